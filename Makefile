@@ -1,0 +1,120 @@
+# libcivic -- plain GNU make, no configure step.
+#
+#   make            libcivic.a, libcivic.so.MAJOR.MINOR.PATCH, civic.pc, civic-score
+#   make demo       score the bundled sample log with the built-in scheme
+#   make test       every test (installs missing Debian test dependencies when root)
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR=
+#
+# Each area adds its own targets in a fragment (tests/tests.mk, bench/bench.mk,
+# bindings/python/python.mk, ...); a fragment that has tests appends their
+# target to TEST_TARGETS, which `make test` runs in order.
+
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+# The version lives only in include/civic.h.
+VERSION_MAJOR := $(shell sed -n 's/^\#define CIVIC_VERSION_MAJOR \([0-9]*\).*/\1/p' include/civic.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define CIVIC_VERSION_MINOR \([0-9]*\).*/\1/p' include/civic.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define CIVIC_VERSION_PATCH \([0-9]*\).*/\1/p' include/civic.h)
+SOVERSION     := $(shell sed -n 's/^\#define CIVIC_SOVERSION \([0-9]*\).*/\1/p' include/civic.h)
+VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+CC      ?= cc
+B       := build
+OPT     ?= -O2
+WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude
+LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DCIVIC_BUILDING
+LDLIBS  := -lpthread
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
+LIB_HDR := include/civic.h $(wildcard lib/*.h)
+
+SONAME   := libcivic.so.$(SOVERSION)
+REALNAME := libcivic.so.$(VERSION)
+STATIC   := $(B)/libcivic.a
+SHARED   := $(B)/$(REALNAME)
+CLI      := $(B)/civic-score
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR    ?=
+
+TEST_TARGETS :=
+
+.PHONY: all lib demo test clean install uninstall
+all: lib $(CLI) $(B)/civic.pc
+lib: $(STATIC) $(SHARED) $(B)/libcivic.so $(B)/$(SONAME)
+
+$(B)/lib/%.o: lib/%.c $(LIB_HDR) | $(B)/lib
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(B)/lib $(B)/tests $(B)/examples:
+	mkdir -p $@
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ) lib/civic.map
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,-soname,$(SONAME) \
+	    -Wl,--version-script,lib/civic.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now $(LDLIBS)
+
+$(B)/$(SONAME): $(SHARED)
+	ln -sf $(REALNAME) $@
+$(B)/libcivic.so: $(SHARED)
+	ln -sf $(REALNAME) $@
+
+# The CLI links the static library: one self-contained binary to copy around.
+$(CLI): examples/civic-score.c include/civic.h $(STATIC) | $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(STATIC) $(LDLIBS)
+
+$(B):
+	mkdir -p $@
+
+$(B)/civic.pc: civic.pc.in include/civic.h | $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+demo: $(CLI)
+	$(CLI) examples/data/sample.csv
+	@echo
+	$(CLI) --groups 3 examples/data/sample.csv
+	@echo
+	$(CLI) --explain r0007 examples/data/sample.csv
+
+install: all
+	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libcivic.so
+	install -m 644 $(B)/civic.pc $(DESTDIR)$(PKGCONFIGDIR)/civic.pc
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/civic-score
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/civic.h $(DESTDIR)$(LIBDIR)/libcivic.a \
+	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libcivic.so $(DESTDIR)$(PKGCONFIGDIR)/civic.pc \
+	    $(DESTDIR)$(BINDIR)/civic-score
+
+clean:
+	rm -rf $(B)
+
+# Area fragments (each optional so a partial tree still builds).
+-include $(sort $(wildcard tests/*.mk bench/*.mk abi/*.mk bindings/python/*.mk examples/*.mk examples/*/*.mk))
+
+test: $(TEST_TARGETS)
+	@echo "make test: all test groups passed ($(TEST_TARGETS))"
+
+.PHONY: regen-default
+regen-default:
+	sh lib/gen_default.sh lib/default_rules.toml

@@ -1,0 +1,297 @@
+/*
+** csv.c -- the CSV event loader (RFC 4180).
+**
+** A header line names the columns (id, subject, type, ts required; qty,
+** group, ref optional; others ignored; names compared case-insensitively
+** after trimming blanks).  Fields may be quoted with "" escapes and may then
+** hold commas and line breaks; records end with LF or CRLF; a UTF-8 BOM at
+** the start is skipped; blank lines are skipped.  Line numbers count
+** physical lines from 1 (the header), columns count bytes from 1.
+**
+** The fast path handles a record with no quote character by splitting on
+** commas in place; only records with quotes take the general path, which
+** unescapes into a scratch buffer.  Nothing is allocated per record.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CSV_COLUMNS_MAX 64
+
+typedef struct csv_record {
+    const char *field[CSV_COLUMNS_MAX];
+    size_t len[CSV_COLUMNS_MAX];
+    uint32_t column[CSV_COLUMNS_MAX];
+    uint32_t count;
+    bool too_many;
+    uint64_t lines;        /* physical lines the record spans */
+} csv_record;
+
+static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
+                     const char *what)
+{
+    civic_error e = CIVIC_ERROR_INIT;
+    if (column)
+        civic__error_set(&e, code, line, column, 0, "line %llu, column %u: %s",
+                         (unsigned long long)line, column, what);
+    else
+        civic__error_set(&e, code, line, 0, 0, "line %llu: %s", (unsigned long long)line, what);
+    return civic__loader_reject(ld, &e);
+}
+
+/* Find the end of the record starting at p.  Returns the index of the byte
+ * after the record terminator (or len at EOF), or SIZE_MAX if the record is
+ * not complete and more data may follow.  *quoted says whether any '"'
+ * occurs. */
+static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bool *unterminated)
+{
+    *unterminated = false;
+    const char *nl = memchr(p, '\n', len);
+    size_t n = nl ? (size_t)(nl - p) : len;
+    *quoted = memchr(p, '"', n) != NULL;
+    if (!*quoted) return nl ? n + 1 : (final ? len : SIZE_MAX);
+    bool in = false;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '"') in = !in;
+        else if (p[i] == '\n' && !in) return i + 1;
+    }
+    if (!final) return SIZE_MAX;
+    *unterminated = in;
+    return len;
+}
+
+static bool is_blank_record(const char *p, size_t n)
+{
+    return n == 0 || (n == 1 && p[0] == '\r');
+}
+
+/* Split an unquoted record (without its terminator) on commas. */
+static void split_plain(const char *p, size_t n, csv_record *r)
+{
+    size_t start = 0;
+    r->count = 0;
+    r->too_many = false;
+    r->lines = 1;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    for (;;) {
+        const char *comma = memchr(p + start, ',', n - start);
+        size_t end = comma ? (size_t)(comma - p) : n;
+        if (r->count < CSV_COLUMNS_MAX) {
+            r->field[r->count] = p + start;
+            r->len[r->count] = end - start;
+            r->column[r->count] = (uint32_t)(start + 1);
+            r->count++;
+        } else {
+            r->too_many = true;
+        }
+        if (!comma) break;
+        start = end + 1;
+    }
+}
+
+/* General path: quotes, escapes and embedded line breaks. */
+static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r, char *scratch,
+                        uint64_t line, bool *ok)
+{
+    size_t i = 0, out = 0, line_start = 0;
+    r->count = 0;
+    r->too_many = false;
+    r->lines = 1;
+    if (n > 0 && p[n - 1] == '\n') n--;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    for (;;) {
+        uint32_t column = (uint32_t)(i - line_start + 1);
+        uint64_t field_line = line + r->lines - 1;
+        const char *value;
+        size_t vlen;
+        if (i < n && p[i] == '"') {
+            size_t start = out;
+            i++;
+            for (;;) {
+                if (i >= n) return csv_error(ld, CIVIC_E_SYNTAX, field_line, column,
+                                             "unterminated quoted field");
+                if (p[i] == '"') {
+                    if (i + 1 < n && p[i + 1] == '"') {
+                        scratch[out++] = '"';
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (p[i] == '\n') {
+                    r->lines++;
+                    line_start = i + 1;
+                }
+                scratch[out++] = p[i++];
+            }
+            if (i < n && p[i] != ',') {
+                return csv_error(ld, CIVIC_E_SYNTAX, line + r->lines - 1,
+                                 (uint32_t)(i - line_start + 1),
+                                 "unexpected character after a closing quote");
+            }
+            value = scratch + start;
+            vlen = out - start;
+        } else {
+            size_t start = i;
+            while (i < n && p[i] != ',') {
+                if (p[i] == '"')
+                    return csv_error(ld, CIVIC_E_SYNTAX, field_line,
+                                     (uint32_t)(i - line_start + 1),
+                                     "a quote inside an unquoted field (quote the whole field)");
+                i++;
+            }
+            value = p + start;
+            vlen = i - start;
+        }
+        if (r->count < CSV_COLUMNS_MAX) {
+            r->field[r->count] = value;
+            r->len[r->count] = vlen;
+            r->column[r->count] = column;
+            r->count++;
+        } else {
+            r->too_many = true;
+        }
+        if (i >= n) break;
+        i++; /* the comma */
+    }
+    *ok = true;
+    return CIVIC_OK;
+}
+
+static bool name_is(const char *s, size_t n, const char *name)
+{
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    size_t m = strlen(name);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != name[i]) return false;
+    }
+    return true;
+}
+
+static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
+{
+    char what[128];
+    civic_error e = CIVIC_ERROR_INIT;
+    bool seen[CIVIC_F_COUNT] = { false };
+    if (r->too_many) {
+        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %d columns",
+                         (unsigned long long)line, CSV_COLUMNS_MAX);
+        goto fatal;
+    }
+    ld->ncols = r->count;
+    for (uint32_t c = 0; c < r->count; c++) {
+        ld->col_field[c] = -1;
+        for (int k = 0; k < CIVIC_F_COUNT; k++) {
+            if (!name_is(r->field[c], r->len[c], civic__field_names[k])) continue;
+            if (seen[k]) {
+                snprintf(what, sizeof(what), "column '%s' appears twice in the header",
+                         civic__field_names[k]);
+                civic__error_set(&e, CIVIC_E_SYNTAX, line, r->column[c], 0,
+                                 "line %llu, column %u: %s", (unsigned long long)line,
+                                 r->column[c], what);
+                goto fatal;
+            }
+            seen[k] = true;
+            ld->col_field[c] = (int16_t)k;
+        }
+    }
+    for (int k = 0; k <= CIVIC_F_TS; k++) {
+        if (seen[k]) continue;
+        civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
+                         "line %llu: the header has no '%s' column (required: id, subject, "
+                         "type, ts)", (unsigned long long)line, civic__field_names[k]);
+        goto fatal;
+    }
+    ld->header_done = true;
+    return CIVIC_OK;
+fatal:
+    /* Without a header nothing can be read: fatal in lenient mode too. */
+    if (ld->err && ld->err->version >= 1) *ld->err = e;
+    if (ld->report) ld->report->rejected++;
+    return e.code;
+}
+
+static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
+{
+    civic_fields f;
+    char what[96];
+    if (r->count != ld->ncols || r->too_many) {
+        snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
+                 ld->ncols, r->too_many ? "more than " : "", r->count);
+        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
+    }
+    memset(&f, 0, sizeof(f));
+    for (uint32_t c = 0; c < r->count; c++) {
+        int k = ld->col_field[c];
+        if (k < 0 || r->len[c] == 0) continue;
+        f.v[k] = r->field[c];
+        f.n[k] = r->len[c];
+        f.column[k] = r->column[c];
+    }
+    return civic__loader_event(ld, &f, line);
+}
+
+int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+{
+    size_t pos = 0;
+    csv_record rec;
+    char *scratch = NULL;
+    int rc = CIVIC_OK;
+    if (!ld->bom_checked) {
+        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+        ld->bom_checked = true;
+    }
+    while (pos < len && rc == CIVIC_OK) {
+        bool quoted, unterminated, ok = false;
+        size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
+        uint64_t line = ld->line + 1;
+        if (n == SIZE_MAX) {
+            if (len - pos > CIVIC_LINE_BYTES_MAX) {
+                /* A record this long cannot be resynchronised: fatal. */
+                civic_error e = CIVIC_ERROR_INIT;
+                civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0,
+                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);
+                if (ld->err && ld->err->version >= 1) *ld->err = e;
+                if (ld->report) ld->report->rejected++;
+                rc = CIVIC_E_LIMIT;
+            }
+            break;
+        }
+        const char *p = data + pos;
+        size_t body = n && p[n - 1] == '\n' ? n - 1 : n;
+        if (n > CIVIC_LINE_BYTES_MAX) {
+            rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
+        } else if (unterminated) {
+            rc = csv_error(ld, CIVIC_E_SYNTAX, line, 0, "unterminated quoted field at end of input");
+        } else if (!quoted) {
+            ok = !is_blank_record(p, body);
+            if (ok) split_plain(p, body, &rec);
+        } else {
+            if (!scratch) scratch = civic__malloc(&ld->engine->alc, CIVIC_LINE_BYTES_MAX);
+            if (!scratch) {
+                rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+            } else {
+                rec.count = 0;
+                rc = split_quoted(ld, p, n, &rec, scratch, line, &ok);
+            }
+        }
+        if (rc == CIVIC_OK && ok)
+            rc = ld->header_done ? csv_data(ld, &rec, line) : csv_header(ld, &rec, line);
+        uint64_t lines = 0;
+        for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
+        if (n > 0 && p[n - 1] != '\n') lines++;
+        ld->line += lines;
+        ld->offset += n;
+        pos += n;
+    }
+    if (scratch) civic__free(&ld->engine->alc, scratch, CIVIC_LINE_BYTES_MAX);
+    *used = pos;
+    return rc;
+}

@@ -1,0 +1,79 @@
+/*
+** error.c -- status texts and the civic_error filler.  Reporting an error
+** never allocates: messages are formatted into the caller's fixed buffer.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *civic_strerror(int code)
+{
+    switch (code) {
+    case CIVIC_OK: return "ok";
+    case CIVIC_DUPLICATE: return "duplicate event ignored";
+    case CIVIC_E_INVALID: return "invalid argument";
+    case CIVIC_E_NOMEM: return "out of memory";
+    case CIVIC_E_SYNTAX: return "syntax error";
+    case CIVIC_E_RULES: return "invalid rules";
+    case CIVIC_E_EVENT: return "invalid event";
+    case CIVIC_E_CONFLICT: return "conflicting event id";
+    case CIVIC_E_OVERFLOW: return "arithmetic overflow";
+    case CIVIC_E_LIMIT: return "limit exceeded";
+    case CIVIC_E_IO: return "input/output error";
+    case CIVIC_E_VERSION: return "unsupported struct version";
+    case CIVIC_E_CORRUPT: return "corrupt file";
+    case CIVIC_E_MISMATCH: return "file belongs to other rules";
+    case CIVIC_E_USER: return "stopped by callback";
+    default: return "unknown error";
+    }
+}
+
+void civic__error_clear(civic_error *err)
+{
+    if (!err || err->version < 1) return;
+    err->code = 0;
+    err->line = 0;
+    err->column = 0;
+    err->offset = 0;
+    err->message[0] = '\0';
+}
+
+int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
+                     uint64_t offset, const char *fmt, ...)
+{
+    if (!err || err->version < 1) return code;
+    err->code = code;
+    err->line = line;
+    err->column = column;
+    err->offset = offset;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+    } else {
+        snprintf(err->message, sizeof(err->message), "%s", civic_strerror(code));
+    }
+    return code;
+}
+
+void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
+{
+    size_t j = 0;
+    const size_t shown_max = 40;
+    CIVIC_ASSERT(dst_size >= 8);
+    for (size_t i = 0; i < n && i < shown_max && j + 5 < dst_size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            j += (size_t)snprintf(dst + j, dst_size - j, "\\x%02x", c);
+        } else {
+            dst[j++] = (char)c;
+        }
+    }
+    if (n > shown_max && j + 4 < dst_size) {
+        memcpy(dst + j, "...", 3);
+        j += 3;
+    }
+    dst[j < dst_size ? j : dst_size - 1] = '\0';
+}

@@ -1,0 +1,358 @@
+/*
+** eval.c -- SPEC section 4: one subject's answer at an as-of time.
+**
+** Input: the indices of all the subject's events, in any order.  Output: the
+** score, grade, balance, ceiling, flags, dimension subtotals, group and (on
+** request) the record items.  The steps follow SPEC 4 literally:
+**   1. keep events with ts <= T and sort them by (ts, id bytewise);
+**   2. revokes remove their targets (rule events or redeems of the subject
+**      with ts <= T); 3. repairs end rule events at the earliest repair;
+**   4. fold in order: raw, repeat escalation, own and shared caps per local
+**      period, end of effect, the balance per balance period with redeems;
+**   5-9. score with final or running clamp and the lowest ceiling in effect,
+**      grade, flags, dimensions, group.
+** The answer depends only on the set of events: the sort makes arrival order
+** irrelevant and (ts, id) is a total order because ids are unique.
+** Scratch arrays per rule and per cap are reset lazily with a stamp so that
+** evaluating many subjects costs nothing per rule.
+*/
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items)
+{
+    const civic_rules *r = e->rules;
+    memset(ev, 0, sizeof(*ev));
+    ev->e = e;
+    ev->r = r;
+    ev->as_of = as_of;
+    ev->want_items = want_items;
+    size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
+    const civic_allocator *a = &e->alc;
+    ev->rule_max_end = civic__malloc(a, nr * sizeof(int64_t));
+    ev->rule_bucket = civic__malloc(a, nr * sizeof(int64_t));
+    ev->rule_used = civic__malloc(a, nr * sizeof(int64_t));
+    ev->rule_stamp = civic__calloc(a, nr, sizeof(uint32_t));
+    ev->cap_bucket = civic__malloc(a, nc * sizeof(int64_t));
+    ev->cap_used = civic__malloc(a, nc * sizeof(int64_t));
+    ev->cap_stamp = civic__calloc(a, nc, sizeof(uint32_t));
+    ev->dims = civic__malloc(a, (r->dimension_count + 1) * sizeof(int64_t));
+    ev->flag_marks = civic__calloc(a, r->flag_count + 1, sizeof(uint32_t));
+    if (!ev->rule_max_end || !ev->rule_bucket || !ev->rule_used || !ev->rule_stamp ||
+        !ev->cap_bucket || !ev->cap_used || !ev->cap_stamp || !ev->dims || !ev->flag_marks) {
+        civic__eval_free(ev);
+        return CIVIC_E_NOMEM;
+    }
+    return CIVIC_OK;
+}
+
+void civic__eval_free(civic_eval *ev)
+{
+    if (!ev->e) return;
+    const civic_allocator *a = &ev->e->alc;
+    const civic_rules *r = ev->r;
+    size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
+    civic__free(a, ev->rule_max_end, nr * sizeof(int64_t));
+    civic__free(a, ev->rule_bucket, nr * sizeof(int64_t));
+    civic__free(a, ev->rule_used, nr * sizeof(int64_t));
+    civic__free(a, ev->rule_stamp, nr * sizeof(uint32_t));
+    civic__free(a, ev->cap_bucket, nc * sizeof(int64_t));
+    civic__free(a, ev->cap_used, nc * sizeof(int64_t));
+    civic__free(a, ev->cap_stamp, nc * sizeof(uint32_t));
+    civic__free(a, ev->dims, (r->dimension_count + 1) * sizeof(int64_t));
+    civic__free(a, ev->flag_marks, (r->flag_count + 1) * sizeof(uint32_t));
+    civic__free(a, ev->items, ev->item_cap * sizeof(civic_item));
+    memset(ev, 0, sizeof(*ev));
+}
+
+static int item_compare(const civic_item *a, const civic_item *b)
+{
+    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    size_t na = civic__lp_len(a->id), nb = civic__lp_len(b->id);
+    int c = memcmp(a->id, b->id, na < nb ? na : nb);
+    if (c) return c;
+    return na < nb ? -1 : na > nb;
+}
+
+static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
+
+/* Insertion sort for the short runs most subjects have; qsort otherwise. */
+static void sort_items(civic_item *items, size_t n)
+{
+    if (n > 24) {
+        qsort(items, n, sizeof(*items), item_qsort);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        civic_item x = items[i];
+        size_t j = i;
+        while (j > 0 && item_compare(&items[j - 1], &x) > 0) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+    }
+}
+
+/* Position of the item with this (ts, id), or SIZE_MAX. */
+static size_t find_item(const civic_item *items, size_t n, int64_t ts, const char *id)
+{
+    civic_item key;
+    key.ts = ts;
+    key.id = id;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = item_compare(&items[mid], &key);
+        if (c == 0) return mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* Steps 1 and 2 (revocations) and 3 (repairs): resolve each revoke and
+ * repair against the subject's events with ts <= T. */
+static void resolve_targets(civic_eval *ev, size_t n, uint16_t kind)
+{
+    const civic_engine *e = ev->e;
+    civic_item *items = ev->items;
+    for (size_t i = 0; i < n; i++) {
+        const civic_ev *x = &e->events[items[i].ev];
+        if (x->type != kind) continue;
+        items[i].state = CIVIC_STATE_DANGLING;
+        const char *ref = x->u.ref;
+        uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
+        if (t == CIVIC_NONE) continue;
+        const civic_ev *target = &e->events[t];
+        if (target->subject != x->subject || target->ts > ev->as_of) continue;
+        if (target->type == CIVIC_TYPE_REVOKE || target->type == CIVIC_TYPE_REPAIR) continue;
+        if (kind == CIVIC_TYPE_REPAIR && target->type == CIVIC_TYPE_REDEEM) continue;
+        size_t at = find_item(items, n, target->ts, target->id);
+        CIVIC_ASSERT(at != SIZE_MAX);
+        if (at == SIZE_MAX) continue;
+        if (kind == CIVIC_TYPE_REVOKE) {
+            items[at].flags |= CIVIC_ITEM_REVOKED;
+        } else {
+            if (items[at].flags & CIVIC_ITEM_REVOKED) continue;
+            if (x->ts < items[at].repair) items[at].repair = x->ts;
+        }
+        items[i].state = CIVIC_STATE_APPLIED;
+    }
+}
+
+static int64_t clamp(const civic_rules *r, int64_t s)
+{
+    if (s < r->min) return r->min;
+    if (s > r->max) return r->max;
+    return s;
+}
+
+/* Room left in a cap for this event's bucket, resetting on a new bucket. */
+static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_t now,
+                        int64_t b, int64_t limit)
+{
+    if (*stamp != now || *bucket != b) {
+        *stamp = now;
+        *bucket = b;
+        *used = 0;
+    }
+    return limit - *used;
+}
+
+typedef struct fold_state {
+    int64_t balance;
+    int64_t balance_period;
+    bool balance_seen;
+} fold_state;
+
+static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x)
+{
+    const civic_rules *r = ev->r;
+    const civic_rule *rule = &r->rules[x->type];
+    uint32_t ri = x->type;
+    int64_t raw = rule->points;
+    if (rule->per_unit && !civic__mul_div_round(rule->points, x->u.qty, 1000, &raw))
+        return CIVIC_E_OVERFLOW;
+    if (ev->rule_stamp[ri] != ev->stamp) {
+        ev->rule_stamp[ri] = ev->stamp;
+        ev->rule_max_end[ri] = INT64_MIN;
+        ev->rule_bucket[ri] = INT64_MIN;
+        ev->rule_used[ri] = 0;
+    }
+    if (rule->repeat_factor && ev->rule_max_end[ri] > x->ts) {
+        if (!civic__mul_div_round(raw, rule->repeat_factor, 100, &raw)) return CIVIC_E_OVERFLOW;
+        it->flags |= CIVIC_ITEM_ESCALATED;
+    }
+    int64_t mag = raw < 0 ? -raw : raw;
+    int64_t room = mag;
+    if (rule->cap >= 0) {
+        int64_t b = civic__period_bucket(rule->cap_period, x->ts, r->utc_offset);
+        if (ev->rule_bucket[ri] != b) {
+            ev->rule_bucket[ri] = b;
+            ev->rule_used[ri] = 0;
+        }
+        int64_t left = rule->cap - ev->rule_used[ri];
+        if (left < room) room = left;
+    }
+    if (rule->cap_group != CIVIC_NO_CAP) {
+        const civic_cap *c = &r->caps[rule->cap_group];
+        uint32_t ci = rule->cap_group;
+        int64_t b = civic__period_bucket(c->period, x->ts, r->utc_offset);
+        int64_t left = cap_room(&ev->cap_bucket[ci], &ev->cap_used[ci], &ev->cap_stamp[ci],
+                                ev->stamp, b, c->limit);
+        if (left < room) room = left;
+    }
+    if (room < 0) room = 0;
+    if (rule->cap >= 0) ev->rule_used[ri] += room;
+    if (rule->cap_group != CIVIC_NO_CAP) ev->cap_used[rule->cap_group] += room;
+    if (room < mag) it->flags |= CIVIC_ITEM_CAPPED;
+    it->raw = raw;
+    it->counted = raw < 0 ? -room : room;
+    int64_t end = civic__duration_end(&rule->valid, x->ts, r->utc_offset);
+    if (it->repair < end) end = it->repair;
+    it->end = end;
+    if (end > ev->rule_max_end[ri]) ev->rule_max_end[ri] = end;
+    return CIVIC_OK;
+}
+
+static int fold_balance(civic_eval *ev, fold_state *fs, const civic_item *it, const civic_ev *x)
+{
+    int64_t p = civic__period_bucket(ev->r->balance_reset, x->ts, ev->r->utc_offset);
+    if (!fs->balance_seen || p != fs->balance_period) {
+        fs->balance = 0;
+        fs->balance_period = p;
+        fs->balance_seen = true;
+    }
+    CIVIC_UNUSED(it);
+    return CIVIC_OK;
+}
+
+/* Step 4: the fold over rule events and redeems in (ts, id) order. */
+static int fold(civic_eval *ev, size_t n, fold_state *fs)
+{
+    const civic_engine *e = ev->e;
+    for (size_t i = 0; i < n; i++) {
+        civic_item *it = &ev->items[i];
+        const civic_ev *x = &e->events[it->ev];
+        if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
+        if (x->type == CIVIC_TYPE_REDEEM) {
+            it->raw = -(x->u.qty / 10);
+            if (it->flags & CIVIC_ITEM_REVOKED) {
+                it->state = CIVIC_STATE_REVOKED;
+                continue;
+            }
+            fold_balance(ev, fs, it, x);
+            int64_t amount = x->u.qty / 10;
+            if (fs->balance >= amount) {
+                fs->balance -= amount;
+                it->counted = -amount;
+                it->state = CIVIC_STATE_ACCEPTED;
+            } else {
+                it->state = CIVIC_STATE_REJECTED;
+            }
+            continue;
+        }
+        const civic_rule *rule = &ev->r->rules[x->type];
+        if (it->flags & CIVIC_ITEM_REVOKED) {
+            int64_t raw = rule->points;
+            if (rule->per_unit && !civic__mul_div_round(rule->points, x->u.qty, 1000, &raw))
+                return CIVIC_E_OVERFLOW;
+            it->raw = raw;
+            it->state = CIVIC_STATE_REVOKED;
+            continue;
+        }
+        int rc = fold_rule(ev, it, x);
+        if (rc != CIVIC_OK) return rc;
+        if (rule->affects & CIVIC_AFFECTS_BALANCE) {
+            fold_balance(ev, fs, it, x);
+            if (!civic__add_checked(fs->balance, it->counted, &fs->balance)) return CIVIC_E_OVERFLOW;
+        }
+        if (ev->as_of < it->end) {
+            it->state = CIVIC_STATE_ACTIVE;
+            it->flags |= CIVIC_ITEM_ACTIVE;
+        } else {
+            int64_t valid_end = civic__duration_end(&rule->valid, x->ts, ev->r->utc_offset);
+            it->state = it->repair <= valid_end ? CIVIC_STATE_REPAIRED : CIVIC_STATE_EXPIRED;
+        }
+    }
+    return CIVIC_OK;
+}
+
+/* Steps 5-9 over the active items. */
+static int summarize(civic_eval *ev, size_t n, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    int64_t sum = r->base, running = r->base, ceiling = CIVIC_FOREVER;
+    memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
+    out->flag_count = 0;
+    out->group = CIVIC_NONE;
+    for (size_t i = 0; i < n; i++) {
+        const civic_item *it = &ev->items[i];
+        const civic_ev *x = &ev->e->events[it->ev];
+        if (x->type < CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REDEEM) {
+            if (!(it->flags & CIVIC_ITEM_REVOKED) && x->group != CIVIC_NONE) out->group = x->group;
+        }
+        if (!(it->flags & CIVIC_ITEM_ACTIVE)) continue;
+        const civic_rule *rule = &r->rules[x->type];
+        if (rule->affects & CIVIC_AFFECTS_SCORE) {
+            if (!civic__add_checked(sum, it->counted, &sum)) return CIVIC_E_OVERFLOW;
+            if (!civic__add_checked(running, it->counted, &running)) return CIVIC_E_OVERFLOW;
+            running = clamp(r, running);
+        }
+        if (!civic__add_checked(ev->dims[rule->dimension], it->counted, &ev->dims[rule->dimension]))
+            return CIVIC_E_OVERFLOW;
+        if (rule->ceiling < ceiling) ceiling = rule->ceiling;
+        if (rule->flag != UINT32_MAX && ev->flag_marks[rule->flag] != ev->stamp) {
+            ev->flag_marks[rule->flag] = ev->stamp;
+            out->flag_count++;
+        }
+    }
+    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? running : clamp(r, sum);
+    if (score > ceiling) score = ceiling;
+    out->score = score;
+    out->ceiling = ceiling;
+    out->grade = civic__grade_of(r, score);
+    return CIVIC_OK;
+}
+
+int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_answer *out)
+{
+    const civic_engine *e = ev->e;
+    if (civic__grow(&e->alc, (void **)&ev->items, &ev->item_cap, n ? n : 1,
+                    sizeof(civic_item)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const civic_ev *x = &e->events[events[i]];
+        if (x->ts > ev->as_of) continue;
+        civic_item *it = &ev->items[m++];
+        it->ts = x->ts;
+        it->id = x->id;
+        it->ev = events[i];
+        it->flags = 0;
+        it->raw = it->counted = 0;
+        it->end = CIVIC_FOREVER;
+        it->repair = CIVIC_FOREVER;
+        it->state = CIVIC_STATE_ACTIVE;
+    }
+    sort_items(ev->items, m);
+    if (++ev->stamp == 0) { /* wrapped: clear the stamps for real */
+        memset(ev->rule_stamp, 0, (ev->r->rule_count ? ev->r->rule_count : 1) * sizeof(uint32_t));
+        memset(ev->cap_stamp, 0, (ev->r->cap_count ? ev->r->cap_count : 1) * sizeof(uint32_t));
+        memset(ev->flag_marks, 0, (ev->r->flag_count + 1) * sizeof(uint32_t));
+        ev->stamp = 1;
+    }
+    resolve_targets(ev, m, CIVIC_TYPE_REVOKE);
+    resolve_targets(ev, m, CIVIC_TYPE_REPAIR);
+    fold_state fs = { 0, 0, false };
+    int rc = fold(ev, m, &fs);
+    if (rc != CIVIC_OK) return rc;
+    int64_t now = civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
+    out->balance = fs.balance_seen && fs.balance_period == now ? fs.balance : 0;
+    out->events = m;
+    out->item_count = m;
+    return summarize(ev, m, out);
+}

@@ -1,0 +1,453 @@
+/*
+** internal.h -- declarations shared by the modules of libcivic.  Never
+** installed; nothing here is API.  Internal functions shared across files are
+** named civic__<module>_<verb> (double underscore) and are hidden by
+** -fvisibility=hidden and the version script.
+*/
+#ifndef CIVIC_INTERNAL_H
+#define CIVIC_INTERNAL_H
+
+#include "civic.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+/* Assertions: on unless NDEBUG.  They guard invariants, never input. */
+#ifdef NDEBUG
+#define CIVIC_ASSERT(x) ((void)0)
+#else
+#include <assert.h>
+#define CIVIC_ASSERT(x) assert(x)
+#endif
+
+#define CIVIC_UNUSED(x) ((void)(x))
+
+/* ------------------------------------------------------------------ */
+/* alloc.c: allocator and arena                                        */
+/* ------------------------------------------------------------------ */
+
+void civic__alloc_init(civic_allocator *dst, const civic_allocator *src);
+void *civic__malloc(const civic_allocator *a, size_t size);
+void *civic__calloc(const civic_allocator *a, size_t count, size_t size);
+void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_t new_size);
+void civic__free(const civic_allocator *a, void *ptr, size_t size);
+char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
+
+/* Grow *ptr (an array of *cap elements of `elem` bytes) to hold `need`. */
+int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
+
+/* A chunked byte arena: pointers into it never move.  mark/reset undo every
+ * allocation made after the mark (used to roll back a failed batch). */
+typedef struct civic_arena_chunk {
+    struct civic_arena_chunk *prev;
+    size_t size;
+    size_t used;
+} civic_arena_chunk;
+
+typedef struct civic_arena {
+    const civic_allocator *alc;
+    civic_arena_chunk *top;
+    size_t chunk_bytes;
+    uint64_t total_bytes; /* bytes of chunks, for statistics */
+} civic_arena;
+
+typedef struct civic_arena_mark {
+    civic_arena_chunk *top;
+    size_t used;
+} civic_arena_mark;
+
+void civic__arena_init(civic_arena *arena, const civic_allocator *alc, size_t chunk_bytes);
+void civic__arena_free(civic_arena *arena);
+void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align);
+int civic__arena_reserve(civic_arena *arena, size_t size);
+civic_arena_mark civic__arena_mark(const civic_arena *arena);
+void civic__arena_reset(civic_arena *arena, civic_arena_mark mark);
+char *civic__arena_strndup(civic_arena *arena, const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* error.c                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Fill err (may be NULL) and return code.  line/column 0 = unknown. */
+int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
+                     uint64_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+void civic__error_clear(civic_error *err);
+/* Copy at most n bytes of s into a short quoted, printable excerpt. */
+void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* number.c: fixed point                                               */
+/* ------------------------------------------------------------------ */
+
+/* Parse a plain decimal ("-12", "3.25") into value * 10^scale.  Digits past
+ * `scale` places must be zeros.  allow_exponent accepts JSON's e/E form.
+ * Returns CIVIC_OK, or CIVIC_E_EVENT with *why set to a static reason. */
+int civic__decimal_parse(const char *s, size_t n, unsigned scale, bool allow_sign,
+                         bool allow_exponent, int64_t limit, int64_t *out,
+                         const char **why);
+bool civic__add_checked(int64_t a, int64_t b, int64_t *out);
+/* round(a * b / div) half away from zero; false on overflow. */
+bool civic__mul_div_round(int64_t a, int64_t b, int64_t div, int64_t *out);
+/* Format with `places` decimals into buf (>= 24 bytes). Returns length. */
+size_t civic__format_fixed(int64_t value, unsigned places, char *buf);
+
+/* ------------------------------------------------------------------ */
+/* text.c: UTF-8 and names                                             */
+/* ------------------------------------------------------------------ */
+
+/* Valid UTF-8 with no C0, DEL or C1 control character.  On failure *bad is
+ * the byte offset of the first offending byte. */
+bool civic__text_valid(const char *s, size_t n, size_t *bad);
+/* [a-z0-9_.-]+ */
+bool civic__code_valid(const char *s, size_t n);
+/* Valid UTF-8; control characters allowed. */
+bool civic__utf8_valid(const char *s, size_t n);
+uint64_t civic__hash_bytes(const void *data, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* time.c: calendar in a fixed UTC offset                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct civic_civil {
+    int64_t year;
+    int month;  /* 1..12 */
+    int day;    /* 1..31 */
+    int hour, minute, second;
+} civic_civil;
+
+int64_t civic__days_from_civil(int64_t y, int m, int d);
+void civic__civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+int civic__days_in_month(int64_t y, int m);
+void civic__civil_from_time(int64_t t, int32_t offset, civic_civil *out);
+int64_t civic__time_from_civil(const civic_civil *c, int32_t offset);
+int64_t civic__floor_div(int64_t a, int64_t b);
+
+/* Parse any SPEC ts form.  *why gets a static reason on failure. */
+int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
+                      const char **why);
+/* Parse "+08:00", "-05:30", "Z"; returns false on error. */
+bool civic__offset_parse(const char *s, size_t n, int32_t *out);
+size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size);
+
+/* Periods for caps and balances. */
+enum {
+    CIVIC_PERIOD_NONE = 0, /* "never" balance reset */
+    CIVIC_PERIOD_DAY,
+    CIVIC_PERIOD_WEEK,
+    CIVIC_PERIOD_MONTH,
+    CIVIC_PERIOD_QUARTER,
+    CIVIC_PERIOD_YEAR,
+    CIVIC_PERIOD_LIFETIME
+};
+int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset);
+
+/* Durations (validity). */
+enum {
+    CIVIC_DUR_FOREVER = 0,
+    CIVIC_DUR_DAYS,
+    CIVIC_DUR_MONTHS,
+    CIVIC_DUR_YEARS,
+    CIVIC_DUR_END_MONTH,
+    CIVIC_DUR_END_QUARTER,
+    CIVIC_DUR_END_YEAR
+};
+typedef struct civic_duration {
+    uint8_t kind;
+    int64_t n;
+} civic_duration;
+bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
+/* The end of an effect starting at t; CIVIC_FOREVER for forever. */
+int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset);
+
+/* ------------------------------------------------------------------ */
+/* rules.c                                                             */
+/* ------------------------------------------------------------------ */
+
+enum { CIVIC_CLAMP_FINAL = 0, CIVIC_CLAMP_RUNNING = 1 };
+
+#define CIVIC_NO_CAP UINT32_MAX
+
+typedef struct civic_rule {
+    const char *code;
+    uint32_t code_len;
+    uint32_t dimension;      /* index into rules->dimensions */
+    int64_t points;          /* hundredths */
+    int64_t repeat_factor;   /* hundredths; 0 = no repeat */
+    int64_t cap;             /* hundredths; -1 = none */
+    int64_t ceiling;         /* hundredths; CIVIC_FOREVER = none */
+    civic_duration valid;
+    uint32_t cap_group;      /* index into rules->caps or CIVIC_NO_CAP */
+    uint32_t flag;           /* index into rules->flags or UINT32_MAX */
+    uint8_t cap_period;
+    uint8_t per_unit;
+    uint8_t affects;         /* CIVIC_AFFECTS_* */
+} civic_rule;
+
+typedef struct civic_grade {
+    const char *name;
+    int64_t min;             /* hundredths */
+    bool has_min;
+} civic_grade;
+
+typedef struct civic_cap {
+    const char *name;
+    int64_t limit;           /* hundredths */
+    uint8_t period;
+} civic_cap;
+
+struct civic_rules {
+    atomic_uint refs;
+    civic_allocator alc;
+    civic_arena arena;       /* every string of the rules */
+    const char *name;
+    int64_t base;
+    int64_t min, max;        /* INT64_MIN / INT64_MAX when absent */
+    bool has_min, has_max;
+    uint8_t clamp;
+    uint8_t balance_reset;   /* CIVIC_PERIOD_NONE/MONTH/QUARTER/YEAR */
+    int32_t utc_offset;
+    civic_duration valid;
+    civic_rule *rules;
+    uint32_t rule_count;
+    civic_grade *grades;
+    uint32_t grade_count;
+    civic_cap *caps;
+    uint32_t cap_count;
+    const char **dimensions;
+    uint32_t dimension_count;
+    const char **flags;
+    uint32_t flag_count;
+    /* rule lookup by code: open addressing, indices + 1 */
+    uint32_t *rule_index;
+    uint32_t rule_index_mask;
+    uint64_t fingerprint;
+};
+
+/* Rule index of a code, or -1. */
+int32_t civic__rules_find(const civic_rules *rules, const char *code, size_t len);
+void civic__rules_retain(civic_rules *rules);
+
+/* toml.c: the TOML subset, as a stream of callbacks. */
+enum { CIVIC_TOML_STRING, CIVIC_TOML_INTEGER, CIVIC_TOML_DECIMAL, CIVIC_TOML_BOOL };
+typedef struct civic_toml_value {
+    int type;
+    const char *text;        /* strings: unescaped bytes; numbers: the literal */
+    size_t len;
+    bool boolean;
+    uint64_t line;
+    uint32_t column;
+    uint64_t offset;
+} civic_toml_value;
+
+typedef struct civic_toml_handler {
+    /* A [table] (array = 0) or [[array]] header; key is the header text. */
+    int (*table)(void *ctx, const char *key, size_t len, bool array, uint64_t line,
+                 uint32_t column, uint64_t offset, civic_error *err);
+    int (*pair)(void *ctx, const char *key, size_t len, const civic_toml_value *value,
+                uint64_t line, uint32_t column, uint64_t offset, civic_error *err);
+    void *ctx;
+} civic_toml_handler;
+
+int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
+                      const civic_toml_handler *handler, civic_error *err);
+
+/* ------------------------------------------------------------------ */
+/* engine.c: event storage                                             */
+/* ------------------------------------------------------------------ */
+
+#define CIVIC_TYPE_REVOKE 0xFFFDu
+#define CIVIC_TYPE_REPAIR 0xFFFEu
+#define CIVIC_TYPE_REDEEM 0xFFFFu
+#define CIVIC_NONE UINT32_MAX
+
+/* One stored event: 48 bytes plus the id bytes in the arena. */
+typedef struct civic_ev {
+    int64_t ts;
+    union {
+        int64_t qty;         /* rule events and redeems: thousandths */
+        const char *ref;     /* revoke / repair: length-prefixed target id */
+    } u;
+    const char *id;          /* length-prefixed: id[-1] is the length */
+    uint32_t subject;
+    uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
+    uint32_t prev;           /* previous event of the same subject */
+    uint32_t hash;           /* low 32 bits of the id hash */
+    uint16_t type;           /* rule index or CIVIC_TYPE_* */
+    uint16_t reserved;
+} civic_ev;
+
+typedef struct civic_subject {
+    const char *id;          /* length-prefixed */
+    uint32_t last;           /* newest event index (insertion order) */
+    uint32_t count;
+} civic_subject;
+
+typedef struct civic_intern {  /* a group path */
+    const char *text;          /* length-prefixed */
+} civic_intern;
+
+/* Open-addressing table of uint32 indices + 1 (0 = empty) with hash tags. */
+typedef struct civic_table {
+    uint64_t *slots;           /* (hash32 << 32) | (index + 1) */
+    size_t mask;               /* capacity - 1; 0 when unallocated */
+    size_t count;
+} civic_table;
+
+struct civic_engine {
+    civic_allocator alc;
+    civic_rules *rules;
+    pthread_rwlock_t lock;
+    uint64_t events_max;
+    civic_arena arena;         /* ids, refs, subjects, groups */
+    civic_ev *events;
+    size_t event_count, event_cap;
+    civic_table ids;
+    civic_subject *subjects;
+    size_t subject_count, subject_cap;
+    civic_table subject_table;
+    civic_intern *groups;
+    size_t group_count, group_cap;
+    civic_table group_table;
+    int64_t ts_min, ts_max;
+};
+
+static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
+
+/* A parsed event ready to insert (strings borrowed from the input). */
+typedef struct civic_parsed {
+    const char *id, *subject, *group, *ref;
+    size_t id_len, subject_len, group_len, ref_len;
+    int64_t ts;
+    int64_t qty;
+    uint16_t type;
+} civic_parsed;
+
+/* Text fields of an event as read from CSV/JSON/API; NULL = absent. */
+typedef struct civic_fields {
+    const char *v[7];
+    size_t n[7];
+    uint32_t column[7];        /* for error positions; 0 = unknown */
+} civic_fields;
+enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
+       CIVIC_F_REF, CIVIC_F_COUNT };
+extern const char *const civic__field_names[CIVIC_F_COUNT];
+
+/* Validate and convert the text fields of one event. */
+int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
+                       uint64_t line, civic_error *err);
+/* Insert (or detect a duplicate / conflict).  Returns CIVIC_OK, CIVIC_DUPLICATE
+ * or an error; on error nothing was inserted. */
+int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
+                        uint32_t column, civic_error *err);
+
+typedef struct civic_batch_mark {
+    size_t event_count, subject_count, group_count;
+    civic_arena_mark arena;
+    int64_t ts_min, ts_max;
+} civic_batch_mark;
+civic_batch_mark civic__batch_begin(const civic_engine *e);
+void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
+
+/* Look up an event by id (length-prefixed or plain bytes). */
+uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
+uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* load.c, csv.c, jsonl.c                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct civic_loader {
+    civic_engine *engine;
+    const civic_load_options *opts;
+    civic_load_report *report;
+    civic_error *err;
+    bool lenient;
+    /* csv header state */
+    bool header_done;
+    uint32_t ncols;
+    int16_t col_field[64];     /* column -> CIVIC_F_* or -1 */
+    uint64_t line;             /* physical lines consumed so far */
+    uint64_t offset;           /* bytes consumed so far */
+    bool bom_checked;
+} civic_loader;
+
+/* Handle one bad line: strict -> return the code; lenient -> report, go on. */
+int civic__loader_reject(civic_loader *ld, const civic_error *e);
+/* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
+int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
+
+/* Parse as many complete records of [data, data+len) as possible.  final:
+ * no more data follows.  *used gets the bytes consumed. */
+int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final,
+                    size_t *used);
+int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final,
+                      size_t *used);
+
+/* ------------------------------------------------------------------ */
+/* eval.c                                                              */
+/* ------------------------------------------------------------------ */
+
+/* One event of a subject, in evaluation order. */
+typedef struct civic_item {
+    int64_t ts;
+    const char *id;            /* length-prefixed */
+    uint32_t ev;               /* event index */
+    uint32_t flags;            /* ITEM_* */
+    int64_t raw, counted;
+    int64_t end;               /* rule events: end of effect */
+    int64_t repair;            /* earliest repair time, CIVIC_FOREVER none */
+    uint8_t state;
+} civic_item;
+
+/* Scratch reused across subjects by one evaluation (one thread). */
+typedef struct civic_eval {
+    const civic_engine *e;
+    const civic_rules *r;
+    int64_t as_of;
+    civic_item *items;
+    size_t item_cap;
+    /* per rule / cap scratch, stamped by subject generation */
+    int64_t *rule_max_end;
+    int64_t *rule_bucket, *rule_used;
+    int64_t *cap_bucket, *cap_used;
+    uint32_t *rule_stamp, *cap_stamp;
+    uint32_t stamp;
+    int64_t *dims;             /* dimension subtotals of the last subject */
+    uint32_t *flag_marks;      /* flag index -> stamp */
+    bool want_items;
+} civic_eval;
+
+typedef struct civic_answer {
+    int64_t score, balance, ceiling;
+    uint64_t events;
+    uint32_t grade;
+    uint32_t group;            /* engine group index or CIVIC_NONE */
+    uint32_t flag_count;
+    size_t item_count;         /* items in ev->items, when want_items */
+} civic_answer;
+
+int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items);
+void civic__eval_free(civic_eval *ev);
+/* Evaluate one subject from its event indices (any order). */
+int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n,
+                        civic_answer *out);
+uint32_t civic__grade_of(const civic_rules *r, int64_t score);
+/* query.c: evaluate one subject (by id, maybe unknown) into a one-row result,
+ * leaving the items in ev.  The caller holds the read lock. */
+int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
+                          civic_answer *a, civic_result **out);
+
+#define CIVIC_ITEM_REVOKED   0x1u
+#define CIVIC_ITEM_CAPPED    0x2u
+#define CIVIC_ITEM_ESCALATED 0x4u
+#define CIVIC_ITEM_ACTIVE    0x8u
+
+#endif /* CIVIC_INTERNAL_H */

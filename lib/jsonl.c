@@ -1,0 +1,366 @@
+/*
+** jsonl.c -- the JSON Lines event loader.
+**
+** One JSON object per line with the keys id, subject, type, ts, qty, group,
+** ref (other keys ignored, whatever their value); ts and qty may be numbers
+** or strings, the other fields must be strings; null means absent.  Blank
+** lines are skipped.  The parser is a small strict RFC 8259 reader over one
+** line: duplicate keys, trailing commas, control characters in strings,
+** invalid UTF-8 and lone surrogates are errors naming line and column.
+** Strings are unescaped into a per-line buffer no longer than the line.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define JSON_DEPTH_MAX 64
+
+typedef struct jline {
+    civic_loader *ld;
+    const char *p;
+    size_t n, i;
+    uint64_t line;
+    char *out;       /* unescape buffer, >= n bytes */
+    size_t out_len;
+    const char *why; /* first error */
+    size_t why_at;
+} jline;
+
+static bool fail(jline *j, const char *why)
+{
+    if (!j->why) {
+        j->why = why;
+        j->why_at = j->i;
+    }
+    return false;
+}
+
+static void ws(jline *j)
+{
+    while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\r')) j->i++;
+}
+
+static int hex4(const char *s)
+{
+    int v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return -1;
+    }
+    return v;
+}
+
+static size_t put_utf8(char *d, uint32_t cp)
+{
+    if (cp < 0x80) { d[0] = (char)cp; return 1; }
+    if (cp < 0x800) { d[0] = (char)(0xc0 | (cp >> 6)); d[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (char)(0xf0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    d[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+static bool escape(jline *j, uint32_t *cp)
+{
+    char e = j->i < j->n ? j->p[j->i] : '\0';
+    j->i++;
+    switch (e) {
+    case '"': *cp = '"'; return true;
+    case '\\': *cp = '\\'; return true;
+    case '/': *cp = '/'; return true;
+    case 'b': *cp = '\b'; return true;
+    case 'f': *cp = '\f'; return true;
+    case 'n': *cp = '\n'; return true;
+    case 'r': *cp = '\r'; return true;
+    case 't': *cp = '\t'; return true;
+    case 'u': break;
+    default: j->i--; return fail(j, "unknown escape in a string");
+    }
+    int hi = j->i + 4 <= j->n ? hex4(j->p + j->i) : -1;
+    if (hi < 0) return fail(j, "bad \\u escape");
+    j->i += 4;
+    if (hi >= 0xdc00 && hi <= 0xdfff) return fail(j, "lone low surrogate in \\u escape");
+    if (hi >= 0xd800 && hi <= 0xdbff) {
+        int lo = (j->i + 6 <= j->n && j->p[j->i] == '\\' && j->p[j->i + 1] == 'u')
+                     ? hex4(j->p + j->i + 2) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff) return fail(j, "lone high surrogate in \\u escape");
+        j->i += 6;
+        *cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
+        return true;
+    }
+    *cp = (uint32_t)hi;
+    return true;
+}
+
+/* A string at j->i (the quote); decoded into j->out when store. */
+static bool string(jline *j, bool store, const char **s, size_t *len)
+{
+    size_t start = j->out_len;
+    j->i++;
+    for (;;) {
+        if (j->i >= j->n) return fail(j, "unterminated string");
+        unsigned char c = (unsigned char)j->p[j->i];
+        if (c == '"') break;
+        if (c < 0x20) return fail(j, "control character in a string");
+        if (c == '\\') {
+            uint32_t cp;
+            j->i++;
+            if (!escape(j, &cp)) return false;
+            if (store) j->out_len += put_utf8(j->out + j->out_len, cp);
+            continue;
+        }
+        size_t at = j->i;
+        size_t k = 1;
+        if (c >= 0x80) {
+            k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (at + k > j->n || !civic__utf8_valid(j->p + at, k))
+                return fail(j, "invalid UTF-8 in a string");
+        }
+        if (store) {
+            memcpy(j->out + j->out_len, j->p + at, k);
+            j->out_len += k;
+        }
+        j->i += k;
+    }
+    j->i++;
+    if (store) {
+        *s = j->out + start;
+        *len = j->out_len - start;
+    }
+    return true;
+}
+
+static bool number(jline *j, const char **s, size_t *len)
+{
+    size_t at = j->i;
+    if (j->i < j->n && j->p[j->i] == '-') j->i++;
+    if (j->i >= j->n || j->p[j->i] < '0' || j->p[j->i] > '9') return fail(j, "malformed number");
+    if (j->p[j->i] == '0' && j->i + 1 < j->n && j->p[j->i + 1] >= '0' && j->p[j->i + 1] <= '9')
+        return fail(j, "leading zero in a number");
+    while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
+    if (j->i < j->n && j->p[j->i] == '.') {
+        j->i++;
+        size_t d = j->i;
+        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
+        if (j->i == d) return fail(j, "malformed number");
+    }
+    if (j->i < j->n && (j->p[j->i] == 'e' || j->p[j->i] == 'E')) {
+        j->i++;
+        if (j->i < j->n && (j->p[j->i] == '+' || j->p[j->i] == '-')) j->i++;
+        size_t d = j->i;
+        while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9') j->i++;
+        if (j->i == d) return fail(j, "malformed number");
+    }
+    *s = j->p + at;
+    *len = j->i - at;
+    return true;
+}
+
+static bool literal(jline *j, const char *word)
+{
+    size_t m = strlen(word);
+    if (j->i + m > j->n || memcmp(j->p + j->i, word, m) != 0) return fail(j, "unexpected character");
+    j->i += m;
+    return true;
+}
+
+/* Skip any value (for keys we ignore); depth-bounded. */
+static bool skip_value(jline *j, int depth)
+{
+    const char *s;
+    size_t len;
+    if (depth > JSON_DEPTH_MAX) return fail(j, "nesting deeper than 64");
+    ws(j);
+    if (j->i >= j->n) return fail(j, "missing value");
+    char c = j->p[j->i];
+    if (c == '"') return string(j, false, &s, &len);
+    if (c == 't') return literal(j, "true");
+    if (c == 'f') return literal(j, "false");
+    if (c == 'n') return literal(j, "null");
+    if (c == '-' || (c >= '0' && c <= '9')) return number(j, &s, &len);
+    if (c != '{' && c != '[') return fail(j, "unexpected character");
+    char close = c == '{' ? '}' : ']';
+    j->i++;
+    ws(j);
+    if (j->i < j->n && j->p[j->i] == close) { j->i++; return true; }
+    for (;;) {
+        ws(j);
+        if (c == '{') {
+            if (j->i >= j->n || j->p[j->i] != '"') return fail(j, "expected a key");
+            if (!string(j, false, &s, &len)) return false;
+            ws(j);
+            if (j->i >= j->n || j->p[j->i] != ':') return fail(j, "expected ':'");
+            j->i++;
+        }
+        if (!skip_value(j, depth + 1)) return false;
+        ws(j);
+        if (j->i < j->n && j->p[j->i] == ',') { j->i++; continue; }
+        if (j->i < j->n && j->p[j->i] == close) { j->i++; return true; }
+        return fail(j, "expected ',' or a closing bracket");
+    }
+}
+
+static int key_field(const char *k, size_t n)
+{
+    for (int f = 0; f < CIVIC_F_COUNT; f++)
+        if (strlen(civic__field_names[f]) == n && memcmp(civic__field_names[f], k, n) == 0) return f;
+    return -1;
+}
+
+/* One member value for a known field. */
+static bool field_value(jline *j, int field, civic_fields *f)
+{
+    ws(j);
+    uint32_t column = (uint32_t)(j->i + 1);
+    if (j->i >= j->n) return fail(j, "missing value");
+    char c = j->p[j->i];
+    const char *s = NULL;
+    size_t len = 0;
+    if (c == '"') {
+        if (!string(j, true, &s, &len)) return false;
+    } else if (c == 'n') {
+        return literal(j, "null");
+    } else if ((c == '-' || (c >= '0' && c <= '9')) &&
+               (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
+        if (!number(j, &s, &len)) return false;
+        if (field == CIVIC_F_TS) {
+            /* Unix seconds; a fraction is ignored, an exponent is not allowed. */
+            const char *dot = memchr(s, '.', len);
+            if (memchr(s, 'e', len) || memchr(s, 'E', len)) {
+                j->i = column - 1;
+                return fail(j, "field 'ts': a number must be whole Unix seconds");
+            }
+            if (dot) len = (size_t)(dot - s);
+        }
+    } else {
+        j->i = column - 1;
+        if (field == CIVIC_F_TS || field == CIVIC_F_QTY) return fail(j, "must be a string or a number");
+        return fail(j, "must be a string");
+    }
+    f->v[field] = s;
+    f->n[field] = len;
+    f->column[field] = column;
+    return true;
+}
+
+static bool object(jline *j, civic_fields *f)
+{
+    bool seen[CIVIC_F_COUNT] = { false };
+    ws(j);
+    if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
+    j->i++;
+    ws(j);
+    if (j->i < j->n && j->p[j->i] == '}') { j->i++; return true; }
+    for (;;) {
+        const char *k;
+        size_t kn;
+        ws(j);
+        if (j->i >= j->n || j->p[j->i] != '"') return fail(j, "expected a key string");
+        size_t key_at = j->i;
+        if (!string(j, true, &k, &kn)) return false;
+        ws(j);
+        if (j->i >= j->n || j->p[j->i] != ':') return fail(j, "expected ':' after the key");
+        j->i++;
+        int field = key_field(k, kn);
+        if (field >= 0) {
+            if (seen[field]) {
+                j->i = key_at;
+                return fail(j, "duplicate key");
+            }
+            seen[field] = true;
+            if (!field_value(j, field, f)) return false;
+        } else if (!skip_value(j, 1)) {
+            return false;
+        }
+        ws(j);
+        if (j->i < j->n && j->p[j->i] == ',') { j->i++; continue; }
+        if (j->i < j->n && j->p[j->i] == '}') { j->i++; break; }
+        return fail(j, "expected ',' or '}'");
+    }
+    ws(j);
+    if (j->i != j->n) return fail(j, "unexpected text after the object");
+    return true;
+}
+
+static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
+{
+    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0 };
+    civic_fields f;
+    memset(&f, 0, sizeof(f));
+    ws(&j);
+    if (j.i == n) return CIVIC_OK; /* blank line */
+    if (!object(&j, &f)) {
+        civic_error e = CIVIC_ERROR_INIT;
+        uint32_t column = (uint32_t)(j.why_at + 1);
+        civic__error_set(&e, CIVIC_E_SYNTAX, line, column, 0, "line %llu, column %u: %s",
+                         (unsigned long long)line, column, j.why);
+        return civic__loader_reject(ld, &e);
+    }
+    return civic__loader_event(ld, &f, line);
+}
+
+int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+{
+    size_t pos = 0;
+    int rc = CIVIC_OK;
+    char *buf = NULL;
+    size_t buf_cap = 0;
+    if (!ld->bom_checked) {
+        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+        ld->bom_checked = true;
+    }
+    while (pos < len && rc == CIVIC_OK) {
+        const char *p = data + pos;
+        const char *nl = memchr(p, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - p) : len - pos;
+        uint64_t line = ld->line + 1;
+        if (!nl && !final) {
+            if (n > CIVIC_LINE_BYTES_MAX) {
+                civic_error e = CIVIC_ERROR_INIT;
+                civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: longer than 1 MiB",
+                                 (unsigned long long)line);
+                if (ld->err && ld->err->version >= 1) *ld->err = e;
+                if (ld->report) ld->report->rejected++;
+                rc = CIVIC_E_LIMIT;
+            }
+            break;
+        }
+        if (n > CIVIC_LINE_BYTES_MAX) {
+            civic_error e = CIVIC_ERROR_INIT;
+            civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: longer than 1 MiB",
+                             (unsigned long long)line);
+            rc = civic__loader_reject(ld, &e);
+        } else {
+            if (n > buf_cap) {
+                size_t want = n < 4096 ? 4096 : n;
+                char *nb = civic__realloc(&ld->engine->alc, buf, buf_cap, want);
+                if (!nb) {
+                    rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+                    break;
+                }
+                buf = nb;
+                buf_cap = want;
+            }
+            rc = jsonl_line(ld, p, n, line, buf);
+        }
+        ld->line++;
+        ld->offset += n + (nl ? 1 : 0);
+        pos += n + (nl ? 1 : 0);
+    }
+    civic__free(&ld->engine->alc, buf, buf_cap);
+    *used = pos;
+    return rc;
+}

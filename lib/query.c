@@ -1,0 +1,430 @@
+/*
+** query.c -- answers: subject lists, rankings, the credit record, groups.
+**
+** Every answer object (civic_result, civic_record, civic_groups) is built
+** under the engine's read lock and then owns copies of all its strings, so it
+** is immutable, may be read from any thread, and outlives the engine.
+** Evaluating all subjects first buckets the event indices by subject with a
+** counting sort (one pass to count, one to place), then evaluates each
+** subject from its contiguous slice.
+*/
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct row {
+    const char *subject, *group, *grade, *flags;
+    int64_t score, balance, ceiling;
+    uint64_t events, rank;
+    uint32_t grade_index, flag_count;
+} row;
+
+struct civic_result {
+    civic_allocator alc;
+    civic_arena arena;
+    row *rows;
+    size_t count, cap;
+    int64_t *dims;             /* count x dim_count */
+    size_t dims_cap;
+    size_t dim_count;
+    const char **dim_names;
+    const char **grade_names;
+    size_t grade_count;
+};
+
+static void rdlock(const civic_engine *e) { pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock); }
+static void unlock(const civic_engine *e) { pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock); }
+
+/* ------------------------------------------------------------ result */
+
+void civic_result_free(civic_result *res)
+{
+    if (!res) return;
+    civic_allocator a = res->alc;
+    civic__free(&a, res->rows, res->cap * sizeof(row));
+    civic__free(&a, res->dims, res->dims_cap * sizeof(int64_t));
+    civic__free(&a, res->dim_names, res->dim_count * sizeof(char *));
+    civic__free(&a, res->grade_names, res->grade_count * sizeof(char *));
+    civic__arena_free(&res->arena);
+    civic__free(&a, res, sizeof(*res));
+}
+
+static const char **copy_names(civic_result *res, const char *const *names, size_t n)
+{
+    const char **out = civic__calloc(&res->alc, n ? n : 1, sizeof(char *));
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = civic__arena_strndup(&res->arena, names[i], strlen(names[i]));
+        if (!out[i]) {
+            civic__free(&res->alc, out, (n ? n : 1) * sizeof(char *));
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static civic_result *result_new(const civic_engine *e)
+{
+    const civic_rules *r = e->rules;
+    civic_result *res = civic__calloc(&e->alc, 1, sizeof(*res));
+    if (!res) return NULL;
+    res->alc = e->alc;
+    civic__arena_init(&res->arena, &res->alc, (size_t)1 << 16);
+    res->dim_count = r->dimension_count;
+    res->grade_count = r->grade_count;
+    const char **grades = civic__malloc(&res->alc, r->grade_count * sizeof(char *));
+    if (grades) {
+        for (size_t i = 0; i < r->grade_count; i++) grades[i] = r->grades[i].name;
+        res->grade_names = copy_names(res, grades, r->grade_count);
+        civic__free(&res->alc, grades, r->grade_count * sizeof(char *));
+    }
+    res->dim_names = copy_names(res, r->dimensions, r->dimension_count);
+    if (!res->grade_names || !res->dim_names) {
+        if (!res->grade_names) res->grade_count = 0;
+        if (!res->dim_names) res->dim_count = 0;
+        civic_result_free(res);
+        return NULL;
+    }
+    return res;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The ';'-joined sorted flags of the subject just evaluated. */
+static const char *join_flags(civic_result *res, const civic_eval *ev, uint32_t count)
+{
+    const civic_rules *r = ev->r;
+    if (count == 0) return "";
+    const char *list[64];
+    const char **names = count <= 64 ? list : civic__malloc(&res->alc, count * sizeof(char *));
+    if (!names) return NULL;
+    size_t n = 0, bytes = 0;
+    for (uint32_t f = 0; f < r->flag_count && n < count; f++) {
+        if (ev->flag_marks[f] != ev->stamp) continue;
+        names[n++] = r->flags[f];
+        bytes += strlen(r->flags[f]) + 1;
+    }
+    qsort(names, n, sizeof(char *), compare_names);
+    char *out = civic__arena_alloc(&res->arena, bytes, 1);
+    if (out) {
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strlen(names[i]);
+            if (i) out[at++] = ';';
+            memcpy(out + at, names[i], len);
+            at += len;
+        }
+        out[at] = '\0';
+    }
+    if (names != list) civic__free(&res->alc, names, count * sizeof(char *));
+    return out;
+}
+
+static const char *lp_copy(civic_result *res, const char *lp)
+{
+    if (!lp) return "";
+    return civic__arena_strndup(&res->arena, lp, civic__lp_len(lp));
+}
+
+/* Append the answer just computed by ev for `subject` (length-prefixed). */
+static int result_add(civic_result *res, const civic_eval *ev, const char *subject,
+                      const civic_answer *a)
+{
+    const civic_engine *e = ev->e;
+    if (civic__grow(&res->alc, (void **)&res->rows, &res->cap, res->count + 1, sizeof(row)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    size_t need = (res->count + 1) * res->dim_count;
+    if (res->dim_count &&
+        civic__grow(&res->alc, (void **)&res->dims, &res->dims_cap, need, sizeof(int64_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    row *w = &res->rows[res->count];
+    w->subject = lp_copy(res, subject);
+    w->group = a->group == CIVIC_NONE ? "" : lp_copy(res, e->groups[a->group].text);
+    w->flags = join_flags(res, ev, a->flag_count);
+    if (!w->subject || !w->group || !w->flags) return CIVIC_E_NOMEM;
+    w->grade = res->grade_names[a->grade];
+    w->grade_index = a->grade;
+    w->score = a->score;
+    w->balance = a->balance;
+    w->ceiling = a->ceiling;
+    w->events = a->events;
+    w->rank = 0;
+    w->flag_count = a->flag_count;
+    if (res->dim_count)
+        memcpy(res->dims + res->count * res->dim_count, ev->dims, res->dim_count * sizeof(int64_t));
+    res->count++;
+    return CIVIC_OK;
+}
+
+size_t civic_result_count(const civic_result *res) { return res ? res->count : 0; }
+size_t civic_result_dimension_count(const civic_result *res) { return res ? res->dim_count : 0; }
+
+const char *civic_result_dimension_name(const civic_result *res, size_t d)
+{
+    return res && d < res->dim_count ? res->dim_names[d] : NULL;
+}
+
+static void fill_score(const row *w, size_t dim_count, civic_score *out)
+{
+    out->grade_index = w->grade_index;
+    out->subject = w->subject;
+    out->group = w->group;
+    out->grade = w->grade;
+    out->flags = w->flags;
+    out->score = w->score;
+    out->balance = w->balance;
+    out->ceiling = w->ceiling;
+    out->events = w->events;
+    out->flag_count = w->flag_count;
+    out->dimension_count = (uint32_t)dim_count;
+    out->rank = w->rank;
+}
+
+int civic_result_get(const civic_result *res, size_t i, civic_score *out)
+{
+    if (!res || !out || i >= res->count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
+    fill_score(&res->rows[i], res->dim_count, out);
+    return CIVIC_OK;
+}
+
+int civic_result_dimension(const civic_result *res, size_t i, size_t d, int64_t *out)
+{
+    if (!res || !out || i >= res->count || d >= res->dim_count) return CIVIC_E_INVALID;
+    *out = res->dims[i * res->dim_count + d];
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ one subject */
+
+/* The subject's event indices, newest first, into a fresh array. */
+static int subject_events(const civic_engine *e, uint32_t s, uint32_t **out, size_t *n)
+{
+    const civic_subject *sub = &e->subjects[s];
+    uint32_t *list = civic__malloc(&e->alc, (sub->count ? sub->count : 1) * sizeof(uint32_t));
+    if (!list) return CIVIC_E_NOMEM;
+    size_t k = 0;
+    for (uint32_t i = sub->last; i != CIVIC_NONE && k < sub->count; i = e->events[i].prev)
+        list[k++] = i;
+    CIVIC_ASSERT(k == sub->count);
+    *out = list;
+    *n = k;
+    return CIVIC_OK;
+}
+
+/* Evaluate one subject (by id) into ev; *known = false for an unknown one. */
+static int eval_one(civic_eval *ev, const char *subject, civic_answer *a)
+{
+    const civic_engine *e = ev->e;
+    size_t len = strlen(subject);
+    uint32_t s = len && len <= CIVIC_ID_BYTES_MAX ? civic__subject_find(e, subject, len) : CIVIC_NONE;
+    uint32_t *list = NULL;
+    size_t n = 0;
+    if (s != CIVIC_NONE && subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
+    int rc = civic__eval_subject(ev, list, n, a);
+    civic__free(&e->alc, list, (n ? n : 1) * sizeof(uint32_t));
+    return rc;
+}
+
+int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
+                          civic_answer *a, civic_result **out)
+{
+    char lp_buf[CIVIC_ID_BYTES_MAX + 2];
+    size_t len = strlen(subject);
+    civic_result *res = result_new(e);
+    if (!res) return CIVIC_E_NOMEM;
+    int rc = eval_one(ev, subject, a);
+    if (rc == CIVIC_OK) {
+        /* The row names the subject as asked (it may be unknown). */
+        if (len > CIVIC_ID_BYTES_MAX) len = CIVIC_ID_BYTES_MAX;
+        lp_buf[0] = (char)len;
+        memcpy(lp_buf + 1, subject, len);
+        lp_buf[len + 1] = '\0';
+        rc = result_add(res, ev, lp_buf + 1, a);
+    }
+    if (rc != CIVIC_OK) {
+        civic_result_free(res);
+        return rc;
+    }
+    *out = res;
+    return CIVIC_OK;
+}
+
+int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_of,
+                         civic_result **out)
+{
+    if (out) *out = NULL;
+    if (!e || !subject || !out) return CIVIC_E_INVALID;
+    civic_eval ev;
+    civic_answer a;
+    rdlock(e);
+    int rc = civic__eval_init(&ev, e, as_of, false);
+    if (rc == CIVIC_OK) {
+        rc = civic__subject_answer(e, &ev, subject, &a, out);
+        civic__eval_free(&ev);
+    }
+    unlock(e);
+    return rc;
+}
+
+/* ------------------------------------------------------------ all subjects */
+
+
+static int compare_subjects(const void *a, const void *b, void *ctx)
+{
+    const civic_engine *e = ctx;
+    const char *x = e->subjects[*(const uint32_t *)a].id;
+    const char *y = e->subjects[*(const uint32_t *)b].id;
+    size_t nx = civic__lp_len(x), ny = civic__lp_len(y);
+    int c = memcmp(x, y, nx < ny ? nx : ny);
+    return c ? c : (nx < ny ? -1 : nx > ny);
+}
+
+/* A small merge sort with a context (qsort_r is not in C11). */
+static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
+                     int (*cmp)(const void *, const void *, void *), void *ctx)
+{
+    if (n < 2) return;
+    if (n <= 16) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            while (j > 0 && cmp(&v[j - 1], &x, ctx) > 0) { v[j] = v[j - 1]; j--; }
+            v[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    sort_ctx(v, tmp, h, cmp, ctx);
+    sort_ctx(v + h, tmp, n - h, cmp, ctx);
+    if (cmp(&v[h - 1], &v[h], ctx) <= 0) return;
+    memcpy(tmp, v, h * sizeof(uint32_t));
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n) v[k++] = cmp(&v[j], &tmp[i], ctx) < 0 ? v[j++] : tmp[i++];
+    while (i < h) v[k++] = tmp[i++];
+}
+
+/* Evaluate every subject with an event at or before as_of, in id order. */
+static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
+{
+    size_t ns = e->subject_count, ne = e->event_count;
+    size_t *start = civic__calloc(&e->alc, ns + 1, sizeof(size_t));
+    uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
+    uint32_t *order = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
+    uint32_t *tmp = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
+    civic_eval ev;
+    int rc = CIVIC_E_NOMEM;
+    bool ev_ok = false;
+    if (!start || !bucket || !order || !tmp) goto done;
+    for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count;
+    for (size_t i = 0; i < ne; i++) bucket[start[e->events[i].subject]++] = (uint32_t)i;
+    for (size_t s = ns; s > 0; s--) start[s] = start[s - 1];
+    start[0] = 0;
+    for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
+    sort_ctx(order, tmp, ns, compare_subjects, (void *)e);
+    rc = civic__eval_init(&ev, e, as_of, false);
+    if (rc != CIVIC_OK) goto done;
+    ev_ok = true;
+    for (size_t k = 0; k < ns && rc == CIVIC_OK; k++) {
+        uint32_t s = order[k];
+        civic_answer a;
+        rc = civic__eval_subject(&ev, bucket + start[s], e->subjects[s].count, &a);
+        if (rc == CIVIC_OK && a.events > 0) rc = result_add(res, &ev, e->subjects[s].id, &a);
+    }
+done:
+    if (ev_ok) civic__eval_free(&ev);
+    civic__free(&e->alc, start, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
+    civic__free(&e->alc, order, (ns ? ns : 1) * sizeof(uint32_t));
+    civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
+    return rc;
+}
+
+int civic_engine_subjects(const civic_engine *e, int64_t as_of, civic_result **out)
+{
+    if (out) *out = NULL;
+    if (!e || !out) return CIVIC_E_INVALID;
+    civic_result *res = result_new(e);
+    if (!res) return CIVIC_E_NOMEM;
+    rdlock(e);
+    int rc = evaluate_all(e, as_of, res);
+    unlock(e);
+    if (rc != CIVIC_OK) {
+        civic_result_free(res);
+        return rc;
+    }
+    *out = res;
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ ranking */
+
+static bool in_group(const char *group, const char *prefix, size_t n)
+{
+    if (n == 0) return true;
+    return strncmp(group, prefix, n) == 0 && (group[n] == '\0' || group[n] == '/');
+}
+
+static int compare_rank(const void *a, const void *b, void *ctx)
+{
+    const civic_result *res = ctx;
+    const row *x = &res->rows[*(const uint32_t *)a], *y = &res->rows[*(const uint32_t *)b];
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return strcmp(x->subject, y->subject);
+}
+
+/* Keep the rows in `group`, ordered best first, at most top (0: all). */
+static int rank_rows(civic_result *res, const char *group, uint64_t top)
+{
+    size_t n = res->count, glen = group ? strlen(group) : 0, k = 0;
+    uint32_t *order = civic__malloc(&res->alc, (n ? n : 1) * sizeof(uint32_t));
+    uint32_t *tmp = civic__malloc(&res->alc, (n ? n : 1) * sizeof(uint32_t));
+    row *rows = civic__malloc(&res->alc, (n ? n : 1) * sizeof(row));
+    int64_t *dims = res->dim_count ? civic__malloc(&res->alc, (n ? n : 1) * res->dim_count * sizeof(int64_t)) : NULL;
+    int rc = CIVIC_E_NOMEM;
+    if (!order || !tmp || !rows || (res->dim_count && !dims)) goto done;
+    for (size_t i = 0; i < n; i++)
+        if (in_group(res->rows[i].group, group, glen)) order[k++] = (uint32_t)i;
+    sort_ctx(order, tmp, k, compare_rank, res);
+    if (top && top < k) k = (size_t)top;
+    for (size_t i = 0; i < k; i++) {
+        rows[i] = res->rows[order[i]];
+        rows[i].rank = i + 1;
+        if (res->dim_count)
+            memcpy(dims + i * res->dim_count, res->dims + order[i] * res->dim_count,
+                   res->dim_count * sizeof(int64_t));
+    }
+    civic__free(&res->alc, res->rows, res->cap * sizeof(row));
+    civic__free(&res->alc, res->dims, res->dims_cap * sizeof(int64_t));
+    res->rows = rows;
+    res->cap = n ? n : 1;
+    res->dims = dims;
+    res->dims_cap = dims ? (n ? n : 1) * res->dim_count : 0;
+    res->count = k;
+    rows = NULL;
+    dims = NULL;
+    rc = CIVIC_OK;
+done:
+    civic__free(&res->alc, order, (n ? n : 1) * sizeof(uint32_t));
+    civic__free(&res->alc, tmp, (n ? n : 1) * sizeof(uint32_t));
+    civic__free(&res->alc, rows, (n ? n : 1) * sizeof(row));
+    civic__free(&res->alc, dims, (n ? n : 1) * res->dim_count * sizeof(int64_t));
+    return rc;
+}
+
+int civic_engine_rank(const civic_engine *e, const char *group, int64_t as_of, uint64_t top,
+                      civic_result **out)
+{
+    int rc = civic_engine_subjects(e, as_of, out);
+    if (rc != CIVIC_OK) return rc;
+    rc = rank_rows(*out, group, top);
+    if (rc != CIVIC_OK) {
+        civic_result_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,272 @@
+/*
+** time.c -- timestamps, calendar periods and durations in a fixed UTC offset.
+**
+** All calendar arithmetic is proleptic Gregorian on int64 days (Howard
+** Hinnant's days_from_civil), in the scheme's utc_offset with no daylight
+** saving.  Times are whole Unix seconds between CIVIC_TIME_MIN and
+** CIVIC_TIME_MAX (years 0001..9999); a fraction of a second is ignored.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int64_t civic__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
+
+int64_t civic__days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = civic__floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t mp = (m + 9) % 12;
+    int64_t doy = (153 * mp + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void civic__civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = civic__floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+int civic__days_in_month(int64_t y, int m)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (m == 2) {
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return leap ? 29 : 28;
+    }
+    return dim[m - 1];
+}
+
+void civic__civil_from_time(int64_t t, int32_t offset, civic_civil *out)
+{
+    int64_t local = t + offset;
+    int64_t days = civic__floor_div(local, 86400);
+    int64_t secs = local - days * 86400;
+    civic__civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (int)(secs / 3600);
+    out->minute = (int)(secs / 60 % 60);
+    out->second = (int)(secs % 60);
+}
+
+int64_t civic__time_from_civil(const civic_civil *c, int32_t offset)
+{
+    int64_t days = civic__days_from_civil(c->year, c->month, c->day);
+    return days * 86400 + c->hour * 3600 + c->minute * 60 + c->second - offset;
+}
+
+static bool digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool civic__offset_parse(const char *s, size_t n, int32_t *out)
+{
+    int hh, mm;
+    if (n == 1 && (s[0] == 'Z' || s[0] == 'z')) {
+        *out = 0;
+        return true;
+    }
+    if (n != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':') return false;
+    if (!digits(s + 1, 2, &hh) || !digits(s + 4, 2, &mm) || hh > 23 || mm > 59) return false;
+    int32_t v = (int32_t)(hh * 3600 + mm * 60);
+    *out = s[0] == '-' ? -v : v;
+    return true;
+}
+
+static int time_parse_integer(const char *s, size_t n, int64_t *out, const char **why)
+{
+    size_t i = s[0] == '-' ? 1 : 0;
+    int64_t v = 0;
+    if (i == n) return CIVIC_E_EVENT;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return CIVIC_E_EVENT;
+        if (v > (INT64_MAX - 9) / 10) {
+            *why = "timestamp out of range";
+            return CIVIC_E_EVENT;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    if (s[0] == '-') v = -v;
+    if (v < CIVIC_TIME_MIN || v > CIVIC_TIME_MAX) {
+        *why = "timestamp out of range (years 0001..9999)";
+        return CIVIC_E_EVENT;
+    }
+    *out = v;
+    return CIVIC_OK;
+}
+
+int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
+                      const char **why)
+{
+    civic_civil c = { 0, 0, 0, 0, 0, 0 };
+    int year;
+    *why = "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or "
+           "Unix seconds)";
+    if (n == 0) return CIVIC_E_EVENT;
+    if (n < 10 || s[4] != '-') return time_parse_integer(s, n, out, why);
+    if (s[7] != '-' || !digits(s, 4, &year) || !digits(s + 5, 2, &c.month) ||
+        !digits(s + 8, 2, &c.day))
+        return CIVIC_E_EVENT;
+    c.year = year;
+    if (year < 1) {
+        *why = "year out of range (0001..9999)";
+        return CIVIC_E_EVENT;
+    }
+    if (c.month < 1 || c.month > 12) {
+        *why = "month out of range";
+        return CIVIC_E_EVENT;
+    }
+    if (c.day < 1 || c.day > civic__days_in_month(c.year, c.month)) {
+        *why = "day out of range for the month";
+        return CIVIC_E_EVENT;
+    }
+    int32_t offset = local_offset;
+    if (n > 10) {
+        if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || n < 19 || s[13] != ':' ||
+            s[16] != ':' || !digits(s + 11, 2, &c.hour) || !digits(s + 14, 2, &c.minute) ||
+            !digits(s + 17, 2, &c.second))
+            return CIVIC_E_EVENT;
+        if (c.hour > 23 || c.minute > 59 || c.second > 59) {
+            *why = "time of day out of range";
+            return CIVIC_E_EVENT;
+        }
+        size_t i = 19;
+        if (i < n && s[i] == '.') {
+            size_t at = ++i;
+            while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+            if (i == at) return CIVIC_E_EVENT;
+        }
+        if (i < n && !civic__offset_parse(s + i, n - i, &offset)) {
+            *why = "bad UTC offset (expected Z or +HH:MM)";
+            return CIVIC_E_EVENT;
+        }
+    }
+    int64_t t = civic__time_from_civil(&c, offset);
+    if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
+        *why = "timestamp out of range (years 0001..9999)";
+        return CIVIC_E_EVENT;
+    }
+    *out = t;
+    return CIVIC_OK;
+}
+
+size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size)
+{
+    civic_civil c;
+    civic__civil_from_time(t, offset, &c);
+    int32_t off = offset < 0 ? -offset : offset;
+    int len = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                       (long long)c.year, c.month, c.day, c.hour, c.minute, c.second,
+                       offset < 0 ? '-' : '+', (int)(off / 3600), (int)(off / 60 % 60));
+    return len < 0 ? 0 : (size_t)len;
+}
+
+int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset)
+{
+    int64_t days = civic__floor_div(t + offset, 86400);
+    int64_t y;
+    int m, d;
+    switch (period) {
+    case CIVIC_PERIOD_DAY: return days;
+    case CIVIC_PERIOD_WEEK: return civic__floor_div(days + 3, 7); /* weeks start Monday */
+    case CIVIC_PERIOD_MONTH:
+        civic__civil_from_days(days, &y, &m, &d);
+        return y * 12 + (m - 1);
+    case CIVIC_PERIOD_QUARTER:
+        civic__civil_from_days(days, &y, &m, &d);
+        return y * 4 + (m - 1) / 3;
+    case CIVIC_PERIOD_YEAR:
+        civic__civil_from_days(days, &y, &m, &d);
+        return y;
+    default: return 0;
+    }
+}
+
+bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
+{
+    static const struct { const char *text; uint8_t kind; } named[] = {
+        { "forever", CIVIC_DUR_FOREVER },
+        { "end-of-month", CIVIC_DUR_END_MONTH },
+        { "end-of-quarter", CIVIC_DUR_END_QUARTER },
+        { "end-of-year", CIVIC_DUR_END_YEAR },
+    };
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        if (strlen(named[i].text) == n && memcmp(named[i].text, s, n) == 0) {
+            out->kind = named[i].kind;
+            out->n = 0;
+            return true;
+        }
+    }
+    if (n < 2 || n > 9) return false;
+    int64_t v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < 1) return false;
+    switch (s[n - 1]) {
+    case 'd': out->kind = CIVIC_DUR_DAYS; if (v > 3660000) return false; break;
+    case 'm': out->kind = CIVIC_DUR_MONTHS; if (v > 120000) return false; break;
+    case 'y': out->kind = CIVIC_DUR_YEARS; if (v > 10000) return false; break;
+    default: return false;
+    }
+    out->n = v;
+    return true;
+}
+
+static int64_t add_months(int64_t t, int32_t offset, int64_t months)
+{
+    civic_civil c;
+    civic__civil_from_time(t, offset, &c);
+    int64_t total = c.year * 12 + (c.month - 1) + months;
+    c.year = civic__floor_div(total, 12);
+    c.month = (int)(total - c.year * 12) + 1;
+    int dim = civic__days_in_month(c.year, c.month);
+    if (c.day > dim) c.day = dim; /* 31 Jan + 1m = 28/29 Feb; 29 Feb + 1y = 28 Feb */
+    return civic__time_from_civil(&c, offset);
+}
+
+static int64_t start_of_next(int64_t t, int32_t offset, int months_per_period)
+{
+    civic_civil c;
+    civic__civil_from_time(t, offset, &c);
+    int64_t total = c.year * 12 + (c.month - 1);
+    total = civic__floor_div(total, months_per_period) * months_per_period + months_per_period;
+    civic_civil n = { civic__floor_div(total, 12), 0, 1, 0, 0, 0 };
+    n.month = (int)(total - n.year * 12) + 1;
+    return civic__time_from_civil(&n, offset);
+}
+
+int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset)
+{
+    switch (d->kind) {
+    case CIVIC_DUR_DAYS: return t + d->n * 86400;
+    case CIVIC_DUR_MONTHS: return add_months(t, offset, d->n);
+    case CIVIC_DUR_YEARS: return add_months(t, offset, d->n * 12);
+    case CIVIC_DUR_END_MONTH: return start_of_next(t, offset, 1);
+    case CIVIC_DUR_END_QUARTER: return start_of_next(t, offset, 3);
+    case CIVIC_DUR_END_YEAR: return start_of_next(t, offset, 12);
+    default: return CIVIC_FOREVER;
+    }
+}

@@ -1,0 +1,266 @@
+/*
+** toml.c -- the documented TOML subset of rules files, as callbacks.
+**
+** Supported: '#' comments, [table] and [[array]] headers (raw header text is
+** passed on), key = value with bare keys, basic strings with \" \\ \n \t \r
+** \b \f \uXXXX \UXXXXXXXX, integers, decimals (-2.5) and true/false.  Not
+** supported, each a syntax error naming line and column: multi-line and
+** literal strings, arrays, inline tables, dotted keys, dates, exponents.
+** This module knows nothing of the scheme; rules.c gives the meaning.
+*/
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct toml_state {
+    const char *text;
+    size_t len;
+    size_t pos;
+    size_t line_start;
+    uint64_t line;
+    const civic_allocator *alc;
+    char *buf;
+    size_t buf_cap;
+    civic_error *err;
+} toml_state;
+
+static uint32_t col(const toml_state *s, size_t at)
+{
+    size_t c = at - s->line_start + 1;
+    return c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+}
+
+static int syntax(toml_state *s, size_t at, const char *what)
+{
+    return civic__error_set(s->err, CIVIC_E_SYNTAX, s->line, col(s, at), at,
+                            "line %llu, column %u: %s", (unsigned long long)s->line,
+                            col(s, at), what);
+}
+
+static void skip_ws(toml_state *s)
+{
+    while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
+}
+
+/* After a value or header: only blanks and a comment may remain. */
+static int end_of_line(toml_state *s)
+{
+    skip_ws(s);
+    if (s->pos < s->len && s->text[s->pos] == '#') {
+        while (s->pos < s->len && s->text[s->pos] != '\n') {
+            unsigned char c = (unsigned char)s->text[s->pos];
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
+                return syntax(s, s->pos, "control character in a comment");
+            s->pos++;
+        }
+    }
+    if (s->pos < s->len && s->text[s->pos] == '\r') s->pos++;
+    if (s->pos < s->len && s->text[s->pos] != '\n')
+        return syntax(s, s->pos, "unexpected text after the value");
+    if (s->pos < s->len) s->pos++;
+    s->line++;
+    s->line_start = s->pos;
+    return CIVIC_OK;
+}
+
+static bool bare_key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
+static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (at + n > s->len) return syntax(s, at, "short unicode escape");
+    for (size_t i = 0; i < n; i++) {
+        char c = s->text[at + i];
+        uint32_t d;
+        if (c >= '0' && c <= '9') d = (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') d = (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') d = (uint32_t)(c - 'A' + 10);
+        else return syntax(s, at + i, "bad hex digit in a unicode escape");
+        v = v * 16 + d;
+    }
+    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return syntax(s, at, "unicode escape is not a scalar value");
+    *out = v;
+    return CIVIC_OK;
+}
+
+static size_t utf8_put(char *dst, uint32_t cp)
+{
+    if (cp < 0x80) { dst[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        dst[0] = (char)(0xc0 | (cp >> 6));
+        dst[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        dst[0] = (char)(0xe0 | (cp >> 12));
+        dst[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        dst[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    dst[0] = (char)(0xf0 | (cp >> 18));
+    dst[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    dst[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    dst[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* A basic string starting at s->pos (the opening quote). */
+static int parse_string(toml_state *s, civic_toml_value *v)
+{
+    size_t open = s->pos++;
+    size_t n = 0;
+    if (s->pos + 1 < s->len && s->text[s->pos] == '"' && s->text[s->pos + 1] == '"')
+        return syntax(s, open, "multi-line strings are not supported");
+    for (;;) {
+        if (s->pos >= s->len || s->text[s->pos] == '\n' || s->text[s->pos] == '\r')
+            return syntax(s, open, "unterminated string");
+        if (civic__grow(s->alc, (void **)&s->buf, &s->buf_cap, n + 8, 1) != CIVIC_OK)
+            return civic__error_set(s->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        char c = s->text[s->pos];
+        if (c == '"') { s->pos++; break; }
+        if (c != '\\') {
+            unsigned char u = (unsigned char)c;
+            if ((u < 0x20 && u != '\t') || u == 0x7f)
+                return syntax(s, s->pos, "control character in a string");
+            s->buf[n++] = c;
+            s->pos++;
+            continue;
+        }
+        size_t at = s->pos++;
+        char e = s->pos < s->len ? s->text[s->pos++] : '\0';
+        uint32_t cp = 0;
+        int rc;
+        switch (e) {
+        case '"': s->buf[n++] = '"'; break;
+        case '\\': s->buf[n++] = '\\'; break;
+        case 'n': s->buf[n++] = '\n'; break;
+        case 't': s->buf[n++] = '\t'; break;
+        case 'r': s->buf[n++] = '\r'; break;
+        case 'b': s->buf[n++] = '\b'; break;
+        case 'f': s->buf[n++] = '\f'; break;
+        case 'u':
+        case 'U':
+            rc = hex_value(s, s->pos, e == 'u' ? 4 : 8, &cp);
+            if (rc != CIVIC_OK) return rc;
+            s->pos += e == 'u' ? 4 : 8;
+            n += utf8_put(s->buf + n, cp);
+            break;
+        default: return syntax(s, at, "unknown escape in a string");
+        }
+    }
+    if (!civic__utf8_valid(s->buf, n)) return syntax(s, open, "string is not valid UTF-8");
+    v->type = CIVIC_TOML_STRING;
+    v->text = s->buf;
+    v->len = n;
+    return CIVIC_OK;
+}
+
+static int parse_value(toml_state *s, civic_toml_value *v)
+{
+    v->line = s->line;
+    v->column = col(s, s->pos);
+    v->offset = s->pos;
+    if (s->pos >= s->len || s->text[s->pos] == '\n' || s->text[s->pos] == '\r')
+        return syntax(s, s->pos, "missing value after '='");
+    char c = s->text[s->pos];
+    if (c == '"') return parse_string(s, v);
+    if (c == '\'') return syntax(s, s->pos, "literal strings are not supported; use \"...\"");
+    if (c == '[') return syntax(s, s->pos, "arrays are not supported");
+    if (c == '{') return syntax(s, s->pos, "inline tables are not supported");
+    size_t at = s->pos;
+    while (s->pos < s->len && s->text[s->pos] != ' ' && s->text[s->pos] != '\t' &&
+           s->text[s->pos] != '\n' && s->text[s->pos] != '\r' && s->text[s->pos] != '#')
+        s->pos++;
+    const char *t = s->text + at;
+    size_t n = s->pos - at;
+    v->text = t;
+    v->len = n;
+    if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0)) {
+        v->type = CIVIC_TOML_BOOL;
+        v->boolean = n == 4;
+        return CIVIC_OK;
+    }
+    size_t i = (n > 0 && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+    size_t int_at = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') i++;
+    if (i == int_at) return syntax(s, at, "expected a string, number, true or false");
+    v->type = CIVIC_TOML_INTEGER;
+    if (i < n && t[i] == '.') {
+        size_t frac_at = ++i;
+        while (i < n && t[i] >= '0' && t[i] <= '9') i++;
+        if (i == frac_at) return syntax(s, at, "a decimal needs digits after '.'");
+        v->type = CIVIC_TOML_DECIMAL;
+    }
+    if (i != n) return syntax(s, at, "malformed number");
+    return CIVIC_OK;
+}
+
+static int parse_header(toml_state *s, const civic_toml_handler *h)
+{
+    size_t open = s->pos;
+    bool array = s->pos + 1 < s->len && s->text[s->pos + 1] == '[';
+    s->pos += array ? 2 : 1;
+    skip_ws(s);
+    size_t at = s->pos;
+    bool quoted = false;
+    while (s->pos < s->len && (quoted || s->text[s->pos] != ']') && s->text[s->pos] != '\n') {
+        if (s->text[s->pos] == '"') quoted = !quoted;
+        s->pos++;
+    }
+    if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, open, "unterminated table header");
+    size_t end = s->pos;
+    while (end > at && (s->text[end - 1] == ' ' || s->text[end - 1] == '\t')) end--;
+    s->pos++;
+    if (array) {
+        if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, s->pos, "expected ']]'");
+        s->pos++;
+    }
+    if (end == at) return syntax(s, open, "empty table header");
+    int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
+    if (rc != CIVIC_OK) return rc;
+    return end_of_line(s);
+}
+
+static int parse_pair(toml_state *s, const civic_toml_handler *h)
+{
+    size_t at = s->pos;
+    if (s->text[at] == '"') return syntax(s, at, "quoted keys are not supported");
+    while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
+    if (s->pos == at) return syntax(s, at, "expected a key, a [table] or a comment");
+    size_t key_end = s->pos;
+    if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
+    skip_ws(s);
+    if (s->pos >= s->len || s->text[s->pos] != '=') return syntax(s, s->pos, "expected '=' after the key");
+    s->pos++;
+    skip_ws(s);
+    civic_toml_value v;
+    memset(&v, 0, sizeof(v));
+    int rc = parse_value(s, &v);
+    if (rc != CIVIC_OK) return rc;
+    rc = h->pair(h->ctx, s->text + at, key_end - at, &v, s->line, col(s, at), at, s->err);
+    if (rc != CIVIC_OK) return rc;
+    return end_of_line(s);
+}
+
+int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
+                      const civic_toml_handler *handler, civic_error *err)
+{
+    toml_state s = { text, len, 0, 0, 1, alc, NULL, 0, err };
+    int rc = CIVIC_OK;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) s.pos = s.line_start = 3;
+    while (s.pos < s.len && rc == CIVIC_OK) {
+        skip_ws(&s);
+        if (s.pos >= s.len) break;
+        char c = s.text[s.pos];
+        if (c == '#' || c == '\n' || c == '\r') rc = end_of_line(&s);
+        else if (c == '[') rc = parse_header(&s, handler);
+        else rc = parse_pair(&s, handler);
+    }
+    civic__free(alc, s.buf, s.buf_cap);
+    return rc;
+}
