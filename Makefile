@@ -48,6 +48,17 @@ DESTDIR    ?=
 
 TEST_TARGETS :=
 
+# $(call need_pkg,CHECK-COMMAND,DEBIAN-PACKAGE): when CHECK-COMMAND fails,
+# install the package with apt-get if we are root (as on CI), otherwise stop
+# with the one-line install command.
+need_pkg = if ! $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing missing test dependency: $(2)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q $(2) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(2) >/dev/null; } || exit 1; \
+	  else echo "missing test dependency $(2); install it with: sudo apt-get install -y $(2)"; exit 1; fi; fi
+
 .PHONY: all lib demo test clean install uninstall
 all: lib $(CLI) $(B)/civic.pc
 lib: $(STATIC) $(SHARED) $(B)/libcivic.so $(B)/$(SONAME)

@@ -51,10 +51,24 @@ static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bo
     size_t n = nl ? (size_t)(nl - p) : len;
     *quoted = memchr(p, '"', n) != NULL;
     if (!*quoted) return nl ? n + 1 : (final ? len : SIZE_MAX);
-    bool in = false;
+    /* A quote opens a quoted field only at the start of a field; inside a
+     * quoted field "" is an escaped quote and a lone " closes it.  A stray
+     * quote inside an unquoted field does not swallow the following lines:
+     * split_quoted reports it. */
+    bool in = false, field_start = true;
     for (size_t i = 0; i < len; i++) {
-        if (p[i] == '"') in = !in;
-        else if (p[i] == '\n' && !in) return i + 1;
+        char c = p[i];
+        if (in) {
+            if (c == '"') {
+                if (i + 1 < len && p[i + 1] == '"') i++;
+                else if (i + 1 == len && !final) return SIZE_MAX;
+                else in = false;
+            }
+            continue;
+        }
+        if (c == '"' && field_start) in = true;
+        else if (c == '\n') return i + 1;
+        field_start = c == ',';
     }
     if (!final) return SIZE_MAX;
     *unterminated = in;

@@ -1,0 +1,122 @@
+/*
+** support.h -- small helpers shared by the cmocka tests: build rules and
+** engines from text, load CSV, ask for one subject's answer at a time given
+** as text.  Every helper asserts success, so a test reads as its scenario.
+*/
+#ifndef CIVIC_TEST_SUPPORT_H
+#define CIVIC_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "civic.h"
+
+/* The worked examples' scheme header: base 1000 and the six built-in bands. */
+#define TEST_GRADES                                                              \
+    "[[grade]]\nname = \"AAA\"\nmin = 1050\n[[grade]]\nname = \"AA\"\nmin = 1030\n" \
+    "[[grade]]\nname = \"A\"\nmin = 960\n[[grade]]\nname = \"B\"\nmin = 850\n"     \
+    "[[grade]]\nname = \"C\"\nmin = 600\n[[grade]]\nname = \"D\"\n"
+#define TEST_SCHEME "[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\n" TEST_GRADES
+
+/* Points in hundredths: P(990) is 990.00 points. */
+#define P(x) ((int64_t)(x) * 100)
+
+static inline civic_rules *rules_from(const char *text)
+{
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "rules: %s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    return r;
+}
+
+/* Parse rules that must fail; returns the error for inspection. */
+static inline civic_error rules_error(const char *text, int expected_code)
+{
+    civic_rules *r = (civic_rules *)1;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+    if (rc != expected_code) fprintf(stderr, "rules: got %d (%s)\n", rc, err.message);
+    assert_int_equal(rc, expected_code);
+    assert_null(r);
+    assert_int_equal(err.code, expected_code);
+    assert_true(err.message[0] != '\0');
+    return err;
+}
+
+static inline civic_engine *engine_from(const char *rules_text)
+{
+    civic_rules *r = rules_from(rules_text);
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    civic_rules_free(r); /* the engine keeps its own reference */
+    return e;
+}
+
+static inline void load_ok(civic_engine *e, const char *data)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_load(e, data, strlen(data), NULL, NULL, &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "load: %s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+}
+
+static inline int64_t when(const civic_engine *e, const char *text)
+{
+    int64_t t = 0;
+    assert_int_equal(civic_rules_parse_time(civic_engine_rules(e), text, strlen(text), &t),
+                     CIVIC_OK);
+    return t;
+}
+
+/* One subject's answer; the strings stay valid until the next call. */
+static civic_result *support_last_result;
+static inline civic_score score_at(const civic_engine *e, const char *subject, const char *as_of)
+{
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_free(support_last_result);
+    support_last_result = NULL;
+    assert_int_equal(civic_engine_subject(e, subject, when(e, as_of), &support_last_result),
+                     CIVIC_OK);
+    assert_int_equal(civic_result_count(support_last_result), 1);
+    assert_int_equal(civic_result_get(support_last_result, 0, &s), CIVIC_OK);
+    return s;
+}
+
+static inline void support_release(void)
+{
+    civic_result_free(support_last_result);
+    support_last_result = NULL;
+}
+
+/* All subjects at as_of as the CLI's CSV body (malloc'd), for comparisons. */
+static inline char *subjects_csv(const civic_engine *e, int64_t as_of)
+{
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subjects(e, as_of, &res), CIVIC_OK);
+    size_t cap = 256 + civic_result_count(res) * 512, n = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        char score[32], balance[32];
+        civic_result_get(res, i, &s);
+        civic_format_fixed(s.score, 2, score, sizeof(score));
+        civic_format_fixed(s.balance, 2, balance, sizeof(balance));
+        n += (size_t)snprintf(out + n, cap - n, "%s,%s,%s,%s,%s,%s\n", s.subject, s.group, score,
+                              s.grade, balance, s.flags);
+    }
+    civic_result_free(res);
+    return out;
+}
+
+#endif

@@ -1,0 +1,705 @@
+/*
+** test_eval.c -- SPEC section 4 (evaluation) through the public API.
+** Every expected value below was computed by hand from SPEC; the comments
+** show the arithmetic.
+*/
+#include "support.h"
+
+static void teardown_results(void) { support_release(); }
+
+/* ------------------------------------------------ SPEC section 8 examples */
+
+static void spec_example_1_fine_expires_after_one_year(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\nvalid = \"1y\"\n");
+    load_ok(e, "id,subject,type,ts\nf1,s1,fine,2022-03-01\n");
+    civic_score s = score_at(e, "s1", "2022-06-01");
+    assert_int_equal(s.score, P(990));
+    assert_string_equal(s.grade, "A");
+    s = score_at(e, "s1", "2023-06-01");
+    assert_int_equal(s.score, P(1000));
+    assert_string_equal(s.grade, "A");
+    /* expiry boundary: in effect just before 2023-03-01T00:00+08:00, not at it */
+    assert_int_equal(score_at(e, "s1", "2023-02-28T23:59:59").score, P(990));
+    assert_int_equal(score_at(e, "s1", "2023-03-01T00:00:00").score, P(1000));
+    assert_int_equal(score_at(e, "s1", "2023-03-01T00:00:01").score, P(1000));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void spec_example_2_repeat_doubles_while_the_first_is_in_effect(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.dog]\npoints = -10\nvalid = \"1y\"\nrepeat_factor = 2\n");
+    load_ok(e, "id,subject,type,ts\nd1,s,dog,2022-01-10\nd2,s,dog,2022-06-10\n");
+    assert_int_equal(score_at(e, "s", "2022-07-01").score, P(970)); /* -10 then -20 */
+    assert_int_equal(score_at(e, "s", "2023-02-01").score, P(980)); /* d1 expired */
+    assert_int_equal(score_at(e, "s", "2023-07-01").score, P(1000));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void spec_example_3_yearly_cap_stops_the_fifth_donation(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.donation]\npoints = 10\ncap = 40\ncap_period = \"year\"\n");
+    load_ok(e, "id,subject,type,ts\na,s,donation,2023-01-05\nb,s,donation,2023-03-05\n"
+               "c,s,donation,2023-05-05\nd,s,donation,2023-07-05\nx,s,donation,2023-09-05\n");
+    civic_score s = score_at(e, "s", "2023-12-31");
+    assert_int_equal(s.score, P(1040));
+    assert_string_equal(s.grade, "AA");
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s", when(e, "2023-12-31"), &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 5);
+    civic_entry x = CIVIC_ENTRY_INIT;
+    assert_int_equal(civic_record_entry(rec, 4, &x), CIVIC_OK);
+    assert_string_equal(x.id, "x");
+    assert_int_equal(x.raw, P(10));
+    assert_int_equal(x.counted, 0);
+    assert_true(x.marks & CIVIC_MARK_CAPPED);
+    assert_int_equal(x.state, CIVIC_STATE_ACTIVE);
+    civic_record_free(rec);
+    /* a new year opens a new bucket */
+    load_ok(e, "id,subject,type,ts\ny,s,donation,2024-01-01\n");
+    assert_int_equal(score_at(e, "s", "2024-01-02").score, P(1050));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void spec_example_4_ceiling_grades_drunk_driving_b(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.drunk_driving]\npoints = 0\n"
+                                  "ceiling = 850\nvalid = \"2y\"\n");
+    load_ok(e, "id,subject,type,ts\nd,s,drunk_driving,2022-02-01\n");
+    civic_score s = score_at(e, "s", "2022-03-01");
+    assert_int_equal(s.score, P(850));
+    assert_string_equal(s.grade, "B");
+    assert_int_equal(s.ceiling, P(850));
+    s = score_at(e, "s", "2024-03-01");
+    assert_int_equal(s.score, P(1000));
+    assert_string_equal(s.grade, "A");
+    assert_int_equal(s.ceiling, CIVIC_FOREVER);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void spec_example_5_repair_replaces_the_defaulter_listing(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.defaulter]\npoints = 0\nceiling = 599\nvalid = \"5y\"\n"
+                                  "flag = \"dishonest\"\n"
+                                  "[rule.repaired_default]\npoints = -50\nvalid = \"2y\"\n");
+    load_ok(e, "id,subject,type,ts,ref\ne1,s,defaulter,2022-03-01,\n"
+               "p1,s,repair,2022-09-01,e1\nr1,s,repaired_default,2022-09-01,\n");
+    civic_score s = score_at(e, "s", "2022-06-01");
+    assert_int_equal(s.score, P(599));
+    assert_string_equal(s.grade, "D");
+    assert_string_equal(s.flags, "dishonest");
+    s = score_at(e, "s", "2022-10-01");
+    assert_int_equal(s.score, P(950));
+    assert_string_equal(s.grade, "B");
+    assert_string_equal(s.flags, "");
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void spec_example_6_revoke_acts_from_its_own_time(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\nvalid = \"1y\"\n");
+    load_ok(e, "id,subject,type,ts,ref\nf,s,fine,2022-03-01,\nr,s,revoke,2022-04-01,f\n");
+    assert_int_equal(score_at(e, "s", "2022-03-15").score, P(990));
+    assert_int_equal(score_at(e, "s", "2022-04-01").score, P(1000));
+    assert_int_equal(score_at(e, "s", "2025-01-01").score, P(1000));
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s", when(e, "2022-04-01"), &rec), CIVIC_OK);
+    civic_entry x = CIVIC_ENTRY_INIT;
+    assert_int_equal(civic_record_entry(rec, 0, &x), CIVIC_OK);
+    assert_string_equal(x.id, "f");
+    assert_int_equal(x.state, CIVIC_STATE_REVOKED);
+    assert_int_equal(x.counted, 0);
+    assert_int_equal(civic_record_entry(rec, 1, &x), CIVIC_OK);
+    assert_int_equal(x.state, CIVIC_STATE_APPLIED);
+    assert_int_equal(x.kind, CIVIC_KIND_REVOKE);
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------ one feature at a time */
+
+static civic_entry entry_at(civic_engine *e, const char *subject, const char *as_of, size_t i,
+                            civic_record **rec)
+{
+    civic_entry x = CIVIC_ENTRY_INIT;
+    civic_record_free(*rec);
+    *rec = NULL;
+    assert_int_equal(civic_engine_record(e, subject, when(e, as_of), rec), CIVIC_OK);
+    assert_int_equal(civic_record_entry(*rec, i, &x), CIVIC_OK);
+    return x;
+}
+
+static void per_unit_points_round_half_away_from_zero(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.up]\npoints = 0.01\nper = \"unit\"\n"
+                                  "[rule.down]\npoints = -0.01\nper = \"unit\"\n"
+                                  "[rule.hours]\npoints = 3\nper = \"unit\"\n");
+    load_ok(e, "id,subject,type,ts,qty\n"
+               "a,s,up,2024-01-01,0.5\n"     /* 0.005 -> 0.01 */
+               "b,s,up,2024-01-02,0.499\n"   /* 0.00499 -> 0.00 */
+               "c,s,down,2024-01-03,0.5\n"   /* -0.005 -> -0.01 */
+               "d,s,hours,2024-01-04,2.5\n"  /* 7.50 */
+               "f,s,hours,2024-01-05,\n");   /* qty defaults to 1 -> 3.00 */
+    civic_record *rec = NULL;
+    assert_int_equal(entry_at(e, "s", "2024-02-01", 0, &rec).raw, 1);
+    assert_int_equal(entry_at(e, "s", "2024-02-01", 1, &rec).raw, 0);
+    assert_int_equal(entry_at(e, "s", "2024-02-01", 2, &rec).raw, -1);
+    assert_int_equal(entry_at(e, "s", "2024-02-01", 3, &rec).raw, 750);
+    assert_int_equal(entry_at(e, "s", "2024-02-01", 4, &rec).raw, 300);
+    assert_int_equal(score_at(e, "s", "2024-02-01").score, P(1000) + 1 + 0 - 1 + 750 + 300);
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void repeat_factor_multiplies_once_and_never_compounds(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.dog]\npoints = -10\nvalid = \"1y\"\nrepeat_factor = 2\n"
+                                  "[rule.noise]\npoints = -10\nrepeat_factor = 1.5\n");
+    load_ok(e, "id,subject,type,ts\na,s,dog,2022-01-01\nb,s,dog,2022-02-01\nc,s,dog,2022-03-01\n"
+               "n1,t,noise,2022-01-01\nn2,t,noise,2022-01-02\n");
+    /* -10, -20, -20: the factor applies once, not 2 x 2 */
+    assert_int_equal(score_at(e, "s", "2022-04-01").score, P(950));
+    /* -10, then -15 */
+    assert_int_equal(score_at(e, "t", "2022-04-01").score, P(975));
+    civic_record *rec = NULL;
+    civic_entry x = entry_at(e, "s", "2022-04-01", 2, &rec);
+    assert_int_equal(x.raw, P(-20));
+    assert_true(x.marks & CIVIC_MARK_ESCALATED);
+    x = entry_at(e, "s", "2022-04-01", 0, &rec);
+    assert_false(x.marks & CIVIC_MARK_ESCALATED);
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void repeat_needs_the_earlier_event_still_in_effect(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.dog]\npoints = -10\nvalid = \"30d\"\nrepeat_factor = 2\n");
+    /* b comes exactly when a ends: a is no longer in effect, no escalation */
+    load_ok(e, "id,subject,type,ts\na,s,dog,2022-01-01\nb,s,dog,2022-01-31\n");
+    assert_int_equal(score_at(e, "s", "2022-02-01").score, P(990));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void own_caps_follow_local_calendar_periods(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.d]\npoints = 5\ncap = 8\ncap_period = \"day\"\n"
+                                  "[rule.w]\npoints = 5\ncap = 8\ncap_period = \"week\"\n"
+                                  "[rule.q]\npoints = 5\ncap = 8\ncap_period = \"quarter\"\n"
+                                  "[rule.l]\npoints = 5\ncap = 8\ncap_period = \"lifetime\"\n"
+                                  "[rule.m]\npoints = 5\ncap = 8\ncap_period = \"month\"\n");
+    load_ok(e, "id,subject,type,ts\n"
+               /* day: 16:30Z is 00:30 the next local day (+08:00): two buckets */
+               "d1,a,d,2024-01-01T10:00:00+08:00\nd2,a,d,2024-01-01T16:30:00Z\n"
+               /* same local day: 5 + 3 */
+               "d3,b,d,2024-01-01T01:00:00\nd4,b,d,2024-01-01T23:59:59\n"
+               /* ISO weeks start on Monday: Sunday 7th and Monday 8th differ */
+               "w1,c,w,2024-01-07\nw2,c,w,2024-01-08\n"
+               /* Monday 8th and Sunday 14th share a week: 5 + 3 */
+               "w3,d,w,2024-01-08\nw4,d,w,2024-01-14T23:00:00\n"
+               /* quarters: 31 March and 1 April differ; January and March do not */
+               "q1,f,q,2024-03-31\nq2,f,q,2024-04-01\nq3,g,q,2024-01-01\nq4,g,q,2024-03-31\n"
+               "l1,h,l,2020-01-01\nl2,h,l,2030-01-01\n"
+               "m1,i,m,2024-01-31T23:59:59\nm2,i,m,2024-02-01T00:00:00\n");
+    const char *t = "2031-01-01";
+    assert_int_equal(score_at(e, "a", t).score, P(1010));
+    assert_int_equal(score_at(e, "b", t).score, P(1008));
+    assert_int_equal(score_at(e, "c", t).score, P(1010));
+    assert_int_equal(score_at(e, "d", t).score, P(1008));
+    assert_int_equal(score_at(e, "f", t).score, P(1010));
+    assert_int_equal(score_at(e, "g", t).score, P(1008));
+    assert_int_equal(score_at(e, "h", t).score, P(1008));
+    assert_int_equal(score_at(e, "i", t).score, P(1010));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void shared_caps_are_drawn_on_by_several_rules(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[cap.g]\nlimit = 6\nperiod = \"month\"\n"
+                                  "[rule.a]\npoints = 3\ncap_group = \"g\"\n"
+                                  "[rule.b]\npoints = 4\ncap_group = \"g\"\n"
+                                  "[rule.c]\npoints = 5\ncap = 4\ncap_period = \"month\"\ncap_group = \"g\"\n");
+    load_ok(e, "id,subject,type,ts\n"
+               "1,s,a,2024-01-02\n2,s,b,2024-01-03\n3,s,a,2024-01-04\n4,s,b,2024-02-01\n"
+               /* c: min(5, own 4, shared 6) = 4, then a gets the 2 left */
+               "5,t,c,2024-01-02\n6,t,a,2024-01-03\n");
+    assert_int_equal(score_at(e, "s", "2024-03-01").score, P(1010)); /* 3 + 3 + 0 + 4 */
+    assert_int_equal(score_at(e, "t", "2024-03-01").score, P(1006)); /* 4 + 2 */
+    civic_record *rec = NULL;
+    civic_entry x = entry_at(e, "s", "2024-03-01", 1, &rec);
+    assert_int_equal(x.raw, P(4));
+    assert_int_equal(x.counted, P(3));
+    assert_true(x.marks & CIVIC_MARK_CAPPED);
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void a_revoke_gives_back_the_cap_room_it_used(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.donation]\npoints = 10\ncap = 40\ncap_period = \"year\"\n");
+    load_ok(e, "id,subject,type,ts,ref\na,s,donation,2023-01-05,\nb,s,donation,2023-02-05,\n"
+               "c,s,donation,2023-03-05,\nd,s,donation,2023-04-05,\nx,s,donation,2023-05-05,\n"
+               "r,s,revoke,2023-06-01,b\n");
+    civic_record *rec = NULL;
+    civic_entry x = entry_at(e, "s", "2023-05-31", 4, &rec);
+    assert_int_equal(x.counted, 0);
+    x = entry_at(e, "s", "2023-06-01", 4, &rec);
+    assert_string_equal(x.id, "x");
+    assert_int_equal(x.counted, P(10));
+    assert_false(x.marks & CIVIC_MARK_CAPPED);
+    assert_int_equal(score_at(e, "s", "2023-06-01").score, P(1040));
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void calendar_validity_clamps_to_the_end_of_short_months(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.m]\npoints = -10\nvalid = \"1m\"\n"
+                                  "[rule.y]\npoints = -10\nvalid = \"1y\"\n"
+                                  "[rule.em]\npoints = -10\nvalid = \"end-of-month\"\n"
+                                  "[rule.eq]\npoints = -10\nvalid = \"end-of-quarter\"\n"
+                                  "[rule.ey]\npoints = -10\nvalid = \"end-of-year\"\n"
+                                  "[rule.d]\npoints = -10\nvalid = \"10d\"\n");
+    load_ok(e, "id,subject,type,ts\n"
+               "1,m,m,2024-01-31T12:00:00\n"   /* ends 2024-02-29T12:00 (leap year) */
+               "2,y,y,2024-02-29\n"            /* ends 2025-02-28 */
+               "3,em,em,2024-05-15\n"          /* ends 2024-06-01 */
+               "4,eq,eq,2024-05-15\n"          /* ends 2024-07-01 */
+               "5,ey,ey,2024-05-15\n"          /* ends 2025-01-01 */
+               "6,d,d,2024-05-15T10:00:00\n"); /* ends 2024-05-25T10:00 */
+    assert_int_equal(score_at(e, "m", "2024-02-29T11:59:59").score, P(990));
+    assert_int_equal(score_at(e, "m", "2024-02-29T12:00:00").score, P(1000));
+    assert_int_equal(score_at(e, "y", "2025-02-27T23:59:59").score, P(990));
+    assert_int_equal(score_at(e, "y", "2025-02-28").score, P(1000));
+    assert_int_equal(score_at(e, "em", "2024-05-31T23:59:59").score, P(990));
+    assert_int_equal(score_at(e, "em", "2024-06-01").score, P(1000));
+    assert_int_equal(score_at(e, "eq", "2024-06-30T23:59:59").score, P(990));
+    assert_int_equal(score_at(e, "eq", "2024-07-01").score, P(1000));
+    assert_int_equal(score_at(e, "ey", "2024-12-31T23:59:59").score, P(990));
+    assert_int_equal(score_at(e, "ey", "2025-01-01").score, P(1000));
+    assert_int_equal(score_at(e, "d", "2024-05-25T09:59:59").score, P(990));
+    assert_int_equal(score_at(e, "d", "2024-05-25T10:00:00").score, P(1000));
+    civic_record *rec = NULL;
+    civic_entry x = entry_at(e, "m", "2024-03-01", 0, &rec);
+    assert_int_equal(x.state, CIVIC_STATE_EXPIRED);
+    assert_int_equal(x.end, when(e, "2024-02-29T12:00:00"));
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void balance_takes_redemptions_and_resets_each_year(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nbalance_reset = \"year\"\n"
+                                  "utc_offset = \"+08:00\"\n" TEST_GRADES
+                                  "[rule.earn]\npoints = 10\nvalid = \"1d\"\n"
+                                  "[rule.gift]\npoints = 7\naffects = \"balance\"\n"
+                                  "[rule.honour]\npoints = 20\naffects = \"score\"\n");
+    load_ok(e, "id,subject,type,ts,qty,ref\n"
+               "e1,s,earn,2024-03-01,,\ne2,s,earn,2024-04-01,,\n"
+               "r1,s,redeem,2024-05-01,15,\n"   /* 20 >= 15: accepted, 5 left */
+               "r2,s,redeem,2024-06-01,10,\n"   /* 5 < 10: rejected */
+               "g1,s,gift,2024-07-01,,\nh1,s,honour,2024-07-02,,\n"
+               "e3,s,earn,2025-01-10,,\n"
+               "r3,s,redeem,2025-02-01,2.5,\nv3,s,revoke,2025-03-01,,r3\n");
+    civic_score x = score_at(e, "s", "2024-12-31");
+    /* earn expired (1 day) but points earned stay earned: 20 - 15 + 7 = 12 */
+    assert_int_equal(x.balance, P(12));
+    /* score: earn events expired; gift is balance-only; honour +20 */
+    assert_int_equal(x.score, P(1020));
+    assert_int_equal(score_at(e, "s", "2025-01-31").balance, P(10));  /* new year */
+    assert_int_equal(score_at(e, "s", "2025-02-01").balance, 750);    /* 10 - 2.50 */
+    assert_int_equal(score_at(e, "s", "2025-03-01").balance, P(10));  /* redeem revoked */
+    civic_record *rec = NULL;
+    civic_entry r = entry_at(e, "s", "2024-12-31", 2, &rec);
+    assert_string_equal(r.id, "r1");
+    assert_int_equal(r.state, CIVIC_STATE_ACCEPTED);
+    assert_int_equal(r.counted, P(-15));
+    r = entry_at(e, "s", "2024-12-31", 3, &rec);
+    assert_int_equal(r.state, CIVIC_STATE_REJECTED);
+    assert_int_equal(r.counted, 0);
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void running_clamp_is_a_floor_that_cannot_be_dug_below(void **state)
+{
+    (void)state;
+    const char *rules = "[rule.minus]\npoints = -80\n[rule.plus]\npoints = 60\n";
+    const char *events = "id,subject,type,ts\n1,s,minus,2024-01-01\n2,s,plus,2024-01-02\n"
+                         "3,t,plus,2024-01-01\n4,t,plus,2024-01-02\n5,t,minus,2024-01-03\n";
+    char text[2048];
+    snprintf(text, sizeof(text), "[scheme]\nbase = 50\nmin = 0\nmax = 100\nclamp = \"final\"\n"
+             "[[grade]]\nname = \"x\"\n%s", rules);
+    civic_engine *fin = engine_from(text);
+    snprintf(text, sizeof(text), "[scheme]\nbase = 50\nmin = 0\nmax = 100\nclamp = \"running\"\n"
+             "[[grade]]\nname = \"x\"\n%s", rules);
+    civic_engine *run = engine_from(text);
+    load_ok(fin, events);
+    load_ok(run, events);
+    assert_int_equal(score_at(fin, "s", "2024-02-01").score, P(30)); /* 50 - 80 + 60 */
+    assert_int_equal(score_at(run, "s", "2024-02-01").score, P(60)); /* max(0, -30) + 60 */
+    assert_int_equal(score_at(fin, "t", "2024-02-01").score, P(90)); /* 50 + 120 - 80 */
+    assert_int_equal(score_at(run, "t", "2024-02-01").score, P(20)); /* min(100, 170) - 80 */
+    teardown_results();
+    civic_engine_free(fin);
+    civic_engine_free(run);
+}
+
+static void the_lowest_ceiling_in_effect_wins_after_the_bound(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nmax = 1100\n" TEST_GRADES
+                                  "[rule.b]\npoints = 0\nceiling = 850\nvalid = \"2y\"\n"
+                                  "[rule.c]\npoints = 0\nceiling = 600\nvalid = \"1y\"\n"
+                                  "[rule.up]\npoints = 500\n");
+    load_ok(e, "id,subject,type,ts\n1,s,up,2020-01-01\n2,s,b,2022-01-01\n3,s,c,2022-06-01\n");
+    assert_int_equal(score_at(e, "s", "2021-01-01").score, P(1100));   /* 1500 bounded */
+    assert_int_equal(score_at(e, "s", "2022-03-01").score, P(850));
+    assert_int_equal(score_at(e, "s", "2022-07-01").score, P(600));
+    assert_string_equal(score_at(e, "s", "2022-07-01").grade, "C");
+    assert_int_equal(score_at(e, "s", "2023-07-01").score, P(850));    /* c expired */
+    assert_int_equal(score_at(e, "s", "2024-01-01").score, P(1100));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void flags_are_sorted_and_distinct(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.x]\nflag = \"zeta\"\n[rule.y]\nflag = \"alpha\"\n"
+                                  "[rule.z]\nflag = \"zeta\"\nvalid = \"1d\"\n");
+    load_ok(e, "id,subject,type,ts\n1,s,x,2024-01-01\n2,s,y,2024-01-02\n3,s,z,2024-01-03\n");
+    civic_score s = score_at(e, "s", "2024-01-03");
+    assert_string_equal(s.flags, "alpha;zeta");
+    assert_int_equal(s.flag_count, 2);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void dimensions_sum_what_is_in_effect(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.fine]\npoints = -10\ndimension = \"legal\"\nvalid = \"1y\"\n"
+                                  "[rule.help]\npoints = 5\ndimension = \"moral\"\n"
+                                  "[rule.misc]\npoints = 1\n");
+    load_ok(e, "id,subject,type,ts\n1,s,fine,2024-01-01\n2,s,help,2024-01-02\n"
+               "3,s,help,2024-01-03\n4,s,misc,2024-01-04\n5,s,fine,2023-01-01\n");
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, "s", when(e, "2024-06-01"), &res), CIVIC_OK);
+    assert_int_equal(civic_result_dimension_count(res), 3);
+    int64_t v = 0;
+    for (size_t d = 0; d < 3; d++) {
+        const char *name = civic_result_dimension_name(res, d);
+        assert_int_equal(civic_result_dimension(res, 0, d, &v), CIVIC_OK);
+        if (strcmp(name, "legal") == 0) assert_int_equal(v, P(-10)); /* 2023 fine expired */
+        else if (strcmp(name, "moral") == 0) assert_int_equal(v, P(10));
+        else assert_int_equal(v, P(1));
+    }
+    assert_int_equal(civic_result_dimension(res, 0, 3, &v), CIVIC_E_INVALID);
+    civic_result_free(res);
+    civic_engine_free(e);
+}
+
+static void group_is_that_of_the_last_event_carrying_one(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.a]\npoints = 1\n");
+    load_ok(e, "id,subject,type,ts,group,ref\n1,s,a,2024-01-01,d/s1/c1,\n"
+               "2,s,a,2024-01-02,d/s2/c2,\n3,s,a,2024-01-03,,\n"
+               "4,s,revoke,2024-01-04,d/s9/c9,2\n");
+    assert_string_equal(score_at(e, "s", "2024-01-02").group, "d/s2/c2");
+    /* the event with d/s2/c2 is revoked; a revoke's own group does not count */
+    assert_string_equal(score_at(e, "s", "2024-01-05").group, "d/s1/c1");
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void grades_switch_exactly_at_their_minimum(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.a]\npoints = 50\n[rule.b]\npoints = 49.99\n"
+                                  "[rule.c]\npoints = -150.01\n");
+    load_ok(e, "id,subject,type,ts\n1,s,a,2024-01-01\n2,t,b,2024-01-01\n3,u,c,2024-01-01\n");
+    assert_string_equal(score_at(e, "s", "2024-01-02").grade, "AAA"); /* 1050.00 */
+    assert_string_equal(score_at(e, "t", "2024-01-02").grade, "AA");  /* 1049.99 */
+    assert_string_equal(score_at(e, "u", "2024-01-02").grade, "C");   /* 849.99 */
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void revokes_and_repairs_without_a_valid_target_dangle(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\n");
+    load_ok(e, "id,subject,type,ts,qty,ref\n"
+               "f,s,fine,2024-01-01,,\n"
+               "o,other,fine,2024-01-01,,\n"
+               "v1,s,revoke,2024-02-01,,missing\n"   /* no such event */
+               "v2,s,revoke,2024-02-01,,o\n"         /* another subject's */
+               "v3,s,revoke,2024-02-02,,v1\n"        /* a revoke */
+               "d,s,redeem,2024-02-03,1,\n"
+               "p1,s,repair,2024-02-04,,d\n"         /* a redeem cannot be repaired */
+               "late,s,revoke,2024-01-15,,future\n"  /* target after the revoke */
+               "future,s,fine,2024-03-01,,\n");
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s", when(e, "2024-02-10"), &rec), CIVIC_OK);
+    for (size_t i = 0; i < civic_record_count(rec); i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &x);
+        if (x.kind == CIVIC_KIND_REVOKE || x.kind == CIVIC_KIND_REPAIR)
+            assert_int_equal(x.state, CIVIC_STATE_DANGLING);
+    }
+    civic_record_free(rec);
+    assert_int_equal(score_at(e, "s", "2024-02-10").score, P(990));
+    assert_int_equal(score_at(e, "other", "2024-02-10").score, P(990));
+    /* once the target exists, the earlier revoke applies to it */
+    assert_int_equal(score_at(e, "s", "2024-03-01").score, P(990));
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void a_repair_dated_before_its_target_means_it_never_takes_effect(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\nflag = \"f\"\n");
+    load_ok(e, "id,subject,type,ts,ref\np,s,repair,2024-01-01,f1\nf1,s,fine,2024-02-01,\n"
+               "f2,s,fine,2024-02-01,\nq1,s,repair,2024-03-01,f2\nq2,s,repair,2024-04-01,f2\n");
+    civic_score x = score_at(e, "s", "2024-02-15");
+    assert_int_equal(x.score, P(990)); /* only f2 */
+    x = score_at(e, "s", "2024-03-01");
+    assert_int_equal(x.score, P(1000)); /* f2 repaired at the earliest repair */
+    assert_string_equal(x.flags, "");
+    civic_record *rec = NULL;
+    civic_entry f = entry_at(e, "s", "2024-05-01", 1, &rec);
+    assert_string_equal(f.id, "f1");
+    assert_int_equal(f.state, CIVIC_STATE_REPAIRED);
+    f = entry_at(e, "s", "2024-05-01", 2, &rec);
+    assert_string_equal(f.id, "f2");
+    assert_int_equal(f.state, CIVIC_STATE_REPAIRED);
+    assert_int_equal(f.end, when(e, "2024-03-01"));
+    assert_int_equal(f.counted, P(-10)); /* its history stays */
+    civic_record_free(rec);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+static void a_subject_without_events_has_the_base_score(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.a]\npoints = 1\n");
+    load_ok(e, "id,subject,type,ts\n1,s,a,2030-01-01\n");
+    civic_score x = score_at(e, "nobody", "2024-01-01");
+    assert_int_equal(x.score, P(1000));
+    assert_int_equal(x.balance, 0);
+    assert_string_equal(x.grade, "A");
+    assert_int_equal(x.events, 0);
+    /* s's only event is after T: s is not listed at T */
+    char *csv = subjects_csv(e, when(e, "2024-01-01"));
+    assert_string_equal(csv, "");
+    free(csv);
+    teardown_results();
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------ properties over the sample log */
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* The sample log's data lines in a shuffled order (seeded LCG). */
+static char *shuffled(const char *csv, uint64_t seed)
+{
+    size_t n = strlen(csv), lines = 0;
+    const char *body = strchr(csv, '\n') + 1;
+    for (const char *p = body; *p; p++) lines += *p == '\n';
+    const char **start = malloc(lines * sizeof(char *));
+    size_t k = 0;
+    for (const char *p = body; *p && k < lines; p = strchr(p, '\n') + 1) start[k++] = p;
+    for (size_t i = lines; i > 1; i--) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t j = (size_t)(seed >> 33) % i;
+        const char *t = start[i - 1];
+        start[i - 1] = start[j];
+        start[j] = t;
+    }
+    char *out = malloc(n + 1), *w = out;
+    size_t head = (size_t)(body - csv);
+    memcpy(w, csv, head);
+    w += head;
+    for (size_t i = 0; i < lines; i++) {
+        size_t len = (size_t)(strchr(start[i], '\n') - start[i]) + 1;
+        memcpy(w, start[i], len);
+        w += len;
+    }
+    *w = '\0';
+    free(start);
+    return out;
+}
+
+static const char *const sample_times[] = { "2024-03-01", "2024-12-31T23:59:59", "2025-02-28",
+                                            "2025-07-14T10:51:00", "2025-11-29T10:57:00",
+                                            "2027-01-01" };
+
+static void answers_do_not_depend_on_arrival_order(void **state)
+{
+    (void)state;
+    size_t len;
+    char *csv = read_file("examples/data/sample.csv", &len);
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    civic_engine *ref = NULL;
+    assert_int_equal(civic_engine_new(&ref, r, NULL), CIVIC_OK);
+    load_ok(ref, csv);
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        char *mixed = shuffled(csv, seed);
+        civic_engine *e = NULL;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        /* half in one batch, the rest again with everything (duplicates) */
+        load_ok(e, mixed);
+        load_ok(e, csv);
+        assert_int_equal(civic_engine_event_count(e), civic_engine_event_count(ref));
+        for (size_t t = 0; t < sizeof(sample_times) / sizeof(sample_times[0]); t++) {
+            char *a = subjects_csv(ref, when(ref, sample_times[t]));
+            char *b = subjects_csv(e, when(e, sample_times[t]));
+            assert_string_equal(a, b);
+            free(a);
+            free(b);
+        }
+        civic_engine_free(e);
+        free(mixed);
+    }
+    civic_engine_free(ref);
+    civic_rules_free(r);
+    free(csv);
+}
+
+/* SPEC 4: summing the active entries, bounding and applying ceilings gives
+ * the score -- for every subject of the sample at several times. */
+static void the_record_explains_every_score(void **state)
+{
+    (void)state;
+    size_t len;
+    char *csv = read_file("examples/data/sample.csv", &len);
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    load_ok(e, csv);
+    for (size_t t = 0; t < sizeof(sample_times) / sizeof(sample_times[0]); t++) {
+        int64_t as_of = when(e, sample_times[t]);
+        civic_result *all = NULL;
+        assert_int_equal(civic_engine_subjects(e, as_of, &all), CIVIC_OK);
+        for (size_t i = 0; i < civic_result_count(all); i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            civic_result_get(all, i, &s);
+            civic_record *rec = NULL;
+            assert_int_equal(civic_engine_record(e, s.subject, as_of, &rec), CIVIC_OK);
+            int64_t sum = civic_rules_base(r), ceiling = CIVIC_FOREVER;
+            for (size_t k = 0; k < civic_record_count(rec); k++) {
+                civic_entry x = CIVIC_ENTRY_INIT;
+                civic_record_entry(rec, k, &x);
+                if (x.state != CIVIC_STATE_ACTIVE) continue;
+                if (x.affects & CIVIC_AFFECTS_SCORE) sum += x.counted;
+                if (x.ceiling < ceiling) ceiling = x.ceiling;
+            }
+            if (sum < 0) sum = 0;            /* the community scheme: min 0 */
+            if (sum > P(2000)) sum = P(2000); /* max 2000, clamp final */
+            if (sum > ceiling) sum = ceiling;
+            assert_int_equal(sum, s.score);
+            civic_score summary = CIVIC_SCORE_INIT;
+            civic_record_summary(rec, &summary);
+            assert_int_equal(summary.score, s.score);
+            assert_int_equal(summary.balance, s.balance);
+            assert_string_equal(summary.group, s.group);
+            civic_record_free(rec);
+        }
+        civic_result_free(all);
+    }
+    civic_engine_free(e);
+    civic_rules_free(r);
+    free(csv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spec_example_1_fine_expires_after_one_year),
+        cmocka_unit_test(spec_example_2_repeat_doubles_while_the_first_is_in_effect),
+        cmocka_unit_test(spec_example_3_yearly_cap_stops_the_fifth_donation),
+        cmocka_unit_test(spec_example_4_ceiling_grades_drunk_driving_b),
+        cmocka_unit_test(spec_example_5_repair_replaces_the_defaulter_listing),
+        cmocka_unit_test(spec_example_6_revoke_acts_from_its_own_time),
+        cmocka_unit_test(per_unit_points_round_half_away_from_zero),
+        cmocka_unit_test(repeat_factor_multiplies_once_and_never_compounds),
+        cmocka_unit_test(repeat_needs_the_earlier_event_still_in_effect),
+        cmocka_unit_test(own_caps_follow_local_calendar_periods),
+        cmocka_unit_test(shared_caps_are_drawn_on_by_several_rules),
+        cmocka_unit_test(a_revoke_gives_back_the_cap_room_it_used),
+        cmocka_unit_test(calendar_validity_clamps_to_the_end_of_short_months),
+        cmocka_unit_test(balance_takes_redemptions_and_resets_each_year),
+        cmocka_unit_test(running_clamp_is_a_floor_that_cannot_be_dug_below),
+        cmocka_unit_test(the_lowest_ceiling_in_effect_wins_after_the_bound),
+        cmocka_unit_test(flags_are_sorted_and_distinct),
+        cmocka_unit_test(dimensions_sum_what_is_in_effect),
+        cmocka_unit_test(group_is_that_of_the_last_event_carrying_one),
+        cmocka_unit_test(grades_switch_exactly_at_their_minimum),
+        cmocka_unit_test(revokes_and_repairs_without_a_valid_target_dangle),
+        cmocka_unit_test(a_repair_dated_before_its_target_means_it_never_takes_effect),
+        cmocka_unit_test(a_subject_without_events_has_the_base_score),
+        cmocka_unit_test(answers_do_not_depend_on_arrival_order),
+        cmocka_unit_test(the_record_explains_every_score),
+    };
+    return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
+}

@@ -1,0 +1,300 @@
+/*
+** test_load.c -- SPEC section 3: events through the API, CSV and JSON Lines;
+** every bad-input class with its line (and column); all-or-nothing batches;
+** lenient mode; idempotency.
+*/
+#include "support.h"
+
+#define RULES TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.hour]\npoints = 1\nper = \"unit\"\n"
+
+static civic_engine *fresh(void) { return engine_from(RULES); }
+
+/* Load must fail with code at line (and column, if not 0); engine unchanged. */
+static void load_fails(const char *data, uint32_t format, int code, uint64_t line, uint32_t column,
+                       const char *words)
+{
+    civic_engine *e = fresh();
+    load_ok(e, "id,subject,type,ts\nkeep,s,fine,2024-01-01\n");
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    opts.format = format;
+    int rc = civic_engine_load(e, data, strlen(data), &opts, &rep, &err);
+    if (rc != code || err.line != line || (column && err.column != column) ||
+        (words && !strstr(err.message, words)))
+        fprintf(stderr, "got %d line %llu column %u: %s\n", rc, (unsigned long long)err.line,
+                err.column, err.message);
+    assert_int_equal(rc, code);
+    assert_int_equal(err.code, code);
+    assert_int_equal(err.line, line);
+    if (column) assert_int_equal(err.column, column);
+    if (words) assert_non_null(strstr(err.message, words));
+    assert_int_equal(rep.accepted, 0);
+    assert_int_equal(rep.rejected, 1);
+    /* nothing of the batch was applied */
+    assert_int_equal(civic_engine_event_count(e), 1);
+    assert_int_equal(civic_engine_subject_count(e), 1);
+    civic_engine_free(e);
+}
+
+static void csv_accepts_quotes_bom_crlf_and_extra_columns(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *csv = "\xEF\xBB\xBF" "ID , Subject,note,type,ts,qty,group\r\n"
+                      "\"a,1\",\"s \"\"x\"\"\",\"free, text\nover two lines\",hour,2024-01-01,2.5,\"d,1/s\"\r\n"
+                      "\r\n"
+                      "b,s2,,fine,1704067200,,\n";
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, csv, strlen(csv), NULL, &rep, &err), CIVIC_OK);
+    assert_int_equal(rep.accepted, 2);
+    assert_int_equal(rep.lines, 5);
+    civic_score s = score_at(e, "s \"x\"", "2024-02-01");
+    assert_int_equal(s.score, 100250);
+    assert_string_equal(s.group, "d,1/s");
+    assert_int_equal(score_at(e, "s2", "2024-02-01").score, P(990));
+    support_release();
+    civic_engine_free(e);
+}
+
+static void csv_bad_lines_are_named(void **state)
+{
+    (void)state;
+    const uint32_t csv = CIVIC_FORMAT_CSV;
+    load_fails("id,subject,type,ts\nx,s,nope,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5, "unknown type");
+    load_fails("id,subject,type,ts\nx,,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 0, "'subject': missing");
+    load_fails("id,subject,type,ts\nx,s,fine,2024-02-30\n", csv, CIVIC_E_EVENT, 2, 10, "day out of range");
+    load_fails("id,subject,type,ts,qty\nx,s,hour,2024-01-01,1.2345\n", csv, CIVIC_E_EVENT, 2, 21,
+               "at most 3 places");
+    load_fails("id,subject,type,ts,qty\nx,s,hour,2024-01-01,-1\n", csv, CIVIC_E_EVENT, 2, 21, "qty");
+    load_fails("id,subject,type,ts,qty\nx,s,hour,2024-01-01,abc\n", csv, CIVIC_E_EVENT, 2, 21, "not a number");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,1.005\n", csv, CIVIC_E_EVENT, 2, 23, "redeem");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,0\n", csv, CIVIC_E_EVENT, 2, 23, "more than 0");
+    load_fails("id,subject,type,ts,ref\nx,s,revoke,2024-01-01,\n", csv, CIVIC_E_EVENT, 2, 0, "'ref': missing");
+    load_fails("id,subject,type,ts,group\nx,s,fine,2024-01-01,a//b\n", csv, CIVIC_E_EVENT, 2, 21, "empty segment");
+    load_fails("id,subject,type,ts\nx,s\x01,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "control");
+    load_fails("id,subject,type,ts\nx,\xc3\x28,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "UTF-8");
+    load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\nx,s,fine,2024-01-01,extra\n", csv,
+               CIVIC_E_SYNTAX, 3, 0, "expected 4 fields");
+    load_fails("id,subject,type,ts\nx,s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 4, "quote");
+    load_fails("id,subject,type,ts\nx,\"s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 6, "closing quote");
+    load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\nx,\"s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 3,
+               0, "unterminated");
+    load_fails("id,subject,type\nx,s,fine\n", csv, CIVIC_E_SYNTAX, 1, 0, "no 'ts' column");
+    load_fails("id,subject,type,ts,ID\n", csv, CIVIC_E_SYNTAX, 1, 20, "appears twice");
+    /* a conflict with an event already held (keep: -10 on 2024-01-01) */
+    load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 0, "different ts");
+    /* and one within the batch */
+    load_fails("id,subject,type,ts\nn,s,fine,2024-01-02\nn,t,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 3,
+               0, "different subject");
+}
+
+static void oversize_fields_hit_their_limits(void **state)
+{
+    (void)state;
+    char id[200], line[512];
+    memset(id, 'i', sizeof(id));
+    id[129] = '\0';
+    snprintf(line, sizeof(line), "id,subject,type,ts\n%s,s,fine,2024-01-01\n", id);
+    load_fails(line, CIVIC_FORMAT_CSV, CIVIC_E_LIMIT, 2, 1, "longer than 128");
+    id[128] = '\0'; /* exactly 128 is fine */
+    snprintf(line, sizeof(line), "id,subject,type,ts\n%s,s,fine,2024-01-01\n", id);
+    civic_engine *e = fresh();
+    load_ok(e, line);
+    civic_engine_free(e);
+}
+
+static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *jl = "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200,\"qty\":2.5,"
+                     "\"note\":{\"deep\":[1,{\"x\":null},\"\\u00e9\"]},\"group\":null}\n"
+                     "\n"
+                     "  {\"id\":\"b\",\"subject\":\"\\u4e00\",\"type\":\"fine\",\"ts\":\"2024-01-01T00:00:00Z\","
+                     "\"ref\":null}  \r\n"
+                     "{\"id\":\"c\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200.75,\"qty\":\"1e0\"}\n";
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_load(e, jl, strlen(jl), NULL, &rep, &err);
+    if (rc) fprintf(stderr, "%s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(rep.accepted, 3);
+    assert_int_equal(score_at(e, "s", "2024-02-01").score, 100350);
+    assert_int_equal(score_at(e, "一", "2024-02-01").score, P(990));
+    support_release();
+    civic_engine_free(e);
+}
+
+static void jsonl_bad_lines_are_named(void **state)
+{
+    (void)state;
+    const uint32_t jl = CIVIC_FORMAT_JSONL;
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n{\"id\":\"y\"",
+               jl, CIVIC_E_SYNTAX, 2, 10, "expected ',' or '}'");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",}\n", jl,
+               CIVIC_E_SYNTAX, 1, 57, "expected a key");
+    load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key");
+    load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
+               CIVIC_E_SYNTAX, 1, 7, "must be a string");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\"}\n", jl, CIVIC_E_EVENT, 1, 0, "'ts': missing");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"} x\n", jl,
+               CIVIC_E_SYNTAX, 1, 58, "after the object");
+    load_fails("[1,2]\n", jl, CIVIC_E_SYNTAX, 1, 1, "JSON object");
+    load_fails("{\"id\":\"x\\ud800\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
+               CIVIC_E_SYNTAX, 1, 0, "surrogate");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1e9}\n", jl, CIVIC_E_SYNTAX, 1,
+               0, "whole Unix seconds");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"bogus\",\"ts\":\"2024-01-01\"}\n", jl,
+               CIVIC_E_EVENT, 1, 32, "unknown type");
+}
+
+static int count_rejects(void *payload, const civic_error *err)
+{
+    uint64_t *lines = payload;
+    lines[++lines[0]] = err->line;
+    return 0;
+}
+
+static void lenient_mode_applies_every_good_line(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *csv = "id,subject,type,ts\n"
+                      "a,s,fine,2024-01-01\n"
+                      "b,s,nope,2024-01-01\n"      /* line 3: unknown type */
+                      "c,s,fine,2024-13-01\n"      /* line 4: bad ts */
+                      "a,s,fine,2024-01-01\n"      /* line 5: duplicate */
+                      "d,s,fine,2024-01-02,x\n"    /* line 6: field count */
+                      "e,t,fine,2024-01-03\n";
+    uint64_t lines[8] = { 0 };
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = count_rejects;
+    opts.payload = lines;
+    assert_int_equal(civic_engine_load(e, csv, strlen(csv), &opts, &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.accepted, 2);
+    assert_int_equal(rep.duplicates, 1);
+    assert_int_equal(rep.rejected, 3);
+    assert_int_equal(lines[0], 3);
+    assert_int_equal(lines[1], 3);
+    assert_int_equal(lines[2], 4);
+    assert_int_equal(lines[3], 6);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    civic_engine_free(e);
+}
+
+static int stop_at_first(void *payload, const civic_error *err)
+{
+    (void)payload;
+    (void)err;
+    return 1;
+}
+
+static void a_reject_callback_can_stop_the_load_and_undo_it(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *csv = "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,nope,2024-01-01\n";
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = stop_at_first;
+    assert_int_equal(civic_engine_load(e, csv, strlen(csv), &opts, NULL, NULL), CIVIC_E_USER);
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+}
+
+static void identical_events_are_duplicates_and_change_nothing(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = "a";
+    ev.subject = "s";
+    ev.type = "hour";
+    ev.ts = "2024-01-01";
+    ev.qty = "1.5";
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+    /* the same instant written differently, the same qty with a trailing zero */
+    ev.ts = "2023-12-31T16:00:00Z";
+    ev.qty = "1.50";
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_DUPLICATE);
+    ev.qty = "2";
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_CONFLICT);
+    assert_non_null(strstr(err.message, "different qty"));
+    ev.qty = "1.5";
+    ev.group = "x/y";
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_CONFLICT);
+    assert_non_null(strstr(err.message, "different group"));
+    assert_int_equal(civic_engine_event_count(e), 1);
+    assert_int_equal(score_at(e, "s", "2024-02-01").score, 100150);
+    /* a field-level error through the API names the field */
+    ev.id = "b";
+    ev.group = NULL;
+    ev.type = "nope";
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_EVENT);
+    assert_int_equal(err.line, 0);
+    assert_int_equal(err.column, 3);
+    assert_non_null(strstr(err.message, "'type'"));
+    ev.version = 99;
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_VERSION);
+    assert_int_equal(civic_engine_add(e, NULL, &err), CIVIC_E_INVALID);
+    support_release();
+    civic_engine_free(e);
+}
+
+static void files_load_in_pieces_with_the_same_answers(void **state)
+{
+    (void)state;
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    civic_engine *a = NULL, *b = NULL;
+    assert_int_equal(civic_engine_new(&a, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_new(&b, r, NULL), CIVIC_OK);
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_file(a, "examples/data/sample.csv", NULL, &rep, &err), CIVIC_OK);
+    assert_true(rep.accepted > 400);
+    FILE *f = fopen("examples/data/sample.csv", "rb");
+    char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    load_ok(b, buf);
+    char *x = subjects_csv(a, when(a, "2025-06-01"));
+    char *y = subjects_csv(b, when(b, "2025-06-01"));
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    assert_int_equal(civic_engine_load_file(a, "missing.csv", NULL, &rep, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "missing.csv"));
+    int64_t first = 0, last = 0;
+    assert_int_equal(civic_engine_time_range(a, &first, &last), CIVIC_OK);
+    assert_true(first < last);
+    civic_engine_free(a);
+    civic_engine_free(b);
+    civic_engine *empty = NULL;
+    assert_int_equal(civic_engine_new(&empty, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_time_range(empty, &first, &last), CIVIC_E_INVALID);
+    civic_engine_free(empty);
+    civic_rules_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv_accepts_quotes_bom_crlf_and_extra_columns),
+        cmocka_unit_test(csv_bad_lines_are_named),
+        cmocka_unit_test(oversize_fields_hit_their_limits),
+        cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
+        cmocka_unit_test(jsonl_bad_lines_are_named),
+        cmocka_unit_test(lenient_mode_applies_every_good_line),
+        cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
+        cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
+        cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
+    };
+    return cmocka_run_group_tests_name("load", tests, NULL, NULL);
+}

@@ -1,0 +1,315 @@
+/*
+** test_rules.c -- SPEC section 2: the rules file, every load-time check, the
+** built-in scheme, and the time helpers.  Line and column numbers in the
+** expectations were counted by hand from the texts.
+*/
+#include "support.h"
+
+static void the_built_in_scheme_parses_and_matches_its_text(void **state)
+{
+    (void)state;
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    assert_string_equal(civic_rules_name(r), "community");
+    assert_int_equal(civic_rules_base(r), P(1000));
+    assert_int_equal(civic_rules_utc_offset(r), 8 * 3600);
+    assert_int_equal(civic_rules_grade_count(r), 6);
+    const char *grades[] = { "AAA", "AA", "A", "B", "C", "D" };
+    const int64_t mins[] = { 1050, 1030, 960, 850, 600 };
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(civic_rules_grade_name(r, i), grades[i]);
+        int64_t m = 0;
+        if (i < 5) {
+            assert_int_equal(civic_rules_grade_min(r, i, &m), CIVIC_OK);
+            assert_int_equal(m, P(mins[i]));
+        } else {
+            assert_int_equal(civic_rules_grade_min(r, i, &m), CIVIC_E_INVALID);
+        }
+    }
+    assert_true(civic_rules_rule_count(r) >= 20);
+    /* the five governance dimensions */
+    const char *dims[] = { "political", "legal", "moral", "autonomy", "smart" };
+    for (size_t d = 0; d < 5; d++) {
+        bool found = false;
+        for (size_t k = 0; k < civic_rules_dimension_count(r); k++)
+            found |= strcmp(civic_rules_dimension_name(r, k), dims[d]) == 0;
+        assert_true(found);
+    }
+    /* the C array and the .toml it is generated from agree */
+    FILE *f = fopen("lib/default_rules.toml", "rb");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_string_equal(buf, civic_rules_default_text());
+    civic_rules_free(r);
+}
+
+static void utf8_grade_names_work(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from("[[grade]]\nname = \"\xe4\xba\x8c\xe6\x98\x9f\"\nmin = 10\n"
+                                "[[grade]]\nname = \"\\u4e00\\u661f\"\n");
+    assert_string_equal(civic_rules_grade_name(r, 0), "二星");
+    assert_string_equal(civic_rules_grade_name(r, 1), "一星");
+    civic_rules_free(r);
+}
+
+static void every_documented_key_is_accepted(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(
+        "# a comment\n"
+        "[scheme]\nname = \"community\"\nbase = 1000\nmin = 0\nmax = 2000\nclamp = \"running\"\n"
+        "utc_offset = \"-05:30\"\nvalid = \"forever\"\nbalance_reset = \"quarter\"\n"
+        "[[grade]] # trailing comment\nname = \"AAA\"\nmin = 1050.5\n[[grade]]\nname = \"D\"\n"
+        "[cap.votes]\nlimit = 200\nperiod = \"lifetime\"\n"
+        "[rule.volunteer_hour]\npoints = 1.25\nper = \"unit\"\ndimension = \"autonomy\"\n"
+        "valid = \"18m\"\ncap = 20\ncap_period = \"month\"\ncap_group = \"votes\"\n"
+        "repeat_factor = 2\nceiling = 850\nflag = \"dishonest\"\naffects = \"both\"\n"
+        "[rule.\"with.dots\"]\npoints = -2.5\n[rule.a.b-c_d]\nvalid = \"end-of-quarter\"\n");
+    assert_int_equal(civic_rules_rule_count(r), 3);
+    assert_string_equal(civic_rules_rule_code(r, 1), "with.dots");
+    assert_string_equal(civic_rules_rule_code(r, 2), "a.b-c_d");
+    assert_int_equal(civic_rules_utc_offset(r), -(5 * 3600 + 30 * 60));
+    civic_rules_free(r);
+}
+
+static void an_error_names_line_and_column(civic_error e, uint64_t line, uint32_t column,
+                                           const char *words)
+{
+    if (e.line != line || e.column != column || !strstr(e.message, words))
+        fprintf(stderr, "got line %llu column %u: %s\n", (unsigned long long)e.line, e.column,
+                e.message);
+    assert_int_equal(e.line, line);
+    assert_int_equal(e.column, column);
+    assert_non_null(strstr(e.message, words));
+}
+
+static void unknown_tables_and_keys_are_errors(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoint = 1\n", CIVIC_E_RULES),
+                                   19, 1, "unknown key 'point'");
+    an_error_names_line_and_column(rules_error("[scheme]\n  bse = 1\n", CIVIC_E_RULES), 2, 3,
+                                   "unknown key");
+    an_error_names_line_and_column(rules_error("[schema]\n", CIVIC_E_RULES), 1, 2,
+                                   "unknown table");
+    an_error_names_line_and_column(rules_error("base = 1\n", CIVIC_E_RULES), 1, 1, "unknown key");
+    an_error_names_line_and_column(rules_error("[[rule]]\n", CIVIC_E_RULES), 1, 3, "unknown table");
+}
+
+static void syntax_errors_name_line_and_column(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"open\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "unterminated string");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = [1]\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "arrays are not supported");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1 2\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "unexpected text");
+    an_error_names_line_and_column(rules_error("[scheme\n", CIVIC_E_SYNTAX), 1, 1,
+                                   "unterminated table header");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase 1\n", CIVIC_E_SYNTAX), 2, 6,
+                                   "expected '='");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\q\"\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "unknown escape");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "digits after");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"\xff\"\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "UTF-8");
+    an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
+                                   "dotted keys");
+}
+
+static void load_time_checks_fail_clearly(void **state)
+{
+    (void)state;
+    /* at least one grade */
+    civic_error e = rules_error("[scheme]\nbase = 1\n", CIVIC_E_RULES);
+    assert_non_null(strstr(e.message, "no [[grade]]"));
+    /* grade mins strictly decreasing: the second min (line 6, column 7) */
+    an_error_names_line_and_column(
+        rules_error("[[grade]]\nname = \"a\"\nmin = 10\n[[grade]]\nname = \"b\"\nmin = 10\n"
+                    "[[grade]]\nname = \"c\"\n", CIVIC_E_RULES), 6, 7, "strictly decreasing");
+    /* only the last grade may omit min */
+    an_error_names_line_and_column(
+        rules_error("[[grade]]\nname = \"a\"\n[[grade]]\nname = \"b\"\n", CIVIC_E_RULES), 1, 3,
+        "only the last grade");
+    /* min <= base <= max */
+    an_error_names_line_and_column(
+        rules_error("[scheme]\nbase = 5\nmin = 10\n" TEST_GRADES, CIVIC_E_RULES), 2, 8, "below");
+    an_error_names_line_and_column(
+        rules_error("[scheme]\nbase = 50\nmax = 10\n" TEST_GRADES, CIVIC_E_RULES), 2, 8, "above");
+    an_error_names_line_and_column(
+        rules_error("[scheme]\nmin = 10\nmax = 5\nbase = 7\n" TEST_GRADES, CIVIC_E_RULES), 3, 7,
+        "below scheme min");
+    /* a ceiling within the bounds (TEST_GRADES is 17 lines) */
+    an_error_names_line_and_column(
+        rules_error("[scheme]\nmin = 0\nmax = 2000\nbase = 1000\n" TEST_GRADES
+                    "[rule.a]\nceiling = 2001\n", CIVIC_E_RULES), 23, 11, "ceiling");
+    /* cap_period with cap, both ways */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\ncap = 5\n", CIVIC_E_RULES),
+                                   19, 7, "needs 'cap_period'");
+    an_error_names_line_and_column(
+        rules_error(TEST_GRADES "[rule.a]\ncap_period = \"day\"\n", CIVIC_E_RULES), 19, 14,
+        "without 'cap'");
+    /* every cap_group defined */
+    an_error_names_line_and_column(
+        rules_error(TEST_GRADES "[rule.a]\ncap_group = \"nope\"\n", CIVIC_E_RULES), 19, 13,
+        "names no [cap");
+    /* decimals with at most 2 places */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1.234\n",
+                                               CIVIC_E_RULES), 19, 10, "at most 2 places");
+    /* no duplicate rule, grade or key */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\n[rule.a]\n", CIVIC_E_RULES),
+                                   19, 2, "duplicate rule");
+    an_error_names_line_and_column(
+        rules_error("[[grade]]\nname = \"x\"\nmin = 2\n[[grade]]\nname = \"x\"\n", CIVIC_E_RULES), 5,
+        8, "duplicate grade");
+    an_error_names_line_and_column(
+        rules_error(TEST_GRADES "[rule.a]\npoints = 1\npoints = 2\n", CIVIC_E_RULES), 20, 1,
+        "duplicate key");
+    an_error_names_line_and_column(rules_error("[scheme]\n[scheme]\n", CIVIC_E_RULES), 2, 2,
+                                   "duplicate [scheme]");
+}
+
+static void values_are_checked_for_type_and_range(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = \"5\"\n",
+                                               CIVIC_E_RULES), 19, 10, "must be a number");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nper = \"hour\"\n",
+                                               CIVIC_E_RULES), 19, 7, "\"event\", \"unit\"");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nvalid = \"3w\"\n",
+                                               CIVIC_E_RULES), 19, 9, "'valid'");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nvalid = \"0d\"\n",
+                                               CIVIC_E_RULES), 19, 9, "'valid'");
+    an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"+8\"\n", CIVIC_E_RULES),
+                                   2, 14, "utc_offset");
+    an_error_names_line_and_column(rules_error("[scheme]\nclamp = \"soft\"\n", CIVIC_E_RULES), 2, 9,
+                                   "clamp");
+    an_error_names_line_and_column(rules_error("[scheme]\nbalance_reset = \"week\"\n",
+                                               CIVIC_E_RULES), 2, 17, "balance_reset");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nrepeat_factor = 0\n",
+                                               CIVIC_E_RULES), 19, 17, "positive");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nflag = \"a;b\"\n",
+                                               CIVIC_E_RULES), 19, 8, "';'");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.Bad]\n", CIVIC_E_RULES), 18, 2,
+                                   "rule codes");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.redeem]\n", CIVIC_E_RULES), 18, 2,
+                                   "reserved");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[cap.g]\nlimit = 1\n", CIVIC_E_RULES),
+                                   18, 2, "without 'period'");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1000000000001\n",
+                                               CIVIC_E_RULES), 19, 10, "at most 1e12");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = true\n",
+                                               CIVIC_E_RULES), 19, 10, "must be a number");
+}
+
+static void the_fingerprint_ignores_comments_and_key_order(void **state)
+{
+    (void)state;
+    civic_rules *a = rules_from(TEST_SCHEME "[rule.x]\npoints = 1\nvalid = \"1y\"\n");
+    civic_rules *b = rules_from("# other layout\n" TEST_SCHEME
+                                "[rule.x]\nvalid = \"1y\" # same\npoints = 1.00\n");
+    civic_rules *c = rules_from(TEST_SCHEME "[rule.x]\npoints = 2\nvalid = \"1y\"\n");
+    assert_true(civic_rules_fingerprint(a) == civic_rules_fingerprint(b));
+    assert_true(civic_rules_fingerprint(a) != civic_rules_fingerprint(c));
+    civic_rules_free(a);
+    civic_rules_free(b);
+    civic_rules_free(c);
+}
+
+static void timestamps_parse_in_every_form(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(TEST_SCHEME);
+    struct { const char *text; int64_t want; } ok[] = {
+        { "2022-03-01", 1646064000 },                  /* local midnight at +08:00 */
+        { "2022-03-01T00:00:00", 1646064000 },
+        { "2022-03-01T08:00:00Z", 1646121600 },
+        { "2022-03-01T08:00:00.999Z", 1646121600 },    /* fraction ignored */
+        { "2022-03-01T03:00:00-05:00", 1646121600 },
+        { "2022-03-01 16:00:00+08:00", 1646121600 },
+        { "1646121600", 1646121600 },
+        { "-1", -1 },
+        { "0001-01-01T00:00:00Z", CIVIC_TIME_MIN },
+        { "9999-12-31T23:59:59Z", CIVIC_TIME_MAX },
+        { "2024-02-29", 1709136000 },
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t t = 0;
+        assert_int_equal(civic_rules_parse_time(r, ok[i].text, strlen(ok[i].text), &t), CIVIC_OK);
+        assert_int_equal(t, ok[i].want);
+    }
+    const char *bad[] = { "", "2022-3-1", "2022-02-30", "2023-02-29", "2022-13-01",
+                          "2022-03-01T24:00:00", "2022-03-01T10:00", "2022-03-01T10:00:00+8",
+                          "2022-03-01X", "12a", "0000-01-01", "253402300800", "2022-03-01T10:00:60",
+                          "2022-03-01T10:00:00.Z" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t t = 0;
+        assert_int_equal(civic_rules_parse_time(r, bad[i], strlen(bad[i]), &t), CIVIC_E_EVENT);
+    }
+    char buf[32];
+    assert_int_equal(civic_rules_format_time(r, 1646121600, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "2022-03-01T16:00:00+08:00");
+    assert_int_equal(civic_rules_format_time(r, 0, buf, 10), CIVIC_E_INVALID);
+    civic_rules_free(r);
+}
+
+static void rules_files_load_from_disk_with_clear_io_errors(void **state)
+{
+    (void)state;
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_rules_load_file(&r, "lib/default_rules.toml", NULL, &err), CIVIC_OK);
+    assert_string_equal(civic_rules_name(r), "community");
+    civic_rules_free(r);
+    assert_int_equal(civic_rules_load_file(&r, "no/such/file.toml", NULL, &err), CIVIC_E_IO);
+    assert_null(r);
+    assert_non_null(strstr(err.message, "no/such/file.toml"));
+    assert_int_equal(civic_rules_parse(NULL, "", 0, NULL, &err), CIVIC_E_INVALID);
+}
+
+static void strerror_and_names_cover_every_code(void **state)
+{
+    (void)state;
+    for (int c = CIVIC_DUPLICATE; c >= CIVIC_E_USER; c--)
+        assert_string_not_equal(civic_strerror(c), "unknown error");
+    assert_string_equal(civic_strerror(-99), "unknown error");
+    assert_string_equal(civic_state_name(CIVIC_STATE_DANGLING), "dangling");
+    assert_null(civic_state_name(8));
+    assert_string_equal(civic_kind_name(CIVIC_KIND_REDEEM), "redeem");
+    assert_string_equal(civic_version(), CIVIC_VERSION);
+    assert_int_equal(civic_version_number(), CIVIC_VERSION_NUMBER);
+    char buf[24];
+    assert_int_equal(civic_format_fixed(-5, 2, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "-0.05");
+    assert_int_equal(civic_format_fixed(INT64_MIN, 2, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "-92233720368547758.08");
+    assert_int_equal(civic_format_fixed(1500, 3, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "1.500");
+    assert_int_equal(civic_format_fixed(7, 0, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "7");
+    assert_int_equal(civic_format_fixed(7, 4, buf, sizeof(buf)), CIVIC_E_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_built_in_scheme_parses_and_matches_its_text),
+        cmocka_unit_test(utf8_grade_names_work),
+        cmocka_unit_test(every_documented_key_is_accepted),
+        cmocka_unit_test(unknown_tables_and_keys_are_errors),
+        cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(load_time_checks_fail_clearly),
+        cmocka_unit_test(values_are_checked_for_type_and_range),
+        cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
+        cmocka_unit_test(timestamps_parse_in_every_form),
+        cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
+        cmocka_unit_test(strerror_and_names_cover_every_code),
+    };
+    return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
