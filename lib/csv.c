@@ -298,9 +298,12 @@ int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, 
         }
         if (rc == CIVIC_OK && ok)
             rc = ld->header_done ? csv_data(ld, &rec, line) : csv_header(ld, &rec, line);
-        uint64_t lines = 0;
-        for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
-        if (n > 0 && p[n - 1] != '\n') lines++;
+        uint64_t lines = 1; /* an unquoted record is one line */
+        if (quoted) {
+            lines = 0;
+            for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
+            if (n > 0 && p[n - 1] != '\n') lines++;
+        }
         ld->line += lines;
         ld->offset += n;
         pos += n;

@@ -120,8 +120,8 @@ static void resolve_targets(civic_eval *ev, size_t n, uint16_t kind)
     const civic_engine *e = ev->e;
     civic_item *items = ev->items;
     for (size_t i = 0; i < n; i++) {
+        if (items[i].type != kind) continue;
         const civic_ev *x = &e->events[items[i].ev];
-        if (x->type != kind) continue;
         items[i].state = CIVIC_STATE_DANGLING;
         const char *ref = x->u.ref;
         uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
@@ -162,13 +162,42 @@ static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_
     return limit - *used;
 }
 
+/* An event's local calendar day, with year and month worked out once and
+ * only when a monthly, quarterly or yearly period asks for them. */
+typedef struct local_day {
+    int64_t days;
+    int64_t year;
+    int month;
+    bool civil;
+} local_day;
+
+static int64_t bucket_of(uint8_t period, local_day *l)
+{
+    int d;
+    switch (period) {
+    case CIVIC_PERIOD_DAY: return l->days;
+    case CIVIC_PERIOD_WEEK: return civic__floor_div(l->days + 3, 7); /* weeks start Monday */
+    case CIVIC_PERIOD_MONTH:
+    case CIVIC_PERIOD_QUARTER:
+    case CIVIC_PERIOD_YEAR:
+        if (!l->civil) {
+            civic__civil_from_days(l->days, &l->year, &l->month, &d);
+            l->civil = true;
+        }
+        if (period == CIVIC_PERIOD_YEAR) return l->year;
+        return period == CIVIC_PERIOD_MONTH ? l->year * 12 + (l->month - 1)
+                                            : l->year * 4 + (l->month - 1) / 3;
+    default: return 0;
+    }
+}
+
 typedef struct fold_state {
     int64_t balance;
     int64_t balance_period;
     bool balance_seen;
 } fold_state;
 
-static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x)
+static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x, local_day *day)
 {
     const civic_rules *r = ev->r;
     const civic_rule *rule = &r->rules[x->type];
@@ -189,7 +218,7 @@ static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x)
     int64_t mag = raw < 0 ? -raw : raw;
     int64_t room = mag;
     if (rule->cap >= 0) {
-        int64_t b = civic__period_bucket(rule->cap_period, x->ts, r->utc_offset);
+        int64_t b = bucket_of(rule->cap_period, day);
         if (ev->rule_bucket[ri] != b) {
             ev->rule_bucket[ri] = b;
             ev->rule_used[ri] = 0;
@@ -200,7 +229,7 @@ static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x)
     if (rule->cap_group != CIVIC_NO_CAP) {
         const civic_cap *c = &r->caps[rule->cap_group];
         uint32_t ci = rule->cap_group;
-        int64_t b = civic__period_bucket(c->period, x->ts, r->utc_offset);
+        int64_t b = bucket_of(c->period, day);
         int64_t left = cap_room(&ev->cap_bucket[ci], &ev->cap_used[ci], &ev->cap_stamp[ci],
                                 ev->stamp, b, c->limit);
         if (left < room) room = left;
@@ -218,15 +247,15 @@ static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x)
     return CIVIC_OK;
 }
 
-static int fold_balance(civic_eval *ev, fold_state *fs, const civic_item *it, const civic_ev *x)
+static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
 {
-    int64_t p = civic__period_bucket(ev->r->balance_reset, x->ts, ev->r->utc_offset);
+    int64_t p = bucket_of(ev->r->balance_reset, day);
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
         fs->balance_seen = true;
     }
-    CIVIC_UNUSED(it);
+    CIVIC_UNUSED(ev);
     return CIVIC_OK;
 }
 
@@ -238,13 +267,14 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
         civic_item *it = &ev->items[i];
         const civic_ev *x = &e->events[it->ev];
         if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
+        local_day day = { civic__floor_div(x->ts + ev->r->utc_offset, 86400), 0, 0, false };
         if (x->type == CIVIC_TYPE_REDEEM) {
             it->raw = -(x->u.qty / 10);
             if (it->flags & CIVIC_ITEM_REVOKED) {
                 it->state = CIVIC_STATE_REVOKED;
                 continue;
             }
-            fold_balance(ev, fs, it, x);
+            fold_balance(ev, fs, &day);
             int64_t amount = x->u.qty / 10;
             if (fs->balance >= amount) {
                 fs->balance -= amount;
@@ -264,10 +294,10 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             it->state = CIVIC_STATE_REVOKED;
             continue;
         }
-        int rc = fold_rule(ev, it, x);
+        int rc = fold_rule(ev, it, x, &day);
         if (rc != CIVIC_OK) return rc;
         if (rule->affects & CIVIC_AFFECTS_BALANCE) {
-            fold_balance(ev, fs, it, x);
+            fold_balance(ev, fs, &day);
             if (!civic__add_checked(fs->balance, it->counted, &fs->balance)) return CIVIC_E_OVERFLOW;
         }
         if (ev->as_of < it->end) {
@@ -336,6 +366,7 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
         it->raw = it->counted = 0;
         it->end = CIVIC_FOREVER;
         it->repair = CIVIC_FOREVER;
+        it->type = x->type;
         it->state = CIVIC_STATE_ACTIVE;
     }
     sort_items(ev->items, m);

@@ -317,6 +317,7 @@ struct civic_engine {
     size_t group_count, group_cap;
     civic_table group_table;
     int64_t ts_min, ts_max;
+    struct civic_journal *journal; /* NULL: none attached (journal.c) */
 };
 
 static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
@@ -404,6 +405,7 @@ typedef struct civic_item {
     int64_t raw, counted;
     int64_t end;               /* rule events: end of effect */
     int64_t repair;            /* earliest repair time, CIVIC_FOREVER none */
+    uint16_t type;             /* the event's type (saves a trip to the event) */
     uint8_t state;
 } civic_item;
 
@@ -444,6 +446,35 @@ uint32_t civic__grade_of(const civic_rules *r, int64_t score);
  * leaving the items in ev.  The caller holds the read lock. */
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
                           civic_answer *a, civic_result **out);
+
+/* ------------------------------------------------------------------ */
+/* snapshot.c, journal.c: durability                                   */
+/* ------------------------------------------------------------------ */
+
+/* CRC-32C (Castagnoli), continuing from crc (0 to start). */
+uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n);
+/* The largest encoding of one event: ts, qty, five length-prefixed strings. */
+#define CIVIC_EVENT_RECORD_BYTES_MAX (8u + 8u + 5u + 64u + 128u + 128u + 255u + 128u)
+/* Encode event `index` into out (>= CIVIC_EVENT_RECORD_BYTES_MAX bytes);
+ * returns the bytes written. */
+size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out);
+/* Decode one event record from [p, p + n), validate it like any input and
+ * insert it.  *used gets the bytes consumed.  Returns CIVIC_OK,
+ * CIVIC_DUPLICATE, CIVIC_E_CORRUPT (malformed record) or an insert error. */
+int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
+                               size_t *used, civic_error *err);
+/* write(2) until done; false on error (errno set). */
+bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
+/* fsync the directory holding path; false on error (errno set). */
+bool civic__fsync_parent(const char *path);
+/* Write the snapshot of e to path atomically; the caller holds a lock. */
+int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err);
+/* Append events [m->event_count, e->event_count) to the attached journal as
+ * one batch; a no-op without a journal.  The caller holds the write lock and
+ * rolls the batch back when this fails (CIVIC_E_IO). */
+int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err);
+/* Close and free the attached journal (civic_engine_free). */
+void civic__journal_free(civic_engine *e);
 
 #define CIVIC_ITEM_REVOKED   0x1u
 #define CIVIC_ITEM_CAPPED    0x2u

@@ -110,6 +110,8 @@ bool civic__add_checked(int64_t a, int64_t b, int64_t *out)
 bool civic__mul_div_round(int64_t a, int64_t b, int64_t div, int64_t *out)
 {
     CIVIC_ASSERT(div > 0);
+    if (b % div == 0) /* the common case (qty 1, factor 2): no 128-bit division */
+        return !__builtin_mul_overflow(a, b / div, out);
     civic_i128 p = (civic_i128)a * (civic_i128)b;
     civic_i128 q = p / div;
     civic_i128 r = p % div;

@@ -10,11 +10,30 @@
 
 #include <string.h>
 
+/* True when all 8 bytes of w are printable ASCII (0x20..0x7e).  The
+ * "has less than" trick may flag extra bytes above a true hit, never miss one. */
+static bool ascii_printable8(uint64_t w)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080);
+    uint64_t low = (w - UINT64_C(0x2020202020202020)) & ~w & high;
+    uint64_t x = w ^ UINT64_C(0x7f7f7f7f7f7f7f7f);
+    uint64_t del = (x - UINT64_C(0x0101010101010101)) & ~x & high;
+    return ((w & high) | low | del) == 0;
+}
+
 static bool utf8_scan(const char *s, size_t n, size_t *bad, bool controls_ok)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        if (i + 8 <= n) { /* fast path: eight plain ASCII bytes at a time */
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (controls_ok ? (w & UINT64_C(0x8080808080808080)) == 0 : ascii_printable8(w)) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned c = p[i];
         if (c < 0x80) {
             if (!controls_ok && (c < 0x20 || c == 0x7f)) goto fail;
@@ -66,29 +85,57 @@ bool civic__code_valid(const char *s, size_t n)
     return true;
 }
 
-static uint64_t mix64(uint64_t x)
+__extension__ typedef unsigned __int128 u128;
+
+/* Multiply and fold: the core of wyhash-style mixing. */
+static uint64_t mum(uint64_t a, uint64_t b)
 {
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    x *= UINT64_C(0xd6e8feb86659fd93);
-    x ^= x >> 32;
-    return x;
+    u128 r = (u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+static uint64_t read64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t read32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* A fixed-seed 64-bit hash, fast on the short ids this library sees.
+ * Not keyed: see the HashDoS note in civic.h's Caveats. */
 uint64_t civic__hash_bytes(const void *data, size_t n)
 {
     const unsigned char *p = data;
-    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ (n * UINT64_C(0xff51afd7ed558ccd));
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ mix64(w)) * UINT64_C(0x9fb21c651e98df25);
-        p += 8;
-        n -= 8;
+    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
+                   k2 = UINT64_C(0x8ebc6af09c88c6e3);
+    uint64_t seed = k0 ^ (uint64_t)n, a, b;
+    if (n > 16) {
+        size_t left = n;
+        while (left > 16) {
+            seed = mum(read64(p) ^ k1, read64(p + 8) ^ seed);
+            p += 16;
+            left -= 16;
+        }
+        a = read64(p + left - 16);
+        b = read64(p + left - 8);
+    } else if (n >= 8) {
+        a = read64(p);
+        b = read64(p + n - 8);
+    } else if (n >= 4) {
+        a = read32(p);
+        b = read32(p + n - 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+        b = 0;
+    } else {
+        a = b = 0;
     }
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (8 * i);
-    h = (h ^ mix64(w ^ UINT64_C(0x2545f4914f6cdd1d))) * UINT64_C(0x9fb21c651e98df25);
-    return mix64(h);
+    return mum(k1 ^ (uint64_t)n, mum(a ^ k1, b ^ seed) ^ k2);
 }
