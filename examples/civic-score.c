@@ -94,6 +94,22 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* ';'-joined flags as a JSON array of strings. */
+static void json_flags(FILE *out, const char *flags)
+{
+    fputc('[', out);
+    for (bool first = true; *flags; first = false) {
+        const char *end = strchr(flags, ';');
+        size_t len = end ? (size_t)(end - flags) : strlen(flags);
+        char buf[160];
+        snprintf(buf, sizeof(buf), "%.*s", (int)len, flags);
+        if (!first) fputc(',', out);
+        json_string(out, buf);
+        flags += len + (end ? 1 : 0);
+    }
+    fputc(']', out);
+}
+
 /* Display width of UTF-8 text: East Asian wide characters count 2. */
 static size_t text_width(const char *s)
 {
@@ -251,18 +267,9 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
             json_string(out, s.grade);
             fputs(",\"balance\":", out);
             put_fixed(out, s.balance);
-            fputs(",\"flags\":[", out);
-            const char *f = s.flags;
-            for (bool first = true; *f; first = false) {
-                const char *end = strchr(f, ';');
-                size_t len = end ? (size_t)(end - f) : strlen(f);
-                char buf[160];
-                snprintf(buf, sizeof(buf), "%.*s", (int)len, f);
-                if (!first) fputc(',', out);
-                json_string(out, buf);
-                f += len + (end ? 1 : 0);
-            }
-            fputs("],\"ceiling\":", out);
+            fputs(",\"flags\":", out);
+            json_flags(out, s.flags);
+            fputs(",\"ceiling\":", out);
             if (s.ceiling == CIVIC_FOREVER) fputs("null", out);
             else put_fixed(out, s.ceiling);
             fprintf(out, ",\"events\":%" PRIu64 ",\"dimensions\":{", s.events);
@@ -355,7 +362,7 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
         fputs(",\"balance\":", out);
         put_fixed(out, s.balance);
         fputs(",\"flags\":", out);
-        json_string(out, s.flags);
+        json_flags(out, s.flags);
         fputs(",\"group\":", out);
         json_string(out, s.group);
         fputs(",\"entries\":[", out);

@@ -246,7 +246,7 @@ static int grade_pair(builder *b, int k, const civic_toml_value *v, civic_error 
     int rc = want_label(v, err, "name", CIVIC_NAME_BYTES_MAX, false);
     if (rc != CIVIC_OK) return rc;
     for (uint32_t i = 0; i < b->index; i++)
-        if (key_is(v->text, v->len, b->r->grades[i].name))
+        if (b->r->grades[i].name && key_is(v->text, v->len, b->r->grades[i].name))
             return at_error(err, p, "duplicate grade name");
     g->name = intern(b, v->text, v->len);
     return g->name ? CIVIC_OK : CIVIC_E_NOMEM;
@@ -510,7 +510,7 @@ static int check_grades(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
     if (r->grade_count == 0)
-        return rules_error(err, CIVIC_E_RULES, 0, 0, 0,
+        return rules_error(err, CIVIC_E_RULES, 1, 1, 0,
                            "the rules define no [[grade]]: at least one is required");
     for (uint32_t i = 0; i < r->grade_count; i++) {
         civic_grade *g = &r->grades[i];
