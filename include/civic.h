@@ -253,11 +253,18 @@ typedef struct civic_engine_options {
     uint32_t flags;                   /* reserved, must be 0 */
     const civic_allocator *allocator; /* NULL: malloc */
     uint64_t events_max;              /* 0: no limit below 4294967294 */
+    uint32_t threads;                 /* worker threads for bulk loads and all-subject
+                                         queries; 0: the online CPUs (at most 8), or 1
+                                         when a custom allocator is given; 1: none */
+    uint32_t reserved;                /* zero */
 } civic_engine_options;
-#define CIVIC_ENGINE_OPTIONS_INIT { CIVIC_ENGINE_OPTIONS_VERSION, 0, NULL, 0 }
+#define CIVIC_ENGINE_OPTIONS_INIT { CIVIC_ENGINE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }
 
 /** Create an empty engine scoring under `rules` (the engine takes its own
- *  reference).  opts may be NULL for defaults.
+ *  reference).  opts may be NULL for defaults.  With threads > 1 the engine
+ *  parses large CSV batches and evaluates all subjects on that many internal
+ *  threads (created per call, joined before it returns); answers are
+ *  identical to threads = 1, and the allocator hooks must then be thread-safe.
  *  @return CIVIC_OK, CIVIC_E_NOMEM, CIVIC_E_INVALID, CIVIC_E_VERSION.
  *  Ownership: free *out with civic_engine_free. */
 CIVIC_API int civic_engine_new(civic_engine **out, civic_rules *rules,

@@ -18,6 +18,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
                                                         "qty", "group", "ref" };
@@ -126,6 +127,16 @@ uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 
 /* ------------------------------------------------------------ engine */
 
+/* Internal threads by default: one per online CPU (at most 8), but none with
+ * a caller's allocator, which need not be thread-safe. */
+static uint32_t default_threads(const civic_engine_options *opts)
+{
+    if (opts && opts->allocator) return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) return 1;
+    return n > 8 ? 8u : (uint32_t)n;
+}
+
 int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_options *opts)
 {
     if (out) *out = NULL;
@@ -147,6 +158,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     e->events_max = UINT32_MAX - 1u;
     if (opts && opts->events_max && opts->events_max < e->events_max)
         e->events_max = opts->events_max;
+    e->threads = opts && opts->threads ? opts->threads : default_threads(opts);
     civic__arena_init(&e->arena, &e->alc, (size_t)1 << 20);
     e->ts_min = INT64_MAX;
     e->ts_max = INT64_MIN;

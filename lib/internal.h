@@ -306,6 +306,7 @@ struct civic_engine {
     civic_rules *rules;
     pthread_rwlock_t lock;
     uint64_t events_max;
+    uint32_t threads;          /* >= 1: internal worker threads allowed */
     civic_arena arena;         /* ids, refs, subjects, groups */
     civic_ev *events;
     size_t event_count, event_cap;
@@ -384,6 +385,8 @@ typedef struct civic_loader {
 int civic__loader_reject(civic_loader *ld, const civic_error *e);
 /* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
+/* Insert an event parsed earlier, count it, route a conflict the same way. */
+int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column);
 
 /* Parse as many complete records of [data, data+len) as possible.  final:
  * no more data follows.  *used gets the bytes consumed. */

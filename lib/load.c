@@ -32,12 +32,10 @@ int civic__loader_reject(civic_loader *ld, const civic_error *e)
     return CIVIC_OK;
 }
 
-int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
+int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column)
 {
     civic_error e = CIVIC_ERROR_INIT;
-    civic_parsed p;
-    int rc = civic__event_parse(ld->engine, f, &p, line, &e);
-    if (rc == CIVIC_OK) rc = civic__event_insert(ld->engine, &p, line, f->column[CIVIC_F_ID], &e);
+    int rc = civic__event_insert(ld->engine, p, line, column, &e);
     if (rc == CIVIC_OK) {
         if (ld->report) ld->report->accepted++;
         return CIVIC_OK;
@@ -46,6 +44,16 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
         if (ld->report) ld->report->duplicates++;
         return CIVIC_OK;
     }
+    if (e.line == 0) e.line = line;
+    return civic__loader_reject(ld, &e);
+}
+
+int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
+{
+    civic_error e = CIVIC_ERROR_INIT;
+    civic_parsed p;
+    int rc = civic__event_parse(ld->engine, f, &p, line, &e);
+    if (rc == CIVIC_OK) return civic__loader_insert(ld, &p, line, f->column[CIVIC_F_ID]);
     if (e.line == 0) e.line = line;
     return civic__loader_reject(ld, &e);
 }

@@ -308,6 +308,99 @@ static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
     while (i < h) v[k++] = tmp[i++];
 }
 
+/* Move every row of src (and the arena holding its strings) behind dst's. */
+static int result_append(civic_result *dst, civic_result *src)
+{
+    if (civic__grow(&dst->alc, (void **)&dst->rows, &dst->cap, dst->count + src->count,
+                    sizeof(row)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    size_t need = (dst->count + src->count) * dst->dim_count;
+    if (dst->dim_count && need &&
+        civic__grow(&dst->alc, (void **)&dst->dims, &dst->dims_cap, need, sizeof(int64_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    memcpy(dst->rows + dst->count, src->rows, src->count * sizeof(row));
+    if (dst->dim_count)
+        memcpy(dst->dims + dst->count * dst->dim_count, src->dims,
+               src->count * dst->dim_count * sizeof(int64_t));
+    dst->count += src->count;
+    /* splice src's arena chunks under dst's: the row strings stay where they are */
+    civic_arena_chunk *bottom = src->arena.top;
+    while (bottom && bottom->prev) bottom = bottom->prev;
+    if (bottom) {
+        bottom->prev = dst->arena.top;
+        dst->arena.top = src->arena.top;
+        dst->arena.total_bytes += src->arena.total_bytes;
+        src->arena.top = NULL;
+        src->arena.total_bytes = 0;
+    }
+    src->count = 0;
+    return CIVIC_OK;
+}
+
+/* One slice of the subjects, evaluated by one thread into its own result. */
+typedef struct eval_part {
+    const civic_engine *e;
+    int64_t as_of;
+    const uint32_t *order, *bucket;
+    const size_t *start;
+    size_t from, to;
+    civic_result *res;
+    int rc;
+} eval_part;
+
+static void *eval_part_run(void *arg)
+{
+    eval_part *part = arg;
+    const civic_engine *e = part->e;
+    civic_eval ev;
+    part->rc = civic__eval_init(&ev, e, part->as_of, false);
+    if (part->rc != CIVIC_OK) return NULL;
+    for (size_t k = part->from; k < part->to && part->rc == CIVIC_OK; k++) {
+        uint32_t s = part->order[k];
+        civic_answer a;
+        part->rc = civic__eval_subject(&ev, part->bucket + part->start[s], e->subjects[s].count, &a);
+        if (part->rc == CIVIC_OK && a.events > 0)
+            part->rc = result_add(part->res, &ev, e->subjects[s].id, &a);
+    }
+    civic__eval_free(&ev);
+    return NULL;
+}
+
+#define EVAL_PARTS_MAX 8
+#define EVAL_PARALLEL_SUBJECTS_MIN 4096
+
+/* Evaluate the subjects in `order` into res, on several threads when the
+ * engine allows it and the work is large enough; rows keep `order`. */
+static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *order,
+                          const uint32_t *bucket, const size_t *start, size_t ns,
+                          civic_result *res)
+{
+    size_t k = e->threads < EVAL_PARTS_MAX ? e->threads : EVAL_PARTS_MAX;
+    if (k < 2 || ns < EVAL_PARALLEL_SUBJECTS_MIN) k = 1;
+    eval_part parts[EVAL_PARTS_MAX];
+    pthread_t tid[EVAL_PARTS_MAX];
+    bool started[EVAL_PARTS_MAX] = { false };
+    int rc = CIVIC_OK;
+    for (size_t i = 0; i < k; i++) {
+        parts[i] = (eval_part){ e, as_of, order, bucket, start, ns * i / k, ns * (i + 1) / k,
+                                i == 0 ? res : result_new(e), CIVIC_OK };
+        if (!parts[i].res) rc = CIVIC_E_NOMEM;
+    }
+    for (size_t i = 1; rc == CIVIC_OK && i < k; i++)
+        started[i] = pthread_create(&tid[i], NULL, eval_part_run, &parts[i]) == 0;
+    if (rc == CIVIC_OK) eval_part_run(&parts[0]);
+    for (size_t i = 1; i < k; i++) {
+        if (started[i]) pthread_join(tid[i], NULL);
+        else if (rc == CIVIC_OK && parts[i].res) eval_part_run(&parts[i]);
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (rc == CIVIC_OK) rc = parts[i].rc;
+        if (i > 0 && rc == CIVIC_OK) rc = result_append(res, parts[i].res);
+        if (i > 0) civic_result_free(parts[i].res);
+    }
+    return rc;
+}
+
 /* Evaluate every subject with an event at or before as_of, in id order. */
 static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
 {
@@ -316,9 +409,7 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
     uint32_t *order = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
     uint32_t *tmp = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
-    civic_eval ev;
     int rc = CIVIC_E_NOMEM;
-    bool ev_ok = false;
     if (!start || !bucket || !order || !tmp) goto done;
     for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count;
     for (size_t i = 0; i < ne; i++) bucket[start[e->events[i].subject]++] = (uint32_t)i;
@@ -326,17 +417,8 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     start[0] = 0;
     for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
     sort_ctx(order, tmp, ns, compare_subjects, (void *)e);
-    rc = civic__eval_init(&ev, e, as_of, false);
-    if (rc != CIVIC_OK) goto done;
-    ev_ok = true;
-    for (size_t k = 0; k < ns && rc == CIVIC_OK; k++) {
-        uint32_t s = order[k];
-        civic_answer a;
-        rc = civic__eval_subject(&ev, bucket + start[s], e->subjects[s].count, &a);
-        if (rc == CIVIC_OK && a.events > 0) rc = result_add(res, &ev, e->subjects[s].id, &a);
-    }
+    rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
-    if (ev_ok) civic__eval_free(&ev);
     civic__free(&e->alc, start, (ns + 1) * sizeof(size_t));
     civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
     civic__free(&e->alc, order, (ns ? ns : 1) * sizeof(uint32_t));

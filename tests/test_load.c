@@ -283,6 +283,104 @@ static void files_load_in_pieces_with_the_same_answers(void **state)
     civic_rules_free(r);
 }
 
+
+/* A large log (several parallel parts, > 4096 subjects) with bad lines at
+ * known places: answers, errors and reject callbacks must not depend on
+ * the number of threads. */
+static char *big_log(size_t events, const size_t *bad, size_t nbad)
+{
+    size_t cap = 64 + events * 80, n = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    n += (size_t)snprintf(out + n, cap - n, "id,subject,type,ts,qty,group\n");
+    uint64_t seed = 7;
+    for (size_t i = 0; i < events; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned r = (unsigned)(seed >> 33);
+        size_t line = i + 2;
+        bool is_bad = false;
+        for (size_t k = 0; k < nbad; k++) is_bad |= bad[k] == line;
+        if (is_bad) {
+            n += (size_t)snprintf(out + n, cap - n, "x%zu,s%u,nope,2024-01-01,,\n", i, r % 6000);
+        } else if (r % 97 == 0) {
+            n += (size_t)snprintf(out + n, cap - n, "\n"); /* blank lines count as lines */
+        } else {
+            n += (size_t)snprintf(out + n, cap - n, "e%zu,s%u,%s,2024-%02u-%02uT%02u:00:00,%u,g%u/c%u\n",
+                                  r % 50 == 0 ? i - 1 : i, r % 6000, r % 3 ? "hour" : "fine",
+                                  1 + r % 12, 1 + r % 28, r % 24, 1 + r % 5, r % 4, r % 7);
+        }
+    }
+    return out;
+}
+
+static civic_engine *engine_threads(uint32_t threads)
+{
+    civic_rules *r = rules_from(RULES);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.threads = threads;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    civic_rules_free(r);
+    return e;
+}
+
+typedef struct reject_log { uint64_t lines[16]; char first[256]; size_t count; } reject_log;
+
+static int log_reject(void *payload, const civic_error *err)
+{
+    reject_log *log = payload;
+    if (log->count < 16) log->lines[log->count] = err->line;
+    if (log->count == 0) snprintf(log->first, sizeof(log->first), "%s", err->message);
+    log->count++;
+    return 0;
+}
+
+static void threads_change_nothing_but_speed(void **state)
+{
+    (void)state;
+    const size_t bad[] = { 3000, 17777, 31000 };
+    char *log = big_log(40000, bad, 3);
+    char *answers[2];
+    civic_load_report reps[2];
+    reject_log rejects[2];
+    civic_error errs[2];
+    int strict_rc[2];
+    for (int k = 0; k < 2; k++) {
+        civic_engine *e = engine_threads(k == 0 ? 1 : 4);
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        errs[k] = (civic_error)CIVIC_ERROR_INIT;
+        strict_rc[k] = civic_engine_load(e, log, strlen(log), &o, NULL, &errs[k]);
+        assert_int_equal(civic_engine_event_count(e), 0);
+        memset(&rejects[k], 0, sizeof(rejects[k]));
+        o.flags = CIVIC_LOAD_LENIENT;
+        o.on_reject = log_reject;
+        o.payload = &rejects[k];
+        reps[k] = (civic_load_report)CIVIC_LOAD_REPORT_INIT;
+        assert_int_equal(civic_engine_load(e, log, strlen(log), &o, &reps[k], NULL), CIVIC_OK);
+        answers[k] = subjects_csv(e, when(e, "2024-12-31"));
+        civic_engine_free(e);
+    }
+    assert_int_equal(strict_rc[0], CIVIC_E_CONFLICT);
+    assert_int_equal(strict_rc[1], strict_rc[0]);
+    assert_int_equal(errs[1].line, errs[0].line);
+    assert_string_equal(errs[1].message, errs[0].message);
+    assert_int_equal(reps[0].accepted, reps[1].accepted);
+    assert_int_equal(reps[0].duplicates, reps[1].duplicates);
+    assert_int_equal(reps[0].rejected, reps[1].rejected);
+    assert_int_equal(reps[0].lines, reps[1].lines);
+    assert_int_equal(reps[0].lines, 40001);
+    assert_true(reps[0].rejected >= 3);
+    assert_int_equal(rejects[0].count, rejects[1].count);
+    for (size_t i = 0; i < rejects[0].count && i < 16; i++)
+        assert_int_equal(rejects[0].lines[i], rejects[1].lines[i]);
+    assert_string_equal(rejects[0].first, rejects[1].first);
+    assert_true(strlen(answers[0]) > 100000);
+    assert_string_equal(answers[0], answers[1]);
+    free(answers[0]);
+    free(answers[1]);
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +393,7 @@ int main(void)
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
+        cmocka_unit_test(threads_change_nothing_but_speed),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
