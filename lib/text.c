@@ -21,10 +21,31 @@ static bool ascii_printable8(uint64_t w)
     return ((w & high) | low | del) == 0;
 }
 
+/* Strings of at most 16 bytes that are printable ASCII, in constant time:
+ * two (overlapping) words padded with spaces. */
+static bool short_printable(const unsigned char *p, size_t n)
+{
+    uint64_t a = UINT64_C(0x2020202020202020), b = a;
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = (a & ~UINT64_C(0xffffffff)) | x;
+        b = (b & ~UINT64_C(0xffffffff)) | y;
+    } else {
+        for (size_t i = 0; i < n; i++) a = (a << 8) | p[i];
+    }
+    return ascii_printable8(a) && ascii_printable8(b);
+}
+
 static bool utf8_scan(const char *s, size_t n, size_t *bad, bool controls_ok)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
+    if (!controls_ok && n <= 16 && short_printable(p, n)) return true;
     while (i < n) {
         if (i + 8 <= n) { /* fast path: eight plain ASCII bytes at a time */
             uint64_t w;
