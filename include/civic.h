@@ -23,9 +23,11 @@
 **   - civic_rules is immutable after parsing and may be shared by any number
 **     of threads and engines (it is reference counted).
 **   - Every civic_engine function is thread-safe.  Queries (civic_engine_subject,
-**     _subjects, _rank, _record, _groups, _event_count ...) run concurrently;
-**     writes (civic_engine_add, _load, _load_file) are serialized against each
-**     other and against queries, so a query sees either none or all of a batch.
+**     _subjects, _rank, _record, _groups, _event_count, _save ...) run
+**     concurrently; writes (civic_engine_add, _load, _load_file,
+**     _load_snapshot, _journal_open, _journal_close) are serialized against
+**     each other and against queries, so a query sees either none or all of
+**     a batch.
 **   - Answer objects (civic_result, civic_record, civic_groups) are immutable
 **     and own all their memory: they may be read from any thread, and they
 **     stay valid after the engine and rules are freed.  Free each once.
@@ -218,7 +220,8 @@ CIVIC_API size_t civic_rules_grade_count(const civic_rules *rules);
 CIVIC_API const char *civic_rules_grade_name(const civic_rules *rules, size_t i);
 CIVIC_API int civic_rules_grade_min(const civic_rules *rules, size_t i, int64_t *out);
 
-/** Rule codes in file order, and dimension labels in first-use order. */
+/** Rule codes in file order, and dimension labels in first-use order ("general",
+ *  the label of rules without one, comes last). */
 CIVIC_API size_t civic_rules_rule_count(const civic_rules *rules);
 CIVIC_API const char *civic_rules_rule_code(const civic_rules *rules, size_t i);
 CIVIC_API size_t civic_rules_dimension_count(const civic_rules *rules);
@@ -231,7 +234,8 @@ CIVIC_API uint64_t civic_rules_fingerprint(const civic_rules *rules);
 /** Parse a timestamp in any SPEC form (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with
  *  optional fraction and Z/±HH:MM, integer Unix seconds); forms without an
  *  offset are read in the scheme's local time.
- *  @return CIVIC_OK, CIVIC_E_EVENT (bad timestamp), CIVIC_E_INVALID. */
+ *  @return CIVIC_OK, CIVIC_E_EVENT (bad timestamp), CIVIC_E_LIMIT (outside
+ *          CIVIC_TIME_MIN..MAX), CIVIC_E_INVALID. */
 CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
                                      size_t len, int64_t *out);
 
@@ -538,6 +542,175 @@ CIVIC_API int civic_groups_get(const civic_groups *groups, size_t i,
 CIVIC_API size_t civic_groups_grade_count(const civic_groups *groups);
 CIVIC_API const char *civic_groups_grade_name(const civic_groups *groups, size_t g);
 CIVIC_API void civic_groups_free(civic_groups *groups);
+
+/* ===================================================================== */
+/* Durability: snapshots and the journal                                 */
+/* ===================================================================== */
+
+/*
+** An engine lives in memory.  Two files make it durable:
+**
+**   snapshot  every event held, in one compact checksummed file, written
+**             atomically (temporary file in the same directory, fsync,
+**             rename, fsync of the directory): a reader sees the old file or
+**             the new one, never a mix.
+**   journal   an append-only file of checksummed batches.  Once attached,
+**             every successful civic_engine_add, _load, _load_file and
+**             _load_snapshot is appended BEFORE the call returns success; a
+**             batch whose append fails is rolled back and the call fails
+**             with CIVIC_E_IO.
+**
+** Both files record civic_rules_fingerprint: opening them under other rules
+** (including the same rules in another order) fails with CIVIC_E_MISMATCH.
+** Events are stored as text-equivalent facts (rule codes, not indices) and
+** re-validated on load, so a damaged file can never corrupt an engine.
+**
+** Files are created with mode 0600 (they hold every event).
+**
+** Recovery is: create an engine, civic_engine_load_snapshot (if the snapshot
+** exists), then civic_engine_journal_open on the journal.  Events are
+** idempotent (an identical event is a duplicate), so replaying a journal
+** that overlaps the snapshot is harmless; this is what makes compaction
+** crash-safe (see civic_engine_compact).
+**
+** What survives a crash (process killed, or machine loses power):
+**   CIVIC_SYNC_ALWAYS  every call that returned success: the journal is
+**                      fdatasync'ed before it returns.
+**   CIVIC_SYNC_GROUP   after a process crash (kill -9), everything that
+**                      returned success (the data is in the OS page cache).
+**                      After a power loss, every call that returned more
+**                      than the group interval plus two fsync durations
+**                      before the loss, and everything before the last
+**                      successful civic_engine_journal_sync.
+**   CIVIC_SYNC_NONE    after a process crash, everything that returned
+**                      success; after a power loss, whatever the OS had
+**                      written back: possibly nothing since the last
+**                      civic_engine_journal_sync.
+** Under every policy a batch survives whole or not at all (a batch is
+** committed by its last record), and the journal holds a prefix of the
+** batches in order: recovery truncates a torn or corrupt tail at the first
+** bad record and reports how many bytes it dropped.  A call that fails with
+** CIVIC_E_IO is not applied in memory; the file is cut back to where it
+** was, and if even that fails (or the fsync itself failed) the journal
+** refuses every later write (CIVIC_E_IO) until it is closed and reopened or
+** compacted; a batch whose write reached the disk although its call failed
+** may then reappear at the next replay, like any write whose acknowledgement
+** was lost.
+*/
+
+/* Sync policies for civic_engine_journal_open (one of the first three, and
+ * for GROUP optionally CIVIC_SYNC_INTERVAL_MS(n)). */
+#define CIVIC_SYNC_ALWAYS 0x1u /* fdatasync before every write call returns */
+#define CIVIC_SYNC_GROUP  0x2u /* a background thread syncs at most every N ms */
+#define CIVIC_SYNC_NONE   0x4u /* never sync on write; close and _sync still do */
+/* The group interval in ms, 1..65535 (default 50), in bits 16..31. */
+#define CIVIC_SYNC_INTERVAL_MS(ms) (((uint32_t)(ms) & 0xFFFFu) << 16)
+#define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
+
+/** Write every event of the engine to a snapshot file at `path`, atomically
+ *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
+ *  rename over path, fsync of the directory).  The file holds a header
+ *  (magic "CIVICSNP", format version, rules fingerprint, event count),
+ *  checksummed blocks of event records, and a trailer with a CRC-32C of
+ *  the whole file.  A failed save leaves any previous file at path intact
+ *  and removes its temporary file.
+ *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *  Threads: a query (runs concurrently with other queries; writes wait). */
+CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
+                                civic_error *err);
+
+/** Load the snapshot at `path` into `engine` as one batch: every event or
+ *  none.  Usually the engine is empty; into a non-empty engine, identical
+ *  events are duplicates and an event id held with other fields fails the
+ *  whole load with CIVIC_E_CONFLICT.  Truncated or damaged files (bad magic,
+ *  unknown format version, bad checksum, malformed record, trailing bytes)
+ *  fail with CIVIC_E_CORRUPT; a snapshot of other rules with
+ *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
+ *  a journal attached, the loaded events are journaled like any batch.
+ *  @return CIVIC_OK, CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_CONFLICT,
+ *          CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On
+ *          error the engine is unchanged.
+ *  Threads: a write. */
+CIVIC_API int civic_engine_load_snapshot(civic_engine *engine, const char *path,
+                                         civic_error *err);
+
+/** civic_engine_new followed by civic_engine_load_snapshot.  opts may be
+ *  NULL.  On failure *out is NULL.
+ *  @return as civic_engine_new and civic_engine_load_snapshot.
+ *  Ownership: free *out with civic_engine_free.  Threads: any. */
+CIVIC_API int civic_engine_open_snapshot(civic_engine **out, civic_rules *rules,
+                                         const civic_engine_options *opts,
+                                         const char *path, civic_error *err);
+
+#define CIVIC_JOURNAL_REPORT_VERSION 1
+/** What civic_engine_journal_open found in the journal. */
+typedef struct civic_journal_report {
+    uint32_t version;         /* CIVIC_JOURNAL_REPORT_VERSION, set by the caller */
+    uint32_t created;         /* 1 when the file did not exist (or was empty) */
+    uint64_t batches;         /* committed batches replayed */
+    uint64_t events;          /* events in them (duplicates included) */
+    uint64_t accepted;        /* events new to the engine */
+    uint64_t bytes_kept;      /* journal size after recovery */
+    uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally) */
+} civic_journal_report;
+#define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/** Attach the journal at `path` to the engine (at most one per engine).
+ *  A missing or empty file is created (atomically, with its header).  An
+ *  existing one is replayed into the engine first: every committed batch is
+ *  inserted (duplicates are fine, so the engine may already hold the
+ *  snapshot the journal continues); a torn or corrupt tail, from the first
+ *  record that is incomplete or fails its checksum, is truncated and
+ *  counted in report->bytes_truncated.  From then on every successful write
+ *  call is appended before it returns (see the crash table above).  Events
+ *  the engine held before this call are NOT written to the journal: attach
+ *  the journal to a fresh engine, or to one just loaded from its snapshot.
+ *  The file is locked (fcntl) against a second process.
+ *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
+ *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
+ *         background thread per journal.
+ *  @param report optional.
+ *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, or a checksummed
+ *          record whose events are invalid), CIVIC_E_MISMATCH (other rules),
+ *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
+ *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
+ *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a
+ *          journal already attached), CIVIC_E_VERSION.  On error the engine
+ *          is unchanged and no journal is attached.
+ *  Threads: a write (the replay is one batch). */
+CIVIC_API int civic_engine_journal_open(civic_engine *engine, const char *path,
+                                        uint32_t sync_policy,
+                                        civic_journal_report *report, civic_error *err);
+
+/** Make every appended batch durable now (fdatasync), whatever the policy.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_INVALID (no journal attached).
+ *  Threads: a query (writes wait during the sync). */
+CIVIC_API int civic_engine_journal_sync(civic_engine *engine, civic_error *err);
+
+/** Sync and detach the journal (civic_engine_free also does this, silently).
+ *  The engine keeps its events.  @return CIVIC_OK, CIVIC_E_IO (the final
+ *  sync failed; the journal is detached anyway), CIVIC_E_INVALID (none).
+ *  Threads: a write. */
+CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err);
+
+/** Compaction: save a snapshot of every event to `snapshot_path`, then start
+ *  a fresh, empty journal at the attached journal's path.  Crash-safety
+ *  order: (1) the snapshot is written to a temporary file, fsync'ed, renamed
+ *  over snapshot_path and the directory fsync'ed; (2) only then is a new
+ *  journal (header only) written to a temporary file, fsync'ed, renamed over
+ *  the journal and the directory fsync'ed.  A crash before (1) completes
+ *  leaves the old snapshot and the full old journal; between (1) and (2) the
+ *  new snapshot and the old journal, whose events are all duplicates of the
+ *  snapshot's; after (2) the new snapshot and an empty journal.  Each state
+ *  recovers every acknowledged event.  Without a journal attached this is
+ *  civic_engine_save.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
+ *          snapshot_path is the journal's path).  On error the old journal
+ *          stays attached and complete.
+ *  Threads: a query (concurrent queries run; writes wait). */
+CIVIC_API int civic_engine_compact(civic_engine *engine, const char *snapshot_path,
+                                   civic_error *err);
 
 /* ===================================================================== */
 /* Formatting helpers                                                    */

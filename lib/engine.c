@@ -169,6 +169,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
 void civic_engine_free(civic_engine *e)
 {
     if (!e) return;
+    civic__journal_free(e);
     civic_allocator a = e->alc;
     table_free(&a, &e->ids);
     table_free(&a, &e->subject_table);
@@ -312,19 +313,22 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {
         int64_t v;
-        if (civic__decimal_parse(q, n, 2, false, true, CIVIC_POINTS_MAX * 100, &v, &why) != CIVIC_OK)
-            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
-                               "bad redeem amount: %s (a positive decimal, at most 2 places)",
-                               why);
+        int rc = civic__decimal_parse(q, n, 2, false, true, CIVIC_POINTS_MAX * 100, &v, &why);
+        if (rc != CIVIC_OK)
+            return field_error(err, rc, line, f, CIVIC_F_QTY,
+                               "bad redeem amount: %s (a positive decimal, at most 2 places, "
+                               "at most 1e12)", why);
         if (v <= 0)
             return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
                                "a redeem must spend more than 0 points%s", NULL);
         p->qty = v * 10;
         return CIVIC_OK;
     }
-    if (civic__decimal_parse(q, n, 3, false, true, CIVIC_QTY_MAX * 1000, &p->qty, &why) != CIVIC_OK)
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
-                           "bad qty: %s (a non-negative decimal, at most 3 places)", why);
+    int rc = civic__decimal_parse(q, n, 3, false, true, CIVIC_QTY_MAX * 1000, &p->qty, &why);
+    if (rc != CIVIC_OK)
+        return field_error(err, rc, line, f, CIVIC_F_QTY,
+                           "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
+                           why);
     if (p->type < CIVIC_TYPE_REVOKE) {
         /* The largest raw this event can ever produce must fit comfortably. */
         const civic_rule *r = &e->rules->rules[p->type];
@@ -353,9 +357,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
     if (f->n[CIVIC_F_TS] > 64)
         return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
-    if (civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts,
-                          &why) != CIVIC_OK)
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "%s", why);
+    rc = civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts, &why);
+    if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)
         return rc;
@@ -544,7 +547,10 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;
     pthread_rwlock_wrlock(&e->lock);
+    civic_batch_mark mark = civic__batch_begin(e);
     rc = civic__event_insert(e, &p, 0, 0, err);
+    if (rc == CIVIC_OK && (rc = civic__journal_append(e, &mark, err)) != CIVIC_OK)
+        civic__batch_rollback(e, &mark);
     pthread_rwlock_unlock(&e->lock);
     return rc;
 }

@@ -125,6 +125,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     civic_batch_mark mark = civic__batch_begin(e);
     size_t used = 0;
     rc = feed(&ld, format, data, len, true, &used);
+    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
     if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
     pthread_rwlock_unlock(&e->lock);
     loader_finish(&ld, rc);
@@ -199,6 +200,7 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     pthread_rwlock_wrlock(&e->lock);
     civic_batch_mark mark = civic__batch_begin(e);
     rc = load_stream(&ld, f, format, buf, cap, path);
+    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
     if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
     pthread_rwlock_unlock(&e->lock);
     loader_finish(&ld, rc);

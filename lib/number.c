@@ -78,21 +78,21 @@ int civic__decimal_parse(const char *s, size_t n, unsigned scale, bool allow_sig
         char c = k < int_len ? s[int_at + k] : s[frac_at + k - int_len];
         if (k + drop >= total) { /* a digit below the scale */
             if (c != '0') {
-                *why = allow_exponent ? "too many decimal places" : "too many decimal places";
+                *why = "too many decimal places";
                 return CIVIC_E_EVENT;
             }
             continue;
         }
         if (c != '0') any = true;
-        if (value > (UINT64_MAX - 9) / 10) return CIVIC_E_EVENT;
+        if (value > (UINT64_MAX - 9) / 10) return CIVIC_E_LIMIT;
         value = value * 10 + (uint64_t)(c - '0');
-        if (value > (uint64_t)INT64_MAX) return CIVIC_E_EVENT;
+        if (value > (uint64_t)INT64_MAX) return CIVIC_E_LIMIT;
     }
     for (int64_t k = 0; k < shift && any; k++) {
-        if (value > (uint64_t)INT64_MAX / 10) return CIVIC_E_EVENT;
+        if (value > (uint64_t)INT64_MAX / 10) return CIVIC_E_LIMIT;
         value *= 10;
     }
-    if (value > (uint64_t)limit) return CIVIC_E_EVENT;
+    if (value > (uint64_t)limit) return CIVIC_E_LIMIT;
     if (neg && value != 0 && !allow_sign) {
         *why = "must not be negative";
         return CIVIC_E_EVENT;

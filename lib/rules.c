@@ -102,13 +102,15 @@ static int want_points(const civic_toml_value *v, civic_error *err, const char *
         snprintf(msg, sizeof(msg), "'%s' must be a number", key);
         return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
-    if (civic__decimal_parse(v->text, v->len, 2, true, false, CIVIC_POINTS_MAX * 100, out,
-                             &why) != CIVIC_OK) {
+    int rc = civic__decimal_parse(v->text, v->len, 2, true, false, CIVIC_POINTS_MAX * 100, out,
+                                  &why);
+    if (rc != CIVIC_OK) {
         if (why && strcmp(why, "too many decimal places") == 0)
             snprintf(msg, sizeof(msg), "'%s': decimals may have at most 2 places", key);
         else
             snprintf(msg, sizeof(msg), "'%s': %s (at most 1e12)", key, why ? why : "bad number");
-        return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+        return rules_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line,
+                           v->column, v->offset, msg);
     }
     return CIVIC_OK;
 }
@@ -164,7 +166,8 @@ static int want_label(const civic_toml_value *v, civic_error *err, const char *k
         (no_semicolon && memchr(v->text, ';', v->len))) {
         snprintf(msg, sizeof(msg), "'%s' must be 1..%zu bytes of text without control "
                  "characters%s", key, max, no_semicolon ? " or ';'" : "");
-        return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+        return rules_error(err, v->len > max ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line, v->column,
+                           v->offset, msg);
     }
     return CIVIC_OK;
 }
@@ -209,12 +212,16 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
                                             CIVIC_PERIOD_QUARTER, CIVIC_PERIOD_YEAR };
     civic_rules *r = b->r;
     pos p = { v->line, v->column, v->offset };
+    size_t bad;
     int rc;
     switch (k) {
     case 0: /* name */
         rc = want_string(v, err, "name");
-        if (rc == CIVIC_OK && (v->len > CIVIC_NAME_BYTES_MAX || !civic__utf8_valid(v->text, v->len)))
-            rc = at_error(err, p, "'name' must be text of at most 256 bytes");
+        if (rc == CIVIC_OK && v->len > CIVIC_NAME_BYTES_MAX)
+            rc = rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                             "'name' must be text of at most 256 bytes");
+        if (rc == CIVIC_OK && !civic__text_valid(v->text, v->len, &bad))
+            rc = at_error(err, p, "'name' must be text without control characters");
         if (rc == CIVIC_OK && !(r->name = intern(b, v->text, v->len))) rc = CIVIC_E_NOMEM;
         return rc;
     case 1: b->base_pos = p; return want_points(v, err, "base", &r->base);
@@ -288,7 +295,9 @@ static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *
         if (rc != CIVIC_OK) return rc;
         d = name_index(b, &b->r->dimensions, &b->r->dimension_count, &b->dim_cap, v->text,
                        v->len, CIVIC_DIMENSION_COUNT_MAX);
-        if (d == -2) return at_error(err, p, "too many dimensions (at most 256)");
+        if (d == -2)
+            return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many dimensions (at most 256)");
         if (d < 0) return CIVIC_E_NOMEM;
         rule->dimension = (uint32_t)d;
         return CIVIC_OK;
@@ -381,7 +390,8 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n))
-        return at_error(err, p, "rule codes are 1..64 characters of [a-z0-9_.-]");
+        return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+                           p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
     if (key_is(name, n, "revoke") || key_is(name, n, "repair") || key_is(name, n, "redeem"))
         return at_error(err, p, "rule codes revoke, repair and redeem are reserved");
     for (uint32_t i = 0; i < r->rule_count; i++)
@@ -405,10 +415,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     rule->flag = UINT32_MAX;
     rule->affects = CIVIC_AFFECTS_SCORE | CIVIC_AFFECTS_BALANCE;
     rule->valid.kind = 0xff; /* "not set": the scheme default applies */
-    int64_t d = name_index(b, &r->dimensions, &r->dimension_count, &b->dim_cap, "general", 7,
-                           CIVIC_DIMENSION_COUNT_MAX);
-    if (d < 0) return CIVIC_E_NOMEM;
-    rule->dimension = (uint32_t)d;
+    rule->dimension = UINT32_MAX; /* "general" unless the rule names one (check_rules) */
     b->rx[r->rule_count].header = p;
     b->index = r->rule_count++;
     b->table = T_RULE;
@@ -419,7 +426,8 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n))
-        return at_error(err, p, "cap names are 1..64 characters of [a-z0-9_.-]");
+        return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+                           p.column, p.offset, "cap names are 1..64 characters of [a-z0-9_.-]");
     for (uint32_t i = 0; i < r->cap_count; i++)
         if (key_is(name, n, r->caps[i].name)) return at_error(err, p, "duplicate cap");
     if (r->cap_count >= CIVIC_CAP_COUNT_MAX)
@@ -549,6 +557,16 @@ static int check_rules(builder *b, civic_error *err)
             ((r->has_min && rule->ceiling < r->min) || (r->has_max && rule->ceiling > r->max)))
             return at_error(err, x->ceiling, "'ceiling' is outside the scheme's min..max");
         if (rule->valid.kind == 0xff) rule->valid = r->valid;
+        if (rule->dimension == UINT32_MAX) {
+            int64_t d = name_index(b, &r->dimensions, &r->dimension_count, &b->dim_cap, "general",
+                                   7, CIVIC_DIMENSION_COUNT_MAX);
+            if (d == -2)
+                return rules_error(err, CIVIC_E_LIMIT, x->header.line, x->header.column,
+                                   x->header.offset,
+                                   "too many dimensions (at most 256, \"general\" included)");
+            if (d < 0) return CIVIC_E_NOMEM;
+            rule->dimension = (uint32_t)d;
+        }
         if (x->cap_group_name) {
             uint32_t c = 0;
             while (c < r->cap_count && !key_is(x->cap_group_name, x->cap_group_len,

@@ -102,15 +102,15 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return CIVIC_E_EVENT;
         if (v > (INT64_MAX - 9) / 10) {
-            *why = "timestamp out of range";
-            return CIVIC_E_EVENT;
+            *why = "timestamp out of range (years 0001..9999)";
+            return CIVIC_E_LIMIT;
         }
         v = v * 10 + (s[i] - '0');
     }
     if (s[0] == '-') v = -v;
     if (v < CIVIC_TIME_MIN || v > CIVIC_TIME_MAX) {
         *why = "timestamp out of range (years 0001..9999)";
-        return CIVIC_E_EVENT;
+        return CIVIC_E_LIMIT;
     }
     *out = v;
     return CIVIC_OK;
@@ -131,7 +131,7 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
     c.year = year;
     if (year < 1) {
         *why = "year out of range (0001..9999)";
-        return CIVIC_E_EVENT;
+        return CIVIC_E_LIMIT;
     }
     if (c.month < 1 || c.month > 12) {
         *why = "month out of range";
@@ -165,7 +165,7 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
     int64_t t = civic__time_from_civil(&c, offset);
     if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
         *why = "timestamp out of range (years 0001..9999)";
-        return CIVIC_E_EVENT;
+        return CIVIC_E_LIMIT;
     }
     *out = t;
     return CIVIC_OK;

@@ -1,0 +1,603 @@
+/*
+** journal.c -- the append-only journal: replay on open, one checksummed
+** batch per successful write call, sync policies, compaction.
+**
+** It does not parse events (snapshot.c's record codec does) and does not
+** decide when to compact (the caller does).
+**
+** File layout (integers little-endian):
+**   header  32 bytes: "CIVICJNL", u32 format version (1), u32 flags (0),
+**           u64 rules fingerprint, u32 reserved (0), u32 CRC-32C of bytes
+**           0..27.
+**   record  24-byte header: "CJRC", u32 flags (FIRST 0x1: starts a batch;
+**           COMMIT 0x2: ends it), u32 event count, u32 payload bytes
+**           (<= 2 MiB), u32 reserved (0), u32 CRC-32C of the 20 bytes before
+**           it and of the payload; then the payload: event records.
+**
+** Invariants:
+**   - The file is a header followed by whole committed batches, except for
+**     a tail that a crash may have torn; replay applies a batch only when it
+**     has read its COMMIT record, and truncates the file at the end of the
+**     last committed batch (j->size).
+**   - Appends happen only under the engine's write lock and write at
+**     j->size; j->size moves only after the whole batch is written (and
+**     synced under CIVIC_SYNC_ALWAYS).  A failed append cuts the file back
+**     to j->size; if that fails too, j->failed makes every later append fail.
+**   - A new journal file is always written under a temporary name, synced
+**     and renamed into place, so the path never names a header-less file.
+**   - j->mutex guards j->fd against the group-sync thread while compaction
+**     swaps it; appends never take it except to flag the journal dirty.
+*/
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define JNL_HEADER_BYTES 32u
+#define JNL_RECORD_HEADER_BYTES 24u
+#define JNL_FORMAT_VERSION 1u
+#define JNL_PAYLOAD_BYTES ((size_t)1 << 20)     /* target record payload */
+#define JNL_PAYLOAD_BYTES_MAX ((size_t)2 << 20) /* accepted on replay */
+#define JNL_FIRST 0x1u
+#define JNL_COMMIT 0x2u
+#define EVENT_RECORD_BYTES_MIN 21u
+
+struct civic_journal {
+    int fd;
+    char *path;
+    size_t path_size;
+    uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
+    uint32_t interval_ms;
+    uint64_t size;             /* end of the last committed batch */
+    unsigned char *buf;        /* one record: header + payload */
+    size_t buf_size;
+    atomic_int failed;         /* a write or sync failed: refuse appends */
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool thread_started;
+    bool stop;                 /* under mutex */
+    bool dirty;                /* under mutex: appended, not yet synced */
+    bool syncing;              /* under mutex: the thread is in fdatasync */
+};
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void make_header(unsigned char *h, uint64_t fingerprint)
+{
+    memset(h, 0, JNL_HEADER_BYTES);
+    memcpy(h, "CIVICJNL", 8);
+    put32(h + 8, JNL_FORMAT_VERSION);
+    for (int i = 0; i < 8; i++) h[16 + i] = (unsigned char)(fingerprint >> (8 * i));
+    put32(h + 28, civic__crc32c(0, h, 28));
+}
+
+static int io_error(civic_error *err, const char *what, const char *path)
+{
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: cannot %s: %s", path, what,
+                            strerror(errno));
+}
+
+/* An advisory lock so two processes never append to one journal. */
+static bool lock_file(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, F_SETLK, &fl) == 0;
+}
+
+/* Write a header-only journal under a temporary name, sync it, lock it and
+ * rename it over path.  Returns the open descriptor of the new file or -1. */
+static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
+                        civic_error *err)
+{
+    size_t n = strlen(path), tmp_size = n + 16;
+    char *tmp = civic__malloc(alc, tmp_size);
+    if (!tmp) {
+        civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        return -1;
+    }
+    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
+    unsigned char h[JNL_HEADER_BYTES];
+    make_header(h, fingerprint);
+    int fd = mkstemp(tmp);
+    const char *step = "create a temporary file";
+    if (fd >= 0) {
+        bool ok = (step = "write", civic__write_all(fd, h, sizeof(h), 0)) &&
+                  (step = "sync", fsync(fd) == 0) &&
+                  (step = "lock", lock_file(fd)) &&
+                  (step = "rename into place", rename(tmp, path) == 0);
+        if (!ok) {
+            int saved = errno;
+            close(fd);
+            unlink(tmp);
+            errno = saved;
+            fd = -1;
+        } else if (!civic__fsync_parent(path)) {
+            step = "sync its directory";
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            fd = -1;
+        }
+    }
+    if (fd < 0) io_error(err, step, path);
+    civic__free(alc, tmp, tmp_size);
+    return fd;
+}
+
+/* ------------------------------------------------------------ replay */
+
+static bool read_at(int fd, unsigned char *p, size_t n, uint64_t offset)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)offset);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= (size_t)r;
+        offset += (uint64_t)r;
+    }
+    return true;
+}
+
+static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
+                        civic_error *err)
+{
+    unsigned char h[JNL_HEADER_BYTES];
+    if (file_size < JNL_HEADER_BYTES || !read_at(j->fd, h, sizeof(h), 0))
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "journal %s: truncated header", j->path);
+    if (memcmp(h, "CIVICJNL", 8) != 0)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "journal %s: not a libcivic journal (bad magic)", j->path);
+    if (get32(h + 28) != civic__crc32c(0, h, 28))
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 28,
+                                "journal %s: header checksum mismatch", j->path);
+    if (get32(h + 8) != JNL_FORMAT_VERSION || get32(h + 12) != 0 || get32(h + 24) != 0)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
+                                "journal %s: format version %u is not supported (this "
+                                "library reads %u)", j->path, get32(h + 8), JNL_FORMAT_VERSION);
+    if (get64(h + 16) != e->rules->fingerprint)
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
+                                "journal %s was written under other rules (fingerprint "
+                                "%016llx, the engine's is %016llx)", j->path,
+                                (unsigned long long)get64(h + 16),
+                                (unsigned long long)e->rules->fingerprint);
+    return CIVIC_OK;
+}
+
+/* Read and check the record at off.  Returns its payload bytes through *len,
+ * or false when it is torn or damaged (the end of the usable journal). */
+static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
+                        uint32_t *flags, uint32_t *count, size_t *len)
+{
+    unsigned char *h = j->buf;
+    if (file_size - off < JNL_RECORD_HEADER_BYTES ||
+        !read_at(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
+        return false;
+    *flags = get32(h + 4);
+    *count = get32(h + 8);
+    *len = get32(h + 12);
+    if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || get32(h + 16) ||
+        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / EVENT_RECORD_BYTES_MIN ||
+        file_size - off - JNL_RECORD_HEADER_BYTES < *len)
+        return false;
+    if (!read_at(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
+        return false;
+    uint32_t crc = civic__crc32c(0, h, 20);
+    return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == get32(h + 20);
+}
+
+static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t count,
+                          size_t len, civic_journal_report *rep, civic_error *err)
+{
+    const unsigned char *p = j->buf + JNL_RECORD_HEADER_BYTES;
+    size_t pos = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t used;
+        civic_error why = CIVIC_ERROR_INIT;
+        int rc = civic__event_decode_insert(e, p + pos, len - pos, &used, &why);
+        if (rc < 0)
+            return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
+                                    j->path, (unsigned long long)off, why.message);
+        pos += used;
+        rep->events++;
+        if (rc == CIVIC_OK) rep->accepted++;
+    }
+    if (pos != len)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off,
+                                "journal %s, record at byte %llu: longer than its events",
+                                j->path, (unsigned long long)off);
+    return CIVIC_OK;
+}
+
+/* Apply every committed batch; leave j->size at the end of the last one and
+ * roll back a batch that has no COMMIT record. */
+static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
+                  civic_journal_report *rep, civic_error *err)
+{
+    uint64_t off = JNL_HEADER_BYTES;
+    bool open_batch = false;
+    civic_batch_mark batch = civic__batch_begin(e);
+    j->size = JNL_HEADER_BYTES;
+    for (;;) {
+        uint32_t flags, count;
+        size_t len;
+        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len)) break;
+        if (((flags & JNL_FIRST) != 0) == open_batch) break; /* batch framing broken */
+        if (flags & JNL_FIRST) {
+            batch = civic__batch_begin(e);
+            open_batch = true;
+        }
+        int rc = replay_payload(e, j, off, count, len, rep, err);
+        if (rc != CIVIC_OK) return rc;
+        off += JNL_RECORD_HEADER_BYTES + len;
+        if (flags & JNL_COMMIT) {
+            open_batch = false;
+            j->size = off;
+            rep->batches++;
+        }
+    }
+    if (open_batch) civic__batch_rollback(e, &batch);
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ group sync */
+
+static void deadline_after(struct timespec *ts, uint32_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Wait for the journal to turn dirty, let the interval pass (so one fsync
+ * covers every batch of the interval), sync.  The descriptor is read under
+ * the mutex and `syncing` keeps compaction from closing it meanwhile. */
+static void *group_main(void *arg)
+{
+    struct civic_journal *j = arg;
+    pthread_mutex_lock(&j->mutex);
+    while (!j->stop) {
+        if (!j->dirty) {
+            pthread_cond_wait(&j->cond, &j->mutex);
+            continue;
+        }
+        struct timespec until;
+        deadline_after(&until, j->interval_ms);
+        while (!j->stop && pthread_cond_timedwait(&j->cond, &j->mutex, &until) != ETIMEDOUT) {
+        }
+        if (j->stop) break;
+        j->dirty = false;
+        j->syncing = true;
+        int fd = j->fd;
+        pthread_mutex_unlock(&j->mutex);
+        int rc = fdatasync(fd);
+        pthread_mutex_lock(&j->mutex);
+        if (rc != 0) atomic_store(&j->failed, 1);
+        j->syncing = false;
+        pthread_cond_broadcast(&j->cond);
+    }
+    pthread_mutex_unlock(&j->mutex);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+static void journal_destroy(const civic_allocator *alc, struct civic_journal *j)
+{
+    if (j->fd >= 0) close(j->fd);
+    pthread_cond_destroy(&j->cond);
+    pthread_mutex_destroy(&j->mutex);
+    civic__free(alc, j->buf, j->buf_size);
+    civic__free(alc, j->path, j->path_size);
+    civic__free(alc, j, sizeof(*j));
+}
+
+static struct civic_journal *journal_alloc(const civic_allocator *alc, const char *path,
+                                           uint32_t policy)
+{
+    struct civic_journal *j = civic__calloc(alc, 1, sizeof(*j));
+    if (!j) return NULL;
+    j->fd = -1;
+    j->policy = policy & 0xFFFFu;
+    j->interval_ms = policy >> 16 ? policy >> 16 : CIVIC_SYNC_GROUP_DEFAULT_MS;
+    j->path_size = strlen(path) + 1;
+    j->path = civic__strndup(alc, path, j->path_size - 1);
+    j->buf_size = JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX;
+    j->buf = civic__malloc(alc, j->buf_size);
+    atomic_init(&j->failed, 0);
+    pthread_condattr_t ca;
+    bool cond_ok = pthread_condattr_init(&ca) == 0;
+    if (cond_ok) {
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        cond_ok = pthread_cond_init(&j->cond, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+    }
+    bool mutex_ok = pthread_mutex_init(&j->mutex, NULL) == 0;
+    if (!j->path || !j->buf || !cond_ok || !mutex_ok) {
+        if (cond_ok) pthread_cond_destroy(&j->cond);
+        if (mutex_ok) pthread_mutex_destroy(&j->mutex);
+        civic__free(alc, j->buf, j->buf ? j->buf_size : 0);
+        civic__free(alc, j->path, j->path ? j->path_size : 0);
+        civic__free(alc, j, sizeof(*j));
+        return NULL;
+    }
+    return j;
+}
+
+/* Open (or create) the file and replay it.  The caller holds the write lock. */
+static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
+                          civic_error *err)
+{
+    j->fd = open(j->path, O_RDWR | O_CLOEXEC);
+    if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
+    struct stat st;
+    if (j->fd >= 0 && !lock_file(j->fd))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
+                                "journal %s is in use by another process (%s)", j->path,
+                                strerror(errno));
+    if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
+    if (j->fd < 0 || st.st_size == 0) {
+        if (j->fd >= 0) close(j->fd);
+        j->fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
+        if (j->fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+        j->size = JNL_HEADER_BYTES;
+        rep->created = 1;
+        rep->bytes_kept = j->size;
+        return CIVIC_OK;
+    }
+    uint64_t file_size = (uint64_t)st.st_size;
+    int rc = check_header(e, j, file_size, err);
+    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, err);
+    if (rc != CIVIC_OK) return rc;
+    if (j->size < file_size) {
+        if (ftruncate(j->fd, (off_t)j->size) != 0 || fdatasync(j->fd) != 0)
+            return io_error(err, "truncate its torn tail", j->path);
+        rep->bytes_truncated = file_size - j->size;
+    }
+    rep->bytes_kept = j->size;
+    return CIVIC_OK;
+}
+
+int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_policy,
+                              civic_journal_report *report, civic_error *err)
+{
+    civic__error_clear(err);
+    uint32_t kind = sync_policy & 0xFFFFu;
+    if (!e || !path || !*path ||
+        (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE) ||
+        (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
+    if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    struct civic_journal *j = journal_alloc(&e->alc, path, sync_policy);
+    if (!j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    pthread_rwlock_wrlock(&e->lock);
+    civic_batch_mark mark = civic__batch_begin(e);
+    int rc = e->journal ? civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                           "the engine already has a journal")
+                        : journal_attach(e, j, &rep, err);
+    if (rc == CIVIC_OK && kind == CIVIC_SYNC_GROUP) {
+        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
+            rc = civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
+        else
+            j->thread_started = true;
+    }
+    if (rc == CIVIC_OK) e->journal = j;
+    else civic__batch_rollback(e, &mark);
+    pthread_rwlock_unlock(&e->lock);
+    if (rc != CIVIC_OK) journal_destroy(&e->alc, j);
+    if (report) {
+        rep.version = report->version;
+        *report = rep;
+    }
+    return rc;
+}
+
+/* Stop the thread, sync, close.  Returns false when the final sync failed. */
+static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j)
+{
+    if (j->thread_started) {
+        pthread_mutex_lock(&j->mutex);
+        j->stop = true;
+        pthread_cond_broadcast(&j->cond);
+        pthread_mutex_unlock(&j->mutex);
+        pthread_join(j->thread, NULL);
+    }
+    bool ok = fdatasync(j->fd) == 0 && !atomic_load(&j->failed);
+    journal_destroy(alc, j);
+    return ok;
+}
+
+void civic__journal_free(civic_engine *e)
+{
+    if (e->journal) journal_shutdown(&e->alc, e->journal);
+    e->journal = NULL;
+}
+
+int civic_engine_journal_close(civic_engine *e, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    pthread_rwlock_wrlock(&e->lock);
+    struct civic_journal *j = e->journal;
+    e->journal = NULL;
+    pthread_rwlock_unlock(&e->lock);
+    if (!j) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    char path[256];
+    snprintf(path, sizeof(path), "%s", j->path);
+    if (!journal_shutdown(&e->alc, j))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: the final sync failed",
+                                path);
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ append */
+
+static bool emit_record(struct civic_journal *j, uint64_t *off, uint32_t flags, uint32_t count,
+                        size_t len)
+{
+    unsigned char *h = j->buf;
+    memcpy(h, "CJRC", 4);
+    put32(h + 4, flags);
+    put32(h + 8, count);
+    put32(h + 12, (uint32_t)len);
+    put32(h + 16, 0);
+    uint32_t crc = civic__crc32c(0, h, 20);
+    put32(h + 20, civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, len));
+    if (!civic__write_all(j->fd, h, JNL_RECORD_HEADER_BYTES + len, *off)) return false;
+    *off += JNL_RECORD_HEADER_BYTES + len;
+    return true;
+}
+
+static bool append_batch(civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
+{
+    size_t len = 0;
+    uint32_t count = 0, flags = JNL_FIRST;
+    for (size_t i = first; i < e->event_count; i++) {
+        if (count && len + CIVIC_EVENT_RECORD_BYTES_MAX > JNL_PAYLOAD_BYTES) {
+            if (!emit_record(j, off, flags, count, len)) return false;
+            flags = 0;
+            len = 0;
+            count = 0;
+        }
+        len += civic__event_encode(e, (uint32_t)i, j->buf + JNL_RECORD_HEADER_BYTES + len);
+        count++;
+    }
+    return emit_record(j, off, flags | JNL_COMMIT, count, len);
+}
+
+int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err)
+{
+    struct civic_journal *j = e->journal;
+    if (!j || e->event_count == m->event_count) return CIVIC_OK;
+    if (atomic_load(&j->failed))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
+                                "sync failed; close and reopen the journal", j->path);
+    uint64_t off = j->size;
+    const char *step = "append";
+    bool ok = append_batch(e, j, m->event_count, &off);
+    if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
+    if (!ok) {
+        int saved = errno;
+        /* After a failed fsync the kernel may have dropped the pages: only a
+         * reopen (which re-reads the file) can be trusted again. */
+        if (ftruncate(j->fd, (off_t)j->size) != 0 || (step[0] == 's') ||
+            (j->policy == CIVIC_SYNC_ALWAYS && fdatasync(j->fd) != 0))
+            atomic_store(&j->failed, 1);
+        errno = saved;
+        return io_error(err, step, j->path);
+    }
+    j->size = off;
+    if (j->policy == CIVIC_SYNC_GROUP) {
+        pthread_mutex_lock(&j->mutex);
+        if (!j->dirty) {
+            j->dirty = true;
+            pthread_cond_broadcast(&j->cond);
+        }
+        pthread_mutex_unlock(&j->mutex);
+    }
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ sync, compact */
+
+int civic_engine_journal_sync(civic_engine *e, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    pthread_rwlock_rdlock(&e->lock);
+    struct civic_journal *j = e->journal;
+    int rc = CIVIC_OK;
+    if (!j) {
+        rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    } else {
+        pthread_mutex_lock(&j->mutex);
+        while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
+        if (fdatasync(j->fd) != 0) {
+            atomic_store(&j->failed, 1);
+            rc = io_error(err, "sync", j->path);
+        } else if (atomic_load(&j->failed)) {
+            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
+                                  "sync failed", j->path);
+        } else {
+            j->dirty = false;
+        }
+        pthread_mutex_unlock(&j->mutex);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    return rc;
+}
+
+/* Called with the engine read-locked (no appends) and j->mutex held. */
+static int compact_locked(civic_engine *e, struct civic_journal *j, const char *snapshot_path,
+                          civic_error *err)
+{
+    while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
+    /* (1) the snapshot, durable and in place ... */
+    int rc = civic__snapshot_write(e, snapshot_path, err);
+    if (rc != CIVIC_OK) return rc;
+    /* ... (2) only then the empty journal replaces the old one. */
+    int fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
+    if (fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+    close(j->fd);
+    j->fd = fd;
+    j->size = JNL_HEADER_BYTES;
+    j->dirty = false;
+    atomic_store(&j->failed, 0);
+    return CIVIC_OK;
+}
+
+int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e || !snapshot_path || !*snapshot_path)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    pthread_rwlock_rdlock(&e->lock);
+    struct civic_journal *j = e->journal;
+    int rc;
+    if (!j) {
+        rc = civic__snapshot_write(e, snapshot_path, err);
+    } else if (strcmp(snapshot_path, j->path) == 0) {
+        rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                              "the snapshot path is the journal's path");
+    } else {
+        pthread_mutex_lock(&j->mutex);
+        rc = compact_locked(e, j, snapshot_path, err);
+        pthread_mutex_unlock(&j->mutex);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    return rc;
+}

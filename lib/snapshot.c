@@ -1,0 +1,574 @@
+/*
+** snapshot.c -- the snapshot file: every event of an engine in one compact,
+** checksummed file, written atomically; plus the pieces the journal shares
+** with it (CRC-32C, the event record, whole writes, directory fsync).
+**
+** It does not decide when to snapshot (the caller or civic_engine_compact
+** does) and never trusts a file: every byte read is bounds-checked and every
+** event is re-validated through civic__event_parse, so no input can crash
+** the library or put an invalid event into an engine.
+**
+** File layout (integers little-endian):
+**   header   48 bytes: "CIVICSNP", u32 format version (1), u32 flags (0),
+**            u64 rules fingerprint, u64 event count, i64 save time (Unix s,
+**            informational), u32 reserved (0), u32 CRC-32C of bytes 0..43.
+**   blocks   "EVTS", u32 event count, u32 payload bytes (<= 16 MiB), u32
+**            CRC-32C of the 12 header bytes before it and of the payload;
+**            then the payload: event records back to back.
+**   trailer  32 bytes: "CIVICEND", u64 event count, u64 file length
+**            (trailer included), u32 reserved (0), u32 CRC-32C of every
+**            byte of the file before this field.
+**   record   i64 ts, i64 qty (thousandths; 0 for revoke/repair), then five
+**            strings each as u8 length + bytes: type (the rule code or
+**            "revoke"/"repair"/"redeem", so a record names its rule rather
+**            than an index), id, subject, group, ref.
+**
+** Invariants: a file is only ever created under a temporary name and
+** renamed into place after fsync, so `path` names a complete file or the
+** previous one.  A load is one batch: any failure rolls back every event it
+** inserted.  Events are written in insertion order.
+*/
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SNAP_HEADER_BYTES 48u
+#define SNAP_BLOCK_HEADER_BYTES 16u
+#define SNAP_TRAILER_BYTES 32u
+#define SNAP_FORMAT_VERSION 1u
+#define SNAP_BLOCK_PAYLOAD_BYTES ((size_t)1 << 20)      /* target size when writing */
+#define SNAP_BLOCK_PAYLOAD_BYTES_MAX ((size_t)16 << 20) /* accepted when reading */
+#define EVENT_RECORD_BYTES_MIN (8u + 8u + 5u)
+
+/* ------------------------------------------------------------ CRC-32C */
+
+/* Reflected Castagnoli polynomial, one byte at a time.  The 256-entry table
+ * is a compile-time constant built by this macro ladder, so there is no
+ * lazily initialised global state. */
+#define P 0x82F63B78u
+#define C1(c) (((c) & 1u) ? (((c) >> 1) ^ P) : ((c) >> 1))
+#define C8(c) C1(C1(C1(C1(C1(C1(C1(C1(c))))))))
+#define R4(i) C8((uint32_t)(i)), C8((uint32_t)(i) + 1u), C8((uint32_t)(i) + 2u), \
+              C8((uint32_t)(i) + 3u)
+#define R16(i) R4(i), R4((i) + 4u), R4((i) + 8u), R4((i) + 12u)
+#define R64(i) R16(i), R16((i) + 16u), R16((i) + 32u), R16((i) + 48u)
+static const uint32_t crc_table[256] = { R64(0u), R64(64u), R64(128u), R64(192u) };
+#undef P
+#undef C1
+#undef C8
+#undef R4
+#undef R16
+#undef R64
+
+static uint32_t crc32c_table(uint32_t crc, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+    return crc;
+}
+
+/* x86-64 has the same polynomial in hardware (SSE4.2 crc32), about twenty
+ * times faster than the table; it is chosen at run time per call, so the
+ * library still runs on CPUs without it. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CIVIC_CRC32C_HW 1
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p,
+                                                              size_t n)
+{
+    uint64_t c = crc;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        c = __builtin_ia32_crc32di(c, w);
+        p += 8;
+        n -= 8;
+    }
+    crc = (uint32_t)c;
+    while (n--) crc = __builtin_ia32_crc32qi(crc, *p++);
+    return crc;
+}
+#endif
+
+uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+#ifdef CIVIC_CRC32C_HW
+    if (n >= 64 && __builtin_cpu_supports("sse4.2")) return ~crc32c_hw(~crc, p, n);
+#endif
+    return ~crc32c_table(~crc, p, n);
+}
+
+/* ------------------------------------------------------------ bytes */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+bool civic__write_all(int fd, const void *data, size_t n, uint64_t offset)
+{
+    const char *p = data;
+    while (n > 0) {
+        size_t chunk = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
+        ssize_t w = pwrite(fd, p, chunk, (off_t)offset);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        if (w == 0) {
+            errno = EIO;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+        offset += (uint64_t)w;
+    }
+    return true;
+}
+
+bool civic__fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) {
+        memcpy(dir, ".", 2);
+    } else if (slash == path) {
+        memcpy(dir, "/", 2);
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof(dir)) {
+            errno = ENAMETOOLONG;
+            return false;
+        }
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return false;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc == 0;
+}
+
+/* ------------------------------------------------------------ records */
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
+{
+    *p++ = (unsigned char)n;
+    if (n) memcpy(p, s, n);
+    return p + n;
+}
+
+static const char *type_name(const civic_engine *e, uint16_t type, size_t *n)
+{
+    const char *s;
+    switch (type) {
+    case CIVIC_TYPE_REVOKE: s = "revoke"; break;
+    case CIVIC_TYPE_REPAIR: s = "repair"; break;
+    case CIVIC_TYPE_REDEEM: s = "redeem"; break;
+    default:
+        *n = e->rules->rules[type].code_len;
+        return e->rules->rules[type].code;
+    }
+    *n = 6;
+    return s;
+}
+
+size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out)
+{
+    const civic_ev *ev = &e->events[index];
+    bool has_ref = ev->type == CIVIC_TYPE_REVOKE || ev->type == CIVIC_TYPE_REPAIR;
+    size_t tn;
+    const char *t = type_name(e, ev->type, &tn);
+    const char *subject = e->subjects[ev->subject].id;
+    const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
+    unsigned char *p = out;
+    put64(p, (uint64_t)ev->ts);
+    put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
+    p += 16;
+    p = put_str(p, t, tn);
+    p = put_str(p, ev->id, civic__lp_len(ev->id));
+    p = put_str(p, subject, civic__lp_len(subject));
+    p = put_str(p, group, group ? civic__lp_len(group) : 0);
+    p = put_str(p, has_ref ? ev->u.ref : NULL, has_ref ? civic__lp_len(ev->u.ref) : 0);
+    CIVIC_ASSERT((size_t)(p - out) <= CIVIC_EVENT_RECORD_BYTES_MAX);
+    return (size_t)(p - out);
+}
+
+int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
+                               size_t *used, civic_error *err)
+{
+    *used = 0;
+    if (n < EVENT_RECORD_BYTES_MIN)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+    int64_t ts = (int64_t)get64(p);
+    int64_t qty = (int64_t)get64(p + 8);
+    size_t at = 16;
+    const char *s[5];
+    size_t len[5];
+    for (int i = 0; i < 5; i++) {
+        if (at >= n) return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+        len[i] = p[at++];
+        if (len[i] > n - at)
+            return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+        s[i] = (const char *)p + at;
+        at += len[i];
+    }
+    /* Re-validate through the ordinary parser: a record is only as
+     * trustworthy as an input line.  ts as Unix seconds, qty as a decimal. */
+    char ts_text[32], qty_text[32];
+    snprintf(ts_text, sizeof(ts_text), "%lld", (long long)ts);
+    bool has_ref = len[0] == 6 && (memcmp(s[0], "revoke", 6) == 0 || memcmp(s[0], "repair", 6) == 0);
+    if (qty < 0 || (has_ref && qty != 0))
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
+    civic__format_fixed(qty, 3, qty_text);
+    civic_fields f;
+    const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text, s[3], s[4] };
+    size_t vn[CIVIC_F_COUNT] = { len[1], len[2], len[0], strlen(ts_text),
+                                 has_ref ? 0 : strlen(qty_text), len[3], len[4] };
+    for (int i = 0; i < CIVIC_F_COUNT; i++) {
+        f.v[i] = vn[i] ? v[i] : NULL;
+        f.n[i] = vn[i];
+        f.column[i] = 0;
+    }
+    civic_parsed parsed;
+    civic_error why = CIVIC_ERROR_INIT;
+    int rc = civic__event_parse(e, &f, &parsed, 0, &why);
+    if (rc == CIVIC_OK && parsed.ts != ts)
+        rc = civic__error_set(&why, CIVIC_E_EVENT, 0, 0, 0, "timestamp does not round-trip");
+    if (rc != CIVIC_OK)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "invalid event record: %s",
+                                why.message);
+    if (!has_ref && parsed.qty != qty)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "invalid event record: qty does not round-trip");
+    *used = at;
+    return civic__event_insert(e, &parsed, 0, 0, err);
+}
+
+/* ------------------------------------------------------------ save */
+
+typedef struct snap_writer {
+    int fd;
+    uint64_t offset;
+    uint32_t crc;          /* of every byte written so far */
+    unsigned char *buf;    /* block header + payload */
+    size_t len;            /* payload bytes in buf */
+    uint32_t count;        /* events in the block */
+} snap_writer;
+
+static bool writer_put(snap_writer *w, const void *p, size_t n)
+{
+    if (!civic__write_all(w->fd, p, n, w->offset)) return false;
+    w->crc = civic__crc32c(w->crc, p, n);
+    w->offset += n;
+    return true;
+}
+
+static bool writer_flush_block(snap_writer *w)
+{
+    if (w->count == 0) return true;
+    unsigned char *h = w->buf;
+    memcpy(h, "EVTS", 4);
+    put32(h + 4, w->count);
+    put32(h + 8, (uint32_t)w->len);
+    uint32_t crc = civic__crc32c(0, h, 12);
+    crc = civic__crc32c(crc, h + SNAP_BLOCK_HEADER_BYTES, w->len);
+    put32(h + 12, crc);
+    bool ok = writer_put(w, h, SNAP_BLOCK_HEADER_BYTES + w->len);
+    w->len = 0;
+    w->count = 0;
+    return ok;
+}
+
+static bool snapshot_body(const civic_engine *e, snap_writer *w)
+{
+    unsigned char h[SNAP_HEADER_BYTES];
+    memset(h, 0, sizeof(h));
+    memcpy(h, "CIVICSNP", 8);
+    put32(h + 8, SNAP_FORMAT_VERSION);
+    put64(h + 16, e->rules->fingerprint);
+    put64(h + 24, (uint64_t)e->event_count);
+    put64(h + 32, (uint64_t)time(NULL));
+    put32(h + 44, civic__crc32c(0, h, 44));
+    if (!writer_put(w, h, sizeof(h))) return false;
+    for (size_t i = 0; i < e->event_count; i++) {
+        unsigned char *at = w->buf + SNAP_BLOCK_HEADER_BYTES + w->len;
+        w->len += civic__event_encode(e, (uint32_t)i, at);
+        w->count++;
+        if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_block(w)) return false;
+    }
+    if (!writer_flush_block(w)) return false;
+    unsigned char t[SNAP_TRAILER_BYTES];
+    memset(t, 0, sizeof(t));
+    memcpy(t, "CIVICEND", 8);
+    put64(t + 8, (uint64_t)e->event_count);
+    put64(t + 16, w->offset + SNAP_TRAILER_BYTES);
+    uint32_t crc = civic__crc32c(w->crc, t, 28);
+    put32(t + 28, crc);
+    return writer_put(w, t, sizeof(t));
+}
+
+static char *temp_name(const civic_allocator *alc, const char *path, size_t *size)
+{
+    size_t n = strlen(path);
+    if (n > SIZE_MAX - 16) return NULL;
+    *size = n + 16;
+    char *tmp = civic__malloc(alc, *size);
+    if (tmp) snprintf(tmp, *size, "%s.tmp.XXXXXX", path);
+    return tmp;
+}
+
+int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err)
+{
+    size_t tmp_size = 0, buf_size = SNAP_BLOCK_HEADER_BYTES + SNAP_BLOCK_PAYLOAD_BYTES +
+                                     CIVIC_EVENT_RECORD_BYTES_MAX;
+    char *tmp = temp_name(&e->alc, path, &tmp_size);
+    unsigned char *buf = civic__malloc(&e->alc, buf_size);
+    int rc = CIVIC_OK;
+    if (!tmp || !buf) {
+        rc = civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        goto done;
+    }
+    snap_writer w = { -1, 0, 0, buf, 0, 0 };
+    w.fd = mkstemp(tmp);
+    if (w.fd < 0) {
+        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot create %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    const char *step = "write";
+    bool ok = snapshot_body(e, &w);
+    if (ok && (step = "sync", fsync(w.fd) != 0)) ok = false;
+    int saved = errno;
+    if (close(w.fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+        step = "close";
+    }
+    if (ok && (step = "rename", rename(tmp, path) != 0)) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step, path,
+                              strerror(saved));
+        goto done;
+    }
+    if (!civic__fsync_parent(path))
+        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot sync the directory of %s: %s",
+                              path, strerror(errno));
+done:
+    civic__free(&e->alc, buf, buf_size);
+    civic__free(&e->alc, tmp, tmp_size);
+    return rc;
+}
+
+int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e || !path || !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    int rc = civic__snapshot_write(e, path, err);
+    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------ load */
+
+typedef struct snap_reader {
+    FILE *f;
+    const char *path;
+    uint64_t offset;       /* bytes read so far */
+    uint32_t crc;          /* of every byte read so far */
+    civic_error *err;
+} snap_reader;
+
+static int corrupt(snap_reader *r, uint64_t offset, const char *what)
+{
+    return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, offset,
+                            "snapshot %s is damaged at byte %llu: %s", r->path,
+                            (unsigned long long)offset, what);
+}
+
+/* Read exactly n bytes or fail as "truncated". */
+static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
+{
+    size_t got = fread(p, 1, n, r->f);
+    if (got != n) {
+        if (ferror(r->f))
+            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got,
+                                    "cannot read %s: %s", r->path, strerror(errno));
+        return corrupt(r, r->offset + got, what);
+    }
+    r->crc = civic__crc32c(r->crc, p, n);
+    r->offset += n;
+    return CIVIC_OK;
+}
+
+static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
+{
+    unsigned char h[SNAP_HEADER_BYTES];
+    int rc = reader_get(r, h, sizeof(h), "truncated header");
+    if (rc != CIVIC_OK) return rc;
+    if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
+    if (get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
+    if (get32(h + 8) != SNAP_FORMAT_VERSION)
+        return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 8,
+                                "snapshot %s has format version %u; this library reads %u",
+                                r->path, get32(h + 8), SNAP_FORMAT_VERSION);
+    if (get32(h + 12) != 0 || get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
+    uint64_t fp = get64(h + 16);
+    if (fp != e->rules->fingerprint)
+        return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
+                                "snapshot %s was saved under other rules (fingerprint "
+                                "%016llx, the engine's is %016llx)", r->path,
+                                (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
+    *count = get64(h + 24);
+    return CIVIC_OK;
+}
+
+static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
+                      unsigned char **buf, size_t *buf_size, uint64_t *events)
+{
+    uint64_t at = r->offset - 4;
+    unsigned char h[12];
+    int rc = reader_get(r, h, sizeof(h), "truncated block header");
+    if (rc != CIVIC_OK) return rc;
+    uint32_t count = get32(h), bytes = get32(h + 4), want = get32(h + 8);
+    if (bytes > SNAP_BLOCK_PAYLOAD_BYTES_MAX || count == 0 ||
+        count > bytes / EVENT_RECORD_BYTES_MIN)
+        return corrupt(r, at, "impossible block size");
+    if (bytes > *buf_size) {
+        unsigned char *p = civic__realloc(&e->alc, *buf, *buf_size, bytes);
+        if (!p) return civic__error_set(r->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        *buf = p;
+        *buf_size = bytes;
+    }
+    if ((rc = reader_get(r, *buf, bytes, "truncated block")) != CIVIC_OK) return rc;
+    uint32_t crc = civic__crc32c(civic__crc32c(0, tag, 4), h, 8);
+    if (civic__crc32c(crc, *buf, bytes) != want) return corrupt(r, at, "block checksum mismatch");
+    size_t pos = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        size_t used;
+        civic_error why = CIVIC_ERROR_INIT;
+        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, &used, &why);
+        if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, why.message);
+        if (rc < 0) {
+            if (r->err && r->err->version >= 1) {
+                *r->err = why;
+                r->err->offset = at + 16 + pos;
+            }
+            return rc;
+        }
+        pos += used;
+    }
+    if (pos != bytes) return corrupt(r, at + 16 + pos, "block longer than its events");
+    *events += count;
+    return CIVIC_OK;
+}
+
+static int read_trailer(snap_reader *r, const unsigned char *tag, uint64_t header_count,
+                        uint64_t events)
+{
+    uint64_t at = r->offset - 4;
+    unsigned char t[SNAP_TRAILER_BYTES];
+    memcpy(t, tag, 4);
+    int rc = reader_get(r, t + 4, 24, "truncated trailer");
+    if (rc != CIVIC_OK) return rc;
+    uint32_t crc = r->crc;
+    if ((rc = reader_get(r, t + 28, 4, "truncated trailer")) != CIVIC_OK) return rc;
+    if (memcmp(t, "CIVICEND", 8) != 0) return corrupt(r, at, "unknown block tag");
+    if (get32(t + 28) != crc) return corrupt(r, at + 28, "file checksum mismatch");
+    if (get64(t + 8) != header_count || events != header_count)
+        return corrupt(r, at, "event count does not match the header");
+    if (get64(t + 16) != r->offset || get32(t + 24) != 0)
+        return corrupt(r, at, "file length does not match the trailer");
+    if (fgetc(r->f) != EOF) return corrupt(r, r->offset, "bytes after the trailer");
+    return CIVIC_OK;
+}
+
+static int snapshot_read(civic_engine *e, snap_reader *r)
+{
+    uint64_t header_count = 0, events = 0;
+    unsigned char *buf = NULL;
+    size_t buf_size = 0;
+    int rc = read_header(e, r, &header_count);
+    while (rc == CIVIC_OK) {
+        unsigned char tag[4];
+        if ((rc = reader_get(r, tag, 4, "truncated: no trailer")) != CIVIC_OK) break;
+        if (memcmp(tag, "EVTS", 4) == 0) {
+            rc = read_block(e, r, tag, &buf, &buf_size, &events);
+            if (rc == CIVIC_OK && events > header_count)
+                rc = corrupt(r, r->offset, "more events than the header says");
+        } else {
+            rc = read_trailer(r, tag, header_count, events);
+            break;
+        }
+    }
+    civic__free(&e->alc, buf, buf_size);
+    return rc;
+}
+
+int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    FILE *f = fopen(path, "rb");
+    if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
+    snap_reader r = { f, path, 0, 0, err };
+    pthread_rwlock_wrlock(&e->lock);
+    civic_batch_mark mark = civic__batch_begin(e);
+    int rc = snapshot_read(e, &r);
+    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
+    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
+    pthread_rwlock_unlock(&e->lock);
+    fclose(f);
+    return rc;
+}
+
+int civic_engine_open_snapshot(civic_engine **out, civic_rules *rules,
+                               const civic_engine_options *opts, const char *path,
+                               civic_error *err)
+{
+    civic__error_clear(err);
+    if (out) *out = NULL;
+    if (!out || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    civic_engine *e;
+    int rc = civic_engine_new(&e, rules, opts);
+    if (rc != CIVIC_OK) return civic__error_set(err, rc, 0, 0, 0, NULL);
+    rc = civic_engine_load_snapshot(e, path, err);
+    if (rc != CIVIC_OK) {
+        civic_engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return CIVIC_OK;
+}

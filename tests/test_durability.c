@@ -1,0 +1,833 @@
+/*
+** test_durability.c -- snapshots and the journal (issue 7): round trips give
+** identical answers; every truncation and every flipped bit of a snapshot
+** is rejected without touching the engine; wrong magic, version and rules
+** are named; the journal replays, truncates a torn tail at every offset,
+** rolls a batch back when its append fails, and compaction recovers the
+** same events from every crash point.
+*/
+#include "support.h"
+#include "alloc_fail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RULES_TEXT                                                                          \
+    TEST_SCHEME                                                                             \
+    "[rule.fine]\npoints = -10\nvalid = \"1y\"\nflag = \"fined\"\n"                       \
+    "[rule.volunteer_hour]\npoints = 1.5\nper = \"unit\"\ndimension = \"autonomy\"\n"     \
+    "[rule.donation]\npoints = 10\ncap = 40\ncap_period = \"year\"\naffects = \"both\"\n" \
+    "[rule.dog]\npoints = -10\nvalid = \"1y\"\nrepeat_factor = 2\n"
+
+#define OTHER_RULES_TEXT TEST_SCHEME "[rule.fine]\npoints = -20\n"
+
+static char dir[64];
+
+/* ------------------------------------------------------------ helpers */
+
+static char *path_in(const char *name)
+{
+    static char buf[4][256];
+    static int next;
+    char *p = buf[next++ % 4];
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+/* A log of n events over a few subjects with every kind of event. */
+static char *make_log(size_t n, const char *prefix)
+{
+    static const char *types[] = { "fine", "volunteer_hour", "donation", "dog" };
+    size_t cap = 128 + n * 160, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    len += (size_t)snprintf(out + len, cap - len, "id,subject,type,ts,qty,group,ref\n");
+    for (size_t i = 0; i < n; i++) {
+        unsigned day = (unsigned)(i * 7 % 700);
+        const char *type = types[i % 4];
+        char ref[64] = "";
+        if (i % 11 == 10) {
+            type = i % 22 == 10 ? "revoke" : "repair";
+            snprintf(ref, sizeof(ref), "%s%zu", prefix, i - 4);
+        } else if (i % 13 == 12) {
+            type = "redeem";
+        }
+        len += (size_t)snprintf(out + len, cap - len,
+                                "%s%zu,s%zu,%s,%u,%s,%s,%s\n", prefix, i, i % 7, type,
+                                1672531200u + day * 86400u,
+                                strcmp(type, "redeem") == 0 ? "0.5" : (i % 3 ? "2.25" : ""),
+                                i % 5 ? "east/street-a/c1" : "", ref);
+    }
+    return out;
+}
+
+static civic_engine *fresh_engine(void) { return engine_from(RULES_TEXT); }
+
+static civic_engine *engine_with_log(size_t n)
+{
+    civic_engine *e = fresh_engine();
+    char *log = make_log(n, "e");
+    load_ok(e, log);
+    free(log);
+    return e;
+}
+
+/* Every answer at a few as-of times, records included, as one string. */
+static char *answers(const civic_engine *e)
+{
+    const int64_t times[] = { 1672531200, 1690000000, 1720000000, 1800000000 };
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t t = 0; t < 4; t++) {
+        char *csv = subjects_csv(e, times[t]);
+        len += (size_t)snprintf(out + len, cap - len, "T%zu\n%s", t, csv);
+        free(csv);
+        civic_result *res = NULL;
+        assert_int_equal(civic_engine_subjects(e, times[t], &res), CIVIC_OK);
+        for (size_t i = 0; i < civic_result_count(res); i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            civic_result_get(res, i, &s);
+            civic_record *rec = NULL;
+            assert_int_equal(civic_engine_record(e, s.subject, times[t], &rec), CIVIC_OK);
+            for (size_t k = 0; k < civic_record_count(rec); k++) {
+                civic_entry en = CIVIC_ENTRY_INIT;
+                civic_record_entry(rec, k, &en);
+                len += (size_t)snprintf(out + len, cap - len, " %s %s %lld %u %lld %s\n", en.id,
+                                        en.type, (long long)en.ts, en.state,
+                                        (long long)en.counted, en.ref);
+                assert_true(len < cap);
+            }
+            civic_record_free(rec);
+        }
+        civic_result_free(res);
+    }
+    return out;
+}
+
+static void assert_same_answers(const civic_engine *a, const civic_engine *b)
+{
+    char *x = answers(a), *y = answers(b);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    assert_int_equal(civic_engine_event_count(a), civic_engine_event_count(b));
+}
+
+static unsigned char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return buf;
+}
+
+static void write_all(const char *path, const unsigned char *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (uint64_t)st.st_size;
+}
+
+/* Load path into a fresh engine; the engine must stay empty on failure. */
+static int load_into_fresh(const char *path, civic_error *err)
+{
+    civic_engine *e = fresh_engine();
+    int rc = civic_engine_load_snapshot(e, path, err);
+    if (rc != CIVIC_OK) assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+    return rc;
+}
+
+static int setup(void **state)
+{
+    snprintf(dir, sizeof(dir), "/tmp/civic-durability-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+static void snapshot_round_trip_gives_identical_answers(void **state)
+{
+    civic_engine *a = engine_with_log(600);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_save(a, path_in("s.snap"), &err), CIVIC_OK);
+    civic_engine *b = NULL;
+    civic_rules *r = rules_from(RULES_TEXT);
+    assert_int_equal(civic_engine_open_snapshot(&b, r, NULL, path_in("s.snap"), &err), CIVIC_OK);
+    civic_rules_free(r);
+    assert_same_answers(a, b);
+    int64_t fa, la, fb, lb;
+    assert_int_equal(civic_engine_time_range(a, &fa, &la), CIVIC_OK);
+    assert_int_equal(civic_engine_time_range(b, &fb, &lb), CIVIC_OK);
+    assert_true(fa == fb && la == lb);
+    /* A snapshot of the loaded engine is the same file, but for the save time
+     * (bytes 32..39), the header checksum over it (44..47) and the file
+     * checksum (the last 4 bytes). */
+    assert_int_equal(civic_engine_save(b, path_in("t.snap"), &err), CIVIC_OK);
+    size_t n1, n2;
+    unsigned char *x = read_all(path_in("s.snap"), &n1), *y = read_all(path_in("t.snap"), &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(x, y, 32);
+    assert_memory_equal(x + 40, y + 40, 4);
+    assert_memory_equal(x + 48, y + 48, n1 - 48 - 4);
+    free(x);
+    free(y);
+    civic_engine_free(a);
+    civic_engine_free(b);
+}
+
+static void snapshot_of_an_empty_engine_loads_as_empty(void **state)
+{
+    civic_engine *a = fresh_engine();
+    assert_int_equal(civic_engine_save(a, path_in("empty.snap"), NULL), CIVIC_OK);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(load_into_fresh(path_in("empty.snap"), &err), CIVIC_OK);
+    civic_engine_free(a);
+}
+
+static void snapshot_save_leaves_no_temporary_file(void **state)
+{
+    civic_engine *a = engine_with_log(20);
+    assert_int_equal(civic_engine_save(a, path_in("clean.snap"), NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(a, path_in("clean.snap"), NULL), CIVIC_OK);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "ls '%s' | grep -q 'clean.snap.tmp'", dir);
+    assert_int_not_equal(system(cmd), 0);
+    /* A save into a missing directory fails cleanly and says where. */
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_save(a, path_in("no/such/dir.snap"), &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "no/such"));
+    civic_engine_free(a);
+}
+
+static void snapshot_truncated_at_every_offset_is_rejected(void **state)
+{
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_save(a, path_in("small.snap"), NULL), CIVIC_OK);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("small.snap"), &n);
+    assert_true(n > 100);
+    for (size_t len = 0; len < n; len++) {
+        write_all(path_in("cut.snap"), bytes, len);
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = load_into_fresh(path_in("cut.snap"), &err);
+        if (rc != CIVIC_E_CORRUPT) fprintf(stderr, "length %zu: %d %s\n", len, rc, err.message);
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        assert_int_equal(err.code, CIVIC_E_CORRUPT);
+        assert_non_null(strstr(err.message, "cut.snap"));
+    }
+    free(bytes);
+    civic_engine_free(a);
+}
+
+static void snapshot_with_any_flipped_bit_is_rejected(void **state)
+{
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_save(a, path_in("flip.snap"), NULL), CIVIC_OK);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("flip.snap"), &n);
+    for (size_t i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit += 7) {
+            bytes[i] ^= (unsigned char)(1u << bit);
+            write_all(path_in("bad.snap"), bytes, n);
+            bytes[i] ^= (unsigned char)(1u << bit);
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = load_into_fresh(path_in("bad.snap"), &err);
+            if (rc != CIVIC_E_CORRUPT) fprintf(stderr, "byte %zu: %d %s\n", i, rc, err.message);
+            assert_int_equal(rc, CIVIC_E_CORRUPT);
+        }
+    }
+    /* Bytes after the trailer are damage too. */
+    unsigned char *longer = malloc(n + 1);
+    memcpy(longer, bytes, n);
+    longer[n] = '\n';
+    write_all(path_in("bad.snap"), longer, n + 1);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(load_into_fresh(path_in("bad.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "after the trailer"));
+    free(longer);
+    free(bytes);
+    civic_engine_free(a);
+}
+
+/* Recompute the header checksum after editing a header field. */
+static uint32_t crc32c(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    }
+    return ~c;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void snapshot_with_wrong_magic_version_or_rules_is_named(void **state)
+{
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_save(a, path_in("h.snap"), NULL), CIVIC_OK);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("h.snap"), &n);
+    civic_error err = CIVIC_ERROR_INIT;
+
+    memcpy(bytes, "CIVICXXX", 8);
+    put_le32(bytes + 44, crc32c(bytes, 44));
+    write_all(path_in("m.snap"), bytes, n);
+    assert_int_equal(load_into_fresh(path_in("m.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "magic"));
+    memcpy(bytes, "CIVICSNP", 8);
+
+    put_le32(bytes + 8, 2);
+    put_le32(bytes + 44, crc32c(bytes, 44));
+    write_all(path_in("v.snap"), bytes, n);
+    assert_int_equal(load_into_fresh(path_in("v.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "version 2"));
+    free(bytes);
+
+    /* Saved under other rules: a mismatch, not damage. */
+    civic_engine *o = engine_from(OTHER_RULES_TEXT);
+    assert_int_equal(civic_engine_save(o, path_in("o.snap"), NULL), CIVIC_OK);
+    assert_int_equal(load_into_fresh(path_in("o.snap"), &err), CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "other rules"));
+    /* A file that is not a snapshot at all. */
+    write_all(path_in("text.snap"), (const unsigned char *)"id,subject\n", 11);
+    assert_int_equal(load_into_fresh(path_in("text.snap"), &err), CIVIC_E_CORRUPT);
+    assert_int_equal(load_into_fresh(path_in("missing.snap"), &err), CIVIC_E_IO);
+    civic_engine_free(o);
+    civic_engine_free(a);
+}
+
+static void snapshot_loads_as_one_batch_into_a_busy_engine(void **state)
+{
+    civic_engine *a = engine_with_log(50);
+    assert_int_equal(civic_engine_save(a, path_in("b.snap"), NULL), CIVIC_OK);
+    /* Overlapping events are duplicates. */
+    civic_engine *b = fresh_engine();
+    char *half = make_log(25, "e");
+    load_ok(b, half);
+    free(half);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("b.snap"), NULL), CIVIC_OK);
+    assert_same_answers(a, b);
+    /* A conflicting id fails the whole load and changes nothing. */
+    civic_engine *c = fresh_engine();
+    load_ok(c, "id,subject,type,ts\ne3,someone-else,fine,2023-01-01\n");
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_snapshot(c, path_in("b.snap"), &err), CIVIC_E_CONFLICT);
+    assert_int_equal(civic_engine_event_count(c), 1);
+    assert_int_equal(civic_engine_subject_count(c), 1);
+    /* events_max counts too. */
+    civic_rules *r = rules_from(RULES_TEXT);
+    civic_engine_options opts = CIVIC_ENGINE_OPTIONS_INIT;
+    opts.events_max = 10;
+    civic_engine *d = NULL;
+    assert_int_equal(civic_engine_open_snapshot(&d, r, &opts, path_in("b.snap"), &err),
+                     CIVIC_E_LIMIT);
+    assert_null(d);
+    civic_rules_free(r);
+    civic_engine_free(a);
+    civic_engine_free(b);
+    civic_engine_free(c);
+}
+
+/* ------------------------------------------------------------ journal */
+
+static civic_engine *journaled(const char *name, uint32_t policy, civic_journal_report *rep)
+{
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_journal_open(e, path_in(name), policy, rep, &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "journal_open: %s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    return e;
+}
+
+static void add_one(civic_engine *e, const char *id, const char *type, const char *ts)
+{
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = id;
+    ev.subject = "solo";
+    ev.type = type;
+    ev.ts = ts;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+}
+
+static void journal_replays_every_acknowledged_batch(void **state)
+{
+    const uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP | CIVIC_SYNC_INTERVAL_MS(5),
+                                  CIVIC_SYNC_NONE };
+    for (int p = 0; p < 3; p++) {
+        char name[32];
+        snprintf(name, sizeof(name), "replay%d.jnl", p);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_engine *a = journaled(name, policies[p], &rep);
+        assert_int_equal(rep.created, 1);
+        assert_int_equal(rep.batches, 0);
+        char *log = make_log(300, "e");
+        load_ok(a, log);
+        load_ok(a, log); /* all duplicates: nothing to journal */
+        free(log);
+        add_one(a, "x1", "fine", "2024-01-01");
+        add_one(a, "x2", "dog", "2024-02-01");
+        assert_int_equal(civic_engine_journal_sync(a, NULL), CIVIC_OK);
+        civic_engine *b = journaled(name, CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(rep.created, 0);
+        assert_int_equal(rep.batches, 3);
+        assert_int_equal(rep.events, 302);
+        assert_int_equal(rep.accepted, 302);
+        assert_int_equal(rep.bytes_truncated, 0);
+        assert_same_answers(a, b);
+        civic_engine_free(a);
+        civic_engine_free(b);
+    }
+}
+
+static void journal_rejects_bad_arguments(void **state)
+{
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, path_in("a.jnl"), 0, NULL, &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_open(e, path_in("a.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_SYNC_NONE, NULL, &err),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_open(e, path_in("a.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_SYNC_INTERVAL_MS(5), NULL,
+                                               &err),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_open(e, path_in("a.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("b.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("dir/missing/c.jnl"), CIVIC_SYNC_ALWAYS,
+                                               NULL, &err),
+                     CIVIC_E_IO);
+    civic_engine_free(e);
+}
+
+static void journal_with_damaged_header_or_other_rules_is_refused(void **state)
+{
+    civic_engine *a = journaled("h.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("h.jnl"), &n);
+    civic_error err = CIVIC_ERROR_INIT;
+    for (size_t i = 0; i < 32; i++) {
+        bytes[i] ^= 0x10;
+        write_all(path_in("h2.jnl"), bytes, n);
+        bytes[i] ^= 0x10;
+        civic_engine *e = fresh_engine();
+        assert_int_equal(civic_engine_journal_open(e, path_in("h2.jnl"), CIVIC_SYNC_ALWAYS, NULL,
+                                                   &err),
+                         CIVIC_E_CORRUPT);
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+    }
+    write_all(path_in("h3.jnl"), bytes, 20);
+    civic_engine *e = fresh_engine();
+    assert_int_equal(civic_engine_journal_open(e, path_in("h3.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_CORRUPT);
+    civic_engine_free(e);
+    civic_engine *o = engine_from(OTHER_RULES_TEXT);
+    assert_int_equal(civic_engine_journal_open(o, path_in("h.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "other rules"));
+    civic_engine_free(o);
+    free(bytes);
+}
+
+/* Cut the journal at every offset inside its last batch (and flip bytes in
+ * it): the earlier batches come back, the torn one is gone, the file is cut
+ * back to the last commit and accepts appends again. */
+static void journal_torn_tail_is_truncated_at_every_offset(void **state)
+{
+    civic_engine *a = journaled("t.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    add_one(a, "x2", "dog", "2024-02-01");
+    uint64_t good = file_size(path_in("t.jnl"));
+    load_ok(a, "id,subject,type,ts\ny1,solo,fine,2024-03-01\ny2,other,dog,2024-03-02\n");
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("t.jnl"), &n);
+    for (size_t len = good; len <= n; len++) {
+        for (int flip = 0; flip < 2; flip++) {
+            if (flip && len == n) continue;
+            write_all(path_in("t2.jnl"), bytes, len);
+            if (flip) {
+                unsigned char *copy = malloc(n);
+                memcpy(copy, bytes, n);
+                copy[len] ^= 0x40;
+                write_all(path_in("t2.jnl"), copy, n);
+                free(copy);
+            }
+            civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+            civic_engine *b = journaled("t2.jnl", CIVIC_SYNC_ALWAYS, &rep);
+            uint64_t expect = len == n && !flip ? 3 : 2;
+            assert_int_equal(rep.batches, expect);
+            assert_int_equal(civic_engine_event_count(b), expect == 3 ? 4 : 2);
+            assert_int_equal(rep.bytes_truncated, expect == 3 ? 0 : (flip ? n : len) - good);
+            assert_int_equal(file_size(path_in("t2.jnl")), expect == 3 ? n : good);
+            add_one(b, "z1", "fine", "2024-05-01");
+            civic_engine_free(b);
+            civic_engine *c = journaled("t2.jnl", CIVIC_SYNC_ALWAYS, &rep);
+            assert_int_equal(rep.bytes_truncated, 0);
+            assert_int_equal(civic_engine_event_count(c), expect == 3 ? 5 : 3);
+            civic_engine_free(c);
+        }
+    }
+    free(bytes);
+}
+
+/* A batch larger than one record (about 1 MiB) is applied only whole. */
+static void journal_big_batch_torn_between_records_is_dropped_whole(void **state)
+{
+    civic_engine *a = journaled("big.jnl", CIVIC_SYNC_NONE, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t good = file_size(path_in("big.jnl"));
+    char *log = make_log(30000, "b");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    uint64_t full = file_size(path_in("big.jnl"));
+    assert_true(full - good > (1u << 20));
+    /* Keep the first record of the batch and half of the second. */
+    assert_int_equal(truncate(path_in("big.jnl"), (off_t)(good + (1u << 20) + 300)), 0);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *b = journaled("big.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(civic_engine_event_count(b), 1);
+    assert_int_equal(civic_engine_subject_count(b), 1);
+    assert_int_equal(file_size(path_in("big.jnl")), good);
+    civic_engine_free(b);
+}
+
+
+/* RLIMIT_FSIZE makes the journal write fail (EFBIG): the call fails with
+ * CIVIC_E_IO, the engine is as before, the file is cut back, and the next
+ * call succeeds once there is room again. */
+static void journal_append_failure_rolls_the_batch_back(void **state)
+{
+    civic_engine *a = journaled("f.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t before = file_size(path_in("f.jnl"));
+    char *expected = answers(a);
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old;
+    small.rlim_cur = (rlim_t)before + 10;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    char *log = make_log(200, "f");
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_load_report report = CIVIC_LOAD_REPORT_INIT;
+    int rc = civic_engine_load(a, log, strlen(log), NULL, &report, &err);
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = "x2";
+    ev.subject = "solo";
+    ev.type = "fine";
+    ev.ts = "2024-02-01";
+    int rc_add = civic_engine_add(a, &ev, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, CIVIC_E_IO);
+    assert_int_equal(err.code, CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "f.jnl"));
+    assert_int_equal(report.accepted, 0);
+    assert_int_equal(rc_add, CIVIC_E_IO);
+    assert_int_equal(civic_engine_event_count(a), 1);
+    char *now = answers(a);
+    assert_string_equal(expected, now);
+    assert_int_equal(file_size(path_in("f.jnl")), before);
+    /* With room again, the same batch goes through and survives. */
+    load_ok(a, log);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *b = journaled("f.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    assert_int_equal(rep.bytes_truncated, 0);
+    assert_same_answers(a, b);
+    free(log);
+    free(expected);
+    free(now);
+    civic_engine_free(a);
+    civic_engine_free(b);
+}
+
+static void journal_records_only_the_accepted_lines_of_a_lenient_load(void **state)
+{
+    civic_engine *a = journaled("len.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    const char *csv = "id,subject,type,ts\nl1,solo,fine,2024-01-01\nl2,solo,nope,2024-01-01\n"
+                      "l3,solo,dog,2024-01-02\n";
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    assert_int_equal(civic_engine_load(a, csv, strlen(csv), &opts, NULL, NULL), CIVIC_OK);
+    /* A strict failure journals nothing. */
+    assert_int_not_equal(civic_engine_load(a, csv, strlen(csv), NULL, NULL, NULL), CIVIC_OK);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *b = journaled("len.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(civic_engine_event_count(b), 2);
+    assert_same_answers(a, b);
+    civic_engine_free(a);
+    civic_engine_free(b);
+}
+
+/* Recover as a service would: snapshot (if any), then the journal. */
+static civic_engine *recover(const char *snap, const char *jnl, civic_journal_report *rep)
+{
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    if (access(path_in(snap), F_OK) == 0)
+        assert_int_equal(civic_engine_load_snapshot(e, path_in(snap), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in(jnl), CIVIC_SYNC_ALWAYS, rep, &err),
+                     CIVIC_OK);
+    return e;
+}
+
+static void compaction_recovers_the_same_events_from_every_crash_point(void **state)
+{
+    civic_engine *a = journaled("c.jnl", CIVIC_SYNC_GROUP, NULL);
+    char *log = make_log(400, "c");
+    load_ok(a, log);
+    free(log);
+    /* Crash point "after the snapshot, before the new journal": simulated
+     * by saving the snapshot alone while the old journal stays. */
+    assert_int_equal(civic_engine_save(a, path_in("c.snap"), NULL), CIVIC_OK);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *mid = NULL;
+    {
+        /* A copy of the journal, since the live one is locked by a. */
+        size_t n;
+        unsigned char *bytes = read_all(path_in("c.jnl"), &n);
+        write_all(path_in("mid.jnl"), bytes, n);
+        free(bytes);
+        mid = recover("c.snap", "mid.jnl", &rep);
+        assert_int_equal(rep.accepted, 0); /* all duplicates of the snapshot */
+        assert_same_answers(a, mid);
+        civic_engine_free(mid);
+    }
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_compact(a, path_in("c.jnl"), &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_compact(a, path_in("c.snap"), &err), CIVIC_OK);
+    assert_int_equal(file_size(path_in("c.jnl")), 32);
+    add_one(a, "after1", "fine", "2025-01-01");
+    add_one(a, "after2", "dog", "2025-01-02");
+    assert_int_equal(civic_engine_journal_close(a, &err), CIVIC_OK);
+    civic_engine *b = recover("c.snap", "c.jnl", &rep);
+    assert_int_equal(rep.batches, 2);
+    assert_same_answers(a, b);
+    civic_engine_free(b);
+    /* Compaction without a journal is a save. */
+    assert_int_equal(civic_engine_compact(a, path_in("plain.snap"), &err), CIVIC_OK);
+    assert_int_equal(load_into_fresh(path_in("plain.snap"), &err), CIVIC_OK);
+    civic_engine_free(a);
+}
+
+static void snapshot_loaded_into_a_journaled_engine_is_journaled(void **state)
+{
+    civic_engine *a = engine_with_log(40);
+    assert_int_equal(civic_engine_save(a, path_in("j.snap"), NULL), CIVIC_OK);
+    civic_engine *b = journaled("j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("j.snap"), NULL), CIVIC_OK);
+    civic_engine_free(b);
+    civic_engine *c = journaled("j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    assert_same_answers(a, c);
+    civic_engine_free(a);
+    civic_engine_free(c);
+}
+
+/* Fail allocation 1, 2, 3 ... of a snapshot load and of a journal replay:
+ * each failure is CIVIC_E_NOMEM, leaves the engine empty, and nothing leaks. */
+static void allocation_failures_leave_the_engine_unchanged(void **state)
+{
+    civic_engine *a = engine_with_log(300);
+    assert_int_equal(civic_engine_save(a, path_in("oom.snap"), NULL), CIVIC_OK);
+    civic_engine *w = journaled("oom.jnl", CIVIC_SYNC_NONE, NULL);
+    char *log = make_log(300, "e");
+    load_ok(w, log);
+    free(log);
+    civic_engine_free(w);
+    for (int which = 0; which < 2; which++) {
+        alloc_fail af;
+        alloc_fail_init(&af);
+        civic_rules *r = rules_from(RULES_TEXT);
+        civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+        o.allocator = &af.alc;
+        int rc = CIVIC_E_NOMEM;
+        uint64_t n;
+        for (n = 1; rc == CIVIC_E_NOMEM && n < 10000; n++) {
+            civic_engine *e = NULL;
+            assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+            civic_error err = CIVIC_ERROR_INIT;
+            alloc_fail_arm(&af, n, false);
+            rc = which == 0 ? civic_engine_load_snapshot(e, path_in("oom.snap"), &err)
+                            : civic_engine_journal_open(e, path_in("oom.jnl"), CIVIC_SYNC_ALWAYS,
+                                                        NULL, &err);
+            alloc_fail_disarm(&af);
+            if (rc != CIVIC_OK) {
+                assert_int_equal(rc, CIVIC_E_NOMEM);
+                assert_int_equal(err.code, CIVIC_E_NOMEM);
+                assert_int_equal(civic_engine_event_count(e), 0);
+                assert_int_equal(civic_engine_subject_count(e), 0);
+                if (which == 1) /* no journal stays attached after a failure */
+                    assert_int_equal(civic_engine_journal_sync(e, NULL), CIVIC_E_INVALID);
+            } else {
+                assert_same_answers(a, e);
+            }
+            civic_engine_free(e);
+            assert_int_equal(alloc_fail_live_blocks(&af), 0);
+        }
+        assert_int_equal(rc, CIVIC_OK);
+        assert_true(n > 3);
+        assert_int_equal(af.size_mismatches, 0);
+        assert_int_equal(af.bad_frees, 0);
+        civic_rules_free(r);
+        alloc_fail_destroy(&af);
+    }
+    civic_engine_free(a);
+}
+
+typedef struct writer_arg {
+    civic_engine *e;
+    int index;
+    int count;
+} writer_arg;
+
+static void *writer_main(void *p)
+{
+    writer_arg *w = p;
+    for (int i = 0; i < w->count; i++) {
+        char id[32], subject[32];
+        snprintf(id, sizeof(id), "w%d-%d", w->index, i);
+        snprintf(subject, sizeof(subject), "writer-%d", w->index);
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = id;
+        ev.subject = subject;
+        ev.type = i % 2 ? "fine" : "volunteer_hour";
+        ev.ts = "2024-06-01";
+        if (civic_engine_add(w->e, &ev, NULL) != CIVIC_OK) return (void *)1;
+    }
+    return NULL;
+}
+
+typedef struct compactor_arg {
+    civic_engine *e;
+    char snap[256];
+    atomic_int stop;
+    int compactions;
+} compactor_arg;
+
+static void *compactor_main(void *p)
+{
+    compactor_arg *c = p;
+    while (!atomic_load(&c->stop)) {
+        if (civic_engine_compact(c->e, c->snap, NULL) != CIVIC_OK) return (void *)1;
+        if (civic_engine_journal_sync(c->e, NULL) != CIVIC_OK) return (void *)1;
+        civic_result *res = NULL;
+        if (civic_engine_subjects(c->e, 1800000000, &res) != CIVIC_OK) return (void *)1;
+        civic_result_free(res);
+        c->compactions++;
+    }
+    return NULL;
+}
+
+/* Writers, compaction, syncs and queries at once (run it under TSan): every
+ * event comes back from the last snapshot plus the journal. */
+static void journal_survives_concurrent_writers_and_compaction(void **state)
+{
+    civic_engine *e = journaled("conc.jnl", CIVIC_SYNC_GROUP | CIVIC_SYNC_INTERVAL_MS(2), NULL);
+    enum { WRITERS = 4, EACH = 300 };
+    pthread_t wt[WRITERS], ct;
+    writer_arg wa[WRITERS];
+    compactor_arg ca;
+    ca.e = e;
+    snprintf(ca.snap, sizeof(ca.snap), "%s", path_in("conc.snap"));
+    atomic_init(&ca.stop, 0);
+    ca.compactions = 0;
+    assert_int_equal(pthread_create(&ct, NULL, compactor_main, &ca), 0);
+    for (int i = 0; i < WRITERS; i++) {
+        wa[i].e = e;
+        wa[i].index = i;
+        wa[i].count = EACH;
+        assert_int_equal(pthread_create(&wt[i], NULL, writer_main, &wa[i]), 0);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        void *rv;
+        pthread_join(wt[i], &rv);
+        assert_null(rv);
+    }
+    atomic_store(&ca.stop, 1);
+    void *rv;
+    pthread_join(ct, &rv);
+    assert_null(rv);
+    assert_true(ca.compactions >= 1);
+    assert_int_equal(civic_engine_event_count(e), WRITERS * EACH);
+    assert_int_equal(civic_engine_journal_close(e, NULL), CIVIC_OK);
+    civic_engine *b = recover("conc.snap", "conc.jnl", NULL);
+    assert_same_answers(e, b);
+    civic_engine_free(b);
+    civic_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(snapshot_round_trip_gives_identical_answers),
+        cmocka_unit_test(snapshot_of_an_empty_engine_loads_as_empty),
+        cmocka_unit_test(snapshot_save_leaves_no_temporary_file),
+        cmocka_unit_test(snapshot_truncated_at_every_offset_is_rejected),
+        cmocka_unit_test(snapshot_with_any_flipped_bit_is_rejected),
+        cmocka_unit_test(snapshot_with_wrong_magic_version_or_rules_is_named),
+        cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
+        cmocka_unit_test(journal_replays_every_acknowledged_batch),
+        cmocka_unit_test(journal_rejects_bad_arguments),
+        cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
+        cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
+        cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
+        cmocka_unit_test(journal_append_failure_rolls_the_batch_back),
+        cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
+        cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),
+        cmocka_unit_test(snapshot_loaded_into_a_journaled_engine_is_journaled),
+        cmocka_unit_test(allocation_failures_leave_the_engine_unchanged),
+        cmocka_unit_test(journal_survives_concurrent_writers_and_compaction),
+    };
+    int rc = cmocka_run_group_tests_name("durability", tests, setup, teardown);
+    support_release();
+    return rc;
+}

@@ -1,0 +1,794 @@
+/*
+** test_limits.c -- every documented limit of include/civic.h ("Limits" and
+** civic_engine_options.events_max) at limit-1, limit and limit+1.  The
+** header's contract: inputs past a limit are rejected with CIVIC_E_LIMIT,
+** never truncated, with an error message; a rejected event or batch leaves
+** the engine unchanged.  Limits of event fields are checked through all
+** three doors: civic_engine_add, a CSV batch and a JSON Lines batch.
+*/
+#include "support.h"
+
+#include <stdbool.h>
+#include <unistd.h>
+
+/* A scheme in UTC so the time limits are the plain Unix values. */
+#define UTC_SCHEME "[scheme]\nbase = 1000\nutc_offset = \"+00:00\"\n" TEST_GRADES
+#define UTC_RULES UTC_SCHEME "[rule.hour]\npoints = 1\nper = \"unit\"\n[rule.fine]\npoints = -10\n"
+
+static bool under_valgrind(void)
+{
+    return getenv("CIVIC_TEST_UNDER_VALGRIND") != NULL;
+}
+
+static char *repeat(char c, size_t n)
+{
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* A group path of `segments` one-byte segments: "g/g/g". */
+static char *segments_path(size_t segments)
+{
+    char *s = malloc(2 * segments + 1);
+    assert_non_null(s);
+    for (size_t i = 0; i < segments; i++) {
+        s[2 * i] = 'g';
+        s[2 * i + 1] = '/';
+    }
+    s[segments ? 2 * segments - 1 : 0] = '\0';
+    return s;
+}
+
+static civic_event event(const char *id, const char *subject, const char *type, const char *ts)
+{
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = id;
+    ev.subject = subject;
+    ev.type = type;
+    ev.ts = ts;
+    return ev;
+}
+
+static int add(civic_engine *e, const civic_event *ev, civic_error *err)
+{
+    uint64_t before = civic_engine_event_count(e);
+    int rc = civic_engine_add(e, ev, err);
+    assert_int_equal(civic_engine_event_count(e), before + (rc == CIVIC_OK));
+    if (rc < 0) {
+        assert_int_equal(err->code, rc);
+        assert_true(err->message[0] != '\0');
+    }
+    return rc;
+}
+
+/* The same event as a one-line CSV batch and as a one-line JSONL batch. */
+static int load_one(civic_engine *e, const civic_event *ev, bool json, civic_error *err)
+{
+    size_t cap = 4096 + strlen(ev->id) + strlen(ev->subject) + strlen(ev->type) + strlen(ev->ts) +
+                 (ev->qty ? strlen(ev->qty) : 0) + (ev->group ? strlen(ev->group) : 0) +
+                 (ev->ref ? strlen(ev->ref) : 0);
+    char *text = malloc(cap);
+    assert_non_null(text);
+    if (json)
+        snprintf(text, cap,
+                 "{\"id\":\"%s\",\"subject\":\"%s\",\"type\":\"%s\",\"ts\":\"%s\",\"qty\":%s%s%s,"
+                 "\"group\":\"%s\",\"ref\":%s%s%s}\n",
+                 ev->id, ev->subject, ev->type, ev->ts, ev->qty ? "\"" : "",
+                 ev->qty ? ev->qty : "null", ev->qty ? "\"" : "", ev->group ? ev->group : "",
+                 ev->ref ? "\"" : "", ev->ref ? ev->ref : "null", ev->ref ? "\"" : "");
+    else
+        snprintf(text, cap, "id,subject,type,ts,qty,group,ref\n%s,%s,%s,%s,%s,%s,%s\n", ev->id,
+                 ev->subject, ev->type, ev->ts, ev->qty ? ev->qty : "", ev->group ? ev->group : "",
+                 ev->ref ? ev->ref : "");
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+    uint64_t before = civic_engine_event_count(e);
+    int rc = civic_engine_load(e, text, strlen(text), &o, NULL, err);
+    free(text);
+    assert_int_equal(civic_engine_event_count(e), before + (rc == CIVIC_OK));
+    if (rc < 0) {
+        assert_int_equal(err->code, rc);
+        assert_int_equal(err->line, 2 - json);
+        assert_true(err->message[0] != '\0');
+    }
+    return rc;
+}
+
+/* Through every door, expecting `want`: add, CSV, JSONL (each into a fresh
+ * engine so an accepted event cannot turn the next into a duplicate). */
+static void expect_everywhere(const char *rules, const civic_event *ev, int want,
+                              const char *what)
+{
+    for (int door = 0; door < 3; door++) {
+        civic_engine *e = engine_from(rules);
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = door == 0 ? add(e, ev, &err) : load_one(e, ev, door == 2, &err);
+        if (rc != want)
+            fail_msg("%s via %s: got %d (%s: %s), expected %d (%s)", what,
+                     door == 0 ? "civic_engine_add" : door == 1 ? "CSV" : "JSONL", rc,
+                     civic_strerror(rc), err.message, want, civic_strerror(want));
+        civic_engine_free(e);
+    }
+}
+
+/* ------------------------------------------------------------ ids */
+
+static void ids_subjects_and_refs_hold_128_bytes_not_129(void **state)
+{
+    (void)state;
+    const size_t lens[] = { CIVIC_ID_BYTES_MAX - 1, CIVIC_ID_BYTES_MAX, CIVIC_ID_BYTES_MAX + 1 };
+    for (int i = 0; i < 3; i++) {
+        int want = lens[i] <= CIVIC_ID_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+        char *s = repeat('x', lens[i]);
+        civic_event ev = event(s, "s1", "fine", "2024-01-01");
+        expect_everywhere(UTC_RULES, &ev, want, "event id");
+        ev = event("e1", s, "fine", "2024-01-01");
+        expect_everywhere(UTC_RULES, &ev, want, "subject id");
+        ev = event("e1", "s1", "revoke", "2024-01-01");
+        ev.ref = s;
+        expect_everywhere(UTC_RULES, &ev, want, "ref");
+        free(s);
+    }
+    /* The limit counts bytes, not characters: 64 two-byte characters fit. */
+    char utf8[2 * 64 + 3];
+    for (int i = 0; i < 64; i++) memcpy(utf8 + 2 * i, "\xC3\xA9", 2);
+    utf8[128] = '\0';
+    civic_event ev = event(utf8, "s1", "fine", "2024-01-01");
+    expect_everywhere(UTC_RULES, &ev, CIVIC_OK, "128-byte UTF-8 id");
+    memcpy(utf8 + 128, "\xC3\xA9", 3);
+    expect_everywhere(UTC_RULES, &ev, CIVIC_E_LIMIT, "130-byte UTF-8 id");
+}
+
+/* A subject id past the limit is not truncated into another subject. */
+static void a_long_subject_is_never_truncated_into_a_known_one(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(UTC_RULES);
+    char *s = repeat('s', CIVIC_ID_BYTES_MAX);
+    char *longer = repeat('s', CIVIC_ID_BYTES_MAX + 1);
+    civic_event ev = event("e1", s, "fine", "2024-01-01");
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, longer, when(e, "2024-02-01"), &res), CIVIC_OK);
+    civic_score sc = CIVIC_SCORE_INIT;
+    assert_int_equal(civic_result_get(res, 0, &sc), CIVIC_OK);
+    assert_int_equal(sc.events, 0); /* an unknown subject, not the 128-byte one */
+    civic_result_free(res);
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, longer, when(e, "2024-02-01"), &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 0);
+    civic_record_free(rec);
+    free(s);
+    free(longer);
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------------------ groups */
+
+static void groups_hold_255_bytes_not_256(void **state)
+{
+    (void)state;
+    const size_t lens[] = { CIVIC_GROUP_BYTES_MAX - 1, CIVIC_GROUP_BYTES_MAX,
+                            CIVIC_GROUP_BYTES_MAX + 1 };
+    for (int i = 0; i < 3; i++) {
+        char *g = repeat('a', lens[i]);
+        civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+        ev.group = g;
+        expect_everywhere(UTC_RULES, &ev, lens[i] <= CIVIC_GROUP_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT,
+                          "group bytes");
+        free(g);
+    }
+}
+
+static void groups_hold_64_segments_not_65(void **state)
+{
+    (void)state;
+    const size_t counts[] = { CIVIC_GROUP_DEPTH_MAX - 1, CIVIC_GROUP_DEPTH_MAX,
+                              CIVIC_GROUP_DEPTH_MAX + 1 };
+    for (int i = 0; i < 3; i++) {
+        char *g = segments_path(counts[i]);
+        civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+        ev.group = g;
+        expect_everywhere(UTC_RULES, &ev,
+                          counts[i] <= CIVIC_GROUP_DEPTH_MAX ? CIVIC_OK : CIVIC_E_LIMIT,
+                          "group segments");
+        free(g);
+    }
+    /* Groups at the deepest depth answer; depth 65 is an invalid question. */
+    civic_engine *e = engine_from(UTC_RULES);
+    char *g = segments_path(CIVIC_GROUP_DEPTH_MAX);
+    civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+    ev.group = g;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    civic_groups *gs = NULL;
+    assert_int_equal(civic_engine_groups(e, CIVIC_GROUP_DEPTH_MAX, when(e, "2024-02-01"), &gs),
+                     CIVIC_OK);
+    assert_int_equal(civic_groups_count(gs), 1);
+    civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+    assert_int_equal(civic_groups_get(gs, 0, &st), CIVIC_OK);
+    assert_string_equal(st.path, g);
+    civic_groups_free(gs);
+    gs = (civic_groups *)1;
+    assert_int_equal(civic_engine_groups(e, CIVIC_GROUP_DEPTH_MAX + 1, when(e, "2024-02-01"), &gs),
+                     CIVIC_E_INVALID);
+    assert_null(gs);
+    free(g);
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------------------ lines */
+
+/* A batch of one event whose record (CSV) or line (JSONL) is exactly
+ * `bytes` long, not counting the line terminator, padded in an ignored
+ * column or key. */
+static char *line_of(size_t bytes, bool json, size_t *len)
+{
+    const char *head = json ? "" : "id,subject,type,ts,pad\n";
+    const char *start = json ? "{\"id\":\"e1\",\"subject\":\"s1\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"pad\":\""
+                             : "e1,s1,fine,2024-01-01,";
+    const char *end = json ? "\"}" : "";
+    size_t fixed = strlen(start) + strlen(end);
+    assert_true(bytes > fixed);
+    size_t pad = bytes - fixed;
+    size_t n = strlen(head) + bytes + 1;
+    char *text = malloc(n + 1);
+    assert_non_null(text);
+    size_t at = 0;
+    memcpy(text + at, head, strlen(head));
+    at += strlen(head);
+    memcpy(text + at, start, strlen(start));
+    at += strlen(start);
+    memset(text + at, 'p', pad);
+    at += pad;
+    memcpy(text + at, end, strlen(end));
+    at += strlen(end);
+    text[at++] = '\n';
+    text[at] = '\0';
+    *len = at;
+    return text;
+}
+
+static void records_and_lines_hold_1_mib_not_more(void **state)
+{
+    (void)state;
+    const size_t sizes[] = { CIVIC_LINE_BYTES_MAX - 1, CIVIC_LINE_BYTES_MAX,
+                             CIVIC_LINE_BYTES_MAX + 1 };
+    for (int json = 0; json <= 1; json++) {
+        for (int i = 0; i < 3; i++) {
+            size_t len;
+            char *text = line_of(sizes[i], json, &len);
+            int want = sizes[i] <= CIVIC_LINE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+            for (int lenient = 0; lenient <= 1; lenient++) {
+                civic_engine *e = engine_from(UTC_RULES);
+                civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+                o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+                o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+                civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+                civic_error err = CIVIC_ERROR_INIT;
+                int rc = civic_engine_load(e, text, len, &o, &rep, &err);
+                if (lenient) {
+                    /* lenient: the long line is skipped and reported */
+                    if (rc != CIVIC_OK || rep.rejected != (want != CIVIC_OK))
+                        fail_msg("%s line of %zu bytes (lenient): rc %d, %llu rejected (%s)",
+                                 json ? "JSONL" : "CSV", sizes[i], rc,
+                                 (unsigned long long)rep.rejected, err.message);
+                } else if (rc != want) {
+                    fail_msg("%s line of %zu bytes: got %d (%s), expected %d",
+                             json ? "JSONL" : "CSV", sizes[i], rc, err.message, want);
+                }
+                assert_int_equal(civic_engine_event_count(e), want == CIVIC_OK);
+                civic_engine_free(e);
+            }
+            free(text);
+        }
+    }
+}
+
+/* civic_engine_load_file reads in pieces: the same limits hold there. */
+static void records_and_lines_in_files_hold_1_mib_not_more(void **state)
+{
+    (void)state;
+    const size_t sizes[] = { CIVIC_LINE_BYTES_MAX, CIVIC_LINE_BYTES_MAX + 1,
+                             3 * CIVIC_LINE_BYTES_MAX };
+    for (int json = 0; json <= 1; json++) {
+        for (int i = 0; i < 3; i++) {
+            size_t len;
+            char *text = line_of(sizes[i], json, &len);
+            char path[64];
+            snprintf(path, sizeof(path), "/tmp/civic-limits-XXXXXX");
+            int fd = mkstemp(path);
+            assert_true(fd >= 0);
+            /* the long line, then a good one: the long one must not be cut
+             * into pieces that parse */
+            assert_int_equal(write(fd, text, len), (ssize_t)len);
+            const char *more = json ? "{\"id\":\"e2\",\"subject\":\"s1\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n"
+                                    : "e2,s1,fine,2024-01-01,\n";
+            assert_int_equal(write(fd, more, strlen(more)), (ssize_t)strlen(more));
+            close(fd);
+            int want = sizes[i] <= CIVIC_LINE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+            civic_engine *e = engine_from(UTC_RULES);
+            civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+            o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = civic_engine_load_file(e, path, &o, NULL, &err);
+            if (rc != want)
+                fail_msg("%s file with a %zu-byte line: got %d (%s), expected %d",
+                         json ? "JSONL" : "CSV", sizes[i], rc, err.message, want);
+            assert_int_equal(civic_engine_event_count(e), want == CIVIC_OK ? 2 : 0);
+            civic_engine_free(e);
+            unlink(path);
+            free(text);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ rules file */
+
+/* Valid rules padded with a comment to exactly `bytes`. */
+static char *rules_of(size_t bytes)
+{
+    const char *base = UTC_RULES "#";
+    size_t n = strlen(base);
+    assert_true(bytes > n + 1);
+    char *text = malloc(bytes + 1);
+    assert_non_null(text);
+    memcpy(text, base, n);
+    memset(text + n, 'c', bytes - n - 1);
+    text[bytes - 1] = '\n';
+    text[bytes] = '\0';
+    return text;
+}
+
+static void rules_hold_16_mib_not_more(void **state)
+{
+    (void)state;
+    const size_t sizes[] = { CIVIC_RULES_BYTES_MAX - 1, CIVIC_RULES_BYTES_MAX,
+                             CIVIC_RULES_BYTES_MAX + 1 };
+    for (int i = 0; i < 3; i++) {
+        char *text = rules_of(sizes[i]);
+        int want = sizes[i] <= CIVIC_RULES_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_rules_parse(&r, text, sizes[i], NULL, &err);
+        if (rc != want) fail_msg("rules of %zu bytes: got %d (%s)", sizes[i], rc, err.message);
+        civic_rules_free(r);
+        /* and from a file */
+        char path[64];
+        snprintf(path, sizeof(path), "/tmp/civic-limits-XXXXXX");
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, sizes[i]), (ssize_t)sizes[i]);
+        close(fd);
+        r = NULL;
+        rc = civic_rules_load_file(&r, path, NULL, &err);
+        if (rc != want)
+            fail_msg("rules file of %zu bytes: got %d (%s)", sizes[i], rc, err.message);
+        if (rc != CIVIC_OK) assert_true(err.message[0] != '\0');
+        civic_rules_free(r);
+        unlink(path);
+        free(text);
+    }
+}
+
+/* ------------------------------------------------------------ counts */
+
+typedef enum { COUNT_RULES, COUNT_GRADES, COUNT_CAPS, COUNT_DIMENSIONS } count_kind;
+
+/* A scheme with n rules, grades, caps or distinct dimensions. */
+static char *scheme_with(count_kind kind, size_t n)
+{
+    size_t cap = 4096 + n * 96, at = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    at += (size_t)snprintf(t + at, cap - at, "[scheme]\nbase = 0\n");
+    if (kind == COUNT_GRADES) {
+        for (size_t i = 0; i + 1 < n; i++)
+            at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"g%zu\"\nmin = %zu\n", i,
+                                   (n - i) * 10);
+        at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"last\"\n");
+    } else {
+        at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"all\"\n");
+    }
+    if (kind == COUNT_CAPS)
+        for (size_t i = 0; i < n; i++)
+            at += (size_t)snprintf(t + at, cap - at, "[cap.c%zu]\nlimit = 5\nperiod = \"day\"\n", i);
+    if (kind == COUNT_RULES)
+        for (size_t i = 0; i < n; i++)
+            at += (size_t)snprintf(t + at, cap - at, "[rule.r%zu]\npoints = 1\n", i);
+    if (kind == COUNT_DIMENSIONS)
+        for (size_t i = 0; i < n; i++)
+            at += (size_t)snprintf(t + at, cap - at, "[rule.r%zu]\npoints = 1\ndimension = \"d%zu\"\n",
+                                   i, i);
+    return t;
+}
+
+static void counts_at_limit(count_kind kind, size_t limit, const char *what)
+{
+    const size_t counts[] = { limit - 1, limit, limit + 1 };
+    for (int i = 0; i < 3; i++) {
+        char *text = scheme_with(kind, counts[i]);
+        int want = counts[i] <= limit ? CIVIC_OK : CIVIC_E_LIMIT;
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+        if (rc != want)
+            fail_msg("%zu %s: got %d (%s: %s), expected %d", counts[i], what, rc,
+                     civic_strerror(rc), err.message, want);
+        if (rc == CIVIC_OK) {
+            if (kind == COUNT_RULES) assert_int_equal(civic_rules_rule_count(r), counts[i]);
+            if (kind == COUNT_GRADES) assert_int_equal(civic_rules_grade_count(r), counts[i]);
+            if (kind == COUNT_DIMENSIONS)
+                assert_true(civic_rules_dimension_count(r) >= counts[i]);
+        } else {
+            assert_true(err.line > 0);
+        }
+        civic_rules_free(r);
+        free(text);
+    }
+}
+
+static void schemes_hold_16384_rules_not_more(void **state)
+{
+    (void)state;
+    if (under_valgrind()) skip();
+    counts_at_limit(COUNT_RULES, CIVIC_RULE_COUNT_MAX, "rules");
+}
+
+static void schemes_hold_64_grades_not_more(void **state)
+{
+    (void)state;
+    counts_at_limit(COUNT_GRADES, CIVIC_GRADE_COUNT_MAX, "grades");
+}
+
+static void schemes_hold_16384_caps_not_more(void **state)
+{
+    (void)state;
+    if (under_valgrind()) skip();
+    counts_at_limit(COUNT_CAPS, CIVIC_CAP_COUNT_MAX, "caps");
+}
+
+static void schemes_hold_256_dimensions_not_more(void **state)
+{
+    (void)state;
+    counts_at_limit(COUNT_DIMENSIONS, CIVIC_DIMENSION_COUNT_MAX, "dimensions");
+}
+
+/* A scheme at the rule limit scores its last rule. */
+static void the_last_of_16384_rules_scores(void **state)
+{
+    (void)state;
+    if (under_valgrind()) skip();
+    char *text = scheme_with(COUNT_RULES, CIVIC_RULE_COUNT_MAX);
+    civic_engine *e = engine_from(text);
+    free(text);
+    char code[32];
+    snprintf(code, sizeof(code), "r%u", CIVIC_RULE_COUNT_MAX - 1);
+    civic_event ev = event("e1", "s1", code, "2024-01-01");
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    civic_score s = score_at(e, "s1", "2024-02-01");
+    assert_int_equal(s.score, P(1));
+    support_release();
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------------------ names */
+
+static void names_and_codes_hold_their_byte_limits(void **state)
+{
+    (void)state;
+    for (size_t n = CIVIC_CODE_BYTES_MAX - 1; n <= CIVIC_CODE_BYTES_MAX + 1; n++) {
+        char *code = repeat('c', n);
+        int want = n <= CIVIC_CODE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+        const char *forms[] = { "[rule.%s]\npoints = 1\n",
+                                "[cap.%s]\nlimit = 1\nperiod = \"day\"\n[rule.x]\npoints = 1\n"
+                                "cap_group = \"%s\"\n",
+                                "[rule.x]\npoints = 1\nflag = \"%s\"\n",
+                                "[rule.x]\npoints = 1\ndimension = \"%s\"\n" };
+        for (int f = 0; f < 4; f++) {
+            char *text = malloc(4096);
+            int at = snprintf(text, 4096, "%s", UTC_SCHEME);
+            snprintf(text + at, (size_t)(4096 - at), forms[f], code, code);
+            civic_rules *r = NULL;
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+            if (rc != want)
+                fail_msg("%zu-byte name in form %d: got %d (%s), expected %d", n, f, rc,
+                         err.message, want);
+            civic_rules_free(r);
+            free(text);
+        }
+        /* A type longer than any code is an unknown type, not a crash. */
+        civic_event ev = event("e1", "s1", code, "2024-01-01");
+        expect_everywhere(UTC_RULES, &ev, CIVIC_E_EVENT, "unknown long type");
+        free(code);
+    }
+    for (size_t n = CIVIC_NAME_BYTES_MAX - 1; n <= CIVIC_NAME_BYTES_MAX + 1; n++) {
+        char *name = repeat('n', n);
+        int want = n <= CIVIC_NAME_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
+        char *text = malloc(4096);
+        snprintf(text, 4096, "[scheme]\nname = \"%s\"\n[[grade]]\nname = \"%s\"\n", name, name);
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+        if (rc != want)
+            fail_msg("%zu-byte scheme/grade name: got %d (%s), expected %d", n, rc, err.message,
+                     want);
+        if (rc == CIVIC_OK) assert_string_equal(civic_rules_name(r), name);
+        civic_rules_free(r);
+        free(text);
+        free(name);
+    }
+}
+
+/* ------------------------------------------------------------ numbers */
+
+static void points_hold_1e12_not_more(void **state)
+{
+    (void)state;
+    const char *values[] = { "999999999999.99", "1000000000000", "1000000000000.01",
+                             "-1000000000000", "-1000000000000.01" };
+    const int want[] = { CIVIC_OK, CIVIC_OK, CIVIC_E_LIMIT, CIVIC_OK, CIVIC_E_LIMIT };
+    const char *forms[] = {
+        "[scheme]\nbase = 0\n[[grade]]\nname = \"g\"\n[rule.x]\npoints = %s\n",
+        "[scheme]\nbase = %s\n[[grade]]\nname = \"g\"\n",
+        "[scheme]\nbase = 0\nmin = -1000000000000\nmax = 1000000000000\n[[grade]]\nname = \"g\"\n"
+        "[rule.x]\npoints = 1\nceiling = %s\n",
+        "[scheme]\nbase = 0\n[[grade]]\nname = \"g\"\nmin = %s\n[[grade]]\nname = \"h\"\n",
+    };
+    for (int f = 0; f < 4; f++) {
+        for (int i = 0; i < 5; i++) {
+            char text[512];
+            snprintf(text, sizeof(text), forms[f], values[i]);
+            civic_rules *r = NULL;
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+            if (rc != want[i])
+                fail_msg("points %s in form %d: got %d (%s: %s), expected %d", values[i], f, rc,
+                         civic_strerror(rc), err.message, want[i]);
+            civic_rules_free(r);
+        }
+    }
+    /* cap limits and bounds are non-negative/ordered: only the positive side */
+    for (int i = 0; i < 3; i++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "[scheme]\nbase = 0\nmax = %s\n[[grade]]\nname = \"g\"\n[cap.c]\nlimit = %s\n"
+                 "period = \"day\"\n[rule.x]\npoints = 1\ncap = %s\ncap_period = \"day\"\n",
+                 values[i], values[i], values[i]);
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+        if (rc != want[i])
+            fail_msg("max/cap %s: got %d (%s), expected %d", values[i], rc, err.message, want[i]);
+        civic_rules_free(r);
+    }
+}
+
+static void quantities_hold_1e12_units_not_more(void **state)
+{
+    (void)state;
+    const char *values[] = { "999999999999.999", "1000000000000", "1000000000000.001" };
+    for (int i = 0; i < 3; i++) {
+        civic_event ev = event("e1", "s1", "hour", "2024-01-01");
+        ev.qty = values[i];
+        expect_everywhere(UTC_RULES, &ev, i < 2 ? CIVIC_OK : CIVIC_E_LIMIT, "qty");
+    }
+    /* at the limit the score is exact: 1e12 units x 1 point */
+    civic_engine *e = engine_from(UTC_RULES);
+    civic_event ev = event("e1", "s1", "hour", "2024-01-01");
+    ev.qty = "1000000000000";
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    civic_score s = score_at(e, "s1", "2024-02-01");
+    assert_int_equal(s.score, P(1000) + P(INT64_C(1000000000000)));
+    support_release();
+    civic_engine_free(e);
+}
+
+static void redeems_hold_1e12_points_not_more(void **state)
+{
+    (void)state;
+    const char *values[] = { "999999999999.99", "1000000000000", "1000000000000.01" };
+    for (int i = 0; i < 3; i++) {
+        civic_event ev = event("e1", "s1", "redeem", "2024-01-01");
+        ev.qty = values[i];
+        expect_everywhere(UTC_RULES, &ev, i < 2 ? CIVIC_OK : CIVIC_E_LIMIT, "redeem amount");
+    }
+}
+
+/* ------------------------------------------------------------ time */
+
+static void times_run_from_year_1_to_9999(void **state)
+{
+    (void)state;
+    struct {
+        const char *ts;
+        int want;
+    } cases[] = {
+        { "0001-01-01T00:00:00Z", CIVIC_OK },
+        { "0001-01-01T00:00:01Z", CIVIC_OK },
+        { "0001-01-01", CIVIC_OK }, /* local midnight in a UTC scheme */
+        { "0000-12-31T23:59:59Z", CIVIC_E_LIMIT },
+        { "0001-01-01T00:00:00+00:01", CIVIC_E_LIMIT },
+        { "9999-12-31T23:59:58Z", CIVIC_OK },
+        { "9999-12-31T23:59:59Z", CIVIC_OK },
+        { "9999-12-31T23:59:59-00:01", CIVIC_E_LIMIT },
+        { "-62135596801", CIVIC_E_LIMIT },
+        { "-62135596800", CIVIC_OK },
+        { "-62135596799", CIVIC_OK },
+        { "253402300798", CIVIC_OK },
+        { "253402300799", CIVIC_OK },
+        { "253402300800", CIVIC_E_LIMIT },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        civic_event ev = event("e1", "s1", "fine", cases[i].ts);
+        char what[80];
+        snprintf(what, sizeof(what), "ts %s", cases[i].ts);
+        expect_everywhere(UTC_RULES, &ev, cases[i].want, what);
+    }
+    /* civic_rules_parse_time at the edges */
+    civic_rules *r = rules_from(UTC_RULES);
+    int64_t t = 0;
+    assert_int_equal(civic_rules_parse_time(r, "0001-01-01T00:00:00Z", 20, &t), CIVIC_OK);
+    assert_int_equal(t, CIVIC_TIME_MIN);
+    assert_int_equal(civic_rules_parse_time(r, "9999-12-31T23:59:59Z", 20, &t), CIVIC_OK);
+    assert_int_equal(t, CIVIC_TIME_MAX);
+    assert_true(civic_rules_parse_time(r, "253402300800", 12, &t) < 0);
+    /* civic_rules_format_time at limit-1, limit, limit+1 */
+    char buf[32];
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MIN, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "0001-01-01T00:00:00+00:00");
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MIN + 1, buf, sizeof(buf)), CIVIC_OK);
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MIN - 1, buf, sizeof(buf)),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX - 1, buf, sizeof(buf)), CIVIC_OK);
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX, buf, sizeof(buf)), CIVIC_OK);
+    assert_string_equal(buf, "9999-12-31T23:59:59+00:00");
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX + 1, buf, sizeof(buf)),
+                     CIVIC_E_INVALID);
+    civic_rules_free(r);
+}
+
+/* Events at the ends of time are scored; validity and periods near year 9999
+ * neither overflow nor wrap. */
+static void events_at_the_ends_of_time_are_scored(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(UTC_SCHEME
+                                  "[rule.fine]\npoints = -10\nvalid = \"1y\"\ncap = 100\n"
+                                  "cap_period = \"year\"\n[rule.q]\npoints = -1\n"
+                                  "valid = \"end-of-quarter\"\nrepeat_factor = 2\n");
+    civic_event a = event("a", "s1", "fine", "0001-01-01T00:00:00Z");
+    civic_event b = event("b", "s1", "fine", "9999-12-31T23:59:59Z");
+    civic_event c = event("c", "s2", "q", "9999-12-31T00:00:00Z");
+    civic_event d = event("d", "s2", "q", "9999-12-31T23:59:59Z");
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &a, &err), CIVIC_OK);
+    assert_int_equal(add(e, &b, &err), CIVIC_OK);
+    assert_int_equal(add(e, &c, &err), CIVIC_OK);
+    assert_int_equal(add(e, &d, &err), CIVIC_OK);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subjects(e, CIVIC_TIME_MIN, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 1);
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(res, 0, &s);
+    assert_int_equal(s.score, P(990));
+    civic_result_free(res);
+    assert_int_equal(civic_engine_subjects(e, CIVIC_TIME_MAX, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 2);
+    civic_result_get(res, 0, &s);
+    assert_int_equal(s.score, P(990)); /* a expired long ago, b in effect */
+    civic_result_get(res, 1, &s);
+    assert_int_equal(s.score, P(997)); /* -1, then -2 escalated */
+    civic_result_free(res);
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s1", CIVIC_TIME_MAX, &rec), CIVIC_OK);
+    civic_entry x = CIVIC_ENTRY_INIT;
+    assert_int_equal(civic_record_entry(rec, 1, &x), CIVIC_OK);
+    assert_true(x.end > CIVIC_TIME_MAX); /* ends in year 10000 or never, not wrapped */
+    civic_record_free(rec);
+    /* as-of times outside the range are questions, not errors */
+    assert_int_equal(civic_engine_subjects(e, INT64_MIN, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 0);
+    civic_result_free(res);
+    assert_int_equal(civic_engine_subjects(e, INT64_MAX, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 2);
+    civic_result_free(res);
+    civic_engine_free(e);
+}
+
+/* ------------------------------------------------------------ events_max */
+
+static void engines_hold_events_max_events_not_more(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(UTC_RULES);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.events_max = 5;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    civic_error err = CIVIC_ERROR_INIT;
+    char id[16];
+    for (int i = 0; i < 5; i++) { /* limit-1 and limit */
+        snprintf(id, sizeof(id), "e%d", i);
+        civic_event ev = event(id, "s1", "fine", "2024-01-01");
+        assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    }
+    civic_event ev = event("e5", "s1", "fine", "2024-01-01"); /* limit+1 */
+    assert_int_equal(add(e, &ev, &err), CIVIC_E_LIMIT);
+    assert_int_equal(err.code, CIVIC_E_LIMIT);
+    /* a duplicate at the limit is still a duplicate */
+    civic_event dup = event("e0", "s1", "fine", "2024-01-01");
+    assert_int_equal(add(e, &dup, &err), CIVIC_DUPLICATE);
+    assert_int_equal(civic_engine_event_count(e), 5);
+    civic_engine_free(e);
+
+    /* A batch that would cross the limit fails whole (strict and lenient:
+     * a full engine is not a bad line) and changes nothing. */
+    for (int lenient = 0; lenient <= 1; lenient++) {
+        assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+        load_ok(e, "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,fine,2024-01-02\n");
+        char *before = subjects_csv(e, INT64_MAX);
+        civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
+        lo.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+        const char *batch = "id,subject,type,ts\nc,s,fine,2024-01-03\nd,t,fine,2024-01-04\n"
+                            "a,s,fine,2024-01-01\ne,t,fine,2024-01-05\nf,t,fine,2024-01-06\n";
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        int rc = civic_engine_load(e, batch, strlen(batch), &lo, &rep, &err);
+        if (lenient) {
+            /* lenient may apply what fits and report the rest; either way
+             * the engine holds at most events_max */
+            assert_true(rc == CIVIC_E_LIMIT || rc == CIVIC_OK);
+            assert_true(civic_engine_event_count(e) <= 5);
+        } else {
+            assert_int_equal(rc, CIVIC_E_LIMIT);
+            assert_int_equal(err.line, 6);
+            assert_int_equal(civic_engine_event_count(e), 2);
+            char *after = subjects_csv(e, INT64_MAX);
+            assert_string_equal(before, after);
+            free(after);
+        }
+        free(before);
+        civic_engine_free(e);
+    }
+    /* exactly filling the engine in one batch works */
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    load_ok(e, "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,fine,2024-01-02\n"
+               "c,s,fine,2024-01-03\nd,s,fine,2024-01-04\ne,s,fine,2024-01-05\n"
+               "a,s,fine,2024-01-01\n");
+    assert_int_equal(civic_engine_event_count(e), 5);
+    civic_engine_free(e);
+    civic_rules_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ids_subjects_and_refs_hold_128_bytes_not_129),
+        cmocka_unit_test(a_long_subject_is_never_truncated_into_a_known_one),
+        cmocka_unit_test(groups_hold_255_bytes_not_256),
+        cmocka_unit_test(groups_hold_64_segments_not_65),
+        cmocka_unit_test(records_and_lines_hold_1_mib_not_more),
+        cmocka_unit_test(records_and_lines_in_files_hold_1_mib_not_more),
+        cmocka_unit_test(rules_hold_16_mib_not_more),
+        cmocka_unit_test(schemes_hold_16384_rules_not_more),
+        cmocka_unit_test(schemes_hold_64_grades_not_more),
+        cmocka_unit_test(schemes_hold_16384_caps_not_more),
+        cmocka_unit_test(schemes_hold_256_dimensions_not_more),
+        cmocka_unit_test(the_last_of_16384_rules_scores),
+        cmocka_unit_test(names_and_codes_hold_their_byte_limits),
+        cmocka_unit_test(points_hold_1e12_not_more),
+        cmocka_unit_test(quantities_hold_1e12_units_not_more),
+        cmocka_unit_test(redeems_hold_1e12_points_not_more),
+        cmocka_unit_test(times_run_from_year_1_to_9999),
+        cmocka_unit_test(events_at_the_ends_of_time_are_scored),
+        cmocka_unit_test(engines_hold_events_max_events_not_more),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
