@@ -89,9 +89,14 @@ $(CLI): examples/civic-score.c include/civic.h $(STATIC) | $(B)
 $(B):
 	mkdir -p $@
 
-$(B)/civic.pc: civic.pc.in include/civic.h | $(B)
+# Rewritten on every run (FORCE): it holds PREFIX/LIBDIR/INCLUDEDIR, so a
+# `make` then `make install PREFIX=/usr` must not install the /usr/local one.
+$(B)/civic.pc: civic.pc.in include/civic.h FORCE | $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+.PHONY: FORCE
+FORCE:
 
 demo: $(CLI)
 	$(CLI) examples/data/sample.csv

@@ -117,7 +117,8 @@ CIVIC_API const char *civic_strerror(int code);
 #define CIVIC_ERROR_MESSAGE_SIZE 256
 
 /** Where and why a text input was rejected.  Written into memory the caller
- *  owns; never allocates.  line and column are 1-based (0 = not known); the
+ *  owns; never allocates.  The library fills only the fields of the version
+ *  the caller set; a civic_error with version 0 is left untouched.  line and column are 1-based (0 = not known); the
  *  column counts bytes from the start of the line. */
 typedef struct civic_error {
     uint32_t version;                 /* CIVIC_ERROR_VERSION */
@@ -138,7 +139,9 @@ typedef struct civic_error {
 /** Memory functions with a context pointer.  Sizes are passed back on
  *  realloc and free, so pool and arena allocators are easy to write.  A NULL
  *  civic_allocator * means the C library's malloc/realloc/free.  The hooks
- *  must be thread-safe when one allocator serves several threads. */
+ *  must be thread-safe when one allocator serves several threads.  This
+ *  struct is frozen: it will never grow (a richer interface would be a new
+ *  struct with a version field). */
 typedef struct civic_allocator {
     void *(*malloc_fn)(void *ctx, size_t size);
     void *(*realloc_fn)(void *ctx, void *ptr, size_t old_size, size_t new_size);
@@ -287,6 +290,7 @@ CIVIC_API const civic_rules *civic_engine_rules(const civic_engine *engine);
  *  fields.  The engine copies what it keeps. */
 typedef struct civic_event {
     uint32_t version;    /* CIVIC_EVENT_VERSION */
+    uint32_t reserved;   /* zero */
     const char *id;      /* required, 1..128 bytes, unique in the engine */
     const char *subject; /* required, 1..128 bytes */
     const char *type;    /* required: a rule code, "revoke", "repair", "redeem" */
@@ -295,7 +299,7 @@ typedef struct civic_event {
     const char *group;   /* optional path a/b/c, 0..255 bytes */
     const char *ref;     /* the target id, for revoke and repair */
 } civic_event;
-#define CIVIC_EVENT_INIT { CIVIC_EVENT_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define CIVIC_EVENT_INIT { CIVIC_EVENT_VERSION, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** Add one event.  Identical to an event already held (same id and same
  *  fields after parsing): nothing changes and CIVIC_DUPLICATE is returned.

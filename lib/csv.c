@@ -226,7 +226,7 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     return CIVIC_OK;
 fatal:
     /* Without a header nothing can be read: fatal in lenient mode too. */
-    if (ld->err && ld->err->version >= 1) *ld->err = e;
+    civic__error_copy(ld->err, &e);
     if (ld->report) ld->report->rejected++;
     return e.code;
 }
@@ -269,7 +269,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
                 civic_error e = CIVIC_ERROR_INIT;
                 civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0,
                                  "line %llu: record longer than 1 MiB", (unsigned long long)line);
-                if (ld->err && ld->err->version >= 1) *ld->err = e;
+                civic__error_copy(ld->err, &e);
                 if (ld->report) ld->report->rejected++;
                 rc = CIVIC_E_LIMIT;
             }

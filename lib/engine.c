@@ -143,7 +143,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (!out || !rules) return CIVIC_E_INVALID;
     if (opts && (opts->version < 1 || opts->version > CIVIC_ENGINE_OPTIONS_VERSION))
         return CIVIC_E_VERSION;
-    if (opts && opts->flags != 0) return CIVIC_E_INVALID;
+    if (opts && (opts->flags != 0 || opts->reserved != 0)) return CIVIC_E_INVALID;
     civic_allocator a;
     civic__alloc_init(&a, opts ? opts->allocator : NULL);
     civic_engine *e = civic__calloc(&a, 1, sizeof(*e));
@@ -535,6 +535,8 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     if (!e || !event) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     if (event->version < 1 || event->version > CIVIC_EVENT_VERSION)
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported civic_event version");
+    if (event->reserved != 0)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "civic_event.reserved must be 0");
     civic_fields f;
     const char *v[CIVIC_F_COUNT] = { event->id, event->subject, event->type, event->ts,
                                      event->qty, event->group, event->ref };

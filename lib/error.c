@@ -77,3 +77,14 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
     }
     dst[j < dst_size ? j : dst_size - 1] = '\0';
 }
+
+void civic__error_copy(civic_error *dst, const civic_error *src)
+{
+    /* Field by field: dst may be an older, smaller civic_error. */
+    if (!dst || dst == src || dst->version < 1) return;
+    dst->code = src->code;
+    dst->line = src->line;
+    dst->column = src->column;
+    dst->offset = src->offset;
+    memcpy(dst->message, src->message, sizeof(dst->message));
+}

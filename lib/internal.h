@@ -80,6 +80,8 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
 #endif
     ;
 void civic__error_clear(civic_error *err);
+/* Copy an error into a caller's struct, field by field (dst may be NULL). */
+void civic__error_copy(civic_error *dst, const civic_error *src);
 /* Copy at most n bytes of s into a short quoted, printable excerpt. */
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
 
@@ -463,9 +465,11 @@ uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n);
 size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out);
 /* Decode one event record from [p, p + n), validate it like any input and
  * insert it.  *used gets the bytes consumed.  Returns CIVIC_OK,
- * CIVIC_DUPLICATE, CIVIC_E_CORRUPT (malformed record) or an insert error. */
+ * CIVIC_DUPLICATE, CIVIC_E_CORRUPT (malformed record, or an id that
+ * conflicts with an event inserted at index >= file_first, i.e. from the
+ * same file) or an insert error. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               size_t *used, civic_error *err);
+                               size_t file_first, size_t *used, civic_error *err);
 /* write(2) until done; false on error (errno set). */
 bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */

@@ -215,14 +215,14 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
 }
 
 static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t count,
-                          size_t len, civic_journal_report *rep, civic_error *err)
+                          size_t len, size_t first, civic_journal_report *rep, civic_error *err)
 {
     const unsigned char *p = j->buf + JNL_RECORD_HEADER_BYTES;
     size_t pos = 0;
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        int rc = civic__event_decode_insert(e, p + pos, len - pos, &used, &why);
+        int rc = civic__event_decode_insert(e, p + pos, len - pos, first, &used, &why);
         if (rc < 0)
             return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
                                     j->path, (unsigned long long)off, why.message);
@@ -245,6 +245,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     uint64_t off = JNL_HEADER_BYTES;
     bool open_batch = false;
     civic_batch_mark batch = civic__batch_begin(e);
+    size_t first = batch.event_count;
     j->size = JNL_HEADER_BYTES;
     for (;;) {
         uint32_t flags, count;
@@ -255,7 +256,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             batch = civic__batch_begin(e);
             open_batch = true;
         }
-        int rc = replay_payload(e, j, off, count, len, rep, err);
+        int rc = replay_payload(e, j, off, count, len, first, rep, err);
         if (rc != CIVIC_OK) return rc;
         off += JNL_RECORD_HEADER_BYTES + len;
         if (flags & JNL_COMMIT) {

@@ -332,7 +332,7 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
                 civic_error e = CIVIC_ERROR_INIT;
                 civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: longer than 1 MiB",
                                  (unsigned long long)line);
-                if (ld->err && ld->err->version >= 1) *ld->err = e;
+                civic__error_copy(ld->err, &e);
                 if (ld->report) ld->report->rejected++;
                 rc = CIVIC_E_LIMIT;
             }

@@ -18,7 +18,7 @@
 int civic__loader_reject(civic_loader *ld, const civic_error *e)
 {
     if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
-        if (ld->err && ld->err != e && ld->err->version >= 1) *ld->err = *e;
+        civic__error_copy(ld->err, e);
         if (ld->report) ld->report->rejected++;
         return e->code ? e->code : CIVIC_E_EVENT;
     }
@@ -72,8 +72,10 @@ static int check_options(const civic_load_options *opts, civic_load_report *repo
 {
     if (opts && (opts->version < 1 || opts->version > CIVIC_LOAD_OPTIONS_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported load options version");
-    if (opts && (opts->format > CIVIC_FORMAT_JSONL || (opts->flags & ~CIVIC_LOAD_LENIENT)))
-        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "unknown format or flag");
+    if (opts && (opts->format > CIVIC_FORMAT_JSONL || (opts->flags & ~CIVIC_LOAD_LENIENT) ||
+                 opts->reserved != 0))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "unknown format or flag, or a reserved field is not zero");
     if (report && (report->version < 1 || report->version > CIVIC_LOAD_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported load report version");
     return CIVIC_OK;

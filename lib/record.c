@@ -172,9 +172,19 @@ int civic_record_summary(const civic_record *rec, civic_score *out)
 {
     if (!rec || !out) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    uint32_t version = out->version;
-    *out = rec->summary;
-    out->version = version;
+    const civic_score *s = &rec->summary; /* field by field: out may be older */
+    out->grade_index = s->grade_index;
+    out->subject = s->subject;
+    out->group = s->group;
+    out->grade = s->grade;
+    out->flags = s->flags;
+    out->score = s->score;
+    out->balance = s->balance;
+    out->ceiling = s->ceiling;
+    out->events = s->events;
+    out->flag_count = s->flag_count;
+    out->dimension_count = s->dimension_count;
+    out->rank = s->rank;
     return CIVIC_OK;
 }
 

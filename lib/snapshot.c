@@ -223,7 +223,7 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char 
 }
 
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               size_t *used, civic_error *err)
+                               size_t file_first, size_t *used, civic_error *err)
 {
     *used = 0;
     if (n < EVENT_RECORD_BYTES_MIN)
@@ -270,7 +270,15 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "invalid event record: qty does not round-trip");
     *used = at;
-    return civic__event_insert(e, &parsed, 0, 0, err);
+    rc = civic__event_insert(e, &parsed, 0, 0, err);
+    if (rc == CIVIC_E_CONFLICT && civic__event_find(e, parsed.id, parsed.id_len) >= file_first) {
+        /* A writer never stores one id twice with different fields. */
+        char shown[64];
+        civic__excerpt(shown, sizeof(shown), parsed.id, parsed.id_len);
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "event id \"%s\" appears twice with different fields", shown);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ save */
@@ -409,6 +417,7 @@ typedef struct snap_reader {
     uint64_t offset;       /* bytes read so far */
     uint32_t crc;          /* of every byte read so far */
     civic_error *err;
+    size_t first;          /* index of the first event this load inserts */
 } snap_reader;
 
 static int corrupt(snap_reader *r, uint64_t offset, const char *what)
@@ -479,7 +488,7 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, &used, &why);
+        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, r->first, &used, &why);
         if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, why.message);
         if (rc < 0) {
             if (r->err && r->err->version >= 1) {
@@ -543,9 +552,10 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
-    snap_reader r = { f, path, 0, 0, err };
+    snap_reader r = { f, path, 0, 0, err, 0 };
     pthread_rwlock_wrlock(&e->lock);
     civic_batch_mark mark = civic__batch_begin(e);
+    r.first = mark.event_count;
     int rc = snapshot_read(e, &r);
     if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
     if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);

@@ -239,6 +239,10 @@ static void identical_events_are_duplicates_and_change_nothing(void **state)
     assert_int_equal(err.line, 0);
     assert_int_equal(err.column, 3);
     assert_non_null(strstr(err.message, "'type'"));
+    ev.type = "fine";
+    ev.reserved = 1;
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_INVALID);
+    ev.reserved = 0;
     ev.version = 99;
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_VERSION);
     assert_int_equal(civic_engine_add(e, NULL, &err), CIVIC_E_INVALID);

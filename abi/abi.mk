@@ -1,0 +1,150 @@
+# abi/abi.mk -- the ABI and build gates of libcivic (issue 4).  Included by the
+# top-level Makefile, which defines VERSION, SOVERSION, REALNAME, SONAME,
+# SHARED, STATIC, CLI, B, CC, ALL_CFLAGS, LDLIBS, TEST_TARGETS and need_pkg.
+#
+#   make check-exports   header (CIVIC_API), lib/civic.map (global:) and the
+#                        exported symbols of the .so (nm -D) name the same
+#                        functions; every export is civic_* in a CIVIC_1.x node
+#   make check-abi       abidiff of the built .so against the release baseline
+#                        abi/libcivic.so.$(SOVERSION).abi (+ .macros, the header's
+#                        constants): fails on a removed or changed function, a
+#                        struct layout change other than a field appended to a
+#                        versioned struct, a function added to a released map
+#                        node, a changed constant; notes added functions
+#   make abi-baseline    regenerate that baseline -- AT A RELEASE ONLY (abi/README.md)
+#   make check-cxx       civic.h and every _INIT macro compile clean as C11/C99
+#                        and C++11 (gcc and clang); a C++ program links
+#                        libcivic.so and runs
+#   make check-consumer  make install into a staging DESTDIR, build
+#                        tests/consumer/consumer.c with pkg-config (shared and
+#                        static), run both, check the files, make uninstall
+#   make check-warnings  the library and examples with gcc and clang at -Werror,
+#                        in build/gcc and build/clang
+#
+# All outputs go under $(B)/abi and $(B)/gcc, $(B)/clang; nothing in the source
+# tree is written except by abi-baseline.
+
+ABI_BASELINE := abi/libcivic.so.$(SOVERSION).abi
+ABI_SUPPR    := abi/suppressions.txt
+ABI_OUT      := $(B)/abi
+ABI_CURRENT  := $(ABI_OUT)/libcivic.so.$(SOVERSION).abi
+# The header's constants (status codes, kinds, states, flags, limits) are ABI
+# too, but invisible to abidiff: they are frozen in a second baseline file.
+ABI_MACROS   := abi/libcivic.so.$(SOVERSION).macros
+ABI_MACROS_CURRENT := $(ABI_OUT)/libcivic.so.$(SOVERSION).macros
+ABIDW        ?= abidw
+ABIDIFF      ?= abidiff
+# --headers-dir keeps types that are not in the public header out of the dump;
+# --no-corpus-path and --no-comp-dir-path keep the build path out of the
+# committed file.
+ABIDW_FLAGS  := --no-corpus-path --no-comp-dir-path --headers-dir include --drop-private-types
+
+CONSUMER_DIR := tests/consumer
+HDR_CFLAGS   := -Wall -Wextra -Wpedantic -Werror -Iinclude
+# Compilers for the header checks: $(CC)/$(CXX) plus gcc and clang when present.
+HDR_CCS      := $(sort $(CC) $(shell command -v gcc >/dev/null 2>&1 && echo gcc) \
+                  $(shell command -v clang >/dev/null 2>&1 && echo clang))
+HDR_CXXS     := $(sort $(CXX) $(shell command -v g++ >/dev/null 2>&1 && echo g++) \
+                  $(shell command -v clang++ >/dev/null 2>&1 && echo clang++))
+
+# Goals that check-warnings builds in each compiler's directory.  `all` holds
+# the library, civic-score and every example a fragment adds to it (the
+# server); a program outside `all` is appended here by its fragment.
+CHECK_WARNINGS_GOALS += all
+CHECK_WARNINGS_CCS   ?= gcc clang
+
+TEST_TARGETS += check-exports check-abi check-consumer check-cxx check-warnings
+
+.PHONY: check-exports check-abi abi-baseline abi-tools check-cxx check-consumer \
+        check-warnings
+
+$(ABI_OUT):
+	mkdir -p $@
+
+# ---------------------------------------------------------------- exports --
+
+check-exports: $(SHARED) include/civic.h lib/civic.map
+	@sh abi/check-exports.sh include/civic.h lib/civic.map $(SHARED)
+
+# -------------------------------------------------------------------- abi --
+
+abi-tools:
+	@$(call need_pkg,{ command -v $(ABIDW) && command -v $(ABIDIFF); },abigail-tools)
+
+# abidw needs DWARF: a library built without -g would give a symbols-only dump
+# that hides every type change, so refuse it.
+define abi_dump
+	@if ! readelf -S $(SHARED) | grep -q '\.debug_info'; then \
+	    echo "abi: $(SHARED) has no debug info; build it with -g (CFLAGS)"; exit 1; fi
+	$(ABIDW) $(ABIDW_FLAGS) --out-file $(1) $(SHARED)
+endef
+
+# The CIVIC_* macros of the header, as the preprocessor sees them, minus those
+# that move by design: the release version, the _INIT initializers (they grow
+# with their struct), the guard and CIVIC_API.  Struct _VERSIONs are kept:
+# check-abi.sh lets them grow, and requires it of a struct that grew.
+define abi_macros
+	$(CC) -dM -E -x c include/civic.h | grep '^#define CIVIC_[A-Z0-9_]*[ (]' | \
+	    grep -Ev '^#define (CIVIC_H|CIVIC_API|CIVIC_VERSION(_MINOR|_PATCH|_NUMBER)?|CIVIC_[A-Z0-9_]*_INIT) ' | \
+	    LC_ALL=C sort > $(1)
+endef
+
+# Regenerated only when a release is tagged (see abi/README.md), from the
+# release build: make clean && make abi-baseline.
+abi-baseline: $(SHARED) | abi-tools
+	$(call abi_dump,$(ABI_BASELINE))
+	$(call abi_macros,$(ABI_MACROS))
+	@echo "abi-baseline: wrote $(ABI_BASELINE) and $(ABI_MACROS) from $(SHARED) ($(VERSION));"
+	@echo "  commit them with the release"
+
+# abi/check-abi.sh reads abidiff's exit status (a bit set: 1 tool error, 2
+# usage error, 4 ABI change, 8 incompatible change) and its summary: any
+# removed or changed function fails, added functions pass with a note.
+check-abi: $(SHARED) | abi-tools $(ABI_OUT)
+	@test -f $(ABI_BASELINE) || { echo "check-abi: no baseline $(ABI_BASELINE); run make abi-baseline at a release"; exit 1; }
+	$(call abi_dump,$(ABI_CURRENT))
+	@$(call abi_macros,$(ABI_MACROS_CURRENT))
+	@ABIDIFF='$(ABIDIFF)' sh abi/check-abi.sh $(ABI_BASELINE) $(ABI_CURRENT) $(ABI_SUPPR) \
+	    $(ABI_OUT)/abidiff.txt $(ABI_MACROS) $(ABI_MACROS_CURRENT)
+
+# -------------------------------------------------------------------- C++ --
+
+# Header hygiene: civic.h compiles with no warning as C11 and C99 and as C++11,
+# and so does every versioned struct initialised with its _INIT macro (a unit
+# generated from the header, so a new struct is covered at once and an _INIT
+# that misses an appended field fails -Wmissing-field-initializers).  Then a
+# C++ program links the shared library from the build tree and runs.
+check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT)
+	@sh abi/gen-inits.sh include/civic.h > $(ABI_OUT)/inits.c
+	@set -e; for cc in $(HDR_CCS); do for std in c11 c99; do \
+	    for src in $(CONSUMER_DIR)/header_c.c $(ABI_OUT)/inits.c; do \
+	        echo "  $$cc -std=$$std $$src"; \
+	        $$cc -std=$$std $(HDR_CFLAGS) -c -o $(ABI_OUT)/header_c.o $$src; \
+	done; done; done
+	@set -e; for cxx in $(HDR_CXXS); do \
+	    echo "  $$cxx -std=c++11 $(CONSUMER_DIR)/header_cpp.cpp"; \
+	    $$cxx -std=c++11 $(HDR_CFLAGS) -c -o $(ABI_OUT)/header_cpp.o $(CONSUMER_DIR)/header_cpp.cpp; \
+	    echo "  $$cxx -std=c++11 -x c++ $(ABI_OUT)/inits.c"; \
+	    $$cxx -std=c++11 $(HDR_CFLAGS) -x c++ -c -o $(ABI_OUT)/header_cpp.o $(ABI_OUT)/inits.c; \
+	done
+	$(CXX) -std=c++11 $(HDR_CFLAGS) -o $(ABI_OUT)/consumer_cpp $(CONSUMER_DIR)/consumer_cpp.cpp \
+	    -L$(B) -lcivic
+	LD_LIBRARY_PATH=$(B) $(ABI_OUT)/consumer_cpp
+
+# --------------------------------------------------------------- consumer --
+
+check-consumer: all
+	+@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' VERSION='$(VERSION)' REALNAME='$(REALNAME)' \
+	    SONAME='$(SONAME)' sh abi/check-consumer.sh
+
+# --------------------------------------------------------------- warnings --
+
+# Each compiler in its own build directory, so objects never mix; without -g,
+# which adds time and no warning.
+check-warnings:
+	+@set -e; for cc in $(CHECK_WARNINGS_CCS); do \
+	    if ! command -v $$cc >/dev/null 2>&1; then echo "check-warnings: $$cc not found"; exit 1; fi; \
+	    echo "check-warnings: $$cc -Werror into $(B)/$$cc"; \
+	    $(MAKE) --no-print-directory B=$(B)/$$cc CC=$$cc CFLAGS="$(OPT)" EXTRA_CFLAGS=-Werror \
+	        $(CHECK_WARNINGS_GOALS); \
+	done; echo "check-warnings: OK ($(CHECK_WARNINGS_CCS): $(CHECK_WARNINGS_GOALS))"

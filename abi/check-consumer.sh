@@ -1,0 +1,118 @@
+#!/bin/sh
+# check-consumer.sh -- run by `make check-consumer` (abi/abi.mk), which passes
+# MAKE, B, CC, VERSION, REALNAME and SONAME in the environment.
+#
+# 1. make install DESTDIR=<staging> PREFIX=/usr, and check the installed files;
+# 2. build tests/consumer/consumer.c with pkg-config against the staging tree
+#    (PKG_CONFIG_SYSROOT_DIR), linked to libcivic.so and to libcivic.a, and run
+#    both;
+# 3. make uninstall, and check that it removed every file it installed.
+set -eu
+
+: "${MAKE:=make}" "${B:=build}" "${CC:=cc}"
+for v in VERSION REALNAME SONAME; do
+    eval "[ -n \"\${$v:-}\" ]" || { echo "check-consumer: $v not set (run it through make)" >&2; exit 2; }
+done
+command -v pkg-config >/dev/null 2>&1 || {
+    echo "check-consumer: pkg-config not found; install it with: sudo apt-get install -y pkg-config" >&2
+    exit 1
+}
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/civic-stage.XXXXXX")
+out=$B/abi/consumer
+trap 'rm -rf "$stage"' EXIT
+trap 'exit 2' INT TERM
+mkdir -p "$out"
+
+fail() { echo "check-consumer: FAILED: $*" >&2; exit 1; }
+
+# Every install directory is given, so a LIBDIR=... on the outer make command
+# line (which reaches this make through MAKEFLAGS) cannot move the files.
+dirs="PREFIX=/usr LIBDIR=/usr/lib INCLUDEDIR=/usr/include BINDIR=/usr/bin PKGCONFIGDIR=/usr/lib/pkgconfig"
+
+echo "check-consumer: make install DESTDIR=$stage $dirs"
+# shellcheck disable=SC2086
+$MAKE --no-print-directory install DESTDIR="$stage" $dirs >"$out/install.log" 2>&1 ||
+    { cat "$out/install.log"; fail "make install"; }
+
+root=$stage/usr
+lib=$root/lib
+
+# -- the installed files ----------------------------------------------------
+[ -f "$root/include/civic.h" ] || fail "no include/civic.h"
+cmp -s include/civic.h "$root/include/civic.h" || fail "installed civic.h differs from include/civic.h"
+[ -f "$lib/libcivic.a" ] || fail "no lib/libcivic.a"
+if [ ! -f "$lib/$REALNAME" ] || [ -L "$lib/$REALNAME" ]; then fail "no regular file lib/$REALNAME"; fi
+[ -x "$lib/$REALNAME" ] || fail "lib/$REALNAME is not executable (mode 755)"
+for link in "$SONAME" libcivic.so; do
+    [ -L "$lib/$link" ] || fail "lib/$link is not a symlink"
+    target=$(readlink "$lib/$link")
+    case $target in
+        /*|*/*) fail "lib/$link -> $target: must be a relative link in the same directory" ;;
+    esac
+    [ "$(readlink -f "$lib/$link")" = "$(readlink -f "$lib/$REALNAME")" ] ||
+        fail "lib/$link -> $target does not resolve to $REALNAME"
+done
+soname=$(readelf -d "$lib/$REALNAME" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
+[ "$soname" = "$SONAME" ] || fail "SONAME of the installed library is '$soname', not $SONAME"
+[ -f "$lib/pkgconfig/civic.pc" ] || fail "no lib/pkgconfig/civic.pc"
+grep -qx 'prefix=/usr' "$lib/pkgconfig/civic.pc" ||
+    fail "civic.pc does not say prefix=/usr (stale build/civic.pc?): $(grep '^prefix=' "$lib/pkgconfig/civic.pc")"
+[ -x "$root/bin/civic-score" ] || fail "no executable bin/civic-score"
+find "$stage" ! -type d | LC_ALL=C sort | sed "s|^$stage||" > "$out/installed.txt"
+n=$(wc -l < "$out/installed.txt" | tr -d ' ')
+echo "check-consumer: $n files installed: $(tr '\n' ' ' < "$out/installed.txt")"
+
+"$root/bin/civic-score" examples/data/sample.csv >"$out/cli.out" 2>&1 ||
+    { cat "$out/cli.out"; fail "installed civic-score on examples/data/sample.csv"; }
+
+# -- pkg-config against the staging tree -------------------------------------
+PKG_CONFIG_SYSROOT_DIR=$stage
+PKG_CONFIG_LIBDIR=$lib/pkgconfig   # replaces the default path: no system civic.pc
+PKG_CONFIG_PATH=
+PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1   # keep -I/-L even for /usr (sysroot prefixes them)
+PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
+export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR PKG_CONFIG_PATH \
+    PKG_CONFIG_ALLOW_SYSTEM_CFLAGS PKG_CONFIG_ALLOW_SYSTEM_LIBS
+
+pcver=$(pkg-config --modversion civic) || fail "pkg-config cannot find civic"
+[ "$pcver" = "$VERSION" ] || fail "pkg-config --modversion civic says $pcver, not $VERSION"
+cflags=$(pkg-config --cflags civic)
+libs=$(pkg-config --libs civic)
+static_libs=$(pkg-config --static --libs civic)
+case $cflags in *"$stage/usr/include"*) ;; *) fail "pkg-config --cflags civic gave '$cflags'";; esac
+echo "check-consumer: pkg-config --cflags --libs civic: $cflags $libs"
+echo "check-consumer: pkg-config --static --libs civic: $static_libs"
+
+std="-std=c11 -Wall -Wextra -Wpedantic -Werror"
+
+# Shared: must load the staged libcivic.so.1.
+# shellcheck disable=SC2086
+$CC $std $cflags -o "$out/consumer-shared" tests/consumer/consumer.c $libs ||
+    fail "build of the shared consumer"
+readelf -d "$out/consumer-shared" | grep -q "NEEDED.*\[$SONAME\]" ||
+    fail "consumer-shared does not need $SONAME"
+LD_LIBRARY_PATH=$lib ldd "$out/consumer-shared" | grep -q "$SONAME => $lib/$SONAME" ||
+    fail "consumer-shared does not resolve $SONAME to the staged copy"
+printf 'check-consumer: shared: '
+LD_LIBRARY_PATH=$lib "$out/consumer-shared" || fail "consumer-shared"
+
+# Static: libcivic.a plus Libs.private, no libcivic.so at run time.
+# shellcheck disable=SC2086
+$CC $std $cflags -static -o "$out/consumer-static" tests/consumer/consumer.c $static_libs ||
+    fail "build of the static consumer"
+if readelf -d "$out/consumer-static" 2>/dev/null | grep -q 'NEEDED.*libcivic'; then
+    fail "consumer-static still needs libcivic.so"
+fi
+printf 'check-consumer: static: '
+env -u LD_LIBRARY_PATH "$out/consumer-static" || fail "consumer-static"
+
+# -- uninstall --------------------------------------------------------------
+echo "check-consumer: make uninstall DESTDIR=$stage $dirs"
+# shellcheck disable=SC2086
+$MAKE --no-print-directory uninstall DESTDIR="$stage" $dirs >"$out/uninstall.log" 2>&1 ||
+    { cat "$out/uninstall.log"; fail "make uninstall"; }
+left=$(find "$stage" ! -type d | sed "s|^$stage||" | tr '\n' ' ')
+[ -z "$left" ] || fail "make uninstall left: $left"
+
+echo "check-consumer: OK: install, pkg-config (shared and static), run, uninstall"
