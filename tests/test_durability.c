@@ -332,6 +332,35 @@ static void snapshot_with_wrong_magic_version_or_rules_is_named(void **state)
     civic_engine_free(a);
 }
 
+/* A file that holds one id twice with different fields (checksums right) is
+ * damaged, not a conflict with the engine. */
+static void snapshot_holding_one_id_twice_is_corrupt(void **state)
+{
+    civic_engine *a = fresh_engine();
+    load_ok(a, "id,subject,type,ts\naa,s,fine,2023-01-01\nab,s,fine,2023-02-01\n");
+    assert_int_equal(civic_engine_save(a, path_in("twice.snap"), NULL), CIVIC_OK);
+    size_t n;
+    unsigned char *b = read_all(path_in("twice.snap"), &n);
+    unsigned char *hit = NULL;
+    for (size_t i = 48; i + 3 <= n; i++)
+        if (memcmp(b + i, "\x02" "ab", 3) == 0) hit = b + i;
+    assert_non_null(hit);
+    hit[2] = 'a';
+    uint32_t len = (uint32_t)b[56] | (uint32_t)b[57] << 8 | (uint32_t)b[58] << 16;
+    unsigned char *block = malloc(12 + len);
+    memcpy(block, b + 48, 12);
+    memcpy(block + 12, b + 64, len);
+    put_le32(b + 60, crc32c(block, 12 + len));
+    put_le32(b + n - 4, crc32c(b, n - 4));
+    write_all(path_in("twice2.snap"), b, n);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(load_into_fresh(path_in("twice2.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "twice"));
+    free(block);
+    free(b);
+    civic_engine_free(a);
+}
+
 static void snapshot_loads_as_one_batch_into_a_busy_engine(void **state)
 {
     civic_engine *a = engine_with_log(50);
@@ -814,6 +843,7 @@ int main(void)
         cmocka_unit_test(snapshot_truncated_at_every_offset_is_rejected),
         cmocka_unit_test(snapshot_with_any_flipped_bit_is_rejected),
         cmocka_unit_test(snapshot_with_wrong_magic_version_or_rules_is_named),
+        cmocka_unit_test(snapshot_holding_one_id_twice_is_corrupt),
         cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),

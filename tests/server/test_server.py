@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""End-to-end tests of examples/server/civic-server (Python stdlib only).
+
+  1. answers: post the sample log, compare every subject (and an explicit
+     as_of) with `civic-score --format csv` on the same log; records, groups,
+     ranking, JSON Lines bodies.
+  2. bad requests: 4xx with a JSON error naming line, column and reason;
+     nothing of a bad batch applied; body size limit; unknown routes.
+  3. restart: the same --data gives the same answers after SIGTERM and after
+     SIGKILL.
+  4. crash rounds: clients post batches while the server is killed with
+     SIGKILL at random moments; after each restart every acknowledged batch
+     is present and no batch is half-applied.
+
+usage: test_server.py --server build/civic-server --cli build/civic-score
+       [--sample examples/data/sample.csv] [--rounds 6] [--seed N]
+"""
+import argparse
+import csv
+import decimal
+import io
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ARGS = None
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data=None, extra=()):
+        self.data = data
+        self.extra = list(extra)
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.port = free_port()
+        cmd = [ARGS.server, "--port", str(self.port)] + self.extra
+        if self.data:
+            cmd += ["--data", self.data]
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited: %s" % self.output())
+            try:
+                status, _ = self.request("GET", "/healthz", timeout=1)
+                if status == 200:
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not start")
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def request(self, method, path, body=None, ctype=None, timeout=60):
+        req = urllib.request.Request(self.url(path), data=body, method=method)
+        if ctype:
+            req.add_header("Content-Type", ctype)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, json.loads(r.read(), parse_float=decimal.Decimal)
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw, parse_float=decimal.Decimal)
+            except ValueError:
+                return e.code, {"raw": raw.decode(errors="replace")}
+
+    def get(self, path, **query):
+        if query:
+            path += "?" + urllib.parse.urlencode(query)
+        return self.request("GET", path)
+
+    def post(self, body, ctype="text/csv"):
+        return self.request("POST", "/events", body if isinstance(body, bytes) else body.encode(),
+                            ctype)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+        return self.proc.returncode
+
+
+def sample_log():
+    if ARGS.sample and os.path.exists(ARGS.sample):
+        with open(ARGS.sample, "rb") as f:
+            return f.read()
+    # No sample yet: a small log with every kind of event of the built-in scheme.
+    rng = random.Random(7)
+    types = ["volunteer_hour", "neighbour_help", "illegal_parking", "donation", "recycling"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["id", "subject", "type", "ts", "qty", "group", "ref"])
+    for i in range(400):
+        t = rng.choice(types)
+        qty = str(rng.randint(1, 4)) if t in ("volunteer_hour", "donation") else ""
+        w.writerow(["g%04d" % i, "s%02d" % rng.randint(0, 30), t,
+                    "2024-%02d-%02dT10:00:00+08:00" % (rng.randint(1, 12), rng.randint(1, 28)),
+                    qty, "d%d/st%d" % (rng.randint(0, 2), rng.randint(0, 3)), ""])
+    w.writerow(["g9000", "s01", "revoke", "2025-01-01", "", "", "g0001"])
+    w.writerow(["g9001", "s02", "redeem", "2025-01-02", "1", "", ""])
+    return out.getvalue().encode()
+
+
+def cli_rows(log_path, as_of=None):
+    cmd = [ARGS.cli, "--format", "csv", log_path]
+    if as_of:
+        cmd += ["--as-of", as_of]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    return {r["subject"]: r for r in rows}
+
+
+def server_rows(srv, as_of=None):
+    q = {"as_of": as_of} if as_of else {}
+    status, body = srv.get("/rank", **q)
+    assert status == 200, body
+    rows = {}
+    for r in body["rows"]:
+        rows[r["subject"]] = {"subject": r["subject"], "group": r["group"],
+                              "score": "%.2f" % r["score"], "grade": r["grade"],
+                              "balance": "%.2f" % r["balance"], "flags": ";".join(r["flags"])}
+    return rows
+
+
+def snapshot_answers(srv):
+    """Everything a client can see, for before/after comparisons."""
+    _, rank = srv.get("/rank")
+    _, groups = srv.get("/groups", depth=2)
+    subjects = sorted(r["subject"] for r in rank["rows"])
+    records = {s: srv.get("/subjects/%s/record" % urllib.parse.quote(s, safe=""))[1]
+               for s in subjects[:10]}
+    _, health = srv.get("/healthz")
+    return json.dumps([rank, groups, records, health["events"]], default=str, sort_keys=True)
+
+
+# ---------------------------------------------------------------- 1. answers
+
+def test_answers(srv, log, log_path):
+    status, rep = srv.post(log)
+    check(status == 200, "sample accepted: %s %s" % (status, rep))
+    lines = log.count(b"\n")
+    check(rep["accepted"] + rep["duplicates"] == lines - 1, "accepted counts %s" % rep)
+    check(rep["rejected"] == 0 and rep["lines"] == lines, "report %s" % rep)
+    # Posting it again changes nothing: every line is a duplicate.
+    status, rep2 = srv.post(log)
+    check(status == 200 and rep2["accepted"] == 0 and rep2["duplicates"] == lines - 1,
+          "repost is all duplicates %s" % rep2)
+
+    for as_of in (None, "2025-01-01", "2024-06-30T12:00:00+08:00"):
+        want, got = cli_rows(log_path, as_of), server_rows(srv, as_of)
+        check(want == got, "rank == civic-score at %s (%d vs %d rows; first diff %s)" % (
+            as_of, len(want), len(got),
+            next(((k, want.get(k), got.get(k)) for k in sorted(set(want) | set(got))
+                  if want.get(k) != got.get(k)), None)))
+    want = cli_rows(log_path)
+    for subject, row in list(want.items())[:20]:
+        status, s = srv.get("/subjects/" + urllib.parse.quote(subject, safe=""))
+        check(status == 200 and "%.2f" % s["score"] == row["score"] and s["grade"] == row["grade"]
+              and "%.2f" % s["balance"] == row["balance"] and s["group"] == row["group"]
+              and ";".join(s["flags"]) == row["flags"] and "dimensions" in s,
+              "subject %s: %s vs %s" % (subject, s, row))
+        status, rec = srv.get("/subjects/%s/record" % urllib.parse.quote(subject, safe=""))
+        check(status == 200 and rec["score"] == s["score"] and len(rec["entries"]) == s["events"],
+              "record of %s" % subject)
+    # as_of with an unencoded '+' (arrives as a space) still parses.
+    subject = next(iter(want))
+    status, _ = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00+08:00" % subject)
+    check(status == 200, "as_of with a raw '+'")
+
+    status, g = srv.get("/groups", depth=1)
+    check(status == 200 and sum(x["subjects"] for x in g["groups"]) <= len(want), "groups %s" % status)
+    status, g0 = srv.get("/groups", depth=0)
+    check(status == 200 and g0["groups"][0]["subjects"] == len(want), "groups depth 0")
+    top_group = g["groups"][0]["path"]
+    status, r = srv.get("/rank", group=top_group, top=3)
+    check(status == 200 and len(r["rows"]) <= 3 and [x["rank"] for x in r["rows"]] == [1, 2, 3][:len(r["rows"])],
+          "rank in a group")
+
+    # JSON Lines, by content type and by sniffing.
+    body = ('{"id":"j1","subject":"jsonl-subject","type":"volunteer_hour","ts":"2025-01-05","qty":2}\n'
+            '{"id":"j2","subject":"jsonl-subject","type":"neighbour_help","ts":1736000000}\n')
+    status, rep = srv.post(body, "application/x-ndjson")
+    check(status == 200 and rep["accepted"] == 2, "jsonl accepted %s" % rep)
+    body = '{"id":"j3","subject":"jsonl-subject","type":"recycling","ts":"2025-01-06"}\n'
+    status, rep = srv.post(body, "application/octet-stream")
+    check(status == 200 and rep["accepted"] == 1, "jsonl sniffed %s" % rep)
+    status, s = srv.get("/subjects/jsonl-subject", as_of="2025-12-31")
+    check(status == 200 and s["events"] == 3, "jsonl subject %s" % s)
+    status, h = srv.get("/healthz")
+    check(status == 200 and h["status"] == "ok", "healthz")
+
+
+# ---------------------------------------------------------------- 2. bad requests
+
+def test_bad_requests(srv):
+    _, h = srv.get("/healthz")
+    before = h["events"]
+    bad = ("id,subject,type,ts\n"
+           "b1,bad-subject,volunteer_hour,2025-01-01\n"
+           "b2,bad-subject,volunteer_hour,2025-13-45\n")
+    status, e = srv.post(bad)
+    check(status == 400 and e["line"] == 3 and e["column"] > 0 and "ts" in e["reason"]
+          and e["accepted"] == 0, "bad ts: %s %s" % (status, e))
+    status, e = srv.post("id,subject,type,ts\nb3,x,no_such_rule,2025-01-01\n")
+    check(status == 400 and e["line"] == 2 and "type" in e["reason"], "unknown type %s" % e)
+    status, e = srv.post('{"id":"b4","subject":"x","type":"recycling","ts":"2025-01-01"}\n{"id": oops}\n',
+                         "application/x-ndjson")
+    check(status == 400 and e["line"] == 2 and e["column"] > 0, "malformed json %s" % e)
+    status, e = srv.post('id,subject,type,ts\n"b5,x,recycling,2025-01-01\n')
+    check(status == 400 and e["line"] >= 2, "malformed csv %s" % e)
+    status, e = srv.post("id,subject,type\nb6,x,recycling\n")
+    check(status == 400 and "ts" in e["reason"], "missing column %s" % e)
+    # The same id with other fields: a conflict.
+    srv.post("id,subject,type,ts\nc1,conflict-subject,recycling,2025-01-01\n")
+    status, e = srv.post("id,subject,type,ts\nc1,conflict-subject,recycling,2025-01-02\n")
+    check(status == 409 and e["line"] == 2, "conflict %s %s" % (status, e))
+    _, h = srv.get("/healthz")
+    check(h["events"] == before + 1, "nothing of a bad batch applied (%s vs %s)" % (h["events"], before))
+    status, _ = srv.get("/subjects/bad-subject")
+    check(status == 404, "subject of a rejected batch is unknown")
+    status, e = srv.get("/subjects/nobody")
+    check(status == 404 and "error" in e, "unknown subject 404")
+    status, e = srv.get("/rank", as_of="not-a-time")
+    check(status == 400 and "as_of" in e["error"], "bad as_of %s" % e)
+    status, e = srv.get("/groups", depth="x")
+    check(status == 400, "bad depth")
+    status, e = srv.get("/rank", top="-1")
+    check(status == 400, "bad top")
+    status, e = srv.request("GET", "/no/such/route")
+    check(status == 404, "unknown route")
+    status, e = srv.request("DELETE", "/events")
+    check(status == 405, "method not allowed %s" % status)
+
+
+def test_limits():
+    srv = Server(extra=["--max-body", "1K", "--threads", "2"]).start()
+    try:
+        small = "id,subject,type,ts\nl1,lim,recycling,2025-01-01\n"
+        status, _ = srv.post(small)
+        check(status == 200, "small body under the limit")
+        big = "id,subject,type,ts\n" + "".join(
+            "l%04d,lim,recycling,2025-01-01\n" % i for i in range(100))
+        status, e = srv.post(big)
+        check(status == 413 and "error" in e, "body over --max-body is 413 (%s)" % status)
+        status, h = srv.get("/healthz")
+        check(h["events"] == 1, "a too-large body applies nothing")
+    finally:
+        check(srv.stop() == 0, "clean exit on SIGTERM")
+
+
+# ---------------------------------------------------------------- 3. restart
+
+def test_restart(data, log_path):
+    srv = Server(data).start()
+    try:
+        before = snapshot_answers(srv)
+        check(srv.stop(signal.SIGTERM) == 0, "SIGTERM exit status 0")
+        srv = Server(data).start()
+        check(snapshot_answers(srv) == before, "same answers after SIGTERM restart")
+        srv.post("id,subject,type,ts\nrs1,restart-subject,recycling,2025-02-01\n")
+        before = snapshot_answers(srv)
+        srv.stop(signal.SIGKILL)
+        srv = Server(data).start()
+        check(snapshot_answers(srv) == before, "same answers after SIGKILL restart")
+        check(server_rows(srv)["restart-subject"]["score"] is not None, "acked event survived kill -9")
+        want = cli_rows(log_path)
+        got = server_rows(srv)
+        check(all(got.get(k) == v for k, v in want.items()),
+              "sample subjects still match civic-score after restarts")
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------- 4. crash rounds
+
+SIZES = [1, 3, 40, 400, 16000]
+
+
+def batch_body(name, n, rng):
+    lines = ["id,subject,type,ts,qty,group"]
+    for i in range(n):
+        lines.append("%s-%d,%s,volunteer_hour,2025-%02d-%02d,%d,crash/%s" % (
+            name, i, name, rng.randint(1, 12), rng.randint(1, 28), rng.randint(1, 3),
+            name[-1]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def client(srv, prefix, rng, acked, attempted, stop):
+    k = 0
+    while not stop.is_set():
+        name = "%s-b%d" % (prefix, k)
+        size = rng.choice(SIZES)
+        attempted[name] = size
+        try:
+            status, rep = srv.post(batch_body(name, size, rng))
+        except (OSError, ValueError, urllib.error.URLError):
+            return
+        if status == 200 and rep["accepted"] == size:
+            acked[name] = size
+        k += 1
+
+
+def verify_batches(srv, acked, attempted):
+    ok = True
+    for name, size in attempted.items():
+        status, s = srv.get("/subjects/" + name, as_of="9999-12-31")
+        n = s["events"] if status == 200 else 0
+        if name in acked:
+            ok &= check(n == size, "acknowledged batch %s: %d of %d events" % (name, n, size))
+        else:
+            ok &= check(n in (0, size), "unacknowledged batch %s half-applied: %d of %d" % (
+                name, n, size))
+    return ok
+
+
+def test_crash_rounds(data, rounds, seed):
+    rng = random.Random(seed)
+    acked, attempted = {}, {}
+    extra = ["--compact-every", "1", "--threads", "4"]
+    torn = []
+    for r in range(rounds):
+        srv = Server(data, extra).start()
+        m = re.search(r"(\d+) torn bytes truncated", srv.output())
+        torn.append(int(m.group(1)) if m else 0)
+        check(verify_batches(srv, acked, attempted), "round %d: state after restart" % r)
+        stop = threading.Event()
+        threads = [threading.Thread(target=client, daemon=True,
+                                    args=(srv, "r%dc%d" % (r, c), random.Random(rng.random()),
+                                          acked, attempted, stop))
+                   for c in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(rng.uniform(0.3, 2.0))
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        if r % 2 == 1:
+            # A write torn by a power cut: the start of a record, then garbage.
+            with open(os.path.join(data, "journal.civic"), "ab") as f:
+                f.write(b"CJRC" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 3000))))
+    srv = Server(data, extra).start()
+    m = re.search(r"(\d+) torn bytes truncated", srv.output())
+    torn.append(int(m.group(1)) if m else 0)
+    try:
+        check(verify_batches(srv, acked, attempted), "final state after %d kills" % rounds)
+        print("crash rounds: %d kills, %d batches acknowledged (%d events), %d attempted; "
+              "torn journal bytes cut at the restarts: %s" % (
+                  rounds, len(acked), sum(acked.values()), len(attempted), torn[1:]))
+        check(len(acked) > rounds, "the clients got batches through")
+        check(all(torn[i] > 0 for i in range(2, len(torn), 2)),
+              "every injected torn tail was cut off at restart: %s" % torn)
+    finally:
+        srv.stop()
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", default="build/civic-server")
+    p.add_argument("--cli", default="build/civic-score")
+    p.add_argument("--sample", default="examples/data/sample.csv")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--seed", type=int, default=int(os.environ.get("SERVER_TEST_SEED", "1")))
+    ARGS = p.parse_args()
+    tmp = tempfile.mkdtemp(prefix="civic-server-test-")
+    try:
+        log = sample_log()
+        log_path = os.path.join(tmp, "sample.csv")
+        with open(log_path, "wb") as f:
+            f.write(log)
+        data = os.path.join(tmp, "data")
+        srv = Server(data).start()
+        try:
+            test_answers(srv, log, log_path)
+            test_bad_requests(srv)
+        finally:
+            srv.stop()
+        test_limits()
+        test_restart(data, log_path)
+        test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILURES:
+        print("test-server: %d failure(s)" % len(FAILURES), file=sys.stderr)
+        return 1
+    print("test-server: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
