@@ -1,0 +1,545 @@
+"""The C API of libcivic as ctypes sees it: library lookup, struct mirrors,
+and the one prototype table.
+
+This module does not offer a Python API (that is civic/__init__.py); it only
+makes every function of include/civic.h callable with checked argument
+types.  Invariants:
+
+  - every exported symbol (lib/civic.map) has exactly one entry in
+    PROTOTYPES, with argtypes, restype and errcheck (tests check the drift);
+  - every function that returns a status code raises CivicError for a
+    negative return, filled from the civic_error argument when there is one;
+  - struct mirrors follow the header field by field; fields are only ever
+    appended there, so they are only ever appended here.
+
+Library lookup, first hit wins:
+  1. $CIVIC_LIBRARY (authoritative: when set, nothing else is tried);
+  2. civic/libcivic.so.1 next to this file (a bundled copy);
+  3. the project's build tree, <repo>/build/libcivic.so.1;
+  4. ctypes.util.find_library("civic");
+  5. the SONAME "libcivic.so.1" through the dynamic loader's search path.
+ImportError lists every place tried and why it failed.
+"""
+
+import ctypes
+import ctypes.util
+import os
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
+                    c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
+
+SOVERSION = 1
+SONAME = "libcivic.so.%d" % SOVERSION
+ENV_VAR = "CIVIC_LIBRARY"
+
+# --------------------------------------------------------------------------
+# Constants (include/civic.h)
+# --------------------------------------------------------------------------
+
+CIVIC_OK = 0
+CIVIC_DUPLICATE = 1
+CIVIC_E_INVALID = -1
+CIVIC_E_NOMEM = -2
+CIVIC_E_SYNTAX = -3
+CIVIC_E_RULES = -4
+CIVIC_E_EVENT = -5
+CIVIC_E_CONFLICT = -6
+CIVIC_E_OVERFLOW = -7
+CIVIC_E_LIMIT = -8
+CIVIC_E_IO = -9
+CIVIC_E_VERSION = -10
+CIVIC_E_CORRUPT = -11
+CIVIC_E_MISMATCH = -12
+CIVIC_E_USER = -13
+
+CODE_NAMES = {
+    value: name for name, value in list(globals().items())
+    if name.startswith("CIVIC_E_") or name in ("CIVIC_OK", "CIVIC_DUPLICATE")
+}
+
+CIVIC_ERROR_VERSION = 1
+CIVIC_ERROR_MESSAGE_SIZE = 256
+CIVIC_EVENT_VERSION = 1
+CIVIC_LOAD_OPTIONS_VERSION = 1
+CIVIC_LOAD_REPORT_VERSION = 1
+CIVIC_SCORE_VERSION = 1
+CIVIC_ENTRY_VERSION = 1
+CIVIC_GROUP_STATS_VERSION = 1
+CIVIC_ENGINE_OPTIONS_VERSION = 1
+
+CIVIC_FORMAT_AUTO = 0
+CIVIC_FORMAT_CSV = 1
+CIVIC_FORMAT_JSONL = 2
+CIVIC_LOAD_LENIENT = 0x1
+
+CIVIC_KIND_RULE = 0
+CIVIC_KIND_REVOKE = 1
+CIVIC_KIND_REPAIR = 2
+CIVIC_KIND_REDEEM = 3
+
+CIVIC_STATE_ACTIVE = 0
+CIVIC_STATE_EXPIRED = 1
+CIVIC_STATE_REPAIRED = 2
+CIVIC_STATE_REVOKED = 3
+CIVIC_STATE_ACCEPTED = 4
+CIVIC_STATE_REJECTED = 5
+CIVIC_STATE_APPLIED = 6
+CIVIC_STATE_DANGLING = 7
+
+CIVIC_MARK_CAPPED = 0x1
+CIVIC_MARK_ESCALATED = 0x2
+CIVIC_AFFECTS_SCORE = 0x1
+CIVIC_AFFECTS_BALANCE = 0x2
+
+CIVIC_JOURNAL_REPORT_VERSION = 1
+CIVIC_SYNC_ALWAYS = 0x1
+CIVIC_SYNC_GROUP = 0x2
+CIVIC_SYNC_NONE = 0x4
+CIVIC_SYNC_GROUP_DEFAULT_MS = 50
+
+
+def CIVIC_SYNC_INTERVAL_MS(ms):
+    return (ms & 0xFFFF) << 16
+
+
+CIVIC_GROUP_DEPTH_MAX = 64
+CIVIC_TIME_MIN = -62135596800
+CIVIC_TIME_MAX = 253402300799
+CIVIC_FOREVER = 2 ** 63 - 1
+INT64_MIN = -2 ** 63
+INT64_MAX = 2 ** 63 - 1
+
+# --------------------------------------------------------------------------
+# The error type (re-exported as civic.CivicError)
+# --------------------------------------------------------------------------
+
+
+class CivicError(Exception):
+    """A libcivic call failed.
+
+    code     the negative CIVIC_E_* status (compare with civic.CIVIC_E_*)
+    name     its name, e.g. "CIVIC_E_SYNTAX"
+    message  the library's message (civic_error.message, else strerror)
+    line     1-based line of the input, 0 when not known
+    column   1-based byte column, 0 when not known
+    offset   0-based byte offset into the input
+    """
+
+    def __init__(self, code, message="", line=0, column=0, offset=0):
+        super().__init__(code, message, line, column, offset)
+        self.code = code
+        self.name = CODE_NAMES.get(code, "CIVIC_E_%d" % code)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.offset = offset
+
+    def __str__(self):
+        where = ""
+        if self.line and not self.message.startswith("line %d" % self.line):
+            where = "line %d" % self.line
+            if self.column:
+                where += ", column %d" % self.column
+            where += ": "
+        return "%s: %s%s" % (self.name, where, self.message)
+
+
+# --------------------------------------------------------------------------
+# Opaque handles: pointers to distinct empty structures, so that ctypes
+# refuses an engine where rules are expected.
+# --------------------------------------------------------------------------
+
+
+class civic_rules(Structure):
+    _fields_ = []
+
+
+class civic_engine(Structure):
+    _fields_ = []
+
+
+class civic_result(Structure):
+    _fields_ = []
+
+
+class civic_record(Structure):
+    _fields_ = []
+
+
+class civic_groups(Structure):
+    _fields_ = []
+
+
+rules_p = POINTER(civic_rules)
+engine_p = POINTER(civic_engine)
+result_p = POINTER(civic_result)
+record_p = POINTER(civic_record)
+groups_p = POINTER(civic_groups)
+
+# --------------------------------------------------------------------------
+# Struct mirrors, field for field as in include/civic.h
+# --------------------------------------------------------------------------
+
+
+class civic_error(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("code", c_int32),
+        ("line", c_uint64),
+        ("column", c_uint32),
+        ("reserved", c_uint32),
+        ("offset", c_uint64),
+        ("message", c_char * CIVIC_ERROR_MESSAGE_SIZE),
+    ]
+
+
+def new_error():
+    return civic_error(version=CIVIC_ERROR_VERSION)
+
+
+malloc_fn = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
+realloc_fn = CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_size_t, c_size_t)
+free_fn = CFUNCTYPE(None, c_void_p, c_void_p, c_size_t)
+
+
+class civic_allocator(Structure):
+    _fields_ = [
+        ("malloc_fn", malloc_fn),
+        ("realloc_fn", realloc_fn),
+        ("free_fn", free_fn),
+        ("ctx", c_void_p),
+    ]
+
+
+class civic_engine_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("flags", c_uint32),
+        ("allocator", POINTER(civic_allocator)),
+        ("events_max", c_uint64),
+        ("threads", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
+class civic_event(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("reserved", c_uint32),
+        ("id", c_char_p),
+        ("subject", c_char_p),
+        ("type", c_char_p),
+        ("ts", c_char_p),
+        ("qty", c_char_p),
+        ("group", c_char_p),
+        ("ref", c_char_p),
+    ]
+
+
+# typedef int (*civic_reject_fn)(void *payload, const civic_error *err);
+civic_reject_fn = CFUNCTYPE(c_int, c_void_p, POINTER(civic_error))
+
+
+class civic_load_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("format", c_uint32),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+        ("on_reject", civic_reject_fn),
+        ("payload", c_void_p),
+    ]
+
+
+class civic_load_report(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("reserved", c_uint32),
+        ("lines", c_uint64),
+        ("accepted", c_uint64),
+        ("duplicates", c_uint64),
+        ("rejected", c_uint64),
+    ]
+
+
+class civic_score(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("grade_index", c_uint32),
+        ("subject", c_char_p),
+        ("group", c_char_p),
+        ("grade", c_char_p),
+        ("flags", c_char_p),
+        ("score", c_int64),
+        ("balance", c_int64),
+        ("ceiling", c_int64),
+        ("events", c_uint64),
+        ("flag_count", c_uint32),
+        ("dimension_count", c_uint32),
+        ("rank", c_uint64),
+    ]
+
+
+class civic_entry(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("kind", c_uint32),
+        ("state", c_uint32),
+        ("marks", c_uint32),
+        ("affects", c_uint32),
+        ("reserved", c_uint32),
+        ("id", c_char_p),
+        ("type", c_char_p),
+        ("dimension", c_char_p),
+        ("flag", c_char_p),
+        ("group", c_char_p),
+        ("ref", c_char_p),
+        ("ts", c_int64),
+        ("end", c_int64),
+        ("qty", c_int64),
+        ("raw", c_int64),
+        ("counted", c_int64),
+        ("ceiling", c_int64),
+    ]
+
+
+class civic_group_stats(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("depth", c_uint32),
+        ("path", c_char_p),
+        ("subjects", c_uint64),
+        ("mean", c_int64),
+        ("median", c_int64),
+        ("min", c_int64),
+        ("max", c_int64),
+        ("balance", c_int64),
+        ("grade_counts", POINTER(c_uint64)),
+    ]
+
+
+class civic_journal_report(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("created", c_uint32),
+        ("batches", c_uint64),
+        ("events", c_uint64),
+        ("accepted", c_uint64),
+        ("bytes_kept", c_uint64),
+        ("bytes_truncated", c_uint64),
+    ]
+
+
+# --------------------------------------------------------------------------
+# errcheck functions
+# --------------------------------------------------------------------------
+
+
+def _strerror_text(code):
+    try:
+        text = lib.civic_strerror(code)
+    except Exception:  # pragma: no cover - only while the table is half set up
+        text = None
+    return text.decode("utf-8", "replace") if text else "error %d" % code
+
+
+def error_from(code, err=None):
+    """A CivicError for status `code`, with the details of `err` if filled."""
+    if err is not None and err.message:
+        return CivicError(code, err.message.decode("utf-8", "replace"),
+                          int(err.line), int(err.column), int(err.offset))
+    if err is not None:
+        return CivicError(code, _strerror_text(code), int(err.line),
+                          int(err.column), int(err.offset))
+    return CivicError(code, _strerror_text(code))
+
+
+def check_status(result, func, args):
+    """errcheck for functions returning a status: negative -> CivicError.
+    Positive values (CIVIC_DUPLICATE) are success and pass through."""
+    if result < 0:
+        err = None
+        for a in args:
+            if isinstance(a, civic_error):
+                err = a
+                break
+        raise error_from(result, err)
+    return result
+
+
+def no_check(result, func, args):
+    """errcheck for functions that cannot fail (counts, names, values)."""
+    return result
+
+
+# --------------------------------------------------------------------------
+# The prototype table: name -> (restype, argtypes, errcheck)
+# --------------------------------------------------------------------------
+
+_err_p = POINTER(civic_error)
+_alc_p = POINTER(civic_allocator)
+_i64_p = POINTER(c_int64)
+_S = check_status
+_N = no_check
+
+PROTOTYPES = {
+    # Version and errors
+    "civic_version": (c_char_p, [], _N),
+    "civic_version_number": (c_uint32, [], _N),
+    "civic_strerror": (c_char_p, [c_int], _N),
+    # Rules
+    "civic_rules_parse": (c_int, [POINTER(rules_p), c_char_p, c_size_t, _alc_p, _err_p], _S),
+    "civic_rules_load_file": (c_int, [POINTER(rules_p), c_char_p, _alc_p, _err_p], _S),
+    "civic_rules_default": (c_int, [POINTER(rules_p), _alc_p], _S),
+    "civic_rules_default_text": (c_char_p, [], _N),
+    "civic_rules_free": (None, [rules_p], _N),
+    "civic_rules_name": (c_char_p, [rules_p], _N),
+    "civic_rules_base": (c_int64, [rules_p], _N),
+    "civic_rules_utc_offset": (c_int32, [rules_p], _N),
+    "civic_rules_grade_count": (c_size_t, [rules_p], _N),
+    "civic_rules_grade_name": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_grade_min": (c_int, [rules_p, c_size_t, _i64_p], _S),
+    "civic_rules_rule_count": (c_size_t, [rules_p], _N),
+    "civic_rules_rule_code": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_dimension_count": (c_size_t, [rules_p], _N),
+    "civic_rules_dimension_name": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_fingerprint": (c_uint64, [rules_p], _N),
+    "civic_rules_parse_time": (c_int, [rules_p, c_char_p, c_size_t, _i64_p], _S),
+    "civic_rules_format_time": (c_int, [rules_p, c_int64, c_char_p, c_size_t], _S),
+    # Engine
+    "civic_engine_new": (c_int, [POINTER(engine_p), rules_p,
+                                 POINTER(civic_engine_options)], _S),
+    "civic_engine_free": (None, [engine_p], _N),
+    "civic_engine_rules": (rules_p, [engine_p], _N),
+    "civic_engine_add": (c_int, [engine_p, POINTER(civic_event), _err_p], _S),
+    "civic_engine_load": (c_int, [engine_p, c_char_p, c_size_t,
+                                  POINTER(civic_load_options),
+                                  POINTER(civic_load_report), _err_p], _S),
+    "civic_engine_load_file": (c_int, [engine_p, c_char_p,
+                                       POINTER(civic_load_options),
+                                       POINTER(civic_load_report), _err_p], _S),
+    "civic_engine_event_count": (c_uint64, [engine_p], _N),
+    "civic_engine_subject_count": (c_uint64, [engine_p], _N),
+    "civic_engine_time_range": (c_int, [engine_p, _i64_p, _i64_p], _S),
+    # Answers: scores
+    "civic_engine_subject": (c_int, [engine_p, c_char_p, c_int64, POINTER(result_p)], _S),
+    "civic_engine_subjects": (c_int, [engine_p, c_int64, POINTER(result_p)], _S),
+    "civic_engine_rank": (c_int, [engine_p, c_char_p, c_int64, c_uint64,
+                                  POINTER(result_p)], _S),
+    "civic_result_count": (c_size_t, [result_p], _N),
+    "civic_result_get": (c_int, [result_p, c_size_t, POINTER(civic_score)], _S),
+    "civic_result_dimension": (c_int, [result_p, c_size_t, c_size_t, _i64_p], _S),
+    "civic_result_dimension_count": (c_size_t, [result_p], _N),
+    "civic_result_dimension_name": (c_char_p, [result_p, c_size_t], _N),
+    "civic_result_free": (None, [result_p], _N),
+    # Answers: the credit record
+    "civic_engine_record": (c_int, [engine_p, c_char_p, c_int64, POINTER(record_p)], _S),
+    "civic_record_count": (c_size_t, [record_p], _N),
+    "civic_record_entry": (c_int, [record_p, c_size_t, POINTER(civic_entry)], _S),
+    "civic_record_summary": (c_int, [record_p, POINTER(civic_score)], _S),
+    "civic_record_free": (None, [record_p], _N),
+    "civic_state_name": (c_char_p, [c_uint32], _N),
+    "civic_kind_name": (c_char_p, [c_uint32], _N),
+    # Answers: groups
+    "civic_engine_groups": (c_int, [engine_p, c_uint32, c_int64, POINTER(groups_p)], _S),
+    "civic_groups_count": (c_size_t, [groups_p], _N),
+    "civic_groups_get": (c_int, [groups_p, c_size_t, POINTER(civic_group_stats)], _S),
+    "civic_groups_grade_count": (c_size_t, [groups_p], _N),
+    "civic_groups_grade_name": (c_char_p, [groups_p, c_size_t], _N),
+    "civic_groups_free": (None, [groups_p], _N),
+    # Durability: snapshots and the journal
+    "civic_engine_save": (c_int, [engine_p, c_char_p, _err_p], _S),
+    "civic_engine_load_snapshot": (c_int, [engine_p, c_char_p, _err_p], _S),
+    "civic_engine_open_snapshot": (c_int, [POINTER(engine_p), rules_p,
+                                           POINTER(civic_engine_options), c_char_p,
+                                           _err_p], _S),
+    "civic_engine_journal_open": (c_int, [engine_p, c_char_p, c_uint32,
+                                          POINTER(civic_journal_report), _err_p], _S),
+    "civic_engine_journal_sync": (c_int, [engine_p, _err_p], _S),
+    "civic_engine_journal_close": (c_int, [engine_p, _err_p], _S),
+    "civic_engine_compact": (c_int, [engine_p, c_char_p, _err_p], _S),
+    # Formatting
+    "civic_format_fixed": (c_int, [c_int64, ctypes.c_uint, c_char_p, c_size_t], _S),
+}
+
+# --------------------------------------------------------------------------
+# Library lookup
+# --------------------------------------------------------------------------
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# bindings/python/civic -> the repository root -> build/
+BUILD_DIR = os.path.normpath(os.path.join(PACKAGE_DIR, os.pardir, os.pardir,
+                                          os.pardir, "build"))
+
+
+def candidates():
+    """The places to try, in order, as (description, path or None).  When
+    $CIVIC_LIBRARY is set it is the only candidate."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return [("$%s" % ENV_VAR, env)]
+    found = ctypes.util.find_library("civic")
+    return [
+        ("next to the package", os.path.join(PACKAGE_DIR, SONAME)),
+        ("the project's build tree", os.path.join(BUILD_DIR, SONAME)),
+        ('ctypes.util.find_library("civic")', found),
+        ("the dynamic loader's search path", SONAME),
+    ]
+
+
+def _open():
+    tried = []
+    for where, path in candidates():
+        if path is None:
+            tried.append("%s: not found" % where)
+            continue
+        if os.sep in path and not os.path.exists(path):
+            tried.append("%s: %s: no such file" % (where, path))
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s: %s: %s" % (where, path, e))
+    if os.environ.get(ENV_VAR):
+        head = "libcivic could not be loaded from $%s (which is authoritative:" \
+               " nothing else was tried)" % ENV_VAR
+    else:
+        head = "libcivic (%s) not found; build it with `make` at the top of the" \
+               " repository or set $%s" % (SONAME, ENV_VAR)
+    raise ImportError(head + "; tried:\n  " + "\n  ".join(tried))
+
+
+def _check_version(cdll, path):
+    try:
+        fn = cdll.civic_version_number
+    except AttributeError:
+        raise ImportError("%s is not libcivic: no civic_version_number" % path)
+    fn.argtypes = []
+    fn.restype = c_uint32
+    number = fn()
+    if number // 1000000 != SOVERSION:
+        raise ImportError(
+            "%s is libcivic %d.%d.%d, but this package needs major version %d"
+            % (path, number // 1000000, number // 1000 % 1000, number % 1000,
+               SOVERSION))
+    return number
+
+
+def _bind(cdll, path):
+    missing = []
+    for name, (restype, argtypes, errcheck) in PROTOTYPES.items():
+        try:
+            fn = getattr(cdll, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+        fn.errcheck = errcheck
+    if missing:
+        raise ImportError("%s lacks symbols this package needs: %s"
+                          % (path, ", ".join(missing)))
+
+
+lib, LIBRARY_PATH = _open()
+VERSION_NUMBER = _check_version(lib, LIBRARY_PATH)
+_bind(lib, LIBRARY_PATH)

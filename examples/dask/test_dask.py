@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""test_dask.py -- examples/dask/civic_dask.py against build/civic-score.
+
+    python3 examples/dask/test_dask.py [-v]        (run by `make test-dask`)
+
+Needs dask.distributed in this interpreter (Debian: python3-dask,
+python3-distributed, which install for /usr/bin/python3), the built library
+(build/libcivic.so.1) and CLI (build/civic-score).
+
+Runs a LocalCluster of 2 worker processes in this process and points the
+script at it with --scheduler (plus one run where the script starts its own
+cluster), on examples/data/sample.csv and on a generated log of 200,000 CSV
+events plus 5,000 JSON Lines events (deterministic; every event type of the
+built-in rules, revokes, repairs and redeems -- dangling ones too --,
+duplicates, groups of depth 1 to 4 with commas and quotes, non-ASCII subject
+ids (one with U+2028), five timestamp forms).  Every output must be byte-identical to
+`civic-score -f csv` with the same options.
+
+CIVIC_DASK_EVENTS=N overrides the size of the generated log.
+"""
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SCRIPT = os.path.join(HERE, "civic_dask.py")
+CLI = os.path.join(ROOT, "build", "civic-score")
+LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
+SAMPLE = os.path.join(ROOT, "examples", "data", "sample.csv")
+EVENTS = int(os.environ.get("CIVIC_DASK_EVENTS", "200000"))
+JSONL_EVENTS = 5000
+
+LOCAL = dt.timezone(dt.timedelta(hours=8))
+T0 = int(dt.datetime(2023, 1, 1, tzinfo=LOCAL).timestamp())
+T1 = int(dt.datetime(2025, 12, 31, tzinfo=LOCAL).timestamp())
+
+
+def rule_codes():
+    """The rule codes of the built-in scheme, from civic-score --print-rules."""
+    text = subprocess.run([CLI, "--print-rules"], check=True, capture_output=True,
+                          text=True).stdout
+    codes = re.findall(r"^\[rule\.([^\]\s]+)\]", text, re.M)
+    if not codes:
+        raise RuntimeError("no [rule.*] in civic-score --print-rules")
+    return codes
+
+
+def ts_text(rng, t):
+    """t (Unix seconds) in one of the SPEC ts forms."""
+    r = rng.random()
+    if r < 0.05:
+        return str(t)
+    if r < 0.10:
+        return dt.datetime.fromtimestamp(t, LOCAL).strftime("%Y-%m-%d")
+    if r < 0.20:
+        return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if r < 0.25:
+        minus5 = dt.timezone(dt.timedelta(hours=-5))
+        return dt.datetime.fromtimestamp(t, minus5).strftime("%Y-%m-%dT%H:%M:%S-05:00")
+    if r < 0.30:
+        return dt.datetime.fromtimestamp(t, LOCAL).strftime("%Y-%m-%dT%H:%M:%S.250+08:00")
+    return dt.datetime.fromtimestamp(t, LOCAL).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+
+
+def make_subjects(rng, n):
+    """n subject ids -> group path (depth 0..4)."""
+    districts = ["lanshan", "wendeng", "north, old town", 'east "new"', "nanqu-南区"]
+    ids = ["r%05d" % i for i in range(n - 7)]
+    special = ["Zed", "org,comma", 'org"quote', "é-resident", "中文-1", "r0000\u00e9",
+               "line\u2028separator"]
+    for k, s in enumerate(special):         # fairly busy ones (weights go by position)
+        ids.insert(20 * (k + 1), s)
+    subjects = {}
+    for s in ids:
+        r = rng.random()
+        depth = 4 if r < 0.6 else 3 if r < 0.75 else 2 if r < 0.85 else 1 if r < 0.9 else 0
+        path = [rng.choice(districts), "street-%d" % rng.randrange(4),
+                "community-%d" % rng.randrange(3), "grid-%02d" % rng.randrange(4)]
+        subjects[s] = "/".join(path[:depth])
+    return subjects
+
+
+def generate(n, n_jsonl, csv_path, jsonl_path, seed=20261127):
+    """Write the test logs; deterministic for (n, seed).  Returns the number
+    of rows written."""
+    rng = random.Random(seed)
+    codes = rule_codes()
+    subjects = make_subjects(rng, max(10, n // 10))
+    names = list(subjects)
+    weights = [1.0 / (k + 5) for k in range(len(names))]
+    cum = []
+    acc = 0.0
+    for w in weights:
+        acc += w
+        cum.append(acc)
+    history = {}            # subject -> [(id, ts, kind)]
+    rows = []
+
+    def event(i, subject):
+        eid = "e%07d" % i
+        past = history.setdefault(subject, [])
+        group = subjects[subject] if rng.random() < 0.9 else ""
+        if group and rng.random() < 0.02:
+            group = "moved/street-9"
+        r = rng.random()
+        ref = qty = ""
+        if r < 0.03 and past:
+            typ = "revoke"
+            target = rng.choice(past)
+            if rng.random() < 0.02:
+                other = history.get(rng.choice(names))
+                target = rng.choice(other) if other else ("missing-%d" % i, T0, "rule")
+            t = target[1] + rng.randrange(-5 * 86400, 200 * 86400)
+            ref = target[0]
+        elif r < 0.05 and past:
+            typ = "repair"
+            target = rng.choice(past)
+            t = target[1] + rng.randrange(-10 * 86400, 400 * 86400)
+            ref = target[0] if rng.random() > 0.01 else "missing-%d" % i
+        elif r < 0.08:
+            typ = "redeem"
+            qty = rng.choice(["1", "5", "10", "2.5", "20", "50"])
+            t = rng.randrange(T0, T1)
+        else:
+            typ = rng.choice(codes)
+            qty = rng.choice(["", "", "1", "2", "3", "0.5", "1.250"])
+            t = rng.randrange(T0, T1)
+        t = max(T0, min(t, T1))
+        past.append((eid, t, typ))
+        return [eid, subject, typ, ts_text(rng, t), qty, group, ref]
+
+    for i in range(n):
+        subject = rng.choices(names, cum_weights=cum)[0]
+        row = event(i, subject)
+        rows.append(row)
+        if rng.random() < 0.003:
+            rows.append(list(row))                      # an exact duplicate
+    rng.shuffle(rows)
+    with open(csv_path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", "subject", "type", "ts", "qty", "group", "ref", "channel"])
+        for row in rows:
+            w.writerow(row + [rng.choice(["app", "desk", "grid worker, night"])])
+    with open(jsonl_path, "w", encoding="utf-8") as f:
+        for i in range(n, n + n_jsonl):
+            row = event(i, rng.choices(names, cum_weights=cum)[0])
+            obj = {k: v for k, v in zip(["id", "subject", "type", "ts", "qty", "group", "ref"],
+                                        row) if v != ""}
+            if obj["ts"].isdigit():
+                obj["ts"] = int(obj["ts"])
+            if "qty" in obj and rng.random() < 0.5:
+                obj["qty"] = float(obj["qty"]) if "." in obj["qty"] else int(obj["qty"])
+            f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        # The latest event of all is here, so the default as-of is global.
+        f.write(json.dumps({"id": "last", "subject": "r00001", "type": codes[0],
+                            "ts": "2026-01-10T12:00:00+08:00"}) + "\n")
+    return len(rows) + n_jsonl + 1
+
+
+def cli(*args):
+    p = subprocess.run([CLI, "-f", "csv"] + list(args), capture_output=True)
+    if p.returncode != 0:
+        raise AssertionError("civic-score %s: exit %d: %s"
+                             % (" ".join(args), p.returncode, p.stderr.decode()))
+    return p.stdout
+
+
+class DaskTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        warnings.simplefilter("ignore", DeprecationWarning)     # tornado, on some versions
+        from dask.distributed import Client, LocalCluster
+        for path in (CLI, LIBRARY):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("%s is not built (make)" % path)
+        cls.tmp = tempfile.TemporaryDirectory(prefix="civic-dask-")
+        cls.big_csv = os.path.join(cls.tmp.name, "events.csv")
+        cls.big_jsonl = os.path.join(cls.tmp.name, "more.jsonl")
+        t = time.time()
+        rows = generate(EVENTS, JSONL_EVENTS, cls.big_csv, cls.big_jsonl)
+        print("\ngenerated %d events (%.1f MB CSV) in %.1f s"
+              % (rows, os.path.getsize(cls.big_csv) / 1e6, time.time() - t), file=sys.stderr)
+        os.environ.setdefault("CIVIC_LIBRARY", LIBRARY)
+        cls.cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+        cls.client = Client(cls.cluster)
+        cls.address = cls.cluster.scheduler_address
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        cls.cluster.close()
+        cls.tmp.cleanup()
+
+    def dask(self, *args, scheduler=True, expect=0):
+        out = os.path.join(self.tmp.name, "out.csv")
+        if os.path.exists(out):
+            os.remove(out)
+        cmd = [sys.executable, SCRIPT, "-o", out, "-v"]
+        if scheduler:
+            cmd += ["--scheduler", self.address]
+        t = time.time()
+        p = subprocess.run(cmd + list(args), capture_output=True)
+        took = time.time() - t
+        self.assertEqual(p.returncode, expect, "civic_dask %s: %s" % (" ".join(args),
+                                                                     p.stderr.decode()[-3000:]))
+        if expect:
+            return p.stderr.decode()
+        print("  civic_dask %s: %.1f s" % (" ".join(a if "/" not in a else os.path.basename(a)
+                                                    for a in args), took), file=sys.stderr)
+        with open(out, "rb") as f:
+            return f.read()
+
+    def same(self, *args):
+        got, want = self.dask(*args), cli(*args)
+        if got != want:
+            gl, wl = got.splitlines(), want.splitlines()
+            diff = [(i, g, w) for i, (g, w) in enumerate(zip(gl, wl)) if g != w][:5]
+            self.fail("civic_dask %s differs from civic-score (%d vs %d lines): %r"
+                      % (" ".join(args), len(gl), len(wl), diff))
+        return got
+
+    # examples/data/sample.csv
+
+    def test_sample_own_cluster(self):
+        got = self.dask("--workers", "2", SAMPLE, scheduler=False)
+        self.assertEqual(got, cli(SAMPLE))
+
+    def test_sample_groups_and_rankings(self):
+        for depth in ("0", "1", "2", "3", "4"):
+            self.same("--groups", depth, SAMPLE)
+        self.same("--groups", "2", "--top", "3", SAMPLE)
+        self.same("--top", "5", SAMPLE)
+        self.same("-t", "2025-01-01", "--groups", "3", SAMPLE)
+
+    def test_sample_other_rules(self):
+        # Unbounded score near zero: negative scores and means, another base.
+        text = subprocess.run([CLI, "--print-rules"], check=True, capture_output=True,
+                              text=True).stdout
+        text = text.replace("base = 1000", "base = 7").replace("\nmin = 0\n", "\n") \
+                   .replace("\nmax = 2000\n", "\n")
+        rules = os.path.join(self.tmp.name, "low.toml")
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write(text)
+        out = self.same("-r", rules, SAMPLE)
+        self.assertIn(b",-", out)           # negative scores really occur
+        self.same("-r", rules, "--groups", "2", SAMPLE)
+
+    def test_bad_input(self):
+        bad = os.path.join(self.tmp.name, "bad.csv")
+        with open(SAMPLE, encoding="utf-8") as f:
+            lines = f.readlines()
+        lines.insert(100, "zz1,r0001,no_such_rule,2025-01-01,,,\n")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        self.assertEqual(subprocess.run([CLI, "-f", "csv", bad], capture_output=True)
+                         .returncode, 2)
+        err = self.dask(bad, expect=2)
+        self.assertIn("zz1", err)
+
+    def test_empty_input(self):
+        empty = os.path.join(self.tmp.name, "empty.csv")
+        with open(empty, "w", encoding="utf-8") as f:
+            f.write("id,subject,type,ts\n")
+        self.same(empty)
+        self.same("--groups", "1", empty)
+
+    # the generated log
+
+    def test_big_subjects(self):
+        got = self.same(self.big_csv, self.big_jsonl)
+        self.assertGreater(got.count(b"\n"), EVENTS // 20)
+
+    def test_big_groups(self):
+        for depth in ("1", "2", "3"):
+            self.same("--groups", depth, self.big_csv, self.big_jsonl)
+
+    def test_big_rankings_as_of(self):
+        self.same("-t", "2024-06-30T12:00:00+08:00", "--groups", "2", "--top", "3",
+                  self.big_csv, self.big_jsonl)
+
+
+if __name__ == "__main__":
+    unittest.main()
