@@ -389,8 +389,12 @@ static int csv_part_commit(civic_loader *ld, const csv_part *part)
 {
     uint64_t base = ld->line;
     int rc = CIVIC_OK;
+    const size_t ahead = 8; /* table slots are fetched this many events early */
+    for (size_t i = 0; i < ahead && i < part->count; i++)
+        civic__event_prefetch(ld->engine, &part->out[i].p);
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const csv_parsed *o = &part->out[i];
+        if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
         rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column);
     }
     if (rc != CIVIC_OK) return rc;

@@ -115,6 +115,13 @@ static void table_free(const civic_allocator *alc, civic_table *t)
     t->count = 0;
 }
 
+void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
+{
+    if (e->ids.mask) __builtin_prefetch(&e->ids.slots[p->id_hash & e->ids.mask]);
+    if (e->subject_table.mask)
+        __builtin_prefetch(&e->subject_table.slots[p->subject_hash & e->subject_table.mask]);
+}
+
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
     return table_find(e, &e->ids, event_key, id, len, hash32(id, len));
@@ -160,6 +167,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
         e->events_max = opts->events_max;
     e->threads = opts && opts->threads ? opts->threads : default_threads(opts);
     civic__arena_init(&e->arena, &e->alc, (size_t)1 << 20);
+    civic__arena_init(&e->names, &e->alc, (size_t)1 << 16);
     e->ts_min = INT64_MAX;
     e->ts_max = INT64_MIN;
     *out = e;
@@ -178,6 +186,7 @@ void civic_engine_free(civic_engine *e)
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->arena);
+    civic__arena_free(&e->names);
     pthread_rwlock_destroy(&e->lock);
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
@@ -376,6 +385,10 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         p->ref_len = f->n[CIVIC_F_REF];
         p->qty = 0; /* a qty on revoke/repair is checked, then ignored */
     }
+    /* Hash here: with parallel parsing this runs on the worker threads. */
+    p->id_hash = hash32(p->id, p->id_len);
+    p->subject_hash = hash32(p->subject, p->subject_len);
+    p->group_hash = p->group_len ? hash32(p->group, p->group_len) : 0;
     return CIVIC_OK;
 }
 
@@ -424,14 +437,16 @@ static int reserve_insert(civic_engine *e, const civic_parsed *p)
                     sizeof(civic_intern)) != CIVIC_OK ||
         table_reserve(&e->alc, &e->group_table) != CIVIC_OK)
         return CIVIC_E_NOMEM;
-    size_t bytes = p->id_len + p->subject_len + p->group_len + p->ref_len + 4 * 2;
-    return civic__arena_reserve(&e->arena, bytes);
+    if (civic__arena_reserve(&e->names, p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return civic__arena_reserve(&e->arena, p->id_len + p->ref_len + 2 * 2);
 }
 
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                         uint32_t column, civic_error *err)
 {
-    uint32_t h = hash32(p->id, p->id_len);
+    uint32_t h = p->id_hash;
+    CIVIC_ASSERT(h == hash32(p->id, p->id_len));
     uint32_t found = table_find(e, &e->ids, event_key, p->id, p->id_len, h);
     char shown[64];
     if (found != CIVIC_NONE) {
@@ -452,22 +467,22 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
     if (reserve_insert(e, p) != CIVIC_OK)
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     /* From here on nothing can fail. */
-    uint32_t sh = hash32(p->subject, p->subject_len);
+    uint32_t sh = p->subject_hash;
     uint32_t s = table_find(e, &e->subject_table, subject_key, p->subject, p->subject_len, sh);
     if (s == CIVIC_NONE) {
         s = (uint32_t)e->subject_count++;
-        e->subjects[s].id = arena_lp(&e->arena, p->subject, p->subject_len);
+        e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
         e->subjects[s].last = CIVIC_NONE;
         e->subjects[s].count = 0;
         table_insert(&e->subject_table, sh, s);
     }
     uint32_t g = CIVIC_NONE;
     if (p->group_len) {
-        uint32_t gh = hash32(p->group, p->group_len);
+        uint32_t gh = p->group_hash;
         g = table_find(e, &e->group_table, group_key, p->group, p->group_len, gh);
         if (g == CIVIC_NONE) {
             g = (uint32_t)e->group_count++;
-            e->groups[g].text = arena_lp(&e->arena, p->group, p->group_len);
+            e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);
             table_insert(&e->group_table, gh, g);
         }
     }
@@ -498,6 +513,7 @@ civic_batch_mark civic__batch_begin(const civic_engine *e)
     m.subject_count = e->subject_count;
     m.group_count = e->group_count;
     m.arena = civic__arena_mark(&e->arena);
+    m.names = civic__arena_mark(&e->names);
     m.ts_min = e->ts_min;
     m.ts_max = e->ts_max;
     return m;
@@ -523,6 +539,7 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
                      (uint32_t)e->group_count);
     }
     civic__arena_reset(&e->arena, m->arena);
+    civic__arena_reset(&e->names, m->names);
     e->ts_min = m->ts_min;
     e->ts_max = m->ts_max;
 }

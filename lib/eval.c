@@ -197,13 +197,13 @@ typedef struct fold_state {
     bool balance_seen;
 } fold_state;
 
-static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x, local_day *day)
+static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
 {
     const civic_rules *r = ev->r;
-    const civic_rule *rule = &r->rules[x->type];
-    uint32_t ri = x->type;
+    const civic_rule *rule = &r->rules[it->type];
+    uint32_t ri = it->type;
     int64_t raw = rule->points;
-    if (rule->per_unit && !civic__mul_div_round(rule->points, x->u.qty, 1000, &raw))
+    if (rule->per_unit && !civic__mul_div_round(rule->points, it->qty, 1000, &raw))
         return CIVIC_E_OVERFLOW;
     if (ev->rule_stamp[ri] != ev->stamp) {
         ev->rule_stamp[ri] = ev->stamp;
@@ -211,7 +211,7 @@ static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x, local_da
         ev->rule_bucket[ri] = INT64_MIN;
         ev->rule_used[ri] = 0;
     }
-    if (rule->repeat_factor && ev->rule_max_end[ri] > x->ts) {
+    if (rule->repeat_factor && ev->rule_max_end[ri] > it->ts) {
         if (!civic__mul_div_round(raw, rule->repeat_factor, 100, &raw)) return CIVIC_E_OVERFLOW;
         it->flags |= CIVIC_ITEM_ESCALATED;
     }
@@ -240,7 +240,7 @@ static int fold_rule(civic_eval *ev, civic_item *it, const civic_ev *x, local_da
     if (room < mag) it->flags |= CIVIC_ITEM_CAPPED;
     it->raw = raw;
     it->counted = raw < 0 ? -room : room;
-    int64_t end = civic__duration_end(&rule->valid, x->ts, r->utc_offset);
+    int64_t end = civic__duration_end(&rule->valid, it->ts, r->utc_offset);
     if (it->repair < end) end = it->repair;
     it->end = end;
     if (end > ev->rule_max_end[ri]) ev->rule_max_end[ri] = end;
@@ -262,20 +262,19 @@ static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
 /* Step 4: the fold over rule events and redeems in (ts, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    const civic_engine *e = ev->e;
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
-        const civic_ev *x = &e->events[it->ev];
+        const civic_item *x = it;
         if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
         local_day day = { civic__floor_div(x->ts + ev->r->utc_offset, 86400), 0, 0, false };
         if (x->type == CIVIC_TYPE_REDEEM) {
-            it->raw = -(x->u.qty / 10);
+            it->raw = -(x->qty / 10);
             if (it->flags & CIVIC_ITEM_REVOKED) {
                 it->state = CIVIC_STATE_REVOKED;
                 continue;
             }
             fold_balance(ev, fs, &day);
-            int64_t amount = x->u.qty / 10;
+            int64_t amount = x->qty / 10;
             if (fs->balance >= amount) {
                 fs->balance -= amount;
                 it->counted = -amount;
@@ -288,13 +287,13 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
         const civic_rule *rule = &ev->r->rules[x->type];
         if (it->flags & CIVIC_ITEM_REVOKED) {
             int64_t raw = rule->points;
-            if (rule->per_unit && !civic__mul_div_round(rule->points, x->u.qty, 1000, &raw))
+            if (rule->per_unit && !civic__mul_div_round(rule->points, x->qty, 1000, &raw))
                 return CIVIC_E_OVERFLOW;
             it->raw = raw;
             it->state = CIVIC_STATE_REVOKED;
             continue;
         }
-        int rc = fold_rule(ev, it, x, &day);
+        int rc = fold_rule(ev, it, &day);
         if (rc != CIVIC_OK) return rc;
         if (rule->affects & CIVIC_AFFECTS_BALANCE) {
             fold_balance(ev, fs, &day);
@@ -321,7 +320,7 @@ static int summarize(civic_eval *ev, size_t n, civic_answer *out)
     out->group = CIVIC_NONE;
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
-        const civic_ev *x = &ev->e->events[it->ev];
+        const civic_item *x = it;
         if (x->type < CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REDEEM) {
             if (!(it->flags & CIVIC_ITEM_REVOKED) && x->group != CIVIC_NONE) out->group = x->group;
         }
@@ -367,6 +366,8 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
         it->end = CIVIC_FOREVER;
         it->repair = CIVIC_FOREVER;
         it->type = x->type;
+        it->qty = x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR ? 0 : x->u.qty;
+        it->group = x->group;
         it->state = CIVIC_STATE_ACTIVE;
     }
     sort_items(ev->items, m);

@@ -309,7 +309,8 @@ struct civic_engine {
     pthread_rwlock_t lock;
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
-    civic_arena arena;         /* ids, refs, subjects, groups */
+    civic_arena arena;         /* event ids and refs */
+    civic_arena names;         /* subject ids and group paths: dense, mostly cached */
     civic_ev *events;
     size_t event_count, event_cap;
     civic_table ids;
@@ -331,6 +332,7 @@ typedef struct civic_parsed {
     size_t id_len, subject_len, group_len, ref_len;
     int64_t ts;
     int64_t qty;
+    uint32_t id_hash, subject_hash, group_hash; /* computed while parsing */
     uint16_t type;
 } civic_parsed;
 
@@ -354,12 +356,14 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
 
 typedef struct civic_batch_mark {
     size_t event_count, subject_count, group_count;
-    civic_arena_mark arena;
+    civic_arena_mark arena, names;
     int64_t ts_min, ts_max;
 } civic_batch_mark;
 civic_batch_mark civic__batch_begin(const civic_engine *e);
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
+/* Hint the caches about the table slots the insert of p will touch. */
+void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
@@ -410,7 +414,9 @@ typedef struct civic_item {
     int64_t raw, counted;
     int64_t end;               /* rule events: end of effect */
     int64_t repair;            /* earliest repair time, CIVIC_FOREVER none */
-    uint16_t type;             /* the event's type (saves a trip to the event) */
+    int64_t qty;               /* copied from the event: the fold never goes back */
+    uint32_t group;            /* to the scattered event array after the first pass */
+    uint16_t type;
     uint8_t state;
 } civic_item;
 
