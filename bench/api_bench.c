@@ -1,0 +1,454 @@
+/*
+** api_bench.c -- the libcivic API benchmark.
+**
+** What it measures, on one event log written by bench/gen:
+**   1. add:   events/s of civic_engine_add, one event at a time, into an
+**             empty engine (the fields are split from the log beforehand;
+**             splitting is not timed);
+**   2. load:  events/s of one civic_engine_load of the same bytes into
+**             another empty engine;
+**   3. score: the time of civic_engine_subjects (every subject, at the
+**             latest ts) on the loaded engine;
+**   4. latency of civic_engine_subject (median, p99 and max) for subjects
+**             with 10, 100 and 10,000 events, in a separate engine built
+**             with synthetic events of the same rules.
+** Clock: clock_gettime(CLOCK_MONOTONIC).  Uses only civic.h.
+**
+** What it does not do: assert any time (benchmarks never fail on speed); it
+** fails only when the library returns an error or the two engines disagree.
+**
+** Usage: api_bench -r RULES [-q QUERIES] EVENTS.csv
+*/
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "civic.h"
+
+#define FIELD_COUNT 6 /* id, subject, type, ts, qty, group */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of the whole process (every thread). */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Wall and CPU time of one measured step. */
+typedef struct span {
+    double wall;
+    double cpu;
+} span;
+
+static span span_begin(void)
+{
+    span s = {now_s(), cpu_s()};
+    return s;
+}
+
+static span span_end(span s)
+{
+    span r = {now_s() - s.wall, cpu_s() - s.cpu};
+    return r;
+}
+
+static void die_civic(const char *what, int rc, const civic_error *err)
+{
+    fprintf(stderr, "api_bench: %s: %s", what, civic_strerror(rc));
+    if (err != NULL && err->message[0] != '\0')
+        fprintf(stderr, " (line %llu, column %u: %s)", (unsigned long long)err->line,
+                err->column, err->message);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The log in memory                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct log_data {
+    char *text;       /* the file as read, for civic_engine_load */
+    size_t len;
+    char *split;      /* a copy cut into NUL-terminated fields */
+    char **fields;    /* FIELD_COUNT per event, in civic_event order */
+    size_t events;
+} log_data;
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0) {
+        fprintf(stderr, "api_bench: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    long size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fprintf(stderr, "api_bench: %s: cannot size\n", path);
+        exit(1);
+    }
+    char *buf = malloc((size_t)size + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        fprintf(stderr, "api_bench: %s: cannot read\n", path);
+        exit(1);
+    }
+    fclose(f);
+    buf[size] = '\0';
+    *len = (size_t)size;
+    return buf;
+}
+
+/* Column index of each wanted field, from the header line. */
+static void map_header(char *line, int map[FIELD_COUNT])
+{
+    static const char *const names[FIELD_COUNT] = {"id", "subject", "type",
+                                                   "ts", "qty", "group"};
+    for (int k = 0; k < FIELD_COUNT; k++)
+        map[k] = -1;
+    int col = 0;
+    for (char *tok = strtok(line, ","); tok != NULL; tok = strtok(NULL, ","), col++) {
+        for (int k = 0; k < FIELD_COUNT; k++)
+            if (strcmp(tok, names[k]) == 0)
+                map[k] = col;
+    }
+    for (int k = 0; k < 4; k++) {
+        if (map[k] < 0) {
+            fprintf(stderr, "api_bench: the header lacks column '%s'\n", names[k]);
+            exit(1);
+        }
+    }
+}
+
+/* Cut the copy into fields: a plain split on ',' -- the logs of bench/gen
+ * never quote (the library's own CSV reader is what `load` measures). */
+static void split_log(log_data *d)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < d->len; i++)
+        lines += d->text[i] == '\n';
+    d->split = malloc(d->len + 1);
+    d->fields = calloc(lines + 1, FIELD_COUNT * sizeof *d->fields);
+    if (d->split == NULL || d->fields == NULL) {
+        fprintf(stderr, "api_bench: out of memory\n");
+        exit(1);
+    }
+    memcpy(d->split, d->text, d->len + 1);
+    char *p = d->split, *end = d->split + d->len;
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL) {
+        fprintf(stderr, "api_bench: no header line\n");
+        exit(1);
+    }
+    *nl = '\0';
+    int map[FIELD_COUNT];
+    map_header(p, map);
+    p = nl + 1;
+    static char empty[] = "";
+    while (p < end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        char *eol = nl != NULL ? nl : end;
+        *eol = '\0';
+        if (eol > p && eol[-1] == '\r')
+            eol[-1] = '\0';
+        if (*p != '\0') {
+            char *col[16];
+            int n = 0;
+            col[n++] = p;
+            for (char *q = p; *q != '\0' && n < 16; q++) {
+                if (*q == ',') {
+                    *q = '\0';
+                    col[n++] = q + 1;
+                }
+            }
+            char **f = d->fields + d->events * FIELD_COUNT;
+            for (int k = 0; k < FIELD_COUNT; k++)
+                f[k] = map[k] >= 0 && map[k] < n ? col[map[k]] : empty;
+            d->events++;
+        }
+        p = eol + 1;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* 1-3: add, load, score                                              */
+/* ------------------------------------------------------------------ */
+
+static civic_engine *new_engine(civic_rules *rules)
+{
+    civic_engine *e = NULL;
+    int rc = civic_engine_new(&e, rules, NULL);
+    if (rc != CIVIC_OK)
+        die_civic("civic_engine_new", rc, NULL);
+    return e;
+}
+
+static span bench_add(civic_engine *e, const log_data *d)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    span t0 = span_begin();
+    for (size_t i = 0; i < d->events; i++) {
+        char **f = d->fields + i * FIELD_COUNT;
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = f[0];
+        ev.subject = f[1];
+        ev.type = f[2];
+        ev.ts = f[3];
+        ev.qty = f[4];
+        ev.group = f[5];
+        int rc = civic_engine_add(e, &ev, &err);
+        if (rc < 0) {
+            fprintf(stderr, "api_bench: event %zu (%s):\n", i + 1, f[0]);
+            die_civic("civic_engine_add", rc, &err);
+        }
+    }
+    return span_end(t0);
+}
+
+static span bench_load(civic_engine *e, const log_data *d)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    opts.format = CIVIC_FORMAT_CSV;
+    span t0 = span_begin();
+    int rc = civic_engine_load(e, d->text, d->len, &opts, &rep, &err);
+    span t = span_end(t0);
+    if (rc != CIVIC_OK)
+        die_civic("civic_engine_load", rc, &err);
+    return t;
+}
+
+/* Every subject's answer at `as_of`; returns the time, sets *out. */
+static span bench_subjects(const civic_engine *e, int64_t as_of, civic_result **out)
+{
+    span t0 = span_begin();
+    int rc = civic_engine_subjects(e, as_of, out);
+    span t = span_end(t0);
+    if (rc != CIVIC_OK)
+        die_civic("civic_engine_subjects", rc, NULL);
+    return t;
+}
+
+/* The two engines must hold the same events and give the same answers. */
+static void compare_results(const civic_result *a, const civic_result *b)
+{
+    size_t n = civic_result_count(a);
+    if (n != civic_result_count(b)) {
+        fprintf(stderr, "api_bench: add and load engines list %zu vs %zu subjects\n", n,
+                civic_result_count(b));
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        civic_score x = CIVIC_SCORE_INIT, y = CIVIC_SCORE_INIT;
+        if (civic_result_get(a, i, &x) != CIVIC_OK || civic_result_get(b, i, &y) != CIVIC_OK ||
+            strcmp(x.subject, y.subject) != 0 || x.score != y.score ||
+            x.balance != y.balance) {
+            fprintf(stderr, "api_bench: add and load engines disagree at row %zu\n", i);
+            exit(1);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* 4: latency of civic_engine_subject                                  */
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state = UINT64_C(0x2545F4914F6CDD1D);
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* 2023-01-01T00:00:00+08:00 and three years, as in bench/gen. */
+#define T_START INT64_C(1672502400)
+#define T_SPAN (INT64_C(1096) * 86400)
+
+typedef struct latency_class {
+    const char *prefix;
+    unsigned subjects;
+    unsigned events_each;
+} latency_class;
+
+static const latency_class classes[] = {
+    {"q10_", 1000, 10},
+    {"q100_", 100, 100},
+    {"q10000_", 10, 10000},
+};
+#define CLASS_COUNT (sizeof classes / sizeof classes[0])
+
+static void fill_latency_engine(civic_engine *e, const civic_rules *rules)
+{
+    size_t codes = civic_rules_rule_count(rules);
+    uint64_t next_id = 1;
+    civic_error err = CIVIC_ERROR_INIT;
+    for (size_t c = 0; c < CLASS_COUNT; c++) {
+        for (unsigned s = 0; s < classes[c].subjects; s++) {
+            char subject[64], id[32], ts[32], qty[8];
+            snprintf(subject, sizeof subject, "%s%05u", classes[c].prefix, s);
+            for (unsigned k = 0; k < classes[c].events_each; k++) {
+                civic_event ev = CIVIC_EVENT_INIT;
+                snprintf(id, sizeof id, "q%llu", (unsigned long long)next_id++);
+                long long t = (long long)(T_START + (int64_t)(rng_next() % (uint64_t)T_SPAN));
+                snprintf(ts, sizeof ts, "%lld", t);
+                snprintf(qty, sizeof qty, "%u", (unsigned)(rng_next() % 10) + 1);
+                ev.id = id;
+                ev.subject = subject;
+                ev.type = civic_rules_rule_code(rules, (size_t)(rng_next() % codes));
+                ev.ts = ts;
+                ev.qty = qty;
+                ev.group = "d1/s1/c1/g1";
+                int rc = civic_engine_add(e, &ev, &err);
+                if (rc < 0)
+                    die_civic("civic_engine_add (latency engine)", rc, &err);
+            }
+        }
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void bench_latency(const civic_engine *e, unsigned queries)
+{
+    int64_t as_of = T_START + T_SPAN;
+    double *lat = malloc(queries * sizeof *lat);
+    if (lat == NULL) {
+        fprintf(stderr, "api_bench: out of memory\n");
+        exit(1);
+    }
+    printf("\ncivic_engine_subject latency (as of the end of the 3 years; %u queries each,\n"
+           "round robin over the subjects of the class; civic_result_free not timed)\n",
+           queries);
+    printf("  %-16s %12s %12s %12s %14s\n", "events/subject", "median us", "p99 us",
+           "max us", "queries/s");
+    for (size_t c = 0; c < CLASS_COUNT; c++) {
+        char subject[64];
+        double total = 0;
+        for (unsigned q = 0; q < queries + queries / 10; q++) {
+            snprintf(subject, sizeof subject, "%s%05u", classes[c].prefix,
+                     q % classes[c].subjects);
+            civic_result *r = NULL;
+            double t0 = now_s();
+            int rc = civic_engine_subject(e, subject, as_of, &r);
+            double t = now_s() - t0;
+            if (rc != CIVIC_OK)
+                die_civic("civic_engine_subject", rc, NULL);
+            civic_result_free(r);
+            if (q >= queries / 10) { /* the first tenth warms up */
+                lat[q - queries / 10] = t;
+                total += t;
+            }
+        }
+        qsort(lat, queries, sizeof *lat, cmp_double);
+        size_t p99 = (size_t)((double)queries * 0.99);
+        if (p99 >= queries)
+            p99 = queries - 1;
+        printf("  %-16u %12.2f %12.2f %12.2f %14.0f\n", classes[c].events_each,
+               lat[queries / 2] * 1e6, lat[p99] * 1e6, lat[queries - 1] * 1e6,
+               (double)queries / total);
+    }
+    free(lat);
+}
+
+/* ------------------------------------------------------------------ */
+/* main                                                                */
+/* ------------------------------------------------------------------ */
+
+static void usage(void)
+{
+    fputs("usage: api_bench -r RULES [-q QUERIES] EVENTS.csv\n", stderr);
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    const char *rules_path = NULL, *log_path = NULL;
+    unsigned queries = 2000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+            rules_path = argv[++i];
+        else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc)
+            queries = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (argv[i][0] != '-' && log_path == NULL)
+            log_path = argv[i];
+        else
+            usage();
+    }
+    if (rules_path == NULL || log_path == NULL || queries < 10)
+        usage();
+
+    civic_rules *rules = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_rules_load_file(&rules, rules_path, NULL, &err);
+    if (rc != CIVIC_OK)
+        die_civic(rules_path, rc, &err);
+
+    log_data d;
+    memset(&d, 0, sizeof d);
+    d.text = read_file(log_path, &d.len);
+    split_log(&d);
+    printf("api_bench: libcivic %s, %s: %zu events, %.1f MB\n\n", civic_version(), log_path,
+           d.events, (double)d.len / 1e6);
+
+    civic_engine *by_add = new_engine(rules);
+    span t_add = bench_add(by_add, &d);
+    free(d.fields);
+    free(d.split);
+    civic_engine *by_load = new_engine(rules);
+    span t_load = bench_load(by_load, &d);
+    if (civic_engine_event_count(by_add) != civic_engine_event_count(by_load) ||
+        civic_engine_subject_count(by_add) != civic_engine_subject_count(by_load)) {
+        fprintf(stderr, "api_bench: add and load engines hold different events\n");
+        return 1;
+    }
+    int64_t last = 0;
+    if (civic_engine_time_range(by_load, NULL, &last) != CIVIC_OK)
+        die_civic("civic_engine_time_range", CIVIC_E_INVALID, NULL);
+    civic_result *ra = NULL, *rb = NULL;
+    span t_sub_add = bench_subjects(by_add, last, &ra);
+    span t_sub = bench_subjects(by_load, last, &rb);
+    compare_results(ra, rb);
+    uint64_t subjects = civic_engine_subject_count(by_load);
+    double n = (double)d.events;
+    printf("  %-44s %10s %10s %14s\n", "", "wall s", "CPU s", "events/s");
+    printf("  %-44s %10.3f %10.3f %14.0f\n", "civic_engine_add, one event at a time",
+           t_add.wall, t_add.cpu, n / t_add.wall);
+    printf("  %-44s %10.3f %10.3f %14.0f\n", "civic_engine_load, one CSV buffer", t_load.wall,
+           t_load.cpu, n / t_load.wall);
+    printf("  %-44s %10.3f %10.3f %14.0f\n", "civic_engine_subjects (all, at the last ts)",
+           t_sub.wall, t_sub.cpu, n / t_sub.wall);
+    printf("  (%llu subjects: %.2f us per subject; the same call on the add engine: %.3f s)\n",
+           (unsigned long long)subjects, t_sub.wall / (double)subjects * 1e6, t_sub_add.wall);
+    civic_result_free(ra);
+    civic_result_free(rb);
+    civic_engine_free(by_add);
+    civic_engine_free(by_load);
+    free(d.text);
+
+    civic_engine *lat = new_engine(rules);
+    double t0 = now_s();
+    fill_latency_engine(lat, rules);
+    printf("\nlatency engine: %llu events in %.3f s\n",
+           (unsigned long long)civic_engine_event_count(lat), now_s() - t0);
+    bench_latency(lat, queries);
+    civic_engine_free(lat);
+    civic_rules_free(rules);
+    return 0;
+}

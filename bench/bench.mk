@@ -1,0 +1,59 @@
+# bench/bench.mk -- the benchmark harness (included by the top-level Makefile).
+#
+#   make bench                  N=1000000 events: run.py (civic-score against the
+#                               mawk, sqlite3, python-csv, pandas and wc -l
+#                               baselines) and api_bench
+#   make bench N=10000000       the same on 10M events (~715 MB of CSV)
+#   make bench-smoke            a quick end-to-end pass on 20,000 events
+#   make bench-clean            remove the generated logs in bench/out/
+#
+# Variables: N (events), SEED (generator seed, 42), REPEAT (timed rounds, 3),
+# PYTHON (python3).  Logs are generated once per (N, SEED) into bench/out/.
+# Nothing here is added to TEST_TARGETS: tests never time anything.
+
+BENCH_N      := $(or $(N),1000000)
+BENCH_SEED   := $(or $(SEED),42)
+BENCH_REPEAT := $(or $(REPEAT),3)
+BENCH_PYTHON := $(or $(PYTHON),python3)
+BENCH_OUT    := bench/out
+BENCH_GEN    := $(B)/bench/gen
+BENCH_API    := $(B)/bench/api_bench
+BENCH_LOG    := $(BENCH_OUT)/events-$(BENCH_N)-$(BENCH_SEED)
+
+.PHONY: bench bench-smoke bench-clean bench-tools
+
+$(B)/bench:
+	mkdir -p $@
+
+$(BENCH_GEN): bench/gen.c | $(B)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ bench/gen.c
+
+$(BENCH_API): bench/api_bench.c include/civic.h $(STATIC) | $(B)/bench
+	$(CC) $(ALL_CFLAGS) -o $@ bench/api_bench.c $(STATIC) $(LDLIBS)
+
+bench-tools: $(BENCH_GEN) $(BENCH_API) $(CLI)
+
+$(BENCH_OUT)/events-%.csv: $(BENCH_GEN)
+	@mkdir -p $(BENCH_OUT)
+	$(BENCH_GEN) -n $(word 1,$(subst -, ,$*)) -s $(word 2,$(subst -, ,$*)) -f csv \
+	    -o $@ -r $(BENCH_OUT)/events-$*.rules.toml
+
+$(BENCH_OUT)/events-%.jsonl: $(BENCH_GEN)
+	@mkdir -p $(BENCH_OUT)
+	$(BENCH_GEN) -n $(word 1,$(subst -, ,$*)) -s $(word 2,$(subst -, ,$*)) -f jsonl -o $@
+
+bench: bench-tools $(BENCH_LOG).csv $(BENCH_LOG).jsonl
+	$(BENCH_PYTHON) bench/run.py $(BENCH_LOG).csv -r $(BENCH_LOG).rules.toml \
+	    --jsonl $(BENCH_LOG).jsonl --civic $(CLI) --repeat $(BENCH_REPEAT) \
+	    --json $(BENCH_LOG).results.json
+	$(BENCH_API) -r $(BENCH_LOG).rules.toml $(BENCH_LOG).csv
+
+bench-smoke: bench-tools $(BENCH_OUT)/events-20000-1.csv $(BENCH_OUT)/events-20000-1.jsonl
+	$(BENCH_PYTHON) bench/run.py $(BENCH_OUT)/events-20000-1.csv \
+	    -r $(BENCH_OUT)/events-20000-1.rules.toml --jsonl $(BENCH_OUT)/events-20000-1.jsonl \
+	    --civic $(CLI) --repeat 1
+	$(BENCH_API) -r $(BENCH_OUT)/events-20000-1.rules.toml -q 100 \
+	    $(BENCH_OUT)/events-20000-1.csv
+
+bench-clean:
+	rm -rf $(BENCH_OUT)
