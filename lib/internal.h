@@ -326,6 +326,28 @@ struct civic_engine {
 
 static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
 
+/* Little-endian integers in stored files (snapshot.c, journal.c). */
+static inline void civic__put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void civic__put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t civic__get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static inline uint64_t civic__get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 /* A parsed event ready to insert (strings borrowed from the input). */
 typedef struct civic_parsed {
     const char *id, *subject, *group, *ref;

@@ -67,32 +67,13 @@ struct civic_journal {
     bool syncing;              /* under mutex: the thread is in fdatasync */
 };
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static void make_header(unsigned char *h, uint64_t fingerprint)
 {
     memset(h, 0, JNL_HEADER_BYTES);
     memcpy(h, "CIVICJNL", 8);
-    put32(h + 8, JNL_FORMAT_VERSION);
+    civic__put32(h + 8, JNL_FORMAT_VERSION);
     for (int i = 0; i < 8; i++) h[16 + i] = (unsigned char)(fingerprint >> (8 * i));
-    put32(h + 28, civic__crc32c(0, h, 28));
+    civic__put32(h + 28, civic__crc32c(0, h, 28));
 }
 
 static int io_error(civic_error *err, const char *what, const char *path)
@@ -176,18 +157,18 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     if (memcmp(h, "CIVICJNL", 8) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "journal %s: not a libcivic journal (bad magic)", j->path);
-    if (get32(h + 28) != civic__crc32c(0, h, 28))
+    if (civic__get32(h + 28) != civic__crc32c(0, h, 28))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 28,
                                 "journal %s: header checksum mismatch", j->path);
-    if (get32(h + 8) != JNL_FORMAT_VERSION || get32(h + 12) != 0 || get32(h + 24) != 0)
+    if (civic__get32(h + 8) != JNL_FORMAT_VERSION || civic__get32(h + 12) != 0 || civic__get32(h + 24) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
                                 "journal %s: format version %u is not supported (this "
-                                "library reads %u)", j->path, get32(h + 8), JNL_FORMAT_VERSION);
-    if (get64(h + 16) != e->rules->fingerprint)
+                                "library reads %u)", j->path, civic__get32(h + 8), JNL_FORMAT_VERSION);
+    if (civic__get64(h + 16) != e->rules->fingerprint)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx)", j->path,
-                                (unsigned long long)get64(h + 16),
+                                (unsigned long long)civic__get64(h + 16),
                                 (unsigned long long)e->rules->fingerprint);
     return CIVIC_OK;
 }
@@ -201,17 +182,17 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
     if (file_size - off < JNL_RECORD_HEADER_BYTES ||
         !read_at(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
         return false;
-    *flags = get32(h + 4);
-    *count = get32(h + 8);
-    *len = get32(h + 12);
-    if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || get32(h + 16) ||
+    *flags = civic__get32(h + 4);
+    *count = civic__get32(h + 8);
+    *len = civic__get32(h + 12);
+    if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || civic__get32(h + 16) ||
         *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / EVENT_RECORD_BYTES_MIN ||
         file_size - off - JNL_RECORD_HEADER_BYTES < *len)
         return false;
     if (!read_at(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
     uint32_t crc = civic__crc32c(0, h, 20);
-    return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == get32(h + 20);
+    return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
 }
 
 static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t count,
@@ -472,12 +453,12 @@ static bool emit_record(struct civic_journal *j, uint64_t *off, uint32_t flags, 
 {
     unsigned char *h = j->buf;
     memcpy(h, "CJRC", 4);
-    put32(h + 4, flags);
-    put32(h + 8, count);
-    put32(h + 12, (uint32_t)len);
-    put32(h + 16, 0);
+    civic__put32(h + 4, flags);
+    civic__put32(h + 8, count);
+    civic__put32(h + 12, (uint32_t)len);
+    civic__put32(h + 16, 0);
     uint32_t crc = civic__crc32c(0, h, 20);
-    put32(h + 20, civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, len));
+    civic__put32(h + 20, civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, len));
     if (!civic__write_all(j->fd, h, JNL_RECORD_HEADER_BYTES + len, *off)) return false;
     *off += JNL_RECORD_HEADER_BYTES + len;
     return true;

@@ -106,30 +106,6 @@ uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n)
 
 /* ------------------------------------------------------------ bytes */
 
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 bool civic__write_all(int fd, const void *data, size_t n, uint64_t offset)
 {
     const char *p = data;
@@ -210,8 +186,8 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char 
     const char *subject = e->subjects[ev->subject].id;
     const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     unsigned char *p = out;
-    put64(p, (uint64_t)ev->ts);
-    put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
+    civic__put64(p, (uint64_t)ev->ts);
+    civic__put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
     p += 16;
     p = put_str(p, t, tn);
     p = put_str(p, ev->id, civic__lp_len(ev->id));
@@ -228,8 +204,8 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     *used = 0;
     if (n < EVENT_RECORD_BYTES_MIN)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
-    int64_t ts = (int64_t)get64(p);
-    int64_t qty = (int64_t)get64(p + 8);
+    int64_t ts = (int64_t)civic__get64(p);
+    int64_t qty = (int64_t)civic__get64(p + 8);
     size_t at = 16;
     const char *s[5];
     size_t len[5];
@@ -305,11 +281,11 @@ static bool writer_flush_block(snap_writer *w)
     if (w->count == 0) return true;
     unsigned char *h = w->buf;
     memcpy(h, "EVTS", 4);
-    put32(h + 4, w->count);
-    put32(h + 8, (uint32_t)w->len);
+    civic__put32(h + 4, w->count);
+    civic__put32(h + 8, (uint32_t)w->len);
     uint32_t crc = civic__crc32c(0, h, 12);
     crc = civic__crc32c(crc, h + SNAP_BLOCK_HEADER_BYTES, w->len);
-    put32(h + 12, crc);
+    civic__put32(h + 12, crc);
     bool ok = writer_put(w, h, SNAP_BLOCK_HEADER_BYTES + w->len);
     w->len = 0;
     w->count = 0;
@@ -321,11 +297,11 @@ static bool snapshot_body(const civic_engine *e, snap_writer *w)
     unsigned char h[SNAP_HEADER_BYTES];
     memset(h, 0, sizeof(h));
     memcpy(h, "CIVICSNP", 8);
-    put32(h + 8, SNAP_FORMAT_VERSION);
-    put64(h + 16, e->rules->fingerprint);
-    put64(h + 24, (uint64_t)e->event_count);
-    put64(h + 32, (uint64_t)time(NULL));
-    put32(h + 44, civic__crc32c(0, h, 44));
+    civic__put32(h + 8, SNAP_FORMAT_VERSION);
+    civic__put64(h + 16, e->rules->fingerprint);
+    civic__put64(h + 24, (uint64_t)e->event_count);
+    civic__put64(h + 32, (uint64_t)time(NULL));
+    civic__put32(h + 44, civic__crc32c(0, h, 44));
     if (!writer_put(w, h, sizeof(h))) return false;
     for (size_t i = 0; i < e->event_count; i++) {
         unsigned char *at = w->buf + SNAP_BLOCK_HEADER_BYTES + w->len;
@@ -337,10 +313,10 @@ static bool snapshot_body(const civic_engine *e, snap_writer *w)
     unsigned char t[SNAP_TRAILER_BYTES];
     memset(t, 0, sizeof(t));
     memcpy(t, "CIVICEND", 8);
-    put64(t + 8, (uint64_t)e->event_count);
-    put64(t + 16, w->offset + SNAP_TRAILER_BYTES);
+    civic__put64(t + 8, (uint64_t)e->event_count);
+    civic__put64(t + 16, w->offset + SNAP_TRAILER_BYTES);
     uint32_t crc = civic__crc32c(w->crc, t, 28);
-    put32(t + 28, crc);
+    civic__put32(t + 28, crc);
     return writer_put(w, t, sizeof(t));
 }
 
@@ -448,19 +424,19 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     int rc = reader_get(r, h, sizeof(h), "truncated header");
     if (rc != CIVIC_OK) return rc;
     if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
-    if (get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
-    if (get32(h + 8) != SNAP_FORMAT_VERSION)
+    if (civic__get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
+    if (civic__get32(h + 8) != SNAP_FORMAT_VERSION)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 8,
                                 "snapshot %s has format version %u; this library reads %u",
-                                r->path, get32(h + 8), SNAP_FORMAT_VERSION);
-    if (get32(h + 12) != 0 || get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
-    uint64_t fp = get64(h + 16);
+                                r->path, civic__get32(h + 8), SNAP_FORMAT_VERSION);
+    if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
+    uint64_t fp = civic__get64(h + 16);
     if (fp != e->rules->fingerprint)
         return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "snapshot %s was saved under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx)", r->path,
                                 (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
-    *count = get64(h + 24);
+    *count = civic__get64(h + 24);
     return CIVIC_OK;
 }
 
@@ -471,7 +447,7 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     unsigned char h[12];
     int rc = reader_get(r, h, sizeof(h), "truncated block header");
     if (rc != CIVIC_OK) return rc;
-    uint32_t count = get32(h), bytes = get32(h + 4), want = get32(h + 8);
+    uint32_t count = civic__get32(h), bytes = civic__get32(h + 4), want = civic__get32(h + 8);
     if (bytes > SNAP_BLOCK_PAYLOAD_BYTES_MAX || count == 0 ||
         count > bytes / EVENT_RECORD_BYTES_MIN)
         return corrupt(r, at, "impossible block size");
@@ -515,10 +491,10 @@ static int read_trailer(snap_reader *r, const unsigned char *tag, uint64_t heade
     uint32_t crc = r->crc;
     if ((rc = reader_get(r, t + 28, 4, "truncated trailer")) != CIVIC_OK) return rc;
     if (memcmp(t, "CIVICEND", 8) != 0) return corrupt(r, at, "unknown block tag");
-    if (get32(t + 28) != crc) return corrupt(r, at + 28, "file checksum mismatch");
-    if (get64(t + 8) != header_count || events != header_count)
+    if (civic__get32(t + 28) != crc) return corrupt(r, at + 28, "file checksum mismatch");
+    if (civic__get64(t + 8) != header_count || events != header_count)
         return corrupt(r, at, "event count does not match the header");
-    if (get64(t + 16) != r->offset || get32(t + 24) != 0)
+    if (civic__get64(t + 16) != r->offset || civic__get32(t + 24) != 0)
         return corrupt(r, at, "file length does not match the trailer");
     if (fgetc(r->f) != EOF) return corrupt(r, r->offset, "bytes after the trailer");
     return CIVIC_OK;
