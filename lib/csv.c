@@ -396,6 +396,7 @@ static int csv_part_commit(civic_loader *ld, const csv_part *part)
         const csv_parsed *o = &part->out[i];
         if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
         rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column);
+        if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
     }
     if (rc != CIVIC_OK) return rc;
     ld->line = base + part->lines;

@@ -16,6 +16,8 @@
 
 #define JSON_DEPTH_MAX 64
 
+#define JSON_NUMBER_BYTES_MAX 96
+
 typedef struct jline {
     civic_loader *ld;
     const char *p;
@@ -25,6 +27,7 @@ typedef struct jline {
     size_t out_len;
     const char *why; /* first error */
     size_t why_at;
+    char number[2][JSON_NUMBER_BYTES_MAX]; /* ts and qty numbers as plain decimals */
 } jline;
 
 static bool fail(jline *j, const char *why)
@@ -168,6 +171,49 @@ static bool number(jline *j, const char **s, size_t *len)
     return true;
 }
 
+/* Rewrite a valid JSON number as a plain decimal ("1.5e2" -> "150",
+ * "2E-3" -> "0.002"), so that ts and qty numbers mean what they say while
+ * text fields stay strict decimals.  Numbers whose plain form would not fit
+ * are left as they are (and then fail as "not a number"). */
+static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
+{
+    size_t i = 0, o = 0, digits_at, digit_count = 0, int_digits = 0;
+    char digits[JSON_NUMBER_BYTES_MAX];
+    long exponent = 0;
+    if (n >= size) return 0;
+    if (s[i] == '-') out[o++] = s[i++];
+    digits_at = i;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits[digit_count++] = s[i];
+    int_digits = digit_count;
+    if (i < n && s[i] == '.')
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits[digit_count++] = s[i];
+    if (i == n) { /* no exponent: already plain */
+        memcpy(out, s, n);
+        return n;
+    }
+    bool negative = s[++i] == '-';
+    if (s[i] == '-' || s[i] == '+') i++;
+    for (; i < n && exponent < 1000; i++) exponent = exponent * 10 + (s[i] - '0');
+    if (negative) exponent = -exponent;
+    long point = (long)int_digits + exponent; /* digits before the decimal point */
+    if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
+    CIVIC_UNUSED(digits_at);
+    if (point <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (long k = 0; k < -point; k++) out[o++] = '0';
+        memcpy(out + o, digits, digit_count);
+        return o + digit_count;
+    }
+    for (long k = 0; k < point; k++) out[o++] = (size_t)k < digit_count ? digits[k] : '0';
+    if ((size_t)point < digit_count) {
+        out[o++] = '.';
+        memcpy(out + o, digits + point, digit_count - (size_t)point);
+        o += digit_count - (size_t)point;
+    }
+    return o;
+}
+
 static bool literal(jline *j, const char *word)
 {
     size_t m = strlen(word);
@@ -235,13 +281,14 @@ static bool field_value(jline *j, int field, civic_fields *f)
     } else if ((c == '-' || (c >= '0' && c <= '9')) &&
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         if (!number(j, &s, &len)) return false;
-        if (field == CIVIC_F_TS) {
-            /* Unix seconds; a fraction is ignored, an exponent is not allowed. */
+        char *plain = j->number[field == CIVIC_F_TS ? 0 : 1];
+        size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX);
+        if (plain_len) {
+            s = plain;
+            len = plain_len;
+        }
+        if (field == CIVIC_F_TS) { /* Unix seconds: a fraction is ignored */
             const char *dot = memchr(s, '.', len);
-            if (memchr(s, 'e', len) || memchr(s, 'E', len)) {
-                j->i = column - 1;
-                return fail(j, "field 'ts': a number must be whole Unix seconds");
-            }
             if (dot) len = (size_t)(dot - s);
         }
     } else {
@@ -296,7 +343,7 @@ static bool object(jline *j, civic_fields *f)
 
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
-    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0 };
+    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0, { { 0 } } };
     civic_fields f;
     memset(&f, 0, sizeof(f));
     ws(&j);

@@ -212,7 +212,6 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
                                             CIVIC_PERIOD_QUARTER, CIVIC_PERIOD_YEAR };
     civic_rules *r = b->r;
     pos p = { v->line, v->column, v->offset };
-    size_t bad;
     int rc;
     switch (k) {
     case 0: /* name */
@@ -220,8 +219,8 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
         if (rc == CIVIC_OK && v->len > CIVIC_NAME_BYTES_MAX)
             rc = rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                              "'name' must be text of at most 256 bytes");
-        if (rc == CIVIC_OK && !civic__text_valid(v->text, v->len, &bad))
-            rc = at_error(err, p, "'name' must be text without control characters");
+        if (rc == CIVIC_OK && !civic__utf8_valid(v->text, v->len))
+            rc = at_error(err, p, "'name' must be UTF-8 text");
         if (rc == CIVIC_OK && !(r->name = intern(b, v->text, v->len))) rc = CIVIC_E_NOMEM;
         return rc;
     case 1: b->base_pos = p; return want_points(v, err, "base", &r->base);
