@@ -26,7 +26,7 @@ struct civic_groups {
     civic_allocator alc;
     civic_arena arena;
     gstat *stats;
-    size_t count;
+    size_t count, stats_cap;
     uint32_t depth;
     const char **grade_names;
     size_t grade_count;
@@ -121,6 +121,7 @@ static int build_groups(civic_groups *g, const civic_result *all)
             groups++;
     int rc = CIVIC_OK;
     g->stats = civic__calloc(&g->alc, groups ? groups : 1, sizeof(gstat));
+    g->stats_cap = g->stats ? (groups ? groups : 1) : 0;
     if (!g->stats) rc = CIVIC_E_NOMEM;
     for (size_t i = 0, start = 0; rc == CIVIC_OK && i <= k; i++) {
         bool boundary = i == k || (i > start && (m[i].prefix != m[start].prefix ||
@@ -137,8 +138,8 @@ void civic_groups_free(civic_groups *g)
 {
     if (!g) return;
     civic_allocator a = g->alc;
-    civic__free(&a, g->stats, 0);
-    civic__free(&a, g->grade_names, 0);
+    civic__free(&a, g->stats, g->stats_cap * sizeof(gstat));
+    civic__free(&a, g->grade_names, g->grade_count * sizeof(char *));
     civic__arena_free(&g->arena);
     civic__free(&a, g, sizeof(*g));
 }

@@ -230,6 +230,8 @@ struct civic_rules {
     /* rule lookup by code: open addressing, indices + 1 */
     uint32_t *rule_index;
     uint32_t rule_index_mask;
+    /* allocated element counts, so every array is freed with its size */
+    size_t rule_cap, grade_cap, cap_cap, dim_cap, flag_cap;
     uint64_t fingerprint;
 };
 

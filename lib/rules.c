@@ -34,7 +34,6 @@ typedef struct builder {
     uint32_t scheme_keys;
     bool scheme_seen;
     pos base_pos, min_pos, max_pos, last;
-    size_t rule_cap, grade_cap, cap_cap, dim_cap, flag_cap;
     rule_extra *rx;
     size_t rx_cap;
     grade_extra *gx;
@@ -292,7 +291,7 @@ static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *
     case 2:
         rc = want_label(v, err, "dimension", CIVIC_CODE_BYTES_MAX, false);
         if (rc != CIVIC_OK) return rc;
-        d = name_index(b, &b->r->dimensions, &b->r->dimension_count, &b->dim_cap, v->text,
+        d = name_index(b, &b->r->dimensions, &b->r->dimension_count, &b->r->dim_cap, v->text,
                        v->len, CIVIC_DIMENSION_COUNT_MAX);
         if (d == -2)
             return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
@@ -323,7 +322,7 @@ static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *
     case 9:
         rc = want_label(v, err, "flag", CIVIC_CODE_BYTES_MAX, true);
         if (rc != CIVIC_OK) return rc;
-        d = name_index(b, &b->r->flags, &b->r->flag_count, &b->flag_cap, v->text, v->len,
+        d = name_index(b, &b->r->flags, &b->r->flag_count, &b->r->flag_cap, v->text, v->len,
                        CIVIC_RULE_COUNT_MAX);
         if (d < 0) return CIVIC_E_NOMEM;
         rule->flag = (uint32_t)d;
@@ -397,7 +396,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
         if (key_is(name, n, r->rules[i].code)) return at_error(err, p, "duplicate rule");
     if (r->rule_count >= CIVIC_RULE_COUNT_MAX)
         return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many rules");
-    if (civic__grow(&r->alc, (void **)&r->rules, &b->rule_cap, r->rule_count + 1,
+    if (civic__grow(&r->alc, (void **)&r->rules, &b->r->rule_cap, r->rule_count + 1,
                     sizeof(civic_rule)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->rx, &b->rx_cap, r->rule_count + 1,
                     sizeof(rule_extra)) != CIVIC_OK)
@@ -431,7 +430,7 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
         if (key_is(name, n, r->caps[i].name)) return at_error(err, p, "duplicate cap");
     if (r->cap_count >= CIVIC_CAP_COUNT_MAX)
         return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many caps");
-    if (civic__grow(&r->alc, (void **)&r->caps, &b->cap_cap, r->cap_count + 1,
+    if (civic__grow(&r->alc, (void **)&r->caps, &b->r->cap_cap, r->cap_count + 1,
                     sizeof(civic_cap)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->cx, &b->cx_cap, r->cap_count + 1,
                     sizeof(cap_extra)) != CIVIC_OK)
@@ -453,7 +452,7 @@ static int new_grade(builder *b, pos p, civic_error *err)
     if (r->grade_count >= CIVIC_GRADE_COUNT_MAX)
         return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                            "too many grades (at most 64)");
-    if (civic__grow(&r->alc, (void **)&r->grades, &b->grade_cap, r->grade_count + 1,
+    if (civic__grow(&r->alc, (void **)&r->grades, &b->r->grade_cap, r->grade_count + 1,
                     sizeof(civic_grade)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->gx, &b->gx_cap, r->grade_count + 1,
                     sizeof(grade_extra)) != CIVIC_OK)
@@ -557,7 +556,7 @@ static int check_rules(builder *b, civic_error *err)
             return at_error(err, x->ceiling, "'ceiling' is outside the scheme's min..max");
         if (rule->valid.kind == 0xff) rule->valid = r->valid;
         if (rule->dimension == UINT32_MAX) {
-            int64_t d = name_index(b, &r->dimensions, &r->dimension_count, &b->dim_cap, "general",
+            int64_t d = name_index(b, &r->dimensions, &r->dimension_count, &b->r->dim_cap, "general",
                                    7, CIVIC_DIMENSION_COUNT_MAX);
             if (d == -2)
                 return rules_error(err, CIVIC_E_LIMIT, x->header.line, x->header.column,
@@ -647,12 +646,12 @@ static uint64_t fingerprint(const civic_rules *r)
 static void rules_destroy(civic_rules *r)
 {
     civic_allocator alc = r->alc;
-    civic__free(&alc, r->rules, 0);
-    civic__free(&alc, r->grades, 0);
-    civic__free(&alc, r->caps, 0);
-    civic__free(&alc, r->dimensions, 0);
-    civic__free(&alc, r->flags, 0);
-    civic__free(&alc, r->rule_index, 0);
+    civic__free(&alc, r->rules, r->rule_cap * sizeof(civic_rule));
+    civic__free(&alc, r->grades, r->grade_cap * sizeof(civic_grade));
+    civic__free(&alc, r->caps, r->cap_cap * sizeof(civic_cap));
+    civic__free(&alc, r->dimensions, r->dim_cap * sizeof(char *));
+    civic__free(&alc, r->flags, r->flag_cap * sizeof(char *));
+    civic__free(&alc, r->rule_index, ((size_t)r->rule_index_mask + 1) * sizeof(uint32_t));
     civic__arena_free(&r->arena);
     civic__free(&alc, r, sizeof(*r));
 }
@@ -686,7 +685,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
     if (rc == CIVIC_OK) rc = check_rules(&b, err);
     if (rc == CIVIC_OK && r->dimension_count == 0) {
-        int64_t d = name_index(&b, &r->dimensions, &r->dimension_count, &b.dim_cap, "general", 7,
+        int64_t d = name_index(&b, &r->dimensions, &r->dimension_count, &r->dim_cap, "general", 7,
                                CIVIC_DIMENSION_COUNT_MAX);
         if (d < 0) rc = CIVIC_E_NOMEM;
     }

@@ -1,0 +1,361 @@
+/*
+** fuzz_common.h -- helpers shared by the libFuzzer harnesses in tests/fuzz/:
+** a failure that aborts with a message (so the fuzzer and the replay driver
+** both stop on it), a canonical text snapshot of every answer an engine
+** gives at one as-of time (for "same events, same answers" comparisons), and
+** the record invariant of SPEC section 4:
+**
+**   for every subject, base + counted of the ACTIVE record entries that
+**   affect the score, bounded (clamp "final": once at the end; "running":
+**   after every step, in record order), then limited by the lowest ceiling
+**   of an ACTIVE entry, equals the score; the summary's ceiling is that
+**   lowest ceiling; the grade is the first grade whose min <= score; the
+**   flags are the sorted distinct flags of the ACTIVE entries; the record
+**   lists summary.events entries in (ts, id) order.
+**
+** Only civic.h is used, so the harnesses exercise exactly the public API.
+*/
+#ifndef CIVIC_FUZZ_COMMON_H
+#define CIVIC_FUZZ_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civic.h"
+
+/* Clamp mode and bounds of the scheme under test (not in the public API). */
+typedef struct fz_bounds {
+    int64_t min, max; /* INT64_MIN / INT64_MAX when absent */
+    bool running;     /* clamp = "running" */
+} fz_bounds;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2), noreturn))
+#endif
+static inline void fz_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fuzz invariant violated: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+#define FZ_CHECK(cond, ...)              \
+    do {                                 \
+        if (!(cond)) fz_fail(__VA_ARGS__); \
+    } while (0)
+
+/* A growing malloc'd string. */
+typedef struct fz_buf {
+    char *p;
+    size_t n, cap;
+} fz_buf;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static inline void fz_printf(fz_buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
+        va_end(ap);
+        FZ_CHECK(k >= 0, "vsnprintf failed");
+        if ((size_t)k < room) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap - b->n <= (size_t)k) cap *= 2;
+        char *p = realloc(b->p, cap);
+        FZ_CHECK(p != NULL, "out of memory in the harness");
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+static inline void fz_buf_free(fz_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}
+
+static inline int64_t fz_clamp(const fz_bounds *bd, int64_t s)
+{
+    return s < bd->min ? bd->min : s > bd->max ? bd->max : s;
+}
+
+static inline int fz_compare_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The record invariant for one subject at as_of.  Returns the query's code
+ * (CIVIC_E_OVERFLOW is a legal answer for huge inputs; then nothing is
+ * checked). */
+static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, const char *subject,
+                           int64_t as_of)
+{
+    civic_record *rec = NULL;
+    int rc = civic_engine_record(e, subject, as_of, &rec);
+    if (rc == CIVIC_E_OVERFLOW || rc == CIVIC_E_NOMEM) return rc;
+    FZ_CHECK(rc == CIVIC_OK, "record(%s) failed with %d", subject, rc);
+    const civic_rules *r = civic_engine_rules(e);
+    civic_score s = CIVIC_SCORE_INIT;
+    FZ_CHECK(civic_record_summary(rec, &s) == CIVIC_OK, "record summary");
+    size_t n = civic_record_count(rec);
+    FZ_CHECK(n == s.events, "record of %s has %zu entries, summary says %llu events", subject, n,
+             (unsigned long long)s.events);
+    int64_t sum = civic_rules_base(r), running = sum, ceiling = CIVIC_FOREVER;
+    bool overflow = false;
+    const char *flags[256];
+    size_t nflags = 0;
+    int64_t prev_ts = INT64_MIN;
+    const char *prev_id = "";
+    for (size_t i = 0; i < n; i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        FZ_CHECK(civic_record_entry(rec, i, &x) == CIVIC_OK, "record entry %zu", i);
+        FZ_CHECK(x.ts <= as_of, "entry %s after as_of", x.id);
+        FZ_CHECK(x.ts > prev_ts || (x.ts == prev_ts && strcmp(prev_id, x.id) < 0),
+                 "record of %s not in (ts, id) order at %s", subject, x.id);
+        prev_ts = x.ts;
+        prev_id = x.id;
+        FZ_CHECK(civic_state_name(x.state) && civic_kind_name(x.kind), "bad state/kind");
+        if (x.kind == CIVIC_KIND_RULE) {
+            FZ_CHECK(x.state <= CIVIC_STATE_REVOKED, "rule entry %s in state %u", x.id, x.state);
+            FZ_CHECK(x.state != CIVIC_STATE_REVOKED || x.counted == 0,
+                     "revoked entry %s counts %lld", x.id, (long long)x.counted);
+            FZ_CHECK((x.counted >= 0 ? x.counted : -x.counted) <= (x.raw >= 0 ? x.raw : -x.raw),
+                     "entry %s counts more than raw", x.id);
+            FZ_CHECK(x.counted == 0 || (x.counted < 0) == (x.raw < 0), "entry %s sign", x.id);
+            FZ_CHECK(x.counted == x.raw || (x.marks & CIVIC_MARK_CAPPED) ||
+                         x.state == CIVIC_STATE_REVOKED,
+                     "entry %s counts %lld of %lld without the capped mark", x.id,
+                     (long long)x.counted, (long long)x.raw);
+            FZ_CHECK((x.state == CIVIC_STATE_ACTIVE) == (as_of < x.end) ||
+                         x.state == CIVIC_STATE_REVOKED,
+                     "entry %s state %s but end %lld, as_of %lld", x.id,
+                     civic_state_name(x.state), (long long)x.end, (long long)as_of);
+        } else if (x.kind == CIVIC_KIND_REDEEM) {
+            FZ_CHECK(x.state == CIVIC_STATE_ACCEPTED || x.state == CIVIC_STATE_REJECTED ||
+                         x.state == CIVIC_STATE_REVOKED,
+                     "redeem %s in state %u", x.id, x.state);
+        } else {
+            FZ_CHECK(x.state == CIVIC_STATE_APPLIED || x.state == CIVIC_STATE_DANGLING,
+                     "revoke/repair %s in state %u", x.id, x.state);
+        }
+        if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_ACTIVE) continue;
+        if (x.affects & CIVIC_AFFECTS_SCORE) {
+            if (__builtin_add_overflow(sum, x.counted, &sum) ||
+                __builtin_add_overflow(running, x.counted, &running))
+                overflow = true;
+            running = fz_clamp(bd, running);
+        }
+        if (x.ceiling < ceiling) ceiling = x.ceiling;
+        if (x.flag[0] && nflags < 256) flags[nflags++] = x.flag;
+    }
+    if (!overflow) {
+        int64_t want = bd->running ? running : fz_clamp(bd, sum);
+        if (want > ceiling) want = ceiling;
+        FZ_CHECK(want == s.score, "subject %s at %lld: record gives %lld, score is %lld", subject,
+                 (long long)as_of, (long long)want, (long long)s.score);
+    }
+    FZ_CHECK(ceiling == s.ceiling, "subject %s: lowest active ceiling %lld, summary %lld",
+             subject, (long long)ceiling, (long long)s.ceiling);
+    /* grade */
+    size_t g = 0, ng = civic_rules_grade_count(r);
+    for (; g + 1 < ng; g++) {
+        int64_t min = 0;
+        if (civic_rules_grade_min(r, g, &min) == CIVIC_OK && s.score >= min) break;
+    }
+    FZ_CHECK(s.grade_index == g && strcmp(s.grade, civic_rules_grade_name(r, g)) == 0,
+             "subject %s: score %lld has grade %s, expected %s", subject, (long long)s.score,
+             s.grade, civic_rules_grade_name(r, g));
+    /* flags: sorted, distinct, joined by ';' */
+    qsort(flags, nflags, sizeof(flags[0]), fz_compare_str);
+    fz_buf fb = { NULL, 0, 0 };
+    fz_printf(&fb, "%s", "");
+    uint32_t distinct = 0;
+    for (size_t i = 0; i < nflags; i++) {
+        if (i && strcmp(flags[i], flags[i - 1]) == 0) continue;
+        fz_printf(&fb, "%s%s", distinct ? ";" : "", flags[i]);
+        distinct++;
+    }
+    if (nflags < 256) {
+        FZ_CHECK(strcmp(fb.p, s.flags) == 0 && distinct == s.flag_count,
+                 "subject %s: flags \"%s\" (%u), expected \"%s\" (%u)", subject, s.flags,
+                 s.flag_count, fb.p, distinct);
+    }
+    fz_buf_free(&fb);
+    civic_record_free(rec);
+    return CIVIC_OK;
+}
+
+/* Append every answer at as_of to b: subjects (all fields and dimension
+ * subtotals), each subject's record, the ranking and groups at depths 0..3. */
+static inline int fz_snapshot_at(const civic_engine *e, int64_t as_of, uint32_t max_depth,
+                                 fz_buf *b)
+{
+    civic_result *res = NULL;
+    int rc = civic_engine_subjects(e, as_of, &res);
+    fz_printf(b, "as_of %lld: %d\n", (long long)as_of, rc);
+    if (rc != CIVIC_OK) return rc;
+    size_t nd = civic_result_dimension_count(res);
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        FZ_CHECK(civic_result_get(res, i, &s) == CIVIC_OK, "result_get");
+        fz_printf(b, "S %s|%s|%lld|%s|%lld|%s|%lld|%llu|", s.subject, s.group, (long long)s.score,
+                  s.grade, (long long)s.balance, s.flags, (long long)s.ceiling,
+                  (unsigned long long)s.events);
+        for (size_t d = 0; d < nd; d++) {
+            int64_t v = 0;
+            FZ_CHECK(civic_result_dimension(res, i, d, &v) == CIVIC_OK, "dimension");
+            fz_printf(b, "%lld,", (long long)v);
+        }
+        fz_printf(b, "\n");
+        civic_record *rec = NULL;
+        int rrc = civic_engine_record(e, s.subject, as_of, &rec);
+        fz_printf(b, " record %d\n", rrc);
+        for (size_t k = 0; rrc == CIVIC_OK && k < civic_record_count(rec); k++) {
+            civic_entry x = CIVIC_ENTRY_INIT;
+            FZ_CHECK(civic_record_entry(rec, k, &x) == CIVIC_OK, "record entry");
+            fz_printf(b, " E %s|%s|%s|%u|%u|%s|%s|%s|%lld|%lld|%lld|%lld|%lld|%lld\n", x.id,
+                      x.type, civic_state_name(x.state), x.marks, x.affects, x.dimension,
+                      x.flag, x.ref, (long long)x.ts, (long long)x.end, (long long)x.qty,
+                      (long long)x.raw, (long long)x.counted, (long long)x.ceiling);
+        }
+        civic_record_free(rec);
+    }
+    civic_result_free(res);
+    res = NULL;
+    rc = civic_engine_rank(e, NULL, as_of, 0, &res);
+    fz_printf(b, "rank %d:", rc);
+    for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        FZ_CHECK(s.rank == i + 1, "rank field");
+        fz_printf(b, " %s", s.subject);
+    }
+    fz_printf(b, "\n");
+    civic_result_free(res);
+    for (uint32_t depth = 0; depth <= max_depth; depth++) {
+        civic_groups *g = NULL;
+        rc = civic_engine_groups(e, depth, as_of, &g);
+        fz_printf(b, "groups %u: %d\n", depth, rc);
+        size_t ng = civic_groups_grade_count(g);
+        for (size_t i = 0; rc == CIVIC_OK && i < civic_groups_count(g); i++) {
+            civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+            FZ_CHECK(civic_groups_get(g, i, &st) == CIVIC_OK, "groups_get");
+            FZ_CHECK(st.min <= st.median && st.median <= st.max && st.min <= st.mean &&
+                         st.mean <= st.max,
+                     "group %s: min %lld mean %lld median %lld max %lld", st.path,
+                     (long long)st.min, (long long)st.mean, (long long)st.median,
+                     (long long)st.max);
+            uint64_t total = 0;
+            for (size_t k = 0; k < ng; k++) total += st.grade_counts[k];
+            FZ_CHECK(total == st.subjects, "group %s grade counts", st.path);
+            fz_printf(b, " G %s|%llu|%lld|%lld|%lld|%lld|%lld\n", st.path,
+                      (unsigned long long)st.subjects, (long long)st.mean, (long long)st.median,
+                      (long long)st.min, (long long)st.max, (long long)st.balance);
+        }
+        civic_groups_free(g);
+    }
+    return CIVIC_OK;
+}
+
+/* Segments of a group path ("" has none). */
+static inline uint32_t fz_depth(const char *g)
+{
+    if (!g[0]) return 0;
+    uint32_t d = 1;
+    for (; *g; g++) d += *g == '/';
+    return d;
+}
+
+/* Groups and rankings agree with the subject list: at depth d the group
+ * sizes add up to the subjects whose group has at least d segments, and a
+ * ranking within the first subject's group holds exactly the subjects whose
+ * group is that group or lies below it (segment-wise). */
+static inline void fz_check_groups(const civic_engine *e, const civic_result *all, int64_t as_of)
+{
+    size_t n = civic_result_count(all);
+    for (uint32_t depth = 1; depth <= 2; depth++) {
+        civic_groups *g = NULL;
+        if (civic_engine_groups(e, depth, as_of, &g) != CIVIC_OK) return;
+        uint64_t in_groups = 0, want = 0;
+        for (size_t i = 0; i < civic_groups_count(g); i++) {
+            civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+            civic_groups_get(g, i, &st);
+            FZ_CHECK(fz_depth(st.path) == depth, "group %s at depth %u", st.path, depth);
+            in_groups += st.subjects;
+        }
+        for (size_t i = 0; i < n; i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            civic_result_get(all, i, &s);
+            want += fz_depth(s.group) >= depth;
+        }
+        FZ_CHECK(in_groups == want, "depth %u groups hold %llu subjects, expected %llu", depth,
+                 (unsigned long long)in_groups, (unsigned long long)want);
+        civic_groups_free(g);
+    }
+    if (n == 0) return;
+    civic_score first = CIVIC_SCORE_INIT;
+    civic_result_get(all, 0, &first);
+    civic_result *ranked = NULL;
+    if (civic_engine_rank(e, first.group, as_of, 0, &ranked) != CIVIC_OK) return;
+    size_t want = 0, len = strlen(first.group);
+    for (size_t i = 0; i < n; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(all, i, &s);
+        want += len == 0 || (strncmp(s.group, first.group, len) == 0 &&
+                             (s.group[len] == '\0' || s.group[len] == '/'));
+    }
+    FZ_CHECK(civic_result_count(ranked) == want, "rank(%s) holds %zu subjects, expected %zu",
+             first.group, civic_result_count(ranked), want);
+    civic_result_free(ranked);
+}
+
+/* Query everything at as_of and check the record invariant for every
+ * subject (and for one unknown subject). */
+static inline void fz_check_all(const civic_engine *e, const fz_bounds *bd, int64_t as_of)
+{
+    civic_result *res = NULL;
+    int rc = civic_engine_subjects(e, as_of, &res);
+    if (rc == CIVIC_E_OVERFLOW) return;
+    FZ_CHECK(rc == CIVIC_OK, "subjects failed with %d", rc);
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT, one = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        FZ_CHECK(s.events > 0, "subject %s listed without events", s.subject);
+        fz_check_record(e, bd, s.subject, as_of);
+        civic_result *single = NULL;
+        FZ_CHECK(civic_engine_subject(e, s.subject, as_of, &single) == CIVIC_OK, "subject");
+        FZ_CHECK(civic_result_count(single) == 1, "subject count");
+        civic_result_get(single, 0, &one);
+        FZ_CHECK(one.score == s.score && one.balance == s.balance && one.events == s.events &&
+                     strcmp(one.group, s.group) == 0 && strcmp(one.flags, s.flags) == 0,
+                 "subject(%s) differs from subjects()", s.subject);
+        civic_result_free(single);
+    }
+    fz_check_groups(e, res, as_of);
+    civic_result_free(res);
+    civic_result *unknown = NULL;
+    FZ_CHECK(civic_engine_subject(e, "no such subject", as_of, &unknown) == CIVIC_OK,
+             "unknown subject");
+    civic_score u = CIVIC_SCORE_INIT;
+    civic_result_get(unknown, 0, &u);
+    FZ_CHECK(u.events == 0 && u.balance == 0, "unknown subject has events");
+    civic_result_free(unknown);
+}
+
+#endif

@@ -1,0 +1,591 @@
+/*
+** test_threads.c -- concurrent use of one engine (include/civic.h, "Threads").
+**
+** One writer adds events one by one and loads batches (CSV and JSON Lines,
+** strict, lenient, and strict batches that fail and roll back) while reader
+** threads query without pause: civic_engine_subject, _subjects, _rank,
+** _record, _groups, _event_count, _subject_count.  Every batch gives a
+** fresh subject exactly K events, or K more events to the shared subject,
+** so a reader that ever sees a batch half-applied finds an event count that
+** is not a multiple of K; a subject of a failed batch must never be seen at
+** all; counts a reader sees never go down.  Readers collect violations and
+** the main thread asserts on them (cmocka is not thread-safe).  Also: one
+** rules object shared by engines created and freed on several threads, and
+** one answer object read from several threads, and the engine's own worker
+** threads (parallel CSV reading, parallel evaluation) giving the answers of
+** one thread.  `make tsan` runs this file under ThreadSanitizer.
+*/
+#include "support.h"
+#include "alloc_fail.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#define K 7               /* events per batch and subject */
+#define BATCHES_MAX 120   /* batches the writer loads (fewer under valgrind) */
+#define READERS 3
+#define AS_OF INT64_C(1893456000) /* 2030-01-01 */
+
+static const char *const kinds[K] = { "volunteer_hour", "illegal_parking", "donation",
+                                      "neighbour_help", "recycling", "dispute_mediation",
+                                      "court_defaulter" };
+
+typedef struct shared {
+    civic_engine *engine;
+    atomic_bool done;
+    atomic_ulong violations;
+    atomic_ulong queries;
+    pthread_mutex_t lock;
+    char first[512];          /* the first violation, for the failure message */
+    unsigned long singles;    /* events the writer added one by one */
+    unsigned long batches_ok; /* batches the writer applied */
+    unsigned batches;         /* batches the writer loads */
+    unsigned big_subjects;    /* subjects of the one big batch */
+    uint64_t big_events;      /* its events, once applied */
+} shared;
+
+static void violation(shared *sh, const char *fmt, ...)
+{
+    atomic_fetch_add(&sh->violations, 1);
+    pthread_mutex_lock(&sh->lock);
+    if (!sh->first[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(sh->first, sizeof(sh->first), fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* ------------------------------------------------------------ writer */
+
+/* K events for `subject` (ids prefixed by tag), CSV or JSONL; with bad
+ * lines in between when asked. */
+static char *make_batch(const char *tag, const char *subject, unsigned n, bool json, bool bad,
+                        bool fail_at_end)
+{
+    size_t cap = 4096, at = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    if (!json) at += (size_t)snprintf(out, cap, "id,subject,type,ts,qty,group\n");
+    for (unsigned i = 0; i < K; i++) {
+        const char *type = kinds[(n + i) % K];
+        const char *qty = i % 3 == 0 ? "2" : "";
+        char ts[32];
+        snprintf(ts, sizeof(ts), "%lld", (long long)(1700000000 + (int64_t)n * 86400 + i * 3600));
+        if (json)
+            at += (size_t)snprintf(out + at, cap - at,
+                                   "{\"id\":\"%s-%u-%u\",\"subject\":\"%s\",\"type\":\"%s\","
+                                   "\"ts\":%s%s%s%s,\"group\":\"d%u/s%u\"}\n",
+                                   tag, n, i, subject, type, ts, qty[0] ? ",\"qty\":\"" : "", qty,
+                                   qty[0] ? "\"" : "", n % 3, n % 5);
+        else
+            at += (size_t)snprintf(out + at, cap - at, "%s-%u-%u,%s,%s,%s,%s,d%u/s%u\n", tag, n, i,
+                                   subject, type, ts, qty, n % 3, n % 5);
+        if (bad && i == 3)
+            at += (size_t)snprintf(out + at, cap - at, json ? "{\"id\":1}\n" : "x,,nope,,,\n");
+    }
+    if (fail_at_end)
+        at += (size_t)snprintf(out + at, cap - at,
+                               json ? "{\"id\":\"bad\",\"subject\":\"s\",\"type\":\"nope\",\"ts\":1}\n"
+                                    : "bad,s,nope,1,,\n");
+    return out;
+}
+
+/* One large CSV batch: `subjects` subjects "bigNNNNN" with K events each,
+ * large enough (> 256 KiB) for the engine's parallel CSV parse. */
+static char *make_big_batch(unsigned subjects)
+{
+    size_t cap = 64 + (size_t)subjects * K * 96, at = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    at += (size_t)snprintf(out, cap, "id,subject,type,ts,qty,group\n");
+    for (unsigned s = 0; s < subjects; s++)
+        for (unsigned i = 0; i < K; i++)
+            at += (size_t)snprintf(out + at, cap - at, "big-%u-%u,big%05u,%s,%lld,%s,d%u/s%u\n", s, i, s,
+                                   kinds[(s + i) % K], (long long)(1700000000 + (int64_t)s * 600 + i),
+                                   i % 3 == 0 ? "1.5" : "", s % 3, s % 7);
+    return out;
+}
+
+static void writer_big_batch(shared *sh)
+{
+    char *data = make_big_batch(sh->big_subjects);
+    if (!data) {
+        violation(sh, "writer out of memory");
+        return;
+    }
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    int rc = civic_engine_load(sh->engine, data, strlen(data), NULL, &rep, NULL);
+    free(data);
+    if (rc != CIVIC_OK || rep.accepted != (uint64_t)sh->big_subjects * K)
+        violation(sh, "writer: the big batch returned %d, accepted %llu", rc,
+                  (unsigned long long)rep.accepted);
+    else
+        sh->big_events = rep.accepted;
+}
+
+static void *writer(void *arg)
+{
+    shared *sh = arg;
+    for (unsigned n = 0; n < sh->batches; n++) {
+        if (n == sh->batches / 2) writer_big_batch(sh);
+        bool json = n % 2;
+        char subject[32];
+        const char *tag = "w";
+        bool bad = false, fail = false;
+        switch (n % 4) {
+        case 0: snprintf(subject, sizeof(subject), "batch%03u", n); break;
+        case 1: snprintf(subject, sizeof(subject), "shared"); tag = "sh"; break;
+        case 2: snprintf(subject, sizeof(subject), "batch%03u", n); bad = true; break;
+        default: snprintf(subject, sizeof(subject), "failed%03u", n); fail = true; break;
+        }
+        char *data = make_batch(tag, subject, n, json, bad, fail);
+        if (!data) {
+            violation(sh, "writer out of memory");
+            break;
+        }
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+        o.flags = bad ? CIVIC_LOAD_LENIENT : 0;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        int rc = civic_engine_load(sh->engine, data, strlen(data), &o, &rep, NULL);
+        free(data);
+        if (fail ? rc != CIVIC_E_EVENT : (rc != CIVIC_OK || rep.accepted != K))
+            violation(sh, "writer: batch %u returned %d, accepted %llu", n, rc,
+                      (unsigned long long)rep.accepted);
+        if (!fail) sh->batches_ok++;
+        /* and a few single events for subjects of their own */
+        for (unsigned i = 0; i < 2; i++) {
+            char id[32], who[32];
+            snprintf(id, sizeof(id), "single-%u-%u", n, i);
+            snprintf(who, sizeof(who), "single%u", n % 5);
+            civic_event ev = CIVIC_EVENT_INIT;
+            ev.id = id;
+            ev.subject = who;
+            ev.type = "hazard_report";
+            ev.ts = "2024-05-01T08:00:00+08:00";
+            if (civic_engine_add(sh->engine, &ev, NULL) != CIVIC_OK)
+                violation(sh, "writer: add %s failed", id);
+            else
+                sh->singles++;
+        }
+        struct timespec pause = { 0, 500000 }; /* let the readers run between writes */
+        nanosleep(&pause, NULL);
+    }
+    atomic_store(&sh->done, true);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ readers */
+
+/* A subject of a batch must show 0 or K events (K * m for the shared one);
+ * a subject of a failed batch must not show at all. */
+static void check_row(shared *sh, const char *where, const civic_score *s)
+{
+    if (strncmp(s->subject, "failed", 6) == 0)
+        violation(sh, "%s: subject %s of a failed batch is visible (%llu events)", where,
+                  s->subject, (unsigned long long)s->events);
+    else if ((strncmp(s->subject, "batch", 5) == 0 || strncmp(s->subject, "big", 3) == 0) &&
+             s->events != K && s->events != 0)
+        violation(sh, "%s: %s has %llu events, not %d", where, s->subject,
+                  (unsigned long long)s->events, K);
+    else if (strcmp(s->subject, "shared") == 0 && s->events % K != 0)
+        violation(sh, "%s: shared has %llu events, not a multiple of %d", where,
+                  (unsigned long long)s->events, K);
+}
+
+static void read_subjects(shared *sh, size_t *last_rows)
+{
+    civic_result *res = NULL;
+    int rc = civic_engine_subjects(sh->engine, AS_OF, &res);
+    if (rc != CIVIC_OK) {
+        violation(sh, "subjects returned %d", rc);
+        return;
+    }
+    size_t n = civic_result_count(res);
+    if (n < *last_rows) violation(sh, "subjects went from %zu rows to %zu", *last_rows, n);
+    *last_rows = n;
+    const char *prev = "";
+    size_t big = 0;
+    for (size_t i = 0; i < n; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        if (strcmp(prev, s.subject) >= 0) violation(sh, "subjects out of order at %s", s.subject);
+        prev = s.subject;
+        check_row(sh, "subjects", &s);
+        big += strncmp(s.subject, "big", 3) == 0;
+    }
+    if (big != 0 && big != sh->big_subjects)
+        violation(sh, "subjects: %zu of the %u subjects of the big batch are visible", big,
+                  sh->big_subjects);
+    civic_result_free(res);
+}
+
+static void read_rank(shared *sh)
+{
+    civic_result *res = NULL;
+    int rc = civic_engine_rank(sh->engine, NULL, AS_OF, 0, &res);
+    if (rc != CIVIC_OK) {
+        violation(sh, "rank returned %d", rc);
+        return;
+    }
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT, prev = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        if (s.rank != i + 1) violation(sh, "rank %llu at position %zu", (unsigned long long)s.rank, i);
+        if (i) {
+            civic_result_get(res, i - 1, &prev);
+            if (prev.score < s.score || (prev.score == s.score && strcmp(prev.subject, s.subject) > 0))
+                violation(sh, "rank out of order at %s", s.subject);
+        }
+        check_row(sh, "rank", &s);
+    }
+    civic_result_free(res);
+}
+
+static void read_one(shared *sh, unsigned n)
+{
+    char subject[32];
+    snprintf(subject, sizeof(subject), n % 4 == 1 ? "shared" : n % 4 == 3 ? "failed%03u" : "batch%03u", n);
+    civic_result *res = NULL;
+    if (civic_engine_subject(sh->engine, subject, AS_OF, &res) != CIVIC_OK) {
+        violation(sh, "subject(%s) failed", subject);
+        return;
+    }
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(res, 0, &s);
+    if (s.events) check_row(sh, "subject", &s);
+    civic_result_free(res);
+
+    civic_record *rec = NULL;
+    if (civic_engine_record(sh->engine, subject, AS_OF, &rec) != CIVIC_OK) {
+        violation(sh, "record(%s) failed", subject);
+        return;
+    }
+    civic_score sum = CIVIC_SCORE_INIT;
+    civic_record_summary(rec, &sum);
+    if (civic_record_count(rec) != sum.events)
+        violation(sh, "record(%s): %zu entries, summary %llu events", subject,
+                  civic_record_count(rec), (unsigned long long)sum.events);
+    if (sum.events) check_row(sh, "record", &sum);
+    civic_record_free(rec);
+}
+
+static void read_groups(shared *sh, uint64_t *last_subjects)
+{
+    civic_groups *g = NULL;
+    if (civic_engine_groups(sh->engine, 0, AS_OF, &g) != CIVIC_OK) {
+        violation(sh, "groups(0) failed");
+        return;
+    }
+    civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+    if (civic_groups_count(g) == 1 && civic_groups_get(g, 0, &st) == CIVIC_OK) {
+        uint64_t total = 0;
+        for (size_t k = 0; k < civic_groups_grade_count(g); k++) total += st.grade_counts[k];
+        if (total != st.subjects) violation(sh, "groups: grade counts do not add up");
+        if (st.subjects < *last_subjects) violation(sh, "groups: subjects went down");
+        *last_subjects = st.subjects;
+    }
+    civic_groups_free(g);
+    if (civic_engine_groups(sh->engine, 2, AS_OF, &g) != CIVIC_OK) {
+        violation(sh, "groups(2) failed");
+        return;
+    }
+    civic_groups_free(g);
+}
+
+static void *reader(void *arg)
+{
+    shared *sh = arg;
+    size_t rows = 0;
+    uint64_t events = 0, subjects = 0, grouped = 0;
+    unsigned n = 0;
+    bool last_round = false;
+    for (;;) {
+        /* one full round after the writer is done, so the end state is read too */
+        if (atomic_load(&sh->done)) last_round = true;
+        uint64_t e = civic_engine_event_count(sh->engine);
+        uint64_t s = civic_engine_subject_count(sh->engine);
+        if (e < events || s < subjects) violation(sh, "counts went down");
+        events = e;
+        subjects = s;
+        read_subjects(sh, &rows);
+        read_rank(sh);
+        read_one(sh, n++ % sh->batches);
+        read_groups(sh, &grouped);
+        atomic_fetch_add(&sh->queries, 1);
+        if (last_round) break;
+        /* A short pause between rounds: glibc's rwlock prefers readers, and
+         * three readers that never pause can starve the writer for a long
+         * time (seen: 120 batches took 25 s instead of 1 s, and minutes
+         * with 30 000 events held).  Longer queries need longer pauses. */
+        struct timespec pause = { 0, sh->big_subjects > 1000 ? 3000000 : 100000 };
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+static void one_writer_and_readers_never_see_half_a_batch(void **state)
+{
+    (void)state;
+    alloc_fail af;
+    alloc_fail_init(&af);
+    shared *sh = calloc(1, sizeof(*sh));
+    assert_non_null(sh);
+    pthread_mutex_init(&sh->lock, NULL);
+    /* `make tsan` asks for more than 4096 subjects, so that all-subject
+     * queries run on the engine's worker threads too. */
+    sh->big_subjects = getenv("CIVIC_TEST_THREADS_BIG") ? 4200 : 800;
+    sh->batches = BATCHES_MAX;
+    if (getenv("CIVIC_TEST_UNDER_VALGRIND")) { /* valgrind runs one thread at a time */
+        sh->big_subjects = 100;
+        sh->batches = 24;
+    }
+    civic_rules *rules = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.allocator = &af.alc; /* thread-safe: it takes a mutex */
+    o.threads = 2;         /* and the engine's own worker threads */
+    assert_int_equal(civic_engine_new(&sh->engine, rules, &o), CIVIC_OK);
+    civic_rules_free(rules);
+
+    pthread_t w, r[READERS];
+    for (int i = 0; i < READERS; i++) assert_int_equal(pthread_create(&r[i], NULL, reader, sh), 0);
+    assert_int_equal(pthread_create(&w, NULL, writer, sh), 0);
+    pthread_join(w, NULL);
+    for (int i = 0; i < READERS; i++) pthread_join(r[i], NULL);
+
+    if (atomic_load(&sh->violations))
+        fail_msg("%lu violations; the first: %s", (unsigned long)atomic_load(&sh->violations),
+                 sh->first);
+    assert_int_equal(civic_engine_event_count(sh->engine),
+                     sh->batches_ok * K + sh->singles + sh->big_events);
+    assert_int_equal(sh->big_events, (uint64_t)sh->big_subjects * K);
+    assert_true(atomic_load(&sh->queries) >= READERS);
+    civic_engine_free(sh->engine);
+    assert_int_equal(af.live_blocks, 0);
+    assert_int_equal(af.size_mismatches, 0);
+    pthread_mutex_destroy(&sh->lock);
+    free(sh);
+    alloc_fail_destroy(&af);
+}
+
+/* ------------------------------------------------------------ shared rules */
+
+typedef struct rules_job {
+    civic_rules *rules;
+    int failures;
+} rules_job;
+
+static void *engines_on_shared_rules(void *arg)
+{
+    rules_job *job = arg;
+    for (int i = 0; i < 40; i++) {
+        civic_engine *e = NULL;
+        if (civic_engine_new(&e, job->rules, NULL) != CIVIC_OK) {
+            job->failures++;
+            continue;
+        }
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = "e1";
+        ev.subject = "s1";
+        ev.type = "donation";
+        ev.ts = "2024-01-01";
+        ev.qty = "500";
+        if (civic_engine_add(e, &ev, NULL) != CIVIC_OK) job->failures++;
+        civic_result *res = NULL;
+        if (civic_engine_subjects(e, AS_OF, &res) != CIVIC_OK || civic_result_count(res) != 1)
+            job->failures++;
+        civic_result_free(res);
+        civic_engine_free(e);
+    }
+    return NULL;
+}
+
+static void engines_on_several_threads_share_one_rules_object(void **state)
+{
+    (void)state;
+    civic_rules *rules = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    pthread_t t[4];
+    rules_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i].rules = rules;
+        jobs[i].failures = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, engines_on_shared_rules, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    assert_int_equal(civic_rules_rule_count(rules) > 0, 1);
+    civic_rules_free(rules);
+}
+
+/* ------------------------------------------------------------ shared answer */
+
+typedef struct answer_job {
+    const civic_result *res;
+    const char *want;
+    int failures;
+} answer_job;
+
+static void *read_answer(void *arg)
+{
+    answer_job *job = arg;
+    for (int round = 0; round < 50; round++) {
+        char line[256], *all = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < civic_result_count(job->res); i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            civic_result_get(job->res, i, &s);
+            int k = snprintf(line, sizeof(line), "%s,%lld,%s\n", s.subject, (long long)s.score, s.grade);
+            char *more = realloc(all, n + (size_t)k + 1);
+            if (!more) break;
+            all = more;
+            memcpy(all + n, line, (size_t)k + 1);
+            n += (size_t)k;
+        }
+        if (!all || strcmp(all, job->want) != 0) job->failures++;
+        free(all);
+    }
+    return NULL;
+}
+
+static void an_answer_is_read_from_several_threads_after_the_engine_is_gone(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(civic_rules_default_text());
+    char *data = make_batch("a", "alpha", 1, false, false, false);
+    load_ok(e, data);
+    free(data);
+    data = make_batch("b", "beta", 2, true, false, false);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = CIVIC_FORMAT_JSONL;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &o, NULL, NULL), CIVIC_OK);
+    free(data);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subjects(e, AS_OF, &res), CIVIC_OK);
+    civic_engine_free(e); /* answers outlive the engine */
+    char want[1024] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        n += (size_t)snprintf(want + n, sizeof(want) - n, "%s,%lld,%s\n", s.subject,
+                              (long long)s.score, s.grade);
+    }
+    pthread_t t[4];
+    answer_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i].res = res;
+        jobs[i].want = want;
+        jobs[i].failures = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, read_answer, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    civic_result_free(res);
+}
+
+/* ------------------------------------------------------------ parallel = serial */
+
+/* The engine's own worker threads (civic_engine_options.threads) change
+ * nothing in the answers: a batch big enough for the parallel CSV reader,
+ * with more subjects than the parallel evaluation needs, loaded into an
+ * engine with 1 thread and one with 4, gives identical reports, subject
+ * lists, rankings and groups. */
+static char *parallel_case_answers(uint32_t threads, const char *data, civic_load_report *rep)
+{
+    civic_rules *rules = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.threads = threads;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
+    civic_rules_free(rules);
+    civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
+    lo.flags = CIVIC_LOAD_LENIENT;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &lo, rep, NULL), CIVIC_OK);
+    char *subjects = subjects_csv(e, AS_OF);
+    size_t cap = strlen(subjects) * 2 + 4096, n = strlen(subjects);
+    char *out = malloc(cap);
+    assert_non_null(out);
+    memcpy(out, subjects, n + 1);
+    free(subjects);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_rank(e, "d1", AS_OF, 50, &res), CIVIC_OK);
+    for (size_t i = 0; i < civic_result_count(res) && n + 256 < cap; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(res, i, &s);
+        n += (size_t)snprintf(out + n, cap - n, "rank %llu %s\n", (unsigned long long)s.rank, s.subject);
+    }
+    civic_result_free(res);
+    civic_groups *g = NULL;
+    assert_int_equal(civic_engine_groups(e, 2, AS_OF, &g), CIVIC_OK);
+    for (size_t i = 0; i < civic_groups_count(g) && n + 256 < cap; i++) {
+        civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(g, i, &st);
+        n += (size_t)snprintf(out + n, cap - n, "group %s %llu %lld %lld\n", st.path,
+                              (unsigned long long)st.subjects, (long long)st.mean, (long long)st.median);
+    }
+    civic_groups_free(g);
+    civic_engine_free(e);
+    return out;
+}
+
+static void worker_threads_give_the_answers_of_one_thread(void **state)
+{
+    (void)state;
+    char *data = make_big_batch(4500);
+    assert_non_null(data);
+    /* a few bad lines, duplicates and a conflict spread through the batch */
+    size_t len = strlen(data), cap = len + 4096;
+    char *mixed = malloc(cap);
+    assert_non_null(mixed);
+    size_t at = 0, line = 0;
+    for (const char *p = data; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = (size_t)(nl - p) + 1;
+        memcpy(mixed + at, p, n);
+        at += n;
+        if (++line % 7001 == 0 && at + 64 < cap)
+            at += (size_t)snprintf(mixed + at, cap - at, "bad%zu,,nope,,,\n", line);
+        if (line % 9001 == 0 && at + n < cap) { /* an exact duplicate */
+            memcpy(mixed + at, p, n);
+            at += n;
+        }
+        p = nl + 1;
+    }
+    at += (size_t)snprintf(mixed + at, cap - at, "big-1-1,big00001,donation,1,,\n"); /* conflict */
+    mixed[at] = '\0';
+    free(data);
+    civic_load_report one = CIVIC_LOAD_REPORT_INIT, four = CIVIC_LOAD_REPORT_INIT;
+    char *a = parallel_case_answers(1, mixed, &one);
+    char *b = parallel_case_answers(4, mixed, &four);
+    assert_int_equal(one.lines, four.lines);
+    assert_int_equal(one.accepted, four.accepted);
+    assert_int_equal(one.duplicates, four.duplicates);
+    assert_int_equal(one.rejected, four.rejected);
+    assert_true(one.rejected >= 4 && one.duplicates >= 3);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(mixed);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_writer_and_readers_never_see_half_a_batch),
+        cmocka_unit_test(engines_on_several_threads_share_one_rules_object),
+        cmocka_unit_test(an_answer_is_read_from_several_threads_after_the_engine_is_gone),
+        cmocka_unit_test(worker_threads_give_the_answers_of_one_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
