@@ -311,36 +311,12 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
 }
 
 /* ------------------------------------------------------------ parallel parse
- * A large run of complete records without any quote character is split at
- * line breaks into one part per thread.  Workers only convert records into
- * civic_parsed values (read-only work, into arrays allocated beforehand);
- * the calling thread then inserts them in input order.  A worker stops at
- * the first record it cannot convert, and the serial reader takes that part
- * over from there, so errors, line numbers and callbacks are exactly those
- * of the serial path. */
-
-#define CSV_PARALLEL_BYTES_MIN ((size_t)1 << 18)
-#define CSV_PARTS_MAX 8
-
-typedef struct csv_parsed {
-    civic_parsed p;
-    uint64_t line;   /* 0-based line within the part */
-    uint32_t column; /* column of the id field */
-} csv_parsed;
-
-typedef struct csv_part {
-    const civic_loader *ld;
-    const char *data;
-    size_t len;
-    csv_parsed *out;
-    size_t cap, count;
-    size_t stop;     /* offset of the first record left to the serial reader */
-    uint64_t lines;  /* lines before stop */
-} csv_part;
+ * (the machinery is in load.c).  A part is quote-free, so every record is
+ * one line; a worker stops at the first record it cannot convert. */
 
 static void *csv_part_run(void *arg)
 {
-    csv_part *part = arg;
+    civic_part *part = arg;
     const civic_loader *ld = part->ld;
     size_t pos = 0;
     uint64_t line = 0;
@@ -352,7 +328,7 @@ static void *csv_part_run(void *arg)
         size_t n = nl ? (size_t)(nl - p) + 1 : part->len - pos;
         size_t body = nl ? n - 1 : n;
         if (!is_blank_record(p, body)) {
-            if (n > CIVIC_LINE_BYTES_MAX) break;
+            if (body > CIVIC_LINE_BYTES_MAX) break;
             split_plain(p, body, &rec);
             if (rec.count != ld->ncols || rec.too_many) break;
             memset(&f, 0, sizeof(f));
@@ -363,7 +339,7 @@ static void *csv_part_run(void *arg)
                 f.n[k] = rec.len[c];
                 f.column[k] = rec.column[c];
             }
-            csv_parsed *o = &part->out[part->count];
+            civic_part_event *o = &part->out[part->count];
             if (civic__event_parse(ld->engine, &f, &o->p, 0, NULL) != CIVIC_OK) break;
             o->line = line;
             o->column = f.column[CIVIC_F_ID];
@@ -377,72 +353,10 @@ static void *csv_part_run(void *arg)
     return NULL;
 }
 
-static size_t count_lines(const char *p, size_t n)
+static int csv_rest(civic_loader *ld, const char *data, size_t len)
 {
-    size_t lines = 1;
-    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
-    return lines;
-}
-
-/* Insert what one part parsed, then let the serial reader finish it. */
-static int csv_part_commit(civic_loader *ld, const csv_part *part)
-{
-    uint64_t base = ld->line;
-    int rc = CIVIC_OK;
-    const size_t ahead = 8; /* table slots are fetched this many events early */
-    for (size_t i = 0; i < ahead && i < part->count; i++)
-        civic__event_prefetch(ld->engine, &part->out[i].p);
-    for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
-        const csv_parsed *o = &part->out[i];
-        if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
-        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column);
-        if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
-    }
-    if (rc != CIVIC_OK) return rc;
-    ld->line = base + part->lines;
-    ld->offset += part->stop;
-    if (part->stop < part->len) {
-        size_t used = 0;
-        rc = csv_serial(ld, part->data + part->stop, part->len - part->stop, true, &used, SIZE_MAX);
-    }
-    return rc;
-}
-
-static int csv_parallel(civic_loader *ld, const char *data, size_t len)
-{
-    const civic_allocator *alc = &ld->engine->alc;
-    csv_part parts[CSV_PARTS_MAX];
-    pthread_t tid[CSV_PARTS_MAX];
-    bool started[CSV_PARTS_MAX] = { false };
-    size_t k = ld->engine->threads < CSV_PARTS_MAX ? ld->engine->threads : CSV_PARTS_MAX;
-    size_t at = 0, made = 0;
-    int rc = CIVIC_OK;
-    for (size_t i = 0; i < k && at < len; i++) {
-        size_t end = i + 1 == k ? len : (len / k) * (i + 1);
-        if (end < at) end = at;
-        const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
-        end = nl ? (size_t)(nl - data) + 1 : len;
-        csv_part *part = &parts[made++];
-        memset(part, 0, sizeof(*part));
-        part->ld = ld;
-        part->data = data + at;
-        part->len = end - at;
-        part->cap = count_lines(part->data, part->len);
-        part->out = civic__malloc(alc, part->cap * sizeof(csv_parsed));
-        if (!part->out) rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-        at = end;
-    }
-    for (size_t i = 1; rc == CIVIC_OK && i < made; i++)
-        started[i] = pthread_create(&tid[i], NULL, csv_part_run, &parts[i]) == 0;
-    if (rc == CIVIC_OK && made > 0) csv_part_run(&parts[0]);
-    for (size_t i = 1; i < made; i++) {
-        if (started[i]) pthread_join(tid[i], NULL);
-        else if (rc == CIVIC_OK) csv_part_run(&parts[i]); /* no thread: do it here */
-    }
-    for (size_t i = 0; rc == CIVIC_OK && i < made; i++) rc = csv_part_commit(ld, &parts[i]);
-    for (size_t i = 0; i < made; i++)
-        civic__free(alc, parts[i].out, parts[i].cap * sizeof(csv_parsed));
-    return rc;
+    size_t used = 0;
+    return csv_serial(ld, data, len, true, &used, SIZE_MAX);
 }
 
 int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
@@ -459,15 +373,10 @@ int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, 
         if (n == 0) break;
         pos += n;
     }
-    if (rc == CIVIC_OK && ld->header_done && ld->engine->threads > 1 &&
-        len - pos >= CSV_PARALLEL_BYTES_MIN) {
-        /* whole records only: up to the last line break, or everything at the end */
-        size_t end = len - pos;
-        if (!final) {
-            while (end > 0 && data[pos + end - 1] != '\n') end--;
-        }
-        if (end >= CSV_PARALLEL_BYTES_MIN && !memchr(data + pos, '"', end)) {
-            rc = csv_parallel(ld, data + pos, end);
+    if (rc == CIVIC_OK && ld->header_done) {
+        size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
+        if (end && !memchr(data + pos, '"', end)) {
+            rc = civic__load_parallel(ld, data + pos, end, csv_part_run, csv_rest, 0);
             pos += end;
         }
     }

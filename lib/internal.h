@@ -418,6 +418,38 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
 /* Insert an event parsed earlier, count it, route a conflict the same way. */
 int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column);
 
+/* Parallel parsing (load.c).  A big run of whole lines is split into one
+ * part per engine thread; each part's runner converts lines into parsed
+ * events (read-only work into memory allocated beforehand) and stops at the
+ * first line it cannot convert; the caller's thread then inserts them in
+ * order and hands the rest of the part to the serial reader, so errors,
+ * line numbers and callbacks are those of the serial path. */
+typedef struct civic_part_event {
+    civic_parsed p;
+    uint64_t line;     /* 0-based line within the part */
+    uint32_t column;   /* column of the id field */
+} civic_part_event;
+
+typedef struct civic_part {
+    const civic_loader *ld;
+    const char *data;
+    size_t len;
+    civic_part_event *out;
+    size_t cap, count;
+    char *scratch;     /* decoded strings, for formats that need them */
+    size_t scratch_cap;
+    size_t stop;       /* offset of the first line left to the serial reader */
+    uint64_t lines;    /* lines before stop */
+} civic_part;
+
+/* Bytes at the front of [data, data+len) worth parsing in parallel (whole
+ * lines only), or 0. */
+size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final);
+/* scratch_per_line: bytes of scratch per line, beyond the part's length. */
+int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
+                         void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
+                         size_t scratch_per_line);
+
 /* Parse as many complete records of [data, data+len) as possible.  final:
  * no more data follows.  *used gets the bytes consumed. */
 int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final,

@@ -19,7 +19,7 @@
 #define JSON_NUMBER_BYTES_MAX 96
 
 typedef struct jline {
-    civic_loader *ld;
+    const civic_loader *ld;
     const char *p;
     size_t n, i;
     uint64_t line;
@@ -27,8 +27,11 @@ typedef struct jline {
     size_t out_len;
     const char *why; /* first error */
     size_t why_at;
-    char number[2][JSON_NUMBER_BYTES_MAX]; /* ts and qty numbers as plain decimals */
 } jline;
+
+/* The out buffer of a line holds its decoded strings (never longer than the
+ * line) and up to two numbers rewritten as plain decimals. */
+#define JSON_LINE_EXTRA_BYTES (2 * JSON_NUMBER_BYTES_MAX)
 
 static bool fail(jline *j, const char *why)
 {
@@ -107,12 +110,41 @@ static bool escape(jline *j, uint32_t *cp)
     return true;
 }
 
+/* Bytes of plain string content at p: printable ASCII except '"' and '\\',
+ * eight at a time. */
+static size_t plain_run(const char *p, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+    size_t i = 0;
+    while (i + 8 <= n) {
+        uint64_t w, q, b;
+        memcpy(&w, p + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        uint64_t stop = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w;
+        if (stop & high) break;
+        i += 8;
+    }
+    while (i < n) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+        i++;
+    }
+    return i;
+}
+
 /* A string at j->i (the quote); decoded into j->out when store. */
 static bool string(jline *j, bool store, const char **s, size_t *len)
 {
     size_t start = j->out_len;
     j->i++;
     for (;;) {
+        size_t run = plain_run(j->p + j->i, j->n - j->i);
+        if (run) {
+            if (store) memcpy(j->out + j->out_len, j->p + j->i, run);
+            j->out_len += store ? run : 0;
+            j->i += run;
+        }
         if (j->i >= j->n) return fail(j, "unterminated string");
         unsigned char c = (unsigned char)j->p[j->i];
         if (c == '"') break;
@@ -281,11 +313,12 @@ static bool field_value(jline *j, int field, civic_fields *f)
     } else if ((c == '-' || (c >= '0' && c <= '9')) &&
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         if (!number(j, &s, &len)) return false;
-        char *plain = j->number[field == CIVIC_F_TS ? 0 : 1];
+        char *plain = j->out + j->out_len;
         size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX);
         if (plain_len) {
             s = plain;
             len = plain_len;
+            j->out_len += plain_len;
         }
         if (field == CIVIC_F_TS) { /* Unix seconds: a fraction is ignored */
             const char *dot = memchr(s, '.', len);
@@ -343,7 +376,7 @@ static bool object(jline *j, civic_fields *f)
 
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
-    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0, { { 0 } } };
+    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0 };
     civic_fields f;
     memset(&f, 0, sizeof(f));
     ws(&j);
@@ -358,17 +391,12 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
     return civic__loader_event(ld, &f, line);
 }
 
-int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
 {
     size_t pos = 0;
     int rc = CIVIC_OK;
     char *buf = NULL;
     size_t buf_cap = 0;
-    if (!ld->bom_checked) {
-        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-        ld->bom_checked = true;
-    }
     while (pos < len && rc == CIVIC_OK) {
         const char *p = data + pos;
         const char *nl = memchr(p, '\n', len - pos);
@@ -391,8 +419,8 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
                              (unsigned long long)line);
             rc = civic__loader_reject(ld, &e);
         } else {
-            if (n > buf_cap) {
-                size_t want = n < 4096 ? 4096 : n;
+            if (n + JSON_LINE_EXTRA_BYTES > buf_cap) {
+                size_t want = n + JSON_LINE_EXTRA_BYTES < 4096 ? 4096 : n + JSON_LINE_EXTRA_BYTES;
                 char *nb = civic__realloc(&ld->engine->alc, buf, buf_cap, want);
                 if (!nb) {
                     rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
@@ -408,6 +436,69 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
         pos += n + (nl ? 1 : 0);
     }
     civic__free(&ld->engine->alc, buf, buf_cap);
+    *used = pos;
+    return rc;
+}
+
+/* Parallel parsing (load.c): every line is a record; a worker decodes into
+ * its part's scratch, which keeps the strings alive until the commit. */
+static void *jsonl_part_run(void *arg)
+{
+    civic_part *part = arg;
+    size_t pos = 0, used = 0;
+    uint64_t line = 0;
+    while (pos < part->len && part->count < part->cap) {
+        const char *p = part->data + pos;
+        const char *nl = memchr(p, '\n', part->len - pos);
+        size_t n = nl ? (size_t)(nl - p) : part->len - pos;
+        if (n > CIVIC_LINE_BYTES_MAX) break;
+        CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
+        jline j = { part->ld, p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
+        civic_fields f;
+        memset(&f, 0, sizeof(f));
+        ws(&j);
+        if (j.i < n) {
+            if (!object(&j, &f)) break;
+            civic_part_event *o = &part->out[part->count];
+            if (civic__event_parse(part->ld->engine, &f, &o->p, 0, NULL) != CIVIC_OK) break;
+            o->line = line;
+            o->column = f.column[CIVIC_F_ID];
+            part->count++;
+            used += j.out_len;
+        }
+        line++;
+        pos += n + (nl ? 1 : 0);
+    }
+    part->stop = pos;
+    part->lines = line;
+    return NULL;
+}
+
+static int jsonl_rest(civic_loader *ld, const char *data, size_t len)
+{
+    size_t used = 0;
+    return jsonl_serial(ld, data, len, true, &used);
+}
+
+int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+{
+    size_t pos = 0, n = 0;
+    int rc = CIVIC_OK;
+    if (!ld->bom_checked) {
+        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+        ld->bom_checked = true;
+    }
+    size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
+    if (end) {
+        rc = civic__load_parallel(ld, data + pos, end, jsonl_part_run, jsonl_rest,
+                                  JSON_LINE_EXTRA_BYTES);
+        pos += end;
+    }
+    if (rc == CIVIC_OK && pos < len) {
+        rc = jsonl_serial(ld, data + pos, len - pos, final, &n);
+        pos += n;
+    }
     *used = pos;
     return rc;
 }

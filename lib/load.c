@@ -58,6 +58,102 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
     return civic__loader_reject(ld, &e);
 }
 
+/* ------------------------------------------------------------ parallel parse */
+
+#define PARALLEL_BYTES_MIN ((size_t)1 << 18)
+#define PARTS_MAX 8
+
+size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final)
+{
+    if (ld->engine->threads < 2 || len < PARALLEL_BYTES_MIN) return 0;
+    size_t end = len;
+    if (!final)
+        while (end > 0 && data[end - 1] != '\n') end--;
+    return end >= PARALLEL_BYTES_MIN ? end : 0;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t lines = 1;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
+    return lines;
+}
+
+/* Insert what one part parsed, then let the serial reader finish it. */
+static int part_commit(civic_loader *ld, const civic_part *part,
+                       int (*rest)(civic_loader *, const char *, size_t))
+{
+    uint64_t base = ld->line;
+    int rc = CIVIC_OK;
+    const size_t ahead = 8; /* table slots are fetched this many events early */
+    for (size_t i = 0; i < ahead && i < part->count; i++)
+        civic__event_prefetch(ld->engine, &part->out[i].p);
+    for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
+        const civic_part_event *o = &part->out[i];
+        if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
+        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column);
+        if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
+    }
+    if (rc != CIVIC_OK) return rc;
+    ld->line = base + part->lines;
+    ld->offset += part->stop;
+    if (part->stop < part->len) rc = rest(ld, part->data + part->stop, part->len - part->stop);
+    return rc;
+}
+
+static int parts_alloc(civic_loader *ld, civic_part *part, size_t scratch_per_line)
+{
+    const civic_allocator *alc = &ld->engine->alc;
+    part->cap = count_lines(part->data, part->len);
+    part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
+    if (scratch_per_line) {
+        part->scratch_cap = part->len + part->cap * scratch_per_line;
+        part->scratch = civic__malloc(alc, part->scratch_cap);
+    }
+    if (!part->out || (scratch_per_line && !part->scratch))
+        return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    return CIVIC_OK;
+}
+
+int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
+                         void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
+                         size_t scratch_per_line)
+{
+    const civic_allocator *alc = &ld->engine->alc;
+    civic_part parts[PARTS_MAX];
+    pthread_t tid[PARTS_MAX];
+    bool started[PARTS_MAX] = { false };
+    size_t k = ld->engine->threads < PARTS_MAX ? ld->engine->threads : PARTS_MAX;
+    size_t at = 0, made = 0;
+    int rc = CIVIC_OK;
+    for (size_t i = 0; i < k && at < len; i++) {
+        size_t end = i + 1 == k ? len : (len / k) * (i + 1);
+        if (end < at) end = at;
+        const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
+        end = nl ? (size_t)(nl - data) + 1 : len;
+        civic_part *part = &parts[made++];
+        memset(part, 0, sizeof(*part));
+        part->ld = ld;
+        part->data = data + at;
+        part->len = end - at;
+        if (rc == CIVIC_OK) rc = parts_alloc(ld, part, scratch_per_line);
+        at = end;
+    }
+    for (size_t i = 1; rc == CIVIC_OK && i < made; i++)
+        started[i] = pthread_create(&tid[i], NULL, run, &parts[i]) == 0;
+    if (rc == CIVIC_OK && made > 0) run(&parts[0]);
+    for (size_t i = 1; i < made; i++) {
+        if (started[i]) pthread_join(tid[i], NULL);
+        else if (rc == CIVIC_OK) run(&parts[i]); /* no thread: do it here */
+    }
+    for (size_t i = 0; rc == CIVIC_OK && i < made; i++) rc = part_commit(ld, &parts[i], rest);
+    for (size_t i = 0; i < made; i++) {
+        civic__free(alc, parts[i].out, parts[i].cap * sizeof(civic_part_event));
+        civic__free(alc, parts[i].scratch, parts[i].scratch_cap);
+    }
+    return rc;
+}
+
 static uint32_t detect_format(const char *data, size_t len)
 {
     size_t i = 0;

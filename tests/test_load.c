@@ -295,23 +295,34 @@ static void files_load_in_pieces_with_the_same_answers(void **state)
 /* A large log (several parallel parts, > 4096 subjects) with bad lines at
  * known places: answers, errors and reject callbacks must not depend on
  * the number of threads. */
-static char *big_log(size_t events, const size_t *bad, size_t nbad)
+static char *big_log(size_t events, const size_t *bad, size_t nbad, bool jsonl)
 {
-    size_t cap = 64 + events * 80, n = 0;
+    size_t cap = 64 + events * 160, n = 0;
     char *out = malloc(cap);
     assert_non_null(out);
-    n += (size_t)snprintf(out + n, cap - n, "id,subject,type,ts,qty,group\n");
+    /* JSON Lines has no header: line L of the CSV is line L-1 there */
+    if (!jsonl) n += (size_t)snprintf(out + n, cap - n, "id,subject,type,ts,qty,group\n");
     uint64_t seed = 7;
     for (size_t i = 0; i < events; i++) {
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
         unsigned r = (unsigned)(seed >> 33);
-        size_t line = i + 2;
+        size_t line = i + (jsonl ? 1 : 2);
         bool is_bad = false;
         for (size_t k = 0; k < nbad; k++) is_bad |= bad[k] == line;
-        if (is_bad) {
+        if (is_bad && jsonl) {
+            n += (size_t)snprintf(out + n, cap - n, "{\"id\":\"x%zu\",\"subject\":\"s%u\","
+                                  "\"type\":\"nope\",\"ts\":\"2024-01-01\"}\n", i, r % 6000);
+        } else if (is_bad) {
             n += (size_t)snprintf(out + n, cap - n, "x%zu,s%u,nope,2024-01-01,,\n", i, r % 6000);
         } else if (r % 97 == 0) {
             n += (size_t)snprintf(out + n, cap - n, "\n"); /* blank lines count as lines */
+        } else if (jsonl) {
+            n += (size_t)snprintf(out + n, cap - n,
+                                  "{\"id\":\"e%zu\",\"subject\":\"s%u\",\"type\":\"%s\","
+                                  "\"ts\":\"2024-%02u-%02uT%02u:00:00\",\"qty\":%u,"
+                                  "\"group\":\"g%u/c%u\",\"note\":[1,{\"x\":\"\\u00e9\"}]}\n",
+                                  r % 50 == 0 ? i - 1 : i, r % 6000, r % 3 ? "hour" : "fine",
+                                  1 + r % 12, 1 + r % 28, r % 24, 1 + r % 5, r % 4, r % 7);
         } else {
             n += (size_t)snprintf(out + n, cap - n, "e%zu,s%u,%s,2024-%02u-%02uT%02u:00:00,%u,g%u/c%u\n",
                                   r % 50 == 0 ? i - 1 : i, r % 6000, r % 3 ? "hour" : "fine",
@@ -343,11 +354,10 @@ static int log_reject(void *payload, const civic_error *err)
     return 0;
 }
 
-static void threads_change_nothing_but_speed(void **state)
+static void threads_change_nothing_but_speed_in(bool jsonl)
 {
-    (void)state;
     const size_t bad[] = { 3000, 17777, 31000 };
-    char *log = big_log(40000, bad, 3);
+    char *log = big_log(40000, bad, 3, jsonl);
     char *answers[2];
     civic_load_report reps[2];
     reject_log rejects[2];
@@ -376,7 +386,7 @@ static void threads_change_nothing_but_speed(void **state)
     assert_int_equal(reps[0].duplicates, reps[1].duplicates);
     assert_int_equal(reps[0].rejected, reps[1].rejected);
     assert_int_equal(reps[0].lines, reps[1].lines);
-    assert_int_equal(reps[0].lines, 40001);
+    assert_int_equal(reps[0].lines, jsonl ? 40000 : 40001);
     assert_true(reps[0].rejected >= 3);
     assert_int_equal(rejects[0].count, rejects[1].count);
     for (size_t i = 0; i < rejects[0].count && i < 16; i++)
@@ -387,6 +397,18 @@ static void threads_change_nothing_but_speed(void **state)
     free(answers[0]);
     free(answers[1]);
     free(log);
+}
+
+static void threads_change_nothing_but_speed(void **state)
+{
+    (void)state;
+    threads_change_nothing_but_speed_in(false);
+}
+
+static void threads_change_nothing_but_speed_jsonl(void **state)
+{
+    (void)state;
+    threads_change_nothing_but_speed_in(true);
 }
 
 int main(void)
@@ -402,6 +424,7 @@ int main(void)
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
         cmocka_unit_test(threads_change_nothing_but_speed),
+        cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
