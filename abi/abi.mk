@@ -114,7 +114,12 @@ check-abi: $(SHARED) | abi-tools $(ABI_OUT)
 # generated from the header, so a new struct is covered at once and an _INIT
 # that misses an appended field fails -Wmissing-field-initializers).  Then a
 # C++ program links the shared library from the build tree and runs.
-check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT)
+.PHONY: deps-compilers
+deps-compilers:
+	@$(call need_pkg,command -v g++,g++)
+	@$(call need_pkg,command -v clang,clang)
+
+check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps-compilers
 	@sh abi/gen-inits.sh include/civic.h > $(ABI_OUT)/inits.c
 	@set -e; for cc in $(HDR_CCS); do for std in c11 c99; do \
 	    for src in $(CONSUMER_DIR)/header_c.c $(ABI_OUT)/inits.c; do \
@@ -134,6 +139,7 @@ check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT)
 # --------------------------------------------------------------- consumer --
 
 check-consumer: all
+	@$(call need_pkg,command -v pkg-config,pkg-config)
 	+@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' VERSION='$(VERSION)' REALNAME='$(REALNAME)' \
 	    SONAME='$(SONAME)' sh abi/check-consumer.sh
 
@@ -141,7 +147,7 @@ check-consumer: all
 
 # Each compiler in its own build directory, so objects never mix; without -g,
 # which adds time and no warning.
-check-warnings:
+check-warnings: deps-compilers
 	+@set -e; for cc in $(CHECK_WARNINGS_CCS); do \
 	    if ! command -v $$cc >/dev/null 2>&1; then echo "check-warnings: $$cc not found"; exit 1; fi; \
 	    echo "check-warnings: $$cc -Werror into $(B)/$$cc"; \
