@@ -27,8 +27,64 @@ typedef struct rule_extra {
 typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;
 typedef struct cap_extra { pos header; uint32_t keys; } cap_extra;
 
+/* A hash index over one of the rules' name lists (rule codes, cap names,
+ * flags, dimensions), so that building a scheme of n names is O(n), not
+ * O(n^2).  Slots hold index + 1; 0 is empty. */
+typedef const char *(*name_fn)(const civic_rules *r, uint32_t i);
+typedef struct name_set {
+    uint32_t *slots;
+    size_t cap;     /* a power of two, or 0 */
+} name_set;
+
+static const char *rule_name(const civic_rules *r, uint32_t i) { return r->rules[i].code; }
+static const char *cap_name(const civic_rules *r, uint32_t i) { return r->caps[i].name; }
+static const char *flag_name(const civic_rules *r, uint32_t i) { return r->flags[i]; }
+static const char *dimension_name(const civic_rules *r, uint32_t i) { return r->dimensions[i]; }
+
+static uint32_t set_find(const civic_rules *r, const name_set *s, name_fn name, const char *k,
+                         size_t n)
+{
+    if (!s->cap) return UINT32_MAX;
+    for (size_t h = (size_t)civic__hash_bytes(k, n);; h++) {
+        uint32_t v = s->slots[h & (s->cap - 1)];
+        if (!v) return UINT32_MAX;
+        const char *x = name(r, v - 1);
+        if (strlen(x) == n && memcmp(x, k, n) == 0) return v - 1;
+    }
+}
+
+static void set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t index)
+{
+    const char *x = name(r, index);
+    size_t h = (size_t)civic__hash_bytes(x, strlen(x));
+    while (s->slots[h & (s->cap - 1)]) h++;
+    s->slots[h & (s->cap - 1)] = index + 1;
+}
+
+/* Index names[0..count) with room for one more (load at most 1/2). */
+static int set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t count)
+{
+    if ((size_t)(count + 1) * 2 <= s->cap) return CIVIC_OK;
+    size_t cap = s->cap ? s->cap * 2 : 32;
+    uint32_t *slots = civic__calloc(&r->alc, cap, sizeof(uint32_t));
+    if (!slots) return CIVIC_E_NOMEM;
+    civic__free(&r->alc, s->slots, s->cap * sizeof(uint32_t));
+    s->slots = slots;
+    s->cap = cap;
+    for (uint32_t i = 0; i < count; i++) set_put(r, s, name, i);
+    return CIVIC_OK;
+}
+
+static void set_free(const civic_rules *r, name_set *s)
+{
+    civic__free(&r->alc, s->slots, s->cap * sizeof(uint32_t));
+    s->slots = NULL;
+    s->cap = 0;
+}
+
 typedef struct builder {
     civic_rules *r;
+    name_set rule_set, cap_set, flag_set, dimension_set;
     int table;
     uint32_t index;
     uint32_t scheme_keys;
@@ -67,17 +123,19 @@ static const char *intern(builder *b, const char *s, size_t n)
 }
 
 /* Index of a name in a list, appending it when new; -1 on NOMEM, -2 full. */
-static int64_t name_index(builder *b, const char ***list, uint32_t *count, size_t *cap,
-                          const char *s, size_t n, uint32_t max)
+static int64_t name_index(builder *b, name_set *set, name_fn name, const char ***list,
+                          uint32_t *count, size_t *cap, const char *s, size_t n, uint32_t max)
 {
-    for (uint32_t i = 0; i < *count; i++)
-        if (strlen((*list)[i]) == n && memcmp((*list)[i], s, n) == 0) return i;
+    uint32_t found = set_find(b->r, set, name, s, n);
+    if (found != UINT32_MAX) return found;
     if (*count >= max) return -2;
-    if (civic__grow(&b->r->alc, (void **)list, cap, *count + 1, sizeof(char *)) != CIVIC_OK)
+    if (set_reserve(b->r, set, name, *count) != CIVIC_OK ||
+        civic__grow(&b->r->alc, (void **)list, cap, *count + 1, sizeof(char *)) != CIVIC_OK)
         return -1;
     const char *copy = intern(b, s, n);
     if (!copy) return -1;
     (*list)[*count] = copy;
+    set_put(b->r, set, name, *count);
     return (*count)++;
 }
 
@@ -291,7 +349,8 @@ static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *
     case 2:
         rc = want_label(v, err, "dimension", CIVIC_CODE_BYTES_MAX, false);
         if (rc != CIVIC_OK) return rc;
-        d = name_index(b, &b->r->dimensions, &b->r->dimension_count, &b->r->dim_cap, v->text,
+        d = name_index(b, &b->dimension_set, dimension_name, &b->r->dimensions,
+                       &b->r->dimension_count, &b->r->dim_cap, v->text,
                        v->len, CIVIC_DIMENSION_COUNT_MAX);
         if (d == -2)
             return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
@@ -322,7 +381,8 @@ static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *
     case 9:
         rc = want_label(v, err, "flag", CIVIC_CODE_BYTES_MAX, true);
         if (rc != CIVIC_OK) return rc;
-        d = name_index(b, &b->r->flags, &b->r->flag_count, &b->r->flag_cap, v->text, v->len,
+        d = name_index(b, &b->flag_set, flag_name, &b->r->flags, &b->r->flag_count,
+                       &b->r->flag_cap, v->text, v->len,
                        CIVIC_RULE_COUNT_MAX);
         if (d < 0) return CIVIC_E_NOMEM;
         rule->flag = (uint32_t)d;
@@ -392,11 +452,12 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
                            p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
     if (key_is(name, n, "revoke") || key_is(name, n, "repair") || key_is(name, n, "redeem"))
         return at_error(err, p, "rule codes revoke, repair and redeem are reserved");
-    for (uint32_t i = 0; i < r->rule_count; i++)
-        if (key_is(name, n, r->rules[i].code)) return at_error(err, p, "duplicate rule");
+    if (set_find(r, &b->rule_set, rule_name, name, n) != UINT32_MAX)
+        return at_error(err, p, "duplicate rule");
     if (r->rule_count >= CIVIC_RULE_COUNT_MAX)
         return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many rules");
-    if (civic__grow(&r->alc, (void **)&r->rules, &b->r->rule_cap, r->rule_count + 1,
+    if (set_reserve(r, &b->rule_set, rule_name, r->rule_count) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&r->rules, &b->r->rule_cap, r->rule_count + 1,
                     sizeof(civic_rule)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->rx, &b->rx_cap, r->rule_count + 1,
                     sizeof(rule_extra)) != CIVIC_OK)
@@ -415,6 +476,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     rule->valid.kind = 0xff; /* "not set": the scheme default applies */
     rule->dimension = UINT32_MAX; /* "general" unless the rule names one (check_rules) */
     b->rx[r->rule_count].header = p;
+    set_put(r, &b->rule_set, rule_name, r->rule_count);
     b->index = r->rule_count++;
     b->table = T_RULE;
     return CIVIC_OK;
@@ -426,11 +488,12 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
     if (!civic__code_valid(name, n))
         return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "cap names are 1..64 characters of [a-z0-9_.-]");
-    for (uint32_t i = 0; i < r->cap_count; i++)
-        if (key_is(name, n, r->caps[i].name)) return at_error(err, p, "duplicate cap");
+    if (set_find(r, &b->cap_set, cap_name, name, n) != UINT32_MAX)
+        return at_error(err, p, "duplicate cap");
     if (r->cap_count >= CIVIC_CAP_COUNT_MAX)
         return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many caps");
-    if (civic__grow(&r->alc, (void **)&r->caps, &b->r->cap_cap, r->cap_count + 1,
+    if (set_reserve(r, &b->cap_set, cap_name, r->cap_count) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&r->caps, &b->r->cap_cap, r->cap_count + 1,
                     sizeof(civic_cap)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->cx, &b->cx_cap, r->cap_count + 1,
                     sizeof(cap_extra)) != CIVIC_OK)
@@ -441,6 +504,7 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
     c->name = intern(b, name, n);
     if (!c->name) return CIVIC_E_NOMEM;
     b->cx[r->cap_count].header = p;
+    set_put(r, &b->cap_set, cap_name, r->cap_count);
     b->index = r->cap_count++;
     b->table = T_CAP;
     return CIVIC_OK;
@@ -556,7 +620,8 @@ static int check_rules(builder *b, civic_error *err)
             return at_error(err, x->ceiling, "'ceiling' is outside the scheme's min..max");
         if (rule->valid.kind == 0xff) rule->valid = r->valid;
         if (rule->dimension == UINT32_MAX) {
-            int64_t d = name_index(b, &r->dimensions, &r->dimension_count, &b->r->dim_cap, "general",
+            int64_t d = name_index(b, &b->dimension_set, dimension_name, &r->dimensions,
+                                   &r->dimension_count, &b->r->dim_cap, "general",
                                    7, CIVIC_DIMENSION_COUNT_MAX);
             if (d == -2)
                 return rules_error(err, CIVIC_E_LIMIT, x->header.line, x->header.column,
@@ -566,11 +631,8 @@ static int check_rules(builder *b, civic_error *err)
             rule->dimension = (uint32_t)d;
         }
         if (x->cap_group_name) {
-            uint32_t c = 0;
-            while (c < r->cap_count && !key_is(x->cap_group_name, x->cap_group_len,
-                                               r->caps[c].name))
-                c++;
-            if (c == r->cap_count)
+            uint32_t c = set_find(r, &b->cap_set, cap_name, x->cap_group_name, x->cap_group_len);
+            if (c == UINT32_MAX)
                 return at_error(err, x->cap_group, "'cap_group' names no [cap.NAME] table");
             rule->cap_group = c;
         }
@@ -685,11 +747,16 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
     if (rc == CIVIC_OK) rc = check_rules(&b, err);
     if (rc == CIVIC_OK && r->dimension_count == 0) {
-        int64_t d = name_index(&b, &r->dimensions, &r->dimension_count, &r->dim_cap, "general", 7,
+        int64_t d = name_index(&b, &b.dimension_set, dimension_name, &r->dimensions,
+                               &r->dimension_count, &r->dim_cap, "general", 7,
                                CIVIC_DIMENSION_COUNT_MAX);
         if (d < 0) rc = CIVIC_E_NOMEM;
     }
     if (rc == CIVIC_OK) rc = build_index(r);
+    set_free(r, &b.rule_set);
+    set_free(r, &b.cap_set);
+    set_free(r, &b.flag_set);
+    set_free(r, &b.dimension_set);
     civic__free(&r->alc, b.rx, b.rx_cap * sizeof(rule_extra));
     civic__free(&r->alc, b.gx, b.gx_cap * sizeof(grade_extra));
     civic__free(&r->alc, b.cx, b.cx_cap * sizeof(cap_extra));
