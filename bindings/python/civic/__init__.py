@@ -257,7 +257,26 @@ Grade = _namedtuple("Grade", "name min")
 Grade.__doc__ = "A grade band: name, and min (Decimal, None for the last grade)."
 
 
-class Rules:
+class _Owner:
+    """What Rules and Engine share: a `_h` (_Handle) that close() frees, a
+    context manager, and _use() to borrow the C pointer for one call."""
+
+    @property
+    def closed(self):
+        return self._h.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _use(self):
+        return _Use(self._h)
+
+
+class Rules(_Owner):
     """A parsed, validated scheme (SPEC section 2).  Immutable.
 
     Create with Rules.from_text(), Rules.from_file() or civic.default_rules().
@@ -305,19 +324,6 @@ class Rules:
         """Drop this object's reference to the C rules (engines keep theirs)."""
         self._h.close()
 
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def _use(self):
-        return _Use(self._h)
 
     # properties
     @property
@@ -580,7 +586,7 @@ def _entry_from(e):
 # --------------------------------------------------------------------------
 
 
-class Engine:
+class Engine(_Owner):
     """Events of many subjects under one Rules, and the answers about them.
 
     Engine(rules=None, events_max=0, threads=0): rules default to
@@ -629,19 +635,6 @@ class Engine:
         first; new calls raise ValueError."""
         self._h.close()
 
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
-
-    def _use(self):
-        return _Use(self._h)
 
     @property
     def rules(self):
