@@ -363,11 +363,6 @@ int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, 
 {
     size_t pos = 0, n = 0;
     int rc = CIVIC_OK;
-    if (!ld->bom_checked) {
-        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-        ld->bom_checked = true;
-    }
     while (rc == CIVIC_OK && !ld->header_done && pos < len) {
         rc = csv_serial(ld, data + pos, len - pos, final, &n, 1);
         if (n == 0) break;

@@ -484,11 +484,6 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
 {
     size_t pos = 0, n = 0;
     int rc = CIVIC_OK;
-    if (!ld->bom_checked) {
-        if (len < 3 && !final) { *used = 0; return CIVIC_OK; }
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-        ld->bom_checked = true;
-    }
     size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
     if (end) {
         rc = civic__load_parallel(ld, data + pos, end, jsonl_part_run, jsonl_rest,

@@ -202,8 +202,20 @@ static void loader_finish(civic_loader *ld, int rc)
 static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len, bool final,
                 size_t *used)
 {
-    if (format == CIVIC_FORMAT_JSONL) return civic__jsonl_feed(ld, data, len, final, used);
-    return civic__csv_feed(ld, data, len, final, used);
+    size_t bom = 0;
+    if (!ld->bom_checked) { /* a UTF-8 BOM may open either format */
+        if (len < 3 && !final) {
+            *used = 0;
+            return CIVIC_OK;
+        }
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) bom = 3;
+        ld->bom_checked = true;
+    }
+    int rc = format == CIVIC_FORMAT_JSONL
+                 ? civic__jsonl_feed(ld, data + bom, len - bom, final, used)
+                 : civic__csv_feed(ld, data + bom, len - bom, final, used);
+    *used += bom;
+    return rc;
 }
 
 int civic_engine_load(civic_engine *e, const char *data, size_t len,
