@@ -121,8 +121,19 @@ static void table_free(const civic_allocator *alc, civic_table *t)
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
 {
     if (e->ids.mask) __builtin_prefetch(&e->ids.slots[p->id_hash & e->ids.mask]);
-    if (e->subject_table.mask)
+    if (p->subject_index != CIVIC_NONE)
+        __builtin_prefetch(&e->subjects[p->subject_index], 1);
+    else if (e->subject_table.mask)
         __builtin_prefetch(&e->subject_table.slots[p->subject_hash & e->subject_table.mask]);
+}
+
+void civic__event_resolve(const civic_engine *e, civic_parsed *p)
+{
+    p->subject_index = table_find(e, &e->subject_table, subject_key, p->subject,
+                                  p->subject_len, p->subject_hash);
+    p->group_index = p->group_len ? table_find(e, &e->group_table, group_key, p->group,
+                                               p->group_len, p->group_hash)
+                                  : CIVIC_NONE;
 }
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
@@ -407,6 +418,7 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     p->id_hash = hash32(p->id, p->id_len);
     p->subject_hash = hash32(p->subject, p->subject_len);
     p->group_hash = p->group_len ? hash32(p->group, p->group_len) : 0;
+    p->subject_index = p->group_index = CIVIC_NONE;
     return CIVIC_OK;
 }
 
@@ -486,7 +498,10 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     /* From here on nothing can fail. */
     uint32_t sh = p->subject_hash;
-    uint32_t s = table_find(e, &e->subject_table, subject_key, p->subject, p->subject_len, sh);
+    uint32_t s = p->subject_index;
+    CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
+    if (s == CIVIC_NONE)
+        s = table_find(e, &e->subject_table, subject_key, p->subject, p->subject_len, sh);
     if (s == CIVIC_NONE) {
         s = (uint32_t)e->subject_count++;
         e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
@@ -497,7 +512,9 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
     uint32_t g = CIVIC_NONE;
     if (p->group_len) {
         uint32_t gh = p->group_hash;
-        g = table_find(e, &e->group_table, group_key, p->group, p->group_len, gh);
+        g = p->group_index;
+        CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
+        if (g == CIVIC_NONE) g = table_find(e, &e->group_table, group_key, p->group, p->group_len, gh);
         if (g == CIVIC_NONE) {
             g = (uint32_t)e->group_count++;
             e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);

@@ -357,6 +357,9 @@ typedef struct civic_parsed {
     int64_t ts;
     int64_t qty;
     uint32_t id_hash, subject_hash, group_hash; /* computed while parsing */
+    /* Subject and group indices looked up ahead of the insert (parallel
+     * loads), or CIVIC_NONE: unknown, the insert looks them up itself. */
+    uint32_t subject_index, group_index;
     uint16_t type;
 } civic_parsed;
 
@@ -388,6 +391,11 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
 /* Hint the caches about the table slots the insert of p will touch. */
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
+/* Look up the subject and group of p among those already stored, filling
+ * p->subject_index and p->group_index (CIVIC_NONE when not found).  Read
+ * only: worker threads call it while no insert runs.  The answers stay
+ * right while the engine only grows, i.e. until the batch is rolled back. */
+void civic__event_resolve(const civic_engine *e, civic_parsed *p);
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
@@ -432,6 +440,7 @@ typedef struct civic_part_event {
 
 typedef struct civic_part {
     const civic_loader *ld;
+    void *(*parse)(void *);  /* the format's runner */
     const char *data;
     size_t len;
     civic_part_event *out;

@@ -101,6 +101,17 @@ static int part_commit(civic_loader *ld, const civic_part *part,
     return rc;
 }
 
+/* A worker: parse the part, then look up the subjects and groups its events
+ * name, which the tables answer read-only while every thread is parsing. */
+static void *part_main(void *arg)
+{
+    civic_part *part = arg;
+    const civic_engine *e = part->ld->engine;
+    part->parse(part);
+    for (size_t i = 0; i < part->count; i++) civic__event_resolve(e, &part->out[i].p);
+    return NULL;
+}
+
 static int parts_alloc(civic_loader *ld, civic_part *part, size_t scratch_per_line)
 {
     const civic_allocator *alc = &ld->engine->alc;
@@ -134,17 +145,18 @@ int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
         civic_part *part = &parts[made++];
         memset(part, 0, sizeof(*part));
         part->ld = ld;
+        part->parse = run;
         part->data = data + at;
         part->len = end - at;
         if (rc == CIVIC_OK) rc = parts_alloc(ld, part, scratch_per_line);
         at = end;
     }
     for (size_t i = 1; rc == CIVIC_OK && i < made; i++)
-        started[i] = pthread_create(&tid[i], NULL, run, &parts[i]) == 0;
-    if (rc == CIVIC_OK && made > 0) run(&parts[0]);
+        started[i] = pthread_create(&tid[i], NULL, part_main, &parts[i]) == 0;
+    if (rc == CIVIC_OK && made > 0) part_main(&parts[0]);
     for (size_t i = 1; i < made; i++) {
         if (started[i]) pthread_join(tid[i], NULL);
-        else if (rc == CIVIC_OK) run(&parts[i]); /* no thread: do it here */
+        else if (rc == CIVIC_OK) part_main(&parts[i]); /* no thread: do it here */
     }
     for (size_t i = 0; rc == CIVIC_OK && i < made; i++) rc = part_commit(ld, &parts[i], rest);
     for (size_t i = 0; i < made; i++) {
