@@ -127,13 +127,62 @@ void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
         __builtin_prefetch(&e->subject_table.slots[p->subject_hash & e->subject_table.mask]);
 }
 
-void civic__event_resolve(const civic_engine *e, civic_parsed *p)
+/* The first entry of t whose hash tag is h (usually the key's), or CIVIC_NONE. */
+static uint32_t table_candidate(const civic_table *t, uint32_t h)
 {
-    p->subject_index = table_find(e, &e->subject_table, subject_key, p->subject,
-                                  p->subject_len, p->subject_hash);
-    p->group_index = p->group_len ? table_find(e, &e->group_table, group_key, p->group,
-                                               p->group_len, p->group_hash)
-                                  : CIVIC_NONE;
+    if (t->mask == 0) return CIVIC_NONE;
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t slot = t->slots[i];
+        if (slot == 0) return CIVIC_NONE;
+        if ((uint32_t)(slot >> 32) == h) return (uint32_t)slot - 1;
+    }
+}
+
+static uint32_t confirm(const civic_engine *e, const civic_table *t, key_fn key,
+                        uint32_t candidate, const char *s, size_t n, uint32_t h)
+{
+    if (candidate == CIVIC_NONE) return CIVIC_NONE;
+    const char *k = key(e, candidate);
+    if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return candidate;
+    return table_find(e, t, key, s, n, h); /* two keys share the tag */
+}
+
+/* Three passes, each walking one level of the lookup (table slot, record,
+ * key bytes) for every event with prefetches running ahead, so the cache
+ * misses of many events overlap instead of queueing one behind another. */
+void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n)
+{
+    const size_t ahead = 16;
+    const civic_table *st = &e->subject_table, *gt = &e->group_table;
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            if (st->mask) __builtin_prefetch(&st->slots[q->subject_hash & st->mask]);
+            if (gt->mask && q->group_len) __builtin_prefetch(&gt->slots[q->group_hash & gt->mask]);
+        }
+        civic_parsed *p = &ev[i].p;
+        p->subject_index = table_candidate(st, p->subject_hash);
+        p->group_index = p->group_len ? table_candidate(gt, p->group_hash) : CIVIC_NONE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
+        }
+        if (i + ahead / 2 < n) {
+            const civic_parsed *q = &ev[i + ahead / 2].p;
+            if (q->subject_index != CIVIC_NONE)
+                __builtin_prefetch(e->subjects[q->subject_index].id - 1);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
+        }
+        civic_parsed *p = &ev[i].p;
+        p->subject_index = confirm(e, st, subject_key, p->subject_index, p->subject,
+                                   p->subject_len, p->subject_hash);
+        if (p->group_len)
+            p->group_index = confirm(e, gt, group_key, p->group_index, p->group, p->group_len,
+                                     p->group_hash);
+    }
 }
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)

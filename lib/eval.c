@@ -78,10 +78,14 @@ static int item_compare(const civic_item *a, const civic_item *b)
 
 static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
 
-/* Insertion sort for the short runs most subjects have; qsort otherwise. */
+/* Insertion sort for the short runs most subjects have; qsort otherwise.
+ * Logs are mostly in time order, so a sorted run is checked for first. */
 static void sort_items(civic_item *items, size_t n)
 {
     if (n > 24) {
+        size_t i = 1;
+        while (i < n && item_compare(&items[i - 1], &items[i]) <= 0) i++;
+        if (i == n) return;
         qsort(items, n, sizeof(*items), item_qsort);
         return;
     }
@@ -262,11 +266,13 @@ static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
 /* Step 4: the fold over rule events and redeems in (ts, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
+    local_day day = { INT64_MIN, 0, 0, false }; /* kept while items share a day */
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
         const civic_item *x = it;
         if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
-        local_day day = { civic__floor_div(x->ts + ev->r->utc_offset, 86400), 0, 0, false };
+        int64_t days = civic__floor_div(x->ts + ev->r->utc_offset, 86400);
+        if (days != day.days) day = (local_day){ days, 0, 0, false };
         if (x->type == CIVIC_TYPE_REDEEM) {
             it->raw = -(x->qty / 10);
             if (it->flags & CIVIC_ITEM_REVOKED) {
@@ -354,7 +360,10 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
                     sizeof(civic_item)) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     size_t m = 0;
+    const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
+    for (size_t i = 0; i < ahead && i < n; i++) __builtin_prefetch(&e->events[events[i]]);
     for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) __builtin_prefetch(&e->events[events[i + ahead]]);
         const civic_ev *x = &e->events[events[i]];
         if (x->ts > ev->as_of) continue;
         civic_item *it = &ev->items[m++];

@@ -130,7 +130,13 @@ void civic__civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 int civic__days_in_month(int64_t y, int m);
 void civic__civil_from_time(int64_t t, int32_t offset, civic_civil *out);
 int64_t civic__time_from_civil(const civic_civil *c, int32_t offset);
-int64_t civic__floor_div(int64_t a, int64_t b);
+/* Inline: callers divide by constants, which then compile to multiplies. */
+static inline int64_t civic__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
 
 /* Parse any SPEC ts form.  *why gets a static reason on failure. */
 int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
@@ -391,11 +397,7 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
 /* Hint the caches about the table slots the insert of p will touch. */
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
-/* Look up the subject and group of p among those already stored, filling
- * p->subject_index and p->group_index (CIVIC_NONE when not found).  Read
- * only: worker threads call it while no insert runs.  The answers stay
- * right while the engine only grows, i.e. until the batch is rolled back. */
-void civic__event_resolve(const civic_engine *e, civic_parsed *p);
+
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
@@ -437,6 +439,13 @@ typedef struct civic_part_event {
     uint64_t line;     /* 0-based line within the part */
     uint32_t column;   /* column of the id field */
 } civic_part_event;
+
+/* Look up the subject and group of n parsed events among those already
+ * stored, filling p.subject_index and p.group_index (CIVIC_NONE when not
+ * found).  Read only: worker threads call it while no insert runs.  The
+ * answers stay right while the engine only grows, i.e. until the batch is
+ * rolled back. */
+void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n);
 
 typedef struct civic_part {
     const civic_loader *ld;

@@ -108,7 +108,7 @@ static void *part_main(void *arg)
     civic_part *part = arg;
     const civic_engine *e = part->ld->engine;
     part->parse(part);
-    for (size_t i = 0; i < part->count; i++) civic__event_resolve(e, &part->out[i].p);
+    civic__events_resolve(e, part->out, part->count);
     return NULL;
 }
 

@@ -11,13 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int64_t civic__floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-    return q;
-}
-
 int64_t civic__days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
