@@ -251,15 +251,16 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
     return civic__loader_event(ld, &f, line);
 }
 
-/* The serial reader: at most max_records records of [data, data + len). */
+/* The serial reader: at most max_records records of [data, data + len),
+ * starting none at or past offset `until`. */
 static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t *used,
-                      size_t max_records)
+                      size_t max_records, size_t until)
 {
     size_t pos = 0, records = 0;
     csv_record rec;
     char *scratch = NULL;
     int rc = CIVIC_OK;
-    while (pos < len && rc == CIVIC_OK && records++ < max_records) {
+    while (pos < len && pos < until && rc == CIVIC_OK && records++ < max_records) {
         bool quoted, unterminated, ok = false;
         size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
         uint64_t line = ld->line + 1;
@@ -356,27 +357,46 @@ static void *csv_part_run(void *arg)
 static int csv_rest(civic_loader *ld, const char *data, size_t len)
 {
     size_t used = 0;
-    return csv_serial(ld, data, len, true, &used, SIZE_MAX);
+    return csv_serial(ld, data, len, true, &used, SIZE_MAX, SIZE_MAX);
 }
+
+/* Quoted records can span lines, so only quote-free runs of lines are
+ * parsed in parallel; a quoted stretch is read serially, a block at a time,
+ * and parallel reading resumes after it. */
+#define SERIAL_BLOCK_BYTES ((size_t)1 << 20)
 
 int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
 {
     size_t pos = 0, n = 0;
     int rc = CIVIC_OK;
     while (rc == CIVIC_OK && !ld->header_done && pos < len) {
-        rc = csv_serial(ld, data + pos, len - pos, final, &n, 1);
+        rc = civic__pipe_drain(ld);
+        if (rc == CIVIC_OK) rc = csv_serial(ld, data + pos, len - pos, final, &n, 1, SIZE_MAX);
         if (n == 0) break;
         pos += n;
     }
-    if (rc == CIVIC_OK && ld->header_done) {
+    while (rc == CIVIC_OK && ld->header_done && pos < len) {
         size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
-        if (end && !memchr(data + pos, '"', end)) {
-            rc = civic__load_parallel(ld, data + pos, end, csv_part_run, csv_rest, 0);
-            pos += end;
+        size_t until = SIZE_MAX; /* where the serial reader may stop */
+        const char *q = end ? memchr(data + pos, '"', end) : NULL;
+        if (q) { /* parallel up to the line holding the quote */
+            size_t cut = (size_t)(q - (data + pos));
+            while (cut > 0 && data[pos + cut - 1] != '\n') cut--;
+            end = civic__parallel_span(ld, data + pos, cut, true);
+            until = (size_t)(q - (data + pos)) + SERIAL_BLOCK_BYTES;
         }
-    }
-    if (rc == CIVIC_OK && pos < len) {
-        rc = csv_serial(ld, data + pos, len - pos, final, &n, SIZE_MAX);
+        if (end) {
+            rc = civic__load_spans(ld, data + pos, end, csv_part_run, csv_rest, 0);
+            pos += end;
+            continue;
+        }
+        /* Serial; a partial last line waits for more data, and must not
+         * stall the pipeline meanwhile. */
+        if (!final && len - pos <= CIVIC_LINE_BYTES_MAX && !memchr(data + pos, '\n', len - pos))
+            break;
+        rc = civic__pipe_drain(ld);
+        if (rc == CIVIC_OK) rc = csv_serial(ld, data + pos, len - pos, final, &n, SIZE_MAX, until);
+        if (rc != CIVIC_OK || n == 0) break;
         pos += n;
     }
     *used = pos;

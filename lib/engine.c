@@ -39,12 +39,21 @@ static uint32_t hash32(const char *s, size_t n)
     return (uint32_t)civic__hash_bytes(s, n);
 }
 
+/* Slots are read and published atomically: during a pipelined load, parsing
+ * threads look subjects and groups up while the caller's thread inserts
+ * (see civic__engine_reserve_names for why the tables cannot move then).
+ * Release/acquire orders the new record and key bytes before the slot. */
+static inline uint64_t slot_load(const uint64_t *slot)
+{
+    return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
 static uint32_t table_find(const civic_engine *e, const civic_table *t, key_fn key,
                            const char *s, size_t n, uint32_t h)
 {
     if (t->mask == 0) return CIVIC_NONE;
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = t->slots[i];
+        uint64_t slot = slot_load(&t->slots[i]);
         if (slot == 0) return CIVIC_NONE;
         if ((uint32_t)(slot >> 32) != h) continue;
         uint32_t index = (uint32_t)slot - 1;
@@ -53,12 +62,15 @@ static uint32_t table_find(const civic_engine *e, const civic_table *t, key_fn k
     }
 }
 
-/* Make room for one more entry (load factor at most 3/4). */
-static int table_reserve(const civic_allocator *alc, civic_table *t)
+/* Make room for n more entries (load factor at most 3/4). */
+static int table_reserve_n(const civic_allocator *alc, civic_table *t, size_t n)
 {
     size_t cap = t->mask ? t->mask + 1 : 0;
-    if (cap && (t->count + 1) * 4 <= cap * 3) return CIVIC_OK;
+    if (n > ((size_t)1 << 32)) return CIVIC_E_NOMEM;
+    size_t need = t->count + n;
+    if (cap && need * 4 <= cap * 3) return CIVIC_OK;
     size_t new_cap = cap ? cap * 2 : 64;
+    while (need * 4 > new_cap * 3 && new_cap <= ((size_t)1 << 33)) new_cap *= 2;
     if (new_cap > ((size_t)1 << 33) || new_cap > SIZE_MAX / sizeof(uint64_t)) return CIVIC_E_NOMEM;
     uint64_t *slots = civic__calloc(alc, new_cap, sizeof(uint64_t));
     if (!slots) return CIVIC_E_NOMEM;
@@ -75,12 +87,17 @@ static int table_reserve(const civic_allocator *alc, civic_table *t)
     return CIVIC_OK;
 }
 
+static int table_reserve(const civic_allocator *alc, civic_table *t)
+{
+    return table_reserve_n(alc, t, 1);
+}
+
 static void table_insert(civic_table *t, uint32_t h, uint32_t index)
 {
     CIVIC_ASSERT(t->mask && (t->count + 1) * 4 <= (t->mask + 1) * 3);
     size_t i = h & t->mask;
     while (t->slots[i]) i = (i + 1) & t->mask;
-    t->slots[i] = ((uint64_t)h << 32) | ((uint64_t)index + 1);
+    __atomic_store_n(&t->slots[i], ((uint64_t)h << 32) | ((uint64_t)index + 1), __ATOMIC_RELEASE);
     t->count++;
 }
 
@@ -132,7 +149,7 @@ static uint32_t table_candidate(const civic_table *t, uint32_t h)
 {
     if (t->mask == 0) return CIVIC_NONE;
     for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = t->slots[i];
+        uint64_t slot = slot_load(&t->slots[i]);
         if (slot == 0) return CIVIC_NONE;
         if ((uint32_t)(slot >> 32) == h) return (uint32_t)slot - 1;
     }
@@ -183,6 +200,18 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
             p->group_index = confirm(e, gt, group_key, p->group_index, p->group, p->group_len,
                                      p->group_hash);
     }
+}
+
+int civic__engine_reserve_names(civic_engine *e, size_t n)
+{
+    if (civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + n,
+                    sizeof(civic_subject)) != CIVIC_OK ||
+        table_reserve_n(&e->alc, &e->subject_table, n) != CIVIC_OK ||
+        civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + n,
+                    sizeof(civic_intern)) != CIVIC_OK ||
+        table_reserve_n(&e->alc, &e->group_table, n) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return CIVIC_OK;
 }
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)

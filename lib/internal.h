@@ -398,6 +398,10 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 /* Hint the caches about the table slots the insert of p will touch. */
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
 
+/* Make room for n more subjects and n more groups, so that inserting that
+ * many moves neither their arrays nor their tables.  A pipelined load calls
+ * it before inserting while parsing threads look names up (load.c). */
+int civic__engine_reserve_names(civic_engine *e, size_t n);
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
@@ -419,6 +423,7 @@ typedef struct civic_loader {
     uint64_t line;             /* physical lines consumed so far */
     uint64_t offset;           /* bytes consumed so far */
     bool bom_checked;
+    struct civic_pipe *pipe;   /* parallel parsing threads, or NULL (load.c) */
 } civic_loader;
 
 /* Handle one bad line: strict -> return the code; lenient -> report, go on. */
@@ -447,9 +452,13 @@ typedef struct civic_part_event {
  * rolled back. */
 void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n);
 
+typedef struct civic_pipe civic_pipe;
+
 typedef struct civic_part {
     const civic_loader *ld;
     void *(*parse)(void *);  /* the format's runner */
+    size_t scratch_per_line;
+    bool nomem;              /* its memory could not be allocated */
     const char *data;
     size_t len;
     civic_part_event *out;
@@ -463,10 +472,21 @@ typedef struct civic_part {
 /* Bytes at the front of [data, data+len) worth parsing in parallel (whole
  * lines only), or 0. */
 size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final);
-/* scratch_per_line: bytes of scratch per line, beyond the part's length. */
+/* Submit [data, data+len) for parallel parsing and insert the span
+ * submitted before it.  The bytes must stay untouched until the next call,
+ * civic__pipe_drain or civic__pipe_finish.  scratch_per_line: bytes of
+ * scratch per line, beyond the part's length. */
 int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
                          void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
                          size_t scratch_per_line);
+/* The same, for a run of whole lines of any size: in spans of a few MiB. */
+int civic__load_spans(civic_loader *ld, const char *data, size_t len, void *(*run)(void *),
+                      int (*rest)(civic_loader *, const char *, size_t), size_t scratch_per_line);
+/* Insert the span still pending, if any: call before any serial insert. */
+int civic__pipe_drain(civic_loader *ld);
+/* End of a load: drain (rc == CIVIC_OK) or drop the pending span, stop the
+ * threads.  Returns the load's code.  Must run before a rollback. */
+int civic__pipe_finish(civic_loader *ld, int rc);
 
 /* Parse as many complete records of [data, data+len) as possible.  final:
  * no more data follows.  *used gets the bytes consumed. */

@@ -486,13 +486,16 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
     int rc = CIVIC_OK;
     size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
     if (end) {
-        rc = civic__load_parallel(ld, data + pos, end, jsonl_part_run, jsonl_rest,
-                                  JSON_LINE_EXTRA_BYTES);
+        rc = civic__load_spans(ld, data + pos, end, jsonl_part_run, jsonl_rest,
+                               JSON_LINE_EXTRA_BYTES);
         pos += end;
     }
-    if (rc == CIVIC_OK && pos < len) {
-        rc = jsonl_serial(ld, data + pos, len - pos, final, &n);
-        pos += n;
+    /* Serial from here (see civic__csv_feed). */
+    if (rc == CIVIC_OK && pos < len &&
+        (final || len - pos > CIVIC_LINE_BYTES_MAX || memchr(data + pos, '\n', len - pos))) {
+        rc = civic__pipe_drain(ld);
+        if (rc == CIVIC_OK) rc = jsonl_serial(ld, data + pos, len - pos, final, &n);
+        if (rc == CIVIC_OK) pos += n;
     }
     *used = pos;
     return rc;

@@ -58,10 +58,46 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
     return civic__loader_reject(ld, &e);
 }
 
-/* ------------------------------------------------------------ parallel parse */
+/* ------------------------------------------------------------ parallel parse
+ *
+ * A pipeline.  The feed functions hand over spans of whole lines; each span
+ * is cut into parts that worker threads ("helpers") and the caller's thread
+ * claim one at a time and parse into memory of their own.  While the helpers
+ * parse span N + 1, the caller's thread inserts span N, in line order, so
+ * errors, line numbers and callbacks are those of the serial path.
+ *
+ * Parsing also looks subjects and groups up (civic__events_resolve), which
+ * reads tables the inserting thread writes.  That is safe because (1) slots
+ * are published with release stores after the record and key bytes they
+ * point to, and (2) before inserting span N while span N + 1 is parsed, the
+ * caller reserves room for every subject and group span N can add, so no
+ * array or table moves under a reader.  A lookup that misses a subject
+ * added meanwhile just leaves the work to the insert.  Anything serial (a
+ * CSV header, quoted CSV, the last partial line) first drains the pipeline.
+ */
 
 #define PARALLEL_BYTES_MIN ((size_t)1 << 18)
-#define PARTS_MAX 8
+#define SPAN_BYTES ((size_t)4 << 20)
+#define PART_BYTES ((size_t)1 << 19)
+#define PARTS_MAX 16
+#define HELPERS_MAX 7
+
+typedef struct pipe_span {
+    civic_part parts[PARTS_MAX];
+    size_t count, claimed, finished;   /* parts; claimed and finished: under mu */
+    int (*rest)(civic_loader *, const char *, size_t);
+} pipe_span;
+
+struct civic_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;               /* helpers: a span opened, or stop */
+    pthread_cond_t done;               /* caller: the last part finished */
+    pthread_t tid[HELPERS_MAX];
+    size_t helpers;
+    bool stop;
+    pipe_span span[2];
+    pipe_span *open;                   /* submitted, maybe not yet parsed */
+};
 
 size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final)
 {
@@ -79,10 +115,91 @@ static size_t count_lines(const char *p, size_t n)
     return lines;
 }
 
+/* Parse one part: its memory, its lines, then its subjects and groups. */
+static void part_parse(civic_part *part)
+{
+    const civic_engine *e = part->ld->engine;
+    const civic_allocator *alc = &e->alc;
+    part->cap = count_lines(part->data, part->len);
+    part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
+    if (part->scratch_per_line) {
+        part->scratch_cap = part->len + part->cap * part->scratch_per_line;
+        part->scratch = civic__malloc(alc, part->scratch_cap);
+    }
+    if (!part->out || (part->scratch_per_line && !part->scratch)) {
+        part->nomem = true;
+        return;
+    }
+    part->parse(part);
+    civic__events_resolve(e, part->out, part->count);
+}
+
+static void part_free(const civic_allocator *alc, civic_part *part)
+{
+    civic__free(alc, part->out, part->cap * sizeof(civic_part_event));
+    civic__free(alc, part->scratch, part->scratch_cap);
+    part->out = NULL;
+    part->scratch = NULL;
+}
+
+static void *helper_main(void *arg)
+{
+    civic_pipe *pp = arg;
+    pthread_mutex_lock(&pp->mu);
+    for (;;) {
+        while (!pp->stop && (!pp->open || pp->open->claimed == pp->open->count))
+            pthread_cond_wait(&pp->wake, &pp->mu);
+        if (pp->stop) break;
+        pipe_span *sp = pp->open;
+        civic_part *part = &sp->parts[sp->claimed++];
+        pthread_mutex_unlock(&pp->mu);
+        part_parse(part);
+        pthread_mutex_lock(&pp->mu);
+        if (++sp->finished == sp->count) pthread_cond_signal(&pp->done);
+    }
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+/* Wait until every part of sp is parsed, parsing unclaimed ones here; with
+ * cancel, unclaimed parts are dropped instead.  Helpers are idle after. */
+static void span_finish(civic_pipe *pp, pipe_span *sp, bool cancel)
+{
+    pthread_mutex_lock(&pp->mu);
+    while (sp->claimed < sp->count) {
+        civic_part *part = &sp->parts[sp->claimed++];
+        if (cancel) {
+            sp->finished++;
+            continue;
+        }
+        pthread_mutex_unlock(&pp->mu);
+        part_parse(part);
+        pthread_mutex_lock(&pp->mu);
+        sp->finished++;
+    }
+    while (sp->finished < sp->count) pthread_cond_wait(&pp->done, &pp->mu);
+    pthread_mutex_unlock(&pp->mu);
+}
+
+/* Stop offering sp to the helpers (when it is still the open span). */
+static void span_close(civic_pipe *pp, const pipe_span *sp)
+{
+    pthread_mutex_lock(&pp->mu);
+    if (pp->open == sp) pp->open = NULL;
+    pthread_mutex_unlock(&pp->mu);
+}
+
+static void span_free(const civic_allocator *alc, pipe_span *sp)
+{
+    for (size_t i = 0; i < sp->count; i++) part_free(alc, &sp->parts[i]);
+    sp->count = sp->claimed = sp->finished = 0;
+}
+
 /* Insert what one part parsed, then let the serial reader finish it. */
 static int part_commit(civic_loader *ld, const civic_part *part,
                        int (*rest)(civic_loader *, const char *, size_t))
 {
+    if (part->nomem) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     uint64_t base = ld->line;
     int rc = CIVIC_OK;
     const size_t ahead = 8; /* table slots are fetched this many events early */
@@ -101,68 +218,149 @@ static int part_commit(civic_loader *ld, const civic_part *part,
     return rc;
 }
 
-/* A worker: parse the part, then look up the subjects and groups its events
- * name, which the tables answer read-only while every thread is parsing. */
-static void *part_main(void *arg)
+static int span_commit(civic_loader *ld, const pipe_span *sp)
 {
-    civic_part *part = arg;
-    const civic_engine *e = part->ld->engine;
-    part->parse(part);
-    civic__events_resolve(e, part->out, part->count);
-    return NULL;
+    int rc = CIVIC_OK;
+    for (size_t i = 0; rc == CIVIC_OK && i < sp->count; i++)
+        rc = part_commit(ld, &sp->parts[i], sp->rest);
+    return rc;
 }
 
-static int parts_alloc(civic_loader *ld, civic_part *part, size_t scratch_per_line)
+/* The most subjects (and groups) inserting sp can add: one per event. */
+static size_t span_bound(const pipe_span *sp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sp->count; i++) {
+        const civic_part *part = &sp->parts[i];
+        n += part->count;
+        if (part->stop < part->len) n += count_lines(part->data + part->stop, part->len - part->stop);
+    }
+    return n;
+}
+
+static civic_pipe *pipe_start(civic_loader *ld)
 {
     const civic_allocator *alc = &ld->engine->alc;
-    part->cap = count_lines(part->data, part->len);
-    part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
-    if (scratch_per_line) {
-        part->scratch_cap = part->len + part->cap * scratch_per_line;
-        part->scratch = civic__malloc(alc, part->scratch_cap);
-    }
-    if (!part->out || (scratch_per_line && !part->scratch))
-        return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    return CIVIC_OK;
+    civic_pipe *pp = civic__calloc(alc, 1, sizeof(*pp));
+    if (!pp) return NULL;
+    if (pthread_mutex_init(&pp->mu, NULL) != 0) goto fail_mu;
+    if (pthread_cond_init(&pp->wake, NULL) != 0) goto fail_wake;
+    if (pthread_cond_init(&pp->done, NULL) != 0) goto fail_done;
+    size_t want = ld->engine->threads - 1;
+    if (want > HELPERS_MAX) want = HELPERS_MAX;
+    /* Fewer helpers than asked (even none) is slower, never wrong. */
+    while (pp->helpers < want && pthread_create(&pp->tid[pp->helpers], NULL, helper_main, pp) == 0)
+        pp->helpers++;
+    return pp;
+fail_done:
+    pthread_cond_destroy(&pp->wake);
+fail_wake:
+    pthread_mutex_destroy(&pp->mu);
+fail_mu:
+    civic__free(alc, pp, sizeof(*pp));
+    return NULL;
 }
 
 int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
                          void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
                          size_t scratch_per_line)
 {
-    const civic_allocator *alc = &ld->engine->alc;
-    civic_part parts[PARTS_MAX];
-    pthread_t tid[PARTS_MAX];
-    bool started[PARTS_MAX] = { false };
-    size_t k = ld->engine->threads < PARTS_MAX ? ld->engine->threads : PARTS_MAX;
-    size_t at = 0, made = 0;
+    civic_engine *e = ld->engine;
+    if (!ld->pipe && !(ld->pipe = pipe_start(ld)))
+        return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    civic_pipe *pp = ld->pipe;
+    pipe_span *prev = pp->open;
     int rc = CIVIC_OK;
-    for (size_t i = 0; i < k && at < len; i++) {
-        size_t end = i + 1 == k ? len : (len / k) * (i + 1);
-        if (end < at) end = at;
+    if (prev) {
+        span_finish(pp, prev, false);
+        if (civic__engine_reserve_names(e, span_bound(prev)) != CIVIC_OK)
+            rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
+    if (rc == CIVIC_OK) {
+        pipe_span *next = prev == &pp->span[0] ? &pp->span[1] : &pp->span[0];
+        size_t k = (len + PART_BYTES - 1) / PART_BYTES;
+        if (k < pp->helpers + 1) k = pp->helpers + 1;
+        if (k > PARTS_MAX) k = PARTS_MAX;
+        size_t at = 0, made = 0;
+        for (size_t i = 0; i < k && at < len; i++) {
+            size_t end = i + 1 == k ? len : (len / k) * (i + 1);
+            if (end < at) end = at;
+            const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
+            end = nl ? (size_t)(nl - data) + 1 : len;
+            civic_part *part = &next->parts[made++];
+            memset(part, 0, sizeof(*part));
+            part->ld = ld;
+            part->parse = run;
+            part->scratch_per_line = scratch_per_line;
+            part->data = data + at;
+            part->len = end - at;
+            at = end;
+        }
+        next->rest = rest;
+        pthread_mutex_lock(&pp->mu);
+        next->count = made;
+        next->claimed = next->finished = 0;
+        pp->open = next;
+        pthread_cond_broadcast(&pp->wake);
+        pthread_mutex_unlock(&pp->mu);
+    }
+    if (prev) {
+        if (rc == CIVIC_OK) rc = span_commit(ld, prev);
+        span_close(pp, prev);
+        span_free(&e->alc, prev);
+    }
+    return rc;
+}
+
+int civic__load_spans(civic_loader *ld, const char *data, size_t len, void *(*run)(void *),
+                      int (*rest)(civic_loader *, const char *, size_t), size_t scratch_per_line)
+{
+    int rc = CIVIC_OK;
+    size_t pos = 0;
+    while (rc == CIVIC_OK && pos < len) {
+        size_t end = len - pos <= SPAN_BYTES + SPAN_BYTES / 2 ? len : pos + SPAN_BYTES;
         const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
         end = nl ? (size_t)(nl - data) + 1 : len;
-        civic_part *part = &parts[made++];
-        memset(part, 0, sizeof(*part));
-        part->ld = ld;
-        part->parse = run;
-        part->data = data + at;
-        part->len = end - at;
-        if (rc == CIVIC_OK) rc = parts_alloc(ld, part, scratch_per_line);
-        at = end;
+        rc = civic__load_parallel(ld, data + pos, end - pos, run, rest, scratch_per_line);
+        pos = end;
     }
-    for (size_t i = 1; rc == CIVIC_OK && i < made; i++)
-        started[i] = pthread_create(&tid[i], NULL, part_main, &parts[i]) == 0;
-    if (rc == CIVIC_OK && made > 0) part_main(&parts[0]);
-    for (size_t i = 1; i < made; i++) {
-        if (started[i]) pthread_join(tid[i], NULL);
-        else if (rc == CIVIC_OK) part_main(&parts[i]); /* no thread: do it here */
+    return rc;
+}
+
+int civic__pipe_drain(civic_loader *ld)
+{
+    civic_pipe *pp = ld->pipe;
+    if (!pp || !pp->open) return CIVIC_OK;
+    pipe_span *sp = pp->open;
+    span_finish(pp, sp, false); /* helpers idle: nothing reads while this inserts */
+    int rc = span_commit(ld, sp);
+    span_close(pp, sp);
+    span_free(&ld->engine->alc, sp);
+    return rc;
+}
+
+int civic__pipe_finish(civic_loader *ld, int rc)
+{
+    civic_pipe *pp = ld->pipe;
+    if (!pp) return rc;
+    if (rc == CIVIC_OK) {
+        rc = civic__pipe_drain(ld);
+    } else if (pp->open) {
+        pipe_span *sp = pp->open;
+        span_finish(pp, sp, true);
+        span_close(pp, sp);
+        span_free(&ld->engine->alc, sp);
     }
-    for (size_t i = 0; rc == CIVIC_OK && i < made; i++) rc = part_commit(ld, &parts[i], rest);
-    for (size_t i = 0; i < made; i++) {
-        civic__free(alc, parts[i].out, parts[i].cap * sizeof(civic_part_event));
-        civic__free(alc, parts[i].scratch, parts[i].scratch_cap);
-    }
+    pthread_mutex_lock(&pp->mu);
+    pp->stop = true;
+    pthread_cond_broadcast(&pp->wake);
+    pthread_mutex_unlock(&pp->mu);
+    for (size_t i = 0; i < pp->helpers; i++) pthread_join(pp->tid[i], NULL);
+    pthread_cond_destroy(&pp->done);
+    pthread_cond_destroy(&pp->wake);
+    pthread_mutex_destroy(&pp->mu);
+    civic__free(&ld->engine->alc, pp, sizeof(*pp));
+    ld->pipe = NULL;
     return rc;
 }
 
@@ -247,6 +445,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     civic_batch_mark mark = civic__batch_begin(e);
     size_t used = 0;
     rc = feed(&ld, format, data, len, true, &used);
+    rc = civic__pipe_finish(&ld, rc);
     if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
     if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
     pthread_rwlock_unlock(&e->lock);
@@ -266,35 +465,45 @@ static bool ends_with(const char *s, const char *suffix)
     return true;
 }
 
-/* Read `f` in pieces and feed every complete record; the unconsumed tail of
- * one piece moves to the front of the buffer before the next read. */
-static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *buf, size_t cap,
+/* Read `f` in pieces and feed every complete record.  Two buffers take
+ * turns: the unconsumed tail of one moves to the front of the other before
+ * the next read, because the records just fed may still be parsing. */
+static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2], size_t cap,
                        const char *path)
 {
     size_t have = 0;
+    int cur = 0;
     bool eof = false;
     int rc = CIVIC_OK;
     while (rc == CIVIC_OK && !eof) {
+        char *buf = bufs[cur];
         size_t got = fread(buf + have, 1, cap - have, f);
         have += got;
         if (got == 0 || have < cap) {
-            if (ferror(f))
-                return civic__error_set(ld->err, CIVIC_E_IO, 0, 0, ld->offset,
-                                        "cannot read %s: %s", path, strerror(errno));
+            if (ferror(f)) {
+                rc = civic__error_set(ld->err, CIVIC_E_IO, 0, 0, ld->offset,
+                                      "cannot read %s: %s", path, strerror(errno));
+                break;
+            }
             if (feof(f)) eof = true;
         }
         if (format == CIVIC_FORMAT_AUTO) format = detect_format(buf, have);
         size_t used = 0;
         rc = feed(ld, format, buf, have, eof, &used);
         if (rc != CIVIC_OK) break;
-        if (!eof && used == 0 && have == cap)
-            return civic__error_set(ld->err, CIVIC_E_LIMIT, ld->line + 1, 0, ld->offset,
-                                    "line %llu: a record longer than %u bytes",
-                                    (unsigned long long)ld->line + 1, CIVIC_LINE_BYTES_MAX);
-        memmove(buf, buf + used, have - used);
+        if (!eof && used == 0 && have == cap) {
+            rc = civic__pipe_drain(ld); /* the lines before it count */
+            if (rc == CIVIC_OK)
+                rc = civic__error_set(ld->err, CIVIC_E_LIMIT, ld->line + 1, 0, ld->offset,
+                                      "line %llu: a record longer than %u bytes",
+                                      (unsigned long long)ld->line + 1, CIVIC_LINE_BYTES_MAX);
+            break;
+        }
+        cur ^= 1;
+        memcpy(bufs[cur], buf + used, have - used);
         have -= used;
     }
-    return rc;
+    return civic__pipe_finish(ld, rc);
 }
 
 int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_options *opts,
@@ -312,8 +521,10 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
     const size_t cap = (size_t)4 << 20; /* >= CIVIC_LINE_BYTES_MAX + 1 */
-    char *buf = civic__malloc(&e->alc, cap);
-    if (!buf) {
+    char *bufs[2] = { civic__malloc(&e->alc, cap), civic__malloc(&e->alc, cap) };
+    if (!bufs[0] || !bufs[1]) {
+        civic__free(&e->alc, bufs[0], cap);
+        civic__free(&e->alc, bufs[1], cap);
         fclose(f);
         return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     }
@@ -321,12 +532,13 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     loader_init(&ld, e, opts, report, err);
     pthread_rwlock_wrlock(&e->lock);
     civic_batch_mark mark = civic__batch_begin(e);
-    rc = load_stream(&ld, f, format, buf, cap, path);
+    rc = load_stream(&ld, f, format, bufs, cap, path);
     if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
     if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
     pthread_rwlock_unlock(&e->lock);
     loader_finish(&ld, rc);
-    civic__free(&e->alc, buf, cap);
+    civic__free(&e->alc, bufs[0], cap);
+    civic__free(&e->alc, bufs[1], cap);
     fclose(f);
     return rc;
 }

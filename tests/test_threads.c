@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
+#include <unistd.h>
 
 #define K 7               /* events per batch and subject */
 #define BATCHES_MAX 120   /* batches the writer loads (fewer under valgrind) */
@@ -579,6 +580,157 @@ static void worker_threads_give_the_answers_of_one_thread(void **state)
     free(mixed);
 }
 
+/* ------------------------------------------------------------ pipelined loads
+ * Big enough for several spans of the load pipeline (a few MiB each), with
+ * subjects and groups that recur in every span, so parsing threads look up
+ * names the inserting thread added moments before; bad lines, duplicates of
+ * events many spans back, and conflicts spread through. */
+
+#define PIPE_LINES 240000u
+
+static char *make_pipeline_log(bool conflict_at_end)
+{
+    size_t cap = 64 + (size_t)PIPE_LINES * 110, at = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    at += (size_t)snprintf(out, cap, "id,subject,type,ts,qty,group\n");
+    for (unsigned i = 0; i < PIPE_LINES; i++) {
+        unsigned s = (i * 7919u) % 20011u;
+        if (i % 50021 == 50020) at += (size_t)snprintf(out + at, cap - at, "bad%u,,nope,,,\n", i);
+        if (i % 30011 == 30010 && i >= 100000) { /* the exact twin of an event 100 000 lines back */
+            unsigned j = i - 100000;
+            unsigned t = (j * 7919u) % 20011u;
+            at += (size_t)snprintf(out + at, cap - at, "p%u,s%05u,%s,%lld,%s,g%u/h%u\n", j, t,
+                                   kinds[j % K], (long long)(1700000000 + (int64_t)j * 60),
+                                   j % 5 == 0 ? "2" : "", t % 4, t % 9);
+        }
+        if (i % 70001 == 70000) /* same id as an event far back, another subject */
+            at += (size_t)snprintf(out + at, cap - at, "p%u,other,donation,1700000000,,\n", i - 65000);
+        at += (size_t)snprintf(out + at, cap - at, "p%u,s%05u,%s,%lld,%s,g%u/h%u\n", i, s,
+                               kinds[i % K], (long long)(1700000000 + (int64_t)i * 60),
+                               i % 5 == 0 ? "2" : "", s % 4, s % 9);
+    }
+    if (conflict_at_end)
+        at += (size_t)snprintf(out + at, cap - at, "p7,s00001,donation,1,,\n");
+    /* a quoted record sends the tail to the serial reader, after the rest */
+    at += (size_t)snprintf(out + at, cap - at,
+                           "\"q1\",s00002,donation,1700000000,,\nbad-tail,,nope,,,\n");
+    return out;
+}
+
+typedef struct reject_log {
+    uint64_t lines[64];
+    size_t count;
+} reject_log;
+
+static int log_reject(void *payload, const civic_error *err)
+{
+    reject_log *log = payload;
+    if (log->count < 64) log->lines[log->count++] = err->line;
+    return 0;
+}
+
+static char *pipeline_answers(uint32_t threads, const char *data, const char *path,
+                              civic_load_report *rep, reject_log *log)
+{
+    civic_rules *rules = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.threads = threads;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
+    civic_rules_free(rules);
+    civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
+    lo.flags = CIVIC_LOAD_LENIENT;
+    lo.on_reject = log_reject;
+    lo.payload = log;
+    if (path)
+        assert_int_equal(civic_engine_load_file(e, path, &lo, rep, NULL), CIVIC_OK);
+    else
+        assert_int_equal(civic_engine_load(e, data, strlen(data), &lo, rep, NULL), CIVIC_OK);
+    char *answers = subjects_csv(e, AS_OF);
+    civic_engine_free(e);
+    return answers;
+}
+
+static void pipelined_loads_give_the_answers_of_one_thread(void **state)
+{
+    (void)state;
+    char *data = make_pipeline_log(false);
+    char path[] = "/tmp/civic-pipeline-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
+    assert_int_equal(fclose(f), 0);
+    civic_load_report one = CIVIC_LOAD_REPORT_INIT;
+    reject_log one_log = { { 0 }, 0 };
+    char *want = pipeline_answers(1, data, NULL, &one, &one_log);
+    /* by hand: 5 bad lines, 4 twins, 3 conflicts (lines with another subject) */
+    assert_int_equal(one.accepted, PIPE_LINES + 1);
+    assert_int_equal(one.duplicates, 4);
+    assert_int_equal(one.rejected, 5 + 3);
+    assert_int_equal(one_log.count, 8);
+    assert_int_equal(one_log.lines[7], one.lines);
+    for (uint32_t threads = 2; threads <= 4; threads += 2) {
+        for (int from_file = 0; from_file <= 1; from_file++) {
+            civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+            reject_log log = { { 0 }, 0 };
+            char *got = pipeline_answers(threads, data, from_file ? path : NULL, &rep, &log);
+            assert_int_equal(rep.lines, one.lines);
+            assert_int_equal(rep.accepted, one.accepted);
+            assert_int_equal(rep.duplicates, one.duplicates);
+            assert_int_equal(rep.rejected, one.rejected);
+            assert_int_equal(log.count, one_log.count);
+            for (size_t i = 0; i < log.count; i++) assert_int_equal(log.lines[i], one_log.lines[i]);
+            assert_string_equal(got, want);
+            free(got);
+        }
+    }
+    free(want);
+    unlink(path);
+    free(data);
+}
+
+/* Strict: the first bad line stops the load wherever it falls in the
+ * pipeline, with the error of the serial reader, and the engine keeps
+ * exactly what it held before. */
+static void pipelined_strict_loads_fail_like_one_thread(void **state)
+{
+    (void)state;
+    char *data = make_pipeline_log(true);
+    const char *bad = strstr(data, "bad50020");
+    assert_non_null(bad);
+    uint64_t bad_line = 1;
+    for (const char *p = data; p < bad; p++) bad_line += *p == '\n';
+    for (uint32_t threads = 1; threads <= 4; threads *= 2) {
+        civic_rules *rules = NULL;
+        assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+        civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+        o.threads = threads;
+        civic_engine *e = NULL;
+        assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
+        civic_rules_free(rules);
+        const char *before = "id,subject,type,ts\nkeep1,s00001,donation,1700000000\n";
+        assert_int_equal(civic_engine_load(e, before, strlen(before), NULL, NULL, NULL), CIVIC_OK);
+        char *held = subjects_csv(e, AS_OF);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        assert_int_equal(civic_engine_load(e, data, strlen(data), NULL, &rep, &err), CIVIC_E_EVENT);
+        assert_int_equal(err.line, bad_line);
+        assert_int_equal(rep.lines, bad_line);
+        assert_int_equal(rep.accepted, 0);
+        assert_int_equal(civic_engine_event_count(e), 1);
+        char *after = subjects_csv(e, AS_OF);
+        assert_string_equal(after, held);
+        free(after);
+        free(held);
+        civic_engine_free(e);
+    }
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +738,8 @@ int main(void)
         cmocka_unit_test(engines_on_several_threads_share_one_rules_object),
         cmocka_unit_test(an_answer_is_read_from_several_threads_after_the_engine_is_gone),
         cmocka_unit_test(worker_threads_give_the_answers_of_one_thread),
+        cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
+        cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
