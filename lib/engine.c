@@ -202,6 +202,15 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
     }
 }
 
+int civic__engine_reserve_events(civic_engine *e, size_t n)
+{
+    if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + n,
+                    sizeof(civic_ev)) != CIVIC_OK ||
+        table_reserve_n(&e->alc, &e->ids, n) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return CIVIC_OK;
+}
+
 int civic__engine_reserve_names(civic_engine *e, size_t n)
 {
     if (civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + n,

@@ -78,18 +78,14 @@ static int item_compare(const civic_item *a, const civic_item *b)
 
 static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
 
-/* Insertion sort for the short runs most subjects have; qsort otherwise.
- * Logs are mostly in time order, so a sorted run is checked for first. */
+/* Logs are mostly in time order, so a subject's events come nearly sorted:
+ * insertion sort, which is linear then, with a budget of moves so that a
+ * badly ordered subject falls back to qsort after linear work. */
 static void sort_items(civic_item *items, size_t n)
 {
-    if (n > 24) {
-        size_t i = 1;
-        while (i < n && item_compare(&items[i - 1], &items[i]) <= 0) i++;
-        if (i == n) return;
-        qsort(items, n, sizeof(*items), item_qsort);
-        return;
-    }
+    size_t budget = n <= 24 ? SIZE_MAX : 8 * n;
     for (size_t i = 1; i < n; i++) {
+        if (item_compare(&items[i - 1], &items[i]) <= 0) continue;
         civic_item x = items[i];
         size_t j = i;
         while (j > 0 && item_compare(&items[j - 1], &x) > 0) {
@@ -97,6 +93,11 @@ static void sort_items(civic_item *items, size_t n)
             j--;
         }
         items[j] = x;
+        if (i - j > budget) {
+            qsort(items, n, sizeof(*items), item_qsort);
+            return;
+        }
+        budget -= i - j;
     }
 }
 

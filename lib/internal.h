@@ -398,6 +398,9 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 /* Hint the caches about the table slots the insert of p will touch. */
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
 
+/* Make room for n more events: sizing a big load once saves rehashing the
+ * id table as it grows. */
+int civic__engine_reserve_events(civic_engine *e, size_t n);
 /* Make room for n more subjects and n more groups, so that inserting that
  * many moves neither their arrays nor their tables.  A pipelined load calls
  * it before inserting while parsing threads look names up (load.c). */
@@ -424,6 +427,7 @@ typedef struct civic_loader {
     uint64_t offset;           /* bytes consumed so far */
     bool bom_checked;
     struct civic_pipe *pipe;   /* parallel parsing threads, or NULL (load.c) */
+    uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
 } civic_loader;
 
 /* Handle one bad line: strict -> return the code; lenient -> report, go on. */

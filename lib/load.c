@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int civic__loader_reject(civic_loader *ld, const civic_error *e)
 {
@@ -238,6 +239,20 @@ static size_t span_bound(const pipe_span *sp)
     return n;
 }
 
+/* A first big load into an empty engine: size the event array and id table
+ * for the whole input, from the bytes per line of its first span.  Only a
+ * hint: when it fails, inserts grow them as usual. */
+static void presize(const civic_loader *ld, const char *data, size_t len)
+{
+    civic_engine *e = ld->engine;
+    if (e->event_count != 0 || ld->size_hint <= len || len == 0) return;
+    uint64_t lines = count_lines(data, len);
+    uint64_t guess = ld->size_hint / len * lines + (ld->size_hint % len) * lines / len;
+    if (guess > e->events_max) guess = e->events_max;
+    if (guess > SIZE_MAX / 64) return;
+    (void)civic__engine_reserve_events(e, (size_t)guess);
+}
+
 static civic_pipe *pipe_start(civic_loader *ld)
 {
     const civic_allocator *alc = &ld->engine->alc;
@@ -266,8 +281,11 @@ int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
                          size_t scratch_per_line)
 {
     civic_engine *e = ld->engine;
-    if (!ld->pipe && !(ld->pipe = pipe_start(ld)))
-        return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    if (!ld->pipe) {
+        presize(ld, data, len);
+        if (!(ld->pipe = pipe_start(ld)))
+            return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
     civic_pipe *pp = ld->pipe;
     pipe_span *prev = pp->open;
     int rc = CIVIC_OK;
@@ -441,6 +459,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     if (format == CIVIC_FORMAT_AUTO) format = detect_format(data, len);
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
+    ld.size_hint = len;
     pthread_rwlock_wrlock(&e->lock);
     civic_batch_mark mark = civic__batch_begin(e);
     size_t used = 0;
@@ -530,6 +549,9 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     }
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        ld.size_hint = (uint64_t)st.st_size;
     pthread_rwlock_wrlock(&e->lock);
     civic_batch_mark mark = civic__batch_begin(e);
     rc = load_stream(&ld, f, format, bufs, cap, path);
