@@ -625,6 +625,83 @@ static void answers_do_not_depend_on_arrival_order(void **state)
     free(csv);
 }
 
+/* A subject with thousands of events arriving in time order, reversed,
+ * nearly ordered or shuffled (the sort inside evaluation takes different
+ * paths for each) has one record, in (ts, id) order, and one score. */
+static char *busy_log(const unsigned *order, size_t n)
+{
+    static const char *const types[] = { "volunteer_hour", "illegal_parking", "blood_donation",
+                                         "dispute_mediation", "garbage_unsorted" };
+    size_t cap = 64 + n * 96, at = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    at += (size_t)snprintf(out, cap, "id,subject,type,ts\n");
+    for (size_t k = 0; k < n; k++) {
+        unsigned i = order[k];
+        at += (size_t)snprintf(out + at, cap - at, "e%05u,busy,%s,%lld\n", i, types[i % 5],
+                               (long long)(1700000000 + (int64_t)(i / 2) * 3600));
+    }
+    return out;
+}
+
+static void a_busy_subject_in_any_arrival_order(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static unsigned order[N];
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    char *want = NULL;
+    civic_record *ref = NULL;
+    for (int variant = 0; variant < 4; variant++) {
+        uint64_t seed = 7;
+        for (unsigned k = 0; k < N; k++) {
+            order[k] = variant == 1 ? N - 1 - k : variant == 2 ? (k ^ 1u) : k;
+        }
+        for (unsigned k = N; variant == 3 && k > 1; k--) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned j = (unsigned)((seed >> 33) % k), t = order[k - 1];
+            order[k - 1] = order[j];
+            order[j] = t;
+        }
+        char *log = busy_log(order, N);
+        civic_engine *e = NULL;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        load_ok(e, log);
+        free(log);
+        int64_t as_of = 1700000000 + (int64_t)N * 1800;
+        char *got = subjects_csv(e, as_of);
+        civic_record *rec = NULL;
+        assert_int_equal(civic_engine_record(e, "busy", as_of, &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), N);
+        for (size_t i = 0; i < N; i++) {
+            civic_entry x = CIVIC_ENTRY_INIT;
+            assert_int_equal(civic_record_entry(rec, i, &x), CIVIC_OK);
+            char id[16];
+            snprintf(id, sizeof(id), "e%05zu", i); /* by construction: (ts, id) order is i */
+            assert_string_equal(x.id, id);
+            if (ref) {
+                civic_entry y = CIVIC_ENTRY_INIT;
+                assert_int_equal(civic_record_entry(ref, i, &y), CIVIC_OK);
+                assert_int_equal(x.counted, y.counted);
+                assert_int_equal(x.state, y.state);
+            }
+        }
+        if (!want) {
+            want = got;
+            ref = rec;
+        } else {
+            assert_string_equal(got, want);
+            free(got);
+            civic_record_free(rec);
+        }
+        civic_engine_free(e);
+    }
+    free(want);
+    civic_record_free(ref);
+    civic_rules_free(r);
+}
+
 /* SPEC 4: summing the active entries, bounding and applying ceilings gives
  * the score -- for every subject of the sample at several times. */
 static void the_record_explains_every_score(void **state)
@@ -699,6 +776,7 @@ int main(void)
         cmocka_unit_test(a_repair_dated_before_its_target_means_it_never_takes_effect),
         cmocka_unit_test(a_subject_without_events_has_the_base_score),
         cmocka_unit_test(answers_do_not_depend_on_arrival_order),
+        cmocka_unit_test(a_busy_subject_in_any_arrival_order),
         cmocka_unit_test(the_record_explains_every_score),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
