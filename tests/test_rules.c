@@ -300,6 +300,72 @@ static void strerror_and_names_cover_every_code(void **state)
     assert_int_equal(civic_format_fixed(7, 4, buf, sizeof(buf)), CIVIC_E_INVALID);
 }
 
+/* Timestamps convert like a naive calendar (year by year, month by month)
+ * says, whatever order they come in: long runs within one month, jumps
+ * across millennia, month and leap-day edges (the library remembers the
+ * last month it converted). */
+static int naive_days_in_month(int64_t y, int m)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+static void naive_date(int64_t days, int64_t *y, int *m, int *d)
+{
+    /* days since 1970-01-01, walked from 0001-01-01 */
+    int64_t left = days + 719162; /* days from 0001-01-01 to 1970-01-01 */
+    int64_t year = 1;
+    for (;;) {
+        int64_t n = 365 + (naive_days_in_month(year, 2) == 29);
+        if (left < n) break;
+        left -= n;
+        year++;
+    }
+    int month = 1;
+    while (left >= naive_days_in_month(year, month)) left -= naive_days_in_month(year, month++);
+    *y = year;
+    *m = month;
+    *d = (int)left + 1;
+}
+
+static void calendar_matches_a_naive_calendar_in_any_order(void **state)
+{
+    (void)state;
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK); /* local time +08:00 */
+    uint64_t seed = 99;
+    int64_t day = 0;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned pick = (unsigned)(seed >> 60);
+        if (pick < 8) day += 1;                          /* runs through a month */
+        else if (pick < 12) day -= (int64_t)(seed >> 40) % 40; /* back a little */
+        else day = (int64_t)((seed >> 20) % 3652000) - 719000; /* anywhere, 0001..9999 */
+        if (day < -719162) day = -719162;
+        if (day > 2932896) day = 2932896;                 /* 9999-12-31 */
+        int64_t y;
+        int m, d;
+        naive_date(day, &y, &m, &d);
+        int64_t t = day * 86400 + 12 * 3600 - 8 * 3600; /* local noon */
+        char buf[32], want[64];
+        assert_int_equal(civic_rules_format_time(r, t, buf, sizeof(buf)), CIVIC_OK);
+        snprintf(want, sizeof(want), "%04lld-%02d-%02dT12:00:00+08:00", (long long)y, m, d);
+        assert_string_equal(buf, want);
+        snprintf(want, sizeof(want), "%04lld-%02d-%02dT12:00:00", (long long)y, m, d);
+        int64_t back = 0;
+        assert_int_equal(civic_rules_parse_time(r, want, strlen(want), &back), CIVIC_OK);
+        assert_int_equal(back, t);
+        if (i % 7 == 0) { /* the last day of the month, then the first of the next */
+            snprintf(want, sizeof(want), "%04lld-%02d-%02d", (long long)y, m,
+                     naive_days_in_month(y, m));
+            assert_int_equal(civic_rules_parse_time(r, want, strlen(want), &back), CIVIC_OK);
+            assert_int_equal(back, (day + naive_days_in_month(y, m) - d) * 86400 - 8 * 3600);
+        }
+    }
+    civic_rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +380,7 @@ int main(void)
         cmocka_unit_test(timestamps_parse_in_every_form),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
         cmocka_unit_test(strerror_and_names_cover_every_code),
+        cmocka_unit_test(calendar_matches_a_naive_calendar_in_any_order),
     };
     return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }
