@@ -323,7 +323,7 @@ static void *csv_part_run(void *arg)
     uint64_t line = 0;
     csv_record rec;
     civic_fields f;
-    while (pos < part->len && part->count < part->cap) {
+    while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
         const char *nl = memchr(p, '\n', part->len - pos);
         size_t n = nl ? (size_t)(nl - p) + 1 : part->len - pos;

@@ -559,8 +559,35 @@ static int reserve_insert(civic_engine *e, const civic_parsed *p)
     return civic__arena_reserve(&e->arena, p->id_len + p->ref_len + 2 * 2);
 }
 
+int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
+                                size_t name_bytes)
+{
+    if (civic__engine_reserve_events(e, events) != CIVIC_OK ||
+        civic__engine_reserve_names(e, events) != CIVIC_OK ||
+        civic__arena_reserve(&e->arena, id_bytes) != CIVIC_OK ||
+        civic__arena_reserve(&e->names, name_bytes) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return CIVIC_OK;
+}
+
+static int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line, uint32_t column,
+                        civic_error *err, bool reserved);
+
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                         uint32_t column, civic_error *err)
+{
+    return event_insert(e, p, line, column, err, false);
+}
+
+int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,
+                                 uint32_t column, civic_error *err)
+{
+    return event_insert(e, p, line, column, err, true);
+}
+
+/* reserved: civic__engine_reserve_batch made room for this event. */
+static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
+                               uint32_t column, civic_error *err, bool reserved)
 {
     uint32_t h = p->id_hash;
     CIVIC_ASSERT(h == hash32(p->id, p->id_len));
@@ -581,7 +608,7 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
     if (e->event_count >= e->events_max)
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
                                 "its limit", (unsigned long long)e->events_max);
-    if (reserve_insert(e, p) != CIVIC_OK)
+    if (!reserved && reserve_insert(e, p) != CIVIC_OK)
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     /* From here on nothing can fail. */
     uint32_t sh = p->subject_hash;

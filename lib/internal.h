@@ -387,6 +387,15 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                         uint32_t column, civic_error *err);
 
+/* Make room for `events` inserts whose ids and refs take id_bytes of the
+ * event arena and whose new subjects and groups take name_bytes (each
+ * string: length + 2); then civic__event_insert_reserved cannot fail for
+ * lack of memory for that many events. */
+int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
+                                size_t name_bytes);
+int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,
+                                 uint32_t column, civic_error *err);
+
 typedef struct civic_batch_mark {
     size_t event_count, subject_count, group_count;
     civic_arena_mark arena, names;
@@ -434,8 +443,10 @@ typedef struct civic_loader {
 int civic__loader_reject(civic_loader *ld, const civic_error *e);
 /* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
-/* Insert an event parsed earlier, count it, route a conflict the same way. */
-int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column);
+/* Insert an event parsed earlier, count it, route a conflict the same way.
+ * reserved: room was made with civic__engine_reserve_batch. */
+int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
+                         bool reserved);
 
 /* Parallel parsing (load.c).  A big run of whole lines is split into one
  * part per engine thread; each part's runner converts lines into parsed
@@ -469,10 +480,15 @@ typedef struct civic_part {
     size_t cap, count;
     char *scratch;     /* decoded strings, for formats that need them */
     size_t scratch_cap;
+    size_t id_bytes;   /* arena bytes of the parsed events' ids and refs */
+    size_t name_bytes; /* arena bytes their unknown subjects and groups may take */
     size_t stop;       /* offset of the first line left to the serial reader */
     uint64_t lines;    /* lines before stop */
 } civic_part;
 
+/* Room for more events in part->out (a runner calls it when full); false
+ * when memory ran out: the runner stops and the serial reader goes on. */
+bool civic__part_grow(civic_part *part);
 /* Bytes at the front of [data, data+len) worth parsing in parallel (whole
  * lines only), or 0. */
 size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final);

@@ -33,10 +33,19 @@ int civic__loader_reject(civic_loader *ld, const civic_error *e)
     return CIVIC_OK;
 }
 
-int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column)
+int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
+                         bool reserved)
 {
-    civic_error e = CIVIC_ERROR_INIT;
-    int rc = civic__event_insert(ld->engine, p, line, column, &e);
+    civic_error e; /* filled only on failure: no 300-byte clear per event */
+    e.version = CIVIC_ERROR_VERSION;
+    e.code = 0;
+    e.line = 0;
+    e.column = 0;
+    e.reserved = 0;
+    e.offset = 0;
+    e.message[0] = '\0';
+    int rc = reserved ? civic__event_insert_reserved(ld->engine, p, line, column, &e)
+                      : civic__event_insert(ld->engine, p, line, column, &e);
     if (rc == CIVIC_OK) {
         if (ld->report) ld->report->accepted++;
         return CIVIC_OK;
@@ -54,7 +63,7 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
     civic_error e = CIVIC_ERROR_INIT;
     civic_parsed p;
     int rc = civic__event_parse(ld->engine, f, &p, line, &e);
-    if (rc == CIVIC_OK) return civic__loader_insert(ld, &p, line, f->column[CIVIC_F_ID]);
+    if (rc == CIVIC_OK) return civic__loader_insert(ld, &p, line, f->column[CIVIC_F_ID], false);
     if (e.line == 0) e.line = line;
     return civic__loader_reject(ld, &e);
 }
@@ -121,7 +130,9 @@ static void part_parse(civic_part *part)
 {
     const civic_engine *e = part->ld->engine;
     const civic_allocator *alc = &e->alc;
-    part->cap = count_lines(part->data, part->len);
+    /* Formats with scratch size it by lines; others start from a guess and
+     * grow (civic__part_grow), sparing a pass over the bytes. */
+    part->cap = part->scratch_per_line ? count_lines(part->data, part->len) : part->len / 40 + 16;
     part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
     if (part->scratch_per_line) {
         part->scratch_cap = part->len + part->cap * part->scratch_per_line;
@@ -133,6 +144,22 @@ static void part_parse(civic_part *part)
     }
     part->parse(part);
     civic__events_resolve(e, part->out, part->count);
+    size_t id_bytes = 0, name_bytes = 0;
+    for (size_t i = 0; i < part->count; i++) {
+        const civic_parsed *p = &part->out[i].p;
+        id_bytes += p->id_len + 2 + (p->ref ? p->ref_len + 2 : 0);
+        if (p->subject_index == CIVIC_NONE) name_bytes += p->subject_len + 2;
+        if (p->group_len && p->group_index == CIVIC_NONE) name_bytes += p->group_len + 2;
+    }
+    part->id_bytes = id_bytes;
+    part->name_bytes = name_bytes;
+}
+
+bool civic__part_grow(civic_part *part)
+{
+    size_t cap = part->cap;
+    return civic__grow(&part->ld->engine->alc, (void **)&part->out, &part->cap, cap + 1,
+                       sizeof(civic_part_event)) == CIVIC_OK;
 }
 
 static void part_free(const civic_allocator *alc, civic_part *part)
@@ -203,13 +230,18 @@ static int part_commit(civic_loader *ld, const civic_part *part,
     if (part->nomem) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     uint64_t base = ld->line;
     int rc = CIVIC_OK;
+    /* Room for the whole part at once spares each insert its checks; when
+     * it cannot be had, inserts ask one by one and the one that fails says
+     * so at its line. */
+    bool reserved = civic__engine_reserve_batch(ld->engine, part->count, part->id_bytes,
+                                                part->name_bytes) == CIVIC_OK;
     const size_t ahead = 8; /* table slots are fetched this many events early */
     for (size_t i = 0; i < ahead && i < part->count; i++)
         civic__event_prefetch(ld->engine, &part->out[i].p);
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const civic_part_event *o = &part->out[i];
         if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
-        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column);
+        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column, reserved);
         if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
     }
     if (rc != CIVIC_OK) return rc;
