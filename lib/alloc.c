@@ -78,8 +78,9 @@ void *civic__malloc(const civic_allocator *a, size_t size)
 void *civic__calloc(const civic_allocator *a, size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size) return NULL;
+    if (a->malloc_fn == default_malloc) /* fresh pages come zeroed: no memset pass */
+        return hint_huge(calloc(count ? count : 1, size ? size : 1), count * size);
     void *p = civic__malloc(a, count * size);
-    if (p && a->malloc_fn == default_malloc) hint_huge(p, count * size);
     if (p) memset(p, 0, (count * size) != 0 ? count * size : 1);
     return p;
 }

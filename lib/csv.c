@@ -315,6 +315,102 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
  * (the machinery is in load.c).  A part is quote-free, so every record is
  * one line; a worker stops at the first record it cannot convert. */
 
+/* Eight-bit lanes: 0x80 in each byte of x that is zero, exactly. */
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    return ~(((x & low7) + low7) | x | low7);
+}
+
+/* 0x80 in each byte of w that is not printable ASCII (0x20..0x7e). */
+static inline uint64_t unprintable_bytes(uint64_t w)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080);
+    uint64_t low = w & UINT64_C(0x7f7f7f7f7f7f7f7f);
+    uint64_t below_space = ~(low + UINT64_C(0x6060606060606060)) & high; /* low < 0x20 */
+    uint64_t del = zero_bytes(w ^ UINT64_C(0x7f7f7f7f7f7f7f7f));
+    return (w & high) | below_space | del;
+}
+
+/* One line of a quote-free part, split on commas in the same pass that
+ * finds its end, eight bytes at a time.  Returns the bytes of the line with
+ * its '\n' (if any); *body gets its length without.  *printable: every byte
+ * of the fields is printable ASCII (a final CR before the LF excepted, which
+ * is not part of any field). */
+static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *body,
+                         bool *printable)
+{
+    const uint64_t commas = UINT64_C(0x2c2c2c2c2c2c2c2c), lfs = UINT64_C(0x0a0a0a0a0a0a0a0a);
+    size_t i = 0, start = 0, end = avail;
+    size_t bad = 0; /* unprintable bytes seen */
+    bool found = false;
+    r->count = 0;
+    r->too_many = false;
+    r->lines = 1;
+    for (; !found && i + 8 <= avail; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint64_t u = unprintable_bytes(w);
+        uint64_t m = zero_bytes(w ^ commas) | zero_bytes(w ^ lfs);
+        while (m) {
+            unsigned bit = (unsigned)__builtin_ctzll(m);
+            size_t at = i + bit / 8;
+            if (p[at] == '\n') {
+                end = at;
+                found = true;
+                u &= bit ? (UINT64_C(1) << bit) - 1 : 0; /* the bytes before the LF */
+                break;
+            }
+            if (r->count < CSV_COLUMNS_MAX) {
+                r->field[r->count] = p + start;
+                r->len[r->count] = at - start;
+                r->column[r->count] = (uint32_t)(start + 1);
+                r->count++;
+            } else {
+                r->too_many = true;
+            }
+            start = at + 1;
+            m &= m - 1;
+        }
+        bad += (size_t)__builtin_popcountll(u);
+    }
+    for (; !found && i < avail; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\n') {
+            end = i;
+            found = true;
+        } else if (c == ',') {
+            if (r->count < CSV_COLUMNS_MAX) {
+                r->field[r->count] = p + start;
+                r->len[r->count] = i - start;
+                r->column[r->count] = (uint32_t)(start + 1);
+                r->count++;
+            } else {
+                r->too_many = true;
+            }
+            start = i + 1;
+        } else if (c < 0x20 || c >= 0x7f) {
+            bad++;
+        }
+    }
+    size_t last = end;
+    if (last > start && p[last - 1] == '\r') { /* CRLF: the CR ends no field */
+        last--;
+        bad--; /* it was counted */
+    }
+    if (r->count < CSV_COLUMNS_MAX) {
+        r->field[r->count] = p + start;
+        r->len[r->count] = last - start;
+        r->column[r->count] = (uint32_t)(start + 1);
+        r->count++;
+    } else {
+        r->too_many = true;
+    }
+    *body = end;
+    *printable = bad == 0;
+    return found ? end + 1 : end;
+}
+
 static void *csv_part_run(void *arg)
 {
     civic_part *part = arg;
@@ -325,14 +421,14 @@ static void *csv_part_run(void *arg)
     civic_fields f;
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
-        const char *nl = memchr(p, '\n', part->len - pos);
-        size_t n = nl ? (size_t)(nl - p) + 1 : part->len - pos;
-        size_t body = nl ? n - 1 : n;
+        size_t body;
+        bool printable;
+        size_t n = split_line(p, part->len - pos, &rec, &body, &printable);
         if (!is_blank_record(p, body)) {
             if (body > CIVIC_LINE_BYTES_MAX) break;
-            split_plain(p, body, &rec);
             if (rec.count != ld->ncols || rec.too_many) break;
             memset(&f, 0, sizeof(f));
+            f.printable = printable;
             for (uint32_t c = 0; c < rec.count; c++) {
                 int k = ld->col_field[c];
                 if (k < 0 || rec.len[c] == 0) continue;

@@ -382,7 +382,7 @@ static int check_text(const civic_fields *f, int field, size_t max, bool require
         snprintf(limit, sizeof(limit), "%zu", max);
         return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
     }
-    if (!civic__text_valid(f->v[field], f->n[field], &bad))
+    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad))
         return field_error(err, CIVIC_E_EVENT, line, f, field,
                            "not UTF-8 text without control characters%s", NULL);
     return CIVIC_OK;
@@ -711,6 +711,7 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
         f.n[i] = v[i] ? strlen(v[i]) : 0;
         f.column[i] = 0;
     }
+    f.printable = false;
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;

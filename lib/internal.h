@@ -374,6 +374,7 @@ typedef struct civic_fields {
     const char *v[7];
     size_t n[7];
     uint32_t column[7];        /* for error positions; 0 = unknown */
+    bool printable;            /* the reader saw only printable ASCII in every field */
 } civic_fields;
 enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
        CIVIC_F_REF, CIVIC_F_COUNT };

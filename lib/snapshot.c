@@ -234,6 +234,7 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
         f.n[i] = vn[i];
         f.column[i] = 0;
     }
+    f.printable = false;
     civic_parsed parsed;
     civic_error why = CIVIC_ERROR_INIT;
     int rc = civic__event_parse(e, &f, &parsed, 0, &why);
