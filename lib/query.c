@@ -381,8 +381,18 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
     pthread_t tid[EVAL_PARTS_MAX];
     bool started[EVAL_PARTS_MAX] = { false };
     int rc = CIVIC_OK;
+    /* Equal shares of events, not of subjects: a few subjects may hold
+     * most of them. */
+    size_t cut[EVAL_PARTS_MAX + 1] = { 0 };
+    cut[k] = ns;
+    uint64_t total = 0, seen = 0;
+    for (size_t j = 0; j < ns; j++) total += e->subjects[order[j]].count;
+    for (size_t j = 0, i = 1; j < ns && i < k; j++) {
+        seen += e->subjects[order[j]].count;
+        while (i < k && seen * k >= total * i) cut[i++] = j + 1;
+    }
     for (size_t i = 0; i < k; i++) {
-        parts[i] = (eval_part){ e, as_of, order, bucket, start, ns * i / k, ns * (i + 1) / k,
+        parts[i] = (eval_part){ e, as_of, order, bucket, start, cut[i], cut[i + 1],
                                 i == 0 ? res : result_new(e), CIVIC_OK };
         if (!parts[i].res) rc = CIVIC_E_NOMEM;
     }
@@ -401,25 +411,61 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
     return rc;
 }
 
+/* Bucketing events by subject (a counting sort; each subject's run stays in
+ * insertion order) reads the whole event array.  With a second thread, the
+ * back half fills each run from its end downwards while the front half
+ * fills it from its start: no counting pass, and the same result. */
+typedef struct scatter_job {
+    const civic_engine *e;
+    uint32_t *bucket;
+    size_t *end;       /* per subject: one past the last slot still free */
+    size_t from, to;   /* events */
+} scatter_job;
+
+static void *scatter_back(void *arg)
+{
+    scatter_job *j = arg;
+    const civic_ev *ev = j->e->events;
+    for (size_t i = j->to; i > j->from; i--) j->bucket[--j->end[ev[i - 1].subject]] = (uint32_t)(i - 1);
+    return NULL;
+}
+
+#define SCATTER_PARALLEL_EVENTS_MIN ((size_t)1 << 16)
+
 /* Evaluate every subject with an event at or before as_of, in id order. */
 static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
 {
     size_t ns = e->subject_count, ne = e->event_count;
     size_t *start = civic__calloc(&e->alc, ns + 1, sizeof(size_t));
+    size_t *at = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
+    size_t *end = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
     uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
     uint32_t *order = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
     uint32_t *tmp = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
     int rc = CIVIC_E_NOMEM;
-    if (!start || !bucket || !order || !tmp) goto done;
+    if (!start || !at || !end || !bucket || !order || !tmp) goto done;
     for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count;
-    for (size_t i = 0; i < ne; i++) bucket[start[e->events[i].subject]++] = (uint32_t)i;
-    for (size_t s = ns; s > 0; s--) start[s] = start[s - 1];
-    start[0] = 0;
+    for (size_t s = 0; s < ns; s++) {
+        at[s] = start[s];
+        end[s] = start[s + 1];
+    }
+    size_t mid = ne;
+    pthread_t tid;
+    bool started = false;
+    scatter_job back = { e, bucket, end, ne / 2, ne };
+    if (e->threads >= 2 && ne >= SCATTER_PARALLEL_EVENTS_MIN) {
+        started = pthread_create(&tid, NULL, scatter_back, &back) == 0;
+        if (started) mid = ne / 2;
+    }
+    for (size_t i = 0; i < mid; i++) bucket[at[e->events[i].subject]++] = (uint32_t)i;
     for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
     sort_ctx(order, tmp, ns, compare_subjects, (void *)e);
+    if (started) pthread_join(tid, NULL);
     rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
     civic__free(&e->alc, start, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, end, (ns + 1) * sizeof(size_t));
     civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
     civic__free(&e->alc, order, (ns ? ns : 1) * sizeof(uint32_t));
     civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
