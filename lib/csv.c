@@ -372,7 +372,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
             start = at + 1;
             m &= m - 1;
         }
-        bad += (size_t)__builtin_popcountll(u);
+        bad += (size_t)(((u >> 7) * UINT64_C(0x0101010101010101)) >> 56); /* markers */
     }
     for (; !found && i < avail; i++) {
         unsigned char c = (unsigned char)p[i];
