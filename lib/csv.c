@@ -419,6 +419,9 @@ static void *csv_part_run(void *arg)
     uint64_t line = 0;
     csv_record rec;
     civic_fields f;
+    /* Cleared once: every line sets each field the header maps (each at most
+     * once), and the others stay absent. */
+    memset(&f, 0, sizeof(f));
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
         size_t body;
@@ -427,14 +430,14 @@ static void *csv_part_run(void *arg)
         if (!is_blank_record(p, body)) {
             if (body > CIVIC_LINE_BYTES_MAX) break;
             if (rec.count != ld->ncols || rec.too_many) break;
-            memset(&f, 0, sizeof(f));
             f.printable = printable;
             for (uint32_t c = 0; c < rec.count; c++) {
                 int k = ld->col_field[c];
-                if (k < 0 || rec.len[c] == 0) continue;
-                f.v[k] = rec.field[c];
+                if (k < 0) continue;
+                bool empty = rec.len[c] == 0;
+                f.v[k] = empty ? NULL : rec.field[c];
                 f.n[k] = rec.len[c];
-                f.column[k] = rec.column[c];
+                f.column[k] = empty ? 0 : rec.column[c];
             }
             civic_part_event *o = &part->out[part->count];
             if (civic__event_parse(ld->engine, &f, &o->p, 0, NULL) != CIVIC_OK) break;

@@ -473,7 +473,9 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
 {
     const char *why;
     int rc;
-    memset(p, 0, sizeof(*p));
+    /* Every field of p is set below on success (no memset per event);
+     * on failure p is not used. */
+    p->ts = 0;
     if ((rc = check_text(f, CIVIC_F_ID, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
         (rc = check_text(f, CIVIC_F_SUBJECT, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
         (rc = parse_type(e, f, line, &p->type, err)) != CIVIC_OK)
@@ -496,6 +498,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     p->subject_len = f->n[CIVIC_F_SUBJECT];
     p->group = f->v[CIVIC_F_GROUP];
     p->group_len = p->group ? f->n[CIVIC_F_GROUP] : 0;
+    p->ref = NULL;
+    p->ref_len = 0;
     if (needs_ref) {
         p->ref = f->v[CIVIC_F_REF];
         p->ref_len = f->n[CIVIC_F_REF];
