@@ -201,16 +201,18 @@ int civic_result_dimension(const civic_result *res, size_t i, size_t d, int64_t 
 
 /* ------------------------------------------------------------ one subject */
 
-/* The subject's event indices, newest first, into a fresh array. */
+/* The subject's event indices in arrival order, into a fresh array: logs
+ * mostly arrive in time order, which is what evaluation's sort likes. */
 static int subject_events(const civic_engine *e, uint32_t s, uint32_t **out, size_t *n)
 {
     const civic_subject *sub = &e->subjects[s];
     uint32_t *list = civic__malloc(&e->alc, (sub->count ? sub->count : 1) * sizeof(uint32_t));
     if (!list) return CIVIC_E_NOMEM;
-    size_t k = 0;
-    for (uint32_t i = sub->last; i != CIVIC_NONE && k < sub->count; i = e->events[i].prev)
-        list[k++] = i;
-    CIVIC_ASSERT(k == sub->count);
+    size_t k = sub->count;
+    for (uint32_t i = sub->last; i != CIVIC_NONE && k > 0; i = e->events[i].prev)
+        list[--k] = i; /* the chain runs newest first */
+    CIVIC_ASSERT(k == 0);
+    k = sub->count;
     *out = list;
     *n = k;
     return CIVIC_OK;
