@@ -84,6 +84,14 @@ static int item_qsort(const void *a, const void *b) { return item_compare(a, b);
 static void sort_items(civic_item *items, size_t n)
 {
     size_t budget = n <= 24 ? SIZE_MAX : 8 * n;
+    if (n > 24 && item_compare(&items[0], &items[n - 1]) > 0) {
+        /* newest first (a log exported in reverse): turn it round */
+        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+            civic_item t = items[i];
+            items[i] = items[j];
+            items[j] = t;
+        }
+    }
     for (size_t i = 1; i < n; i++) {
         if (item_compare(&items[i - 1], &items[i]) <= 0) continue;
         civic_item x = items[i];
