@@ -178,6 +178,10 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
             if (gt->mask && q->group_len) __builtin_prefetch(&gt->slots[q->group_hash & gt->mask]);
         }
         civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) { /* not an event: nothing to look up */
+            p->subject_index = p->group_index = CIVIC_NONE;
+            continue;
+        }
         p->subject_index = table_candidate(st, p->subject_hash);
         p->group_index = p->group_len ? table_candidate(gt, p->group_hash) : CIVIC_NONE;
     }
@@ -194,6 +198,7 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
             if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
         }
         civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) continue;
         p->subject_index = confirm(e, st, subject_key, p->subject_index, p->subject,
                                    p->subject_len, p->subject_hash);
         if (p->group_len)

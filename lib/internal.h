@@ -449,16 +449,20 @@ int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
 int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
                          bool reserved);
 
-/* Parallel parsing (load.c).  A big run of whole lines is split into one
- * part per engine thread; each part's runner converts lines into parsed
- * events (read-only work into memory allocated beforehand) and stops at the
- * first line it cannot convert; the caller's thread then inserts them in
- * order and hands the rest of the part to the serial reader, so errors,
- * line numbers and callbacks are those of the serial path. */
+/* Parallel parsing (load.c).  Runs of whole lines are cut into parts;
+ * each part's runner converts lines into parsed events (reading the engine
+ * only) and marks the lines it cannot convert; the caller's thread then
+ * inserts the events in order, has the serial reader read each marked line
+ * again, and hands it whatever the runner left (it stops early only when
+ * out of memory), so errors, line numbers and callbacks are those of the
+ * serial path. */
 typedef struct civic_part_event {
     civic_parsed p;
     uint64_t line;     /* 0-based line within the part */
     uint32_t column;   /* column of the id field */
+    uint32_t reread;   /* 1: a line the worker could not convert; the serial
+                        * reader reads it again when the part is inserted, for
+                        * the exact error (p.id, p.id_len: its bytes) */
 } civic_part_event;
 
 /* Look up the subject and group of n parsed events among those already
@@ -487,6 +491,10 @@ typedef struct civic_part {
     uint64_t lines;    /* lines before stop */
 } civic_part;
 
+/* Note a line the runner could not convert (with its line break, if any)
+ * and go on: it is read again serially, in order, when the part is
+ * inserted.  The caller made sure part->count < part->cap. */
+void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno);
 /* Room for more events in part->out (a runner calls it when full); false
  * when memory ran out: the runner stops and the serial reader goes on. */
 bool civic__part_grow(civic_part *part);

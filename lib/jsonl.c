@@ -451,23 +451,31 @@ static void *jsonl_part_run(void *arg)
         const char *p = part->data + pos;
         const char *nl = memchr(p, '\n', part->len - pos);
         size_t n = nl ? (size_t)(nl - p) : part->len - pos;
-        if (n > CIVIC_LINE_BYTES_MAX) break;
-        CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
-        jline j = { part->ld, p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
-        civic_fields f;
-        memset(&f, 0, sizeof(f));
-        ws(&j);
-        if (j.i < n) {
-            if (!object(&j, &f)) break;
-            civic_part_event *o = &part->out[part->count];
-            if (civic__event_parse(part->ld->engine, &f, &o->p, 0, NULL) != CIVIC_OK) break;
-            o->line = line;
-            o->column = f.column[CIVIC_F_ID];
-            part->count++;
-            used += j.out_len;
+        size_t whole = n + (nl ? 1 : 0);
+        if (n > CIVIC_LINE_BYTES_MAX) {
+            civic__part_reread(part, p, whole, line);
+        } else {
+            CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
+            jline j = { part->ld, p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
+            civic_fields f;
+            memset(&f, 0, sizeof(f));
+            ws(&j);
+            if (j.i < n) {
+                civic_part_event *o = &part->out[part->count];
+                if (object(&j, &f) &&
+                    civic__event_parse(part->ld->engine, &f, &o->p, 0, NULL) == CIVIC_OK) {
+                    o->line = line;
+                    o->column = f.column[CIVIC_F_ID];
+                    o->reread = 0;
+                    part->count++;
+                    used += j.out_len;
+                } else {
+                    civic__part_reread(part, p, whole, line);
+                }
+            }
         }
         line++;
-        pos += n + (nl ? 1 : 0);
+        pos += whole;
     }
     part->stop = pos;
     part->lines = line;

@@ -147,12 +147,25 @@ static void part_parse(civic_part *part)
     size_t id_bytes = 0, name_bytes = 0;
     for (size_t i = 0; i < part->count; i++) {
         const civic_parsed *p = &part->out[i].p;
+        if (part->out[i].reread) continue;
         id_bytes += p->id_len + 2 + (p->ref ? p->ref_len + 2 : 0);
         if (p->subject_index == CIVIC_NONE) name_bytes += p->subject_len + 2;
         if (p->group_len && p->group_index == CIVIC_NONE) name_bytes += p->group_len + 2;
     }
     part->id_bytes = id_bytes;
     part->name_bytes = name_bytes;
+}
+
+void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno)
+{
+    CIVIC_ASSERT(part->count < part->cap);
+    civic_part_event *o = &part->out[part->count++];
+    memset(&o->p, 0, sizeof(o->p));
+    o->p.id = line;
+    o->p.id_len = len;
+    o->line = lineno;
+    o->column = 0;
+    o->reread = 1;
 }
 
 bool civic__part_grow(civic_part *part)
@@ -228,7 +241,7 @@ static int part_commit(civic_loader *ld, const civic_part *part,
                        int (*rest)(civic_loader *, const char *, size_t))
 {
     if (part->nomem) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    uint64_t base = ld->line;
+    uint64_t base = ld->line, base_offset = ld->offset;
     int rc = CIVIC_OK;
     /* Room for the whole part at once spares each insert its checks; when
      * it cannot be had, inserts ask one by one and the one that fails says
@@ -237,16 +250,23 @@ static int part_commit(civic_loader *ld, const civic_part *part,
                                                 part->name_bytes) == CIVIC_OK;
     const size_t ahead = 8; /* table slots are fetched this many events early */
     for (size_t i = 0; i < ahead && i < part->count; i++)
-        civic__event_prefetch(ld->engine, &part->out[i].p);
+        if (!part->out[i].reread) civic__event_prefetch(ld->engine, &part->out[i].p);
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const civic_part_event *o = &part->out[i];
-        if (i + ahead < part->count) civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
+        if (i + ahead < part->count && !part->out[i + ahead].reread)
+            civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
+        if (o->reread) { /* the serial reader says what is wrong, and counts */
+            ld->line = base + o->line;
+            ld->offset = base_offset + (uint64_t)(o->p.id - part->data);
+            rc = rest(ld, o->p.id, o->p.id_len);
+            continue;
+        }
         rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column, reserved);
         if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
     }
     if (rc != CIVIC_OK) return rc;
     ld->line = base + part->lines;
-    ld->offset += part->stop;
+    ld->offset = base_offset + part->stop;
     if (part->stop < part->len) rc = rest(ld, part->data + part->stop, part->len - part->stop);
     return rc;
 }
