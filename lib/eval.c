@@ -175,28 +175,63 @@ static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_
     return limit - *used;
 }
 
-/* An event's local calendar day, with year and month worked out once and
- * only when a monthly, quarterly or yearly period asks for them. */
+/* An event's local calendar day, with year, month and day of month worked
+ * out once and only when a calendar period or validity asks for them. */
 typedef struct local_day {
     int64_t days;
     int64_t year;
-    int month;
+    int month, mday;
     bool civil;
 } local_day;
 
+static void civil_of(local_day *l)
+{
+    if (!l->civil) {
+        civic__civil_from_days(l->days, &l->year, &l->month, &l->mday);
+        l->civil = true;
+    }
+}
+
+/* civic__duration_end for an event at t on local day *l, reusing the
+ * calendar date the day already worked out (same results, see time.c). */
+static int64_t duration_end(const civic_duration *d, int64_t t, int32_t offset, local_day *l)
+{
+    int64_t total, y;
+    int m, k;
+    switch (d->kind) {
+    case CIVIC_DUR_MONTHS:
+    case CIVIC_DUR_YEARS:
+        civil_of(l);
+        total = l->year * 12 + (l->month - 1) + (d->kind == CIVIC_DUR_YEARS ? d->n * 12 : d->n);
+        y = civic__floor_div(total, 12);
+        m = (int)(total - y * 12) + 1;
+        int dim = civic__days_in_month(y, m);
+        int day = l->mday > dim ? dim : l->mday; /* 31 Jan + 1m = 28/29 Feb */
+        return civic__days_from_civil(y, m, day) * 86400 + (t + offset - l->days * 86400) - offset;
+    case CIVIC_DUR_END_MONTH:
+    case CIVIC_DUR_END_QUARTER:
+    case CIVIC_DUR_END_YEAR:
+        civil_of(l);
+        k = d->kind == CIVIC_DUR_END_MONTH ? 1 : d->kind == CIVIC_DUR_END_QUARTER ? 3 : 12;
+        total = l->year * 12 + (l->month - 1);
+        total = civic__floor_div(total, k) * k + k;
+        y = civic__floor_div(total, 12);
+        m = (int)(total - y * 12) + 1;
+        return civic__days_from_civil(y, m, 1) * 86400 - offset;
+    default:
+        return civic__duration_end(d, t, offset);
+    }
+}
+
 static int64_t bucket_of(uint8_t period, local_day *l)
 {
-    int d;
     switch (period) {
     case CIVIC_PERIOD_DAY: return l->days;
     case CIVIC_PERIOD_WEEK: return civic__floor_div(l->days + 3, 7); /* weeks start Monday */
     case CIVIC_PERIOD_MONTH:
     case CIVIC_PERIOD_QUARTER:
     case CIVIC_PERIOD_YEAR:
-        if (!l->civil) {
-            civic__civil_from_days(l->days, &l->year, &l->month, &d);
-            l->civil = true;
-        }
+        civil_of(l);
         if (period == CIVIC_PERIOD_YEAR) return l->year;
         return period == CIVIC_PERIOD_MONTH ? l->year * 12 + (l->month - 1)
                                             : l->year * 4 + (l->month - 1) / 3;
@@ -253,7 +288,7 @@ static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
     if (room < mag) it->flags |= CIVIC_ITEM_CAPPED;
     it->raw = raw;
     it->counted = raw < 0 ? -room : room;
-    int64_t end = civic__duration_end(&rule->valid, it->ts, r->utc_offset);
+    int64_t end = duration_end(&rule->valid, it->ts, r->utc_offset, day);
     if (it->repair < end) end = it->repair;
     it->end = end;
     if (end > ev->rule_max_end[ri]) ev->rule_max_end[ri] = end;
@@ -275,13 +310,13 @@ static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
 /* Step 4: the fold over rule events and redeems in (ts, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    local_day day = { INT64_MIN, 0, 0, false }; /* kept while items share a day */
+    local_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
         const civic_item *x = it;
         if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
         int64_t days = civic__floor_div(x->ts + ev->r->utc_offset, 86400);
-        if (days != day.days) day = (local_day){ days, 0, 0, false };
+        if (days != day.days) day = (local_day){ days, 0, 0, 0, false };
         if (x->type == CIVIC_TYPE_REDEEM) {
             it->raw = -(x->qty / 10);
             if (it->flags & CIVIC_ITEM_REVOKED) {
@@ -318,7 +353,7 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             it->state = CIVIC_STATE_ACTIVE;
             it->flags |= CIVIC_ITEM_ACTIVE;
         } else {
-            int64_t valid_end = civic__duration_end(&rule->valid, x->ts, ev->r->utc_offset);
+            int64_t valid_end = duration_end(&rule->valid, x->ts, ev->r->utc_offset, &day);
             it->state = it->repair <= valid_end ? CIVIC_STATE_REPAIRED : CIVIC_STATE_EXPIRED;
         }
     }
