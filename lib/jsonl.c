@@ -138,6 +138,17 @@ static bool string(jline *j, bool store, const char **s, size_t *len)
 {
     size_t start = j->out_len;
     j->i++;
+    size_t plain = plain_run(j->p + j->i, j->n - j->i);
+    if (j->i + plain < j->n && j->p[j->i + plain] == '"') {
+        /* nothing to decode (the usual case): point into the line itself,
+         * which outlives the parsed event like the scratch does */
+        if (store) {
+            *s = j->p + j->i;
+            *len = plain;
+        }
+        j->i += plain + 1;
+        return true;
+    }
     for (;;) {
         size_t run = plain_run(j->p + j->i, j->n - j->i);
         if (run) {
@@ -292,8 +303,9 @@ static bool skip_value(jline *j, int depth)
 
 static int key_field(const char *k, size_t n)
 {
+    static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3 }; /* of the names */
     for (int f = 0; f < CIVIC_F_COUNT; f++)
-        if (strlen(civic__field_names[f]) == n && memcmp(civic__field_names[f], k, n) == 0) return f;
+        if (lens[f] == n && memcmp(civic__field_names[f], k, n) == 0) return f;
     return -1;
 }
 
