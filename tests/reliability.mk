@@ -7,6 +7,8 @@
 #                        harness, built with gcc + ASan/UBSan (part of `make test`)
 #   make tsan            the library and tests/test_threads.c with clang
 #                        -fsanitize=thread in $(B)/tsan, run with halt_on_error=1
+#                        (part of `make test` as test-tsan: bulk loads run a
+#                        pipeline of threads that read tables while one writes)
 #   make valgrind        every test binary of the normal build, and the fuzz
 #                        corpus replay, under valgrind (leak check, zero errors)
 #   make fuzz SECONDS=N  each libFuzzer harness (clang, fuzzer+ASan+UBSan) for N
@@ -48,9 +50,9 @@ VALGRIND   := valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-
 VALGRIND_REPLAY := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
               --error-exitcode=1
 
-TEST_TARGETS += test-asan test-fuzz-replay
+TEST_TARGETS += test-asan test-fuzz-replay test-tsan
 
-.PHONY: asan test-asan tsan valgrind deps-valgrind fuzz fuzz-lib fuzz-replay \
+.PHONY: asan test-asan tsan test-tsan valgrind deps-valgrind fuzz fuzz-lib fuzz-replay \
         test-fuzz-replay $(addprefix fuzz-,$(FUZZ_HARNESSES))
 
 # tests.mk is read after this fragment, so name the binaries here too.
@@ -84,6 +86,10 @@ test-fuzz-replay:
 	@$(SAN_ENV) $(MAKE) --no-print-directory B=$(ASAN_B) OPT=-O1 EXTRA_CFLAGS='$(SAN_FLAGS)' fuzz-replay
 
 # ------------------------------------------------------------ ThreadSanitizer
+
+test-tsan: | deps-compilers
+	@$(MAKE) --no-print-directory tsan
+	@echo "test-tsan: the thread tests passed under ThreadSanitizer"
 
 tsan:
 	@$(MAKE) --no-print-directory B=$(TSAN_B) CC=$(CLANG) \
