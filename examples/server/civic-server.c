@@ -334,13 +334,8 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, const ch
     civic_result *res = NULL;
     int rc = civic_engine_subject(s->engine, id, as_of, &res);
     if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
-    civic_score sc = CIVIC_SCORE_INIT;
+    civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score (SPEC) */
     civic_result_get(res, 0, &sc);
-    if (sc.events == 0) {
-        civic_result_free(res);
-        return send_error(c, MHD_HTTP_NOT_FOUND, "unknown subject",
-                          "the subject has no events at or before as_of");
-    }
     buf b = { 0 };
     bool first = true;
     buf_puts(&b, "{");
@@ -414,13 +409,8 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, const cha
     civic_record *rec = NULL;
     int rc = civic_engine_record(s->engine, id, as_of, &rec);
     if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
-    civic_score sc = CIVIC_SCORE_INIT;
+    civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score, no entries */
     civic_record_summary(rec, &sc);
-    if (sc.events == 0) {
-        civic_record_free(rec);
-        return send_error(c, MHD_HTTP_NOT_FOUND, "unknown subject",
-                          "the subject has no events at or before as_of");
-    }
     buf b = { 0 };
     bool first = true;
     buf_puts(&b, "{");

@@ -251,10 +251,16 @@ def test_bad_requests(srv):
     check(status == 409 and e["line"] == 2, "conflict %s %s" % (status, e))
     _, h = srv.get("/healthz")
     check(h["events"] == before + 1, "nothing of a bad batch applied (%s vs %s)" % (h["events"], before))
-    status, _ = srv.get("/subjects/bad-subject")
-    check(status == 404, "subject of a rejected batch is unknown")
+    status, e = srv.get("/subjects/bad-subject")
+    check(status == 200 and e["events"] == 0, "subject of a rejected batch has no events %s" % e)
+    # SPEC: a subject with no events has score = base (1000 in the built-in
+    # scheme), balance 0 and the grade of base ("A": 960 <= 1000 < 1030).
     status, e = srv.get("/subjects/nobody")
-    check(status == 404 and "error" in e, "unknown subject 404")
+    check(status == 200 and e["events"] == 0 and e["score"] == 1000 and e["balance"] == 0
+          and e["grade"] == "A", "unknown subject: base score %s %s" % (status, e))
+    status, e = srv.get("/subjects/nobody/record")
+    check(status == 200 and e["events"] == 0 and e["score"] == 1000 and e["entries"] == [],
+          "unknown subject: empty record %s %s" % (status, e))
     status, e = srv.get("/rank", as_of="not-a-time")
     check(status == 400 and "as_of" in e["error"], "bad as_of %s" % e)
     status, e = srv.get("/groups", depth="x")
