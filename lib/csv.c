@@ -83,6 +83,19 @@ static bool is_blank_record(const char *p, size_t n)
     return n == 0 || (n == 1 && p[0] == '\r');
 }
 
+/* Append a field (or note one too many). */
+static inline void add_field(csv_record *r, const char *value, size_t len, uint32_t column)
+{
+    if (r->count < CSV_COLUMNS_MAX) {
+        r->field[r->count] = value;
+        r->len[r->count] = len;
+        r->column[r->count] = column;
+        r->count++;
+    } else {
+        r->too_many = true;
+    }
+}
+
 /* Split an unquoted record (without its terminator) on commas. */
 static void split_plain(const char *p, size_t n, csv_record *r)
 {
@@ -94,14 +107,7 @@ static void split_plain(const char *p, size_t n, csv_record *r)
     for (;;) {
         const char *comma = memchr(p + start, ',', n - start);
         size_t end = comma ? (size_t)(comma - p) : n;
-        if (r->count < CSV_COLUMNS_MAX) {
-            r->field[r->count] = p + start;
-            r->len[r->count] = end - start;
-            r->column[r->count] = (uint32_t)(start + 1);
-            r->count++;
-        } else {
-            r->too_many = true;
-        }
+        add_field(r, p + start, end - start, (uint32_t)(start + 1));
         if (!comma) break;
         start = end + 1;
     }
@@ -162,14 +168,7 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
             value = p + start;
             vlen = i - start;
         }
-        if (r->count < CSV_COLUMNS_MAX) {
-            r->field[r->count] = value;
-            r->len[r->count] = vlen;
-            r->column[r->count] = column;
-            r->count++;
-        } else {
-            r->too_many = true;
-        }
+        add_field(r, value, vlen, column);
         if (i >= n) break;
         i++; /* the comma */
     }
@@ -378,14 +377,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
                 u &= (1u << k) - 1; /* the bytes before the LF */
                 break;
             }
-            if (r->count < CSV_COLUMNS_MAX) {
-                r->field[r->count] = p + start;
-                r->len[r->count] = at - start;
-                r->column[r->count] = (uint32_t)(start + 1);
-                r->count++;
-            } else {
-                r->too_many = true;
-            }
+            add_field(r, p + start, at - start, (uint32_t)(start + 1));
             start = at + 1;
             m &= m - 1;
         }
@@ -406,14 +398,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
                 u &= bit ? (UINT64_C(1) << bit) - 1 : 0; /* the bytes before the LF */
                 break;
             }
-            if (r->count < CSV_COLUMNS_MAX) {
-                r->field[r->count] = p + start;
-                r->len[r->count] = at - start;
-                r->column[r->count] = (uint32_t)(start + 1);
-                r->count++;
-            } else {
-                r->too_many = true;
-            }
+            add_field(r, p + start, at - start, (uint32_t)(start + 1));
             start = at + 1;
             m &= m - 1;
         }
@@ -425,14 +410,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
             end = i;
             found = true;
         } else if (c == ',') {
-            if (r->count < CSV_COLUMNS_MAX) {
-                r->field[r->count] = p + start;
-                r->len[r->count] = i - start;
-                r->column[r->count] = (uint32_t)(start + 1);
-                r->count++;
-            } else {
-                r->too_many = true;
-            }
+            add_field(r, p + start, i - start, (uint32_t)(start + 1));
             start = i + 1;
         } else if (c < 0x20 || c >= 0x7f) {
             bad++;
@@ -443,14 +421,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
         last--;
         bad--; /* it was counted */
     }
-    if (r->count < CSV_COLUMNS_MAX) {
-        r->field[r->count] = p + start;
-        r->len[r->count] = last - start;
-        r->column[r->count] = (uint32_t)(start + 1);
-        r->count++;
-    } else {
-        r->too_many = true;
-    }
+    add_field(r, p + start, last - start, (uint32_t)(start + 1));
     *body = end;
     *printable = bad == 0;
     return found ? end + 1 : end;
