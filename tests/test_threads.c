@@ -496,12 +496,8 @@ static void an_answer_is_read_from_several_threads_after_the_engine_is_gone(void
 
 /* ------------------------------------------------------------ parallel = serial */
 
-/* The engine's own worker threads (civic_engine_options.threads) change
- * nothing in the answers: a batch big enough for the parallel CSV reader,
- * with more subjects than the parallel evaluation needs, loaded into an
- * engine with 1 thread and one with 4, gives identical reports, subject
- * lists, rankings and groups. */
-static char *parallel_case_answers(uint32_t threads, const char *data, civic_load_report *rep)
+/* An engine under the built-in rules with this many internal threads. */
+static civic_engine *engine_with_threads(uint32_t threads)
 {
     civic_rules *rules = NULL;
     assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
@@ -510,6 +506,17 @@ static char *parallel_case_answers(uint32_t threads, const char *data, civic_loa
     civic_engine *e = NULL;
     assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
     civic_rules_free(rules);
+    return e;
+}
+
+/* The engine's own worker threads (civic_engine_options.threads) change
+ * nothing in the answers: a batch big enough for the parallel CSV reader,
+ * with more subjects than the parallel evaluation needs, loaded into an
+ * engine with 1 thread and one with 4, gives identical reports, subject
+ * lists, rankings and groups. */
+static char *parallel_case_answers(uint32_t threads, const char *data, civic_load_report *rep)
+{
+    civic_engine *e = engine_with_threads(threads);
     civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
     lo.flags = CIVIC_LOAD_LENIENT;
     assert_int_equal(civic_engine_load(e, data, strlen(data), &lo, rep, NULL), CIVIC_OK);
@@ -633,13 +640,7 @@ static int log_reject(void *payload, const civic_error *err)
 static char *pipeline_answers(uint32_t threads, const char *data, const char *path,
                               civic_load_report *rep, reject_log *log)
 {
-    civic_rules *rules = NULL;
-    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
-    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
-    o.threads = threads;
-    civic_engine *e = NULL;
-    assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
-    civic_rules_free(rules);
+    civic_engine *e = engine_with_threads(threads);
     civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
     lo.flags = CIVIC_LOAD_LENIENT;
     lo.on_reject = log_reject;
@@ -705,13 +706,7 @@ static void pipelined_strict_loads_fail_like_one_thread(void **state)
     uint64_t bad_line = 1;
     for (const char *p = data; p < bad; p++) bad_line += *p == '\n';
     for (uint32_t threads = 1; threads <= 4; threads *= 2) {
-        civic_rules *rules = NULL;
-        assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
-        civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
-        o.threads = threads;
-        civic_engine *e = NULL;
-        assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
-        civic_rules_free(rules);
+        civic_engine *e = engine_with_threads(threads);
         const char *before = "id,subject,type,ts\nkeep1,s00001,donation,1700000000\n";
         assert_int_equal(civic_engine_load(e, before, strlen(before), NULL, NULL, NULL), CIVIC_OK);
         char *held = subjects_csv(e, AS_OF);
@@ -782,13 +777,7 @@ static void parallel_csv_reader_matches_serial_on_odd_bytes(void **state)
     reject_trace want_trace = { 0, 0 };
     civic_load_report want_rep = CIVIC_LOAD_REPORT_INIT;
     for (uint32_t threads = 1; threads <= 4; threads *= 4) {
-        civic_rules *rules = NULL;
-        assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
-        civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
-        o.threads = threads;
-        civic_engine *e = NULL;
-        assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
-        civic_rules_free(rules);
+        civic_engine *e = engine_with_threads(threads);
         civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
         lo.flags = CIVIC_LOAD_LENIENT;
         reject_trace trace = { 0, 0 };
