@@ -18,10 +18,12 @@
 #include <sys/mman.h>
 #endif
 
-/* Big blocks (the event array, the id table) are reached at random: with
- * 4 KiB pages nearly every probe of a 100 MB table is a TLB miss, which a
- * prefetch cannot hide.  Ask Linux for huge pages on the 2 MiB-aligned inside
- * of such a block; it is only advice, so a refusal changes nothing. */
+/* Big zeroed tables (the id table) are probed at random: with 4 KiB pages
+ * nearly every probe of a 100 MB table is a TLB miss, which a prefetch
+ * cannot hide.  Ask Linux for huge pages on the 2 MiB-aligned inside of such
+ * a block; it is only advice, so a refusal changes nothing.  (Not for the
+ * event array, written in order: on this VM fresh huge pages cost more in
+ * page clearing than they saved.) */
 static void *hint_huge(void *p, size_t size)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
