@@ -457,15 +457,7 @@ static void *csv_part_run(void *arg)
                 f.n[k] = rec.len[c];
                 f.column[k] = empty ? 0 : rec.column[c];
             }
-            civic_part_event *o = &part->out[part->count];
-            if (civic__event_parse(ld->engine, &f, &o->p, 0, NULL) == CIVIC_OK) {
-                o->line = line;
-                o->column = f.column[CIVIC_F_ID];
-                o->reread = 0;
-                part->count++;
-            } else {
-                civic__part_reread(part, p, n, line);
-            }
+            civic__part_event(part, &f, p, n, line);
         }
         line++;
         pos += n;

@@ -546,6 +546,11 @@ typedef struct civic_part {
     uint64_t lines;    /* lines before stop */
 } civic_part;
 
+/* Convert the fields of one line (text, len: the line with its break) into
+ * the next event of the part; a line that does not convert is noted for
+ * re-reading (civic__part_reread) and false returned. */
+bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
+                       uint64_t lineno);
 /* Note a line the runner could not convert (with its line break, if any)
  * and go on: it is read again serially, in order, when the part is
  * inserted.  The caller made sure part->count < part->cap. */

@@ -473,17 +473,8 @@ static void *jsonl_part_run(void *arg)
             memset(&f, 0, sizeof(f));
             ws(&j);
             if (j.i < n) {
-                civic_part_event *o = &part->out[part->count];
-                if (object(&j, &f) &&
-                    civic__event_parse(part->ld->engine, &f, &o->p, 0, NULL) == CIVIC_OK) {
-                    o->line = line;
-                    o->column = f.column[CIVIC_F_ID];
-                    o->reread = 0;
-                    part->count++;
-                    used += j.out_len;
-                } else {
-                    civic__part_reread(part, p, whole, line);
-                }
+                if (!object(&j, &f)) civic__part_reread(part, p, whole, line);
+                else if (civic__part_event(part, &f, p, whole, line)) used += j.out_len;
             }
         }
         line++;

@@ -168,6 +168,22 @@ void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t
     o->reread = 1;
 }
 
+bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
+                       uint64_t lineno)
+{
+    CIVIC_ASSERT(part->count < part->cap);
+    civic_part_event *o = &part->out[part->count];
+    if (civic__event_parse(part->ld->engine, f, &o->p, 0, NULL) != CIVIC_OK) {
+        civic__part_reread(part, text, len, lineno);
+        return false;
+    }
+    o->line = lineno;
+    o->column = f->column[CIVIC_F_ID];
+    o->reread = 0;
+    part->count++;
+    return true;
+}
+
 bool civic__part_grow(civic_part *part)
 {
     size_t cap = part->cap;
