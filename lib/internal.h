@@ -220,7 +220,8 @@ enum {
     CIVIC_DUR_YEARS,
     CIVIC_DUR_END_MONTH,
     CIVIC_DUR_END_QUARTER,
-    CIVIC_DUR_END_YEAR
+    CIVIC_DUR_END_YEAR,
+    CIVIC_DUR_SEVERITY     /* valid = "by-severity": resolved per event (rules.c) */
 };
 typedef struct civic_duration {
     uint8_t kind;
@@ -235,9 +236,15 @@ int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset);
 /* ------------------------------------------------------------------ */
 
 enum { CIVIC_CLAMP_FINAL = 0, CIVIC_CLAMP_RUNNING = 1 };
+enum { CIVIC_CAP_BOTH = 0, CIVIC_CAP_NET = 1 };
+enum { CIVIC_CONTESTED_MARK = 0, CIVIC_CONTESTED_SUSPEND = 1 };
 
 #define CIVIC_NO_CAP UINT32_MAX
 
+/* One version of a rule.  r->rules[i] is rule i's base table; its changes
+ * ([[rule.X.change]], SPEC 9.1) are r->versions[change_first ..
+ * change_first + change_count), each a whole version (the previous one with
+ * the change's keys applied), in increasing `from`. */
 typedef struct civic_rule {
     const char *code;
     uint32_t code_len;
@@ -246,12 +253,22 @@ typedef struct civic_rule {
     int64_t repeat_factor;   /* hundredths; 0 = no repeat */
     int64_t cap;             /* hundredths; -1 = none */
     int64_t ceiling;         /* hundredths; CIVIC_FOREVER = none */
-    civic_duration valid;
+    civic_duration valid;    /* CIVIC_DUR_SEVERITY: by the validity classes */
     uint32_t cap_group;      /* index into rules->caps or CIVIC_NO_CAP */
     uint32_t flag;           /* index into rules->flags or UINT32_MAX */
     uint8_t cap_period;
     uint8_t per_unit;
     uint8_t affects;         /* CIVIC_AFFECTS_* */
+    /* version 2 (SPEC 9, 10) */
+    uint8_t cap_mode;        /* CIVIC_CAP_BOTH / NET, for the own cap */
+    uint8_t freeze;          /* 1: stops additions while in effect (9.5) */
+    uint8_t recount;         /* changes only: retroactive (9.1) */
+    uint8_t has_publicity, has_repair_after, has_retain;
+    civic_duration publicity, repair_after, retain;
+    int64_t from;            /* changes: first instant in force; base: INT64_MIN */
+    uint32_t category;       /* index into rules->categories (rule codes first) */
+    uint32_t own_slot;       /* own-cap accounting slot, or CIVIC_NONE (no cap) */
+    uint32_t change_first, change_count; /* base table only */
 } civic_rule;
 
 typedef struct civic_grade {
@@ -264,7 +281,50 @@ typedef struct civic_cap {
     const char *name;
     int64_t limit;           /* hundredths */
     uint8_t period;
+    uint8_t mode;            /* CIVIC_CAP_BOTH / NET (9.6) */
 } civic_cap;
+
+/* A validity class (SPEC 9.3): |raw| <= up_to (or the last, catch-all). */
+typedef struct civic_class {
+    int64_t up_to;           /* hundredths; INT64_MAX for the last class */
+    civic_duration valid;
+} civic_class;
+
+enum { CIVIC_TIER_QTY = 0, CIVIC_TIER_POINTS = 1 };
+enum { CIVIC_WINDOW_LIFETIME = 0, CIVIC_WINDOW_YEAR, CIVIC_WINDOW_QUARTER,
+       CIVIC_WINDOW_MONTH, CIVIC_WINDOW_ROLLING };
+
+typedef struct civic_level {
+    const char *name;
+    int64_t min;             /* thousandths (qty) or hundredths (points) */
+} civic_level;
+
+/* A tier (SPEC 11.1): cumulative milestones over some rules. */
+typedef struct civic_tier {
+    const char *name;
+    uint32_t *rules;         /* rule indices, sorted, distinct */
+    uint32_t rule_count;
+    size_t rules_cap;        /* allocated elements of rules */
+    uint8_t measure;         /* CIVIC_TIER_QTY / POINTS */
+    uint8_t window;          /* CIVIC_WINDOW_* */
+    civic_duration rolling;  /* window = ROLLING */
+    civic_level *levels;
+    uint32_t level_count;
+} civic_tier;
+
+enum { CIVIC_MEASURE_INCENTIVE = 0, CIVIC_MEASURE_RESTRICTION = 1 };
+
+/* A measure (SPEC 11.2): applies when every condition it lists holds. */
+typedef struct civic_measure {
+    const char *code;
+    const char *text;
+    uint8_t kind;            /* CIVIC_MEASURE_* */
+    bool has_grades, has_min_score, has_max_score;
+    uint64_t grades;         /* bit g: grade g qualifies */
+    uint32_t flag;           /* index into rules->flags, or CIVIC_NONE */
+    uint32_t tier, min_level;/* CIVIC_NONE when no tier condition */
+    int64_t min_score, max_score; /* hundredths */
+} civic_measure;
 
 struct civic_rules {
     atomic_uint refs;
@@ -294,10 +354,45 @@ struct civic_rules {
     /* allocated element counts, so every array is freed with its size */
     size_t rule_cap, grade_cap, cap_cap, dim_cap, flag_cap;
     uint64_t fingerprint;
+    /* version 2 (SPEC 9-11); all empty/zero for a version-1 scheme */
+    uint32_t spec_version;   /* 1, or 2 when any version-2 key or table is used */
+    civic_rule *versions;    /* every change of every rule, grouped by rule */
+    uint32_t version_count;
+    size_t version_cap;
+    bool any_change, any_recount, any_publicity, any_retain, any_freeze, any_repair_after;
+    uint32_t own_slot_count; /* own-cap accounting slots over all versions */
+    const char **categories; /* rule codes first (category i = rule i), then others */
+    uint32_t category_count;
+    size_t category_cap;
+    civic_class *classes;    /* validity classes, in file order */
+    uint32_t class_count;
+    size_t class_cap;
+    bool has_balance_min;
+    int64_t balance_min;     /* hundredths, <= 0 */
+    uint8_t contested;       /* CIVIC_CONTESTED_* */
+    civic_duration objection_window;
+    civic_tier *tiers;
+    uint32_t tier_count;
+    size_t tier_cap;
+    civic_measure *measures;
+    uint32_t measure_count;
+    size_t measure_cap;
 };
 
 /* Rule index of a code, or -1. */
 int32_t civic__rules_find(const civic_rules *rules, const char *code, size_t len);
+/* The version of rule `rule` that governs an event at ts for an answer at
+ * as_of (SPEC 9.1: the last change with from <= as_of and (recount or
+ * from <= ts), else the base table). */
+const civic_rule *civic__rule_version(const civic_rules *rules, uint32_t rule, int64_t ts,
+                                      int64_t as_of);
+/* The version in force at ts (non-retroactively): publicity, retain and
+ * repair_after always come from it (SPEC 9.1). */
+const civic_rule *civic__rule_version_at(const civic_rules *rules, uint32_t rule, int64_t ts);
+/* The validity of an event whose raw (after repeat, before caps) is raw:
+ * v->valid, or the first validity class that holds |raw| (SPEC 9.3). */
+const civic_duration *civic__rule_validity(const civic_rules *rules, const civic_rule *v,
+                                           int64_t raw);
 void civic__rules_retain(civic_rules *rules);
 
 /* toml.c: the TOML subset, as a stream of callbacks. */
@@ -328,10 +423,19 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 /* engine.c: event storage                                             */
 /* ------------------------------------------------------------------ */
 
+/* Event types: a rule index (< CIVIC_TYPE_BUILTIN_MIN) or a built-in. */
+#define CIVIC_TYPE_BUILTIN_MIN 0xFFF0u
+#define CIVIC_TYPE_OBJECT 0xFFFAu
+#define CIVIC_TYPE_DISMISS 0xFFFBu
+#define CIVIC_TYPE_CORRECT 0xFFFCu
 #define CIVIC_TYPE_REVOKE 0xFFFDu
 #define CIVIC_TYPE_REPAIR 0xFFFEu
 #define CIVIC_TYPE_REDEEM 0xFFFFu
 #define CIVIC_NONE UINT32_MAX
+/* types.c: the built-in type of a name (CIVIC_TYPE_*), or CIVIC_NONE; and
+ * the name of a built-in type (NULL for a rule index). */
+uint32_t civic__type_builtin(const char *name, size_t n);
+const char *civic__type_name(uint16_t type);
 
 /* One stored event: 48 bytes plus the id bytes in the arena. */
 typedef struct civic_ev {

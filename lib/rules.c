@@ -7,41 +7,18 @@
 ** Every check of SPEC section 2 happens here, each error naming the line and
 ** column of the key (or table) at fault.  Unknown tables and keys are errors.
 */
-#include "internal.h"
+#include "rules_build.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-enum { T_NONE, T_SCHEME, T_GRADE, T_CAP, T_RULE };
-
-typedef struct pos { uint64_t line; uint32_t column; uint64_t offset; } pos;
-
-typedef struct rule_extra {
-    pos header, cap, cap_period, cap_group, ceiling;
-    const char *cap_group_name;
-    size_t cap_group_len;
-    uint32_t keys;
-} rule_extra;
-
-typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;
-typedef struct cap_extra { pos header; uint32_t keys; } cap_extra;
-
-/* A hash index over one of the rules' name lists (rule codes, cap names,
- * flags, dimensions), so that building a scheme of n names is O(n), not
- * O(n^2).  Slots hold index + 1; 0 is empty. */
-typedef const char *(*name_fn)(const civic_rules *r, uint32_t i);
-typedef struct name_set {
-    uint32_t *slots;
-    size_t cap;     /* a power of two, or 0 */
-} name_set;
-
-static const char *rule_name(const civic_rules *r, uint32_t i) { return r->rules[i].code; }
+const char *civic__rb_rule_name(const civic_rules *r, uint32_t i) { return r->rules[i].code; }
 static const char *cap_name(const civic_rules *r, uint32_t i) { return r->caps[i].name; }
-static const char *flag_name(const civic_rules *r, uint32_t i) { return r->flags[i]; }
+const char *civic__rb_flag_name(const civic_rules *r, uint32_t i) { return r->flags[i]; }
 static const char *dimension_name(const civic_rules *r, uint32_t i) { return r->dimensions[i]; }
 
-static uint32_t set_find(const civic_rules *r, const name_set *s, name_fn name, const char *k,
+uint32_t civic__rb_set_find(const civic_rules *r, const name_set *s, name_fn name, const char *k,
                          size_t n)
 {
     if (!s->cap) return UINT32_MAX;
@@ -53,7 +30,7 @@ static uint32_t set_find(const civic_rules *r, const name_set *s, name_fn name, 
     }
 }
 
-static void set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t index)
+void civic__rb_set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t index)
 {
     const char *x = name(r, index);
     size_t h = (size_t)civic__hash_bytes(x, strlen(x));
@@ -62,7 +39,7 @@ static void set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t in
 }
 
 /* Index names[0..count) with room for one more (load at most 1/2). */
-static int set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t count)
+int civic__rb_set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t count)
 {
     if ((size_t)(count + 1) * 2 <= s->cap) return CIVIC_OK;
     size_t cap = s->cap ? s->cap * 2 : 32;
@@ -71,34 +48,19 @@ static int set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t
     civic__free(&r->alc, s->slots, s->cap * sizeof(uint32_t));
     s->slots = slots;
     s->cap = cap;
-    for (uint32_t i = 0; i < count; i++) set_put(r, s, name, i);
+    for (uint32_t i = 0; i < count; i++) civic__rb_set_put(r, s, name, i);
     return CIVIC_OK;
 }
 
-static void set_free(const civic_rules *r, name_set *s)
+void civic__rb_set_free(const civic_rules *r, name_set *s)
 {
     civic__free(&r->alc, s->slots, s->cap * sizeof(uint32_t));
     s->slots = NULL;
     s->cap = 0;
 }
 
-typedef struct builder {
-    civic_rules *r;
-    name_set rule_set, cap_set, flag_set, dimension_set;
-    int table;
-    uint32_t index;
-    uint32_t scheme_keys;
-    bool scheme_seen;
-    pos base_pos, min_pos, max_pos, last;
-    rule_extra *rx;
-    size_t rx_cap;
-    grade_extra *gx;
-    size_t gx_cap;
-    cap_extra *cx;
-    size_t cx_cap;
-} builder;
 
-static int rules_error(civic_error *err, int code, uint64_t line, uint32_t column,
+int civic__rb_error(civic_error *err, int code, uint64_t line, uint32_t column,
                        uint64_t offset, const char *what)
 {
     if (line)
@@ -107,17 +69,17 @@ static int rules_error(civic_error *err, int code, uint64_t line, uint32_t colum
     return civic__error_set(err, code, 0, 0, offset, "%s", what);
 }
 
-static int at_error(civic_error *err, pos p, const char *what)
+int civic__rb_at(civic_error *err, pos p, const char *what)
 {
-    return rules_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, what);
+    return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, what);
 }
 
-static bool key_is(const char *key, size_t len, const char *name)
+bool civic__rb_key_is(const char *key, size_t len, const char *name)
 {
     return strlen(name) == len && memcmp(key, name, len) == 0;
 }
 
-static const char *intern(builder *b, const char *s, size_t n)
+const char *civic__rb_intern(builder *b, const char *s, size_t n)
 {
     return civic__arena_strndup(&b->r->arena, s, n);
 }
@@ -126,38 +88,38 @@ static const char *intern(builder *b, const char *s, size_t n)
 static int64_t name_index(builder *b, name_set *set, name_fn name, const char ***list,
                           uint32_t *count, size_t *cap, const char *s, size_t n, uint32_t max)
 {
-    uint32_t found = set_find(b->r, set, name, s, n);
+    uint32_t found = civic__rb_set_find(b->r, set, name, s, n);
     if (found != UINT32_MAX) return found;
     if (*count >= max) return -2;
-    if (set_reserve(b->r, set, name, *count) != CIVIC_OK ||
+    if (civic__rb_set_reserve(b->r, set, name, *count) != CIVIC_OK ||
         civic__grow(&b->r->alc, (void **)list, cap, *count + 1, sizeof(char *)) != CIVIC_OK)
         return -1;
-    const char *copy = intern(b, s, n);
+    const char *copy = civic__rb_intern(b, s, n);
     if (!copy) return -1;
     (*list)[*count] = copy;
-    set_put(b->r, set, name, *count);
+    civic__rb_set_put(b->r, set, name, *count);
     return (*count)++;
 }
 
 /* ------------------------------------------------------------ values */
 
-static int want_string(const civic_toml_value *v, civic_error *err, const char *key)
+int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *key)
 {
     char msg[128];
     if (v->type == CIVIC_TOML_STRING) return CIVIC_OK;
     snprintf(msg, sizeof(msg), "'%s' must be a string", key);
-    return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
 }
 
 /* A number in hundredths: integers or decimals with at most 2 places. */
-static int want_points(const civic_toml_value *v, civic_error *err, const char *key,
+int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *key,
                        int64_t *out)
 {
     char msg[160];
     const char *why;
     if (v->type != CIVIC_TOML_INTEGER && v->type != CIVIC_TOML_DECIMAL) {
         snprintf(msg, sizeof(msg), "'%s' must be a number", key);
-        return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+        return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
     int rc = civic__decimal_parse(v->text, v->len, 2, true, false, CIVIC_POINTS_MAX * 100, out,
                                   &why);
@@ -166,20 +128,20 @@ static int want_points(const civic_toml_value *v, civic_error *err, const char *
             snprintf(msg, sizeof(msg), "'%s': decimals may have at most 2 places", key);
         else
             snprintf(msg, sizeof(msg), "'%s': %s (at most 1e12)", key, why ? why : "bad number");
-        return rules_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line,
+        return civic__rb_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line,
                            v->column, v->offset, msg);
     }
     return CIVIC_OK;
 }
 
-static int want_choice(const civic_toml_value *v, civic_error *err, const char *key,
+int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                        const char *const *choices, const uint8_t *values, uint8_t *out)
 {
     char msg[200];
-    int rc = want_string(v, err, key);
+    int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
     for (size_t i = 0; choices[i]; i++) {
-        if (key_is(v->text, v->len, choices[i])) {
+        if (civic__rb_key_is(v->text, v->len, choices[i])) {
             *out = values[i];
             return CIVIC_OK;
         }
@@ -187,7 +149,7 @@ static int want_choice(const civic_toml_value *v, civic_error *err, const char *
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
 }
 
 static int want_period(const civic_toml_value *v, civic_error *err, const char *key,
@@ -198,67 +160,112 @@ static int want_period(const civic_toml_value *v, civic_error *err, const char *
     static const uint8_t values[] = { CIVIC_PERIOD_DAY, CIVIC_PERIOD_WEEK,
                                       CIVIC_PERIOD_MONTH, CIVIC_PERIOD_QUARTER,
                                       CIVIC_PERIOD_YEAR, CIVIC_PERIOD_LIFETIME };
-    return want_choice(v, err, key, names, values, out);
+    return civic__rb_choice(v, err, key, names, values, out);
 }
 
-static int want_duration(const civic_toml_value *v, civic_error *err, civic_duration *out)
+int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *key,
+                       bool allow_severity, civic_duration *out)
 {
-    int rc = want_string(v, err, "valid");
+    char msg[240];
+    int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
-    if (!civic__duration_parse(v->text, v->len, out))
-        return rules_error(err, CIVIC_E_RULES, v->line, v->column, v->offset,
-                           "'valid' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
-                           "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\"");
+    if (allow_severity && civic__rb_key_is(v->text, v->len, "by-severity")) {
+        out->kind = CIVIC_DUR_SEVERITY;
+        out->n = 0;
+        return CIVIC_OK;
+    }
+    if (!civic__duration_parse(v->text, v->len, out)) {
+        snprintf(msg, sizeof(msg), "'%s' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
+                 "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\"%s", key,
+                 allow_severity ? " or \"by-severity\"" : "");
+        return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+    }
     return CIVIC_OK;
 }
 
-static int want_label(const civic_toml_value *v, civic_error *err, const char *key,
+static int want_bool(const civic_toml_value *v, civic_error *err, const char *key, uint8_t *out)
+{
+    char msg[128];
+    if (v->type != CIVIC_TOML_BOOL) {
+        snprintf(msg, sizeof(msg), "'%s' must be true or false", key);
+        return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+    }
+    *out = v->boolean ? 1 : 0;
+    return CIVIC_OK;
+}
+
+int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key,
                       size_t max, bool no_semicolon)
 {
     char msg[160];
     size_t bad;
-    int rc = want_string(v, err, key);
+    int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
     if (v->len == 0 || v->len > max || !civic__text_valid(v->text, v->len, &bad) ||
         (no_semicolon && memchr(v->text, ';', v->len))) {
         snprintf(msg, sizeof(msg), "'%s' must be 1..%zu bytes of text without control "
                  "characters%s", key, max, no_semicolon ? " or ';'" : "");
-        return rules_error(err, v->len > max ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line, v->column,
+        return civic__rb_error(err, v->len > max ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line, v->column,
                            v->offset, msg);
     }
     return CIVIC_OK;
 }
 
 /* Each table records which keys it has seen, to reject duplicates. */
-static int seen_key(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
+int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
                     uint32_t column, uint64_t offset, civic_error *err)
 {
     char msg[128];
     if (*keys & (1u << bit)) {
         snprintf(msg, sizeof(msg), "duplicate key '%.*s'", (int)len, key);
-        return rules_error(err, CIVIC_E_RULES, line, column, offset, msg);
+        return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
     }
     *keys |= 1u << bit;
     return CIVIC_OK;
 }
 
-static int unknown_key(const char *table, const char *key, size_t len, uint64_t line,
+int civic__rb_unknown(const char *table, const char *key, size_t len, uint64_t line,
                        uint32_t column, uint64_t offset, civic_error *err)
 {
     char msg[200];
     snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len), key,
              table);
-    return rules_error(err, CIVIC_E_RULES, line, column, offset, msg);
+    return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
 }
 
-static int find_key(const char *const *keys, const char *key, size_t len)
+int civic__rb_find_key(const char *const *keys, const char *key, size_t len)
 {
     for (int i = 0; keys[i]; i++)
-        if (key_is(key, len, keys[i])) return i;
+        if (civic__rb_key_is(key, len, keys[i])) return i;
     return -1;
 }
 
 /* ------------------------------------------------------------ [scheme] */
+
+/* The version-2 keys of [scheme]: balance_min (9.7), contested and
+ * objection_window (10.2). */
+static int scheme_pair_v2(builder *b, int k, const civic_toml_value *v, civic_error *err)
+{
+    static const char *const modes[] = { "mark", "suspend", NULL };
+    static const uint8_t mode_values[] = { CIVIC_CONTESTED_MARK, CIVIC_CONTESTED_SUSPEND };
+    civic_rules *r = b->r;
+    pos p = { v->line, v->column, v->offset };
+    int rc;
+    r->spec_version = 2;
+    switch (k) {
+    case 8:
+        b->balance_min_pos = p;
+        r->has_balance_min = true;
+        rc = civic__rb_points(v, err, "balance_min", &r->balance_min);
+        if (rc == CIVIC_OK && r->balance_min > 0)
+            rc = civic__rb_at(err, p, "'balance_min' must be 0 or below (a floor for deductions)");
+        return rc;
+    case 9: return civic__rb_choice(v, err, "contested", modes, mode_values, &r->contested);
+    default:
+        rc = civic__rb_duration(v, err, "objection_window", false, &r->objection_window);
+        return rc;
+    }
+}
 
 static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
 {
@@ -272,26 +279,28 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     int rc;
     switch (k) {
     case 0: /* name */
-        rc = want_string(v, err, "name");
+        rc = civic__rb_string(v, err, "name");
         if (rc == CIVIC_OK && v->len > CIVIC_NAME_BYTES_MAX)
-            rc = rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+            rc = civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                              "'name' must be text of at most 256 bytes");
         if (rc == CIVIC_OK && !civic__utf8_valid(v->text, v->len))
-            rc = at_error(err, p, "'name' must be UTF-8 text");
-        if (rc == CIVIC_OK && !(r->name = intern(b, v->text, v->len))) rc = CIVIC_E_NOMEM;
+            rc = civic__rb_at(err, p, "'name' must be UTF-8 text");
+        if (rc == CIVIC_OK && !(r->name = civic__rb_intern(b, v->text, v->len))) rc = CIVIC_E_NOMEM;
         return rc;
-    case 1: b->base_pos = p; return want_points(v, err, "base", &r->base);
-    case 2: b->min_pos = p; r->has_min = true; return want_points(v, err, "min", &r->min);
-    case 3: b->max_pos = p; r->has_max = true; return want_points(v, err, "max", &r->max);
-    case 4: return want_choice(v, err, "clamp", clamps, clamp_values, &r->clamp);
+    case 1: b->base_pos = p; return civic__rb_points(v, err, "base", &r->base);
+    case 2: b->min_pos = p; r->has_min = true; return civic__rb_points(v, err, "min", &r->min);
+    case 3: b->max_pos = p; r->has_max = true; return civic__rb_points(v, err, "max", &r->max);
+    case 4: return civic__rb_choice(v, err, "clamp", clamps, clamp_values, &r->clamp);
     case 5:
-        rc = want_string(v, err, "utc_offset");
+        rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = at_error(err, p, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
+            rc = civic__rb_at(err, p, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
         return rc;
-    case 6: return want_duration(v, err, &r->valid);
+    case 6: return civic__rb_duration(v, err, "valid", true, &r->valid);
+    case 7:
+        return civic__rb_choice(v, err, "balance_reset", resets, reset_values, &r->balance_reset);
     default:
-        return want_choice(v, err, "balance_reset", resets, reset_values, &r->balance_reset);
+        return scheme_pair_v2(b, k, v, err);
     }
 }
 
@@ -304,14 +313,14 @@ static int grade_pair(builder *b, int k, const civic_toml_value *v, civic_error 
     if (k == 1) {
         b->gx[b->index].min = p;
         g->has_min = true;
-        return want_points(v, err, "min", &g->min);
+        return civic__rb_points(v, err, "min", &g->min);
     }
-    int rc = want_label(v, err, "name", CIVIC_NAME_BYTES_MAX, false);
+    int rc = civic__rb_label(v, err, "name", CIVIC_NAME_BYTES_MAX, false);
     if (rc != CIVIC_OK) return rc;
     for (uint32_t i = 0; i < b->index; i++)
-        if (b->r->grades[i].name && key_is(v->text, v->len, b->r->grades[i].name))
-            return at_error(err, p, "duplicate grade name");
-    g->name = intern(b, v->text, v->len);
+        if (b->r->grades[i].name && civic__rb_key_is(v->text, v->len, b->r->grades[i].name))
+            return civic__rb_at(err, p, "duplicate grade name");
+    g->name = civic__rb_intern(b, v->text, v->len);
     return g->name ? CIVIC_OK : CIVIC_E_NOMEM;
 }
 
@@ -319,119 +328,248 @@ static int grade_pair(builder *b, int k, const civic_toml_value *v, civic_error 
 
 static int cap_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
 {
+    static const char *const modes[] = { "both", "net", NULL };
+    static const uint8_t mode_values[] = { CIVIC_CAP_BOTH, CIVIC_CAP_NET };
     civic_cap *c = &b->r->caps[b->index];
     if (k == 1) return want_period(v, err, "period", &c->period);
-    int rc = want_points(v, err, "limit", &c->limit);
+    if (k == 2) {
+        b->r->spec_version = 2;
+        return civic__rb_choice(v, err, "mode", modes, mode_values, &c->mode);
+    }
+    int rc = civic__rb_points(v, err, "limit", &c->limit);
     if (rc == CIVIC_OK && c->limit < 0) {
         pos p = { v->line, v->column, v->offset };
-        rc = at_error(err, p, "'limit' must not be negative");
+        rc = civic__rb_at(err, p, "'limit' must not be negative");
     }
     return rc;
 }
 
 /* ------------------------------------------------------------ [rule.X] */
 
-static int rule_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
+/* Indexed by RK_*: the keys of [rule.X]; the last two only in changes. */
+static const char *const rule_keys_list[] = {
+    "points", "per", "dimension", "valid", "cap", "cap_period", "cap_group", "repeat_factor",
+    "ceiling", "flag", "affects", "category", "freeze", "cap_mode", "publicity",
+    "repair_after", "retain", "from", "recount", NULL
+};
+
+/* The keys that `false` may remove in a change (SPEC 9.1). */
+#define RK_REMOVABLE ((1u << RK_CAP) | (1u << RK_CAP_GROUP) | (1u << RK_REPEAT_FACTOR) | \
+                      (1u << RK_CEILING) | (1u << RK_FLAG) | (1u << RK_CATEGORY) |        \
+                      (1u << RK_FREEZE) | (1u << RK_PUBLICITY) | (1u << RK_REPAIR_AFTER) | \
+                      (1u << RK_RETAIN))
+
+/* `key = false` on a removable key: back to "absent". */
+static void rule_remove(civic_rule *rule, rule_extra *x, int k)
+{
+    switch (k) {
+    case RK_CAP:
+        rule->cap = -1;
+        rule->cap_period = 0;
+        rule->cap_mode = CIVIC_CAP_BOTH;
+        x->at[RK_CAP_PERIOD] = x->at[RK_CAP_MODE] = (pos){ 0, 0, 0 };
+        break;
+    case RK_CAP_GROUP: x->cap_group_name = NULL; x->cap_group_len = 0; break;
+    case RK_REPEAT_FACTOR: rule->repeat_factor = 0; break;
+    case RK_CEILING: rule->ceiling = CIVIC_FOREVER; break;
+    case RK_FLAG: rule->flag = UINT32_MAX; break;
+    case RK_CATEGORY: x->category_name = NULL; x->category_len = 0; break;
+    case RK_FREEZE: rule->freeze = 0; break;
+    case RK_PUBLICITY: rule->has_publicity = 0; break;
+    case RK_REPAIR_AFTER: rule->has_repair_after = 0; break;
+    default: rule->has_retain = 0; break;
+    }
+}
+
+/* A rule code or category: 1..64 bytes of [a-z0-9_.-]. */
+static int want_code(const civic_toml_value *v, civic_error *err, const char *key)
+{
+    char msg[160];
+    int rc = civic__rb_string(v, err, key);
+    if (rc != CIVIC_OK) return rc;
+    if (!civic__code_valid(v->text, v->len)) {
+        snprintf(msg, sizeof(msg), "'%s' must be 1..64 characters of [a-z0-9_.-]", key);
+        return civic__rb_error(err, v->len > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES,
+                               v->line, v->column, v->offset, msg);
+    }
+    return CIVIC_OK;
+}
+
+/* The version-2 keys of a rule (SPEC 9, 10). */
+static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
+                        const civic_toml_value *v, civic_error *err)
+{
+    static const char *const modes[] = { "both", "net", NULL };
+    static const uint8_t mode_values[] = { CIVIC_CAP_BOTH, CIVIC_CAP_NET };
+    pos p = { v->line, v->column, v->offset };
+    int rc;
+    b->r->spec_version = 2;
+    switch (k) {
+    case RK_CATEGORY:
+        rc = want_code(v, err, "category");
+        if (rc != CIVIC_OK) return rc;
+        x->category_name = civic__rb_intern(b, v->text, v->len);
+        x->category_len = v->len;
+        return x->category_name ? CIVIC_OK : CIVIC_E_NOMEM;
+    case RK_FREEZE: return want_bool(v, err, "freeze", &rule->freeze);
+    case RK_CAP_MODE: return civic__rb_choice(v, err, "cap_mode", modes, mode_values, &rule->cap_mode);
+    case RK_PUBLICITY:
+        rc = civic__rb_duration(v, err, "publicity", false, &rule->publicity);
+        if (rc == CIVIC_OK && rule->publicity.kind == CIVIC_DUR_FOREVER)
+            rc = civic__rb_at(err, p, "'publicity' must be a period, not \"forever\" "
+                                      "(an entry would never take effect)");
+        rule->has_publicity = 1;
+        return rc;
+    case RK_REPAIR_AFTER:
+        rule->has_repair_after = 1;
+        return civic__rb_duration(v, err, "repair_after", false, &rule->repair_after);
+    default:
+        rule->has_retain = 1;
+        return civic__rb_duration(v, err, "retain", false, &rule->retain);
+    }
+}
+
+int civic__rb_rule_pair(builder *b, civic_rule *rule, rule_extra *x, int k,
+                        const civic_toml_value *v, civic_error *err)
 {
     static const char *const pers[] = { "event", "unit", NULL };
     static const uint8_t per_values[] = { 0, 1 };
     static const char *const affects[] = { "both", "score", "balance", NULL };
     static const uint8_t affects_values[] = { CIVIC_AFFECTS_SCORE | CIVIC_AFFECTS_BALANCE,
                                               CIVIC_AFFECTS_SCORE, CIVIC_AFFECTS_BALANCE };
-    civic_rule *rule = &b->r->rules[b->index];
-    rule_extra *x = &b->rx[b->index];
     pos p = { v->line, v->column, v->offset };
     int64_t d;
     int rc;
+    x->at[k] = p;
     switch (k) {
-    case 0: return want_points(v, err, "points", &rule->points);
-    case 1: return want_choice(v, err, "per", pers, per_values, &rule->per_unit);
-    case 2:
-        rc = want_label(v, err, "dimension", CIVIC_CODE_BYTES_MAX, false);
+    case RK_POINTS: return civic__rb_points(v, err, "points", &rule->points);
+    case RK_PER: return civic__rb_choice(v, err, "per", pers, per_values, &rule->per_unit);
+    case RK_DIMENSION:
+        rc = civic__rb_label(v, err, "dimension", CIVIC_CODE_BYTES_MAX, false);
         if (rc != CIVIC_OK) return rc;
         d = name_index(b, &b->dimension_set, dimension_name, &b->r->dimensions,
                        &b->r->dimension_count, &b->r->dim_cap, v->text,
                        v->len, CIVIC_DIMENSION_COUNT_MAX);
         if (d == -2)
-            return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
-                               "too many dimensions (at most 256)");
+            return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                                   "too many dimensions (at most 256)");
         if (d < 0) return CIVIC_E_NOMEM;
         rule->dimension = (uint32_t)d;
         return CIVIC_OK;
-    case 3: return want_duration(v, err, &rule->valid);
-    case 4:
-        x->cap = p;
-        rc = want_points(v, err, "cap", &rule->cap);
-        if (rc == CIVIC_OK && rule->cap < 0) rc = at_error(err, p, "'cap' must not be negative");
+    case RK_VALID:
+        rc = civic__rb_duration(v, err, "valid", true, &rule->valid);
+        if (rc == CIVIC_OK && rule->valid.kind == CIVIC_DUR_SEVERITY) b->r->spec_version = 2;
         return rc;
-    case 5: x->cap_period = p; return want_period(v, err, "cap_period", &rule->cap_period);
-    case 6:
-        x->cap_group = p;
-        rc = want_string(v, err, "cap_group");
+    case RK_CAP:
+        rc = civic__rb_points(v, err, "cap", &rule->cap);
+        if (rc == CIVIC_OK && rule->cap < 0) rc = civic__rb_at(err, p, "'cap' must not be negative");
+        return rc;
+    case RK_CAP_PERIOD: return want_period(v, err, "cap_period", &rule->cap_period);
+    case RK_CAP_GROUP:
+        rc = civic__rb_string(v, err, "cap_group");
         if (rc != CIVIC_OK) return rc;
-        x->cap_group_name = intern(b, v->text, v->len);
+        x->cap_group_name = civic__rb_intern(b, v->text, v->len);
         x->cap_group_len = v->len;
         return x->cap_group_name ? CIVIC_OK : CIVIC_E_NOMEM;
-    case 7:
-        rc = want_points(v, err, "repeat_factor", &rule->repeat_factor);
+    case RK_REPEAT_FACTOR:
+        rc = civic__rb_points(v, err, "repeat_factor", &rule->repeat_factor);
         if (rc == CIVIC_OK && rule->repeat_factor <= 0)
-            rc = at_error(err, p, "'repeat_factor' must be positive");
+            rc = civic__rb_at(err, p, "'repeat_factor' must be positive");
         return rc;
-    case 8: x->ceiling = p; return want_points(v, err, "ceiling", &rule->ceiling);
-    case 9:
-        rc = want_label(v, err, "flag", CIVIC_CODE_BYTES_MAX, true);
+    case RK_CEILING: return civic__rb_points(v, err, "ceiling", &rule->ceiling);
+    case RK_FLAG:
+        rc = civic__rb_label(v, err, "flag", CIVIC_CODE_BYTES_MAX, true);
         if (rc != CIVIC_OK) return rc;
-        d = name_index(b, &b->flag_set, flag_name, &b->r->flags, &b->r->flag_count,
+        d = name_index(b, &b->flag_set, civic__rb_flag_name, &b->r->flags, &b->r->flag_count,
                        &b->r->flag_cap, v->text, v->len,
                        CIVIC_RULE_COUNT_MAX);
         if (d < 0) return CIVIC_E_NOMEM;
         rule->flag = (uint32_t)d;
         return CIVIC_OK;
-    default: return want_choice(v, err, "affects", affects, affects_values, &rule->affects);
+    case RK_AFFECTS:
+        return civic__rb_choice(v, err, "affects", affects, affects_values, &rule->affects);
+    default: return rule_pair_v2(b, rule, x, k, v, err);
     }
+}
+
+/* One key of a rule table or change: `false` removes a removable key. */
+static int rule_key(builder *b, civic_rule *rule, rule_extra *x, int k,
+                    const civic_toml_value *v, bool change, civic_error *err)
+{
+    char msg[200];
+    pos p = { v->line, v->column, v->offset };
+    bool is_false = v->type == CIVIC_TOML_BOOL && !v->boolean;
+    if (!is_false || k == RK_FREEZE || k == RK_RECOUNT)
+        return civic__rb_rule_pair(b, rule, x, k, v, err);
+    if (!change) {
+        snprintf(msg, sizeof(msg), "'%s = false' removes a key in a [[rule.CODE.change]]; "
+                 "in [rule.CODE] leave the key out", rule_keys_list[k]);
+        return civic__rb_at(err, p, msg);
+    }
+    if (!((RK_REMOVABLE >> k) & 1u)) {
+        snprintf(msg, sizeof(msg), "'%s' cannot be removed with false (only cap, cap_group, "
+                 "repeat_factor, ceiling, flag, category, freeze, publicity, repair_after and "
+                 "retain can)", rule_keys_list[k]);
+        return civic__rb_at(err, p, msg);
+    }
+    x->at[k] = p;
+    rule_remove(rule, x, k);
+    return CIVIC_OK;
 }
 
 static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_value *v,
                    uint64_t line, uint32_t column, uint64_t offset, civic_error *err)
 {
     static const char *const scheme_keys[] = { "name", "base", "min", "max", "clamp",
-                                               "utc_offset", "valid", "balance_reset", NULL };
+                                               "utc_offset", "valid", "balance_reset",
+                                               "balance_min", "contested", "objection_window",
+                                               NULL };
     static const char *const grade_keys[] = { "name", "min", NULL };
-    static const char *const cap_keys[] = { "limit", "period", NULL };
-    static const char *const rule_keys[] = { "points", "per", "dimension", "valid", "cap",
-                                             "cap_period", "cap_group", "repeat_factor",
-                                             "ceiling", "flag", "affects", NULL };
+    static const char *const cap_keys[] = { "limit", "period", "mode", NULL };
     builder *b = ctx;
     int k, rc;
     b->last.line = line;
     switch (b->table) {
     case T_SCHEME:
-        if ((k = find_key(scheme_keys, key, len)) < 0)
-            return unknown_key("scheme", key, len, line, column, offset, err);
-        rc = seen_key(&b->scheme_keys, k, key, len, line, column, offset, err);
+        if ((k = civic__rb_find_key(scheme_keys, key, len)) < 0)
+            return civic__rb_unknown("scheme", key, len, line, column, offset, err);
+        rc = civic__rb_seen(&b->scheme_keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : scheme_pair(b, k, v, err);
     case T_GRADE:
-        if ((k = find_key(grade_keys, key, len)) < 0)
-            return unknown_key("[grade]", key, len, line, column, offset, err);
-        rc = seen_key(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
+        if ((k = civic__rb_find_key(grade_keys, key, len)) < 0)
+            return civic__rb_unknown("[grade]", key, len, line, column, offset, err);
+        rc = civic__rb_seen(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : grade_pair(b, k, v, err);
     case T_CAP:
-        if ((k = find_key(cap_keys, key, len)) < 0)
-            return unknown_key("cap", key, len, line, column, offset, err);
-        rc = seen_key(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
+        if ((k = civic__rb_find_key(cap_keys, key, len)) < 0)
+            return civic__rb_unknown("cap", key, len, line, column, offset, err);
+        rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
-        if ((k = find_key(rule_keys, key, len)) < 0)
-            return unknown_key("rule", key, len, line, column, offset, err);
-        rc = seen_key(&b->rx[b->index].keys, k, key, len, line, column, offset, err);
-        return rc != CIVIC_OK ? rc : rule_pair(b, k, v, err);
+        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0 || k >= RK_FROM)
+            return civic__rb_unknown("rule", key, len, line, column, offset, err);
+        rc = civic__rb_seen(&b->rx[b->index].keys, k, key, len, line, column, offset, err);
+        return rc != CIVIC_OK ? rc
+                              : rule_key(b, &b->r->rules[b->index], &b->rx[b->index], k, v,
+                                         false, err);
+    case T_CHANGE:
+        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
+            return civic__rb_unknown("rule change", key, len, line, column, offset, err);
+        rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
+        if (rc != CIVIC_OK) return rc;
+        if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);
+        return rule_key(b, &b->changes[b->index], &b->chx[b->index], k, v, true, err);
+    case T_VALIDITY: return civic__rb_class_pair(b, key, len, v, err);
+    case T_TIER: return civic__rb_tier_pair(b, key, len, v, err);
+    case T_LEVEL: return civic__rb_level_pair(b, key, len, v, err);
+    case T_MEASURE: return civic__rb_measure_pair(b, key, len, v, err);
     default:
-        return unknown_key("top level", key, len, line, column, offset, err);
+        return civic__rb_unknown("top level", key, len, line, column, offset, err);
     }
 }
 
 /* The name part of [rule.NAME] / [cap.NAME]: bare (dots allowed) or "quoted". */
-static bool header_name(const char *s, size_t n, const char **name, size_t *name_len)
+bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *name_len)
 {
     if (n >= 2 && s[0] == '"') {
         if (s[n - 1] != '"') return false;
@@ -448,15 +586,16 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n))
-        return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+        return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
-    if (key_is(name, n, "revoke") || key_is(name, n, "repair") || key_is(name, n, "redeem"))
-        return at_error(err, p, "rule codes revoke, repair and redeem are reserved");
-    if (set_find(r, &b->rule_set, rule_name, name, n) != UINT32_MAX)
-        return at_error(err, p, "duplicate rule");
+    if (civic__type_builtin(name, n) != CIVIC_NONE)
+        return civic__rb_at(err, p, "rule codes revoke, repair, redeem, object, dismiss and "
+                                    "correct are reserved");
+    if (civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n) != UINT32_MAX)
+        return civic__rb_at(err, p, "duplicate rule");
     if (r->rule_count >= CIVIC_RULE_COUNT_MAX)
-        return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many rules");
-    if (set_reserve(r, &b->rule_set, rule_name, r->rule_count) != CIVIC_OK ||
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many rules");
+    if (civic__rb_set_reserve(r, &b->rule_set, civic__rb_rule_name, r->rule_count) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&r->rules, &b->r->rule_cap, r->rule_count + 1,
                     sizeof(civic_rule)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->rx, &b->rx_cap, r->rule_count + 1,
@@ -465,7 +604,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     civic_rule *rule = &r->rules[r->rule_count];
     memset(rule, 0, sizeof(*rule));
     memset(&b->rx[r->rule_count], 0, sizeof(rule_extra));
-    rule->code = intern(b, name, n);
+    rule->code = civic__rb_intern(b, name, n);
     if (!rule->code) return CIVIC_E_NOMEM;
     rule->code_len = (uint32_t)n;
     rule->cap = -1;
@@ -475,8 +614,11 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     rule->affects = CIVIC_AFFECTS_SCORE | CIVIC_AFFECTS_BALANCE;
     rule->valid.kind = 0xff; /* "not set": the scheme default applies */
     rule->dimension = UINT32_MAX; /* "general" unless the rule names one (check_rules) */
+    rule->from = INT64_MIN;
+    rule->category = CIVIC_NONE;
+    rule->own_slot = CIVIC_NONE;
     b->rx[r->rule_count].header = p;
-    set_put(r, &b->rule_set, rule_name, r->rule_count);
+    civic__rb_set_put(r, &b->rule_set, civic__rb_rule_name, r->rule_count);
     b->index = r->rule_count++;
     b->table = T_RULE;
     return CIVIC_OK;
@@ -486,13 +628,13 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n))
-        return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+        return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "cap names are 1..64 characters of [a-z0-9_.-]");
-    if (set_find(r, &b->cap_set, cap_name, name, n) != UINT32_MAX)
-        return at_error(err, p, "duplicate cap");
+    if (civic__rb_set_find(r, &b->cap_set, cap_name, name, n) != UINT32_MAX)
+        return civic__rb_at(err, p, "duplicate cap");
     if (r->cap_count >= CIVIC_CAP_COUNT_MAX)
-        return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many caps");
-    if (set_reserve(r, &b->cap_set, cap_name, r->cap_count) != CIVIC_OK ||
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many caps");
+    if (civic__rb_set_reserve(r, &b->cap_set, cap_name, r->cap_count) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&r->caps, &b->r->cap_cap, r->cap_count + 1,
                     sizeof(civic_cap)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->cx, &b->cx_cap, r->cap_count + 1,
@@ -501,10 +643,10 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
     civic_cap *c = &r->caps[r->cap_count];
     memset(c, 0, sizeof(*c));
     memset(&b->cx[r->cap_count], 0, sizeof(cap_extra));
-    c->name = intern(b, name, n);
+    c->name = civic__rb_intern(b, name, n);
     if (!c->name) return CIVIC_E_NOMEM;
     b->cx[r->cap_count].header = p;
-    set_put(r, &b->cap_set, cap_name, r->cap_count);
+    civic__rb_set_put(r, &b->cap_set, cap_name, r->cap_count);
     b->index = r->cap_count++;
     b->table = T_CAP;
     return CIVIC_OK;
@@ -514,7 +656,7 @@ static int new_grade(builder *b, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
     if (r->grade_count >= CIVIC_GRADE_COUNT_MAX)
-        return rules_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                            "too many grades (at most 64)");
     if (civic__grow(&r->alc, (void **)&r->grades, &b->r->grade_cap, r->grade_count + 1,
                     sizeof(civic_grade)) != CIVIC_OK ||
@@ -529,6 +671,35 @@ static int new_grade(builder *b, pos p, civic_error *err)
     return CIVIC_OK;
 }
 
+/* "NAME.SUFFIX" with NAME bare or quoted: the NAME part, or false. */
+static bool strip_suffix(const char *key, size_t len, const char *suffix, const char **name,
+                         size_t *n)
+{
+    size_t k = strlen(suffix);
+    if (len <= k + 1 || key[len - k - 1] != '.' || memcmp(key + len - k, suffix, k) != 0)
+        return false;
+    return civic__rb_header_name(key, len - k - 1, name, n);
+}
+
+static bool prefixed(const char *key, size_t len, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return len > k && memcmp(key, prefix, k) == 0;
+}
+
+static int on_array(builder *b, const char *key, size_t len, pos p, civic_error *err)
+{
+    const char *name;
+    size_t n;
+    if (civic__rb_key_is(key, len, "grade")) return new_grade(b, p, err);
+    if (civic__rb_key_is(key, len, "validity")) return civic__rb_new_class(b, p, err);
+    if (prefixed(key, len, "rule.") && strip_suffix(key + 5, len - 5, "change", &name, &n))
+        return civic__rb_new_change(b, name, n, p, err);
+    if (prefixed(key, len, "tier.") && strip_suffix(key + 5, len - 5, "level", &name, &n))
+        return civic__rb_new_level(b, name, n, p, err);
+    return 1; /* unknown */
+}
+
 static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t line,
                     uint32_t column, uint64_t offset, civic_error *err)
 {
@@ -536,26 +707,35 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
     pos p = { line, column, offset };
     const char *name;
     size_t n;
-    char msg[200];
+    char msg[240];
     b->last = p;
     if (array) {
-        if (key_is(key, len, "grade")) return new_grade(b, p, err);
-    } else if (key_is(key, len, "scheme")) {
-        if (b->scheme_seen) return at_error(err, p, "duplicate [scheme] table");
+        int rc = on_array(b, key, len, p, err);
+        if (rc <= 0) return rc;
+    } else if (civic__rb_key_is(key, len, "scheme")) {
+        if (b->scheme_seen) return civic__rb_at(err, p, "duplicate [scheme] table");
         b->scheme_seen = true;
         b->table = T_SCHEME;
         return CIVIC_OK;
-    } else if (len > 5 && memcmp(key, "rule.", 5) == 0) {
-        if (!header_name(key + 5, len - 5, &name, &n)) return at_error(err, p, "bad rule name");
+    } else if (prefixed(key, len, "rule.")) {
+        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, "bad rule name");
         return new_rule(b, name, n, p, err);
-    } else if (len > 4 && memcmp(key, "cap.", 4) == 0) {
-        if (!header_name(key + 4, len - 4, &name, &n)) return at_error(err, p, "bad cap name");
+    } else if (prefixed(key, len, "cap.")) {
+        if (!civic__rb_header_name(key + 4, len - 4, &name, &n)) return civic__rb_at(err, p, "bad cap name");
         return new_cap(b, name, n, p, err);
+    } else if (prefixed(key, len, "tier.")) {
+        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, "bad tier name");
+        return civic__rb_new_tier(b, name, n, p, err);
+    } else if (prefixed(key, len, "measure.")) {
+        if (!civic__rb_header_name(key + 8, len - 8, &name, &n))
+            return civic__rb_at(err, p, "bad measure name");
+        return civic__rb_new_measure(b, name, n, p, err);
     }
     snprintf(msg, sizeof(msg), "unknown table %s%.*s%s (expected [scheme], [[grade]], "
-             "[cap.NAME] or [rule.CODE])", array ? "[[" : "[", (int)(len > 64 ? 64 : len),
-             key, array ? "]]" : "]");
-    return at_error(err, p, msg);
+             "[cap.NAME], [rule.CODE], [[rule.CODE.change]], [[validity]], [tier.NAME], "
+             "[[tier.NAME.level]] or [measure.CODE])", array ? "[[" : "[",
+             (int)(len > 64 ? 64 : len), key, array ? "]]" : "]");
+    return civic__rb_at(err, p, msg);
 }
 
 /* ------------------------------------------------------------ checks */
@@ -564,12 +744,12 @@ static int check_scheme(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
     if (r->has_min && r->has_max && r->min > r->max)
-        return at_error(err, b->max_pos, "scheme max is below scheme min");
+        return civic__rb_at(err, b->max_pos, "scheme max is below scheme min");
     if (r->has_min && r->base < r->min)
-        return at_error(err, b->base_pos.line ? b->base_pos : b->min_pos,
+        return civic__rb_at(err, b->base_pos.line ? b->base_pos : b->min_pos,
                         "scheme base is below scheme min");
     if (r->has_max && r->base > r->max)
-        return at_error(err, b->base_pos.line ? b->base_pos : b->max_pos,
+        return civic__rb_at(err, b->base_pos.line ? b->base_pos : b->max_pos,
                         "scheme base is above scheme max");
     if (!r->has_min) r->min = INT64_MIN;
     if (!r->has_max) r->max = INT64_MAX;
@@ -580,16 +760,16 @@ static int check_grades(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
     if (r->grade_count == 0)
-        return rules_error(err, CIVIC_E_RULES, 1, 1, 0,
+        return civic__rb_error(err, CIVIC_E_RULES, 1, 1, 0,
                            "the rules define no [[grade]]: at least one is required");
     for (uint32_t i = 0; i < r->grade_count; i++) {
         civic_grade *g = &r->grades[i];
-        if (!g->name) return at_error(err, b->gx[i].header, "[[grade]] without a name");
+        if (!g->name) return civic__rb_at(err, b->gx[i].header, "[[grade]] without a name");
         if (!g->has_min && i + 1 < r->grade_count)
-            return at_error(err, b->gx[i].header,
+            return civic__rb_at(err, b->gx[i].header,
                             "only the last grade may omit 'min' (it catches everything below)");
         if (i > 0 && g->has_min && g->min >= r->grades[i - 1].min)
-            return at_error(err, b->gx[i].min,
+            return civic__rb_at(err, b->gx[i].min,
                             "grade mins must be strictly decreasing in file order");
     }
     return CIVIC_OK;
@@ -599,9 +779,66 @@ static int check_caps(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
     for (uint32_t i = 0; i < r->cap_count; i++) {
-        if (!(b->cx[i].keys & 1u)) return at_error(err, b->cx[i].header, "[cap] without 'limit'");
-        if (!(b->cx[i].keys & 2u)) return at_error(err, b->cx[i].header, "[cap] without 'period'");
+        if (!(b->cx[i].keys & 1u)) return civic__rb_at(err, b->cx[i].header, "[cap] without 'limit'");
+        if (!(b->cx[i].keys & 2u)) return civic__rb_at(err, b->cx[i].header, "[cap] without 'period'");
     }
+    return CIVIC_OK;
+}
+
+/* The default dimension "general", added on first use. */
+static int general_dimension(builder *b, pos at, uint32_t *out, civic_error *err)
+{
+    civic_rules *r = b->r;
+    int64_t d = name_index(b, &b->dimension_set, dimension_name, &r->dimensions,
+                           &r->dimension_count, &r->dim_cap, "general", 7,
+                           CIVIC_DIMENSION_COUNT_MAX);
+    if (d == -2)
+        return civic__rb_error(err, CIVIC_E_LIMIT, at.line, at.column, at.offset,
+                               "too many dimensions (at most 256, \"general\" included)");
+    if (d < 0) return CIVIC_E_NOMEM;
+    *out = (uint32_t)d;
+    return CIVIC_OK;
+}
+
+/* The checks of SPEC 2 that concern one version of a rule, and its defaults. */
+int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, rule_extra *x,
+                            civic_error *err)
+{
+    civic_rules *r = b->r;
+    CIVIC_UNUSED(rule_index);
+    if (rule->cap >= 0 && !rule->cap_period)
+        return civic__rb_at(err, x->at[RK_CAP], "'cap' needs 'cap_period'");
+    if (rule->cap < 0 && rule->cap_period)
+        return civic__rb_at(err, x->at[RK_CAP_PERIOD], "'cap_period' without 'cap'");
+    if (rule->cap < 0 && x->at[RK_CAP_MODE].line)
+        return civic__rb_at(err, x->at[RK_CAP_MODE], "'cap_mode' without 'cap'");
+    if (rule->ceiling != CIVIC_FOREVER &&
+        ((r->has_min && rule->ceiling < r->min) || (r->has_max && rule->ceiling > r->max)))
+        return civic__rb_at(err, x->at[RK_CEILING], "'ceiling' is outside the scheme's min..max");
+    if (rule->valid.kind == 0xff) rule->valid = r->valid;
+    if (rule->valid.kind == CIVIC_DUR_SEVERITY && r->class_count == 0)
+        return civic__rb_at(err, x->at[RK_VALID].line ? x->at[RK_VALID] : x->header,
+                            "valid = \"by-severity\" needs [[validity]] classes");
+    if (rule->dimension == UINT32_MAX) {
+        int rc = general_dimension(b, x->header, &rule->dimension, err);
+        if (rc != CIVIC_OK) return rc;
+    }
+    rule->cap_group = CIVIC_NO_CAP;
+    if (x->cap_group_name) {
+        uint32_t c = civic__rb_set_find(r, &b->cap_set, cap_name, x->cap_group_name,
+                                        x->cap_group_len);
+        if (c == UINT32_MAX)
+            return civic__rb_at(err, x->at[RK_CAP_GROUP], "'cap_group' names no [cap.NAME] table");
+        rule->cap_group = c;
+    }
+    if (rule->has_retain && rule->affects != CIVIC_AFFECTS_SCORE)
+        return civic__rb_at(err, x->at[RK_RETAIN],
+                            "a rule with 'retain' must have affects = \"score\" (spendable "
+                            "points are never rewritten)");
+    if (rule->has_publicity) r->any_publicity = true;
+    if (rule->has_retain) r->any_retain = true;
+    if (rule->has_repair_after) r->any_repair_after = true;
+    if (rule->freeze) r->any_freeze = true;
     return CIVIC_OK;
 }
 
@@ -609,33 +846,8 @@ static int check_rules(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
     for (uint32_t i = 0; i < r->rule_count; i++) {
-        civic_rule *rule = &r->rules[i];
-        rule_extra *x = &b->rx[i];
-        if (rule->cap >= 0 && !rule->cap_period)
-            return at_error(err, x->cap, "'cap' needs 'cap_period'");
-        if (rule->cap < 0 && rule->cap_period)
-            return at_error(err, x->cap_period, "'cap_period' without 'cap'");
-        if (rule->ceiling != CIVIC_FOREVER &&
-            ((r->has_min && rule->ceiling < r->min) || (r->has_max && rule->ceiling > r->max)))
-            return at_error(err, x->ceiling, "'ceiling' is outside the scheme's min..max");
-        if (rule->valid.kind == 0xff) rule->valid = r->valid;
-        if (rule->dimension == UINT32_MAX) {
-            int64_t d = name_index(b, &b->dimension_set, dimension_name, &r->dimensions,
-                                   &r->dimension_count, &b->r->dim_cap, "general",
-                                   7, CIVIC_DIMENSION_COUNT_MAX);
-            if (d == -2)
-                return rules_error(err, CIVIC_E_LIMIT, x->header.line, x->header.column,
-                                   x->header.offset,
-                                   "too many dimensions (at most 256, \"general\" included)");
-            if (d < 0) return CIVIC_E_NOMEM;
-            rule->dimension = (uint32_t)d;
-        }
-        if (x->cap_group_name) {
-            uint32_t c = set_find(r, &b->cap_set, cap_name, x->cap_group_name, x->cap_group_len);
-            if (c == UINT32_MAX)
-                return at_error(err, x->cap_group, "'cap_group' names no [cap.NAME] table");
-            rule->cap_group = c;
-        }
+        int rc = civic__rb_check_version(b, i, &r->rules[i], &b->rx[i], err);
+        if (rc != CIVIC_OK) return rc;
     }
     return CIVIC_OK;
 }
@@ -678,6 +890,64 @@ static uint64_t fp_str(uint64_t h, const char *s)
     return fp_mix(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
+/* Everything version 2 adds that changes an answer, for version-2 schemes
+ * only: a version-1 scheme keeps its 1.0.0 fingerprint, so its snapshots and
+ * journals still open. */
+static uint64_t fp_version(uint64_t h, const civic_rules *r, const civic_rule *u)
+{
+    int64_t f[26] = { u->points, u->repeat_factor, u->cap, u->ceiling, u->valid.kind,
+                      u->valid.n, u->cap_period, u->per_unit, u->affects,
+                      u->cap_group == CIVIC_NO_CAP ? -1 : (int64_t)u->cap_group,
+                      u->cap_mode, u->freeze, u->recount, u->from, u->category,
+                      u->has_publicity, u->publicity.kind, u->publicity.n,
+                      u->has_repair_after, u->repair_after.kind, u->repair_after.n,
+                      u->has_retain, u->retain.kind, u->retain.n, u->change_count, 0 };
+    h = fp_str(h, r->dimensions[u->dimension]);
+    h = fp_str(h, u->flag == UINT32_MAX ? "" : r->flags[u->flag]);
+    h = fp_str(h, r->categories[u->category]);
+    return fp_mix(h, f, sizeof(f));
+}
+
+static uint64_t fp_outputs(uint64_t h, const civic_rules *r)
+{
+    for (uint32_t i = 0; i < r->tier_count; i++) {
+        const civic_tier *t = &r->tiers[i];
+        int64_t f[4] = { t->measure, t->window, t->rolling.kind, t->rolling.n };
+        h = fp_mix(fp_str(h, t->name), f, sizeof(f));
+        h = fp_mix(h, t->rules, t->rule_count * sizeof(uint32_t));
+        for (uint32_t l = 0; l < t->level_count; l++)
+            h = fp_mix(fp_str(h, t->levels[l].name), &t->levels[l].min, sizeof(int64_t));
+    }
+    for (uint32_t i = 0; i < r->measure_count; i++) {
+        const civic_measure *m = &r->measures[i];
+        int64_t f[10] = { m->kind, m->has_grades, (int64_t)m->grades, m->flag, m->tier,
+                          m->min_level, m->has_min_score ? m->min_score : INT64_MIN,
+                          m->has_max_score ? m->max_score : INT64_MAX, 0, 0 };
+        h = fp_mix(fp_str(fp_str(h, m->code), m->text), f, sizeof(f));
+    }
+    return h;
+}
+
+static uint64_t fingerprint_v2(const civic_rules *r, uint64_t h)
+{
+    int64_t head[6] = { r->has_balance_min ? r->balance_min : INT64_MIN, r->contested,
+                        r->objection_window.kind, r->objection_window.n, r->class_count,
+                        r->valid.kind };
+    h = fp_mix(fp_str(h, "libcivic 2"), head, sizeof(head));
+    for (uint32_t i = 0; i < r->class_count; i++) {
+        int64_t c[3] = { r->classes[i].up_to, r->classes[i].valid.kind, r->classes[i].valid.n };
+        h = fp_mix(h, c, sizeof(c));
+    }
+    for (uint32_t i = 0; i < r->cap_count; i++) h = fp_mix(h, &r->caps[i].mode, 1);
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        const civic_rule *u = &r->rules[i];
+        h = fp_version(fp_str(h, u->code), r, u);
+        for (uint32_t k = 0; k < u->change_count; k++)
+            h = fp_version(h, r, &r->versions[u->change_first + k]);
+    }
+    return fp_outputs(h, r);
+}
+
 static uint64_t fingerprint(const civic_rules *r)
 {
     uint64_t h = 0;
@@ -702,7 +972,7 @@ static uint64_t fingerprint(const civic_rules *r)
         h = fp_str(h, u->flag == UINT32_MAX ? "" : r->flags[u->flag]);
         h = fp_mix(h, f, sizeof(f));
     }
-    return h;
+    return r->spec_version >= 2 ? fingerprint_v2(r, h) : h;
 }
 
 static void rules_destroy(civic_rules *r)
@@ -714,6 +984,10 @@ static void rules_destroy(civic_rules *r)
     civic__free(&alc, r->dimensions, r->dim_cap * sizeof(char *));
     civic__free(&alc, r->flags, r->flag_cap * sizeof(char *));
     civic__free(&alc, r->rule_index, ((size_t)r->rule_index_mask + 1) * sizeof(uint32_t));
+    civic__free(&alc, r->versions, r->version_cap * sizeof(civic_rule));
+    civic__free(&alc, r->categories, r->category_cap * sizeof(char *));
+    civic__free(&alc, r->classes, r->class_cap * sizeof(civic_class));
+    civic__rules_tiers_free(r);
     civic__arena_free(&r->arena);
     civic__free(&alc, r, sizeof(*r));
 }
@@ -737,6 +1011,8 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     civic__arena_init(&r->arena, &r->alc, 4096);
     r->name = "";
     r->valid.kind = CIVIC_DUR_FOREVER;
+    r->spec_version = 1;
+    r->objection_window.kind = CIVIC_DUR_FOREVER;
     builder b;
     memset(&b, 0, sizeof(b));
     b.r = r;
@@ -745,7 +1021,10 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     if (rc == CIVIC_OK) rc = check_scheme(&b, err);
     if (rc == CIVIC_OK) rc = check_grades(&b, err);
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
+    if (rc == CIVIC_OK) rc = civic__rb_check_classes(&b, err);
     if (rc == CIVIC_OK) rc = check_rules(&b, err);
+    if (rc == CIVIC_OK) rc = civic__rb_check_changes(&b, err);
+    if (rc == CIVIC_OK) rc = civic__rb_check_tiers(&b, err);
     if (rc == CIVIC_OK && r->dimension_count == 0) {
         int64_t d = name_index(&b, &b.dimension_set, dimension_name, &r->dimensions,
                                &r->dimension_count, &r->dim_cap, "general", 7,
@@ -753,13 +1032,15 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
         if (d < 0) rc = CIVIC_E_NOMEM;
     }
     if (rc == CIVIC_OK) rc = build_index(r);
-    set_free(r, &b.rule_set);
-    set_free(r, &b.cap_set);
-    set_free(r, &b.flag_set);
-    set_free(r, &b.dimension_set);
+    civic__rb_set_free(r, &b.rule_set);
+    civic__rb_set_free(r, &b.cap_set);
+    civic__rb_set_free(r, &b.flag_set);
+    civic__rb_set_free(r, &b.dimension_set);
     civic__free(&r->alc, b.rx, b.rx_cap * sizeof(rule_extra));
     civic__free(&r->alc, b.gx, b.gx_cap * sizeof(grade_extra));
     civic__free(&r->alc, b.cx, b.cx_cap * sizeof(cap_extra));
+    civic__rb_versions_free(&b);
+    civic__rb_tiers_builder_free(&b);
     if (rc != CIVIC_OK) {
         if (rc == CIVIC_E_NOMEM) civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
         rules_destroy(r);

@@ -1,0 +1,168 @@
+/*
+** rules_build.h -- the scheme builder shared by rules.c (scheme, grades,
+** caps, rules and the checks of SPEC 2), versions.c (rule changes, SPEC 9.1)
+** and tiers.c (tiers and measures, SPEC 11.1-11.2).  Private to those three
+** files: nothing else includes it.
+**
+** The builder receives the TOML subset as a stream of tables and key/value
+** pairs (toml.c) and fills a civic_rules.  Every key remembers where it was
+** written (pos), so a check that runs after the whole file was read can still
+** name the line and column at fault.
+*/
+#ifndef CIVIC_RULES_BUILD_H
+#define CIVIC_RULES_BUILD_H
+
+#include "internal.h"
+
+typedef struct pos { uint64_t line; uint32_t column; uint64_t offset; } pos;
+
+/* The keys of a rule table or a change, in this order. */
+enum {
+    RK_POINTS, RK_PER, RK_DIMENSION, RK_VALID, RK_CAP, RK_CAP_PERIOD, RK_CAP_GROUP,
+    RK_REPEAT_FACTOR, RK_CEILING, RK_FLAG, RK_AFFECTS, RK_CATEGORY, RK_FREEZE, RK_CAP_MODE,
+    RK_PUBLICITY, RK_REPAIR_AFTER, RK_RETAIN,
+    RK_FROM, RK_RECOUNT,         /* changes only */
+    RK_COUNT
+};
+
+/* Where each key of one rule version was written, and the names that are
+ * resolved once the whole file is read. */
+typedef struct rule_extra {
+    pos header;
+    pos at[RK_COUNT];
+    const char *cap_group_name, *category_name, *from_text;
+    size_t cap_group_len, category_len, from_len;
+    uint32_t keys;           /* RK_* bits written in this table */
+    uint32_t rule;           /* the rule index (changes) */
+} rule_extra;
+
+typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;
+typedef struct cap_extra { pos header; uint32_t keys; } cap_extra;
+typedef struct class_extra { pos header, up_to, valid; uint32_t keys; } class_extra;
+typedef struct level_extra {
+    pos header, min, name_at;
+    const char *name, *min_text;
+    size_t min_len;
+    uint32_t keys;
+} level_extra;
+typedef struct tier_extra {
+    pos header, rules;
+    const char *rules_text;
+    size_t rules_len;
+    uint32_t keys;
+    uint32_t first_level;    /* its levels in b->lx, in file order */
+} tier_extra;
+typedef struct measure_extra {
+    pos header, at[8];
+    const char *grades, *flag, *tier, *min_level;
+    size_t grades_len, flag_len, tier_len, min_level_len;
+    uint32_t keys;
+} measure_extra;
+
+/* A hash index over one of the rules' name lists (rule codes, cap names,
+ * flags, dimensions, categories), so that building a scheme of n names is
+ * O(n), not O(n^2).  Slots hold index + 1; 0 is empty. */
+typedef const char *(*name_fn)(const civic_rules *r, uint32_t i);
+typedef struct name_set {
+    uint32_t *slots;
+    size_t cap;     /* a power of two, or 0 */
+} name_set;
+
+enum { T_NONE, T_SCHEME, T_GRADE, T_CAP, T_RULE, T_CHANGE, T_VALIDITY, T_TIER, T_LEVEL,
+       T_MEASURE };
+
+typedef struct builder {
+    civic_rules *r;
+    name_set rule_set, cap_set, flag_set, dimension_set;
+    int table;
+    uint32_t index;
+    uint32_t scheme_keys;
+    bool scheme_seen;
+    pos base_pos, min_pos, max_pos, balance_min_pos, last;
+    rule_extra *rx;          /* per base rule */
+    size_t rx_cap;
+    grade_extra *gx;
+    size_t gx_cap;
+    cap_extra *cx;
+    size_t cx_cap;
+    /* changes in file order, before they are grouped by rule */
+    civic_rule *changes;
+    rule_extra *chx;
+    uint32_t change_count;
+    size_t changes_cap, chx_cap;
+    uint32_t *last_version;  /* per rule: its last change + 1, or 0 (base) */
+    size_t last_version_cap;
+    class_extra *vx;
+    size_t vx_cap;
+    tier_extra *tx;
+    size_t tx_cap;
+    level_extra *lx;         /* every level of every tier, in file order */
+    uint32_t *level_tier;    /* the tier of each level */
+    uint32_t level_total;
+    size_t lx_cap, level_tier_cap;
+    measure_extra *mx;
+    size_t mx_cap;
+} builder;
+
+/* rules.c: shared helpers */
+int civic__rb_error(civic_error *err, int code, uint64_t line, uint32_t column,
+                    uint64_t offset, const char *what);
+int civic__rb_at(civic_error *err, pos p, const char *what);
+bool civic__rb_key_is(const char *key, size_t len, const char *name);
+const char *civic__rb_intern(builder *b, const char *s, size_t n);
+int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *key);
+int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *key,
+                     int64_t *out);
+int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
+                     const char *const *choices, const uint8_t *values, uint8_t *out);
+int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *key,
+                       bool allow_severity, civic_duration *out);
+int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key,
+                    size_t max, bool no_semicolon);
+int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
+                   uint32_t column, uint64_t offset, civic_error *err);
+int civic__rb_unknown(const char *table, const char *key, size_t len, uint64_t line,
+                      uint32_t column, uint64_t offset, civic_error *err);
+int civic__rb_find_key(const char *const *keys, const char *key, size_t len);
+uint32_t civic__rb_set_find(const civic_rules *r, const name_set *s, name_fn name,
+                            const char *k, size_t n);
+int civic__rb_set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t count);
+void civic__rb_set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t index);
+void civic__rb_set_free(const civic_rules *r, name_set *s);
+const char *civic__rb_flag_name(const civic_rules *r, uint32_t i);
+const char *civic__rb_rule_name(const civic_rules *r, uint32_t i);
+/* Apply one key of a rule table or change to the version v. */
+int civic__rb_rule_pair(builder *b, civic_rule *v, rule_extra *x, int k,
+                        const civic_toml_value *value, civic_error *err);
+/* Defaults and checks of one version (base or change) of rule `rule`. */
+int civic__rb_check_version(builder *b, uint32_t rule, civic_rule *v, rule_extra *x,
+                            civic_error *err);
+/* The name part of [rule.NAME] / [cap.NAME]: bare (dots allowed) or "quoted". */
+bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *name_len);
+
+/* versions.c: [[rule.X.change]] and the versions built from them */
+int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_error *err);
+int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_error *err);
+int civic__rb_check_changes(builder *b, civic_error *err);
+void civic__rb_versions_free(builder *b);
+
+/* tiers.c: [[validity]], [tier.X], [[tier.X.level]], [measure.X] */
+int civic__rb_new_class(builder *b, pos p, civic_error *err);
+int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                         civic_error *err);
+int civic__rb_check_classes(builder *b, civic_error *err);
+int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err);
+int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                        civic_error *err);
+int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_error *err);
+int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                         civic_error *err);
+int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_error *err);
+int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                           civic_error *err);
+int civic__rb_check_tiers(builder *b, civic_error *err);
+void civic__rb_tiers_builder_free(builder *b);
+/* Free the tiers and measures of finished (or failed) rules. */
+void civic__rules_tiers_free(civic_rules *r);
+
+#endif /* CIVIC_RULES_BUILD_H */

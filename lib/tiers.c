@@ -1,0 +1,489 @@
+/*
+** tiers.c -- the parts of a scheme that are not about single rules:
+** validity classes ([[validity]], SPEC 9.3), tiers ([tier.NAME] with
+** [[tier.NAME.level]], 11.1) and measures ([measure.CODE], 11.2): reading
+** them, checking them once the whole file is known, and freeing them.
+**
+** Names a table refers to (rule codes, grades, flags, tiers, levels) are
+** kept as text while the file is read, because TOML lets a table name
+** something defined further down; they are resolved and checked at the end,
+** each error naming the line and column of the key.  Evaluating tiers and
+** measures for a subject is eval.c's job.
+*/
+#include "rules_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ [[validity]] */
+
+int civic__rb_new_class(builder *b, pos p, civic_error *err)
+{
+    civic_rules *r = b->r;
+    if (r->class_count >= 64)
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many [[validity]] classes (at most 64)");
+    if (civic__grow(&r->alc, (void **)&r->classes, &r->class_cap, r->class_count + 1,
+                    sizeof(civic_class)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->vx, &b->vx_cap, r->class_count + 1,
+                    sizeof(class_extra)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    r->classes[r->class_count] = (civic_class){ INT64_MAX, { 0xff, 0 } };
+    memset(&b->vx[r->class_count], 0, sizeof(class_extra));
+    b->vx[r->class_count].header = p;
+    b->index = r->class_count++;
+    b->table = T_VALIDITY;
+    r->spec_version = 2;
+    return CIVIC_OK;
+}
+
+int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                         civic_error *err)
+{
+    static const char *const keys[] = { "up_to", "valid", NULL };
+    civic_class *c = &b->r->classes[b->index];
+    class_extra *x = &b->vx[b->index];
+    pos p = { v->line, v->column, v->offset };
+    int k = civic__rb_find_key(keys, key, len), rc;
+    if (k < 0) return civic__rb_unknown("validity", key, len, p.line, p.column, p.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+        return rc;
+    if (k == 1) {
+        x->valid = p;
+        return civic__rb_duration(v, err, "valid", false, &c->valid);
+    }
+    x->up_to = p;
+    rc = civic__rb_points(v, err, "up_to", &c->up_to);
+    if (rc == CIVIC_OK && c->up_to < 0) rc = civic__rb_at(err, p, "'up_to' must not be negative");
+    return rc;
+}
+
+int civic__rb_check_classes(builder *b, civic_error *err)
+{
+    civic_rules *r = b->r;
+    for (uint32_t i = 0; i < r->class_count; i++) {
+        const class_extra *x = &b->vx[i];
+        bool last = i + 1 == r->class_count;
+        if (!(x->keys & 2u))
+            return civic__rb_at(err, x->header, "[[validity]] without 'valid'");
+        if (!last && !(x->keys & 1u))
+            return civic__rb_at(err, x->header, "only the last [[validity]] class may omit "
+                                                "'up_to' (it catches everything above)");
+        if (last && (x->keys & 1u))
+            return civic__rb_at(err, x->up_to, "the last [[validity]] class has no 'up_to': "
+                                               "it catches every larger event");
+        if (i > 0 && !last && r->classes[i].up_to <= r->classes[i - 1].up_to)
+            return civic__rb_at(err, x->up_to,
+                                "'up_to' must be strictly increasing from class to class");
+    }
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ [tier.NAME] */
+
+static int code_error(civic_error *err, pos p, const char *what, size_t n)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%s names are 1..64 characters of [a-z0-9_.-]", what);
+    return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+                           p.column, p.offset, msg);
+}
+
+static uint32_t tier_find(const civic_rules *r, const char *name, size_t n)
+{
+    for (uint32_t i = 0; i < r->tier_count; i++)
+        if (civic__rb_key_is(name, n, r->tiers[i].name)) return i;
+    return CIVIC_NONE;
+}
+
+int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err)
+{
+    civic_rules *r = b->r;
+    if (!civic__code_valid(name, n)) return code_error(err, p, "tier", n);
+    if (tier_find(r, name, n) != CIVIC_NONE) return civic__rb_at(err, p, "duplicate tier");
+    if (r->tier_count >= 256)
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many tiers (at most 256)");
+    if (civic__grow(&r->alc, (void **)&r->tiers, &r->tier_cap, r->tier_count + 1,
+                    sizeof(civic_tier)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->tx, &b->tx_cap, r->tier_count + 1,
+                    sizeof(tier_extra)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    civic_tier *t = &r->tiers[r->tier_count];
+    memset(t, 0, sizeof(*t));
+    memset(&b->tx[r->tier_count], 0, sizeof(tier_extra));
+    t->name = civic__rb_intern(b, name, n);
+    if (!t->name) return CIVIC_E_NOMEM;
+    t->measure = CIVIC_TIER_QTY;
+    t->window = CIVIC_WINDOW_LIFETIME;
+    b->tx[r->tier_count].header = p;
+    b->index = r->tier_count++;
+    b->table = T_TIER;
+    r->spec_version = 2;
+    return CIVIC_OK;
+}
+
+static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *err)
+{
+    static const char *const names[] = { "lifetime", "year", "quarter", "month", NULL };
+    pos p = { v->line, v->column, v->offset };
+    int rc = civic__rb_string(v, err, "window");
+    if (rc != CIVIC_OK) return rc;
+    for (uint8_t i = 0; names[i]; i++) {
+        if (civic__rb_key_is(v->text, v->len, names[i])) {
+            t->window = i;
+            return CIVIC_OK;
+        }
+    }
+    if (!civic__duration_parse(v->text, v->len, &t->rolling) ||
+        t->rolling.kind == CIVIC_DUR_FOREVER)
+        return civic__rb_at(err, p, "'window' must be \"lifetime\", \"year\", \"quarter\", "
+                                    "\"month\" or a rolling period such as \"12m\" or \"90d\"");
+    t->window = CIVIC_WINDOW_ROLLING;
+    return CIVIC_OK;
+}
+
+int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                        civic_error *err)
+{
+    static const char *const keys[] = { "rules", "measure", "window", NULL };
+    static const char *const measures[] = { "qty", "points", NULL };
+    static const uint8_t measure_values[] = { CIVIC_TIER_QTY, CIVIC_TIER_POINTS };
+    civic_tier *t = &b->r->tiers[b->index];
+    tier_extra *x = &b->tx[b->index];
+    pos p = { v->line, v->column, v->offset };
+    int k = civic__rb_find_key(keys, key, len), rc;
+    if (k < 0) return civic__rb_unknown("tier", key, len, p.line, p.column, p.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+        return rc;
+    if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);
+    if (k == 2) return tier_window(v, t, err);
+    x->rules = p;
+    if ((rc = civic__rb_string(v, err, "rules")) != CIVIC_OK) return rc;
+    x->rules_text = civic__rb_intern(b, v->text, v->len);
+    x->rules_len = v->len;
+    return x->rules_text ? CIVIC_OK : CIVIC_E_NOMEM;
+}
+
+int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_error *err)
+{
+    civic_rules *r = b->r;
+    char msg[200];
+    uint32_t t = tier_find(r, name, n);
+    if (t == CIVIC_NONE) {
+        snprintf(msg, sizeof(msg), "[[tier.%.*s.level]] comes before [tier.%.*s]",
+                 (int)(n > 64 ? 64 : n), name, (int)(n > 64 ? 64 : n), name);
+        return civic__rb_at(err, p, msg);
+    }
+    if (r->tiers[t].level_count >= 64)
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many levels in one tier (at most 64)");
+    if (civic__grow(&r->alc, (void **)&b->lx, &b->lx_cap, b->level_total + 1,
+                    sizeof(level_extra)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->level_tier, &b->level_tier_cap, b->level_total + 1,
+                    sizeof(uint32_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    memset(&b->lx[b->level_total], 0, sizeof(level_extra));
+    b->lx[b->level_total].header = p;
+    b->level_tier[b->level_total] = t;
+    r->tiers[t].level_count++;
+    b->index = b->level_total++;
+    b->table = T_LEVEL;
+    return CIVIC_OK;
+}
+
+int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                         civic_error *err)
+{
+    static const char *const keys[] = { "name", "min", NULL };
+    level_extra *x = &b->lx[b->index];
+    pos p = { v->line, v->column, v->offset };
+    int k = civic__rb_find_key(keys, key, len), rc;
+    if (k < 0) return civic__rb_unknown("tier level", key, len, p.line, p.column, p.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+        return rc;
+    if (k == 0) {
+        if ((rc = civic__rb_label(v, err, "name", CIVIC_NAME_BYTES_MAX, true)) != CIVIC_OK)
+            return rc;
+        x->name = civic__rb_intern(b, v->text, v->len);
+        x->name_at = p;
+        return x->name ? CIVIC_OK : CIVIC_E_NOMEM;
+    }
+    if (v->type != CIVIC_TOML_INTEGER && v->type != CIVIC_TOML_DECIMAL)
+        return civic__rb_at(err, p, "'min' must be a number");
+    x->min = p;
+    x->min_text = civic__rb_intern(b, v->text, v->len);
+    x->min_len = v->len;
+    return x->min_text ? CIVIC_OK : CIVIC_E_NOMEM;
+}
+
+/* ------------------------------------------------------------ [measure.CODE] */
+
+int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_error *err)
+{
+    civic_rules *r = b->r;
+    if (!civic__code_valid(name, n)) return code_error(err, p, "measure", n);
+    for (uint32_t i = 0; i < r->measure_count; i++)
+        if (civic__rb_key_is(name, n, r->measures[i].code))
+            return civic__rb_at(err, p, "duplicate measure");
+    if (r->measure_count >= CIVIC_RULE_COUNT_MAX)
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many measures");
+    if (civic__grow(&r->alc, (void **)&r->measures, &r->measure_cap, r->measure_count + 1,
+                    sizeof(civic_measure)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->mx, &b->mx_cap, r->measure_count + 1,
+                    sizeof(measure_extra)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    civic_measure *m = &r->measures[r->measure_count];
+    memset(m, 0, sizeof(*m));
+    memset(&b->mx[r->measure_count], 0, sizeof(measure_extra));
+    m->code = civic__rb_intern(b, name, n);
+    if (!m->code) return CIVIC_E_NOMEM;
+    m->text = "";
+    m->flag = m->tier = m->min_level = CIVIC_NONE;
+    b->mx[r->measure_count].header = p;
+    b->index = r->measure_count++;
+    b->table = T_MEASURE;
+    r->spec_version = 2;
+    return CIVIC_OK;
+}
+
+/* Keep a name a measure refers to, for the checks at the end. */
+static int keep_name(builder *b, const civic_toml_value *v, const char *key, const char **out,
+                     size_t *len, civic_error *err)
+{
+    int rc = civic__rb_string(v, err, key);
+    if (rc != CIVIC_OK) return rc;
+    *out = civic__rb_intern(b, v->text, v->len);
+    *len = v->len;
+    return *out ? CIVIC_OK : CIVIC_E_NOMEM;
+}
+
+int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
+                           civic_error *err)
+{
+    static const char *const keys[] = { "text", "kind", "grades", "flag", "tier", "min_level",
+                                        "min_score", "max_score", NULL };
+    static const char *const kinds[] = { "incentive", "restriction", NULL };
+    static const uint8_t kind_values[] = { CIVIC_MEASURE_INCENTIVE, CIVIC_MEASURE_RESTRICTION };
+    civic_measure *m = &b->r->measures[b->index];
+    measure_extra *x = &b->mx[b->index];
+    pos p = { v->line, v->column, v->offset };
+    int k = civic__rb_find_key(keys, key, len), rc;
+    if (k < 0) return civic__rb_unknown("measure", key, len, p.line, p.column, p.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+        return rc;
+    x->at[k] = p;
+    switch (k) {
+    case 0:
+        if ((rc = civic__rb_label(v, err, "text", 4096, false)) != CIVIC_OK) return rc;
+        m->text = civic__rb_intern(b, v->text, v->len);
+        return m->text ? CIVIC_OK : CIVIC_E_NOMEM;
+    case 1: return civic__rb_choice(v, err, "kind", kinds, kind_values, &m->kind);
+    case 2: return keep_name(b, v, "grades", &x->grades, &x->grades_len, err);
+    case 3: return keep_name(b, v, "flag", &x->flag, &x->flag_len, err);
+    case 4: return keep_name(b, v, "tier", &x->tier, &x->tier_len, err);
+    case 5: return keep_name(b, v, "min_level", &x->min_level, &x->min_level_len, err);
+    case 6: m->has_min_score = true; return civic__rb_points(v, err, "min_score", &m->min_score);
+    default:
+        m->has_max_score = true;
+        return civic__rb_points(v, err, "max_score", &m->max_score);
+    }
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* The next ';'-separated item of [*at, end): false at the end. */
+static bool next_item(const char **at, const char *end, const char **item, size_t *n)
+{
+    if (*at > end) return false;
+    const char *semi = memchr(*at, ';', (size_t)(end - *at));
+    const char *stop = semi ? semi : end;
+    *item = *at;
+    *n = (size_t)(stop - *at);
+    *at = stop + 1;
+    return true;
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_error *err)
+{
+    civic_rules *r = b->r;
+    char msg[200];
+    const char *at = x->rules_text, *end = x->rules_text + x->rules_len, *item;
+    size_t n, count = 1;
+    if (!x->rules_text) return civic__rb_at(err, x->header, "[tier] without 'rules'");
+    for (size_t i = 0; i < x->rules_len; i++) count += x->rules_text[i] == ';';
+    t->rules = civic__malloc(&r->alc, count * sizeof(uint32_t));
+    if (!t->rules) return CIVIC_E_NOMEM;
+    t->rules_cap = count;
+    while (next_item(&at, end, &item, &n)) {
+        uint32_t i = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, item, n);
+        if (i == UINT32_MAX) {
+            snprintf(msg, sizeof(msg), "'rules': \"%.*s\" is not a rule of this scheme",
+                     (int)(n > 64 ? 64 : n), item);
+            return civic__rb_at(err, x->rules, msg);
+        }
+        t->rules[t->rule_count++] = i;
+    }
+    qsort(t->rules, t->rule_count, sizeof(uint32_t), compare_u32);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->rule_count; i++)
+        if (i == 0 || t->rules[i] != t->rules[k - 1]) t->rules[k++] = t->rules[i];
+    t->rule_count = k;
+    return CIVIC_OK;
+}
+
+static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra *x,
+                       civic_error *err)
+{
+    char msg[200];
+    const char *why = NULL;
+    civic_level *lv = &t->levels[l];
+    bool qty = t->measure == CIVIC_TIER_QTY;
+    if (!x->name) return civic__rb_at(err, x->header, "[[tier.level]] without 'name'");
+    if (!x->min_text) return civic__rb_at(err, x->header, "[[tier.level]] without 'min'");
+    lv->name = x->name;
+    if (civic__decimal_parse(x->min_text, x->min_len, qty ? 3 : 2, !qty, false,
+                             qty ? CIVIC_QTY_MAX * 1000 : CIVIC_POINTS_MAX * 100, &lv->min,
+                             &why) != CIVIC_OK) {
+        snprintf(msg, sizeof(msg), "'min': %s (%s)", why ? why : "bad number",
+                 qty ? "a quantity: non-negative, at most 3 decimals"
+                     : "points: at most 2 decimals");
+        return civic__rb_at(err, x->min, msg);
+    }
+    for (uint32_t j = 0; j < l; j++)
+        if (strcmp(t->levels[j].name, lv->name) == 0)
+            return civic__rb_at(err, x->name_at, "duplicate level name in this tier");
+    if (l > 0 && lv->min <= t->levels[l - 1].min)
+        return civic__rb_at(err, x->min, "level mins must be strictly increasing in file order");
+    CIVIC_UNUSED(b);
+    return CIVIC_OK;
+}
+
+static int tier_levels(builder *b, uint32_t ti, civic_error *err)
+{
+    civic_rules *r = b->r;
+    civic_tier *t = &r->tiers[ti];
+    uint32_t want = t->level_count;
+    if (want == 0) return civic__rb_at(err, b->tx[ti].header, "a tier needs at least one "
+                                                              "[[tier.NAME.level]]");
+    t->levels = civic__calloc(&r->alc, want, sizeof(civic_level));
+    if (!t->levels) return CIVIC_E_NOMEM;
+    t->level_count = 0;
+    for (uint32_t i = 0; i < b->level_total; i++) {
+        if (b->level_tier[i] != ti) continue;
+        int rc = level_check(b, t, t->level_count, &b->lx[i], err);
+        if (rc != CIVIC_OK) {
+            t->level_count = want; /* freed with its full size */
+            return rc;
+        }
+        t->level_count++;
+    }
+    return CIVIC_OK;
+}
+
+static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
+                          civic_error *err)
+{
+    const civic_rules *r = b->r;
+    char msg[200];
+    const char *at = x->grades, *end = x->grades + x->grades_len, *item;
+    size_t n;
+    m->has_grades = true;
+    while (next_item(&at, end, &item, &n)) {
+        uint32_t g = 0;
+        while (g < r->grade_count && !civic__rb_key_is(item, n, r->grades[g].name)) g++;
+        if (g == r->grade_count) {
+            snprintf(msg, sizeof(msg), "'grades': \"%.*s\" is not a grade of this scheme",
+                     (int)(n > 64 ? 64 : n), item);
+            return civic__rb_at(err, x->at[2], msg);
+        }
+        m->grades |= UINT64_C(1) << g;
+    }
+    return CIVIC_OK;
+}
+
+static int measure_tier(builder *b, civic_measure *m, const measure_extra *x, civic_error *err)
+{
+    const civic_rules *r = b->r;
+    if (!x->tier != !x->min_level)
+        return civic__rb_at(err, x->tier ? x->at[4] : x->at[5],
+                            "'tier' and 'min_level' go together");
+    if (!x->tier) return CIVIC_OK;
+    m->tier = tier_find(r, x->tier, x->tier_len);
+    if (m->tier == CIVIC_NONE) return civic__rb_at(err, x->at[4], "'tier' names no [tier.NAME]");
+    const civic_tier *t = &r->tiers[m->tier];
+    for (uint32_t l = 0; l < t->level_count; l++)
+        if (civic__rb_key_is(x->min_level, x->min_level_len, t->levels[l].name)) m->min_level = l;
+    if (m->min_level == CIVIC_NONE)
+        return civic__rb_at(err, x->at[5], "'min_level' is not a level of that tier");
+    return CIVIC_OK;
+}
+
+static int measure_check(builder *b, uint32_t mi, civic_error *err)
+{
+    civic_rules *r = b->r;
+    civic_measure *m = &r->measures[mi];
+    const measure_extra *x = &b->mx[mi];
+    int rc;
+    if (!(x->keys & 2u)) return civic__rb_at(err, x->header, "[measure] without 'kind' "
+                                                             "(\"incentive\" or \"restriction\")");
+    if (!(x->keys & (0xFCu)))
+        return civic__rb_at(err, x->header, "a measure needs at least one condition (grades, "
+                                            "flag, tier and min_level, min_score, max_score)");
+    if (x->grades && (rc = measure_grades(b, m, x, err)) != CIVIC_OK) return rc;
+    if ((rc = measure_tier(b, m, x, err)) != CIVIC_OK) return rc;
+    if (x->flag) {
+        m->flag = civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, x->flag, x->flag_len);
+        if (m->flag == UINT32_MAX) return civic__rb_at(err, x->at[3], "'flag' is not a flag any "
+                                                                      "rule of this scheme sets");
+    }
+    if (m->has_min_score && m->has_max_score && m->min_score > m->max_score)
+        return civic__rb_at(err, x->at[7], "'max_score' is below 'min_score'");
+    if (civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, m->code, strlen(m->code)) !=
+        UINT32_MAX)
+        return civic__rb_at(err, x->header, "a measure may not share its code with a flag "
+                                            "(both name a list)");
+    return CIVIC_OK;
+}
+
+int civic__rb_check_tiers(builder *b, civic_error *err)
+{
+    civic_rules *r = b->r;
+    int rc;
+    for (uint32_t i = 0; i < r->tier_count; i++)
+        if ((rc = tier_rules(b, &r->tiers[i], &b->tx[i], err)) != CIVIC_OK ||
+            (rc = tier_levels(b, i, err)) != CIVIC_OK)
+            return rc;
+    for (uint32_t i = 0; i < r->measure_count; i++)
+        if ((rc = measure_check(b, i, err)) != CIVIC_OK) return rc;
+    return CIVIC_OK;
+}
+
+void civic__rb_tiers_builder_free(builder *b)
+{
+    const civic_allocator *a = &b->r->alc;
+    civic__free(a, b->vx, b->vx_cap * sizeof(class_extra));
+    civic__free(a, b->tx, b->tx_cap * sizeof(tier_extra));
+    civic__free(a, b->lx, b->lx_cap * sizeof(level_extra));
+    civic__free(a, b->level_tier, b->level_tier_cap * sizeof(uint32_t));
+    civic__free(a, b->mx, b->mx_cap * sizeof(measure_extra));
+}
+
+void civic__rules_tiers_free(civic_rules *r)
+{
+    for (uint32_t i = 0; i < r->tier_count; i++) {
+        civic_tier *t = &r->tiers[i];
+        civic__free(&r->alc, t->rules, t->rules_cap * sizeof(uint32_t));
+        civic__free(&r->alc, t->levels, t->level_count * sizeof(civic_level));
+    }
+    civic__free(&r->alc, r->tiers, r->tier_cap * sizeof(civic_tier));
+    civic__free(&r->alc, r->measures, r->measure_cap * sizeof(civic_measure));
+}

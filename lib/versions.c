@@ -1,0 +1,291 @@
+/*
+** versions.c -- rules that change over time (SPEC 9.1) and the names rules
+** share (categories, 9.2): building the versions of each rule from its
+** [[rule.CODE.change]] tables, checking them, and choosing the version that
+** governs an event.
+**
+** A change is stored as a whole version: the previous version of the same
+** rule (in file order) with the change's keys applied, so a lookup never
+** merges tables.  After the file is read the changes are grouped by rule
+** into rules->versions, in increasing `from`, and rules->rules[i] keeps
+** change_first/change_count.  A scheme without changes has no versions and
+** every lookup returns the base table at once.
+**
+** It does not evaluate anything; eval.c asks civic__rule_version for each
+** event and civic__rule_validity for "by-severity" rules.
+*/
+#include "rules_build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ building */
+
+int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_error *err)
+{
+    civic_rules *r = b->r;
+    char msg[200];
+    uint32_t rule = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
+    if (rule == UINT32_MAX) {
+        snprintf(msg, sizeof(msg), "[[rule.%.*s.change]] comes before [rule.%.*s] (a change "
+                 "follows the rule it changes)", (int)(n > 64 ? 64 : n), name,
+                 (int)(n > 64 ? 64 : n), name);
+        return civic__rb_at(err, p, msg);
+    }
+    if (b->change_count >= CIVIC_RULE_COUNT_MAX * 4u)
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many rule changes (at most 65536)");
+    size_t old = b->last_version_cap;
+    if (civic__grow(&r->alc, (void **)&b->changes, &b->changes_cap, b->change_count + 1,
+                    sizeof(civic_rule)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->chx, &b->chx_cap, b->change_count + 1,
+                    sizeof(rule_extra)) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&b->last_version, &b->last_version_cap, r->rule_count,
+                    sizeof(uint32_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    /* rules defined since the last grow have no change yet */
+    memset(b->last_version + old, 0, (b->last_version_cap - old) * sizeof(uint32_t));
+    uint32_t prev = b->last_version[rule];
+    civic_rule *c = &b->changes[b->change_count];
+    rule_extra *x = &b->chx[b->change_count];
+    *c = prev ? b->changes[prev - 1] : r->rules[rule];
+    *x = prev ? b->chx[prev - 1] : b->rx[rule];
+    c->recount = 0;
+    c->from = INT64_MIN;
+    c->change_first = c->change_count = 0;
+    x->header = p;
+    x->keys = 0;
+    x->at[RK_FROM] = x->at[RK_RECOUNT] = (pos){ 0, 0, 0 };
+    x->from_text = NULL;
+    x->from_len = 0;
+    x->rule = rule;
+    b->last_version[rule] = b->change_count + 1;
+    b->index = b->change_count++;
+    b->table = T_CHANGE;
+    r->spec_version = 2;
+    return CIVIC_OK;
+}
+
+int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
+{
+    rule_extra *x = &b->chx[b->index];
+    pos p = { v->line, v->column, v->offset };
+    x->at[k] = p;
+    if (k == RK_RECOUNT) {
+        if (v->type != CIVIC_TOML_BOOL)
+            return civic__rb_at(err, p, "'recount' must be true or false");
+        b->changes[b->index].recount = v->boolean ? 1 : 0;
+        return CIVIC_OK;
+    }
+    if (v->type != CIVIC_TOML_STRING && v->type != CIVIC_TOML_INTEGER)
+        return civic__rb_at(err, p, "'from' must be a timestamp (\"2026-01-01\", "
+                                    "\"2026-01-01T08:00:00+08:00\" or Unix seconds)");
+    x->from_text = civic__rb_intern(b, v->text, v->len);
+    x->from_len = v->len;
+    return x->from_text ? CIVIC_OK : CIVIC_E_NOMEM;
+}
+
+/* ------------------------------------------------------------ checks */
+
+/* `from` of change i, in the scheme's local time (known only now). */
+static int change_from(builder *b, uint32_t i, civic_error *err)
+{
+    rule_extra *x = &b->chx[i];
+    const char *why = NULL;
+    char msg[200];
+    if (!x->from_text)
+        return civic__rb_at(err, x->header, "[[rule.CODE.change]] without 'from' (the instant "
+                                            "the change takes effect)");
+    if (civic__time_parse(x->from_text, x->from_len, b->r->utc_offset, &b->changes[i].from,
+                          &why) != CIVIC_OK) {
+        snprintf(msg, sizeof(msg), "'from': %s", why ? why : "bad timestamp");
+        return civic__rb_at(err, x->at[RK_FROM], msg);
+    }
+    return CIVIC_OK;
+}
+
+/* A recount change rewrites the past, but never the life of an entry. */
+static int check_recount(builder *b, uint32_t i, civic_error *err)
+{
+    static const int life[] = { RK_PUBLICITY, RK_RETAIN, RK_REPAIR_AFTER };
+    static const char *const names[] = { "publicity", "retain", "repair_after" };
+    rule_extra *x = &b->chx[i];
+    char msg[200];
+    if (!b->changes[i].recount) return CIVIC_OK;
+    for (int k = 0; k < 3; k++) {
+        if (!(x->keys & (1u << life[k]))) continue;
+        snprintf(msg, sizeof(msg), "a recount change may not set '%s' (the life of an entry "
+                 "always follows the version in force at its ts)", names[k]);
+        return civic__rb_at(err, x->at[life[k]], msg);
+    }
+    const civic_rule *base = &b->r->rules[x->rule];
+    bool balance = base->affects & CIVIC_AFFECTS_BALANCE;
+    for (uint32_t j = 0; j < b->change_count && !balance; j++)
+        if (b->chx[j].rule == x->rule && (b->changes[j].affects & CIVIC_AFFECTS_BALANCE))
+            balance = true;
+    if (balance)
+        return civic__rb_at(err, x->at[RK_RECOUNT],
+                            "recount = true on a rule that affects the balance (spendable "
+                            "points are never rewritten; use affects = \"score\")");
+    return CIVIC_OK;
+}
+
+static const char *category_name(const civic_rules *r, uint32_t i) { return r->categories[i]; }
+
+/* Categories share one namespace with rule codes: category i < rule_count
+ * is rule i's code, later ones are names no rule has. */
+static int resolve_category(builder *b, name_set *set, civic_rule *v, const rule_extra *x,
+                            uint32_t rule)
+{
+    civic_rules *r = b->r;
+    if (!x->category_name) {
+        v->category = rule;
+        return CIVIC_OK;
+    }
+    uint32_t c = civic__rb_set_find(r, set, category_name, x->category_name, x->category_len);
+    if (c == UINT32_MAX) {
+        if (civic__rb_set_reserve(r, set, category_name, r->category_count) != CIVIC_OK ||
+            civic__grow(&r->alc, (void **)&r->categories, &r->category_cap,
+                        r->category_count + 1, sizeof(char *)) != CIVIC_OK)
+            return CIVIC_E_NOMEM;
+        c = r->category_count++;
+        r->categories[c] = x->category_name;
+        civic__rb_set_put(r, set, category_name, c);
+    }
+    v->category = c;
+    return CIVIC_OK;
+}
+
+static int categories(builder *b)
+{
+    civic_rules *r = b->r;
+    name_set set = { NULL, 0 };
+    int rc = CIVIC_OK;
+    if (civic__grow(&r->alc, (void **)&r->categories, &r->category_cap,
+                    r->rule_count ? r->rule_count : 1, sizeof(char *)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        r->categories[i] = r->rules[i].code;
+        if ((rc = civic__rb_set_reserve(r, &set, category_name, i)) != CIVIC_OK) break;
+        civic__rb_set_put(r, &set, category_name, i);
+        r->category_count = i + 1;
+    }
+    for (uint32_t i = 0; rc == CIVIC_OK && i < r->rule_count; i++)
+        rc = resolve_category(b, &set, &r->rules[i], &b->rx[i], i);
+    for (uint32_t i = 0; rc == CIVIC_OK && i < b->change_count; i++)
+        rc = resolve_category(b, &set, &b->changes[i], &b->chx[i], b->chx[i].rule);
+    civic__rb_set_free(r, &set);
+    return rc;
+}
+
+/* Group the changes by rule (file order within a rule) into r->versions
+ * and check that each rule's `from` strictly increases. */
+static int group_changes(builder *b, civic_error *err)
+{
+    civic_rules *r = b->r;
+    if (b->change_count == 0) return CIVIC_OK;
+    if (civic__grow(&r->alc, (void **)&r->versions, &r->version_cap, b->change_count,
+                    sizeof(civic_rule)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    for (uint32_t i = 0; i < b->change_count; i++) r->rules[b->chx[i].rule].change_count++;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        r->rules[i].change_first = at;
+        at += r->rules[i].change_count;
+        r->rules[i].change_count = 0;
+    }
+    for (uint32_t i = 0; i < b->change_count; i++) {
+        civic_rule *base = &r->rules[b->chx[i].rule];
+        uint32_t k = base->change_first + base->change_count++;
+        if (base->change_count > 1 && b->changes[i].from <= r->versions[k - 1].from)
+            return civic__rb_at(err, b->chx[i].at[RK_FROM],
+                                "'from' must be later than the 'from' of the rule's previous "
+                                "change (changes are listed in time order)");
+        r->versions[k] = b->changes[i];
+        if (b->changes[i].recount) r->any_recount = true;
+    }
+    r->version_count = b->change_count;
+    r->any_change = true;
+    return CIVIC_OK;
+}
+
+/* Own caps count per (rule, cap_period, cap_mode) across versions: give
+ * each distinct triple one accounting slot. */
+static void own_slots(civic_rules *r)
+{
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        civic_rule *base = &r->rules[i];
+        uint32_t first = r->own_slot_count;
+        for (uint32_t k = 0; k <= base->change_count; k++) {
+            civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
+            v->own_slot = CIVIC_NONE;
+            if (v->cap < 0) continue;
+            for (uint32_t j = 0; j < k && v->own_slot == CIVIC_NONE; j++) {
+                const civic_rule *w = j ? &r->versions[base->change_first + j - 1] : base;
+                if (w->cap >= 0 && w->cap_period == v->cap_period && w->cap_mode == v->cap_mode)
+                    v->own_slot = w->own_slot;
+            }
+            if (v->own_slot == CIVIC_NONE) v->own_slot = r->own_slot_count++;
+        }
+        CIVIC_ASSERT(r->own_slot_count >= first);
+    }
+}
+
+int civic__rb_check_changes(builder *b, civic_error *err)
+{
+    int rc;
+    for (uint32_t i = 0; i < b->change_count; i++) {
+        if ((rc = change_from(b, i, err)) != CIVIC_OK ||
+            (rc = civic__rb_check_version(b, b->chx[i].rule, &b->changes[i], &b->chx[i],
+                                          err)) != CIVIC_OK ||
+            (rc = check_recount(b, i, err)) != CIVIC_OK)
+            return rc;
+    }
+    if ((rc = categories(b)) != CIVIC_OK || (rc = group_changes(b, err)) != CIVIC_OK) return rc;
+    own_slots(b->r);
+    return CIVIC_OK;
+}
+
+void civic__rb_versions_free(builder *b)
+{
+    const civic_allocator *a = &b->r->alc;
+    civic__free(a, b->changes, b->changes_cap * sizeof(civic_rule));
+    civic__free(a, b->chx, b->chx_cap * sizeof(rule_extra));
+    civic__free(a, b->last_version, b->last_version_cap * sizeof(uint32_t));
+    b->changes = NULL;
+    b->chx = NULL;
+    b->last_version = NULL;
+}
+
+/* ------------------------------------------------------------ lookups */
+
+const civic_rule *civic__rule_version(const civic_rules *r, uint32_t rule, int64_t ts,
+                                      int64_t as_of)
+{
+    const civic_rule *base = &r->rules[rule];
+    const civic_rule *v = r->versions + base->change_first;
+    for (uint32_t k = base->change_count; k > 0; k--) {
+        const civic_rule *c = &v[k - 1];
+        if (c->from <= as_of && (c->recount || c->from <= ts)) return c;
+    }
+    return base;
+}
+
+const civic_rule *civic__rule_version_at(const civic_rules *r, uint32_t rule, int64_t ts)
+{
+    const civic_rule *base = &r->rules[rule];
+    const civic_rule *v = r->versions + base->change_first;
+    for (uint32_t k = base->change_count; k > 0; k--)
+        if (v[k - 1].from <= ts) return &v[k - 1];
+    return base;
+}
+
+const civic_duration *civic__rule_validity(const civic_rules *r, const civic_rule *v,
+                                           int64_t raw)
+{
+    if (v->valid.kind != CIVIC_DUR_SEVERITY) return &v->valid;
+    uint64_t mag = raw < 0 ? (uint64_t)0 - (uint64_t)raw : (uint64_t)raw;
+    for (uint32_t i = 0; i + 1 < r->class_count; i++)
+        if (mag <= (uint64_t)r->classes[i].up_to) return &r->classes[i].valid;
+    return &r->classes[r->class_count - 1].valid;
+}
