@@ -67,11 +67,11 @@ extern "C" {
 /* ===================================================================== */
 
 #define CIVIC_VERSION_MAJOR 1
-#define CIVIC_VERSION_MINOR 0
+#define CIVIC_VERSION_MINOR 1
 #define CIVIC_VERSION_PATCH 0
-#define CIVIC_VERSION "1.0.0"
+#define CIVIC_VERSION "1.1.0"
 /* MAJOR*1000000 + MINOR*1000 + PATCH, readable in decimal (SQLite's rule). */
-#define CIVIC_VERSION_NUMBER 1000000
+#define CIVIC_VERSION_NUMBER 1001000
 #define CIVIC_VERSION_CHECK(major, minor, patch) \
     (CIVIC_VERSION_NUMBER >= (major) * 1000000 + (minor) * 1000 + (patch))
 /* The ABI major: the N of libcivic.so.N.  It moves only on an ABI break. */
@@ -104,6 +104,9 @@ CIVIC_API uint32_t civic_version_number(void);
 #define CIVIC_E_CORRUPT  (-11)  /* a stored file (snapshot, journal) is damaged */
 #define CIVIC_E_MISMATCH (-12)  /* a stored file belongs to other rules */
 #define CIVIC_E_USER     (-13)  /* a callback asked to stop; never produced otherwise */
+/* Since 1.1: */
+#define CIVIC_E_PURGED   (-14)  /* the question is about a time before a purge's horizon */
+#define CIVIC_E_NOTFOUND (-15)  /* no list, tier or rule of that name in the scheme */
 
 /** Static English text for a status code ("out of memory" ...); unknown codes
  *  give "unknown error".  Ownership: static.  Threads: any. */
@@ -172,6 +175,7 @@ typedef struct civic_allocator {
 #define CIVIC_TIME_MIN           INT64_C(-62135596800)
 #define CIVIC_TIME_MAX           INT64_C(253402300799)
 #define CIVIC_FOREVER            INT64_MAX  /* the end of an effect that never ends */
+#define CIVIC_NO_TIME            INT64_MIN  /* "no such time" (since 1.1) */
 
 /* ===================================================================== */
 /* Rules                                                                 */
@@ -284,22 +288,30 @@ CIVIC_API void civic_engine_free(civic_engine *engine);
 /** The engine's rules.  Ownership: borrowed, valid while the engine lives. */
 CIVIC_API const civic_rules *civic_engine_rules(const civic_engine *engine);
 
-#define CIVIC_EVENT_VERSION 1
-/** One event, as text, exactly as a CSV line would give it (SPEC section 3).
+#define CIVIC_EVENT_VERSION 2
+/** One event, as text, exactly as a CSV line would give it.
  *  Strings are NUL-terminated UTF-8; NULL or "" means absent for the optional
- *  fields.  The engine copies what it keeps. */
+ *  fields.  The engine copies what it keeps.  A caller built against 1.0
+ *  sets version 1 and has no act or source; both are then absent. */
 typedef struct civic_event {
     uint32_t version;    /* CIVIC_EVENT_VERSION */
     uint32_t reserved;   /* zero */
     const char *id;      /* required, 1..128 bytes, unique in the engine */
     const char *subject; /* required, 1..128 bytes */
-    const char *type;    /* required: a rule code, "revoke", "repair", "redeem" */
+    const char *type;    /* required: a rule code or a built-in type: "revoke",
+                            "repair", "redeem", "object", "dismiss", "correct" */
     const char *ts;      /* required: any civic_rules_parse_time form */
     const char *qty;     /* optional decimal, default 1 */
     const char *group;   /* optional path a/b/c, 0..255 bytes */
-    const char *ref;     /* the target id, for revoke and repair */
+    const char *ref;     /* the target id, for revoke, repair, object, dismiss
+                            and correct */
+    /* version 2 (libcivic 1.1): */
+    const char *act;     /* optional: rule events of one subject with the same
+                            act are one act and count once; 1..128 bytes */
+    const char *source;  /* optional: who recorded it; 0..128 bytes */
 } civic_event;
-#define CIVIC_EVENT_INIT { CIVIC_EVENT_VERSION, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+#define CIVIC_EVENT_INIT { CIVIC_EVENT_VERSION, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                           NULL, NULL }
 
 /** Add one event.  Identical to an event already held (same id and same
  *  fields after parsing): nothing changes and CIVIC_DUPLICATE is returned.
@@ -384,9 +396,10 @@ CIVIC_API int civic_engine_time_range(const civic_engine *engine, int64_t *first
 /** An immutable list of subject scores. */
 typedef struct civic_result civic_result;
 
-#define CIVIC_SCORE_VERSION 1
-/** One subject's answer at an as-of time (SPEC section 4).  The strings are
- *  borrowed from the civic_result (or civic_record) that filled it. */
+#define CIVIC_SCORE_VERSION 2
+/** One subject's answer at an as-of time.  The strings are
+ *  borrowed from the civic_result (or civic_record) that filled it.  Only the
+ *  fields of the caller's version are written. */
 typedef struct civic_score {
     uint32_t version;     /* CIVIC_SCORE_VERSION, set by the caller */
     uint32_t grade_index; /* index into the scheme's grades */
@@ -397,12 +410,20 @@ typedef struct civic_score {
     int64_t score;        /* hundredths, after bounds and ceilings */
     int64_t balance;      /* hundredths, spendable points in the period of T */
     int64_t ceiling;      /* lowest ceiling in effect, CIVIC_FOREVER if none */
-    uint64_t events;      /* events of the subject with ts <= T */
+    uint64_t events;      /* events of the subject with ts <= T, archived
+                             ones not included */
     uint32_t flag_count;
     uint32_t dimension_count;
     uint64_t rank;        /* 1-based position in a ranking; 0 otherwise */
+    /* version 2 (libcivic 1.1): */
+    const char *measures; /* codes of the measures that apply, sorted, joined
+                             by ';'; "" if none */
+    uint32_t measure_count;
+    uint32_t tier_count;  /* the scheme's tiers: see civic_result_tier */
+    uint64_t archived;    /* events with ts <= T archived by retention */
 } civic_score;
-#define CIVIC_SCORE_INIT { CIVIC_SCORE_VERSION, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 }
+#define CIVIC_SCORE_INIT { CIVIC_SCORE_VERSION, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, \
+                           NULL, 0, 0, 0 }
 
 /** The answer for one subject at `as_of`.  A subject without events gets
  *  the base score, balance 0 and the grade of base (the result then holds
@@ -441,6 +462,31 @@ CIVIC_API const char *civic_result_dimension_name(const civic_result *result, si
 CIVIC_API void civic_result_free(civic_result *result);
 
 /* ===================================================================== */
+/* Answers: tiers and measures (since 1.1)                               */
+/* ===================================================================== */
+
+#define CIVIC_LEVEL_NONE UINT32_MAX
+
+#define CIVIC_TIER_VALUE_VERSION 1
+/** A subject's standing in one tier (cumulative milestones).  Strings are
+ *  borrowed from the answer that filled it. */
+typedef struct civic_tier_value {
+    uint32_t version;       /* CIVIC_TIER_VALUE_VERSION, set by the caller */
+    uint32_t level;         /* index of the level reached, CIVIC_LEVEL_NONE */
+    const char *tier;       /* the tier's name */
+    const char *level_name; /* NULL when no level is reached */
+    int64_t value;          /* the sum the levels are compared with */
+    uint32_t places;        /* decimals of value: 3 (a quantity) or 2 (points) */
+    uint32_t reserved;
+} civic_tier_value;
+#define CIVIC_TIER_VALUE_INIT { CIVIC_TIER_VALUE_VERSION, 0, NULL, NULL, 0, 0, 0 }
+
+/** Tier t (0 .. civic_score.tier_count - 1, in scheme order) of row i.
+ *  @return CIVIC_OK, CIVIC_E_INVALID (out of range), CIVIC_E_VERSION. */
+CIVIC_API int civic_result_tier(const civic_result *result, size_t i, size_t t,
+                                civic_tier_value *out);
+
+/* ===================================================================== */
 /* Answers: the credit record                                            */
 /* ===================================================================== */
 
@@ -451,6 +497,9 @@ typedef struct civic_record civic_record;
 #define CIVIC_KIND_REVOKE 1u
 #define CIVIC_KIND_REPAIR 2u
 #define CIVIC_KIND_REDEEM 3u
+#define CIVIC_KIND_OBJECT 4u   /* since 1.1 */
+#define CIVIC_KIND_DISMISS 5u
+#define CIVIC_KIND_CORRECT 6u
 
 /* Entry states (SPEC 4, last paragraph) */
 #define CIVIC_STATE_ACTIVE   0u  /* rule event in effect at T */
@@ -461,17 +510,29 @@ typedef struct civic_record civic_record;
 #define CIVIC_STATE_REJECTED 5u  /* redeem the balance could not cover */
 #define CIVIC_STATE_APPLIED  6u  /* revoke or repair that took effect */
 #define CIVIC_STATE_DANGLING 7u  /* revoke or repair without a valid target */
+/* since 1.1 */
+#define CIVIC_STATE_CONTESTED 8u /* rule event suspended by an objection */
+#define CIVIC_STATE_MERGED   9u  /* rule event of an act that another event counts for */
+#define CIVIC_STATE_PENDING 10u  /* rule event in its publicity period (eff > T) */
+#define CIVIC_STATE_PREMATURE 11u /* repair dated before its target may be repaired */
+#define CIVIC_STATE_DISMISSED 12u /* objection that was dismissed */
+#define CIVIC_STATE_LATE    13u  /* objection filed after the objection window */
 
 /* Entry marks */
 #define CIVIC_MARK_CAPPED    0x1u /* counted is less than raw because of a cap */
 #define CIVIC_MARK_ESCALATED 0x2u /* raw was multiplied by repeat_factor */
+/* since 1.1 */
+#define CIVIC_MARK_FROZEN    0x4u /* an addition made while a freeze was in effect */
+#define CIVIC_MARK_CONTESTED 0x8u /* under objection (contested = "mark") */
+#define CIVIC_MARK_FLOORED  0x10u /* the balance floor cut what reached the balance */
 
 /* What a rule event affects */
 #define CIVIC_AFFECTS_SCORE   0x1u
 #define CIVIC_AFFECTS_BALANCE 0x2u
 
-#define CIVIC_ENTRY_VERSION 1
-/** One entry of a credit record.  Strings are borrowed from the record. */
+#define CIVIC_ENTRY_VERSION 2
+/** One entry of a credit record.  Strings are borrowed from the record.
+ *  Only the fields of the caller's version are written. */
 typedef struct civic_entry {
     uint32_t version;      /* CIVIC_ENTRY_VERSION, set by the caller */
     uint32_t kind;         /* CIVIC_KIND_* */
@@ -480,31 +541,48 @@ typedef struct civic_entry {
     uint32_t affects;      /* CIVIC_AFFECTS_* bits (rule events; 0 otherwise) */
     uint32_t reserved;
     const char *id;
-    const char *type;      /* rule code, "revoke", "repair" or "redeem" */
+    const char *type;      /* rule code or built-in type name */
     const char *dimension; /* rule events; "" otherwise */
     const char *flag;      /* the rule's flag, "" if none */
     const char *group;     /* the event's group, "" if none */
-    const char *ref;       /* target id for revoke/repair, "" otherwise */
+    const char *ref;       /* target id of revokes, repairs, objections,
+                              dismissals, corrections; "" otherwise */
     int64_t ts;
     int64_t end;           /* rule events: when the effect ends (CIVIC_FOREVER) */
     int64_t qty;           /* thousandths */
     int64_t raw;           /* hundredths; redeems: minus the amount */
     int64_t counted;       /* hundredths, after caps; 0 if revoked or rejected */
     int64_t ceiling;       /* the rule's ceiling, CIVIC_FOREVER if none */
+    /* version 2 (libcivic 1.1): */
+    int64_t eff;           /* when it takes effect: ts + the rule's publicity */
+    int64_t from;          /* rule events: the `from` of the rule version that
+                              governs it, CIVIC_NO_TIME for the base table */
+    int64_t to_balance;    /* hundredths it changed the balance of T by (rule
+                              events that affect the balance, and redeems) */
+    int64_t corrected;     /* rule events: from when a correction lifted its
+                              ceiling and freeze, CIVIC_FOREVER if never */
+    const char *act;       /* "" if none */
+    const char *source;    /* "" if none */
+    const char *merged_with; /* state MERGED: id of the act's event that counts */
 } civic_entry;
 #define CIVIC_ENTRY_INIT { CIVIC_ENTRY_VERSION, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
-                           NULL, NULL, 0, 0, 0, 0, 0, 0 }
+                           NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL }
 
 /** The credit record of a subject at as_of: every event with ts <= as_of in
- *  (ts, id) order, with what it counted and why, plus the score summary.
+ *  (eff, id) order (eff = ts unless the rule has a publicity period), with
+ *  what it counted and why, plus the score summary.  Entries archived by
+ *  retention are not listed; civic_score.archived counts them.
  *  Summing `counted` over the ACTIVE entries that affect the score, adding
- *  base, applying the bounds (clamp) and the lowest ceiling gives the score.
+ *  base, applying the bounds (clamp) and the lowest ceiling of the active
+ *  entries not corrected by as_of gives the score.
  *  @return as civic_engine_subject.  Ownership: civic_record_free. */
 CIVIC_API int civic_engine_record(const civic_engine *engine, const char *subject,
                                   int64_t as_of, civic_record **out);
 CIVIC_API size_t civic_record_count(const civic_record *record);
 CIVIC_API int civic_record_entry(const civic_record *record, size_t i, civic_entry *out);
 CIVIC_API int civic_record_summary(const civic_record *record, civic_score *out);
+/** Tier t of the record's subject (since 1.1); see civic_result_tier. */
+CIVIC_API int civic_record_tier(const civic_record *record, size_t t, civic_tier_value *out);
 CIVIC_API void civic_record_free(civic_record *record);
 
 /** Static names: "active", "expired" ...; "rule", "revoke" ...; NULL if unknown. */
@@ -715,6 +793,144 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *  Threads: a query (concurrent queries run; writes wait). */
 CIVIC_API int civic_engine_compact(civic_engine *engine, const char *snapshot_path,
                                    civic_error *err);
+
+/* ===================================================================== */
+/* Lists (since 1.1)                                                     */
+/* ===================================================================== */
+
+typedef struct civic_list civic_list;
+
+#define CIVIC_LIST_FLAG    1u
+#define CIVIC_LIST_MEASURE 2u
+
+#define CIVIC_LIST_ENTRY_VERSION 1
+/** One subject on a list.  Strings are borrowed from the civic_list. */
+typedef struct civic_list_entry {
+    uint32_t version;     /* CIVIC_LIST_ENTRY_VERSION, set by the caller */
+    uint32_t grade_index;
+    const char *subject;
+    const char *group;
+    const char *grade;
+    int64_t score;        /* hundredths */
+    int64_t since;        /* flags: start of the flagged stretch containing T;
+                             measures: CIVIC_NO_TIME */
+    int64_t until;        /* flags: its end as known at T, CIVIC_FOREVER when it
+                             has none; measures: CIVIC_NO_TIME */
+} civic_list_entry;
+#define CIVIC_LIST_ENTRY_INIT { CIVIC_LIST_ENTRY_VERSION, 0, NULL, NULL, NULL, 0, 0, 0 }
+
+/** The list `name` at as_of: every subject the flag or measure of that name
+ *  applies to, sorted by subject id bytewise.
+ *  @return CIVIC_OK, CIVIC_E_NOTFOUND (neither a flag nor a measure of the
+ *          scheme), CIVIC_E_PURGED, CIVIC_E_OVERFLOW, CIVIC_E_NOMEM,
+ *          CIVIC_E_INVALID.  Ownership: civic_list_free.  Threads: a query. */
+CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, int64_t as_of,
+                                civic_list **out);
+CIVIC_API uint32_t civic_list_kind(const civic_list *list);   /* CIVIC_LIST_* */
+CIVIC_API size_t civic_list_count(const civic_list *list);
+CIVIC_API int civic_list_get(const civic_list *list, size_t i, civic_list_entry *out);
+CIVIC_API void civic_list_free(civic_list *list);
+
+/* ===================================================================== */
+/* Retention: purge (since 1.1)                                          */
+/* ===================================================================== */
+
+#define CIVIC_PURGE_REPORT_VERSION 1
+typedef struct civic_purge_report {
+    uint32_t version;     /* CIVIC_PURGE_REPORT_VERSION, set by the caller */
+    uint32_t reserved;
+    uint64_t events;      /* events removed */
+    uint64_t acts;        /* acts removed as a whole */
+    int64_t horizon;      /* the engine's purge horizon after the call */
+} civic_purge_report;
+#define CIVIC_PURGE_REPORT_INIT { CIVIC_PURGE_REPORT_VERSION, 0, 0, 0, 0 }
+
+/** Physically remove every event archived at `before` (rules with
+ *  `retain`), and every revoke, repair, objection, dismissal and correction
+ *  of the same subject that points at one (directly or through another
+ *  removed event) and is dated at or after it.  A tombstone of each removed
+ *  event id and act is kept: an event with a tombstoned id is a duplicate
+ *  from then on.  Every answer at T >= before stays what it was (records
+ *  just no longer count the removed entries); a question about T < before
+ *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
+ *  journaled like a batch: after a crash it is there whole or not at all.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On error
+ *          the engine is unchanged.  Threads: a write. */
+CIVIC_API int civic_engine_purge(civic_engine *engine, int64_t before,
+                                 civic_purge_report *report, civic_error *err);
+
+/** The latest purge horizon, CIVIC_NO_TIME when the engine never purged. */
+CIVIC_API int64_t civic_engine_purge_horizon(const civic_engine *engine);
+
+/* ===================================================================== */
+/* The scheme, described (since 1.1)                                     */
+/* ===================================================================== */
+
+/** 1 for a scheme that uses only version-1 keys, 2 when it uses any key or
+ *  table of version 2 (rule changes, categories, validity classes, freeze,
+ *  net caps, balance floor, publicity, objections, repair_after, retain,
+ *  tiers, measures). */
+CIVIC_API uint32_t civic_rules_spec_version(const civic_rules *rules);
+
+/** 2 when the rules are version 2, or the engine holds an event with an act,
+ *  a source or a type object/dismiss/correct, or has purged; else 1.
+ *  Front ends print version-2 fields only then, so version-1 inputs keep
+ *  their 1.0 output byte for byte. */
+CIVIC_API uint32_t civic_engine_spec_version(const civic_engine *engine);
+
+/** Flags any rule can set (in first-use order), tiers with their levels,
+ *  and measures, in file order.  Out-of-range indices give NULL / 0.
+ *  Ownership: borrowed from rules. */
+CIVIC_API size_t civic_rules_flag_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_flag_name(const civic_rules *rules, size_t i);
+CIVIC_API size_t civic_rules_tier_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_tier_name(const civic_rules *rules, size_t t);
+CIVIC_API size_t civic_rules_tier_level_count(const civic_rules *rules, size_t t);
+CIVIC_API const char *civic_rules_tier_level_name(const civic_rules *rules, size_t t, size_t l);
+CIVIC_API size_t civic_rules_measure_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_measure_code(const civic_rules *rules, size_t m);
+CIVIC_API const char *civic_rules_measure_text(const civic_rules *rules, size_t m);
+#define CIVIC_MEASURE_INCENTIVE   1u
+#define CIVIC_MEASURE_RESTRICTION 2u
+/** CIVIC_MEASURE_INCENTIVE or _RESTRICTION; 0 when out of range. */
+CIVIC_API uint32_t civic_rules_measure_kind(const civic_rules *rules, size_t m);
+
+#define CIVIC_RULE_INFO_VERSION 1
+#define CIVIC_DURATION_TEXT_SIZE 24
+/** One version of one rule, as published.  Durations are written as in a
+ *  rules file ("1y", "forever", "by-severity"); "" when the key is absent. */
+typedef struct civic_rule_info {
+    uint32_t version;         /* CIVIC_RULE_INFO_VERSION, set by the caller */
+    uint32_t affects;         /* CIVIC_AFFECTS_* */
+    const char *code, *dimension, *flag, *category, *cap_group; /* "" if none */
+    int64_t points;           /* hundredths */
+    int64_t repeat_factor;    /* hundredths, 0 when none */
+    int64_t cap;              /* hundredths, -1 when none */
+    int64_t ceiling;          /* hundredths, CIVIC_FOREVER when none */
+    int64_t from;             /* CIVIC_NO_TIME for the base table */
+    uint32_t per_unit, freeze, recount, net_cap; /* 0 or 1 */
+    uint32_t changes;         /* changes after the base table */
+    uint32_t reserved;
+    char cap_period[CIVIC_DURATION_TEXT_SIZE]; /* "day" ... "lifetime", "" */
+    char valid[CIVIC_DURATION_TEXT_SIZE];
+    char publicity[CIVIC_DURATION_TEXT_SIZE];
+    char repair_after[CIVIC_DURATION_TEXT_SIZE];
+    char retain[CIVIC_DURATION_TEXT_SIZE];
+} civic_rule_info;
+
+/** Describe version `change` of rule `rule` (0: the base table, k: its k-th
+ *  change).  @return CIVIC_OK, CIVIC_E_INVALID (out of range), CIVIC_E_VERSION. */
+CIVIC_API int civic_rules_rule_info(const civic_rules *rules, size_t rule, size_t change,
+                                    civic_rule_info *out);
+
+/** Write the scheme as a rules file that parses back to the same
+ *  fingerprint: every table and key, defaults spelt out, no comments.
+ *  Writes at most size bytes (NUL-terminated when size > 0) and sets
+ *  *needed (optional) to the full length without the NUL.
+ *  @return CIVIC_OK, CIVIC_E_LIMIT (buf too small: call again with
+ *          *needed + 1 bytes), CIVIC_E_INVALID. */
+CIVIC_API int civic_rules_to_toml(const civic_rules *rules, char *buf, size_t size,
+                                  size_t *needed);
 
 /* ===================================================================== */
 /* Formatting helpers                                                    */

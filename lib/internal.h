@@ -228,6 +228,8 @@ typedef struct civic_duration {
     int64_t n;
 } civic_duration;
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
+/* A duration as a rules file writes it ("1y", "end-of-month"; rules_text.c). */
+void civic__duration_text(const civic_duration *d, char *buf, size_t size);
 /* The end of an effect starting at t; CIVIC_FOREVER for forever. */
 int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset);
 
@@ -312,13 +314,12 @@ typedef struct civic_tier {
     uint32_t level_count;
 } civic_tier;
 
-enum { CIVIC_MEASURE_INCENTIVE = 0, CIVIC_MEASURE_RESTRICTION = 1 };
 
 /* A measure (SPEC 11.2): applies when every condition it lists holds. */
 typedef struct civic_measure {
     const char *code;
     const char *text;
-    uint8_t kind;            /* CIVIC_MEASURE_* */
+    uint8_t kind;            /* CIVIC_MEASURE_INCENTIVE / _RESTRICTION (civic.h) */
     bool has_grades, has_min_score, has_max_score;
     uint64_t grades;         /* bit g: grade g qualifies */
     uint32_t flag;           /* index into rules->flags, or CIVIC_NONE */
