@@ -1,0 +1,351 @@
+/*
+** test_rules_v2.c -- version 2 of the rules file: rule changes, categories,
+** validity classes, net caps, the balance floor, publicity, objections,
+** repair_after, retain, tiers and measures.  Every load-time check with the
+** line and column it names (counted by hand from the texts), the version an
+** event gets, the canonical text written back, and compatibility: a
+** version-1 scheme keeps its 1.0.0 fingerprint.
+*/
+#include "support.h"
+
+#include "../lib/internal.h"
+
+#define G1 "[[grade]]\nname = \"A\"\n"
+
+/* Parse text that must fail with CIVIC_E_RULES at line:column, with a
+ * message containing `what`. */
+static void fails_at(const char *text, uint64_t line, uint32_t column, const char *what)
+{
+    civic_error err = rules_error(text, CIVIC_E_RULES);
+    if (err.line != line || err.column != column || !strstr(err.message, what))
+        fprintf(stderr, "got %llu:%u %s\n", (unsigned long long)err.line, err.column,
+                err.message);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.column, column);
+    assert_non_null(strstr(err.message, what));
+}
+
+static void a_version_one_scheme_keeps_its_fingerprint(void **state)
+{
+    (void)state;
+    /* The 1.0.0 fingerprint of this text, taken from the 1.0.0 library. */
+    civic_rules *r = rules_from(TEST_SCHEME "[cap.c]\nlimit = 5\nperiod = \"day\"\n"
+                                            "[rule.fine]\npoints = -10\nvalid = \"1y\"\n"
+                                            "cap_group = \"c\"\nflag = \"x\"\n");
+    assert_int_equal(civic_rules_spec_version(r), 1);
+    assert_true(civic_rules_fingerprint(r) == UINT64_C(0x62f7e8e5b2aee4ed));
+    civic_rules_free(r);
+
+}
+
+static void every_version_two_key_makes_a_version_two_scheme(void **state)
+{
+    (void)state;
+    const char *bits[] = {
+        "[scheme]\nbalance_min = 0\n" G1,
+        "[scheme]\ncontested = \"suspend\"\n" G1,
+        "[scheme]\nobjection_window = \"7d\"\n" G1,
+        G1 "[[validity]]\nvalid = \"1y\"\n",
+        G1 "[cap.c]\nlimit = 1\nperiod = \"day\"\nmode = \"net\"\n",
+        G1 "[rule.a]\npoints = 1\ncategory = \"x\"\n",
+        G1 "[rule.a]\npoints = 1\nfreeze = true\n",
+        G1 "[rule.a]\npoints = 1\npublicity = \"7d\"\n",
+        G1 "[rule.a]\npoints = 1\nrepair_after = \"3m\"\n",
+        G1 "[rule.a]\npoints = 1\nretain = \"5y\"\naffects = \"score\"\n",
+        G1 "[rule.a]\npoints = 1\ncap = 1\ncap_period = \"day\"\ncap_mode = \"net\"\n",
+        G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n",
+        G1 "[rule.a]\npoints = 1\n[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
+        G1 "[measure.m]\nkind = \"incentive\"\nmin_score = 1\n",
+    };
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+        civic_rules *r = rules_from(bits[i]);
+        assert_int_equal(civic_rules_spec_version(r), 2);
+        civic_rules_free(r);
+    }
+}
+
+static void changes_take_effect_at_from_and_recounts_only_from_then(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(TEST_SCHEME
+                                "[rule.fine]\npoints = -10\naffects = \"score\"\n"
+                                "[[rule.fine.change]]\nfrom = \"2023-01-01\"\npoints = -20\n"
+                                "[[rule.fine.change]]\nfrom = \"2024-01-01\"\npoints = -5\n"
+                                "recount = true\n");
+    int64_t y22 = 0, y23 = 0, y23b = 0, y24 = 0;
+    civic_rules_parse_time(r, "2022-06-01", 10, &y22);
+    civic_rules_parse_time(r, "2023-01-01", 10, &y23);
+    civic_rules_parse_time(r, "2023-06-01", 10, &y23b);
+    civic_rules_parse_time(r, "2024-01-01", 10, &y24);
+    /* not retroactive: the version in force at ts */
+    assert_int_equal(civic__rule_version(r, 0, y22, y23b)->points, P(-10));
+    assert_int_equal(civic__rule_version(r, 0, y23 - 1, y23b)->points, P(-10));
+    assert_int_equal(civic__rule_version(r, 0, y23, y23)->points, P(-20));
+    /* the recount governs every event from its from on, and not before */
+    assert_int_equal(civic__rule_version(r, 0, y22, y24 - 1)->points, P(-10));
+    assert_int_equal(civic__rule_version(r, 0, y22, y24)->points, P(-5));
+    assert_int_equal(civic__rule_version(r, 0, y23b, y24)->points, P(-5));
+    /* the life of an entry never follows a recount */
+    assert_int_equal(civic__rule_version_at(r, 0, y22)->points, P(-10));
+    assert_int_equal(civic__rule_version_at(r, 0, y24)->points, P(-5));
+    civic_rules_free(r);
+}
+
+static void a_change_keeps_what_it_does_not_list_and_false_removes(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(TEST_SCHEME "[cap.votes]\nlimit = 5\nperiod = \"day\"\n"
+                                "[rule.v]\npoints = 1\nper = \"unit\"\ncap = 20\n"
+                                "cap_period = \"month\"\nflag = \"f\"\ncap_group = \"votes\"\n"
+                                "[[rule.v.change]]\nfrom = \"2026-01-01\"\npoints = 0.5\ncap = 30\n"
+                                "[[rule.v.change]]\nfrom = \"2027-01-01\"\ncap = false\n"
+                                "flag = false\ncap_group = false\n");
+    civic_rule_info info;
+    memset(&info, 0, sizeof(info));
+    info.version = CIVIC_RULE_INFO_VERSION;
+    assert_int_equal(civic_rules_rule_info(r, 0, 1, &info), CIVIC_OK);
+    assert_int_equal(info.points, 50);
+    assert_int_equal(info.cap, P(30));
+    assert_string_equal(info.cap_period, "month");
+    assert_int_equal(info.per_unit, 1);
+    assert_string_equal(info.flag, "f");
+    assert_string_equal(info.cap_group, "votes");
+    assert_int_equal(civic_rules_rule_info(r, 0, 2, &info), CIVIC_OK);
+    assert_int_equal(info.points, 50);
+    assert_int_equal(info.cap, -1);
+    assert_string_equal(info.cap_period, "");
+    assert_string_equal(info.flag, "");
+    assert_string_equal(info.cap_group, "");
+    assert_int_equal(info.changes, 2);
+    assert_int_equal(civic_rules_rule_info(r, 0, 3, &info), CIVIC_E_INVALID);
+    civic_rules_free(r);
+}
+
+static void validity_classes_follow_the_size_of_raw(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(TEST_SCHEME "[[validity]]\nup_to = 40\nvalid = \"1y\"\n"
+                                            "[[validity]]\nvalid = \"2y\"\n"
+                                            "[rule.dog]\npoints = -30\nvalid = \"by-severity\"\n");
+    const civic_rule *v = &r->rules[0];
+    assert_int_equal(civic__rule_validity(r, v, P(-40))->n, 1);
+    assert_int_equal(civic__rule_validity(r, v, P(40))->n, 1);
+    assert_int_equal(civic__rule_validity(r, v, P(-40) - 1)->n, 2);
+    assert_int_equal(civic__rule_validity(r, v, 0)->n, 1);
+    civic_rules_free(r);
+}
+
+static void change_checks_name_line_and_column(void **state)
+{
+    (void)state;
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\npoints = 2\n", 5, 3, "without 'from'");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
+                "[[rule.a.change]]\nfrom = \"2023-01-01\"\n", 8, 8, "later than");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
+                "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 8, 8, "later than");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-13-01\"\n", 6, 8, "'from'");
+    fails_at(G1 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 3, 3, "comes before [rule.a]");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = false\n",
+             7, 10, "cannot be removed");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nvalid = false\n",
+             7, 9, "cannot be removed");
+    fails_at(G1 "[rule.a]\npoints = 1\ncap = false\n", 5, 7, "leave the key out");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nbogus = 1\n",
+             7, 1, "unknown key 'bogus'");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nfrom = \"2025-01-01\"\n",
+             7, 1, "duplicate key 'from'");
+    /* every resulting version is checked as a whole */
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\ncap = 5\n",
+             7, 7, "'cap' needs 'cap_period'");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\ncap_group = \"x\"\n",
+             7, 13, "names no [cap.NAME]");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = 1.005\n",
+             7, 10, "at most 2 places");
+    fails_at("[scheme]\nmin = 0\nmax = 10\n" G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\n"
+             "from = \"2024-01-01\"\nceiling = 11\n", 10, 11, "outside");
+    /* recount */
+    fails_at(G1 "[rule.a]\npoints = 1\naffects = \"score\"\n[[rule.a.change]]\n"
+                "from = \"2024-01-01\"\nrecount = true\npublicity = \"7d\"\n", 9, 13,
+             "may not set 'publicity'");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nrecount = true\n",
+             7, 11, "affects the balance");
+    /* a later version that affects the balance counts too */
+    fails_at(G1 "[rule.a]\npoints = 1\naffects = \"score\"\n[[rule.a.change]]\n"
+                "from = \"2024-01-01\"\nrecount = true\n[[rule.a.change]]\n"
+                "from = \"2025-01-01\"\naffects = \"both\"\n", 8, 11, "affects the balance");
+}
+
+static void life_and_cap_keys_are_checked(void **state)
+{
+    (void)state;
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"forever\"\n", 5, 13, "not \"forever\"");
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"by-severity\"\n", 5, 13, "'publicity' must be");
+    fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5\"\naffects = \"score\"\n", 5, 10, "'retain' must be");
+    fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\n", 5, 10, "affects = \"score\"");
+    fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\naffects = \"balance\"\n", 5, 10,
+             "affects = \"score\"");
+    fails_at(G1 "[rule.a]\npoints = 1\ncap_mode = \"net\"\n", 5, 12, "'cap_mode' without 'cap'");
+    fails_at(G1 "[rule.a]\npoints = 1\ncap = 5\ncap_period = \"day\"\ncap_mode = \"gross\"\n",
+             7, 12, "'cap_mode' must be one of");
+    fails_at(G1 "[rule.a]\npoints = 1\nfreeze = 1\n", 5, 10, "true or false");
+    fails_at(G1 "[rule.a]\npoints = 1\ncategory = \"Traffic\"\n", 5, 12, "[a-z0-9_.-]");
+    fails_at(G1 "[cap.c]\nlimit = 5\nperiod = \"day\"\nmode = \"gross\"\n", 6, 8, "'mode' must be");
+    fails_at("[scheme]\nbalance_min = 5\n" G1, 2, 15, "0 or below");
+    fails_at("[scheme]\ncontested = \"ignore\"\n" G1, 2, 13, "'contested' must be one of");
+    fails_at("[scheme]\nobjection_window = \"soon\"\n" G1, 2, 20, "'objection_window' must be");
+    fails_at(G1 "[rule.object]\npoints = 1\n", 3, 2, "reserved");
+    fails_at(G1 "[rule.correct]\npoints = 1\n", 3, 2, "reserved");
+    fails_at(G1 "[rule.dismiss]\npoints = 1\n", 3, 2, "reserved");
+}
+
+static void validity_classes_are_checked(void **state)
+{
+    (void)state;
+    fails_at(G1 "[rule.a]\npoints = 1\nvalid = \"by-severity\"\n", 5, 9, "needs [[validity]]");
+    fails_at("[scheme]\nvalid = \"by-severity\"\n" G1 "[rule.a]\npoints = 1\n", 5, 2,
+             "needs [[validity]]");
+    fails_at(G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nup_to = 40\n"
+                "valid = \"2y\"\n[[validity]]\nvalid = \"3y\"\n", 7, 9, "strictly increasing");
+    fails_at(G1 "[[validity]]\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n", 3, 3,
+             "only the last");
+    fails_at(G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n", 4, 9, "last [[validity]] class has no");
+    fails_at(G1 "[[validity]]\nup_to = 40\n", 3, 3, "without 'valid'");
+    fails_at(G1 "[[validity]]\nvalid = \"by-severity\"\n", 4, 9, "'valid' must be");
+    fails_at(G1 "[[validity]]\nup_to = -1\nvalid = \"1y\"\n", 4, 9, "negative");
+}
+
+static void tiers_and_measures_are_checked(void **state)
+{
+    (void)state;
+#define R "[rule.a]\npoints = 1\nflag = \"dishonest\"\n"
+#define T "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"one\"\nmin = 1\n"
+    fails_at(G1 R "[tier.t]\nrules = \"a;b\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
+             7, 9, "\"b\" is not a rule");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\n", 6, 2, "at least one");
+    fails_at(G1 R "[tier.t]\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n", 6, 2, "without 'rules'");
+    fails_at(G1 R T "[[tier.t.level]]\nname = \"two\"\nmin = 1\n", 13, 7, "strictly increasing");
+    fails_at(G1 R T "[[tier.t.level]]\nname = \"one\"\nmin = 2\n", 12, 8, "duplicate level name");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\nmeasure = \"hours\"\n", 8, 11, "'measure' must be");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"forever\"\n", 8, 10, "'window' must be");
+    fails_at(G1 R "[[tier.u.level]]\nname = \"x\"\n", 6, 3, "comes before [tier.u]");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = -1\n", 10, 7, "'min'");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\n", 11, 2, "at least one condition");
+    fails_at(G1 R T "[measure.m]\ngrades = \"A\"\n", 11, 2, "without 'kind'");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ngrades = \"A;Z\"\n", 13, 10,
+             "\"Z\" is not a grade");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nflag = \"nope\"\n", 13, 8, "'flag' is not");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ntier = \"t\"\n", 13, 8, "go together");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_level = \"one\"\n", 13, 13, "go together");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ntier = \"u\"\nmin_level = \"one\"\n", 13, 8,
+             "names no [tier");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ntier = \"t\"\nmin_level = \"two\"\n", 14, 13,
+             "not a level");
+    fails_at(G1 R T "[measure.dishonest]\nkind = \"restriction\"\nmin_score = 1\n", 11, 2,
+             "share its code with a flag");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 5\nmax_score = 4\n", 14, 13,
+             "below 'min_score'");
+    fails_at(G1 R T "[measure.m]\nkind = \"bonus\"\nmin_score = 5\n", 12, 8, "'kind' must be");
+    fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier");
+#undef R
+#undef T
+}
+
+/* Write the scheme back and parse it again: same fingerprint, same text. */
+static void round_trips(const char *text)
+{
+    civic_rules *r = rules_from(text);
+    size_t need = 0;
+    assert_int_equal(civic_rules_to_toml(r, NULL, 0, &need), CIVIC_E_LIMIT);
+    char *buf = malloc(need + 1);
+    assert_non_null(buf);
+    assert_int_equal(civic_rules_to_toml(r, buf, need + 1, NULL), CIVIC_OK);
+    assert_int_equal(strlen(buf), need);
+    civic_rules *again = rules_from(buf);
+    assert_true(civic_rules_fingerprint(r) == civic_rules_fingerprint(again));
+    assert_int_equal(civic_rules_spec_version(r), civic_rules_spec_version(again));
+    char *buf2 = malloc(need + 1);
+    assert_int_equal(civic_rules_to_toml(again, buf2, need + 1, NULL), CIVIC_OK);
+    assert_string_equal(buf, buf2);
+    /* a buffer one byte short is refused and still NUL-terminated */
+    assert_int_equal(civic_rules_to_toml(r, buf2, need, NULL), CIVIC_E_LIMIT);
+    assert_int_equal(buf2[need - 1], '\0');
+    free(buf);
+    free(buf2);
+    civic_rules_free(r);
+    civic_rules_free(again);
+}
+
+static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
+{
+    (void)state;
+    round_trips(civic_rules_default_text());
+    round_trips(TEST_SCHEME "[rule.a]\npoints = -2.5\n");
+    round_trips("[scheme]\nname = \"q\\\"uote\\\\ \\u00e9\"\nbalance_min = -10\n"
+                "contested = \"suspend\"\nobjection_window = \"7d\"\nvalid = \"by-severity\"\n"
+                G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n"
+                "[cap.votes]\nlimit = 200\nperiod = \"day\"\nmode = \"net\"\n"
+                "[rule.v]\npoints = 1\nper = \"unit\"\ncap = 20\ncap_period = \"month\"\n"
+                "publicity = \"7d\"\ndimension = \"autonomy\"\n"
+                "[[rule.v.change]]\nfrom = \"2026-01-01\"\npoints = 0.5\ncap = 30\n"
+                "cap_mode = \"net\"\ndimension = \"general\"\n"
+                "[[rule.v.change]]\nfrom = 1800000000\ncap = false\npublicity = false\n"
+                "[rule.park]\npoints = -10\ncategory = \"traffic\"\nrepeat_factor = 2\n"
+                "retain = \"5y\"\naffects = \"score\"\n"
+                "[[rule.park.change]]\nfrom = \"2025-01-01\"\nrecount = true\npoints = -5\n"
+                "category = false\nrepeat_factor = false\n"
+                "[rule.drunk]\npoints = 0\nceiling = 850\nfreeze = true\nflag = \"dishonest\"\n"
+                "repair_after = \"3m\"\ncap_group = \"votes\"\n"
+                "[[rule.drunk.change]]\nfrom = \"2025-01-01\"\nfreeze = false\nceiling = false\n"
+                "[tier.star]\nrules = \"v;park\"\nmeasure = \"qty\"\nwindow = \"12m\"\n"
+                "[[tier.star.level]]\nname = \"1 star\"\nmin = 100.5\n"
+                "[[tier.star.level]]\nname = \"2 stars\"\nmin = 300\n"
+                "[tier.pts]\nrules = \"v\"\nmeasure = \"points\"\nwindow = \"year\"\n"
+                "[[tier.pts.level]]\nname = \"low\"\nmin = -5\n"
+                "[measure.priority]\ntext = \"Priority\"\nkind = \"incentive\"\ngrades = \"A\"\n"
+                "[measure.no_subsidy]\nkind = \"restriction\"\nflag = \"dishonest\"\n"
+                "[measure.rebate]\nkind = \"incentive\"\ntier = \"star\"\nmin_level = \"2 stars\"\n"
+                "min_score = 900\nmax_score = 1900\n");
+}
+
+static void version_two_accessors_describe_the_scheme(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(G1 "[rule.a]\npoints = 1\nflag = \"f1\"\n"
+                                   "[rule.b]\npoints = 1\nflag = \"f2\"\n"
+                                   "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"one\"\n"
+                                   "min = 1\n[[tier.t.level]]\nname = \"two\"\nmin = 2\n"
+                                   "[measure.m]\ntext = \"Help\"\nkind = \"restriction\"\n"
+                                   "flag = \"f2\"\n");
+    assert_int_equal(civic_rules_flag_count(r), 2);
+    assert_string_equal(civic_rules_flag_name(r, 1), "f2");
+    assert_null(civic_rules_flag_name(r, 2));
+    assert_int_equal(civic_rules_tier_count(r), 1);
+    assert_string_equal(civic_rules_tier_name(r, 0), "t");
+    assert_int_equal(civic_rules_tier_level_count(r, 0), 2);
+    assert_string_equal(civic_rules_tier_level_name(r, 0, 1), "two");
+    assert_null(civic_rules_tier_level_name(r, 0, 2));
+    assert_int_equal(civic_rules_measure_count(r), 1);
+    assert_string_equal(civic_rules_measure_code(r, 0), "m");
+    assert_string_equal(civic_rules_measure_text(r, 0), "Help");
+    assert_int_equal(civic_rules_measure_kind(r, 0), CIVIC_MEASURE_RESTRICTION);
+    assert_int_equal(civic_rules_measure_kind(r, 1), 0);
+    civic_rules_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_version_one_scheme_keeps_its_fingerprint),
+        cmocka_unit_test(every_version_two_key_makes_a_version_two_scheme),
+        cmocka_unit_test(changes_take_effect_at_from_and_recounts_only_from_then),
+        cmocka_unit_test(a_change_keeps_what_it_does_not_list_and_false_removes),
+        cmocka_unit_test(validity_classes_follow_the_size_of_raw),
+        cmocka_unit_test(change_checks_name_line_and_column),
+        cmocka_unit_test(life_and_cap_keys_are_checked),
+        cmocka_unit_test(validity_classes_are_checked),
+        cmocka_unit_test(tiers_and_measures_are_checked),
+        cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
+        cmocka_unit_test(version_two_accessors_describe_the_scheme),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
