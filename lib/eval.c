@@ -1,47 +1,66 @@
 /*
-** eval.c -- SPEC section 4: one subject's answer at an as-of time.
+** eval.c -- one subject's answer at an as-of time T (SPEC 4, with the
+** version-2 order of evaluation of SPEC 10.6).
 **
 ** Input: the indices of all the subject's events, in any order.  Output: the
-** score, grade, balance, ceiling, flags, dimension subtotals, group and (on
-** request) the record items.  The steps follow SPEC 4 literally:
-**   1. keep events with ts <= T and sort them by (ts, id bytewise);
-**   2. revokes remove their targets (rule events or redeems of the subject
-**      with ts <= T); 3. repairs end rule events at the earliest repair;
-**   4. fold in order: raw, repeat escalation, own and shared caps per local
-**      period, end of effect, the balance per balance period with redeems;
-**   5-9. score with final or running clamp and the lowest ceiling in effect,
-**      grade, flags, dimensions, group.
-** The answer depends only on the set of events: the sort makes arrival order
-** irrelevant and (ts, id) is a total order because ids are unique.
-** Scratch arrays per rule and per cap are reset lazily with a stamp so that
-** evaluating many subjects costs nothing per rule.
+** score, grade, balance, ceiling, flags, dimension subtotals, group, tiers,
+** measures and (on request) the record items.  The steps:
+**   1. keep events with ts <= T; each rule event takes its version (in force
+**      at its ts, or a recount in force at T) and eff = ts + publicity;
+**      sort by (eff, id bytewise) -- (ts, id) when no rule has publicity;
+**   2. pointers: dismissals and objections (suspend or mark the target),
+**      revokes, repairs (premature ones ignored), corrections;
+**   3. acts: one member counts, the others are merged;
+**   4. retention: archived events (acts as a whole) and what points at them;
+**   5. pending events (eff > T) are set aside; the fold: raw, repeat by
+**      category, validity (by severity), freeze, own and shared caps (both
+**      or net), end of effect, the balance with its floor and redeems;
+**   6. score with final or running clamp and the lowest ceiling not yet
+**      corrected, grade, flags, dimensions, group; tiers and measures.
+** Every step before the fold depends only on timestamps and references, so
+** the answer depends only on the set of events: the sort makes arrival order
+** irrelevant and (eff, id) is a total order because ids are unique.
+** Scratch arrays per category, cap slot and cap are reset lazily with a
+** stamp so that evaluating many subjects costs nothing per rule.  A scheme
+** and a subject that use no version-2 feature skip steps 2-4 but for
+** version-1 revokes and repairs.
 */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+static size_t nz(size_t n) { return n ? n : 1; }
+
+/* ------------------------------------------------------------ scratch */
+
 int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items)
 {
     const civic_rules *r = e->rules;
+    const civic_allocator *a = &e->alc;
+    size_t ncat = nz(r->category_count), nslot = nz(r->own_slot_count), ncap = nz(r->cap_count);
+    size_t ntier = nz(r->tier_count), nmeasure = nz(r->measure_count);
     memset(ev, 0, sizeof(*ev));
     ev->e = e;
     ev->r = r;
     ev->as_of = as_of;
     ev->want_items = want_items;
-    size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
-    const civic_allocator *a = &e->alc;
-    ev->rule_max_end = civic__malloc(a, nr * sizeof(int64_t));
-    ev->rule_bucket = civic__malloc(a, nr * sizeof(int64_t));
-    ev->rule_used = civic__malloc(a, nr * sizeof(int64_t));
-    ev->rule_stamp = civic__calloc(a, nr, sizeof(uint32_t));
-    ev->cap_bucket = civic__malloc(a, nc * sizeof(int64_t));
-    ev->cap_used = civic__malloc(a, nc * sizeof(int64_t));
-    ev->cap_stamp = civic__calloc(a, nc, sizeof(uint32_t));
+    ev->cat_end = civic__malloc(a, ncat * sizeof(int64_t));
+    ev->cat_stamp = civic__calloc(a, ncat, sizeof(uint32_t));
+    ev->slot_bucket = civic__malloc(a, nslot * sizeof(int64_t));
+    ev->slot_used = civic__malloc(a, nslot * sizeof(int64_t));
+    ev->slot_stamp = civic__calloc(a, nslot, sizeof(uint32_t));
+    ev->cap_bucket = civic__malloc(a, ncap * sizeof(int64_t));
+    ev->cap_used = civic__malloc(a, ncap * sizeof(int64_t));
+    ev->cap_stamp = civic__calloc(a, ncap, sizeof(uint32_t));
     ev->dims = civic__malloc(a, (r->dimension_count + 1) * sizeof(int64_t));
     ev->flag_marks = civic__calloc(a, r->flag_count + 1, sizeof(uint32_t));
-    if (!ev->rule_max_end || !ev->rule_bucket || !ev->rule_used || !ev->rule_stamp ||
-        !ev->cap_bucket || !ev->cap_used || !ev->cap_stamp || !ev->dims || !ev->flag_marks) {
+    ev->tier_value = civic__calloc(a, ntier, sizeof(int64_t));
+    ev->tier_level = civic__calloc(a, ntier, sizeof(uint32_t));
+    ev->measure_on = civic__calloc(a, nmeasure, 1);
+    if (!ev->cat_end || !ev->cat_stamp || !ev->slot_bucket || !ev->slot_used ||
+        !ev->slot_stamp || !ev->cap_bucket || !ev->cap_used || !ev->cap_stamp || !ev->dims ||
+        !ev->flag_marks || !ev->tier_value || !ev->tier_level || !ev->measure_on) {
         civic__eval_free(ev);
         return CIVIC_E_NOMEM;
     }
@@ -53,23 +72,43 @@ void civic__eval_free(civic_eval *ev)
     if (!ev->e) return;
     const civic_allocator *a = &ev->e->alc;
     const civic_rules *r = ev->r;
-    size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
-    civic__free(a, ev->rule_max_end, nr * sizeof(int64_t));
-    civic__free(a, ev->rule_bucket, nr * sizeof(int64_t));
-    civic__free(a, ev->rule_used, nr * sizeof(int64_t));
-    civic__free(a, ev->rule_stamp, nr * sizeof(uint32_t));
-    civic__free(a, ev->cap_bucket, nc * sizeof(int64_t));
-    civic__free(a, ev->cap_used, nc * sizeof(int64_t));
-    civic__free(a, ev->cap_stamp, nc * sizeof(uint32_t));
+    size_t ncat = nz(r->category_count), nslot = nz(r->own_slot_count), ncap = nz(r->cap_count);
+    size_t ntier = nz(r->tier_count), nmeasure = nz(r->measure_count);
+    civic__free(a, ev->cat_end, ncat * sizeof(int64_t));
+    civic__free(a, ev->cat_stamp, ncat * sizeof(uint32_t));
+    civic__free(a, ev->slot_bucket, nslot * sizeof(int64_t));
+    civic__free(a, ev->slot_used, nslot * sizeof(int64_t));
+    civic__free(a, ev->slot_stamp, nslot * sizeof(uint32_t));
+    civic__free(a, ev->cap_bucket, ncap * sizeof(int64_t));
+    civic__free(a, ev->cap_used, ncap * sizeof(int64_t));
+    civic__free(a, ev->cap_stamp, ncap * sizeof(uint32_t));
     civic__free(a, ev->dims, (r->dimension_count + 1) * sizeof(int64_t));
     civic__free(a, ev->flag_marks, (r->flag_count + 1) * sizeof(uint32_t));
+    civic__free(a, ev->tier_value, ntier * sizeof(int64_t));
+    civic__free(a, ev->tier_level, ntier * sizeof(uint32_t));
+    civic__free(a, ev->measure_on, nmeasure);
     civic__free(a, ev->items, ev->item_cap * sizeof(civic_item));
+    civic__free(a, ev->scratch, ev->scratch_cap);
     memset(ev, 0, sizeof(*ev));
 }
 
+/* A new subject: every stamped scratch array reads as reset. */
+static void next_stamp(civic_eval *ev)
+{
+    if (++ev->stamp != 0) return;
+    const civic_rules *r = ev->r;
+    memset(ev->cat_stamp, 0, nz(r->category_count) * sizeof(uint32_t));
+    memset(ev->slot_stamp, 0, nz(r->own_slot_count) * sizeof(uint32_t));
+    memset(ev->cap_stamp, 0, nz(r->cap_count) * sizeof(uint32_t));
+    memset(ev->flag_marks, 0, (r->flag_count + 1) * sizeof(uint32_t));
+    ev->stamp = 1;
+}
+
+/* ------------------------------------------------------------ order */
+
 static int item_compare(const civic_item *a, const civic_item *b)
 {
-    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
     size_t na = civic__lp_len(a->id), nb = civic__lp_len(b->id);
     int c = memcmp(a->id, b->id, na < nb ? na : nb);
     if (c) return c;
@@ -109,11 +148,11 @@ static void sort_items(civic_item *items, size_t n)
     }
 }
 
-/* Position of the item with this (ts, id), or SIZE_MAX. */
-static size_t find_item(const civic_item *items, size_t n, int64_t ts, const char *id)
+/* Position of the item with this (eff, id), or SIZE_MAX. */
+static size_t find_item(const civic_item *items, size_t n, int64_t eff, const char *id)
 {
     civic_item key;
-    key.ts = ts;
+    key.eff = eff;
     key.id = id;
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -126,54 +165,7 @@ static size_t find_item(const civic_item *items, size_t n, int64_t ts, const cha
     return SIZE_MAX;
 }
 
-/* Steps 1 and 2 (revocations) and 3 (repairs): resolve each revoke and
- * repair against the subject's events with ts <= T. */
-static void resolve_targets(civic_eval *ev, size_t n, uint16_t kind)
-{
-    const civic_engine *e = ev->e;
-    civic_item *items = ev->items;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].type != kind) continue;
-        const civic_ev *x = &e->events[items[i].ev];
-        items[i].state = CIVIC_STATE_DANGLING;
-        const char *ref = x->u.ref;
-        uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
-        if (t == CIVIC_NONE) continue;
-        const civic_ev *target = &e->events[t];
-        if (target->subject != x->subject || target->ts > ev->as_of) continue;
-        if (target->type == CIVIC_TYPE_REVOKE || target->type == CIVIC_TYPE_REPAIR) continue;
-        if (kind == CIVIC_TYPE_REPAIR && target->type == CIVIC_TYPE_REDEEM) continue;
-        size_t at = find_item(items, n, target->ts, target->id);
-        CIVIC_ASSERT(at != SIZE_MAX);
-        if (at == SIZE_MAX) continue;
-        if (kind == CIVIC_TYPE_REVOKE) {
-            items[at].flags |= CIVIC_ITEM_REVOKED;
-        } else {
-            if (items[at].flags & CIVIC_ITEM_REVOKED) continue;
-            if (x->ts < items[at].repair) items[at].repair = x->ts;
-        }
-        items[i].state = CIVIC_STATE_APPLIED;
-    }
-}
-
-static int64_t clamp(const civic_rules *r, int64_t s)
-{
-    if (s < r->min) return r->min;
-    if (s > r->max) return r->max;
-    return s;
-}
-
-/* Room left in a cap for this event's bucket, resetting on a new bucket. */
-static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_t now,
-                        int64_t b, int64_t limit)
-{
-    if (*stamp != now || *bucket != b) {
-        *stamp = now;
-        *bucket = b;
-        *used = 0;
-    }
-    return limit - *used;
-}
+/* ------------------------------------------------------------ calendar */
 
 /* An event's local calendar day, with year, month and day of month worked
  * out once and only when a calendar period or validity asks for them. */
@@ -239,153 +231,606 @@ static int64_t bucket_of(uint8_t period, local_day *l)
     }
 }
 
+/* ------------------------------------------------------------ step 1 */
+
+enum { SEEN_OBJECTION = 1, SEEN_CORRECTION = 2, SEEN_ACT = 4, SEEN_POINTER = 8 };
+
+/* When an event takes effect: ts, or ts + the publicity of the version in
+ * force at ts (SPEC 10.1). */
+static int64_t event_eff(const civic_rules *r, const civic_ev *x)
+{
+    if (!r->any_publicity || !CIVIC_TYPE_IS_RULE(x->type)) return x->ts;
+    const civic_rule *life = civic__rule_version_at(r, x->type, x->ts);
+    return life->has_publicity ? civic__duration_end(&life->publicity, x->ts, r->utc_offset)
+                               : x->ts;
+}
+
+static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)
+{
+    const civic_engine *e = ev->e;
+    const civic_rules *r = ev->r;
+    const civic_ev *x = &e->events[index];
+    it->ts = x->ts;
+    it->eff = event_eff(r, x);
+    it->id = x->id;
+    it->ev = index;
+    it->flags = 0;
+    it->raw = it->counted = it->to_balance = 0;
+    it->end = it->repair = it->corrected = CIVIC_FOREVER;
+    it->type = x->type;
+    it->group = x->group;
+    it->state = CIVIC_STATE_ACTIVE;
+    it->act = it->merged_with = CIVIC_NONE;
+    it->v = NULL;
+    it->qty = CIVIC_TYPE_HAS_REF(x->type) ? 0 : x->u.qty;
+    if (CIVIC_TYPE_IS_RULE(x->type)) {
+        it->v = r->any_change ? civic__rule_version(r, x->type, x->ts, ev->as_of)
+                              : &r->rules[x->type];
+        if (e->extras.act) it->act = e->extras.act[index];
+    }
+}
+
+/* Half of the 48-byte records straddle two cache lines: fetch both. */
+static inline void prefetch_event(const civic_engine *e, uint32_t i)
+{
+    const char *p = (const char *)&e->events[i];
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(civic_ev) - 1);
+}
+
+/* The subject's events with ts <= T into ev->items; *seen: SEEN_* bits. */
+static size_t gather(civic_eval *ev, const uint32_t *events, size_t n, unsigned *seen)
+{
+    const civic_engine *e = ev->e;
+    size_t m = 0;
+    const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
+    *seen = 0;
+    for (size_t i = 0; i < ahead && i < n; i++) prefetch_event(e, events[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) prefetch_event(e, events[i + ahead]);
+        const civic_ev *x = &e->events[events[i]];
+        if (x->ts > ev->as_of) continue;
+        civic_item *it = &ev->items[m++];
+        item_init(ev, it, events[i]);
+        if (CIVIC_TYPE_HAS_REF(x->type)) *seen |= SEEN_POINTER;
+        if (x->type == CIVIC_TYPE_OBJECT || x->type == CIVIC_TYPE_DISMISS)
+            *seen |= SEEN_OBJECTION;
+        else if (x->type == CIVIC_TYPE_CORRECT) *seen |= SEEN_CORRECTION;
+        if (it->act != CIVIC_NONE) *seen |= SEEN_ACT;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------------ step 2 */
+
+/* The position of the event a pointer item refers to, or CIVIC_NONE when
+ * it is missing, another subject's or later than T. */
+static uint32_t target_of(const civic_eval *ev, const civic_item *it, size_t n)
+{
+    const civic_engine *e = ev->e;
+    const civic_ev *x = &e->events[it->ev];
+    const char *ref = x->u.ref;
+    uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
+    if (t == CIVIC_NONE) return CIVIC_NONE;
+    const civic_ev *y = &e->events[t];
+    if (y->subject != x->subject || y->ts > ev->as_of) return CIVIC_NONE;
+    size_t at = find_item(ev->items, n, event_eff(ev->r, y), y->id);
+    CIVIC_ASSERT(at != SIZE_MAX);
+    return at == SIZE_MAX ? CIVIC_NONE : (uint32_t)at;
+}
+
+/* Dismissals, then objections (SPEC 10.2). */
+static void resolve_objections(civic_eval *ev, size_t n, const uint32_t *target)
+{
+    const civic_rules *r = ev->r;
+    civic_item *items = ev->items;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].type != CIVIC_TYPE_DISMISS) continue;
+        uint32_t t = target[i];
+        bool ok = t != CIVIC_NONE && items[t].type == CIVIC_TYPE_OBJECT &&
+                  items[i].ts >= items[t].ts;
+        items[i].state = ok ? CIVIC_STATE_APPLIED : CIVIC_STATE_DANGLING;
+        if (ok) items[t].flags |= CIVIC_ITEM_DISMISSED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        civic_item *o = &items[i];
+        if (o->type != CIVIC_TYPE_OBJECT) continue;
+        uint32_t t = target[i];
+        if (t == CIVIC_NONE || !CIVIC_TYPE_IS_RULE(items[t].type) || o->ts < items[t].ts) {
+            o->state = CIVIC_STATE_DANGLING;
+        } else if (o->ts >= civic__duration_end(&r->objection_window, items[t].ts,
+                                                r->utc_offset)) {
+            o->state = CIVIC_STATE_LATE;
+        } else if (o->flags & CIVIC_ITEM_DISMISSED) {
+            o->state = CIVIC_STATE_DISMISSED;
+        } else {
+            o->state = CIVIC_STATE_APPLIED;
+            items[t].flags |= r->contested == CIVIC_CONTESTED_SUSPEND ? CIVIC_ITEM_SUSPENDED
+                                                                      : CIVIC_ITEM_CONTESTED;
+        }
+    }
+}
+
+/* A repair dated before eff(target) + repair_after is premature (10.3). */
+static bool premature(const civic_rules *r, const civic_item *repair, const civic_item *target)
+{
+    if (!r->any_repair_after) return false;
+    const civic_rule *life = civic__rule_version_at(r, target->type, target->ts);
+    return life->has_repair_after &&
+           repair->ts < civic__duration_end(&life->repair_after, target->eff, r->utc_offset);
+}
+
+/* Revokes, repairs and corrections (SPEC 4 steps 1-2, 9.5). */
+static void resolve_targets(civic_eval *ev, size_t n, const uint32_t *target, uint16_t kind)
+{
+    civic_item *items = ev->items;
+    for (size_t i = 0; i < n; i++) {
+        civic_item *p = &items[i];
+        if (p->type != kind) continue;
+        uint32_t t = target[i];
+        p->state = CIVIC_STATE_DANGLING;
+        if (t == CIVIC_NONE) continue;
+        civic_item *x = &items[t];
+        bool rule = CIVIC_TYPE_IS_RULE(x->type);
+        if (kind == CIVIC_TYPE_REVOKE) {
+            if (!rule && x->type != CIVIC_TYPE_REDEEM) continue;
+            x->flags |= CIVIC_ITEM_REVOKED;
+        } else if (kind == CIVIC_TYPE_REPAIR) {
+            if (!rule || (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_SUSPENDED))) continue;
+            if (premature(ev->r, p, x)) {
+                p->state = CIVIC_STATE_PREMATURE;
+                continue;
+            }
+            if (p->ts < x->repair) x->repair = p->ts;
+        } else {
+            if (!rule || p->ts < x->ts) continue;
+            if (p->ts < x->corrected) x->corrected = p->ts;
+        }
+        p->state = CIVIC_STATE_APPLIED;
+    }
+}
+
+/* ------------------------------------------------------------ steps 3-4 */
+
+/* raw before repeat and caps: points, or points x qty (SPEC 4 step 4). */
+static int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
+{
+    *raw = v->points;
+    if (v->per_unit && !civic__mul_div_round(v->points, qty, 1000, raw)) return CIVIC_E_OVERFLOW;
+    return CIVIC_OK;
+}
+
+typedef struct act_member {
+    int64_t ts;
+    const char *id;
+    uint32_t act;
+    uint32_t item;
+} act_member;
+
+static int member_compare(const void *a, const void *b)
+{
+    const act_member *x = a, *y = b;
+    if (x->act != y->act) return x->act < y->act ? -1 : 1;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    size_t nx = civic__lp_len(x->id), ny = civic__lp_len(y->id);
+    int c = memcmp(x->id, y->id, nx < ny ? nx : ny);
+    return c ? c : (nx < ny ? -1 : nx > ny);
+}
+
+/* Does member a count before member b (SPEC 9.4)?  A direct grade first,
+ * the lowest ceiling first; then the largest |raw|; then (eff, id). */
+static bool counts_before(const civic_item *a, int64_t raw_a, const civic_item *b, int64_t raw_b)
+{
+    int64_t ca = a->v->ceiling, cb = b->v->ceiling;
+    if (ca != cb) return ca < cb;
+    uint64_t ma = raw_a < 0 ? (uint64_t)0 - (uint64_t)raw_a : (uint64_t)raw_a;
+    uint64_t mb = raw_b < 0 ? (uint64_t)0 - (uint64_t)raw_b : (uint64_t)raw_b;
+    if (ma != mb) return ma > mb;
+    return item_compare(a, b) < 0;
+}
+
+/* One generation of an act, not archived: one member counts. */
+static int merge_generation(civic_eval *ev, const act_member *m, size_t k)
+{
+    civic_item *items = ev->items;
+    uint32_t best = CIVIC_NONE;
+    int64_t best_raw = 0, raw;
+    for (size_t j = 0; j < k; j++) {
+        civic_item *x = &items[m[j].item];
+        if (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_SUSPENDED)) continue;
+        int rc = raw_of(x->v, x->qty, &raw);
+        if (rc != CIVIC_OK) return rc;
+        if (best == CIVIC_NONE || counts_before(x, raw, &items[best], best_raw)) {
+            best = m[j].item;
+            best_raw = raw;
+        }
+    }
+    for (size_t j = 0; j < k; j++) {
+        civic_item *x = &items[m[j].item];
+        if (m[j].item == best || (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_SUSPENDED)))
+            continue;
+        x->flags |= CIVIC_ITEM_MERGED;
+        x->merged_with = best;
+    }
+    return CIVIC_OK;
+}
+
+/* The end of retention of a member, CIVIC_FOREVER when its rule keeps it. */
+static int64_t retained_until(const civic_rules *r, const civic_item *x)
+{
+    if (!r->any_retain) return CIVIC_FOREVER;
+    const civic_rule *life = civic__rule_version_at(r, x->type, x->ts);
+    return life->has_retain ? civic__duration_end(&life->retain, x->ts, r->utc_offset)
+                            : CIVIC_FOREVER;
+}
+
+/* The members of one act, by (ts, id): cut into generations at each
+ * archival instant t* (SPEC 9.4); archived generations are archived whole,
+ * the others merged. */
+static int act_generations(civic_eval *ev, const act_member *m, size_t k)
+{
+    size_t first = 0;
+    int64_t until = INT64_MIN;
+    for (size_t j = 0; j < k; j++) {
+        int64_t u = retained_until(ev->r, &ev->items[m[j].item]);
+        if (u > until) until = u;
+        int64_t next = j + 1 < k ? m[j + 1].ts : CIVIC_FOREVER;
+        if (next == m[j].ts || until == CIVIC_FOREVER || until >= next) continue;
+        /* t* = until: members first..j leave together */
+        if (until <= ev->as_of) {
+            for (size_t g = first; g <= j; g++) ev->items[m[g].item].flags |= CIVIC_ITEM_ARCHIVED;
+        } else {
+            int rc = merge_generation(ev, m + first, j + 1 - first);
+            if (rc != CIVIC_OK) return rc;
+        }
+        first = j + 1;
+        until = INT64_MIN;
+    }
+    return first < k ? merge_generation(ev, m + first, k - first) : CIVIC_OK;
+}
+
+static int merge_acts(civic_eval *ev, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += ev->items[i].act != CIVIC_NONE;
+    if (civic__grow(&ev->e->alc, (void **)&ev->scratch, &ev->scratch_cap,
+                    count * sizeof(act_member), 1) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    act_member *m = (act_member *)(void *)ev->scratch;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const civic_item *x = &ev->items[i];
+        if (x->act != CIVIC_NONE) m[k++] = (act_member){ x->ts, x->id, x->act, (uint32_t)i };
+    }
+    qsort(m, k, sizeof(*m), member_compare);
+    for (size_t j = 0; j < k;) {
+        size_t end = j + 1;
+        while (end < k && m[end].act == m[j].act) end++;
+        int rc = act_generations(ev, m + j, end - j);
+        if (rc != CIVIC_OK) return rc;
+        j = end;
+    }
+    return CIVIC_OK;
+}
+
+/* Retention (SPEC 10.4): rule events without an act, then everything that
+ * points at an archived event from the same moment or later; a pointer
+ * dated before its archived target is dangling. */
+static void archive(civic_eval *ev, size_t n, const uint32_t *target)
+{
+    civic_item *items = ev->items;
+    for (size_t i = 0; i < n; i++) {
+        civic_item *x = &items[i];
+        if (CIVIC_TYPE_IS_RULE(x->type) && x->act == CIVIC_NONE &&
+            retained_until(ev->r, x) <= ev->as_of)
+            x->flags |= CIVIC_ITEM_ARCHIVED;
+    }
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < n; i++) {
+            civic_item *p = &items[i];
+            if (!CIVIC_TYPE_HAS_REF(p->type) || (p->flags & CIVIC_ITEM_ARCHIVED)) continue;
+            uint32_t t = target[i];
+            if (t == CIVIC_NONE || !(items[t].flags & CIVIC_ITEM_ARCHIVED)) continue;
+            if (p->ts >= items[t].ts) {
+                p->flags |= CIVIC_ITEM_ARCHIVED;
+                changed = true;
+            } else {
+                p->state = CIVIC_STATE_DANGLING;
+            }
+        }
+    }
+}
+
+/* Steps 2-4 and the pending events of step 5. */
+static int before_fold(civic_eval *ev, size_t n, unsigned seen)
+{
+    const civic_rules *r = ev->r;
+    uint32_t *target = NULL;
+    int rc = CIVIC_OK;
+    if (seen & SEEN_POINTER) {
+        target = civic__malloc(&ev->e->alc, nz(n) * sizeof(uint32_t));
+        if (!target) return CIVIC_E_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            target[i] = CIVIC_TYPE_HAS_REF(ev->items[i].type) ? target_of(ev, &ev->items[i], n)
+                                                              : CIVIC_NONE;
+        if (seen & SEEN_OBJECTION) resolve_objections(ev, n, target);
+        resolve_targets(ev, n, target, CIVIC_TYPE_REVOKE);
+        resolve_targets(ev, n, target, CIVIC_TYPE_REPAIR);
+        if (seen & SEEN_CORRECTION) resolve_targets(ev, n, target, CIVIC_TYPE_CORRECT);
+    }
+    if (seen & SEEN_ACT) rc = merge_acts(ev, n);
+    if (rc == CIVIC_OK && r->any_retain) archive(ev, n, target);
+    if (r->any_publicity)
+        for (size_t i = 0; i < n; i++)
+            if (ev->items[i].eff > ev->as_of) ev->items[i].flags |= CIVIC_ITEM_PENDING;
+    civic__free(&ev->e->alc, target, nz(n) * sizeof(uint32_t));
+    return rc;
+}
+
+/* ------------------------------------------------------------ step 5: caps */
+
+/* Room left in one cap for an event of sign(raw) in bucket b (SPEC 4,
+ * 9.6): a both-mode cap counts |counted| against the limit; a net-mode cap
+ * limits only additions, by limit - the net counted so far.  Shared by the
+ * rule's own cap (one slot per (rule, period, mode)) and shared caps. */
+static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_t now,
+                        int64_t b, int64_t limit, uint8_t mode, int64_t raw)
+{
+    if (*stamp != now || *bucket != b) {
+        *stamp = now;
+        *bucket = b;
+        *used = 0;
+    }
+    if (mode == CIVIC_CAP_NET) {
+        if (raw <= 0) return INT64_MAX;
+        return *used >= limit ? 0 : limit - *used;
+    }
+    return limit - *used;
+}
+
+static void cap_take(int64_t *used, uint8_t mode, int64_t counted)
+{
+    *used += mode == CIVIC_CAP_NET ? counted : (counted < 0 ? -counted : counted);
+}
+
+/* counted for raw under v's own cap and v's cap group. */
+static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, local_day *day,
+                         uint32_t *flags)
+{
+    const civic_rules *r = ev->r;
+    int64_t mag = raw < 0 ? -raw : raw, room = mag, left;
+    if (v->cap >= 0) {
+        uint32_t s = v->own_slot;
+        left = cap_room(&ev->slot_bucket[s], &ev->slot_used[s], &ev->slot_stamp[s], ev->stamp,
+                        bucket_of(v->cap_period, day), v->cap, v->cap_mode, raw);
+        if (left < room) room = left;
+    }
+    if (v->cap_group != CIVIC_NO_CAP) {
+        const civic_cap *c = &r->caps[v->cap_group];
+        uint32_t g = v->cap_group;
+        left = cap_room(&ev->cap_bucket[g], &ev->cap_used[g], &ev->cap_stamp[g], ev->stamp,
+                        bucket_of(c->period, day), c->limit, c->mode, raw);
+        if (left < room) room = left;
+    }
+    if (room < 0) room = 0;
+    int64_t counted = raw < 0 ? -room : room;
+    if (v->cap >= 0) cap_take(&ev->slot_used[v->own_slot], v->cap_mode, counted);
+    if (v->cap_group != CIVIC_NO_CAP)
+        cap_take(&ev->cap_used[v->cap_group], r->caps[v->cap_group].mode, counted);
+    if (room < mag) *flags |= CIVIC_ITEM_CAPPED;
+    return counted;
+}
+
+/* ------------------------------------------------------------ step 5: fold */
+
 typedef struct fold_state {
     int64_t balance;
     int64_t balance_period;
     bool balance_seen;
+    size_t period_first;       /* first item of the current balance period */
+    int64_t freeze_until;      /* additions before this are frozen (9.5) */
 } fold_state;
 
-static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
-{
-    const civic_rules *r = ev->r;
-    const civic_rule *rule = &r->rules[it->type];
-    uint32_t ri = it->type;
-    int64_t raw = rule->points;
-    if (rule->per_unit && !civic__mul_div_round(rule->points, it->qty, 1000, &raw))
-        return CIVIC_E_OVERFLOW;
-    if (ev->rule_stamp[ri] != ev->stamp) {
-        ev->rule_stamp[ri] = ev->stamp;
-        ev->rule_max_end[ri] = INT64_MIN;
-        ev->rule_bucket[ri] = INT64_MIN;
-        ev->rule_used[ri] = 0;
-    }
-    if (rule->repeat_factor && ev->rule_max_end[ri] > it->ts) {
-        if (!civic__mul_div_round(raw, rule->repeat_factor, 100, &raw)) return CIVIC_E_OVERFLOW;
-        it->flags |= CIVIC_ITEM_ESCALATED;
-    }
-    int64_t mag = raw < 0 ? -raw : raw;
-    int64_t room = mag;
-    if (rule->cap >= 0) {
-        int64_t b = bucket_of(rule->cap_period, day);
-        if (ev->rule_bucket[ri] != b) {
-            ev->rule_bucket[ri] = b;
-            ev->rule_used[ri] = 0;
-        }
-        int64_t left = rule->cap - ev->rule_used[ri];
-        if (left < room) room = left;
-    }
-    if (rule->cap_group != CIVIC_NO_CAP) {
-        const civic_cap *c = &r->caps[rule->cap_group];
-        uint32_t ci = rule->cap_group;
-        int64_t b = bucket_of(c->period, day);
-        int64_t left = cap_room(&ev->cap_bucket[ci], &ev->cap_used[ci], &ev->cap_stamp[ci],
-                                ev->stamp, b, c->limit);
-        if (left < room) room = left;
-    }
-    if (room < 0) room = 0;
-    if (rule->cap >= 0) ev->rule_used[ri] += room;
-    if (rule->cap_group != CIVIC_NO_CAP) ev->cap_used[rule->cap_group] += room;
-    if (room < mag) it->flags |= CIVIC_ITEM_CAPPED;
-    it->raw = raw;
-    it->counted = raw < 0 ? -room : room;
-    int64_t end = duration_end(&rule->valid, it->ts, r->utc_offset, day);
-    if (it->repair < end) end = it->repair;
-    it->end = end;
-    if (end > ev->rule_max_end[ri]) ev->rule_max_end[ri] = end;
-    return CIVIC_OK;
-}
-
-static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
+/* A new balance period starts the balance over. */
+static void balance_period(civic_eval *ev, fold_state *fs, local_day *day, size_t i)
 {
     int64_t p = bucket_of(ev->r->balance_reset, day);
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
         fs->balance_seen = true;
+        fs->period_first = i;
     }
-    CIVIC_UNUSED(ev);
+}
+
+/* Add counted to the balance, no lower than balance_min (9.7). */
+static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
+{
+    int64_t part = it->counted, next;
+    if (!civic__add_checked(fs->balance, part, &next)) return CIVIC_E_OVERFLOW;
+    if (r->has_balance_min && part < 0 && next < r->balance_min) {
+        part = r->balance_min - fs->balance;
+        next = r->balance_min;
+        it->flags |= CIVIC_ITEM_FLOORED;
+    }
+    fs->balance = next;
+    it->to_balance = part;
     return CIVIC_OK;
 }
 
-/* Step 4: the fold over rule events and redeems in (ts, id) order. */
+static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, local_day *day, size_t i)
+{
+    const civic_rules *r = ev->r;
+    int64_t amount = it->qty / 10;
+    it->raw = -amount;
+    if (it->flags & CIVIC_ITEM_REVOKED) {
+        it->state = CIVIC_STATE_REVOKED;
+        return;
+    }
+    balance_period(ev, fs, day, i);
+    bool ok = r->has_balance_min ? fs->balance - amount >= r->balance_min
+                                 : fs->balance >= amount;
+    if (ok) {
+        fs->balance -= amount;
+        it->counted = it->to_balance = -amount;
+        it->state = CIVIC_STATE_ACCEPTED;
+    } else {
+        it->state = CIVIC_STATE_REJECTED;
+    }
+}
+
+/* An event set aside before the fold: its raw, its state, no effect. */
+static int fold_gone(civic_item *it)
+{
+    int rc = raw_of(it->v, it->qty, &it->raw);
+    uint32_t f = it->flags;
+    it->state = (f & CIVIC_ITEM_REVOKED) ? CIVIC_STATE_REVOKED
+                : (f & CIVIC_ITEM_SUSPENDED) ? CIVIC_STATE_CONTESTED
+                : (f & CIVIC_ITEM_MERGED) ? CIVIC_STATE_MERGED
+                                          : CIVIC_STATE_PENDING;
+    it->end = it->eff;
+    return rc;
+}
+
+/* Repeat escalation by category (SPEC 4, 9.2). */
+static int escalate(civic_eval *ev, civic_item *it, int64_t *raw)
+{
+    const civic_rule *v = it->v;
+    uint32_t c = v->category;
+    if (ev->cat_stamp[c] != ev->stamp) {
+        ev->cat_stamp[c] = ev->stamp;
+        ev->cat_end[c] = INT64_MIN;
+    }
+    if (v->repeat_factor && ev->cat_end[c] > it->eff) {
+        if (!civic__mul_div_round(*raw, v->repeat_factor, 100, raw)) return CIVIC_E_OVERFLOW;
+        it->flags |= CIVIC_ITEM_ESCALATED;
+    }
+    return CIVIC_OK;
+}
+
+static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, local_day *day, size_t i)
+{
+    const civic_rules *r = ev->r;
+    const civic_rule *v = it->v;
+    int64_t raw;
+    int rc = raw_of(v, it->qty, &raw);
+    if (rc == CIVIC_OK) rc = escalate(ev, it, &raw);
+    if (rc != CIVIC_OK) return rc;
+    int64_t valid_end = duration_end(civic__rule_validity(r, v, raw), it->eff, r->utc_offset, day);
+    it->end = it->repair < valid_end ? it->repair : valid_end;
+    it->raw = raw;
+    if (raw > 0 && fs->freeze_until > it->eff) {
+        it->flags |= CIVIC_ITEM_FROZEN;
+        it->counted = 0;
+    } else {
+        it->counted = take_caps(ev, v, raw, day, &it->flags);
+    }
+    if (it->end > ev->cat_end[v->category]) ev->cat_end[v->category] = it->end;
+    if (v->freeze) {
+        int64_t until = it->end < it->corrected ? it->end : it->corrected;
+        if (until > fs->freeze_until) fs->freeze_until = until;
+    }
+    if (v->affects & CIVIC_AFFECTS_BALANCE) {
+        balance_period(ev, fs, day, i);
+        if ((rc = balance_add(r, fs, it)) != CIVIC_OK) return rc;
+    }
+    if (ev->as_of < it->end) {
+        it->state = CIVIC_STATE_ACTIVE;
+        it->flags |= CIVIC_ITEM_ACTIVE;
+    } else {
+        it->state = it->repair <= valid_end ? CIVIC_STATE_REPAIRED : CIVIC_STATE_EXPIRED;
+    }
+    return CIVIC_OK;
+}
+
+/* Step 5: the fold over rule events and redeems in (eff, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
     local_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
-        const civic_item *x = it;
-        if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
-        int64_t days = civic__floor_div(x->ts + ev->r->utc_offset, 86400);
+        if (CIVIC_TYPE_HAS_REF(it->type)) continue;
+        if (it->type != CIVIC_TYPE_REDEEM && (it->flags & CIVIC_ITEM_GONE)) {
+            if (fold_gone(it) != CIVIC_OK) return CIVIC_E_OVERFLOW;
+            continue;
+        }
+        int64_t days = civic__floor_div(it->eff + ev->r->utc_offset, 86400);
         if (days != day.days) day = (local_day){ days, 0, 0, 0, false };
-        if (x->type == CIVIC_TYPE_REDEEM) {
-            it->raw = -(x->qty / 10);
-            if (it->flags & CIVIC_ITEM_REVOKED) {
-                it->state = CIVIC_STATE_REVOKED;
-                continue;
-            }
-            fold_balance(ev, fs, &day);
-            int64_t amount = x->qty / 10;
-            if (fs->balance >= amount) {
-                fs->balance -= amount;
-                it->counted = -amount;
-                it->state = CIVIC_STATE_ACCEPTED;
-            } else {
-                it->state = CIVIC_STATE_REJECTED;
-            }
+        if (it->type == CIVIC_TYPE_REDEEM) {
+            fold_redeem(ev, fs, it, &day, i);
             continue;
         }
-        const civic_rule *rule = &ev->r->rules[x->type];
-        if (it->flags & CIVIC_ITEM_REVOKED) {
-            int64_t raw = rule->points;
-            if (rule->per_unit && !civic__mul_div_round(rule->points, x->qty, 1000, &raw))
-                return CIVIC_E_OVERFLOW;
-            it->raw = raw;
-            it->state = CIVIC_STATE_REVOKED;
-            continue;
-        }
-        int rc = fold_rule(ev, it, &day);
+        int rc = fold_rule(ev, fs, it, &day, i);
         if (rc != CIVIC_OK) return rc;
-        if (rule->affects & CIVIC_AFFECTS_BALANCE) {
-            fold_balance(ev, fs, &day);
-            if (!civic__add_checked(fs->balance, it->counted, &fs->balance)) return CIVIC_E_OVERFLOW;
-        }
-        if (ev->as_of < it->end) {
-            it->state = CIVIC_STATE_ACTIVE;
-            it->flags |= CIVIC_ITEM_ACTIVE;
-        } else {
-            int64_t valid_end = duration_end(&rule->valid, x->ts, ev->r->utc_offset, &day);
-            it->state = it->repair <= valid_end ? CIVIC_STATE_REPAIRED : CIVIC_STATE_EXPIRED;
-        }
     }
     return CIVIC_OK;
 }
 
-/* Steps 5-9 over the active items. */
+/* Only the balance period of T counts: what earlier periods added is gone. */
+static int64_t balance_at(civic_eval *ev, const fold_state *fs, size_t n)
+{
+    int64_t now = civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
+    bool current = fs->balance_seen && fs->balance_period == now;
+    size_t stale = current ? fs->period_first : n;
+    for (size_t i = 0; i < stale; i++) ev->items[i].to_balance = 0;
+    return current ? fs->balance : 0;
+}
+
+/* ------------------------------------------------------------ step 6 */
+
+static int64_t clamp(const civic_rules *r, int64_t s)
+{
+    if (s < r->min) return r->min;
+    if (s > r->max) return r->max;
+    return s;
+}
+
+static int id_compare(const char *a, const char *b)
+{
+    size_t na = civic__lp_len(a), nb = civic__lp_len(b);
+    int c = memcmp(a, b, na < nb ? na : nb);
+    return c ? c : (na < nb ? -1 : na > nb);
+}
+
+/* Group (SPEC 10.6): the last, in (ts, id) order, of the rule events and
+ * redeems that carry one and are neither revoked nor archived. */
+static uint32_t group_of(const civic_eval *ev, size_t n)
+{
+    const civic_item *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const civic_item *x = &ev->items[i];
+        if (CIVIC_TYPE_HAS_REF(x->type) || x->group == CIVIC_NONE ||
+            (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_ARCHIVED)))
+            continue;
+        if (!best || x->ts > best->ts || (x->ts == best->ts && id_compare(x->id, best->id) > 0))
+            best = x;
+    }
+    return best ? best->group : CIVIC_NONE;
+}
+
+/* Steps 5-9 of SPEC 4 over the active items. */
 static int summarize(civic_eval *ev, size_t n, civic_answer *out)
 {
     const civic_rules *r = ev->r;
     int64_t sum = r->base, running = r->base, ceiling = CIVIC_FOREVER;
     memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
     out->flag_count = 0;
-    out->group = CIVIC_NONE;
+    out->group = group_of(ev, n);
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
-        const civic_item *x = it;
-        if (x->type < CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REDEEM) {
-            if (!(it->flags & CIVIC_ITEM_REVOKED) && x->group != CIVIC_NONE) out->group = x->group;
-        }
         if (!(it->flags & CIVIC_ITEM_ACTIVE)) continue;
-        const civic_rule *rule = &r->rules[x->type];
-        if (rule->affects & CIVIC_AFFECTS_SCORE) {
+        const civic_rule *v = it->v;
+        if (v->affects & CIVIC_AFFECTS_SCORE) {
             if (!civic__add_checked(sum, it->counted, &sum)) return CIVIC_E_OVERFLOW;
             if (!civic__add_checked(running, it->counted, &running)) return CIVIC_E_OVERFLOW;
             running = clamp(r, running);
         }
-        if (!civic__add_checked(ev->dims[rule->dimension], it->counted, &ev->dims[rule->dimension]))
+        if (!civic__add_checked(ev->dims[v->dimension], it->counted, &ev->dims[v->dimension]))
             return CIVIC_E_OVERFLOW;
-        if (rule->ceiling < ceiling) ceiling = rule->ceiling;
-        if (rule->flag != UINT32_MAX && ev->flag_marks[rule->flag] != ev->stamp) {
-            ev->flag_marks[rule->flag] = ev->stamp;
+        if (v->ceiling < ceiling && it->corrected > ev->as_of) ceiling = v->ceiling;
+        if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
+            ev->flag_marks[v->flag] = ev->stamp;
             out->flag_count++;
         }
     }
@@ -397,55 +842,103 @@ static int summarize(civic_eval *ev, size_t n, civic_answer *out)
     return CIVIC_OK;
 }
 
-/* Half of the 48-byte records straddle two cache lines: fetch both. */
-static inline void prefetch_event(const civic_engine *e, uint32_t i)
+/* ------------------------------------------------------------ tiers */
+
+static bool tier_has_rule(const civic_tier *t, uint32_t rule)
 {
-    const char *p = (const char *)&e->events[i];
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + sizeof(civic_ev) - 1);
+    size_t lo = 0, hi = t->rule_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->rules[mid] == rule) return true;
+        if (t->rules[mid] < rule) lo = mid + 1;
+        else hi = mid;
+    }
+    return false;
 }
+
+/* Is eff inside the tier's window at T (SPEC 11.1)? */
+static bool in_window(const civic_eval *ev, const civic_tier *t, int64_t eff)
+{
+    static const uint8_t periods[] = { CIVIC_PERIOD_LIFETIME, CIVIC_PERIOD_YEAR,
+                                       CIVIC_PERIOD_QUARTER, CIVIC_PERIOD_MONTH };
+    int32_t off = ev->r->utc_offset;
+    if (t->window == CIVIC_WINDOW_LIFETIME) return true;
+    if (t->window == CIVIC_WINDOW_ROLLING)
+        return civic__duration_end(&t->rolling, eff, off) > ev->as_of;
+    uint8_t p = periods[t->window];
+    return civic__period_bucket(p, eff, off) == civic__period_bucket(p, ev->as_of, off);
+}
+
+static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, int64_t *out)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
+            !tier_has_rule(t, it->type) || !in_window(ev, t, it->eff))
+            continue;
+        if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))
+            return CIVIC_E_OVERFLOW;
+    }
+    *out = sum;
+    return CIVIC_OK;
+}
+
+static bool measure_applies(const civic_eval *ev, const civic_measure *m, const civic_answer *a)
+{
+    if (m->has_grades && !(m->grades >> a->grade & 1u)) return false;
+    if (m->flag != CIVIC_NONE && ev->flag_marks[m->flag] != ev->stamp) return false;
+    if (m->tier != CIVIC_NONE &&
+        (ev->tier_level[m->tier] == CIVIC_LEVEL_NONE || ev->tier_level[m->tier] < m->min_level))
+        return false;
+    if (m->has_min_score && a->score < m->min_score) return false;
+    if (m->has_max_score && a->score > m->max_score) return false;
+    return true;
+}
+
+/* Tiers (11.1) and measures (11.2) of the subject just summarized. */
+static int outputs(civic_eval *ev, size_t n, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    out->measure_count = 0;
+    for (uint32_t t = 0; t < r->tier_count; t++) {
+        const civic_tier *tier = &r->tiers[t];
+        int rc = tier_value(ev, tier, n, &ev->tier_value[t]);
+        if (rc != CIVIC_OK) return rc;
+        uint32_t level = CIVIC_LEVEL_NONE;
+        for (uint32_t l = 0; l < tier->level_count; l++)
+            if (tier->levels[l].min <= ev->tier_value[t]) level = l;
+        ev->tier_level[t] = level;
+    }
+    for (uint32_t m = 0; m < r->measure_count; m++) {
+        ev->measure_on[m] = measure_applies(ev, &r->measures[m], out);
+        out->measure_count += ev->measure_on[m];
+    }
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ entry point */
 
 int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_answer *out)
 {
     const civic_engine *e = ev->e;
-    if (civic__grow(&e->alc, (void **)&ev->items, &ev->item_cap, n ? n : 1,
-                    sizeof(civic_item)) != CIVIC_OK)
+    if (civic__grow(&e->alc, (void **)&ev->items, &ev->item_cap, nz(n), sizeof(civic_item)) !=
+        CIVIC_OK)
         return CIVIC_E_NOMEM;
-    size_t m = 0;
-    const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
-    for (size_t i = 0; i < ahead && i < n; i++) prefetch_event(e, events[i]);
-    for (size_t i = 0; i < n; i++) {
-        if (i + ahead < n) prefetch_event(e, events[i + ahead]);
-        const civic_ev *x = &e->events[events[i]];
-        if (x->ts > ev->as_of) continue;
-        civic_item *it = &ev->items[m++];
-        it->ts = x->ts;
-        it->id = x->id;
-        it->ev = events[i];
-        it->flags = 0;
-        it->raw = it->counted = 0;
-        it->end = CIVIC_FOREVER;
-        it->repair = CIVIC_FOREVER;
-        it->type = x->type;
-        it->qty = x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR ? 0 : x->u.qty;
-        it->group = x->group;
-        it->state = CIVIC_STATE_ACTIVE;
-    }
+    unsigned seen;
+    size_t m = gather(ev, events, n, &seen);
     sort_items(ev->items, m);
-    if (++ev->stamp == 0) { /* wrapped: clear the stamps for real */
-        memset(ev->rule_stamp, 0, (ev->r->rule_count ? ev->r->rule_count : 1) * sizeof(uint32_t));
-        memset(ev->cap_stamp, 0, (ev->r->cap_count ? ev->r->cap_count : 1) * sizeof(uint32_t));
-        memset(ev->flag_marks, 0, (ev->r->flag_count + 1) * sizeof(uint32_t));
-        ev->stamp = 1;
-    }
-    resolve_targets(ev, m, CIVIC_TYPE_REVOKE);
-    resolve_targets(ev, m, CIVIC_TYPE_REPAIR);
-    fold_state fs = { 0, 0, false };
-    int rc = fold(ev, m, &fs);
+    next_stamp(ev);
+    int rc = before_fold(ev, m, seen);
     if (rc != CIVIC_OK) return rc;
-    int64_t now = civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
-    out->balance = fs.balance_seen && fs.balance_period == now ? fs.balance : 0;
-    out->events = m;
+    fold_state fs = { 0, 0, false, 0, INT64_MIN };
+    if ((rc = fold(ev, m, &fs)) != CIVIC_OK) return rc;
+    out->balance = balance_at(ev, &fs, m);
+    out->archived = 0;
+    if (ev->r->any_retain)
+        for (size_t i = 0; i < m; i++) out->archived += (ev->items[i].flags & CIVIC_ITEM_ARCHIVED) != 0;
+    out->events = m - out->archived;
     out->item_count = m;
-    return summarize(ev, m, out);
+    if ((rc = summarize(ev, m, out)) != CIVIC_OK) return rc;
+    return outputs(ev, m, out);
 }

@@ -471,6 +471,21 @@ typedef struct civic_table {
     size_t count;
 } civic_table;
 
+/* The optional event fields of version 2 (extras.c), parallel to the event
+ * array but allocated only once some event carries one: a log without act
+ * and source pays nothing. */
+typedef struct civic_extras {
+    uint32_t *act;             /* per event: act id, CIVIC_NONE; NULL: no act yet */
+    uint32_t *source;          /* per event: source id, CIVIC_NONE; NULL: none yet */
+    size_t act_cap, source_cap;
+    const char **act_text;     /* act id -> length-prefixed text */
+    size_t act_count, act_text_cap;
+    const char **source_text;  /* source id -> length-prefixed text */
+    size_t source_count, source_text_cap;
+    civic_table act_table, source_table;
+    bool v2_events;            /* some event used act, source or a version-2 type */
+} civic_extras;
+
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
@@ -490,6 +505,8 @@ struct civic_engine {
     civic_table group_table;
     int64_t ts_min, ts_max;
     struct civic_journal *journal; /* NULL: none attached (journal.c) */
+    civic_extras extras;
+    int64_t purge_horizon;     /* CIVIC_NO_TIME: never purged */
 };
 
 static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
@@ -696,14 +713,20 @@ int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final
 /* One event of a subject, in evaluation order. */
 typedef struct civic_item {
     int64_t ts;
+    int64_t eff;               /* ts + publicity (rule events of such rules); else ts */
     const char *id;            /* length-prefixed */
-    uint32_t ev;               /* event index */
-    uint32_t flags;            /* ITEM_* */
+    const civic_rule *v;       /* rule events: the version that governs it at T */
     int64_t raw, counted;
     int64_t end;               /* rule events: end of effect */
-    int64_t repair;            /* earliest repair time, CIVIC_FOREVER none */
+    int64_t repair;            /* earliest counting repair time, CIVIC_FOREVER none */
+    int64_t corrected;         /* earliest correction time, CIVIC_FOREVER none */
     int64_t qty;               /* copied from the event: the fold never goes back */
+    int64_t to_balance;        /* what it changed the balance by */
+    uint32_t ev;               /* event index */
+    uint32_t flags;            /* CIVIC_ITEM_* */
     uint32_t group;            /* to the scattered event array after the first pass */
+    uint32_t act;              /* act id, CIVIC_NONE when none */
+    uint32_t merged_with;      /* MERGED: item index of the act's counting event */
     uint16_t type;
     uint8_t state;
 } civic_item;
@@ -715,23 +738,30 @@ typedef struct civic_eval {
     int64_t as_of;
     civic_item *items;
     size_t item_cap;
-    /* per rule / cap scratch, stamped by subject generation */
-    int64_t *rule_max_end;
-    int64_t *rule_bucket, *rule_used;
+    /* per category / own-cap slot / shared cap scratch, stamped by subject */
+    int64_t *cat_end;          /* latest end of an event of the category so far */
+    int64_t *slot_bucket, *slot_used;
     int64_t *cap_bucket, *cap_used;
-    uint32_t *rule_stamp, *cap_stamp;
+    uint32_t *cat_stamp, *slot_stamp, *cap_stamp;
     uint32_t stamp;
     int64_t *dims;             /* dimension subtotals of the last subject */
     uint32_t *flag_marks;      /* flag index -> stamp */
+    int64_t *tier_value;       /* per tier, of the last subject */
+    uint32_t *tier_level;      /* per tier: level index or CIVIC_LEVEL_NONE */
+    uint8_t *measure_on;       /* per measure: 1 when it applies */
+    uint32_t *scratch;         /* acts: item indices */
+    size_t scratch_cap;
     bool want_items;
 } civic_eval;
 
 typedef struct civic_answer {
     int64_t score, balance, ceiling;
-    uint64_t events;
+    uint64_t events;           /* listed: ts <= T and not archived */
+    uint64_t archived;
     uint32_t grade;
     uint32_t group;            /* engine group index or CIVIC_NONE */
     uint32_t flag_count;
+    uint32_t measure_count;
     size_t item_count;         /* items in ev->items, when want_items */
 } civic_answer;
 
@@ -777,9 +807,30 @@ int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_erro
 /* Close and free the attached journal (civic_engine_free). */
 void civic__journal_free(civic_engine *e);
 
-#define CIVIC_ITEM_REVOKED   0x1u
-#define CIVIC_ITEM_CAPPED    0x2u
-#define CIVIC_ITEM_ESCALATED 0x4u
-#define CIVIC_ITEM_ACTIVE    0x8u
+#define CIVIC_ITEM_REVOKED    0x1u
+#define CIVIC_ITEM_CAPPED     0x2u
+#define CIVIC_ITEM_ESCALATED  0x4u
+#define CIVIC_ITEM_ACTIVE     0x8u
+#define CIVIC_ITEM_SUSPENDED  0x10u  /* an objection applies, contested = "suspend" */
+#define CIVIC_ITEM_MERGED     0x20u
+#define CIVIC_ITEM_ARCHIVED   0x40u
+#define CIVIC_ITEM_PENDING    0x80u
+#define CIVIC_ITEM_FROZEN     0x100u
+#define CIVIC_ITEM_CONTESTED  0x200u /* an objection applies, contested = "mark" */
+#define CIVIC_ITEM_FLOORED    0x400u
+#define CIVIC_ITEM_DISMISSED  0x800u /* objections: a dismissal applies */
+/* Set aside before the fold: no effect at all. */
+#define CIVIC_ITEM_GONE (CIVIC_ITEM_REVOKED | CIVIC_ITEM_SUSPENDED | CIVIC_ITEM_MERGED | \
+                         CIVIC_ITEM_ARCHIVED | CIVIC_ITEM_PENDING)
+
+/* Types that point at another event with ref. */
+#define CIVIC_TYPE_HAS_REF(t) ((t) >= CIVIC_TYPE_OBJECT && (t) <= CIVIC_TYPE_REPAIR)
+#define CIVIC_TYPE_IS_RULE(t) ((t) < CIVIC_TYPE_BUILTIN_MIN)
+
+/* extras.c: the optional event fields of version 2, kept apart from the
+ * event records.  act ids are per engine; CIVIC_NONE when absent. */
+uint32_t civic__event_act(const civic_engine *e, uint32_t index);
+const char *civic__event_source(const civic_engine *e, uint32_t index); /* lp or NULL */
+const char *civic__act_text(const civic_engine *e, uint32_t act);       /* lp */
 
 #endif /* CIVIC_INTERNAL_H */
