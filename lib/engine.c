@@ -291,6 +291,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     civic__arena_init(&e->names, &e->alc, (size_t)1 << 16);
     e->ts_min = INT64_MAX;
     e->ts_max = INT64_MIN;
+    e->purge_horizon = CIVIC_NO_TIME;
     *out = e;
     return CIVIC_OK;
 }
@@ -314,6 +315,16 @@ void civic_engine_free(civic_engine *e)
 }
 
 const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rules : NULL; }
+
+void civic__engine_read_begin(const civic_engine *e)
+{
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+}
+
+void civic__engine_read_end(const civic_engine *e)
+{
+    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+}
 
 uint64_t civic_engine_event_count(const civic_engine *e)
 {

@@ -25,6 +25,8 @@ const char *civic_strerror(int code)
     case CIVIC_E_CORRUPT: return "corrupt file";
     case CIVIC_E_MISMATCH: return "file belongs to other rules";
     case CIVIC_E_USER: return "stopped by callback";
+    case CIVIC_E_PURGED: return "history before the purge horizon is gone";
+    case CIVIC_E_NOTFOUND: return "no such name in the scheme";
     default: return "unknown error";
     }
 }

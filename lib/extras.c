@@ -24,3 +24,24 @@ const char *civic__act_text(const civic_engine *e, uint32_t act)
     CIVIC_UNUSED(act);
     return NULL;
 }
+
+uint32_t civic_engine_spec_version(const civic_engine *e)
+{
+    if (!e) return 0;
+    civic__engine_read_begin(e);
+    uint32_t v = e->rules->spec_version >= 2 || e->extras.v2_events ||
+                         e->purge_horizon != CIVIC_NO_TIME
+                     ? 2
+                     : 1;
+    civic__engine_read_end(e);
+    return v;
+}
+
+int64_t civic_engine_purge_horizon(const civic_engine *e)
+{
+    if (!e) return CIVIC_NO_TIME;
+    civic__engine_read_begin(e);
+    int64_t h = e->purge_horizon;
+    civic__engine_read_end(e);
+    return h;
+}

@@ -592,6 +592,9 @@ int civic__engine_reserve_events(civic_engine *e, size_t n);
  * many moves neither their arrays nor their tables.  A pipelined load calls
  * it before inserting while parsing threads look names up (load.c). */
 int civic__engine_reserve_names(civic_engine *e, size_t n);
+/* The engine's read lock (queries); writes take it exclusively. */
+void civic__engine_read_begin(const civic_engine *e);
+void civic__engine_read_end(const civic_engine *e);
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
@@ -771,6 +774,8 @@ void civic__eval_free(civic_eval *ev);
 int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n,
                         civic_answer *out);
 uint32_t civic__grade_of(const civic_rules *r, int64_t score);
+/* query.c: fill tier t of row i of a result (civic_result_tier). */
+void civic__tier_fill(const civic_result *res, size_t i, size_t t, civic_tier_value *out);
 /* query.c: evaluate one subject (by id, maybe unknown) into a one-row result,
  * leaving the items in ev.  The caller holds the read lock. */
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,

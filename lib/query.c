@@ -14,11 +14,19 @@
 #include <string.h>
 
 typedef struct row {
-    const char *subject, *group, *grade, *flags;
+    const char *subject, *group, *grade, *flags, *measures;
     int64_t score, balance, ceiling;
-    uint64_t events, rank;
-    uint32_t grade_index, flag_count;
+    uint64_t events, rank, archived;
+    uint32_t grade_index, flag_count, measure_count;
 } row;
+
+/* The tier names of a scheme, copied so that answers outlive it. */
+typedef struct tier_names {
+    const char *name;
+    const char **levels;
+    uint32_t level_count;
+    uint32_t places;
+} tier_names;
 
 struct civic_result {
     civic_allocator alc;
@@ -31,6 +39,11 @@ struct civic_result {
     const char **dim_names;
     const char **grade_names;
     size_t grade_count;
+    tier_names *tiers;         /* tier_count entries */
+    size_t tier_count;
+    int64_t *tier_values;      /* count x tier_count */
+    uint32_t *tier_levels;     /* count x tier_count */
+    size_t values_cap, levels_cap; /* elements allocated */
 };
 
 static void rdlock(const civic_engine *e) { pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock); }
@@ -46,6 +59,11 @@ void civic_result_free(civic_result *res)
     civic__free(&a, res->dims, res->dims_cap * sizeof(int64_t));
     civic__free(&a, res->dim_names, res->dim_count * sizeof(char *));
     civic__free(&a, res->grade_names, res->grade_count * sizeof(char *));
+    for (size_t t = 0; t < res->tier_count && res->tiers; t++)
+        civic__free(&a, res->tiers[t].levels, (res->tiers[t].level_count + 1) * sizeof(char *));
+    civic__free(&a, res->tiers, (res->tier_count ? res->tier_count : 1) * sizeof(tier_names));
+    civic__free(&a, res->tier_values, res->values_cap * sizeof(int64_t));
+    civic__free(&a, res->tier_levels, res->levels_cap * sizeof(uint32_t));
     civic__arena_free(&res->arena);
     civic__free(&a, res, sizeof(*res));
 }
@@ -64,6 +82,29 @@ static const char **copy_names(civic_result *res, const char *const *names, size
     return out;
 }
 
+static int copy_tiers(civic_result *res, const civic_rules *r)
+{
+    res->tiers = civic__calloc(&res->alc, r->tier_count ? r->tier_count : 1, sizeof(tier_names));
+    if (!res->tiers) return CIVIC_E_NOMEM;
+    res->tier_count = r->tier_count;
+    for (size_t t = 0; t < r->tier_count; t++) {
+        const civic_tier *src = &r->tiers[t];
+        tier_names *dst = &res->tiers[t];
+        dst->places = src->measure == CIVIC_TIER_QTY ? 3 : 2;
+        dst->levels = civic__calloc(&res->alc, src->level_count + 1, sizeof(char *));
+        if (!dst->levels) return CIVIC_E_NOMEM;
+        dst->level_count = src->level_count;
+        dst->name = civic__arena_strndup(&res->arena, src->name, strlen(src->name));
+        if (!dst->name) return CIVIC_E_NOMEM;
+        for (size_t l = 0; l < src->level_count; l++) {
+            const char *n = src->levels[l].name;
+            if (!(dst->levels[l] = civic__arena_strndup(&res->arena, n, strlen(n))))
+                return CIVIC_E_NOMEM;
+        }
+    }
+    return CIVIC_OK;
+}
+
 static civic_result *result_new(const civic_engine *e)
 {
     const civic_rules *r = e->rules;
@@ -80,6 +121,10 @@ static civic_result *result_new(const civic_engine *e)
         civic__free(&res->alc, grades, r->grade_count * sizeof(char *));
     }
     res->dim_names = copy_names(res, r->dimensions, r->dimension_count);
+    if (copy_tiers(res, r) != CIVIC_OK) {
+        civic_result_free(res);
+        return NULL;
+    }
     if (!res->grade_names || !res->dim_names) {
         if (!res->grade_names) res->grade_count = 0;
         if (!res->dim_names) res->dim_count = 0;
@@ -124,10 +169,51 @@ static const char *join_flags(civic_result *res, const civic_eval *ev, uint32_t 
     return out;
 }
 
+/* The ';'-joined sorted codes of the measures that apply (11.2). */
+static const char *join_measures(civic_result *res, const civic_eval *ev, uint32_t count)
+{
+    const civic_rules *r = ev->r;
+    if (count == 0) return "";
+    const char **names = civic__malloc(&res->alc, count * sizeof(char *));
+    if (!names) return NULL;
+    size_t n = 0, bytes = 0;
+    for (uint32_t m = 0; m < r->measure_count && n < count; m++) {
+        if (!ev->measure_on[m]) continue;
+        names[n++] = r->measures[m].code;
+        bytes += strlen(r->measures[m].code) + 1;
+    }
+    qsort(names, n, sizeof(char *), compare_names);
+    char *out = civic__arena_alloc(&res->arena, bytes, 1);
+    if (out) {
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strlen(names[i]);
+            if (i) out[at++] = ';';
+            memcpy(out + at, names[i], len);
+            at += len;
+        }
+        out[at] = '\0';
+    }
+    civic__free(&res->alc, names, count * sizeof(char *));
+    return out;
+}
+
 static const char *lp_copy(civic_result *res, const char *lp)
 {
     if (!lp) return "";
     return civic__arena_strndup(&res->arena, lp, civic__lp_len(lp));
+}
+
+/* Room for the tiers of `rows` rows. */
+static int tiers_grow(civic_result *res, size_t rows)
+{
+    size_t need = rows * res->tier_count;
+    if (civic__grow(&res->alc, (void **)&res->tier_values, &res->values_cap, need,
+                    sizeof(int64_t)) != CIVIC_OK ||
+        civic__grow(&res->alc, (void **)&res->tier_levels, &res->levels_cap, need,
+                    sizeof(uint32_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return CIVIC_OK;
 }
 
 /* Append the answer just computed by ev for `subject` (length-prefixed). */
@@ -141,11 +227,21 @@ static int result_add(civic_result *res, const civic_eval *ev, const char *subje
     if (res->dim_count &&
         civic__grow(&res->alc, (void **)&res->dims, &res->dims_cap, need, sizeof(int64_t)) != CIVIC_OK)
         return CIVIC_E_NOMEM;
+    if (res->tier_count && tiers_grow(res, res->count + 1) != CIVIC_OK) return CIVIC_E_NOMEM;
     row *w = &res->rows[res->count];
     w->subject = lp_copy(res, subject);
     w->group = a->group == CIVIC_NONE ? "" : lp_copy(res, e->groups[a->group].text);
     w->flags = join_flags(res, ev, a->flag_count);
-    if (!w->subject || !w->group || !w->flags) return CIVIC_E_NOMEM;
+    w->measures = join_measures(res, ev, a->measure_count);
+    if (!w->subject || !w->group || !w->flags || !w->measures) return CIVIC_E_NOMEM;
+    w->measure_count = a->measure_count;
+    w->archived = a->archived;
+    if (res->tier_count) {
+        memcpy(res->tier_values + res->count * res->tier_count, ev->tier_value,
+               res->tier_count * sizeof(int64_t));
+        memcpy(res->tier_levels + res->count * res->tier_count, ev->tier_level,
+               res->tier_count * sizeof(uint32_t));
+    }
     w->grade = res->grade_names[a->grade];
     w->grade_index = a->grade;
     w->score = a->score;
@@ -168,7 +264,7 @@ const char *civic_result_dimension_name(const civic_result *res, size_t d)
     return res && d < res->dim_count ? res->dim_names[d] : NULL;
 }
 
-static void fill_score(const row *w, size_t dim_count, civic_score *out)
+static void fill_score(const row *w, size_t dim_count, size_t tier_count, civic_score *out)
 {
     out->grade_index = w->grade_index;
     out->subject = w->subject;
@@ -182,13 +278,39 @@ static void fill_score(const row *w, size_t dim_count, civic_score *out)
     out->flag_count = w->flag_count;
     out->dimension_count = (uint32_t)dim_count;
     out->rank = w->rank;
+    if (out->version < 2) return;
+    out->measures = w->measures;
+    out->measure_count = w->measure_count;
+    out->tier_count = (uint32_t)tier_count;
+    out->archived = w->archived;
 }
 
 int civic_result_get(const civic_result *res, size_t i, civic_score *out)
 {
     if (!res || !out || i >= res->count) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    fill_score(&res->rows[i], res->dim_count, out);
+    fill_score(&res->rows[i], res->dim_count, res->tier_count, out);
+    return CIVIC_OK;
+}
+
+/* Fill a tier value from a row's stored value and level (record.c too). */
+void civic__tier_fill(const civic_result *res, size_t i, size_t t, civic_tier_value *out)
+{
+    const tier_names *tn = &res->tiers[t];
+    uint32_t level = res->tier_levels[i * res->tier_count + t];
+    out->level = level;
+    out->tier = tn->name;
+    out->level_name = level == CIVIC_LEVEL_NONE ? NULL : tn->levels[level];
+    out->value = res->tier_values[i * res->tier_count + t];
+    out->places = tn->places;
+    out->reserved = 0;
+}
+
+int civic_result_tier(const civic_result *res, size_t i, size_t t, civic_tier_value *out)
+{
+    if (!res || !out || i >= res->count || t >= res->tier_count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_TIER_VALUE_VERSION) return CIVIC_E_VERSION;
+    civic__tier_fill(res, i, t, out);
     return CIVIC_OK;
 }
 
@@ -264,7 +386,7 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
     civic_eval ev;
     civic_answer a;
     rdlock(e);
-    int rc = civic__eval_init(&ev, e, as_of, false);
+    int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : civic__eval_init(&ev, e, as_of, false);
     if (rc == CIVIC_OK) {
         rc = civic__subject_answer(e, &ev, subject, &a, out);
         civic__eval_free(&ev);
@@ -320,10 +442,19 @@ static int result_append(civic_result *dst, civic_result *src)
     if (dst->dim_count && need &&
         civic__grow(&dst->alc, (void **)&dst->dims, &dst->dims_cap, need, sizeof(int64_t)) != CIVIC_OK)
         return CIVIC_E_NOMEM;
+    if (dst->tier_count && tiers_grow(dst, dst->count + src->count) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
     memcpy(dst->rows + dst->count, src->rows, src->count * sizeof(row));
     if (dst->dim_count)
         memcpy(dst->dims + dst->count * dst->dim_count, src->dims,
                src->count * dst->dim_count * sizeof(int64_t));
+    if (dst->tier_count) {
+        size_t tc = dst->tier_count;
+        memcpy(dst->tier_values + dst->count * tc, src->tier_values,
+               src->count * tc * sizeof(int64_t));
+        memcpy(dst->tier_levels + dst->count * tc, src->tier_levels,
+               src->count * tc * sizeof(uint32_t));
+    }
     dst->count += src->count;
     /* splice src's arena chunks under dst's: the row strings stay where they are */
     civic_arena_chunk *bottom = src->arena.top;
@@ -481,7 +612,7 @@ int civic_engine_subjects(const civic_engine *e, int64_t as_of, civic_result **o
     civic_result *res = result_new(e);
     if (!res) return CIVIC_E_NOMEM;
     rdlock(e);
-    int rc = evaluate_all(e, as_of, res);
+    int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : evaluate_all(e, as_of, res);
     unlock(e);
     if (rc != CIVIC_OK) {
         civic_result_free(res);
@@ -515,8 +646,11 @@ static int rank_rows(civic_result *res, const char *group, uint64_t top)
     uint32_t *tmp = civic__malloc(&res->alc, (n ? n : 1) * sizeof(uint32_t));
     row *rows = civic__malloc(&res->alc, (n ? n : 1) * sizeof(row));
     int64_t *dims = res->dim_count ? civic__malloc(&res->alc, (n ? n : 1) * res->dim_count * sizeof(int64_t)) : NULL;
+    size_t tc = res->tier_count, tn = (n ? n : 1) * tc;
+    int64_t *tv = tc ? civic__malloc(&res->alc, tn * sizeof(int64_t)) : NULL;
+    uint32_t *tl = tc ? civic__malloc(&res->alc, tn * sizeof(uint32_t)) : NULL;
     int rc = CIVIC_E_NOMEM;
-    if (!order || !tmp || !rows || (res->dim_count && !dims)) goto done;
+    if (!order || !tmp || !rows || (res->dim_count && !dims) || (tc && (!tv || !tl))) goto done;
     for (size_t i = 0; i < n; i++)
         if (in_group(res->rows[i].group, group, glen)) order[k++] = (uint32_t)i;
     sort_ctx(order, tmp, k, compare_rank, res);
@@ -527,7 +661,18 @@ static int rank_rows(civic_result *res, const char *group, uint64_t top)
         if (res->dim_count)
             memcpy(dims + i * res->dim_count, res->dims + order[i] * res->dim_count,
                    res->dim_count * sizeof(int64_t));
+        if (tc) {
+            memcpy(tv + i * tc, res->tier_values + order[i] * tc, tc * sizeof(int64_t));
+            memcpy(tl + i * tc, res->tier_levels + order[i] * tc, tc * sizeof(uint32_t));
+        }
     }
+    civic__free(&res->alc, res->tier_values, res->values_cap * sizeof(int64_t));
+    civic__free(&res->alc, res->tier_levels, res->levels_cap * sizeof(uint32_t));
+    res->tier_values = tv;
+    res->tier_levels = tl;
+    res->values_cap = res->levels_cap = tc ? tn : 0;
+    tv = NULL;
+    tl = NULL;
     civic__free(&res->alc, res->rows, res->cap * sizeof(row));
     civic__free(&res->alc, res->dims, res->dims_cap * sizeof(int64_t));
     res->rows = rows;
@@ -543,6 +688,8 @@ done:
     civic__free(&res->alc, tmp, (n ? n : 1) * sizeof(uint32_t));
     civic__free(&res->alc, rows, (n ? n : 1) * sizeof(row));
     civic__free(&res->alc, dims, (n ? n : 1) * res->dim_count * sizeof(int64_t));
+    civic__free(&res->alc, tv, tn * sizeof(int64_t));
+    civic__free(&res->alc, tl, tn * sizeof(uint32_t));
     return rc;
 }
 

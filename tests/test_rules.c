@@ -280,12 +280,23 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
 static void strerror_and_names_cover_every_code(void **state)
 {
     (void)state;
-    for (int c = CIVIC_DUPLICATE; c >= CIVIC_E_USER; c--)
+    for (int c = CIVIC_DUPLICATE; c >= CIVIC_E_NOTFOUND; c--)
         assert_string_not_equal(civic_strerror(c), "unknown error");
+    assert_string_equal(civic_strerror(CIVIC_E_NOTFOUND - 1), "unknown error");
     assert_string_equal(civic_strerror(-99), "unknown error");
     assert_string_equal(civic_state_name(CIVIC_STATE_DANGLING), "dangling");
-    assert_null(civic_state_name(8));
+    assert_string_equal(civic_state_name(CIVIC_STATE_CONTESTED), "contested");
+    assert_string_equal(civic_state_name(CIVIC_STATE_MERGED), "merged");
+    assert_string_equal(civic_state_name(CIVIC_STATE_PENDING), "pending");
+    assert_string_equal(civic_state_name(CIVIC_STATE_PREMATURE), "premature");
+    assert_string_equal(civic_state_name(CIVIC_STATE_DISMISSED), "dismissed");
+    assert_string_equal(civic_state_name(CIVIC_STATE_LATE), "late");
+    assert_null(civic_state_name(CIVIC_STATE_LATE + 1));
     assert_string_equal(civic_kind_name(CIVIC_KIND_REDEEM), "redeem");
+    assert_string_equal(civic_kind_name(CIVIC_KIND_OBJECT), "object");
+    assert_string_equal(civic_kind_name(CIVIC_KIND_DISMISS), "dismiss");
+    assert_string_equal(civic_kind_name(CIVIC_KIND_CORRECT), "correct");
+    assert_null(civic_kind_name(CIVIC_KIND_CORRECT + 1));
     assert_string_equal(civic_version(), CIVIC_VERSION);
     assert_int_equal(civic_version_number(), CIVIC_VERSION_NUMBER);
     char buf[24];

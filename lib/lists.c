@@ -1,0 +1,201 @@
+/*
+** lists.c -- lists (SPEC 11.3): for a flag or a measure, every subject it
+** applies to at T, sorted by subject id; for a flag also since and until,
+** the flagged stretch of time that contains T as known at T.
+**
+** A list is an answer object like civic_result: built under the engine's
+** read lock, it owns copies of its strings and outlives the engine.  The
+** flagged time of a subject is the union of [eff, end) over its events that
+** carry the flag and count at T (neither revoked, merged, archived,
+** suspended nor pending); touching intervals join.
+*/
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct list_row {
+    const char *subject, *group, *grade;
+    int64_t score, since, until;
+    uint32_t grade_index;
+} list_row;
+
+struct civic_list {
+    civic_allocator alc;
+    civic_arena arena;
+    list_row *rows;
+    size_t count, cap;
+    uint32_t kind;
+};
+
+typedef struct span { int64_t from, to; } span;
+
+static int span_compare(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    if (x->from != y->from) return x->from < y->from ? -1 : 1;
+    return x->to < y->to ? -1 : x->to > y->to;
+}
+
+/* The stretch of flagged time that contains T (SPEC 11.3). */
+static int flag_stretch(const civic_eval *ev, size_t n, uint32_t flag, int64_t *since,
+                        int64_t *until)
+{
+    span *s = civic__malloc(&ev->e->alc, (n ? n : 1) * sizeof(span));
+    if (!s) return CIVIC_E_NOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
+            it->v->flag != flag || it->end <= it->eff)
+            continue;
+        s[k++] = (span){ it->eff, it->end };
+    }
+    qsort(s, k, sizeof(span), span_compare);
+    *since = *until = CIVIC_NO_TIME;
+    for (size_t i = 0; i < k;) {
+        int64_t from = s[i].from, to = s[i].to;
+        for (i++; i < k && s[i].from <= to; i++)
+            if (s[i].to > to) to = s[i].to;
+        if (from <= ev->as_of && ev->as_of < to) {
+            *since = from;
+            *until = to;
+            break;
+        }
+    }
+    civic__free(&ev->e->alc, s, (n ? n : 1) * sizeof(span));
+    return CIVIC_OK;
+}
+
+void civic_list_free(civic_list *list)
+{
+    if (!list) return;
+    civic_allocator a = list->alc;
+    civic__free(&a, list->rows, list->cap * sizeof(list_row));
+    civic__arena_free(&list->arena);
+    civic__free(&a, list, sizeof(*list));
+}
+
+/* Which list a name is: a flag or a measure of the scheme. */
+static uint32_t find_name(const civic_rules *r, const char *name, uint32_t *kind)
+{
+    for (uint32_t f = 0; f < r->flag_count; f++) {
+        if (strcmp(r->flags[f], name) == 0) {
+            *kind = CIVIC_LIST_FLAG;
+            return f;
+        }
+    }
+    for (uint32_t m = 0; m < r->measure_count; m++) {
+        if (strcmp(r->measures[m].code, name) == 0) {
+            *kind = CIVIC_LIST_MEASURE;
+            return m;
+        }
+    }
+    return CIVIC_NONE;
+}
+
+static int list_add(civic_list *list, const civic_eval *ev, uint32_t s, const civic_answer *a,
+                    int64_t since, int64_t until)
+{
+    const civic_engine *e = ev->e;
+    if (civic__grow(&list->alc, (void **)&list->rows, &list->cap, list->count + 1,
+                    sizeof(list_row)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    list_row *w = &list->rows[list->count];
+    const char *id = e->subjects[s].id;
+    const char *group = a->group == CIVIC_NONE ? NULL : e->groups[a->group].text;
+    const char *grade = ev->r->grades[a->grade].name;
+    w->subject = civic__arena_strndup(&list->arena, id, civic__lp_len(id));
+    w->group = group ? civic__arena_strndup(&list->arena, group, civic__lp_len(group)) : "";
+    w->grade = civic__arena_strndup(&list->arena, grade, strlen(grade));
+    if (!w->subject || !w->group || !w->grade) return CIVIC_E_NOMEM;
+    w->score = a->score;
+    w->grade_index = a->grade;
+    w->since = since;
+    w->until = until;
+    list->count++;
+    return CIVIC_OK;
+}
+
+/* Evaluate subject s and add it when the list applies to it. */
+static int list_subject(civic_list *list, civic_eval *ev, uint32_t s, uint32_t which,
+                        uint32_t **events, size_t *events_cap)
+{
+    const civic_engine *e = ev->e;
+    const civic_subject *sub = &e->subjects[s];
+    if (civic__grow(&e->alc, (void **)events, events_cap, sub->count ? sub->count : 1,
+                    sizeof(uint32_t)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    size_t k = sub->count;
+    for (uint32_t i = sub->last; i != CIVIC_NONE && k > 0; i = e->events[i].prev) (*events)[--k] = i;
+    civic_answer a;
+    int rc = civic__eval_subject(ev, *events, sub->count, &a);
+    if (rc != CIVIC_OK || a.events == 0) return rc;
+    int64_t since = CIVIC_NO_TIME, until = CIVIC_NO_TIME;
+    if (list->kind == CIVIC_LIST_MEASURE) {
+        if (!ev->measure_on[which]) return CIVIC_OK;
+    } else {
+        if (ev->flag_marks[which] != ev->stamp) return CIVIC_OK;
+        if ((rc = flag_stretch(ev, a.item_count, which, &since, &until)) != CIVIC_OK) return rc;
+    }
+    return list_add(list, ev, s, &a, since, until);
+}
+
+static int row_compare(const void *a, const void *b)
+{
+    return strcmp(((const list_row *)a)->subject, ((const list_row *)b)->subject);
+}
+
+static int list_build(const civic_engine *e, civic_list *list, uint32_t which, int64_t as_of)
+{
+    civic_eval ev;
+    uint32_t *events = NULL;
+    size_t events_cap = 0;
+    int rc = civic__eval_init(&ev, e, as_of, true);
+    for (uint32_t s = 0; rc == CIVIC_OK && s < e->subject_count; s++)
+        rc = list_subject(list, &ev, s, which, &events, &events_cap);
+    civic__free(&e->alc, events, events_cap * sizeof(uint32_t));
+    civic__eval_free(&ev);
+    return rc;
+}
+
+int civic_engine_list(const civic_engine *e, const char *name, int64_t as_of, civic_list **out)
+{
+    if (out) *out = NULL;
+    if (!e || !name || !out) return CIVIC_E_INVALID;
+    uint32_t kind = 0, which = find_name(e->rules, name, &kind);
+    if (which == CIVIC_NONE) return CIVIC_E_NOTFOUND;
+    civic_list *list = civic__calloc(&e->alc, 1, sizeof(*list));
+    if (!list) return CIVIC_E_NOMEM;
+    list->alc = e->alc;
+    list->kind = kind;
+    civic__arena_init(&list->arena, &list->alc, (size_t)1 << 14);
+    civic__engine_read_begin(e);
+    int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : list_build(e, list, which, as_of);
+    civic__engine_read_end(e);
+    if (rc != CIVIC_OK) {
+        civic_list_free(list);
+        return rc;
+    }
+    qsort(list->rows, list->count, sizeof(list_row), row_compare);
+    *out = list;
+    return CIVIC_OK;
+}
+
+uint32_t civic_list_kind(const civic_list *list) { return list ? list->kind : 0; }
+size_t civic_list_count(const civic_list *list) { return list ? list->count : 0; }
+
+int civic_list_get(const civic_list *list, size_t i, civic_list_entry *out)
+{
+    if (!list || !out || i >= list->count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_LIST_ENTRY_VERSION) return CIVIC_E_VERSION;
+    const list_row *w = &list->rows[i];
+    out->grade_index = w->grade_index;
+    out->subject = w->subject;
+    out->group = w->group;
+    out->grade = w->grade;
+    out->score = w->score;
+    out->since = w->since;
+    out->until = w->until;
+    return CIVIC_OK;
+}
