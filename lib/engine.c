@@ -434,12 +434,12 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     size_t n = f->n[CIVIC_F_TYPE];
     if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
     int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_find(e->rules, t, n) : -1;
+    uint32_t b = r >= 0 ? CIVIC_NONE : civic__type_builtin(t, n);
     if (r >= 0) *out = (uint16_t)r;
-    else if (n == 6 && memcmp(t, "revoke", 6) == 0) *out = CIVIC_TYPE_REVOKE;
-    else if (n == 6 && memcmp(t, "repair", 6) == 0) *out = CIVIC_TYPE_REPAIR;
-    else if (n == 6 && memcmp(t, "redeem", 6) == 0) *out = CIVIC_TYPE_REDEEM;
+    else if (b != CIVIC_NONE) *out = (uint16_t)b;
     else return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
-                            "unknown type (not a rule code, revoke, repair or redeem)%s", NULL);
+                            "unknown type (not a rule code, revoke, repair, redeem, object, "
+                            "dismiss or correct)%s", NULL);
     return CIVIC_OK;
 }
 
@@ -470,7 +470,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         return field_error(err, rc, line, f, CIVIC_F_QTY,
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
                            why);
-    if (p->type < CIVIC_TYPE_REVOKE) {
+    if (CIVIC_TYPE_IS_RULE(p->type)) {
         /* The largest raw this event can ever produce must fit comfortably. */
         const civic_rule *r = &e->rules->rules[p->type];
         int64_t raw = r->points, factor = r->repeat_factor ? r->repeat_factor : 100;
@@ -505,7 +505,7 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)
         return rc;
-    bool needs_ref = p->type == CIVIC_TYPE_REVOKE || p->type == CIVIC_TYPE_REPAIR;
+    bool needs_ref = CIVIC_TYPE_HAS_REF(p->type);
     if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK)
         return rc;
     p->id = f->v[CIVIC_F_ID];
@@ -543,7 +543,7 @@ static const char *first_difference(const civic_engine *e, const civic_ev *ev,
     if (!lp_equal(e->subjects[ev->subject].id, p->subject, p->subject_len)) return "subject";
     if (ev->type != p->type) return "type";
     if (ev->ts != p->ts) return "ts";
-    bool has_ref = ev->type == CIVIC_TYPE_REVOKE || ev->type == CIVIC_TYPE_REPAIR;
+    bool has_ref = CIVIC_TYPE_HAS_REF(ev->type);
     if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
         return has_ref ? "ref" : "qty";
     const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;

@@ -1,0 +1,475 @@
+/*
+** test_eval_v2.c -- evaluation with version 2: the worked examples of the
+** manual (docs/version2.md, "Worked examples"), then each feature at its
+** boundaries and combined with caps, repeat, repairs, revokes and clamps.
+** Every expected number was worked out by hand from the rules and events
+** written next to it.
+*/
+#include "support.h"
+
+#define FINE_1Y "[rule.fine]\npoints = -10\nvalid = \"1y\"\n"
+
+/* The record of subject at as_of; free with civic_record_free. */
+static civic_record *record_at(const civic_engine *e, const char *subject, const char *as_of)
+{
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, subject, when(e, as_of), &rec), CIVIC_OK);
+    return rec;
+}
+
+static civic_entry entry_of(const civic_record *rec, const char *id)
+{
+    for (size_t i = 0; i < civic_record_count(rec); i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, i, &x), CIVIC_OK);
+        if (strcmp(x.id, id) == 0) return x;
+    }
+    fail_msg("no entry %s", id);
+    civic_entry none = CIVIC_ENTRY_INIT;
+    return none;
+}
+
+static void state_is(const civic_engine *e, const char *as_of, const char *id, uint32_t state)
+{
+    civic_record *rec = record_at(e, "s", as_of);
+    civic_entry x = entry_of(rec, id);
+    if (x.state != state)
+        fprintf(stderr, "%s at %s: %s, not %s\n", id, as_of, civic_state_name(x.state),
+                civic_state_name(state));
+    assert_int_equal(x.state, state);
+    civic_record_free(rec);
+}
+
+static void score_is(const civic_engine *e, const char *as_of, int64_t score)
+{
+    civic_score s = score_at(e, "s", as_of);
+    if (s.score != score)
+        fprintf(stderr, "at %s: %lld, not %lld\n", as_of, (long long)s.score, (long long)score);
+    assert_int_equal(s.score, score);
+}
+
+/* ------------------------------------------------------------ examples */
+
+static void example_1_a_change_keeps_old_weights_for_old_events(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME FINE_1Y
+                                  "[[rule.fine.change]]\nfrom = \"2023-01-01\"\npoints = -20\n");
+    load_ok(e, "id,subject,type,ts\na,s,fine,2022-06-01\nb,s,fine,2023-02-01\n");
+    score_is(e, "2023-03-01", P(970));
+    civic_record *rec = record_at(e, "s", "2023-03-01");
+    assert_int_equal(entry_of(rec, "a").from, CIVIC_NO_TIME);
+    assert_int_equal(entry_of(rec, "b").from, when(e, "2023-01-01"));
+    assert_int_equal(entry_of(rec, "b").raw, P(-20));
+    civic_record_free(rec);
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_2_a_repeat_by_category(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.park]\npoints = -10\ncategory = \"traffic\"\n"
+                                  "repeat_factor = 2\nvalid = \"1y\"\n"
+                                  "[rule.block_lane]\npoints = -10\ncategory = \"traffic\"\n"
+                                  "repeat_factor = 2\nvalid = \"1y\"\n");
+    load_ok(e, "id,subject,type,ts\na,s,park,2022-01-10\nb,s,block_lane,2022-03-01\n");
+    score_is(e, "2022-04-01", P(970));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_3_validity_follows_the_escalated_size(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[[validity]]\nup_to = 40\nvalid = \"1y\"\n"
+                                  "[[validity]]\nvalid = \"2y\"\n"
+                                  "[rule.dog]\npoints = -30\nvalid = \"by-severity\"\n"
+                                  "repeat_factor = 2\n");
+    load_ok(e, "id,subject,type,ts\na,s,dog,2022-01-10\nb,s,dog,2022-02-10\n");
+    score_is(e, "2023-01-20", P(940));
+    score_is(e, "2024-02-09", P(940));
+    score_is(e, "2024-02-10", P(1000));
+    score_is(e, "2024-03-01", P(1000));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_5_a_freeze_stops_additions_until_repaired(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.defaulter]\npoints = 0\nceiling = 599\nvalid = \"5y\"\n"
+                                  "freeze = true\n[rule.volunteer]\npoints = 5\n");
+    load_ok(e, "id,subject,type,ts,ref\nv1,s,volunteer,2022-01-01,\nd1,s,defaulter,2022-02-01,\n"
+               "v2,s,volunteer,2022-03-01,\np1,s,repair,2022-04-01,d1\n"
+               "v3,s,volunteer,2022-05-01,\n");
+    civic_score s = score_at(e, "s", "2022-06-01");
+    assert_int_equal(s.score, P(1010));
+    assert_string_equal(s.grade, "A");
+    civic_record *rec = record_at(e, "s", "2022-06-01");
+    civic_entry v2 = entry_of(rec, "v2");
+    assert_int_equal(v2.counted, 0);
+    assert_int_equal(v2.raw, P(5));
+    assert_true(v2.marks & CIVIC_MARK_FROZEN);
+    assert_false(entry_of(rec, "v3").marks & CIVIC_MARK_FROZEN);
+    civic_record_free(rec);
+    score_is(e, "2022-03-15", P(599));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_6_publicity_holds_an_entry_pending(void **state)
+{
+    (void)state;
+    const char *rules = TEST_SCHEME "[rule.honour]\npoints = 20\nvalid = \"1y\"\n"
+                                    "publicity = \"7d\"\n";
+    civic_engine *e = engine_from(rules);
+    load_ok(e, "id,subject,type,ts\ne1,s,honour,2022-03-01\n");
+    score_is(e, "2022-03-05", P(1000));
+    state_is(e, "2022-03-05", "e1", CIVIC_STATE_PENDING);
+    score_is(e, "2022-03-07T23:59:59", P(1000));
+    score_is(e, "2022-03-08", P(1020));
+    state_is(e, "2022-03-08", "e1", CIVIC_STATE_ACTIVE);
+    /* validity starts at eff: a year after 8 March */
+    score_is(e, "2023-03-07T23:59:59", P(1020));
+    score_is(e, "2023-03-08", P(1000));
+    civic_record *rec = record_at(e, "s", "2022-03-05");
+    civic_entry x = entry_of(rec, "e1");
+    assert_int_equal(x.ts, when(e, "2022-03-01"));
+    assert_int_equal(x.eff, when(e, "2022-03-08"));
+    civic_record_free(rec);
+    civic_engine_free(e);
+    e = engine_from(rules);
+    load_ok(e, "id,subject,type,ts,ref\ne1,s,honour,2022-03-01,\nr1,s,revoke,2022-03-04,e1\n");
+    score_is(e, "2022-03-05", P(1000));
+    score_is(e, "2022-03-08", P(1000));
+    score_is(e, "2022-06-08", P(1000));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_7_an_objection_suspends_until_dismissed(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\n"
+                                  "contested = \"suspend\"\n" TEST_GRADES FINE_1Y);
+    load_ok(e, "id,subject,type,ts,ref\nf1,s,fine,2022-03-01,\no1,s,object,2022-03-05,f1\n"
+               "d1,s,dismiss,2022-04-01,o1\n");
+    score_is(e, "2022-03-04", P(990));
+    score_is(e, "2022-03-10", P(1000));
+    state_is(e, "2022-03-10", "f1", CIVIC_STATE_CONTESTED);
+    state_is(e, "2022-03-10", "o1", CIVIC_STATE_APPLIED);
+    score_is(e, "2022-04-10", P(990));
+    state_is(e, "2022-04-10", "o1", CIVIC_STATE_DISMISSED);
+    state_is(e, "2022-04-10", "d1", CIVIC_STATE_APPLIED);
+    state_is(e, "2022-04-10", "f1", CIVIC_STATE_ACTIVE);
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_8_retention_archives_after_five_years(void **state)
+{
+    (void)state;
+    const char *one = TEST_SCHEME "[rule.fine]\npoints = -10\nvalid = \"1y\"\nretain = \"5y\"\n"
+                                  "affects = \"score\"\n";
+    civic_engine *e = engine_from(one);
+    load_ok(e, "id,subject,type,ts\nf,s,fine,2015-03-01\n");
+    score_is(e, "2020-02-29", P(1000));
+    state_is(e, "2020-02-29", "f", CIVIC_STATE_EXPIRED);
+    civic_score s = score_at(e, "s", "2020-03-01");
+    assert_int_equal(s.score, P(1000));
+    assert_int_equal(s.archived, 1);
+    assert_int_equal(s.events, 0);
+    civic_record *rec = record_at(e, "s", "2020-03-01");
+    assert_int_equal(civic_record_count(rec), 0);
+    civic_record_free(rec);
+    /* a subject whose every event is archived is not listed */
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subjects(e, when(e, "2020-03-01"), &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 0);
+    civic_result_free(res);
+    civic_engine_free(e);
+    e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\nvalid = \"10y\"\nretain = \"5y\"\n"
+                                "affects = \"score\"\n");
+    load_ok(e, "id,subject,type,ts\nf,s,fine,2015-03-01\n");
+    score_is(e, "2020-02-29T23:59:59", P(990));
+    score_is(e, "2020-03-01", P(1000));
+    score_is(e, "2030-01-01", P(1000));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_9_a_tier_counts_hours_whatever_the_caps(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.volunteer_hour]\npoints = 1\nper = \"unit\"\ncap = 20\n"
+                                  "cap_period = \"month\"\n"
+                                  "[tier.volunteer_star]\nrules = \"volunteer_hour\"\n"
+                                  "measure = \"qty\"\n[[tier.volunteer_star.level]]\n"
+                                  "name = \"1 star\"\nmin = 100\n[[tier.volunteer_star.level]]\n"
+                                  "name = \"2 stars\"\nmin = 300\n");
+    /* 250 hours in 2022 (25 a month for ten months), 60 in 2023 */
+    char csv[4096] = "id,subject,type,ts,qty\n";
+    size_t n = strlen(csv);
+    for (int m = 1; m <= 10; m++)
+        n += (size_t)snprintf(csv + n, sizeof(csv) - n, "a%d,s,volunteer_hour,2022-%02d-05,25\n",
+                              m, m);
+    for (int m = 1; m <= 3; m++)
+        n += (size_t)snprintf(csv + n, sizeof(csv) - n, "b%d,s,volunteer_hour,2023-%02d-05,20\n",
+                              m, m);
+    load_ok(e, csv);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, "s", when(e, "2023-12-31"), &res), CIVIC_OK);
+    civic_tier_value t = CIVIC_TIER_VALUE_INIT;
+    assert_int_equal(civic_result_tier(res, 0, 0, &t), CIVIC_OK);
+    assert_int_equal(t.value, 310000);
+    assert_int_equal(t.places, 3);
+    assert_int_equal(t.level, 1);
+    assert_string_equal(t.level_name, "2 stars");
+    assert_string_equal(t.tier, "volunteer_star");
+    civic_result_free(res);
+    /* 250 hours by the end of 2022: one star */
+    assert_int_equal(civic_engine_subject(e, "s", when(e, "2022-12-31"), &res), CIVIC_OK);
+    assert_int_equal(civic_result_tier(res, 0, 0, &t), CIVIC_OK);
+    assert_string_equal(t.level_name, "1 star");
+    civic_result_free(res);
+    civic_engine_free(e);
+}
+
+static void example_10_a_net_cap_lets_downvotes_give_room_back(void **state)
+{
+    (void)state;
+    const char *rules[2] = {
+        TEST_SCHEME "[cap.votes]\nlimit = 20\nperiod = \"day\"\nmode = \"both\"\n"
+                    "[rule.up]\npoints = 10\ncap_group = \"votes\"\n"
+                    "[rule.down]\npoints = -2\ncap_group = \"votes\"\n",
+        TEST_SCHEME "[cap.votes]\nlimit = 20\nperiod = \"day\"\nmode = \"net\"\n"
+                    "[rule.up]\npoints = 10\ncap_group = \"votes\"\n"
+                    "[rule.down]\npoints = -2\ncap_group = \"votes\"\n",
+    };
+    const int64_t before[2] = { P(1020), P(1018) }, after[2] = { P(1020), P(1020) };
+    for (int k = 0; k < 2; k++) {
+        civic_engine *e = engine_from(rules[k]);
+        load_ok(e, "id,subject,type,ts\na,s,up,2022-05-01T09:00:00\nb,s,up,2022-05-01T10:00:00\n"
+                   "c,s,down,2022-05-01T11:00:00\n");
+        score_is(e, "2022-05-02", before[k]);
+        load_ok(e, "id,subject,type,ts\nd,s,up,2022-05-01T12:00:00\n");
+        score_is(e, "2022-05-02", after[k]);
+        civic_engine_free(e);
+    }
+    support_release();
+}
+
+static void example_11_a_recount_rewrites_the_past_from_its_date(void **state)
+{
+    (void)state;
+    /* affects = "score": a recount of a rule that affects the balance is a
+     * load-time error (spendable points are never rewritten) */
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\naffects = \"score\"\n"
+                                  "[[rule.fine.change]]\nfrom = \"2023-01-01\"\npoints = -5\n"
+                                  "recount = true\n");
+    load_ok(e, "id,subject,type,ts\na,s,fine,2022-06-01\n");
+    score_is(e, "2022-12-31", P(990));
+    score_is(e, "2022-12-31T23:59:59", P(990));
+    score_is(e, "2023-01-01", P(995));
+    civic_engine_free(e);
+    e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\naffects = \"score\"\n"
+                                "[[rule.fine.change]]\nfrom = \"2023-01-01\"\npoints = -5\n");
+    load_ok(e, "id,subject,type,ts\na,s,fine,2022-06-01\n");
+    score_is(e, "2022-12-31", P(990));
+    score_is(e, "2023-01-01", P(990));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void example_13_a_correction_lifts_the_ceiling_not_the_freeze(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.drunk]\npoints = -150\nceiling = 850\nvalid = \"2y\"\n"
+                                  "freeze = true\n[rule.blood]\npoints = 10\nvalid = \"1y\"\n"
+                                  "[rule.honour]\npoints = 100\nvalid = \"5y\"\n");
+    load_ok(e, "id,subject,type,ts,ref\ne1,s,drunk,2021-05-01,\nh1,s,blood,2021-06-01,\n"
+               "c1,s,correct,2021-07-01,e1\nh2,s,honour,2021-08-01,\n");
+    civic_score s = score_at(e, "s", "2021-06-15");
+    assert_int_equal(s.score, P(850));
+    assert_string_equal(s.grade, "B");
+    s = score_at(e, "s", "2021-09-01");
+    assert_int_equal(s.score, P(950));
+    assert_string_equal(s.grade, "B");
+    assert_int_equal(s.ceiling, CIVIC_FOREVER);
+    s = score_at(e, "s", "2023-05-02");
+    assert_int_equal(s.score, P(1100));
+    assert_string_equal(s.grade, "AAA");
+    civic_record *rec = record_at(e, "s", "2021-09-01");
+    assert_true(entry_of(rec, "h1").marks & CIVIC_MARK_FROZEN);
+    assert_int_equal(entry_of(rec, "c1").state, CIVIC_STATE_APPLIED);
+    assert_int_equal(entry_of(rec, "e1").corrected, when(e, "2021-07-01"));
+    civic_record_free(rec);
+    civic_engine_free(e);
+    support_release();
+}
+
+/* ------------------------------------------------------------ boundaries */
+
+static void a_change_applies_from_its_instant_exactly(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME FINE_1Y
+                                  "[[rule.fine.change]]\nfrom = \"2023-01-01T12:00:00\"\n"
+                                  "points = -20\n");
+    load_ok(e, "id,subject,type,ts\na,s,fine,2023-01-01T11:59:59\nb,t,fine,2023-01-01T12:00:00\n");
+    score_is(e, "2023-02-01", P(990));
+    civic_score t = score_at(e, "t", "2023-02-01");
+    assert_int_equal(t.score, P(980));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void a_balance_floor_cuts_deductions_and_redeems(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\n"
+                                  "balance_min = -5\n" TEST_GRADES
+                                  "[rule.help]\npoints = 10\n[rule.fine]\npoints = -30\n");
+    load_ok(e, "id,subject,type,ts,qty\na,s,help,2022-01-01,\nb,s,fine,2022-01-02,\n"
+               "c,s,help,2022-01-03,\nd,s,redeem,2022-01-04,15\ne,s,redeem,2022-01-05,14\n");
+    /* balance: +10, -30 floored to -5 (part -15), +10 = 5, redeem 15 -> -10 < -5
+     * rejected, redeem 14 -> -9 < -5 rejected; score 1000 + 10 - 30 + 10 */
+    civic_score s = score_at(e, "s", "2022-02-01");
+    assert_int_equal(s.balance, P(5));
+    assert_int_equal(s.score, P(990));
+    civic_record *rec = record_at(e, "s", "2022-02-01");
+    civic_entry b = entry_of(rec, "b");
+    assert_int_equal(b.counted, P(-30));
+    assert_int_equal(b.to_balance, P(-15));
+    assert_true(b.marks & CIVIC_MARK_FLOORED);
+    assert_int_equal(entry_of(rec, "d").state, CIVIC_STATE_REJECTED);
+    assert_int_equal(entry_of(rec, "e").state, CIVIC_STATE_REJECTED);
+    civic_record_free(rec);
+    load_ok(e, "id,subject,type,ts,qty\nf,s,redeem,2022-01-06,10\n");
+    s = score_at(e, "s", "2022-02-01");
+    assert_int_equal(s.balance, P(-5));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void a_premature_repair_has_no_effect(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\nvalid = \"2y\"\n"
+                                              "repair_after = \"3m\"\n");
+    load_ok(e, "id,subject,type,ts,ref\nf,s,fine,2022-01-31,\n"
+               "p1,s,repair,2022-04-29T23:59:59,f\np2,s,repair,2022-04-30,f\n");
+    /* 31 January + 3 months is 30 April (no 31 April) */
+    state_is(e, "2022-05-01", "p1", CIVIC_STATE_PREMATURE);
+    state_is(e, "2022-05-01", "p2", CIVIC_STATE_APPLIED);
+    score_is(e, "2022-04-29T23:59:59", P(990));
+    score_is(e, "2022-04-30", P(1000));
+    state_is(e, "2022-05-01", "f", CIVIC_STATE_REPAIRED);
+    civic_engine_free(e);
+    support_release();
+}
+
+static void an_objection_after_the_window_is_late(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\n"
+                                  "contested = \"suspend\"\nobjection_window = \"7d\"\n"
+                                  TEST_GRADES FINE_1Y);
+    load_ok(e, "id,subject,type,ts,ref\nf,s,fine,2022-03-01,\ng,s,fine,2022-03-01,\n"
+               "o1,s,object,2022-03-07T23:59:59,f\no2,s,object,2022-03-08,g\n"
+               "o3,s,object,2022-02-28,f\n");
+    state_is(e, "2022-03-10", "o1", CIVIC_STATE_APPLIED);
+    state_is(e, "2022-03-10", "o2", CIVIC_STATE_LATE);
+    state_is(e, "2022-03-10", "o3", CIVIC_STATE_DANGLING);
+    state_is(e, "2022-03-10", "f", CIVIC_STATE_CONTESTED);
+    state_is(e, "2022-03-10", "g", CIVIC_STATE_ACTIVE);
+    score_is(e, "2022-03-10", P(990));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void mark_mode_only_marks_the_entry(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME FINE_1Y);
+    load_ok(e, "id,subject,type,ts,ref\nf,s,fine,2022-03-01,\no,s,object,2022-03-02,f\n"
+               "r,s,revoke,2022-03-03,o\n");
+    civic_record *rec = record_at(e, "s", "2022-03-05");
+    civic_entry f = entry_of(rec, "f");
+    assert_int_equal(f.state, CIVIC_STATE_ACTIVE);
+    assert_true(f.marks & CIVIC_MARK_CONTESTED);
+    /* a revoke cannot target an objection */
+    assert_int_equal(entry_of(rec, "r").state, CIVIC_STATE_DANGLING);
+    civic_record_free(rec);
+    score_is(e, "2022-03-05", P(990));
+    civic_engine_free(e);
+    support_release();
+}
+
+static void lists_give_the_flagged_stretch_containing_t(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.bad]\npoints = 0\nflag = \"dishonest\"\nvalid = \"30d\"\n"
+                                  "[measure.no_subsidy]\nkind = \"restriction\"\n"
+                                  "flag = \"dishonest\"\n");
+    /* s: [1 Jan, 31 Jan) and [31 Jan, 2 Mar) touch: one stretch; t: a gap */
+    load_ok(e, "id,subject,type,ts\na,s,bad,2022-01-01\nb,s,bad,2022-01-31\n"
+               "c,t,bad,2022-01-01\nd,t,bad,2022-02-15\n");
+    civic_list *l = NULL;
+    assert_int_equal(civic_engine_list(e, "dishonest", when(e, "2022-02-20"), &l), CIVIC_OK);
+    assert_int_equal(civic_list_kind(l), CIVIC_LIST_FLAG);
+    assert_int_equal(civic_list_count(l), 2);
+    civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+    assert_int_equal(civic_list_get(l, 0, &x), CIVIC_OK);
+    assert_string_equal(x.subject, "s");
+    assert_int_equal(x.since, when(e, "2022-01-01"));
+    assert_int_equal(x.until, when(e, "2022-03-02"));
+    assert_int_equal(civic_list_get(l, 1, &x), CIVIC_OK);
+    assert_string_equal(x.subject, "t");
+    assert_int_equal(x.since, when(e, "2022-02-15"));
+    assert_int_equal(x.until, when(e, "2022-03-17"));
+    civic_list_free(l);
+    assert_int_equal(civic_engine_list(e, "no_subsidy", when(e, "2022-03-10"), &l), CIVIC_OK);
+    assert_int_equal(civic_list_kind(l), CIVIC_LIST_MEASURE);
+    assert_int_equal(civic_list_count(l), 1);
+    assert_int_equal(civic_list_get(l, 0, &x), CIVIC_OK);
+    assert_string_equal(x.subject, "t");
+    assert_int_equal(x.since, CIVIC_NO_TIME);
+    civic_list_free(l);
+    assert_int_equal(civic_engine_list(e, "dishonest", when(e, "2023-01-01"), &l), CIVIC_OK);
+    assert_int_equal(civic_list_count(l), 0);
+    civic_list_free(l);
+    assert_int_equal(civic_engine_list(e, "nobody", 0, &l), CIVIC_E_NOTFOUND);
+    assert_null(l);
+    civic_engine_free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(example_1_a_change_keeps_old_weights_for_old_events),
+        cmocka_unit_test(example_2_a_repeat_by_category),
+        cmocka_unit_test(example_3_validity_follows_the_escalated_size),
+        cmocka_unit_test(example_5_a_freeze_stops_additions_until_repaired),
+        cmocka_unit_test(example_6_publicity_holds_an_entry_pending),
+        cmocka_unit_test(example_7_an_objection_suspends_until_dismissed),
+        cmocka_unit_test(example_8_retention_archives_after_five_years),
+        cmocka_unit_test(example_9_a_tier_counts_hours_whatever_the_caps),
+        cmocka_unit_test(example_10_a_net_cap_lets_downvotes_give_room_back),
+        cmocka_unit_test(example_11_a_recount_rewrites_the_past_from_its_date),
+        cmocka_unit_test(example_13_a_correction_lifts_the_ceiling_not_the_freeze),
+        cmocka_unit_test(a_change_applies_from_its_instant_exactly),
+        cmocka_unit_test(a_balance_floor_cuts_deductions_and_redeems),
+        cmocka_unit_test(a_premature_repair_has_no_effect),
+        cmocka_unit_test(an_objection_after_the_window_is_late),
+        cmocka_unit_test(mark_mode_only_marks_the_entry),
+        cmocka_unit_test(lists_give_the_flagged_stretch_containing_t),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
