@@ -45,3 +45,12 @@ int64_t civic_engine_purge_horizon(const civic_engine *e)
     civic__engine_read_end(e);
     return h;
 }
+
+int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *report,
+                       civic_error *err)
+{
+    CIVIC_UNUSED(e);
+    CIVIC_UNUSED(before);
+    CIVIC_UNUSED(report);
+    return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "purge is not implemented yet");
+}
