@@ -874,7 +874,8 @@ static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, int64
     int64_t sum = 0;
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
-        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
+        /* a frozen addition adds nothing to tiers either (SPEC 9.5) */
+        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
             !tier_has_rule(t, it->type) || !in_window(ev, t, it->eff))
             continue;
         if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))

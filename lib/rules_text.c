@@ -372,7 +372,8 @@ static void write_outputs(out_buf *o)
             puts_(o, t->name);
             puts_(o, ".level]]\n");
             key_string(o, "name", t->levels[l].name);
-            key_fixed(o, "min", t->levels[l].min, t->measure == CIVIC_TIER_QTY ? 3 : 2);
+            key_fixed(o, "min", t->measure == CIVIC_TIER_QTY ? t->levels[l].min / 10
+                                                             : t->levels[l].min, 2);
         }
     }
     for (uint32_t i = 0; i < r->measure_count; i++) {

@@ -137,7 +137,8 @@ static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *er
         }
     }
     if (!civic__duration_parse(v->text, v->len, &t->rolling) ||
-        t->rolling.kind == CIVIC_DUR_FOREVER)
+        (t->rolling.kind != CIVIC_DUR_DAYS && t->rolling.kind != CIVIC_DUR_MONTHS &&
+         t->rolling.kind != CIVIC_DUR_YEARS))
         return civic__rb_at(err, p, "'window' must be \"lifetime\", \"year\", \"quarter\", "
                                     "\"month\" or a rolling period such as \"12m\" or \"90d\"");
     t->window = CIVIC_WINDOW_ROLLING;
@@ -350,14 +351,15 @@ static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra 
     if (!x->name) return civic__rb_at(err, x->header, "[[tier.level]] without 'name'");
     if (!x->min_text) return civic__rb_at(err, x->header, "[[tier.level]] without 'min'");
     lv->name = x->name;
-    if (civic__decimal_parse(x->min_text, x->min_len, qty ? 3 : 2, !qty, false,
-                             qty ? CIVIC_QTY_MAX * 1000 : CIVIC_POINTS_MAX * 100, &lv->min,
+    /* Every number of a rules file has at most 2 decimals; a quantity
+     * level is compared with sums of qty in thousandths. */
+    if (civic__decimal_parse(x->min_text, x->min_len, 2, true, false,
+                             qty ? CIVIC_QTY_MAX * 100 : CIVIC_POINTS_MAX * 100, &lv->min,
                              &why) != CIVIC_OK) {
-        snprintf(msg, sizeof(msg), "'min': %s (%s)", why ? why : "bad number",
-                 qty ? "a quantity: non-negative, at most 3 decimals"
-                     : "points: at most 2 decimals");
+        snprintf(msg, sizeof(msg), "'min': %s (at most 2 decimals)", why ? why : "bad number");
         return civic__rb_at(err, x->min, msg);
     }
+    if (qty) lv->min *= 10;
     for (uint32_t j = 0; j < l; j++)
         if (strcmp(t->levels[j].name, lv->name) == 0)
             return civic__rb_at(err, x->name_at, "duplicate level name in this tier");

@@ -228,7 +228,8 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nmeasure = \"hours\"\n", 8, 11, "'measure' must be");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"forever\"\n", 8, 10, "'window' must be");
     fails_at(G1 R "[[tier.u.level]]\nname = \"x\"\n", 6, 3, "comes before [tier.u]");
-    fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = -1\n", 10, 7, "'min'");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1.005\n", 10, 7, "'min'");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"end-of-month\"\n", 8, 10, "'window' must be");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\n", 11, 2, "at least one condition");
     fails_at(G1 R T "[measure.m]\ngrades = \"A\"\n", 11, 2, "without 'kind'");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ngrades = \"A;Z\"\n", 13, 10,
