@@ -2,7 +2,9 @@
 #
 #   make            libcivic.a, libcivic.so.MAJOR.MINOR.PATCH, civic.pc, civic-score
 #   make demo       score the bundled sample log with the built-in scheme
-#   make test       every test (installs missing Debian test dependencies when root)
+#   make deps       install every test dependency (apt-get as root), or say how
+#   make test       `make deps`, then every test
+#   make check-fresh   `make test` in a fresh clone inside a clean Debian root
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR=
 #
 # Each area adds its own targets in a fragment (tests/tests.mk, bench/bench.mk,
@@ -48,16 +50,19 @@ DESTDIR    ?=
 
 TEST_TARGETS :=
 
-# $(call need_pkg,CHECK-COMMAND,DEBIAN-PACKAGE): when CHECK-COMMAND fails,
-# install the package with apt-get if we are root (as on CI), otherwise stop
-# with the one-line install command.
-need_pkg = if ! $(1) >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing missing test dependency: $(2)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -q $(2) >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(2) >/dev/null; } || exit 1; \
-	  else echo "missing test dependency $(2); install it with: sudo apt-get install -y $(2)"; exit 1; fi; fi
+# Every package the tests use is installed in one place, before anything is
+# compiled: `make deps` (tests/deps.sh).  As root with apt-get (CI) it installs
+# what is missing; otherwise it stops with the one-line install command.
+# `make test` runs it first, then every test group in a sub-make, so even
+# `make -j` compiles nothing before the packages are there.  Targets that need
+# a package also name `deps` as an order-only prerequisite, so `make test-c`
+# alone works on a fresh machine too; DEPS_DONE=1 (set for the sub-makes of
+# `make test`) skips the re-check.
+.PHONY: deps
+deps:
+ifndef DEPS_DONE
+	@sh tests/deps.sh
+endif
 
 .PHONY: all lib demo test clean install uninstall
 all: lib $(CLI) $(B)/civic.pc
@@ -128,7 +133,10 @@ clean:
 # Area fragments (each optional so a partial tree still builds).
 -include $(sort $(wildcard tests/*.mk bench/*.mk abi/*.mk bindings/python/*.mk examples/*.mk examples/*/*.mk))
 
-test: $(TEST_TARGETS)
+.PHONY: test-groups
+test: deps
+	+@$(MAKE) --no-print-directory DEPS_DONE=1 test-groups
+test-groups: $(TEST_TARGETS)
 	@echo "make test: all test groups passed ($(TEST_TARGETS))"
 
 .PHONY: regen-default

@@ -10,15 +10,12 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 TEST_TARGETS += test-c test-cli
 
-.PHONY: test-c test-cli deps-cmocka
+.PHONY: test-c test-cli
 
-deps-cmocka:
-	@$(call need_pkg,test -f /usr/include/cmocka.h,libcmocka-dev)
-
-$(B)/tests/%: tests/%.c tests/support.h $(STATIC) | deps-cmocka $(B)/tests
+$(B)/tests/%: tests/%.c tests/support.h $(STATIC) | deps $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
 
-test-c: deps-cmocka $(TEST_BIN)
+test-c: $(TEST_BIN)
 	@for t in $(TEST_BIN); do $$t || exit 1; done
 
 test-cli: $(CLI)
