@@ -88,8 +88,12 @@ $(B)/libcivic.so: $(SHARED)
 	ln -sf $(REALNAME) $@
 
 # The CLI links the static library: one self-contained binary to copy around.
-$(CLI): examples/civic-score.c include/civic.h $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(STATIC) $(LDLIBS)
+# Its JSON comes from the answer writer it shares with the service
+# (examples/common/answers.h).
+ANSWERS_SRC := examples/common/answers.c
+ANSWERS_HDR := examples/common/answers.h
+$(CLI): examples/civic-score.c $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h $(STATIC) | $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
 	mkdir -p $@
