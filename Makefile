@@ -5,7 +5,7 @@
 #   make deps       install every test dependency (apt-get as root), or say how
 #   make test       `make deps`, then every test
 #   make check-fresh   `make test` in a fresh clone inside a clean Debian root
-#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR=
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR= MANDIR= DOCDIR=
 #
 # Each area adds its own targets in a fragment (tests/tests.mk, bench/bench.mk,
 # bindings/python/python.mk, ...); a fragment that has tests appends their
@@ -46,6 +46,8 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/libcivic
 DESTDIR    ?=
 
 TEST_TARGETS :=
@@ -114,9 +116,17 @@ demo: $(CLI)
 	@echo
 	$(CLI) --explain r0007 examples/data/sample.csv
 
+# The manual: man pages, and in DOCDIR the README, CHANGELOG and LICENSE with
+# the docs/ folder beside them (so the README's links to docs/ still work).
+MAN1 := docs/civic-score.1
+MAN8 := docs/civic-server.8
+TOPDOCS := README.md CHANGELOG.md LICENSE
+DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml $(MAN1) $(MAN8)
+
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs
 	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
@@ -124,12 +134,25 @@ install: all
 	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libcivic.so
 	install -m 644 $(B)/civic.pc $(DESTDIR)$(PKGCONFIGDIR)/civic.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/civic-score
+	@if [ -f $(B)/civic-server ]; then \
+	    echo "install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server"; \
+	    install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server; \
+	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/civic-score.1
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8
+	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	@sh tests/ldconfig-hint.sh "$(DESTDIR)" "$(LIBDIR)"
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/civic.h $(DESTDIR)$(LIBDIR)/libcivic.a \
 	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libcivic.so $(DESTDIR)$(PKGCONFIGDIR)/civic.pc \
-	    $(DESTDIR)$(BINDIR)/civic-score
+	    $(DESTDIR)$(BINDIR)/civic-score $(DESTDIR)$(BINDIR)/civic-server \
+	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)

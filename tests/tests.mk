@@ -30,3 +30,10 @@ VOCAB_SERVER := $(if $(wildcard /usr/include/microhttpd.h),$(B)/civic-server)
 test-vocabulary: lib $(CLI) $(VOCAB_SERVER)
 	$(PYTHON) tests/vocabulary/test_vocabulary.py --cli $(CLI) --library $(B)/$(SONAME) \
 	    $(if $(VOCAB_SERVER),--server $(VOCAB_SERVER))
+
+# Every relative link of README.md and docs/*.md resolves inside the repository
+# (file and #heading); nothing points at files outside it.
+TEST_TARGETS += check-links
+.PHONY: check-links
+check-links:
+	$(PYTHON) tests/check-links.py

@@ -25,10 +25,11 @@ TEST_TARGETS += test-durability test-server
 ifneq ($(wildcard /usr/include/microhttpd.h),)
 all: $(SERVER)
 endif
-server: $(SERVER)
+server: | deps
+	@$(MAKE) --no-print-directory DEPS_DONE=1 $(SERVER)
 
 # libmicrohttpd-dev comes from `make deps` (tests/deps.sh), like every package.
-$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | deps $(B)
+$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -o $@ examples/server/civic-server.c $(STATIC) \
 	    $(MHD_LIBS) $(LDLIBS)
 
@@ -38,7 +39,7 @@ $(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_
 test-durability: $(B)/tests/test_durability
 	$(B)/tests/test_durability
 
-test-server: $(SERVER) $(CLI)
+test-server: $(SERVER) $(CLI) | deps
 	$(PYTHON) tests/server/test_server.py --server $(SERVER) --cli $(CLI)
 
 loadtest: $(SERVER)

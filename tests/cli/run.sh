@@ -117,6 +117,12 @@ if command -v python3 >/dev/null 2>&1; then
     if python3 tests/cli/progress.py "$CLI" $D/rules.toml $D/events.csv; then ok; else bad "progress on a terminal"; fi
 fi
 
+# the manual's examples run: the complete rules file of docs/rules.md loads
+sed -n '/^## A complete example/,/^## Version 2/p' docs/rules.md | sed -n '/^```toml/,/^```/p' | \
+    sed '1d;$d' >"$T/complete.toml"
+"$CLI" -r "$T/complete.toml" -f csv </dev/null >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ -s "$T/complete.toml" ]; then ok; else bad "docs/rules.md complete example: $(cat "$T/err")"; fi
+
 # exit codes and messages
 status usage-unknown-option 1 "unknown option" -- --frobnicate
 status usage-bad-format 1 "unknown format" -- -f xml $D/events.csv

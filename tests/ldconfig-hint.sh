@@ -1,0 +1,30 @@
+#!/bin/sh
+# tests/ldconfig-hint.sh DESTDIR LIBDIR -- the last step of `make install`.
+# Installing for real (no DESTDIR) as root into a directory the dynamic
+# loader searches: run ldconfig, so libcivic.so.1 is found at once.
+# Otherwise, when LIBDIR is not one the loader searches, say how to make
+# programs find the library.  Never fails the install.
+destdir=$1
+libdir=$2
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+# The directories the loader searches: those ldconfig scans (ld.so.conf and
+# the trusted /lib, /usr/lib ...), as "DIR:" lines of ldconfig -v -N.
+searched=$("$ldconfig" -v -N -X 2>/dev/null | sed -n 's|^\(/[^:]*\):.*|\1|p')
+in_path=no
+for d in $searched; do
+    [ "$d" = "$libdir" ] && in_path=yes
+done
+if [ -z "$destdir" ] && [ "$(id -u)" = 0 ] && [ $in_path = yes ]; then
+    echo "$ldconfig"
+    "$ldconfig" || echo "make install: ldconfig failed; run it yourself" >&2
+elif [ $in_path = no ]; then
+    echo "make install: note: $libdir is not in the dynamic loader's search path, so programs"
+    echo "  linked with -lcivic will not find libcivic.so.1 there.  Either add it once:"
+    echo "    echo $libdir | sudo tee /etc/ld.so.conf.d/libcivic.conf && sudo ldconfig"
+    echo "  or run programs with LD_LIBRARY_PATH=$libdir (or link with -Wl,-rpath,$libdir)."
+elif [ -n "$destdir" ]; then
+    echo "make install: staged in $destdir; run ldconfig after copying into place."
+else
+    echo "make install: run 'sudo ldconfig' so the loader sees libcivic.so.1."
+fi
+exit 0
