@@ -8,11 +8,16 @@ destdir=$1
 libdir=$2
 ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
 # The directories the loader searches: those ldconfig scans (ld.so.conf and
-# the trusted /lib, /usr/lib ...), as "DIR:" lines of ldconfig -v -N.
-searched=$("$ldconfig" -v -N -X 2>/dev/null | sed -n 's|^\(/[^:]*\):.*|\1|p')
+# the trusted /lib, /usr/lib ...), as "DIR:" lines of ldconfig -v -N, plus
+# the ones it skips as given twice; compared after resolving symbolic links
+# (with a merged /usr, /usr/lib/x86_64-linux-gnu is /lib/x86_64-linux-gnu).
+searched=$("$ldconfig" -v -N -X 2>&1 | sed -n -e 's|^\(/[^:]*\):.*|\1|p' \
+    -e "s|.*Path \`\(/[^']*\)' given more than once.*|\1|p")
+canon() { readlink -f "$1" 2>/dev/null || echo "$1"; }
+want=$(canon "$libdir")
 in_path=no
-for d in $searched; do
-    [ "$d" = "$libdir" ] && in_path=yes
+for d in $searched /lib /usr/lib; do
+    [ "$(canon "$d")" = "$want" ] && in_path=yes
 done
 if [ -z "$destdir" ] && [ "$(id -u)" = 0 ] && [ $in_path = yes ]; then
     echo "$ldconfig"
