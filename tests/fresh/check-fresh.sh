@@ -107,7 +107,7 @@ t0=$(date +%s)
 set +e
 chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    sh -c "set -e; cd /root; git clone -q /tmp/libcivic.bundle libcivic; cd libcivic; \
+    sh -c "set -e; cd /root; git -c advice.detachedHead=false clone -q /tmp/libcivic.bundle libcivic; cd libcivic; \
            git log -1 --format='check-fresh: testing %h %s'; make -j$JOBS test" </dev/null
 status=$?
 set -e
