@@ -2,8 +2,10 @@
 #
 #   make            libcivic.a, libcivic.so.MAJOR.MINOR.PATCH, civic.pc, civic-score
 #   make demo       score the bundled sample log with the built-in scheme
-#   make test       every test (installs missing Debian test dependencies when root)
-#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR=
+#   make deps       install every test dependency (apt-get as root), or say how
+#   make test       `make deps`, then every test
+#   make check-fresh   `make test` in a fresh clone inside a clean Debian root
+#   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR= MANDIR= DOCDIR=
 #
 # Each area adds its own targets in a fragment (tests/tests.mk, bench/bench.mk,
 # bindings/python/python.mk, ...); a fragment that has tests appends their
@@ -44,20 +46,25 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR     ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/libcivic
 DESTDIR    ?=
 
 TEST_TARGETS :=
 
-# $(call need_pkg,CHECK-COMMAND,DEBIAN-PACKAGE): when CHECK-COMMAND fails,
-# install the package with apt-get if we are root (as on CI), otherwise stop
-# with the one-line install command.
-need_pkg = if ! $(1) >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing missing test dependency: $(2)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -q $(2) >/dev/null 2>&1 || \
-	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(2) >/dev/null; } || exit 1; \
-	  else echo "missing test dependency $(2); install it with: sudo apt-get install -y $(2)"; exit 1; fi; fi
+# Every package the tests use is installed in one place, before anything is
+# compiled: `make deps` (tests/deps.sh).  As root with apt-get (CI) it installs
+# what is missing; otherwise it stops with the one-line install command.
+# `make test` runs it first, then every test group in a sub-make, so even
+# `make -j` compiles nothing before the packages are there.  Targets that need
+# a package also name `deps` as an order-only prerequisite, so `make test-c`
+# alone works on a fresh machine too; DEPS_DONE=1 (set for the sub-makes of
+# `make test`) skips the re-check.
+.PHONY: deps
+deps:
+ifndef DEPS_DONE
+	@sh tests/deps.sh
+endif
 
 .PHONY: all lib demo test clean install uninstall
 all: lib $(CLI) $(B)/civic.pc
@@ -83,8 +90,12 @@ $(B)/libcivic.so: $(SHARED)
 	ln -sf $(REALNAME) $@
 
 # The CLI links the static library: one self-contained binary to copy around.
-$(CLI): examples/civic-score.c include/civic.h $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(STATIC) $(LDLIBS)
+# Its JSON comes from the answer writer it shares with the service
+# (examples/common/answers.h).
+ANSWERS_SRC := examples/common/answers.c
+ANSWERS_HDR := examples/common/answers.h
+$(CLI): examples/civic-score.c $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h $(STATIC) | $(B)
+	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
 	mkdir -p $@
@@ -105,9 +116,17 @@ demo: $(CLI)
 	@echo
 	$(CLI) --explain r0007 examples/data/sample.csv
 
+# The manual: man pages, and in DOCDIR the README, CHANGELOG and LICENSE with
+# the docs/ folder beside them (so the README's links to docs/ still work).
+MAN1 := docs/civic-score.1
+MAN8 := docs/civic-server.8
+TOPDOCS := README.md CHANGELOG.md LICENSE
+DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml $(MAN1) $(MAN8)
+
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs
 	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
@@ -115,12 +134,25 @@ install: all
 	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libcivic.so
 	install -m 644 $(B)/civic.pc $(DESTDIR)$(PKGCONFIGDIR)/civic.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/civic-score
+	@if [ -f $(B)/civic-server ]; then \
+	    echo "install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server"; \
+	    install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server; \
+	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/civic-score.1
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8
+	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	@sh tests/ldconfig-hint.sh "$(DESTDIR)" "$(LIBDIR)"
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/civic.h $(DESTDIR)$(LIBDIR)/libcivic.a \
 	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libcivic.so $(DESTDIR)$(PKGCONFIGDIR)/civic.pc \
-	    $(DESTDIR)$(BINDIR)/civic-score
+	    $(DESTDIR)$(BINDIR)/civic-score $(DESTDIR)$(BINDIR)/civic-server \
+	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)
@@ -128,7 +160,10 @@ clean:
 # Area fragments (each optional so a partial tree still builds).
 -include $(sort $(wildcard tests/*.mk bench/*.mk abi/*.mk bindings/python/*.mk examples/*.mk examples/*/*.mk))
 
-test: $(TEST_TARGETS)
+.PHONY: test-groups
+test: deps
+	+@$(MAKE) --no-print-directory DEPS_DONE=1 test-groups
+test-groups: $(TEST_TARGETS)
 	@echo "make test: all test groups passed ($(TEST_TARGETS))"
 
 .PHONY: regen-default

@@ -1,6 +1,7 @@
 # abi/abi.mk -- the ABI and build gates of libcivic (issue 4).  Included by the
 # top-level Makefile, which defines VERSION, SOVERSION, REALNAME, SONAME,
-# SHARED, STATIC, CLI, B, CC, ALL_CFLAGS, LDLIBS, TEST_TARGETS and need_pkg.
+# SHARED, STATIC, CLI, B, CC, ALL_CFLAGS, LDLIBS, TEST_TARGETS and the target
+# deps (every package the checks use: tests/deps.sh).
 #
 #   make check-exports   header (CIVIC_API), lib/civic.map (global:) and the
 #                        exported symbols of the .so (nm -D) name the same
@@ -55,7 +56,7 @@ CHECK_WARNINGS_CCS   ?= gcc clang
 
 TEST_TARGETS += check-exports check-abi check-consumer check-cxx check-warnings
 
-.PHONY: check-exports check-abi abi-baseline abi-tools check-cxx check-consumer \
+.PHONY: check-exports check-abi abi-baseline check-cxx check-consumer \
         check-warnings
 
 $(ABI_OUT):
@@ -67,9 +68,6 @@ check-exports: $(SHARED) include/civic.h lib/civic.map
 	@sh abi/check-exports.sh include/civic.h lib/civic.map $(SHARED)
 
 # -------------------------------------------------------------------- abi --
-
-abi-tools:
-	@$(call need_pkg,{ command -v $(ABIDW) && command -v $(ABIDIFF); },abigail-tools)
 
 # abidw needs DWARF: a library built without -g would give a symbols-only dump
 # that hides every type change, so refuse it.
@@ -91,7 +89,7 @@ endef
 
 # Regenerated only when a release is tagged (see abi/README.md), from the
 # release build: make clean && make abi-baseline.
-abi-baseline: $(SHARED) | abi-tools
+abi-baseline: $(SHARED) | deps
 	$(call abi_dump,$(ABI_BASELINE))
 	$(call abi_macros,$(ABI_MACROS))
 	@echo "abi-baseline: wrote $(ABI_BASELINE) and $(ABI_MACROS) from $(SHARED) ($(VERSION));"
@@ -100,7 +98,7 @@ abi-baseline: $(SHARED) | abi-tools
 # abi/check-abi.sh reads abidiff's exit status (a bit set: 1 tool error, 2
 # usage error, 4 ABI change, 8 incompatible change) and its summary: any
 # removed or changed function fails, added functions pass with a note.
-check-abi: $(SHARED) | abi-tools $(ABI_OUT)
+check-abi: $(SHARED) | deps $(ABI_OUT)
 	@test -f $(ABI_BASELINE) || { echo "check-abi: no baseline $(ABI_BASELINE); run make abi-baseline at a release"; exit 1; }
 	$(call abi_dump,$(ABI_CURRENT))
 	@$(call abi_macros,$(ABI_MACROS_CURRENT))
@@ -114,12 +112,7 @@ check-abi: $(SHARED) | abi-tools $(ABI_OUT)
 # generated from the header, so a new struct is covered at once and an _INIT
 # that misses an appended field fails -Wmissing-field-initializers).  Then a
 # C++ program links the shared library from the build tree and runs.
-.PHONY: deps-compilers
-deps-compilers:
-	@$(call need_pkg,command -v g++,g++)
-	@$(call need_pkg,command -v clang,clang)
-
-check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps-compilers
+check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps
 	@sh abi/gen-inits.sh include/civic.h > $(ABI_OUT)/inits.c
 	@set -e; for cc in $(HDR_CCS); do for std in c11 c99; do \
 	    for src in $(CONSUMER_DIR)/header_c.c $(ABI_OUT)/inits.c; do \
@@ -138,8 +131,7 @@ check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps-compilers
 
 # --------------------------------------------------------------- consumer --
 
-check-consumer: all
-	@$(call need_pkg,command -v pkg-config,pkg-config)
+check-consumer: all | deps
 	+@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' VERSION='$(VERSION)' REALNAME='$(REALNAME)' \
 	    SONAME='$(SONAME)' sh abi/check-consumer.sh
 
@@ -147,7 +139,7 @@ check-consumer: all
 
 # Each compiler in its own build directory, so objects never mix; without -g,
 # which adds time and no warning.
-check-warnings: deps-compilers
+check-warnings: | deps
 	+@set -e; for cc in $(CHECK_WARNINGS_CCS); do \
 	    if ! command -v $$cc >/dev/null 2>&1; then echo "check-warnings: $$cc not found"; exit 1; fi; \
 	    echo "check-warnings: $$cc -Werror into $(B)/$$cc"; \

@@ -59,6 +59,16 @@ soname=$(readelf -d "$lib/$REALNAME" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 grep -qx 'prefix=/usr' "$lib/pkgconfig/civic.pc" ||
     fail "civic.pc does not say prefix=/usr (stale build/civic.pc?): $(grep '^prefix=' "$lib/pkgconfig/civic.pc")"
 [ -x "$root/bin/civic-score" ] || fail "no executable bin/civic-score"
+if [ -f "$B/civic-server" ]; then
+    [ -x "$root/bin/civic-server" ] || fail "civic-server was built but not installed"
+fi
+[ -f "$root/share/man/man1/civic-score.1" ] || fail "no share/man/man1/civic-score.1"
+[ -f "$root/share/man/man8/civic-server.8" ] || fail "no share/man/man8/civic-server.8"
+for f in README.md CHANGELOG.md LICENSE docs/README.md docs/rules.md docs/events.md \
+         docs/evaluation.md docs/answers.md docs/http-api.md docs/openapi.yaml; do
+    [ -f "$root/share/doc/libcivic/$f" ] || fail "no share/doc/libcivic/$f"
+done
+grep -qx 'License: MIT' "$lib/pkgconfig/civic.pc" || fail "civic.pc names no license"
 find "$stage" ! -type d | LC_ALL=C sort | sed "s|^$stage||" > "$out/installed.txt"
 n=$(wc -l < "$out/installed.txt" | tr -d ' ')
 echo "check-consumer: $n files installed: $(tr '\n' ' ' < "$out/installed.txt")"

@@ -6,15 +6,27 @@
 ** latest ts of the input) and prints a table, CSV or JSON; or one subject's
 ** credit record (--explain), group statistics (--groups), rankings (--top).
 ** Exit status: 0 success, 1 usage error, 2 bad rules or bad input.
+**
+** Conventions (docs/civic-score.1): getopt_long parsing (-fcsv, --top=3,
+** options after file names); JSON through the shared answer writer
+** (examples/common/answers.h) so the service and the binding say the same;
+** progress on standard error only when it is a terminal and a load takes
+** more than a second; options that do not combine are usage errors.
 */
 #include "civic.h"
+#include "common/answers.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
@@ -33,20 +45,23 @@ typedef struct options {
     int file_count;
 } options;
 
+/* The README's usage block is this text, byte for byte (tests/cli/run.sh). */
 static const char usage_text[] =
-    "usage: civic-score [OPTIONS] [EVENTS-FILE ...]   (no file or \"-\": standard input)\n"
+    "usage: civic-score [OPTIONS] [EVENTS-FILE ...]\n"
+    "Score event logs (CSV or JSON Lines); no file or \"-\": standard input.\n"
     "  -r, --rules FILE      rules file (default: the built-in community scheme)\n"
-    "  -t, --as-of TIME      evaluation time, in any ts form (default: the latest ts)\n"
+    "  -t, --as-of TIME      evaluation time: any ts form, or \"now\" (default: the latest ts)\n"
     "  -f, --format FMT      table (default) | csv | json\n"
     "      --explain SUBJECT print that subject's credit record\n"
-    "      --groups DEPTH    report groups at DEPTH instead of subjects\n"
-    "      --top N           only the N best (by score, ties by id)\n"
+    "      --groups DEPTH    report groups at DEPTH instead of subjects (0: everyone)\n"
+    "      --top N           only the N best (by score, ties by id); with --groups, per group\n"
     "      --lenient         skip bad lines, report them on stderr, exit 0\n"
     "      --print-rules     print the built-in scheme and exit\n"
-    "  -h, --help            this text\n"
-    "      --version         print the version\n"
-    "Input format by extension (.csv, .jsonl, .ndjson), or by content.\n"
-    "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n";
+    "  -h, --help            print this help and exit\n"
+    "      --version         print the version and exit\n"
+    "Input format by extension (.csv, .jsonl, .ndjson), otherwise by content.\n"
+    "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n"
+    "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -77,37 +92,6 @@ static void csv_field(FILE *out, const char *s)
         fputc(*s, out);
     }
     fputc('"', out);
-}
-
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(out, "\\%c", c);
-        else if (c == '\n') fputs("\\n", out);
-        else if (c == '\t') fputs("\\t", out);
-        else if (c == '\r') fputs("\\r", out);
-        else if (c < 0x20 || c == 0x7f) fprintf(out, "\\u%04x", c);
-        else fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-/* ';'-joined flags as a JSON array of strings. */
-static void json_flags(FILE *out, const char *flags)
-{
-    fputc('[', out);
-    for (bool first = true; *flags; first = false) {
-        const char *end = strchr(flags, ';');
-        size_t len = end ? (size_t)(end - flags) : strlen(flags);
-        char buf[160];
-        snprintf(buf, sizeof(buf), "%.*s", (int)len, flags);
-        if (!first) fputc(',', out);
-        json_string(out, buf);
-        flags += len + (end ? 1 : 0);
-    }
-    fputc(']', out);
 }
 
 /* Display width of UTF-8 text: East Asian wide characters count 2. */
@@ -223,7 +207,7 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
                            int64_t as_of, bool ranked, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
-    size_t n = civic_result_count(res), dims = civic_result_dimension_count(res);
+    size_t n = civic_result_count(res);
     char when[40];
     format_time(rules, as_of, when, sizeof(when));
     if (format == FMT_CSV) {
@@ -247,43 +231,8 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
         return;
     }
     if (format == FMT_JSON) {
-        fputs("{\"as_of\":", out);
-        json_string(out, when);
-        fputs(",\"scheme\":", out);
-        json_string(out, civic_rules_name(rules));
-        fputs(",\"subjects\":[", out);
-        for (size_t i = 0; i < n; i++) {
-            civic_score s = CIVIC_SCORE_INIT;
-            civic_result_get(res, i, &s);
-            fputs(i ? ",\n{" : "\n{", out);
-            if (ranked) fprintf(out, "\"rank\":%" PRIu64 ",", s.rank);
-            fputs("\"subject\":", out);
-            json_string(out, s.subject);
-            fputs(",\"group\":", out);
-            json_string(out, s.group);
-            fputs(",\"score\":", out);
-            put_fixed(out, s.score);
-            fputs(",\"grade\":", out);
-            json_string(out, s.grade);
-            fputs(",\"balance\":", out);
-            put_fixed(out, s.balance);
-            fputs(",\"flags\":", out);
-            json_flags(out, s.flags);
-            fputs(",\"ceiling\":", out);
-            if (s.ceiling == CIVIC_FOREVER) fputs("null", out);
-            else put_fixed(out, s.ceiling);
-            fprintf(out, ",\"events\":%" PRIu64 ",\"dimensions\":{", s.events);
-            for (size_t d = 0; d < dims; d++) {
-                int64_t v = 0;
-                civic_result_dimension(res, i, d, &v);
-                if (d) fputc(',', out);
-                json_string(out, civic_result_dimension_name(res, d));
-                fputc(':', out);
-                put_fixed(out, v);
-            }
-            fputs("}}", out);
-        }
-        fputs("\n]}\n", out);
+        answers_sink sink = answers_file_sink(out);
+        answers_subjects(&sink, rules, res, as_of, ranked ? ANSWERS_RANKED : 0);
         return;
     }
     grid g = { NULL, 0, 0, ranked ? 7u : 6u, ranked ? 0x29u : 0x14u };
@@ -351,51 +300,8 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
         return;
     }
     if (format == FMT_JSON) {
-        fputs("{\"subject\":", out);
-        json_string(out, s.subject);
-        fputs(",\"as_of\":", out);
-        json_string(out, when);
-        fputs(",\"score\":", out);
-        put_fixed(out, s.score);
-        fputs(",\"grade\":", out);
-        json_string(out, s.grade);
-        fputs(",\"balance\":", out);
-        put_fixed(out, s.balance);
-        fputs(",\"flags\":", out);
-        json_flags(out, s.flags);
-        fputs(",\"group\":", out);
-        json_string(out, s.group);
-        fputs(",\"entries\":[", out);
-        for (size_t i = 0; i < n; i++) {
-            civic_entry x = CIVIC_ENTRY_INIT;
-            civic_record_entry(rec, i, &x);
-            format_time(rules, x.ts, ts, sizeof(ts));
-            format_time(rules, x.end, end, sizeof(end));
-            fputs(i ? ",\n{\"id\":" : "\n{\"id\":", out);
-            json_string(out, x.id);
-            fputs(",\"ts\":", out);
-            json_string(out, ts);
-            fputs(",\"type\":", out);
-            json_string(out, x.type);
-            fprintf(out, ",\"kind\":\"%s\",\"state\":\"%s\",\"raw\":", civic_kind_name(x.kind),
-                    civic_state_name(x.state));
-            put_fixed(out, x.raw);
-            fputs(",\"counted\":", out);
-            put_fixed(out, x.counted);
-            fputs(",\"dimension\":", out);
-            json_string(out, x.dimension);
-            fprintf(out, ",\"capped\":%s,\"escalated\":%s,\"end\":",
-                    (x.marks & CIVIC_MARK_CAPPED) ? "true" : "false",
-                    (x.marks & CIVIC_MARK_ESCALATED) ? "true" : "false");
-            if (x.kind == CIVIC_KIND_RULE) json_string(out, end);
-            else fputs("null", out);
-            fputs(",\"ref\":", out);
-            json_string(out, x.ref);
-            fputs(",\"group\":", out);
-            json_string(out, x.group);
-            fputs("}", out);
-        }
-        fputs("\n]}\n", out);
+        answers_sink sink = answers_file_sink(out);
+        answers_record(&sink, rules, rec, as_of, 0);
         return;
     }
     fprintf(out, "credit record of %s, as of %s\n\n", s.subject, when);
@@ -458,53 +364,35 @@ static void print_groups(const civic_engine *e, const civic_groups *g, int forma
     size_t n = civic_groups_count(g), ng = civic_groups_grade_count(g);
     char when[40];
     format_time(civic_engine_rules(e), as_of, when, sizeof(when));
-    if (format == FMT_CSV || format == FMT_JSON) {
-        if (format == FMT_CSV) {
-            fputs("group,subjects,mean,median,min,max,balance", out);
-            for (size_t k = 0; k < ng; k++) {
-                fputc(',', out);
-                csv_field(out, civic_groups_grade_name(g, k));
-            }
-            fputc('\n', out);
-        } else {
-            fputs("{\"as_of\":", out);
-            json_string(out, when);
-            fputs(",\"groups\":[", out);
+    if (format == FMT_JSON) {
+        answers_sink sink = answers_file_sink(out);
+        answers_groups(&sink, civic_engine_rules(e), g, as_of);
+        return;
+    }
+    if (format == FMT_CSV) {
+        fputs("group,subjects,mean,median,min,max,balance", out);
+        for (size_t k = 0; k < ng; k++) {
+            fputc(',', out);
+            csv_field(out, civic_groups_grade_name(g, k));
         }
+        fputc('\n', out);
         for (size_t i = 0; i < n; i++) {
             civic_group_stats s = CIVIC_GROUP_STATS_INIT;
             civic_groups_get(g, i, &s);
-            if (format == FMT_CSV) {
-                csv_field(out, s.path);
-                fprintf(out, ",%" PRIu64 ",", s.subjects);
-            } else {
-                fputs(i ? ",\n{\"group\":" : "\n{\"group\":", out);
-                json_string(out, s.path);
-                fprintf(out, ",\"depth\":%u,\"subjects\":%" PRIu64 ",\"mean\":", s.depth, s.subjects);
-            }
-            const char *sep = format == FMT_CSV ? "," : NULL;
+            csv_field(out, s.path);
+            fprintf(out, ",%" PRIu64 ",", s.subjects);
             put_fixed(out, s.mean);
-            fputs(sep ? sep : ",\"median\":", out);
+            fputc(',', out);
             put_fixed(out, s.median);
-            fputs(sep ? sep : ",\"min\":", out);
+            fputc(',', out);
             put_fixed(out, s.min);
-            fputs(sep ? sep : ",\"max\":", out);
+            fputc(',', out);
             put_fixed(out, s.max);
-            fputs(sep ? sep : ",\"balance\":", out);
+            fputc(',', out);
             put_fixed(out, s.balance);
-            if (!sep) fputs(",\"grades\":{", out);
-            for (size_t k = 0; k < ng; k++) {
-                if (sep) {
-                    fprintf(out, ",%" PRIu64, s.grade_counts[k]);
-                } else {
-                    if (k) fputc(',', out);
-                    json_string(out, civic_groups_grade_name(g, k));
-                    fprintf(out, ":%" PRIu64, s.grade_counts[k]);
-                }
-            }
-            fputs(sep ? "\n" : "}}", out);
+            for (size_t k = 0; k < ng; k++) fprintf(out, ",%" PRIu64, s.grade_counts[k]);
+            fputc('\n', out);
         }
-        if (format == FMT_JSON) fputs("\n]}\n", out);
         return;
     }
     fprintf(out, "groups at depth %u, as of %s: %zu group%s\n\n", depth, when, n,
@@ -535,8 +423,10 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, int f
 {
     size_t n = civic_groups_count(g);
     grid t = { NULL, 0, 0, 5, 0x1au };
+    answers_sink sink = answers_file_sink(out);
+    bool first = true;
     if (format == FMT_CSV) fputs("group,rank,subject,score,grade\n", out);
-    else if (format == FMT_JSON) fputs("{\"rankings\":[", out);
+    else if (format == FMT_JSON) answers_rankings_begin(&sink);
     else {
         const char *head[] = { "GROUP", "RANK", "SUBJECT", "SCORE", "GRADE" };
         for (size_t c = 0; c < 5; c++) grid_put(&t, head[c]);
@@ -563,15 +453,8 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, int f
                 csv_field(out, x.grade);
                 fputc('\n', out);
             } else if (format == FMT_JSON) {
-                fputs(i || k ? ",\n{\"group\":" : "\n{\"group\":", out);
-                json_string(out, s.path);
-                fprintf(out, ",\"rank\":%" PRIu64 ",\"subject\":", x.rank);
-                json_string(out, x.subject);
-                fputs(",\"score\":", out);
-                put_fixed(out, x.score);
-                fputs(",\"grade\":", out);
-                json_string(out, x.grade);
-                fputc('}', out);
+                answers_rankings_row(&sink, s.path, &x, first);
+                first = false;
             } else {
                 grid_put(&t, s.path[0] ? s.path : "(all)");
                 grid_put_u64(&t, x.rank);
@@ -582,7 +465,7 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, int f
         }
         civic_result_free(res);
     }
-    if (format == FMT_JSON) fputs("\n]}\n", out);
+    if (format == FMT_JSON) answers_rankings_end(&sink);
     else if (format == FMT_TABLE) grid_print(&t, out);
     return 0;
 }
@@ -625,7 +508,99 @@ static char *read_stdin(size_t *len)
     return buf;
 }
 
-static int load_input(civic_engine *e, const char *path, bool lenient, uint64_t *skipped)
+/* What a file that is not text most likely is, from its first bytes; NULL
+ * for text.  Event logs are UTF-8 text: a compressed file or a database
+ * would otherwise fail with a confusing "bad header" at line 1. */
+static const char *binary_kind(const unsigned char *p, size_t n)
+{
+    static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
+        { "\x1f\x8b", 2, "gzip-compressed data (decompress it first: zcat FILE | civic-score -)" },
+        { "\x28\xb5\x2f\xfd", 4, "zstd-compressed data (decompress it first: zstdcat FILE | civic-score -)" },
+        { "\xfd\x37\x7a\x58\x5a", 5, "xz-compressed data (decompress it first: xzcat FILE | civic-score -)" },
+        { "BZh", 3, "bzip2-compressed data (decompress it first: bzcat FILE | civic-score -)" },
+        { "PK\x03\x04", 4, "a zip archive (extract the log first)" },
+        { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
+        { "\x7f" "ELF", 4, "a program, not an event log" },
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        if (n >= kinds[k].len && memcmp(p, kinds[k].magic, kinds[k].len) == 0) return kinds[k].what;
+    if (memchr(p, '\0', n)) return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
+    return NULL;
+}
+
+/* 0 when the file looks like text (or cannot be read: the load says why). */
+static int check_binary_file(const char *path)
+{
+    unsigned char head[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(head, 1, sizeof(head), f);
+    fclose(f);
+    const char *what = binary_kind(head, n);
+    if (!what) return 0;
+    fprintf(stderr, "civic-score: %s: not an event log: %s\n", path, what);
+    return EXIT_INPUT;
+}
+
+/* Progress on standard error, for a terminal only: after a second of
+ * loading, one line that says what is being read and for how long, redrawn
+ * every second and erased when the load ends.  The library gives no
+ * byte-by-byte progress, so the line shows the file, its size and the time. */
+typedef struct progress {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool on, done, drawn;
+    char what[200];
+} progress;
+
+static void *progress_main(void *arg)
+{
+    progress *p = arg;
+    struct timespec start, until;
+    clock_gettime(CLOCK_REALTIME, &start);
+    pthread_mutex_lock(&p->mu);
+    for (long tick = 1; !p->done; tick++) {
+        until = start;
+        until.tv_sec += tick;
+        while (!p->done && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0) {
+        }
+        if (p->done) break;
+        fprintf(stderr, "\rcivic-score: %s ... %ld s ", p->what, tick);
+        fflush(stderr);
+        p->drawn = true;
+    }
+    if (p->drawn) fprintf(stderr, "\r\033[K");
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* what: "standard input", or a file name and its size in bytes. */
+static void progress_start(progress *p, bool enabled, const char *name, const off_t *bytes)
+{
+    memset(p, 0, sizeof(*p));
+    if (!enabled) return;
+    if (bytes) snprintf(p->what, sizeof(p->what), "loading %s (%.0f MB)", name, (double)*bytes / 1e6);
+    else snprintf(p->what, sizeof(p->what), "loading %s", name);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->on = pthread_create(&p->thread, NULL, progress_main, p) == 0;
+}
+
+static void progress_stop(progress *p)
+{
+    if (!p->on) return;
+    pthread_mutex_lock(&p->mu);
+    p->done = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+}
+
+static int load_input(civic_engine *e, const char *path, bool lenient, bool show_progress,
+                      uint64_t *skipped)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
@@ -635,18 +610,32 @@ static int load_input(civic_engine *e, const char *path, bool lenient, uint64_t 
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
+    progress prog;
     int rc;
     if (use_stdin) {
         size_t len = 0;
+        progress_start(&prog, show_progress, "standard input", NULL);
         char *data = read_stdin(&len);
+        const char *what = data ? binary_kind((const unsigned char *)data, len < 4096 ? len : 4096)
+                                : NULL;
+        rc = CIVIC_OK;
+        if (data && !what) rc = civic_engine_load(e, data, len, &opts, &report, &err);
+        progress_stop(&prog);
+        free(data);
         if (!data) {
             fprintf(stderr, "civic-score: <stdin>: cannot read: %s\n", strerror(errno));
             return EXIT_INPUT;
         }
-        rc = civic_engine_load(e, data, len, &opts, &report, &err);
-        free(data);
+        if (what) {
+            fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
+            return EXIT_INPUT;
+        }
     } else {
+        struct stat st;
+        if (check_binary_file(path)) return EXIT_INPUT;
+        progress_start(&prog, show_progress, path, stat(path, &st) == 0 ? &st.st_size : NULL);
         rc = civic_engine_load_file(e, path, &opts, &report, &err);
+        progress_stop(&prog);
     }
     *skipped += ctx.count;
     if (rc != CIVIC_OK) {
@@ -657,26 +646,6 @@ static int load_input(civic_engine *e, const char *path, bool lenient, uint64_t 
 }
 
 /* ------------------------------------------------------------ options */
-
-static bool take_value(int argc, char **argv, int *i, const char *lname, const char *sname,
-                       const char **value)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(lname);
-    if (strncmp(a, lname, n) == 0 && a[n] == '=') {
-        *value = a + n + 1;
-        return true;
-    }
-    if (strcmp(a, lname) == 0 || (sname && strcmp(a, sname) == 0)) {
-        if (*i + 1 >= argc) {
-            *value = NULL;
-            return true;
-        }
-        *value = argv[++*i];
-        return true;
-    }
-    return false;
-}
 
 static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 {
@@ -689,58 +658,117 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
+enum { OPT_EXPLAIN = 256, OPT_GROUPS, OPT_TOP, OPT_LENIENT, OPT_PRINT_RULES, OPT_VERSION };
+
+static const struct option long_options[] = {
+    { "rules", required_argument, NULL, 'r' },
+    { "as-of", required_argument, NULL, 't' },
+    { "format", required_argument, NULL, 'f' },
+    { "explain", required_argument, NULL, OPT_EXPLAIN },
+    { "groups", required_argument, NULL, OPT_GROUPS },
+    { "top", required_argument, NULL, OPT_TOP },
+    { "lenient", no_argument, NULL, OPT_LENIENT },
+    { "print-rules", no_argument, NULL, OPT_PRINT_RULES },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { NULL, 0, NULL, 0 },
+};
+
+/* What the value of an option that needs one should be, for the message. */
+static const char *value_name(int opt)
+{
+    switch (opt) {
+    case 'r': return "a file";
+    case 't': return "a time";
+    case 'f': return "table, csv or json";
+    case OPT_EXPLAIN: return "a subject id";
+    case OPT_GROUPS: return "a depth";
+    case OPT_TOP: return "a number";
+    default: return "a value";
+    }
+}
+
+/* Options that do not go together are usage errors, never silently ignored. */
+static int check_combinations(const options *o, bool print_rules, bool format_given)
+{
+    if (print_rules && (o->rules_path || o->as_of_text || format_given || o->explain ||
+                        o->groups >= 0 || o->top || o->lenient || o->file_count))
+        return usage_error("%s", "--print-rules prints the built-in scheme and takes no other "
+                                 "option or file");
+    if (o->explain && o->groups >= 0)
+        return usage_error("%s", "--explain and --groups do not go together");
+    if (o->explain && o->top)
+        return usage_error("%s", "--explain and --top do not go together (a record has no ranking)");
+    return 0;
+}
+
 /* 0 to continue, otherwise an exit status + 100 for "stop with success". */
 static int parse_options(int argc, char **argv, options *o)
 {
+    bool print_rules = false, format_given = false;
     o->groups = -1;
     o->files = calloc((size_t)argc + 1, sizeof(char *));
     if (!o->files) return EXIT_INPUT;
-    bool only_files = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
+    opterr = 0; /* our messages, not getopt's */
+    for (;;) {
+        int opt = getopt_long(argc, argv, ":r:t:f:h", long_options, NULL);
+        if (opt == -1) break;
+        /* The argument getopt just read (an error leaves optind past it). */
+        const char *v = optarg, *a = argv[optind > 1 && optind <= argc ? optind - 1 : 0];
         uint64_t n;
-        if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
-            o->files[o->file_count++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            only_files = true;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
-            return 100;
-        } else if (strcmp(a, "--version") == 0) {
+        switch (opt) {
+        case 'h': fputs(usage_text, stdout); return 100;
+        case OPT_VERSION:
             printf("civic-score %s (libcivic %s)\n", CIVIC_VERSION, civic_version());
             return 100;
-        } else if (strcmp(a, "--print-rules") == 0) {
-            fputs(civic_rules_default_text(), stdout);
-            return 100;
-        } else if (strcmp(a, "--lenient") == 0) {
-            o->lenient = 1;
-        } else if (take_value(argc, argv, &i, "--rules", "-r", &v)) {
-            if (!v) return usage_error("option %s needs a file", a);
-            o->rules_path = v;
-        } else if (take_value(argc, argv, &i, "--as-of", "-t", &v)) {
-            if (!v) return usage_error("option %s needs a time", a);
-            o->as_of_text = v;
-        } else if (take_value(argc, argv, &i, "--format", "-f", &v)) {
-            if (!v) return usage_error("option %s needs table, csv or json", a);
+        case OPT_PRINT_RULES: print_rules = true; break;
+        case OPT_LENIENT: o->lenient = 1; break;
+        case 'r': o->rules_path = v; break;
+        case 't': o->as_of_text = v; break;
+        case 'f':
+            format_given = true;
             if (strcmp(v, "table") == 0) o->format = FMT_TABLE;
             else if (strcmp(v, "csv") == 0) o->format = FMT_CSV;
             else if (strcmp(v, "json") == 0) o->format = FMT_JSON;
             else return usage_error("unknown format '%s' (table, csv or json)", v);
-        } else if (take_value(argc, argv, &i, "--explain", NULL, &v)) {
-            if (!v || !*v) return usage_error("option %s needs a subject id", a);
+            break;
+        case OPT_EXPLAIN:
+            if (!*v) return usage_error("%s", "option --explain needs a subject id");
             o->explain = v;
-        } else if (take_value(argc, argv, &i, "--groups", NULL, &v)) {
-            if (!parse_count(v, 64, &n)) return usage_error("--groups needs a depth 0..64, not '%s'", v ? v : "");
+            break;
+        case OPT_GROUPS:
+            if (!parse_count(v, 64, &n)) return usage_error("--groups needs a depth 0..64, not '%s'", v);
             o->groups = (long)n;
-        } else if (take_value(argc, argv, &i, "--top", NULL, &v)) {
+            break;
+        case OPT_TOP:
             if (!parse_count(v, UINT64_MAX, &n) || n == 0)
-                return usage_error("--top needs a positive number, not '%s'", v ? v : "");
+                return usage_error("--top needs a positive number, not '%s'", v);
             o->top = n;
-        } else {
-            return usage_error("unknown option '%s'", a);
+            break;
+        case ':': {
+            char msg[120];
+            snprintf(msg, sizeof(msg), "option %%s needs %s", value_name(optopt));
+            return usage_error(msg, a);
+        }
+        default: {
+            char name[64];
+            if (optopt > 0 && optopt < 256) /* a short option, maybe inside a cluster */
+                snprintf(name, sizeof(name), "-%c", optopt);
+            else if (optopt >= 256) /* a known long option given a value it does not take */
+                return usage_error("option '%s' takes no value", a);
+            else
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+            return usage_error("unknown option '%s'", name);
+        }
         }
     }
-    if (o->explain && o->groups >= 0) return usage_error("%s", "--explain and --groups do not go together");
+    for (int i = optind; i < argc; i++) o->files[o->file_count++] = argv[i];
+    int rc = check_combinations(o, print_rules, format_given);
+    if (rc) return rc;
+    if (print_rules) {
+        fputs(civic_rules_default_text(), stdout);
+        return 100;
+    }
     if (o->file_count == 0) o->files[o->file_count++] = "-";
     return 0;
 }
@@ -763,10 +791,12 @@ static int run(const options *o, civic_engine *e, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
     int64_t as_of = 0;
-    if (o->as_of_text) {
+    if (o->as_of_text && strcmp(o->as_of_text, "now") == 0) {
+        as_of = (int64_t)time(NULL);
+    } else if (o->as_of_text) {
         if (civic_rules_parse_time(rules, o->as_of_text, strlen(o->as_of_text), &as_of) != CIVIC_OK)
-            return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM] or "
-                               "Unix seconds)", o->as_of_text);
+            return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
+                               "Unix seconds or now)", o->as_of_text);
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {
         as_of = 0; /* no events: nothing to score */
     }
@@ -774,6 +804,12 @@ static int run(const options *o, civic_engine *e, FILE *out)
     if (o->explain) {
         civic_record *rec = NULL;
         rc = civic_engine_record(e, o->explain, as_of, &rec);
+        if (rc == CIVIC_OK && civic_record_count(rec) == 0) {
+            char when[40];
+            format_time(rules, as_of, when, sizeof(when));
+            fprintf(stderr, "civic-score: warning: subject '%s' has no events at or before %s "
+                    "(the record is empty; the score is the base)\n", o->explain, when);
+        }
         if (rc == CIVIC_OK) print_record(e, rec, o->format, as_of, out);
         civic_record_free(rec);
     } else if (o->groups >= 0) {
@@ -802,19 +838,20 @@ int main(int argc, char **argv)
 {
     options o;
     memset(&o, 0, sizeof(o));
+    static char out_buf[1 << 16];
+    setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
     int status = parse_options(argc, argv, &o);
     civic_rules *rules = NULL;
     civic_engine *e = NULL;
     uint64_t skipped = 0;
-    static char out_buf[1 << 16];
-    setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
     if (status == 0) status = load_rules(&o, &rules);
     if (status == 0 && civic_engine_new(&e, rules, NULL) != CIVIC_OK) {
         fprintf(stderr, "civic-score: out of memory\n");
         status = EXIT_INPUT;
     }
+    bool show_progress = isatty(STDERR_FILENO) != 0;
     for (int i = 0; status == 0 && i < o.file_count; i++)
-        status = load_input(e, o.files[i], o.lenient != 0, &skipped);
+        status = load_input(e, o.files[i], o.lenient != 0, show_progress, &skipped);
     if (status == 0) status = run(&o, e, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);

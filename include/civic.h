@@ -3,7 +3,7 @@
 **
 ** libcivic turns an event log into community points and credit records for
 ** residents and organisations ("subjects"), under a configurable rule set
-** ("scheme"), as described in SPEC.md.  Every answer is a pure function of
+** ("scheme"), as described in docs/ (start at docs/README.md). Every answer is a pure function of
 ** (the set of events, the rules, the as-of time): never of arrival order.
 **
 ** Conventions
@@ -185,7 +185,7 @@ typedef struct civic_allocator {
  *  keep their own reference, so the caller may free its rules at any time. */
 typedef struct civic_rules civic_rules;
 
-/** Parse and validate a rules file (SPEC section 2) from `len` bytes of text.
+/** Parse and validate a rules file (docs/rules.md) from `len` bytes of text.
  *  @param out    receives the rules; set to NULL on failure.
  *  @param text   UTF-8 TOML subset; need not be NUL-terminated.
  *  @param alc    allocator for the rules, or NULL for malloc.
@@ -238,7 +238,7 @@ CIVIC_API const char *civic_rules_dimension_name(const civic_rules *rules, size_
  *  two rules with the same fingerprint score every log identically. */
 CIVIC_API uint64_t civic_rules_fingerprint(const civic_rules *rules);
 
-/** Parse a timestamp in any SPEC form (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with
+/** Parse a timestamp in any form of docs/events.md (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with
  *  optional fraction and Z/±HH:MM, integer Unix seconds); forms without an
  *  offset are read in the scheme's local time.
  *  @return CIVIC_OK, CIVIC_E_EVENT (bad timestamp), CIVIC_E_LIMIT (outside
@@ -289,7 +289,7 @@ CIVIC_API void civic_engine_free(civic_engine *engine);
 CIVIC_API const civic_rules *civic_engine_rules(const civic_engine *engine);
 
 #define CIVIC_EVENT_VERSION 2
-/** One event, as text, exactly as a CSV line would give it.
+/** One event, as text, exactly as a CSV line would give it (docs/events.md).
  *  Strings are NUL-terminated UTF-8; NULL or "" means absent for the optional
  *  fields.  The engine copies what it keeps.  A caller built against 1.0
  *  sets version 1 and has no act or source; both are then absent. */
@@ -397,7 +397,7 @@ CIVIC_API int civic_engine_time_range(const civic_engine *engine, int64_t *first
 typedef struct civic_result civic_result;
 
 #define CIVIC_SCORE_VERSION 2
-/** One subject's answer at an as-of time.  The strings are
+/** One subject's answer at an as-of time (docs/evaluation.md).  The strings are
  *  borrowed from the civic_result (or civic_record) that filled it.  Only the
  *  fields of the caller's version are written. */
 typedef struct civic_score {
@@ -452,7 +452,7 @@ CIVIC_API size_t civic_result_count(const civic_result *result);
  *  NULL), CIVIC_E_VERSION (out->version unknown). */
 CIVIC_API int civic_result_get(const civic_result *result, size_t i, civic_score *out);
 
-/** The subtotal of row i in dimension d (hundredths; SPEC 4 step 8), and the
+/** The subtotal of row i in dimension d (hundredths; docs/evaluation.md, step 8), and the
  *  dimension names, which are the scheme's (civic_rules_dimension_name). */
 CIVIC_API int civic_result_dimension(const civic_result *result, size_t i, size_t d,
                                      int64_t *out);
@@ -501,7 +501,7 @@ typedef struct civic_record civic_record;
 #define CIVIC_KIND_DISMISS 5u
 #define CIVIC_KIND_CORRECT 6u
 
-/* Entry states (SPEC 4, last paragraph) */
+/* Entry states (docs/evaluation.md, "The credit record") */
 #define CIVIC_STATE_ACTIVE   0u  /* rule event in effect at T */
 #define CIVIC_STATE_EXPIRED  1u  /* rule event whose validity ended by T */
 #define CIVIC_STATE_REPAIRED 2u  /* rule event ended by a repair */
@@ -611,9 +611,9 @@ typedef struct civic_group_stats {
 } civic_group_stats;
 #define CIVIC_GROUP_STATS_INIT { CIVIC_GROUP_STATS_VERSION, 0, NULL, 0, 0, 0, 0, 0, 0, NULL }
 
-/** Per-group statistics at `depth` (SPEC 5), sorted by path bytewise, over
+/** Per-group statistics at `depth` (docs/evaluation.md, "Groups"), sorted by path bytewise, over
  *  the subjects with an event at or before as_of.  A subject belongs to the
- *  depth-d prefix of its group (SPEC 4 step 9); subjects whose group has
+ *  depth-d prefix of its group (docs/evaluation.md, step 9); subjects whose group has
  *  fewer than d segments are left out.  Depth 0 is one group "" of everyone.
  *  @return as civic_engine_subject, plus CIVIC_E_INVALID for depth > 64. */
 CIVIC_API int civic_engine_groups(const civic_engine *engine, uint32_t depth,

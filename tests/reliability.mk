@@ -52,7 +52,7 @@ VALGRIND_REPLAY := valgrind -q --leak-check=full --errors-for-leak-kinds=definit
 
 TEST_TARGETS += test-asan test-fuzz-replay test-tsan
 
-.PHONY: asan test-asan tsan test-tsan valgrind deps-valgrind fuzz fuzz-lib fuzz-replay \
+.PHONY: asan test-asan tsan test-tsan valgrind fuzz fuzz-lib fuzz-replay \
         test-fuzz-replay $(addprefix fuzz-,$(FUZZ_HARNESSES))
 
 # tests.mk is read after this fragment, so name the binaries here too.
@@ -87,7 +87,7 @@ test-fuzz-replay:
 
 # ------------------------------------------------------------ ThreadSanitizer
 
-test-tsan: | deps-compilers
+test-tsan: | deps
 	@$(MAKE) --no-print-directory tsan
 	@echo "test-tsan: the thread tests passed under ThreadSanitizer"
 
@@ -99,10 +99,7 @@ tsan:
 
 # ------------------------------------------------------------ valgrind
 
-deps-valgrind:
-	@$(call need_pkg,command -v valgrind,valgrind)
-
-valgrind: deps-valgrind deps-cmocka $(REL_TEST_BIN) $(FUZZ_REPLAY_BIN)
+valgrind: $(REL_TEST_BIN) $(FUZZ_REPLAY_BIN) | deps
 	@for t in $(REL_TEST_BIN); do echo "valgrind $$t"; \
 	    CIVIC_TEST_UNDER_VALGRIND=1 $(VALGRIND) $$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; done
 	@for h in $(FUZZ_HARNESSES); do echo "valgrind replay_$$h"; \

@@ -10,16 +10,30 @@ TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 
 TEST_TARGETS += test-c test-cli
 
-.PHONY: test-c test-cli deps-cmocka
+.PHONY: test-c test-cli
 
-deps-cmocka:
-	@$(call need_pkg,test -f /usr/include/cmocka.h,libcmocka-dev)
-
-$(B)/tests/%: tests/%.c tests/support.h $(STATIC) | deps-cmocka $(B)/tests
+$(B)/tests/%: tests/%.c tests/support.h $(STATIC) | deps $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
 
-test-c: deps-cmocka $(TEST_BIN)
+test-c: $(TEST_BIN)
 	@for t in $(TEST_BIN); do $$t || exit 1; done
 
 test-cli: $(CLI)
 	@sh tests/cli/run.sh $(CLI)
+
+# One vocabulary (docs/answers.md): civic-score's JSON, the Python binding's
+# to_dict() and, when libmicrohttpd is there, the service's JSON, compared
+# field by field on the same logs (tests/vocabulary/test_vocabulary.py).
+TEST_TARGETS += test-vocabulary
+.PHONY: test-vocabulary
+VOCAB_SERVER := $(if $(wildcard /usr/include/microhttpd.h),$(B)/civic-server)
+test-vocabulary: lib $(CLI) $(VOCAB_SERVER)
+	$(PYTHON) tests/vocabulary/test_vocabulary.py --cli $(CLI) --library $(B)/$(SONAME) \
+	    $(if $(VOCAB_SERVER),--server $(VOCAB_SERVER))
+
+# Every relative link of README.md and docs/*.md resolves inside the repository
+# (file and #heading); nothing points at files outside it.
+TEST_TARGETS += check-links
+.PHONY: check-links
+check-links:
+	$(PYTHON) tests/check-links.py

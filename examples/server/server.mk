@@ -19,35 +19,27 @@ LOADTEST_CONNS   ?= 32
 
 TEST_TARGETS += test-durability test-server
 
-.PHONY: server deps-microhttpd test-durability test-server loadtest
+.PHONY: server test-durability test-server loadtest
 
 # `make` builds the service when libmicrohttpd is there; `make server` insists.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
 all: $(SERVER)
 endif
-server: $(SERVER)
+server: | deps
+	@$(MAKE) --no-print-directory DEPS_DONE=1 $(SERVER)
 
-# libmicrohttpd: installed with apt-get when root, else the command to run.
-deps-microhttpd:
-	@test -f /usr/include/microhttpd.h || { \
-	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	        apt-get install -y libmicrohttpd-dev; \
-	    else \
-	        echo "civic-server needs libmicrohttpd: sudo apt-get install -y libmicrohttpd-dev" >&2; \
-	        exit 1; \
-	    fi; }
-
-$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | deps-microhttpd $(B)
+# libmicrohttpd-dev comes from `make deps` (tests/deps.sh), like every package.
+$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -o $@ examples/server/civic-server.c $(STATIC) \
 	    $(MHD_LIBS) $(LDLIBS)
 
-$(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_fail.h $(STATIC) | $(B)/tests
+$(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_fail.h $(STATIC) | deps $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
 
 test-durability: $(B)/tests/test_durability
 	$(B)/tests/test_durability
 
-test-server: $(SERVER) $(CLI)
+test-server: $(SERVER) $(CLI) | deps
 	$(PYTHON) tests/server/test_server.py --server $(SERVER) --cli $(CLI)
 
 loadtest: $(SERVER)

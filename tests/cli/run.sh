@@ -42,6 +42,19 @@ golden top $D/expected/top2.csv -- $R -t 2022-10-01 --top 2 -f csv $D/events.csv
 golden groups $D/expected/groups1.csv -- $R -t 2022-10-01 --groups 1 -f csv $D/events.csv
 golden explain $D/expected/explain-s5.csv -- $R -t 2022-10-01 --explain s5 -f csv $D/events.csv
 golden print-rules lib/default_rules.toml -- --print-rules
+# JSON: the bytes of 1.0 (examples/common/answers.c writes them now)
+golden json-subjects $D/expected/subjects.json -- $R -t 2022-10-01 -f json $D/events.csv
+golden json-top $D/expected/top2.json -- $R -t 2022-10-01 -f json --top 2 $D/events.csv
+golden json-explain $D/expected/explain-s5.json -- $R -t 2022-10-01 -f json --explain s5 $D/events.csv
+golden json-groups $D/expected/groups1.json -- $R -t 2022-10-01 -f json --groups 1 $D/events.csv
+golden json-group-ranks $D/expected/groups1-top2.json -- $R -t 2022-10-01 -f json --groups 1 --top 2 $D/events.csv
+
+# getopt_long conventions: glued values, clustered short options, --opt=value,
+# options after file names
+golden glued-short $D/expected/top2.csv -- $R -t2022-10-01 -fcsv --top=2 $D/events.csv
+golden long-equals $D/expected/subjects.csv -- --rules=$D/rules.toml --as-of=2022-10-01 --format=csv $D/events.csv
+golden options-after-files $D/expected/subjects.csv -- $D/events.csv $R -t 2022-10-01 -f csv
+golden double-dash $D/expected/subjects.csv -- $R -t 2022-10-01 -f csv -- $D/events.csv
 
 # standard input, CSV and JSON Lines told apart by content
 "$CLI" $R -t 2022-10-01 -f csv <$D/events.csv >"$T/out" 2>"$T/err"
@@ -58,6 +71,57 @@ if command -v python3 >/dev/null 2>&1; then
     "$CLI" $R -t 2022-10-01 --groups 1 -f json $D/events.csv >"$T/out"
     if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["groups"][1]["grades"]["B"]==2' "$T/out"; then ok; else bad "json groups"; fi
 fi
+
+# --help is the README's usage block, byte for byte
+awk '/^```/ { if (inside) exit; if (grab) inside = 1; next } /^<!-- civic-score --help -->$/ { grab = 1 } inside' \
+    README.md >"$T/readme-usage"
+"$CLI" --help >"$T/out" 2>&1
+if [ -s "$T/readme-usage" ] && cmp -s "$T/readme-usage" "$T/out"; then ok; else
+    bad "--help differs from README.md's usage block"; diff "$T/readme-usage" "$T/out" | head -10; fi
+
+# -t now: the present time (every event of the log is in the past)
+"$CLI" $R -t now -f csv $D/events.csv >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 6 ] && grep -q '^s5,south/z,1000.00,A,' "$T/out"; then ok; else
+    bad "-t now: $(cat "$T/out" "$T/err")"; fi
+
+# compressed or binary input: a clear message, exit 2
+if command -v gzip >/dev/null 2>&1; then
+    gzip -c $D/events.csv >"$T/events.csv.gz"; cp "$T/events.csv.gz" "$T/events.csv"
+    status gzip-file 2 "not an event log: gzip-compressed data" -- $R "$T/events.csv"
+    "$CLI" $R - <"$T/events.csv.gz" >"$T/out" 2>"$T/err"; rc=$?
+    if [ $rc -eq 2 ] && grep -q "<stdin>: not an event log: gzip" "$T/err"; then ok; else bad "gzip stdin: $rc $(cat "$T/err")"; fi
+fi
+printf 'id,subject,type,ts\n\000\001\n' >"$T/nul.csv"
+status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
+
+# --explain of a subject with no events: the base score, a warning, exit 0
+"$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && grep -q "warning: subject 'nobody' has no events" "$T/err" && \
+   [ "$(cat "$T/out")" = "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group" ]; then ok
+else bad "explain without events: $rc $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --explain s5 -f csv $D/events.csv >"$T/out" 2>"$T/err"
+if [ ! -s "$T/err" ]; then ok; else bad "explain with events warned: $(cat "$T/err")"; fi
+
+# options that do not combine are usage errors
+status explain-groups 1 "do not go together" -- --explain s1 --groups 1 $D/events.csv
+status explain-top 1 "do not go together" -- --explain s1 --top 2 $D/events.csv
+status print-rules-file 1 "takes no other option or file" -- --print-rules $D/events.csv
+status print-rules-rules 1 "takes no other option or file" -- --print-rules -r $D/rules.toml
+status unknown-short 1 "unknown option '-x'" -- -x $D/events.csv
+status unknown-long-value 1 "unknown option '--frob'" -- --frob=3 $D/events.csv
+status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
+status flag-with-value 1 "" -- --lenient=yes $D/events.csv
+
+# progress: on standard error only when it is a terminal, after a second
+if command -v python3 >/dev/null 2>&1; then
+    if python3 tests/cli/progress.py "$CLI" $D/rules.toml $D/events.csv; then ok; else bad "progress on a terminal"; fi
+fi
+
+# the manual's examples run: the complete rules file of docs/rules.md loads
+sed -n '/^## A complete example/,/^## Version 2/p' docs/rules.md | sed -n '/^```toml/,/^```/p' | \
+    sed '1d;$d' >"$T/complete.toml"
+"$CLI" -r "$T/complete.toml" -f csv </dev/null >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ -s "$T/complete.toml" ]; then ok; else bad "docs/rules.md complete example: $(cat "$T/err")"; fi
 
 # exit codes and messages
 status usage-unknown-option 1 "unknown option" -- --frobnicate

@@ -29,8 +29,14 @@ Conventions
     snapshot files; journal_open / journal_sync / journal_close / compact
     keep an append-only journal (see include/civic.h for the crash table).
   - Every failure of the library raises CivicError (code, message, line,
-    column); wrong Python types raise TypeError, bad Python values
-    ValueError.
+    column); an I/O failure raises CivicOSError, which is a CivicError and
+    the matching OSError too (FileNotFoundError, PermissionError ...).
+    Wrong Python types raise TypeError, bad Python values ValueError.
+  - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
+    and values are exactly those of civic-score --format json and of the
+    service, read with json.loads(..., parse_float=decimal.Decimal): points
+    Decimal with two places, times ISO text in the scheme's offset.
+    civic.to_records(answers) flattens answers for pandas.DataFrame.
 """
 
 import datetime as _dt
@@ -42,10 +48,11 @@ from collections import namedtuple as _namedtuple
 from ctypes import byref as _byref, c_int64 as _c_int64
 from ctypes import create_string_buffer as _create_string_buffer
 from dataclasses import dataclass as _dataclass, field as _field
-from typing import Dict as _Dict, List as _List, Optional as _Optional, Tuple as _Tuple
+from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable, \
+    List as _List, Optional as _Optional, Tuple as _Tuple, Union as _Union
 
 from . import _capi
-from ._capi import CivicError
+from ._capi import CivicError, CivicOSError
 from ._capi import (CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_INVALID, CIVIC_E_NOMEM,  # noqa: F401
                     CIVIC_E_SYNTAX, CIVIC_E_RULES, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
                     CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_VERSION,
@@ -54,7 +61,8 @@ from ._capi import (CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_INVALID, CIVIC_E_NOMEM,  
 __version__ = "1.0.0"
 
 __all__ = [
-    "__version__", "library_version", "library_path", "CivicError",
+    "__version__", "library_version", "library_path", "CivicError", "CivicOSError",
+    "to_records",
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
     "JournalReport",
@@ -429,9 +437,28 @@ def default_rules_text():
 # --------------------------------------------------------------------------
 
 
+_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+def _time_text(t, utc_offset):
+    """int Unix seconds -> the JSON form of a time: "YYYY-MM-DDTHH:MM:SS+HH:MM"
+    in the scheme's offset, "forever" for CIVIC_FOREVER (as the C writer)."""
+    if t == _capi.CIVIC_FOREVER:
+        return "forever"
+    try:
+        local = _EPOCH + _dt.timedelta(seconds=t + utc_offset)
+    except OverflowError:
+        return str(t)
+    sign = "-" if utc_offset < 0 else "+"
+    off = abs(utc_offset) // 60
+    return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d:%02d" % (
+        local.year, local.month, local.day, local.hour, local.minute, local.second,
+        sign, off // 60, off % 60)
+
+
 @_dataclass(frozen=True)
 class Score:
-    """One subject's answer at an as-of time (SPEC section 4)."""
+    """One subject's answer at an as-of time (docs/evaluation.md)."""
     subject: str
     group: str                      # "" when no event carries a group
     score: _decimal.Decimal
@@ -443,10 +470,21 @@ class Score:
     dimensions: _Dict[str, _decimal.Decimal] = _field(default_factory=dict)
     rank: _Optional[int] = None     # 1-based in rank(); None otherwise
 
+    def to_dict(self) -> _Dict[str, _Any]:
+        """The JSON object of this row (docs/answers.md): rank (rankings
+        only), subject, group, score, grade, balance, flags (list), ceiling,
+        events, dimensions."""
+        d = {} if self.rank is None else {"rank": self.rank}
+        d.update(subject=self.subject, group=self.group, score=self.score, grade=self.grade,
+                 balance=self.balance, flags=list(self.flags), ceiling=self.ceiling,
+                 events=self.events, dimensions=dict(self.dimensions))
+        return d
+
 
 @_dataclass(frozen=True)
 class Entry:
-    """One entry of a credit record."""
+    """One entry of a credit record.  ts and end are int Unix seconds (as in
+    1.0); to_dict() gives them as ISO text, like the JSON answers."""
     id: str
     ts: int
     type: str                       # rule code, "revoke", "repair", "redeem"
@@ -464,6 +502,27 @@ class Entry:
     capped: bool
     escalated: bool
     affects: str                    # "both", "score", "balance"; "" if not a rule event
+    utc_offset: int = _field(default=0, repr=False, compare=False)  # the scheme's, seconds
+
+    def to_dict(self, detail: bool = False) -> _Dict[str, _Any]:
+        """The JSON object of this entry (docs/answers.md): id, ts, type,
+        kind, state, raw, counted, dimension, capped, escalated, end ("forever"
+        for an effect without end, None for entries that are not rule
+        events), ref, group; detail=True adds qty, flag, ceiling and affects
+        to rule events, as the service's record does."""
+        if self.kind != "rule":
+            end = None
+        elif self.end is None:
+            end = "forever"
+        else:
+            end = _time_text(self.end, self.utc_offset)
+        d = {"id": self.id, "ts": _time_text(self.ts, self.utc_offset), "type": self.type,
+             "kind": self.kind, "state": self.state, "raw": self.raw, "counted": self.counted,
+             "dimension": self.dimension, "capped": self.capped,
+             "escalated": self.escalated, "end": end, "ref": self.ref, "group": self.group}
+        if detail and self.kind == "rule":
+            d.update(qty=self.qty, flag=self.flag, ceiling=self.ceiling, affects=self.affects)
+        return d
 
 
 @_dataclass(frozen=True)
@@ -471,6 +530,8 @@ class Record:
     """The credit record of a subject: the summary and every entry."""
     summary: Score
     entries: _List[Entry]
+    as_of: _Optional[int] = None    # the as-of time asked (int Unix seconds)
+    utc_offset: int = _field(default=0, repr=False, compare=False)
 
     @property
     def subject(self):
@@ -482,11 +543,22 @@ class Record:
     def __len__(self):
         return len(self.entries)
 
+    def to_dict(self, detail: bool = False) -> _Dict[str, _Any]:
+        """The JSON record (civic-score --explain -f json, the service's
+        record): subject, as_of, score, grade, balance, flags, group, entries."""
+        s = self.summary
+        return {"subject": s.subject,
+                "as_of": None if self.as_of is None else _time_text(self.as_of, self.utc_offset),
+                "score": s.score, "grade": s.grade, "balance": s.balance,
+                "flags": list(s.flags), "group": s.group,
+                "entries": [e.to_dict(detail) for e in self.entries]}
+
 
 @_dataclass(frozen=True)
 class GroupStats:
-    """Statistics of one group at one depth (SPEC section 5)."""
-    path: str
+    """Statistics of one group at one depth (docs/evaluation.md).  `group`
+    is the path ("" at depth 0); `path` is the 1.0 name of the same value."""
+    group: str
     depth: int
     subjects: int
     mean: _decimal.Decimal
@@ -495,6 +567,82 @@ class GroupStats:
     max: _decimal.Decimal
     balance: _decimal.Decimal
     grades: _Dict[str, int]         # grade name -> subjects, in grade order
+
+    @property
+    def path(self) -> str:
+        """The group path (the 1.0 name of `group`)."""
+        return self.group
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        """The JSON object of this group (civic-score --groups -f json)."""
+        return {"group": self.group, "depth": self.depth, "subjects": self.subjects,
+                "mean": self.mean, "median": self.median, "min": self.min, "max": self.max,
+                "balance": self.balance, "grades": dict(self.grades)}
+
+
+def _flat_number(value, numbers):
+    if value is None:
+        return None
+    return float(value) if numbers == "float" else value
+
+
+def _flat_time(t, utc_offset):
+    if t is None or t == _capi.CIVIC_FOREVER:
+        return None
+    tz = _dt.timezone(_dt.timedelta(seconds=utc_offset))
+    try:
+        return _dt.datetime.fromtimestamp(t, tz)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[str, _Any]]:
+    """Answers as flat dicts of plain Python values, one per row, for
+    pandas.DataFrame(civic.to_records(...)) or csv.DictWriter.
+
+    answers: a list of Score (subjects(), rank()), of GroupStats (groups()),
+    of Entry, or a Record (its entries).  Keys are the JSON names
+    (docs/answers.md); nested values are flattened: dimensions.NAME,
+    grades.NAME; flags become one ';'-joined str, as in CSV.  numbers:
+    "float" (default; pandas gives float64 columns, a missing ceiling is NaN)
+    or "decimal" (exact decimal.Decimal; pandas gives object columns).
+    Entry times are aware datetime.datetime in the scheme's offset (pandas:
+    datetime64 with that offset), None when the effect has no end.
+    """
+    if numbers not in ("float", "decimal"):
+        raise ValueError("numbers must be 'float' or 'decimal', not %r" % (numbers,))
+    if isinstance(answers, Record):
+        answers = answers.entries
+    rows = []
+    for a in answers:
+        if isinstance(a, Score):
+            d = {} if a.rank is None else {"rank": a.rank}
+            d.update(subject=a.subject, group=a.group, score=_flat_number(a.score, numbers),
+                     grade=a.grade, balance=_flat_number(a.balance, numbers),
+                     flags=";".join(a.flags), ceiling=_flat_number(a.ceiling, numbers),
+                     events=a.events)
+            for name, v in a.dimensions.items():
+                d["dimensions." + name] = _flat_number(v, numbers)
+        elif isinstance(a, GroupStats):
+            d = {"group": a.group, "depth": a.depth, "subjects": a.subjects}
+            for k in ("mean", "median", "min", "max", "balance"):
+                d[k] = _flat_number(getattr(a, k), numbers)
+            for name, n in a.grades.items():
+                d["grades." + name] = n
+        elif isinstance(a, Entry):
+            d = {"id": a.id, "ts": _flat_time(a.ts, a.utc_offset), "type": a.type,
+                 "kind": a.kind, "state": a.state, "raw": _flat_number(a.raw, numbers),
+                 "counted": _flat_number(a.counted, numbers), "dimension": a.dimension,
+                 "capped": a.capped, "escalated": a.escalated,
+                 "end": _flat_time(a.end, a.utc_offset) if a.kind == "rule" else None,
+                 "ref": a.ref, "group": a.group, "qty": _flat_number(a.qty, numbers),
+                 "flag": a.flag, "ceiling": _flat_number(a.ceiling, numbers),
+                 "affects": a.affects}
+        else:
+            raise TypeError("to_records takes Score, GroupStats, Entry or a Record, not %s"
+                            % type(a).__name__)
+        rows.append(d)
+    return rows
 
 
 Rejection = _namedtuple("Rejection", "line column code message")
@@ -557,7 +705,7 @@ def _convert_result(result):
     return out
 
 
-def _entry_from(e):
+def _entry_from(e, utc_offset=0):
     kind = _lib.civic_kind_name(e.kind)
     state = _lib.civic_state_name(e.state)
     return Entry(
@@ -578,6 +726,7 @@ def _entry_from(e):
         capped=bool(e.marks & _capi.CIVIC_MARK_CAPPED),
         escalated=bool(e.marks & _capi.CIVIC_MARK_ESCALATED),
         affects=_AFFECTS.get(e.affects & 3, ""),
+        utc_offset=utc_offset,
     )
 
 
@@ -663,16 +812,47 @@ class Engine(_Owner):
             rc = _lib.civic_engine_add(p, _byref(ev), err)
         return rc != CIVIC_DUPLICATE
 
-    def load(self, source, format=None, lenient=False):
+    def load(self, source: _Union[str, bytes, bytearray, memoryview, "_os.PathLike[str]",
+                                  _IO[str], _IO[bytes]],
+             format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
         """Load a batch of CSV or JSON Lines events.
 
-        source: a pathlib.Path (or other os.PathLike); a one-line str that
-        names an existing file or ends in .csv, .jsonl or .ndjson; or else
-        the text itself (str or bytes).  format: None
-        (by extension, else by content), "csv" or "jsonl".  Strict (default):
-        a bad line raises CivicError naming it and nothing of the batch is
-        applied.  lenient=True: bad lines are skipped and listed in the
-        report's rejections as (line, column, code, message)."""
+        source: the events themselves as str text or bytes; a file object
+        opened for reading (text or binary: read to its end); or a path as
+        pathlib.Path (any os.PathLike), read by the library.  A str is always
+        text, never a file name: for a path in a str use load_file().
+        format: None (by extension, else by content), "csv" or "jsonl".
+        Strict (default): a bad line raises CivicError naming it and nothing
+        of the batch is applied.  lenient=True: bad lines are skipped and
+        listed in the report's rejections as (line, column, code, message).
+        A file that cannot be read raises CivicOSError (also an OSError:
+        FileNotFoundError, PermissionError ...)."""
+        if isinstance(source, _os.PathLike):
+            return self._load(_path_bytes(source), None, format, lenient)
+        if isinstance(source, str):
+            return self._load(None, source.encode("utf-8"), format, lenient)
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            return self._load(None, bytes(source), format, lenient)
+        read = getattr(source, "read", None)
+        if callable(read):
+            data = read()
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            if not isinstance(data, (bytes, bytearray)):
+                raise TypeError("the file object's read() gave %s, not str or bytes"
+                                % type(data).__name__)
+            return self._load(None, bytes(data), format, lenient)
+        raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
+                        "path, not %s" % type(source).__name__)
+
+    def load_file(self, path: _Union[str, bytes, "_os.PathLike[str]"],
+                  format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
+        """Load the CSV or JSON Lines file at `path` (str, bytes or
+        os.PathLike), read by the library: format by extension (.csv,
+        .jsonl, .ndjson), else by content.  Otherwise as load()."""
+        return self._load(_path_bytes(path), None, format, lenient)
+
+    def _load(self, path, data, format, lenient):
         if format not in _FORMATS:
             raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
         rejections = []
@@ -690,7 +870,6 @@ class Engine(_Owner):
             opts.on_reject = callback
         report = _capi.civic_load_report(version=_capi.CIVIC_LOAD_REPORT_VERSION)
         err = _capi.new_error()
-        path, data = _load_source(source)
         try:
             with self._use() as p:
                 if path is not None:
@@ -807,6 +986,7 @@ class Engine(_Owner):
         with self._use() as p:
             t = self._as_of(p, as_of)
             dim_names = _dimensions(_lib.civic_engine_rules(p))
+            offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
             out = _capi.record_p()
             _lib.civic_engine_record(p, s, t, _byref(out))
         try:
@@ -815,7 +995,7 @@ class Engine(_Owner):
             for i in range(_lib.civic_record_count(out)):
                 e.version = _capi.CIVIC_ENTRY_VERSION
                 _lib.civic_record_entry(out, i, _byref(e))
-                entries.append(_entry_from(e))
+                entries.append(_entry_from(e, offset))
             summary = _capi.civic_score(version=_capi.CIVIC_SCORE_VERSION)
             _lib.civic_record_summary(out, _byref(summary))
             dims = {name: _points(0) for name in dim_names}
@@ -823,7 +1003,7 @@ class Engine(_Owner):
                 if entry.kind == "rule" and entry.state == "active" \
                         and entry.dimension in dims:
                     dims[entry.dimension] += entry.counted
-            return Record(_score_from(summary, dims), entries)
+            return Record(_score_from(summary, dims), entries, as_of=t, utc_offset=offset)
         finally:
             _lib.civic_record_free(out)
 
@@ -849,7 +1029,7 @@ class Engine(_Owner):
                 counts = {names[g]: int(st.grade_counts[g]) for g in range(ng)} \
                     if st.grade_counts else {name: 0 for name in names}
                 rows.append(GroupStats(
-                    path=_str(st.path), depth=int(st.depth), subjects=int(st.subjects),
+                    group=_str(st.path), depth=int(st.depth), subjects=int(st.subjects),
                     mean=_points(st.mean), median=_points(st.median),
                     min=_points(st.min), max=_points(st.max),
                     balance=_points(st.balance), grades=counts))
@@ -949,24 +1129,6 @@ def _path_bytes(path):
     if b"\0" in raw:
         raise ValueError("path contains a NUL character")
     return raw
-
-
-def _load_source(source):
-    """(path bytes, None) for a file, (None, data bytes) for text."""
-    if isinstance(source, _os.PathLike):
-        return _path_bytes(source), None
-    if isinstance(source, str):
-        # A one-line str is a path when the file exists, or when it names an
-        # event file (so a typo gives CIVIC_E_IO naming the path, not a
-        # confusing CSV error about a header "events.csv").
-        if "\0" not in source and "\n" not in source and len(source) < 4096 and (
-                source.lower().endswith((".csv", ".jsonl", ".ndjson"))
-                or _os.path.isfile(source)):
-            return _os.fsencode(source), None
-        return None, source.encode("utf-8")
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return None, bytes(source)
-    raise TypeError("source must be a path, str or bytes, not %s" % type(source).__name__)
 
 
 def _report_from(r, rejections):

@@ -23,7 +23,9 @@ ImportError lists every place tried and why it failed.
 
 import ctypes
 import ctypes.util
+import errno as _errno
 import os
+import re as _re
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
                     c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
 
@@ -342,8 +344,55 @@ def _strerror_text(code):
     return text.decode("utf-8", "replace") if text else "error %d" % code
 
 
+class CivicOSError(CivicError, OSError):
+    """An I/O failure (CIVIC_E_IO): a CivicError that is also an OSError.
+
+    The concrete class is also the matching OSError subclass, so callers can
+    catch FileNotFoundError, PermissionError, IsADirectoryError ... as with
+    open().  .errno, .strerror and .filename are set from the library's
+    message ("cannot open PATH: No such file or directory"); .errno is EIO
+    when the message names no system error.
+    """
+
+
+_OS_ERROR_CLASSES = {}
+
+
+def _os_error_class(os_type):
+    cls = _OS_ERROR_CLASSES.get(os_type)
+    if cls is None:
+        if os_type is OSError:
+            cls = CivicOSError
+        else:
+            cls = type("Civic" + os_type.__name__, (CivicOSError, os_type),
+                       {"__module__": __name__, "__doc__": CivicOSError.__doc__})
+        _OS_ERROR_CLASSES[os_type] = cls
+    return cls
+
+
+def _io_error(message, line, column, offset):
+    number = _errno.EIO
+    for n in sorted(_errno.errorcode):
+        if message.endswith(": " + os.strerror(n)):
+            number = n
+            break
+    os_type = type(OSError(number, ""))
+    e = _os_error_class(os_type)(CIVIC_E_IO, message, line, column, offset)
+    e.errno = number
+    e.strerror = os.strerror(number)
+    m = _re.match(r"^cannot \w+ (.*): [^:]*$", message)
+    e.filename = m.group(1) if m else None
+    return e
+
+
 def error_from(code, err=None):
-    """A CivicError for status `code`, with the details of `err` if filled."""
+    """A CivicError for status `code`, with the details of `err` if filled.
+    CIVIC_E_IO gives a CivicOSError (also the matching OSError subclass)."""
+    if code == CIVIC_E_IO:
+        if err is not None:
+            msg = err.message.decode("utf-8", "replace") if err.message else _strerror_text(code)
+            return _io_error(msg, int(err.line), int(err.column), int(err.offset))
+        return _io_error(_strerror_text(code), 0, 0, 0)
     if err is not None and err.message:
         return CivicError(code, err.message.decode("utf-8", "replace"),
                           int(err.line), int(err.column), int(err.offset))

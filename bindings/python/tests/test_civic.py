@@ -9,6 +9,8 @@ build tree); the CLI for the parity tests is $CIVIC_SCORE or
 import csv
 import datetime as dt
 import gc
+import errno
+import importlib.util
 import io
 import json
 import os
@@ -969,16 +971,67 @@ class TestLoad(Base):
             path = os.path.join(d, "events.csv")
             with open(path, "w") as f:
                 f.write(CSV_GOOD)
-            self.assertEqual(self.engine.load(path).accepted, 3)
+            self.assertEqual(self.engine.load_file(path).accepted, 3)            # str path
             self.assertEqual(self.engine.load(pathlib.Path(path)).duplicates, 3)
-            with self.assertRaises(civic.CivicError) as cm:
+            self.assertEqual(self.engine.load_file(pathlib.Path(path)).duplicates, 3)
+            self.assertEqual(self.engine.load_file(os.fsencode(path)).duplicates, 3)
+            with self.assertRaises(FileNotFoundError) as cm:
                 self.engine.load(pathlib.Path(d, "missing.csv"))
+            self.assertIsInstance(cm.exception, civic.CivicError)           # 1.0 callers
+            self.assertIsInstance(cm.exception, civic.CivicOSError)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_IO)
-            with self.assertRaises(civic.CivicError) as cm:
-                self.engine.load(os.path.join(d, "missing.jsonl"))   # str path
-            self.assertEqual(cm.exception.code, civic.CIVIC_E_IO)
-            # a str without newline that is not a file is text
-            self.assertEqual(self.engine.load("id,subject,type,ts").lines, 1)
+            self.assertEqual(cm.exception.errno, errno.ENOENT)
+            self.assertEqual(cm.exception.filename, os.path.join(d, "missing.csv"))
+            with self.assertRaises(FileNotFoundError):
+                self.engine.load_file(os.path.join(d, "missing.jsonl"))
+            with self.assertRaises(IsADirectoryError):
+                self.engine.load_file(d)
+            with self.assertRaises(FileNotFoundError):
+                civic.Rules.from_file(os.path.join(d, "missing.toml"))
+            with self.assertRaises(OSError):
+                self.engine.save(os.path.join(d, "no", "such", "dir", "snap"))
+
+    def test_a_str_is_always_text_never_a_file_name(self):
+        with tempfile.TemporaryDirectory() as d:
+            # a file whose name is a valid one-line CSV header: load(str) must
+            # not read it (1.0 did, guessing from the text)
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                with open("id,subject,type,ts", "w") as f:
+                    f.write(CSV_GOOD)
+                rep = self.engine.load("id,subject,type,ts")
+                self.assertEqual((rep.lines, rep.accepted), (1, 0))
+                with open("events.csv", "w") as f:
+                    f.write(CSV_GOOD)
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load("events.csv")        # text: a header without 'id'
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                self.assertEqual(self.engine.event_count, 0)
+            finally:
+                os.chdir(cwd)
+
+    def test_load_file_objects(self):
+        rep = self.engine.load(io.StringIO(CSV_GOOD))
+        self.assertEqual(rep.accepted, 3)
+        rep = self.engine.load(io.BytesIO(CSV_GOOD.encode()), format="csv")
+        self.assertEqual(rep.duplicates, 3)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "e.jsonl")
+            with open(path, "w") as f:
+                f.write('{"id":"f1","subject":"s9","type":"fine","ts":"2022-03-01"}\n')
+            with open(path, "rb") as f:
+                self.assertEqual(self.engine.load(f).accepted, 1)
+            with open(path, encoding="utf-8") as f:
+                self.assertEqual(self.engine.load(f).duplicates, 1)
+        self.assertEqual(self.engine.load(bytearray(b"id,subject,type,ts\n")).lines, 1)
+        self.assertEqual(self.engine.load(memoryview(b"id,subject,type,ts\n")).lines, 1)
+
+        class Odd:
+            def read(self):
+                return 42
+        with self.assertRaises(TypeError):
+            self.engine.load(Odd())
 
     def test_load_jsonl(self):
         text = ('{"id":"j1","subject":"s1","type":"fine","ts":"2022-03-01"}\n'
@@ -993,7 +1046,7 @@ class TestLoad(Base):
             path = os.path.join(d, "events.jsonl")
             with open(path, "w") as f:
                 f.write(text.replace("j1", "k1").replace("j2", "k2"))
-            self.assertEqual(self.engine.load(path).accepted, 2)
+            self.assertEqual(self.engine.load_file(path).accepted, 2)
         self.assertEqual(self.engine.event_count, 4)
 
     def test_strict_batch_fails_whole_naming_the_line(self):
@@ -1586,7 +1639,7 @@ class TestThreads(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "log.csv")
             write_csv(path, self.log)
-            engine.load(path)
+            engine.load_file(path)
         expect_subjects = engine.subjects()
         expect_rank = engine.rank(top=50)
         expect_groups = engine.groups(2)
@@ -1703,7 +1756,7 @@ class TestParity(unittest.TestCase):
         header, rows = cli_rows(run_cli("--format", "csv", *cli_args, path))
         self.assertEqual(header, ["subject", "group", "score", "grade", "balance", "flags"])
         with civic.Engine(civic.default_rules()) as e:
-            e.load(path)
+            e.load_file(path)
             mine = binding_rows(e.subjects(as_of))
         self.assertEqual(len(mine), len(rows))
         for a, b in zip(mine, rows):
@@ -1729,7 +1782,7 @@ class TestParity(unittest.TestCase):
         answers = []
         for threads in (1, 4, 0):
             with civic.Engine(civic.default_rules(), threads=threads) as e:
-                e.load(self.csv)
+                e.load_file(self.csv)
                 answers.append((e.subjects(), e.groups(2), e.rank(top=30),
                                 e.subjects("2023-01-01")))
         self.assertEqual(answers[0], answers[1])
@@ -1739,8 +1792,8 @@ class TestParity(unittest.TestCase):
         with civic.Engine(civic.default_rules()) as a, \
                 civic.Engine(civic.default_rules()) as b, \
                 civic.Engine(civic.default_rules()) as c:
-            ra = a.load(self.csv)
-            rb = b.load(self.jsonl)
+            ra = a.load_file(self.csv)
+            rb = b.load_file(self.jsonl)
             self.assertEqual((ra.accepted, ra.duplicates), (len(self.log) - 50, 50))
             self.assertEqual((rb.accepted, rb.duplicates), (len(self.log) - 50, 50))
             rows = list(self.log)
@@ -1759,7 +1812,7 @@ class TestParity(unittest.TestCase):
     def test_records_agree_with_scores_on_the_generated_log(self):
         seen = set()
         with civic.Engine(civic.default_rules()) as e:
-            e.load(self.csv)
+            e.load_file(self.csv)
             for s in e.subjects():
                 rec = e.record(s.subject)
                 self.assertEqual(rec.summary, s)
@@ -1778,7 +1831,7 @@ class TestParity(unittest.TestCase):
 
     def test_groups_and_rank_agree_with_subjects(self):
         with civic.Engine(civic.default_rules()) as e:
-            e.load(self.csv)
+            e.load_file(self.csv)
             subs = e.subjects()
             grades = [g.name for g in e.rules.grades]
             for depth in (0, 1, 2, 3):
@@ -1820,6 +1873,141 @@ def _round2(x):
         ctx.prec = 40
         return Decimal(x).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
+
+
+class TestVocabulary(unittest.TestCase):
+    """to_dict() is the JSON answer (docs/answers.md); to_records() is flat."""
+
+    RULES = textwrap.dedent("""\
+        [scheme]
+        name = "vocab"
+        base = 1000
+        utc_offset = "+08:00"
+        [[grade]]
+        name = "A"
+        min = 960
+        [[grade]]
+        name = "B"
+        [rule.fine]
+        points = -10
+        valid = "1y"
+        dimension = "legal"
+        [rule.honour]
+        points = 20
+        ceiling = 1900
+        flag = "honoured"
+        """)
+    LOG = ("id,subject,type,ts,qty,group,ref\n"
+           "e1,s1,fine,2022-03-01,,d1/a,\n"
+           "e2,s1,honour,2022-03-02T10:00:00Z,,d1/a,\n"
+           "r1,s1,revoke,2022-04-01,,,e1\n"
+           "e3,s2,fine,2022-05-01,,d1/b,\n")
+
+    def setUp(self):
+        self.engine = civic.Engine(civic.Rules.from_text(self.RULES))
+        self.engine.load(self.LOG)
+
+    def tearDown(self):
+        self.engine.close()
+
+    def test_to_dict_has_the_json_names_and_forms(self):
+        rec = self.engine.record("s1", as_of="2022-06-01").to_dict()
+        self.assertEqual(list(rec), ["subject", "as_of", "score", "grade", "balance", "flags",
+                                     "group", "entries"])
+        self.assertEqual(rec["as_of"], "2022-06-01T00:00:00+08:00")
+        self.assertEqual(rec["score"], Decimal("1020.00"))
+        self.assertEqual(str(rec["score"]), "1020.00")
+        self.assertEqual(rec["flags"], ["honoured"])
+        e1, e2, r1 = rec["entries"]
+        self.assertEqual(list(e1), ["id", "ts", "type", "kind", "state", "raw", "counted",
+                                    "dimension", "capped", "escalated", "end", "ref", "group"])
+        self.assertEqual((e1["state"], e1["ts"]), ("revoked", "2022-03-01T00:00:00+08:00"))
+        self.assertEqual((e2["ts"], e2["end"]), ("2022-03-02T18:00:00+08:00", "forever"))
+        self.assertEqual((r1["kind"], r1["end"], r1["ref"]), ("revoke", None, "e1"))
+        detail = self.engine.record("s1", as_of="2022-06-01").entries[1].to_dict(detail=True)
+        self.assertEqual((detail["flag"], detail["ceiling"], detail["affects"], detail["qty"]),
+                         ("honoured", Decimal("1900.00"), "both", Decimal("1.000")))
+        row = self.engine.rank(top=1, as_of="2022-06-01")[0].to_dict()
+        self.assertEqual(list(row)[:2], ["rank", "subject"])
+        self.assertNotIn("rank", self.engine.subjects("2022-06-01")[0].to_dict())
+        g = self.engine.groups(1, "2022-06-01")[0]
+        self.assertEqual(g.group, "d1")
+        self.assertEqual(g.path, "d1")                 # the 1.0 name
+        self.assertEqual(list(g.to_dict()), ["group", "depth", "subjects", "mean", "median",
+                                             "min", "max", "balance", "grades"])
+
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_to_dict_equals_the_cli_json(self):
+        with tempfile.TemporaryDirectory() as d:
+            rules = os.path.join(d, "rules.toml")
+            log = os.path.join(d, "log.csv")
+            with open(rules, "w") as f:
+                f.write(self.RULES)
+            with open(log, "w") as f:
+                f.write(self.LOG)
+
+            def cli(*args):
+                out = subprocess.run([CLI, "-r", rules, "-t", "2022-06-01", "-f", "json"]
+                                     + list(args) + [log], capture_output=True, check=True)
+                return json.loads(out.stdout, parse_float=Decimal)
+            self.assertEqual(cli("--explain", "s1"),
+                             self.engine.record("s1", "2022-06-01").to_dict())
+            self.assertEqual(cli()["subjects"],
+                             [r.to_dict() for r in self.engine.subjects("2022-06-01")])
+            self.assertEqual(cli("--top", "2")["subjects"],
+                             [r.to_dict() for r in self.engine.rank(as_of="2022-06-01", top=2)])
+            self.assertEqual(cli("--groups", "2")["groups"],
+                             [g.to_dict() for g in self.engine.groups(2, "2022-06-01")])
+
+    def test_to_records_is_flat_and_plain(self):
+        rows = civic.to_records(self.engine.subjects("2022-06-01"))
+        self.assertEqual(rows[0]["score"], 1020.0)
+        self.assertIsInstance(rows[0]["score"], float)
+        self.assertEqual(rows[0]["flags"], "honoured")
+        self.assertEqual(rows[0]["dimensions.legal"], 0.0)
+        self.assertIsNone(rows[1]["ceiling"])
+        exact = civic.to_records(self.engine.subjects("2022-06-01"), numbers="decimal")
+        self.assertEqual(exact[0]["score"], Decimal("1020.00"))
+        entries = civic.to_records(self.engine.record("s1", "2022-06-01"))
+        self.assertEqual(entries[0]["ts"].isoformat(), "2022-03-01T00:00:00+08:00")
+        self.assertIsNone(entries[1]["end"])          # forever
+        groups = civic.to_records(self.engine.groups(1, "2022-06-01"))
+        self.assertEqual(groups[0]["grades.A"], 2)
+        for row in rows + entries + groups:
+            for v in row.values():
+                self.assertIsInstance(v, (str, int, float, bool, type(None), dt.datetime))
+        with self.assertRaises(ValueError):
+            civic.to_records([], numbers="str")
+        with self.assertRaises(TypeError):
+            civic.to_records([42])
+
+    @unittest.skipUnless(importlib.util.find_spec("pandas"), "pandas is not installed")
+    def test_pandas_takes_records_without_object_columns(self):
+        import pandas
+        df = pandas.DataFrame(civic.to_records(self.engine.subjects("2022-06-01")))
+        for col in ("score", "balance", "ceiling", "dimensions.legal"):
+            self.assertEqual(str(df[col].dtype), "float64", col)
+        self.assertEqual(str(df["events"].dtype), "int64")
+        self.assertTrue(pandas.isna(df["ceiling"][1]))
+        ent = pandas.DataFrame(civic.to_records(self.engine.record("s1", "2022-06-01")))
+        self.assertTrue(str(ent["ts"].dtype).startswith("datetime64"), ent["ts"].dtype)
+        self.assertEqual(str(ent["counted"].dtype), "float64")
+        self.assertEqual(str(ent["capped"].dtype), "bool")
+        grp = pandas.DataFrame(civic.to_records(self.engine.groups(1, "2022-06-01")))
+        self.assertEqual(str(grp["grades.A"].dtype), "int64")
+        self.assertEqual(str(grp["mean"].dtype), "float64")
+
+
+class TestPackaging(unittest.TestCase):
+    def test_py_typed_marks_the_package_typed(self):
+        self.assertTrue(os.path.exists(os.path.join(os.path.dirname(civic.__file__),
+                                                    "py.typed")))
+
+    def test_public_methods_carry_type_hints(self):
+        import typing
+        for fn in (civic.Engine.load, civic.Engine.load_file, civic.to_records,
+                   civic.Score.to_dict, civic.Record.to_dict):
+            self.assertTrue(typing.get_type_hints(fn), fn.__qualname__)
 
 if __name__ == "__main__":
     unittest.main()

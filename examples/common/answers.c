@@ -1,0 +1,312 @@
+/*
+** answers.c -- the JSON writer of libcivic's answers (see answers.h and
+** docs/answers.md).  Uses only the public API in civic.h.  Writes the bytes
+** civic-score 1.0 wrote for --format json; a change here changes the CLI's
+** golden output, the service and the vocabulary test at once, by design.
+*/
+#include "answers.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void put(const answers_sink *out, const char *s) { out->write(out->ctx, s, strlen(s)); }
+
+static void put_u64(const answers_sink *out, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRIu64, v);
+    put(out, buf);
+}
+
+static void file_write(void *ctx, const char *data, size_t len) { fwrite(data, 1, len, ctx); }
+
+answers_sink answers_file_sink(FILE *f)
+{
+    answers_sink s = { file_write, f };
+    return s;
+}
+
+void answers_raw(const answers_sink *out, const char *text) { put(out, text); }
+
+void answers_string(const answers_sink *out, const char *s)
+{
+    char esc[8];
+    const char *run = s ? s : "";
+    const char *p = run;
+    out->write(out->ctx, "\"", 1);
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\') continue;
+        out->write(out->ctx, run, (size_t)(p - run));
+        if (c == '"' || c == '\\') snprintf(esc, sizeof(esc), "\\%c", c);
+        else if (c == '\n') snprintf(esc, sizeof(esc), "\\n");
+        else if (c == '\t') snprintf(esc, sizeof(esc), "\\t");
+        else if (c == '\r') snprintf(esc, sizeof(esc), "\\r");
+        else snprintf(esc, sizeof(esc), "\\u%04x", c);
+        put(out, esc);
+        run = p + 1;
+    }
+    out->write(out->ctx, run, (size_t)(p - run));
+    out->write(out->ctx, "\"", 1);
+}
+
+static void fixed(const answers_sink *out, int64_t v, unsigned places)
+{
+    char buf[32];
+    civic_format_fixed(v, places, buf, sizeof(buf));
+    put(out, buf);
+}
+
+void answers_points(const answers_sink *out, int64_t hundredths) { fixed(out, hundredths, 2); }
+void answers_qty(const answers_sink *out, int64_t thousandths) { fixed(out, thousandths, 3); }
+
+void answers_time(const answers_sink *out, const civic_rules *rules, int64_t t)
+{
+    char buf[40];
+    if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "forever");
+    else if (civic_rules_format_time(rules, t, buf, sizeof(buf)) != CIVIC_OK)
+        snprintf(buf, sizeof(buf), "%" PRId64, t);
+    answers_string(out, buf);
+}
+
+void answers_flags(const answers_sink *out, const char *flags)
+{
+    put(out, "[");
+    for (int first = 1; flags && *flags; first = 0) {
+        const char *end = strchr(flags, ';');
+        size_t len = end ? (size_t)(end - flags) : strlen(flags);
+        char buf[160];
+        snprintf(buf, sizeof(buf), "%.*s", (int)len, flags);
+        if (!first) put(out, ",");
+        answers_string(out, buf);
+        flags += len + (end ? 1 : 0);
+    }
+    put(out, "]");
+}
+
+static void key(const answers_sink *out, const char *name)
+{
+    put(out, ",\"");
+    put(out, name);
+    put(out, "\":");
+}
+
+static void boolean(const answers_sink *out, int v) { put(out, v ? "true" : "false"); }
+
+void answers_score(const answers_sink *out, const civic_result *res, size_t i, uint32_t flags)
+{
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(res, i, &s);
+    put(out, "{");
+    if (flags & ANSWERS_RANKED) {
+        put(out, "\"rank\":");
+        put_u64(out, s.rank);
+        put(out, ",");
+    }
+    put(out, "\"subject\":");
+    answers_string(out, s.subject);
+    key(out, "group");
+    answers_string(out, s.group);
+    key(out, "score");
+    answers_points(out, s.score);
+    key(out, "grade");
+    answers_string(out, s.grade);
+    key(out, "balance");
+    answers_points(out, s.balance);
+    key(out, "flags");
+    answers_flags(out, s.flags);
+    key(out, "ceiling");
+    if (s.ceiling == CIVIC_FOREVER) put(out, "null");
+    else answers_points(out, s.ceiling);
+    key(out, "events");
+    put_u64(out, s.events);
+    if (!(flags & ANSWERS_NO_DIMS)) {
+        key(out, "dimensions");
+        put(out, "{");
+        for (size_t d = 0; d < civic_result_dimension_count(res); d++) {
+            int64_t v = 0;
+            civic_result_dimension(res, i, d, &v);
+            if (d) put(out, ",");
+            answers_string(out, civic_result_dimension_name(res, d));
+            put(out, ":");
+            answers_points(out, v);
+        }
+        put(out, "}");
+    }
+    put(out, "}");
+}
+
+void answers_subjects(const answers_sink *out, const civic_rules *rules,
+                      const civic_result *res, int64_t as_of, uint32_t flags)
+{
+    put(out, "{\"as_of\":");
+    answers_time(out, rules, as_of);
+    key(out, "scheme");
+    answers_string(out, civic_rules_name(rules));
+    key(out, "subjects");
+    put(out, "[");
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        put(out, i ? ",\n" : "\n");
+        answers_score(out, res, i, flags);
+    }
+    put(out, "\n]}\n");
+}
+
+static const char *affects_name(uint32_t affects)
+{
+    if ((affects & CIVIC_AFFECTS_SCORE) && (affects & CIVIC_AFFECTS_BALANCE)) return "both";
+    return (affects & CIVIC_AFFECTS_SCORE) ? "score" : "balance";
+}
+
+void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,
+                   uint32_t flags)
+{
+    put(out, "{\"id\":");
+    answers_string(out, x->id);
+    key(out, "ts");
+    answers_time(out, rules, x->ts);
+    key(out, "type");
+    answers_string(out, x->type);
+    key(out, "kind");
+    answers_string(out, civic_kind_name(x->kind));
+    key(out, "state");
+    answers_string(out, civic_state_name(x->state));
+    key(out, "raw");
+    answers_points(out, x->raw);
+    key(out, "counted");
+    answers_points(out, x->counted);
+    key(out, "dimension");
+    answers_string(out, x->dimension);
+    key(out, "capped");
+    boolean(out, (x->marks & CIVIC_MARK_CAPPED) != 0);
+    key(out, "escalated");
+    boolean(out, (x->marks & CIVIC_MARK_ESCALATED) != 0);
+    key(out, "end");
+    if (x->kind == CIVIC_KIND_RULE) answers_time(out, rules, x->end);
+    else put(out, "null");
+    key(out, "ref");
+    answers_string(out, x->ref);
+    key(out, "group");
+    answers_string(out, x->group);
+    if ((flags & ANSWERS_DETAIL) && x->kind == CIVIC_KIND_RULE) {
+        key(out, "qty");
+        answers_qty(out, x->qty);
+        key(out, "flag");
+        answers_string(out, x->flag);
+        key(out, "ceiling");
+        if (x->ceiling == CIVIC_FOREVER) put(out, "null");
+        else answers_points(out, x->ceiling);
+        key(out, "affects");
+        answers_string(out, affects_name(x->affects));
+    }
+    put(out, "}");
+}
+
+void answers_record(const answers_sink *out, const civic_rules *rules, const civic_record *rec,
+                    int64_t as_of, uint32_t flags)
+{
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_record_summary(rec, &s);
+    put(out, "{\"subject\":");
+    answers_string(out, s.subject);
+    key(out, "as_of");
+    answers_time(out, rules, as_of);
+    key(out, "score");
+    answers_points(out, s.score);
+    key(out, "grade");
+    answers_string(out, s.grade);
+    key(out, "balance");
+    answers_points(out, s.balance);
+    key(out, "flags");
+    answers_flags(out, s.flags);
+    key(out, "group");
+    answers_string(out, s.group);
+    key(out, "entries");
+    put(out, "[");
+    for (size_t i = 0; i < civic_record_count(rec); i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &x);
+        put(out, i ? ",\n" : "\n");
+        answers_entry(out, rules, &x, flags);
+    }
+    put(out, "\n]}\n");
+}
+
+void answers_group(const answers_sink *out, const civic_groups *g, size_t i)
+{
+    civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+    civic_groups_get(g, i, &s);
+    put(out, "{\"group\":");
+    answers_string(out, s.path);
+    key(out, "depth");
+    put_u64(out, s.depth);
+    key(out, "subjects");
+    put_u64(out, s.subjects);
+    key(out, "mean");
+    answers_points(out, s.mean);
+    key(out, "median");
+    answers_points(out, s.median);
+    key(out, "min");
+    answers_points(out, s.min);
+    key(out, "max");
+    answers_points(out, s.max);
+    key(out, "balance");
+    answers_points(out, s.balance);
+    key(out, "grades");
+    put(out, "{");
+    for (size_t k = 0; k < civic_groups_grade_count(g); k++) {
+        if (k) put(out, ",");
+        answers_string(out, civic_groups_grade_name(g, k));
+        put(out, ":");
+        put_u64(out, s.grade_counts ? s.grade_counts[k] : 0);
+    }
+    put(out, "}}");
+}
+
+void answers_groups(const answers_sink *out, const civic_rules *rules, const civic_groups *g,
+                    int64_t as_of)
+{
+    put(out, "{\"as_of\":");
+    answers_time(out, rules, as_of);
+    key(out, "groups");
+    put(out, "[");
+    for (size_t i = 0; i < civic_groups_count(g); i++) {
+        put(out, i ? ",\n" : "\n");
+        answers_group(out, g, i);
+    }
+    put(out, "\n]}\n");
+}
+
+void answers_rankings_begin(const answers_sink *out) { put(out, "{\"rankings\":["); }
+
+void answers_rankings_row(const answers_sink *out, const char *group, const civic_score *s,
+                          int first)
+{
+    put(out, first ? "\n{\"group\":" : ",\n{\"group\":");
+    answers_string(out, group);
+    key(out, "rank");
+    put_u64(out, s->rank);
+    key(out, "subject");
+    answers_string(out, s->subject);
+    key(out, "score");
+    answers_points(out, s->score);
+    key(out, "grade");
+    answers_string(out, s->grade);
+    put(out, "}");
+}
+
+void answers_rankings_end(const answers_sink *out) { put(out, "\n]}\n"); }
+
+void answers_error(const answers_sink *out, int code, const civic_error *err)
+{
+    int has = err && err->message[0];
+    put(out, "{\"error\":");
+    answers_string(out, civic_strerror(code));
+    key(out, "line");
+    put_u64(out, has ? err->line : 0);
+    key(out, "column");
+    put_u64(out, has ? err->column : 0);
+    key(out, "reason");
+    answers_string(out, has ? err->message : civic_strerror(code));
+    put(out, "}");
+}

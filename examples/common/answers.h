@@ -1,0 +1,130 @@
+/*
+** answers.h -- the one JSON writer of libcivic's answers, shared by the front
+** ends (civic-score now; civic-server).  docs/answers.md is the vocabulary it
+** writes; this header is its programming interface.
+**
+** Why one writer: the CLI's JSON, the service's JSON and the Python objects
+** must use the same field names and value forms for the same things.  Code
+** that writes an answer any other way drifts; code that calls these
+** functions cannot.
+**
+** Value forms (every function below):
+**   points (score, balance, raw, counted, ceiling, mean ...)  a JSON number
+**       with exactly two decimals: 990.00, -10.00 (civic_format_fixed);
+**   qty                      a JSON number with exactly three decimals: 2.500;
+**   counts, depth, rank      JSON integers;
+**   times (as_of, ts, end)   a JSON string "YYYY-MM-DDTHH:MM:SS+HH:MM" in the
+**       scheme's utc_offset (civic_rules_format_time); an end that never comes
+**       is the string "forever"; a time outside the calendar range is written
+**       as its Unix seconds, as a string;
+**   flags                    a JSON array of strings, sorted, possibly empty;
+**   absent text (group, ref) "" -- never null; null only where the field has
+**       no value at all (a score's ceiling when none is in effect, the end of
+**       an entry that is not a rule event).
+**
+** Layout: the bytes are exactly civic-score's --format json output (1.0): one
+** element of an array per line, the document ending in "\n".  Keys appear in
+** the order documented for each function.
+**
+** Output goes to a sink: a write callback and its context (a FILE *, a
+** growing buffer ...).  The writer never allocates, never fails by itself,
+** and keeps no state between calls: a sink that cannot write must remember
+** that itself (as stdio's error flag does).  Every function may be called
+** from any thread as long as the sink and the answer object are not used by
+** another thread at the same time (the answers are read-only; see civic.h).
+**
+** Not here: CSV and text tables (the CLI's own), HTTP status codes and
+** headers (the service's own).
+*/
+#ifndef CIVIC_ANSWERS_H
+#define CIVIC_ANSWERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "civic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct answers_sink {
+    /* Write len bytes (no NUL).  Called many times per answer, with pieces as
+     * small as one byte; buffer in the sink if that matters. */
+    void (*write)(void *ctx, const char *data, size_t len);
+    void *ctx;
+} answers_sink;
+
+/* A sink that fwrite()s to `f` (the CLI's). */
+answers_sink answers_file_sink(FILE *f);
+
+/* Flags of answers_subjects() and answers_score(). */
+#define ANSWERS_RANKED   0x1u  /* rows carry "rank" (first key): rankings   */
+#define ANSWERS_NO_DIMS  0x2u  /* leave "dimensions" out (none requested)   */
+/* Flag of answers_record() and answers_entry(). */
+#define ANSWERS_DETAIL   0x4u  /* rule entries also carry qty, flag,
+                                  ceiling and affects (the service's record) */
+
+/* Primitives, for envelopes the functions below do not cover. */
+void answers_string(const answers_sink *out, const char *s);     /* "..." escaped */
+void answers_points(const answers_sink *out, int64_t hundredths); /* 990.00 */
+void answers_qty(const answers_sink *out, int64_t thousandths);   /* 2.500 */
+void answers_time(const answers_sink *out, const civic_rules *rules, int64_t t);
+void answers_flags(const answers_sink *out, const char *flags);   /* "a;b" -> ["a","b"] */
+void answers_raw(const answers_sink *out, const char *text);      /* unescaped bytes */
+
+/* One score row (row i of `res`), as one JSON object, keys in this order:
+ * rank (only with ANSWERS_RANKED), subject, group, score, grade, balance,
+ * flags, ceiling (points or null), events, dimensions ({name: points} in the
+ * scheme's dimension order; left out with ANSWERS_NO_DIMS). */
+void answers_score(const answers_sink *out, const civic_result *res, size_t i, uint32_t flags);
+
+/* The subjects answer -- civic-score without --explain/--groups, and a
+ * ranking (civic-score --top, GET /rank):
+ *   {"as_of":TIME,"scheme":NAME,"subjects":[ROW,...]}
+ * each ROW as answers_score(); pass ANSWERS_RANKED for a ranking. */
+void answers_subjects(const answers_sink *out, const civic_rules *rules,
+                      const civic_result *res, int64_t as_of, uint32_t flags);
+
+/* One record entry, keys in this order: id, ts, type, kind, state, raw,
+ * counted, dimension, capped, escalated, end (time, "forever", or null when
+ * the entry is not a rule event), ref, group; with ANSWERS_DETAIL a rule
+ * event adds qty, flag ("" for none), ceiling (points or null) and affects
+ * ("both", "score" or "balance"). */
+void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,
+                   uint32_t flags);
+
+/* The credit record -- civic-score --explain, GET /subjects/{id}/record:
+ *   {"subject","as_of","score","grade","balance","flags","group","entries":[ENTRY,...]}
+ * the summary fields as in answers_score(). */
+void answers_record(const answers_sink *out, const civic_rules *rules, const civic_record *rec,
+                    int64_t as_of, uint32_t flags);
+
+/* One group's statistics (row i of `g`), keys in this order: group (the
+ * path; "" for depth 0), depth, subjects, mean, median, min, max, balance,
+ * grades ({grade name: subjects} in grade order). */
+void answers_group(const answers_sink *out, const civic_groups *g, size_t i);
+
+/* The groups answer -- civic-score --groups D, GET /groups:
+ *   {"as_of":TIME,"groups":[GROUP,...]} */
+void answers_groups(const answers_sink *out, const civic_rules *rules, const civic_groups *g,
+                    int64_t as_of);
+
+/* Rankings within groups -- civic-score --groups D --top N:
+ *   {"rankings":[{"group","rank","subject","score","grade"},...]}
+ * written in pieces: begin, one row per ranked subject (first: nonzero for
+ * the first row of the document), end. */
+void answers_rankings_begin(const answers_sink *out);
+void answers_rankings_row(const answers_sink *out, const char *group, const civic_score *s,
+                          int first);
+void answers_rankings_end(const answers_sink *out);
+
+/* An error answer: {"error":STRERROR,"line":N,"column":N,"reason":MESSAGE}
+ * for a library status `code` and the error struct a call filled (NULL, or
+ * one without a message: line and column 0, reason = civic_strerror). */
+void answers_error(const answers_sink *out, int code, const civic_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CIVIC_ANSWERS_H */
