@@ -15,9 +15,11 @@
 */
 #include "civic.h"
 #include "common/answers.h"
+#include "common/report.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -31,7 +33,7 @@
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
 
-enum { FMT_TABLE, FMT_CSV, FMT_JSON };
+enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 
 typedef struct options {
     const char *rules_path;
@@ -41,6 +43,11 @@ typedef struct options {
     long groups;          /* -1: not asked */
     uint64_t top;         /* 0: all */
     int lenient;
+    const char *list;     /* --list NAME */
+    const char *compare;  /* --compare NEW-RULES */
+    int changed;          /* --changed */
+    uint64_t min_group;   /* --min-group K (html) */
+    int print_rules;
     const char **files;
     int file_count;
 } options;
@@ -51,12 +58,16 @@ static const char usage_text[] =
     "Score event logs (CSV or JSON Lines); no file or \"-\": standard input.\n"
     "  -r, --rules FILE      rules file (default: the built-in community scheme)\n"
     "  -t, --as-of TIME      evaluation time: any ts form, or \"now\" (default: the latest ts)\n"
-    "  -f, --format FMT      table (default) | csv | json\n"
+    "  -f, --format FMT      table (default) | csv | json | html (the public notice page)\n"
     "      --explain SUBJECT print that subject's credit record\n"
     "      --groups DEPTH    report groups at DEPTH instead of subjects (0: everyone)\n"
     "      --top N           only the N best (by score, ties by id); with --groups, per group\n"
+    "      --list NAME       the subjects a flag or measure applies to, with since/until\n"
+    "      --compare RULES   score under the current and under RULES: what would change\n"
+    "      --changed         with --compare: only subjects whose score or grade changes\n"
+    "      --min-group K     with -f html: groups under K subjects stay anonymous (5)\n"
     "      --lenient         skip bad lines, report them on stderr, exit 0\n"
-    "      --print-rules     print the built-in scheme and exit\n"
+    "      --print-rules     print the scheme (-r FILE, or the built-in one) and exit\n"
     "  -h, --help            print this help and exit\n"
     "      --version         print the version and exit\n"
     "Input format by extension (.csv, .jsonl, .ndjson), otherwise by content.\n"
@@ -203,9 +214,26 @@ static void format_time(const civic_rules *rules, int64_t t, char *buf, size_t s
 
 /* ------------------------------------------------------------ subjects */
 
+/* "tier=level;..." for the tiers with a level, "-" when none. */
+static void tiers_text(const civic_result *res, size_t i, const civic_score *s, char *buf,
+                       size_t size)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t t = 0; t < s->tier_count && at < size; t++) {
+        civic_tier_value v = CIVIC_TIER_VALUE_INIT;
+        civic_result_tier(res, i, t, &v);
+        if (!v.level_name) continue;
+        int n = snprintf(buf + at, size - at, "%s%s=%s", at ? ";" : "", v.tier, v.level_name);
+        if (n > 0) at += (size_t)n;
+    }
+    if (!buf[0]) snprintf(buf, size, "-");
+}
+
 static void print_subjects(const civic_engine *e, const civic_result *res, int format,
                            int64_t as_of, bool ranked, FILE *out)
 {
+    bool v2 = civic_engine_spec_version(e) >= 2;
     const civic_rules *rules = civic_engine_rules(e);
     size_t n = civic_result_count(res);
     char when[40];
@@ -232,17 +260,23 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
     }
     if (format == FMT_JSON) {
         answers_sink sink = answers_file_sink(out);
-        answers_subjects(&sink, rules, res, as_of, ranked ? ANSWERS_RANKED : 0);
+        answers_subjects(&sink, rules, res, as_of,
+                         (ranked ? ANSWERS_RANKED : 0) | (v2 ? ANSWERS_V2 : 0));
         return;
     }
-    grid g = { NULL, 0, 0, ranked ? 7u : 6u, ranked ? 0x29u : 0x14u };
+    grid g = { NULL, 0, 0, (ranked ? 7u : 6u) + (v2 ? 2u : 0u), ranked ? 0x29u : 0x14u };
     const char *name = civic_rules_name(rules);
     fprintf(out, "%s%s%s scheme, as of %s: %zu subject%s\n\n", name[0] ? "\"" : "",
             name[0] ? name : "unnamed", name[0] ? "\"" : "", when, n, n == 1 ? "" : "s");
     const char *head[] = { "RANK", "SUBJECT", "GROUP", "SCORE", "GRADE", "BALANCE", "FLAGS" };
     for (size_t c = ranked ? 0 : 1; c < 7; c++) grid_put(&g, head[c]);
+    if (v2) {
+        grid_put(&g, "TIERS");
+        grid_put(&g, "MEASURES");
+    }
     for (size_t i = 0; i < n; i++) {
         civic_score s = CIVIC_SCORE_INIT;
+        char tiers[512];
         civic_result_get(res, i, &s);
         if (ranked) grid_put_u64(&g, s.rank);
         grid_put(&g, s.subject);
@@ -251,6 +285,11 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
         grid_put(&g, s.grade);
         grid_put_fixed(&g, s.balance);
         grid_put(&g, s.flags[0] ? s.flags : "-");
+        if (v2) {
+            tiers_text(res, i, &s, tiers, sizeof(tiers));
+            grid_put(&g, tiers);
+            grid_put(&g, s.measures[0] ? s.measures : "-");
+        }
     }
     grid_print(&g, out);
 }
@@ -264,9 +303,65 @@ static void entry_marks(const civic_entry *x, char *buf, size_t size)
              (x->marks & CIVIC_MARK_ESCALATED) ? "escalated" : "");
 }
 
+/* The version-2 columns of one --explain CSV line. */
+static void record_csv_v2(const civic_rules *rules, const civic_entry *x, FILE *out)
+{
+    char eff[40], from[40];
+    format_time(rules, x->eff, eff, sizeof(eff));
+    if (x->kind == CIVIC_KIND_RULE && x->from != CIVIC_NO_TIME)
+        format_time(rules, x->from, from, sizeof(from));
+    else
+        from[0] = '\0';
+    fprintf(out, ",%s,%s,", eff, from);
+    csv_field(out, x->act);
+    fputc(',', out);
+    csv_field(out, x->source);
+    fputc(',', out);
+    csv_field(out, x->merged_with);
+    fprintf(out, ",%s,%s,%s,", (x->marks & CIVIC_MARK_FROZEN) ? "yes" : "no",
+            (x->marks & CIVIC_MARK_CONTESTED) ? "yes" : "no",
+            (x->marks & CIVIC_MARK_FLOORED) ? "yes" : "no");
+    if (x->kind == CIVIC_KIND_RULE || x->kind == CIVIC_KIND_REDEEM) put_fixed(out, x->to_balance);
+}
+
+/* The NOTE of a version-2 record line: what the entry's life adds. */
+static void note_v2(const civic_rules *rules, const civic_entry *x, char *note, size_t size)
+{
+    char t[40], c[40];
+    size_t len = strlen(note);
+#define ADD(...) do { if (len < size) { int k_ = snprintf(note + len, size - len, __VA_ARGS__); \
+                         if (k_ > 0) len += (size_t)k_; } } while (0)
+    if (x->kind == CIVIC_KIND_OBJECT || x->kind == CIVIC_KIND_DISMISS ||
+        x->kind == CIVIC_KIND_CORRECT)
+        ADD("%sref %s", len ? " " : "", x->ref);
+    if (x->eff != x->ts) {
+        format_time(rules, x->eff, t, sizeof(t));
+        ADD("%seff %s", len ? " " : "", t);
+    }
+    if (x->kind == CIVIC_KIND_RULE && x->from != CIVIC_NO_TIME) {
+        format_time(rules, x->from, t, sizeof(t));
+        ADD("%sversion from %s", len ? " " : "", t);
+    }
+    if (x->merged_with[0]) ADD("%smerged with %s", len ? " " : "", x->merged_with);
+    if (x->marks & CIVIC_MARK_FROZEN) ADD("%sfrozen", len ? " " : "");
+    if (x->marks & CIVIC_MARK_CONTESTED) ADD("%scontested", len ? " " : "");
+    if (x->marks & CIVIC_MARK_FLOORED) {
+        civic_format_fixed(x->to_balance, 2, c, sizeof(c));
+        ADD("%sfloored to %s", len ? " " : "", c);
+    }
+    if (x->kind == CIVIC_KIND_RULE && x->corrected != CIVIC_FOREVER) {
+        format_time(rules, x->corrected, t, sizeof(t));
+        ADD("%scorrected %s", len ? " " : "", t);
+    }
+    if (x->act[0]) ADD("%sact %s", len ? " " : "", x->act);
+    if (x->source[0]) ADD("%ssource %s", len ? " " : "", x->source);
+#undef ADD
+}
+
 static void print_record(const civic_engine *e, const civic_record *rec, int format,
                          int64_t as_of, FILE *out)
 {
+    bool v2 = civic_engine_spec_version(e) >= 2;
     const civic_rules *rules = civic_engine_rules(e);
     size_t n = civic_record_count(rec);
     civic_score s = CIVIC_SCORE_INIT;
@@ -274,7 +369,10 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
     civic_record_summary(rec, &s);
     format_time(rules, as_of, when, sizeof(when));
     if (format == FMT_CSV) {
-        fputs("id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group\n", out);
+        fputs(v2 ? "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group,eff,"
+                   "from,act,source,merged_with,frozen,contested,floored,to_balance\n"
+                 : "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group\n",
+              out);
         for (size_t i = 0; i < n; i++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, i, &x);
@@ -295,13 +393,14 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
             csv_field(out, x.ref);
             fputc(',', out);
             csv_field(out, x.group);
+            if (v2) record_csv_v2(rules, &x, out);
             fputc('\n', out);
         }
         return;
     }
     if (format == FMT_JSON) {
         answers_sink sink = answers_file_sink(out);
-        answers_record(&sink, rules, rec, as_of, 0);
+        answers_record(&sink, rules, rec, as_of, v2 ? ANSWERS_V2 : 0);
         return;
     }
     fprintf(out, "credit record of %s, as of %s\n\n", s.subject, when);
@@ -337,6 +436,7 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
             size_t len = strlen(note);
             snprintf(note + len, sizeof(note) - len, " ceiling %s", c);
         }
+        if (v2) note_v2(rules, &x, note, sizeof(note));
         grid_put(&g, note);
         if (x.state == CIVIC_STATE_ACTIVE && (x.affects & CIVIC_AFFECTS_SCORE)) active_sum += x.counted;
     }
@@ -354,6 +454,18 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
     fprintf(out, ", grade %s, balance ", s.grade);
     put_fixed(out, s.balance);
     fprintf(out, ", flags %s, group %s\n", s.flags[0] ? s.flags : "-", s.group[0] ? s.group : "-");
+    if (v2) {
+        fprintf(out, "measures %s; %" PRIu64 " archived entr%s not shown\n",
+                s.measures[0] ? s.measures : "-", s.archived, s.archived == 1 ? "y" : "ies");
+        for (size_t t = 0; t < s.tier_count; t++) {
+            civic_tier_value v = CIVIC_TIER_VALUE_INIT;
+            char value[32];
+            civic_record_tier(rec, t, &v);
+            civic_format_fixed(v.value, v.places, value, sizeof(value));
+            fprintf(out, "tier %s: %s (%s)\n", v.tier, v.level_name ? v.level_name : "no level",
+                    value);
+        }
+    }
 }
 
 /* ------------------------------------------------------------ groups */
@@ -468,6 +580,247 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, int f
     if (format == FMT_JSON) answers_rankings_end(&sink);
     else if (format == FMT_TABLE) grid_print(&t, out);
     return 0;
+}
+
+/* ------------------------------------------------------------ lists */
+
+static void print_list(const civic_engine *e, const civic_list *list, const char *name,
+                       int format, int64_t as_of, FILE *out)
+{
+    const civic_rules *rules = civic_engine_rules(e);
+    size_t n = civic_list_count(list);
+    char since[40], until[40], when[40];
+    if (format == FMT_JSON) {
+        answers_sink sink = answers_file_sink(out);
+        answers_list(&sink, rules, list, name, as_of);
+        return;
+    }
+    grid g = { NULL, 0, 0, 6, 0x4u };
+    if (format == FMT_CSV) fputs("subject,group,score,grade,since,until\n", out);
+    else {
+        format_time(rules, as_of, when, sizeof(when));
+        fprintf(out, "list %s (%s), as of %s: %zu subject%s\n\n", name,
+                civic_list_kind(list) == CIVIC_LIST_FLAG ? "flag" : "measure", when, n,
+                n == 1 ? "" : "s");
+        const char *head[] = { "SUBJECT", "GROUP", "SCORE", "GRADE", "SINCE", "UNTIL" };
+        for (size_t c = 0; c < 6; c++) grid_put(&g, head[c]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        civic_list_get(list, i, &x);
+        since[0] = until[0] = '\0';
+        if (x.since != CIVIC_NO_TIME) format_time(rules, x.since, since, sizeof(since));
+        if (x.until != CIVIC_NO_TIME && x.until != CIVIC_FOREVER)
+            format_time(rules, x.until, until, sizeof(until));
+        if (format == FMT_CSV) {
+            csv_field(out, x.subject);
+            fputc(',', out);
+            csv_field(out, x.group);
+            fputc(',', out);
+            put_fixed(out, x.score);
+            fputc(',', out);
+            csv_field(out, x.grade);
+            fprintf(out, ",%s,%s\n", since, until);
+            continue;
+        }
+        grid_put(&g, x.subject);
+        grid_put(&g, x.group[0] ? x.group : "-");
+        grid_put_fixed(&g, x.score);
+        grid_put(&g, x.grade);
+        grid_put(&g, since[0] ? since : "-");
+        grid_put(&g, until[0] ? until : (x.until == CIVIC_FOREVER ? "open" : "-"));
+    }
+    if (format == FMT_TABLE) grid_print(&g, out);
+}
+
+/* ------------------------------------------------------------ what-if */
+
+typedef struct compare_row {
+    civic_score now, next;
+    civic_result *own_now, *own_next; /* answers fetched for a subject one side lacks */
+} compare_row;
+
+/* The answer for subject under engine e: row i of res, or e's own answer
+ * for a subject it does not list (the base score and grade). */
+static int side(const civic_engine *e, const civic_result *res, size_t i, bool listed,
+                const char *subject, int64_t as_of, civic_score *out, civic_result **own)
+{
+    *own = NULL;
+    if (listed) return civic_result_get(res, i, out);
+    int rc = civic_engine_subject(e, subject, as_of, own);
+    return rc == CIVIC_OK ? civic_result_get(*own, 0, out) : rc;
+}
+
+static void compare_csv_row(const compare_row *r, FILE *out)
+{
+    csv_field(out, r->now.subject);
+    fputc(',', out);
+    csv_field(out, r->now.group);
+    fputc(',', out);
+    put_fixed(out, r->now.score);
+    fputc(',', out);
+    csv_field(out, r->now.grade);
+    fputc(',', out);
+    put_fixed(out, r->next.score);
+    fputc(',', out);
+    csv_field(out, r->next.grade);
+    fputc(',', out);
+    put_fixed(out, r->next.score - r->now.score);
+    fputc('\n', out);
+}
+
+static void compare_json_row(const compare_row *r, bool first, FILE *out)
+{
+    answers_sink sink = answers_file_sink(out);
+    fputs(first ? "\n{\"subject\":" : ",\n{\"subject\":", out);
+    answers_string(&sink, r->now.subject);
+    fputs(",\"group\":", out);
+    answers_string(&sink, r->now.group);
+    fputs(",\"score\":", out);
+    put_fixed(out, r->now.score);
+    fputs(",\"grade\":", out);
+    answers_string(&sink, r->now.grade);
+    fputs(",\"new_score\":", out);
+    put_fixed(out, r->next.score);
+    fputs(",\"new_grade\":", out);
+    answers_string(&sink, r->next.grade);
+    fputs(",\"delta\":", out);
+    put_fixed(out, r->next.score - r->now.score);
+    fputc('}', out);
+}
+
+typedef struct compare_ctx {
+    const civic_engine *now, *next;
+    int format;
+    bool changed_only;
+    uint64_t *matrix;          /* grades(now) x grades(next) */
+    size_t cols, rows_total, rows_changed, json_rows;
+    grid g;
+    FILE *out;
+} compare_ctx;
+
+static void compare_emit(compare_ctx *c, const compare_row *r)
+{
+    bool changed = r->now.score != r->next.score || r->now.grade_index != r->next.grade_index ||
+                   strcmp(r->now.grade, r->next.grade) != 0;
+    c->matrix[r->now.grade_index * c->cols + r->next.grade_index]++;
+    c->rows_total++;
+    c->rows_changed += changed;
+    if (c->changed_only && !changed) return;
+    if (c->format == FMT_CSV) compare_csv_row(r, c->out);
+    else if (c->format == FMT_JSON) compare_json_row(r, c->json_rows++ == 0, c->out);
+    else if (changed) {
+        grid_put(&c->g, r->now.subject);
+        grid_put_fixed(&c->g, r->now.score);
+        grid_put(&c->g, r->now.grade);
+        grid_put_fixed(&c->g, r->next.score);
+        grid_put(&c->g, r->next.grade);
+        grid_put_fixed(&c->g, r->next.score - r->now.score);
+    }
+}
+
+/* Walk the two subject lists (both sorted by subject) as one union. */
+static int compare_walk(compare_ctx *c, const civic_result *a, const civic_result *b,
+                        int64_t as_of)
+{
+    size_t i = 0, j = 0, na = civic_result_count(a), nb = civic_result_count(b);
+    while (i < na || j < nb) {
+        civic_score x = CIVIC_SCORE_INIT, y = CIVIC_SCORE_INIT;
+        if (i < na) civic_result_get(a, i, &x);
+        if (j < nb) civic_result_get(b, j, &y);
+        int order = i == na ? 1 : j == nb ? -1 : strcmp(x.subject, y.subject);
+        const char *subject = order <= 0 ? x.subject : y.subject;
+        compare_row r = { CIVIC_SCORE_INIT, CIVIC_SCORE_INIT, NULL, NULL };
+        int rc = side(c->now, a, i, order <= 0, subject, as_of, &r.now, &r.own_now);
+        if (rc == CIVIC_OK)
+            rc = side(c->next, b, j, order >= 0, subject, as_of, &r.next, &r.own_next);
+        if (rc == CIVIC_OK) compare_emit(c, &r);
+        civic_result_free(r.own_now);
+        civic_result_free(r.own_next);
+        if (rc != CIVIC_OK) return rc;
+        if (order <= 0) i++;
+        if (order >= 0) j++;
+    }
+    return CIVIC_OK;
+}
+
+/* The grade-transition matrix: rows the grade now, columns the new grade. */
+static void print_matrix(const compare_ctx *c, FILE *out)
+{
+    const civic_rules *a = civic_engine_rules(c->now), *b = civic_engine_rules(c->next);
+    size_t rows = civic_rules_grade_count(a);
+    grid m = { NULL, 0, 0, c->cols + 1, ~1u };
+    grid_put(&m, "NOW \\ NEW");
+    for (size_t k = 0; k < c->cols; k++) grid_put(&m, civic_rules_grade_name(b, k));
+    for (size_t r = 0; r < rows; r++) {
+        grid_put(&m, civic_rules_grade_name(a, r));
+        for (size_t k = 0; k < c->cols; k++) grid_put_u64(&m, c->matrix[r * c->cols + k]);
+    }
+    grid_print(&m, out);
+}
+
+static void print_matrix_json(const compare_ctx *c, FILE *out)
+{
+    const civic_rules *a = civic_engine_rules(c->now), *b = civic_engine_rules(c->next);
+    answers_sink sink = answers_file_sink(out);
+    fputs("\n],\"transitions\":{", out);
+    for (size_t r = 0; r < civic_rules_grade_count(a); r++) {
+        if (r) fputc(',', out);
+        answers_string(&sink, civic_rules_grade_name(a, r));
+        fputs(":{", out);
+        for (size_t k = 0; k < c->cols; k++) {
+            if (k) fputc(',', out);
+            answers_string(&sink, civic_rules_grade_name(b, k));
+            fprintf(out, ":%" PRIu64, c->matrix[r * c->cols + k]);
+        }
+        fputc('}', out);
+    }
+    fprintf(out, "},\"subjects_total\":%zu,\"subjects_changed\":%zu}\n", c->rows_total,
+            c->rows_changed);
+}
+
+static int run_compare(const civic_engine *now, const civic_engine *next, int format,
+                       bool changed_only, int64_t as_of, const char *new_rules, FILE *out)
+{
+    compare_ctx c = { now, next, format, changed_only, NULL, 0, 0, 0, 0,
+                      { NULL, 0, 0, 6, 0x2au }, out };
+    size_t rows = civic_rules_grade_count(civic_engine_rules(now));
+    c.cols = civic_rules_grade_count(civic_engine_rules(next));
+    c.matrix = calloc(rows * c.cols, sizeof(uint64_t));
+    civic_result *a = NULL, *b = NULL;
+    int rc = c.matrix ? civic_engine_subjects(now, as_of, &a) : CIVIC_E_NOMEM;
+    if (rc == CIVIC_OK) rc = civic_engine_subjects(next, as_of, &b);
+    if (rc == CIVIC_OK) {
+        char when[40];
+        format_time(civic_engine_rules(now), as_of, when, sizeof(when));
+        if (format == FMT_CSV) fputs("subject,group,score,grade,new_score,new_grade,delta\n", out);
+        else if (format == FMT_JSON) fprintf(out, "{\"as_of\":\"%s\",\"subjects\":[", when);
+        else {
+            const char *head[] = { "SUBJECT", "SCORE", "GRADE", "NEW SCORE", "NEW GRADE", "DELTA" };
+            for (size_t k = 0; k < 6; k++) grid_put(&c.g, head[k]);
+        }
+        rc = compare_walk(&c, a, b, as_of);
+        if (format == FMT_JSON && rc == CIVIC_OK) print_matrix_json(&c, out);
+        if (format == FMT_TABLE && rc == CIVIC_OK) {
+            fprintf(out, "what-if under %s, as of %s: %zu subject%s, %zu with a new score "
+                    "or grade\n\n", new_rules, when, c.rows_total, c.rows_total == 1 ? "" : "s",
+                    c.rows_changed);
+            print_matrix(&c, out);
+            if (c.rows_changed) {
+                fputc('\n', out);
+                grid_print(&c.g, out);
+            }
+        }
+    }
+    if (c.g.cells) {
+        for (size_t k = 0; k < c.g.count; k++) free(c.g.cells[k]);
+        free(c.g.cells);
+    }
+    civic_result_free(a);
+    civic_result_free(b);
+    free(c.matrix);
+    if (rc != CIVIC_OK) fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+    return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 
 /* ------------------------------------------------------------ input */
@@ -599,37 +952,106 @@ static void progress_stop(progress *p)
     pthread_mutex_destroy(&p->mu);
 }
 
-static int load_input(civic_engine *e, const char *path, bool lenient, bool show_progress,
-                      uint64_t *skipped)
+/* Standard input is streamed: a thread copies it into a pipe the library
+ * reads like a file, after the first bytes were checked for binary data.
+ * Memory stays proportional to the events, not to the input.  (For
+ * --compare, which loads the input twice, it is read into memory once.) */
+typedef struct feeder {
+    int out_fd;
+    const unsigned char *head;
+    size_t head_len;
+} feeder;
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void *feed_main(void *arg)
+{
+    feeder *f = arg;
+    char buf[1 << 16];
+    if (write_all(f->out_fd, f->head, f->head_len)) {
+        for (;;) {
+            ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0 || !write_all(f->out_fd, buf, (size_t)got)) break;
+        }
+    }
+    close(f->out_fd);
+    return NULL;
+}
+
+/* Up to n bytes from standard input (fewer only at its end). */
+static size_t read_head(unsigned char *buf, size_t n)
+{
+    size_t have = 0;
+    while (have < n) {
+        ssize_t got = read(STDIN_FILENO, buf + have, n - have);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        have += (size_t)got;
+    }
+    return have;
+}
+
+static int load_stdin(civic_engine *e, const civic_load_options *opts, civic_load_report *report,
+                      civic_error *err)
+{
+    static unsigned char head[4096];
+    size_t n = read_head(head, sizeof(head));
+    const char *what = binary_kind(head, n);
+    if (what) {
+        fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
+        return -1;
+    }
+    int fds[2];
+    if (pipe(fds) != 0) return civic_engine_load(e, (const char *)head, n, opts, report, err);
+    feeder f = { fds[1], head, n };
+    pthread_t t;
+    if (pthread_create(&t, NULL, feed_main, &f) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return CIVIC_E_NOMEM;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+    int rc = civic_engine_load_file(e, path, opts, report, err);
+    close(fds[0]); /* a load that stopped early: the feeder sees EPIPE and ends */
+    pthread_join(t, NULL);
+    return rc;
+}
+
+static int load_input(civic_engine *e, const char *path, const char *under, const char *data,
+                      size_t len, bool lenient, bool show_progress, uint64_t *skipped)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     bool use_stdin = strcmp(path, "-") == 0;
-    reject_ctx ctx = { use_stdin ? "<stdin>" : path, 0 };
+    char label[512];
+    snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
+             under ? " (under " : "", under ? under : "", under ? ")" : "");
+    reject_ctx ctx = { label, 0 };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
     progress prog;
     int rc;
     if (use_stdin) {
-        size_t len = 0;
         progress_start(&prog, show_progress, "standard input", NULL);
-        char *data = read_stdin(&len);
-        const char *what = data ? binary_kind((const unsigned char *)data, len < 4096 ? len : 4096)
-                                : NULL;
-        rc = CIVIC_OK;
-        if (data && !what) rc = civic_engine_load(e, data, len, &opts, &report, &err);
+        rc = data ? civic_engine_load(e, data, len, &opts, &report, &err)
+                  : load_stdin(e, &opts, &report, &err);
         progress_stop(&prog);
-        free(data);
-        if (!data) {
-            fprintf(stderr, "civic-score: <stdin>: cannot read: %s\n", strerror(errno));
-            return EXIT_INPUT;
-        }
-        if (what) {
-            fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
-            return EXIT_INPUT;
-        }
+        if (rc == -1) return EXIT_INPUT;
     } else {
         struct stat st;
         if (check_binary_file(path)) return EXIT_INPUT;
@@ -658,7 +1080,8 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-enum { OPT_EXPLAIN = 256, OPT_GROUPS, OPT_TOP, OPT_LENIENT, OPT_PRINT_RULES, OPT_VERSION };
+enum { OPT_EXPLAIN = 256, OPT_GROUPS, OPT_TOP, OPT_LENIENT, OPT_PRINT_RULES, OPT_VERSION,
+       OPT_LIST, OPT_COMPARE, OPT_CHANGED, OPT_MIN_GROUP };
 
 static const struct option long_options[] = {
     { "rules", required_argument, NULL, 'r' },
@@ -669,6 +1092,10 @@ static const struct option long_options[] = {
     { "top", required_argument, NULL, OPT_TOP },
     { "lenient", no_argument, NULL, OPT_LENIENT },
     { "print-rules", no_argument, NULL, OPT_PRINT_RULES },
+    { "list", required_argument, NULL, OPT_LIST },
+    { "compare", required_argument, NULL, OPT_COMPARE },
+    { "changed", no_argument, NULL, OPT_CHANGED },
+    { "min-group", required_argument, NULL, OPT_MIN_GROUP },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 },
@@ -680,7 +1107,10 @@ static const char *value_name(int opt)
     switch (opt) {
     case 'r': return "a file";
     case 't': return "a time";
-    case 'f': return "table, csv or json";
+    case 'f': return "table, csv, json or html";
+    case OPT_LIST: return "a flag or measure name";
+    case OPT_COMPARE: return "a rules file";
+    case OPT_MIN_GROUP: return "a number";
     case OPT_EXPLAIN: return "a subject id";
     case OPT_GROUPS: return "a depth";
     case OPT_TOP: return "a number";
@@ -689,23 +1119,34 @@ static const char *value_name(int opt)
 }
 
 /* Options that do not go together are usage errors, never silently ignored. */
-static int check_combinations(const options *o, bool print_rules, bool format_given)
+static int check_combinations(const options *o, bool format_given)
 {
-    if (print_rules && (o->rules_path || o->as_of_text || format_given || o->explain ||
-                        o->groups >= 0 || o->top || o->lenient || o->file_count))
-        return usage_error("%s", "--print-rules prints the built-in scheme and takes no other "
-                                 "option or file");
+    bool html = o->format == FMT_HTML;
+    if (o->print_rules && (o->as_of_text || format_given || o->explain || o->groups >= 0 ||
+                           o->top || o->lenient || o->file_count || o->list || o->compare ||
+                           o->changed || o->min_group))
+        return usage_error("%s", "--print-rules prints the scheme and takes no other option "
+                                 "or file but -r");
     if (o->explain && o->groups >= 0)
         return usage_error("%s", "--explain and --groups do not go together");
     if (o->explain && o->top)
         return usage_error("%s", "--explain and --top do not go together (a record has no ranking)");
+    if (o->list && (o->explain || o->groups >= 0 || o->top || o->compare))
+        return usage_error("%s", "--list goes with none of --explain, --groups, --top, --compare");
+    if (o->compare && (o->explain || o->groups >= 0 || o->top))
+        return usage_error("%s", "--compare goes with none of --explain, --groups, --top");
+    if (o->changed && !o->compare) return usage_error("%s", "--changed needs --compare");
+    if (o->min_group && !html) return usage_error("%s", "--min-group needs --format html");
+    if (html && (o->explain || o->top || o->list || o->compare))
+        return usage_error("%s", "--format html is the notice page: it goes with --groups and "
+                                 "--min-group only");
     return 0;
 }
 
 /* 0 to continue, otherwise an exit status + 100 for "stop with success". */
 static int parse_options(int argc, char **argv, options *o)
 {
-    bool print_rules = false, format_given = false;
+    bool format_given = false;
     o->groups = -1;
     o->files = calloc((size_t)argc + 1, sizeof(char *));
     if (!o->files) return EXIT_INPUT;
@@ -721,7 +1162,18 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_VERSION:
             printf("civic-score %s (libcivic %s)\n", CIVIC_VERSION, civic_version());
             return 100;
-        case OPT_PRINT_RULES: print_rules = true; break;
+        case OPT_PRINT_RULES: o->print_rules = 1; break;
+        case OPT_LIST:
+            if (!*v) return usage_error("%s", "option --list needs a flag or measure name");
+            o->list = v;
+            break;
+        case OPT_COMPARE: o->compare = v; break;
+        case OPT_CHANGED: o->changed = 1; break;
+        case OPT_MIN_GROUP:
+            if (!parse_count(v, UINT32_MAX, &n) || n == 0)
+                return usage_error("--min-group needs a positive number, not '%s'", v);
+            o->min_group = n;
+            break;
         case OPT_LENIENT: o->lenient = 1; break;
         case 'r': o->rules_path = v; break;
         case 't': o->as_of_text = v; break;
@@ -730,7 +1182,8 @@ static int parse_options(int argc, char **argv, options *o)
             if (strcmp(v, "table") == 0) o->format = FMT_TABLE;
             else if (strcmp(v, "csv") == 0) o->format = FMT_CSV;
             else if (strcmp(v, "json") == 0) o->format = FMT_JSON;
-            else return usage_error("unknown format '%s' (table, csv or json)", v);
+            else if (strcmp(v, "html") == 0) o->format = FMT_HTML;
+            else return usage_error("unknown format '%s' (table, csv, json or html)", v);
             break;
         case OPT_EXPLAIN:
             if (!*v) return usage_error("%s", "option --explain needs a subject id");
@@ -763,9 +1216,9 @@ static int parse_options(int argc, char **argv, options *o)
         }
     }
     for (int i = optind; i < argc; i++) o->files[o->file_count++] = argv[i];
-    int rc = check_combinations(o, print_rules, format_given);
+    int rc = check_combinations(o, format_given);
     if (rc) return rc;
-    if (print_rules) {
+    if (o->print_rules && !o->rules_path) {
         fputs(civic_rules_default_text(), stdout);
         return 100;
     }
@@ -773,21 +1226,50 @@ static int parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
-static int load_rules(const options *o, civic_rules **rules)
+static int load_rules(const char *path, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
-    if (o->rules_path) rc = civic_rules_load_file(rules, o->rules_path, NULL, &err);
+    if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
     else rc = civic_rules_default(rules, NULL);
     if (rc != CIVIC_OK) {
-        fprintf(stderr, "civic-score: %s: %s\n", o->rules_path ? o->rules_path : "built-in rules",
+        fprintf(stderr, "civic-score: %s: %s\n", path ? path : "built-in rules",
                 err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
     return 0;
 }
 
-static int run(const options *o, civic_engine *e, FILE *out)
+/* --print-rules -r FILE: the scheme written back as a rules file. */
+static int print_rules_text(const civic_rules *rules, FILE *out)
+{
+    size_t need = 0;
+    civic_rules_to_toml(rules, NULL, 0, &need);
+    char *buf = malloc(need + 1);
+    if (!buf || civic_rules_to_toml(rules, buf, need + 1, NULL) != CIVIC_OK) {
+        free(buf);
+        fprintf(stderr, "civic-score: out of memory\n");
+        return EXIT_INPUT;
+    }
+    fputs(buf, out);
+    free(buf);
+    return 0;
+}
+
+static int run_report(const civic_engine *e, const options *o, int64_t as_of, FILE *out)
+{
+    report_options ro = { o->groups >= 0 ? (uint32_t)o->groups : 1u,
+                          o->min_group ? o->min_group : REPORT_MIN_GROUP_DEFAULT, NULL };
+    answers_sink sink = answers_file_sink(out);
+    int rc = report_html(&sink, e, as_of, &ro);
+    if (rc != CIVIC_OK) {
+        fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+static int run(const options *o, civic_engine *e, const civic_engine *next, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
     int64_t as_of = 0;
@@ -801,7 +1283,17 @@ static int run(const options *o, civic_engine *e, FILE *out)
         as_of = 0; /* no events: nothing to score */
     }
     int rc;
-    if (o->explain) {
+    if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, o->compare, out);
+    if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
+    if (o->list) {
+        civic_list *list = NULL;
+        rc = civic_engine_list(e, o->list, as_of, &list);
+        if (rc == CIVIC_E_NOTFOUND)
+            return usage_error("--list: '%s' is neither a flag nor a measure of the scheme",
+                               o->list);
+        if (rc == CIVIC_OK) print_list(e, list, o->list, o->format, as_of, out);
+        civic_list_free(list);
+    } else if (o->explain) {
         civic_record *rec = NULL;
         rc = civic_engine_record(e, o->explain, as_of, &rec);
         if (rc == CIVIC_OK && civic_record_count(rec) == 0) {
@@ -834,30 +1326,69 @@ static int run(const options *o, civic_engine *e, FILE *out)
     return 0;
 }
 
+/* Load every input file into e (and into next, for --compare). */
+static int load_all(const options *o, civic_engine *e, civic_engine *next, uint64_t *skipped)
+{
+    char *data = NULL;
+    size_t len = 0;
+    bool show_progress = isatty(STDERR_FILENO) != 0;
+    int status = 0;
+    for (int i = 0; next && i < o->file_count && !data; i++) {
+        if (strcmp(o->files[i], "-") != 0) continue;
+        if (!(data = read_stdin(&len))) {
+            fprintf(stderr, "civic-score: <stdin>: cannot read: %s\n", strerror(errno));
+            return EXIT_INPUT;
+        }
+        const char *what = binary_kind((const unsigned char *)data, len < 4096 ? len : 4096);
+        if (what) {
+            fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
+            free(data);
+            return EXIT_INPUT;
+        }
+    }
+    for (int i = 0; status == 0 && i < o->file_count; i++) {
+        status = load_input(e, o->files[i], NULL, data, len, o->lenient != 0, show_progress,
+                            skipped);
+        if (status == 0 && next)
+            status = load_input(next, o->files[i], o->compare, data, len, o->lenient != 0,
+                                show_progress, skipped);
+    }
+    free(data);
+    return status;
+}
+
+static int new_engine(const char *rules_path, civic_engine **out)
+{
+    civic_rules *rules = NULL;
+    int status = load_rules(rules_path, &rules);
+    if (status == 0 && civic_engine_new(out, rules, NULL) != CIVIC_OK) {
+        fprintf(stderr, "civic-score: out of memory\n");
+        status = EXIT_INPUT;
+    }
+    civic_rules_free(rules);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     options o;
     memset(&o, 0, sizeof(o));
     static char out_buf[1 << 16];
     setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
+    signal(SIGPIPE, SIG_IGN); /* a load that stops early closes the stdin pipe */
     int status = parse_options(argc, argv, &o);
-    civic_rules *rules = NULL;
-    civic_engine *e = NULL;
+    civic_engine *e = NULL, *next = NULL;
     uint64_t skipped = 0;
-    if (status == 0) status = load_rules(&o, &rules);
-    if (status == 0 && civic_engine_new(&e, rules, NULL) != CIVIC_OK) {
-        fprintf(stderr, "civic-score: out of memory\n");
-        status = EXIT_INPUT;
-    }
-    bool show_progress = isatty(STDERR_FILENO) != 0;
-    for (int i = 0; status == 0 && i < o.file_count; i++)
-        status = load_input(e, o.files[i], o.lenient != 0, show_progress, &skipped);
-    if (status == 0) status = run(&o, e, stdout);
+    if (status == 0) status = new_engine(o.rules_path, &e);
+    if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
+    if (status == 0 && o.compare) status = new_engine(o.compare, &next);
+    if (status == 0) status = load_all(&o, e, next, &skipped);
+    if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);
-    civic_rules_free(rules);
+    civic_engine_free(next);
     free(o.files);
-    if (fflush(stdout) != 0 && status == 0) {
+    if (fflush(stdout) != 0 && (status == 0 || status == 100)) {
         fprintf(stderr, "civic-score: cannot write output: %s\n", strerror(errno));
         status = EXIT_INPUT;
     }

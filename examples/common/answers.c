@@ -93,6 +93,44 @@ static void key(const answers_sink *out, const char *name)
 
 static void boolean(const answers_sink *out, int v) { put(out, v ? "true" : "false"); }
 
+/* A string, or null when empty. */
+static void string_or_null(const answers_sink *out, const char *s)
+{
+    if (s && *s) answers_string(out, s);
+    else put(out, "null");
+}
+
+/* "tiers":{name: level or null}, from a tier getter of a result or record. */
+typedef int (*tier_fn)(const void *answer, size_t t, civic_tier_value *out);
+
+static void tiers(const answers_sink *out, const void *answer, uint32_t count, tier_fn get)
+{
+    key(out, "tiers");
+    put(out, "{");
+    for (size_t t = 0; t < count; t++) {
+        civic_tier_value v = CIVIC_TIER_VALUE_INIT;
+        get(answer, t, &v);
+        if (t) put(out, ",");
+        answers_string(out, v.tier);
+        put(out, ":");
+        string_or_null(out, v.level_name);
+    }
+    put(out, "}");
+}
+
+typedef struct row_ref { const civic_result *res; size_t i; } row_ref;
+
+static int row_tier(const void *answer, size_t t, civic_tier_value *out)
+{
+    const row_ref *r = answer;
+    return civic_result_tier(r->res, r->i, t, out);
+}
+
+static int record_tier(const void *answer, size_t t, civic_tier_value *out)
+{
+    return civic_record_tier(answer, t, out);
+}
+
 void answers_score(const answers_sink *out, const civic_result *res, size_t i, uint32_t flags)
 {
     civic_score s = CIVIC_SCORE_INIT;
@@ -133,6 +171,12 @@ void answers_score(const answers_sink *out, const civic_result *res, size_t i, u
         }
         put(out, "}");
     }
+    if (flags & ANSWERS_V2) {
+        row_ref r = { res, i };
+        tiers(out, &r, s.tier_count, row_tier);
+        key(out, "measures");
+        answers_flags(out, s.measures);
+    }
     put(out, "}");
 }
 
@@ -156,6 +200,30 @@ static const char *affects_name(uint32_t affects)
 {
     if ((affects & CIVIC_AFFECTS_SCORE) && (affects & CIVIC_AFFECTS_BALANCE)) return "both";
     return (affects & CIVIC_AFFECTS_SCORE) ? "score" : "balance";
+}
+
+static void entry_v2(const answers_sink *out, const civic_rules *rules, const civic_entry *x)
+{
+    key(out, "eff");
+    answers_time(out, rules, x->eff);
+    key(out, "from");
+    if (x->kind == CIVIC_KIND_RULE && x->from != CIVIC_NO_TIME) answers_time(out, rules, x->from);
+    else put(out, "null");
+    key(out, "act");
+    string_or_null(out, x->act);
+    key(out, "source");
+    string_or_null(out, x->source);
+    key(out, "merged_with");
+    string_or_null(out, x->merged_with);
+    key(out, "frozen");
+    boolean(out, (x->marks & CIVIC_MARK_FROZEN) != 0);
+    key(out, "contested");
+    boolean(out, (x->marks & CIVIC_MARK_CONTESTED) != 0);
+    key(out, "floored");
+    boolean(out, (x->marks & CIVIC_MARK_FLOORED) != 0);
+    key(out, "to_balance");
+    if (x->kind == CIVIC_KIND_RULE || x->kind == CIVIC_KIND_REDEEM) answers_points(out, x->to_balance);
+    else put(out, "null");
 }
 
 void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,
@@ -199,6 +267,7 @@ void answers_entry(const answers_sink *out, const civic_rules *rules, const civi
         key(out, "affects");
         answers_string(out, affects_name(x->affects));
     }
+    if (flags & ANSWERS_V2) entry_v2(out, rules, x);
     put(out, "}");
 }
 
@@ -221,6 +290,13 @@ void answers_record(const answers_sink *out, const civic_rules *rules, const civ
     answers_flags(out, s.flags);
     key(out, "group");
     answers_string(out, s.group);
+    if (flags & ANSWERS_V2) {
+        key(out, "archived");
+        put_u64(out, s.archived);
+        tiers(out, rec, s.tier_count, record_tier);
+        key(out, "measures");
+        answers_flags(out, s.measures);
+    }
     key(out, "entries");
     put(out, "[");
     for (size_t i = 0; i < civic_record_count(rec); i++) {
@@ -296,6 +372,39 @@ void answers_rankings_row(const answers_sink *out, const char *group, const civi
 }
 
 void answers_rankings_end(const answers_sink *out) { put(out, "\n]}\n"); }
+
+void answers_list(const answers_sink *out, const civic_rules *rules, const civic_list *list,
+                  const char *name, int64_t as_of)
+{
+    put(out, "{\"as_of\":");
+    answers_time(out, rules, as_of);
+    key(out, "list");
+    answers_string(out, name);
+    key(out, "kind");
+    answers_string(out, civic_list_kind(list) == CIVIC_LIST_FLAG ? "flag" : "measure");
+    key(out, "subjects");
+    put(out, "[");
+    for (size_t i = 0; i < civic_list_count(list); i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        civic_list_get(list, i, &x);
+        put(out, i ? ",\n{\"subject\":" : "\n{\"subject\":");
+        answers_string(out, x.subject);
+        key(out, "group");
+        answers_string(out, x.group);
+        key(out, "score");
+        answers_points(out, x.score);
+        key(out, "grade");
+        answers_string(out, x.grade);
+        key(out, "since");
+        if (x.since == CIVIC_NO_TIME) put(out, "null");
+        else answers_time(out, rules, x.since);
+        key(out, "until");
+        if (x.until == CIVIC_NO_TIME) put(out, "null");
+        else answers_time(out, rules, x.until);
+        put(out, "}");
+    }
+    put(out, "\n]}\n");
+}
 
 void answers_error(const answers_sink *out, int code, const civic_error *err)
 {

@@ -64,6 +64,11 @@ answers_sink answers_file_sink(FILE *f);
 /* Flag of answers_record() and answers_entry(). */
 #define ANSWERS_DETAIL   0x4u  /* rule entries also carry qty, flag,
                                   ceiling and affects (the service's record) */
+/* Flag of every answer: the version-2 keys (tiers, measures, archived, and
+ * the entry keys eff, from, act, source, merged_with, frozen, contested,
+ * floored, to_balance).  Pass it when civic_engine_spec_version() is 2, so
+ * that version-1 inputs keep their 1.0 bytes. */
+#define ANSWERS_V2       0x8u
 
 /* Primitives, for envelopes the functions below do not cover. */
 void answers_string(const answers_sink *out, const char *s);     /* "..." escaped */
@@ -76,7 +81,9 @@ void answers_raw(const answers_sink *out, const char *text);      /* unescaped b
 /* One score row (row i of `res`), as one JSON object, keys in this order:
  * rank (only with ANSWERS_RANKED), subject, group, score, grade, balance,
  * flags, ceiling (points or null), events, dimensions ({name: points} in the
- * scheme's dimension order; left out with ANSWERS_NO_DIMS). */
+ * scheme's dimension order; left out with ANSWERS_NO_DIMS); with ANSWERS_V2
+ * then tiers ({tier: level name or null} in scheme order) and measures
+ * (sorted codes). */
 void answers_score(const answers_sink *out, const civic_result *res, size_t i, uint32_t flags);
 
 /* The subjects answer -- civic-score without --explain/--groups, and a
@@ -90,13 +97,19 @@ void answers_subjects(const answers_sink *out, const civic_rules *rules,
  * counted, dimension, capped, escalated, end (time, "forever", or null when
  * the entry is not a rule event), ref, group; with ANSWERS_DETAIL a rule
  * event adds qty, flag ("" for none), ceiling (points or null) and affects
- * ("both", "score" or "balance"). */
+ * ("both", "score" or "balance"); with ANSWERS_V2 every entry adds eff
+ * (time), from (time of the rule version, null for the base table or a
+ * non-rule entry), act, source, merged_with (strings, null when none),
+ * frozen, contested, floored (booleans) and to_balance (points for rule
+ * events and redeems, null otherwise). */
 void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,
                    uint32_t flags);
 
 /* The credit record -- civic-score --explain, GET /subjects/{id}/record:
  *   {"subject","as_of","score","grade","balance","flags","group","entries":[ENTRY,...]}
- * the summary fields as in answers_score(). */
+ * the summary fields as in answers_score(); with ANSWERS_V2, "archived" (the
+ * number of entries archived by retention), "tiers" and "measures" come
+ * before "entries". */
 void answers_record(const answers_sink *out, const civic_rules *rules, const civic_record *rec,
                     int64_t as_of, uint32_t flags);
 
@@ -118,6 +131,14 @@ void answers_rankings_begin(const answers_sink *out);
 void answers_rankings_row(const answers_sink *out, const char *group, const civic_score *s,
                           int first);
 void answers_rankings_end(const answers_sink *out);
+
+/* A list -- civic-score --list NAME, GET /lists/{name}:
+ *   {"as_of":TIME,"list":NAME,"kind":"flag"|"measure","subjects":[ROW,...]}
+ * ROW: {"subject","group","score","grade","since","until"}; since and until
+ * are times, until "forever" when the stretch has no end, both null for a
+ * measure. */
+void answers_list(const answers_sink *out, const civic_rules *rules, const civic_list *list,
+                  const char *name, int64_t as_of);
 
 /* An error answer: {"error":STRERROR,"line":N,"column":N,"reason":MESSAGE}
  * for a library status `code` and the error struct a call filled (NULL, or

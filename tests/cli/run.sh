@@ -106,7 +106,12 @@ if [ ! -s "$T/err" ]; then ok; else bad "explain with events warned: $(cat "$T/e
 status explain-groups 1 "do not go together" -- --explain s1 --groups 1 $D/events.csv
 status explain-top 1 "do not go together" -- --explain s1 --top 2 $D/events.csv
 status print-rules-file 1 "takes no other option or file" -- --print-rules $D/events.csv
-status print-rules-rules 1 "takes no other option or file" -- --print-rules -r $D/rules.toml
+status print-rules-format 1 "takes no other option or file" -- --print-rules -r $D/rules.toml -f csv
+# --print-rules -r FILE writes the scheme back as a rules file that scores the same
+"$CLI" --print-rules -r $D/rules.toml >"$T/back.toml" 2>"$T/err" && \
+"$CLI" -r "$T/back.toml" -f csv $D/events.csv >"$T/out2" 2>>"$T/err" && \
+"$CLI" $R -f csv $D/events.csv >"$T/out1" 2>>"$T/err"
+if cmp -s "$T/out1" "$T/out2"; then ok; else bad "print-rules -r round trip: $(cat "$T/err")"; fi
 status unknown-short 1 "unknown option '-x'" -- -x $D/events.csv
 status unknown-long-value 1 "unknown option '--frob'" -- --frob=3 $D/events.csv
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t

@@ -1,0 +1,444 @@
+/*
+** report.c -- the public notice page (see report.h).  Uses only the public
+** API in civic.h and the sink of answers.h.  No allocation beyond the
+** library's answer objects; every text from the scheme or the events is
+** HTML-escaped.
+*/
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ writing */
+
+static void put(const answers_sink *out, const char *s) { out->write(out->ctx, s, strlen(s)); }
+
+static void putf(const answers_sink *out, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void putf(const answers_sink *out, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) out->write(out->ctx, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Text into HTML (element content and attribute values alike). */
+static void text(const answers_sink *out, const char *s)
+{
+    const char *run = s ? s : "";
+    const char *p = run;
+    for (; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: continue;
+        }
+        out->write(out->ctx, run, (size_t)(p - run));
+        put(out, rep);
+        run = p + 1;
+    }
+    out->write(out->ctx, run, (size_t)(p - run));
+}
+
+static void fixed(const answers_sink *out, int64_t v, unsigned places)
+{
+    char buf[32];
+    civic_format_fixed(v, places, buf, sizeof(buf));
+    put(out, buf);
+}
+
+static void when(const answers_sink *out, const civic_rules *r, int64_t t)
+{
+    char buf[40];
+    if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "open");
+    else if (civic_rules_format_time(r, t, buf, sizeof(buf)) != CIVIC_OK)
+        snprintf(buf, sizeof(buf), "%" PRId64, t);
+    else buf[10] = '\0'; /* the date is what a notice board shows */
+    put(out, buf);
+}
+
+static const char style[] =
+    "body{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans','Noto Sans CJK SC',"
+    "sans-serif;margin:0 auto;max-width:60rem;padding:1rem;color:#111;line-height:1.4}"
+    "h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:2px solid #333;"
+    "margin-top:2rem}h3{font-size:1rem;margin:1.2rem 0 .3rem}"
+    ".meta{color:#444}.wrap{overflow-x:auto}"
+    "table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.9rem}"
+    "th,td{border:1px solid #999;padding:.2rem .45rem;text-align:left;vertical-align:top}"
+    "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
+    ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem}"
+    ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
+    ".incentive{color:#064}.restriction{color:#8a1c00}"
+    "footer{margin-top:2rem;font-size:.8rem;color:#555}"
+    "@media print{body{max-width:none;font-size:10pt}.group{break-inside:avoid}"
+    "h2{break-after:avoid}a{color:inherit}}";
+
+/* ------------------------------------------------------------ the scheme */
+
+static void scheme_overview(const answers_sink *out, const civic_rules *r)
+{
+    put(out, "<h2 id=\"scheme\">The scheme</h2>\n<p>Every resident starts at ");
+    fixed(out, civic_rules_base(r), 2);
+    put(out, " points. Each rule below adds or deducts points while it is in effect; the grade "
+             "follows the score.</p>\n<div class=\"wrap\"><table data-table=\"grades\">"
+             "<tr><th>Grade</th><th>From score</th></tr>\n");
+    for (size_t g = 0; g < civic_rules_grade_count(r); g++) {
+        int64_t min = 0;
+        put(out, "<tr><td>");
+        text(out, civic_rules_grade_name(r, g));
+        put(out, "</td><td class=\"n\">");
+        if (civic_rules_grade_min(r, g, &min) == CIVIC_OK) fixed(out, min, 2);
+        else put(out, "below");
+        put(out, "</td></tr>\n");
+    }
+    put(out, "</table></div>\n");
+}
+
+static void rule_cells(const answers_sink *out, const civic_rule_info *x)
+{
+    put(out, "<td class=\"n\">");
+    fixed(out, x->points, 2);
+    put(out, x->per_unit ? " per unit" : "");
+    put(out, "</td><td>");
+    text(out, x->dimension);
+    put(out, "</td><td>");
+    text(out, x->valid);
+    put(out, "</td><td>");
+    if (x->cap >= 0) {
+        fixed(out, x->cap, 2);
+        put(out, " per ");
+        text(out, x->cap_period);
+        if (x->net_cap) put(out, " (net)");
+    }
+    if (x->cap_group[0]) {
+        put(out, x->cap >= 0 ? "; shared: " : "shared: ");
+        text(out, x->cap_group);
+    }
+    put(out, "</td><td>");
+    if (x->repeat_factor) {
+        put(out, "&times;");
+        fixed(out, x->repeat_factor, 2);
+        if (strcmp(x->category, x->code) != 0) {
+            put(out, " (");
+            text(out, x->category);
+            put(out, ")");
+        }
+    }
+    put(out, "</td><td>");
+    if (x->ceiling != CIVIC_FOREVER) {
+        put(out, "at most ");
+        fixed(out, x->ceiling, 2);
+    }
+    if (x->freeze) put(out, x->ceiling != CIVIC_FOREVER ? "; stops additions" : "stops additions");
+    if (x->flag[0]) {
+        put(out, x->ceiling != CIVIC_FOREVER || x->freeze ? "; flag " : "flag ");
+        text(out, x->flag);
+    }
+    put(out, "</td><td>");
+    text(out, x->publicity);
+    put(out, "</td><td>");
+    text(out, x->repair_after);
+    put(out, "</td><td>");
+    text(out, x->retain);
+    put(out, "</td>");
+}
+
+static void scheme_rules(const answers_sink *out, const civic_rules *r)
+{
+    put(out, "<h3>Rules</h3>\n<div class=\"wrap\"><table data-table=\"rules\"><tr><th>Rule</th>"
+             "<th>Points</th><th>Dimension</th><th>Valid</th><th>Cap</th><th>Repeat</th>"
+             "<th>Grade and flag</th><th>Publicity</th><th>Repair after</th><th>Kept</th></tr>\n");
+    for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
+        civic_rule_info x;
+        memset(&x, 0, sizeof(x));
+        x.version = CIVIC_RULE_INFO_VERSION;
+        if (civic_rules_rule_info(r, i, 0, &x) != CIVIC_OK) continue;
+        uint32_t changes = x.changes;
+        put(out, "<tr data-rule=\"");
+        text(out, x.code);
+        put(out, "\"><td>");
+        text(out, x.code);
+        put(out, "</td>");
+        rule_cells(out, &x);
+        put(out, "</tr>\n");
+        for (size_t k = 1; k <= changes; k++) {
+            if (civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
+            put(out, "<tr><td>&rarr; from ");
+            when(out, r, x.from);
+            put(out, x.recount ? " (applies to all past events)" : "");
+            put(out, "</td>");
+            rule_cells(out, &x);
+            put(out, "</tr>\n");
+        }
+    }
+    put(out, "</table></div>\n");
+}
+
+static void scheme_outputs(const answers_sink *out, const civic_rules *r)
+{
+    for (size_t t = 0; t < civic_rules_tier_count(r); t++) {
+        put(out, t ? "" : "<h3>Levels</h3>\n");
+        put(out, "<p>");
+        text(out, civic_rules_tier_name(r, t));
+        put(out, ": ");
+        for (size_t l = 0; l < civic_rules_tier_level_count(r, t); l++) {
+            put(out, l ? ", " : "");
+            text(out, civic_rules_tier_level_name(r, t, l));
+        }
+        put(out, "</p>\n");
+    }
+    if (civic_rules_measure_count(r) == 0) return;
+    put(out, "<h3>Benefits and restrictions</h3>\n<ul>\n");
+    for (size_t m = 0; m < civic_rules_measure_count(r); m++) {
+        bool restriction = civic_rules_measure_kind(r, m) == CIVIC_MEASURE_RESTRICTION;
+        putf(out, "<li class=\"%s\">", restriction ? "restriction" : "incentive");
+        text(out, civic_rules_measure_text(r, m)[0] ? civic_rules_measure_text(r, m)
+                                                    : civic_rules_measure_code(r, m));
+        put(out, restriction ? " (restriction, list " : " (benefit, list ");
+        text(out, civic_rules_measure_code(r, m));
+        put(out, ")</li>\n");
+    }
+    put(out, "</ul>\n");
+}
+
+/* ------------------------------------------------------------ groups */
+
+/* The subjects of the depth-d group that `path` belongs to, or of the
+ * subjects without one (ungrouped). */
+typedef struct cells {
+    const civic_groups *g;
+    uint32_t depth;
+    uint64_t ungrouped;
+} cells;
+
+/* Bytes of the first `depth` segments of path, or SIZE_MAX when it has
+ * fewer segments (the subject has no group at that depth). */
+static size_t prefix_len(const char *path, uint32_t depth)
+{
+    if (depth == 0) return 0;
+    if (!*path) return SIZE_MAX;
+    uint32_t seg = 1;
+    size_t i = 0;
+    for (; path[i]; i++) {
+        if (path[i] != '/') continue;
+        if (seg == depth) return i;
+        seg++;
+    }
+    return seg == depth ? i : SIZE_MAX;
+}
+
+static uint64_t cell_size(const cells *c, const char *path)
+{
+    size_t n = prefix_len(path, c->depth);
+    if (n == SIZE_MAX) return c->ungrouped;
+    for (size_t i = 0; i < civic_groups_count(c->g); i++) {
+        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(c->g, i, &s);
+        if (strlen(s.path) == n && strncmp(s.path, path, n) == 0) return s.subjects;
+    }
+    return c->ungrouped;
+}
+
+static void chart(const answers_sink *out, const civic_groups *g, const civic_group_stats *s)
+{
+    size_t ng = civic_groups_grade_count(g);
+    uint64_t top = 1;
+    for (size_t k = 0; k < ng; k++) if (s->grade_counts[k] > top) top = s->grade_counts[k];
+    unsigned h = 22u * (unsigned)ng + 4u;
+    putf(out, "<svg role=\"img\" viewBox=\"0 0 320 %u\" width=\"320\" height=\"%u\" "
+              "data-chart=\"", h, h);
+    text(out, s->path);
+    put(out, "\"><title>Grades in ");
+    text(out, s->path[0] ? s->path : "all groups");
+    put(out, "</title>\n");
+    for (size_t k = 0; k < ng; k++) {
+        unsigned y = 22u * (unsigned)k + 2u;
+        unsigned w = (unsigned)(200 * s->grade_counts[k] / top);
+        putf(out, "<text x=\"0\" y=\"%u\" font-size=\"13\">", y + 14);
+        text(out, civic_groups_grade_name(g, k));
+        putf(out, "</text><rect x=\"70\" y=\"%u\" width=\"%u\" height=\"16\" fill=\"#3b6ea8\" "
+                  "data-group=\"", y, w ? w : 1);
+        text(out, s->path);
+        put(out, "\" data-grade=\"");
+        text(out, civic_groups_grade_name(g, k));
+        putf(out, "\" data-count=\"%" PRIu64 "\"/><text x=\"%u\" y=\"%u\" font-size=\"13\">%" PRIu64
+                  "</text>\n", s->grade_counts[k], 76 + w, y + 14, s->grade_counts[k]);
+    }
+    put(out, "</svg>\n");
+}
+
+static void groups_section(const answers_sink *out, const civic_groups *g,
+                           const report_options *opt)
+{
+    putf(out, "<h2 id=\"groups\">Grades by group</h2>\n<p class=\"meta\">Groups at depth %u; "
+              "groups with fewer than %" PRIu64 " residents show no figures.</p>\n"
+              "<div class=\"groups\">\n", opt->depth, opt->min_group);
+    for (size_t i = 0; i < civic_groups_count(g); i++) {
+        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(g, i, &s);
+        put(out, "<section class=\"group\" data-group=\"");
+        text(out, s.path);
+        put(out, "\"><h3>");
+        text(out, s.path[0] ? s.path : "All residents");
+        put(out, "</h3>\n");
+        if (s.subjects < opt->min_group) {
+            putf(out, "<p class=\"small\" data-suppressed=\"1\">Fewer than %" PRIu64
+                      " residents: not shown.</p></section>\n", opt->min_group);
+            continue;
+        }
+        putf(out, "<p>%" PRIu64 " residents; mean ", s.subjects);
+        fixed(out, s.mean, 2);
+        put(out, ", median ");
+        fixed(out, s.median, 2);
+        put(out, "</p>\n");
+        chart(out, g, &s);
+        put(out, "</section>\n");
+    }
+    put(out, "</div>\n");
+    if (civic_groups_count(g) == 0) put(out, "<p>No residents have records yet.</p>\n");
+}
+
+/* ------------------------------------------------------------ lists */
+
+static int one_list(const answers_sink *out, const civic_engine *e, const char *name,
+                    const char *caption, int64_t as_of, const cells *c, uint64_t min_group)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    civic_list *list = NULL;
+    int rc = civic_engine_list(e, name, as_of, &list);
+    if (rc != CIVIC_OK) return rc;
+    bool flag = civic_list_kind(list) == CIVIC_LIST_FLAG;
+    uint64_t hidden = 0, shown = 0;
+    put(out, "<h3>");
+    text(out, caption);
+    put(out, "</h3>\n<div class=\"wrap\"><table data-list=\"");
+    text(out, name);
+    put(out, flag ? "\"><tr><th>Resident</th><th>Group</th><th>Grade</th><th>Since</th>"
+                    "<th>Until</th></tr>\n"
+                  : "\"><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>\n");
+    for (size_t i = 0; i < civic_list_count(list); i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        civic_list_get(list, i, &x);
+        if (cell_size(c, x.group) < min_group) {
+            hidden++;
+            continue;
+        }
+        shown++;
+        put(out, "<tr data-subject=\"");
+        text(out, x.subject);
+        put(out, "\"><td>");
+        text(out, x.subject);
+        put(out, "</td><td>");
+        text(out, x.group);
+        put(out, "</td><td>");
+        text(out, x.grade);
+        if (flag) {
+            put(out, "</td><td>");
+            when(out, r, x.since);
+            put(out, "</td><td>");
+            when(out, r, x.until);
+        }
+        put(out, "</td></tr>\n");
+    }
+    put(out, "</table></div>\n");
+    if (shown == 0 && hidden == 0) put(out, "<p>Nobody.</p>\n");
+    if (hidden)
+        putf(out, "<p class=\"small\" data-hidden=\"%" PRIu64 "\">%" PRIu64 " more in groups "
+                  "too small to name.</p>\n", hidden, hidden);
+    civic_list_free(list);
+    return CIVIC_OK;
+}
+
+static int lists_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
+                         const cells *c, uint64_t min_group)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    int rc = CIVIC_OK;
+    put(out, "<h2 id=\"lists\">Lists</h2>\n");
+    for (size_t f = 0; rc == CIVIC_OK && f < civic_rules_flag_count(r); f++) {
+        char caption[200];
+        snprintf(caption, sizeof(caption), "Flag: %s", civic_rules_flag_name(r, f));
+        rc = one_list(out, e, civic_rules_flag_name(r, f), caption, as_of, c, min_group);
+    }
+    for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
+        const char *t = civic_rules_measure_text(r, m);
+        rc = one_list(out, e, civic_rules_measure_code(r, m), t[0] ? t : civic_rules_measure_code(r, m),
+                      as_of, c, min_group);
+    }
+    if (civic_rules_flag_count(r) + civic_rules_measure_count(r) == 0)
+        put(out, "<p>The scheme has no flags or measures.</p>\n");
+    return rc;
+}
+
+/* ------------------------------------------------------------ page */
+
+static uint64_t ungrouped(const civic_engine *e, const civic_groups *g, uint32_t depth,
+                          int64_t as_of)
+{
+    civic_result *all = NULL;
+    if (depth == 0 || civic_engine_subjects(e, as_of, &all) != CIVIC_OK) return 0;
+    uint64_t n = civic_result_count(all), grouped = 0;
+    civic_result_free(all);
+    for (size_t i = 0; i < civic_groups_count(g); i++) {
+        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(g, i, &s);
+        grouped += s.subjects;
+    }
+    return n - grouped;
+}
+
+int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
+                const report_options *opt)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    report_options o = { 1, REPORT_MIN_GROUP_DEFAULT, NULL };
+    if (opt) o = *opt;
+    if (o.min_group == 0) o.min_group = REPORT_MIN_GROUP_DEFAULT;
+    civic_groups *g = NULL;
+    int rc = civic_engine_groups(e, o.depth, as_of, &g);
+    if (rc != CIVIC_OK) return rc;
+    cells c = { g, o.depth, ungrouped(e, g, o.depth, as_of) };
+    put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    if (o.title) text(out, o.title);
+    else {
+        put(out, "Public notice: ");
+        text(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+    }
+    put(out, "</title>\n<style>");
+    put(out, style);
+    put(out, "</style>\n</head>\n<body>\n<header><h1>");
+    if (o.title) text(out, o.title);
+    else {
+        put(out, "Public notice: ");
+        text(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+    }
+    put(out, "</h1>\n<p class=\"meta\">As of ");
+    when(out, r, as_of);
+    put(out, ". Residents may object to an entry at the community office.</p></header>\n");
+    scheme_overview(out, r);
+    scheme_rules(out, r);
+    scheme_outputs(out, r);
+    groups_section(out, g, &o);
+    rc = lists_section(out, e, as_of, &c, o.min_group);
+    putf(out, "<footer>Computed by libcivic %s. Figures are exact as of the date above.</footer>\n"
+              "</body>\n</html>\n", civic_version());
+    civic_groups_free(g);
+    return rc;
+}
