@@ -642,12 +642,24 @@ int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *sub
                           civic_answer *a, civic_result **out);
 
 /* ------------------------------------------------------------------ */
-/* snapshot.c, journal.c: durability                                   */
+/* fileio.c: durability primitives                                     */
 /* ------------------------------------------------------------------ */
 
 /* CRC-32C (Castagnoli), continuing from crc (0 to start). */
 uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n);
-/* The largest encoding of one event: ts, qty, five length-prefixed strings. */
+/* pwrite(2) until done; false on error (errno set). */
+bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
+/* pread(2) until done; false on error or when the file ends first. */
+bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
+/* fsync the directory holding path; false on error (errno set). */
+bool civic__fsync_parent(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* event_codec.c: the stored form of one event                         */
+/* ------------------------------------------------------------------ */
+
+/* ts, qty, five length-prefixed strings: the smallest and largest record. */
+#define CIVIC_EVENT_RECORD_BYTES_MIN (8u + 8u + 5u)
 #define CIVIC_EVENT_RECORD_BYTES_MAX (8u + 8u + 5u + 64u + 128u + 128u + 255u + 128u)
 /* Encode event `index` into out (>= CIVIC_EVENT_RECORD_BYTES_MAX bytes);
  * returns the bytes written. */
@@ -659,10 +671,11 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char 
  * same file) or an insert error. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
                                size_t file_first, size_t *used, civic_error *err);
-/* write(2) until done; false on error (errno set). */
-bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
-/* fsync the directory holding path; false on error (errno set). */
-bool civic__fsync_parent(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* snapshot.c, journal.c: the two durable files                        */
+/* ------------------------------------------------------------------ */
+
 /* Write the snapshot of e to path atomically; the caller holds a lock. */
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err);
 /* Append events [m->event_count, e->event_count) to the attached journal as

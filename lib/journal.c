@@ -2,8 +2,9 @@
 ** journal.c -- the append-only journal: replay on open, one checksummed
 ** batch per successful write call, sync policies, compaction.
 **
-** It does not parse events (snapshot.c's record codec does) and does not
-** decide when to compact (the caller does).
+** It does not encode events (event_codec.c does), does not write snapshots
+** itself (compaction asks snapshot.c) and does not decide when to compact
+** (the caller does).  CRC-32C and whole reads and writes come from fileio.c.
 **
 ** File layout (integers little-endian):
 **   header  32 bytes: "CIVICJNL", u32 format version (1), u32 flags (0),
@@ -46,7 +47,6 @@
 #define JNL_PAYLOAD_BYTES_MAX ((size_t)2 << 20) /* accepted on replay */
 #define JNL_FIRST 0x1u
 #define JNL_COMMIT 0x2u
-#define EVENT_RECORD_BYTES_MIN 21u
 
 struct civic_journal {
     int fd;
@@ -134,24 +134,11 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
 
 /* ------------------------------------------------------------ replay */
 
-static bool read_at(int fd, unsigned char *p, size_t n, uint64_t offset)
-{
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, (off_t)offset);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= (size_t)r;
-        offset += (uint64_t)r;
-    }
-    return true;
-}
-
 static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                         civic_error *err)
 {
     unsigned char h[JNL_HEADER_BYTES];
-    if (file_size < JNL_HEADER_BYTES || !read_at(j->fd, h, sizeof(h), 0))
+    if (file_size < JNL_HEADER_BYTES || !civic__read_all(j->fd, h, sizeof(h), 0))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "journal %s: truncated header", j->path);
     if (memcmp(h, "CIVICJNL", 8) != 0)
@@ -180,16 +167,16 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
 {
     unsigned char *h = j->buf;
     if (file_size - off < JNL_RECORD_HEADER_BYTES ||
-        !read_at(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
+        !civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
         return false;
     *flags = civic__get32(h + 4);
     *count = civic__get32(h + 8);
     *len = civic__get32(h + 12);
     if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || civic__get32(h + 16) ||
-        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / EVENT_RECORD_BYTES_MIN ||
+        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN ||
         file_size - off - JNL_RECORD_HEADER_BYTES < *len)
         return false;
-    if (!read_at(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
+    if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
     uint32_t crc = civic__crc32c(0, h, 20);
     return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
