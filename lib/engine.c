@@ -11,8 +11,10 @@
 ** Invariants: an event is inserted only after every allocation it needs has
 ** succeeded, so an insert never half-happens; a batch records a mark and a
 ** failed batch is undone event by event in reverse (civic__batch_rollback),
-** which restores tables, chains and the arena exactly.  All public entry
-** points take the engine's rwlock: writes exclusive, queries shared.
+** which restores tables, chains and the arena exactly.  Every write goes
+** through civic__engine_write (lock, mark, apply, commit hook, roll back on
+** failure, unlock) and every query between civic__engine_read_begin/end:
+** the rwlock is never touched outside this file.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* glibc: pthread_rwlockattr_setkind_np, writers first */
@@ -240,9 +242,14 @@ uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 
 /* ------------------------------------------------------------ engine */
 
-/* The engine's rwlock prefers writers where the C library lets us say so:
- * a stream of queries must not starve a service's writes.  This is safe
- * because no code path takes the read lock twice. */
+/* ------------------------------------------------------------ locking
+ *
+ * One rwlock per engine, taken only here.  It lives behind a pointer so that
+ * queries, which get a const engine, lock it without casting const away.
+ * It prefers writers where the C library lets us say so: a stream of queries
+ * must not starve a service's writes.  That is safe because no code path
+ * takes the read lock twice. */
+
 static int engine_lock_init(pthread_rwlock_t *lock)
 {
     pthread_rwlockattr_t attr;
@@ -252,6 +259,27 @@ static int engine_lock_init(pthread_rwlock_t *lock)
 #endif
     int rc = pthread_rwlock_init(lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    return rc;
+}
+
+void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(e->lock); }
+void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(e->lock); }
+
+int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
+{
+    pthread_rwlock_wrlock(e->lock);
+    /* The batch goes to the hook attached when it began: a journal that an
+     * apply attaches (and whose replayed events it already holds) is not
+     * handed its own events back. */
+    civic_commit_hook hook = e->hook;
+    civic_batch_mark mark = civic__batch_begin(e);
+    int rc = apply(e, ctx, err);
+    if (rc >= 0 && hook.commit && e->event_count > mark.event_count) {
+        int hrc = hook.commit(hook.ctx, e, mark.event_count, err);
+        if (hrc != CIVIC_OK) rc = hrc;
+    }
+    if (rc < 0) civic__batch_rollback(e, &mark);
+    pthread_rwlock_unlock(e->lock);
     return rc;
 }
 
@@ -277,7 +305,9 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     civic_engine *e = civic__calloc(&a, 1, sizeof(*e));
     if (!e) return CIVIC_E_NOMEM;
     e->alc = a;
-    if (engine_lock_init(&e->lock) != 0) {
+    e->lock = civic__malloc(&a, sizeof(*e->lock));
+    if (!e->lock || engine_lock_init(e->lock) != 0) {
+        civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
     }
@@ -298,8 +328,8 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
 void civic_engine_free(civic_engine *e)
 {
     if (!e) return;
-    civic__journal_free(e);
     civic_allocator a = e->alc;
+    if (e->hook.release) e->hook.release(e->hook.ctx, &a);
     table_free(&a, &e->ids);
     table_free(&a, &e->subject_table);
     table_free(&a, &e->group_table);
@@ -308,7 +338,8 @@ void civic_engine_free(civic_engine *e)
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->arena);
     civic__arena_free(&e->names);
-    pthread_rwlock_destroy(&e->lock);
+    pthread_rwlock_destroy(e->lock);
+    civic__free(&a, e->lock, sizeof(*e->lock));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
 }
@@ -318,29 +349,29 @@ const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rul
 uint64_t civic_engine_event_count(const civic_engine *e)
 {
     if (!e) return 0;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     uint64_t n = e->event_count;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return n;
 }
 
 uint64_t civic_engine_subject_count(const civic_engine *e)
 {
     if (!e) return 0;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     uint64_t n = e->subject_count;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return n;
 }
 
 int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
 {
     if (!e) return CIVIC_E_INVALID;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
     if (rc == CIVIC_OK && first) *first = e->ts_min;
     if (rc == CIVIC_OK && last) *last = e->ts_max;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -704,6 +735,11 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
 
 /* ------------------------------------------------------------ add */
 
+static int add_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    return civic__event_insert(e, ctx, 0, 0, err);
+}
+
 int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err)
 {
     civic__error_clear(err);
@@ -724,11 +760,5 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    rc = civic__event_insert(e, &p, 0, 0, err);
-    if (rc == CIVIC_OK && (rc = civic__journal_append(e, &mark, err)) != CIVIC_OK)
-        civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
-    return rc;
+    return civic__engine_write(e, add_apply, &p, err);
 }

@@ -366,10 +366,21 @@ typedef struct civic_table {
     size_t count;
 } civic_table;
 
+/* The one way the engine reaches a journal (journal.c attaches it): after
+ * every successful write of new events, under the write lock. */
+typedef struct civic_commit_hook {
+    /* Make events [first, e->event_count) durable, or fail: the write is
+     * then rolled back and fails with this code. */
+    int (*commit)(void *ctx, const civic_engine *e, size_t first, civic_error *err);
+    /* The engine is being freed: close whatever ctx holds. */
+    void (*release)(void *ctx, const civic_allocator *alc);
+    void *ctx;
+} civic_commit_hook;
+
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
-    pthread_rwlock_t lock;
+    pthread_rwlock_t *lock;    /* behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
     civic_arena arena;         /* event ids and refs */
@@ -384,8 +395,19 @@ struct civic_engine {
     size_t group_count, group_cap;
     civic_table group_table;
     int64_t ts_min, ts_max;
-    struct civic_journal *journal; /* NULL: none attached (journal.c) */
+    civic_commit_hook hook;    /* commit NULL: nothing attached; set under the write lock */
 };
+
+/* Queries: shared access between these two calls. */
+void civic__engine_read_begin(const civic_engine *e);
+void civic__engine_read_end(const civic_engine *e);
+/* Writes: apply changes the engine under the exclusive lock; returns < 0 on
+ * failure (then every change since the call began is rolled back), else 0
+ * or an information code such as CIVIC_DUPLICATE.  New events of a
+ * successful apply go to the commit hook attached when the write began, and
+ * a failing hook rolls the write back too. */
+typedef int (*civic_apply_fn)(civic_engine *e, void *ctx, civic_error *err);
+int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err);
 
 static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
 
@@ -678,12 +700,6 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
 
 /* Write the snapshot of e to path atomically; the caller holds a lock. */
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err);
-/* Append events [m->event_count, e->event_count) to the attached journal as
- * one batch; a no-op without a journal.  The caller holds the write lock and
- * rolls the batch back when this fails (CIVIC_E_IO). */
-int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err);
-/* Close and free the attached journal (civic_engine_free). */
-void civic__journal_free(civic_engine *e);
 
 #define CIVIC_ITEM_REVOKED   0x1u
 #define CIVIC_ITEM_CAPPED    0x2u

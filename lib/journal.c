@@ -20,6 +20,8 @@
 **     a tail that a crash may have torn; replay applies a batch only when it
 **     has read its COMMIT record, and truncates the file at the end of the
 **     last committed batch (j->size).
+**   - The engine reaches the journal only through its commit hook
+**     (journal_commit), attached and detached by writes of this file.
 **   - Appends happen only under the engine's write lock and write at
 **     j->size; j->size moves only after the whole batch is written (and
 **     synced under CIVIC_SYNC_ALWAYS).  A failed append cuts the file back
@@ -66,6 +68,16 @@ struct civic_journal {
     bool dirty;                /* under mutex: appended, not yet synced */
     bool syncing;              /* under mutex: the thread is in fdatasync */
 };
+
+static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err);
+static void journal_release(void *ctx, const civic_allocator *alc);
+
+/* The journal attached to e, if any: the one behind e's commit hook.  The
+ * caller holds the engine lock (read or write). */
+static struct civic_journal *journal_of(const civic_engine *e)
+{
+    return e->hook.commit == journal_commit ? e->hook.ctx : NULL;
+}
 
 static void make_header(unsigned char *h, uint64_t fingerprint)
 {
@@ -359,6 +371,31 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     return CIVIC_OK;
 }
 
+typedef struct journal_open_ctx {
+    struct civic_journal *j;
+    civic_journal_report rep;
+} journal_open_ctx;
+
+/* The write of civic_engine_journal_open: replay, then attach the hook.  The
+ * replayed events are not handed to the hook: it was not attached when the
+ * write began (civic__engine_write). */
+static int open_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    journal_open_ctx *o = ctx;
+    struct civic_journal *j = o->j;
+    if (journal_of(e))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "the engine already has a journal");
+    int rc = journal_attach(e, j, &o->rep, err);
+    if (rc != CIVIC_OK) return rc;
+    if (j->policy == CIVIC_SYNC_GROUP) {
+        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
+            return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
+        j->thread_started = true;
+    }
+    e->hook = (civic_commit_hook){ journal_commit, journal_release, j };
+    return CIVIC_OK;
+}
+
 int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_policy,
                               civic_journal_report *report, civic_error *err)
 {
@@ -370,27 +407,13 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
     if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
-    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    struct civic_journal *j = journal_alloc(&e->alc, path, sync_policy);
-    if (!j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    int rc = e->journal ? civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                                           "the engine already has a journal")
-                        : journal_attach(e, j, &rep, err);
-    if (rc == CIVIC_OK && kind == CIVIC_SYNC_GROUP) {
-        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
-            rc = civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
-        else
-            j->thread_started = true;
-    }
-    if (rc == CIVIC_OK) e->journal = j;
-    else civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
-    if (rc != CIVIC_OK) journal_destroy(&e->alc, j);
+    journal_open_ctx o = { journal_alloc(&e->alc, path, sync_policy), CIVIC_JOURNAL_REPORT_INIT };
+    if (!o.j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    int rc = civic__engine_write(e, open_apply, &o, err);
+    if (rc != CIVIC_OK) journal_destroy(&e->alc, o.j);
     if (report) {
-        rep.version = report->version;
-        *report = rep;
+        o.rep.version = report->version;
+        *report = o.rep;
     }
     return rc;
 }
@@ -410,21 +433,29 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
     return ok;
 }
 
-void civic__journal_free(civic_engine *e)
+/* The hook's release: civic_engine_free closes the journal silently. */
+static void journal_release(void *ctx, const civic_allocator *alc)
 {
-    if (e->journal) journal_shutdown(&e->alc, e->journal);
-    e->journal = NULL;
+    journal_shutdown(alc, ctx);
+}
+
+/* The write of civic_engine_journal_close: detach the journal, if any. */
+static int close_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    struct civic_journal **out = ctx;
+    *out = journal_of(e);
+    if (!*out) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    e->hook = (civic_commit_hook){ NULL, NULL, NULL };
+    return CIVIC_OK;
 }
 
 int civic_engine_journal_close(civic_engine *e, civic_error *err)
 {
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_wrlock(&e->lock);
-    struct civic_journal *j = e->journal;
-    e->journal = NULL;
-    pthread_rwlock_unlock(&e->lock);
-    if (!j) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    struct civic_journal *j = NULL;
+    int rc = civic__engine_write(e, close_apply, &j, err);
+    if (rc != CIVIC_OK) return rc;
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
     if (!journal_shutdown(&e->alc, j))
@@ -451,7 +482,7 @@ static bool emit_record(struct civic_journal *j, uint64_t *off, uint32_t flags, 
     return true;
 }
 
-static bool append_batch(civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
+static bool append_batch(const civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
 {
     size_t len = 0;
     uint32_t count = 0, flags = JNL_FIRST;
@@ -468,16 +499,17 @@ static bool append_batch(civic_engine *e, struct civic_journal *j, size_t first,
     return emit_record(j, off, flags | JNL_COMMIT, count, len);
 }
 
-int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err)
+/* The commit hook: events [first, e->event_count) as one batch.  Called under
+ * the engine's write lock; a failure rolls the write back (CIVIC_E_IO). */
+static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err)
 {
-    struct civic_journal *j = e->journal;
-    if (!j || e->event_count == m->event_count) return CIVIC_OK;
+    struct civic_journal *j = ctx;
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal", j->path);
     uint64_t off = j->size;
     const char *step = "append";
-    bool ok = append_batch(e, j, m->event_count, &off);
+    bool ok = append_batch(e, j, first, &off);
     if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
     if (!ok) {
         int saved = errno;
@@ -507,8 +539,8 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
 {
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock(&e->lock);
-    struct civic_journal *j = e->journal;
+    civic__engine_read_begin(e);
+    struct civic_journal *j = journal_of(e);
     int rc = CIVIC_OK;
     if (!j) {
         rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
@@ -526,7 +558,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
         }
         pthread_mutex_unlock(&j->mutex);
     }
-    pthread_rwlock_unlock(&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -554,8 +586,8 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
     civic__error_clear(err);
     if (!e || !snapshot_path || !*snapshot_path)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock(&e->lock);
-    struct civic_journal *j = e->journal;
+    civic__engine_read_begin(e);
+    struct civic_journal *j = journal_of(e);
     int rc;
     if (!j) {
         rc = civic__snapshot_write(e, snapshot_path, err);
@@ -567,6 +599,6 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
         rc = compact_locked(e, j, snapshot_path, err);
         pthread_mutex_unlock(&j->mutex);
     }
-    pthread_rwlock_unlock(&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }

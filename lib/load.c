@@ -514,6 +514,23 @@ static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len,
     return rc;
 }
 
+typedef struct buffer_load {
+    civic_loader *ld;
+    uint32_t format;
+    const char *data;
+    size_t len;
+} buffer_load;
+
+/* The write of civic_engine_load: the whole buffer as one batch.  The loader
+ * reports errors through ld->err, which is err. */
+static int buffer_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    buffer_load *b = ctx;
+    size_t used = 0;
+    int rc = feed(b->ld, b->format, b->data, b->len, true, &used);
+    return civic__pipe_finish(b->ld, rc);
+}
+
 int civic_engine_load(civic_engine *e, const char *data, size_t len,
                       const civic_load_options *opts, civic_load_report *report,
                       civic_error *err)
@@ -528,14 +545,8 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
     ld.size_hint = len;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    size_t used = 0;
-    rc = feed(&ld, format, data, len, true, &used);
-    rc = civic__pipe_finish(&ld, rc);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    buffer_load b = { &ld, format, data, len };
+    rc = civic__engine_write(e, buffer_apply, &b, err);
     loader_finish(&ld, rc);
     return rc;
 }
@@ -593,6 +604,23 @@ static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2]
     return civic__pipe_finish(ld, rc);
 }
 
+typedef struct file_load {
+    civic_loader *ld;
+    FILE *f;
+    uint32_t format;
+    char **bufs;
+    size_t cap;
+    const char *path;
+} file_load;
+
+/* The write of civic_engine_load_file: the whole file as one batch (errors
+ * through ld->err, as above). */
+static int file_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    file_load *fl = ctx;
+    return load_stream(fl->ld, fl->f, fl->format, fl->bufs, fl->cap, fl->path);
+}
+
 int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_options *opts,
                            civic_load_report *report, civic_error *err)
 {
@@ -620,12 +648,8 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         ld.size_hint = (uint64_t)st.st_size;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    rc = load_stream(&ld, f, format, bufs, cap, path);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    file_load fl = { &ld, f, format, bufs, cap, path };
+    rc = civic__engine_write(e, file_apply, &fl, err);
     loader_finish(&ld, rc);
     civic__free(&e->alc, bufs[0], cap);
     civic__free(&e->alc, bufs[1], cap);

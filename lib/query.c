@@ -33,9 +33,6 @@ struct civic_result {
     size_t grade_count;
 };
 
-static void rdlock(const civic_engine *e) { pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock); }
-static void unlock(const civic_engine *e) { pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock); }
-
 /* ------------------------------------------------------------ result */
 
 void civic_result_free(civic_result *res)
@@ -263,13 +260,13 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
     if (!e || !subject || !out) return CIVIC_E_INVALID;
     civic_eval ev;
     civic_answer a;
-    rdlock(e);
+    civic__engine_read_begin(e);
     int rc = civic__eval_init(&ev, e, as_of, false);
     if (rc == CIVIC_OK) {
         rc = civic__subject_answer(e, &ev, subject, &a, out);
         civic__eval_free(&ev);
     }
-    unlock(e);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -480,9 +477,9 @@ int civic_engine_subjects(const civic_engine *e, int64_t as_of, civic_result **o
     if (!e || !out) return CIVIC_E_INVALID;
     civic_result *res = result_new(e);
     if (!res) return CIVIC_E_NOMEM;
-    rdlock(e);
+    civic__engine_read_begin(e);
     int rc = evaluate_all(e, as_of, res);
-    unlock(e);
+    civic__engine_read_end(e);
     if (rc != CIVIC_OK) {
         civic_result_free(res);
         return rc;

@@ -124,14 +124,14 @@ int civic_engine_record(const civic_engine *e, const char *subject, int64_t as_o
     civic_eval ev;
     civic_answer a;
     /* Summary and entries come from one evaluation under one read lock. */
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = civic__eval_init(&ev, e, as_of, true);
     if (rc == CIVIC_OK) {
         rc = civic__subject_answer(e, &ev, subject, &a, &row);
         if (rc == CIVIC_OK) rc = record_build(rec, &ev, &a, subject, row);
         civic__eval_free(&ev);
     }
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     civic_result_free(row);
     if (rc != CIVIC_OK) {
         civic_record_free(rec);

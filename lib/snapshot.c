@@ -166,9 +166,9 @@ int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
     if (!e || !path || !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = civic__snapshot_write(e, path, err);
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -309,6 +309,15 @@ static int snapshot_read(civic_engine *e, snap_reader *r)
     return rc;
 }
 
+/* The write of a snapshot load: every event of the file, as one batch (the
+ * reader reports errors through r->err, which is err). */
+static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    snap_reader *r = ctx;
+    r->first = e->event_count;
+    return snapshot_read(e, r);
+}
+
 int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
@@ -316,13 +325,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
     snap_reader r = { f, path, 0, 0, err, 0 };
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    r.first = mark.event_count;
-    int rc = snapshot_read(e, &r);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);
     return rc;
 }
