@@ -3,8 +3,8 @@
 **
 ** Events live in one array of 48-byte records; their ids, refs, subject ids
 ** and group paths live in a chunked arena as length-prefixed, NUL-terminated
-** strings (the length byte sits just before the text).  Three open-addressing
-** tables map event ids, subject ids and group paths to indices.  Subjects keep
+** strings (the length byte sits just before the text).  Three intern tables
+** (table.h) map event ids, subject ids and group paths to indices.  Subjects keep
 ** a backward chain through their events (ev.prev), so a single subject's
 ** events are found without scanning.
 **
@@ -28,142 +28,33 @@
 const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
                                                         "qty", "group", "ref" };
 
-/* ------------------------------------------------------------ tables */
+/* ------------------------------------------------------------ lookups */
 
-typedef const char *(*key_fn)(const civic_engine *e, uint32_t index);
-
-static const char *event_key(const civic_engine *e, uint32_t i) { return e->events[i].id; }
-static const char *subject_key(const civic_engine *e, uint32_t i) { return e->subjects[i].id; }
-static const char *group_key(const civic_engine *e, uint32_t i) { return e->groups[i].text; }
+static const char *event_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->events[i].id;
+}
+static const char *subject_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->subjects[i].id;
+}
+static const char *group_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->groups[i].text;
+}
 
 static uint32_t hash32(const char *s, size_t n)
 {
     return (uint32_t)civic__hash_bytes(s, n);
 }
 
-/* Slots are read and published atomically: during a pipelined load, parsing
- * threads look subjects and groups up while the caller's thread inserts
- * (see civic__engine_reserve_names for why the tables cannot move then).
- * Release/acquire orders the new record and key bytes before the slot. */
-static inline uint64_t slot_load(const uint64_t *slot)
-{
-    return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-}
-
-static uint32_t table_find(const civic_engine *e, const civic_table *t, key_fn key,
-                           const char *s, size_t n, uint32_t h)
-{
-    if (t->mask == 0) return CIVIC_NONE;
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = slot_load(&t->slots[i]);
-        if (slot == 0) return CIVIC_NONE;
-        if ((uint32_t)(slot >> 32) != h) continue;
-        uint32_t index = (uint32_t)slot - 1;
-        const char *k = key(e, index);
-        if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return index;
-    }
-}
-
-/* Make room for n more entries (load factor at most 3/4). */
-static int table_reserve_n(const civic_allocator *alc, civic_table *t, size_t n)
-{
-    size_t cap = t->mask ? t->mask + 1 : 0;
-    if (n > ((size_t)1 << 32)) return CIVIC_E_NOMEM;
-    size_t need = t->count + n;
-    if (cap && need * 4 <= cap * 3) return CIVIC_OK;
-    size_t new_cap = cap ? cap * 2 : 64;
-    while (need * 4 > new_cap * 3 && new_cap <= ((size_t)1 << 33)) new_cap *= 2;
-    if (new_cap > ((size_t)1 << 33) || new_cap > SIZE_MAX / sizeof(uint64_t)) return CIVIC_E_NOMEM;
-    uint64_t *slots = civic__calloc(alc, new_cap, sizeof(uint64_t));
-    if (!slots) return CIVIC_E_NOMEM;
-    for (size_t i = 0; i < cap; i++) {
-        uint64_t slot = t->slots[i];
-        if (!slot) continue;
-        size_t j = (uint32_t)(slot >> 32) & (new_cap - 1);
-        while (slots[j]) j = (j + 1) & (new_cap - 1);
-        slots[j] = slot;
-    }
-    civic__free(alc, t->slots, cap * sizeof(uint64_t));
-    t->slots = slots;
-    t->mask = new_cap - 1;
-    return CIVIC_OK;
-}
-
-static int table_reserve(const civic_allocator *alc, civic_table *t)
-{
-    return table_reserve_n(alc, t, 1);
-}
-
-static void table_insert(civic_table *t, uint32_t h, uint32_t index)
-{
-    CIVIC_ASSERT(t->mask && (t->count + 1) * 4 <= (t->mask + 1) * 3);
-    size_t i = h & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    __atomic_store_n(&t->slots[i], ((uint64_t)h << 32) | ((uint64_t)index + 1), __ATOMIC_RELEASE);
-    t->count++;
-}
-
-/* Backward-shift deletion keeps linear probing valid without tombstones. */
-static void table_remove(civic_table *t, uint32_t h, uint32_t index)
-{
-    uint64_t want = ((uint64_t)h << 32) | ((uint64_t)index + 1);
-    size_t i = h & t->mask;
-    while (t->slots[i] != want) {
-        CIVIC_ASSERT(t->slots[i] != 0);
-        i = (i + 1) & t->mask;
-    }
-    size_t j = i;
-    for (;;) {
-        j = (j + 1) & t->mask;
-        uint64_t slot = t->slots[j];
-        if (!slot) break;
-        size_t home = (uint32_t)(slot >> 32) & t->mask;
-        /* move slot j back to i unless its home lies cyclically in (i, j] */
-        bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
-        if (!stays) {
-            t->slots[i] = slot;
-            i = j;
-        }
-    }
-    t->slots[i] = 0;
-    t->count--;
-}
-
-static void table_free(const civic_allocator *alc, civic_table *t)
-{
-    civic__free(alc, t->slots, t->mask ? (t->mask + 1) * sizeof(uint64_t) : 0);
-    t->slots = NULL;
-    t->mask = 0;
-    t->count = 0;
-}
-
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
 {
-    if (e->ids.mask) __builtin_prefetch(&e->ids.slots[p->id_hash & e->ids.mask]);
+    civic__table_prefetch(&e->ids, p->id_hash);
     if (p->subject_index != CIVIC_NONE)
         __builtin_prefetch(&e->subjects[p->subject_index], 1);
-    else if (e->subject_table.mask)
-        __builtin_prefetch(&e->subject_table.slots[p->subject_hash & e->subject_table.mask]);
-}
-
-/* The first entry of t whose hash tag is h (usually the key's), or CIVIC_NONE. */
-static uint32_t table_candidate(const civic_table *t, uint32_t h)
-{
-    if (t->mask == 0) return CIVIC_NONE;
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = slot_load(&t->slots[i]);
-        if (slot == 0) return CIVIC_NONE;
-        if ((uint32_t)(slot >> 32) == h) return (uint32_t)slot - 1;
-    }
-}
-
-static uint32_t confirm(const civic_engine *e, const civic_table *t, key_fn key,
-                        uint32_t candidate, const char *s, size_t n, uint32_t h)
-{
-    if (candidate == CIVIC_NONE) return CIVIC_NONE;
-    const char *k = key(e, candidate);
-    if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return candidate;
-    return table_find(e, t, key, s, n, h); /* two keys share the tag */
+    else
+        civic__table_prefetch(&e->subject_table, p->subject_hash);
 }
 
 /* Three passes, each walking one level of the lookup (table slot, record,
@@ -176,16 +67,16 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) {
             const civic_parsed *q = &ev[i + ahead].p;
-            if (st->mask) __builtin_prefetch(&st->slots[q->subject_hash & st->mask]);
-            if (gt->mask && q->group_len) __builtin_prefetch(&gt->slots[q->group_hash & gt->mask]);
+            civic__table_prefetch(st, q->subject_hash);
+            if (q->group_len) civic__table_prefetch(gt, q->group_hash);
         }
         civic_parsed *p = &ev[i].p;
         if (ev[i].reread) { /* not an event: nothing to look up */
             p->subject_index = p->group_index = CIVIC_NONE;
             continue;
         }
-        p->subject_index = table_candidate(st, p->subject_hash);
-        p->group_index = p->group_len ? table_candidate(gt, p->group_hash) : CIVIC_NONE;
+        p->subject_index = civic__table_candidate(st, p->subject_hash);
+        p->group_index = p->group_len ? civic__table_candidate(gt, p->group_hash) : CIVIC_NONE;
     }
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) {
@@ -201,11 +92,11 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
         }
         civic_parsed *p = &ev[i].p;
         if (ev[i].reread) continue;
-        p->subject_index = confirm(e, st, subject_key, p->subject_index, p->subject,
-                                   p->subject_len, p->subject_hash);
+        p->subject_index = civic__table_confirm(st, subject_key, e, p->subject_index, p->subject,
+                                                p->subject_len, p->subject_hash);
         if (p->group_len)
-            p->group_index = confirm(e, gt, group_key, p->group_index, p->group, p->group_len,
-                                     p->group_hash);
+            p->group_index = civic__table_confirm(gt, group_key, e, p->group_index, p->group,
+                                                  p->group_len, p->group_hash);
     }
 }
 
@@ -213,7 +104,7 @@ int civic__engine_reserve_events(civic_engine *e, size_t n)
 {
     if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + n,
                     sizeof(civic_ev)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->ids, n) != CIVIC_OK)
+        civic__table_reserve(&e->alc, &e->ids, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
@@ -222,22 +113,22 @@ int civic__engine_reserve_names(civic_engine *e, size_t n)
 {
     if (civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + n,
                     sizeof(civic_subject)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->subject_table, n) != CIVIC_OK ||
+        civic__table_reserve(&e->alc, &e->subject_table, n) != CIVIC_OK ||
         civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + n,
                     sizeof(civic_intern)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->group_table, n) != CIVIC_OK)
+        civic__table_reserve(&e->alc, &e->group_table, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
-    return table_find(e, &e->ids, event_key, id, len, hash32(id, len));
+    return civic__table_find(&e->ids, event_key, e, id, len, hash32(id, len));
 }
 
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 {
-    return table_find(e, &e->subject_table, subject_key, id, len, hash32(id, len));
+    return civic__table_find(&e->subject_table, subject_key, e, id, len, hash32(id, len));
 }
 
 /* ------------------------------------------------------------ engine */
@@ -330,9 +221,9 @@ void civic_engine_free(civic_engine *e)
     if (!e) return;
     civic_allocator a = e->alc;
     if (e->hook.release) e->hook.release(e->hook.ctx, &a);
-    table_free(&a, &e->ids);
-    table_free(&a, &e->subject_table);
-    table_free(&a, &e->group_table);
+    civic__table_free(&a, &e->ids);
+    civic__table_free(&a, &e->subject_table);
+    civic__table_free(&a, &e->group_table);
     civic__free(&a, e->events, e->event_cap * sizeof(civic_ev));
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
@@ -586,13 +477,13 @@ static int reserve_insert(civic_engine *e, const civic_parsed *p)
 {
     if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + 1,
                     sizeof(civic_ev)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->ids) != CIVIC_OK ||
+        civic__table_reserve(&e->alc, &e->ids, 1) != CIVIC_OK ||
         civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + 1,
                     sizeof(civic_subject)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->subject_table) != CIVIC_OK ||
+        civic__table_reserve(&e->alc, &e->subject_table, 1) != CIVIC_OK ||
         civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + 1,
                     sizeof(civic_intern)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->group_table) != CIVIC_OK)
+        civic__table_reserve(&e->alc, &e->group_table, 1) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     if (civic__arena_reserve(&e->names, p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
         return CIVIC_E_NOMEM;
@@ -631,7 +522,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
 {
     uint32_t h = p->id_hash;
     CIVIC_ASSERT(h == hash32(p->id, p->id_len));
-    uint32_t found = table_find(e, &e->ids, event_key, p->id, p->id_len, h);
+    uint32_t found = civic__table_find(&e->ids, event_key, e, p->id, p->id_len, h);
     char shown[64];
     if (found != CIVIC_NONE) {
         const char *diff = first_difference(e, &e->events[found], p);
@@ -655,24 +546,25 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     uint32_t s = p->subject_index;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
     if (s == CIVIC_NONE)
-        s = table_find(e, &e->subject_table, subject_key, p->subject, p->subject_len, sh);
+        s = civic__table_find(&e->subject_table, subject_key, e, p->subject, p->subject_len, sh);
     if (s == CIVIC_NONE) {
         s = (uint32_t)e->subject_count++;
         e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
         e->subjects[s].last = CIVIC_NONE;
         e->subjects[s].count = 0;
-        table_insert(&e->subject_table, sh, s);
+        civic__table_insert(&e->subject_table, sh, s);
     }
     uint32_t g = CIVIC_NONE;
     if (p->group_len) {
         uint32_t gh = p->group_hash;
         g = p->group_index;
         CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
-        if (g == CIVIC_NONE) g = table_find(e, &e->group_table, group_key, p->group, p->group_len, gh);
+        if (g == CIVIC_NONE)
+            g = civic__table_find(&e->group_table, group_key, e, p->group, p->group_len, gh);
         if (g == CIVIC_NONE) {
             g = (uint32_t)e->group_count++;
             e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);
-            table_insert(&e->group_table, gh, g);
+            civic__table_insert(&e->group_table, gh, g);
         }
     }
     uint32_t index = (uint32_t)e->event_count++;
@@ -689,7 +581,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     ev->reserved = 0;
     e->subjects[s].last = index;
     e->subjects[s].count++;
-    table_insert(&e->ids, h, index);
+    civic__table_insert(&e->ids, h, index);
     if (p->ts < e->ts_min) e->ts_min = p->ts;
     if (p->ts > e->ts_max) e->ts_max = p->ts;
     return CIVIC_OK;
@@ -712,19 +604,19 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
 {
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
-        table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
+        civic__table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
         e->subjects[ev->subject].last = ev->prev;
         e->subjects[ev->subject].count--;
     }
     while (e->subject_count > m->subject_count) {
         const char *id = e->subjects[--e->subject_count].id;
         CIVIC_ASSERT(e->subjects[e->subject_count].count == 0);
-        table_remove(&e->subject_table, hash32(id, civic__lp_len(id)),
+        civic__table_remove(&e->subject_table, hash32(id, civic__lp_len(id)),
                      (uint32_t)e->subject_count);
     }
     while (e->group_count > m->group_count) {
         const char *text = e->groups[--e->group_count].text;
-        table_remove(&e->group_table, hash32(text, civic__lp_len(text)),
+        civic__table_remove(&e->group_table, hash32(text, civic__lp_len(text)),
                      (uint32_t)e->group_count);
     }
     civic__arena_reset(&e->arena, m->arena);

@@ -328,10 +328,11 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 /* engine.c: event storage                                             */
 /* ------------------------------------------------------------------ */
 
+#include "table.h"
+
 #define CIVIC_TYPE_REVOKE 0xFFFDu
 #define CIVIC_TYPE_REPAIR 0xFFFEu
 #define CIVIC_TYPE_REDEEM 0xFFFFu
-#define CIVIC_NONE UINT32_MAX
 
 /* One stored event: 48 bytes plus the id bytes in the arena. */
 typedef struct civic_ev {
@@ -358,13 +359,6 @@ typedef struct civic_subject {
 typedef struct civic_intern {  /* a group path */
     const char *text;          /* length-prefixed */
 } civic_intern;
-
-/* Open-addressing table of uint32 indices + 1 (0 = empty) with hash tags. */
-typedef struct civic_table {
-    uint64_t *slots;           /* (hash32 << 32) | (index + 1) */
-    size_t mask;               /* capacity - 1; 0 when unallocated */
-    size_t count;
-} civic_table;
 
 /* The one way the engine reaches a journal (journal.c attaches it): after
  * every successful write of new events, under the write lock. */
@@ -408,8 +402,6 @@ void civic__engine_read_end(const civic_engine *e);
  * a failing hook rolls the write back too. */
 typedef int (*civic_apply_fn)(civic_engine *e, void *ctx, civic_error *err);
 int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err);
-
-static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
 
 /* Little-endian integers in stored files (snapshot.c, journal.c). */
 static inline void civic__put32(unsigned char *p, uint32_t v)
