@@ -25,9 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
-                                                        "qty", "group", "ref" };
-
 /* ------------------------------------------------------------ lookups */
 
 static const char *event_key(const void *owner, uint32_t i)
@@ -41,11 +38,6 @@ static const char *subject_key(const void *owner, uint32_t i)
 static const char *group_key(const void *owner, uint32_t i)
 {
     return ((const civic_engine *)owner)->groups[i].text;
-}
-
-static uint32_t hash32(const char *s, size_t n)
-{
-    return (uint32_t)civic__hash_bytes(s, n);
 }
 
 void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
@@ -123,12 +115,12 @@ int civic__engine_reserve_names(civic_engine *e, size_t n)
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->ids, event_key, e, id, len, hash32(id, len));
+    return civic__table_find(&e->ids, event_key, e, id, len, civic__hash32(id, len));
 }
 
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->subject_table, subject_key, e, id, len, hash32(id, len));
+    return civic__table_find(&e->subject_table, subject_key, e, id, len, civic__hash32(id, len));
 }
 
 /* ------------------------------------------------------------ engine */
@@ -266,180 +258,6 @@ int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last
     return rc;
 }
 
-/* ------------------------------------------------------------ parsing */
-
-static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
-                       int field, const char *fmt, const char *detail)
-{
-    char what[200];
-    char shown[64];
-    uint32_t column = f->column[field];
-    snprintf(what, sizeof(what), fmt, detail ? detail : "");
-    if (f->v[field]) {
-        civic__excerpt(shown, sizeof(shown), f->v[field], f->n[field]);
-    } else {
-        shown[0] = '\0';
-    }
-    const char *name = civic__field_names[field];
-    if (line && column)
-        return civic__error_set(err, code, line, column, 0,
-                                "line %llu, column %u: field '%s': %s%s%s%s",
-                                (unsigned long long)line, column, name, what,
-                                f->v[field] ? " \"" : "", shown, f->v[field] ? "\"" : "");
-    if (line)
-        return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s",
-                                (unsigned long long)line, name, what, f->v[field] ? " \"" : "",
-                                shown, f->v[field] ? "\"" : "");
-    return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s",
-                            name, what, f->v[field] ? " \"" : "", shown,
-                            f->v[field] ? "\"" : "");
-}
-
-/* An id-like field: required (1..max bytes) or optional (0..max). */
-static int check_text(const civic_fields *f, int field, size_t max, bool required,
-                      uint64_t line, civic_error *err)
-{
-    size_t bad;
-    if (!f->v[field] || f->n[field] == 0) {
-        if (required) return field_error(err, CIVIC_E_EVENT, line, f, field, "missing%s", NULL);
-        return CIVIC_OK;
-    }
-    if (f->n[field] > max) {
-        char limit[48];
-        snprintf(limit, sizeof(limit), "%zu", max);
-        return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
-    }
-    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad))
-        return field_error(err, CIVIC_E_EVENT, line, f, field,
-                           "not UTF-8 text without control characters%s", NULL);
-    return CIVIC_OK;
-}
-
-static int check_group(const civic_fields *f, uint64_t line, civic_error *err)
-{
-    const char *g = f->v[CIVIC_F_GROUP];
-    size_t n = f->n[CIVIC_F_GROUP];
-    int rc = check_text(f, CIVIC_F_GROUP, CIVIC_GROUP_BYTES_MAX, false, line, err);
-    if (rc != CIVIC_OK || !g || n == 0) return rc;
-    uint32_t depth = 1;
-    if (g[0] == '/' || g[n - 1] == '/')
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
-                           "a group path may not start or end with '/'%s", NULL);
-    for (size_t i = 1; i < n; i++) {
-        if (g[i] != '/') continue;
-        if (g[i - 1] == '/')
-            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
-                               "empty segment in group path%s", NULL);
-        depth++;
-    }
-    if (depth > CIVIC_GROUP_DEPTH_MAX)
-        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_GROUP,
-                           "more than 64 segments%s", NULL);
-    return CIVIC_OK;
-}
-
-static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t line,
-                      uint16_t *out, civic_error *err)
-{
-    const char *t = f->v[CIVIC_F_TYPE];
-    size_t n = f->n[CIVIC_F_TYPE];
-    if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
-    int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_find(e->rules, t, n) : -1;
-    if (r >= 0) *out = (uint16_t)r;
-    else if (n == 6 && memcmp(t, "revoke", 6) == 0) *out = CIVIC_TYPE_REVOKE;
-    else if (n == 6 && memcmp(t, "repair", 6) == 0) *out = CIVIC_TYPE_REPAIR;
-    else if (n == 6 && memcmp(t, "redeem", 6) == 0) *out = CIVIC_TYPE_REDEEM;
-    else return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
-                            "unknown type (not a rule code, revoke, repair or redeem)%s", NULL);
-    return CIVIC_OK;
-}
-
-static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
-                     civic_parsed *p, civic_error *err)
-{
-    const char *q = f->v[CIVIC_F_QTY];
-    size_t n = f->n[CIVIC_F_QTY];
-    const char *why;
-    p->qty = 1000;
-    if (!q || n == 0) return CIVIC_OK;
-    if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
-    if (p->type == CIVIC_TYPE_REDEEM) {
-        int64_t v;
-        int rc = civic__decimal_parse(q, n, 2, false, false, CIVIC_POINTS_MAX * 100, &v, &why);
-        if (rc != CIVIC_OK)
-            return field_error(err, rc, line, f, CIVIC_F_QTY,
-                               "bad redeem amount: %s (a positive decimal, at most 2 places, "
-                               "at most 1e12)", why);
-        if (v <= 0)
-            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
-                               "a redeem must spend more than 0 points%s", NULL);
-        p->qty = v * 10;
-        return CIVIC_OK;
-    }
-    int rc = civic__decimal_parse(q, n, 3, false, false, CIVIC_QTY_MAX * 1000, &p->qty, &why);
-    if (rc != CIVIC_OK)
-        return field_error(err, rc, line, f, CIVIC_F_QTY,
-                           "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
-                           why);
-    if (p->type < CIVIC_TYPE_REVOKE) {
-        /* The largest raw this event can ever produce must fit comfortably. */
-        const civic_rule *r = &e->rules->rules[p->type];
-        int64_t raw = r->points, factor = r->repeat_factor ? r->repeat_factor : 100;
-        if (r->per_unit && !civic__mul_div_round(r->points, p->qty, 1000, &raw))
-            raw = INT64_MAX;
-        if (!civic__mul_div_round(raw, factor, 100, &raw) || raw > INT64_C(1) << 60 ||
-            raw < -(INT64_C(1) << 60))
-            return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
-                               "points x qty is too large%s", NULL);
-    }
-    return CIVIC_OK;
-}
-
-int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *p,
-                       uint64_t line, civic_error *err)
-{
-    const char *why;
-    int rc;
-    /* Every field of p is set below on success (no memset per event);
-     * on failure p is not used. */
-    p->ts = 0;
-    if ((rc = check_text(f, CIVIC_F_ID, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
-        (rc = check_text(f, CIVIC_F_SUBJECT, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
-        (rc = parse_type(e, f, line, &p->type, err)) != CIVIC_OK)
-        return rc;
-    if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
-    if (f->n[CIVIC_F_TS] > 64)
-        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
-    rc = civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts, &why);
-    if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
-    if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
-        (rc = check_group(f, line, err)) != CIVIC_OK)
-        return rc;
-    bool needs_ref = p->type == CIVIC_TYPE_REVOKE || p->type == CIVIC_TYPE_REPAIR;
-    if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK)
-        return rc;
-    p->id = f->v[CIVIC_F_ID];
-    p->id_len = f->n[CIVIC_F_ID];
-    p->subject = f->v[CIVIC_F_SUBJECT];
-    p->subject_len = f->n[CIVIC_F_SUBJECT];
-    p->group = f->v[CIVIC_F_GROUP];
-    p->group_len = p->group ? f->n[CIVIC_F_GROUP] : 0;
-    p->ref = NULL;
-    p->ref_len = 0;
-    if (needs_ref) {
-        p->ref = f->v[CIVIC_F_REF];
-        p->ref_len = f->n[CIVIC_F_REF];
-        p->qty = 0; /* a qty on revoke/repair is checked, then ignored */
-    }
-    /* Hash here: with parallel parsing this runs on the worker threads. */
-    p->id_hash = hash32(p->id, p->id_len);
-    p->subject_hash = hash32(p->subject, p->subject_len);
-    p->group_hash = p->group_len ? hash32(p->group, p->group_len) : 0;
-    p->subject_index = p->group_index = CIVIC_NONE;
-    return CIVIC_OK;
-}
-
 /* ------------------------------------------------------------ insert */
 
 static bool lp_equal(const char *lp, const char *s, size_t n)
@@ -521,7 +339,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
                                uint32_t column, civic_error *err, bool reserved)
 {
     uint32_t h = p->id_hash;
-    CIVIC_ASSERT(h == hash32(p->id, p->id_len));
+    CIVIC_ASSERT(h == civic__hash32(p->id, p->id_len));
     uint32_t found = civic__table_find(&e->ids, event_key, e, p->id, p->id_len, h);
     char shown[64];
     if (found != CIVIC_NONE) {
@@ -611,12 +429,12 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
     while (e->subject_count > m->subject_count) {
         const char *id = e->subjects[--e->subject_count].id;
         CIVIC_ASSERT(e->subjects[e->subject_count].count == 0);
-        civic__table_remove(&e->subject_table, hash32(id, civic__lp_len(id)),
+        civic__table_remove(&e->subject_table, civic__hash32(id, civic__lp_len(id)),
                      (uint32_t)e->subject_count);
     }
     while (e->group_count > m->group_count) {
         const char *text = e->groups[--e->group_count].text;
-        civic__table_remove(&e->group_table, hash32(text, civic__lp_len(text)),
+        civic__table_remove(&e->group_table, civic__hash32(text, civic__lp_len(text)),
                      (uint32_t)e->group_count);
     }
     civic__arena_reset(&e->arena, m->arena);

@@ -250,9 +250,8 @@ static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
     const civic_rules *r = ev->r;
     const civic_rule *rule = &r->rules[it->type];
     uint32_t ri = it->type;
-    int64_t raw = rule->points;
-    if (rule->per_unit && !civic__mul_div_round(rule->points, it->qty, 1000, &raw))
-        return CIVIC_E_OVERFLOW;
+    int64_t raw;
+    if (!civic__rule_raw(rule, it->qty, &raw)) return CIVIC_E_OVERFLOW;
     if (ev->rule_stamp[ri] != ev->stamp) {
         ev->rule_stamp[ri] = ev->stamp;
         ev->rule_max_end[ri] = INT64_MIN;
@@ -336,10 +335,7 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
         }
         const civic_rule *rule = &ev->r->rules[x->type];
         if (it->flags & CIVIC_ITEM_REVOKED) {
-            int64_t raw = rule->points;
-            if (rule->per_unit && !civic__mul_div_round(rule->points, x->qty, 1000, &raw))
-                return CIVIC_E_OVERFLOW;
-            it->raw = raw;
+            if (!civic__rule_raw(rule, x->qty, &it->raw)) return CIVIC_E_OVERFLOW;
             it->state = CIVIC_STATE_REVOKED;
             continue;
         }

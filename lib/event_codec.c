@@ -24,27 +24,12 @@ static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
     return p + n;
 }
 
-static const char *type_name(const civic_engine *e, uint16_t type, size_t *n)
-{
-    const char *s;
-    switch (type) {
-    case CIVIC_TYPE_REVOKE: s = "revoke"; break;
-    case CIVIC_TYPE_REPAIR: s = "repair"; break;
-    case CIVIC_TYPE_REDEEM: s = "redeem"; break;
-    default:
-        *n = e->rules->rules[type].code_len;
-        return e->rules->rules[type].code;
-    }
-    *n = 6;
-    return s;
-}
-
 size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out)
 {
     const civic_ev *ev = &e->events[index];
-    bool has_ref = ev->type == CIVIC_TYPE_REVOKE || ev->type == CIVIC_TYPE_REPAIR;
+    bool has_ref = civic__type_has_ref(ev->type);
     size_t tn;
-    const char *t = type_name(e, ev->type, &tn);
+    const char *t = civic__type_name(e->rules, ev->type, &tn);
     const char *subject = e->subjects[ev->subject].id;
     const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     unsigned char *p = out;
@@ -83,7 +68,8 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
      * trustworthy as an input line.  ts as Unix seconds, qty as a decimal. */
     char ts_text[32], qty_text[32];
     snprintf(ts_text, sizeof(ts_text), "%lld", (long long)ts);
-    bool has_ref = len[0] == 6 && (memcmp(s[0], "revoke", 6) == 0 || memcmp(s[0], "repair", 6) == 0);
+    uint16_t builtin;
+    bool has_ref = civic__builtin_type(s[0], len[0], &builtin) && civic__type_has_ref(builtin);
     if (qty < 0 || (has_ref && qty != 0))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
     civic__format_fixed(qty, 3, qty_text);

@@ -169,6 +169,12 @@ static inline uint64_t civic__hash_bytes(const void *data, size_t n)
     return civic__mum(k1 ^ (uint64_t)n, civic__mum(a ^ k1, b ^ seed) ^ k2);
 }
 
+/* The 32 bits of the hash that the intern tables keep. */
+static inline uint32_t civic__hash32(const char *s, size_t n)
+{
+    return (uint32_t)civic__hash_bytes(s, n);
+}
+
 /* ------------------------------------------------------------------ */
 /* time.c: calendar in a fixed UTC offset                              */
 /* ------------------------------------------------------------------ */
@@ -447,11 +453,26 @@ typedef struct civic_fields {
 } civic_fields;
 enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
        CIVIC_F_REF, CIVIC_F_COUNT };
-extern const char *const civic__field_names[CIVIC_F_COUNT];
 
+/* event.c: what an event is. */
+extern const char *const civic__field_names[CIVIC_F_COUNT];
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
+/* The built-in type named (s, n): true and *type (may be NULL) set, or false. */
+bool civic__builtin_type(const char *s, size_t n, uint16_t *type);
+/* The name of a type (rule code or built-in name) and its length. */
+const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
+/* CIVIC_KIND_* of a type. */
+uint32_t civic__type_kind(uint16_t type);
+/* revoke and repair carry a ref (and no qty). */
+static inline bool civic__type_has_ref(uint16_t type)
+{
+    return type == CIVIC_TYPE_REVOKE || type == CIVIC_TYPE_REPAIR;
+}
+/* SPEC 4 step 4: raw = points, or points x qty for per = "unit" (hundredths,
+ * rounded half away from zero).  false on overflow. */
+bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw);
 /* Insert (or detect a duplicate / conflict).  Returns CIVIC_OK, CIVIC_DUPLICATE
  * or an error; on error nothing was inserted. */
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,

@@ -48,18 +48,17 @@ static int fill_entry(civic_record *rec, const civic_eval *ev, const civic_item 
     out->ceiling = CIVIC_FOREVER;
     out->end = CIVIC_FOREVER;
     out->dimension = out->flag = out->ref = "";
-    if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) {
-        out->kind = x->type == CIVIC_TYPE_REVOKE ? CIVIC_KIND_REVOKE : CIVIC_KIND_REPAIR;
-        out->type = x->type == CIVIC_TYPE_REVOKE ? "revoke" : "repair";
+    size_t type_len;
+    const char *type = civic__type_name(r, x->type, &type_len);
+    out->kind = civic__type_kind(x->type);
+    out->type = x->type < CIVIC_TYPE_REVOKE ? civic__arena_strndup(&rec->arena, type, type_len)
+                                            : type; /* a static built-in name */
+    if (civic__type_has_ref(x->type)) {
         out->ref = copy_lp(&rec->arena, x->u.ref);
     } else if (x->type == CIVIC_TYPE_REDEEM) {
-        out->kind = CIVIC_KIND_REDEEM;
-        out->type = "redeem";
         out->qty = x->u.qty;
     } else {
         const civic_rule *rule = &r->rules[x->type];
-        out->kind = CIVIC_KIND_RULE;
-        out->type = copy_str(&rec->arena, rule->code);
         out->dimension = copy_str(&rec->arena, r->dimensions[rule->dimension]);
         out->flag = rule->flag == UINT32_MAX ? "" : copy_str(&rec->arena, r->flags[rule->flag]);
         out->qty = x->u.qty;
@@ -193,10 +192,4 @@ const char *civic_state_name(uint32_t state)
     static const char *const names[] = { "active", "expired", "repaired", "revoked",
                                          "accepted", "rejected", "applied", "dangling" };
     return state < 8 ? names[state] : NULL;
-}
-
-const char *civic_kind_name(uint32_t kind)
-{
-    static const char *const names[] = { "rule", "revoke", "repair", "redeem" };
-    return kind < 4 ? names[kind] : NULL;
 }

@@ -450,7 +450,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     if (!civic__code_valid(name, n))
         return rules_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
-    if (key_is(name, n, "revoke") || key_is(name, n, "repair") || key_is(name, n, "redeem"))
+    if (civic__builtin_type(name, n, NULL))
         return at_error(err, p, "rule codes revoke, repair and redeem are reserved");
     if (set_find(r, &b->rule_set, rule_name, name, n) != UINT32_MAX)
         return at_error(err, p, "duplicate rule");
