@@ -49,21 +49,28 @@ void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
         civic__table_prefetch(&e->subject_table, p->subject_hash);
 }
 
+/* Element i of an array of records of `size` bytes that start with a
+ * civic_parsed (civic__events_resolve). */
+static inline civic_parsed *parsed_at(void *events, size_t size, size_t i)
+{
+    return (civic_parsed *)(void *)((char *)events + i * size);
+}
+
 /* Three passes, each walking one level of the lookup (table slot, record,
  * key bytes) for every event with prefetches running ahead, so the cache
  * misses of many events overlap instead of queueing one behind another. */
-void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n)
+void civic__events_resolve(const civic_engine *e, void *events, size_t n, size_t size)
 {
     const size_t ahead = 16;
     const civic_table *st = &e->subject_table, *gt = &e->group_table;
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) {
-            const civic_parsed *q = &ev[i + ahead].p;
+            const civic_parsed *q = parsed_at(events, size, i + ahead);
             civic__table_prefetch(st, q->subject_hash);
             if (q->group_len) civic__table_prefetch(gt, q->group_hash);
         }
-        civic_parsed *p = &ev[i].p;
-        if (ev[i].reread) { /* not an event: nothing to look up */
+        civic_parsed *p = parsed_at(events, size, i);
+        if (p->subject_len == 0) { /* not an event: nothing to look up */
             p->subject_index = p->group_index = CIVIC_NONE;
             continue;
         }
@@ -72,18 +79,18 @@ void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n
     }
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) {
-            const civic_parsed *q = &ev[i + ahead].p;
+            const civic_parsed *q = parsed_at(events, size, i + ahead);
             if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
             if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
         }
         if (i + ahead / 2 < n) {
-            const civic_parsed *q = &ev[i + ahead / 2].p;
+            const civic_parsed *q = parsed_at(events, size, i + ahead / 2);
             if (q->subject_index != CIVIC_NONE)
                 __builtin_prefetch(e->subjects[q->subject_index].id - 1);
             if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
         }
-        civic_parsed *p = &ev[i].p;
-        if (ev[i].reread) continue;
+        civic_parsed *p = parsed_at(events, size, i);
+        if (p->subject_len == 0) continue;
         p->subject_index = civic__table_confirm(st, subject_key, e, p->subject_index, p->subject,
                                                 p->subject_len, p->subject_hash);
         if (p->group_len)

@@ -509,115 +509,14 @@ int civic__engine_reserve_names(civic_engine *e, size_t n);
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
 
-/* ------------------------------------------------------------------ */
-/* load.c, csv.c, jsonl.c                                              */
-/* ------------------------------------------------------------------ */
-
-typedef struct civic_loader {
-    civic_engine *engine;
-    const civic_load_options *opts;
-    civic_load_report *report;
-    civic_error *err;
-    bool lenient;
-    /* csv header state */
-    bool header_done;
-    uint32_t ncols;
-    int16_t col_field[64];     /* column -> CIVIC_F_* or -1 */
-    uint64_t line;             /* physical lines consumed so far */
-    uint64_t offset;           /* bytes consumed so far */
-    bool bom_checked;
-    struct civic_pipe *pipe;   /* parallel parsing threads, or NULL (load.c) */
-    uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
-} civic_loader;
-
-/* Handle one bad line: strict -> return the code; lenient -> report, go on. */
-int civic__loader_reject(civic_loader *ld, const civic_error *e);
-/* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
-int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
-/* Insert an event parsed earlier, count it, route a conflict the same way.
- * reserved: room was made with civic__engine_reserve_batch. */
-int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
-                         bool reserved);
-
-/* Parallel parsing (load.c).  Runs of whole lines are cut into parts;
- * each part's runner converts lines into parsed events (reading the engine
- * only) and marks the lines it cannot convert; the caller's thread then
- * inserts the events in order, has the serial reader read each marked line
- * again, and hands it whatever the runner left (it stops early only when
- * out of memory), so errors, line numbers and callbacks are those of the
- * serial path. */
-typedef struct civic_part_event {
-    civic_parsed p;
-    uint64_t line;     /* 0-based line within the part */
-    uint32_t column;   /* column of the id field */
-    uint32_t reread;   /* 1: a line the worker could not convert; the serial
-                        * reader reads it again when the part is inserted, for
-                        * the exact error (p.id, p.id_len: its bytes) */
-} civic_part_event;
-
 /* Look up the subject and group of n parsed events among those already
- * stored, filling p.subject_index and p.group_index (CIVIC_NONE when not
- * found).  Read only: worker threads call it while no insert runs.  The
- * answers stay right while the engine only grows, i.e. until the batch is
- * rolled back. */
-void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n);
-
-typedef struct civic_pipe civic_pipe;
-
-typedef struct civic_part {
-    const civic_loader *ld;
-    void *(*parse)(void *);  /* the format's runner */
-    size_t scratch_per_line;
-    bool nomem;              /* its memory could not be allocated */
-    const char *data;
-    size_t len;
-    civic_part_event *out;
-    size_t cap, count;
-    char *scratch;     /* decoded strings, for formats that need them */
-    size_t scratch_cap;
-    size_t id_bytes;   /* arena bytes of the parsed events' ids and refs */
-    size_t name_bytes; /* arena bytes their unknown subjects and groups may take */
-    size_t stop;       /* offset of the first line left to the serial reader */
-    uint64_t lines;    /* lines before stop */
-} civic_part;
-
-/* Convert the fields of one line (text, len: the line with its break) into
- * the next event of the part; a line that does not convert is noted for
- * re-reading (civic__part_reread) and false returned. */
-bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
-                       uint64_t lineno);
-/* Note a line the runner could not convert (with its line break, if any)
- * and go on: it is read again serially, in order, when the part is
- * inserted.  The caller made sure part->count < part->cap. */
-void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno);
-/* Room for more events in part->out (a runner calls it when full); false
- * when memory ran out: the runner stops and the serial reader goes on. */
-bool civic__part_grow(civic_part *part);
-/* Bytes at the front of [data, data+len) worth parsing in parallel (whole
- * lines only), or 0. */
-size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final);
-/* Submit [data, data+len) for parallel parsing and insert the span
- * submitted before it.  The bytes must stay untouched until the next call,
- * civic__pipe_drain or civic__pipe_finish.  scratch_per_line: bytes of
- * scratch per line, beyond the part's length. */
-int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
-                         void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
-                         size_t scratch_per_line);
-/* The same, for a run of whole lines of any size: in spans of a few MiB. */
-int civic__load_spans(civic_loader *ld, const char *data, size_t len, void *(*run)(void *),
-                      int (*rest)(civic_loader *, const char *, size_t), size_t scratch_per_line);
-/* Insert the span still pending, if any: call before any serial insert. */
-int civic__pipe_drain(civic_loader *ld);
-/* End of a load: drain (rc == CIVIC_OK) or drop the pending span, stop the
- * threads.  Returns the load's code.  Must run before a rollback. */
-int civic__pipe_finish(civic_loader *ld, int rc);
-
-/* Parse as many complete records of [data, data+len) as possible.  final:
- * no more data follows.  *used gets the bytes consumed. */
-int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final,
-                    size_t *used);
-int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final,
-                      size_t *used);
+ * stored, filling their subject_index and group_index (CIVIC_NONE when not
+ * found).  The events are records of `size` bytes that each start with a
+ * civic_parsed; one whose subject_len is 0 is not an event and is skipped.
+ * Read only: parsing threads call it while one thread inserts (see the
+ * publication contract in table.h).  The answers stay right while the
+ * engine only grows, i.e. until the batch is rolled back. */
+void civic__events_resolve(const civic_engine *e, void *events, size_t n, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* eval.c                                                              */
