@@ -32,16 +32,13 @@ int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool 
     size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
     const civic_allocator *a = &e->alc;
     ev->rule_max_end = civic__malloc(a, nr * sizeof(int64_t));
-    ev->rule_bucket = civic__malloc(a, nr * sizeof(int64_t));
-    ev->rule_used = civic__malloc(a, nr * sizeof(int64_t));
     ev->rule_stamp = civic__calloc(a, nr, sizeof(uint32_t));
-    ev->cap_bucket = civic__malloc(a, nc * sizeof(int64_t));
-    ev->cap_used = civic__malloc(a, nc * sizeof(int64_t));
-    ev->cap_stamp = civic__calloc(a, nc, sizeof(uint32_t));
+    ev->rule_caps = civic__calloc(a, nr, sizeof(civic_cap_use));
+    ev->shared_caps = civic__calloc(a, nc, sizeof(civic_cap_use));
     ev->dims = civic__malloc(a, (r->dimension_count + 1) * sizeof(int64_t));
     ev->flag_marks = civic__calloc(a, r->flag_count + 1, sizeof(uint32_t));
-    if (!ev->rule_max_end || !ev->rule_bucket || !ev->rule_used || !ev->rule_stamp ||
-        !ev->cap_bucket || !ev->cap_used || !ev->cap_stamp || !ev->dims || !ev->flag_marks) {
+    if (!ev->rule_max_end || !ev->rule_stamp || !ev->rule_caps || !ev->shared_caps || !ev->dims ||
+        !ev->flag_marks) {
         civic__eval_free(ev);
         return CIVIC_E_NOMEM;
     }
@@ -55,12 +52,9 @@ void civic__eval_free(civic_eval *ev)
     const civic_rules *r = ev->r;
     size_t nr = r->rule_count ? r->rule_count : 1, nc = r->cap_count ? r->cap_count : 1;
     civic__free(a, ev->rule_max_end, nr * sizeof(int64_t));
-    civic__free(a, ev->rule_bucket, nr * sizeof(int64_t));
-    civic__free(a, ev->rule_used, nr * sizeof(int64_t));
     civic__free(a, ev->rule_stamp, nr * sizeof(uint32_t));
-    civic__free(a, ev->cap_bucket, nc * sizeof(int64_t));
-    civic__free(a, ev->cap_used, nc * sizeof(int64_t));
-    civic__free(a, ev->cap_stamp, nc * sizeof(uint32_t));
+    civic__free(a, ev->rule_caps, nr * sizeof(civic_cap_use));
+    civic__free(a, ev->shared_caps, nc * sizeof(civic_cap_use));
     civic__free(a, ev->dims, (r->dimension_count + 1) * sizeof(int64_t));
     civic__free(a, ev->flag_marks, (r->flag_count + 1) * sizeof(uint32_t));
     civic__free(a, ev->items, ev->item_cap * sizeof(civic_item));
@@ -163,80 +157,31 @@ static int64_t clamp(const civic_rules *r, int64_t s)
     return s;
 }
 
-/* Room left in a cap for this event's bucket, resetting on a new bucket. */
-static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_t now,
-                        int64_t b, int64_t limit)
-{
-    if (*stamp != now || *bucket != b) {
-        *stamp = now;
-        *bucket = b;
-        *used = 0;
-    }
-    return limit - *used;
-}
+/* One cap drawn on by a rule event: the rule's own cap or its shared cap. */
+typedef struct cap_claim {
+    civic_cap_use *use;
+    int64_t limit;             /* per period bucket, hundredths */
+    int64_t bucket;            /* the event's period bucket for this cap */
+} cap_claim;
 
-/* An event's local calendar day, with year, month and day of month worked
- * out once and only when a calendar period or validity asks for them. */
-typedef struct local_day {
-    int64_t days;
-    int64_t year;
-    int month, mday;
-    bool civil;
-} local_day;
-
-static void civil_of(local_day *l)
+/* SPEC 4 step 4, caps: what fits of `want` in every cap claimed; each room
+ * shrinks by it.  A cap first met for this subject (stamp), or in a new
+ * period bucket, starts empty. */
+static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t want)
 {
-    if (!l->civil) {
-        civic__civil_from_days(l->days, &l->year, &l->month, &l->mday);
-        l->civil = true;
+    int64_t room = want;
+    for (size_t i = 0; i < n; i++) {
+        civic_cap_use *u = claims[i].use;
+        if (u->stamp != stamp || u->bucket != claims[i].bucket) {
+            u->stamp = stamp;
+            u->bucket = claims[i].bucket;
+            u->used = 0;
+        }
+        if (claims[i].limit - u->used < room) room = claims[i].limit - u->used;
     }
-}
-
-/* civic__duration_end for an event at t on local day *l, reusing the
- * calendar date the day already worked out (same results, see time.c). */
-static int64_t duration_end(const civic_duration *d, int64_t t, int32_t offset, local_day *l)
-{
-    int64_t total, y;
-    int m, k;
-    switch (d->kind) {
-    case CIVIC_DUR_MONTHS:
-    case CIVIC_DUR_YEARS:
-        civil_of(l);
-        total = l->year * 12 + (l->month - 1) + (d->kind == CIVIC_DUR_YEARS ? d->n * 12 : d->n);
-        y = civic__floor_div(total, 12);
-        m = (int)(total - y * 12) + 1;
-        int dim = civic__days_in_month(y, m);
-        int day = l->mday > dim ? dim : l->mday; /* 31 Jan + 1m = 28/29 Feb */
-        return civic__days_from_civil(y, m, day) * 86400 + (t + offset - l->days * 86400) - offset;
-    case CIVIC_DUR_END_MONTH:
-    case CIVIC_DUR_END_QUARTER:
-    case CIVIC_DUR_END_YEAR:
-        civil_of(l);
-        k = d->kind == CIVIC_DUR_END_MONTH ? 1 : d->kind == CIVIC_DUR_END_QUARTER ? 3 : 12;
-        total = l->year * 12 + (l->month - 1);
-        total = civic__floor_div(total, k) * k + k;
-        y = civic__floor_div(total, 12);
-        m = (int)(total - y * 12) + 1;
-        return civic__days_from_civil(y, m, 1) * 86400 - offset;
-    default:
-        return civic__duration_end(d, t, offset);
-    }
-}
-
-static int64_t bucket_of(uint8_t period, local_day *l)
-{
-    switch (period) {
-    case CIVIC_PERIOD_DAY: return l->days;
-    case CIVIC_PERIOD_WEEK: return civic__floor_div(l->days + 3, 7); /* weeks start Monday */
-    case CIVIC_PERIOD_MONTH:
-    case CIVIC_PERIOD_QUARTER:
-    case CIVIC_PERIOD_YEAR:
-        civil_of(l);
-        if (period == CIVIC_PERIOD_YEAR) return l->year;
-        return period == CIVIC_PERIOD_MONTH ? l->year * 12 + (l->month - 1)
-                                            : l->year * 4 + (l->month - 1) / 3;
-    default: return 0;
-    }
+    if (room < 0) room = 0;
+    for (size_t i = 0; i < n; i++) claims[i].use->used += room;
+    return room;
 }
 
 typedef struct fold_state {
@@ -245,7 +190,9 @@ typedef struct fold_state {
     bool balance_seen;
 } fold_state;
 
-static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
+/* One rule event of the fold: raw, repeat, caps, end of effect.
+ * *valid_end gets the end its validity alone would give. */
+static int fold_rule(civic_eval *ev, civic_item *it, civic_day *day, int64_t *valid_end)
 {
     const civic_rules *r = ev->r;
     const civic_rule *rule = &r->rules[it->type];
@@ -255,67 +202,55 @@ static int fold_rule(civic_eval *ev, civic_item *it, local_day *day)
     if (ev->rule_stamp[ri] != ev->stamp) {
         ev->rule_stamp[ri] = ev->stamp;
         ev->rule_max_end[ri] = INT64_MIN;
-        ev->rule_bucket[ri] = INT64_MIN;
-        ev->rule_used[ri] = 0;
     }
     if (rule->repeat_factor && ev->rule_max_end[ri] > it->ts) {
         if (!civic__mul_div_round(raw, rule->repeat_factor, 100, &raw)) return CIVIC_E_OVERFLOW;
         it->flags |= CIVIC_ITEM_ESCALATED;
     }
     int64_t mag = raw < 0 ? -raw : raw;
-    int64_t room = mag;
-    if (rule->cap >= 0) {
-        int64_t b = bucket_of(rule->cap_period, day);
-        if (ev->rule_bucket[ri] != b) {
-            ev->rule_bucket[ri] = b;
-            ev->rule_used[ri] = 0;
-        }
-        int64_t left = rule->cap - ev->rule_used[ri];
-        if (left < room) room = left;
-    }
+    cap_claim claims[2];
+    size_t nc = 0;
+    if (rule->cap >= 0)
+        claims[nc++] = (cap_claim){ &ev->rule_caps[ri], rule->cap,
+                                    civic__period_bucket_on(rule->cap_period, day) };
     if (rule->cap_group != CIVIC_NO_CAP) {
         const civic_cap *c = &r->caps[rule->cap_group];
-        uint32_t ci = rule->cap_group;
-        int64_t b = bucket_of(c->period, day);
-        int64_t left = cap_room(&ev->cap_bucket[ci], &ev->cap_used[ci], &ev->cap_stamp[ci],
-                                ev->stamp, b, c->limit);
-        if (left < room) room = left;
+        claims[nc++] = (cap_claim){ &ev->shared_caps[rule->cap_group], c->limit,
+                                    civic__period_bucket_on(c->period, day) };
     }
-    if (room < 0) room = 0;
-    if (rule->cap >= 0) ev->rule_used[ri] += room;
-    if (rule->cap_group != CIVIC_NO_CAP) ev->cap_used[rule->cap_group] += room;
+    int64_t room = cap_take(claims, nc, ev->stamp, mag);
     if (room < mag) it->flags |= CIVIC_ITEM_CAPPED;
     it->raw = raw;
     it->counted = raw < 0 ? -room : room;
-    int64_t end = duration_end(&rule->valid, it->ts, r->utc_offset, day);
+    *valid_end = civic__duration_end_on(&rule->valid, it->ts, r->utc_offset, day);
+    int64_t end = *valid_end;
     if (it->repair < end) end = it->repair;
     it->end = end;
     if (end > ev->rule_max_end[ri]) ev->rule_max_end[ri] = end;
     return CIVIC_OK;
 }
 
-static int fold_balance(civic_eval *ev, fold_state *fs, local_day *day)
+/* Enter the balance period of the day: a new period starts from 0. */
+static void fold_balance(civic_eval *ev, fold_state *fs, civic_day *day)
 {
-    int64_t p = bucket_of(ev->r->balance_reset, day);
+    int64_t p = civic__period_bucket_on(ev->r->balance_reset, day);
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
         fs->balance_seen = true;
     }
-    CIVIC_UNUSED(ev);
-    return CIVIC_OK;
 }
 
 /* Step 4: the fold over rule events and redeems in (ts, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    local_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
+    civic_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
         const civic_item *x = it;
         if (x->type == CIVIC_TYPE_REVOKE || x->type == CIVIC_TYPE_REPAIR) continue;
-        int64_t days = civic__floor_div(x->ts + ev->r->utc_offset, 86400);
-        if (days != day.days) day = (local_day){ days, 0, 0, 0, false };
+        civic_day today = civic__day_of(x->ts, ev->r->utc_offset);
+        if (today.days != day.days) day = today;
         if (x->type == CIVIC_TYPE_REDEEM) {
             it->raw = -(x->qty / 10);
             if (it->flags & CIVIC_ITEM_REVOKED) {
@@ -339,7 +274,8 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             it->state = CIVIC_STATE_REVOKED;
             continue;
         }
-        int rc = fold_rule(ev, it, &day);
+        int64_t valid_end;
+        int rc = fold_rule(ev, it, &day, &valid_end);
         if (rc != CIVIC_OK) return rc;
         if (rule->affects & CIVIC_AFFECTS_BALANCE) {
             fold_balance(ev, fs, &day);
@@ -349,7 +285,6 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             it->state = CIVIC_STATE_ACTIVE;
             it->flags |= CIVIC_ITEM_ACTIVE;
         } else {
-            int64_t valid_end = duration_end(&rule->valid, x->ts, ev->r->utc_offset, &day);
             it->state = it->repair <= valid_end ? CIVIC_STATE_REPAIRED : CIVIC_STATE_EXPIRED;
         }
     }
@@ -429,8 +364,11 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
     }
     sort_items(ev->items, m);
     if (++ev->stamp == 0) { /* wrapped: clear the stamps for real */
-        memset(ev->rule_stamp, 0, (ev->r->rule_count ? ev->r->rule_count : 1) * sizeof(uint32_t));
-        memset(ev->cap_stamp, 0, (ev->r->cap_count ? ev->r->cap_count : 1) * sizeof(uint32_t));
+        size_t nr = ev->r->rule_count ? ev->r->rule_count : 1;
+        size_t nc = ev->r->cap_count ? ev->r->cap_count : 1;
+        memset(ev->rule_stamp, 0, nr * sizeof(uint32_t));
+        memset(ev->rule_caps, 0, nr * sizeof(civic_cap_use));
+        memset(ev->shared_caps, 0, nc * sizeof(civic_cap_use));
         memset(ev->flag_marks, 0, (ev->r->flag_count + 1) * sizeof(uint32_t));
         ev->stamp = 1;
     }

@@ -216,7 +216,27 @@ enum {
     CIVIC_PERIOD_YEAR,
     CIVIC_PERIOD_LIFETIME
 };
+
+/* A local calendar day.  Year, month and day of month are worked out on
+ * first use by the _on functions below and kept, so one event's caps,
+ * balance period and validity share one conversion. */
+typedef struct civic_day {
+    int64_t days;              /* local days since 1970-01-01 */
+    int64_t year;
+    int month, mday;
+    bool civil;                /* year, month, mday are set */
+} civic_day;
+
+/* The local day holding time t. */
+static inline civic_day civic__day_of(int64_t t, int32_t offset)
+{
+    civic_day day = { civic__floor_div(t + offset, 86400), 0, 0, 0, false };
+    return day;
+}
+
+/* The bucket of period holding t (or the day): equal buckets, same period. */
 int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset);
+int64_t civic__period_bucket_on(uint8_t period, civic_day *day);
 
 /* Durations (validity). */
 enum {
@@ -233,8 +253,11 @@ typedef struct civic_duration {
     int64_t n;
 } civic_duration;
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
-/* The end of an effect starting at t; CIVIC_FOREVER for forever. */
+/* The end of an effect starting at t; CIVIC_FOREVER for forever.  The _on
+ * form takes t's local day (civic__day_of(t, offset)). */
 int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset);
+int64_t civic__duration_end_on(const civic_duration *d, int64_t t, int32_t offset,
+                               civic_day *day);
 
 /* ------------------------------------------------------------------ */
 /* rules.c                                                             */
@@ -537,6 +560,12 @@ typedef struct civic_item {
     uint8_t state;
 } civic_item;
 
+/* One cap's use in its current period bucket, by one subject. */
+typedef struct civic_cap_use {
+    int64_t bucket, used;
+    uint32_t stamp;            /* the subject generation it belongs to */
+} civic_cap_use;
+
 /* Scratch reused across subjects by one evaluation (one thread). */
 typedef struct civic_eval {
     const civic_engine *e;
@@ -545,10 +574,10 @@ typedef struct civic_eval {
     civic_item *items;
     size_t item_cap;
     /* per rule / cap scratch, stamped by subject generation */
-    int64_t *rule_max_end;
-    int64_t *rule_bucket, *rule_used;
-    int64_t *cap_bucket, *cap_used;
-    uint32_t *rule_stamp, *cap_stamp;
+    int64_t *rule_max_end;     /* repeat: the latest end of the rule's events */
+    uint32_t *rule_stamp;      /* of rule_max_end */
+    civic_cap_use *rule_caps;  /* each rule's own cap */
+    civic_cap_use *shared_caps; /* each [cap.NAME] */
     uint32_t stamp;
     int64_t *dims;             /* dimension subtotals of the last subject */
     uint32_t *flag_marks;      /* flag index -> stamp */
