@@ -1,12 +1,16 @@
 /*
-** engine.c -- event storage: the engine object, adding events, batches.
+** engine.c -- event storage: the engine object, its lock, inserting events,
+** batches.
 **
 ** Events live in one array of 48-byte records; their ids, refs, subject ids
-** and group paths live in a chunked arena as length-prefixed, NUL-terminated
+** and group paths live in chunked arenas as length-prefixed, NUL-terminated
 ** strings (the length byte sits just before the text).  Three intern tables
-** (table.h) map event ids, subject ids and group paths to indices.  Subjects keep
-** a backward chain through their events (ev.prev), so a single subject's
-** events are found without scanning.
+** (table.h) map event ids, subject ids and group paths to indices.
+** Subjects keep a backward chain through their events (ev.prev), so a
+** single subject's events are found without scanning.
+**
+** It does not validate events (event.c does), read input (the loaders do)
+** or know the journal (it calls the commit hook the journal attached).
 **
 ** Invariants: an event is inserted only after every allocation it needs has
 ** succeeded, so an insert never half-happens; a batch records a mark and a
@@ -25,79 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------ lookups */
-
-static const char *event_key(const void *owner, uint32_t i)
-{
-    return ((const civic_engine *)owner)->events[i].id;
-}
-static const char *subject_key(const void *owner, uint32_t i)
-{
-    return ((const civic_engine *)owner)->subjects[i].id;
-}
-static const char *group_key(const void *owner, uint32_t i)
-{
-    return ((const civic_engine *)owner)->groups[i].text;
-}
-
-void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
-{
-    civic__table_prefetch(&e->ids, p->id_hash);
-    if (p->subject_index != CIVIC_NONE)
-        __builtin_prefetch(&e->subjects[p->subject_index], 1);
-    else
-        civic__table_prefetch(&e->subject_table, p->subject_hash);
-}
-
-/* Element i of an array of records of `size` bytes that start with a
- * civic_parsed (civic__events_resolve). */
-static inline civic_parsed *parsed_at(void *events, size_t size, size_t i)
-{
-    return (civic_parsed *)(void *)((char *)events + i * size);
-}
-
-/* Three passes, each walking one level of the lookup (table slot, record,
- * key bytes) for every event with prefetches running ahead, so the cache
- * misses of many events overlap instead of queueing one behind another. */
-void civic__events_resolve(const civic_engine *e, void *events, size_t n, size_t size)
-{
-    const size_t ahead = 16;
-    const civic_table *st = &e->subject_table, *gt = &e->group_table;
-    for (size_t i = 0; i < n; i++) {
-        if (i + ahead < n) {
-            const civic_parsed *q = parsed_at(events, size, i + ahead);
-            civic__table_prefetch(st, q->subject_hash);
-            if (q->group_len) civic__table_prefetch(gt, q->group_hash);
-        }
-        civic_parsed *p = parsed_at(events, size, i);
-        if (p->subject_len == 0) { /* not an event: nothing to look up */
-            p->subject_index = p->group_index = CIVIC_NONE;
-            continue;
-        }
-        p->subject_index = civic__table_candidate(st, p->subject_hash);
-        p->group_index = p->group_len ? civic__table_candidate(gt, p->group_hash) : CIVIC_NONE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i + ahead < n) {
-            const civic_parsed *q = parsed_at(events, size, i + ahead);
-            if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
-            if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
-        }
-        if (i + ahead / 2 < n) {
-            const civic_parsed *q = parsed_at(events, size, i + ahead / 2);
-            if (q->subject_index != CIVIC_NONE)
-                __builtin_prefetch(e->subjects[q->subject_index].id - 1);
-            if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
-        }
-        civic_parsed *p = parsed_at(events, size, i);
-        if (p->subject_len == 0) continue;
-        p->subject_index = civic__table_confirm(st, subject_key, e, p->subject_index, p->subject,
-                                                p->subject_len, p->subject_hash);
-        if (p->group_len)
-            p->group_index = civic__table_confirm(gt, group_key, e, p->group_index, p->group,
-                                                  p->group_len, p->group_hash);
-    }
-}
+/* ------------------------------------------------------------ room and lookups */
 
 int civic__engine_reserve_events(civic_engine *e, size_t n)
 {
@@ -122,15 +54,14 @@ int civic__engine_reserve_names(civic_engine *e, size_t n)
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->ids, event_key, e, id, len, civic__hash32(id, len));
+    return civic__table_find(&e->ids, civic__event_key, e, id, len, civic__hash32(id, len));
 }
 
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->subject_table, subject_key, e, id, len, civic__hash32(id, len));
+    return civic__table_find(&e->subject_table, civic__subject_key, e, id, len,
+                             civic__hash32(id, len));
 }
-
-/* ------------------------------------------------------------ engine */
 
 /* ------------------------------------------------------------ locking
  *
@@ -172,6 +103,8 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
     pthread_rwlock_unlock(e->lock);
     return rc;
 }
+
+/* ------------------------------------------------------------ the engine */
 
 /* Internal threads by default: one per online CPU (at most 8), but none with
  * a caller's allocator, which need not be thread-safe. */
@@ -267,26 +200,6 @@ int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last
 
 /* ------------------------------------------------------------ insert */
 
-static bool lp_equal(const char *lp, const char *s, size_t n)
-{
-    return lp ? civic__lp_len(lp) == n && memcmp(lp, s, n) == 0 : n == 0;
-}
-
-/* Which field of an existing event differs from p; NULL when none. */
-static const char *first_difference(const civic_engine *e, const civic_ev *ev,
-                                    const civic_parsed *p)
-{
-    if (!lp_equal(e->subjects[ev->subject].id, p->subject, p->subject_len)) return "subject";
-    if (ev->type != p->type) return "type";
-    if (ev->ts != p->ts) return "ts";
-    bool has_ref = ev->type == CIVIC_TYPE_REVOKE || ev->type == CIVIC_TYPE_REPAIR;
-    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
-        return has_ref ? "ref" : "qty";
-    const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
-    if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";
-    return NULL;
-}
-
 static const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
@@ -326,40 +239,16 @@ int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
     return CIVIC_OK;
 }
 
-static int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line, uint32_t column,
-                        civic_error *err, bool reserved);
-
-int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
-                        uint32_t column, civic_error *err)
-{
-    return event_insert(e, p, line, column, err, false);
-}
-
-int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,
-                                 uint32_t column, civic_error *err)
-{
-    return event_insert(e, p, line, column, err, true);
-}
-
 /* reserved: civic__engine_reserve_batch made room for this event. */
 static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                                uint32_t column, civic_error *err, bool reserved)
 {
     uint32_t h = p->id_hash;
     CIVIC_ASSERT(h == civic__hash32(p->id, p->id_len));
-    uint32_t found = civic__table_find(&e->ids, event_key, e, p->id, p->id_len, h);
-    char shown[64];
+    uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, h);
     if (found != CIVIC_NONE) {
-        const char *diff = first_difference(e, &e->events[found], p);
-        if (!diff) return CIVIC_DUPLICATE;
-        civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
-        if (line)
-            return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
-                                    "line %llu: event id \"%s\" was seen before with a "
-                                    "different %s", (unsigned long long)line, shown, diff);
-        return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,
-                                "event id \"%s\" was seen before with a different %s", shown,
-                                diff);
+        const char *diff = civic__event_difference(e, found, p);
+        return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
     }
     if (e->event_count >= e->events_max)
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
@@ -371,7 +260,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     uint32_t s = p->subject_index;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
     if (s == CIVIC_NONE)
-        s = civic__table_find(&e->subject_table, subject_key, e, p->subject, p->subject_len, sh);
+        s = civic__table_find(&e->subject_table, civic__subject_key, e, p->subject, p->subject_len, sh);
     if (s == CIVIC_NONE) {
         s = (uint32_t)e->subject_count++;
         e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
@@ -385,7 +274,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
         g = p->group_index;
         CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
         if (g == CIVIC_NONE)
-            g = civic__table_find(&e->group_table, group_key, e, p->group, p->group_len, gh);
+            g = civic__table_find(&e->group_table, civic__group_key, e, p->group, p->group_len, gh);
         if (g == CIVIC_NONE) {
             g = (uint32_t)e->group_count++;
             e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);
@@ -410,6 +299,18 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     if (p->ts < e->ts_min) e->ts_min = p->ts;
     if (p->ts > e->ts_max) e->ts_max = p->ts;
     return CIVIC_OK;
+}
+
+int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
+                        uint32_t column, civic_error *err)
+{
+    return event_insert(e, p, line, column, err, false);
+}
+
+int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,
+                                 uint32_t column, civic_error *err)
+{
+    return event_insert(e, p, line, column, err, true);
 }
 
 civic_batch_mark civic__batch_begin(const civic_engine *e)
@@ -468,12 +369,7 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     civic_fields f;
     const char *v[CIVIC_F_COUNT] = { event->id, event->subject, event->type, event->ts,
                                      event->qty, event->group, event->ref };
-    for (int i = 0; i < CIVIC_F_COUNT; i++) {
-        f.v[i] = v[i];
-        f.n[i] = v[i] ? strlen(v[i]) : 0;
-        f.column[i] = 0;
-    }
-    f.printable = false;
+    civic__fields_of(&f, v, NULL);
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;

@@ -1,10 +1,12 @@
 /*
 ** event.c -- what an event is: the field names, the built-in types, the raw
-** points of a rule event, and the validation that turns the text fields of
-** one event (from CSV, JSON, the API or a stored record) into a parsed event.
+** points of a rule event, the validation that turns the text fields of one
+** event (from CSV, JSON, the API or a stored record) into a parsed event,
+** and when two events with one id are the same (idempotency).
 **
 ** It does not store events (engine.c does) or decide what a bad line means
-** for a batch (the loader does).  It reads the engine only for its rules.
+** for a batch (the loader does).  It reads the engine only for its rules
+** and, to tell a duplicate from a conflict, for the stored event of an id.
 **
 ** Invariants: a civic_parsed is filled completely on success and is then a
 ** valid event of SPEC section 3, with its strings borrowed from the input
@@ -79,6 +81,18 @@ bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw)
 }
 
 /* ------------------------------------------------------------ fields */
+
+void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
+                      const size_t n[CIVIC_F_COUNT])
+{
+    for (int i = 0; i < CIVIC_F_COUNT; i++) {
+        size_t len = n ? n[i] : v[i] ? strlen(v[i]) : 0;
+        f->v[i] = len ? v[i] : NULL;
+        f->n[i] = len;
+        f->column[i] = 0;
+    }
+    f->printable = false;
+}
 
 static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
                        int field, const char *fmt, const char *detail)
@@ -247,4 +261,40 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     p->group_hash = p->group_len ? civic__hash32(p->group, p->group_len) : 0;
     p->subject_index = p->group_index = CIVIC_NONE;
     return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ idempotency
+ * SPEC 3: an id seen before with identical fields (compared by value after
+ * parsing) is a duplicate; with any other field, a conflict. */
+
+static bool lp_equal(const char *lp, const char *s, size_t n)
+{
+    return lp ? civic__lp_len(lp) == n && memcmp(lp, s, n) == 0 : n == 0;
+}
+
+const char *civic__event_difference(const civic_engine *e, uint32_t index, const civic_parsed *p)
+{
+    const civic_ev *ev = &e->events[index];
+    if (!lp_equal(e->subjects[ev->subject].id, p->subject, p->subject_len)) return "subject";
+    if (ev->type != p->type) return "type";
+    if (ev->ts != p->ts) return "ts";
+    bool has_ref = civic__type_has_ref(ev->type);
+    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
+        return has_ref ? "ref" : "qty";
+    const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
+    if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";
+    return NULL;
+}
+
+int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
+                          uint32_t column, const char *diff)
+{
+    char shown[64];
+    civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
+    if (line)
+        return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
+                                "line %llu: event id \"%s\" was seen before with a "
+                                "different %s", (unsigned long long)line, shown, diff);
+    return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,
+                            "event id \"%s\" was seen before with a different %s", shown, diff);
 }

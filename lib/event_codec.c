@@ -77,12 +77,7 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text, s[3], s[4] };
     size_t vn[CIVIC_F_COUNT] = { len[1], len[2], len[0], strlen(ts_text),
                                  has_ref ? 0 : strlen(qty_text), len[3], len[4] };
-    for (int i = 0; i < CIVIC_F_COUNT; i++) {
-        f.v[i] = vn[i] ? v[i] : NULL;
-        f.n[i] = vn[i];
-        f.column[i] = 0;
-    }
-    f.printable = false;
+    civic__fields_of(&f, v, vn);
     civic_parsed parsed;
     civic_error why = CIVIC_ERROR_INIT;
     int rc = civic__event_parse(e, &f, &parsed, 0, &why);

@@ -421,6 +421,20 @@ struct civic_engine {
     civic_commit_hook hook;    /* commit NULL: nothing attached; set under the write lock */
 };
 
+/* The keys of the three intern tables (civic_key_fn; owner: the engine). */
+static inline const char *civic__event_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->events[i].id;
+}
+static inline const char *civic__subject_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->subjects[i].id;
+}
+static inline const char *civic__group_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->groups[i].text;
+}
+
 /* Queries: shared access between these two calls. */
 void civic__engine_read_begin(const civic_engine *e);
 void civic__engine_read_end(const civic_engine *e);
@@ -479,6 +493,10 @@ enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
+/* Fields from values in CIVIC_F_* order with lengths n (NULL: the values
+ * are NUL-terminated); an empty or NULL value is absent; no columns. */
+void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
+                      const size_t n[CIVIC_F_COUNT]);
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
@@ -493,6 +511,12 @@ static inline bool civic__type_has_ref(uint16_t type)
 {
     return type == CIVIC_TYPE_REVOKE || type == CIVIC_TYPE_REPAIR;
 }
+/* Which field of stored event `index` differs from p ("subject", "qty" ...);
+ * NULL when none: p is a duplicate. */
+const char *civic__event_difference(const civic_engine *e, uint32_t index, const civic_parsed *p);
+/* The CIVIC_E_CONFLICT error for p, whose id is held with another `diff`. */
+int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
+                          uint32_t column, const char *diff);
 /* SPEC 4 step 4: raw = points, or points x qty for per = "unit" (hundredths,
  * rounded half away from zero).  false on overflow. */
 bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw);
@@ -518,8 +542,6 @@ typedef struct civic_batch_mark {
 civic_batch_mark civic__batch_begin(const civic_engine *e);
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
-/* Hint the caches about the table slots the insert of p will touch. */
-void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
 
 /* Make room for n more events: sizing a big load once saves rehashing the
  * id table as it grows. */
@@ -532,14 +554,6 @@ int civic__engine_reserve_names(civic_engine *e, size_t n);
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
 
-/* Look up the subject and group of n parsed events among those already
- * stored, filling their subject_index and group_index (CIVIC_NONE when not
- * found).  The events are records of `size` bytes that each start with a
- * civic_parsed; one whose subject_len is 0 is not an event and is skipped.
- * Read only: parsing threads call it while one thread inserts (see the
- * publication contract in table.h).  The answers stay right while the
- * engine only grows, i.e. until the batch is rolled back. */
-void civic__events_resolve(const civic_engine *e, void *events, size_t n, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* eval.c                                                              */

@@ -13,8 +13,8 @@
 ** what is parsed in parallel (load.c does) and takes no engine lock (the
 ** load runs inside one write).
 **
-** Invariants.  Parsing also looks subjects and groups up
-** (civic__events_resolve), which reads tables the inserting thread writes.
+** Invariants.  Parsing also looks subjects and groups up (events_resolve),
+** which reads tables the inserting thread writes.
 ** That is safe because (1) slots are published with release stores after
 ** the record and key bytes they point to (table.h), and (2) before
 ** inserting span N while span N + 1 is parsed, the caller reserves room for
@@ -61,6 +61,67 @@ static size_t count_lines(const char *p, size_t n)
     return lines;
 }
 
+/* ------------------------------------------------------------ lookahead */
+
+/* Hint the caches about the table slots the insert of p will touch. */
+static void event_prefetch(const civic_engine *e, const civic_parsed *p)
+{
+    civic__table_prefetch(&e->ids, p->id_hash);
+    if (p->subject_index != CIVIC_NONE)
+        __builtin_prefetch(&e->subjects[p->subject_index], 1);
+    else
+        civic__table_prefetch(&e->subject_table, p->subject_hash);
+}
+
+/* Look the subjects and groups of a part's events up among those already
+ * stored (p.subject_index, p.group_index; CIVIC_NONE when not found), on the
+ * part's thread while the caller's thread inserts: see the invariants above.
+ * The answers stay right while the engine only grows, i.e. until the batch
+ * is rolled back.  Three passes, each walking one level of the lookup
+ * (table slot, record, key bytes) for every event with prefetches running
+ * ahead, so the cache misses of many events overlap. */
+static void events_resolve(const civic_engine *e, civic_part_event *ev, size_t n)
+{
+    const size_t ahead = 16;
+    const civic_table *st = &e->subject_table, *gt = &e->group_table;
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            civic__table_prefetch(st, q->subject_hash);
+            if (q->group_len) civic__table_prefetch(gt, q->group_hash);
+        }
+        civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) { /* not an event: nothing to look up */
+            p->subject_index = p->group_index = CIVIC_NONE;
+            continue;
+        }
+        p->subject_index = civic__table_candidate(st, p->subject_hash);
+        p->group_index = p->group_len ? civic__table_candidate(gt, p->group_hash) : CIVIC_NONE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
+        }
+        if (i + ahead / 2 < n) {
+            const civic_parsed *q = &ev[i + ahead / 2].p;
+            if (q->subject_index != CIVIC_NONE)
+                __builtin_prefetch(e->subjects[q->subject_index].id - 1);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
+        }
+        civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) continue;
+        p->subject_index = civic__table_confirm(st, civic__subject_key, e, p->subject_index,
+                                                p->subject, p->subject_len, p->subject_hash);
+        if (p->group_len)
+            p->group_index = civic__table_confirm(gt, civic__group_key, e, p->group_index,
+                                                  p->group, p->group_len, p->group_hash);
+    }
+}
+
+/* ------------------------------------------------------------ parts */
+
 /* Parse one part: its memory, its lines, then its subjects and groups. */
 static void part_parse(civic_part *part)
 {
@@ -80,7 +141,7 @@ static void part_parse(civic_part *part)
         return;
     }
     fmt->run_part(part);
-    civic__events_resolve(e, part->out, part->count, sizeof(civic_part_event));
+    events_resolve(e, part->out, part->count);
     size_t id_bytes = 0, name_bytes = 0;
     for (size_t i = 0; i < part->count; i++) {
         const civic_parsed *p = &part->out[i].p;
@@ -174,11 +235,11 @@ static int part_commit(civic_loader *ld, const civic_part *part)
                                                 part->name_bytes) == CIVIC_OK;
     const size_t ahead = 8; /* table slots are fetched this many events early */
     for (size_t i = 0; i < ahead && i < part->count; i++)
-        if (!part->out[i].reread) civic__event_prefetch(ld->engine, &part->out[i].p);
+        if (!part->out[i].reread) event_prefetch(ld->engine, &part->out[i].p);
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const civic_part_event *o = &part->out[i];
         if (i + ahead < part->count && !part->out[i + ahead].reread)
-            civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
+            event_prefetch(ld->engine, &part->out[i + ahead].p);
         if (o->reread) { /* the serial reader says what is wrong, and counts */
             ld->line = base + o->line;
             ld->offset = base_offset + (uint64_t)(o->p.id - part->data);

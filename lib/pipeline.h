@@ -8,7 +8,7 @@
 #include "load.h"
 
 /* One line of a part: the event a runner parsed from it, or a line left for
- * the serial reader.  p comes first: civic__events_resolve reads it. */
+ * the serial reader. */
 typedef struct civic_part_event {
     civic_parsed p;    /* reread: zero but p.id, p.id_len (the line's bytes) */
     uint64_t line;     /* 0-based line within the part */
