@@ -200,32 +200,16 @@ int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last
 
 /* ------------------------------------------------------------ insert */
 
+/* A length-prefixed copy of s in the arena, or NULL when out of memory. */
 static const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
     char *p = civic__arena_alloc(a, n + 2, 1);
-    CIVIC_ASSERT(p); /* reserved beforehand */
+    if (!p) return NULL;
     p[0] = (char)n;
     memcpy(p + 1, s, n);
     p[n + 1] = '\0';
     return p + 1;
-}
-
-static int reserve_insert(civic_engine *e, const civic_parsed *p)
-{
-    if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + 1,
-                    sizeof(civic_ev)) != CIVIC_OK ||
-        civic__table_reserve(&e->alc, &e->ids, 1) != CIVIC_OK ||
-        civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + 1,
-                    sizeof(civic_subject)) != CIVIC_OK ||
-        civic__table_reserve(&e->alc, &e->subject_table, 1) != CIVIC_OK ||
-        civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + 1,
-                    sizeof(civic_intern)) != CIVIC_OK ||
-        civic__table_reserve(&e->alc, &e->group_table, 1) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    if (civic__arena_reserve(&e->names, p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    return civic__arena_reserve(&e->arena, p->id_len + p->ref_len + 2 * 2);
 }
 
 int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
@@ -239,13 +223,59 @@ int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
     return CIVIC_OK;
 }
 
+/* The strings an insert copies into the arenas: the subject's and group's
+ * only when they are new (index CIVIC_NONE). */
+typedef struct insert_text {
+    const char *id, *ref, *subject, *group;
+} insert_text;
+
+/* Copy them all, or none: false (arenas as they were) when out of memory.
+ * With room reserved beforehand this cannot fail, but nothing relies on it. */
+static bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                      insert_text *t)
+{
+    civic_arena_mark events = civic__arena_mark(&e->arena), names = civic__arena_mark(&e->names);
+    bool new_group = p->group_len && g == CIVIC_NONE;
+    t->subject = s == CIVIC_NONE ? arena_lp(&e->names, p->subject, p->subject_len) : NULL;
+    t->group = new_group ? arena_lp(&e->names, p->group, p->group_len) : NULL;
+    t->ref = p->ref ? arena_lp(&e->arena, p->ref, p->ref_len) : NULL;
+    t->id = arena_lp(&e->arena, p->id, p->id_len);
+    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) && (t->group || !new_group))
+        return true;
+    civic__arena_reset(&e->arena, events);
+    civic__arena_reset(&e->names, names);
+    return false;
+}
+
+/* Store p as event `index` of subject s and group g (both existing now). */
+static void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                  const insert_text *t)
+{
+    uint32_t index = (uint32_t)e->event_count++;
+    civic_ev *ev = &e->events[index];
+    ev->ts = p->ts;
+    if (p->ref) ev->u.ref = t->ref;
+    else ev->u.qty = p->qty;
+    ev->id = t->id;
+    ev->subject = s;
+    ev->group = g;
+    ev->prev = e->subjects[s].last;
+    ev->hash = p->id_hash;
+    ev->type = p->type;
+    ev->reserved = 0;
+    e->subjects[s].last = index;
+    e->subjects[s].count++;
+    civic__table_insert(&e->ids, p->id_hash, index);
+    if (p->ts < e->ts_min) e->ts_min = p->ts;
+    if (p->ts > e->ts_max) e->ts_max = p->ts;
+}
+
 /* reserved: civic__engine_reserve_batch made room for this event. */
 static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                                uint32_t column, civic_error *err, bool reserved)
 {
-    uint32_t h = p->id_hash;
-    CIVIC_ASSERT(h == civic__hash32(p->id, p->id_len));
-    uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, h);
+    CIVIC_ASSERT(p->id_hash == civic__hash32(p->id, p->id_len));
+    uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, p->id_hash);
     if (found != CIVIC_NONE) {
         const char *diff = civic__event_difference(e, found, p);
         return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
@@ -253,51 +283,35 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     if (e->event_count >= e->events_max)
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
                                 "its limit", (unsigned long long)e->events_max);
-    if (!reserved && reserve_insert(e, p) != CIVIC_OK)
+    if (!reserved && civic__engine_reserve_batch(e, 1, p->id_len + p->ref_len + 2 * 2,
+                                                 p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
-    /* From here on nothing can fail. */
-    uint32_t sh = p->subject_hash;
-    uint32_t s = p->subject_index;
+    uint32_t s = p->subject_index, g = CIVIC_NONE;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
     if (s == CIVIC_NONE)
-        s = civic__table_find(&e->subject_table, civic__subject_key, e, p->subject, p->subject_len, sh);
-    if (s == CIVIC_NONE) {
-        s = (uint32_t)e->subject_count++;
-        e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
-        e->subjects[s].last = CIVIC_NONE;
-        e->subjects[s].count = 0;
-        civic__table_insert(&e->subject_table, sh, s);
-    }
-    uint32_t g = CIVIC_NONE;
+        s = civic__table_find(&e->subject_table, civic__subject_key, e, p->subject, p->subject_len,
+                              p->subject_hash);
     if (p->group_len) {
-        uint32_t gh = p->group_hash;
         g = p->group_index;
         CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
         if (g == CIVIC_NONE)
-            g = civic__table_find(&e->group_table, civic__group_key, e, p->group, p->group_len, gh);
-        if (g == CIVIC_NONE) {
-            g = (uint32_t)e->group_count++;
-            e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);
-            civic__table_insert(&e->group_table, gh, g);
-        }
+            g = civic__table_find(&e->group_table, civic__group_key, e, p->group, p->group_len,
+                                  p->group_hash);
     }
-    uint32_t index = (uint32_t)e->event_count++;
-    civic_ev *ev = &e->events[index];
-    ev->ts = p->ts;
-    if (p->ref) ev->u.ref = arena_lp(&e->arena, p->ref, p->ref_len);
-    else ev->u.qty = p->qty;
-    ev->id = arena_lp(&e->arena, p->id, p->id_len);
-    ev->subject = s;
-    ev->group = g;
-    ev->prev = e->subjects[s].last;
-    ev->hash = h;
-    ev->type = p->type;
-    ev->reserved = 0;
-    e->subjects[s].last = index;
-    e->subjects[s].count++;
-    civic__table_insert(&e->ids, h, index);
-    if (p->ts < e->ts_min) e->ts_min = p->ts;
-    if (p->ts > e->ts_max) e->ts_max = p->ts;
+    insert_text t;
+    if (!copy_text(e, p, s, g, &t)) return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
+    /* From here on nothing can fail. */
+    if (s == CIVIC_NONE) {
+        s = (uint32_t)e->subject_count++;
+        e->subjects[s] = (civic_subject){ t.subject, CIVIC_NONE, 0 };
+        civic__table_insert(&e->subject_table, p->subject_hash, s);
+    }
+    if (t.group) {
+        g = (uint32_t)e->group_count++;
+        e->groups[g].text = t.group;
+        civic__table_insert(&e->group_table, p->group_hash, g);
+    }
+    store(e, p, s, g, &t);
     return CIVIC_OK;
 }
 
