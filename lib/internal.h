@@ -42,11 +42,13 @@ char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
 
 /* A chunked byte arena: pointers into it never move.  mark/reset undo every
- * allocation made after the mark (used to roll back a failed batch). */
+ * allocation made after the mark (used to roll back a failed batch).
+ * Allocations are aligned as asked, up to 16 bytes. */
 typedef struct civic_arena_chunk {
     struct civic_arena_chunk *prev;
-    size_t size;
+    size_t size;               /* bytes at data */
     size_t used;
+    char *data;                /* 16-byte aligned, inside the block after this header */
 } civic_arena_chunk;
 
 typedef struct civic_arena {

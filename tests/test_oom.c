@@ -786,6 +786,55 @@ static void a_reserved_insert_without_arena_room_fails_cleanly(void **state)
     fixture_free(f);
 }
 
+/* ------------------------------------------------------------ arena alignment */
+
+/* An allocator whose blocks start 8 bytes past a 16-byte boundary: legal
+ * for malloc-like hooks, and the worst case for a 16-byte request. */
+static void *odd_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    char *p = malloc(size + 16);
+    return p ? p + 8 : NULL;
+}
+static void *odd_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    char *p = realloc((char *)ptr - 8, new_size + 16);
+    (void)old_size;
+    return p ? p + 8 : NULL;
+}
+static void odd_free(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    free((char *)ptr - 8);
+}
+
+/* civic__arena_alloc promises alignments up to 16 whatever the chunk sizes
+ * and whatever the allocator's own alignment (at least 8, as malloc's). */
+static void the_arena_aligns_what_it_is_asked_to_align(void **state)
+{
+    (void)state;
+    civic_allocator plain, odd = { odd_malloc, odd_realloc, odd_free, NULL };
+    civic__alloc_init(&plain, NULL);
+    const civic_allocator *alcs[2] = { &plain, &odd };
+    for (int k = 0; k < 2; k++) {
+        civic_arena arena;
+        civic__arena_init(&arena, alcs[k], 1024);
+        for (unsigned i = 0; i < 5000; i++) {
+            size_t size = (size_t)(i * 7 % 61) + 1, align = (size_t)1 << (i % 5);
+            if (i % 97 == 0) size = 3000; /* a chunk of its own */
+            char *p = civic__arena_alloc(&arena, size, align);
+            assert_non_null(p);
+            if ((uintptr_t)p % align != 0)
+                fail_msg("allocator %d: %zu bytes aligned %zu came at %p", k, size, align,
+                         (void *)p);
+            memset(p, 0xA5, size);
+        }
+        civic__arena_free(&arena);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -808,6 +857,7 @@ int main(void)
         cmocka_unit_test(engine_groups_fails_cleanly_at_every_allocation),
         cmocka_unit_test(answers_after_failures_match_a_plain_engine),
         cmocka_unit_test(a_reserved_insert_without_arena_room_fails_cleanly),
+        cmocka_unit_test(the_arena_aligns_what_it_is_asked_to_align),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
