@@ -616,7 +616,8 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n,
                         civic_answer *out);
 uint32_t civic__grade_of(const civic_rules *r, int64_t score);
 /* query.c: evaluate one subject (by id, maybe unknown) into a one-row result,
- * leaving the items in ev.  The caller holds the read lock. */
+ * leaving the items in ev.  The caller holds the read lock.  An id longer
+ * than CIVIC_ID_BYTES_MAX is CIVIC_E_LIMIT, never a shorter subject. */
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
                           civic_answer *a, civic_result **out);
 

@@ -215,12 +215,12 @@ static int subject_events(const civic_engine *e, uint32_t s, uint32_t **out, siz
     return CIVIC_OK;
 }
 
-/* Evaluate one subject (by id) into ev; *known = false for an unknown one. */
-static int eval_one(civic_eval *ev, const char *subject, civic_answer *a)
+/* Evaluate one subject (by id, at most CIVIC_ID_BYTES_MAX bytes) into ev;
+ * an unknown subject is evaluated with no events. */
+static int eval_one(civic_eval *ev, const char *subject, size_t len, civic_answer *a)
 {
     const civic_engine *e = ev->e;
-    size_t len = strlen(subject);
-    uint32_t s = len && len <= CIVIC_ID_BYTES_MAX ? civic__subject_find(e, subject, len) : CIVIC_NONE;
+    uint32_t s = len ? civic__subject_find(e, subject, len) : CIVIC_NONE;
     uint32_t *list = NULL;
     size_t n = 0;
     if (s != CIVIC_NONE && subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
@@ -234,12 +234,12 @@ int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *sub
 {
     char lp_buf[CIVIC_ID_BYTES_MAX + 2];
     size_t len = strlen(subject);
+    if (len > CIVIC_ID_BYTES_MAX) return CIVIC_E_LIMIT; /* no subject has such an id */
     civic_result *res = result_new(e);
     if (!res) return CIVIC_E_NOMEM;
-    int rc = eval_one(ev, subject, a);
+    int rc = eval_one(ev, subject, len, a);
     if (rc == CIVIC_OK) {
         /* The row names the subject as asked (it may be unknown). */
-        if (len > CIVIC_ID_BYTES_MAX) len = CIVIC_ID_BYTES_MAX;
         lp_buf[0] = (char)len;
         memcpy(lp_buf + 1, subject, len);
         lp_buf[len + 1] = '\0';
