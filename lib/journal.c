@@ -104,44 +104,51 @@ static bool lock_file(int fd)
     return fcntl(fd, F_SETLK, &fl) == 0;
 }
 
-/* Write a header-only journal under a temporary name, sync it, lock it and
- * rename it over path.  Returns the open descriptor of the new file or -1. */
-static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
-                        civic_error *err)
+/* Write a header-only journal to the open temporary file fd (named tmp),
+ * sync it, lock it and rename it over path.  Returns the failed step or NULL
+ * (errno says why). */
+static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint)
 {
-    size_t n = strlen(path), tmp_size = n + 16;
-    char *tmp = civic__malloc(alc, tmp_size);
-    if (!tmp) {
-        civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-        return -1;
-    }
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint);
+    if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
+    if (fsync(fd) != 0) return "sync";
+    if (!lock_file(fd)) return "lock";
+    if (rename(tmp, path) != 0) return "rename into place";
+    return NULL;
+}
+
+/* Create a header-only journal at path atomically (temporary file, sync,
+ * lock, rename, directory sync).  *fd_out gets its open descriptor.
+ * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO: the same code whether or
+ * not err is given. */
+static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
+                        int *fd_out, civic_error *err)
+{
+    size_t tmp_size = strlen(path) + 16;
+    char *tmp = civic__malloc(alc, tmp_size);
+    *fd_out = -1;
+    if (!tmp) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
-    const char *step = "create a temporary file";
-    if (fd >= 0) {
-        bool ok = (step = "write", civic__write_all(fd, h, sizeof(h), 0)) &&
-                  (step = "sync", fsync(fd) == 0) &&
-                  (step = "lock", lock_file(fd)) &&
-                  (step = "rename into place", rename(tmp, path) == 0);
-        if (!ok) {
-            int saved = errno;
-            close(fd);
-            unlink(tmp);
-            errno = saved;
-            fd = -1;
-        } else if (!civic__fsync_parent(path)) {
-            step = "sync its directory";
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            fd = -1;
-        }
+    const char *step = fd < 0 ? "create a temporary file" : fresh_steps(fd, tmp, path, fingerprint);
+    if (fd >= 0 && step) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        errno = saved;
+        fd = -1;
+    } else if (fd >= 0 && !civic__fsync_parent(path)) {
+        step = "sync its directory";
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        fd = -1;
     }
-    if (fd < 0) io_error(err, step, path);
+    int rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
-    return fd;
+    *fd_out = fd;
+    return rc;
 }
 
 /* ------------------------------------------------------------ replay */
@@ -351,8 +358,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
     if (j->fd < 0 || st.st_size == 0) {
         if (j->fd >= 0) close(j->fd);
-        j->fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
-        if (j->fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &j->fd, err);
+        if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
         rep->created = 1;
         rep->bytes_kept = j->size;
@@ -571,8 +578,9 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
     /* ... (2) only then the empty journal replaces the old one. */
-    int fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
-    if (fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+    int fd;
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &fd, err);
+    if (rc != CIVIC_OK) return rc;
     close(j->fd);
     j->fd = fd;
     j->size = JNL_HEADER_BYTES;
