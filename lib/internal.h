@@ -85,6 +85,23 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
 void civic__error_clear(civic_error *err);
 /* Copy an error into a caller's struct, field by field (dst may be NULL). */
 void civic__error_copy(civic_error *dst, const civic_error *src);
+
+/* Versioned output structs (civic_score, civic_entry, civic_group_stats,
+ * civic_error): the caller's struct may be of an older version, hence
+ * smaller, so the library fills only the fields that version has.  Each
+ * struct lists its fields with the version that added them; appending a
+ * field later is one more line in its table. */
+typedef struct civic_field {
+    uint32_t since;            /* the struct version that added the field */
+    size_t offset, size;
+} civic_field;
+#define CIVIC_FIELD(type, member, since) \
+    { (since), offsetof(type, member), sizeof(((type *)0)->member) }
+#define CIVIC_FIELD_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/* Copy from src (a struct of the library's version) into dst every field
+ * whose `since` is at most version; nothing else of dst is written. */
+void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,
+                        uint32_t version);
 /* Copy at most n bytes of s into a short quoted, printable excerpt. */
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
 
@@ -620,6 +637,9 @@ uint32_t civic__grade_of(const civic_rules *r, int64_t score);
  * than CIVIC_ID_BYTES_MAX is CIVIC_E_LIMIT, never a shorter subject. */
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
                           civic_answer *a, civic_result **out);
+/* Fill the caller's civic_score from a full one, for the caller's version
+ * (CIVIC_E_VERSION when unknown). */
+int civic__score_put(const civic_score *full, civic_score *out);
 
 /* ------------------------------------------------------------------ */
 /* fileio.c: durability primitives                                     */

@@ -165,28 +165,30 @@ const char *civic_result_dimension_name(const civic_result *res, size_t d)
     return res && d < res->dim_count ? res->dim_names[d] : NULL;
 }
 
-static void fill_score(const row *w, size_t dim_count, civic_score *out)
+static const civic_field score_fields[] = {
+    CIVIC_FIELD(civic_score, grade_index, 1), CIVIC_FIELD(civic_score, subject, 1),
+    CIVIC_FIELD(civic_score, group, 1),       CIVIC_FIELD(civic_score, grade, 1),
+    CIVIC_FIELD(civic_score, flags, 1),       CIVIC_FIELD(civic_score, score, 1),
+    CIVIC_FIELD(civic_score, balance, 1),     CIVIC_FIELD(civic_score, ceiling, 1),
+    CIVIC_FIELD(civic_score, events, 1),      CIVIC_FIELD(civic_score, flag_count, 1),
+    CIVIC_FIELD(civic_score, dimension_count, 1), CIVIC_FIELD(civic_score, rank, 1),
+};
+
+int civic__score_put(const civic_score *full, civic_score *out)
 {
-    out->grade_index = w->grade_index;
-    out->subject = w->subject;
-    out->group = w->group;
-    out->grade = w->grade;
-    out->flags = w->flags;
-    out->score = w->score;
-    out->balance = w->balance;
-    out->ceiling = w->ceiling;
-    out->events = w->events;
-    out->flag_count = w->flag_count;
-    out->dimension_count = (uint32_t)dim_count;
-    out->rank = w->rank;
+    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
+    civic__copy_fields(out, full, score_fields, CIVIC_FIELD_COUNT(score_fields), out->version);
+    return CIVIC_OK;
 }
 
 int civic_result_get(const civic_result *res, size_t i, civic_score *out)
 {
     if (!res || !out || i >= res->count) return CIVIC_E_INVALID;
-    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    fill_score(&res->rows[i], res->dim_count, out);
-    return CIVIC_OK;
+    const row *w = &res->rows[i];
+    civic_score s = { CIVIC_SCORE_VERSION, w->grade_index, w->subject, w->group, w->grade,
+                      w->flags, w->score, w->balance, w->ceiling, w->events, w->flag_count,
+                      (uint32_t)res->dim_count, w->rank };
+    return civic__score_put(&s, out);
 }
 
 int civic_result_dimension(const civic_result *res, size_t i, size_t d, int64_t *out)

@@ -142,49 +142,34 @@ int civic_engine_record(const civic_engine *e, const char *subject, int64_t as_o
 
 size_t civic_record_count(const civic_record *rec) { return rec ? rec->count : 0; }
 
+static const civic_field entry_fields[] = {
+    CIVIC_FIELD(civic_entry, kind, 1),    CIVIC_FIELD(civic_entry, state, 1),
+    CIVIC_FIELD(civic_entry, marks, 1),   CIVIC_FIELD(civic_entry, affects, 1),
+    CIVIC_FIELD(civic_entry, reserved, 1), CIVIC_FIELD(civic_entry, id, 1),
+    CIVIC_FIELD(civic_entry, type, 1),    CIVIC_FIELD(civic_entry, dimension, 1),
+    CIVIC_FIELD(civic_entry, flag, 1),    CIVIC_FIELD(civic_entry, group, 1),
+    CIVIC_FIELD(civic_entry, ref, 1),     CIVIC_FIELD(civic_entry, ts, 1),
+    CIVIC_FIELD(civic_entry, end, 1),     CIVIC_FIELD(civic_entry, qty, 1),
+    CIVIC_FIELD(civic_entry, raw, 1),     CIVIC_FIELD(civic_entry, counted, 1),
+    CIVIC_FIELD(civic_entry, ceiling, 1),
+};
+
 int civic_record_entry(const civic_record *rec, size_t i, civic_entry *out)
 {
     if (!rec || !out || i >= rec->count) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_ENTRY_VERSION) return CIVIC_E_VERSION;
     const entry *x = &rec->entries[i];
-    out->kind = x->kind;
-    out->state = x->state;
-    out->marks = x->marks;
-    out->affects = x->affects;
-    out->reserved = 0;
-    out->id = x->id;
-    out->type = x->type;
-    out->dimension = x->dimension;
-    out->flag = x->flag;
-    out->group = x->group;
-    out->ref = x->ref;
-    out->ts = x->ts;
-    out->end = x->end;
-    out->qty = x->qty;
-    out->raw = x->raw;
-    out->counted = x->counted;
-    out->ceiling = x->ceiling;
+    civic_entry full = { CIVIC_ENTRY_VERSION, x->kind, x->state, x->marks, x->affects, 0,
+                         x->id, x->type, x->dimension, x->flag, x->group, x->ref, x->ts,
+                         x->end, x->qty, x->raw, x->counted, x->ceiling };
+    civic__copy_fields(out, &full, entry_fields, CIVIC_FIELD_COUNT(entry_fields), out->version);
     return CIVIC_OK;
 }
 
 int civic_record_summary(const civic_record *rec, civic_score *out)
 {
     if (!rec || !out) return CIVIC_E_INVALID;
-    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    const civic_score *s = &rec->summary; /* field by field: out may be older */
-    out->grade_index = s->grade_index;
-    out->subject = s->subject;
-    out->group = s->group;
-    out->grade = s->grade;
-    out->flags = s->flags;
-    out->score = s->score;
-    out->balance = s->balance;
-    out->ceiling = s->ceiling;
-    out->events = s->events;
-    out->flag_count = s->flag_count;
-    out->dimension_count = s->dimension_count;
-    out->rank = s->rank;
-    return CIVIC_OK;
+    return civic__score_put(&rec->summary, out);
 }
 
 const char *civic_state_name(uint32_t state)
