@@ -224,12 +224,11 @@ static bool number(jline *j, const char **s, size_t *len)
  * are left as they are (and then fail as "not a number"). */
 static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
 {
-    size_t i = 0, o = 0, digits_at, digit_count = 0, int_digits = 0;
+    size_t i = 0, o = 0, digit_count = 0, int_digits = 0;
     char digits[JSON_NUMBER_BYTES_MAX];
     long exponent = 0;
     if (n >= size) return 0;
     if (s[i] == '-') out[o++] = s[i++];
-    digits_at = i;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits[digit_count++] = s[i];
     int_digits = digit_count;
     if (i < n && s[i] == '.')
@@ -244,7 +243,6 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
     if (negative) exponent = -exponent;
     long point = (long)int_digits + exponent; /* digits before the decimal point */
     if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
-    CIVIC_UNUSED(digits_at);
     if (point <= 0) {
         out[o++] = '0';
         out[o++] = '.';

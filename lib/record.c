@@ -90,7 +90,6 @@ void civic_record_free(civic_record *rec)
 static int record_build(civic_record *rec, const civic_eval *ev, const civic_answer *a,
                         const char *subject, const civic_result *summary_row)
 {
-    CIVIC_UNUSED(a);
     rec->entries = civic__calloc(&rec->alc, a->item_count ? a->item_count : 1, sizeof(entry));
     if (!rec->entries) return CIVIC_E_NOMEM;
     rec->count = a->item_count;
@@ -99,7 +98,8 @@ static int record_build(civic_record *rec, const civic_eval *ev, const civic_ans
         if (rc != CIVIC_OK) return rc;
     }
     civic_score s = CIVIC_SCORE_INIT;
-    if (civic_result_get(summary_row, 0, &s) != CIVIC_OK) return CIVIC_E_NOMEM;
+    int rc = civic_result_get(summary_row, 0, &s);
+    if (rc != CIVIC_OK) return rc;
     rec->summary = s;
     rec->summary.subject = copy_str(&rec->arena, subject);
     rec->summary.group = copy_str(&rec->arena, s.group);
