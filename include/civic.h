@@ -427,8 +427,11 @@ typedef struct civic_score {
 
 /** The answer for one subject at `as_of`.  A subject without events gets
  *  the base score, balance 0 and the grade of base (the result then holds
- *  one row with events == 0).
- *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *  one row with events == 0).  A subject id longer than CIVIC_ID_BYTES_MAX,
+ *  which no subject can have, fails with CIVIC_E_LIMIT (it is never
+ *  truncated into another subject's id).
+ *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_NOMEM,
+ *          CIVIC_E_INVALID.
  *  Ownership: free *out with civic_result_free.  Threads: a query. */
 CIVIC_API int civic_engine_subject(const civic_engine *engine, const char *subject,
                                    int64_t as_of, civic_result **out);

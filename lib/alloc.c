@@ -135,12 +135,20 @@ void civic__arena_init(civic_arena *arena, const civic_allocator *alc, size_t ch
     arena->total_bytes = 0;
 }
 
+#define ARENA_ALIGN_MAX ((size_t)16)
+
+/* The block of a chunk: its header, room to align the data, the data. */
+static size_t chunk_block_bytes(size_t size)
+{
+    return sizeof(civic_arena_chunk) + ARENA_ALIGN_MAX - 1 + size;
+}
+
 void civic__arena_free(civic_arena *arena)
 {
     civic_arena_chunk *c = arena->top;
     while (c) {
         civic_arena_chunk *prev = c->prev;
-        civic__free(arena->alc, c, sizeof(*c) + c->size);
+        civic__free(arena->alc, c, chunk_block_bytes(c->size));
         c = prev;
     }
     arena->top = NULL;
@@ -161,12 +169,16 @@ static int arena_new_chunk(civic_arena *arena, size_t size)
         if (bytes > arena->chunk_bytes) bytes = arena->chunk_bytes;
     }
     if (bytes < size) bytes = size;
-    if (bytes > SIZE_MAX - sizeof(civic_arena_chunk) - 16) return CIVIC_E_NOMEM;
-    civic_arena_chunk *c = civic__malloc(arena->alc, sizeof(*c) + bytes);
+    if (bytes > SIZE_MAX - sizeof(civic_arena_chunk) - 2 * ARENA_ALIGN_MAX) return CIVIC_E_NOMEM;
+    civic_arena_chunk *c = civic__malloc(arena->alc, chunk_block_bytes(bytes));
     if (!c) return CIVIC_E_NOMEM;
     c->prev = arena->top;
     c->size = bytes;
     c->used = 0;
+    /* Offsets into data are aligned like addresses, whatever the block's
+     * own alignment (an allocator hook may give 8-aligned memory). */
+    uintptr_t at = (uintptr_t)(c + 1);
+    c->data = (char *)(c + 1) + (align_up(at, ARENA_ALIGN_MAX) - at);
     arena->top = c;
     arena->total_bytes += bytes;
     return CIVIC_OK;
@@ -182,7 +194,7 @@ int civic__arena_reserve(civic_arena *arena, size_t size)
 
 void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align)
 {
-    CIVIC_ASSERT(align && (align & (align - 1)) == 0 && align <= 16);
+    CIVIC_ASSERT(align && (align & (align - 1)) == 0 && align <= ARENA_ALIGN_MAX);
     civic_arena_chunk *c = arena->top;
     if (!c || align_up(c->used, align) + size > c->size) {
         if (size > SIZE_MAX - 16 || arena_new_chunk(arena, size + 16) != CIVIC_OK) return NULL;
@@ -190,7 +202,7 @@ void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align)
     }
     size_t at = align_up(c->used, align);
     c->used = at + size;
-    return (char *)(c + 1) + at;
+    return c->data + at;
 }
 
 civic_arena_mark civic__arena_mark(const civic_arena *arena)
@@ -207,7 +219,7 @@ void civic__arena_reset(civic_arena *arena, civic_arena_mark mark)
         civic_arena_chunk *c = arena->top;
         arena->top = c->prev;
         arena->total_bytes -= c->size;
-        civic__free(arena->alc, c, sizeof(*c) + c->size);
+        civic__free(arena->alc, c, chunk_block_bytes(c->size));
     }
     if (arena->top) arena->top->used = mark.used;
 }

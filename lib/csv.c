@@ -11,8 +11,15 @@
 ** The fast path handles a record with no quote character by splitting on
 ** commas in place; only records with quotes take the general path, which
 ** unescapes into a scratch buffer.  Nothing is allocated per record.
+**
+** It reads records and hands them to the sink (sink.c); whether a stretch
+** is read here or in parts on helper threads is load.c's choice, which it
+** makes through civic__csv_format.  Invariants: the header's column map
+** (csv_state) is written only by the serial reader, before any part is
+** parsed, and only read by part runners; a part holds no quote, so every
+** record of a part is one line.
 */
-#include "internal.h"
+#include "pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +28,16 @@
 #endif
 
 #define CSV_COLUMNS_MAX 64
+
+/* What the header said, kept across the calls of one load. */
+typedef struct csv_state {
+    bool header_done;
+    uint32_t ncols;
+    int16_t col_field[CSV_COLUMNS_MAX]; /* column -> CIVIC_F_* or -1 */
+} csv_state;
+
+static csv_state *state_of(civic_loader *ld) { return ld->format_state; }
+static const csv_state *state_in(const civic_loader *ld) { return ld->format_state; }
 
 typedef struct csv_record {
     const char *field[CSV_COLUMNS_MAX];
@@ -192,6 +209,7 @@ static bool name_is(const char *s, size_t n, const char *name)
 
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
+    csv_state *st = state_of(ld);
     char what[128];
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
@@ -200,9 +218,9 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
                          (unsigned long long)line, CSV_COLUMNS_MAX);
         goto fatal;
     }
-    ld->ncols = r->count;
+    st->ncols = r->count;
     for (uint32_t c = 0; c < r->count; c++) {
-        ld->col_field[c] = -1;
+        st->col_field[c] = -1;
         for (int k = 0; k < CIVIC_F_COUNT; k++) {
             if (!name_is(r->field[c], r->len[c], civic__field_names[k])) continue;
             if (seen[k]) {
@@ -214,7 +232,7 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
                 goto fatal;
             }
             seen[k] = true;
-            ld->col_field[c] = (int16_t)k;
+            st->col_field[c] = (int16_t)k;
         }
     }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
@@ -224,27 +242,26 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
                          "type, ts)", (unsigned long long)line, civic__field_names[k]);
         goto fatal;
     }
-    ld->header_done = true;
+    st->header_done = true;
     return CIVIC_OK;
 fatal:
     /* Without a header nothing can be read: fatal in lenient mode too. */
-    civic__error_copy(ld->err, &e);
-    if (ld->report) ld->report->rejected++;
-    return e.code;
+    return civic__loader_fatal(ld, &e);
 }
 
 static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
 {
+    const csv_state *st = state_in(ld);
     civic_fields f;
     char what[96];
-    if (r->count != ld->ncols || r->too_many) {
+    if (r->count != st->ncols || r->too_many) {
         snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
-                 ld->ncols, r->too_many ? "more than " : "", r->count);
+                 st->ncols, r->too_many ? "more than " : "", r->count);
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
     }
     memset(&f, 0, sizeof(f));
     for (uint32_t c = 0; c < r->count; c++) {
-        int k = ld->col_field[c];
+        int k = st->col_field[c];
         if (k < 0 || r->len[c] == 0) continue;
         f.v[k] = r->field[c];
         f.n[k] = r->len[c];
@@ -253,16 +270,16 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
     return civic__loader_event(ld, &f, line);
 }
 
-/* The serial reader: at most max_records records of [data, data + len),
- * starting none at or past offset `until`. */
-static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t *used,
-                      size_t max_records, size_t until)
+/* The serial reader (civic_format.serial): the records of [data, data +
+ * len), starting none at or past offset `until`. */
+static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t until,
+                      size_t *used)
 {
-    size_t pos = 0, records = 0;
+    size_t pos = 0;
     csv_record rec;
     char *scratch = NULL;
     int rc = CIVIC_OK;
-    while (pos < len && pos < until && rc == CIVIC_OK && records++ < max_records) {
+    while (pos < len && pos < until && rc == CIVIC_OK) {
         bool quoted, unterminated, ok = false;
         size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
         uint64_t line = ld->line + 1;
@@ -272,9 +289,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
                 civic_error e = CIVIC_ERROR_INIT;
                 civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0,
                                  "line %llu: record longer than 1 MiB", (unsigned long long)line);
-                civic__error_copy(ld->err, &e);
-                if (ld->report) ld->report->rejected++;
-                rc = CIVIC_E_LIMIT;
+                rc = civic__loader_fatal(ld, &e);
             }
             break;
         }
@@ -297,7 +312,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
             }
         }
         if (rc == CIVIC_OK && ok)
-            rc = ld->header_done ? csv_data(ld, &rec, line) : csv_header(ld, &rec, line);
+            rc = state_in(ld)->header_done ? csv_data(ld, &rec, line) : csv_header(ld, &rec, line);
         uint64_t lines = 1; /* an unquoted record is one line */
         if (quoted) {
             lines = 0;
@@ -314,8 +329,8 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
 }
 
 /* ------------------------------------------------------------ parallel parse
- * (the machinery is in load.c).  A part is quote-free, so every record is
- * one line; a line a worker cannot convert is read again by the serial
+ * (the machinery is in pipeline.c).  A part is quote-free, so every record
+ * is one line; a line a runner cannot convert is read again by the serial
  * reader when the part is inserted, for the exact error. */
 
 static inline unsigned popcount32(uint32_t v)
@@ -427,10 +442,9 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
     return found ? end + 1 : end;
 }
 
-static void *csv_part_run(void *arg)
+static void csv_part_run(civic_part *part)
 {
-    civic_part *part = arg;
-    const civic_loader *ld = part->ld;
+    const csv_state *st = state_in(part->ld);
     size_t pos = 0;
     uint64_t line = 0;
     csv_record rec;
@@ -445,12 +459,12 @@ static void *csv_part_run(void *arg)
         size_t n = split_line(p, part->len - pos, &rec, &body, &printable);
         if (is_blank_record(p, body)) {
             /* skipped */
-        } else if (body > CIVIC_LINE_BYTES_MAX || rec.count != ld->ncols || rec.too_many) {
+        } else if (body > CIVIC_LINE_BYTES_MAX || rec.count != st->ncols || rec.too_many) {
             civic__part_reread(part, p, n, line);
         } else {
             f.printable = printable;
             for (uint32_t c = 0; c < rec.count; c++) {
-                int k = ld->col_field[c];
+                int k = st->col_field[c];
                 if (k < 0) continue;
                 bool empty = rec.len[c] == 0;
                 f.v[k] = empty ? NULL : rec.field[c];
@@ -464,13 +478,6 @@ static void *csv_part_run(void *arg)
     }
     part->stop = pos;
     part->lines = line;
-    return NULL;
-}
-
-static int csv_rest(civic_loader *ld, const char *data, size_t len)
-{
-    size_t used = 0;
-    return csv_serial(ld, data, len, true, &used, SIZE_MAX, SIZE_MAX);
 }
 
 /* Quoted records can span lines, so only quote-free runs of lines are
@@ -478,40 +485,22 @@ static int csv_rest(civic_loader *ld, const char *data, size_t len)
  * and parallel reading resumes after it. */
 #define SERIAL_BLOCK_BYTES ((size_t)1 << 20)
 
-int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+/* civic_format.parallel_bytes: after the header, the lines before the
+ * first quote; the header itself, and a quoted stretch, serially. */
+static size_t csv_parallel_bytes(const civic_loader *ld, const char *data, size_t len,
+                                 size_t *serial_until)
 {
-    size_t pos = 0, n = 0;
-    int rc = CIVIC_OK;
-    while (rc == CIVIC_OK && !ld->header_done && pos < len) {
-        rc = civic__pipe_drain(ld);
-        if (rc == CIVIC_OK) rc = csv_serial(ld, data + pos, len - pos, final, &n, 1, SIZE_MAX);
-        if (n == 0) break;
-        pos += n;
+    if (!state_in(ld)->header_done) {
+        *serial_until = 1; /* one record: the header (or a blank line before it) */
+        return 0;
     }
-    while (rc == CIVIC_OK && ld->header_done && pos < len) {
-        size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
-        size_t until = SIZE_MAX; /* where the serial reader may stop */
-        const char *q = end ? memchr(data + pos, '"', end) : NULL;
-        if (q) { /* parallel up to the line holding the quote */
-            size_t cut = (size_t)(q - (data + pos));
-            while (cut > 0 && data[pos + cut - 1] != '\n') cut--;
-            end = civic__parallel_span(ld, data + pos, cut, true);
-            until = (size_t)(q - (data + pos)) + SERIAL_BLOCK_BYTES;
-        }
-        if (end) {
-            rc = civic__load_spans(ld, data + pos, end, csv_part_run, csv_rest, 0);
-            pos += end;
-            continue;
-        }
-        /* Serial; a partial last line waits for more data, and must not
-         * stall the pipeline meanwhile. */
-        if (!final && len - pos <= CIVIC_LINE_BYTES_MAX && !memchr(data + pos, '\n', len - pos))
-            break;
-        rc = civic__pipe_drain(ld);
-        if (rc == CIVIC_OK) rc = csv_serial(ld, data + pos, len - pos, final, &n, SIZE_MAX, until);
-        if (rc != CIVIC_OK || n == 0) break;
-        pos += n;
-    }
-    *used = pos;
-    return rc;
+    const char *q = memchr(data, '"', len);
+    if (!q) return len;
+    size_t cut = (size_t)(q - data); /* parallel up to the line holding the quote */
+    while (cut > 0 && data[cut - 1] != '\n') cut--;
+    *serial_until = (size_t)(q - data) + SERIAL_BLOCK_BYTES;
+    return cut;
 }
+
+const civic_format civic__csv_format = { csv_serial, csv_parallel_bytes, csv_part_run, 0,
+                                         sizeof(csv_state) };

@@ -1,18 +1,24 @@
 /*
-** engine.c -- event storage: the engine object, adding events, batches.
+** engine.c -- event storage: the engine object, its lock, inserting events,
+** batches.
 **
 ** Events live in one array of 48-byte records; their ids, refs, subject ids
-** and group paths live in a chunked arena as length-prefixed, NUL-terminated
-** strings (the length byte sits just before the text).  Three open-addressing
-** tables map event ids, subject ids and group paths to indices.  Subjects keep
-** a backward chain through their events (ev.prev), so a single subject's
-** events are found without scanning.
+** and group paths live in chunked arenas as length-prefixed, NUL-terminated
+** strings (the length byte sits just before the text).  Three intern tables
+** (table.h) map event ids, subject ids and group paths to indices.
+** Subjects keep a backward chain through their events (ev.prev), so a
+** single subject's events are found without scanning.
+**
+** It does not validate events (event.c does), read input (the loaders do)
+** or know the journal (it calls the commit hook the journal attached).
 **
 ** Invariants: an event is inserted only after every allocation it needs has
 ** succeeded, so an insert never half-happens; a batch records a mark and a
 ** failed batch is undone event by event in reverse (civic__batch_rollback),
-** which restores tables, chains and the arena exactly.  All public entry
-** points take the engine's rwlock: writes exclusive, queries shared.
+** which restores tables, chains and the arena exactly.  Every write goes
+** through civic__engine_write (lock, mark, apply, commit hook, roll back on
+** failure, unlock) and every query between civic__engine_read_begin/end:
+** the rwlock is never touched outside this file.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* glibc: pthread_rwlockattr_setkind_np, writers first */
@@ -23,195 +29,13 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
-                                                        "qty", "group", "ref" };
-
-/* ------------------------------------------------------------ tables */
-
-typedef const char *(*key_fn)(const civic_engine *e, uint32_t index);
-
-static const char *event_key(const civic_engine *e, uint32_t i) { return e->events[i].id; }
-static const char *subject_key(const civic_engine *e, uint32_t i) { return e->subjects[i].id; }
-static const char *group_key(const civic_engine *e, uint32_t i) { return e->groups[i].text; }
-
-static uint32_t hash32(const char *s, size_t n)
-{
-    return (uint32_t)civic__hash_bytes(s, n);
-}
-
-/* Slots are read and published atomically: during a pipelined load, parsing
- * threads look subjects and groups up while the caller's thread inserts
- * (see civic__engine_reserve_names for why the tables cannot move then).
- * Release/acquire orders the new record and key bytes before the slot. */
-static inline uint64_t slot_load(const uint64_t *slot)
-{
-    return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-}
-
-static uint32_t table_find(const civic_engine *e, const civic_table *t, key_fn key,
-                           const char *s, size_t n, uint32_t h)
-{
-    if (t->mask == 0) return CIVIC_NONE;
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = slot_load(&t->slots[i]);
-        if (slot == 0) return CIVIC_NONE;
-        if ((uint32_t)(slot >> 32) != h) continue;
-        uint32_t index = (uint32_t)slot - 1;
-        const char *k = key(e, index);
-        if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return index;
-    }
-}
-
-/* Make room for n more entries (load factor at most 3/4). */
-static int table_reserve_n(const civic_allocator *alc, civic_table *t, size_t n)
-{
-    size_t cap = t->mask ? t->mask + 1 : 0;
-    if (n > ((size_t)1 << 32)) return CIVIC_E_NOMEM;
-    size_t need = t->count + n;
-    if (cap && need * 4 <= cap * 3) return CIVIC_OK;
-    size_t new_cap = cap ? cap * 2 : 64;
-    while (need * 4 > new_cap * 3 && new_cap <= ((size_t)1 << 33)) new_cap *= 2;
-    if (new_cap > ((size_t)1 << 33) || new_cap > SIZE_MAX / sizeof(uint64_t)) return CIVIC_E_NOMEM;
-    uint64_t *slots = civic__calloc(alc, new_cap, sizeof(uint64_t));
-    if (!slots) return CIVIC_E_NOMEM;
-    for (size_t i = 0; i < cap; i++) {
-        uint64_t slot = t->slots[i];
-        if (!slot) continue;
-        size_t j = (uint32_t)(slot >> 32) & (new_cap - 1);
-        while (slots[j]) j = (j + 1) & (new_cap - 1);
-        slots[j] = slot;
-    }
-    civic__free(alc, t->slots, cap * sizeof(uint64_t));
-    t->slots = slots;
-    t->mask = new_cap - 1;
-    return CIVIC_OK;
-}
-
-static int table_reserve(const civic_allocator *alc, civic_table *t)
-{
-    return table_reserve_n(alc, t, 1);
-}
-
-static void table_insert(civic_table *t, uint32_t h, uint32_t index)
-{
-    CIVIC_ASSERT(t->mask && (t->count + 1) * 4 <= (t->mask + 1) * 3);
-    size_t i = h & t->mask;
-    while (t->slots[i]) i = (i + 1) & t->mask;
-    __atomic_store_n(&t->slots[i], ((uint64_t)h << 32) | ((uint64_t)index + 1), __ATOMIC_RELEASE);
-    t->count++;
-}
-
-/* Backward-shift deletion keeps linear probing valid without tombstones. */
-static void table_remove(civic_table *t, uint32_t h, uint32_t index)
-{
-    uint64_t want = ((uint64_t)h << 32) | ((uint64_t)index + 1);
-    size_t i = h & t->mask;
-    while (t->slots[i] != want) {
-        CIVIC_ASSERT(t->slots[i] != 0);
-        i = (i + 1) & t->mask;
-    }
-    size_t j = i;
-    for (;;) {
-        j = (j + 1) & t->mask;
-        uint64_t slot = t->slots[j];
-        if (!slot) break;
-        size_t home = (uint32_t)(slot >> 32) & t->mask;
-        /* move slot j back to i unless its home lies cyclically in (i, j] */
-        bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
-        if (!stays) {
-            t->slots[i] = slot;
-            i = j;
-        }
-    }
-    t->slots[i] = 0;
-    t->count--;
-}
-
-static void table_free(const civic_allocator *alc, civic_table *t)
-{
-    civic__free(alc, t->slots, t->mask ? (t->mask + 1) * sizeof(uint64_t) : 0);
-    t->slots = NULL;
-    t->mask = 0;
-    t->count = 0;
-}
-
-void civic__event_prefetch(const civic_engine *e, const civic_parsed *p)
-{
-    if (e->ids.mask) __builtin_prefetch(&e->ids.slots[p->id_hash & e->ids.mask]);
-    if (p->subject_index != CIVIC_NONE)
-        __builtin_prefetch(&e->subjects[p->subject_index], 1);
-    else if (e->subject_table.mask)
-        __builtin_prefetch(&e->subject_table.slots[p->subject_hash & e->subject_table.mask]);
-}
-
-/* The first entry of t whose hash tag is h (usually the key's), or CIVIC_NONE. */
-static uint32_t table_candidate(const civic_table *t, uint32_t h)
-{
-    if (t->mask == 0) return CIVIC_NONE;
-    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
-        uint64_t slot = slot_load(&t->slots[i]);
-        if (slot == 0) return CIVIC_NONE;
-        if ((uint32_t)(slot >> 32) == h) return (uint32_t)slot - 1;
-    }
-}
-
-static uint32_t confirm(const civic_engine *e, const civic_table *t, key_fn key,
-                        uint32_t candidate, const char *s, size_t n, uint32_t h)
-{
-    if (candidate == CIVIC_NONE) return CIVIC_NONE;
-    const char *k = key(e, candidate);
-    if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return candidate;
-    return table_find(e, t, key, s, n, h); /* two keys share the tag */
-}
-
-/* Three passes, each walking one level of the lookup (table slot, record,
- * key bytes) for every event with prefetches running ahead, so the cache
- * misses of many events overlap instead of queueing one behind another. */
-void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n)
-{
-    const size_t ahead = 16;
-    const civic_table *st = &e->subject_table, *gt = &e->group_table;
-    for (size_t i = 0; i < n; i++) {
-        if (i + ahead < n) {
-            const civic_parsed *q = &ev[i + ahead].p;
-            if (st->mask) __builtin_prefetch(&st->slots[q->subject_hash & st->mask]);
-            if (gt->mask && q->group_len) __builtin_prefetch(&gt->slots[q->group_hash & gt->mask]);
-        }
-        civic_parsed *p = &ev[i].p;
-        if (ev[i].reread) { /* not an event: nothing to look up */
-            p->subject_index = p->group_index = CIVIC_NONE;
-            continue;
-        }
-        p->subject_index = table_candidate(st, p->subject_hash);
-        p->group_index = p->group_len ? table_candidate(gt, p->group_hash) : CIVIC_NONE;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i + ahead < n) {
-            const civic_parsed *q = &ev[i + ahead].p;
-            if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
-            if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
-        }
-        if (i + ahead / 2 < n) {
-            const civic_parsed *q = &ev[i + ahead / 2].p;
-            if (q->subject_index != CIVIC_NONE)
-                __builtin_prefetch(e->subjects[q->subject_index].id - 1);
-            if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
-        }
-        civic_parsed *p = &ev[i].p;
-        if (ev[i].reread) continue;
-        p->subject_index = confirm(e, st, subject_key, p->subject_index, p->subject,
-                                   p->subject_len, p->subject_hash);
-        if (p->group_len)
-            p->group_index = confirm(e, gt, group_key, p->group_index, p->group, p->group_len,
-                                     p->group_hash);
-    }
-}
+/* ------------------------------------------------------------ room and lookups */
 
 int civic__engine_reserve_events(civic_engine *e, size_t n)
 {
     if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + n,
                     sizeof(civic_ev)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->ids, n) != CIVIC_OK)
+        civic__table_reserve(&e->alc, &e->ids, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
@@ -220,29 +44,33 @@ int civic__engine_reserve_names(civic_engine *e, size_t n)
 {
     if (civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + n,
                     sizeof(civic_subject)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->subject_table, n) != CIVIC_OK ||
+        civic__table_reserve(&e->alc, &e->subject_table, n) != CIVIC_OK ||
         civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + n,
                     sizeof(civic_intern)) != CIVIC_OK ||
-        table_reserve_n(&e->alc, &e->group_table, n) != CIVIC_OK)
+        civic__table_reserve(&e->alc, &e->group_table, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
-    return table_find(e, &e->ids, event_key, id, len, hash32(id, len));
+    return civic__table_find(&e->ids, civic__event_key, e, id, len, civic__hash32(id, len));
 }
 
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 {
-    return table_find(e, &e->subject_table, subject_key, id, len, hash32(id, len));
+    return civic__table_find(&e->subject_table, civic__subject_key, e, id, len,
+                             civic__hash32(id, len));
 }
 
-/* ------------------------------------------------------------ engine */
+/* ------------------------------------------------------------ locking
+ *
+ * One rwlock per engine, taken only here.  It lives behind a pointer so that
+ * queries, which get a const engine, lock it without casting const away.
+ * It prefers writers where the C library lets us say so: a stream of queries
+ * must not starve a service's writes.  That is safe because no code path
+ * takes the read lock twice. */
 
-/* The engine's rwlock prefers writers where the C library lets us say so:
- * a stream of queries must not starve a service's writes.  This is safe
- * because no code path takes the read lock twice. */
 static int engine_lock_init(pthread_rwlock_t *lock)
 {
     pthread_rwlockattr_t attr;
@@ -254,6 +82,29 @@ static int engine_lock_init(pthread_rwlock_t *lock)
     pthread_rwlockattr_destroy(&attr);
     return rc;
 }
+
+void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(e->lock); }
+void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(e->lock); }
+
+int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
+{
+    pthread_rwlock_wrlock(e->lock);
+    /* The batch goes to the hook attached when it began: a journal that an
+     * apply attaches (and whose replayed events it already holds) is not
+     * handed its own events back. */
+    civic_commit_hook hook = e->hook;
+    civic_batch_mark mark = civic__batch_begin(e);
+    int rc = apply(e, ctx, err);
+    if (rc >= 0 && hook.commit && e->event_count > mark.event_count) {
+        int hrc = hook.commit(hook.ctx, e, mark.event_count, err);
+        if (hrc != CIVIC_OK) rc = hrc;
+    }
+    if (rc < 0) civic__batch_rollback(e, &mark);
+    pthread_rwlock_unlock(e->lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the engine */
 
 /* Internal threads by default: one per online CPU (at most 8), but none with
  * a caller's allocator, which need not be thread-safe. */
@@ -277,7 +128,9 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     civic_engine *e = civic__calloc(&a, 1, sizeof(*e));
     if (!e) return CIVIC_E_NOMEM;
     e->alc = a;
-    if (engine_lock_init(&e->lock) != 0) {
+    e->lock = civic__malloc(&a, sizeof(*e->lock));
+    if (!e->lock || engine_lock_init(e->lock) != 0) {
+        civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
     }
@@ -299,284 +152,65 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
 void civic_engine_free(civic_engine *e)
 {
     if (!e) return;
-    civic__journal_free(e);
     civic_allocator a = e->alc;
-    table_free(&a, &e->ids);
-    table_free(&a, &e->subject_table);
-    table_free(&a, &e->group_table);
+    if (e->hook.release) e->hook.release(e->hook.ctx, &a);
+    civic__table_free(&a, &e->ids);
+    civic__table_free(&a, &e->subject_table);
+    civic__table_free(&a, &e->group_table);
     civic__free(&a, e->events, e->event_cap * sizeof(civic_ev));
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->arena);
     civic__arena_free(&e->names);
-    pthread_rwlock_destroy(&e->lock);
+    pthread_rwlock_destroy(e->lock);
+    civic__free(&a, e->lock, sizeof(*e->lock));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
 }
 
 const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rules : NULL; }
 
-void civic__engine_read_begin(const civic_engine *e)
-{
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
-}
-
-void civic__engine_read_end(const civic_engine *e)
-{
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
-}
-
 uint64_t civic_engine_event_count(const civic_engine *e)
 {
     if (!e) return 0;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     uint64_t n = e->event_count;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return n;
 }
 
 uint64_t civic_engine_subject_count(const civic_engine *e)
 {
     if (!e) return 0;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     uint64_t n = e->subject_count;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return n;
 }
 
 int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
 {
     if (!e) return CIVIC_E_INVALID;
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
     if (rc == CIVIC_OK && first) *first = e->ts_min;
     if (rc == CIVIC_OK && last) *last = e->ts_max;
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return rc;
-}
-
-/* ------------------------------------------------------------ parsing */
-
-static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
-                       int field, const char *fmt, const char *detail)
-{
-    char what[200];
-    char shown[64];
-    uint32_t column = f->column[field];
-    snprintf(what, sizeof(what), fmt, detail ? detail : "");
-    if (f->v[field]) {
-        civic__excerpt(shown, sizeof(shown), f->v[field], f->n[field]);
-    } else {
-        shown[0] = '\0';
-    }
-    const char *name = civic__field_names[field];
-    if (line && column)
-        return civic__error_set(err, code, line, column, 0,
-                                "line %llu, column %u: field '%s': %s%s%s%s",
-                                (unsigned long long)line, column, name, what,
-                                f->v[field] ? " \"" : "", shown, f->v[field] ? "\"" : "");
-    if (line)
-        return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s",
-                                (unsigned long long)line, name, what, f->v[field] ? " \"" : "",
-                                shown, f->v[field] ? "\"" : "");
-    return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s",
-                            name, what, f->v[field] ? " \"" : "", shown,
-                            f->v[field] ? "\"" : "");
-}
-
-/* An id-like field: required (1..max bytes) or optional (0..max). */
-static int check_text(const civic_fields *f, int field, size_t max, bool required,
-                      uint64_t line, civic_error *err)
-{
-    size_t bad;
-    if (!f->v[field] || f->n[field] == 0) {
-        if (required) return field_error(err, CIVIC_E_EVENT, line, f, field, "missing%s", NULL);
-        return CIVIC_OK;
-    }
-    if (f->n[field] > max) {
-        char limit[48];
-        snprintf(limit, sizeof(limit), "%zu", max);
-        return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
-    }
-    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad))
-        return field_error(err, CIVIC_E_EVENT, line, f, field,
-                           "not UTF-8 text without control characters%s", NULL);
-    return CIVIC_OK;
-}
-
-static int check_group(const civic_fields *f, uint64_t line, civic_error *err)
-{
-    const char *g = f->v[CIVIC_F_GROUP];
-    size_t n = f->n[CIVIC_F_GROUP];
-    int rc = check_text(f, CIVIC_F_GROUP, CIVIC_GROUP_BYTES_MAX, false, line, err);
-    if (rc != CIVIC_OK || !g || n == 0) return rc;
-    uint32_t depth = 1;
-    if (g[0] == '/' || g[n - 1] == '/')
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
-                           "a group path may not start or end with '/'%s", NULL);
-    for (size_t i = 1; i < n; i++) {
-        if (g[i] != '/') continue;
-        if (g[i - 1] == '/')
-            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
-                               "empty segment in group path%s", NULL);
-        depth++;
-    }
-    if (depth > CIVIC_GROUP_DEPTH_MAX)
-        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_GROUP,
-                           "more than 64 segments%s", NULL);
-    return CIVIC_OK;
-}
-
-static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t line,
-                      uint16_t *out, civic_error *err)
-{
-    const char *t = f->v[CIVIC_F_TYPE];
-    size_t n = f->n[CIVIC_F_TYPE];
-    if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
-    int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_find(e->rules, t, n) : -1;
-    uint32_t b = r >= 0 ? CIVIC_NONE : civic__type_builtin(t, n);
-    if (r >= 0) *out = (uint16_t)r;
-    else if (b != CIVIC_NONE) *out = (uint16_t)b;
-    else return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
-                            "unknown type (not a rule code, revoke, repair, redeem, object, "
-                            "dismiss or correct)%s", NULL);
-    return CIVIC_OK;
-}
-
-static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
-                     civic_parsed *p, civic_error *err)
-{
-    const char *q = f->v[CIVIC_F_QTY];
-    size_t n = f->n[CIVIC_F_QTY];
-    const char *why;
-    p->qty = 1000;
-    if (!q || n == 0) return CIVIC_OK;
-    if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
-    if (p->type == CIVIC_TYPE_REDEEM) {
-        int64_t v;
-        int rc = civic__decimal_parse(q, n, 2, false, false, CIVIC_POINTS_MAX * 100, &v, &why);
-        if (rc != CIVIC_OK)
-            return field_error(err, rc, line, f, CIVIC_F_QTY,
-                               "bad redeem amount: %s (a positive decimal, at most 2 places, "
-                               "at most 1e12)", why);
-        if (v <= 0)
-            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
-                               "a redeem must spend more than 0 points%s", NULL);
-        p->qty = v * 10;
-        return CIVIC_OK;
-    }
-    int rc = civic__decimal_parse(q, n, 3, false, false, CIVIC_QTY_MAX * 1000, &p->qty, &why);
-    if (rc != CIVIC_OK)
-        return field_error(err, rc, line, f, CIVIC_F_QTY,
-                           "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
-                           why);
-    if (CIVIC_TYPE_IS_RULE(p->type)) {
-        /* The largest raw this event can ever produce must fit comfortably. */
-        const civic_rule *r = &e->rules->rules[p->type];
-        int64_t raw = r->points, factor = r->repeat_factor ? r->repeat_factor : 100;
-        if (r->per_unit && !civic__mul_div_round(r->points, p->qty, 1000, &raw))
-            raw = INT64_MAX;
-        if (!civic__mul_div_round(raw, factor, 100, &raw) || raw > INT64_C(1) << 60 ||
-            raw < -(INT64_C(1) << 60))
-            return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
-                               "points x qty is too large%s", NULL);
-    }
-    return CIVIC_OK;
-}
-
-int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *p,
-                       uint64_t line, civic_error *err)
-{
-    const char *why;
-    int rc;
-    /* Every field of p is set below on success (no memset per event);
-     * on failure p is not used. */
-    p->ts = 0;
-    if ((rc = check_text(f, CIVIC_F_ID, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
-        (rc = check_text(f, CIVIC_F_SUBJECT, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
-        (rc = parse_type(e, f, line, &p->type, err)) != CIVIC_OK)
-        return rc;
-    if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
-    if (f->n[CIVIC_F_TS] > 64)
-        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
-    rc = civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts, &why);
-    if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
-    if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
-        (rc = check_group(f, line, err)) != CIVIC_OK)
-        return rc;
-    bool needs_ref = CIVIC_TYPE_HAS_REF(p->type);
-    if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK)
-        return rc;
-    p->id = f->v[CIVIC_F_ID];
-    p->id_len = f->n[CIVIC_F_ID];
-    p->subject = f->v[CIVIC_F_SUBJECT];
-    p->subject_len = f->n[CIVIC_F_SUBJECT];
-    p->group = f->v[CIVIC_F_GROUP];
-    p->group_len = p->group ? f->n[CIVIC_F_GROUP] : 0;
-    p->ref = NULL;
-    p->ref_len = 0;
-    if (needs_ref) {
-        p->ref = f->v[CIVIC_F_REF];
-        p->ref_len = f->n[CIVIC_F_REF];
-        p->qty = 0; /* a qty on revoke/repair is checked, then ignored */
-    }
-    /* Hash here: with parallel parsing this runs on the worker threads. */
-    p->id_hash = hash32(p->id, p->id_len);
-    p->subject_hash = hash32(p->subject, p->subject_len);
-    p->group_hash = p->group_len ? hash32(p->group, p->group_len) : 0;
-    p->subject_index = p->group_index = CIVIC_NONE;
-    return CIVIC_OK;
 }
 
 /* ------------------------------------------------------------ insert */
 
-static bool lp_equal(const char *lp, const char *s, size_t n)
-{
-    return lp ? civic__lp_len(lp) == n && memcmp(lp, s, n) == 0 : n == 0;
-}
-
-/* Which field of an existing event differs from p; NULL when none. */
-static const char *first_difference(const civic_engine *e, const civic_ev *ev,
-                                    const civic_parsed *p)
-{
-    if (!lp_equal(e->subjects[ev->subject].id, p->subject, p->subject_len)) return "subject";
-    if (ev->type != p->type) return "type";
-    if (ev->ts != p->ts) return "ts";
-    bool has_ref = CIVIC_TYPE_HAS_REF(ev->type);
-    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
-        return has_ref ? "ref" : "qty";
-    const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
-    if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";
-    return NULL;
-}
-
+/* A length-prefixed copy of s in the arena, or NULL when out of memory. */
 static const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
     char *p = civic__arena_alloc(a, n + 2, 1);
-    CIVIC_ASSERT(p); /* reserved beforehand */
+    if (!p) return NULL;
     p[0] = (char)n;
     memcpy(p + 1, s, n);
     p[n + 1] = '\0';
     return p + 1;
-}
-
-static int reserve_insert(civic_engine *e, const civic_parsed *p)
-{
-    if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + 1,
-                    sizeof(civic_ev)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->ids) != CIVIC_OK ||
-        civic__grow(&e->alc, (void **)&e->subjects, &e->subject_cap, e->subject_count + 1,
-                    sizeof(civic_subject)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->subject_table) != CIVIC_OK ||
-        civic__grow(&e->alc, (void **)&e->groups, &e->group_cap, e->group_count + 1,
-                    sizeof(civic_intern)) != CIVIC_OK ||
-        table_reserve(&e->alc, &e->group_table) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    if (civic__arena_reserve(&e->names, p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    return civic__arena_reserve(&e->arena, p->id_len + p->ref_len + 2 * 2);
 }
 
 int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
@@ -590,8 +224,97 @@ int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
     return CIVIC_OK;
 }
 
-static int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line, uint32_t column,
-                        civic_error *err, bool reserved);
+/* The strings an insert copies into the arenas: the subject's and group's
+ * only when they are new (index CIVIC_NONE). */
+typedef struct insert_text {
+    const char *id, *ref, *subject, *group;
+} insert_text;
+
+/* Copy them all, or none: false (arenas as they were) when out of memory.
+ * With room reserved beforehand this cannot fail, but nothing relies on it. */
+static bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                      insert_text *t)
+{
+    civic_arena_mark events = civic__arena_mark(&e->arena), names = civic__arena_mark(&e->names);
+    bool new_group = p->group_len && g == CIVIC_NONE;
+    t->subject = s == CIVIC_NONE ? arena_lp(&e->names, p->subject, p->subject_len) : NULL;
+    t->group = new_group ? arena_lp(&e->names, p->group, p->group_len) : NULL;
+    t->ref = p->ref ? arena_lp(&e->arena, p->ref, p->ref_len) : NULL;
+    t->id = arena_lp(&e->arena, p->id, p->id_len);
+    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) && (t->group || !new_group))
+        return true;
+    civic__arena_reset(&e->arena, events);
+    civic__arena_reset(&e->names, names);
+    return false;
+}
+
+/* Store p as event `index` of subject s and group g (both existing now). */
+static void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                  const insert_text *t)
+{
+    uint32_t index = (uint32_t)e->event_count++;
+    civic_ev *ev = &e->events[index];
+    ev->ts = p->ts;
+    if (p->ref) ev->u.ref = t->ref;
+    else ev->u.qty = p->qty;
+    ev->id = t->id;
+    ev->subject = s;
+    ev->group = g;
+    ev->prev = e->subjects[s].last;
+    ev->hash = p->id_hash;
+    ev->type = p->type;
+    ev->reserved = 0;
+    e->subjects[s].last = index;
+    e->subjects[s].count++;
+    civic__table_insert(&e->ids, p->id_hash, index);
+    if (p->ts < e->ts_min) e->ts_min = p->ts;
+    if (p->ts > e->ts_max) e->ts_max = p->ts;
+}
+
+/* reserved: civic__engine_reserve_batch made room for this event. */
+static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
+                               uint32_t column, civic_error *err, bool reserved)
+{
+    CIVIC_ASSERT(p->id_hash == civic__hash32(p->id, p->id_len));
+    uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, p->id_hash);
+    if (found != CIVIC_NONE) {
+        const char *diff = civic__event_difference(e, found, p);
+        return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
+    }
+    if (e->event_count >= e->events_max)
+        return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
+                                "its limit", (unsigned long long)e->events_max);
+    if (!reserved && civic__engine_reserve_batch(e, 1, p->id_len + p->ref_len + 2 * 2,
+                                                 p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
+        return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
+    uint32_t s = p->subject_index, g = CIVIC_NONE;
+    CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
+    if (s == CIVIC_NONE)
+        s = civic__table_find(&e->subject_table, civic__subject_key, e, p->subject, p->subject_len,
+                              p->subject_hash);
+    if (p->group_len) {
+        g = p->group_index;
+        CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
+        if (g == CIVIC_NONE)
+            g = civic__table_find(&e->group_table, civic__group_key, e, p->group, p->group_len,
+                                  p->group_hash);
+    }
+    insert_text t;
+    if (!copy_text(e, p, s, g, &t)) return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
+    /* From here on nothing can fail. */
+    if (s == CIVIC_NONE) {
+        s = (uint32_t)e->subject_count++;
+        e->subjects[s] = (civic_subject){ t.subject, CIVIC_NONE, 0 };
+        civic__table_insert(&e->subject_table, p->subject_hash, s);
+    }
+    if (t.group) {
+        g = (uint32_t)e->group_count++;
+        e->groups[g].text = t.group;
+        civic__table_insert(&e->group_table, p->group_hash, g);
+    }
+    store(e, p, s, g, &t);
+    return CIVIC_OK;
+}
 
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                         uint32_t column, civic_error *err)
@@ -603,76 +326,6 @@ int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_
                                  uint32_t column, civic_error *err)
 {
     return event_insert(e, p, line, column, err, true);
-}
-
-/* reserved: civic__engine_reserve_batch made room for this event. */
-static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
-                               uint32_t column, civic_error *err, bool reserved)
-{
-    uint32_t h = p->id_hash;
-    CIVIC_ASSERT(h == hash32(p->id, p->id_len));
-    uint32_t found = table_find(e, &e->ids, event_key, p->id, p->id_len, h);
-    char shown[64];
-    if (found != CIVIC_NONE) {
-        const char *diff = first_difference(e, &e->events[found], p);
-        if (!diff) return CIVIC_DUPLICATE;
-        civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
-        if (line)
-            return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
-                                    "line %llu: event id \"%s\" was seen before with a "
-                                    "different %s", (unsigned long long)line, shown, diff);
-        return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,
-                                "event id \"%s\" was seen before with a different %s", shown,
-                                diff);
-    }
-    if (e->event_count >= e->events_max)
-        return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
-                                "its limit", (unsigned long long)e->events_max);
-    if (!reserved && reserve_insert(e, p) != CIVIC_OK)
-        return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
-    /* From here on nothing can fail. */
-    uint32_t sh = p->subject_hash;
-    uint32_t s = p->subject_index;
-    CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
-    if (s == CIVIC_NONE)
-        s = table_find(e, &e->subject_table, subject_key, p->subject, p->subject_len, sh);
-    if (s == CIVIC_NONE) {
-        s = (uint32_t)e->subject_count++;
-        e->subjects[s].id = arena_lp(&e->names, p->subject, p->subject_len);
-        e->subjects[s].last = CIVIC_NONE;
-        e->subjects[s].count = 0;
-        table_insert(&e->subject_table, sh, s);
-    }
-    uint32_t g = CIVIC_NONE;
-    if (p->group_len) {
-        uint32_t gh = p->group_hash;
-        g = p->group_index;
-        CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
-        if (g == CIVIC_NONE) g = table_find(e, &e->group_table, group_key, p->group, p->group_len, gh);
-        if (g == CIVIC_NONE) {
-            g = (uint32_t)e->group_count++;
-            e->groups[g].text = arena_lp(&e->names, p->group, p->group_len);
-            table_insert(&e->group_table, gh, g);
-        }
-    }
-    uint32_t index = (uint32_t)e->event_count++;
-    civic_ev *ev = &e->events[index];
-    ev->ts = p->ts;
-    if (p->ref) ev->u.ref = arena_lp(&e->arena, p->ref, p->ref_len);
-    else ev->u.qty = p->qty;
-    ev->id = arena_lp(&e->arena, p->id, p->id_len);
-    ev->subject = s;
-    ev->group = g;
-    ev->prev = e->subjects[s].last;
-    ev->hash = h;
-    ev->type = p->type;
-    ev->reserved = 0;
-    e->subjects[s].last = index;
-    e->subjects[s].count++;
-    table_insert(&e->ids, h, index);
-    if (p->ts < e->ts_min) e->ts_min = p->ts;
-    if (p->ts > e->ts_max) e->ts_max = p->ts;
-    return CIVIC_OK;
 }
 
 civic_batch_mark civic__batch_begin(const civic_engine *e)
@@ -692,19 +345,19 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
 {
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
-        table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
+        civic__table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
         e->subjects[ev->subject].last = ev->prev;
         e->subjects[ev->subject].count--;
     }
     while (e->subject_count > m->subject_count) {
         const char *id = e->subjects[--e->subject_count].id;
         CIVIC_ASSERT(e->subjects[e->subject_count].count == 0);
-        table_remove(&e->subject_table, hash32(id, civic__lp_len(id)),
+        civic__table_remove(&e->subject_table, civic__hash32(id, civic__lp_len(id)),
                      (uint32_t)e->subject_count);
     }
     while (e->group_count > m->group_count) {
         const char *text = e->groups[--e->group_count].text;
-        table_remove(&e->group_table, hash32(text, civic__lp_len(text)),
+        civic__table_remove(&e->group_table, civic__hash32(text, civic__lp_len(text)),
                      (uint32_t)e->group_count);
     }
     civic__arena_reset(&e->arena, m->arena);
@@ -714,6 +367,11 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
 }
 
 /* ------------------------------------------------------------ add */
+
+static int add_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    return civic__event_insert(e, ctx, 0, 0, err);
+}
 
 int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err)
 {
@@ -726,20 +384,9 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     civic_fields f;
     const char *v[CIVIC_F_COUNT] = { event->id, event->subject, event->type, event->ts,
                                      event->qty, event->group, event->ref };
-    for (int i = 0; i < CIVIC_F_COUNT; i++) {
-        f.v[i] = v[i];
-        f.n[i] = v[i] ? strlen(v[i]) : 0;
-        f.column[i] = 0;
-    }
-    f.printable = false;
+    civic__fields_of(&f, v, NULL);
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    rc = civic__event_insert(e, &p, 0, 0, err);
-    if (rc == CIVIC_OK && (rc = civic__journal_append(e, &mark, err)) != CIVIC_OK)
-        civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
-    return rc;
+    return civic__engine_write(e, add_apply, &p, err);
 }

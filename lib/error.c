@@ -1,6 +1,10 @@
 /*
-** error.c -- status texts and the civic_error filler.  Reporting an error
-** never allocates: messages are formatted into the caller's fixed buffer.
+** error.c -- status texts, the civic_error filler, and the field-by-field
+** copy into versioned caller structs.
+**
+** Reporting an error never allocates: messages are formatted into the
+** caller's fixed buffer.  Invariant: nothing is written into a caller's
+** struct past the fields of the version the caller set.
 */
 #include "internal.h"
 
@@ -80,13 +84,24 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
     dst[j < dst_size ? j : dst_size - 1] = '\0';
 }
 
+void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,
+                        uint32_t version)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].since <= version)
+            memcpy((char *)dst + fields[i].offset, (const char *)src + fields[i].offset,
+                   fields[i].size);
+}
+
+static const civic_field error_fields[] = {
+    CIVIC_FIELD(civic_error, code, 1),   CIVIC_FIELD(civic_error, line, 1),
+    CIVIC_FIELD(civic_error, column, 1), CIVIC_FIELD(civic_error, offset, 1),
+    CIVIC_FIELD(civic_error, message, 1),
+};
+
 void civic__error_copy(civic_error *dst, const civic_error *src)
 {
     /* Field by field: dst may be an older, smaller civic_error. */
     if (!dst || dst == src || dst->version < 1) return;
-    dst->code = src->code;
-    dst->line = src->line;
-    dst->column = src->column;
-    dst->offset = src->offset;
-    memcpy(dst->message, src->message, sizeof(dst->message));
+    civic__copy_fields(dst, src, error_fields, CIVIC_FIELD_COUNT(error_fields), dst->version);
 }

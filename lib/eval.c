@@ -47,19 +47,14 @@ int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool 
     ev->want_items = want_items;
     ev->cat_end = civic__malloc(a, ncat * sizeof(int64_t));
     ev->cat_stamp = civic__calloc(a, ncat, sizeof(uint32_t));
-    ev->slot_bucket = civic__malloc(a, nslot * sizeof(int64_t));
-    ev->slot_used = civic__malloc(a, nslot * sizeof(int64_t));
-    ev->slot_stamp = civic__calloc(a, nslot, sizeof(uint32_t));
-    ev->cap_bucket = civic__malloc(a, ncap * sizeof(int64_t));
-    ev->cap_used = civic__malloc(a, ncap * sizeof(int64_t));
-    ev->cap_stamp = civic__calloc(a, ncap, sizeof(uint32_t));
+    ev->slot_caps = civic__calloc(a, nslot, sizeof(civic_cap_use));
+    ev->shared_caps = civic__calloc(a, ncap, sizeof(civic_cap_use));
     ev->dims = civic__malloc(a, (r->dimension_count + 1) * sizeof(int64_t));
     ev->flag_marks = civic__calloc(a, r->flag_count + 1, sizeof(uint32_t));
     ev->tier_value = civic__calloc(a, ntier, sizeof(int64_t));
     ev->tier_level = civic__calloc(a, ntier, sizeof(uint32_t));
     ev->measure_on = civic__calloc(a, nmeasure, 1);
-    if (!ev->cat_end || !ev->cat_stamp || !ev->slot_bucket || !ev->slot_used ||
-        !ev->slot_stamp || !ev->cap_bucket || !ev->cap_used || !ev->cap_stamp || !ev->dims ||
+    if (!ev->cat_end || !ev->cat_stamp || !ev->slot_caps || !ev->shared_caps || !ev->dims ||
         !ev->flag_marks || !ev->tier_value || !ev->tier_level || !ev->measure_on) {
         civic__eval_free(ev);
         return CIVIC_E_NOMEM;
@@ -76,12 +71,8 @@ void civic__eval_free(civic_eval *ev)
     size_t ntier = nz(r->tier_count), nmeasure = nz(r->measure_count);
     civic__free(a, ev->cat_end, ncat * sizeof(int64_t));
     civic__free(a, ev->cat_stamp, ncat * sizeof(uint32_t));
-    civic__free(a, ev->slot_bucket, nslot * sizeof(int64_t));
-    civic__free(a, ev->slot_used, nslot * sizeof(int64_t));
-    civic__free(a, ev->slot_stamp, nslot * sizeof(uint32_t));
-    civic__free(a, ev->cap_bucket, ncap * sizeof(int64_t));
-    civic__free(a, ev->cap_used, ncap * sizeof(int64_t));
-    civic__free(a, ev->cap_stamp, ncap * sizeof(uint32_t));
+    civic__free(a, ev->slot_caps, nslot * sizeof(civic_cap_use));
+    civic__free(a, ev->shared_caps, ncap * sizeof(civic_cap_use));
     civic__free(a, ev->dims, (r->dimension_count + 1) * sizeof(int64_t));
     civic__free(a, ev->flag_marks, (r->flag_count + 1) * sizeof(uint32_t));
     civic__free(a, ev->tier_value, ntier * sizeof(int64_t));
@@ -98,8 +89,8 @@ static void next_stamp(civic_eval *ev)
     if (++ev->stamp != 0) return;
     const civic_rules *r = ev->r;
     memset(ev->cat_stamp, 0, nz(r->category_count) * sizeof(uint32_t));
-    memset(ev->slot_stamp, 0, nz(r->own_slot_count) * sizeof(uint32_t));
-    memset(ev->cap_stamp, 0, nz(r->cap_count) * sizeof(uint32_t));
+    memset(ev->slot_caps, 0, nz(r->own_slot_count) * sizeof(civic_cap_use));
+    memset(ev->shared_caps, 0, nz(r->cap_count) * sizeof(civic_cap_use));
     memset(ev->flag_marks, 0, (r->flag_count + 1) * sizeof(uint32_t));
     ev->stamp = 1;
 }
@@ -165,72 +156,6 @@ static size_t find_item(const civic_item *items, size_t n, int64_t eff, const ch
     return SIZE_MAX;
 }
 
-/* ------------------------------------------------------------ calendar */
-
-/* An event's local calendar day, with year, month and day of month worked
- * out once and only when a calendar period or validity asks for them. */
-typedef struct local_day {
-    int64_t days;
-    int64_t year;
-    int month, mday;
-    bool civil;
-} local_day;
-
-static void civil_of(local_day *l)
-{
-    if (!l->civil) {
-        civic__civil_from_days(l->days, &l->year, &l->month, &l->mday);
-        l->civil = true;
-    }
-}
-
-/* civic__duration_end for an event at t on local day *l, reusing the
- * calendar date the day already worked out (same results, see time.c). */
-static int64_t duration_end(const civic_duration *d, int64_t t, int32_t offset, local_day *l)
-{
-    int64_t total, y;
-    int m, k;
-    switch (d->kind) {
-    case CIVIC_DUR_MONTHS:
-    case CIVIC_DUR_YEARS:
-        civil_of(l);
-        total = l->year * 12 + (l->month - 1) + (d->kind == CIVIC_DUR_YEARS ? d->n * 12 : d->n);
-        y = civic__floor_div(total, 12);
-        m = (int)(total - y * 12) + 1;
-        int dim = civic__days_in_month(y, m);
-        int day = l->mday > dim ? dim : l->mday; /* 31 Jan + 1m = 28/29 Feb */
-        return civic__days_from_civil(y, m, day) * 86400 + (t + offset - l->days * 86400) - offset;
-    case CIVIC_DUR_END_MONTH:
-    case CIVIC_DUR_END_QUARTER:
-    case CIVIC_DUR_END_YEAR:
-        civil_of(l);
-        k = d->kind == CIVIC_DUR_END_MONTH ? 1 : d->kind == CIVIC_DUR_END_QUARTER ? 3 : 12;
-        total = l->year * 12 + (l->month - 1);
-        total = civic__floor_div(total, k) * k + k;
-        y = civic__floor_div(total, 12);
-        m = (int)(total - y * 12) + 1;
-        return civic__days_from_civil(y, m, 1) * 86400 - offset;
-    default:
-        return civic__duration_end(d, t, offset);
-    }
-}
-
-static int64_t bucket_of(uint8_t period, local_day *l)
-{
-    switch (period) {
-    case CIVIC_PERIOD_DAY: return l->days;
-    case CIVIC_PERIOD_WEEK: return civic__floor_div(l->days + 3, 7); /* weeks start Monday */
-    case CIVIC_PERIOD_MONTH:
-    case CIVIC_PERIOD_QUARTER:
-    case CIVIC_PERIOD_YEAR:
-        civil_of(l);
-        if (period == CIVIC_PERIOD_YEAR) return l->year;
-        return period == CIVIC_PERIOD_MONTH ? l->year * 12 + (l->month - 1)
-                                            : l->year * 4 + (l->month - 1) / 3;
-    default: return 0;
-    }
-}
-
 /* ------------------------------------------------------------ step 1 */
 
 enum { SEEN_OBJECTION = 1, SEEN_CORRECTION = 2, SEEN_ACT = 4, SEEN_POINTER = 8 };
@@ -239,7 +164,7 @@ enum { SEEN_OBJECTION = 1, SEEN_CORRECTION = 2, SEEN_ACT = 4, SEEN_POINTER = 8 }
  * force at ts (SPEC 10.1). */
 static int64_t event_eff(const civic_rules *r, const civic_ev *x)
 {
-    if (!r->any_publicity || !CIVIC_TYPE_IS_RULE(x->type)) return x->ts;
+    if (!r->any_publicity || !civic__type_is_rule(x->type)) return x->ts;
     const civic_rule *life = civic__rule_version_at(r, x->type, x->ts);
     return life->has_publicity ? civic__duration_end(&life->publicity, x->ts, r->utc_offset)
                                : x->ts;
@@ -262,8 +187,8 @@ static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)
     it->state = CIVIC_STATE_ACTIVE;
     it->act = it->merged_with = CIVIC_NONE;
     it->v = NULL;
-    it->qty = CIVIC_TYPE_HAS_REF(x->type) ? 0 : x->u.qty;
-    if (CIVIC_TYPE_IS_RULE(x->type)) {
+    it->qty = civic__type_has_ref(x->type) ? 0 : x->u.qty;
+    if (civic__type_is_rule(x->type)) {
         it->v = r->any_change ? civic__rule_version(r, x->type, x->ts, ev->as_of)
                               : &r->rules[x->type];
         if (e->extras.act) it->act = e->extras.act[index];
@@ -292,7 +217,7 @@ static size_t gather(civic_eval *ev, const uint32_t *events, size_t n, unsigned 
         if (x->ts > ev->as_of) continue;
         civic_item *it = &ev->items[m++];
         item_init(ev, it, events[i]);
-        if (CIVIC_TYPE_HAS_REF(x->type)) *seen |= SEEN_POINTER;
+        if (civic__type_has_ref(x->type)) *seen |= SEEN_POINTER;
         if (x->type == CIVIC_TYPE_OBJECT || x->type == CIVIC_TYPE_DISMISS)
             *seen |= SEEN_OBJECTION;
         else if (x->type == CIVIC_TYPE_CORRECT) *seen |= SEEN_CORRECTION;
@@ -336,7 +261,7 @@ static void resolve_objections(civic_eval *ev, size_t n, const uint32_t *target)
         civic_item *o = &items[i];
         if (o->type != CIVIC_TYPE_OBJECT) continue;
         uint32_t t = target[i];
-        if (t == CIVIC_NONE || !CIVIC_TYPE_IS_RULE(items[t].type) || o->ts < items[t].ts) {
+        if (t == CIVIC_NONE || !civic__type_is_rule(items[t].type) || o->ts < items[t].ts) {
             o->state = CIVIC_STATE_DANGLING;
         } else if (o->ts >= civic__duration_end(&r->objection_window, items[t].ts,
                                                 r->utc_offset)) {
@@ -371,7 +296,7 @@ static void resolve_targets(civic_eval *ev, size_t n, const uint32_t *target, ui
         p->state = CIVIC_STATE_DANGLING;
         if (t == CIVIC_NONE) continue;
         civic_item *x = &items[t];
-        bool rule = CIVIC_TYPE_IS_RULE(x->type);
+        bool rule = civic__type_is_rule(x->type);
         if (kind == CIVIC_TYPE_REVOKE) {
             if (!rule && x->type != CIVIC_TYPE_REDEEM) continue;
             x->flags |= CIVIC_ITEM_REVOKED;
@@ -395,9 +320,7 @@ static void resolve_targets(civic_eval *ev, size_t n, const uint32_t *target, ui
 /* raw before repeat and caps: points, or points x qty (SPEC 4 step 4). */
 static int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
 {
-    *raw = v->points;
-    if (v->per_unit && !civic__mul_div_round(v->points, qty, 1000, raw)) return CIVIC_E_OVERFLOW;
-    return CIVIC_OK;
+    return civic__rule_raw(v, qty, raw) ? CIVIC_OK : CIVIC_E_OVERFLOW;
 }
 
 typedef struct act_member {
@@ -521,7 +444,7 @@ static void archive(civic_eval *ev, size_t n, const uint32_t *target)
     civic_item *items = ev->items;
     for (size_t i = 0; i < n; i++) {
         civic_item *x = &items[i];
-        if (CIVIC_TYPE_IS_RULE(x->type) && x->act == CIVIC_NONE &&
+        if (civic__type_is_rule(x->type) && x->act == CIVIC_NONE &&
             retained_until(ev->r, x) <= ev->as_of)
             x->flags |= CIVIC_ITEM_ARCHIVED;
     }
@@ -529,7 +452,7 @@ static void archive(civic_eval *ev, size_t n, const uint32_t *target)
         changed = false;
         for (size_t i = 0; i < n; i++) {
             civic_item *p = &items[i];
-            if (!CIVIC_TYPE_HAS_REF(p->type) || (p->flags & CIVIC_ITEM_ARCHIVED)) continue;
+            if (!civic__type_has_ref(p->type) || (p->flags & CIVIC_ITEM_ARCHIVED)) continue;
             uint32_t t = target[i];
             if (t == CIVIC_NONE || !(items[t].flags & CIVIC_ITEM_ARCHIVED)) continue;
             if (p->ts >= items[t].ts) {
@@ -552,7 +475,7 @@ static int before_fold(civic_eval *ev, size_t n, unsigned seen)
         target = civic__malloc(&ev->e->alc, nz(n) * sizeof(uint32_t));
         if (!target) return CIVIC_E_NOMEM;
         for (size_t i = 0; i < n; i++)
-            target[i] = CIVIC_TYPE_HAS_REF(ev->items[i].type) ? target_of(ev, &ev->items[i], n)
+            target[i] = civic__type_has_ref(ev->items[i].type) ? target_of(ev, &ev->items[i], n)
                                                               : CIVIC_NONE;
         if (seen & SEEN_OBJECTION) resolve_objections(ev, n, target);
         resolve_targets(ev, n, target, CIVIC_TYPE_REVOKE);
@@ -570,55 +493,58 @@ static int before_fold(civic_eval *ev, size_t n, unsigned seen)
 
 /* ------------------------------------------------------------ step 5: caps */
 
-/* Room left in one cap for an event of sign(raw) in bucket b (SPEC 4,
- * 9.6): a both-mode cap counts |counted| against the limit; a net-mode cap
- * limits only additions, by limit - the net counted so far.  Shared by the
- * rule's own cap (one slot per (rule, period, mode)) and shared caps. */
-static int64_t cap_room(int64_t *bucket, int64_t *used, uint32_t *stamp, uint32_t now,
-                        int64_t b, int64_t limit, uint8_t mode, int64_t raw)
-{
-    if (*stamp != now || *bucket != b) {
-        *stamp = now;
-        *bucket = b;
-        *used = 0;
-    }
-    if (mode == CIVIC_CAP_NET) {
-        if (raw <= 0) return INT64_MAX;
-        return *used >= limit ? 0 : limit - *used;
-    }
-    return limit - *used;
-}
+/* One cap an event draws on: its use in the subject's scratch, its limit,
+ * mode and the event's bucket of its period.  The rule's own cap (one use
+ * per (rule, period, mode) slot) and shared caps are the same thing here. */
+typedef struct cap_claim {
+    civic_cap_use *use;
+    int64_t limit;             /* per period bucket, hundredths */
+    int64_t bucket;            /* the event's period bucket for this cap */
+    uint8_t mode;              /* CIVIC_CAP_BOTH / NET */
+} cap_claim;
 
-static void cap_take(int64_t *used, uint8_t mode, int64_t counted)
+/* counted for raw under every claimed cap (SPEC 4 step 4, 9.6): a both-mode
+ * cap counts |counted| against its limit, so negatives are capped too; a
+ * net-mode cap limits only additions, by limit - the net counted so far
+ * (which negatives lower), and sets no limit for raw <= 0. */
+static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw)
 {
-    *used += mode == CIVIC_CAP_NET ? counted : (counted < 0 ? -counted : counted);
-}
-
-/* counted for raw under v's own cap and v's cap group. */
-static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, local_day *day,
-                         uint32_t *flags)
-{
-    const civic_rules *r = ev->r;
-    int64_t mag = raw < 0 ? -raw : raw, room = mag, left;
-    if (v->cap >= 0) {
-        uint32_t s = v->own_slot;
-        left = cap_room(&ev->slot_bucket[s], &ev->slot_used[s], &ev->slot_stamp[s], ev->stamp,
-                        bucket_of(v->cap_period, day), v->cap, v->cap_mode, raw);
-        if (left < room) room = left;
-    }
-    if (v->cap_group != CIVIC_NO_CAP) {
-        const civic_cap *c = &r->caps[v->cap_group];
-        uint32_t g = v->cap_group;
-        left = cap_room(&ev->cap_bucket[g], &ev->cap_used[g], &ev->cap_stamp[g], ev->stamp,
-                        bucket_of(c->period, day), c->limit, c->mode, raw);
+    int64_t mag = raw < 0 ? -raw : raw, room = mag;
+    for (size_t i = 0; i < n; i++) {
+        civic_cap_use *u = claims[i].use;
+        if (u->stamp != stamp || u->bucket != claims[i].bucket) {
+            u->stamp = stamp;
+            u->bucket = claims[i].bucket;
+            u->used = 0;
+        }
+        int64_t left = claims[i].limit - u->used;
+        if (claims[i].mode == CIVIC_CAP_NET && raw <= 0) continue;
         if (left < room) room = left;
     }
     if (room < 0) room = 0;
     int64_t counted = raw < 0 ? -room : room;
-    if (v->cap >= 0) cap_take(&ev->slot_used[v->own_slot], v->cap_mode, counted);
-    if (v->cap_group != CIVIC_NO_CAP)
-        cap_take(&ev->cap_used[v->cap_group], r->caps[v->cap_group].mode, counted);
-    if (room < mag) *flags |= CIVIC_ITEM_CAPPED;
+    for (size_t i = 0; i < n; i++)
+        claims[i].use->used += claims[i].mode == CIVIC_CAP_NET ? counted : room;
+    return counted;
+}
+
+/* counted for raw under v's own cap and v's cap group. */
+static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, civic_day *day,
+                         uint32_t *flags)
+{
+    const civic_rules *r = ev->r;
+    cap_claim claims[2];
+    size_t n = 0;
+    if (v->cap >= 0)
+        claims[n++] = (cap_claim){ &ev->slot_caps[v->own_slot], v->cap,
+                                   civic__period_bucket_on(v->cap_period, day), v->cap_mode };
+    if (v->cap_group != CIVIC_NO_CAP) {
+        const civic_cap *c = &r->caps[v->cap_group];
+        claims[n++] = (cap_claim){ &ev->shared_caps[v->cap_group], c->limit,
+                                   civic__period_bucket_on(c->period, day), c->mode };
+    }
+    int64_t counted = n ? cap_take(claims, n, ev->stamp, raw) : raw;
+    if (counted != raw) *flags |= CIVIC_ITEM_CAPPED;
     return counted;
 }
 
@@ -633,9 +559,9 @@ typedef struct fold_state {
 } fold_state;
 
 /* A new balance period starts the balance over. */
-static void balance_period(civic_eval *ev, fold_state *fs, local_day *day, size_t i)
+static void balance_period(civic_eval *ev, fold_state *fs, civic_day *day, size_t i)
 {
-    int64_t p = bucket_of(ev->r->balance_reset, day);
+    int64_t p = civic__period_bucket_on(ev->r->balance_reset, day);
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
@@ -659,7 +585,7 @@ static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
     return CIVIC_OK;
 }
 
-static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, local_day *day, size_t i)
+static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
 {
     const civic_rules *r = ev->r;
     int64_t amount = it->qty / 10;
@@ -709,7 +635,7 @@ static int escalate(civic_eval *ev, civic_item *it, int64_t *raw)
     return CIVIC_OK;
 }
 
-static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, local_day *day, size_t i)
+static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
 {
     const civic_rules *r = ev->r;
     const civic_rule *v = it->v;
@@ -717,7 +643,8 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, local_day *
     int rc = raw_of(v, it->qty, &raw);
     if (rc == CIVIC_OK) rc = escalate(ev, it, &raw);
     if (rc != CIVIC_OK) return rc;
-    int64_t valid_end = duration_end(civic__rule_validity(r, v, raw), it->eff, r->utc_offset, day);
+    int64_t valid_end =
+        civic__duration_end_on(civic__rule_validity(r, v, raw), it->eff, r->utc_offset, day);
     it->end = it->repair < valid_end ? it->repair : valid_end;
     it->raw = raw;
     if (raw > 0 && fs->freeze_until > it->eff) {
@@ -747,16 +674,16 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, local_day *
 /* Step 5: the fold over rule events and redeems in (eff, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    local_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
+    civic_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
-        if (CIVIC_TYPE_HAS_REF(it->type)) continue;
+        if (civic__type_has_ref(it->type)) continue;
         if (it->type != CIVIC_TYPE_REDEEM && (it->flags & CIVIC_ITEM_GONE)) {
             if (fold_gone(it) != CIVIC_OK) return CIVIC_E_OVERFLOW;
             continue;
         }
         int64_t days = civic__floor_div(it->eff + ev->r->utc_offset, 86400);
-        if (days != day.days) day = (local_day){ days, 0, 0, 0, false };
+        if (days != day.days) day = civic__day_of(it->eff, ev->r->utc_offset);
         if (it->type == CIVIC_TYPE_REDEEM) {
             fold_redeem(ev, fs, it, &day, i);
             continue;
@@ -800,7 +727,7 @@ static uint32_t group_of(const civic_eval *ev, size_t n)
     const civic_item *best = NULL;
     for (size_t i = 0; i < n; i++) {
         const civic_item *x = &ev->items[i];
-        if (CIVIC_TYPE_HAS_REF(x->type) || x->group == CIVIC_NONE ||
+        if (civic__type_has_ref(x->type) || x->group == CIVIC_NONE ||
             (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_ARCHIVED)))
             continue;
         if (!best || x->ts > best->ts || (x->ts == best->ts && id_compare(x->id, best->id) > 0))
@@ -875,7 +802,7 @@ static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, int64
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
         /* a frozen addition adds nothing to tiers either (SPEC 9.5) */
-        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
+        if (!civic__type_is_rule(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
             !tier_has_rule(t, it->type) || !in_window(ev, t, it->eff))
             continue;
         if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))

@@ -182,19 +182,22 @@ const char *civic_groups_grade_name(const civic_groups *g, size_t i)
     return g && i < g->grade_count ? g->grade_names[i] : NULL;
 }
 
+static const civic_field group_stats_fields[] = {
+    CIVIC_FIELD(civic_group_stats, depth, 1),   CIVIC_FIELD(civic_group_stats, path, 1),
+    CIVIC_FIELD(civic_group_stats, subjects, 1), CIVIC_FIELD(civic_group_stats, mean, 1),
+    CIVIC_FIELD(civic_group_stats, median, 1),  CIVIC_FIELD(civic_group_stats, min, 1),
+    CIVIC_FIELD(civic_group_stats, max, 1),     CIVIC_FIELD(civic_group_stats, balance, 1),
+    CIVIC_FIELD(civic_group_stats, grade_counts, 1),
+};
+
 int civic_groups_get(const civic_groups *g, size_t i, civic_group_stats *out)
 {
     if (!g || !out || i >= g->count) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_GROUP_STATS_VERSION) return CIVIC_E_VERSION;
     const gstat *s = &g->stats[i];
-    out->depth = g->depth;
-    out->path = s->path;
-    out->subjects = s->subjects;
-    out->mean = s->mean;
-    out->median = s->median;
-    out->min = s->min;
-    out->max = s->max;
-    out->balance = s->balance;
-    out->grade_counts = s->grades;
+    civic_group_stats full = { CIVIC_GROUP_STATS_VERSION, g->depth, s->path, s->subjects, s->mean,
+                               s->median, s->min, s->max, s->balance, s->grades };
+    civic__copy_fields(out, &full, group_stats_fields, CIVIC_FIELD_COUNT(group_stats_fields),
+                       out->version);
     return CIVIC_OK;
 }

@@ -42,11 +42,13 @@ char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
 
 /* A chunked byte arena: pointers into it never move.  mark/reset undo every
- * allocation made after the mark (used to roll back a failed batch). */
+ * allocation made after the mark (used to roll back a failed batch).
+ * Allocations are aligned as asked, up to 16 bytes. */
 typedef struct civic_arena_chunk {
     struct civic_arena_chunk *prev;
-    size_t size;
+    size_t size;               /* bytes at data */
     size_t used;
+    char *data;                /* 16-byte aligned, inside the block after this header */
 } civic_arena_chunk;
 
 typedef struct civic_arena {
@@ -83,6 +85,23 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
 void civic__error_clear(civic_error *err);
 /* Copy an error into a caller's struct, field by field (dst may be NULL). */
 void civic__error_copy(civic_error *dst, const civic_error *src);
+
+/* Versioned output structs (civic_score, civic_entry, civic_group_stats,
+ * civic_error): the caller's struct may be of an older version, hence
+ * smaller, so the library fills only the fields that version has.  Each
+ * struct lists its fields with the version that added them; appending a
+ * field later is one more line in its table. */
+typedef struct civic_field {
+    uint32_t since;            /* the struct version that added the field */
+    size_t offset, size;
+} civic_field;
+#define CIVIC_FIELD(type, member, since) \
+    { (since), offsetof(type, member), sizeof(((type *)0)->member) }
+#define CIVIC_FIELD_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/* Copy from src (a struct of the library's version) into dst every field
+ * whose `since` is at most version; nothing else of dst is written. */
+void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,
+                        uint32_t version);
 /* Copy at most n bytes of s into a short quoted, printable excerpt. */
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
 
@@ -169,6 +188,12 @@ static inline uint64_t civic__hash_bytes(const void *data, size_t n)
     return civic__mum(k1 ^ (uint64_t)n, civic__mum(a ^ k1, b ^ seed) ^ k2);
 }
 
+/* The 32 bits of the hash that the intern tables keep. */
+static inline uint32_t civic__hash32(const char *s, size_t n)
+{
+    return (uint32_t)civic__hash_bytes(s, n);
+}
+
 /* ------------------------------------------------------------------ */
 /* time.c: calendar in a fixed UTC offset                              */
 /* ------------------------------------------------------------------ */
@@ -210,7 +235,27 @@ enum {
     CIVIC_PERIOD_YEAR,
     CIVIC_PERIOD_LIFETIME
 };
+
+/* A local calendar day.  Year, month and day of month are worked out on
+ * first use by the _on functions below and kept, so one event's caps,
+ * balance period and validity share one conversion. */
+typedef struct civic_day {
+    int64_t days;              /* local days since 1970-01-01 */
+    int64_t year;
+    int month, mday;
+    bool civil;                /* year, month, mday are set */
+} civic_day;
+
+/* The local day holding time t. */
+static inline civic_day civic__day_of(int64_t t, int32_t offset)
+{
+    civic_day day = { civic__floor_div(t + offset, 86400), 0, 0, 0, false };
+    return day;
+}
+
+/* The bucket of period holding t (or the day): equal buckets, same period. */
 int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset);
+int64_t civic__period_bucket_on(uint8_t period, civic_day *day);
 
 /* Durations (validity). */
 enum {
@@ -230,8 +275,11 @@ typedef struct civic_duration {
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
 /* A duration as a rules file writes it ("1y", "end-of-month"; rules_text.c). */
 void civic__duration_text(const civic_duration *d, char *buf, size_t size);
-/* The end of an effect starting at t; CIVIC_FOREVER for forever. */
+/* The end of an effect starting at t; CIVIC_FOREVER for forever.  The _on
+ * form takes t's local day (civic__day_of(t, offset)). */
 int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset);
+int64_t civic__duration_end_on(const civic_duration *d, int64_t t, int32_t offset,
+                               civic_day *day);
 
 /* ------------------------------------------------------------------ */
 /* rules.c                                                             */
@@ -424,7 +472,10 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 /* engine.c: event storage                                             */
 /* ------------------------------------------------------------------ */
 
-/* Event types: a rule index (< CIVIC_TYPE_BUILTIN_MIN) or a built-in. */
+#include "table.h"
+
+/* Event types: a rule index (< CIVIC_TYPE_BUILTIN_MIN) or a built-in
+ * (event.c has their names, in one table). */
 #define CIVIC_TYPE_BUILTIN_MIN 0xFFF0u
 #define CIVIC_TYPE_OBJECT 0xFFFAu
 #define CIVIC_TYPE_DISMISS 0xFFFBu
@@ -432,11 +483,6 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 #define CIVIC_TYPE_REVOKE 0xFFFDu
 #define CIVIC_TYPE_REPAIR 0xFFFEu
 #define CIVIC_TYPE_REDEEM 0xFFFFu
-#define CIVIC_NONE UINT32_MAX
-/* types.c: the built-in type of a name (CIVIC_TYPE_*), or CIVIC_NONE; and
- * the name of a built-in type (NULL for a rule index). */
-uint32_t civic__type_builtin(const char *name, size_t n);
-const char *civic__type_name(uint16_t type);
 
 /* One stored event: 48 bytes plus the id bytes in the arena. */
 typedef struct civic_ev {
@@ -464,12 +510,16 @@ typedef struct civic_intern {  /* a group path */
     const char *text;          /* length-prefixed */
 } civic_intern;
 
-/* Open-addressing table of uint32 indices + 1 (0 = empty) with hash tags. */
-typedef struct civic_table {
-    uint64_t *slots;           /* (hash32 << 32) | (index + 1) */
-    size_t mask;               /* capacity - 1; 0 when unallocated */
-    size_t count;
-} civic_table;
+/* The one way the engine reaches a journal (journal.c attaches it): after
+ * every successful write of new events, under the write lock. */
+typedef struct civic_commit_hook {
+    /* Make events [first, e->event_count) durable, or fail: the write is
+     * then rolled back and fails with this code. */
+    int (*commit)(void *ctx, const civic_engine *e, size_t first, civic_error *err);
+    /* The engine is being freed: close whatever ctx holds. */
+    void (*release)(void *ctx, const civic_allocator *alc);
+    void *ctx;
+} civic_commit_hook;
 
 /* The optional event fields of version 2 (extras.c), parallel to the event
  * array but allocated only once some event carries one: a log without act
@@ -489,7 +539,7 @@ typedef struct civic_extras {
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
-    pthread_rwlock_t lock;
+    pthread_rwlock_t *lock;    /* behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
     civic_arena arena;         /* event ids and refs */
@@ -504,12 +554,35 @@ struct civic_engine {
     size_t group_count, group_cap;
     civic_table group_table;
     int64_t ts_min, ts_max;
-    struct civic_journal *journal; /* NULL: none attached (journal.c) */
+    civic_commit_hook hook;    /* commit NULL: nothing attached; set under the write lock */
     civic_extras extras;
     int64_t purge_horizon;     /* CIVIC_NO_TIME: never purged */
 };
 
-static inline size_t civic__lp_len(const char *lp) { return (unsigned char)lp[-1]; }
+/* The keys of the three intern tables (civic_key_fn; owner: the engine). */
+static inline const char *civic__event_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->events[i].id;
+}
+static inline const char *civic__subject_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->subjects[i].id;
+}
+static inline const char *civic__group_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->groups[i].text;
+}
+
+/* Queries: shared access between these two calls. */
+void civic__engine_read_begin(const civic_engine *e);
+void civic__engine_read_end(const civic_engine *e);
+/* Writes: apply changes the engine under the exclusive lock; returns < 0 on
+ * failure (then every change since the call began is rolled back), else 0
+ * or an information code such as CIVIC_DUPLICATE.  New events of a
+ * successful apply go to the commit hook attached when the write began, and
+ * a failing hook rolls the write back too. */
+typedef int (*civic_apply_fn)(civic_engine *e, void *ctx, civic_error *err);
+int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err);
 
 /* Little-endian integers in stored files (snapshot.c, journal.c). */
 static inline void civic__put32(unsigned char *p, uint32_t v)
@@ -555,11 +628,38 @@ typedef struct civic_fields {
 } civic_fields;
 enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
        CIVIC_F_REF, CIVIC_F_COUNT };
-extern const char *const civic__field_names[CIVIC_F_COUNT];
 
+/* event.c: what an event is. */
+extern const char *const civic__field_names[CIVIC_F_COUNT];
+/* Fields from values in CIVIC_F_* order with lengths n (NULL: the values
+ * are NUL-terminated); an empty or NULL value is absent; no columns. */
+void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
+                      const size_t n[CIVIC_F_COUNT]);
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
+/* The built-in type named (s, n): true and *type (may be NULL) set, or false. */
+bool civic__builtin_type(const char *s, size_t n, uint16_t *type);
+/* The name of a type (rule code or built-in name) and its length. */
+const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
+/* CIVIC_KIND_* of a type. */
+uint32_t civic__type_kind(uint16_t type);
+/* revoke, repair, object, dismiss and correct carry a ref (and no qty). */
+static inline bool civic__type_has_ref(uint16_t type)
+{
+    return type >= CIVIC_TYPE_OBJECT && type <= CIVIC_TYPE_REPAIR;
+}
+/* A rule event (its type is the rule index). */
+static inline bool civic__type_is_rule(uint16_t type) { return type < CIVIC_TYPE_BUILTIN_MIN; }
+/* Which field of stored event `index` differs from p ("subject", "qty" ...);
+ * NULL when none: p is a duplicate. */
+const char *civic__event_difference(const civic_engine *e, uint32_t index, const civic_parsed *p);
+/* The CIVIC_E_CONFLICT error for p, whose id is held with another `diff`. */
+int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
+                          uint32_t column, const char *diff);
+/* SPEC 4 step 4: raw = points, or points x qty for per = "unit" (hundredths,
+ * rounded half away from zero).  false on overflow. */
+bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw);
 /* Insert (or detect a duplicate / conflict).  Returns CIVIC_OK, CIVIC_DUPLICATE
  * or an error; on error nothing was inserted. */
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
@@ -582,8 +682,6 @@ typedef struct civic_batch_mark {
 civic_batch_mark civic__batch_begin(const civic_engine *e);
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
-/* Hint the caches about the table slots the insert of p will touch. */
-void civic__event_prefetch(const civic_engine *e, const civic_parsed *p);
 
 /* Make room for n more events: sizing a big load once saves rehashing the
  * id table as it grows. */
@@ -592,122 +690,10 @@ int civic__engine_reserve_events(civic_engine *e, size_t n);
  * many moves neither their arrays nor their tables.  A pipelined load calls
  * it before inserting while parsing threads look names up (load.c). */
 int civic__engine_reserve_names(civic_engine *e, size_t n);
-/* The engine's read lock (queries); writes take it exclusively. */
-void civic__engine_read_begin(const civic_engine *e);
-void civic__engine_read_end(const civic_engine *e);
 /* Look up an event by id (length-prefixed or plain bytes). */
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len);
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
 
-/* ------------------------------------------------------------------ */
-/* load.c, csv.c, jsonl.c                                              */
-/* ------------------------------------------------------------------ */
-
-typedef struct civic_loader {
-    civic_engine *engine;
-    const civic_load_options *opts;
-    civic_load_report *report;
-    civic_error *err;
-    bool lenient;
-    /* csv header state */
-    bool header_done;
-    uint32_t ncols;
-    int16_t col_field[64];     /* column -> CIVIC_F_* or -1 */
-    uint64_t line;             /* physical lines consumed so far */
-    uint64_t offset;           /* bytes consumed so far */
-    bool bom_checked;
-    struct civic_pipe *pipe;   /* parallel parsing threads, or NULL (load.c) */
-    uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
-} civic_loader;
-
-/* Handle one bad line: strict -> return the code; lenient -> report, go on. */
-int civic__loader_reject(civic_loader *ld, const civic_error *e);
-/* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
-int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
-/* Insert an event parsed earlier, count it, route a conflict the same way.
- * reserved: room was made with civic__engine_reserve_batch. */
-int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
-                         bool reserved);
-
-/* Parallel parsing (load.c).  Runs of whole lines are cut into parts;
- * each part's runner converts lines into parsed events (reading the engine
- * only) and marks the lines it cannot convert; the caller's thread then
- * inserts the events in order, has the serial reader read each marked line
- * again, and hands it whatever the runner left (it stops early only when
- * out of memory), so errors, line numbers and callbacks are those of the
- * serial path. */
-typedef struct civic_part_event {
-    civic_parsed p;
-    uint64_t line;     /* 0-based line within the part */
-    uint32_t column;   /* column of the id field */
-    uint32_t reread;   /* 1: a line the worker could not convert; the serial
-                        * reader reads it again when the part is inserted, for
-                        * the exact error (p.id, p.id_len: its bytes) */
-} civic_part_event;
-
-/* Look up the subject and group of n parsed events among those already
- * stored, filling p.subject_index and p.group_index (CIVIC_NONE when not
- * found).  Read only: worker threads call it while no insert runs.  The
- * answers stay right while the engine only grows, i.e. until the batch is
- * rolled back. */
-void civic__events_resolve(const civic_engine *e, civic_part_event *ev, size_t n);
-
-typedef struct civic_pipe civic_pipe;
-
-typedef struct civic_part {
-    const civic_loader *ld;
-    void *(*parse)(void *);  /* the format's runner */
-    size_t scratch_per_line;
-    bool nomem;              /* its memory could not be allocated */
-    const char *data;
-    size_t len;
-    civic_part_event *out;
-    size_t cap, count;
-    char *scratch;     /* decoded strings, for formats that need them */
-    size_t scratch_cap;
-    size_t id_bytes;   /* arena bytes of the parsed events' ids and refs */
-    size_t name_bytes; /* arena bytes their unknown subjects and groups may take */
-    size_t stop;       /* offset of the first line left to the serial reader */
-    uint64_t lines;    /* lines before stop */
-} civic_part;
-
-/* Convert the fields of one line (text, len: the line with its break) into
- * the next event of the part; a line that does not convert is noted for
- * re-reading (civic__part_reread) and false returned. */
-bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
-                       uint64_t lineno);
-/* Note a line the runner could not convert (with its line break, if any)
- * and go on: it is read again serially, in order, when the part is
- * inserted.  The caller made sure part->count < part->cap. */
-void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno);
-/* Room for more events in part->out (a runner calls it when full); false
- * when memory ran out: the runner stops and the serial reader goes on. */
-bool civic__part_grow(civic_part *part);
-/* Bytes at the front of [data, data+len) worth parsing in parallel (whole
- * lines only), or 0. */
-size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final);
-/* Submit [data, data+len) for parallel parsing and insert the span
- * submitted before it.  The bytes must stay untouched until the next call,
- * civic__pipe_drain or civic__pipe_finish.  scratch_per_line: bytes of
- * scratch per line, beyond the part's length. */
-int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
-                         void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
-                         size_t scratch_per_line);
-/* The same, for a run of whole lines of any size: in spans of a few MiB. */
-int civic__load_spans(civic_loader *ld, const char *data, size_t len, void *(*run)(void *),
-                      int (*rest)(civic_loader *, const char *, size_t), size_t scratch_per_line);
-/* Insert the span still pending, if any: call before any serial insert. */
-int civic__pipe_drain(civic_loader *ld);
-/* End of a load: drain (rc == CIVIC_OK) or drop the pending span, stop the
- * threads.  Returns the load's code.  Must run before a rollback. */
-int civic__pipe_finish(civic_loader *ld, int rc);
-
-/* Parse as many complete records of [data, data+len) as possible.  final:
- * no more data follows.  *used gets the bytes consumed. */
-int civic__csv_feed(civic_loader *ld, const char *data, size_t len, bool final,
-                    size_t *used);
-int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final,
-                      size_t *used);
 
 /* ------------------------------------------------------------------ */
 /* eval.c                                                              */
@@ -734,6 +720,12 @@ typedef struct civic_item {
     uint8_t state;
 } civic_item;
 
+/* One cap's use in its current period bucket, by one subject. */
+typedef struct civic_cap_use {
+    int64_t bucket, used;
+    uint32_t stamp;            /* the subject generation it belongs to */
+} civic_cap_use;
+
 /* Scratch reused across subjects by one evaluation (one thread). */
 typedef struct civic_eval {
     const civic_engine *e;
@@ -742,10 +734,10 @@ typedef struct civic_eval {
     civic_item *items;
     size_t item_cap;
     /* per category / own-cap slot / shared cap scratch, stamped by subject */
-    int64_t *cat_end;          /* latest end of an event of the category so far */
-    int64_t *slot_bucket, *slot_used;
-    int64_t *cap_bucket, *cap_used;
-    uint32_t *cat_stamp, *slot_stamp, *cap_stamp;
+    int64_t *cat_end;          /* repeat: the latest end of the category's events */
+    uint32_t *cat_stamp;       /* of cat_end */
+    civic_cap_use *slot_caps;  /* each own-cap slot (rule, period, mode) */
+    civic_cap_use *shared_caps; /* each [cap.NAME] */
     uint32_t stamp;
     int64_t *dims;             /* dimension subtotals of the last subject */
     uint32_t *flag_marks;      /* flag index -> stamp */
@@ -777,17 +769,33 @@ uint32_t civic__grade_of(const civic_rules *r, int64_t score);
 /* query.c: fill tier t of row i of a result (civic_result_tier). */
 void civic__tier_fill(const civic_result *res, size_t i, size_t t, civic_tier_value *out);
 /* query.c: evaluate one subject (by id, maybe unknown) into a one-row result,
- * leaving the items in ev.  The caller holds the read lock. */
+ * leaving the items in ev.  The caller holds the read lock.  An id longer
+ * than CIVIC_ID_BYTES_MAX is CIVIC_E_LIMIT, never a shorter subject. */
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,
                           civic_answer *a, civic_result **out);
+/* Fill the caller's civic_score from a full one, for the caller's version
+ * (CIVIC_E_VERSION when unknown). */
+int civic__score_put(const civic_score *full, civic_score *out);
 
 /* ------------------------------------------------------------------ */
-/* snapshot.c, journal.c: durability                                   */
+/* fileio.c: durability primitives                                     */
 /* ------------------------------------------------------------------ */
 
 /* CRC-32C (Castagnoli), continuing from crc (0 to start). */
 uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n);
-/* The largest encoding of one event: ts, qty, five length-prefixed strings. */
+/* pwrite(2) until done; false on error (errno set). */
+bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
+/* pread(2) until done; false on error or when the file ends first. */
+bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
+/* fsync the directory holding path; false on error (errno set). */
+bool civic__fsync_parent(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* event_codec.c: the stored form of one event                         */
+/* ------------------------------------------------------------------ */
+
+/* ts, qty, five length-prefixed strings: the smallest and largest record. */
+#define CIVIC_EVENT_RECORD_BYTES_MIN (8u + 8u + 5u)
 #define CIVIC_EVENT_RECORD_BYTES_MAX (8u + 8u + 5u + 64u + 128u + 128u + 255u + 128u)
 /* Encode event `index` into out (>= CIVIC_EVENT_RECORD_BYTES_MAX bytes);
  * returns the bytes written. */
@@ -799,18 +807,13 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char 
  * same file) or an insert error. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
                                size_t file_first, size_t *used, civic_error *err);
-/* write(2) until done; false on error (errno set). */
-bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
-/* fsync the directory holding path; false on error (errno set). */
-bool civic__fsync_parent(const char *path);
+
+/* ------------------------------------------------------------------ */
+/* snapshot.c, journal.c: the two durable files                        */
+/* ------------------------------------------------------------------ */
+
 /* Write the snapshot of e to path atomically; the caller holds a lock. */
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err);
-/* Append events [m->event_count, e->event_count) to the attached journal as
- * one batch; a no-op without a journal.  The caller holds the write lock and
- * rolls the batch back when this fails (CIVIC_E_IO). */
-int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err);
-/* Close and free the attached journal (civic_engine_free). */
-void civic__journal_free(civic_engine *e);
 
 #define CIVIC_ITEM_REVOKED    0x1u
 #define CIVIC_ITEM_CAPPED     0x2u
@@ -828,9 +831,6 @@ void civic__journal_free(civic_engine *e);
 #define CIVIC_ITEM_GONE (CIVIC_ITEM_REVOKED | CIVIC_ITEM_SUSPENDED | CIVIC_ITEM_MERGED | \
                          CIVIC_ITEM_ARCHIVED | CIVIC_ITEM_PENDING)
 
-/* Types that point at another event with ref. */
-#define CIVIC_TYPE_HAS_REF(t) ((t) >= CIVIC_TYPE_OBJECT && (t) <= CIVIC_TYPE_REPAIR)
-#define CIVIC_TYPE_IS_RULE(t) ((t) < CIVIC_TYPE_BUILTIN_MIN)
 
 /* extras.c: the optional event fields of version 2, kept apart from the
  * event records.  act ids are per engine; CIVIC_NONE when absent. */

@@ -2,8 +2,9 @@
 ** journal.c -- the append-only journal: replay on open, one checksummed
 ** batch per successful write call, sync policies, compaction.
 **
-** It does not parse events (snapshot.c's record codec does) and does not
-** decide when to compact (the caller does).
+** It does not encode events (event_codec.c does), does not write snapshots
+** itself (compaction asks snapshot.c) and does not decide when to compact
+** (the caller does).  CRC-32C and whole reads and writes come from fileio.c.
 **
 ** File layout (integers little-endian):
 **   header  32 bytes: "CIVICJNL", u32 format version (1), u32 flags (0),
@@ -19,6 +20,8 @@
 **     a tail that a crash may have torn; replay applies a batch only when it
 **     has read its COMMIT record, and truncates the file at the end of the
 **     last committed batch (j->size).
+**   - The engine reaches the journal only through its commit hook
+**     (journal_commit), attached and detached by writes of this file.
 **   - Appends happen only under the engine's write lock and write at
 **     j->size; j->size moves only after the whole batch is written (and
 **     synced under CIVIC_SYNC_ALWAYS).  A failed append cuts the file back
@@ -46,7 +49,6 @@
 #define JNL_PAYLOAD_BYTES_MAX ((size_t)2 << 20) /* accepted on replay */
 #define JNL_FIRST 0x1u
 #define JNL_COMMIT 0x2u
-#define EVENT_RECORD_BYTES_MIN 21u
 
 struct civic_journal {
     int fd;
@@ -66,6 +68,16 @@ struct civic_journal {
     bool dirty;                /* under mutex: appended, not yet synced */
     bool syncing;              /* under mutex: the thread is in fdatasync */
 };
+
+static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err);
+static void journal_release(void *ctx, const civic_allocator *alc);
+
+/* The journal attached to e, if any: the one behind e's commit hook.  The
+ * caller holds the engine lock (read or write). */
+static struct civic_journal *journal_of(const civic_engine *e)
+{
+    return e->hook.commit == journal_commit ? e->hook.ctx : NULL;
+}
 
 static void make_header(unsigned char *h, uint64_t fingerprint)
 {
@@ -92,66 +104,60 @@ static bool lock_file(int fd)
     return fcntl(fd, F_SETLK, &fl) == 0;
 }
 
-/* Write a header-only journal under a temporary name, sync it, lock it and
- * rename it over path.  Returns the open descriptor of the new file or -1. */
-static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
-                        civic_error *err)
+/* Write a header-only journal to the open temporary file fd (named tmp),
+ * sync it, lock it and rename it over path.  Returns the failed step or NULL
+ * (errno says why). */
+static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint)
 {
-    size_t n = strlen(path), tmp_size = n + 16;
-    char *tmp = civic__malloc(alc, tmp_size);
-    if (!tmp) {
-        civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-        return -1;
-    }
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint);
+    if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
+    if (fsync(fd) != 0) return "sync";
+    if (!lock_file(fd)) return "lock";
+    if (rename(tmp, path) != 0) return "rename into place";
+    return NULL;
+}
+
+/* Create a header-only journal at path atomically (temporary file, sync,
+ * lock, rename, directory sync).  *fd_out gets its open descriptor.
+ * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO: the same code whether or
+ * not err is given. */
+static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
+                        int *fd_out, civic_error *err)
+{
+    size_t tmp_size = strlen(path) + 16;
+    char *tmp = civic__malloc(alc, tmp_size);
+    *fd_out = -1;
+    if (!tmp) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
-    const char *step = "create a temporary file";
-    if (fd >= 0) {
-        bool ok = (step = "write", civic__write_all(fd, h, sizeof(h), 0)) &&
-                  (step = "sync", fsync(fd) == 0) &&
-                  (step = "lock", lock_file(fd)) &&
-                  (step = "rename into place", rename(tmp, path) == 0);
-        if (!ok) {
-            int saved = errno;
-            close(fd);
-            unlink(tmp);
-            errno = saved;
-            fd = -1;
-        } else if (!civic__fsync_parent(path)) {
-            step = "sync its directory";
-            int saved = errno;
-            close(fd);
-            errno = saved;
-            fd = -1;
-        }
+    const char *step = fd < 0 ? "create a temporary file" : fresh_steps(fd, tmp, path, fingerprint);
+    if (fd >= 0 && step) {
+        int saved = errno;
+        close(fd);
+        unlink(tmp);
+        errno = saved;
+        fd = -1;
+    } else if (fd >= 0 && !civic__fsync_parent(path)) {
+        step = "sync its directory";
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        fd = -1;
     }
-    if (fd < 0) io_error(err, step, path);
+    int rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
-    return fd;
+    *fd_out = fd;
+    return rc;
 }
 
 /* ------------------------------------------------------------ replay */
-
-static bool read_at(int fd, unsigned char *p, size_t n, uint64_t offset)
-{
-    while (n > 0) {
-        ssize_t r = pread(fd, p, n, (off_t)offset);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        p += r;
-        n -= (size_t)r;
-        offset += (uint64_t)r;
-    }
-    return true;
-}
 
 static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                         civic_error *err)
 {
     unsigned char h[JNL_HEADER_BYTES];
-    if (file_size < JNL_HEADER_BYTES || !read_at(j->fd, h, sizeof(h), 0))
+    if (file_size < JNL_HEADER_BYTES || !civic__read_all(j->fd, h, sizeof(h), 0))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "journal %s: truncated header", j->path);
     if (memcmp(h, "CIVICJNL", 8) != 0)
@@ -180,16 +186,16 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
 {
     unsigned char *h = j->buf;
     if (file_size - off < JNL_RECORD_HEADER_BYTES ||
-        !read_at(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
+        !civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
         return false;
     *flags = civic__get32(h + 4);
     *count = civic__get32(h + 8);
     *len = civic__get32(h + 12);
     if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || civic__get32(h + 16) ||
-        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / EVENT_RECORD_BYTES_MIN ||
+        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN ||
         file_size - off - JNL_RECORD_HEADER_BYTES < *len)
         return false;
-    if (!read_at(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
+    if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
     uint32_t crc = civic__crc32c(0, h, 20);
     return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
@@ -352,8 +358,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
     if (j->fd < 0 || st.st_size == 0) {
         if (j->fd >= 0) close(j->fd);
-        j->fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
-        if (j->fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &j->fd, err);
+        if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
         rep->created = 1;
         rep->bytes_kept = j->size;
@@ -372,6 +378,31 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     return CIVIC_OK;
 }
 
+typedef struct journal_open_ctx {
+    struct civic_journal *j;
+    civic_journal_report rep;
+} journal_open_ctx;
+
+/* The write of civic_engine_journal_open: replay, then attach the hook.  The
+ * replayed events are not handed to the hook: it was not attached when the
+ * write began (civic__engine_write). */
+static int open_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    journal_open_ctx *o = ctx;
+    struct civic_journal *j = o->j;
+    if (journal_of(e))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "the engine already has a journal");
+    int rc = journal_attach(e, j, &o->rep, err);
+    if (rc != CIVIC_OK) return rc;
+    if (j->policy == CIVIC_SYNC_GROUP) {
+        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
+            return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
+        j->thread_started = true;
+    }
+    e->hook = (civic_commit_hook){ journal_commit, journal_release, j };
+    return CIVIC_OK;
+}
+
 int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_policy,
                               civic_journal_report *report, civic_error *err)
 {
@@ -383,27 +414,13 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
     if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
-    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    struct civic_journal *j = journal_alloc(&e->alc, path, sync_policy);
-    if (!j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    int rc = e->journal ? civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                                           "the engine already has a journal")
-                        : journal_attach(e, j, &rep, err);
-    if (rc == CIVIC_OK && kind == CIVIC_SYNC_GROUP) {
-        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
-            rc = civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
-        else
-            j->thread_started = true;
-    }
-    if (rc == CIVIC_OK) e->journal = j;
-    else civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
-    if (rc != CIVIC_OK) journal_destroy(&e->alc, j);
+    journal_open_ctx o = { journal_alloc(&e->alc, path, sync_policy), CIVIC_JOURNAL_REPORT_INIT };
+    if (!o.j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    int rc = civic__engine_write(e, open_apply, &o, err);
+    if (rc != CIVIC_OK) journal_destroy(&e->alc, o.j);
     if (report) {
-        rep.version = report->version;
-        *report = rep;
+        o.rep.version = report->version;
+        *report = o.rep;
     }
     return rc;
 }
@@ -423,21 +440,29 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
     return ok;
 }
 
-void civic__journal_free(civic_engine *e)
+/* The hook's release: civic_engine_free closes the journal silently. */
+static void journal_release(void *ctx, const civic_allocator *alc)
 {
-    if (e->journal) journal_shutdown(&e->alc, e->journal);
-    e->journal = NULL;
+    journal_shutdown(alc, ctx);
+}
+
+/* The write of civic_engine_journal_close: detach the journal, if any. */
+static int close_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    struct civic_journal **out = ctx;
+    *out = journal_of(e);
+    if (!*out) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    e->hook = (civic_commit_hook){ NULL, NULL, NULL };
+    return CIVIC_OK;
 }
 
 int civic_engine_journal_close(civic_engine *e, civic_error *err)
 {
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_wrlock(&e->lock);
-    struct civic_journal *j = e->journal;
-    e->journal = NULL;
-    pthread_rwlock_unlock(&e->lock);
-    if (!j) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    struct civic_journal *j = NULL;
+    int rc = civic__engine_write(e, close_apply, &j, err);
+    if (rc != CIVIC_OK) return rc;
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
     if (!journal_shutdown(&e->alc, j))
@@ -464,7 +489,7 @@ static bool emit_record(struct civic_journal *j, uint64_t *off, uint32_t flags, 
     return true;
 }
 
-static bool append_batch(civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
+static bool append_batch(const civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
 {
     size_t len = 0;
     uint32_t count = 0, flags = JNL_FIRST;
@@ -481,16 +506,17 @@ static bool append_batch(civic_engine *e, struct civic_journal *j, size_t first,
     return emit_record(j, off, flags | JNL_COMMIT, count, len);
 }
 
-int civic__journal_append(civic_engine *e, const civic_batch_mark *m, civic_error *err)
+/* The commit hook: events [first, e->event_count) as one batch.  Called under
+ * the engine's write lock; a failure rolls the write back (CIVIC_E_IO). */
+static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err)
 {
-    struct civic_journal *j = e->journal;
-    if (!j || e->event_count == m->event_count) return CIVIC_OK;
+    struct civic_journal *j = ctx;
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal", j->path);
     uint64_t off = j->size;
     const char *step = "append";
-    bool ok = append_batch(e, j, m->event_count, &off);
+    bool ok = append_batch(e, j, first, &off);
     if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
     if (!ok) {
         int saved = errno;
@@ -520,8 +546,8 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
 {
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock(&e->lock);
-    struct civic_journal *j = e->journal;
+    civic__engine_read_begin(e);
+    struct civic_journal *j = journal_of(e);
     int rc = CIVIC_OK;
     if (!j) {
         rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
@@ -539,7 +565,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
         }
         pthread_mutex_unlock(&j->mutex);
     }
-    pthread_rwlock_unlock(&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -552,8 +578,9 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
     /* ... (2) only then the empty journal replaces the old one. */
-    int fd = create_fresh(&e->alc, j->path, e->rules->fingerprint, err);
-    if (fd < 0) return err && err->version >= 1 ? err->code : CIVIC_E_IO;
+    int fd;
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &fd, err);
+    if (rc != CIVIC_OK) return rc;
     close(j->fd);
     j->fd = fd;
     j->size = JNL_HEADER_BYTES;
@@ -567,8 +594,8 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
     civic__error_clear(err);
     if (!e || !snapshot_path || !*snapshot_path)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock(&e->lock);
-    struct civic_journal *j = e->journal;
+    civic__engine_read_begin(e);
+    struct civic_journal *j = journal_of(e);
     int rc;
     if (!j) {
         rc = civic__snapshot_write(e, snapshot_path, err);
@@ -580,6 +607,6 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
         rc = compact_locked(e, j, snapshot_path, err);
         pthread_mutex_unlock(&j->mutex);
     }
-    pthread_rwlock_unlock(&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }

@@ -8,8 +8,13 @@
 ** line: duplicate keys, trailing commas, control characters in strings,
 ** invalid UTF-8 and lone surrogates are errors naming line and column.
 ** Strings are unescaped into a per-line buffer no longer than the line.
+**
+** It reads lines and hands each object's fields to the sink (sink.c); load.c
+** chooses, through civic__jsonl_format, what is read here and what in parts
+** on helper threads.  Every line is a record, so any run of whole lines may
+** be parsed in parallel.
 */
-#include "internal.h"
+#include "pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +24,6 @@
 #define JSON_NUMBER_BYTES_MAX 96
 
 typedef struct jline {
-    const civic_loader *ld;
     const char *p;
     size_t n, i;
     uint64_t line;
@@ -220,12 +224,11 @@ static bool number(jline *j, const char **s, size_t *len)
  * are left as they are (and then fail as "not a number"). */
 static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
 {
-    size_t i = 0, o = 0, digits_at, digit_count = 0, int_digits = 0;
+    size_t i = 0, o = 0, digit_count = 0, int_digits = 0;
     char digits[JSON_NUMBER_BYTES_MAX];
     long exponent = 0;
     if (n >= size) return 0;
     if (s[i] == '-') out[o++] = s[i++];
-    digits_at = i;
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits[digit_count++] = s[i];
     int_digits = digit_count;
     if (i < n && s[i] == '.')
@@ -240,7 +243,6 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
     if (negative) exponent = -exponent;
     long point = (long)int_digits + exponent; /* digits before the decimal point */
     if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
-    CIVIC_UNUSED(digits_at);
     if (point <= 0) {
         out[o++] = '0';
         out[o++] = '.';
@@ -388,7 +390,7 @@ static bool object(jline *j, civic_fields *f)
 
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
-    jline j = { ld, p, n, 0, line, buf, 0, NULL, 0 };
+    jline j = { p, n, 0, line, buf, 0, NULL, 0 };
     civic_fields f;
     memset(&f, 0, sizeof(f));
     ws(&j);
@@ -403,13 +405,16 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
     return civic__loader_event(ld, &f, line);
 }
 
-static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
+/* The serial reader (civic_format.serial): the lines of [data, data + len),
+ * starting none at or past offset `until`. */
+static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t until,
+                        size_t *used)
 {
     size_t pos = 0;
     int rc = CIVIC_OK;
     char *buf = NULL;
     size_t buf_cap = 0;
-    while (pos < len && rc == CIVIC_OK) {
+    while (pos < len && pos < until && rc == CIVIC_OK) {
         const char *p = data + pos;
         const char *nl = memchr(p, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - p) : len - pos;
@@ -419,9 +424,7 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
                 civic_error e = CIVIC_ERROR_INIT;
                 civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: longer than 1 MiB",
                                  (unsigned long long)line);
-                civic__error_copy(ld->err, &e);
-                if (ld->report) ld->report->rejected++;
-                rc = CIVIC_E_LIMIT;
+                rc = civic__loader_fatal(ld, &e);
             }
             break;
         }
@@ -452,11 +455,10 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
     return rc;
 }
 
-/* Parallel parsing (load.c): every line is a record; a worker decodes into
- * its part's scratch, which keeps the strings alive until the commit. */
-static void *jsonl_part_run(void *arg)
+/* Parallel parsing (pipeline.c): every line is a record; a runner decodes
+ * into its part's scratch, which keeps the strings alive until the commit. */
+static void jsonl_part_run(civic_part *part)
 {
-    civic_part *part = arg;
     size_t pos = 0, used = 0;
     uint64_t line = 0;
     while (pos < part->len && part->count < part->cap) {
@@ -468,7 +470,7 @@ static void *jsonl_part_run(void *arg)
             civic__part_reread(part, p, whole, line);
         } else {
             CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
-            jline j = { part->ld, p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
+            jline j = { p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
             civic_fields f;
             memset(&f, 0, sizeof(f));
             ws(&j);
@@ -482,32 +484,14 @@ static void *jsonl_part_run(void *arg)
     }
     part->stop = pos;
     part->lines = line;
-    return NULL;
 }
 
-static int jsonl_rest(civic_loader *ld, const char *data, size_t len)
+/* civic_format.parallel_bytes: every line is a record of its own. */
+static size_t jsonl_parallel_bytes(const civic_loader *ld, const char *data, size_t len,
+                                   size_t *serial_until)
 {
-    size_t used = 0;
-    return jsonl_serial(ld, data, len, true, &used);
+    return len;
 }
 
-int civic__jsonl_feed(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
-{
-    size_t pos = 0, n = 0;
-    int rc = CIVIC_OK;
-    size_t end = civic__parallel_span(ld, data + pos, len - pos, final);
-    if (end) {
-        rc = civic__load_spans(ld, data + pos, end, jsonl_part_run, jsonl_rest,
-                               JSON_LINE_EXTRA_BYTES);
-        pos += end;
-    }
-    /* Serial from here (see civic__csv_feed). */
-    if (rc == CIVIC_OK && pos < len &&
-        (final || len - pos > CIVIC_LINE_BYTES_MAX || memchr(data + pos, '\n', len - pos))) {
-        rc = civic__pipe_drain(ld);
-        if (rc == CIVIC_OK) rc = jsonl_serial(ld, data + pos, len - pos, final, &n);
-        if (rc == CIVIC_OK) pos += n;
-    }
-    *used = pos;
-    return rc;
-}
+const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, jsonl_part_run,
+                                           JSON_LINE_EXTRA_BYTES, 0 };

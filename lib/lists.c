@@ -46,7 +46,7 @@ static int flag_stretch(const civic_eval *ev, size_t n, uint32_t flag, int64_t *
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
-        if (!CIVIC_TYPE_IS_RULE(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
+        if (!civic__type_is_rule(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
             it->v->flag != flag || it->end <= it->eff)
             continue;
         s[k++] = (span){ it->eff, it->end };

@@ -1,452 +1,73 @@
 /*
-** load.c -- bulk loads: format choice, file reading, strict and lenient
-** batches, the load report.
+** load.c -- bulk loads: options, format choice, file reading, and for each
+** stretch of input the choice between the serial reader and the pipeline.
 **
-** A load is one batch under the engine's write lock: queries see all of it or
-** none.  Strict mode stops at the first bad line and rolls the whole batch
-** back; lenient mode skips bad lines (reporting each through on_reject) and
+** A load is one write (civic__engine_write): queries see all of it or none.
+** Strict mode stops at the first bad line and rolls the whole batch back;
+** lenient mode skips bad lines (reporting each through on_reject) and
 ** applies the rest.  Running out of memory is never a "bad line": it rolls
 ** back in both modes.  Files are read in pieces of a few MiB, so memory
 ** follows the number of events, not the size of the file.
+**
+** It reads no records itself: the format (csv.c, jsonl.c, through
+** civic_format) reads them, serially here or in parts on helper threads
+** (pipeline.c), and hands them to the sink (sink.c).
+**
+** Invariants: the serial reader never runs while the pipeline holds
+** uninserted lines (it drains first), so events are inserted in input
+** order; a partial last line waits for more input without stalling the
+** pipeline.
 */
-#include "internal.h"
+#include "pipeline.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-int civic__loader_reject(civic_loader *ld, const civic_error *e)
-{
-    if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
-        civic__error_copy(ld->err, e);
-        if (ld->report) ld->report->rejected++;
-        return e->code ? e->code : CIVIC_E_EVENT;
-    }
-    if (ld->report) ld->report->rejected++;
-    if (ld->opts && ld->opts->on_reject && ld->opts->on_reject(ld->opts->payload, e) != 0) {
-        civic__error_set(ld->err, CIVIC_E_USER, e->line, 0, 0,
-                         "line %llu: the reject callback stopped the load",
-                         (unsigned long long)e->line);
-        return CIVIC_E_USER;
-    }
-    return CIVIC_OK;
-}
-
-int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
-                         bool reserved)
-{
-    civic_error e; /* filled only on failure: no 300-byte clear per event */
-    e.version = CIVIC_ERROR_VERSION;
-    e.code = 0;
-    e.line = 0;
-    e.column = 0;
-    e.reserved = 0;
-    e.offset = 0;
-    e.message[0] = '\0';
-    int rc = reserved ? civic__event_insert_reserved(ld->engine, p, line, column, &e)
-                      : civic__event_insert(ld->engine, p, line, column, &e);
-    if (rc == CIVIC_OK) {
-        if (ld->report) ld->report->accepted++;
-        return CIVIC_OK;
-    }
-    if (rc == CIVIC_DUPLICATE) {
-        if (ld->report) ld->report->duplicates++;
-        return CIVIC_OK;
-    }
-    if (e.line == 0) e.line = line;
-    return civic__loader_reject(ld, &e);
-}
-
-int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
-{
-    civic_error e = CIVIC_ERROR_INIT;
-    civic_parsed p;
-    int rc = civic__event_parse(ld->engine, f, &p, line, &e);
-    if (rc == CIVIC_OK) return civic__loader_insert(ld, &p, line, f->column[CIVIC_F_ID], false);
-    if (e.line == 0) e.line = line;
-    return civic__loader_reject(ld, &e);
-}
-
-/* ------------------------------------------------------------ parallel parse
- *
- * A pipeline.  The feed functions hand over spans of whole lines; each span
- * is cut into parts that worker threads ("helpers") and the caller's thread
- * claim one at a time and parse into memory of their own.  While the helpers
- * parse span N + 1, the caller's thread inserts span N, in line order, so
- * errors, line numbers and callbacks are those of the serial path.
- *
- * Parsing also looks subjects and groups up (civic__events_resolve), which
- * reads tables the inserting thread writes.  That is safe because (1) slots
- * are published with release stores after the record and key bytes they
- * point to, and (2) before inserting span N while span N + 1 is parsed, the
- * caller reserves room for every subject and group span N can add, so no
- * array or table moves under a reader.  A lookup that misses a subject
- * added meanwhile just leaves the work to the insert.  Anything serial (a
- * CSV header, quoted CSV, the last partial line) first drains the pipeline.
- */
-
+/* Less than this is not worth the threads. */
 #define PARALLEL_BYTES_MIN ((size_t)1 << 18)
-#define SPAN_BYTES ((size_t)4 << 20)
-#define PART_BYTES ((size_t)1 << 19)
-#define PARTS_MAX 16
-#define HELPERS_MAX 7
 
-typedef struct pipe_span {
-    civic_part parts[PARTS_MAX];
-    size_t count, claimed, finished;   /* parts; claimed and finished: under mu */
-    int (*rest)(civic_loader *, const char *, size_t);
-} pipe_span;
-
-struct civic_pipe {
-    pthread_mutex_t mu;
-    pthread_cond_t wake;               /* helpers: a span opened, or stop */
-    pthread_cond_t done;               /* caller: the last part finished */
-    pthread_t tid[HELPERS_MAX];
-    size_t helpers;
-    bool stop;
-    pipe_span span[2];
-    pipe_span *open;                   /* submitted, maybe not yet parsed */
-};
-
-size_t civic__parallel_span(const civic_loader *ld, const char *data, size_t len, bool final)
+/* Bytes at the front of [data, data + len) to submit to the pipeline, or 0:
+ * then the serial reader goes on, up to *until. */
+static size_t parallel_prefix(const civic_loader *ld, const char *data, size_t len, bool final,
+                              size_t *until)
 {
+    *until = SIZE_MAX;
     if (ld->engine->threads < 2 || len < PARALLEL_BYTES_MIN) return 0;
     size_t end = len;
     if (!final)
-        while (end > 0 && data[end - 1] != '\n') end--;
+        while (end > 0 && data[end - 1] != '\n') end--; /* whole lines only */
+    if (end < PARALLEL_BYTES_MIN) return 0;
+    end = ld->format->parallel_bytes(ld, data, end, until);
     return end >= PARALLEL_BYTES_MIN ? end : 0;
 }
 
-static size_t count_lines(const char *p, size_t n)
+/* Read as many whole records of [data, data + len) as possible, choosing
+ * for each stretch between the pipeline and the serial reader. */
+static int read_records(civic_loader *ld, const char *data, size_t len, bool final, size_t *used)
 {
-    size_t lines = 1;
-    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
-    return lines;
-}
-
-/* Parse one part: its memory, its lines, then its subjects and groups. */
-static void part_parse(civic_part *part)
-{
-    const civic_engine *e = part->ld->engine;
-    const civic_allocator *alc = &e->alc;
-    /* Formats with scratch size it by lines; others start from a guess and
-     * grow (civic__part_grow), sparing a pass over the bytes. */
-    part->cap = part->scratch_per_line ? count_lines(part->data, part->len) : part->len / 40 + 16;
-    part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
-    if (part->scratch_per_line) {
-        part->scratch_cap = part->len + part->cap * part->scratch_per_line;
-        part->scratch = civic__malloc(alc, part->scratch_cap);
-    }
-    if (!part->out || (part->scratch_per_line && !part->scratch)) {
-        part->nomem = true;
-        return;
-    }
-    part->parse(part);
-    civic__events_resolve(e, part->out, part->count);
-    size_t id_bytes = 0, name_bytes = 0;
-    for (size_t i = 0; i < part->count; i++) {
-        const civic_parsed *p = &part->out[i].p;
-        if (part->out[i].reread) continue;
-        id_bytes += p->id_len + 2 + (p->ref ? p->ref_len + 2 : 0);
-        if (p->subject_index == CIVIC_NONE) name_bytes += p->subject_len + 2;
-        if (p->group_len && p->group_index == CIVIC_NONE) name_bytes += p->group_len + 2;
-    }
-    part->id_bytes = id_bytes;
-    part->name_bytes = name_bytes;
-}
-
-void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno)
-{
-    CIVIC_ASSERT(part->count < part->cap);
-    civic_part_event *o = &part->out[part->count++];
-    memset(&o->p, 0, sizeof(o->p));
-    o->p.id = line;
-    o->p.id_len = len;
-    o->line = lineno;
-    o->column = 0;
-    o->reread = 1;
-}
-
-bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
-                       uint64_t lineno)
-{
-    CIVIC_ASSERT(part->count < part->cap);
-    civic_part_event *o = &part->out[part->count];
-    if (civic__event_parse(part->ld->engine, f, &o->p, 0, NULL) != CIVIC_OK) {
-        civic__part_reread(part, text, len, lineno);
-        return false;
-    }
-    o->line = lineno;
-    o->column = f->column[CIVIC_F_ID];
-    o->reread = 0;
-    part->count++;
-    return true;
-}
-
-bool civic__part_grow(civic_part *part)
-{
-    size_t cap = part->cap;
-    return civic__grow(&part->ld->engine->alc, (void **)&part->out, &part->cap, cap + 1,
-                       sizeof(civic_part_event)) == CIVIC_OK;
-}
-
-static void part_free(const civic_allocator *alc, civic_part *part)
-{
-    civic__free(alc, part->out, part->cap * sizeof(civic_part_event));
-    civic__free(alc, part->scratch, part->scratch_cap);
-    part->out = NULL;
-    part->scratch = NULL;
-}
-
-static void *helper_main(void *arg)
-{
-    civic_pipe *pp = arg;
-    pthread_mutex_lock(&pp->mu);
-    for (;;) {
-        while (!pp->stop && (!pp->open || pp->open->claimed == pp->open->count))
-            pthread_cond_wait(&pp->wake, &pp->mu);
-        if (pp->stop) break;
-        pipe_span *sp = pp->open;
-        civic_part *part = &sp->parts[sp->claimed++];
-        pthread_mutex_unlock(&pp->mu);
-        part_parse(part);
-        pthread_mutex_lock(&pp->mu);
-        if (++sp->finished == sp->count) pthread_cond_signal(&pp->done);
-    }
-    pthread_mutex_unlock(&pp->mu);
-    return NULL;
-}
-
-/* Wait until every part of sp is parsed, parsing unclaimed ones here; with
- * cancel, unclaimed parts are dropped instead.  Helpers are idle after. */
-static void span_finish(civic_pipe *pp, pipe_span *sp, bool cancel)
-{
-    pthread_mutex_lock(&pp->mu);
-    while (sp->claimed < sp->count) {
-        civic_part *part = &sp->parts[sp->claimed++];
-        if (cancel) {
-            sp->finished++;
-            continue;
-        }
-        pthread_mutex_unlock(&pp->mu);
-        part_parse(part);
-        pthread_mutex_lock(&pp->mu);
-        sp->finished++;
-    }
-    while (sp->finished < sp->count) pthread_cond_wait(&pp->done, &pp->mu);
-    pthread_mutex_unlock(&pp->mu);
-}
-
-/* Stop offering sp to the helpers (when it is still the open span). */
-static void span_close(civic_pipe *pp, const pipe_span *sp)
-{
-    pthread_mutex_lock(&pp->mu);
-    if (pp->open == sp) pp->open = NULL;
-    pthread_mutex_unlock(&pp->mu);
-}
-
-static void span_free(const civic_allocator *alc, pipe_span *sp)
-{
-    for (size_t i = 0; i < sp->count; i++) part_free(alc, &sp->parts[i]);
-    sp->count = sp->claimed = sp->finished = 0;
-}
-
-/* Insert what one part parsed, then let the serial reader finish it. */
-static int part_commit(civic_loader *ld, const civic_part *part,
-                       int (*rest)(civic_loader *, const char *, size_t))
-{
-    if (part->nomem) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    uint64_t base = ld->line, base_offset = ld->offset;
-    int rc = CIVIC_OK;
-    /* Room for the whole part at once spares each insert its checks; when
-     * it cannot be had, inserts ask one by one and the one that fails says
-     * so at its line. */
-    bool reserved = civic__engine_reserve_batch(ld->engine, part->count, part->id_bytes,
-                                                part->name_bytes) == CIVIC_OK;
-    const size_t ahead = 8; /* table slots are fetched this many events early */
-    for (size_t i = 0; i < ahead && i < part->count; i++)
-        if (!part->out[i].reread) civic__event_prefetch(ld->engine, &part->out[i].p);
-    for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
-        const civic_part_event *o = &part->out[i];
-        if (i + ahead < part->count && !part->out[i + ahead].reread)
-            civic__event_prefetch(ld->engine, &part->out[i + ahead].p);
-        if (o->reread) { /* the serial reader says what is wrong, and counts */
-            ld->line = base + o->line;
-            ld->offset = base_offset + (uint64_t)(o->p.id - part->data);
-            rc = rest(ld, o->p.id, o->p.id_len);
-            continue;
-        }
-        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column, reserved);
-        if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
-    }
-    if (rc != CIVIC_OK) return rc;
-    ld->line = base + part->lines;
-    ld->offset = base_offset + part->stop;
-    if (part->stop < part->len) rc = rest(ld, part->data + part->stop, part->len - part->stop);
-    return rc;
-}
-
-static int span_commit(civic_loader *ld, const pipe_span *sp)
-{
-    int rc = CIVIC_OK;
-    for (size_t i = 0; rc == CIVIC_OK && i < sp->count; i++)
-        rc = part_commit(ld, &sp->parts[i], sp->rest);
-    return rc;
-}
-
-/* The most subjects (and groups) inserting sp can add: one per event. */
-static size_t span_bound(const pipe_span *sp)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < sp->count; i++) {
-        const civic_part *part = &sp->parts[i];
-        n += part->count;
-        if (part->stop < part->len) n += count_lines(part->data + part->stop, part->len - part->stop);
-    }
-    return n;
-}
-
-/* A first big load into an empty engine: size the event array and id table
- * for the whole input, from the bytes per line of its first span.  Only a
- * hint: when it fails, inserts grow them as usual. */
-static void presize(const civic_loader *ld, const char *data, size_t len)
-{
-    civic_engine *e = ld->engine;
-    if (e->event_count != 0 || ld->size_hint <= len || len == 0) return;
-    uint64_t lines = count_lines(data, len);
-    uint64_t guess = ld->size_hint / len * lines + (ld->size_hint % len) * lines / len;
-    if (guess > e->events_max) guess = e->events_max;
-    if (guess > SIZE_MAX / 64) return;
-    (void)civic__engine_reserve_events(e, (size_t)guess);
-}
-
-static civic_pipe *pipe_start(civic_loader *ld)
-{
-    const civic_allocator *alc = &ld->engine->alc;
-    civic_pipe *pp = civic__calloc(alc, 1, sizeof(*pp));
-    if (!pp) return NULL;
-    if (pthread_mutex_init(&pp->mu, NULL) != 0) goto fail_mu;
-    if (pthread_cond_init(&pp->wake, NULL) != 0) goto fail_wake;
-    if (pthread_cond_init(&pp->done, NULL) != 0) goto fail_done;
-    size_t want = ld->engine->threads - 1;
-    if (want > HELPERS_MAX) want = HELPERS_MAX;
-    /* Fewer helpers than asked (even none) is slower, never wrong. */
-    while (pp->helpers < want && pthread_create(&pp->tid[pp->helpers], NULL, helper_main, pp) == 0)
-        pp->helpers++;
-    return pp;
-fail_done:
-    pthread_cond_destroy(&pp->wake);
-fail_wake:
-    pthread_mutex_destroy(&pp->mu);
-fail_mu:
-    civic__free(alc, pp, sizeof(*pp));
-    return NULL;
-}
-
-int civic__load_parallel(civic_loader *ld, const char *data, size_t len,
-                         void *(*run)(void *), int (*rest)(civic_loader *, const char *, size_t),
-                         size_t scratch_per_line)
-{
-    civic_engine *e = ld->engine;
-    if (!ld->pipe) {
-        presize(ld, data, len);
-        if (!(ld->pipe = pipe_start(ld)))
-            return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    }
-    civic_pipe *pp = ld->pipe;
-    pipe_span *prev = pp->open;
-    int rc = CIVIC_OK;
-    if (prev) {
-        span_finish(pp, prev, false);
-        if (civic__engine_reserve_names(e, span_bound(prev)) != CIVIC_OK)
-            rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    }
-    if (rc == CIVIC_OK) {
-        pipe_span *next = prev == &pp->span[0] ? &pp->span[1] : &pp->span[0];
-        size_t k = (len + PART_BYTES - 1) / PART_BYTES;
-        if (k < pp->helpers + 1) k = pp->helpers + 1;
-        if (k > PARTS_MAX) k = PARTS_MAX;
-        size_t at = 0, made = 0;
-        for (size_t i = 0; i < k && at < len; i++) {
-            size_t end = i + 1 == k ? len : (len / k) * (i + 1);
-            if (end < at) end = at;
-            const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
-            end = nl ? (size_t)(nl - data) + 1 : len;
-            civic_part *part = &next->parts[made++];
-            memset(part, 0, sizeof(*part));
-            part->ld = ld;
-            part->parse = run;
-            part->scratch_per_line = scratch_per_line;
-            part->data = data + at;
-            part->len = end - at;
-            at = end;
-        }
-        next->rest = rest;
-        pthread_mutex_lock(&pp->mu);
-        next->count = made;
-        next->claimed = next->finished = 0;
-        pp->open = next;
-        pthread_cond_broadcast(&pp->wake);
-        pthread_mutex_unlock(&pp->mu);
-    }
-    if (prev) {
-        if (rc == CIVIC_OK) rc = span_commit(ld, prev);
-        span_close(pp, prev);
-        span_free(&e->alc, prev);
-    }
-    return rc;
-}
-
-int civic__load_spans(civic_loader *ld, const char *data, size_t len, void *(*run)(void *),
-                      int (*rest)(civic_loader *, const char *, size_t), size_t scratch_per_line)
-{
-    int rc = CIVIC_OK;
     size_t pos = 0;
+    int rc = CIVIC_OK;
     while (rc == CIVIC_OK && pos < len) {
-        size_t end = len - pos <= SPAN_BYTES + SPAN_BYTES / 2 ? len : pos + SPAN_BYTES;
-        const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
-        end = nl ? (size_t)(nl - data) + 1 : len;
-        rc = civic__load_parallel(ld, data + pos, end - pos, run, rest, scratch_per_line);
-        pos = end;
-    }
-    return rc;
-}
-
-int civic__pipe_drain(civic_loader *ld)
-{
-    civic_pipe *pp = ld->pipe;
-    if (!pp || !pp->open) return CIVIC_OK;
-    pipe_span *sp = pp->open;
-    span_finish(pp, sp, false); /* helpers idle: nothing reads while this inserts */
-    int rc = span_commit(ld, sp);
-    span_close(pp, sp);
-    span_free(&ld->engine->alc, sp);
-    return rc;
-}
-
-int civic__pipe_finish(civic_loader *ld, int rc)
-{
-    civic_pipe *pp = ld->pipe;
-    if (!pp) return rc;
-    if (rc == CIVIC_OK) {
+        size_t until;
+        size_t par = parallel_prefix(ld, data + pos, len - pos, final, &until);
+        if (par) {
+            rc = civic__pipe_submit(ld, data + pos, par);
+            pos += par;
+            continue;
+        }
+        /* A partial last line waits for more data, and must not stall the
+         * pipeline meanwhile. */
+        if (!final && len - pos <= CIVIC_LINE_BYTES_MAX && !memchr(data + pos, '\n', len - pos))
+            break;
+        size_t n = 0;
         rc = civic__pipe_drain(ld);
-    } else if (pp->open) {
-        pipe_span *sp = pp->open;
-        span_finish(pp, sp, true);
-        span_close(pp, sp);
-        span_free(&ld->engine->alc, sp);
+        if (rc == CIVIC_OK) rc = ld->format->serial(ld, data + pos, len - pos, final, until, &n);
+        if (n == 0) break;
+        pos += n;
     }
-    pthread_mutex_lock(&pp->mu);
-    pp->stop = true;
-    pthread_cond_broadcast(&pp->wake);
-    pthread_mutex_unlock(&pp->mu);
-    for (size_t i = 0; i < pp->helpers; i++) pthread_join(pp->tid[i], NULL);
-    pthread_cond_destroy(&pp->done);
-    pthread_cond_destroy(&pp->wake);
-    pthread_mutex_destroy(&pp->mu);
-    civic__free(&ld->engine->alc, pp, sizeof(*pp));
-    ld->pipe = NULL;
+    *used = pos;
     return rc;
 }
 
@@ -476,7 +97,7 @@ static int check_options(const civic_load_options *opts, civic_load_report *repo
 static void loader_init(civic_loader *ld, civic_engine *e, const civic_load_options *opts,
                         civic_load_report *report, civic_error *err)
 {
-    memset(ld, 0, sizeof(*ld));
+    memset(ld, 0, sizeof(*ld)); /* format: chosen by the first feed */
     ld->engine = e;
     ld->opts = opts;
     ld->report = report;
@@ -489,29 +110,59 @@ static void loader_init(civic_loader *ld, civic_engine *e, const civic_load_opti
 
 static void loader_finish(civic_loader *ld, int rc)
 {
+    if (ld->format_state)
+        civic__free(&ld->engine->alc, ld->format_state, ld->format->state_bytes);
+    ld->format_state = NULL;
     if (ld->report) {
         ld->report->lines = ld->line;
         if (rc != CIVIC_OK) ld->report->accepted = ld->report->duplicates = 0;
     }
 }
 
+/* The format's reader and its state, once the format is known. */
+static int loader_format(civic_loader *ld, uint32_t format)
+{
+    if (ld->format) return CIVIC_OK;
+    ld->format = format == CIVIC_FORMAT_JSONL ? &civic__jsonl_format : &civic__csv_format;
+    if (ld->format->state_bytes) {
+        ld->format_state = civic__calloc(&ld->engine->alc, 1, ld->format->state_bytes);
+        if (!ld->format_state) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
+    return CIVIC_OK;
+}
+
 static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len, bool final,
                 size_t *used)
 {
     size_t bom = 0;
+    int rc = loader_format(ld, format);
+    *used = 0;
+    if (rc != CIVIC_OK) return rc;
     if (!ld->bom_checked) { /* a UTF-8 BOM may open either format */
-        if (len < 3 && !final) {
-            *used = 0;
-            return CIVIC_OK;
-        }
+        if (len < 3 && !final) return CIVIC_OK;
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) bom = 3;
         ld->bom_checked = true;
     }
-    int rc = format == CIVIC_FORMAT_JSONL
-                 ? civic__jsonl_feed(ld, data + bom, len - bom, final, used)
-                 : civic__csv_feed(ld, data + bom, len - bom, final, used);
+    rc = read_records(ld, data + bom, len - bom, final, used);
     *used += bom;
     return rc;
+}
+
+typedef struct buffer_load {
+    civic_loader *ld;
+    uint32_t format;
+    const char *data;
+    size_t len;
+} buffer_load;
+
+/* The write of civic_engine_load: the whole buffer as one batch.  The loader
+ * reports errors through ld->err, which is err. */
+static int buffer_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    buffer_load *b = ctx;
+    size_t used = 0;
+    int rc = feed(b->ld, b->format, b->data, b->len, true, &used);
+    return civic__pipe_finish(b->ld, rc);
 }
 
 int civic_engine_load(civic_engine *e, const char *data, size_t len,
@@ -528,14 +179,8 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
     ld.size_hint = len;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    size_t used = 0;
-    rc = feed(&ld, format, data, len, true, &used);
-    rc = civic__pipe_finish(&ld, rc);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    buffer_load b = { &ld, format, data, len };
+    rc = civic__engine_write(e, buffer_apply, &b, err);
     loader_finish(&ld, rc);
     return rc;
 }
@@ -593,6 +238,23 @@ static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2]
     return civic__pipe_finish(ld, rc);
 }
 
+typedef struct file_load {
+    civic_loader *ld;
+    FILE *f;
+    uint32_t format;
+    char **bufs;
+    size_t cap;
+    const char *path;
+} file_load;
+
+/* The write of civic_engine_load_file: the whole file as one batch (errors
+ * through ld->err, as above). */
+static int file_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    file_load *fl = ctx;
+    return load_stream(fl->ld, fl->f, fl->format, fl->bufs, fl->cap, fl->path);
+}
+
 int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_options *opts,
                            civic_load_report *report, civic_error *err)
 {
@@ -620,12 +282,8 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         ld.size_hint = (uint64_t)st.st_size;
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    rc = load_stream(&ld, f, format, bufs, cap, path);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    file_load fl = { &ld, f, format, bufs, cap, path };
+    rc = civic__engine_write(e, file_apply, &fl, err);
     loader_finish(&ld, rc);
     civic__free(&e->alc, bufs[0], cap);
     civic__free(&e->alc, bufs[1], cap);

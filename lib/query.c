@@ -46,9 +46,6 @@ struct civic_result {
     size_t values_cap, levels_cap; /* elements allocated */
 };
 
-static void rdlock(const civic_engine *e) { pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock); }
-static void unlock(const civic_engine *e) { pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock); }
-
 /* ------------------------------------------------------------ result */
 
 void civic_result_free(civic_result *res)
@@ -264,33 +261,33 @@ const char *civic_result_dimension_name(const civic_result *res, size_t d)
     return res && d < res->dim_count ? res->dim_names[d] : NULL;
 }
 
-static void fill_score(const row *w, size_t dim_count, size_t tier_count, civic_score *out)
+static const civic_field score_fields[] = {
+    CIVIC_FIELD(civic_score, grade_index, 1), CIVIC_FIELD(civic_score, subject, 1),
+    CIVIC_FIELD(civic_score, group, 1),       CIVIC_FIELD(civic_score, grade, 1),
+    CIVIC_FIELD(civic_score, flags, 1),       CIVIC_FIELD(civic_score, score, 1),
+    CIVIC_FIELD(civic_score, balance, 1),     CIVIC_FIELD(civic_score, ceiling, 1),
+    CIVIC_FIELD(civic_score, events, 1),      CIVIC_FIELD(civic_score, flag_count, 1),
+    CIVIC_FIELD(civic_score, dimension_count, 1), CIVIC_FIELD(civic_score, rank, 1),
+    CIVIC_FIELD(civic_score, measures, 2),    CIVIC_FIELD(civic_score, measure_count, 2),
+    CIVIC_FIELD(civic_score, tier_count, 2),  CIVIC_FIELD(civic_score, archived, 2),
+};
+
+int civic__score_put(const civic_score *full, civic_score *out)
 {
-    out->grade_index = w->grade_index;
-    out->subject = w->subject;
-    out->group = w->group;
-    out->grade = w->grade;
-    out->flags = w->flags;
-    out->score = w->score;
-    out->balance = w->balance;
-    out->ceiling = w->ceiling;
-    out->events = w->events;
-    out->flag_count = w->flag_count;
-    out->dimension_count = (uint32_t)dim_count;
-    out->rank = w->rank;
-    if (out->version < 2) return;
-    out->measures = w->measures;
-    out->measure_count = w->measure_count;
-    out->tier_count = (uint32_t)tier_count;
-    out->archived = w->archived;
+    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
+    civic__copy_fields(out, full, score_fields, CIVIC_FIELD_COUNT(score_fields), out->version);
+    return CIVIC_OK;
 }
 
 int civic_result_get(const civic_result *res, size_t i, civic_score *out)
 {
     if (!res || !out || i >= res->count) return CIVIC_E_INVALID;
-    if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    fill_score(&res->rows[i], res->dim_count, res->tier_count, out);
-    return CIVIC_OK;
+    const row *w = &res->rows[i];
+    civic_score s = { CIVIC_SCORE_VERSION, w->grade_index, w->subject, w->group, w->grade,
+                      w->flags, w->score, w->balance, w->ceiling, w->events, w->flag_count,
+                      (uint32_t)res->dim_count, w->rank, w->measures, w->measure_count,
+                      (uint32_t)res->tier_count, w->archived };
+    return civic__score_put(&s, out);
 }
 
 /* Fill a tier value from a row's stored value and level (record.c too). */
@@ -340,12 +337,12 @@ static int subject_events(const civic_engine *e, uint32_t s, uint32_t **out, siz
     return CIVIC_OK;
 }
 
-/* Evaluate one subject (by id) into ev; *known = false for an unknown one. */
-static int eval_one(civic_eval *ev, const char *subject, civic_answer *a)
+/* Evaluate one subject (by id, at most CIVIC_ID_BYTES_MAX bytes) into ev;
+ * an unknown subject is evaluated with no events. */
+static int eval_one(civic_eval *ev, const char *subject, size_t len, civic_answer *a)
 {
     const civic_engine *e = ev->e;
-    size_t len = strlen(subject);
-    uint32_t s = len && len <= CIVIC_ID_BYTES_MAX ? civic__subject_find(e, subject, len) : CIVIC_NONE;
+    uint32_t s = len ? civic__subject_find(e, subject, len) : CIVIC_NONE;
     uint32_t *list = NULL;
     size_t n = 0;
     if (s != CIVIC_NONE && subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
@@ -359,12 +356,12 @@ int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *sub
 {
     char lp_buf[CIVIC_ID_BYTES_MAX + 2];
     size_t len = strlen(subject);
+    if (len > CIVIC_ID_BYTES_MAX) return CIVIC_E_LIMIT; /* no subject has such an id */
     civic_result *res = result_new(e);
     if (!res) return CIVIC_E_NOMEM;
-    int rc = eval_one(ev, subject, a);
+    int rc = eval_one(ev, subject, len, a);
     if (rc == CIVIC_OK) {
         /* The row names the subject as asked (it may be unknown). */
-        if (len > CIVIC_ID_BYTES_MAX) len = CIVIC_ID_BYTES_MAX;
         lp_buf[0] = (char)len;
         memcpy(lp_buf + 1, subject, len);
         lp_buf[len + 1] = '\0';
@@ -385,13 +382,13 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
     if (!e || !subject || !out) return CIVIC_E_INVALID;
     civic_eval ev;
     civic_answer a;
-    rdlock(e);
+    civic__engine_read_begin(e);
     int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : civic__eval_init(&ev, e, as_of, false);
     if (rc == CIVIC_OK) {
         rc = civic__subject_answer(e, &ev, subject, &a, out);
         civic__eval_free(&ev);
     }
-    unlock(e);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -611,9 +608,9 @@ int civic_engine_subjects(const civic_engine *e, int64_t as_of, civic_result **o
     if (!e || !out) return CIVIC_E_INVALID;
     civic_result *res = result_new(e);
     if (!res) return CIVIC_E_NOMEM;
-    rdlock(e);
+    civic__engine_read_begin(e);
     int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : evaluate_all(e, as_of, res);
-    unlock(e);
+    civic__engine_read_end(e);
     if (rc != CIVIC_OK) {
         civic_result_free(res);
         return rc;

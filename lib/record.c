@@ -34,19 +34,6 @@ static const char *copy_str(civic_arena *a, const char *s)
     return civic__arena_strndup(a, s, strlen(s));
 }
 
-static uint32_t kind_of(uint16_t type)
-{
-    switch (type) {
-    case CIVIC_TYPE_REVOKE: return CIVIC_KIND_REVOKE;
-    case CIVIC_TYPE_REPAIR: return CIVIC_KIND_REPAIR;
-    case CIVIC_TYPE_REDEEM: return CIVIC_KIND_REDEEM;
-    case CIVIC_TYPE_OBJECT: return CIVIC_KIND_OBJECT;
-    case CIVIC_TYPE_DISMISS: return CIVIC_KIND_DISMISS;
-    case CIVIC_TYPE_CORRECT: return CIVIC_KIND_CORRECT;
-    default: return CIVIC_KIND_RULE;
-    }
-}
-
 static uint32_t marks_of(uint32_t flags)
 {
     static const uint32_t map[][2] = {
@@ -98,15 +85,17 @@ static int fill_entry(civic_record *rec, const civic_eval *ev, const civic_item 
     out->to_balance = it->to_balance;
     out->ceiling = out->end = out->corrected = CIVIC_FOREVER;
     out->from = CIVIC_NO_TIME;
-    out->kind = kind_of(x->type);
+    out->kind = civic__type_kind(x->type);
     out->dimension = out->flag = out->ref = out->merged_with = "";
     out->act = it->act == CIVIC_NONE ? "" : copy_lp(&rec->arena, civic__act_text(e, it->act));
     out->source = source ? copy_lp(&rec->arena, source) : "";
-    if (CIVIC_TYPE_HAS_REF(x->type)) {
-        out->type = civic__type_name(x->type);
+    size_t type_len;
+    const char *type = civic__type_name(ev->r, x->type, &type_len);
+    out->type = civic__type_is_rule(x->type) ? civic__arena_strndup(&rec->arena, type, type_len)
+                                             : type; /* a static built-in name */
+    if (civic__type_has_ref(x->type)) {
         out->ref = copy_lp(&rec->arena, x->u.ref);
     } else if (x->type == CIVIC_TYPE_REDEEM) {
-        out->type = civic__type_name(x->type);
         out->qty = x->u.qty;
     } else {
         out->qty = x->u.qty;
@@ -164,7 +153,7 @@ int civic_engine_record(const civic_engine *e, const char *subject, int64_t as_o
     civic_eval ev;
     civic_answer a;
     /* Summary and entries come from one evaluation under one read lock. */
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = as_of < e->purge_horizon ? CIVIC_E_PURGED : civic__eval_init(&ev, e, as_of, true);
     if (rc == CIVIC_OK) {
         rc = civic__subject_answer(e, &ev, subject, &a, &row);
@@ -172,7 +161,7 @@ int civic_engine_record(const civic_engine *e, const char *subject, int64_t as_o
         else civic_result_free(row);
         civic__eval_free(&ev);
     }
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     if (rc != CIVIC_OK) {
         civic_record_free(rec);
         return rc;
@@ -183,36 +172,34 @@ int civic_engine_record(const civic_engine *e, const char *subject, int64_t as_o
 
 size_t civic_record_count(const civic_record *rec) { return rec ? rec->count : 0; }
 
+static const civic_field entry_fields[] = {
+    CIVIC_FIELD(civic_entry, kind, 1),    CIVIC_FIELD(civic_entry, state, 1),
+    CIVIC_FIELD(civic_entry, marks, 1),   CIVIC_FIELD(civic_entry, affects, 1),
+    CIVIC_FIELD(civic_entry, reserved, 1), CIVIC_FIELD(civic_entry, id, 1),
+    CIVIC_FIELD(civic_entry, type, 1),    CIVIC_FIELD(civic_entry, dimension, 1),
+    CIVIC_FIELD(civic_entry, flag, 1),    CIVIC_FIELD(civic_entry, group, 1),
+    CIVIC_FIELD(civic_entry, ref, 1),     CIVIC_FIELD(civic_entry, ts, 1),
+    CIVIC_FIELD(civic_entry, end, 1),     CIVIC_FIELD(civic_entry, qty, 1),
+    CIVIC_FIELD(civic_entry, raw, 1),     CIVIC_FIELD(civic_entry, counted, 1),
+    CIVIC_FIELD(civic_entry, ceiling, 1),
+    CIVIC_FIELD(civic_entry, eff, 2),     CIVIC_FIELD(civic_entry, from, 2),
+    CIVIC_FIELD(civic_entry, to_balance, 2), CIVIC_FIELD(civic_entry, corrected, 2),
+    CIVIC_FIELD(civic_entry, act, 2),     CIVIC_FIELD(civic_entry, source, 2),
+    CIVIC_FIELD(civic_entry, merged_with, 2),
+};
+
 int civic_record_entry(const civic_record *rec, size_t i, civic_entry *out)
 {
     if (!rec || !out || i >= rec->count) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_ENTRY_VERSION) return CIVIC_E_VERSION;
     const entry *x = &rec->entries[i];
-    out->kind = x->kind;
-    out->state = x->state;
-    out->marks = out->version >= 2 ? x->marks : x->marks & (CIVIC_MARK_CAPPED | CIVIC_MARK_ESCALATED);
-    out->affects = x->affects;
-    out->reserved = 0;
-    out->id = x->id;
-    out->type = x->type;
-    out->dimension = x->dimension;
-    out->flag = x->flag;
-    out->group = x->group;
-    out->ref = x->ref;
-    out->ts = x->ts;
-    out->end = x->end;
-    out->qty = x->qty;
-    out->raw = x->raw;
-    out->counted = x->counted;
-    out->ceiling = x->ceiling;
-    if (out->version < 2) return CIVIC_OK;
-    out->eff = x->eff;
-    out->from = x->from;
-    out->to_balance = x->to_balance;
-    out->corrected = x->corrected;
-    out->act = x->act;
-    out->source = x->source;
-    out->merged_with = x->merged_with;
+    civic_entry full = { CIVIC_ENTRY_VERSION, x->kind, x->state, x->marks, x->affects, 0,
+                         x->id, x->type, x->dimension, x->flag, x->group, x->ref, x->ts,
+                         x->end, x->qty, x->raw, x->counted, x->ceiling, x->eff, x->from,
+                         x->to_balance, x->corrected, x->act, x->source, x->merged_with };
+    /* a 1.0 caller knows only the marks of 1.0 */
+    if (out->version < 2) full.marks &= CIVIC_MARK_CAPPED | CIVIC_MARK_ESCALATED;
+    civic__copy_fields(out, &full, entry_fields, CIVIC_FIELD_COUNT(entry_fields), out->version);
     return CIVIC_OK;
 }
 
@@ -220,11 +207,7 @@ int civic_record_summary(const civic_record *rec, civic_score *out)
 {
     if (!rec || !out) return CIVIC_E_INVALID;
     if (out->version < 1 || out->version > CIVIC_SCORE_VERSION) return CIVIC_E_VERSION;
-    uint32_t version = out->version;
-    int rc = civic_result_get(rec->row, 0, out); /* fields of out's version only */
-    if (rc == CIVIC_OK) out->subject = rec->summary.subject;
-    out->version = version;
-    return rc;
+    return civic__score_put(&rec->summary, out);
 }
 
 int civic_record_tier(const civic_record *rec, size_t t, civic_tier_value *out)
@@ -240,11 +223,4 @@ const char *civic_state_name(uint32_t state)
                                          "contested", "merged",   "pending",  "premature",
                                          "dismissed", "late" };
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : NULL;
-}
-
-const char *civic_kind_name(uint32_t kind)
-{
-    static const char *const names[] = { "rule", "revoke", "repair", "redeem", "object",
-                                         "dismiss", "correct" };
-    return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : NULL;
 }

@@ -588,7 +588,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     if (!civic__code_valid(name, n))
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
-    if (civic__type_builtin(name, n) != CIVIC_NONE)
+    if (civic__builtin_type(name, n, NULL))
         return civic__rb_at(err, p, "rule codes revoke, repair, redeem, object, dismiss and "
                                     "correct are reserved");
     if (civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n) != UINT32_MAX)

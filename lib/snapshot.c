@@ -1,12 +1,13 @@
 /*
 ** snapshot.c -- the snapshot file: every event of an engine in one compact,
-** checksummed file, written atomically; plus the pieces the journal shares
-** with it (CRC-32C, the event record, whole writes, directory fsync).
+** checksummed file, written atomically.
 **
 ** It does not decide when to snapshot (the caller or civic_engine_compact
-** does) and never trusts a file: every byte read is bounds-checked and every
-** event is re-validated through civic__event_parse, so no input can crash
-** the library or put an invalid event into an engine.
+** does), does not encode events (event_codec.c does) and never trusts a
+** file: every byte read is bounds-checked and every event is re-validated
+** through civic__event_parse, so no input can crash the library or put an
+** invalid event into an engine.  CRC-32C and whole writes come from
+** fileio.c; the journal is a sibling it never calls.
 **
 ** File layout (integers little-endian):
 **   header   48 bytes: "CIVICSNP", u32 format version (1), u32 flags (0),
@@ -18,10 +19,7 @@
 **   trailer  32 bytes: "CIVICEND", u64 event count, u64 file length
 **            (trailer included), u32 reserved (0), u32 CRC-32C of every
 **            byte of the file before this field.
-**   record   i64 ts, i64 qty (thousandths; 0 for revoke/repair), then five
-**            strings each as u8 length + bytes: type (the rule code or
-**            "revoke"/"repair"/"redeem", so a record names its rule rather
-**            than an index), id, subject, group, ref.
+**   record   one event in the form of event_codec.c.
 **
 ** Invariants: a file is only ever created under a temporary name and
 ** renamed into place after fsync, so `path` names a complete file or the
@@ -45,218 +43,6 @@
 #define SNAP_FORMAT_VERSION 1u
 #define SNAP_BLOCK_PAYLOAD_BYTES ((size_t)1 << 20)      /* target size when writing */
 #define SNAP_BLOCK_PAYLOAD_BYTES_MAX ((size_t)16 << 20) /* accepted when reading */
-#define EVENT_RECORD_BYTES_MIN (8u + 8u + 5u)
-
-/* ------------------------------------------------------------ CRC-32C */
-
-/* Reflected Castagnoli polynomial, one byte at a time.  The 256-entry table
- * is a compile-time constant built by this macro ladder, so there is no
- * lazily initialised global state. */
-#define P 0x82F63B78u
-#define C1(c) (((c) & 1u) ? (((c) >> 1) ^ P) : ((c) >> 1))
-#define C8(c) C1(C1(C1(C1(C1(C1(C1(C1(c))))))))
-#define R4(i) C8((uint32_t)(i)), C8((uint32_t)(i) + 1u), C8((uint32_t)(i) + 2u), \
-              C8((uint32_t)(i) + 3u)
-#define R16(i) R4(i), R4((i) + 4u), R4((i) + 8u), R4((i) + 12u)
-#define R64(i) R16(i), R16((i) + 16u), R16((i) + 32u), R16((i) + 48u)
-static const uint32_t crc_table[256] = { R64(0u), R64(64u), R64(128u), R64(192u) };
-#undef P
-#undef C1
-#undef C8
-#undef R4
-#undef R16
-#undef R64
-
-static uint32_t crc32c_table(uint32_t crc, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
-    return crc;
-}
-
-/* x86-64 has the same polynomial in hardware (SSE4.2 crc32), about twenty
- * times faster than the table; it is chosen at run time per call, so the
- * library still runs on CPUs without it. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CIVIC_CRC32C_HW 1
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p,
-                                                              size_t n)
-{
-    uint64_t c = crc;
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        c = __builtin_ia32_crc32di(c, w);
-        p += 8;
-        n -= 8;
-    }
-    crc = (uint32_t)c;
-    while (n--) crc = __builtin_ia32_crc32qi(crc, *p++);
-    return crc;
-}
-#endif
-
-uint32_t civic__crc32c(uint32_t crc, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-#ifdef CIVIC_CRC32C_HW
-    if (n >= 64 && __builtin_cpu_supports("sse4.2")) return ~crc32c_hw(~crc, p, n);
-#endif
-    return ~crc32c_table(~crc, p, n);
-}
-
-/* ------------------------------------------------------------ bytes */
-
-bool civic__write_all(int fd, const void *data, size_t n, uint64_t offset)
-{
-    const char *p = data;
-    while (n > 0) {
-        size_t chunk = n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n;
-        ssize_t w = pwrite(fd, p, chunk, (off_t)offset);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (w == 0) {
-            errno = EIO;
-            return false;
-        }
-        p += w;
-        n -= (size_t)w;
-        offset += (uint64_t)w;
-    }
-    return true;
-}
-
-bool civic__fsync_parent(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) {
-        memcpy(dir, ".", 2);
-    } else if (slash == path) {
-        memcpy(dir, "/", 2);
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof(dir)) {
-            errno = ENAMETOOLONG;
-            return false;
-        }
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return false;
-    int rc = fsync(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc == 0;
-}
-
-/* ------------------------------------------------------------ records */
-
-static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
-{
-    *p++ = (unsigned char)n;
-    if (n) memcpy(p, s, n);
-    return p + n;
-}
-
-static const char *type_name(const civic_engine *e, uint16_t type, size_t *n)
-{
-    const char *s;
-    switch (type) {
-    case CIVIC_TYPE_REVOKE: s = "revoke"; break;
-    case CIVIC_TYPE_REPAIR: s = "repair"; break;
-    case CIVIC_TYPE_REDEEM: s = "redeem"; break;
-    default:
-        *n = e->rules->rules[type].code_len;
-        return e->rules->rules[type].code;
-    }
-    *n = 6;
-    return s;
-}
-
-size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out)
-{
-    const civic_ev *ev = &e->events[index];
-    bool has_ref = ev->type == CIVIC_TYPE_REVOKE || ev->type == CIVIC_TYPE_REPAIR;
-    size_t tn;
-    const char *t = type_name(e, ev->type, &tn);
-    const char *subject = e->subjects[ev->subject].id;
-    const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
-    unsigned char *p = out;
-    civic__put64(p, (uint64_t)ev->ts);
-    civic__put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
-    p += 16;
-    p = put_str(p, t, tn);
-    p = put_str(p, ev->id, civic__lp_len(ev->id));
-    p = put_str(p, subject, civic__lp_len(subject));
-    p = put_str(p, group, group ? civic__lp_len(group) : 0);
-    p = put_str(p, has_ref ? ev->u.ref : NULL, has_ref ? civic__lp_len(ev->u.ref) : 0);
-    CIVIC_ASSERT((size_t)(p - out) <= CIVIC_EVENT_RECORD_BYTES_MAX);
-    return (size_t)(p - out);
-}
-
-int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               size_t file_first, size_t *used, civic_error *err)
-{
-    *used = 0;
-    if (n < EVENT_RECORD_BYTES_MIN)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
-    int64_t ts = (int64_t)civic__get64(p);
-    int64_t qty = (int64_t)civic__get64(p + 8);
-    size_t at = 16;
-    const char *s[5];
-    size_t len[5];
-    for (int i = 0; i < 5; i++) {
-        if (at >= n) return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
-        len[i] = p[at++];
-        if (len[i] > n - at)
-            return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
-        s[i] = (const char *)p + at;
-        at += len[i];
-    }
-    /* Re-validate through the ordinary parser: a record is only as
-     * trustworthy as an input line.  ts as Unix seconds, qty as a decimal. */
-    char ts_text[32], qty_text[32];
-    snprintf(ts_text, sizeof(ts_text), "%lld", (long long)ts);
-    bool has_ref = len[0] == 6 && (memcmp(s[0], "revoke", 6) == 0 || memcmp(s[0], "repair", 6) == 0);
-    if (qty < 0 || (has_ref && qty != 0))
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
-    civic__format_fixed(qty, 3, qty_text);
-    civic_fields f;
-    const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text, s[3], s[4] };
-    size_t vn[CIVIC_F_COUNT] = { len[1], len[2], len[0], strlen(ts_text),
-                                 has_ref ? 0 : strlen(qty_text), len[3], len[4] };
-    for (int i = 0; i < CIVIC_F_COUNT; i++) {
-        f.v[i] = vn[i] ? v[i] : NULL;
-        f.n[i] = vn[i];
-        f.column[i] = 0;
-    }
-    f.printable = false;
-    civic_parsed parsed;
-    civic_error why = CIVIC_ERROR_INIT;
-    int rc = civic__event_parse(e, &f, &parsed, 0, &why);
-    if (rc == CIVIC_OK && parsed.ts != ts)
-        rc = civic__error_set(&why, CIVIC_E_EVENT, 0, 0, 0, "timestamp does not round-trip");
-    if (rc != CIVIC_OK)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "invalid event record: %s",
-                                why.message);
-    if (!has_ref && parsed.qty != qty)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "invalid event record: qty does not round-trip");
-    *used = at;
-    rc = civic__event_insert(e, &parsed, 0, 0, err);
-    if (rc == CIVIC_E_CONFLICT && civic__event_find(e, parsed.id, parsed.id_len) >= file_first) {
-        /* A writer never stores one id twice with different fields. */
-        char shown[64];
-        civic__excerpt(shown, sizeof(shown), parsed.id, parsed.id_len);
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "event id \"%s\" appears twice with different fields", shown);
-    }
-    return rc;
-}
 
 /* ------------------------------------------------------------ save */
 
@@ -380,9 +166,9 @@ int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
     if (!e || !path || !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    pthread_rwlock_rdlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_begin(e);
     int rc = civic__snapshot_write(e, path, err);
-    pthread_rwlock_unlock((pthread_rwlock_t *)&e->lock);
+    civic__engine_read_end(e);
     return rc;
 }
 
@@ -450,7 +236,7 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     if (rc != CIVIC_OK) return rc;
     uint32_t count = civic__get32(h), bytes = civic__get32(h + 4), want = civic__get32(h + 8);
     if (bytes > SNAP_BLOCK_PAYLOAD_BYTES_MAX || count == 0 ||
-        count > bytes / EVENT_RECORD_BYTES_MIN)
+        count > bytes / CIVIC_EVENT_RECORD_BYTES_MIN)
         return corrupt(r, at, "impossible block size");
     if (bytes > *buf_size) {
         unsigned char *p = civic__realloc(&e->alc, *buf, *buf_size, bytes);
@@ -523,6 +309,15 @@ static int snapshot_read(civic_engine *e, snap_reader *r)
     return rc;
 }
 
+/* The write of a snapshot load: every event of the file, as one batch (the
+ * reader reports errors through r->err, which is err). */
+static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    snap_reader *r = ctx;
+    r->first = e->event_count;
+    return snapshot_read(e, r);
+}
+
 int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
@@ -530,13 +325,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
     snap_reader r = { f, path, 0, 0, err, 0 };
-    pthread_rwlock_wrlock(&e->lock);
-    civic_batch_mark mark = civic__batch_begin(e);
-    r.first = mark.event_count;
-    int rc = snapshot_read(e, &r);
-    if (rc == CIVIC_OK) rc = civic__journal_append(e, &mark, err);
-    if (rc != CIVIC_OK) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(&e->lock);
+    int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);
     return rc;
 }

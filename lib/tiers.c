@@ -82,10 +82,24 @@ int civic__rb_check_classes(builder *b, civic_error *err)
 
 /* ------------------------------------------------------------ [tier.NAME] */
 
+/* Tier names and measure codes: 1..64 bytes of [A-Za-z0-9_.-] (they are
+ * shown to people, so capitals are allowed, unlike rule codes). */
+static bool name_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > CIVIC_CODE_BYTES_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 static int code_error(civic_error *err, pos p, const char *what, size_t n)
 {
     char msg[160];
-    snprintf(msg, sizeof(msg), "%s names are 1..64 characters of [a-z0-9_.-]", what);
+    snprintf(msg, sizeof(msg), "%s names are 1..64 characters of [A-Za-z0-9_.-]", what);
     return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, msg);
 }
@@ -100,7 +114,7 @@ static uint32_t tier_find(const civic_rules *r, const char *name, size_t n)
 int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!civic__code_valid(name, n)) return code_error(err, p, "tier", n);
+    if (!name_valid(name, n)) return code_error(err, p, "tier", n);
     if (tier_find(r, name, n) != CIVIC_NONE) return civic__rb_at(err, p, "duplicate tier");
     if (r->tier_count >= 256)
         return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
@@ -224,7 +238,7 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
 int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!civic__code_valid(name, n)) return code_error(err, p, "measure", n);
+    if (!name_valid(name, n)) return code_error(err, p, "measure", n);
     for (uint32_t i = 0; i < r->measure_count; i++)
         if (civic__rb_key_is(name, n, r->measures[i].code))
             return civic__rb_at(err, p, "duplicate measure");

@@ -5,6 +5,11 @@
 ** Hinnant's days_from_civil), in the scheme's utc_offset with no daylight
 ** saving.  Times are whole Unix seconds between CIVIC_TIME_MIN and
 ** CIVIC_TIME_MAX (years 0001..9999); a fraction of a second is ignored.
+**
+** Period buckets and validity ends have one implementation each, over a
+** civic_day: evaluation works out an event's calendar date once and reuses
+** it for its caps, its balance period and its validity (the _on forms);
+** the plain forms start from a time.  It knows nothing of events or rules.
 */
 #include "internal.h"
 
@@ -175,25 +180,35 @@ size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size)
     return len < 0 ? 0 : (size_t)len;
 }
 
-int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset)
+/* Year, month and day of month of the day, worked out once. */
+static void day_civil(civic_day *day)
 {
-    int64_t days = civic__floor_div(t + offset, 86400);
-    int64_t y;
-    int m, d;
+    if (!day->civil) {
+        civic__civil_from_days(day->days, &day->year, &day->month, &day->mday);
+        day->civil = true;
+    }
+}
+
+int64_t civic__period_bucket_on(uint8_t period, civic_day *day)
+{
     switch (period) {
-    case CIVIC_PERIOD_DAY: return days;
-    case CIVIC_PERIOD_WEEK: return civic__floor_div(days + 3, 7); /* weeks start Monday */
+    case CIVIC_PERIOD_DAY: return day->days;
+    case CIVIC_PERIOD_WEEK: return civic__floor_div(day->days + 3, 7); /* weeks start Monday */
     case CIVIC_PERIOD_MONTH:
-        civic__civil_from_days(days, &y, &m, &d);
-        return y * 12 + (m - 1);
     case CIVIC_PERIOD_QUARTER:
-        civic__civil_from_days(days, &y, &m, &d);
-        return y * 4 + (m - 1) / 3;
     case CIVIC_PERIOD_YEAR:
-        civic__civil_from_days(days, &y, &m, &d);
-        return y;
+        day_civil(day);
+        if (period == CIVIC_PERIOD_YEAR) return day->year;
+        return period == CIVIC_PERIOD_MONTH ? day->year * 12 + (day->month - 1)
+                                            : day->year * 4 + (day->month - 1) / 3;
     default: return 0;
     }
+}
+
+int64_t civic__period_bucket(uint8_t period, int64_t t, int32_t offset)
+{
+    civic_day day = civic__day_of(t, offset);
+    return civic__period_bucket_on(period, &day);
 }
 
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
@@ -228,38 +243,48 @@ bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
     return true;
 }
 
-static int64_t add_months(int64_t t, int32_t offset, int64_t months)
+/* t plus `months` calendar months: the same local time of day on the same
+ * day of the month, or the month's last day when it is shorter (31 Jan + 1m
+ * = 28/29 Feb; 29 Feb + 1y = 28 Feb). */
+static int64_t add_months(int64_t t, int32_t offset, civic_day *day, int64_t months)
 {
-    civic_civil c;
-    civic__civil_from_time(t, offset, &c);
-    int64_t total = c.year * 12 + (c.month - 1) + months;
-    c.year = civic__floor_div(total, 12);
-    c.month = (int)(total - c.year * 12) + 1;
-    int dim = civic__days_in_month(c.year, c.month);
-    if (c.day > dim) c.day = dim; /* 31 Jan + 1m = 28/29 Feb; 29 Feb + 1y = 28 Feb */
-    return civic__time_from_civil(&c, offset);
+    day_civil(day);
+    int64_t total = day->year * 12 + (day->month - 1) + months;
+    int64_t y = civic__floor_div(total, 12);
+    int m = (int)(total - y * 12) + 1;
+    int dim = civic__days_in_month(y, m);
+    int mday = day->mday > dim ? dim : day->mday;
+    int64_t time_of_day = t + offset - day->days * 86400;
+    return civic__days_from_civil(y, m, mday) * 86400 + time_of_day - offset;
 }
 
-static int64_t start_of_next(int64_t t, int32_t offset, int months_per_period)
+/* Local midnight starting the period (of months_per_period months) after the
+ * one holding the day. */
+static int64_t start_of_next(int32_t offset, civic_day *day, int months_per_period)
 {
-    civic_civil c;
-    civic__civil_from_time(t, offset, &c);
-    int64_t total = c.year * 12 + (c.month - 1);
+    day_civil(day);
+    int64_t total = day->year * 12 + (day->month - 1);
     total = civic__floor_div(total, months_per_period) * months_per_period + months_per_period;
-    civic_civil n = { civic__floor_div(total, 12), 0, 1, 0, 0, 0 };
-    n.month = (int)(total - n.year * 12) + 1;
-    return civic__time_from_civil(&n, offset);
+    int64_t y = civic__floor_div(total, 12);
+    int m = (int)(total - y * 12) + 1;
+    return civic__days_from_civil(y, m, 1) * 86400 - offset;
+}
+
+int64_t civic__duration_end_on(const civic_duration *d, int64_t t, int32_t offset, civic_day *day)
+{
+    switch (d->kind) {
+    case CIVIC_DUR_DAYS: return t + d->n * 86400;
+    case CIVIC_DUR_MONTHS: return add_months(t, offset, day, d->n);
+    case CIVIC_DUR_YEARS: return add_months(t, offset, day, d->n * 12);
+    case CIVIC_DUR_END_MONTH: return start_of_next(offset, day, 1);
+    case CIVIC_DUR_END_QUARTER: return start_of_next(offset, day, 3);
+    case CIVIC_DUR_END_YEAR: return start_of_next(offset, day, 12);
+    default: return CIVIC_FOREVER;
+    }
 }
 
 int64_t civic__duration_end(const civic_duration *d, int64_t t, int32_t offset)
 {
-    switch (d->kind) {
-    case CIVIC_DUR_DAYS: return t + d->n * 86400;
-    case CIVIC_DUR_MONTHS: return add_months(t, offset, d->n);
-    case CIVIC_DUR_YEARS: return add_months(t, offset, d->n * 12);
-    case CIVIC_DUR_END_MONTH: return start_of_next(t, offset, 1);
-    case CIVIC_DUR_END_QUARTER: return start_of_next(t, offset, 3);
-    case CIVIC_DUR_END_YEAR: return start_of_next(t, offset, 12);
-    default: return CIVIC_FOREVER;
-    }
+    civic_day day = civic__day_of(t, offset);
+    return civic__duration_end_on(d, t, offset, &day);
 }

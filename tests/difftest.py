@@ -315,6 +315,32 @@ def format_ts(rng, local, offset_seconds):
     return text + suffix
 
 
+def ts_at_offset(local, offset_seconds, other):
+    """The instant `local` (scheme time) written in another UTC offset."""
+    other_seconds = model.parse_offset(other)
+    tz = datetime.timezone(datetime.timedelta(seconds=other_seconds))
+    text = datetime.datetime.fromtimestamp(unix_of(local, offset_seconds), tz)
+    sign = "-" if other_seconds < 0 else "+"
+    return text.strftime("%Y-%m-%dT%H:%M:%S") + "%s%02d:%02d" % (
+        sign, abs(other_seconds) // 3600, abs(other_seconds) % 3600 // 60)
+
+
+def same_qty_other_text(rng, type_, qty):
+    """Another text of the same qty: 1.5 / 1.50, an absent qty / 1; on
+    revoke and repair, where a qty is checked and ignored, any qty."""
+    if rng.random() < 0.5:
+        return qty
+    if type_ in ("revoke", "repair"):
+        return rng.choice(["", "1", "2.5", "0", "1.000"])
+    if type_ != "redeem" and qty in ("", "1", "1.0", "1.000"):
+        return rng.choice(["", "1", "1.0", "1.000"])
+    if qty == "":
+        return qty
+    if "." in qty and rng.random() < 0.5:
+        return qty.rstrip("0").rstrip(".")
+    return qty + ("0" if "." in qty else ".0")
+
+
 def gen_qty(rng):
     r = rng.random()
     if r < 0.5:
@@ -429,11 +455,13 @@ def gen_log(rng, info):
                          "ref": ref, "_local": local})
         elif kind == "dup" and rows:
             dup = dict(rng.choice(rows))
-            # the same values in another form is still a duplicate
-            if rng.random() < 0.4:
+            # the same values in another form is still a duplicate (SPEC 3)
+            r = rng.random()
+            if r < 0.3:
                 dup["ts"] = format_ts(rng, dup["_local"], offset)
-            if dup["qty"] in ("", "1", "1.0", "1.000") and rng.random() < 0.5:
-                dup["qty"] = rng.choice(["", "1", "1.0", "1.000"])
+            elif r < 0.5:
+                dup["ts"] = ts_at_offset(dup["_local"], offset, rng.choice(OFFSETS))
+            dup["qty"] = same_qty_other_text(rng, dup["type"], dup["qty"])
             rows.append(dup)
     rng.shuffle(rows)
     return rows

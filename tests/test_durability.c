@@ -688,6 +688,50 @@ static void compaction_recovers_the_same_events_from_every_crash_point(void **st
     civic_engine_free(a);
 }
 
+/* Compaction reports a failure with one code whether or not the caller
+ * passed an error struct: fail each of its allocations in turn (with err,
+ * then the same one without). */
+static void compaction_fails_with_one_code_with_or_without_an_error_struct(void **state)
+{
+    alloc_fail af;
+    alloc_fail_init(&af);
+    civic_rules *r = rules_from(RULES_TEXT);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.allocator = &af.alc;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("code.jnl"), CIVIC_SYNC_NONE, NULL, NULL),
+                     CIVIC_OK);
+    add_one(e, "x1", "fine", "2024-01-01");
+    int with = CIVIC_E_NOMEM;
+    uint64_t n;
+    for (n = 1; with != CIVIC_OK && n < 100; n++) {
+        civic_error err = CIVIC_ERROR_INIT;
+        alloc_fail_arm(&af, n, false);
+        int without = civic_engine_compact(e, path_in("code.snap"), NULL);
+        alloc_fail_arm(&af, n, false);
+        with = civic_engine_compact(e, path_in("code.snap"), &err);
+        alloc_fail_disarm(&af);
+        if (with != without)
+            fail_msg("allocation %llu failed: %d with an error struct, %d without",
+                     (unsigned long long)n, with, without);
+        if (with != CIVIC_OK) {
+            assert_int_equal(with, CIVIC_E_NOMEM);
+            assert_int_equal(err.code, CIVIC_E_NOMEM);
+        }
+    }
+    assert_int_equal(with, CIVIC_OK);
+    assert_true(n > 3);
+    add_one(e, "x2", "fine", "2024-01-02");
+    civic_engine_free(e);
+    civic_engine *b = recover("code.snap", "code.jnl", NULL);
+    assert_int_equal(civic_engine_event_count(b), 2);
+    civic_engine_free(b);
+    assert_int_equal(alloc_fail_live_blocks(&af), 0);
+    civic_rules_free(r);
+    alloc_fail_destroy(&af);
+}
+
 static void snapshot_loaded_into_a_journaled_engine_is_journaled(void **state)
 {
     civic_engine *a = engine_with_log(40);
@@ -853,6 +897,7 @@ int main(void)
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),
         cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
         cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),
+        cmocka_unit_test(compaction_fails_with_one_code_with_or_without_an_error_struct),
         cmocka_unit_test(snapshot_loaded_into_a_journaled_engine_is_journaled),
         cmocka_unit_test(allocation_failures_leave_the_engine_unchanged),
         cmocka_unit_test(journal_survives_concurrent_writers_and_compaction),

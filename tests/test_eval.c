@@ -1,9 +1,11 @@
 /*
 ** test_eval.c -- SPEC section 4 (evaluation) through the public API.
 ** Every expected value below was computed by hand from SPEC; the comments
-** show the arithmetic.
+** show the arithmetic.  (The scheme's bounds and clamp mode are not in the
+** API: the_record_explains_every_score reads them through lib/internal.h.)
 */
 #include "support.h"
+#include "internal.h"
 
 static void teardown_results(void) { support_release(); }
 
@@ -592,6 +594,29 @@ static const char *const sample_times[] = { "2024-03-01", "2024-12-31T23:59:59",
                                             "2025-07-14T10:51:00", "2025-11-29T10:57:00",
                                             "2027-01-01" };
 
+/* Load the data lines of csv (header first) as `batches` batches, each with
+ * the header: an arrival order spread over several writes. */
+static void load_in_batches(civic_engine *e, const char *csv, size_t batches)
+{
+    const char *body = strchr(csv, '\n') + 1;
+    size_t head = (size_t)(body - csv), lines = 0;
+    for (const char *p = body; *p; p++) lines += *p == '\n';
+    const char *at = body;
+    for (size_t b = 0; b < batches; b++) {
+        size_t take = lines / batches + (b < lines % batches);
+        const char *end = at;
+        for (size_t i = 0; i < take; i++) end = strchr(end, '\n') + 1;
+        char *batch = malloc(head + (size_t)(end - at) + 1);
+        assert_non_null(batch);
+        memcpy(batch, csv, head);
+        memcpy(batch + head, at, (size_t)(end - at));
+        batch[head + (size_t)(end - at)] = '\0';
+        load_ok(e, batch);
+        free(batch);
+        at = end;
+    }
+}
+
 static void answers_do_not_depend_on_arrival_order(void **state)
 {
     (void)state;
@@ -606,8 +631,9 @@ static void answers_do_not_depend_on_arrival_order(void **state)
         char *mixed = shuffled(csv, seed);
         civic_engine *e = NULL;
         assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
-        /* half in one batch, the rest again with everything (duplicates) */
-        load_ok(e, mixed);
+        /* the shuffled log over 2..9 batches, then all of it again: duplicates */
+        load_in_batches(e, mixed, (size_t)seed + 1);
+        assert_int_equal(civic_engine_event_count(e), civic_engine_event_count(ref));
         load_ok(e, csv);
         assert_int_equal(civic_engine_event_count(e), civic_engine_event_count(ref));
         for (size_t t = 0; t < sizeof(sample_times) / sizeof(sample_times[0]); t++) {
@@ -702,15 +728,34 @@ static void a_busy_subject_in_any_arrival_order(void **state)
     civic_rules_free(r);
 }
 
-/* SPEC 4: summing the active entries, bounding and applying ceilings gives
- * the score -- for every subject of the sample at several times. */
-static void the_record_explains_every_score(void **state)
+/* SPEC 4: summing the active entries, bounding (once, or after each step
+ * with clamp = "running") and applying ceilings gives the score -- for
+ * every subject of the sample at several times. */
+static int64_t bounded(const civic_rules *r, int64_t v)
 {
-    (void)state;
-    size_t len;
-    char *csv = read_file("examples/data/sample.csv", &len);
-    civic_rules *r = NULL;
-    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    return v < r->min ? r->min : v > r->max ? r->max : v;
+}
+
+static int64_t score_from_record(const civic_rules *r, const civic_record *rec)
+{
+    int64_t sum = r->base, running = r->base, ceiling = CIVIC_FOREVER;
+    for (size_t k = 0; k < civic_record_count(rec); k++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, k, &x), CIVIC_OK);
+        if (x.state != CIVIC_STATE_ACTIVE) continue;
+        if (x.affects & CIVIC_AFFECTS_SCORE) {
+            sum += x.counted;
+            running = bounded(r, running + x.counted);
+        }
+        if (x.ceiling < ceiling) ceiling = x.ceiling;
+    }
+    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? running : bounded(r, sum);
+    return score > ceiling ? ceiling : score;
+}
+
+static void record_explains_every_score_under(const char *rules_text, const char *csv)
+{
+    civic_rules *r = rules_from(rules_text);
     civic_engine *e = NULL;
     assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
     load_ok(e, csv);
@@ -723,18 +768,7 @@ static void the_record_explains_every_score(void **state)
             civic_result_get(all, i, &s);
             civic_record *rec = NULL;
             assert_int_equal(civic_engine_record(e, s.subject, as_of, &rec), CIVIC_OK);
-            int64_t sum = civic_rules_base(r), ceiling = CIVIC_FOREVER;
-            for (size_t k = 0; k < civic_record_count(rec); k++) {
-                civic_entry x = CIVIC_ENTRY_INIT;
-                civic_record_entry(rec, k, &x);
-                if (x.state != CIVIC_STATE_ACTIVE) continue;
-                if (x.affects & CIVIC_AFFECTS_SCORE) sum += x.counted;
-                if (x.ceiling < ceiling) ceiling = x.ceiling;
-            }
-            if (sum < 0) sum = 0;            /* the community scheme: min 0 */
-            if (sum > P(2000)) sum = P(2000); /* max 2000, clamp final */
-            if (sum > ceiling) sum = ceiling;
-            assert_int_equal(sum, s.score);
+            assert_int_equal(score_from_record(r, rec), s.score);
             civic_score summary = CIVIC_SCORE_INIT;
             civic_record_summary(rec, &summary);
             assert_int_equal(summary.score, s.score);
@@ -746,7 +780,125 @@ static void the_record_explains_every_score(void **state)
     }
     civic_engine_free(e);
     civic_rules_free(r);
+}
+
+/* The community scheme, then the same scheme with tight bounds and a
+ * running clamp, where bounding changes many scores. */
+static void the_record_explains_every_score(void **state)
+{
+    (void)state;
+    size_t len;
+    char *csv = read_file("examples/data/sample.csv", &len);
+    const char *text = civic_rules_default_text();
+    record_explains_every_score_under(text, csv);
+    const char *bounds = "min = 0\nmax = 2000\nclamp = \"final\"\n";
+    const char *at = strstr(text, bounds);
+    assert_non_null(at);
+    size_t n = strlen(text), head = (size_t)(at - text);
+    char *tight = malloc(n + 64);
+    assert_non_null(tight);
+    snprintf(tight, n + 64, "%.*smin = 500\nmax = 1010\nclamp = \"running\"\n%s", (int)head, text,
+             at + strlen(bounds));
+    record_explains_every_score_under(tight, csv);
+    free(tight);
     free(csv);
+}
+
+/* ------------------------------------------------ SPEC section 5: groups, rankings */
+
+#define GROUP_RULES                                                                   \
+    TEST_SCHEME "[rule.up]\npoints = 7.5\naffects = \"score\"\n"                         \
+                "[rule.down]\npoints = -12.25\naffects = \"score\"\n"                    \
+                "[rule.bal]\npoints = 3\naffects = \"both\"\n"
+#define GROUP_LOG "id,subject,type,ts,group\n"                                             \
+    "1,s1,up,2024-01-01,x/a\n2,s1,up,2024-01-02,x/a\n3,s2,down,2024-01-01,x/a\n"          \
+    "4,s3,up,2024-01-01,x/a\n5,s4,down,2024-01-01,x/b\n6,s4,down,2024-01-02,x/b\n"        \
+    "7,s4,down,2024-01-03,x/b\n8,s5,up,2024-01-01,x/b/c\n9,s5,up,2024-01-02,x/b/c\n"      \
+    "10,s5,up,2024-01-03,x/b/c\n11,s5,up,2024-01-04,x/b/c\n12,s5,up,2024-01-05,x/b/c\n"  \
+    "13,s6,bal,2024-01-01,y\n14,s7,down,2024-01-01,\n15,s8,down,2024-01-01,x/bc\n"
+
+/* Scores: s1 1015.00 (2 x 7.50), s2 987.75, s3 1007.50, s4 963.25 (3 x -12.25),
+ * s5 1037.50 (5 x 7.50), s6 1003.00 (balance 3.00), s7 987.75 (no group),
+ * s8 987.75.  Grades: 1037.50 is AA, the rest A. */
+typedef struct want_group {
+    const char *path;
+    uint64_t subjects;
+    int64_t mean, median, min, max, balance;
+    uint64_t aa, a; /* grade counts; the other grades are 0 */
+} want_group;
+
+static void expect_groups(const civic_engine *e, uint32_t depth, const want_group *want, size_t n)
+{
+    civic_groups *g = NULL;
+    assert_int_equal(civic_engine_groups(e, depth, when(e, "2024-06-01"), &g), CIVIC_OK);
+    assert_int_equal(civic_groups_count(g), n);
+    assert_int_equal(civic_groups_grade_count(g), 6);
+    for (size_t i = 0; i < n; i++) {
+        civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+        assert_int_equal(civic_groups_get(g, i, &st), CIVIC_OK);
+        assert_int_equal(st.depth, depth);
+        assert_string_equal(st.path, want[i].path);
+        assert_int_equal(st.subjects, want[i].subjects);
+        assert_int_equal(st.mean, want[i].mean);
+        assert_int_equal(st.median, want[i].median);
+        assert_int_equal(st.min, want[i].min);
+        assert_int_equal(st.max, want[i].max);
+        assert_int_equal(st.balance, want[i].balance);
+        const uint64_t grades[6] = { 0, want[i].aa, want[i].a, 0, 0, 0 };
+        for (size_t k = 0; k < 6; k++) assert_int_equal(st.grade_counts[k], grades[k]);
+    }
+    civic_groups_free(g);
+}
+
+static void expect_ranking(const civic_engine *e, const char *group, uint64_t top,
+                           const char *const *subjects, size_t n)
+{
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_rank(e, group, when(e, "2024-06-01"), top, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), n);
+    for (size_t i = 0; i < n; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        assert_int_equal(civic_result_get(res, i, &s), CIVIC_OK);
+        assert_string_equal(s.subject, subjects[i]);
+        assert_int_equal(s.rank, i + 1);
+    }
+    civic_result_free(res);
+}
+
+static void spec_5_group_values_and_rankings_computed_by_hand(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(GROUP_RULES);
+    load_ok(e, GROUP_LOG);
+    /* Depth 0: all eight.  Sum 7989.50 / 8 = 998.6875 -> 998.69; sorted
+     * 963.25 987.75 987.75 987.75 | 1003.00 ... -> median (987.75 + 1003.00) / 2
+     * = 995.375 -> 995.38 (half away from zero). */
+    const want_group all[] = { { "", 8, 99869, 99538, 96325, 103750, 300, 1, 7 } };
+    expect_groups(e, 0, all, 1);
+    /* Depth 1: x holds s1..s5 and s8 (x/bc is under x); y holds s6; s7 has no
+     * group and is left out.  x: 5998.75 / 6 = 999.7916 -> 999.79; median
+     * (987.75 + 1007.50) / 2 = 997.625 -> 997.63. */
+    const want_group one[] = { { "x", 6, 99979, 99763, 96325, 103750, 0, 1, 5 },
+                               { "y", 1, 100300, 100300, 100300, 100300, 300, 0, 1 } };
+    expect_groups(e, 1, one, 2);
+    /* Depth 2, bytewise: x/a (3010.25 / 3 = 1003.4166 -> 1003.42, median
+     * 1007.50), x/b (s4 and s5 of x/b/c: 2000.75 / 2 = 1000.375 -> 1000.38 for
+     * mean and median), x/bc apart from x/b; y is too shallow. */
+    const want_group two[] = { { "x/a", 3, 100342, 100750, 98775, 101500, 0, 0, 3 },
+                               { "x/b", 2, 100038, 100038, 96325, 103750, 0, 1, 1 },
+                               { "x/bc", 1, 98775, 98775, 98775, 98775, 0, 0, 1 } };
+    expect_groups(e, 2, two, 3);
+    const want_group three[] = { { "x/b/c", 1, 103750, 103750, 103750, 103750, 0, 1, 0 } };
+    expect_groups(e, 3, three, 1);
+    /* Rankings: best first, ties (987.75) by subject id bytewise. */
+    const char *const everyone[] = { "s5", "s1", "s3", "s6", "s2", "s7", "s8", "s4" };
+    expect_ranking(e, NULL, 0, everyone, 8);
+    const char *const in_x[] = { "s5", "s1", "s3", "s2", "s8", "s4" };
+    expect_ranking(e, "x", 0, in_x, 6);
+    expect_ranking(e, "x", 3, in_x, 3);
+    const char *const in_xb[] = { "s5", "s4" }; /* x/b/c is in x/b, x/bc is not */
+    expect_ranking(e, "x/b", 0, in_xb, 2);
+    civic_engine_free(e);
 }
 
 int main(void)
@@ -778,6 +930,7 @@ int main(void)
         cmocka_unit_test(answers_do_not_depend_on_arrival_order),
         cmocka_unit_test(a_busy_subject_in_any_arrival_order),
         cmocka_unit_test(the_record_explains_every_score),
+        cmocka_unit_test(spec_5_group_values_and_rankings_computed_by_hand),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
 }

@@ -7,8 +7,10 @@
 ** three doors: civic_engine_add, a CSV batch and a JSON Lines batch.
 */
 #include "support.h"
+#include "internal.h" /* civic__copy_fields, for the versioned-struct test */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <unistd.h>
 
 /* A scheme in UTC so the time limits are the plain Unix values. */
@@ -142,7 +144,9 @@ static void ids_subjects_and_refs_hold_128_bytes_not_129(void **state)
     expect_everywhere(UTC_RULES, &ev, CIVIC_E_LIMIT, "130-byte UTF-8 id");
 }
 
-/* A subject id past the limit is not truncated into another subject. */
+/* A subject id past the limit is never truncated into another subject: the
+ * query fails with CIVIC_E_LIMIT (no subject can have such an id), and the
+ * subject whose id is its first 128 bytes keeps answering for itself. */
 static void a_long_subject_is_never_truncated_into_a_known_one(void **state)
 {
     (void)state;
@@ -152,18 +156,20 @@ static void a_long_subject_is_never_truncated_into_a_known_one(void **state)
     civic_event ev = event("e1", s, "fine", "2024-01-01");
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &ev, &err), CIVIC_OK);
-    civic_result *res = NULL;
-    assert_int_equal(civic_engine_subject(e, longer, when(e, "2024-02-01"), &res), CIVIC_OK);
-    civic_score sc = CIVIC_SCORE_INIT;
-    assert_int_equal(civic_result_get(res, 0, &sc), CIVIC_OK);
-    assert_int_equal(sc.events, 0); /* an unknown subject, not the 128-byte one */
-    civic_result_free(res);
-    civic_record *rec = NULL;
-    assert_int_equal(civic_engine_record(e, longer, when(e, "2024-02-01"), &rec), CIVIC_OK);
-    assert_int_equal(civic_record_count(rec), 0);
-    civic_record_free(rec);
+    int64_t t = when(e, "2024-02-01");
+    civic_result *res = (civic_result *)1;
+    assert_int_equal(civic_engine_subject(e, longer, t, &res), CIVIC_E_LIMIT);
+    assert_null(res);
+    civic_record *rec = (civic_record *)1;
+    assert_int_equal(civic_engine_record(e, longer, t, &rec), CIVIC_E_LIMIT);
+    assert_null(rec);
+    civic_score sc = score_at(e, s, "2024-02-01");
+    assert_string_equal(sc.subject, s);
+    assert_int_equal(sc.events, 1);
+    assert_int_equal(sc.score, P(990));
     free(s);
     free(longer);
+    support_release();
     civic_engine_free(e);
 }
 
@@ -763,11 +769,121 @@ static void engines_hold_events_max_events_not_more(void **state)
     civic_rules_free(r);
 }
 
+/* ------------------------------------------------------------ versioned structs */
+
+/* The caller's struct is a limit too: a caller built against 1.0.0 passes
+ * structs of the 1.0.0 size, and the library must fill only the fields of
+ * the version the caller set.  The 1.0.0 size of each struct is where its
+ * last 1.0.0 field ends; a canary follows it. */
+#define V1_BYTES(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#define CANARY_BYTES 64
+
+static unsigned char *v1_struct(size_t v1_bytes)
+{
+    unsigned char *mem = malloc(v1_bytes + CANARY_BYTES);
+    assert_non_null(mem);
+    memset(mem, 0xC5, v1_bytes + CANARY_BYTES);
+    uint32_t one = 1;
+    memcpy(mem, &one, sizeof(one)); /* every versioned struct starts with version */
+    return mem;
+}
+
+static void assert_canary(unsigned char *mem, size_t v1_bytes, const char *what)
+{
+    for (size_t i = 0; i < CANARY_BYTES; i++)
+        if (mem[v1_bytes + i] != 0xC5) fail_msg("%s wrote past its 1.0.0 size", what);
+    free(mem);
+}
+
+static void output_structs_write_only_the_fields_of_the_callers_version(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(UTC_RULES);
+    load_ok(e, "id,subject,type,ts,group\ne1,s1,fine,2024-01-01,a/b\ne2,s2,hour,2024-01-02,a\n");
+    int64_t t = when(e, "2024-02-01");
+    civic_result *res = NULL;
+    civic_record *rec = NULL;
+    civic_groups *g = NULL;
+    assert_int_equal(civic_engine_subjects(e, t, &res), CIVIC_OK);
+    assert_int_equal(civic_engine_record(e, "s1", t, &rec), CIVIC_OK);
+    assert_int_equal(civic_engine_groups(e, 1, t, &g), CIVIC_OK);
+    size_t score_v1 = V1_BYTES(civic_score, rank), entry_v1 = V1_BYTES(civic_entry, ceiling),
+           stats_v1 = V1_BYTES(civic_group_stats, grade_counts);
+    unsigned char *mem = v1_struct(score_v1);
+    assert_int_equal(civic_result_get(res, 0, (civic_score *)(void *)mem), CIVIC_OK);
+    civic_score s;
+    memcpy(&s, mem, score_v1);
+    assert_string_equal(s.subject, "s1");
+    assert_int_equal(s.score, P(990));
+    assert_canary(mem, score_v1, "civic_result_get");
+    mem = v1_struct(score_v1);
+    assert_int_equal(civic_record_summary(rec, (civic_score *)(void *)mem), CIVIC_OK);
+    memcpy(&s, mem, score_v1);
+    assert_string_equal(s.group, "a/b");
+    assert_canary(mem, score_v1, "civic_record_summary");
+    mem = v1_struct(entry_v1);
+    assert_int_equal(civic_record_entry(rec, 0, (civic_entry *)(void *)mem), CIVIC_OK);
+    civic_entry x;
+    memcpy(&x, mem, entry_v1);
+    assert_string_equal(x.id, "e1");
+    assert_int_equal(x.counted, P(-10));
+    assert_canary(mem, entry_v1, "civic_record_entry");
+    mem = v1_struct(stats_v1);
+    assert_int_equal(civic_groups_get(g, 0, (civic_group_stats *)(void *)mem), CIVIC_OK);
+    civic_group_stats st;
+    memcpy(&st, mem, stats_v1);
+    assert_string_equal(st.path, "a");
+    assert_int_equal(st.subjects, 2);
+    assert_canary(mem, stats_v1, "civic_groups_get");
+    civic_result_free(res);
+    civic_record_free(rec);
+    civic_groups_free(g);
+    civic_engine_free(e);
+}
+
+/* The mechanism behind them, with a struct that has a version-2 field:
+ * a version-1 caller gets the version-1 fields and nothing past them. */
+typedef struct grown {
+    uint32_t version;
+    uint32_t a;
+    int64_t b;
+    const char *c;   /* the last version-1 field */
+    int64_t d;       /* version 2 */
+    uint32_t e;      /* version 2 */
+} grown;
+
+static void a_version_1_caller_never_gets_a_version_2_field(void **state)
+{
+    (void)state;
+    static const civic_field fields[] = {
+        CIVIC_FIELD(grown, a, 1), CIVIC_FIELD(grown, b, 1), CIVIC_FIELD(grown, c, 1),
+        CIVIC_FIELD(grown, d, 2), CIVIC_FIELD(grown, e, 2),
+    };
+    grown full = { 2, 7, -8, "nine", 10, 11 };
+    size_t v1 = V1_BYTES(grown, c);
+    unsigned char *mem = v1_struct(v1);
+    civic__copy_fields(mem, &full, fields, CIVIC_FIELD_COUNT(fields), 1);
+    grown got;
+    memcpy(&got, mem, v1);
+    assert_int_equal(got.version, 1);
+    assert_int_equal(got.a, 7);
+    assert_int_equal(got.b, -8);
+    assert_string_equal(got.c, "nine");
+    assert_canary(mem, v1, "a version-2 field");
+    grown two = { 2, 0, 0, NULL, 0, 0 };
+    civic__copy_fields(&two, &full, fields, CIVIC_FIELD_COUNT(fields), 2);
+    assert_int_equal(two.d, 10);
+    assert_int_equal(two.e, 11);
+    assert_int_equal(two.version, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ids_subjects_and_refs_hold_128_bytes_not_129),
         cmocka_unit_test(a_long_subject_is_never_truncated_into_a_known_one),
+        cmocka_unit_test(output_structs_write_only_the_fields_of_the_callers_version),
+        cmocka_unit_test(a_version_1_caller_never_gets_a_version_2_field),
         cmocka_unit_test(groups_hold_255_bytes_not_256),
         cmocka_unit_test(groups_hold_64_segments_not_65),
         cmocka_unit_test(records_and_lines_hold_1_mib_not_more),

@@ -311,6 +311,14 @@ class HandComputed(unittest.TestCase):
         self.assertFalse(log.add({"id": "1", "subject": "a", "type": "f", "qty": "1.000",
                                   "ts": "2022-01-01T01:00:00.9+01:00", "group": ""}))
         self.assertEqual(at(s, log, "a", "2022-02-01").score, pts("990"))
+        # a qty on revoke/repair is checked and ignored: re-sent with one, a duplicate
+        self.assertTrue(log.add({"id": "2", "subject": "a", "type": "revoke", "ref": "1",
+                                 "ts": "2022-01-05"}))
+        self.assertFalse(log.add({"id": "2", "subject": "a", "type": "revoke", "ref": "1",
+                                  "ts": "2022-01-05", "qty": "2.5"}))
+        with self.assertRaises(m.ModelError):
+            log.add({"id": "2", "subject": "a", "type": "revoke", "ref": "1",
+                     "ts": "2022-01-05", "qty": "-1"})
 
     def test_timestamps(self):
         off = m.parse_offset("+05:30")

@@ -737,6 +737,104 @@ static void answers_after_failures_match_a_plain_engine(void **state)
     fixture_free(f);
 }
 
+/* ------------------------------------------------------------ reserved inserts */
+
+/* A bulk insert that was told room was reserved (civic__event_insert_reserved)
+ * when its strings find no room in the arena -- the pipeline never lets that
+ * happen, but an insert must not rely on it -- fails with CIVIC_E_NOMEM and
+ * changes nothing, instead of writing through a NULL arena pointer. */
+static void a_reserved_insert_without_arena_room_fails_cleanly(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(0);
+    civic_engine *e = f->engine;
+    const char *v[CIVIC_F_COUNT] = { "r1", "someone", "donation", "2024-05-01", NULL,
+                                     "east/a", NULL };
+    civic_fields fields;
+    for (int i = 0; i < CIVIC_F_COUNT; i++) {
+        fields.v[i] = v[i];
+        fields.n[i] = v[i] ? strlen(v[i]) : 0;
+        fields.column[i] = 0;
+    }
+    fields.printable = false;
+    civic_parsed p;
+    assert_int_equal(civic__event_parse(e, &fields, &p, 0, NULL), CIVIC_OK);
+    /* Room for one event, one subject and one group; none in the arenas. */
+    assert_int_equal(civic__engine_reserve_events(e, 1), CIVIC_OK);
+    assert_int_equal(civic__engine_reserve_names(e, 1), CIVIC_OK);
+    size_t live = f->af.live_blocks;
+    int rc = CIVIC_E_NOMEM;
+    uint64_t n;
+    for (n = 1; rc == CIVIC_E_NOMEM; n++) { /* fail the 1st, 2nd ... arena chunk */
+        civic_error err = CIVIC_ERROR_INIT;
+        alloc_fail_arm(&f->af, n, true);
+        rc = civic__event_insert_reserved(e, &p, 0, 0, &err);
+        alloc_fail_disarm(&f->af);
+        if (rc == CIVIC_OK) break;
+        assert_int_equal(rc, CIVIC_E_NOMEM);
+        assert_int_equal(err.code, CIVIC_E_NOMEM);
+        assert_int_equal(e->event_count, 0);
+        assert_int_equal(e->subject_count, 0);
+        assert_int_equal(e->group_count, 0);
+        assert_int_equal(civic__event_find(e, "r1", 2), CIVIC_NONE);
+        assert_int_equal(f->af.live_blocks, live);
+    }
+    assert_true(n >= 3); /* the names chunk and the events chunk each failed once */
+    assert_int_equal(civic_engine_event_count(e), 1);
+    assert_int_equal(civic_engine_subject_count(e), 1);
+    assert_allocator_clean(&f->af);
+    fixture_free(f);
+}
+
+/* ------------------------------------------------------------ arena alignment */
+
+/* An allocator whose blocks start 8 bytes past a 16-byte boundary: legal
+ * for malloc-like hooks, and the worst case for a 16-byte request. */
+static void *odd_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    char *p = malloc(size + 16);
+    return p ? p + 8 : NULL;
+}
+static void *odd_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    char *p = realloc((char *)ptr - 8, new_size + 16);
+    (void)old_size;
+    return p ? p + 8 : NULL;
+}
+static void odd_free(void *ctx, void *ptr, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    free((char *)ptr - 8);
+}
+
+/* civic__arena_alloc promises alignments up to 16 whatever the chunk sizes
+ * and whatever the allocator's own alignment (at least 8, as malloc's). */
+static void the_arena_aligns_what_it_is_asked_to_align(void **state)
+{
+    (void)state;
+    civic_allocator plain, odd = { odd_malloc, odd_realloc, odd_free, NULL };
+    civic__alloc_init(&plain, NULL);
+    const civic_allocator *alcs[2] = { &plain, &odd };
+    for (int k = 0; k < 2; k++) {
+        civic_arena arena;
+        civic__arena_init(&arena, alcs[k], 1024);
+        for (unsigned i = 0; i < 5000; i++) {
+            size_t size = (size_t)(i * 7 % 61) + 1, align = (size_t)1 << (i % 5);
+            if (i % 97 == 0) size = 3000; /* a chunk of its own */
+            char *p = civic__arena_alloc(&arena, size, align);
+            assert_non_null(p);
+            if ((uintptr_t)p % align != 0)
+                fail_msg("allocator %d: %zu bytes aligned %zu came at %p", k, size, align,
+                         (void *)p);
+            memset(p, 0xA5, size);
+        }
+        civic__arena_free(&arena);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +856,8 @@ int main(void)
         cmocka_unit_test(engine_record_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_groups_fails_cleanly_at_every_allocation),
         cmocka_unit_test(answers_after_failures_match_a_plain_engine),
+        cmocka_unit_test(a_reserved_insert_without_arena_room_fails_cleanly),
+        cmocka_unit_test(the_arena_aligns_what_it_is_asked_to_align),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

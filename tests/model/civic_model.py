@@ -653,6 +653,11 @@ class Event:
         # types it is ignored (also for idempotency).
         if self.type not in (REVOKE, REPAIR):
             self.ref = ""
+        # SPEC 3: a qty on revoke/repair is checked for syntax (above) and
+        # ignored, for idempotency too: a revoke re-sent with a qty is a
+        # duplicate, not a conflict.
+        if self.type in (REVOKE, REPAIR):
+            self.qty = 0
         # Idempotency key.
         # AMBIGUITY: "identical fields" compares VALUES, not texts: the same
         # instant in two ts forms, '1' / '1.0' / an absent qty (default 1) are

@@ -1,0 +1,312 @@
+/*
+** event.c -- what an event is: the field names, the built-in types, the raw
+** points of a rule event, the validation that turns the text fields of one
+** event (from CSV, JSON, the API or a stored record) into a parsed event,
+** and when two events with one id are the same (idempotency).
+**
+** It does not store events (engine.c does) or decide what a bad line means
+** for a batch (the loader does).  It reads the engine only for its rules
+** and, to tell a duplicate from a conflict, for the stored event of an id.
+**
+** Invariants: a civic_parsed is filled completely on success and is then a
+** valid event of SPEC section 3, with its strings borrowed from the input
+** and its hashes computed; the built-in type names are spelled only in the
+** table below; every raw-points computation goes through civic__rule_raw.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
+                                                        "qty", "group", "ref" };
+
+/* ------------------------------------------------------------ types */
+
+/* The built-in types, in CIVIC_TYPE_* order from CIVIC_TYPE_OBJECT: the
+ * only place their names are spelled. */
+static const struct builtin {
+    const char *name;
+    uint16_t type;
+    uint32_t kind;
+} builtins[] = {
+    { "object", CIVIC_TYPE_OBJECT, CIVIC_KIND_OBJECT },
+    { "dismiss", CIVIC_TYPE_DISMISS, CIVIC_KIND_DISMISS },
+    { "correct", CIVIC_TYPE_CORRECT, CIVIC_KIND_CORRECT },
+    { "revoke", CIVIC_TYPE_REVOKE, CIVIC_KIND_REVOKE },
+    { "repair", CIVIC_TYPE_REPAIR, CIVIC_KIND_REPAIR },
+    { "redeem", CIVIC_TYPE_REDEEM, CIVIC_KIND_REDEEM },
+};
+#define BUILTIN_COUNT (sizeof(builtins) / sizeof(builtins[0]))
+
+bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
+{
+    for (size_t i = 0; i < BUILTIN_COUNT; i++) {
+        if (strlen(builtins[i].name) == n && memcmp(builtins[i].name, s, n) == 0) {
+            if (type) *type = builtins[i].type;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n)
+{
+    if (civic__type_is_rule(type)) {
+        *n = r->rules[type].code_len;
+        return r->rules[type].code;
+    }
+    const char *name = builtins[type - CIVIC_TYPE_OBJECT].name;
+    *n = strlen(name);
+    return name;
+}
+
+uint32_t civic__type_kind(uint16_t type)
+{
+    return civic__type_is_rule(type) ? CIVIC_KIND_RULE : builtins[type - CIVIC_TYPE_OBJECT].kind;
+}
+
+const char *civic_kind_name(uint32_t kind)
+{
+    if (kind == CIVIC_KIND_RULE) return "rule";
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (builtins[i].kind == kind) return builtins[i].name;
+    return NULL;
+}
+
+bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw)
+{
+    if (!rule->per_unit) {
+        *raw = rule->points;
+        return true;
+    }
+    return civic__mul_div_round(rule->points, qty, 1000, raw);
+}
+
+/* ------------------------------------------------------------ fields */
+
+void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
+                      const size_t n[CIVIC_F_COUNT])
+{
+    for (int i = 0; i < CIVIC_F_COUNT; i++) {
+        size_t len = n ? n[i] : v[i] ? strlen(v[i]) : 0;
+        f->v[i] = len ? v[i] : NULL;
+        f->n[i] = len;
+        f->column[i] = 0;
+    }
+    f->printable = false;
+}
+
+static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
+                       int field, const char *fmt, const char *detail)
+{
+    char what[200];
+    char shown[64];
+    uint32_t column = f->column[field];
+    snprintf(what, sizeof(what), fmt, detail ? detail : "");
+    if (f->v[field]) {
+        civic__excerpt(shown, sizeof(shown), f->v[field], f->n[field]);
+    } else {
+        shown[0] = '\0';
+    }
+    const char *name = civic__field_names[field];
+    if (line && column)
+        return civic__error_set(err, code, line, column, 0,
+                                "line %llu, column %u: field '%s': %s%s%s%s",
+                                (unsigned long long)line, column, name, what,
+                                f->v[field] ? " \"" : "", shown, f->v[field] ? "\"" : "");
+    if (line)
+        return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s",
+                                (unsigned long long)line, name, what, f->v[field] ? " \"" : "",
+                                shown, f->v[field] ? "\"" : "");
+    return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s",
+                            name, what, f->v[field] ? " \"" : "", shown,
+                            f->v[field] ? "\"" : "");
+}
+
+/* An id-like field: required (1..max bytes) or optional (0..max). */
+static int check_text(const civic_fields *f, int field, size_t max, bool required,
+                      uint64_t line, civic_error *err)
+{
+    size_t bad;
+    if (!f->v[field] || f->n[field] == 0) {
+        if (required) return field_error(err, CIVIC_E_EVENT, line, f, field, "missing%s", NULL);
+        return CIVIC_OK;
+    }
+    if (f->n[field] > max) {
+        char limit[48];
+        snprintf(limit, sizeof(limit), "%zu", max);
+        return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
+    }
+    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad))
+        return field_error(err, CIVIC_E_EVENT, line, f, field,
+                           "not UTF-8 text without control characters%s", NULL);
+    return CIVIC_OK;
+}
+
+static int check_group(const civic_fields *f, uint64_t line, civic_error *err)
+{
+    const char *g = f->v[CIVIC_F_GROUP];
+    size_t n = f->n[CIVIC_F_GROUP];
+    int rc = check_text(f, CIVIC_F_GROUP, CIVIC_GROUP_BYTES_MAX, false, line, err);
+    if (rc != CIVIC_OK || !g || n == 0) return rc;
+    uint32_t depth = 1;
+    if (g[0] == '/' || g[n - 1] == '/')
+        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
+                           "a group path may not start or end with '/'%s", NULL);
+    for (size_t i = 1; i < n; i++) {
+        if (g[i] != '/') continue;
+        if (g[i - 1] == '/')
+            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_GROUP,
+                               "empty segment in group path%s", NULL);
+        depth++;
+    }
+    if (depth > CIVIC_GROUP_DEPTH_MAX)
+        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_GROUP,
+                           "more than 64 segments%s", NULL);
+    return CIVIC_OK;
+}
+
+static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t line,
+                      uint16_t *out, civic_error *err)
+{
+    const char *t = f->v[CIVIC_F_TYPE];
+    size_t n = f->n[CIVIC_F_TYPE];
+    if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
+    int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_find(e->rules, t, n) : -1;
+    if (r >= 0) *out = (uint16_t)r;
+    else if (!civic__builtin_type(t, n, out))
+        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
+                            "unknown type (not a rule code, revoke, repair, redeem, object, "
+                            "dismiss or correct)%s", NULL);
+    return CIVIC_OK;
+}
+
+/* The largest raw this event can ever produce, under any version of its
+ * rule, must fit comfortably. */
+static bool raw_fits(const civic_rules *r, uint16_t type, int64_t qty)
+{
+    const civic_rule *base = &r->rules[type];
+    for (uint32_t k = 0; k <= base->change_count; k++) {
+        const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
+        int64_t raw, factor = v->repeat_factor ? v->repeat_factor : 100;
+        if (!civic__rule_raw(v, qty, &raw) || !civic__mul_div_round(raw, factor, 100, &raw) ||
+            raw > INT64_C(1) << 60 || raw < -(INT64_C(1) << 60))
+            return false;
+    }
+    return true;
+}
+
+static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
+                     civic_parsed *p, civic_error *err)
+{
+    const char *q = f->v[CIVIC_F_QTY];
+    size_t n = f->n[CIVIC_F_QTY];
+    const char *why;
+    p->qty = 1000;
+    if (!q || n == 0) return CIVIC_OK;
+    if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
+    if (p->type == CIVIC_TYPE_REDEEM) {
+        int64_t v;
+        int rc = civic__decimal_parse(q, n, 2, false, false, CIVIC_POINTS_MAX * 100, &v, &why);
+        if (rc != CIVIC_OK)
+            return field_error(err, rc, line, f, CIVIC_F_QTY,
+                               "bad redeem amount: %s (a positive decimal, at most 2 places, "
+                               "at most 1e12)", why);
+        if (v <= 0)
+            return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
+                               "a redeem must spend more than 0 points%s", NULL);
+        p->qty = v * 10;
+        return CIVIC_OK;
+    }
+    int rc = civic__decimal_parse(q, n, 3, false, false, CIVIC_QTY_MAX * 1000, &p->qty, &why);
+    if (rc != CIVIC_OK)
+        return field_error(err, rc, line, f, CIVIC_F_QTY,
+                           "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
+                           why);
+    if (civic__type_is_rule(p->type) && !raw_fits(e->rules, p->type, p->qty))
+        return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
+                           "points x qty is too large%s", NULL);
+    return CIVIC_OK;
+}
+
+int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *p,
+                       uint64_t line, civic_error *err)
+{
+    const char *why;
+    int rc;
+    /* Every field of p is set below on success (no memset per event);
+     * on failure p is not used. */
+    p->ts = 0;
+    if ((rc = check_text(f, CIVIC_F_ID, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
+        (rc = check_text(f, CIVIC_F_SUBJECT, CIVIC_ID_BYTES_MAX, true, line, err)) != CIVIC_OK ||
+        (rc = parse_type(e, f, line, &p->type, err)) != CIVIC_OK)
+        return rc;
+    if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
+        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
+    if (f->n[CIVIC_F_TS] > 64)
+        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
+    rc = civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts, &why);
+    if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
+    if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
+        (rc = check_group(f, line, err)) != CIVIC_OK)
+        return rc;
+    bool needs_ref = civic__type_has_ref(p->type);
+    if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK)
+        return rc;
+    p->id = f->v[CIVIC_F_ID];
+    p->id_len = f->n[CIVIC_F_ID];
+    p->subject = f->v[CIVIC_F_SUBJECT];
+    p->subject_len = f->n[CIVIC_F_SUBJECT];
+    p->group = f->v[CIVIC_F_GROUP];
+    p->group_len = p->group ? f->n[CIVIC_F_GROUP] : 0;
+    p->ref = NULL;
+    p->ref_len = 0;
+    if (needs_ref) {
+        p->ref = f->v[CIVIC_F_REF];
+        p->ref_len = f->n[CIVIC_F_REF];
+        p->qty = 0; /* a qty on a pointer (revoke, repair ...) is checked, then ignored */
+    }
+    /* Hash here: with parallel parsing this runs on the worker threads. */
+    p->id_hash = civic__hash32(p->id, p->id_len);
+    p->subject_hash = civic__hash32(p->subject, p->subject_len);
+    p->group_hash = p->group_len ? civic__hash32(p->group, p->group_len) : 0;
+    p->subject_index = p->group_index = CIVIC_NONE;
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ idempotency
+ * SPEC 3: an id seen before with identical fields (compared by value after
+ * parsing) is a duplicate; with any other field, a conflict. */
+
+static bool lp_equal(const char *lp, const char *s, size_t n)
+{
+    return lp ? civic__lp_len(lp) == n && memcmp(lp, s, n) == 0 : n == 0;
+}
+
+const char *civic__event_difference(const civic_engine *e, uint32_t index, const civic_parsed *p)
+{
+    const civic_ev *ev = &e->events[index];
+    if (!lp_equal(e->subjects[ev->subject].id, p->subject, p->subject_len)) return "subject";
+    if (ev->type != p->type) return "type";
+    if (ev->ts != p->ts) return "ts";
+    bool has_ref = civic__type_has_ref(ev->type);
+    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
+        return has_ref ? "ref" : "qty";
+    const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
+    if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";
+    return NULL;
+}
+
+int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
+                          uint32_t column, const char *diff)
+{
+    char shown[64];
+    civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
+    if (line)
+        return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
+                                "line %llu: event id \"%s\" was seen before with a "
+                                "different %s", (unsigned long long)line, shown, diff);
+    return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,
+                            "event id \"%s\" was seen before with a different %s", shown, diff);
+}

@@ -1,0 +1,102 @@
+/*
+** event_codec.c -- the stored form of one event, shared by the snapshot
+** and the journal: encode an event of the engine into a record, decode a
+** record, re-validate it as input and insert it.
+**
+** Record layout (integers little-endian): i64 ts, i64 qty (thousandths; 0
+** for revoke/repair), then five strings each as u8 length + bytes: type (the
+** rule code or a built-in type name, so a record names its rule rather than
+** an index), id, subject, group, ref.
+**
+** It does not frame records (snapshot.c and journal.c do, each with its own
+** checksums) and never trusts a record: every one is bounds-checked and
+** re-validated through civic__event_parse, like a line of input.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
+{
+    *p++ = (unsigned char)n;
+    if (n) memcpy(p, s, n);
+    return p + n;
+}
+
+size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out)
+{
+    const civic_ev *ev = &e->events[index];
+    bool has_ref = civic__type_has_ref(ev->type);
+    size_t tn;
+    const char *t = civic__type_name(e->rules, ev->type, &tn);
+    const char *subject = e->subjects[ev->subject].id;
+    const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
+    unsigned char *p = out;
+    civic__put64(p, (uint64_t)ev->ts);
+    civic__put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
+    p += 16;
+    p = put_str(p, t, tn);
+    p = put_str(p, ev->id, civic__lp_len(ev->id));
+    p = put_str(p, subject, civic__lp_len(subject));
+    p = put_str(p, group, group ? civic__lp_len(group) : 0);
+    p = put_str(p, has_ref ? ev->u.ref : NULL, has_ref ? civic__lp_len(ev->u.ref) : 0);
+    CIVIC_ASSERT((size_t)(p - out) <= CIVIC_EVENT_RECORD_BYTES_MAX);
+    return (size_t)(p - out);
+}
+
+int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
+                               size_t file_first, size_t *used, civic_error *err)
+{
+    *used = 0;
+    if (n < CIVIC_EVENT_RECORD_BYTES_MIN)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+    int64_t ts = (int64_t)civic__get64(p);
+    int64_t qty = (int64_t)civic__get64(p + 8);
+    size_t at = 16;
+    const char *s[5];
+    size_t len[5];
+    for (int i = 0; i < 5; i++) {
+        if (at >= n) return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+        len[i] = p[at++];
+        if (len[i] > n - at)
+            return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
+        s[i] = (const char *)p + at;
+        at += len[i];
+    }
+    /* Re-validate through the ordinary parser: a record is only as
+     * trustworthy as an input line.  ts as Unix seconds, qty as a decimal. */
+    char ts_text[32], qty_text[32];
+    snprintf(ts_text, sizeof(ts_text), "%lld", (long long)ts);
+    uint16_t builtin;
+    bool has_ref = civic__builtin_type(s[0], len[0], &builtin) && civic__type_has_ref(builtin);
+    if (qty < 0 || (has_ref && qty != 0))
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
+    civic__format_fixed(qty, 3, qty_text);
+    civic_fields f;
+    const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text, s[3], s[4] };
+    size_t vn[CIVIC_F_COUNT] = { len[1], len[2], len[0], strlen(ts_text),
+                                 has_ref ? 0 : strlen(qty_text), len[3], len[4] };
+    civic__fields_of(&f, v, vn);
+    civic_parsed parsed;
+    civic_error why = CIVIC_ERROR_INIT;
+    int rc = civic__event_parse(e, &f, &parsed, 0, &why);
+    if (rc == CIVIC_OK && parsed.ts != ts)
+        rc = civic__error_set(&why, CIVIC_E_EVENT, 0, 0, 0, "timestamp does not round-trip");
+    if (rc != CIVIC_OK)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "invalid event record: %s",
+                                why.message);
+    if (!has_ref && parsed.qty != qty)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "invalid event record: qty does not round-trip");
+    *used = at;
+    rc = civic__event_insert(e, &parsed, 0, 0, err);
+    if (rc == CIVIC_E_CONFLICT && civic__event_find(e, parsed.id, parsed.id_len) >= file_first) {
+        /* A writer never stores one id twice with different fields. */
+        char shown[64];
+        civic__excerpt(shown, sizeof(shown), parsed.id, parsed.id_len);
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                "event id \"%s\" appears twice with different fields", shown);
+    }
+    return rc;
+}

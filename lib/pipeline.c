@@ -1,0 +1,415 @@
+/*
+** pipeline.c -- parallel parsing of a bulk load.
+**
+** A pipeline.  load.c submits spans of whole lines; each span is cut into
+** parts that worker threads ("helpers") and the caller's thread claim one at
+** a time and parse into memory of their own, through the format's part
+** runner.  While the helpers parse span N + 1, the caller's thread inserts
+** span N, in line order, and has the format's serial reader read every line
+** a runner left (and the rest of a part a runner gave up on), so errors,
+** line numbers and callbacks are those of the serial path.
+**
+** It does not read any format itself (the runners do), does not decide
+** what is parsed in parallel (load.c does) and takes no engine lock (the
+** load runs inside one write).
+**
+** Invariants.  Parsing also looks subjects and groups up (events_resolve),
+** which reads tables the inserting thread writes.
+** That is safe because (1) slots are published with release stores after
+** the record and key bytes they point to (table.h), and (2) before
+** inserting span N while span N + 1 is parsed, the caller reserves room for
+** every subject and group span N can add, so no array or table moves under
+** a reader.  A lookup that misses a subject added meanwhile just leaves the
+** work to the insert.  Anything serial (a CSV header, quoted CSV, the last
+** partial line) first drains the pipeline.  The arena room reserved for a
+** part's events is used by them alone: a line a runner left is one the
+** serial reader rejects too (both convert through civic__event_parse), so it
+** inserts nothing, and the lines after a runner gave up are inserted after
+** the part's events.
+*/
+#include "pipeline.h"
+
+#include <string.h>
+
+#define SPAN_BYTES ((size_t)4 << 20)
+#define PART_BYTES ((size_t)1 << 19)
+#define PARTS_MAX 16
+#define HELPERS_MAX 7
+
+typedef struct pipe_span {
+    civic_part parts[PARTS_MAX];
+    size_t count, claimed, finished;   /* parts; claimed and finished: under mu */
+} pipe_span;
+
+typedef struct civic_pipe civic_pipe;
+
+struct civic_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t wake;               /* helpers: a span opened, or stop */
+    pthread_cond_t done;               /* caller: the last part finished */
+    pthread_t tid[HELPERS_MAX];
+    size_t helpers;
+    bool stop;
+    pipe_span span[2];
+    pipe_span *open;                   /* submitted, maybe not yet parsed */
+};
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t lines = 1;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++) lines++;
+    return lines;
+}
+
+/* ------------------------------------------------------------ lookahead */
+
+/* Hint the caches about the table slots the insert of p will touch. */
+static void event_prefetch(const civic_engine *e, const civic_parsed *p)
+{
+    civic__table_prefetch(&e->ids, p->id_hash);
+    if (p->subject_index != CIVIC_NONE)
+        __builtin_prefetch(&e->subjects[p->subject_index], 1);
+    else
+        civic__table_prefetch(&e->subject_table, p->subject_hash);
+}
+
+/* Look the subjects and groups of a part's events up among those already
+ * stored (p.subject_index, p.group_index; CIVIC_NONE when not found), on the
+ * part's thread while the caller's thread inserts: see the invariants above.
+ * The answers stay right while the engine only grows, i.e. until the batch
+ * is rolled back.  Three passes, each walking one level of the lookup
+ * (table slot, record, key bytes) for every event with prefetches running
+ * ahead, so the cache misses of many events overlap. */
+static void events_resolve(const civic_engine *e, civic_part_event *ev, size_t n)
+{
+    const size_t ahead = 16;
+    const civic_table *st = &e->subject_table, *gt = &e->group_table;
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            civic__table_prefetch(st, q->subject_hash);
+            if (q->group_len) civic__table_prefetch(gt, q->group_hash);
+        }
+        civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) { /* not an event: nothing to look up */
+            p->subject_index = p->group_index = CIVIC_NONE;
+            continue;
+        }
+        p->subject_index = civic__table_candidate(st, p->subject_hash);
+        p->group_index = p->group_len ? civic__table_candidate(gt, p->group_hash) : CIVIC_NONE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + ahead < n) {
+            const civic_parsed *q = &ev[i + ahead].p;
+            if (q->subject_index != CIVIC_NONE) __builtin_prefetch(&e->subjects[q->subject_index]);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(&e->groups[q->group_index]);
+        }
+        if (i + ahead / 2 < n) {
+            const civic_parsed *q = &ev[i + ahead / 2].p;
+            if (q->subject_index != CIVIC_NONE)
+                __builtin_prefetch(e->subjects[q->subject_index].id - 1);
+            if (q->group_index != CIVIC_NONE) __builtin_prefetch(e->groups[q->group_index].text - 1);
+        }
+        civic_parsed *p = &ev[i].p;
+        if (ev[i].reread) continue;
+        p->subject_index = civic__table_confirm(st, civic__subject_key, e, p->subject_index,
+                                                p->subject, p->subject_len, p->subject_hash);
+        if (p->group_len)
+            p->group_index = civic__table_confirm(gt, civic__group_key, e, p->group_index,
+                                                  p->group, p->group_len, p->group_hash);
+    }
+}
+
+/* ------------------------------------------------------------ parts */
+
+/* Parse one part: its memory, its lines, then its subjects and groups. */
+static void part_parse(civic_part *part)
+{
+    const civic_engine *e = part->ld->engine;
+    const civic_allocator *alc = &e->alc;
+    const civic_format *fmt = part->ld->format;
+    /* Formats with scratch size it by lines; others start from a guess and
+     * grow (civic__part_grow), sparing a pass over the bytes. */
+    part->cap = fmt->scratch_per_line ? count_lines(part->data, part->len) : part->len / 40 + 16;
+    part->out = civic__malloc(alc, part->cap * sizeof(civic_part_event));
+    if (fmt->scratch_per_line) {
+        part->scratch_cap = part->len + part->cap * fmt->scratch_per_line;
+        part->scratch = civic__malloc(alc, part->scratch_cap);
+    }
+    if (!part->out || (fmt->scratch_per_line && !part->scratch)) {
+        part->nomem = true;
+        return;
+    }
+    fmt->run_part(part);
+    events_resolve(e, part->out, part->count);
+    size_t id_bytes = 0, name_bytes = 0;
+    for (size_t i = 0; i < part->count; i++) {
+        const civic_parsed *p = &part->out[i].p;
+        if (part->out[i].reread) continue;
+        id_bytes += p->id_len + 2 + (p->ref ? p->ref_len + 2 : 0);
+        if (p->subject_index == CIVIC_NONE) name_bytes += p->subject_len + 2;
+        if (p->group_len && p->group_index == CIVIC_NONE) name_bytes += p->group_len + 2;
+    }
+    part->id_bytes = id_bytes;
+    part->name_bytes = name_bytes;
+}
+
+static void part_free(const civic_allocator *alc, civic_part *part)
+{
+    civic__free(alc, part->out, part->cap * sizeof(civic_part_event));
+    civic__free(alc, part->scratch, part->scratch_cap);
+    part->out = NULL;
+    part->scratch = NULL;
+}
+
+static void *helper_main(void *arg)
+{
+    civic_pipe *pp = arg;
+    pthread_mutex_lock(&pp->mu);
+    for (;;) {
+        while (!pp->stop && (!pp->open || pp->open->claimed == pp->open->count))
+            pthread_cond_wait(&pp->wake, &pp->mu);
+        if (pp->stop) break;
+        pipe_span *sp = pp->open;
+        civic_part *part = &sp->parts[sp->claimed++];
+        pthread_mutex_unlock(&pp->mu);
+        part_parse(part);
+        pthread_mutex_lock(&pp->mu);
+        if (++sp->finished == sp->count) pthread_cond_signal(&pp->done);
+    }
+    pthread_mutex_unlock(&pp->mu);
+    return NULL;
+}
+
+/* Wait until every part of sp is parsed, parsing unclaimed ones here; with
+ * cancel, unclaimed parts are dropped instead.  Helpers are idle after. */
+static void span_finish(civic_pipe *pp, pipe_span *sp, bool cancel)
+{
+    pthread_mutex_lock(&pp->mu);
+    while (sp->claimed < sp->count) {
+        civic_part *part = &sp->parts[sp->claimed++];
+        if (cancel) {
+            sp->finished++;
+            continue;
+        }
+        pthread_mutex_unlock(&pp->mu);
+        part_parse(part);
+        pthread_mutex_lock(&pp->mu);
+        sp->finished++;
+    }
+    while (sp->finished < sp->count) pthread_cond_wait(&pp->done, &pp->mu);
+    pthread_mutex_unlock(&pp->mu);
+}
+
+/* Stop offering sp to the helpers (when it is still the open span). */
+static void span_close(civic_pipe *pp, const pipe_span *sp)
+{
+    pthread_mutex_lock(&pp->mu);
+    if (pp->open == sp) pp->open = NULL;
+    pthread_mutex_unlock(&pp->mu);
+}
+
+static void span_free(const civic_allocator *alc, pipe_span *sp)
+{
+    for (size_t i = 0; i < sp->count; i++) part_free(alc, &sp->parts[i]);
+    sp->count = sp->claimed = sp->finished = 0;
+}
+
+/* The serial reader on lines a runner left: their exact errors, in order. */
+static int rest(civic_loader *ld, const char *data, size_t len)
+{
+    size_t used = 0;
+    return ld->format->serial(ld, data, len, true, SIZE_MAX, &used);
+}
+
+/* Insert what one part parsed, then let the serial reader finish it. */
+static int part_commit(civic_loader *ld, const civic_part *part)
+{
+    if (part->nomem) return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    uint64_t base = ld->line, base_offset = ld->offset;
+    int rc = CIVIC_OK;
+    /* Room for the whole part at once spares each insert its checks; when
+     * it cannot be had, inserts ask one by one and the one that fails says
+     * so at its line. */
+    bool reserved = civic__engine_reserve_batch(ld->engine, part->count, part->id_bytes,
+                                                part->name_bytes) == CIVIC_OK;
+    const size_t ahead = 8; /* table slots are fetched this many events early */
+    for (size_t i = 0; i < ahead && i < part->count; i++)
+        if (!part->out[i].reread) event_prefetch(ld->engine, &part->out[i].p);
+    for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
+        const civic_part_event *o = &part->out[i];
+        if (i + ahead < part->count && !part->out[i + ahead].reread)
+            event_prefetch(ld->engine, &part->out[i + ahead].p);
+        if (o->reread) { /* the serial reader says what is wrong, and counts */
+            ld->line = base + o->line;
+            ld->offset = base_offset + (uint64_t)(o->p.id - part->data);
+            rc = rest(ld, o->p.id, o->p.id_len);
+            continue;
+        }
+        rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column, reserved);
+        if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
+    }
+    if (rc != CIVIC_OK) return rc;
+    ld->line = base + part->lines;
+    ld->offset = base_offset + part->stop;
+    if (part->stop < part->len) rc = rest(ld, part->data + part->stop, part->len - part->stop);
+    return rc;
+}
+
+static int span_commit(civic_loader *ld, const pipe_span *sp)
+{
+    int rc = CIVIC_OK;
+    for (size_t i = 0; rc == CIVIC_OK && i < sp->count; i++)
+        rc = part_commit(ld, &sp->parts[i]);
+    return rc;
+}
+
+/* The most subjects (and groups) inserting sp can add: one per event. */
+static size_t span_bound(const pipe_span *sp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sp->count; i++) {
+        const civic_part *part = &sp->parts[i];
+        n += part->count;
+        if (part->stop < part->len) n += count_lines(part->data + part->stop, part->len - part->stop);
+    }
+    return n;
+}
+
+/* A first big load into an empty engine: size the event array and id table
+ * for the whole input, from the bytes per line of its first span.  Only a
+ * hint: when it fails, inserts grow them as usual. */
+static void presize(const civic_loader *ld, const char *data, size_t len)
+{
+    civic_engine *e = ld->engine;
+    if (e->event_count != 0 || ld->size_hint <= len || len == 0) return;
+    uint64_t lines = count_lines(data, len);
+    uint64_t guess = ld->size_hint / len * lines + (ld->size_hint % len) * lines / len;
+    if (guess > e->events_max) guess = e->events_max;
+    if (guess > SIZE_MAX / 64) return;
+    (void)civic__engine_reserve_events(e, (size_t)guess);
+}
+
+static civic_pipe *pipe_start(civic_loader *ld)
+{
+    const civic_allocator *alc = &ld->engine->alc;
+    civic_pipe *pp = civic__calloc(alc, 1, sizeof(*pp));
+    if (!pp) return NULL;
+    if (pthread_mutex_init(&pp->mu, NULL) != 0) goto fail_mu;
+    if (pthread_cond_init(&pp->wake, NULL) != 0) goto fail_wake;
+    if (pthread_cond_init(&pp->done, NULL) != 0) goto fail_done;
+    size_t want = ld->engine->threads - 1;
+    if (want > HELPERS_MAX) want = HELPERS_MAX;
+    /* Fewer helpers than asked (even none) is slower, never wrong. */
+    while (pp->helpers < want && pthread_create(&pp->tid[pp->helpers], NULL, helper_main, pp) == 0)
+        pp->helpers++;
+    return pp;
+fail_done:
+    pthread_cond_destroy(&pp->wake);
+fail_wake:
+    pthread_mutex_destroy(&pp->mu);
+fail_mu:
+    civic__free(alc, pp, sizeof(*pp));
+    return NULL;
+}
+
+/* Submit one span and insert the span submitted before it. */
+static int submit_span(civic_loader *ld, const char *data, size_t len)
+{
+    civic_engine *e = ld->engine;
+    if (!ld->pipe) {
+        presize(ld, data, len);
+        if (!(ld->pipe = pipe_start(ld)))
+            return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
+    civic_pipe *pp = ld->pipe;
+    pipe_span *prev = pp->open;
+    int rc = CIVIC_OK;
+    if (prev) {
+        span_finish(pp, prev, false);
+        if (civic__engine_reserve_names(e, span_bound(prev)) != CIVIC_OK)
+            rc = civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
+    if (rc == CIVIC_OK) {
+        pipe_span *next = prev == &pp->span[0] ? &pp->span[1] : &pp->span[0];
+        size_t k = (len + PART_BYTES - 1) / PART_BYTES;
+        if (k < pp->helpers + 1) k = pp->helpers + 1;
+        if (k > PARTS_MAX) k = PARTS_MAX;
+        size_t at = 0, made = 0;
+        for (size_t i = 0; i < k && at < len; i++) {
+            size_t end = i + 1 == k ? len : (len / k) * (i + 1);
+            if (end < at) end = at;
+            const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
+            end = nl ? (size_t)(nl - data) + 1 : len;
+            civic_part *part = &next->parts[made++];
+            memset(part, 0, sizeof(*part));
+            part->ld = ld;
+            part->data = data + at;
+            part->len = end - at;
+            at = end;
+        }
+        pthread_mutex_lock(&pp->mu);
+        next->count = made;
+        next->claimed = next->finished = 0;
+        pp->open = next;
+        pthread_cond_broadcast(&pp->wake);
+        pthread_mutex_unlock(&pp->mu);
+    }
+    if (prev) {
+        if (rc == CIVIC_OK) rc = span_commit(ld, prev);
+        span_close(pp, prev);
+        span_free(&e->alc, prev);
+    }
+    return rc;
+}
+
+int civic__pipe_submit(civic_loader *ld, const char *data, size_t len)
+{
+    int rc = CIVIC_OK;
+    size_t pos = 0;
+    while (rc == CIVIC_OK && pos < len) {
+        size_t end = len - pos <= SPAN_BYTES + SPAN_BYTES / 2 ? len : pos + SPAN_BYTES;
+        const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
+        end = nl ? (size_t)(nl - data) + 1 : len;
+        rc = submit_span(ld, data + pos, end - pos);
+        pos = end;
+    }
+    return rc;
+}
+
+int civic__pipe_drain(civic_loader *ld)
+{
+    civic_pipe *pp = ld->pipe;
+    if (!pp || !pp->open) return CIVIC_OK;
+    pipe_span *sp = pp->open;
+    span_finish(pp, sp, false); /* helpers idle: nothing reads while this inserts */
+    int rc = span_commit(ld, sp);
+    span_close(pp, sp);
+    span_free(&ld->engine->alc, sp);
+    return rc;
+}
+
+int civic__pipe_finish(civic_loader *ld, int rc)
+{
+    civic_pipe *pp = ld->pipe;
+    if (!pp) return rc;
+    if (rc == CIVIC_OK) {
+        rc = civic__pipe_drain(ld);
+    } else if (pp->open) {
+        pipe_span *sp = pp->open;
+        span_finish(pp, sp, true);
+        span_close(pp, sp);
+        span_free(&ld->engine->alc, sp);
+    }
+    pthread_mutex_lock(&pp->mu);
+    pp->stop = true;
+    pthread_cond_broadcast(&pp->wake);
+    pthread_mutex_unlock(&pp->mu);
+    for (size_t i = 0; i < pp->helpers; i++) pthread_join(pp->tid[i], NULL);
+    pthread_cond_destroy(&pp->done);
+    pthread_cond_destroy(&pp->wake);
+    pthread_mutex_destroy(&pp->mu);
+    civic__free(&ld->engine->alc, pp, sizeof(*pp));
+    ld->pipe = NULL;
+    return rc;
+}

@@ -1,0 +1,114 @@
+/*
+** sink.c -- where the format readers hand over what they read: text fields
+** become parsed events, parsed events become inserted ones, bad lines
+** become rejections, and the load report counts each.
+**
+** It does not read bytes (csv.c, jsonl.c do), run threads (pipeline.c does)
+** or take locks (the load runs inside one write, see load.c).
+**
+** Invariants: every line a reader hands over is counted exactly once, as
+** accepted, duplicate or rejected; running out of memory is never a "bad
+** line" that lenient mode skips; a part runner's sink functions write only
+** the part they are given, so runners never share memory.
+*/
+#include "pipeline.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------ serial sink */
+
+int civic__loader_reject(civic_loader *ld, const civic_error *e)
+{
+    if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
+        civic__error_copy(ld->err, e);
+        if (ld->report) ld->report->rejected++;
+        return e->code ? e->code : CIVIC_E_EVENT;
+    }
+    if (ld->report) ld->report->rejected++;
+    if (ld->opts && ld->opts->on_reject && ld->opts->on_reject(ld->opts->payload, e) != 0) {
+        civic__error_set(ld->err, CIVIC_E_USER, e->line, 0, 0,
+                         "line %llu: the reject callback stopped the load",
+                         (unsigned long long)e->line);
+        return CIVIC_E_USER;
+    }
+    return CIVIC_OK;
+}
+
+int civic__loader_fatal(civic_loader *ld, const civic_error *e)
+{
+    civic__error_copy(ld->err, e);
+    if (ld->report) ld->report->rejected++;
+    return e->code;
+}
+
+int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
+                         bool reserved)
+{
+    civic_error e; /* filled only on failure: no 300-byte clear per event */
+    e.version = CIVIC_ERROR_VERSION;
+    e.code = 0;
+    e.line = 0;
+    e.column = 0;
+    e.reserved = 0;
+    e.offset = 0;
+    e.message[0] = '\0';
+    int rc = reserved ? civic__event_insert_reserved(ld->engine, p, line, column, &e)
+                      : civic__event_insert(ld->engine, p, line, column, &e);
+    if (rc == CIVIC_OK) {
+        if (ld->report) ld->report->accepted++;
+        return CIVIC_OK;
+    }
+    if (rc == CIVIC_DUPLICATE) {
+        if (ld->report) ld->report->duplicates++;
+        return CIVIC_OK;
+    }
+    if (e.line == 0) e.line = line;
+    return civic__loader_reject(ld, &e);
+}
+
+int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
+{
+    civic_error e = CIVIC_ERROR_INIT;
+    civic_parsed p;
+    int rc = civic__event_parse(ld->engine, f, &p, line, &e);
+    if (rc == CIVIC_OK) return civic__loader_insert(ld, &p, line, f->column[CIVIC_F_ID], false);
+    if (e.line == 0) e.line = line;
+    return civic__loader_reject(ld, &e);
+}
+
+/* ------------------------------------------------------------ part sink */
+
+void civic__part_reread(civic_part *part, const char *line, size_t len, uint64_t lineno)
+{
+    CIVIC_ASSERT(part->count < part->cap);
+    civic_part_event *o = &part->out[part->count++];
+    memset(&o->p, 0, sizeof(o->p));
+    o->p.id = line;
+    o->p.id_len = len;
+    o->line = lineno;
+    o->column = 0;
+    o->reread = 1;
+}
+
+bool civic__part_event(civic_part *part, const civic_fields *f, const char *text, size_t len,
+                       uint64_t lineno)
+{
+    CIVIC_ASSERT(part->count < part->cap);
+    civic_part_event *o = &part->out[part->count];
+    if (civic__event_parse(part->ld->engine, f, &o->p, 0, NULL) != CIVIC_OK) {
+        civic__part_reread(part, text, len, lineno);
+        return false;
+    }
+    o->line = lineno;
+    o->column = f->column[CIVIC_F_ID];
+    o->reread = 0;
+    part->count++;
+    return true;
+}
+
+bool civic__part_grow(civic_part *part)
+{
+    size_t cap = part->cap;
+    return civic__grow(&part->ld->engine->alc, (void **)&part->out, &part->cap, cap + 1,
+                       sizeof(civic_part_event)) == CIVIC_OK;
+}

@@ -1,0 +1,185 @@
+/*
+** test_time.c -- the calendar of time.c against a plain reference: period
+** buckets and validity ends, in the form evaluation uses (one civic_day
+** reused for several questions about one event) and the plain form.
+**
+** Evaluation asks time.c once per event for its caps, its balance period
+** and its validity, and the as-of balance check asks the plain form at T;
+** if the two ever disagreed the balance would silently read 0.  The
+** reference here shares no code with time.c: civil dates come from the C
+** library's gmtime_r and days are counted year by year.
+*/
+#include "support.h"
+#include "internal.h"
+
+#include <time.h>
+
+static bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+/* Days from 1970-01-01 to y-m-d, for y >= 1, counted the long way. */
+static int64_t ref_days(int64_t y, int m, int d)
+{
+    static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+    int64_t yy = y - 1;
+    int64_t days = yy * 365 + yy / 4 - yy / 100 + yy / 400; /* days before 1 Jan of y */
+    days += before[m - 1] + (m > 2 && leap(y)) + d - 1;
+    return days - 719162; /* 0001-01-01 .. 1970-01-01 */
+}
+
+static int ref_month_days(int64_t y, int m)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    return m == 2 && leap(y) ? 29 : dim[m - 1];
+}
+
+typedef struct ref_civil {
+    int64_t y;
+    int m, d;
+    int64_t secs; /* seconds into the local day */
+} ref_civil;
+
+static ref_civil ref_local(int64_t t, int32_t offset)
+{
+    time_t local = (time_t)(t + offset);
+    struct tm tm;
+    assert_non_null(gmtime_r(&local, &tm));
+    ref_civil c = { (int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec };
+    return c;
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+static int64_t ref_end(const civic_duration *dur, int64_t t, int32_t offset)
+{
+    ref_civil c = ref_local(t, offset);
+    int64_t months = 0, per = 0;
+    switch (dur->kind) {
+    case CIVIC_DUR_DAYS: return t + dur->n * 86400;
+    case CIVIC_DUR_MONTHS: months = dur->n; break;
+    case CIVIC_DUR_YEARS: months = dur->n * 12; break;
+    case CIVIC_DUR_END_MONTH: per = 1; break;
+    case CIVIC_DUR_END_QUARTER: per = 3; break;
+    case CIVIC_DUR_END_YEAR: per = 12; break;
+    default: return CIVIC_FOREVER;
+    }
+    int64_t total = c.y * 12 + (c.m - 1);
+    if (per) { /* local midnight at the start of the next period */
+        total = floor_div(total, per) * per + per;
+        return ref_days(floor_div(total, 12), (int)(total - floor_div(total, 12) * 12) + 1, 1) *
+                   86400 - offset;
+    }
+    total += months;
+    int64_t y = floor_div(total, 12);
+    int m = (int)(total - y * 12) + 1;
+    int d = c.d > ref_month_days(y, m) ? ref_month_days(y, m) : c.d;
+    return ref_days(y, m, d) * 86400 + c.secs - offset;
+}
+
+static int64_t ref_bucket(uint8_t period, int64_t t, int32_t offset)
+{
+    ref_civil c = ref_local(t, offset);
+    int64_t days = ref_days(c.y, c.m, c.d);
+    switch (period) {
+    case CIVIC_PERIOD_DAY: return days;
+    case CIVIC_PERIOD_WEEK: return floor_div(days + 3, 7); /* 1970-01-01 was a Thursday */
+    case CIVIC_PERIOD_MONTH: return c.y * 12 + (c.m - 1);
+    case CIVIC_PERIOD_QUARTER: return c.y * 4 + (c.m - 1) / 3;
+    case CIVIC_PERIOD_YEAR: return c.y;
+    default: return 0;
+    }
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static int64_t rnd_in(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1)); }
+
+/* A time near the interesting places: month ends, leap days, year ends,
+ * local midnight, or anywhere in years 0001..9998. */
+static int64_t random_time(int32_t offset)
+{
+    int64_t y = rnd_in(1, 9998);
+    if (rnd() % 4 == 0) {
+        int m = (int)rnd_in(1, 12);
+        int d = rnd() % 2 ? ref_month_days(y, m) : (int)rnd_in(1, 2);
+        int64_t secs = rnd() % 2 ? rnd_in(0, 86399) : (rnd() % 2 ? 0 : 86399);
+        return ref_days(y, m, d) * 86400 + secs - offset;
+    }
+    return rnd_in(ref_days(y, 1, 2) * 86400, ref_days(y, 12, 30) * 86400);
+}
+
+static civic_duration random_duration(void)
+{
+    static const uint8_t kinds[] = { CIVIC_DUR_FOREVER, CIVIC_DUR_DAYS, CIVIC_DUR_MONTHS,
+                                     CIVIC_DUR_YEARS, CIVIC_DUR_END_MONTH, CIVIC_DUR_END_QUARTER,
+                                     CIVIC_DUR_END_YEAR };
+    civic_duration d = { kinds[rnd() % 7], 0 };
+    if (d.kind == CIVIC_DUR_DAYS) d.n = rnd_in(1, 3660);
+    if (d.kind == CIVIC_DUR_MONTHS) d.n = rnd_in(1, 120);
+    if (d.kind == CIVIC_DUR_YEARS) d.n = rnd_in(1, 5);
+    return d;
+}
+
+/* What evaluation does: one civic_day per event, asked about several
+ * periods and durations in any order; each answer is the reference's, and
+ * the plain forms agree. */
+static void periods_and_validity_match_the_reference_on_a_reused_day(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        int32_t offset = (int32_t)(rnd_in(-(23 * 60 + 59), 23 * 60 + 59) * 60);
+        int64_t t = random_time(offset);
+        civic_day day = civic__day_of(t, offset);
+        for (int k = 0; k < 4; k++) {
+            if (rnd() % 2) {
+                uint8_t period = (uint8_t)rnd_in(CIVIC_PERIOD_NONE, CIVIC_PERIOD_LIFETIME);
+                int64_t want = ref_bucket(period, t, offset);
+                assert_int_equal(civic__period_bucket_on(period, &day), want);
+                assert_int_equal(civic__period_bucket(period, t, offset), want);
+            } else {
+                civic_duration d = random_duration();
+                int64_t want = ref_end(&d, t, offset);
+                if (civic__duration_end_on(&d, t, offset, &day) != want)
+                    fprintf(stderr, "t=%lld offset=%d kind=%u n=%lld\n", (long long)t, offset,
+                            d.kind, (long long)d.n);
+                assert_int_equal(civic__duration_end_on(&d, t, offset, &day), want);
+                assert_int_equal(civic__duration_end(&d, t, offset), want);
+            }
+        }
+    }
+}
+
+/* The as-of balance check buckets T with the plain form, evaluation buckets
+ * each event through its day: an event at T and T itself share a bucket,
+ * and so do the first and last second of every period. */
+static void an_event_at_t_is_in_the_balance_period_of_t(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        int32_t offset = (int32_t)(rnd_in(-12, 14) * 3600);
+        int64_t t = random_time(offset);
+        for (uint8_t period = CIVIC_PERIOD_NONE; period <= CIVIC_PERIOD_LIFETIME; period++) {
+            civic_day day = civic__day_of(t, offset);
+            int64_t b = civic__period_bucket(period, t, offset);
+            assert_int_equal(civic__period_bucket_on(period, &day), b);
+            int64_t local_midnight = t - ((t + offset) % 86400 + 86400) % 86400;
+            assert_int_equal(civic__period_bucket(period, local_midnight, offset), b);
+            assert_int_equal(civic__period_bucket(period, local_midnight + 86399, offset), b);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(periods_and_validity_match_the_reference_on_a_reused_day),
+        cmocka_unit_test(an_event_at_t_is_in_the_balance_period_of_t),
+    };
+    return cmocka_run_group_tests_name("time", tests, NULL, NULL);
+}
