@@ -157,6 +157,7 @@ void civic_engine_free(civic_engine *e)
     civic__table_free(&a, &e->ids);
     civic__table_free(&a, &e->subject_table);
     civic__table_free(&a, &e->group_table);
+    civic__extras_free(e);
     civic__free(&a, e->events, e->event_cap * sizeof(civic_ev));
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
@@ -228,6 +229,7 @@ int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
  * only when they are new (index CIVIC_NONE). */
 typedef struct insert_text {
     const char *id, *ref, *subject, *group;
+    civic_extra_text extra;    /* act and source (version 2) */
 } insert_text;
 
 /* Copy them all, or none: false (arenas as they were) when out of memory.
@@ -241,7 +243,9 @@ static bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32
     t->group = new_group ? arena_lp(&e->names, p->group, p->group_len) : NULL;
     t->ref = p->ref ? arena_lp(&e->arena, p->ref, p->ref_len) : NULL;
     t->id = arena_lp(&e->arena, p->id, p->id_len);
-    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) && (t->group || !new_group))
+    bool extra = !(p->act_len | p->source_len) || civic__extras_text(e, p, &t->extra);
+    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) &&
+        (t->group || !new_group) && extra)
         return true;
     civic__arena_reset(&e->arena, events);
     civic__arena_reset(&e->names, names);
@@ -264,6 +268,10 @@ static void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g
     ev->hash = p->id_hash;
     ev->type = p->type;
     ev->reserved = 0;
+    if (p->act_len | p->source_len) civic__extras_store(e, index, p, &t->extra);
+    else if (e->extras.act || e->extras.source) civic__extras_store(e, index, p, NULL);
+    else if (p->type >= CIVIC_TYPE_OBJECT && p->type <= CIVIC_TYPE_CORRECT)
+        e->extras.v2_events = true;
     e->subjects[s].last = index;
     e->subjects[s].count++;
     civic__table_insert(&e->ids, p->id_hash, index);
@@ -286,6 +294,9 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
                                 "its limit", (unsigned long long)e->events_max);
     if (!reserved && civic__engine_reserve_batch(e, 1, p->id_len + p->ref_len + 2 * 2,
                                                  p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
+        return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
+    if ((p->act_len | p->source_len || e->extras.act || e->extras.source) &&
+        civic__extras_reserve(e, p) != CIVIC_OK)
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     uint32_t s = p->subject_index, g = CIVIC_NONE;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
@@ -338,6 +349,9 @@ civic_batch_mark civic__batch_begin(const civic_engine *e)
     m.names = civic__arena_mark(&e->names);
     m.ts_min = e->ts_min;
     m.ts_max = e->ts_max;
+    m.act_count = e->extras.act_count;
+    m.source_count = e->extras.source_count;
+    m.v2_events = e->extras.v2_events;
     return m;
 }
 
@@ -360,6 +374,7 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
         civic__table_remove(&e->group_table, civic__hash32(text, civic__lp_len(text)),
                      (uint32_t)e->group_count);
     }
+    civic__extras_rollback(e, m);
     civic__arena_reset(&e->arena, m->arena);
     civic__arena_reset(&e->names, m->names);
     e->ts_min = m->ts_min;
@@ -383,7 +398,9 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "civic_event.reserved must be 0");
     civic_fields f;
     const char *v[CIVIC_F_COUNT] = { event->id, event->subject, event->type, event->ts,
-                                     event->qty, event->group, event->ref };
+                                     event->qty, event->group, event->ref,
+                                     event->version >= 2 ? event->act : NULL,
+                                     event->version >= 2 ? event->source : NULL };
     civic__fields_of(&f, v, NULL);
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);

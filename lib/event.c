@@ -19,7 +19,8 @@
 #include <string.h>
 
 const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type", "ts",
-                                                        "qty", "group", "ref" };
+                                                        "qty", "group", "ref", "act",
+                                                        "source" };
 
 /* ------------------------------------------------------------ types */
 
@@ -252,8 +253,16 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         (rc = check_group(f, line, err)) != CIVIC_OK)
         return rc;
     bool needs_ref = civic__type_has_ref(p->type);
-    if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK)
+    if ((rc = check_text(f, CIVIC_F_REF, CIVIC_ID_BYTES_MAX, needs_ref, line, err)) != CIVIC_OK ||
+        (rc = check_text(f, CIVIC_F_ACT, CIVIC_ID_BYTES_MAX, false, line, err)) != CIVIC_OK ||
+        (rc = check_text(f, CIVIC_F_SOURCE, CIVIC_ID_BYTES_MAX, false, line, err)) != CIVIC_OK)
         return rc;
+    /* act groups rule events; on a built-in type it is checked and ignored */
+    bool act = f->v[CIVIC_F_ACT] && civic__type_is_rule(p->type);
+    p->act = act ? f->v[CIVIC_F_ACT] : NULL;
+    p->act_len = act ? (uint32_t)f->n[CIVIC_F_ACT] : 0;
+    p->source = f->v[CIVIC_F_SOURCE];
+    p->source_len = p->source ? (uint32_t)f->n[CIVIC_F_SOURCE] : 0;
     p->id = f->v[CIVIC_F_ID];
     p->id_len = f->n[CIVIC_F_ID];
     p->subject = f->v[CIVIC_F_SUBJECT];
@@ -295,7 +304,7 @@ const char *civic__event_difference(const civic_engine *e, uint32_t index, const
         return has_ref ? "ref" : "qty";
     const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";
-    return NULL;
+    return civic__extras_difference(e, index, p);
 }
 
 int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,

@@ -610,6 +610,8 @@ static inline uint64_t civic__get64(const unsigned char *p)
 typedef struct civic_parsed {
     const char *id, *subject, *group, *ref;
     size_t id_len, subject_len, group_len, ref_len;
+    const char *act, *source;  /* version 2; act only on rule events */
+    uint32_t act_len, source_len;
     int64_t ts;
     int64_t qty;
     uint32_t id_hash, subject_hash, group_hash; /* computed while parsing */
@@ -620,14 +622,14 @@ typedef struct civic_parsed {
 } civic_parsed;
 
 /* Text fields of an event as read from CSV/JSON/API; NULL = absent. */
+enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
+       CIVIC_F_REF, CIVIC_F_ACT, CIVIC_F_SOURCE, CIVIC_F_COUNT };
 typedef struct civic_fields {
-    const char *v[7];
-    size_t n[7];
-    uint32_t column[7];        /* for error positions; 0 = unknown */
+    const char *v[CIVIC_F_COUNT];
+    size_t n[CIVIC_F_COUNT];
+    uint32_t column[CIVIC_F_COUNT]; /* for error positions; 0 = unknown */
     bool printable;            /* the reader saw only printable ASCII in every field */
 } civic_fields;
-enum { CIVIC_F_ID, CIVIC_F_SUBJECT, CIVIC_F_TYPE, CIVIC_F_TS, CIVIC_F_QTY, CIVIC_F_GROUP,
-       CIVIC_F_REF, CIVIC_F_COUNT };
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
@@ -678,6 +680,8 @@ typedef struct civic_batch_mark {
     size_t event_count, subject_count, group_count;
     civic_arena_mark arena, names;
     int64_t ts_min, ts_max;
+    size_t act_count, source_count; /* interned act and source texts (extras.c) */
+    bool v2_events;
 } civic_batch_mark;
 civic_batch_mark civic__batch_begin(const civic_engine *e);
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
@@ -837,5 +841,27 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
 uint32_t civic__event_act(const civic_engine *e, uint32_t index);
 const char *civic__event_source(const civic_engine *e, uint32_t index); /* lp or NULL */
 const char *civic__act_text(const civic_engine *e, uint32_t act);       /* lp */
+/* The act/source texts of a new event, found among the interned ones or
+ * copied into the names arena (not yet interned). */
+typedef struct civic_extra_text {
+    uint32_t act, source;            /* interned ids, or CIVIC_NONE */
+    const char *new_act, *new_source; /* fresh copies to intern, or NULL */
+} civic_extra_text;
+/* Room for event e->event_count's extras and one new act and source.
+ * Changes nothing else; CIVIC_E_NOMEM when out of memory. */
+int civic__extras_reserve(civic_engine *e, const civic_parsed *p);
+/* Look p's act and source up; copy the new ones into the names arena
+ * (false when out of memory: the caller resets the arena). */
+bool civic__extras_text(civic_engine *e, const civic_parsed *p, civic_extra_text *t);
+/* Record the extras of event `index` (just stored; t NULL: it has none);
+ * cannot fail after civic__extras_reserve. */
+void civic__extras_store(civic_engine *e, uint32_t index, const civic_parsed *p,
+                         const civic_extra_text *t);
+/* Undo what a batch interned (civic__batch_rollback). */
+void civic__extras_rollback(civic_engine *e, const civic_batch_mark *m);
+void civic__extras_free(civic_engine *e);
+/* Whether stored event `index` has p's act and source ("act", "source" or NULL). */
+const char *civic__extras_difference(const civic_engine *e, uint32_t index,
+                                     const civic_parsed *p);
 
 #endif /* CIVIC_INTERNAL_H */

@@ -305,7 +305,7 @@ static bool skip_value(jline *j, int depth)
 
 static int key_field(const char *k, size_t n)
 {
-    static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3 }; /* of the names */
+    static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3, 3, 6 }; /* of the names */
     for (int f = 0; f < CIVIC_F_COUNT; f++)
         if (lens[f] == n && memcmp(civic__field_names[f], k, n) == 0) return f;
     return -1;

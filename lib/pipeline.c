@@ -149,6 +149,7 @@ static void part_parse(civic_part *part)
         id_bytes += p->id_len + 2 + (p->ref ? p->ref_len + 2 : 0);
         if (p->subject_index == CIVIC_NONE) name_bytes += p->subject_len + 2;
         if (p->group_len && p->group_index == CIVIC_NONE) name_bytes += p->group_len + 2;
+        name_bytes += (p->act_len ? p->act_len + 2 : 0) + (p->source_len ? p->source_len + 2 : 0);
     }
     part->id_bytes = id_bytes;
     part->name_bytes = name_bytes;

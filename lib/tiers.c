@@ -461,8 +461,6 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
         if (m->flag == UINT32_MAX) return civic__rb_at(err, x->at[3], "'flag' is not a flag any "
                                                                       "rule of this scheme sets");
     }
-    if (m->has_min_score && m->has_max_score && m->min_score > m->max_score)
-        return civic__rb_at(err, x->at[7], "'max_score' is below 'min_score'");
     if (civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, m->code, strlen(m->code)) !=
         UINT32_MAX)
         return civic__rb_at(err, x->header, "a measure may not share its code with a flag "

@@ -243,8 +243,6 @@ static void tiers_and_measures_are_checked(void **state)
              "not a level");
     fails_at(G1 R T "[measure.dishonest]\nkind = \"restriction\"\nmin_score = 1\n", 11, 2,
              "share its code with a flag");
-    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 5\nmax_score = 4\n", 14, 13,
-             "below 'min_score'");
     fails_at(G1 R T "[measure.m]\nkind = \"bonus\"\nmin_score = 5\n", 12, 8, "'kind' must be");
     fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier");
 #undef R
