@@ -6,8 +6,15 @@
 #   make test-durability      tests/test_durability.c (cmocka): snapshots, journal
 #   make test-server          tests/server/test_server.py: HTTP answers against
 #                             civic-score, restarts, kill -9 crash rounds
+#   make test-server-units    tests/server/test_server_units.c (cmocka): SHA-256,
+#                             tokens file, body rewriting (JSON arrays, source)
 #   make loadtest             wrk on loopback, read-heavy and write-heavy mixes
-#                             (LOADTEST_SECONDS=10 LOADTEST_THREADS=4 LOADTEST_CONNS=32)
+#                             (LOADTEST_SECONDS=10 LOADTEST_THREADS=4 LOADTEST_CONNS=32
+#                             LOADTEST_ARGS='--auth --tls' to run with tokens and HTTPS)
+#
+# The OpenAPI document: when docs/openapi.json exists at build time it is
+# embedded (build/openapi_embed.h) and served at GET /openapi.json; without
+# it the route answers 404 unless --openapi FILE is given.
 
 SERVER     := $(B)/civic-server
 PYTHON     ?= python3
@@ -17,9 +24,14 @@ LOADTEST_SECONDS ?= 10
 LOADTEST_THREADS ?= 4
 LOADTEST_CONNS   ?= 32
 
-TEST_TARGETS += test-durability test-server
+SERVER_SRC := $(filter-out examples/server/civic-server.c,$(wildcard examples/server/*.c))
+SERVER_HDR := $(wildcard examples/server/*.h)
+OPENAPI_DOC := $(wildcard docs/openapi.json)
+OPENAPI_FLAGS := $(if $(OPENAPI_DOC),-DCIVIC_OPENAPI_EMBED -I$(B))
 
-.PHONY: server deps-microhttpd test-durability test-server loadtest
+TEST_TARGETS += test-durability test-server-units test-server
+
+.PHONY: server deps-microhttpd test-durability test-server-units test-server loadtest
 
 # `make` builds the service when libmicrohttpd is there; `make server` insists.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
@@ -37,9 +49,25 @@ deps-microhttpd:
 	        exit 1; \
 	    fi; }
 
-$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | deps-microhttpd $(B)
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -o $@ examples/server/civic-server.c $(STATIC) \
-	    $(MHD_LIBS) $(LDLIBS)
+$(SERVER): examples/server/civic-server.c $(SERVER_SRC) $(SERVER_HDR) include/civic.h $(STATIC) \
+          $(if $(OPENAPI_DOC),$(B)/openapi_embed.h) | deps-microhttpd $(B)
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) $(OPENAPI_FLAGS) -Iexamples/server -o $@ \
+	    examples/server/civic-server.c $(SERVER_SRC) $(STATIC) $(MHD_LIBS) $(LDLIBS)
+
+# docs/openapi.json as a C array (od and sed: no xxd needed).
+$(B)/openapi_embed.h: $(OPENAPI_DOC) | $(B)
+	{ echo 'static const unsigned char openapi_json[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0 };'; \
+	  echo 'static const size_t openapi_json_len = sizeof(openapi_json) - 1;'; } > $@
+
+$(B)/tests/test_server_units: tests/server/test_server_units.c $(SERVER_SRC) $(SERVER_HDR) \
+                              $(STATIC) | deps-microhttpd $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -o $@ $< \
+	    $(SERVER_SRC) $(STATIC) -lcmocka $(MHD_LIBS) $(LDLIBS)
+
+test-server-units: $(B)/tests/test_server_units
+	$(B)/tests/test_server_units
 
 $(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_fail.h $(STATIC) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
@@ -53,4 +81,4 @@ test-server: $(SERVER) $(CLI)
 loadtest: $(SERVER)
 	@command -v wrk >/dev/null || { echo "loadtest needs wrk: sudo apt-get install -y wrk" >&2; exit 1; }
 	$(PYTHON) examples/server/loadtest.py --server $(SERVER) --seconds $(LOADTEST_SECONDS) \
-	    --threads $(LOADTEST_THREADS) --connections $(LOADTEST_CONNS)
+	    --threads $(LOADTEST_THREADS) --connections $(LOADTEST_CONNS) $(LOADTEST_ARGS)

@@ -150,7 +150,7 @@ def server_rows(srv, as_of=None):
     status, body = srv.get("/rank", **q)
     assert status == 200, body
     rows = {}
-    for r in body["rows"]:
+    for r in body["subjects"]:
         rows[r["subject"]] = {"subject": r["subject"], "group": r["group"],
                               "score": "%.2f" % r["score"], "grade": r["grade"],
                               "balance": "%.2f" % r["balance"], "flags": ";".join(r["flags"])}
@@ -161,7 +161,7 @@ def snapshot_answers(srv):
     """Everything a client can see, for before/after comparisons."""
     _, rank = srv.get("/rank")
     _, groups = srv.get("/groups", depth=2)
-    subjects = sorted(r["subject"] for r in rank["rows"])
+    subjects = sorted(r["subject"] for r in rank["subjects"])
     records = {s: srv.get("/subjects/%s/record" % urllib.parse.quote(s, safe=""))[1]
                for s in subjects[:10]}
     _, health = srv.get("/healthz")
@@ -206,9 +206,9 @@ def test_answers(srv, log, log_path):
     check(status == 200 and sum(x["subjects"] for x in g["groups"]) <= len(want), "groups %s" % status)
     status, g0 = srv.get("/groups", depth=0)
     check(status == 200 and g0["groups"][0]["subjects"] == len(want), "groups depth 0")
-    top_group = g["groups"][0]["path"]
+    top_group = g["groups"][0]["group"]
     status, r = srv.get("/rank", group=top_group, top=3)
-    check(status == 200 and len(r["rows"]) <= 3 and [x["rank"] for x in r["rows"]] == [1, 2, 3][:len(r["rows"])],
+    check(status == 200 and len(r["subjects"]) <= 3 and [x["rank"] for x in r["subjects"]] == [1, 2, 3][:len(r["subjects"])],
           "rank in a group")
 
     # JSON Lines, by content type and by sniffing.
