@@ -1034,13 +1034,13 @@ static enum MHD_Result arg_is_utf8(void *cls, enum MHD_ValueKind kind, const cha
 /* 400, 404, 405, 401, 403 in that order; {0} when the request may go on. */
 static verdict check_request(server *s, struct MHD_Connection *c, request *rq, const char *method)
 {
+    rq->route = match_route(rq);
     bool ok = !rq->bad_target;
     if (ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_utf8, &ok);
     if (!ok)
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "the path or query holds a NUL byte or bytes that are not UTF-8",
                           { 0 } };
-    rq->route = match_route(rq);
     if (rq->route == ROUTE_NONE)
         return (verdict){ MHD_HTTP_NOT_FOUND, "not found", "no such route", { 0 } };
     bool post = route_is_post(rq->route);

@@ -6,6 +6,9 @@
 #   make test-durability      tests/test_durability.c (cmocka): snapshots, journal
 #   make test-server          tests/server/test_server.py: HTTP answers against
 #                             civic-score, restarts, kill -9 crash rounds
+#   make test-server-security tests/server/test_security.py: every route x role x
+#                             missing/wrong token, the bind rule, the command line,
+#                             keep-alive, 405/400/415, metrics, access log, TLS
 #   make test-server-units    tests/server/test_server_units.c (cmocka): SHA-256,
 #                             tokens file, body rewriting (JSON arrays, source)
 #   make loadtest             wrk on loopback, read-heavy and write-heavy mixes
@@ -29,9 +32,10 @@ SERVER_HDR := $(wildcard examples/server/*.h)
 OPENAPI_DOC := $(wildcard docs/openapi.json)
 OPENAPI_FLAGS := $(if $(OPENAPI_DOC),-DCIVIC_OPENAPI_EMBED -I$(B))
 
-TEST_TARGETS += test-durability test-server-units test-server
+TEST_TARGETS += test-durability test-server-units test-server test-server-security
 
-.PHONY: server deps-microhttpd test-durability test-server-units test-server loadtest
+.PHONY: server deps-microhttpd test-durability test-server-units test-server test-server-security \
+        loadtest
 
 # `make` builds the service when libmicrohttpd is there; `make server` insists.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
@@ -77,6 +81,11 @@ test-durability: $(B)/tests/test_durability
 
 test-server: $(SERVER) $(CLI)
 	$(PYTHON) tests/server/test_server.py --server $(SERVER) --cli $(CLI)
+
+# Needs the openssl CLI for the throw-away TLS certificate.
+test-server-security: $(SERVER)
+	@$(call need_pkg,command -v openssl,openssl)
+	$(PYTHON) tests/server/test_security.py --server $(SERVER)
 
 loadtest: $(SERVER)
 	@command -v wrk >/dev/null || { echo "loadtest needs wrk: sudo apt-get install -y wrk" >&2; exit 1; }
