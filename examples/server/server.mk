@@ -9,6 +9,8 @@
 #   make test-server-security tests/server/test_security.py: every route x role x
 #                             missing/wrong token, the bind rule, the command line,
 #                             keep-alive, 405/400/415, metrics, access log, TLS
+#   make test-server-limits   tests/server/test_limits.py: slowloris, body bomb,
+#                             request deadline, chunked bodies (RSS and latency asserted)
 #   make test-server-units    tests/server/test_server_units.c (cmocka): SHA-256,
 #                             tokens file, body rewriting (JSON arrays, source)
 #   make loadtest             wrk on loopback, read-heavy and write-heavy mixes
@@ -32,10 +34,10 @@ SERVER_HDR := $(wildcard examples/server/*.h)
 OPENAPI_DOC := $(wildcard docs/openapi.json)
 OPENAPI_FLAGS := $(if $(OPENAPI_DOC),-DCIVIC_OPENAPI_EMBED -I$(B))
 
-TEST_TARGETS += test-durability test-server-units test-server test-server-security
+TEST_TARGETS += test-durability test-server-units test-server test-server-security test-server-limits
 
 .PHONY: server deps-microhttpd test-durability test-server-units test-server test-server-security \
-        loadtest
+        test-server-limits loadtest
 
 # `make` builds the service when libmicrohttpd is there; `make server` insists.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
@@ -86,6 +88,10 @@ test-server: $(SERVER) $(CLI)
 test-server-security: $(SERVER)
 	@$(call need_pkg,command -v openssl,openssl)
 	$(PYTHON) tests/server/test_security.py --server $(SERVER)
+
+# About a minute: the slowloris probe waits for the 30 s request deadline.
+test-server-limits: $(SERVER)
+	$(PYTHON) tests/server/test_limits.py --server $(SERVER)
 
 loadtest: $(SERVER)
 	@command -v wrk >/dev/null || { echo "loadtest needs wrk: sudo apt-get install -y wrk" >&2; exit 1; }
