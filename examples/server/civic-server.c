@@ -61,6 +61,7 @@
 #include "guard.h"
 #include "json.h"
 #include "metrics.h"
+#include "views.h"
 
 #define SERVER_NAME "civic-server"
 #define RETRY_AFTER_SECONDS "5"
@@ -115,7 +116,8 @@ typedef struct server {
     char *openapi;           /* --openapi FILE, else NULL */
     size_t openapi_len;
     double start_unix;
-    pthread_mutex_t compact_mutex; /* one compaction at a time; guards the three below */
+    pthread_mutex_t compact_mutex; /* one compaction at a time */
+    pthread_mutex_t stats_mutex;   /* the three below; never held during a compaction */
     uint64_t compactions;
     double last_compaction_unix, last_compaction_seconds;
     pthread_t compactor;
@@ -292,45 +294,6 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 
 /* ------------------------------------------------------------ answers */
 
-/* A subject row, field for field as civic-score --format json prints it:
- * rank (rankings only), subject, group, score, grade, balance, flags,
- * ceiling, events, dimensions. */
-static void score_fields(buf *b, const civic_result *res, size_t i, const civic_score *sc,
-                         bool *first)
-{
-    if (sc->rank) {
-        json_key(b, "rank", first);
-        json_u64(b, sc->rank);
-    }
-    json_key(b, "subject", first);
-    json_str(b, sc->subject);
-    json_key(b, "group", first);
-    json_str(b, sc->group);
-    json_key(b, "score", first);
-    json_fixed(b, sc->score, 2);
-    json_key(b, "grade", first);
-    json_str(b, sc->grade);
-    json_key(b, "balance", first);
-    json_fixed(b, sc->balance, 2);
-    json_key(b, "flags", first);
-    json_flags(b, sc->flags);
-    json_key(b, "ceiling", first);
-    if (sc->ceiling == CIVIC_FOREVER) buf_puts(b, "null");
-    else json_fixed(b, sc->ceiling, 2);
-    json_key(b, "events", first);
-    json_u64(b, sc->events);
-    json_key(b, "dimensions", first);
-    buf_puts(b, "{");
-    bool dfirst = true;
-    for (size_t d = 0; res && d < civic_result_dimension_count(res); d++) {
-        int64_t v = 0;
-        civic_result_dimension(res, i, d, &v);
-        json_key(b, civic_result_dimension_name(res, d), &dfirst);
-        json_fixed(b, v, 2);
-    }
-    buf_puts(b, "}");
-}
-
 static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
@@ -347,107 +310,10 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
     buf_puts(&b, "{");
     json_key(&b, "as_of", &first);
     json_time(&b, s->rules, as_of);
-    score_fields(&b, res, 0, &sc, &first);
+    view_score(&b, res, 0, &sc, &first);
     buf_puts(&b, "}");
     civic_result_free(res);
     return send_json(c, rq, MHD_HTTP_OK, &b);
-}
-
-/* The fields civic-score prints for every entry, in its order and forms. */
-static void entry_cli_fields(buf *b, const civic_rules *r, const civic_entry *en, bool *first)
-{
-    json_key(b, "id", first);
-    json_str(b, en->id);
-    json_key(b, "ts", first);
-    json_time(b, r, en->ts);
-    json_key(b, "type", first);
-    json_str(b, en->type);
-    json_key(b, "kind", first);
-    json_str(b, civic_kind_name(en->kind));
-    json_key(b, "state", first);
-    json_str(b, civic_state_name(en->state));
-    json_key(b, "raw", first);
-    json_fixed(b, en->raw, 2);
-    json_key(b, "counted", first);
-    json_fixed(b, en->counted, 2);
-    json_key(b, "dimension", first);
-    json_str(b, en->dimension);
-    json_key(b, "capped", first);
-    json_bool(b, en->marks & CIVIC_MARK_CAPPED);
-    json_key(b, "escalated", first);
-    json_bool(b, en->marks & CIVIC_MARK_ESCALATED);
-    json_key(b, "end", first);
-    if (en->kind == CIVIC_KIND_RULE) json_time(b, r, en->end);
-    else buf_puts(b, "null");
-    json_key(b, "ref", first);
-    json_str(b, en->ref);
-    json_key(b, "group", first);
-    json_str(b, en->group);
-}
-
-/* What the service adds to civic-score's entry: qty, affects, flag, ceiling. */
-static void entry_json(buf *b, const civic_rules *r, const civic_entry *en)
-{
-    bool first = true;
-    buf_puts(b, "{");
-    entry_cli_fields(b, r, en, &first);
-    if (en->kind == CIVIC_KIND_RULE || en->kind == CIVIC_KIND_REDEEM) {
-        json_key(b, "qty", &first);
-        json_fixed(b, en->qty, 3);
-    }
-    if (en->kind == CIVIC_KIND_RULE) {
-        json_key(b, "affects_score", &first);
-        json_bool(b, en->affects & CIVIC_AFFECTS_SCORE);
-        json_key(b, "affects_balance", &first);
-        json_bool(b, en->affects & CIVIC_AFFECTS_BALANCE);
-    }
-    if (en->flag && *en->flag) {
-        json_key(b, "flag", &first);
-        json_str(b, en->flag);
-    }
-    if (en->ceiling != CIVIC_FOREVER) {
-        json_key(b, "ceiling", &first);
-        json_fixed(b, en->ceiling, 2);
-    }
-    buf_puts(b, "}");
-}
-
-/* civic-score --explain --format json: subject, as_of, score, grade,
- * balance, flags, group, entries; the service adds ceiling and events. */
-static void record_json(buf *b, const civic_rules *r, const civic_record *rec, int64_t as_of)
-{
-    civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score, no entries */
-    civic_record_summary(rec, &sc);
-    bool first = true;
-    buf_puts(b, "{");
-    json_key(b, "subject", &first);
-    json_str(b, sc.subject);
-    json_key(b, "as_of", &first);
-    json_time(b, r, as_of);
-    json_key(b, "score", &first);
-    json_fixed(b, sc.score, 2);
-    json_key(b, "grade", &first);
-    json_str(b, sc.grade);
-    json_key(b, "balance", &first);
-    json_fixed(b, sc.balance, 2);
-    json_key(b, "flags", &first);
-    json_flags(b, sc.flags);
-    json_key(b, "group", &first);
-    json_str(b, sc.group);
-    json_key(b, "ceiling", &first);
-    if (sc.ceiling == CIVIC_FOREVER) buf_puts(b, "null");
-    else json_fixed(b, sc.ceiling, 2);
-    json_key(b, "events", &first);
-    json_u64(b, sc.events);
-    json_key(b, "entries", &first);
-    buf_puts(b, "[");
-    for (size_t i = 0; i < civic_record_count(rec); i++) {
-        civic_entry en = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, i, &en);
-        if (i) buf_puts(b, ",");
-        entry_json(b, r, &en);
-    }
-    buf_puts(b, "]}");
 }
 
 static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *rq)
@@ -460,40 +326,9 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
     int rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
     if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     buf b = { 0 };
-    record_json(&b, s->rules, rec, as_of);
+    view_record(&b, s->rules, rec, as_of);
     civic_record_free(rec);
     return send_json(c, rq, MHD_HTTP_OK, &b);
-}
-
-/* One group as civic-score --groups --format json prints it. */
-static void group_json(buf *b, const civic_groups *g, const civic_group_stats *st)
-{
-    bool f = true;
-    buf_puts(b, "{");
-    json_key(b, "group", &f);
-    json_str(b, st->path);
-    json_key(b, "depth", &f);
-    json_u64(b, st->depth);
-    json_key(b, "subjects", &f);
-    json_u64(b, st->subjects);
-    json_key(b, "mean", &f);
-    json_fixed(b, st->mean, 2);
-    json_key(b, "median", &f);
-    json_fixed(b, st->median, 2);
-    json_key(b, "min", &f);
-    json_fixed(b, st->min, 2);
-    json_key(b, "max", &f);
-    json_fixed(b, st->max, 2);
-    json_key(b, "balance", &f);
-    json_fixed(b, st->balance, 2);
-    json_key(b, "grades", &f);
-    buf_puts(b, "{");
-    bool gf = true;
-    for (size_t k = 0; k < civic_groups_grade_count(g); k++) {
-        json_key(b, civic_groups_grade_name(g, k), &gf);
-        json_u64(b, st->grade_counts[k]);
-    }
-    buf_puts(b, "}}");
 }
 
 static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *rq)
@@ -521,7 +356,7 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
         civic_group_stats st = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &st);
         if (i) buf_puts(&b, ",");
-        group_json(&b, g, &st);
+        view_group(&b, g, &st);
     }
     buf_puts(&b, "]}");
     civic_groups_free(g);
@@ -559,7 +394,7 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
         civic_result_get(res, i, &sc);
         bool f = true;
         buf_puts(&b, i ? ",{" : "{");
-        score_fields(&b, res, i, &sc, &f);
+        view_score(&b, res, i, &sc, &f);
         buf_puts(&b, "}");
     }
     buf_puts(&b, "]}");
@@ -645,34 +480,6 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
     return 0;
 }
 
-static void load_report_json(buf *b, int rc, const civic_load_report *rep,
-                             const civic_error *err, uint64_t events)
-{
-    bool first = true;
-    buf_puts(b, "{");
-    if (rc != CIVIC_OK) {
-        json_key(b, "error", &first);
-        json_str(b, civic_strerror(rc));
-        json_key(b, "line", &first);
-        json_u64(b, err->line);
-        json_key(b, "column", &first);
-        json_u64(b, err->column);
-        json_key(b, "reason", &first);
-        json_str(b, err->message);
-    }
-    json_key(b, "accepted", &first);
-    json_u64(b, rep->accepted);
-    json_key(b, "duplicates", &first);
-    json_u64(b, rep->duplicates);
-    json_key(b, "rejected", &first);
-    json_u64(b, rep->rejected);
-    json_key(b, "lines", &first);
-    json_u64(b, rep->lines);
-    json_key(b, "events", &first);
-    json_u64(b, events);
-    buf_puts(b, "}");
-}
-
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -701,7 +508,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
     else atomic_fetch_add(&s->metrics.rejected_batches, 1);
     buf b = { 0 };
-    load_report_json(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
+    view_load_report(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
     return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
 }
 
@@ -816,12 +623,14 @@ static int compact_now(server *s, double *seconds)
     int64_t t0 = now_us();
     int rc = civic_engine_compact(s->engine, s->snapshot_path, &err);
     double took = (double)(now_us() - t0) / 1e6;
+    pthread_mutex_unlock(&s->compact_mutex);
     if (rc == CIVIC_OK) {
+        pthread_mutex_lock(&s->stats_mutex);
         s->compactions++;
         s->last_compaction_unix = unix_now();
         s->last_compaction_seconds = took;
+        pthread_mutex_unlock(&s->stats_mutex);
     }
-    pthread_mutex_unlock(&s->compact_mutex);
     if (rc != CIVIC_OK) report_error("compaction", rc, &err);
     if (seconds) *seconds = took;
     return rc;
@@ -921,11 +730,11 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.durable = s->opt.data_dir != NULL;
     m.journal_bytes = file_bytes(s->journal_path);
     m.snapshot_bytes = file_bytes(s->snapshot_path);
-    pthread_mutex_lock(&s->compact_mutex);
+    pthread_mutex_lock(&s->stats_mutex);
     m.compactions = s->compactions;
     m.last_compaction_unix = s->last_compaction_unix;
     m.last_compaction_seconds = s->last_compaction_seconds;
-    pthread_mutex_unlock(&s->compact_mutex);
+    pthread_mutex_unlock(&s->stats_mutex);
     m.connections_open = atomic_load(&s->guard.connections_open);
     m.body_bytes_reserved = atomic_load(&s->guard.reserved_bytes);
     m.body_budget_bytes = s->opt.body_budget_bytes;
@@ -1634,6 +1443,7 @@ int main(int argc, char **argv)
     s.start_unix = unix_now();
     metrics_init(&s.metrics);
     pthread_mutex_init(&s.compact_mutex, NULL);
+    pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
