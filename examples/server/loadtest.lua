@@ -1,7 +1,9 @@
 -- loadtest.lua -- wrk script for civic-server (make loadtest).
 --
 -- CIVIC_MIX=read: 95% GETs (subject, record, rank, groups), 5% POSTs;
--- CIVIC_MIX=write: 20% GETs, 80% POSTs of CIVIC_BATCH (default 10) new events.
+-- CIVIC_MIX=write: 20% GETs, 80% POSTs of CIVIC_BATCH (default 10) new events;
+-- CIVIC_MIX=subject: only GET /subjects/{id} (the cheapest query: shows the
+-- cost of HTTP itself, connections, TLS and token checks).
 -- Every POSTed event id is unique (thread number + counter), so writes are
 -- real inserts, not duplicates.  done() prints one JSON line for the driver.
 -- CIVIC_TOKEN, when set, is sent as "Authorization: Bearer" on every request
@@ -45,9 +47,10 @@ local function post()
 end
 
 function request()
+   local s = string.format("r%04d", math.random(1, subjects))
+   if mix == "subject" then return wrk.format("GET", "/subjects/" .. s, headers()) end
    if math.random() < post_share then return post() end
    local r = math.random()
-   local s = string.format("r%04d", math.random(1, subjects))
    if r < 0.60 then return wrk.format("GET", "/subjects/" .. s, headers()) end
    if r < 0.80 then return wrk.format("GET", "/subjects/" .. s .. "/record", headers()) end
    if r < 0.95 then return wrk.format("GET", "/rank?top=10", headers()) end

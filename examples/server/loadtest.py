@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make loadtest: wrk against civic-server on loopback, for a bounded time.
 
-Runs the read-heavy and write-heavy mixes of loadtest.lua against an
+Runs the single-subject, read-heavy and write-heavy mixes of loadtest.lua against an
 in-memory server and against durable ones (--data with --sync always and
 --sync group), each preloaded with examples/data/sample.csv, and prints
 requests/s and latency p50/p99 per run as a table (and JSON with --json).
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "server"))
 import harness  # noqa: E402
 
 TOKEN = "loadtest-0123456789abcdef"
-CONFIGS = [("memory", "read", []), ("memory", "write", []),
+CONFIGS = [("memory", "subject", []), ("memory", "read", []), ("memory", "write", []),
            ("sync=always", "read", ["--sync", "always"]),
            ("sync=always", "write", ["--sync", "always"]),
            ("sync=group", "write", ["--sync", "group"])]
