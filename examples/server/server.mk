@@ -68,7 +68,7 @@ $(B)/openapi_embed.h: $(OPENAPI_DOC) | $(B)
 	  echo 'static const size_t openapi_json_len = sizeof(openapi_json) - 1;'; } > $@
 
 $(B)/tests/test_server_units: tests/server/test_server_units.c $(SERVER_SRC) $(SERVER_HDR) \
-                              $(STATIC) | deps-microhttpd $(B)/tests
+                              $(STATIC) | deps-microhttpd deps-cmocka $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -o $@ $< \
 	    $(SERVER_SRC) $(STATIC) -lcmocka $(MHD_LIBS) $(LDLIBS)
 
