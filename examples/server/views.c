@@ -72,6 +72,9 @@ static void entry_cli_fields(buf *b, const civic_rules *r, const civic_entry *en
     json_str(b, en->ref);
     json_key(b, "group", first);
     json_str(b, en->group);
+    /* TODO(libcivic 2): "source" after "group", as civic-score will print it
+     * (SPEC 10.5: the record shows it for every entry); test_security.py's
+     * test_source checks it once the library reports version 2. */
 }
 
 /* What the service adds to civic-score's entry: qty, affects, flag, ceiling. */

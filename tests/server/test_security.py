@@ -135,6 +135,7 @@ def test_roles(tmp):
         _, reader = srv.request("GET", "/healthz", token=tok("reader"))
         check("events" not in anon and reader["events"] > 0, "healthz counts only for a reader")
         test_revoke_attack(srv)
+        test_source(srv)
     finally:
         srv.stop()
 
@@ -150,6 +151,24 @@ def test_revoke_attack(srv):
     states = {e["id"]: e["state"] for e in rec.get("entries", [])}
     check(status == 200 and "atk1" not in states and states.get("ev00487") not in (None, "revoked"),
           "nothing of the refused attack applied: %s" % states.get("ev00487"))
+
+
+def test_source(srv):
+    """SPEC 10.5: events posted by a token without a source carry its name.
+    Runs once the library reads `source` (libcivic 2); skipped before."""
+    _, h = srv.request("GET", "/healthz")
+    if int(h["version"].split(".")[0]) < 2:
+        print("source: skipped (libcivic %s does not read source yet)" % h["version"])
+        return
+    body = (b"id,subject,type,ts,source\nsrc1,src-subject,recycling,2025-01-01,\n"
+            b"src2,src-subject,recycling,2025-01-02,dept\n")
+    status, _ = srv.request("POST", "/events", body, "text/csv", token=tok("ingest"))
+    arr = b'[{"id":"src3","subject":"src-subject","type":"recycling","ts":"2025-01-03"}]'
+    status2, _ = srv.request("POST", "/events", arr, "application/json", token=tok("boss"))
+    _, rec = srv.request("GET", "/subjects/src-subject/record", token=tok("reader"))
+    got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
+    check(status == status2 == 200 and got == {"src1": "ingest", "src2": "dept", "src3": "boss"},
+          "events posted without a source carry the token's name: %s" % got)
 
 
 def test_public_reports(tmp):
