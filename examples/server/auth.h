@@ -57,8 +57,8 @@ const char *role_name(unsigned role);
 unsigned role_parse(const char *s);
 bool token_name_valid(const char *name);
 
-/* The tokens-file line for a token read from `in` (a trailing newline is
- * dropped).  Returns 0, or -1 with the reason in why. */
+/* The tokens-file line (with its newline) for the token's `len` bytes, a
+ * trailing newline dropped.  Returns 0, or -1 with the reason in why. */
 int token_line(const char *name, const char *role, const char *token, size_t len,
                char *out, size_t out_bytes, char *why, size_t why_bytes);
 

@@ -17,7 +17,8 @@
 **
 ** Invariants: a slot is in the list from MHD's STARTED notification to its
 ** CLOSED notification, and libmicrohttpd closes the descriptor only after
-** CLOSED, so shutdown() under the mutex always hits the right socket.
+** CLOSED (read in daemon.c of 0.9.75, on both of its close paths), so
+** shutdown() under the mutex always hits the right socket.
 */
 #ifndef CIVIC_SERVER_GUARD_H
 #define CIVIC_SERVER_GUARD_H
