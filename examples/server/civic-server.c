@@ -1,41 +1,47 @@
 /*
 ** civic-server.c -- an example HTTP service over libcivic.
 **
-** HTTP is libmicrohttpd's (no hand-written parsing here); scoring, storage,
-** locking and durability are libcivic's.  The server only routes requests,
-** turns query strings into API calls and answers into JSON.
+** HTTP and TLS are libmicrohttpd's (no hand-written HTTP parsing here);
+** scoring, storage, locking and durability are libcivic's.  This file routes
+** requests, checks tokens, turns query strings into API calls and answers
+** into JSON with the field names of `civic-score --format json`.
 **
-**   POST /events                       CSV or JSON Lines body, one all-or-nothing
-**                                      batch: {accepted, duplicates, rejected, lines}
-**   GET  /subjects/{id}?as_of=         score, grade, balance, flags, group, dimensions
-**   GET  /subjects/{id}/record?as_of=  the credit record
-**   GET  /groups?depth=&as_of=         per-group statistics
-**   GET  /rank?group=&top=&as_of=      ranking (everyone when group is absent)
-**   GET  /healthz                      liveness and counts
+**   route                              role   answer
+**   POST /events                       write  CSV, JSON Lines or a JSON array: one
+**                                             all-or-nothing batch
+**   GET  /subjects/{id}?as_of=         read   one subject row (as civic-score's rows)
+**   GET  /subjects/{id}/record?as_of=  read   the credit record
+**   GET  /groups?depth=&as_of=         read   per-group statistics
+**   GET  /rank?group=&top=&as_of=      read   ranking (everyone when group is absent)
+**   GET  /lists/{name}, GET /report    read   SPEC 11.3 / 11.5 (public with
+**                                             --public-reports); 501 until libcivic 2
+**   POST /compact                      admin  snapshot + fresh journal now
+**   POST /purge?before=                admin  SPEC 10.4; 501 until libcivic 2
+**   GET  /metrics                      admin  Prometheus text format
+**   GET  /healthz, GET /openapi.json   public liveness; the API document
 **
-** as_of takes any timestamp form of the rules (a '+' sent unencoded in a
-** query string arrives as a space and is read as '+'); absent, it is the
-** latest ts held.  Every answer is JSON; every error is JSON with "error"
-** and, for bad input, "line", "column" and "reason".
+** Roles include the lower ones (admin > write > read).  Without --tokens
+** every route is open, and the server refuses a non-loopback --bind unless
+** --insecure is given.  Modules: auth.c (tokens), guard.c (request deadline,
+** body budget), metrics.c (counters, access log), body.c (JSON arrays,
+** source), json.c (output), sha256.c.
 **
 ** Threads: libmicrohttpd's thread pool serves requests concurrently; the
 ** engine's rwlock lets queries run in parallel and serializes writes.
-**
-** Durability (--data DIR): DIR/snapshot.civic and DIR/journal.civic.  At
-** start the snapshot is loaded and the journal replayed (a torn tail is cut
-** off and reported); every POST is journaled before it is answered, so with
-** --sync always (the default) a 2xx answer means the batch survives kill -9
-** and power loss.  A background thread compacts (snapshot + fresh journal)
+** Durability (--data DIR): DIR/snapshot.civic and DIR/journal.civic; every
+** POST is journaled before it is answered; a background thread compacts
 ** every --compact-every seconds when events arrived, and at shutdown.
 */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +55,27 @@
 
 #include <microhttpd.h>
 
+#include "auth.h"
+#include "body.h"
 #include "civic.h"
+#include "guard.h"
+#include "json.h"
+#include "metrics.h"
+#include "views.h"
+
+#define SERVER_NAME "civic-server"
+#define RETRY_AFTER_SECONDS "5"
+#define PATH_BYTES_MAX 4096u
+#define FILE_BYTES_MAX (1u << 20) /* TLS certificate, key, OpenAPI document */
+
+/* The OpenAPI document, embedded at build time when docs/openapi.json
+ * existed (server.mk generates build/openapi_embed.h); else empty. */
+#ifdef CIVIC_OPENAPI_EMBED
+#include "openapi_embed.h"
+#else
+static const unsigned char openapi_json[] = { 0 };
+static const size_t openapi_json_len = 0;
+#endif
 
 /* ------------------------------------------------------------ options */
 
@@ -61,146 +87,132 @@ typedef struct options {
     uint32_t sync_policy;
     unsigned threads;
     size_t body_bytes_max;
+    size_t body_budget_bytes;
     unsigned connections_max;
     unsigned per_ip_max;
     unsigned timeout_seconds;
+    unsigned request_seconds;
     unsigned compact_seconds;
+    const char *tokens_path;
+    bool insecure;
+    bool public_reports;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *access_log;
+    const char *openapi_path;
 } options;
 
 typedef struct server {
     options opt;
     civic_rules *rules;
     civic_engine *engine;
-    char snapshot_path[4096];
-    char journal_path[4096];
+    char snapshot_path[PATH_BYTES_MAX];
+    char journal_path[PATH_BYTES_MAX];
+    tokens tokens;
+    bool auth;               /* a tokens file was given */
+    guard guard;
+    metrics metrics;
+    int access_fd;           /* -1: no access log */
+    char *openapi;           /* --openapi FILE, else NULL */
+    size_t openapi_len;
+    double start_unix;
+    pthread_mutex_t compact_mutex; /* one compaction at a time */
+    pthread_mutex_t stats_mutex;   /* the three below; never held during a compaction */
+    uint64_t compactions;
+    double last_compaction_unix, last_compaction_seconds;
     pthread_t compactor;
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
     bool stopping;
 } server;
 
-/* ------------------------------------------------------------ JSON buffer */
+typedef struct header {
+    const char *name, *value;
+} header;
 
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} buf;
+/* A refusal decided from the headers, answered at once when a body would
+ * follow (so it is not read; libmicrohttpd then closes the connection) or
+ * after the request otherwise (so the connection is kept alive). */
+typedef struct verdict {
+    unsigned status;
+    const char *error, *reason;
+    header extra;
+} verdict;
 
-static void buf_put(buf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_puts(buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void buf_printf(buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0) buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* A JSON string.  Input is UTF-8 (the library guarantees it for ids,
- * subjects and groups); control characters and quotes are escaped. */
-static void json_str(buf *b, const char *s)
-{
-    buf_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char esc[2] = { '\\', (char)*p };
-            buf_put(b, esc, 2);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            buf_printf(b, "\\u%04x", *p);
-        } else {
-            buf_put(b, (const char *)p, 1);
-        }
-    }
-    buf_put(b, "\"", 1);
-}
-
-/* "name": "value" with a leading comma unless first. */
-static void json_key(buf *b, const char *key, bool *first)
-{
-    if (first && !*first) buf_put(b, ",", 1);
-    if (first) *first = false;
-    json_str(b, key);
-    buf_put(b, ":", 1);
-}
-
-/* Fixed point as a JSON number with `places` decimals. */
-static void json_fixed(buf *b, int64_t v, unsigned places)
-{
-    char tmp[32];
-    civic_format_fixed(v, places, tmp, sizeof(tmp));
-    buf_puts(b, tmp);
-}
-
-static void json_time(buf *b, const civic_rules *r, int64_t t)
-{
-    char tmp[40];
-    if (t == CIVIC_FOREVER || civic_rules_format_time(r, t, tmp, sizeof(tmp)) != CIVIC_OK)
-        buf_puts(b, "null");
-    else
-        json_str(b, tmp);
-}
-
-/* ------------------------------------------------------------ responses */
-
+/* One HTTP request, from its request line (uri_logger) to completed(). */
 typedef struct request {
-    bool is_post;
-    bool too_big;
-    bool responded;
+    route_id route;
+    char *uri;               /* the raw request target */
+    char *path;              /* percent-decoded path, NUL-terminated; may hold NULs */
+    size_t path_len;
+    const char *id;          /* into path: the subject id or list name */
+    bool bad_target;         /* the path or query holds NUL or invalid UTF-8 */
+    bool started, answered, arrived;
+    bool too_big, over_budget;
+    const token_entry *token;
+    char method[16];
+    unsigned status;
+    uint64_t bytes;
+    int64_t start_us;
+    size_t reserved;         /* bytes of the body budget held */
+    verdict pending;         /* a refusal to answer once the request is in */
     char *body;
     size_t len, cap;
 } request;
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, buf *b)
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static double unix_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------ responses */
+
+/* Queue b (taken over) as the answer.  HEAD gets the headers only (MHD). */
+static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned status,
+                                 buf *b, const char *type, header extra)
 {
     if (b->oom) {
         free(b->p);
-        b->p = NULL;
-        b->len = 0;
+        *b = (buf){ 0 };
         status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        buf_puts(b, "{\"error\":\"out of memory\"}");
+        type = "application/json; charset=utf-8";
+        buf_puts(b, "{\"error\":\"out of memory\"}\n");
         if (b->oom) return MHD_NO;
     }
-    buf_put(b, "\n", 1);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(b->p);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    if (extra.name) MHD_add_response_header(r, extra.name, extra.value);
+    rq->status = status;
+    rq->bytes = b->len;
+    rq->answered = true;
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *error,
-                                  const char *reason)
+static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned status, buf *b)
+{
+    buf_put(b, "\n", 1);
+    return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
+}
+
+static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsigned status,
+                                    const char *error, const char *reason, header extra)
 {
     buf b = { 0 };
     bool first = true;
@@ -211,8 +223,14 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
         json_key(&b, "reason", &first);
         json_str(&b, reason);
     }
-    buf_puts(&b, "}");
-    return send_buf(c, status, &b);
+    buf_puts(&b, "}\n");
+    return send_body(c, rq, status, &b, "application/json; charset=utf-8", extra);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, request *rq, unsigned status,
+                                  const char *error, const char *reason)
+{
+    return send_error_h(c, rq, status, error, reason, (header){ 0 });
 }
 
 static unsigned status_of(int code)
@@ -276,64 +294,15 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 
 /* ------------------------------------------------------------ answers */
 
-static void score_fields(buf *b, server *s, const civic_result *res, size_t i,
-                         const civic_score *sc, bool dims, bool *first)
-{
-    json_key(b, "subject", first);
-    json_str(b, sc->subject);
-    json_key(b, "score", first);
-    json_fixed(b, sc->score, 2);
-    json_key(b, "grade", first);
-    json_str(b, sc->grade);
-    json_key(b, "balance", first);
-    json_fixed(b, sc->balance, 2);
-    json_key(b, "flags", first);
-    buf_puts(b, "[");
-    const char *f = sc->flags;
-    while (f && *f) {
-        const char *end = strchr(f, ';');
-        size_t n = end ? (size_t)(end - f) : strlen(f);
-        char one[CIVIC_CODE_BYTES_MAX + 1];
-        snprintf(one, sizeof(one), "%.*s", (int)n, f);
-        if (f != sc->flags) buf_puts(b, ",");
-        json_str(b, one);
-        f = end ? end + 1 : NULL;
-    }
-    buf_puts(b, "]");
-    json_key(b, "group", first);
-    json_str(b, sc->group);
-    json_key(b, "ceiling", first);
-    if (sc->ceiling == CIVIC_FOREVER) buf_puts(b, "null");
-    else json_fixed(b, sc->ceiling, 2);
-    json_key(b, "events", first);
-    buf_printf(b, "%" PRIu64, sc->events);
-    if (sc->rank) {
-        json_key(b, "rank", first);
-        buf_printf(b, "%" PRIu64, sc->rank);
-    }
-    if (!dims || !res) return;
-    json_key(b, "dimensions", first);
-    buf_puts(b, "{");
-    bool dfirst = true;
-    for (size_t d = 0; d < civic_result_dimension_count(res); d++) {
-        int64_t v = 0;
-        civic_result_dimension(res, i, d, &v);
-        json_key(b, civic_result_dimension_name(res, d), &dfirst);
-        json_fixed(b, v, 2);
-    }
-    buf_puts(b, "}");
-    (void)s;
-}
-
-static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, const char *id)
+static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
     int64_t as_of;
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_result *res = NULL;
-    int rc = civic_engine_subject(s->engine, id, as_of, &res);
-    if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
+    int rc = civic_engine_subject(s->engine, rq->id, as_of, &res);
+    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score (SPEC) */
     civic_result_get(res, 0, &sc);
     buf b = { 0 };
@@ -341,393 +310,293 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, const ch
     buf_puts(&b, "{");
     json_key(&b, "as_of", &first);
     json_time(&b, s->rules, as_of);
-    score_fields(&b, s, res, 0, &sc, true, &first);
+    view_score(&b, res, 0, &sc, &first);
     buf_puts(&b, "}");
     civic_result_free(res);
-    return send_buf(c, MHD_HTTP_OK, &b);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-static void entry_json(buf *b, const civic_rules *r, const civic_entry *en)
-{
-    bool first = true;
-    buf_puts(b, "{");
-    json_key(b, "id", &first);
-    json_str(b, en->id);
-    json_key(b, "type", &first);
-    json_str(b, en->type);
-    json_key(b, "kind", &first);
-    json_str(b, civic_kind_name(en->kind));
-    json_key(b, "state", &first);
-    json_str(b, civic_state_name(en->state));
-    json_key(b, "ts", &first);
-    json_time(b, r, en->ts);
-    if (en->kind == CIVIC_KIND_RULE) {
-        json_key(b, "end", &first);
-        json_time(b, r, en->end);
-        json_key(b, "qty", &first);
-        json_fixed(b, en->qty, 3);
-        json_key(b, "dimension", &first);
-        json_str(b, en->dimension);
-        json_key(b, "affects_score", &first);
-        buf_puts(b, en->affects & CIVIC_AFFECTS_SCORE ? "true" : "false");
-        json_key(b, "affects_balance", &first);
-        buf_puts(b, en->affects & CIVIC_AFFECTS_BALANCE ? "true" : "false");
-        json_key(b, "capped", &first);
-        buf_puts(b, en->marks & CIVIC_MARK_CAPPED ? "true" : "false");
-        json_key(b, "escalated", &first);
-        buf_puts(b, en->marks & CIVIC_MARK_ESCALATED ? "true" : "false");
-        if (en->flag && *en->flag) {
-            json_key(b, "flag", &first);
-            json_str(b, en->flag);
-        }
-        if (en->ceiling != CIVIC_FOREVER) {
-            json_key(b, "ceiling", &first);
-            json_fixed(b, en->ceiling, 2);
-        }
-    }
-    if (en->kind == CIVIC_KIND_RULE || en->kind == CIVIC_KIND_REDEEM) {
-        json_key(b, "raw", &first);
-        json_fixed(b, en->raw, 2);
-        json_key(b, "counted", &first);
-        json_fixed(b, en->counted, 2);
-    }
-    if (en->ref && *en->ref) {
-        json_key(b, "ref", &first);
-        json_str(b, en->ref);
-    }
-    json_key(b, "group", &first);
-    json_str(b, en->group);
-    buf_puts(b, "}");
-}
-
-static enum MHD_Result get_record(server *s, struct MHD_Connection *c, const char *id)
+static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
     int64_t as_of;
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_record *rec = NULL;
-    int rc = civic_engine_record(s->engine, id, as_of, &rec);
-    if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
-    civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score, no entries */
-    civic_record_summary(rec, &sc);
+    int rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
+    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     buf b = { 0 };
-    bool first = true;
-    buf_puts(&b, "{");
-    json_key(&b, "as_of", &first);
-    json_time(&b, s->rules, as_of);
-    score_fields(&b, s, NULL, 0, &sc, false, &first);
-    json_key(&b, "entries", &first);
-    buf_puts(&b, "[");
-    for (size_t i = 0; i < civic_record_count(rec); i++) {
-        civic_entry en = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, i, &en);
-        if (i) buf_puts(&b, ",");
-        entry_json(&b, s->rules, &en);
-    }
-    buf_puts(&b, "]}");
+    view_record(&b, s->rules, rec, as_of);
     civic_record_free(rec);
-    return send_buf(c, MHD_HTTP_OK, &b);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-static enum MHD_Result get_groups(server *s, struct MHD_Connection *c)
+static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
     int64_t as_of;
     uint64_t depth = 1;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_groups *g = NULL;
     int rc = civic_engine_groups(s->engine, (uint32_t)depth, as_of, &g);
-    if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
+    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     buf b = { 0 };
     bool first = true;
     buf_puts(&b, "{");
     json_key(&b, "as_of", &first);
     json_time(&b, s->rules, as_of);
     json_key(&b, "depth", &first);
-    buf_printf(&b, "%" PRIu64, depth);
+    json_u64(&b, depth);
     json_key(&b, "groups", &first);
     buf_puts(&b, "[");
-    size_t grades = civic_groups_grade_count(g);
     for (size_t i = 0; i < civic_groups_count(g); i++) {
         civic_group_stats st = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &st);
-        bool f = true;
-        buf_puts(&b, i ? ",{" : "{");
-        json_key(&b, "path", &f);
-        json_str(&b, st.path);
-        json_key(&b, "subjects", &f);
-        buf_printf(&b, "%" PRIu64, st.subjects);
-        json_key(&b, "mean", &f);
-        json_fixed(&b, st.mean, 2);
-        json_key(&b, "median", &f);
-        json_fixed(&b, st.median, 2);
-        json_key(&b, "min", &f);
-        json_fixed(&b, st.min, 2);
-        json_key(&b, "max", &f);
-        json_fixed(&b, st.max, 2);
-        json_key(&b, "balance", &f);
-        json_fixed(&b, st.balance, 2);
-        json_key(&b, "grades", &f);
-        buf_puts(&b, "{");
-        bool gf = true;
-        for (size_t k = 0; k < grades; k++) {
-            json_key(&b, civic_groups_grade_name(g, k), &gf);
-            buf_printf(&b, "%" PRIu64, st.grade_counts[k]);
-        }
-        buf_puts(&b, "}}");
+        if (i) buf_puts(&b, ",");
+        view_group(&b, g, &st);
     }
     buf_puts(&b, "]}");
     civic_groups_free(g);
-    return send_buf(c, MHD_HTTP_OK, &b);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-static enum MHD_Result get_rank(server *s, struct MHD_Connection *c)
+/* civic-score --format json: {"as_of", "scheme", "subjects": [rows]}; the
+ * service adds "group" (the ranking's group, "" for everyone). */
+static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
     int64_t as_of;
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad top", "top is a non-negative integer");
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is a non-negative integer");
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     const char *group = arg(c, "group");
     civic_result *res = NULL;
     int rc = civic_engine_rank(s->engine, group, as_of, top, &res);
-    if (rc != CIVIC_OK) return send_error(c, status_of(rc), civic_strerror(rc), NULL);
+    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     buf b = { 0 };
     bool first = true;
     buf_puts(&b, "{");
     json_key(&b, "as_of", &first);
     json_time(&b, s->rules, as_of);
+    json_key(&b, "scheme", &first);
+    json_str(&b, civic_rules_name(s->rules));
     json_key(&b, "group", &first);
     json_str(&b, group ? group : "");
-    json_key(&b, "rows", &first);
+    json_key(&b, "subjects", &first);
     buf_puts(&b, "[");
     for (size_t i = 0; i < civic_result_count(res); i++) {
         civic_score sc = CIVIC_SCORE_INIT;
         civic_result_get(res, i, &sc);
         bool f = true;
         buf_puts(&b, i ? ",{" : "{");
-        score_fields(&b, s, res, i, &sc, false, &f);
+        view_score(&b, res, i, &sc, &f);
         buf_puts(&b, "}");
     }
     buf_puts(&b, "]}");
     civic_result_free(res);
-    return send_buf(c, MHD_HTTP_OK, &b);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-static enum MHD_Result get_health(server *s, struct MHD_Connection *c)
+/* Liveness for anyone; the counts only for a reader (or without --tokens). */
+static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *rq)
 {
     buf b = { 0 };
-    buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"events\":%" PRIu64
-               ",\"subjects\":%" PRIu64 ",\"durable\":%s}",
-               civic_version(), civic_engine_event_count(s->engine),
-               civic_engine_subject_count(s->engine), s->opt.data_dir ? "true" : "false");
-    return send_buf(c, MHD_HTTP_OK, &b);
+    buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s", civic_version(),
+               s->opt.data_dir ? "true" : "false");
+    if (!s->auth || (rq->token && rq->token->role >= ROLE_READ))
+        buf_printf(&b, ",\"events\":%" PRIu64 ",\"subjects\":%" PRIu64,
+                   civic_engine_event_count(s->engine), civic_engine_subject_count(s->engine));
+    buf_puts(&b, "}");
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
 /* ------------------------------------------------------------ POST /events */
 
-static uint32_t format_of(struct MHD_Connection *c)
+/* SPEC 10.5: events posted without a source get the token's name.  Off
+ * until libcivic reads `source` (version 2); a version-1 library would
+ * ignore the column anyway, but the rewrite would cost a copy for nothing. */
+static bool lib_reads_source(void) { return CIVIC_VERSION_MAJOR >= 2; }
+
+static bool ctype_is(const char *ct, const char *type)
 {
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    if (!ct) return CIVIC_FORMAT_AUTO;
-    size_t n = strcspn(ct, "; ");
-    if ((n == 8 && strncasecmp(ct, "text/csv", 8) == 0)) return CIVIC_FORMAT_CSV;
-    if ((n == 20 && strncasecmp(ct, "application/x-ndjson", 20) == 0) ||
-        (n == 18 && strncasecmp(ct, "application/x-jsonl", 18) == 0) ||
-        (n == 17 && strncasecmp(ct, "application/jsonl", 17) == 0) ||
-        (n == 21 && strncasecmp(ct, "application/jsonlines", 21) == 0))
-        return CIVIC_FORMAT_JSONL;
-    return CIVIC_FORMAT_AUTO;
+    size_t n = strcspn(ct, "; \t");
+    return n == strlen(type) && strncasecmp(ct, type, n) == 0;
 }
 
-static void report_fields(buf *b, const civic_load_report *rep, bool *first)
+/* CIVIC_FORMAT_* for the Content-Type; *json for application/json (a JSON
+ * array or JSON Lines); *unsupported for types that cannot be an event log. */
+static uint32_t format_of(struct MHD_Connection *c, bool *json, bool *unsupported)
 {
-    json_key(b, "accepted", first);
-    buf_printf(b, "%" PRIu64, rep->accepted);
-    json_key(b, "duplicates", first);
-    buf_printf(b, "%" PRIu64, rep->duplicates);
-    json_key(b, "rejected", first);
-    buf_printf(b, "%" PRIu64, rep->rejected);
-    json_key(b, "lines", first);
-    buf_printf(b, "%" PRIu64, rep->lines);
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    *json = *unsupported = false;
+    if (!ct) return CIVIC_FORMAT_AUTO;
+    if (ctype_is(ct, "text/csv")) return CIVIC_FORMAT_CSV;
+    if (ctype_is(ct, "application/x-ndjson") || ctype_is(ct, "application/x-jsonl") ||
+        ctype_is(ct, "application/jsonl") || ctype_is(ct, "application/jsonlines"))
+        return CIVIC_FORMAT_JSONL;
+    if (ctype_is(ct, "application/json")) {
+        *json = true;
+        return CIVIC_FORMAT_JSONL;
+    }
+    if (strncasecmp(ct, "multipart/", 10) == 0) *unsupported = true;
+    return CIVIC_FORMAT_AUTO; /* sniffed by the library (curl -d sends form type) */
+}
+
+/* The text to load: the body itself, or a rewritten copy in *out (JSON
+ * array to lines, source added).  -1 with the reason for a bad array. */
+static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf *out,
+                        char *why, size_t n)
+{
+    const char *text = rq->body ? rq->body : "";
+    size_t len = rq->len;
+    buf lines = { 0 };
+    if ((json || *format == CIVIC_FORMAT_AUTO) && body_is_json_array(text, len)) {
+        if (body_array_to_lines(text, len, &lines, why, n) != 0) {
+            free(lines.p);
+            return -1;
+        }
+        *format = CIVIC_FORMAT_JSONL;
+        text = lines.p ? lines.p : "";
+        len = lines.len;
+    }
+    if (lib_reads_source() && s->auth && rq->token) {
+        uint32_t f = *format;
+        if (f == CIVIC_FORMAT_AUTO) f = text[strspn(text, " \t\r\n")] == '{' ? CIVIC_FORMAT_JSONL
+                                                                          : CIVIC_FORMAT_CSV;
+        if (f == CIVIC_FORMAT_CSV) body_source_csv(text, len, rq->token->name, out);
+        else body_source_jsonl(text, len, rq->token->name, out);
+        free(lines.p);
+        return 1;
+    }
+    if (lines.p || lines.oom) {
+        *out = lines;
+        return 1;
+    }
+    return 0;
 }
 
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
-    opts.format = format_of(c);
+    bool json, unsupported;
+    opts.format = format_of(c, &json, &unsupported);
+    if (unsupported)
+        return send_error(c, rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported media type",
+                          "send text/csv, application/x-ndjson, or application/json "
+                          "(an array of event objects, or one object per line)");
+    char why[200];
+    buf text = { 0 };
+    int prep = prepare_body(s, rq, &opts.format, json, &text, why, sizeof(why));
+    if (prep < 0) {
+        atomic_fetch_add(&s->metrics.rejected_batches, 1);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "invalid JSON array", why);
+    }
+    if (text.oom) {
+        free(text.p);
+        return send_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL);
+    }
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
-    int rc = civic_engine_load(s->engine, rq->body ? rq->body : "", rq->len, &opts, &rep, &err);
+    const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
+    int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
+    free(text.p);
+    if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
+    else atomic_fetch_add(&s->metrics.rejected_batches, 1);
     buf b = { 0 };
-    bool first = true;
-    buf_puts(&b, "{");
-    if (rc != CIVIC_OK) {
-        json_key(&b, "error", &first);
-        json_str(&b, civic_strerror(rc));
-        json_key(&b, "line", &first);
-        buf_printf(&b, "%" PRIu64, err.line);
-        json_key(&b, "column", &first);
-        buf_printf(&b, "%u", err.column);
-        json_key(&b, "reason", &first);
-        json_str(&b, err.message);
-    }
-    report_fields(&b, &rep, &first);
-    json_key(&b, "events", &first);
-    buf_printf(&b, "%" PRIu64, civic_engine_event_count(s->engine));
-    buf_puts(&b, "}");
-    return send_buf(c, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
+    view_load_report(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
+    return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
 }
 
-/* Collect the body; answer 413 once it passes the limit (the rest is read
- * and dropped so the connection stays in step). */
-static enum MHD_Result collect_body(server *s, request *rq, const char *data, size_t *size)
+/* Buffer the body within --max-body and the global budget.  Past either,
+ * the rest is read and dropped (so the connection stays in step) and the
+ * final call answers 413 or 503. */
+static void drop_body(server *s, request *rq)
 {
-    if (!rq->too_big && rq->len + *size > s->opt.body_bytes_max) {
-        rq->too_big = true;
-        free(rq->body);
-        rq->body = NULL;
-        rq->len = rq->cap = 0;
+    free(rq->body);
+    rq->body = NULL;
+    rq->len = rq->cap = 0;
+    guard_release(&s->guard, rq->reserved);
+    rq->reserved = 0;
+}
+
+static bool grow_body(server *s, request *rq, size_t need)
+{
+    size_t cap = rq->cap ? rq->cap : 65536;
+    while (cap < need) cap *= 2;
+    if (cap > s->opt.body_bytes_max + 1) cap = s->opt.body_bytes_max + 1;
+    if (rq->reserved >= need && cap > rq->reserved) cap = rq->reserved; /* Content-Length */
+    if (cap > rq->reserved && !guard_reserve(&s->guard, cap - rq->reserved)) {
+        rq->over_budget = true;
+        return false;
     }
-    if (!rq->too_big) {
-        if (rq->len + *size + 1 > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 65536;
-            while (cap < rq->len + *size + 1) cap *= 2;
-            char *p = realloc(rq->body, cap);
-            if (!p) return MHD_NO;
-            rq->body = p;
-            rq->cap = cap;
+    if (cap > rq->reserved) rq->reserved = cap;
+    char *p = realloc(rq->body, cap);
+    if (!p) {
+        rq->over_budget = true;
+        return false;
+    }
+    rq->body = p;
+    rq->cap = cap;
+    return true;
+}
+
+static void collect_body(server *s, request *rq, const char *data, size_t *size)
+{
+    if (!rq->too_big && !rq->over_budget && rq->len + *size > s->opt.body_bytes_max) {
+        rq->too_big = true;
+        drop_body(s, rq);
+    }
+    if (!rq->too_big && !rq->over_budget) {
+        if (rq->len + *size + 1 > rq->cap && !grow_body(s, rq, rq->len + *size + 1)) {
+            drop_body(s, rq);
+        } else {
+            memcpy(rq->body + rq->len, data, *size);
+            rq->len += *size;
         }
-        memcpy(rq->body + rq->len, data, *size);
-        rq->len += *size;
     }
     *size = 0;
-    return MHD_YES;
-}
-
-/* ------------------------------------------------------------ routing */
-
-static enum MHD_Result route_get(server *s, struct MHD_Connection *c, const char *url)
-{
-    if (strcmp(url, "/healthz") == 0) return get_health(s, c);
-    if (strcmp(url, "/groups") == 0) return get_groups(s, c);
-    if (strcmp(url, "/rank") == 0) return get_rank(s, c);
-    if (strncmp(url, "/subjects/", 10) == 0 && url[10]) {
-        char id[CIVIC_ID_BYTES_MAX + 16];
-        size_t n = strlen(url + 10);
-        if (n >= sizeof(id))
-            return send_error(c, MHD_HTTP_NOT_FOUND, "unknown subject", "subject id too long");
-        memcpy(id, url + 10, n + 1);
-        /* An id may contain '/': only a trailing "/record" selects the record. */
-        if (n > 7 && strcmp(id + n - 7, "/record") == 0) {
-            id[n - 7] = '\0';
-            return get_record(s, c, id);
-        }
-        return get_subject(s, c, id);
-    }
-    return send_error(c, MHD_HTTP_NOT_FOUND, "not found", url);
-}
-
-static bool known_path(const char *url)
-{
-    return strcmp(url, "/events") == 0 || strcmp(url, "/healthz") == 0 ||
-           strcmp(url, "/groups") == 0 || strcmp(url, "/rank") == 0 ||
-           (strncmp(url, "/subjects/", 10) == 0 && url[10]);
-}
-
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *version, const char *upload,
-                              size_t *upload_size, void **con_cls)
-{
-    server *s = cls;
-    (void)version;
-    request *rq = *con_cls;
-    if (!rq) {
-        rq = calloc(1, sizeof(*rq));
-        if (!rq) return MHD_NO;
-        *con_cls = rq;
-        rq->is_post = strcmp(method, "POST") == 0;
-        if (rq->is_post && strcmp(url, "/events") == 0) {
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-            uint64_t n;
-            if (cl && parse_uint(cl, UINT64_MAX, &n) && n > s->opt.body_bytes_max) {
-                rq->responded = true;
-                return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
-                                  "see --max-body");
-            }
-            return MHD_YES; /* wait for the body */
-        }
-    }
-    if (rq->responded) {
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    if (rq->is_post && strcmp(url, "/events") == 0) {
-        if (*upload_size) return collect_body(s, rq, upload, upload_size);
-        rq->responded = true;
-        if (rq->too_big)
-            return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
-                              "see --max-body");
-        return post_events(s, c, rq);
-    }
-    rq->responded = true;
-    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) return route_get(s, c, url);
-    if (known_path(url)) {
-        rq->responded = true;
-        buf b = { 0 };
-        buf_puts(&b, "{\"error\":\"method not allowed\",\"reason\":");
-        json_str(&b, strcmp(url, "/events") == 0 ? "use POST" : "use GET");
-        buf_puts(&b, "}\n");
-        struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
-        if (!r) {
-            free(b.p);
-            return MHD_NO;
-        }
-        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-        MHD_add_response_header(r, "Allow", strcmp(url, "/events") == 0 ? "POST" : "GET, HEAD");
-        enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-        MHD_destroy_response(r);
-        return rc;
-    }
-    return send_error(c, MHD_HTTP_NOT_FOUND, "not found", url);
-}
-
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)c;
-    (void)toe;
-    request *rq = *con_cls;
-    if (!rq) return;
-    free(rq->body);
-    free(rq);
-    *con_cls = NULL;
 }
 
 /* ------------------------------------------------------------ durability */
 
 static void report_error(const char *what, int rc, const civic_error *err)
 {
-    fprintf(stderr, "civic-server: %s: %s (%s)\n", what,
+    fprintf(stderr, SERVER_NAME ": %s: %s (%s)\n", what,
             err && err->message[0] ? err->message : "", civic_strerror(rc));
+}
+
+/* Hook for the library's journal-integrity work (issue 17): stale
+ * "snapshot.civic.tmp.*" files left by a crash during compaction are to be
+ * removed at startup.  TODO(lead): call the library's cleanup here once
+ * lib/ offers it, and report what it removed. */
+static void cleanup_stale_files(server *s) { (void)s; }
+
+/* Startup report of the journal replay.  TODO(lead): once the library
+ * tells a torn tail from corruption followed by intact batches (and a
+ * missing journal beside a snapshot that expects one), print its offset
+ * and intact-batch count here, and wire the explicit recovery flag. */
+static void report_journal(server *s, const civic_journal_report *rep)
+{
+    fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from the "
+            "journal, %" PRIu64 " torn bytes truncated)\n",
+            civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
 }
 
 static int open_data(server *s)
 {
     civic_error err = CIVIC_ERROR_INIT;
     if (mkdir(s->opt.data_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "civic-server: cannot create %s: %s\n", s->opt.data_dir, strerror(errno));
+        fprintf(stderr, SERVER_NAME ": cannot create %s: %s\n", s->opt.data_dir, strerror(errno));
         return -1;
     }
     snprintf(s->snapshot_path, sizeof(s->snapshot_path), "%s/snapshot.civic", s->opt.data_dir);
     snprintf(s->journal_path, sizeof(s->journal_path), "%s/journal.civic", s->opt.data_dir);
+    cleanup_stale_files(s);
     if (access(s->snapshot_path, F_OK) == 0) {
         int rc = civic_engine_load_snapshot(s->engine, s->snapshot_path, &err);
         if (rc != CIVIC_OK) {
@@ -741,17 +610,30 @@ static int open_data(server *s)
         report_error("opening the journal", rc, &err);
         return -1;
     }
-    fprintf(stderr, "civic-server: recovered %" PRIu64 " events (%" PRIu64 " batches from the "
-            "journal, %" PRIu64 " torn bytes truncated)\n",
-            civic_engine_event_count(s->engine), rep.batches, rep.bytes_truncated);
+    report_journal(s, &rep);
     return 0;
 }
 
-static void compact_now(server *s)
+/* One compaction at a time (the timer, POST /compact, shutdown); its time
+ * and duration go to /metrics.  Returns the library's code. */
+static int compact_now(server *s, double *seconds)
 {
     civic_error err = CIVIC_ERROR_INIT;
+    pthread_mutex_lock(&s->compact_mutex);
+    int64_t t0 = now_us();
     int rc = civic_engine_compact(s->engine, s->snapshot_path, &err);
+    double took = (double)(now_us() - t0) / 1e6;
+    pthread_mutex_unlock(&s->compact_mutex);
+    if (rc == CIVIC_OK) {
+        pthread_mutex_lock(&s->stats_mutex);
+        s->compactions++;
+        s->last_compaction_unix = unix_now();
+        s->last_compaction_seconds = took;
+        pthread_mutex_unlock(&s->stats_mutex);
+    }
     if (rc != CIVIC_OK) report_error("compaction", rc, &err);
+    if (seconds) *seconds = took;
+    return rc;
 }
 
 static void *compactor_main(void *arg)
@@ -769,7 +651,7 @@ static void *compactor_main(void *arg)
         pthread_mutex_unlock(&s->stop_mutex);
         uint64_t now = civic_engine_event_count(s->engine);
         if (now != last) {
-            compact_now(s);
+            compact_now(s, NULL);
             last = now;
         }
         pthread_mutex_lock(&s->stop_mutex);
@@ -778,29 +660,479 @@ static void *compactor_main(void *arg)
     return NULL;
 }
 
-/* ------------------------------------------------------------ main */
+/* ------------------------------------------------------------ admin, docs, hooks */
+
+static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request *rq)
+{
+    if (!s->opt.data_dir)
+        return send_error(c, rq, MHD_HTTP_CONFLICT, "not durable",
+                          "the server runs without --data: there is nothing to compact");
+    double seconds = 0;
+    int rc = compact_now(s, &seconds);
+    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), "compaction");
+    buf b = { 0 };
+    buf_printf(&b, "{\"compacted\":true,\"seconds\":%.6f,\"events\":%" PRIu64 "}", seconds,
+               civic_engine_event_count(s->engine));
+    return send_json(c, rq, MHD_HTTP_OK, &b);
+}
+
+/* SPEC 10.4.  TODO(lead): with libcivic 2, parse `before` with
+ * parse_as_of's rules, call civic_engine_purge(engine, H) and answer its
+ * counts; a query at T < H then fails with the library's dedicated code
+ * (map it in status_of, 410 Gone suggested). */
+static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *rq)
+{
+    (void)s;
+    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
+                      "purge needs libcivic 2 (SPEC 10.4)");
+}
+
+/* SPEC 11.3 and 11.5.  TODO(lead): with libcivic 2, answer the list of
+ * rq->id at as_of (subject, group, score, grade, since, until) and the HTML
+ * notice page (Content-Type text/html) from the library's writers. */
+static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq)
+{
+    (void)s;
+    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
+                      "lists need libcivic 2 (SPEC 11.3)");
+}
+
+static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
+{
+    (void)s;
+    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
+                      "the public notice needs libcivic 2 (SPEC 11.5)");
+}
+
+static enum MHD_Result get_openapi(server *s, struct MHD_Connection *c, request *rq)
+{
+    const char *doc = s->openapi ? s->openapi : (const char *)openapi_json;
+    size_t len = s->openapi ? s->openapi_len : openapi_json_len;
+    if (len == 0)
+        return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no OpenAPI document",
+                          "built without docs/openapi.json; see --openapi FILE");
+    buf b = { 0 };
+    buf_put(&b, doc, len);
+    return send_body(c, rq, MHD_HTTP_OK, &b, "application/json; charset=utf-8", (header){ 0 });
+}
+
+static uint64_t file_bytes(const char *path)
+{
+    struct stat st;
+    return path[0] && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request *rq)
+{
+    metrics_sample m = { 0 };
+    m.events = civic_engine_event_count(s->engine);
+    m.subjects = civic_engine_subject_count(s->engine);
+    m.durable = s->opt.data_dir != NULL;
+    m.journal_bytes = file_bytes(s->journal_path);
+    m.snapshot_bytes = file_bytes(s->snapshot_path);
+    pthread_mutex_lock(&s->stats_mutex);
+    m.compactions = s->compactions;
+    m.last_compaction_unix = s->last_compaction_unix;
+    m.last_compaction_seconds = s->last_compaction_seconds;
+    pthread_mutex_unlock(&s->stats_mutex);
+    m.connections_open = atomic_load(&s->guard.connections_open);
+    m.body_bytes_reserved = atomic_load(&s->guard.reserved_bytes);
+    m.body_budget_bytes = s->opt.body_budget_bytes;
+    m.deadline_closes = atomic_load(&s->guard.deadline_closes);
+    m.budget_refusals = atomic_load(&s->guard.budget_refusals);
+    m.start_unix = s->start_unix;
+    buf b = { 0 };
+    metrics_render(&s->metrics, &m, &b);
+    return send_body(c, rq, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8",
+                     (header){ 0 });
+}
+
+/* ------------------------------------------------------------ routing */
+
+
+static const struct {
+    const char *path;
+    route_id route;
+} EXACT_ROUTES[] = {
+    { "/events", ROUTE_EVENTS },   { "/groups", ROUTE_GROUPS },
+    { "/rank", ROUTE_RANK },       { "/healthz", ROUTE_HEALTHZ },
+    { "/metrics", ROUTE_METRICS }, { "/openapi.json", ROUTE_OPENAPI },
+    { "/compact", ROUTE_COMPACT }, { "/purge", ROUTE_PURGE },
+    { "/report", ROUTE_REPORT },
+};
+
+/* The route of rq->path; sets rq->id for the routes that carry one.  An id
+ * may contain '/': only a trailing "/record" selects the record. */
+static route_id match_route(request *rq)
+{
+    char *p = rq->path;
+    size_t n = rq->path_len;
+    for (size_t i = 0; i < sizeof(EXACT_ROUTES) / sizeof(EXACT_ROUTES[0]); i++)
+        if (strlen(EXACT_ROUTES[i].path) == n && memcmp(p, EXACT_ROUTES[i].path, n) == 0)
+            return EXACT_ROUTES[i].route;
+    if (n > 10 && memcmp(p, "/subjects/", 10) == 0) {
+        rq->id = p + 10;
+        if (n > 17 && memcmp(p + n - 7, "/record", 7) == 0) {
+            p[n - 7] = '\0';
+            return ROUTE_RECORD;
+        }
+        return ROUTE_SUBJECT;
+    }
+    if (n > 7 && memcmp(p, "/lists/", 7) == 0) {
+        rq->id = p + 7;
+        return ROUTE_LISTS;
+    }
+    return ROUTE_NONE;
+}
+
+static bool route_is_post(route_id r)
+{
+    return r == ROUTE_EVENTS || r == ROUTE_COMPACT || r == ROUTE_PURGE;
+}
+
+static unsigned route_role(const server *s, route_id r)
+{
+    switch (r) {
+    case ROUTE_EVENTS: return ROLE_WRITE;
+    case ROUTE_METRICS:
+    case ROUTE_COMPACT:
+    case ROUTE_PURGE: return ROLE_ADMIN;
+    case ROUTE_HEALTHZ:
+    case ROUTE_OPENAPI:
+    case ROUTE_NONE: return ROLE_NONE;
+    case ROUTE_LISTS:
+    case ROUTE_REPORT: return s->opt.public_reports ? ROLE_NONE : ROLE_READ;
+    default: return ROLE_READ;
+    }
+}
+
+#define REALM "Bearer realm=\"" SERVER_NAME "\""
+
+static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsigned need)
+{
+    if (!s->auth) return (verdict){ 0 };
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    size_t len = 0;
+    const char *token = bearer_token(h, &len);
+    if (token) rq->token = tokens_find(&s->tokens, token, len);
+    if (need == ROLE_NONE) return (verdict){ 0 };
+    if (!token)
+        return (verdict){ MHD_HTTP_UNAUTHORIZED, "authentication required",
+                          "send Authorization: Bearer <token>", { "WWW-Authenticate", REALM } };
+    if (!rq->token)
+        return (verdict){ MHD_HTTP_UNAUTHORIZED, "invalid token", "the token is not known",
+                          { "WWW-Authenticate", REALM ", error=\"invalid_token\"" } };
+    if (rq->token->role < need)
+        return (verdict){ MHD_HTTP_FORBIDDEN, "forbidden",
+                          need == ROLE_ADMIN ? "this route needs a token with the admin role"
+                          : need == ROLE_WRITE ? "this route needs a token with the write role"
+                                               : "this route needs a token with the read role",
+                          { 0 } };
+    return (verdict){ 0 };
+}
+
+static enum MHD_Result arg_is_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    bool *ok = cls;
+    if (!utf8_valid(key, strlen(key)) || (value && !utf8_valid(value, strlen(value)))) *ok = false;
+    return *ok ? MHD_YES : MHD_NO;
+}
+
+/* 400, 404, 405, 401, 403 in that order; {0} when the request may go on. */
+static verdict check_request(server *s, struct MHD_Connection *c, request *rq, const char *method)
+{
+    rq->route = match_route(rq);
+    bool ok = !rq->bad_target;
+    if (ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_utf8, &ok);
+    if (!ok)
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                          "the path or query holds a NUL byte or bytes that are not UTF-8",
+                          { 0 } };
+    if (rq->route == ROUTE_NONE)
+        return (verdict){ MHD_HTTP_NOT_FOUND, "not found", "no such route", { 0 } };
+    bool post = route_is_post(rq->route);
+    bool allowed = post ? strcmp(method, "POST") == 0
+                        : strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (!allowed)
+        return (verdict){ MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+                          post ? "use POST" : "use GET or HEAD",
+                          { "Allow", post ? "POST" : "GET, HEAD" } };
+    return check_auth(s, c, rq, route_role(s, rq->route));
+}
+
+static bool expects_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+    return te || (cl && strcmp(cl, "0") != 0);
+}
+
+/* POST /events: refuse a declared size over --max-body or the budget before
+ * reading it; reserve what it declared. */
+static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n;
+    if (!cl || !parse_uint(cl, UINT64_MAX, &n) || n == 0) return (verdict){ 0 };
+    if (n > s->opt.body_bytes_max)
+        return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "see --max-body",
+                          { 0 } };
+    if (!guard_reserve(&s->guard, (size_t)n + 1))
+        return (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                          "the server's budget for request bodies is spent; retry later",
+                          { "Retry-After", RETRY_AFTER_SECONDS } };
+    rq->reserved = (size_t)n + 1;
+    return (verdict){ 0 };
+}
+
+static enum MHD_Result send_verdict(struct MHD_Connection *c, request *rq, const verdict *v)
+{
+    return send_error_h(c, rq, v->status, v->error, v->reason, v->extra);
+}
+
+static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq)
+{
+    switch (rq->route) {
+    case ROUTE_EVENTS:
+        if (rq->too_big)
+            return send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                              "see --max-body");
+        if (rq->over_budget)
+            return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                                "the server's budget for request bodies is spent; retry later",
+                                (header){ "Retry-After", RETRY_AFTER_SECONDS });
+        return post_events(s, c, rq);
+    case ROUTE_SUBJECT: return get_subject(s, c, rq);
+    case ROUTE_RECORD: return get_record(s, c, rq);
+    case ROUTE_GROUPS: return get_groups(s, c, rq);
+    case ROUTE_RANK: return get_rank(s, c, rq);
+    case ROUTE_HEALTHZ: return get_health(s, c, rq);
+    case ROUTE_METRICS: return get_metrics(s, c, rq);
+    case ROUTE_OPENAPI: return get_openapi(s, c, rq);
+    case ROUTE_COMPACT: return post_compact(s, c, rq);
+    case ROUTE_PURGE: return post_purge(s, c, rq);
+    case ROUTE_LISTS: return get_list(s, c, rq);
+    case ROUTE_REPORT: return get_report(s, c, rq);
+    default: return send_error(c, rq, MHD_HTTP_NOT_FOUND, "not found", "no such route");
+    }
+}
+
+/* ------------------------------------------------------------ request life */
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode the path of the raw target into rq->path (invalid escapes
+ * stay as they are, like libmicrohttpd's); flag NUL and invalid UTF-8, in
+ * the path or as "%00" in the query. */
+static bool decode_target(request *rq, const char *uri)
+{
+    size_t n = strcspn(uri, "?");
+    rq->path = malloc(n + 1);
+    if (!rq->path) return false;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = i + 2 < n && uri[i] == '%' ? hex_value(uri[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_value(uri[i + 2]) : -1;
+        if (lo >= 0) {
+            rq->path[k++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            rq->path[k++] = uri[i];
+        }
+    }
+    rq->path[k] = '\0';
+    rq->path_len = k;
+    const char *q = uri + n;
+    rq->bad_target = memchr(rq->path, '\0', k) != NULL || !utf8_valid(rq->path, k) ||
+                     strstr(q, "%00") != NULL;
+    return true;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: called with the raw target as soon as the
+ * request line is read; what it returns becomes the request's *con_cls. */
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    request *rq = calloc(1, sizeof(*rq));
+    if (!rq) return NULL;
+    rq->start_us = now_us();
+    rq->route = ROUTE_NONE;
+    size_t n = strlen(uri);
+    rq->uri = malloc(n + 1);
+    if (!rq->uri || !decode_target(rq, uri)) {
+        free(rq->uri);
+        free(rq);
+        return NULL;
+    }
+    memcpy(rq->uri, uri, n + 1);
+    return rq;
+}
+
+static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
+                                  const char *method)
+{
+    rq->started = true;
+    snprintf(rq->method, sizeof(rq->method), "%s", method);
+    verdict v = check_request(s, c, rq, method);
+    if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
+    if (v.status && expects_body(c)) return send_verdict(c, rq, &v);
+    rq->pending = v;
+    return MHD_YES;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    server *s = cls;
+    request *rq = *con_cls;
+    (void)url; /* routed from the raw target (uri_logger), which keeps %00 visible */
+    (void)version;
+    if (!rq) return MHD_NO;
+    if (rq->answered) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (!rq->started) return first_call(s, c, rq, method);
+    if (*upload_size) {
+        if (rq->pending.status) *upload_size = 0;
+        else collect_body(s, rq, upload, upload_size);
+        return MHD_YES;
+    }
+    guard_request_arrived(&s->guard, c);
+    if (rq->pending.status) return send_verdict(c, rq, &rq->pending);
+    return dispatch(s, c, rq);
+}
+
+static void remote_of(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, n, "-");
+    if (!i || !i->client_addr) return;
+    const struct sockaddr *a = i->client_addr;
+    if (a->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)a)->sin_addr, out, (socklen_t)n);
+    else if (a->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, out, (socklen_t)n);
+}
+
+static void log_access(server *s, struct MHD_Connection *c, const request *rq, uint64_t micros)
+{
+    char remote[INET6_ADDRSTRLEN + 1];
+    remote_of(c, remote, sizeof(remote));
+    access_entry e = { unix_now(), remote, rq->method[0] ? rq->method : "-", rq->uri,
+                       rq->status, rq->bytes, micros, rq->token ? rq->token->name : NULL };
+    buf b = { 0 };
+    access_line(&b, &e);
+    /* One write(2) per line on an O_APPEND descriptor: lines never interleave. */
+    if (!b.oom && write(s->access_fd, b.p, b.len) < 0) {
+        /* nothing sensible to do: the answer is already sent */
+    }
+    free(b.p);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    server *s = cls;
+    request *rq = *con_cls;
+    if (!rq) return;
+    uint64_t micros = (uint64_t)(now_us() - rq->start_us);
+    metrics_observe(&s->metrics, rq->route, rq->status, micros);
+    if (s->access_fd >= 0) log_access(s, c, rq, micros);
+    guard_release(&s->guard, rq->reserved);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_done(&s->guard, c);
+    free(rq->body);
+    free(rq->path);
+    free(rq->uri);
+    free(rq);
+    *con_cls = NULL;
+}
+
+/* ------------------------------------------------------------ options */
 
 static void usage(FILE *f)
 {
     fputs("usage: civic-server [OPTIONS]\n"
-          "  --bind ADDR          listen address (default 127.0.0.1; IPv4 or IPv6)\n"
-          "  --port N             TCP port (default 8080; 0 picks a free one)\n"
-          "  --rules FILE         rules file (default: the built-in community scheme)\n"
-          "  --data DIR           durable: DIR/snapshot.civic + DIR/journal.civic\n"
-          "  --sync POLICY        always (default) | group | none, with --data\n"
-          "  --threads N          request threads (default 4)\n"
-          "  --max-body BYTES     largest POST body, K/M/G suffixes (default 64M)\n"
-          "  --max-connections N  open connections (default 256)\n"
-          "  --max-per-ip N       open connections per client address (default 0: no limit)\n"
-          "  --timeout SECONDS    idle connection timeout (default 30)\n"
-          "  --compact-every SECONDS  snapshot + fresh journal period (default 300)\n"
-          "  -h, --help\n", f);
+          "  --bind ADDR             listen address (default 127.0.0.1; IPv4 or IPv6)\n"
+          "  --port N                TCP port (default 8080; 0 picks a free one)\n"
+          "  --rules FILE            rules file (default: the built-in community scheme)\n"
+          "  --data DIR              durable: DIR/snapshot.civic + DIR/journal.civic\n"
+          "  --sync POLICY           always (default) | group | none, with --data\n"
+          "  --compact-every SECONDS snapshot + fresh journal period (default 300)\n"
+          "  --threads N             request threads (default 4)\n"
+          "access:\n"
+          "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
+          "                          route is open and only a loopback --bind is allowed\n"
+          "  --insecure              allow a non-loopback --bind without --tokens\n"
+          "  --public-reports        GET /report and /lists/... without a token\n"
+          "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain) ...\n"
+          "  --tls-key FILE          ... and this PEM private key\n"
+          "limits:\n"
+          "  --max-body BYTES        largest POST body, K/M/G suffixes (default 64M)\n"
+          "  --body-budget BYTES     all request bodies buffered at once (default 256M);\n"
+          "                          past it: 503 with Retry-After\n"
+          "  --max-connections N     open connections (default 256)\n"
+          "  --max-per-ip N          open connections per client address (default 32; 0: none)\n"
+          "  --timeout SECONDS       idle connection timeout (default 30)\n"
+          "  --request-timeout SECONDS  a whole request (headers and body) must arrive\n"
+          "                          within this (default 30; 0: no deadline)\n"
+          "observability:\n"
+          "  --access-log FILE       one JSON line per request\n"
+          "  --openapi FILE          serve this document at GET /openapi.json\n"
+          "other:\n"
+          "  --hash-token NAME ROLE  read a token on stdin, print its --tokens line, exit\n"
+          "  --version               print the versions and exit\n"
+          "  -h, --help              print this and exit\n", f);
 }
 
-static bool parse_size(const char *v, size_t *out)
+typedef enum { OPT_STR, OPT_UINT, OPT_SIZE, OPT_FLAG, OPT_SYNC } opt_kind;
+
+typedef struct opt_def {
+    const char *name;
+    opt_kind kind;
+    size_t offset;
+    uint64_t min, max;
+} opt_def;
+
+#define OPT(name, kind, field, min, max) { name, kind, offsetof(options, field), min, max }
+static const opt_def OPTIONS[] = {
+    OPT("--bind", OPT_STR, bind, 0, 0),
+    OPT("--port", OPT_UINT, port, 0, 65535),
+    OPT("--rules", OPT_STR, rules_path, 0, 0),
+    OPT("--data", OPT_STR, data_dir, 0, 0),
+    OPT("--sync", OPT_SYNC, sync_policy, 0, 0),
+    OPT("--compact-every", OPT_UINT, compact_seconds, 1, 86400u * 365),
+    OPT("--threads", OPT_UINT, threads, 1, 1024),
+    OPT("--tokens", OPT_STR, tokens_path, 0, 0),
+    OPT("--insecure", OPT_FLAG, insecure, 0, 0),
+    OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
+    OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),
+    OPT("--tls-key", OPT_STR, tls_key, 0, 0),
+    OPT("--max-body", OPT_SIZE, body_bytes_max, 1, (uint64_t)1 << 40),
+    OPT("--body-budget", OPT_SIZE, body_budget_bytes, 1, (uint64_t)1 << 42),
+    OPT("--max-connections", OPT_UINT, connections_max, 1, 1000000),
+    OPT("--max-per-ip", OPT_UINT, per_ip_max, 0, 1000000),
+    OPT("--timeout", OPT_UINT, timeout_seconds, 0, 86400),
+    OPT("--request-timeout", OPT_UINT, request_seconds, 0, 86400),
+    OPT("--access-log", OPT_STR, access_log, 0, 0),
+    OPT("--openapi", OPT_STR, openapi_path, 0, 0),
+};
+
+static bool parse_size(const char *v, uint64_t *out)
 {
     char *end;
     errno = 0;
+    if (*v < '0' || *v > '9') return false;
     unsigned long long n = strtoull(v, &end, 10);
     if (errno || end == v) return false;
     unsigned long long mul = 1;
@@ -809,12 +1141,52 @@ static bool parse_size(const char *v, size_t *out)
     else if (*end == 'G' || *end == 'g') mul = 1ull << 30;
     else if (*end) return false;
     if (mul != 1 && end[1]) return false;
-    if (n > SIZE_MAX / mul) return false;
-    *out = (size_t)(n * mul);
+    if (n > UINT64_MAX / mul) return false;
+    *out = (uint64_t)(n * mul);
     return true;
 }
 
-static int parse_options(int argc, char **argv, options *o)
+static int usage_error(const char *fmt, const char *a, const char *b)
+{
+    fputs(SERVER_NAME ": ", stderr);
+    fprintf(stderr, fmt, a, b);
+    fputs("\n", stderr);
+    usage(stderr);
+    return -1;
+}
+
+/* Store v into the option d describes; false when v is not a valid value. */
+static bool set_option(options *o, const opt_def *d, const char *v)
+{
+    char *field = (char *)o + d->offset;
+    uint64_t n = 0;
+    switch (d->kind) {
+    case OPT_STR: memcpy(field, &v, sizeof(v)); return *v != '\0';
+    case OPT_FLAG: *(bool *)(void *)field = true; return true;
+    case OPT_SYNC: {
+        uint32_t p = strcmp(v, "always") == 0 ? CIVIC_SYNC_ALWAYS
+                   : strcmp(v, "group") == 0  ? CIVIC_SYNC_GROUP
+                   : strcmp(v, "none") == 0   ? CIVIC_SYNC_NONE : 0;
+        memcpy(field, &p, sizeof(p));
+        return p != 0;
+    }
+    case OPT_UINT: {
+        if (!parse_uint(v, d->max, &n) || n < d->min) return false;
+        unsigned u = (unsigned)n;
+        memcpy(field, &u, sizeof(u));
+        return true;
+    }
+    case OPT_SIZE: {
+        if (!parse_size(v, &n) || n < d->min || n > d->max || n > SIZE_MAX / 2) return false;
+        size_t z = (size_t)n;
+        memcpy(field, &z, sizeof(z));
+        return true;
+    }
+    }
+    return false;
+}
+
+static void defaults(options *o)
 {
     memset(o, 0, sizeof(*o));
     o->bind = "127.0.0.1";
@@ -822,131 +1194,272 @@ static int parse_options(int argc, char **argv, options *o)
     o->sync_policy = CIVIC_SYNC_ALWAYS;
     o->threads = 4;
     o->body_bytes_max = (size_t)64 << 20;
+    o->body_budget_bytes = (size_t)256 << 20;
     o->connections_max = 256;
+    o->per_ip_max = 32;
     o->timeout_seconds = 30;
+    o->request_seconds = 30;
     o->compact_seconds = 300;
+}
+
+static int hash_token_main(const char *name, const char *role)
+{
+    char token[TOKEN_BYTES_MAX + 3];
+    size_t len = fread(token, 1, sizeof(token), stdin);
+    char line[TOKEN_NAME_BYTES_MAX + SHA256_HEX_BYTES + 16], why[160];
+    if (token_line(name, role, token, len, line, sizeof(line), why, sizeof(why)) != 0) {
+        fprintf(stderr, SERVER_NAME ": --hash-token: %s\n", why);
+        return 1;
+    }
+    fputs(line, stdout);
+    return 0;
+}
+
+/* 0: go on; 1: done (exit 0, *status set); -1: usage error (exit 1). */
+static int parse_options(int argc, char **argv, options *o, int *status)
+{
+    defaults(o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            exit(0);
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return usage(stdout), *status = 0, 1;
+        if (strcmp(a, "--version") == 0) {
+            printf(SERVER_NAME " (libcivic %s, libmicrohttpd %s)\n", civic_version(),
+                   MHD_get_version());
+            return *status = 0, 1;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "civic-server: %s needs a value (or is unknown)\n", a);
-            return -1;
+        if (strcmp(a, "--hash-token") == 0) {
+            if (i + 2 >= argc) return usage_error("%s needs NAME and ROLE%s", a, "");
+            return *status = hash_token_main(argv[i + 1], argv[i + 2]), 1;
         }
+        const opt_def *d = NULL;
+        for (size_t k = 0; k < sizeof(OPTIONS) / sizeof(OPTIONS[0]) && !d; k++)
+            if (strcmp(a, OPTIONS[k].name) == 0) d = &OPTIONS[k];
+        if (!d) return usage_error("unknown option '%s'%s", a, "");
+        if (d->kind == OPT_FLAG) {
+            set_option(o, d, "");
+            continue;
+        }
+        if (i + 1 >= argc) return usage_error("option %s needs a value%s", a, "");
         const char *v = argv[++i];
-        uint64_t n = 0;
-        bool ok = true;
-        if (strcmp(a, "--bind") == 0) o->bind = v;
-        else if (strcmp(a, "--port") == 0) ok = parse_uint(v, 65535, &n), o->port = (unsigned)n;
-        else if (strcmp(a, "--rules") == 0) o->rules_path = v;
-        else if (strcmp(a, "--data") == 0) o->data_dir = v;
-        else if (strcmp(a, "--threads") == 0) ok = parse_uint(v, 1024, &n) && n > 0, o->threads = (unsigned)n;
-        else if (strcmp(a, "--max-body") == 0) ok = parse_size(v, &o->body_bytes_max);
-        else if (strcmp(a, "--max-connections") == 0) ok = parse_uint(v, 1000000, &n) && n > 0, o->connections_max = (unsigned)n;
-        else if (strcmp(a, "--max-per-ip") == 0) ok = parse_uint(v, 1000000, &n), o->per_ip_max = (unsigned)n;
-        else if (strcmp(a, "--timeout") == 0) ok = parse_uint(v, 86400, &n), o->timeout_seconds = (unsigned)n;
-        else if (strcmp(a, "--compact-every") == 0) ok = parse_uint(v, 86400 * 365, &n) && n > 0, o->compact_seconds = (unsigned)n;
-        else if (strcmp(a, "--sync") == 0) {
-            if (strcmp(v, "always") == 0) o->sync_policy = CIVIC_SYNC_ALWAYS;
-            else if (strcmp(v, "group") == 0) o->sync_policy = CIVIC_SYNC_GROUP;
-            else if (strcmp(v, "none") == 0) o->sync_policy = CIVIC_SYNC_NONE;
-            else ok = false;
-        } else {
-            fprintf(stderr, "civic-server: unknown option %s\n", a);
-            usage(stderr);
-            return -1;
-        }
-        if (!ok) {
-            fprintf(stderr, "civic-server: bad value for %s: %s\n", a, v);
-            return -1;
-        }
+        if (!set_option(o, d, v)) return usage_error("bad value for %s: '%s'", a, v);
     }
     return 0;
 }
 
-static struct MHD_Daemon *start_daemon(server *s)
+/* ------------------------------------------------------------ startup */
+
+static bool is_loopback(const char *addr)
 {
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-    const struct sockaddr *addr;
-    memset(&v4, 0, sizeof(v4));
-    memset(&v6, 0, sizeof(v6));
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (inet_pton(AF_INET, s->opt.bind, &v4.sin_addr) == 1) {
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons((uint16_t)s->opt.port);
-        addr = (const struct sockaddr *)&v4;
-    } else if (inet_pton(AF_INET6, s->opt.bind, &v6.sin6_addr) == 1) {
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons((uint16_t)s->opt.port);
-        addr = (const struct sockaddr *)&v6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        fprintf(stderr, "civic-server: --bind %s is not an IPv4 or IPv6 address\n", s->opt.bind);
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, addr, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+        return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+    }
+    return false;
+}
+
+/* The whole of a small file (certificate, key, document), NUL-terminated. */
+static char *read_small_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, SERVER_NAME ": %s: %s\n", path, strerror(errno));
         return NULL;
     }
+    char *p = malloc(FILE_BYTES_MAX + 1);
+    size_t n = p ? fread(p, 1, FILE_BYTES_MAX + 1, f) : 0;
+    bool bad = !p || ferror(f) || n > FILE_BYTES_MAX;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, SERVER_NAME ": %s: unreadable or larger than %u bytes\n", path,
+                FILE_BYTES_MAX);
+        free(p);
+        return NULL;
+    }
+    p[n] = '\0';
+    if (len) *len = n;
+    return p;
+}
+
+/* Checks that need no resources: option combinations and the bind rule. */
+static int check_options(const options *o)
+{
+    if (!o->tls_cert != !o->tls_key) {
+        fprintf(stderr, SERVER_NAME ": --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (o->body_bytes_max > o->body_budget_bytes) {
+        fprintf(stderr, SERVER_NAME ": --max-body is larger than --body-budget: such a body "
+                "could never be accepted\n");
+        return -1;
+    }
+    if (!o->tokens_path && !o->insecure && !is_loopback(o->bind)) {
+        fprintf(stderr, SERVER_NAME ": refusing to listen on %s without --tokens: anyone who "
+                "reaches it could read and write every record.  Give --tokens FILE, or "
+                "--insecure if a proxy in front authenticates.\n", o->bind);
+        return -1;
+    }
+    return 0;
+}
+
+/* Tokens, access log, OpenAPI document.  0 or -1 (reported). */
+static int open_resources(server *s)
+{
+    char why[300];
+    s->access_fd = -1;
+    if (s->opt.tokens_path) {
+        if (tokens_load(&s->tokens, s->opt.tokens_path, why, sizeof(why)) != 0) {
+            fprintf(stderr, SERVER_NAME ": --tokens %s\n", why);
+            return -1;
+        }
+        s->auth = true;
+    }
+    if (s->opt.access_log) {
+        s->access_fd = open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (s->access_fd < 0) {
+            fprintf(stderr, SERVER_NAME ": --access-log %s: %s\n", s->opt.access_log,
+                    strerror(errno));
+            return -1;
+        }
+    }
+    if (s->opt.openapi_path && !(s->openapi = read_small_file(s->opt.openapi_path, &s->openapi_len)))
+        return -1;
+    return 0;
+}
+
+static int open_engine(server *s)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = s->opt.rules_path ? civic_rules_load_file(&s->rules, s->opt.rules_path, NULL, &err)
+                               : civic_rules_default(&s->rules, NULL);
+    if (rc != CIVIC_OK) {
+        report_error(s->opt.rules_path ? s->opt.rules_path : "built-in rules", rc, &err);
+        return -1;
+    }
+    if ((rc = civic_engine_new(&s->engine, s->rules, NULL)) != CIVIC_OK) {
+        report_error("engine", rc, NULL);
+        return -1;
+    }
+    return s->opt.data_dir ? open_data(s) : 0;
+}
+
+static bool fill_address(const char *bind, unsigned port, struct sockaddr_storage *ss,
+                         unsigned *flags)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)ss;
+    if (inet_pton(AF_INET, bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        return true;
+    }
+    fprintf(stderr, SERVER_NAME ": --bind %s is not an IPv4 or IPv6 address\n", bind);
+    return false;
+}
+
+static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key)
+{
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
+    if (cert) flags |= MHD_USE_TLS;
+    struct MHD_OptionItem tls[] = {
+        { cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)(uintptr_t)cert },
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
+        { MHD_OPTION_END, 0, NULL },
+    };
     return MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, handle, s,
-                            MHD_OPTION_SOCK_ADDR, addr,
+                            MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->opt.per_ip_max,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,
+                            MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
 }
 
-int main(int argc, char **argv)
+static void stop_compactor(server *s, bool running)
 {
-    server s;
-    memset(&s, 0, sizeof(s));
-    if (parse_options(argc, argv, &s.opt) != 0) return 1;
-    civic_error err = CIVIC_ERROR_INIT;
-    int rc = s.opt.rules_path ? civic_rules_load_file(&s.rules, s.opt.rules_path, NULL, &err)
-                              : civic_rules_default(&s.rules, NULL);
-    if (rc != CIVIC_OK) {
-        report_error(s.opt.rules_path ? s.opt.rules_path : "built-in rules", rc, &err);
-        return 2;
-    }
-    if ((rc = civic_engine_new(&s.engine, s.rules, NULL)) != CIVIC_OK) {
-        report_error("engine", rc, NULL);
-        return 2;
-    }
-    if (s.opt.data_dir && open_data(&s) != 0) return 2;
-    /* Signals go to main's sigwait only: block them before any thread starts. */
+    pthread_mutex_lock(&s->stop_mutex);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->stop_cond);
+    pthread_mutex_unlock(&s->stop_mutex);
+    if (running) pthread_join(s->compactor, NULL);
+}
+
+/* Listen until SIGINT or SIGTERM; then stop, compact, and free. */
+static int serve(server *s, const char *cert, const char *key)
+{
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
-    pthread_mutex_init(&s.stop_mutex, NULL);
-    pthread_cond_init(&s.stop_cond, NULL);
-    struct MHD_Daemon *d = start_daemon(&s);
+    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes) != 0) return 1;
+    struct MHD_Daemon *d = guard_start(&s->guard) == 0 ? start_daemon(s, cert, key) : NULL;
     if (!d) {
-        fprintf(stderr, "civic-server: cannot listen on %s port %u\n", s.opt.bind, s.opt.port);
+        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u\n", s->opt.bind, s->opt.port);
+        guard_destroy(&s->guard);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info ? info->port : s.opt.port;
-    bool compacting = s.opt.data_dir &&
-                      pthread_create(&s.compactor, NULL, compactor_main, &s) == 0;
-    printf("civic-server listening on %s port %u (%" PRIu64 " events%s)\n", s.opt.bind, port,
-           civic_engine_event_count(s.engine), s.opt.data_dir ? ", durable" : "");
+    bool compacting = s->opt.data_dir && pthread_create(&s->compactor, NULL, compactor_main, s) == 0;
+    printf(SERVER_NAME " listening on %s port %u (%" PRIu64 " events%s%s%s)\n", s->opt.bind,
+           info ? info->port : s->opt.port, civic_engine_event_count(s->engine),
+           s->opt.data_dir ? ", durable" : "", cert ? ", https" : "",
+           s->auth ? ", tokens" : ", no tokens");
     fflush(stdout);
     int sig = 0;
     sigwait(&sigs, &sig);
-    fprintf(stderr, "civic-server: signal %d, shutting down\n", sig);
+    fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
     MHD_stop_daemon(d);
-    pthread_mutex_lock(&s.stop_mutex);
-    s.stopping = true;
-    pthread_cond_broadcast(&s.stop_cond);
-    pthread_mutex_unlock(&s.stop_mutex);
-    if (compacting) pthread_join(s.compactor, NULL);
-    if (s.opt.data_dir) compact_now(&s);
+    guard_destroy(&s->guard);
+    stop_compactor(s, compacting);
+    if (s->opt.data_dir) compact_now(s, NULL);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static server s; /* large (paths, counters): not on the stack */
+    int status = 1;
+    int parsed = parse_options(argc, argv, &s.opt, &status);
+    if (parsed != 0) return parsed > 0 ? status : 1;
+    if (check_options(&s.opt) != 0) return 1;
+    s.start_unix = unix_now();
+    metrics_init(&s.metrics);
+    pthread_mutex_init(&s.compact_mutex, NULL);
+    pthread_mutex_init(&s.stats_mutex, NULL);
+    pthread_mutex_init(&s.stop_mutex, NULL);
+    pthread_cond_init(&s.stop_cond, NULL);
+    char *cert = NULL, *key = NULL;
+    if (s.opt.tls_cert && (!(cert = read_small_file(s.opt.tls_cert, NULL)) ||
+                           !(key = read_small_file(s.opt.tls_key, NULL))))
+        status = 2;
+    else if (open_resources(&s) != 0 || open_engine(&s) != 0)
+        status = 2;
+    else
+        status = serve(&s, cert, key);
     civic_engine_free(s.engine);
     civic_rules_free(s.rules);
-    return 0;
+    tokens_free(&s.tokens);
+    if (s.access_fd >= 0) close(s.access_fd);
+    free(s.openapi);
+    free(cert);
+    free(key);
+    return status;
 }

@@ -1,9 +1,13 @@
 -- loadtest.lua -- wrk script for civic-server (make loadtest).
 --
 -- CIVIC_MIX=read: 95% GETs (subject, record, rank, groups), 5% POSTs;
--- CIVIC_MIX=write: 20% GETs, 80% POSTs of CIVIC_BATCH (default 10) new events.
+-- CIVIC_MIX=write: 20% GETs, 80% POSTs of CIVIC_BATCH (default 10) new events;
+-- CIVIC_MIX=subject: only GET /subjects/{id} (the cheapest query: shows the
+-- cost of HTTP itself, connections, TLS and token checks).
 -- Every POSTed event id is unique (thread number + counter), so writes are
 -- real inserts, not duplicates.  done() prints one JSON line for the driver.
+-- CIVIC_TOKEN, when set, is sent as "Authorization: Bearer" on every request
+-- (a token with the write role, as loadtest.py --auth makes).
 
 local mix = os.getenv("CIVIC_MIX") or "read"
 local batch = tonumber(os.getenv("CIVIC_BATCH") or "10")
@@ -11,6 +15,13 @@ local subjects = tonumber(os.getenv("CIVIC_SUBJECTS") or "40")
 local post_share = (mix == "write") and 0.80 or 0.05
 local threads = {}
 local counter = 0
+local token = os.getenv("CIVIC_TOKEN")
+
+local function headers(extra)
+   local h = extra or {}
+   if token and token ~= "" then h["Authorization"] = "Bearer " .. token end
+   return h
+end
 
 function setup(thread)
    thread:set("tid", #threads + 1)
@@ -31,18 +42,19 @@ local function post()
          tid, counter, math.random(1, 500), types[math.random(1, #types)],
          math.random(1, 12), math.random(1, 28), math.random(1, 8))
    end
-   return wrk.format("POST", "/events", { ["Content-Type"] = "text/csv" },
+   return wrk.format("POST", "/events", headers({ ["Content-Type"] = "text/csv" }),
                      table.concat(lines, "\n") .. "\n")
 end
 
 function request()
+   local s = string.format("r%04d", math.random(1, subjects))
+   if mix == "subject" then return wrk.format("GET", "/subjects/" .. s, headers()) end
    if math.random() < post_share then return post() end
    local r = math.random()
-   local s = string.format("r%04d", math.random(1, subjects))
-   if r < 0.60 then return wrk.format("GET", "/subjects/" .. s) end
-   if r < 0.80 then return wrk.format("GET", "/subjects/" .. s .. "/record") end
-   if r < 0.95 then return wrk.format("GET", "/rank?top=10") end
-   return wrk.format("GET", "/groups?depth=2")
+   if r < 0.60 then return wrk.format("GET", "/subjects/" .. s, headers()) end
+   if r < 0.80 then return wrk.format("GET", "/subjects/" .. s .. "/record", headers()) end
+   if r < 0.95 then return wrk.format("GET", "/rank?top=10", headers()) end
+   return wrk.format("GET", "/groups?depth=2", headers())
 end
 
 function done(summary, latency, requests)

@@ -6,8 +6,20 @@
 #   make test-durability      tests/test_durability.c (cmocka): snapshots, journal
 #   make test-server          tests/server/test_server.py: HTTP answers against
 #                             civic-score, restarts, kill -9 crash rounds
+#   make test-server-security tests/server/test_security.py: every route x role x
+#                             missing/wrong token, the bind rule, the command line,
+#                             keep-alive, 405/400/415, metrics, access log, TLS
+#   make test-server-limits   tests/server/test_limits.py: slowloris, body bomb,
+#                             request deadline, chunked bodies (RSS and latency asserted)
+#   make test-server-units    tests/server/test_server_units.c (cmocka): SHA-256,
+#                             tokens file, body rewriting (JSON arrays, source)
 #   make loadtest             wrk on loopback, read-heavy and write-heavy mixes
-#                             (LOADTEST_SECONDS=10 LOADTEST_THREADS=4 LOADTEST_CONNS=32)
+#                             (LOADTEST_SECONDS=10 LOADTEST_THREADS=4 LOADTEST_CONNS=32
+#                             LOADTEST_ARGS='--auth --tls' to run with tokens and HTTPS)
+#
+# The OpenAPI document: when docs/openapi.json exists at build time it is
+# embedded (build/openapi_embed.h) and served at GET /openapi.json; without
+# it the route answers 404 unless --openapi FILE is given.
 
 SERVER     := $(B)/civic-server
 PYTHON     ?= python3
@@ -17,9 +29,15 @@ LOADTEST_SECONDS ?= 10
 LOADTEST_THREADS ?= 4
 LOADTEST_CONNS   ?= 32
 
-TEST_TARGETS += test-durability test-server
+SERVER_SRC := $(filter-out examples/server/civic-server.c,$(wildcard examples/server/*.c))
+SERVER_HDR := $(wildcard examples/server/*.h)
+OPENAPI_DOC := $(wildcard docs/openapi.json)
+OPENAPI_FLAGS := $(if $(OPENAPI_DOC),-DCIVIC_OPENAPI_EMBED -I$(B))
 
-.PHONY: server test-durability test-server loadtest
+TEST_TARGETS += test-durability test-server-units test-server test-server-security test-server-limits
+
+.PHONY: server test-durability test-server-units test-server test-server-security \
+        test-server-limits loadtest
 
 # `make` builds the service when libmicrohttpd is there; `make server` insists.
 ifneq ($(wildcard /usr/include/microhttpd.h),)
@@ -29,9 +47,25 @@ server: | deps
 	@$(MAKE) --no-print-directory DEPS_DONE=1 $(SERVER)
 
 # libmicrohttpd-dev comes from `make deps` (tests/deps.sh), like every package.
-$(SERVER): examples/server/civic-server.c include/civic.h $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -o $@ examples/server/civic-server.c $(STATIC) \
-	    $(MHD_LIBS) $(LDLIBS)
+$(SERVER): examples/server/civic-server.c $(SERVER_SRC) $(SERVER_HDR) include/civic.h $(STATIC) \
+          $(if $(OPENAPI_DOC),$(B)/openapi_embed.h) | $(B)
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) $(OPENAPI_FLAGS) -Iexamples/server -o $@ \
+	    examples/server/civic-server.c $(SERVER_SRC) $(STATIC) $(MHD_LIBS) $(LDLIBS)
+
+# docs/openapi.json as a C array (od and sed: no xxd needed).
+$(B)/openapi_embed.h: $(OPENAPI_DOC) | $(B)
+	{ echo 'static const unsigned char openapi_json[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0 };'; \
+	  echo 'static const size_t openapi_json_len = sizeof(openapi_json) - 1;'; } > $@
+
+$(B)/tests/test_server_units: tests/server/test_server_units.c $(SERVER_SRC) $(SERVER_HDR) \
+                              $(STATIC) | deps $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -o $@ $< \
+	    $(SERVER_SRC) $(STATIC) -lcmocka $(MHD_LIBS) $(LDLIBS)
+
+test-server-units: $(B)/tests/test_server_units
+	$(B)/tests/test_server_units
 
 $(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_fail.h $(STATIC) | deps $(B)/tests
 	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
@@ -42,7 +76,15 @@ test-durability: $(B)/tests/test_durability
 test-server: $(SERVER) $(CLI) | deps
 	$(PYTHON) tests/server/test_server.py --server $(SERVER) --cli $(CLI)
 
+# Needs the openssl CLI for the throw-away TLS certificate (make deps).
+test-server-security: $(SERVER) | deps
+	$(PYTHON) tests/server/test_security.py --server $(SERVER)
+
+# About a minute: the slowloris probe waits for the 30 s request deadline.
+test-server-limits: $(SERVER) | deps
+	$(PYTHON) tests/server/test_limits.py --server $(SERVER)
+
 loadtest: $(SERVER)
 	@command -v wrk >/dev/null || { echo "loadtest needs wrk: sudo apt-get install -y wrk" >&2; exit 1; }
 	$(PYTHON) examples/server/loadtest.py --server $(SERVER) --seconds $(LOADTEST_SECONDS) \
-	    --threads $(LOADTEST_THREADS) --connections $(LOADTEST_CONNS)
+	    --threads $(LOADTEST_THREADS) --connections $(LOADTEST_CONNS) $(LOADTEST_ARGS)

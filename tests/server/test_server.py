@@ -18,6 +18,7 @@ usage: test_server.py --server build/civic-server --cli build/civic-score
 import argparse
 import csv
 import decimal
+import http.client
 import io
 import json
 import os
@@ -46,58 +47,13 @@ def check(cond, what):
     return cond
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 
-class Server:
+class Server(harness.Server):
     def __init__(self, data=None, extra=()):
-        self.data = data
-        self.extra = list(extra)
-        self.proc = None
-        self.port = None
-
-    def start(self):
-        self.port = free_port()
-        cmd = [ARGS.server, "--port", str(self.port)] + self.extra
-        if self.data:
-            cmd += ["--data", self.data]
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited: %s" % self.output())
-            try:
-                status, _ = self.request("GET", "/healthz", timeout=1)
-                if status == 200:
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def output(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def request(self, method, path, body=None, ctype=None, timeout=60):
-        req = urllib.request.Request(self.url(path), data=body, method=method)
-        if ctype:
-            req.add_header("Content-Type", ctype)
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, json.loads(r.read(), parse_float=decimal.Decimal)
-        except urllib.error.HTTPError as e:
-            raw = e.read()
-            try:
-                return e.code, json.loads(raw, parse_float=decimal.Decimal)
-            except ValueError:
-                return e.code, {"raw": raw.decode(errors="replace")}
+        super().__init__(ARGS.server, data, extra)
 
     def get(self, path, **query):
         if query:
@@ -107,12 +63,6 @@ class Server:
     def post(self, body, ctype="text/csv"):
         return self.request("POST", "/events", body if isinstance(body, bytes) else body.encode(),
                             ctype)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
-        return self.proc.returncode
 
 
 def sample_log():
@@ -150,7 +100,7 @@ def server_rows(srv, as_of=None):
     status, body = srv.get("/rank", **q)
     assert status == 200, body
     rows = {}
-    for r in body["rows"]:
+    for r in body["subjects"]:
         rows[r["subject"]] = {"subject": r["subject"], "group": r["group"],
                               "score": "%.2f" % r["score"], "grade": r["grade"],
                               "balance": "%.2f" % r["balance"], "flags": ";".join(r["flags"])}
@@ -161,7 +111,7 @@ def snapshot_answers(srv):
     """Everything a client can see, for before/after comparisons."""
     _, rank = srv.get("/rank")
     _, groups = srv.get("/groups", depth=2)
-    subjects = sorted(r["subject"] for r in rank["rows"])
+    subjects = sorted(r["subject"] for r in rank["subjects"])
     records = {s: srv.get("/subjects/%s/record" % urllib.parse.quote(s, safe=""))[1]
                for s in subjects[:10]}
     _, health = srv.get("/healthz")
@@ -206,9 +156,9 @@ def test_answers(srv, log, log_path):
     check(status == 200 and sum(x["subjects"] for x in g["groups"]) <= len(want), "groups %s" % status)
     status, g0 = srv.get("/groups", depth=0)
     check(status == 200 and g0["groups"][0]["subjects"] == len(want), "groups depth 0")
-    top_group = g["groups"][0]["path"]
+    top_group = g["groups"][0]["group"]
     status, r = srv.get("/rank", group=top_group, top=3)
-    check(status == 200 and len(r["rows"]) <= 3 and [x["rank"] for x in r["rows"]] == [1, 2, 3][:len(r["rows"])],
+    check(status == 200 and len(r["subjects"]) <= 3 and [x["rank"] for x in r["subjects"]] == [1, 2, 3][:len(r["subjects"])],
           "rank in a group")
 
     # JSON Lines, by content type and by sniffing.
@@ -223,6 +173,51 @@ def test_answers(srv, log, log_path):
     check(status == 200 and s["events"] == 3, "jsonl subject %s" % s)
     status, h = srv.get("/healthz")
     check(status == 200 and h["status"] == "ok", "healthz")
+
+
+def cli_json(log_path, *args):
+    out = subprocess.run([ARGS.cli, "--format", "json", *args, log_path], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out, parse_float=decimal.Decimal)
+
+
+def test_fields_match_cli(log, log_path):
+    """Every field civic-score --format json prints, the server prints with the
+    same name, in the same order, with the same value (the server may add more)."""
+    srv = Server().start()
+    try:
+        srv.post(log)
+        as_of = "2025-06-30"
+        cli = cli_json(log_path, "--as-of", as_of, "--top", "1000")
+        status, got = srv.get("/rank", as_of=as_of)
+        check(status == 200 and list(got)[:1] == ["as_of"] and got["scheme"] == cli["scheme"]
+              and got["as_of"] == cli["as_of"], "rank answer head %s" % list(got))
+        check(got["subjects"] == cli["subjects"], "rank rows == civic-score --top rows (first "
+              "difference: %s)" % next(((a, b) for a, b in zip(cli["subjects"], got["subjects"])
+                                        if a != b), None))
+        row = cli["subjects"][0]
+        status, one = srv.get("/subjects/" + urllib.parse.quote(row["subject"], safe=""), as_of=as_of)
+        want = {k: v for k, v in row.items() if k != "rank"}
+        check({k: v for k, v in one.items() if k != "as_of"} == want
+              and list(one)[1:] == list(want), "subject answer == civic-score row %s" % one)
+        for subject in [r["subject"] for r in cli["subjects"][:8]]:
+            c = cli_json(log_path, "--as-of", as_of, "--explain", subject)
+            status, g = srv.get("/subjects/%s/record" % urllib.parse.quote(subject, safe=""),
+                                as_of=as_of)
+            head = {k: v for k, v in c.items() if k != "entries"}
+            check({k: g[k] for k in head} == head and [k for k in g if k in c] == list(c),
+                  "record of %s: CLI fields in CLI order (%s vs %s)" % (subject, list(c), list(g)))
+            cut = [{k: e[k] for k in ce} for e, ce in zip(g["entries"], c["entries"])]
+            check(cut == c["entries"] and all(list(e)[:len(ce)] == list(ce)
+                                              for e, ce in zip(g["entries"], c["entries"])),
+                  "record entries of %s == civic-score's" % subject)
+        for depth in ("0", "1", "3"):
+            c = cli_json(log_path, "--as-of", as_of, "--groups", depth)
+            status, g = srv.get("/groups", depth=depth, as_of=as_of)
+            check(g["groups"] == c["groups"] and g["as_of"] == c["as_of"],
+                  "groups at depth %s == civic-score --groups" % depth)
+    finally:
+        srv.stop()
 
 
 # ---------------------------------------------------------------- 2. bad requests
@@ -334,7 +329,7 @@ def client(srv, prefix, rng, acked, attempted, stop):
         attempted[name] = size
         try:
             status, rep = srv.post(batch_body(name, size, rng))
-        except (OSError, ValueError, urllib.error.URLError):
+        except (OSError, ValueError, http.client.HTTPException):
             return
         if status == 200 and rep["accepted"] == size:
             acked[name] = size
@@ -418,6 +413,7 @@ def main():
             test_bad_requests(srv)
         finally:
             srv.stop()
+        test_fields_match_cli(log, log_path)
         test_limits()
         test_restart(data, log_path)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)

@@ -1,0 +1,221 @@
+/*
+** auth.c -- tokens file, token lookup in constant time per entry.
+** See auth.h for the file format.
+*/
+#include "auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *role_name(unsigned role)
+{
+    switch (role) {
+    case ROLE_READ: return "read";
+    case ROLE_WRITE: return "write";
+    case ROLE_ADMIN: return "admin";
+    default: return "none";
+    }
+}
+
+unsigned role_parse(const char *s)
+{
+    if (strcmp(s, "read") == 0) return ROLE_READ;
+    if (strcmp(s, "write") == 0) return ROLE_WRITE;
+    if (strcmp(s, "admin") == 0) return ROLE_ADMIN;
+    return ROLE_NONE;
+}
+
+bool token_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > TOKEN_NAME_BYTES_MAX) return false;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-' || c == '@';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool parse_hash(const char *hex, uint8_t out[SHA256_BYTES])
+{
+    if (strlen(hex) != SHA256_HEX_BYTES) return false;
+    for (unsigned i = 0; i < SHA256_BYTES; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* One "name role hash" line into e; the reason in why when it is not one. */
+static bool parse_line(char *line, token_entry *e, char *why, size_t n)
+{
+    char *save = NULL;
+    char *name = strtok_r(line, " \t", &save);
+    char *role = strtok_r(NULL, " \t", &save);
+    char *hash = strtok_r(NULL, " \t", &save);
+    if (!name || !role || !hash || strtok_r(NULL, " \t", &save)) {
+        snprintf(why, n, "expected: NAME ROLE SHA256-HEX");
+        return false;
+    }
+    if (!token_name_valid(name)) {
+        snprintf(why, n, "name '%.80s' is not 1..64 bytes of [A-Za-z0-9_.@-]", name);
+        return false;
+    }
+    if ((e->role = role_parse(role)) == ROLE_NONE) {
+        snprintf(why, n, "role '%.40s' is not read, write or admin", role);
+        return false;
+    }
+    if (!parse_hash(hash, e->hash)) {
+        snprintf(why, n, "the hash is not 64 hex digits (make one with --hash-token)");
+        return false;
+    }
+    snprintf(e->name, sizeof(e->name), "%s", name);
+    return true;
+}
+
+static bool duplicate(const tokens *t, const token_entry *e, char *why, size_t n)
+{
+    for (size_t i = 0; i < t->count; i++) {
+        if (strcmp(t->entries[i].name, e->name) == 0) {
+            snprintf(why, n, "name '%s' appears twice", e->name);
+            return true;
+        }
+        if (memcmp(t->entries[i].hash, e->hash, SHA256_BYTES) == 0) {
+            snprintf(why, n, "the same token is listed twice ('%s')", t->entries[i].name);
+            return true;
+        }
+    }
+    return false;
+}
+
+static int add_line(tokens *t, char *line, char *why, size_t n)
+{
+    token_entry e;
+    memset(&e, 0, sizeof(e));
+    if (!parse_line(line, &e, why, n) || duplicate(t, &e, why, n)) return -1;
+    if (t->count == TOKEN_COUNT_MAX) {
+        snprintf(why, n, "more than %u tokens", TOKEN_COUNT_MAX);
+        return -1;
+    }
+    token_entry *p = realloc(t->entries, (t->count + 1) * sizeof(*p));
+    if (!p) {
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    t->entries = p;
+    t->entries[t->count++] = e;
+    return 0;
+}
+
+int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
+{
+    memset(t, 0, sizeof(*t));
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, why_bytes, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[512], reason[200];
+    int rc = 0;
+    for (unsigned long no = 1; rc == 0 && fgets(line, sizeof(line), f); no++) {
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n') line[--len] = '\0';
+        if (len && line[len - 1] == '\r') line[--len] = '\0';
+        size_t lead = strspn(line, " \t");
+        if (!line[lead] || line[lead] == '#') continue;
+        if ((rc = add_line(t, line + lead, reason, sizeof(reason))) != 0)
+            snprintf(why, why_bytes, "%s:%lu: %s", path, no, reason);
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(why, why_bytes, "%s: read error", path);
+        rc = -1;
+    }
+    if (rc == 0 && t->count == 0) {
+        snprintf(why, why_bytes, "%s: no tokens (make one with --hash-token NAME ROLE)", path);
+        rc = -1;
+    }
+    fclose(f);
+    if (rc != 0) tokens_free(t);
+    return rc;
+}
+
+void tokens_free(tokens *t)
+{
+    free(t->entries);
+    t->entries = NULL;
+    t->count = 0;
+}
+
+/* Every entry is compared in full whatever the earlier ones gave: the time
+ * depends on the number of entries only. */
+const token_entry *tokens_find(const tokens *t, const char *token, size_t len)
+{
+    uint8_t h[SHA256_BYTES];
+    sha256(token, len, h);
+    const token_entry *found = NULL;
+    for (size_t i = 0; i < t->count; i++) {
+        volatile uint8_t diff = 0;
+        for (unsigned k = 0; k < SHA256_BYTES; k++) diff |= (uint8_t)(h[k] ^ t->entries[i].hash[k]);
+        if (diff == 0) found = &t->entries[i];
+    }
+    return found;
+}
+
+const char *bearer_token(const char *header, size_t *len)
+{
+    if (!header || strncasecmp(header, "Bearer", 6) != 0) return NULL;
+    const char *p = header + 6;
+    if (*p != ' ' && *p != '\t') return NULL;
+    p += strspn(p, " \t");
+    size_t n = strcspn(p, " \t");
+    if (n == 0 || n > TOKEN_BYTES_MAX || p[n + strspn(p + n, " \t")] != '\0') return NULL;
+    *len = n;
+    return p;
+}
+
+int token_line(const char *name, const char *role, const char *token, size_t len,
+               char *out, size_t out_bytes, char *why, size_t why_bytes)
+{
+    if (len && token[len - 1] == '\n') len--;
+    if (len && token[len - 1] == '\r') len--;
+    if (!token_name_valid(name)) {
+        snprintf(why, why_bytes, "name '%.80s' is not 1..64 bytes of [A-Za-z0-9_.@-]", name);
+        return -1;
+    }
+    if (role_parse(role) == ROLE_NONE) {
+        snprintf(why, why_bytes, "role '%.40s' is not read, write or admin", role);
+        return -1;
+    }
+    if (len < TOKEN_BYTES_MIN || len > TOKEN_BYTES_MAX) {
+        snprintf(why, why_bytes, "a token is %u..%u bytes (got %zu); e.g. openssl rand -hex 32",
+                 TOKEN_BYTES_MIN, TOKEN_BYTES_MAX, len);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)token[i];
+        if (c <= 0x20 || c == 0x7f) {
+            snprintf(why, why_bytes, "a token has no spaces or control characters");
+            return -1;
+        }
+    }
+    uint8_t h[SHA256_BYTES];
+    char hex[SHA256_HEX_BYTES + 1];
+    sha256(token, len, h);
+    sha256_hex(h, hex);
+    snprintf(out, out_bytes, "%s %s %s\n", name, role, hex);
+    return 0;
+}

@@ -1,0 +1,211 @@
+/*
+** body.c -- see body.h.  Each function is one pass over the body that
+** tracks only what it needs: string/escape state and nesting depth for JSON,
+** quote state and field index for CSV.
+*/
+#include "body.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static size_t skip_bom(const char *in, size_t len)
+{
+    return len >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
+static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool body_is_json_array(const char *in, size_t len)
+{
+    size_t i = skip_bom(in, len);
+    while (i < len && blank(in[i])) i++;
+    return i < len && in[i] == '[';
+}
+
+typedef struct json_scan {
+    unsigned depth;
+    bool in_string, escape;
+} json_scan;
+
+/* Advance the string/depth state over c; true when c is structural (outside strings). */
+static bool scan_step(json_scan *s, char c)
+{
+    if (s->in_string) {
+        if (s->escape) s->escape = false;
+        else if (c == '\\') s->escape = true;
+        else if (c == '"') s->in_string = false;
+        return false;
+    }
+    if (c == '"') s->in_string = true;
+    else if (c == '{' || c == '[') s->depth++;
+    else if ((c == '}' || c == ']') && s->depth) s->depth--;
+    return true;
+}
+
+static int array_tail(const char *in, size_t i, size_t len, char *why, size_t n)
+{
+    while (i < len && blank(in[i])) i++;
+    if (i == len) return 0;
+    snprintf(why, n, "text after the closing ']' of the JSON array (byte %zu)", i + 1);
+    return -1;
+}
+
+int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t n)
+{
+    size_t i = skip_bom(in, len);
+    while (i < len && blank(in[i])) i++;
+    if (i == len || in[i] != '[') {
+        snprintf(why, n, "not a JSON array");
+        return -1;
+    }
+    json_scan s = { 1, false, false };
+    size_t start = ++i; /* start of the pending run to copy */
+    for (; i < len; i++) {
+        char c = in[i];
+        bool structural = scan_step(&s, c);
+        if (!structural) continue;
+        if (s.depth == 0) { /* the closing ']' */
+            buf_put(out, in + start, i - start);
+            buf_put(out, "\n", 1);
+            return array_tail(in, i + 1, len, why, n);
+        }
+        if ((c == ',' && s.depth == 1) || c == '\n' || c == '\r') {
+            buf_put(out, in + start, i - start);
+            buf_put(out, c == ',' && s.depth == 1 ? "\n" : " ", 1);
+            start = i + 1;
+        }
+    }
+    snprintf(why, n, s.in_string ? "unterminated string in the JSON array"
+                                 : "the JSON array has no closing ']'");
+    return -1;
+}
+
+/* ------------------------------------------------------------ JSON Lines */
+
+/* Does the object starting at line[0] == '{' have a top-level key "source"? */
+static bool has_source_key(const char *line, size_t n)
+{
+    json_scan s = { 0, false, false };
+    bool expect_key = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = line[i];
+        if (!s.in_string && c == '"' && s.depth == 1 && expect_key) {
+            if (i + 7 < n && memcmp(line + i + 1, "source\"", 7) == 0) return true;
+            expect_key = false;
+        }
+        bool structural = scan_step(&s, c);
+        if (structural && s.depth == 1 && (c == '{' || c == ',')) expect_key = true;
+        if (structural && s.depth == 0 && i > 0) break;
+    }
+    return false;
+}
+
+static void source_line(const char *line, size_t n, const char *source, buf *out)
+{
+    size_t i = 0;
+    while (i < n && blank(line[i])) i++;
+    if (i == n || line[i] != '{' || has_source_key(line + i, n - i)) {
+        buf_put(out, line, n);
+        return;
+    }
+    size_t k = i + 1;
+    while (k < n && blank(line[k])) k++;
+    bool empty = k < n && line[k] == '}';
+    buf_put(out, line, i + 1);
+    buf_puts(out, "\"source\":\"");
+    buf_puts(out, source);
+    buf_puts(out, empty ? "\"" : "\",");
+    buf_put(out, line + i + 1, n - i - 1);
+}
+
+void body_source_jsonl(const char *in, size_t len, const char *source, buf *out)
+{
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(in + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - in) + 1 : len;
+        source_line(in + i, end - i, source, out);
+        i = end;
+    }
+}
+
+/* ------------------------------------------------------------ CSV */
+
+/* Index of the header column named "source" (quoted or not), or -1; *end is
+ * the offset of the header's line feed (or len). */
+static long csv_source_column(const char *in, size_t len, size_t *end)
+{
+    size_t i = skip_bom(in, len), f = i;
+    long col = 0, found = -1;
+    bool quoted = false;
+    for (;; i++) {
+        char c = i < len ? in[i] : '\n';
+        if (c == '"') quoted = !quoted;
+        if (quoted || (c != ',' && c != '\n')) continue;
+        size_t flen = i - f;
+        if (flen && in[f + flen - 1] == '\r' && c == '\n') flen--;
+        if ((flen == 6 && memcmp(in + f, "source", 6) == 0) ||
+            (flen == 8 && memcmp(in + f, "\"source\"", 8) == 0))
+            found = col;
+        if (c == '\n') break;
+        f = i + 1, col++;
+    }
+    *end = i < len ? i : len;
+    return found;
+}
+
+/* Copy the records after the header, appending ",source" to each non-blank
+ * record (column < 0) or filling the empty cell of column `column`. */
+static void csv_records(const char *in, size_t i, size_t len, long column,
+                        const char *source, buf *out)
+{
+    bool quoted = false, record_empty = true;
+    long col = 0;
+    size_t start = i;
+    for (; i <= len; i++) {
+        char c = i < len ? in[i] : '\n';
+        bool at_field_start = i == start || (i > 0 && (in[i - 1] == ',' || in[i - 1] == '\n'));
+        if (!quoted && at_field_start && col == column && (c == ',' || c == '\n' || c == '\r') &&
+            !(record_empty && (c == '\n' || c == '\r'))) {
+            buf_puts(out, source);
+        }
+        if (c == '"') quoted = !quoted;
+        if (quoted || (c != '\n' && c != ',')) {
+            if (i < len) buf_put(out, &c, 1);
+            if (c != '\r') record_empty = false;
+            continue;
+        }
+        if (c == ',') {
+            col++, record_empty = false;
+            buf_put(out, &c, 1);
+            continue;
+        }
+        bool cr = out->len && out->p && out->p[out->len - 1] == '\r' && !record_empty;
+        if (!record_empty && column < 0) {
+            if (cr) out->len--;
+            buf_puts(out, ",");
+            buf_puts(out, source);
+            if (cr) buf_put(out, "\r", 1);
+        }
+        if (i < len) buf_put(out, "\n", 1);
+        col = 0, record_empty = true;
+    }
+}
+
+void body_source_csv(const char *in, size_t len, const char *source, buf *out)
+{
+    size_t end;
+    long column = csv_source_column(in, len, &end);
+    size_t hlen = end;
+    if (column < 0) {
+        bool cr = hlen > 0 && in[hlen - 1] == '\r';
+        buf_put(out, in, cr ? hlen - 1 : hlen);
+        buf_puts(out, ",source");
+        if (cr) buf_put(out, "\r", 1);
+    } else {
+        buf_put(out, in, hlen);
+    }
+    if (end >= len) return;
+    buf_put(out, "\n", 1);
+    csv_records(in, end + 1, len, column, source, out);
+}

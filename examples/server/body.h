@@ -1,0 +1,38 @@
+/*
+** body.h -- rewriting a POST /events body before the library reads it.
+**
+**   JSON array    `[{...}, {...}]` (Content-Type application/json, or any
+**                 body whose first non-blank byte is '[') becomes JSON Lines:
+**                 element N on line N, so an error's "line" is the element's
+**                 1-based position.  Blank space between tokens (newlines
+**                 included) is kept on the element's line as spaces.
+**   source        events posted without a `source` get the token's name:
+**                 CSV gains a `source` column when the header has none, and
+**                 an empty source cell is filled; a JSON object without a
+**                 top-level "source" key gains one.  (SPEC 10.5; the server
+**                 switches this on when the library reads `source`.)
+**
+** None of these parse more than they must: the library still validates
+** everything, and a malformed body stays malformed (the library names the
+** line).  `source` must be a token name ([A-Za-z0-9_.@-]): it is written
+** without quoting or escaping.
+*/
+#ifndef CIVIC_SERVER_BODY_H
+#define CIVIC_SERVER_BODY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "json.h"
+
+/* The first non-blank byte (after a UTF-8 BOM) is '['. */
+bool body_is_json_array(const char *in, size_t len);
+
+/* 0, or -1 with the reason in why (no closing ']', text after it, an
+ * unterminated string).  out receives the JSON Lines text. */
+int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t why_bytes);
+
+void body_source_csv(const char *in, size_t len, const char *source, buf *out);
+void body_source_jsonl(const char *in, size_t len, const char *source, buf *out);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+** guard.c -- request deadlines and the body budget; see guard.h.
+*/
+#include "guard.h"
+
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct conn_slot {
+    conn_slot *prev, *next;
+    MHD_socket fd;
+    int64_t since_ms;   /* start of the current request's deadline */
+    bool answering;     /* the request arrived; not timed */
+    bool shut;          /* already shut down by the reaper */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes)
+{
+    g->head = NULL;
+    g->request_seconds = request_seconds;
+    g->budget_bytes = budget_bytes;
+    atomic_init(&g->reserved_bytes, 0);
+    atomic_init(&g->deadline_closes, 0);
+    atomic_init(&g->budget_refusals, 0);
+    atomic_init(&g->connections_open, 0);
+    g->reaper_running = false;
+    g->stopping = false;
+    if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
+    if (pthread_cond_init(&g->wake, NULL) != 0) {
+        pthread_mutex_destroy(&g->mutex);
+        return -1;
+    }
+    return 0;
+}
+
+static void reap(guard *g, int64_t now)
+{
+    int64_t limit = (int64_t)g->request_seconds * 1000;
+    for (conn_slot *s = g->head; s; s = s->next) {
+        if (s->answering || s->shut || now - s->since_ms < limit) continue;
+        shutdown(s->fd, SHUT_RDWR);
+        s->shut = true;
+        atomic_fetch_add(&g->deadline_closes, 1);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    guard *g = arg;
+    pthread_mutex_lock(&g->mutex);
+    while (!g->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&g->wake, &g->mutex, &until);
+        if (!g->stopping) reap(g, now_ms());
+    }
+    pthread_mutex_unlock(&g->mutex);
+    return NULL;
+}
+
+int guard_start(guard *g)
+{
+    if (g->request_seconds == 0) return 0;
+    if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) return -1;
+    g->reaper_running = true;
+    return 0;
+}
+
+void guard_destroy(guard *g)
+{
+    pthread_mutex_lock(&g->mutex);
+    g->stopping = true;
+    pthread_cond_broadcast(&g->wake);
+    pthread_mutex_unlock(&g->mutex);
+    if (g->reaper_running) pthread_join(g->reaper, NULL);
+    g->reaper_running = false;
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->mutex);
+}
+
+static void slot_open(guard *g, struct MHD_Connection *c, void **ctx)
+{
+    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn_slot *s = calloc(1, sizeof(*s));
+    *ctx = s;
+    if (!s || !fd) return; /* untimed; the idle timeout still applies */
+    s->fd = fd->connect_fd;
+    s->since_ms = now_ms();
+    pthread_mutex_lock(&g->mutex);
+    s->next = g->head;
+    if (g->head) g->head->prev = s;
+    g->head = s;
+    pthread_mutex_unlock(&g->mutex);
+}
+
+static void slot_close(guard *g, conn_slot *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    if (s->prev) s->prev->next = s->next;
+    else if (g->head == s) g->head = s->next;
+    if (s->next) s->next->prev = s->prev;
+    pthread_mutex_unlock(&g->mutex);
+    free(s);
+}
+
+void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                  enum MHD_ConnectionNotificationCode code)
+{
+    guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&g->connections_open, 1);
+        slot_open(g, c, socket_context);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&g->connections_open, 1);
+        slot_close(g, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static conn_slot *slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
+}
+
+void guard_request_arrived(guard *g, struct MHD_Connection *c)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    s->answering = true;
+    pthread_mutex_unlock(&g->mutex);
+}
+
+void guard_request_done(guard *g, struct MHD_Connection *c)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    s->answering = false;
+    s->since_ms = now_ms();
+    pthread_mutex_unlock(&g->mutex);
+}
+
+bool guard_reserve(guard *g, size_t bytes)
+{
+    size_t cur = atomic_load(&g->reserved_bytes);
+    do {
+        if (bytes > g->budget_bytes - cur) {
+            atomic_fetch_add(&g->budget_refusals, 1);
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak(&g->reserved_bytes, &cur, cur + bytes));
+    return true;
+}
+
+void guard_release(guard *g, size_t bytes)
+{
+    if (bytes) atomic_fetch_sub(&g->reserved_bytes, bytes);
+}

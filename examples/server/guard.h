@@ -1,0 +1,66 @@
+/*
+** guard.h -- resource bounds libmicrohttpd does not give on its own.
+**
+**   request deadline  every request must arrive whole (headers and body)
+**                     within `request_seconds` of the connection opening or
+**                     of the previous answer on it.  libmicrohttpd has only an
+**                     idle timeout, which a client sending one byte every few
+**                     seconds never trips; a reaper thread shuts such a
+**                     connection's socket down (shutdown(2), so libmicrohttpd
+**                     notices and closes it itself: the descriptor is never
+**                     closed under it).  A connection whose request has
+**                     arrived is not timed while it is answered.
+**   body budget       request bodies are buffered whole (a batch is all or
+**                     nothing); the bytes reserved for them, summed over all
+**                     connections, stay within `budget_bytes`.  A request
+**                     that does not fit is answered 503 with Retry-After.
+**
+** Invariants: a slot is in the list from MHD's STARTED notification to its
+** CLOSED notification, and libmicrohttpd closes the descriptor only after
+** CLOSED (read in daemon.c of 0.9.75, on both of its close paths), so
+** shutdown() under the mutex always hits the right socket.
+*/
+#ifndef CIVIC_SERVER_GUARD_H
+#define CIVIC_SERVER_GUARD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+typedef struct conn_slot conn_slot;
+
+typedef struct guard {
+    pthread_mutex_t mutex;
+    pthread_cond_t wake;
+    conn_slot *head;
+    unsigned request_seconds;  /* 0: no deadline */
+    size_t budget_bytes;
+    atomic_size_t reserved_bytes;
+    atomic_uint_fast64_t deadline_closes;
+    atomic_uint_fast64_t budget_refusals;
+    atomic_uint_fast64_t connections_open;
+    pthread_t reaper;
+    bool reaper_running;
+    bool stopping;
+} guard;
+
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes);
+int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
+void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
+
+/* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
+void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                  enum MHD_ConnectionNotificationCode code);
+/* The request on c has arrived whole: stop timing it. */
+void guard_request_arrived(guard *g, struct MHD_Connection *c);
+/* The answer on c is done: time the next request from now. */
+void guard_request_done(guard *g, struct MHD_Connection *c);
+
+bool guard_reserve(guard *g, size_t bytes);
+void guard_release(guard *g, size_t bytes);
+
+#endif

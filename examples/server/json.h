@@ -1,0 +1,52 @@
+/*
+** json.h -- a growable output buffer and the JSON pieces civic-server writes.
+**
+** Every string goes through json_str, which escapes quotes, backslashes and
+** control characters and replaces bytes that are not valid UTF-8 with
+** U+FFFD, so an answer is valid UTF-8 JSON whatever the input was.  An
+** allocation failure sets `oom` and turns every later write into a no-op;
+** the caller checks it once at the end.
+**
+** (To be replaced by the shared answer writer examples/common/answers.{c,h}
+** once it lands; the field names already follow civic-score --format json.)
+*/
+#ifndef CIVIC_SERVER_JSON_H
+#define CIVIC_SERVER_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "civic.h"
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} buf;
+
+void buf_put(buf *b, const char *s, size_t n);
+void buf_puts(buf *b, const char *s);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+void buf_printf(buf *b, const char *fmt, ...);
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
+ * NUL is not valid here: ids never contain it. */
+size_t utf8_seq(const unsigned char *s, size_t left);
+bool utf8_valid(const char *s, size_t n);
+
+void json_str(buf *b, const char *s);
+void json_strn(buf *b, const char *s, size_t n);
+/* "key": with a leading comma unless *first. */
+void json_key(buf *b, const char *key, bool *first);
+void json_fixed(buf *b, int64_t v, unsigned places);
+void json_u64(buf *b, uint64_t v);
+void json_bool(buf *b, bool v);
+/* A time as civic-score prints it: the rules' form, "forever" for CIVIC_FOREVER. */
+void json_time(buf *b, const civic_rules *r, int64_t t);
+/* ';'-joined flags as an array of strings. */
+void json_flags(buf *b, const char *flags);
+
+#endif

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Bounded resources of civic-server under abuse (issue 17, findings 4 and 5).
+
+Each probe runs against a server with its default limits, on loopback, for
+a bounded time (the longest, slowloris, about 35 s), and asserts the server's
+resident memory (VmRSS from /proc) and the latency another client sees:
+
+  slowloris   300 connections from 127.0.0.1 send a header byte every 10 s;
+              a client on 127.0.0.2 must keep getting answers, the slow
+              connections beyond --max-per-ip are refused, and the rest are
+              closed by the request deadline (--request-timeout, 30 s).
+  body bomb   16 POSTs declare 60 MiB bodies and send 50 MiB without
+              finishing: the ones past --body-budget get 503 + Retry-After at
+              once, memory stays within the budget, and the budget comes
+              back when they go.
+  deadline    with --request-timeout 2: trickled headers and a trickled
+              body are cut off after 2 s, an idle keep-alive connection too.
+  chunked     bodies without Content-Length draw on the budget as they grow.
+
+usage: test_limits.py --server build/civic-server
+"""
+import argparse
+import os
+import select
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ARGS = None
+FAILURES = []
+MIB = 1 << 20
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def open_socket(port, source="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def is_closed(s):
+    """True when the server closed s (EOF or reset), without blocking."""
+    try:
+        r, _, _ = select.select([s], [], [], 0)
+        if not r:
+            return False
+        return s.recv(65536) == b"" or True  # data (an answer) then close counts as closed too
+    except OSError:
+        return True
+
+
+class Victim(threading.Thread):
+    """A well-behaved client on another address: GET /healthz every 0.2 s."""
+
+    def __init__(self, srv, source="127.0.0.2"):
+        super().__init__(daemon=True)
+        self.srv, self.source = srv, source
+        self.latencies, self.failures = [], []
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            try:
+                conn = self.srv.connection(timeout=10, source=self.source)
+                status, _, _ = self.srv.raw("GET", "/healthz", conn=conn)
+                conn.close()
+                if status != 200:
+                    self.failures.append(status)
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                self.failures.append(repr(e))
+            self.latencies.append(time.monotonic() - t0)
+            self.stop.wait(0.2)
+
+    def report(self, what):
+        self.stop.set()
+        self.join(timeout=15)
+        lat = sorted(self.latencies) or [99.0]
+        p50, worst = statistics.median(lat), lat[-1]
+        print("%s: victim %d requests, p50 %.1f ms, max %.1f ms, %d failed" % (
+            what, len(lat), p50 * 1000, worst * 1000, len(self.failures)))
+        check(len(lat) >= 5 and not self.failures, "%s: every victim request answered (%s)" % (
+            what, self.failures[:3]))
+        check(p50 < 0.2 and worst < 2.0, "%s: victim latency p50 %.3f s, max %.3f s" % (
+            what, p50, worst))
+
+
+# ---------------------------------------------------------------- slowloris
+
+def test_slowloris():
+    srv = harness.Server(ARGS.server).start()
+    try:
+        base = harness.rss_kib(srv.proc.pid)
+        victim = Victim(srv)
+        victim.start()
+        socks, refused = [], 0
+        t_open = time.monotonic()
+        for _ in range(300):
+            try:
+                s = open_socket(srv.port)
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                socks.append(s)
+            except OSError:
+                refused += 1
+        peak = base
+        deadline_seen = None
+        for tick in range(4):  # a byte every 10 s, for 35 s
+            end = t_open + 10 * (tick + 1) if tick < 3 else t_open + 35
+            while time.monotonic() < end:
+                time.sleep(0.5)
+                peak = max(peak, harness.rss_kib(srv.proc.pid))
+                if deadline_seen is None and socks and all(is_closed(s) for s in socks):
+                    deadline_seen = time.monotonic() - t_open
+            for s in socks:
+                try:
+                    s.send(b"a")
+                except OSError:
+                    pass
+        still_open = sum(1 for s in socks if not is_closed(s))
+        early = len(socks)  # counted below: refused by the per-address limit
+        print("slowloris: rss %d -> peak %d KiB; all slow connections closed after %s s" % (
+            base, peak, "%.1f" % deadline_seen if deadline_seen else "never"))
+        victim.report("slowloris")
+        check(still_open == 0 and deadline_seen is not None and deadline_seen < 34,
+              "slowloris: the request deadline closed every slow connection (%d open)" % still_open)
+        check(peak - base < 32 * 1024, "slowloris: memory bounded (+%d KiB)" % (peak - base))
+        for s in socks:
+            s.close()
+        del early
+    finally:
+        srv.stop()
+
+
+def count_admitted(srv, n):
+    """How many of n slow connections from one address the server keeps."""
+    socks = []
+    for _ in range(n):
+        s = open_socket(srv.port)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        socks.append(s)
+    time.sleep(1.0)
+    kept = sum(1 for s in socks if not is_closed(s))
+    for s in socks:
+        s.close()
+    return kept
+
+
+def test_per_address_limit():
+    srv = harness.Server(ARGS.server).start()
+    try:
+        kept = count_admitted(srv, 100)
+        check(kept == 32, "--max-per-ip (default 32): %d of 100 connections from one address kept" % kept)
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------- body bomb
+
+def bomb(port, results, i):
+    try:
+        s = open_socket(port)
+        s.settimeout(30)
+        s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (60 * MIB))
+        r, _, _ = select.select([s], [], [], 0.5)
+        if r:
+            results[i] = ("answered", s.recv(4096), s)
+            return
+        chunk = b"x" * MIB
+        for _ in range(50):
+            s.sendall(chunk)
+        results[i] = ("sent", b"", s)
+    except OSError as e:
+        results[i] = ("error", repr(e).encode(), None)
+
+
+def test_body_bomb():
+    srv = harness.Server(ARGS.server).start()
+    try:
+        base = harness.rss_kib(srv.proc.pid)
+        victim = Victim(srv)
+        victim.start()
+        results = [None] * 16
+        threads = [threading.Thread(target=bomb, args=(srv.port, results, i)) for i in range(16)]
+        for t in threads:
+            t.start()
+        peak = base
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.2)
+            peak = max(peak, harness.rss_kib(srv.proc.pid))
+        for t in threads:
+            t.join(timeout=60)
+        for _ in range(15):  # the bodies stay unfinished for 3 s while the victim asks
+            time.sleep(0.2)
+            peak = max(peak, harness.rss_kib(srv.proc.pid))
+        answered = [r for r in results if r and r[0] == "answered"]
+        sent = [r for r in results if r and r[0] == "sent"]
+        refused_ok = all(a[1].startswith(b"HTTP/1.1 503") and b"Retry-After: " in a[1]
+                         for a in answered)
+        print("body bomb: %d held (50 MiB each sent), %d answered 503 at once; rss %d -> peak %d "
+              "KiB (+%d MiB)" % (len(sent), len(answered), base, peak, (peak - base) // 1024))
+        victim.report("body bomb")
+        check(len(sent) <= 4 and len(answered) >= 12 and refused_ok,
+              "body bomb: the budget (256 MiB) holds at most 4 of 16 60-MiB bodies, the rest get "
+              "503 + Retry-After (%d held, %d refused)" % (len(sent), len(answered)))
+        check(peak - base < 320 * 1024, "body bomb: memory within the budget (+%d MiB)" % (
+            (peak - base) // 1024))
+        for r in results:
+            if r and r[2]:
+                r[2].close()
+        time.sleep(1.0)
+        status, rep = srv.request("POST", "/events",
+                                  b"id,subject,type,ts\nbb1,bomb-after,recycling,2025-01-01\n",
+                                  "text/csv")
+        check(status == 200, "body bomb: the budget comes back when the bodies go (%d)" % status)
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------- deadline, chunked
+
+def closed_within(s, seconds, feed=None):
+    """Seconds until the server closed s (feeding a byte every 0.5 s), or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        if is_closed(s):
+            return time.monotonic() - t0
+        if feed:
+            try:
+                s.send(feed)
+            except OSError:
+                return time.monotonic() - t0
+        time.sleep(0.5)
+    return None
+
+
+def test_deadline():
+    srv = harness.Server(ARGS.server, extra=["--request-timeout", "2", "--timeout", "60"]).start()
+    try:
+        s = open_socket(srv.port)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        t = closed_within(s, 8, b"a")
+        check(t is not None and t < 4.5, "trickled headers cut off by the deadline (%s s)" % t)
+        s.close()
+        s = open_socket(srv.port)
+        s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                  b"Content-Length: 1000\r\n\r\nid,subject,type,ts\n")
+        t = closed_within(s, 8, b"x")
+        check(t is not None and t < 4.5, "a trickled body cut off by the deadline (%s s)" % t)
+        s.close()
+        conn = srv.connection()
+        status, _, _ = srv.raw("GET", "/healthz", conn=conn)
+        sock = conn.sock
+        time.sleep(0.5)
+        status2, _, _ = srv.raw("GET", "/healthz", conn=conn)
+        check(status == status2 == 200 and conn.sock is sock,
+              "keep-alive within the deadline reuses the connection")
+        t = closed_within(sock, 8)
+        check(t is not None and t < 4.5, "an idle keep-alive connection closes at the deadline")
+        conn.close()
+    finally:
+        srv.stop()
+
+
+def chunked_headers():
+    return (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+
+
+def chunk(data):
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def test_chunked_budget():
+    srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "1M"]).start()
+    try:
+        held = open_socket(srv.port)
+        held.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024)))
+        time.sleep(0.5)
+        s = open_socket(srv.port)
+        s.settimeout(10)
+        s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024))
+                  + b"0\r\n\r\n")
+        answer = s.recv(4096)
+        check(answer.startswith(b"HTTP/1.1 503") and b"Retry-After" in answer,
+              "a chunked body past the budget gets 503 + Retry-After: %r" % answer[:40])
+        s.close()
+        held.close()
+        time.sleep(0.5)
+        s = open_socket(srv.port)
+        s.settimeout(10)
+        s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"x" * (1100 * 1024))
+                  + b"0\r\n\r\n")
+        answer = s.recv(4096)
+        check(answer.startswith(b"HTTP/1.1 413"), "a chunked body past --max-body gets 413")
+        s.close()
+        body = b"id,subject,type,ts\nch1,chunked,recycling,2025-01-01\n"
+        s = open_socket(srv.port)
+        s.settimeout(10)
+        s.sendall(chunked_headers() + chunk(body[:20]) + chunk(body[20:]) + b"0\r\n\r\n")
+        answer = s.recv(4096)
+        check(answer.startswith(b"HTTP/1.1 200") and b'"accepted":1' in answer,
+              "a chunked body within the limits is loaded: %r" % answer[-80:])
+        s.close()
+    finally:
+        srv.stop()
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", default="build/civic-server")
+    p.add_argument("--only", default="", help="comma-separated probe names")
+    ARGS = p.parse_args()
+    probes = [("per-ip", test_per_address_limit), ("deadline", test_deadline),
+              ("chunked", test_chunked_budget), ("bomb", test_body_bomb),
+              ("slowloris", test_slowloris)]
+    tmp = tempfile.mkdtemp(prefix="civic-limits-")
+    try:
+        for name, fn in probes:
+            if not ARGS.only or name in ARGS.only.split(","):
+                t0 = time.monotonic()
+                fn()
+                print("%s: %.1f s" % (name, time.monotonic() - t0))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILURES:
+        print("test-server-limits: %d failure(s)" % len(FAILURES), file=sys.stderr)
+        return 1
+    print("test-server-limits: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Access control, TLS and HTTP correctness of civic-server (issue 17).
+
+  1. every route x {no token, malformed header, unknown token, read, write,
+     admin}: 401 with WWW-Authenticate, 403, or the route's own answer; the
+     revoke attack refused without a write token; --public-reports.
+  2. the bind rule: no non-loopback --bind without --tokens or --insecure.
+  3. command line: --version, unknown options, missing and bad values,
+     --hash-token.
+  4. HTTP: keep-alive, 405 with Allow for every wrong method on every
+     route, 400 for NUL or invalid UTF-8 in the target, JSON answers valid
+     UTF-8, JSON array bodies, 415.
+  5. observability: /metrics in the Prometheus text format, the access log.
+  6. TLS with a throw-away self-signed certificate (openssl CLI).
+
+Loopback only; every server and request bounded in time.
+
+usage: test_security.py --server build/civic-server
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ARGS = None
+FAILURES = []
+TOKENS = {"reader": ("read", "rd-0123456789abcdef-token"),
+          "ingest": ("write", "wr-0123456789abcdef-token"),
+          "boss": ("admin", "ad-0123456789abcdef-token")}
+ROLE_RANK = {None: 0, "read": 1, "write": 2, "admin": 3}
+SAMPLE = "examples/data/sample.csv"
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def tok(name):
+    return TOKENS[name][1]
+
+
+def start(tmp, extra=(), data=True, **kw):
+    tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "tokens"),
+                                 [(n, r, t) for n, (r, t) in TOKENS.items()])
+    args = ["--tokens", tokens] + list(extra)
+    d = os.path.join(tmp, "data") if data else None
+    return harness.Server(ARGS.server, d, args, token="", **kw).start()
+
+
+def load_sample(srv):
+    with open(SAMPLE, "rb") as f:
+        status, rep = srv.request("POST", "/events", f.read(), "text/csv", token=tok("ingest"))
+    check(status == 200 and rep["accepted"] > 0, "sample loaded with the write token")
+
+
+# ---------------------------------------------------------------- 1. roles
+
+COUNTER = [0]
+
+
+def event_body():
+    COUNTER[0] += 1
+    return ("id,subject,type,ts\nsec%d,sec-subject,recycling,2025-01-01\n" % COUNTER[0]).encode()
+
+
+# (method, path, role needed or None for public, status when allowed)
+ROUTES = [
+    ("POST", "/events", "write", 200),
+    ("GET", "/subjects/r0007", "read", 200),
+    ("HEAD", "/subjects/r0007", "read", 200),
+    ("GET", "/subjects/r0007/record", "read", 200),
+    ("GET", "/groups?depth=1", "read", 200),
+    ("GET", "/rank?top=3", "read", 200),
+    ("HEAD", "/rank", "read", 200),
+    ("GET", "/lists/dishonest", "read", 501),
+    ("GET", "/report", "read", 501),
+    ("POST", "/compact", "admin", 200),
+    ("POST", "/purge?before=2020-01-01", "admin", 501),
+    ("GET", "/metrics", "admin", 200),
+    ("GET", "/healthz", None, 200),
+    ("GET", "/openapi.json", None, 200),
+]
+CREDENTIALS = [("no token", None, None), ("Basic header", None, "Basic cmVhZGVyOnB3"),
+               ("unknown token", None, "Bearer xx-0123456789abcdef-token"),
+               ("read", "read", "Bearer " + tok("reader")),
+               ("write", "write", "Bearer " + tok("ingest")),
+               ("admin", "admin", "Bearer " + tok("boss"))]
+
+
+def expected(need, role, header):
+    if need is None or ROLE_RANK[role] >= ROLE_RANK[need]:
+        return "ok"
+    if role is None:
+        return "401-invalid" if header and header.startswith("Bearer") else "401"
+    return "403"
+
+
+def test_roles(tmp):
+    doc = os.path.join(tmp, "openapi.json")
+    with open(doc, "w") as f:
+        f.write('{"openapi": "3.1.0", "info": {"title": "test", "version": "0"}}')
+    srv = start(tmp, ["--openapi", doc])
+    try:
+        load_sample(srv)
+        for method, path, need, ok_status in ROUTES:
+            for what, role, header in CREDENTIALS:
+                headers = {"Authorization": header} if header else {}
+                body = event_body() if path == "/events" else None
+                if body:
+                    headers["Content-Type"] = "text/csv"
+                status, h, data = srv.raw(method, path, body, headers)
+                want = expected(need, role, header)
+                label = "%s %s with %s" % (method, path, what)
+                if want == "ok":
+                    check(status == ok_status, "%s: %d, wanted %d" % (label, status, ok_status))
+                elif want == "403":
+                    check(status == 403 and b"role" in data, "%s: %d, wanted 403" % (label, status))
+                else:
+                    wa = h.get("www-authenticate", "")
+                    check(status == 401 and wa.startswith("Bearer realm=")
+                          and (("invalid_token" in wa) == (want == "401-invalid")),
+                          "%s: %d %r, wanted 401 with WWW-Authenticate" % (label, status, wa))
+        # Health: liveness for anyone, counts for a reader.
+        _, anon = srv.request("GET", "/healthz")
+        _, reader = srv.request("GET", "/healthz", token=tok("reader"))
+        check("events" not in anon and reader["events"] > 0, "healthz counts only for a reader")
+        test_revoke_attack(srv)
+        test_source(srv)
+    finally:
+        srv.stop()
+
+
+def test_revoke_attack(srv):
+    """Issue 17, finding 1: one CSV line erased another resident's entry."""
+    attack = b"id,subject,type,ts,ref\natk1,r0030,revoke,2025-01-01,ev00487\n"
+    status, _ = srv.request("POST", "/events", attack, "text/csv")
+    check(status == 401, "the revoke attack without a token: %d" % status)
+    status, _ = srv.request("POST", "/events", attack, "text/csv", token=tok("reader"))
+    check(status == 403, "the revoke attack with a read token: %d" % status)
+    status, rec = srv.request("GET", "/subjects/r0030/record", token=tok("reader"))
+    states = {e["id"]: e["state"] for e in rec.get("entries", [])}
+    check(status == 200 and "atk1" not in states and states.get("ev00487") not in (None, "revoked"),
+          "nothing of the refused attack applied: %s" % states.get("ev00487"))
+
+
+def test_source(srv):
+    """SPEC 10.5: events posted by a token without a source carry its name.
+    Runs once the library reads `source` (libcivic 2); skipped before."""
+    _, h = srv.request("GET", "/healthz")
+    if int(h["version"].split(".")[0]) < 2:
+        print("source: skipped (libcivic %s does not read source yet)" % h["version"])
+        return
+    body = (b"id,subject,type,ts,source\nsrc1,src-subject,recycling,2025-01-01,\n"
+            b"src2,src-subject,recycling,2025-01-02,dept\n")
+    status, _ = srv.request("POST", "/events", body, "text/csv", token=tok("ingest"))
+    arr = b'[{"id":"src3","subject":"src-subject","type":"recycling","ts":"2025-01-03"}]'
+    status2, _ = srv.request("POST", "/events", arr, "application/json", token=tok("boss"))
+    _, rec = srv.request("GET", "/subjects/src-subject/record", token=tok("reader"))
+    got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
+    check(status == status2 == 200 and got == {"src1": "ingest", "src2": "dept", "src3": "boss"},
+          "events posted without a source carry the token's name: %s" % got)
+
+
+def test_public_reports(tmp):
+    srv = start(tmp, ["--public-reports"], data=False)
+    try:
+        for path in ("/report", "/lists/dishonest"):
+            status, _, _ = srv.raw("GET", path)
+            check(status == 501, "%s is public with --public-reports (%d)" % (path, status))
+        status, _, _ = srv.raw("GET", "/rank")
+        check(status == 401, "--public-reports opens only the reports (/rank: %d)" % status)
+    finally:
+        srv.stop()
+
+
+# ---------------------------------------------------------------- 2, 3. command line
+
+def run(*args, stdin=""):
+    p = subprocess.run([ARGS.server, *args], input=stdin, capture_output=True, text=True,
+                       timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_command_line(tmp):
+    rc, out, err = run("--version")
+    check(rc == 0 and out.startswith("civic-server") and "libcivic" in out, "--version: %r" % out)
+    rc, out, err = run("--bogus")
+    check(rc == 1 and "unknown option '--bogus'" in err and "usage:" in err, "unknown option: %r" % err)
+    rc, out, err = run("--port")
+    check(rc == 1 and "needs a value" in err and "usage:" in err, "missing value: %r" % err)
+    rc, out, err = run("--port", "http")
+    check(rc == 1 and "bad value for --port" in err and "usage:" in err, "bad value: %r" % err)
+    rc, out, err = run("--help")
+    check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out, "--help")
+    rc, out, err = run("--tls-cert", "x.pem")
+    check(rc == 1 and "go together" in err, "--tls-cert alone: %r" % err)
+    rc, out, err = run("--max-body", "512M")
+    check(rc == 1 and "--body-budget" in err, "--max-body over the budget: %r" % err)
+    # The bind rule.  192.0.2.1 (TEST-NET-1) is on no interface: binding it
+    # fails without a packet sent, which shows the rule let it through.
+    for bind in ("0.0.0.0", "::", "192.0.2.1"):
+        rc, out, err = run("--bind", bind, "--port", "0")
+        check(rc == 1 and "refusing to listen" in err and "--insecure" in err,
+              "--bind %s without --tokens is refused: %r" % (bind, err))
+    rc, out, err = run("--bind", "192.0.2.1", "--port", "0", "--insecure")
+    check(rc != 0 and "refusing" not in err and "cannot listen" in err,
+          "--insecure lets a non-loopback bind through: %r" % err)
+    tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "t"), [("a", "read", "x" * 20)])
+    rc, out, err = run("--bind", "192.0.2.1", "--port", "0", "--tokens", tokens)
+    check(rc != 0 and "refusing" not in err, "--tokens lets a non-loopback bind through: %r" % err)
+    rc, out, err = run("--hash-token", "ops", "admin", stdin="short\n")
+    check(rc == 1 and "16.." in err, "a short token is refused: %r" % err)
+    rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-s3cret-s3cret\n")
+    check(rc == 0 and re.fullmatch(r"ops admin [0-9a-f]{64}\n", out), "--hash-token line %r" % out)
+    with open(os.path.join(tmp, "bad"), "w") as f:
+        f.write("ops admin nothex\n")
+    rc, out, err = run("--tokens", os.path.join(tmp, "bad"), "--port", "0")
+    check(rc == 2 and ":1:" in err, "a bad tokens file names its line: %r" % err)
+
+
+# ---------------------------------------------------------------- 4. HTTP
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+PATHS = {"/events": "POST", "/compact": "POST", "/purge": "POST", "/subjects/x": "GET, HEAD",
+         "/subjects/x/record": "GET, HEAD", "/groups": "GET, HEAD", "/rank": "GET, HEAD",
+         "/healthz": "GET, HEAD", "/metrics": "GET, HEAD", "/openapi.json": "GET, HEAD",
+         "/lists/x": "GET, HEAD", "/report": "GET, HEAD"}
+
+
+def strict_json(data):
+    return json.loads(data.decode("utf-8", errors="strict"))
+
+
+def test_methods(srv):
+    for path, allow in PATHS.items():
+        for m in ALL_METHODS:
+            if m in allow.split(", "):
+                continue
+            status, h, data = srv.raw(m, path)
+            check(status == 405 and h.get("allow") == allow,
+                  "%s %s: %d Allow %r (wanted 405 %r)" % (m, path, status, h.get("allow"), allow))
+    status, _, _ = srv.raw("GET", "/no/such/route")
+    check(status == 404, "unknown route 404")
+
+
+def test_keep_alive(srv):
+    conn = srv.connection()
+    try:
+        srv.raw("GET", "/healthz", conn=conn)
+        sock = conn.sock
+        answers = [srv.raw("POST", "/events", event_body(), {"Content-Type": "text/csv"},
+                           token=tok("ingest"), conn=conn),
+                   srv.raw("GET", "/rank?top=2", token=tok("reader"), conn=conn),
+                   srv.raw("GET", "/nowhere", conn=conn),
+                   srv.raw("DELETE", "/events", conn=conn),
+                   srv.raw("GET", "/rank", conn=conn),
+                   srv.raw("GET", "/subjects/%FF", conn=conn),
+                   srv.raw("HEAD", "/healthz", conn=conn)]
+        check([a[0] for a in answers] == [200, 200, 404, 405, 401, 400, 200],
+              "statuses on one connection %s" % [a[0] for a in answers])
+        check(conn.sock is sock and sock is not None, "one TCP connection served them all")
+        check(all("close" not in a[1].get("connection", "") for a in answers),
+              "no Connection: close")
+    finally:
+        conn.close()
+
+
+def test_targets(srv):
+    for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
+                 "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE"):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
+    # A valid multi-byte id is fine and comes back as the same UTF-8.
+    body = "id,subject,type,ts\nu1,居民-7,recycling,2025-01-01\n".encode()
+    srv.raw("POST", "/events", body, {"Content-Type": "text/csv"}, token=tok("ingest"))
+    status, _, data = srv.raw("GET", "/subjects/%E5%B1%85%E6%B0%91-7", token=tok("reader"))
+    check(status == 200 and strict_json(data)["subject"] == "居民-7", "a UTF-8 id round-trips")
+    for path in ("/rank", "/groups?depth=2", "/subjects/r0007/record", "/nowhere", "/subjects/%FF"):
+        _, _, data = srv.raw("GET", path, token=tok("reader"))
+        try:
+            strict_json(data)
+        except ValueError as e:
+            check(False, "%s: the answer is not valid UTF-8 JSON: %s" % (path, e))
+
+
+def test_json_bodies(srv):
+    ingest = tok("ingest")
+    arr = json.dumps([{"id": "arr%d" % i, "subject": "array-subject", "type": "recycling",
+                       "ts": "2025-02-%02d" % (i + 1)} for i in range(3)], indent=2).encode()
+    for ctype in ("application/json", None):
+        status, rep = srv.request("POST", "/events", arr, ctype, token=ingest)
+        check(status == 200 and rep["accepted"] + rep["duplicates"] == 3,
+              "a JSON array body works (%s): %s" % (ctype, rep))
+    bad = b'[{"id":"arrb1","subject":"s","type":"recycling","ts":"2025-01-01"},\n {"id":"arrb2"}]'
+    status, e = srv.request("POST", "/events", bad, "application/json", token=ingest)
+    check(status == 400 and e["line"] == 2, "an array error names the element as its line: %s" % e)
+    status, e = srv.request("POST", "/events", b'[{"id":"x"}', "application/json", token=ingest)
+    check(status == 400 and "closing" in e.get("reason", ""), "an unclosed array is a 400 %s" % e)
+    status, e = srv.request("POST", "/events", b"--b\r\n\r\nx\r\n--b--\r\n",
+                            "multipart/form-data; boundary=b", token=ingest)
+    check(status == 415 and "application/json" in e.get("reason", ""), "multipart is 415 %s" % e)
+    one = b'{"id":"obj1","subject":"array-subject","type":"recycling","ts":"2025-03-01"}'
+    status, rep = srv.request("POST", "/events", one, "application/json", token=ingest)
+    check(status == 200 and rep["accepted"] == 1, "a single JSON object works %s" % rep)
+
+
+# ---------------------------------------------------------------- 5. observability
+
+METRIC_LINE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$')
+
+
+def test_metrics(srv):
+    srv.raw("POST", "/events", b"id,subject,type,ts\nbad,s,nope,2025-01-01\n",
+            {"Content-Type": "text/csv"}, token=tok("ingest"))
+    status, _, _ = srv.raw("POST", "/compact", token=tok("boss"))
+    check(status == 200, "POST /compact as admin")
+    status, h, data = srv.raw("GET", "/metrics", token=tok("boss"))
+    text = data.decode()
+    check(status == 200 and h["content-type"].startswith("text/plain; version=0.0.4"),
+          "metrics content type %s" % h.get("content-type"))
+    bad = [l for l in text.splitlines() if l and not l.startswith("#") and not METRIC_LINE.match(l)]
+    check(not bad, "every metrics line parses: %s" % bad[:3])
+    values = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+              for l in text.splitlines() if l and not l.startswith("#")}
+    for name in ('civic_http_requests_total{route="/events",status="200"}',
+                 'civic_http_requests_total{route="/subjects/{id}",status="400"}',
+                 'civic_http_request_duration_seconds_bucket{route="/rank",le="+Inf"}',
+                 "civic_events", "civic_subjects", "civic_journal_bytes",
+                 "civic_last_compaction_timestamp_seconds",
+                 "civic_last_compaction_duration_seconds", "civic_rejected_batches_total"):
+        check(name in values, "metric %s present" % name)
+    check(values.get("civic_events", 0) > 400 and values.get("civic_rejected_batches_total", 0) >= 1
+          and values.get("civic_last_compaction_timestamp_seconds", 0) > 1e9,
+          "metric values: events %s rejected %s" % (values.get("civic_events"),
+                                                     values.get("civic_rejected_batches_total")))
+
+
+def test_access_log(tmp):
+    log = os.path.join(tmp, "access.log")
+    srv = start(tmp, ["--access-log", log], data=False)
+    try:
+        srv.raw("GET", "/rank?top=1", token=tok("reader"))
+        srv.raw("GET", "/subjects/%FF%FE")
+        srv.raw("POST", "/events", event_body(), {"Content-Type": "text/csv"}, token=tok("ingest"))
+    finally:
+        srv.stop()
+    with open(log, "rb") as f:
+        lines = [strict_json(l) for l in f.read().splitlines()]
+    keys = ["time", "remote", "method", "path", "status", "bytes", "duration_ms", "token"]
+    check(len(lines) >= 4 and all(list(l) == keys for l in lines), "access log fields %s" % lines[:1])
+    byp = {l["path"]: l for l in lines}
+    r = byp.get("/rank?top=1", {})
+    check(r.get("token") == "reader" and r.get("status") == 200 and r.get("remote") == "127.0.0.1"
+          and r.get("bytes", 0) > 0 and r.get("method") == "GET", "access log of /rank %s" % r)
+    check(byp.get("/subjects/%FF%FE", {}).get("status") == 400
+          and byp["/subjects/%FF%FE"]["token"] is None, "access log of a bad target")
+    check(byp.get("/events", {}).get("token") == "ingest", "access log names the writer")
+
+
+# ---------------------------------------------------------------- 6. TLS
+
+def test_tls(tmp):
+    cert, key = harness.self_signed_cert(tmp)
+    srv = start(tmp, ["--tls-cert", cert, "--tls-key", key], data=False, tls_ca=cert)
+    try:
+        check("https" in srv.output(), "the server says it serves https")
+        conn = srv.connection()
+        try:
+            s1 = srv.raw("POST", "/events", event_body(), {"Content-Type": "text/csv"},
+                         token=tok("ingest"), conn=conn)
+            sock = conn.sock
+            s2 = srv.raw("GET", "/rank", token=tok("reader"), conn=conn)
+            s3 = srv.raw("GET", "/rank", conn=conn)
+            check((s1[0], s2[0], s3[0]) == (200, 200, 401) and conn.sock is sock,
+                  "HTTPS with keep-alive: %s" % [s1[0], s2[0], s3[0]])
+        finally:
+            conn.close()
+        plain = harness.Server(ARGS.server)
+        plain.port = srv.port
+        try:
+            status, _, _ = plain.raw("GET", "/healthz", timeout=5)
+            check(status >= 400, "plain HTTP to the HTTPS port is refused (%d)" % status)
+        except Exception:
+            pass  # the TLS layer drops the connection: refused, as it should be
+    finally:
+        srv.stop()
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", default="build/civic-server")
+    ARGS = p.parse_args()
+    tmp = tempfile.mkdtemp(prefix="civic-security-")
+    try:
+        test_command_line(tmp)
+        os.mkdir(os.path.join(tmp, "roles"))
+        test_roles(os.path.join(tmp, "roles"))
+        test_public_reports(tmp)
+        srv = start(tmp, data=True)
+        try:
+            load_sample(srv)
+            test_methods(srv)
+            test_keep_alive(srv)
+            test_targets(srv)
+            test_json_bodies(srv)
+            test_metrics(srv)
+        finally:
+            srv.stop()
+        test_access_log(tmp)
+        test_tls(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILURES:
+        print("test-server-security: %d failure(s)" % len(FAILURES), file=sys.stderr)
+        return 1
+    print("test-server-security: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

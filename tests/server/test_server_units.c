@@ -1,0 +1,259 @@
+/*
+** test_server_units.c -- cmocka tests of civic-server's own modules:
+** SHA-256 against the FIPS 180-4 examples, the tokens file and bearer
+** parsing, JSON output that stays valid UTF-8, and the rewriting of POST
+** bodies (JSON arrays to lines, the `source` of events posted by a token).
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auth.h"
+#include "body.h"
+#include "json.h"
+#include "sha256.h"
+
+static void hex_of(const char *text, size_t len, char *hex)
+{
+    uint8_t d[SHA256_BYTES];
+    sha256(text, len, d);
+    sha256_hex(d, hex);
+}
+
+static void sha256_matches_the_fips_examples(void **state)
+{
+    (void)state;
+    char hex[SHA256_HEX_BYTES + 1];
+    hex_of("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    hex_of("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    hex_of(two, strlen(two), hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char *million = malloc(1000000);
+    assert_non_null(million);
+    memset(million, 'a', 1000000);
+    hex_of(million, 1000000, hex);
+    free(million);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void sha256_pads_every_length_around_a_block(void **state)
+{
+    (void)state;
+    /* 55, 56, 63, 64, 65 bytes: the padding edge cases (known digests of 'a' x n). */
+    static const struct { size_t n; const char *hex; } cases[] = {
+        { 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318" },
+        { 56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a" },
+        { 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb" },
+    };
+    char text[128], hex[SHA256_HEX_BYTES + 1];
+    memset(text, 'a', sizeof(text));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        hex_of(text, cases[i].n, hex);
+        assert_string_equal(hex, cases[i].hex);
+    }
+}
+
+static char *write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/civic-tokens-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void token_line_hashes_and_checks_its_input(void **state)
+{
+    (void)state;
+    char line[200], why[200];
+    const char *tok = "0123456789abcdef0123\n";
+    assert_int_equal(token_line("ingest", "write", tok, strlen(tok), line, sizeof(line), why,
+                                sizeof(why)), 0);
+    char hex[SHA256_HEX_BYTES + 1];
+    hex_of("0123456789abcdef0123", 20, hex);
+    char want[200];
+    snprintf(want, sizeof(want), "ingest write %s\n", hex);
+    assert_string_equal(line, want);
+    assert_int_equal(token_line("ingest", "write", "short", 5, line, sizeof(line), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "16.."));
+    assert_int_equal(token_line("bad name", "write", tok, strlen(tok), line, sizeof(line), why,
+                                sizeof(why)), -1);
+    assert_int_equal(token_line("ok", "root", tok, strlen(tok), line, sizeof(line), why,
+                                sizeof(why)), -1);
+    assert_int_equal(token_line("ok", "read", "0123456789 abcdef0", 18, line, sizeof(line), why,
+                                sizeof(why)), -1);
+}
+
+static void tokens_file_loads_and_finds_by_token(void **state)
+{
+    (void)state;
+    char hr[SHA256_HEX_BYTES + 1], ha[SHA256_HEX_BYTES + 1], text[400];
+    hex_of("reader-token-000000", 19, hr);
+    hex_of("admin-token-0000000", 19, ha);
+    snprintf(text, sizeof(text), "# tokens\n\n  reader read %s\r\nboss\tadmin\t%s\n", hr, ha);
+    tokens t;
+    char why[300];
+    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), 0);
+    assert_int_equal(t.count, 2);
+    const token_entry *e = tokens_find(&t, "admin-token-0000000", 19);
+    assert_non_null(e);
+    assert_string_equal(e->name, "boss");
+    assert_int_equal(e->role, ROLE_ADMIN);
+    assert_int_equal(tokens_find(&t, "reader-token-000000", 19)->role, ROLE_READ);
+    assert_null(tokens_find(&t, "reader-token-000001", 19));
+    assert_null(tokens_find(&t, "", 0));
+    tokens_free(&t);
+}
+
+static void tokens_file_errors_name_the_line(void **state)
+{
+    (void)state;
+    char h[SHA256_HEX_BYTES + 1], text[400], why[300];
+    tokens t;
+    hex_of("x", 1, h);
+    snprintf(text, sizeof(text), "a read %s\nb superuser %s\n", h, h);
+    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":2: role 'superuser'"));
+    snprintf(text, sizeof(text), "a read %s\na write %s\n", h, h);
+    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "appears twice"));
+    snprintf(text, sizeof(text), "a read %s\nb write %s\n", h, h);
+    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "listed twice"));
+    assert_int_equal(tokens_load(&t, write_temp("a read abc\n"), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "64 hex"));
+    assert_int_equal(tokens_load(&t, write_temp("# nothing\n"), why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "no tokens"));
+    assert_int_equal(tokens_load(&t, "/nonexistent/tokens", why, sizeof(why)), -1);
+}
+
+static void bearer_header_gives_the_token(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const char *t = bearer_token("Bearer abc.def", &n);
+    assert_non_null(t);
+    assert_int_equal(n, 7);
+    assert_memory_equal(t, "abc.def", 7);
+    assert_non_null(bearer_token("bearer   tok  ", &n));
+    assert_int_equal(n, 3);
+    assert_null(bearer_token("Basic dXNlcjpwYXNz", &n));
+    assert_null(bearer_token("Bearer", &n));
+    assert_null(bearer_token("Bearer a b", &n));
+    assert_null(bearer_token("Bearertok", &n));
+    assert_null(bearer_token(NULL, &n));
+}
+
+static void json_strings_are_valid_utf8_whatever_the_input(void **state)
+{
+    (void)state;
+    buf b = { 0 };
+    json_strn(&b, "a\xff\xfe" "b\"\n\x01\xc3\xa9", 9);
+    assert_string_equal(b.p, "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\\\"\\n\\u0001\xc3\xa9\"");
+    assert_true(utf8_valid(b.p, b.len));
+    free(b.p);
+    assert_false(utf8_valid("a\0b", 3));
+    assert_false(utf8_valid("\xed\xa0\x80", 3));   /* a surrogate */
+    assert_false(utf8_valid("\xc0\xaf", 2));       /* overlong */
+    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_true(utf8_valid("\xe4\xb8\xad\xf0\x9f\x98\x80", 7));
+}
+
+static void expect_lines(const char *in, const char *want)
+{
+    buf out = { 0 };
+    char why[200] = "";
+    assert_int_equal(body_array_to_lines(in, strlen(in), &out, why, sizeof(why)), 0);
+    assert_string_equal(out.p ? out.p : "", want);
+    free(out.p);
+}
+
+static void json_arrays_become_one_element_per_line(void **state)
+{
+    (void)state;
+    assert_true(body_is_json_array("\xef\xbb\xbf \n [", 7));
+    assert_false(body_is_json_array(" {\"a\":1}", 8));
+    expect_lines("[{\"id\":\"a\"},{\"id\":\"b\"}]", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+    expect_lines("[\n  {\"id\": \"a,b]\",\n   \"x\": [1, 2]},\n  {\"id\": \"c\\\"]\"}\n]\n",
+                 "   {\"id\": \"a,b]\",    \"x\": [1, 2]}\n   {\"id\": \"c\\\"]\"} \n");
+    expect_lines("[]", "\n");
+    buf out = { 0 };
+    char why[200];
+    assert_int_equal(body_array_to_lines("[{\"a\":1}", 8, &out, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "no closing"));
+    assert_int_equal(body_array_to_lines("[{\"a\":1}] x", 11, &out, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "after the closing"));
+    assert_int_equal(body_array_to_lines("[\"abc", 5, &out, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "unterminated"));
+    free(out.p);
+}
+
+static void expect_source(bool csv, const char *in, const char *want)
+{
+    buf out = { 0 };
+    if (csv) body_source_csv(in, strlen(in), "ingest", &out);
+    else body_source_jsonl(in, strlen(in), "ingest", &out);
+    assert_string_equal(out.p ? out.p : "", want);
+    free(out.p);
+}
+
+static void csv_without_source_gains_the_column(void **state)
+{
+    (void)state;
+    expect_source(true, "id,subject,type,ts\ne1,s,x,1\ne2,s,x,2\n",
+                  "id,subject,type,ts,source\ne1,s,x,1,ingest\ne2,s,x,2,ingest\n");
+    expect_source(true, "id,subject\r\ne1,s\r\n\r\ne2,\"a\nb\"",
+                  "id,subject,source\r\ne1,s,ingest\r\n\r\ne2,\"a\nb\",ingest");
+    expect_source(true, "id,subject", "id,subject,source");
+}
+
+static void csv_with_source_fills_only_empty_cells(void **state)
+{
+    (void)state;
+    expect_source(true, "id,source,ts\ne1,,1\ne2,dept,2\ne3,\"\",3\n",
+                  "id,source,ts\ne1,ingest,1\ne2,dept,2\ne3,\"\",3\n");
+    expect_source(true, "id,ts,\"source\"\ne1,1,\ne2,2,x\ne3,3,",
+                  "id,ts,\"source\"\ne1,1,ingest\ne2,2,x\ne3,3,ingest");
+}
+
+static void json_objects_without_source_gain_the_key(void **state)
+{
+    (void)state;
+    expect_source(false, "{\"id\":\"a\"}\n\n{\"id\":\"b\",\"source\":\"dept\"}\n{}\n",
+                  "{\"source\":\"ingest\",\"id\":\"a\"}\n\n{\"id\":\"b\",\"source\":\"dept\"}\n"
+                  "{\"source\":\"ingest\"}\n");
+    /* a nested "source" key is not the event's */
+    expect_source(false, "{\"x\":{\"source\":1},\"id\":\"a\"}",
+                  "{\"source\":\"ingest\",\"x\":{\"source\":1},\"id\":\"a\"}");
+    expect_source(false, "not json\n", "not json\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sha256_matches_the_fips_examples),
+        cmocka_unit_test(sha256_pads_every_length_around_a_block),
+        cmocka_unit_test(token_line_hashes_and_checks_its_input),
+        cmocka_unit_test(tokens_file_loads_and_finds_by_token),
+        cmocka_unit_test(tokens_file_errors_name_the_line),
+        cmocka_unit_test(bearer_header_gives_the_token),
+        cmocka_unit_test(json_strings_are_valid_utf8_whatever_the_input),
+        cmocka_unit_test(json_arrays_become_one_element_per_line),
+        cmocka_unit_test(csv_without_source_gains_the_column),
+        cmocka_unit_test(csv_with_source_fills_only_empty_cells),
+        cmocka_unit_test(json_objects_without_source_gain_the_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
