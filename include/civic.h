@@ -645,6 +645,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **             batch whose append fails is rolled back and the call fails
 **             with CIVIC_E_IO.
 **
+** Formats: libcivic 1.1 reads every file 1.0 wrote.  A snapshot is written
+** in format 1 (readable by 1.0) unless the engine holds something of version
+** 2 -- an event with act or source, or a purge's tombstones and horizon --
+** and then in format 2.  Journal records say per batch whether their events
+** carry act and source; a purge is a record of its own.
+**
 ** Both files record civic_rules_fingerprint: opening them under other rules
 ** (including the same rules in another order) fails with CIVIC_E_MISMATCH.
 ** Events are stored as text-equivalent facts (rule codes, not indices) and
@@ -752,6 +758,9 @@ typedef struct civic_journal_report {
  *  the engine held before this call are NOT written to the journal: attach
  *  the journal to a fresh engine, or to one just loaded from its snapshot.
  *  The file is locked (fcntl) against a second process.
+ *  A purge in the journal is replayed where it stands; should the replay
+ *  fail after one, the engine keeps what was replayed up to the failure
+ *  (a purge cannot be undone) -- discard it and recover from the files.
  *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
  *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
  *         background thread per journal.

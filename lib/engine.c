@@ -158,6 +158,7 @@ void civic_engine_free(civic_engine *e)
     civic__table_free(&a, &e->subject_table);
     civic__table_free(&a, &e->group_table);
     civic__extras_free(e);
+    civic__tombs_free(e);
     civic__free(&a, e->events, e->event_cap * sizeof(civic_ev));
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
@@ -289,6 +290,8 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
         const char *diff = civic__event_difference(e, found, p);
         return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
     }
+    /* an id a purge removed stays known: the event is a duplicate (SPEC 10.4) */
+    if (e->tombs.count && civic__tomb_find(e, p->id, p->id_len)) return CIVIC_DUPLICATE;
     if (e->event_count >= e->events_max)
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
                                 "its limit", (unsigned long long)e->events_max);
@@ -352,11 +355,17 @@ civic_batch_mark civic__batch_begin(const civic_engine *e)
     m.act_count = e->extras.act_count;
     m.source_count = e->extras.source_count;
     m.v2_events = e->extras.v2_events;
+    m.purges = e->purges;
     return m;
 }
 
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
 {
+    /* A purge rebuilt the storage since the mark (only a journal replay
+     * applies one inside a batch): what came before it cannot be undone,
+     * so the batch keeps what it applied (civic_engine_journal_open says
+     * so). */
+    if (e->purges != m->purges) return;
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
         civic__table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
@@ -406,4 +415,21 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;
     return civic__engine_write(e, add_apply, &p, err);
+}
+
+/* ------------------------------------------------------------ names */
+
+uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len)
+{
+    uint32_t h = civic__hash32(id, len);
+    uint32_t s = civic__table_find(&e->subject_table, civic__subject_key, e, id, len, h);
+    if (s != CIVIC_NONE) return s;
+    if (len == 0 || len > CIVIC_ID_BYTES_MAX || civic__engine_reserve_names(e, 1) != CIVIC_OK)
+        return CIVIC_NONE;
+    const char *copy = arena_lp(&e->names, id, len);
+    if (!copy) return CIVIC_NONE;
+    s = (uint32_t)e->subject_count++;
+    e->subjects[s] = (civic_subject){ copy, CIVIC_NONE, 0 };
+    civic__table_insert(&e->subject_table, h, s);
+    return s;
 }

@@ -389,10 +389,17 @@ static int64_t retained_until(const civic_rules *r, const civic_item *x)
 
 /* The members of one act, by (ts, id): cut into generations at each
  * archival instant t* (SPEC 9.4); archived generations are archived whole,
- * the others merged. */
+ * the others merged.  Members of an act a purge removed, dated at or before
+ * its t*, are archived on arrival (SPEC 10.4). */
 static int act_generations(civic_eval *ev, const act_member *m, size_t k)
 {
     size_t first = 0;
+    if (ev->e->tombs.act_count) {
+        const civic_ev *x = &ev->e->events[ev->items[m[0].item].ev];
+        int64_t purged = civic__act_tomb(ev->e, x->subject, m[0].act);
+        while (purged != CIVIC_NO_TIME && first < k && m[first].ts <= purged)
+            ev->items[m[first++].item].flags |= CIVIC_ITEM_ARCHIVED;
+    }
     int64_t until = INT64_MIN;
     for (size_t j = 0; j < k; j++) {
         int64_t u = retained_until(ev->r, &ev->items[m[j].item]);
@@ -402,6 +409,10 @@ static int act_generations(civic_eval *ev, const act_member *m, size_t k)
         /* t* = until: members first..j leave together */
         if (until <= ev->as_of) {
             for (size_t g = first; g <= j; g++) ev->items[m[g].item].flags |= CIVIC_ITEM_ARCHIVED;
+            if (ev->act_archived) {
+                const civic_ev *x = &ev->e->events[ev->items[m[first].item].ev];
+                ev->act_archived(ev->act_ctx, x->subject, m[first].act, until);
+            }
         } else {
             int rc = merge_generation(ev, m + first, j + 1 - first);
             if (rc != CIVIC_OK) return rc;
@@ -436,12 +447,27 @@ static int merge_acts(civic_eval *ev, size_t n)
     return CIVIC_OK;
 }
 
+/* A pointer at an event a purge removed (SPEC 10.4): archived when it is
+ * dated at or after that event and no later than the purge horizon. */
+static void archive_at_tomb(civic_eval *ev, civic_item *p)
+{
+    const civic_engine *e = ev->e;
+    const civic_ev *x = &e->events[p->ev];
+    const civic_tomb *t = civic__tomb_find(e, x->u.ref, civic__lp_len(x->u.ref));
+    if (t && t->subject == x->subject && p->ts >= t->ts && p->ts <= e->purge_horizon)
+        p->flags |= CIVIC_ITEM_ARCHIVED;
+}
+
 /* Retention (SPEC 10.4): rule events without an act, then everything that
  * points at an archived event from the same moment or later; a pointer
  * dated before its archived target is dangling. */
 static void archive(civic_eval *ev, size_t n, const uint32_t *target)
 {
     civic_item *items = ev->items;
+    if (target && ev->e->tombs.count)
+        for (size_t i = 0; i < n; i++)
+            if (civic__type_has_ref(items[i].type) && target[i] == CIVIC_NONE)
+                archive_at_tomb(ev, &items[i]);
     for (size_t i = 0; i < n; i++) {
         civic_item *x = &items[i];
         if (civic__type_is_rule(x->type) && x->act == CIVIC_NONE &&

@@ -4,9 +4,11 @@
 ** record, re-validate it as input and insert it.
 **
 ** Record layout (integers little-endian): i64 ts, i64 qty (thousandths; 0
-** for revoke/repair), then five strings each as u8 length + bytes: type (the
+** for types with a ref), then strings each as u8 length + bytes: type (the
 ** rule code or a built-in type name, so a record names its rule rather than
-** an index), id, subject, group, ref.
+** an index), id, subject, group, ref -- format 1, the only one of 1.0 --
+** and in format 2 also act and source (version 2).  The framing says which
+** format its records are in.
 **
 ** It does not frame records (snapshot.c and journal.c do, each with its own
 ** checksums) and never trusts a record: every one is bounds-checked and
@@ -24,7 +26,8 @@ static unsigned char *put_str(unsigned char *p, const char *s, size_t n)
     return p + n;
 }
 
-size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out)
+size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned format,
+                           unsigned char *out)
 {
     const civic_ev *ev = &e->events[index];
     bool has_ref = civic__type_has_ref(ev->type);
@@ -41,12 +44,19 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char 
     p = put_str(p, subject, civic__lp_len(subject));
     p = put_str(p, group, group ? civic__lp_len(group) : 0);
     p = put_str(p, has_ref ? ev->u.ref : NULL, has_ref ? civic__lp_len(ev->u.ref) : 0);
+    if (format >= 2) {
+        uint32_t act = civic__event_act(e, index);
+        const char *a = act == CIVIC_NONE ? NULL : civic__act_text(e, act);
+        const char *src = civic__event_source(e, index);
+        p = put_str(p, a, a ? civic__lp_len(a) : 0);
+        p = put_str(p, src, src ? civic__lp_len(src) : 0);
+    }
     CIVIC_ASSERT((size_t)(p - out) <= CIVIC_EVENT_RECORD_BYTES_MAX);
     return (size_t)(p - out);
 }
 
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               size_t file_first, size_t *used, civic_error *err)
+                               unsigned format, size_t file_first, size_t *used, civic_error *err)
 {
     *used = 0;
     if (n < CIVIC_EVENT_RECORD_BYTES_MIN)
@@ -54,9 +64,10 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     int64_t ts = (int64_t)civic__get64(p);
     int64_t qty = (int64_t)civic__get64(p + 8);
     size_t at = 16;
-    const char *s[5];
-    size_t len[5];
-    for (int i = 0; i < 5; i++) {
+    const char *s[7] = { NULL };
+    size_t len[7] = { 0 };
+    int strings = format >= 2 ? 7 : 5;
+    for (int i = 0; i < strings; i++) {
         if (at >= n) return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "truncated event record");
         len[i] = p[at++];
         if (len[i] > n - at)
@@ -74,9 +85,10 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
     civic__format_fixed(qty, 3, qty_text);
     civic_fields f;
-    const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text, s[3], s[4] };
+    const char *v[CIVIC_F_COUNT] = { s[1], s[2], s[0], ts_text, has_ref ? NULL : qty_text,
+                                     s[3], s[4], s[5], s[6] };
     size_t vn[CIVIC_F_COUNT] = { len[1], len[2], len[0], strlen(ts_text),
-                                 has_ref ? 0 : strlen(qty_text), len[3], len[4] };
+                                 has_ref ? 0 : strlen(qty_text), len[3], len[4], len[5], len[6] };
     civic__fields_of(&f, v, vn);
     civic_parsed parsed;
     civic_error why = CIVIC_ERROR_INIT;

@@ -154,6 +154,19 @@ void civic__extras_store(civic_engine *e, uint32_t index, const civic_parsed *p,
         x->v2_events = true;
 }
 
+uint32_t civic__act_intern(civic_engine *e, const char *text, size_t len)
+{
+    civic_extras *x = &e->extras;
+    uint32_t h = civic__hash32(text, len);
+    uint32_t id = civic__table_find(&x->act_table, act_key, e, text, len, h);
+    if (id != CIVIC_NONE) return id;
+    if (len == 0 || len > CIVIC_ID_BYTES_MAX ||
+        reserve_texts(e, &x->act_text, &x->act_count, &x->act_text_cap, &x->act_table) != CIVIC_OK)
+        return CIVIC_NONE;
+    const char *copy = copy_lp(e, text, len);
+    return copy ? intern(x, &x->act_text, &x->act_count, &x->act_table, copy) : CIVIC_NONE;
+}
+
 static void unintern(civic_table *table, const char **text, size_t *count, size_t keep)
 {
     while (*count > keep) {
@@ -204,13 +217,4 @@ int64_t civic_engine_purge_horizon(const civic_engine *e)
     int64_t h = e->purge_horizon;
     civic__engine_read_end(e);
     return h;
-}
-
-int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *report,
-                       civic_error *err)
-{
-    CIVIC_UNUSED(e);
-    CIVIC_UNUSED(before);
-    CIVIC_UNUSED(report);
-    return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "purge is not implemented yet");
 }

@@ -518,8 +518,35 @@ typedef struct civic_commit_hook {
     int (*commit)(void *ctx, const civic_engine *e, size_t first, civic_error *err);
     /* The engine is being freed: close whatever ctx holds. */
     void (*release)(void *ctx, const civic_allocator *alc);
+    /* Make a purge up to `before` durable before it is applied (purge.c);
+     * a failure leaves the engine unpurged.  NULL: nothing to record. */
+    int (*purge)(void *ctx, const civic_engine *e, int64_t before, civic_error *err);
     void *ctx;
 } civic_commit_hook;
+
+/* What a purge leaves of the events it removed (SPEC 10.4): their ids, so
+ * that they stay duplicates, and where pointers and acts stood. */
+typedef struct civic_tomb {
+    const char *id;            /* length-prefixed, in tombs.arena */
+    int64_t ts;
+    uint32_t subject;          /* subject index */
+    uint32_t act;              /* act id, CIVIC_NONE */
+} civic_tomb;
+
+typedef struct civic_act_tomb {
+    uint32_t subject, act;
+    int64_t until;             /* the act's archival instant t*: members dated at or
+                                  before it are archived on arrival */
+} civic_act_tomb;
+
+typedef struct civic_tombs {
+    civic_tomb *items;
+    size_t count, cap;
+    civic_table table;         /* id -> tomb */
+    civic_arena arena;         /* tomb ids */
+    civic_act_tomb *acts;      /* sorted by (subject, act) */
+    size_t act_count, act_cap;
+} civic_tombs;
 
 /* The optional event fields of version 2 (extras.c), parallel to the event
  * array but allocated only once some event carries one: a log without act
@@ -557,6 +584,8 @@ struct civic_engine {
     civic_commit_hook hook;    /* commit NULL: nothing attached; set under the write lock */
     civic_extras extras;
     int64_t purge_horizon;     /* CIVIC_NO_TIME: never purged */
+    civic_tombs tombs;         /* purge.c; empty until the first purge */
+    uint64_t purges;           /* purges applied: a batch cannot roll back across one */
 };
 
 /* The keys of the three intern tables (civic_key_fn; owner: the engine). */
@@ -682,6 +711,7 @@ typedef struct civic_batch_mark {
     int64_t ts_min, ts_max;
     size_t act_count, source_count; /* interned act and source texts (extras.c) */
     bool v2_events;
+    uint64_t purges;           /* e->purges at the mark */
 } civic_batch_mark;
 civic_batch_mark civic__batch_begin(const civic_engine *e);
 void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
@@ -751,6 +781,9 @@ typedef struct civic_eval {
     uint32_t *scratch;         /* acts: item indices */
     size_t scratch_cap;
     bool want_items;
+    /* purge.c: told of every act generation archived at as_of */
+    void (*act_archived)(void *ctx, uint32_t subject, uint32_t act, int64_t until);
+    void *act_ctx;
 } civic_eval;
 
 typedef struct civic_answer {
@@ -800,17 +833,26 @@ bool civic__fsync_parent(const char *path);
 
 /* ts, qty, five length-prefixed strings: the smallest and largest record. */
 #define CIVIC_EVENT_RECORD_BYTES_MIN (8u + 8u + 5u)
-#define CIVIC_EVENT_RECORD_BYTES_MAX (8u + 8u + 5u + 64u + 128u + 128u + 255u + 128u)
-/* Encode event `index` into out (>= CIVIC_EVENT_RECORD_BYTES_MAX bytes);
- * returns the bytes written. */
-size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned char *out);
-/* Decode one event record from [p, p + n), validate it like any input and
- * insert it.  *used gets the bytes consumed.  Returns CIVIC_OK,
+/* Format 2 (version 2) adds act and source. */
+#define CIVIC_EVENT_RECORD_BYTES_MAX \
+    (8u + 8u + 7u + 64u + 128u + 128u + 255u + 128u + 128u + 128u)
+/* Encode event `index` in record format 1 or 2 into out (at least
+ * CIVIC_EVENT_RECORD_BYTES_MAX bytes); returns the bytes written. */
+size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned format,
+                           unsigned char *out);
+/* Decode one event record of format 1 or 2 from [p, p + n), validate it like
+ * any input and insert it.  *used gets the bytes consumed.  Returns CIVIC_OK,
  * CIVIC_DUPLICATE, CIVIC_E_CORRUPT (malformed record, or an id that
  * conflicts with an event inserted at index >= file_first, i.e. from the
  * same file) or an insert error. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               size_t file_first, size_t *used, civic_error *err);
+                               unsigned format, size_t file_first, size_t *used,
+                               civic_error *err);
+/* The record format the engine's events need: 2 once any has act or source. */
+static inline unsigned civic__event_format(const civic_engine *e)
+{
+    return e->extras.act || e->extras.source ? 2u : 1u;
+}
 
 /* ------------------------------------------------------------------ */
 /* snapshot.c, journal.c: the two durable files                        */
@@ -860,6 +902,33 @@ void civic__extras_store(civic_engine *e, uint32_t index, const civic_parsed *p,
 /* Undo what a batch interned (civic__batch_rollback). */
 void civic__extras_rollback(civic_engine *e, const civic_batch_mark *m);
 void civic__extras_free(civic_engine *e);
+
+/* The act id of a text, interned when new; CIVIC_NONE when out of memory
+ * or not an act (extras.c).  The subject index of an id, a subject without
+ * events when new (engine.c).  Both are undone by a batch rollback. */
+uint32_t civic__act_intern(civic_engine *e, const char *text, size_t len);
+uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len);
+
+/* purge.c */
+/* The tomb of an event id, or NULL. */
+const civic_tomb *civic__tomb_find(const civic_engine *e, const char *id, size_t len);
+/* The archival instant of a purged act of subject, or CIVIC_NO_TIME. */
+int64_t civic__act_tomb(const civic_engine *e, uint32_t subject, uint32_t act);
+/* Purge up to `before` under the write lock, without journaling (a journal
+ * replaying its record does this too).  On error nothing changed. */
+int civic__purge_locked(civic_engine *e, int64_t before, civic_purge_report *report,
+                        civic_error *err);
+void civic__tombs_free(civic_engine *e);
+/* Snapshots (snapshot.c) keep tombstones and the horizon: */
+/* Add one tombstone of a stored file; CIVIC_E_CORRUPT for a bad one. */
+int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
+                     const char *subject, size_t subject_len, const char *act, size_t act_len);
+int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_len,
+                         const char *act, size_t act_len, int64_t until);
+/* Put the act tombstones in order after loading them. */
+void civic__act_tombs_sort(civic_engine *e);
+/* Forget the tombstones added after counts (count, act_count): a failed load. */
+void civic__tombs_truncate(civic_engine *e, size_t count, size_t act_count);
 /* Whether stored event `index` has p's act and source ("act", "source" or NULL). */
 const char *civic__extras_difference(const civic_engine *e, uint32_t index,
                                      const civic_parsed *p);

@@ -49,6 +49,9 @@
 #define JNL_PAYLOAD_BYTES_MAX ((size_t)2 << 20) /* accepted on replay */
 #define JNL_FIRST 0x1u
 #define JNL_COMMIT 0x2u
+#define JNL_FORMAT2 0x4u /* the payload's events are in record format 2 (act, source) */
+#define JNL_PURGE 0x8u   /* a purge: no events, the payload is its i64 instant */
+#define JNL_PURGE_BYTES 8u
 
 struct civic_journal {
     int fd;
@@ -70,6 +73,7 @@ struct civic_journal {
 };
 
 static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err);
+static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic_error *err);
 static void journal_release(void *ctx, const civic_allocator *alc);
 
 /* The journal attached to e, if any: the one behind e's commit hook.  The
@@ -191,9 +195,13 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
     *flags = civic__get32(h + 4);
     *count = civic__get32(h + 8);
     *len = civic__get32(h + 12);
-    if (memcmp(h, "CJRC", 4) != 0 || (*flags & ~(JNL_FIRST | JNL_COMMIT)) || civic__get32(h + 16) ||
-        *len > JNL_PAYLOAD_BYTES_MAX || *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN ||
-        file_size - off - JNL_RECORD_HEADER_BYTES < *len)
+    bool purge = *flags & JNL_PURGE;
+    if (memcmp(h, "CJRC", 4) != 0 ||
+        (*flags & ~(JNL_FIRST | JNL_COMMIT | JNL_FORMAT2 | JNL_PURGE)) || civic__get32(h + 16) ||
+        *len > JNL_PAYLOAD_BYTES_MAX || file_size - off - JNL_RECORD_HEADER_BYTES < *len)
+        return false;
+    if (purge ? *count != 0 || *len != JNL_PURGE_BYTES || *flags != (JNL_FIRST | JNL_COMMIT | JNL_PURGE)
+              : *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN)
         return false;
     if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
@@ -201,15 +209,17 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
     return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
 }
 
-static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t count,
-                          size_t len, size_t first, civic_journal_report *rep, civic_error *err)
+static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t flags,
+                          uint32_t count, size_t len, size_t first, civic_journal_report *rep,
+                          civic_error *err)
 {
     const unsigned char *p = j->buf + JNL_RECORD_HEADER_BYTES;
+    unsigned format = flags & JNL_FORMAT2 ? 2u : 1u;
     size_t pos = 0;
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        int rc = civic__event_decode_insert(e, p + pos, len - pos, first, &used, &why);
+        int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, &used, &why);
         if (rc < 0)
             return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
                                     j->path, (unsigned long long)off, why.message);
@@ -224,7 +234,8 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
     return CIVIC_OK;
 }
 
-/* Apply every committed batch; leave j->size at the end of the last one and
+/* Apply every committed batch, purges where they stand (what arrived after
+ * a purge met its tombstones); leave j->size at the end of the last one and
  * roll back a batch that has no COMMIT record. */
 static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                   civic_journal_report *rep, civic_error *err)
@@ -243,7 +254,17 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             batch = civic__batch_begin(e);
             open_batch = true;
         }
-        int rc = replay_payload(e, j, off, count, len, first, rep, err);
+        int rc;
+        if (flags & JNL_PURGE) {
+            int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
+            rc = h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX
+                     ? civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off, "journal %s, record "
+                                        "at byte %llu: bad purge time", j->path,
+                                        (unsigned long long)off)
+                     : civic__purge_locked(e, h, NULL, err);
+        } else {
+            rc = replay_payload(e, j, off, flags, count, len, first, rep, err);
+        }
         if (rc != CIVIC_OK) return rc;
         off += JNL_RECORD_HEADER_BYTES + len;
         if (flags & JNL_COMMIT) {
@@ -399,7 +420,7 @@ static int open_apply(civic_engine *e, void *ctx, civic_error *err)
             return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
         j->thread_started = true;
     }
-    e->hook = (civic_commit_hook){ journal_commit, journal_release, j };
+    e->hook = (civic_commit_hook){ journal_commit, journal_release, journal_purge, j };
     return CIVIC_OK;
 }
 
@@ -452,7 +473,7 @@ static int close_apply(civic_engine *e, void *ctx, civic_error *err)
     struct civic_journal **out = ctx;
     *out = journal_of(e);
     if (!*out) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
-    e->hook = (civic_commit_hook){ NULL, NULL, NULL };
+    e->hook = (civic_commit_hook){ NULL, NULL, NULL, NULL };
     return CIVIC_OK;
 }
 
@@ -489,34 +510,64 @@ static bool emit_record(struct civic_journal *j, uint64_t *off, uint32_t flags, 
     return true;
 }
 
-static bool append_batch(const civic_engine *e, struct civic_journal *j, size_t first, uint64_t *off)
+static bool append_batch(const civic_engine *e, struct civic_journal *j, const void *arg,
+                         uint64_t *off)
 {
-    size_t len = 0;
-    uint32_t count = 0, flags = JNL_FIRST;
+    size_t first = *(const size_t *)arg, len = 0;
+    unsigned format = civic__event_format(e);
+    uint32_t count = 0, flags = JNL_FIRST, f2 = format == 2 ? JNL_FORMAT2 : 0;
     for (size_t i = first; i < e->event_count; i++) {
         if (count && len + CIVIC_EVENT_RECORD_BYTES_MAX > JNL_PAYLOAD_BYTES) {
-            if (!emit_record(j, off, flags, count, len)) return false;
+            if (!emit_record(j, off, flags | f2, count, len)) return false;
             flags = 0;
             len = 0;
             count = 0;
         }
-        len += civic__event_encode(e, (uint32_t)i, j->buf + JNL_RECORD_HEADER_BYTES + len);
+        len += civic__event_encode(e, (uint32_t)i, format, j->buf + JNL_RECORD_HEADER_BYTES + len);
         count++;
     }
-    return emit_record(j, off, flags | JNL_COMMIT, count, len);
+    return emit_record(j, off, flags | f2 | JNL_COMMIT, count, len);
 }
+
+typedef bool (*append_fn)(const civic_engine *e, struct civic_journal *j, const void *arg,
+                          uint64_t *off);
+
+static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
+                          append_fn append, civic_error *err);
 
 /* The commit hook: events [first, e->event_count) as one batch.  Called under
  * the engine's write lock; a failure rolls the write back (CIVIC_E_IO). */
 static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err)
 {
-    struct civic_journal *j = ctx;
+    return journal_append(ctx, e, &first, append_batch, err);
+}
+
+/* A purge record: one committed batch of its own, with the instant. */
+static bool append_purge(const civic_engine *e, struct civic_journal *j, const void *arg,
+                         uint64_t *off)
+{
+    CIVIC_UNUSED(e);
+    civic__put64(j->buf + JNL_RECORD_HEADER_BYTES, (uint64_t) * (const int64_t *)arg);
+    return emit_record(j, off, JNL_FIRST | JNL_COMMIT | JNL_PURGE, 0, JNL_PURGE_BYTES);
+}
+
+/* The purge hook: the purge is durable before it is applied. */
+static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic_error *err)
+{
+    return journal_append(ctx, e, &before, append_purge, err);
+}
+
+/* Append one batch (events or a purge) at the journal's end, then sync as
+ * the policy says; a failure cuts the file back. */
+static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
+                          append_fn append, civic_error *err)
+{
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal", j->path);
     uint64_t off = j->size;
     const char *step = "append";
-    bool ok = append_batch(e, j, first, &off);
+    bool ok = append(e, j, arg, &off);
     if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
     if (!ok) {
         int saved = errno;

@@ -10,7 +10,7 @@
 ** fileio.c; the journal is a sibling it never calls.
 **
 ** File layout (integers little-endian):
-**   header   48 bytes: "CIVICSNP", u32 format version (1), u32 flags (0),
+**   header   48 bytes: "CIVICSNP", u32 format version (1 or 2), u32 flags (0),
 **            u64 rules fingerprint, u64 event count, i64 save time (Unix s,
 **            informational), u32 reserved (0), u32 CRC-32C of bytes 0..43.
 **   blocks   "EVTS", u32 event count, u32 payload bytes (<= 16 MiB), u32
@@ -19,7 +19,15 @@
 **   trailer  32 bytes: "CIVICEND", u64 event count, u64 file length
 **            (trailer included), u32 reserved (0), u32 CRC-32C of every
 **            byte of the file before this field.
-**   record   one event in the form of event_codec.c.
+**   record   one event in the form of event_codec.c: record format 1 in a
+**            version-1 file, format 2 (act and source) in a version-2 one.
+**   version 2 also has, after the event blocks, blocks of the same framing:
+**            "TMBS" tombstones of purged events (i64 ts, then id, subject
+**            and act as u8 length + bytes), "ACTT" tombstones of purged
+**            acts (i64 t*, subject, act), "HRZN" the purge horizon (i64).
+**   A file is written in version 1 whenever the engine holds nothing of
+**   version 2 (no act, no source, no purge), so libcivic 1.0 still reads
+**   it.
 **
 ** Invariants: a file is only ever created under a temporary name and
 ** renamed into place after fsync, so `path` names a complete file or the
@@ -40,7 +48,7 @@
 #define SNAP_HEADER_BYTES 48u
 #define SNAP_BLOCK_HEADER_BYTES 16u
 #define SNAP_TRAILER_BYTES 32u
-#define SNAP_FORMAT_VERSION 1u
+#define SNAP_FORMAT_VERSION 2u /* the newest this library writes and reads */
 #define SNAP_BLOCK_PAYLOAD_BYTES ((size_t)1 << 20)      /* target size when writing */
 #define SNAP_BLOCK_PAYLOAD_BYTES_MAX ((size_t)16 << 20) /* accepted when reading */
 
@@ -63,11 +71,11 @@ static bool writer_put(snap_writer *w, const void *p, size_t n)
     return true;
 }
 
-static bool writer_flush_block(snap_writer *w)
+static bool writer_flush_tagged(snap_writer *w, const char *tag)
 {
     if (w->count == 0) return true;
     unsigned char *h = w->buf;
-    memcpy(h, "EVTS", 4);
+    memcpy(h, tag, 4);
     civic__put32(h + 4, w->count);
     civic__put32(h + 8, (uint32_t)w->len);
     uint32_t crc = civic__crc32c(0, h, 12);
@@ -79,12 +87,72 @@ static bool writer_flush_block(snap_writer *w)
     return ok;
 }
 
+static bool writer_flush_block(snap_writer *w) { return writer_flush_tagged(w, "EVTS"); }
+
+static unsigned char *put_lp(unsigned char *p, const char *lp)
+{
+    size_t n = lp ? civic__lp_len(lp) : 0;
+    *p++ = (unsigned char)n;
+    if (n) memcpy(p, lp, n);
+    return p + n;
+}
+
+/* One tombstone record: i64 ts, id, subject, act. */
+static size_t encode_tomb(const civic_engine *e, const civic_tomb *t, unsigned char *out)
+{
+    civic__put64(out, (uint64_t)t->ts);
+    unsigned char *p = put_lp(out + 8, t->id);
+    p = put_lp(p, e->subjects[t->subject].id);
+    p = put_lp(p, t->act == CIVIC_NONE ? NULL : civic__act_text(e, t->act));
+    return (size_t)(p - out);
+}
+
+static size_t encode_act_tomb(const civic_engine *e, const civic_act_tomb *t, unsigned char *out)
+{
+    civic__put64(out, (uint64_t)t->until);
+    unsigned char *p = put_lp(out + 8, e->subjects[t->subject].id);
+    p = put_lp(p, civic__act_text(e, t->act));
+    return (size_t)(p - out);
+}
+
+/* The version-2 blocks: tombstones, act tombstones, the horizon. */
+static bool snapshot_tombs(const civic_engine *e, snap_writer *w)
+{
+    for (size_t i = 0; i < e->tombs.count; i++) {
+        w->len += encode_tomb(e, &e->tombs.items[i], w->buf + SNAP_BLOCK_HEADER_BYTES + w->len);
+        w->count++;
+        if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_tagged(w, "TMBS")) return false;
+    }
+    if (!writer_flush_tagged(w, "TMBS")) return false;
+    for (size_t i = 0; i < e->tombs.act_count; i++) {
+        w->len += encode_act_tomb(e, &e->tombs.acts[i], w->buf + SNAP_BLOCK_HEADER_BYTES + w->len);
+        w->count++;
+        if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_tagged(w, "ACTT")) return false;
+    }
+    if (!writer_flush_tagged(w, "ACTT")) return false;
+    if (e->purge_horizon == CIVIC_NO_TIME) return true;
+    civic__put64(w->buf + SNAP_BLOCK_HEADER_BYTES, (uint64_t)e->purge_horizon);
+    w->len = 8;
+    w->count = 1;
+    return writer_flush_tagged(w, "HRZN");
+}
+
+/* Version 2 only when the engine holds something version 1 cannot say. */
+static unsigned file_version(const civic_engine *e)
+{
+    return civic__event_format(e) >= 2 || e->tombs.count || e->tombs.act_count ||
+                   e->purge_horizon != CIVIC_NO_TIME
+               ? 2u
+               : 1u;
+}
+
 static bool snapshot_body(const civic_engine *e, snap_writer *w)
 {
     unsigned char h[SNAP_HEADER_BYTES];
+    unsigned version = file_version(e);
     memset(h, 0, sizeof(h));
     memcpy(h, "CIVICSNP", 8);
-    civic__put32(h + 8, SNAP_FORMAT_VERSION);
+    civic__put32(h + 8, version);
     civic__put64(h + 16, e->rules->fingerprint);
     civic__put64(h + 24, (uint64_t)e->event_count);
     civic__put64(h + 32, (uint64_t)time(NULL));
@@ -92,11 +160,12 @@ static bool snapshot_body(const civic_engine *e, snap_writer *w)
     if (!writer_put(w, h, sizeof(h))) return false;
     for (size_t i = 0; i < e->event_count; i++) {
         unsigned char *at = w->buf + SNAP_BLOCK_HEADER_BYTES + w->len;
-        w->len += civic__event_encode(e, (uint32_t)i, at);
+        w->len += civic__event_encode(e, (uint32_t)i, version, at);
         w->count++;
         if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_block(w)) return false;
     }
     if (!writer_flush_block(w)) return false;
+    if (version >= 2 && !snapshot_tombs(e, w)) return false;
     unsigned char t[SNAP_TRAILER_BYTES];
     memset(t, 0, sizeof(t));
     memcpy(t, "CIVICEND", 8);
@@ -181,6 +250,8 @@ typedef struct snap_reader {
     uint32_t crc;          /* of every byte read so far */
     civic_error *err;
     size_t first;          /* index of the first event this load inserts */
+    unsigned version;      /* of the file: its record format too */
+    int64_t horizon;       /* read from an HRZN block, CIVIC_NO_TIME */
 } snap_reader;
 
 static int corrupt(snap_reader *r, uint64_t offset, const char *what)
@@ -212,10 +283,11 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     if (rc != CIVIC_OK) return rc;
     if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
     if (civic__get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
-    if (civic__get32(h + 8) != SNAP_FORMAT_VERSION)
+    r->version = civic__get32(h + 8);
+    if (r->version < 1 || r->version > SNAP_FORMAT_VERSION)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 8,
-                                "snapshot %s has format version %u; this library reads %u",
-                                r->path, civic__get32(h + 8), SNAP_FORMAT_VERSION);
+                                "snapshot %s has format version %u; this library reads 1 to %u",
+                                r->path, r->version, SNAP_FORMAT_VERSION);
     if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
     uint64_t fp = civic__get64(h + 16);
     if (fp != e->rules->fingerprint)
@@ -227,16 +299,18 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     return CIVIC_OK;
 }
 
-static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
-                      unsigned char **buf, size_t *buf_size, uint64_t *events)
+/* A block after its tag: count, payload bytes, checksum, payload (into
+ * *buf); every record is at least min_record bytes. */
+static int read_framed(civic_engine *e, snap_reader *r, const unsigned char *tag,
+                       unsigned char **buf, size_t *buf_size, size_t min_record,
+                       uint32_t *count_out, uint32_t *bytes_out)
 {
     uint64_t at = r->offset - 4;
     unsigned char h[12];
     int rc = reader_get(r, h, sizeof(h), "truncated block header");
     if (rc != CIVIC_OK) return rc;
     uint32_t count = civic__get32(h), bytes = civic__get32(h + 4), want = civic__get32(h + 8);
-    if (bytes > SNAP_BLOCK_PAYLOAD_BYTES_MAX || count == 0 ||
-        count > bytes / CIVIC_EVENT_RECORD_BYTES_MIN)
+    if (bytes > SNAP_BLOCK_PAYLOAD_BYTES_MAX || count == 0 || count > bytes / min_record)
         return corrupt(r, at, "impossible block size");
     if (bytes > *buf_size) {
         unsigned char *p = civic__realloc(&e->alc, *buf, *buf_size, bytes);
@@ -247,11 +321,24 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     if ((rc = reader_get(r, *buf, bytes, "truncated block")) != CIVIC_OK) return rc;
     uint32_t crc = civic__crc32c(civic__crc32c(0, tag, 4), h, 8);
     if (civic__crc32c(crc, *buf, bytes) != want) return corrupt(r, at, "block checksum mismatch");
+    *count_out = count;
+    *bytes_out = bytes;
+    return CIVIC_OK;
+}
+
+static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
+                      unsigned char **buf, size_t *buf_size, uint64_t *events)
+{
+    uint64_t at = r->offset - 4;
+    uint32_t count, bytes;
+    int rc = read_framed(e, r, tag, buf, buf_size, CIVIC_EVENT_RECORD_BYTES_MIN, &count, &bytes);
+    if (rc != CIVIC_OK) return rc;
     size_t pos = 0;
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, r->first, &used, &why);
+        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, r->version, r->first, &used,
+                                        &why);
         if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, why.message);
         if (rc < 0) {
             if (r->err && r->err->version >= 1) {
@@ -265,6 +352,49 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     if (pos != bytes) return corrupt(r, at + 16 + pos, "block longer than its events");
     *events += count;
     return CIVIC_OK;
+}
+
+/* One u8-length string of a record at *pos, or false past the end. */
+static bool get_str(const unsigned char *p, size_t n, size_t *pos, const char **s, size_t *len)
+{
+    if (*pos >= n) return false;
+    *len = p[(*pos)++];
+    if (*len > n - *pos) return false;
+    *s = (const char *)p + *pos;
+    *pos += *len;
+    return true;
+}
+
+/* A TMBS, ACTT or HRZN block (version 2). */
+static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
+                      unsigned char **buf, size_t *buf_size)
+{
+    uint64_t at = r->offset - 4;
+    bool hrzn = memcmp(tag, "HRZN", 4) == 0, acts = memcmp(tag, "ACTT", 4) == 0;
+    uint32_t count, bytes;
+    int rc = read_framed(e, r, tag, buf, buf_size, hrzn ? 8 : 11, &count, &bytes);
+    if (rc != CIVIC_OK) return rc;
+    if (hrzn) {
+        if (count != 1 || bytes != 8) return corrupt(r, at, "bad horizon block");
+        r->horizon = (int64_t)civic__get64(*buf);
+        return CIVIC_OK;
+    }
+    size_t pos = 0;
+    for (uint32_t i = 0; i < count && rc == CIVIC_OK; i++) {
+        const char *a, *b, *c = NULL;
+        size_t na, nb, nc = 0;
+        if (bytes - pos < 8) return corrupt(r, at + 16 + pos, "truncated tombstone");
+        int64_t t = (int64_t)civic__get64(*buf + pos);
+        pos += 8;
+        if (!get_str(*buf, bytes, &pos, &a, &na) || !get_str(*buf, bytes, &pos, &b, &nb) ||
+            (!acts && !get_str(*buf, bytes, &pos, &c, &nc)))
+            return corrupt(r, at + 16 + pos, "truncated tombstone");
+        rc = acts ? civic__act_tomb_load(e, a, na, b, nb, t)
+                  : civic__tomb_load(e, a, na, t, b, nb, c, nc);
+        if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, "invalid tombstone");
+        if (rc != CIVIC_OK) return civic__error_set(r->err, rc, 0, 0, 0, NULL);
+    }
+    return pos == bytes ? CIVIC_OK : corrupt(r, at + 16 + pos, "block longer than its records");
 }
 
 static int read_trailer(snap_reader *r, const unsigned char *tag, uint64_t header_count,
@@ -300,6 +430,9 @@ static int snapshot_read(civic_engine *e, snap_reader *r)
             rc = read_block(e, r, tag, &buf, &buf_size, &events);
             if (rc == CIVIC_OK && events > header_count)
                 rc = corrupt(r, r->offset, "more events than the header says");
+        } else if (r->version >= 2 && (memcmp(tag, "TMBS", 4) == 0 || memcmp(tag, "ACTT", 4) == 0 ||
+                                       memcmp(tag, "HRZN", 4) == 0)) {
+            rc = read_tombs(e, r, tag, &buf, &buf_size);
         } else {
             rc = read_trailer(r, tag, header_count, events);
             break;
@@ -314,8 +447,17 @@ static int snapshot_read(civic_engine *e, snap_reader *r)
 static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
 {
     snap_reader *r = ctx;
+    size_t tombs = e->tombs.count, act_tombs = e->tombs.act_count;
     r->first = e->event_count;
-    return snapshot_read(e, r);
+    r->horizon = CIVIC_NO_TIME;
+    int rc = snapshot_read(e, r);
+    if (rc < 0) {
+        civic__tombs_truncate(e, tombs, act_tombs); /* the batch rollback does the rest */
+        return rc;
+    }
+    civic__act_tombs_sort(e);
+    if (r->horizon > e->purge_horizon) e->purge_horizon = r->horizon;
+    return rc;
 }
 
 int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *err)
@@ -324,7 +466,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
-    snap_reader r = { f, path, 0, 0, err, 0 };
+    snap_reader r = { f, path, 0, 0, err, 0, 1, CIVIC_NO_TIME };
     int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);
     return rc;

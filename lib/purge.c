@@ -1,0 +1,477 @@
+/*
+** purge.c -- deleting what the law says must go (SPEC 10.4): every event
+** archived at the purge instant H, and every revoke, repair, objection,
+** dismissal and correction of the same subject that points at one
+** (directly or through another removed event) and is dated at or after it.
+** What is removed leaves a tombstone: its id (an event with that id is a
+** duplicate from then on), and for acts the archival instant, so that a
+** late member is archived on arrival.  Questions about T < H fail with
+** CIVIC_E_PURGED afterwards; every answer at T >= H stays what it was.
+**
+** How: one evaluation of every subject at H marks the archived events;
+** a closure adds the pointers; then the event array, the id table, the
+** event arena and the act/source arrays are rebuilt without them (memory is
+** given back) and swapped in.  Everything that can fail happens before the
+** swap -- including the journal record, through the engine's hook -- so a
+** purge that fails changes nothing, and one that a crash interrupts is in
+** the journal whole or not at all.  It does not decide when to purge.
+*/
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ lookups */
+
+static const char *tomb_key(const void *owner, uint32_t i)
+{
+    return ((const civic_engine *)owner)->tombs.items[i].id;
+}
+
+const civic_tomb *civic__tomb_find(const civic_engine *e, const char *id, size_t len)
+{
+    if (!e->tombs.count) return NULL;
+    uint32_t i = civic__table_find(&e->tombs.table, tomb_key, e, id, len, civic__hash32(id, len));
+    return i == CIVIC_NONE ? NULL : &e->tombs.items[i];
+}
+
+static int act_tomb_compare(const civic_act_tomb *a, uint32_t subject, uint32_t act)
+{
+    if (a->subject != subject) return a->subject < subject ? -1 : 1;
+    return a->act < act ? -1 : a->act > act;
+}
+
+int64_t civic__act_tomb(const civic_engine *e, uint32_t subject, uint32_t act)
+{
+    size_t lo = 0, hi = e->tombs.act_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = act_tomb_compare(&e->tombs.acts[mid], subject, act);
+        if (c == 0) return e->tombs.acts[mid].until;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return CIVIC_NO_TIME;
+}
+
+void civic__tombs_free(civic_engine *e)
+{
+    civic_tombs *t = &e->tombs;
+    civic__free(&e->alc, t->items, t->cap * sizeof(civic_tomb));
+    civic__free(&e->alc, t->acts, t->act_cap * sizeof(civic_act_tomb));
+    civic__table_free(&e->alc, &t->table);
+    civic__arena_free(&t->arena);
+    memset(t, 0, sizeof(*t));
+}
+
+/* ------------------------------------------------------------ what goes */
+
+typedef struct purge_plan {
+    civic_engine *e;
+    int64_t before;
+    uint8_t *removed;          /* per event: 1 when the purge removes it */
+    size_t removed_count;
+    civic_act_tomb *acts;      /* act generations archived at before, any order */
+    size_t act_count, act_cap;
+    int rc;
+} purge_plan;
+
+static void on_act(void *ctx, uint32_t subject, uint32_t act, int64_t until)
+{
+    purge_plan *pl = ctx;
+    if (pl->rc != CIVIC_OK) return;
+    if (civic__grow(&pl->e->alc, (void **)&pl->acts, &pl->act_cap, pl->act_count + 1,
+                    sizeof(civic_act_tomb)) != CIVIC_OK) {
+        pl->rc = CIVIC_E_NOMEM;
+        return;
+    }
+    pl->acts[pl->act_count++] = (civic_act_tomb){ subject, act, until };
+}
+
+/* Evaluate every subject at `before`: its archived events go. */
+static int mark_archived(purge_plan *pl)
+{
+    civic_engine *e = pl->e;
+    civic_eval ev;
+    uint32_t *list = NULL;
+    size_t cap = 0;
+    int rc = civic__eval_init(&ev, e, pl->before, true);
+    if (rc != CIVIC_OK) return rc;
+    ev.act_archived = on_act;
+    ev.act_ctx = pl;
+    for (uint32_t s = 0; rc == CIVIC_OK && s < e->subject_count; s++) {
+        const civic_subject *sub = &e->subjects[s];
+        if (!sub->count) continue;
+        if ((rc = civic__grow(&e->alc, (void **)&list, &cap, sub->count, sizeof(uint32_t))) != CIVIC_OK)
+            break;
+        size_t k = sub->count;
+        for (uint32_t i = sub->last; i != CIVIC_NONE && k > 0; i = e->events[i].prev) list[--k] = i;
+        civic_answer a;
+        if ((rc = civic__eval_subject(&ev, list, sub->count, &a)) != CIVIC_OK) break;
+        for (size_t i = 0; i < a.item_count; i++)
+            if (ev.items[i].flags & CIVIC_ITEM_ARCHIVED) pl->removed[ev.items[i].ev] = 1;
+    }
+    civic__free(&e->alc, list, cap * sizeof(uint32_t));
+    civic__eval_free(&ev);
+    return rc == CIVIC_OK ? pl->rc : rc;
+}
+
+/* Is pointer i at an event that goes (or went, in an earlier purge), of
+ * the same subject, and dated at or after it? */
+static bool points_at_removed(const purge_plan *pl, uint32_t i)
+{
+    const civic_engine *e = pl->e;
+    const civic_ev *x = &e->events[i];
+    const char *ref = x->u.ref;
+    uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
+    if (t != CIVIC_NONE)
+        return pl->removed[t] && e->events[t].subject == x->subject && x->ts >= e->events[t].ts;
+    const civic_tomb *tomb = civic__tomb_find(e, ref, civic__lp_len(ref));
+    return tomb && tomb->subject == x->subject && x->ts >= tomb->ts;
+}
+
+/* The pointers at what goes go too, through chains of pointers. */
+static void close_pointers(purge_plan *pl)
+{
+    const civic_engine *e = pl->e;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = 0; i < e->event_count; i++) {
+            if (pl->removed[i] || !civic__type_has_ref(e->events[i].type)) continue;
+            if (points_at_removed(pl, i)) {
+                pl->removed[i] = 1;
+                changed = true;
+            }
+        }
+    }
+    pl->removed_count = 0;
+    for (uint32_t i = 0; i < e->event_count; i++) pl->removed_count += pl->removed[i];
+}
+
+/* ------------------------------------------------------------ the rebuild */
+
+/* The engine's storage after the purge, built beside the old one. */
+typedef struct rebuilt {
+    civic_ev *events;
+    size_t count, cap;
+    civic_table ids;
+    civic_arena arena;
+    uint32_t *act, *source;    /* compacted extras, when the engine has them */
+    uint32_t *last, *per_subject; /* subject chains */
+    int64_t ts_min, ts_max;
+} rebuilt;
+
+static const char *copy_lp(civic_arena *a, const char *lp)
+{
+    size_t n = civic__lp_len(lp);
+    char *p = civic__arena_alloc(a, n + 2, 1);
+    if (!p) return NULL;
+    p[0] = (char)n;
+    memcpy(p + 1, lp, n + 1);
+    return p + 1;
+}
+
+static void rebuilt_free(civic_engine *e, rebuilt *b)
+{
+    const civic_allocator *a = &e->alc;
+    civic__free(a, b->events, b->cap * sizeof(civic_ev));
+    civic__table_free(a, &b->ids);
+    civic__arena_free(&b->arena);
+    civic__free(a, b->act, b->act ? b->cap * sizeof(uint32_t) : 0);
+    civic__free(a, b->source, b->source ? b->cap * sizeof(uint32_t) : 0);
+    civic__free(a, b->last, (e->subject_count ? e->subject_count : 1) * sizeof(uint32_t));
+    civic__free(a, b->per_subject, (e->subject_count ? e->subject_count : 1) * sizeof(uint32_t));
+}
+
+static int rebuild_alloc(civic_engine *e, const purge_plan *pl, rebuilt *b)
+{
+    const civic_allocator *a = &e->alc;
+    size_t ns = e->subject_count ? e->subject_count : 1;
+    b->cap = e->event_count - pl->removed_count;
+    if (b->cap == 0) b->cap = 1;
+    b->events = civic__malloc(a, b->cap * sizeof(civic_ev));
+    b->last = civic__malloc(a, ns * sizeof(uint32_t));
+    b->per_subject = civic__calloc(a, ns, sizeof(uint32_t));
+    b->act = e->extras.act ? civic__malloc(a, b->cap * sizeof(uint32_t)) : NULL;
+    b->source = e->extras.source ? civic__malloc(a, b->cap * sizeof(uint32_t)) : NULL;
+    civic__arena_init(&b->arena, a, (size_t)1 << 20);
+    if (!b->events || !b->last || !b->per_subject || (e->extras.act && !b->act) ||
+        (e->extras.source && !b->source) ||
+        civic__table_reserve(a, &b->ids, e->event_count - pl->removed_count) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    for (size_t s = 0; s < ns; s++) b->last[s] = CIVIC_NONE;
+    b->ts_min = INT64_MAX;
+    b->ts_max = INT64_MIN;
+    return CIVIC_OK;
+}
+
+/* Copy the kept events, in insertion order, with their strings. */
+static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
+{
+    int rc = rebuild_alloc(e, pl, b);
+    for (uint32_t i = 0; rc == CIVIC_OK && i < e->event_count; i++) {
+        if (pl->removed[i]) continue;
+        civic_ev x = e->events[i];
+        uint32_t j = (uint32_t)b->count++;
+        x.id = copy_lp(&b->arena, x.id);
+        if (civic__type_has_ref(x.type)) x.u.ref = copy_lp(&b->arena, x.u.ref);
+        if (!x.id || (civic__type_has_ref(x.type) && !x.u.ref)) {
+            rc = CIVIC_E_NOMEM;
+            break;
+        }
+        x.prev = b->last[x.subject];
+        b->last[x.subject] = j;
+        b->per_subject[x.subject]++;
+        b->events[j] = x;
+        civic__table_insert(&b->ids, x.hash, j);
+        if (b->act) b->act[j] = e->extras.act[i];
+        if (b->source) b->source[j] = e->extras.source[i];
+        if (x.ts < b->ts_min) b->ts_min = x.ts;
+        if (x.ts > b->ts_max) b->ts_max = x.ts;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ tombstones */
+
+static int act_qsort(const void *a, const void *b)
+{
+    const civic_act_tomb *x = a, *y = b;
+    return act_tomb_compare(x, y->subject, y->act);
+}
+
+/* The act tombstones after the purge: old and new merged, by (subject,
+ * act), the latest archival instant kept. */
+static int merge_acts(civic_engine *e, purge_plan *pl, civic_act_tomb **out, size_t *count,
+                      size_t *cap)
+{
+    const civic_tombs *t = &e->tombs;
+    size_t n = t->act_count + pl->act_count;
+    *cap = n ? n : 1;
+    *out = civic__malloc(&e->alc, *cap * sizeof(civic_act_tomb));
+    if (!*out) return CIVIC_E_NOMEM;
+    if (t->act_count) memcpy(*out, t->acts, t->act_count * sizeof(civic_act_tomb));
+    if (pl->act_count) memcpy(*out + t->act_count, pl->acts, pl->act_count * sizeof(civic_act_tomb));
+    qsort(*out, n, sizeof(civic_act_tomb), act_qsort);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && act_qsort(&(*out)[k - 1], &(*out)[i]) == 0) {
+            if ((*out)[i].until > (*out)[k - 1].until) (*out)[k - 1].until = (*out)[i].until;
+        } else {
+            (*out)[k++] = (*out)[i];
+        }
+    }
+    *count = k;
+    return CIVIC_OK;
+}
+
+/* Room for the new tombstones, so that adding them cannot fail. */
+static int tombs_reserve(civic_engine *e, const purge_plan *pl)
+{
+    civic_tombs *t = &e->tombs;
+    size_t bytes = 0;
+    if (t->count == 0 && t->cap == 0) civic__arena_init(&t->arena, &e->alc, (size_t)1 << 16);
+    for (uint32_t i = 0; i < e->event_count; i++)
+        if (pl->removed[i]) bytes += civic__lp_len(e->events[i].id) + 2;
+    if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + pl->removed_count,
+                    sizeof(civic_tomb)) != CIVIC_OK ||
+        civic__table_reserve(&e->alc, &t->table, pl->removed_count) != CIVIC_OK ||
+        civic__arena_reserve(&t->arena, bytes) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    return CIVIC_OK;
+}
+
+static void tombs_add(civic_engine *e, const purge_plan *pl)
+{
+    civic_tombs *t = &e->tombs;
+    for (uint32_t i = 0; i < e->event_count; i++) {
+        if (!pl->removed[i]) continue;
+        const civic_ev *x = &e->events[i];
+        const char *id = copy_lp(&t->arena, x->id);
+        CIVIC_ASSERT(id); /* reserved */
+        uint32_t k = (uint32_t)t->count++;
+        t->items[k] = (civic_tomb){ id, x->ts, x->subject, civic__event_act(e, i) };
+        civic__table_insert(&t->table, x->hash, k);
+    }
+}
+
+/* ------------------------------------------------------------ the swap */
+
+static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb *acts,
+                    size_t act_count, size_t act_cap)
+{
+    const civic_allocator *a = &e->alc;
+    tombs_add(e, pl); /* reads the old events: before they go */
+    civic__free(a, e->tombs.acts, e->tombs.act_cap * sizeof(civic_act_tomb));
+    e->tombs.acts = acts;
+    e->tombs.act_count = act_count;
+    e->tombs.act_cap = act_cap;
+    civic__free(a, e->events, e->event_cap * sizeof(civic_ev));
+    civic__table_free(a, &e->ids);
+    civic__arena_free(&e->arena);
+    e->events = b->events;
+    e->event_count = b->count;
+    e->event_cap = b->cap;
+    e->ids = b->ids;
+    e->arena = b->arena;
+    if (e->extras.act) {
+        civic__free(a, e->extras.act, e->extras.act_cap * sizeof(uint32_t));
+        e->extras.act = b->act;
+        e->extras.act_cap = b->cap;
+    }
+    if (e->extras.source) {
+        civic__free(a, e->extras.source, e->extras.source_cap * sizeof(uint32_t));
+        e->extras.source = b->source;
+        e->extras.source_cap = b->cap;
+    }
+    for (uint32_t s = 0; s < e->subject_count; s++) {
+        e->subjects[s].last = b->last[s];
+        e->subjects[s].count = b->per_subject[s];
+    }
+    e->ts_min = b->ts_min;
+    e->ts_max = b->ts_max;
+    if (pl->before > e->purge_horizon) e->purge_horizon = pl->before;
+    e->purges++;
+    /* the arrays and the arena belong to the engine now; the chains were copied */
+    b->events = NULL;
+    b->act = b->source = NULL;
+    memset(&b->ids, 0, sizeof(b->ids));
+    civic__arena_init(&b->arena, a, 1);
+}
+
+/* ------------------------------------------------------------ entry points */
+
+static int purge_run(civic_engine *e, int64_t before, bool journal, civic_purge_report *report,
+                     civic_error *err)
+{
+    purge_plan pl = { e, before, NULL, 0, NULL, 0, 0, CIVIC_OK };
+    rebuilt b;
+    memset(&b, 0, sizeof(b));
+    civic_act_tomb *acts = NULL;
+    size_t act_count = 0, act_cap = 0, events = e->event_count ? e->event_count : 1;
+    pl.removed = civic__calloc(&e->alc, events, 1);
+    int rc = pl.removed ? mark_archived(&pl) : CIVIC_E_NOMEM;
+    if (rc == CIVIC_OK) close_pointers(&pl);
+    if (rc == CIVIC_OK) rc = merge_acts(e, &pl, &acts, &act_count, &act_cap);
+    if (rc == CIVIC_OK) rc = tombs_reserve(e, &pl);
+    if (rc == CIVIC_OK) rc = rebuild(e, &pl, &b);
+    if (rc != CIVIC_OK && rc != CIVIC_E_OVERFLOW) civic__error_set(err, rc, 0, 0, 0, NULL);
+    if (rc == CIVIC_OK && journal && e->hook.purge) rc = e->hook.purge(e->hook.ctx, e, before, err);
+    if (rc == CIVIC_OK) {
+        uint64_t new_acts = act_count - e->tombs.act_count;
+        swap_in(e, &pl, &b, acts, act_count, act_cap);
+        acts = NULL;
+        if (report) {
+            report->events = pl.removed_count;
+            report->acts = new_acts;
+            report->horizon = e->purge_horizon;
+        }
+    }
+    civic__free(&e->alc, acts, act_cap * sizeof(civic_act_tomb));
+    rebuilt_free(e, &b);
+    civic__free(&e->alc, pl.acts, pl.act_cap * sizeof(civic_act_tomb));
+    civic__free(&e->alc, pl.removed, events);
+    return rc;
+}
+
+int civic__purge_locked(civic_engine *e, int64_t before, civic_purge_report *report,
+                        civic_error *err)
+{
+    return purge_run(e, before, false, report, err);
+}
+
+typedef struct purge_call {
+    int64_t before;
+    civic_purge_report *report;
+} purge_call;
+
+static int purge_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    purge_call *c = ctx;
+    return purge_run(e, c->before, true, c->report, err);
+}
+
+int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *report,
+                       civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (report && (report->version < 1 || report->version > CIVIC_PURGE_REPORT_VERSION))
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported report version");
+    if (before < CIVIC_TIME_MIN || before > CIVIC_TIME_MAX)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "purge time outside 0001-01-01 .. 9999-12-31");
+    purge_call c = { before, report };
+    if (report) report->events = report->acts = 0;
+    return civic__engine_write(e, purge_apply, &c, err);
+}
+
+/* ------------------------------------------------------------ stored tombstones */
+
+int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
+                     const char *subject, size_t subject_len, const char *act, size_t act_len)
+{
+    civic_tombs *t = &e->tombs;
+    if (id_len == 0 || id_len > CIVIC_ID_BYTES_MAX || act_len > CIVIC_ID_BYTES_MAX ||
+        ts < CIVIC_TIME_MIN || ts > CIVIC_TIME_MAX)
+        return CIVIC_E_CORRUPT;
+    if (civic__tomb_find(e, id, id_len)) return CIVIC_OK; /* a file may repeat one */
+    uint32_t s = civic__subject_intern(e, subject, subject_len);
+    uint32_t a = act_len ? civic__act_intern(e, act, act_len) : CIVIC_NONE;
+    if (s == CIVIC_NONE || (act_len && a == CIVIC_NONE)) return CIVIC_E_NOMEM;
+    if (t->count == 0 && t->cap == 0) civic__arena_init(&t->arena, &e->alc, (size_t)1 << 16);
+    if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + 1, sizeof(civic_tomb)) !=
+            CIVIC_OK ||
+        civic__table_reserve(&e->alc, &t->table, 1) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    char *copy = civic__arena_alloc(&t->arena, id_len + 2, 1);
+    if (!copy) return CIVIC_E_NOMEM;
+    copy[0] = (char)id_len;
+    memcpy(copy + 1, id, id_len);
+    copy[id_len + 1] = '\0';
+    uint32_t k = (uint32_t)t->count++;
+    t->items[k] = (civic_tomb){ copy + 1, ts, s, a };
+    civic__table_insert(&t->table, civic__hash32(id, id_len), k);
+    return CIVIC_OK;
+}
+
+int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_len,
+                         const char *act, size_t act_len, int64_t until)
+{
+    civic_tombs *t = &e->tombs;
+    if (act_len == 0 || until < CIVIC_TIME_MIN || until > CIVIC_TIME_MAX) return CIVIC_E_CORRUPT;
+    uint32_t s = civic__subject_intern(e, subject, subject_len);
+    uint32_t a = civic__act_intern(e, act, act_len);
+    if (s == CIVIC_NONE || a == CIVIC_NONE ||
+        civic__grow(&e->alc, (void **)&t->acts, &t->act_cap, t->act_count + 1,
+                    sizeof(civic_act_tomb)) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    t->acts[t->act_count++] = (civic_act_tomb){ s, a, until };
+    return CIVIC_OK;
+}
+
+void civic__act_tombs_sort(civic_engine *e)
+{
+    civic_tombs *t = &e->tombs;
+    qsort(t->acts, t->act_count, sizeof(civic_act_tomb), act_qsort);
+    size_t k = 0;
+    for (size_t i = 0; i < t->act_count; i++) {
+        if (k && act_qsort(&t->acts[k - 1], &t->acts[i]) == 0) {
+            if (t->acts[i].until > t->acts[k - 1].until) t->acts[k - 1].until = t->acts[i].until;
+        } else {
+            t->acts[k++] = t->acts[i];
+        }
+    }
+    t->act_count = k;
+}
+
+void civic__tombs_truncate(civic_engine *e, size_t count, size_t act_count)
+{
+    civic_tombs *t = &e->tombs;
+    while (t->count > count) {
+        const civic_tomb *x = &t->items[--t->count];
+        civic__table_remove(&t->table, civic__hash32(x->id, civic__lp_len(x->id)),
+                            (uint32_t)t->count);
+    }
+    if (t->act_count > act_count) t->act_count = act_count;
+}
