@@ -146,3 +146,15 @@ check-warnings: | deps
 	    $(MAKE) --no-print-directory B=$(B)/$$cc CC=$$cc CFLAGS="$(OPT)" EXTRA_CFLAGS=-Werror \
 	        $(CHECK_WARNINGS_GOALS); \
 	done; echo "check-warnings: OK ($(CHECK_WARNINGS_CCS): $(CHECK_WARNINGS_GOALS))"
+
+# A program compiled against libcivic 1.0.0's header (abi/1.0.0/civic.h,
+# frozen) runs unchanged against today's shared library.
+TEST_TARGETS += check-old-consumer
+.PHONY: check-old-consumer
+$(B)/abi/consumer_1_0: tests/consumer/consumer_1_0.c abi/1.0.0/civic.h | $(B)
+	@mkdir -p $(B)/abi
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Iabi/1.0.0 -o $@ $< \
+	    -L$(B) -l:$(SONAME) $(LDLIBS)
+
+check-old-consumer: $(B)/abi/consumer_1_0 lib
+	LD_LIBRARY_PATH=$(CURDIR)/$(B) $(B)/abi/consumer_1_0

@@ -1,0 +1,731 @@
+/*
+** civic.h -- the public interface of libcivic.  Nothing outside this file is API.
+**
+** libcivic turns an event log into community points and credit records for
+** residents and organisations ("subjects"), under a configurable rule set
+** ("scheme"), as described in SPEC.md.  Every answer is a pure function of
+** (the set of events, the rules, the as-of time): never of arrival order.
+**
+** Conventions
+**   - Every stateful object is opaque and created by civic_X_new()/parse(),
+**     released by civic_X_free(), which accepts NULL and never fails.
+**   - Every fallible function returns int: CIVIC_OK (0), a positive value for
+**     "success with information" (CIVIC_DUPLICATE), or a negative CIVIC_E_*.
+**   - Functions that read text take an optional civic_error * (may be NULL)
+**     that receives the code, line, column, byte offset and a message.  Filling
+**     it never allocates.
+**   - Points are int64_t fixed point in hundredths (1000.00 points = 100000).
+**     Quantities are int64_t in thousandths.  Times are int64_t Unix seconds.
+**   - Structs that may grow start with a `version` field; initialise them with
+**     their _INIT macro.  Fields are only ever appended.
+**
+** Threads
+**   - civic_rules is immutable after parsing and may be shared by any number
+**     of threads and engines (it is reference counted).
+**   - Every civic_engine function is thread-safe.  Queries (civic_engine_subject,
+**     _subjects, _rank, _record, _groups, _event_count, _save ...) run
+**     concurrently; writes (civic_engine_add, _load, _load_file,
+**     _load_snapshot, _journal_open, _journal_close) are serialized against
+**     each other and against queries, so a query sees either none or all of
+**     a batch.
+**   - Answer objects (civic_result, civic_record, civic_groups) are immutable
+**     and own all their memory: they may be read from any thread, and they
+**     stay valid after the engine and rules are freed.  Free each once.
+**   - Allocator hooks must be thread-safe if the engine is used from several
+**     threads.
+**
+** Caveats
+**   - Field and size limits are listed under "Limits" below; inputs past them
+**     are rejected with CIVIC_E_LIMIT, never truncated.
+**   - All arithmetic is checked: a sum that would overflow 64 bits makes the
+**     query fail with CIVIC_E_OVERFLOW instead of wrapping.
+*/
+#ifndef CIVIC_H
+#define CIVIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32) && !defined(CIVIC_STATIC)
+#  if defined(CIVIC_BUILDING)
+#    define CIVIC_API __declspec(dllexport)
+#  else
+#    define CIVIC_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define CIVIC_API __attribute__((visibility("default")))
+#else
+#  define CIVIC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===================================================================== */
+/* Version                                                               */
+/* ===================================================================== */
+
+#define CIVIC_VERSION_MAJOR 1
+#define CIVIC_VERSION_MINOR 0
+#define CIVIC_VERSION_PATCH 0
+#define CIVIC_VERSION "1.0.0"
+/* MAJOR*1000000 + MINOR*1000 + PATCH, readable in decimal (SQLite's rule). */
+#define CIVIC_VERSION_NUMBER 1000000
+#define CIVIC_VERSION_CHECK(major, minor, patch) \
+    (CIVIC_VERSION_NUMBER >= (major) * 1000000 + (minor) * 1000 + (patch))
+/* The ABI major: the N of libcivic.so.N.  It moves only on an ABI break. */
+#define CIVIC_SOVERSION 1
+
+/** The version string of the library actually linked, e.g. "1.0.0".
+ *  Ownership: static.  Threads: any. */
+CIVIC_API const char *civic_version(void);
+
+/** CIVIC_VERSION_NUMBER of the library actually linked.  Compare it with the
+ *  macro at start-up to catch a header/library mismatch.  Threads: any. */
+CIVIC_API uint32_t civic_version_number(void);
+
+/* ===================================================================== */
+/* Status codes (stable forever)                                         */
+/* ===================================================================== */
+
+#define CIVIC_OK            0   /* success */
+#define CIVIC_DUPLICATE     1   /* success: the event was already known, identical */
+#define CIVIC_E_INVALID   (-1)  /* a bad argument (NULL, wrong flag, closed object) */
+#define CIVIC_E_NOMEM     (-2)  /* an allocation failed; nothing was changed */
+#define CIVIC_E_SYNTAX    (-3)  /* malformed text: rules TOML, CSV or JSON */
+#define CIVIC_E_RULES     (-4)  /* a rules file that parses but is not valid */
+#define CIVIC_E_EVENT     (-5)  /* an event with a missing or bad field */
+#define CIVIC_E_CONFLICT  (-6)  /* an event id seen before with other fields */
+#define CIVIC_E_OVERFLOW  (-7)  /* arithmetic would overflow 64 bits */
+#define CIVIC_E_LIMIT     (-8)  /* a documented size or count limit exceeded */
+#define CIVIC_E_IO        (-9)  /* a file could not be read or written */
+#define CIVIC_E_VERSION  (-10)  /* a struct's version field is not supported */
+#define CIVIC_E_CORRUPT  (-11)  /* a stored file (snapshot, journal) is damaged */
+#define CIVIC_E_MISMATCH (-12)  /* a stored file belongs to other rules */
+#define CIVIC_E_USER     (-13)  /* a callback asked to stop; never produced otherwise */
+
+/** Static English text for a status code ("out of memory" ...); unknown codes
+ *  give "unknown error".  Ownership: static.  Threads: any. */
+CIVIC_API const char *civic_strerror(int code);
+
+/* ===================================================================== */
+/* Error details                                                         */
+/* ===================================================================== */
+
+#define CIVIC_ERROR_VERSION 1
+#define CIVIC_ERROR_MESSAGE_SIZE 256
+
+/** Where and why a text input was rejected.  Written into memory the caller
+ *  owns; never allocates.  The library fills only the fields of the version
+ *  the caller set; a civic_error with version 0 is left untouched.  line and column are 1-based (0 = not known); the
+ *  column counts bytes from the start of the line. */
+typedef struct civic_error {
+    uint32_t version;                 /* CIVIC_ERROR_VERSION */
+    int32_t code;                     /* the CIVIC_E_* that was returned */
+    uint64_t line;                    /* 1-based line of the input; 0 = none */
+    uint32_t column;                  /* 1-based byte column; 0 = none */
+    uint32_t reserved;                /* zero */
+    uint64_t offset;                  /* 0-based byte offset into the input */
+    char message[CIVIC_ERROR_MESSAGE_SIZE]; /* NUL-terminated English text */
+} civic_error;
+
+#define CIVIC_ERROR_INIT { CIVIC_ERROR_VERSION, 0, 0, 0, 0, 0, { 0 } }
+
+/* ===================================================================== */
+/* Allocator hooks                                                       */
+/* ===================================================================== */
+
+/** Memory functions with a context pointer.  Sizes are passed back on
+ *  realloc and free, so pool and arena allocators are easy to write.  A NULL
+ *  civic_allocator * means the C library's malloc/realloc/free.  The hooks
+ *  must be thread-safe when one allocator serves several threads.  This
+ *  struct is frozen: it will never grow (a richer interface would be a new
+ *  struct with a version field). */
+typedef struct civic_allocator {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t old_size, size_t new_size);
+    void (*free_fn)(void *ctx, void *ptr, size_t size);
+    void *ctx;
+} civic_allocator;
+
+/* ===================================================================== */
+/* Limits                                                                */
+/* ===================================================================== */
+
+#define CIVIC_ID_BYTES_MAX       128u      /* event id, subject id, ref */
+#define CIVIC_GROUP_BYTES_MAX    255u      /* group path */
+#define CIVIC_CODE_BYTES_MAX     64u       /* rule, cap, flag, dimension names */
+#define CIVIC_NAME_BYTES_MAX     256u      /* scheme and grade names */
+#define CIVIC_LINE_BYTES_MAX     1048576u  /* one CSV record or JSON line */
+#define CIVIC_RULES_BYTES_MAX    16777216u /* one rules file */
+#define CIVIC_RULE_COUNT_MAX     16384u    /* rules in a scheme */
+#define CIVIC_GRADE_COUNT_MAX    64u       /* grades in a scheme */
+#define CIVIC_CAP_COUNT_MAX      16384u    /* shared caps in a scheme */
+#define CIVIC_DIMENSION_COUNT_MAX 256u     /* distinct dimensions */
+#define CIVIC_GROUP_DEPTH_MAX    64u       /* segments of a group path */
+/* Points: |points|, |base|, bounds, ceilings, cap limits, redeem qty. */
+#define CIVIC_POINTS_MAX         INT64_C(1000000000000)   /* 1e12 points */
+/* Quantities: qty of a rule event, in units. */
+#define CIVIC_QTY_MAX            INT64_C(1000000000000)   /* 1e12 units */
+/* Times: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z */
+#define CIVIC_TIME_MIN           INT64_C(-62135596800)
+#define CIVIC_TIME_MAX           INT64_C(253402300799)
+#define CIVIC_FOREVER            INT64_MAX  /* the end of an effect that never ends */
+
+/* ===================================================================== */
+/* Rules                                                                 */
+/* ===================================================================== */
+
+/** A parsed, validated scheme.  Immutable and reference counted: engines
+ *  keep their own reference, so the caller may free its rules at any time. */
+typedef struct civic_rules civic_rules;
+
+/** Parse and validate a rules file (SPEC section 2) from `len` bytes of text.
+ *  @param out    receives the rules; set to NULL on failure.
+ *  @param text   UTF-8 TOML subset; need not be NUL-terminated.
+ *  @param alc    allocator for the rules, or NULL for malloc.
+ *  @param err    optional: line, column and message of the first problem.
+ *  @return CIVIC_OK, CIVIC_E_SYNTAX (malformed TOML), CIVIC_E_RULES (unknown
+ *          key, failed check), CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *  Ownership: the caller frees *out with civic_rules_free.  Threads: any. */
+CIVIC_API int civic_rules_parse(civic_rules **out, const char *text, size_t len,
+                                const civic_allocator *alc, civic_error *err);
+
+/** civic_rules_parse on the contents of the file at `path`.
+ *  @return as civic_rules_parse, plus CIVIC_E_IO when the file cannot be read. */
+CIVIC_API int civic_rules_load_file(civic_rules **out, const char *path,
+                                    const civic_allocator *alc, civic_error *err);
+
+/** The built-in "community" scheme (see civic_rules_default_text).
+ *  @return CIVIC_OK, CIVIC_E_NOMEM, CIVIC_E_INVALID. */
+CIVIC_API int civic_rules_default(civic_rules **out, const civic_allocator *alc);
+
+/** The TOML text of the built-in scheme.  Ownership: static. */
+CIVIC_API const char *civic_rules_default_text(void);
+
+/** Drop the caller's reference.  NULL is a no-op. */
+CIVIC_API void civic_rules_free(civic_rules *rules);
+
+/** The scheme's name ("" when unnamed).  Ownership: borrowed from rules. */
+CIVIC_API const char *civic_rules_name(const civic_rules *rules);
+
+/** The scheme's base score in hundredths. */
+CIVIC_API int64_t civic_rules_base(const civic_rules *rules);
+
+/** The scheme's utc_offset in seconds east of UTC. */
+CIVIC_API int32_t civic_rules_utc_offset(const civic_rules *rules);
+
+/** Grades in file order (highest first).  Out-of-range i gives NULL.
+ *  civic_rules_grade_min gives CIVIC_E_INVALID for the last grade when it
+ *  has no min.  Ownership: names are borrowed from rules. */
+CIVIC_API size_t civic_rules_grade_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_grade_name(const civic_rules *rules, size_t i);
+CIVIC_API int civic_rules_grade_min(const civic_rules *rules, size_t i, int64_t *out);
+
+/** Rule codes in file order, and dimension labels in first-use order ("general",
+ *  the label of rules without one, comes last). */
+CIVIC_API size_t civic_rules_rule_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_rule_code(const civic_rules *rules, size_t i);
+CIVIC_API size_t civic_rules_dimension_count(const civic_rules *rules);
+CIVIC_API const char *civic_rules_dimension_name(const civic_rules *rules, size_t i);
+
+/** A 64-bit fingerprint of the rules' meaning (not of comments or spacing):
+ *  two rules with the same fingerprint score every log identically. */
+CIVIC_API uint64_t civic_rules_fingerprint(const civic_rules *rules);
+
+/** Parse a timestamp in any SPEC form (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS with
+ *  optional fraction and Z/±HH:MM, integer Unix seconds); forms without an
+ *  offset are read in the scheme's local time.
+ *  @return CIVIC_OK, CIVIC_E_EVENT (bad timestamp), CIVIC_E_LIMIT (outside
+ *          CIVIC_TIME_MIN..MAX), CIVIC_E_INVALID. */
+CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
+                                     size_t len, int64_t *out);
+
+/** Format t as "YYYY-MM-DDTHH:MM:SS±HH:MM" in the scheme's local time
+ *  (26 bytes with the NUL).  @return CIVIC_OK, or CIVIC_E_INVALID when buf
+ *  is too small or t is outside CIVIC_TIME_MIN..MAX. */
+CIVIC_API int civic_rules_format_time(const civic_rules *rules, int64_t t,
+                                      char *buf, size_t size);
+
+/* ===================================================================== */
+/* Engine                                                                */
+/* ===================================================================== */
+
+typedef struct civic_engine civic_engine;
+
+#define CIVIC_ENGINE_OPTIONS_VERSION 1
+typedef struct civic_engine_options {
+    uint32_t version;                 /* CIVIC_ENGINE_OPTIONS_VERSION */
+    uint32_t flags;                   /* reserved, must be 0 */
+    const civic_allocator *allocator; /* NULL: malloc */
+    uint64_t events_max;              /* 0: no limit below 4294967294 */
+    uint32_t threads;                 /* worker threads for bulk loads and all-subject
+                                         queries; 0: the online CPUs (at most 8), or 1
+                                         when a custom allocator is given; 1: none */
+    uint32_t reserved;                /* zero */
+} civic_engine_options;
+#define CIVIC_ENGINE_OPTIONS_INIT { CIVIC_ENGINE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }
+
+/** Create an empty engine scoring under `rules` (the engine takes its own
+ *  reference).  opts may be NULL for defaults.  With threads > 1 the engine
+ *  parses large CSV batches and evaluates all subjects on that many internal
+ *  threads (created per call, joined before it returns); answers are
+ *  identical to threads = 1, and the allocator hooks must then be thread-safe.
+ *  @return CIVIC_OK, CIVIC_E_NOMEM, CIVIC_E_INVALID, CIVIC_E_VERSION.
+ *  Ownership: free *out with civic_engine_free. */
+CIVIC_API int civic_engine_new(civic_engine **out, civic_rules *rules,
+                               const civic_engine_options *opts);
+
+/** Free the engine and everything it holds.  NULL is a no-op.  No other
+ *  thread may be using the engine. */
+CIVIC_API void civic_engine_free(civic_engine *engine);
+
+/** The engine's rules.  Ownership: borrowed, valid while the engine lives. */
+CIVIC_API const civic_rules *civic_engine_rules(const civic_engine *engine);
+
+#define CIVIC_EVENT_VERSION 1
+/** One event, as text, exactly as a CSV line would give it (SPEC section 3).
+ *  Strings are NUL-terminated UTF-8; NULL or "" means absent for the optional
+ *  fields.  The engine copies what it keeps. */
+typedef struct civic_event {
+    uint32_t version;    /* CIVIC_EVENT_VERSION */
+    uint32_t reserved;   /* zero */
+    const char *id;      /* required, 1..128 bytes, unique in the engine */
+    const char *subject; /* required, 1..128 bytes */
+    const char *type;    /* required: a rule code, "revoke", "repair", "redeem" */
+    const char *ts;      /* required: any civic_rules_parse_time form */
+    const char *qty;     /* optional decimal, default 1 */
+    const char *group;   /* optional path a/b/c, 0..255 bytes */
+    const char *ref;     /* the target id, for revoke and repair */
+} civic_event;
+#define CIVIC_EVENT_INIT { CIVIC_EVENT_VERSION, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/** Add one event.  Identical to an event already held (same id and same
+ *  fields after parsing): nothing changes and CIVIC_DUPLICATE is returned.
+ *  @return CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
+ *          CIVIC_E_LIMIT, CIVIC_E_OVERFLOW (points x qty too large),
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID.  On error the engine is unchanged
+ *          and err (optional) says which field (column = field number).
+ *  Threads: a write; serialized with other writes and with queries. */
+CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
+                               civic_error *err);
+
+#define CIVIC_FORMAT_AUTO  0u  /* by file extension, else by content */
+#define CIVIC_FORMAT_CSV   1u
+#define CIVIC_FORMAT_JSONL 2u
+
+#define CIVIC_LOAD_LENIENT 0x1u /* skip bad lines instead of failing the batch */
+
+/** Called once per rejected line in lenient mode, in line order.  Return 0 to
+ *  go on; anything else stops the load, which then fails with CIVIC_E_USER
+ *  and leaves the engine unchanged.  err is valid only during the call. */
+typedef int (*civic_reject_fn)(void *payload, const civic_error *err);
+
+#define CIVIC_LOAD_OPTIONS_VERSION 1
+typedef struct civic_load_options {
+    uint32_t version;          /* CIVIC_LOAD_OPTIONS_VERSION */
+    uint32_t format;           /* CIVIC_FORMAT_* */
+    uint32_t flags;            /* CIVIC_LOAD_* bits */
+    uint32_t reserved;         /* zero */
+    civic_reject_fn on_reject; /* optional, lenient mode */
+    void *payload;             /* passed to on_reject */
+} civic_load_options;
+#define CIVIC_LOAD_OPTIONS_INIT { CIVIC_LOAD_OPTIONS_VERSION, 0, 0, 0, NULL, NULL }
+
+#define CIVIC_LOAD_REPORT_VERSION 1
+typedef struct civic_load_report {
+    uint32_t version;    /* CIVIC_LOAD_REPORT_VERSION, set by the caller */
+    uint32_t reserved;
+    uint64_t lines;      /* physical lines read, header included */
+    uint64_t accepted;   /* new events applied */
+    uint64_t duplicates; /* identical events already known (or repeated) */
+    uint64_t rejected;   /* bad lines skipped (lenient) or 1 (strict failure) */
+} civic_load_report;
+#define CIVIC_LOAD_REPORT_INIT { CIVIC_LOAD_REPORT_VERSION, 0, 0, 0, 0, 0 }
+
+/** Load a CSV (RFC 4180, header by name, optional BOM, LF or CRLF) or JSON
+ *  Lines buffer as one batch.  Strict (default): the first bad line fails
+ *  the whole batch, err names it, and nothing of the batch is applied.
+ *  Lenient: bad lines are skipped and reported through on_reject; every good
+ *  line is applied.  CIVIC_FORMAT_AUTO looks at the first byte that is not
+ *  a BOM or white space: '{' means JSON Lines, anything else CSV.
+ *  opts, report and err may be NULL.
+ *  @return CIVIC_OK, CIVIC_E_SYNTAX, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
+ *          CIVIC_E_LIMIT, CIVIC_E_OVERFLOW, CIVIC_E_NOMEM, CIVIC_E_USER,
+ *          CIVIC_E_INVALID, CIVIC_E_VERSION.  On any error the engine is
+ *          unchanged.
+ *  Threads: one write for the whole batch. */
+CIVIC_API int civic_engine_load(civic_engine *engine, const char *data, size_t len,
+                                const civic_load_options *opts,
+                                civic_load_report *report, civic_error *err);
+
+/** civic_engine_load on a file, read in pieces (memory stays proportional
+ *  to the events, not to the file).  CIVIC_FORMAT_AUTO chooses by extension
+ *  (.csv; .jsonl or .ndjson), else by content.  "-" is NOT standard input.
+ *  @return as civic_engine_load, plus CIVIC_E_IO. */
+CIVIC_API int civic_engine_load_file(civic_engine *engine, const char *path,
+                                     const civic_load_options *opts,
+                                     civic_load_report *report, civic_error *err);
+
+/** Events held (duplicates not counted) and distinct subjects. */
+CIVIC_API uint64_t civic_engine_event_count(const civic_engine *engine);
+CIVIC_API uint64_t civic_engine_subject_count(const civic_engine *engine);
+
+/** The earliest and latest ts of all events held (either pointer may be
+ *  NULL).  @return CIVIC_OK, or CIVIC_E_INVALID when the engine is empty. */
+CIVIC_API int civic_engine_time_range(const civic_engine *engine, int64_t *first,
+                                      int64_t *last);
+
+/* ===================================================================== */
+/* Answers: scores                                                       */
+/* ===================================================================== */
+
+/** An immutable list of subject scores. */
+typedef struct civic_result civic_result;
+
+#define CIVIC_SCORE_VERSION 1
+/** One subject's answer at an as-of time (SPEC section 4).  The strings are
+ *  borrowed from the civic_result (or civic_record) that filled it. */
+typedef struct civic_score {
+    uint32_t version;     /* CIVIC_SCORE_VERSION, set by the caller */
+    uint32_t grade_index; /* index into the scheme's grades */
+    const char *subject;
+    const char *group;    /* "" when no event carries a group */
+    const char *grade;    /* grade name */
+    const char *flags;    /* sorted distinct flags joined by ';', "" if none */
+    int64_t score;        /* hundredths, after bounds and ceilings */
+    int64_t balance;      /* hundredths, spendable points in the period of T */
+    int64_t ceiling;      /* lowest ceiling in effect, CIVIC_FOREVER if none */
+    uint64_t events;      /* events of the subject with ts <= T */
+    uint32_t flag_count;
+    uint32_t dimension_count;
+    uint64_t rank;        /* 1-based position in a ranking; 0 otherwise */
+} civic_score;
+#define CIVIC_SCORE_INIT { CIVIC_SCORE_VERSION, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 }
+
+/** The answer for one subject at `as_of`.  A subject without events gets
+ *  the base score, balance 0 and the grade of base (the result then holds
+ *  one row with events == 0).
+ *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *  Ownership: free *out with civic_result_free.  Threads: a query. */
+CIVIC_API int civic_engine_subject(const civic_engine *engine, const char *subject,
+                                   int64_t as_of, civic_result **out);
+
+/** Every subject with at least one event at or before as_of, sorted by
+ *  subject id bytewise.  @return as civic_engine_subject. */
+CIVIC_API int civic_engine_subjects(const civic_engine *engine, int64_t as_of,
+                                    civic_result **out);
+
+/** A ranking: the subjects (with an event at or before as_of) whose group is
+ *  `group` or lies below it (segment-wise: "a/b" holds "a/b" and "a/b/c",
+ *  not "a/bc"), best score first, ties by subject id bytewise; at most `top`
+ *  rows (0: all).  group NULL or "" ranks everyone.  Each row's rank field
+ *  is its 1-based position.  @return as civic_engine_subject. */
+CIVIC_API int civic_engine_rank(const civic_engine *engine, const char *group,
+                                int64_t as_of, uint64_t top, civic_result **out);
+
+CIVIC_API size_t civic_result_count(const civic_result *result);
+
+/** Fill *out with row i.  @return CIVIC_OK, CIVIC_E_INVALID (i out of range,
+ *  NULL), CIVIC_E_VERSION (out->version unknown). */
+CIVIC_API int civic_result_get(const civic_result *result, size_t i, civic_score *out);
+
+/** The subtotal of row i in dimension d (hundredths; SPEC 4 step 8), and the
+ *  dimension names, which are the scheme's (civic_rules_dimension_name). */
+CIVIC_API int civic_result_dimension(const civic_result *result, size_t i, size_t d,
+                                     int64_t *out);
+CIVIC_API size_t civic_result_dimension_count(const civic_result *result);
+CIVIC_API const char *civic_result_dimension_name(const civic_result *result, size_t d);
+
+CIVIC_API void civic_result_free(civic_result *result);
+
+/* ===================================================================== */
+/* Answers: the credit record                                            */
+/* ===================================================================== */
+
+typedef struct civic_record civic_record;
+
+/* Entry kinds */
+#define CIVIC_KIND_RULE   0u
+#define CIVIC_KIND_REVOKE 1u
+#define CIVIC_KIND_REPAIR 2u
+#define CIVIC_KIND_REDEEM 3u
+
+/* Entry states (SPEC 4, last paragraph) */
+#define CIVIC_STATE_ACTIVE   0u  /* rule event in effect at T */
+#define CIVIC_STATE_EXPIRED  1u  /* rule event whose validity ended by T */
+#define CIVIC_STATE_REPAIRED 2u  /* rule event ended by a repair */
+#define CIVIC_STATE_REVOKED  3u  /* rule event or redeem removed by a revoke */
+#define CIVIC_STATE_ACCEPTED 4u  /* redeem that was paid */
+#define CIVIC_STATE_REJECTED 5u  /* redeem the balance could not cover */
+#define CIVIC_STATE_APPLIED  6u  /* revoke or repair that took effect */
+#define CIVIC_STATE_DANGLING 7u  /* revoke or repair without a valid target */
+
+/* Entry marks */
+#define CIVIC_MARK_CAPPED    0x1u /* counted is less than raw because of a cap */
+#define CIVIC_MARK_ESCALATED 0x2u /* raw was multiplied by repeat_factor */
+
+/* What a rule event affects */
+#define CIVIC_AFFECTS_SCORE   0x1u
+#define CIVIC_AFFECTS_BALANCE 0x2u
+
+#define CIVIC_ENTRY_VERSION 1
+/** One entry of a credit record.  Strings are borrowed from the record. */
+typedef struct civic_entry {
+    uint32_t version;      /* CIVIC_ENTRY_VERSION, set by the caller */
+    uint32_t kind;         /* CIVIC_KIND_* */
+    uint32_t state;        /* CIVIC_STATE_* */
+    uint32_t marks;        /* CIVIC_MARK_* bits */
+    uint32_t affects;      /* CIVIC_AFFECTS_* bits (rule events; 0 otherwise) */
+    uint32_t reserved;
+    const char *id;
+    const char *type;      /* rule code, "revoke", "repair" or "redeem" */
+    const char *dimension; /* rule events; "" otherwise */
+    const char *flag;      /* the rule's flag, "" if none */
+    const char *group;     /* the event's group, "" if none */
+    const char *ref;       /* target id for revoke/repair, "" otherwise */
+    int64_t ts;
+    int64_t end;           /* rule events: when the effect ends (CIVIC_FOREVER) */
+    int64_t qty;           /* thousandths */
+    int64_t raw;           /* hundredths; redeems: minus the amount */
+    int64_t counted;       /* hundredths, after caps; 0 if revoked or rejected */
+    int64_t ceiling;       /* the rule's ceiling, CIVIC_FOREVER if none */
+} civic_entry;
+#define CIVIC_ENTRY_INIT { CIVIC_ENTRY_VERSION, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, \
+                           NULL, NULL, 0, 0, 0, 0, 0, 0 }
+
+/** The credit record of a subject at as_of: every event with ts <= as_of in
+ *  (ts, id) order, with what it counted and why, plus the score summary.
+ *  Summing `counted` over the ACTIVE entries that affect the score, adding
+ *  base, applying the bounds (clamp) and the lowest ceiling gives the score.
+ *  @return as civic_engine_subject.  Ownership: civic_record_free. */
+CIVIC_API int civic_engine_record(const civic_engine *engine, const char *subject,
+                                  int64_t as_of, civic_record **out);
+CIVIC_API size_t civic_record_count(const civic_record *record);
+CIVIC_API int civic_record_entry(const civic_record *record, size_t i, civic_entry *out);
+CIVIC_API int civic_record_summary(const civic_record *record, civic_score *out);
+CIVIC_API void civic_record_free(civic_record *record);
+
+/** Static names: "active", "expired" ...; "rule", "revoke" ...; NULL if unknown. */
+CIVIC_API const char *civic_state_name(uint32_t state);
+CIVIC_API const char *civic_kind_name(uint32_t kind);
+
+/* ===================================================================== */
+/* Answers: groups                                                       */
+/* ===================================================================== */
+
+typedef struct civic_groups civic_groups;
+
+#define CIVIC_GROUP_STATS_VERSION 1
+/** Statistics of one group.  Borrowed from the civic_groups. */
+typedef struct civic_group_stats {
+    uint32_t version;             /* CIVIC_GROUP_STATS_VERSION, set by the caller */
+    uint32_t depth;
+    const char *path;             /* "a/b" at depth 2; "" at depth 0 */
+    uint64_t subjects;
+    int64_t mean;                 /* hundredths, rounded half away from zero */
+    int64_t median;               /* hundredths; mean of the middle two, rounded */
+    int64_t min;                  /* lowest score */
+    int64_t max;                  /* highest score */
+    int64_t balance;              /* total balance, hundredths */
+    const uint64_t *grade_counts; /* civic_groups_grade_count entries, grade order */
+} civic_group_stats;
+#define CIVIC_GROUP_STATS_INIT { CIVIC_GROUP_STATS_VERSION, 0, NULL, 0, 0, 0, 0, 0, 0, NULL }
+
+/** Per-group statistics at `depth` (SPEC 5), sorted by path bytewise, over
+ *  the subjects with an event at or before as_of.  A subject belongs to the
+ *  depth-d prefix of its group (SPEC 4 step 9); subjects whose group has
+ *  fewer than d segments are left out.  Depth 0 is one group "" of everyone.
+ *  @return as civic_engine_subject, plus CIVIC_E_INVALID for depth > 64. */
+CIVIC_API int civic_engine_groups(const civic_engine *engine, uint32_t depth,
+                                  int64_t as_of, civic_groups **out);
+CIVIC_API size_t civic_groups_count(const civic_groups *groups);
+CIVIC_API int civic_groups_get(const civic_groups *groups, size_t i,
+                               civic_group_stats *out);
+CIVIC_API size_t civic_groups_grade_count(const civic_groups *groups);
+CIVIC_API const char *civic_groups_grade_name(const civic_groups *groups, size_t g);
+CIVIC_API void civic_groups_free(civic_groups *groups);
+
+/* ===================================================================== */
+/* Durability: snapshots and the journal                                 */
+/* ===================================================================== */
+
+/*
+** An engine lives in memory.  Two files make it durable:
+**
+**   snapshot  every event held, in one compact checksummed file, written
+**             atomically (temporary file in the same directory, fsync,
+**             rename, fsync of the directory): a reader sees the old file or
+**             the new one, never a mix.
+**   journal   an append-only file of checksummed batches.  Once attached,
+**             every successful civic_engine_add, _load, _load_file and
+**             _load_snapshot is appended BEFORE the call returns success; a
+**             batch whose append fails is rolled back and the call fails
+**             with CIVIC_E_IO.
+**
+** Both files record civic_rules_fingerprint: opening them under other rules
+** (including the same rules in another order) fails with CIVIC_E_MISMATCH.
+** Events are stored as text-equivalent facts (rule codes, not indices) and
+** re-validated on load, so a damaged file can never corrupt an engine.
+**
+** Files are created with mode 0600 (they hold every event).
+**
+** Recovery is: create an engine, civic_engine_load_snapshot (if the snapshot
+** exists), then civic_engine_journal_open on the journal.  Events are
+** idempotent (an identical event is a duplicate), so replaying a journal
+** that overlaps the snapshot is harmless; this is what makes compaction
+** crash-safe (see civic_engine_compact).
+**
+** What survives a crash (process killed, or machine loses power):
+**   CIVIC_SYNC_ALWAYS  every call that returned success: the journal is
+**                      fdatasync'ed before it returns.
+**   CIVIC_SYNC_GROUP   after a process crash (kill -9), everything that
+**                      returned success (the data is in the OS page cache).
+**                      After a power loss, every call that returned more
+**                      than the group interval plus two fsync durations
+**                      before the loss, and everything before the last
+**                      successful civic_engine_journal_sync.
+**   CIVIC_SYNC_NONE    after a process crash, everything that returned
+**                      success; after a power loss, whatever the OS had
+**                      written back: possibly nothing since the last
+**                      civic_engine_journal_sync.
+** Under every policy a batch survives whole or not at all (a batch is
+** committed by its last record), and the journal holds a prefix of the
+** batches in order: recovery truncates a torn or corrupt tail at the first
+** bad record and reports how many bytes it dropped.  A call that fails with
+** CIVIC_E_IO is not applied in memory; the file is cut back to where it
+** was, and if even that fails (or the fsync itself failed) the journal
+** refuses every later write (CIVIC_E_IO) until it is closed and reopened or
+** compacted; a batch whose write reached the disk although its call failed
+** may then reappear at the next replay, like any write whose acknowledgement
+** was lost.
+*/
+
+/* Sync policies for civic_engine_journal_open (one of the first three, and
+ * for GROUP optionally CIVIC_SYNC_INTERVAL_MS(n)). */
+#define CIVIC_SYNC_ALWAYS 0x1u /* fdatasync before every write call returns */
+#define CIVIC_SYNC_GROUP  0x2u /* a background thread syncs at most every N ms */
+#define CIVIC_SYNC_NONE   0x4u /* never sync on write; close and _sync still do */
+/* The group interval in ms, 1..65535 (default 50), in bits 16..31. */
+#define CIVIC_SYNC_INTERVAL_MS(ms) (((uint32_t)(ms) & 0xFFFFu) << 16)
+#define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
+
+/** Write every event of the engine to a snapshot file at `path`, atomically
+ *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
+ *  rename over path, fsync of the directory).  The file holds a header
+ *  (magic "CIVICSNP", format version, rules fingerprint, event count),
+ *  checksummed blocks of event records, and a trailer with a CRC-32C of
+ *  the whole file.  A failed save leaves any previous file at path intact
+ *  and removes its temporary file.
+ *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *  Threads: a query (runs concurrently with other queries; writes wait). */
+CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
+                                civic_error *err);
+
+/** Load the snapshot at `path` into `engine` as one batch: every event or
+ *  none.  Usually the engine is empty; into a non-empty engine, identical
+ *  events are duplicates and an event id held with other fields fails the
+ *  whole load with CIVIC_E_CONFLICT.  Truncated or damaged files (bad magic,
+ *  unknown format version, bad checksum, malformed record, trailing bytes)
+ *  fail with CIVIC_E_CORRUPT; a snapshot of other rules with
+ *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
+ *  a journal attached, the loaded events are journaled like any batch.
+ *  @return CIVIC_OK, CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_CONFLICT,
+ *          CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On
+ *          error the engine is unchanged.
+ *  Threads: a write. */
+CIVIC_API int civic_engine_load_snapshot(civic_engine *engine, const char *path,
+                                         civic_error *err);
+
+/** civic_engine_new followed by civic_engine_load_snapshot.  opts may be
+ *  NULL.  On failure *out is NULL.
+ *  @return as civic_engine_new and civic_engine_load_snapshot.
+ *  Ownership: free *out with civic_engine_free.  Threads: any. */
+CIVIC_API int civic_engine_open_snapshot(civic_engine **out, civic_rules *rules,
+                                         const civic_engine_options *opts,
+                                         const char *path, civic_error *err);
+
+#define CIVIC_JOURNAL_REPORT_VERSION 1
+/** What civic_engine_journal_open found in the journal. */
+typedef struct civic_journal_report {
+    uint32_t version;         /* CIVIC_JOURNAL_REPORT_VERSION, set by the caller */
+    uint32_t created;         /* 1 when the file did not exist (or was empty) */
+    uint64_t batches;         /* committed batches replayed */
+    uint64_t events;          /* events in them (duplicates included) */
+    uint64_t accepted;        /* events new to the engine */
+    uint64_t bytes_kept;      /* journal size after recovery */
+    uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally) */
+} civic_journal_report;
+#define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/** Attach the journal at `path` to the engine (at most one per engine).
+ *  A missing or empty file is created (atomically, with its header).  An
+ *  existing one is replayed into the engine first: every committed batch is
+ *  inserted (duplicates are fine, so the engine may already hold the
+ *  snapshot the journal continues); a torn or corrupt tail, from the first
+ *  record that is incomplete or fails its checksum, is truncated and
+ *  counted in report->bytes_truncated.  From then on every successful write
+ *  call is appended before it returns (see the crash table above).  Events
+ *  the engine held before this call are NOT written to the journal: attach
+ *  the journal to a fresh engine, or to one just loaded from its snapshot.
+ *  The file is locked (fcntl) against a second process.
+ *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
+ *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
+ *         background thread per journal.
+ *  @param report optional.
+ *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, or a checksummed
+ *          record whose events are invalid), CIVIC_E_MISMATCH (other rules),
+ *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
+ *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
+ *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a
+ *          journal already attached), CIVIC_E_VERSION.  On error the engine
+ *          is unchanged and no journal is attached.
+ *  Threads: a write (the replay is one batch). */
+CIVIC_API int civic_engine_journal_open(civic_engine *engine, const char *path,
+                                        uint32_t sync_policy,
+                                        civic_journal_report *report, civic_error *err);
+
+/** Make every appended batch durable now (fdatasync), whatever the policy.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_INVALID (no journal attached).
+ *  Threads: a query (writes wait during the sync). */
+CIVIC_API int civic_engine_journal_sync(civic_engine *engine, civic_error *err);
+
+/** Sync and detach the journal (civic_engine_free also does this, silently).
+ *  The engine keeps its events.  @return CIVIC_OK, CIVIC_E_IO (the final
+ *  sync failed; the journal is detached anyway), CIVIC_E_INVALID (none).
+ *  Threads: a write. */
+CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err);
+
+/** Compaction: save a snapshot of every event to `snapshot_path`, then start
+ *  a fresh, empty journal at the attached journal's path.  Crash-safety
+ *  order: (1) the snapshot is written to a temporary file, fsync'ed, renamed
+ *  over snapshot_path and the directory fsync'ed; (2) only then is a new
+ *  journal (header only) written to a temporary file, fsync'ed, renamed over
+ *  the journal and the directory fsync'ed.  A crash before (1) completes
+ *  leaves the old snapshot and the full old journal; between (1) and (2) the
+ *  new snapshot and the old journal, whose events are all duplicates of the
+ *  snapshot's; after (2) the new snapshot and an empty journal.  Each state
+ *  recovers every acknowledged event.  Without a journal attached this is
+ *  civic_engine_save.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
+ *          snapshot_path is the journal's path).  On error the old journal
+ *          stays attached and complete.
+ *  Threads: a query (concurrent queries run; writes wait). */
+CIVIC_API int civic_engine_compact(civic_engine *engine, const char *snapshot_path,
+                                   civic_error *err);
+
+/* ===================================================================== */
+/* Formatting helpers                                                    */
+/* ===================================================================== */
+
+/** Write a fixed-point value with `places` decimals (0..3), e.g. hundredths
+ *  100050 with 2 places as "1000.50".  Needs at most 24 bytes.
+ *  @return CIVIC_OK or CIVIC_E_INVALID (buf too small, places > 3). */
+CIVIC_API int civic_format_fixed(int64_t value, unsigned places, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CIVIC_H */

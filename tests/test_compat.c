@@ -1,0 +1,118 @@
+/*
+** test_compat.c -- what libcivic 1.0.0 wrote still opens and means the same:
+** a snapshot and a journal made by the 1.0.0 library (tests/fixtures/1.0.0,
+** made once with it and committed), a 1.0 journal that 1.1 appends to, and
+** the 1.0 built-in scheme kept as examples/data/community-1.0.toml.  The
+** expected scores were worked out by hand from the fixture's rules and log
+** (written in tests/fixtures/1.0.0/README).
+*/
+#include "support.h"
+
+#include <unistd.h>
+
+static char *read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    *n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[*n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static civic_rules *fixture_rules(void)
+{
+    size_t n;
+    char *text = read_file("tests/fixtures/1.0.0/rules.toml", &n);
+    civic_rules *r = rules_from(text);
+    free(text);
+    return r;
+}
+
+static void fixture_answers(const civic_engine *e, bool with_dave)
+{
+    char *csv = subjects_csv(e, when(e, "2024-06-01"));
+    const char *want = with_dave ? "alice,d1/s1,975.00,A,-25.00,watch\nbob,,1000.00,A,0.00,\n"
+                                   "carol,,1000.00,A,0.00,\ndave,,1005.00,A,5.00,\n"
+                                 : "alice,d1/s1,975.00,A,-25.00,watch\nbob,,1000.00,A,0.00,\n"
+                                   "carol,,1000.00,A,0.00,\n";
+    assert_string_equal(csv, want);
+    free(csv);
+}
+
+static void a_snapshot_written_by_1_0_0_opens(void **state)
+{
+    (void)state;
+    civic_rules *r = fixture_rules();
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_open_snapshot(&e, r, NULL, "tests/fixtures/1.0.0/snapshot.civic", &err);
+    if (rc != CIVIC_OK) fail_msg("%s", err.message);
+    assert_int_equal(civic_engine_event_count(e), 6);
+    fixture_answers(e, false);
+    assert_int_equal(civic_engine_spec_version(e), 1);
+    civic_engine_free(e);
+    civic_rules_free(r);
+}
+
+static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n;
+    char *bytes = read_file("tests/fixtures/1.0.0/journal.civic", &n);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    free(bytes);
+    civic_rules *r = fixture_rules();
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_journal_open(e, path, CIVIC_SYNC_ALWAYS, &rep, &err);
+    if (rc != CIVIC_OK) fail_msg("%s", err.message);
+    assert_int_equal(rep.batches, 2);
+    assert_int_equal(rep.bytes_truncated, 0);
+    fixture_answers(e, true);
+    /* 1.1 appends an event with a source to the 1.0 journal */
+    load_ok(e, "id,subject,type,ts,source\ne6,erin,help,2024-06-01,office\n");
+    civic_engine_free(e);
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_ALWAYS, NULL, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 8);
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "erin", when(e, "2024-06-01"), &rec), CIVIC_OK);
+    civic_entry x = CIVIC_ENTRY_INIT;
+    assert_int_equal(civic_record_entry(rec, 0, &x), CIVIC_OK);
+    assert_string_equal(x.source, "office");
+    civic_record_free(rec);
+    civic_engine_free(e);
+    civic_rules_free(r);
+    unlink(path);
+}
+
+static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
+{
+    (void)state;
+    size_t n;
+    char *text = read_file("examples/data/community-1.0.toml", &n);
+    civic_rules *r = rules_from(text);
+    /* the fingerprint of libcivic 1.0.0's built-in scheme */
+    assert_true(civic_rules_fingerprint(r) == UINT64_C(0x6dfa6006ce7a0b42));
+    assert_int_equal(civic_rules_spec_version(r), 1);
+    civic_rules_free(r);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_snapshot_written_by_1_0_0_opens),
+        cmocka_unit_test(a_journal_written_by_1_0_0_replays_and_takes_appends),
+        cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
+    };
+    return cmocka_run_group_tests_name("compat", tests, NULL, NULL);
+}
