@@ -9,6 +9,14 @@
 
 #define FINE_1Y "[rule.fine]\npoints = -10\nvalid = \"1y\"\n"
 
+static uint64_t rng_state;
+static void rng_seed(uint64_t s) { rng_state = s; }
+static uint32_t rng_next(void)
+{
+    rng_state = rng_state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+    return (uint32_t)(rng_state >> 33);
+}
+
 /* The record of subject at as_of; free with civic_record_free. */
 static civic_record *record_at(const civic_engine *e, const char *subject, const char *as_of)
 {
@@ -450,6 +458,172 @@ static void lists_give_the_flagged_stretch_containing_t(void **state)
     civic_engine_free(e);
 }
 
+
+/* ------------------------------------------------------------ more */
+
+static int64_t tier_of(const civic_engine *e, const char *subject, const char *as_of,
+                       uint32_t *level)
+{
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, subject, when(e, as_of), &res), CIVIC_OK);
+    civic_tier_value t = CIVIC_TIER_VALUE_INIT;
+    assert_int_equal(civic_result_tier(res, 0, 0, &t), CIVIC_OK);
+    civic_result_free(res);
+    *level = t.level;
+    return t.value;
+}
+
+static void tier_windows_count_what_falls_inside_them(void **state)
+{
+    (void)state;
+    const char *windows[] = { "lifetime", "year", "quarter", "month", "90d" };
+    /* 3 units on 2021-12-31, 5 on 2022-01-01, 7 on 2022-03-31, 11 on 2022-04-01 */
+    const char *log = "id,subject,type,ts,qty\na,s,h,2021-12-31T23:59:59,3\nb,s,h,2022-01-01,5\n"
+                      "c,s,h,2022-03-31,7\nd,s,h,2022-04-01,11\n";
+    /* as of 2022-04-01: lifetime 26; year 2022: 23; Q2: 11; April: 11;
+     * 90 days: eff + 90d > T, i.e. eff after 2022-01-01: 7 + 11 (b's 90 days
+     * end exactly at 2022-04-01: out) */
+    const int64_t want[] = { 26000, 23000, 11000, 11000, 18000 };
+    for (int w = 0; w < 5; w++) {
+        char rules[512];
+        snprintf(rules, sizeof(rules), TEST_SCHEME "[rule.h]\npoints = 1\nper = \"unit\"\n"
+                 "[tier.t]\nrules = \"h\"\nwindow = \"%s\"\n[[tier.t.level]]\nname = \"one\"\n"
+                 "min = 11\n[[tier.t.level]]\nname = \"two\"\nmin = 23\n", windows[w]);
+        civic_engine *e = engine_from(rules);
+        load_ok(e, log);
+        uint32_t level;
+        int64_t v = tier_of(e, "s", "2022-04-01", &level);
+        if (v != want[w]) fprintf(stderr, "window %s: %lld\n", windows[w], (long long)v);
+        assert_int_equal(v, want[w]);
+        assert_int_equal(level, want[w] >= 23000 ? 1u : 0u);
+        /* a second before: d does not exist yet */
+        v = tier_of(e, "s", "2022-03-31T23:59:59", &level);
+        assert_true(v < want[w] || w == 2 || w == 3);
+        civic_engine_free(e);
+    }
+}
+
+static void measures_hold_when_every_condition_holds(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+        "[rule.h]\npoints = 1\nper = \"unit\"\n[rule.bad]\npoints = -100\nflag = \"f\"\n"
+        "[tier.t]\nrules = \"h\"\n[[tier.t.level]]\nname = \"one\"\nmin = 10\n"
+        "[[tier.t.level]]\nname = \"two\"\nmin = 20\n"
+        "[measure.by_grade]\nkind = \"incentive\"\ngrades = \"AAA;AA\"\n"
+        "[measure.by_flag]\nkind = \"restriction\"\nflag = \"f\"\n"
+        "[measure.by_tier]\nkind = \"incentive\"\ntier = \"t\"\nmin_level = \"two\"\n"
+        "[measure.by_min]\nkind = \"incentive\"\nmin_score = 1020\n"
+        "[measure.by_max]\nkind = \"restriction\"\nmax_score = 1000\n"
+        "[measure.all]\nkind = \"incentive\"\ngrades = \"AA\"\ntier = \"t\"\nmin_level = \"one\"\n"
+        "min_score = 1030\nmax_score = 1049\n");
+    /* a: 1035 (AA), tier 35 -> two; b: 1020 (A), tier 20 -> two; c: 910 with
+     * the flag, tier 10 -> one; d: 1000 exactly, no tier level */
+    load_ok(e, "id,subject,type,ts,qty\na1,a,h,2022-01-01,35\nb1,b,h,2022-01-01,20\n"
+               "c1,c,h,2022-01-01,10\nc2,c,bad,2022-01-02,\nd1,d,h,2022-01-01,0\n");
+    const char *want[][2] = { { "a", "all;by_grade;by_min;by_tier" }, { "b", "by_min;by_tier" },
+                              { "c", "by_flag;by_max" }, { "d", "by_max" } };
+    for (int k = 0; k < 4; k++) {
+        civic_score s = score_at(e, want[k][0], "2022-02-01");
+        if (strcmp(s.measures, want[k][1]) != 0) fprintf(stderr, "%s: %s\n", want[k][0], s.measures);
+        assert_string_equal(s.measures, want[k][1]);
+    }
+    civic_engine_free(e);
+    support_release();
+}
+
+static void a_freeze_ends_with_its_entry_exactly(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+        "[rule.d]\npoints = -50\nvalid = \"30d\"\nfreeze = true\n[rule.h]\npoints = 10\n");
+    load_ok(e, "id,subject,type,ts\nd1,s,d,2022-01-01\nh1,s,h,2022-01-30T23:59:59\n"
+               "h2,s,h,2022-01-31\n");
+    /* d1 ends 2022-01-31 00:00: h1 (a second before) is frozen, h2 is not */
+    civic_record *rec = record_at(e, "s", "2022-02-01");
+    assert_true(entry_of(rec, "h1").marks & CIVIC_MARK_FROZEN);
+    assert_false(entry_of(rec, "h2").marks & CIVIC_MARK_FROZEN);
+    civic_record_free(rec);
+    score_is(e, "2022-02-01", P(1010));
+    civic_engine_free(e);
+    support_release();
+}
+
+/* Every arrival order and every split into batches gives the same answers. */
+static void version_two_answers_do_not_depend_on_arrival_order(void **state)
+{
+    (void)state;
+    const char *rules = "[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\ncontested = \"suspend\"\n"
+                        "balance_min = 0\n" TEST_GRADES
+                        "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n"
+                        "[cap.v]\nlimit = 20\nperiod = \"day\"\nmode = \"net\"\n"
+                        "[rule.fine]\npoints = -30\nvalid = \"by-severity\"\nrepeat_factor = 2\n"
+                        "category = \"c\"\nretain = \"3y\"\naffects = \"score\"\nflag = \"w\"\n"
+                        "[rule.park]\npoints = -10\ncategory = \"c\"\nrepeat_factor = 2\n"
+                        "[rule.up]\npoints = 10\ncap_group = \"v\"\npublicity = \"2d\"\n"
+                        "[rule.down]\npoints = -2\ncap_group = \"v\"\n"
+                        "[rule.d]\npoints = 0\nceiling = 900\nfreeze = true\nvalid = \"60d\"\n"
+                        "repair_after = \"10d\"\n"
+                        "[[rule.up.change]]\nfrom = \"2022-03-01\"\npoints = 12\n";
+    const char *lines[] = {
+        "a1,s,fine,2022-01-01T10:00:00,,x,", "a2,s,park,2022-01-01T10:00:00,,x,",
+        "b1,s,park,2022-02-01,,,", "u1,s,up,2022-02-02T09:00:00,,,o1",
+        "u2,s,up,2022-02-02T10:00:00,,,", "w1,s,down,2022-02-04T11:00:00,,,",
+        "u3,s,up,2022-02-04T12:00:00,,,", "d1,s,d,2022-02-10,,,", "u4,s,up,2022-02-15,,,",
+        "p1,s,repair,2022-02-15,d1,,", "p2,s,repair,2022-02-25,d1,,", "c1,s,correct,2022-02-12,d1,,",
+        "o1,s,object,2022-02-05,b1,,", "x1,s,dismiss,2022-02-20,o1,,", "r1,s,revoke,2022-03-02,u4,,",
+        "u5,s,up,2022-03-05,,,", "f9,s,fine,2019-01-01,,,",
+    };
+    size_t n = sizeof(lines) / sizeof(lines[0]);
+    char *reference = NULL;
+    rng_seed(42);
+    for (int round = 0; round < 30; round++) {
+        civic_engine *e = engine_from(rules);
+        size_t order[32];
+        for (size_t i = 0; i < n; i++) order[i] = i;
+        for (size_t i = n - 1; round && i > 0; i--) {
+            size_t j = rng_next() % (i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        size_t cut = round ? rng_next() % n : n; /* two batches */
+        for (int half = 0; half < 2; half++) {
+            char csv[4096] = "id,subject,type,ts,ref,act,source\n";
+            for (size_t k = half ? cut : 0; k < (half ? n : cut); k++) {
+                strcat(csv, lines[order[k]]);
+                strcat(csv, "\n");
+            }
+            load_ok(e, csv);
+        }
+        char *got = malloc(1 << 14);
+        got[0] = '\0';
+        const char *times[] = { "2022-02-03", "2022-02-11", "2022-02-21", "2022-03-10", "2023-01-01" };
+        for (int t = 0; t < 5; t++) {
+            civic_record *rec = record_at(e, "s", times[t]);
+            civic_score sum = CIVIC_SCORE_INIT;
+            civic_record_summary(rec, &sum);
+            size_t len = strlen(got);
+            snprintf(got + len, (1 << 14) - len, "%lld %lld %s %s|", (long long)sum.score,
+                     (long long)sum.balance, sum.flags, sum.measures);
+            for (size_t i = 0; i < civic_record_count(rec); i++) {
+                civic_entry x = CIVIC_ENTRY_INIT;
+                civic_record_entry(rec, i, &x);
+                len = strlen(got);
+                snprintf(got + len, (1 << 14) - len, "%s:%u:%u:%lld:%lld ", x.id, x.state, x.marks,
+                         (long long)x.counted, (long long)x.end);
+            }
+            civic_record_free(rec);
+        }
+        if (!reference) reference = got;
+        else {
+            assert_string_equal(got, reference);
+            free(got);
+        }
+        civic_engine_free(e);
+    }
+    free(reference);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +644,10 @@ int main(void)
         cmocka_unit_test(an_objection_after_the_window_is_late),
         cmocka_unit_test(mark_mode_only_marks_the_entry),
         cmocka_unit_test(lists_give_the_flagged_stretch_containing_t),
+        cmocka_unit_test(tier_windows_count_what_falls_inside_them),
+        cmocka_unit_test(measures_hold_when_every_condition_holds),
+        cmocka_unit_test(a_freeze_ends_with_its_entry_exactly),
+        cmocka_unit_test(version_two_answers_do_not_depend_on_arrival_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
