@@ -810,7 +810,7 @@ class Case:
         for e in events:
             candidates.update([e.ts, e.ts - 1])
             if e.type in scheme.rules:
-                rule = scheme.rules[e.type]
+                rule = scheme.rules[e.type].base
                 end = model.validity_end(e.ts, rule.valid or scheme.valid, scheme.utc_offset)
                 if end is not None:
                     candidates.update([end, end - 1])
