@@ -348,5 +348,210 @@ class HandComputed(unittest.TestCase):
                 scheme_of(bad, 'base = 1000\nmin = 0\nmax = 2000')
 
 
+
+def ids_states(result):
+    return [(e.id, e.state) for e in result.record]
+
+
+class SpecExamplesV2(unittest.TestCase):
+    """SPEC section 12, examples 1-13 (base 1000, the built-in bands)."""
+
+    def test_example_1_change_from(self):
+        s = scheme_of('[rule.fine]\npoints = -10\nvalid = "1y"\n'
+                      '[[rule.fine.change]]\nfrom = "2023-01-01"\npoints = -20\n')
+        log = log_of(s, [("f1", "r", "fine", "2022-06-01"), ("f2", "r", "fine", "2023-02-01")])
+        r = at(s, log, "r", "2023-03-01")
+        self.assertEqual(r.score, pts("970"))
+        self.assertEqual([e.counted for e in r.record], [pts("-10"), pts("-20")])
+        self.assertEqual([e.from_ts for e in r.record], [None, m.parse_ts("2023-01-01", 0)])
+
+    def test_example_2_category(self):
+        s = scheme_of('[rule.park]\npoints = -10\ncategory = "traffic"\nrepeat_factor = 2\n'
+                      'valid = "1y"\n'
+                      '[rule.block_lane]\npoints = -10\ncategory = "traffic"\n'
+                      'repeat_factor = 2\nvalid = "1y"\n')
+        log = log_of(s, [("p1", "r", "park", "2022-01-10"),
+                         ("b1", "r", "block_lane", "2022-03-01")])
+        r = at(s, log, "r", "2022-04-01")
+        self.assertEqual(r.score, pts("970"))
+        self.assertEqual([e.escalated for e in r.record], [False, True])
+
+    def test_example_3_severity(self):
+        s = scheme_of('[[validity]]\nup_to = 40\nvalid = "1y"\n[[validity]]\nvalid = "2y"\n'
+                      '[rule.dog]\npoints = -30\nvalid = "by-severity"\nrepeat_factor = 2\n')
+        log = log_of(s, [("d1", "r", "dog", "2022-01-10"), ("d2", "r", "dog", "2022-02-10")])
+        r = at(s, log, "r", "2023-01-20")
+        self.assertEqual(r.score, pts("940"))
+        self.assertEqual([e.end for e in r.record],
+                         [m.parse_ts("2023-01-10", 0), m.parse_ts("2024-02-10", 0)])
+        self.assertEqual(at(s, log, "r", "2024-03-01").score, pts("1000"))
+        # boundaries: the first ends exactly 2023-01-10, the second 2024-02-10
+        self.assertEqual(at(s, log, "r", "2023-01-09T23:59:59").score, pts("910"))
+        self.assertEqual(at(s, log, "r", "2023-01-10").score, pts("940"))
+        self.assertEqual(at(s, log, "r", "2024-02-09T23:59:59").score, pts("940"))
+        self.assertEqual(at(s, log, "r", "2024-02-10").score, pts("1000"))
+
+    def test_example_4_act(self):
+        s = scheme_of('[rule.litter]\npoints = -5\nvalid = "1y"\n'
+                      '[rule.blocking_exit]\npoints = -20\nvalid = "1y"\n')
+        log = log_of(s, [("e1", "r", "litter", "2022-05-01", {"act": "a1"}),
+                         ("e2", "r", "blocking_exit", "2022-05-01", {"act": "a1"})])
+        r = at(s, log, "r", "2022-06-01")
+        self.assertEqual(r.score, pts("980"))
+        self.assertEqual(ids_states(r), [("e1", "merged"), ("e2", "active")])
+        self.assertEqual(r.record[0].merged_with, "e2")
+
+    def test_example_5_freeze(self):
+        s = scheme_of('[rule.defaulter]\npoints = 0\nceiling = 599\nvalid = "5y"\nfreeze = true\n'
+                      '[rule.volunteer]\npoints = 5\n')
+        log = log_of(s, [("v1", "r", "volunteer", "2022-01-01"),
+                         ("d1", "r", "defaulter", "2022-02-01"),
+                         ("v2", "r", "volunteer", "2022-03-01"),
+                         ("p1", "r", "repair", "2022-04-01", {"ref": "d1"}),
+                         ("v3", "r", "volunteer", "2022-05-01")])
+        r = at(s, log, "r", "2022-06-01")
+        self.assertEqual((r.score, r.grade), (pts("1010"), "A"))
+        self.assertEqual([(e.id, e.counted, e.frozen) for e in r.record if e.type == "volunteer"],
+                         [("v1", 500, False), ("v2", 0, True), ("v3", 500, False)])
+        # during the freeze the ceiling holds
+        self.assertEqual(at(s, log, "r", "2022-03-15").score, pts("599"))
+
+    def test_example_6_publicity(self):
+        s = scheme_of('[rule.honour]\npoints = 20\nvalid = "1y"\npublicity = "7d"\n')
+        log = log_of(s, [("e1", "r", "honour", "2022-03-01")])
+        r = at(s, log, "r", "2022-03-05")
+        self.assertEqual((r.score, ids_states(r)), (pts("1000"), [("e1", "pending")]))
+        self.assertEqual(r.record[0].eff, m.parse_ts("2022-03-08", 0))
+        self.assertEqual(at(s, log, "r", "2022-03-07T23:59:59").score, pts("1000"))
+        self.assertEqual(at(s, log, "r", "2022-03-08").score, pts("1020"))
+        # validity runs from eff: ends 2023-03-08
+        self.assertEqual(at(s, log, "r", "2023-03-07T23:59:59").score, pts("1020"))
+        self.assertEqual(at(s, log, "r", "2023-03-08").score, pts("1000"))
+        log.add({"id": "v1", "subject": "r", "type": "revoke", "ts": "2022-03-04", "ref": "e1"})
+        for when in ("2022-03-04", "2022-03-05", "2022-03-08", "2022-06-01", "2024-01-01"):
+            self.assertEqual(at(s, log, "r", when).score, pts("1000"), when)
+        self.assertEqual(at(s, log, "r", "2022-03-03").record[0].state, "pending")
+
+    def test_example_7_objection_suspend(self):
+        s = scheme_of('[rule.fine]\npoints = -10\nvalid = "1y"\n',
+                      'base = 1000\ncontested = "suspend"')
+        log = log_of(s, [("f1", "r", "fine", "2022-03-01"),
+                         ("o1", "r", "object", "2022-03-05", {"ref": "f1"}),
+                         ("d1", "r", "dismiss", "2022-04-01", {"ref": "o1"})])
+        r = at(s, log, "r", "2022-03-10")
+        self.assertEqual((r.score, ids_states(r)),
+                         (pts("1000"), [("f1", "contested"), ("o1", "applied")]))
+        r = at(s, log, "r", "2022-04-10")
+        self.assertEqual((r.score, ids_states(r)),
+                         (pts("990"), [("f1", "active"), ("o1", "dismissed"), ("d1", "applied")]))
+        self.assertEqual(at(s, log, "r", "2022-03-04").score, pts("990"))
+        self.assertEqual(at(s, log, "r", "2022-03-05").score, pts("1000"))
+        self.assertEqual(at(s, log, "r", "2022-03-31T23:59:59").score, pts("1000"))
+        self.assertEqual(at(s, log, "r", "2022-04-01").score, pts("990"))
+
+    def test_example_8_retention(self):
+        for valid, before in (("1y", "1000"), ("10y", "990")):
+            s = scheme_of('[rule.fine]\npoints = -10\nvalid = "%s"\nretain = "5y"\n'
+                          'affects = "score"\n' % valid)
+            log = log_of(s, [("f1", "r", "fine", "2015-03-01")])
+            r = at(s, log, "r", "2020-02-29")
+            self.assertEqual(r.score, pts(before))
+            self.assertEqual(ids_states(r), [("f1", "expired" if valid == "1y" else "active")])
+            self.assertEqual(r.archived, 0)
+            r = at(s, log, "r", "2020-03-01")
+            self.assertEqual((r.score, r.record, r.archived), (pts("1000"), [], 1))
+            self.assertEqual(at(s, log, "r", "2024-01-01").score, pts("1000"))
+            # the subject is no longer listed
+            self.assertEqual(m.evaluate_all(s, log, m.parse_ts("2020-03-01", 0)), [])
+            self.assertEqual(len(m.evaluate_all(s, log, m.parse_ts("2020-02-29", 0))), 1)
+
+    def test_example_9_tier(self):
+        s = scheme_of('[rule.volunteer_hour]\npoints = 1\nper = "unit"\ncap = 20\n'
+                      'cap_period = "month"\n'
+                      '[tier.volunteer_star]\nrules = "volunteer_hour"\nmeasure = "qty"\n'
+                      '[[tier.volunteer_star.level]]\nname = "1 star"\nmin = 100\n'
+                      '[[tier.volunteer_star.level]]\nname = "2 stars"\nmin = 300\n')
+        rows = []
+        for i in range(10):  # 250 hours in 2022: 25 hours in each of ten months
+            rows.append(("a%d" % i, "r", "volunteer_hour", "2022-%02d-15" % (i + 1),
+                         {"qty": "25"}))
+        rows.append(("b1", "r", "volunteer_hour", "2023-03-01", {"qty": "60"}))
+        log = log_of(s, rows)
+        r = at(s, log, "r", "2023-12-31")
+        self.assertEqual(r.tiers, [("volunteer_star", "2 stars")])
+        self.assertEqual(r.score, pts("1220"))  # 11 months x 20 points
+        self.assertEqual(at(s, log, "r", "2022-12-31").tiers, [("volunteer_star", "1 star")])
+        self.assertEqual(at(s, log, "r", "2022-04-15").tiers, [("volunteer_star", "1 star")])
+        self.assertEqual(at(s, log, "r", "2022-04-14").tiers, [("volunteer_star", None)])
+
+    def test_example_10_net_cap(self):
+        for mode, scores in (("both", ("1020", "1020")), ("net", ("1018", "1020"))):
+            s = scheme_of('[cap.votes]\nlimit = 20\nperiod = "day"\nmode = "%s"\n'
+                          '[rule.up]\npoints = 10\ncap_group = "votes"\n'
+                          '[rule.down]\npoints = -2\ncap_group = "votes"\n' % mode)
+            log = log_of(s, [("1", "r", "up", "2022-05-01T09:00:00"),
+                             ("2", "r", "up", "2022-05-01T10:00:00"),
+                             ("3", "r", "down", "2022-05-01T11:00:00")])
+            self.assertEqual(at(s, log, "r", "2022-05-02").score, pts(scores[0]), mode)
+            log.add({"id": "4", "subject": "r", "type": "up", "ts": "2022-05-01T12:00:00"})
+            r = at(s, log, "r", "2022-05-02")
+            self.assertEqual(r.score, pts(scores[1]), mode)
+            if mode == "net":
+                self.assertEqual([e.counted for e in r.record], [1000, 1000, -200, 200])
+                self.assertEqual([e.capped for e in r.record], [False, False, False, True])
+            else:
+                self.assertEqual([e.counted for e in r.record], [1000, 1000, 0, 0])
+
+    def test_example_11_recount(self):
+        for recount, after in (("true", "995"), ("false", "990")):
+            s = scheme_of('[rule.fine]\npoints = -10\nvalid = "forever"\naffects = "score"\n'
+                          '[[rule.fine.change]]\nfrom = "2023-01-01"\npoints = -5\n'
+                          'recount = %s\n' % recount)
+            log = log_of(s, [("f1", "r", "fine", "2022-06-01")])
+            self.assertEqual(at(s, log, "r", "2022-12-31").score, pts("990"))
+            self.assertEqual(at(s, log, "r", "2022-12-31T23:59:59").score, pts("990"))
+            self.assertEqual(at(s, log, "r", "2023-01-01").score, pts(after))
+
+    def test_example_12_act_with_direct_grade(self):
+        s = scheme_of('[rule.drunk]\npoints = 0\nceiling = 850\nvalid = "2y"\n'
+                      '[rule.fine]\npoints = -20\nvalid = "1y"\n')
+        log = log_of(s, [("e1", "r", "drunk", "2022-05-01", {"act": "a1"}),
+                         ("e2", "r", "fine", "2022-05-01", {"act": "a1"})])
+        r = at(s, log, "r", "2022-06-01")
+        self.assertEqual((r.score, r.grade), (pts("850"), "B"))
+        self.assertEqual(ids_states(r), [("e1", "active"), ("e2", "merged")])
+        self.assertEqual(r.record[1].merged_with, "e1")
+        r = at(s, log, "r", "2024-06-01")
+        self.assertEqual((r.score, r.grade), (pts("1000"), "A"))
+        # by size alone the fine would win
+        s2 = scheme_of('[rule.drunk]\npoints = 0\nvalid = "2y"\n'
+                       '[rule.fine]\npoints = -20\nvalid = "1y"\n')
+        log2 = log_of(s2, [("e1", "r", "drunk", "2022-05-01", {"act": "a1"}),
+                           ("e2", "r", "fine", "2022-05-01", {"act": "a1"})])
+        self.assertEqual(at(s2, log2, "r", "2022-06-01").score, pts("980"))
+
+    def test_example_13_correction(self):
+        s = scheme_of('[rule.drunk]\npoints = -150\nceiling = 850\nvalid = "2y"\nfreeze = true\n'
+                      '[rule.blood]\npoints = 10\nvalid = "1y"\n'
+                      '[rule.honour]\npoints = 100\nvalid = "5y"\n')
+        log = log_of(s, [("e1", "r", "drunk", "2021-05-01"),
+                         ("h1", "r", "blood", "2021-06-01"),
+                         ("c1", "r", "correct", "2021-07-01", {"ref": "e1"}),
+                         ("h2", "r", "honour", "2021-08-01")])
+        r = at(s, log, "r", "2021-06-15")
+        self.assertEqual((r.score, r.grade), (pts("850"), "B"))
+        self.assertTrue(r.record[1].frozen)
+        r = at(s, log, "r", "2021-09-01")
+        self.assertEqual((r.score, r.grade), (pts("950"), "B"))
+        self.assertEqual([(e.id, e.state, e.frozen) for e in r.record],
+                         [("e1", "active", False), ("h1", "active", True),
+                          ("c1", "applied", False), ("h2", "active", False)])
+        r = at(s, log, "r", "2023-05-02")
+        self.assertEqual((r.score, r.grade), (pts("1100"), "AAA"))
+        # h2 at its own instant, after the correction: not frozen, no ceiling
+        r = at(s, log, "r", "2021-08-01")
+        self.assertEqual((r.score, r.record[-1].frozen), (pts("950"), False))
+
+
 if __name__ == "__main__":
     unittest.main()
