@@ -2081,6 +2081,23 @@ def purge(scheme, log, H):
             removed.append(log.by_id[event_id])
         for act, tstar in an.archived_acts:
             act_tombs.append((subject, act, tstar))
+    # The revokes, repairs, objections, dismissals and corrections of the same
+    # subject that point at a removed event, directly or through another
+    # removed event, and are dated at or after what they point at -- also
+    # those dated after H (at T >= their ts they were archived with it).
+    gone = {e.id for e in removed}
+    changed = True
+    while changed:
+        changed = False
+        for e in log.events():
+            if e.id in gone or e.type not in POINTER_TYPES:
+                continue
+            target = log.by_id.get(e.ref)
+            if (target is not None and target.id in gone and target.subject == e.subject
+                    and e.ts >= target.ts):
+                gone.add(e.id)
+                removed.append(e)
+                changed = True
     for e in removed:
         del log.by_id[e.id]
         log.tombstones[e.id] = Tombstone(e.subject, e.id, e.ts, e.act)
