@@ -237,17 +237,15 @@ def check_duration(text, by_severity=False, forever=True):
     raise ModelError("bad duration %r" % text)
 
 
-def add_duration(ts, duration, offset):
-    """ts + duration (None for forever); the same arithmetic as validity ends.
-    Used for publicity, repair_after, retain, objection windows and rolling
-    tier windows, which SPEC words as "ts + duration" like validity."""
-    if duration is None:
-        return ts
-    return validity_end(ts, duration, offset)
-
-
 def validity_end(ts, duration, offset):
-    """Instant at which an effect starting at ts ends (None = never)."""
+    """Instant at which an effect starting at ts ends (None = never).
+
+    DECISION D29: every "ts + duration" of version 2 (eff = ts + publicity,
+    eff + repair_after, ts + retain, target.ts + objection_window, a rolling
+    tier window eff + 12m) uses this same arithmetic: Nd = N x 86400 s, Nm/Ny
+    on the local calendar date with the day clamped to the month's last day,
+    end-of-* = the start of the next local calendar period.
+    """
     if duration == "forever":
         return FOREVER
     date, seconds = local_date_and_seconds(ts, offset)
@@ -360,6 +358,11 @@ class Rule:
     def base(self):
         return self.versions[0]
 
+    # DECISION D34: versions are cumulative in file order, recount changes
+    # included: an event after a recount change inherits its keys, and an old
+    # event governed by a recount change gets the keys of every earlier change
+    # too ("as if the scheme had always been so"), although those earlier
+    # non-recount changes do not apply to it by themselves.
     def version_at(self, ts, T):
         """SPEC 9.1: change k applies to an event at ts for answers at T when
         from_k <= T and (recount_k or from_k <= ts); the version is the last
@@ -1400,8 +1403,13 @@ class Result:
         self.group = ""
         self.record = []      # listed entries, in (eff, id) order
         self.archived = 0     # number of archived entries (SPEC 10.4)
-        self.ceiling = None   # the lowest ceiling that applies at T, or None
-        self.events = 0       # entries listed (events with ts <= T, not archived)
+        # DECISION D31: JSON `ceiling` is the lowest ceiling that applies at T
+        # (a corrected target's ceiling no longer does), whether or not it
+        # bound the score.
+        self.ceiling = None
+        # DECISION D30: JSON `events` counts the listed entries (events with
+        # ts <= T that are not archived); archived ones are only in `archived`.
+        self.events = 0
         self.tiers = []       # [(tier name, level or None)] in scheme order
         self.measures = []    # sorted measure codes
         self.listed = False   # has an event with ts <= T that is not archived
@@ -1536,6 +1544,8 @@ def analyse(scheme, log, subject, T):
             # still `applied` (its own target conditions hold); the objection
             # keeps its own state.
             entries[e.id].state = "dangling"
+    # DECISION D38: dangling, then late, then dismissed, then applied; an
+    # objection of a revoked or pending target applies like any other.
     for e in mine:
         if e.type != OBJECT:
             continue
@@ -1612,6 +1622,13 @@ def analyse(scheme, log, subject, T):
             corrected_at[target.id] = e.ts
 
     # ---- steps 3 and 4: acts (SPEC 9.4) and retention (SPEC 10.4).
+    # DECISION D35: an act is first split at its archival instants t* (9.4:
+    # "members dated after t* form a new act"), then each part is merged on
+    # its own; the part(s) archived at T are set aside whole.  10.6 lists the
+    # merge (step 3) before retention (step 4), but merging across the split
+    # would let an archived member swallow the new act.
+    # DECISION D36: an event archived on arrival after a purge is counted in
+    # the record's `archived` number like any archived entry.
     archived = an.archived
     acts = {}  # act -> members (rule events with ts <= T)
     for e in mine:
@@ -1658,6 +1675,8 @@ def analyse(scheme, log, subject, T):
             continue
 
         def weight(m):
+            # (the raw of the version at T: a recount change may change the
+            # member that counts from its `from` on)
             # DECISION D21: members with a ceiling first, the lowest ceiling
             # first; then (among equal ceilings too) the largest |raw| before
             # repeat and caps; ties to the smaller (eff, id).  The version is
@@ -1738,6 +1757,10 @@ def analyse(scheme, log, subject, T):
         entry.end = end
         # Freeze (SPEC 9.5): an earlier event F of a freeze version whose
         # window [eff(F), min(end(F), correction)) holds eff(E).
+        # DECISION D41: "comes after F in the order" includes an event with
+        # the same eff and a greater id; F need not be in effect at T (a
+        # frozen addition stays frozen); a frozen entry is not `capped`; raw
+        # is the value after repeat (a positive factor keeps the sign).
         if raw > 0:
             for f in freezers:
                 if f.freeze_end is FOREVER or entry.eff < f.freeze_end:
@@ -1916,6 +1939,9 @@ def analyse(scheme, log, subject, T):
                 # D26: for measure qty too (11.1 only says "frozen events add
                 # 0" for points).
                 continue
+            # DECISION D37: measure qty sums the events' qty whatever `per`
+            # says (qty defaults to 1 on per = "event" rules); measure points
+            # sums counted whatever `affects` says.
             value += entry.event.qty if tier.measure == "qty" else entry.counted
         result.tiers.append((tier.name, tier.level_of(value)))
     result.measures = sorted((code for code, m in scheme.measures.items()
@@ -1974,7 +2000,8 @@ def base_result(scheme, subject):
 
 def evaluate_all(scheme, log, T):
     """Results of every subject listed at T (SPEC 10.6: an event with ts <= T
-    that is not archived at T), by subject id."""
+    that is not archived at T), by subject id.  DECISION D40: this list is the
+    one of every answer (subjects, groups, rankings, lists, --compare)."""
     log.check_as_of(T)
     out = []
     for s in log.candidate_subjects(T):
@@ -1989,7 +2016,7 @@ def evaluate_all(scheme, log, T):
 # ---------------------------------------------------------------------------
 
 def flag_stretch(intervals, T):
-    """The stretch of the union of [start, end) intervals that contains T:
+    """DECISION D39: the stretch of the union of [start, end) intervals that contains T:
     (since, until) with until None when it has no end; None if T is outside.
     Touching intervals ([a, b) and [b, c)) join."""
     spans = sorted((s, e) for s, e in intervals if e is FOREVER or s < e)
@@ -2042,6 +2069,9 @@ def compare_answer(scheme, log, new_scheme, new_log, T, changed=False):
     """SPEC 11.4: rows subject,group,score,grade,new_score,new_grade,delta.
 
     `log` and `new_log` hold the same event lines read under each scheme.
+    DECISION D33: each scheme reads the events in its own utc_offset (a ts
+    without offset is local time of that scheme); the as-of time is read in
+    the current scheme's offset.  (The difftest keeps both offsets equal.)
     DECISION D28: a subject not listed under the current rules takes its group
     from the current rules all the same (the group of its non-archived,
     non-revoked events there, so usually empty).
