@@ -1083,6 +1083,39 @@ class BoundariesV2(unittest.TestCase):
 
 
 
+class CompareAndLists(unittest.TestCase):
+    def test_compare(self):
+        a = scheme_of('[rule.fine]\npoints = -10\nretain = "1y"\naffects = "score"\n'
+                      '[rule.ok]\npoints = 5\n')
+        b = scheme_of('[rule.fine]\npoints = -20\n[rule.ok]\npoints = 5\n')
+        rows = [("1", "r", "fine", "2020-01-01", {"group": "g0"}),
+                ("2", "s", "fine", "2022-01-01", {"group": "g"}),
+                ("3", "t", "ok", "2022-01-01")]
+        la, lb = log_of(a, rows), log_of(b, rows)
+        got = m.compare_answer(a, la, b, lb, T("2022-06-01"))
+        # r is archived under the current rules: base score and grade, and
+        # the group the current rules give it (none: its event is archived)
+        self.assertEqual(got, [["r", "", "1000.00", "A", "980.00", "A", "-20.00"],
+                               ["s", "g", "990.00", "A", "980.00", "A", "-10.00"],
+                               ["t", "", "1005.00", "A", "1005.00", "A", "0.00"]])
+        got = m.compare_answer(a, la, b, lb, T("2022-06-01"), changed=True)
+        self.assertEqual([row[0] for row in got], ["r", "s"])
+        # the other way round: r is listed under the current rules only
+        got = m.compare_answer(b, lb, a, la, T("2022-06-01"))
+        self.assertEqual(got[0], ["r", "g0", "980.00", "A", "1000.00", "A", "20.00"])
+
+    def test_list_open_ended_stretches_with_the_same_start(self):
+        s = scheme_of('[rule.z]\npoints = -1\nflag = "x"\n[rule.w]\npoints = -1\nflag = "x"\n'
+                      'valid = "1d"\n')
+        log = log_of(s, [("1", "r", "z", "2022-01-01"), ("2", "r", "w", "2022-01-01"),
+                         ("3", "r", "z", "2022-01-01")])
+        rows = m.list_answer(s, log, "x", T("2022-02-01"))
+        self.assertEqual([(a, b) for _, a, b in rows], [(T("2022-01-01"), None)])
+        self.assertEqual(m.flag_stretch([(5, 10), (10, None), (3, 4)], 10), (5, None))
+        self.assertEqual(m.flag_stretch([(5, 10), (11, None)], 10), None)
+        self.assertEqual(m.flag_stretch([(5, 10), (7, 8)], 9), (5, 10))
+
+
 PURGE_RULES = ('[rule.a]\npoints = -10\nvalid = "2y"\nretain = "1y"\naffects = "score"\n'
                'flag = "fa"\nrepeat_factor = 2\ncategory = "k"\n'
                '[rule.b]\npoints = -20\nvalid = "6m"\nretain = "2y"\naffects = "score"\n'

@@ -2019,7 +2019,8 @@ def flag_stretch(intervals, T):
     """DECISION D39: the stretch of the union of [start, end) intervals that contains T:
     (since, until) with until None when it has no end; None if T is outside.
     Touching intervals ([a, b) and [b, c)) join."""
-    spans = sorted((s, e) for s, e in intervals if e is FOREVER or s < e)
+    spans = sorted(((s, e) for s, e in intervals if e is FOREVER or s < e),
+                   key=lambda span: (span[0], span[1] is FOREVER, span[1] or 0))
     merged = []
     for s, e in spans:
         if merged:
