@@ -50,6 +50,7 @@ Python 3 standard library only.
 """
 
 import argparse
+import copy
 import csv
 import datetime
 import io
@@ -1705,7 +1706,11 @@ def run_case(cli, seed, directory, mode="mixed"):
 # ---------------------------------------------------------------------------
 
 def still_fails(cli, case, rows, query, directory, rules_text=None):
-    """The disagreement (or None) for this event list (one file) and rules text."""
+    """The disagreement (or None) for this event list (one file) and rules text.
+    The as-of time is passed as Unix seconds: the shrinker may drop the
+    utc_offset line, which would move a local as-of time."""
+    query = copy.copy(query)
+    query.as_of_text = str(query.as_of)
     path = os.path.join(directory, os.path.basename(case.events_paths[0]))
     write_rows_like(path, rows, case.columns)
     rules_path = os.path.join(directory, "rules.toml")
@@ -1720,19 +1725,30 @@ def still_fails(cli, case, rows, query, directory, rules_text=None):
     return check(result, query, scheme, log, [path])
 
 
+def disagreement_kind(diff):
+    """What a disagreement is about, without names, ids and numbers."""
+    if diff is None:
+        return None
+    what = diff["what"]
+    if what.startswith("exit status"):
+        return "exit status"
+    return re.sub(r"'[^']*'|\"[^\"]*\"|\([^)]*\)|[0-9]+", "", what)
+
+
 def shrink(cli, case, query, directory):
     """Greedy one-at-a-time removal of events, then of rules-file lines and
     tables, while a disagreement stays.  Returns (rows, rules_text, diff)."""
     rows = list(case.rows)
     rules_text = case.rules_text
     original = still_fails(cli, case, rows, query, directory, rules_text)
-    exit_kind = original is not None and original["what"].startswith("exit status")
+    kind = disagreement_kind(original)
 
     def fails(trial_rows, trial_rules):
         diff = still_fails(cli, case, trial_rows, query, directory, trial_rules)
         # Keep the same kind of disagreement: do not drift from a wrong answer
-        # to, say, the engine rejecting a shrunk file.
-        if diff is not None and diff["what"].startswith("exit status") != exit_kind:
+        # to, say, the engine rejecting a shrunk file, or from one record
+        # column to another.
+        if diff is not None and disagreement_kind(diff) != kind:
             return None
         return diff
 
@@ -1853,8 +1869,10 @@ def main(argv=None):
             else:
                 rows, rules_text, small_diff = shrink(cli, case, query, small_dir)
             if small_diff:
+                unix_query = copy.copy(query)
+                unix_query.as_of_text = str(query.as_of)
                 print("  minimal reproduction (%d events) kept in %s, options %s:" % (
-                    len(rows), small_dir, query))
+                    len(rows), small_dir, unix_query))
                 print("    rules.toml:")
                 print("      " + rules_text.rstrip("\n").replace("\n", "\n      "))
                 name = os.path.basename(case.events_paths[0])
