@@ -706,7 +706,7 @@ def gen_log(rng, info, features=frozenset(), scheme=None, y0=None, span=None):
     if "correct" in features:
         weights[4] = 6
     if "objection" in features:
-        weights[5], weights[6] = 9, 5
+        weights[5], weights[6] = 14, 4
     rows = []
     kinds = [rng.choices(KINDS, weights)[0] for _ in range(n_events)]
     kinds.sort(key=KINDS.index)  # targets before pointers, objections before dismissals
@@ -754,6 +754,8 @@ def gen_log(rng, info, features=frozenset(), scheme=None, y0=None, span=None):
                 base_local = target["_local"]
                 # around the target: before it, same instant, or later
                 delta_days = rng.choice([-40, -1, 0, 0, 1, 10, 31, 100, 400])
+                if kind in ("object", "dismiss", "correct"):
+                    delta_days = rng.choice([-1, 0, 0, 1, 1, 3, 10, 31, 100])
                 base_dt = datetime.datetime(*base_local) + datetime.timedelta(days=delta_days)
                 if rng.random() < 0.5:
                     local = base_dt.timetuple()[:6]
@@ -788,6 +790,14 @@ def gen_log(rng, info, features=frozenset(), scheme=None, y0=None, span=None):
             if "act" in features and acts and rng.random() < 0.1:
                 row["act"] = rng.choice(ACTS)  # ignored on built-in types
             rows.append(row)
+            if kind == "object" and rng.random() < 0.35:
+                # the objection heard and rejected (or a dismissal dated before it)
+                when = unix_of(local, offset) + rng.choice([0, 1, 86400, 86400 * 30, -1])
+                dlocal = local_of(when, offset)
+                rows.append({"id": new_id(), "subject": subject, "type": "dismiss",
+                             "ts": format_ts(rng, dlocal, offset), "qty": "", "group": "",
+                             "ref": row["id"], "_local": dlocal, "act": "",
+                             "source": source()})
         elif kind == "dup" and rows:
             dup = dict(rng.choice(rows))
             # the same values in another form is still a duplicate
