@@ -1105,7 +1105,7 @@ SUBJECT_TOP_KEYS = ["as_of", "scheme", "subjects"]
 RECORD_KEYS_V1 = ["subject", "as_of", "score", "grade", "balance", "flags", "group", "entries"]
 ENTRY_KEYS_V1 = ["id", "ts", "type", "kind", "state", "raw", "counted", "dimension", "capped",
                  "escalated", "end", "ref", "group"]
-# Keys version 2 adds (notes/v2-interface.md); their place is not checked.
+# Keys version 2 adds (the lead's version-2 interface); their place is not checked.
 SUBJECT_KEYS_V2 = ["tiers", "measures"]
 RECORD_KEYS_V2 = ["archived", "tiers", "measures"]
 ENTRY_KEYS_V2 = ["eff", "from", "act", "source", "merged_with", "frozen", "contested",

@@ -2227,7 +2227,7 @@ def group_stats(scheme, log, T, depth):
 
 
 # ---------------------------------------------------------------------------
-# Output rows in the CLI's layouts (SPEC 6; /work/notes/v2-interface.md)
+# Output rows in the CLI's layouts (SPEC 6; version 2 as the lead fixed it)
 # ---------------------------------------------------------------------------
 
 SUBJECT_HEADER = ["subject", "group", "score", "grade", "balance", "flags"]

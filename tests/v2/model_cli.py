@@ -7,7 +7,7 @@ Only for checking tests/difftest.py itself: run
 
 and every case must agree, since both sides are the model.  That exercises
 the generator (the model must accept what it generates), the parsing of the
-CLI's CSV and JSON layouts (notes/v2-interface.md) and the comparisons,
+CLI's CSV and JSON layouts (version-2 interface) and the comparisons,
 before the C engine implements version 2.  It prints the csv and json
 formats of civic-score (no table), with the version-2 columns and keys when
 the scheme or the events use version 2.
