@@ -1017,6 +1017,13 @@ class BoundariesV2(unittest.TestCase):
         for text in good:
             self.assertTrue(scheme_of(text).uses_v2(), text)
         self.assertFalse(scheme_of('[rule.a]\npoints = 1\n').uses_v2())
+        # a version-2 key with its default value still makes the file version 2
+        for text in ('[rule.a]\nfreeze = false\n', '[rule.a]\nretain = "forever"\n',
+                     '[rule.a]\ncap = 1\ncap_period = "day"\ncap_mode = "both"\n',
+                     '[cap.c]\nlimit = 5\nperiod = "day"\nmode = "both"\n',
+                     '[rule.a]\ncategory = "a"\n'):
+            self.assertTrue(scheme_of(text).uses_v2(), text)
+        self.assertTrue(scheme_of('[rule.a]\n', 'contested = "mark"').uses_v2())
         bad = [
             '[rule.a]\n[[rule.a.change]]\npoints = 2\n',                       # no from
             '[rule.a]\n[[rule.a.change]]\nfrom = "2022-01-01"\n'

@@ -872,6 +872,11 @@ def parse_rules(text):
                 raise ModelError("duplicate rule %r" % code)
             rule = Rule(code)
             _apply_rule_keys(rule.base, keys, "[rule.%s]" % code, False)
+            # civic_rules_spec_version(): a version-2 key makes the file
+            # version 2 even with its default value (freeze = false,
+            # cap_mode = "both", retain = "forever").
+            if any(k in V2_RULE_KEYS for k in keys) or rule.base.valid == "by-severity":
+                scheme.v2_keys = True
             scheme.rules[code] = rule
         elif len(path) == 2 and path[0] == "tier":
             # DECISION D06: tier names are 1..64 bytes of [A-Za-z0-9_-] (a '.'
