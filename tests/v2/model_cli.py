@@ -20,8 +20,11 @@ import io
 import json
 import os
 import sys
+import tempfile
 
-sys.dont_write_bytecode = True
+# Compiled modules go to a cache outside the source tree (this runs once per
+# question of the difftest, so compiling the model every time is slow).
+sys.pycache_prefix = os.path.join(tempfile.gettempdir(), "civic-model-pycache")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "model"))
 import civic_model as m  # noqa: E402
