@@ -1090,6 +1090,31 @@ class BoundariesV2(unittest.TestCase):
 
 
 
+class SuspensionDetails(unittest.TestCase):
+    def test_suspended_act_member_and_repair(self):
+        s = scheme_of('[rule.big]\npoints = -20\n[rule.small]\npoints = -5\n',
+                      'base = 1000\ncontested = "suspend"')
+        log = log_of(s, [("b", "r", "big", "2022-01-01", {"act": "a"}),
+                         ("s", "r", "small", "2022-01-01", {"act": "a"}),
+                         ("o", "r", "object", "2022-02-01", {"ref": "b"}),
+                         ("p", "r", "repair", "2022-02-15", {"ref": "b"}),
+                         ("d", "r", "dismiss", "2022-03-01", {"ref": "o"})])
+        r = at(s, log, "r", "2022-01-15")
+        self.assertEqual((r.score, dict(ids_states(r))["s"]), (pts("980"), "merged"))
+        # suspended, the heaviest takes no part: the other member counts;
+        # a repair of the suspended member is dangling meanwhile (D19)
+        r = at(s, log, "r", "2022-02-20")
+        self.assertEqual(r.score, pts("995"))
+        self.assertEqual(dict(ids_states(r)),
+                         {"b": "contested", "s": "active", "o": "applied", "p": "dangling"})
+        # dismissed: b is back from its own time, and repaired at 2022-02-15
+        r = at(s, log, "r", "2022-03-01")
+        self.assertEqual(r.score, pts("1000"))
+        self.assertEqual(dict(ids_states(r)),
+                         {"b": "repaired", "s": "merged", "o": "dismissed", "p": "applied",
+                          "d": "applied"})
+
+
 class CompareAndLists(unittest.TestCase):
     def test_compare(self):
         a = scheme_of('[rule.fine]\npoints = -10\nretain = "1y"\naffects = "score"\n'
