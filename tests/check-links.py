@@ -1,4 +1,4 @@
-"""make check-links: every relative link in README.md and docs/*.md points at a
+"""make check-links: every relative link in README.md, CHANGELOG.md and docs/*.md points at a
 file of the repository, and every #anchor at a heading of that file (GitHub's
 anchor rules: lower case, punctuation dropped, spaces to '-').  Also: no file
 there points outside the repository (../shared, /work) or cites the contract
@@ -96,6 +96,6 @@ def main(files):
 
 
 if __name__ == "__main__":
-    files = sys.argv[1:] or [os.path.join(REPO, "README.md")] + \
+    files = sys.argv[1:] or [os.path.join(REPO, "README.md"), os.path.join(REPO, "CHANGELOG.md")] + \
         sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
     sys.exit(main([os.path.abspath(f) for f in files]))
