@@ -1,7 +1,8 @@
 # libcivic -- plain GNU make, no configure step.
 #
 #   make            libcivic.a, libcivic.so.MAJOR.MINOR.PATCH, civic.pc, civic-score
-#   make demo       score the bundled sample log with the built-in scheme
+#   make demo       score the bundled sample log with the built-in scheme (and
+#                   write its public notice page to build/notice.html)
 #   make deps       install every test dependency (apt-get as root), or say how
 #   make test       `make deps`, then every test
 #   make check-fresh   `make test` in a fresh clone inside a clean Debian root
@@ -109,12 +110,25 @@ $(B)/civic.pc: civic.pc.in include/civic.h FORCE | $(B)
 .PHONY: FORCE
 FORCE:
 
+# The sample log (examples/data/gen_sample.py) under the built-in scheme:
+# every subject with its tiers and measures, the streets, the record of a
+# listed defaulter, two lists, what the 1.0 scheme would make of the same log,
+# and the public notice page.
 demo: $(CLI)
 	$(CLI) examples/data/sample.csv
 	@echo
-	$(CLI) --groups 3 examples/data/sample.csv
+	$(CLI) --groups 2 examples/data/sample.csv
 	@echo
 	$(CLI) --explain r0007 examples/data/sample.csv
+	@echo
+	$(CLI) --list dishonest examples/data/sample.csv
+	@echo
+	$(CLI) --list no_subsidy examples/data/sample.csv
+	@echo
+	$(CLI) --compare examples/data/community-1.0.toml examples/data/sample.csv
+	@echo
+	$(CLI) --format html --groups 2 examples/data/sample.csv > $(B)/notice.html
+	@echo "the public notice page: $(B)/notice.html"
 
 # The manual: man pages, and in DOCDIR the README, CHANGELOG and LICENSE with
 # the docs/ folder beside them (so the README's links to docs/ still work).

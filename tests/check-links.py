@@ -1,10 +1,12 @@
-"""make check-links: every relative link in README.md and docs/*.md points at a
+"""make check-links: every relative link in README.md, CHANGELOG.md and docs/*.md points at a
 file of the repository, and every #anchor at a heading of that file (GitHub's
 anchor rules: lower case, punctuation dropped, spaces to '-').  Also: no file
 there points outside the repository (../shared, /work) or cites the contract
-by "SPEC section".
+by "SPEC section".  And docs/openapi.json, which civic-server embeds, is
+docs/openapi.yaml converted (python3 docs/openapi_json.py writes it).
 usage: python3 tests/check-links.py [FILE.md ...]"""
 import glob
+import importlib.util
 import os
 import re
 import sys
@@ -36,6 +38,29 @@ def anchors(path):
     return out
 
 
+def openapi_stale():
+    """1 when docs/openapi.json is not what docs/openapi_json.py makes of the YAML."""
+    script = os.path.join(REPO, "docs", "openapi_json.py")
+    if not os.path.exists(script):
+        return 0
+    spec = importlib.util.spec_from_file_location("openapi_json", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    try:
+        want = mod.render()
+    except mod.YamlError as e:
+        print("docs/openapi.yaml: %s" % e)
+        return 1
+    try:
+        with open(mod.JSON, encoding="utf-8") as f:
+            if f.read() == want:
+                return 0
+    except FileNotFoundError:
+        pass
+    print("docs/openapi.json differs from docs/openapi.yaml: run python3 docs/openapi_json.py")
+    return 1
+
+
 def main(files):
     bad = 0
     checked = 0
@@ -64,12 +89,13 @@ def main(files):
             elif anchor and dest.endswith(".md") and anchor not in anchors(dest):
                 print("%s: no heading #%s in %s" % (where, anchor, os.path.relpath(dest, REPO)))
                 bad += 1
+    bad += openapi_stale()
     print("check-links: %d links in %d files" % (checked, len(files)))
     print("check-links: %d passed, %d failed" % (max(checked - bad, 0), bad))
     return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    files = sys.argv[1:] or [os.path.join(REPO, "README.md")] + \
+    files = sys.argv[1:] or [os.path.join(REPO, "README.md"), os.path.join(REPO, "CHANGELOG.md")] + \
         sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
     sys.exit(main([os.path.abspath(f) for f in files]))

@@ -122,8 +122,9 @@ if command -v python3 >/dev/null 2>&1; then
     if python3 tests/cli/progress.py "$CLI" $D/rules.toml $D/events.csv; then ok; else bad "progress on a terminal"; fi
 fi
 
-# the manual's examples run: the complete rules file of docs/rules.md loads
-sed -n '/^## A complete example/,/^## Version 2/p' docs/rules.md | sed -n '/^```toml/,/^```/p' | \
+# the manual's examples run: the complete rules file of docs/rules.md (its
+# last section) loads
+sed -n '/^## A complete example/,$p' docs/rules.md | sed -n '/^```toml/,/^```/p' | \
     sed '1d;$d' >"$T/complete.toml"
 "$CLI" -r "$T/complete.toml" -f csv </dev/null >"$T/out" 2>"$T/err"
 if [ $? -eq 0 ] && [ -s "$T/complete.toml" ]; then ok; else bad "docs/rules.md complete example: $(cat "$T/err")"; fi
@@ -150,6 +151,13 @@ if [ ! -s "$T/out" ]; then ok; else bad "strict failure printed output"; fi
 printf '' >"$T/empty.csv"
 "$CLI" $R -f csv "$T/empty.csv" >"$T/out" 2>&1
 if [ "$(cat "$T/out")" = "subject,group,score,grade,balance,flags" ]; then ok; else bad "empty input: $(cat "$T/out")"; fi
+
+# every command the README and the manual show, run, prints what they say
+# it prints (tests/cli/doc-examples.py)
+if command -v python3 >/dev/null 2>&1; then
+    if python3 $D/doc-examples.py "$(dirname "$CLI")" README.md docs/*.md; then ok; else
+        bad "README.md or docs/*.md: an example prints something else"; fi
+fi
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
