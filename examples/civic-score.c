@@ -1298,9 +1298,16 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         rc = civic_engine_record(e, o->explain, as_of, &rec);
         if (rc == CIVIC_OK && civic_record_count(rec) == 0) {
             char when[40];
+            civic_score sum = CIVIC_SCORE_INIT;
+            civic_record_summary(rec, &sum);
             format_time(rules, as_of, when, sizeof(when));
-            fprintf(stderr, "civic-score: warning: subject '%s' has no events at or before %s "
-                    "(the record is empty; the score is the base)\n", o->explain, when);
+            if (sum.archived)
+                fprintf(stderr, "civic-score: warning: every entry of subject '%s' at %s is "
+                        "archived (%" PRIu64 " entr%s; the score is the base)\n", o->explain,
+                        when, sum.archived, sum.archived == 1 ? "y" : "ies");
+            else
+                fprintf(stderr, "civic-score: warning: subject '%s' has no events at or before %s "
+                        "(the record is empty; the score is the base)\n", o->explain, when);
         }
         if (rc == CIVIC_OK) print_record(e, rec, o->format, as_of, out);
         civic_record_free(rec);

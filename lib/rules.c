@@ -414,12 +414,15 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
     case RK_FREEZE: return want_bool(v, err, "freeze", &rule->freeze);
     case RK_CAP_MODE: return civic__rb_choice(v, err, "cap_mode", modes, mode_values, &rule->cap_mode);
     case RK_PUBLICITY:
-        rc = civic__rb_duration(v, err, "publicity", false, &rule->publicity);
-        if (rc == CIVIC_OK && rule->publicity.kind == CIVIC_DUR_FOREVER)
-            rc = civic__rb_at(err, p, "'publicity' must be a period, not \"forever\" "
-                                      "(an entry would never take effect)");
         rule->has_publicity = 1;
-        return rc;
+        if ((rc = civic__rb_string(v, err, "publicity")) != CIVIC_OK) return rc;
+        if (!civic__duration_parse(v->text, v->len, &rule->publicity) ||
+            rule->publicity.kind == CIVIC_DUR_FOREVER)
+            return civic__rb_at(err, p, "'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" "
+                                        "(N >= 1), \"end-of-month\", \"end-of-quarter\" or "
+                                        "\"end-of-year\" (not \"forever\": the entry would "
+                                        "never take effect)");
+        return CIVIC_OK;
     case RK_REPAIR_AFTER:
         rule->has_repair_after = 1;
         return civic__rb_duration(v, err, "repair_after", false, &rule->repair_after);

@@ -80,13 +80,15 @@ static const char style[] =
     ".meta{color:#444}.wrap{overflow-x:auto}"
     "table{border-collapse:collapse;margin:.3rem 0 1rem;font-size:.9rem}"
     "th,td{border:1px solid #999;padding:.2rem .45rem;text-align:left;vertical-align:top}"
+    "small{color:#555}"
     "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
     ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
     ".incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
-    "@media print{body{max-width:none;font-size:10pt}.group{break-inside:avoid}"
+    "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
+    ".wrap{overflow:visible}table{font-size:8pt}"
     "h2{break-after:avoid}a{color:inherit}}";
 
 /* ------------------------------------------------------------ the scheme */
@@ -110,29 +112,31 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     put(out, "</table></div>\n");
 }
 
-static void rule_cells(const answers_sink *out, const civic_rule_info *x)
+/* "a; b; c": a separator before every part but the first of a cell. */
+static void part(const answers_sink *out, bool *first)
 {
-    put(out, "<td class=\"n\">");
-    fixed(out, x->points, 2);
-    put(out, x->per_unit ? " per unit" : "");
-    put(out, "</td><td>");
-    text(out, x->dimension);
-    put(out, "</td><td>");
-    text(out, x->valid);
-    put(out, "</td><td>");
+    if (!*first) put(out, "; ");
+    *first = false;
+}
+
+static void limits_cell(const answers_sink *out, const civic_rule_info *x)
+{
+    bool first = true;
     if (x->cap >= 0) {
+        part(out, &first);
         fixed(out, x->cap, 2);
-        put(out, " per ");
+        put(out, " a ");
         text(out, x->cap_period);
         if (x->net_cap) put(out, " (net)");
     }
     if (x->cap_group[0]) {
-        put(out, x->cap >= 0 ? "; shared: " : "shared: ");
+        part(out, &first);
+        put(out, "shared: ");
         text(out, x->cap_group);
     }
-    put(out, "</td><td>");
     if (x->repeat_factor) {
-        put(out, "&times;");
+        part(out, &first);
+        put(out, "repeat &times;");
         fixed(out, x->repeat_factor, 2);
         if (strcmp(x->category, x->code) != 0) {
             put(out, " (");
@@ -140,30 +144,68 @@ static void rule_cells(const answers_sink *out, const civic_rule_info *x)
             put(out, ")");
         }
     }
-    put(out, "</td><td>");
+}
+
+static void effect_cell(const answers_sink *out, const civic_rule_info *x)
+{
+    bool first = true;
     if (x->ceiling != CIVIC_FOREVER) {
+        part(out, &first);
         put(out, "at most ");
         fixed(out, x->ceiling, 2);
     }
-    if (x->freeze) put(out, x->ceiling != CIVIC_FOREVER ? "; stops additions" : "stops additions");
+    if (x->freeze) {
+        part(out, &first);
+        put(out, "stops additions");
+    }
     if (x->flag[0]) {
-        put(out, x->ceiling != CIVIC_FOREVER || x->freeze ? "; flag " : "flag ");
+        part(out, &first);
+        put(out, "flag ");
         text(out, x->flag);
     }
+}
+
+static void life_cell(const answers_sink *out, const civic_rule_info *x)
+{
+    bool first = true;
+    if (x->publicity[0]) {
+        part(out, &first);
+        put(out, "posted ");
+        text(out, x->publicity);
+    }
+    if (x->repair_after[0]) {
+        part(out, &first);
+        put(out, "repair after ");
+        text(out, x->repair_after);
+    }
+    if (x->retain[0]) {
+        part(out, &first);
+        put(out, "deleted after ");
+        text(out, x->retain);
+    }
+}
+
+static void rule_cells(const answers_sink *out, const civic_rule_info *x)
+{
+    put(out, "<td class=\"n\">");
+    fixed(out, x->points, 2);
+    put(out, x->per_unit ? " per unit" : "");
     put(out, "</td><td>");
-    text(out, x->publicity);
+    text(out, x->valid);
     put(out, "</td><td>");
-    text(out, x->repair_after);
+    limits_cell(out, x);
     put(out, "</td><td>");
-    text(out, x->retain);
+    effect_cell(out, x);
+    put(out, "</td><td>");
+    life_cell(out, x);
     put(out, "</td>");
 }
 
 static void scheme_rules(const answers_sink *out, const civic_rules *r)
 {
     put(out, "<h3>Rules</h3>\n<div class=\"wrap\"><table data-table=\"rules\"><tr><th>Rule</th>"
-             "<th>Points</th><th>Dimension</th><th>Valid</th><th>Cap</th><th>Repeat</th>"
-             "<th>Grade and flag</th><th>Publicity</th><th>Repair after</th><th>Kept</th></tr>\n");
+             "<th>Points</th><th>Valid</th><th>Caps, repeats</th><th>Grade, flag</th>"
+             "<th>Publicity, repair, deletion</th></tr>\n");
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
         memset(&x, 0, sizeof(x));
@@ -174,14 +216,16 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         text(out, x.code);
         put(out, "\"><td>");
         text(out, x.code);
-        put(out, "</td>");
+        put(out, "<br><small>");
+        text(out, x.dimension);
+        put(out, "</small></td>");
         rule_cells(out, &x);
         put(out, "</tr>\n");
         for (size_t k = 1; k <= changes; k++) {
             if (civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
             put(out, "<tr><td>&rarr; from ");
             when(out, r, x.from);
-            put(out, x.recount ? " (applies to all past events)" : "");
+            put(out, x.recount ? " (also for past events)" : "");
             put(out, "</td>");
             rule_cells(out, &x);
             put(out, "</tr>\n");
@@ -327,7 +371,15 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
     uint64_t hidden = 0, shown = 0;
     put(out, "<h3>");
     text(out, caption);
-    put(out, "</h3>\n<div class=\"wrap\"><table data-list=\"");
+    put(out, "</h3>\n");
+    if (civic_list_count(list) == 0) {
+        put(out, "<p data-list=\"");
+        text(out, name);
+        put(out, "\">Nobody.</p>\n");
+        civic_list_free(list);
+        return CIVIC_OK;
+    }
+    put(out, "<div class=\"wrap\"><table data-list=\"");
     text(out, name);
     put(out, flag ? "\"><tr><th>Resident</th><th>Group</th><th>Grade</th><th>Since</th>"
                     "<th>Until</th></tr>\n"
@@ -357,7 +409,6 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
-    if (shown == 0 && hidden == 0) put(out, "<p>Nobody.</p>\n");
     if (hidden)
         putf(out, "<p class=\"small\" data-hidden=\"%" PRIu64 "\">%" PRIu64 " more in groups "
                   "too small to name.</p>\n", hidden, hidden);
