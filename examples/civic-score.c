@@ -701,8 +701,8 @@ typedef struct compare_ctx {
 
 static void compare_emit(compare_ctx *c, const compare_row *r)
 {
-    bool changed = r->now.score != r->next.score || r->now.grade_index != r->next.grade_index ||
-                   strcmp(r->now.grade, r->next.grade) != 0;
+    /* grades are compared by name: the two schemes may order them apart */
+    bool changed = r->now.score != r->next.score || strcmp(r->now.grade, r->next.grade) != 0;
     c->matrix[r->now.grade_index * c->cols + r->next.grade_index]++;
     c->rows_total++;
     c->rows_changed += changed;
