@@ -37,6 +37,13 @@ Conventions
     service, read with json.loads(..., parse_float=decimal.Decimal): points
     Decimal with two places, times ISO text in the scheme's offset.
     civic.to_records(answers) flattens answers for pandas.DataFrame.
+  - Version 2 (libcivic 1.1, SPEC sections 9-11): Engine.add(act=, source=),
+    tiers and measures on every Score and Record, the record's eff, from_,
+    act, source, merged_with, frozen, contested, floored and to_balance,
+    Engine.list(name, as_of), Engine.purge(before), Rules.tiers / measures /
+    flags / rule_info() / to_toml(), civic.compare().  to_dict() writes the
+    version-2 keys only when the engine's spec_version is 2, as civic-score
+    does, so a version-1 scheme and log keep their 1.0 answers.
 """
 
 import datetime as _dt
@@ -67,7 +74,7 @@ __all__ = [
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
     "JournalReport", "ListAnswer", "ListRow", "PurgeReport", "Tier", "Measure", "RuleInfo",
-    "compare", "CompareRow",
+    "compare", "CompareRow", "Comparison",
     "CIVIC_OK", "CIVIC_DUPLICATE", "CIVIC_E_INVALID", "CIVIC_E_NOMEM",
     "CIVIC_E_SYNTAX", "CIVIC_E_RULES", "CIVIC_E_EVENT", "CIVIC_E_CONFLICT",
     "CIVIC_E_OVERFLOW", "CIVIC_E_LIMIT", "CIVIC_E_IO", "CIVIC_E_VERSION",
@@ -416,7 +423,7 @@ class Rules(_Owner):
 
     # the scheme, described (version 2)
     @property
-    def spec_version(self):
+    def spec_version(self) -> int:
         """1 for a scheme that uses only version-1 keys, 2 when it uses any
         key or table of version 2 (SPEC sections 9-11)."""
         with self._use() as p:
@@ -452,7 +459,7 @@ class Rules(_Owner):
                                                     ""))
                          for m in range(_lib.civic_rules_measure_count(p)))
 
-    def rule_info(self, rule, change=0):
+    def rule_info(self, rule: _Union[str, int], change: int = 0) -> "RuleInfo":
         """RuleInfo of one version of a rule, as published: rule is a rule
         code (str) or its index in Rules.rules; change 0 is the base table,
         k its k-th change (RuleInfo.changes says how many there are).
@@ -480,7 +487,7 @@ class Rules(_Owner):
                                        _byref(info))
             return _rule_info_from(info)
 
-    def to_toml(self):
+    def to_toml(self) -> str:
         """The scheme written back as a rules file (str) that parses to the
         same fingerprint: every table and key, defaults spelt out."""
         need = _c_size_t()
@@ -1132,8 +1139,9 @@ class Engine(_Owner):
         return self._rules
 
     # writes
-    def add(self, id, subject, type, ts, qty=None, group=None, ref=None, act=None,
-            source=None):
+    def add(self, id: str, subject: str, type: str, ts: _Any, qty: _Any = None,
+            group: _Optional[str] = None, ref: _Optional[str] = None,
+            act: _Optional[str] = None, source: _Optional[str] = None) -> bool:
         """Add one event.  ts: datetime (aware: with its offset; naive: scheme
         local time), date, int Unix seconds or str.  qty: int, str or Decimal
         (float raises TypeError).  act: rule events of one subject with the
@@ -1394,14 +1402,14 @@ class Engine(_Owner):
 
     # version 2: lists, purge
     @property
-    def spec_version(self):
+    def spec_version(self) -> int:
         """2 when the rules are version 2, or the engine holds an event with
         an act, a source or a type object/dismiss/correct, or has purged;
         else 1.  Answers' to_dict() carry the version-2 keys only at 2."""
         with self._use() as p:
             return int(_lib.civic_engine_spec_version(p))
 
-    def list(self, name, as_of=None):
+    def list(self, name: str, as_of: _Any = None) -> "ListAnswer":
         """The list `name` at as_of (SPEC 11.3): every subject the flag or
         measure of that name applies to, sorted by subject id bytewise, as a
         ListAnswer of ListRow(subject, group, score, grade, since, until).
@@ -1436,7 +1444,7 @@ class Engine(_Owner):
         finally:
             _lib.civic_list_free(out)
 
-    def purge(self, before):
+    def purge(self, before: _Any) -> "PurgeReport":
         """Physically remove every event archived by retention at `before`
         (any ts form), with the revokes, repairs, objections, dismissals and
         corrections that point at them (SPEC 10.4).  Answers at T >= before
@@ -1453,7 +1461,7 @@ class Engine(_Owner):
                            else int(report.horizon))
 
     @property
-    def purge_horizon(self):
+    def purge_horizon(self) -> _Optional[int]:
         """The latest purge horizon (int Unix seconds), None when the engine
         never purged."""
         with self._use() as p:
@@ -1527,6 +1535,103 @@ class Engine(_Owner):
             return "<civic.Engine closed>"
         return "<civic.Engine events=%d subjects=%d>" % (self.event_count,
                                                           self.subject_count)
+
+
+# --------------------------------------------------------------------------
+# What-if (SPEC 11.4)
+# --------------------------------------------------------------------------
+
+
+@_dataclass(frozen=True)
+class CompareRow:
+    """One subject scored under the current and the new rules."""
+    subject: str
+    group: str                      # from the current rules
+    score: _decimal.Decimal
+    grade: str
+    new_score: _decimal.Decimal
+    new_grade: str
+    delta: _decimal.Decimal         # new_score - score
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        return {"subject": self.subject, "group": self.group, "score": self.score,
+                "grade": self.grade, "new_score": self.new_score,
+                "new_grade": self.new_grade, "delta": self.delta}
+
+
+@_dataclass(frozen=True)
+class Comparison:
+    """civic.compare's answer: rows sorted by subject, the grade-transition
+    matrix over every subject ({grade now: {new grade: subjects}}), and the
+    counts.  Iterable over its rows."""
+    as_of: int
+    rows: _List[CompareRow]
+    transitions: _Dict[str, _Dict[str, int]]
+    subjects_total: int
+    subjects_changed: int
+    utc_offset: int = _field(default=0, repr=False, compare=False)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        """civic-score --compare NEW -f json: as_of, subjects, transitions,
+        subjects_total, subjects_changed."""
+        return {"as_of": _time_text(self.as_of, self.utc_offset),
+                "subjects": [r.to_dict() for r in self.rows],
+                "transitions": {k: dict(v) for k, v in self.transitions.items()},
+                "subjects_total": self.subjects_total,
+                "subjects_changed": self.subjects_changed}
+
+
+def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
+            changed: bool = False) -> Comparison:
+    """Score the same events under rules_now and rules_new at one as-of time
+    (SPEC 11.4, civic-score --compare).  events: anything Engine.load takes
+    (str text, bytes, a file object, an os.PathLike path), or an iterable of
+    dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
+    the latest ts of the events.  Subjects are the union of those listed
+    under either scheme; a subject one scheme does not list shows its base
+    score and grade.  changed=True keeps the rows whose score or grade
+    differs (the transition matrix and the counts cover every subject).
+    An event valid under one scheme and not the other raises CivicError."""
+    if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
+        raise TypeError("rules_now and rules_new must be civic.Rules")
+    if not isinstance(events, (str, bytes, bytearray, memoryview, _os.PathLike)) \
+            and not callable(getattr(events, "read", None)):
+        events = list(events)
+    elif callable(getattr(events, "read", None)):
+        events = events.read()
+    with Engine(rules_now) as now, Engine(rules_new) as new:
+        for engine in (now, new):
+            if isinstance(events, list):
+                for ev in events:
+                    engine.add(**ev)
+            else:
+                engine.load(events)
+        t = now.parse_time(as_of) if as_of is not None else \
+            (now.time_range[1] if now.time_range else 0)
+        a, b = now.subjects(t), new.subjects(t)
+        by_now = {s.subject: s for s in a}
+        by_new = {s.subject: s for s in b}
+        names = sorted(set(by_now) | set(by_new), key=lambda x: x.encode("utf-8"))
+        grades_now = [g.name for g in rules_now.grades]
+        grades_new = [g.name for g in rules_new.grades]
+        matrix = {g: {k: 0 for k in grades_new} for g in grades_now}
+        rows, n_changed = [], 0
+        for name in names:
+            x = by_now.get(name) or now.score(name, t)
+            y = by_new.get(name) or new.score(name, t)
+            matrix[x.grade][y.grade] += 1
+            differs = x.score != y.score or x.grade != y.grade
+            n_changed += differs
+            if differs or not changed:
+                rows.append(CompareRow(name, x.group, x.score, x.grade, y.score, y.grade,
+                                       y.score - x.score))
+        return Comparison(t, rows, matrix, len(names), n_changed, rules_now.utc_offset)
 
 
 _SYNC = {"always": _capi.CIVIC_SYNC_ALWAYS, "group": _capi.CIVIC_SYNC_GROUP,

@@ -2019,7 +2019,9 @@ class TestPackaging(unittest.TestCase):
     def test_public_methods_carry_type_hints(self):
         import typing
         for fn in (civic.Engine.load, civic.Engine.load_file, civic.to_records,
-                   civic.Score.to_dict, civic.Record.to_dict):
+                   civic.Score.to_dict, civic.Record.to_dict, civic.Engine.add,
+                   civic.Engine.list, civic.Engine.purge, civic.Rules.rule_info,
+                   civic.Rules.to_toml, civic.compare, civic.ListAnswer.to_dict):
             self.assertTrue(typing.get_type_hints(fn), fn.__qualname__)
 
 if __name__ == "__main__":
