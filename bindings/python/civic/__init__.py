@@ -838,6 +838,14 @@ class PurgeReport:
     events: int             # events removed
     acts: int               # acts removed as a whole
     horizon: _Optional[int]  # the engine's purge horizon afterwards (Unix seconds)
+    utc_offset: int = _field(default=0, repr=False, compare=False)
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        """{horizon, events, acts}, as POST /purge answers them (the service
+        adds "held", the events held afterwards)."""
+        return {"horizon": None if self.horizon is None
+                else _time_text(self.horizon, self.utc_offset),
+                "events": self.events, "acts": self.acts}
 
 
 @_dataclass(frozen=True)
@@ -1455,10 +1463,11 @@ class Engine(_Owner):
         err = _capi.new_error()
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
+            offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
             _lib.civic_engine_purge(p, h, _byref(report), err)
         return PurgeReport(events=int(report.events), acts=int(report.acts),
                            horizon=None if report.horizon == _capi.CIVIC_NO_TIME
-                           else int(report.horizon))
+                           else int(report.horizon), utc_offset=offset)
 
     @property
     def purge_horizon(self) -> _Optional[int]:

@@ -868,6 +868,8 @@ class TestPurge(V2):
         # f1 is archived at 2020-03-01 (2015-03-01 + 5y), and o1 with it
         self.assertEqual((rep.events, rep.acts), (2, 0))
         self.assertEqual(rep.horizon, e.parse_time("2020-03-01"))
+        self.assertEqual(rep.to_dict(), {"horizon": "2020-03-01T00:00:00+08:00", "events": 2,
+                                         "acts": 0})
         self.assertEqual(e.purge_horizon, rep.horizon)
         self.assertEqual(e.event_count, 2)
         for t in at:
