@@ -60,15 +60,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                   "--disable-extensions", "--mute-audio"]
-# Lines of Chromium's standard error that are about the machine (no D-Bus in
-# a container, no GPU), not about the page.
-NOISE = re.compile(r"dbus|D-Bus|gpu|GPU|viz|GLES|angle|ANGLE|Fontconfig|fontconfig|"
-                   r"sandbox|crashpad|Crashpad|inotify|ozone|uv_|ALSA|pulse|"
-                   r"dri|vaapi|VA-API|libva|egl|EGL|command_buffer|shared_image|"
-                   r"Vulkan|vulkan|SwiftShader|zygote|Zygote|policy|variations|"
-                   r"ssl_client_socket|cert_verify|google_apis|registration|"
-                   r"on_device_model|optimization_guide|segmentation|"
-                   r"^\s*$")
+# Chromium's standard error is full of lines about the machine (no D-Bus in
+# a container, no GPU); only lines about the page count as errors.
 PAGE_ERRORS = re.compile(r"CONSOLE|Uncaught|net::ERR_|Refused to|Content Security Policy|"
                          r"Failed to load|ERR_FILE|Not allowed to load")
 
@@ -146,8 +139,8 @@ class Page(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         self.tags.add(tag)
-        for k in ("src", "href", "xlink:href", "action", "srcset", "poster", "data"):
-            if k in a and k != "data":
+        for k in ("src", "href", "xlink:href", "action", "srcset", "poster", "formaction"):
+            if k in a:
                 self.urls.append(a[k] or "")
         if tag == "section" and "data-group" in a:
             self._section = a["data-group"]
