@@ -3,8 +3,10 @@
 **
 ** HTTP and TLS are libmicrohttpd's (no hand-written HTTP parsing here);
 ** scoring, storage, locking and durability are libcivic's.  This file routes
-** requests, checks tokens, turns query strings into API calls and answers
-** into JSON with the field names of `civic-score --format json`.
+** requests, checks tokens, turns query strings into API calls, and writes
+** the answers with civic-score's own writers: examples/common/answers.h (the
+** JSON of docs/answers.md, through views.c) and examples/common/report.h
+** (the public notice page).
 **
 **   route                              role   answer
 **   POST /events                       write  CSV, JSON Lines or a JSON array: one
@@ -13,10 +15,15 @@
 **   GET  /subjects/{id}/record?as_of=  read   the credit record
 **   GET  /groups?depth=&as_of=         read   per-group statistics
 **   GET  /rank?group=&top=&as_of=      read   ranking (everyone when group is absent)
-**   GET  /lists/{name}, GET /report    read   SPEC 11.3 / 11.5 (public with
-**                                             --public-reports); 501 until libcivic 2
+**   GET  /lists/{name}?as_of=          read   SPEC 11.3: the subjects a flag or
+**                                             measure applies to (404: no such name)
+**   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
+**                                             (text/html); /lists and /report are
+**                                             public with --public-reports
 **   POST /compact                      admin  snapshot + fresh journal now
-**   POST /purge?before=                admin  SPEC 10.4; 501 until libcivic 2
+**   POST /purge?before=H               admin  SPEC 10.4: remove what retention
+**                                             archived at H; later questions about
+**                                             T < H answer 410 Gone
 **   GET  /metrics                      admin  Prometheus text format
 **   GET  /healthz, GET /openapi.json   public liveness; the API document
 **
@@ -61,6 +68,7 @@
 #include "guard.h"
 #include "json.h"
 #include "metrics.h"
+#include "report.h"
 #include "views.h"
 
 #define SERVER_NAME "civic-server"
@@ -207,7 +215,7 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
 
 static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned status, buf *b)
 {
-    buf_put(b, "\n", 1);
+    if (!b->len || b->p[b->len - 1] != '\n') buf_put(b, "\n", 1);
     return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
 }
 
@@ -237,6 +245,8 @@ static unsigned status_of(int code)
 {
     switch (code) {
     case CIVIC_E_CONFLICT: return MHD_HTTP_CONFLICT;
+    case CIVIC_E_PURGED: return MHD_HTTP_GONE;
+    case CIVIC_E_NOTFOUND: return MHD_HTTP_NOT_FOUND;
     case CIVIC_E_NOMEM:
     case CIVIC_E_IO: return MHD_HTTP_SERVICE_UNAVAILABLE;
     case CIVIC_E_SYNTAX:
@@ -256,27 +266,37 @@ static const char *arg(struct MHD_Connection *c, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* as_of in any ts form; absent: the latest ts held (now when empty). */
+/* A time in any ts form (a '+' sent unencoded arrives as a space). */
+static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
+                           size_t n)
+{
+    char text[80];
+    size_t len = strlen(v);
+    if (len >= sizeof(text)) {
+        snprintf(why, n, "%s is longer than %zu bytes", name, sizeof(text) - 1);
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
+    if (civic_rules_parse_time(s->rules, text, len, out) != CIVIC_OK) {
+        snprintf(why, n, "%s \"%.60s\" is not a timestamp (YYYY-MM-DD, "
+                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, text);
+        return false;
+    }
+    return true;
+}
+
+/* as_of in any ts form; absent: the latest ts held (now when empty), or the
+ * purge horizon when that is later (nothing before it can be answered). */
 static bool parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
     if (!v) {
         if (civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK) *out = (int64_t)time(NULL);
+        int64_t h = civic_engine_purge_horizon(s->engine);
+        if (h != CIVIC_NO_TIME && h > *out) *out = h;
         return true;
     }
-    char text[80];
-    size_t len = strlen(v);
-    if (len >= sizeof(text)) {
-        snprintf(why, n, "as_of is longer than %zu bytes", sizeof(text) - 1);
-        return false;
-    }
-    for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
-    if (civic_rules_parse_time(s->rules, text, len, out) != CIVIC_OK) {
-        snprintf(why, n, "as_of \"%.60s\" is not a timestamp (YYYY-MM-DD, "
-                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", text);
-        return false;
-    }
-    return true;
+    return parse_time_arg(s, "as_of", v, out, why, n);
 }
 
 static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
@@ -294,6 +314,21 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 
 /* ------------------------------------------------------------ answers */
 
+/* A query that failed: 410 with the horizon for CIVIC_E_PURGED, else the
+ * status of the code. */
+static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, request *rq, int rc,
+                                        int64_t as_of)
+{
+    if (rc != CIVIC_E_PURGED) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
+    char h[40], t[40], why[256];
+    if (civic_rules_format_time(s->rules, civic_engine_purge_horizon(s->engine), h, sizeof(h)))
+        snprintf(h, sizeof(h), "?");
+    if (civic_rules_format_time(s->rules, as_of, t, sizeof(t))) snprintf(t, sizeof(t), "?");
+    snprintf(why, sizeof(why), "as_of %s is before the purge horizon %s: that history was "
+             "purged (SPEC 10.4); ask about %s or later", t, h, h);
+    return send_error(c, rq, MHD_HTTP_GONE, civic_strerror(rc), why);
+}
+
 static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
@@ -302,16 +337,9 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_result *res = NULL;
     int rc = civic_engine_subject(s->engine, rq->id, as_of, &res);
-    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
-    civic_score sc = CIVIC_SCORE_INIT; /* no events yet: the base score (SPEC) */
-    civic_result_get(res, 0, &sc);
+    if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
-    bool first = true;
-    buf_puts(&b, "{");
-    json_key(&b, "as_of", &first);
-    json_time(&b, s->rules, as_of);
-    view_score(&b, res, 0, &sc, &first);
-    buf_puts(&b, "}");
+    view_subject(&b, s->rules, res, as_of, view_flags(s->engine));
     civic_result_free(res);
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
@@ -324,9 +352,9 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_record *rec = NULL;
     int rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
-    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
+    if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
-    view_record(&b, s->rules, rec, as_of);
+    view_record(&b, s->rules, rec, as_of, view_flags(s->engine));
     civic_record_free(rec);
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
@@ -342,29 +370,15 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_groups *g = NULL;
     int rc = civic_engine_groups(s->engine, (uint32_t)depth, as_of, &g);
-    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
+    if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
-    bool first = true;
-    buf_puts(&b, "{");
-    json_key(&b, "as_of", &first);
-    json_time(&b, s->rules, as_of);
-    json_key(&b, "depth", &first);
-    json_u64(&b, depth);
-    json_key(&b, "groups", &first);
-    buf_puts(&b, "[");
-    for (size_t i = 0; i < civic_groups_count(g); i++) {
-        civic_group_stats st = CIVIC_GROUP_STATS_INIT;
-        civic_groups_get(g, i, &st);
-        if (i) buf_puts(&b, ",");
-        view_group(&b, g, &st);
-    }
-    buf_puts(&b, "]}");
+    view_groups(&b, s->rules, g, (uint32_t)depth, as_of);
     civic_groups_free(g);
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-/* civic-score --format json: {"as_of", "scheme", "subjects": [rows]}; the
- * service adds "group" (the ranking's group, "" for everyone). */
+/* civic-score --top's answer; the service adds "group" (the ranking's
+ * group, "" for everyone). */
 static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[160];
@@ -377,27 +391,9 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     const char *group = arg(c, "group");
     civic_result *res = NULL;
     int rc = civic_engine_rank(s->engine, group, as_of, top, &res);
-    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
+    if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
-    bool first = true;
-    buf_puts(&b, "{");
-    json_key(&b, "as_of", &first);
-    json_time(&b, s->rules, as_of);
-    json_key(&b, "scheme", &first);
-    json_str(&b, civic_rules_name(s->rules));
-    json_key(&b, "group", &first);
-    json_str(&b, group ? group : "");
-    json_key(&b, "subjects", &first);
-    buf_puts(&b, "[");
-    for (size_t i = 0; i < civic_result_count(res); i++) {
-        civic_score sc = CIVIC_SCORE_INIT;
-        civic_result_get(res, i, &sc);
-        bool f = true;
-        buf_puts(&b, i ? ",{" : "{");
-        view_score(&b, res, i, &sc, &f);
-        buf_puts(&b, "}");
-    }
-    buf_puts(&b, "]}");
+    view_rank(&b, s->rules, res, group, as_of, view_flags(s->engine));
     civic_result_free(res);
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
@@ -417,10 +413,10 @@ static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *
 
 /* ------------------------------------------------------------ POST /events */
 
-/* SPEC 10.5: events posted without a source get the token's name.  Off
- * until libcivic reads `source` (version 2); a version-1 library would
- * ignore the column anyway, but the rewrite would cost a copy for nothing. */
-static bool lib_reads_source(void) { return CIVIC_VERSION_MAJOR >= 2; }
+/* SPEC 10.5: events posted without a source get the token's name.  libcivic
+ * reads `source` since 1.1 (version 2 of the contract); an older library
+ * would ignore the column, and the rewrite would cost a copy for nothing. */
+static bool lib_reads_source(void) { return civic_version_number() >= 1001000u; }
 
 static bool ctype_is(const char *ct, const char *type)
 {
@@ -676,32 +672,99 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-/* SPEC 10.4.  TODO(lead): with libcivic 2, parse `before` with
- * parse_as_of's rules, call civic_engine_purge(engine, H) and answer its
- * counts; a query at T < H then fails with the library's dedicated code
- * (map it in status_of, 410 Gone suggested). */
+/* SPEC 10.4: POST /purge?before=H removes every event archived at H (with
+ * what points at it) and answers the civic_purge_report.  From then on a
+ * question about T < H answers 410 Gone (send_query_error). */
 static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *rq)
 {
-    (void)s;
-    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
-                      "purge needs libcivic 2 (SPEC 10.4)");
+    char why[160];
+    int64_t before;
+    const char *v = arg(c, "before");
+    if (!v)
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before",
+                          "before=H is required: every event archived at H is removed");
+    if (!parse_time_arg(s, "before", v, &before, why, sizeof(why)))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before", why);
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_purge(s->engine, before, &rep, &err);
+    if (rc != CIVIC_OK)
+        return send_error(c, rq, status_of(rc), civic_strerror(rc),
+                          err.message[0] ? err.message : "purge");
+    fprintf(stderr, SERVER_NAME ": purge before %s by %s: %" PRIu64 " events, %" PRIu64
+            " acts removed\n", v, rq->token ? rq->token->name : "-", rep.events, rep.acts);
+    buf b = { 0 };
+    view_purge(&b, s->rules, &rep, civic_engine_event_count(s->engine));
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-/* SPEC 11.3 and 11.5.  TODO(lead): with libcivic 2, answer the list of
- * rq->id at as_of (subject, group, score, grade, since, until) and the HTML
- * notice page (Content-Type text/html) from the library's writers. */
+/* The flags and measures of the scheme, "a, b, c" (for a 404's reason). */
+static void list_names(const civic_rules *r, char *out, size_t n)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    size_t flags = civic_rules_flag_count(r), total = flags + civic_rules_measure_count(r);
+    for (size_t i = 0; i < total && at < n; i++) {
+        const char *name = i < flags ? civic_rules_flag_name(r, i)
+                                     : civic_rules_measure_code(r, i - flags);
+        int k = snprintf(out + at, n - at, "%s%s", i ? ", " : "", name);
+        if (k < 0) break;
+        at += (size_t)k;
+    }
+    if (total == 0) snprintf(out, n, "none");
+}
+
+/* SPEC 11.3: GET /lists/{name}?as_of= -- civic-score --list NAME -f json. */
 static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq)
 {
-    (void)s;
-    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
-                      "lists need libcivic 2 (SPEC 11.3)");
+    char why[160];
+    int64_t as_of;
+    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    civic_list *list = NULL;
+    int rc = civic_engine_list(s->engine, rq->id, as_of, &list);
+    if (rc == CIVIC_E_NOTFOUND) {
+        char names[300], reason[500];
+        list_names(s->rules, names, sizeof(names));
+        snprintf(reason, sizeof(reason), "\"%.128s\" is neither a flag nor a measure of the "
+                 "scheme (lists: %s)", rq->id, names);
+        return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such list", reason);
+    }
+    if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
+    buf b = { 0 };
+    view_list(&b, s->rules, list, rq->id, as_of);
+    civic_list_free(list);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* SPEC 11.5: GET /report?as_of=&depth=&min_group= -- the page of
+ * civic-score --format html --groups DEPTH --min-group K. */
 static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
 {
-    (void)s;
-    return send_error(c, rq, MHD_HTTP_NOT_IMPLEMENTED, "not implemented",
-                      "the public notice needs libcivic 2 (SPEC 11.5)");
+    char why[160];
+    int64_t as_of;
+    uint64_t depth = 1, min_group = REPORT_MIN_GROUP_DEFAULT;
+    if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
+    if (arg(c, "min_group") &&
+        (!parse_uint(arg(c, "min_group"), UINT32_MAX, &min_group) || min_group == 0))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group",
+                          "min_group is an integer 1..4294967295 (default 5)");
+    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    report_options o = { (uint32_t)depth, min_group, NULL };
+    buf b = { 0 };
+    answers_sink out = view_sink(&b);
+    int rc = report_html(&out, s->engine, as_of, &o);
+    if (rc != CIVIC_OK) {
+        free(b.p);
+        return send_query_error(s, c, rq, rc, as_of);
+    }
+    /* The page loads nothing and runs nothing: say so to the browser too. */
+    return send_body(c, rq, MHD_HTTP_OK, &b, "text/html; charset=utf-8",
+                     (header){ "Content-Security-Policy",
+                               "default-src 'none'; style-src 'unsafe-inline'; "
+                               "img-src data:; base-uri 'none'; form-action 'none'" });
 }
 
 static enum MHD_Result get_openapi(server *s, struct MHD_Connection *c, request *rq)

@@ -7,8 +7,10 @@
 ** allocation failure sets `oom` and turns every later write into a no-op;
 ** the caller checks it once at the end.
 **
-** (To be replaced by the shared answer writer examples/common/answers.{c,h}
-** once it lands; the field names already follow civic-score --format json.)
+** The answers themselves (rows, records, groups, lists) are written by the
+** shared writer examples/common/answers.h (see views.h); this module writes
+** what is the service's own: errors, the POST /events report, /healthz,
+** /compact, and the pieces views.c puts around the shared writer's output.
 */
 #ifndef CIVIC_SERVER_JSON_H
 #define CIVIC_SERVER_JSON_H

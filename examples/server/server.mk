@@ -1,11 +1,13 @@
 # examples/server/server.mk -- the example HTTP service and its tests (issue 7).
 # Included by the top-level Makefile, which defines CC, ALL_CFLAGS, B, STATIC,
-# LDLIBS, CLI and TEST_TARGETS.
+# LDLIBS, CLI, TEST_TARGETS and ANSWERS_SRC/ANSWERS_HDR (the shared writers of
+# examples/common, linked into the service as into civic-score).
 #
 #   make build/civic-server   the service (libmicrohttpd)
 #   make test-durability      tests/test_durability.c (cmocka): snapshots, journal
 #   make test-server          tests/server/test_server.py: HTTP answers against
-#                             civic-score, restarts, kill -9 crash rounds
+#                             civic-score (lists and /report byte for byte), purge,
+#                             source from the token, restarts, kill -9 crash rounds
 #   make test-server-security tests/server/test_security.py: every route x role x
 #                             missing/wrong token, the bind rule, the command line,
 #                             keep-alive, 405/400/415, metrics, access log, TLS
@@ -29,8 +31,9 @@ LOADTEST_SECONDS ?= 10
 LOADTEST_THREADS ?= 4
 LOADTEST_CONNS   ?= 32
 
-SERVER_SRC := $(filter-out examples/server/civic-server.c,$(wildcard examples/server/*.c))
-SERVER_HDR := $(wildcard examples/server/*.h)
+SERVER_SRC := $(filter-out examples/server/civic-server.c,$(wildcard examples/server/*.c)) \
+              $(ANSWERS_SRC)
+SERVER_HDR := $(wildcard examples/server/*.h) $(ANSWERS_HDR)
 OPENAPI_DOC := $(wildcard docs/openapi.json)
 OPENAPI_FLAGS := $(if $(OPENAPI_DOC),-DCIVIC_OPENAPI_EMBED -I$(B))
 
@@ -49,7 +52,7 @@ server: | deps
 # libmicrohttpd-dev comes from `make deps` (tests/deps.sh), like every package.
 $(SERVER): examples/server/civic-server.c $(SERVER_SRC) $(SERVER_HDR) include/civic.h $(STATIC) \
           $(if $(OPENAPI_DOC),$(B)/openapi_embed.h) | $(B)
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) $(OPENAPI_FLAGS) -Iexamples/server -o $@ \
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) $(OPENAPI_FLAGS) -Iexamples/server -Iexamples/common -o $@ \
 	    examples/server/civic-server.c $(SERVER_SRC) $(STATIC) $(MHD_LIBS) $(LDLIBS)
 
 # docs/openapi.json as a C array (od and sed: no xxd needed).
@@ -61,7 +64,7 @@ $(B)/openapi_embed.h: $(OPENAPI_DOC) | $(B)
 
 $(B)/tests/test_server_units: tests/server/test_server_units.c $(SERVER_SRC) $(SERVER_HDR) \
                               $(STATIC) | deps $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -Iexamples/common -o $@ $< \
 	    $(SERVER_SRC) $(STATIC) -lcmocka $(MHD_LIBS) $(LDLIBS)
 
 test-server-units: $(B)/tests/test_server_units

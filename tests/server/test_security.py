@@ -82,10 +82,13 @@ ROUTES = [
     ("GET", "/groups?depth=1", "read", 200),
     ("GET", "/rank?top=3", "read", 200),
     ("HEAD", "/rank", "read", 200),
-    ("GET", "/lists/dishonest", "read", 501),
-    ("GET", "/report", "read", 501),
+    ("GET", "/lists/dishonest", "read", 200),
+    ("HEAD", "/lists/no_subsidy", "read", 200),
+    ("GET", "/lists/no-such-list", "read", 404),
+    ("GET", "/report", "read", 200),
+    ("HEAD", "/report?depth=2", "read", 200),
     ("POST", "/compact", "admin", 200),
-    ("POST", "/purge?before=2020-01-01", "admin", 501),
+    ("POST", "/purge?before=2020-01-01", "admin", "purge"),
     ("GET", "/metrics", "admin", 200),
     ("GET", "/healthz", None, 200),
     ("GET", "/openapi.json", None, 200),
@@ -105,6 +108,21 @@ def expected(need, role, header):
     return "403"
 
 
+PURGE_PENDING = []
+
+
+def purge_pending(status, data):
+    """civic_engine_purge is a stub in the library until the lead lands it:
+    it answers CIVIC_E_INVALID "purge is not implemented yet", which the
+    service passes on as 400.  Accepted (and said) until then."""
+    if status == 400 and b"not implemented" in data:
+        if not PURGE_PENDING:
+            print("purge: SKIPPED (libcivic's civic_engine_purge is not implemented yet)")
+        PURGE_PENDING.append(1)
+        return True
+    return False
+
+
 def test_roles(tmp):
     doc = os.path.join(tmp, "openapi.json")
     with open(doc, "w") as f:
@@ -121,7 +139,10 @@ def test_roles(tmp):
                 status, h, data = srv.raw(method, path, body, headers)
                 want = expected(need, role, header)
                 label = "%s %s with %s" % (method, path, what)
-                if want == "ok":
+                if want == "ok" and ok_status == "purge":
+                    check(status == 200 or purge_pending(status, data),
+                          "%s: %d %r, wanted 200" % (label, status, data[:200]))
+                elif want == "ok":
                     check(status == ok_status, "%s: %d, wanted %d" % (label, status, ok_status))
                 elif want == "403":
                     check(status == 403 and b"role" in data, "%s: %d, wanted 403" % (label, status))
@@ -157,7 +178,7 @@ def test_source(srv):
     """SPEC 10.5: events posted by a token without a source carry its name.
     Runs once the library reads `source` (libcivic 2); skipped before."""
     _, h = srv.request("GET", "/healthz")
-    if int(h["version"].split(".")[0]) < 2:
+    if tuple(int(x) for x in h["version"].split(".")[:2]) < (1, 1):
         print("source: skipped (libcivic %s does not read source yet)" % h["version"])
         return
     body = (b"id,subject,type,ts,source\nsrc1,src-subject,recycling,2025-01-01,\n"
@@ -174,9 +195,17 @@ def test_source(srv):
 def test_public_reports(tmp):
     srv = start(tmp, ["--public-reports"], data=False)
     try:
-        for path in ("/report", "/lists/dishonest"):
+        for path in ("/report", "/lists/dishonest", "/lists/priority_service"):
             status, _, _ = srv.raw("GET", path)
-            check(status == 501, "%s is public with --public-reports (%d)" % (path, status))
+            check(status == 200, "%s is public with --public-reports (%d)" % (path, status))
+        status, _, _ = srv.raw("GET", "/lists/nope")
+        check(status == 404, "an unknown list is 404 with --public-reports too (%d)" % status)
+        for path in ("/subjects/r0007", "/subjects/r0007/record", "/groups", "/metrics"):
+            status, _, _ = srv.raw("GET", path)
+            check(status == 401, "--public-reports opens only the reports (%s: %d)"
+                  % (path, status))
+        status, _, _ = srv.raw("POST", "/purge?before=2020-01-01")
+        check(status == 401, "--public-reports does not open POST /purge (%d)" % status)
         status, _, _ = srv.raw("GET", "/rank")
         check(status == 401, "--public-reports opens only the reports (/rank: %d)" % status)
     finally:

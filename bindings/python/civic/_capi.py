@@ -52,6 +52,9 @@ CIVIC_E_VERSION = -10
 CIVIC_E_CORRUPT = -11
 CIVIC_E_MISMATCH = -12
 CIVIC_E_USER = -13
+# Since 1.1:
+CIVIC_E_PURGED = -14     # a question about a time before a purge's horizon
+CIVIC_E_NOTFOUND = -15   # no list, tier or rule of that name in the scheme
 
 CODE_NAMES = {
     value: name for name, value in list(globals().items())
@@ -60,11 +63,16 @@ CODE_NAMES = {
 
 CIVIC_ERROR_VERSION = 1
 CIVIC_ERROR_MESSAGE_SIZE = 256
-CIVIC_EVENT_VERSION = 1
+CIVIC_EVENT_VERSION = 2
 CIVIC_LOAD_OPTIONS_VERSION = 1
 CIVIC_LOAD_REPORT_VERSION = 1
-CIVIC_SCORE_VERSION = 1
-CIVIC_ENTRY_VERSION = 1
+CIVIC_SCORE_VERSION = 2
+CIVIC_ENTRY_VERSION = 2
+CIVIC_TIER_VALUE_VERSION = 1
+CIVIC_LIST_ENTRY_VERSION = 1
+CIVIC_PURGE_REPORT_VERSION = 1
+CIVIC_RULE_INFO_VERSION = 1
+CIVIC_DURATION_TEXT_SIZE = 24
 CIVIC_GROUP_STATS_VERSION = 1
 CIVIC_ENGINE_OPTIONS_VERSION = 1
 
@@ -77,6 +85,9 @@ CIVIC_KIND_RULE = 0
 CIVIC_KIND_REVOKE = 1
 CIVIC_KIND_REPAIR = 2
 CIVIC_KIND_REDEEM = 3
+CIVIC_KIND_OBJECT = 4      # since 1.1
+CIVIC_KIND_DISMISS = 5
+CIVIC_KIND_CORRECT = 6
 
 CIVIC_STATE_ACTIVE = 0
 CIVIC_STATE_EXPIRED = 1
@@ -86,9 +97,18 @@ CIVIC_STATE_ACCEPTED = 4
 CIVIC_STATE_REJECTED = 5
 CIVIC_STATE_APPLIED = 6
 CIVIC_STATE_DANGLING = 7
+CIVIC_STATE_CONTESTED = 8  # since 1.1
+CIVIC_STATE_MERGED = 9
+CIVIC_STATE_PENDING = 10
+CIVIC_STATE_PREMATURE = 11
+CIVIC_STATE_DISMISSED = 12
+CIVIC_STATE_LATE = 13
 
 CIVIC_MARK_CAPPED = 0x1
 CIVIC_MARK_ESCALATED = 0x2
+CIVIC_MARK_FROZEN = 0x4    # since 1.1
+CIVIC_MARK_CONTESTED = 0x8
+CIVIC_MARK_FLOORED = 0x10
 CIVIC_AFFECTS_SCORE = 0x1
 CIVIC_AFFECTS_BALANCE = 0x2
 
@@ -107,6 +127,12 @@ CIVIC_GROUP_DEPTH_MAX = 64
 CIVIC_TIME_MIN = -62135596800
 CIVIC_TIME_MAX = 253402300799
 CIVIC_FOREVER = 2 ** 63 - 1
+CIVIC_NO_TIME = -2 ** 63   # "no such time" (since 1.1)
+CIVIC_LEVEL_NONE = 2 ** 32 - 1
+CIVIC_LIST_FLAG = 1
+CIVIC_LIST_MEASURE = 2
+CIVIC_MEASURE_INCENTIVE = 1
+CIVIC_MEASURE_RESTRICTION = 2
 INT64_MIN = -2 ** 63
 INT64_MAX = 2 ** 63 - 1
 
@@ -171,11 +197,16 @@ class civic_groups(Structure):
     _fields_ = []
 
 
+class civic_list(Structure):
+    _fields_ = []
+
+
 rules_p = POINTER(civic_rules)
 engine_p = POINTER(civic_engine)
 result_p = POINTER(civic_result)
 record_p = POINTER(civic_record)
 groups_p = POINTER(civic_groups)
+list_p = POINTER(civic_list)
 
 # --------------------------------------------------------------------------
 # Struct mirrors, field for field as in include/civic.h
@@ -234,6 +265,9 @@ class civic_event(Structure):
         ("qty", c_char_p),
         ("group", c_char_p),
         ("ref", c_char_p),
+        # version 2 (libcivic 1.1):
+        ("act", c_char_p),
+        ("source", c_char_p),
     ]
 
 
@@ -278,6 +312,23 @@ class civic_score(Structure):
         ("flag_count", c_uint32),
         ("dimension_count", c_uint32),
         ("rank", c_uint64),
+        # version 2 (libcivic 1.1):
+        ("measures", c_char_p),
+        ("measure_count", c_uint32),
+        ("tier_count", c_uint32),
+        ("archived", c_uint64),
+    ]
+
+
+class civic_tier_value(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("level", c_uint32),
+        ("tier", c_char_p),
+        ("level_name", c_char_p),
+        ("value", c_int64),
+        ("places", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 
@@ -301,6 +352,14 @@ class civic_entry(Structure):
         ("raw", c_int64),
         ("counted", c_int64),
         ("ceiling", c_int64),
+        # version 2 (libcivic 1.1):
+        ("eff", c_int64),
+        ("from", c_int64),
+        ("to_balance", c_int64),
+        ("corrected", c_int64),
+        ("act", c_char_p),
+        ("source", c_char_p),
+        ("merged_with", c_char_p),
     ]
 
 
@@ -328,6 +387,60 @@ class civic_journal_report(Structure):
         ("accepted", c_uint64),
         ("bytes_kept", c_uint64),
         ("bytes_truncated", c_uint64),
+    ]
+
+
+class civic_list_entry(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("grade_index", c_uint32),
+        ("subject", c_char_p),
+        ("group", c_char_p),
+        ("grade", c_char_p),
+        ("score", c_int64),
+        ("since", c_int64),
+        ("until", c_int64),
+    ]
+
+
+class civic_purge_report(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("reserved", c_uint32),
+        ("events", c_uint64),
+        ("acts", c_uint64),
+        ("horizon", c_int64),
+    ]
+
+
+_duration_text = c_char * CIVIC_DURATION_TEXT_SIZE
+
+
+class civic_rule_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("affects", c_uint32),
+        ("code", c_char_p),
+        ("dimension", c_char_p),
+        ("flag", c_char_p),
+        ("category", c_char_p),
+        ("cap_group", c_char_p),
+        ("points", c_int64),
+        ("repeat_factor", c_int64),
+        ("cap", c_int64),
+        ("ceiling", c_int64),
+        ("from", c_int64),
+        ("per_unit", c_uint32),
+        ("freeze", c_uint32),
+        ("recount", c_uint32),
+        ("net_cap", c_uint32),
+        ("changes", c_uint32),
+        ("reserved", c_uint32),
+        ("cap_period", _duration_text),
+        ("valid", _duration_text),
+        ("publicity", _duration_text),
+        ("repair_after", _duration_text),
+        ("retain", _duration_text),
     ]
 
 
@@ -480,11 +593,15 @@ PROTOTYPES = {
     "civic_result_dimension_count": (c_size_t, [result_p], _N),
     "civic_result_dimension_name": (c_char_p, [result_p, c_size_t], _N),
     "civic_result_free": (None, [result_p], _N),
+    # Answers: tiers (since 1.1)
+    "civic_result_tier": (c_int, [result_p, c_size_t, c_size_t,
+                                  POINTER(civic_tier_value)], _S),
     # Answers: the credit record
     "civic_engine_record": (c_int, [engine_p, c_char_p, c_int64, POINTER(record_p)], _S),
     "civic_record_count": (c_size_t, [record_p], _N),
     "civic_record_entry": (c_int, [record_p, c_size_t, POINTER(civic_entry)], _S),
     "civic_record_summary": (c_int, [record_p, POINTER(civic_score)], _S),
+    "civic_record_tier": (c_int, [record_p, c_size_t, POINTER(civic_tier_value)], _S),
     "civic_record_free": (None, [record_p], _N),
     "civic_state_name": (c_char_p, [c_uint32], _N),
     "civic_kind_name": (c_char_p, [c_uint32], _N),
@@ -506,6 +623,32 @@ PROTOTYPES = {
     "civic_engine_journal_sync": (c_int, [engine_p, _err_p], _S),
     "civic_engine_journal_close": (c_int, [engine_p, _err_p], _S),
     "civic_engine_compact": (c_int, [engine_p, c_char_p, _err_p], _S),
+    # Lists (since 1.1)
+    "civic_engine_list": (c_int, [engine_p, c_char_p, c_int64, POINTER(list_p)], _S),
+    "civic_list_kind": (c_uint32, [list_p], _N),
+    "civic_list_count": (c_size_t, [list_p], _N),
+    "civic_list_get": (c_int, [list_p, c_size_t, POINTER(civic_list_entry)], _S),
+    "civic_list_free": (None, [list_p], _N),
+    # Retention: purge (since 1.1)
+    "civic_engine_purge": (c_int, [engine_p, c_int64, POINTER(civic_purge_report),
+                                   _err_p], _S),
+    "civic_engine_purge_horizon": (c_int64, [engine_p], _N),
+    # The scheme, described (since 1.1)
+    "civic_rules_spec_version": (c_uint32, [rules_p], _N),
+    "civic_engine_spec_version": (c_uint32, [engine_p], _N),
+    "civic_rules_flag_count": (c_size_t, [rules_p], _N),
+    "civic_rules_flag_name": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_tier_count": (c_size_t, [rules_p], _N),
+    "civic_rules_tier_name": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_tier_level_count": (c_size_t, [rules_p, c_size_t], _N),
+    "civic_rules_tier_level_name": (c_char_p, [rules_p, c_size_t, c_size_t], _N),
+    "civic_rules_measure_count": (c_size_t, [rules_p], _N),
+    "civic_rules_measure_code": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_measure_text": (c_char_p, [rules_p, c_size_t], _N),
+    "civic_rules_measure_kind": (c_uint32, [rules_p, c_size_t], _N),
+    "civic_rules_rule_info": (c_int, [rules_p, c_size_t, c_size_t,
+                                      POINTER(civic_rule_info)], _S),
+    "civic_rules_to_toml": (c_int, [rules_p, c_char_p, c_size_t, POINTER(c_size_t)], _S),
     # Formatting
     "civic_format_fixed": (c_int, [c_int64, ctypes.c_uint, c_char_p, c_size_t], _S),
 }

@@ -269,7 +269,7 @@ class Base(unittest.TestCase):
 
 class TestModule(Base):
     def test_versions_agree(self):
-        self.assertEqual(civic.__version__, "1.0.0")
+        self.assertEqual(civic.__version__, "1.1.0")
         self.assertRegex(civic.library_version(), r"^1\.\d+\.\d+$")
         self.assertEqual(_capi.VERSION_NUMBER // 1000000, 1)
         self.assertTrue(os.path.exists(civic.library_path()))
@@ -280,7 +280,8 @@ class TestModule(Base):
                     "CIVIC_E_EVENT": -5, "CIVIC_E_CONFLICT": -6,
                     "CIVIC_E_OVERFLOW": -7, "CIVIC_E_LIMIT": -8, "CIVIC_E_IO": -9,
                     "CIVIC_E_VERSION": -10, "CIVIC_E_CORRUPT": -11,
-                    "CIVIC_E_MISMATCH": -12, "CIVIC_E_USER": -13}
+                    "CIVIC_E_MISMATCH": -12, "CIVIC_E_USER": -13,
+                    "CIVIC_E_PURGED": -14, "CIVIC_E_NOTFOUND": -15}
         for name, value in expected.items():
             self.assertEqual(getattr(civic, name), value, name)
 
@@ -310,11 +311,19 @@ class TestModule(Base):
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
 
     def test_state_and_kind_names(self):
-        names = [_capi.lib.civic_state_name(i) for i in range(8)]
+        names = [_capi.lib.civic_state_name(i) for i in range(14)]
         self.assertEqual(names, [b"active", b"expired", b"repaired", b"revoked",
-                                 b"accepted", b"rejected", b"applied", b"dangling"])
-        self.assertEqual([_capi.lib.civic_kind_name(i) for i in range(4)],
-                         [b"rule", b"revoke", b"repair", b"redeem"])
+                                 b"accepted", b"rejected", b"applied", b"dangling",
+                                 b"contested", b"merged", b"pending", b"premature",
+                                 b"dismissed", b"late"])
+        self.assertEqual([_capi.lib.civic_kind_name(i) for i in range(7)],
+                         [b"rule", b"revoke", b"repair", b"redeem", b"object", b"dismiss",
+                          b"correct"])
+        # the constants name the same numbers
+        for i, n in enumerate(names):
+            self.assertEqual(getattr(_capi, "CIVIC_STATE_" + n.decode().upper()), i)
+        self.assertIsNone(_capi.lib.civic_state_name(14))
+        self.assertIsNone(_capi.lib.civic_kind_name(7))
         self.assertIsNone(_capi.lib.civic_state_name(99))
         self.assertIsNone(_capi.lib.civic_kind_name(99))
 
@@ -375,6 +384,10 @@ class TestDrift(unittest.TestCase):
             "civic_entry": _capi.civic_entry,
             "civic_group_stats": _capi.civic_group_stats,
             "civic_journal_report": _capi.civic_journal_report,
+            "civic_tier_value": _capi.civic_tier_value,
+            "civic_list_entry": _capi.civic_list_entry,
+            "civic_purge_report": _capi.civic_purge_report,
+            "civic_rule_info": _capi.civic_rule_info,
         }
         lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "civic.h"',
                  "int main(void) {"]
@@ -2006,7 +2019,9 @@ class TestPackaging(unittest.TestCase):
     def test_public_methods_carry_type_hints(self):
         import typing
         for fn in (civic.Engine.load, civic.Engine.load_file, civic.to_records,
-                   civic.Score.to_dict, civic.Record.to_dict):
+                   civic.Score.to_dict, civic.Record.to_dict, civic.Engine.add,
+                   civic.Engine.list, civic.Engine.purge, civic.Rules.rule_info,
+                   civic.Rules.to_toml, civic.compare, civic.ListAnswer.to_dict):
             self.assertTrue(typing.get_type_hints(fn), fn.__qualname__)
 
 if __name__ == "__main__":

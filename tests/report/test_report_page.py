@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""The public notice page (SPEC 11.5) in a real browser: headless Chromium.
+
+For each page -- `civic-score -f html --groups 2 examples/data/sample.csv`
+and a small hand-made log whose counts are written here by hand -- the test
+renders the page in headless Chromium, takes the DOM (--dump-dom) and a PNG
+(--screenshot), and checks from the DOM:
+
+  - every group at the depth appears (data-group on its section);
+  - every chart bar's data-count equals the count computed independently:
+    for the sample, by this test from the subjects' own answers through the
+    Python binding (the test groups them and counts grades itself); for the
+    small log, by hand;
+  - groups under --min-group show no figures (data-suppressed, no bars), and
+    their subjects are named on no list (data-hidden counts them instead);
+  - the page has no <script> and no external URL (src/href/url() to http,
+    https, //, file), in the bytes civic-score wrote and in the DOM;
+  - the list of every flag and every measure of the scheme is there
+    (data-list), holding exactly the subjects that may be named;
+  - Chromium renders it without errors: exit status 0, nothing about the
+    page on its standard error, and a PNG of a plausible size and shape.
+
+Standard library only (plus the binding in bindings/python).  Every
+Chromium run has its own fresh profile directory and a time limit; on
+timeout its whole process group is killed.
+
+usage: test_report_page.py --cli build/civic-score --library build/libcivic.so.1
+           [--chromium /usr/bin/chromium] [--keep DIR]
+"""
+import argparse
+import html.parser
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
+SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
+CHROMIUM_SECONDS = 90
+FAILURES = []
+ARGS = None
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+# ---------------------------------------------------------------- Chromium
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                  "--disable-extensions", "--mute-audio"]
+# Chromium's standard error is full of lines about the machine (no D-Bus in
+# a container, no GPU); only lines about the page count as errors.
+PAGE_ERRORS = re.compile(r"CONSOLE|Uncaught|net::ERR_|Refused to|Content Security Policy|"
+                         r"Failed to load|ERR_FILE|Not allowed to load")
+
+
+def chromium(args, tmp, label):
+    """Run Chromium with a fresh profile; (returncode, stdout bytes, stderr text)."""
+    profile = tempfile.mkdtemp(prefix="profile-", dir=tmp)
+    cmd = [ARGS.chromium] + CHROMIUM_FLAGS + ["--user-data-dir=" + profile] + args
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=CHROMIUM_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)     # only the group this test started
+        out, err = p.communicate()
+        check(False, "%s: Chromium did not finish in %d s" % (label, CHROMIUM_SECONDS))
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    return p.returncode, out, err.decode("utf-8", "replace")
+
+
+def page_errors(stderr):
+    return [l for l in stderr.splitlines() if PAGE_ERRORS.search(l)]
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", head[16:24])
+
+
+def render(html_path, tmp, label):
+    """(DOM text, PNG path) of the page, with the checks of a clean render."""
+    url = "file://" + html_path
+    t0 = time.time()
+    rc, dom, err = chromium(["--dump-dom", url], tmp, label + " --dump-dom")
+    check(rc == 0, "%s: chromium --dump-dom exit status %s" % (label, rc))
+    check(not page_errors(err), "%s: Chromium reported errors about the page: %s"
+          % (label, page_errors(err)[:3]))
+    png = os.path.join(tmp, re.sub(r"\W+", "-", label) + ".png")
+    rc, _, err = chromium(["--screenshot=" + png, "--window-size=1280,2400", url], tmp,
+                          label + " --screenshot")
+    check(rc == 0, "%s: chromium --screenshot exit status %s" % (label, rc))
+    check(not page_errors(err), "%s: Chromium reported errors on the screenshot: %s"
+          % (label, page_errors(err)[:3]))
+    size = png_size(png) if os.path.exists(png) else None
+    check(size == (1280, 2400), "%s: a PNG of the window size was written (%s)" % (label, size))
+    check(os.path.exists(png) and os.path.getsize(png) > 20000,
+          "%s: the screenshot is not blank (%d bytes)"
+          % (label, os.path.getsize(png) if os.path.exists(png) else 0))
+    print("%s: rendered in %.1f s (DOM %d bytes, PNG %d bytes)" % (
+        label, time.time() - t0, len(dom), os.path.getsize(png) if os.path.exists(png) else 0))
+    return dom.decode("utf-8"), png
+
+
+# ---------------------------------------------------------------- the DOM
+
+class Page(html.parser.HTMLParser):
+    """What the checks read from the DOM Chromium serialized."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections = []        # data-group of each group section, in order
+        self.suppressed = set()   # sections with data-suppressed
+        self.bars = {}            # (group, grade) -> data-count
+        self.lists = {}           # data-list -> [data-subject, ...]
+        self.hidden = {}          # data-list -> data-hidden
+        self.tags = set()
+        self.urls = []            # every src, href, xlink:href, action value
+        self._section = None
+        self._list = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.add(tag)
+        for k in ("src", "href", "xlink:href", "action", "srcset", "poster", "formaction"):
+            if k in a:
+                self.urls.append(a[k] or "")
+        if tag == "section" and "data-group" in a:
+            self._section = a["data-group"]
+            self.sections.append(self._section)
+        if "data-suppressed" in a and self._section is not None:
+            self.suppressed.add(self._section)
+        if tag == "rect" and "data-count" in a:
+            key = (a.get("data-group"), a.get("data-grade"))
+            check(key not in self.bars, "one bar per group and grade: %s twice" % (key,))
+            self.bars[key] = int(a["data-count"])
+        if tag == "table" and "data-list" in a:
+            self._list = a["data-list"]
+            self.lists[self._list] = []
+        if tag == "tr" and "data-subject" in a and self._list is not None:
+            self.lists[self._list].append(a["data-subject"])
+        if "data-hidden" in a and self._list is not None:
+            self.hidden[self._list] = int(a["data-hidden"])
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._section = None
+
+
+EXTERNAL = re.compile(r"^\s*(https?:|//|file:|ftp:|data:text/html)", re.I)
+
+
+def check_self_contained(label, raw, dom, page):
+    for text, where in ((raw, "civic-score's bytes"), (dom, "the DOM")):
+        check(not re.search(r"<\s*script", text, re.I), "%s: no <script> in %s" % (label, where))
+        check(not re.search(r"<\s*(link|iframe|object|embed|img|video|audio|source)\b", text,
+                            re.I), "%s: nothing loaded by an element in %s" % (label, where))
+        check(not re.search(r"url\(\s*['\"]?\s*(https?:|//|file:)", text, re.I),
+              "%s: no external url() in the styles of %s" % (label, where))
+        check(not re.search(r"@import", text, re.I), "%s: no @import in %s" % (label, where))
+        check(not re.search(r"\son[a-z]+\s*=", text, re.I),
+              "%s: no event-handler attributes in %s" % (label, where))
+    bad = [u for u in page.urls if EXTERNAL.search(u)]
+    check(not bad, "%s: no external src/href in the DOM: %s" % (label, bad[:3]))
+    check("script" not in page.tags, "%s: no script element in the DOM" % label)
+
+
+def prefix(group, depth):
+    """The depth-d group of a path, or None when it has fewer segments."""
+    if depth == 0:
+        return ""
+    parts = group.split("/") if group else []
+    return "/".join(parts[:depth]) if len(parts) >= depth else None
+
+
+def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group, depth,
+               ungrouped):
+    """want_groups: {group: subjects}; want_bars: {(group, grade): count} for
+    the groups that show figures; lists: {name: [(subject, group), ...]};
+    ungrouped: the subjects without a group at the depth (one cell)."""
+    page = Page()
+    page.feed(dom)
+    check_self_contained(label, raw, dom, page)
+    check(sorted(page.sections) == sorted(want_groups),
+          "%s: every group at depth %d has a section: %s vs %s"
+          % (label, depth, sorted(page.sections), sorted(want_groups)))
+    small = {g for g, n in want_groups.items() if n < min_group}
+    check(page.suppressed == small, "%s: exactly the groups under %d are suppressed: %s vs %s"
+          % (label, min_group, sorted(page.suppressed), sorted(small)))
+    check(all(g not in small for g, _ in page.bars),
+          "%s: a suppressed group has no bars" % label)
+    for g in want_groups:
+        if g in small:
+            continue
+        for grade in grades:
+            got = page.bars.get((g, grade))
+            check(got == want_bars.get((g, grade), 0),
+                  "%s: bar %s/%s has data-count %s, computed %s"
+                  % (label, g, grade, got, want_bars.get((g, grade), 0)))
+    check(len(page.bars) == len(grades) * len(set(want_groups) - small),
+          "%s: one bar per grade per shown group (%d bars)" % (label, len(page.bars)))
+    check(sorted(page.lists) == sorted(lists), "%s: a list for every flag and measure: %s vs %s"
+          % (label, sorted(page.lists), sorted(lists)))
+    def cell(group):
+        g = prefix(group, depth)
+        return ungrouped if g is None else want_groups[g]
+    for name, rows in lists.items():
+        named = sorted(s for s, g in rows if cell(g) >= min_group)
+        hidden = len(rows) - len(named)
+        check(sorted(page.lists.get(name, [])) == named,
+              "%s: list %s names %s, wanted %s" % (label, name, page.lists.get(name), named))
+        check(page.hidden.get(name, 0) == hidden,
+              "%s: list %s counts %s hidden, wanted %d" % (label, name, page.hidden.get(name),
+                                                           hidden))
+    return page
+
+
+# ---------------------------------------------------------------- pages
+
+def sample_page(tmp, min_group=None):
+    """civic-score -f html --groups 2 [--min-group K] examples/data/sample.csv"""
+    import civic
+    depth = 2
+    label = "sample" + (" --min-group %d" % min_group if min_group else "")
+    extra = ["--min-group", str(min_group)] if min_group else []
+    out = os.path.join(tmp, re.sub(r"\W+", "-", label) + ".html")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "--groups", str(depth)] + extra + [SAMPLE],
+                         check=True, capture_output=True, timeout=60).stdout
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, label)
+    min_group = min_group or 5
+    with civic.Engine(civic.Rules.default()) as e:
+        e.load_file(SAMPLE)
+        grades = [g.name for g in e.rules.grades]
+        rows = e.subjects()               # at the latest ts, as civic-score
+        groups, bars, ungrouped = {}, {}, 0
+        for s in rows:                    # grouped and counted here, not by the library
+            g = prefix(s.group, depth)
+            if g is None:
+                ungrouped += 1
+                continue
+            groups[g] = groups.get(g, 0) + 1
+            bars[(g, s.grade)] = bars.get((g, s.grade), 0) + 1
+        names = list(e.rules.flags) + [m.code for m in e.rules.measures]
+        lists = {n: [(r.subject, r.group) for r in e.list(n)] for n in names}
+    check(len(groups) >= 4 and any(n >= min_group for n in groups.values()),
+          "%s: the sample has groups at depth 2 that show figures: %s" % (label, groups))
+    check(min_group == 5 or any(n < min_group for n in groups.values()),
+          "%s: some group of the sample is under %d: %s" % (label, min_group, groups))
+    check(any(lists.values()), "some list of the sample is not empty")
+    check_page(label, raw.decode("utf-8"), dom, groups, bars, grades, lists, min_group, depth,
+               ungrouped)
+
+
+# A small log under the built-in scheme, as of 2025-06-30, counted by hand:
+#   north (6 subjects): n1..n4 volunteer 2 h (1002.00, A); n5 court defaulter
+#     (599.00, D, dishonest); n6 national honour (+100 after 7 days: 1100.00, AAA)
+#   south (2 subjects, under --min-group 5): s1 court defaulter (D, dishonest),
+#     s2 recycling (1000.00, A)
+#   u1, without a group (a cell of one): court defaulter (D, dishonest)
+SMALL_LOG = """\
+id,subject,type,ts,qty,group
+e1,n1,volunteer_hour,2025-05-01,2,north/a
+e2,n2,volunteer_hour,2025-05-02,2,north/a
+e3,n3,volunteer_hour,2025-05-03,2,north/b
+e4,n4,volunteer_hour,2025-05-04,2,north/b
+e5,n5,court_defaulter,2025-05-05,,north/b
+e6,n6,honour_national,2025-05-06,,north/c
+e7,s1,court_defaulter,2025-05-07,,south/a
+e8,s2,recycling,2025-05-08,3,south/a
+e9,u1,court_defaulter,2025-05-09,,
+"""
+SMALL_GROUPS = {"north": 6, "south": 2}
+SMALL_BARS = {("north", "AAA"): 1, ("north", "A"): 4, ("north", "D"): 1}
+SMALL_LISTS = {   # name -> every subject on it, (subject, group)
+    "dishonest": [("n5", "north/b"), ("s1", "south/a"), ("u1", "")],
+    "drunk_driving": [],
+    "priority_service": [("n6", "north/c")],
+    "deposit_free_rental": [("n6", "north/c")],
+    "volunteer_rebate": [],
+    "no_subsidy": [("n5", "north/b"), ("s1", "south/a"), ("u1", "")],
+}
+
+
+def small_page(tmp):
+    log = os.path.join(tmp, "small.csv")
+    with open(log, "w") as f:
+        f.write(SMALL_LOG)
+    out = os.path.join(tmp, "small.html")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "--groups", "1", "-t", "2025-06-30", log],
+                         check=True, capture_output=True, timeout=60).stdout
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "small log")
+    page = check_page("small log", raw.decode("utf-8"), dom, SMALL_GROUPS, SMALL_BARS,
+                      ["AAA", "AA", "A", "B", "C", "D"], SMALL_LISTS, 5, 1, 1)
+    # by hand, in so many words: who is named and who is counted
+    check(page.lists.get("dishonest") == ["n5"] and page.hidden.get("dishonest") == 2,
+          "small log: dishonest names n5 only and hides 2 (%s, %s)"
+          % (page.lists.get("dishonest"), page.hidden.get("dishonest")))
+    for who in ("s1", "s2", "u1"):     # south is a group of 2; u1 is a cell of one
+        check(not re.search(r">\s*%s\s*<" % who, dom) and 'data-subject="%s"' % who not in dom,
+              "small log: %s is named nowhere" % who)
+    check(page.bars.get(("north", "A")) == 4 and page.bars.get(("north", "B")) == 0,
+          "small log: north has 4 A and 0 B")
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--cli", default="build/civic-score")
+    p.add_argument("--library", default="build/libcivic.so.1")
+    p.add_argument("--chromium", default="/usr/bin/chromium")
+    p.add_argument("--keep", help="copy the pages, DOMs and PNGs here")
+    ARGS = p.parse_args()
+    if not os.access(ARGS.chromium, os.X_OK):
+        print("test-report: %s not found; `make deps` installs chromium" % ARGS.chromium,
+              file=sys.stderr)
+        return 1
+    os.environ["CIVIC_LIBRARY"] = os.path.abspath(ARGS.library)
+    sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+    tmp = tempfile.mkdtemp(prefix="civic-report-")
+    try:
+        sample_page(tmp)                   # the page of the brief: every group shown
+        sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
+        small_page(tmp)
+        if ARGS.keep:
+            os.makedirs(ARGS.keep, exist_ok=True)
+            for name in os.listdir(tmp):
+                if name.endswith((".html", ".png")):
+                    shutil.copy(os.path.join(tmp, name), ARGS.keep)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if FAILURES:
+        print("test-report: %d failure(s)" % len(FAILURES), file=sys.stderr)
+        return 1
+    print("test-report: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
