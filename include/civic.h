@@ -930,6 +930,9 @@ typedef struct civic_rule_info {
     char retain[CIVIC_DURATION_TEXT_SIZE];
 } civic_rule_info;
 
+#define CIVIC_RULE_INFO_INIT { CIVIC_RULE_INFO_VERSION, 0, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, \
+                               0, 0, 0, 0, 0, 0, 0, 0, { 0 }, { 0 }, { 0 }, { 0 }, { 0 } }
+
 /** Describe version `change` of rule `rule` (0: the base table, k: its k-th
  *  change).  @return CIVIC_OK, CIVIC_E_INVALID (out of range), CIVIC_E_VERSION. */
 CIVIC_API int civic_rules_rule_info(const civic_rules *rules, size_t rule, size_t change,

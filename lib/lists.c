@@ -163,6 +163,12 @@ int civic_engine_list(const civic_engine *e, const char *name, int64_t as_of, ci
 {
     if (out) *out = NULL;
     if (!e || !name || !out) return CIVIC_E_INVALID;
+    /* A time before the purge horizon cannot be answered whatever the
+     * name, as for every other question; the name is checked next. */
+    civic__engine_read_begin(e);
+    int64_t horizon = e->purge_horizon;
+    civic__engine_read_end(e);
+    if (as_of < horizon) return CIVIC_E_PURGED;
     uint32_t kind = 0, which = find_name(e->rules, name, &kind);
     if (which == CIVIC_NONE) return CIVIC_E_NOTFOUND;
     civic_list *list = civic__calloc(&e->alc, 1, sizeof(*list));
@@ -177,7 +183,7 @@ int civic_engine_list(const civic_engine *e, const char *name, int64_t as_of, ci
         civic_list_free(list);
         return rc;
     }
-    qsort(list->rows, list->count, sizeof(list_row), row_compare);
+    if (list->count > 1) qsort(list->rows, list->count, sizeof(list_row), row_compare);
     *out = list;
     return CIVIC_OK;
 }

@@ -126,33 +126,44 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
         civic_entry x = CIVIC_ENTRY_INIT;
         FZ_CHECK(civic_record_entry(rec, i, &x) == CIVIC_OK, "record entry %zu", i);
         FZ_CHECK(x.ts <= as_of, "entry %s after as_of", x.id);
-        FZ_CHECK(x.ts > prev_ts || (x.ts == prev_ts && strcmp(prev_id, x.id) < 0),
-                 "record of %s not in (ts, id) order at %s", subject, x.id);
-        prev_ts = x.ts;
+        /* (eff, id) order: eff = ts unless the rule has a publicity period */
+        FZ_CHECK(x.eff > prev_ts || (x.eff == prev_ts && strcmp(prev_id, x.id) < 0),
+                 "record of %s not in (eff, id) order at %s", subject, x.id);
+        FZ_CHECK(x.eff >= x.ts, "entry %s takes effect before it happened", x.id);
+        prev_ts = x.eff;
         prev_id = x.id;
         FZ_CHECK(civic_state_name(x.state) && civic_kind_name(x.kind), "bad state/kind");
+        /* set aside before the fold: revoked, contested (suspended), merged, pending */
+        bool gone = x.state == CIVIC_STATE_REVOKED || x.state == CIVIC_STATE_CONTESTED ||
+                    x.state == CIVIC_STATE_MERGED || x.state == CIVIC_STATE_PENDING;
         if (x.kind == CIVIC_KIND_RULE) {
-            FZ_CHECK(x.state <= CIVIC_STATE_REVOKED, "rule entry %s in state %u", x.id, x.state);
-            FZ_CHECK(x.state != CIVIC_STATE_REVOKED || x.counted == 0,
-                     "revoked entry %s counts %lld", x.id, (long long)x.counted);
+            FZ_CHECK(x.state <= CIVIC_STATE_REVOKED || gone, "rule entry %s in state %u", x.id,
+                     x.state);
+            FZ_CHECK(!gone || x.counted == 0, "set-aside entry %s counts %lld", x.id,
+                     (long long)x.counted);
+            FZ_CHECK(x.state != CIVIC_STATE_PENDING || x.eff > as_of, "pending %s in effect", x.id);
             FZ_CHECK((x.counted >= 0 ? x.counted : -x.counted) <= (x.raw >= 0 ? x.raw : -x.raw),
                      "entry %s counts more than raw", x.id);
             FZ_CHECK(x.counted == 0 || (x.counted < 0) == (x.raw < 0), "entry %s sign", x.id);
-            FZ_CHECK(x.counted == x.raw || (x.marks & CIVIC_MARK_CAPPED) ||
-                         x.state == CIVIC_STATE_REVOKED,
+            FZ_CHECK(x.counted == x.raw || (x.marks & (CIVIC_MARK_CAPPED | CIVIC_MARK_FROZEN)) ||
+                         gone,
                      "entry %s counts %lld of %lld without the capped mark", x.id,
                      (long long)x.counted, (long long)x.raw);
-            FZ_CHECK((x.state == CIVIC_STATE_ACTIVE) == (as_of < x.end) ||
-                         x.state == CIVIC_STATE_REVOKED,
+            FZ_CHECK((x.state == CIVIC_STATE_ACTIVE) == (as_of < x.end) || gone,
                      "entry %s state %s but end %lld, as_of %lld", x.id,
                      civic_state_name(x.state), (long long)x.end, (long long)as_of);
         } else if (x.kind == CIVIC_KIND_REDEEM) {
             FZ_CHECK(x.state == CIVIC_STATE_ACCEPTED || x.state == CIVIC_STATE_REJECTED ||
                          x.state == CIVIC_STATE_REVOKED,
                      "redeem %s in state %u", x.id, x.state);
+        } else if (x.kind == CIVIC_KIND_OBJECT) {
+            FZ_CHECK(x.state == CIVIC_STATE_APPLIED || x.state == CIVIC_STATE_DANGLING ||
+                         x.state == CIVIC_STATE_DISMISSED || x.state == CIVIC_STATE_LATE,
+                     "objection %s in state %u", x.id, x.state);
         } else {
-            FZ_CHECK(x.state == CIVIC_STATE_APPLIED || x.state == CIVIC_STATE_DANGLING,
-                     "revoke/repair %s in state %u", x.id, x.state);
+            FZ_CHECK(x.state == CIVIC_STATE_APPLIED || x.state == CIVIC_STATE_DANGLING ||
+                         (x.kind == CIVIC_KIND_REPAIR && x.state == CIVIC_STATE_PREMATURE),
+                     "%s %s in state %u", civic_kind_name(x.kind), x.id, x.state);
         }
         if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_ACTIVE) continue;
         if (x.affects & CIVIC_AFFECTS_SCORE) {
@@ -161,7 +172,7 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
                 overflow = true;
             running = fz_clamp(bd, running);
         }
-        if (x.ceiling < ceiling) ceiling = x.ceiling;
+        if (x.ceiling < ceiling && x.corrected > as_of) ceiling = x.ceiling;
         if (x.flag[0] && nflags < 256) flags[nflags++] = x.flag;
     }
     if (!overflow) {

@@ -66,23 +66,6 @@ def cli_available():
     return os.path.exists(CLI) and os.access(CLI, os.X_OK)
 
 
-def purge_works():
-    """civic_engine_purge is a stub in the library until the lead lands it
-    (it answers CIVIC_E_INVALID "not implemented yet")."""
-    with civic.Engine(civic.Rules.from_text(scheme("[rule.fine]\npoints = -1\n"))) as e:
-        try:
-            e.purge("2000-01-01")
-        except civic.CivicError as x:
-            if x.code == civic.CIVIC_E_INVALID and "not implemented" in x.message:
-                return False
-            raise
-    return True
-
-
-PURGE = purge_works()
-PURGE_SKIP = "civic_engine_purge is not implemented in this libcivic yet (stub)"
-
-
 class V2(unittest.TestCase):
     """An engine per test from scheme text and a CSV log."""
 
@@ -858,7 +841,6 @@ class TestPurge(V2):
         self.assertEqual(civic.CivicError(civic.CIVIC_E_PURGED).name, "CIVIC_E_PURGED")
         self.assertEqual(civic.CivicError(civic.CIVIC_E_NOTFOUND).name, "CIVIC_E_NOTFOUND")
 
-    @unittest.skipUnless(PURGE, PURGE_SKIP)
     def test_purge_removes_what_is_archived_and_keeps_later_answers(self):
         e = self.engine(RETAIN, RETAIN_LOG)
         at = ("2020-03-01", "2021-01-01", "2024-07-01")
@@ -891,7 +873,6 @@ class TestPurge(V2):
         self.assertEqual(e.event_count, 2)
         self.assertEqual(e.spec_version, 2)
 
-    @unittest.skipUnless(PURGE, PURGE_SKIP)
     def test_purge_is_durable_through_the_journal(self):
         with tempfile.TemporaryDirectory() as d:
             journal = os.path.join(d, "journal.civic")
