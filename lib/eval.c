@@ -436,7 +436,7 @@ static int merge_acts(civic_eval *ev, size_t n)
         const civic_item *x = &ev->items[i];
         if (x->act != CIVIC_NONE) m[k++] = (act_member){ x->ts, x->id, x->act, (uint32_t)i };
     }
-    qsort(m, k, sizeof(*m), member_compare);
+    if (k > 1) qsort(m, k, sizeof(*m), member_compare);
     for (size_t j = 0; j < k;) {
         size_t end = j + 1;
         while (end < k && m[end].act == m[j].act) end++;

@@ -113,7 +113,7 @@ static int build_groups(civic_groups *g, const civic_result *all)
         m[k].grade = s.grade_index;
         k++;
     }
-    qsort(m, k, sizeof(member), compare_member);
+    if (k > 1) qsort(m, k, sizeof(member), compare_member);
     size_t groups = 0;
     for (size_t i = 0; i < k; i++)
         if (i == 0 || compare_member(&(member){ m[i].group, m[i].prefix, INT64_MIN, 0, 0 },

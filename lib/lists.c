@@ -51,7 +51,7 @@ static int flag_stretch(const civic_eval *ev, size_t n, uint32_t flag, int64_t *
             continue;
         s[k++] = (span){ it->eff, it->end };
     }
-    qsort(s, k, sizeof(span), span_compare);
+    if (k > 1) qsort(s, k, sizeof(span), span_compare);
     *since = *until = CIVIC_NO_TIME;
     for (size_t i = 0; i < k;) {
         int64_t from = s[i].from, to = s[i].to;

@@ -252,7 +252,7 @@ static int merge_acts(civic_engine *e, purge_plan *pl, civic_act_tomb **out, siz
     if (!*out) return CIVIC_E_NOMEM;
     if (t->act_count) memcpy(*out, t->acts, t->act_count * sizeof(civic_act_tomb));
     if (pl->act_count) memcpy(*out + t->act_count, pl->acts, pl->act_count * sizeof(civic_act_tomb));
-    qsort(*out, n, sizeof(civic_act_tomb), act_qsort);
+    if (n > 1) qsort(*out, n, sizeof(civic_act_tomb), act_qsort);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (k && act_qsort(&(*out)[k - 1], &(*out)[i]) == 0) {
@@ -453,7 +453,7 @@ int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_le
 void civic__act_tombs_sort(civic_engine *e)
 {
     civic_tombs *t = &e->tombs;
-    qsort(t->acts, t->act_count, sizeof(civic_act_tomb), act_qsort);
+    if (t->act_count > 1) qsort(t->acts, t->act_count, sizeof(civic_act_tomb), act_qsort);
     size_t k = 0;
     for (size_t i = 0; i < t->act_count; i++) {
         if (k && act_qsort(&t->acts[k - 1], &t->acts[i]) == 0) {

@@ -150,7 +150,7 @@ static const char *join_flags(civic_result *res, const civic_eval *ev, uint32_t 
         names[n++] = r->flags[f];
         bytes += strlen(r->flags[f]) + 1;
     }
-    qsort(names, n, sizeof(char *), compare_names);
+    if (n > 1) qsort(names, n, sizeof(char *), compare_names);
     char *out = civic__arena_alloc(&res->arena, bytes, 1);
     if (out) {
         size_t at = 0;
@@ -179,7 +179,7 @@ static const char *join_measures(civic_result *res, const civic_eval *ev, uint32
         names[n++] = r->measures[m].code;
         bytes += strlen(r->measures[m].code) + 1;
     }
-    qsort(names, n, sizeof(char *), compare_names);
+    if (n > 1) qsort(names, n, sizeof(char *), compare_names);
     char *out = civic__arena_alloc(&res->arena, bytes, 1);
     if (out) {
         size_t at = 0;

@@ -347,7 +347,7 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
         }
         t->rules[t->rule_count++] = i;
     }
-    qsort(t->rules, t->rule_count, sizeof(uint32_t), compare_u32);
+    if (t->rule_count > 1) qsort(t->rules, t->rule_count, sizeof(uint32_t), compare_u32);
     uint32_t k = 0;
     for (uint32_t i = 0; i < t->rule_count; i++)
         if (i == 0 || t->rules[i] != t->rules[k - 1]) t->rules[k++] = t->rules[i];
