@@ -6,8 +6,9 @@
 
 Reads CSV and JSON Lines event files (SPEC section 3) into a Dask dataframe,
 shuffles the events so that every event of a subject lands in the same
-partition (partition = zlib.crc32(subject as UTF-8) mod P; revokes, repairs
-and redeems carry the subject of their target, so they travel with it),
+partition (partition = zlib.crc32(subject as UTF-8) mod P; revokes, repairs,
+redeems, objections, dismissals and corrections carry the subject of their
+target, and an act is one subject's, so they travel with it),
 scores each partition on the workers with the `civic` Python binding and
 combines the answers.  The output is byte-identical to
 
@@ -51,7 +52,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 BINDINGS = os.path.join(ROOT, "bindings", "python")
 LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
-COLUMNS = ["id", "subject", "type", "ts", "qty", "group", "ref"]
+# act and source (version 2) travel too: the members of one act count once,
+# and an empty act or source column changes no answer of a version-1 log.
+COLUMNS = ["id", "subject", "type", "ts", "qty", "group", "ref", "act", "source"]
 REQUIRED = ("id", "subject", "type", "ts")
 PART = "_partitions"            # the column dask's shuffle uses as-is
 INPUT_ERROR = "civic_dask input error: "

@@ -278,6 +278,30 @@ class DaskTest(unittest.TestCase):
         self.same(empty)
         self.same("--groups", "1", empty)
 
+    def test_version_2_acts_and_sources(self):
+        # The members of one act count once (the heaviest): a partition that
+        # lost the act column would count both fines.  JSON Lines too.
+        rules = os.path.join(self.tmp.name, "v2.toml")
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write('[scheme]\nbase = 100\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\nper = "unit"\n'
+                    '[rule.help]\npoints = 3\n')
+        log = os.path.join(self.tmp.name, "v2.csv")
+        with open(log, "w", encoding="utf-8") as f:
+            f.write("id,subject,type,ts,qty,group,ref,act,source\n"
+                    "a1,s1,fine,2024-01-01,1,,,act-1,office\n"
+                    "a2,s1,fine,2024-01-02,3,,,act-1,police\n"
+                    "a3,s2,fine,2024-01-02,2,,,act-1,\n"
+                    "a4,s2,help,2024-01-03,,,,,\n")
+        more = os.path.join(self.tmp.name, "v2.jsonl")
+        with open(more, "w", encoding="utf-8") as f:
+            f.write('{"id":"j1","subject":"s2","type":"fine","ts":"2024-01-04",'
+                    '"qty":5,"act":"act-1","source":"court"}\n')
+        got = self.same("-r", rules, log, more)
+        # By hand: s1 keeps only its heavier fine (-30), s2 its -50 of act-1, +3.
+        self.assertIn(b"s1,,70.00,", got)
+        self.assertIn(b"s2,,53.00,", got)
+        self.same("-r", rules, "--groups", "0", log, more)
+
     # the generated log
 
     def test_big_subjects(self):
