@@ -74,6 +74,35 @@ static span span_end(span s)
     return r;
 }
 
+/* Resident and peak resident bytes of this process (Linux /proc; 0 when
+ * unknown), and a reset of the peak (clear_refs 5, Linux 4.0+), so that
+ * one step's peak can be read apart from the ones before it. */
+static void rss_now(double *rss, double *peak)
+{
+    *rss = *peak = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long kb;
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            *rss = (double)kb * 1024;
+        else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+            *peak = (double)kb * 1024;
+    }
+    fclose(f);
+}
+
+static int rss_reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f == NULL)
+        return 0;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
 static void die_civic(const char *what, int rc, const civic_error *err)
 {
     fprintf(stderr, "api_bench: %s: %s", what, civic_strerror(rc));
@@ -548,8 +577,12 @@ int main(int argc, char **argv)
         d.fields = NULL;
         d.split = NULL;
     }
+    double rss0, peak0, rss1, peak1;
+    rss_now(&rss0, &peak0);
+    int peak_ok = rss_reset_peak();
     civic_engine *by_load = new_engine(rules);
     span t_load = bench_load(by_load, &d);
+    rss_now(&rss1, &peak1);
     if (civic_engine_event_count(by_add) != civic_engine_event_count(by_load) ||
         civic_engine_subject_count(by_add) != civic_engine_subject_count(by_load)) {
         fprintf(stderr, "api_bench: add and load engines hold different events\n");
@@ -564,7 +597,10 @@ int main(int argc, char **argv)
      * answers nothing before its first ("cold") query. */
     if (busiest)
         bench_busiest(by_load, ra, last, busiest);
+    double rss2, peak2;
+    int peak2_ok = rss_reset_peak();
     span t_sub = bench_subjects(by_load, last, &rb);
+    rss_now(&rss2, &peak2);
     compare_results(ra, rb);
     uint64_t subjects = civic_engine_subject_count(by_load);
     double n = (double)d.events;
@@ -577,6 +613,15 @@ int main(int argc, char **argv)
            t_sub.wall, t_sub.cpu, n / t_sub.wall);
     printf("  (%llu subjects: %.2f us per subject; the same call on the add engine: %.3f s)\n",
            (unsigned long long)subjects, t_sub.wall / (double)subjects * 1e6, t_sub_add.wall);
+    printf("  memory of the load engine (resident, this process's growth): %.1f B/event after "
+           "the load",
+           (rss1 - rss0) / n);
+    if (peak_ok)
+        printf(", %.1f B/event at the load's peak", (peak1 - rss0) / n);
+    if (peak2_ok)
+        printf("; civic_engine_subjects peaks %.1f B/event above that, its result holds %.1f",
+               (peak2 - rss1) / n, (rss2 - rss1) / n);
+    printf("\n");
     civic_result_free(ra);
     civic_result_free(rb);
     civic_engine_free(by_add);
