@@ -140,6 +140,7 @@ class Method:
         self.output = None          # output of the untimed run (a path)
         self.check = (0.0, 0.0)     # wall, CPU of the check run
         self.last_sys = 0.0         # system CPU seconds of the last run
+        self.query_times = []       # duckdb: the query's own seconds, every run
 
 
 def python_with_pandas():
@@ -320,6 +321,11 @@ def run_once(m, out_path, workdir):
         with open(rss_file, encoding="utf-8") as f:
             rss = int(f.read().strip().splitlines()[-1])
     m.last_sys = usage.ru_stime
+    if m.name == "duckdb":  # its query alone, without node's and DuckDB's start
+        with open(os.path.join(workdir, "stderr"), encoding="utf-8", errors="replace") as f:
+            q = re.search(r"duckdb query s: ([0-9.]+)", f.read())
+        if q:
+            m.query_times.append(float(q.group(1)))
     return elapsed, usage.ru_utime + usage.ru_stime, rss
 
 
@@ -589,6 +595,11 @@ def report(methods, events, args, notes):
     if floor:
         notes.append(f"without {TIME_BIN}, a peak RSS up to this runner's own "
                      f"({floor / 1024:.1f} MB) is only an upper bound (shown as <=)")
+    for m in methods:
+        if m.query_times:
+            notes.append(f"{m.name}: the query alone (without node's and DuckDB's start) took "
+                         f"{statistics.median(m.query_times):.3f} s median over "
+                         f"{len(m.query_times)} runs")
     for n in notes:
         print(f"note: {n}")
     return rows
@@ -681,6 +692,7 @@ def main(argv=None):
                            "checks_failed": problems, "checks": info, "notes": notes,
                            "loadavg_before": load_before, "loadavg_after": load_after,
                            "cpus": os.cpu_count(),
+                           "duckdb_query_s": [q for m in methods for q in m.query_times],
                            "rows": rows, "pairs": pairs, "pinned": pinned,
                            "callgrind": callgrind}, f, indent=1)
         return 1 if problems else 0
