@@ -10,8 +10,9 @@
 #                               bench/node_modules (bench only: `make test`
 #                               never needs npm, node or DuckDB)
 #   make bench-lean             the lean log of issue 18 (gen -f lean), N
-#                               events: run.py with paired runs against every
-#                               baseline (PAIRS), CPU per event pinned to one
+#                               events: run.py with paired runs against
+#                               DuckDB, mawk and sqlite3 (LEAN_ONLY= for every
+#                               baseline) (PAIRS), CPU per event pinned to one
 #                               core (PINNED) and callgrind instructions per
 #                               event on the 1M-event lean log
 #   make bench-api-lean         api_bench on the lean log: add into engines
@@ -34,6 +35,8 @@ BENCH_PAIRS  := $(or $(PAIRS),5)
 BENCH_PINNED := $(or $(PINNED),3)
 BENCH_LEAN   := $(BENCH_OUT)/lean-$(BENCH_N)-$(BENCH_SEED)
 BENCH_LEAN1M := $(BENCH_OUT)/lean-1000000-$(BENCH_SEED)
+# The methods of bench-lean: issue 18's baselines (LEAN_ONLY= for every one).
+LEAN_ONLY    ?= civic-score,duckdb,mawk,sqlite3,wc -l
 
 .PHONY: bench bench-smoke bench-clean bench-tools bench-setup bench-lean bench-api-lean
 
@@ -87,7 +90,8 @@ bench-setup:
 
 bench-lean: bench-tools $(BENCH_LEAN).csv $(BENCH_LEAN1M).csv
 	$(BENCH_PYTHON) bench/run.py $(BENCH_LEAN).csv -r $(BENCH_LEAN).rules.toml \
-	    --civic $(CLI) --repeat $(BENCH_REPEAT) --pairs $(BENCH_PAIRS) \
+	    --civic $(CLI) $(if $(LEAN_ONLY),--only "$(LEAN_ONLY)") \
+	    --repeat $(BENCH_REPEAT) --pairs $(BENCH_PAIRS) \
 	    --pinned $(BENCH_PINNED) --callgrind --callgrind-log $(BENCH_LEAN1M).csv \
 	    --json $(BENCH_LEAN).results.json
 
