@@ -12,12 +12,23 @@
 **   4. latency of civic_engine_subject (median, p99 and max) for subjects
 **             with 10, 100 and 10,000 events, in a separate engine built
 **             with synthetic events of the same rules.
+** On request:
+**   --busiest  the busiest subject of the log (most events), queried with
+**             civic_engine_subject at the latest ts on the loaded engine:
+**             the first query after the load ("cold"), then R more
+**             ("repeated": min, median, max), nothing written in between;
+**   --sizes    civic_engine_add, one event at a time, of a block of K events
+**             (1,000,000, or a tenth of the log if smaller) into engines that
+**             already hold P events (loaded with civic_engine_load from the
+**             first P lines): P = 0, 1,000,000 and N - K, as far as the log
+**             allows -- so "into an empty, a 1M and a ~10M engine" on a 10M
+**             log -- besides step 1, which grows one engine from 0 to N.
 ** Clock: clock_gettime(CLOCK_MONOTONIC).  Uses only civic.h.
 **
 ** What it does not do: assert any time (benchmarks never fail on speed); it
 ** fails only when the library returns an error or the two engines disagree.
 **
-** Usage: api_bench -r RULES [-q QUERIES] EVENTS.csv
+** Usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] EVENTS.csv
 */
 #include <errno.h>
 #include <stdint.h>
@@ -61,6 +72,35 @@ static span span_end(span s)
 {
     span r = {now_s() - s.wall, cpu_s() - s.cpu};
     return r;
+}
+
+/* Resident and peak resident bytes of this process (Linux /proc; 0 when
+ * unknown), and a reset of the peak (clear_refs 5, Linux 4.0+), so that
+ * one step's peak can be read apart from the ones before it. */
+static void rss_now(double *rss, double *peak)
+{
+    *rss = *peak = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long long kb;
+        if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+            *rss = (double)kb * 1024;
+        else if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+            *peak = (double)kb * 1024;
+    }
+    fclose(f);
+}
+
+static int rss_reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f == NULL)
+        return 0;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok;
 }
 
 static void die_civic(const char *what, int rc, const civic_error *err)
@@ -192,11 +232,11 @@ static civic_engine *new_engine(civic_rules *rules)
     return e;
 }
 
-static span bench_add(civic_engine *e, const log_data *d)
+static span bench_add_range(civic_engine *e, const log_data *d, size_t from, size_t to)
 {
     civic_error err = CIVIC_ERROR_INIT;
     span t0 = span_begin();
-    for (size_t i = 0; i < d->events; i++) {
+    for (size_t i = from; i < to; i++) {
         char **f = d->fields + i * FIELD_COUNT;
         civic_event ev = CIVIC_EVENT_INIT;
         ev.id = f[0];
@@ -214,18 +254,40 @@ static span bench_add(civic_engine *e, const log_data *d)
     return span_end(t0);
 }
 
-static span bench_load(civic_engine *e, const log_data *d)
+static span bench_add(civic_engine *e, const log_data *d)
+{
+    return bench_add_range(e, d, 0, d->events);
+}
+
+/* Load the first `bytes` of the log (the header and some whole lines). */
+static span load_prefix(civic_engine *e, const log_data *d, size_t bytes)
 {
     civic_error err = CIVIC_ERROR_INIT;
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     opts.format = CIVIC_FORMAT_CSV;
     span t0 = span_begin();
-    int rc = civic_engine_load(e, d->text, d->len, &opts, &rep, &err);
+    int rc = civic_engine_load(e, d->text, bytes, &opts, &rep, &err);
     span t = span_end(t0);
     if (rc != CIVIC_OK)
         die_civic("civic_engine_load", rc, &err);
     return t;
+}
+
+static span bench_load(civic_engine *e, const log_data *d)
+{
+    return load_prefix(e, d, d->len);
+}
+
+/* Bytes of the header and the first n events' lines (the logs of bench/gen
+ * have no blank lines and no quoted line breaks). */
+static size_t prefix_bytes(const log_data *d, size_t n)
+{
+    size_t lines = 0, need = n + 1;
+    for (size_t i = 0; i < d->len; i++)
+        if (d->text[i] == '\n' && ++lines == need)
+            return i + 1;
+    return d->len;
 }
 
 /* Every subject's answer at `as_of`; returns the time, sets *out. */
@@ -368,21 +430,121 @@ static void bench_latency(const civic_engine *e, unsigned queries)
 }
 
 /* ------------------------------------------------------------------ */
+/* --sizes: add into engines of several sizes                          */
+/* ------------------------------------------------------------------ */
+
+static void bench_sizes(civic_rules *rules, const log_data *d)
+{
+    size_t k = d->events / 10 < 1000000 ? d->events / 10 : 1000000;
+    size_t sizes[3] = {0, 1000000, d->events - k};
+    if (k == 0)
+        return;
+    printf("\ncivic_engine_add, one event at a time, of %zu events into an engine that\n"
+           "already holds P events (loaded by civic_engine_load from the log's first P lines)\n",
+           k);
+    printf("  %12s %12s %10s %10s %14s %10s\n", "P", "then", "load s", "add s", "add events/s",
+           "add CPU s");
+    size_t done = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t p = sizes[i];
+        if (p + k > d->events || (i > 0 && p <= done))
+            continue;
+        done = p;
+        civic_engine *e = new_engine(rules);
+        span tl = {0, 0};
+        if (p > 0)
+            tl = load_prefix(e, d, prefix_bytes(d, p));
+        if (civic_engine_event_count(e) != p) {
+            fprintf(stderr, "api_bench: loading %zu events gave %llu\n", p,
+                    (unsigned long long)civic_engine_event_count(e));
+            exit(1);
+        }
+        span ta = bench_add_range(e, d, p, p + k);
+        printf("  %12zu %12zu %10.3f %10.3f %14.0f %10.3f\n", p, p + k, tl.wall, ta.wall,
+               (double)k / ta.wall, ta.cpu);
+        fflush(stdout);
+        civic_engine_free(e);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* --busiest: the query of the subject with the most events            */
+/* ------------------------------------------------------------------ */
+
+static void bench_busiest(const civic_engine *e, const civic_result *all, int64_t as_of,
+                          unsigned repeat)
+{
+    size_t n = civic_result_count(all), best = 0;
+    uint64_t most = 0;
+    for (size_t i = 0; i < n; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        if (civic_result_get(all, i, &s) == CIVIC_OK && s.events > most) {
+            most = s.events;
+            best = i;
+        }
+    }
+    civic_score s = CIVIC_SCORE_INIT;
+    if (n == 0 || civic_result_get(all, best, &s) != CIVIC_OK)
+        return;
+    char subject[300];
+    snprintf(subject, sizeof subject, "%s", s.subject);
+    double *lat = malloc((repeat + 1) * sizeof *lat);
+    if (lat == NULL) {
+        fprintf(stderr, "api_bench: out of memory\n");
+        exit(1);
+    }
+    int64_t score = 0;
+    for (unsigned q = 0; q <= repeat; q++) {
+        civic_result *r = NULL;
+        double t0 = now_s();
+        int rc = civic_engine_subject(e, subject, as_of, &r);
+        lat[q] = now_s() - t0;
+        if (rc != CIVIC_OK)
+            die_civic("civic_engine_subject", rc, NULL);
+        civic_score x = CIVIC_SCORE_INIT;
+        if (civic_result_get(r, 0, &x) != CIVIC_OK || (q > 0 && x.score != score)) {
+            fprintf(stderr, "api_bench: the busiest subject's answers differ\n");
+            exit(1);
+        }
+        score = x.score;
+        civic_result_free(r);
+    }
+    double cold = lat[0];
+    qsort(lat + 1, repeat, sizeof *lat, cmp_double);
+    printf("\nbusiest subject \"%s\": %llu events; civic_engine_subject at the latest ts\n"
+           "  cold (first query after the load) %10.3f ms (%.1f ns per event)\n"
+           "  repeated, %u queries: min %.3f ms, median %.3f ms, max %.3f ms "
+           "(%.1f ns per event)\n",
+           subject, (unsigned long long)most, cold * 1e3, cold / (double)most * 1e9, repeat,
+           lat[1] * 1e3, lat[1 + repeat / 2] * 1e3, lat[repeat] * 1e3,
+           lat[1 + repeat / 2] / (double)most * 1e9);
+    free(lat);
+}
+
+/* ------------------------------------------------------------------ */
 /* main                                                                */
 /* ------------------------------------------------------------------ */
 
 static void usage(void)
 {
-    fputs("usage: api_bench -r RULES [-q QUERIES] EVENTS.csv\n", stderr);
+    fputs("usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] EVENTS.csv\n",
+          stderr);
     exit(1);
 }
 
 int main(int argc, char **argv)
 {
     const char *rules_path = NULL, *log_path = NULL;
-    unsigned queries = 2000;
+    unsigned queries = 2000, busiest = 0;
+    int sizes = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--busiest") == 0) {
+            busiest = 20;
+            if (i + 1 < argc && argv[i + 1][0] >= '1' && argv[i + 1][0] <= '9')
+                busiest = (unsigned)strtoul(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--sizes") == 0)
+            sizes = 1;
+        else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
             rules_path = argv[++i];
         else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc)
             queries = (unsigned)strtoul(argv[++i], NULL, 10);
@@ -409,10 +571,18 @@ int main(int argc, char **argv)
 
     civic_engine *by_add = new_engine(rules);
     span t_add = bench_add(by_add, &d);
-    free(d.fields);
-    free(d.split);
+    if (!sizes) {
+        free(d.fields);
+        free(d.split);
+        d.fields = NULL;
+        d.split = NULL;
+    }
+    double rss0, peak0, rss1, peak1;
+    rss_now(&rss0, &peak0);
+    int peak_ok = rss_reset_peak();
     civic_engine *by_load = new_engine(rules);
     span t_load = bench_load(by_load, &d);
+    rss_now(&rss1, &peak1);
     if (civic_engine_event_count(by_add) != civic_engine_event_count(by_load) ||
         civic_engine_subject_count(by_add) != civic_engine_subject_count(by_load)) {
         fprintf(stderr, "api_bench: add and load engines hold different events\n");
@@ -423,7 +593,14 @@ int main(int argc, char **argv)
         die_civic("civic_engine_time_range", CIVIC_E_INVALID, NULL);
     civic_result *ra = NULL, *rb = NULL;
     span t_sub_add = bench_subjects(by_add, last, &ra);
+    /* The busiest subject is known from the add engine; the load engine
+     * answers nothing before its first ("cold") query. */
+    if (busiest)
+        bench_busiest(by_load, ra, last, busiest);
+    double rss2, peak2;
+    int peak2_ok = rss_reset_peak();
     span t_sub = bench_subjects(by_load, last, &rb);
+    rss_now(&rss2, &peak2);
     compare_results(ra, rb);
     uint64_t subjects = civic_engine_subject_count(by_load);
     double n = (double)d.events;
@@ -436,10 +613,23 @@ int main(int argc, char **argv)
            t_sub.wall, t_sub.cpu, n / t_sub.wall);
     printf("  (%llu subjects: %.2f us per subject; the same call on the add engine: %.3f s)\n",
            (unsigned long long)subjects, t_sub.wall / (double)subjects * 1e6, t_sub_add.wall);
+    printf("  memory of the load engine (resident, this process's growth): %.1f B/event after "
+           "the load",
+           (rss1 - rss0) / n);
+    if (peak_ok)
+        printf(", %.1f B/event at the load's peak", (peak1 - rss0) / n);
+    if (peak2_ok)
+        printf("; civic_engine_subjects peaks %.1f B/event above that, its result holds %.1f",
+               (peak2 - rss1) / n, (rss2 - rss1) / n);
+    printf("\n");
     civic_result_free(ra);
     civic_result_free(rb);
     civic_engine_free(by_add);
     civic_engine_free(by_load);
+    if (sizes)
+        bench_sizes(rules, &d);
+    free(d.fields);
+    free(d.split);
     free(d.text);
 
     civic_engine *lat = new_engine(rules);

@@ -27,7 +27,18 @@
 ** What it does not do: revoke/repair/redeem events (the baselines only know
 ** weighted sums), quoting (no field ever needs it).
 **
-** Usage: gen -n N [-s SEED] [-f csv|jsonl] [-o OUT] [-r RULES]
+** The lean log (-f lean, or --lean) is the shape of the issue-18 log: CSV
+** `id,subject,type,ts,qty` with integer event ids ("1", "2", ...), integer
+** subject ids ("0" .. "99999" at 10M events, unpadded), no group column,
+** every ts in UTC ("2024-05-12T05:45:12Z"), a steeper Zipf-Mandelbrot
+** popularity (weight of rank k is 1/(k+3.5): at 10M events the busiest
+** subject has ~219,000 events), the same 40 types, frequencies and qty as
+** the default log, so the same rules file scores it.  About 51.6 bytes per
+** line at 10M events.
+**
+** -S SUBJECTS overrides the subject count (default N/100, at least 1).
+**
+** Usage: gen -n N [-s SEED] [-S SUBJECTS] [-f csv|jsonl|lean] [--lean] [-o OUT] [-r RULES]
 */
 #include <errno.h>
 #include <stdint.h>
@@ -329,6 +340,7 @@ typedef struct subject {
 } subject;
 
 typedef struct world {
+    int lean;               /* the lean log's subjects, ts and popularity */
     uint64_t subject_count;
     unsigned subject_digits;
     double *subject_cdf;    /* by popularity rank */
@@ -338,9 +350,9 @@ typedef struct world {
     size_t unit_rule;
 } world;
 
-static int world_init(world *w, uint64_t n, rng *r)
+static int world_init(world *w, uint64_t n, uint64_t subjects, rng *r)
 {
-    uint64_t count = n / 100;
+    uint64_t count = subjects != 0 ? subjects : n / 100;
     if (count == 0)
         count = 1;
     w->subject_count = count;
@@ -354,10 +366,12 @@ static int world_init(world *w, uint64_t n, rng *r)
         fprintf(stderr, "gen: out of memory for %llu subjects\n", (unsigned long long)count);
         return -1;
     }
-    /* Zipf-Mandelbrot popularity: weight(k) = 1 / (k + 10). */
+    /* Zipf-Mandelbrot popularity: weight(k) = 1 / (k + 10) for 1-based
+     * ranks k, or 1 / (k + 3.5) for the lean log. */
+    const double shift = w->lean ? 4.5 : 11.0;
     double sum = 0;
     for (uint64_t k = 0; k < count; k++) {
-        sum += 1.0 / ((double)k + 11.0);
+        sum += 1.0 / ((double)k + shift);
         w->subject_cdf[k] = sum;
     }
     for (uint64_t k = 0; k < count; k++)
@@ -433,7 +447,10 @@ static void make_event(const world *w, rng *r, uint64_t i, uint64_t n, event *e)
         t = T_START + T_SPAN - 1 - (int64_t)rng_below(r, 3600);
     e->ts = t;
     unsigned z = (unsigned)rng_below(r, 100);
-    if (z < 90) {
+    if (w->lean) {
+        e->offset_s = 0;
+        e->suffix = "Z";
+    } else if (z < 90) {
         e->offset_s = 8 * 3600;
         e->suffix = "+08:00";
     } else if (z < 95) {
@@ -466,6 +483,21 @@ static void out_csv(out_buf *o, const world *w, const event *e)
     o->data[o->len++] = '\n';
 }
 
+/* The lean log: id,subject,type,ts,qty with integer ids and UTC times. */
+static void out_lean(out_buf *o, const event *e)
+{
+    out_u64(o, e->number);
+    o->data[o->len++] = ',';
+    out_u64(o, e->subject);
+    o->data[o->len++] = ',';
+    out_cstr(o, rules[e->type].code);
+    o->data[o->len++] = ',';
+    out_time(o, e->ts, e->offset_s, e->suffix);
+    o->data[o->len++] = ',';
+    out_u64(o, e->qty);
+    o->data[o->len++] = '\n';
+}
+
 static void out_jsonl(out_buf *o, const world *w, const event *e)
 {
     out_cstr(o, "{\"id\":\"e");
@@ -490,10 +522,14 @@ static void out_jsonl(out_buf *o, const world *w, const event *e)
 
 static void usage(FILE *f)
 {
-    fputs("usage: gen -n N [-s SEED] [-f csv|jsonl] [-o OUT] [-r RULES]\n"
+    fputs("usage: gen -n N [-s SEED] [-S SUBJECTS] [-f csv|jsonl|lean] [--lean] [-o OUT] "
+          "[-r RULES]\n"
           "  -n N       number of events (required)\n"
           "  -s SEED    random seed (default 42); same N and seed, same bytes\n"
-          "  -f FMT     csv (default) or jsonl\n"
+          "  -S COUNT   number of subjects (default N/100)\n"
+          "  -f FMT     csv (default), jsonl, or lean: id,subject,type,ts,qty with integer\n"
+          "             ids and subjects, UTC times, no group, steeper Zipf (issue 18)\n"
+          "  --lean     the same as -f lean\n"
           "  -o OUT     output file (default: standard output)\n"
           "  -r RULES   also write the matching rules file there\n",
           f);
@@ -515,7 +551,9 @@ static int parse_u64(const char *s, uint64_t *out)
 typedef struct options {
     uint64_t n;
     uint64_t seed;
+    uint64_t subjects;      /* 0: N/100 */
     int jsonl;
+    int lean;
     const char *out;
     const char *rules;
 } options;
@@ -529,13 +567,23 @@ static int parse_args(int argc, char **argv, options *opt)
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             exit(0);
+        } else if (strcmp(a, "--lean") == 0) {
+            opt->lean = 1;
+            opt->jsonl = 0;
+            i--; /* no value */
+        } else if (strcmp(a, "-S") == 0 && parse_u64(v, &opt->subjects) == 0 &&
+                   opt->subjects > 0 && opt->subjects <= UINT32_MAX) {
         } else if (strcmp(a, "-n") == 0 && parse_u64(v, &opt->n) == 0) {
             have_n = 1;
         } else if (strcmp(a, "-s") == 0 && parse_u64(v, &opt->seed) == 0) {
         } else if (strcmp(a, "-f") == 0 && v != NULL && strcmp(v, "csv") == 0) {
-            opt->jsonl = 0;
+            opt->jsonl = opt->lean = 0;
         } else if (strcmp(a, "-f") == 0 && v != NULL && strcmp(v, "jsonl") == 0) {
             opt->jsonl = 1;
+            opt->lean = 0;
+        } else if (strcmp(a, "-f") == 0 && v != NULL && strcmp(v, "lean") == 0) {
+            opt->jsonl = 0;
+            opt->lean = 1;
         } else if (strcmp(a, "-o") == 0 && v != NULL) {
             opt->out = v;
         } else if (strcmp(a, "-r") == 0 && v != NULL) {
@@ -558,8 +606,9 @@ static int generate(const options *opt)
     rng r;
     world w;
     memset(&w, 0, sizeof w);
+    w.lean = opt->lean;
     rng_seed(&r, opt->seed);
-    int rc = world_init(&w, opt->n, &r);
+    int rc = world_init(&w, opt->n, opt->subjects, &r);
     if (rc != 0) {
         world_free(&w);
         return rc;
@@ -573,12 +622,16 @@ static int generate(const options *opt)
             return -1;
         }
     }
-    if (!opt->jsonl)
+    if (opt->lean)
+        out_cstr(&o, "id,subject,type,ts,qty\n");
+    else if (!opt->jsonl)
         out_cstr(&o, "id,subject,type,ts,qty,group\n");
     for (uint64_t i = 0; i < opt->n && !o.failed; i++) {
         event e;
         make_event(&w, &r, i, opt->n, &e);
-        if (opt->jsonl)
+        if (opt->lean)
+            out_lean(&o, &e);
+        else if (opt->jsonl)
             out_jsonl(&o, &w, &e);
         else
             out_csv(&o, &w, &e);
@@ -598,7 +651,7 @@ static int generate(const options *opt)
 
 int main(int argc, char **argv)
 {
-    options opt = {0, 42, 0, NULL, NULL};
+    options opt = {0, 42, 0, 0, 0, NULL, NULL};
     if (parse_args(argc, argv, &opt) != 0) {
         usage(stderr);
         return 1;

@@ -31,3 +31,16 @@ dask-demo: lib $(CLI)
 	@py=$$($(dask_python)); \
 	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
 	$$py examples/dask/civic_dask.py --workers 2 --groups 2 -o - examples/data/sample.csv
+
+# A benchmark, not a test (never in TEST_TARGETS): civic_dask.py end to end
+# on a 2-worker LocalCluster against civic-score alone, on bench/gen's lean
+# log of DASK_N events (default 1,000,000): events/s per core, CPU per
+# event, byte-identical output.
+DASK_N := $(or $(DASK_N),1000000)
+.PHONY: dask-bench
+dask-bench: lib $(CLI) bench/out/lean-$(DASK_N)-42.csv
+	@py=$$($(dask_python)); \
+	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
+	CIVIC_LIBRARY=$(CURDIR)/$(B)/$(SONAME) $$py examples/dask/bench_dask.py \
+	    bench/out/lean-$(DASK_N)-42.csv -r bench/out/lean-$(DASK_N)-42.rules.toml \
+	    --workers 2 --repeat $(or $(REPEAT),1) --json bench/out/dask-$(DASK_N).results.json
