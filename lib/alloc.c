@@ -205,14 +205,6 @@ void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align)
     return c->data + at;
 }
 
-civic_arena_mark civic__arena_mark(const civic_arena *arena)
-{
-    civic_arena_mark m;
-    m.top = arena->top;
-    m.used = arena->top ? arena->top->used : 0;
-    return m;
-}
-
 void civic__arena_reset(civic_arena *arena, civic_arena_mark mark)
 {
     while (arena->top && arena->top != mark.top) {

@@ -201,7 +201,7 @@ int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last
 /* ------------------------------------------------------------ insert */
 
 /* A length-prefixed copy of s in the arena, or NULL when out of memory. */
-static const char *arena_lp(civic_arena *a, const char *s, size_t n)
+static inline const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
     char *p = civic__arena_alloc(a, n + 2, 1);
@@ -231,24 +231,33 @@ typedef struct insert_text {
 
 /* Copy them all, or none: false (arenas as they were) when out of memory.
  * With room reserved beforehand this cannot fail, but nothing relies on it. */
-static bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
-                      insert_text *t)
+static inline bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                             insert_text *t)
 {
     civic_arena_mark events = civic__arena_mark(&e->arena), names = civic__arena_mark(&e->names);
-    bool new_group = p->group_len && g == CIVIC_NONE;
-    t->subject = s == CIVIC_NONE ? arena_lp(&e->names, p->subject, p->subject_len) : NULL;
-    t->group = new_group ? arena_lp(&e->names, p->group, p->group_len) : NULL;
-    t->ref = p->ref ? arena_lp(&e->arena, p->ref, p->ref_len) : NULL;
+    t->subject = t->group = t->ref = NULL;
+    if (s == CIVIC_NONE) {
+        t->subject = arena_lp(&e->names, p->subject, p->subject_len);
+        if (!t->subject) goto fail;
+    }
+    if (p->group_len && g == CIVIC_NONE) {
+        t->group = arena_lp(&e->names, p->group, p->group_len);
+        if (!t->group) goto fail;
+    }
+    if (p->ref) {
+        t->ref = arena_lp(&e->arena, p->ref, p->ref_len);
+        if (!t->ref) goto fail;
+    }
     t->id = arena_lp(&e->arena, p->id, p->id_len);
-    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) && (t->group || !new_group))
-        return true;
+    if (t->id) return true;
+fail:
     civic__arena_reset(&e->arena, events);
     civic__arena_reset(&e->names, names);
     return false;
 }
 
 /* Store p as event `index` of subject s and group g (both existing now). */
-static void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
                   const insert_text *t)
 {
     uint32_t index = (uint32_t)e->event_count++;

@@ -67,7 +67,12 @@ void civic__arena_init(civic_arena *arena, const civic_allocator *alc, size_t ch
 void civic__arena_free(civic_arena *arena);
 void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align);
 int civic__arena_reserve(civic_arena *arena, size_t size);
-civic_arena_mark civic__arena_mark(const civic_arena *arena);
+/* Inline: every insert takes two marks, to give its strings back on failure. */
+static inline civic_arena_mark civic__arena_mark(const civic_arena *arena)
+{
+    civic_arena_mark m = { arena->top, arena->top ? arena->top->used : 0 };
+    return m;
+}
 void civic__arena_reset(civic_arena *arena, civic_arena_mark mark);
 char *civic__arena_strndup(civic_arena *arena, const char *s, size_t len);
 
