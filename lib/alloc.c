@@ -6,6 +6,12 @@
 ** whose addresses never move, so strings interned in it can be borrowed for
 ** the life of the engine; a mark/reset pair frees everything allocated after
 ** the mark, which is how a failed batch gives back its memory.
+**
+** It does not free single arena allocations, lock, or retry: a failed
+** allocation is reported to the caller, who undoes its own work.
+** Invariants: every block goes back to the hooks with the size it was
+** allocated (or last reallocated) with; arena pieces are aligned as asked,
+** up to 16 bytes, whatever the hooks' own alignment.
 */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* madvise */

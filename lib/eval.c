@@ -15,6 +15,12 @@
 ** irrelevant and (ts, id) is a total order because ids are unique.
 ** Scratch arrays per rule and per cap are reset lazily with a stamp so that
 ** evaluating many subjects costs nothing per rule.
+**
+** It does not lock (its callers hold the read lock), find a subject's
+** events (query.c hands them over) or copy anything out (query.c and
+** record.c do); calendar questions go to time.c, raw points to event.c.
+** Invariant: nothing outside one subject's events is read except the
+** targets of its revokes and repairs, to check that they are the subject's.
 */
 #include "internal.h"
 

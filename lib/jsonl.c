@@ -11,8 +11,10 @@
 **
 ** It reads lines and hands each object's fields to the sink (sink.c); load.c
 ** chooses, through civic__jsonl_format, what is read here and what in parts
-** on helper threads.  Every line is a record, so any run of whole lines may
-** be parsed in parallel.
+** on helper threads.  It does not insert, count or decide what a bad line
+** means (the sink does).  Invariants: every line is a record, so any run of
+** whole lines may be parsed in parallel; decoded strings never outgrow the
+** line plus two rewritten numbers (JSON_LINE_EXTRA_BYTES).
 */
 #include "pipeline.h"
 

@@ -1,12 +1,17 @@
 /*
-** query.c -- answers: subject lists, rankings, the credit record, groups.
+** query.c -- answers about subjects (civic_result): one subject, all
+** subjects, rankings.
 **
-** Every answer object (civic_result, civic_record, civic_groups) is built
-** under the engine's read lock and then owns copies of all its strings, so it
-** is immutable, may be read from any thread, and outlives the engine.
-** Evaluating all subjects first buckets the event indices by subject with a
-** counting sort (one pass to count, one to place), then evaluates each
-** subject from its contiguous slice.
+** Every answer object (civic_result here, civic_record in record.c,
+** civic_groups in groups.c) is built under the engine's read lock and then
+** owns copies of all its strings, so it is immutable, may be read from any
+** thread, and outlives the engine.  Evaluating all subjects first buckets
+** the event indices by subject with a counting sort (one pass to count, one
+** to place), then evaluates each subject from its contiguous slice, on
+** several threads for large engines.
+**
+** It does not evaluate (eval.c does).  Invariant: rows come out sorted by
+** subject id bytewise whatever the number of threads.
 */
 #include "internal.h"
 

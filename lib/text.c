@@ -1,10 +1,14 @@
 /*
-** text.c -- UTF-8 validation, name checks and the string hash.
+** text.c -- UTF-8 validation and name checks.
 **
 ** Ids, subjects, groups and names are UTF-8 without control characters
 ** (C0, DEL and C1).  Overlong forms, surrogates and code points past
-** U+10FFFF are invalid.  The hash is a seeded 64-bit mixer over 8-byte
-** words: fast for short ids, with good avalanche.
+** U+10FFFF are invalid.  (The string hash, a fixed-seed 64-bit mixer over
+** 8-byte words, is inline in internal.h: it runs three times per event.)
+**
+** It does not decode, normalise or copy text: valid strings are stored and
+** compared as bytes.  Invariant: the fast paths (eight bytes at a time,
+** short printable strings) accept exactly what the byte-by-byte scan does.
 */
 #include "internal.h"
 
