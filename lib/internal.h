@@ -137,6 +137,8 @@ bool civic__text_valid(const char *s, size_t n, size_t *bad);
 bool civic__code_valid(const char *s, size_t n);
 /* Valid UTF-8; control characters allowed. */
 bool civic__utf8_valid(const char *s, size_t n);
+/* Encode code point cp (a Unicode scalar value) at d; returns 1..4 bytes. */
+size_t civic__utf8_put(char *d, uint32_t cp);
 /* Inline: every event hashes three strings on the parsing threads. */
 __extension__ typedef unsigned __int128 civic_u128;
 

@@ -67,23 +67,6 @@ static int hex4(const char *s)
     return v;
 }
 
-static size_t put_utf8(char *d, uint32_t cp)
-{
-    if (cp < 0x80) { d[0] = (char)cp; return 1; }
-    if (cp < 0x800) { d[0] = (char)(0xc0 | (cp >> 6)); d[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xe0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        d[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (char)(0xf0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    d[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 static bool escape(jline *j, uint32_t *cp)
 {
     char e = j->i < j->n ? j->p[j->i] : '\0';
@@ -170,7 +153,7 @@ static bool string(jline *j, bool store, const char **s, size_t *len)
             uint32_t cp;
             j->i++;
             if (!escape(j, &cp)) return false;
-            if (store) j->out_len += put_utf8(j->out + j->out_len, cp);
+            if (store) j->out_len += civic__utf8_put(j->out + j->out_len, cp);
             continue;
         }
         size_t at = j->i;
