@@ -526,8 +526,27 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
+/* The built-in types, in CIVIC_TYPE_* order from CIVIC_TYPE_REVOKE: the only
+ * place their names are spelled.  Inline (a static table per file that uses
+ * it) so that rules.c, below event.c, can reserve the names. */
+static inline const char *civic__builtin_name(uint16_t type)
+{
+    static const char *const names[3] = { "revoke", "repair", "redeem" };
+    return type >= CIVIC_TYPE_REVOKE ? names[type - CIVIC_TYPE_REVOKE] : NULL;
+}
 /* The built-in type named (s, n): true and *type (may be NULL) set, or false. */
-bool civic__builtin_type(const char *s, size_t n, uint16_t *type);
+static inline bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
+{
+    for (unsigned i = 0; i < 3; i++) {
+        uint16_t t = (uint16_t)(CIVIC_TYPE_REVOKE + i);
+        const char *name = civic__builtin_name(t);
+        if (strlen(name) == n && memcmp(name, s, n) == 0) {
+            if (type) *type = t;
+            return true;
+        }
+    }
+    return false;
+}
 /* The name of a type (rule code or built-in name) and its length. */
 const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
 /* CIVIC_KIND_* of a type. */
