@@ -673,7 +673,10 @@ typedef struct civic_journal_report {
  *  call is appended before it returns (see the crash table above).  Events
  *  the engine held before this call are NOT written to the journal: attach
  *  the journal to a fresh engine, or to one just loaded from its snapshot.
- *  The file is locked (fcntl) against a second process.
+ *  The file is locked against every other engine, in this process or
+ *  another (an open file description lock, or flock where those are
+ *  missing): a second open fails with CIVIC_E_IO ("locked by another
+ *  engine") until the first engine closes the journal or is freed.
  *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
  *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
  *         background thread per journal.

@@ -1,6 +1,7 @@
 /*
 ** fileio.c -- the durability primitives: CRC-32C, whole reads and writes at
-** an offset, and the directory fsync that makes a rename durable.
+** an offset, the directory fsync that makes a rename durable, and locks on
+** open files.
 **
 ** It knows nothing of events, snapshots or journals: snapshot.c and
 ** journal.c are its two users and never call each other.  Nothing here
@@ -10,11 +11,15 @@
 ** returns false with errno saying why; a short read or write is retried,
 ** never reported as success.
 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* F_OFD_SETLK (Linux); flock */
+#endif
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ CRC-32C */
@@ -140,4 +145,34 @@ bool civic__fsync_parent(const char *path)
     close(fd);
     errno = saved;
     return rc == 0;
+}
+
+/* ------------------------------------------------------------ locks */
+
+/* Open file description locks (Linux 3.15+) belong to the open file, not
+ * to the process as fcntl record locks do: a second open of the same file
+ * conflicts even in the same process, and closing some other descriptor of
+ * the file does not drop the lock.  flock(2) has the same semantics where
+ * they are missing.  Both go away when the process dies. */
+static int ofd_lock(int fd, short type, bool wait)
+{
+#ifdef F_OFD_SETLK
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) return 0;
+    if (errno != EINVAL) return errno == EACCES ? EAGAIN : errno;
+#endif
+    int op = (type == F_WRLCK ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+    if (flock(fd, op) == 0) return 0;
+    return errno == EWOULDBLOCK ? EAGAIN : errno;
+}
+
+int civic__file_lock(int fd, bool exclusive, bool wait)
+{
+    int rc;
+    do rc = ofd_lock(fd, exclusive ? F_WRLCK : F_RDLCK, wait);
+    while (rc == EINTR);
+    return rc;
 }

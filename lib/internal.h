@@ -679,6 +679,11 @@ bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */
 bool civic__fsync_parent(const char *path);
+/* Lock the whole open file fd, shared or exclusive, against every other
+ * open of it -- in this process too (open file description locks, or
+ * flock).  wait: block until granted.  Returns 0, EAGAIN when another open
+ * holds a conflicting lock, or another errno. */
+int civic__file_lock(int fd, bool exclusive, bool wait);
 
 /* ------------------------------------------------------------------ */
 /* event_codec.c: the stored form of one event                         */

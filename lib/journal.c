@@ -94,14 +94,13 @@ static int io_error(civic_error *err, const char *what, const char *path)
                             strerror(errno));
 }
 
-/* An advisory lock so two processes never append to one journal. */
+/* An advisory lock so two engines (of this process or another) never
+ * append to one journal. */
 static bool lock_file(int fd)
 {
-    struct flock fl;
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    return fcntl(fd, F_SETLK, &fl) == 0;
+    int rc = civic__file_lock(fd, true, false);
+    if (rc != 0) errno = rc;
+    return rc == 0;
 }
 
 /* Write a header-only journal to the open temporary file fd (named tmp),
@@ -352,9 +351,10 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
     struct stat st;
     if (j->fd >= 0 && !lock_file(j->fd))
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
-                                "journal %s is in use by another process (%s)", j->path,
-                                strerror(errno));
+        return errno == EAGAIN
+                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is locked by another "
+                                      "engine (in this process or another)", j->path)
+                   : io_error(err, "lock", j->path);
     if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
     if (j->fd < 0 || st.st_size == 0) {
         if (j->fd >= 0) close(j->fd);

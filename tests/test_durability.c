@@ -144,6 +144,16 @@ static void write_all(const char *path, const unsigned char *p, size_t n)
     fclose(f);
 }
 
+/* A copy of a journal that a live engine holds (and locks), to replay it
+ * as a recovery after a crash would. */
+static void copy_file(const char *from, const char *to)
+{
+    size_t n;
+    unsigned char *bytes = read_all(from, &n);
+    write_all(to, bytes, n);
+    free(bytes);
+}
+
 static uint64_t file_size(const char *path)
 {
     struct stat st;
@@ -434,7 +444,10 @@ static void journal_replays_every_acknowledged_batch(void **state)
         add_one(a, "x1", "fine", "2024-01-01");
         add_one(a, "x2", "dog", "2024-02-01");
         assert_int_equal(civic_engine_journal_sync(a, NULL), CIVIC_OK);
-        civic_engine *b = journaled(name, CIVIC_SYNC_ALWAYS, &rep);
+        char copy[40];
+        snprintf(copy, sizeof(copy), "copy-%s", name);
+        copy_file(path_in(name), path_in(copy));
+        civic_engine *b = journaled(copy, CIVIC_SYNC_ALWAYS, &rep);
         assert_int_equal(rep.created, 0);
         assert_int_equal(rep.batches, 3);
         assert_int_equal(rep.events, 302);
@@ -444,6 +457,34 @@ static void journal_replays_every_acknowledged_batch(void **state)
         civic_engine_free(a);
         civic_engine_free(b);
     }
+}
+
+/* Two engines never share a journal, in one process as in two: the second
+ * open fails and names the lock; closing the first frees it.  (fcntl record
+ * locks are per process, so before open file description locks the second
+ * open succeeded and the two overwrote each other's records.) */
+static void a_second_engine_cannot_open_a_journal_in_use(void **state)
+{
+    civic_engine *a = journaled("lock.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    civic_engine *b = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(b, path_in("lock.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "locked by another engine"));
+    assert_int_equal(civic_engine_event_count(b), 0);
+    /* a compaction swaps the file; the new one is locked too */
+    assert_int_equal(civic_engine_compact(a, path_in("lock.snap"), NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(b, path_in("lock.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_IO);
+    add_one(a, "x2", "fine", "2024-01-02");
+    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("lock.snap"), NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(b, path_in("lock.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(b), 2);
+    civic_engine_free(a);
+    civic_engine_free(b);
 }
 
 static void journal_rejects_bad_arguments(void **state)
@@ -608,7 +649,8 @@ static void journal_append_failure_rolls_the_batch_back(void **state)
     /* With room again, the same batch goes through and survives. */
     load_ok(a, log);
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    civic_engine *b = journaled("f.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    copy_file(path_in("f.jnl"), path_in("f-copy.jnl"));
+    civic_engine *b = journaled("f-copy.jnl", CIVIC_SYNC_ALWAYS, &rep);
     assert_int_equal(rep.bytes_truncated, 0);
     assert_same_answers(a, b);
     free(log);
@@ -629,7 +671,8 @@ static void journal_records_only_the_accepted_lines_of_a_lenient_load(void **sta
     /* A strict failure journals nothing. */
     assert_int_not_equal(civic_engine_load(a, csv, strlen(csv), NULL, NULL, NULL), CIVIC_OK);
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    civic_engine *b = journaled("len.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    copy_file(path_in("len.jnl"), path_in("len-copy.jnl"));
+    civic_engine *b = journaled("len-copy.jnl", CIVIC_SYNC_ALWAYS, &rep);
     assert_int_equal(rep.batches, 1);
     assert_int_equal(civic_engine_event_count(b), 2);
     assert_same_answers(a, b);
@@ -891,6 +934,7 @@ int main(void)
         cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),
+        cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
