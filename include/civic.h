@@ -560,7 +560,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **   snapshot  every event held, in one compact checksummed file, written
 **             atomically (temporary file in the same directory, fsync,
 **             rename, fsync of the directory): a reader sees the old file or
-**             the new one, never a mix.
+**             the new one, never a mix.  A writer holds a lock on its
+**             temporary file until the rename; temporary files of the same
+**             path that no live writer holds (left by a process killed while
+**             saving or compacting) are removed by the next save, snapshot
+**             load, journal open or compaction of that path, so they never
+**             pile up.
 **   journal   an append-only file of checksummed batches.  Once attached,
 **             every successful civic_engine_add, _load, _load_file and
 **             _load_snapshot is appended BEFORE the call returns success; a

@@ -684,6 +684,14 @@ bool civic__fsync_parent(const char *path);
  * flock).  wait: block until granted.  Returns 0, EAGAIN when another open
  * holds a conflicting lock, or another errno. */
 int civic__file_lock(int fd, bool exclusive, bool wait);
+/* Create "<path>.tmp.XXXXXX" (mode 0600) and lock it exclusively until it
+ * is closed: *fd_out, and *name (*name_size bytes from alc) for the rename.
+ * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
+int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
+                       size_t *name_size, int *fd_out);
+/* Remove every "<path>.tmp.XXXXXX" that no live writer holds: what a writer
+ * killed before its rename left behind.  Best effort: errors are ignored. */
+void civic__temp_sweep(const char *path);
 
 /* ------------------------------------------------------------------ */
 /* event_codec.c: the stored form of one event                         */

@@ -103,16 +103,15 @@ static bool lock_file(int fd)
     return rc == 0;
 }
 
-/* Write a header-only journal to the open temporary file fd (named tmp),
- * sync it, lock it and rename it over path.  Returns the failed step or NULL
- * (errno says why). */
+/* Write a header-only journal to the open, locked temporary file fd (named
+ * tmp), sync it and rename it over path: it stays locked, as the journal.
+ * Returns the failed step or NULL (errno says why). */
 static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint)
 {
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint);
     if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
     if (fsync(fd) != 0) return "sync";
-    if (!lock_file(fd)) return "lock";
     if (rename(tmp, path) != 0) return "rename into place";
     return NULL;
 }
@@ -124,12 +123,12 @@ static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64
 static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
                         int *fd_out, civic_error *err)
 {
-    size_t tmp_size = strlen(path) + 16;
-    char *tmp = civic__malloc(alc, tmp_size);
+    size_t tmp_size = 0;
+    char *tmp = NULL;
+    int fd;
     *fd_out = -1;
-    if (!tmp) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int rc = civic__temp_create(alc, path, &tmp, &tmp_size, &fd);
+    if (rc == CIVIC_E_NOMEM) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     const char *step = fd < 0 ? "create a temporary file" : fresh_steps(fd, tmp, path, fingerprint);
     if (fd >= 0 && step) {
         int saved = errno;
@@ -144,7 +143,7 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
         errno = saved;
         fd = -1;
     }
-    int rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
+    rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
     *fd_out = fd;
     return rc;
@@ -347,6 +346,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
 {
+    civic__temp_sweep(j->path); /* what a killed open or compaction left */
     j->fd = open(j->path, O_RDWR | O_CLOEXEC);
     if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
     struct stat st;
@@ -578,6 +578,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
     /* ... (2) only then the empty journal replaces the old one. */
+    civic__temp_sweep(j->path);
     int fd;
     rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &fd, err);
     if (rc != CIVIC_OK) return rc;

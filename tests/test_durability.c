@@ -4,11 +4,14 @@
 ** is rejected without touching the engine; wrong magic, version and rules
 ** are named; the journal replays, truncates a torn tail at every offset,
 ** rolls a batch back when its append fails, and compaction recovers the
-** same events from every crash point.
+** same events from every crash point -- also when a process is killed at
+** each of compaction's file operations in turn (see "crash injection").
 */
+#define _GNU_SOURCE /* syscall, F_OFD_SETLK */
 #include "support.h"
 #include "alloc_fail.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,7 +19,54 @@
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* ------------------------------------------------------------ crash injection
+ *
+ * This file defines the file operations the library's durability code uses
+ * (the library is linked statically, so its calls land here).  They do what
+ * the C library does, through the system call, except in a child process
+ * armed with crash_at = N: there the Nth of them kills the process with
+ * SIGKILL before doing anything, as kill -9 or a power cut would. */
+static long crash_at, crash_calls;
+
+static void crash_point(void)
+{
+    if (crash_at && ++crash_calls == crash_at) raise(SIGKILL);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset)
+{
+    crash_point();
+    return (ssize_t)syscall(SYS_pwrite64, fd, buf, n, offset);
+}
+int fsync(int fd)
+{
+    crash_point();
+    return (int)syscall(SYS_fsync, fd);
+}
+int fdatasync(int fd)
+{
+    crash_point();
+    return (int)syscall(SYS_fdatasync, fd);
+}
+int rename(const char *from, const char *to)
+{
+    crash_point();
+    return (int)syscall(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
+}
+int unlink(const char *path)
+{
+    crash_point();
+    return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
+int close(int fd)
+{
+    crash_point();
+    return (int)syscall(SYS_close, fd);
+}
 
 #define RULES_TEXT                                                                          \
     TEST_SCHEME                                                                             \
@@ -775,6 +825,212 @@ static void compaction_fails_with_one_code_with_or_without_an_error_struct(void 
     alloc_fail_destroy(&af);
 }
 
+/* ------------------------------------------------------------ stale temporary files */
+
+/* Names in dir/sub (NULL-terminated, malloc'd), sorted, without . and .. */
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char **names_in(const char *sub, size_t *n)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    char **names = calloc(256, sizeof(char *));
+    assert_non_null(names);
+    *n = 0;
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+        assert_true(*n < 255);
+        names[(*n)++] = strdup(ent->d_name);
+    }
+    closedir(d);
+    qsort(names, *n, sizeof(char *), compare_names);
+    return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static void empty_dir(const char *sub)
+{
+    size_t n;
+    char **names = names_in(sub, &n);
+    char path[600];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, names[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+    free_names(names, n);
+}
+
+static bool names_are(const char *sub, const char *const *want, size_t count)
+{
+    size_t n;
+    char **names = names_in(sub, &n);
+    bool same = n == count;
+    for (size_t i = 0; same && i < n; i++) same = strcmp(names[i], want[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "%s holds:", sub);
+        for (size_t i = 0; i < n; i++) fprintf(stderr, " %s", names[i]);
+        fprintf(stderr, "\n");
+    }
+    free_names(names, n);
+    return same;
+}
+
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("half a file", f);
+    fclose(f);
+}
+
+/* A temporary file a live writer holds: open and locked as the library's
+ * writers lock theirs. */
+static int hold(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+    return fd;
+}
+
+/* Saving, loading a snapshot and opening a journal remove the temporary
+ * files of their path that a killed writer left, and nothing else: not a
+ * live writer's, not another path's, not a look-alike. */
+static void stale_temporary_files_are_removed_and_live_ones_kept(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/tmp", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *e = engine_with_log(30);
+    touch(path_in("tmp/s.snap.tmp.AbC123"));   /* stale */
+    touch(path_in("tmp/s.snap.tmp.abc"));      /* not mkstemp's */
+    touch(path_in("tmp/other.snap.tmp.AbC123")); /* another path's */
+    int live = hold(path_in("tmp/s.snap.tmp.Live99"));
+    touch(path_in("tmp/j.jnl.tmp.Q1w2E3"));    /* stale */
+    assert_int_equal(civic_engine_save(e, path_in("tmp/s.snap"), NULL), CIVIC_OK);
+    const char *after_save[] = { "j.jnl.tmp.Q1w2E3", "other.snap.tmp.AbC123", "s.snap",
+                                 "s.snap.tmp.Live99", "s.snap.tmp.abc" };
+    assert_true(names_are("tmp", after_save, 5));
+    touch(path_in("tmp/s.snap.tmp.Again1"));
+    civic_engine *b = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("tmp/s.snap"), NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(b, path_in("tmp/j.jnl"), CIVIC_SYNC_ALWAYS, NULL,
+                                               NULL),
+                     CIVIC_OK);
+    const char *after_open[] = { "j.jnl", "other.snap.tmp.AbC123", "s.snap",
+                                 "s.snap.tmp.Live99", "s.snap.tmp.abc" };
+    assert_true(names_are("tmp", after_open, 5));
+    close(live); /* the writer died: its file is stale now */
+    touch(path_in("tmp/j.jnl.tmp.R4t5Y6"));
+    assert_int_equal(civic_engine_compact(b, path_in("tmp/s.snap"), NULL), CIVIC_OK);
+    const char *after_compact[] = { "j.jnl", "other.snap.tmp.AbC123", "s.snap", "s.snap.tmp.abc" };
+    assert_true(names_are("tmp", after_compact, 4));
+    civic_engine_free(b);
+    civic_engine_free(e);
+}
+
+/* Compaction killed (SIGKILL) at each of its file operations in turn, as a
+ * server under kill -9 would be: the directory never holds more than the
+ * snapshot, the journal and the one temporary file being written, recovery
+ * removes that file, and every event comes back. */
+static const char *const kill_log_prefix = "k";
+
+static void kill_state(civic_engine *ref)
+{
+    empty_dir("kill");
+    civic_engine *a = journaled("kill/kc.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    char *log = make_log(120, kill_log_prefix);
+    load_ok(a, log);
+    load_ok(ref, log);
+    free(log);
+    /* an older snapshot, then more events in the journal */
+    assert_int_equal(civic_engine_compact(a, path_in("kill/kc.snap"), NULL), CIVIC_OK);
+    add_one(a, "late1", "fine", "2024-06-01");
+    add_one(a, "late2", "dog", "2024-06-02");
+    civic_engine_free(a);
+}
+
+static void compact_in_child(long kill_at)
+{
+    civic_engine *e = NULL;
+    civic_rules *r = NULL;
+    if (civic_rules_parse(&r, RULES_TEXT, strlen(RULES_TEXT), NULL, NULL) != CIVIC_OK ||
+        civic_engine_new(&e, r, NULL) != CIVIC_OK ||
+        civic_engine_load_snapshot(e, path_in("kill/kc.snap"), NULL) != CIVIC_OK ||
+        civic_engine_journal_open(e, path_in("kill/kc.jnl"), CIVIC_SYNC_ALWAYS, NULL, NULL) !=
+            CIVIC_OK)
+        _exit(2);
+    crash_calls = 0;
+    crash_at = kill_at;
+    int rc = civic_engine_compact(e, path_in("kill/kc.snap"), NULL);
+    crash_at = 0;
+    _exit(rc == CIVIC_OK ? 0 : 3);
+}
+
+static void compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/kill", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *ref = fresh_engine();
+    kill_state(ref);
+    add_one(ref, "late1", "fine", "2024-06-01");
+    add_one(ref, "late2", "dog", "2024-06-02");
+    long kills = 0;
+    for (long k = 1; k < 200; k++) {
+        if (k > 1) {
+            civic_engine *scratch = fresh_engine();
+            kill_state(scratch);
+            civic_engine_free(scratch);
+        }
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) compact_in_child(k);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        assert_true(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        size_t n;
+        char **names = names_in("kill", &n);
+        size_t temps = 0;
+        for (size_t i = 0; i < n; i++) {
+            bool known = strcmp(names[i], "kc.snap") == 0 || strcmp(names[i], "kc.jnl") == 0;
+            if (!known && (strncmp(names[i], "kc.snap.tmp.", 12) == 0 ||
+                           strncmp(names[i], "kc.jnl.tmp.", 11) == 0))
+                temps++;
+            else if (!known)
+                fail_msg("step %ld left %s", k, names[i]);
+        }
+        free_names(names, n);
+        assert_true(temps <= 1); /* the one being written when the process died */
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_engine *b = recover("kill/kc.snap", "kill/kc.jnl", &rep);
+        assert_same_answers(ref, b);
+        civic_engine_free(b);
+        const char *clean[] = { "kc.jnl", "kc.snap" };
+        assert_true(names_are("kill", clean, 2)); /* recovery removed the temporary file */
+        if (!killed) break;
+        kills++;
+    }
+    assert_true(kills >= 8); /* each write, sync, close and rename of both files */
+    civic_engine_free(ref);
+}
+
 static void snapshot_loaded_into_a_journaled_engine_is_journaled(void **state)
 {
     civic_engine *a = engine_with_log(40);
@@ -942,6 +1198,8 @@ int main(void)
         cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
         cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),
         cmocka_unit_test(compaction_fails_with_one_code_with_or_without_an_error_struct),
+        cmocka_unit_test(stale_temporary_files_are_removed_and_live_ones_kept),
+        cmocka_unit_test(compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal),
         cmocka_unit_test(snapshot_loaded_into_a_journaled_engine_is_journaled),
         cmocka_unit_test(allocation_failures_leave_the_engine_unchanged),
         cmocka_unit_test(journal_survives_concurrent_writers_and_compaction),
