@@ -204,6 +204,73 @@ static void copy_file(const char *from, const char *to)
     free(bytes);
 }
 
+/* The names in dir/sub, sorted, without . and .. (free_names). */
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static char **names_in(const char *sub, size_t *n)
+{
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s", dir, sub);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    char **names = calloc(256, sizeof(char *));
+    assert_non_null(names);
+    *n = 0;
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+        assert_true(*n < 255);
+        names[(*n)++] = strdup(ent->d_name);
+    }
+    closedir(d);
+    qsort(names, *n, sizeof(char *), compare_names);
+    return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static void empty_dir(const char *sub)
+{
+    size_t n;
+    char **names = names_in(sub, &n);
+    char path[600];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, names[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+    free_names(names, n);
+}
+
+static bool names_are(const char *sub, const char *const *want, size_t count)
+{
+    size_t n;
+    char **names = names_in(sub, &n);
+    bool same = n == count;
+    for (size_t i = 0; same && i < n; i++) same = strcmp(names[i], want[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "%s holds:", sub);
+        for (size_t i = 0; i < n; i++) fprintf(stderr, " %s", names[i]);
+        fprintf(stderr, "\n");
+    }
+    free_names(names, n);
+    return same;
+}
+
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("half a file", f);
+    fclose(f);
+}
+
 static uint64_t file_size(const char *path)
 {
     struct stat st;
@@ -636,6 +703,123 @@ static void journal_torn_tail_is_truncated_at_every_offset(void **state)
     free(bytes);
 }
 
+/* ------------------------------------------------------------ damage in the middle */
+
+/* A journal of five one-event batches; *starts gets each record's offset
+ * (one record per batch here) and the file's size. */
+static void five_batches(const char *name, uint64_t starts[6])
+{
+    civic_engine *a = journaled(name, CIVIC_SYNC_ALWAYS, NULL);
+    for (int i = 0; i < 5; i++) {
+        starts[i] = file_size(path_in(name));
+        char id[8];
+        snprintf(id, sizeof(id), "b%d", i);
+        add_one(a, id, i % 2 ? "dog" : "fine", "2024-01-01");
+    }
+    starts[5] = file_size(path_in(name));
+    civic_engine_free(a);
+}
+
+static int open_damaged(const char *name, uint32_t flags, civic_journal_report *rep,
+                        civic_error *err, uint64_t *events)
+{
+    civic_engine *e = fresh_engine();
+    int rc = civic_engine_journal_open(e, path_in(name), CIVIC_SYNC_ALWAYS | flags, rep, err);
+    *events = civic_engine_event_count(e);
+    civic_engine_free(e);
+    return rc;
+}
+
+/* A flipped byte in the second of five batches (payload, checksum, magic or
+ * length field) is damage, not a torn tail: the open fails, names the
+ * offset and the three intact batches after it, and changes neither the
+ * engine nor the file.  Only the last record, with nothing after it, is a
+ * torn tail (journal_torn_tail_is_truncated_at_every_offset). */
+static void journal_damage_before_intact_batches_is_refused_and_named(void **state)
+{
+    uint64_t at[6];
+    five_batches("mid.jnl", at);
+    size_t n;
+    unsigned char *good = read_all(path_in("mid.jnl"), &n);
+    const uint64_t where[] = { at[1] + 30, at[1] + 21, at[1] + 1, at[1] + 13 };
+    for (size_t w = 0; w < 4; w++) {
+        unsigned char *bad = malloc(n);
+        memcpy(bad, good, n);
+        bad[where[w]] ^= 0x40;
+        write_all(path_in("mid2.jnl"), bad, n);
+        civic_error err = CIVIC_ERROR_INIT;
+        uint64_t events;
+        assert_int_equal(open_damaged("mid2.jnl", 0, NULL, &err, &events), CIVIC_E_CORRUPT);
+        assert_int_equal(events, 0);
+        assert_int_equal(err.offset, at[1]);
+        char want[64];
+        snprintf(want, sizeof(want), "damaged at byte %llu", (unsigned long long)at[1]);
+        assert_non_null(strstr(err.message, want));
+        assert_non_null(strstr(err.message, "3 intact batches"));
+        size_t m;
+        unsigned char *after = read_all(path_in("mid2.jnl"), &m);
+        assert_int_equal(m, n);
+        assert_memory_equal(after, bad, n); /* nothing truncated */
+        free(after);
+        free(bad);
+    }
+    free(good);
+}
+
+/* With CIVIC_JOURNAL_RECOVER the same file opens: a copy of it is kept as
+ * <path>.damaged.<time>, the journal is cut at the damage, and later writes
+ * go on from there. */
+static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/rec", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    uint64_t at[6];
+    five_batches("rec/r.jnl", at);
+    size_t n;
+    unsigned char *bad = read_all(path_in("rec/r.jnl"), &n);
+    bad[at[2] + 30] ^= 0x01;
+    write_all(path_in("rec/r.jnl"), bad, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("rec/r.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events),
+                     CIVIC_OK);
+    assert_int_equal(events, 2);
+    assert_int_equal(rep.batches, 2);
+    assert_int_equal(rep.bytes_truncated, n - at[2]);
+    assert_int_equal(file_size(path_in("rec/r.jnl")), at[2]);
+    size_t count;
+    char **names = names_in("rec", &count);
+    assert_int_equal(count, 2);
+    assert_string_equal(names[0], "r.jnl");
+    assert_int_equal(strncmp(names[1], "r.jnl.damaged.", 14), 0);
+    char copy[600];
+    snprintf(copy, sizeof(copy), "%s/rec/%s", dir, names[1]);
+    size_t m;
+    unsigned char *kept = read_all(copy, &m);
+    assert_int_equal(m, n);
+    assert_memory_equal(kept, bad, n);
+    free(kept);
+    free_names(names, count);
+    free(bad);
+    civic_engine *b = journaled("rec/r.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    assert_int_equal(rep.bytes_truncated, 0);
+    add_one(b, "after", "fine", "2024-02-01");
+    civic_engine_free(b);
+    civic_engine *c = journaled("rec/r.jnl", CIVIC_SYNC_ALWAYS, &rep);
+    assert_int_equal(civic_engine_event_count(c), 3);
+    civic_engine_free(c);
+    civic_engine *d = fresh_engine(); /* the flag is a flag, not a policy */
+    assert_int_equal(civic_engine_journal_open(d, path_in("rec/x.jnl"), CIVIC_JOURNAL_RECOVER, NULL,
+                                               NULL),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_open(d, path_in("rec/x.jnl"), CIVIC_SYNC_NONE | 0x200u,
+                                               NULL, NULL),
+                     CIVIC_E_INVALID);
+    civic_engine_free(d);
+}
+
 /* A batch larger than one record (about 1 MiB) is applied only whole. */
 static void journal_big_batch_torn_between_records_is_dropped_whole(void **state)
 {
@@ -826,73 +1010,6 @@ static void compaction_fails_with_one_code_with_or_without_an_error_struct(void 
 }
 
 /* ------------------------------------------------------------ stale temporary files */
-
-/* Names in dir/sub (NULL-terminated, malloc'd), sorted, without . and .. */
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static char **names_in(const char *sub, size_t *n)
-{
-    char path[300];
-    snprintf(path, sizeof(path), "%s/%s", dir, sub);
-    DIR *d = opendir(path);
-    assert_non_null(d);
-    char **names = calloc(256, sizeof(char *));
-    assert_non_null(names);
-    *n = 0;
-    const struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
-        assert_true(*n < 255);
-        names[(*n)++] = strdup(ent->d_name);
-    }
-    closedir(d);
-    qsort(names, *n, sizeof(char *), compare_names);
-    return names;
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
-}
-
-static void empty_dir(const char *sub)
-{
-    size_t n;
-    char **names = names_in(sub, &n);
-    char path[600];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, names[i]);
-        assert_int_equal(unlink(path), 0);
-    }
-    free_names(names, n);
-}
-
-static bool names_are(const char *sub, const char *const *want, size_t count)
-{
-    size_t n;
-    char **names = names_in(sub, &n);
-    bool same = n == count;
-    for (size_t i = 0; same && i < n; i++) same = strcmp(names[i], want[i]) == 0;
-    if (!same) {
-        fprintf(stderr, "%s holds:", sub);
-        for (size_t i = 0; i < n; i++) fprintf(stderr, " %s", names[i]);
-        fprintf(stderr, "\n");
-    }
-    free_names(names, n);
-    return same;
-}
-
-static void touch(const char *path)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs("half a file", f);
-    fclose(f);
-}
 
 /* A temporary file a live writer holds: open and locked as the library's
  * writers lock theirs. */
@@ -1194,6 +1311,8 @@ int main(void)
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
+        cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
+        cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),
         cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
         cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),
