@@ -637,18 +637,18 @@ static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal", j->path);
     uint64_t off = j->size;
-    const char *step = "append";
-    bool ok = append_batch(e, j, first, &off);
-    if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
-    if (!ok) {
+    bool written = append_batch(e, j, first, &off);
+    bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS || fdatasync(j->fd) == 0);
+    if (!synced) {
         int saved = errno;
-        /* After a failed fsync the kernel may have dropped the pages: only a
-         * reopen (which re-reads the file) can be trusted again. */
-        if (ftruncate(j->fd, (off_t)j->size) != 0 || (step[0] == 's') ||
+        /* Cut the file back.  After a failed fsync the kernel may have
+         * dropped the pages: only a reopen (which re-reads the file) can be
+         * trusted again, so the journal refuses further writes. */
+        if (ftruncate(j->fd, (off_t)j->size) != 0 || written ||
             (j->policy == CIVIC_SYNC_ALWAYS && fdatasync(j->fd) != 0))
             atomic_store(&j->failed, 1);
         errno = saved;
-        return io_error(err, step, j->path);
+        return io_error(err, written ? "sync" : "append", j->path);
     }
     j->size = off;
     if (j->policy == CIVIC_SYNC_GROUP) {
