@@ -280,7 +280,7 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
 /* ------------------------------------------------------------ all subjects */
 
 
-static int compare_subjects(const void *a, const void *b, void *ctx)
+static int compare_subjects(const void *a, const void *b, const void *ctx)
 {
     const civic_engine *e = ctx;
     const char *x = e->subjects[*(const uint32_t *)a].id;
@@ -292,7 +292,7 @@ static int compare_subjects(const void *a, const void *b, void *ctx)
 
 /* A small merge sort with a context (qsort_r is not in C11). */
 static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
-                     int (*cmp)(const void *, const void *, void *), void *ctx)
+                     int (*cmp)(const void *, const void *, const void *), const void *ctx)
 {
     if (n < 2) return;
     if (n <= 16) {
@@ -465,7 +465,7 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     }
     for (size_t i = 0; i < mid; i++) bucket[at[e->events[i].subject]++] = (uint32_t)i;
     for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
-    sort_ctx(order, tmp, ns, compare_subjects, (void *)e);
+    sort_ctx(order, tmp, ns, compare_subjects, e);
     if (started) pthread_join(tid, NULL);
     rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
@@ -503,7 +503,7 @@ static bool in_group(const char *group, const char *prefix, size_t n)
     return strncmp(group, prefix, n) == 0 && (group[n] == '\0' || group[n] == '/');
 }
 
-static int compare_rank(const void *a, const void *b, void *ctx)
+static int compare_rank(const void *a, const void *b, const void *ctx)
 {
     const civic_result *res = ctx;
     const row *x = &res->rows[*(const uint32_t *)a], *y = &res->rows[*(const uint32_t *)b];

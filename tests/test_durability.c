@@ -712,7 +712,7 @@ static void five_batches(const char *name, uint64_t starts[6])
     civic_engine *a = journaled(name, CIVIC_SYNC_ALWAYS, NULL);
     for (int i = 0; i < 5; i++) {
         starts[i] = file_size(path_in(name));
-        char id[8];
+        char id[16];
         snprintf(id, sizeof(id), "b%d", i);
         add_one(a, id, i % 2 ? "dog" : "fine", "2024-01-01");
     }
