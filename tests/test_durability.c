@@ -1082,7 +1082,11 @@ static void kill_state(civic_engine *ref)
     civic_engine_free(a);
 }
 
-static void compact_in_child(long kill_at)
+/* The child compacts, armed to die at its kill_at-th file operation.  It
+ * always dies by SIGKILL; when the compaction got through first, it says so
+ * on the pipe beforehand (an exit status would not do: valgrind changes it
+ * when the child exits with memory in use). */
+static void compact_in_child(long kill_at, int done_fd)
 {
     civic_engine *e = NULL;
     civic_rules *r = NULL;
@@ -1096,11 +1100,17 @@ static void compact_in_child(long kill_at)
     crash_at = kill_at;
     int rc = civic_engine_compact(e, path_in("kill/kc.snap"), NULL);
     crash_at = 0;
-    _exit(rc == CIVIC_OK ? 0 : 3);
+    char done = rc == CIVIC_OK ? 'd' : 'f';
+    if (write(done_fd, &done, 1) != 1) _exit(4);
+    raise(SIGKILL);
+    _exit(5);
 }
 
 static void compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal(void **state)
 {
+    /* Every child dies with its memory in use: under valgrind each would
+     * print a leak report.  The ASan run covers the same code. */
+    if (getenv("CIVIC_TEST_UNDER_VALGRIND")) skip();
     char sub[300];
     snprintf(sub, sizeof(sub), "%s/kill", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
@@ -1115,13 +1125,20 @@ static void compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal(
             kill_state(scratch);
             civic_engine_free(scratch);
         }
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
         pid_t pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0) compact_in_child(k);
+        if (pid == 0) compact_in_child(k, pipe_fds[1]);
+        close(pipe_fds[1]);
         int status;
         assert_int_equal(waitpid(pid, &status, 0), pid);
-        bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-        assert_true(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        char done = 0;
+        ssize_t got = read(pipe_fds[0], &done, 1);
+        close(pipe_fds[0]);
+        assert_true(got == 0 || done == 'd'); /* killed on the way, or compacted */
+        bool killed = got == 0;
         size_t n;
         char **names = names_in("kill", &n);
         size_t temps = 0;
