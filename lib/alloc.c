@@ -115,7 +115,7 @@ char *civic__strndup(const civic_allocator *a, const char *s, size_t len)
     return p;
 }
 
-int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem)
+int civic__grow_to(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return CIVIC_OK;
     size_t new_cap = *cap ? *cap : 16;
@@ -190,7 +190,7 @@ static int arena_new_chunk(civic_arena *arena, size_t size)
     return CIVIC_OK;
 }
 
-int civic__arena_reserve(civic_arena *arena, size_t size)
+int civic__arena_reserve_chunk(civic_arena *arena, size_t size)
 {
     civic_arena_chunk *c = arena->top;
     if (c && align_up(c->used, 16) + size <= c->size) return CIVIC_OK;

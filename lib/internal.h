@@ -38,8 +38,14 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
 void civic__free(const civic_allocator *a, void *ptr, size_t size);
 char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 
-/* Grow *ptr (an array of *cap elements of `elem` bytes) to hold `need`. */
-int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
+/* Grow *ptr (an array of *cap elements of `elem` bytes) to hold `need`.
+ * Inline when there is room already, as there is for nearly every insert. */
+int civic__grow_to(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
+static inline int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need,
+                              size_t elem)
+{
+    return need <= *cap ? CIVIC_OK : civic__grow_to(a, ptr, cap, need, elem);
+}
 
 /* A chunked byte arena: pointers into it never move.  mark/reset undo every
  * allocation made after the mark (used to roll back a failed batch).
@@ -66,7 +72,16 @@ typedef struct civic_arena_mark {
 void civic__arena_init(civic_arena *arena, const civic_allocator *alc, size_t chunk_bytes);
 void civic__arena_free(civic_arena *arena);
 void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align);
-int civic__arena_reserve(civic_arena *arena, size_t size);
+/* Make sure the next `size` bytes (any alignment up to 16 included) come
+ * from the current chunk: the allocations they make then cannot fail.
+ * Inline when the current chunk has the room. */
+int civic__arena_reserve_chunk(civic_arena *arena, size_t size);
+static inline int civic__arena_reserve(civic_arena *arena, size_t size)
+{
+    const civic_arena_chunk *c = arena->top;
+    if (c && ((c->used + 15) & ~(size_t)15) + size <= c->size) return CIVIC_OK;
+    return civic__arena_reserve_chunk(arena, size);
+}
 /* Inline: every insert takes two marks, to give its strings back on failure. */
 static inline civic_arena_mark civic__arena_mark(const civic_arena *arena)
 {
