@@ -25,7 +25,6 @@
 #endif
 #include "internal.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +70,11 @@ uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
  * must not starve a service's writes.  That is safe because no code path
  * takes the read lock twice. */
 
+/* The engine's lock: only this file knows what it is. */
+struct civic_lock {
+    pthread_rwlock_t rw;
+};
+
 static int engine_lock_init(pthread_rwlock_t *lock)
 {
     pthread_rwlockattr_t attr;
@@ -83,12 +87,12 @@ static int engine_lock_init(pthread_rwlock_t *lock)
     return rc;
 }
 
-void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(e->lock); }
-void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(e->lock); }
+void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(&e->lock->rw); }
+void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(&e->lock->rw); }
 
 int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
 {
-    pthread_rwlock_wrlock(e->lock);
+    pthread_rwlock_wrlock(&e->lock->rw);
     /* The batch goes to the hook attached when it began: a journal that an
      * apply attaches (and whose replayed events it already holds) is not
      * handed its own events back. */
@@ -100,7 +104,7 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
         if (hrc != CIVIC_OK) rc = hrc;
     }
     if (rc < 0) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(e->lock);
+    pthread_rwlock_unlock(&e->lock->rw);
     return rc;
 }
 
@@ -129,7 +133,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (!e) return CIVIC_E_NOMEM;
     e->alc = a;
     e->lock = civic__malloc(&a, sizeof(*e->lock));
-    if (!e->lock || engine_lock_init(e->lock) != 0) {
+    if (!e->lock || engine_lock_init(&e->lock->rw) != 0) {
         civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
@@ -161,7 +165,7 @@ void civic_engine_free(civic_engine *e)
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->arena);
     civic__arena_free(&e->names);
-    pthread_rwlock_destroy(e->lock);
+    pthread_rwlock_destroy(&e->lock->rw);
     civic__free(&a, e->lock, sizeof(*e->lock));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));

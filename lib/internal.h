@@ -444,7 +444,7 @@ typedef struct civic_commit_hook {
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
-    pthread_rwlock_t *lock;    /* behind a pointer: const queries lock it too */
+    struct civic_lock *lock;   /* engine.c; behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
     civic_arena arena;         /* event ids and refs */
