@@ -173,35 +173,6 @@ void civic_engine_free(civic_engine *e)
 
 const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rules : NULL; }
 
-uint64_t civic_engine_event_count(const civic_engine *e)
-{
-    if (!e) return 0;
-    civic__engine_read_begin(e);
-    uint64_t n = e->event_count;
-    civic__engine_read_end(e);
-    return n;
-}
-
-uint64_t civic_engine_subject_count(const civic_engine *e)
-{
-    if (!e) return 0;
-    civic__engine_read_begin(e);
-    uint64_t n = e->subject_count;
-    civic__engine_read_end(e);
-    return n;
-}
-
-int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
-{
-    if (!e) return CIVIC_E_INVALID;
-    civic__engine_read_begin(e);
-    int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
-    if (rc == CIVIC_OK && first) *first = e->ts_min;
-    if (rc == CIVIC_OK && last) *last = e->ts_max;
-    civic__engine_read_end(e);
-    return rc;
-}
-
 /* ------------------------------------------------------------ insert */
 
 /* A length-prefixed copy of s in the arena, or NULL when out of memory. */

@@ -1,6 +1,6 @@
 /*
 ** query.c -- answers about subjects (civic_result): one subject, all
-** subjects, rankings.
+** subjects, rankings; and the engine's counts and time range.
 **
 ** Every answer object (civic_result here, civic_record in record.c,
 ** civic_groups in groups.c) is built under the engine's read lock and then
@@ -201,6 +201,37 @@ int civic_result_dimension(const civic_result *res, size_t i, size_t d, int64_t 
     if (!res || !out || i >= res->count || d >= res->dim_count) return CIVIC_E_INVALID;
     *out = res->dims[i * res->dim_count + d];
     return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ counts */
+
+uint64_t civic_engine_event_count(const civic_engine *e)
+{
+    if (!e) return 0;
+    civic__engine_read_begin(e);
+    uint64_t n = e->event_count;
+    civic__engine_read_end(e);
+    return n;
+}
+
+uint64_t civic_engine_subject_count(const civic_engine *e)
+{
+    if (!e) return 0;
+    civic__engine_read_begin(e);
+    uint64_t n = e->subject_count;
+    civic__engine_read_end(e);
+    return n;
+}
+
+int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
+{
+    if (!e) return CIVIC_E_INVALID;
+    civic__engine_read_begin(e);
+    int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
+    if (rc == CIVIC_OK && first) *first = e->ts_min;
+    if (rc == CIVIC_OK && last) *last = e->ts_max;
+    civic__engine_read_end(e);
+    return rc;
 }
 
 /* ------------------------------------------------------------ one subject */
