@@ -638,7 +638,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **   snapshot  every event held, in one compact checksummed file, written
 **             atomically (temporary file in the same directory, fsync,
 **             rename, fsync of the directory): a reader sees the old file or
-**             the new one, never a mix.
+**             the new one, never a mix.  A writer holds a lock on its
+**             temporary file until the rename; temporary files of the same
+**             path that no live writer holds (left by a process killed while
+**             saving or compacting) are removed by the next save, snapshot
+**             load, journal open or compaction of that path, so they never
+**             pile up.
 **   journal   an append-only file of checksummed batches.  Once attached,
 **             every successful civic_engine_add, _load, _load_file and
 **             _load_snapshot is appended BEFORE the call returns success; a
@@ -679,8 +684,14 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **                      civic_engine_journal_sync.
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
-** batches in order: recovery truncates a torn or corrupt tail at the first
-** bad record and reports how many bytes it dropped.  A call that fails with
+** batches in order.  Recovery tells a torn tail from damage: when nothing
+** intact follows the first unusable record (a record cut short, or never
+** written whole, by a crash), the tail is truncated and counted in
+** bytes_truncated; when intact records follow it, the file was damaged in
+** the middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
+** naming the byte offset and the number of intact batches after it, rather
+** than drop acknowledged batches -- unless the caller asks for recovery with
+** CIVIC_JOURNAL_RECOVER, which keeps a copy of the damaged file first.  A call that fails with
 ** CIVIC_E_IO is not applied in memory; the file is cut back to where it
 ** was, and if even that fails (or the fsync itself failed) the journal
 ** refuses every later write (CIVIC_E_IO) until it is closed and reopened or
@@ -697,6 +708,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 /* The group interval in ms, 1..65535 (default 50), in bits 16..31. */
 #define CIVIC_SYNC_INTERVAL_MS(ms) (((uint32_t)(ms) & 0xFFFFu) << 16)
 #define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
+/* A flag for civic_engine_journal_open, or'ed into the policy: when the
+ * journal is damaged in the middle (intact records follow the damage), keep
+ * a copy of the whole file as "<path>.damaged.<unix time>" and cut the
+ * journal at the damage instead of failing with CIVIC_E_CORRUPT. */
+#define CIVIC_JOURNAL_RECOVER 0x100u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
  *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
@@ -751,22 +767,27 @@ typedef struct civic_journal_report {
  *  A missing or empty file is created (atomically, with its header).  An
  *  existing one is replayed into the engine first: every committed batch is
  *  inserted (duplicates are fine, so the engine may already hold the
- *  snapshot the journal continues); a torn or corrupt tail, from the first
- *  record that is incomplete or fails its checksum, is truncated and
- *  counted in report->bytes_truncated.  From then on every successful write
+ *  snapshot the journal continues); a torn tail (see above) is truncated and
+ *  counted in report->bytes_truncated; damage followed by intact records
+ *  fails the open (CIVIC_E_CORRUPT, err->offset at the damage) unless
+ *  CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
  *  call is appended before it returns (see the crash table above).  Events
  *  the engine held before this call are NOT written to the journal: attach
  *  the journal to a fresh engine, or to one just loaded from its snapshot.
- *  The file is locked (fcntl) against a second process.
+ *  The file is locked against every other engine, in this process or
+ *  another (an open file description lock, or flock where those are
+ *  missing): a second open fails with CIVIC_E_IO ("locked by another
+ *  engine") until the first engine closes the journal or is freed.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.
  *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
  *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
- *         background thread per journal.
+ *         background thread per journal.  Optionally | CIVIC_JOURNAL_RECOVER.
  *  @param report optional.
- *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, or a checksummed
- *          record whose events are invalid), CIVIC_E_MISMATCH (other rules),
+ *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, damage followed by
+ *          intact records, or a checksummed record whose events are
+ *          invalid), CIVIC_E_MISMATCH (other rules),
  *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
  *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
  *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a

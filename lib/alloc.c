@@ -6,6 +6,12 @@
 ** whose addresses never move, so strings interned in it can be borrowed for
 ** the life of the engine; a mark/reset pair frees everything allocated after
 ** the mark, which is how a failed batch gives back its memory.
+**
+** It does not free single arena allocations, lock, or retry: a failed
+** allocation is reported to the caller, who undoes its own work.
+** Invariants: every block goes back to the hooks with the size it was
+** allocated (or last reallocated) with; arena pieces are aligned as asked,
+** up to 16 bytes, whatever the hooks' own alignment.
 */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* madvise */
@@ -109,7 +115,7 @@ char *civic__strndup(const civic_allocator *a, const char *s, size_t len)
     return p;
 }
 
-int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem)
+int civic__grow_to(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return CIVIC_OK;
     size_t new_cap = *cap ? *cap : 16;
@@ -184,7 +190,7 @@ static int arena_new_chunk(civic_arena *arena, size_t size)
     return CIVIC_OK;
 }
 
-int civic__arena_reserve(civic_arena *arena, size_t size)
+int civic__arena_reserve_chunk(civic_arena *arena, size_t size)
 {
     civic_arena_chunk *c = arena->top;
     if (c && align_up(c->used, 16) + size <= c->size) return CIVIC_OK;
@@ -203,14 +209,6 @@ void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align)
     size_t at = align_up(c->used, align);
     c->used = at + size;
     return c->data + at;
-}
-
-civic_arena_mark civic__arena_mark(const civic_arena *arena)
-{
-    civic_arena_mark m;
-    m.top = arena->top;
-    m.used = arena->top ? arena->top->used : 0;
-    return m;
 }
 
 void civic__arena_reset(civic_arena *arena, civic_arena_mark mark)

@@ -357,27 +357,21 @@ static inline uint64_t unprintable_bytes(uint64_t w)
     return (w & high) | below_space | del;
 }
 
-/* One line of a quote-free part, split on commas in the same pass that
- * finds its end, eight bytes at a time.  Returns the bytes of the line with
- * its '\n' (if any); *body gets its length without.  *printable: every byte
- * of the fields is printable ASCII (a final CR before the LF excepted, which
- * is not part of any field). */
-static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *body,
-                         bool *printable)
-{
-    const uint64_t commas = UINT64_C(0x2c2c2c2c2c2c2c2c), lfs = UINT64_C(0x0a0a0a0a0a0a0a0a);
-    size_t i = 0, start = 0, end = avail;
-    size_t bad = 0; /* unprintable bytes seen */
-    bool found = false;
-    r->count = 0;
-    r->too_many = false;
-    r->lines = 1;
+/* Where the split of one line stands: the next byte to look at, the start
+ * of the current field, the line's end once found, unprintable bytes seen. */
+typedef struct line_scan {
+    size_t i, start, end, bad;
+    bool found;
+} line_scan;
+
 #if defined(__SSE2__)
-    /* Sixteen bytes at a time where SSE2 is there (every x86-64). */
+/* Sixteen bytes at a time where SSE2 is there (every x86-64). */
+static inline void scan16(const char *p, size_t avail, csv_record *r, line_scan *sc)
+{
     const __m128i v_comma = _mm_set1_epi8(','), v_lf = _mm_set1_epi8('\n');
     const __m128i v_space = _mm_set1_epi8(' '), v_del = _mm_set1_epi8(0x7f);
-    for (; !found && i + 16 <= avail; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    for (; !sc->found && sc->i + 16 <= avail; sc->i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + sc->i));
         unsigned m = (unsigned)_mm_movemask_epi8(
             _mm_or_si128(_mm_cmpeq_epi8(x, v_comma), _mm_cmpeq_epi8(x, v_lf)));
         /* signed compare: below 0x20, or 0x80 and up */
@@ -385,61 +379,91 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
             _mm_or_si128(_mm_cmplt_epi8(x, v_space), _mm_cmpeq_epi8(x, v_del)));
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
-            size_t at = i + k;
+            size_t at = sc->i + k;
             if (p[at] == '\n') {
-                end = at;
-                found = true;
+                sc->end = at;
+                sc->found = true;
                 u &= (1u << k) - 1; /* the bytes before the LF */
                 break;
             }
-            add_field(r, p + start, at - start, (uint32_t)(start + 1));
-            start = at + 1;
+            add_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
+            sc->start = at + 1;
             m &= m - 1;
         }
-        if (u) bad += popcount32(u);
+        if (u) sc->bad += popcount32(u);
     }
+}
 #endif
-    for (; !found && i + 8 <= avail; i += 8) {
+
+/* Eight bytes at a time, in a 64-bit word. */
+static inline void scan8(const char *p, size_t avail, csv_record *r, line_scan *sc)
+{
+    const uint64_t commas = UINT64_C(0x2c2c2c2c2c2c2c2c), lfs = UINT64_C(0x0a0a0a0a0a0a0a0a);
+    for (; !sc->found && sc->i + 8 <= avail; sc->i += 8) {
         uint64_t w;
-        memcpy(&w, p + i, 8);
+        memcpy(&w, p + sc->i, 8);
         uint64_t u = unprintable_bytes(w);
         uint64_t m = zero_bytes(w ^ commas) | zero_bytes(w ^ lfs);
         while (m) {
             unsigned bit = (unsigned)__builtin_ctzll(m);
-            size_t at = i + bit / 8;
+            size_t at = sc->i + bit / 8;
             if (p[at] == '\n') {
-                end = at;
-                found = true;
+                sc->end = at;
+                sc->found = true;
                 u &= bit ? (UINT64_C(1) << bit) - 1 : 0; /* the bytes before the LF */
                 break;
             }
-            add_field(r, p + start, at - start, (uint32_t)(start + 1));
-            start = at + 1;
+            add_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
+            sc->start = at + 1;
             m &= m - 1;
         }
-        if (u) bad += (size_t)(((u >> 7) * UINT64_C(0x0101010101010101)) >> 56); /* markers */
+        if (u) sc->bad += (size_t)(((u >> 7) * UINT64_C(0x0101010101010101)) >> 56); /* markers */
     }
-    for (; !found && i < avail; i++) {
-        unsigned char c = (unsigned char)p[i];
+}
+
+/* The last few bytes, one at a time. */
+static inline void scan1(const char *p, size_t avail, csv_record *r, line_scan *sc)
+{
+    for (; !sc->found && sc->i < avail; sc->i++) {
+        unsigned char c = (unsigned char)p[sc->i];
         if (c == '\n') {
-            end = i;
-            found = true;
+            sc->end = sc->i;
+            sc->found = true;
         } else if (c == ',') {
-            add_field(r, p + start, i - start, (uint32_t)(start + 1));
-            start = i + 1;
+            add_field(r, p + sc->start, sc->i - sc->start, (uint32_t)(sc->start + 1));
+            sc->start = sc->i + 1;
         } else if (c < 0x20 || c >= 0x7f) {
-            bad++;
+            sc->bad++;
         }
     }
-    size_t last = end;
-    if (last > start && p[last - 1] == '\r') { /* CRLF: the CR ends no field */
+}
+
+/* One line of a quote-free part, split on commas in the same pass that
+ * finds its end, sixteen or eight bytes at a time.  Returns the bytes of the
+ * line with its '\n' (if any); *body gets its length without.  *printable:
+ * every byte of the fields is printable ASCII (a final CR before the LF
+ * excepted, which is not part of any field). */
+static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *body,
+                         bool *printable)
+{
+    line_scan sc = { 0, 0, avail, 0, false };
+    r->count = 0;
+    r->too_many = false;
+    r->lines = 1;
+#if defined(__SSE2__)
+    scan16(p, avail, r, &sc);
+#endif
+    scan8(p, avail, r, &sc);
+    scan1(p, avail, r, &sc);
+    size_t last = sc.end;
+    if (last > sc.start && p[last - 1] == '\r') { /* CRLF: the CR ends no field */
         last--;
-        bad--; /* it was counted */
+        sc.bad--; /* it was counted */
     }
-    add_field(r, p + start, last - start, (uint32_t)(start + 1));
-    *body = end;
-    *printable = bad == 0;
-    return found ? end + 1 : end;
+    add_field(r, p + sc.start, last - sc.start, (uint32_t)(sc.start + 1));
+    *body = sc.end;
+    *printable = sc.bad == 0;
+    return sc.found ? sc.end + 1 : sc.end;
 }
 
 static void csv_part_run(civic_part *part)

@@ -25,7 +25,6 @@
 #endif
 #include "internal.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +70,11 @@ uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
  * must not starve a service's writes.  That is safe because no code path
  * takes the read lock twice. */
 
+/* The engine's lock: only this file knows what it is. */
+struct civic_lock {
+    pthread_rwlock_t rw;
+};
+
 static int engine_lock_init(pthread_rwlock_t *lock)
 {
     pthread_rwlockattr_t attr;
@@ -83,12 +87,12 @@ static int engine_lock_init(pthread_rwlock_t *lock)
     return rc;
 }
 
-void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(e->lock); }
-void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(e->lock); }
+void civic__engine_read_begin(const civic_engine *e) { pthread_rwlock_rdlock(&e->lock->rw); }
+void civic__engine_read_end(const civic_engine *e) { pthread_rwlock_unlock(&e->lock->rw); }
 
 int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
 {
-    pthread_rwlock_wrlock(e->lock);
+    pthread_rwlock_wrlock(&e->lock->rw);
     /* The batch goes to the hook attached when it began: a journal that an
      * apply attaches (and whose replayed events it already holds) is not
      * handed its own events back. */
@@ -100,7 +104,7 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
         if (hrc != CIVIC_OK) rc = hrc;
     }
     if (rc < 0) civic__batch_rollback(e, &mark);
-    pthread_rwlock_unlock(e->lock);
+    pthread_rwlock_unlock(&e->lock->rw);
     return rc;
 }
 
@@ -129,7 +133,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (!e) return CIVIC_E_NOMEM;
     e->alc = a;
     e->lock = civic__malloc(&a, sizeof(*e->lock));
-    if (!e->lock || engine_lock_init(e->lock) != 0) {
+    if (!e->lock || engine_lock_init(&e->lock->rw) != 0) {
         civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
@@ -164,7 +168,7 @@ void civic_engine_free(civic_engine *e)
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->arena);
     civic__arena_free(&e->names);
-    pthread_rwlock_destroy(e->lock);
+    pthread_rwlock_destroy(&e->lock->rw);
     civic__free(&a, e->lock, sizeof(*e->lock));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
@@ -172,39 +176,10 @@ void civic_engine_free(civic_engine *e)
 
 const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rules : NULL; }
 
-uint64_t civic_engine_event_count(const civic_engine *e)
-{
-    if (!e) return 0;
-    civic__engine_read_begin(e);
-    uint64_t n = e->event_count;
-    civic__engine_read_end(e);
-    return n;
-}
-
-uint64_t civic_engine_subject_count(const civic_engine *e)
-{
-    if (!e) return 0;
-    civic__engine_read_begin(e);
-    uint64_t n = e->subject_count;
-    civic__engine_read_end(e);
-    return n;
-}
-
-int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
-{
-    if (!e) return CIVIC_E_INVALID;
-    civic__engine_read_begin(e);
-    int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
-    if (rc == CIVIC_OK && first) *first = e->ts_min;
-    if (rc == CIVIC_OK && last) *last = e->ts_max;
-    civic__engine_read_end(e);
-    return rc;
-}
-
 /* ------------------------------------------------------------ insert */
 
 /* A length-prefixed copy of s in the arena, or NULL when out of memory. */
-static const char *arena_lp(civic_arena *a, const char *s, size_t n)
+static inline const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
     char *p = civic__arena_alloc(a, n + 2, 1);
@@ -235,26 +210,34 @@ typedef struct insert_text {
 
 /* Copy them all, or none: false (arenas as they were) when out of memory.
  * With room reserved beforehand this cannot fail, but nothing relies on it. */
-static bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
-                      insert_text *t)
+static inline bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+                             insert_text *t)
 {
     civic_arena_mark events = civic__arena_mark(&e->arena), names = civic__arena_mark(&e->names);
-    bool new_group = p->group_len && g == CIVIC_NONE;
-    t->subject = s == CIVIC_NONE ? arena_lp(&e->names, p->subject, p->subject_len) : NULL;
-    t->group = new_group ? arena_lp(&e->names, p->group, p->group_len) : NULL;
-    t->ref = p->ref ? arena_lp(&e->arena, p->ref, p->ref_len) : NULL;
+    t->subject = t->group = t->ref = NULL;
+    if (s == CIVIC_NONE) {
+        t->subject = arena_lp(&e->names, p->subject, p->subject_len);
+        if (!t->subject) goto fail;
+    }
+    if (p->group_len && g == CIVIC_NONE) {
+        t->group = arena_lp(&e->names, p->group, p->group_len);
+        if (!t->group) goto fail;
+    }
+    if (p->ref) {
+        t->ref = arena_lp(&e->arena, p->ref, p->ref_len);
+        if (!t->ref) goto fail;
+    }
     t->id = arena_lp(&e->arena, p->id, p->id_len);
-    bool extra = !(p->act_len | p->source_len) || civic__extras_text(e, p, &t->extra);
-    if (t->id && (t->ref || !p->ref) && (t->subject || s != CIVIC_NONE) &&
-        (t->group || !new_group) && extra)
-        return true;
+    if (!t->id) goto fail;
+    if (!(p->act_len | p->source_len) || civic__extras_text(e, p, &t->extra)) return true;
+fail:
     civic__arena_reset(&e->arena, events);
     civic__arena_reset(&e->names, names);
     return false;
 }
 
 /* Store p as event `index` of subject s and group g (both existing now). */
-static void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
+static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
                   const insert_text *t)
 {
     uint32_t index = (uint32_t)e->event_count++;

@@ -24,6 +24,14 @@
 ** stamp so that evaluating many subjects costs nothing per rule.  A scheme
 ** and a subject that use no version-2 feature skip steps 2-4 but for
 ** version-1 revokes and repairs.
+ **
+** It does not lock (its callers hold the read lock), find a subject's
+** events (query.c hands them over) or copy anything out (query.c and
+** record.c do); calendar questions go to time.c, raw points to event.c.
+** Invariant: nothing outside one subject's events is read except the
+** targets of its pointers (revokes, repairs, objections, dismissals,
+** corrections), to check that they are the subject's, and the purge
+** tombstones.
 */
 #include "internal.h"
 

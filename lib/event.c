@@ -24,32 +24,9 @@ const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type",
 
 /* ------------------------------------------------------------ types */
 
-/* The built-in types, in CIVIC_TYPE_* order from CIVIC_TYPE_OBJECT: the
- * only place their names are spelled. */
-static const struct builtin {
-    const char *name;
-    uint16_t type;
-    uint32_t kind;
-} builtins[] = {
-    { "object", CIVIC_TYPE_OBJECT, CIVIC_KIND_OBJECT },
-    { "dismiss", CIVIC_TYPE_DISMISS, CIVIC_KIND_DISMISS },
-    { "correct", CIVIC_TYPE_CORRECT, CIVIC_KIND_CORRECT },
-    { "revoke", CIVIC_TYPE_REVOKE, CIVIC_KIND_REVOKE },
-    { "repair", CIVIC_TYPE_REPAIR, CIVIC_KIND_REPAIR },
-    { "redeem", CIVIC_TYPE_REDEEM, CIVIC_KIND_REDEEM },
-};
-#define BUILTIN_COUNT (sizeof(builtins) / sizeof(builtins[0]))
-
-bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
-{
-    for (size_t i = 0; i < BUILTIN_COUNT; i++) {
-        if (strlen(builtins[i].name) == n && memcmp(builtins[i].name, s, n) == 0) {
-            if (type) *type = builtins[i].type;
-            return true;
-        }
-    }
-    return false;
-}
+/* The built-in types themselves (names, CIVIC_TYPE_* codes) are in
+ * internal.h, spelled once, inline so that rules.c can reserve their names
+ * without depending on this file (which depends on rules.c). */
 
 const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n)
 {
@@ -57,21 +34,28 @@ const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n)
         *n = r->rules[type].code_len;
         return r->rules[type].code;
     }
-    const char *name = builtins[type - CIVIC_TYPE_OBJECT].name;
+    const char *name = civic__builtin_name(type);
     *n = strlen(name);
     return name;
 }
 
+/* Record kinds of the built-in types: CIVIC_KIND_REVOKE..REDEEM are 1..3 for
+ * CIVIC_TYPE_REVOKE..REDEEM, CIVIC_KIND_OBJECT..CORRECT 4..6 for
+ * CIVIC_TYPE_OBJECT..CORRECT. */
 uint32_t civic__type_kind(uint16_t type)
 {
-    return civic__type_is_rule(type) ? CIVIC_KIND_RULE : builtins[type - CIVIC_TYPE_OBJECT].kind;
+    if (civic__type_is_rule(type)) return CIVIC_KIND_RULE;
+    if (type >= CIVIC_TYPE_REVOKE) return (uint32_t)(type - CIVIC_TYPE_REVOKE) + CIVIC_KIND_REVOKE;
+    return (uint32_t)(type - CIVIC_TYPE_OBJECT) + CIVIC_KIND_OBJECT;
 }
 
 const char *civic_kind_name(uint32_t kind)
 {
     if (kind == CIVIC_KIND_RULE) return "rule";
-    for (size_t i = 0; i < BUILTIN_COUNT; i++)
-        if (builtins[i].kind == kind) return builtins[i].name;
+    if (kind <= CIVIC_KIND_REDEEM)
+        return civic__builtin_name((uint16_t)(CIVIC_TYPE_REVOKE + kind - CIVIC_KIND_REVOKE));
+    if (kind <= CIVIC_KIND_CORRECT)
+        return civic__builtin_name((uint16_t)(CIVIC_TYPE_OBJECT + kind - CIVIC_KIND_OBJECT));
     return NULL;
 }
 

@@ -1,6 +1,7 @@
 /*
 ** fileio.c -- the durability primitives: CRC-32C, whole reads and writes at
-** an offset, and the directory fsync that makes a rename durable.
+** an offset, the directory fsync that makes a rename durable, locks on open
+** files, and the temporary files that atomic replacement writes.
 **
 ** It knows nothing of events, snapshots or journals: snapshot.c and
 ** journal.c are its two users and never call each other.  Nothing here
@@ -10,11 +11,19 @@
 ** returns false with errno saying why; a short read or write is retried,
 ** never reported as success.
 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* F_OFD_SETLK (Linux); flock */
+#endif
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ CRC-32C */
@@ -116,23 +125,33 @@ bool civic__read_all(int fd, void *data, size_t n, uint64_t offset)
 
 /* ------------------------------------------------------------ directories */
 
-bool civic__fsync_parent(const char *path)
+#define DIR_BYTES_MAX 4096
+
+/* The directory part of path into dir (DIR_BYTES_MAX bytes); false when it
+ * does not fit. */
+static bool parent_of(const char *path, char *dir)
 {
     const char *slash = strrchr(path, '/');
-    char dir[4096];
     if (!slash) {
         memcpy(dir, ".", 2);
     } else if (slash == path) {
         memcpy(dir, "/", 2);
     } else {
         size_t n = (size_t)(slash - path);
-        if (n >= sizeof(dir)) {
+        if (n >= DIR_BYTES_MAX) {
             errno = ENAMETOOLONG;
             return false;
         }
         memcpy(dir, path, n);
         dir[n] = '\0';
     }
+    return true;
+}
+
+bool civic__fsync_parent(const char *path)
+{
+    char dir[DIR_BYTES_MAX];
+    if (!parent_of(path, dir)) return false;
     int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return false;
     int rc = fsync(fd);
@@ -140,4 +159,122 @@ bool civic__fsync_parent(const char *path)
     close(fd);
     errno = saved;
     return rc == 0;
+}
+
+/* ------------------------------------------------------------ locks */
+
+/* Open file description locks (Linux 3.15+) belong to the open file, not
+ * to the process as fcntl record locks do: a second open of the same file
+ * conflicts even in the same process, and closing some other descriptor of
+ * the file does not drop the lock.  flock(2) has the same semantics where
+ * they are missing.  Both go away when the process dies. */
+static int ofd_lock(int fd, short type, bool wait)
+{
+#ifdef F_OFD_SETLK
+    struct flock fl;
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) return 0;
+    if (errno != EINVAL) return errno == EACCES ? EAGAIN : errno;
+#endif
+    int op = (type == F_WRLCK ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+    if (flock(fd, op) == 0) return 0;
+    return errno == EWOULDBLOCK ? EAGAIN : errno;
+}
+
+int civic__file_lock(int fd, bool exclusive, bool wait)
+{
+    int rc;
+    do rc = ofd_lock(fd, exclusive ? F_WRLCK : F_RDLCK, wait);
+    while (rc == EINTR);
+    return rc;
+}
+
+/* ------------------------------------------------------------ temporary files
+ *
+ * A file is replaced atomically by writing "<path>.tmp.XXXXXX", syncing it
+ * and renaming it over path.  A process killed meanwhile leaves the
+ * temporary file behind.  Writers hold an exclusive lock on their temporary
+ * file from its creation to its rename, and the lock dies with the process,
+ * so a temporary file nobody holds is stale and may be removed.  A sweeper
+ * takes a shared lock before removing a file; a writer that created its
+ * file just before a sweeper removed it sees, once it holds its lock, that
+ * the file has no name any more (st_nlink 0) and starts over. */
+
+#define TEMP_SUFFIX ".tmp.XXXXXX"
+#define TEMP_ATTEMPTS 8
+
+int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
+                       size_t *name_size, int *fd_out)
+{
+    size_t size = strlen(path) + sizeof(TEMP_SUFFIX);
+    char *tmp = civic__malloc(alc, size);
+    *fd_out = -1;
+    *name = NULL;
+    if (!tmp) return CIVIC_E_NOMEM;
+    for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
+        snprintf(tmp, size, "%s%s", path, TEMP_SUFFIX);
+        int fd = mkstemp(tmp);
+        if (fd < 0) break;
+        struct stat st;
+        int rc = civic__file_lock(fd, true, true);
+        if (rc == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0) {
+            *fd_out = fd;
+            *name = tmp;
+            *name_size = size;
+            return CIVIC_OK;
+        }
+        close(fd); /* swept before we held it, or the lock failed: again */
+        if (rc != 0) errno = rc;
+    }
+    int saved = errno;
+    civic__free(alc, tmp, size);
+    errno = saved;
+    return CIVIC_E_IO;
+}
+
+/* name is base + ".tmp." + six letters or digits (what mkstemp makes). */
+static bool is_temp_of(const char *name, const char *base, size_t base_len)
+{
+    const size_t tail = sizeof(TEMP_SUFFIX) - 1;
+    if (strlen(name) != base_len + tail || memcmp(name, base, base_len) != 0 ||
+        memcmp(name + base_len, ".tmp.", 5) != 0)
+        return false;
+    for (size_t i = base_len + 5; i < base_len + tail; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+/* Remove the temporary file at full if no live writer holds it. */
+static void sweep_one(const char *full)
+{
+    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) return;
+    struct stat held, named;
+    if (civic__file_lock(fd, false, false) == 0 && fstat(fd, &held) == 0 &&
+        lstat(full, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+        unlink(full);
+    close(fd);
+}
+
+void civic__temp_sweep(const char *path)
+{
+    char dir[DIR_BYTES_MAX], full[DIR_BYTES_MAX + 256];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t base_len = strlen(base);
+    if (!parent_of(path, dir) || base_len == 0 || base_len > 200) return;
+    DIR *d = opendir(dir);
+    if (!d) return; /* best effort: nothing to sweep, or no access */
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (!is_temp_of(ent->d_name, base, base_len)) continue;
+        snprintf(full, sizeof(full), "%s/%s", dir, ent->d_name);
+        sweep_one(full);
+    }
+    closedir(d);
 }

@@ -7,6 +7,10 @@
 ** are sorted by path bytewise.  Mean and median are rounded half away from
 ** zero to hundredths; the median of an even count is the mean of the two
 ** middle scores.
+**
+** It does not evaluate or lock: it reads one civic_result, which already
+** holds a consistent picture.  Invariant: sums are taken in 128 bits, so no
+** group is too large to average.
 */
 #include "internal.h"
 

@@ -38,8 +38,14 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
 void civic__free(const civic_allocator *a, void *ptr, size_t size);
 char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 
-/* Grow *ptr (an array of *cap elements of `elem` bytes) to hold `need`. */
-int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
+/* Grow *ptr (an array of *cap elements of `elem` bytes) to hold `need`.
+ * Inline when there is room already, as there is for nearly every insert. */
+int civic__grow_to(const civic_allocator *a, void **ptr, size_t *cap, size_t need, size_t elem);
+static inline int civic__grow(const civic_allocator *a, void **ptr, size_t *cap, size_t need,
+                              size_t elem)
+{
+    return need <= *cap ? CIVIC_OK : civic__grow_to(a, ptr, cap, need, elem);
+}
 
 /* A chunked byte arena: pointers into it never move.  mark/reset undo every
  * allocation made after the mark (used to roll back a failed batch).
@@ -66,8 +72,22 @@ typedef struct civic_arena_mark {
 void civic__arena_init(civic_arena *arena, const civic_allocator *alc, size_t chunk_bytes);
 void civic__arena_free(civic_arena *arena);
 void *civic__arena_alloc(civic_arena *arena, size_t size, size_t align);
-int civic__arena_reserve(civic_arena *arena, size_t size);
-civic_arena_mark civic__arena_mark(const civic_arena *arena);
+/* Make sure the next `size` bytes (any alignment up to 16 included) come
+ * from the current chunk: the allocations they make then cannot fail.
+ * Inline when the current chunk has the room. */
+int civic__arena_reserve_chunk(civic_arena *arena, size_t size);
+static inline int civic__arena_reserve(civic_arena *arena, size_t size)
+{
+    const civic_arena_chunk *c = arena->top;
+    if (c && ((c->used + 15) & ~(size_t)15) + size <= c->size) return CIVIC_OK;
+    return civic__arena_reserve_chunk(arena, size);
+}
+/* Inline: every insert takes two marks, to give its strings back on failure. */
+static inline civic_arena_mark civic__arena_mark(const civic_arena *arena)
+{
+    civic_arena_mark m = { arena->top, arena->top ? arena->top->used : 0 };
+    return m;
+}
 void civic__arena_reset(civic_arena *arena, civic_arena_mark mark);
 char *civic__arena_strndup(civic_arena *arena, const char *s, size_t len);
 
@@ -132,6 +152,8 @@ bool civic__text_valid(const char *s, size_t n, size_t *bad);
 bool civic__code_valid(const char *s, size_t n);
 /* Valid UTF-8; control characters allowed. */
 bool civic__utf8_valid(const char *s, size_t n);
+/* Encode code point cp (a Unicode scalar value) at d; returns 1..4 bytes. */
+size_t civic__utf8_put(char *d, uint32_t cp);
 /* Inline: every event hashes three strings on the parsing threads. */
 __extension__ typedef unsigned __int128 civic_u128;
 
@@ -566,7 +588,7 @@ typedef struct civic_extras {
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
-    pthread_rwlock_t *lock;    /* behind a pointer: const queries lock it too */
+    struct civic_lock *lock;   /* engine.c; behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
     civic_arena arena;         /* event ids and refs */
@@ -669,8 +691,29 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
+/* The built-in types, in CIVIC_TYPE_* order from CIVIC_TYPE_OBJECT: the only
+ * place their names are spelled.  Inline (a static table per file that uses
+ * it) so that rules.c, below event.c, can reserve the names. */
+#define CIVIC_BUILTIN_COUNT 6u
+static inline const char *civic__builtin_name(uint16_t type)
+{
+    static const char *const names[CIVIC_BUILTIN_COUNT] = { "object", "dismiss", "correct",
+                                                           "revoke", "repair", "redeem" };
+    return type >= CIVIC_TYPE_OBJECT ? names[type - CIVIC_TYPE_OBJECT] : NULL;
+}
 /* The built-in type named (s, n): true and *type (may be NULL) set, or false. */
-bool civic__builtin_type(const char *s, size_t n, uint16_t *type);
+static inline bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
+{
+    for (unsigned i = 0; i < CIVIC_BUILTIN_COUNT; i++) {
+        uint16_t t = (uint16_t)(CIVIC_TYPE_OBJECT + i);
+        const char *name = civic__builtin_name(t);
+        if (strlen(name) == n && memcmp(name, s, n) == 0) {
+            if (type) *type = t;
+            return true;
+        }
+    }
+    return false;
+}
 /* The name of a type (rule code or built-in name) and its length. */
 const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
 /* CIVIC_KIND_* of a type. */
@@ -826,6 +869,19 @@ bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */
 bool civic__fsync_parent(const char *path);
+/* Lock the whole open file fd, shared or exclusive, against every other
+ * open of it -- in this process too (open file description locks, or
+ * flock).  wait: block until granted.  Returns 0, EAGAIN when another open
+ * holds a conflicting lock, or another errno. */
+int civic__file_lock(int fd, bool exclusive, bool wait);
+/* Create "<path>.tmp.XXXXXX" (mode 0600) and lock it exclusively until it
+ * is closed: *fd_out, and *name (*name_size bytes from alc) for the rename.
+ * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
+int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
+                       size_t *name_size, int *fd_out);
+/* Remove every "<path>.tmp.XXXXXX" that no live writer holds: what a writer
+ * killed before its rename left behind.  Best effort: errors are ignored. */
+void civic__temp_sweep(const char *path);
 
 /* ------------------------------------------------------------------ */
 /* event_codec.c: the stored form of one event                         */

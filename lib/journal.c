@@ -19,7 +19,10 @@
 **   - The file is a header followed by whole committed batches, except for
 **     a tail that a crash may have torn; replay applies a batch only when it
 **     has read its COMMIT record, and truncates the file at the end of the
-**     last committed batch (j->size).
+**     last committed batch (j->size) -- but only when nothing intact follows
+**     the first unusable record.  Damage followed by intact records is never
+**     truncated silently: the open fails, or with CIVIC_JOURNAL_RECOVER a
+**     copy of the whole file is kept first.
 **   - The engine reaches the journal only through its commit hook
 **     (journal_commit), attached and detached by writes of this file.
 **   - Appends happen only under the engine's write lock and write at
@@ -58,6 +61,7 @@ struct civic_journal {
     char *path;
     size_t path_size;
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
+    bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     uint32_t interval_ms;
     uint64_t size;             /* end of the last committed batch */
     unsigned char *buf;        /* one record: header + payload */
@@ -98,26 +102,24 @@ static int io_error(civic_error *err, const char *what, const char *path)
                             strerror(errno));
 }
 
-/* An advisory lock so two processes never append to one journal. */
+/* An advisory lock so two engines (of this process or another) never
+ * append to one journal. */
 static bool lock_file(int fd)
 {
-    struct flock fl;
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    return fcntl(fd, F_SETLK, &fl) == 0;
+    int rc = civic__file_lock(fd, true, false);
+    if (rc != 0) errno = rc;
+    return rc == 0;
 }
 
-/* Write a header-only journal to the open temporary file fd (named tmp),
- * sync it, lock it and rename it over path.  Returns the failed step or NULL
- * (errno says why). */
+/* Write a header-only journal to the open, locked temporary file fd (named
+ * tmp), sync it and rename it over path: it stays locked, as the journal.
+ * Returns the failed step or NULL (errno says why). */
 static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint)
 {
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint);
     if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
     if (fsync(fd) != 0) return "sync";
-    if (!lock_file(fd)) return "lock";
     if (rename(tmp, path) != 0) return "rename into place";
     return NULL;
 }
@@ -129,12 +131,12 @@ static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64
 static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
                         int *fd_out, civic_error *err)
 {
-    size_t tmp_size = strlen(path) + 16;
-    char *tmp = civic__malloc(alc, tmp_size);
+    size_t tmp_size = 0;
+    char *tmp = NULL;
+    int fd;
     *fd_out = -1;
-    if (!tmp) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    snprintf(tmp, tmp_size, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    int rc = civic__temp_create(alc, path, &tmp, &tmp_size, &fd);
+    if (rc == CIVIC_E_NOMEM) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     const char *step = fd < 0 ? "create a temporary file" : fresh_steps(fd, tmp, path, fingerprint);
     if (fd >= 0 && step) {
         int saved = errno;
@@ -149,7 +151,7 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
         errno = saved;
         fd = -1;
     }
-    int rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
+    rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
     *fd_out = fd;
     return rc;
@@ -236,11 +238,14 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
 
 /* Apply every committed batch, purges where they stand (what arrived after
  * a purge met its tombstones); leave j->size at the end of the last one and
- * roll back a batch that has no COMMIT record. */
+ * roll back a batch that has no COMMIT record.  *stop gets the offset where
+ * reading stopped (file_size at a clean end) and *framing whether the record
+ * there was intact but out of place. */
 static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
-                  civic_journal_report *rep, civic_error *err)
+                  civic_journal_report *rep, uint64_t *stop, bool *framing, civic_error *err)
 {
     uint64_t off = JNL_HEADER_BYTES;
+    *framing = false;
     bool open_batch = false;
     civic_batch_mark batch = civic__batch_begin(e);
     size_t first = batch.event_count;
@@ -249,7 +254,10 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         uint32_t flags, count;
         size_t len;
         if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len)) break;
-        if (((flags & JNL_FIRST) != 0) == open_batch) break; /* batch framing broken */
+        if (((flags & JNL_FIRST) != 0) == open_batch) { /* batch framing broken */
+            *framing = true;
+            break;
+        }
         if (flags & JNL_FIRST) {
             batch = civic__batch_begin(e);
             open_batch = true;
@@ -274,7 +282,110 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         }
     }
     if (open_batch) civic__batch_rollback(e, &batch);
+    *stop = off;
     return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ damage
+ *
+ * Replay stops at the first record it cannot use.  When nothing intact
+ * follows it, that is a torn tail: a write cut short by a crash (a record
+ * whose bytes end early, or whose pages never reached the disk), and it is
+ * truncated.  When intact records follow it, the file was damaged in the
+ * middle and truncating would drop batches that were acknowledged: the
+ * open fails unless the caller asks for recovery (CIVIC_JOURNAL_RECOVER),
+ * which keeps a copy of the file first. */
+
+/* The next offset >= pos (and < file_size) where a record magic starts, or
+ * file_size.  false on a read error. */
+static bool next_magic(const struct civic_journal *j, uint64_t pos, uint64_t file_size,
+                       uint64_t *at)
+{
+    unsigned char window[16384];
+    while (pos + 4 <= file_size) {
+        size_t n = file_size - pos < sizeof(window) ? (size_t)(file_size - pos) : sizeof(window);
+        if (!civic__read_all(j->fd, window, n, pos)) return false;
+        for (size_t k = 0; k + 4 <= n; k++) {
+            if (window[k] == 'C' && memcmp(window + k, "CJRC", 4) == 0) {
+                *at = pos + k;
+                return true;
+            }
+        }
+        pos += n - 3; /* a magic may straddle two windows */
+    }
+    *at = file_size;
+    return true;
+}
+
+/* The intact records in [from, file_size) (checksum good) and the whole
+ * batches among them (FIRST to COMMIT, back to back). */
+static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
+                        uint64_t *records, uint64_t *batches)
+{
+    uint64_t pos = from;
+    bool open = false;
+    *records = *batches = 0;
+    while (pos < file_size) {
+        uint32_t flags, count;
+        size_t len;
+        if (read_record(j, pos, file_size, &flags, &count, &len)) {
+            (*records)++;
+            if (flags & JNL_FIRST) open = true;
+            if ((flags & JNL_COMMIT) && open) (*batches)++;
+            if (flags & JNL_COMMIT) open = false;
+            pos += JNL_RECORD_HEADER_BYTES + len;
+            continue;
+        }
+        open = false;
+        if (!next_magic(j, pos + 1, file_size, &pos)) return io_error(NULL, "read", j->path);
+    }
+    return CIVIC_OK;
+}
+
+/* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced. */
+static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *err)
+{
+    char name[4200];
+    int fd = -1;
+    long long now = (long long)time(NULL);
+    for (int n = 0; fd < 0 && n < 100; n++) {
+        if (n == 0) snprintf(name, sizeof(name), "%s.damaged.%lld", j->path, now);
+        else snprintf(name, sizeof(name), "%s.damaged.%lld.%d", j->path, now, n);
+        fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) return io_error(err, "create a copy of the damaged file", j->path);
+    bool ok = true;
+    for (uint64_t at = 0; ok && at < file_size;) {
+        size_t n = file_size - at < j->buf_size ? (size_t)(file_size - at) : j->buf_size;
+        ok = civic__read_all(j->fd, j->buf, n, at) && civic__write_all(fd, j->buf, n, at);
+        at += n;
+    }
+    ok = ok && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (!ok || !civic__fsync_parent(name)) return io_error(err, "copy the damaged file", j->path);
+    return CIVIC_OK;
+}
+
+/* Replay stopped at `stop`, before the end of the file: a torn tail
+ * (CIVIC_OK: truncate), damage with intact batches after it (CIVIC_E_CORRUPT
+ * unless recover), or a read error. */
+static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, uint64_t file_size,
+                        civic_error *err)
+{
+    uint64_t records, batches;
+    int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &batches);
+    if (rc != CIVIC_OK) return io_error(err, "read", j->path);
+    if (records == 0) return CIVIC_OK; /* a torn tail */
+    if (j->recover) return keep_copy(j, file_size, err);
+    return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
+                            "journal %s is damaged at byte %llu, and %llu intact batches (%llu "
+                            "records) follow it: not truncating acknowledged data; open with "
+                            "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
+                            j->path, (unsigned long long)stop, (unsigned long long)batches,
+                            (unsigned long long)records);
 }
 
 /* ------------------------------------------------------------ group sync */
@@ -339,7 +450,8 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     struct civic_journal *j = civic__calloc(alc, 1, sizeof(*j));
     if (!j) return NULL;
     j->fd = -1;
-    j->policy = policy & 0xFFFFu;
+    j->policy = policy & 0xFFu;
+    j->recover = (policy & CIVIC_JOURNAL_RECOVER) != 0;
     j->interval_ms = policy >> 16 ? policy >> 16 : CIVIC_SYNC_GROUP_DEFAULT_MS;
     j->path_size = strlen(path) + 1;
     j->path = civic__strndup(alc, path, j->path_size - 1);
@@ -369,13 +481,15 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
 {
+    civic__temp_sweep(j->path); /* what a killed open or compaction left */
     j->fd = open(j->path, O_RDWR | O_CLOEXEC);
     if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
     struct stat st;
     if (j->fd >= 0 && !lock_file(j->fd))
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
-                                "journal %s is in use by another process (%s)", j->path,
-                                strerror(errno));
+        return errno == EAGAIN
+                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is locked by another "
+                                      "engine (in this process or another)", j->path)
+                   : io_error(err, "lock", j->path);
     if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
     if (j->fd < 0 || st.st_size == 0) {
         if (j->fd >= 0) close(j->fd);
@@ -386,9 +500,11 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         rep->bytes_kept = j->size;
         return CIVIC_OK;
     }
-    uint64_t file_size = (uint64_t)st.st_size;
+    uint64_t file_size = (uint64_t)st.st_size, stop = file_size;
+    bool framing = false;
     int rc = check_header(e, j, file_size, err);
-    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, err);
+    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, &stop, &framing, err);
+    if (rc == CIVIC_OK && stop < file_size) rc = judge_damage(j, stop, framing, file_size, err);
     if (rc != CIVIC_OK) return rc;
     if (j->size < file_size) {
         if (ftruncate(j->fd, (off_t)j->size) != 0 || fdatasync(j->fd) != 0)
@@ -398,6 +514,13 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     rep->bytes_kept = j->size;
     return CIVIC_OK;
 }
+
+static const civic_field report_fields[] = {
+    CIVIC_FIELD(civic_journal_report, created, 1), CIVIC_FIELD(civic_journal_report, batches, 1),
+    CIVIC_FIELD(civic_journal_report, events, 1),  CIVIC_FIELD(civic_journal_report, accepted, 1),
+    CIVIC_FIELD(civic_journal_report, bytes_kept, 1),
+    CIVIC_FIELD(civic_journal_report, bytes_truncated, 1),
+};
 
 typedef struct journal_open_ctx {
     struct civic_journal *j;
@@ -428,10 +551,10 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
                               civic_journal_report *report, civic_error *err)
 {
     civic__error_clear(err);
-    uint32_t kind = sync_policy & 0xFFFFu;
+    uint32_t kind = sync_policy & 0xFFu, flags = sync_policy & 0xFF00u;
     if (!e || !path || !*path ||
         (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE) ||
-        (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
+        (flags & ~CIVIC_JOURNAL_RECOVER) || (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
     if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
@@ -439,10 +562,9 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
     if (!o.j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     int rc = civic__engine_write(e, open_apply, &o, err);
     if (rc != CIVIC_OK) journal_destroy(&e->alc, o.j);
-    if (report) {
-        o.rep.version = report->version;
-        *report = o.rep;
-    }
+    if (report)
+        civic__copy_fields(report, &o.rep, report_fields, CIVIC_FIELD_COUNT(report_fields),
+                           report->version);
     return rc;
 }
 
@@ -566,18 +688,18 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal", j->path);
     uint64_t off = j->size;
-    const char *step = "append";
-    bool ok = append(e, j, arg, &off);
-    if (ok && j->policy == CIVIC_SYNC_ALWAYS && (step = "sync", fdatasync(j->fd) != 0)) ok = false;
-    if (!ok) {
+    bool written = append(e, j, arg, &off);
+    bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS || fdatasync(j->fd) == 0);
+    if (!synced) {
         int saved = errno;
-        /* After a failed fsync the kernel may have dropped the pages: only a
-         * reopen (which re-reads the file) can be trusted again. */
-        if (ftruncate(j->fd, (off_t)j->size) != 0 || (step[0] == 's') ||
+        /* Cut the file back.  After a failed fsync the kernel may have
+         * dropped the pages: only a reopen (which re-reads the file) can be
+         * trusted again, so the journal refuses further writes. */
+        if (ftruncate(j->fd, (off_t)j->size) != 0 || written ||
             (j->policy == CIVIC_SYNC_ALWAYS && fdatasync(j->fd) != 0))
             atomic_store(&j->failed, 1);
         errno = saved;
-        return io_error(err, step, j->path);
+        return io_error(err, written ? "sync" : "append", j->path);
     }
     j->size = off;
     if (j->policy == CIVIC_SYNC_GROUP) {
@@ -629,6 +751,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
     /* ... (2) only then the empty journal replaces the old one. */
+    civic__temp_sweep(j->path);
     int fd;
     rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &fd, err);
     if (rc != CIVIC_OK) return rc;

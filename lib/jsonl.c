@@ -11,8 +11,10 @@
 **
 ** It reads lines and hands each object's fields to the sink (sink.c); load.c
 ** chooses, through civic__jsonl_format, what is read here and what in parts
-** on helper threads.  Every line is a record, so any run of whole lines may
-** be parsed in parallel.
+** on helper threads.  It does not insert, count or decide what a bad line
+** means (the sink does).  Invariants: every line is a record, so any run of
+** whole lines may be parsed in parallel; decoded strings never outgrow the
+** line plus two rewritten numbers (JSON_LINE_EXTRA_BYTES).
 */
 #include "pipeline.h"
 
@@ -63,23 +65,6 @@ static int hex4(const char *s)
         else return -1;
     }
     return v;
-}
-
-static size_t put_utf8(char *d, uint32_t cp)
-{
-    if (cp < 0x80) { d[0] = (char)cp; return 1; }
-    if (cp < 0x800) { d[0] = (char)(0xc0 | (cp >> 6)); d[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xe0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        d[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (char)(0xf0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    d[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
 }
 
 static bool escape(jline *j, uint32_t *cp)
@@ -168,7 +153,7 @@ static bool string(jline *j, bool store, const char **s, size_t *len)
             uint32_t cp;
             j->i++;
             if (!escape(j, &cp)) return false;
-            if (store) j->out_len += put_utf8(j->out + j->out_len, cp);
+            if (store) j->out_len += civic__utf8_put(j->out + j->out_len, cp);
             continue;
         }
         size_t at = j->i;

@@ -5,6 +5,10 @@
 ** exact (no floating point anywhere); a value with more significant decimal
 ** places than its scale is an error, not a rounding.  Every operation that
 ** could overflow is checked and reports it instead of wrapping.
+**
+** It does not know what a number means (points or quantities): callers
+** pass the scale and the limit.  Invariant: no floating point, and no
+** result is ever produced from a wrapped intermediate.
 */
 #include "internal.h"
 

@@ -63,8 +63,11 @@ static size_t count_lines(const char *p, size_t n)
 
 /* ------------------------------------------------------------ lookahead */
 
-/* Hint the caches about the table slots the insert of p will touch. */
-static void event_prefetch(const civic_engine *e, const civic_parsed *p)
+/* Hint the caches about the table slots the insert of p will touch.  Always
+ * inline: a function that only prefetches has no effect the compiler must
+ * keep, and gcc drops calls to it (it did, costing 15% of a parallel load). */
+__attribute__((always_inline)) static inline void event_prefetch(const civic_engine *e,
+                                                                 const civic_parsed *p)
 {
     civic__table_prefetch(&e->ids, p->id_hash);
     if (p->subject_index != CIVIC_NONE)

@@ -1,12 +1,17 @@
 /*
-** query.c -- answers: subject lists, rankings, the credit record, groups.
+** query.c -- answers about subjects (civic_result): one subject, all
+** subjects, rankings; and the engine's counts and time range.
 **
-** Every answer object (civic_result, civic_record, civic_groups) is built
-** under the engine's read lock and then owns copies of all its strings, so it
-** is immutable, may be read from any thread, and outlives the engine.
-** Evaluating all subjects first buckets the event indices by subject with a
-** counting sort (one pass to count, one to place), then evaluates each
-** subject from its contiguous slice.
+** Every answer object (civic_result here, civic_record in record.c,
+** civic_groups in groups.c) is built under the engine's read lock and then
+** owns copies of all its strings, so it is immutable, may be read from any
+** thread, and outlives the engine.  Evaluating all subjects first buckets
+** the event indices by subject with a counting sort (one pass to count, one
+** to place), then evaluates each subject from its contiguous slice, on
+** several threads for large engines.
+**
+** It does not evaluate (eval.c does).  Invariant: rows come out sorted by
+** subject id bytewise whatever the number of threads.
 */
 #include "internal.h"
 
@@ -318,6 +323,37 @@ int civic_result_dimension(const civic_result *res, size_t i, size_t d, int64_t 
     return CIVIC_OK;
 }
 
+/* ------------------------------------------------------------ counts */
+
+uint64_t civic_engine_event_count(const civic_engine *e)
+{
+    if (!e) return 0;
+    civic__engine_read_begin(e);
+    uint64_t n = e->event_count;
+    civic__engine_read_end(e);
+    return n;
+}
+
+uint64_t civic_engine_subject_count(const civic_engine *e)
+{
+    if (!e) return 0;
+    civic__engine_read_begin(e);
+    uint64_t n = e->subject_count;
+    civic__engine_read_end(e);
+    return n;
+}
+
+int civic_engine_time_range(const civic_engine *e, int64_t *first, int64_t *last)
+{
+    if (!e) return CIVIC_E_INVALID;
+    civic__engine_read_begin(e);
+    int rc = e->event_count ? CIVIC_OK : CIVIC_E_INVALID;
+    if (rc == CIVIC_OK && first) *first = e->ts_min;
+    if (rc == CIVIC_OK && last) *last = e->ts_max;
+    civic__engine_read_end(e);
+    return rc;
+}
+
 /* ------------------------------------------------------------ one subject */
 
 /* The subject's event indices in arrival order, into a fresh array: logs
@@ -395,7 +431,7 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
 /* ------------------------------------------------------------ all subjects */
 
 
-static int compare_subjects(const void *a, const void *b, void *ctx)
+static int compare_subjects(const void *a, const void *b, const void *ctx)
 {
     const civic_engine *e = ctx;
     const char *x = e->subjects[*(const uint32_t *)a].id;
@@ -407,7 +443,7 @@ static int compare_subjects(const void *a, const void *b, void *ctx)
 
 /* A small merge sort with a context (qsort_r is not in C11). */
 static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
-                     int (*cmp)(const void *, const void *, void *), void *ctx)
+                     int (*cmp)(const void *, const void *, const void *), const void *ctx)
 {
     if (n < 2) return;
     if (n <= 16) {
@@ -589,7 +625,7 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     }
     for (size_t i = 0; i < mid; i++) bucket[at[e->events[i].subject]++] = (uint32_t)i;
     for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
-    sort_ctx(order, tmp, ns, compare_subjects, (void *)e);
+    sort_ctx(order, tmp, ns, compare_subjects, e);
     if (started) pthread_join(tid, NULL);
     rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
@@ -627,7 +663,7 @@ static bool in_group(const char *group, const char *prefix, size_t n)
     return strncmp(group, prefix, n) == 0 && (group[n] == '\0' || group[n] == '/');
 }
 
-static int compare_rank(const void *a, const void *b, void *ctx)
+static int compare_rank(const void *a, const void *b, const void *ctx)
 {
     const civic_result *res = ctx;
     const row *x = &res->rows[*(const uint32_t *)a], *y = &res->rows[*(const uint32_t *)b];

@@ -3,6 +3,10 @@
 ** (ts, id) order, with its kind, state, raw and counted points, marks, end
 ** of effect, and the score summary.  Built from the items of one
 ** evaluation (eval.c), copied so the record owns all its strings.
+**
+** It does not evaluate or order anything itself.  Invariant: the summary
+** and the entries come from the same evaluation under the same read lock,
+** so summing the entries (SPEC 4, last paragraph) gives the summary's score.
 */
 #include "internal.h"
 

@@ -31,7 +31,9 @@
 **
 ** Invariants: a file is only ever created under a temporary name and
 ** renamed into place after fsync, so `path` names a complete file or the
-** previous one.  A load is one batch: any failure rolls back every event it
+** previous one; the temporary name is locked by its writer until the
+** rename, and saving or loading removes those that no live writer holds
+** (left by a writer killed before its rename), so they never pile up.  A load is one batch: any failure rolls back every event it
 ** inserted.  Events are written in insertion order.
 */
 #include "internal.h"
@@ -176,57 +178,54 @@ static bool snapshot_body(const civic_engine *e, snap_writer *w)
     return writer_put(w, t, sizeof(t));
 }
 
-static char *temp_name(const civic_allocator *alc, const char *path, size_t *size)
+/* Write the file body to the open temporary file, sync it, close it and
+ * rename it over path.  Returns the failed step or NULL (errno says why);
+ * the descriptor is closed either way. */
+static const char *write_steps(const civic_engine *e, snap_writer *w, const char *tmp,
+                               const char *path)
 {
-    size_t n = strlen(path);
-    if (n > SIZE_MAX - 16) return NULL;
-    *size = n + 16;
-    char *tmp = civic__malloc(alc, *size);
-    if (tmp) snprintf(tmp, *size, "%s.tmp.XXXXXX", path);
-    return tmp;
+    const char *step = NULL;
+    if (!snapshot_body(e, w)) step = "write";
+    else if (fsync(w->fd) != 0) step = "sync";
+    int saved = errno;
+    if (close(w->fd) != 0 && !step) {
+        step = "close";
+        saved = errno;
+    }
+    if (!step && rename(tmp, path) != 0) {
+        step = "rename";
+        saved = errno;
+    }
+    errno = saved;
+    return step;
 }
 
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err)
 {
     size_t tmp_size = 0, buf_size = SNAP_BLOCK_HEADER_BYTES + SNAP_BLOCK_PAYLOAD_BYTES +
                                      CIVIC_EVENT_RECORD_BYTES_MAX;
-    char *tmp = temp_name(&e->alc, path, &tmp_size);
-    unsigned char *buf = civic__malloc(&e->alc, buf_size);
-    int rc = CIVIC_OK;
-    if (!tmp || !buf) {
-        rc = civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-        goto done;
-    }
-    snap_writer w = { -1, 0, 0, buf, 0, 0 };
-    w.fd = mkstemp(tmp);
-    if (w.fd < 0) {
-        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot create %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    const char *step = "write";
-    bool ok = snapshot_body(e, &w);
-    if (ok && (step = "sync", fsync(w.fd) != 0)) ok = false;
-    int saved = errno;
-    if (close(w.fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-        step = "close";
-    }
-    if (ok && (step = "rename", rename(tmp, path) != 0)) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step, path,
-                              strerror(saved));
-        goto done;
-    }
-    if (!civic__fsync_parent(path))
-        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot sync the directory of %s: %s",
+    char *tmp = NULL;
+    snap_writer w = { -1, 0, 0, civic__malloc(&e->alc, buf_size), 0, 0 };
+    civic__temp_sweep(path); /* what earlier writers killed before their rename left */
+    int rc = w.buf ? civic__temp_create(&e->alc, path, &tmp, &tmp_size, &w.fd) : CIVIC_E_NOMEM;
+    if (rc == CIVIC_E_IO) {
+        rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot create a temporary file for %s: %s",
                               path, strerror(errno));
-done:
-    civic__free(&e->alc, buf, buf_size);
+    } else if (rc != CIVIC_OK) {
+        rc = civic__error_set(err, rc, 0, 0, 0, NULL);
+    } else {
+        const char *step = write_steps(e, &w, tmp, path);
+        if (step) {
+            int saved = errno;
+            unlink(tmp);
+            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step, path,
+                                  strerror(saved));
+        } else if (!civic__fsync_parent(path)) {
+            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot sync the directory of %s: %s",
+                                  path, strerror(errno));
+        }
+    }
+    civic__free(&e->alc, w.buf, buf_size);
     civic__free(&e->alc, tmp, tmp_size);
     return rc;
 }
@@ -466,6 +465,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
+    civic__temp_sweep(path); /* at startup: what a killed save or compaction left */
     snap_reader r = { f, path, 0, 0, err, 0, 1, CIVIC_NO_TIME };
     int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);

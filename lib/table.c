@@ -1,7 +1,7 @@
 /*
 ** table.c -- the cold half of the intern table (table.h): growing,
-** removing, freeing.  The lookups and the insert are inline in table.h,
-** where the hot loops of engine.c and pipeline.c can see them.
+** removing, freeing.  The lookups, the insert and the check for room are
+** inline in table.h, where the hot loops of engine.c and pipeline.c see them.
 **
 ** Invariants: the load factor stays at most 3/4, so every probe ends at an
 ** empty slot; growing allocates a new slot array and never runs while a
@@ -10,7 +10,7 @@
 */
 #include "internal.h"
 
-int civic__table_reserve(const civic_allocator *alc, civic_table *t, size_t n)
+int civic__table_grow(const civic_allocator *alc, civic_table *t, size_t n)
 {
     size_t cap = t->mask ? t->mask + 1 : 0;
     if (n > ((size_t)1 << 32)) return CIVIC_E_NOMEM;

@@ -1,10 +1,14 @@
 /*
-** text.c -- UTF-8 validation, name checks and the string hash.
+** text.c -- UTF-8 validation and encoding, and name checks.
 **
 ** Ids, subjects, groups and names are UTF-8 without control characters
 ** (C0, DEL and C1).  Overlong forms, surrogates and code points past
-** U+10FFFF are invalid.  The hash is a seeded 64-bit mixer over 8-byte
-** words: fast for short ids, with good avalanche.
+** U+10FFFF are invalid.  (The string hash, a fixed-seed 64-bit mixer over
+** 8-byte words, is inline in internal.h: it runs three times per event.)
+**
+** It does not decode, normalise or copy text: valid strings are stored and
+** compared as bytes.  Invariant: the fast paths (eight bytes at a time,
+** short printable strings) accept exactly what the byte-by-byte scan does.
 */
 #include "internal.h"
 
@@ -92,6 +96,30 @@ bool civic__utf8_valid(const char *s, size_t n)
 {
     size_t bad;
     return utf8_scan(s, n, &bad, true);
+}
+
+size_t civic__utf8_put(char *d, uint32_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xc0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (char)(0xf0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    d[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
 }
 
 bool civic__code_valid(const char *s, size_t n)

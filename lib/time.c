@@ -10,6 +10,9 @@
 ** civic_day: evaluation works out an event's calendar date once and reuses
 ** it for its caps, its balance period and its validity (the _on forms);
 ** the plain forms start from a time.  It knows nothing of events or rules.
+** Invariants: every function is defined for all times CIVIC_TIME_MIN..MAX;
+** two times fall in the same period exactly when their buckets are equal;
+** an _on form and its plain form always agree (tests/test_time.c).
 */
 #include "internal.h"
 
