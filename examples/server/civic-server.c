@@ -40,6 +40,7 @@
 ** every --compact-every seconds when events arrived, and at shutdown.
 */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -103,6 +104,7 @@ typedef struct options {
     unsigned compact_seconds;
     const char *tokens_path;
     bool insecure;
+    bool recover;            /* --recover: go on past a damaged or missing journal */
     bool public_reports;
     const char *tls_cert;
     const char *tls_key;
@@ -566,21 +568,63 @@ static void report_error(const char *what, int rc, const civic_error *err)
             err && err->message[0] ? err->message : "", civic_strerror(rc));
 }
 
-/* Hook for the library's journal-integrity work (issue 17): stale
- * "snapshot.civic.tmp.*" files left by a crash during compaction are to be
- * removed at startup.  TODO(lead): call the library's cleanup here once
- * lib/ offers it, and report what it removed. */
-static void cleanup_stale_files(server *s) { (void)s; }
+/* The temporary files "<name>.tmp.XXXXXX" of the snapshot and the journal
+ * that a process killed while saving, compacting or creating a journal left
+ * in the data directory.  With `sweep`, each one no live writer holds (the
+ * library's writers hold a lock on theirs until the rename) is removed.
+ * Returns how many there are (were, before the sweep). */
+static unsigned stale_files(const server *s, bool sweep)
+{
+    DIR *d = opendir(s->opt.data_dir);
+    if (!d) return 0;
+    unsigned n = 0;
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        const char *name = ent->d_name, *x = name;
+        if (strncmp(name, "snapshot.civic.tmp.", 19) == 0) x = name + 19;
+        else if (strncmp(name, "journal.civic.tmp.", 18) == 0) x = name + 18;
+        else continue;
+        size_t k = 0; /* mkstemp's six letters and digits */
+        while (k < 7 && ((x[k] >= 'a' && x[k] <= 'z') || (x[k] >= 'A' && x[k] <= 'Z') ||
+                         (x[k] >= '0' && x[k] <= '9')))
+            k++;
+        if (k != 6 || x[6] != '\0') continue;
+        n++;
+        if (!sweep) continue;
+        char full[PATH_BYTES_MAX + 256];
+        snprintf(full, sizeof(full), "%s/%s", s->opt.data_dir, name);
+        int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) continue;
+        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+#ifdef F_OFD_SETLK
+        bool free_to_take = fcntl(fd, F_OFD_SETLK, &lk) == 0;
+#else
+        bool free_to_take = fcntl(fd, F_SETLK, &lk) == 0;
+#endif
+        if (free_to_take) unlink(full);
+        close(fd);
+    }
+    closedir(d);
+    return n;
+}
 
-/* Startup report of the journal replay.  TODO(lead): once the library
- * tells a torn tail from corruption followed by intact batches (and a
- * missing journal beside a snapshot that expects one), print its offset
- * and intact-batch count here, and wire the explicit recovery flag. */
-static void report_journal(server *s, const civic_journal_report *rep)
+/* Startup report of the journal replay. */
+static void report_journal(server *s, const civic_journal_report *rep, unsigned swept)
 {
     fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from the "
             "journal, %" PRIu64 " torn bytes truncated)\n",
             civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+    if (swept)
+        fprintf(stderr, SERVER_NAME ": removed %u stale temporary file%s left by a crash\n",
+                swept, swept == 1 ? "" : "s");
+}
+
+/* Start-up refusals name what the operator can do. */
+static void recovery_hint(const char *what)
+{
+    fprintf(stderr, SERVER_NAME ": %s\n" SERVER_NAME ": nothing was changed.  Restore the "
+            "file from a backup, or start once with --recover to go on from what is intact "
+            "(a damaged journal is kept as journal.civic.damaged.<time>)\n", what);
 }
 
 static int open_data(server *s)
@@ -592,8 +636,17 @@ static int open_data(server *s)
     }
     snprintf(s->snapshot_path, sizeof(s->snapshot_path), "%s/snapshot.civic", s->opt.data_dir);
     snprintf(s->journal_path, sizeof(s->journal_path), "%s/journal.civic", s->opt.data_dir);
-    cleanup_stale_files(s);
-    if (access(s->snapshot_path, F_OK) == 0) {
+    unsigned stale = stale_files(s, false);
+    bool have_snapshot = access(s->snapshot_path, F_OK) == 0;
+    if (have_snapshot && access(s->journal_path, F_OK) != 0 && errno == ENOENT &&
+        !s->opt.recover) {
+        /* Every compaction leaves a journal beside its snapshot: without one,
+         * batches acknowledged since the last compaction are gone. */
+        recovery_hint("the data directory holds snapshot.civic but no journal.civic: "
+                      "events acknowledged after the last compaction would be lost");
+        return -1;
+    }
+    if (have_snapshot) {
         int rc = civic_engine_load_snapshot(s->engine, s->snapshot_path, &err);
         if (rc != CIVIC_OK) {
             report_error("loading the snapshot", rc, &err);
@@ -601,12 +654,20 @@ static int open_data(server *s)
         }
     }
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    int rc = civic_engine_journal_open(s->engine, s->journal_path, s->opt.sync_policy, &rep, &err);
+    uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u);
+    int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
         report_error("opening the journal", rc, &err);
+        if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
+            recovery_hint("the journal is damaged before batches that are intact");
         return -1;
     }
-    report_journal(s, &rep);
+    /* The journal's lock is held now: no other server uses this directory,
+     * so what a killed compaction left can go (the library sweeps beside the
+     * files it opens; this also covers a first snapshot that never landed). */
+    stale_files(s, true);
+    unsigned left = stale_files(s, false);
+    report_journal(s, &rep, stale > left ? stale - left : 0);
     return 0;
 }
 
@@ -1132,6 +1193,8 @@ static void usage(FILE *f)
           "  --data DIR              durable: DIR/snapshot.civic + DIR/journal.civic\n"
           "  --sync POLICY           always (default) | group | none, with --data\n"
           "  --compact-every SECONDS snapshot + fresh journal period (default 300)\n"
+          "  --recover               start past a journal damaged in the middle (a copy is\n"
+          "                          kept) or missing beside its snapshot\n"
           "  --threads N             request threads (default 4)\n"
           "access:\n"
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
@@ -1178,6 +1241,7 @@ static const opt_def OPTIONS[] = {
     OPT("--threads", OPT_UINT, threads, 1, 1024),
     OPT("--tokens", OPT_STR, tokens_path, 0, 0),
     OPT("--insecure", OPT_FLAG, insecure, 0, 0),
+    OPT("--recover", OPT_FLAG, recover, 0, 0),
     OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
     OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),
     OPT("--tls-key", OPT_STR, tls_key, 0, 0),

@@ -475,6 +475,80 @@ def test_source_from_token(tmp):
 SIZES = [1, 3, 40, 400, 16000]
 
 
+def start_fails(data, extra=()):
+    """Run the server on data expecting it to refuse to start: (exit code, output)."""
+    cmd = [ARGS.server, "--port", "0", "--data", data] + list(extra)
+    try:
+        p = subprocess.run(cmd, capture_output=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return 0, "the server started and kept running"
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+def ids_held(srv, subject):
+    status, rec = srv.request("GET", "/subjects/%s/record" % subject)
+    return {e["id"] for e in rec.get("entries", [])} if status == 200 else set()
+
+
+def test_journal_damage(tmp):
+    """Issue 17, findings 2 and 3: a byte flipped in the middle of the journal
+    stops the start-up (nothing truncated) unless --recover is given, which
+    keeps a copy; so does a journal missing beside its snapshot; temporary
+    files left by a killed compaction are removed at start-up."""
+    data = os.path.join(tmp, "damage")
+    srv = Server(data).start()
+    for b in range(3):
+        srv.post("id,subject,type,ts\n" + "".join(
+            "dm%d-%d,dm,recycling,2025-03-%02d\n" % (b, i, b + 1) for i in range(5)))
+    srv.stop(signal.SIGKILL)
+    journal = os.path.join(data, "journal.civic")
+    with open(journal, "rb") as f:
+        raw = bytearray(f.read())
+    starts = [m.start() for m in re.finditer(b"CJRC", bytes(raw))]
+    check(len(starts) >= 3, "three batch records in the journal: %d" % len(starts))
+    at = starts[-2] + 40          # inside the second of the three batches
+    raw[at] ^= 0x55
+    with open(journal, "wb") as f:
+        f.write(raw)
+    code, out = start_fails(data)
+    check(code != 0 and "damaged at byte" in out and "1 intact batches" in out
+          and "--recover" in out, "a damaged journal stops the start-up: %d %r" % (code, out))
+    with open(journal, "rb") as f:
+        check(f.read() == bytes(raw), "the refused start-up left the journal untouched")
+    srv = Server(data, ["--recover"]).start()
+    held = ids_held(srv, "dm")
+    check({"dm0-%d" % i for i in range(5)} <= held and not any(x.startswith("dm2") for x in held),
+          "--recover goes on from the intact prefix: %s" % sorted(held))
+    copies = [n for n in os.listdir(data) if n.startswith("journal.civic.damaged.")]
+    check(len(copies) == 1, "--recover kept a copy of the damaged journal: %s" % copies)
+    if copies:
+        with open(os.path.join(data, copies[0]), "rb") as f:
+            check(f.read() == bytes(raw), "the copy is the damaged file byte for byte")
+    srv.post("id,subject,type,ts\nsnap1,dm,recycling,2025-04-01\n")
+    check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts")
+    # A snapshot without its journal: acknowledged batches may be missing.
+    os.remove(journal)
+    code, out = start_fails(data)
+    check(code != 0 and "no journal.civic" in out and "--recover" in out,
+          "a missing journal beside the snapshot stops the start-up: %d %r" % (code, out))
+    check(not os.path.exists(journal), "the refused start-up created no journal")
+    # What a compaction killed before its rename leaves behind.
+    for name in ("snapshot.civic.tmp.Ab12Cd", "journal.civic.tmp.x9Y8z7"):
+        with open(os.path.join(data, name), "wb") as f:
+            f.write(b"half a file")
+    with open(os.path.join(data, "snapshot.civic.tmp.keep"), "wb") as f:
+        f.write(b"not ours: the name is not a temporary one")
+    srv = Server(data, ["--recover"]).start()
+    try:
+        check("snap1" in ids_held(srv, "dm"), "--recover starts from the snapshot alone")
+        left = sorted(n for n in os.listdir(data) if ".tmp." in n)
+        check(left == ["snapshot.civic.tmp.keep"], "stale temporary files removed: %s" % left)
+        check("removed 2 stale temporary files" in srv.output(),
+              "the start-up says what it removed: %r" % srv.output())
+    finally:
+        srv.stop()
+
+
 def batch_body(name, n, rng):
     lines = ["id,subject,type,ts,qty,group"]
     for i in range(n):
@@ -582,6 +656,7 @@ def main():
         test_source_from_token(tmp)
         test_limits()
         test_restart(data, log_path)
+        test_journal_damage(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
