@@ -3,7 +3,8 @@
 
 The six worked examples of SPEC section 8, then hand-computed cases for caps,
 running clamp, balance reset, calendar-month validity and groups.  Every
-expected value below was computed by hand from SPEC.md, not by running code.
+expected value below was computed by hand from the contract (docs/evaluation.md), not by running
+code.
 """
 
 import os

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Independent reference model of libcivic (SPEC.md sections 2-5 and 9-11).
+"""Independent reference model of libcivic (the contract's sections 2-5 and
+9-11, which the manual in docs/ retells: rules.md, events.md, evaluation.md).
 
-Written only from SPEC.md, without looking at the C engine, so that the
+Written only from the contract, without looking at the C engine, so that the
 differential test (tests/difftest.py) compares two independent readings of
 the contract.  It is deliberately slow and simple: every answer is recomputed
 from scratch from (rules, events, as-of time).  Only integers are used:
@@ -10,7 +11,7 @@ from scratch from (rules, events, as-of time).  Only integers are used:
     qty     -> thousandths  (1.5 units    == 1500)
     times   -> whole Unix seconds (UTC)
 
-Where SPEC.md is silent or ambiguous the decision taken is marked with a comment
+Where the contract is silent or ambiguous the decision taken is marked with a comment
 starting with "AMBIGUITY:" (grep for it).  Decisions that were dictated by the
 engine author are marked "ENGINE DECISION:".  Version-2 readings (SPEC 9-11)
 are marked "DECISION Dnn:" and listed, with the same numbers, in
