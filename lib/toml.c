@@ -88,27 +88,6 @@ static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
     return CIVIC_OK;
 }
 
-static size_t utf8_put(char *dst, uint32_t cp)
-{
-    if (cp < 0x80) { dst[0] = (char)cp; return 1; }
-    if (cp < 0x800) {
-        dst[0] = (char)(0xc0 | (cp >> 6));
-        dst[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        dst[0] = (char)(0xe0 | (cp >> 12));
-        dst[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        dst[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    dst[0] = (char)(0xf0 | (cp >> 18));
-    dst[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    dst[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    dst[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* A basic string starting at s->pos (the opening quote). */
 static int parse_string(toml_state *s, civic_toml_value *v)
 {
@@ -148,7 +127,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             rc = hex_value(s, s->pos, e == 'u' ? 4 : 8, &cp);
             if (rc != CIVIC_OK) return rc;
             s->pos += e == 'u' ? 4 : 8;
-            n += utf8_put(s->buf + n, cp);
+            n += civic__utf8_put(s->buf + n, cp);
             break;
         default: return syntax(s, at, "unknown escape in a string");
         }

@@ -1492,15 +1492,26 @@ class Engine(_Owner):
         with self._use() as p:
             _lib.civic_engine_load_snapshot(p, raw, err)
 
-    def journal_open(self, path, sync="always", interval_ms=None):
+    def journal_open(self, path, sync="always", interval_ms=None, recover=False):
         """Attach the journal at `path` (created if missing, replayed if not)
         and append every later successful write to it.  sync: "always"
         (fdatasync before each write returns), "group" (a background thread
         syncs every interval_ms, default 50) or "none".  Returns a
-        JournalReport of what was replayed."""
+        JournalReport of what was replayed.
+
+        A torn tail (a write a crash cut short) is truncated.  A journal
+        damaged in the middle, with intact batches after the damage, raises
+        CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
+        rather than drop acknowledged batches; recover=True keeps a copy of
+        the file as "<path>.damaged.<unix time>" and cuts the journal at the
+        damage."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]
+        if not isinstance(recover, bool):
+            raise TypeError("recover must be bool")
+        if recover:
+            policy |= _capi.CIVIC_JOURNAL_RECOVER
         if interval_ms is not None:
             if sync != "group":
                 raise ValueError("interval_ms goes with sync='group'")

@@ -1422,6 +1422,37 @@ class TestDurability(Base):
             self.assertEqual(e.event_count, 4)
         self.assertEqual(path.stat().st_size, size)
 
+    def test_journal_damaged_in_the_middle_is_refused_then_recovered(self):
+        path = self.dir / "events.journal"
+        self.engine.journal_open(path)
+        self.engine.add(id="d1", subject="s1", type="fine", ts="2022-01-01")
+        self.engine.add(id="d2", subject="s1", type="fine", ts="2022-01-02")
+        self.engine.add(id="d3", subject="s1", type="fine", ts="2022-01-03")
+        self.engine.journal_close()
+        raw = bytearray(path.read_bytes())
+        starts = [i for i in range(len(raw)) if raw[i:i + 4] == b"CJRC"]
+        self.assertEqual(len(starts), 3)                 # one record per add
+        damage = starts[1] + (starts[2] - starts[1]) // 2   # inside the second
+        raw[damage] ^= 0xFF
+        path.write_bytes(bytes(raw))
+        with civic.Engine(self.rules) as e:
+            with self.assertRaises(civic.CivicError) as cm:
+                e.journal_open(path)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_CORRUPT)
+            self.assertEqual(cm.exception.offset, starts[1])
+            self.assertIn("1 intact batches", cm.exception.message)
+            self.assertEqual(e.event_count, 0)            # nothing half-applied
+        self.assertEqual(path.read_bytes(), bytes(raw))   # nothing truncated
+        with self.assertRaises(TypeError):
+            self.engine.journal_open(path, recover="yes")
+        with civic.Engine(self.rules) as e:
+            rep = e.journal_open(path, recover=True)
+            self.assertEqual((e.event_count, rep.batches), (1, 1))
+            self.assertEqual(rep.bytes_kept, starts[1])
+        copies = [p for p in self.dir.iterdir() if p.name.startswith("events.journal.damaged.")]
+        self.assertEqual(len(copies), 1)
+        self.assertEqual(copies[0].read_bytes(), bytes(raw))
+
     def test_journal_errors(self):
         path = self.dir / "events.journal"
         self.engine.journal_open(path)
