@@ -16,7 +16,8 @@ renders the page in headless Chromium, takes the DOM (--dump-dom) and a PNG
   - the page has no <script> and no external URL (src/href/url() to http,
     https, //, file), in the bytes civic-score wrote and in the DOM;
   - the list of every flag and every measure of the scheme is there
-    (data-list), holding exactly the subjects that may be named;
+    (data-list; an empty one is a paragraph saying so), holding exactly the
+    subjects that may be named;
   - Chromium renders it without errors: exit status 0, nothing about the
     page on its standard error, and a PNG of a plausible size and shape.
 
@@ -154,6 +155,9 @@ class Page(html.parser.HTMLParser):
         if tag == "table" and "data-list" in a:
             self._list = a["data-list"]
             self.lists[self._list] = []
+        if tag == "p" and "data-list" in a:    # an empty list: "Nobody."
+            self.lists[a["data-list"]] = []
+            self._list = None
         if tag == "tr" and "data-subject" in a and self._list is not None:
             self.lists[self._list].append(a["data-subject"])
         if "data-hidden" in a and self._list is not None:
