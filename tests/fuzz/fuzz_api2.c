@@ -122,6 +122,7 @@ static const char *const schemes[3] = {
 static const fz_bounds scheme_bounds[3] = {
     { 0, 20000, false }, { 0, 20000, true }, { INT64_MIN, INT64_MAX, false }
 };
+static const int64_t balance_floors[3] = { -2000, INT64_MIN, 0 }; /* balance_min */
 
 static const char *const groups[] = { "", "a", "a/b", "a/c", "b/x/y" };
 static const char *const qtys[] = { "1", "2", "2.5", "0", "0.001", "10", "3.333", "25" };
@@ -140,6 +141,7 @@ typedef struct program {
     size_t n, i;
     civic_rules *rules;
     const fz_bounds *bounds;
+    int64_t balance_min;
     stored ev[EVENTS_MAX];
     size_t count;
     int64_t queries[QUERIES_MAX + 3];
@@ -221,8 +223,9 @@ static void add_expect(civic_engine *e, const civic_event *ev, int want)
  * record of each subject: star = qty of hour and unit entries that count
  * (not revoked, contested, merged, pending or frozen; expired and repaired
  * ones do); good = counted of plus, up, down, honour and hour entries with
- * eff + 90d > T; measures from grade, flags, levels and score. */
-static void check_tiers(const civic_engine *e, int64_t as_of)
+ * eff + 90d > T; measures from grade, flags, levels and score; the
+ * balance never below balance_min (9.7). */
+static void check_scheme(const civic_engine *e, const program *g, int64_t as_of)
 {
     civic_result *res = NULL;
     if (civic_engine_subjects(e, as_of, &res) != CIVIC_OK) return;
@@ -247,6 +250,9 @@ static void check_tiers(const civic_engine *e, int64_t as_of)
                 good += x.counted;
         }
         civic_record_free(rec);
+        FZ_CHECK_REC(e, s.subject, as_of, s.balance >= g->balance_min,
+                     "%s at %lld: balance %lld below the floor %lld", s.subject,
+                     (long long)as_of, (long long)s.balance, (long long)g->balance_min);
         FZ_CHECK(s.tier_count == 2, "tier count %u", s.tier_count);
         civic_tier_value v[2] = { CIVIC_TIER_VALUE_INIT, CIVIC_TIER_VALUE_INIT };
         FZ_CHECK(civic_result_tier(res, i, 0, &v[0]) == CIVIC_OK &&
@@ -293,7 +299,7 @@ static void check_at(const civic_engine *e, const program *g, int64_t t)
         return;
     }
     fz_check_all(e, g->bounds, t);
-    check_tiers(e, t);
+    check_scheme(e, g, t);
 }
 
 static void compare(const fz_buf *a, const fz_buf *b, const char *what)
@@ -686,6 +692,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.i = 1;
     g.rules = rules[which];
     g.bounds = &scheme_bounds[which];
+    g.balance_min = balance_floors[which];
     g.horizon = CIVIC_NO_TIME;
     civic_engine *a = fresh(&g);
     while (step(&g, a)) {

@@ -2,16 +2,29 @@
 ** fuzz_common.h -- helpers shared by the libFuzzer harnesses in tests/fuzz/:
 ** a failure that aborts with a message (so the fuzzer and the replay driver
 ** both stop on it), a canonical text snapshot of every answer an engine
-** gives at one as-of time (for "same events, same answers" comparisons), and
-** the record invariant of SPEC section 4:
+** gives at one as-of time (for "same events, same answers" comparisons:
+** subjects with tiers and measures, records with every version-2 entry
+** field, ranks, groups and every list), and the invariants of SPEC
+** sections 4 and 9-11:
 **
 **   for every subject, base + counted of the ACTIVE record entries that
 **   affect the score, bounded (clamp "final": once at the end; "running":
 **   after every step, in record order), then limited by the lowest ceiling
-**   of an ACTIVE entry, equals the score; the summary's ceiling is that
-**   lowest ceiling; the grade is the first grade whose min <= score; the
-**   flags are the sorted distinct flags of the ACTIVE entries; the record
-**   lists summary.events entries in (ts, id) order.
+**   of an ACTIVE entry not corrected by T, equals the score; the summary's
+**   ceiling is that lowest ceiling; the grade is the first grade whose
+**   min <= score; the flags are the sorted distinct flags of the ACTIVE
+**   entries; each dimension is the counted of its ACTIVE entries; the
+**   balance is the sum of what the entries gave it (to_balance: nothing from
+**   a set-aside or score-only entry, counted or less when floored, minus
+**   the amount of an accepted redeem); the record lists summary.events
+**   entries in (eff, id) order, a rule entry shows the first state that
+**   holds (revoked, contested, merged, pending, then active / repaired /
+**   expired), merged entries name the member that counted, frozen ones are
+**   additions that count 0; record and answer agree (tiers included);
+**   every list of a flag holds the subjects carrying it with the flagged
+**   stretch (since, until) recomputed from the record, every list of a
+**   measure the subjects it applies to; after a purge every question about
+**   T < H fails with CIVIC_E_PURGED.
 **
 ** Only civic.h is used, so the harnesses exercise exactly the public API.
 */
@@ -148,8 +161,14 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
     size_t n = civic_record_count(rec);
     FZ_RCHECK(n == s.events, "record of %s has %zu entries, summary says %llu events", subject, n,
              (unsigned long long)s.events);
-    int64_t sum = civic_rules_base(r), running = sum, ceiling = CIVIC_FOREVER;
+    int64_t sum = civic_rules_base(r), running = sum, ceiling = CIVIC_FOREVER, balance = 0;
     bool overflow = false;
+    /* dimension subtotals of the answer row: counted of the ACTIVE entries,
+     * whatever they affect (SPEC step 8) */
+    size_t nd = res ? civic_result_dimension_count(res) : 0;
+    int64_t dims[64];
+    if (nd > 64) nd = 0;
+    for (size_t d = 0; d < nd; d++) dims[d] = 0;
     const char *flags[256];
     size_t nflags = 0;
     int64_t prev_ts = INT64_MIN;
@@ -208,6 +227,11 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
             FZ_RCHECK(x.state == CIVIC_STATE_ACCEPTED || x.state == CIVIC_STATE_REJECTED ||
                          x.state == CIVIC_STATE_REVOKED,
                      "redeem %s in state %u", x.id, x.state);
+            /* an accepted redeem of an earlier balance period takes nothing now */
+            FZ_RCHECK(x.to_balance == 0 ||
+                          (x.state == CIVIC_STATE_ACCEPTED && x.to_balance == x.raw),
+                      "redeem %s (%s) of %lld took %lld", x.id, civic_state_name(x.state),
+                      (long long)x.raw, (long long)x.to_balance);
         } else if (x.kind == CIVIC_KIND_OBJECT) {
             FZ_RCHECK(x.state == CIVIC_STATE_APPLIED || x.state == CIVIC_STATE_DANGLING ||
                          x.state == CIVIC_STATE_DISMISSED || x.state == CIVIC_STATE_LATE,
@@ -217,7 +241,25 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
                          (x.kind == CIVIC_KIND_REPAIR && x.state == CIVIC_STATE_PREMATURE),
                      "%s %s in state %u", civic_kind_name(x.kind), x.id, x.state);
         }
+        /* the balance is what the entries gave it (to_balance) */
+        if (__builtin_add_overflow(balance, x.to_balance, &balance)) overflow = true;
+        if (x.kind == CIVIC_KIND_RULE) {
+            FZ_RCHECK(!gone || x.to_balance == 0, "set-aside entry %s gave the balance %lld",
+                      x.id, (long long)x.to_balance);
+            FZ_RCHECK((x.affects & CIVIC_AFFECTS_BALANCE) || x.to_balance == 0,
+                      "score-only entry %s gave the balance %lld", x.id,
+                      (long long)x.to_balance);
+            FZ_RCHECK(x.to_balance == 0 || x.to_balance == x.counted ||
+                          ((x.marks & CIVIC_MARK_FLOORED) && x.counted < x.to_balance &&
+                           x.to_balance <= 0),
+                      "entry %s counted %lld but gave the balance %lld (marks %u)", x.id,
+                      (long long)x.counted, (long long)x.to_balance, x.marks);
+        }
         if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_ACTIVE) continue;
+        for (size_t d = 0; d < nd; d++)
+            if (strcmp(civic_result_dimension_name(res, d), x.dimension) == 0 &&
+                __builtin_add_overflow(dims[d], x.counted, &dims[d]))
+                overflow = true;
         if (x.affects & CIVIC_AFFECTS_SCORE) {
             if (__builtin_add_overflow(sum, x.counted, &sum) ||
                 __builtin_add_overflow(running, x.counted, &running))
@@ -233,6 +275,9 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
         FZ_RCHECK(want == s.score, "subject %s at %lld: record gives %lld, score is %lld", subject,
                  (long long)as_of, (long long)want, (long long)s.score);
     }
+    FZ_RCHECK(overflow || balance == s.balance, "subject %s at %lld: entries give the balance "
+              "%lld, the answer %lld", subject, (long long)as_of, (long long)balance,
+              (long long)s.balance);
     FZ_RCHECK(ceiling == s.ceiling, "subject %s: lowest active ceiling %lld, summary %lld",
              subject, (long long)ceiling, (long long)s.ceiling);
     /* grade */
@@ -268,6 +313,12 @@ static inline int fz_check_record(const civic_engine *e, const fz_bounds *bd, co
                      strcmp(a.measures, s.measures) == 0 && strcmp(a.flags, s.flags) == 0 &&
                      strcmp(a.group, s.group) == 0,
                  "record summary of %s differs from the answer", subject);
+        for (size_t d = 0; d < nd && !overflow; d++) {
+            int64_t v = 0;
+            FZ_RCHECK(civic_result_dimension(res, row, d, &v) == CIVIC_OK && v == dims[d],
+                      "%s: dimension %s is %lld, the active entries count %lld", subject,
+                      civic_result_dimension_name(res, d), (long long)v, (long long)dims[d]);
+        }
         for (uint32_t t = 0; t < s.tier_count; t++) {
             civic_tier_value u = CIVIC_TIER_VALUE_INIT, v = CIVIC_TIER_VALUE_INIT;
             FZ_RCHECK(civic_result_tier(res, row, t, &u) == CIVIC_OK &&
