@@ -142,6 +142,7 @@ typedef struct program {
     civic_rules *rules;
     const fz_bounds *bounds;
     int64_t balance_min;
+    int64_t changes[5]; /* from of plus (2), fine (2, the first a recount), honour */
     stored ev[EVENTS_MAX];
     size_t count;
     int64_t queries[QUERIES_MAX + 3];
@@ -219,6 +220,45 @@ static void add_expect(civic_engine *e, const civic_event *ev, int want)
 
 /* ------------------------------------------------------------ checks */
 
+/* The version of a rule entry (SPEC 9.1): the last change in force at its
+ * ts, or the recount change of fine once T reaches it; its points, and its
+ * publicity (10.1, always from the version in force at ts). */
+static void check_version(const civic_engine *e, const program *g, const char *subject,
+                          int64_t as_of, const civic_entry *x)
+{
+    const int64_t *c = g->changes;
+    int64_t from = CIVIC_NO_TIME, points = 0, publicity = 0;
+    if (strcmp(x->type, "fine") == 0) {
+        from = x->ts >= c[3] ? c[3] : as_of >= c[2] ? c[2] : CIVIC_NO_TIME;
+        points = from == CIVIC_NO_TIME ? -1000 : -500;
+    } else if (strcmp(x->type, "plus") == 0) {
+        from = x->ts >= c[1] ? c[1] : x->ts >= c[0] ? c[0] : CIVIC_NO_TIME;
+        points = from == CIVIC_NO_TIME ? 300 : 400;
+    } else if (strcmp(x->type, "honour") == 0) {
+        from = x->ts >= c[4] ? c[4] : CIVIC_NO_TIME;
+        points = from == CIVIC_NO_TIME ? 2000 : 3000;
+        publicity = from == CIVIC_NO_TIME ? 7 * DAY : DAY;
+    } else if (strcmp(x->type, "unit") == 0) {
+        publicity = 3 * DAY;
+    } else if (strcmp(x->type, "listed") == 0) {
+        publicity = 2 * DAY;
+    }
+    FZ_CHECK_REC(e, subject, as_of, x->from == from && x->eff == x->ts + publicity,
+                 "%s (%s, ts %lld) at %lld: version from %lld eff %lld, expected from %lld "
+                 "eff %lld", x->id, x->type, (long long)x->ts, (long long)as_of,
+                 (long long)x->from, (long long)x->eff, (long long)from,
+                 (long long)(x->ts + publicity));
+    /* only fine's last change escalates among the versioned rules */
+    int64_t factor = (x->marks & CIVIC_MARK_ESCALATED) ? 2 : 1;
+    FZ_CHECK_REC(e, subject, as_of, !points || x->raw == points * factor,
+                 "%s (%s from %lld) raw %lld, expected %lld", x->id, x->type,
+                 (long long)x->from, (long long)x->raw, (long long)(points * factor));
+    FZ_CHECK_REC(e, subject, as_of,
+                 !(x->marks & CIVIC_MARK_ESCALATED) || strcmp(x->type, "fine") != 0 ||
+                     from == c[3],
+                 "%s escalated under a version without repeat_factor", x->id);
+}
+
 /* The scheme's tiers and measures (SPEC 11.1, 11.2), recomputed from the
  * record of each subject: star = qty of hour and unit entries that count
  * (not revoked, contested, merged, pending or frozen; expired and repaired
@@ -238,6 +278,7 @@ static void check_scheme(const civic_engine *e, const program *g, int64_t as_of)
         for (size_t k = 0; k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
+            if (x.kind == CIVIC_KIND_RULE) check_version(e, g, s.subject, as_of, &x);
             if (x.kind != CIVIC_KIND_RULE || x.state == CIVIC_STATE_REVOKED ||
                 x.state == CIVIC_STATE_CONTESTED || x.state == CIVIC_STATE_MERGED ||
                 x.state == CIVIC_STATE_PENDING)
@@ -693,6 +734,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.rules = rules[which];
     g.bounds = &scheme_bounds[which];
     g.balance_min = balance_floors[which];
+    static const char *const froms[5] = { "2023-06-01", "2023-10-01", "2023-04-01",
+                                          "2023-09-01", "2023-03-01" };
+    for (int k = 0; k < 5; k++)
+        FZ_CHECK(civic_rules_parse_time(g.rules, froms[k], 10, &g.changes[k]) == CIVIC_OK, "from");
     g.horizon = CIVIC_NO_TIME;
     civic_engine *a = fresh(&g);
     while (step(&g, a)) {
