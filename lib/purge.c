@@ -265,12 +265,21 @@ static int merge_acts(civic_engine *e, purge_plan *pl, civic_act_tomb **out, siz
     return CIVIC_OK;
 }
 
+/* The arena of tombstone ids, set up once: a purge that removes nothing
+ * still reserves a chunk in it, so "no tombstones yet" does not mean "no
+ * arena yet". */
+static void tombs_arena_init(civic_engine *e)
+{
+    civic_tombs *t = &e->tombs;
+    if (!t->arena.alc) civic__arena_init(&t->arena, &e->alc, (size_t)1 << 16);
+}
+
 /* Room for the new tombstones, so that adding them cannot fail. */
 static int tombs_reserve(civic_engine *e, const purge_plan *pl)
 {
     civic_tombs *t = &e->tombs;
     size_t bytes = 0;
-    if (t->count == 0 && t->cap == 0) civic__arena_init(&t->arena, &e->alc, (size_t)1 << 16);
+    tombs_arena_init(e);
     for (uint32_t i = 0; i < e->event_count; i++)
         if (pl->removed[i]) bytes += civic__lp_len(e->events[i].id) + 2;
     if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + pl->removed_count,
@@ -419,7 +428,7 @@ int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
     uint32_t s = civic__subject_intern(e, subject, subject_len);
     uint32_t a = act_len ? civic__act_intern(e, act, act_len) : CIVIC_NONE;
     if (s == CIVIC_NONE || (act_len && a == CIVIC_NONE)) return CIVIC_E_NOMEM;
-    if (t->count == 0 && t->cap == 0) civic__arena_init(&t->arena, &e->alc, (size_t)1 << 16);
+    tombs_arena_init(e);
     if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + 1, sizeof(civic_tomb)) !=
             CIVIC_OK ||
         civic__table_reserve(&e->alc, &t->table, 1) != CIVIC_OK)

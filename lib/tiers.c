@@ -331,9 +331,10 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
 {
     civic_rules *r = b->r;
     char msg[200];
+    /* checked before the end is computed: NULL + 0 is undefined */
+    if (!x->rules_text) return civic__rb_at(err, x->header, "[tier] without 'rules'");
     const char *at = x->rules_text, *end = x->rules_text + x->rules_len, *item;
     size_t n, count = 1;
-    if (!x->rules_text) return civic__rb_at(err, x->header, "[tier] without 'rules'");
     for (size_t i = 0; i < x->rules_len; i++) count += x->rules_text[i] == ';';
     t->rules = civic__malloc(&r->alc, count * sizeof(uint32_t));
     if (!t->rules) return CIVIC_E_NOMEM;

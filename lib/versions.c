@@ -259,10 +259,13 @@ void civic__rb_versions_free(builder *b)
 
 /* ------------------------------------------------------------ lookups */
 
+/* Both lookups return early for a rule without changes: r->versions is
+ * NULL in a scheme without any, and NULL + 0 is undefined behaviour. */
 const civic_rule *civic__rule_version(const civic_rules *r, uint32_t rule, int64_t ts,
                                       int64_t as_of)
 {
     const civic_rule *base = &r->rules[rule];
+    if (base->change_count == 0) return base;
     const civic_rule *v = r->versions + base->change_first;
     for (uint32_t k = base->change_count; k > 0; k--) {
         const civic_rule *c = &v[k - 1];
@@ -274,6 +277,7 @@ const civic_rule *civic__rule_version(const civic_rules *r, uint32_t rule, int64
 const civic_rule *civic__rule_version_at(const civic_rules *r, uint32_t rule, int64_t ts)
 {
     const civic_rule *base = &r->rules[rule];
+    if (base->change_count == 0) return base;
     const civic_rule *v = r->versions + base->change_first;
     for (uint32_t k = base->change_count; k > 0; k--)
         if (v[k - 1].from <= ts) return &v[k - 1];

@@ -209,6 +209,32 @@ static void example_8_retention_archives_after_five_years(void **state)
     support_release();
 }
 
+/* Found by fuzz_rules under clang's UBSan (corpus rules/v2_severity_freeze.toml):
+ * in a scheme where no rule has a change the version table is NULL, and the
+ * version lookups of retention and evaluation computed NULL + 0.  Only
+ * clang diagnoses that: `make test-asan CC=clang` runs this test so. */
+static void a_scheme_without_changes_reads_every_rule_from_its_base_table(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.fine]\npoints = -10\nvalid = \"1y\"\nretain = \"2y\"\n"
+                                  "affects = \"score\"\nrepair_after = \"1m\"\n"
+                                  "[rule.help]\npoints = 5\npublicity = \"1d\"\n");
+    load_ok(e, "id,subject,type,ts,ref\nf,s,fine,2020-03-01,\nh,s,help,2020-03-01,\n"
+               "p,s,repair,2020-03-15,f\n");
+    score_is(e, "2020-03-10", P(995));
+    state_is(e, "2020-03-20", "p", CIVIC_STATE_PREMATURE);
+    civic_record *rec = record_at(e, "s", "2020-03-10");
+    assert_int_equal(entry_of(rec, "f").from, CIVIC_NO_TIME);
+    assert_int_equal(entry_of(rec, "h").eff, when(e, "2020-03-02"));
+    civic_record_free(rec);
+    civic_score s = score_at(e, "s", "2022-03-01");
+    assert_int_equal(s.archived, 2);
+    assert_int_equal(s.score, P(1005));
+    civic_engine_free(e);
+    support_release();
+}
+
 static void example_9_a_tier_counts_hours_whatever_the_caps(void **state)
 {
     (void)state;
@@ -634,6 +660,7 @@ int main(void)
         cmocka_unit_test(example_6_publicity_holds_an_entry_pending),
         cmocka_unit_test(example_7_an_objection_suspends_until_dismissed),
         cmocka_unit_test(example_8_retention_archives_after_five_years),
+        cmocka_unit_test(a_scheme_without_changes_reads_every_rule_from_its_base_table),
         cmocka_unit_test(example_9_a_tier_counts_hours_whatever_the_caps),
         cmocka_unit_test(example_10_a_net_cap_lets_downvotes_give_room_back),
         cmocka_unit_test(example_11_a_recount_rewrites_the_past_from_its_date),

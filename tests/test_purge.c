@@ -401,6 +401,42 @@ static void a_purge_fails_cleanly_at_every_allocation(void **state)
     free(log);
 }
 
+/* Found by fuzz_api2 (corpus api2/fuzz_found_purge_of_nothing_leak): a
+ * purge that removed nothing left a chunk in the tombstone arena but no
+ * tombstone, and the next purge set the arena up again over it. */
+static void purges_that_remove_nothing_leak_nothing(void **state)
+{
+    (void)state;
+    alloc_fail af;
+    alloc_fail_init(&af);
+    civic_rules *rules = rules_from(RULES);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.allocator = &af.alc;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(e, at(e, "2020-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 0);
+    assert_int_equal(civic_engine_purge(e, at(e, "2021-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 0);
+    load_ok(e, "id,subject,type,ts\nf1,s,fine,2010-03-01\nh1,s,help,2010-03-02\n");
+    assert_int_equal(civic_engine_purge(e, at(e, "2022-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 1);
+    assert_int_equal(civic_engine_purge(e, at(e, "2023-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 0);
+    civic_engine_save(e, path_in("nothing.snap"), NULL);
+    civic_engine_free(e);
+    assert_int_equal(af.live_blocks, 0);
+    /* the same through a snapshot: its tombstones arrive after a purge of nothing */
+    assert_int_equal(civic_engine_new(&e, rules, &o), CIVIC_OK);
+    assert_int_equal(civic_engine_purge(e, at(e, "2000-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("nothing.snap"), NULL), CIVIC_OK);
+    civic_engine_free(e);
+    civic_rules_free(rules);
+    assert_int_equal(af.live_blocks, 0);
+    assert_int_equal(af.size_mismatches, 0);
+}
+
 /* A child purges with a journal while the parent kills it at a random
  * moment: after a reopen the purge is there whole or not at all. */
 static void a_purge_survives_kill_9_whole_or_not_at_all(void **state)
@@ -480,6 +516,7 @@ int main(void)
         cmocka_unit_test(a_purge_is_durable_in_the_journal_and_the_snapshot),
         cmocka_unit_test(a_version_one_engine_writes_a_version_one_snapshot),
         cmocka_unit_test(a_purge_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(purges_that_remove_nothing_leak_nothing),
         cmocka_unit_test(a_purge_survives_kill_9_whole_or_not_at_all),
     };
     return cmocka_run_group_tests_name("purge", tests, setup, teardown);

@@ -222,6 +222,8 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.t]\nrules = \"a;b\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
              7, 9, "\"b\" is not a rule");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\n", 6, 2, "at least one");
+    /* found by fuzz_rules: this used to compute NULL + 0 before the check
+     * (clang's UBSan, as in `make test-asan CC=clang`, stops there) */
     fails_at(G1 R "[tier.t]\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n", 6, 2, "without 'rules'");
     fails_at(G1 R T "[[tier.t.level]]\nname = \"two\"\nmin = 1\n", 13, 7, "strictly increasing");
     fails_at(G1 R T "[[tier.t.level]]\nname = \"one\"\nmin = 2\n", 12, 8, "duplicate level name");
