@@ -326,8 +326,12 @@ static void resolve_targets(civic_eval *ev, size_t n, const uint32_t *target, ui
 /* ------------------------------------------------------------ steps 3-4 */
 
 /* raw before repeat and caps: points, or points x qty (SPEC 4 step 4). */
-static int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
+static inline int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
 {
+    if (!v->per_unit) { /* civic__rule_raw's first case, without the call */
+        *raw = v->points;
+        return CIVIC_OK;
+    }
     return civic__rule_raw(v, qty, raw) ? CIVIC_OK : CIVIC_E_OVERFLOW;
 }
 
@@ -562,8 +566,46 @@ static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw
     return counted;
 }
 
+/* The fold's calendar: the local day of the item being folded and the
+ * bucket of every period on it.  Items come in time order, so the civil
+ * date is carried over within a month rather than converted for each new
+ * day: a subject pays one conversion per month, not one per day and
+ * period.  The buckets are civic__period_bucket_on's, period by period. */
+typedef struct fold_day {
+    civic_day day;
+    int64_t bucket[CIVIC_PERIOD_LIFETIME + 1];
+    int64_t month_first, month_last;   /* local days of day's month */
+} fold_day;
+
+static void fold_day_init(fold_day *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->day.days = INT64_MIN;
+    f->month_first = INT64_MAX;
+    f->month_last = INT64_MIN;
+}
+
+static void fold_day_set(fold_day *f, int64_t days)
+{
+    civic_day *d = &f->day;
+    d->days = days;
+    if (days >= f->month_first && days <= f->month_last) {
+        d->mday = (int)(days - f->month_first) + 1;
+    } else {
+        civic__civil_from_days(days, &d->year, &d->month, &d->mday);
+        f->month_first = days - (d->mday - 1);
+        f->month_last = f->month_first + civic__days_in_month(d->year, d->month) - 1;
+        f->bucket[CIVIC_PERIOD_MONTH] = d->year * 12 + (d->month - 1);
+        f->bucket[CIVIC_PERIOD_QUARTER] = d->year * 4 + (d->month - 1) / 3;
+        f->bucket[CIVIC_PERIOD_YEAR] = d->year;
+    }
+    d->civil = true;
+    f->bucket[CIVIC_PERIOD_DAY] = days;
+    f->bucket[CIVIC_PERIOD_WEEK] = civic__floor_div(days + 3, 7); /* weeks start Monday */
+}
+
 /* counted for raw under v's own cap and v's cap group. */
-static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, civic_day *day,
+static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, const fold_day *fd,
                          uint32_t *flags)
 {
     const civic_rules *r = ev->r;
@@ -571,13 +613,14 @@ static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, civic
     size_t n = 0;
     if (v->cap >= 0)
         claims[n++] = (cap_claim){ &ev->slot_caps[v->own_slot], v->cap,
-                                   civic__period_bucket_on(v->cap_period, day), v->cap_mode };
+                                   fd->bucket[v->cap_period], v->cap_mode };
     if (v->cap_group != CIVIC_NO_CAP) {
         const civic_cap *c = &r->caps[v->cap_group];
         claims[n++] = (cap_claim){ &ev->shared_caps[v->cap_group], c->limit,
-                                   civic__period_bucket_on(c->period, day), c->mode };
+                                   fd->bucket[c->period], c->mode };
     }
-    int64_t counted = n ? cap_take(claims, n, ev->stamp, raw) : raw;
+    if (!n) return raw;
+    int64_t counted = cap_take(claims, n, ev->stamp, raw);
     if (counted != raw) *flags |= CIVIC_ITEM_CAPPED;
     return counted;
 }
@@ -593,9 +636,9 @@ typedef struct fold_state {
 } fold_state;
 
 /* A new balance period starts the balance over. */
-static void balance_period(civic_eval *ev, fold_state *fs, civic_day *day, size_t i)
+static void balance_period(civic_eval *ev, fold_state *fs, const fold_day *fd, size_t i)
 {
-    int64_t p = civic__period_bucket_on(ev->r->balance_reset, day);
+    int64_t p = fd->bucket[ev->r->balance_reset];
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
@@ -619,7 +662,8 @@ static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
     return CIVIC_OK;
 }
 
-static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
+static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, const fold_day *fd,
+                        size_t i)
 {
     const civic_rules *r = ev->r;
     int64_t amount = it->qty / 10;
@@ -628,7 +672,7 @@ static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, civic_da
         it->state = CIVIC_STATE_REVOKED;
         return;
     }
-    balance_period(ev, fs, day, i);
+    balance_period(ev, fs, fd, i);
     bool ok = r->has_balance_min ? fs->balance - amount >= r->balance_min
                                  : fs->balance >= amount;
     if (ok) {
@@ -669,7 +713,19 @@ static int escalate(civic_eval *ev, civic_item *it, int64_t *raw)
     return CIVIC_OK;
 }
 
-static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
+/* The end of validity of an event taking effect at eff: the common
+ * durations inline, the calendar ones through time.c. */
+static inline int64_t validity_end(const civic_rules *r, const civic_rule *v, int64_t raw,
+                                   int64_t eff, fold_day *fd)
+{
+    const civic_duration *d =
+        v->valid.kind == CIVIC_DUR_SEVERITY ? civic__rule_validity(r, v, raw) : &v->valid;
+    if (d->kind == CIVIC_DUR_FOREVER) return CIVIC_FOREVER;
+    if (d->kind == CIVIC_DUR_DAYS) return eff + d->n * 86400;
+    return civic__duration_end_on(d, eff, r->utc_offset, &fd->day);
+}
+
+static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, fold_day *fd, size_t i)
 {
     const civic_rules *r = ev->r;
     const civic_rule *v = it->v;
@@ -677,15 +733,14 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
     int rc = raw_of(v, it->qty, &raw);
     if (rc == CIVIC_OK) rc = escalate(ev, it, &raw);
     if (rc != CIVIC_OK) return rc;
-    int64_t valid_end =
-        civic__duration_end_on(civic__rule_validity(r, v, raw), it->eff, r->utc_offset, day);
+    int64_t valid_end = validity_end(r, v, raw, it->eff, fd);
     it->end = it->repair < valid_end ? it->repair : valid_end;
     it->raw = raw;
     if (raw > 0 && fs->freeze_until > it->eff) {
         it->flags |= CIVIC_ITEM_FROZEN;
         it->counted = 0;
     } else {
-        it->counted = take_caps(ev, v, raw, day, &it->flags);
+        it->counted = take_caps(ev, v, raw, fd, &it->flags);
     }
     if (it->end > ev->cat_end[v->category]) ev->cat_end[v->category] = it->end;
     if (v->freeze) {
@@ -693,7 +748,7 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
         if (until > fs->freeze_until) fs->freeze_until = until;
     }
     if (v->affects & CIVIC_AFFECTS_BALANCE) {
-        balance_period(ev, fs, day, i);
+        balance_period(ev, fs, fd, i);
         if ((rc = balance_add(r, fs, it)) != CIVIC_OK) return rc;
     }
     if (ev->as_of < it->end) {
@@ -708,7 +763,8 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
 /* Step 5: the fold over rule events and redeems in (eff, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    civic_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
+    fold_day fd;
+    fold_day_init(&fd);
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
         if (civic__type_has_ref(it->type)) continue;
@@ -717,12 +773,12 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             continue;
         }
         int64_t days = civic__floor_div(it->eff + ev->r->utc_offset, 86400);
-        if (days != day.days) day = civic__day_of(it->eff, ev->r->utc_offset);
+        if (days != fd.day.days) fold_day_set(&fd, days);
         if (it->type == CIVIC_TYPE_REDEEM) {
-            fold_redeem(ev, fs, it, &day, i);
+            fold_redeem(ev, fs, it, &fd, i);
             continue;
         }
-        int rc = fold_rule(ev, fs, it, &day, i);
+        int rc = fold_rule(ev, fs, it, &fd, i);
         if (rc != CIVIC_OK) return rc;
     }
     return CIVIC_OK;
