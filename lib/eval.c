@@ -785,10 +785,15 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
 }
 
 /* Only the balance period of T counts: what earlier periods added is gone. */
+static bool balance_current(const civic_eval *ev, bool seen, int64_t period)
+{
+    return seen &&
+           period == civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
+}
+
 static int64_t balance_at(civic_eval *ev, const fold_state *fs, size_t n)
 {
-    int64_t now = civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
-    bool current = fs->balance_seen && fs->balance_period == now;
+    bool current = balance_current(ev, fs->balance_seen, fs->balance_period);
     size_t stale = current ? fs->period_first : n;
     for (size_t i = 0; i < stale; i++) ev->items[i].to_balance = 0;
     return current ? fs->balance : 0;
@@ -826,36 +831,64 @@ static uint32_t group_of(const civic_eval *ev, size_t n)
     return best ? best->group : CIVIC_NONE;
 }
 
+/* Steps 5-9 of SPEC 4, one active event at a time: the evaluation's items
+ * and a cached fold's rows go through the same code, so their answers
+ * cannot differ. */
+typedef struct score_acc {
+    int64_t sum, running, ceiling;
+} score_acc;
+
+static void score_begin(civic_eval *ev, score_acc *acc, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    acc->sum = acc->running = r->base;
+    acc->ceiling = CIVIC_FOREVER;
+    memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
+    out->flag_count = 0;
+}
+
+static inline int score_add(civic_eval *ev, score_acc *acc, const civic_rule *v, int64_t counted,
+                            int64_t corrected, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    if (v->affects & CIVIC_AFFECTS_SCORE) {
+        if (!civic__add_checked(acc->sum, counted, &acc->sum)) return CIVIC_E_OVERFLOW;
+        if (!civic__add_checked(acc->running, counted, &acc->running)) return CIVIC_E_OVERFLOW;
+        acc->running = clamp(r, acc->running);
+    }
+    if (!civic__add_checked(ev->dims[v->dimension], counted, &ev->dims[v->dimension]))
+        return CIVIC_E_OVERFLOW;
+    if (v->ceiling < acc->ceiling && corrected > ev->as_of) acc->ceiling = v->ceiling;
+    if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
+        ev->flag_marks[v->flag] = ev->stamp;
+        out->flag_count++;
+    }
+    return CIVIC_OK;
+}
+
+static void score_end(const civic_eval *ev, const score_acc *acc, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? acc->running : clamp(r, acc->sum);
+    if (score > acc->ceiling) score = acc->ceiling;
+    out->score = score;
+    out->ceiling = acc->ceiling;
+    out->grade = civic__grade_of(r, score);
+}
+
 /* Steps 5-9 of SPEC 4 over the active items. */
 static int summarize(civic_eval *ev, size_t n, civic_answer *out)
 {
-    const civic_rules *r = ev->r;
-    int64_t sum = r->base, running = r->base, ceiling = CIVIC_FOREVER;
-    memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
-    out->flag_count = 0;
+    score_acc acc;
+    score_begin(ev, &acc, out);
     out->group = group_of(ev, n);
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
         if (!(it->flags & CIVIC_ITEM_ACTIVE)) continue;
-        const civic_rule *v = it->v;
-        if (v->affects & CIVIC_AFFECTS_SCORE) {
-            if (!civic__add_checked(sum, it->counted, &sum)) return CIVIC_E_OVERFLOW;
-            if (!civic__add_checked(running, it->counted, &running)) return CIVIC_E_OVERFLOW;
-            running = clamp(r, running);
-        }
-        if (!civic__add_checked(ev->dims[v->dimension], it->counted, &ev->dims[v->dimension]))
-            return CIVIC_E_OVERFLOW;
-        if (v->ceiling < ceiling && it->corrected > ev->as_of) ceiling = v->ceiling;
-        if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
-            ev->flag_marks[v->flag] = ev->stamp;
-            out->flag_count++;
-        }
+        int rc = score_add(ev, &acc, it->v, it->counted, it->corrected, out);
+        if (rc != CIVIC_OK) return rc;
     }
-    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? running : clamp(r, sum);
-    if (score > ceiling) score = ceiling;
-    out->score = score;
-    out->ceiling = ceiling;
-    out->grade = civic__grade_of(r, score);
+    score_end(ev, &acc, out);
     return CIVIC_OK;
 }
 
@@ -886,10 +919,17 @@ static bool in_window(const civic_eval *ev, const civic_tier *t, int64_t eff)
     return civic__period_bucket(p, eff, off) == civic__period_bucket(p, ev->as_of, off);
 }
 
-static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, int64_t *out)
+static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, const civic_fold *f,
+                      int64_t *out)
 {
     int64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; f && i < f->tier_row_count; i++) { /* a fold's rows: these items */
+        const civic_tier_row *x = &f->tier_rows[i];
+        if (!tier_has_rule(t, x->type) || !in_window(ev, t, x->eff)) continue;
+        if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? x->qty : x->counted, &sum))
+            return CIVIC_E_OVERFLOW;
+    }
+    for (size_t i = 0; !f && i < n; i++) {
         const civic_item *it = &ev->items[i];
         /* a frozen addition adds nothing to tiers either (SPEC 9.5) */
         if (!civic__type_is_rule(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
@@ -914,14 +954,15 @@ static bool measure_applies(const civic_eval *ev, const civic_measure *m, const 
     return true;
 }
 
-/* Tiers (11.1) and measures (11.2) of the subject just summarized. */
-static int outputs(civic_eval *ev, size_t n, civic_answer *out)
+/* Tiers (11.1) and measures (11.2) of the subject just summarized (from
+ * the items, or from fold f's rows). */
+static int outputs(civic_eval *ev, size_t n, const civic_fold *f, civic_answer *out)
 {
     const civic_rules *r = ev->r;
     out->measure_count = 0;
     for (uint32_t t = 0; t < r->tier_count; t++) {
         const civic_tier *tier = &r->tiers[t];
-        int rc = tier_value(ev, tier, n, &ev->tier_value[t]);
+        int rc = tier_value(ev, tier, n, f, &ev->tier_value[t]);
         if (rc != CIVIC_OK) return rc;
         uint32_t level = CIVIC_LEVEL_NONE;
         for (uint32_t l = 0; l < tier->level_count; l++)
@@ -952,11 +993,181 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
     fold_state fs = { 0, 0, false, 0, INT64_MIN };
     if ((rc = fold(ev, m, &fs)) != CIVIC_OK) return rc;
     out->balance = balance_at(ev, &fs, m);
+    ev->fold_balance = fs.balance;
+    ev->fold_period = fs.balance_period;
+    ev->fold_seen = fs.balance_seen;
     out->archived = 0;
     if (ev->r->any_retain)
         for (size_t i = 0; i < m; i++) out->archived += (ev->items[i].flags & CIVIC_ITEM_ARCHIVED) != 0;
     out->events = m - out->archived;
     out->item_count = m;
     if ((rc = summarize(ev, m, out)) != CIVIC_OK) return rc;
-    return outputs(ev, m, out);
+    return outputs(ev, m, NULL, out);
+}
+
+/* ------------------------------------------------------------ the fold cache
+ *
+ * What of an evaluation at T another query may reuse, and for which T'.
+ * Steps 1-5 but the state of each rule event (active, expired, repaired)
+ * read T only through comparisons x <= T (or x > T), for x in
+ *   - the ts of every event of the subject (which are kept; a pointer's
+ *     target is one of them),
+ *   - the `from` of every rule change (the version of an event, SPEC 9.1),
+ *   - the eff of every kept event (pending, 10.1),
+ *   - the end of retention of every kept rule event (archival, of acts as a
+ *     whole too: an act's t* is one of its members' ends; 10.4).
+ * With lo the largest such x <= T and hi the smallest x > T, every one of
+ * those comparisons comes out the same for any T' in [lo, hi), so the kept
+ * events, their order, flags, versions, raw, counted, end, corrected and
+ * the balance fold are those of T.  The rest reads T' itself and is
+ * recomputed from them: an event is active iff T' < end (and then counts
+ * exactly as in summarize), the ceiling's corrected > T', the balance
+ * period of T', tier windows, measures.  Events with end <= lo are active
+ * at no such T' and are left out of the rows.  The purge state and the
+ * subject's events are the fold's key (cache.c), not this function's. */
+
+static void narrow(int64_t x, int64_t t, int64_t *lo, int64_t *hi)
+{
+    if (x <= t) {
+        if (x > *lo) *lo = x;
+    } else if (x < *hi) {
+        *hi = x;
+    }
+}
+
+static void fold_span(const civic_eval *ev, const uint32_t *events, size_t n, size_t m,
+                      int64_t *lo, int64_t *hi)
+{
+    const civic_rules *r = ev->r;
+    int64_t t = ev->as_of;
+    *lo = INT64_MIN;
+    *hi = INT64_MAX;
+    for (size_t i = 0; i < n; i++) narrow(ev->e->events[events[i]].ts, t, lo, hi);
+    if (r->any_change)
+        for (uint32_t k = 0; k < r->version_count; k++) narrow(r->versions[k].from, t, lo, hi);
+    for (size_t i = 0; i < m && (r->any_publicity || r->any_retain); i++) {
+        const civic_item *it = &ev->items[i];
+        narrow(it->eff, t, lo, hi);
+        if (civic__type_is_rule(it->type)) narrow(retained_until(r, it), t, lo, hi);
+    }
+}
+
+static bool folded(const civic_item *it)
+{
+    return civic__type_is_rule(it->type) && !(it->flags & CIVIC_ITEM_GONE);
+}
+
+/* Can the fold sum its always-active events up front?  Only with a final
+ * clamp (the running one depends on their order), and only when base plus
+ * the magnitudes of every counted amount fits: then no partial sum
+ * overflows in any order, so the summary's checked additions, done in
+ * evaluation order, give the same sums and no error. */
+static bool sums_fixed(const civic_eval *ev, size_t m, int64_t lo)
+{
+    const civic_rules *r = ev->r;
+    if (r->clamp != CIVIC_CLAMP_FINAL) return false;
+    uint64_t total = r->base < 0 ? (uint64_t)0 - (uint64_t)r->base : (uint64_t)r->base;
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it) || it->end <= lo) continue;
+        int64_t c = it->counted;
+        total += c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c; /* each < 2^63: no wrap */
+        if (total > (uint64_t)INT64_MAX) return false;
+    }
+    return true;
+}
+
+/* Fold f's always-active event: added to the fixed sums (sums_fixed). */
+static void fix_row(const civic_eval *ev, civic_fold *f, const civic_item *it, uint8_t *seen)
+{
+    const civic_rule *v = it->v;
+    if (v->affects & CIVIC_AFFECTS_SCORE) f->fixed_sum += it->counted;
+    f->fixed_dims[v->dimension] += it->counted;
+    if (v->ceiling < f->fixed_ceiling) f->fixed_ceiling = v->ceiling;
+    if (v->flag != UINT32_MAX && !seen[v->flag]) {
+        seen[v->flag] = 1;
+        f->fixed_flags[f->fixed_flag_count++] = v->flag;
+    }
+    (void)ev;
+}
+
+civic_fold *civic__eval_fold(const civic_eval *ev, const uint32_t *events, size_t n,
+                             const civic_answer *a)
+{
+    const civic_rules *r = ev->r;
+    size_t m = a->item_count, rows = 0, tier_rows = 0;
+    int64_t lo, hi;
+    fold_span(ev, events, n, m, &lo, &hi);
+    bool fixed = sums_fixed(ev, m, lo);
+    /* active at every T' in [lo, hi): T' < hi <= end, and corrected > T' */
+#define ALWAYS(it) (fixed && (it)->end >= hi && (it)->corrected >= hi)
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it)) continue;
+        rows += it->end > lo && !ALWAYS(it);
+        tier_rows += r->tier_count && !(it->flags & CIVIC_ITEM_FROZEN);
+    }
+    size_t dims = r->dimension_count, flags = r->flag_count;
+    size_t bytes = sizeof(civic_fold) + rows * sizeof(civic_fold_row) +
+                   tier_rows * sizeof(civic_tier_row) + dims * sizeof(int64_t) +
+                   flags * (sizeof(uint32_t) + 1);
+    civic_fold *f = civic__malloc(&ev->e->alc, bytes);
+    if (!f) return NULL; /* no cache, same answer */
+    memset(f, 0, bytes);
+    f->bytes = bytes;
+    f->lo = lo;
+    f->hi = hi;
+    f->events = a->events;
+    f->archived = a->archived;
+    f->group = a->group;
+    f->balance = ev->fold_balance;
+    f->balance_period = ev->fold_period;
+    f->balance_seen = ev->fold_seen;
+    f->rows = (civic_fold_row *)(void *)(f + 1);
+    f->tier_rows = (civic_tier_row *)(void *)(f->rows + rows);
+    f->fixed_dims = (int64_t *)(void *)(f->tier_rows + tier_rows);
+    f->fixed_flags = (uint32_t *)(void *)(f->fixed_dims + dims);
+    uint8_t *seen = (uint8_t *)(f->fixed_flags + flags); /* scratch: flags already listed */
+    f->fixed_ceiling = CIVIC_FOREVER;
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it)) continue;
+        if (ALWAYS(it)) fix_row(ev, f, it, seen);
+        else if (it->end > lo)
+            f->rows[f->row_count++] = (civic_fold_row){ it->end, it->corrected, it->counted, it->v };
+        if (r->tier_count && !(it->flags & CIVIC_ITEM_FROZEN))
+            f->tier_rows[f->tier_row_count++] =
+                (civic_tier_row){ it->eff, it->qty, it->counted, it->type };
+    }
+#undef ALWAYS
+    return f;
+}
+
+int civic__eval_cached(civic_eval *ev, const civic_fold *f, civic_answer *out)
+{
+    CIVIC_ASSERT(ev->as_of >= f->lo && ev->as_of < f->hi);
+    next_stamp(ev);
+    out->balance = balance_current(ev, f->balance_seen, f->balance_period) ? f->balance : 0;
+    out->archived = f->archived;
+    out->events = f->events;
+    out->item_count = 0;
+    out->group = f->group;
+    score_acc acc;
+    score_begin(ev, &acc, out);
+    /* the fixed part first: without overflow, the order of a sum is free */
+    acc.sum += f->fixed_sum;
+    acc.ceiling = f->fixed_ceiling;
+    for (uint32_t d = 0; d < ev->r->dimension_count; d++) ev->dims[d] = f->fixed_dims[d];
+    for (uint32_t k = 0; k < f->fixed_flag_count; k++) {
+        ev->flag_marks[f->fixed_flags[k]] = ev->stamp;
+        out->flag_count++;
+    }
+    for (size_t i = 0; i < f->row_count; i++) {
+        const civic_fold_row *x = &f->rows[i];
+        if (ev->as_of >= x->end) continue; /* fold_rule's active test */
+        int rc = score_add(ev, &acc, x->v, x->counted, x->corrected, out);
+        if (rc != CIVIC_OK) return rc;
+    }
+    score_end(ev, &acc, out);
+    return outputs(ev, 0, f, out);
 }
