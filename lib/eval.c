@@ -105,23 +105,79 @@ static void next_stamp(civic_eval *ev)
 
 /* ------------------------------------------------------------ order */
 
-static int item_compare(const civic_item *a, const civic_item *b)
+/* Ids bytewise (ties of eff are rare: kept out of line). */
+__attribute__((noinline)) static int id_order(const char *a, const char *b)
 {
-    if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
-    size_t na = civic__lp_len(a->id), nb = civic__lp_len(b->id);
-    int c = memcmp(a->id, b->id, na < nb ? na : nb);
+    size_t na = civic__lp_len(a), nb = civic__lp_len(b);
+    int c = memcmp(a, b, na < nb ? na : nb);
     if (c) return c;
     return na < nb ? -1 : na > nb;
 }
 
+static inline int item_compare(const civic_item *a, const civic_item *b)
+{
+    if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
+    return id_order(a->id, b->id);
+}
+
 static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
 
-/* Logs are mostly in time order, so a subject's events come nearly sorted:
- * insertion sort, which is linear then, with a budget of moves so that a
- * badly ordered subject falls back to qsort after linear work. */
-static void sort_items(civic_item *items, size_t n)
+/* How far back an item may be inserted; one that belongs further back is
+ * set aside. */
+#define SORT_NEAR 32
+
+/* Merge the k sorted items of late (from the end) into items[0, n - k). */
+static void merge_late(civic_item *items, size_t n, const civic_item *late, size_t k)
 {
-    size_t budget = n <= 24 ? SIZE_MAX : 8 * n;
+    for (size_t a = n - k, b = k, out = n; b > 0;) {
+        if (a > 0 && item_compare(&items[a - 1], &late[b - 1]) > 0) items[--out] = items[--a];
+        else items[--out] = late[--b];
+    }
+}
+
+/* Sort items[from, n) into the sorted items[0, from): an item that
+ * belongs more than SORT_NEAR places back (a late arrival, by weeks, of a
+ * busy subject, which would move past thousands) is set aside; the few set
+ * aside are sorted alone and merged back from the end.  Linear for such
+ * logs, n log n at worst. */
+static void sort_rest(civic_eval *ev, civic_item *items, size_t n, size_t from)
+{
+    civic_item *late = NULL;
+    size_t w = from, k = 0; /* items[0, w) sorted; k set aside */
+    for (size_t i = from; i < n; i++) {
+        if (w == 0 || item_compare(&items[w - 1], &items[i]) <= 0) {
+            if (w != i) items[w] = items[i];
+            w++;
+            continue;
+        }
+        civic_item x = items[i];
+        if (w > SORT_NEAR && item_compare(&items[w - 1 - SORT_NEAR], &x) > 0) {
+            if (!late && civic__grow(&ev->e->alc, (void **)&ev->scratch, &ev->scratch_cap,
+                                     (n - i) * sizeof(civic_item), 1) == CIVIC_OK)
+                late = (civic_item *)(void *)ev->scratch;
+            if (late) {
+                late[k++] = x;
+                continue;
+            }
+        }
+        size_t j = w;
+        while (j > 0 && item_compare(&items[j - 1], &x) > 0) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+        w++;
+    }
+    if (k > 1) qsort(late, k, sizeof(*late), item_qsort);
+    if (k) merge_late(items, n, late, k);
+}
+
+/* Logs are mostly in time order, so a subject's events come nearly sorted:
+ * insertion sort, which is linear then, with a budget of moves after which
+ * sort_rest takes over. */
+static void sort_items(civic_eval *ev, civic_item *items, size_t n)
+{
+    size_t budget = n <= 24 ? SIZE_MAX : 2 * n;
     if (n > 24 && item_compare(&items[0], &items[n - 1]) > 0) {
         /* newest first (a log exported in reverse): turn it round */
         for (size_t i = 0, j = n - 1; i < j; i++, j--) {
@@ -140,7 +196,7 @@ static void sort_items(civic_item *items, size_t n)
         }
         items[j] = x;
         if (i - j > budget) {
-            qsort(items, n, sizeof(*items), item_qsort);
+            sort_rest(ev, items, n, i + 1);
             return;
         }
         budget -= i - j;
@@ -218,11 +274,15 @@ static size_t gather(civic_eval *ev, const uint32_t *events, size_t n, unsigned 
     size_t m = 0;
     const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
     *seen = 0;
+    ev->next_ts = INT64_MAX;
     for (size_t i = 0; i < ahead && i < n; i++) prefetch_event(e, events[i]);
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) prefetch_event(e, events[i + ahead]);
         const civic_ev *x = &e->events[events[i]];
-        if (x->ts > ev->as_of) continue;
+        if (x->ts > ev->as_of) {
+            if (x->ts < ev->next_ts) ev->next_ts = x->ts;
+            continue;
+        }
         civic_item *it = &ev->items[m++];
         item_init(ev, it, events[i]);
         if (civic__type_has_ref(x->type)) *seen |= SEEN_POINTER;
@@ -986,7 +1046,7 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
         return CIVIC_E_NOMEM;
     unsigned seen;
     size_t m = gather(ev, events, n, &seen);
-    sort_items(ev->items, m);
+    sort_items(ev, ev->items, m);
     next_stamp(ev);
     int rc = before_fold(ev, m, seen);
     if (rc != CIVIC_OK) return rc;
@@ -1010,8 +1070,9 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
  * What of an evaluation at T another query may reuse, and for which T'.
  * Steps 1-5 but the state of each rule event (active, expired, repaired)
  * read T only through comparisons x <= T (or x > T), for x in
- *   - the ts of every event of the subject (which are kept; a pointer's
- *     target is one of them),
+ *   - the ts of every event of the subject (which are kept, by gather; a
+ *     pointer's target is one of them, in target_of): the kept ones' ts are
+ *     <= T, and gather notes the earliest of the others (next_ts),
  *   - the `from` of every rule change (the version of an event, SPEC 9.1),
  *   - the eff of every kept event (pending, 10.1),
  *   - the end of retention of every kept rule event (archival, of acts as a
@@ -1024,7 +1085,10 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
  * exactly as in summarize), the ceiling's corrected > T', the balance
  * period of T', tier windows, measures.  Events with end <= lo are active
  * at no such T' and are left out of the rows.  The purge state and the
- * subject's events are the fold's key (cache.c), not this function's. */
+ * subject's events are the fold's key (cache.c), not this function's.
+ * (The purge's act_archived callback is called only by purge.c's own
+ * evaluations, which do not use folds.)  tests/test_cache.c catches each
+ * kind of x left out of the span. */
 
 static void narrow(int64_t x, int64_t t, int64_t *lo, int64_t *hi)
 {
@@ -1035,14 +1099,13 @@ static void narrow(int64_t x, int64_t t, int64_t *lo, int64_t *hi)
     }
 }
 
-static void fold_span(const civic_eval *ev, const uint32_t *events, size_t n, size_t m,
-                      int64_t *lo, int64_t *hi)
+static void fold_span(const civic_eval *ev, size_t m, int64_t *lo, int64_t *hi)
 {
     const civic_rules *r = ev->r;
     int64_t t = ev->as_of;
     *lo = INT64_MIN;
-    *hi = INT64_MAX;
-    for (size_t i = 0; i < n; i++) narrow(ev->e->events[events[i]].ts, t, lo, hi);
+    *hi = ev->next_ts; /* the earliest ts of the events left out (gather) */
+    for (size_t i = 0; i < m; i++) narrow(ev->items[i].ts, t, lo, hi);
     if (r->any_change)
         for (uint32_t k = 0; k < r->version_count; k++) narrow(r->versions[k].from, t, lo, hi);
     for (size_t i = 0; i < m && (r->any_publicity || r->any_retain); i++) {
@@ -1091,13 +1154,12 @@ static void fix_row(const civic_eval *ev, civic_fold *f, const civic_item *it, u
     (void)ev;
 }
 
-civic_fold *civic__eval_fold(const civic_eval *ev, const uint32_t *events, size_t n,
-                             const civic_answer *a)
+civic_fold *civic__eval_fold(const civic_eval *ev, const civic_answer *a)
 {
     const civic_rules *r = ev->r;
     size_t m = a->item_count, rows = 0, tier_rows = 0;
     int64_t lo, hi;
-    fold_span(ev, events, n, m, &lo, &hi);
+    fold_span(ev, m, &lo, &hi);
     bool fixed = sums_fixed(ev, m, lo);
     /* active at every T' in [lo, hi): T' < hi <= end, and corrected > T' */
 #define ALWAYS(it) (fixed && (it)->end >= hi && (it)->corrected >= hi)

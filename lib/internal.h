@@ -829,6 +829,7 @@ typedef struct civic_eval {
     /* the balance fold of the last subject (a fold keeps it) */
     int64_t fold_balance, fold_period;
     bool fold_seen;
+    int64_t next_ts;           /* the earliest ts > as_of of the last subject's events */
     /* purge.c: told of every act generation archived at as_of */
     void (*act_archived)(void *ctx, uint32_t subject, uint32_t act, int64_t until);
     void *act_ctx;
@@ -896,10 +897,9 @@ typedef struct civic_fold {
     bool dead;                 /* out of the table: the last release frees it */
     uint64_t used;
 } civic_fold;
-/* The fold of the subject ev just evaluated at ev->as_of from its events
- * (n indices, want_items or not), key left zero; NULL when out of memory. */
-civic_fold *civic__eval_fold(const civic_eval *ev, const uint32_t *events, size_t n,
-                             const civic_answer *a);
+/* The fold of the subject ev just evaluated at ev->as_of (answer a), key
+ * left zero; NULL when out of memory. */
+civic_fold *civic__eval_fold(const civic_eval *ev, const civic_answer *a);
 /* The answer at ev->as_of (within [f->lo, f->hi)) from fold f: the same as
  * civic__eval_subject's, items excepted (item_count 0). */
 int civic__eval_cached(civic_eval *ev, const civic_fold *f, civic_answer *out);

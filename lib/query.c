@@ -394,7 +394,7 @@ static int eval_known(civic_eval *ev, uint32_t s, civic_answer *a)
     if (subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
     int rc = civic__eval_subject(ev, list, n, a);
     if (rc == CIVIC_OK && cached) {
-        civic_fold *f = civic__eval_fold(ev, list, n, a);
+        civic_fold *f = civic__eval_fold(ev, a);
         if (f) {
             civic__cache_key(e, s, &f->key);
             civic__cache_put(e, f);
