@@ -40,6 +40,12 @@
 
 static size_t nz(size_t n) { return n ? n : 1; }
 
+/* civic__add_checked, inline: the fold and the summary add for every event. */
+static inline bool add_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
 /* ------------------------------------------------------------ scratch */
 
 int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items)
@@ -711,7 +717,7 @@ static void balance_period(civic_eval *ev, fold_state *fs, const fold_day *fd, s
 static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
 {
     int64_t part = it->counted, next;
-    if (!civic__add_checked(fs->balance, part, &next)) return CIVIC_E_OVERFLOW;
+    if (!add_ok(fs->balance, part, &next)) return CIVIC_E_OVERFLOW;
     if (r->has_balance_min && part < 0 && next < r->balance_min) {
         part = r->balance_min - fs->balance;
         next = r->balance_min;
@@ -855,7 +861,8 @@ static int64_t balance_at(civic_eval *ev, const fold_state *fs, size_t n)
 {
     bool current = balance_current(ev, fs->balance_seen, fs->balance_period);
     size_t stale = current ? fs->period_first : n;
-    for (size_t i = 0; i < stale; i++) ev->items[i].to_balance = 0;
+    /* only a record shows what each event did to the balance */
+    for (size_t i = 0; ev->want_items && i < stale; i++) ev->items[i].to_balance = 0;
     return current ? fs->balance : 0;
 }
 
@@ -912,11 +919,11 @@ static inline int score_add(civic_eval *ev, score_acc *acc, const civic_rule *v,
 {
     const civic_rules *r = ev->r;
     if (v->affects & CIVIC_AFFECTS_SCORE) {
-        if (!civic__add_checked(acc->sum, counted, &acc->sum)) return CIVIC_E_OVERFLOW;
-        if (!civic__add_checked(acc->running, counted, &acc->running)) return CIVIC_E_OVERFLOW;
+        if (!add_ok(acc->sum, counted, &acc->sum)) return CIVIC_E_OVERFLOW;
+        if (!add_ok(acc->running, counted, &acc->running)) return CIVIC_E_OVERFLOW;
         acc->running = clamp(r, acc->running);
     }
-    if (!civic__add_checked(ev->dims[v->dimension], counted, &ev->dims[v->dimension]))
+    if (!add_ok(ev->dims[v->dimension], counted, &ev->dims[v->dimension]))
         return CIVIC_E_OVERFLOW;
     if (v->ceiling < acc->ceiling && corrected > ev->as_of) acc->ceiling = v->ceiling;
     if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
@@ -986,7 +993,7 @@ static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, const
     for (size_t i = 0; f && i < f->tier_row_count; i++) { /* a fold's rows: these items */
         const civic_tier_row *x = &f->tier_rows[i];
         if (!tier_has_rule(t, x->type) || !in_window(ev, t, x->eff)) continue;
-        if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? x->qty : x->counted, &sum))
+        if (!add_ok(sum, t->measure == CIVIC_TIER_QTY ? x->qty : x->counted, &sum))
             return CIVIC_E_OVERFLOW;
     }
     for (size_t i = 0; !f && i < n; i++) {
@@ -995,7 +1002,7 @@ static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, const
         if (!civic__type_is_rule(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
             !tier_has_rule(t, it->type) || !in_window(ev, t, it->eff))
             continue;
-        if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))
+        if (!add_ok(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))
             return CIVIC_E_OVERFLOW;
     }
     *out = sum;
