@@ -138,6 +138,12 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
     }
+    if (civic__cache_new(e) != CIVIC_OK) {
+        pthread_rwlock_destroy(&e->lock->rw);
+        civic__free(&a, e->lock, sizeof(*e->lock));
+        civic__free(&a, e, sizeof(*e));
+        return CIVIC_E_NOMEM;
+    }
     e->rules = rules;
     civic__rules_retain(rules);
     e->events_max = UINT32_MAX - 1u;
@@ -158,6 +164,7 @@ void civic_engine_free(civic_engine *e)
     if (!e) return;
     civic_allocator a = e->alc;
     if (e->hook.release) e->hook.release(e->hook.ctx, &a);
+    civic__cache_free(e);
     civic__table_free(&a, &e->ids);
     civic__table_free(&a, &e->subject_table);
     civic__table_free(&a, &e->group_table);

@@ -40,6 +40,12 @@
 
 static size_t nz(size_t n) { return n ? n : 1; }
 
+/* civic__add_checked, inline: the fold and the summary add for every event. */
+static inline bool add_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
 /* ------------------------------------------------------------ scratch */
 
 int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items)
@@ -105,23 +111,79 @@ static void next_stamp(civic_eval *ev)
 
 /* ------------------------------------------------------------ order */
 
-static int item_compare(const civic_item *a, const civic_item *b)
+/* Ids bytewise (ties of eff are rare: kept out of line). */
+__attribute__((noinline)) static int id_order(const char *a, const char *b)
 {
-    if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
-    size_t na = civic__lp_len(a->id), nb = civic__lp_len(b->id);
-    int c = memcmp(a->id, b->id, na < nb ? na : nb);
+    size_t na = civic__lp_len(a), nb = civic__lp_len(b);
+    int c = memcmp(a, b, na < nb ? na : nb);
     if (c) return c;
     return na < nb ? -1 : na > nb;
 }
 
+static inline int item_compare(const civic_item *a, const civic_item *b)
+{
+    if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
+    return id_order(a->id, b->id);
+}
+
 static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
 
-/* Logs are mostly in time order, so a subject's events come nearly sorted:
- * insertion sort, which is linear then, with a budget of moves so that a
- * badly ordered subject falls back to qsort after linear work. */
-static void sort_items(civic_item *items, size_t n)
+/* How far back an item may be inserted; one that belongs further back is
+ * set aside. */
+#define SORT_NEAR 32
+
+/* Merge the k sorted items of late (from the end) into items[0, n - k). */
+static void merge_late(civic_item *items, size_t n, const civic_item *late, size_t k)
 {
-    size_t budget = n <= 24 ? SIZE_MAX : 8 * n;
+    for (size_t a = n - k, b = k, out = n; b > 0;) {
+        if (a > 0 && item_compare(&items[a - 1], &late[b - 1]) > 0) items[--out] = items[--a];
+        else items[--out] = late[--b];
+    }
+}
+
+/* Sort items[from, n) into the sorted items[0, from): an item that
+ * belongs more than SORT_NEAR places back (a late arrival, by weeks, of a
+ * busy subject, which would move past thousands) is set aside; the few set
+ * aside are sorted alone and merged back from the end.  Linear for such
+ * logs, n log n at worst. */
+static void sort_rest(civic_eval *ev, civic_item *items, size_t n, size_t from)
+{
+    civic_item *late = NULL;
+    size_t w = from, k = 0; /* items[0, w) sorted; k set aside */
+    for (size_t i = from; i < n; i++) {
+        if (w == 0 || item_compare(&items[w - 1], &items[i]) <= 0) {
+            if (w != i) items[w] = items[i];
+            w++;
+            continue;
+        }
+        civic_item x = items[i];
+        if (w > SORT_NEAR && item_compare(&items[w - 1 - SORT_NEAR], &x) > 0) {
+            if (!late && civic__grow(&ev->e->alc, (void **)&ev->scratch, &ev->scratch_cap,
+                                     (n - i) * sizeof(civic_item), 1) == CIVIC_OK)
+                late = (civic_item *)(void *)ev->scratch;
+            if (late) {
+                late[k++] = x;
+                continue;
+            }
+        }
+        size_t j = w;
+        while (j > 0 && item_compare(&items[j - 1], &x) > 0) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+        w++;
+    }
+    if (k > 1) qsort(late, k, sizeof(*late), item_qsort);
+    if (k) merge_late(items, n, late, k);
+}
+
+/* Logs are mostly in time order, so a subject's events come nearly sorted:
+ * insertion sort, which is linear then, with a budget of moves after which
+ * sort_rest takes over. */
+static void sort_items(civic_eval *ev, civic_item *items, size_t n)
+{
+    size_t budget = n <= 24 ? SIZE_MAX : 2 * n;
     if (n > 24 && item_compare(&items[0], &items[n - 1]) > 0) {
         /* newest first (a log exported in reverse): turn it round */
         for (size_t i = 0, j = n - 1; i < j; i++, j--) {
@@ -140,7 +202,7 @@ static void sort_items(civic_item *items, size_t n)
         }
         items[j] = x;
         if (i - j > budget) {
-            qsort(items, n, sizeof(*items), item_qsort);
+            sort_rest(ev, items, n, i + 1);
             return;
         }
         budget -= i - j;
@@ -218,11 +280,15 @@ static size_t gather(civic_eval *ev, const uint32_t *events, size_t n, unsigned 
     size_t m = 0;
     const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
     *seen = 0;
+    ev->next_ts = INT64_MAX;
     for (size_t i = 0; i < ahead && i < n; i++) prefetch_event(e, events[i]);
     for (size_t i = 0; i < n; i++) {
         if (i + ahead < n) prefetch_event(e, events[i + ahead]);
         const civic_ev *x = &e->events[events[i]];
-        if (x->ts > ev->as_of) continue;
+        if (x->ts > ev->as_of) {
+            if (x->ts < ev->next_ts) ev->next_ts = x->ts;
+            continue;
+        }
         civic_item *it = &ev->items[m++];
         item_init(ev, it, events[i]);
         if (civic__type_has_ref(x->type)) *seen |= SEEN_POINTER;
@@ -326,8 +392,12 @@ static void resolve_targets(civic_eval *ev, size_t n, const uint32_t *target, ui
 /* ------------------------------------------------------------ steps 3-4 */
 
 /* raw before repeat and caps: points, or points x qty (SPEC 4 step 4). */
-static int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
+static inline int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
 {
+    if (!v->per_unit) { /* civic__rule_raw's first case, without the call */
+        *raw = v->points;
+        return CIVIC_OK;
+    }
     return civic__rule_raw(v, qty, raw) ? CIVIC_OK : CIVIC_E_OVERFLOW;
 }
 
@@ -562,8 +632,46 @@ static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw
     return counted;
 }
 
+/* The fold's calendar: the local day of the item being folded and the
+ * bucket of every period on it.  Items come in time order, so the civil
+ * date is carried over within a month rather than converted for each new
+ * day: a subject pays one conversion per month, not one per day and
+ * period.  The buckets are civic__period_bucket_on's, period by period. */
+typedef struct fold_day {
+    civic_day day;
+    int64_t bucket[CIVIC_PERIOD_LIFETIME + 1];
+    int64_t month_first, month_last;   /* local days of day's month */
+} fold_day;
+
+static void fold_day_init(fold_day *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->day.days = INT64_MIN;
+    f->month_first = INT64_MAX;
+    f->month_last = INT64_MIN;
+}
+
+static void fold_day_set(fold_day *f, int64_t days)
+{
+    civic_day *d = &f->day;
+    d->days = days;
+    if (days >= f->month_first && days <= f->month_last) {
+        d->mday = (int)(days - f->month_first) + 1;
+    } else {
+        civic__civil_from_days(days, &d->year, &d->month, &d->mday);
+        f->month_first = days - (d->mday - 1);
+        f->month_last = f->month_first + civic__days_in_month(d->year, d->month) - 1;
+        f->bucket[CIVIC_PERIOD_MONTH] = d->year * 12 + (d->month - 1);
+        f->bucket[CIVIC_PERIOD_QUARTER] = d->year * 4 + (d->month - 1) / 3;
+        f->bucket[CIVIC_PERIOD_YEAR] = d->year;
+    }
+    d->civil = true;
+    f->bucket[CIVIC_PERIOD_DAY] = days;
+    f->bucket[CIVIC_PERIOD_WEEK] = civic__floor_div(days + 3, 7); /* weeks start Monday */
+}
+
 /* counted for raw under v's own cap and v's cap group. */
-static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, civic_day *day,
+static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, const fold_day *fd,
                          uint32_t *flags)
 {
     const civic_rules *r = ev->r;
@@ -571,13 +679,14 @@ static int64_t take_caps(civic_eval *ev, const civic_rule *v, int64_t raw, civic
     size_t n = 0;
     if (v->cap >= 0)
         claims[n++] = (cap_claim){ &ev->slot_caps[v->own_slot], v->cap,
-                                   civic__period_bucket_on(v->cap_period, day), v->cap_mode };
+                                   fd->bucket[v->cap_period], v->cap_mode };
     if (v->cap_group != CIVIC_NO_CAP) {
         const civic_cap *c = &r->caps[v->cap_group];
         claims[n++] = (cap_claim){ &ev->shared_caps[v->cap_group], c->limit,
-                                   civic__period_bucket_on(c->period, day), c->mode };
+                                   fd->bucket[c->period], c->mode };
     }
-    int64_t counted = n ? cap_take(claims, n, ev->stamp, raw) : raw;
+    if (!n) return raw;
+    int64_t counted = cap_take(claims, n, ev->stamp, raw);
     if (counted != raw) *flags |= CIVIC_ITEM_CAPPED;
     return counted;
 }
@@ -593,9 +702,9 @@ typedef struct fold_state {
 } fold_state;
 
 /* A new balance period starts the balance over. */
-static void balance_period(civic_eval *ev, fold_state *fs, civic_day *day, size_t i)
+static void balance_period(civic_eval *ev, fold_state *fs, const fold_day *fd, size_t i)
 {
-    int64_t p = civic__period_bucket_on(ev->r->balance_reset, day);
+    int64_t p = fd->bucket[ev->r->balance_reset];
     if (!fs->balance_seen || p != fs->balance_period) {
         fs->balance = 0;
         fs->balance_period = p;
@@ -608,7 +717,7 @@ static void balance_period(civic_eval *ev, fold_state *fs, civic_day *day, size_
 static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
 {
     int64_t part = it->counted, next;
-    if (!civic__add_checked(fs->balance, part, &next)) return CIVIC_E_OVERFLOW;
+    if (!add_ok(fs->balance, part, &next)) return CIVIC_E_OVERFLOW;
     if (r->has_balance_min && part < 0 && next < r->balance_min) {
         part = r->balance_min - fs->balance;
         next = r->balance_min;
@@ -619,7 +728,8 @@ static int balance_add(const civic_rules *r, fold_state *fs, civic_item *it)
     return CIVIC_OK;
 }
 
-static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
+static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, const fold_day *fd,
+                        size_t i)
 {
     const civic_rules *r = ev->r;
     int64_t amount = it->qty / 10;
@@ -628,7 +738,7 @@ static void fold_redeem(civic_eval *ev, fold_state *fs, civic_item *it, civic_da
         it->state = CIVIC_STATE_REVOKED;
         return;
     }
-    balance_period(ev, fs, day, i);
+    balance_period(ev, fs, fd, i);
     bool ok = r->has_balance_min ? fs->balance - amount >= r->balance_min
                                  : fs->balance >= amount;
     if (ok) {
@@ -669,7 +779,19 @@ static int escalate(civic_eval *ev, civic_item *it, int64_t *raw)
     return CIVIC_OK;
 }
 
-static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *day, size_t i)
+/* The end of validity of an event taking effect at eff: the common
+ * durations inline, the calendar ones through time.c. */
+static inline int64_t validity_end(const civic_rules *r, const civic_rule *v, int64_t raw,
+                                   int64_t eff, fold_day *fd)
+{
+    const civic_duration *d =
+        v->valid.kind == CIVIC_DUR_SEVERITY ? civic__rule_validity(r, v, raw) : &v->valid;
+    if (d->kind == CIVIC_DUR_FOREVER) return CIVIC_FOREVER;
+    if (d->kind == CIVIC_DUR_DAYS) return eff + d->n * 86400;
+    return civic__duration_end_on(d, eff, r->utc_offset, &fd->day);
+}
+
+static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, fold_day *fd, size_t i)
 {
     const civic_rules *r = ev->r;
     const civic_rule *v = it->v;
@@ -677,15 +799,14 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
     int rc = raw_of(v, it->qty, &raw);
     if (rc == CIVIC_OK) rc = escalate(ev, it, &raw);
     if (rc != CIVIC_OK) return rc;
-    int64_t valid_end =
-        civic__duration_end_on(civic__rule_validity(r, v, raw), it->eff, r->utc_offset, day);
+    int64_t valid_end = validity_end(r, v, raw, it->eff, fd);
     it->end = it->repair < valid_end ? it->repair : valid_end;
     it->raw = raw;
     if (raw > 0 && fs->freeze_until > it->eff) {
         it->flags |= CIVIC_ITEM_FROZEN;
         it->counted = 0;
     } else {
-        it->counted = take_caps(ev, v, raw, day, &it->flags);
+        it->counted = take_caps(ev, v, raw, fd, &it->flags);
     }
     if (it->end > ev->cat_end[v->category]) ev->cat_end[v->category] = it->end;
     if (v->freeze) {
@@ -693,7 +814,7 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
         if (until > fs->freeze_until) fs->freeze_until = until;
     }
     if (v->affects & CIVIC_AFFECTS_BALANCE) {
-        balance_period(ev, fs, day, i);
+        balance_period(ev, fs, fd, i);
         if ((rc = balance_add(r, fs, it)) != CIVIC_OK) return rc;
     }
     if (ev->as_of < it->end) {
@@ -708,7 +829,8 @@ static int fold_rule(civic_eval *ev, fold_state *fs, civic_item *it, civic_day *
 /* Step 5: the fold over rule events and redeems in (eff, id) order. */
 static int fold(civic_eval *ev, size_t n, fold_state *fs)
 {
-    civic_day day = { INT64_MIN, 0, 0, 0, false }; /* kept while items share a day */
+    fold_day fd;
+    fold_day_init(&fd);
     for (size_t i = 0; i < n; i++) {
         civic_item *it = &ev->items[i];
         if (civic__type_has_ref(it->type)) continue;
@@ -717,24 +839,30 @@ static int fold(civic_eval *ev, size_t n, fold_state *fs)
             continue;
         }
         int64_t days = civic__floor_div(it->eff + ev->r->utc_offset, 86400);
-        if (days != day.days) day = civic__day_of(it->eff, ev->r->utc_offset);
+        if (days != fd.day.days) fold_day_set(&fd, days);
         if (it->type == CIVIC_TYPE_REDEEM) {
-            fold_redeem(ev, fs, it, &day, i);
+            fold_redeem(ev, fs, it, &fd, i);
             continue;
         }
-        int rc = fold_rule(ev, fs, it, &day, i);
+        int rc = fold_rule(ev, fs, it, &fd, i);
         if (rc != CIVIC_OK) return rc;
     }
     return CIVIC_OK;
 }
 
 /* Only the balance period of T counts: what earlier periods added is gone. */
+static bool balance_current(const civic_eval *ev, bool seen, int64_t period)
+{
+    return seen &&
+           period == civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
+}
+
 static int64_t balance_at(civic_eval *ev, const fold_state *fs, size_t n)
 {
-    int64_t now = civic__period_bucket(ev->r->balance_reset, ev->as_of, ev->r->utc_offset);
-    bool current = fs->balance_seen && fs->balance_period == now;
+    bool current = balance_current(ev, fs->balance_seen, fs->balance_period);
     size_t stale = current ? fs->period_first : n;
-    for (size_t i = 0; i < stale; i++) ev->items[i].to_balance = 0;
+    /* only a record shows what each event did to the balance */
+    for (size_t i = 0; ev->want_items && i < stale; i++) ev->items[i].to_balance = 0;
     return current ? fs->balance : 0;
 }
 
@@ -770,36 +898,64 @@ static uint32_t group_of(const civic_eval *ev, size_t n)
     return best ? best->group : CIVIC_NONE;
 }
 
+/* Steps 5-9 of SPEC 4, one active event at a time: the evaluation's items
+ * and a cached fold's rows go through the same code, so their answers
+ * cannot differ. */
+typedef struct score_acc {
+    int64_t sum, running, ceiling;
+} score_acc;
+
+static void score_begin(civic_eval *ev, score_acc *acc, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    acc->sum = acc->running = r->base;
+    acc->ceiling = CIVIC_FOREVER;
+    memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
+    out->flag_count = 0;
+}
+
+static inline int score_add(civic_eval *ev, score_acc *acc, const civic_rule *v, int64_t counted,
+                            int64_t corrected, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    if (v->affects & CIVIC_AFFECTS_SCORE) {
+        if (!add_ok(acc->sum, counted, &acc->sum)) return CIVIC_E_OVERFLOW;
+        if (!add_ok(acc->running, counted, &acc->running)) return CIVIC_E_OVERFLOW;
+        acc->running = clamp(r, acc->running);
+    }
+    if (!add_ok(ev->dims[v->dimension], counted, &ev->dims[v->dimension]))
+        return CIVIC_E_OVERFLOW;
+    if (v->ceiling < acc->ceiling && corrected > ev->as_of) acc->ceiling = v->ceiling;
+    if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
+        ev->flag_marks[v->flag] = ev->stamp;
+        out->flag_count++;
+    }
+    return CIVIC_OK;
+}
+
+static void score_end(const civic_eval *ev, const score_acc *acc, civic_answer *out)
+{
+    const civic_rules *r = ev->r;
+    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? acc->running : clamp(r, acc->sum);
+    if (score > acc->ceiling) score = acc->ceiling;
+    out->score = score;
+    out->ceiling = acc->ceiling;
+    out->grade = civic__grade_of(r, score);
+}
+
 /* Steps 5-9 of SPEC 4 over the active items. */
 static int summarize(civic_eval *ev, size_t n, civic_answer *out)
 {
-    const civic_rules *r = ev->r;
-    int64_t sum = r->base, running = r->base, ceiling = CIVIC_FOREVER;
-    memset(ev->dims, 0, r->dimension_count * sizeof(int64_t));
-    out->flag_count = 0;
+    score_acc acc;
+    score_begin(ev, &acc, out);
     out->group = group_of(ev, n);
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
         if (!(it->flags & CIVIC_ITEM_ACTIVE)) continue;
-        const civic_rule *v = it->v;
-        if (v->affects & CIVIC_AFFECTS_SCORE) {
-            if (!civic__add_checked(sum, it->counted, &sum)) return CIVIC_E_OVERFLOW;
-            if (!civic__add_checked(running, it->counted, &running)) return CIVIC_E_OVERFLOW;
-            running = clamp(r, running);
-        }
-        if (!civic__add_checked(ev->dims[v->dimension], it->counted, &ev->dims[v->dimension]))
-            return CIVIC_E_OVERFLOW;
-        if (v->ceiling < ceiling && it->corrected > ev->as_of) ceiling = v->ceiling;
-        if (v->flag != UINT32_MAX && ev->flag_marks[v->flag] != ev->stamp) {
-            ev->flag_marks[v->flag] = ev->stamp;
-            out->flag_count++;
-        }
+        int rc = score_add(ev, &acc, it->v, it->counted, it->corrected, out);
+        if (rc != CIVIC_OK) return rc;
     }
-    int64_t score = r->clamp == CIVIC_CLAMP_RUNNING ? running : clamp(r, sum);
-    if (score > ceiling) score = ceiling;
-    out->score = score;
-    out->ceiling = ceiling;
-    out->grade = civic__grade_of(r, score);
+    score_end(ev, &acc, out);
     return CIVIC_OK;
 }
 
@@ -830,16 +986,23 @@ static bool in_window(const civic_eval *ev, const civic_tier *t, int64_t eff)
     return civic__period_bucket(p, eff, off) == civic__period_bucket(p, ev->as_of, off);
 }
 
-static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, int64_t *out)
+static int tier_value(const civic_eval *ev, const civic_tier *t, size_t n, const civic_fold *f,
+                      int64_t *out)
 {
     int64_t sum = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; f && i < f->tier_row_count; i++) { /* a fold's rows: these items */
+        const civic_tier_row *x = &f->tier_rows[i];
+        if (!tier_has_rule(t, x->type) || !in_window(ev, t, x->eff)) continue;
+        if (!add_ok(sum, t->measure == CIVIC_TIER_QTY ? x->qty : x->counted, &sum))
+            return CIVIC_E_OVERFLOW;
+    }
+    for (size_t i = 0; !f && i < n; i++) {
         const civic_item *it = &ev->items[i];
         /* a frozen addition adds nothing to tiers either (SPEC 9.5) */
         if (!civic__type_is_rule(it->type) || (it->flags & (CIVIC_ITEM_GONE | CIVIC_ITEM_FROZEN)) ||
             !tier_has_rule(t, it->type) || !in_window(ev, t, it->eff))
             continue;
-        if (!civic__add_checked(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))
+        if (!add_ok(sum, t->measure == CIVIC_TIER_QTY ? it->qty : it->counted, &sum))
             return CIVIC_E_OVERFLOW;
     }
     *out = sum;
@@ -858,14 +1021,15 @@ static bool measure_applies(const civic_eval *ev, const civic_measure *m, const 
     return true;
 }
 
-/* Tiers (11.1) and measures (11.2) of the subject just summarized. */
-static int outputs(civic_eval *ev, size_t n, civic_answer *out)
+/* Tiers (11.1) and measures (11.2) of the subject just summarized (from
+ * the items, or from fold f's rows). */
+static int outputs(civic_eval *ev, size_t n, const civic_fold *f, civic_answer *out)
 {
     const civic_rules *r = ev->r;
     out->measure_count = 0;
     for (uint32_t t = 0; t < r->tier_count; t++) {
         const civic_tier *tier = &r->tiers[t];
-        int rc = tier_value(ev, tier, n, &ev->tier_value[t]);
+        int rc = tier_value(ev, tier, n, f, &ev->tier_value[t]);
         if (rc != CIVIC_OK) return rc;
         uint32_t level = CIVIC_LEVEL_NONE;
         for (uint32_t l = 0; l < tier->level_count; l++)
@@ -889,18 +1053,190 @@ int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n, civic_
         return CIVIC_E_NOMEM;
     unsigned seen;
     size_t m = gather(ev, events, n, &seen);
-    sort_items(ev->items, m);
+    sort_items(ev, ev->items, m);
     next_stamp(ev);
     int rc = before_fold(ev, m, seen);
     if (rc != CIVIC_OK) return rc;
     fold_state fs = { 0, 0, false, 0, INT64_MIN };
     if ((rc = fold(ev, m, &fs)) != CIVIC_OK) return rc;
     out->balance = balance_at(ev, &fs, m);
+    ev->fold_balance = fs.balance;
+    ev->fold_period = fs.balance_period;
+    ev->fold_seen = fs.balance_seen;
     out->archived = 0;
     if (ev->r->any_retain)
         for (size_t i = 0; i < m; i++) out->archived += (ev->items[i].flags & CIVIC_ITEM_ARCHIVED) != 0;
     out->events = m - out->archived;
     out->item_count = m;
     if ((rc = summarize(ev, m, out)) != CIVIC_OK) return rc;
-    return outputs(ev, m, out);
+    return outputs(ev, m, NULL, out);
+}
+
+/* ------------------------------------------------------------ the fold cache
+ *
+ * What of an evaluation at T another query may reuse, and for which T'.
+ * Steps 1-5 but the state of each rule event (active, expired, repaired)
+ * read T only through comparisons x <= T (or x > T), for x in
+ *   - the ts of every event of the subject (which are kept, by gather; a
+ *     pointer's target is one of them, in target_of): the kept ones' ts are
+ *     <= T, and gather notes the earliest of the others (next_ts),
+ *   - the `from` of every rule change (the version of an event, SPEC 9.1),
+ *   - the eff of every kept event (pending, 10.1),
+ *   - the end of retention of every kept rule event (archival, of acts as a
+ *     whole too: an act's t* is one of its members' ends; 10.4).
+ * With lo the largest such x <= T and hi the smallest x > T, every one of
+ * those comparisons comes out the same for any T' in [lo, hi), so the kept
+ * events, their order, flags, versions, raw, counted, end, corrected and
+ * the balance fold are those of T.  The rest reads T' itself and is
+ * recomputed from them: an event is active iff T' < end (and then counts
+ * exactly as in summarize), the ceiling's corrected > T', the balance
+ * period of T', tier windows, measures.  Events with end <= lo are active
+ * at no such T' and are left out of the rows.  The purge state and the
+ * subject's events are the fold's key (cache.c), not this function's.
+ * (The purge's act_archived callback is called only by purge.c's own
+ * evaluations, which do not use folds.)  tests/test_cache.c catches each
+ * kind of x left out of the span. */
+
+static void narrow(int64_t x, int64_t t, int64_t *lo, int64_t *hi)
+{
+    if (x <= t) {
+        if (x > *lo) *lo = x;
+    } else if (x < *hi) {
+        *hi = x;
+    }
+}
+
+static void fold_span(const civic_eval *ev, size_t m, int64_t *lo, int64_t *hi)
+{
+    const civic_rules *r = ev->r;
+    int64_t t = ev->as_of;
+    *lo = INT64_MIN;
+    *hi = ev->next_ts; /* the earliest ts of the events left out (gather) */
+    for (size_t i = 0; i < m; i++) narrow(ev->items[i].ts, t, lo, hi);
+    if (r->any_change)
+        for (uint32_t k = 0; k < r->version_count; k++) narrow(r->versions[k].from, t, lo, hi);
+    for (size_t i = 0; i < m && (r->any_publicity || r->any_retain); i++) {
+        const civic_item *it = &ev->items[i];
+        narrow(it->eff, t, lo, hi);
+        if (civic__type_is_rule(it->type)) narrow(retained_until(r, it), t, lo, hi);
+    }
+}
+
+static bool folded(const civic_item *it)
+{
+    return civic__type_is_rule(it->type) && !(it->flags & CIVIC_ITEM_GONE);
+}
+
+/* Can the fold sum its always-active events up front?  Only with a final
+ * clamp (the running one depends on their order), and only when base plus
+ * the magnitudes of every counted amount fits: then no partial sum
+ * overflows in any order, so the summary's checked additions, done in
+ * evaluation order, give the same sums and no error. */
+static bool sums_fixed(const civic_eval *ev, size_t m, int64_t lo)
+{
+    const civic_rules *r = ev->r;
+    if (r->clamp != CIVIC_CLAMP_FINAL) return false;
+    uint64_t total = r->base < 0 ? (uint64_t)0 - (uint64_t)r->base : (uint64_t)r->base;
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it) || it->end <= lo) continue;
+        int64_t c = it->counted;
+        total += c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c; /* each < 2^63: no wrap */
+        if (total > (uint64_t)INT64_MAX) return false;
+    }
+    return true;
+}
+
+/* Fold f's always-active event: added to the fixed sums (sums_fixed). */
+static void fix_row(const civic_eval *ev, civic_fold *f, const civic_item *it, uint8_t *seen)
+{
+    const civic_rule *v = it->v;
+    if (v->affects & CIVIC_AFFECTS_SCORE) f->fixed_sum += it->counted;
+    f->fixed_dims[v->dimension] += it->counted;
+    if (v->ceiling < f->fixed_ceiling) f->fixed_ceiling = v->ceiling;
+    if (v->flag != UINT32_MAX && !seen[v->flag]) {
+        seen[v->flag] = 1;
+        f->fixed_flags[f->fixed_flag_count++] = v->flag;
+    }
+    (void)ev;
+}
+
+civic_fold *civic__eval_fold(const civic_eval *ev, const civic_answer *a)
+{
+    const civic_rules *r = ev->r;
+    size_t m = a->item_count, rows = 0, tier_rows = 0;
+    int64_t lo, hi;
+    fold_span(ev, m, &lo, &hi);
+    bool fixed = sums_fixed(ev, m, lo);
+    /* active at every T' in [lo, hi): T' < hi <= end, and corrected > T' */
+#define ALWAYS(it) (fixed && (it)->end >= hi && (it)->corrected >= hi)
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it)) continue;
+        rows += it->end > lo && !ALWAYS(it);
+        tier_rows += r->tier_count && !(it->flags & CIVIC_ITEM_FROZEN);
+    }
+    size_t dims = r->dimension_count, flags = r->flag_count;
+    size_t bytes = sizeof(civic_fold) + rows * sizeof(civic_fold_row) +
+                   tier_rows * sizeof(civic_tier_row) + dims * sizeof(int64_t) +
+                   flags * (sizeof(uint32_t) + 1);
+    civic_fold *f = civic__malloc(&ev->e->alc, bytes);
+    if (!f) return NULL; /* no cache, same answer */
+    memset(f, 0, bytes);
+    f->bytes = bytes;
+    f->lo = lo;
+    f->hi = hi;
+    f->events = a->events;
+    f->archived = a->archived;
+    f->group = a->group;
+    f->balance = ev->fold_balance;
+    f->balance_period = ev->fold_period;
+    f->balance_seen = ev->fold_seen;
+    f->rows = (civic_fold_row *)(void *)(f + 1);
+    f->tier_rows = (civic_tier_row *)(void *)(f->rows + rows);
+    f->fixed_dims = (int64_t *)(void *)(f->tier_rows + tier_rows);
+    f->fixed_flags = (uint32_t *)(void *)(f->fixed_dims + dims);
+    uint8_t *seen = (uint8_t *)(f->fixed_flags + flags); /* scratch: flags already listed */
+    f->fixed_ceiling = CIVIC_FOREVER;
+    for (size_t i = 0; i < m; i++) {
+        const civic_item *it = &ev->items[i];
+        if (!folded(it)) continue;
+        if (ALWAYS(it)) fix_row(ev, f, it, seen);
+        else if (it->end > lo)
+            f->rows[f->row_count++] = (civic_fold_row){ it->end, it->corrected, it->counted, it->v };
+        if (r->tier_count && !(it->flags & CIVIC_ITEM_FROZEN))
+            f->tier_rows[f->tier_row_count++] =
+                (civic_tier_row){ it->eff, it->qty, it->counted, it->type };
+    }
+#undef ALWAYS
+    return f;
+}
+
+int civic__eval_cached(civic_eval *ev, const civic_fold *f, civic_answer *out)
+{
+    CIVIC_ASSERT(ev->as_of >= f->lo && ev->as_of < f->hi);
+    next_stamp(ev);
+    out->balance = balance_current(ev, f->balance_seen, f->balance_period) ? f->balance : 0;
+    out->archived = f->archived;
+    out->events = f->events;
+    out->item_count = 0;
+    out->group = f->group;
+    score_acc acc;
+    score_begin(ev, &acc, out);
+    /* the fixed part first: without overflow, the order of a sum is free */
+    acc.sum += f->fixed_sum;
+    acc.ceiling = f->fixed_ceiling;
+    for (uint32_t d = 0; d < ev->r->dimension_count; d++) ev->dims[d] = f->fixed_dims[d];
+    for (uint32_t k = 0; k < f->fixed_flag_count; k++) {
+        ev->flag_marks[f->fixed_flags[k]] = ev->stamp;
+        out->flag_count++;
+    }
+    for (size_t i = 0; i < f->row_count; i++) {
+        const civic_fold_row *x = &f->rows[i];
+        if (ev->as_of >= x->end) continue; /* fold_rule's active test */
+        int rc = score_add(ev, &acc, x->v, x->counted, x->corrected, out);
+        if (rc != CIVIC_OK) return rc;
+    }
+    score_end(ev, &acc, out);
+    return outputs(ev, 0, f, out);
 }

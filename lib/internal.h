@@ -608,6 +608,7 @@ struct civic_engine {
     int64_t purge_horizon;     /* CIVIC_NO_TIME: never purged */
     civic_tombs tombs;         /* purge.c; empty until the first purge */
     uint64_t purges;           /* purges applied: a batch cannot roll back across one */
+    struct civic_cache *cache; /* cache.c: folds of busy subjects; behind a pointer like lock */
 };
 
 /* The keys of the three intern tables (civic_key_fn; owner: the engine). */
@@ -804,6 +805,7 @@ typedef struct civic_cap_use {
 } civic_cap_use;
 
 /* Scratch reused across subjects by one evaluation (one thread). */
+typedef struct civic_cache civic_cache;
 typedef struct civic_eval {
     const civic_engine *e;
     const civic_rules *r;
@@ -824,6 +826,10 @@ typedef struct civic_eval {
     uint32_t *scratch;         /* acts: item indices */
     size_t scratch_cap;
     bool want_items;
+    /* the balance fold of the last subject (a fold keeps it) */
+    int64_t fold_balance, fold_period;
+    bool fold_seen;
+    int64_t next_ts;           /* the earliest ts > as_of of the last subject's events */
     /* purge.c: told of every act generation archived at as_of */
     void (*act_archived)(void *ctx, uint32_t subject, uint32_t act, int64_t until);
     void *act_ctx;
@@ -846,6 +852,74 @@ void civic__eval_free(civic_eval *ev);
 int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n,
                         civic_answer *out);
 uint32_t civic__grade_of(const civic_rules *r, int64_t score);
+/* The fold cache (cache.c keeps folds; eval.c builds and reads them).
+ * What an answer depends on besides T and its events' order: */
+typedef struct civic_fold_key {
+    uint64_t purges;           /* e->purges */
+    uint64_t tombs, act_tombs; /* tombstones held */
+    int64_t horizon;           /* e->purge_horizon */
+    uint32_t subject, count, last; /* the subject, its event count and newest event */
+    uint32_t reserved;         /* zero: keys are compared with memcmp */
+} civic_fold_key;
+/* A rule event the fold counted, with what the summary reads of it. */
+typedef struct civic_fold_row {
+    int64_t end, corrected, counted;
+    const civic_rule *v;
+} civic_fold_row;
+/* A rule event a tier may count (neither set aside nor frozen). */
+typedef struct civic_tier_row {
+    int64_t eff, qty, counted;
+    uint32_t type;
+} civic_tier_row;
+/* What of one subject's evaluation holds for every as_of in [lo, hi)
+ * (eval.c says why), in one allocation of `bytes`. */
+typedef struct civic_fold {
+    civic_fold_key key;
+    int64_t lo, hi;
+    uint64_t events, archived;
+    uint32_t group;
+    bool balance_seen;
+    int64_t balance, balance_period;
+    civic_fold_row *rows;      /* in evaluation order, end > lo only */
+    size_t row_count;
+    civic_tier_row *tier_rows; /* in evaluation order; only when the scheme has tiers */
+    size_t tier_row_count;
+    /* With a final clamp and sums that cannot overflow in any order, the
+     * events active at every as_of in [lo, hi) are summed up once here
+     * and left out of rows. */
+    int64_t fixed_sum, fixed_ceiling;
+    int64_t *fixed_dims;       /* dimension_count */
+    uint32_t *fixed_flags;     /* distinct flag indices */
+    uint32_t fixed_flag_count;
+    size_t bytes;
+    /* cache.c, under its mutex */
+    uint32_t refs;
+    bool dead;                 /* out of the table: the last release frees it */
+    uint64_t used;
+} civic_fold;
+/* The fold of the subject ev just evaluated at ev->as_of (answer a), key
+ * left zero; NULL when out of memory. */
+civic_fold *civic__eval_fold(const civic_eval *ev, const civic_answer *a);
+/* The answer at ev->as_of (within [f->lo, f->hi)) from fold f: the same as
+ * civic__eval_subject's, items excepted (item_count 0). */
+int civic__eval_cached(civic_eval *ev, const civic_fold *f, civic_answer *out);
+/* cache.c.  The engine's cache (civic__cache_new at engine creation, _free
+ * with it).  Queries call the rest under the read lock, from any thread. */
+int civic__cache_new(civic_engine *e);
+void civic__cache_free(civic_engine *e);
+/* Should subject s's folds be kept (enough events)? */
+bool civic__cache_wants(const civic_engine *e, uint32_t s);
+void civic__cache_key(const civic_engine *e, uint32_t s, civic_fold_key *k);
+/* A fold of s valid at as_of, held until civic__cache_release; or NULL. */
+const civic_fold *civic__cache_get(const civic_engine *e, uint32_t s, int64_t as_of);
+void civic__cache_release(const civic_engine *e, const civic_fold *f);
+/* Keep f (its key set), which the cache owns from now on (it may free it at once). */
+void civic__cache_put(const civic_engine *e, civic_fold *f);
+/* Tests: keep subjects with >= events_min events, at most bytes_max bytes
+ * (call with no query running); what is kept now, and how many answers
+ * came from a fold so far. */
+void civic__cache_configure(civic_engine *e, uint32_t events_min, size_t bytes_max);
+void civic__cache_stats(const civic_engine *e, size_t *folds, size_t *bytes, uint64_t *hits);
 /* query.c: fill tier t of row i of a result (civic_result_tier). */
 void civic__tier_fill(const civic_result *res, size_t i, size_t t, civic_tier_value *out);
 /* query.c: evaluate one subject (by id, maybe unknown) into a one-row result,

@@ -373,18 +373,45 @@ static int subject_events(const civic_engine *e, uint32_t s, uint32_t **out, siz
     return CIVIC_OK;
 }
 
+/* Evaluate subject s from its events, through the fold cache when s is busy
+ * enough: a fold valid at ev->as_of gives the answer without the events;
+ * otherwise the full evaluation offers its fold for the next query.  The
+ * record (want_items) needs the items and always evaluates in full. */
+static int eval_known(civic_eval *ev, uint32_t s, civic_answer *a)
+{
+    const civic_engine *e = ev->e;
+    bool cached = !ev->want_items && civic__cache_wants(e, s);
+    if (cached) {
+        const civic_fold *f = civic__cache_get(e, s, ev->as_of);
+        if (f) {
+            int rc = civic__eval_cached(ev, f, a);
+            civic__cache_release(e, f);
+            return rc;
+        }
+    }
+    uint32_t *list = NULL;
+    size_t n = 0;
+    if (subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
+    int rc = civic__eval_subject(ev, list, n, a);
+    if (rc == CIVIC_OK && cached) {
+        civic_fold *f = civic__eval_fold(ev, a);
+        if (f) {
+            civic__cache_key(e, s, &f->key);
+            civic__cache_put(e, f);
+        }
+    }
+    civic__free(&e->alc, list, (n ? n : 1) * sizeof(uint32_t));
+    return rc;
+}
+
 /* Evaluate one subject (by id, at most CIVIC_ID_BYTES_MAX bytes) into ev;
  * an unknown subject is evaluated with no events. */
 static int eval_one(civic_eval *ev, const char *subject, size_t len, civic_answer *a)
 {
     const civic_engine *e = ev->e;
     uint32_t s = len ? civic__subject_find(e, subject, len) : CIVIC_NONE;
-    uint32_t *list = NULL;
-    size_t n = 0;
-    if (s != CIVIC_NONE && subject_events(e, s, &list, &n) != CIVIC_OK) return CIVIC_E_NOMEM;
-    int rc = civic__eval_subject(ev, list, n, a);
-    civic__free(&e->alc, list, (n ? n : 1) * sizeof(uint32_t));
-    return rc;
+    if (s != CIVIC_NONE) return eval_known(ev, s, a);
+    return civic__eval_subject(ev, NULL, 0, a);
 }
 
 int civic__subject_answer(const civic_engine *e, civic_eval *ev, const char *subject,

@@ -5,10 +5,11 @@
 #                        in $(B)/asan, then run them (part of `make test`)
 #   make test-fuzz-replay  rerun every committed corpus file through each fuzz
 #                        harness, built with gcc + ASan/UBSan (part of `make test`)
-#   make tsan            the library and tests/test_threads.c with clang
-#                        -fsanitize=thread in $(B)/tsan, run with halt_on_error=1
-#                        (part of `make test` as test-tsan: bulk loads run a
-#                        pipeline of threads that read tables while one writes)
+#   make tsan            the library, tests/test_threads.c and tests/test_cache.c
+#                        with clang -fsanitize=thread in $(B)/tsan, run with
+#                        halt_on_error=1 (part of `make test` as test-tsan: bulk
+#                        loads run a pipeline of threads that read tables while
+#                        one writes; queries share cached folds)
 #   make valgrind        every test binary of the normal build, and the fuzz
 #                        corpus replay, under valgrind (leak check, zero errors)
 #   make fuzz SECONDS=N  each libFuzzer harness (clang, fuzzer+ASan+UBSan) for N
@@ -94,9 +95,11 @@ test-tsan: | deps
 
 tsan:
 	@$(MAKE) --no-print-directory B=$(TSAN_B) CC=$(CLANG) \
-	    EXTRA_CFLAGS='-fsanitize=thread -fno-omit-frame-pointer' $(TSAN_B)/tests/test_threads
+	    EXTRA_CFLAGS='-fsanitize=thread -fno-omit-frame-pointer' $(TSAN_B)/tests/test_threads \
+	    $(TSAN_B)/tests/test_cache
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 CIVIC_TEST_THREADS_BIG=1 \
 	    $(TSAN_B)/tests/test_threads
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_B)/tests/test_cache
 
 # ------------------------------------------------------------ valgrind
 

@@ -652,8 +652,10 @@ static void answers_do_not_depend_on_arrival_order(void **state)
 }
 
 /* A subject with thousands of events arriving in time order, reversed,
- * nearly ordered or shuffled (the sort inside evaluation takes different
- * paths for each) has one record, in (ts, id) order, and one score. */
+ * nearly ordered, shuffled, jittered with every 50th event weeks late, or
+ * with its first and last swapped (the sort inside evaluation takes
+ * different paths for each) has one record, in (ts, id) order, and one
+ * score. */
 static char *busy_log(const unsigned *order, size_t n)
 {
     static const char *const types[] = { "volunteer_hour", "illegal_parking", "blood_donation",
@@ -679,10 +681,26 @@ static void a_busy_subject_in_any_arrival_order(void **state)
     assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
     char *want = NULL;
     civic_record *ref = NULL;
-    for (int variant = 0; variant < 4; variant++) {
+    for (int variant = 0; variant < 6; variant++) {
         uint64_t seed = 7;
         for (unsigned k = 0; k < N; k++) {
             order[k] = variant == 1 ? N - 1 - k : variant == 2 ? (k ^ 1u) : k;
+        }
+        if (variant == 4) { /* arrival key: k, jittered by 0..6, or k + 500 */
+            static unsigned key[N];
+            for (unsigned k = 0; k < N; k++) key[k] = 2 * (k % 50 == 0 ? k + 500 : k + k % 7);
+            for (unsigned k = 1; k < N; k++) { /* insertion sort of order by key */
+                unsigned x = order[k], j = k;
+                while (j > 0 && key[order[j - 1]] > key[x]) {
+                    order[j] = order[j - 1];
+                    j--;
+                }
+                order[j] = x;
+            }
+        }
+        if (variant == 5) {
+            order[0] = N - 1;
+            order[N - 1] = 0;
         }
         for (unsigned k = N; variant == 3 && k > 1; k--) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
