@@ -140,6 +140,13 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     }
     e->rules = rules;
     civic__rules_retain(rules);
+    if (civic__event_limits(e) != CIVIC_OK) {
+        civic_rules_free(rules);
+        pthread_rwlock_destroy(&e->lock->rw);
+        civic__free(&a, e->lock, sizeof(*e->lock));
+        civic__free(&a, e, sizeof(*e));
+        return CIVIC_E_NOMEM;
+    }
     e->events_max = UINT32_MAX - 1u;
     if (opts && opts->events_max && opts->events_max < e->events_max)
         e->events_max = opts->events_max;
@@ -170,6 +177,7 @@ void civic_engine_free(civic_engine *e)
     civic__arena_free(&e->names);
     pthread_rwlock_destroy(&e->lock->rw);
     civic__free(&a, e->lock, sizeof(*e->lock));
+    civic__free(&a, e->qty_fast, (e->rules->rule_count ? e->rules->rule_count : 1) * sizeof(uint32_t));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
 }

@@ -757,6 +757,7 @@ static void a_reserved_insert_without_arena_room_fails_cleanly(void **state)
         fields.column[i] = 0;
     }
     fields.printable = false;
+    fields.ts_cache = NULL;
     civic_parsed p;
     assert_int_equal(civic__event_parse(e, &fields, &p, 0, NULL), CIVIC_OK);
     /* Room for one event, one subject and one group; none in the arenas. */
