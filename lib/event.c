@@ -359,7 +359,7 @@ const char *civic__event_difference(const civic_engine *e, uint32_t index, const
     if (ev->type != p->type) return "type";
     if (ev->ts != p->ts) return "ts";
     bool has_ref = civic__type_has_ref(ev->type);
-    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
+    if (has_ref ? !lp_equal(civic__ev_ref(e, ev), p->ref, p->ref_len) : civic__ev_qty(e, ev) != p->qty)
         return has_ref ? "ref" : "qty";
     const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";

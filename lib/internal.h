@@ -553,21 +553,71 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 #define CIVIC_TYPE_REPAIR 0xFFFEu
 #define CIVIC_TYPE_REDEEM 0xFFFFu
 
-/* One stored event: 48 bytes plus the id bytes in the arena. */
+/* One stored event: 32 bytes, so that two fill a cache line and none
+ * straddles two (the array is 32-byte aligned).  Its id (and a pointer
+ * event's ref) is length-prefixed text in the engine's id store, found by
+ * a 40-bit offset (civic__ev_id); its qty is kept in 31 bits, or in the
+ * side array e->wide when it is larger (civic__ev_qty).  Read those three
+ * through the accessors below, never the raw fields. */
 typedef struct civic_ev {
     int64_t ts;
-    union {
-        int64_t qty;         /* rule events and redeems: thousandths */
-        const char *ref;     /* revoke / repair: length-prefixed target id */
-    } u;
-    const char *id;          /* length-prefixed: id[-1] is the length */
     uint32_t subject;
-    uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
     uint32_t prev;           /* previous event of the same subject */
-    uint32_t hash;           /* low 32 bits of the id hash */
+    uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
+    uint32_t id;             /* low 32 bits of the id's offset in the id store */
+    uint32_t aux;            /* pointer types: low 32 bits of the ref's offset; others:
+                                qty (thousandths) < 2^31, or CIVIC_EV_WIDE | index in e->wide */
     uint16_t type;           /* rule index or CIVIC_TYPE_* */
-    uint16_t reserved;
+    uint8_t id_hi, aux_hi;   /* bits 32..39 of the offsets */
 } civic_ev;
+
+_Static_assert(sizeof(civic_ev) == 32, "civic_ev is 32 bytes");
+#define CIVIC_EV_WIDE 0x80000000u
+
+/* The id store: every event id and ref, each a length byte and the bytes
+ * (no NUL), back to back in one growable block.  Offsets (of the text,
+ * after its length byte, so never 0) never change; pointers do when the
+ * store grows, so hold an offset across anything that may insert. */
+typedef struct civic_id_store {
+    char *data;
+    uint64_t used, cap;        /* bytes */
+} civic_id_store;
+
+#define CIVIC_ID_STORE_BYTES_MAX ((uint64_t)1 << 40)
+
+/* engine.c: the storage, for the engine and purge.c's rebuild. */
+int civic__id_store_grow(const civic_allocator *a, civic_id_store *st, uint64_t bytes);
+/* Room for `bytes` more bytes in st: inline when there is room. */
+static inline int civic__id_store_reserve(const civic_allocator *a, civic_id_store *st,
+                                          uint64_t bytes)
+{
+    return st->data && bytes <= st->cap - st->used ? CIVIC_OK : civic__id_store_grow(a, st, bytes);
+}
+/* A length-prefixed copy of (s, n) in st, which has the room: its offset. */
+static inline uint64_t civic__id_store_put(civic_id_store *st, const char *s, size_t n)
+{
+    CIVIC_ASSERT(n <= 255 && n + 1 <= st->cap - st->used);
+    char *p = st->data + st->used;
+    p[0] = (char)n;
+    memcpy(p + 1, s, n);
+    st->used += n + 1;
+    return st->used - n;
+}
+void civic__id_store_free(const civic_allocator *a, civic_id_store *st);
+/* The event array: cap records, 32-byte aligned at *events inside *block;
+ * the first count of them are kept when it moves. */
+int civic__events_realloc(const civic_allocator *a, void **block, civic_ev **events,
+                          size_t count, size_t old_cap, size_t cap);
+void civic__events_free(const civic_allocator *a, void *block, size_t cap);
+/* Set the offsets of x's id and of its ref (or its aux: a narrow qty or a
+ * wide index). */
+static inline void civic__ev_set(civic_ev *x, uint64_t id, uint64_t aux)
+{
+    x->id = (uint32_t)id;
+    x->id_hi = (uint8_t)(id >> 32);
+    x->aux = (uint32_t)aux;
+    x->aux_hi = (uint8_t)(aux >> 32);
+}
 
 typedef struct civic_subject {
     const char *id;          /* length-prefixed */
@@ -638,10 +688,13 @@ struct civic_engine {
     struct civic_lock *lock;   /* engine.c; behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
-    civic_arena arena;         /* event ids and refs */
+    civic_id_store id_store;   /* event ids and refs */
     civic_arena names;         /* subject ids and group paths: dense, mostly cached */
-    civic_ev *events;
+    civic_ev *events;          /* 32-byte aligned, inside events_block */
     size_t event_count, event_cap;
+    void *events_block;        /* the allocation: event_cap + 1 records */
+    int64_t *wide;             /* qtys of 2^31 thousandths and more (civic_ev.aux) */
+    size_t wide_count, wide_cap;
     civic_table ids;
     civic_subject *subjects;
     size_t subject_count, subject_cap;
@@ -658,10 +711,28 @@ struct civic_engine {
     uint32_t *qty_fast;        /* per rule: a plain qty below it cannot overflow (event.c) */
 };
 
+/* The id of stored event x, length-prefixed (not NUL-terminated). */
+static inline const char *civic__ev_id(const civic_engine *e, const civic_ev *x)
+{
+    return e->id_store.data + (((uint64_t)x->id_hi << 32) | x->id);
+}
+/* The ref of a pointer event (civic__type_has_ref), length-prefixed. */
+static inline const char *civic__ev_ref(const civic_engine *e, const civic_ev *x)
+{
+    return e->id_store.data + (((uint64_t)x->aux_hi << 32) | x->aux);
+}
+/* The qty of a rule event or a redeem (thousandths); 0 for a pointer event. */
+static inline int64_t civic__ev_qty(const civic_engine *e, const civic_ev *x)
+{
+    if (x->type >= CIVIC_TYPE_OBJECT && x->type <= CIVIC_TYPE_REPAIR) return 0; /* has a ref */
+    return x->aux & CIVIC_EV_WIDE ? e->wide[x->aux & ~CIVIC_EV_WIDE] : (int64_t)x->aux;
+}
+
 /* The keys of the three intern tables (civic_key_fn; owner: the engine). */
 static inline const char *civic__event_key(const void *owner, uint32_t i)
 {
-    return ((const civic_engine *)owner)->events[i].id;
+    const civic_engine *e = owner;
+    return civic__ev_id(e, &e->events[i]);
 }
 static inline const char *civic__subject_key(const void *owner, uint32_t i)
 {
@@ -801,7 +872,9 @@ int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_
 
 typedef struct civic_batch_mark {
     size_t event_count, subject_count, group_count;
-    civic_arena_mark arena, names;
+    uint64_t id_bytes;         /* e->id_store.used */
+    size_t wide_count;
+    civic_arena_mark names;
     int64_t ts_min, ts_max;
     size_t act_count, source_count; /* interned act and source texts (extras.c) */
     bool v2_events;
