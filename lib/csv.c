@@ -473,9 +473,12 @@ static void csv_part_run(civic_part *part)
     uint64_t line = 0;
     csv_record rec;
     civic_fields f;
+    civic_ts_cache dates;
     /* Cleared once: every line sets each field the header maps (each at most
      * once), and the others stay absent. */
     memset(&f, 0, sizeof(f));
+    memset(&dates, 0, sizeof(dates));
+    f.ts_cache = &dates;
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
         size_t body;

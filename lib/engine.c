@@ -2,10 +2,13 @@
 ** engine.c -- event storage: the engine object, its lock, inserting events,
 ** batches.
 **
-** Events live in one array of 48-byte records; their ids, refs, subject ids
-** and group paths live in chunked arenas as length-prefixed, NUL-terminated
-** strings (the length byte sits just before the text).  Three intern tables
-** (table.h) map event ids, subject ids and group paths to indices.
+** Events live in one 32-byte-aligned array of 32-byte records (civic_ev in
+** internal.h); their ids and refs live in the id store, one growable block
+** of length-prefixed texts found by offset, and qtys too large for a record
+** in a side array; subject ids and group paths live in a chunked arena as
+** length-prefixed, NUL-terminated strings (the length byte sits just before
+** the text).  Three intern tables (table.h) map event ids, subject ids and
+** group paths to indices.
 ** Subjects keep a backward chain through their events (ev.prev), so a
 ** single subject's events are found without scanning.
 **
@@ -15,7 +18,7 @@
 ** Invariants: an event is inserted only after every allocation it needs has
 ** succeeded, so an insert never half-happens; a batch records a mark and a
 ** failed batch is undone event by event in reverse (civic__batch_rollback),
-** which restores tables, chains and the arena exactly.  Every write goes
+** which restores tables, chains, the id store and the arena exactly.  Every write goes
 ** through civic__engine_write (lock, mark, apply, commit hook, roll back on
 ** failure, unlock) and every query between civic__engine_read_begin/end:
 ** the rwlock is never touched outside this file.
@@ -30,13 +33,85 @@
 
 /* ------------------------------------------------------------ room and lookups */
 
+/* The event array is allocated with one record to spare and used from its
+ * first 32-byte boundary, so that no record straddles two cache lines
+ * whatever the allocator's alignment; a reallocation that lands the block
+ * on another alignment moves the records to the new boundary. */
+static civic_ev *events_at(void *block)
+{
+    uintptr_t at = (uintptr_t)block;
+    return (civic_ev *)(void *)((char *)block + (((at + 31) & ~(uintptr_t)31) - at));
+}
+
+int civic__events_realloc(const civic_allocator *a, void **block, civic_ev **events,
+                          size_t count, size_t old_cap, size_t cap)
+{
+    if (cap > SIZE_MAX / sizeof(civic_ev) - 1) return CIVIC_E_NOMEM;
+    size_t old_bytes = *block ? (old_cap + 1) * sizeof(civic_ev) : 0;
+    size_t old_shift = *block ? (size_t)((char *)*events - (char *)*block) : 0;
+    void *p = civic__realloc(a, *block, old_bytes, (cap + 1) * sizeof(civic_ev));
+    if (!p) return CIVIC_E_NOMEM;
+    civic_ev *at = events_at(p);
+    if ((size_t)((char *)at - (char *)p) != old_shift && count)
+        memmove(at, (char *)p + old_shift, count * sizeof(civic_ev));
+    *block = p;
+    *events = at;
+    return CIVIC_OK;
+}
+
+void civic__events_free(const civic_allocator *a, void *block, size_t cap)
+{
+    civic__free(a, block, block ? (cap + 1) * sizeof(civic_ev) : 0);
+}
+
+static int events_grow(civic_engine *e, size_t need)
+{
+    if (need <= e->event_cap) return CIVIC_OK;
+    size_t cap = e->event_cap ? e->event_cap : 16;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 4 / sizeof(civic_ev)) return CIVIC_E_NOMEM;
+        cap *= 2;
+    }
+    if (civic__events_realloc(&e->alc, &e->events_block, &e->events, e->event_count,
+                              e->event_cap, cap) != CIVIC_OK)
+        return CIVIC_E_NOMEM;
+    e->event_cap = cap;
+    return CIVIC_OK;
+}
+
 int civic__engine_reserve_events(civic_engine *e, size_t n)
 {
-    if (civic__grow(&e->alc, (void **)&e->events, &e->event_cap, e->event_count + n,
-                    sizeof(civic_ev)) != CIVIC_OK ||
+    if (n > SIZE_MAX - e->event_count || events_grow(e, e->event_count + n) != CIVIC_OK ||
         civic__table_reserve(&e->alc, &e->ids, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
+}
+
+/* Room for `bytes` more bytes of ids and refs: grown by doubling (a big
+ * block is remapped, not copied, by most allocators). */
+int civic__id_store_grow(const civic_allocator *a, civic_id_store *st, uint64_t bytes)
+{
+    if (st->data && bytes <= st->cap - st->used) return CIVIC_OK;
+    if (bytes > CIVIC_ID_STORE_BYTES_MAX - st->used || st->used + bytes > SIZE_MAX / 2)
+        return CIVIC_E_NOMEM;
+    uint64_t cap = st->cap ? st->cap : 4096;
+    while (cap - st->used < bytes) cap *= 2;
+    char *data = civic__realloc(a, st->data, (size_t)st->cap, (size_t)cap);
+    if (!data) return CIVIC_E_NOMEM;
+    st->data = data;
+    st->cap = cap;
+    return CIVIC_OK;
+}
+
+void civic__id_store_free(const civic_allocator *a, civic_id_store *st)
+{
+    civic__free(a, st->data, (size_t)st->cap);
+    memset(st, 0, sizeof(*st));
+}
+
+static inline int id_store_reserve(civic_engine *e, uint64_t bytes)
+{
+    return civic__id_store_reserve(&e->alc, &e->id_store, bytes);
 }
 
 int civic__engine_reserve_names(civic_engine *e, size_t n)
@@ -146,11 +221,17 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     }
     e->rules = rules;
     civic__rules_retain(rules);
+    if (civic__event_limits(e) != CIVIC_OK) {
+        civic_rules_free(rules);
+        pthread_rwlock_destroy(&e->lock->rw);
+        civic__free(&a, e->lock, sizeof(*e->lock));
+        civic__free(&a, e, sizeof(*e));
+        return CIVIC_E_NOMEM;
+    }
     e->events_max = UINT32_MAX - 1u;
     if (opts && opts->events_max && opts->events_max < e->events_max)
         e->events_max = opts->events_max;
     e->threads = opts && opts->threads ? opts->threads : default_threads(opts);
-    civic__arena_init(&e->arena, &e->alc, (size_t)1 << 20);
     civic__arena_init(&e->names, &e->alc, (size_t)1 << 16);
     e->ts_min = INT64_MAX;
     e->ts_max = INT64_MIN;
@@ -170,13 +251,15 @@ void civic_engine_free(civic_engine *e)
     civic__table_free(&a, &e->group_table);
     civic__extras_free(e);
     civic__tombs_free(e);
-    civic__free(&a, e->events, e->event_cap * sizeof(civic_ev));
+    civic__events_free(&a, e->events_block, e->event_cap);
+    civic__id_store_free(&a, &e->id_store);
+    civic__free(&a, e->wide, e->wide_cap * sizeof(int64_t));
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
-    civic__arena_free(&e->arena);
     civic__arena_free(&e->names);
     pthread_rwlock_destroy(&e->lock->rw);
     civic__free(&a, e->lock, sizeof(*e->lock));
+    civic__free(&a, e->qty_fast, (e->rules->rule_count ? e->rules->rule_count : 1) * sizeof(uint32_t));
     civic_rules_free(e->rules);
     civic__free(&a, e, sizeof(*e));
 }
@@ -185,7 +268,8 @@ const civic_rules *civic_engine_rules(const civic_engine *e) { return e ? e->rul
 
 /* ------------------------------------------------------------ insert */
 
-/* A length-prefixed copy of s in the arena, or NULL when out of memory. */
+/* A length-prefixed, NUL-terminated copy of s in the arena, or NULL when
+ * out of memory. */
 static inline const char *arena_lp(civic_arena *a, const char *s, size_t n)
 {
     CIVIC_ASSERT(n <= 255);
@@ -197,68 +281,95 @@ static inline const char *arena_lp(civic_arena *a, const char *s, size_t n)
     return p + 1;
 }
 
+static int wide_reserve(civic_engine *e, size_t n)
+{
+    if (n > (size_t)CIVIC_EV_WIDE - e->wide_count) return CIVIC_E_NOMEM; /* index in 31 bits */
+    return civic__grow(&e->alc, (void **)&e->wide, &e->wide_cap, e->wide_count + n,
+                       sizeof(int64_t));
+}
+
+/* Whether qty needs the side array (2^31 thousandths or more). */
+static inline bool qty_is_wide(const civic_parsed *p)
+{
+    return !p->ref && (uint64_t)p->qty >= CIVIC_EV_WIDE;
+}
+
 int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
                                 size_t name_bytes)
 {
     if (civic__engine_reserve_events(e, events) != CIVIC_OK ||
         civic__engine_reserve_names(e, events) != CIVIC_OK ||
-        civic__arena_reserve(&e->arena, id_bytes) != CIVIC_OK ||
+        id_store_reserve(e, id_bytes) != CIVIC_OK ||
         civic__arena_reserve(&e->names, name_bytes) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
 
-/* The strings an insert copies into the arenas: the subject's and group's
- * only when they are new (index CIVIC_NONE). */
+/* Room for one more event, p, in the arrays and tables it may grow (its
+ * subject and group counted as new), the store and the names arena: the
+ * checks inline, the growing in civic__engine_reserve_batch. */
+static inline int reserve_one(civic_engine *e, const civic_parsed *p)
+{
+    size_t names = p->subject_len + p->group_len + 2 * 2;
+    const civic_arena_chunk *c = e->names.top;
+    if (e->event_count < e->event_cap && e->ids.mask && (e->ids.count + 1) * 4 <= (e->ids.mask + 1) * 3 &&
+        e->subject_count < e->subject_cap && e->subject_table.mask &&
+        (e->subject_table.count + 1) * 4 <= (e->subject_table.mask + 1) * 3 &&
+        e->group_count < e->group_cap && e->group_table.mask &&
+        (e->group_table.count + 1) * 4 <= (e->group_table.mask + 1) * 3 &&
+        e->id_store.data && p->id_len + p->ref_len + 2 <= e->id_store.cap - e->id_store.used && c &&
+        ((c->used + 15) & ~(size_t)15) + names <= c->size)
+        return CIVIC_OK;
+    return civic__engine_reserve_batch(e, 1, p->id_len + p->ref_len + 2, names);
+}
+
+/* The strings an insert copies into the names arena: the subject's and
+ * group's only when they are new (index CIVIC_NONE), act and source. */
 typedef struct insert_text {
-    const char *id, *ref, *subject, *group;
+    const char *subject, *group;
     civic_extra_text extra;    /* act and source (version 2) */
 } insert_text;
 
-/* Copy them all, or none: false (arenas as they were) when out of memory.
+/* Copy them all, or none: false (arena as it was) when out of memory.
  * With room reserved beforehand this cannot fail, but nothing relies on it. */
 static inline bool copy_text(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
                              insert_text *t)
 {
-    civic_arena_mark events = civic__arena_mark(&e->arena), names = civic__arena_mark(&e->names);
-    t->subject = t->group = t->ref = NULL;
-    if (s == CIVIC_NONE) {
-        t->subject = arena_lp(&e->names, p->subject, p->subject_len);
-        if (!t->subject) goto fail;
-    }
-    if (p->group_len && g == CIVIC_NONE) {
-        t->group = arena_lp(&e->names, p->group, p->group_len);
-        if (!t->group) goto fail;
-    }
-    if (p->ref) {
-        t->ref = arena_lp(&e->arena, p->ref, p->ref_len);
-        if (!t->ref) goto fail;
-    }
-    t->id = arena_lp(&e->arena, p->id, p->id_len);
-    if (!t->id) goto fail;
-    if (!(p->act_len | p->source_len) || civic__extras_text(e, p, &t->extra)) return true;
+    t->subject = t->group = NULL;
+    bool new_group = p->group_len && g == CIVIC_NONE, extras = p->act_len | p->source_len;
+    if (s != CIVIC_NONE && !new_group && !extras) return true; /* the usual case */
+    civic_arena_mark names = civic__arena_mark(&e->names);
+    if (s == CIVIC_NONE && !(t->subject = arena_lp(&e->names, p->subject, p->subject_len)))
+        goto fail;
+    if (new_group && !(t->group = arena_lp(&e->names, p->group, p->group_len))) goto fail;
+    if (!extras || civic__extras_text(e, p, &t->extra)) return true;
 fail:
-    civic__arena_reset(&e->arena, events);
     civic__arena_reset(&e->names, names);
     return false;
 }
 
-/* Store p as event `index` of subject s and group g (both existing now). */
+/* Store p as event `index` of subject s and group g (both existing now):
+ * nothing can fail any more. */
 static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
-                  const insert_text *t)
+                         const insert_text *t)
 {
     uint32_t index = (uint32_t)e->event_count++;
     civic_ev *ev = &e->events[index];
+    uint64_t id = civic__id_store_put(&e->id_store, p->id, p->id_len), aux;
+    if (p->ref) {
+        aux = civic__id_store_put(&e->id_store, p->ref, p->ref_len);
+    } else if ((uint64_t)p->qty < CIVIC_EV_WIDE) {
+        aux = (uint64_t)p->qty;
+    } else {
+        aux = CIVIC_EV_WIDE | e->wide_count;
+        e->wide[e->wide_count++] = p->qty;
+    }
     ev->ts = p->ts;
-    if (p->ref) ev->u.ref = t->ref;
-    else ev->u.qty = p->qty;
-    ev->id = t->id;
     ev->subject = s;
-    ev->group = g;
     ev->prev = e->subjects[s].last;
-    ev->hash = p->id_hash;
+    ev->group = g;
     ev->type = p->type;
-    ev->reserved = 0;
+    civic__ev_set(ev, id, aux);
     if (p->act_len | p->source_len) civic__extras_store(e, index, p, &t->extra);
     else if (e->extras.act || e->extras.source) civic__extras_store(e, index, p, NULL);
     else if (p->type >= CIVIC_TYPE_OBJECT && p->type <= CIVIC_TYPE_CORRECT)
@@ -270,11 +381,11 @@ static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uin
     if (p->ts > e->ts_max) e->ts_max = p->ts;
 }
 
-/* reserved: civic__engine_reserve_batch made room for this event. */
-static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
-                               uint32_t column, civic_error *err, bool reserved)
+/* The first checks of an insert: a held id (duplicate or conflict), a
+ * purged one, the engine's limit.  CIVIC_OK: p is new. */
+static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t line,
+                             uint32_t column, civic_error *err)
 {
-    CIVIC_ASSERT(p->id_hash == civic__hash32(p->id, p->id_len));
     uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, p->id_hash);
     if (found != CIVIC_NONE) {
         const char *diff = civic__event_difference(e, found, p);
@@ -285,11 +396,21 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     if (e->event_count >= e->events_max)
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "the engine holds %llu events, "
                                 "its limit", (unsigned long long)e->events_max);
-    if (!reserved && civic__engine_reserve_batch(e, 1, p->id_len + p->ref_len + 2 * 2,
-                                                 p->subject_len + p->group_len + 2 * 2) != CIVIC_OK)
-        return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
-    if ((p->act_len | p->source_len || e->extras.act || e->extras.source) &&
-        civic__extras_reserve(e, p) != CIVIC_OK)
+    return CIVIC_OK;
+}
+
+/* reserved: civic__engine_reserve_batch made room for this event. */
+static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
+                               uint32_t column, civic_error *err, bool reserved)
+{
+    int rc = insert_new(e, p, line, column, err);
+    if (rc != CIVIC_OK) return rc;
+    /* The store is checked even when reserved: an insert never relies on
+     * a reservation for what it copies. */
+    if ((reserved ? id_store_reserve(e, p->id_len + p->ref_len + 2) : reserve_one(e, p)) != CIVIC_OK ||
+        (qty_is_wide(p) && wide_reserve(e, 1) != CIVIC_OK) ||
+        ((p->act_len | p->source_len || e->extras.act || e->extras.source) &&
+         civic__extras_reserve(e, p) != CIVIC_OK))
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     uint32_t s = p->subject_index, g = CIVIC_NONE;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
@@ -338,7 +459,8 @@ civic_batch_mark civic__batch_begin(const civic_engine *e)
     m.event_count = e->event_count;
     m.subject_count = e->subject_count;
     m.group_count = e->group_count;
-    m.arena = civic__arena_mark(&e->arena);
+    m.id_bytes = e->id_store.used;
+    m.wide_count = e->wide_count;
     m.names = civic__arena_mark(&e->names);
     m.ts_min = e->ts_min;
     m.ts_max = e->ts_max;
@@ -358,7 +480,9 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
     if (e->purges != m->purges) return;
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
-        civic__table_remove(&e->ids, ev->hash, (uint32_t)e->event_count);
+        const char *id = civic__ev_id(e, ev);
+        civic__table_remove(&e->ids, civic__hash32(id, civic__lp_len(id)),
+                            (uint32_t)e->event_count);
         e->subjects[ev->subject].last = ev->prev;
         e->subjects[ev->subject].count--;
     }
@@ -374,7 +498,8 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
                      (uint32_t)e->group_count);
     }
     civic__extras_rollback(e, m);
-    civic__arena_reset(&e->arena, m->arena);
+    e->id_store.used = m->id_bytes;
+    e->wide_count = m->wide_count;
     civic__arena_reset(&e->names, m->names);
     e->ts_min = m->ts_min;
     e->ts_max = m->ts_max;

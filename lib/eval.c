@@ -247,7 +247,7 @@ static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)
     const civic_ev *x = &e->events[index];
     it->ts = x->ts;
     it->eff = event_eff(r, x);
-    it->id = x->id;
+    it->id = civic__ev_id(e, x);
     it->ev = index;
     it->flags = 0;
     it->raw = it->counted = it->to_balance = 0;
@@ -257,7 +257,7 @@ static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)
     it->state = CIVIC_STATE_ACTIVE;
     it->act = it->merged_with = CIVIC_NONE;
     it->v = NULL;
-    it->qty = civic__type_has_ref(x->type) ? 0 : x->u.qty;
+    it->qty = civic__ev_qty(e, x);
     if (civic__type_is_rule(x->type)) {
         it->v = r->any_change ? civic__rule_version(r, x->type, x->ts, ev->as_of)
                               : &r->rules[x->type];
@@ -308,12 +308,12 @@ static uint32_t target_of(const civic_eval *ev, const civic_item *it, size_t n)
 {
     const civic_engine *e = ev->e;
     const civic_ev *x = &e->events[it->ev];
-    const char *ref = x->u.ref;
+    const char *ref = civic__ev_ref(e, x);
     uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
     if (t == CIVIC_NONE) return CIVIC_NONE;
     const civic_ev *y = &e->events[t];
     if (y->subject != x->subject || y->ts > ev->as_of) return CIVIC_NONE;
-    size_t at = find_item(ev->items, n, event_eff(ev->r, y), y->id);
+    size_t at = find_item(ev->items, n, event_eff(ev->r, y), civic__ev_id(e, y));
     CIVIC_ASSERT(at != SIZE_MAX);
     return at == SIZE_MAX ? CIVIC_NONE : (uint32_t)at;
 }
@@ -531,7 +531,8 @@ static void archive_at_tomb(civic_eval *ev, civic_item *p)
 {
     const civic_engine *e = ev->e;
     const civic_ev *x = &e->events[p->ev];
-    const civic_tomb *t = civic__tomb_find(e, x->u.ref, civic__lp_len(x->u.ref));
+    const char *ref = civic__ev_ref(e, x);
+    const civic_tomb *t = civic__tomb_find(e, ref, civic__lp_len(ref));
     if (t && t->subject == x->subject && p->ts >= t->ts && p->ts <= e->purge_horizon)
         p->flags |= CIVIC_ITEM_ARCHIVED;
 }

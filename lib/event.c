@@ -80,6 +80,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
         f->column[i] = 0;
     }
     f->printable = false;
+    f->ts_cache = NULL;
 }
 
 static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
@@ -109,9 +110,11 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
                             f->v[field] ? "\"" : "");
 }
 
-/* An id-like field: required (1..max bytes) or optional (0..max). */
-static int check_text(const civic_fields *f, int field, size_t max, bool required,
-                      uint64_t line, civic_error *err)
+/* An id-like field: required (1..max bytes) or optional (0..max); the
+ * errors.  check_text below is the inline front that handles every field a
+ * reader already proved printable. */
+static int check_text_slow(const civic_fields *f, int field, size_t max, bool required,
+                           uint64_t line, civic_error *err)
 {
     size_t bad;
     if (!f->v[field] || f->n[field] == 0) {
@@ -127,6 +130,14 @@ static int check_text(const civic_fields *f, int field, size_t max, bool require
         return field_error(err, CIVIC_E_EVENT, line, f, field,
                            "not UTF-8 text without control characters%s", NULL);
     return CIVIC_OK;
+}
+
+static inline int check_text(const civic_fields *f, int field, size_t max, bool required,
+                             uint64_t line, civic_error *err)
+{
+    if (!f->v[field] && !required) return CIVIC_OK; /* absent (readers never give n 0) */
+    if (f->v[field] && f->n[field] - 1 < max && f->printable) return CIVIC_OK;
+    return check_text_slow(f, field, max, required, line, err);
 }
 
 static int check_group(const civic_fields *f, uint64_t line, civic_error *err)
@@ -158,7 +169,7 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     const char *t = f->v[CIVIC_F_TYPE];
     size_t n = f->n[CIVIC_F_TYPE];
     if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
-    int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_find(e->rules, t, n) : -1;
+    int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_lookup(e->rules, t, n) : -1;
     if (r >= 0) *out = (uint16_t)r;
     else if (!civic__builtin_type(t, n, out))
         return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
@@ -169,17 +180,71 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
 
 /* The largest raw this event can ever produce, under any version of its
  * rule, must fit comfortably. */
+static bool raw_fits_version(const civic_rule *v, int64_t qty)
+{
+    int64_t raw, factor = v->repeat_factor ? v->repeat_factor : 100;
+    return civic__rule_raw(v, qty, &raw) && civic__mul_div_round(raw, factor, 100, &raw) &&
+           raw <= INT64_C(1) << 60 && raw >= -(INT64_C(1) << 60);
+}
+
 static bool raw_fits(const civic_rules *r, uint16_t type, int64_t qty)
 {
     const civic_rule *base = &r->rules[type];
+    for (uint32_t k = 0; k <= base->change_count; k++)
+        if (!raw_fits_version(k ? &r->versions[base->change_first + k - 1] : base, qty))
+            return false;
+    return true;
+}
+
+/* Below what qty (thousandths) every version of the rule surely passes
+ * raw_fits: (|points| x qty + 1000) x factor <= (2^60 - 1) x 100000 bounds
+ * the two roundings.  0: none does (the exact check decides). */
+static uint32_t qty_fast_limit(const civic_rules *r, uint32_t rule)
+{
+    const civic_rule *base = &r->rules[rule];
+    civic_u128 lim = UINT32_MAX;
     for (uint32_t k = 0; k <= base->change_count; k++) {
         const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
-        int64_t raw, factor = v->repeat_factor ? v->repeat_factor : 100;
-        if (!civic__rule_raw(v, qty, &raw) || !civic__mul_div_round(raw, factor, 100, &raw) ||
-            raw > INT64_C(1) << 60 || raw < -(INT64_C(1) << 60))
-            return false;
+        int64_t factor = v->repeat_factor ? v->repeat_factor : 100;
+        civic_u128 points = v->points < 0 ? (civic_u128)0 - (civic_u128)v->points
+                                          : (civic_u128)v->points;
+        civic_u128 room = (((civic_u128)1 << 60) - 1) * 100000u / (civic_u128)factor;
+        if (!v->per_unit || points == 0) {
+            if (!v->per_unit && !raw_fits_version(v, 0)) lim = 0;
+            continue;
+        }
+        if (room < 1000u) {
+            lim = 0;
+            continue;
+        }
+        civic_u128 q = (room - 1000u) / points; /* the largest qty that surely fits */
+        if (q + 1 < lim) lim = q + 1;
     }
-    return true;
+    return (uint32_t)lim;
+}
+
+int civic__event_limits(civic_engine *e)
+{
+    const civic_rules *r = e->rules;
+    size_t n = r->rule_count ? r->rule_count : 1;
+    e->qty_fast = civic__malloc(&e->alc, n * sizeof(uint32_t));
+    if (!e->qty_fast) return CIVIC_E_NOMEM;
+    e->qty_fast[0] = 0;
+    for (uint32_t i = 0; i < r->rule_count; i++) e->qty_fast[i] = qty_fast_limit(r, i);
+    return CIVIC_OK;
+}
+
+/* 1 to 6 plain digits: the qty in thousandths; else -1 (the full parser). */
+static inline int64_t qty_plain(const char *q, size_t n)
+{
+    if (n > 6) return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)q[i] - '0';
+        if (d > 9) return -1;
+        v = v * 10 + d;
+    }
+    return v * 1000;
 }
 
 static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
@@ -190,6 +255,13 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     const char *why;
     p->qty = 1000;
     if (!q || n == 0) return CIVIC_OK;
+    if (civic__type_is_rule(p->type)) {
+        int64_t v = qty_plain(q, n);
+        if (v >= 0 && v < (int64_t)e->qty_fast[p->type]) {
+            p->qty = v;
+            return CIVIC_OK;
+        }
+    }
     if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {
         int64_t v;
@@ -231,7 +303,10 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
     if (f->n[CIVIC_F_TS] > 64)
         return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
-    rc = civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset, &p->ts, &why);
+    rc = f->ts_cache ? civic__time_parse_cached(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS],
+                                                e->rules->utc_offset, f->ts_cache, &p->ts, &why)
+                     : civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset,
+                                         &p->ts, &why);
     if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)
@@ -284,7 +359,7 @@ const char *civic__event_difference(const civic_engine *e, uint32_t index, const
     if (ev->type != p->type) return "type";
     if (ev->ts != p->ts) return "ts";
     bool has_ref = civic__type_has_ref(ev->type);
-    if (has_ref ? !lp_equal(ev->u.ref, p->ref, p->ref_len) : ev->u.qty != p->qty)
+    if (has_ref ? !lp_equal(civic__ev_ref(e, ev), p->ref, p->ref_len) : civic__ev_qty(e, ev) != p->qty)
         return has_ref ? "ref" : "qty";
     const char *g = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     if (!lp_equal(g, p->group ? p->group : "", p->group_len)) return "group";

@@ -37,13 +37,14 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
     const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     unsigned char *p = out;
     civic__put64(p, (uint64_t)ev->ts);
-    civic__put64(p + 8, has_ref ? 0 : (uint64_t)ev->u.qty);
+    const char *id = civic__ev_id(e, ev), *ref = has_ref ? civic__ev_ref(e, ev) : NULL;
+    civic__put64(p + 8, (uint64_t)civic__ev_qty(e, ev)); /* 0 for a pointer event */
     p += 16;
     p = put_str(p, t, tn);
-    p = put_str(p, ev->id, civic__lp_len(ev->id));
+    p = put_str(p, id, civic__lp_len(id));
     p = put_str(p, subject, civic__lp_len(subject));
     p = put_str(p, group, group ? civic__lp_len(group) : 0);
-    p = put_str(p, has_ref ? ev->u.ref : NULL, has_ref ? civic__lp_len(ev->u.ref) : 0);
+    p = put_str(p, ref, ref ? civic__lp_len(ref) : 0);
     if (format >= 2) {
         uint32_t act = civic__event_act(e, index);
         const char *a = act == CIVIC_NONE ? NULL : civic__act_text(e, act);

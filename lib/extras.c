@@ -1,6 +1,6 @@
 /*
 ** extras.c -- the optional fields of version-2 events (act, source), kept
-** apart from the 48-byte event records, and the engine-wide facts of
+** apart from the 32-byte event records, and the engine-wide facts of
 ** version 2 (its spec version, its purge horizon).
 **
 ** act and source texts are interned once per engine (an intern table each,

@@ -243,6 +243,18 @@ static inline int64_t civic__floor_div(int64_t a, int64_t b)
 /* Parse any SPEC ts form.  *why gets a static reason on failure. */
 int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
                       const char **why);
+/* The days of the last two dates a reader parsed ("YYYY-MM-DD", most recent
+ * first): logs come in time order, so most lines repeat one of them.  One
+ * per thread; all zero to start. */
+typedef struct civic_ts_cache {
+    uint64_t head[2];          /* bytes 0..7 of the date */
+    uint16_t tail[2];          /* bytes 8..9 */
+    int64_t days[2];
+} civic_ts_cache;
+/* civic__time_parse, quicker on a date in the cache: the same answers and
+ * the same errors. */
+int civic__time_parse_cached(const char *s, size_t n, int32_t local_offset, civic_ts_cache *c,
+                             int64_t *out, const char **why);
 /* Parse "+08:00", "-05:30", "Z"; returns false on error. */
 bool civic__offset_parse(const char *s, size_t n, int32_t *out);
 size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size);
@@ -452,6 +464,41 @@ struct civic_rules {
 
 /* Rule index of a code, or -1. */
 int32_t civic__rules_find(const civic_rules *rules, const char *code, size_t len);
+
+/* Whether two byte strings of length n are equal, without a call for the
+ * short ones (codes, ids). */
+static inline bool civic__bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16) return memcmp(a, b, n) == 0;
+        uint64_t x = civic__read64((const unsigned char *)a) ^ civic__read64((const unsigned char *)b);
+        uint64_t y = civic__read64((const unsigned char *)a + n - 8) ^
+                     civic__read64((const unsigned char *)b + n - 8);
+        return (x | y) == 0;
+    }
+    if (n >= 4) {
+        uint64_t x = civic__read32((const unsigned char *)a) ^ civic__read32((const unsigned char *)b);
+        uint64_t y = civic__read32((const unsigned char *)a + n - 4) ^
+                     civic__read32((const unsigned char *)b + n - 4);
+        return (x | y) == 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+/* civic__rules_find, inline for the parsers' one lookup per event. */
+static inline int32_t civic__rules_lookup(const civic_rules *r, const char *code, size_t len)
+{
+    size_t h = (size_t)civic__hash_bytes(code, len);
+    for (;; h++) {
+        uint32_t v = r->rule_index[h & r->rule_index_mask];
+        if (!v) return -1;
+        const civic_rule *rule = &r->rules[v - 1];
+        if (rule->code_len == len && civic__bytes_equal(rule->code, code, len))
+            return (int32_t)(v - 1);
+    }
+}
 /* The version of rule `rule` that governs an event at ts for an answer at
  * as_of (SPEC 9.1: the last change with from <= as_of and (recount or
  * from <= ts), else the base table). */
@@ -506,21 +553,71 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 #define CIVIC_TYPE_REPAIR 0xFFFEu
 #define CIVIC_TYPE_REDEEM 0xFFFFu
 
-/* One stored event: 48 bytes plus the id bytes in the arena. */
+/* One stored event: 32 bytes, so that two fill a cache line and none
+ * straddles two (the array is 32-byte aligned).  Its id (and a pointer
+ * event's ref) is length-prefixed text in the engine's id store, found by
+ * a 40-bit offset (civic__ev_id); its qty is kept in 31 bits, or in the
+ * side array e->wide when it is larger (civic__ev_qty).  Read those three
+ * through the accessors below, never the raw fields. */
 typedef struct civic_ev {
     int64_t ts;
-    union {
-        int64_t qty;         /* rule events and redeems: thousandths */
-        const char *ref;     /* revoke / repair: length-prefixed target id */
-    } u;
-    const char *id;          /* length-prefixed: id[-1] is the length */
     uint32_t subject;
-    uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
     uint32_t prev;           /* previous event of the same subject */
-    uint32_t hash;           /* low 32 bits of the id hash */
+    uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
+    uint32_t id;             /* low 32 bits of the id's offset in the id store */
+    uint32_t aux;            /* pointer types: low 32 bits of the ref's offset; others:
+                                qty (thousandths) < 2^31, or CIVIC_EV_WIDE | index in e->wide */
     uint16_t type;           /* rule index or CIVIC_TYPE_* */
-    uint16_t reserved;
+    uint8_t id_hi, aux_hi;   /* bits 32..39 of the offsets */
 } civic_ev;
+
+_Static_assert(sizeof(civic_ev) == 32, "civic_ev is 32 bytes");
+#define CIVIC_EV_WIDE 0x80000000u
+
+/* The id store: every event id and ref, each a length byte and the bytes
+ * (no NUL), back to back in one growable block.  Offsets (of the text,
+ * after its length byte, so never 0) never change; pointers do when the
+ * store grows, so hold an offset across anything that may insert. */
+typedef struct civic_id_store {
+    char *data;
+    uint64_t used, cap;        /* bytes */
+} civic_id_store;
+
+#define CIVIC_ID_STORE_BYTES_MAX ((uint64_t)1 << 40)
+
+/* engine.c: the storage, for the engine and purge.c's rebuild. */
+int civic__id_store_grow(const civic_allocator *a, civic_id_store *st, uint64_t bytes);
+/* Room for `bytes` more bytes in st: inline when there is room. */
+static inline int civic__id_store_reserve(const civic_allocator *a, civic_id_store *st,
+                                          uint64_t bytes)
+{
+    return st->data && bytes <= st->cap - st->used ? CIVIC_OK : civic__id_store_grow(a, st, bytes);
+}
+/* A length-prefixed copy of (s, n) in st, which has the room: its offset. */
+static inline uint64_t civic__id_store_put(civic_id_store *st, const char *s, size_t n)
+{
+    CIVIC_ASSERT(n <= 255 && n + 1 <= st->cap - st->used);
+    char *p = st->data + st->used;
+    p[0] = (char)n;
+    memcpy(p + 1, s, n);
+    st->used += n + 1;
+    return st->used - n;
+}
+void civic__id_store_free(const civic_allocator *a, civic_id_store *st);
+/* The event array: cap records, 32-byte aligned at *events inside *block;
+ * the first count of them are kept when it moves. */
+int civic__events_realloc(const civic_allocator *a, void **block, civic_ev **events,
+                          size_t count, size_t old_cap, size_t cap);
+void civic__events_free(const civic_allocator *a, void *block, size_t cap);
+/* Set the offsets of x's id and of its ref (or its aux: a narrow qty or a
+ * wide index). */
+static inline void civic__ev_set(civic_ev *x, uint64_t id, uint64_t aux)
+{
+    x->id = (uint32_t)id;
+    x->id_hi = (uint8_t)(id >> 32);
+    x->aux = (uint32_t)aux;
+    x->aux_hi = (uint8_t)(aux >> 32);
+}
 
 typedef struct civic_subject {
     const char *id;          /* length-prefixed */
@@ -591,10 +688,13 @@ struct civic_engine {
     struct civic_lock *lock;   /* engine.c; behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
-    civic_arena arena;         /* event ids and refs */
+    civic_id_store id_store;   /* event ids and refs */
     civic_arena names;         /* subject ids and group paths: dense, mostly cached */
-    civic_ev *events;
+    civic_ev *events;          /* 32-byte aligned, inside events_block */
     size_t event_count, event_cap;
+    void *events_block;        /* the allocation: event_cap + 1 records */
+    int64_t *wide;             /* qtys of 2^31 thousandths and more (civic_ev.aux) */
+    size_t wide_count, wide_cap;
     civic_table ids;
     civic_subject *subjects;
     size_t subject_count, subject_cap;
@@ -609,12 +709,31 @@ struct civic_engine {
     civic_tombs tombs;         /* purge.c; empty until the first purge */
     uint64_t purges;           /* purges applied: a batch cannot roll back across one */
     struct civic_cache *cache; /* cache.c: folds of busy subjects; behind a pointer like lock */
+    uint32_t *qty_fast;        /* per rule: a plain qty below it cannot overflow (event.c) */
 };
+
+/* The id of stored event x, length-prefixed (not NUL-terminated). */
+static inline const char *civic__ev_id(const civic_engine *e, const civic_ev *x)
+{
+    return e->id_store.data + (((uint64_t)x->id_hi << 32) | x->id);
+}
+/* The ref of a pointer event (civic__type_has_ref), length-prefixed. */
+static inline const char *civic__ev_ref(const civic_engine *e, const civic_ev *x)
+{
+    return e->id_store.data + (((uint64_t)x->aux_hi << 32) | x->aux);
+}
+/* The qty of a rule event or a redeem (thousandths); 0 for a pointer event. */
+static inline int64_t civic__ev_qty(const civic_engine *e, const civic_ev *x)
+{
+    if (x->type >= CIVIC_TYPE_OBJECT && x->type <= CIVIC_TYPE_REPAIR) return 0; /* has a ref */
+    return x->aux & CIVIC_EV_WIDE ? e->wide[x->aux & ~CIVIC_EV_WIDE] : (int64_t)x->aux;
+}
 
 /* The keys of the three intern tables (civic_key_fn; owner: the engine). */
 static inline const char *civic__event_key(const void *owner, uint32_t i)
 {
-    return ((const civic_engine *)owner)->events[i].id;
+    const civic_engine *e = owner;
+    return civic__ev_id(e, &e->events[i]);
 }
 static inline const char *civic__subject_key(const void *owner, uint32_t i)
 {
@@ -681,6 +800,7 @@ typedef struct civic_fields {
     size_t n[CIVIC_F_COUNT];
     uint32_t column[CIVIC_F_COUNT]; /* for error positions; 0 = unknown */
     bool printable;            /* the reader saw only printable ASCII in every field */
+    civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
 } civic_fields;
 
 /* event.c: what an event is. */
@@ -689,6 +809,8 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
  * are NUL-terminated); an empty or NULL value is absent; no columns. */
 void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                       const size_t n[CIVIC_F_COUNT]);
+/* Work out e->qty_fast from the rules (civic_engine_new). */
+int civic__event_limits(civic_engine *e);
 /* Validate and convert the text fields of one event. */
 int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parsed *out,
                        uint64_t line, civic_error *err);
@@ -751,7 +873,9 @@ int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_
 
 typedef struct civic_batch_mark {
     size_t event_count, subject_count, group_count;
-    civic_arena_mark arena, names;
+    uint64_t id_bytes;         /* e->id_store.used */
+    size_t wide_count;
+    civic_arena_mark names;
     int64_t ts_min, ts_max;
     size_t act_count, source_count; /* interned act and source texts (extras.c) */
     bool v2_events;

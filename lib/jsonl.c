@@ -446,6 +446,8 @@ static void jsonl_part_run(civic_part *part)
 {
     size_t pos = 0, used = 0;
     uint64_t line = 0;
+    civic_ts_cache dates;
+    memset(&dates, 0, sizeof(dates));
     while (pos < part->len && part->count < part->cap) {
         const char *p = part->data + pos;
         const char *nl = memchr(p, '\n', part->len - pos);
@@ -458,6 +460,7 @@ static void jsonl_part_run(civic_part *part)
             jline j = { p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
             civic_fields f;
             memset(&f, 0, sizeof(f));
+            f.ts_cache = &dates;
             ws(&j);
             if (j.i < n) {
                 if (!object(&j, &f)) civic__part_reread(part, p, whole, line);

@@ -10,7 +10,7 @@
 **
 ** How: one evaluation of every subject at H marks the archived events;
 ** a closure adds the pointers; then the event array, the id table, the
-** event arena and the act/source arrays are rebuilt without them (memory is
+** id store and the act/source arrays are rebuilt without them (memory is
 ** given back) and swapped in.  Everything that can fail happens before the
 ** swap -- including the journal record, through the engine's hook -- so a
 ** purge that fails changes nothing, and one that a crash interrupts is in
@@ -122,7 +122,7 @@ static bool points_at_removed(const purge_plan *pl, uint32_t i)
 {
     const civic_engine *e = pl->e;
     const civic_ev *x = &e->events[i];
-    const char *ref = x->u.ref;
+    const char *ref = civic__ev_ref(e, x);
     uint32_t t = civic__event_find(e, ref, civic__lp_len(ref));
     if (t != CIVIC_NONE)
         return pl->removed[t] && e->events[t].subject == x->subject && x->ts >= e->events[t].ts;
@@ -152,31 +152,37 @@ static void close_pointers(purge_plan *pl)
 
 /* The engine's storage after the purge, built beside the old one. */
 typedef struct rebuilt {
+    void *block;               /* of events (civic__events_realloc) */
     civic_ev *events;
     size_t count, cap;
     civic_table ids;
-    civic_arena arena;
+    civic_id_store store;
+    int64_t *wide;
+    size_t wide_count, wide_cap;
     uint32_t *act, *source;    /* compacted extras, when the engine has them */
     uint32_t *last, *per_subject; /* subject chains */
     int64_t ts_min, ts_max;
 } rebuilt;
 
+/* A length-prefixed, NUL-terminated copy of lp in the arena, or NULL. */
 static const char *copy_lp(civic_arena *a, const char *lp)
 {
     size_t n = civic__lp_len(lp);
     char *p = civic__arena_alloc(a, n + 2, 1);
     if (!p) return NULL;
     p[0] = (char)n;
-    memcpy(p + 1, lp, n + 1);
+    memcpy(p + 1, lp, n);
+    p[n + 1] = '\0';
     return p + 1;
 }
 
 static void rebuilt_free(civic_engine *e, rebuilt *b)
 {
     const civic_allocator *a = &e->alc;
-    civic__free(a, b->events, b->cap * sizeof(civic_ev));
+    civic__events_free(a, b->block, b->cap);
     civic__table_free(a, &b->ids);
-    civic__arena_free(&b->arena);
+    civic__id_store_free(a, &b->store);
+    civic__free(a, b->wide, b->wide_cap * sizeof(int64_t));
     civic__free(a, b->act, b->act ? b->cap * sizeof(uint32_t) : 0);
     civic__free(a, b->source, b->source ? b->cap * sizeof(uint32_t) : 0);
     civic__free(a, b->last, (e->subject_count ? e->subject_count : 1) * sizeof(uint32_t));
@@ -187,17 +193,27 @@ static int rebuild_alloc(civic_engine *e, const purge_plan *pl, rebuilt *b)
 {
     const civic_allocator *a = &e->alc;
     size_t ns = e->subject_count ? e->subject_count : 1;
+    uint64_t bytes = 0;
+    size_t wide = 0;
+    for (uint32_t i = 0; i < e->event_count; i++) {
+        if (pl->removed[i]) continue;
+        const civic_ev *x = &e->events[i];
+        bytes += civic__lp_len(civic__ev_id(e, x)) + 1;
+        if (civic__type_has_ref(x->type)) bytes += civic__lp_len(civic__ev_ref(e, x)) + 1;
+        else wide += (x->aux & CIVIC_EV_WIDE) != 0;
+    }
     b->cap = e->event_count - pl->removed_count;
     if (b->cap == 0) b->cap = 1;
-    b->events = civic__malloc(a, b->cap * sizeof(civic_ev));
     b->last = civic__malloc(a, ns * sizeof(uint32_t));
     b->per_subject = civic__calloc(a, ns, sizeof(uint32_t));
     b->act = e->extras.act ? civic__malloc(a, b->cap * sizeof(uint32_t)) : NULL;
     b->source = e->extras.source ? civic__malloc(a, b->cap * sizeof(uint32_t)) : NULL;
-    civic__arena_init(&b->arena, a, (size_t)1 << 20);
-    if (!b->events || !b->last || !b->per_subject || (e->extras.act && !b->act) ||
+    if (civic__events_realloc(a, &b->block, &b->events, 0, 0, b->cap) != CIVIC_OK ||
+        !b->last || !b->per_subject || (e->extras.act && !b->act) ||
         (e->extras.source && !b->source) ||
-        civic__table_reserve(a, &b->ids, e->event_count - pl->removed_count) != CIVIC_OK)
+        civic__table_reserve(a, &b->ids, e->event_count - pl->removed_count) != CIVIC_OK ||
+        civic__id_store_reserve(a, &b->store, bytes) != CIVIC_OK ||
+        (wide && civic__grow(a, (void **)&b->wide, &b->wide_cap, wide, sizeof(int64_t)) != CIVIC_OK))
         return CIVIC_E_NOMEM;
     for (size_t s = 0; s < ns; s++) b->last[s] = CIVIC_NONE;
     b->ts_min = INT64_MAX;
@@ -213,17 +229,21 @@ static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
         if (pl->removed[i]) continue;
         civic_ev x = e->events[i];
         uint32_t j = (uint32_t)b->count++;
-        x.id = copy_lp(&b->arena, x.id);
-        if (civic__type_has_ref(x.type)) x.u.ref = copy_lp(&b->arena, x.u.ref);
-        if (!x.id || (civic__type_has_ref(x.type) && !x.u.ref)) {
-            rc = CIVIC_E_NOMEM;
-            break;
+        const char *id = civic__ev_id(e, &x);
+        uint64_t at = civic__id_store_put(&b->store, id, civic__lp_len(id)), aux = x.aux;
+        if (civic__type_has_ref(x.type)) {
+            const char *ref = civic__ev_ref(e, &x);
+            aux = civic__id_store_put(&b->store, ref, civic__lp_len(ref));
+        } else if (x.aux & CIVIC_EV_WIDE) {
+            aux = CIVIC_EV_WIDE | b->wide_count;
+            b->wide[b->wide_count++] = civic__ev_qty(e, &x);
         }
+        civic__ev_set(&x, at, aux);
         x.prev = b->last[x.subject];
         b->last[x.subject] = j;
         b->per_subject[x.subject]++;
         b->events[j] = x;
-        civic__table_insert(&b->ids, x.hash, j);
+        civic__table_insert(&b->ids, civic__hash32(id, civic__lp_len(id)), j);
         if (b->act) b->act[j] = e->extras.act[i];
         if (b->source) b->source[j] = e->extras.source[i];
         if (x.ts < b->ts_min) b->ts_min = x.ts;
@@ -281,7 +301,7 @@ static int tombs_reserve(civic_engine *e, const purge_plan *pl)
     size_t bytes = 0;
     tombs_arena_init(e);
     for (uint32_t i = 0; i < e->event_count; i++)
-        if (pl->removed[i]) bytes += civic__lp_len(e->events[i].id) + 2;
+        if (pl->removed[i]) bytes += civic__lp_len(civic__ev_id(e, &e->events[i])) + 2;
     if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + pl->removed_count,
                     sizeof(civic_tomb)) != CIVIC_OK ||
         civic__table_reserve(&e->alc, &t->table, pl->removed_count) != CIVIC_OK ||
@@ -296,11 +316,11 @@ static void tombs_add(civic_engine *e, const purge_plan *pl)
     for (uint32_t i = 0; i < e->event_count; i++) {
         if (!pl->removed[i]) continue;
         const civic_ev *x = &e->events[i];
-        const char *id = copy_lp(&t->arena, x->id);
+        const char *id = copy_lp(&t->arena, civic__ev_id(e, x));
         CIVIC_ASSERT(id); /* reserved */
         uint32_t k = (uint32_t)t->count++;
         t->items[k] = (civic_tomb){ id, x->ts, x->subject, civic__event_act(e, i) };
-        civic__table_insert(&t->table, x->hash, k);
+        civic__table_insert(&t->table, civic__hash32(id, civic__lp_len(id)), k);
     }
 }
 
@@ -315,14 +335,19 @@ static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb 
     e->tombs.acts = acts;
     e->tombs.act_count = act_count;
     e->tombs.act_cap = act_cap;
-    civic__free(a, e->events, e->event_cap * sizeof(civic_ev));
+    civic__events_free(a, e->events_block, e->event_cap);
     civic__table_free(a, &e->ids);
-    civic__arena_free(&e->arena);
+    civic__id_store_free(a, &e->id_store);
+    civic__free(a, e->wide, e->wide_cap * sizeof(int64_t));
+    e->events_block = b->block;
     e->events = b->events;
     e->event_count = b->count;
     e->event_cap = b->cap;
     e->ids = b->ids;
-    e->arena = b->arena;
+    e->id_store = b->store;
+    e->wide = b->wide;
+    e->wide_count = b->wide_count;
+    e->wide_cap = b->wide_cap;
     if (e->extras.act) {
         civic__free(a, e->extras.act, e->extras.act_cap * sizeof(uint32_t));
         e->extras.act = b->act;
@@ -341,11 +366,14 @@ static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb 
     e->ts_max = b->ts_max;
     if (pl->before > e->purge_horizon) e->purge_horizon = pl->before;
     e->purges++;
-    /* the arrays and the arena belong to the engine now; the chains were copied */
+    /* the arrays and the store belong to the engine now; the chains were copied */
+    b->block = NULL;
     b->events = NULL;
     b->act = b->source = NULL;
+    b->wide = NULL;
+    b->wide_cap = 0;
     memset(&b->ids, 0, sizeof(b->ids));
-    civic__arena_init(&b->arena, a, 1);
+    memset(&b->store, 0, sizeof(b->store));
 }
 
 /* ------------------------------------------------------------ entry points */

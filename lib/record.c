@@ -79,7 +79,7 @@ static int fill_entry(civic_record *rec, const civic_eval *ev, const civic_item 
     const civic_ev *x = &e->events[it->ev];
     const char *source = civic__event_source(e, it->ev);
     memset(out, 0, sizeof(*out));
-    out->id = copy_lp(&rec->arena, x->id);
+    out->id = copy_lp(&rec->arena, civic__ev_id(e, x));
     out->group = x->group == CIVIC_NONE ? "" : copy_lp(&rec->arena, e->groups[x->group].text);
     out->ts = x->ts;
     out->eff = it->eff;
@@ -98,11 +98,11 @@ static int fill_entry(civic_record *rec, const civic_eval *ev, const civic_item 
     out->type = civic__type_is_rule(x->type) ? civic__arena_strndup(&rec->arena, type, type_len)
                                              : type; /* a static built-in name */
     if (civic__type_has_ref(x->type)) {
-        out->ref = copy_lp(&rec->arena, x->u.ref);
+        out->ref = copy_lp(&rec->arena, civic__ev_ref(e, x));
     } else if (x->type == CIVIC_TYPE_REDEEM) {
-        out->qty = x->u.qty;
+        out->qty = civic__ev_qty(e, x);
     } else {
-        out->qty = x->u.qty;
+        out->qty = civic__ev_qty(e, x);
         fill_rule(rec, ev, it, out);
     }
     if (!out->id || !out->group || !out->type || !out->dimension || !out->flag || !out->ref ||

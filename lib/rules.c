@@ -872,13 +872,7 @@ static int build_index(civic_rules *r)
 
 int32_t civic__rules_find(const civic_rules *r, const char *code, size_t len)
 {
-    size_t h = (size_t)civic__hash_bytes(code, len);
-    for (;; h++) {
-        uint32_t v = r->rule_index[h & r->rule_index_mask];
-        if (!v) return -1;
-        const civic_rule *rule = &r->rules[v - 1];
-        if (rule->code_len == len && memcmp(rule->code, code, len) == 0) return (int32_t)(v - 1);
-    }
+    return civic__rules_lookup(r, code, len);
 }
 
 /* The fingerprint hashes every field that changes an answer, in a fixed

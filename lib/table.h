@@ -24,7 +24,8 @@
 #ifndef CIVIC_TABLE_H
 #define CIVIC_TABLE_H
 
-/* Included by internal.h (for CIVIC_ASSERT and the allocator functions). */
+/* Included by internal.h (for CIVIC_ASSERT, civic__bytes_equal and the
+ * allocator functions). */
 #include "civic.h"
 
 #include <stdbool.h>
@@ -62,7 +63,7 @@ static inline uint32_t civic__table_find(const civic_table *t, civic_key_fn key,
         if ((uint32_t)(slot >> 32) != h) continue;
         uint32_t index = (uint32_t)slot - 1;
         const char *k = key(owner, index);
-        if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return index;
+        if (civic__lp_len(k) == n && civic__bytes_equal(k, s, n)) return index;
     }
 }
 
@@ -85,7 +86,7 @@ static inline uint32_t civic__table_confirm(const civic_table *t, civic_key_fn k
 {
     if (candidate == CIVIC_NONE) return CIVIC_NONE;
     const char *k = key(owner, candidate);
-    if (civic__lp_len(k) == n && memcmp(k, s, n) == 0) return candidate;
+    if (civic__lp_len(k) == n && civic__bytes_equal(k, s, n)) return candidate;
     return civic__table_find(t, key, owner, s, n, h);
 }
 

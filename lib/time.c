@@ -117,38 +117,47 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
     return CIVIC_OK;
 }
 
-int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
-                      const char **why)
+/* The local day number of "YYYY-MM-DD" at s (s[4] == '-'), checked. */
+static int date_days(const char *s, int64_t *days, const char **why)
 {
-    civic_civil c = { 0, 0, 0, 0, 0, 0 };
-    int year;
-    *why = "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or "
-           "Unix seconds)";
-    if (n == 0) return CIVIC_E_EVENT;
-    if (n < 10 || s[4] != '-') return time_parse_integer(s, n, out, why);
-    if (s[7] != '-' || !digits(s, 4, &year) || !digits(s + 5, 2, &c.month) ||
-        !digits(s + 8, 2, &c.day))
+    int year, month, mday;
+    if (s[7] != '-' || !digits(s, 4, &year) || !digits(s + 5, 2, &month) ||
+        !digits(s + 8, 2, &mday))
         return CIVIC_E_EVENT;
-    c.year = year;
     if (year < 1) {
         *why = "year out of range (0001..9999)";
         return CIVIC_E_LIMIT;
     }
-    if (c.month < 1 || c.month > 12) {
+    if (month < 1 || month > 12) {
         *why = "month out of range";
         return CIVIC_E_EVENT;
     }
-    if (c.day < 1 || c.day > civic__days_in_month(c.year, c.month)) {
+    if (mday < 1 || mday > civic__days_in_month(year, month)) {
         *why = "day out of range for the month";
         return CIVIC_E_EVENT;
     }
+    *days = civic__days_from_civil(year, month, mday);
+    return CIVIC_OK;
+}
+
+int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
+                      const char **why)
+{
+    int hour = 0, minute = 0, second = 0;
+    int64_t days;
+    *why = "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or "
+           "Unix seconds)";
+    if (n == 0) return CIVIC_E_EVENT;
+    if (n < 10 || s[4] != '-') return time_parse_integer(s, n, out, why);
+    int rc = date_days(s, &days, why);
+    if (rc != CIVIC_OK) return rc;
     int32_t offset = local_offset;
     if (n > 10) {
         if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || n < 19 || s[13] != ':' ||
-            s[16] != ':' || !digits(s + 11, 2, &c.hour) || !digits(s + 14, 2, &c.minute) ||
-            !digits(s + 17, 2, &c.second))
+            s[16] != ':' || !digits(s + 11, 2, &hour) || !digits(s + 14, 2, &minute) ||
+            !digits(s + 17, 2, &second))
             return CIVIC_E_EVENT;
-        if (c.hour > 23 || c.minute > 59 || c.second > 59) {
+        if (hour > 23 || minute > 59 || second > 59) {
             *why = "time of day out of range";
             return CIVIC_E_EVENT;
         }
@@ -163,13 +172,80 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
             return CIVIC_E_EVENT;
         }
     }
-    int64_t t = civic__time_from_civil(&c, offset);
+    int64_t t = days * 86400 + hour * 3600 + minute * 60 + second - offset;
     if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
         *why = "timestamp out of range (years 0001..9999)";
         return CIVIC_E_LIMIT;
     }
     *out = t;
     return CIVIC_OK;
+}
+
+/* Two decimal digits at s, or -1. */
+static inline int two_digits(const char *s)
+{
+    unsigned a = (unsigned)(unsigned char)s[0] - '0', b = (unsigned)(unsigned char)s[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+int civic__time_parse_cached(const char *s, size_t n, int32_t local_offset, civic_ts_cache *c,
+                             int64_t *out, const char **why)
+{
+    /* The forms a log repeats: YYYY-MM-DD, then optionally THH:MM:SS and Z
+     * or +HH:MM.  Anything else, and any error, takes the full parser, so
+     * the answers and the messages are its own. */
+    if (n != 10 && n != 19 && n != 20 && n != 25) goto slow;
+    if (s[4] != '-') goto slow;
+    uint64_t head;
+    uint16_t tail;
+    memcpy(&head, s, 8);
+    memcpy(&tail, s + 8, 2);
+    int64_t days;
+    if (head == c->head[0] && tail == c->tail[0]) {
+        days = c->days[0];
+    } else if (head == c->head[1] && tail == c->tail[1]) {
+        days = c->days[1]; /* most recent first: the two swap */
+        c->head[1] = c->head[0];
+        c->tail[1] = c->tail[0];
+        c->days[1] = c->days[0];
+        c->head[0] = head;
+        c->tail[0] = tail;
+        c->days[0] = days;
+    } else {
+        if (date_days(s, &days, why) != CIVIC_OK) goto slow;
+        c->head[1] = c->head[0];
+        c->tail[1] = c->tail[0];
+        c->days[1] = c->days[0];
+        c->head[0] = head;
+        c->tail[0] = tail;
+        c->days[0] = days;
+    }
+    int64_t secs = 0;
+    int32_t offset = local_offset;
+    if (n > 10) {
+        if (s[10] != 'T' || s[13] != ':' || s[16] != ':') goto slow;
+        int hour = two_digits(s + 11), minute = two_digits(s + 14), second = two_digits(s + 17);
+        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+            goto slow;
+        secs = hour * 3600 + minute * 60 + second;
+        if (n == 20) {
+            if (s[19] != 'Z') goto slow;
+            offset = 0;
+        } else if (n == 25) {
+            int oh = two_digits(s + 20), om = two_digits(s + 23);
+            if ((s[19] != '+' && s[19] != '-') || s[22] != ':' || oh < 0 || oh > 23 || om < 0 ||
+                om > 59)
+                goto slow;
+            offset = oh * 3600 + om * 60;
+            if (s[19] == '-') offset = -offset;
+        }
+    }
+    int64_t t = days * 86400 + secs - offset;
+    if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) goto slow;
+    *out = t;
+    return CIVIC_OK;
+slow:
+    return civic__time_parse(s, n, local_offset, out, why);
 }
 
 size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size)

@@ -334,6 +334,45 @@ static void snapshot_round_trip_gives_identical_answers(void **state)
     civic_engine_free(b);
 }
 
+/* A qty of 2,147,483.648 units or more does not fit the event record and
+ * is kept beside it: exactly, through a rolled-back batch (which gives its
+ * slots back), a snapshot and the answers. */
+static void large_quantities_survive_a_rollback_and_a_snapshot(void **state)
+{
+    civic_engine *a = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    load_ok(a, "id,subject,type,ts,qty\n"
+               "w1,s1,volunteer_hour,2024-01-01,3000000.5\n"
+               "w2,s1,volunteer_hour,2024-01-02,2\n"
+               "w3,s2,redeem,2024-01-03,30000000\n");
+    const char *bad = "id,subject,type,ts,qty\n"
+                      "w4,s1,volunteer_hour,2024-01-04,9000000\n"
+                      "w5,s1,nosuchtype,2024-01-05,1\n";
+    assert_int_equal(civic_engine_load(a, bad, strlen(bad), NULL, NULL, &err), CIVIC_E_EVENT);
+    load_ok(a, "id,subject,type,ts,qty\n"
+               "w6,s1,volunteer_hour,2024-01-06,4000000.125\n"
+               "w1,s1,volunteer_hour,2024-01-01,3000000.5\n");
+    assert_int_equal(civic_engine_event_count(a), 4);
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(a, "s1", 1800000000, &rec), CIVIC_OK);
+    int64_t want[] = { 3000000500, 2000, 4000000125 };
+    assert_int_equal(civic_record_count(rec), 3);
+    for (size_t i = 0; i < 3; i++) {
+        civic_entry entry = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, i, &entry), CIVIC_OK);
+        assert_int_equal(entry.qty, want[i]);
+    }
+    civic_record_free(rec);
+    assert_int_equal(civic_engine_save(a, path_in("wide.snap"), &err), CIVIC_OK);
+    civic_engine *b = NULL;
+    civic_rules *r = rules_from(RULES_TEXT);
+    assert_int_equal(civic_engine_open_snapshot(&b, r, NULL, path_in("wide.snap"), &err), CIVIC_OK);
+    civic_rules_free(r);
+    assert_same_answers(a, b);
+    civic_engine_free(a);
+    civic_engine_free(b);
+}
+
 static void snapshot_of_an_empty_engine_loads_as_empty(void **state)
 {
     civic_engine *a = fresh_engine();
@@ -1315,6 +1354,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(snapshot_round_trip_gives_identical_answers),
+        cmocka_unit_test(large_quantities_survive_a_rollback_and_a_snapshot),
         cmocka_unit_test(snapshot_of_an_empty_engine_loads_as_empty),
         cmocka_unit_test(snapshot_save_leaves_no_temporary_file),
         cmocka_unit_test(snapshot_truncated_at_every_offset_is_rejected),

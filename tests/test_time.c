@@ -175,11 +175,51 @@ static void an_event_at_t_is_in_the_balance_period_of_t(void **state)
     }
 }
 
+/* The date cache of the parsers changes no answer and no error: every
+ * string below, parsed twice in a row with one cache (a miss, then a hit)
+ * and interleaved with others, gives what the plain parser gives. */
+static void a_cached_timestamp_parses_like_the_plain_parser(void **state)
+{
+    (void)state;
+    static const char *const forms[] = {
+        "2024-05-01", "2024-05-01T10:00:00", "2024-05-01T10:00:00Z", "2024-05-01T23:59:59+08:00",
+        "2024-05-01T00:00:00-05:30", "2024-05-01t10:00:00Z", "2024-05-01 10:00:00Z",
+        "2024-05-01T10:00:00z", "2024-05-01T10:00:00.5Z", "2024-05-01T24:00:00Z",
+        "2024-05-01T10:60:00Z", "2024-05-01T10:00:60Z", "2024-05-01T1a:00:00Z",
+        "2024-05-01T10:00:00+24:00", "2024-05-01T10:00:00+08:60", "2024-05-01T10:00:00*08:00",
+        "2024-05-01T10:00:00+08-00", "2024-05-01T10:00:00+0800", "2024-05-01X10:00:00Z",
+        "2024-02-29", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "0000-01-01",
+        "0001-01-01", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00", "2024-5-01", "2024-05-1x", "2024/05/01", "1714557600",
+        "-5", "", "20240501", "2024-05-01T10:00", "2024-05-01T10:00:00Zjunk",
+        "2024-05-01T10:00:00+08:00x", "2024-05-01T10:00:00.Z",
+    };
+    const size_t n = sizeof(forms) / sizeof(forms[0]);
+    civic_ts_cache cache;
+    memset(&cache, 0, sizeof(cache));
+    for (int round = 0; round < 3; round++) {
+        for (size_t k = 0; k < n; k++) {
+            size_t i = round == 1 ? n - 1 - k : k;
+            const char *s = forms[i];
+            for (int twice = 0; twice < 2; twice++) {
+                int64_t want = 0, got = 0;
+                const char *want_why = NULL, *got_why = NULL;
+                int want_rc = civic__time_parse(s, strlen(s), 3600, &want, &want_why);
+                int got_rc = civic__time_parse_cached(s, strlen(s), 3600, &cache, &got, &got_why);
+                assert_int_equal(got_rc, want_rc);
+                if (want_rc == CIVIC_OK) assert_int_equal(got, want);
+                else assert_string_equal(got_why, want_why);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(periods_and_validity_match_the_reference_on_a_reused_day),
         cmocka_unit_test(an_event_at_t_is_in_the_balance_period_of_t),
+        cmocka_unit_test(a_cached_timestamp_parses_like_the_plain_parser),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
