@@ -222,6 +222,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     e->rules = rules;
     civic__rules_retain(rules);
     if (civic__event_limits(e) != CIVIC_OK) {
+        civic__cache_free(e);
         civic_rules_free(rules);
         pthread_rwlock_destroy(&e->lock->rw);
         civic__free(&a, e->lock, sizeof(*e->lock));
