@@ -1317,6 +1317,29 @@ class Engine(_Owner):
         finally:
             _lib.civic_result_free(out)
 
+    def subject_rows(self, as_of=None) -> _List[_Tuple[str, str, int, str, int, str]]:
+        """The columns of civic-score -f csv for every subject with an event
+        at or before as_of, sorted by subject id bytewise, as plain tuples
+        (subject, group, score, grade, balance, flags): score and balance
+        int hundredths, flags joined by ';'.  One C call per row and no
+        Decimal: several times cheaper than subjects(), for bulk exports."""
+        with self._use() as p:
+            t = self._as_of(p, as_of)
+            out = _capi.result_p()
+            _lib.civic_engine_subjects(p, t, _byref(out))
+        try:
+            n = _lib.civic_result_count(out)
+            row = _capi.civic_score()
+            get, ref, rows = _lib.civic_result_get, _byref(row), []
+            for i in range(n):
+                row.version = _capi.CIVIC_SCORE_VERSION
+                get(out, i, ref)
+                rows.append((row.subject.decode("utf-8"), _str(row.group), row.score,
+                             row.grade.decode("utf-8"), row.balance, _str(row.flags)))
+            return rows
+        finally:
+            _lib.civic_result_free(out)
+
     def __iter__(self):
         return iter(self.subjects())
 
