@@ -534,7 +534,10 @@ def main(argv=None):
                     help="an existing Dask scheduler, e.g. tcp://host:8786 "
                          "(default: a LocalCluster of worker processes)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                    help="LocalCluster worker processes (default: the CPU count)")
+                    help="LocalCluster workers, one thread each (default: the CPU count)")
+    ap.add_argument("--processes", action="store_true",
+                    help="LocalCluster workers in processes of their own (default: threads of "
+                         "this process, which libcivic's calls do not serialize)")
     ap.add_argument("--partitions", type=int, metavar="P",
                     help="subject partitions (default: 2 x worker threads)")
     ap.add_argument("--blocksize", default="16MB",
@@ -600,8 +603,12 @@ def main(argv=None):
         # workers' transfer time.  The workers take the setting at start.
         import dask
         dask.config.set({"distributed.comm.compression": None})
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        # Threads by default: the work is libcivic's, which releases the GIL
+        # (ctypes), so worker threads run in parallel, and parts pass between
+        # them by reference -- no process start, no pickling, no copies.
+        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1,
+                               processes=a.processes, dashboard_address=None,
+                               silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         text, info = run(client, [os.path.abspath(f) for f in a.files], rules_text,

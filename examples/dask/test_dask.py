@@ -239,6 +239,9 @@ class DaskTest(unittest.TestCase):
     def test_sample_own_cluster(self):
         got = self.dask("--workers", "2", SAMPLE, scheduler=False)
         self.assertEqual(got, cli(SAMPLE))
+        got = self.dask("--workers", "2", "--processes", "--groups", "2", SAMPLE,
+                        scheduler=False)
+        self.assertEqual(got, cli("--groups", "2", SAMPLE))
 
     def test_sample_groups_and_rankings(self):
         for depth in ("0", "1", "2", "3", "4"):
