@@ -1031,9 +1031,9 @@ typedef struct civic_split_report {
  *  civic_engine_load parses it (so report->max_ts is the latest ts an engine
  *  loading the parts would hold).  Every other field is checked by the
  *  engine that loads the part.  Errors name the line (physical lines of
- *  data from 1; with opts->header, data's first line is line 1) and the
- *  byte column, as civic_engine_load does; err->offset is the record's byte
- *  offset in data.
+ *  data from 1; with opts->header, data's first line is line 1, and an
+ *  error in the header itself has line 0) and the byte column, as
+ *  civic_engine_load does; err->offset is the record's byte offset in data.
  *
  *  @param data, len  the input; a UTF-8 BOM at the start is skipped.
  *  @param opts       required (parts, utc_offset).
