@@ -969,6 +969,125 @@ CIVIC_API int civic_rules_to_toml(const civic_rules *rules, char *buf, size_t si
                                   size_t *needed);
 
 /* ===================================================================== */
+/* Splitting a log into subject partitions (since 1.1)                   */
+/* ===================================================================== */
+
+/*
+** Every answer about a subject depends only on that subject's events, so a
+** log too big for one engine can be scored in P engines, each holding the
+** events of 1/P of the subjects.  civic_split cuts a buffer of events into
+** those P parts without loading it: each event record is copied, byte for
+** byte, into part civic_split_part(subject, P).  Any buffer of whole lines
+** can be split on its own (a block of a big file, on any machine), and the
+** parts of one P from many buffers go together: every part is a complete
+** input for civic_engine_load (a CSV part begins with the header).  The
+** partition function is frozen: the same on every machine, in every
+** process and in every 1.x release.
+*/
+
+#define CIVIC_SPLIT_PARTS_MAX 65536u  /* parts in one civic_split call */
+
+/* civic_split_options.flags */
+#define CIVIC_SPLIT_KEY_ID 0x1u  /* part by the event id instead of the subject:
+                                    every event with one id lands in one part,
+                                    where an engine sees any conflict */
+
+#define CIVIC_SPLIT_OPTIONS_VERSION 1
+typedef struct civic_split_options {
+    uint32_t version;        /* CIVIC_SPLIT_OPTIONS_VERSION */
+    uint32_t format;         /* CIVIC_FORMAT_AUTO (as civic_engine_load; CSV when
+                                header is given), _CSV or _JSONL */
+    uint32_t parts;          /* P, 1..CIVIC_SPLIT_PARTS_MAX */
+    int32_t utc_offset;      /* seconds east of UTC for ts forms without an offset:
+                                civic_rules_utc_offset() of the rules that will
+                                score the parts; -86399..86399 */
+    const char *header;      /* CSV: the header record of the file when data does
+                                not begin with it (a later block of the file),
+                                with or without its line break; NULL: data
+                                begins with its header (after an optional BOM and
+                                blank lines) */
+    size_t header_len;
+    uint32_t flags;          /* CIVIC_SPLIT_* bits; 0: part by subject */
+    uint32_t reserved;       /* zero */
+    const civic_allocator *allocator; /* scratch memory; NULL: malloc */
+} civic_split_options;
+#define CIVIC_SPLIT_OPTIONS_INIT { CIVIC_SPLIT_OPTIONS_VERSION, 0, 1, 0, NULL, 0, 0, 0, NULL }
+
+#define CIVIC_SPLIT_REPORT_VERSION 1
+/** What civic_split read.  Written on success and on failure. */
+typedef struct civic_split_report {
+    uint32_t version;    /* CIVIC_SPLIT_REPORT_VERSION, set by the caller */
+    uint32_t format;     /* the format read: CIVIC_FORMAT_CSV or _JSONL */
+    uint64_t lines;      /* physical lines of data, header and blank lines included
+                            (on failure: up to the bad record) */
+    uint64_t events;     /* event records copied into the parts */
+    int64_t max_ts;      /* their latest ts (Unix seconds), CIVIC_NO_TIME if none */
+    uint64_t bytes;      /* bytes written to out, part_end[parts - 1] */
+    uint64_t bytes_max;  /* what out must hold for this input, at most:
+                            len + 1 + parts x (header record bytes + 1) for CSV,
+                            len + 1 for JSON Lines */
+} civic_split_report;
+#define CIVIC_SPLIT_REPORT_INIT { CIVIC_SPLIT_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
+
+/** Cut `len` bytes of CSV or JSON Lines events into opts->parts parts.
+ *
+ *  Each event record is copied unchanged (its CRLF or LF kept; a last
+ *  record without a line break gets a '\n') into part
+ *  civic_split_part(subject, parts): the subject as decoded from a quoted
+ *  CSV field or a JSON string, so one subject written two ways lands in one
+ *  part.  A CSV part is the header record (without BOM) followed by its
+ *  records in input order; every part gets the header, even one without
+ *  events.  A JSON Lines part is its lines in input order.  Blank lines are
+ *  dropped.  Part p is out[p ? part_end[p - 1] : 0 .. part_end[p]).
+ *
+ *  The whole buffer is the input: a last line without a line break is a
+ *  record.  A CSV record with a quoted line break must lie whole inside one
+ *  buffer (cut blocks at a line break outside quotes).
+ *
+ *  What is checked: the CSV structure (quotes, field counts against the
+ *  header, 64 columns, the header's required columns id, subject, type,
+ *  ts), JSON syntax (the loader's parser), records of at most
+ *  CIVIC_LINE_BYTES_MAX bytes, the subject (or, with CIVIC_SPLIT_KEY_ID,
+ *  the id: present, at most CIVIC_ID_BYTES_MAX bytes) and the ts, parsed as
+ *  civic_engine_load parses it (so report->max_ts is the latest ts an engine
+ *  loading the parts would hold).  Every other field is checked by the
+ *  engine that loads the part.  Errors name the line (physical lines of
+ *  data from 1; with opts->header, data's first line is line 1, and an
+ *  error in the header itself has line 0) and the byte column, as
+ *  civic_engine_load does; err->offset is the record's byte offset in data.
+ *
+ *  @param data, len  the input; a UTF-8 BOM at the start is skipped.
+ *  @param opts       required (parts, utc_offset).
+ *  @param out        caller-owned, at least report->bytes_max bytes; NULL
+ *                    with out_cap 0 asks only for report->bytes_max (data
+ *                    is read only up to the end of its header).
+ *  @param part_end   caller-owned, opts->parts entries (may be NULL with a
+ *                    NULL out).
+ *  @param part_events optional, opts->parts entries: events per part.
+ *  @param report     optional (needed to learn bytes_max and max_ts).
+ *  @param err        optional: line, column and message of the first problem.
+ *  @return CIVIC_OK, CIVIC_E_SYNTAX (malformed CSV or JSON, a bad header),
+ *          CIVIC_E_EVENT (no subject or ts, a bad ts), CIVIC_E_LIMIT (a
+ *          field or record too long, more than 64 columns, a ts outside
+ *          CIVIC_TIME_MIN..MAX, or out_cap < report->bytes_max),
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL, parts 0 or too many,
+ *          unknown flags, a header holding other than one record, a header
+ *          for JSON Lines), CIVIC_E_VERSION.  On error out, part_end and
+ *          part_events hold nothing usable.
+ *  Memory: scratch of 16 bytes per record, from opts->allocator, freed
+ *  before the call returns.  Threads: any; no shared state. */
+CIVIC_API int civic_split(const char *data, size_t len, const civic_split_options *opts,
+                          char *out, size_t out_cap, uint64_t *part_end,
+                          uint64_t *part_events, civic_split_report *report,
+                          civic_error *err);
+
+/** The part, 0..parts-1, of the events whose subject (or id) is the `len`
+ *  bytes at `key`: (H(key) >> 32) mod parts, where H is libcivic's frozen
+ *  64-bit key hash (lib/split.c spells it out).  0 when parts < 2.  key may
+ *  be NULL when len is 0.  Threads: any. */
+CIVIC_API uint32_t civic_split_part(const char *key, size_t len, uint32_t parts);
+
+/* ===================================================================== */
 /* Formatting helpers                                                    */
 /* ===================================================================== */
 

@@ -1163,6 +1163,14 @@ void civic__extras_free(civic_engine *e);
 uint32_t civic__act_intern(civic_engine *e, const char *text, size_t len);
 uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len);
 
+/* jsonl.c, for split.c: one JSON Lines line (without its '\n') read by the
+ * loader's own parser into f, strings decoded into buf (at least n +
+ * CIVIC__JSONL_LINE_EXTRA_BYTES bytes).  1: an object; 0: a blank line;
+ * -1: malformed, with *why (static text) and *why_at (0-based byte). */
+#define CIVIC__JSONL_LINE_EXTRA_BYTES 192
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
+                        size_t *why_at);
+
 /* purge.c */
 /* The tomb of an event id, or NULL. */
 const civic_tomb *civic__tomb_find(const civic_engine *e, const char *id, size_t len);

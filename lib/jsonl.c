@@ -483,3 +483,19 @@ static size_t jsonl_parallel_bytes(const civic_loader *ld, const char *data, siz
 
 const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, jsonl_part_run,
                                            JSON_LINE_EXTRA_BYTES, 0 };
+
+/* split.c reads lines with the same parser, outside any load. */
+_Static_assert(JSON_LINE_EXTRA_BYTES == CIVIC__JSONL_LINE_EXTRA_BYTES, "jsonl.c and internal.h");
+
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
+                        size_t *why_at)
+{
+    jline j = { p, n, 0, 0, buf, 0, NULL, 0 };
+    memset(f, 0, sizeof(*f));
+    ws(&j);
+    if (j.i == n) return 0;
+    if (object(&j, f)) return 1;
+    *why = j.why;
+    *why_at = j.why_at;
+    return -1;
+}

@@ -3,21 +3,30 @@
 
     /usr/bin/python3 examples/dask/bench_dask.py LOG.csv -r RULES [--workers 2]
         [--repeat 1] [--blocksize 16MB] [--partitions P] [--json OUT]
+        [--against OTHER_civic_dask.py]
 
 (`make dask-bench` runs it on bench/gen's lean log.)  A benchmark, never a
 test: nothing is asserted about speed.  Per run it measures
 
   - civic-score -r RULES -f csv LOG (the library alone, both cores);
   - civic_dask.py --workers W -r RULES -o OUT -v LOG: its own LocalCluster of
-    W one-thread worker processes, from start to exit (cluster start and
-    stop included) and, from its -v line, the pipeline alone (total_s: read,
-    pass 1, shuffle, scoring, merge);
+    W one-thread workers (threads of its process; --processes: worker
+    processes), from start to exit (cluster start and stop included) and,
+    from its -v line, the pipeline alone (total_s: read, split, shuffle,
+    scoring, merge);
 
 and reports events/s, events/s per core (events / wall / W), events per
 CPU-second (user + system of the whole process tree: the script, the
 scheduler and the workers, which the script reaps), and the CPU other
 processes used meanwhile (/proc/stat), since the machine may be shared.  The
 output must be byte-identical to civic-score's (exit 1 otherwise).
+
+--against OTHER runs a second civic_dask.py (say, the previous version: `git
+show REV:examples/dask/civic_dask.py > bench/out/civic_dask_REV.py`, a
+place two levels below the repository like this one) in every round too,
+the two in alternating order (A B, B A, ...) so both see about the same
+load, and reports the median over rounds of this/OTHER for wall, pipeline
+and CPU: the paired figures to quote on a shared machine.
 """
 
 import argparse
@@ -73,6 +82,11 @@ def main():
     ap.add_argument("--civic", default=CLI)
     ap.add_argument("--library", default=os.environ.get("CIVIC_LIBRARY") or LIBRARY)
     ap.add_argument("--json", help="write the figures here too")
+    ap.add_argument("--script", default=SCRIPT, help="the civic_dask.py to measure")
+    ap.add_argument("--processes", action="store_true",
+                    help="pass --processes to it: worker processes instead of threads")
+    ap.add_argument("--against", metavar="OTHER",
+                    help="another civic_dask.py, run in every round too, in alternating order")
     a = ap.parse_args()
     with open(a.log, "rb") as f:
         events = sum(1 for _ in f) - 1
@@ -80,29 +94,46 @@ def main():
     work = tempfile.mkdtemp(prefix="civic-dask-bench-")
     ref = os.path.join(work, "civic-score.csv")
     out = os.path.join(work, "dask.csv")
-    dask_argv = [sys.executable, SCRIPT, "--workers", str(a.workers), "-r", a.rules,
-                 "--blocksize", a.blocksize, "-o", out, "-v", a.log]
-    if a.partitions:
-        dask_argv[2:2] = ["--partitions", str(a.partitions)]
-    print("load average %.2f; %d events in %s" % (os.getloadavg()[0], events, a.log), flush=True)
-    runs = []
-    for r in range(a.repeat):
-        cw, cc, co, _ = timed([a.civic, "-r", a.rules, "-f", "csv", a.log], ref)
-        dw, dc, do, derr = timed(dask_argv, out, env)
+    def dask_argv(script):
+        argv = [sys.executable, script, "--workers", str(a.workers), "-r", a.rules,
+                "--blocksize", a.blocksize, "-o", out, "-v", a.log]
+        if a.partitions:
+            argv[2:2] = ["--partitions", str(a.partitions)]
+        if a.processes and script == a.script:
+            argv[2:2] = ["--processes"]
+        return argv
+
+    def dask_run(script):
+        dw, dc, do, derr = timed(dask_argv(script), out, env)
         m = re.search(r"total_s=([0-9.]+)", derr)
-        pipeline = float(m.group(1)) if m else None
         with open(ref, "rb") as x, open(out, "rb") as y:
             same = x.read() == y.read()
-        run = {"civic_wall_s": cw, "civic_cpu_s": cc, "civic_others_cores": co,
-               "dask_wall_s": dw, "dask_cpu_s": dc, "dask_others_cores": do,
-               "dask_pipeline_s": pipeline, "identical": same,
-               "dask_info": derr.strip().splitlines()[-1] if derr.strip() else ""}
+        return {"dask_wall_s": dw, "dask_cpu_s": dc, "dask_others_cores": do,
+                "dask_pipeline_s": float(m.group(1)) if m else None, "identical": same,
+                "dask_info": derr.strip().splitlines()[-1] if derr.strip() else ""}
+
+    def show(label, x):
+        print("  %s %.2f s (pipeline %s s, %.2f CPU s, others %.2f cores); output %s\n    %s"
+              % (label, x["dask_wall_s"], x["dask_pipeline_s"], x["dask_cpu_s"],
+                 x["dask_others_cores"], "identical" if x["identical"] else "DIFFERENT",
+                 x["dask_info"]), flush=True)
+
+    print("load average %.2f; %d events in %s" % (os.getloadavg()[0], events, a.log), flush=True)
+    runs, others = [], []
+    for r in range(a.repeat):
+        cw, cc, co, _ = timed([a.civic, "-r", a.rules, "-f", "csv", a.log], ref)
+        print("run %d: civic-score %.2f s (%.2f CPU s, others %.2f cores)" % (r + 1, cw, cc, co),
+              flush=True)
+        order = [a.script, a.against] if a.against else [a.script]
+        if r % 2:
+            order.reverse()
+        got = {script: dask_run(script) for script in order}
+        run = dict(got[a.script], civic_wall_s=cw, civic_cpu_s=cc, civic_others_cores=co)
         runs.append(run)
-        print("run %d: civic-score %.2f s (%.2f CPU s, others %.2f cores); civic_dask.py %.2f s "
-              "(pipeline %s s, %.2f CPU s, others %.2f cores); output %s"
-              % (r + 1, cw, cc, co, dw, pipeline, dc, do,
-                 "identical" if same else "DIFFERENT"), flush=True)
-        print("  " + run["dask_info"], flush=True)
+        show(os.path.basename(a.script), run)
+        if a.against:
+            others.append(got[a.against])
+            show(os.path.basename(a.against) + " (against)", got[a.against])
     dw = statistics.median(x["dask_wall_s"] for x in runs)
     dc = statistics.median(x["dask_cpu_s"] for x in runs)
     pl = [x["dask_pipeline_s"] for x in runs if x["dask_pipeline_s"]]
@@ -126,10 +157,23 @@ def main():
     print("civic-score alone: %.0f events/s, %.0f events per CPU-second: the Dask path costs "
           "%.1fx the library's CPU" % (summary["civic_events_per_s"],
                                        summary["civic_events_per_cpu_s"], dc / cc))
+    if a.against:
+        def ratio(key):
+            pairs = [x[key] / y[key] for x, y in zip(runs, others) if x[key] and y[key]]
+            return (statistics.median(pairs), pairs) if pairs else (None, [])
+        summary["against"] = a.against
+        summary["against_runs"] = others
+        for key in ("dask_wall_s", "dask_pipeline_s", "dask_cpu_s"):
+            med, pairs = ratio(key)
+            summary["ratio_" + key] = med
+            if med is not None:
+                print("%s / %s, %s: median of %d paired ratios %.4f (%s)"
+                      % (os.path.basename(a.script), os.path.basename(a.against), key,
+                         len(pairs), med, " ".join("%.3f" % p for p in pairs)))
     if a.json:
         with open(a.json, "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1)
-    return 0 if all(x["identical"] for x in runs) else 1
+    return 0 if all(x["identical"] for x in runs + others) else 1
 
 
 if __name__ == "__main__":

@@ -4,62 +4,59 @@
     python3 examples/dask/civic_dask.py [--scheduler ADDRESS] [--workers N]
         [-r RULES] [-t AS_OF] [--groups D] [--top N] -o OUT.csv FILES...
 
-Reads CSV and JSON Lines event files (SPEC section 3) into a Dask dataframe,
-shuffles the events so that every event of a subject lands in the same
-partition (partition = zlib.crc32(subject as UTF-8) mod P; revokes, repairs,
-redeems, objections, dismissals and corrections carry the subject of their
-target, and an act is one subject's, so they travel with it),
-scores each partition on the workers with the `civic` Python binding and
-combines the answers.  The output is byte-identical to
+Reads CSV and JSON Lines event files (SPEC section 3) as raw byte blocks cut
+at line breaks, has the library split every block into subject partitions
+(civic.split: each event line, unchanged, goes to part
+civic.split_part(subject, P), a hash that is the same in every process),
+moves those bytes so that partition p's pieces of every block meet in one
+task, loads them straight into a fresh engine there (Engine.load of bytes)
+and combines the answers.  No data frames anywhere.  The output is
+byte-identical to
 
     civic-score [-r RULES] [-t AS_OF] [--groups D] [--top N] -f csv FILES...
 
 Why this is exact: every answer about a subject depends only on that
-subject's events and the as-of time (SPEC section 4).  The as-of time, when
-not given, is the latest ts over all files; it is computed in a first pass
-(each worker parses the ts column with Rules.parse_time and takes the max).
-Group statistics are combined from per-partition partial sums: subject count,
-score sum, balance sum, min, max, per-grade counts and a histogram of the
-scores (so the median is the median of the per-subject scores, never an
-average of medians); rankings keep the best N per group per partition and
-merge them.
+subject's events and the as-of time (SPEC section 4); revokes, repairs,
+redeems, objections, dismissals and corrections carry the subject of their
+target, and an act is one subject's, so they travel with it.  The as-of
+time, when not given, is the latest ts over all files: civic.split returns
+each block's latest ts (parsed as a load parses it) and the client's graph
+takes the max, with no pass of its own.  Group statistics are combined from
+per-partition partial sums: subject count, score sum, balance sum, min, max,
+per-grade counts and a histogram of the scores (so the median is the median
+of the per-subject scores, never an average of medians); rankings keep the
+best N per group per partition and merge them.
 
 Limits (see README.md): an event id reused with a *different subject* is a
 conflict for civic-score, but lands in two partitions here and is not seen
-unless --check-ids is given (one more shuffle, of the id column).  Inputs
-are strict (all or nothing, like civic-score without --lenient).  A quoted
-CSV field may not contain a line break (Dask splits CSV files at newlines;
-SPEC ids, subjects and groups cannot contain one anyway).
+unless --check-ids is given (a second split, by event id, and a load of each
+id partition).  Inputs are strict (all or nothing, like civic-score without
+--lenient).  A quoted CSV field may not hold a line break where a block
+boundary falls (blocks are cut at line breaks; SPEC ids, subjects and groups
+cannot hold one anyway): that block then fails with an unterminated quote.
 
 Workers import the binding from bindings/python and load the library named
 by --library (default: $CIVIC_LIBRARY, else <repo>/build/libcivic.so.1); on a
-remote cluster these paths must exist on the worker machines.
+remote cluster these paths, and the input files, must exist on the worker
+machines.
 """
 
 import argparse
-import csv
 import heapq
-import io
 import json
 import os
 import re
 import sys
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BINDINGS = os.path.join(ROOT, "bindings", "python")
 LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
-# act and source (version 2) travel too: the members of one act count once,
-# and an empty act or source column changes no answer of a version-1 log.
-COLUMNS = ["id", "subject", "type", "ts", "qty", "group", "ref", "act", "source"]
-REQUIRED = ("id", "subject", "type", "ts")
-PART = "_partitions"            # the column dask's shuffle uses as-is
 INPUT_ERROR = "civic_dask input error: "
-
 EXIT_USAGE, EXIT_INPUT = 1, 2
+BLOCK_HEAD_BYTES = 65536        # where a CSV file's header line is looked for
 
 
 # --------------------------------------------------------------------------
@@ -82,70 +79,126 @@ def _input_error(message):
     return ValueError(INPUT_ERROR + message)
 
 
-def _normalize(df, name):
-    """A pandas frame of one input chunk -> exactly COLUMNS, all str."""
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if missing:
-        raise _input_error("%s: missing column%s %s" % (name, "s" if len(missing) > 1 else "",
-                                                        ", ".join(missing)))
-    out = df.reindex(columns=COLUMNS)
-    return out.fillna("").astype(str)
+def _read_block(path, start, length):
+    """The lines of the file that start in [start, start + length): a block
+    of whole lines, cut as dask.bytes.read_bytes(delimiter=b"\\n") cuts.
+    Returns (bytes, offset of its first byte)."""
+    with open(path, "rb") as f:
+        if start:
+            f.seek(start - 1)
+            f.readline()                # the line under way at `start` is the previous block's
+        at = f.tell()
+        if at >= start + length:
+            return b"", at
+        data = f.read(start + length - at)
+        if data and not data.endswith(b"\n"):
+            data += f.readline()        # the last line runs on past the block
+    return data, at
 
 
-def _json_value(v):
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return json.dumps(v, ensure_ascii=False)   # objects, arrays: the library rejects them
+def _file_line(path, offset, line):
+    """Line `line` of a block starting at byte `offset`, as a line of the file."""
+    n = 0
+    with open(path, "rb") as f:
+        while offset > 0:
+            chunk = f.read(min(offset, 1 << 20))
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            offset -= len(chunk)
+    return n + line
 
 
-def _json_frame(lines, name):
-    """Lines of a JSON Lines chunk -> a pandas frame of COLUMNS.  Numbers are
-    kept as their literal text (parse_int/parse_float=str), so qty 2.50 and
-    ts 1700000000 reach the library exactly as written."""
-    import pandas as pd
-    rows = []
-    for line in lines:
-        line = line.lstrip("\ufeff")
-        if not line.strip():
+_WHERE = re.compile(r"^line \d+(, column \d+)?: ")
+
+
+def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
+                 library):
+    """Read one block and split it in C.  Returns a flat tuple (latest ts or
+    None, events, part 0, ..., part P-1) whose parts are b"" when they hold
+    no event, so that the graph moves each part on its own."""
+    civic = _civic(bindings, library)
+    data, at = _read_block(path, start, length)
+    try:
+        s = civic.split(data, nparts, format=fmt, header=header if at else None,
+                        utc_offset=utc_offset, key=key)
+    except civic.CivicError as e:
+        what = _WHERE.sub("", e.message or str(e))
+        if not e.line:
+            raise _input_error("%s: %s" % (name, what))
+        where = "line %d" % _file_line(path, at, e.line)
+        if e.column:
+            where += ", column %d" % e.column
+        event = _event_on_line(data, fmt, header, e.line)
+        if event:
+            where += ": event id %r (subject %r)" % event
+        raise _input_error("%s: %s: %s" % (name, where, what))
+    del data
+    parts = tuple(p if n else b"" for p, n in zip(s.parts, s.part_events))
+    return (s.max_ts, s.events) + parts
+
+
+def _event_on_line(data, fmt, header, line):
+    """(id, subject) as far as they can be read from physical line `line`
+    of a block (a bad line, so maybe not at all), or None."""
+    try:
+        text = data.split(b"\n")[line - 1].decode("utf-8", "replace").rstrip("\r")
+        if fmt == "jsonl":
+            obj = json.loads(text)
+            event = (obj.get("id"), obj.get("subject"))
+        else:
+            import csv
+            names = next(csv.reader([header.decode("utf-8", "replace").lstrip("\ufeff")]))
+            rec = dict(zip([c.strip().lower() for c in names], next(csv.reader([text]))))
+            event = (rec.get("id"), rec.get("subject"))
+    except (ValueError, IndexError, StopIteration, AttributeError):
+        return None
+    return event if event[0] is not None else None
+
+
+def _latest(*times):
+    times = [t for t in times if t is not None]
+    return max(times) if times else None
+
+
+def _event_at(piece, fmt, line):
+    """(id, subject) of the record on physical line `line` of a piece (CSV
+    with its header, or JSON Lines), for an error message; None if unsure."""
+    text = piece.decode("utf-8", "replace")
+    try:
+        if fmt == "jsonl":
+            obj = json.loads(text.split("\n")[line - 1])
+            return obj.get("id"), obj.get("subject")
+        import csv
+        import io
+        reader = csv.reader(io.StringIO(text, newline=""))
+        names = [c.strip().lower() for c in next(reader)]
+        first = reader.line_num + 1
+        for row in reader:
+            if first == line:
+                rec = dict(zip(names, row))
+                return rec.get("id"), rec.get("subject")
+            first = reader.line_num + 1
+    except (ValueError, IndexError, StopIteration, AttributeError):
+        pass
+    return None
+
+
+def _load_pieces(civic, engine, pieces, sources):
+    """Load every non-empty piece into the engine; a bad event becomes an
+    input error naming the file, the event id and the subject."""
+    for piece, (name, fmt) in zip(pieces, sources):
+        if not piece:
             continue
         try:
-            obj = json.loads(line, parse_int=str, parse_float=str, parse_constant=str)
-        except ValueError as e:
-            raise _input_error("%s: malformed JSON (%s): %.80s" % (name, e, line.strip()))
-        if not isinstance(obj, dict):
-            raise _input_error("%s: a JSON Lines event must be an object: %.80s"
-                               % (name, line.strip()))
-        rows.append([_json_value(obj.get(c)) for c in COLUMNS])
-    return pd.DataFrame(rows, columns=COLUMNS, dtype=object)
-
-
-def _add_partition(df, nparts):
-    """Add the target partition: crc32 of the subject's UTF-8 bytes mod P
-    (stable across processes and runs, unlike Python's hash())."""
-    crc = zlib.crc32
-    part = [crc(s.encode("utf-8")) % nparts for s in df["subject"]]
-    return df.assign(**{PART: part}).astype({PART: "int64"})
-
-
-def _max_ts(df, rules_text, bindings, library):
-    """First pass: the latest ts of a chunk as Unix seconds (None if empty)."""
-    civic = _civic(bindings, library)
-    best = None
-    with civic.Rules.from_text(rules_text) as rules:
-        for ts in df["ts"].unique():
-            try:
-                t = rules.parse_time(ts)
-            except civic.CivicError:
-                row = df[df["ts"] == ts].iloc[0]
-                raise _input_error("event id %r (subject %r): field 'ts': bad timestamp %r"
-                                   % (row["id"], row["subject"], ts))
-            if best is None or t > best:
-                best = t
-    return best
+            engine.load(piece, format=fmt)
+        except civic.CivicError as e:
+            message = _WHERE.sub("", e.message or str(e))
+            event = _event_at(piece, fmt, e.line) if e.line else None
+            if event:
+                raise _input_error("%s: event id %r (subject %r): %s"
+                                   % (name, event[0], event[1], message))
+            raise _input_error("%s: %s" % (name, e))
 
 
 def _fixed2(v):
@@ -154,15 +207,14 @@ def _fixed2(v):
     return "%s%d.%02d" % ("-" if v < 0 else "", m // 100, m % 100)
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
 def _csv_field(s):
     """RFC 4180 quoting exactly as civic-score does it."""
-    if any(c in s for c in ',"\r\n'):
+    if _NEEDS_QUOTES.search(s):
         return '"' + s.replace('"', '""') + '"'
     return s
-
-
-def _hundredths(d):
-    return int(d.scaleb(2))
 
 
 def _prefix(group, depth):
@@ -177,57 +229,42 @@ def _prefix(group, depth):
     return "/".join(parts[:depth])
 
 
-def _subject_line(s):
-    return "%s,%s,%s,%s,%s,%s\n" % (_csv_field(s.subject), _csv_field(s.group),
-                                    _fixed2(_hundredths(s.score)), _csv_field(s.grade),
-                                    _fixed2(_hundredths(s.balance)),
-                                    _csv_field(";".join(s.flags)))
+def _subject_line(row):
+    subject, group, score, grade, balance, flags = row
+    return "%s,%s,%s,%s,%s,%s\n" % (_csv_field(subject), _csv_field(group), _fixed2(score),
+                                    _csv_field(grade), _fixed2(balance), _csv_field(flags))
 
 
-def _score_partition(df, rules_text, as_of, mode, depth, top, bindings, library):
-    """Score one partition (every event of its subjects) and return its part
-    of the answer:
+def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threads, bindings,
+                     library):
+    """Load one partition's pieces (every event of its subjects) into a fresh
+    engine and return its part of the answer:
       subjects: [(subject, CSV line)] sorted by subject
       top:      best `top` as [(-score, subject, line)]
       groups:   {path: [n, sum, balance, min, max, grade counts, {score: n}]}
       ranks:    {path: best `top` as [(-score, subject, grade)]}"""
     civic = _civic(bindings, library)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
-    df = df[COLUMNS]
-    w.writerows(df.itertuples(index=False, name=None))
-    data = buf.getvalue().encode("utf-8")
-    del buf
-    with civic.Rules.from_text(rules_text) as rules, civic.Engine(rules) as engine:
+    rows = []
+    with civic.Rules.from_text(rules_text) as rules:
         grade_index = {g.name: i for i, g in enumerate(rules.grades)}
-        try:
-            engine.load(data, format="csv")
-        except civic.CivicError as e:
-            # The line number is one of this partition's text: name the event.
-            message = re.sub(r"^line \d+(, column \d+)?: ", "", e.message or str(e))
-            if e.line and 2 <= e.line <= len(df) + 1:
-                row = df.iloc[e.line - 2]
-                raise _input_error("event id %r (subject %r): %s"
-                                   % (row["id"], row["subject"], message))
-            raise _input_error(str(e))
-        del data
-        scores = engine.subjects(as_of)
+        if any(pieces):
+            with civic.Engine(rules, threads=threads) as engine:
+                _load_pieces(civic, engine, pieces, sources)
+                del pieces
+                if as_of is not None:
+                    rows = engine.subject_rows(as_of)
     if mode == "subjects":
-        return [(s.subject, _subject_line(s)) for s in scores]
+        return [(row[0], _subject_line(row)) for row in rows]
     if mode == "top":
-        best = heapq.nsmallest(top, ((-_hundredths(s.score), s.subject) for s in scores))
-        keep = {subject for _, subject in best}
-        lines = {s.subject: _subject_line(s) for s in scores if s.subject in keep}
-        return [(neg, subject, lines[subject]) for neg, subject in best]
+        best = heapq.nsmallest(top, ((-row[2], row[0], row) for row in rows))
+        return [(neg, subject, _subject_line(row)) for neg, subject, row in best]
     if mode == "groups":
         ngrades = len(grade_index)
         out = {}
-        for s in scores:
-            path = _prefix(s.group, depth)
+        for _, group, v, grade, b, _ in rows:
+            path = _prefix(group, depth)
             if path is None:
                 continue
-            v, b = _hundredths(s.score), _hundredths(s.balance)
             st = out.get(path)
             if st is None:
                 st = out[path] = [0, 0, 0, v, v, [0] * ngrades, {}]
@@ -238,17 +275,29 @@ def _score_partition(df, rules_text, as_of, mode, depth, top, bindings, library)
                 st[3] = v
             if v > st[4]:
                 st[4] = v
-            st[5][grade_index[s.grade]] += 1
+            st[5][grade_index[grade]] += 1
             st[6][v] = st[6].get(v, 0) + 1
         return out
     if mode == "ranks":
         members = {}
-        for s in scores:
-            path = _prefix(s.group, depth)
+        for subject, group, v, grade, _, _ in rows:
+            path = _prefix(group, depth)
             if path is not None:
-                members.setdefault(path, []).append((-_hundredths(s.score), s.subject, s.grade))
-        return {path: heapq.nsmallest(top, rows) for path, rows in members.items()}
+                members.setdefault(path, []).append((-v, subject, grade))
+        return {path: heapq.nsmallest(top, best) for path, best in members.items()}
     raise ValueError("unknown mode %r" % mode)
+
+
+def _check_ids_partition(pieces, sources, rules_text, threads, bindings, library):
+    """Load one partition of a split by event id: every event of its ids in
+    one engine, which rejects an id held with other fields -- another
+    subject included -- as civic-score does."""
+    civic = _civic(bindings, library)
+    if not any(pieces):
+        return 0
+    with civic.Rules.from_text(rules_text) as rules, civic.Engine(rules, threads=threads) as e:
+        _load_pieces(civic, e, pieces, sources)
+        return e.event_count
 
 
 # Merging partial answers (on the workers, in a tree, then on the client).
@@ -356,68 +405,62 @@ def _sniff_jsonl(path):
     return head.startswith(b"{")
 
 
-def read_events(files, blocksize):
-    """One Dask dataframe of COLUMNS (all str; empty stays empty) from CSV
-    and JSON Lines files; the format goes by extension (.csv, .jsonl,
-    .ndjson), else by content."""
-    import dask.bag as db
-    import dask.dataframe as dd
-    from dask import delayed
-    import pandas as pd
-    meta = pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS})
-    frames = []
+def _csv_header(path):
+    """The header line of a CSV file (after a BOM and blank lines), which
+    every block after the first is split with; None for a blank file."""
+    with open(path, "rb") as f:
+        head = f.read(BLOCK_HEAD_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    for line in head.split(b"\n"):
+        if line.strip(b"\r"):
+            return line + b"\n"
+    return None
+
+
+def _parse_size(text):
+    """'16MB', '64MiB', '1000000' -> bytes."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?)[bB]?\s*$", str(text))
+    if not m:
+        raise ValueError("bad size %r" % (text,))
+    unit = {"": 1, "k": 1, "m": 2, "g": 3}[m.group(2).lower()]
+    return int(float(m.group(1)) * (1024 if m.group(3) else 1000) ** unit)
+
+
+def plan_blocks(files, blocksize):
+    """[(path, name, format, CSV header, start, length)] over every file:
+    the format goes by extension (.csv, .jsonl, .ndjson), else by content."""
+    blocks = []
     for path in files:
-        if os.path.getsize(path) == 0:
+        size = os.path.getsize(path)
+        if size == 0:
             continue
         ext = os.path.splitext(path)[1].lower()
         jsonl = ext in (".jsonl", ".ndjson") or (ext != ".csv" and _sniff_jsonl(path))
+        fmt = "jsonl" if jsonl else "csv"
+        header = None if jsonl else _csv_header(path)
+        if not jsonl and header is None:
+            continue                    # blank: no header, no events
         name = os.path.basename(path)
-        if jsonl:
-            chunks = db.read_text(path, blocksize=blocksize, encoding="utf-8").to_delayed()
-            frames.append(dd.from_delayed([delayed(_json_frame)(c, name) for c in chunks],
-                                          meta=meta, verify_meta=False))
-        else:
-            raw = dd.read_csv(path, blocksize=blocksize, dtype=str, keep_default_na=False,
-                              na_filter=False, encoding="utf-8-sig")
-            frames.append(raw.map_partitions(_normalize, name, meta=meta))
-    if not frames:
-        return None
-    return frames[0] if len(frames) == 1 else dd.concat(frames, ignore_index=True)
-
-
-def partition_by_subject(ddf, nparts):
-    """Shuffle so that partition i holds exactly the subjects with
-    crc32(subject) % nparts == i."""
-    ddf = ddf.map_partitions(_add_partition, nparts,
-                             meta=ddf._meta.assign(**{PART: 0}).astype({PART: "int64"}))
-    try:
-        from dask.dataframe.shuffle import rearrange_by_column
-    except ImportError:             # newer dask: hash of the column (still by subject)
-        return ddf.shuffle(on=PART, npartitions=nparts)
-    return rearrange_by_column(ddf, PART, npartitions=nparts, shuffle="tasks",
-                               ignore_index=True)
-
-
-def check_ids(ddf, nparts):
-    """Event ids used by more than one subject (a conflict for civic-score)."""
-    pairs = ddf[["id", "subject"]].drop_duplicates(split_out=nparts)
-    counts = pairs["id"].value_counts(split_out=nparts)
-    return sorted(counts[counts > 1].index.compute().tolist())
+        for start in range(0, size, blocksize):
+            blocks.append((path, name, fmt, header, start, blocksize))
+    return blocks
 
 
 def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=None,
-        blocksize="16MB", library=LIBRARY, bindings=BINDINGS, verify_ids=False):
+        blocksize="16MB", library=LIBRARY, bindings=BINDINGS, verify_ids=False, threads=2):
     """Compute the civic-score CSV text for `files` on `client`'s cluster.
     as_of: None (latest ts in the input) or a time accepted by
-    Rules.parse_time.  Returns (text, info dict)."""
+    Rules.parse_time.  threads: each engine's own threads (1: the worker's
+    thread only; 2, the default, uses the library's parallel load, which
+    costs ~20-30 % less CPU per event).  Returns (text, info dict)."""
     from dask import delayed
     civic = _civic(bindings, library)
     t0 = time.time()
     with civic.Rules.from_text(rules_text) as rules:
         grade_names = [g.name for g in rules.grades]
+        utc_offset = rules.utc_offset
         as_of_t = None if as_of is None else rules.parse_time(as_of)
-    info = {"files": len(files)}
-    ddf = read_events(files, blocksize)
     if groups is None:
         mode = "top" if top else "subjects"
     else:
@@ -426,44 +469,52 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
              "top": "subject,group,score,grade,balance,flags\n",
              "groups": format_groups({}, grade_names),
              "ranks": format_ranks({})}[mode]
-    if ddf is None:
+    info = {"files": len(files)}
+    blocks = plan_blocks(files, _parse_size(blocksize))
+    info["blocks"] = len(blocks)
+    if not blocks:
         return empty, info
-    info["input_partitions"] = ddf.npartitions
-    if verify_ids:
-        bad = check_ids(ddf, max(1, ddf.npartitions))
-        if bad:
-            raise ValueError(INPUT_ERROR + "event id%s used by several subjects: %s"
-                             % ("s" if len(bad) > 1 else "", ", ".join(map(repr, bad[:10]))))
-    # Pass 1: the as-of time.
-    if as_of_t is None:
-        maxes = client.compute([delayed(_max_ts)(p, rules_text, bindings, library)
-                                for p in ddf.to_delayed()], sync=True)
-        maxes = [m for m in maxes if m is not None]
-        if not maxes:
-            return empty, info
-        as_of_t = max(maxes)
-    info["as_of"] = as_of_t
-    info["pass1_s"] = round(time.time() - t0, 2)
-    # Pass 2: shuffle by subject, score each partition, combine.
     if nparts is None:
-        threads = sum(client.nthreads().values()) or 1
-        nparts = max(ddf.npartitions, 2 * threads)
+        nparts = 2 * (sum(client.nthreads().values()) or 1)
     info["partitions"] = nparts
-    parts = [delayed(_score_partition)(p, rules_text, as_of_t, mode, groups or 0, top or 0,
-                                       bindings, library)
-             for p in partition_by_subject(ddf, nparts).to_delayed()]
+    sources = [(name, fmt) for _, name, fmt, _, _, _ in blocks]
+
+    def split_all(key):
+        return [delayed(_split_block, pure=True, nout=nparts + 2)(
+                    path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
+                    library)
+                for path, name, fmt, header, start, length in blocks]
+
+    splits = split_all("subject")
+    as_of_v = as_of_t if as_of_t is not None else delayed(_latest)(*[s[0] for s in splits])
+    parts = [delayed(_score_partition, pure=True)([s[2 + p] for s in splits], sources, rules_text,
+                                                  as_of_v, mode, groups or 0, top or 0, threads,
+                                                  bindings, library)
+             for p in range(nparts)]
     if mode == "subjects":
-        results = client.compute(parts, sync=True)
-        text = empty + "".join(line for _, line in heapq.merge(*results))
+        answer = parts
     elif mode == "top":
-        best = client.compute(_tree_reduce(parts, _merge_top, top=top), sync=True)
-        text = empty + "".join(line for _, _, line in best)
+        answer = _tree_reduce(parts, _merge_top, top=top)
     elif mode == "groups":
-        text = format_groups(client.compute(_tree_reduce(parts, _merge_groups), sync=True),
-                             grade_names)
+        answer = _tree_reduce(parts, _merge_groups)
     else:
-        text = format_ranks(client.compute(_tree_reduce(parts, _merge_ranks, top=top),
-                                           sync=True))
+        answer = _tree_reduce(parts, _merge_ranks, top=top)
+    wanted = [answer, as_of_v, [s[1] for s in splits]]
+    if verify_ids:
+        by_id = split_all("id")
+        wanted.append([delayed(_check_ids_partition, pure=True)(
+            [s[2 + p] for s in by_id], sources, rules_text, threads, bindings, library)
+            for p in range(nparts)])
+    got = client.compute(wanted, sync=True)
+    result, info["as_of"], info["events"] = got[0], got[1], sum(got[2])
+    if mode == "subjects":
+        text = empty + "".join(line for _, line in heapq.merge(*result))
+    elif mode == "top":
+        text = empty + "".join(line for _, _, line in result)
+    elif mode == "groups":
+        text = format_groups(result, grade_names)
+    else:
+        text = format_ranks(result)
     info["total_s"] = round(time.time() - t0, 2)
     return text, info
 
@@ -484,25 +535,40 @@ def main(argv=None):
                     help="an existing Dask scheduler, e.g. tcp://host:8786 "
                          "(default: a LocalCluster of worker processes)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                    help="LocalCluster worker processes (default: the CPU count)")
+                    help="LocalCluster workers, one thread each (default: the CPU count)")
+    ap.add_argument("--processes", action="store_true",
+                    help="LocalCluster workers in processes of their own (default: threads of "
+                         "this process, which libcivic's calls do not serialize)")
     ap.add_argument("--partitions", type=int, metavar="P",
-                    help="subject partitions (default: max(input chunks, 2 x worker threads))")
-    ap.add_argument("--blocksize", default="16MB", help="input chunk size (default 16MB)")
+                    help="subject partitions (default: 2 x worker threads)")
+    ap.add_argument("--blocksize", default="16MB",
+                    help="input block size, cut at line breaks (default 16MB)")
+    ap.add_argument("--engine-threads", type=int, default=2, metavar="N",
+                    help="each engine's own load and query threads (default 2: its parallel "
+                         "load costs less CPU per event than the serial one, even on a busy "
+                         "core; 1: the worker's thread only; 0: the CPU count, at most 8)")
     ap.add_argument("--library", default=os.environ.get("CIVIC_LIBRARY") or LIBRARY,
                     help="libcivic.so.1 for the workers (default: $CIVIC_LIBRARY, else %s)"
                          % LIBRARY)
     ap.add_argument("--check-ids", action="store_true",
-                    help="also reject an event id used by several subjects (one more shuffle)")
+                    help="also reject an event id used by several subjects (a second split, "
+                         "by event id, and a load of each id partition)")
     ap.add_argument("-v", "--verbose", action="store_true", help="timings on stderr")
     a = ap.parse_args(argv)
     if a.groups is not None and not 0 <= a.groups <= 64:
         ap.error("--groups needs a depth 0..64")
     if a.top is not None and a.top < 1:
         ap.error("--top needs a positive number")
-    if a.partitions is not None and a.partitions < 1:
-        ap.error("--partitions needs a positive number")
+    if a.partitions is not None and not 1 <= a.partitions <= 65536:
+        ap.error("--partitions needs a number 1..65536")
     if a.workers < 1:
         ap.error("--workers needs a positive number")
+    if a.engine_threads < 0:
+        ap.error("--engine-threads needs a number >= 0")
+    try:
+        _parse_size(a.blocksize)
+    except ValueError:
+        ap.error("--blocksize needs a size such as 16MB")
     for f in a.files:
         if not os.path.isfile(f):
             print("civic_dask: %s: no such file" % f, file=sys.stderr)
@@ -534,13 +600,23 @@ def main(argv=None):
     if a.scheduler:
         client = Client(a.scheduler)
     else:
-        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        # Worker to worker on one machine: compressing the parts (lz4 by
+        # default) costs more CPU than the copy it saves -- a third of the
+        # workers' transfer time.  The workers take the setting at start.
+        import dask
+        dask.config.set({"distributed.comm.compression": None})
+        # Threads by default: the work is libcivic's, which releases the GIL
+        # (ctypes), so worker threads run in parallel, and parts pass between
+        # them by reference -- no process start, no pickling, no copies.
+        cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1,
+                               processes=a.processes, dashboard_address=None,
+                               silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         text, info = run(client, [os.path.abspath(f) for f in a.files], rules_text,
                          as_of=a.as_of, groups=a.groups, top=a.top, nparts=a.partitions,
-                         blocksize=a.blocksize, library=library, verify_ids=a.check_ids)
+                         blocksize=a.blocksize, library=library, verify_ids=a.check_ids,
+                         threads=a.engine_threads)
     except Exception as e:      # noqa: BLE001 -- input errors come back as ValueError
         msg = str(e)
         if INPUT_ERROR in msg:

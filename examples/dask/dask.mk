@@ -35,7 +35,11 @@ dask-demo: lib $(CLI)
 # A benchmark, not a test (never in TEST_TARGETS): civic_dask.py end to end
 # on a 2-worker LocalCluster against civic-score alone, on bench/gen's lean
 # log of DASK_N events (default 1,000,000): events/s per core, CPU per
-# event, byte-identical output.
+# event, byte-identical output.  REPEAT=N rounds; DASK_AGAINST=OTHER.py also
+# runs another civic_dask.py (an older version, kept two directories deep
+# such as bench/out/civic_dask_before.py) in every round, in alternating
+# order, and prints the medians of the paired ratios.  DASK_PROCESSES=1:
+# civic_dask.py's workers in processes of their own instead of threads.
 DASK_N := $(or $(DASK_N),1000000)
 .PHONY: dask-bench
 dask-bench: lib $(CLI) bench/out/lean-$(DASK_N)-42.csv
@@ -43,4 +47,5 @@ dask-bench: lib $(CLI) bench/out/lean-$(DASK_N)-42.csv
 	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
 	CIVIC_LIBRARY=$(CURDIR)/$(B)/$(SONAME) $$py examples/dask/bench_dask.py \
 	    bench/out/lean-$(DASK_N)-42.csv -r bench/out/lean-$(DASK_N)-42.rules.toml \
-	    --workers 2 --repeat $(or $(REPEAT),1) --json bench/out/dask-$(DASK_N).results.json
+	    --workers 2 --repeat $(or $(REPEAT),1) --json bench/out/dask-$(DASK_N).results.json \
+	    $(if $(DASK_AGAINST),--against $(DASK_AGAINST)) $(if $(DASK_PROCESSES),--processes)

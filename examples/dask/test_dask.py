@@ -224,8 +224,9 @@ class DaskTest(unittest.TestCase):
         with open(out, "rb") as f:
             return f.read()
 
-    def same(self, *args):
-        got, want = self.dask(*args), cli(*args)
+    def same(self, *args, extra=()):
+        """civic_dask (with `extra` options of its own) against civic-score."""
+        got, want = self.dask(*(tuple(extra) + args)), cli(*args)
         if got != want:
             gl, wl = got.splitlines(), want.splitlines()
             diff = [(i, g, w) for i, (g, w) in enumerate(zip(gl, wl)) if g != w][:5]
@@ -238,6 +239,9 @@ class DaskTest(unittest.TestCase):
     def test_sample_own_cluster(self):
         got = self.dask("--workers", "2", SAMPLE, scheduler=False)
         self.assertEqual(got, cli(SAMPLE))
+        got = self.dask("--workers", "2", "--processes", "--groups", "2", SAMPLE,
+                        scheduler=False)
+        self.assertEqual(got, cli("--groups", "2", SAMPLE))
 
     def test_sample_groups_and_rankings(self):
         for depth in ("0", "1", "2", "3", "4"):
@@ -271,12 +275,71 @@ class DaskTest(unittest.TestCase):
         err = self.dask(bad, expect=2)
         self.assertIn("zz1", err)
 
+    def test_bad_input_in_a_later_block(self):
+        # The split names the file's line, whichever block holds it; CRLF and
+        # a BOM change nothing.
+        with open(SAMPLE, encoding="utf-8") as f:
+            lines = f.readlines()
+        lines.insert(300, "zz2,r0002,volunteer_hour,2025-02-30,,,,,\n")
+        bad = os.path.join(self.tmp.name, "bad2.csv")
+        with open(bad, "w", encoding="utf-8", newline="") as f:
+            f.write("\ufeff" + "".join(line.replace("\n", "\r\n") for line in lines))
+        p = subprocess.run([CLI, "-f", "csv", bad], capture_output=True)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"line 301, column ", p.stderr)
+        err = self.dask("--blocksize", "4kB", bad, expect=2)
+        self.assertIn("bad2.csv: line 301, column ", err)
+        self.assertIn("zz2", err)
+        self.assertIn("day out of range", err)
+
+    def test_small_blocks_crlf_bom_and_json_lines(self):
+        # Many blocks: every one after the first is split with the file's
+        # header; a JSON Lines file without a final line break.
+        with open(SAMPLE, encoding="utf-8") as f:
+            text = f.read()
+        crlf = os.path.join(self.tmp.name, "crlf.csv")
+        with open(crlf, "w", encoding="utf-8", newline="") as f:
+            f.write("\ufeff\r\n" + text.replace("\n", "\r\n"))
+        self.same(crlf, extra=["--blocksize", "3kB"])
+        self.same("--groups", "2", crlf, extra=["--blocksize", "3kB", "--partitions", "7"])
+        jl = os.path.join(self.tmp.name, "small.jsonl")
+        with open(self.big_jsonl, encoding="utf-8") as f:
+            head = f.readlines()[:1500]
+        with open(jl, "w", encoding="utf-8") as f:
+            f.write("".join(head).rstrip("\n"))
+        self.same(jl, extra=["--blocksize", "16kB"])
+
+    def test_check_ids(self):
+        # An id reused with another subject is a conflict for civic-score;
+        # the subject partitions cannot see it, --check-ids can.
+        self.same(SAMPLE, extra=["--check-ids"])
+        with open(SAMPLE, encoding="utf-8") as f:
+            lines = f.readlines()
+        first_id = lines[1].split(",")[0]
+        other = lines[1].split(",")
+        other[1] = "someone-else"
+        lines.append(",".join(other))
+        twice = os.path.join(self.tmp.name, "twice.csv")
+        with open(twice, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        self.assertEqual(subprocess.run([CLI, "-f", "csv", twice], capture_output=True)
+                         .returncode, 2)
+        err = self.dask("--check-ids", twice, expect=2)
+        self.assertIn(first_id, err)
+        self.assertIn("different subject", err)
+
     def test_empty_input(self):
         empty = os.path.join(self.tmp.name, "empty.csv")
         with open(empty, "w", encoding="utf-8") as f:
             f.write("id,subject,type,ts\n")
         self.same(empty)
         self.same("--groups", "1", empty)
+        blank = os.path.join(self.tmp.name, "blank.csv")
+        with open(blank, "w", encoding="utf-8") as f:
+            f.write("")
+        self.same(blank)
+        self.same("--top", "3", empty, blank)
+        self.same("-t", "2025-01-01", "--groups", "2", "--top", "2", empty)
 
     def test_version_2_acts_and_sources(self):
         # The members of one act count once (the heaviest): a partition that

@@ -74,7 +74,7 @@ __all__ = [
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
     "JournalReport", "ListAnswer", "ListRow", "PurgeReport", "Tier", "Measure", "RuleInfo",
-    "compare", "CompareRow", "Comparison",
+    "compare", "CompareRow", "Comparison", "split", "split_part", "Split",
     "CIVIC_OK", "CIVIC_DUPLICATE", "CIVIC_E_INVALID", "CIVIC_E_NOMEM",
     "CIVIC_E_SYNTAX", "CIVIC_E_RULES", "CIVIC_E_EVENT", "CIVIC_E_CONFLICT",
     "CIVIC_E_OVERFLOW", "CIVIC_E_LIMIT", "CIVIC_E_IO", "CIVIC_E_VERSION",
@@ -1317,6 +1317,29 @@ class Engine(_Owner):
         finally:
             _lib.civic_result_free(out)
 
+    def subject_rows(self, as_of=None) -> _List[_Tuple[str, str, int, str, int, str]]:
+        """The columns of civic-score -f csv for every subject with an event
+        at or before as_of, sorted by subject id bytewise, as plain tuples
+        (subject, group, score, grade, balance, flags): score and balance
+        int hundredths, flags joined by ';'.  One C call per row and no
+        Decimal: several times cheaper than subjects(), for bulk exports."""
+        with self._use() as p:
+            t = self._as_of(p, as_of)
+            out = _capi.result_p()
+            _lib.civic_engine_subjects(p, t, _byref(out))
+        try:
+            n = _lib.civic_result_count(out)
+            row = _capi.civic_score()
+            get, ref, rows = _lib.civic_result_get, _byref(row), []
+            for i in range(n):
+                row.version = _capi.CIVIC_SCORE_VERSION
+                get(out, i, ref)
+                rows.append((row.subject.decode("utf-8"), _str(row.group), row.score,
+                             row.grade.decode("utf-8"), row.balance, _str(row.flags)))
+            return rows
+        finally:
+            _lib.civic_result_free(out)
+
     def __iter__(self):
         return iter(self.subjects())
 
@@ -1652,6 +1675,126 @@ def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
                 rows.append(CompareRow(name, x.group, x.score, x.grade, y.score, y.grade,
                                        y.score - x.score))
         return Comparison(t, rows, matrix, len(names), n_changed, rules_now.utc_offset)
+
+
+# --------------------------------------------------------------------------
+# Splitting a log into subject partitions (since 1.1)
+# --------------------------------------------------------------------------
+
+
+@_dataclass(frozen=True)
+class Split:
+    """civic.split's answer.  parts[p] is part p as bytes: a complete input
+    for Engine.load (a CSV part begins with the header).  max_ts is the
+    latest ts of the events (int Unix seconds), None when there is none."""
+    parts: _List[bytes]
+    max_ts: _Optional[int]
+    events: int                 # event records in all parts
+    lines: int                  # physical lines read, header and blank lines included
+    part_events: _List[int]     # events per part
+    format: str                 # "csv" or "jsonl": what was read
+
+    def __iter__(self):
+        return iter(self.parts)
+
+    def __len__(self):
+        return len(self.parts)
+
+
+_FORMAT_NAMES = {_capi.CIVIC_FORMAT_CSV: "csv", _capi.CIVIC_FORMAT_JSONL: "jsonl"}
+_SPLIT_KEYS = {"subject": 0, "id": _capi.CIVIC_SPLIT_KEY_ID}
+
+
+def _as_bytes(value, what):
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError("%s must be bytes or str, not %s" % (what, type(value).__name__))
+
+
+def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
+          rules: _Optional["Rules"] = None, format: _Optional[str] = None,
+          header: _Union[bytes, str, None] = None, utc_offset: _Optional[int] = None,
+          key: str = "subject") -> Split:
+    """Cut a buffer of CSV or JSON Lines events into `parts` parts by subject
+    (civic_split): every event record, unchanged, goes to part
+    civic.split_part(subject, parts), so each part can be scored by an
+    engine of its own and the answers about its subjects are those of one
+    engine holding everything.
+
+    data: the events (bytes, or str as UTF-8); a last line without a line
+    break is a record.  header: for a block of a CSV file after the first,
+    the file's header record (data then holds only events).  format: None
+    (by content, CSV when header is given), "csv" or "jsonl".  rules or
+    utc_offset (seconds east of UTC): how ts forms without an offset are
+    read for max_ts (default: the built-in scheme's).  key="id" parts by the
+    event id instead (every event with one id in one part).
+
+    Checks the CSV or JSON structure, the key (present, at most 128 bytes)
+    and the ts; anything else is checked by the engine that loads a part.
+    Bad input raises CivicError with the line (of data: with header given,
+    data's first line is line 1) and column."""
+    if isinstance(parts, bool) or not isinstance(parts, int):
+        raise TypeError("parts must be int")
+    if not 1 <= parts <= _capi.CIVIC_SPLIT_PARTS_MAX:
+        raise ValueError("parts must be 1..%d" % _capi.CIVIC_SPLIT_PARTS_MAX)
+    if format not in _FORMATS:
+        raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+    if key not in _SPLIT_KEYS:
+        raise ValueError("key must be 'subject' or 'id', not %r" % (key,))
+    if utc_offset is None:
+        if rules is None:
+            rules = Rules.default()
+        if not isinstance(rules, Rules):
+            raise TypeError("rules must be civic.Rules, not %s" % type(rules).__name__)
+        utc_offset = rules.utc_offset
+    elif isinstance(utc_offset, bool) or not isinstance(utc_offset, int):
+        raise TypeError("utc_offset must be int seconds")
+    raw = _as_bytes(data, "data")
+    head = None if header is None else _as_bytes(header, "header")
+    opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
+                                     format=_FORMATS[format], parts=parts,
+                                     utc_offset=utc_offset, header=head,
+                                     header_len=len(head) if head is not None else 0,
+                                     flags=_SPLIT_KEYS[key], reserved=0, allocator=None)
+    report = _capi.civic_split_report(version=_capi.CIVIC_SPLIT_REPORT_VERSION)
+    err = _capi.new_error()
+    _lib.civic_split(raw, len(raw), _byref(opts), None, 0, None, None, _byref(report), err)
+    out = bytearray(report.bytes_max)
+    ends = (_capi.c_uint64 * parts)()
+    counts = (_capi.c_uint64 * parts)()
+    buf = (_capi.c_char * len(out)).from_buffer(out)
+    try:
+        _lib.civic_split(raw, len(raw), _byref(opts), buf, len(out), ends, counts,
+                         _byref(report), err)
+    finally:
+        del buf                 # the bytearray may be resized or freed again
+    view = memoryview(out)
+    pieces, at = [], 0
+    for end in ends:
+        pieces.append(bytes(view[at:end]))
+        at = end
+    view.release()
+    return Split(parts=pieces,
+                 max_ts=None if report.max_ts == _capi.CIVIC_NO_TIME else int(report.max_ts),
+                 events=int(report.events), lines=int(report.lines),
+                 part_events=[int(n) for n in counts],
+                 format=_FORMAT_NAMES.get(report.format, "csv"))
+
+
+def split_part(key: _Union[str, bytes], parts: int) -> int:
+    """The part (0..parts-1) that civic.split gives the events of subject
+    (or id) `key`: frozen, the same in every process, machine and 1.x
+    release."""
+    raw = _as_bytes(key, "key")
+    if isinstance(parts, bool) or not isinstance(parts, int):
+        raise TypeError("parts must be int")
+    if not 1 <= parts < 2 ** 32:
+        raise ValueError("parts must be 1..4294967295")
+    return int(_lib.civic_split_part(raw, len(raw), parts))
 
 
 _SYNC = {"always": _capi.CIVIC_SYNC_ALWAYS, "group": _capi.CIVIC_SYNC_GROUP,

@@ -75,6 +75,10 @@ CIVIC_RULE_INFO_VERSION = 1
 CIVIC_DURATION_TEXT_SIZE = 24
 CIVIC_GROUP_STATS_VERSION = 1
 CIVIC_ENGINE_OPTIONS_VERSION = 1
+CIVIC_SPLIT_OPTIONS_VERSION = 1   # since 1.1
+CIVIC_SPLIT_REPORT_VERSION = 1
+CIVIC_SPLIT_PARTS_MAX = 65536
+CIVIC_SPLIT_KEY_ID = 0x1
 
 CIVIC_FORMAT_AUTO = 0
 CIVIC_FORMAT_CSV = 1
@@ -414,6 +418,32 @@ class civic_purge_report(Structure):
     ]
 
 
+class civic_split_options(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("format", c_uint32),
+        ("parts", c_uint32),
+        ("utc_offset", c_int32),
+        ("header", c_char_p),
+        ("header_len", c_size_t),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+        ("allocator", POINTER(civic_allocator)),
+    ]
+
+
+class civic_split_report(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("format", c_uint32),
+        ("lines", c_uint64),
+        ("events", c_uint64),
+        ("max_ts", c_int64),
+        ("bytes", c_uint64),
+        ("bytes_max", c_uint64),
+    ]
+
+
 _duration_text = c_char * CIVIC_DURATION_TEXT_SIZE
 
 
@@ -650,6 +680,11 @@ PROTOTYPES = {
     "civic_rules_rule_info": (c_int, [rules_p, c_size_t, c_size_t,
                                       POINTER(civic_rule_info)], _S),
     "civic_rules_to_toml": (c_int, [rules_p, c_char_p, c_size_t, POINTER(c_size_t)], _S),
+    # Splitting a log into subject partitions (since 1.1)
+    "civic_split": (c_int, [c_char_p, c_size_t, POINTER(civic_split_options), c_void_p,
+                            c_size_t, POINTER(c_uint64), POINTER(c_uint64),
+                            POINTER(civic_split_report), _err_p], _S),
+    "civic_split_part": (c_uint32, [c_char_p, c_size_t, c_uint32], _N),
     # Formatting
     "civic_format_fixed": (c_int, [c_int64, ctypes.c_uint, c_char_p, c_size_t], _S),
 }

@@ -1253,6 +1253,19 @@ class TestAnswers(Base):
             self.assertIsInstance(s.score, Decimal)
             self.assertIsInstance(s.balance, Decimal)
 
+    def test_subject_rows_are_the_csv_columns_of_subjects(self):
+        self.assertEqual(self.engine.subject_rows(), [])
+        self.engine.load(CSV_GOOD)
+        self.add("x1", "s4", "fine", "2022-03-01", group='a,"b"')
+        for as_of in (None, "2022-02-01"):
+            rows = self.engine.subject_rows(as_of)
+            want = [(s.subject, s.group, int(s.score * 100), s.grade, int(s.balance * 100),
+                     ";".join(s.flags)) for s in self.engine.subjects(as_of)]
+            self.assertEqual(rows, want)
+        self.assertIn(("s4", 'a,"b"', 99000), [r[:3] for r in self.engine.subject_rows()])
+        with self.assertRaises(TypeError):
+            self.engine.subject_rows(1.5)
+
     def test_rank(self):
         self.engine.load(CSV_GOOD)
         self.add("x1", "s4", "donation", "2022-03-01", group="d1/st10")

@@ -1,0 +1,174 @@
+"""civic.split and civic.split_part: a log cut into subject partitions
+(civic_split), as a scale-out front end uses it.
+
+    CIVIC_LIBRARY=build/libcivic.so.1 python3 -m unittest discover -s bindings/python/tests
+"""
+import os
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG_ROOT = os.path.dirname(HERE)
+REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
+sys.path.insert(0, PKG_ROOT)
+
+import civic                      # noqa: E402
+
+SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
+
+
+def sample_bytes():
+    with open(SAMPLE, "rb") as f:
+        return f.read()
+
+
+def jsonl_log():
+    lines = []
+    for i in range(300):
+        subject = "r%03d" % (i % 37) if i % 11 else "\\u0072%03d" % (i % 37)
+        ts = '"2024-%02d-%02d"' % (1 + i % 12, 1 + i % 28) if i % 3 else str(1704067200 + i)
+        lines.append('{"id":"j%d","subject":"%s","type":"volunteer_hour","ts":%s,"qty":2}'
+                     % (i, subject, ts))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def answers(parts, rules):
+    """Every subject's score line over engines of the parts, sorted."""
+    rows = []
+    for part in parts:
+        with civic.Engine(rules) as engine:
+            engine.load(part)
+            rows.extend((s.subject, str(s.score), s.grade, str(s.balance))
+                        for s in engine.subjects(AS_OF))
+    return sorted(rows)
+
+
+AS_OF = "2026-06-30"
+
+
+class TestSplit(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.rules = civic.Rules.default()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.rules.close()
+
+    def test_parts_are_bytes_and_each_subject_is_in_its_part(self):
+        data = sample_bytes()
+        s = civic.split(data, 5, self.rules)
+        self.assertEqual(len(s), 5)
+        self.assertEqual(s.format, "csv")
+        header = data.split(b"\n", 1)[0] + b"\n"
+        total = 0
+        for p, part in enumerate(s):
+            self.assertIsInstance(part, bytes)
+            self.assertTrue(part.startswith(header))
+            lines = part[len(header):].splitlines()
+            self.assertEqual(len(lines), s.part_events[p])
+            for line in lines:
+                subject = line.split(b",")[1].decode("utf-8")
+                self.assertEqual(civic.split_part(subject, 5), p)
+            total += len(lines)
+        self.assertEqual(total, s.events)
+        self.assertEqual(s.events, data.count(b"\n") - 1)
+
+    def test_the_parts_score_like_the_whole(self):
+        data = sample_bytes()
+        with civic.Engine(self.rules) as whole:
+            whole.load(data)
+            want = sorted((x.subject, str(x.score), x.grade, str(x.balance))
+                          for x in whole.subjects(AS_OF))
+            last = whole.time_range[1]
+        s = civic.split(data, 3, self.rules)
+        self.assertEqual(answers(s.parts, self.rules), want)
+        self.assertEqual(s.max_ts, last)
+
+    def test_json_lines_escapes_and_numbers(self):
+        data = jsonl_log()
+        s = civic.split(data, 4, self.rules)
+        self.assertEqual(s.format, "jsonl")
+        self.assertEqual(s.events, 300)
+        with civic.Engine(self.rules) as whole:
+            whole.load(data)
+            self.assertEqual(s.max_ts, whole.time_range[1])
+            self.assertEqual(whole.subject_count, 37)
+        # j11's "\u0072011" and j48's "r011" are one subject: in one part
+        holders = [p for p, part in enumerate(s) if b'"j11"' in part or b'"j48"' in part]
+        self.assertEqual(len(set(holders)), 1)
+        self.assertEqual(holders[0], civic.split_part("r011", 4))
+
+    def test_blocks_of_one_file_with_the_header_given(self):
+        data = sample_bytes()
+        header, body = data.split(b"\n", 1)
+        cut = body.index(b"\n", len(body) // 2) + 1
+        first = civic.split(header + b"\n" + body[:cut], 4, self.rules)
+        second = civic.split(body[cut:], 4, self.rules, header=header)
+        whole = civic.split(data, 4, self.rules)
+        for p in range(4):
+            self.assertEqual(first.parts[p] + second.parts[p][len(header) + 1:], whole.parts[p])
+        self.assertEqual(max(first.max_ts, second.max_ts), whole.max_ts)
+        self.assertEqual(second.lines, body[cut:].count(b"\n"))
+
+    def test_one_part_and_a_header_only_buffer(self):
+        data = sample_bytes()
+        self.assertEqual(civic.split(data, 1).parts, [data])
+        s = civic.split("id,subject,type,ts\n", 3)
+        self.assertEqual(s.parts, [b"id,subject,type,ts\n"] * 3)
+        self.assertIsNone(s.max_ts)
+        self.assertEqual(s.events, 0)
+        self.assertEqual(civic.split(b"", 2).parts, [b"", b""])
+
+    def test_the_offset_comes_from_the_rules_or_is_given(self):
+        data = b"id,subject,type,ts\ne1,s,x,2030-01-01\n"
+        default = civic.split(data, 2).max_ts          # the built-in scheme: +08:00
+        self.assertEqual(default, self.rules.parse_time("2030-01-01"))
+        self.assertEqual(civic.split(data, 2, utc_offset=0).max_ts,
+                         self.rules.parse_time("2030-01-01T00:00:00Z"))
+
+    def test_by_id(self):
+        data = b"id,subject,type,ts\ne1,s1,x,1\ne1,s2,x,2\ne2,s1,x,3\n"
+        s = civic.split(data, 8, key="id")
+        part = s.parts[civic.split_part("e1", 8)]
+        self.assertIn(b"e1,s1,x,1\ne1,s2,x,2\n", part)
+
+    def test_bad_input_raises_with_line_and_column(self):
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b"id,subject,type,ts\ne1,s1,x,1\ne2,s2,x,2024-13-01\n", 2)
+        e = cm.exception
+        self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_EVENT, 3, 9))
+        self.assertIn("field 'ts'", e.message)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b'{"id":"a","subject":"s","ts":1}\n{"id":', 2)
+        self.assertEqual((cm.exception.code, cm.exception.line), (civic.CIVIC_E_SYNTAX, 2))
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b"id,subject,ts\n", 2)
+        self.assertIn("no 'type' column", cm.exception.message)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b"e1,s1,x,1\n", 2, header=b"id,subject,type,ts\nextra\n")
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+
+    def test_arguments(self):
+        with self.assertRaises(ValueError):
+            civic.split(b"", 0)
+        with self.assertRaises(ValueError):
+            civic.split(b"", 65537)
+        with self.assertRaises(TypeError):
+            civic.split(b"", True)
+        with self.assertRaises(ValueError):
+            civic.split(b"", 2, format="xml")
+        with self.assertRaises(ValueError):
+            civic.split(b"", 2, key="group")
+        with self.assertRaises(TypeError):
+            civic.split(42, 2)
+        with self.assertRaises(TypeError):
+            civic.split(b"", 2, rules="community")
+        self.assertEqual(civic.split_part("r1", 1), 0)
+        self.assertEqual(civic.split_part(b"r1", 1000003), civic.split_part("r1", 1000003))
+        self.assertEqual(civic.split_part("r1", 1000003), 166431)     # frozen (test_split.c)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,670 @@
+/*
+** split.c -- civic_split: a buffer of events cut into subject partitions,
+** without loading it.
+**
+** It reads CSV (csv.c's dialect: RFC 4180 quotes, "" escapes, LF or CRLF,
+** a BOM, blank lines skipped, header names trimmed and case-insensitive) or
+** JSON Lines (jsonl.c's own parser, through civic__jsonl_fields), finds each
+** record's subject (or id) and ts, and copies the record unchanged into part
+** (H(key) >> 32) mod P.  It also returns the latest ts, parsed by time.c
+** exactly as a load parses it, so a caller needs no second pass for the
+** default as-of.
+**
+** It does not validate events beyond what it reads: the record structure,
+** the key (present, at most CIVIC_ID_BYTES_MAX bytes) and the ts.  The engine
+** that loads a part checks the rest, with the same messages a load of the
+** whole input would give.
+**
+** Two passes, one over the input and one over a scratch array of (offset,
+** length, part) per record: the first parses and counts each part's bytes
+** into part_end, the second turns the counts into offsets and copies.
+** The JSON Lines scratch (one line's decoded strings) is the only other
+** allocation; no state outside the call.
+**
+** The key hash H is frozen (an ABI promise: parts computed by different
+** processes, machines and 1.x releases must agree).  It is the wyhash-style
+** mixer of internal.h's civic__hash_bytes with its 8- and 4-byte words read
+** little-endian whatever the machine; the test pins its values.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define SPLIT_COLUMNS_MAX 64      /* as csv.c */
+#define SPLIT_TS_BYTES_MAX 64     /* as event.c */
+#define SPLIT_NAME_BYTES_MAX 64   /* header names longer than this match nothing */
+#define SPLIT_RECORDS_MIN 1024
+
+static const char BOM[3] = { '\xEF', '\xBB', '\xBF' };
+
+/* ---------------------------------------------------------------- the hash */
+
+static uint64_t le32(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+/* H: frozen; see the file comment. */
+static uint64_t key_hash(const unsigned char *p, size_t n)
+{
+    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
+                   k2 = UINT64_C(0x8ebc6af09c88c6e3);
+    uint64_t seed = k0 ^ (uint64_t)n, a, b;
+    if (n > 16) {
+        size_t left = n;
+        while (left > 16) {
+            seed = civic__mum(civic__get64(p) ^ k1, civic__get64(p + 8) ^ seed);
+            p += 16;
+            left -= 16;
+        }
+        a = civic__get64(p + left - 16);
+        b = civic__get64(p + left - 8);
+    } else if (n >= 8) {
+        a = civic__get64(p);
+        b = civic__get64(p + n - 8);
+    } else if (n >= 4) {
+        a = le32(p);
+        b = le32(p + n - 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+        b = 0;
+    } else {
+        a = b = 0;
+    }
+    return civic__mum(k1 ^ (uint64_t)n, civic__mum(a ^ k1, b ^ seed) ^ k2);
+}
+
+/* The part: the high half of H (the engine's tables use the low half),
+ * modulo parts. */
+uint32_t civic_split_part(const char *key, size_t len, uint32_t parts)
+{
+    if (parts < 2 || (!key && len)) return 0;
+    return (uint32_t)(key_hash((const unsigned char *)key, len) >> 32) % parts;
+}
+
+/* ------------------------------------------------------------- the state */
+
+typedef struct split_rec {
+    size_t at;       /* offset of the record in data */
+    uint32_t len;    /* its bytes, line break included */
+    uint32_t part;
+} split_rec;
+
+typedef struct split_ctx {
+    const char *data;
+    size_t len;
+    uint32_t parts;
+    int32_t utc_offset;
+    int key_field;              /* CIVIC_F_SUBJECT or CIVIC_F_ID */
+    const civic_allocator *alc;
+    civic_error *err;
+    uint64_t *part_end;         /* bytes per part in pass one */
+    uint64_t *part_events;
+    /* CSV */
+    uint32_t ncols;
+    int32_t key_col, ts_col;
+    const char *hdr;            /* the header record to copy, BOM excluded */
+    size_t hdr_len;             /* with its line break, if it has one */
+    /* what was read */
+    split_rec *recs;
+    size_t nrec, cap;
+    uint64_t line;              /* physical lines read */
+    int64_t max_ts;
+    char *jbuf;                 /* JSON Lines: decoded strings of one line */
+    size_t jbuf_cap;
+} split_ctx;
+
+static int add_record(split_ctx *c, size_t at, size_t end, const char *key, size_t key_len)
+{
+    if (c->nrec == c->cap) {
+        size_t want = c->cap ? c->cap : c->len / 48 + SPLIT_RECORDS_MIN;
+        if (civic__grow(c->alc, (void **)&c->recs, &c->cap, want > c->cap ? want : c->cap + 1,
+                        sizeof(split_rec)) != CIVIC_OK)
+            return civic__error_set(c->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    }
+    uint32_t part = c->parts < 2 ? 0 : civic_split_part(key, key_len, c->parts);
+    size_t bytes = end - at;
+    bool newline = bytes > 0 && c->data[end - 1] == '\n';
+    split_rec *r = &c->recs[c->nrec++];
+    r->at = at;
+    r->len = (uint32_t)bytes;
+    r->part = part;
+    c->part_end[part] += bytes + (newline ? 0 : 1);
+    if (c->part_events) c->part_events[part]++;
+    return CIVIC_OK;
+}
+
+/* The problems a load would report for the key and ts fields, with its
+ * wording (event.c's field_error). */
+static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, size_t at,
+                       int field, const char *what, const char *v, size_t n)
+{
+    char shown[64];
+    const char *name = civic__field_names[field];
+    shown[0] = '\0';
+    if (v && n) civic__excerpt(shown, sizeof(shown), v, n);
+    if (column)
+        return civic__error_set(c->err, code, line, column, at,
+                                "line %llu, column %u: field '%s': %s%s%s%s",
+                                (unsigned long long)line, column, name, what,
+                                shown[0] ? " \"" : "", shown, shown[0] ? "\"" : "");
+    return civic__error_set(c->err, code, line, 0, at, "line %llu: field '%s': %s",
+                            (unsigned long long)line, name, what);
+}
+
+/* Check the key and ts of a record, fold the ts into max_ts and file the
+ * record [at, end) under its part. */
+static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const char *key,
+                      size_t key_len, uint32_t key_column, const char *ts, size_t ts_len,
+                      uint32_t ts_column)
+{
+    const char *why;
+    int64_t t;
+    if (!key || key_len == 0)
+        return field_error(c, CIVIC_E_EVENT, line, 0, at, c->key_field, "missing", NULL, 0);
+    if (key_len > CIVIC_ID_BYTES_MAX)
+        return field_error(c, CIVIC_E_LIMIT, line, key_column, at, c->key_field,
+                           "longer than 128 bytes", key, key_len);
+    if (!ts || ts_len == 0)
+        return field_error(c, CIVIC_E_EVENT, line, 0, at, CIVIC_F_TS, "missing", NULL, 0);
+    if (ts_len > SPLIT_TS_BYTES_MAX)
+        return field_error(c, CIVIC_E_LIMIT, line, ts_column, at, CIVIC_F_TS,
+                           "longer than 64 bytes", ts, ts_len);
+    int rc = civic__time_parse(ts, ts_len, c->utc_offset, &t, &why);
+    if (rc != CIVIC_OK) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len);
+    if (t > c->max_ts) c->max_ts = t;
+    return add_record(c, at, end, key, key_len);
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+/* One field being read: where it is kept when it has to be decoded. */
+typedef struct csv_field {
+    char *buf;          /* decoded bytes of a quoted field, or NULL: not wanted */
+    size_t cap;
+    size_t n;           /* decoded length (may exceed cap: the rest is dropped) */
+    const char *v;      /* the value: into data, or buf */
+    uint32_t column;
+} csv_field;
+
+typedef struct csv_pos {
+    size_t i;           /* offset in the text */
+    uint64_t line;      /* physical line of i */
+    size_t line_start;  /* offset where that line starts */
+} csv_pos;
+
+static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, const char *what)
+{
+    if (line == 0) /* the header given in the options */
+        return civic__error_set(c->err, CIVIC_E_SYNTAX, 0, column, 0, "the given header%s%.0u: %s",
+                                column ? ", column " : "", column, what);
+    if (column)
+        return civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, at,
+                                "line %llu, column %u: %s", (unsigned long long)line, column,
+                                what);
+    return civic__error_set(c->err, CIVIC_E_SYNTAX, line, 0, at, "line %llu: %s",
+                            (unsigned long long)line, what);
+}
+
+/* Read the field at pos in p[0..n) (csv.c's split_quoted, for one field).
+ * Returns 1 when a comma follows, 0 at the end of the record (pos then at
+ * the line break or n), -1 on a syntax error.  Quoted fields are decoded
+ * into f->buf when there is one. */
+static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t rec_at,
+                          uint64_t rec_line, csv_field *f)
+{
+    size_t i = pos->i;
+    f->column = (uint32_t)(i - pos->line_start + 1);
+    f->n = 0;
+    if (i < n && p[i] == '"') {
+        i++;
+        for (;;) {
+            const char *q = i < n ? memchr(p + i, '"', n - i) : NULL;
+            size_t stop = q ? (size_t)(q - p) : n;
+            for (size_t k = i; k < stop; k++) { /* line breaks inside the quotes */
+                if (p[k] != '\n') continue;
+                pos->line++;
+                pos->line_start = k + 1;
+            }
+            if (f->buf) {
+                size_t room = f->n < f->cap ? f->cap - f->n : 0;
+                memcpy(f->buf + f->n, p + i, stop - i < room ? stop - i : room);
+            }
+            f->n += stop - i;
+            if (!q) {
+                pos->i = n;
+                return csv_syntax(c, rec_line, 0, rec_at,
+                                  "unterminated quoted field at end of input");
+            }
+            i = stop + 1;
+            if (i < n && p[i] == '"') { /* an escaped quote */
+                if (f->buf && f->n < f->cap) f->buf[f->n] = '"';
+                f->n++;
+                i++;
+                continue;
+            }
+            break;
+        }
+        f->v = f->buf;
+        if (i < n && p[i] == '\r' && (i + 1 == n || p[i + 1] == '\n')) i++; /* CRLF */
+        pos->i = i;
+        if (i >= n || p[i] == ',' || p[i] == '\n') return i < n && p[i] == ',';
+        return csv_syntax(c, pos->line, (uint32_t)(i - pos->line_start + 1), rec_at,
+                          "unexpected character after a closing quote");
+    }
+    size_t start = i;
+    while (i < n && p[i] != ',' && p[i] != '\n') {
+        if (p[i] == '"') {
+            pos->i = i;
+            return csv_syntax(c, pos->line, (uint32_t)(i - pos->line_start + 1), rec_at,
+                              "a quote inside an unquoted field (quote the whole field)");
+        }
+        i++;
+    }
+    pos->i = i;
+    f->v = p + start;
+    f->n = i - start;
+    if (i < n && p[i] == ',') return 1;
+    if (f->n && p[i - 1] == '\r') f->n--; /* CRLF: the CR ends no field */
+    return 0;
+}
+
+static bool name_is(const char *s, size_t n, const char *name)
+{
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    size_t m = strlen(name);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
+        if (ch != name[i]) return false;
+    }
+    return true;
+}
+
+/* The header record at pos of p[0..n): the column map.  *end is the offset
+ * after its line break (or n).  line 0 = the header given in the options. */
+static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
+{
+    bool seen[CIVIC_F_COUNT] = { false };
+    char name[SPLIT_NAME_BYTES_MAX];
+    char what[128];
+    uint64_t line = pos->line;
+    size_t at = pos->i;
+    uint32_t col = 0;
+    int more;
+    c->key_col = c->ts_col = -1;
+    do {
+        csv_field f = { name, sizeof(name), 0, NULL, 0 };
+        more = csv_field_read(c, p, n, pos, at, line, &f);
+        if (more < 0) return CIVIC_E_SYNTAX;
+        if (col == SPLIT_COLUMNS_MAX)
+            return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
+                                    "%s%llu: more than %d columns",
+                                    line ? "line " : "the given header, line ",
+                                    (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
+        for (int k = 0; f.n <= sizeof(name) && k < CIVIC_F_COUNT; k++) {
+            if (!name_is(f.v, f.n, civic__field_names[k])) continue;
+            if (seen[k]) {
+                snprintf(what, sizeof(what), "column '%s' appears twice in the header",
+                         civic__field_names[k]);
+                return csv_syntax(c, line, f.column, at, what);
+            }
+            seen[k] = true;
+            if (k == c->key_field) c->key_col = (int32_t)col;
+            if (k == CIVIC_F_TS) c->ts_col = (int32_t)col;
+        }
+        col++;
+        if (more) pos->i++;
+    } while (more);
+    for (int k = 0; k <= CIVIC_F_TS; k++) {
+        if (seen[k]) continue;
+        snprintf(what, sizeof(what), "the header has no '%s' column (required: id, subject, "
+                 "type, ts)", civic__field_names[k]);
+        return csv_syntax(c, line, 0, at, what);
+    }
+    c->ncols = col;
+    *end = pos->i < n ? pos->i + 1 : n; /* past the '\n' */
+    if (*end - at - (*end > at && p[*end - 1] == '\n') > CIVIC_LINE_BYTES_MAX)
+        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
+                                "line %llu: record longer than 1 MiB", (unsigned long long)line);
+    return CIVIC_OK;
+}
+
+static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t found)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u", c->ncols,
+             found > SPLIT_COLUMNS_MAX ? "more than " : "",
+             found > SPLIT_COLUMNS_MAX ? SPLIT_COLUMNS_MAX : found);
+    return csv_syntax(c, line, 0, at, what);
+}
+
+/* The first physical line at p (avail bytes): the offset of its LF (or
+ * avail), the offsets of its first `max` commas (*count counts them all),
+ * and whether it holds a quote.  One pass, sixteen bytes at a time. */
+static size_t scan_line(const char *p, size_t avail, size_t *comma, uint32_t max, uint32_t *count,
+                        bool *quote)
+{
+    size_t i = 0;
+    uint32_t k = 0;
+    bool q = false;
+#if defined(__SSE2__)
+    const __m128i v_comma = _mm_set1_epi8(','), v_lf = _mm_set1_epi8('\n');
+    const __m128i v_quote = _mm_set1_epi8('"');
+    for (; i + 16 <= avail; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned lf = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v_lf));
+        unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v_comma));
+        unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v_quote));
+        unsigned before = lf ? (lf & (0u - lf)) - 1 : 0xffffu; /* the bytes before the LF */
+        cm &= before;
+        q = q || (qm & before) != 0;
+        for (; cm; cm &= cm - 1, k++)
+            if (k < max) comma[k] = i + (unsigned)__builtin_ctz(cm);
+        if (lf) {
+            *count = k;
+            *quote = q;
+            return i + (unsigned)__builtin_ctz(lf);
+        }
+    }
+#endif
+    for (; i < avail && p[i] != '\n'; i++) {
+        if (p[i] == ',') {
+            if (k < max) comma[k] = i;
+            k++;
+        } else if (p[i] == '"') {
+            q = true;
+        }
+    }
+    *count = k;
+    *quote = q;
+    return i;
+}
+
+/* A record of one line without quotes, [at, body) plus its LF; comma[]
+ * holds the first commas of the line (relative to at), ncomma all. */
+static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const size_t *comma,
+                     uint32_t ncomma)
+{
+    const char *p = c->data + at;
+    size_t n = body - at;
+    if (n > CIVIC_LINE_BYTES_MAX)
+        return civic__error_set(c->err, CIVIC_E_LIMIT, c->line, 0, at,
+                                "line %llu: record longer than 1 MiB", (unsigned long long)c->line);
+    if (ncomma + 1 != c->ncols) return csv_count_error(c, c->line, at, ncomma + 1);
+    if (p[n - 1] == '\r') n--; /* CRLF: the CR ends no field */
+    uint32_t kc = (uint32_t)c->key_col, tc = (uint32_t)c->ts_col;
+    size_t key_at = kc ? comma[kc - 1] + 1 : 0, key_end = kc < ncomma ? comma[kc] : n;
+    size_t ts_at = tc ? comma[tc - 1] + 1 : 0, ts_end = tc < ncomma ? comma[tc] : n;
+    if (key_end < key_at) key_end = key_at; /* a last field that was just the CR */
+    if (ts_end < ts_at) ts_end = ts_at;
+    return take_event(c, c->line, at, end, p + key_at, key_end - key_at, (uint32_t)key_at + 1,
+                      p + ts_at, ts_end - ts_at, (uint32_t)ts_at + 1);
+}
+
+/* A record with quotes, which may span lines. */
+static int csv_quoted(split_ctx *c, size_t at, size_t *end)
+{
+    char key_buf[CIVIC_ID_BYTES_MAX + 1], ts_buf[SPLIT_TS_BYTES_MAX + 1];
+    const char *key = NULL, *ts = NULL;
+    size_t key_len = 0, ts_len = 0;
+    uint32_t key_column = 0, ts_column = 0, col = 0;
+    uint64_t line = c->line;
+    csv_pos pos = { at, c->line, at };
+    int more;
+    do {
+        csv_field f = { NULL, 0, 0, NULL, 0 };
+        if ((int32_t)col == c->key_col) { f.buf = key_buf; f.cap = sizeof(key_buf); }
+        if ((int32_t)col == c->ts_col) { f.buf = ts_buf; f.cap = sizeof(ts_buf); }
+        more = csv_field_read(c, c->data, c->len, &pos, at, line, &f);
+        if (more < 0) return CIVIC_E_SYNTAX;
+        if ((int32_t)col == c->key_col) { key = f.v; key_len = f.n; key_column = f.column; }
+        if ((int32_t)col == c->ts_col) { ts = f.v; ts_len = f.n; ts_column = f.column; }
+        col++;
+        if (more) pos.i++;
+    } while (more);
+    *end = pos.i < c->len ? pos.i + 1 : c->len;
+    size_t body = *end - at - (c->data[*end - 1] == '\n');
+    c->line = pos.line; /* the record's last line; the caller counts its break */
+    if (col != c->ncols) return csv_count_error(c, line, at, col);
+    if (body > CIVIC_LINE_BYTES_MAX)
+        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
+                                "line %llu: record longer than 1 MiB", (unsigned long long)line);
+    return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column);
+}
+
+/* The header given apart (a later block of a file). */
+static int csv_given_header(split_ctx *c, const char *h, size_t n)
+{
+    if (n >= 3 && memcmp(h, BOM, 3) == 0) {
+        h += 3;
+        n -= 3;
+    }
+    csv_pos pos = { 0, 0, 0 };
+    size_t end = 0;
+    if (n == 0 || h[0] == '\n' || (h[0] == '\r' && (n == 1 || h[1] == '\n')))
+        return civic__error_set(c->err, CIVIC_E_INVALID, 0, 0, 0, "the header is blank");
+    int rc = csv_header(c, h, n, &pos, &end);
+    if (rc != CIVIC_OK) return rc;
+    if (end != n)
+        return civic__error_set(c->err, CIVIC_E_INVALID, 0, 0, 0,
+                                "the header holds more than one record");
+    c->hdr = h;
+    c->hdr_len = n;
+    return CIVIC_OK;
+}
+
+static bool blank_line(const char *p, size_t at, size_t body)
+{
+    return body == at || (body == at + 1 && p[at] == '\r');
+}
+
+static int csv_read(split_ctx *c, size_t pos)
+{
+    const char *p = c->data;
+    size_t comma[SPLIT_COLUMNS_MAX];
+    while (pos < c->len) {
+        uint32_t ncomma;
+        bool quote;
+        size_t body = pos + scan_line(p + pos, c->len - pos, comma, SPLIT_COLUMNS_MAX, &ncomma,
+                                      &quote);
+        size_t end = body < c->len ? body + 1 : body;
+        int rc;
+        c->line++;
+        if (blank_line(p, pos, body)) {
+            pos = end;
+            continue;
+        }
+        if (quote) rc = csv_quoted(c, pos, &end);
+        else rc = csv_plain(c, pos, body, end, comma, ncomma);
+        if (rc != CIVIC_OK) return rc;
+        pos = end;
+    }
+    return CIVIC_OK;
+}
+
+/* ----------------------------------------------------------- JSON Lines */
+
+static int jsonl_read(split_ctx *c, size_t pos)
+{
+    const char *p = c->data;
+    while (pos < c->len) {
+        const char *nl = memchr(p + pos, '\n', c->len - pos);
+        size_t n = nl ? (size_t)(nl - (p + pos)) : c->len - pos;
+        size_t end = pos + n + (nl ? 1 : 0);
+        uint64_t line = ++c->line;
+        if (n > CIVIC_LINE_BYTES_MAX)
+            return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, pos,
+                                    "line %llu: longer than 1 MiB", (unsigned long long)line);
+        if (n + CIVIC__JSONL_LINE_EXTRA_BYTES > c->jbuf_cap) {
+            size_t want = n + CIVIC__JSONL_LINE_EXTRA_BYTES;
+            want = want < 4096 ? 4096 : want;
+            char *nb = civic__realloc(c->alc, c->jbuf, c->jbuf_cap, want);
+            if (!nb) return civic__error_set(c->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+            c->jbuf = nb;
+            c->jbuf_cap = want;
+        }
+        civic_fields f;
+        const char *why = NULL;
+        size_t why_at = 0;
+        int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, &why, &why_at);
+        if (got < 0) {
+            uint32_t column = (uint32_t)(why_at + 1);
+            return civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, pos,
+                                    "line %llu, column %u: %s", (unsigned long long)line,
+                                    column, why);
+        }
+        if (got > 0) {
+            int k = c->key_field;
+            int rc = take_event(c, line, pos, end, f.v[k], f.n[k], f.column[k], f.v[CIVIC_F_TS],
+                                f.n[CIVIC_F_TS], f.column[CIVIC_F_TS]);
+            if (rc != CIVIC_OK) return rc;
+        }
+        pos = end;
+    }
+    return CIVIC_OK;
+}
+
+/* ------------------------------------------------------------ the call */
+
+static uint32_t detect_format(const char *data, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && memcmp(data, BOM, 3) == 0) i = 3;
+    while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+        i++;
+    return i < len && data[i] == '{' ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+}
+
+/* data's own header: after blank lines, the first record.  *pos moves past
+ * it; no header at all (a blank input) leaves c->hdr_len 0. */
+static int csv_own_header(split_ctx *c, size_t *pos)
+{
+    const char *p = c->data;
+    while (*pos < c->len) {
+        const char *nl = memchr(p + *pos, '\n', c->len - *pos);
+        size_t body = nl ? (size_t)(nl - p) : c->len;
+        c->line++;
+        if (!blank_line(p, *pos, body)) {
+            csv_pos hp = { *pos, c->line, *pos };
+            size_t end = 0;
+            int rc = csv_header(c, p, c->len, &hp, &end);
+            c->line = hp.line;
+            if (rc != CIVIC_OK) return rc;
+            c->hdr = p + *pos;
+            c->hdr_len = end - *pos;
+            *pos = end;
+            return CIVIC_OK;
+        }
+        *pos = nl ? body + 1 : c->len;
+    }
+    return CIVIC_OK;
+}
+
+static int check_args(const char *data, size_t len, const civic_split_options *o, char *out,
+                      size_t out_cap, uint64_t *part_end, civic_split_report *report,
+                      civic_error *err)
+{
+    if (!o) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no split options");
+    if (o->version < 1 || o->version > CIVIC_SPLIT_OPTIONS_VERSION)
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported split options version");
+    if (report && (report->version < 1 || report->version > CIVIC_SPLIT_REPORT_VERSION))
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported split report version");
+    if ((!data && len) || (out && !part_end) || (!out && out_cap) || o->parts < 1 ||
+        o->parts > CIVIC_SPLIT_PARTS_MAX ||
+        o->format > CIVIC_FORMAT_JSONL || (o->flags & ~CIVIC_SPLIT_KEY_ID) || o->reserved ||
+        o->utc_offset < -86399 || o->utc_offset > 86399 || (!o->header && o->header_len))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "a NULL buffer, parts outside 1..65536, an unknown format or flag, "
+                                "a utc_offset outside a day, or a reserved field not zero");
+    if (o->header && o->format == CIVIC_FORMAT_JSONL)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a header for JSON Lines");
+    return CIVIC_OK;
+}
+
+/* Pass two: part sizes (in part_end) become offsets, then every part gets
+ * the header and its records. */
+static void write_parts(split_ctx *c, char *out)
+{
+    size_t hdr_out = c->hdr_len + (c->hdr_len && c->hdr[c->hdr_len - 1] != '\n');
+    uint64_t at = 0;
+    for (uint32_t k = 0; k < c->parts; k++) {
+        uint64_t bytes = c->part_end[k];
+        if (hdr_out) {
+            memcpy(out + at, c->hdr, c->hdr_len);
+            if (hdr_out > c->hdr_len) out[at + c->hdr_len] = '\n';
+        }
+        c->part_end[k] = at + hdr_out; /* its cursor */
+        at += hdr_out + bytes;
+    }
+    for (size_t r = 0; r < c->nrec; r++) {
+        const split_rec *rec = &c->recs[r];
+        uint64_t *cur = &c->part_end[rec->part];
+        memcpy(out + *cur, c->data + rec->at, rec->len);
+        *cur += rec->len;
+        if (rec->len == 0 || c->data[rec->at + rec->len - 1] != '\n') out[(*cur)++] = '\n';
+    }
+}
+
+int civic_split(const char *data, size_t len, const civic_split_options *opts, char *out,
+                size_t out_cap, uint64_t *part_end, uint64_t *part_events,
+                civic_split_report *report, civic_error *err)
+{
+    civic_allocator alc;
+    civic__error_clear(err);
+    int rc = check_args(data, len, opts, out, out_cap, part_end, report, err);
+    if (rc != CIVIC_OK) return rc;
+    civic__alloc_init(&alc, opts->allocator);
+    split_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.data = data;
+    c.len = len;
+    c.parts = opts->parts;
+    c.utc_offset = opts->utc_offset;
+    c.key_field = (opts->flags & CIVIC_SPLIT_KEY_ID) ? CIVIC_F_ID : CIVIC_F_SUBJECT;
+    c.alc = &alc;
+    c.err = err;
+    c.max_ts = CIVIC_NO_TIME;
+    size_t pos = len >= 3 && memcmp(data, BOM, 3) == 0 ? 3 : 0;
+    uint32_t format = opts->format;
+    if (format == CIVIC_FORMAT_AUTO)
+        format = opts->header ? CIVIC_FORMAT_CSV : detect_format(data, len);
+    if (format == CIVIC_FORMAT_CSV)
+        rc = opts->header ? csv_given_header(&c, opts->header, opts->header_len)
+                          : csv_own_header(&c, &pos);
+    uint64_t bytes_max = (uint64_t)len + 1 + (format == CIVIC_FORMAT_CSV
+                                                  ? (uint64_t)c.parts * (c.hdr_len + 1) : 0);
+    if (report) {
+        report->format = format;
+        report->lines = c.line;
+        report->events = report->bytes = 0;
+        report->max_ts = CIVIC_NO_TIME;
+        report->bytes_max = bytes_max;
+    }
+    if (rc != CIVIC_OK || (!out && out_cap == 0)) return rc; /* a bad header, or the size asked */
+    if (out_cap < bytes_max)
+        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0,
+                                "the output buffer holds %zu bytes; this input needs up to %llu",
+                                out_cap, (unsigned long long)bytes_max);
+    memset(part_end, 0, c.parts * sizeof(*part_end));
+    if (part_events) memset(part_events, 0, c.parts * sizeof(*part_events));
+    c.part_end = part_end;
+    c.part_events = part_events;
+    rc = format == CIVIC_FORMAT_JSONL ? jsonl_read(&c, pos) : csv_read(&c, pos);
+    if (rc == CIVIC_OK) write_parts(&c, out);
+    if (report) {
+        report->lines = c.line;
+        report->events = rc == CIVIC_OK ? c.nrec : 0;
+        report->max_ts = rc == CIVIC_OK ? c.max_ts : CIVIC_NO_TIME;
+        report->bytes = rc == CIVIC_OK ? part_end[c.parts - 1] : 0;
+    }
+    civic__free(&alc, c.recs, c.cap * sizeof(split_rec));
+    civic__free(&alc, c.jbuf, c.jbuf_cap);
+    return rc;
+}

@@ -1,0 +1,769 @@
+/*
+** test_split.c -- civic_split and civic_split_part (lib/split.c): a log cut
+** into subject partitions without loading it.
+**
+** The promises under test: every event record lands in exactly one part, the
+** one civic_split_part names, unchanged and in input order; every CSV part
+** starts with the header; the partition function is frozen (pinned values);
+** the block's latest ts is what a load would hold; bad input is an error
+** naming line and column; scoring the parts in separate engines gives every
+** subject the answer of one engine holding everything.
+*/
+#include "support.h"
+#include "alloc_fail.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------- helpers */
+
+typedef struct split_out {
+    int rc;
+    uint32_t parts;
+    char *buf;
+    uint64_t *end;
+    uint64_t *events;
+    civic_split_report rep;
+    civic_error err;
+} split_out;
+
+/* civic_split as a caller does it: ask the size, then split. */
+static split_out split_opts(const char *data, size_t len, const civic_split_options *o)
+{
+    split_out s;
+    memset(&s, 0, sizeof(s));
+    s.parts = o->parts;
+    civic_split_report q = CIVIC_SPLIT_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    s.err = err;
+    s.rep = q;
+    s.rc = civic_split(data, len, o, NULL, 0, NULL, NULL, &q, &s.err);
+    if (s.rc != CIVIC_OK) return s;
+    assert_true(q.bytes_max >= len);
+    s.buf = malloc(q.bytes_max ? q.bytes_max : 1);
+    s.end = calloc(o->parts, sizeof(uint64_t));
+    s.events = calloc(o->parts, sizeof(uint64_t));
+    assert_non_null(s.buf);
+    s.rc = civic_split(data, len, o, s.buf, q.bytes_max, s.end, s.events, &s.rep, &s.err);
+    if (s.rc == CIVIC_OK) {
+        assert_int_equal(s.rep.bytes, s.end[o->parts - 1]);
+        assert_true(s.rep.bytes <= q.bytes_max);
+        assert_int_equal(s.rep.bytes_max, q.bytes_max);
+    }
+    return s;
+}
+
+static split_out split_text(const char *data, uint32_t parts)
+{
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = parts;
+    o.utc_offset = 8 * 3600;
+    return split_opts(data, strlen(data), &o);
+}
+
+static void split_free(split_out *s)
+{
+    free(s->buf);
+    free(s->end);
+    free(s->events);
+}
+
+/* Part p as a NUL-terminated copy (freed by the caller). */
+static char *part_text(const split_out *s, uint32_t p)
+{
+    uint64_t from = p ? s->end[p - 1] : 0, to = s->end[p];
+    char *t = malloc(to - from + 1);
+    assert_non_null(t);
+    memcpy(t, s->buf + from, to - from);
+    t[to - from] = '\0';
+    return t;
+}
+
+static uint32_t part_of(const char *subject, uint32_t parts)
+{
+    return civic_split_part(subject, strlen(subject), parts);
+}
+
+static int64_t ts_of(const char *text)
+{
+    civic_rules *r = rules_from(TEST_SCHEME "[rule.x]\npoints = 1\n");
+    int64_t t = 0;
+    assert_int_equal(civic_rules_parse_time(r, text, strlen(text), &t), CIVIC_OK);
+    civic_rules_free(r);
+    return t;
+}
+
+static void expect_error(const char *data, int code, uint64_t line, uint32_t column,
+                         const char *words)
+{
+    split_out s = split_text(data, 3);
+    if (s.rc != code || s.err.line != line || s.err.column != column ||
+        !strstr(s.err.message, words))
+        fprintf(stderr, "got %d line %llu column %u: %s\n", s.rc,
+                (unsigned long long)s.err.line, s.err.column, s.err.message);
+    assert_int_equal(s.rc, code);
+    assert_int_equal(s.err.code, code);
+    assert_int_equal(s.err.line, line);
+    assert_int_equal(s.err.column, column);
+    assert_non_null(strstr(s.err.message, words));
+    split_free(&s);
+}
+
+/* A deterministic log: n events over m subjects, a mix of ts forms, some
+ * quoted fields, a group with a comma. */
+static char *make_log(size_t n, size_t m, bool jsonl)
+{
+    size_t cap = 200 + n * 160, len = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    if (!jsonl) len += (size_t)snprintf(t, cap, "id,subject,type,ts,qty,group\n");
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned subject = (unsigned)(x % m);
+        unsigned day = 1 + (unsigned)(x >> 20) % 28, month = 1 + (unsigned)(x >> 30) % 12;
+        char ts[48];
+        switch ((x >> 40) % 4) {
+        case 0: snprintf(ts, sizeof(ts), "2024-%02u-%02u", month, day); break;
+        case 1: snprintf(ts, sizeof(ts), "2024-%02u-%02uT10:00:00Z", month, day); break;
+        case 2: snprintf(ts, sizeof(ts), "2024-%02u-%02uT10:00:00.5-05:00", month, day); break;
+        default: snprintf(ts, sizeof(ts), "%u", 1700000000u + (unsigned)(x % 9999999)); break;
+        }
+        if (jsonl)
+            len += (size_t)snprintf(t + len, cap - len,
+                                    "{\"id\":\"e%zu\",\"subject\":\"s%u\",\"type\":\"good\","
+                                    "\"ts\":\"%s\",\"group\":\"a/b\"}\n", i, subject, ts);
+        else if (i % 5 == 0)
+            len += (size_t)snprintf(t + len, cap - len, "e%zu,\"s%u\",good,\"%s\",2,\"a, b/c\"\n",
+                                    i, subject, ts);
+        else
+            len += (size_t)snprintf(t + len, cap - len, "e%zu,s%u,good,%s,,a/b\n", i, subject, ts);
+    }
+    return t;
+}
+
+#define SPLIT_SCHEME TEST_SCHEME "[rule.good]\npoints = 3\nper = \"unit\"\n"
+
+/* --------------------------------------------------------------- tests */
+
+static void the_partition_function_is_frozen(void **state)
+{
+    (void)state;
+    /* Pinned: a change here breaks every partitioned store. */
+    assert_int_equal(civic_split_part("", 0, 1000003u), 24427u);
+    assert_int_equal(civic_split_part("r1", 2, 1000003u), 166431u);
+    assert_int_equal(civic_split_part("s1", 2, 1000003u), 119720u);
+    assert_int_equal(civic_split_part("r0001", 5, 1000003u), 442534u);
+    assert_int_equal(civic_split_part("abcdefgh", 8, 4294967295u), 198564899u);
+    const char *longer = "a subject id longer than sixteen bytes";
+    assert_int_equal(civic_split_part(longer, strlen(longer), 1000003u), 466521u);
+    assert_int_equal(civic_split_part("\xe4\xb8\xad\xe6\x96\x87-1", 8, 4294967295u), 829983918u);
+    /* parts < 2: everything in part 0 */
+    assert_int_equal(civic_split_part("r1", 2, 1), 0u);
+    assert_int_equal(civic_split_part("r1", 2, 0), 0u);
+    assert_int_equal(civic_split_part(NULL, 0, 7), civic_split_part("", 0, 7));
+    /* on a little-endian machine it is the high half of the engine's own
+     * string hash */
+    const uint16_t probe = 1;
+    if (*(const unsigned char *)&probe == 1) {
+        char key[64];
+        for (int n = 0; n < 40; n++) {
+            for (int i = 0; i < n; i++) key[i] = (char)('a' + (i * 7 + n) % 26);
+            assert_int_equal(civic_split_part(key, (size_t)n, 4294967295u),
+                             (uint32_t)(civic__hash_bytes(key, (size_t)n) >> 32) % 4294967295u);
+        }
+    }
+}
+
+static void every_line_lands_once_in_its_subjects_part_in_order(void **state)
+{
+    (void)state;
+    char *log = make_log(5000, 300, false);
+    for (uint32_t parts = 1; parts <= 9; parts += 4) {
+        split_out s = split_text(log, parts);
+        assert_int_equal(s.rc, CIVIC_OK);
+        assert_int_equal(s.rep.events, 5000);
+        assert_int_equal(s.rep.lines, 5001);
+        assert_int_equal(s.rep.format, CIVIC_FORMAT_CSV);
+        uint64_t events = 0;
+        /* Walk the input; each record must be the next line of its part. */
+        size_t *cursor = calloc(parts, sizeof(size_t));
+        const char *header = "id,subject,type,ts,qty,group\n";
+        for (uint32_t p = 0; p < parts; p++) {
+            uint64_t from = p ? s.end[p - 1] : 0;
+            assert_memory_equal(s.buf + from, header, strlen(header));
+            cursor[p] = from + strlen(header);
+            events += s.events[p];
+        }
+        assert_int_equal(events, 5000);
+        const char *line = strchr(log, '\n') + 1;
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            size_t n = (size_t)(nl - line) + 1;
+            char subject[32];
+            const char *c1 = strchr(line, ',') + 1;
+            const char *c2 = strchr(c1, ',');
+            size_t sn = (size_t)(c2 - c1);
+            memcpy(subject, c1, sn);
+            subject[sn] = '\0';
+            if (subject[0] == '"') { /* decoded */
+                memmove(subject, subject + 1, sn - 2);
+                subject[sn - 2] = '\0';
+            }
+            uint32_t p = part_of(subject, parts);
+            assert_memory_equal(s.buf + cursor[p], line, n);
+            cursor[p] += n;
+            line = nl + 1;
+        }
+        for (uint32_t p = 0; p < parts; p++) assert_int_equal(cursor[p], s.end[p]);
+        free(cursor);
+        split_free(&s);
+    }
+    free(log);
+}
+
+static void the_same_input_splits_the_same_way_every_time(void **state)
+{
+    (void)state;
+    char *log = make_log(2000, 100, false);
+    split_out a = split_text(log, 4), b = split_text(log, 4);
+    assert_int_equal(a.rc, CIVIC_OK);
+    assert_int_equal(b.rc, CIVIC_OK);
+    assert_int_equal(a.rep.bytes, b.rep.bytes);
+    assert_memory_equal(a.end, b.end, 4 * sizeof(uint64_t));
+    assert_memory_equal(a.buf, b.buf, a.rep.bytes);
+    /* Two halves of the log, split apart, give the same parts in sum. */
+    char *mid = log + strlen(log) / 2;
+    while (*mid != '\n') mid++;
+    mid++;
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 4;
+    o.utc_offset = 8 * 3600;
+    split_out first = split_opts(log, (size_t)(mid - log), &o);
+    o.header = "id,subject,type,ts,qty,group\n";
+    o.header_len = strlen(o.header);
+    split_out second = split_opts(mid, strlen(mid), &o);
+    assert_int_equal(first.rc, CIVIC_OK);
+    assert_int_equal(second.rc, CIVIC_OK);
+    assert_int_equal(first.rep.events + second.rep.events, 2000);
+    assert_int_equal(first.rep.bytes + second.rep.bytes, a.rep.bytes + 4 * o.header_len);
+    for (uint32_t p = 0; p < 4; p++) {
+        char *whole = part_text(&a, p), *x = part_text(&first, p), *y = part_text(&second, p);
+        size_t xn = strlen(x);
+        assert_memory_equal(whole, x, xn);
+        assert_string_equal(whole + xn, y + o.header_len);
+        assert_true(first.rep.max_ts <= a.rep.max_ts && second.rep.max_ts <= a.rep.max_ts);
+        assert_true(first.rep.max_ts == a.rep.max_ts || second.rep.max_ts == a.rep.max_ts);
+        free(whole);
+        free(x);
+        free(y);
+    }
+    split_free(&a);
+    split_free(&b);
+    split_free(&first);
+    split_free(&second);
+    free(log);
+}
+
+static void one_part_is_the_input_itself(void **state)
+{
+    (void)state;
+    char *log = make_log(500, 50, false);
+    split_out s = split_text(log, 1);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.bytes, strlen(log));
+    assert_memory_equal(s.buf, log, strlen(log));
+    split_free(&s);
+    free(log);
+    /* BOM, blank lines and a last line without a break: normalised. */
+    s = split_text("\xEF\xBB\xBFid,subject,type,ts\r\n\r\n\ne1,s1,good,2024-01-01\r\n\n"
+                   "e2,s2,good,1", 1);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 2);
+    assert_int_equal(s.rep.lines, 6);
+    char *t = part_text(&s, 0);
+    assert_string_equal(t, "id,subject,type,ts\r\ne1,s1,good,2024-01-01\r\ne2,s2,good,1\n");
+    free(t);
+    split_free(&s);
+}
+
+static void a_buffer_of_only_a_header_gives_parts_of_only_the_header(void **state)
+{
+    (void)state;
+    split_out s = split_text("id,subject,type,ts\n", 3);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 0);
+    assert_int_equal(s.rep.lines, 1);
+    assert_true(s.rep.max_ts == CIVIC_NO_TIME);
+    for (uint32_t p = 0; p < 3; p++) {
+        char *t = part_text(&s, p);
+        assert_string_equal(t, "id,subject,type,ts\n");
+        assert_int_equal(s.events[p], 0);
+        free(t);
+    }
+    split_free(&s);
+    /* without its line break, the header gets one */
+    s = split_text("id,subject,type,ts", 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    char *t = part_text(&s, 1);
+    assert_string_equal(t, "id,subject,type,ts\n");
+    free(t);
+    split_free(&s);
+    /* nothing at all: empty parts */
+    s = split_text("", 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.bytes, 0);
+    assert_int_equal(s.end[0], 0);
+    split_free(&s);
+    s = split_text("\n\r\n", 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.bytes, 0);
+    assert_int_equal(s.rep.lines, 2);
+    split_free(&s);
+}
+
+static void quoted_subjects_are_decoded_before_hashing(void **state)
+{
+    (void)state;
+    const char *log =
+        "ID ,\"Subject\",type,ts,group\n"
+        "e1,s1,good,2024-01-01,a/b\n"
+        "e2,\"s1\",good,2024-01-02,\"a, \"\"quoted\"\" b\"\n"
+        "e3,\"s\"\"2\",good,\"2024-01-03\",x\n"
+        "e4,\"s,3\",good,2024-01-04,\"line\nbreak\"\n"
+        "e5,s4,good,2024-01-05T00:00:00Z,\"\"\r\n";
+    split_out s = split_text(log, 5);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 5);
+    assert_int_equal(s.rep.lines, 7);
+    assert_true(s.rep.max_ts == ts_of("2024-01-05T00:00:00Z"));
+    char *p1 = part_text(&s, part_of("s1", 5));
+    assert_non_null(strstr(p1, "e1,s1,"));
+    assert_non_null(strstr(p1, "e2,\"s1\",good,2024-01-02,\"a, \"\"quoted\"\" b\"\n"));
+    free(p1);
+    char *p2 = part_text(&s, part_of("s\"2", 5));
+    assert_non_null(strstr(p2, "e3,\"s\"\"2\","));
+    free(p2);
+    char *p3 = part_text(&s, part_of("s,3", 5));
+    assert_non_null(strstr(p3, "e4,\"s,3\",good,2024-01-04,\"line\nbreak\"\n"));
+    free(p3);
+    char *p4 = part_text(&s, part_of("s4", 5));
+    assert_non_null(strstr(p4, "e5,s4,good,2024-01-05T00:00:00Z,\"\"\r\n"));
+    free(p4);
+    split_free(&s);
+}
+
+static void json_lines_are_read_with_the_loaders_parser(void **state)
+{
+    (void)state;
+    const char *log =
+        "{\"id\":\"j1\",\"subject\":\"r1\",\"type\":\"good\",\"ts\":\"2024-02-01\"}\n"
+        "\n"
+        "  \r\n"
+        "{\"ts\":1706745600,\"subject\":\"\\u0072\\u0031\",\"id\":\"j2\",\"type\":\"good\","
+        "\"extra\":{\"subject\":\"nested\",\"a\":[1,2,{\"b\":null}]}}\n"
+        "{\"id\":\"j3\",\"subject\":\"r\\\"2\",\"type\":\"good\",\"ts\":1.7068e9}\n"
+        "{\"id\":\"j4\",\"subject\":\"\\u4e2d\",\"type\":\"good\",\"ts\":\"2024\\u002d03-01\"}";
+    split_out s = split_text(log, 7);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.format, CIVIC_FORMAT_JSONL);
+    assert_int_equal(s.rep.events, 4);
+    assert_int_equal(s.rep.lines, 6);
+    assert_true(s.rep.max_ts == ts_of("2024-03-01"));
+    char *p = part_text(&s, part_of("r1", 7));
+    assert_non_null(strstr(p, "\"j1\""));
+    assert_non_null(strstr(p, "\"j2\""));
+    free(p);
+    p = part_text(&s, part_of("r\"2", 7));
+    assert_non_null(strstr(p, "\"j3\""));
+    free(p);
+    p = part_text(&s, part_of("\xe4\xb8\xad", 7));
+    assert_non_null(strstr(p, "\"j4\""));
+    assert_int_equal(p[strlen(p) - 1], '\n'); /* the last line got its break */
+    free(p);
+    split_free(&s);
+}
+
+static void the_latest_ts_is_the_one_a_load_would_hold(void **state)
+{
+    (void)state;
+    for (int jsonl = 0; jsonl < 2; jsonl++) {
+        char *log = make_log(3000, 70, jsonl);
+        split_out s = split_text(log, 3);
+        assert_int_equal(s.rc, CIVIC_OK);
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        load_ok(e, log);
+        int64_t first, last;
+        assert_int_equal(civic_engine_time_range(e, &first, &last), CIVIC_OK);
+        assert_true(s.rep.max_ts == last);
+        civic_engine_free(e);
+        /* other offsets move the forms without one */
+        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+        o.parts = 2;
+        o.utc_offset = -5 * 3600;
+        split_out t = split_opts("id,subject,type,ts\ne1,s,x,2030-01-01\n", 37, &o);
+        assert_int_equal(t.rc, CIVIC_OK);
+        assert_true(t.rep.max_ts == ts_of("2030-01-01T00:00:00-05:00"));
+        split_free(&t);
+        split_free(&s);
+        free(log);
+    }
+}
+
+static void scoring_the_parts_apart_gives_every_subjects_answer(void **state)
+{
+    (void)state;
+    for (int jsonl = 0; jsonl < 2; jsonl++) {
+        char *log = make_log(4000, 150, jsonl);
+        civic_engine *whole = engine_from(SPLIT_SCHEME);
+        load_ok(whole, log);
+        int64_t as_of = ts_of("2024-12-31");
+        char *want = subjects_csv(whole, as_of);
+        split_out s = split_text(log, 4);
+        assert_int_equal(s.rc, CIVIC_OK);
+        size_t got_len = 0;
+        uint64_t subjects = 0;
+        char *got = calloc(1, strlen(want) + 1);
+        for (uint32_t p = 0; p < 4; p++) {
+            civic_engine *e = engine_from(SPLIT_SCHEME);
+            char *t = part_text(&s, p);
+            load_ok(e, t);
+            subjects += civic_engine_subject_count(e);
+            char *rows = subjects_csv(e, as_of);
+            /* every row of this part must be in the whole answer */
+            for (char *r = rows; *r;) {
+                char *nl = strchr(r, '\n');
+                *nl = '\0';
+                assert_non_null(strstr(want, r));
+                got_len += (size_t)(nl - r) + 1;
+                r = nl + 1;
+            }
+            free(rows);
+            free(t);
+            civic_engine_free(e);
+        }
+        assert_int_equal(subjects, civic_engine_subject_count(whole));
+        assert_int_equal(got_len, strlen(want));
+        free(got);
+        free(want);
+        split_free(&s);
+        civic_engine_free(whole);
+        free(log);
+    }
+}
+
+static void the_key_may_be_the_event_id(void **state)
+{
+    (void)state;
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 16;
+    o.flags = CIVIC_SPLIT_KEY_ID;
+    const char *log = "id,subject,type,ts\ne1,s1,x,1\ne1,s2,x,2\ne2,s1,x,3\n";
+    split_out s = split_opts(log, strlen(log), &o);
+    assert_int_equal(s.rc, CIVIC_OK);
+    char *p = part_text(&s, part_of("e1", 16));
+    assert_non_null(strstr(p, "e1,s1,x,1\ne1,s2,x,2\n"));
+    free(p);
+    split_free(&s);
+    s = split_opts("id,subject,type,ts\n,s1,x,1\n", 27, &o);
+    assert_int_equal(s.rc, CIVIC_E_EVENT);
+    assert_string_equal(s.err.message, "line 2: field 'id': missing");
+    split_free(&s);
+}
+
+static void bad_input_names_its_line_and_column(void **state)
+{
+    (void)state;
+    /* the header */
+    expect_error("id,subject,ts\n", CIVIC_E_SYNTAX, 1, 0, "no 'type' column");
+    expect_error("\n\nid,subject,type,ts,Subject\n", CIVIC_E_SYNTAX, 3, 20, "appears twice");
+    expect_error("id,\"subj\"ect,type,ts\n", CIVIC_E_SYNTAX, 1, 10,
+                 "unexpected character after a closing quote");
+    /* the structure */
+    expect_error("id,subject,type,ts\ne1,s1,x\n", CIVIC_E_SYNTAX, 2, 0,
+                 "expected 4 fields as in the header, found 3");
+    expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,s\"1,x,1\n", CIVIC_E_SYNTAX, 3, 5,
+                 "a quote inside an unquoted field");
+    expect_error("id,subject,type,ts\ne1,s1,x,1\n\ne2,\"s1\n\nx,1\n", CIVIC_E_SYNTAX, 4, 0,
+                 "unterminated quoted field at end of input");
+    expect_error("id,subject,type,ts\ne1,\"s\n1\"x,x,1\n", CIVIC_E_SYNTAX, 3, 3,
+                 "unexpected character after a closing quote");
+    /* the key and the ts */
+    expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,,x,1\n", CIVIC_E_EVENT, 3, 0,
+                 "line 3: field 'subject': missing");
+    expect_error("id,subject,type,ts\ne1,s1,x,\n", CIVIC_E_EVENT, 2, 0,
+                 "line 2: field 'ts': missing");
+    expect_error("id,subject,type,ts\r\ne1,s1,x,2024-02-30\r\n", CIVIC_E_EVENT, 2, 9,
+                 "line 2, column 9: field 'ts': day out of range for the month \"2024-02-30\"");
+    expect_error("id,ts,type,subject\ne1,\"20x\",x,s\n", CIVIC_E_EVENT, 2, 4,
+                 "field 'ts': bad timestamp");
+    expect_error("id,subject,type,ts\ne1,s1,x,99999999999999\n", CIVIC_E_LIMIT, 2, 9,
+                 "out of range");
+    char big[400];
+    memset(big, 'a', sizeof(big));
+    snprintf(big, sizeof(big), "id,subject,type,ts\ne1,\"%0129d\",x,1\n", 7);
+    expect_error(big, CIVIC_E_LIMIT, 2, 4, "field 'subject': longer than 128 bytes");
+    /* JSON Lines */
+    expect_error("{\"id\":\"j1\",\"subject\":\"s\",\"ts\":1}\n{\"id\":\"j2\",\"subject\":\"s\",}\n",
+                 CIVIC_E_SYNTAX, 2, 26, "expected a key string");
+    expect_error("{\"id\":\"j1\",\"subject\":\"s\",\"ts\":\"bad\"}\n", CIVIC_E_EVENT, 1, 31,
+                 "field 'ts': bad timestamp");
+    expect_error("{\"id\":\"j1\",\"ts\":1}\n", CIVIC_E_EVENT, 1, 0, "field 'subject': missing");
+    expect_error("{\"id\":\"j1\",\"subject\":7,\"ts\":1}\n", CIVIC_E_SYNTAX, 1, 22,
+                 "must be a string");
+    expect_error("{\"id\":\"j1\",\"subject\":\"a\",\"subject\":\"b\",\"ts\":1}\n", CIVIC_E_SYNTAX,
+                 1, 26, "duplicate key");
+    /* the offset names the record */
+    split_out s = split_text("id,subject,type,ts\ne1,s1,x,1\ne2,,x,1\n", 2);
+    assert_int_equal(s.err.offset, 29);
+    assert_int_equal(s.rep.lines, 3);
+    assert_int_equal(s.rep.events, 0);
+    split_free(&s);
+}
+
+static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "id,subject,type,ts\ne1,s1,good,2024-13-01\n",
+        "id,subject,type,ts\ne1,,good,2024-01-01\n",
+        "id,subject,type,ts\ne1,s1,good\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"2024-01-01\"\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":[1]}\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        int lrc = civic_engine_load(e, bad[i], strlen(bad[i]), NULL, NULL, &lerr);
+        split_out s = split_text(bad[i], 2);
+        assert_int_equal(s.rc, lrc);
+        assert_int_equal(s.err.line, lerr.line);
+        assert_int_equal(s.err.column, lerr.column);
+        assert_string_equal(s.err.message, lerr.message);
+        split_free(&s);
+        civic_engine_free(e);
+    }
+}
+
+static void a_header_given_apart_reads_a_later_block(void **state)
+{
+    (void)state;
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    o.header = "\xEF\xBB\xBFsubject,ts,id,type\r\n";
+    o.header_len = strlen(o.header);
+    const char *block = "s1,2024-01-01,e7,x\r\ns2,2024-01-02,e8,x";
+    split_out s = split_opts(block, strlen(block), &o);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 2);
+    assert_int_equal(s.rep.lines, 2);
+    char *p = part_text(&s, part_of("s2", 2));
+    assert_non_null(strstr(p, "subject,ts,id,type\r\n"));
+    assert_non_null(strstr(p, "s2,2024-01-02,e8,x\n"));
+    assert_int_equal(p[0], 's'); /* no BOM in the parts */
+    free(p);
+    split_free(&s);
+    /* AUTO with a header means CSV, even if the block starts with '{' */
+    o.header = "id,subject,type,ts,group";
+    o.header_len = strlen(o.header);
+    s = split_opts("{e1},s1,x,1,g\n", 14, &o);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.format, CIVIC_FORMAT_CSV);
+    split_free(&s);
+    /* errors in the block count its own lines */
+    s = split_opts("e1,s1,x,1,g\ne2,s1,x,,g\n", 23, &o);
+    assert_int_equal(s.rc, CIVIC_E_EVENT);
+    assert_int_equal(s.err.line, 2);
+    split_free(&s);
+    /* a header must be one record */
+    o.header = "id,subject,type,ts\ne1,s1,x,1\n";
+    o.header_len = strlen(o.header);
+    s = split_opts("", 0, &o);
+    assert_int_equal(s.rc, CIVIC_E_INVALID);
+    split_free(&s);
+    o.header = "\r\n";
+    o.header_len = 2;
+    s = split_opts("", 0, &o);
+    assert_int_equal(s.rc, CIVIC_E_INVALID);
+    split_free(&s);
+    o.header = "id,subject,type";
+    o.header_len = strlen(o.header);
+    s = split_opts("", 0, &o);
+    assert_int_equal(s.rc, CIVIC_E_SYNTAX);
+    assert_int_equal(s.err.line, 0);
+    split_free(&s);
+}
+
+static void arguments_and_buffer_sizes_are_checked(void **state)
+{
+    (void)state;
+    const char *log = "id,subject,type,ts\ne1,s1,x,1\n";
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    civic_split_report rep = CIVIC_SPLIT_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    char out[256];
+    uint64_t end[4];
+    o.parts = 4;
+    /* the size: len + 1 + parts x (header + 1) */
+    assert_int_equal(civic_split(log, strlen(log), &o, NULL, 0, NULL, NULL, &rep, &err), CIVIC_OK);
+    assert_int_equal(rep.bytes_max, strlen(log) + 1 + 4 * (19 + 1));
+    assert_int_equal(rep.lines, 1);
+    assert_int_equal(civic_split(log, strlen(log), &o, out, (size_t)rep.bytes_max - 1, end, NULL,
+                                 &rep, &err), CIVIC_E_LIMIT);
+    assert_int_equal(civic_split(log, strlen(log), &o, out, sizeof(out), end, NULL, &rep, &err),
+                     CIVIC_OK);
+    assert_int_equal(rep.bytes, 4 * 19 + 10);
+    /* JSON Lines: len + 1 */
+    assert_int_equal(civic_split("{}", 2, &o, NULL, 0, NULL, NULL, &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.bytes_max, 3);
+    /* bad arguments */
+    assert_int_equal(civic_split(log, 5, NULL, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_split(NULL, 5, &o, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_split(log, 5, &o, out, sizeof(out), NULL, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_split(log, 5, &o, NULL, 10, end, NULL, NULL, NULL), CIVIC_E_INVALID);
+    civic_split_options bad = o;
+    bad.parts = 0;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    bad.parts = CIVIC_SPLIT_PARTS_MAX + 1;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    bad = o;
+    bad.flags = 0x80;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    bad = o;
+    bad.utc_offset = 86400;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    bad = o;
+    bad.format = CIVIC_FORMAT_JSONL;
+    bad.header = "id,subject,type,ts";
+    bad.header_len = 18;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_INVALID);
+    bad = o;
+    bad.version = 0;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, &err),
+                     CIVIC_E_VERSION);
+    bad.version = CIVIC_SPLIT_OPTIONS_VERSION + 1;
+    assert_int_equal(civic_split(log, 5, &bad, out, sizeof(out), end, NULL, NULL, NULL),
+                     CIVIC_E_VERSION);
+    rep.version = 0;
+    assert_int_equal(civic_split(log, 5, &o, out, sizeof(out), end, NULL, &rep, NULL),
+                     CIVIC_E_VERSION);
+    /* the limits of parts */
+    o.parts = CIVIC_SPLIT_PARTS_MAX;
+    rep.version = CIVIC_SPLIT_REPORT_VERSION;
+    assert_int_equal(civic_split(log, strlen(log), &o, NULL, 0, NULL, NULL, &rep, NULL), CIVIC_OK);
+    char *huge = malloc(rep.bytes_max);
+    uint64_t *ends = calloc(CIVIC_SPLIT_PARTS_MAX, sizeof(uint64_t));
+    assert_int_equal(civic_split(log, strlen(log), &o, huge, rep.bytes_max, ends, NULL, &rep,
+                                 NULL), CIVIC_OK);
+    assert_int_equal(ends[CIVIC_SPLIT_PARTS_MAX - 1], rep.bytes);
+    assert_int_equal(rep.bytes, (uint64_t)CIVIC_SPLIT_PARTS_MAX * 19 + 10);
+    free(huge);
+    free(ends);
+}
+
+static void records_and_columns_at_their_limits(void **state)
+{
+    (void)state;
+    /* 64 columns pass, 65 do not */
+    char header[1024], line[1024];
+    size_t n = 0, m = 0;
+    n += (size_t)snprintf(header + n, sizeof(header) - n, "id,subject,type,ts");
+    m += (size_t)snprintf(line + m, sizeof(line) - m, "e1,s1,x,1");
+    for (int c = 4; c < 64; c++) {
+        n += (size_t)snprintf(header + n, sizeof(header) - n, ",c%d", c);
+        m += (size_t)snprintf(line + m, sizeof(line) - m, ",");
+    }
+    char log[2100];
+    snprintf(log, sizeof(log), "%s\n%s\n", header, line);
+    split_out s = split_text(log, 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    split_free(&s);
+    snprintf(log, sizeof(log), "%s,c64\n%s,\n", header, line);
+    expect_error(log, CIVIC_E_LIMIT, 1, 0, "more than 64 columns");
+    /* a record of 1 MiB passes, one byte more does not */
+    size_t big = CIVIC_LINE_BYTES_MAX;
+    char *rec = malloc(big + 64);
+    int k = snprintf(rec, big + 64, "id,subject,type,ts,pad\ne1,s1,x,1,");
+    size_t head = strlen("id,subject,type,ts,pad\n");
+    size_t body = big - (size_t)(k - (int)head);
+    memset(rec + k, 'p', body);
+    rec[k + (int)body] = '\n';
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    s = split_opts(rec, (size_t)k + body + 1, &o);
+    assert_int_equal(s.rc, CIVIC_OK);
+    split_free(&s);
+    rec[k + (int)body] = 'p';
+    rec[k + (int)body + 1] = '\n';
+    s = split_opts(rec, (size_t)k + body + 2, &o);
+    assert_int_equal(s.rc, CIVIC_E_LIMIT);
+    assert_int_equal(s.err.line, 2);
+    split_free(&s);
+    free(rec);
+}
+
+static void a_failed_allocation_fails_cleanly(void **state)
+{
+    (void)state;
+    char *csv = make_log(3000, 60, false), *jsonl = make_log(300, 60, true);
+    const char *logs[2] = { csv, jsonl };
+    for (int i = 0; i < 2; i++) {
+        alloc_fail af;
+        alloc_fail_init(&af);
+        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+        o.parts = 3;
+        o.allocator = &af.alc;
+        split_out want = split_opts(logs[i], strlen(logs[i]), &o);
+        assert_int_equal(want.rc, CIVIC_OK);
+        for (uint64_t n = 1;; n++) {
+            alloc_fail_arm(&af, n, n % 2 == 0);
+            split_out s = split_opts(logs[i], strlen(logs[i]), &o);
+            alloc_fail_disarm(&af);
+            assert_int_equal(af.live_blocks, 0);
+            assert_int_equal(af.size_mismatches, 0);
+            assert_int_equal(af.bad_frees, 0);
+            if (s.rc == CIVIC_OK) {
+                assert_memory_equal(s.buf, want.buf, want.rep.bytes);
+                split_free(&s);
+                break;
+            }
+            assert_int_equal(s.rc, CIVIC_E_NOMEM);
+            split_free(&s);
+        }
+        split_free(&want);
+        alloc_fail_destroy(&af);
+    }
+    free(csv);
+    free(jsonl);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_partition_function_is_frozen),
+        cmocka_unit_test(every_line_lands_once_in_its_subjects_part_in_order),
+        cmocka_unit_test(the_same_input_splits_the_same_way_every_time),
+        cmocka_unit_test(one_part_is_the_input_itself),
+        cmocka_unit_test(a_buffer_of_only_a_header_gives_parts_of_only_the_header),
+        cmocka_unit_test(quoted_subjects_are_decoded_before_hashing),
+        cmocka_unit_test(json_lines_are_read_with_the_loaders_parser),
+        cmocka_unit_test(the_latest_ts_is_the_one_a_load_would_hold),
+        cmocka_unit_test(scoring_the_parts_apart_gives_every_subjects_answer),
+        cmocka_unit_test(the_key_may_be_the_event_id),
+        cmocka_unit_test(bad_input_names_its_line_and_column),
+        cmocka_unit_test(a_load_and_a_split_agree_on_what_is_wrong),
+        cmocka_unit_test(a_header_given_apart_reads_a_later_block),
+        cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
+        cmocka_unit_test(records_and_columns_at_their_limits),
+        cmocka_unit_test(a_failed_allocation_fails_cleanly),
+    };
+    return cmocka_run_group_tests_name("split", tests, NULL, NULL);
+}
