@@ -269,7 +269,7 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     }
     FILE *f = fopen(path, "rb");
     if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
-    const size_t cap = (size_t)4 << 20; /* >= CIVIC_LINE_BYTES_MAX + 1 */
+    const size_t cap = (size_t)2 << 20; /* >= CIVIC_LINE_BYTES_MAX + 1 */
     char *bufs[2] = { civic__malloc(&e->alc, cap), civic__malloc(&e->alc, cap) };
     if (!bufs[0] || !bufs[1]) {
         civic__free(&e->alc, bufs[0], cap);

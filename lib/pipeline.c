@@ -31,7 +31,7 @@
 
 #include <string.h>
 
-#define SPAN_BYTES ((size_t)4 << 20)
+#define SPAN_BYTES ((size_t)2 << 20)
 #define PART_BYTES ((size_t)1 << 19)
 #define PARTS_MAX 16
 #define HELPERS_MAX 7
