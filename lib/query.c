@@ -21,7 +21,7 @@
 typedef struct row {
     const char *subject, *group, *grade, *flags, *measures;
     int64_t score, balance, ceiling;
-    uint64_t events, rank, archived;
+    uint32_t events, rank, archived; /* an engine holds fewer than 2^32 events */
     uint32_t grade_index, flag_count, measure_count;
 } row;
 
@@ -237,7 +237,7 @@ static int result_add(civic_result *res, const civic_eval *ev, const char *subje
     w->measures = join_measures(res, ev, a->measure_count);
     if (!w->subject || !w->group || !w->flags || !w->measures) return CIVIC_E_NOMEM;
     w->measure_count = a->measure_count;
-    w->archived = a->archived;
+    w->archived = (uint32_t)a->archived;
     if (res->tier_count) {
         memcpy(res->tier_values + res->count * res->tier_count, ev->tier_value,
                res->tier_count * sizeof(int64_t));
@@ -249,7 +249,7 @@ static int result_add(civic_result *res, const civic_eval *ev, const char *subje
     w->score = a->score;
     w->balance = a->balance;
     w->ceiling = a->ceiling;
-    w->events = a->events;
+    w->events = (uint32_t)a->events;
     w->rank = 0;
     w->flag_count = a->flag_count;
     if (res->dim_count)
@@ -492,42 +492,70 @@ static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
     while (i < h) v[k++] = tmp[i++];
 }
 
-/* Move every row of src (and the arena holding its strings) behind dst's. */
-static int result_append(civic_result *dst, civic_result *src)
+/* Room for `n` rows in res: rows, dimensions and tiers, allocated once. */
+static int result_reserve(civic_result *res, size_t n)
 {
-    if (civic__grow(&dst->alc, (void **)&dst->rows, &dst->cap, dst->count + src->count,
-                    sizeof(row)) != CIVIC_OK)
+    if (civic__grow(&res->alc, (void **)&res->rows, &res->cap, n, sizeof(row)) != CIVIC_OK)
         return CIVIC_E_NOMEM;
-    size_t need = (dst->count + src->count) * dst->dim_count;
-    if (dst->dim_count && need &&
-        civic__grow(&dst->alc, (void **)&dst->dims, &dst->dims_cap, need, sizeof(int64_t)) != CIVIC_OK)
+    if (res->dim_count && n &&
+        civic__grow(&res->alc, (void **)&res->dims, &res->dims_cap, n * res->dim_count,
+                    sizeof(int64_t)) != CIVIC_OK)
         return CIVIC_E_NOMEM;
-    if (dst->tier_count && tiers_grow(dst, dst->count + src->count) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    memcpy(dst->rows + dst->count, src->rows, src->count * sizeof(row));
-    if (dst->dim_count)
-        memcpy(dst->dims + dst->count * dst->dim_count, src->dims,
-               src->count * dst->dim_count * sizeof(int64_t));
-    if (dst->tier_count) {
-        size_t tc = dst->tier_count;
-        memcpy(dst->tier_values + dst->count * tc, src->tier_values,
-               src->count * tc * sizeof(int64_t));
-        memcpy(dst->tier_levels + dst->count * tc, src->tier_levels,
-               src->count * tc * sizeof(uint32_t));
+    if (res->tier_count && n && tiers_grow(res, n) != CIVIC_OK) return CIVIC_E_NOMEM;
+    return CIVIC_OK;
+}
+
+/* Let part (a result of its own, for its strings) write its rows into
+ * [at, at + n) of dst's arrays, which dst owns and has room for. */
+static void result_lend(civic_result *part, civic_result *dst, size_t at, size_t n)
+{
+    part->rows = dst->rows + at;
+    part->cap = n;
+    if (dst->dim_count) {
+        part->dims = dst->dims + at * dst->dim_count;
+        part->dims_cap = n * dst->dim_count;
     }
-    dst->count += src->count;
-    /* splice src's arena chunks under dst's: the row strings stay where they are */
-    civic_arena_chunk *bottom = src->arena.top;
+    if (dst->tier_count) {
+        part->tier_values = dst->tier_values + at * dst->tier_count;
+        part->tier_levels = dst->tier_levels + at * dst->tier_count;
+        part->values_cap = part->levels_cap = n * dst->tier_count;
+    }
+}
+
+/* Forget the arrays lent to part: they are not its own to free. */
+static void result_unlend(civic_result *part)
+{
+    part->rows = NULL;
+    part->dims = NULL;
+    part->tier_values = NULL;
+    part->tier_levels = NULL;
+    part->cap = part->dims_cap = part->values_cap = part->levels_cap = 0;
+    part->count = 0;
+}
+
+/* Move the rows part wrote into dst's arrays (result_lend) down behind
+ * dst's own, and its arena under dst's; part then owns no rows. */
+static void result_take(civic_result *dst, civic_result *part)
+{
+    size_t n = part->count, tc = dst->tier_count, dc = dst->dim_count;
+    memmove(dst->rows + dst->count, part->rows, n * sizeof(row));
+    if (dc) memmove(dst->dims + dst->count * dc, part->dims, n * dc * sizeof(int64_t));
+    if (tc) {
+        memmove(dst->tier_values + dst->count * tc, part->tier_values, n * tc * sizeof(int64_t));
+        memmove(dst->tier_levels + dst->count * tc, part->tier_levels, n * tc * sizeof(uint32_t));
+    }
+    dst->count += n;
+    /* splice part's arena chunks under dst's: the row strings stay where they are */
+    civic_arena_chunk *bottom = part->arena.top;
     while (bottom && bottom->prev) bottom = bottom->prev;
     if (bottom) {
         bottom->prev = dst->arena.top;
-        dst->arena.top = src->arena.top;
-        dst->arena.total_bytes += src->arena.total_bytes;
-        src->arena.top = NULL;
-        src->arena.total_bytes = 0;
+        dst->arena.top = part->arena.top;
+        dst->arena.total_bytes += part->arena.total_bytes;
+        part->arena.top = NULL;
+        part->arena.total_bytes = 0;
     }
-    src->count = 0;
-    return CIVIC_OK;
+    result_unlend(part);
 }
 
 /* One slice of the subjects, evaluated by one thread into its own result. */
@@ -535,7 +563,7 @@ typedef struct eval_part {
     const civic_engine *e;
     int64_t as_of;
     const uint32_t *order, *bucket;
-    const size_t *start;
+    const uint32_t *start;
     size_t from, to;
     civic_result *res;
     int rc;
@@ -565,7 +593,7 @@ static void *eval_part_run(void *arg)
 /* Evaluate the subjects in `order` into res, on several threads when the
  * engine allows it and the work is large enough; rows keep `order`. */
 static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *order,
-                          const uint32_t *bucket, const size_t *start, size_t ns,
+                          const uint32_t *bucket, const uint32_t *start, size_t ns,
                           civic_result *res)
 {
     size_t k = e->threads < EVAL_PARTS_MAX ? e->threads : EVAL_PARTS_MAX;
@@ -584,10 +612,15 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
         seen += e->subjects[order[j]].count;
         while (i < k && seen * k >= total * i) cut[i++] = j + 1;
     }
+    /* Every part writes its rows into its own stretch of res's arrays,
+     * sized once for all subjects: moving them together afterwards needs no
+     * second copy of the rows (with a million subjects, ~100 MB). */
+    if (result_reserve(res, ns) != CIVIC_OK) rc = CIVIC_E_NOMEM;
     for (size_t i = 0; i < k; i++) {
         parts[i] = (eval_part){ e, as_of, order, bucket, start, cut[i], cut[i + 1],
                                 i == 0 ? res : result_new(e), CIVIC_OK };
         if (!parts[i].res) rc = CIVIC_E_NOMEM;
+        else if (i > 0 && rc == CIVIC_OK) result_lend(parts[i].res, res, cut[i], cut[i + 1] - cut[i]);
     }
     for (size_t i = 1; rc == CIVIC_OK && i < k; i++)
         started[i] = pthread_create(&tid[i], NULL, eval_part_run, &parts[i]) == 0;
@@ -598,8 +631,11 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
     }
     for (size_t i = 0; i < k; i++) {
         if (rc == CIVIC_OK) rc = parts[i].rc;
-        if (i > 0 && rc == CIVIC_OK) rc = result_append(res, parts[i].res);
-        if (i > 0) civic_result_free(parts[i].res);
+        if (i > 0 && parts[i].res) {
+            if (rc == CIVIC_OK) result_take(res, parts[i].res);
+            else result_unlend(parts[i].res);
+            civic_result_free(parts[i].res);
+        }
     }
     return rc;
 }
@@ -629,7 +665,7 @@ static void *scatter_back(void *arg)
 static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
 {
     size_t ns = e->subject_count, ne = e->event_count;
-    size_t *start = civic__calloc(&e->alc, ns + 1, sizeof(size_t));
+    uint32_t *start = civic__calloc(&e->alc, ns + 1, sizeof(uint32_t));
     size_t *at = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
     size_t *end = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
     uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
@@ -637,7 +673,7 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     uint32_t *tmp = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
     int rc = CIVIC_E_NOMEM;
     if (!start || !at || !end || !bucket || !order || !tmp) goto done;
-    for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count;
+    for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count; /* < 2^32 */
     for (size_t s = 0; s < ns; s++) {
         at[s] = start[s];
         end[s] = start[s + 1];
@@ -654,9 +690,15 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
     for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
     sort_ctx(order, tmp, ns, compare_subjects, e);
     if (started) pthread_join(tid, NULL);
+    /* what only the bucketing needed goes before the rows are made */
+    civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, end, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
+    at = end = NULL;
+    tmp = NULL;
     rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
-    civic__free(&e->alc, start, (ns + 1) * sizeof(size_t));
+    civic__free(&e->alc, start, (ns + 1) * sizeof(uint32_t));
     civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
     civic__free(&e->alc, end, (ns + 1) * sizeof(size_t));
     civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
@@ -717,7 +759,7 @@ static int rank_rows(civic_result *res, const char *group, uint64_t top)
     if (top && top < k) k = (size_t)top;
     for (size_t i = 0; i < k; i++) {
         rows[i] = res->rows[order[i]];
-        rows[i].rank = i + 1;
+        rows[i].rank = (uint32_t)(i + 1);
         if (res->dim_count)
             memcpy(dims + i * res->dim_count, res->dims + order[i] * res->dim_count,
                    res->dim_count * sizeof(int64_t));
