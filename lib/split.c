@@ -36,7 +36,6 @@
 
 #define SPLIT_COLUMNS_MAX 64      /* as csv.c */
 #define SPLIT_TS_BYTES_MAX 64     /* as event.c */
-#define SPLIT_NAME_BYTES_MAX 64   /* header names longer than this match nothing */
 #define SPLIT_RECORDS_MIN 1024
 
 static const char BOM[3] = { '\xEF', '\xBB', '\xBF' };
@@ -292,7 +291,6 @@ static bool name_is(const char *s, size_t n, const char *name)
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
 {
     bool seen[CIVIC_F_COUNT] = { false };
-    char name[SPLIT_NAME_BYTES_MAX];
     char what[128];
     uint64_t line = pos->line;
     size_t at = pos->i;
@@ -300,15 +298,26 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     int more;
     c->key_col = c->ts_col = -1;
     do {
-        csv_field f = { name, sizeof(name), 0, NULL, 0 };
+        csv_field f = { NULL, 0, 0, NULL, 0 };
+        size_t from = pos->i;
         more = csv_field_read(c, p, n, pos, at, line, &f);
         if (more < 0) return CIVIC_E_SYNTAX;
+        if (from < n && p[from] == '"') {
+            /* A quoted name: the bytes between its quotes, whatever their
+             * length (blanks are trimmed before matching, as the load
+             * does); one with an escaped quote can name no column. */
+            size_t close = pos->i;
+            while (close > from && p[close - 1] != '"') close--;
+            f.v = p + from + 1;
+            f.n = close > from + 1 ? close - from - 2 : 0;
+            if (memchr(f.v, '"', f.n)) f.n = 0;
+        }
         if (col == SPLIT_COLUMNS_MAX)
             return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
                                     "%s%llu: more than %d columns",
                                     line ? "line " : "the given header, line ",
                                     (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
-        for (int k = 0; f.n <= sizeof(name) && k < CIVIC_F_COUNT; k++) {
+        for (int k = 0; k < CIVIC_F_COUNT; k++) {
             if (!name_is(f.v, f.n, civic__field_names[k])) continue;
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",

@@ -322,6 +322,31 @@ static void a_buffer_of_only_a_header_gives_parts_of_only_the_header(void **stat
     split_free(&s);
 }
 
+/* Header names are matched after trimming blanks, however many, quoted or
+ * not, as a load matches them; a quoted name with an escaped quote names
+ * no column. */
+static void header_names_match_after_any_blanks(void **state)
+{
+    (void)state;
+    char pad[300];
+    memset(pad, ' ', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    char data[1200];
+    const char *rows = "e1,alice,x,1700000000\ne2,bob,x,1700000001\n";
+    snprintf(data, sizeof(data), "id,%ssubject%s,\"%sTYPE\t\",ts\n%s", pad, pad, pad, rows);
+    split_out s = split_text(data, 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 2);
+    split_free(&s);
+    /* the load reads the same header */
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.x]\npoints = 1\n");
+    assert_int_equal(civic_engine_load(e, data, strlen(data), NULL, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    civic_engine_free(e);
+    /* an escaped quote inside the name: no 'type' column, for both */
+    expect_error("id,subject,\"ty\"\"pe\",ts\ne1,a,x,1\n", CIVIC_E_SYNTAX, 1, 0, "no 'type' column");
+}
+
 static void quoted_subjects_are_decoded_before_hashing(void **state)
 {
     (void)state;
@@ -753,6 +778,7 @@ int main(void)
         cmocka_unit_test(the_same_input_splits_the_same_way_every_time),
         cmocka_unit_test(one_part_is_the_input_itself),
         cmocka_unit_test(a_buffer_of_only_a_header_gives_parts_of_only_the_header),
+        cmocka_unit_test(header_names_match_after_any_blanks),
         cmocka_unit_test(quoted_subjects_are_decoded_before_hashing),
         cmocka_unit_test(json_lines_are_read_with_the_loaders_parser),
         cmocka_unit_test(the_latest_ts_is_the_one_a_load_would_hold),
