@@ -1056,7 +1056,9 @@ typedef struct civic_split_report {
  *  error in the header itself has line 0) and the byte column, as
  *  civic_engine_load does; err->offset is the record's byte offset in data.
  *
- *  @param data, len  the input; a UTF-8 BOM at the start is skipped.
+ *  @param data, len  the input; a UTF-8 BOM at the start is skipped, unless
+ *                    opts->header is given (data is then a later block of a
+ *                    file, where those bytes belong to a record).
  *  @param opts       required (parts, utc_offset).
  *  @param out        caller-owned, at least report->bytes_max bytes; NULL
  *                    with out_cap 0 asks only for report->bytes_max (data

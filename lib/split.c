@@ -640,7 +640,9 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     c.alc = &alc;
     c.err = err;
     c.max_ts = CIVIC_NO_TIME;
-    size_t pos = len >= 3 && memcmp(data, BOM, 3) == 0 ? 3 : 0;
+    /* A BOM begins a file: with the header given apart, data is a later
+     * block, where those bytes are part of a record, as for a load. */
+    size_t pos = !opts->header && len >= 3 && memcmp(data, BOM, 3) == 0 ? 3 : 0;
     uint32_t format = opts->format;
     if (format == CIVIC_FORMAT_AUTO)
         format = opts->header ? CIVIC_FORMAT_CSV : detect_format(data, len);
