@@ -193,20 +193,6 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
     return CIVIC_OK;
 }
 
-static bool name_is(const char *s, size_t n, const char *name)
-{
-    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    size_t m = strlen(name);
-    if (n != m) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != name[i]) return false;
-    }
-    return true;
-}
-
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     csv_state *st = state_of(ld);
@@ -221,8 +207,8 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     st->ncols = r->count;
     for (uint32_t c = 0; c < r->count; c++) {
         st->col_field[c] = -1;
-        for (int k = 0; k < CIVIC_F_COUNT; k++) {
-            if (!name_is(r->field[c], r->len[c], civic__field_names[k])) continue;
+        int k = civic__field_of_name(r->field[c], r->len[c]);
+        if (k >= 0) {
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",
                          civic__field_names[k]);

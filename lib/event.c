@@ -22,6 +22,20 @@ const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type",
                                                         "qty", "group", "ref", "act",
                                                         "source" };
 
+int civic__field_of_name(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    for (int k = 0; k < CIVIC_F_COUNT; k++) {
+        const char *name = civic__field_names[k];
+        if (strlen(name) != n) continue;
+        size_t i = 0;
+        while (i < n && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]) == name[i]) i++;
+        if (i == n) return k;
+    }
+    return -1;
+}
+
 /* ------------------------------------------------------------ types */
 
 /* The built-in types themselves (names, CIVIC_TYPE_* codes) are in

@@ -805,6 +805,8 @@ typedef struct civic_fields {
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
+/* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1. */
+int civic__field_of_name(const char *s, size_t n);
 /* Fields from values in CIVIC_F_* order with lengths n (NULL: the values
  * are NUL-terminated); an empty or NULL value is absent; no columns. */
 void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],

@@ -272,20 +272,6 @@ static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, s
     return 0;
 }
 
-static bool name_is(const char *s, size_t n, const char *name)
-{
-    while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    size_t m = strlen(name);
-    if (n != m) return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch - 'A' + 'a');
-        if (ch != name[i]) return false;
-    }
-    return true;
-}
-
 /* The header record at pos of p[0..n): the column map.  *end is the offset
  * after its line break (or n).  line 0 = the header given in the options. */
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
@@ -317,8 +303,8 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
                                     "%s%llu: more than %d columns",
                                     line ? "line " : "the given header, line ",
                                     (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
-        for (int k = 0; k < CIVIC_F_COUNT; k++) {
-            if (!name_is(f.v, f.n, civic__field_names[k])) continue;
+        int k = civic__field_of_name(f.v, f.n);
+        if (k >= 0) {
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",
                          civic__field_names[k]);
