@@ -233,6 +233,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (opts && opts->events_max && opts->events_max < e->events_max)
         e->events_max = opts->events_max;
     e->threads = opts && opts->threads ? opts->threads : default_threads(opts);
+    e->two_pass_events = CIVIC_TWO_PASS_EVENTS;
     civic__arena_init(&e->names, &e->alc, (size_t)1 << 16);
     e->ts_min = INT64_MAX;
     e->ts_max = INT64_MIN;

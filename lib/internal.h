@@ -682,12 +682,20 @@ typedef struct civic_extras {
     bool v2_events;            /* some event used act, source or a version-2 type */
 } civic_extras;
 
+/* From this many events on, evaluating all subjects (query.c) takes two
+ * passes, halves of the rows by events, and each pass buckets only its own
+ * subjects' events: the bucket, 4 bytes an event and the largest scratch of
+ * the evaluation, is half as large, for one more read of the event array
+ * (bench/RESULTS.md has the figures).  Per engine, so that tests can lower it. */
+#define CIVIC_TWO_PASS_EVENTS ((size_t)1 << 22)
+
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
     struct civic_lock *lock;   /* engine.c; behind a pointer: const queries lock it too */
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
+    size_t two_pass_events;    /* CIVIC_TWO_PASS_EVENTS */
     civic_id_store id_store;   /* event ids and refs */
     civic_arena names;         /* subject ids and group paths: dense, mostly cached */
     civic_ev *events;          /* 32-byte aligned, inside events_block */

@@ -458,11 +458,29 @@ int civic_engine_subject(const civic_engine *e, const char *subject, int64_t as_
 /* ------------------------------------------------------------ all subjects */
 
 
+/* Subjects are sorted by id.  Most comparisons are decided by the ids'
+ * first 8 bytes, read beforehand into one integer per subject (big-endian,
+ * zero-padded: their order is the ids' order, since an id holds no zero
+ * byte before its end); only equal prefixes read the ids themselves. */
+typedef struct subject_order {
+    const civic_engine *e;
+    const uint64_t *prefix;    /* per subject */
+} subject_order;
+
+static uint64_t id_prefix(const char *id)
+{
+    size_t n = civic__lp_len(id);
+    uint64_t k = 0;
+    for (size_t i = 0; i < 8; i++) k = k << 8 | (i < n ? (unsigned char)id[i] : 0);
+    return k;
+}
+
 static int compare_subjects(const void *a, const void *b, const void *ctx)
 {
-    const civic_engine *e = ctx;
-    const char *x = e->subjects[*(const uint32_t *)a].id;
-    const char *y = e->subjects[*(const uint32_t *)b].id;
+    const subject_order *so = ctx;
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    if (so->prefix[i] != so->prefix[j]) return so->prefix[i] < so->prefix[j] ? -1 : 1;
+    const char *x = so->e->subjects[i].id, *y = so->e->subjects[j].id;
     size_t nx = civic__lp_len(x), ny = civic__lp_len(y);
     int c = memcmp(x, y, nx < ny ? nx : ny);
     return c ? c : (nx < ny ? -1 : nx > ny);
@@ -490,6 +508,21 @@ static void sort_ctx(uint32_t *v, uint32_t *tmp, size_t n,
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n) v[k++] = cmp(&v[j], &tmp[i], ctx) < 0 ? v[j++] : tmp[i++];
     while (i < h) v[k++] = tmp[i++];
+}
+
+/* order[0, ns): every subject, by id. */
+static int sort_subjects(const civic_engine *e, uint32_t *order, uint32_t *tmp, size_t ns)
+{
+    uint64_t *prefix = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint64_t));
+    if (!prefix) return CIVIC_E_NOMEM;
+    for (size_t s = 0; s < ns; s++) {
+        order[s] = (uint32_t)s;
+        prefix[s] = id_prefix(e->subjects[s].id);
+    }
+    subject_order so = { e, prefix };
+    sort_ctx(order, tmp, ns, compare_subjects, &so);
+    civic__free(&e->alc, prefix, (ns ? ns : 1) * sizeof(uint64_t));
+    return CIVIC_OK;
 }
 
 /* Room for `n` rows in res: rows, dimensions and tiers, allocated once. */
@@ -558,7 +591,8 @@ static void result_take(civic_result *dst, civic_result *part)
     result_unlend(part);
 }
 
-/* One slice of the subjects, evaluated by one thread into its own result. */
+/* One slice of the subjects, evaluated by one thread into its own result,
+ * with scratch (ev) that outlives the slice: a second pass reuses it. */
 typedef struct eval_part {
     const civic_engine *e;
     int64_t as_of;
@@ -566,6 +600,7 @@ typedef struct eval_part {
     const uint32_t *start;
     size_t from, to;
     civic_result *res;
+    civic_eval *ev;            /* initialised on first use; the caller frees it */
     int rc;
 } eval_part;
 
@@ -573,28 +608,28 @@ static void *eval_part_run(void *arg)
 {
     eval_part *part = arg;
     const civic_engine *e = part->e;
-    civic_eval ev;
-    part->rc = civic__eval_init(&ev, e, part->as_of, false);
-    if (part->rc != CIVIC_OK) return NULL;
+    civic_eval *ev = part->ev;
+    if (!ev->e && (part->rc = civic__eval_init(ev, e, part->as_of, false)) != CIVIC_OK)
+        return NULL;
     for (size_t k = part->from; k < part->to && part->rc == CIVIC_OK; k++) {
         uint32_t s = part->order[k];
         civic_answer a;
-        part->rc = civic__eval_subject(&ev, part->bucket + part->start[s], e->subjects[s].count, &a);
+        part->rc = civic__eval_subject(ev, part->bucket + part->start[s], e->subjects[s].count, &a);
         if (part->rc == CIVIC_OK && a.events > 0)
-            part->rc = result_add(part->res, &ev, e->subjects[s].id, &a);
+            part->rc = result_add(part->res, ev, e->subjects[s].id, &a);
     }
-    civic__eval_free(&ev);
     return NULL;
 }
 
 #define EVAL_PARTS_MAX 8
 #define EVAL_PARALLEL_SUBJECTS_MIN 4096
 
-/* Evaluate the subjects in `order` into res, on several threads when the
- * engine allows it and the work is large enough; rows keep `order`. */
+/* Evaluate the ns subjects in `order` and append their rows to res, in
+ * that order, on several threads when the engine allows it and the work
+ * is large enough; evs[i] is thread i's scratch. */
 static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *order,
                           const uint32_t *bucket, const uint32_t *start, size_t ns,
-                          civic_result *res)
+                          civic_result *res, civic_eval *evs)
 {
     size_t k = e->threads < EVAL_PARTS_MAX ? e->threads : EVAL_PARTS_MAX;
     if (k < 2 || ns < EVAL_PARALLEL_SUBJECTS_MIN) k = 1;
@@ -615,12 +650,14 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
     /* Every part writes its rows into its own stretch of res's arrays,
      * sized once for all subjects: moving them together afterwards needs no
      * second copy of the rows (with a million subjects, ~100 MB). */
-    if (result_reserve(res, ns) != CIVIC_OK) rc = CIVIC_E_NOMEM;
+    size_t base = res->count;
+    if (result_reserve(res, base + ns) != CIVIC_OK) rc = CIVIC_E_NOMEM;
     for (size_t i = 0; i < k; i++) {
         parts[i] = (eval_part){ e, as_of, order, bucket, start, cut[i], cut[i + 1],
-                                i == 0 ? res : result_new(e), CIVIC_OK };
+                                i == 0 ? res : result_new(e), &evs[i], CIVIC_OK };
         if (!parts[i].res) rc = CIVIC_E_NOMEM;
-        else if (i > 0 && rc == CIVIC_OK) result_lend(parts[i].res, res, cut[i], cut[i + 1] - cut[i]);
+        else if (i > 0 && rc == CIVIC_OK)
+            result_lend(parts[i].res, res, base + cut[i], cut[i + 1] - cut[i]);
     }
     for (size_t i = 1; rc == CIVIC_OK && i < k; i++)
         started[i] = pthread_create(&tid[i], NULL, eval_part_run, &parts[i]) == 0;
@@ -643,19 +680,43 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
 /* Bucketing events by subject (a counting sort; each subject's run stays in
  * insertion order) reads the whole event array.  With a second thread, the
  * back half fills each run from its end downwards while the front half
- * fills it from its start: no counting pass, and the same result. */
+ * fills it from its start: no counting pass, and the same result.
+ *
+ * A pass may bucket only some subjects: the others' `next` holds the
+ * pass's skip slot, past every run, which they overwrite without moving
+ * (no branch on a random subject).  The front and the back skip slots lie
+ * SKIP_GAP slots apart, so the two threads never write one cache line. */
+#define SKIP_GAP 16
+
 typedef struct scatter_job {
     const civic_engine *e;
     uint32_t *bucket;
-    size_t *end;       /* per subject: one past the last slot still free */
+    size_t *next;      /* per subject: front, the next free slot; back, one past it */
+    size_t skip;       /* where subjects outside the pass write */
     size_t from, to;   /* events */
 } scatter_job;
+
+static void *scatter_front(void *arg)
+{
+    scatter_job *j = arg;
+    const civic_ev *ev = j->e->events;
+    for (size_t i = j->from; i < j->to; i++) {
+        size_t *at = &j->next[ev[i].subject], a = *at;
+        j->bucket[a] = (uint32_t)i;
+        *at = a + (a != j->skip);
+    }
+    return NULL;
+}
 
 static void *scatter_back(void *arg)
 {
     scatter_job *j = arg;
     const civic_ev *ev = j->e->events;
-    for (size_t i = j->to; i > j->from; i--) j->bucket[--j->end[ev[i - 1].subject]] = (uint32_t)(i - 1);
+    for (size_t i = j->to; i > j->from; i--) {
+        size_t *end = &j->next[ev[i - 1].subject], b = *end - (*end != j->skip);
+        j->bucket[b] = (uint32_t)(i - 1);
+        *end = b;
+    }
     return NULL;
 }
 
@@ -665,43 +726,84 @@ static void *scatter_back(void *arg)
 static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
 {
     size_t ns = e->subject_count, ne = e->event_count;
-    uint32_t *start = civic__calloc(&e->alc, ns + 1, sizeof(uint32_t));
-    size_t *at = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
-    size_t *end = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
-    uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
+    size_t passes = ne >= e->two_pass_events && ns >= 2 ? 2 : 1;
+    size_t pcut[3] = { 0, ns, ns }, len[2] = { ne, 0 };
+    uint32_t *start = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
+    size_t *at = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(size_t));
+    size_t *end = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(size_t));
     uint32_t *order = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
     uint32_t *tmp = civic__malloc(&e->alc, (ns ? ns : 1) * sizeof(uint32_t));
+    uint32_t *bucket = NULL;
+    size_t bucket_len = 0;
+    civic_eval evs[EVAL_PARTS_MAX];
+    memset(evs, 0, sizeof(evs));
     int rc = CIVIC_E_NOMEM;
-    if (!start || !at || !end || !bucket || !order || !tmp) goto done;
-    for (size_t s = 0; s < ns; s++) start[s + 1] = start[s] + e->subjects[s].count; /* < 2^32 */
-    for (size_t s = 0; s < ns; s++) {
-        at[s] = start[s];
-        end[s] = start[s + 1];
+    if (!start || !at || !end || !order || !tmp) goto done;
+    if (passes == 2) {
+        /* the passes are halves of the rows, so the order comes first */
+        if (sort_subjects(e, order, tmp, ns) != CIVIC_OK) goto done;
+        size_t half = 0, first = 0; /* the first pass: at most half the events, one subject at least */
+        while (half + 1 < ns && 2 * (first + e->subjects[order[half]].count) <= ne)
+            first += e->subjects[order[half++]].count;
+        if (half == 0) first = e->subjects[order[half++]].count;
+        pcut[1] = half;
+        len[0] = first;
+        len[1] = ne - first;
     }
-    size_t mid = ne;
-    pthread_t tid;
-    bool started = false;
-    scatter_job back = { e, bucket, end, ne / 2, ne };
-    if (e->threads >= 2 && ne >= SCATTER_PARALLEL_EVENTS_MIN) {
-        started = pthread_create(&tid, NULL, scatter_back, &back) == 0;
-        if (started) mid = ne / 2;
+    bucket_len = (len[0] > len[1] ? len[0] : len[1]) + SKIP_GAP + 1;
+    bucket = civic__malloc(&e->alc, bucket_len * sizeof(uint32_t));
+    if (!bucket) goto done;
+    rc = CIVIC_OK;
+    for (size_t p = 0; p < passes; p++) {
+        size_t skip = len[p], pos = 0;
+        if (passes == 1) {
+            for (size_t s = 0; s < ns; s++) {
+                start[s] = (uint32_t)pos; /* < 2^32 */
+                at[s] = pos;
+                end[s] = pos += e->subjects[s].count;
+            }
+        } else {
+            for (size_t s = 0; s < ns; s++) {
+                at[s] = skip;
+                end[s] = skip + SKIP_GAP;
+            }
+            for (size_t k = pcut[p]; k < pcut[p + 1]; k++) {
+                uint32_t s = order[k];
+                start[s] = (uint32_t)pos;
+                at[s] = pos;
+                end[s] = pos += e->subjects[s].count;
+            }
+        }
+        scatter_job front = { e, bucket, at, skip, 0, ne };
+        scatter_job back = { e, bucket, end, skip + SKIP_GAP, ne / 2, ne };
+        pthread_t tid;
+        bool started = false;
+        if (e->threads >= 2 && ne >= SCATTER_PARALLEL_EVENTS_MIN) {
+            started = pthread_create(&tid, NULL, scatter_back, &back) == 0;
+            if (started) front.to = ne / 2;
+        }
+        scatter_front(&front);
+        if (passes == 1) rc = sort_subjects(e, order, tmp, ns);
+        if (started) pthread_join(tid, NULL);
+        if (rc != CIVIC_OK) break;
+        if (p + 1 == passes) {
+            /* what only the bucketing needed goes before the last rows are made */
+            civic__free(&e->alc, at, (ns ? ns : 1) * sizeof(size_t));
+            civic__free(&e->alc, end, (ns ? ns : 1) * sizeof(size_t));
+            civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
+            at = end = NULL;
+            tmp = NULL;
+        }
+        rc = evaluate_parts(e, as_of, order + pcut[p], bucket, start, pcut[p + 1] - pcut[p],
+                            res, evs);
+        if (rc != CIVIC_OK) break;
     }
-    for (size_t i = 0; i < mid; i++) bucket[at[e->events[i].subject]++] = (uint32_t)i;
-    for (size_t s = 0; s < ns; s++) order[s] = (uint32_t)s;
-    sort_ctx(order, tmp, ns, compare_subjects, e);
-    if (started) pthread_join(tid, NULL);
-    /* what only the bucketing needed goes before the rows are made */
-    civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
-    civic__free(&e->alc, end, (ns + 1) * sizeof(size_t));
-    civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
-    at = end = NULL;
-    tmp = NULL;
-    rc = evaluate_parts(e, as_of, order, bucket, start, ns, res);
 done:
-    civic__free(&e->alc, start, (ns + 1) * sizeof(uint32_t));
-    civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
-    civic__free(&e->alc, end, (ns + 1) * sizeof(size_t));
-    civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < EVAL_PARTS_MAX; i++) civic__eval_free(&evs[i]);
+    civic__free(&e->alc, start, (ns ? ns : 1) * sizeof(uint32_t));
+    civic__free(&e->alc, at, (ns ? ns : 1) * sizeof(size_t));
+    civic__free(&e->alc, end, (ns ? ns : 1) * sizeof(size_t));
+    civic__free(&e->alc, bucket, bucket_len * sizeof(uint32_t));
     civic__free(&e->alc, order, (ns ? ns : 1) * sizeof(uint32_t));
     civic__free(&e->alc, tmp, (ns ? ns : 1) * sizeof(uint32_t));
     return rc;

@@ -17,6 +17,7 @@
 */
 #include "support.h"
 #include "alloc_fail.h"
+#include "internal.h" /* civic_engine.two_pass_events */
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -585,6 +586,79 @@ static char *rows_with_extras(const civic_engine *e, int64_t as_of, size_t *rows
     return out;
 }
 
+/* Above CIVIC_TWO_PASS_EVENTS events, an all-subject answer buckets and
+ * evaluates the subjects in two passes (halves of the rows, by events).
+ * Forced here on a small log, on 1, 2 and 4 threads, it must give the rows
+ * of one pass: subjects inserted out of id order, interleaved events,
+ * subjects without events at the as-of time, and one subject holding more
+ * than half of the events, first in id order (the first pass is that
+ * subject alone) or last, or none (both passes then run on two threads). */
+static char *two_pass_log(const char *busy, size_t *len)
+{
+    const unsigned subjects = 9000, busy_events = busy ? 40000 : 0; /* the others: ~36000 */
+    size_t cap = 256 + ((size_t)subjects * 7 + busy_events) * 80, at = 0;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    at += (size_t)snprintf(data, cap, "id,subject,type,ts,qty,group\n");
+    const int64_t t0 = 1700000000, late = 1750000000;
+    unsigned n = 0;
+    for (unsigned round = 0; round < 7; round++) {
+        for (unsigned s = 0; s < subjects; s++) {
+            if (round > s % 7) continue;
+            unsigned name = (s * 7919u) % subjects; /* insertion order is not id order */
+            int64_t ts = (s % 11 == 3 ? late : t0) + round * 3600 + s;
+            at += (size_t)snprintf(data + at, cap - at, "p%u-%u,t%05u,%s,%lld,,d%u\n", s, round,
+                                   name, kinds[(s + round) % K], (long long)ts, s % 4);
+            if (s % 3 == 0 && n < busy_events) /* the busy subject's, between the others' */
+                at += (size_t)snprintf(data + at, cap - at, "b%u,%s,%s,%lld,2,d9\n", n, busy,
+                                       kinds[n % K], (long long)(t0 + n)), n++;
+        }
+    }
+    for (; n < busy_events; n++)
+        at += (size_t)snprintf(data + at, cap - at, "b%u,%s,%s,%lld,,d9\n", n, busy,
+                               kinds[n % K], (long long)(t0 + n));
+    assert_true(at < cap);
+    *len = at;
+    return data;
+}
+
+static void two_pass_rows_are_one_pass_rows(void **state)
+{
+    (void)state;
+    const char *busy_ids[] = { "a-busy", "z-busy", NULL };
+    const int64_t as_of = 1750000000 - 1;
+    for (size_t b = 0; b < 3; b++) {
+        size_t len = 0;
+        char *data = two_pass_log(busy_ids[b], &len);
+        char *want = NULL;
+        size_t want_rows = 0;
+        for (uint32_t threads = 1; threads <= 4; threads *= 2) {
+            for (int forced = 0; forced <= 1; forced++) {
+                civic_engine *e = engine_with_threads(threads);
+                assert_int_equal(civic_engine_load(e, data, len, NULL, NULL, NULL), CIVIC_OK);
+                if (busy_ids[b]) /* more than half of the events are the busy subject's */
+                    assert_true(civic_engine_event_count(e) < 2 * 40000);
+                if (forced) e->two_pass_events = 1;
+                size_t rows = 0;
+                char *got = rows_with_extras(e, as_of, &rows);
+                if (!want) {
+                    want = got;
+                    want_rows = rows;
+                    /* 818 with s % 11 == 3 have events after as_of only */
+                    assert_int_equal(rows, 9000 - 818 + (busy_ids[b] != NULL));
+                } else {
+                    assert_int_equal(rows, want_rows);
+                    assert_string_equal(got, want);
+                    free(got);
+                }
+                civic_engine_free(e);
+            }
+        }
+        free(want);
+        free(data);
+    }
+}
+
 /* The evaluation threads write their rows into stretches of one array and
  * move them together: subjects without events at the as-of time leave gaps
  * in every stretch (here every third subject, and a run of 500), and the
@@ -897,6 +971,7 @@ int main(void)
         cmocka_unit_test(an_answer_is_read_from_several_threads_after_the_engine_is_gone),
         cmocka_unit_test(worker_threads_give_the_answers_of_one_thread),
         cmocka_unit_test(parallel_rows_close_their_gaps),
+        cmocka_unit_test(two_pass_rows_are_one_pass_rows),
         cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
