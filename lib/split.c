@@ -113,6 +113,7 @@ typedef struct split_ctx {
     size_t nrec, cap;
     uint64_t line;              /* physical lines read */
     int64_t max_ts;
+    civic_ts_cache dates;       /* the ts parser's last two dates (zeroed with c) */
     char *jbuf;                 /* JSON Lines: decoded strings of one line */
     size_t jbuf_cap;
 } split_ctx;
@@ -173,7 +174,7 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
     if (ts_len > SPLIT_TS_BYTES_MAX)
         return field_error(c, CIVIC_E_LIMIT, line, ts_column, at, CIVIC_F_TS,
                            "longer than 64 bytes", ts, ts_len);
-    int rc = civic__time_parse(ts, ts_len, c->utc_offset, &t, &why);
+    int rc = civic__time_parse_cached(ts, ts_len, c->utc_offset, &c->dates, &t, &why);
     if (rc != CIVIC_OK) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len);
     if (t > c->max_ts) c->max_ts = t;
     return add_record(c, at, end, key, key_len);
