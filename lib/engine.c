@@ -528,6 +528,11 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
                                      event->version >= 2 ? event->act : NULL,
                                      event->version >= 2 ? event->source : NULL };
     civic__fields_of(&f, v, NULL);
+    /* Callers add events in time order as they happen: the dates repeat,
+     * and the calendar was a tenth of an add.  One cache per calling
+     * thread (a date's days do not depend on the engine or its rules). */
+    static _Thread_local civic_ts_cache dates;
+    f.ts_cache = &dates;
     civic_parsed p;
     int rc = civic__event_parse(e, &f, &p, 0, err);
     if (rc != CIVIC_OK) return rc;
