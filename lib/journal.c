@@ -112,24 +112,37 @@ static bool lock_file(int fd)
 }
 
 /* Write a header-only journal to the open, locked temporary file fd (named
- * tmp), sync it and rename it over path: it stays locked, as the journal.
+ * tmp), sync it and put it at path: it stays locked, as the journal.
+ * replace: rename it over the (empty) file there.  Otherwise path had no
+ * file, and it is linked there, which fails with EEXIST when another engine
+ * created one meanwhile: a rename would put this journal over that one,
+ * and both engines would go on writing, one of them into a file nobody can
+ * open again.  (Only a file system without hard links gets the rename.)
  * Returns the failed step or NULL (errno says why). */
-static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint)
+static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint,
+                               bool replace)
 {
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint);
     if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
     if (fsync(fd) != 0) return "sync";
+    if (!replace && link(tmp, path) == 0) {
+        (void)unlink(tmp); /* a name left over is swept once the lock is gone */
+        return NULL;
+    }
+    if (!replace && errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+        return errno == EEXIST ? "create (another engine created it meanwhile)" : "link into place";
     if (rename(tmp, path) != 0) return "rename into place";
     return NULL;
 }
 
 /* Create a header-only journal at path atomically (temporary file, sync,
- * lock, rename, directory sync).  *fd_out gets its open descriptor.
- * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO: the same code whether or
- * not err is given. */
+ * lock, link or rename, directory sync; replace as in fresh_steps).
+ * *fd_out gets its open descriptor.  Returns CIVIC_OK, CIVIC_E_NOMEM or
+ * CIVIC_E_IO (errno EEXIST: another engine created path first): the same
+ * code whether or not err is given. */
 static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
-                        int *fd_out, civic_error *err)
+                        bool replace, int *fd_out, civic_error *err)
 {
     size_t tmp_size = 0;
     char *tmp = NULL;
@@ -137,7 +150,8 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
     *fd_out = -1;
     int rc = civic__temp_create(alc, path, &tmp, &tmp_size, &fd);
     if (rc == CIVIC_E_NOMEM) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    const char *step = fd < 0 ? "create a temporary file" : fresh_steps(fd, tmp, path, fingerprint);
+    const char *step = fd < 0 ? "create a temporary file"
+                              : fresh_steps(fd, tmp, path, fingerprint, replace);
     if (fd >= 0 && step) {
         int saved = errno;
         close(fd);
@@ -151,9 +165,11 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
         errno = saved;
         fd = -1;
     }
+    int saved = errno;
     rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
     *fd_out = fd;
+    errno = saved;
     return rc;
 }
 
@@ -482,18 +498,23 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
                           civic_error *err)
 {
     civic__temp_sweep(j->path); /* what a killed open or compaction left */
-    j->fd = open(j->path, O_RDWR | O_CLOEXEC);
-    if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
     struct stat st;
-    if (j->fd >= 0 && !lock_file(j->fd))
-        return errno == EAGAIN
-                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is locked by another "
-                                      "engine (in this process or another)", j->path)
-                   : io_error(err, "lock", j->path);
-    if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
-    if (j->fd < 0 || st.st_size == 0) {
+    /* Twice at most: an engine that finds no journal and loses the race to
+     * create it opens the winner's, and finds it locked. */
+    for (int attempt = 0;; attempt++) {
+        j->fd = open(j->path, O_RDWR | O_CLOEXEC);
+        if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
+        if (j->fd >= 0 && !lock_file(j->fd))
+            return errno == EAGAIN
+                       ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is locked by "
+                                          "another engine (in this process or another)", j->path)
+                       : io_error(err, "lock", j->path);
+        if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
+        if (j->fd >= 0 && st.st_size > 0) break;
+        bool replace = j->fd >= 0;
         if (j->fd >= 0) close(j->fd);
-        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &j->fd, err);
+        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, replace, &j->fd, err);
+        if (rc == CIVIC_E_IO && errno == EEXIST && !replace && attempt == 0) continue;
         if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
         rep->created = 1;
@@ -753,7 +774,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     /* ... (2) only then the empty journal replaces the old one. */
     civic__temp_sweep(j->path);
     int fd;
-    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, &fd, err);
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &fd, err);
     if (rc != CIVIC_OK) return rc;
     close(j->fd);
     j->fd = fd;

@@ -643,6 +643,61 @@ static void a_second_engine_cannot_open_a_journal_in_use(void **state)
     civic_engine_free(b);
 }
 
+/* Two engines that find no journal at one path and create it at the same
+ * moment: one gets it, the other is told it is locked, never both.  (A
+ * rename into place let the second creation replace the first; both opens
+ * succeeded, and the first engine's events went to a file no longer at the
+ * path.) */
+typedef struct racer {
+    civic_engine *e;
+    const char *path;
+    pthread_barrier_t *go;
+    int rc;
+    char message[256];
+} racer;
+
+static void *race_to_create(void *p)
+{
+    racer *r = p;
+    civic_error err = CIVIC_ERROR_INIT;
+    pthread_barrier_wait(r->go);
+    r->rc = civic_engine_journal_open(r->e, r->path, CIVIC_SYNC_ALWAYS, NULL, &err);
+    snprintf(r->message, sizeof(r->message), "%s", err.message);
+    return NULL;
+}
+
+static void two_engines_creating_one_journal_never_both_get_it(void **state)
+{
+    for (int round = 0; round < 40; round++) {
+        char name[32], path[256];
+        snprintf(name, sizeof(name), "race%d.jnl", round);
+        snprintf(path, sizeof(path), "%s", path_in(name));
+        pthread_barrier_t go;
+        assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+        racer r[2] = { { fresh_engine(), path, &go, 0, "" }, { fresh_engine(), path, &go, 0, "" } };
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&t[i], NULL, race_to_create, &r[i]), 0);
+        for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&go);
+        int winner = r[0].rc == CIVIC_OK ? 0 : 1;
+        assert_int_equal(r[winner].rc, CIVIC_OK);
+        assert_int_equal(r[1 - winner].rc, CIVIC_E_IO);
+        assert_non_null(strstr(r[1 - winner].message, "locked by another engine"));
+        add_one(r[winner].e, "x1", "fine", "2024-01-01");
+        civic_engine_free(r[0].e);
+        civic_engine_free(r[1].e);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_engine *again = journaled(name, CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(rep.created, 0);
+        assert_int_equal(civic_engine_event_count(again), 1);
+        civic_engine_free(again);
+        size_t n = 0;
+        char **left = names_in("", &n); /* no temporary file left behind */
+        for (size_t i = 0; i < n; i++) assert_null(strstr(left[i], ".tmp."));
+        free_names(left, n);
+    }
+}
+
 static void journal_rejects_bad_arguments(void **state)
 {
     civic_engine *e = fresh_engine();
@@ -1365,6 +1420,7 @@ int main(void)
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
+        cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
