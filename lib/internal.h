@@ -687,7 +687,9 @@ typedef struct civic_extras {
  * subjects' events: the bucket, 4 bytes an event and the largest scratch of
  * the evaluation, is half as large, for one more read of the event array
  * (bench/RESULTS.md has the figures).  Per engine, so that tests can lower it. */
+#ifndef CIVIC_TWO_PASS_EVENTS /* a build for tests may lower it */
 #define CIVIC_TWO_PASS_EVENTS ((size_t)1 << 22)
+#endif
 
 struct civic_engine {
     civic_allocator alc;
