@@ -777,7 +777,9 @@ typedef struct civic_journal_report {
  *  The file is locked against every other engine, in this process or
  *  another (an open file description lock, or flock where those are
  *  missing): a second open fails with CIVIC_E_IO ("locked by another
- *  engine") until the first engine closes the journal or is freed.
+ *  engine") until the first engine closes the journal or is freed, also
+ *  when two engines create a missing journal at the same moment.  A path
+ *  that is a symbolic link to a missing file fails with CIVIC_E_IO.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.

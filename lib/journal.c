@@ -514,7 +514,18 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         bool replace = j->fd >= 0;
         if (j->fd >= 0) close(j->fd);
         int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, replace, &j->fd, err);
-        if (rc == CIVIC_E_IO && errno == EEXIST && !replace && attempt == 0) continue;
+        if (rc == CIVIC_E_IO && errno == EEXIST && !replace) {
+            /* open found nothing, yet the name exists: a symbolic link to a
+             * missing file (which a rename used to replace), else a race */
+            if (lstat(j->path, &st) == 0 && S_ISLNK(st.st_mode))
+                return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is a symbolic "
+                                        "link to a missing file: give the journal's own path",
+                                        j->path);
+            if (attempt == 0) {
+                civic__error_clear(err);
+                continue;
+            }
+        }
         if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
         rep->created = 1;

@@ -698,6 +698,26 @@ static void two_engines_creating_one_journal_never_both_get_it(void **state)
     }
 }
 
+/* A journal path that is a symbolic link to a missing file is refused with
+ * that reason, and the link stays (a rename used to replace it with the
+ * journal, away from where the link pointed). */
+static void a_journal_path_linking_to_nothing_is_named(void **state)
+{
+    char path[256], target[256];
+    snprintf(path, sizeof(path), "%s", path_in("dangling.jnl"));
+    snprintf(target, sizeof(target), "%s", path_in("nowhere/target.jnl"));
+    assert_int_equal(symlink(target, path), 0);
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_ALWAYS, NULL, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "symbolic link to a missing file"));
+    struct stat st;
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    civic_engine_free(e);
+    assert_int_equal(unlink(path), 0);
+}
+
 static void journal_rejects_bad_arguments(void **state)
 {
     civic_engine *e = fresh_engine();
@@ -1421,6 +1441,7 @@ int main(void)
         cmocka_unit_test(journal_rejects_bad_arguments),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
+        cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
