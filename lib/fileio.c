@@ -200,7 +200,12 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
  * so a temporary file nobody holds is stale and may be removed.  A sweeper
  * takes a shared lock before removing a file; a writer that created its
  * file just before a sweeper removed it sees, once it holds its lock, that
- * the file has no name any more (st_nlink 0) and starts over. */
+ * the file has no name any more (st_nlink 0) and starts over.  A writer
+ * never waits for its lock: a sweeper holding the file is about to remove
+ * it, so the writer starts over under a new name at once.  (Waiting would
+ * be correct too, but a waiting lock is a blocking call that valgrind does
+ * not let other threads run beside, so two engines of one process sweeping
+ * and creating at once hung there.) */
 
 #define TEMP_SUFFIX ".tmp.XXXXXX"
 #define TEMP_ATTEMPTS 8
@@ -218,7 +223,7 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         int fd = mkstemp(tmp);
         if (fd < 0) break;
         struct stat st;
-        int rc = civic__file_lock(fd, true, true);
+        int rc = civic__file_lock(fd, true, false);
         if (rc == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0) {
             *fd_out = fd;
             *name = tmp;
