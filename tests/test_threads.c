@@ -586,6 +586,25 @@ static char *rows_with_extras(const civic_engine *e, int64_t as_of, size_t *rows
     return out;
 }
 
+/* e's rows (rows_with_extras) against *want, the rows of the first engine
+ * asked: that one must have first_rows of them, every later one the same
+ * text.  *want is kept (the caller frees it). */
+static void rows_agree(const civic_engine *e, int64_t as_of, char **want, size_t *want_rows,
+                       size_t first_rows)
+{
+    size_t rows = 0;
+    char *got = rows_with_extras(e, as_of, &rows);
+    if (!*want) {
+        *want = got;
+        *want_rows = rows;
+        assert_int_equal(rows, first_rows);
+        return;
+    }
+    assert_int_equal(rows, *want_rows);
+    assert_string_equal(got, *want);
+    free(got);
+}
+
 /* Above CIVIC_TWO_PASS_EVENTS events, an all-subject answer buckets and
  * evaluates the subjects in two passes (halves of the rows, by events).
  * Forced here on a small log, on 1, 2 and 4 threads, it must give the rows
@@ -639,18 +658,8 @@ static void two_pass_rows_are_one_pass_rows(void **state)
                 if (busy_ids[b]) /* more than half of the events are the busy subject's */
                     assert_true(civic_engine_event_count(e) < 2 * 40000);
                 if (forced) e->two_pass_events = 1;
-                size_t rows = 0;
-                char *got = rows_with_extras(e, as_of, &rows);
-                if (!want) {
-                    want = got;
-                    want_rows = rows;
-                    /* 818 with s % 11 == 3 have events after as_of only */
-                    assert_int_equal(rows, 9000 - 818 + (busy_ids[b] != NULL));
-                } else {
-                    assert_int_equal(rows, want_rows);
-                    assert_string_equal(got, want);
-                    free(got);
-                }
+                /* 818 with s % 11 == 3 have events after as_of only */
+                rows_agree(e, as_of, &want, &want_rows, 9000 - 818 + (busy_ids[b] != NULL));
                 civic_engine_free(e);
             }
         }
@@ -687,17 +696,7 @@ static void parallel_rows_close_their_gaps(void **state)
     for (uint32_t threads = 1; threads <= 8; threads *= 2) {
         civic_engine *e = engine_with_threads(threads);
         assert_int_equal(civic_engine_load(e, data, at, NULL, NULL, NULL), CIVIC_OK);
-        size_t rows = 0;
-        char *got = rows_with_extras(e, as_of, &rows);
-        if (!want) {
-            want = got;
-            want_rows = rows;
-            assert_int_equal(rows, in_time); /* 9000 - 3000 - 333 */
-        } else {
-            assert_int_equal(rows, want_rows);
-            assert_string_equal(got, want);
-            free(got);
-        }
+        rows_agree(e, as_of, &want, &want_rows, in_time); /* 9000 - 3000 - 333 */
         civic_engine_free(e);
     }
     free(want);
