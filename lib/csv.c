@@ -333,16 +333,6 @@ static inline uint64_t zero_bytes(uint64_t x)
     return ~(((x & low7) + low7) | x | low7);
 }
 
-/* 0x80 in each byte of w that is not printable ASCII (0x20..0x7e). */
-static inline uint64_t unprintable_bytes(uint64_t w)
-{
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    uint64_t low = w & UINT64_C(0x7f7f7f7f7f7f7f7f);
-    uint64_t below_space = ~(low + UINT64_C(0x6060606060606060)) & high; /* low < 0x20 */
-    uint64_t del = zero_bytes(w ^ UINT64_C(0x7f7f7f7f7f7f7f7f));
-    return (w & high) | below_space | del;
-}
-
 /* Where the split of one line stands: the next byte to look at, the start
  * of the current field, the line's end once found, unprintable bytes seen. */
 typedef struct line_scan {
@@ -388,7 +378,7 @@ static inline void scan8(const char *p, size_t avail, csv_record *r, line_scan *
     for (; !sc->found && sc->i + 8 <= avail; sc->i += 8) {
         uint64_t w;
         memcpy(&w, p + sc->i, 8);
-        uint64_t u = unprintable_bytes(w);
+        uint64_t u = civic__unprintable8(w);
         uint64_t m = zero_bytes(w ^ commas) | zero_bytes(w ^ lfs);
         while (m) {
             unsigned bit = (unsigned)__builtin_ctzll(m);

@@ -93,7 +93,14 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
         f->n[i] = len;
         f->column[i] = 0;
     }
-    f->printable = false;
+    /* Printable ASCII is valid text: check_text then only counts bytes.
+     * (type, ts and qty are parsed strictly and need no such check.) */
+    f->printable = civic__ascii_printable(f->v[CIVIC_F_ID], f->n[CIVIC_F_ID]) &&
+                   civic__ascii_printable(f->v[CIVIC_F_SUBJECT], f->n[CIVIC_F_SUBJECT]) &&
+                   civic__ascii_printable(f->v[CIVIC_F_GROUP], f->n[CIVIC_F_GROUP]) &&
+                   civic__ascii_printable(f->v[CIVIC_F_REF], f->n[CIVIC_F_REF]) &&
+                   civic__ascii_printable(f->v[CIVIC_F_ACT], f->n[CIVIC_F_ACT]) &&
+                   civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
 }
 

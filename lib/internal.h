@@ -178,6 +178,36 @@ static inline uint64_t civic__read32(const unsigned char *p)
     return v;
 }
 
+/* 0x80 in each byte of w that is not printable ASCII (0x20..0x7e), exactly. */
+static inline uint64_t civic__unprintable8(uint64_t w)
+{
+    const uint64_t high = UINT64_C(0x8080808080808080), low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+    uint64_t below_space = ~((w & low7) + UINT64_C(0x6060606060606060)) & high; /* < 0x20 */
+    uint64_t x = w ^ low7;                                          /* 0 where 0x7f */
+    uint64_t del = ~(((x & low7) + low7) | x | low7);
+    return (w & high) | below_space | del;
+}
+
+/* True when the n bytes at s are all printable ASCII (n 0: true): eight at
+ * a time, the last word overlapping; up to 8 bytes in one word (two
+ * overlapping halves, or bytes shifted into spaces). */
+static inline bool civic__ascii_printable(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint64_t w;
+    if (n > 8) {
+        for (size_t i = 0; i + 8 < n; i += 8)
+            if (civic__unprintable8(civic__read64(p + i))) return false;
+        w = civic__read64(p + n - 8);
+    } else if (n >= 4) {
+        w = civic__read32(p) | civic__read32(p + n - 4) << 32;
+    } else {
+        w = UINT64_C(0x2020202020202020);
+        for (size_t i = 0; i < n; i++) w = (w << 8) | p[i];
+    }
+    return civic__unprintable8(w) == 0;
+}
+
 /* A fixed-seed 64-bit hash, fast on the short ids this library sees.
  * Not keyed: see the HashDoS note in civic.h's Caveats. */
 static inline uint64_t civic__hash_bytes(const void *data, size_t n)
@@ -809,7 +839,8 @@ typedef struct civic_fields {
     const char *v[CIVIC_F_COUNT];
     size_t n[CIVIC_F_COUNT];
     uint32_t column[CIVIC_F_COUNT]; /* for error positions; 0 = unknown */
-    bool printable;            /* the reader saw only printable ASCII in every field */
+    bool printable;            /* only printable ASCII in id, subject, group, ref, act
+                                * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
 } civic_fields;
 

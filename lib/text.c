@@ -14,47 +14,16 @@
 
 #include <string.h>
 
-/* True when all 8 bytes of w are printable ASCII (0x20..0x7e).  The
- * "has less than" trick may flag extra bytes above a true hit, never miss one. */
-static bool ascii_printable8(uint64_t w)
-{
-    const uint64_t high = UINT64_C(0x8080808080808080);
-    uint64_t low = (w - UINT64_C(0x2020202020202020)) & ~w & high;
-    uint64_t x = w ^ UINT64_C(0x7f7f7f7f7f7f7f7f);
-    uint64_t del = (x - UINT64_C(0x0101010101010101)) & ~x & high;
-    return ((w & high) | low | del) == 0;
-}
-
-/* Strings of at most 16 bytes that are printable ASCII, in constant time:
- * two (overlapping) words padded with spaces. */
-static bool short_printable(const unsigned char *p, size_t n)
-{
-    uint64_t a = UINT64_C(0x2020202020202020), b = a;
-    if (n >= 8) {
-        memcpy(&a, p, 8);
-        memcpy(&b, p + n - 8, 8);
-    } else if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, p, 4);
-        memcpy(&y, p + n - 4, 4);
-        a = (a & ~UINT64_C(0xffffffff)) | x;
-        b = (b & ~UINT64_C(0xffffffff)) | y;
-    } else {
-        for (size_t i = 0; i < n; i++) a = (a << 8) | p[i];
-    }
-    return ascii_printable8(a) && ascii_printable8(b);
-}
-
 static bool utf8_scan(const char *s, size_t n, size_t *bad, bool controls_ok)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    if (!controls_ok && n <= 16 && short_printable(p, n)) return true;
+    if (!controls_ok && civic__ascii_printable(s, n)) return true;
     while (i < n) {
         if (i + 8 <= n) { /* fast path: eight plain ASCII bytes at a time */
             uint64_t w;
             memcpy(&w, p + i, 8);
-            if (controls_ok ? (w & UINT64_C(0x8080808080808080)) == 0 : ascii_printable8(w)) {
+            if (controls_ok ? (w & UINT64_C(0x8080808080808080)) == 0 : civic__unprintable8(w) == 0) {
                 i += 8;
                 continue;
             }

@@ -144,6 +144,79 @@ static void ids_subjects_and_refs_hold_128_bytes_not_129(void **state)
     expect_everywhere(UTC_RULES, &ev, CIVIC_E_LIMIT, "130-byte UTF-8 id");
 }
 
+/* The word-at-a-time printable check against the plain definition, for
+ * every length up to 40 and one odd byte at every position: the bytes just
+ * inside and outside 0x20..0x7e, and high bytes. */
+static bool printable_by_bytes(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) return false;
+    return true;
+}
+
+static void the_printable_check_sees_every_byte(void **state)
+{
+    (void)state;
+    static const unsigned char odd[] = {0x00, 0x01, 0x1f, 0x20, 0x21, 0x7e, 0x7f,
+                                        0x80, 0x9f, 0xa0, 0xc3, 0xfe, 0xff};
+    char buf[48];
+    assert_true(civic__ascii_printable(NULL, 0));
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t k = 0; k < n; k++) {
+            for (size_t b = 0; b < sizeof odd; b++) {
+                memset(buf, 'a', sizeof buf);
+                buf[k] = (char)odd[b];
+                assert_int_equal(civic__ascii_printable(buf, n), printable_by_bytes(buf, n));
+                /* the bytes after the string are never looked at */
+                buf[n] = '\x01';
+                assert_int_equal(civic__ascii_printable(buf, n), printable_by_bytes(buf, n));
+            }
+        }
+    }
+}
+
+/* civic_engine_add vouches for printable fields without the UTF-8 scan:
+ * one control character anywhere in any text field of any length still
+ * refuses the event, and leaves the engine as it was. */
+static void a_control_character_anywhere_refuses_an_added_event(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(UTC_RULES);
+    static const char bad[] = {'\x01', '\x1f', '\x7f'};
+    char text[48];
+    civic_error err = CIVIC_ERROR_INIT;
+    for (size_t n = 1; n <= 40; n += (n < 18 ? 1 : 7)) {
+        for (size_t k = 0; k < n; k++) {
+            memset(text, 'q', n);
+            text[n] = '\0';
+            text[k] = bad[(n + k) % sizeof bad];
+            for (int field = 0; field < 6; field++) {
+                civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+                if (field == 5) ev.type = "revoke";
+                switch (field) {
+                case 0: ev.id = text; break;
+                case 1: ev.subject = text; break;
+                case 2: ev.group = text; break;
+                case 3: ev.act = text; break;
+                case 4: ev.source = text; break;
+                default: ev.ref = text; break;
+                }
+                assert_int_equal(add(e, &ev, &err), CIVIC_E_EVENT);
+                assert_non_null(strstr(err.message, "control characters"));
+            }
+        }
+    }
+    assert_int_equal(civic_engine_event_count(e), 0);
+    /* and the same fields, printable or UTF-8, are taken */
+    civic_event ok = event("e-\xC3\xA9-1", "s1", "fine", "2024-01-01");
+    ok.group = "a/b";
+    ok.act = "act-1";
+    ok.source = "desk 4";
+    assert_int_equal(add(e, &ok, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 1);
+    civic_engine_free(e);
+}
+
 /* A subject id past the limit is never truncated into another subject: the
  * query fails with CIVIC_E_LIMIT (no subject can have such an id), and the
  * subject whose id is its first 128 bytes keeps answering for itself. */
@@ -900,6 +973,8 @@ int main(void)
         cmocka_unit_test(times_run_from_year_1_to_9999),
         cmocka_unit_test(events_at_the_ends_of_time_are_scored),
         cmocka_unit_test(engines_hold_events_max_events_not_more),
+        cmocka_unit_test(the_printable_check_sees_every_byte),
+        cmocka_unit_test(a_control_character_anywhere_refuses_an_added_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
