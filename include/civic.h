@@ -720,7 +720,9 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  *  (magic "CIVICSNP", format version, rules fingerprint, event count),
  *  checksummed blocks of event records, and a trailer with a CRC-32C of
  *  the whole file.  A failed save leaves any previous file at path intact
- *  and removes its temporary file.
+ *  and removes its temporary file.  When path is a symbolic link, the file
+ *  it leads to is replaced and the link stays; a link to a missing file
+ *  fails with CIVIC_E_IO.
  *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID.
  *  Threads: a query (runs concurrently with other queries; writes wait). */
@@ -779,7 +781,9 @@ typedef struct civic_journal_report {
  *  missing): a second open fails with CIVIC_E_IO ("locked by another
  *  engine") until the first engine closes the journal or is freed, also
  *  when two engines create a missing journal at the same moment.  A path
- *  that is a symbolic link to a missing file fails with CIVIC_E_IO.
+ *  that is a symbolic link names the file it leads to (a compaction
+ *  replaces that file, and the link stays); a link to a missing file fails
+ *  with CIVIC_E_IO.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.
@@ -823,7 +827,8 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *  recovers every acknowledged event.  Without a journal attached this is
  *  civic_engine_save.
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
- *          snapshot_path is the journal's path).  On error the old journal
+ *          snapshot_path names the journal's file, by its path or any other
+ *          name: a link, a relative path).  On error the old journal
  *          stays attached and complete.
  *  Threads: a query (concurrent queries run; writes wait). */
 CIVIC_API int civic_engine_compact(civic_engine *engine, const char *snapshot_path,

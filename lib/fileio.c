@@ -1,7 +1,8 @@
 /*
 ** fileio.c -- the durability primitives: CRC-32C, whole reads and writes at
-** an offset, the directory fsync that makes a rename durable, locks on open
-** files, and the temporary files that atomic replacement writes.
+** an offset, the directory fsync that makes a rename durable, the file a
+** symbolic link leads to, locks on open files, and the temporary files that
+** atomic replacement writes.
 **
 ** It knows nothing of events, snapshots or journals: snapshot.c and
 ** journal.c are its two users and never call each other.  Nothing here
@@ -159,6 +160,15 @@ bool civic__fsync_parent(const char *path)
     close(fd);
     errno = saved;
     return rc == 0;
+}
+
+/* ------------------------------------------------------------ links */
+
+int civic__link_target(const char *path, char *out)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return 0;
+    return realpath(path, out) ? 1 : -1;
 }
 
 /* ------------------------------------------------------------ locks */

@@ -1110,6 +1110,13 @@ bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */
 bool civic__fsync_parent(const char *path);
+/* A file replaced by rename must be the file its name leads to: a rename
+ * over a symbolic link replaces the link, and the file it led to stays
+ * behind, stale.  When path is itself a link, out (PATH_MAX bytes) gets the
+ * absolute path of the file at its end: returns 1.  0: path is no link (or
+ * nothing); out is untouched.  -1: the link cannot be followed, errno says
+ * why (ENOENT: it leads to a missing file). */
+int civic__link_target(const char *path, char *out);
 /* Lock the whole open file fd, shared or exclusive, against every other
  * open of it -- in this process too (open file description locks, or
  * flock).  wait: block until granted.  Returns 0, EAGAIN when another open

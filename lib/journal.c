@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,6 +498,23 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
 {
+    /* A path that is a symbolic link: the journal is the file it leads to,
+     * so a compaction replaces that file, not the link. */
+    char target[PATH_MAX];
+    int link = civic__link_target(j->path, target);
+    if (link < 0)
+        return errno == ENOENT
+                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is a symbolic link to "
+                                      "a missing file: give the journal's own path", j->path)
+                   : io_error(err, "follow its symbolic link", j->path);
+    if (link > 0) {
+        size_t size = strlen(target) + 1;
+        char *copy = civic__strndup(&e->alc, target, size - 1);
+        if (!copy) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        civic__free(&e->alc, j->path, j->path_size);
+        j->path = copy;
+        j->path_size = size;
+    }
     civic__temp_sweep(j->path); /* what a killed open or compaction left */
     struct stat st;
     /* Twice at most: an engine that finds no journal and loses the race to
@@ -795,6 +813,16 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     return CIVIC_OK;
 }
 
+/* path names the journal's file: its text, or another name (a link, a
+ * relative path, a hard link) of the same file.  j->mutex held. */
+static bool is_journal(const struct civic_journal *j, const char *path)
+{
+    struct stat a, b;
+    return strcmp(path, j->path) == 0 ||
+           (stat(path, &a) == 0 && fstat(j->fd, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino);
+}
+
 int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error *err)
 {
     civic__error_clear(err);
@@ -805,12 +833,12 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
     int rc;
     if (!j) {
         rc = civic__snapshot_write(e, snapshot_path, err);
-    } else if (strcmp(snapshot_path, j->path) == 0) {
-        rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                              "the snapshot path is the journal's path");
     } else {
         pthread_mutex_lock(&j->mutex);
-        rc = compact_locked(e, j, snapshot_path, err);
+        rc = is_journal(j, snapshot_path)
+                 ? civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                    "the snapshot path is the journal's path")
+                 : compact_locked(e, j, snapshot_path, err);
         pthread_mutex_unlock(&j->mutex);
     }
     civic__engine_read_end(e);

@@ -31,15 +31,17 @@
 **
 ** Invariants: a file is only ever created under a temporary name and
 ** renamed into place after fsync, so `path` names a complete file or the
-** previous one; the temporary name is locked by its writer until the
+** previous one (when `path` is a symbolic link, the file it leads to: the
+** link stays); the temporary name is locked by its writer until the
 ** rename, and saving or loading removes those that no live writer holds
-** (left by a writer killed before its rename), so they never pile up.  A load is one batch: any failure rolls back every event it
-** inserted.  Events are written in insertion order.
+** (left by a writer killed before its rename), so they never pile up.
+** A load is one batch: any failure rolls back every event it inserted.  Events are written in insertion order.
 */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,25 +204,36 @@ static const char *write_steps(const civic_engine *e, snap_writer *w, const char
 
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err)
 {
+    /* A path that is a symbolic link: the file it leads to is replaced, and
+     * the link stays.  Messages name the path as given. */
+    char target[PATH_MAX];
+    int link = civic__link_target(path, target);
+    if (link < 0)
+        return errno == ENOENT
+                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "snapshot %s is a symbolic link to "
+                                      "a missing file: give the snapshot's own path", path)
+                   : civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot follow the symbolic link "
+                                      "%s: %s", path, strerror(errno));
+    const char *file = link ? target : path;
     size_t tmp_size = 0, buf_size = SNAP_BLOCK_HEADER_BYTES + SNAP_BLOCK_PAYLOAD_BYTES +
                                      CIVIC_EVENT_RECORD_BYTES_MAX;
     char *tmp = NULL;
     snap_writer w = { -1, 0, 0, civic__malloc(&e->alc, buf_size), 0, 0 };
-    civic__temp_sweep(path); /* what earlier writers killed before their rename left */
-    int rc = w.buf ? civic__temp_create(&e->alc, path, &tmp, &tmp_size, &w.fd) : CIVIC_E_NOMEM;
+    civic__temp_sweep(file); /* what earlier writers killed before their rename left */
+    int rc = w.buf ? civic__temp_create(&e->alc, file, &tmp, &tmp_size, &w.fd) : CIVIC_E_NOMEM;
     if (rc == CIVIC_E_IO) {
         rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot create a temporary file for %s: %s",
                               path, strerror(errno));
     } else if (rc != CIVIC_OK) {
         rc = civic__error_set(err, rc, 0, 0, 0, NULL);
     } else {
-        const char *step = write_steps(e, &w, tmp, path);
+        const char *step = write_steps(e, &w, tmp, file);
         if (step) {
             int saved = errno;
             unlink(tmp);
             rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step, path,
                                   strerror(saved));
-        } else if (!civic__fsync_parent(path)) {
+        } else if (!civic__fsync_parent(file)) {
             rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot sync the directory of %s: %s",
                                   path, strerror(errno));
         }

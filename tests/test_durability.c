@@ -1079,6 +1079,71 @@ static void compaction_recovers_the_same_events_from_every_crash_point(void **st
     civic_engine_free(a);
 }
 
+static void assert_is_link_to(const char *link, const char *target)
+{
+    struct stat st;
+    char got[256];
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    ssize_t n = readlink(link, got, sizeof(got) - 1);
+    assert_true(n > 0);
+    got[n] = '\0';
+    assert_string_equal(got, target);
+}
+
+/* A journal and a snapshot opened through symbolic links: compaction and
+ * saving replace the files the links lead to, and the links stay links
+ * (a rename used to put the new file in the link's place and leave the
+ * old file, stale, where the link pointed). */
+static void compaction_through_symbolic_links_keeps_the_links(void **state)
+{
+    assert_int_equal(mkdir(path_in("real"), 0700), 0);
+    assert_int_equal(symlink("real/j.jnl", path_in("j.link")), 0);
+    assert_int_equal(symlink("real/s.snap", path_in("s.link")), 0);
+    /* a journal opened through a link must exist (see the test above) */
+    civic_engine *a = journaled("real/j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_close(a, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(a, path_in("j.link"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    char *log = make_log(60, "l");
+    load_ok(a, log);
+    free(log);
+    assert_true(file_size(path_in("real/j.jnl")) > 32);
+    /* the snapshot may not be the journal under another name */
+    assert_int_equal(civic_engine_compact(a, path_in("real/j.jnl"), &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_compact(a, path_in("j.link"), &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_compact(a, path_in("real/../real/j.jnl"), &err), CIVIC_E_INVALID);
+    assert_true(file_size(path_in("real/j.jnl")) > 32);
+    /* a missing snapshot behind its link: refused, and nothing changes */
+    assert_int_equal(civic_engine_compact(a, path_in("s.link"), &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "symbolic link to a missing file"));
+    assert_int_equal(civic_engine_save(a, path_in("s.link"), &err), CIVIC_E_IO);
+    assert_true(file_size(path_in("real/j.jnl")) > 32);
+    assert_is_link_to(path_in("s.link"), "real/s.snap");
+    /* a snapshot behind the link exists: compaction goes through both links */
+    assert_int_equal(civic_engine_save(a, path_in("real/s.snap"), &err), CIVIC_OK);
+    add_one(a, "late1", "fine", "2025-02-01");
+    assert_int_equal(civic_engine_compact(a, path_in("s.link"), &err), CIVIC_OK);
+    assert_is_link_to(path_in("j.link"), "real/j.jnl");
+    assert_is_link_to(path_in("s.link"), "real/s.snap");
+    assert_int_equal(file_size(path_in("real/j.jnl")), 32);
+    add_one(a, "late2", "dog", "2025-02-02");
+    assert_true(file_size(path_in("real/j.jnl")) > 32);
+    assert_int_equal(civic_engine_journal_close(a, &err), CIVIC_OK);
+    /* the files at the links' ends hold everything, read through the links */
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *b = recover("s.link", "j.link", &rep);
+    assert_int_equal(rep.accepted, 1);
+    assert_same_answers(a, b);
+    civic_engine_free(b);
+    /* saving through a link replaces the file it leads to, too */
+    assert_int_equal(civic_engine_save(a, path_in("s.link"), &err), CIVIC_OK);
+    assert_is_link_to(path_in("s.link"), "real/s.snap");
+    assert_int_equal(load_into_fresh(path_in("real/s.snap"), &err), CIVIC_OK);
+    civic_engine_free(a);
+}
+
 /* Compaction reports a failure with one code whether or not the caller
  * passed an error struct: fail each of its allocations in turn (with err,
  * then the same one without). */
@@ -1442,6 +1507,7 @@ int main(void)
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
+        cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
