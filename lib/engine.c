@@ -179,6 +179,10 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
         if (hrc != CIVIC_OK) rc = hrc;
     }
     if (rc < 0) civic__batch_rollback(e, &mark);
+    __atomic_store_n(&e->hint_ids, (uintptr_t)e->ids.slots, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->hint_ids_mask, e->ids.mask, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->hint_subjects, (uintptr_t)e->subject_table.slots, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->hint_subjects_mask, e->subject_table.mask, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&e->lock->rw);
     return rc;
 }
@@ -514,6 +518,28 @@ static int add_apply(civic_engine *e, void *ctx, civic_error *err)
     return civic__event_insert(e, ctx, 0, 0, err);
 }
 
+/* The slot of a table (as the last write left it) where a lookup of hash h
+ * starts: on its way to the cache. */
+static inline void hint_prefetch(const uintptr_t *slots, const size_t *mask, uint32_t h)
+{
+    uintptr_t at = __atomic_load_n(slots, __ATOMIC_RELAXED);
+    size_t m = __atomic_load_n(mask, __ATOMIC_RELAXED);
+    if (at) __builtin_prefetch((const void *)(at + sizeof(uint64_t) * (h & m)));
+}
+
+/* In a large engine the id's slot is a cache miss (and in a large
+ * population the subject's): started before the parse, it is served while
+ * the parse runs instead of after it.  The parse takes the hashes. */
+static inline void add_prefetch(const civic_engine *e, civic_fields *f)
+{
+    if (!f->v[CIVIC_F_ID] || !f->v[CIVIC_F_SUBJECT]) return; /* the parse refuses it */
+    f->id_hash = civic__hash32(f->v[CIVIC_F_ID], f->n[CIVIC_F_ID]);
+    f->subject_hash = civic__hash32(f->v[CIVIC_F_SUBJECT], f->n[CIVIC_F_SUBJECT]);
+    f->hashed = true;
+    hint_prefetch(&e->hint_ids, &e->hint_ids_mask, f->id_hash);
+    hint_prefetch(&e->hint_subjects, &e->hint_subjects_mask, f->subject_hash);
+}
+
 int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err)
 {
     civic__error_clear(err);
@@ -528,6 +554,7 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
                                      event->version >= 2 ? event->act : NULL,
                                      event->version >= 2 ? event->source : NULL };
     civic__fields_of(&f, v, NULL);
+    add_prefetch(e, &f);
     /* Callers add events in time order as they happen: the dates repeat,
      * and the calendar was a tenth of an add.  One cache per calling
      * thread (a date's days do not depend on the engine or its rules). */

@@ -102,6 +102,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                    civic__ascii_printable(f->v[CIVIC_F_ACT], f->n[CIVIC_F_ACT]) &&
                    civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
+    f->hashed = false;
 }
 
 static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
@@ -357,8 +358,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         p->qty = 0; /* a qty on a pointer (revoke, repair ...) is checked, then ignored */
     }
     /* Hash here: with parallel parsing this runs on the worker threads. */
-    p->id_hash = civic__hash32(p->id, p->id_len);
-    p->subject_hash = civic__hash32(p->subject, p->subject_len);
+    p->id_hash = f->hashed ? f->id_hash : civic__hash32(p->id, p->id_len);
+    p->subject_hash = f->hashed ? f->subject_hash : civic__hash32(p->subject, p->subject_len);
     p->group_hash = p->group_len ? civic__hash32(p->group, p->group_len) : 0;
     p->subject_index = p->group_index = CIVIC_NONE;
     return CIVIC_OK;

@@ -750,6 +750,12 @@ struct civic_engine {
     uint64_t purges;           /* purges applied: a batch cannot roll back across one */
     struct civic_cache *cache; /* cache.c: folds of busy subjects; behind a pointer like lock */
     uint32_t *qty_fast;        /* per rule: a plain qty below it cannot overflow (event.c) */
+    /* The slots and mask of the id and subject tables after the last write,
+     * stored and loaded atomically: civic_engine_add reads them before it
+     * takes the lock, to prefetch the slots its event will probe while it
+     * parses.  A stale value only wastes a prefetch (prefetches never fault). */
+    uintptr_t hint_ids, hint_subjects;
+    size_t hint_ids_mask, hint_subjects_mask;
 };
 
 /* The id of stored event x, length-prefixed (not NUL-terminated). */
@@ -842,6 +848,8 @@ typedef struct civic_fields {
     bool printable;            /* only printable ASCII in id, subject, group, ref, act
                                 * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
+    bool hashed;               /* id_hash and subject_hash are the fields' hashes */
+    uint32_t id_hash, subject_hash;
 } civic_fields;
 
 /* event.c: what an event is. */

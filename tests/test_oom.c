@@ -754,13 +754,7 @@ static void a_reserved_insert_without_arena_room_fails_cleanly(void **state)
     const char *v[CIVIC_F_COUNT] = { "r1", "someone", "donation", "2024-05-01", NULL,
                                      "east/a", NULL };
     civic_fields fields;
-    for (int i = 0; i < CIVIC_F_COUNT; i++) {
-        fields.v[i] = v[i];
-        fields.n[i] = v[i] ? strlen(v[i]) : 0;
-        fields.column[i] = 0;
-    }
-    fields.printable = false;
-    fields.ts_cache = NULL;
+    civic__fields_of(&fields, v, NULL);
     civic_parsed p;
     assert_int_equal(civic__event_parse(e, &fields, &p, 0, NULL), CIVIC_OK);
     /* Room for one event, one subject and one group; none in the arenas. */
