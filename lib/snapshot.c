@@ -35,7 +35,8 @@
 ** link stays); the temporary name is locked by its writer until the
 ** rename, and saving or loading removes those that no live writer holds
 ** (left by a writer killed before its rename), so they never pile up.
-** A load is one batch: any failure rolls back every event it inserted.  Events are written in insertion order.
+** A load is one batch: any failure rolls back every event it inserted.
+** Events are written in insertion order.
 */
 #include "internal.h"
 

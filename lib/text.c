@@ -8,7 +8,8 @@
 **
 ** It does not decode, normalise or copy text: valid strings are stored and
 ** compared as bytes.  Invariant: the fast paths (eight bytes at a time,
-** short printable strings) accept exactly what the byte-by-byte scan does.
+** printable ASCII strings, civic__ascii_printable in internal.h) accept
+** exactly what the byte-by-byte scan does.
 */
 #include "internal.h"
 
@@ -23,7 +24,8 @@ static bool utf8_scan(const char *s, size_t n, size_t *bad, bool controls_ok)
         if (i + 8 <= n) { /* fast path: eight plain ASCII bytes at a time */
             uint64_t w;
             memcpy(&w, p + i, 8);
-            if (controls_ok ? (w & UINT64_C(0x8080808080808080)) == 0 : civic__unprintable8(w) == 0) {
+            uint64_t odd = controls_ok ? w & UINT64_C(0x8080808080808080) : civic__unprintable8(w);
+            if (odd == 0) {
                 i += 8;
                 continue;
             }
