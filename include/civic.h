@@ -710,8 +710,9 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 #define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
 /* A flag for civic_engine_journal_open, or'ed into the policy: when the
  * journal is damaged in the middle (intact records follow the damage), keep
- * a copy of the whole file as "<path>.damaged.<unix time>" and cut the
- * journal at the damage instead of failing with CIVIC_E_CORRUPT. */
+ * a copy of the whole file as "<path>.damaged.<unix time>" (beside the file
+ * a symbolic link leads to, when path is one) and cut the journal at the
+ * damage instead of failing with CIVIC_E_CORRUPT. */
 #define CIVIC_JOURNAL_RECOVER 0x100u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically

@@ -1502,7 +1502,8 @@ class Engine(_Owner):
 
     # durability
     def save(self, path):
-        """Write every event to a snapshot file at `path`, atomically."""
+        """Write every event to a snapshot file at `path`, atomically (when
+        `path` is a symbolic link, to the file it leads to; the link stays)."""
         raw = _path_bytes(path)
         err = _capi.new_error()
         with self._use() as p:
@@ -1527,7 +1528,8 @@ class Engine(_Owner):
         CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
         rather than drop acknowledged batches; recover=True keeps a copy of
         the file as "<path>.damaged.<unix time>" and cuts the journal at the
-        damage."""
+        damage.  A path that is a symbolic link means the file it leads to
+        (a link to a missing file raises CIVIC_E_IO)."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]
@@ -1567,7 +1569,9 @@ class Engine(_Owner):
 
     def compact(self, snapshot_path):
         """Save a snapshot to `snapshot_path`, then start the attached
-        journal afresh (crash-safe order; see civic.h)."""
+        journal afresh (crash-safe order; see civic.h).  A snapshot_path
+        that names the journal's own file, by any name, raises
+        CIVIC_E_INVALID."""
         raw = _path_bytes(snapshot_path)
         err = _capi.new_error()
         with self._use() as p:

@@ -1503,6 +1503,21 @@ class TestDurability(Base):
             self.assertEqual((rep.batches, rep.accepted), (1, 1))
             self.assertEqual(e.subjects(), self.engine.subjects())
 
+    def test_compact_refuses_the_journal_under_another_name(self):
+        journal = self.dir / "events.journal"
+        self.engine.journal_open(journal)
+        self.fill(self.engine)
+        os.symlink("events.journal", self.dir / "link.journal")
+        for name in (str(self.dir) + "/./events.journal", self.dir / "link.journal",
+                     os.path.relpath(journal)):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.compact(name)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+        self.engine.journal_close()
+        with civic.Engine(self.rules) as e:
+            rep = e.journal_open(journal)
+            self.assertEqual(rep.accepted, 4)
+
     def test_journal_is_locked_against_a_second_process(self):
         path = self.dir / "events.journal"
         self.engine.journal_open(path)
