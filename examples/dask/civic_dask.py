@@ -608,9 +608,13 @@ def main(argv=None):
         # Threads by default: the work is libcivic's, which releases the GIL
         # (ctypes), so worker threads run in parallel, and parts pass between
         # them by reference -- no process start, no pickling, no copies.
+        # Its logs only up to CRITICAL: a task's failure comes back to the
+        # client, which reports it (a bad input as one line).  At ERROR the
+        # workers also logged, now and then, the inputs of sibling tasks that
+        # the failed computation had already given up (a KeyError).
         cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1,
                                processes=a.processes, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
         text, info = run(client, [os.path.abspath(f) for f in a.files], rules_text,

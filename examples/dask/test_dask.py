@@ -274,6 +274,8 @@ class DaskTest(unittest.TestCase):
                          .returncode, 2)
         err = self.dask(bad, expect=2)
         self.assertIn("zz1", err)
+        # one line: no log of the workers after the failed computation
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
 
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
