@@ -608,10 +608,11 @@ def main(argv=None):
         # Threads by default: the work is libcivic's, which releases the GIL
         # (ctypes), so worker threads run in parallel, and parts pass between
         # them by reference -- no process start, no pickling, no copies.
-        # Its logs only up to CRITICAL: a task's failure comes back to the
-        # client, which reports it (a bad input as one line).  At ERROR the
-        # workers also logged, now and then, the inputs of sibling tasks that
-        # the failed computation had already given up (a KeyError).
+        # Its logs only at CRITICAL: a task's failure comes back to the
+        # client, which reports it (a bad input as one line).  At ERROR,
+        # workers may also log, after a failure, the missing inputs of sibling
+        # tasks the failed computation gave up (a KeyError; seen on the test
+        # suite's cluster).
         cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1,
                                processes=a.processes, dashboard_address=None,
                                silence_logs=logging.CRITICAL)
