@@ -164,11 +164,16 @@ bool civic__fsync_parent(const char *path)
 
 /* ------------------------------------------------------------ links */
 
-int civic__link_target(const char *path, char *out)
+int civic__link_target(const char *what, const char *path, char *out, civic_error *err)
 {
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return 0;
-    return realpath(path, out) ? 1 : -1;
+    if (realpath(path, out)) return 1;
+    if (errno == ENOENT)
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s is a symbolic link to a missing "
+                                "file: give the %s's own path", what, path, what);
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s: cannot follow its symbolic link: %s",
+                            what, path, strerror(errno));
 }
 
 /* ------------------------------------------------------------ locks */

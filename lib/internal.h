@@ -1122,9 +1122,10 @@ bool civic__fsync_parent(const char *path);
  * over a symbolic link replaces the link, and the file it led to stays
  * behind, stale.  When path is itself a link, out (PATH_MAX bytes) gets the
  * absolute path of the file at its end: returns 1.  0: path is no link (or
- * nothing); out is untouched.  -1: the link cannot be followed, errno says
- * why (ENOENT: it leads to a missing file). */
-int civic__link_target(const char *path, char *out);
+ * nothing); out is untouched.  CIVIC_E_IO, with err naming `what` ("journal",
+ * "snapshot") and path: the link leads to a missing file or cannot be
+ * followed. */
+int civic__link_target(const char *what, const char *path, char *out, civic_error *err);
 /* Lock the whole open file fd, shared or exclusive, against every other
  * open of it -- in this process too (open file description locks, or
  * flock).  wait: block until granted.  Returns 0, EAGAIN when another open

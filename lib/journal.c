@@ -501,12 +501,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     /* A path that is a symbolic link: the journal is the file it leads to,
      * so a compaction replaces that file, not the link. */
     char target[PATH_MAX];
-    int link = civic__link_target(j->path, target);
-    if (link < 0)
-        return errno == ENOENT
-                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is a symbolic link to "
-                                      "a missing file: give the journal's own path", j->path)
-                   : io_error(err, "follow its symbolic link", j->path);
+    int link = civic__link_target("journal", j->path, target, err);
+    if (link < 0) return link;
     if (link > 0) {
         size_t size = strlen(target) + 1;
         char *copy = civic__strndup(&e->alc, target, size - 1);

@@ -208,13 +208,8 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
     /* A path that is a symbolic link: the file it leads to is replaced, and
      * the link stays.  Messages name the path as given. */
     char target[PATH_MAX];
-    int link = civic__link_target(path, target);
-    if (link < 0)
-        return errno == ENOENT
-                   ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "snapshot %s is a symbolic link to "
-                                      "a missing file: give the snapshot's own path", path)
-                   : civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot follow the symbolic link "
-                                      "%s: %s", path, strerror(errno));
+    int link = civic__link_target("snapshot", path, target, err);
+    if (link < 0) return link;
     const char *file = link ? target : path;
     size_t tmp_size = 0, buf_size = SNAP_BLOCK_HEADER_BYTES + SNAP_BLOCK_PAYLOAD_BYTES +
                                      CIVIC_EVENT_RECORD_BYTES_MAX;

@@ -19,7 +19,7 @@ static bool utf8_scan(const char *s, size_t n, size_t *bad, bool controls_ok)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    if (!controls_ok && civic__ascii_printable(s, n)) return true;
+    if (!controls_ok && n <= 16 && civic__ascii_printable(s, n)) return true; /* the loop does longer */
     while (i < n) {
         if (i + 8 <= n) { /* fast path: eight plain ASCII bytes at a time */
             uint64_t w;
