@@ -24,12 +24,12 @@
 #include <sys/mman.h>
 #endif
 
-/* Big zeroed tables (the id table) are probed at random: with 4 KiB pages
- * nearly every probe of a 100 MB table is a TLB miss, which a prefetch
- * cannot hide.  Ask Linux for huge pages on the 2 MiB-aligned inside of such
- * a block; it is only advice, so a refusal changes nothing.  (Not for the
- * event array, written in order: on this VM fresh huge pages cost more in
- * page clearing than they saved.) */
+/* Big blocks read at random (the id table, probed; the event array, read a
+ * subject at a time by every evaluation): with 4 KiB pages nearly every
+ * access to a 100 MB block is a TLB miss, which a prefetch cannot hide.
+ * Ask Linux for huge pages on the 2 MiB-aligned inside of such a block; it
+ * is only advice, so a refusal changes nothing.  The event array also takes
+ * one page fault per 2 MiB instead of per 4 KiB while a load writes it. */
 static void *hint_huge(void *p, size_t size)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -98,6 +98,11 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
     if (!ptr) return civic__malloc(a, new_size);
     if (new_size == 0) new_size = 1;
     return a->realloc_fn(a->ctx, ptr, old_size, new_size);
+}
+
+void *civic__advise_random(const civic_allocator *a, void *p, size_t size)
+{
+    return a->malloc_fn == default_malloc ? hint_huge(p, size) : p;
 }
 
 void civic__free(const civic_allocator *a, void *ptr, size_t size)

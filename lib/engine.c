@@ -51,6 +51,7 @@ int civic__events_realloc(const civic_allocator *a, void **block, civic_ev **eve
     size_t old_shift = *block ? (size_t)((char *)*events - (char *)*block) : 0;
     void *p = civic__realloc(a, *block, old_bytes, (cap + 1) * sizeof(civic_ev));
     if (!p) return CIVIC_E_NOMEM;
+    civic__advise_random(a, p, (cap + 1) * sizeof(civic_ev));
     civic_ev *at = events_at(p);
     if ((size_t)((char *)at - (char *)p) != old_shift && count)
         memmove(at, (char *)p + old_shift, count * sizeof(civic_ev));

@@ -35,6 +35,9 @@ void civic__alloc_init(civic_allocator *dst, const civic_allocator *src);
 void *civic__malloc(const civic_allocator *a, size_t size);
 void *civic__calloc(const civic_allocator *a, size_t count, size_t size);
 void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_t new_size);
+/* Ask for huge pages under a big block read at random (only advice, and
+ * only for blocks of the library's own allocator).  Returns p. */
+void *civic__advise_random(const civic_allocator *a, void *p, size_t size);
 void civic__free(const civic_allocator *a, void *ptr, size_t size);
 char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 
