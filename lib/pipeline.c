@@ -244,6 +244,12 @@ static int part_commit(civic_loader *ld, const civic_part *part)
         if (!part->out[i].reread) event_prefetch(ld->engine, &part->out[i].p);
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const civic_part_event *o = &part->out[i];
+        if (i + 4 * ahead < part->count) { /* the parsed events came from another core */
+            const char *next = (const char *)&part->out[i + 4 * ahead];
+            __builtin_prefetch(next);
+            __builtin_prefetch(next + 64);
+            __builtin_prefetch(next + sizeof(*o) - 1);
+        }
         if (i + ahead < part->count && !part->out[i + ahead].reread)
             event_prefetch(ld->engine, &part->out[i + ahead].p);
         if (o->reread) { /* the serial reader says what is wrong, and counts */
