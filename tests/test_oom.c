@@ -680,6 +680,36 @@ static void engine_subjects_fails_cleanly_at_every_allocation(void **state)
     oom_query(120, op_query, &q, "engine_subjects", 6);
 }
 
+/* Enough subjects for the evaluation threads (4,096 or more): on two
+ * threads the subjects are cut into parts, each evaluated into a result of
+ * its own; a failure in any of them must free them all. */
+static void engine_subjects_in_parts_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    const unsigned subjects = 5000;
+    size_t cap = (size_t)subjects * 2 * 64 + 64, len = 0;
+    char *data = malloc(cap);
+    assert_non_null(data);
+    len += (size_t)snprintf(data, cap, "id,subject,type,ts,qty\n");
+    for (unsigned i = 0; i < subjects * 2; i++)
+        len += (size_t)snprintf(data + len, cap - len, "s%05u,p%04u,%s,%lld,%s\n", i,
+                                i % subjects, i % 3 ? "volunteer_hour" : "illegal_parking",
+                                (long long)(T_EARLY + (int64_t)i * 600), i % 3 ? "2" : "");
+    fixture_threads = 2;
+    fixture *f = fixture_new(0);
+    fixture_threads = 1;
+    load_ok(f->engine, data);
+    free(data);
+    query_arg q = { 1, NULL, NULL, 0, 0, T_LATE };
+    for (int forever = 0; forever <= 1; forever++) {
+        uint64_t steps = oom_loop(f, op_query, &q, "engine_subjects(parts)", forever);
+        if (steps < 40)
+            fail_msg("engine_subjects(parts): only %llu allocations exercised",
+                     (unsigned long long)steps);
+    }
+    fixture_free(f);
+}
+
 static void engine_rank_fails_cleanly_at_every_allocation(void **state)
 {
     (void)state;
@@ -850,6 +880,7 @@ int main(void)
         cmocka_unit_test(engine_load_parallel_csv_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_subject_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_subjects_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(engine_subjects_in_parts_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_rank_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_record_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_groups_fails_cleanly_at_every_allocation),
