@@ -214,12 +214,49 @@ static void a_cached_timestamp_parses_like_the_plain_parser(void **state)
     }
 }
 
+/* The cached parser reads the clock eight bytes at a time: every time of
+ * day, and every byte value in every clock position, must parse as the
+ * plain parser parses it. */
+static void every_clock_parses_like_the_plain_parser(void **state)
+{
+    (void)state;
+    civic_ts_cache cache;
+    memset(&cache, 0, sizeof(cache));
+    char s[32];
+    for (int h = 0; h < 25; h++)
+        for (int m = 0; m < 61; m++)
+            for (int sec = 0; sec < 61; sec++) {
+                snprintf(s, sizeof(s), "2024-05-01T%02d:%02d:%02dZ", h, m, sec);
+                int64_t want = 0, got = 0;
+                const char *want_why = NULL, *got_why = NULL;
+                int want_rc = civic__time_parse(s, 20, 0, &want, &want_why);
+                int got_rc = civic__time_parse_cached(s, 20, 0, &cache, &got, &got_why);
+                assert_int_equal(got_rc, want_rc);
+                assert_int_equal(want_rc == CIVIC_OK, h < 24 && m < 60 && sec < 60);
+                if (want_rc == CIVIC_OK) assert_int_equal(got, want);
+                else assert_string_equal(got_why, want_why);
+            }
+    for (size_t at = 11; at < 19; at++)
+        for (int b = 0; b < 256; b++) {
+            memcpy(s, "2024-05-01T12:34:56Z", 21);
+            s[at] = (char)b;
+            int64_t want = 0, got = 0;
+            const char *want_why = NULL, *got_why = NULL;
+            int want_rc = civic__time_parse(s, 20, 0, &want, &want_why);
+            int got_rc = civic__time_parse_cached(s, 20, 0, &cache, &got, &got_why);
+            assert_int_equal(got_rc, want_rc);
+            if (want_rc == CIVIC_OK) assert_int_equal(got, want);
+            else assert_string_equal(got_why, want_why);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(periods_and_validity_match_the_reference_on_a_reused_day),
         cmocka_unit_test(an_event_at_t_is_in_the_balance_period_of_t),
         cmocka_unit_test(a_cached_timestamp_parses_like_the_plain_parser),
+        cmocka_unit_test(every_clock_parses_like_the_plain_parser),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
