@@ -133,8 +133,9 @@ static void part_parse(civic_part *part)
     const civic_format *fmt = part->ld->format;
     /* Formats with scratch size it by lines; others start from a guess and
      * grow (civic__part_grow), sparing a pass over the bytes.  The memory is
-     * the part slot's, kept from span to span (pipe_reset): fresh memory for
-     * every span cost a page fault per 4 KiB written and came in cold. */
+     * the part slot's, kept from span to span (span_reset) and freed by
+     * civic__pipe_finish: fresh memory for every span cost a page fault per
+     * 4 KiB written and came in cold. */
     size_t lines = fmt->scratch_per_line ? count_lines(part->data, part->len) : part->len / 40 + 16;
     if (civic__grow(alc, (void **)&part->out, &part->cap, lines, sizeof(civic_part_event)) != CIVIC_OK ||
         (fmt->scratch_per_line &&
