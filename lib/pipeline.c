@@ -355,15 +355,10 @@ static int submit_span(civic_loader *ld, const char *data, size_t len)
             const char *nl = end < len ? memchr(data + end, '\n', len - end) : NULL;
             end = nl ? (size_t)(nl - data) + 1 : len;
             civic_part *part = &next->parts[made++];
-            civic_part kept = *part;
-            memset(part, 0, sizeof(*part));
-            part->out = kept.out;
-            part->cap = kept.cap;
-            part->scratch = kept.scratch;
-            part->scratch_cap = kept.scratch_cap;
-            part->ld = ld;
-            part->data = data + at;
-            part->len = end - at;
+            /* a fresh part in the slot's memory */
+            *part = (civic_part){ .ld = ld, .data = data + at, .len = end - at,
+                                  .out = part->out, .cap = part->cap,
+                                  .scratch = part->scratch, .scratch_cap = part->scratch_cap };
             at = end;
         }
         pthread_mutex_lock(&pp->mu);
