@@ -333,6 +333,29 @@ static inline uint64_t zero_bytes(uint64_t x)
     return ~(((x & low7) + low7) | x | low7);
 }
 
+/* A line of a part being split: each field goes straight where the header
+ * maps it (map: column -> CIVIC_F_*, -1 for a column no field takes,
+ * including every column past the header's), so no record is copied into
+ * the fields afterwards.  A line whose count differs from the header's is
+ * read again serially, so what it left in f is never converted: the next
+ * line with the header's count sets every mapped field again. */
+typedef struct part_row {
+    civic_fields *f;
+    const int16_t *map;
+    uint32_t count;
+} part_row;
+
+static inline void row_field(part_row *r, const char *value, size_t len, uint32_t column)
+{
+    int k = r->count < CSV_COLUMNS_MAX ? r->map[r->count] : -1;
+    r->count += r->count <= CSV_COLUMNS_MAX; /* CSV_COLUMNS_MAX + 1: too many */
+    if (k >= 0) {
+        r->f->v[k] = len ? value : NULL;
+        r->f->n[k] = len;
+        r->f->column[k] = len ? column : 0;
+    }
+}
+
 /* Where the split of one line stands: the next byte to look at, the start
  * of the current field, the line's end once found, unprintable bytes seen. */
 typedef struct line_scan {
@@ -342,7 +365,7 @@ typedef struct line_scan {
 
 #if defined(__SSE2__)
 /* Sixteen bytes at a time where SSE2 is there (every x86-64). */
-static inline void scan16(const char *p, size_t avail, csv_record *r, line_scan *sc)
+static inline void scan16(const char *p, size_t avail, part_row *r, line_scan *sc)
 {
     const __m128i v_comma = _mm_set1_epi8(','), v_lf = _mm_set1_epi8('\n');
     const __m128i v_space = _mm_set1_epi8(' '), v_del = _mm_set1_epi8(0x7f);
@@ -362,7 +385,7 @@ static inline void scan16(const char *p, size_t avail, csv_record *r, line_scan 
                 u &= (1u << k) - 1; /* the bytes before the LF */
                 break;
             }
-            add_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
+            row_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
             sc->start = at + 1;
             m &= m - 1;
         }
@@ -372,7 +395,7 @@ static inline void scan16(const char *p, size_t avail, csv_record *r, line_scan 
 #endif
 
 /* Eight bytes at a time, in a 64-bit word. */
-static inline void scan8(const char *p, size_t avail, csv_record *r, line_scan *sc)
+static inline void scan8(const char *p, size_t avail, part_row *r, line_scan *sc)
 {
     const uint64_t commas = UINT64_C(0x2c2c2c2c2c2c2c2c), lfs = UINT64_C(0x0a0a0a0a0a0a0a0a);
     for (; !sc->found && sc->i + 8 <= avail; sc->i += 8) {
@@ -389,7 +412,7 @@ static inline void scan8(const char *p, size_t avail, csv_record *r, line_scan *
                 u &= bit ? (UINT64_C(1) << bit) - 1 : 0; /* the bytes before the LF */
                 break;
             }
-            add_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
+            row_field(r, p + sc->start, at - sc->start, (uint32_t)(sc->start + 1));
             sc->start = at + 1;
             m &= m - 1;
         }
@@ -398,7 +421,7 @@ static inline void scan8(const char *p, size_t avail, csv_record *r, line_scan *
 }
 
 /* The last few bytes, one at a time. */
-static inline void scan1(const char *p, size_t avail, csv_record *r, line_scan *sc)
+static inline void scan1(const char *p, size_t avail, part_row *r, line_scan *sc)
 {
     for (; !sc->found && sc->i < avail; sc->i++) {
         unsigned char c = (unsigned char)p[sc->i];
@@ -406,7 +429,7 @@ static inline void scan1(const char *p, size_t avail, csv_record *r, line_scan *
             sc->end = sc->i;
             sc->found = true;
         } else if (c == ',') {
-            add_field(r, p + sc->start, sc->i - sc->start, (uint32_t)(sc->start + 1));
+            row_field(r, p + sc->start, sc->i - sc->start, (uint32_t)(sc->start + 1));
             sc->start = sc->i + 1;
         } else if (c < 0x20 || c >= 0x7f) {
             sc->bad++;
@@ -419,13 +442,11 @@ static inline void scan1(const char *p, size_t avail, csv_record *r, line_scan *
  * line with its '\n' (if any); *body gets its length without.  *printable:
  * every byte of the fields is printable ASCII (a final CR before the LF
  * excepted, which is not part of any field). */
-static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *body,
+static size_t split_line(const char *p, size_t avail, part_row *r, size_t *body,
                          bool *printable)
 {
     line_scan sc = { 0, 0, avail, 0, false };
     r->count = 0;
-    r->too_many = false;
-    r->lines = 1;
 #if defined(__SSE2__)
     scan16(p, avail, r, &sc);
 #endif
@@ -436,7 +457,7 @@ static size_t split_line(const char *p, size_t avail, csv_record *r, size_t *bod
         last--;
         sc.bad--; /* it was counted */
     }
-    add_field(r, p + sc.start, last - sc.start, (uint32_t)(sc.start + 1));
+    row_field(r, p + sc.start, last - sc.start, (uint32_t)(sc.start + 1));
     *body = sc.end;
     *printable = sc.bad == 0;
     return sc.found ? sc.end + 1 : sc.end;
@@ -447,11 +468,13 @@ static void csv_part_run(civic_part *part)
     const csv_state *st = state_in(part->ld);
     size_t pos = 0;
     uint64_t line = 0;
-    csv_record rec;
     civic_fields f;
     civic_ts_cache dates;
-    /* Cleared once: every line sets each field the header maps (each at most
-     * once), and the others stay absent. */
+    int16_t map[CSV_COLUMNS_MAX];
+    for (uint32_t c = 0; c < CSV_COLUMNS_MAX; c++) map[c] = c < st->ncols ? st->col_field[c] : -1;
+    part_row row = { &f, map, 0 };
+    /* Cleared once: every line converted sets each field the header maps
+     * (each at most once), and the others stay absent. */
     memset(&f, 0, sizeof(f));
     memset(&dates, 0, sizeof(dates));
     f.ts_cache = &dates;
@@ -459,21 +482,13 @@ static void csv_part_run(civic_part *part)
         const char *p = part->data + pos;
         size_t body;
         bool printable;
-        size_t n = split_line(p, part->len - pos, &rec, &body, &printable);
+        size_t n = split_line(p, part->len - pos, &row, &body, &printable);
         if (is_blank_record(p, body)) {
             /* skipped */
-        } else if (body > CIVIC_LINE_BYTES_MAX || rec.count != st->ncols || rec.too_many) {
+        } else if (body > CIVIC_LINE_BYTES_MAX || row.count != st->ncols) {
             civic__part_reread(part, p, n, line);
         } else {
             f.printable = printable;
-            for (uint32_t c = 0; c < rec.count; c++) {
-                int k = st->col_field[c];
-                if (k < 0) continue;
-                bool empty = rec.len[c] == 0;
-                f.v[k] = empty ? NULL : rec.field[c];
-                f.n[k] = rec.len[c];
-                f.column[k] = empty ? 0 : rec.column[c];
-            }
             civic__part_event(part, &f, p, n, line);
         }
         line++;
