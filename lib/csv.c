@@ -27,7 +27,7 @@
 #include <emmintrin.h>
 #endif
 
-#define CSV_COLUMNS_MAX 64
+#define CSV_COLUMNS_MAX CIVIC__CSV_COLUMNS_MAX
 
 /* What the header said, kept across the calls of one load. */
 typedef struct csv_state {
@@ -200,13 +200,23 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
     if (r->too_many) {
-        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %d columns",
+        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
                          (unsigned long long)line, CSV_COLUMNS_MAX);
         goto fatal;
     }
     st->ncols = r->count;
     for (uint32_t c = 0; c < r->count; c++) {
         st->col_field[c] = -1;
+        /* Lines ended by a lone CR (old Mac files) read as one long header
+         * whose other "columns" would be ignored: no events, no error. */
+        const char *cr = memchr(r->field[c], '\r', r->len[c]);
+        if (cr) {
+            uint32_t at = r->column[c] + (uint32_t)(cr - r->field[c]);
+            civic__error_set(&e, CIVIC_E_SYNTAX, line, at, 0,
+                             "line %llu, column %u: a carriage return inside the header (lines "
+                             "must end in LF or CRLF)", (unsigned long long)line, at);
+            goto fatal;
+        }
         int k = civic__field_of_name(r->field[c], r->len[c]);
         if (k >= 0) {
             if (seen[k]) {
@@ -471,7 +481,8 @@ static void csv_part_run(civic_part *part)
     civic_fields f;
     civic_ts_cache dates;
     int16_t map[CSV_COLUMNS_MAX];
-    for (uint32_t c = 0; c < CSV_COLUMNS_MAX; c++) map[c] = c < st->ncols ? st->col_field[c] : -1;
+    memset(map, 0xff, sizeof(map)); /* -1: no field */
+    memcpy(map, st->col_field, st->ncols * sizeof(map[0]));
     part_row row = { &f, map, 0 };
     /* Cleared once: every line converted sets each field the header maps
      * (each at most once), and the others stay absent. */

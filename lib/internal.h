@@ -857,6 +857,9 @@ typedef struct civic_fields {
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
+/* Columns a CSV header may have (the loaders' and civic_split's): columns
+ * no field takes are ignored, up to this many. */
+#define CIVIC__CSV_COLUMNS_MAX 1024u
 /* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1. */
 int civic__field_of_name(const char *s, size_t n);
 /* Fields from values in CIVIC_F_* order with lengths n (NULL: the values

@@ -34,7 +34,7 @@
 #include <emmintrin.h>
 #endif
 
-#define SPLIT_COLUMNS_MAX 64      /* as csv.c */
+#define SPLIT_COLUMNS_MAX CIVIC__CSV_COLUMNS_MAX
 #define SPLIT_TS_BYTES_MAX 64     /* as event.c */
 #define SPLIT_RECORDS_MIN 1024
 
@@ -299,9 +299,16 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
             f.n = close > from + 1 ? close - from - 2 : 0;
             if (memchr(f.v, '"', f.n)) f.n = 0;
         }
+        const char *cr = memchr(f.v, '\r', f.n);
+        if (cr) { /* lone-CR line ends, as the load refuses them */
+            snprintf(what, sizeof(what), "a carriage return inside the header (lines must end "
+                     "in LF or CRLF)");
+            uint32_t quote = from < n && p[from] == '"';
+            return csv_syntax(c, line, f.column + quote + (uint32_t)(cr - f.v), at, what);
+        }
         if (col == SPLIT_COLUMNS_MAX)
             return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                    "%s%llu: more than %d columns",
+                                    "%s%llu: more than %u columns",
                                     line ? "line " : "the given header, line ",
                                     (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
         int k = civic__field_of_name(f.v, f.n);

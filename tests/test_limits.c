@@ -368,6 +368,67 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
     }
 }
 
+/* A CSV header may have 1,024 columns, the mapped ones anywhere among them;
+ * a record with more fields than the header is a bad line.  Enough rows for
+ * a parallel load (the part runner maps fields straight into the event) and
+ * on one thread, strict and lenient. */
+static void csv_headers_hold_1024_columns_not_more(void **state)
+{
+    (void)state;
+    const size_t rows = 600, cols = 1024;
+    size_t cap = (rows + 2) * (cols + 64), len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    for (size_t c = 0; c < cols - 4; c++) len += (size_t)snprintf(text + len, cap - len, "c%zu,", c);
+    len += (size_t)snprintf(text + len, cap - len, "ts,TYPE,subject,id\n");
+    for (size_t r = 0; r < rows; r++) {
+        memset(text + len, ',', cols - 4);
+        len += cols - 4;
+        len += (size_t)snprintf(text + len, cap - len, "2024-01-01,fine,s%zu,e%zu%s\n", r % 7, r,
+                                r == 300 ? ",x" : ""); /* one field too many */
+    }
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        for (int lenient = 0; lenient <= 1; lenient++) {
+            civic_rules *r = rules_from(UTC_RULES);
+            civic_engine_options eo = CIVIC_ENGINE_OPTIONS_INIT;
+            eo.threads = threads;
+            civic_engine *e = NULL;
+            assert_int_equal(civic_engine_new(&e, r, &eo), CIVIC_OK);
+            civic_rules_free(r);
+            civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+            o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+            civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = civic_engine_load(e, text, len, &o, &rep, &err);
+            if (lenient) {
+                assert_int_equal(rc, CIVIC_OK);
+                assert_int_equal(rep.accepted, rows - 1);
+                assert_int_equal(rep.rejected, 1);
+                assert_int_equal(civic_engine_subject_count(e), 7);
+            } else {
+                assert_int_equal(rc, CIVIC_E_SYNTAX);
+                assert_int_equal(err.line, 302);
+                assert_non_null(strstr(err.message, "expected 1024 fields as in the header, found more than 1024"));
+                assert_int_equal(civic_engine_event_count(e), 0);
+            }
+            civic_engine_free(e);
+        }
+    }
+    /* a 1,025th column is refused in the header */
+    char *wide = malloc(cols * 8 + 64);
+    assert_non_null(wide);
+    size_t w = (size_t)snprintf(wide, 64, "id,subject,type,ts");
+    for (size_t c = 4; c <= cols; c++) w += (size_t)snprintf(wide + w, 16, ",c%zu", c);
+    wide[w++] = '\n';
+    civic_engine *e = engine_from(UTC_RULES);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, wide, w, NULL, NULL, &err), CIVIC_E_LIMIT);
+    assert_non_null(strstr(err.message, "more than 1024 columns"));
+    civic_engine_free(e);
+    free(wide);
+    free(text);
+}
+
 /* civic_engine_load_file reads in pieces: the same limits hold there. */
 static void records_and_lines_in_files_hold_1_mib_not_more(void **state)
 {
@@ -961,6 +1022,7 @@ int main(void)
         cmocka_unit_test(groups_hold_64_segments_not_65),
         cmocka_unit_test(records_and_lines_hold_1_mib_not_more),
         cmocka_unit_test(records_and_lines_in_files_hold_1_mib_not_more),
+        cmocka_unit_test(csv_headers_hold_1024_columns_not_more),
         cmocka_unit_test(rules_hold_16_mib_not_more),
         cmocka_unit_test(schemes_hold_16384_rules_not_more),
         cmocka_unit_test(schemes_hold_64_grades_not_more),

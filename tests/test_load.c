@@ -84,6 +84,9 @@ static void csv_bad_lines_are_named(void **state)
                0, "unterminated");
     load_fails("id,subject,type\nx,s,fine\n", csv, CIVIC_E_SYNTAX, 1, 0, "no 'ts' column");
     load_fails("id,subject,type,ts,ID\n", csv, CIVIC_E_SYNTAX, 1, 20, "appears twice");
+    /* lines ended by a lone CR: one long header, refused rather than read as no events */
+    load_fails("id,subject,type,ts,qty\ra,s,fine,2024-01-01,2\r", csv, CIVIC_E_SYNTAX, 1, 23,
+               "carriage return inside the header");
     /* a conflict with an event already held (keep: -10 on 2024-01-01) */
     load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 0, "different ts");
     /* and one within the batch */

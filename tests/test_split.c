@@ -709,22 +709,29 @@ static void arguments_and_buffer_sizes_are_checked(void **state)
 static void records_and_columns_at_their_limits(void **state)
 {
     (void)state;
-    /* 64 columns pass, 65 do not */
-    char header[1024], line[1024];
+    /* 1,024 columns pass, 1,025 do not; a lone CR in the header is refused */
+    size_t cap = 16384;
+    char *header = malloc(cap), *line = malloc(cap), *log = malloc(2 * cap + 16);
+    assert_true(header && line && log);
     size_t n = 0, m = 0;
-    n += (size_t)snprintf(header + n, sizeof(header) - n, "id,subject,type,ts");
-    m += (size_t)snprintf(line + m, sizeof(line) - m, "e1,s1,x,1");
-    for (int c = 4; c < 64; c++) {
-        n += (size_t)snprintf(header + n, sizeof(header) - n, ",c%d", c);
-        m += (size_t)snprintf(line + m, sizeof(line) - m, ",");
+    n += (size_t)snprintf(header + n, cap - n, "id,subject,type,ts");
+    m += (size_t)snprintf(line + m, cap - m, "e1,s1,x,1");
+    for (int c = 4; c < 1024; c++) {
+        n += (size_t)snprintf(header + n, cap - n, ",c%d", c);
+        m += (size_t)snprintf(line + m, cap - m, ",");
     }
-    char log[2100];
-    snprintf(log, sizeof(log), "%s\n%s\n", header, line);
+    snprintf(log, 2 * cap + 16, "%s\n%s\n", header, line);
     split_out s = split_text(log, 2);
     assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 1);
     split_free(&s);
-    snprintf(log, sizeof(log), "%s,c64\n%s,\n", header, line);
-    expect_error(log, CIVIC_E_LIMIT, 1, 0, "more than 64 columns");
+    snprintf(log, 2 * cap + 16, "%s,c1024\n%s,\n", header, line);
+    expect_error(log, CIVIC_E_LIMIT, 1, 0, "more than 1024 columns");
+    free(header);
+    free(line);
+    free(log);
+    expect_error("id,subject,type,ts,qty\re1,s1,x,1,2\r", CIVIC_E_SYNTAX, 1, 23,
+                 "carriage return inside the header");
     /* a record of 1 MiB passes, one byte more does not */
     size_t big = CIVIC_LINE_BYTES_MAX;
     char *rec = malloc(big + 64);
