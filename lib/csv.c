@@ -266,6 +266,51 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
     return civic__loader_event(ld, &f, line);
 }
 
+/* Consume [p, p + n) of a record being skipped (ld->skip), counting its
+ * lines, as record_end would scan it.  Returns whether it ended (at its line
+ * break, or at the end of the input); *used: the bytes it took. */
+static bool skip_record(civic_loader *ld, const char *p, size_t n, bool final, size_t *used)
+{
+    civic_skip *s = &ld->skip;
+    size_t i = 0;
+    if (s->quote_pending && n > 0) {
+        s->quote_pending = false;
+        if (p[0] == '"') i = 1; /* "" : an escaped quote, still inside */
+        else s->in = false;
+    }
+    for (; i < n; i++) {
+        char c = p[i];
+        if (c == '\n') ld->line++;
+        if (s->in) {
+            if (c == '"') {
+                if (i + 1 < n) {
+                    if (p[i + 1] == '"') i++;
+                    else s->in = false;
+                } else if (!final) {
+                    s->quote_pending = true;
+                } else {
+                    s->in = false;
+                }
+            }
+            continue;
+        }
+        if (c == '"' && s->field_start) {
+            s->in = true;
+        } else if (c == '\n') {
+            *used = i + 1;
+            s->on = false;
+            return true;
+        }
+        s->field_start = c == ',';
+    }
+    *used = n;
+    if (n > 0) s->last_nl = p[n - 1] == '\n';
+    if (!final) return false;
+    if (!s->last_nl) ld->line++; /* a last line without a break */
+    s->on = false;
+    return true;
+}
+
 /* The serial reader (civic_format.serial): the records of [data, data +
  * len), starting none at or past offset `until`. */
 static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final, size_t until,
@@ -276,16 +321,26 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
     char *scratch = NULL;
     int rc = CIVIC_OK;
     while (pos < len && pos < until && rc == CIVIC_OK) {
+        if (ld->skip.on) {
+            size_t k = 0;
+            bool done = skip_record(ld, data + pos, len - pos, final, &k);
+            ld->offset += k;
+            pos += k;
+            if (!done) break;
+            continue;
+        }
         bool quoted, unterminated, ok = false;
         size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
         uint64_t line = ld->line + 1;
         if (n == SIZE_MAX) {
             if (len - pos > CIVIC_LINE_BYTES_MAX) {
-                /* A record this long cannot be resynchronised: fatal. */
-                civic_error e = CIVIC_ERROR_INIT;
-                civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0,
-                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);
-                rc = civic__loader_fatal(ld, &e);
+                /* Too long to hold: strict, the batch fails; lenient, the
+                 * record is rejected now and skipped as it is read on. */
+                rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
+                if (rc == CIVIC_OK) {
+                    ld->skip = (civic_skip){ .on = true, .field_start = true };
+                    continue;
+                }
             }
             break;
         }
@@ -519,8 +574,9 @@ static void csv_part_run(civic_part *part)
 static size_t csv_parallel_bytes(const civic_loader *ld, const char *data, size_t len,
                                  size_t *serial_until)
 {
-    if (!state_in(ld)->header_done) {
-        *serial_until = 1; /* one record: the header (or a blank line before it) */
+    if (!state_in(ld)->header_done || ld->skip.on) {
+        *serial_until = 1; /* one record: the header (or a blank line before it), or the
+                            * rest of one being skipped */
         return 0;
     }
     const char *q = memchr(data, '"', len);

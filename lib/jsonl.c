@@ -404,12 +404,27 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
         const char *nl = memchr(p, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - p) : len - pos;
         uint64_t line = ld->line + 1;
+        if (ld->skip.on) { /* the rest of a line too long to hold */
+            size_t k = n + (nl ? 1 : 0);
+            ld->offset += k;
+            pos += k;
+            if (!nl && !final) break;
+            ld->line++;
+            ld->skip.on = false;
+            continue;
+        }
         if (!nl && !final) {
             if (n > CIVIC_LINE_BYTES_MAX) {
+                /* Too long to hold: strict, the batch fails; lenient, the
+                 * line is rejected now and skipped as it is read on. */
                 civic_error e = CIVIC_ERROR_INIT;
                 civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: longer than 1 MiB",
                                  (unsigned long long)line);
-                rc = civic__loader_fatal(ld, &e);
+                rc = civic__loader_reject(ld, &e);
+                if (rc == CIVIC_OK) {
+                    ld->skip.on = true;
+                    continue;
+                }
             }
             break;
         }
@@ -478,6 +493,10 @@ static void jsonl_part_run(civic_part *part)
 static size_t jsonl_parallel_bytes(const civic_loader *ld, const char *data, size_t len,
                                    size_t *serial_until)
 {
+    if (ld->skip.on) {
+        *serial_until = 1; /* the rest of a line being skipped, serially */
+        return 0;
+    }
     return len;
 }
 

@@ -42,6 +42,17 @@ typedef struct civic_format {
 extern const civic_format civic__csv_format;
 extern const civic_format civic__jsonl_format;
 
+/* A lenient load of a file skipping a record too long to hold in memory,
+ * across reads: it is rejected when seen, then its bytes are consumed until
+ * its end, where the next record starts. */
+typedef struct civic_skip {
+    bool on;
+    bool in;            /* CSV: inside a quoted field */
+    bool field_start;   /* CSV: at the start of a field */
+    bool quote_pending; /* CSV: a quote inside a quoted field ended the last read */
+    bool last_nl;       /* the last byte consumed was a line break */
+} civic_skip;
+
 struct civic_loader {
     civic_engine *engine;
     const civic_format *format;
@@ -55,14 +66,15 @@ struct civic_loader {
     bool bom_checked;
     struct civic_pipe *pipe;   /* helper threads, or NULL (pipeline.c) */
     uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
+    civic_skip skip;
 };
 
 /* ------------------------------------------------------------ the sink (sink.c) */
 
 /* Handle one bad line: strict -> return the code; lenient -> report, go on. */
 int civic__loader_reject(civic_loader *ld, const civic_error *e);
-/* A problem no mode can skip (no usable header, a record too long to find
- * the next one): counted as one rejected line and returned. */
+/* A problem no mode can skip (no usable header; in strict mode, a record
+ * too long to read): counted as one rejected line and returned. */
 int civic__loader_fatal(civic_loader *ld, const civic_error *e);
 /* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);

@@ -368,6 +368,75 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
     }
 }
 
+/* A lenient file load skips quoted CSV records of several MiB, read in many
+ * pieces: escaped quotes and line breaks inside them (some of them cut by
+ * the end of a read) do not end them, and the records after them are read
+ * at their right line numbers. */
+typedef struct rejected_lines {
+    uint64_t line[8];
+    size_t n;
+} rejected_lines;
+
+static int note_rejected_line(void *payload, const civic_error *err)
+{
+    rejected_lines *r = payload;
+    if (r->n < 8) r->line[r->n] = err->line;
+    r->n++;
+    return 0;
+}
+
+static void lenient_file_loads_skip_long_quoted_records_across_reads(void **state)
+{
+    (void)state;
+    const size_t big = 3 * CIVIC_LINE_BYTES_MAX;
+    size_t cap = 3 * (big + 64) + 256, len = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    len += (size_t)snprintf(text, cap, "id,subject,type,ts,pad\n");
+    uint64_t line = 2, want[4];
+    for (int r = 0; r < 3; r++) {
+        /* a long quoted pad of "" and line breaks, shifted by r bytes */
+        want[r] = line;
+        len += (size_t)snprintf(text + len, cap - len, "l%d,s1,fine,2024-01-01,\"%.*s", r, r, "xx");
+        for (size_t k = 0; k < big / 3; k++) {
+            memcpy(text + len, "\"\"\n", 3);
+            len += 3;
+            line++;
+        }
+        len += (size_t)snprintf(text + len, cap - len, "\"\n");
+        line++;
+        len += (size_t)snprintf(text + len, cap - len, "g%d,s1,fine,2024-01-01,\n", r);
+        line++;
+    }
+    want[3] = line;
+    len += (size_t)snprintf(text + len, cap - len, "bad,s1,nope,2024-01-01,\n");
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/civic-limits-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    civic_engine *e = engine_from(UTC_RULES);
+    rejected_lines seen = { { 0 }, 0 };
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = CIVIC_FORMAT_CSV;
+    o.flags = CIVIC_LOAD_LENIENT;
+    o.on_reject = note_rejected_line;
+    o.payload = &seen;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_file(e, path, &o, &rep, &err), CIVIC_OK);
+    assert_int_equal(rep.accepted, 3);
+    assert_int_equal(rep.rejected, 4);
+    assert_int_equal(seen.n, 4);
+    for (size_t k = 0; k < 4; k++) assert_int_equal(seen.line[k], want[k]);
+    assert_int_equal(rep.lines, want[3]);
+    assert_int_equal(civic_engine_event_count(e), 3);
+    civic_engine_free(e);
+    unlink(path);
+    free(text);
+}
+
 /* A CSV header may have 1,024 columns, the mapped ones anywhere among them;
  * a record with more fields than the header is a bad line.  Enough rows for
  * a parallel load (the part runner maps fields straight into the event) and
@@ -451,16 +520,31 @@ static void records_and_lines_in_files_hold_1_mib_not_more(void **state)
             assert_int_equal(write(fd, more, strlen(more)), (ssize_t)strlen(more));
             close(fd);
             int want = sizes[i] <= CIVIC_LINE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
-            civic_engine *e = engine_from(UTC_RULES);
-            civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
-            o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
-            civic_error err = CIVIC_ERROR_INIT;
-            int rc = civic_engine_load_file(e, path, &o, NULL, &err);
-            if (rc != want)
-                fail_msg("%s file with a %zu-byte line: got %d (%s), expected %d",
-                         json ? "JSONL" : "CSV", sizes[i], rc, err.message, want);
-            assert_int_equal(civic_engine_event_count(e), want == CIVIC_OK ? 2 : 0);
-            civic_engine_free(e);
+            for (int lenient = 0; lenient <= 1; lenient++) {
+                civic_engine *e = engine_from(UTC_RULES);
+                civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+                o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+                o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+                civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+                civic_error err = CIVIC_ERROR_INIT;
+                int rc = civic_engine_load_file(e, path, &o, &rep, &err);
+                if (lenient) {
+                    /* however long, the line is skipped and the next one read, at its
+                     * line number, even when the long one spans several reads */
+                    if (rc != CIVIC_OK || rep.rejected != (want != CIVIC_OK))
+                        fail_msg("%s file with a %zu-byte line (lenient): rc %d, %llu rejected (%s)",
+                                 json ? "JSONL" : "CSV", sizes[i], rc,
+                                 (unsigned long long)rep.rejected, err.message);
+                    assert_int_equal(civic_engine_event_count(e), want == CIVIC_OK ? 2 : 1);
+                    assert_int_equal(rep.lines, json ? 2 : 3);
+                } else {
+                    if (rc != want)
+                        fail_msg("%s file with a %zu-byte line: got %d (%s), expected %d",
+                                 json ? "JSONL" : "CSV", sizes[i], rc, err.message, want);
+                    assert_int_equal(civic_engine_event_count(e), want == CIVIC_OK ? 2 : 0);
+                }
+                civic_engine_free(e);
+            }
             unlink(path);
             free(text);
         }
@@ -1023,6 +1107,7 @@ int main(void)
         cmocka_unit_test(records_and_lines_hold_1_mib_not_more),
         cmocka_unit_test(records_and_lines_in_files_hold_1_mib_not_more),
         cmocka_unit_test(csv_headers_hold_1024_columns_not_more),
+        cmocka_unit_test(lenient_file_loads_skip_long_quoted_records_across_reads),
         cmocka_unit_test(rules_hold_16_mib_not_more),
         cmocka_unit_test(schemes_hold_16384_rules_not_more),
         cmocka_unit_test(schemes_hold_64_grades_not_more),
