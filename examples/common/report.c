@@ -327,7 +327,7 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     put(out, "</svg>\n");
 }
 
-static void groups_section(const answers_sink *out, const civic_groups *g,
+static void groups_section(const answers_sink *out, const civic_groups *g, uint64_t ungrouped,
                            const report_options *opt)
 {
     putf(out, "<h2 id=\"groups\">Grades by group</h2>\n<p class=\"meta\">Groups at depth %u; "
@@ -355,7 +355,16 @@ static void groups_section(const answers_sink *out, const civic_groups *g,
         put(out, "</section>\n");
     }
     put(out, "</div>\n");
-    if (civic_groups_count(g) == 0) put(out, "<p>No residents have records yet.</p>\n");
+    /* residents whose group path is shallower than the depth (or empty) are in no group */
+    if (ungrouped && civic_groups_count(g) == 0)
+        putf(out, "<p data-ungrouped=\"%" PRIu64 "\">None of the %" PRIu64 " resident%s in a group "
+                  "at depth %u.</p>\n", ungrouped, ungrouped, ungrouped == 1 ? " is" : "s is",
+             opt->depth);
+    else if (ungrouped)
+        putf(out, "<p data-ungrouped=\"%" PRIu64 "\">%" PRIu64 " resident%s in no group at depth "
+                  "%u.</p>\n", ungrouped, ungrouped, ungrouped == 1 ? " is" : "s are", opt->depth);
+    else if (civic_groups_count(g) == 0)
+        put(out, "<p>No residents have records yet.</p>\n");
 }
 
 /* ------------------------------------------------------------ lists */
@@ -486,7 +495,7 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     scheme_overview(out, r);
     scheme_rules(out, r);
     scheme_outputs(out, r);
-    groups_section(out, g, &o);
+    groups_section(out, g, c.ungrouped, &o);
     rc = lists_section(out, e, as_of, &c, o.min_group);
     putf(out, "<footer>Computed by libcivic %s. Figures are exact as of the date above.</footer>\n"
               "</body>\n</html>\n", civic_version());

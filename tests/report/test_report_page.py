@@ -132,6 +132,7 @@ class Page(html.parser.HTMLParser):
         self.bars = {}            # (group, grade) -> data-count
         self.lists = {}           # data-list -> [data-subject, ...]
         self.hidden = {}          # data-list -> data-hidden
+        self.ungrouped = 0        # data-ungrouped: residents in no group at the depth
         self.tags = set()
         self.urls = []            # every src, href, xlink:href, action value
         self._section = None
@@ -162,6 +163,8 @@ class Page(html.parser.HTMLParser):
             self.lists[self._list].append(a["data-subject"])
         if "data-hidden" in a and self._list is not None:
             self.hidden[self._list] = int(a["data-hidden"])
+        if "data-ungrouped" in a:
+            self.ungrouped = int(a["data-ungrouped"])
 
     def handle_endtag(self, tag):
         if tag == "section":
@@ -220,6 +223,10 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
                   % (label, g, grade, got, want_bars.get((g, grade), 0)))
     check(len(page.bars) == len(grades) * len(set(want_groups) - small),
           "%s: one bar per grade per shown group (%d bars)" % (label, len(page.bars)))
+    check(page.ungrouped == ungrouped, "%s: the page counts %d residents in no group, computed %d"
+          % (label, page.ungrouped, ungrouped))
+    check(("No residents have records yet" in dom) == (not want_groups and not ungrouped),
+          "%s: 'no records' only when there are no residents" % label)
     check(sorted(page.lists) == sorted(lists), "%s: a list for every flag and measure: %s vs %s"
           % (label, sorted(page.lists), sorted(lists)))
     def cell(group):
@@ -327,6 +334,30 @@ def small_page(tmp):
           "small log: north has 4 A and 0 B")
 
 
+def ungrouped_page(tmp):
+    """Residents, none of them in a group: the page says so (it said there
+    were no residents), and names nobody on a list (each is a cell of 3)."""
+    log = os.path.join(tmp, "ungrouped.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,qty\n"
+                "e1,u1,court_defaulter,2025-05-09,\n"
+                "e2,u2,volunteer_hour,2025-05-10,2\n"
+                "e3,u3,recycling,2025-05-11,1\n")
+    out = os.path.join(tmp, "ungrouped.html")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30", log],
+                         check=True, capture_output=True, timeout=60).stdout
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "ungrouped")
+    lists = {n: rows for n, rows in SMALL_LISTS.items()}
+    for n in lists:
+        lists[n] = [("u1", "")] if n in ("dishonest", "no_subsidy") else []
+    check_page("ungrouped", raw.decode("utf-8"), dom, {}, {}, ["AAA", "AA", "A", "B", "C", "D"],
+               lists, 5, 1, 3)
+    check("None of the 3 residents is in a group at depth 1" in dom,
+          "ungrouped: the page says no resident is in a group")
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -346,6 +377,7 @@ def main():
         sample_page(tmp)                   # the page of the brief: every group shown
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
+        ungrouped_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
             for name in os.listdir(tmp):
