@@ -825,14 +825,43 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
 
 /* ------------------------------------------------------------ input */
 
+/* The lines a lenient load rejected, in order (the first physical line of
+ * each bad record). */
+typedef struct line_set {
+    uint64_t *line;
+    size_t n, cap;
+} line_set;
+
+static bool line_set_add(line_set *s, uint64_t line)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint64_t *grown = realloc(s->line, cap * sizeof(*grown));
+        if (!grown) return false;
+        s->line = grown;
+        s->cap = cap;
+    }
+    s->line[s->n++] = line;
+    return true;
+}
+
+static bool line_set_equal(const line_set *a, const line_set *b)
+{
+    return a->n == b->n && (a->n == 0 || memcmp(a->line, b->line, a->n * sizeof(*a->line)) == 0);
+}
+
 typedef struct reject_ctx {
     const char *name;
     uint64_t count;
+    bool quiet;          /* already reported (the second load of --compare --lenient) */
+    line_set *lines;     /* optional: the lines rejected, in order */
 } reject_ctx;
 
 static int on_reject(void *payload, const civic_error *err)
 {
     reject_ctx *ctx = payload;
+    if (ctx->lines && !line_set_add(ctx->lines, err->line)) return 1; /* out of memory */
+    if (ctx->quiet) return 0;
     ctx->count++;
     fprintf(stderr, "civic-score: %s: skipped: %s\n", ctx->name, err->message);
     return 0;
@@ -1030,8 +1059,12 @@ static int load_stdin(civic_engine *e, const civic_load_options *opts, civic_loa
     return rc;
 }
 
+/* Load one input into e.  data: the input in memory (standard input for
+ * --compare, or a file's filtered text), else read from path.  lines: where
+ * to note rejected lines; quiet: do not report them again. */
 static int load_input(civic_engine *e, const char *path, const char *under, const char *data,
-                      size_t len, bool lenient, bool show_progress, uint64_t *skipped)
+                      size_t len, bool lenient, bool show_progress, uint64_t *skipped,
+                      line_set *lines, bool quiet)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
@@ -1040,16 +1073,24 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     char label[512];
     snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
              under ? " (under " : "", under ? under : "", under ? ")" : "");
-    reject_ctx ctx = { label, 0 };
+    reject_ctx ctx = { label, 0, quiet, lines };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
     progress prog;
     int rc;
-    if (use_stdin) {
+    if (data) {
+        size_t n = strlen(path);
+        if (n >= 4 && strcmp(path + n - 4, ".csv") == 0) opts.format = CIVIC_FORMAT_CSV;
+        else if ((n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
+                 (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0))
+            opts.format = CIVIC_FORMAT_JSONL;
+        progress_start(&prog, show_progress, use_stdin ? "standard input" : path, NULL);
+        rc = civic_engine_load(e, data, len, &opts, &report, &err);
+        progress_stop(&prog);
+    } else if (use_stdin) {
         progress_start(&prog, show_progress, "standard input", NULL);
-        rc = data ? civic_engine_load(e, data, len, &opts, &report, &err)
-                  : load_stdin(e, &opts, &report, &err);
+        rc = load_stdin(e, &opts, &report, &err);
         progress_stop(&prog);
         if (rc == -1) return EXIT_INPUT;
     } else {
@@ -1333,14 +1374,199 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     return 0;
 }
 
+/* Where the CSV record starting at p[0..n) ends: past its line break (or n),
+ * a line break inside a quoted field not ending it -- as the library reads
+ * records (a quote opens a quoted field only at the start of a field). */
+static size_t csv_record_end(const char *p, size_t n)
+{
+    bool in = false, field_start = true;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in) {
+            if (c == '"') {
+                if (i + 1 < n && p[i + 1] == '"') i++;
+                else in = false;
+            }
+            continue;
+        }
+        if (c == '"' && field_start) in = true;
+        else if (c == '\n') return i + 1;
+        field_start = c == ',';
+    }
+    return n;
+}
+
+/* A copy of text[0..n) without the records starting on the given lines
+ * (sorted): their bytes are dropped but their line breaks kept, so they
+ * become blank lines, which a load skips, and every other record keeps its
+ * line number.  *out_len gets the length; NULL when out of memory. */
+static char *without_lines(const char *text, size_t n, bool csv, const line_set *drop,
+                           size_t *out_len)
+{
+    char *out = malloc(n ? n : 1);
+    if (!out) return NULL;
+    size_t pos = 0, o = 0, k = 0;
+    uint64_t line = 1;
+    while (pos < n) {
+        while (k < drop->n && drop->line[k] < line) k++;
+        bool gone = k < drop->n && drop->line[k] == line;
+        size_t end;
+        if (gone && csv) {
+            end = pos + csv_record_end(text + pos, n - pos);
+        } else {
+            const char *nl = memchr(text + pos, '\n', n - pos);
+            end = nl ? (size_t)(nl - text) + 1 : n;
+        }
+        for (size_t i = pos; i < end; i++) {
+            if (text[i] == '\n') {
+                out[o++] = '\n';
+                line++;
+            } else if (!gone) {
+                out[o++] = text[i];
+            }
+        }
+        pos = end;
+    }
+    *out_len = o;
+    return out;
+}
+
+/* A file's bytes in memory; NULL (errno set) when it cannot be read. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *bigger = realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+        errno = EIO;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+static int new_engine(const char *rules_path, civic_engine **out);
+
+/* --compare --lenient: a line bad under one scheme only is left out under
+ * both, so the two columns score the same events.  The first load reports
+ * and notes each side's bad lines; when they differ for some file, both
+ * engines are loaded again with those lines of that file blanked out. */
+static int load_compared_leniently(const options *o, civic_engine **e, civic_engine **next,
+                                   const char *data, size_t len, bool show_progress,
+                                   uint64_t *skipped)
+{
+    int status = 0, n = o->file_count;
+    line_set *now = calloc((size_t)n + 1, sizeof(*now)), *then = calloc((size_t)n + 1, sizeof(*then));
+    bool differ = false;
+    if (!now || !then) status = EXIT_INPUT;
+    for (int i = 0; status == 0 && i < n; i++) {
+        const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
+        status = load_input(*e, o->files[i], NULL, in, len, true, show_progress, skipped,
+                            &now[i], false);
+        if (status == 0)
+            status = load_input(*next, o->files[i], o->compare, in, len, true, show_progress,
+                                skipped, &then[i], false);
+        differ = differ || !line_set_equal(&now[i], &then[i]);
+    }
+    if (status == 0 && differ) {
+        civic_engine_free(*e);
+        civic_engine_free(*next);
+        *e = *next = NULL;
+        status = new_engine(o->rules_path, e);
+        if (status == 0) status = new_engine(o->compare, next);
+    }
+    for (int i = 0; status == 0 && differ && i < n; i++) {
+        const char *path = o->files[i];
+        const char *in = strcmp(path, "-") == 0 ? data : NULL;
+        if (line_set_equal(&now[i], &then[i])) { /* as before, already reported */
+            status = load_input(*e, path, NULL, in, len, true, false, skipped, NULL, true);
+            if (status == 0)
+                status = load_input(*next, path, o->compare, in, len, true, false, skipped,
+                                    NULL, true);
+            continue;
+        }
+        /* both sides' bad lines, merged in order */
+        line_set both = { NULL, 0, 0 };
+        size_t a = 0, b = 0, once = 0;
+        while (status == 0 && (a < now[i].n || b < then[i].n)) {
+            uint64_t x = b == then[i].n || (a < now[i].n && now[i].line[a] <= then[i].line[b])
+                             ? now[i].line[a] : then[i].line[b];
+            bool in_a = a < now[i].n && now[i].line[a] == x, in_b = b < then[i].n && then[i].line[b] == x;
+            a += in_a;
+            b += in_b;
+            once += in_a != in_b;
+            if (!line_set_add(&both, x)) status = EXIT_INPUT;
+        }
+        bool use_stdin = strcmp(path, "-") == 0;
+        size_t raw_len = len, kept_len = 0;
+        char *raw = use_stdin ? NULL : read_file(path, &raw_len);
+        const char *text = use_stdin ? data : raw;
+        if (status == 0 && !text) {
+            fprintf(stderr, "civic-score: %s: cannot read: %s\n", path, strerror(errno));
+            status = EXIT_INPUT;
+        }
+        char *kept = NULL;
+        if (status == 0) {
+            size_t m = strlen(path);
+            bool jsonl = (m >= 6 && strcmp(path + m - 6, ".jsonl") == 0) ||
+                         (m >= 7 && strcmp(path + m - 7, ".ndjson") == 0);
+            if (!jsonl && !(m >= 4 && strcmp(path + m - 4, ".csv") == 0)) {
+                size_t at = 0; /* by content, as the load: '{' first means JSON Lines */
+                if (raw_len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) at = 3;
+                while (at < raw_len && strchr(" \t\r\n", text[at])) at++;
+                jsonl = at < raw_len && text[at] == '{';
+            }
+            kept = without_lines(text, raw_len, !jsonl, &both, &kept_len);
+            if (!kept) status = EXIT_INPUT;
+        }
+        if (status == 0) {
+            fprintf(stderr, "civic-score: %s: %zu line%s bad under one scheme only %s left out "
+                            "under both\n", use_stdin ? "<stdin>" : path, once,
+                    once == 1 ? "" : "s", once == 1 ? "is" : "are");
+            /* nothing left should be bad; if anything is, it is reported */
+            status = load_input(*e, path, NULL, kept, kept_len, true, false, skipped, NULL, false);
+            if (status == 0)
+                status = load_input(*next, path, o->compare, kept, kept_len, true, false, skipped,
+                                    NULL, false);
+        }
+        if (status == EXIT_INPUT && !kept && text) fprintf(stderr, "civic-score: out of memory\n");
+        free(kept);
+        free(raw);
+        free(both.line);
+    }
+    for (int i = 0; now && then && i < n; i++) {
+        free(now[i].line);
+        free(then[i].line);
+    }
+    if ((!now || !then) && status == EXIT_INPUT) fprintf(stderr, "civic-score: out of memory\n");
+    free(now);
+    free(then);
+    return status;
+}
+
 /* Load every input file into e (and into next, for --compare). */
-static int load_all(const options *o, civic_engine *e, civic_engine *next, uint64_t *skipped)
+static int load_all(const options *o, civic_engine **e, civic_engine **next, uint64_t *skipped)
 {
     char *data = NULL;
     size_t len = 0;
     bool show_progress = isatty(STDERR_FILENO) != 0;
     int status = 0;
-    for (int i = 0; next && i < o->file_count && !data; i++) {
+    for (int i = 0; *next && i < o->file_count && !data; i++) {
         if (strcmp(o->files[i], "-") != 0) continue;
         if (!(data = read_stdin(&len))) {
             fprintf(stderr, "civic-score: <stdin>: cannot read: %s\n", strerror(errno));
@@ -1353,12 +1579,18 @@ static int load_all(const options *o, civic_engine *e, civic_engine *next, uint6
             return EXIT_INPUT;
         }
     }
+    if (*next && o->lenient) {
+        status = load_compared_leniently(o, e, next, data, len, show_progress, skipped);
+        free(data);
+        return status;
+    }
     for (int i = 0; status == 0 && i < o->file_count; i++) {
-        status = load_input(e, o->files[i], NULL, data, len, o->lenient != 0, show_progress,
-                            skipped);
-        if (status == 0 && next)
-            status = load_input(next, o->files[i], o->compare, data, len, o->lenient != 0,
-                                show_progress, skipped);
+        const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
+        status = load_input(*e, o->files[i], NULL, in, len, o->lenient != 0, show_progress,
+                            skipped, NULL, false);
+        if (status == 0 && *next)
+            status = load_input(*next, o->files[i], o->compare, in, len, o->lenient != 0,
+                                show_progress, skipped, NULL, false);
     }
     free(data);
     return status;
@@ -1389,7 +1621,7 @@ int main(int argc, char **argv)
     if (status == 0) status = new_engine(o.rules_path, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare) status = new_engine(o.compare, &next);
-    if (status == 0) status = load_all(&o, e, next, &skipped);
+    if (status == 0) status = load_all(&o, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);

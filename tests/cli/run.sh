@@ -159,5 +159,22 @@ if command -v python3 >/dev/null 2>&1; then
         bad "README.md or docs/*.md: an example prints something else"; fi
 fi
 
+# --compare --lenient: a line bad under one scheme only is left out under both,
+# so both columns score the same events (by hand: s1 has one fine, -10 now and
+# -100 under the new scheme of base 900; s2's only_a and s3's only_b each exist
+# under one scheme; the quoted note spans lines 6-7, so 'e' is on line 8)
+printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n[[grade]]\nname = "B"\nmin = -1000000\n[rule.fine]\npoints = -10\n[rule.only_a]\npoints = 5\n' >"$T/now.toml"
+printf '[scheme]\nbase = 900\n[[grade]]\nname = "A"\nmin = 0\n[[grade]]\nname = "B"\nmin = -1000000\n[rule.fine]\npoints = -100\n[rule.only_b]\npoints = 5\n' >"$T/new.toml"
+printf 'id,subject,type,ts,group,note\na,s1,fine,2022-01-01,g1,\nb,s2,only_a,2022-01-01,g2,\nc,s3,only_b,2022-01-01,g2,\nd,s3,nope,2022-01-01,g2,\nx,s2,only_a,2022-01-01,g2,"two\nlines, ""quoted"""\ne,s4,only_b,2022-01-01,,\n' >"$T/cmp.csv"
+printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,g1,990.00,A,800.00,A,-190.00\n' >"$T/cmp-want.csv"
+golden compare-lenient "$T/cmp-want.csv" -- -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv "$T/cmp.csv"
+if grep -q "cmp.csv: 4 lines bad under one scheme only are left out under both" "$T/err" &&
+   grep -q "cmp.csv (under .*new.toml): skipped: line 6, column 6: .*only_a" "$T/err" &&
+   grep -q "cmp.csv: skipped: line 8, column 6: .*only_b" "$T/err"; then ok; else
+    bad "compare-lenient: stderr: $(cat "$T/err")"; fi
+"$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
+status compare-strict 2 "cmp.csv: line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
