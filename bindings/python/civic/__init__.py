@@ -201,9 +201,17 @@ def _parse_time(rules_ptr, value, what="time"):
         if not _capi.INT64_MIN <= value <= _capi.INT64_MAX:
             raise OverflowError("%s %d does not fit in 64 bits" % (what, value))
         return value
-    raw = _ts_text(value, what).encode("utf-8")
+    text = _ts_text(value, what)
+    raw = text.encode("utf-8")
     out = _c_int64()
-    _lib.civic_rules_parse_time(rules_ptr, raw, len(raw), _byref(out))
+    try:
+        _lib.civic_rules_parse_time(rules_ptr, raw, len(raw), _byref(out))
+    except CivicError as e:
+        # the C call says only "invalid event": name the argument and its value
+        why = ("outside the years 0001 to 9999" if e.code == _capi.CIVIC_E_LIMIT else
+               "not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
+               "or Unix seconds)")
+        raise CivicError(e.code, "bad %s %r: %s" % (what, text, why)) from None
     return out.value
 
 

@@ -809,6 +809,12 @@ class TestRules(Base):
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("2022-13-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+        self.assertIn("bad time '2022-13-01': not a timestamp", str(cm.exception))
+        with civic.Engine(r) as e:     # a query's as_of is named as such
+            with self.assertRaises(civic.CivicError) as cm:
+                e.score("s", as_of="garbage")
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+            self.assertIn("bad as_of 'garbage'", str(cm.exception))
         with self.assertRaises(TypeError):
             r.parse_time(1.5)
         with self.assertRaises(TypeError):
@@ -818,6 +824,7 @@ class TestRules(Base):
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time(str(_capi.CIVIC_TIME_MAX + 1))
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+        self.assertIn("outside the years 0001 to 9999", str(cm.exception))
         self.assertEqual(r.parse_time("9999-12-31T23:59:59Z"), _capi.CIVIC_TIME_MAX)
         self.assertEqual(r.parse_time("0001-01-01T00:00:00Z"), _capi.CIVIC_TIME_MIN)
 
