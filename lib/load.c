@@ -235,6 +235,11 @@ static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2]
         memcpy(bufs[cur], buf + used, have - used);
         have -= used;
     }
+    if (rc == CIVIC_OK && ld->skip.on) {
+        /* the input ended in a record being skipped, the last read empty */
+        if (!ld->skip.last_nl) ld->line++;
+        ld->skip.on = false;
+    }
     return civic__pipe_finish(ld, rc);
 }
 

@@ -73,8 +73,8 @@ struct civic_loader {
 
 /* Handle one bad line: strict -> return the code; lenient -> report, go on. */
 int civic__loader_reject(civic_loader *ld, const civic_error *e);
-/* A problem no mode can skip (no usable header; in strict mode, a record
- * too long to read): counted as one rejected line and returned. */
+/* A problem no mode can skip (no usable header): counted as one rejected
+ * line and returned. */
 int civic__loader_fatal(civic_loader *ld, const civic_error *e);
 /* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
