@@ -82,30 +82,49 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
 
 /* ------------------------------------------------------------ JSON Lines */
 
-/* Does the object starting at line[0] == '{' have a top-level key "source"? */
-static bool has_source_key(const char *line, size_t n)
+/* The top-level key "source" of the object starting at line[0] == '{':
+ * 0 when there is none, 1 with a value, 2 when its value is "" or null (an
+ * absent source, as an empty CSV cell: *at..*end is that value). */
+static int source_key(const char *line, size_t n, size_t *at, size_t *end)
 {
     json_scan s = { 0, false, false };
     bool expect_key = false;
     for (size_t i = 0; i < n; i++) {
         char c = line[i];
         if (!s.in_string && c == '"' && s.depth == 1 && expect_key) {
-            if (i + 7 < n && memcmp(line + i + 1, "source\"", 7) == 0) return true;
+            if (i + 7 < n && memcmp(line + i + 1, "source\"", 7) == 0) {
+                size_t v = i + 8;
+                while (v < n && (blank(line[v]) || line[v] == ':')) v++;
+                if (v + 2 <= n && memcmp(line + v, "\"\"", 2) == 0) *end = v + 2;
+                else if (v + 4 <= n && memcmp(line + v, "null", 4) == 0) *end = v + 4;
+                else return 1;
+                *at = v;
+                return 2;
+            }
             expect_key = false;
         }
         bool structural = scan_step(&s, c);
         if (structural && s.depth == 1 && (c == '{' || c == ',')) expect_key = true;
         if (structural && s.depth == 0 && i > 0) break;
     }
-    return false;
+    return 0;
 }
 
 static void source_line(const char *line, size_t n, const char *source, buf *out)
 {
-    size_t i = 0;
+    size_t i = 0, at = 0, end = 0;
     while (i < n && blank(line[i])) i++;
-    if (i == n || line[i] != '{' || has_source_key(line + i, n - i)) {
+    int key = i < n && line[i] == '{' ? source_key(line + i, n - i, &at, &end) : 1;
+    if (key == 1) {
         buf_put(out, line, n);
+        return;
+    }
+    if (key == 2) { /* "source": "" or null: the token's name in its place */
+        buf_put(out, line, i + at);
+        buf_puts(out, "\"");
+        buf_puts(out, source);
+        buf_puts(out, "\"");
+        buf_put(out, line + i + end, n - i - end);
         return;
     }
     size_t k = i + 1;

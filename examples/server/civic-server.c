@@ -157,6 +157,7 @@ typedef struct request {
     size_t path_len;
     const char *id;          /* into path: the subject id or list name */
     bool bad_target;         /* the path or query holds NUL or invalid UTF-8 */
+    bool record_suffix;      /* the raw path ends in "/record", not encoded */
     bool started, answered, arrived;
     bool too_big, over_budget;
     const token_entry *token;
@@ -886,7 +887,8 @@ static const struct {
 };
 
 /* The route of rq->path; sets rq->id for the routes that carry one.  An id
- * may contain '/': only a trailing "/record" selects the record. */
+ * may contain '/': only a trailing "/record" selects the record, and only
+ * as written (a subject "a/record" is /subjects/a%2Frecord). */
 static route_id match_route(request *rq)
 {
     char *p = rq->path;
@@ -896,7 +898,7 @@ static route_id match_route(request *rq)
             return EXACT_ROUTES[i].route;
     if (n > 10 && memcmp(p, "/subjects/", 10) == 0) {
         rq->id = p + 10;
-        if (n > 17 && memcmp(p + n - 7, "/record", 7) == 0) {
+        if (rq->record_suffix && n > 17 && memcmp(p + n - 7, "/record", 7) == 0) {
             p[n - 7] = '\0';
             return ROUTE_RECORD;
         }
@@ -1074,6 +1076,7 @@ static bool decode_target(request *rq, const char *uri)
     }
     rq->path[k] = '\0';
     rq->path_len = k;
+    rq->record_suffix = n >= 7 && memcmp(uri + n - 7, "/record", 7) == 0;
     const char *q = uri + n;
     rq->bad_target = memchr(rq->path, '\0', k) != NULL || !utf8_valid(rq->path, k) ||
                      strstr(q, "%00") != NULL;

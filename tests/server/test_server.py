@@ -176,6 +176,19 @@ def test_answers(srv, log, log_path):
     check(status == 200 and rep["accepted"] == 1, "jsonl sniffed %s" % rep)
     status, s = srv.get("/subjects/jsonl-subject", as_of="2025-12-31")
     check(status == 200 and s["events"] == 3, "jsonl subject %s" % s)
+    # a subject whose id ends in "/record": its own score and record, not those of "a"
+    status, rep = srv.post("id,subject,type,ts\nslash-1,a/record,recycling,2025-01-03\n"
+                           "slash-2,a,volunteer_hour,2025-01-03\n")
+    check(status == 200 and rep["accepted"] == 2, "a/record posted: %s" % rep)
+    status, s = srv.get("/subjects/a%2Frecord")
+    check(status == 200 and s.get("subject") == "a/record" and s.get("events") == 1,
+          "GET /subjects/a%%2Frecord is the subject a/record: %s" % s)
+    status, rec = srv.get("/subjects/a%2Frecord/record")
+    check(status == 200 and [e["id"] for e in rec.get("entries", [])] == ["slash-1"],
+          "GET /subjects/a%%2Frecord/record is its record: %s" % rec)
+    status, rec = srv.get("/subjects/a/record")
+    check(status == 200 and [e["id"] for e in rec.get("entries", [])] == ["slash-2"],
+          "GET /subjects/a/record is the record of a: %s" % rec)
     status, h = srv.get("/healthz")
     check(status == 200 and h["status"] == "ok", "healthz")
 
@@ -448,12 +461,16 @@ def test_source_from_token(tmp):
         status, _ = srv.request("POST", "/events", csv_body, "text/csv")
         jsonl = (b'{"id":"t2","subject":"src-s","type":"recycling","ts":"2025-01-02"}\n'
                  b'{"id":"t3","subject":"src-s","type":"recycling","ts":"2025-01-03",'
-                 b'"source":"street office"}\n')
+                 b'"source":"street office"}\n'
+                 b'{"id":"t4","subject":"src-s","source" : "","type":"recycling","ts":"2025-01-04"}\n'
+                 b'{"id":"t5","subject":"src-s","type":"recycling","ts":"2025-01-05","source":null}\n')
         status2, _ = srv.request("POST", "/events", jsonl, "application/x-ndjson")
         _, rec = srv.request("GET", "/subjects/src-s/record", token="viewer-0123456789-token")
         got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
+        # an empty or null source is an absent one (as an empty CSV cell)
         check(status == status2 == 200 and got == {"t1": "clerk-a", "t2": "clerk-a",
-                                                   "t3": "street office"},
+                                                   "t3": "street office", "t4": "clerk-a",
+                                                   "t5": "clerk-a"},
               "an event posted without source by token clerk-a shows source clerk-a: %s" % got)
         # identity: the same event again from the same token is a duplicate
         status, rep = srv.request("POST", "/events", csv_body, "text/csv")
