@@ -603,15 +603,24 @@ def _time_text(t, utc_offset):
     in the scheme's offset, "forever" for CIVIC_FOREVER (as the C writer)."""
     if t == _capi.CIVIC_FOREVER:
         return "forever"
-    try:
-        local = _EPOCH + _dt.timedelta(seconds=t + utc_offset)
-    except OverflowError:
-        return str(t)
+    if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:
+        return str(t)               # as the C writer: no calendar form
+    # the proleptic Gregorian calendar by arithmetic, as lib/time.c: the local
+    # year may be 0 or 10000, which datetime cannot hold
+    days, secs = divmod(t + utc_offset, 86400)
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (month <= 2)
     sign = "-" if utc_offset < 0 else "+"
     off = abs(utc_offset) // 60
     return "%04d-%02d-%02dT%02d:%02d:%02d%s%02d:%02d" % (
-        local.year, local.month, local.day, local.hour, local.minute, local.second,
-        sign, off // 60, off % 60)
+        year, month, day, secs // 3600, secs // 60 % 60, secs % 60, sign, off // 60, off % 60)
 
 
 @_dataclass(frozen=True)
@@ -1284,8 +1293,12 @@ class Engine(_Owner):
 
     def _as_of(self, p, as_of):
         if as_of is None:
+            # the latest ts held (0 when empty), or the purge horizon when that
+            # is later: nothing before it can be answered (as civic-server)
             span = self._time_range(p)
-            return span[1] if span else 0
+            t = span[1] if span else 0
+            h = int(_lib.civic_engine_purge_horizon(p))
+            return h if h != _capi.CIVIC_NO_TIME and h > t else t
         return _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")
 
     def parse_time(self, value):
@@ -1296,7 +1309,7 @@ class Engine(_Owner):
     # queries
     def score(self, subject, as_of=None):
         """The Score of one subject.  as_of: any ts form; None = the latest
-        ts held (0 when empty).  A subject without events gets base, balance 0
+        ts held (0 when empty), or the purge horizon when that is later.  A subject without events gets base, balance 0
         and events == 0."""
         s = _cstr(subject, "subject")
         with self._use() as p:

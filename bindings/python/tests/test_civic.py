@@ -827,6 +827,22 @@ class TestRules(Base):
         self.assertIn("outside the years 0001 to 9999", str(cm.exception))
         self.assertEqual(r.parse_time("9999-12-31T23:59:59Z"), _capi.CIVIC_TIME_MAX)
         self.assertEqual(r.parse_time("0001-01-01T00:00:00Z"), _capi.CIVIC_TIME_MIN)
+        # to_dict writes times as the C writer does, local years 0 and 10000
+        # included (datetime holds neither), and past the range as seconds
+        import random
+        rng = random.Random(7)
+        for text in ("-12:00", "+00:00", "+08:00", "+14:00", "-05:30"):
+            rr = civic.Rules.from_text('[scheme]\nutc_offset = "%s"\n[[grade]]\nname = "A"\n'
+                                       'min = 0\n[rule.x]\npoints = 1\n' % text)
+            times = [_capi.CIVIC_TIME_MIN, _capi.CIVIC_TIME_MAX, 0, -1, 951782400] + \
+                [rng.randint(_capi.CIVIC_TIME_MIN, _capi.CIVIC_TIME_MAX) for _ in range(300)]
+            for t in times:
+                self.assertEqual(civic._time_text(t, rr.utc_offset), rr.format_time(t), (t, text))
+        self.assertEqual(civic._time_text(_capi.CIVIC_TIME_MAX + 1, 0), str(_capi.CIVIC_TIME_MAX + 1))
+        with civic.Engine(r) as e:
+            e.load("id,subject,type,ts\nf,s,fine,9998-12-31T23:00:00Z\n")
+            self.assertEqual(e.record("s", "9999-12-31T23:30:00Z").to_dict()["as_of"],
+                             "10000-01-01T07:30:00+08:00")
 
     def test_closed_rules_raise_value_error(self):
         r = civic.Rules.from_text(RULES)

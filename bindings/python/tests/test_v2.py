@@ -868,6 +868,14 @@ class TestPurge(V2):
                 ask()
             self.assertEqual((cm.exception.code, cm.exception.name),
                              (civic.CIVIC_E_PURGED, "CIVIC_E_PURGED"))
+        # without as_of: the purge horizon when it is later than every ts held
+        # (as civic-server), not CIVIC_E_PURGED
+        e2 = self.engine(RETAIN, RETAIN_LOG)
+        latest = e2.time_range[1]
+        e2.purge(latest + 86400)
+        self.assertEqual(e2.score("s"), e2.score("s", latest + 86400))
+        self.assertEqual(e2.record("s").to_dict(), e2.record("s", latest + 86400).to_dict())
+        e2.close()
         # a purged id is a tombstone: the same event again is a duplicate
         self.assertFalse(e.add(id="f1", subject="s", type="fine", ts="2015-03-01"))
         self.assertEqual(e.event_count, 2)
