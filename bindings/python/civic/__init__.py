@@ -292,6 +292,8 @@ class _Owner:
         return self._h.closed
 
     def __enter__(self):
+        if self._h.closed:     # as every other use of a closed object
+            raise ValueError("operation on a closed %s" % self._h._what)
         return self
 
     def __exit__(self, *exc):
@@ -1428,11 +1430,19 @@ class Engine(_Owner):
         if isinstance(depth, bool) or not isinstance(depth, int):
             raise TypeError("depth must be int")
         if not 0 <= depth < 2 ** 32:
-            raise ValueError("depth must be >= 0")
+            raise ValueError("depth must be 0..%d (segments of a group path)"
+                             % _capi.CIVIC_GROUP_DEPTH_MAX)
         with self._use() as p:
             t = self._as_of(p, as_of)
             out = _capi.groups_p()
-            _lib.civic_engine_groups(p, depth, t, _byref(out))
+            try:
+                _lib.civic_engine_groups(p, depth, t, _byref(out))
+            except CivicError as e:
+                if e.code != CIVIC_E_INVALID or depth <= _capi.CIVIC_GROUP_DEPTH_MAX:
+                    raise
+                # CivicError as since 1.0, with a message that says what is wrong
+                raise CivicError(e.code, "depth %d: at most %d (segments of a group path)"
+                                 % (depth, _capi.CIVIC_GROUP_DEPTH_MAX)) from None
         try:
             ng = _lib.civic_groups_grade_count(out)
             names = [_str(_lib.civic_groups_grade_name(out, g)) for g in range(ng)]

@@ -1319,8 +1319,12 @@ class TestAnswers(Base):
         with self.assertRaises(civic.CivicError) as cm:
             self.engine.groups(65)
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+        self.assertIn("depth 65: at most 64", str(cm.exception))
         with self.assertRaises(ValueError):
             self.engine.groups(-1)
+        with self.assertRaises(ValueError) as cm:   # too large, not negative
+            self.engine.groups(2 ** 64 + 1)
+        self.assertIn("depth must be 0..64", str(cm.exception))
         with self.assertRaises(TypeError):
             self.engine.groups("1")
 
@@ -1653,6 +1657,9 @@ class TestLifetime(unittest.TestCase):
         for f in calls:
             with self.assertRaises(ValueError):
                 f()
+        with self.assertRaises(ValueError):
+            with engine:        # a with-block on a closed engine, too
+                pass
         self.assertIn("closed", repr(engine))
 
     def test_with_closes(self):
