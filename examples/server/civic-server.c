@@ -156,7 +156,8 @@ typedef struct request {
     char *path;              /* percent-decoded path, NUL-terminated; may hold NULs */
     size_t path_len;
     const char *id;          /* into path: the subject id or list name */
-    bool bad_target;         /* the path or query holds NUL or invalid UTF-8 */
+    bool bad_target;         /* the path holds a control character, or the path or query
+                              * NUL or invalid UTF-8 */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
     bool started, answered, arrived;
     bool too_big, over_budget;
@@ -322,6 +323,12 @@ static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, request *rq, int rc,
                                         int64_t as_of)
 {
+    if (rc == CIVIC_E_LIMIT && rq->id && strlen(rq->id) > CIVIC_ID_BYTES_MAX) {
+        char why[96];
+        snprintf(why, sizeof(why), "the id is %zu bytes long: at most %u", strlen(rq->id),
+                 CIVIC_ID_BYTES_MAX);
+        return send_error(c, rq, status_of(rc), civic_strerror(rc), why);
+    }
     if (rc != CIVIC_E_PURGED) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     char h[40], t[40], why[256];
     if (civic_rules_format_time(s->rules, civic_engine_purge_horizon(s->engine), h, sizeof(h)))
@@ -974,7 +981,8 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
     if (ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_utf8, &ok);
     if (!ok)
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
-                          "the path or query holds a NUL byte or bytes that are not UTF-8",
+                          "the path holds a control character, or the path or query a NUL "
+                          "byte or bytes that are not UTF-8",
                           { 0 } };
     if (rq->route == ROUTE_NONE)
         return (verdict){ MHD_HTTP_NOT_FOUND, "not found", "no such route", { 0 } };
@@ -1078,8 +1086,9 @@ static bool decode_target(request *rq, const char *uri)
     rq->path_len = k;
     rq->record_suffix = n >= 7 && memcmp(uri + n - 7, "/record", 7) == 0;
     const char *q = uri + n;
-    rq->bad_target = memchr(rq->path, '\0', k) != NULL || !utf8_valid(rq->path, k) ||
-                     strstr(q, "%00") != NULL;
+    bool control = false; /* no subject id or list name holds one */
+    for (size_t i = 0; i < k; i++) control |= (unsigned char)rq->path[i] < 0x20 || rq->path[i] == 0x7f;
+    rq->bad_target = control || !utf8_valid(rq->path, k) || strstr(q, "%00") != NULL;
     return true;
 }
 

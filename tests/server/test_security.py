@@ -310,7 +310,8 @@ def test_keep_alive(srv):
 
 def test_targets(srv):
     for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
-                 "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE"):
+                 "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE",
+                 "/subjects/a%0Ab", "/subjects/a%7Fb/record", "/lists/a%09b"):
         status, _, data = srv.raw("GET", path, token=tok("reader"))
         check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
     # A valid multi-byte id is fine and comes back as the same UTF-8.
@@ -318,6 +319,10 @@ def test_targets(srv):
     srv.raw("POST", "/events", body, {"Content-Type": "text/csv"}, token=tok("ingest"))
     status, _, data = srv.raw("GET", "/subjects/%E5%B1%85%E6%B0%91-7", token=tok("reader"))
     check(status == 200 and strict_json(data)["subject"] == "居民-7", "a UTF-8 id round-trips")
+    # an id longer than any can be: 400 naming the limit
+    status, _, data = srv.raw("GET", "/subjects/" + "x" * 129, token=tok("reader"))
+    check(status == 400 and "at most 128" in strict_json(data).get("reason", ""),
+          "a 129-byte id answers 400 with the limit (%d %s)" % (status, data[:200]))
     for path in ("/rank", "/groups?depth=2", "/subjects/r0007/record", "/nowhere", "/subjects/%FF"):
         _, _, data = srv.raw("GET", path, token=tok("reader"))
         try:
