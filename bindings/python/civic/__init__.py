@@ -1259,6 +1259,9 @@ class Engine(_Owner):
                     _lib.civic_engine_load(p, data, len(data), _byref(opts),
                                            _byref(report), err)
         except CivicError as e:
+            if not lenient and not rejections and report.rejected:
+                # strict: the line that failed the batch is its one rejection
+                rejections.append(Rejection(e.line, e.column, e.code, e.message))
             e.report = _report_from(report, rejections)
             raise
         return _report_from(report, rejections)

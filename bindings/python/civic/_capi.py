@@ -524,9 +524,28 @@ def _io_error(message, line, column, offset):
     e = _os_error_class(os_type)(CIVIC_E_IO, message, line, column, offset)
     e.errno = number
     e.strerror = os.strerror(number)
-    m = _re.match(r"^cannot \w+ (.*): [^:]*$", message)
-    e.filename = m.group(1) if m else None
+    e.filename = None
+    for pattern in _IO_PATH_PATTERNS:
+        m = _re.match(pattern, message)
+        if m:
+            e.filename = m.group(1)
+            break
     return e
+
+
+# Where the library's I/O messages name the path (lib/fileio.c, snapshot.c,
+# journal.c), most specific first.
+_IO_PATH_PATTERNS = (
+    r"^cannot create a temporary file for (.*): [^:]*$",
+    r"^cannot sync the directory of (.*): [^:]*$",
+    r"^cannot \w+ snapshot (.*): [^:]*$",
+    r"^journal (.*): cannot \w+: [^:]*$",
+    r"^journal (.*): ",
+    r"^(?:journal|snapshot) (.*) is (?:locked|a symbolic link)",
+    r"^\w+ (.*) is a symbolic link",
+    r"^\w+ (.*): cannot follow its symbolic link",
+    r"^cannot \w+ (.*): [^:]*$",
+)
 
 
 def error_from(code, err=None):

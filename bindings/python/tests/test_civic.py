@@ -1024,8 +1024,13 @@ class TestLoad(Base):
                 self.engine.load_file(d)
             with self.assertRaises(FileNotFoundError):
                 civic.Rules.from_file(os.path.join(d, "missing.toml"))
-            with self.assertRaises(OSError):
+            with self.assertRaises(OSError) as cm:
                 self.engine.save(os.path.join(d, "no", "such", "dir", "snap"))
+            self.assertEqual(cm.exception.filename, os.path.join(d, "no", "such", "dir", "snap"))
+            with civic.Engine(self.engine.rules) as other:
+                with self.assertRaises(IsADirectoryError) as cm:
+                    other.journal_open(d)
+                self.assertEqual(cm.exception.filename, d)
 
     def test_a_str_is_always_text_never_a_file_name(self):
         with tempfile.TemporaryDirectory() as d:
@@ -1094,6 +1099,9 @@ class TestLoad(Base):
         self.assertEqual(e.line, 3)
         self.assertTrue(e.message)
         self.assertEqual(e.report.rejected, 1)
+        # the line that failed the batch is its one rejection
+        self.assertEqual([(r.line, r.code) for r in e.report.rejections],
+                         [(3, civic.CIVIC_E_EVENT)])
         self.assertEqual(self.engine.event_count, 3)         # nothing of the batch
 
     def test_lenient_skips_and_reports_bad_lines(self):
