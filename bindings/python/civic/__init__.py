@@ -597,9 +597,6 @@ def default_rules_text():
 # --------------------------------------------------------------------------
 
 
-_EPOCH = _dt.datetime(1970, 1, 1)
-
-
 def _time_text(t, utc_offset):
     """int Unix seconds -> the JSON form of a time: "YYYY-MM-DDTHH:MM:SS+HH:MM"
     in the scheme's offset, "forever" for CIVIC_FOREVER (as the C writer)."""
@@ -1314,8 +1311,8 @@ class Engine(_Owner):
     # queries
     def score(self, subject, as_of=None):
         """The Score of one subject.  as_of: any ts form; None = the latest
-        ts held (0 when empty), or the purge horizon when that is later.  A subject without events gets base, balance 0
-        and events == 0."""
+        ts held (0 when empty), or the purge horizon when that is later.  A
+        subject without events gets base, balance 0 and events == 0."""
         s = _cstr(subject, "subject")
         with self._use() as p:
             t = self._as_of(p, as_of)

@@ -540,7 +540,7 @@ _IO_PATH_PATTERNS = (
     r"^cannot sync the directory of (.*): [^:]*$",
     r"^cannot \w+ snapshot (.*): [^:]*$",
     r"^journal (.*): cannot \w+: [^:]*$",
-    r"^journal (.*): ",
+    r"^journal (.*?): ",
     r"^(?:journal|snapshot) (.*) is (?:locked|a symbolic link)",
     r"^\w+ (.*) is a symbolic link",
     r"^\w+ (.*): cannot follow its symbolic link",
