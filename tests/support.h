@@ -61,6 +61,37 @@ static inline civic_engine *engine_from(const char *rules_text)
     return e;
 }
 
+/* An engine of rules_text (NULL: the built-in scheme) with `threads` threads. */
+static inline civic_engine *engine_from_threads(const char *rules_text, uint32_t threads)
+{
+    civic_rules *r = NULL;
+    if (rules_text) r = rules_from(rules_text);
+    else assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.threads = threads;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    civic_rules_free(r);
+    return e;
+}
+
+/* A lenient load's rejections, as its on_reject callback (log_reject) sees
+ * them: every one counted, the lines of the first 64 and the first message. */
+typedef struct reject_log {
+    uint64_t lines[64];
+    size_t count;
+    char first[256];
+} reject_log;
+
+static inline int log_reject(void *payload, const civic_error *err)
+{
+    reject_log *log = payload;
+    if (log->count < 64) log->lines[log->count] = err->line;
+    if (log->count == 0) snprintf(log->first, sizeof(log->first), "%s", err->message);
+    log->count++;
+    return 0;
+}
+
 static inline void load_ok(civic_engine *e, const char *data)
 {
     civic_error err = CIVIC_ERROR_INIT;

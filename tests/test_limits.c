@@ -333,6 +333,21 @@ static char *line_of(size_t bytes, bool json, size_t *len)
     return text;
 }
 
+/* Load text (or, with path, the file) into a fresh engine of UTC_RULES as
+ * CSV or JSON Lines, strict or lenient; *e gets the engine. */
+static int load_fresh(civic_engine **e, const char *text, size_t len, const char *path, bool json,
+                    bool lenient, civic_load_report *rep, civic_error *err)
+{
+    *e = engine_from(UTC_RULES);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+    o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+    *rep = (civic_load_report)CIVIC_LOAD_REPORT_INIT;
+    *err = (civic_error)CIVIC_ERROR_INIT;
+    return path ? civic_engine_load_file(*e, path, &o, rep, err)
+                : civic_engine_load(*e, text, len, &o, rep, err);
+}
+
 static void records_and_lines_hold_1_mib_not_more(void **state)
 {
     (void)state;
@@ -344,13 +359,10 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
             char *text = line_of(sizes[i], json, &len);
             int want = sizes[i] <= CIVIC_LINE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
             for (int lenient = 0; lenient <= 1; lenient++) {
-                civic_engine *e = engine_from(UTC_RULES);
-                civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
-                o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
-                o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
-                civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
-                civic_error err = CIVIC_ERROR_INIT;
-                int rc = civic_engine_load(e, text, len, &o, &rep, &err);
+                civic_engine *e;
+                civic_load_report rep;
+                civic_error err;
+                int rc = load_fresh(&e, text, len, NULL, json, lenient, &rep, &err);
                 if (lenient) {
                     /* lenient: the long line is skipped and reported */
                     if (rc != CIVIC_OK || rep.rejected != (want != CIVIC_OK))
@@ -373,19 +385,6 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
  * pieces: escaped quotes and line breaks inside them (some of them cut by
  * the end of a read) do not end them, and the records after them are read
  * at their right line numbers. */
-typedef struct rejected_lines {
-    uint64_t line[8];
-    size_t n;
-} rejected_lines;
-
-static int note_rejected_line(void *payload, const civic_error *err)
-{
-    rejected_lines *r = payload;
-    if (r->n < 8) r->line[r->n] = err->line;
-    r->n++;
-    return 0;
-}
-
 static void lenient_file_loads_skip_long_quoted_records_across_reads(void **state)
 {
     (void)state;
@@ -418,19 +417,19 @@ static void lenient_file_loads_skip_long_quoted_records_across_reads(void **stat
     assert_int_equal(write(fd, text, len), (ssize_t)len);
     close(fd);
     civic_engine *e = engine_from(UTC_RULES);
-    rejected_lines seen = { { 0 }, 0 };
+    reject_log seen = { { 0 }, 0, "" };
     civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
     o.format = CIVIC_FORMAT_CSV;
     o.flags = CIVIC_LOAD_LENIENT;
-    o.on_reject = note_rejected_line;
+    o.on_reject = log_reject;
     o.payload = &seen;
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(civic_engine_load_file(e, path, &o, &rep, &err), CIVIC_OK);
     assert_int_equal(rep.accepted, 3);
     assert_int_equal(rep.rejected, 4);
-    assert_int_equal(seen.n, 4);
-    for (size_t k = 0; k < 4; k++) assert_int_equal(seen.line[k], want[k]);
+    assert_int_equal(seen.count, 4);
+    for (size_t k = 0; k < 4; k++) assert_int_equal(seen.lines[k], want[k]);
     assert_int_equal(rep.lines, want[3]);
     assert_int_equal(civic_engine_event_count(e), 3);
     civic_engine_free(e);
@@ -446,10 +445,7 @@ static void lenient_file_loads_skip_long_quoted_records_across_reads(void **stat
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, size), (ssize_t)size);
         close(fd);
-        e = engine_from(UTC_RULES);
-        o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
-        o.on_reject = NULL;
-        assert_int_equal(civic_engine_load_file(e, path, &o, &rep, &err), CIVIC_OK);
+        assert_int_equal(load_fresh(&e, NULL, 0, path, json, true, &rep, &err), CIVIC_OK);
         assert_int_equal(rep.rejected, 1);
         assert_int_equal(rep.accepted, json ? 0 : 1);
         assert_int_equal(rep.lines, json ? 1 : 3);
@@ -480,12 +476,7 @@ static void csv_headers_hold_1024_columns_not_more(void **state)
     }
     for (unsigned threads = 1; threads <= 2; threads++) {
         for (int lenient = 0; lenient <= 1; lenient++) {
-            civic_rules *r = rules_from(UTC_RULES);
-            civic_engine_options eo = CIVIC_ENGINE_OPTIONS_INIT;
-            eo.threads = threads;
-            civic_engine *e = NULL;
-            assert_int_equal(civic_engine_new(&e, r, &eo), CIVIC_OK);
-            civic_rules_free(r);
+            civic_engine *e = engine_from_threads(UTC_RULES, threads);
             civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
             o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
             civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
@@ -543,13 +534,10 @@ static void records_and_lines_in_files_hold_1_mib_not_more(void **state)
             close(fd);
             int want = sizes[i] <= CIVIC_LINE_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
             for (int lenient = 0; lenient <= 1; lenient++) {
-                civic_engine *e = engine_from(UTC_RULES);
-                civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
-                o.format = json ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
-                o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
-                civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
-                civic_error err = CIVIC_ERROR_INIT;
-                int rc = civic_engine_load_file(e, path, &o, &rep, &err);
+                civic_engine *e;
+                civic_load_report rep;
+                civic_error err;
+                int rc = load_fresh(&e, NULL, 0, path, json, lenient, &rep, &err);
                 if (lenient) {
                     /* however long, the line is skipped and the next one read, at its
                      * line number, even when the long one spans several reads */

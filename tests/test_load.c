@@ -335,28 +335,6 @@ static char *big_log(size_t events, const size_t *bad, size_t nbad, bool jsonl)
     return out;
 }
 
-static civic_engine *engine_threads(uint32_t threads)
-{
-    civic_rules *r = rules_from(RULES);
-    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
-    o.threads = threads;
-    civic_engine *e = NULL;
-    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
-    civic_rules_free(r);
-    return e;
-}
-
-typedef struct reject_log { uint64_t lines[16]; char first[256]; size_t count; } reject_log;
-
-static int log_reject(void *payload, const civic_error *err)
-{
-    reject_log *log = payload;
-    if (log->count < 16) log->lines[log->count] = err->line;
-    if (log->count == 0) snprintf(log->first, sizeof(log->first), "%s", err->message);
-    log->count++;
-    return 0;
-}
-
 static void threads_change_nothing_but_speed_in(bool jsonl)
 {
     const size_t bad[] = { 3000, 17777, 31000 };
@@ -367,7 +345,7 @@ static void threads_change_nothing_but_speed_in(bool jsonl)
     civic_error errs[2];
     int strict_rc[2];
     for (int k = 0; k < 2; k++) {
-        civic_engine *e = engine_threads(k == 0 ? 1 : 4);
+        civic_engine *e = engine_from_threads(RULES, k == 0 ? 1 : 4);
         civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
         errs[k] = (civic_error)CIVIC_ERROR_INIT;
         strict_rc[k] = civic_engine_load(e, log, strlen(log), &o, NULL, &errs[k]);
@@ -392,7 +370,7 @@ static void threads_change_nothing_but_speed_in(bool jsonl)
     assert_int_equal(reps[0].lines, jsonl ? 40000 : 40001);
     assert_true(reps[0].rejected >= 3);
     assert_int_equal(rejects[0].count, rejects[1].count);
-    for (size_t i = 0; i < rejects[0].count && i < 16; i++)
+    for (size_t i = 0; i < rejects[0].count && i < 64; i++)
         assert_int_equal(rejects[0].lines[i], rejects[1].lines[i]);
     assert_string_equal(rejects[0].first, rejects[1].first);
     assert_true(strlen(answers[0]) > 100000);
