@@ -153,8 +153,17 @@ def count_admitted(srv, n):
         s = open_socket(srv.port)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         socks.append(s)
+    # Refused connections are closed by the server's thread; on a busy
+    # machine that can take longer than a second, so wait until the count
+    # has held still for half a second (at most 6 s in all).
     time.sleep(1.0)
     kept = sum(1 for s in socks if not is_closed(s))
+    for _ in range(10):
+        time.sleep(0.5)
+        now = sum(1 for s in socks if not is_closed(s))
+        if now == kept:
+            break
+        kept = now
     for s in socks:
         s.close()
     return kept
@@ -163,8 +172,20 @@ def count_admitted(srv, n):
 def test_per_address_limit():
     srv = harness.Server(ARGS.server).start()
     try:
-        kept = count_admitted(srv, 100)
-        check(kept == 32, "--max-per-ip (default 32): %d of 100 connections from one address kept" % kept)
+        # The server frees a closed connection's slot when its thread next
+        # looks at it, so the start-up probe (or a previous try's sockets) may
+        # still hold one for a moment on a busy machine.  Fewer than 32 is
+        # retried after a pause; more than 32 fails at once.
+        counts = []
+        for _ in range(4):
+            time.sleep(0.5)
+            kept = count_admitted(srv, 100)
+            counts.append(kept)
+            if kept >= 32:
+                break
+        check(counts[-1] == 32,
+              "--max-per-ip (default 32): %s of 100 connections from one address kept"
+              % " then ".join(str(k) for k in counts))
     finally:
         srv.stop()
 
