@@ -135,7 +135,7 @@ demo: $(CLI)
 MAN1 := docs/civic-score.1
 MAN8 := docs/civic-server.8
 TOPDOCS := README.md CHANGELOG.md LICENSE
-DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml $(MAN1) $(MAN8)
+DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml docs/openapi.json docs/notice.png $(MAN1) $(MAN8)
 
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
