@@ -3,7 +3,7 @@
 ** libcivic benchmarks, and the rules file that scores them.
 **
 ** What it does: writes N events (CSV or JSON Lines) and, alongside, a rules
-** file (SPEC section 2) whose 40 rule codes are exactly the event types used.
+** file (docs/rules.md) whose 40 rule codes are exactly the event types used.
 ** The same (N, seed) always gives the same bytes, on any platform: the only
 ** randomness is a seeded xoshiro256** generator, and no libc time or locale
 ** function is called.

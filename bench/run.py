@@ -2,7 +2,7 @@
 """run.py -- time civic-score against weighted-sum baselines, in one run, on
 the same file.  Python standard library only.
 
-civic-score does the full SPEC scoring (caps, validity, repeats, ceilings,
+civic-score does the full scoring (caps, validity, repeats, ceilings,
 bounds, grades, groups, balance).  The baselines only add up points (x qty for
 per = "unit" rules) per subject, which is the least any scorer must do: they
 give a floor, and "how many times that floor" is the figure to watch.
@@ -88,7 +88,7 @@ def strip_comment(line):
 def read_weights(rules_path):
     """Points (in hundredths) and per-unit flag of every [rule.CODE] table.
 
-    A reader of just what the baselines need from the SPEC section 2 subset:
+    A reader of just what the baselines need from the rules-file subset:
     table headers, `points = N` and `per = "unit"`."""
     weights = {}
     code = None

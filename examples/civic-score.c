@@ -1,5 +1,5 @@
 /*
-** civic-score -- score an exported event log with libcivic (SPEC section 6).
+** civic-score -- score an exported event log with libcivic (docs/civic-score.1).
 **
 ** Uses only the public API in civic.h.  Reads CSV or JSON Lines files (or
 ** standard input), scores every subject at the as-of time (default: the

@@ -1,4 +1,5 @@
-"""make check-links: every relative link in README.md, CHANGELOG.md and docs/*.md points at a
+"""make check-links: every relative link in README.md, CHANGELOG.md, docs/*.md and the READMEs
+of the directories below (bindings/python, examples/server, bench ...) points at a
 file of the repository, and every #anchor at a heading of that file (GitHub's
 anchor rules: lower case, punctuation dropped, spaces to '-').  Also: no file
 there points outside the repository (../shared, /work) or cites the contract
@@ -14,7 +15,7 @@ import sys
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 LINK = re.compile(r"(?<!\!)\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 FORBIDDEN = [(re.compile(r"\.\./shared|/work/"), "points outside the repository"),
-             (re.compile(r"SPEC(\.md)?\s+(section|§)\s*\d|SPEC\s+\d", re.I),
+             (re.compile(r"SPEC(\.md)?\s+(sections?|§)\s*\d|SPEC\s+\d", re.I),
               "cites the contract by section; point at docs/ instead")]
 
 
@@ -97,5 +98,7 @@ def main(files):
 
 if __name__ == "__main__":
     files = sys.argv[1:] or [os.path.join(REPO, "README.md"), os.path.join(REPO, "CHANGELOG.md")] + \
-        sorted(glob.glob(os.path.join(REPO, "docs", "*.md")))
+        sorted(glob.glob(os.path.join(REPO, "docs", "*.md"))) + \
+        sorted(glob.glob(os.path.join(REPO, "*", "README.md"))) + \
+        sorted(glob.glob(os.path.join(REPO, "*", "*", "README.md")))
     sys.exit(main([os.path.abspath(f) for f in files]))

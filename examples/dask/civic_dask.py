@@ -4,7 +4,7 @@
     python3 examples/dask/civic_dask.py [--scheduler ADDRESS] [--workers N]
         [-r RULES] [-t AS_OF] [--groups D] [--top N] -o OUT.csv FILES...
 
-Reads CSV and JSON Lines event files (SPEC section 3) as raw byte blocks cut
+Reads CSV and JSON Lines event files (docs/events.md) as raw byte blocks cut
 at line breaks, has the library split every block into subject partitions
 (civic.split: each event line, unchanged, goes to part
 civic.split_part(subject, P), a hash that is the same in every process),
@@ -16,7 +16,7 @@ byte-identical to
     civic-score [-r RULES] [-t AS_OF] [--groups D] [--top N] -f csv FILES...
 
 Why this is exact: every answer about a subject depends only on that
-subject's events and the as-of time (SPEC section 4); revokes, repairs,
+subject's events and the as-of time (docs/evaluation.md); revokes, repairs,
 redeems, objections, dismissals and corrections carry the subject of their
 target, and an act is one subject's, so they travel with it.  The as-of
 time, when not given, is the latest ts over all files: civic.split returns
@@ -32,7 +32,7 @@ conflict for civic-score, but lands in two partitions here and is not seen
 unless --check-ids is given (a second split, by event id, and a load of each
 id partition).  Inputs are strict (all or nothing, like civic-score without
 --lenient).  A quoted CSV field may not hold a line break where a block
-boundary falls (blocks are cut at line breaks; SPEC ids, subjects and groups
+boundary falls (blocks are cut at line breaks; ids, subjects and groups
 cannot hold one anyway): that block then fails with an unterminated quote.
 
 Workers import the binding from bindings/python and load the library named

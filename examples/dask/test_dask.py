@@ -58,7 +58,7 @@ def rule_codes():
 
 
 def ts_text(rng, t):
-    """t (Unix seconds) in one of the SPEC ts forms."""
+    """t (Unix seconds) in one of the ts forms."""
     r = rng.random()
     if r < 0.05:
         return str(t)

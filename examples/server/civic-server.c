@@ -335,7 +335,7 @@ static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, req
         snprintf(h, sizeof(h), "?");
     if (civic_rules_format_time(s->rules, as_of, t, sizeof(t))) snprintf(t, sizeof(t), "?");
     snprintf(why, sizeof(why), "as_of %s is before the purge horizon %s: that history was "
-             "purged (SPEC 10.4); ask about %s or later", t, h, h);
+             "purged; ask about %s or later", t, h, h);
     return send_error(c, rq, MHD_HTTP_GONE, civic_strerror(rc), why);
 }
 

@@ -13,8 +13,7 @@
      is present and no batch is half-applied.
   5. version 2: GET /lists/{name} byte for byte as civic-score --list -f json
      (404 for a name that is no list), GET /report byte for byte as
-     civic-score -f html, POST /purge and 410 Gone before its horizon
-     (skipped while libcivic's civic_engine_purge is a stub), and the
+     civic-score -f html, POST /purge and 410 Gone before its horizon, and the
      source of events posted by a token.
 
 usage: test_server.py --server build/civic-server --cli build/civic-score
@@ -420,9 +419,6 @@ def test_purge(tmp):
         before = {t: (srv.get("/subjects/old", as_of=t)[1], srv.get("/subjects/new", as_of=t)[1],
                       srv.get("/groups", depth=0, as_of=t)[1]) for t in later}
         status, rep = srv.request("POST", "/purge?before=2021-01-01")
-        if status == 400 and "not implemented" in rep.get("reason", ""):
-            print("purge: SKIPPED (libcivic's civic_engine_purge is not implemented yet)")
-            return
         # p1 is archived at 2020-03-01 and p2 with it; p3 and p4 stay
         check(status == 200 and rep.get("events") == 2 and rep.get("acts") == 0
               and rep.get("held") == 2 and rep.get("horizon") == "2021-01-01T00:00:00+08:00",

@@ -37,7 +37,7 @@ Conventions
     service, read with json.loads(..., parse_float=decimal.Decimal): points
     Decimal with two places, times ISO text in the scheme's offset.
     civic.to_records(answers) flattens answers for pandas.DataFrame.
-  - Version 2 (libcivic 1.1, SPEC sections 9-11): Engine.add(act=, source=),
+  - Version 2 (libcivic 1.1): Engine.add(act=, source=),
     tiers and measures on every Score and Record, the record's eff, from_,
     act, source, merged_with, frozen, contested, floored and to_balance,
     Engine.list(name, as_of), Engine.purge(before), Rules.tiers / measures /
@@ -135,7 +135,7 @@ def _cstr(value, what, optional=False):
 
 
 def _iso(value):
-    """A datetime as the SPEC ts text: aware -> with its offset (Z for UTC
+    """A datetime as ts text (docs/events.md): aware -> with its offset (Z for UTC
     when the offset is not whole minutes), naive -> scheme local time."""
     off = value.utcoffset()
     if off is not None and off % _dt.timedelta(minutes=1):
@@ -305,7 +305,7 @@ class _Owner:
 
 
 class Rules(_Owner):
-    """A parsed, validated scheme (SPEC section 2).  Immutable.
+    """A parsed, validated scheme (a rules file, docs/rules.md).  Immutable.
 
     Create with Rules.from_text(), Rules.from_file() or civic.default_rules().
     """
@@ -435,7 +435,7 @@ class Rules(_Owner):
     @property
     def spec_version(self) -> int:
         """1 for a scheme that uses only version-1 keys, 2 when it uses any
-        key or table of version 2 (SPEC sections 9-11)."""
+        key or table of version 2 (libcivic 1.1)."""
         with self._use() as p:
             return int(_lib.civic_rules_spec_version(p))
 
@@ -822,7 +822,7 @@ class ListRow:
 
 @_dataclass(frozen=True)
 class ListAnswer:
-    """A list (SPEC 11.3): every subject a flag or measure applies to at
+    """A red or black list: every subject a flag or measure applies to at
     as_of, sorted by subject id bytewise.  Iterable over its ListRow rows."""
     name: str
     kind: str                       # "flag" or "measure"
@@ -1169,7 +1169,7 @@ class Engine(_Owner):
         """Add one event.  ts: datetime (aware: with its offset; naive: scheme
         local time), date, int Unix seconds or str.  qty: int, str or Decimal
         (float raises TypeError).  act: rule events of one subject with the
-        same act count once (SPEC 9.4); source: who recorded it (SPEC 10.5);
+        same act count once; source: who recorded it;
         None or "" is absent for both.  True if added, False if it was a
         duplicate.  CivicError (CIVIC_E_EVENT, CIVIC_E_CONFLICT ...) otherwise,
         and the engine is unchanged."""
@@ -1472,7 +1472,7 @@ class Engine(_Owner):
             return int(_lib.civic_engine_spec_version(p))
 
     def list(self, name: str, as_of: _Any = None) -> "ListAnswer":
-        """The list `name` at as_of (SPEC 11.3): every subject the flag or
+        """The list `name` at as_of: every subject the flag or
         measure of that name applies to, sorted by subject id bytewise, as a
         ListAnswer of ListRow(subject, group, score, grade, since, until).
         CivicError CIVIC_E_NOTFOUND when the name is neither a flag nor a
@@ -1509,7 +1509,7 @@ class Engine(_Owner):
     def purge(self, before: _Any) -> "PurgeReport":
         """Physically remove every event archived by retention at `before`
         (any ts form), with the revokes, repairs, objections, dismissals and
-        corrections that point at them (SPEC 10.4).  Answers at T >= before
+        corrections that point at them.  Answers at T >= before
         stay what they were; a question about T < before then raises
         CivicError CIVIC_E_PURGED.  Durable with a journal attached.
         Returns a PurgeReport(events, acts, horizon)."""
@@ -1616,7 +1616,7 @@ class Engine(_Owner):
 
 
 # --------------------------------------------------------------------------
-# What-if (SPEC 11.4)
+# What-if
 # --------------------------------------------------------------------------
 
 
@@ -1668,7 +1668,7 @@ class Comparison:
 def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
             changed: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
-    (SPEC 11.4, civic-score --compare).  events: anything Engine.load takes
+    (as civic-score --compare).  events: anything Engine.load takes
     (str text, bytes, a file object, an os.PathLike path), or an iterable of
     dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
     the latest ts of the events.  Subjects are the union of those listed

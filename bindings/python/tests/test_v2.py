@@ -813,7 +813,7 @@ class TestRulesDescribed(V2):
 
 
 # --------------------------------------------------------------------------
-# Purge (SPEC 10.4): skipped until civic_engine_purge is implemented
+# Purge (SPEC 10.4)
 # --------------------------------------------------------------------------
 
 RETAIN = """\
