@@ -891,7 +891,9 @@ typedef struct civic_purge_report {
  *  of the same subject that points at one (directly or through another
  *  removed event) and is dated at or after it.  A tombstone of each removed
  *  event id and act is kept: an event with a tombstoned id is a duplicate
- *  from then on.  Every answer at T >= before stays what it was (records
+ *  from then on, and a pointer at one of the same subject, dated from it to
+ *  the `before` of the purge that removed it, is archived on arrival
+ *  (later ones dangle).  Every answer at T >= before stays what it was (records
  *  just no longer count the removed entries); a question about T < before
  *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
  *  journaled like a batch: after a crash it is there whole or not at all.

@@ -524,14 +524,15 @@ static int merge_acts(civic_eval *ev, size_t n)
 }
 
 /* A pointer at an event a purge removed (SPEC 10.4): archived when it is
- * dated at or after that event and no later than the purge horizon. */
+ * dated at or after that event and no later than the H of that purge (not
+ * the engine's horizon: a later purge must not change what it answered). */
 static void archive_at_tomb(civic_eval *ev, civic_item *p)
 {
     const civic_engine *e = ev->e;
     const civic_ev *x = &e->events[p->ev];
     const char *ref = civic__ev_ref(e, x);
     const civic_tomb *t = civic__tomb_find(e, ref, civic__lp_len(ref));
-    if (t && t->subject == x->subject && p->ts >= t->ts && p->ts <= e->purge_horizon)
+    if (t && t->subject == x->subject && p->ts >= t->ts && p->ts <= t->horizon)
         p->flags |= CIVIC_ITEM_ARCHIVED;
 }
 

@@ -681,6 +681,8 @@ typedef struct civic_commit_hook {
 typedef struct civic_tomb {
     const char *id;            /* length-prefixed, in tombs.arena */
     int64_t ts;
+    int64_t horizon;           /* the H of the purge that removed it: a pointer at
+                                  it dated in [ts, horizon] is archived on arrival */
     uint32_t subject;          /* subject index */
     uint32_t act;              /* act id, CIVIC_NONE */
 } civic_tomb;
@@ -1247,9 +1249,15 @@ int civic__purge_locked(civic_engine *e, int64_t before, civic_purge_report *rep
                         civic_error *err);
 void civic__tombs_free(civic_engine *e);
 /* Snapshots (snapshot.c) keep tombstones and the horizon: */
-/* Add one tombstone of a stored file; CIVIC_E_CORRUPT for a bad one. */
+/* Add one tombstone of a stored file; CIVIC_E_CORRUPT for a bad one.
+ * horizon: its purge's H, or CIVIC_NO_TIME when the file does not say (a
+ * file whose tombstones all share its horizon): civic__tombs_set_horizon
+ * fills it in once the file's horizon is known. */
 int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
-                     const char *subject, size_t subject_len, const char *act, size_t act_len);
+                     int64_t horizon, const char *subject, size_t subject_len, const char *act,
+                     size_t act_len);
+/* Give the tombstones from index `from` on that have no horizon this one. */
+void civic__tombs_set_horizon(civic_engine *e, size_t from, int64_t horizon);
 int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_len,
                          const char *act, size_t act_len, int64_t until);
 /* Put the act tombstones in order after loading them. */

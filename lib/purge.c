@@ -116,8 +116,11 @@ static int mark_archived(purge_plan *pl)
     return rc == CIVIC_OK ? pl->rc : rc;
 }
 
-/* Is pointer i at an event that goes (or went, in an earlier purge), of
- * the same subject, and dated at or after it? */
+/* Is pointer i at an event that goes, of the same subject, and dated at or
+ * after it?  Or archived on arrival at one that went in an earlier purge
+ * (dated from it to that purge's H; the evaluation at `before` marked those
+ * already)?  A pointer dated after that H stays: it was dangling, and no
+ * later purge may change an answer at T >= its own H. */
 static bool points_at_removed(const purge_plan *pl, uint32_t i)
 {
     const civic_engine *e = pl->e;
@@ -127,7 +130,7 @@ static bool points_at_removed(const purge_plan *pl, uint32_t i)
     if (t != CIVIC_NONE)
         return pl->removed[t] && e->events[t].subject == x->subject && x->ts >= e->events[t].ts;
     const civic_tomb *tomb = civic__tomb_find(e, ref, civic__lp_len(ref));
-    return tomb && tomb->subject == x->subject && x->ts >= tomb->ts;
+    return tomb && tomb->subject == x->subject && x->ts >= tomb->ts && x->ts <= tomb->horizon;
 }
 
 /* The pointers at what goes go too, through chains of pointers. */
@@ -319,7 +322,7 @@ static void tombs_add(civic_engine *e, const purge_plan *pl)
         const char *id = copy_lp(&t->arena, civic__ev_id(e, x));
         CIVIC_ASSERT(id); /* reserved */
         uint32_t k = (uint32_t)t->count++;
-        t->items[k] = (civic_tomb){ id, x->ts, x->subject, civic__event_act(e, i) };
+        t->items[k] = (civic_tomb){ id, x->ts, pl->before, x->subject, civic__event_act(e, i) };
         civic__table_insert(&t->table, civic__hash32(id, civic__lp_len(id)), k);
     }
 }
@@ -446,11 +449,13 @@ int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *repo
 /* ------------------------------------------------------------ stored tombstones */
 
 int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
-                     const char *subject, size_t subject_len, const char *act, size_t act_len)
+                     int64_t horizon, const char *subject, size_t subject_len, const char *act,
+                     size_t act_len)
 {
     civic_tombs *t = &e->tombs;
     if (id_len == 0 || id_len > CIVIC_ID_BYTES_MAX || act_len > CIVIC_ID_BYTES_MAX ||
-        ts < CIVIC_TIME_MIN || ts > CIVIC_TIME_MAX)
+        ts < CIVIC_TIME_MIN || ts > CIVIC_TIME_MAX ||
+        (horizon != CIVIC_NO_TIME && (horizon < CIVIC_TIME_MIN || horizon > CIVIC_TIME_MAX)))
         return CIVIC_E_CORRUPT;
     if (civic__tomb_find(e, id, id_len)) return CIVIC_OK; /* a file may repeat one */
     uint32_t s = civic__subject_intern(e, subject, subject_len);
@@ -467,9 +472,16 @@ int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
     memcpy(copy + 1, id, id_len);
     copy[id_len + 1] = '\0';
     uint32_t k = (uint32_t)t->count++;
-    t->items[k] = (civic_tomb){ copy + 1, ts, s, a };
+    t->items[k] = (civic_tomb){ copy + 1, ts, horizon, s, a };
     civic__table_insert(&t->table, civic__hash32(id, id_len), k);
     return CIVIC_OK;
+}
+
+void civic__tombs_set_horizon(civic_engine *e, size_t from, int64_t horizon)
+{
+    civic_tombs *t = &e->tombs;
+    for (size_t i = from; i < t->count; i++)
+        if (t->items[i].horizon == CIVIC_NO_TIME) t->items[i].horizon = horizon;
 }
 
 int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_len,

@@ -25,6 +25,9 @@
 **            "TMBS" tombstones of purged events (i64 ts, then id, subject
 **            and act as u8 length + bytes), "ACTT" tombstones of purged
 **            acts (i64 t*, subject, act), "HRZN" the purge horizon (i64).
+**            A TMBS tombstone's purge had the file's horizon as its H; when
+**            purges with different H removed them, the tombstones are in
+**            "TMB2" blocks instead: i64 ts, i64 H, then id, subject, act.
 **   A file is written in version 1 whenever the engine holds nothing of
 **   version 2 (no act, no source, no purge), so libcivic 1.0 still reads
 **   it.
@@ -102,11 +105,17 @@ static unsigned char *put_lp(unsigned char *p, const char *lp)
     return p + n;
 }
 
-/* One tombstone record: i64 ts, id, subject, act. */
-static size_t encode_tomb(const civic_engine *e, const civic_tomb *t, unsigned char *out)
+/* One tombstone record: i64 ts, [i64 H,] id, subject, act. */
+static size_t encode_tomb(const civic_engine *e, const civic_tomb *t, bool with_horizon,
+                          unsigned char *out)
 {
     civic__put64(out, (uint64_t)t->ts);
-    unsigned char *p = put_lp(out + 8, t->id);
+    unsigned char *p = out + 8;
+    if (with_horizon) {
+        civic__put64(p, (uint64_t)t->horizon);
+        p += 8;
+    }
+    p = put_lp(p, t->id);
     p = put_lp(p, e->subjects[t->subject].id);
     p = put_lp(p, t->act == CIVIC_NONE ? NULL : civic__act_text(e, t->act));
     return (size_t)(p - out);
@@ -123,12 +132,18 @@ static size_t encode_act_tomb(const civic_engine *e, const civic_act_tomb *t, un
 /* The version-2 blocks: tombstones, act tombstones, the horizon. */
 static bool snapshot_tombs(const civic_engine *e, snap_writer *w)
 {
+    /* TMBS whenever it can say it (a file an earlier 1.1 build reads) */
+    bool own = false;
+    for (size_t i = 0; i < e->tombs.count && !own; i++)
+        own = e->tombs.items[i].horizon != e->purge_horizon;
+    const char *tag = own ? "TMB2" : "TMBS";
     for (size_t i = 0; i < e->tombs.count; i++) {
-        w->len += encode_tomb(e, &e->tombs.items[i], w->buf + SNAP_BLOCK_HEADER_BYTES + w->len);
+        w->len += encode_tomb(e, &e->tombs.items[i], own,
+                              w->buf + SNAP_BLOCK_HEADER_BYTES + w->len);
         w->count++;
-        if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_tagged(w, "TMBS")) return false;
+        if (w->len >= SNAP_BLOCK_PAYLOAD_BYTES && !writer_flush_tagged(w, tag)) return false;
     }
-    if (!writer_flush_tagged(w, "TMBS")) return false;
+    if (!writer_flush_tagged(w, tag)) return false;
     for (size_t i = 0; i < e->tombs.act_count; i++) {
         w->len += encode_act_tomb(e, &e->tombs.acts[i], w->buf + SNAP_BLOCK_HEADER_BYTES + w->len);
         w->count++;
@@ -373,14 +388,15 @@ static bool get_str(const unsigned char *p, size_t n, size_t *pos, const char **
     return true;
 }
 
-/* A TMBS, ACTT or HRZN block (version 2). */
+/* A TMBS, TMB2, ACTT or HRZN block (version 2). */
 static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
                       unsigned char **buf, size_t *buf_size)
 {
     uint64_t at = r->offset - 4;
     bool hrzn = memcmp(tag, "HRZN", 4) == 0, acts = memcmp(tag, "ACTT", 4) == 0;
+    bool own = memcmp(tag, "TMB2", 4) == 0; /* each with its purge's H */
     uint32_t count, bytes;
-    int rc = read_framed(e, r, tag, buf, buf_size, hrzn ? 8 : 11, &count, &bytes);
+    int rc = read_framed(e, r, tag, buf, buf_size, hrzn ? 8 : own ? 19 : 11, &count, &bytes);
     if (rc != CIVIC_OK) return rc;
     if (hrzn) {
         if (count != 1 || bytes != 8) return corrupt(r, at, "bad horizon block");
@@ -391,14 +407,19 @@ static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
     for (uint32_t i = 0; i < count && rc == CIVIC_OK; i++) {
         const char *a, *b, *c = NULL;
         size_t na, nb, nc = 0;
-        if (bytes - pos < 8) return corrupt(r, at + 16 + pos, "truncated tombstone");
-        int64_t t = (int64_t)civic__get64(*buf + pos);
+        if (bytes - pos < (own ? 16u : 8u)) return corrupt(r, at + 16 + pos, "truncated tombstone");
+        int64_t t = (int64_t)civic__get64(*buf + pos), h = CIVIC_NO_TIME;
         pos += 8;
+        if (own) {
+            h = (int64_t)civic__get64(*buf + pos);
+            pos += 8;
+            if (h == CIVIC_NO_TIME) return corrupt(r, at + 16 + pos, "invalid tombstone");
+        }
         if (!get_str(*buf, bytes, &pos, &a, &na) || !get_str(*buf, bytes, &pos, &b, &nb) ||
             (!acts && !get_str(*buf, bytes, &pos, &c, &nc)))
             return corrupt(r, at + 16 + pos, "truncated tombstone");
         rc = acts ? civic__act_tomb_load(e, a, na, b, nb, t)
-                  : civic__tomb_load(e, a, na, t, b, nb, c, nc);
+                  : civic__tomb_load(e, a, na, t, h, b, nb, c, nc);
         if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, "invalid tombstone");
         if (rc != CIVIC_OK) return civic__error_set(r->err, rc, 0, 0, 0, NULL);
     }
@@ -438,8 +459,9 @@ static int snapshot_read(civic_engine *e, snap_reader *r)
             rc = read_block(e, r, tag, &buf, &buf_size, &events);
             if (rc == CIVIC_OK && events > header_count)
                 rc = corrupt(r, r->offset, "more events than the header says");
-        } else if (r->version >= 2 && (memcmp(tag, "TMBS", 4) == 0 || memcmp(tag, "ACTT", 4) == 0 ||
-                                       memcmp(tag, "HRZN", 4) == 0)) {
+        } else if (r->version >= 2 &&
+                   (memcmp(tag, "TMBS", 4) == 0 || memcmp(tag, "TMB2", 4) == 0 ||
+                    memcmp(tag, "ACTT", 4) == 0 || memcmp(tag, "HRZN", 4) == 0)) {
             rc = read_tombs(e, r, tag, &buf, &buf_size);
         } else {
             rc = read_trailer(r, tag, header_count, events);
@@ -464,6 +486,11 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
         return rc;
     }
     civic__act_tombs_sort(e);
+    if (e->tombs.count > tombs && r->horizon == CIVIC_NO_TIME) {
+        civic__tombs_truncate(e, tombs, act_tombs);
+        return corrupt(r, r->offset, "tombstones without a horizon");
+    }
+    civic__tombs_set_horizon(e, tombs, r->horizon);
     if (r->horizon > e->purge_horizon) e->purge_horizon = r->horizon;
     return rc;
 }

@@ -199,6 +199,122 @@ static void every_answer_at_or_after_h_is_unchanged_on_random_logs(void **state)
     }
 }
 
+/* Events that arrive after a purge: pointers (p<i>) at ids of random_log,
+ * some of them tombstones by now, and rule events, over 2010..2029. */
+static char *random_arrivals(uint64_t seed, size_t events, size_t log_events)
+{
+    static const char *const rules[] = { "fine", "drunk", "help", "honour" };
+    static const char *const ptrs[] = { "revoke", "repair", "object", "dismiss", "correct" };
+    size_t cap = 128 + events * 96, n = 0;
+    char *out = malloc(cap);
+    rng_state = seed * 104729 + 7;
+    n += (size_t)snprintf(out, cap, "id,subject,type,ts,ref,act,group\n");
+    for (size_t i = 0; i < events; i++) {
+        int64_t ts = 1262304000 + (int64_t)rnd(20 * 365) * 86400 + rnd(86400);
+        bool ptr = rnd(3) != 0;
+        char ref[24] = "";
+        if (ptr) snprintf(ref, sizeof(ref), "e%u", rnd((uint32_t)log_events));
+        n += (size_t)snprintf(out + n, cap - n, "p%zu-%llu,s%u,%s,%lld,%s,,g%u/c%u\n", i,
+                              (unsigned long long)seed, rnd(6), ptr ? ptrs[rnd(5)] : rules[rnd(4)],
+                              (long long)ts, ref, rnd(2), rnd(3));
+    }
+    return out;
+}
+
+/* A second purge, after events that point at the first one's tombstones,
+ * changes no answer at T >= its H either: a pointer dated after the first
+ * H was dangling and stays so (it used to be removed, so the subject could
+ * drop out of every list).  And the snapshot keeps each tombstone's H, so
+ * later arrivals are judged alike on the live engine and on one reopened. */
+static void a_later_purge_changes_no_answer_at_or_after_its_horizon(void **state)
+{
+    (void)state;
+    unsigned cases = getenv("CIVIC_TEST_UNDER_VALGRIND") ? 20 : 300;
+    civic_rules *rules = rules_from(RULES);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.flags = CIVIC_LOAD_LENIENT;
+    for (uint64_t seed = 1; seed <= cases; seed++) {
+        size_t n = 20 + seed % 60;
+        char *log = random_log(seed, n);
+        civic_engine *kept = engine_from(RULES), *purged = engine_from(RULES);
+        assert_int_equal(civic_engine_load(kept, log, strlen(log), &o, NULL, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_load(purged, log, strlen(log), &o, NULL, NULL), CIVIC_OK);
+        int64_t h1 = 1262304000 + (int64_t)rnd(15 * 365) * 86400;
+        int64_t h2 = seed % 3 == 0 ? h1 : h1 + (int64_t)rnd(4 * 365) * 86400;
+        assert_int_equal(civic_engine_purge(kept, h1, NULL, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_purge(purged, h1, NULL, NULL), CIVIC_OK);
+        char *more = random_arrivals(seed, 30, n);
+        assert_int_equal(civic_engine_load(kept, more, strlen(more), &o, NULL, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_load(purged, more, strlen(more), &o, NULL, NULL), CIVIC_OK);
+        civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+        assert_int_equal(civic_engine_purge(purged, h2, &rep, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_event_count(purged) + rep.events,
+                         civic_engine_event_count(kept));
+        for (int k = 0; k < 4; k++) same_answers(kept, purged, h2 + (int64_t)rnd(6 * 365) * 86400 * (k > 0));
+        /* through a snapshot, then more arrivals on both */
+        civic_engine *reopened = NULL;
+        assert_int_equal(civic_engine_save(purged, path_in("twice.snap"), NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_open_snapshot(&reopened, rules, NULL, path_in("twice.snap"),
+                                                    NULL), CIVIC_OK);
+        char *late = random_arrivals(seed + 1000003, 30, n);
+        assert_int_equal(civic_engine_load(purged, late, strlen(late), &o, NULL, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_load(reopened, late, strlen(late), &o, NULL, NULL), CIVIC_OK);
+        for (int k = 0; k < 3; k++) same_answers(purged, reopened, h2 + (int64_t)rnd(6 * 365) * 86400 * (k > 0));
+        civic_engine_free(kept);
+        civic_engine_free(purged);
+        civic_engine_free(reopened);
+        free(log);
+        free(more);
+        free(late);
+    }
+    civic_rules_free(rules);
+    support_release();
+}
+
+/* The case behind the test above, by hand: f1 (fine, 2015-03-01, kept five
+ * years) is archived at 2020-03-01 and purged at H = 2021-06-01; rp2, a
+ * repair of it dated 2022-01-01, arrives after the purge, after H: dangling.
+ * Purging at H again, or at 2021-12-31, removes nothing.  A purge at
+ * 2022-06-01 removes nothing either: rp2 points at a tombstone of the first
+ * purge and is dated after that purge's H. */
+static void a_pointer_dated_after_its_purge_stays_dangling(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(RULES);
+    load_ok(e, "id,subject,type,ts\nf1,s,fine,2015-03-01\n");
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(e, at(e, "2021-06-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 1);
+    load_ok(e, "id,subject,type,ts,ref\nrp2,s,repair,2022-01-01,f1\nrp1,s,repair,2021-01-01,f1\n");
+    const char *horizons[] = { "2021-06-01", "2021-12-31", "2022-06-01" };
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(civic_engine_purge(e, at(e, horizons[k]), &rep, NULL), CIVIC_OK);
+        /* rp1 (dated in [f1, H]) was archived on arrival: the first of
+         * these purges removes it; rp2 never goes */
+        assert_int_equal(rep.events, k == 0 ? 1 : 0);
+        civic_score sc = score_at(e, "s", "2022-06-01");
+        assert_int_equal(sc.events, 1);
+        assert_int_equal(sc.archived, 0);
+        assert_int_equal(sc.score, P(1000));
+        civic_record *rec = NULL;
+        assert_int_equal(civic_engine_record(e, "s", at(e, "2022-06-01"), &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), 1);
+        civic_entry x = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, 0, &x), CIVIC_OK);
+        assert_string_equal(x.id, "rp2");
+        assert_int_equal(x.state, CIVIC_STATE_DANGLING);
+        civic_record_free(rec);
+    }
+    /* A pointer that arrives now, dated between the two purges' horizons,
+     * is judged by its target's purge: dangling too */
+    load_ok(e, "id,subject,type,ts,ref\nrp3,s,repair,2021-09-01,f1\n");
+    civic_score sc = score_at(e, "s", "2022-06-01");
+    assert_int_equal(sc.events, 2);
+    assert_int_equal(sc.archived, 0);
+    civic_engine_free(e);
+    support_release();
+}
+
 static void a_purge_removes_archived_entries_and_what_points_at_them(void **state)
 {
     (void)state;
@@ -513,6 +629,8 @@ int main(void)
         cmocka_unit_test(a_purge_removes_archived_entries_and_what_points_at_them),
         cmocka_unit_test(tombstones_keep_purged_ids_known),
         cmocka_unit_test(every_answer_at_or_after_h_is_unchanged_on_random_logs),
+        cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
+        cmocka_unit_test(a_pointer_dated_after_its_purge_stays_dangling),
         cmocka_unit_test(a_purge_is_durable_in_the_journal_and_the_snapshot),
         cmocka_unit_test(a_version_one_engine_writes_a_version_one_snapshot),
         cmocka_unit_test(a_purge_fails_cleanly_at_every_allocation),

@@ -1197,8 +1197,9 @@ class Event:
 
 
 class Tombstone:
-    def __init__(self, subject, id, ts, act):
+    def __init__(self, subject, id, ts, act, horizon):
         self.subject, self.id, self.ts, self.act = subject, id, ts, act
+        self.horizon = horizon  # the H of the purge that removed it (D41)
 
 
 class Log:
@@ -1222,7 +1223,7 @@ class Log:
             if old.identity == event.identity:
                 return False  # duplicate: changes nothing
             raise ModelError("conflict on id %r" % event.id)
-        if self.purged_before is not None and event.ts <= self.purged_before:
+        if self.purged_before is not None:
             event.archived_on_arrival = self._archived_on_arrival(event)
         self.by_id[event.id] = event
         return True
@@ -1239,7 +1240,8 @@ class Log:
         """
         if event.type in POINTER_TYPES:
             tomb = self.tombstones.get(event.ref)
-            if tomb is not None and tomb.subject == event.subject and event.ts >= tomb.ts:
+            if (tomb is not None and tomb.subject == event.subject
+                    and tomb.ts <= event.ts <= tomb.horizon):
                 return True
         elif event.type not in BUILTIN_TYPES and event.act != "":
             for subject, act, tstar in self.act_tombstones:
@@ -2137,7 +2139,7 @@ def purge(scheme, log, H):
                 changed = True
     for e in removed:
         del log.by_id[e.id]
-        log.tombstones[e.id] = Tombstone(e.subject, e.id, e.ts, e.act)
+        log.tombstones[e.id] = Tombstone(e.subject, e.id, e.ts, e.act, H)
     log.act_tombstones.extend(act_tombs)
     log.purged_before = H if log.purged_before is None else max(log.purged_before, H)
     return len(removed)
