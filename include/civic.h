@@ -129,7 +129,8 @@ typedef struct civic_error {
     uint64_t line;                    /* 1-based line of the input; 0 = none */
     uint32_t column;                  /* 1-based byte column; 0 = none */
     uint32_t reserved;                /* zero */
-    uint64_t offset;                  /* 0-based byte offset into the input */
+    uint64_t offset;                  /* 0-based byte offset into the input; for
+                                         a bad line, of its record's first byte */
     char message[CIVIC_ERROR_MESSAGE_SIZE]; /* NUL-terminated English text */
 } civic_error;
 

@@ -319,9 +319,18 @@ static bool field_value(jline *j, int field, civic_fields *f)
             len = plain_len;
             j->out_len += plain_len;
         }
-        if (field == CIVIC_F_TS) { /* Unix seconds: a fraction is ignored */
+        if (field == CIVIC_F_TS && plain_len) { /* Unix seconds: a fraction is ignored */
             const char *dot = memchr(s, '.', len);
             if (dot) len = (size_t)(dot - s);
+        } else if (field == CIVIC_F_TS) {
+            /* too small to write out (less than a second from 0): 0; too
+             * large: left as it is, which the ts check refuses */
+            const char *e = memchr(s, 'e', len);
+            if (!e) e = memchr(s, 'E', len);
+            if (e && e + 1 < s + len && e[1] == '-') {
+                s = "0";
+                len = 1;
+            }
         }
     } else {
         j->i = column - 1;

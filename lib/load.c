@@ -143,6 +143,7 @@ static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len,
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) bom = 3;
         ld->bom_checked = true;
     }
+    ld->offset += bom; /* offsets count the BOM's bytes, as the input has them */
     rc = read_records(ld, data + bom, len - bom, final, used);
     *used += bom;
     return rc;

@@ -62,7 +62,14 @@ struct civic_loader {
     civic_error *err;
     bool lenient;
     uint64_t line;             /* physical lines consumed so far */
-    uint64_t offset;           /* bytes consumed so far */
+    uint64_t offset;           /* bytes consumed so far: while a reader handles a
+                                  record, the offset of its first byte */
+    /* While pipeline.c inserts what a part runner parsed: the part's bytes
+     * and their offset, so that a rejection can say where its line starts
+     * (NULL otherwise: ld->offset says it). */
+    const char *part_data;
+    size_t part_len;
+    uint64_t part_offset, part_line; /* lines before the part */
     bool bom_checked;
     struct civic_pipe *pipe;   /* helper threads, or NULL (pipeline.c) */
     uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
@@ -71,7 +78,8 @@ struct civic_loader {
 
 /* ------------------------------------------------------------ the sink (sink.c) */
 
-/* Handle one bad line: strict -> return the code; lenient -> report, go on. */
+/* Handle one bad line: strict -> return the code; lenient -> report, go on.
+ * An error without an offset gets ld->offset, its record's first byte. */
 int civic__loader_reject(civic_loader *ld, const civic_error *e);
 /* A problem no mode can skip (no usable header): counted as one rejected
  * line and returned. */

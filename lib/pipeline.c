@@ -247,6 +247,10 @@ static int part_commit(civic_loader *ld, const civic_part *part)
     const size_t ahead = 8; /* table slots are fetched this many events early */
     for (size_t i = 0; i < ahead && i < part->count; i++)
         if (!part->out[i].reread) event_prefetch(ld->engine, &part->out[i].p);
+    ld->part_data = part->data; /* where a rejected event's line starts (sink.c) */
+    ld->part_len = part->len;
+    ld->part_offset = base_offset;
+    ld->part_line = base;
     for (size_t i = 0; i < part->count && rc == CIVIC_OK; i++) {
         const civic_part_event *o = &part->out[i];
         if (i + 4 * ahead < part->count) { /* the parsed events came from another core */
@@ -260,12 +264,15 @@ static int part_commit(civic_loader *ld, const civic_part *part)
         if (o->reread) { /* the serial reader says what is wrong, and counts */
             ld->line = base + o->line;
             ld->offset = base_offset + (uint64_t)(o->p.id - part->data);
+            ld->part_data = NULL;
             rc = rest(ld, o->p.id, o->p.id_len);
+            ld->part_data = part->data;
             continue;
         }
         rc = civic__loader_insert(ld, &o->p, base + o->line + 1, o->column, reserved);
         if (rc != CIVIC_OK) ld->line = base + o->line + 1; /* the lines read, as serially */
     }
+    ld->part_data = NULL;
     if (rc != CIVIC_OK) return rc;
     ld->line = base + part->lines;
     ld->offset = base_offset + part->stop;

@@ -17,8 +17,11 @@
 
 /* ------------------------------------------------------------ serial sink */
 
-int civic__loader_reject(civic_loader *ld, const civic_error *e)
+int civic__loader_reject(civic_loader *ld, const civic_error *bad)
 {
+    civic_error at = *bad;
+    const civic_error *e = &at;
+    if (!at.offset) at.offset = ld->offset;
     if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
         civic__error_copy(ld->err, e);
         if (ld->report) ld->report->rejected++;
@@ -34,8 +37,11 @@ int civic__loader_reject(civic_loader *ld, const civic_error *e)
     return CIVIC_OK;
 }
 
-int civic__loader_fatal(civic_loader *ld, const civic_error *e)
+int civic__loader_fatal(civic_loader *ld, const civic_error *bad)
 {
+    civic_error at = *bad;
+    const civic_error *e = &at;
+    if (!at.offset) at.offset = ld->offset;
     civic__error_copy(ld->err, e);
     if (ld->report) ld->report->rejected++;
     return e->code;
@@ -63,6 +69,15 @@ int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line,
         return CIVIC_OK;
     }
     if (e.line == 0) e.line = line;
+    if (ld->part_data && line > ld->part_line) {
+        /* a part's event (one line each): count its line's start */
+        const char *q = ld->part_data, *end = ld->part_data + ld->part_len;
+        for (uint64_t k = line - 1 - ld->part_line; k > 0 && q < end; k--) {
+            q = memchr(q, '\n', (size_t)(end - q));
+            q = q ? q + 1 : end;
+        }
+        e.offset = ld->part_offset + (uint64_t)(q - ld->part_data);
+    }
     return civic__loader_reject(ld, &e);
 }
 

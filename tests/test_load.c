@@ -5,6 +5,8 @@
 */
 #include "support.h"
 
+#include <unistd.h>
+
 #define RULES TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.hour]\npoints = 1\nper = \"unit\"\n"
 
 static civic_engine *fresh(void) { return engine_from(RULES); }
@@ -119,13 +121,23 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
                      "  {\"id\":\"b\",\"subject\":\"\\u4e00\",\"type\":\"fine\",\"ts\":\"2024-01-01T00:00:00Z\","
                      "\"ref\":null}  \r\n"
                      "{\"id\":\"c\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200.75,\"qty\":1e0}\n"
-                     "{\"id\":\"d\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1.7040672e9,\"qty\":25E-2}\n";
+                     "{\"id\":\"d\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1.7040672e9,\"qty\":25E-2}\n"
+                     "{\"id\":\"z\",\"subject\":\"zero\",\"type\":\"fine\",\"ts\":-5e-99}\n";
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_engine_load(e, jl, strlen(jl), NULL, &rep, &err);
     if (rc) fprintf(stderr, "%s\n", err.message);
     assert_int_equal(rc, CIVIC_OK);
-    assert_int_equal(rep.accepted, 4);
+    assert_int_equal(rep.accepted, 5);
+    /* -5e-99 seconds: less than a second before 1970-01-01T00:00:00Z, its
+     * fraction dropped as any ts number's is: 0 */
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "zero", 0, &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 1);
+    civic_record_free(rec);
+    assert_int_equal(civic_engine_record(e, "zero", -1, &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 0);
+    civic_record_free(rec);
     /* 2.5 + 1 + 0.25 hours: JSON numbers may use exponents */
     assert_int_equal(score_at(e, "s", "2024-02-01").score, 100375);
     assert_int_equal(score_at(e, "一", "2024-02-01").score, P(990));
@@ -155,6 +167,12 @@ static void jsonl_bad_lines_are_named(void **state)
                jl, CIVIC_E_EVENT, 1, 63, "not a number");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"bogus\",\"ts\":\"2024-01-01\"}\n", jl,
                CIVIC_E_EVENT, 1, 32, "unknown type");
+    /* a ts number too large to write out is refused, not cut at its point
+     * (7.5e99 was read as 7 seconds) */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":7.5e99}\n", jl,
+               CIVIC_E_EVENT, 1, 44, "7.5e99");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-2.5E+41}\n", jl,
+               CIVIC_E_EVENT, 1, 44, "-2.5E+41");
 }
 
 static int count_rejects(void *payload, const civic_error *err)
@@ -392,6 +410,115 @@ static void threads_change_nothing_but_speed_jsonl(void **state)
     threads_change_nothing_but_speed_in(true);
 }
 
+/* ------------------------------------------------------------ error offsets */
+
+/* The byte offset of 1-based physical line n of data, counted here. */
+static uint64_t line_start(const char *data, uint64_t n)
+{
+    const char *p = data;
+    for (uint64_t k = 1; k < n; k++) p = strchr(p, '\n') + 1;
+    return (uint64_t)(p - data);
+}
+
+static void strict_offset_is(const char *data, uint32_t threads, uint64_t line, uint64_t offset)
+{
+    civic_engine *e = engine_from_threads(RULES, threads);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_true(civic_engine_load(e, data, strlen(data), NULL, NULL, &err) < 0);
+    if (err.line != line || err.offset != offset)
+        fprintf(stderr, "line %llu offset %llu: %s\n", (unsigned long long)err.line,
+                (unsigned long long)err.offset, err.message);
+    assert_int_equal(err.line, line);
+    assert_int_equal(err.offset, offset);
+    civic_engine_free(e);
+}
+
+typedef struct offsets_seen {
+    uint64_t line[8], offset[8];
+    size_t count;
+} offsets_seen;
+
+static int note_offset(void *payload, const civic_error *err)
+{
+    offsets_seen *o = payload;
+    if (o->count < 8) {
+        o->line[o->count] = err->line;
+        o->offset[o->count] = err->offset;
+    }
+    o->count++;
+    return 0;
+}
+
+/* err->offset is the byte offset of the first byte of the record in
+ * error, counted from the start of the input (a BOM included), whatever
+ * the format, the kind of error, the mode, the threads or the reads. */
+static void errors_give_the_byte_offset_of_their_record(void **state)
+{
+    (void)state;
+    const char *plain = "id,subject,type,ts\na1,s,fine,2024-01-01\na2,s,fine,BAD\n";
+    strict_offset_is(plain, 1, 3, line_start(plain, 3));
+    const char *quoted = "id,subject,type,ts,note\na1,s,fine,2022-01-01,\"x\ny\"\n"
+                         "a2,s,fine,BAD,\n";
+    strict_offset_is(quoted, 1, 4, line_start(quoted, 4));
+    const char *crlf = "id,subject,type,ts\r\na1,s,fine,2024-01-01\r\na2,s,nope,2024-01-01\r\n";
+    strict_offset_is(crlf, 1, 3, line_start(crlf, 3));
+    const char *bom = "\xEF\xBB\xBFid,subject,type,ts\na2,s,fine,BAD\n";
+    strict_offset_is(bom, 1, 2, line_start(bom, 2));
+    const char *jsonl = "{\"id\":\"a1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n\n"
+                        "{\"id\":\"a2\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-02-30\"}\n";
+    strict_offset_is(jsonl, 1, 3, line_start(jsonl, 3));
+    /* a conflict, found when the event is inserted */
+    const char *conflict = "id,subject,type,ts\na1,s,fine,2024-01-01\na1,t,fine,2024-01-01\n";
+    strict_offset_is(conflict, 1, 3, line_start(conflict, 3));
+    strict_offset_is("id,subject,type\na1,s,fine\n", 1, 1, 0); /* no ts column */
+
+    /* lenient, a buffer of megabytes (the parallel parts) and a file (more
+     * than one read): a conflict and a bad ts far in, on one thread and on
+     * two; in JSON Lines the conflicting id is escaped ("e\u00310" = e10) */
+    for (int as_jsonl = 0; as_jsonl < 2; as_jsonl++) {
+        size_t lines = 100000, cap = lines * 80, n = 0;
+        char *big = malloc(cap);
+        if (!as_jsonl) n += (size_t)snprintf(big, cap, "id,subject,type,ts\n");
+        for (size_t i = 2 - (size_t)as_jsonl; i <= lines; i++) {
+            const char *f = as_jsonl ? "{\"id\":\"%s%zu\",\"subject\":\"%s%zu\",\"type\":\"fine\","
+                                    "\"ts\":\"%s\"}\n"
+                                  : "%s%zu,%s%zu,fine,%s\n";
+            if (i == 70001)
+                n += (size_t)snprintf(big + n, cap - n, f, as_jsonl ? "e\\u0031" : "e1", (size_t)0,
+                                      "other", (size_t)0, "2024-01-01");
+            else
+                n += (size_t)snprintf(big + n, cap - n, f, "e", i, "s", i % 97,
+                                      i == 90001 ? "2024-13-01" : "2024-01-01");
+        }
+        char path[] = "/tmp/civic-offsets-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, big, n), (ssize_t)n);
+        close(fd);
+        uint32_t threads[] = { 1, 2 };
+        for (int k = 0; k < 4; k++) {
+            civic_engine *e = engine_from_threads(RULES, threads[k % 2]);
+            civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+            offsets_seen seen = { { 0 }, { 0 }, 0 };
+            o.flags = CIVIC_LOAD_LENIENT;
+            o.format = as_jsonl ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+            o.on_reject = note_offset;
+            o.payload = &seen;
+            int rc = k < 2 ? civic_engine_load(e, big, n, &o, NULL, NULL)
+                           : civic_engine_load_file(e, path, &o, NULL, NULL);
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(seen.count, 2);
+            assert_int_equal(seen.line[0], 70001);
+            assert_int_equal(seen.offset[0], line_start(big, 70001));
+            assert_int_equal(seen.line[1], 90001);
+            assert_int_equal(seen.offset[1], line_start(big, 90001));
+            civic_engine_free(e);
+        }
+        unlink(path);
+        free(big);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +533,7 @@ int main(void)
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
         cmocka_unit_test(threads_change_nothing_but_speed),
         cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
+        cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
