@@ -1097,6 +1097,8 @@ class TestLoad(Base):
         e = cm.exception
         self.assertEqual(e.code, civic.CIVIC_E_EVENT)
         self.assertEqual(e.line, 3)
+        # the byte offset of line 3: after the first two lines and their breaks
+        self.assertEqual(e.offset, sum(len(x) + 1 for x in CSV_BAD.split("\n")[:2]))
         self.assertTrue(e.message)
         self.assertEqual(e.report.rejected, 1)
         # the line that failed the batch is its one rejection
