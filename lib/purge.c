@@ -448,13 +448,20 @@ int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *repo
 
 /* ------------------------------------------------------------ stored tombstones */
 
+/* A stored id, subject or act: what an event's field could have held. */
+static bool stored_text_ok(const char *s, size_t n, bool empty_ok)
+{
+    size_t bad;
+    return (n > 0 || empty_ok) && n <= CIVIC_ID_BYTES_MAX && civic__text_valid(s, n, &bad);
+}
+
 int civic__tomb_load(civic_engine *e, const char *id, size_t id_len, int64_t ts,
                      int64_t horizon, const char *subject, size_t subject_len, const char *act,
                      size_t act_len)
 {
     civic_tombs *t = &e->tombs;
-    if (id_len == 0 || id_len > CIVIC_ID_BYTES_MAX || act_len > CIVIC_ID_BYTES_MAX ||
-        ts < CIVIC_TIME_MIN || ts > CIVIC_TIME_MAX ||
+    if (!stored_text_ok(id, id_len, false) || !stored_text_ok(subject, subject_len, false) ||
+        !stored_text_ok(act, act_len, true) || ts < CIVIC_TIME_MIN || ts > CIVIC_TIME_MAX ||
         (horizon != CIVIC_NO_TIME && (horizon < CIVIC_TIME_MIN || horizon > CIVIC_TIME_MAX)))
         return CIVIC_E_CORRUPT;
     if (civic__tomb_find(e, id, id_len)) return CIVIC_OK; /* a file may repeat one */
@@ -488,7 +495,9 @@ int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_le
                          const char *act, size_t act_len, int64_t until)
 {
     civic_tombs *t = &e->tombs;
-    if (act_len == 0 || until < CIVIC_TIME_MIN || until > CIVIC_TIME_MAX) return CIVIC_E_CORRUPT;
+    if (!stored_text_ok(subject, subject_len, false) || !stored_text_ok(act, act_len, false) ||
+        until < CIVIC_TIME_MIN || until > CIVIC_TIME_MAX)
+        return CIVIC_E_CORRUPT;
     uint32_t s = civic__subject_intern(e, subject, subject_len);
     uint32_t a = civic__act_intern(e, act, act_len);
     if (s == CIVIC_NONE || a == CIVIC_NONE ||

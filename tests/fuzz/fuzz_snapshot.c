@@ -3,9 +3,9 @@
 **
 ** Input: one mode byte, then the bytes of a snapshot file.  Mode bit 0: the
 ** harness first recomputes every checksum the layout lets it find (header,
-** each "EVTS" block, the trailer's whole-file CRC), so mutations reach the
-** block framing and the event-record decoder instead of stopping at a CRC
-** mismatch; without it the raw bytes are loaded as they are.  Loaded into a
+** each "EVTS", "TMBS", "TMB2", "ACTT" and "HRZN" block, the trailer's
+** whole-file CRC), so mutations reach the block framing, the event-record
+** decoder and the tombstone reader instead of stopping at a CRC mismatch; without it the raw bytes are loaded as they are.  Loaded into a
 ** fresh engine under the built-in rules (the seeds in
 ** tests/fuzz/corpus/snapshot were saved under them, so they pass the
 ** fingerprint check; those saved under the
@@ -67,7 +67,10 @@ static void fix_checksums(uint8_t *p, size_t n)
     if (n < 48) return;
     put32(p + 44, crc32c(0, p, 44));
     size_t at = 48;
-    while (n - at >= 16 && memcmp(p + at, "EVTS", 4) == 0) {
+    while (n - at >= 16 &&
+           (memcmp(p + at, "EVTS", 4) == 0 || memcmp(p + at, "TMBS", 4) == 0 ||
+            memcmp(p + at, "TMB2", 4) == 0 || memcmp(p + at, "ACTT", 4) == 0 ||
+            memcmp(p + at, "HRZN", 4) == 0)) {
         size_t len = get32(p + at + 8);
         if (len > n - at - 16) len = n - at - 16;
         uint32_t crc = crc32c(0, p + at, 12);
