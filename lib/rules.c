@@ -835,7 +835,11 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
         rule->cap_group = c;
     }
     if (rule->has_retain && rule->affects != CIVIC_AFFECTS_SCORE)
-        return civic__rb_at(err, x->at[RK_RETAIN],
+        /* at 'retain', unless this table (a change) set only 'affects':
+         * then at that, not at the base table's 'retain' */
+        return civic__rb_at(err, x->at[RK_RETAIN].line < x->header.line &&
+                                         x->at[RK_AFFECTS].line >= x->header.line
+                                     ? x->at[RK_AFFECTS] : x->at[RK_RETAIN],
                             "a rule with 'retain' must have affects = \"score\" (spendable "
                             "points are never rewritten)");
     if (rule->has_publicity) r->any_publicity = true;

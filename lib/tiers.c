@@ -187,7 +187,7 @@ int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_err
     char msg[200];
     uint32_t t = tier_find(r, name, n);
     if (t == CIVIC_NONE) {
-        snprintf(msg, sizeof(msg), "[[tier.%.*s.level]] comes before [tier.%.*s]",
+        snprintf(msg, sizeof(msg), "[[tier.%.*s.level]] has no [tier.%.*s] before it",
                  (int)(n > 64 ? 64 : n), name, (int)(n > 64 ? 64 : n), name);
         return civic__rb_at(err, p, msg);
     }

@@ -27,8 +27,8 @@ int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_er
     char msg[200];
     uint32_t rule = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
     if (rule == UINT32_MAX) {
-        snprintf(msg, sizeof(msg), "[[rule.%.*s.change]] comes before [rule.%.*s] (a change "
-                 "follows the rule it changes)", (int)(n > 64 ? 64 : n), name,
+        snprintf(msg, sizeof(msg), "[[rule.%.*s.change]] has no [rule.%.*s] before it (a "
+                 "change follows the rule it changes)", (int)(n > 64 ? 64 : n), name,
                  (int)(n > 64 ? 64 : n), name);
         return civic__rb_at(err, p, msg);
     }

@@ -144,7 +144,7 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-13-01\"\n", 6, 8, "'from'");
-    fails_at(G1 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 3, 3, "comes before [rule.a]");
+    fails_at(G1 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 3, 3, "has no [rule.a] before it");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = false\n",
              7, 10, "cannot be removed");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nvalid = false\n",
@@ -183,6 +183,10 @@ static void life_and_cap_keys_are_checked(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5\"\naffects = \"score\"\n", 5, 10, "'retain' must be");
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\n", 5, 10, "affects = \"score\"");
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\naffects = \"balance\"\n", 5, 10,
+             "affects = \"score\"");
+    /* a change that sets affects under the base's retain is the one named */
+    fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\naffects = \"score\"\n"
+                "[[rule.a.change]]\nfrom = \"2025-01-01\"\naffects = \"both\"\n", 9, 11,
              "affects = \"score\"");
     fails_at(G1 "[rule.a]\npoints = 1\ncap_mode = \"net\"\n", 5, 12, "'cap_mode' without 'cap'");
     fails_at(G1 "[rule.a]\npoints = 1\ncap = 5\ncap_period = \"day\"\ncap_mode = \"gross\"\n",
@@ -229,7 +233,7 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R T "[[tier.t.level]]\nname = \"one\"\nmin = 2\n", 12, 8, "duplicate level name");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nmeasure = \"hours\"\n", 8, 11, "'measure' must be");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"forever\"\n", 8, 10, "'window' must be");
-    fails_at(G1 R "[[tier.u.level]]\nname = \"x\"\n", 6, 3, "comes before [tier.u]");
+    fails_at(G1 R "[[tier.u.level]]\nname = \"x\"\n", 6, 3, "has no [tier.u] before it");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1.005\n", 10, 7, "'min'");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"end-of-month\"\n", 8, 10, "'window' must be");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\n", 11, 2, "at least one condition");
