@@ -17,7 +17,7 @@
 #                        $(B)/libfuzzer/corpus/HARNESS, crashes to
 #                        $(B)/libfuzzer/crashes/HARNESS; the committed corpus in
 #                        tests/fuzz/corpus/HARNESS is read, never written
-#   make fuzz-HARNESS    one harness (rules, csv, jsonl, api, api2, snapshot, every other
+#   make fuzz-HARNESS    one harness (rules, csv, jsonl, api, api2, snapshot, parallel, every other
 #                        tests/fuzz/fuzz_HARNESS.c), same variables
 #
 # The sanitizer builds are the ordinary rules run again by a sub-make with
@@ -40,6 +40,8 @@ FUZZ_MAX_LEN_jsonl := 4096
 FUZZ_MAX_LEN_api   := 1024
 FUZZ_MAX_LEN_api2  := 1024
 FUZZ_MAX_LEN_snapshot := 65536
+# parallel: five control bytes and a payload it places in a large input
+FUZZ_MAX_LEN_parallel := 2048
 # Every tests/fuzz/fuzz_NAME.c is a harness with its corpus in tests/fuzz/corpus/NAME.
 FUZZ_HARNESSES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_HDR   := tests/fuzz/fuzz_common.h tests/fuzz/fuzz_load.h
