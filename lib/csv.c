@@ -57,6 +57,9 @@ static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
                          (unsigned long long)line, column, what);
     else
         civic__error_set(&e, code, line, 0, 0, "line %llu: %s", (unsigned long long)line, what);
+    /* A header that cannot be read stops a lenient load too: skipping it
+     * would make the first record the header. */
+    if (!state_in(ld)->header_done) return civic__loader_fatal(ld, &e);
     return civic__loader_reject(ld, &e);
 }
 

@@ -212,6 +212,32 @@ static void lenient_mode_applies_every_good_line(void **state)
     civic_engine_free(e);
 }
 
+/* A header that cannot be read stops a lenient load as a missing column
+ * does: skipping it made the first record the header (a stray quote in it),
+ * or the whole file one skipped record (an unclosed quote). */
+static void an_unreadable_header_stops_a_lenient_load(void **state)
+{
+    (void)state;
+    const char *bad[] = { "id,sub\"ject,type,ts\nid,subject,type,ts\na,s,fine,2024-01-01\n",
+                          "id,\"subject,type,ts\na,s,fine,2024-01-01\n",
+                          "id,\"subject\"x,type,ts\na,s,fine,2024-01-01\n" };
+    const uint32_t column[] = { 7, 0, 0 };
+    for (int k = 0; k < 3; k++) {
+        civic_engine *e = fresh();
+        civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        opts.flags = CIVIC_LOAD_LENIENT;
+        assert_int_equal(civic_engine_load(e, bad[k], strlen(bad[k]), &opts, &rep, &err),
+                         CIVIC_E_SYNTAX);
+        assert_int_equal(err.line, 1);
+        if (column[k]) assert_int_equal(err.column, column[k]);
+        assert_int_equal(rep.accepted, 0);
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+    }
+}
+
 static int stop_at_first(void *payload, const civic_error *err)
 {
     (void)payload;
@@ -584,6 +610,7 @@ int main(void)
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
         cmocka_unit_test(jsonl_bad_lines_are_named),
         cmocka_unit_test(lenient_mode_applies_every_good_line),
+        cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
