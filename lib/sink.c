@@ -47,6 +47,24 @@ int civic__loader_fatal(civic_loader *ld, const civic_error *bad)
     return e->code;
 }
 
+/* An insert refused: say where, and reject.  Out of line, so that the
+ * insert every event takes stays as lean as it was. */
+__attribute__((noinline, cold)) static int insert_failed(civic_loader *ld, civic_error *e,
+                                                         uint64_t line)
+{
+    if (e->line == 0) e->line = line;
+    if (ld->part_data && line > ld->part_line) {
+        /* a part's event (one line each): count its line's start */
+        const char *q = ld->part_data, *end = ld->part_data + ld->part_len;
+        for (uint64_t k = line - 1 - ld->part_line; k > 0 && q < end; k--) {
+            q = memchr(q, '\n', (size_t)(end - q));
+            q = q ? q + 1 : end;
+        }
+        e->offset = ld->part_offset + (uint64_t)(q - ld->part_data);
+    }
+    return civic__loader_reject(ld, e);
+}
+
 int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line, uint32_t column,
                          bool reserved)
 {
@@ -68,17 +86,7 @@ int civic__loader_insert(civic_loader *ld, const civic_parsed *p, uint64_t line,
         if (ld->report) ld->report->duplicates++;
         return CIVIC_OK;
     }
-    if (e.line == 0) e.line = line;
-    if (ld->part_data && line > ld->part_line) {
-        /* a part's event (one line each): count its line's start */
-        const char *q = ld->part_data, *end = ld->part_data + ld->part_len;
-        for (uint64_t k = line - 1 - ld->part_line; k > 0 && q < end; k--) {
-            q = memchr(q, '\n', (size_t)(end - q));
-            q = q ? q + 1 : end;
-        }
-        e.offset = ld->part_offset + (uint64_t)(q - ld->part_data);
-    }
-    return civic__loader_reject(ld, &e);
+    return insert_failed(ld, &e, line);
 }
 
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line)
