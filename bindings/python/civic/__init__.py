@@ -1680,7 +1680,11 @@ def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
         raise TypeError("rules_now and rules_new must be civic.Rules")
     if not isinstance(events, (str, bytes, bytearray, memoryview, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
-        events = list(events)
+        try:
+            events = list(events)
+        except TypeError:
+            raise TypeError("events must be text, bytes, a path, a file object or an "
+                            "iterable of event dicts, not %s" % type(events).__name__) from None
     elif callable(getattr(events, "read", None)):
         events = events.read()
     with Engine(rules_now) as now, Engine(rules_new) as new:

@@ -942,6 +942,10 @@ class TestCompare(V2):
         # the default as_of is the latest ts of the events
         self.assertEqual(civic.compare(self.LOG, now, new).as_of,
                          now.parse_time("2022-02-01"))
+        # events that are nothing it reads: a TypeError that says what it takes
+        for bad in (None, 42):
+            with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
+                civic.compare(bad, now, new)
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_compare_equals_the_cli(self):
