@@ -17,11 +17,18 @@
 
 /* ------------------------------------------------------------ serial sink */
 
-int civic__loader_reject(civic_loader *ld, const civic_error *bad)
+/* bad, with the offset of the record being read when it has none. */
+static civic_error at_record(const civic_loader *ld, const civic_error *bad)
 {
     civic_error at = *bad;
-    const civic_error *e = &at;
     if (!at.offset) at.offset = ld->offset;
+    return at;
+}
+
+int civic__loader_reject(civic_loader *ld, const civic_error *bad)
+{
+    civic_error at = at_record(ld, bad);
+    const civic_error *e = &at;
     if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
         civic__error_copy(ld->err, e);
         if (ld->report) ld->report->rejected++;
@@ -39,9 +46,8 @@ int civic__loader_reject(civic_loader *ld, const civic_error *bad)
 
 int civic__loader_fatal(civic_loader *ld, const civic_error *bad)
 {
-    civic_error at = *bad;
+    civic_error at = at_record(ld, bad);
     const civic_error *e = &at;
-    if (!at.offset) at.offset = ld->offset;
     civic__error_copy(ld->err, e);
     if (ld->report) ld->report->rejected++;
     return e->code;

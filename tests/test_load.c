@@ -483,21 +483,20 @@ static int note_offset(void *payload, const civic_error *err)
 static void errors_give_the_byte_offset_of_their_record(void **state)
 {
     (void)state;
-    const char *plain = "id,subject,type,ts\na1,s,fine,2024-01-01\na2,s,fine,BAD\n";
-    strict_offset_is(plain, 1, 3, line_start(plain, 3));
-    const char *quoted = "id,subject,type,ts,note\na1,s,fine,2022-01-01,\"x\ny\"\n"
-                         "a2,s,fine,BAD,\n";
-    strict_offset_is(quoted, 1, 4, line_start(quoted, 4));
-    const char *crlf = "id,subject,type,ts\r\na1,s,fine,2024-01-01\r\na2,s,nope,2024-01-01\r\n";
-    strict_offset_is(crlf, 1, 3, line_start(crlf, 3));
-    const char *bom = "\xEF\xBB\xBFid,subject,type,ts\na2,s,fine,BAD\n";
-    strict_offset_is(bom, 1, 2, line_start(bom, 2));
-    const char *jsonl = "{\"id\":\"a1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n\n"
-                        "{\"id\":\"a2\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-02-30\"}\n";
-    strict_offset_is(jsonl, 1, 3, line_start(jsonl, 3));
-    /* a conflict, found when the event is inserted */
-    const char *conflict = "id,subject,type,ts\na1,s,fine,2024-01-01\na1,t,fine,2024-01-01\n";
-    strict_offset_is(conflict, 1, 3, line_start(conflict, 3));
+    static const struct { const char *data; uint64_t line; } strict[] = {
+        { "id,subject,type,ts\na1,s,fine,2024-01-01\na2,s,fine,BAD\n", 3 },
+        /* a quoted record over two lines */
+        { "id,subject,type,ts,note\na1,s,fine,2022-01-01,\"x\ny\"\na2,s,fine,BAD,\n", 4 },
+        { "id,subject,type,ts\r\na1,s,fine,2024-01-01\r\na2,s,nope,2024-01-01\r\n", 3 },
+        { "\xEF\xBB\xBFid,subject,type,ts\na2,s,fine,BAD\n", 2 },
+        { "{\"id\":\"a1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n\n"
+          "{\"id\":\"a2\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-02-30\"}\n", 3 },
+        /* a conflict, found when the event is inserted */
+        { "id,subject,type,ts\na1,s,fine,2024-01-01\na1,t,fine,2024-01-01\n", 3 },
+    };
+    for (size_t k = 0; k < sizeof(strict) / sizeof(strict[0]); k++)
+        strict_offset_is(strict[k].data, 1, strict[k].line,
+                         line_start(strict[k].data, strict[k].line));
     strict_offset_is("id,subject,type\na1,s,fine\n", 1, 1, 0); /* no ts column */
 
     /* lenient, a buffer of megabytes (the parallel parts) and a file (more

@@ -45,27 +45,35 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(rng_state >> 33) % n;
 }
 
-/* A random log of rule events and pointers over 2010..2029, as CSV. */
-static char *random_log(uint64_t seed, size_t events)
+/* Random rule events and pointers over 2010..2029, as CSV.  refs == 0: a
+ * log (ids e<i>, pointers at earlier ids, some events in acts); refs > 0:
+ * events that arrive later (ids p<i>-<seed>, mostly pointers at e0 ..
+ * e<refs - 1>, some of which a purge may have made tombstones). */
+static char *random_events(uint64_t seed, size_t events, size_t refs)
 {
     static const char *const rules[] = { "fine", "drunk", "help", "honour" };
     static const char *const ptrs[] = { "revoke", "repair", "object", "dismiss", "correct" };
     size_t cap = 128 + events * 96, n = 0;
     char *out = malloc(cap);
-    rng_state = seed * 7919 + 1;
+    rng_state = refs ? seed * 104729 + 7 : seed * 7919 + 1;
     n += (size_t)snprintf(out, cap, "id,subject,type,ts,ref,act,group\n");
     for (size_t i = 0; i < events; i++) {
         int64_t ts = 1262304000 + (int64_t)rnd(20 * 365) * 86400 + rnd(86400);
-        bool ptr = i > 3 && rnd(4) == 0;
+        bool ptr = refs ? rnd(3) != 0 : i > 3 && rnd(4) == 0;
         const char *type = ptr ? ptrs[rnd(5)] : rules[rnd(4)];
-        char ref[24] = "", act[16] = "";
-        if (ptr) snprintf(ref, sizeof(ref), "e%u", rnd((uint32_t)i));
-        else if (rnd(5) == 0) snprintf(act, sizeof(act), "a%u", rnd(4));
-        n += (size_t)snprintf(out + n, cap - n, "e%zu,s%u,%s,%lld,%s,%s,g%u/c%u\n", i, rnd(6), type,
-                              (long long)ts, ref, act, rnd(2), rnd(3));
+        char id[40], ref[24] = "", act[16] = "";
+        if (ptr) snprintf(ref, sizeof(ref), "e%u", rnd((uint32_t)(refs ? refs : i)));
+        else if (!refs && rnd(5) == 0) snprintf(act, sizeof(act), "a%u", rnd(4));
+        if (refs) snprintf(id, sizeof(id), "p%zu-%llu", i, (unsigned long long)seed);
+        else snprintf(id, sizeof(id), "e%zu", i);
+        uint32_t subject = rnd(6), g = rnd(2), c = rnd(3);
+        n += (size_t)snprintf(out + n, cap - n, "%s,s%u,%s,%lld,%s,%s,g%u/c%u\n", id, subject,
+                              type, (long long)ts, ref, act, g, c);
     }
     return out;
 }
+
+static char *random_log(uint64_t seed, size_t events) { return random_events(seed, events, 0); }
 
 /* ------------------------------------------------------------ comparisons */
 
@@ -199,28 +207,6 @@ static void every_answer_at_or_after_h_is_unchanged_on_random_logs(void **state)
     }
 }
 
-/* Events that arrive after a purge: pointers (p<i>) at ids of random_log,
- * some of them tombstones by now, and rule events, over 2010..2029. */
-static char *random_arrivals(uint64_t seed, size_t events, size_t log_events)
-{
-    static const char *const rules[] = { "fine", "drunk", "help", "honour" };
-    static const char *const ptrs[] = { "revoke", "repair", "object", "dismiss", "correct" };
-    size_t cap = 128 + events * 96, n = 0;
-    char *out = malloc(cap);
-    rng_state = seed * 104729 + 7;
-    n += (size_t)snprintf(out, cap, "id,subject,type,ts,ref,act,group\n");
-    for (size_t i = 0; i < events; i++) {
-        int64_t ts = 1262304000 + (int64_t)rnd(20 * 365) * 86400 + rnd(86400);
-        bool ptr = rnd(3) != 0;
-        char ref[24] = "";
-        if (ptr) snprintf(ref, sizeof(ref), "e%u", rnd((uint32_t)log_events));
-        n += (size_t)snprintf(out + n, cap - n, "p%zu-%llu,s%u,%s,%lld,%s,,g%u/c%u\n", i,
-                              (unsigned long long)seed, rnd(6), ptr ? ptrs[rnd(5)] : rules[rnd(4)],
-                              (long long)ts, ref, rnd(2), rnd(3));
-    }
-    return out;
-}
-
 /* A second purge, after events that point at the first one's tombstones,
  * changes no answer at T >= its H either: a pointer dated after the first
  * H was dangling and stays so (it used to be removed, so the subject could
@@ -243,7 +229,7 @@ static void a_later_purge_changes_no_answer_at_or_after_its_horizon(void **state
         int64_t h2 = seed % 3 == 0 ? h1 : h1 + (int64_t)rnd(4 * 365) * 86400;
         assert_int_equal(civic_engine_purge(kept, h1, NULL, NULL), CIVIC_OK);
         assert_int_equal(civic_engine_purge(purged, h1, NULL, NULL), CIVIC_OK);
-        char *more = random_arrivals(seed, 30, n);
+        char *more = random_events(seed, 30, n);
         assert_int_equal(civic_engine_load(kept, more, strlen(more), &o, NULL, NULL), CIVIC_OK);
         assert_int_equal(civic_engine_load(purged, more, strlen(more), &o, NULL, NULL), CIVIC_OK);
         civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
@@ -256,7 +242,7 @@ static void a_later_purge_changes_no_answer_at_or_after_its_horizon(void **state
         assert_int_equal(civic_engine_save(purged, path_in("twice.snap"), NULL), CIVIC_OK);
         assert_int_equal(civic_engine_open_snapshot(&reopened, rules, NULL, path_in("twice.snap"),
                                                     NULL), CIVIC_OK);
-        char *late = random_arrivals(seed + 1000003, 30, n);
+        char *late = random_events(seed + 1000003, 30, n);
         assert_int_equal(civic_engine_load(purged, late, strlen(late), &o, NULL, NULL), CIVIC_OK);
         assert_int_equal(civic_engine_load(reopened, late, strlen(late), &o, NULL, NULL), CIVIC_OK);
         for (int k = 0; k < 3; k++) same_answers(purged, reopened, h2 + (int64_t)rnd(6 * 365) * 86400 * (k > 0));
