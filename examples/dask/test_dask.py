@@ -370,6 +370,28 @@ class DaskTest(unittest.TestCase):
         self.assertIn(b"s2,,53.00,", got)
         self.same("-r", rules, "--groups", "0", log, more)
 
+    def test_same_file_name_other_header(self):
+        # Two files called log.csv with their columns in other orders, in
+        # many blocks: a partition joins the pieces of each run of one
+        # name, and must not take one file's header line for the other's.
+        with open(SAMPLE, encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        half = len(rows) // 2
+        paths = []
+        for k, (order, body) in enumerate(((None, rows[1:half]), ([3, 0, 2, 1], rows[half:]))):
+            os.makedirs(os.path.join(self.tmp.name, "d%d" % k), exist_ok=True)
+            path = os.path.join(self.tmp.name, "d%d" % k, "log.csv")
+            cols = list(range(len(rows[0])))
+            if order:
+                cols = order + [c for c in cols if c not in order]
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                for row in [rows[0]] + body:
+                    w.writerow([row[c] if c < len(row) else "" for c in cols])
+            paths.append(path)
+        self.same(*paths, extra=["--blocksize", "2kB"])
+        self.same(paths[1], paths[0], extra=["--blocksize", "2kB", "--partitions", "3"])
+
     # the generated log
 
     def test_big_subjects(self):
@@ -383,6 +405,30 @@ class DaskTest(unittest.TestCase):
     def test_big_rankings_as_of(self):
         self.same("-t", "2024-06-30T12:00:00+08:00", "--groups", "2", "--top", "3",
                   self.big_csv, self.big_jsonl)
+
+
+class JoinTest(unittest.TestCase):
+    """civic_dask._joined: which pieces a partition loads as one buffer."""
+
+    @classmethod
+    def setUpClass(cls):
+        sys.path.insert(0, HERE)
+        import civic_dask
+        cls.joined = staticmethod(civic_dask._joined)
+
+    def test_runs(self):
+        a, b, j = ("log.csv", "csv"), ("other.csv", "csv"), ("log.jsonl", "jsonl")
+        got = self.joined([b"id,s\n1,x\n", b"", b"id,s\n2,y\n", b"id,s\n3,z\n"], [a, a, a, a])
+        self.assertEqual(got, [(b"id,s\n1,x\n2,y\n3,z\n", a)])
+        # another source, another header, a piece without a final line break
+        got = self.joined([b"id,s\n1,x\n", b"id,s\n2,y\n", b"id,s\n3,z\n", b"s,id\nw,4\n",
+                           b"s,id\nv,5", b"s,id\nu,6\n"], [a, b, a, a, a, a])
+        self.assertEqual(got, [(b"id,s\n1,x\n", a), (b"id,s\n2,y\n", b),
+                               (b"id,s\n3,z\n", a), (b"s,id\nw,4\nv,5", a),
+                               (b"s,id\nu,6\n", a)])
+        got = self.joined([b'{"id":"1"}\n', b'{"id":"2"}', b'{"id":"3"}\n', b""], [j, j, j, j])
+        self.assertEqual(got, [(b'{"id":"1"}\n{"id":"2"}', j), (b'{"id":"3"}\n', j)])
+        self.assertEqual(self.joined([b"", b""], [a, a]), [])
 
 
 if __name__ == "__main__":
