@@ -200,6 +200,11 @@ static uint32_t default_threads(const civic_engine_options *opts)
     return n > 8 ? 8u : (uint32_t)n;
 }
 
+void civic__engine_serial_loads(civic_engine *e, bool on)
+{
+    e->serial_loads = on;
+}
+
 int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_options *opts)
 {
     if (out) *out = NULL;

@@ -733,6 +733,8 @@ struct civic_engine {
     uint64_t events_max;
     uint32_t threads;          /* >= 1: internal worker threads allowed */
     size_t two_pass_events;    /* CIVIC_TWO_PASS_EVENTS */
+    bool serial_loads;         /* tests: every load by the serial reader, the
+                                  pipeline's reference (civic__engine_serial_loads) */
     civic_id_store id_store;   /* event ids and refs */
     civic_arena names;         /* subject ids and group paths: dense, mostly cached */
     civic_ev *events;          /* 32-byte aligned, inside events_block */
@@ -925,6 +927,9 @@ int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
  * event arena and whose new subjects and groups take name_bytes (each
  * string: length + 2); then civic__event_insert_reserved cannot fail for
  * lack of memory for that many events. */
+/* Tests only: have every load of e read by the format's serial reader
+ * instead of the pipeline, whatever its size (load.c). */
+void civic__engine_serial_loads(civic_engine *e, bool on);
 int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
                                 size_t name_bytes);
 int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,

@@ -61,6 +61,16 @@ static inline civic_engine *engine_from(const char *rules_text)
     return e;
 }
 
+/* Tests only (lib/engine.c; hidden in the shared library, the tests link
+ * the static one): every load of e by the format's serial reader. */
+void civic__engine_serial_loads(civic_engine *e, bool on);
+
+/* engine_from_threads(rules, SERIAL_READER): one thread, and every load read
+ * by the format's serial reader, whatever its size: the reference that the
+ * pipeline (lib/pipeline.c), which takes every load of 256 KiB or more on
+ * one thread as on several, must agree with. */
+#define SERIAL_READER UINT32_MAX
+
 /* An engine of rules_text (NULL: the built-in scheme) with `threads` threads. */
 static inline civic_engine *engine_from_threads(const char *rules_text, uint32_t threads)
 {
@@ -68,10 +78,11 @@ static inline civic_engine *engine_from_threads(const char *rules_text, uint32_t
     if (rules_text) r = rules_from(rules_text);
     else assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
     civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
-    o.threads = threads;
+    o.threads = threads == SERIAL_READER ? 1 : threads;
     civic_engine *e = NULL;
     assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
     civic_rules_free(r);
+    if (threads == SERIAL_READER) civic__engine_serial_loads(e, true);
     return e;
 }
 

@@ -457,8 +457,8 @@ static void lenient_file_loads_skip_long_quoted_records_across_reads(void **stat
 
 /* A CSV header may have 1,024 columns, the mapped ones anywhere among them;
  * a record with more fields than the header is a bad line.  Enough rows for
- * a parallel load (the part runner maps fields straight into the event) and
- * on one thread, strict and lenient. */
+ * the pipeline (the part runner maps fields straight into the event), on one
+ * thread and on two, and the serial reader, strict and lenient. */
 static void csv_headers_hold_1024_columns_not_more(void **state)
 {
     (void)state;
@@ -474,9 +474,10 @@ static void csv_headers_hold_1024_columns_not_more(void **state)
         len += (size_t)snprintf(text + len, cap - len, "2024-01-01,fine,s%zu,e%zu%s\n", r % 7, r,
                                 r == 300 ? ",x" : ""); /* one field too many */
     }
-    for (unsigned threads = 1; threads <= 2; threads++) {
+    const uint32_t threads[] = { SERIAL_READER, 1, 2 };
+    for (int k = 0; k < 3; k++) {
         for (int lenient = 0; lenient <= 1; lenient++) {
-            civic_engine *e = engine_from_threads(UTC_RULES, threads);
+            civic_engine *e = engine_from_threads(UTC_RULES, threads[k]);
             civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
             o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
             civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
