@@ -266,7 +266,8 @@ typedef struct civic_engine_options {
     const civic_allocator *allocator; /* NULL: malloc */
     uint64_t events_max;              /* 0: no limit below 4294967294 */
     uint32_t threads;                 /* worker threads for bulk loads and all-subject
-                                         queries; 0: the online CPUs (at most 8), or 1
+                                         queries; 0: the CPUs the process may run on
+                                         (its affinity; at most 8), or 1
                                          when a custom allocator is given; 1: none */
     uint32_t reserved;                /* zero */
 } civic_engine_options;

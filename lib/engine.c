@@ -24,10 +24,11 @@
 ** the rwlock is never touched outside this file.
 */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* glibc: pthread_rwlockattr_setkind_np, writers first */
+#define _GNU_SOURCE /* glibc: pthread_rwlockattr_setkind_np, writers first; sched_getaffinity */
 #endif
 #include "internal.h"
 
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -190,12 +191,20 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
 
 /* ------------------------------------------------------------ the engine */
 
-/* Internal threads by default: one per online CPU (at most 8), but none with
- * a caller's allocator, which need not be thread-safe. */
+/* Internal threads by default: one per CPU the process may run on (at most
+ * 8), but none with a caller's allocator, which need not be thread-safe.
+ * The affinity mask counts where there is one (taskset, cpusets, container
+ * limits): two threads time-sliced on one allowed core only add switches. */
 static uint32_t default_threads(const civic_engine_options *opts)
 {
     if (opts && opts->allocator) return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) >= 1 &&
+        CPU_COUNT(&allowed) < n)
+        n = CPU_COUNT(&allowed);
+#endif
     if (n < 1) return 1;
     return n > 8 ? 8u : (uint32_t)n;
 }

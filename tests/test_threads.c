@@ -15,11 +15,15 @@
 ** threads (parallel CSV reading, parallel evaluation) giving the answers of
 ** one thread.  `make tsan` runs this file under ThreadSanitizer.
 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
+#endif
 #include "support.h"
 #include "alloc_fail.h"
-#include "internal.h" /* civic_engine.two_pass_events */
+#include "internal.h" /* civic_engine.two_pass_events, .threads */
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <time.h>
@@ -942,6 +946,33 @@ static void parallel_csv_reader_matches_serial_on_odd_bytes(void **state)
     free(data);
 }
 
+/* threads = 0 takes the CPUs this thread may run on, not every online one:
+ * under `taskset -c 0` two threads would only take turns on one core. */
+static void default_threads_follow_the_affinity_mask(void **state)
+{
+    (void)state;
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t was, one;
+    assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+    int first = 0;
+    while (first < CPU_SETSIZE - 1 && !CPU_ISSET(first, &was)) first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+    civic_engine *e = engine_from_threads(NULL, 0);
+    uint32_t pinned = e->threads;
+    civic_engine_free(e);
+    assert_int_equal(sched_setaffinity(0, sizeof(was), &was), 0);
+    assert_int_equal(pinned, 1);
+    long want = sysconf(_SC_NPROCESSORS_ONLN);
+    if (CPU_COUNT(&was) < want) want = CPU_COUNT(&was);
+    if (want > 8) want = 8;
+    e = engine_from_threads(NULL, 0);
+    assert_int_equal(e->threads, want < 1 ? 1 : want);
+    civic_engine_free(e);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -954,6 +985,7 @@ int main(void)
         cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
+        cmocka_unit_test(default_threads_follow_the_affinity_mask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

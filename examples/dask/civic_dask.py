@@ -479,8 +479,9 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     """Compute the civic-score CSV text for `files` on `client`'s cluster.
     as_of: None (latest ts in the input) or a time accepted by
     Rules.parse_time.  threads: each engine's own threads (1: the worker's
-    thread only; 2, the default, uses the library's parallel load, which
-    costs ~20-30 % less CPU per event).  Returns (text, info dict)."""
+    thread only, which costs no more CPU per event; 2, the default, lets an
+    engine use a core another worker has left idle).  Returns (text, info
+    dict)."""
     from dask import delayed
     civic = _civic(bindings, library)
     t0 = time.time()
@@ -578,9 +579,9 @@ def main(argv=None):
     ap.add_argument("--blocksize", default="16MB",
                     help="input block size, cut at line breaks (default 16MB)")
     ap.add_argument("--engine-threads", type=int, default=2, metavar="N",
-                    help="each engine's own load and query threads (default 2: its parallel "
-                         "load costs less CPU per event than the serial one, even on a busy "
-                         "core; 1: the worker's thread only; 0: the CPU count, at most 8)")
+                    help="each engine's own load and query threads (default 2: an engine may "
+                         "use a core another worker left idle; 1: the worker's thread only, "
+                         "as fast on a busy machine; 0: the CPU count, at most 8)")
     ap.add_argument("--library", default=os.environ.get("CIVIC_LIBRARY") or LIBRARY,
                     help="libcivic.so.1 for the workers (default: $CIVIC_LIBRARY, else %s)"
                          % LIBRARY)

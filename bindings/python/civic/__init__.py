@@ -1113,7 +1113,8 @@ class Engine(_Owner):
     Engine(rules=None, events_max=0, threads=0): rules default to
     civic.default_rules(); events_max caps the events held (0: the library's
     limit); threads is the number of internal worker threads for bulk loads
-    and all-subject queries (0: the online CPUs, at most 8; 1: none).
+    and all-subject queries (0: the CPUs this process may run on, at most 8;
+    1: none).
     """
 
     def __init__(self, rules=None, events_max=0, threads=0):
