@@ -597,19 +597,24 @@ static void engine_load_quoted_csv_fails_cleanly_at_every_allocation(void **stat
     oom_write(10, op_load, &a, "engine_load(quoted CSV)", 1);
 }
 
-/* A batch large enough for the parallel CSV parse, on two worker threads
- * (the allocator is thread-safe), and an all-subjects query over them. */
+/* A batch large enough for the pipeline, on two worker threads (the
+ * allocator is thread-safe) and on the caller's thread alone. */
 static void engine_load_parallel_csv_fails_cleanly_at_every_allocation(void **state)
 {
     (void)state;
-    fixture_threads = 2;
     char *data = batch(false, "p", 6000, 5, false);
     assert_true(strlen(data) > ((size_t)1 << 18));
     load_arg a = { data, CIVIC_FORMAT_CSV, 0, NULL, 6000 };
     /* Sizing the load up front, reserving room for a part and growing a
      * part's buffer are hints: when they fail the load takes the slow path,
      * which must succeed or fail cleanly like any other. */
-    oom_write_absorbing(30, op_load, &a, "engine_load(parallel CSV)", 4, true);
+    for (uint32_t threads = 2; threads >= 1; threads--) {
+        fixture_threads = threads;
+        oom_write_absorbing(30, op_load, &a,
+                            threads == 2 ? "engine_load(parallel CSV)"
+                                         : "engine_load(pipeline, one thread)",
+                            4, true);
+    }
     free(data);
     fixture_threads = 1;
 }
