@@ -923,13 +923,14 @@ bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw);
 int civic__event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                         uint32_t column, civic_error *err);
 
+/* Tests only: have every load of e read by the format's serial reader
+ * instead of the pipeline, whatever its size (load.c). */
+void civic__engine_serial_loads(civic_engine *e, bool on);
+
 /* Make room for `events` inserts whose ids and refs take id_bytes of the
  * event arena and whose new subjects and groups take name_bytes (each
  * string: length + 2); then civic__event_insert_reserved cannot fail for
  * lack of memory for that many events. */
-/* Tests only: have every load of e read by the format's serial reader
- * instead of the pipeline, whatever its size (load.c). */
-void civic__engine_serial_loads(civic_engine *e, bool on);
 int civic__engine_reserve_batch(civic_engine *e, size_t events, size_t id_bytes,
                                 size_t name_bytes);
 int civic__event_insert_reserved(civic_engine *e, const civic_parsed *p, uint64_t line,
