@@ -197,18 +197,20 @@ def _joined(pieces, sources):
         if not piece:
             continue
         last = runs[-1] if runs else None
+        ends = piece.endswith(b"\n")
         if last and last[1] == source and last[3]:
-            last[3] = piece.endswith(b"\n")
             if source[1] == "jsonl":
                 last[0].append(piece)
+                last[3] = ends
                 continue
             if last[2] and piece.startswith(last[2]):
                 last[0].append(memoryview(piece)[len(last[2]):])
+                last[3] = ends
                 continue
         header = b""
         if source[1] != "jsonl" and b"\n" in piece:
             header = piece[:piece.index(b"\n") + 1]
-        runs.append([[piece], source, header, piece.endswith(b"\n")])
+        runs.append([[piece], source, header, ends])
     return [(run[0][0] if len(run[0]) == 1 else b"".join(run[0]), run[1]) for run in runs]
 
 
