@@ -8,8 +8,9 @@
 ** span N, in line order, and has the format's serial reader read every line
 ** a runner left (and the rest of a part a runner gave up on), so errors,
 ** line numbers and callbacks are those of the serial path.  An engine of
-** one thread has no helpers: its thread parses each part just before it
-** inserts it, which still beats the serial reader by a third.
+** one thread, or a load under 256 KiB, has no helpers: the caller's thread
+** parses each part just before it inserts it, which still beats the serial
+** reader by a third.
 **
 ** It does not read any format itself (the runners do), does not decide
 ** what is parsed in parallel (load.c does) and takes no engine lock (the
@@ -41,6 +42,9 @@
 #define PART_BYTES ((size_t)1 << 17)
 #define PARTS_MAX 16
 #define HELPERS_MAX 7
+/* A load whose first span is shorter starts no helper threads: starting
+ * and joining them costs more than they save. */
+#define HELPER_BYTES_MIN ((size_t)1 << 18)
 
 typedef struct pipe_span {
     civic_part parts[PARTS_MAX];
@@ -323,7 +327,7 @@ static void presize(const civic_loader *ld, const char *data, size_t len)
     (void)civic__engine_reserve_events(e, (size_t)guess);
 }
 
-static civic_pipe *pipe_start(civic_loader *ld)
+static civic_pipe *pipe_start(civic_loader *ld, size_t first_len)
 {
     const civic_allocator *alc = &ld->engine->alc;
     civic_pipe *pp = civic__calloc(alc, 1, sizeof(*pp));
@@ -331,7 +335,7 @@ static civic_pipe *pipe_start(civic_loader *ld)
     if (pthread_mutex_init(&pp->mu, NULL) != 0) goto fail_mu;
     if (pthread_cond_init(&pp->wake, NULL) != 0) goto fail_wake;
     if (pthread_cond_init(&pp->done, NULL) != 0) goto fail_done;
-    size_t want = ld->engine->threads - 1;
+    size_t want = first_len < HELPER_BYTES_MIN ? 0 : ld->engine->threads - 1;
     if (want > HELPERS_MAX) want = HELPERS_MAX;
     /* Fewer helpers than asked (even none) is slower, never wrong. */
     while (pp->helpers < want && pthread_create(&pp->tid[pp->helpers], NULL, helper_main, pp) == 0)
@@ -352,7 +356,7 @@ static int submit_span(civic_loader *ld, const char *data, size_t len)
     civic_engine *e = ld->engine;
     if (!ld->pipe) {
         presize(ld, data, len);
-        if (!(ld->pipe = pipe_start(ld)))
+        if (!(ld->pipe = pipe_start(ld, len)))
             return civic__error_set(ld->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     }
     civic_pipe *pp = ld->pipe;

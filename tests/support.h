@@ -67,7 +67,7 @@ void civic__engine_serial_loads(civic_engine *e, bool on);
 
 /* engine_from_threads(rules, SERIAL_READER): one thread, and every load read
  * by the format's serial reader, whatever its size: the reference that the
- * pipeline (lib/pipeline.c), which takes every load of 256 KiB or more on
+ * pipeline (lib/pipeline.c), which takes every load of 4 KiB or more on
  * one thread as on several, must agree with. */
 #define SERIAL_READER UINT32_MAX
 

@@ -105,6 +105,7 @@ typedef struct fixture {
 } fixture;
 
 static uint32_t fixture_threads = 1; /* civic_engine_options.threads of new fixtures */
+static bool fixture_serial = false;  /* new fixtures load by the serial reader only */
 
 static fixture *fixture_new(unsigned base_events)
 {
@@ -116,6 +117,7 @@ static fixture *fixture_new(unsigned base_events)
     o.allocator = &f->af.alc;
     o.threads = fixture_threads;
     assert_int_equal(civic_engine_new(&f->engine, f->rules, &o), CIVIC_OK);
+    civic__engine_serial_loads(f->engine, fixture_serial);
     if (base_events) {
         char *data = batch(false, "b", base_events, 0, false);
         load_ok(f->engine, data);
@@ -538,14 +540,23 @@ static void load_case(bool json, uint32_t flags, bool use_file)
         a.path = path;
         a.format = CIVIC_FORMAT_AUTO;
     }
-    char what[64];
-    snprintf(what, sizeof(what), "engine_load%s(%s, %s)", use_file ? "_file" : "",
-             json ? "JSONL" : "CSV", flags ? "lenient" : "strict");
-    oom_write(30, op_load, &a, what, 4);
-    /* Into an empty engine: every table is created inside the batch, and
-     * the five events repeated from the base family are new. */
-    a.want_accepted = 155;
-    oom_write(0, op_load, &a, what, 6);
+    /* ~9 KB: the pipeline on this thread, whose sizing hints may fail
+     * without failing the load (oom_write_absorbing), and the serial
+     * reader, where every failure fails it. */
+    for (int serial = 0; serial <= 1; serial++) {
+        fixture_serial = serial;
+        char what[80];
+        snprintf(what, sizeof(what), "engine_load%s(%s, %s, %s)", use_file ? "_file" : "",
+                 json ? "JSONL" : "CSV", flags ? "lenient" : "strict",
+                 serial ? "serial reader" : "pipeline");
+        a.want_accepted = 150;
+        oom_write_absorbing(30, op_load, &a, what, 4, !serial);
+        /* Into an empty engine: every table is created inside the batch, and
+         * the five events repeated from the base family are new. */
+        a.want_accepted = 155;
+        oom_write_absorbing(0, op_load, &a, what, 6, !serial);
+    }
+    fixture_serial = false;
     if (path) {
         unlink(path);
         free(path);

@@ -883,26 +883,27 @@ static int trace_reject(void *payload, const civic_error *err)
     return 0;
 }
 
+static const char *const odd[] = { /* CSV lines: id %u, subject %u */
+    "o%u,r\xc3\xa9sident%u,donation,1700000000,,g\xc3\xa9/1\n",   /* UTF-8: fine */
+    "o%u,tab\tbed%u,donation,1700000000,,\n",                     /* tab: rejected */
+    "o%u,del\x7f%u,donation,1700000000,,\n",                      /* DEL: rejected */
+    "o%u,cr\rmid%u,donation,1700000000,,\n",                      /* stray CR */
+    "o%u,crlf%u,donation,1700000000,2,grp\r\n",                   /* CRLF: fine */
+    "o%u,crlfempty%u,donation,1700000000,,\r\n",                  /* CRLF, empty last */
+    "\n",                                                          /* blank */
+    "\r\n",                                                        /* blank CRLF */
+    "o%u,five%u,donation,1700000000\n",                           /* too few fields */
+    "o%u,seven%u,donation,1700000000,,,x\n",                      /* too many */
+    "o%u,ctl\x01%u,donation,1700000000,,\n",                      /* C0 control */
+    "o%u,bad\xff%u,donation,1700000000,,\n",                      /* not UTF-8 */
+    "o%u,c1\xc2\x85%u,donation,1700000000,,\n",                   /* C1 control */
+    "o%u,longsubjectnamewithmanybytes%u,volunteer_hour,2024-01-02T03:04:05Z,1.5,a/b/c\n",
+    "o%u,s%u,donati\xc3\xb6n,1700000000,,\n",                     /* unknown type */
+};
+
 static void parallel_csv_reader_matches_serial_on_odd_bytes(void **state)
 {
     (void)state;
-    static const char *const odd[] = {
-        "o%u,r\xc3\xa9sident%u,donation,1700000000,,g\xc3\xa9/1\n",   /* UTF-8: fine */
-        "o%u,tab\tbed%u,donation,1700000000,,\n",                     /* tab: rejected */
-        "o%u,del\x7f%u,donation,1700000000,,\n",                      /* DEL: rejected */
-        "o%u,cr\rmid%u,donation,1700000000,,\n",                      /* stray CR */
-        "o%u,crlf%u,donation,1700000000,2,grp\r\n",                   /* CRLF: fine */
-        "o%u,crlfempty%u,donation,1700000000,,\r\n",                  /* CRLF, empty last */
-        "\n",                                                          /* blank */
-        "\r\n",                                                        /* blank CRLF */
-        "o%u,five%u,donation,1700000000\n",                           /* too few fields */
-        "o%u,seven%u,donation,1700000000,,,x\n",                      /* too many */
-        "o%u,ctl\x01%u,donation,1700000000,,\n",                      /* C0 control */
-        "o%u,bad\xff%u,donation,1700000000,,\n",                      /* not UTF-8 */
-        "o%u,c1\xc2\x85%u,donation,1700000000,,\n",                   /* C1 control */
-        "o%u,longsubjectnamewithmanybytes%u,volunteer_hour,2024-01-02T03:04:05Z,1.5,a/b/c\n",
-        "o%u,s%u,donati\xc3\xb6n,1700000000,,\n",                     /* unknown type */
-    };
     size_t cap = (size_t)1 << 21, at = 0;
     char *data = malloc(cap);
     assert_non_null(data);
@@ -973,6 +974,92 @@ static void default_threads_follow_the_affinity_mask(void **state)
 #endif
 }
 
+/* JSON Lines lines as odd as those: id %u, subject %u. */
+static const char *const odd_jsonl[] = {
+    "{\"id\":\"j%u\",\"subject\":\"r\u00e9s%u\",\"type\":\"donation\",\"ts\":1700000000}\n",
+    "{\"id\":\"j%u\",\"subject\":\"tab\tbed%u\",\"type\":\"donation\",\"ts\":1700000000}\n",
+    "{\"id\":\"j%u\",\"subject\":\"s%u\",\"type\":\"donation\",\"ts\":\"2024-02-30\"}\n",
+    "{\"id\":\"j%u\",\"subject\":\"s%u\",\"type\":\"volunteer_hour\",\"ts\":1700000000,\"qty\":2.5}\r\n",
+    "\n",
+    "{\"id\":\"j%u\",\"subject\":\"bad\xff%u\",\"type\":\"donation\",\"ts\":1700000000}\n",
+    "{\"id\":\"j%u\",\"subject\":\"s%u\",\"type\":\"donation\"}\n",
+    "{\"id\":\"j%u\",\"subject\":\"s%u\",\"type\":\"donation\",\"ts\":1700000000,\"x\":[1,{\"y\":null}]}\n",
+    "[\"j%u\",\"s%u\"]\n",
+    "{\"id\":\"j%u\",\"subject\":\"s%u\",\"type\":\"donation\",\"ts\":1700000000,\"group\":\"a/b\"}\n",
+};
+
+/* Small loads (4 KiB and more) take the pipeline too, on the caller's
+ * thread when they are under 256 KiB: odd lines loaded in batches of a few
+ * KiB (each CSV batch with its header) give the serial reader's answers,
+ * rejects and reports, on one thread and on two. */
+static void small_batches_match_the_serial_reader(void **state)
+{
+    (void)state;
+    for (int jsonl = 0; jsonl <= 1; jsonl++) {
+        const char *const *table = jsonl ? odd_jsonl : odd;
+        size_t variants = jsonl ? sizeof(odd_jsonl) / sizeof(odd_jsonl[0]) : sizeof(odd) / sizeof(odd[0]);
+        const char *header = jsonl ? "" : "id,subject,type,ts,qty,group\n";
+        size_t cap = (size_t)600 << 10, at = 0;
+        char *data = malloc(cap);
+        assert_non_null(data);
+        for (unsigned i = 0; at + 256 < cap; i++)
+            at += (size_t)snprintf(data + at, cap - at, table[(i * 7u) % variants], i, i % 997);
+        const size_t batches[] = { 3000, 4096, 5000, 40000, 300000 };
+        for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+            char *want = NULL;
+            reject_trace want_trace = { 0, 0 };
+            civic_load_report want_rep = CIVIC_LOAD_REPORT_INIT;
+            const uint32_t threads[] = { SERIAL_READER, 1, 2 };
+            for (size_t k = 0; k < 3; k++) {
+                civic_engine *e = engine_from_threads(NULL, threads[k]);
+                reject_trace trace = { 0, 0 };
+                civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+                char *buf = malloc(batches[b] + 4096);
+                assert_non_null(buf);
+                for (size_t pos = 0; pos < at;) {
+                    size_t end = pos + batches[b] < at ? pos + batches[b] : at;
+                    while (end < at && data[end - 1] != '\n') end++;
+                    size_t n = strlen(header);
+                    memcpy(buf, header, n);
+                    memcpy(buf + n, data + pos, end - pos);
+                    civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
+                    lo.flags = CIVIC_LOAD_LENIENT;
+                    lo.format = jsonl ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+                    lo.on_reject = trace_reject;
+                    lo.payload = &trace;
+                    civic_load_report r = CIVIC_LOAD_REPORT_INIT;
+                    assert_int_equal(civic_engine_load(e, buf, n + end - pos, &lo, &r, NULL), CIVIC_OK);
+                    rep.lines += r.lines;
+                    rep.accepted += r.accepted;
+                    rep.duplicates += r.duplicates;
+                    rep.rejected += r.rejected;
+                    pos = end;
+                }
+                free(buf);
+                char *got = subjects_csv(e, AS_OF);
+                if (!want) {
+                    want = got;
+                    want_trace = trace;
+                    want_rep = rep;
+                    assert_true(rep.accepted > 1000 && rep.rejected > 1000);
+                } else {
+                    assert_string_equal(got, want);
+                    assert_int_equal(trace.count, want_trace.count);
+                    assert_int_equal(trace.hash, want_trace.hash);
+                    assert_int_equal(rep.lines, want_rep.lines);
+                    assert_int_equal(rep.accepted, want_rep.accepted);
+                    assert_int_equal(rep.duplicates, want_rep.duplicates);
+                    assert_int_equal(rep.rejected, want_rep.rejected);
+                    free(got);
+                }
+                civic_engine_free(e);
+            }
+            free(want);
+        }
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -986,6 +1073,7 @@ int main(void)
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
         cmocka_unit_test(default_threads_follow_the_affinity_mask),
+        cmocka_unit_test(small_batches_match_the_serial_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,18 +2,19 @@
 ** fuzz_parallel.c -- libFuzzer harness: a bulk load through the pipeline,
 ** on one thread or several, gives exactly what the serial reader gives.
 **
-** With 256 KiB of input or more, civic_engine_load and
+** With 4 KiB of input or more, civic_engine_load and
 ** civic_engine_load_file take the pipeline (lib/pipeline.c): 2 MiB spans
-** cut into ~128 KiB parts that helper threads (or, on one thread, the
-** caller's) parse with the format's part runner, the serial reader taking
-** whatever a runner leaves.  The small
-** inputs of fuzz_csv.c and fuzz_jsonl.c never get there, so this harness
-** builds a large input around a small fuzzed payload: many valid event
-** lines (filler) with the payload, and copies of it, placed at or around a
-** part boundary, a span boundary, the 2 MiB read boundary of a file load,
-** the 256 KiB threshold, the start or the end of the input.  The input is
-** loaded into an engine that reads every load with the serial reader, one
-** of one thread and one of two or three, and everything must agree: the code, the error (code, line, column, offset,
+** cut into ~128 KiB parts that helper threads (from 256 KiB on; else, and
+** on one thread, the caller's) parse with the format's part runner, the
+** serial reader taking whatever a runner leaves.  Most inputs of
+** fuzz_csv.c and fuzz_jsonl.c are smaller, and nothing there compares the
+** two, so this harness builds an input around a small fuzzed payload: many
+** valid event lines (filler) with the payload, and copies of it, placed at
+** or around a part boundary, a span boundary, the 2 MiB read boundary of a
+** file load, the 256 KiB or the 4 KiB threshold, the start or the end of
+** the input.  The input is loaded into an engine that reads every load
+** with the serial reader, one of one thread and one of two or three, and
+** everything must agree: the code, the error (code, line, column, offset,
 ** message), the report, every on_reject call in order (code, line, column,
 ** offset, message), and the engine's contents (counts, time range, every
 ** subject's answer and a hash of its record).  Any difference aborts.
@@ -29,8 +30,10 @@
 **           events_max (0: none); bit 7: large input (several MiB)
 **           instead of ~400 KiB
 **   byte 1  bits 0-2: where the payload goes (part boundary, span
-**           boundary, file read boundary, parallel threshold, a fraction
-**           of the input, the end, the start, every part boundary);
+**           boundary, file read boundary, a threshold -- with bit 7 of
+**           byte 0 the helpers' 256 KiB, else the pipeline's 4 KiB: the
+**           input is then a few KiB --, a fraction of the input, the end,
+**           the start, every part boundary);
 **           bits 3-7: which boundary / fraction (at the start, odd: the
 **           payload's first line is the CSV header)
 **   byte 2  signed distance from that place (bytes) ...
@@ -62,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
 /* lib/load.c, lib/pipeline.c */
-#define PAR_MIN (256 * KIB)
+#define PAR_MIN (256 * KIB)  /* helper threads start (pipeline.c) */
+#define PIPE_MIN (4 * KIB)   /* the pipeline takes over from the serial reader (load.c) */
 #define PART_BYTES (128 * KIB)
 #define SPAN_BYTES (2 * MIB)
 #define PARTS_MAX 16
@@ -299,12 +303,14 @@ static void fp_build(fp_gen *g, const uint8_t *ctl, const char *payload, size_t 
         total = big ? (size_t)9 * MIB / 2 : (size_t)5 * MIB / 2;
         at[nat++] = READ_BYTES * (1 + (big && (which & 1)));
         break;
-    case 3: /* the parallel threshold: the input ends near it */
-        total = head + PAR_MIN + (size_t)(delta < 0 ? 0 : delta) + (which & 1 ? plen : 0);
-        if (delta < 0 && (size_t)-delta < PAR_MIN) total -= (size_t)-delta;
+    case 3: { /* a threshold: the input ends near it (small: the pipeline's) */
+        size_t min = big ? PAR_MIN : PIPE_MIN;
+        total = head + min + (size_t)(delta < 0 ? 0 : delta) + (which & 1 ? plen : 0);
+        if (delta < 0 && (size_t)-delta < min) total -= (size_t)-delta;
         at[nat++] = total > plen ? total - plen : head;
         delta = 0;
         break;
+    }
     case 4: { /* a fraction of the input */
         total = big ? 3 * MIB : 400 * KIB;
         at[nat++] = head + (total - head) / 32 * (which & 31);
