@@ -22,13 +22,18 @@
 **             already hold P events (loaded with civic_engine_load from the
 **             first P lines): P = 0, 1,000,000 and N - K, as far as the log
 **             allows -- so "into an empty, a 1M and a ~10M engine" on a 10M
-**             log -- besides step 1, which grows one engine from 0 to N.
+**             log -- besides step 1, which grows one engine from 0 to N;
+**   --batches  the whole log loaded into a fresh engine in batches of 1, 4,
+**             16, 64 and 256 KiB (cut at line breaks, each with the log's
+**             header), as a service feeding events in batches would, on one
+**             thread and on two: CPU per event.
 ** Clock: clock_gettime(CLOCK_MONOTONIC).  Uses only civic.h.
 **
 ** What it does not do: assert any time (benchmarks never fail on speed); it
 ** fails only when the library returns an error or the two engines disagree.
 **
-** Usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] EVENTS.csv
+** Usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] [--batches]
+**                  EVENTS.csv
 */
 #include <errno.h>
 #include <stdint.h>
@@ -223,13 +228,20 @@ static void split_log(log_data *d)
 /* 1-3: add, load, score                                              */
 /* ------------------------------------------------------------------ */
 
-static civic_engine *new_engine(civic_rules *rules)
+static civic_engine *new_engine_threads(civic_rules *rules, uint32_t threads)
 {
     civic_engine *e = NULL;
-    int rc = civic_engine_new(&e, rules, NULL);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.threads = threads;
+    int rc = civic_engine_new(&e, rules, &o);
     if (rc != CIVIC_OK)
         die_civic("civic_engine_new", rc, NULL);
     return e;
+}
+
+static civic_engine *new_engine(civic_rules *rules)
+{
+    return new_engine_threads(rules, 0);
 }
 
 static span bench_add_range(civic_engine *e, const log_data *d, size_t from, size_t to)
@@ -468,6 +480,66 @@ static void bench_sizes(civic_rules *rules, const log_data *d)
 }
 
 /* ------------------------------------------------------------------ */
+/* --batches: the log loaded in batches                                */
+/* ------------------------------------------------------------------ */
+
+#define BATCH_ROOM ((size_t)2 << 20) /* a batch: at most 256 KiB and one line of 1 MiB */
+
+static void bench_batches(civic_rules *rules, const log_data *d, uint64_t want_events)
+{
+    const char *nl = memchr(d->text, '\n', d->len);
+    if (nl == NULL)
+        return;
+    size_t head = (size_t)(nl - d->text) + 1;
+    static const size_t sizes[] = {1024, 4096, 16384, 65536, 262144};
+    char *buf = malloc(head + BATCH_ROOM);
+    if (buf == NULL) {
+        fprintf(stderr, "api_bench: out of memory\n");
+        exit(1);
+    }
+    memcpy(buf, d->text, head);
+    printf("\nthe log loaded by civic_engine_load in batches of B bytes (each with the header)\n");
+    printf("  %10s %8s %10s %10s %12s %14s\n", "B", "threads", "loads", "wall s", "CPU s",
+           "CPU ns/event");
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (uint32_t threads = 1; threads <= 2; threads++) {
+            civic_engine *e = new_engine_threads(rules, threads);
+            size_t loads = 0;
+            span t0 = span_begin();
+            for (size_t pos = head; pos < d->len; loads++) {
+                size_t end = pos + sizes[i] < d->len ? pos + sizes[i] : d->len;
+                const char *brk = memchr(d->text + end - 1, '\n', d->len - end + 1);
+                end = brk ? (size_t)(brk - d->text) + 1 : d->len;
+                if (end - pos > BATCH_ROOM) {
+                    fprintf(stderr, "api_bench: a line longer than 1 MiB\n");
+                    exit(1);
+                }
+                memcpy(buf + head, d->text + pos, end - pos);
+                civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+                o.format = CIVIC_FORMAT_CSV;
+                civic_error err = CIVIC_ERROR_INIT;
+                int rc = civic_engine_load(e, buf, head + end - pos, &o, NULL, &err);
+                if (rc != CIVIC_OK)
+                    die_civic("civic_engine_load (a batch)", rc, &err);
+                pos = end;
+            }
+            span t = span_end(t0);
+            if (civic_engine_event_count(e) != want_events) {
+                fprintf(stderr, "api_bench: batches of %zu bytes gave %llu events, not %llu\n",
+                        sizes[i], (unsigned long long)civic_engine_event_count(e),
+                        (unsigned long long)want_events);
+                exit(1);
+            }
+            printf("  %10zu %8u %10zu %10.3f %12.3f %14.1f\n", sizes[i], threads, loads, t.wall,
+                   t.cpu, t.cpu / (double)want_events * 1e9);
+            fflush(stdout);
+            civic_engine_free(e);
+        }
+    }
+    free(buf);
+}
+
+/* ------------------------------------------------------------------ */
 /* --busiest: the query of the subject with the most events            */
 /* ------------------------------------------------------------------ */
 
@@ -527,7 +599,8 @@ static void bench_busiest(const civic_engine *e, const civic_result *all, int64_
 
 static void usage(void)
 {
-    fputs("usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] EVENTS.csv\n",
+    fputs("usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] [--batches] "
+          "EVENTS.csv\n",
           stderr);
     exit(1);
 }
@@ -536,7 +609,7 @@ int main(int argc, char **argv)
 {
     const char *rules_path = NULL, *log_path = NULL;
     unsigned queries = 2000, busiest = 0;
-    int sizes = 0;
+    int sizes = 0, batches = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--busiest") == 0) {
             busiest = 20;
@@ -544,6 +617,8 @@ int main(int argc, char **argv)
                 busiest = (unsigned)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--sizes") == 0)
             sizes = 1;
+        else if (strcmp(argv[i], "--batches") == 0)
+            batches = 1;
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
             rules_path = argv[++i];
         else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc)
@@ -624,8 +699,11 @@ int main(int argc, char **argv)
     printf("\n");
     civic_result_free(ra);
     civic_result_free(rb);
+    uint64_t held = civic_engine_event_count(by_load);
     civic_engine_free(by_add);
     civic_engine_free(by_load);
+    if (batches)
+        bench_batches(rules, &d, held);
     if (sizes)
         bench_sizes(rules, &d);
     free(d.fields);
