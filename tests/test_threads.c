@@ -883,6 +883,26 @@ static int trace_reject(void *payload, const civic_error *err)
     return 0;
 }
 
+/* What a lenient load gave: every subject's answer, its rejects, its report. */
+typedef struct load_outcome {
+    char *answers;
+    reject_trace trace;
+    civic_load_report rep;
+} load_outcome;
+
+/* got must be want in every part; got's answers are freed. */
+static void assert_same_outcome(const load_outcome *want, load_outcome *got)
+{
+    assert_string_equal(got->answers, want->answers);
+    assert_int_equal(got->trace.count, want->trace.count);
+    assert_int_equal(got->trace.hash, want->trace.hash);
+    assert_int_equal(got->rep.lines, want->rep.lines);
+    assert_int_equal(got->rep.accepted, want->rep.accepted);
+    assert_int_equal(got->rep.duplicates, want->rep.duplicates);
+    assert_int_equal(got->rep.rejected, want->rep.rejected);
+    free(got->answers);
+}
+
 static const char *const odd[] = { /* CSV lines: id %u, subject %u */
     "o%u,r\xc3\xa9sident%u,donation,1700000000,,g\xc3\xa9/1\n",   /* UTF-8: fine */
     "o%u,tab\tbed%u,donation,1700000000,,\n",                     /* tab: rejected */
@@ -913,9 +933,7 @@ static void parallel_csv_reader_matches_serial_on_odd_bytes(void **state)
         at += (size_t)snprintf(data + at, cap - at, fmt, i, i % 997);
     }
     data[at] = '\0';
-    char *want = NULL;
-    reject_trace want_trace = { 0, 0 };
-    civic_load_report want_rep = CIVIC_LOAD_REPORT_INIT;
+    load_outcome want = { NULL, { 0, 0 }, CIVIC_LOAD_REPORT_INIT };
     const uint32_t threads[] = { SERIAL_READER, 1, 4 };
     for (size_t k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
         civic_engine *e = engine_from_threads(NULL, threads[k]);
@@ -926,24 +944,16 @@ static void parallel_csv_reader_matches_serial_on_odd_bytes(void **state)
         lo.payload = &trace;
         civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
         assert_int_equal(civic_engine_load(e, data, at, &lo, &rep, NULL), CIVIC_OK);
-        char *got = subjects_csv(e, AS_OF);
-        if (!want) {
+        load_outcome got = { subjects_csv(e, AS_OF), trace, rep };
+        if (!want.answers) {
             want = got;
-            want_trace = trace;
-            want_rep = rep;
             assert_true(rep.accepted > 1000 && rep.rejected > 1000);
         } else {
-            assert_string_equal(got, want);
-            assert_int_equal(trace.count, want_trace.count);
-            assert_int_equal(trace.hash, want_trace.hash);
-            assert_int_equal(rep.lines, want_rep.lines);
-            assert_int_equal(rep.accepted, want_rep.accepted);
-            assert_int_equal(rep.rejected, want_rep.rejected);
-            free(got);
+            assert_same_outcome(&want, &got);
         }
         civic_engine_free(e);
     }
-    free(want);
+    free(want.answers);
     free(data);
 }
 
@@ -1007,9 +1017,7 @@ static void small_batches_match_the_serial_reader(void **state)
             at += (size_t)snprintf(data + at, cap - at, table[(i * 7u) % variants], i, i % 997);
         const size_t batches[] = { 3000, 4096, 5000, 40000, 300000 };
         for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
-            char *want = NULL;
-            reject_trace want_trace = { 0, 0 };
-            civic_load_report want_rep = CIVIC_LOAD_REPORT_INIT;
+            load_outcome want = { NULL, { 0, 0 }, CIVIC_LOAD_REPORT_INIT };
             const uint32_t threads[] = { SERIAL_READER, 1, 2 };
             for (size_t k = 0; k < 3; k++) {
                 civic_engine *e = engine_from_threads(NULL, threads[k]);
@@ -1037,25 +1045,16 @@ static void small_batches_match_the_serial_reader(void **state)
                     pos = end;
                 }
                 free(buf);
-                char *got = subjects_csv(e, AS_OF);
-                if (!want) {
+                load_outcome got = { subjects_csv(e, AS_OF), trace, rep };
+                if (!want.answers) {
                     want = got;
-                    want_trace = trace;
-                    want_rep = rep;
                     assert_true(rep.accepted > cap / 600 && rep.rejected > cap / 600);
                 } else {
-                    assert_string_equal(got, want);
-                    assert_int_equal(trace.count, want_trace.count);
-                    assert_int_equal(trace.hash, want_trace.hash);
-                    assert_int_equal(rep.lines, want_rep.lines);
-                    assert_int_equal(rep.accepted, want_rep.accepted);
-                    assert_int_equal(rep.duplicates, want_rep.duplicates);
-                    assert_int_equal(rep.rejected, want_rep.rejected);
-                    free(got);
+                    assert_same_outcome(&want, &got);
                 }
                 civic_engine_free(e);
             }
-            free(want);
+            free(want.answers);
         }
         free(data);
     }
