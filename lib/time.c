@@ -188,8 +188,8 @@ static inline int two_digits(const char *s)
     return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
 }
 
-int civic__time_parse_cached(const char *s, size_t n, int32_t local_offset, civic_ts_cache *c,
-                             int64_t *out, const char **why)
+int civic__time_parse_cached_any(const char *s, size_t n, int32_t local_offset, civic_ts_cache *c,
+                                 int64_t *out, const char **why)
 {
     /* The forms a log repeats: YYYY-MM-DD, then optionally THH:MM:SS and Z
      * or +HH:MM.  Anything else, and any error, takes the full parser, so

@@ -242,6 +242,37 @@ static void every_clock_parses_like_the_plain_parser(void **state)
             s[at] = (char)b;
             parses_alike(s, 20, 0, &cache);
         }
+    /* without Z: the local offset applies (a hit after the first) */
+    for (int h = 0; h < 25; h++)
+        for (int m = 0; m < 61; m += 3)
+            for (int sec = 0; sec < 61; sec += 7) {
+                snprintf(s, sizeof(s), "2024-05-01T%02d:%02d:%02d", h, m, sec);
+                int rc = parses_alike(s, 19, -19800, &cache);
+                assert_int_equal(rc == CIVIC_OK, h < 24 && m < 60 && sec < 60);
+            }
+    /* two bytes at once: a bad one beside a good one, in every pair */
+    for (size_t at = 11; at < 18; at++)
+        for (int b = 0; b < 256; b += 3)
+            for (int b2 = 0; b2 < 256; b2 += 5) {
+                memcpy(s, "2024-05-01T12:34:56Z", 21);
+                s[at] = (char)b;
+                s[at + 1] = (char)b2;
+                parses_alike(s, 20, 0, &cache);
+                parses_alike(s, 19, 3600, &cache);
+            }
+    /* the first and last days: the offset takes the time out of range */
+    static const char *const edges[] = {
+        "0001-01-01T00:00:00", "0001-01-01T00:59:59", "0001-01-01T01:00:00",
+        "9999-12-31T23:59:59", "9999-12-31T22:59:59", "9999-12-31T23:00:00",
+    };
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+        for (int32_t offset = -3600; offset <= 3600; offset += 3600)
+            for (int twice = 0; twice < 2; twice++) {
+                parses_alike(edges[i], 19, offset, &cache);
+                memcpy(s, edges[i], 19);
+                memcpy(s + 19, "Z", 2);
+                parses_alike(s, 20, offset, &cache);
+            }
 }
 
 int main(void)
