@@ -1724,10 +1724,11 @@ def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
 
 @_dataclass(frozen=True)
 class Split:
-    """civic.split's answer.  parts[p] is part p as bytes: a complete input
-    for Engine.load (a CSV part begins with the header).  max_ts is the
-    latest ts of the events (int Unix seconds), None when there is none."""
-    parts: _List[bytes]
+    """civic.split's answer.  parts[p] is part p as bytes (with views=True a
+    read-only memoryview): a complete input for Engine.load (a CSV part
+    begins with the header).  max_ts is the latest ts of the events (int
+    Unix seconds), None when there is none."""
+    parts: _List[_Union[bytes, memoryview]]
     max_ts: _Optional[int]
     events: int                 # event records in all parts
     lines: int                  # physical lines read, header and blank lines included
@@ -1758,7 +1759,7 @@ def _as_bytes(value, what):
 def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
           rules: _Optional["Rules"] = None, format: _Optional[str] = None,
           header: _Union[bytes, str, None] = None, utc_offset: _Optional[int] = None,
-          key: str = "subject") -> Split:
+          key: str = "subject", views: bool = False) -> Split:
     """Cut a buffer of CSV or JSON Lines events into `parts` parts by subject
     (civic_split): every event record, unchanged, goes to part
     civic.split_part(subject, parts), so each part can be scored by an
@@ -1771,7 +1772,10 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     (by content, CSV when header is given), "csv" or "jsonl".  rules or
     utc_offset (seconds east of UTC): how ts forms without an offset are
     read for max_ts (default: the built-in scheme's).  key="id" parts by the
-    event id instead (every event with one id in one part).
+    event id instead (every event with one id in one part).  views=True:
+    each part is a read-only memoryview of one buffer that the parts share,
+    not a bytes copy of its own -- a copy less of the whole input, for
+    big blocks (the buffer is freed with the last view).
 
     Checks the CSV or JSON structure, the key (present, at most 128 bytes)
     and the ts; anything else is checked by the engine that loads a part.
@@ -1785,6 +1789,8 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
     if key not in _SPLIT_KEYS:
         raise ValueError("key must be 'subject' or 'id', not %r" % (key,))
+    if not isinstance(views, bool):
+        raise TypeError("views must be bool")
     if utc_offset is None:
         if rules is None:
             rules = Rules.default()
@@ -1812,12 +1818,13 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
                          _byref(report), err)
     finally:
         del buf                 # the bytearray may be resized or freed again
-    view = memoryview(out)
+    view = memoryview(out).toreadonly() if views else memoryview(out)
     pieces, at = [], 0
     for end in ends:
-        pieces.append(bytes(view[at:end]))
+        pieces.append(view[at:end] if views else bytes(view[at:end]))
         at = end
-    view.release()
+    if not views:
+        view.release()
     return Split(parts=pieces,
                  max_ts=None if report.max_ts == _capi.CIVIC_NO_TIME else int(report.max_ts),
                  events=int(report.events), lines=int(report.lines),

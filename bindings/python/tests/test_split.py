@@ -86,6 +86,30 @@ class TestSplit(unittest.TestCase):
         self.assertEqual(answers(s.parts, self.rules), want)
         self.assertEqual(s.max_ts, last)
 
+    def test_views_are_the_parts_without_copies(self):
+        data = sample_bytes()
+        copies = civic.split(data, 4, self.rules)
+        views = civic.split(data, 4, self.rules, views=True)
+        self.assertEqual(views.part_events, copies.part_events)
+        self.assertEqual((views.max_ts, views.events, views.lines),
+                         (copies.max_ts, copies.events, copies.lines))
+        for view, part in zip(views, copies):
+            self.assertIsInstance(view, memoryview)
+            self.assertTrue(view.readonly)
+            self.assertEqual(view.tobytes(), part)
+        # one buffer behind them all, in part order
+        self.assertIs(views.parts[0].obj, views.parts[3].obj)
+        self.assertEqual(b"".join(views.parts), b"".join(copies.parts))
+        with self.assertRaises(TypeError):
+            views.parts[0][0] = 0
+        self.assertEqual(answers(views.parts, self.rules), answers(copies.parts, self.rules))
+        # the parts outlive the Split and each other
+        first = views.parts[0]
+        del views
+        self.assertEqual(first.tobytes(), copies.parts[0])
+        with self.assertRaises(TypeError):
+            civic.split(data, 2, views=1)
+
     def test_json_lines_escapes_and_numbers(self):
         data = jsonl_log()
         s = civic.split(data, 4, self.rules)
