@@ -430,6 +430,30 @@ class JoinTest(unittest.TestCase):
         self.assertEqual(got, [(b'{"id":"1"}\n{"id":"2"}', j), (b'{"id":"3"}\n', j)])
         self.assertEqual(self.joined([b"", b""], [a, a]), [])
 
+    def test_runs_of_memoryviews(self):
+        """civic.split(views=True) hands the partitions memoryviews: the same
+        runs, each as bytes."""
+        a, j = ("log.csv", "csv"), ("log.jsonl", "jsonl")
+        # a header longer than the first look (4096 bytes) at a piece
+        long_header = b"id,s" + b" " * 5000 + b"\n"
+        cases = [
+            ([b"id,s\n1,x\n", b"", b"id,s\n2,y\n", b"s,id\nw,4", b"s,id\nv,5\n"], [a] * 5),
+            ([long_header + b"1,x\n", long_header + b"2,y\n", b"id,s\n3,z\n"], [a] * 3),
+            ([b'{"id":"1"}\n', b'{"id":"2"}', b'{"id":"3"}\n', b""], [j] * 4),
+            ([b"no line break at all", b"id,s\n1,x\n"], [a] * 2),
+        ]
+        for pieces, sources in cases:
+            want = self.joined(pieces, sources)
+            block = bytearray(b"".join(pieces))
+            view, at, views = memoryview(block).toreadonly(), 0, []
+            for piece in pieces:
+                views.append(view[at:at + len(piece)] if piece else b"")
+                at += len(piece)
+            got = self.joined(views, sources)
+            self.assertEqual(got, want)
+            for data, _ in got:
+                self.assertIsInstance(data, bytes)
+
 
 if __name__ == "__main__":
     unittest.main()
