@@ -53,7 +53,7 @@ import threading as _threading
 import weakref as _weakref
 from collections import namedtuple as _namedtuple
 from ctypes import byref as _byref, c_int64 as _c_int64, c_size_t as _c_size_t
-from ctypes import create_string_buffer as _create_string_buffer
+from ctypes import addressof as _addressof, create_string_buffer as _create_string_buffer
 from dataclasses import dataclass as _dataclass, field as _field
 from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable, \
     List as _List, Optional as _Optional, Tuple as _Tuple, Union as _Union
@@ -1756,6 +1756,22 @@ def _as_bytes(value, what):
     raise TypeError("%s must be bytes or str, not %s" % (what, type(value).__name__))
 
 
+def _split_input(value):
+    """civic.split's data as (what holds it, the argument, its length):
+    bytes as they are; a writable buffer (a bytearray, or a memoryview of
+    one, as readinto fills) in place without a copy, passed by address so
+    that no argument tuple kept in a traceback pins it (the caller keeps
+    the first item for the calls); anything else as _as_bytes gives it."""
+    if isinstance(value, (bytearray, memoryview)):
+        view = memoryview(value)
+        if not view.readonly and view.c_contiguous and view.nbytes:
+            view = view.cast("B")
+            held = (_capi.c_char * view.nbytes).from_buffer(view)
+            return held, _capi.c_char_p(_addressof(held)), view.nbytes
+    raw = _as_bytes(value, "data")
+    return raw, raw, len(raw)
+
+
 def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
           rules: _Optional["Rules"] = None, format: _Optional[str] = None,
           header: _Union[bytes, str, None] = None, utc_offset: _Optional[int] = None,
@@ -1766,12 +1782,14 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     engine of its own and the answers about its subjects are those of one
     engine holding everything.
 
-    data: the events (bytes, or str as UTF-8); a last line without a line
-    break is a record.  header: for a block of a CSV file after the first,
-    the file's header record (data then holds only events).  format: None
-    (by content, CSV when header is given), "csv" or "jsonl".  rules or
-    utc_offset (seconds east of UTC): how ts forms without an offset are
-    read for max_ts (default: the built-in scheme's).  key="id" parts by the
+    data: the events (bytes, a bytearray or memoryview -- a writable one
+    is read in place, without a copy --, or str as UTF-8); a last line
+    without a line break is a record.  header: for a block of a CSV file
+    after the first, the file's header record (data then holds only
+    events).  format: None (by content, CSV when header is given), "csv"
+    or "jsonl".  rules or utc_offset (seconds east of UTC): how ts forms
+    without an offset are read for max_ts (default: the built-in
+    scheme's).  key="id" parts by the
     event id instead (every event with one id in one part).  views=True:
     each part is a read-only memoryview of one buffer that the parts share,
     not a bytes copy of its own -- a copy less of the whole input, for
@@ -1799,7 +1817,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         utc_offset = rules.utc_offset
     elif isinstance(utc_offset, bool) or not isinstance(utc_offset, int):
         raise TypeError("utc_offset must be int seconds")
-    raw = _as_bytes(data, "data")
+    held, raw, size = _split_input(data)
     head = None if header is None else _as_bytes(header, "header")
     opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
                                      format=_FORMATS[format], parts=parts,
@@ -1808,16 +1826,17 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
                                      flags=_SPLIT_KEYS[key], reserved=0, allocator=None)
     report = _capi.civic_split_report(version=_capi.CIVIC_SPLIT_REPORT_VERSION)
     err = _capi.new_error()
-    _lib.civic_split(raw, len(raw), _byref(opts), None, 0, None, None, _byref(report), err)
-    out = bytearray(report.bytes_max)
     ends = (_capi.c_uint64 * parts)()
     counts = (_capi.c_uint64 * parts)()
-    buf = (_capi.c_char * len(out)).from_buffer(out)
+    buf = None
     try:
-        _lib.civic_split(raw, len(raw), _byref(opts), buf, len(out), ends, counts,
+        _lib.civic_split(raw, size, _byref(opts), None, 0, None, None, _byref(report), err)
+        out = bytearray(report.bytes_max)
+        buf = (_capi.c_char * len(out)).from_buffer(out)
+        _lib.civic_split(raw, size, _byref(opts), buf, len(out), ends, counts,
                          _byref(report), err)
     finally:
-        del buf                 # the bytearray may be resized or freed again
+        del buf, held           # the bytearrays may be resized or freed again
     view = memoryview(out).toreadonly() if views else memoryview(out)
     pieces, at = [], 0
     for end in ends:

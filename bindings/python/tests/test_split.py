@@ -110,6 +110,38 @@ class TestSplit(unittest.TestCase):
         with self.assertRaises(TypeError):
             civic.split(data, 2, views=1)
 
+    def test_any_buffer_splits_as_its_bytes(self):
+        data = sample_bytes()
+        want = civic.split(data, 3, self.rules)
+        cut = data.index(b"\n", len(data) // 2) + 1
+        header = data[:data.index(b"\n") + 1]
+        later = civic.split(data[cut:], 3, self.rules, header=header)
+        block = bytearray(b"junk" + data + b"junk")
+        cases = [
+            (bytearray(data), None, want),
+            (memoryview(bytearray(data)), None, want),
+            (memoryview(block)[4:4 + len(data)], None, want),     # in place
+            (memoryview(data), None, want),                       # read-only: copied
+            (memoryview(block)[4 + cut:4 + len(data)], header, later),
+        ]
+        for buf, head, expect in cases:
+            got = civic.split(buf, 3, self.rules, header=head)
+            self.assertEqual(got.parts, expect.parts)
+            self.assertEqual((got.events, got.max_ts), (expect.events, expect.max_ts))
+        for buf, _, _ in cases:
+            if isinstance(buf, memoryview):
+                buf.release()
+        # the buffer is not held after the call, even by an error whose
+        # traceback (and the frames in it) is kept
+        kept = None
+        try:
+            civic.split(block, 3, self.rules)      # "junkid,..." has no id column
+        except civic.CivicError as e:
+            kept = e
+        self.assertIsNotNone(kept)
+        block.extend(b"more")
+        self.assertEqual(civic.split(bytearray(), 2, format="csv").events, 0)
+
     def test_json_lines_escapes_and_numbers(self):
         data = jsonl_log()
         s = civic.split(data, 4, self.rules)
