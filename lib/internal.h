@@ -857,6 +857,34 @@ static inline int32_t civic__clock_seconds(const unsigned char *s)
     return (int32_t)(hour * 3600 + minute * 60 + second);
 }
 
+/* Make a date (its first eight bytes, the next two, its days) the cache's
+ * most recent; the one that was becomes the other, the other is dropped. */
+static inline void civic__ts_cache_put(civic_ts_cache *c, uint64_t head, uint16_t tail,
+                                       int64_t days)
+{
+    c->head[1] = c->head[0];
+    c->tail[1] = c->tail[0];
+    c->days[1] = c->days[0];
+    c->head[0] = head;
+    c->tail[0] = tail;
+    c->days[0] = days;
+}
+
+/* The days of a date in the cache, which becomes its most recent; false
+ * when the cache does not hold it. */
+static inline bool civic__ts_cache_find(civic_ts_cache *c, uint64_t head, uint16_t tail,
+                                        int64_t *days)
+{
+    if (head == c->head[0] && tail == c->tail[0]) {
+        *days = c->days[0];
+        return true;
+    }
+    if (head != c->head[1] || tail != c->tail[1]) return false;
+    *days = c->days[1];
+    civic__ts_cache_put(c, head, tail, *days);
+    return true;
+}
+
 /* civic__time_parse, quicker on a date in the cache: the same answers and
  * the same errors.  Inline, the form a log repeats line after line:
  * "YYYY-MM-DDTHH:MM:SS", with or without Z, on one of the two dates
@@ -873,20 +901,8 @@ static inline int civic__time_parse_cached(const char *s, size_t n, int32_t loca
         memcpy(&tail, s + 8, 2);
         int32_t secs = civic__clock_seconds((const unsigned char *)s + 11);
         int64_t days;
-        if (secs < 0) return civic__time_parse_cached_any(s, n, local_offset, c, out, why);
-        if (head == c->head[0] && tail == c->tail[0]) {
-            days = c->days[0];
-        } else if (head == c->head[1] && tail == c->tail[1]) {
-            days = c->days[1]; /* most recent first: the two swap */
-            c->head[1] = c->head[0];
-            c->tail[1] = c->tail[0];
-            c->days[1] = c->days[0];
-            c->head[0] = head;
-            c->tail[0] = tail;
-            c->days[0] = days;
-        } else {
+        if (secs < 0 || !civic__ts_cache_find(c, head, tail, &days))
             return civic__time_parse_cached_any(s, n, local_offset, c, out, why);
-        }
         int64_t t = days * 86400 + secs - (n == 20 ? 0 : local_offset);
         if (t >= CIVIC_TIME_MIN && t <= CIVIC_TIME_MAX) {
             *out = t;

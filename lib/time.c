@@ -201,24 +201,9 @@ int civic__time_parse_cached_any(const char *s, size_t n, int32_t local_offset, 
     memcpy(&head, s, 8);
     memcpy(&tail, s + 8, 2);
     int64_t days;
-    if (head == c->head[0] && tail == c->tail[0]) {
-        days = c->days[0];
-    } else if (head == c->head[1] && tail == c->tail[1]) {
-        days = c->days[1]; /* most recent first: the two swap */
-        c->head[1] = c->head[0];
-        c->tail[1] = c->tail[0];
-        c->days[1] = c->days[0];
-        c->head[0] = head;
-        c->tail[0] = tail;
-        c->days[0] = days;
-    } else {
+    if (!civic__ts_cache_find(c, head, tail, &days)) {
         if (date_days(s, &days, why) != CIVIC_OK) goto slow;
-        c->head[1] = c->head[0];
-        c->tail[1] = c->tail[0];
-        c->days[1] = c->days[0];
-        c->head[0] = head;
-        c->tail[0] = tail;
-        c->days[0] = days;
+        civic__ts_cache_put(c, head, tail, days);
     }
     int64_t secs = 0;
     int32_t offset = local_offset;
