@@ -581,6 +581,27 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
     return civic__engine_write(e, add_apply, &p, err);
 }
 
+/* ------------------------------------------------------------ reserve */
+
+static int reserve_apply(civic_engine *e, void *ctx, civic_error *err)
+{
+    uint64_t n = *(const uint64_t *)ctx;
+    uint64_t room = e->event_count < e->events_max ? e->events_max - e->event_count : 0;
+    if (n > room) n = room;
+    if (n == 0) return CIVIC_OK;
+    if (n > SIZE_MAX / 2 || civic__engine_reserve_events(e, (size_t)n) != CIVIC_OK)
+        return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0,
+                                "no memory for %llu more events", (unsigned long long)n);
+    return CIVIC_OK;
+}
+
+int civic_engine_reserve(civic_engine *e, uint64_t events, civic_error *err)
+{
+    civic__error_clear(err);
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    return civic__engine_write(e, reserve_apply, &events, err);
+}
+
 /* ------------------------------------------------------------ names */
 
 uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len)

@@ -934,6 +934,68 @@ static void events_at_the_ends_of_time_are_scored(void **state)
     civic_engine_free(e);
 }
 
+/* ------------------------------------------------------------ reserve */
+
+/* civic_engine_reserve is a hint: capped at events_max, it changes no
+ * limit and no answer, and the engine still grows past it. */
+static void reserve_is_a_hint_that_changes_no_answer(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_reserve(NULL, 10, &err), CIVIC_E_INVALID);
+    assert_int_equal(err.code, CIVIC_E_INVALID);
+    civic_rules *r = rules_from(UTC_RULES);
+    civic_engine_options o = CIVIC_ENGINE_OPTIONS_INIT;
+    o.events_max = 5;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
+    /* far past the limit (and past any memory): capped, so it succeeds */
+    assert_int_equal(civic_engine_reserve(e, UINT64_MAX, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_reserve(e, 0, NULL), CIVIC_OK);
+    char id[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof(id), "e%d", i);
+        civic_event ev = event(id, "s1", "fine", "2024-01-01");
+        assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    }
+    assert_int_equal(civic_engine_reserve(e, 100, &err), CIVIC_OK); /* full: nothing to do */
+    civic_event ev = event("e5", "s1", "fine", "2024-01-01");
+    assert_int_equal(add(e, &ev, &err), CIVIC_E_LIMIT);
+    assert_int_equal(civic_engine_event_count(e), 5);
+    civic_engine_free(e);
+
+    /* The same batches and adds, with room made ahead (less, more and
+     * between batches) and without, give the same answers. */
+    char *want = NULL;
+    for (int mode = 0; mode < 4; mode++) {
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        if (mode == 1) assert_int_equal(civic_engine_reserve(e, 7, &err), CIVIC_OK);
+        if (mode == 2) assert_int_equal(civic_engine_reserve(e, 100000, &err), CIVIC_OK);
+        for (int b = 0; b < 3; b++) {
+            char batch[4096];
+            size_t n = (size_t)snprintf(batch, sizeof(batch), "id,subject,type,ts,qty\n");
+            for (int i = 0; i < 40; i++)
+                n += (size_t)snprintf(batch + n, sizeof(batch) - n, "b%d-%d,s%d,fine,2024-0%d-%02d,%d\n",
+                                      b, i, (i * 7 + b) % 11, 1 + b, 1 + i % 28, i % 3);
+            load_ok(e, batch);
+            if (mode == 3) assert_int_equal(civic_engine_reserve(e, 13, &err), CIVIC_OK);
+            snprintf(id, sizeof(id), "a%d", b);
+            civic_event one = event(id, "s3", "fine", "2024-05-01");
+            assert_int_equal(add(e, &one, &err), CIVIC_OK);
+        }
+        assert_int_equal(civic_engine_event_count(e), 123);
+        char *got = subjects_csv(e, INT64_MAX);
+        if (!want) want = got;
+        else {
+            assert_string_equal(got, want);
+            free(got);
+        }
+        civic_engine_free(e);
+    }
+    free(want);
+    civic_rules_free(r);
+}
+
 /* ------------------------------------------------------------ events_max */
 
 static void engines_hold_events_max_events_not_more(void **state)
@@ -1131,6 +1193,7 @@ int main(void)
         cmocka_unit_test(times_run_from_year_1_to_9999),
         cmocka_unit_test(events_at_the_ends_of_time_are_scored),
         cmocka_unit_test(engines_hold_events_max_events_not_more),
+        cmocka_unit_test(reserve_is_a_hint_that_changes_no_answer),
         cmocka_unit_test(the_printable_check_sees_every_byte),
         cmocka_unit_test(a_control_character_anywhere_refuses_an_added_event),
     };

@@ -501,6 +501,24 @@ static void engine_add_fails_cleanly_at_every_allocation(void **state)
     oom_write(30, op_add, &rv, "engine_add(revoke)", 0);
 }
 
+static int op_reserve(fixture *f, const void *arg)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_reserve(f->engine, *(const uint64_t *)arg, &err);
+    if (rc < 0) assert_int_equal(err.code, rc);
+    return rc;
+}
+
+/* Room made ahead: the event array and the id table grow, or the call
+ * fails with nothing else changed. */
+static void engine_reserve_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    uint64_t events = 5000;
+    oom_write(0, op_reserve, &events, "engine_reserve(empty engine)", 2);
+    oom_write(30, op_reserve, &events, "engine_reserve(30 events)", 2);
+}
+
 /* ------------------------------------------------------------ engine_load */
 
 typedef struct load_arg {
@@ -887,6 +905,7 @@ int main(void)
         cmocka_unit_test(rules_with_an_error_fail_cleanly_at_every_allocation),
         cmocka_unit_test(engine_new_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_add_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(engine_reserve_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_load_csv_strict_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_load_csv_lenient_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_load_jsonl_strict_fails_cleanly_at_every_allocation),

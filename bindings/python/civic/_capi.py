@@ -683,6 +683,8 @@ PROTOTYPES = {
     "civic_engine_purge": (c_int, [engine_p, c_int64, POINTER(civic_purge_report),
                                    _err_p], _S),
     "civic_engine_purge_horizon": (c_int64, [engine_p], _N),
+    # Room made ahead (since 1.1)
+    "civic_engine_reserve": (c_int, [engine_p, c_uint64, _err_p], _S),
     # The scheme, described (since 1.1)
     "civic_rules_spec_version": (c_uint32, [rules_p], _N),
     "civic_engine_spec_version": (c_uint32, [engine_p], _N),

@@ -992,6 +992,29 @@ class TestAdd(Base):
 
 
 class TestLoad(Base):
+    def test_reserve_is_a_hint(self):
+        rows = []
+        for reserve in (None, 2, 10 ** 6):
+            with civic.Engine(self.rules) as e:
+                if reserve is not None:
+                    self.assertIsNone(e.reserve(reserve))
+                e.load(CSV_GOOD)
+                e.reserve(0)
+                rows.append((e.event_count, e.subject_rows()))
+        self.assertEqual(rows[0][0], 3)
+        self.assertEqual(rows[1], rows[0])
+        self.assertEqual(rows[2], rows[0])
+        # capped at the engine's limit: a huge hint is no error
+        with civic.Engine(self.rules, events_max=3) as e:
+            e.reserve(2 ** 70)
+            self.assertEqual(e.load(CSV_GOOD).accepted, 3)
+        with self.assertRaises(TypeError):
+            self.engine.reserve(1.5)
+        with self.assertRaises(TypeError):
+            self.engine.reserve(True)
+        with self.assertRaises(ValueError):
+            self.engine.reserve(-1)
+
     def test_load_text(self):
         rep = self.engine.load(CSV_GOOD)
         self.assertIsInstance(rep, civic.LoadReport)
