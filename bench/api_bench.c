@@ -26,14 +26,18 @@
 **   --batches  the whole log loaded into a fresh engine in batches of 1, 4,
 **             16, 64 and 256 KiB (cut at line breaks, each with the log's
 **             header), as a service feeding events in batches would, on one
-**             thread and on two: CPU per event.
+**             thread and on two: CPU per event;
+**   --reserve  the whole log into a fresh engine, with and without room for
+**             all of it made first by civic_engine_reserve, three times
+**             each, alternating: added one event at a time, and loaded in
+**             32 batches.
 ** Clock: clock_gettime(CLOCK_MONOTONIC).  Uses only civic.h.
 **
 ** What it does not do: assert any time (benchmarks never fail on speed); it
 ** fails only when the library returns an error or the two engines disagree.
 **
 ** Usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] [--batches]
-**                  EVENTS.csv
+**                  [--reserve] EVENTS.csv
 */
 #include <errno.h>
 #include <stdint.h>
@@ -480,6 +484,74 @@ static void bench_sizes(civic_rules *rules, const log_data *d)
 }
 
 /* ------------------------------------------------------------------ */
+/* --reserve: room made ahead                                          */
+/* ------------------------------------------------------------------ */
+
+#define RESERVE_LOADS 32
+
+/* The log in RESERVE_LOADS batches (cut at line breaks, each with the
+ * header) into e. */
+static span load_in_batches(civic_engine *e, const log_data *d)
+{
+    const char *nl = memchr(d->text, '\n', d->len);
+    size_t head = nl ? (size_t)(nl - d->text) + 1 : d->len;
+    size_t step = (d->len - head) / RESERVE_LOADS + 1, pos = head;
+    char *buf = malloc(head + step + ((size_t)1 << 20));
+    if (buf == NULL) {
+        fprintf(stderr, "api_bench: out of memory\n");
+        exit(1);
+    }
+    memcpy(buf, d->text, head);
+    span t0 = span_begin();
+    while (pos < d->len) {
+        size_t end = pos + step < d->len ? pos + step : d->len;
+        while (end < d->len && d->text[end - 1] != '\n')
+            end++;
+        memcpy(buf + head, d->text + pos, end - pos);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+        opts.format = CIVIC_FORMAT_CSV;
+        int rc = civic_engine_load(e, buf, head + end - pos, &opts, NULL, &err);
+        if (rc != CIVIC_OK)
+            die_civic("civic_engine_load (a batch)", rc, &err);
+        pos = end;
+    }
+    span t = span_end(t0);
+    free(buf);
+    return t;
+}
+
+static void bench_reserve(civic_rules *rules, const log_data *d)
+{
+    printf("\nthe log into a fresh engine, without and with civic_engine_reserve(%zu) first\n"
+           "(the reserve itself is timed too), CPU s:\n", d->events);
+    printf("  %8s %22s %22s\n", "round", "add, one at a time", "load, 32 batches");
+    for (int round = 0; round < 6; round++) {
+        int with = round % 2;
+        civic_engine *a = new_engine(rules), *b = new_engine(rules);
+        span t0 = span_begin();
+        if (with && civic_engine_reserve(a, d->events, NULL) != CIVIC_OK)
+            die_civic("civic_engine_reserve", CIVIC_E_NOMEM, NULL);
+        (void)bench_add_range(a, d, 0, d->events);
+        span ta = span_end(t0);
+        civic_engine_free(a);
+        span t1 = span_begin();
+        if (with && civic_engine_reserve(b, d->events, NULL) != CIVIC_OK)
+            die_civic("civic_engine_reserve", CIVIC_E_NOMEM, NULL);
+        (void)load_in_batches(b, d);
+        span tb = span_end(t1);
+        if (civic_engine_event_count(b) != d->events) {
+            fprintf(stderr, "api_bench: 32 batches gave %llu events\n",
+                    (unsigned long long)civic_engine_event_count(b));
+            exit(1);
+        }
+        civic_engine_free(b);
+        printf("  %8s %22.3f %22.3f\n", with ? "reserve" : "growing", ta.cpu, tb.cpu);
+        fflush(stdout);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* --batches: the log loaded in batches                                */
 /* ------------------------------------------------------------------ */
 
@@ -600,7 +672,7 @@ static void bench_busiest(const civic_engine *e, const civic_result *all, int64_
 static void usage(void)
 {
     fputs("usage: api_bench -r RULES [-q QUERIES] [--busiest [R]] [--sizes] [--batches] "
-          "EVENTS.csv\n",
+          "[--reserve] EVENTS.csv\n",
           stderr);
     exit(1);
 }
@@ -609,7 +681,7 @@ int main(int argc, char **argv)
 {
     const char *rules_path = NULL, *log_path = NULL;
     unsigned queries = 2000, busiest = 0;
-    int sizes = 0, batches = 0;
+    int sizes = 0, batches = 0, reserve = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--busiest") == 0) {
             busiest = 20;
@@ -619,6 +691,8 @@ int main(int argc, char **argv)
             sizes = 1;
         else if (strcmp(argv[i], "--batches") == 0)
             batches = 1;
+        else if (strcmp(argv[i], "--reserve") == 0)
+            reserve = 1;
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
             rules_path = argv[++i];
         else if (strcmp(argv[i], "-q") == 0 && i + 1 < argc)
@@ -646,7 +720,7 @@ int main(int argc, char **argv)
 
     civic_engine *by_add = new_engine(rules);
     span t_add = bench_add(by_add, &d);
-    if (!sizes) {
+    if (!sizes && !reserve) {
         free(d.fields);
         free(d.split);
         d.fields = NULL;
@@ -706,6 +780,8 @@ int main(int argc, char **argv)
         bench_batches(rules, &d, held);
     if (sizes)
         bench_sizes(rules, &d);
+    if (reserve)
+        bench_reserve(rules, &d);
     free(d.fields);
     free(d.split);
     free(d.text);
