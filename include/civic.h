@@ -387,8 +387,10 @@ CIVIC_API int civic_engine_load_file(civic_engine *engine, const char *path,
  *  engine in steps (each step copies or rehashes what is held, on fresh
  *  memory): for a program that knows about how much it will feed.  A
  *  hint: no answer changes, and the engine still grows past it.  Capped
- *  at the engine's events_max; about 45-55 bytes per event are taken at
- *  once.  Since 1.1.
+ *  at the engine's events_max.  Memory: the sizes the engine would grow to
+ *  for that many events (32 bytes per event in the array, 11-21 in the id
+ *  table, each rounded up to a power of two), reserved at once; pages
+ *  become resident as events are written.  Since 1.1.
  *  @return CIVIC_OK, CIVIC_E_NOMEM (the engine is unchanged but for room
  *          it may have kept), CIVIC_E_INVALID.
  *  Threads: a write, like an add. */

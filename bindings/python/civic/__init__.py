@@ -1267,9 +1267,10 @@ class Engine(_Owner):
     def reserve(self, events: int) -> None:
         """Make room now for `events` more events, so that the adds and
         loads that bring them do not grow the engine in steps: for a
-        program that knows about how much it will feed (about 45-55 bytes
-        per event, taken at once; capped at the engine's events_max).  A
-        hint: no answer changes, and the engine still grows past it."""
+        program that knows about how much it will feed (capped at the
+        engine's events_max; the arrays the engine would grow to, reserved
+        at once, resident as they fill).  A hint: no answer changes, and
+        the engine still grows past it."""
         if isinstance(events, bool) or not isinstance(events, int):
             raise TypeError("events must be int")
         if events < 0:
