@@ -18,6 +18,7 @@
 #endif
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
@@ -103,6 +104,26 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
 void *civic__advise_random(const civic_allocator *a, void *p, size_t size)
 {
     return a->malloc_fn == default_malloc ? hint_huge(p, size) : p;
+}
+
+bool civic__prefault(const civic_allocator *a, void *p, size_t size)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    if (a->malloc_fn != default_malloc) return true;
+    const uintptr_t page = 4096;
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)p + size) & ~(page - 1);
+    if (hi <= lo) return true;
+    int saved = errno;
+    bool ok = madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0 || errno != EINVAL;
+    errno = saved;
+    return ok;
+#else
+    CIVIC_UNUSED(a);
+    CIVIC_UNUSED(p);
+    CIVIC_UNUSED(size);
+    return false;
+#endif
 }
 
 void civic__free(const civic_allocator *a, void *ptr, size_t size)

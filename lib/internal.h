@@ -38,6 +38,13 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
 /* Ask for huge pages under a big block read at random (only advice, and
  * only for blocks of the library's own allocator).  Returns p. */
 void *civic__advise_random(const civic_allocator *a, void *p, size_t size);
+/* Fault the pages inside [p, p + size) in, writable, without writing them
+ * (Linux's MADV_POPULATE_WRITE): the kernel zeroes fresh memory on the
+ * calling thread instead of on the one that writes it later.  Only for
+ * blocks of the library's own allocator (a caller's hooks may hand out
+ * memory that is not plain anonymous memory); it changes no byte.  false:
+ * the system cannot, do not ask again. */
+bool civic__prefault(const civic_allocator *a, void *p, size_t size);
 void civic__free(const civic_allocator *a, void *ptr, size_t size);
 char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
 

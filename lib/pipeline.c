@@ -53,15 +53,28 @@ typedef struct pipe_span {
 
 typedef struct civic_pipe civic_pipe;
 
+/* Memory the helpers fault in ahead of the inserting thread (prefault). */
+enum { FILL_EVENTS, FILL_IDS, FILL_STORE, FILL_RANGES };
+#define FILL_CHUNK ((uintptr_t)2 << 20)
+
+typedef struct fill_range {
+    uintptr_t lo, hi;                  /* what is left to fault in */
+} fill_range;
+
 struct civic_pipe {
     pthread_mutex_t mu;
-    pthread_cond_t wake;               /* helpers: a span opened, or stop */
-    pthread_cond_t done;               /* caller: the last part finished */
+    pthread_cond_t wake;               /* helpers: a span or the fill opened, or stop */
+    pthread_cond_t done;               /* caller: the last part or fill chunk finished */
     pthread_t tid[HELPERS_MAX];
     size_t helpers;
     bool stop;
     pipe_span span[2];
     pipe_span *open;                   /* submitted, maybe not yet parsed */
+    fill_range fill[FILL_RANGES];      /* under mu; empty while the fill is closed */
+    size_t fill_busy;                  /* chunks being faulted in, under mu */
+    bool fill_off;                     /* the system cannot: never open it; under mu */
+    const civic_allocator *alc;        /* the engine's */
+    const uint64_t *ids_filled;        /* the id table the fill started on */
 };
 
 static size_t count_lines(const char *p, size_t n)
@@ -179,20 +192,123 @@ static void part_free(const civic_allocator *alc, civic_part *part)
     part->cap = part->scratch_cap = 0;
 }
 
+/* ------------------------------------------------------------ the fill */
+
+/* Writing fresh memory first costs a page fault, in which the kernel zeroes
+ * the page: at 10M events a fifth of the inserting thread's time went there
+ * (the event array, the id table, the id store), while the helpers, done
+ * parsing the next span, waited for it.  So while a span is inserted, idle
+ * helpers fault in what it and the next one will write (civic__prefault:
+ * the kernel's work moves to their core; no byte changes).  The blocks
+ * cannot move meanwhile: the fill opens only after room for the whole span
+ * is reserved, and closes, waiting out the chunks in flight, before anything
+ * that may grow them (the serial reader, the next span's reserve). */
+
+/* Under mu: the next chunk to fault in, at most FILL_CHUNK up to a 2 MiB
+ * boundary (a huge page each), or false. */
+static bool fill_take(civic_pipe *pp, uintptr_t *lo, uintptr_t *hi)
+{
+    for (size_t i = 0; i < FILL_RANGES; i++) {
+        fill_range *r = &pp->fill[i];
+        if (r->lo >= r->hi) continue;
+        *lo = r->lo;
+        *hi = (r->lo & ~(FILL_CHUNK - 1)) + FILL_CHUNK;
+        if (*hi > r->hi) *hi = r->hi;
+        r->lo = *hi;
+        return true;
+    }
+    return false;
+}
+
+static bool fill_ready(const civic_pipe *pp)
+{
+    for (size_t i = 0; i < FILL_RANGES; i++)
+        if (pp->fill[i].lo < pp->fill[i].hi) return true;
+    return false;
+}
+
+static void fill_set(fill_range *r, const void *lo, const void *hi)
+{
+    r->lo = (uintptr_t)lo;
+    r->hi = (uintptr_t)hi;
+}
+
+/* Stop handing out chunks and wait for those in flight: after this the
+ * inserting thread may grow (move, free) any block again. */
+static void fill_close(civic_pipe *pp)
+{
+    if (!pp || !pp->helpers) return;
+    pthread_mutex_lock(&pp->mu);
+    memset(pp->fill, 0, sizeof(pp->fill));
+    while (pp->fill_busy) pthread_cond_wait(&pp->done, &pp->mu);
+    pthread_mutex_unlock(&pp->mu);
+}
+
+/* Before inserting sp: reserve room for all its parsed events, then let the
+ * helpers fault in that room and as much again, the id store likewise, and
+ * the id table once (its slots are written at random from the first span). */
+static void fill_open(civic_loader *ld, civic_pipe *pp, const pipe_span *sp)
+{
+    civic_engine *e = ld->engine;
+    if (!pp->helpers) return;
+    pthread_mutex_lock(&pp->mu);
+    bool off = pp->fill_off;
+    pthread_mutex_unlock(&pp->mu);
+    if (off) return;
+    size_t events = 0, id_bytes = 0, name_bytes = 0;
+    for (size_t i = 0; i < sp->count; i++) {
+        events += sp->parts[i].count;
+        id_bytes += sp->parts[i].id_bytes;
+        name_bytes += sp->parts[i].name_bytes;
+    }
+    if (!events || civic__engine_reserve_batch(e, events, id_bytes, name_bytes) != CIVIC_OK)
+        return; /* the parts' own reserves say what is wrong */
+    size_t ev_end = e->event_count + 2 * events;
+    if (ev_end > e->event_cap || ev_end < events) ev_end = e->event_cap;
+    uint64_t st_end = e->id_store.used + 2 * (uint64_t)id_bytes;
+    if (st_end > e->id_store.cap) st_end = e->id_store.cap;
+    pthread_mutex_lock(&pp->mu);
+    fill_set(&pp->fill[FILL_EVENTS], e->events + e->event_count, e->events + ev_end);
+    fill_set(&pp->fill[FILL_STORE], e->id_store.data + e->id_store.used,
+             e->id_store.data + st_end);
+    if (pp->ids_filled != e->ids.slots) {
+        pp->ids_filled = e->ids.slots;
+        fill_set(&pp->fill[FILL_IDS], e->ids.slots, e->ids.slots + e->ids.mask + 1);
+    }
+    pthread_cond_broadcast(&pp->wake);
+    pthread_mutex_unlock(&pp->mu);
+}
+
 static void *helper_main(void *arg)
 {
     civic_pipe *pp = arg;
     pthread_mutex_lock(&pp->mu);
     for (;;) {
-        while (!pp->stop && (!pp->open || pp->open->claimed == pp->open->count))
+        bool part_ready = false;
+        while (!pp->stop && !(part_ready = pp->open && pp->open->claimed < pp->open->count) &&
+               !fill_ready(pp))
             pthread_cond_wait(&pp->wake, &pp->mu);
         if (pp->stop) break;
-        pipe_span *sp = pp->open;
-        civic_part *part = &sp->parts[sp->claimed++];
+        if (part_ready) { /* parsing first: the inserting thread waits for it */
+            pipe_span *sp = pp->open;
+            civic_part *part = &sp->parts[sp->claimed++];
+            pthread_mutex_unlock(&pp->mu);
+            part_parse(part);
+            pthread_mutex_lock(&pp->mu);
+            if (++sp->finished == sp->count) pthread_cond_signal(&pp->done);
+            continue;
+        }
+        uintptr_t lo, hi;
+        if (!fill_take(pp, &lo, &hi)) continue;
+        pp->fill_busy++;
         pthread_mutex_unlock(&pp->mu);
-        part_parse(part);
+        bool ok = civic__prefault(pp->alc, (void *)lo, hi - lo);
         pthread_mutex_lock(&pp->mu);
-        if (++sp->finished == sp->count) pthread_cond_signal(&pp->done);
+        if (!ok) {
+            pp->fill_off = true;
+            memset(pp->fill, 0, sizeof(pp->fill));
+        }
+        if (--pp->fill_busy == 0) pthread_cond_signal(&pp->done);
     }
     pthread_mutex_unlock(&pp->mu);
     return NULL;
@@ -268,6 +384,7 @@ static int part_commit(civic_loader *ld, const civic_part *part)
         if (i + ahead < part->count && !part->out[i + ahead].reread)
             event_prefetch(ld->engine, &part->out[i + ahead].p);
         if (o->reread) { /* the serial reader says what is wrong, and counts */
+            fill_close(ld->pipe); /* it may grow what the helpers fault in */
             ld->line = base + o->line;
             ld->offset = base_offset + (uint64_t)(o->p.id - part->data);
             ld->part_data = NULL;
@@ -282,7 +399,10 @@ static int part_commit(civic_loader *ld, const civic_part *part)
     if (rc != CIVIC_OK) return rc;
     ld->line = base + part->lines;
     ld->offset = base_offset + part->stop;
-    if (part->stop < part->len) rc = rest(ld, part->data + part->stop, part->len - part->stop);
+    if (part->stop < part->len) {
+        fill_close(ld->pipe);
+        rc = rest(ld, part->data + part->stop, part->len - part->stop);
+    }
     return rc;
 }
 
@@ -291,6 +411,7 @@ static int part_commit(civic_loader *ld, const civic_part *part)
 static int span_commit(civic_loader *ld, civic_pipe *pp, pipe_span *sp)
 {
     int rc = CIVIC_OK;
+    fill_open(ld, pp, sp);
     for (size_t i = 0; rc == CIVIC_OK && i < sp->count; i++) {
         if (i >= sp->claimed) { /* no helpers: nobody else claims */
             part_parse(&sp->parts[i]);
@@ -298,6 +419,7 @@ static int span_commit(civic_loader *ld, civic_pipe *pp, pipe_span *sp)
         }
         rc = part_commit(ld, &sp->parts[i]);
     }
+    fill_close(pp);
     return rc;
 }
 
@@ -332,6 +454,7 @@ static civic_pipe *pipe_start(civic_loader *ld, size_t first_len)
     const civic_allocator *alc = &ld->engine->alc;
     civic_pipe *pp = civic__calloc(alc, 1, sizeof(*pp));
     if (!pp) return NULL;
+    pp->alc = alc;
     if (pthread_mutex_init(&pp->mu, NULL) != 0) goto fail_mu;
     if (pthread_cond_init(&pp->wake, NULL) != 0) goto fail_wake;
     if (pthread_cond_init(&pp->done, NULL) != 0) goto fail_done;

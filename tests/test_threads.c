@@ -1060,6 +1060,64 @@ static void small_batches_match_the_serial_reader(void **state)
     }
 }
 
+/* While a span is inserted, idle helpers fault in the memory it will
+ * write (civic__prefault): that must never change a byte, wherever the
+ * range starts and ends, and must leave a caller's allocator's memory
+ * alone. */
+static int hook_calls;
+
+static void *hook_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    hook_calls++;
+    return malloc(size);
+}
+
+static void *hook_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
+{
+    (void)ctx;
+    (void)old_size;
+    hook_calls++;
+    return realloc(p, new_size);
+}
+
+static void hook_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    (void)size;
+    hook_calls++;
+    free(p);
+}
+
+static void prefault_changes_no_byte(void **state)
+{
+    (void)state;
+    civic_allocator lib;
+    civic__alloc_init(&lib, NULL);
+    const size_t n = (size_t)9 << 20; /* huge pages inside, 4 KiB ones at the ends */
+    unsigned char *p = civic__calloc(&lib, n, 1);
+    assert_non_null(p);
+    for (size_t i = 0; i < n / 3; i++) p[i] = (unsigned char)(i * 7 + 3);
+    const size_t cuts[][2] = { { 1, n - 2 }, { 0, n }, { 4097, 4095 }, { n / 2, 1 }, { 5, 0 } };
+    for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++)
+        (void)civic__prefault(&lib, p + cuts[c][0], cuts[c][1]);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != (i < n / 3 ? (unsigned char)(i * 7 + 3) : 0)) fail_msg("byte %zu changed", i);
+    civic__free(&lib, p, n);
+
+    civic_allocator hooks = { hook_malloc, hook_realloc, hook_free, NULL }, mine;
+    civic__alloc_init(&mine, &hooks);
+    unsigned char *q = civic__malloc(&mine, n);
+    assert_non_null(q);
+    memset(q, 0x5A, n);
+    int calls = hook_calls;
+    assert_true(civic__prefault(&mine, q, n)); /* not the library's memory: nothing done */
+    assert_int_equal(hook_calls, calls);
+    for (size_t i = 0; i < n; i++)
+        if (q[i] != 0x5A) fail_msg("byte %zu changed", i);
+    civic__free(&mine, q, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1074,6 +1132,7 @@ int main(void)
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
         cmocka_unit_test(default_threads_follow_the_affinity_mask),
         cmocka_unit_test(small_batches_match_the_serial_reader),
+        cmocka_unit_test(prefault_changes_no_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
