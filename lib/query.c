@@ -613,6 +613,12 @@ static void *eval_part_run(void *arg)
         return NULL;
     for (size_t k = part->from; k < part->to && part->rc == CIVIC_OK; k++) {
         uint32_t s = part->order[k];
+        if (k + 1 < part->to) { /* the next subject's first events, while this one is scored */
+            uint32_t t = part->order[k + 1];
+            const uint32_t *list = part->bucket + part->start[t];
+            size_t c = e->subjects[t].count < 16 ? e->subjects[t].count : 16;
+            for (size_t j = 0; j < c; j++) __builtin_prefetch(&e->events[list[j]]);
+        }
         civic_answer a;
         part->rc = civic__eval_subject(ev, part->bucket + part->start[s], e->subjects[s].count, &a);
         if (part->rc == CIVIC_OK && a.events > 0)
