@@ -1126,6 +1126,9 @@ typedef struct civic_answer {
 
 int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items);
 void civic__eval_free(civic_eval *ev);
+/* Before scoring many subjects: room for subjects of up to n events, made
+ * at once.  CIVIC_E_NOMEM when it cannot be had. */
+int civic__eval_reserve(civic_eval *ev, size_t n);
 /* Evaluate one subject from its event indices (any order). */
 int civic__eval_subject(civic_eval *ev, const uint32_t *events, size_t n,
                         civic_answer *out);
