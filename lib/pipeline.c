@@ -54,7 +54,7 @@ typedef struct pipe_span {
 typedef struct civic_pipe civic_pipe;
 
 /* Memory the helpers fault in ahead of the inserting thread (prefault). */
-enum { FILL_EVENTS, FILL_IDS, FILL_STORE, FILL_RANGES };
+enum { FILL_EVENTS, FILL_STORE, FILL_IDS, FILL_RANGES }; /* in the order they are filled */
 #define FILL_CHUNK ((uintptr_t)2 << 20)
 
 typedef struct fill_range {
