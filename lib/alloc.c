@@ -13,8 +13,8 @@
 ** allocated (or last reallocated) with; arena pieces are aligned as asked,
 ** up to 16 bytes, whatever the hooks' own alignment.
 */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE /* madvise */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* madvise, mremap */
 #endif
 #include "internal.h"
 
@@ -25,17 +25,102 @@
 #include <sys/mman.h>
 #endif
 
+/* The library's own allocator maps big blocks itself (Linux, not under
+ * AddressSanitizer, which cannot watch mapped memory).  malloc maps them
+ * too, but a huge-page hint on the inside of such a block splits its
+ * mapping in three, and glibc's realloc, whose mremap needs one mapping,
+ * then copies the whole block onto fresh 4 KiB pages: each doubling of the
+ * event array of an engine fed one add at a time did.  A block mapped here
+ * starts on a 2 MiB boundary, can be hinted whole (hint_huge) and grows by
+ * mremap onto another 2 MiB boundary, which moves page tables, huge pages
+ * intact, instead of bytes.  Whether a block is mapped follows from its
+ * size alone, which every free and realloc is given exactly. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang's spelling */
+#define UNDER_ASAN 1
+#endif
+#endif
+#if defined(__linux__) && defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED) && !defined(UNDER_ASAN)
+#define BIG_BLOCKS 1
+#else
+#define BIG_BLOCKS 0
+#endif
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+#if BIG_BLOCKS
+static size_t big_len(size_t size)
+{
+    return (size + 4095) & ~(size_t)4095;
+}
+
+/* len + 2 MiB of address space cut down to the 2 MiB-aligned len inside
+ * it; NULL if none.  target: only a place for mremap to move a block onto
+ * (nothing committed; read-write like the block, without which valgrind
+ * takes the moved block's new tail for unaddressable). */
+static char *aligned_room(size_t len, bool target)
+{
+    if (len > SIZE_MAX - 2 * HUGE_PAGE) return NULL;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | (target ? MAP_NORESERVE : 0);
+    char *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    char *at = (char *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+    if (at > raw) (void)munmap(raw, (size_t)(at - raw));
+    (void)munmap(at + len, (size_t)(raw + HUGE_PAGE - at));
+    return at;
+}
+
+static void *big_map(size_t size)
+{
+    if (size > SIZE_MAX - 2 * HUGE_PAGE) return NULL;
+    size_t len = big_len(size);
+    void *p = aligned_room(len, false);
+    if (!p) { /* no room for the alignment: any place will do */
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return NULL;
+    }
+    return p;
+}
+
+static void *big_remap(void *ptr, size_t old_size, size_t new_size)
+{
+    if (new_size > SIZE_MAX - 2 * HUGE_PAGE) return NULL;
+    size_t old_len = big_len(old_size), new_len = big_len(new_size);
+    if (new_len == old_len) return ptr;
+    void *p = mremap(ptr, old_len, new_len, 0); /* in place: shrinking, or room behind it */
+    if (p != MAP_FAILED) return p;
+    char *at = aligned_room(new_len, true);
+    if (at) {
+        p = mremap(ptr, old_len, new_len, MREMAP_MAYMOVE | MREMAP_FIXED, at);
+        if (p != MAP_FAILED) return p;
+        /* What is left of the reservation is not unmapped: the kernel may
+         * have unmapped it already, and another thread may map there. */
+    }
+    p = mremap(ptr, old_len, new_len, MREMAP_MAYMOVE);
+    return p == MAP_FAILED ? NULL : p;
+}
+#endif
+
 /* Big blocks read at random (the id table, probed; the event array, read a
  * subject at a time by every evaluation): with 4 KiB pages nearly every
  * access to a 100 MB block is a TLB miss, which a prefetch cannot hide.
- * Ask Linux for huge pages on the 2 MiB-aligned inside of such a block; it
- * is only advice, so a refusal changes nothing.  The event array also takes
- * one page fault per 2 MiB instead of per 4 KiB while a load writes it. */
+ * Ask Linux for huge pages: on the whole of a block mapped here, else on
+ * the 2 MiB-aligned inside of the block.  It is only advice, so a refusal
+ * changes nothing.  The event array also takes one page fault per 2 MiB
+ * instead of per 4 KiB while a load writes it. */
 static void *hint_huge(void *p, size_t size)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)2 << 20;
+    const uintptr_t huge = HUGE_PAGE;
     if (p && size >= 2 * huge) {
+#if BIG_BLOCKS
+        if (size >= CIVIC_MAPPED_BLOCK_BYTES) { /* ours, and one mapping: hint it whole */
+            (void)madvise(p, big_len(size), MADV_HUGEPAGE);
+            return p;
+        }
+#endif
         uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
         uintptr_t hi = ((uintptr_t)p + size) & ~(huge - 1);
         if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
@@ -49,21 +134,42 @@ static void *hint_huge(void *p, size_t size)
 static void *default_malloc(void *ctx, size_t size)
 {
     CIVIC_UNUSED(ctx);
+#if BIG_BLOCKS
+    if (size >= CIVIC_MAPPED_BLOCK_BYTES) return big_map(size);
+#endif
     return malloc(size);
-}
-
-static void *default_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
-{
-    CIVIC_UNUSED(ctx);
-    CIVIC_UNUSED(old_size);
-    return realloc(ptr, new_size);
 }
 
 static void default_free(void *ctx, void *ptr, size_t size)
 {
     CIVIC_UNUSED(ctx);
+#if BIG_BLOCKS
+    if (size >= CIVIC_MAPPED_BLOCK_BYTES) {
+        (void)munmap(ptr, big_len(size));
+        return;
+    }
+#endif
     CIVIC_UNUSED(size);
     free(ptr);
+}
+
+static void *default_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
+{
+    CIVIC_UNUSED(ctx);
+#if BIG_BLOCKS
+    if (old_size >= CIVIC_MAPPED_BLOCK_BYTES && new_size >= CIVIC_MAPPED_BLOCK_BYTES)
+        return big_remap(ptr, old_size, new_size);
+    if (old_size >= CIVIC_MAPPED_BLOCK_BYTES || new_size >= CIVIC_MAPPED_BLOCK_BYTES) {
+        /* across the line: move */
+        void *p = default_malloc(ctx, new_size);
+        if (!p) return NULL;
+        memcpy(p, ptr, old_size < new_size ? old_size : new_size);
+        default_free(ctx, ptr, old_size);
+        return p;
+    }
+#endif
+    CIVIC_UNUSED(old_size);
+    return realloc(ptr, new_size);
 }
 
 void civic__alloc_init(civic_allocator *dst, const civic_allocator *src)
@@ -87,8 +193,13 @@ void *civic__malloc(const civic_allocator *a, size_t size)
 void *civic__calloc(const civic_allocator *a, size_t count, size_t size)
 {
     if (size != 0 && count > SIZE_MAX / size) return NULL;
-    if (a->malloc_fn == default_malloc) /* fresh pages come zeroed: no memset pass */
+    if (a->malloc_fn == default_malloc) { /* fresh pages come zeroed: no memset pass */
+#if BIG_BLOCKS
+        if (count * size >= CIVIC_MAPPED_BLOCK_BYTES)
+            return hint_huge(big_map(count * size), count * size);
+#endif
         return hint_huge(calloc(count ? count : 1, size ? size : 1), count * size);
+    }
     void *p = civic__malloc(a, count * size);
     if (p) memset(p, 0, (count * size) != 0 ? count * size : 1);
     return p;

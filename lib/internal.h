@@ -35,9 +35,14 @@ void civic__alloc_init(civic_allocator *dst, const civic_allocator *src);
 void *civic__malloc(const civic_allocator *a, size_t size);
 void *civic__calloc(const civic_allocator *a, size_t count, size_t size);
 void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_t new_size);
-/* Ask for huge pages under a big block read at random (only advice, and
- * only for blocks of the library's own allocator).  Returns p. */
+/* Ask for huge pages under a big block read at random or written through
+ * (only advice, and only for blocks of the library's own allocator).
+ * Returns p. */
 void *civic__advise_random(const civic_allocator *a, void *p, size_t size);
+/* The library's own allocator maps blocks of this size and up itself (on
+ * Linux, outside AddressSanitizer): 2 MiB-aligned, hinted huge, grown with
+ * mremap (alloc.c). */
+#define CIVIC_MAPPED_BLOCK_BYTES ((size_t)4 << 20)
 /* Fault the pages inside [p, p + size) in, writable, without writing them
  * (Linux's MADV_POPULATE_WRITE): the kernel zeroes fresh memory on the
  * calling thread instead of on the one that writes it later.  Only for
