@@ -2,7 +2,8 @@
 ** alloc.c -- the allocator hooks and a chunked arena.
 **
 ** Every allocation of the library goes through a civic_allocator (the
-** caller's, or one over malloc).  The arena hands out pieces of large chunks
+** caller's, or the library's own: malloc, and on Linux its own mappings for
+** blocks of 4 MiB and more).  The arena hands out pieces of large chunks
 ** whose addresses never move, so strings interned in it can be borrowed for
 ** the life of the engine; a mark/reset pair frees everything allocated after
 ** the mark, which is how a failed batch gives back its memory.
