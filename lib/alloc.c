@@ -100,7 +100,14 @@ static void *big_remap(void *ptr, size_t old_size, size_t new_size)
          * have unmapped it already, and another thread may map there. */
     }
     p = mremap(ptr, old_len, new_len, MREMAP_MAYMOVE);
-    return p == MAP_FAILED ? NULL : p;
+    if (p != MAP_FAILED) return p;
+    /* mremap needs the block to be one mapping: should anything ever split
+     * it, copy rather than fail */
+    p = big_map(new_size);
+    if (!p) return NULL;
+    memcpy(p, ptr, old_size < new_size ? old_size : new_size);
+    (void)munmap(ptr, old_len);
+    return p;
 }
 #endif
 
