@@ -100,14 +100,7 @@ static void *big_remap(void *ptr, size_t old_size, size_t new_size)
          * have unmapped it already, and another thread may map there. */
     }
     p = mremap(ptr, old_len, new_len, MREMAP_MAYMOVE);
-    if (p != MAP_FAILED) return p;
-    /* mremap needs the block to be one mapping: should anything ever split
-     * it, copy rather than fail */
-    p = big_map(new_size);
-    if (!p) return NULL;
-    memcpy(p, ptr, old_size < new_size ? old_size : new_size);
-    (void)munmap(ptr, old_len);
-    return p;
+    return p == MAP_FAILED ? NULL : p;
 }
 #endif
 
@@ -165,10 +158,13 @@ static void *default_realloc(void *ctx, void *ptr, size_t old_size, size_t new_s
 {
     CIVIC_UNUSED(ctx);
 #if BIG_BLOCKS
-    if (old_size >= CIVIC_MAPPED_BLOCK_BYTES && new_size >= CIVIC_MAPPED_BLOCK_BYTES)
-        return big_remap(ptr, old_size, new_size);
+    if (old_size >= CIVIC_MAPPED_BLOCK_BYTES && new_size >= CIVIC_MAPPED_BLOCK_BYTES) {
+        void *p = big_remap(ptr, old_size, new_size);
+        if (p) return p;
+    }
     if (old_size >= CIVIC_MAPPED_BLOCK_BYTES || new_size >= CIVIC_MAPPED_BLOCK_BYTES) {
-        /* across the line: move */
+        /* across the line, or a block mremap cannot move (it needs the
+         * block to be one mapping, should anything ever split it): copy */
         void *p = default_malloc(ctx, new_size);
         if (!p) return NULL;
         memcpy(p, ptr, old_size < new_size ? old_size : new_size);

@@ -40,8 +40,8 @@ void *civic__realloc(const civic_allocator *a, void *ptr, size_t old_size, size_
  * Returns p. */
 void *civic__advise_random(const civic_allocator *a, void *p, size_t size);
 /* The library's own allocator maps blocks of this size and up itself (on
- * Linux, outside AddressSanitizer): 2 MiB-aligned, hinted huge, grown with
- * mremap (alloc.c). */
+ * Linux, outside AddressSanitizer): 2 MiB-aligned, hinted huge whole where
+ * civic__advise_random or civic__calloc asks, grown with mremap (alloc.c). */
 #define CIVIC_MAPPED_BLOCK_BYTES ((size_t)4 << 20)
 /* Fault the pages inside [p, p + size) in, writable, without writing them
  * (Linux's MADV_POPULATE_WRITE): the kernel zeroes fresh memory on the
