@@ -383,14 +383,16 @@ CIVIC_API int civic_engine_load_file(civic_engine *engine, const char *path,
                                      civic_load_report *report, civic_error *err);
 
 /** Make room for `events` more events now (the event array and the id
- *  table), so that the adds and loads that bring them do not grow the
+ *  index), so that the adds and loads that bring them do not grow the
  *  engine in steps (each step copies or rehashes what is held, on fresh
  *  memory): for a program that knows about how much it will feed.  A
  *  hint: no answer changes, and the engine still grows past it.  Capped
  *  at the engine's events_max.  Memory: the sizes the engine would grow to
- *  for that many events (32 bytes per event in the array, 11-21 in the id
- *  table, each rounded up to a power of two), reserved at once; pages
- *  become resident as events are written.  Since 1.1.
+ *  for that many events (32 bytes per event in the array; in the id index
+ *  4-8 for ids numbered in about the order they come, 11-21 for others;
+ *  each rounded up to a power of two), reserved at once (in an empty
+ *  engine, the id index's room when the first id shows which kind it
+ *  takes); pages become resident as events are written.  Since 1.1.
  *  @return CIVIC_OK, CIVIC_E_NOMEM (the engine is unchanged but for room
  *          it may have kept), CIVIC_E_INVALID.
  *  Threads: a write, like an add. */

@@ -7,8 +7,8 @@
 ** of length-prefixed texts found by offset, and qtys too large for a record
 ** in a side array; subject ids and group paths live in a chunked arena as
 ** length-prefixed, NUL-terminated strings (the length byte sits just before
-** the text).  Three intern tables (table.h) map event ids, subject ids and
-** group paths to indices.
+** the text).  The id index (ids.h) maps event ids to indices, two intern
+** tables (table.h) subject ids and group paths.
 ** Subjects keep a backward chain through their events (ev.prev), so a
 ** single subject's events are found without scanning.
 **
@@ -84,7 +84,7 @@ static int events_grow(civic_engine *e, size_t need)
 int civic__engine_reserve_events(civic_engine *e, size_t n)
 {
     if (n > SIZE_MAX - e->event_count || events_grow(e, e->event_count + n) != CIVIC_OK ||
-        civic__table_reserve(&e->alc, &e->ids, n) != CIVIC_OK)
+        civic__ids_reserve(&e->ids, &e->alc, n) != CIVIC_OK)
         return CIVIC_E_NOMEM;
     return CIVIC_OK;
 }
@@ -134,7 +134,12 @@ int civic__engine_reserve_names(civic_engine *e, size_t n)
 
 uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->ids, civic__event_key, e, id, len, civic__hash32(id, len));
+    civic_id_at at;
+    civic__ids_locate(&e->ids, id, len, &at);
+    /* The hash is for the table, which a number the array lacks is not in
+     * unless some were spilled. */
+    uint32_t h = at.shaped && !e->ids.dense.spilled ? 0 : civic__hash32(id, len);
+    return civic__ids_find_at(&e->ids, &at, civic__event_key, e, id, len, h);
 }
 
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
@@ -185,8 +190,8 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
         if (hrc != CIVIC_OK) rc = hrc;
     }
     if (rc < 0) civic__batch_rollback(e, &mark);
-    __atomic_store_n(&e->hint_ids, (uintptr_t)e->ids.slots, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->hint_ids_mask, e->ids.mask, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->hint_ids, (uintptr_t)civic__ids_table_hint(&e->ids), __ATOMIC_RELAXED);
+    __atomic_store_n(&e->hint_ids_mask, e->ids.table.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&e->hint_subjects, (uintptr_t)e->subject_table.slots, __ATOMIC_RELAXED);
     __atomic_store_n(&e->hint_subjects_mask, e->subject_table.mask, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&e->lock->rw);
@@ -230,6 +235,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     civic_engine *e = civic__calloc(&a, 1, sizeof(*e));
     if (!e) return CIVIC_E_NOMEM;
     e->alc = a;
+    civic__ids_init(&e->ids);
     e->lock = civic__malloc(&a, sizeof(*e->lock));
     if (!e->lock || engine_lock_init(&e->lock->rw) != 0) {
         civic__free(&a, e->lock, sizeof(*e->lock));
@@ -271,7 +277,7 @@ void civic_engine_free(civic_engine *e)
     civic_allocator a = e->alc;
     if (e->hook.release) e->hook.release(e->hook.ctx, &a);
     civic__cache_free(e);
-    civic__table_free(&a, &e->ids);
+    civic__ids_free(&a, &e->ids);
     civic__table_free(&a, &e->subject_table);
     civic__table_free(&a, &e->group_table);
     civic__extras_free(e);
@@ -337,8 +343,7 @@ static inline int reserve_one(civic_engine *e, const civic_parsed *p)
 {
     size_t names = p->subject_len + p->group_len + 2 * 2;
     const civic_arena_chunk *c = e->names.top;
-    if (e->event_count < e->event_cap && e->ids.mask && (e->ids.count + 1) * 4 <= (e->ids.mask + 1) * 3 &&
-        e->subject_count < e->subject_cap && e->subject_table.mask &&
+    if (e->event_count < e->event_cap && e->subject_count < e->subject_cap && e->subject_table.mask &&
         (e->subject_table.count + 1) * 4 <= (e->subject_table.mask + 1) * 3 &&
         e->group_count < e->group_cap && e->group_table.mask &&
         (e->group_table.count + 1) * 4 <= (e->group_table.mask + 1) * 3 &&
@@ -376,7 +381,7 @@ fail:
 /* Store p as event `index` of subject s and group g (both existing now):
  * nothing can fail any more. */
 static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
-                         const insert_text *t)
+                         const insert_text *t, const civic_id_at *at)
 {
     uint32_t index = (uint32_t)e->event_count++;
     civic_ev *ev = &e->events[index];
@@ -401,17 +406,20 @@ static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uin
         e->extras.v2_events = true;
     e->subjects[s].last = index;
     e->subjects[s].count++;
-    civic__table_insert(&e->ids, p->id_hash, index);
+    civic__ids_insert(&e->ids, at, p->id_hash, index);
     if (p->ts < e->ts_min) e->ts_min = p->ts;
     if (p->ts > e->ts_max) e->ts_max = p->ts;
 }
 
 /* The first checks of an insert: a held id (duplicate or conflict), a
- * purged one, the engine's limit.  CIVIC_OK: p is new. */
+ * purged one, the engine's limit.  CIVIC_OK: p is new, and *at says where
+ * its id goes. */
 static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t line,
-                             uint32_t column, civic_error *err)
+                             uint32_t column, civic_error *err, civic_id_at *at)
 {
-    uint32_t found = civic__table_find(&e->ids, civic__event_key, e, p->id, p->id_len, p->id_hash);
+    civic__ids_locate(&e->ids, p->id, p->id_len, at);
+    uint32_t found = civic__ids_find_at(&e->ids, at, civic__event_key, e, p->id, p->id_len,
+                                        p->id_hash);
     if (found != CIVIC_NONE) {
         const char *diff = civic__event_difference(e, found, p);
         return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
@@ -428,11 +436,14 @@ static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t li
 static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t line,
                                uint32_t column, civic_error *err, bool reserved)
 {
-    int rc = insert_new(e, p, line, column, err);
+    civic_id_at at;
+    int rc = insert_new(e, p, line, column, err, &at);
     if (rc != CIVIC_OK) return rc;
     /* The store is checked even when reserved: an insert never relies on
-     * a reservation for what it copies. */
+     * a reservation for what it copies.  The id index is not reserved: the
+     * id itself says where it goes. */
     if ((reserved ? id_store_reserve(e, p->id_len + p->ref_len + 2) : reserve_one(e, p)) != CIVIC_OK ||
+        civic__ids_prepare(&e->ids, &e->alc, p->id, p->id_len, &at) != CIVIC_OK ||
         (qty_is_wide(p) && wide_reserve(e, 1) != CIVIC_OK) ||
         ((p->act_len | p->source_len || e->extras.act || e->extras.source) &&
          civic__extras_reserve(e, p) != CIVIC_OK))
@@ -462,7 +473,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
         e->groups[g].text = t.group;
         civic__table_insert(&e->group_table, p->group_hash, g);
     }
-    store(e, p, s, g, &t);
+    store(e, p, s, g, &t, &at);
     return CIVIC_OK;
 }
 
@@ -506,8 +517,8 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
         const char *id = civic__ev_id(e, ev);
-        civic__table_remove(&e->ids, civic__hash32(id, civic__lp_len(id)),
-                            (uint32_t)e->event_count);
+        civic__ids_remove(&e->ids, id, civic__lp_len(id), civic__hash32(id, civic__lp_len(id)),
+                          (uint32_t)e->event_count);
         e->subjects[ev->subject].last = ev->prev;
         e->subjects[ev->subject].count--;
     }

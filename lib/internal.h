@@ -588,6 +588,7 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 /* ------------------------------------------------------------------ */
 
 #include "table.h"
+#include "ids.h"
 
 /* Event types: a rule index (< CIVIC_TYPE_BUILTIN_MIN) or a built-in
  * (event.c has their names, in one table). */
@@ -755,7 +756,7 @@ struct civic_engine {
     void *events_block;        /* the allocation: event_cap + 1 records */
     int64_t *wide;             /* qtys of 2^31 thousandths and more (civic_ev.aux) */
     size_t wide_count, wide_cap;
-    civic_table ids;
+    civic_id_index ids;        /* event ids (ids.h) */
     civic_subject *subjects;
     size_t subject_count, subject_cap;
     civic_table subject_table;
@@ -1045,7 +1046,7 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m);
 
 
 /* Make room for n more events: sizing a big load once saves rehashing the
- * id table as it grows. */
+ * id table (or copying the id array) as it grows. */
 int civic__engine_reserve_events(civic_engine *e, size_t n);
 /* Make room for n more subjects and n more groups, so that inserting that
  * many moves neither their arrays nor their tables.  A pipelined load calls

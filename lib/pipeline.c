@@ -92,7 +92,7 @@ static size_t count_lines(const char *p, size_t n)
 __attribute__((always_inline)) static inline void event_prefetch(const civic_engine *e,
                                                                  const civic_parsed *p)
 {
-    civic__table_prefetch(&e->ids, p->id_hash);
+    if (civic__ids_table_hint(&e->ids)) civic__table_prefetch(&e->ids.table, p->id_hash);
     if (p->subject_index != CIVIC_NONE)
         __builtin_prefetch(&e->subjects[p->subject_index], 1);
     else
@@ -271,9 +271,10 @@ static void fill_open(civic_loader *ld, civic_pipe *pp, const pipe_span *sp)
     fill_set(&pp->fill[FILL_EVENTS], e->events + e->event_count, e->events + ev_end);
     fill_set(&pp->fill[FILL_STORE], e->id_store.data + e->id_store.used,
              e->id_store.data + st_end);
-    if (pp->ids_filled != e->ids.slots) {
-        pp->ids_filled = e->ids.slots;
-        fill_set(&pp->fill[FILL_IDS], e->ids.slots, e->ids.slots + e->ids.mask + 1);
+    const civic_table *ids = &e->ids.table;
+    if (pp->ids_filled != ids->slots && civic__ids_table_hint(&e->ids)) {
+        pp->ids_filled = ids->slots;
+        fill_set(&pp->fill[FILL_IDS], ids->slots, ids->slots + ids->mask + 1);
     }
     pthread_cond_broadcast(&pp->wake);
     pthread_mutex_unlock(&pp->mu);

@@ -158,7 +158,7 @@ typedef struct rebuilt {
     void *block;               /* of events (civic__events_realloc) */
     civic_ev *events;
     size_t count, cap;
-    civic_table ids;
+    civic_id_index ids;
     civic_id_store store;
     int64_t *wide;
     size_t wide_count, wide_cap;
@@ -183,7 +183,7 @@ static void rebuilt_free(civic_engine *e, rebuilt *b)
 {
     const civic_allocator *a = &e->alc;
     civic__events_free(a, b->block, b->cap);
-    civic__table_free(a, &b->ids);
+    civic__ids_free(a, &b->ids);
     civic__id_store_free(a, &b->store);
     civic__free(a, b->wide, b->wide_cap * sizeof(int64_t));
     civic__free(a, b->act, b->act ? b->cap * sizeof(uint32_t) : 0);
@@ -214,7 +214,7 @@ static int rebuild_alloc(civic_engine *e, const purge_plan *pl, rebuilt *b)
     if (civic__events_realloc(a, &b->block, &b->events, 0, 0, b->cap) != CIVIC_OK ||
         !b->last || !b->per_subject || (e->extras.act && !b->act) ||
         (e->extras.source && !b->source) ||
-        civic__table_reserve(a, &b->ids, e->event_count - pl->removed_count) != CIVIC_OK ||
+        civic__ids_reserve(&b->ids, a, e->event_count - pl->removed_count) != CIVIC_OK ||
         civic__id_store_reserve(a, &b->store, bytes) != CIVIC_OK ||
         (wide && civic__grow(a, (void **)&b->wide, &b->wide_cap, wide, sizeof(int64_t)) != CIVIC_OK))
         return CIVIC_E_NOMEM;
@@ -231,8 +231,12 @@ static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
     for (uint32_t i = 0; rc == CIVIC_OK && i < e->event_count; i++) {
         if (pl->removed[i]) continue;
         civic_ev x = e->events[i];
-        uint32_t j = (uint32_t)b->count++;
         const char *id = civic__ev_id(e, &x);
+        civic_id_at where;
+        civic__ids_locate(&b->ids, id, civic__lp_len(id), &where);
+        rc = civic__ids_prepare(&b->ids, &e->alc, id, civic__lp_len(id), &where);
+        if (rc != CIVIC_OK) break;
+        uint32_t j = (uint32_t)b->count++;
         uint64_t at = civic__id_store_put(&b->store, id, civic__lp_len(id)), aux = x.aux;
         if (civic__type_has_ref(x.type)) {
             const char *ref = civic__ev_ref(e, &x);
@@ -246,7 +250,7 @@ static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
         b->last[x.subject] = j;
         b->per_subject[x.subject]++;
         b->events[j] = x;
-        civic__table_insert(&b->ids, civic__hash32(id, civic__lp_len(id)), j);
+        civic__ids_insert(&b->ids, &where, civic__hash32(id, civic__lp_len(id)), j);
         if (b->act) b->act[j] = e->extras.act[i];
         if (b->source) b->source[j] = e->extras.source[i];
         if (x.ts < b->ts_min) b->ts_min = x.ts;
@@ -339,7 +343,7 @@ static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb 
     e->tombs.act_count = act_count;
     e->tombs.act_cap = act_cap;
     civic__events_free(a, e->events_block, e->event_cap);
-    civic__table_free(a, &e->ids);
+    civic__ids_free(a, &e->ids);
     civic__id_store_free(a, &e->id_store);
     civic__free(a, e->wide, e->wide_cap * sizeof(int64_t));
     e->events_block = b->block;
@@ -375,7 +379,7 @@ static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb 
     b->act = b->source = NULL;
     b->wide = NULL;
     b->wide_cap = 0;
-    memset(&b->ids, 0, sizeof(b->ids));
+    civic__ids_init(&b->ids);
     memset(&b->store, 0, sizeof(b->store));
 }
 
@@ -387,6 +391,7 @@ static int purge_run(civic_engine *e, int64_t before, bool journal, civic_purge_
     purge_plan pl = { e, before, NULL, 0, NULL, 0, 0, CIVIC_OK };
     rebuilt b;
     memset(&b, 0, sizeof(b));
+    civic__ids_init(&b.ids);
     civic_act_tomb *acts = NULL;
     size_t act_count = 0, act_cap = 0, events = e->event_count ? e->event_count : 1;
     pl.removed = civic__calloc(&e->alc, events, 1);

@@ -1,0 +1,177 @@
+/*
+** ids.h -- the index of event ids: the intern table (table.h) and, beside
+** it, an array for the ids that are numbers (ids.c has the cold half).
+**
+** Most logs number their events: "1", "2", ... or "e1", "e2", ..., as a
+** database or an export counts them, and in about that order.  Such an id
+** is a prefix (the same for the whole log) and a decimal number; the array
+** is indexed by the number, so a log numbered in order looks its ids up and
+** stores them one after the other: no cache miss per event, and 4 bytes per
+** id (the table takes 11-21).
+**
+**   - The shape: the first id stored that ends in digits chooses the prefix
+**     (at most CIVIC_DENSE_PREFIX_MAX bytes, the bytes before those
+**     digits).  An id has the shape when it is that prefix followed by
+**     1-18 digits without a leading zero ("0" itself has one digit).  Each
+**     id of the shape names one number and each number one id, so the
+**     array needs no key comparison: "07", "e07" and "7 " are other ids, in
+**     the table.
+**   - The window: the array covers the numbers [base, base + cap).  It
+**     grows (to a power of two) to take a number outside it while at least
+**     half the numbers it must then reach are held; a number farther off
+**     goes to the table, and `spilled` counts those, so that a lookup of a
+**     number the array lacks asks the table only when the table may hold it.
+**   - Everything else is the table's, as before.
+**
+** Callers locate an id once (civic__ids_locate), then find it, make room
+** for it (civic__ids_prepare, which may fail) and insert it when nothing
+** else can fail.  Only the thread holding the engine's write lock touches
+** the index: the load's parsing threads never read it.
+*/
+#ifndef CIVIC_IDS_H
+#define CIVIC_IDS_H
+
+/* Included by internal.h after table.h. */
+
+#define CIVIC_DENSE_PREFIX_MAX 15
+#define CIVIC_DENSE_DIGITS_MAX 18
+#define CIVIC_DENSE_UNSET 0xff /* prefix_len before the shape is chosen */
+
+typedef struct civic_dense_ids {
+    uint32_t *slot;            /* slot[v - base]: event index + 1, 0 = none */
+    uint64_t base;
+    size_t cap;                /* slots; 0 before the first */
+    size_t count;              /* ids held */
+    size_t spilled;            /* ids of the shape given to the table (never decreases) */
+    uint64_t low, next;        /* while count > 0, the numbers held lie in [low, next)
+                                  (a removal keeps them): the window must keep
+                                  those, and a reservation expects numbers from next */
+    size_t pending;            /* a reservation made before the first id: the
+                                  first id says whether the array or the table takes it */
+    uint8_t prefix_len;        /* CIVIC_DENSE_UNSET until chosen */
+    char prefix[CIVIC_DENSE_PREFIX_MAX];
+} civic_dense_ids;
+
+typedef struct civic_id_index {
+    civic_table table;
+    civic_dense_ids dense;
+} civic_id_index;
+
+/* Where an id is, or goes. */
+typedef struct civic_id_at {
+    uint64_t v;                /* its number, when shaped */
+    bool shaped;               /* it has the array's shape */
+    bool dense;                /* civic__ids_prepare: the array takes it */
+} civic_id_at;
+
+static inline void civic__ids_init(civic_id_index *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->dense.prefix_len = CIVIC_DENSE_UNSET;
+}
+
+/* The number of id (s, n) if it has d's shape. */
+static inline bool civic__dense_number(const civic_dense_ids *d, const char *s, size_t n,
+                                       uint64_t *v)
+{
+    size_t k = d->prefix_len;
+    if (k > CIVIC_DENSE_PREFIX_MAX || n <= k || n - k > CIVIC_DENSE_DIGITS_MAX) return false;
+    if (k && memcmp(s, d->prefix, k) != 0) return false;
+    s += k;
+    n -= k;
+    if (s[0] == '0' && n > 1) return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned)(unsigned char)s[i] - '0';
+        if (c > 9) return false;
+        x = x * 10 + c;
+    }
+    *v = x;
+    return true;
+}
+
+static inline void civic__ids_locate(const civic_id_index *x, const char *s, size_t n,
+                                     civic_id_at *at)
+{
+    at->dense = false;
+    at->shaped = civic__dense_number(&x->dense, s, n, &at->v);
+}
+
+/* The index of the id located at `at` ((s, n), hash h), or CIVIC_NONE. */
+static inline uint32_t civic__ids_find_at(const civic_id_index *x, const civic_id_at *at,
+                                          civic_key_fn key, const void *owner, const char *s,
+                                          size_t n, uint32_t h)
+{
+    if (at->shaped) {
+        const civic_dense_ids *d = &x->dense;
+        if (at->v - d->base < d->cap && d->slot[at->v - d->base]) return d->slot[at->v - d->base] - 1;
+        if (!d->spilled) return CIVIC_NONE;
+    }
+    return civic__table_find(&x->table, key, owner, s, n, h);
+}
+
+static inline uint32_t civic__ids_find(const civic_id_index *x, civic_key_fn key,
+                                       const void *owner, const char *s, size_t n, uint32_t h)
+{
+    civic_id_at at;
+    civic__ids_locate(x, s, n, &at);
+    return civic__ids_find_at(x, &at, key, owner, s, n, h);
+}
+
+/* Room for the id located at `at` (not held): sets at->dense.  The shape
+ * may be chosen here.  CIVIC_OK or CIVIC_E_NOMEM (the index unchanged but
+ * for room). */
+int civic__ids_prepare_slow(civic_id_index *x, const civic_allocator *a, const char *s, size_t n,
+                            civic_id_at *at);
+static inline int civic__ids_prepare(civic_id_index *x, const civic_allocator *a, const char *s,
+                                     size_t n, civic_id_at *at)
+{
+    const civic_dense_ids *d = &x->dense;
+    if (at->shaped && at->v - d->base < d->cap && !d->pending) {
+        at->dense = true;
+        return CIVIC_OK;
+    }
+    if (!at->shaped && d->prefix_len != CIVIC_DENSE_UNSET && !d->pending) {
+        at->dense = false;
+        return civic__table_reserve(a, &x->table, 1);
+    }
+    return civic__ids_prepare_slow(x, a, s, n, at);
+}
+
+/* Store index under the id civic__ids_prepare made room for (hash h). */
+static inline void civic__ids_insert(civic_id_index *x, const civic_id_at *at, uint32_t h,
+                                     uint32_t index)
+{
+    civic_dense_ids *d = &x->dense;
+    if (at->dense) {
+        CIVIC_ASSERT(at->v - d->base < d->cap && !d->slot[at->v - d->base]);
+        d->slot[at->v - d->base] = index + 1;
+        if (d->count++ == 0) {
+            d->low = at->v;
+            d->next = at->v + 1;
+        } else if (at->v >= d->next) {
+            d->next = at->v + 1;
+        } else if (at->v < d->low) {
+            d->low = at->v;
+        }
+        return;
+    }
+    civic__table_insert(&x->table, h, index);
+    d->spilled += at->shaped;
+}
+
+/* Room for n more ids without growing in steps: the array's when it holds
+ * the ids so far, else the table's; before the first id, noted until the
+ * first id shows which. */
+int civic__ids_reserve(civic_id_index *x, const civic_allocator *a, size_t n);
+/* Remove index, stored under id (s, n) of hash h.  Only a rollback does. */
+void civic__ids_remove(civic_id_index *x, const char *s, size_t n, uint32_t h, uint32_t index);
+void civic__ids_free(const civic_allocator *a, civic_id_index *x);
+
+/* The table's slots when it holds most ids (worth a prefetch), else NULL. */
+static inline const uint64_t *civic__ids_table_hint(const civic_id_index *x)
+{
+    return x->table.count >= x->dense.count ? x->table.slots : NULL;
+}
+
+#endif /* CIVIC_IDS_H */

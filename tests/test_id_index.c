@@ -1,0 +1,264 @@
+/*
+** test_id_index.c -- the id index (lib/ids.h) against a plain model.
+**
+** White-box: a universe of a few thousand distinct id strings (numbers with
+** and without prefixes, with leading zeros, long and short, near and far
+** apart, and ids that are not numbers), inserted, removed and reserved for
+** in orders a log can take (forwards, backwards, shuffled, in runs), while
+** after every step batch every id of the universe is looked up and must be
+** found exactly when the model holds it, at the model's index.  The model is
+** an array by universe position: nothing in it depends on the index's code.
+*/
+#include "support.h"
+#include "internal.h"
+
+#define UNIVERSE_MAX 6000
+
+typedef struct universe {
+    char *lp[UNIVERSE_MAX];    /* length-prefixed copies */
+    size_t count;
+    uint32_t held[UNIVERSE_MAX]; /* the model: event index, or CIVIC_NONE */
+    uint32_t owner_of[4 * UNIVERSE_MAX]; /* event index -> universe position */
+    uint32_t next_index;
+} universe;
+
+static const char *key_of(const void *owner, uint32_t index)
+{
+    const universe *u = owner;
+    assert_true(index < u->next_index);
+    return u->lp[u->owner_of[index]];
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static bool known(const universe *u, const char *s, size_t n)
+{
+    for (size_t i = 0; i < u->count; i++)
+        if (civic__lp_len(u->lp[i]) == n && memcmp(u->lp[i], s, n) == 0) return true;
+    return false;
+}
+
+static void add_id(universe *u, const char *s)
+{
+    size_t n = strlen(s);
+    assert_true(n > 0 && n < 250);
+    if (u->count == UNIVERSE_MAX || known(u, s, n)) return;
+    char *b = malloc(n + 2);
+    assert_non_null(b);
+    b[0] = (char)n;
+    memcpy(b + 1, s, n);
+    b[n + 1] = '\0';
+    u->held[u->count] = CIVIC_NONE;
+    u->lp[u->count++] = b + 1;
+}
+
+/* Ids as logs write them, and near misses of them. */
+static void universe_build(universe *u)
+{
+    char buf[64];
+    static const char *const prefixes[] = { "", "e", "evt-", "x", "E", "e0", "0", "ee" };
+    for (int i = 0; i < 1500; i++) { /* a run numbered from 1 */
+        snprintf(buf, sizeof buf, "%d", i + 1);
+        add_id(u, buf);
+    }
+    for (int i = 0; i < 600; i++) { /* a run far off, with a prefix */
+        snprintf(buf, sizeof buf, "e%d", 5000000 + i);
+        add_id(u, buf);
+    }
+    for (int i = 0; i < 400; i++) { /* leading zeros: other ids */
+        snprintf(buf, sizeof buf, "%0*d", 2 + (int)(rnd() % 4), (int)(rnd() % 1600));
+        add_id(u, buf);
+    }
+    static const char *const edges[] = {
+        "0", "00", "-1", "+1", "1 ", " 1", "1e3", "1.0", "999999999999999999",
+        "1000000000000000000", "9999999999999999999", "18446744073709551615",
+        "18446744073709551616", "123456789012345678901234567890", "e", "e00", "e0", "e1e1",
+        "abcdefghijklmnop1", "abcdefghijklmno1", "abcdefghijklmnop", "a-1", "e-1", "ee1",
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) add_id(u, edges[i]);
+    while (u->count < UNIVERSE_MAX - 100) { /* the rest at random */
+        const char *p = prefixes[rnd() % 8];
+        uint64_t v;
+        switch (rnd() % 4) {
+        case 0: v = rnd() % 3000; break;
+        case 1: v = 4000000000ull + rnd() % 5000; break;
+        case 2: v = rnd() % 1000000000000000000ull; break;
+        default: v = rnd(); break;
+        }
+        snprintf(buf, sizeof buf, "%s%llu", p, (unsigned long long)v);
+        add_id(u, buf);
+        if (rnd() % 7 == 0) {
+            snprintf(buf, sizeof buf, "%sx%llu", p, (unsigned long long)(v % 100));
+            add_id(u, buf);
+        }
+    }
+}
+
+static void universe_free(universe *u)
+{
+    for (size_t i = 0; i < u->count; i++) free(u->lp[i] - 1);
+}
+
+static uint32_t hash_of(const universe *u, size_t k)
+{
+    return civic__hash32(u->lp[k], civic__lp_len(u->lp[k]));
+}
+
+static void check_all(const civic_id_index *x, const universe *u)
+{
+    for (size_t k = 0; k < u->count; k++) {
+        const char *s = u->lp[k];
+        uint32_t got = civic__ids_find(x, key_of, u, s, civic__lp_len(s), hash_of(u, k));
+        if (got != u->held[k])
+            fail_msg("id \"%s\": found %u, the model holds %u", s, (unsigned)got, (unsigned)u->held[k]);
+    }
+}
+
+static void insert(civic_id_index *x, const civic_allocator *a, universe *u, size_t k)
+{
+    const char *s = u->lp[k];
+    size_t n = civic__lp_len(s);
+    civic_id_at at;
+    civic__ids_locate(x, s, n, &at);
+    assert_int_equal(civic__ids_find_at(x, &at, key_of, u, s, n, hash_of(u, k)), CIVIC_NONE);
+    assert_int_equal(civic__ids_prepare(x, a, s, n, &at), CIVIC_OK);
+    uint32_t index = u->next_index++;
+    assert_true(index < 4 * UNIVERSE_MAX);
+    u->owner_of[index] = (uint32_t)k;
+    civic__ids_insert(x, &at, hash_of(u, k), index);
+    u->held[k] = index;
+}
+
+static void remove_at(civic_id_index *x, universe *u, size_t k)
+{
+    const char *s = u->lp[k];
+    civic__ids_remove(x, s, civic__lp_len(s), hash_of(u, k), u->held[k]);
+    u->held[k] = CIVIC_NONE;
+}
+
+static void shuffle(size_t *v, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rnd() % i, t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* One life of an index: inserts in the given order, with reservations,
+ * removals of the latest (a rollback) and of any, checked as it goes.
+ * The universe positions [dense_lo, dense_hi) are a numbered run that must
+ * end up in the array (dense_hi 0: no such claim). */
+static void run_order(const size_t *order, size_t n, uint64_t seed, size_t dense_lo,
+                      size_t dense_hi)
+{
+    universe *u = calloc(1, sizeof(*u));
+    assert_non_null(u);
+    rng_state = 0x9e3779b97f4a7c15ull;
+    universe_build(u);
+    rng_state = seed;
+    civic_allocator a;
+    civic__alloc_init(&a, NULL);
+    civic_id_index x;
+    civic__ids_init(&x);
+    if (seed & 1) assert_int_equal(civic__ids_reserve(&x, &a, 1 + rnd() % 3000), CIVIC_OK);
+    size_t *stack = malloc(u->count * sizeof(size_t)), top = 0;
+    assert_non_null(stack);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = order[i] % u->count;
+        if (u->held[k] == CIVIC_NONE) {
+            insert(&x, &a, u, k);
+            stack[top++] = k;
+        }
+        if (rnd() % 97 == 0) { /* a batch rolled back: the latest go */
+            for (size_t r = rnd() % 40; r > 0 && top > 0; r--) remove_at(&x, u, stack[--top]);
+        }
+        if (rnd() % 211 == 0) assert_int_equal(civic__ids_reserve(&x, &a, rnd() % 5000), CIVIC_OK);
+        if (i % 512 == 511) check_all(&x, u);
+    }
+    check_all(&x, u);
+    if (dense_hi) { /* a numbered run lands in the array, all of it */
+        size_t held = 0;
+        for (size_t k = dense_lo; k < dense_hi; k++) held += u->held[k] != CIVIC_NONE;
+        assert_true(held > 0);
+        assert_int_equal(x.dense.count, held);
+    }
+    /* everything out again, in any order */
+    shuffle(stack, top);
+    while (top > 0) {
+        remove_at(&x, u, stack[--top]);
+        if (top % 700 == 0) check_all(&x, u);
+    }
+    assert_int_equal(x.dense.count, 0);
+    assert_int_equal(x.table.count, 0);
+    check_all(&x, u);
+    civic__ids_free(&a, &x);
+    free(stack);
+    universe_free(u);
+    free(u);
+}
+
+static size_t order_buf[3 * UNIVERSE_MAX];
+
+static void numbered_forwards_backwards_and_shuffled(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        size_t n = 0;
+        for (size_t k = 0; k < 1500; k++) order_buf[n++] = k; /* "1".."1500" */
+        run_order(order_buf, n, seed, 0, 1500);
+        n = 0;
+        for (size_t k = 1500; k > 0; k--) order_buf[n++] = k - 1;
+        run_order(order_buf, n, seed + 10, 0, 1500);
+        n = 0;
+        for (size_t k = 0; k < 1500; k++) order_buf[n++] = k;
+        shuffle(order_buf, n);
+        run_order(order_buf, n, seed + 20, 0, 0);
+    }
+}
+
+static void everything_in_any_order(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        size_t n = 0;
+        for (size_t k = 0; k < UNIVERSE_MAX; k++) order_buf[n++] = k;
+        rng_state = seed * 7919;
+        if (seed % 3) shuffle(order_buf, n);
+        if (seed % 3 == 1) /* in runs: shuffled blocks of 50 kept in order */
+            for (size_t b = 0; b + 50 <= n; b += 50) {
+                size_t first = order_buf[b] - order_buf[b] % 50;
+                for (size_t i = 0; i < 50; i++) order_buf[b + i] = first + i;
+            }
+        run_order(order_buf, n, seed, 0, 0);
+    }
+}
+
+/* The prefixed run first: its shape ("e") is the array's, and the bare
+ * numbers after it go to the table, found all the same. */
+static void the_first_numbered_id_chooses_the_shape(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (size_t k = 1500; k < 2100; k++) order_buf[n++] = k; /* "e5000000".. */
+    for (size_t k = 0; k < 1500; k++) order_buf[n++] = k;
+    run_order(order_buf, n, 2, 1500, 2100);
+    run_order(order_buf, n, 3, 1500, 2100);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(numbered_forwards_backwards_and_shuffled),
+        cmocka_unit_test(everything_in_any_order),
+        cmocka_unit_test(the_first_numbered_id_chooses_the_shape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
