@@ -3,7 +3,8 @@
 ** growing the array's window, reserving, removing, freeing.
 **
 ** Invariants: every id of the shape is either in the array (at its number)
-** or in the table, and in the table only if `spilled` counted it; the
+** or in the table, and in the table only if `spilled` counted it and its
+** number lies outside [floor, ceil), which holds the window; the
 ** window grows only while the numbers it must reach are at least half held
 ** (give or take DENSE_MIN), or a reservation asks; a slot is 0 exactly when
 ** no id holds its number (so an array whose count is 0 is all zeros).
@@ -12,6 +13,7 @@
 
 #define DENSE_MIN ((size_t)1024)
 #define DENSE_SLOTS_MAX ((size_t)1 << 32) /* a slot holds index + 1 in 32 bits */
+#define DENSE_TRIES 64 /* ids without a shape before the index stops looking */
 
 enum { COVER_REFUSED = 1 };
 
@@ -26,10 +28,11 @@ static void choose_shape(civic_dense_ids *d, const char *s, size_t n)
     d->prefix_len = (uint8_t)k;
 }
 
-/* Make the window cover the numbers [v, v + want) and those held:
- * CIVIC_OK, COVER_REFUSED (too few of the numbers it would reach are held,
- * or it would be too large) or CIVIC_E_NOMEM.  The array may move: no
- * pointer into it may be kept. */
+/* Make the window cover the numbers [v, v + want) and those held, inside
+ * [floor, ceil): CIVIC_OK, COVER_REFUSED (too few of the numbers it would
+ * reach are held, a spilled number is in the way, or it would be too
+ * large) or CIVIC_E_NOMEM.  The array may move: no pointer into it may be
+ * kept. */
 static int dense_cover(civic_dense_ids *d, const civic_allocator *a, uint64_t v, size_t want)
 {
     if (want == 0) want = 1;
@@ -39,8 +42,10 @@ static int dense_cover(civic_dense_ids *d, const civic_allocator *a, uint64_t v,
     if (d->count) { /* the numbers held lie in [low, next) */
         if (d->low < lo) lo = d->low;
         if (d->next > hi) hi = d->next;
-    } else if (d->cap >= want) { /* empty, so all zeros: the window moves */
-        d->base = v;
+    }
+    if (lo < d->floor || hi > d->ceil) return COVER_REFUSED;
+    if (!d->count && d->cap >= want && v + d->cap <= d->ceil) {
+        d->base = v; /* empty, so all zeros: the window moves */
         return CIVIC_OK;
     }
     uint64_t span = hi - lo;
@@ -48,16 +53,18 @@ static int dense_cover(civic_dense_ids *d, const civic_allocator *a, uint64_t v,
      * take DENSE_MIN: at most 16 bytes per id with the power of two, and a
      * log numbered backwards grows as well as one numbered forwards. */
     if (span > DENSE_MIN + 2 * ((uint64_t)d->count + want)) return COVER_REFUSED;
-    size_t cap = d->cap > DENSE_MIN ? d->cap : DENSE_MIN;
-    while (cap < span) {
-        if (cap >= DENSE_SLOTS_MAX) return COVER_REFUSED;
-        cap *= 2;
-    }
+    uint64_t cap = d->cap > DENSE_MIN ? d->cap : DENSE_MIN;
+    while (cap < span) cap *= 2;
+    if (cap > d->ceil - d->floor) cap = d->ceil - d->floor; /* >= span */
+    if (cap > DENSE_SLOTS_MAX) return COVER_REFUSED;
     /* Growing down, the room to spare goes below: numbers that came late
-     * tend to keep coming late. */
-    uint64_t base = lo;
-    if (d->count && v < d->low) base = hi >= cap ? hi - cap : 0;
-    uint32_t *slot = civic__calloc(a, cap, sizeof(uint32_t));
+     * tend to keep coming late.  Either way the window stays in [floor,
+     * ceil), where it fits: cap <= ceil - floor, lo >= floor, hi <= ceil. */
+    uint64_t base = d->count && v < d->low ? (hi >= cap ? hi - cap : 0) : lo;
+    if (base < d->floor) base = d->floor;
+    if (base > d->ceil - cap) base = d->ceil - cap;
+    CIVIC_ASSERT(base <= lo && base + cap >= hi);
+    uint32_t *slot = civic__calloc(a, (size_t)cap, sizeof(uint32_t));
     if (!slot) return CIVIC_E_NOMEM;
     if (d->count)
         memcpy(slot + (d->low - base), d->slot + (d->low - d->base),
@@ -65,7 +72,7 @@ static int dense_cover(civic_dense_ids *d, const civic_allocator *a, uint64_t v,
     civic__free(a, d->slot, d->cap * sizeof(uint32_t));
     d->slot = slot;
     d->base = base;
-    d->cap = cap;
+    d->cap = (size_t)cap;
     return CIVIC_OK;
 }
 
@@ -75,6 +82,9 @@ int civic__ids_prepare_slow(civic_id_index *x, const civic_allocator *a, const c
     civic_dense_ids *d = &x->dense;
     if (d->prefix_len == CIVIC_DENSE_UNSET) {
         choose_shape(d, s, n);
+        /* a log whose first ids are not numbered is not numbered */
+        if (d->prefix_len == CIVIC_DENSE_UNSET && ++d->tries == DENSE_TRIES)
+            d->prefix_len = CIVIC_DENSE_NONE;
         at->shaped = civic__dense_number(d, s, n, &at->v);
     }
     size_t want = d->pending ? d->pending : 1;
@@ -82,10 +92,25 @@ int civic__ids_prepare_slow(civic_id_index *x, const civic_allocator *a, const c
     at->dense = false;
     if (at->shaped) {
         int rc = dense_cover(d, a, at->v, want);
-        if (rc == CIVIC_OK) at->dense = true;
+        if (rc == COVER_REFUSED && want > 1) rc = dense_cover(d, a, at->v, 1);
+        if (rc == CIVIC_OK) {
+            at->dense = true;
+            if (want > 1) d->spill_room = want; /* for the table, should they spill */
+        }
         if (rc == CIVIC_E_NOMEM) d->pending = want > 1 ? want : 0;
         if (rc != COVER_REFUSED) return rc;
-        want = 1; /* the table grows as it fills */
+        /* Numbers too far apart: a log out of order.  The table takes
+         * what the array was given room for, as it would have without the
+         * array, else it grows as it fills. */
+        want = d->spill_room > d->count ? d->spill_room - d->count : 1;
+        d->spill_room = 0;
+        /* v is outside the window (it covers what it is asked to when it
+         * can), and the window will stay clear of it */
+        if (at->v < d->base) {
+            if (at->v >= d->floor) d->floor = at->v + 1;
+        } else if (at->v < d->ceil) {
+            d->ceil = at->v;
+        }
     }
     return civic__table_reserve(a, &x->table, want);
 }

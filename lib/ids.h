@@ -11,7 +11,8 @@
 **
 **   - The shape: the first id stored that ends in digits chooses the prefix
 **     (at most CIVIC_DENSE_PREFIX_MAX bytes, the bytes before those
-**     digits).  An id has the shape when it is that prefix followed by
+**     digits); when none of the first 64 does, the log is taken for one
+**     that does not number its ids, and every id goes to the table.  An id has the shape when it is that prefix followed by
 **     1-18 digits without a leading zero ("0" itself has one digit).  Each
 **     id of the shape names one number and each number one id, so the
 **     array needs no key comparison: "07", "e07" and "7 " are other ids, in
@@ -19,8 +20,10 @@
 **   - The window: the array covers the numbers [base, base + cap).  It
 **     grows (to a power of two) to take a number outside it while at least
 **     half the numbers it must then reach are held; a number farther off
-**     goes to the table, and `spilled` counts those, so that a lookup of a
-**     number the array lacks asks the table only when the table may hold it.
+**     goes to the table, `spilled` counts those, and the window never grows
+**     over one.  So a number in the window is in the array or nowhere, and
+**     a lookup of one outside asks the table only if some were spilled: one
+**     place to look, whatever the order of the log.
 **   - Everything else is the table's, as before.
 **
 ** Callers locate an id once (civic__ids_locate), then find it, make room
@@ -36,6 +39,7 @@
 #define CIVIC_DENSE_PREFIX_MAX 15
 #define CIVIC_DENSE_DIGITS_MAX 18
 #define CIVIC_DENSE_UNSET 0xff /* prefix_len before the shape is chosen */
+#define CIVIC_DENSE_NONE 0xfe  /* prefix_len when the first ids had none */
 
 typedef struct civic_dense_ids {
     uint32_t *slot;            /* slot[v - base]: event index + 1, 0 = none */
@@ -48,6 +52,12 @@ typedef struct civic_dense_ids {
                                   those, and a reservation expects numbers from next */
     size_t pending;            /* a reservation made before the first id: the
                                   first id says whether the array or the table takes it */
+    uint64_t floor, ceil;      /* the window stays inside [floor, ceil), which
+                                  no spilled number is in: a number in the window
+                                  is in the array or nowhere */
+    size_t spill_room;         /* a reservation the array took: the table's if
+                                  numbers spill (a log out of order) */
+    uint32_t tries;            /* ids without a shape so far, while unchosen */
     uint8_t prefix_len;        /* CIVIC_DENSE_UNSET until chosen */
     char prefix[CIVIC_DENSE_PREFIX_MAX];
 } civic_dense_ids;
@@ -68,6 +78,7 @@ static inline void civic__ids_init(civic_id_index *x)
 {
     memset(x, 0, sizeof(*x));
     x->dense.prefix_len = CIVIC_DENSE_UNSET;
+    x->dense.ceil = UINT64_MAX;
 }
 
 /* The number of id (s, n) if it has d's shape. */
@@ -104,7 +115,7 @@ static inline uint32_t civic__ids_find_at(const civic_id_index *x, const civic_i
 {
     if (at->shaped) {
         const civic_dense_ids *d = &x->dense;
-        if (at->v - d->base < d->cap && d->slot[at->v - d->base]) return d->slot[at->v - d->base] - 1;
+        if (at->v - d->base < d->cap) return d->slot[at->v - d->base] - 1; /* 0: CIVIC_NONE */
         if (!d->spilled) return CIVIC_NONE;
     }
     return civic__table_find(&x->table, key, owner, s, n, h);

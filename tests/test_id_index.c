@@ -83,6 +83,10 @@ static void universe_build(universe *u)
         "abcdefghijklmnop1", "abcdefghijklmno1", "abcdefghijklmnop", "a-1", "e-1", "ee1",
     };
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) add_id(u, edges[i]);
+    for (int i = 0; i < 100; i++) { /* not numbered: they end in a letter */
+        snprintf(buf, sizeof buf, "k%dz", i);
+        add_id(u, buf);
+    }
     while (u->count < UNIVERSE_MAX - 100) { /* the rest at random */
         const char *p = prefixes[rnd() % 8];
         uint64_t v;
@@ -253,12 +257,40 @@ static void the_first_numbered_id_chooses_the_shape(void **state)
     run_order(order_buf, n, 3, 1500, 2100);
 }
 
+/* A log whose first 64 ids end in letters is not numbered: the numbers
+ * that follow go to the table, and are found there. */
+static void a_log_that_starts_unnumbered_stays_in_the_table(void **state)
+{
+    (void)state;
+    universe *u = calloc(1, sizeof(*u));
+    assert_non_null(u);
+    rng_state = 0x9e3779b97f4a7c15ull;
+    universe_build(u);
+    civic_allocator a;
+    civic__alloc_init(&a, NULL);
+    civic_id_index x;
+    civic__ids_init(&x);
+    size_t first = u->count;
+    for (size_t k = 0; k < u->count; k++)
+        if (strcmp(u->lp[k], "k0z") == 0) first = k;
+    assert_true(first + 100 <= u->count);
+    for (size_t k = first; k < first + 100; k++) insert(&x, &a, u, k);
+    for (size_t k = 0; k < 1500; k++) insert(&x, &a, u, k); /* "1".."1500" */
+    check_all(&x, u);
+    assert_int_equal(x.dense.count, 0);
+    assert_int_equal(x.table.count, 1600);
+    civic__ids_free(&a, &x);
+    universe_free(u);
+    free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbered_forwards_backwards_and_shuffled),
         cmocka_unit_test(everything_in_any_order),
         cmocka_unit_test(the_first_numbered_id_chooses_the_shape),
+        cmocka_unit_test(a_log_that_starts_unnumbered_stays_in_the_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
