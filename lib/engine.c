@@ -142,10 +142,25 @@ uint32_t civic__event_find(const civic_engine *e, const char *id, size_t len)
     return civic__ids_find_at(&e->ids, &at, civic__event_key, e, id, len, h);
 }
 
+/* The subject named (s, n), hash h: the table's find, with the record's
+ * key compared before the text (civic__name_key). */
+static inline uint32_t subject_find(const civic_engine *e, const char *s, size_t n, uint32_t h)
+{
+    const civic_table *t = &e->subject_table;
+    if (t->mask == 0) return CIVIC_NONE;
+    uint64_t key = civic__name_key(s, n);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t slot = civic__slot_load(&t->slots[i]);
+        if (slot == 0) return CIVIC_NONE;
+        if ((uint32_t)(slot >> 32) != h) continue;
+        const civic_subject *x = &e->subjects[(uint32_t)slot - 1];
+        if (x->key == key && (n <= 7 || civic__bytes_equal(x->id, s, n))) return (uint32_t)slot - 1;
+    }
+}
+
 uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len)
 {
-    return civic__table_find(&e->subject_table, civic__subject_key, e, id, len,
-                             civic__hash32(id, len));
+    return subject_find(e, id, len, civic__hash32(id, len));
 }
 
 /* ------------------------------------------------------------ locking
@@ -450,9 +465,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
         return civic__error_set(err, CIVIC_E_NOMEM, line, 0, 0, NULL);
     uint32_t s = p->subject_index, g = CIVIC_NONE;
     CIVIC_ASSERT(s == CIVIC_NONE || s < e->subject_count);
-    if (s == CIVIC_NONE)
-        s = civic__table_find(&e->subject_table, civic__subject_key, e, p->subject, p->subject_len,
-                              p->subject_hash);
+    if (s == CIVIC_NONE) s = subject_find(e, p->subject, p->subject_len, p->subject_hash);
     if (p->group_len) {
         g = p->group_index;
         CIVIC_ASSERT(g == CIVIC_NONE || g < e->group_count);
@@ -465,7 +478,8 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
     /* From here on nothing can fail. */
     if (s == CIVIC_NONE) {
         s = (uint32_t)e->subject_count++;
-        e->subjects[s] = (civic_subject){ t.subject, CIVIC_NONE, 0 };
+        e->subjects[s] = (civic_subject){ t.subject, civic__name_key(p->subject, p->subject_len),
+                                          CIVIC_NONE, 0 };
         civic__table_insert(&e->subject_table, p->subject_hash, s);
     }
     if (t.group) {
@@ -622,14 +636,14 @@ int civic_engine_reserve(civic_engine *e, uint64_t events, civic_error *err)
 uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len)
 {
     uint32_t h = civic__hash32(id, len);
-    uint32_t s = civic__table_find(&e->subject_table, civic__subject_key, e, id, len, h);
+    uint32_t s = subject_find(e, id, len, h);
     if (s != CIVIC_NONE) return s;
     if (len == 0 || len > CIVIC_ID_BYTES_MAX || civic__engine_reserve_names(e, 1) != CIVIC_OK)
         return CIVIC_NONE;
     const char *copy = arena_lp(&e->names, id, len);
     if (!copy) return CIVIC_NONE;
     s = (uint32_t)e->subject_count++;
-    e->subjects[s] = (civic_subject){ copy, CIVIC_NONE, 0 };
+    e->subjects[s] = (civic_subject){ copy, civic__name_key(id, len), CIVIC_NONE, 0 };
     civic__table_insert(&e->subject_table, h, s);
     return s;
 }

@@ -668,9 +668,20 @@ static inline void civic__ev_set(civic_ev *x, uint64_t id, uint64_t aux)
 
 typedef struct civic_subject {
     const char *id;          /* length-prefixed */
+    uint64_t key;            /* civic__name_key(id): a lookup compares it first */
     uint32_t last;           /* newest event index (insertion order) */
     uint32_t count;
 } civic_subject;
+
+/* A name's length and up to its first 7 bytes in one word: equal keys mean
+ * equal names for names of 7 bytes or fewer, so a lookup of such a subject
+ * reads its record and never its text (one cache miss instead of two). */
+static inline uint64_t civic__name_key(const char *s, size_t n)
+{
+    uint64_t k = 0;
+    memcpy(&k, s, n < 7 ? n : 7);
+    return (k << 8) | (n & 0xff);
+}
 
 typedef struct civic_intern {  /* a group path */
     const char *text;          /* length-prefixed */

@@ -284,6 +284,96 @@ static void a_log_that_starts_unnumbered_stays_in_the_table(void **state)
     free(u);
 }
 
+/* ------------------------------------------------------------ subject names */
+
+typedef struct named_hash {
+    uint32_t h;
+    uint32_t i;
+} named_hash;
+
+static int named_hash_order(const void *a, const void *b)
+{
+    const named_hash *x = a, *y = b;
+    return x->h != y->h ? (x->h < y->h ? -1 : 1) : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+/* Two names of format fmt (one %u) whose 32-bit hashes are equal: the
+ * table's tag cannot tell them apart, the record's key and text must. */
+static void colliding_names(const char *fmt, char *a, char *b, size_t size)
+{
+    const uint32_t n = 1u << 18;
+    named_hash *v = malloc(n * sizeof(*v));
+    assert_non_null(v);
+    char buf[64];
+    for (uint32_t i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, fmt, i);
+        v[i] = (named_hash){ civic__hash32(buf, strlen(buf)), i };
+    }
+    qsort(v, n, sizeof(*v), named_hash_order);
+    uint32_t k = 0;
+    while (k + 1 < n && v[k].h != v[k + 1].h) k++;
+    assert_true(k + 1 < n); /* 2^18 names in 2^32 hashes: ~8 pairs expected */
+    snprintf(a, size, fmt, v[k].i);
+    snprintf(b, size, fmt, v[k + 1].i);
+    free(v);
+}
+
+static int64_t events_of(const civic_engine *e, const char *subject)
+{
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, subject, INT64_MAX / 2, &res), CIVIC_OK);
+    civic_score sc = CIVIC_SCORE_INIT;
+    assert_int_equal(civic_result_get(res, 0, &sc), CIVIC_OK);
+    assert_string_equal(sc.subject, subject);
+    int64_t n = (int64_t)sc.events;
+    civic_result_free(res);
+    return n;
+}
+
+/* Subjects whose hashes collide stay two subjects, short names (told apart
+ * by the record's key alone) and long ones (same length and first bytes:
+ * by the text), through adds and a load. */
+static void subjects_with_colliding_hashes(void **state)
+{
+    (void)state;
+    static const char *const formats[] = { "q%06u", "abcdefg%07u" };
+    for (size_t f = 0; f < 2; f++) {
+        char a[32], b[32];
+        colliding_names(formats[f], a, b, sizeof a);
+        assert_int_equal(civic__hash32(a, strlen(a)), civic__hash32(b, strlen(b)));
+        assert_true(strcmp(a, b) != 0 && strlen(a) == strlen(b));
+        for (int how = 0; how < 2; how++) {
+            civic_engine *e = engine_from(TEST_SCHEME "[rule.hour]\npoints = 1\n");
+            char csv[512];
+            int len = snprintf(csv, sizeof csv,
+                               "id,subject,type,ts,qty\n1,%s,hour,1704067200,1\n"
+                               "2,%s,hour,1704067201,1\n3,%s,hour,1704067202,1\n", a, b, b);
+            if (how == 0) {
+                civic_error err = CIVIC_ERROR_INIT;
+                assert_int_equal(civic_engine_load(e, csv, (size_t)len, NULL, NULL, &err), CIVIC_OK);
+            } else {
+                const char *subj[3] = { a, b, b };
+                for (int k = 0; k < 3; k++) {
+                    char id[8], ts[16];
+                    snprintf(id, sizeof id, "%d", k + 1);
+                    snprintf(ts, sizeof ts, "%d", 1704067200 + k);
+                    civic_event ev = CIVIC_EVENT_INIT;
+                    ev.id = id;
+                    ev.subject = subj[k];
+                    ev.type = "hour";
+                    ev.ts = ts;
+                    civic_error err = CIVIC_ERROR_INIT;
+                    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+                }
+            }
+            assert_int_equal(civic_engine_subject_count(e), 2);
+            assert_int_equal(events_of(e, a), 1);
+            assert_int_equal(events_of(e, b), 2);
+            civic_engine_free(e);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +381,7 @@ int main(void)
         cmocka_unit_test(everything_in_any_order),
         cmocka_unit_test(the_first_numbered_id_chooses_the_shape),
         cmocka_unit_test(a_log_that_starts_unnumbered_stays_in_the_table),
+        cmocka_unit_test(subjects_with_colliding_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1269,6 +1269,76 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ------------------------------------------------------------ subject ids */
+
+/* One subject's score and events at 2025-01-01. */
+static void subject_answer(const civic_engine *e, const char *subject, int64_t *score,
+                           int64_t *events)
+{
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, subject, when(e, "2025-01-01"), &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 1);
+    civic_score sc = CIVIC_SCORE_INIT;
+    assert_int_equal(civic_result_get(res, 0, &sc), CIVIC_OK);
+    assert_string_equal(sc.subject, subject);
+    *score = sc.score;
+    *events = (int64_t)sc.events;
+    civic_result_free(res);
+}
+
+/* Subject ids alike in their first bytes and their length are two
+ * subjects: an add, a load and a query each find the right one.  Subject
+ * k gets k + 1 events of qty 1, so each score names its subject. */
+static void subject_ids_alike_in_their_first_bytes(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "a", "ab", "abcdefg", "abcdefh", "abcdefgh", "abcdefgi", "abcdefg1", "abcdefg2",
+        "bbcdefgh", "abcdefghijklmnop1", "abcdefghijklmnop2", "abcdefghijklmnopq", "s1", "s01",
+        "s1 ", "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9s",
+    };
+    const size_t n = sizeof(names) / sizeof(names[0]);
+    for (int how = 0; how < 2; how++) { /* adds, then one CSV load */
+        civic_engine *e = fresh_threads(how ? 2 : 1);
+        char csv[8192], id[32], ts[24];
+        size_t at = (size_t)snprintf(csv, sizeof(csv), "id,subject,type,ts,qty\n");
+        unsigned next = 1;
+        for (size_t round = 0; round <= n; round++) /* interleaved: every lookup is a hit */
+            for (size_t k = round; k < n; k++) {
+                snprintf(id, sizeof(id), "x%u", next);
+                snprintf(ts, sizeof(ts), "%u", 1704067200u + next++);
+                if (how == 0) {
+                    expect_add(e, id, names[k], "hour", ts, "1", NULL, CIVIC_OK);
+                } else {
+                    assert_true(strchr(names[k], ' ') == NULL || strlen(names[k]) < 8);
+                    at += (size_t)snprintf(csv + at, sizeof(csv) - at, "%s,%s,hour,%s,1\n", id,
+                                           names[k], ts);
+                    assert_true(at < sizeof(csv));
+                }
+            }
+        if (how == 1) {
+            civic_error err = CIVIC_ERROR_INIT;
+            assert_int_equal(civic_engine_load(e, csv, at, NULL, NULL, &err), CIVIC_OK);
+        }
+        assert_int_equal(civic_engine_subject_count(e), n);
+        for (size_t k = 0; k < n; k++) {
+            int64_t score = 0, events = 0;
+            subject_answer(e, names[k], &score, &events);
+            if (events != (int64_t)k + 1 || score != P(1000 + (int64_t)k + 1))
+                fail_msg("subject \"%s\": %lld events, score %lld; want %lld, %lld", names[k],
+                         (long long)events, (long long)score, (long long)k + 1,
+                         (long long)P(1000 + (int64_t)k + 1));
+        }
+        static const char *const unseen[] = { "abcdefgj", "abcdefghijklmnop3", "abcdef", "s001" };
+        for (size_t k = 0; k < sizeof(unseen) / sizeof(unseen[0]); k++) {
+            int64_t score = 0, events = -1;
+            subject_answer(e, unseen[k], &score, &events);
+            if (events != 0 || score != P(1000)) fail_msg("unseen subject \"%s\" has events", unseen[k]);
+        }
+        civic_engine_free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1287,6 +1357,7 @@ int main(void)
         cmocka_unit_test(reserve_changes_no_answer),
         cmocka_unit_test(refs_find_numeric_ids_by_their_string),
         cmocka_unit_test(many_refs_resolve_to_their_targets),
+        cmocka_unit_test(subject_ids_alike_in_their_first_bytes),
     };
     return cmocka_run_group_tests_name("ids", tests, setup, teardown);
 }
