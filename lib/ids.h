@@ -12,11 +12,11 @@
 **   - The shape: the first id stored that ends in digits chooses the prefix
 **     (at most CIVIC_DENSE_PREFIX_MAX bytes, the bytes before those
 **     digits); when none of the first 64 does, the log is taken for one
-**     that does not number its ids, and every id goes to the table.  An id has the shape when it is that prefix followed by
-**     1-18 digits without a leading zero ("0" itself has one digit).  Each
-**     id of the shape names one number and each number one id, so the
-**     array needs no key comparison: "07", "e07" and "7 " are other ids, in
-**     the table.
+**     that does not number its ids, and every id goes to the table.  An id
+**     has the shape when it is that prefix followed by 1-18 digits without
+**     a leading zero ("0" itself has one digit).  Each id of the shape
+**     names one number and each number one id, so the array needs no key
+**     comparison: "07", "e07" and "7 " are other ids, in the table.
 **   - The window: the array covers the numbers [base, base + cap).  It
 **     grows (to a power of two) to take a number outside it while at least
 **     half the numbers it must then reach are held; a number farther off

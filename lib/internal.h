@@ -678,9 +678,11 @@ typedef struct civic_subject {
  * reads its record and never its text (one cache miss instead of two). */
 static inline uint64_t civic__name_key(const char *s, size_t n)
 {
-    uint64_t k = 0;
-    memcpy(&k, s, n < 7 ? n : 7);
-    return (k << 8) | (n & 0xff);
+    unsigned char b[8] = { (unsigned char)n };
+    memcpy(b + 1, s, n < 7 ? n : 7);
+    uint64_t k;
+    memcpy(&k, b, sizeof(k));
+    return k;
 }
 
 typedef struct civic_intern {  /* a group path */
