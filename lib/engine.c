@@ -154,7 +154,8 @@ static inline uint32_t subject_find(const civic_engine *e, const char *s, size_t
         if (slot == 0) return CIVIC_NONE;
         if ((uint32_t)(slot >> 32) != h) continue;
         const civic_subject *x = &e->subjects[(uint32_t)slot - 1];
-        if (x->key == key && (n <= 7 || civic__bytes_equal(x->id, s, n))) return (uint32_t)slot - 1;
+        if (x->key == key && (n <= CIVIC_NAME_KEY_BYTES || civic__bytes_equal(x->id, s, n)))
+            return (uint32_t)slot - 1;
     }
 }
 

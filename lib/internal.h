@@ -673,13 +673,16 @@ typedef struct civic_subject {
     uint32_t count;
 } civic_subject;
 
-/* A name's length and up to its first 7 bytes in one word: equal keys mean
- * equal names for names of 7 bytes or fewer, so a lookup of such a subject
- * reads its record and never its text (one cache miss instead of two). */
+/* A name's length and up to its first CIVIC_NAME_KEY_BYTES bytes in one
+ * word: equal keys mean equal names for names no longer than that, so a
+ * lookup of such a subject reads its record and never its text (one cache
+ * miss instead of two). */
+#define CIVIC_NAME_KEY_BYTES 7
+_Static_assert(1 + CIVIC_NAME_KEY_BYTES == sizeof(uint64_t), "the length and the bytes fill a word");
 static inline uint64_t civic__name_key(const char *s, size_t n)
 {
-    unsigned char b[8] = { (unsigned char)n };
-    memcpy(b + 1, s, n < 7 ? n : 7);
+    unsigned char b[1 + CIVIC_NAME_KEY_BYTES] = { (unsigned char)n };
+    memcpy(b + 1, s, n < CIVIC_NAME_KEY_BYTES ? n : CIVIC_NAME_KEY_BYTES);
     uint64_t k;
     memcpy(&k, b, sizeof(k));
     return k;
