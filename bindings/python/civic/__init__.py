@@ -46,8 +46,10 @@ Conventions
     does, so a version-1 scheme and log keep their 1.0 answers.
 """
 
+import ctypes as _ctypes
 import datetime as _dt
 import decimal as _decimal
+import mmap as _mmap
 import os as _os
 import threading as _threading
 import weakref as _weakref
@@ -1196,8 +1198,10 @@ class Engine(_Owner):
              format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
         """Load a batch of CSV or JSON Lines events.
 
-        source: the events themselves as str text or bytes; a file object
-        opened for reading (text or binary: read to its end); or a path as
+        source: the events themselves as str text, bytes, a bytearray or a
+        memoryview (read where it is, without a copy: a read-only view too,
+        such as civic.split's parts); a file object opened for reading (text
+        or binary: read to its end); or a path as
         pathlib.Path (any os.PathLike), read by the library.  A str is always
         text, never a file name: for a path in a str use load_file().
         format: None (by extension, else by content), "csv" or "jsonl".
@@ -1211,7 +1215,7 @@ class Engine(_Owner):
         if isinstance(source, str):
             return self._load(None, source.encode("utf-8"), format, lenient)
         if isinstance(source, (bytes, bytearray, memoryview)):
-            return self._load(None, bytes(source), format, lenient)
+            return self._load(None, source, format, lenient)
         read = getattr(source, "read", None)
         if callable(read):
             data = read()
@@ -1220,7 +1224,7 @@ class Engine(_Owner):
             if not isinstance(data, (bytes, bytearray)):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)
-            return self._load(None, bytes(data), format, lenient)
+            return self._load(None, data, format, lenient)
         raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
                         "path, not %s" % type(source).__name__)
 
@@ -1254,8 +1258,9 @@ class Engine(_Owner):
                 if path is not None:
                     _lib.civic_engine_load_file(p, path, _byref(opts), _byref(report), err)
                 else:
-                    _lib.civic_engine_load(p, data, len(data), _byref(opts),
-                                           _byref(report), err)
+                    with _Borrowed(data, "source") as src:
+                        _lib.civic_engine_load(p, src.arg, src.size, _byref(opts),
+                                               _byref(report), err)
         except CivicError as e:
             if not lenient and not rejections and report.rejected:
                 # strict: the line that failed the batch is its one rejection
@@ -1763,27 +1768,100 @@ _SPLIT_KEYS = {"subject": 0, "id": _capi.CIVIC_SPLIT_KEY_ID}
 def _as_bytes(value, what):
     if isinstance(value, bytes):
         return value
-    if isinstance(value, (bytearray, memoryview)):
+    if isinstance(value, (bytearray, memoryview, _mmap.mmap)):
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
     raise TypeError("%s must be bytes or str, not %s" % (what, type(value).__name__))
 
 
-def _split_input(value):
-    """civic.split's data as (what holds it, the argument, its length):
-    bytes as they are; a writable buffer (a bytearray, or a memoryview of
-    one, as readinto fills) in place without a copy, passed by address so
-    that no argument tuple kept in a traceback pins it (the caller keeps
-    the first item for the calls); anything else as _as_bytes gives it."""
-    if isinstance(value, (bytearray, memoryview)):
-        view = memoryview(value)
-        if not view.readonly and view.c_contiguous and view.nbytes:
-            view = view.cast("B")
-            held = (_capi.c_char * view.nbytes).from_buffer(view)
-            return held, _capi.c_char_p(_addressof(held)), view.nbytes
-    raw = _as_bytes(value, "data")
-    return raw, raw, len(raw)
+class _PyBuffer(_ctypes.Structure):
+    """CPython's Py_buffer: what PyObject_GetBuffer fills in."""
+    _fields_ = [("buf", _ctypes.c_void_p), ("obj", _ctypes.c_void_p),
+                ("len", _ctypes.c_ssize_t), ("itemsize", _ctypes.c_ssize_t),
+                ("readonly", _ctypes.c_int), ("ndim", _ctypes.c_int),
+                ("format", _ctypes.c_char_p), ("shape", _ctypes.c_void_p),
+                ("strides", _ctypes.c_void_p), ("suboffsets", _ctypes.c_void_p),
+                ("internal", _ctypes.c_void_p)]
+
+
+def _buffer_api():
+    """PyObject_GetBuffer and PyBuffer_Release, or None where the
+    interpreter does not offer them through ctypes (not CPython)."""
+    api = getattr(_ctypes, "pythonapi", None)
+    try:
+        get, release = api.PyObject_GetBuffer, api.PyBuffer_Release
+    except AttributeError:
+        return None
+    get.argtypes = [_ctypes.py_object, _ctypes.POINTER(_PyBuffer), _ctypes.c_int]
+    get.restype = _ctypes.c_int
+    release.argtypes = [_ctypes.POINTER(_PyBuffer)]
+    release.restype = None
+    return get, release
+
+
+_BUFFER_API = _buffer_api()
+
+
+class _Borrowed:
+    """The bytes of `value` for one C call, without a copy: bytes as they
+    are; a bytearray, an mmap or a contiguous memoryview (a read-only one
+    too, such as civic.split's views) by address, its export held until
+    the block ends, so that it cannot be resized or closed under the call
+    (and nothing is left holding it, even a traceback that keeps this
+    object); str as UTF-8; a view that is not contiguous copied.  A
+    writable buffer is always read in place, so the C function may also
+    write into it.  `arg` is what the C function takes, `size` its
+    length."""
+
+    def __init__(self, value, what):
+        self._view = self._held = None
+        if isinstance(value, (bytearray, memoryview, _mmap.mmap)):
+            if _BUFFER_API is not None:
+                view = _PyBuffer()
+                try:
+                    _BUFFER_API[0](value, _byref(view), 0)   # PyBUF_SIMPLE: contiguous bytes
+                except BufferError:
+                    view = None                         # not contiguous: copied below
+                if view is not None:
+                    self._view = view
+                    self.arg = _capi.c_char_p(view.buf) if view.len else b""
+                    self.size = view.len
+                    return
+            else:
+                mv = memoryview(value)
+                if not mv.readonly and mv.c_contiguous:
+                    mv = mv.cast("B")
+                    self._held = (_capi.c_char * mv.nbytes).from_buffer(mv)
+                    self.arg, self.size = _capi.c_char_p(_addressof(self._held)), mv.nbytes
+                    return
+        raw = _as_bytes(value, what)
+        self.arg, self.size = raw, len(raw)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._view is not None:
+            _BUFFER_API[1](_byref(self._view))
+        self._view = self._held = self.arg = None
+        return False
+
+
+def _output_buffer(n):
+    """A writable buffer of n bytes for civic_split to fill: a big one as
+    an anonymous mmap, whose pages the kernel hands over already zeroed
+    as they are first written (a bytearray would zero them all first, a
+    tenth of a big split's time); a small one as a bytearray."""
+    if n >= _OUTPUT_MMAP_BYTES:
+        try:
+            return _mmap.mmap(-1, n)
+        except (OSError, ValueError):
+            pass
+    return bytearray(n)
+
+
+_OUTPUT_MMAP_BYTES = 1 << 20
 
 
 def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
@@ -1796,8 +1874,8 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     engine of its own and the answers about its subjects are those of one
     engine holding everything.
 
-    data: the events (bytes, a bytearray or memoryview -- a writable one
-    is read in place, without a copy --, or str as UTF-8); a last line
+    data: the events (bytes, a bytearray or memoryview -- read in place,
+    without a copy --, or str as UTF-8); a last line
     without a line break is a record.  header: for a block of a CSV file
     after the first, the file's header record (data then holds only
     events).  format: None (by content, CSV when header is given), "csv"
@@ -1831,7 +1909,6 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         utc_offset = rules.utc_offset
     elif isinstance(utc_offset, bool) or not isinstance(utc_offset, int):
         raise TypeError("utc_offset must be int seconds")
-    held, raw, size = _split_input(data)
     head = None if header is None else _as_bytes(header, "header")
     opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
                                      format=_FORMATS[format], parts=parts,
@@ -1842,15 +1919,13 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     err = _capi.new_error()
     ends = (_capi.c_uint64 * parts)()
     counts = (_capi.c_uint64 * parts)()
-    buf = None
-    try:
-        _lib.civic_split(raw, size, _byref(opts), None, 0, None, None, _byref(report), err)
-        out = bytearray(report.bytes_max)
-        buf = (_capi.c_char * len(out)).from_buffer(out)
-        _lib.civic_split(raw, size, _byref(opts), buf, len(out), ends, counts,
-                         _byref(report), err)
-    finally:
-        del buf, held           # the bytearrays may be resized or freed again
+    with _Borrowed(data, "data") as src:
+        _lib.civic_split(src.arg, src.size, _byref(opts), None, 0, None, None, _byref(report),
+                         err)
+        out = _output_buffer(report.bytes_max)
+        with _Borrowed(out, "out") as dst:
+            _lib.civic_split(src.arg, src.size, _byref(opts), dst.arg, dst.size, ends, counts,
+                             _byref(report), err)
     view = memoryview(out).toreadonly() if views else memoryview(out)
     pieces, at = [], 0
     for end in ends:

@@ -1097,6 +1097,64 @@ class TestLoad(Base):
         with self.assertRaises(TypeError):
             self.engine.load(Odd())
 
+    def test_load_reads_buffers_in_place(self):
+        # a bytearray, an mmap and any contiguous memoryview of them (a
+        # read-only one too) are read where they are: the load allocates no
+        # copy of the input, and the buffer is free again afterwards
+        import mmap
+        import tracemalloc
+        body = "".join("b%d,s%d,volunteer_hour,2024-05-%02d\n" % (i, i % 50, 1 + i % 28)
+                       for i in range(40000)).encode()
+        data = b"id,subject,type,ts\n" + body
+        with civic.Engine(self.rules) as ref:
+            ref.load(data)
+            want = binding_rows(ref.subjects("2024-06-01"))
+        block = bytearray(b"junk" + data + b"junk")
+        mapped = mmap.mmap(-1, len(data))
+        mapped[:] = data
+        cases = [bytearray(data), memoryview(block)[4:4 + len(data)],
+                 memoryview(block)[4:4 + len(data)].toreadonly(), memoryview(mapped)]
+        for buf in cases:
+            with civic.Engine(self.rules) as e:
+                tracemalloc.start()
+                try:
+                    rep = e.load(buf, format="csv")
+                    peak = tracemalloc.get_traced_memory()[1]
+                finally:
+                    tracemalloc.stop()
+                self.assertEqual(rep.accepted, 40000)
+                self.assertLess(peak, len(data) // 4, type(buf).__name__)
+                self.assertEqual(binding_rows(e.subjects("2024-06-01")), want)
+            if isinstance(buf, memoryview):
+                buf.release()
+        block.extend(b"more")           # not exported any more
+        mapped.close()
+        # a bad line: the error is raised, and the buffer is not held by it
+        bad = bytearray(b"id,subject,type,ts\nx1,s1,no_such_type,2024-01-01\n")
+        kept = None
+        with civic.Engine(self.rules) as e:
+            try:
+                e.load(bad)
+            except civic.CivicError as err:
+                kept = err
+        self.assertIsNotNone(kept)
+        self.assertEqual(kept.line, 2)
+        bad.extend(b"more")
+        # a view that is not contiguous is read as its bytes
+        with civic.Engine(self.rules) as e:
+            strided = memoryview(b"iidd,,ssuubbjjeecctt,,ttyyppee,,ttss\n\n")[::2]
+            self.assertEqual(e.load(strided, format="csv").lines, 1)
+        # where ctypes cannot reach the C buffer API, a writable buffer is
+        # still read in place and a read-only one copied: the same answers
+        from unittest import mock
+        with mock.patch.object(civic, "_BUFFER_API", None):
+            for buf in (bytearray(data), memoryview(data), memoryview(bytearray(data))):
+                with civic.Engine(self.rules) as e:
+                    self.assertEqual(e.load(buf, format="csv").accepted, 40000)
+                    self.assertEqual(binding_rows(e.subjects("2024-06-01")), want)
+            parts = civic.split(bytearray(data), 3, self.rules, views=True)
+            self.assertEqual(sum(parts.part_events), 40000)
+
     def test_load_jsonl(self):
         text = ('{"id":"j1","subject":"s1","type":"fine","ts":"2022-03-01"}\n'
                 '\n'

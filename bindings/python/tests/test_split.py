@@ -142,6 +142,24 @@ class TestSplit(unittest.TestCase):
         block.extend(b"more")
         self.assertEqual(civic.split(bytearray(), 2, format="csv").events, 0)
 
+    def test_a_big_split_matches_its_copies(self):
+        # past 1 MiB the parts live in one anonymous mapping, not a bytearray
+        data = sample_bytes()
+        header = data[:data.index(b"\n") + 1]
+        body = data[len(header):]
+        big = header + body * (2 * (1 << 20) // len(body) + 1)
+        copies = civic.split(big, 3, self.rules)
+        views = civic.split(bytearray(big), 3, self.rules, views=True)
+        self.assertGreater(len(big), 1 << 21)
+        self.assertEqual([v.tobytes() for v in views.parts], copies.parts)
+        self.assertEqual(views.part_events, copies.part_events)
+        self.assertEqual(sum(len(p) for p in copies.parts),
+                         len(big) + 2 * len(header))        # each part repeats the header
+        first = views.parts[0]
+        del views
+        self.assertEqual(first.tobytes(), copies.parts[0])
+        self.assertTrue(first.readonly)
+
     def test_json_lines_escapes_and_numbers(self):
         data = jsonl_log()
         s = civic.split(data, 4, self.rules)
