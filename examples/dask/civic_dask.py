@@ -47,6 +47,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,21 +80,43 @@ def _input_error(message):
     return ValueError(INPUT_ERROR + message)
 
 
+BLOCK_SLACK = 1 << 16                   # room for the line that runs on past a block
+
+
 def _read_block(path, start, length):
     """The lines of the file that start in [start, start + length): a block
     of whole lines, cut as dask.bytes.read_bytes(delimiter=b"\\n") cuts.
-    Returns (bytes, offset of its first byte)."""
+    Returns (a memoryview of them, offset of its first byte).  The view is
+    of this thread's own buffer, read into again by its next block: fresh
+    memory costs more than the read itself on some machines (every page
+    faulted in and cleared), and the split copies what it keeps.  (The
+    buffer hangs on the thread object: a threading.local would not pickle
+    with the function.)"""
+    me = threading.current_thread()
     with open(path, "rb") as f:
         if start:
             f.seek(start - 1)
             f.readline()                # the line under way at `start` is the previous block's
         at = f.tell()
-        if at >= start + length:
-            return b"", at
-        data = f.read(start + length - at)
-        if data and not data.endswith(b"\n"):
-            data += f.readline()        # the last line runs on past the block
-    return data, at
+        want = start + length - at
+        if want <= 0:
+            return memoryview(b""), at
+        buf = getattr(me, "civic_block", None)
+        if buf is None or len(buf) < want + BLOCK_SLACK:
+            me.civic_block = None
+            buf = me.civic_block = bytearray(want + BLOCK_SLACK)
+        view = memoryview(buf)
+        n = f.readinto(view[:want])
+        if n and buf[n - 1] != 0x0A:
+            tail = f.readline()         # the last line runs on past the block
+            if n + len(tail) > len(buf):
+                view.release()
+                buf = me.civic_block = bytearray(buf[:n]) + tail
+                view = memoryview(buf)
+            else:
+                view[n:n + len(tail)] = tail
+            n += len(tail)
+    return view[:n], at
 
 
 def _file_line(path, offset, line):
@@ -129,7 +152,7 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
         where = "line %d" % _file_line(path, at, e.line)
         if e.column:
             where += ", column %d" % e.column
-        event = _event_on_line(data, fmt, header, e.line)
+        event = _event_on_line(bytes(data), fmt, header, e.line)
         if event:
             where += ": event id %r (subject %r)" % event
         raise _input_error("%s: %s: %s" % (name, where, what))
@@ -184,64 +207,18 @@ def _event_at(piece, fmt, line):
     return None
 
 
-def _first_line(piece):
-    """The first line of a piece (bytes or memoryview), its line break
-    included; b"" when it has none.  Reads only as far as the line."""
-    if isinstance(piece, bytes):
-        nl = piece.find(b"\n")
-        return piece[:nl + 1] if nl >= 0 else b""
-    n = 4096
-    while True:
-        head = bytes(piece[:n])
-        nl = head.find(b"\n")
-        if nl >= 0:
-            return head[:nl + 1]
-        if n >= len(piece):
-            return b""
-        n *= 4
-
-
-def _joined(pieces, sources):
-    """The non-empty pieces (bytes, or memoryviews of a split's buffer),
-    each run of them from one source (file name and format) as one
-    buffer: [(bytes, (name, format))].  One load of a partition's 2.5M
-    events costs a quarter less CPU, and 40 % less wall, than 33 loads of
-    its pieces (a load's pipeline fills and drains; the id table grows in
-    steps).  A CSV piece after the first of its run loses its header line
-    when that is the run's header; a run ends at a piece that does not end
-    with a line break."""
-    runs = []                           # [pieces, source, header, ends with a line break]
-    for piece, source in zip(pieces, sources):
+def _load_pieces(civic, engine, pieces, sources):
+    """Load every non-empty piece into the engine, each as it is (a view of
+    its split's buffer, read in place); a bad event becomes an input error
+    naming the file, the event id and the subject."""
+    for piece, (name, fmt) in zip(pieces, sources):
         if not len(piece):
             continue
-        last = runs[-1] if runs else None
-        ends = piece[-1:] == b"\n"
-        if last and last[1] == source and last[3]:
-            if source[1] == "jsonl":
-                last[0].append(piece)
-                last[3] = ends
-                continue
-            if last[2] and piece[:len(last[2])] == last[2]:
-                last[0].append(memoryview(piece)[len(last[2]):])
-                last[3] = ends
-                continue
-        header = _first_line(piece) if source[1] != "jsonl" else b""
-        runs.append([[piece], source, header, ends])
-    # one bytes per run: Engine.load would copy a memoryview anyway
-    return [(run[0][0] if len(run[0]) == 1 and isinstance(run[0][0], bytes)
-             else b"".join(run[0]), run[1]) for run in runs]
-
-
-def _load_pieces(civic, engine, pieces, sources):
-    """Load every non-empty piece into the engine (runs of pieces of one
-    file joined: _joined); a bad event becomes an input error naming the
-    file, the event id and the subject."""
-    for piece, (name, fmt) in _joined(pieces, sources):
         try:
             engine.load(piece, format=fmt)
         except civic.CivicError as e:
             message = _WHERE.sub("", e.message or str(e))
-            event = _event_at(piece, fmt, e.line) if e.line else None
+            event = _event_at(bytes(piece), fmt, e.line) if e.line else None
             if event:
                 raise _input_error("%s: event id %r (subject %r): %s"
                                    % (name, event[0], event[1], message))

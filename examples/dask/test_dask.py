@@ -407,52 +407,62 @@ class DaskTest(unittest.TestCase):
                   self.big_csv, self.big_jsonl)
 
 
-class JoinTest(unittest.TestCase):
-    """civic_dask._joined: which pieces a partition loads as one buffer."""
+class ReadBlockTest(unittest.TestCase):
+    """civic_dask._read_block: the blocks dask.bytes.read_bytes would cut,
+    read into one buffer per thread."""
 
     @classmethod
     def setUpClass(cls):
         sys.path.insert(0, HERE)
         import civic_dask
-        cls.joined = staticmethod(civic_dask._joined)
+        cls.mod = civic_dask
 
-    def test_runs(self):
-        a, b, j = ("log.csv", "csv"), ("other.csv", "csv"), ("log.jsonl", "jsonl")
-        got = self.joined([b"id,s\n1,x\n", b"", b"id,s\n2,y\n", b"id,s\n3,z\n"], [a, a, a, a])
-        self.assertEqual(got, [(b"id,s\n1,x\n2,y\n3,z\n", a)])
-        # another source, another header, a piece without a final line break
-        got = self.joined([b"id,s\n1,x\n", b"id,s\n2,y\n", b"id,s\n3,z\n", b"s,id\nw,4\n",
-                           b"s,id\nv,5", b"s,id\nu,6\n"], [a, b, a, a, a, a])
-        self.assertEqual(got, [(b"id,s\n1,x\n", a), (b"id,s\n2,y\n", b),
-                               (b"id,s\n3,z\n", a), (b"s,id\nw,4\nv,5", a),
-                               (b"s,id\nu,6\n", a)])
-        got = self.joined([b'{"id":"1"}\n', b'{"id":"2"}', b'{"id":"3"}\n', b""], [j, j, j, j])
-        self.assertEqual(got, [(b'{"id":"1"}\n{"id":"2"}', j), (b'{"id":"3"}\n', j)])
-        self.assertEqual(self.joined([b"", b""], [a, a]), [])
+    @staticmethod
+    def reference(path, start, length):
+        """The cut as the version that read a fresh bytes per block made it."""
+        with open(path, "rb") as f:
+            if start:
+                f.seek(start - 1)
+                f.readline()
+            at = f.tell()
+            if at >= start + length:
+                return b"", at
+            data = f.read(start + length - at)
+            if data and not data.endswith(b"\n"):
+                data += f.readline()
+        return data, at
 
-    def test_runs_of_memoryviews(self):
-        """civic.split(views=True) hands the partitions memoryviews: the same
-        runs, each as bytes."""
-        a, j = ("log.csv", "csv"), ("log.jsonl", "jsonl")
-        # a header longer than the first look (4096 bytes) at a piece
-        long_header = b"id,s" + b" " * 5000 + b"\n"
-        cases = [
-            ([b"id,s\n1,x\n", b"", b"id,s\n2,y\n", b"s,id\nw,4", b"s,id\nv,5\n"], [a] * 5),
-            ([long_header + b"1,x\n", long_header + b"2,y\n", b"id,s\n3,z\n"], [a] * 3),
-            ([b'{"id":"1"}\n', b'{"id":"2"}', b'{"id":"3"}\n', b""], [j] * 4),
-            ([b"no line break at all", b"id,s\n1,x\n"], [a] * 2),
-        ]
-        for pieces, sources in cases:
-            want = self.joined(pieces, sources)
-            block = bytearray(b"".join(pieces))
-            view, at, views = memoryview(block).toreadonly(), 0, []
-            for piece in pieces:
-                views.append(view[at:at + len(piece)] if piece else b"")
-                at += len(piece)
-            got = self.joined(views, sources)
-            self.assertEqual(got, want)
-            for data, _ in got:
-                self.assertIsInstance(data, bytes)
+    def test_blocks_tile_the_file(self):
+        rnd = random.Random(7)
+        slack = self.mod.BLOCK_SLACK
+        lines = [b"id,subject,type,ts\n"]
+        for i in range(3000):
+            # some lines longer than the buffer's slack, one without a final break
+            width = slack + 100 if i % 997 == 5 else rnd.randrange(1, 60)
+            lines.append(b"e%d,%s\n" % (i, b"x" * width))
+        lines.append(b"last,line,without,break")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "log.csv")
+            with open(path, "wb") as f:
+                f.write(b"".join(lines))
+            size = os.path.getsize(path)
+            for blocksize in (97, 4096, slack - 1, slack + 50, size):
+                got, views = [], []
+                for start in range(0, size, blocksize):
+                    view, at = self.mod._read_block(path, start, blocksize)
+                    self.assertEqual((bytes(view), at), self.reference(path, start, blocksize),
+                                     (blocksize, start))
+                    got.append(bytes(view))
+                    views.append(view)
+                with open(path, "rb") as f:
+                    self.assertEqual(b"".join(got), f.read(), blocksize)
+                # one buffer per thread, read into again: a new one only for a
+                # bigger block, or for a line that runs on past the slack
+                # (4 of them: at most 2 buffers each)
+                self.assertLessEqual(len({id(v.obj) for v in views if len(v)}), 1 + 2 * 4,
+                                     blocksize)
+                for v in views:
+                    v.release()
 
 
 if __name__ == "__main__":
