@@ -19,9 +19,9 @@
 **     comparison: "07", "e07" and "7 " are other ids, in the table.
 **   - The window: the array covers the numbers [base, base + cap).  It
 **     grows (to a power of two) to take a number outside it while at least
-**     half the numbers it must then reach are held; a number farther off
-**     goes to the table, `spilled` counts those, and the window never grows
-**     over one.  So a number in the window is in the array or nowhere, and
+**     a quarter of the numbers it must then reach are held; a number
+**     farther off goes to the table, `spilled` counts those, and the window
+**     never grows over one.  So a number in the window is in the array or nowhere, and
 **     a lookup of one outside asks the table only if some were spilled: one
 **     place to look, whatever the order of the log.
 **   - Everything else is the table's, as before.

@@ -284,6 +284,60 @@ static void a_log_that_starts_unnumbered_stays_in_the_table(void **state)
     free(u);
 }
 
+/* ------------------------------------------------------------ sparse runs */
+
+static char stride_ids[60000][24];
+
+static const char *stride_key(const void *owner, uint32_t index)
+{
+    (void)owner;
+    return stride_ids[index] + 1;
+}
+
+/* n ids "e<k * stride>" in order: how many the array took. */
+static size_t stride_run(size_t n, unsigned stride)
+{
+    civic_allocator a;
+    civic__alloc_init(&a, NULL);
+    civic_id_index x;
+    civic__ids_init(&x);
+    for (uint32_t i = 0; i < n; i++) {
+        char *b = stride_ids[i];
+        int len = snprintf(b + 1, sizeof(stride_ids[i]) - 1, "e%lu",
+                           (unsigned long)(i + 1) * stride);
+        b[0] = (char)len;
+        uint32_t h = civic__hash32(b + 1, (size_t)len);
+        civic_id_at at;
+        civic__ids_locate(&x, b + 1, (size_t)len, &at);
+        assert_int_equal(civic__ids_find_at(&x, &at, stride_key, NULL, b + 1, (size_t)len, h),
+                         CIVIC_NONE);
+        assert_int_equal(civic__ids_prepare(&x, &a, b + 1, (size_t)len, &at), CIVIC_OK);
+        civic__ids_insert(&x, &at, h, i);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s = stride_ids[i] + 1;
+        size_t len = civic__lp_len(s);
+        assert_int_equal(civic__ids_find(&x, stride_key, NULL, s, len, civic__hash32(s, len)), i);
+    }
+    size_t dense = x.dense.count;
+    assert_int_equal(dense + x.table.count, n);
+    civic__ids_free(&a, &x);
+    return dense;
+}
+
+/* One of two or three subject partitions of a numbered log holds every
+ * second or third number: the array takes them all.  Sparser runs go to
+ * the table (but for the first few, while DENSE_MIN's slack lasts). */
+static void every_second_or_third_number_is_in_the_array(void **state)
+{
+    (void)state;
+    assert_int_equal(stride_run(60000, 1), 60000);
+    assert_int_equal(stride_run(60000, 2), 60000);
+    assert_int_equal(stride_run(60000, 3), 60000);
+    assert_int_equal(stride_run(60000, 4), 60000);
+    assert_true(stride_run(60000, 6) < 1000);
+}
+
 /* ------------------------------------------------------------ subject names */
 
 typedef struct named_hash {
@@ -381,6 +435,7 @@ int main(void)
         cmocka_unit_test(everything_in_any_order),
         cmocka_unit_test(the_first_numbered_id_chooses_the_shape),
         cmocka_unit_test(a_log_that_starts_unnumbered_stays_in_the_table),
+        cmocka_unit_test(every_second_or_third_number_is_in_the_array),
         cmocka_unit_test(subjects_with_colliding_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
