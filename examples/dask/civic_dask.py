@@ -500,7 +500,10 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     if not blocks:
         return empty, info
     if nparts is None:
-        nparts = 2 * (sum(client.nthreads().values()) or 1)
+        # One per worker thread: fewer, bigger engines, and one of two or
+        # three partitions of a numbered log keeps its ids in the engine's
+        # array, not its hash table (docs/internals.md).
+        nparts = sum(client.nthreads().values()) or 1
     info["partitions"] = nparts
     sources = [(name, fmt) for _, name, fmt, _, _, _ in blocks]
 
@@ -572,7 +575,7 @@ def main(argv=None):
                     help="LocalCluster workers in processes of their own (default: threads of "
                          "this process, which libcivic's calls do not serialize)")
     ap.add_argument("--partitions", type=int, metavar="P",
-                    help="subject partitions (default: 2 x worker threads)")
+                    help="subject partitions (default: one per worker thread)")
     ap.add_argument("--blocksize", default="16MB",
                     help="input block size, cut at line breaks (default 16MB)")
     ap.add_argument("--engine-threads", type=int, default=2, metavar="N",
