@@ -81,6 +81,7 @@ def _input_error(message):
 
 
 BLOCK_SLACK = 1 << 16                   # room for the line that runs on past a block
+BLOCK_KEEP_MAX = 64 << 20               # a bigger block buffer is not kept for the next
 
 
 def _read_block(path, start, length):
@@ -89,9 +90,10 @@ def _read_block(path, start, length):
     Returns (a memoryview of them, offset of its first byte).  The view is
     of this thread's own buffer, read into again by its next block: fresh
     memory costs more than the read itself on some machines (every page
-    faulted in and cleared), and the split copies what it keeps.  (The
-    buffer hangs on the thread object: a threading.local would not pickle
-    with the function.)"""
+    faulted in and cleared), and the split copies what it keeps.  A buffer
+    past BLOCK_KEEP_MAX is not kept: a worker of a long-lived cluster
+    would hold it after the job.  (The buffer hangs on the thread object:
+    a threading.local would not pickle with the function.)"""
     me = threading.current_thread()
     with open(path, "rb") as f:
         if start:
@@ -104,14 +106,17 @@ def _read_block(path, start, length):
         buf = getattr(me, "civic_block", None)
         if buf is None or len(buf) < want + BLOCK_SLACK:
             me.civic_block = None
-            buf = me.civic_block = bytearray(want + BLOCK_SLACK)
+            buf = bytearray(want + BLOCK_SLACK)
+            if len(buf) <= BLOCK_KEEP_MAX:
+                me.civic_block = buf
         view = memoryview(buf)
         n = f.readinto(view[:want])
         if n and buf[n - 1] != 0x0A:
             tail = f.readline()         # the last line runs on past the block
             if n + len(tail) > len(buf):
                 view.release()
-                buf = me.civic_block = bytearray(buf[:n]) + tail
+                buf = bytearray(buf[:n]) + tail
+                me.civic_block = buf if len(buf) <= BLOCK_KEEP_MAX else None
                 view = memoryview(buf)
             else:
                 view[n:n + len(tail)] = tail

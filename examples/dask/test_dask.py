@@ -29,9 +29,11 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import warnings
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -463,6 +465,22 @@ class ReadBlockTest(unittest.TestCase):
                                      blocksize)
                 for v in views:
                     v.release()
+        # a block past BLOCK_KEEP_MAX is read all the same, and not kept
+        keep = 10000 // 2 + slack      # between the two blocks' buffers below
+        with tempfile.TemporaryDirectory() as d, mock.patch.object(self.mod, "BLOCK_KEEP_MAX",
+                                                                   keep):
+            path = os.path.join(d, "log.csv")
+            with open(path, "wb") as f:
+                f.write(b"".join(lines))
+            threading.current_thread().civic_block = None
+            view, at = self.mod._read_block(path, 0, 10000)
+            self.assertEqual((bytes(view), at), self.reference(path, 0, 10000))
+            self.assertTrue(threading.current_thread().civic_block is None)
+            view.release()
+            view, at = self.mod._read_block(path, 0, 100)
+            self.assertEqual((bytes(view), at), self.reference(path, 0, 100))
+            self.assertTrue(threading.current_thread().civic_block is view.obj)
+            view.release()
 
 
 if __name__ == "__main__":
