@@ -740,6 +740,96 @@ static void worker_threads_give_the_answers_of_one_thread(void **state)
     free(mixed);
 }
 
+/* ------------------------------------------------------------ adds faulting ahead
+ * One civic_engine_add at a time on an engine with threads: a thread of its
+ * own faults in the room the adds will write next (engine.c), while a
+ * reader queries, the arrays grow under it, adds fail and roll back, and a
+ * load (another kind of write) stops it in between.  The answers are those
+ * of one thread, which never starts it. */
+
+typedef struct add_watch {
+    civic_engine *e;
+    atomic_bool done;
+    atomic_ulong queries;
+    atomic_ulong violations;
+} add_watch;
+
+static void *watch_adds(void *arg)
+{
+    add_watch *w = arg;
+    uint64_t last = 0;
+    while (!atomic_load(&w->done)) {
+        uint64_t n = civic_engine_event_count(w->e);
+        if (n < last) atomic_fetch_add(&w->violations, 1);
+        last = n;
+        civic_result *r = NULL;
+        if (civic_engine_subject(w->e, "f00007", AS_OF, &r) != CIVIC_OK)
+            atomic_fetch_add(&w->violations, 1);
+        civic_result_free(r);
+        atomic_fetch_add(&w->queries, 1);
+    }
+    return NULL;
+}
+
+static void add_many(civic_engine *e, unsigned from, unsigned to)
+{
+    char id[32], subject[32], ts[32];
+    civic_event ev = CIVIC_EVENT_INIT;
+    for (unsigned i = from; i < to; i++) {
+        snprintf(id, sizeof(id), "f%u", i);
+        snprintf(subject, sizeof(subject), "f%05u", (i * 7919u) % 5003u);
+        snprintf(ts, sizeof(ts), "%lld", (long long)(1700000000 + (int64_t)i * 30));
+        ev.id = id;
+        ev.subject = subject;
+        ev.type = kinds[i % K];
+        ev.ts = ts;
+        civic_error err = CIVIC_ERROR_INIT;
+        if (civic_engine_add(e, &ev, &err) != CIVIC_OK) fail_msg("add %u: %s", i, err.message);
+        if (i % 50000 == 0) { /* the same id with another subject: refused, rolled back */
+            ev.subject = "other";
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_CONFLICT);
+        }
+    }
+}
+
+static char *adds_answers(uint32_t threads, unsigned events, add_watch *w)
+{
+    civic_engine *e = engine_from_threads(NULL, threads);
+    pthread_t reader;
+    if (w) {
+        w->e = e;
+        assert_int_equal(pthread_create(&reader, NULL, watch_adds, w), 0);
+    }
+    add_many(e, 0, events / 2);
+    const char batch[] = "id,subject,type,ts\nload1,f00007,donation,1700000000\n"
+                         "load2,f00008,recycling,1700000100\n";
+    assert_int_equal(civic_engine_load(e, batch, sizeof(batch) - 1, NULL, NULL, NULL), CIVIC_OK);
+    add_many(e, events / 2, events);
+    if (w) {
+        atomic_store(&w->done, true);
+        pthread_join(reader, NULL);
+    }
+    assert_int_equal(civic_engine_event_count(e), (uint64_t)events + 2);
+    char *answers = subjects_csv(e, AS_OF);
+    civic_engine_free(e);
+    return answers;
+}
+
+static void adds_fault_ahead_and_give_the_answers_of_one_thread(void **state)
+{
+    (void)state;
+    /* past 4 MiB of room a round: ~130 000 adds since the last other write */
+    const unsigned events = getenv("CIVIC_TEST_UNDER_VALGRIND") ? 60000 : 600000;
+    char *one = adds_answers(1, events, NULL);
+    add_watch w = { 0 };
+    char *two = adds_answers(2, events, &w);
+    assert_int_equal(atomic_load(&w.violations), 0);
+    assert_true(atomic_load(&w.queries) > 0);
+    assert_string_equal(one, two);
+    free(one);
+    free(two);
+}
+
 /* ------------------------------------------------------------ pipelined loads
  * Big enough for several spans of the load pipeline (a few MiB each), with
  * subjects and groups that recur in every span, so parsing threads look up
@@ -1285,6 +1375,7 @@ int main(void)
         cmocka_unit_test(worker_threads_give_the_answers_of_one_thread),
         cmocka_unit_test(parallel_rows_close_their_gaps),
         cmocka_unit_test(two_pass_rows_are_one_pass_rows),
+        cmocka_unit_test(adds_fault_ahead_and_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
