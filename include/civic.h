@@ -266,9 +266,11 @@ typedef struct civic_engine_options {
     const civic_allocator *allocator; /* NULL: malloc */
     uint64_t events_max;              /* 0: no limit below 4294967294 */
     uint32_t threads;                 /* worker threads for bulk loads and all-subject
-                                         queries; 0: the CPUs the process may run on
-                                         (its affinity; at most 8), or 1
-                                         when a custom allocator is given; 1: none */
+                                         queries (and, above 1, one that faults in
+                                         memory ahead of a stream of adds); 0: the
+                                         CPUs the process may run on (its affinity;
+                                         at most 8), or 1 when a custom allocator is
+                                         given; 1: none */
     uint32_t reserved;                /* zero */
 } civic_engine_options;
 #define CIVIC_ENGINE_OPTIONS_INIT { CIVIC_ENGINE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }
