@@ -799,6 +799,7 @@ static char *adds_answers(uint32_t threads, unsigned events, add_watch *w)
     if (w) {
         w->e = e;
         assert_int_equal(pthread_create(&reader, NULL, watch_adds, w), 0);
+        while (atomic_load(&w->queries) == 0) sched_yield(); /* it reads all along */
     }
     add_many(e, 0, events / 2);
     const char batch[] = "id,subject,type,ts\nload1,f00007,donation,1700000000\n"
