@@ -118,6 +118,31 @@ void civic__id_store_free(const civic_allocator *a, civic_id_store *st)
     memset(st, 0, sizeof(*st));
 }
 
+const char *civic__id_spell(const char *prefix, uint64_t num, civic_id_buf *buf)
+{
+    char digits[20], *d = digits + sizeof(digits);
+    do {
+        *--d = (char)('0' + num % 10);
+        num /= 10;
+    } while (num);
+    size_t k = civic__lp_len(prefix), n = (size_t)(digits + sizeof(digits) - d);
+    CIVIC_ASSERT(k <= CIVIC_DENSE_PREFIX_MAX && n <= CIVIC_DENSE_DIGITS_MAX);
+    buf->b[0] = (char)(k + n);
+    memcpy(buf->b + 1, prefix, k);
+    memcpy(buf->b + 1 + k, d, n);
+    return buf->b + 1;
+}
+
+int civic__id_compare(civic_id_view a, civic_id_view b)
+{
+    civic_id_buf ba, bb;
+    const char *x = civic__id_text(a, &ba), *y = civic__id_text(b, &bb);
+    size_t nx = civic__lp_len(x), ny = civic__lp_len(y);
+    int c = memcmp(x, y, nx < ny ? nx : ny);
+    if (c) return c;
+    return nx < ny ? -1 : nx > ny;
+}
+
 static inline int id_store_reserve(civic_engine *e, uint64_t bytes)
 {
     if (e->id_store.data && bytes <= e->id_store.cap - e->id_store.used) return CIVIC_OK;
@@ -536,7 +561,11 @@ static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uin
 {
     uint32_t index = (uint32_t)e->event_count++;
     civic_ev *ev = &e->events[index];
-    uint64_t id = civic__id_store_put(&e->id_store, p->id, p->id_len), aux;
+    /* a numbered id keeps no text: its number says it */
+    uint64_t id = at->dense && at->v < CIVIC_ID_NUMBERED
+                      ? CIVIC_ID_NUMBERED | at->v
+                      : civic__id_store_put(&e->id_store, p->id, p->id_len),
+             aux;
     if (p->ref) {
         aux = civic__id_store_put(&e->id_store, p->ref, p->ref_len);
     } else if ((uint64_t)p->qty < CIVIC_EV_WIDE) {
@@ -666,7 +695,8 @@ void civic__batch_rollback(civic_engine *e, const civic_batch_mark *m)
     if (e->purges != m->purges) return;
     while (e->event_count > m->event_count) {
         civic_ev *ev = &e->events[--e->event_count];
-        const char *id = civic__ev_id(e, ev);
+        civic_id_buf buf;
+        const char *id = civic__ev_id(e, ev, &buf);
         civic__ids_remove(&e->ids, id, civic__lp_len(id), civic__hash32(id, civic__lp_len(id)),
                           (uint32_t)e->event_count);
         e->subjects[ev->subject].last = ev->prev;

@@ -111,19 +111,12 @@ static void next_stamp(civic_eval *ev)
 
 /* ------------------------------------------------------------ order */
 
-/* Ids bytewise (ties of eff are rare: kept out of line). */
-__attribute__((noinline)) static int id_order(const char *a, const char *b)
-{
-    size_t na = civic__lp_len(a), nb = civic__lp_len(b);
-    int c = memcmp(a, b, na < nb ? na : nb);
-    if (c) return c;
-    return na < nb ? -1 : na > nb;
-}
-
+/* Ties of eff are rare: the ids, bytewise, are compared out of line
+ * (civic__id_compare). */
 static inline int item_compare(const civic_item *a, const civic_item *b)
 {
     if (a->eff != b->eff) return a->eff < b->eff ? -1 : 1;
-    return id_order(a->id, b->id);
+    return civic__id_compare(a->id, b->id);
 }
 
 static int item_qsort(const void *a, const void *b) { return item_compare(a, b); }
@@ -210,7 +203,7 @@ static void sort_items(civic_eval *ev, civic_item *items, size_t n)
 }
 
 /* Position of the item with this (eff, id), or SIZE_MAX. */
-static size_t find_item(const civic_item *items, size_t n, int64_t eff, const char *id)
+static size_t find_item(const civic_item *items, size_t n, int64_t eff, civic_id_view id)
 {
     civic_item key;
     key.eff = eff;
@@ -247,7 +240,7 @@ static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)
     const civic_ev *x = &e->events[index];
     it->ts = x->ts;
     it->eff = event_eff(r, x);
-    it->id = civic__ev_id(e, x);
+    it->id = civic__ev_id_view(e, x);
     it->ev = index;
     it->flags = 0;
     it->raw = it->counted = it->to_balance = 0;
@@ -313,7 +306,7 @@ static uint32_t target_of(const civic_eval *ev, const civic_item *it, size_t n)
     if (t == CIVIC_NONE) return CIVIC_NONE;
     const civic_ev *y = &e->events[t];
     if (y->subject != x->subject || y->ts > ev->as_of) return CIVIC_NONE;
-    size_t at = find_item(ev->items, n, event_eff(ev->r, y), civic__ev_id(e, y));
+    size_t at = find_item(ev->items, n, event_eff(ev->r, y), civic__ev_id_view(e, y));
     CIVIC_ASSERT(at != SIZE_MAX);
     return at == SIZE_MAX ? CIVIC_NONE : (uint32_t)at;
 }
@@ -403,7 +396,7 @@ static inline int raw_of(const civic_rule *v, int64_t qty, int64_t *raw)
 
 typedef struct act_member {
     int64_t ts;
-    const char *id;
+    civic_id_view id;
     uint32_t act;
     uint32_t item;
 } act_member;
@@ -413,9 +406,7 @@ static int member_compare(const void *a, const void *b)
     const act_member *x = a, *y = b;
     if (x->act != y->act) return x->act < y->act ? -1 : 1;
     if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
-    size_t nx = civic__lp_len(x->id), ny = civic__lp_len(y->id);
-    int c = memcmp(x->id, y->id, nx < ny ? nx : ny);
-    return c ? c : (nx < ny ? -1 : nx > ny);
+    return civic__id_compare(x->id, y->id);
 }
 
 /* Does member a count before member b (SPEC 9.4)?  A direct grade first,
@@ -877,13 +868,6 @@ static int64_t clamp(const civic_rules *r, int64_t s)
     return s;
 }
 
-static int id_compare(const char *a, const char *b)
-{
-    size_t na = civic__lp_len(a), nb = civic__lp_len(b);
-    int c = memcmp(a, b, na < nb ? na : nb);
-    return c ? c : (na < nb ? -1 : na > nb);
-}
-
 /* Group (SPEC 10.6): the last, in (ts, id) order, of the rule events and
  * redeems that carry one and are neither revoked nor archived. */
 static uint32_t group_of(const civic_eval *ev, size_t n)
@@ -894,7 +878,7 @@ static uint32_t group_of(const civic_eval *ev, size_t n)
         if (civic__type_has_ref(x->type) || x->group == CIVIC_NONE ||
             (x->flags & (CIVIC_ITEM_REVOKED | CIVIC_ITEM_ARCHIVED)))
             continue;
-        if (!best || x->ts > best->ts || (x->ts == best->ts && id_compare(x->id, best->id) > 0))
+        if (!best || x->ts > best->ts || (x->ts == best->ts && civic__id_compare(x->id, best->id) > 0))
             best = x;
     }
     return best ? best->group : CIVIC_NONE;

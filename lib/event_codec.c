@@ -37,7 +37,8 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
     const char *group = ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text;
     unsigned char *p = out;
     civic__put64(p, (uint64_t)ev->ts);
-    const char *id = civic__ev_id(e, ev), *ref = has_ref ? civic__ev_ref(e, ev) : NULL;
+    civic_id_buf buf;
+    const char *id = civic__ev_id(e, ev, &buf), *ref = has_ref ? civic__ev_ref(e, ev) : NULL;
     civic__put64(p + 8, (uint64_t)civic__ev_qty(e, ev)); /* 0 for a pointer event */
     p += 16;
     p = put_str(p, t, tn);

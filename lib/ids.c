@@ -24,7 +24,8 @@ static void choose_shape(civic_dense_ids *d, const char *s, size_t n)
     size_t k = n;
     while (k && (unsigned)(unsigned char)s[k - 1] - '0' <= 9) k--;
     if (k == n || n - k > CIVIC_DENSE_DIGITS_MAX || k > CIVIC_DENSE_PREFIX_MAX) return;
-    memcpy(d->prefix, s, k);
+    d->prefix[0] = (char)k;
+    memcpy(d->prefix + 1, s, k);
     d->prefix_len = (uint8_t)k;
 }
 

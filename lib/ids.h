@@ -7,7 +7,9 @@
 ** is a prefix (the same for the whole log) and a decimal number; the array
 ** is indexed by the number, so a log numbered in order looks its ids up and
 ** stores them one after the other: no cache miss per event, and 4 bytes per
-** id (the table takes 11-21).
+** id (the table takes 11-21).  An id the array holds keeps no text in the
+** engine's id store: its record holds the number (internal.h,
+** CIVIC_ID_NUMBERED) and the prefix below spells it out again.
 **
 **   - The shape: the first id stored that ends in digits chooses the prefix
 **     (at most CIVIC_DENSE_PREFIX_MAX bytes, the bytes before those
@@ -59,7 +61,8 @@ typedef struct civic_dense_ids {
                                   numbers spill (a log out of order) */
     uint32_t tries;            /* ids without a shape so far, while unchosen */
     uint8_t prefix_len;        /* CIVIC_DENSE_UNSET until chosen */
-    char prefix[CIVIC_DENSE_PREFIX_MAX];
+    char prefix[1 + CIVIC_DENSE_PREFIX_MAX]; /* once chosen: its length, then its bytes
+                                  (prefix + 1 is length-prefixed text, civic__lp_len) */
 } civic_dense_ids;
 
 typedef struct civic_id_index {
@@ -87,7 +90,7 @@ static inline bool civic__dense_number(const civic_dense_ids *d, const char *s, 
 {
     size_t k = d->prefix_len;
     if (k > CIVIC_DENSE_PREFIX_MAX || n <= k || n - k > CIVIC_DENSE_DIGITS_MAX) return false;
-    if (k && memcmp(s, d->prefix, k) != 0) return false;
+    if (k && memcmp(s, d->prefix + 1, k) != 0) return false;
     s += k;
     n -= k;
     if (s[0] == '0' && n > 1) return false;

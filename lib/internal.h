@@ -603,7 +603,9 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 /* One stored event: 32 bytes, so that two fill a cache line and none
  * straddles two (the array is 32-byte aligned).  Its id (and a pointer
  * event's ref) is length-prefixed text in the engine's id store, found by
- * a 40-bit offset (civic__ev_id); its qty is kept in 31 bits, or in the
+ * a 40-bit offset, except an id the array of numbered ids holds (ids.h):
+ * that one keeps no text, its "offset" is CIVIC_ID_NUMBERED | its number
+ * and civic__ev_id spells it out.  Its qty is kept in 31 bits, or in the
  * side array e->wide when it is larger (civic__ev_qty).  Read those three
  * through the accessors below, never the raw fields. */
 typedef struct civic_ev {
@@ -611,7 +613,8 @@ typedef struct civic_ev {
     uint32_t subject;
     uint32_t prev;           /* previous event of the same subject */
     uint32_t group;          /* index into engine groups, CIVIC_NONE = none */
-    uint32_t id;             /* low 32 bits of the id's offset in the id store */
+    uint32_t id;             /* low 32 bits of the id's offset in the id store (or
+                                of CIVIC_ID_NUMBERED | its number) */
     uint32_t aux;            /* pointer types: low 32 bits of the ref's offset; others:
                                 qty (thousandths) < 2^31, or CIVIC_EV_WIDE | index in e->wide */
     uint16_t type;           /* rule index or CIVIC_TYPE_* */
@@ -630,7 +633,36 @@ typedef struct civic_id_store {
     uint64_t used, cap;        /* bytes */
 } civic_id_store;
 
-#define CIVIC_ID_STORE_BYTES_MAX ((uint64_t)1 << 40)
+/* Bit 39 of an id's 40-bit offset: the id is numbered (ids.h), the bits
+ * below are its number and it has no text in the store.  So the store
+ * stays below it: 512 GiB. */
+#define CIVIC_ID_NUMBERED ((uint64_t)1 << 39)
+#define CIVIC_ID_STORE_BYTES_MAX CIVIC_ID_NUMBERED
+
+/* An event's id as the evaluation holds it, not spelt out: length-prefixed
+ * text (num CIVIC_ID_TEXT), or the numbered ids' prefix (length-prefixed)
+ * and the number, whose digits follow it. */
+#define CIVIC_ID_TEXT UINT64_MAX
+typedef struct civic_id_view {
+    const char *text;
+    uint64_t num;
+} civic_id_view;
+
+/* Room for a numbered id spelt out: its length byte, prefix and digits. */
+typedef struct civic_id_buf {
+    char b[1 + CIVIC_DENSE_PREFIX_MAX + CIVIC_DENSE_DIGITS_MAX];
+} civic_id_buf;
+
+/* engine.c: the prefix and digits of num in buf, length-prefixed (the
+ * pointer is buf->b + 1). */
+const char *civic__id_spell(const char *prefix, uint64_t num, civic_id_buf *buf);
+/* v's text, length-prefixed: v's own, or spelt out in buf. */
+static inline const char *civic__id_text(civic_id_view v, civic_id_buf *buf)
+{
+    return v.num == CIVIC_ID_TEXT ? v.text : civic__id_spell(v.text, v.num, buf);
+}
+/* Ids bytewise, shorter first on a common start (<0, 0, >0). */
+int civic__id_compare(civic_id_view a, civic_id_view b);
 
 /* engine.c: the storage, for the engine and purge.c's rebuild. */
 int civic__id_store_grow(const civic_allocator *a, civic_id_store *st, uint64_t bytes);
@@ -795,10 +827,19 @@ struct civic_engine {
     size_t hint_ids_mask, hint_subjects_mask;
 };
 
-/* The id of stored event x, length-prefixed (not NUL-terminated). */
-static inline const char *civic__ev_id(const civic_engine *e, const civic_ev *x)
+/* The id of stored event x, not spelt out. */
+static inline civic_id_view civic__ev_id_view(const civic_engine *e, const civic_ev *x)
 {
-    return e->id_store.data + (((uint64_t)x->id_hi << 32) | x->id);
+    uint64_t at = ((uint64_t)x->id_hi << 32) | x->id;
+    if (at & CIVIC_ID_NUMBERED)
+        return (civic_id_view){ e->ids.dense.prefix + 1, at & ~CIVIC_ID_NUMBERED };
+    return (civic_id_view){ e->id_store.data + at, CIVIC_ID_TEXT };
+}
+/* The id of stored event x, length-prefixed (not NUL-terminated): in the
+ * store, or spelt out in buf (valid while buf is). */
+static inline const char *civic__ev_id(const civic_engine *e, const civic_ev *x, civic_id_buf *buf)
+{
+    return civic__id_text(civic__ev_id_view(e, x), buf);
 }
 /* The ref of a pointer event (civic__type_has_ref), length-prefixed. */
 static inline const char *civic__ev_ref(const civic_engine *e, const civic_ev *x)
@@ -812,11 +853,14 @@ static inline int64_t civic__ev_qty(const civic_engine *e, const civic_ev *x)
     return x->aux & CIVIC_EV_WIDE ? e->wide[x->aux & ~CIVIC_EV_WIDE] : (int64_t)x->aux;
 }
 
-/* The keys of the three intern tables (civic_key_fn; owner: the engine). */
+/* The keys of the three intern tables (civic_key_fn; owner: the engine).
+ * The id table holds only ids with text: a numbered one is the array's. */
 static inline const char *civic__event_key(const void *owner, uint32_t i)
 {
     const civic_engine *e = owner;
-    return civic__ev_id(e, &e->events[i]);
+    civic_id_view v = civic__ev_id_view(e, &e->events[i]);
+    CIVIC_ASSERT(v.num == CIVIC_ID_TEXT);
+    return v.text;
 }
 static inline const char *civic__subject_key(const void *owner, uint32_t i)
 {
@@ -1081,7 +1125,7 @@ uint32_t civic__subject_find(const civic_engine *e, const char *id, size_t len);
 typedef struct civic_item {
     int64_t ts;
     int64_t eff;               /* ts + publicity (rule events of such rules); else ts */
-    const char *id;            /* length-prefixed */
+    civic_id_view id;
     const civic_rule *v;       /* rule events: the version that governs it at T */
     int64_t raw, counted;
     int64_t end;               /* rule events: end of effect */

@@ -75,6 +75,8 @@ struct civic_pipe {
     bool fill_off;                     /* the system cannot: never open it; under mu */
     const civic_allocator *alc;        /* the engine's */
     const uint64_t *ids_filled;        /* the id table the fill started on */
+    uint64_t store_at;                 /* the id store's use when the last fill opened */
+    uint64_t store_asked;              /* the id bytes of that span (0: none yet) */
 };
 
 static size_t count_lines(const char *p, size_t n)
@@ -265,7 +267,17 @@ static void fill_open(civic_loader *ld, civic_pipe *pp, const pipe_span *sp)
         return; /* the parts' own reserves say what is wrong */
     size_t ev_end = e->event_count + 2 * events;
     if (ev_end > e->event_cap || ev_end < events) ev_end = e->event_cap;
-    uint64_t st_end = e->id_store.used + 2 * (uint64_t)id_bytes;
+    /* The store gets the text of the ids that are not numbered (ids.h):
+     * as much again, of this span's, as the last span's wrote of its own. */
+    uint64_t st_ahead = 2 * (uint64_t)id_bytes;
+    if (pp->store_asked && e->id_store.used >= pp->store_at) {
+        uint64_t wrote = e->id_store.used - pp->store_at;
+        if (wrote < pp->store_asked) st_ahead = (uint64_t)((double)st_ahead * (double)wrote /
+                                                            (double)pp->store_asked);
+    }
+    pp->store_at = e->id_store.used;
+    pp->store_asked = id_bytes;
+    uint64_t st_end = e->id_store.used + st_ahead;
     if (st_end > e->id_store.cap) st_end = e->id_store.cap;
     pthread_mutex_lock(&pp->mu);
     fill_set(&pp->fill[FILL_EVENTS], e->events + e->event_count, e->events + ev_end);

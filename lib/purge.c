@@ -201,7 +201,8 @@ static int rebuild_alloc(civic_engine *e, const purge_plan *pl, rebuilt *b)
     for (uint32_t i = 0; i < e->event_count; i++) {
         if (pl->removed[i]) continue;
         const civic_ev *x = &e->events[i];
-        bytes += civic__lp_len(civic__ev_id(e, x)) + 1;
+        civic_id_buf buf;
+        bytes += civic__lp_len(civic__ev_id(e, x, &buf)) + 1;
         if (civic__type_has_ref(x->type)) bytes += civic__lp_len(civic__ev_ref(e, x)) + 1;
         else wide += (x->aux & CIVIC_EV_WIDE) != 0;
     }
@@ -231,13 +232,18 @@ static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
     for (uint32_t i = 0; rc == CIVIC_OK && i < e->event_count; i++) {
         if (pl->removed[i]) continue;
         civic_ev x = e->events[i];
-        const char *id = civic__ev_id(e, &x);
+        civic_id_buf buf;
+        const char *id = civic__ev_id(e, &x, &buf);
         civic_id_at where;
         civic__ids_locate(&b->ids, id, civic__lp_len(id), &where);
         rc = civic__ids_prepare(&b->ids, &e->alc, id, civic__lp_len(id), &where);
         if (rc != CIVIC_OK) break;
         uint32_t j = (uint32_t)b->count++;
-        uint64_t at = civic__id_store_put(&b->store, id, civic__lp_len(id)), aux = x.aux;
+        /* as the engine stores it: a numbered id keeps no text */
+        uint64_t at = where.dense && where.v < CIVIC_ID_NUMBERED
+                          ? CIVIC_ID_NUMBERED | where.v
+                          : civic__id_store_put(&b->store, id, civic__lp_len(id)),
+                 aux = x.aux;
         if (civic__type_has_ref(x.type)) {
             const char *ref = civic__ev_ref(e, &x);
             aux = civic__id_store_put(&b->store, ref, civic__lp_len(ref));
@@ -308,7 +314,10 @@ static int tombs_reserve(civic_engine *e, const purge_plan *pl)
     size_t bytes = 0;
     tombs_arena_init(e);
     for (uint32_t i = 0; i < e->event_count; i++)
-        if (pl->removed[i]) bytes += civic__lp_len(civic__ev_id(e, &e->events[i])) + 2;
+        if (pl->removed[i]) {
+            civic_id_buf buf;
+            bytes += civic__lp_len(civic__ev_id(e, &e->events[i], &buf)) + 2;
+        }
     if (civic__grow(&e->alc, (void **)&t->items, &t->cap, t->count + pl->removed_count,
                     sizeof(civic_tomb)) != CIVIC_OK ||
         civic__table_reserve(&e->alc, &t->table, pl->removed_count) != CIVIC_OK ||
@@ -323,7 +332,8 @@ static void tombs_add(civic_engine *e, const purge_plan *pl)
     for (uint32_t i = 0; i < e->event_count; i++) {
         if (!pl->removed[i]) continue;
         const civic_ev *x = &e->events[i];
-        const char *id = copy_lp(&t->arena, civic__ev_id(e, x));
+        civic_id_buf buf;
+        const char *id = copy_lp(&t->arena, civic__ev_id(e, x, &buf));
         CIVIC_ASSERT(id); /* reserved */
         uint32_t k = (uint32_t)t->count++;
         t->items[k] = (civic_tomb){ id, x->ts, pl->before, x->subject, civic__event_act(e, i) };

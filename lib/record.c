@@ -65,8 +65,10 @@ static void fill_rule(civic_record *rec, const civic_eval *ev, const civic_item 
     out->from = v->from == INT64_MIN ? CIVIC_NO_TIME : v->from;
     out->corrected = it->corrected;
     out->marks = marks_of(it->flags);
-    if (it->flags & CIVIC_ITEM_MERGED)
-        out->merged_with = copy_lp(&rec->arena, ev->items[it->merged_with].id);
+    if (it->flags & CIVIC_ITEM_MERGED) {
+        civic_id_buf buf;
+        out->merged_with = copy_lp(&rec->arena, civic__id_text(ev->items[it->merged_with].id, &buf));
+    }
     if (it->state == CIVIC_STATE_REVOKED) {
         out->end = it->ts;
         out->marks = 0;
@@ -78,8 +80,9 @@ static int fill_entry(civic_record *rec, const civic_eval *ev, const civic_item 
     const civic_engine *e = ev->e;
     const civic_ev *x = &e->events[it->ev];
     const char *source = civic__event_source(e, it->ev);
+    civic_id_buf buf;
     memset(out, 0, sizeof(*out));
-    out->id = copy_lp(&rec->arena, civic__ev_id(e, x));
+    out->id = copy_lp(&rec->arena, civic__ev_id(e, x, &buf));
     out->group = x->group == CIVIC_NONE ? "" : copy_lp(&rec->arena, e->groups[x->group].text);
     out->ts = x->ts;
     out->eff = it->eff;

@@ -1121,6 +1121,36 @@ static uint32_t state_of(const civic_engine *e, const char *subject, const char 
     return s;
 }
 
+/* Events of one subject at one instant count in the order of their ids,
+ * bytewise ("10" before "9"), in the record and for the balance floor: the
+ * same whether an id is held by its number (and kept without its text) or
+ * as text.  Each list is added in a scrambled order; the first id chooses
+ * the prefix of the numbered ids. */
+static void equal_times_order_ids_bytewise(void **state)
+{
+    (void)state;
+    static const char *const sorted[2][8] = {
+        { "0", "09", "10", "100", "18446744073709551621", "1a", "9", "x" },
+        { "d5", "e", "e0", "e09", "e10", "e100", "e9", "ex" },
+    };
+    static const size_t added[8] = { 2, 6, 3, 0, 7, 1, 5, 4 }; /* "10" or "e10" first */
+    for (size_t list = 0; list < 2; list++) {
+        civic_engine *e = fresh();
+        for (size_t i = 0; i < 8; i++)
+            expect_add(e, sorted[list][added[i]], "t", "hour", "2024-01-01", NULL, NULL, CIVIC_OK);
+        civic_record *rec = NULL;
+        assert_int_equal(civic_engine_record(e, "t", when(e, "2025-01-01"), &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), 8);
+        for (size_t i = 0; i < 8; i++) {
+            civic_entry x = CIVIC_ENTRY_INIT;
+            assert_int_equal(civic_record_entry(rec, i, &x), CIVIC_OK);
+            assert_string_equal(x.id, sorted[list][i]);
+        }
+        civic_record_free(rec);
+        civic_engine_free(e);
+    }
+}
+
 /* A ref names an event by its id string: "5" finds event 5, "05" does not
  * (a pointer without its target is dangling: kept, without effect). */
 static void refs_find_numeric_ids_by_their_string(void **state)
@@ -1355,6 +1385,7 @@ int main(void)
         cmocka_unit_test(purged_ids_stay_known),
         cmocka_unit_test(snapshot_and_journal_keep_every_id),
         cmocka_unit_test(reserve_changes_no_answer),
+        cmocka_unit_test(equal_times_order_ids_bytewise),
         cmocka_unit_test(refs_find_numeric_ids_by_their_string),
         cmocka_unit_test(many_refs_resolve_to_their_targets),
         cmocka_unit_test(subject_ids_alike_in_their_first_bytes),
