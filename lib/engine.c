@@ -561,11 +561,7 @@ static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uin
 {
     uint32_t index = (uint32_t)e->event_count++;
     civic_ev *ev = &e->events[index];
-    /* a numbered id keeps no text: its number says it */
-    uint64_t id = at->dense && at->v < CIVIC_ID_NUMBERED
-                      ? CIVIC_ID_NUMBERED | at->v
-                      : civic__id_store_put(&e->id_store, p->id, p->id_len),
-             aux;
+    uint64_t id = civic__id_store_id(&e->id_store, at, p->id, p->id_len), aux;
     if (p->ref) {
         aux = civic__id_store_put(&e->id_store, p->ref, p->ref_len);
     } else if ((uint64_t)p->qty < CIVIC_EV_WIDE) {

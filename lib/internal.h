@@ -682,6 +682,15 @@ static inline uint64_t civic__id_store_put(civic_id_store *st, const char *s, si
     st->used += n + 1;
     return st->used - n;
 }
+/* Where event id (s, n) is kept, the index having located and prepared it
+ * at `at`: a numbered id's number (CIVIC_ID_NUMBERED), else its copy's
+ * offset in st, which has the room. */
+static inline uint64_t civic__id_store_id(civic_id_store *st, const civic_id_at *at,
+                                          const char *s, size_t n)
+{
+    if (at->dense && at->v < CIVIC_ID_NUMBERED) return CIVIC_ID_NUMBERED | at->v;
+    return civic__id_store_put(st, s, n);
+}
 void civic__id_store_free(const civic_allocator *a, civic_id_store *st);
 /* The event array: cap records, 32-byte aligned at *events inside *block;
  * the first count of them are kept when it moves. */

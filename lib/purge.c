@@ -239,11 +239,7 @@ static int rebuild(civic_engine *e, const purge_plan *pl, rebuilt *b)
         rc = civic__ids_prepare(&b->ids, &e->alc, id, civic__lp_len(id), &where);
         if (rc != CIVIC_OK) break;
         uint32_t j = (uint32_t)b->count++;
-        /* as the engine stores it: a numbered id keeps no text */
-        uint64_t at = where.dense && where.v < CIVIC_ID_NUMBERED
-                          ? CIVIC_ID_NUMBERED | where.v
-                          : civic__id_store_put(&b->store, id, civic__lp_len(id)),
-                 aux = x.aux;
+        uint64_t at = civic__id_store_id(&b->store, &where, id, civic__lp_len(id)), aux = x.aux;
         if (civic__type_has_ref(x.type)) {
             const char *ref = civic__ev_ref(e, &x);
             aux = civic__id_store_put(&b->store, ref, civic__lp_len(ref));
