@@ -224,7 +224,7 @@ void *civic__advise_random(const civic_allocator *a, void *p, size_t size)
 bool civic__prefault(const civic_allocator *a, void *p, size_t size)
 {
 #if defined(__linux__) && defined(MADV_POPULATE_WRITE)
-    if (a->malloc_fn != default_malloc) return true;
+    if (a->malloc_fn != default_malloc) return false; /* not for a caller's memory: never */
     const uintptr_t page = 4096;
     uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t hi = ((uintptr_t)p + size) & ~(page - 1);

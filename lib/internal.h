@@ -48,7 +48,8 @@ void *civic__advise_random(const civic_allocator *a, void *p, size_t size);
  * calling thread instead of on the one that writes it later.  Only for
  * blocks of the library's own allocator (a caller's hooks may hand out
  * memory that is not plain anonymous memory); it changes no byte.  false:
- * the system cannot, do not ask again. */
+ * the system cannot, or the memory is a caller's: do not ask again (so a
+ * helper or the adds' thread stops after its first chunk). */
 bool civic__prefault(const civic_allocator *a, void *p, size_t size);
 void civic__free(const civic_allocator *a, void *ptr, size_t size);
 char *civic__strndup(const civic_allocator *a, const char *s, size_t len);
