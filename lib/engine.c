@@ -133,8 +133,27 @@ const char *civic__id_spell(const char *prefix, uint64_t num, civic_id_buf *buf)
     return buf->b + 1;
 }
 
+/* num's digits, left-aligned to 12 (numbers below CIVIC_ID_NUMBERED have
+ * at most 12), and how many there are. */
+_Static_assert(CIVIC_ID_NUMBERED <= 1000000000000u, "a numbered id has at most 12 digits");
+static uint64_t digits_aligned(uint64_t num, unsigned *count)
+{
+    unsigned n = 1;
+    for (uint64_t x = num; x >= 10; x /= 10) n++;
+    *count = n;
+    while (n++ < 12) num *= 10;
+    return num;
+}
+
 int civic__id_compare(civic_id_view a, civic_id_view b)
 {
+    if (a.num != CIVIC_ID_TEXT && b.num != CIVIC_ID_TEXT) {
+        /* one prefix (one engine's): the digits bytewise, without spelling them */
+        unsigned na, nb;
+        uint64_t x = digits_aligned(a.num, &na), y = digits_aligned(b.num, &nb);
+        if (x != y) return x < y ? -1 : 1;
+        return na < nb ? -1 : na > nb;
+    }
     civic_id_buf ba, bb;
     const char *x = civic__id_text(a, &ba), *y = civic__id_text(b, &bb);
     size_t nx = civic__lp_len(x), ny = civic__lp_len(y);

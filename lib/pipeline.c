@@ -272,8 +272,7 @@ static void fill_open(civic_loader *ld, civic_pipe *pp, const pipe_span *sp)
     uint64_t st_ahead = 2 * (uint64_t)id_bytes;
     if (pp->store_asked && e->id_store.used >= pp->store_at) {
         uint64_t wrote = e->id_store.used - pp->store_at;
-        if (wrote < pp->store_asked) st_ahead = (uint64_t)((double)st_ahead * (double)wrote /
-                                                            (double)pp->store_asked);
+        if (wrote < pp->store_asked) st_ahead = st_ahead * wrote / pp->store_asked;
     }
     pp->store_at = e->id_store.used;
     pp->store_asked = id_bytes;
