@@ -125,7 +125,7 @@ demo: $(CLI)
 	@echo
 	$(CLI) --list no_subsidy examples/data/sample.csv
 	@echo
-	$(CLI) --compare examples/data/community-1.0.toml examples/data/sample.csv
+	$(CLI) --compare examples/data/community-1.0.toml --changed examples/data/sample.csv
 	@echo
 	$(CLI) --format html --groups 2 examples/data/sample.csv > $(B)/notice.html
 	@echo "the public notice page: $(B)/notice.html"

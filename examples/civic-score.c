@@ -709,7 +709,7 @@ static void compare_emit(compare_ctx *c, const compare_row *r)
     if (c->changed_only && !changed) return;
     if (c->format == FMT_CSV) compare_csv_row(r, c->out);
     else if (c->format == FMT_JSON) compare_json_row(r, c->json_rows++ == 0, c->out);
-    else if (changed) {
+    else {
         grid_put(&c->g, r->now.subject);
         grid_put_fixed(&c->g, r->now.score);
         grid_put(&c->g, r->now.grade);
@@ -806,7 +806,7 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
                     "or grade\n\n", new_rules, when, c.rows_total, c.rows_total == 1 ? "" : "s",
                     c.rows_changed);
             print_matrix(&c, out);
-            if (c.rows_changed) {
+            if (changed_only ? c.rows_changed : c.rows_total) {
                 fputc('\n', out);
                 grid_print(&c.g, out);
             }
@@ -1323,6 +1323,12 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {
         as_of = 0; /* no events: nothing to score */
     }
+    /* --compare: the two schemes may read a local ts as two instants (their
+     * utc_offsets differ); by default the later, so both count every event */
+    int64_t next_latest;
+    if (next && !o->as_of_text && civic_engine_time_range(next, NULL, &next_latest) == CIVIC_OK &&
+        next_latest > as_of)
+        as_of = next_latest;
     int rc;
     if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, o->compare, out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);

@@ -176,5 +176,26 @@ if grep -q "cmp.csv: 4 lines bad under one scheme only are left out under both" 
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
 status compare-strict 2 "cmp.csv: line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
 
+# --compare as a table lists every subject, and only those that change with
+# --changed (by hand: a's fine is -10 under both, b's honour 5 now and 10 new)
+printf '[scheme]\nbase = 1000\nutc_offset = "+08:00"\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\n[rule.honour]\npoints = 5\n' >"$T/x.toml"
+sed 's/points = 5/points = 10/' "$T/x.toml" >"$T/y.toml"
+printf 'id,subject,type,ts\n1,a,fine,2022-01-01\n2,b,honour,2022-01-02\n' >"$T/xy.csv"
+"$CLI" -r "$T/x.toml" --compare "$T/y.toml" "$T/xy.csv" >"$T/out" 2>"$T/err"
+if grep -q '2 subjects, 1 with a new score or grade' "$T/out" &&
+   grep -Eq '^a +990[.]00 +B +990[.]00 +B +0[.]00$' "$T/out" &&
+   grep -Eq '^b +1005[.]00 +A +1010[.]00 +A +5[.]00$' "$T/out"; then ok; else
+    bad "compare table: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/x.toml" --compare "$T/y.toml" --changed "$T/xy.csv" >"$T/out" 2>"$T/err"
+if ! grep -Eq '^a ' "$T/out" && grep -Eq '^b +1005[.]00 +A +1010[.]00' "$T/out"; then ok; else
+    bad "compare table --changed: $(cat "$T/out" "$T/err")"; fi
+# schemes eight hours east and west of UTC read 2022-01-01 as two instants: by
+# default the later, so the fine counts under both, whichever scheme is current
+sed 's/+08:00/-08:00/' "$T/x.toml" >"$T/w.toml"
+printf 'id,subject,type,ts\n1,a,fine,2022-01-01\n' >"$T/tz.csv"
+printf 'subject,group,score,grade,new_score,new_grade,delta\na,,990.00,B,990.00,B,0.00\n' >"$T/tz-want.csv"
+golden compare-offsets-east "$T/tz-want.csv" -- -r "$T/x.toml" --compare "$T/w.toml" -f csv "$T/tz.csv"
+golden compare-offsets-west "$T/tz-want.csv" -- -r "$T/w.toml" --compare "$T/x.toml" -f csv "$T/tz.csv"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -54,6 +54,7 @@ import os as _os
 import threading as _threading
 import weakref as _weakref
 from collections import namedtuple as _namedtuple
+from collections.abc import Mapping as _Mapping
 from ctypes import byref as _byref, c_int64 as _c_int64, c_size_t as _c_size_t
 from ctypes import addressof as _addressof, create_string_buffer as _create_string_buffer
 from dataclasses import dataclass as _dataclass, field as _field
@@ -1691,7 +1692,8 @@ def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
     (as civic-score --compare).  events: anything Engine.load takes
     (str text, bytes, a file object, an os.PathLike path), or an iterable of
     dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
-    the latest ts of the events.  Subjects are the union of those listed
+    the latest ts of the events (the later of the two readings when the
+    schemes' utc_offsets differ).  Subjects are the union of those listed
     under either scheme; a subject one scheme does not list shows its base
     score and grade.  changed=True keeps the rows whose score or grade
     differs (the transition matrix and the counts cover every subject).
@@ -1711,11 +1713,19 @@ def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
         for engine in (now, new):
             if isinstance(events, list):
                 for ev in events:
+                    if not isinstance(ev, _Mapping):
+                        raise TypeError("events must be text, bytes, a path, a file object or "
+                                        "an iterable of event dicts, not an iterable of %s"
+                                        % type(ev).__name__)
                     engine.add(**ev)
             else:
                 engine.load(events)
-        t = now.parse_time(as_of) if as_of is not None else \
-            (now.time_range[1] if now.time_range else 0)
+        if as_of is not None:
+            t = now.parse_time(as_of)
+        else:
+            # the schemes may read a local ts as two instants (their
+            # utc_offsets differ): the later, so both count every event
+            t = max([e.time_range[1] for e in (now, new) if e.time_range] or [0])
         a, b = now.subjects(t), new.subjects(t)
         by_now = {s.subject: s for s in a}
         by_new = {s.subject: s for s in b}

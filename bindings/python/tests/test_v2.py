@@ -943,9 +943,24 @@ class TestCompare(V2):
         self.assertEqual(civic.compare(self.LOG, now, new).as_of,
                          now.parse_time("2022-02-01"))
         # events that are nothing it reads: a TypeError that says what it takes
-        for bad in (None, 42):
+        for bad in (None, 42, [civic.Score], ["a,s1,fine,2022-01-01"]):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
                 civic.compare(bad, now, new)
+
+    def test_compare_default_as_of_counts_every_event_under_both_offsets(self):
+        # 2022-01-01 is 2021-12-31T16:00Z eight hours east and 2022-01-01T08:00Z
+        # eight hours west: the later, so the fine counts under both (by hand:
+        # 1000 - 10 either way, delta 0)
+        east = civic.Rules.from_text(scheme(self.NOW))
+        west = civic.Rules.from_text(scheme(self.NOW).replace('"+08:00"', '"-08:00"'))
+        self.addCleanup(east.close)
+        self.addCleanup(west.close)
+        log = "id,subject,type,ts\na,s1,fine,2022-01-01\n"
+        for now, new in ((east, west), (west, east)):
+            c = civic.compare(log, now, new)
+            self.assertEqual(c.as_of, west.parse_time("2022-01-01"))
+            self.assertEqual([(r.score, r.new_score, r.delta) for r in c],
+                             [(D("990.00"), D("990.00"), D("0.00"))])
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_compare_equals_the_cli(self):
