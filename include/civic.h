@@ -989,6 +989,93 @@ typedef struct civic_rule_info {
 CIVIC_API int civic_rules_rule_info(const civic_rules *rules, size_t rule, size_t change,
                                     civic_rule_info *out);
 
+#define CIVIC_SCHEME_INFO_VERSION 1
+/** The [scheme] table's keys beside name, base, utc_offset and grades
+ *  (which have their own accessors), as published. */
+typedef struct civic_scheme_info {
+    uint32_t version;         /* CIVIC_SCHEME_INFO_VERSION, set by the caller */
+    uint32_t running_clamp;   /* 1: clamp "running", 0: "final" */
+    uint32_t suspend;         /* 1: contested "suspend", 0: "mark" */
+    uint32_t has_min, has_max, has_balance_min; /* 0 or 1 */
+    int64_t min, max, balance_min; /* hundredths */
+    char valid[CIVIC_DURATION_TEXT_SIZE];            /* the default validity */
+    char balance_reset[CIVIC_DURATION_TEXT_SIZE];    /* "never", "month", ... */
+    char objection_window[CIVIC_DURATION_TEXT_SIZE]; /* "forever" when unset */
+} civic_scheme_info;
+#define CIVIC_SCHEME_INFO_INIT { CIVIC_SCHEME_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, { 0 }, \
+                                 { 0 }, { 0 } }
+
+#define CIVIC_CAP_INFO_VERSION 1
+/** A shared cap ([cap.NAME]) as published. */
+typedef struct civic_cap_info {
+    uint32_t version;         /* CIVIC_CAP_INFO_VERSION, set by the caller */
+    uint32_t net;             /* 1: mode "net", 0: "both" */
+    const char *name;
+    int64_t limit;            /* hundredths */
+    char period[CIVIC_DURATION_TEXT_SIZE]; /* "day" ... "lifetime" */
+} civic_cap_info;
+#define CIVIC_CAP_INFO_INIT { CIVIC_CAP_INFO_VERSION, 0, NULL, 0, { 0 } }
+
+#define CIVIC_VALIDITY_INFO_VERSION 1
+/** A validity class ([[validity]]) of rules valid "by-severity". */
+typedef struct civic_validity_info {
+    uint32_t version;         /* CIVIC_VALIDITY_INFO_VERSION, set by the caller */
+    uint32_t reserved;
+    int64_t up_to;            /* hundredths of |raw|; -1 for the last class (the rest) */
+    char valid[CIVIC_DURATION_TEXT_SIZE];
+} civic_validity_info;
+#define CIVIC_VALIDITY_INFO_INIT { CIVIC_VALIDITY_INFO_VERSION, 0, 0, { 0 } }
+
+#define CIVIC_TIER_MEASURE_QTY    1u  /* the sum of qty; level mins in thousandths */
+#define CIVIC_TIER_MEASURE_POINTS 2u  /* the sum of counted; level mins in hundredths */
+#define CIVIC_TIER_INFO_VERSION 1
+/** A tier ([tier.NAME]) as published; its rules by civic_rules_tier_rule,
+ *  its levels' names and mins by civic_rules_tier_level_name and _min. */
+typedef struct civic_tier_info {
+    uint32_t version;         /* CIVIC_TIER_INFO_VERSION, set by the caller */
+    uint32_t measure;         /* CIVIC_TIER_MEASURE_* */
+    const char *name;
+    uint32_t rule_count, level_count;
+    char window[CIVIC_DURATION_TEXT_SIZE]; /* "lifetime", "year", "quarter",
+                                              "month", or a rolling duration ("12m") */
+} civic_tier_info;
+#define CIVIC_TIER_INFO_INIT { CIVIC_TIER_INFO_VERSION, 0, NULL, 0, 0, { 0 } }
+
+#define CIVIC_MEASURE_INFO_VERSION 1
+/** A measure ([measure.CODE]) and its conditions: it applies when every
+ *  condition it lists holds. */
+typedef struct civic_measure_info {
+    uint32_t version;         /* CIVIC_MEASURE_INFO_VERSION, set by the caller */
+    uint32_t kind;            /* CIVIC_MEASURE_INCENTIVE or _RESTRICTION */
+    const char *code, *text;  /* text "" when none */
+    uint64_t grades;          /* bit g: grade g (civic_rules_grade_name) qualifies;
+                                 0: no grade condition */
+    const char *flag;         /* "" when no flag condition */
+    const char *tier, *min_level; /* both "" when no tier condition */
+    uint32_t has_min_score, has_max_score; /* 0 or 1 */
+    int64_t min_score, max_score; /* hundredths, inclusive */
+} civic_measure_info;
+#define CIVIC_MEASURE_INFO_INIT { CIVIC_MEASURE_INFO_VERSION, 0, NULL, NULL, 0, NULL, NULL, NULL, \
+                                  0, 0, 0, 0 }
+
+/** The scheme's keys; shared caps and validity classes, in file order; a tier's description,
+ *  its k-th rule (a rule index, sorted; SIZE_MAX when out of range) and
+ *  level l's min; a measure's description.  Ownership: the strings are
+ *  borrowed from rules.
+ *  @return CIVIC_OK, CIVIC_E_INVALID (out of range), CIVIC_E_VERSION. */
+CIVIC_API int civic_rules_scheme_info(const civic_rules *rules, civic_scheme_info *out);
+CIVIC_API size_t civic_rules_cap_count(const civic_rules *rules);
+CIVIC_API int civic_rules_cap_info(const civic_rules *rules, size_t i, civic_cap_info *out);
+CIVIC_API size_t civic_rules_validity_count(const civic_rules *rules);
+CIVIC_API int civic_rules_validity_info(const civic_rules *rules, size_t i,
+                                        civic_validity_info *out);
+CIVIC_API int civic_rules_tier_info(const civic_rules *rules, size_t t, civic_tier_info *out);
+CIVIC_API size_t civic_rules_tier_rule(const civic_rules *rules, size_t t, size_t k);
+CIVIC_API int civic_rules_tier_level_min(const civic_rules *rules, size_t t, size_t l,
+                                         int64_t *min);
+CIVIC_API int civic_rules_measure_info(const civic_rules *rules, size_t m,
+                                       civic_measure_info *out);
+
 /** Write the scheme as a rules file that parses back to the same
  *  fingerprint: every table and key, defaults spelt out, no comments.
  *  Writes at most size bytes (NUL-terminated when size > 0) and sets

@@ -132,6 +132,104 @@ int civic_rules_rule_info(const civic_rules *r, size_t rule, size_t change, civi
     return CIVIC_OK;
 }
 
+/* ------------------------------------------------------------ caps, classes, tiers, measures */
+
+int civic_rules_scheme_info(const civic_rules *r, civic_scheme_info *out)
+{
+    if (!r || !out) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_SCHEME_INFO_VERSION) return CIVIC_E_VERSION;
+    out->running_clamp = r->clamp == CIVIC_CLAMP_RUNNING;
+    out->suspend = r->contested == CIVIC_CONTESTED_SUSPEND;
+    out->has_min = r->has_min;
+    out->has_max = r->has_max;
+    out->has_balance_min = r->has_balance_min;
+    out->min = r->has_min ? r->min : 0;
+    out->max = r->has_max ? r->max : 0;
+    out->balance_min = r->has_balance_min ? r->balance_min : 0;
+    civic__duration_text(&r->valid, out->valid, sizeof(out->valid));
+    snprintf(out->balance_reset, sizeof(out->balance_reset), "%s", reset_name(r->balance_reset));
+    civic__duration_text(&r->objection_window, out->objection_window,
+                         sizeof(out->objection_window));
+    return CIVIC_OK;
+}
+
+size_t civic_rules_cap_count(const civic_rules *r) { return r ? r->cap_count : 0; }
+size_t civic_rules_validity_count(const civic_rules *r) { return r ? r->class_count : 0; }
+
+int civic_rules_cap_info(const civic_rules *r, size_t i, civic_cap_info *out)
+{
+    if (!r || !out || i >= r->cap_count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_CAP_INFO_VERSION) return CIVIC_E_VERSION;
+    const civic_cap *c = &r->caps[i];
+    out->net = c->mode == CIVIC_CAP_NET;
+    out->name = c->name;
+    out->limit = c->limit;
+    snprintf(out->period, sizeof(out->period), "%s", period_name(c->period));
+    return CIVIC_OK;
+}
+
+int civic_rules_validity_info(const civic_rules *r, size_t i, civic_validity_info *out)
+{
+    if (!r || !out || i >= r->class_count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_VALIDITY_INFO_VERSION) return CIVIC_E_VERSION;
+    const civic_class *c = &r->classes[i];
+    out->reserved = 0;
+    out->up_to = c->up_to == INT64_MAX ? -1 : c->up_to;
+    civic__duration_text(&c->valid, out->valid, sizeof(out->valid));
+    return CIVIC_OK;
+}
+
+int civic_rules_tier_info(const civic_rules *r, size_t t, civic_tier_info *out)
+{
+    static const char *const windows[] = { "lifetime", "year", "quarter", "month" };
+    if (!r || !out || t >= r->tier_count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_TIER_INFO_VERSION) return CIVIC_E_VERSION;
+    const civic_tier *x = &r->tiers[t];
+    out->measure = x->measure == CIVIC_TIER_POINTS ? CIVIC_TIER_MEASURE_POINTS
+                                                   : CIVIC_TIER_MEASURE_QTY;
+    out->name = x->name;
+    out->rule_count = x->rule_count;
+    out->level_count = x->level_count;
+    if (x->window == CIVIC_WINDOW_ROLLING)
+        civic__duration_text(&x->rolling, out->window, sizeof(out->window));
+    else
+        snprintf(out->window, sizeof(out->window), "%s", x->window < 4 ? windows[x->window] : "");
+    return CIVIC_OK;
+}
+
+size_t civic_rules_tier_rule(const civic_rules *r, size_t t, size_t k)
+{
+    if (!r || t >= r->tier_count || k >= r->tiers[t].rule_count) return SIZE_MAX;
+    return r->tiers[t].rules[k];
+}
+
+int civic_rules_tier_level_min(const civic_rules *r, size_t t, size_t l, int64_t *min)
+{
+    if (!r || !min || t >= r->tier_count || l >= r->tiers[t].level_count) return CIVIC_E_INVALID;
+    *min = r->tiers[t].levels[l].min;
+    return CIVIC_OK;
+}
+
+int civic_rules_measure_info(const civic_rules *r, size_t m, civic_measure_info *out)
+{
+    if (!r || !out || m >= r->measure_count) return CIVIC_E_INVALID;
+    if (out->version < 1 || out->version > CIVIC_MEASURE_INFO_VERSION) return CIVIC_E_VERSION;
+    const civic_measure *x = &r->measures[m];
+    bool tier = x->tier != CIVIC_NONE;
+    out->kind = x->kind;
+    out->code = x->code;
+    out->text = x->text ? x->text : "";
+    out->grades = x->has_grades ? x->grades : 0;
+    out->flag = x->flag == CIVIC_NONE ? "" : r->flags[x->flag];
+    out->tier = tier ? r->tiers[x->tier].name : "";
+    out->min_level = tier ? r->tiers[x->tier].levels[x->min_level].name : "";
+    out->has_min_score = x->has_min_score;
+    out->has_max_score = x->has_max_score;
+    out->min_score = x->has_min_score ? x->min_score : 0;
+    out->max_score = x->has_max_score ? x->max_score : 0;
+    return CIVIC_OK;
+}
+
 /* ------------------------------------------------------------ TOML writer */
 
 typedef struct out_buf {

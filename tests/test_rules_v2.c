@@ -337,6 +337,122 @@ static void version_two_accessors_describe_the_scheme(void **state)
     civic_rules_free(r);
 }
 
+static void the_scheme_its_caps_classes_tiers_and_measures_are_described(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(
+        "[scheme]\nbase = 1000\nmin = 0\nmax = 2000\nclamp = \"running\"\n"
+        "utc_offset = \"+08:00\"\nbalance_reset = \"quarter\"\nbalance_min = -50\n"
+        "contested = \"suspend\"\nobjection_window = \"15d\"\n" TEST_GRADES
+        "[cap.votes]\nlimit = 20\nperiod = \"day\"\nmode = \"net\"\n"
+        "[cap.help]\nlimit = 7.5\nperiod = \"lifetime\"\n"
+        "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nup_to = 80.5\nvalid = \"2y\"\n"
+        "[[validity]]\nvalid = \"forever\"\n"
+        "[rule.z]\npoints = 1\ncap_group = \"votes\"\n[rule.a]\npoints = -1\nflag = \"f\"\n"
+        "[tier.t]\nrules = \"z;a\"\nmeasure = \"points\"\nwindow = \"12m\"\n"
+        "[[tier.t.level]]\nname = \"one\"\nmin = 2.5\n[[tier.t.level]]\nname = \"two\"\nmin = 10\n"
+        "[tier.q]\nrules = \"z\"\n[[tier.q.level]]\nname = \"x\"\nmin = 1.25\n"
+        "[measure.m]\nkind = \"incentive\"\ngrades = \"AA;AAA\"\ntier = \"t\"\n"
+        "min_level = \"two\"\nmin_score = 900\nmax_score = 1999.99\n"
+        "[measure.n]\ntext = \"No\"\nkind = \"restriction\"\nflag = \"f\"\n");
+    civic_scheme_info s = CIVIC_SCHEME_INFO_INIT;
+    assert_int_equal(civic_rules_scheme_info(r, &s), CIVIC_OK);
+    assert_true(s.running_clamp && s.suspend && s.has_min && s.has_max && s.has_balance_min);
+    assert_int_equal(s.min, 0);
+    assert_int_equal(s.max, P(2000));
+    assert_int_equal(s.balance_min, P(-50));
+    assert_string_equal(s.valid, "forever");
+    assert_string_equal(s.balance_reset, "quarter");
+    assert_string_equal(s.objection_window, "15d");
+
+    assert_int_equal(civic_rules_cap_count(r), 2);
+    civic_cap_info c = CIVIC_CAP_INFO_INIT;
+    assert_int_equal(civic_rules_cap_info(r, 0, &c), CIVIC_OK);
+    assert_string_equal(c.name, "votes");
+    assert_int_equal(c.limit, P(20));
+    assert_string_equal(c.period, "day");
+    assert_int_equal(c.net, 1);
+    assert_int_equal(civic_rules_cap_info(r, 1, &c), CIVIC_OK);
+    assert_string_equal(c.name, "help");
+    assert_int_equal(c.limit, 750);
+    assert_string_equal(c.period, "lifetime");
+    assert_int_equal(c.net, 0);
+    assert_int_equal(civic_rules_cap_info(r, 2, &c), CIVIC_E_INVALID);
+
+    assert_int_equal(civic_rules_validity_count(r), 3);
+    civic_validity_info v = CIVIC_VALIDITY_INFO_INIT;
+    assert_int_equal(civic_rules_validity_info(r, 1, &v), CIVIC_OK);
+    assert_int_equal(v.up_to, 8050);
+    assert_string_equal(v.valid, "2y");
+    assert_int_equal(civic_rules_validity_info(r, 2, &v), CIVIC_OK);
+    assert_int_equal(v.up_to, -1);
+    assert_string_equal(v.valid, "forever");
+    assert_int_equal(civic_rules_validity_info(r, 3, &v), CIVIC_E_INVALID);
+
+    civic_tier_info t = CIVIC_TIER_INFO_INIT;
+    assert_int_equal(civic_rules_tier_info(r, 0, &t), CIVIC_OK);
+    assert_string_equal(t.name, "t");
+    assert_int_equal(t.measure, CIVIC_TIER_MEASURE_POINTS);
+    assert_string_equal(t.window, "12m");
+    assert_int_equal(t.rule_count, 2);
+    assert_int_equal(t.level_count, 2);
+    /* rule indices, sorted: z is rule 0, a rule 1 */
+    assert_int_equal(civic_rules_tier_rule(r, 0, 0), 0);
+    assert_int_equal(civic_rules_tier_rule(r, 0, 1), 1);
+    assert_true(civic_rules_tier_rule(r, 0, 2) == SIZE_MAX);
+    int64_t min = 0;
+    assert_int_equal(civic_rules_tier_level_min(r, 0, 0, &min), CIVIC_OK);
+    assert_int_equal(min, 250); /* points: hundredths */
+    assert_int_equal(civic_rules_tier_level_min(r, 0, 2, &min), CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_tier_info(r, 1, &t), CIVIC_OK);
+    assert_int_equal(t.measure, CIVIC_TIER_MEASURE_QTY);
+    assert_string_equal(t.window, "lifetime");
+    assert_int_equal(civic_rules_tier_level_min(r, 1, 0, &min), CIVIC_OK);
+    assert_int_equal(min, 1250); /* qty: thousandths */
+    assert_int_equal(civic_rules_tier_info(r, 2, &t), CIVIC_E_INVALID);
+
+    civic_measure_info m = CIVIC_MEASURE_INFO_INIT;
+    assert_int_equal(civic_rules_measure_info(r, 0, &m), CIVIC_OK);
+    assert_string_equal(m.code, "m");
+    assert_string_equal(m.text, "");
+    assert_int_equal(m.kind, CIVIC_MEASURE_INCENTIVE);
+    assert_int_equal(m.grades, 0x3); /* grades 0 (AAA) and 1 (AA) */
+    assert_string_equal(m.flag, "");
+    assert_string_equal(m.tier, "t");
+    assert_string_equal(m.min_level, "two");
+    assert_true(m.has_min_score && m.has_max_score);
+    assert_int_equal(m.min_score, P(900));
+    assert_int_equal(m.max_score, 199999);
+    assert_int_equal(civic_rules_measure_info(r, 1, &m), CIVIC_OK);
+    assert_string_equal(m.text, "No");
+    assert_int_equal(m.kind, CIVIC_MEASURE_RESTRICTION);
+    assert_int_equal(m.grades, 0);
+    assert_string_equal(m.flag, "f");
+    assert_string_equal(m.tier, "");
+    assert_string_equal(m.min_level, "");
+    assert_false(m.has_min_score || m.has_max_score);
+    assert_int_equal(civic_rules_measure_info(r, 2, &m), CIVIC_E_INVALID);
+
+    /* a version the library does not know */
+    m.version = CIVIC_MEASURE_INFO_VERSION + 1;
+    assert_int_equal(civic_rules_measure_info(r, 0, &m), CIVIC_E_VERSION);
+    s.version = 0;
+    assert_int_equal(civic_rules_scheme_info(r, &s), CIVIC_E_VERSION);
+    assert_int_equal(civic_rules_scheme_info(NULL, &s), CIVIC_E_INVALID);
+    civic_rules_free(r);
+
+    /* a version-1 scheme: defaults, no caps, classes or tiers */
+    r = rules_from(TEST_SCHEME "[rule.a]\npoints = 1\n");
+    s = (civic_scheme_info)CIVIC_SCHEME_INFO_INIT;
+    assert_int_equal(civic_rules_scheme_info(r, &s), CIVIC_OK);
+    assert_false(s.running_clamp || s.suspend || s.has_min || s.has_max || s.has_balance_min);
+    assert_string_equal(s.valid, "forever");
+    assert_string_equal(s.balance_reset, "never");
+    assert_string_equal(s.objection_window, "forever");
+    assert_int_equal(civic_rules_cap_count(r) + civic_rules_validity_count(r), 0);
+    civic_rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +467,7 @@ int main(void)
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
+        cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

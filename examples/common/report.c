@@ -62,6 +62,22 @@ static void fixed(const answers_sink *out, int64_t v, unsigned places)
     put(out, buf);
 }
 
+/* A fixed-point value without the trailing zeros of its fraction ("100",
+ * "2.5"): a threshold reads better so. */
+static void trimmed(const answers_sink *out, int64_t v, unsigned places)
+{
+    char buf[32];
+    civic_format_fixed(v, places, buf, sizeof(buf));
+    char *dot = strchr(buf, '.');
+    if (dot) {
+        char *end = buf + strlen(buf);
+        while (end > dot + 1 && end[-1] == '0') end--;
+        if (end == dot + 1) end = dot;
+        *end = '\0';
+    }
+    put(out, buf);
+}
+
 static void when(const answers_sink *out, const civic_rules *r, int64_t t)
 {
     char buf[40];
@@ -110,6 +126,43 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
+    civic_scheme_info x = CIVIC_SCHEME_INFO_INIT;
+    if (civic_rules_scheme_info(r, &x) != CIVIC_OK) return;
+    put(out, "<p data-scheme=\"keys\">");
+    if (x.has_min || x.has_max) {
+        put(out, "Scores stay ");
+        if (x.has_min) {
+            put(out, "at or above ");
+            fixed(out, x.min, 2);
+        }
+        put(out, x.has_min && x.has_max ? " and " : "");
+        if (x.has_max) {
+            put(out, "at or below ");
+            fixed(out, x.max, 2);
+        }
+        put(out, x.running_clamp ? ", after every entry in turn. " : ". ");
+    }
+    if (x.has_balance_min) {
+        put(out, "Deductions and spending may take the balance down to ");
+        fixed(out, x.balance_min, 2);
+        put(out, ", not below. ");
+    }
+    if (strcmp(x.balance_reset, "never") != 0) {
+        put(out, "The balance starts again every ");
+        text(out, x.balance_reset);
+        put(out, ". ");
+    }
+    if (civic_rules_spec_version(r) >= 2) {
+        if (strcmp(x.objection_window, "forever") == 0) put(out, "An entry may be contested at any time");
+        else {
+            put(out, "An entry may be contested within ");
+            text(out, x.objection_window);
+            put(out, " of its date");
+        }
+        put(out, x.suspend ? "; while contested it has no effect." :
+                             "; while contested it keeps its effect and is marked.");
+    }
+    put(out, "</p>\n");
 }
 
 /* "a; b; c": a separator before every part but the first of a cell. */
@@ -119,7 +172,7 @@ static void part(const answers_sink *out, bool *first)
     *first = false;
 }
 
-static void limits_cell(const answers_sink *out, const civic_rule_info *x)
+static void limits_cell(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
 {
     bool first = true;
     if (x->cap >= 0) {
@@ -131,8 +184,18 @@ static void limits_cell(const answers_sink *out, const civic_rule_info *x)
     }
     if (x->cap_group[0]) {
         part(out, &first);
-        put(out, "shared: ");
+        put(out, "shared ");
         text(out, x->cap_group);
+        for (size_t i = 0; i < civic_rules_cap_count(r); i++) {
+            civic_cap_info c = CIVIC_CAP_INFO_INIT;
+            if (civic_rules_cap_info(r, i, &c) != CIVIC_OK || strcmp(c.name, x->cap_group) != 0)
+                continue;
+            put(out, ": ");
+            fixed(out, c.limit, 2);
+            put(out, " a ");
+            text(out, c.period);
+            if (c.net) put(out, " (net)");
+        }
     }
     if (x->repeat_factor) {
         part(out, &first);
@@ -185,7 +248,7 @@ static void life_cell(const answers_sink *out, const civic_rule_info *x)
     }
 }
 
-static void rule_cells(const answers_sink *out, const civic_rule_info *x)
+static void rule_cells(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
 {
     put(out, "<td class=\"n\">");
     fixed(out, x->points, 2);
@@ -193,7 +256,7 @@ static void rule_cells(const answers_sink *out, const civic_rule_info *x)
     put(out, "</td><td>");
     text(out, x->valid);
     put(out, "</td><td>");
-    limits_cell(out, x);
+    limits_cell(out, r, x);
     put(out, "</td><td>");
     effect_cell(out, x);
     put(out, "</td><td>");
@@ -219,7 +282,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         put(out, "<br><small>");
         text(out, x.dimension);
         put(out, "</small></td>");
-        rule_cells(out, &x);
+        rule_cells(out, r, &x);
         put(out, "</tr>\n");
         for (size_t k = 1; k <= changes; k++) {
             if (civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
@@ -227,35 +290,131 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
             when(out, r, x.from);
             put(out, x.recount ? " (also for past events)" : "");
             put(out, "</td>");
-            rule_cells(out, &x);
+            rule_cells(out, r, &x);
             put(out, "</tr>\n");
         }
     }
     put(out, "</table></div>\n");
+    size_t classes = civic_rules_validity_count(r);
+    if (classes == 0) return;
+    put(out, "<h3>Validity by severity</h3>\n<div class=\"wrap\"><table data-table=\"validity\">"
+             "<tr><th>Points, either sign</th><th>Valid</th></tr>\n");
+    int64_t below = -1;
+    for (size_t i = 0; i < classes; i++) {
+        civic_validity_info v = CIVIC_VALIDITY_INFO_INIT;
+        if (civic_rules_validity_info(r, i, &v) != CIVIC_OK) continue;
+        put(out, "<tr><td>");
+        if (v.up_to >= 0) {
+            put(out, "up to ");
+            fixed(out, v.up_to, 2);
+        } else if (below >= 0) {
+            put(out, "more than ");
+            fixed(out, below, 2);
+        } else {
+            put(out, "any");
+        }
+        put(out, "</td><td>");
+        text(out, v.valid);
+        put(out, "</td></tr>\n");
+        below = v.up_to;
+    }
+    put(out, "</table></div>\n");
+}
+
+/* "volunteer_star: the qty of a and b, lifetime: 1 star from 100, ..." */
+static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
+{
+    civic_tier_info x = CIVIC_TIER_INFO_INIT;
+    if (civic_rules_tier_info(r, t, &x) != CIVIC_OK) return;
+    bool qty = x.measure == CIVIC_TIER_MEASURE_QTY;
+    put(out, "<p data-tier=\"");
+    text(out, x.name);
+    put(out, "\">");
+    text(out, x.name);
+    put(out, qty ? ": the quantity of " : ": the points of ");
+    for (size_t k = 0; k < x.rule_count; k++) {
+        size_t rule = civic_rules_tier_rule(r, t, k);
+        put(out, k == 0 ? "" : k + 1 == x.rule_count ? " and " : ", ");
+        text(out, civic_rules_rule_code(r, rule));
+    }
+    if (strcmp(x.window, "lifetime") == 0) put(out, ", ever");
+    else if (strcmp(x.window, "year") == 0 || strcmp(x.window, "quarter") == 0 ||
+             strcmp(x.window, "month") == 0) {
+        put(out, ", this ");
+        text(out, x.window);
+    } else {
+        put(out, ", in the last ");
+        text(out, x.window);
+    }
+    put(out, ": ");
+    for (size_t l = 0; l < x.level_count; l++) {
+        int64_t min = 0;
+        put(out, l ? "; " : "");
+        text(out, civic_rules_tier_level_name(r, t, l));
+        put(out, " from ");
+        if (civic_rules_tier_level_min(r, t, l, &min) == CIVIC_OK) trimmed(out, min, qty ? 3 : 2);
+    }
+    put(out, "</p>\n");
+}
+
+/* A measure's conditions: "grade AAA or AA and flag dishonest". */
+static void measure_conditions(const answers_sink *out, const civic_rules *r,
+                               const civic_measure_info *m)
+{
+    bool first = true;
+    if (m->grades) {
+        put(out, "grade ");
+        bool one = true;
+        for (size_t g = 0; g < civic_rules_grade_count(r) && g < 64; g++) {
+            if (!(m->grades >> g & 1u)) continue;
+            put(out, one ? "" : " or ");
+            text(out, civic_rules_grade_name(r, g));
+            one = false;
+        }
+        first = false;
+    }
+    if (m->flag[0]) {
+        put(out, first ? "flag " : " and flag ");
+        text(out, m->flag);
+        first = false;
+    }
+    if (m->tier[0]) {
+        put(out, first ? "" : " and ");
+        text(out, m->tier);
+        put(out, " ");
+        text(out, m->min_level);
+        put(out, " or more");
+        first = false;
+    }
+    if (m->has_min_score) {
+        put(out, first ? "score at least " : " and score at least ");
+        fixed(out, m->min_score, 2);
+        first = false;
+    }
+    if (m->has_max_score) {
+        put(out, first ? "score at most " : " and score at most ");
+        fixed(out, m->max_score, 2);
+    }
 }
 
 static void scheme_outputs(const answers_sink *out, const civic_rules *r)
 {
     for (size_t t = 0; t < civic_rules_tier_count(r); t++) {
         put(out, t ? "" : "<h3>Levels</h3>\n");
-        put(out, "<p>");
-        text(out, civic_rules_tier_name(r, t));
-        put(out, ": ");
-        for (size_t l = 0; l < civic_rules_tier_level_count(r, t); l++) {
-            put(out, l ? ", " : "");
-            text(out, civic_rules_tier_level_name(r, t, l));
-        }
-        put(out, "</p>\n");
+        tier_line(out, r, t);
     }
     if (civic_rules_measure_count(r) == 0) return;
     put(out, "<h3>Benefits and restrictions</h3>\n<ul>\n");
-    for (size_t m = 0; m < civic_rules_measure_count(r); m++) {
-        bool restriction = civic_rules_measure_kind(r, m) == CIVIC_MEASURE_RESTRICTION;
+    for (size_t i = 0; i < civic_rules_measure_count(r); i++) {
+        civic_measure_info m = CIVIC_MEASURE_INFO_INIT;
+        if (civic_rules_measure_info(r, i, &m) != CIVIC_OK) continue;
+        bool restriction = m.kind == CIVIC_MEASURE_RESTRICTION;
         putf(out, "<li class=\"%s\">", restriction ? "restriction" : "incentive");
-        text(out, civic_rules_measure_text(r, m)[0] ? civic_rules_measure_text(r, m)
-                                                    : civic_rules_measure_code(r, m));
+        text(out, m.text[0] ? m.text : m.code);
         put(out, restriction ? " (restriction, list " : " (benefit, list ");
-        text(out, civic_rules_measure_code(r, m));
+        text(out, m.code);
+        put(out, "; for ");
+        measure_conditions(out, r, &m);
         put(out, ")</li>\n");
     }
     put(out, "</ul>\n");

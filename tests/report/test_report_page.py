@@ -29,6 +29,7 @@ usage: test_report_page.py --cli build/civic-score --library build/libcivic.so.1
            [--chromium /usr/bin/chromium] [--keep DIR]
 """
 import argparse
+import html
 import html.parser
 import os
 import re
@@ -332,6 +333,38 @@ def small_page(tmp):
               "small log: %s is named nowhere" % who)
     check(page.bars.get(("north", "A")) == 4 and page.bars.get(("north", "B")) == 0,
           "small log: north has 4 A and 0 B")
+    check_published_scheme("small log", dom)
+
+
+def text_of(dom):
+    """The page's text as a reader sees it: no tags, entities decoded, one
+    space between words."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", dom)))
+
+
+def check_published_scheme(label, dom):
+    """The built-in scheme as published, every figure read by hand from
+    lib/default_rules.toml: the shared cap's limit and period, the
+    validity classes, the star thresholds, each measure's condition, the
+    score bounds, the balance floor and the objection window."""
+    words = text_of(dom)
+    for want in ("shared community_service: 30.00 a month",
+                 "up to 40.00 1y", "more than 40.00 2y",
+                 "volunteer_star: the quantity of volunteer_hour, ever: 1 star from 100; "
+                 "2 stars from 300; 3 stars from 600; 4 stars from 1000; 5 stars from 1500",
+                 "list priority_service; for grade AAA or AA)",
+                 "list deposit_free_rental; for grade AAA)",
+                 "list volunteer_rebate; for volunteer_star 2 stars or more)",
+                 "list no_subsidy; for flag dishonest)",
+                 "Scores stay at or above 0.00 and at or below 2000.00.",
+                 "take the balance down to 0.00, not below.",
+                 "The balance starts again every year.",
+                 "contested within 15d of its date; while contested it keeps its effect"):
+        check(want in words, "%s: the published scheme says %r" % (label, want))
+    check(words.count("shared community_service: 30.00 a month") == 4,
+          "%s: the four rows that draw on community_service (three rules, one with a "
+          "change) say its limit (%d)"
+          % (label, words.count("shared community_service: 30.00 a month")))
 
 
 def ungrouped_page(tmp):

@@ -77,6 +77,7 @@ __all__ = [
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
     "JournalReport", "ListAnswer", "ListRow", "PurgeReport", "Tier", "Measure", "RuleInfo",
+    "SchemeInfo", "Cap", "ValidityClass", "TierInfo", "MeasureInfo",
     "compare", "CompareRow", "Comparison", "split", "split_part", "Split",
     "CIVIC_OK", "CIVIC_DUPLICATE", "CIVIC_E_INVALID", "CIVIC_E_NOMEM",
     "CIVIC_E_SYNTAX", "CIVIC_E_RULES", "CIVIC_E_EVENT", "CIVIC_E_CONFLICT",
@@ -472,6 +473,93 @@ class Rules(_Owner):
                                                     ""))
                          for m in range(_lib.civic_rules_measure_count(p)))
 
+    @property
+    def scheme_info(self) -> "SchemeInfo":
+        """SchemeInfo(min, max, clamp, valid, balance_reset, balance_min,
+        contested, objection_window): the [scheme] keys as published; a
+        bound or floor that is not set is None."""
+        with self._use() as p:
+            x = _capi.civic_scheme_info(version=_capi.CIVIC_SCHEME_INFO_VERSION)
+            _lib.civic_rules_scheme_info(p, _byref(x))
+            return SchemeInfo(_points(x.min) if x.has_min else None,
+                              _points(x.max) if x.has_max else None,
+                              "running" if x.running_clamp else "final", _str(x.valid),
+                              _str(x.balance_reset),
+                              _points(x.balance_min) if x.has_balance_min else None,
+                              "suspend" if x.suspend else "mark", _str(x.objection_window))
+
+    @property
+    def caps(self):
+        """Tuple of Cap(name, limit, period, mode) for the shared caps
+        ([cap.NAME]) in file order; mode is "both" or "net"."""
+        with self._use() as p:
+            out = []
+            for i in range(_lib.civic_rules_cap_count(p)):
+                x = _capi.civic_cap_info(version=_capi.CIVIC_CAP_INFO_VERSION)
+                _lib.civic_rules_cap_info(p, i, _byref(x))
+                out.append(Cap(_str(x.name), _points(x.limit), _str(x.period),
+                               "net" if x.net else "both"))
+            return tuple(out)
+
+    @property
+    def validity_classes(self):
+        """Tuple of ValidityClass(up_to, valid) in file order ([[validity]],
+        for rules valid "by-severity"); up_to is None for the last class."""
+        with self._use() as p:
+            out = []
+            for i in range(_lib.civic_rules_validity_count(p)):
+                x = _capi.civic_validity_info(version=_capi.CIVIC_VALIDITY_INFO_VERSION)
+                _lib.civic_rules_validity_info(p, i, _byref(x))
+                out.append(ValidityClass(_points(x.up_to) if x.up_to >= 0 else None,
+                                         _str(x.valid)))
+            return tuple(out)
+
+    @property
+    def tier_info(self):
+        """Tuple of TierInfo(name, measure, window, rules, levels) in file
+        order: measure "qty" or "points", window "lifetime", "year",
+        "quarter", "month" or a rolling duration ("12m"), rules the rule
+        codes, levels a tuple of (name, min) lowest first."""
+        with self._use() as p:
+            out = []
+            for t in range(_lib.civic_rules_tier_count(p)):
+                x = _capi.civic_tier_info(version=_capi.CIVIC_TIER_INFO_VERSION)
+                _lib.civic_rules_tier_info(p, t, _byref(x))
+                qty = x.measure == _capi.CIVIC_TIER_MEASURE_QTY
+                rules = tuple(_str(_lib.civic_rules_rule_code(p, _lib.civic_rules_tier_rule(p, t, k)))
+                              for k in range(x.rule_count))
+                levels = []
+                for k in range(x.level_count):
+                    low = _c_int64()
+                    _lib.civic_rules_tier_level_min(p, t, k, _byref(low))
+                    levels.append((_str(_lib.civic_rules_tier_level_name(p, t, k)),
+                                   _qty(low.value) if qty else _points(low.value)))
+                out.append(TierInfo(_str(x.name), "qty" if qty else "points", _str(x.window),
+                                    rules, tuple(levels)))
+            return tuple(out)
+
+    @property
+    def measure_info(self):
+        """Tuple of MeasureInfo(code, text, kind, grades, flag, tier,
+        min_level, min_score, max_score) in file order: the conditions a
+        measure lists (all must hold); grades a tuple of grade names, a
+        condition it does not list None."""
+        with self._use() as p:
+            names = [_str(_lib.civic_rules_grade_name(p, g))
+                     for g in range(_lib.civic_rules_grade_count(p))]
+            out = []
+            for m in range(_lib.civic_rules_measure_count(p)):
+                x = _capi.civic_measure_info(version=_capi.CIVIC_MEASURE_INFO_VERSION)
+                _lib.civic_rules_measure_info(p, m, _byref(x))
+                grades = tuple(n for g, n in enumerate(names) if g < 64 and x.grades >> g & 1)
+                out.append(MeasureInfo(
+                    _str(x.code), _str(x.text),
+                    _MEASURE_KINDS.get(int(x.kind), ""), grades or None,
+                    _str(x.flag) or None, _str(x.tier) or None, _str(x.min_level) or None,
+                    _points(x.min_score) if x.has_min_score else None,
+                    _points(x.max_score) if x.has_max_score else None))
+            return tuple(out)
+
     def rule_info(self, rule: _Union[str, int], change: int = 0) -> "RuleInfo":
         """RuleInfo of one version of a rule, as published: rule is a rule
         code (str) or its index in Rules.rules; change 0 is the base table,
@@ -525,6 +613,19 @@ Tier = _namedtuple("Tier", "name levels")
 Tier.__doc__ = "A tier of the scheme: name, and levels (tuple of names, lowest first)."
 Measure = _namedtuple("Measure", "code text kind")
 Measure.__doc__ = "A measure of the scheme: code, text, kind ('incentive' or 'restriction')."
+
+SchemeInfo = _namedtuple("SchemeInfo", "min max clamp valid balance_reset balance_min "
+                                       "contested objection_window")
+SchemeInfo.__doc__ = "The [scheme] keys as published (Rules.scheme_info)."
+Cap = _namedtuple("Cap", "name limit period mode")
+Cap.__doc__ = "A shared cap: name, limit (Decimal), period, mode ('both' or 'net')."
+ValidityClass = _namedtuple("ValidityClass", "up_to valid")
+ValidityClass.__doc__ = "A validity class: up_to (Decimal, None for the last) and valid."
+TierInfo = _namedtuple("TierInfo", "name measure window rules levels")
+TierInfo.__doc__ = "A tier as published: Rules.tier_info."
+MeasureInfo = _namedtuple("MeasureInfo", "code text kind grades flag tier min_level "
+                                         "min_score max_score")
+MeasureInfo.__doc__ = "A measure and its conditions: Rules.measure_info."
 
 _MEASURE_KINDS = {_capi.CIVIC_MEASURE_INCENTIVE: "incentive",
                   _capi.CIVIC_MEASURE_RESTRICTION: "restriction"}

@@ -73,6 +73,13 @@ CIVIC_LIST_ENTRY_VERSION = 1
 CIVIC_PURGE_REPORT_VERSION = 1
 CIVIC_RULE_INFO_VERSION = 1
 CIVIC_DURATION_TEXT_SIZE = 24
+CIVIC_SCHEME_INFO_VERSION = 1
+CIVIC_CAP_INFO_VERSION = 1
+CIVIC_VALIDITY_INFO_VERSION = 1
+CIVIC_TIER_INFO_VERSION = 1
+CIVIC_TIER_MEASURE_QTY = 1
+CIVIC_TIER_MEASURE_POINTS = 2
+CIVIC_MEASURE_INFO_VERSION = 1
 CIVIC_GROUP_STATS_VERSION = 1
 CIVIC_ENGINE_OPTIONS_VERSION = 1
 CIVIC_SPLIT_OPTIONS_VERSION = 1   # since 1.1
@@ -475,6 +482,70 @@ class civic_rule_info(Structure):
     ]
 
 
+class civic_scheme_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("running_clamp", c_uint32),
+        ("suspend", c_uint32),
+        ("has_min", c_uint32),
+        ("has_max", c_uint32),
+        ("has_balance_min", c_uint32),
+        ("min", c_int64),
+        ("max", c_int64),
+        ("balance_min", c_int64),
+        ("valid", _duration_text),
+        ("balance_reset", _duration_text),
+        ("objection_window", _duration_text),
+    ]
+
+
+class civic_cap_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("net", c_uint32),
+        ("name", c_char_p),
+        ("limit", c_int64),
+        ("period", _duration_text),
+    ]
+
+
+class civic_validity_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("reserved", c_uint32),
+        ("up_to", c_int64),
+        ("valid", _duration_text),
+    ]
+
+
+class civic_tier_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("measure", c_uint32),
+        ("name", c_char_p),
+        ("rule_count", c_uint32),
+        ("level_count", c_uint32),
+        ("window", _duration_text),
+    ]
+
+
+class civic_measure_info(Structure):
+    _fields_ = [
+        ("version", c_uint32),
+        ("kind", c_uint32),
+        ("code", c_char_p),
+        ("text", c_char_p),
+        ("grades", c_uint64),
+        ("flag", c_char_p),
+        ("tier", c_char_p),
+        ("min_level", c_char_p),
+        ("has_min_score", c_uint32),
+        ("has_max_score", c_uint32),
+        ("min_score", c_int64),
+        ("max_score", c_int64),
+    ]
+
+
 # --------------------------------------------------------------------------
 # errcheck functions
 # --------------------------------------------------------------------------
@@ -701,6 +772,15 @@ PROTOTYPES = {
     "civic_rules_rule_info": (c_int, [rules_p, c_size_t, c_size_t,
                                       POINTER(civic_rule_info)], _S),
     "civic_rules_to_toml": (c_int, [rules_p, c_char_p, c_size_t, POINTER(c_size_t)], _S),
+    "civic_rules_scheme_info": (c_int, [rules_p, POINTER(civic_scheme_info)], _S),
+    "civic_rules_cap_count": (c_size_t, [rules_p], _N),
+    "civic_rules_cap_info": (c_int, [rules_p, c_size_t, POINTER(civic_cap_info)], _S),
+    "civic_rules_validity_count": (c_size_t, [rules_p], _N),
+    "civic_rules_validity_info": (c_int, [rules_p, c_size_t, POINTER(civic_validity_info)], _S),
+    "civic_rules_tier_info": (c_int, [rules_p, c_size_t, POINTER(civic_tier_info)], _S),
+    "civic_rules_tier_rule": (c_size_t, [rules_p, c_size_t, c_size_t], _N),
+    "civic_rules_tier_level_min": (c_int, [rules_p, c_size_t, c_size_t, POINTER(c_int64)], _S),
+    "civic_rules_measure_info": (c_int, [rules_p, c_size_t, POINTER(civic_measure_info)], _S),
     # Splitting a log into subject partitions (since 1.1)
     "civic_split": (c_int, [c_char_p, c_size_t, POINTER(civic_split_options), c_void_p,
                             c_size_t, POINTER(c_uint64), POINTER(c_uint64),

@@ -388,6 +388,11 @@ class TestDrift(unittest.TestCase):
             "civic_list_entry": _capi.civic_list_entry,
             "civic_purge_report": _capi.civic_purge_report,
             "civic_rule_info": _capi.civic_rule_info,
+            "civic_scheme_info": _capi.civic_scheme_info,
+            "civic_cap_info": _capi.civic_cap_info,
+            "civic_validity_info": _capi.civic_validity_info,
+            "civic_tier_info": _capi.civic_tier_info,
+            "civic_measure_info": _capi.civic_measure_info,
         }
         lines = ['#include <stdio.h>', '#include <stddef.h>', '#include "civic.h"',
                  "int main(void) {"]

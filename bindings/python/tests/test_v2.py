@@ -480,6 +480,54 @@ class TestTiersMeasuresLists(V2):
                          [("priority_service", "incentive"), ("no_subsidy", "restriction"),
                           ("volunteer_rebate", "incentive"), ("middle", "incentive")])
         self.assertEqual(r.measures[1].text, "No subsidies")
+        # the conditions and thresholds, as OUTPUTS writes them
+        self.assertEqual(r.tier_info, (civic.TierInfo(
+            "volunteer_star", "qty", "lifetime", ("volunteer_hour",),
+            (("1 star", D("100.000")), ("2 stars", D("300.000")))),))
+        self.assertEqual(r.measure_info, (
+            civic.MeasureInfo("priority_service", "Priority service", "incentive",
+                              ("AAA", "AA"), None, None, None, None, None),
+            civic.MeasureInfo("no_subsidy", "No subsidies", "restriction", None, "dishonest",
+                              None, None, None, None),
+            civic.MeasureInfo("volunteer_rebate", "Rebate for two stars", "incentive", None,
+                              None, "volunteer_star", "2 stars", None, None),
+            civic.MeasureInfo("middle", "Scores 990 to 1010", "incentive", None, None, None,
+                              None, D("990.00"), D("1010.00"))))
+        self.assertEqual((r.caps, r.validity_classes), ((), ()))
+        self.assertEqual(r.scheme_info, civic.SchemeInfo(
+            None, None, "final", "forever", "never", None, "mark", "forever"))
+
+    def test_rules_describe_caps_classes_and_scheme_keys(self):
+        r = civic.Rules.from_text(scheme("""\
+            [cap.votes]
+            limit = 20
+            period = "day"
+            mode = "net"
+            [[validity]]
+            up_to = 40
+            valid = "1y"
+            [[validity]]
+            valid = "2y"
+            [rule.up]
+            points = 10
+            cap_group = "votes"
+            [tier.t]
+            rules = "up"
+            measure = "points"
+            window = "12m"
+            [[tier.t.level]]
+            name = "one"
+            min = 2.5
+            """, 'min = 0\nmax = 2000\nclamp = "running"\nbalance_reset = "year"\n'
+                 'balance_min = -50\ncontested = "suspend"\nobjection_window = "15d"'))
+        self.addCleanup(r.close)
+        self.assertEqual(r.caps, (civic.Cap("votes", D("20.00"), "day", "net"),))
+        self.assertEqual(r.validity_classes, (civic.ValidityClass(D("40.00"), "1y"),
+                                              civic.ValidityClass(None, "2y")))
+        self.assertEqual(r.tier_info, (civic.TierInfo("t", "points", "12m", ("up",),
+                                                      (("one", D("2.50")),)),))
+        self.assertEqual(r.scheme_info, civic.SchemeInfo(
+            D("0.00"), D("2000.00"), "running", "forever", "year", D("-50.00"), "suspend", "15d"))
 
     def test_score_tiers_and_measures(self):
         rows = {s.subject: s for s in self.e.subjects("2022-06-15")}
