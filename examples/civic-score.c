@@ -845,6 +845,18 @@ static bool line_set_add(line_set *s, uint64_t line)
     return true;
 }
 
+/* Whether s (in order) holds line. */
+static bool line_set_has(const line_set *s, uint64_t line)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->line[mid] < line) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->line[lo] == line;
+}
+
 static bool line_set_equal(const line_set *a, const line_set *b)
 {
     return a->n == b->n && (a->n == 0 || memcmp(a->line, b->line, a->n * sizeof(*a->line)) == 0);
@@ -855,13 +867,15 @@ typedef struct reject_ctx {
     uint64_t count;
     bool quiet;          /* already reported (the second load of --compare --lenient) */
     line_set *lines;     /* optional: the lines rejected, in order */
+    const line_set *reported; /* optional: lines reported already (under the current
+                                 scheme), not reported or counted again */
 } reject_ctx;
 
 static int on_reject(void *payload, const civic_error *err)
 {
     reject_ctx *ctx = payload;
     if (ctx->lines && !line_set_add(ctx->lines, err->line)) return 1; /* out of memory */
-    if (ctx->quiet) return 0;
+    if (ctx->quiet || (ctx->reported && line_set_has(ctx->reported, err->line))) return 0;
     ctx->count++;
     fprintf(stderr, "civic-score: %s: skipped: %s\n", ctx->name, err->message);
     return 0;
@@ -1061,10 +1075,11 @@ static int load_stdin(civic_engine *e, const civic_load_options *opts, civic_loa
 
 /* Load one input into e.  data: the input in memory (standard input for
  * --compare, or a file's filtered text), else read from path.  lines: where
- * to note rejected lines; quiet: do not report them again. */
+ * to note rejected lines; quiet: do not report them again; reported: the
+ * lines reported already, not to report again. */
 static int load_input(civic_engine *e, const char *path, const char *under, const char *data,
                       size_t len, bool lenient, bool show_progress, uint64_t *skipped,
-                      line_set *lines, bool quiet)
+                      line_set *lines, bool quiet, const line_set *reported)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
@@ -1073,7 +1088,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     char label[512];
     snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
              under ? " (under " : "", under ? under : "", under ? ")" : "");
-    reject_ctx ctx = { label, 0, quiet, lines };
+    reject_ctx ctx = { label, 0, quiet, lines, reported };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
@@ -1483,10 +1498,10 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
     for (int i = 0; status == 0 && i < n; i++) {
         const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
         status = load_input(*e, o->files[i], NULL, in, len, true, show_progress, skipped,
-                            &now[i], false);
+                            &now[i], false, NULL);
         if (status == 0)
             status = load_input(*next, o->files[i], o->compare, in, len, true, show_progress,
-                                skipped, &then[i], false);
+                                skipped, &then[i], false, &now[i]);
         differ = differ || !line_set_equal(&now[i], &then[i]);
     }
     if (status == 0 && differ) {
@@ -1500,10 +1515,11 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         const char *path = o->files[i];
         const char *in = strcmp(path, "-") == 0 ? data : NULL;
         if (line_set_equal(&now[i], &then[i])) { /* as before, already reported */
-            status = load_input(*e, path, NULL, in, len, true, false, skipped, NULL, true);
+            status = load_input(*e, path, NULL, in, len, true, false, skipped, NULL, true,
+                                NULL);
             if (status == 0)
                 status = load_input(*next, path, o->compare, in, len, true, false, skipped,
-                                    NULL, true);
+                                    NULL, true, NULL);
             continue;
         }
         /* both sides' bad lines, merged in order */
@@ -1545,10 +1561,11 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
                             "under both\n", use_stdin ? "<stdin>" : path, once,
                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
             /* nothing left should be bad; if anything is, it is reported */
-            status = load_input(*e, path, NULL, kept, kept_len, true, false, skipped, NULL, false);
+            status = load_input(*e, path, NULL, kept, kept_len, true, false, skipped, NULL,
+                                false, NULL);
             if (status == 0)
                 status = load_input(*next, path, o->compare, kept, kept_len, true, false, skipped,
-                                    NULL, false);
+                                    NULL, false, NULL);
         }
         if (status == EXIT_INPUT && !kept && text) fprintf(stderr, "civic-score: out of memory\n");
         free(kept);
@@ -1593,10 +1610,10 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
     for (int i = 0; status == 0 && i < o->file_count; i++) {
         const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
         status = load_input(*e, o->files[i], NULL, in, len, o->lenient != 0, show_progress,
-                            skipped, NULL, false);
+                            skipped, NULL, false, NULL);
         if (status == 0 && *next)
             status = load_input(*next, o->files[i], o->compare, in, len, o->lenient != 0,
-                                show_progress, skipped, NULL, false);
+                                show_progress, skipped, NULL, false, NULL);
     }
     free(data);
     return status;

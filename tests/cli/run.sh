@@ -172,6 +172,10 @@ if grep -q "cmp.csv: 4 lines bad under one scheme only are left out under both" 
    grep -q "cmp.csv (under .*new.toml): skipped: line 6, column 6: .*only_a" "$T/err" &&
    grep -q "cmp.csv: skipped: line 8, column 6: .*only_b" "$T/err"; then ok; else
     bad "compare-lenient: stderr: $(cat "$T/err")"; fi
+# a line bad under both schemes (d, line 5) is reported and counted once: the
+# bad lines are 3, 4, 5, 6 (with 7) and 8
+if [ "$(grep -c 'line 5, column 6' "$T/err")" -eq 1 ] && grep -q "civic-score: 5 bad lines skipped" "$T/err"
+then ok; else bad "compare-lenient: a line bad under both, once: $(cat "$T/err")"; fi
 "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
 status compare-strict 2 "cmp.csv: line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
