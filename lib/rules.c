@@ -549,8 +549,18 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
         rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
-        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0 || k >= RK_FROM)
+        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
             return civic__rb_unknown("rule", key, len, line, column, offset, err);
+        if (k >= RK_FROM) { /* often [rule.X.change] written with single brackets */
+            char msg[200];
+            const char *code = b->r->rules[b->index].code;
+            size_t n = strlen(code);
+            if (n > 7 && strcmp(code + n - 7, ".change") == 0) n -= 7;
+            snprintf(msg, sizeof(msg), "key '%.*s' belongs to a rule change: write "
+                     "[[rule.%.*s.change]], with double brackets", (int)len, key,
+                     (int)(n > 64 ? 64 : n), code);
+            return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
+        }
         rc = civic__rb_seen(&b->rx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc
                               : rule_key(b, &b->r->rules[b->index], &b->rx[b->index], k, v,

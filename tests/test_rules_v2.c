@@ -154,6 +154,10 @@ static void change_checks_name_line_and_column(void **state)
              7, 1, "unknown key 'bogus'");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nfrom = \"2025-01-01\"\n",
              7, 1, "duplicate key 'from'");
+    /* a change written as a table of the rule: the fix in the message */
+    fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.change]\nfrom = \"2024-01-01\"\n", 6, 1,
+             "key 'from' belongs to a rule change: write [[rule.a.change]], with double brackets");
+    fails_at(G1 "[rule.a]\npoints = 1\nrecount = true\n", 5, 1, "[[rule.a.change]]");
     /* every resulting version is checked as a whole */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\ncap = 5\n",
              7, 7, "'cap' needs 'cap_period'");
