@@ -50,6 +50,10 @@ static int array_tail(const char *in, size_t i, size_t len, char *why, size_t n)
     return -1;
 }
 
+/* Brackets open inside one element of an array: events are flat objects,
+ * so this is generous. */
+#define ARRAY_NESTING_MAX 64
+
 int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t n)
 {
     size_t i = skip_bom(in, len);
@@ -58,25 +62,58 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
         snprintf(why, n, "not a JSON array");
         return -1;
     }
-    json_scan s = { 1, false, false };
-    size_t start = ++i; /* start of the pending run to copy */
+    char open[ARRAY_NESTING_MAX];
+    unsigned depth = 0;          /* brackets open inside the current element */
+    bool in_string = false, escape = false, filled = false, comma = false;
+    size_t element = 1, start = ++i; /* start of the pending run to copy */
     for (; i < len; i++) {
         char c = in[i];
-        bool structural = scan_step(&s, c);
-        if (!structural) continue;
-        if (s.depth == 0) { /* the closing ']' */
+        if (in_string) {
+            if (escape) escape = false;
+            else if (c == '\\') escape = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = filled = true;
+        } else if (c == '{' || c == '[') {
+            if (depth == ARRAY_NESTING_MAX) {
+                snprintf(why, n, "element %zu of the JSON array is nested too deeply", element);
+                return -1;
+            }
+            open[depth++] = c;
+            filled = true;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            if ((open[--depth] == '{') != (c == '}')) {
+                snprintf(why, n, "'%c' closes a '%c' in element %zu of the JSON array", c,
+                         open[depth], element);
+                return -1;
+            }
+        } else if (c == '}') {
+            snprintf(why, n, "'}' without its '{' in element %zu of the JSON array", element);
+            return -1;
+        } else if (c == ']' || (c == ',' && depth == 0)) {
+            if (!filled && (comma || c == ',')) {
+                snprintf(why, n, "element %zu of the JSON array is empty", element);
+                return -1;
+            }
             buf_put(out, in + start, i - start);
             buf_put(out, "\n", 1);
-            return array_tail(in, i + 1, len, why, n);
-        }
-        if ((c == ',' && s.depth == 1) || c == '\n' || c == '\r') {
-            buf_put(out, in + start, i - start);
-            buf_put(out, c == ',' && s.depth == 1 ? "\n" : " ", 1);
+            if (c == ']') return array_tail(in, i + 1, len, why, n);
+            element++;
+            filled = false;
+            comma = true;
             start = i + 1;
+        } else if (c == '\n' || c == '\r') { /* one element, one line */
+            buf_put(out, in + start, i - start);
+            buf_put(out, " ", 1);
+            start = i + 1;
+        } else if (!blank(c)) {
+            filled = true;
         }
     }
-    snprintf(why, n, s.in_string ? "unterminated string in the JSON array"
-                                 : "the JSON array has no closing ']'");
+    snprintf(why, n, in_string ? "unterminated string in the JSON array"
+                               : "the JSON array has no closing ']'");
     return -1;
 }
 
@@ -139,7 +176,8 @@ static void source_line(const char *line, size_t n, const char *source, buf *out
 
 void body_source_jsonl(const char *in, size_t len, const char *source, buf *out)
 {
-    size_t i = 0;
+    size_t i = skip_bom(in, len); /* the load skips it too: the first object follows */
+    buf_put(out, in, i);
     while (i < len) {
         const char *nl = memchr(in + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - in) + 1 : len;
@@ -150,8 +188,28 @@ void body_source_jsonl(const char *in, size_t len, const char *source, buf *out)
 
 /* ------------------------------------------------------------ CSV */
 
-/* Index of the header column named "source" (quoted or not), or -1; *end is
- * the offset of the header's line feed (or len). */
+/* Whether the header field f[0..n) names `want`, as the load reads header
+ * names: quoted or not, in any case, blanks around it ignored. */
+static bool header_is(const char *f, size_t n, const char *want)
+{
+    size_t m = strlen(want);
+    while (n && (f[0] == ' ' || f[0] == '\t')) f++, n--;
+    while (n && (f[n - 1] == ' ' || f[n - 1] == '\t')) n--;
+    if (n >= 2 && f[0] == '"' && f[n - 1] == '"') {
+        f++, n -= 2;
+        while (n && (f[0] == ' ' || f[0] == '\t')) f++, n--;
+        while (n && (f[n - 1] == ' ' || f[n - 1] == '\t')) n--;
+    }
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = f[i] >= 'A' && f[i] <= 'Z' ? (char)(f[i] - 'A' + 'a') : f[i];
+        if (c != want[i]) return false;
+    }
+    return true;
+}
+
+/* Index of the header column named "source" (as header_is reads it), or -1;
+ * *end is the offset of the header's line feed (or len). */
 static long csv_source_column(const char *in, size_t len, size_t *end)
 {
     size_t i = skip_bom(in, len), f = i;
@@ -163,9 +221,7 @@ static long csv_source_column(const char *in, size_t len, size_t *end)
         if (quoted || (c != ',' && c != '\n')) continue;
         size_t flen = i - f;
         if (flen && in[f + flen - 1] == '\r' && c == '\n') flen--;
-        if ((flen == 6 && memcmp(in + f, "source", 6) == 0) ||
-            (flen == 8 && memcmp(in + f, "\"source\"", 8) == 0))
-            found = col;
+        if (header_is(in + f, flen, "source")) found = col;
         if (c == '\n') break;
         f = i + 1, col++;
     }

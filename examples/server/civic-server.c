@@ -270,7 +270,9 @@ static const char *arg(struct MHD_Connection *c, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* A time in any ts form (a '+' sent unencoded arrives as a space). */
+/* A time in any ts form.  A '+' sent unencoded arrives as a space, so a
+ * space is read as '+', except the one that may stand for the 'T' between
+ * date and time (YYYY-MM-DD HH:MM...). */
 static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
                            size_t n)
 {
@@ -281,6 +283,8 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
         return false;
     }
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
+    if (len > 11 && v[10] == ' ' && v[4] == '-' && v[7] == '-' && v[11] >= '0' && v[11] <= '9')
+        text[10] = ' ';
     if (civic_rules_parse_time(s->rules, text, len, out) != CIVIC_OK) {
         snprintf(why, n, "%s \"%.60s\" is not a timestamp (YYYY-MM-DD, "
                  "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, text);
@@ -1522,7 +1526,6 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->opt.per_ip_max,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,

@@ -155,6 +155,12 @@ def test_answers(srv, log, log_path):
     subject = next(iter(want))
     status, _ = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00+08:00" % subject)
     check(status == 200, "as_of with a raw '+'")
+    # a space for the 'T' between date and time, as an event's ts may have it
+    quoted = urllib.parse.quote(subject, safe="")
+    status, a = srv.request("GET", "/subjects/%s?as_of=2025-01-01%%2000:00:00+08:00" % quoted)
+    status2, b = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00%%2B08:00" % quoted)
+    check(status == status2 == 200 and a == b,
+          "as_of with a space for the T: %s %s vs %s %s" % (status, a, status2, b))
 
     status, g = srv.get("/groups", depth=1)
     check(status == 200 and sum(x["subjects"] for x in g["groups"]) <= len(want), "groups %s" % status)
@@ -446,6 +452,22 @@ def test_purge(tmp):
         srv.stop()
 
 
+def test_port_in_use(srv):
+    """A second server on a port one already listens on exits 1 (the manual's
+    "when the address cannot be bound"): it must not share the port and
+    answer half the requests from an empty engine."""
+    try:  # run() kills it on timeout
+        second = subprocess.run([ARGS.server, "--port", str(srv.port)], capture_output=True,
+                                timeout=15)
+        check(second.returncode == 1 and b"cannot listen" in second.stderr,
+              "a second server on a port in use exits 1: %s %r"
+              % (second.returncode, second.stderr[-200:]))
+    except subprocess.TimeoutExpired:
+        check(False, "a second server on a port in use exits 1: it was still running after 15 s")
+    status, h = srv.request("GET", "/healthz")
+    check(status == 200, "the first server still answers: %s" % status)
+
+
 def test_source_from_token(tmp):
     tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "tokens"),
                                  [("clerk-a", "write", "clerk-a-0123456789-token"),
@@ -461,12 +483,18 @@ def test_source_from_token(tmp):
                  b'{"id":"t4","subject":"src-s","source" : "","type":"recycling","ts":"2025-01-04"}\n'
                  b'{"id":"t5","subject":"src-s","type":"recycling","ts":"2025-01-05","source":null}\n')
         status2, _ = srv.request("POST", "/events", jsonl, "application/x-ndjson")
+        # the header names a source column in any case; a byte-order mark before the
+        # first object: both as the load reads them
+        status3, _ = srv.request("POST", "/events", b"id,subject,type,ts, Source\n"
+                                 b"t6,src-s,recycling,2025-01-06,\n", "text/csv")
+        status4, _ = srv.request("POST", "/events", b'\xef\xbb\xbf{"id":"t7","subject":"src-s",'
+                                 b'"type":"recycling","ts":"2025-01-07"}\n', "application/x-ndjson")
         _, rec = srv.request("GET", "/subjects/src-s/record", token="viewer-0123456789-token")
         got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
         # an empty or null source is an absent one (as an empty CSV cell)
-        check(status == status2 == 200 and got == {"t1": "clerk-a", "t2": "clerk-a",
-                                                   "t3": "street office", "t4": "clerk-a",
-                                                   "t5": "clerk-a"},
+        check(status == status2 == status3 == status4 == 200 and
+              got == {"t1": "clerk-a", "t2": "clerk-a", "t3": "street office", "t4": "clerk-a",
+                      "t5": "clerk-a", "t6": "clerk-a", "t7": "clerk-a"},
               "an event posted without source by token clerk-a shows source clerk-a: %s" % got)
         # identity: the same event again from the same token is a duplicate
         status, rep = srv.request("POST", "/events", csv_body, "text/csv")
@@ -661,6 +689,7 @@ def main():
         try:
             test_answers(srv, log, log_path)
             test_bad_requests(srv)
+            test_port_in_use(srv)
         finally:
             srv.stop()
         test_fields_match_cli(log, log_path)

@@ -200,6 +200,32 @@ static void json_arrays_become_one_element_per_line(void **state)
     free(out.p);
 }
 
+static void expect_array_error(const char *in, const char *what)
+{
+    buf out = { 0 };
+    char why[200] = "";
+    assert_int_equal(body_array_to_lines(in, strlen(in), &out, why, sizeof(why)), -1);
+    if (!strstr(why, what)) fail_msg("%s: \"%s\" lacks \"%s\"", in, why, what);
+    free(out.p);
+}
+
+static void json_arrays_that_are_not_valid_json_are_refused(void **state)
+{
+    (void)state;
+    expect_array_error("[{\"id\":\"a\"}}", "'}' without its '{' in element 1");
+    expect_array_error("[,{\"id\":\"a\"}]", "element 1 of the JSON array is empty");
+    expect_array_error("[{\"id\":\"a\"},,{\"id\":\"b\"}]", "element 2 of the JSON array is empty");
+    expect_array_error("[{\"id\":\"a\"},]", "element 2 of the JSON array is empty");
+    expect_array_error("[{\"id\":\"a\"},{\"x\":[1}]", "'}' closes a '[' in element 2");
+    expect_array_error("[{\"x\":{]}]", "']' closes a '{' in element 1");
+    char deep[200];
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    expect_array_error(deep, "nested too deeply");
+    /* brackets and commas inside strings are text */
+    expect_lines("[{\"id\":\"}]\"},{\"id\":\",,\"}]", "{\"id\":\"}]\"}\n{\"id\":\",,\"}\n");
+}
+
 static void expect_source(bool csv, const char *in, const char *want)
 {
     buf out = { 0 };
@@ -226,6 +252,11 @@ static void csv_with_source_fills_only_empty_cells(void **state)
                   "id,source,ts\ne1,ingest,1\ne2,dept,2\ne3,\"\",3\n");
     expect_source(true, "id,ts,\"source\"\ne1,1,\ne2,2,x\ne3,3,",
                   "id,ts,\"source\"\ne1,1,ingest\ne2,2,x\ne3,3,ingest");
+    /* header names in any case, blanks around them ignored, as the load reads them */
+    expect_source(true, "id,Source\ne1,\n", "id,Source\ne1,ingest\n");
+    expect_source(true, "id, SOURCE \r\ne1,\r\n", "id, SOURCE \r\ne1,ingest\r\n");
+    expect_source(true, "id,\" Source\"\ne1,\n", "id,\" Source\"\ne1,ingest\n");
+    expect_source(true, "id,sources\ne1,x\n", "id,sources,source\ne1,x,ingest\n");
 }
 
 static void json_objects_without_source_gain_the_key(void **state)
@@ -238,6 +269,10 @@ static void json_objects_without_source_gain_the_key(void **state)
     expect_source(false, "{\"x\":{\"source\":1},\"id\":\"a\"}",
                   "{\"source\":\"ingest\",\"x\":{\"source\":1},\"id\":\"a\"}");
     expect_source(false, "not json\n", "not json\n");
+    /* a byte-order mark before the first object, as the load skips it */
+    expect_source(false, "\xef\xbb\xbf{\"id\":\"a\"}\n{\"id\":\"b\"}\n",
+                  "\xef\xbb\xbf{\"source\":\"ingest\",\"id\":\"a\"}\n"
+                  "{\"source\":\"ingest\",\"id\":\"b\"}\n");
 }
 
 int main(void)
@@ -251,6 +286,7 @@ int main(void)
         cmocka_unit_test(bearer_header_gives_the_token),
         cmocka_unit_test(json_strings_are_valid_utf8_whatever_the_input),
         cmocka_unit_test(json_arrays_become_one_element_per_line),
+        cmocka_unit_test(json_arrays_that_are_not_valid_json_are_refused),
         cmocka_unit_test(csv_without_source_gains_the_column),
         cmocka_unit_test(csv_with_source_fills_only_empty_cells),
         cmocka_unit_test(json_objects_without_source_gain_the_key),
