@@ -445,7 +445,10 @@ typedef struct civic_score {
 #define CIVIC_SCORE_INIT { CIVIC_SCORE_VERSION, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, \
                            NULL, 0, 0, 0 }
 
-/** The answer for one subject at `as_of`.  A subject without events gets
+/** The answer for one subject at `as_of`, which may be any int64 (every
+ *  query takes it so: far enough past CIVIC_TIME_MAX, INT64_MAX included,
+ *  the answer is that of the end of time; before CIVIC_TIME_MIN, that of
+ *  no events).  A subject without events gets
  *  the base score, balance 0 and the grade of base (the result then holds
  *  one row with events == 0).  A subject id longer than CIVIC_ID_BYTES_MAX,
  *  which no subject can have, fails with CIVIC_E_LIMIT (it is never

@@ -48,6 +48,16 @@ static inline bool add_ok(int64_t a, int64_t b, int64_t *out)
 
 /* ------------------------------------------------------------ scratch */
 
+/* Every instant an answer compares T with lies within these bounds: event
+ * times lie in CIVIC_TIME_MIN..MAX, and an end, a window or a publicity
+ * adds at most 10,000 years to one of them, a few times over.  So every T
+ * past the upper bound gives the answer T = the bound gives (and before
+ * the lower one, that of the lower one): T is answered there, where T plus
+ * a utc_offset and the calendar cannot overflow and T never meets
+ * CIVIC_FOREVER, the end that never comes. */
+#define AS_OF_LATEST (CIVIC_TIME_MAX + INT64_C(100000) * 366 * 86400)
+#define AS_OF_EARLIEST (CIVIC_TIME_MIN - 2 * 86400)
+
 int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool want_items)
 {
     const civic_rules *r = e->rules;
@@ -57,7 +67,8 @@ int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool 
     memset(ev, 0, sizeof(*ev));
     ev->e = e;
     ev->r = r;
-    ev->as_of = as_of;
+    ev->as_of = as_of > AS_OF_LATEST ? AS_OF_LATEST
+              : as_of < AS_OF_EARLIEST ? AS_OF_EARLIEST : as_of;
     ev->want_items = want_items;
     ev->cat_end = civic__malloc(a, ncat * sizeof(int64_t));
     ev->cat_stamp = civic__calloc(a, ncat, sizeof(uint32_t));

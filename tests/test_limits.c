@@ -1168,6 +1168,64 @@ static void a_version_1_caller_never_gets_a_version_2_field(void **state)
     assert_int_equal(two.version, 2);
 }
 
+/* The as-of time is any int64: far past CIVIC_TIME_MAX every answer is the
+ * one of the end of time, never that of an overflow or of T meeting
+ * CIVIC_FOREVER.  By hand: a fine of -10 with no validity (forever) and a
+ * flag, and a -1 kept a year (retain): at any T from 2026 on the fine is
+ * active (990, flag f, balance -10) and the -1 archived. */
+static void as_of_times_to_the_end_of_int64_answer_as_the_end_of_time(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from("[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\n"
+                                  "balance_reset = \"month\"\n[[grade]]\nname = \"A\"\n"
+                                  "[rule.fine]\npoints = -10\nflag = \"f\"\n"
+                                  "[rule.old]\npoints = -1\nretain = \"1y\"\naffects = \"score\"\n");
+    load_ok(e, "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,old,2024-01-01\n");
+    const int64_t far[] = { when(e, "2026-01-01"), CIVIC_TIME_MAX, CIVIC_TIME_MAX + 1,
+                            INT64_MAX / 2, INT64_MAX - 28801, INT64_MAX - 1, INT64_MAX };
+    for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
+        civic_result *res = NULL;
+        assert_int_equal(civic_engine_subject(e, "s", far[i], &res), CIVIC_OK);
+        civic_score s = CIVIC_SCORE_INIT;
+        assert_int_equal(civic_result_get(res, 0, &s), CIVIC_OK);
+        assert_int_equal(s.score, 99000);
+        assert_string_equal(s.flags, "f");
+        assert_int_equal(s.events, 1);
+        assert_int_equal(s.archived, 1);
+        civic_result_free(res);
+        civic_record *rec = NULL;
+        assert_int_equal(civic_engine_record(e, "s", far[i], &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), 1);
+        civic_entry en = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, 0, &en), CIVIC_OK);
+        assert_int_equal(en.state, CIVIC_STATE_ACTIVE);
+        civic_record_free(rec);
+        /* balance, lists, groups: no overflow in the calendar either */
+        assert_int_equal(civic_engine_subjects(e, far[i], &res), CIVIC_OK);
+        assert_int_equal(civic_result_count(res), 1);
+        civic_result_free(res);
+        civic_list *list = NULL;
+        assert_int_equal(civic_engine_list(e, "f", far[i], &list), CIVIC_OK);
+        assert_int_equal(civic_list_count(list), 1);
+        civic_list_free(list);
+    }
+    /* and before CIVIC_TIME_MIN, nothing has happened yet */
+    const int64_t early[] = { INT64_MIN, INT64_MIN + 1, CIVIC_TIME_MIN - 1 };
+    for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+        civic_result *res = NULL;
+        assert_int_equal(civic_engine_subjects(e, early[i], &res), CIVIC_OK);
+        assert_int_equal(civic_result_count(res), 0);
+        civic_result_free(res);
+        assert_int_equal(civic_engine_subject(e, "s", early[i], &res), CIVIC_OK);
+        civic_score s = CIVIC_SCORE_INIT;
+        assert_int_equal(civic_result_get(res, 0, &s), CIVIC_OK);
+        assert_int_equal(s.score, 100000);
+        assert_int_equal(s.events, 0);
+        civic_result_free(res);
+    }
+    civic_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1196,6 +1254,7 @@ int main(void)
         cmocka_unit_test(reserve_is_a_hint_that_changes_no_answer),
         cmocka_unit_test(the_printable_check_sees_every_byte),
         cmocka_unit_test(a_control_character_anywhere_refuses_an_added_event),
+        cmocka_unit_test(as_of_times_to_the_end_of_int64_answer_as_the_end_of_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
