@@ -337,7 +337,7 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
         put(out, k == 0 ? "" : k + 1 == x.rule_count ? " and " : ", ");
         text(out, civic_rules_rule_code(r, rule));
     }
-    if (strcmp(x.window, "lifetime") == 0) put(out, ", ever");
+    if (strcmp(x.window, "lifetime") == 0) put(out, ", all time");
     else if (strcmp(x.window, "year") == 0 || strcmp(x.window, "quarter") == 0 ||
              strcmp(x.window, "month") == 0) {
         put(out, ", this ");

@@ -350,7 +350,7 @@ def check_published_scheme(label, dom):
     words = text_of(dom)
     for want in ("shared community_service: 30.00 a month",
                  "up to 40.00 1y", "more than 40.00 2y",
-                 "volunteer_star: the quantity of volunteer_hour, ever: 1 star from 100; "
+                 "volunteer_star: the quantity of volunteer_hour, all time: 1 star from 100; "
                  "2 stars from 300; 3 stars from 600; 4 stars from 1000; 5 stars from 1500",
                  "list priority_service; for grade AAA or AA)",
                  "list deposit_free_rental; for grade AAA)",
