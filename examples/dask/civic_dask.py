@@ -559,8 +559,17 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     return text, info
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 1, as civic-score's (argparse's own exit 2 is
+    civic-score's status for bad rules or input)."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(1, "%s: error: %s\n" % (self.prog, message))
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog="civic_dask.py",
         description="Score libcivic event logs on a Dask cluster; the CSV output is "
                     "byte-identical to civic-score -f csv on the same files.")
@@ -573,7 +582,8 @@ def main(argv=None):
                     help="only the N best (with --groups: within every group)")
     ap.add_argument("--scheduler", metavar="ADDRESS",
                     help="an existing Dask scheduler, e.g. tcp://host:8786 "
-                         "(default: a LocalCluster of worker processes)")
+                         "(default: a LocalCluster of this process's threads; "
+                         "--processes for processes)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
                     help="LocalCluster workers, one thread each (default: the CPU count)")
     ap.add_argument("--processes", action="store_true",

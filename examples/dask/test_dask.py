@@ -282,6 +282,20 @@ class DaskTest(unittest.TestCase):
         # one line: no log of the workers after the failed computation
         self.assertEqual(len(err.strip().splitlines()), 1, err)
 
+    def test_usage_errors_exit_1_as_civic_score(self):
+        # by hand: civic-score exits 1 on these, 2 only on bad rules or input
+        self.assertEqual(subprocess.run([CLI, "--groups", "-1", SAMPLE], capture_output=True)
+                         .returncode, 1)
+        out = os.path.join(self.tmp.name, "usage.csv")
+        for args in (["--groups", "-1"], ["--top", "0"], ["--groups", "x"], ["--no-such"],
+                     ["--partitions", "0"], ["--workers", "0"]):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out] + args + [SAMPLE],
+                               capture_output=True)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.assertIn(b"error:", p.stderr)
+        p = subprocess.run([sys.executable, SCRIPT, SAMPLE], capture_output=True)  # no -o
+        self.assertEqual(p.returncode, 1, p.stderr)
+
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
         # a BOM change nothing.

@@ -307,6 +307,18 @@ class _Owner:
     def _use(self):
         return _Use(self._h)
 
+    # A copy would share the C handle, which the original frees when it is
+    # collected: copying an engine is refused (make a new one and load it),
+    # and pickling, which cannot carry a C handle, says so.
+    def __copy__(self):
+        raise TypeError("a civic.%s cannot be copied: it owns a C handle" % self._h._what)
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a civic.%s cannot be pickled: it owns a C handle" % self._h._what)
+
 
 class Rules(_Owner):
     """A parsed, validated scheme (a rules file, docs/rules.md).  Immutable.
@@ -319,6 +331,12 @@ class Rules(_Owner):
             raise TypeError("use Rules.from_text(), Rules.from_file() or "
                             "civic.default_rules()")
         self._h = _Handle(self, _ptr, _lib.civic_rules_free, "Rules")
+
+    def __copy__(self):          # immutable: a copy is the same scheme
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     @classmethod
     def from_text(cls, text):

@@ -569,6 +569,9 @@ class CivicOSError(CivicError, OSError):
     when the message names no system error.
     """
 
+    def __reduce__(self):  # rebuilt from the message: errno and all
+        return (_io_error, (self.message, self.line, self.column, self.offset))
+
 
 _OS_ERROR_CLASSES = {}
 
@@ -581,8 +584,15 @@ def _os_error_class(os_type):
         else:
             cls = type("Civic" + os_type.__name__, (CivicOSError, os_type),
                        {"__module__": __name__, "__doc__": CivicOSError.__doc__})
+            globals()[cls.__name__] = cls  # so that pickle finds it by name
         _OS_ERROR_CLASSES[os_type] = cls
     return cls
+
+
+# Every class an errno maps to exists from import on, so that an error
+# pickled in one process (Dask's workers) unpickles in another.
+for _n in sorted(_errno.errorcode):
+    _os_error_class(type(OSError(_n, "")))
 
 
 def _io_error(message, line, column, offset):

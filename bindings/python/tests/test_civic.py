@@ -294,6 +294,14 @@ class TestModule(Base):
         import pickle
         back = pickle.loads(pickle.dumps(e))
         self.assertEqual((back.code, back.message, back.line, back.column), (-3, "bad", 3, 7))
+        # an I/O error pickles as what it is (Dask carries errors between processes)
+        with self.assertRaises(civic.CivicOSError) as cm:
+            civic.Rules.from_file("/nonexistent/rules.toml")
+        back = pickle.loads(pickle.dumps(cm.exception))
+        self.assertIsInstance(back, FileNotFoundError)
+        self.assertEqual((back.code, back.errno, back.filename, str(back)),
+                         (civic.CIVIC_E_IO, errno.ENOENT, "/nonexistent/rules.toml",
+                          str(cm.exception)))
         # a message that already names the place is not prefixed twice
         e = civic.CivicError(civic.CIVIC_E_EVENT, "line 3, column 7: bad", 3, 7)
         self.assertEqual(str(e), "CIVIC_E_EVENT: line 3, column 7: bad")
@@ -1682,6 +1690,27 @@ class TestLifetime(unittest.TestCase):
         self.assertEqual(subs[0].subject, "s1")
         self.assertEqual(rec.entries[0].id, "a1")
         self.assertEqual(grp[0].path, "d1")
+
+    def test_copies_never_outlive_the_handle_they_share(self):
+        # a shallow copy shared the C handle the original freed when collected
+        import copy
+        import pickle
+        rules = civic.Rules.from_text(RULES)
+        self.assertIs(copy.copy(rules), rules)          # immutable: itself
+        self.assertIs(copy.deepcopy(rules), rules)
+        engine = civic.Engine(rules)
+        engine.load(CSV_GOOD)
+        for how in (copy.copy, copy.deepcopy, pickle.dumps):
+            with self.assertRaisesRegex(TypeError, "civic.Engine cannot be"):
+                how(engine)
+        with self.assertRaisesRegex(TypeError, "civic.Rules cannot be pickled"):
+            pickle.dumps(rules)
+        kept = copy.copy(rules)
+        del rules
+        gc.collect()
+        self.assertEqual(kept.name, engine.rules.name)  # alive, not freed
+        self.assertEqual(engine.score("s1").subject, "s1")
+        engine.close()
 
     def test_engine_keeps_its_rules_alive(self):
         rules = civic.Rules.from_text(RULES)
