@@ -249,10 +249,9 @@ static void put(out_buf *o, const char *s, size_t n)
 
 static void puts_(out_buf *o, const char *s) { put(o, s, strlen(s)); }
 
-/* A TOML basic string. */
-static void put_string(out_buf *o, const char *s)
+/* The inside of a TOML basic string: s escaped. */
+static void put_escaped(out_buf *o, const char *s)
 {
-    put(o, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
@@ -266,6 +265,13 @@ static void put_string(out_buf *o, const char *s)
             put(o, (const char *)p, 1);
         }
     }
+}
+
+/* A TOML basic string. */
+static void put_string(out_buf *o, const char *s)
+{
+    put(o, "\"", 1);
+    put_escaped(o, s);
     put(o, "\"", 1);
 }
 
@@ -432,8 +438,14 @@ static void write_rule(out_buf *o, uint32_t i)
             puts_(o, "\n[[rule.");
             puts_(o, base->code);
             puts_(o, ".change]]\n");
-            civic__time_format(v->from, r->utc_offset, when, sizeof(when));
-            key_string(o, "from", when);
+            if (v->from + r->utc_offset >= CIVIC_TIME_MIN &&
+                v->from + r->utc_offset <= CIVIC_TIME_MAX) {
+                civic__time_format(v->from, r->utc_offset, when, sizeof(when));
+                key_string(o, "from", when);
+            } else { /* its local date falls outside years 1..9999: Unix seconds */
+                snprintf(when, sizeof(when), "from = %lld\n", (long long)v->from);
+                puts_(o, when);
+            }
             if (v->recount) puts_(o, "recount = true\n");
         }
         write_version(o, i, v, prev);
@@ -486,7 +498,7 @@ static void write_outputs(out_buf *o)
             for (uint32_t g = 0, n = 0; g < r->grade_count; g++) {
                 if (!(m->grades >> g & 1u)) continue;
                 if (n++) puts_(o, ";");
-                puts_(o, r->grades[g].name);
+                put_escaped(o, r->grades[g].name);
             }
             puts_(o, "\"\n");
         }

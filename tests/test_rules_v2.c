@@ -314,6 +314,14 @@ static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
                 "[measure.no_subsidy]\nkind = \"restriction\"\nflag = \"dishonest\"\n"
                 "[measure.rebate]\nkind = \"incentive\"\ntier = \"star\"\nmin_level = \"2 stars\"\n"
                 "min_score = 900\nmax_score = 1900\n");
+    /* a grade name with a quote and a backslash, named by a measure */
+    round_trips("[[grade]]\nname = \"A\\\"B\"\nmin = 10\n[[grade]]\nname = \"C\\\\\"\n"
+                "[measure.m]\nkind = \"incentive\"\ngrades = \"A\\\"B;C\\\\\"\n");
+    /* a change whose local date falls outside years 1..9999 */
+    round_trips("[scheme]\nutc_offset = \"+08:00\"\n" G1 "[rule.x]\npoints = 1\n"
+                "[[rule.x.change]]\nfrom = \"9999-12-31T23:00:00Z\"\n");
+    round_trips("[scheme]\nutc_offset = \"-08:00\"\n" G1 "[rule.x]\npoints = 1\n"
+                "[[rule.x.change]]\nfrom = \"0001-01-01T00:00:00Z\"\n");
 }
 
 static void version_two_accessors_describe_the_scheme(void **state)
