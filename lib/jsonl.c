@@ -333,9 +333,17 @@ static bool field_value(jline *j, int field, civic_fields *f)
             }
         }
     } else {
+        /* the field named, as every other message of a field names it */
+        static const char *const wrong[CIVIC_F_COUNT] = {
+            "field 'id': must be a string", "field 'subject': must be a string",
+            "field 'type': must be a string", "field 'ts': must be a string or a number",
+            "field 'qty': must be a string or a number", "field 'group': must be a string",
+            "field 'ref': must be a string", "field 'act': must be a string",
+            "field 'source': must be a string",
+        };
+        _Static_assert(CIVIC_F_COUNT == 9, "a message for every field");
         j->i = column - 1;
-        if (field == CIVIC_F_TS || field == CIVIC_F_QTY) return fail(j, "must be a string or a number");
-        return fail(j, "must be a string");
+        return fail(j, wrong[field]);
     }
     f->v[field] = s;
     f->n[field] = len;

@@ -156,7 +156,9 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_SYNTAX, 1, 57, "expected a key");
     load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
-               CIVIC_E_SYNTAX, 1, 7, "must be a string");
+               CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
+               CIVIC_E_SYNTAX, 1, 44, "field 'ts': must be a string or a number");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\"}\n", jl, CIVIC_E_EVENT, 1, 0, "'ts': missing");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"} x\n", jl,
                CIVIC_E_SYNTAX, 1, 58, "after the object");
