@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ab.py -- paired runs of two civic-score binaries on one log: which is faster?
 
-    python3 bench/ab.py A B LOG -r RULES [--pairs 7] [--pinned] [--threads N]
+    python3 bench/ab.py A B LOG -r RULES [--pairs 7] [--pinned] [--events N] [--extra ARG]...
 
 Runs A, B, A, B ... (the order of each pair alternates: AB, BA, AB ...), each
 once untimed first, and reports per binary the median CPU time (user + system,
@@ -55,6 +55,7 @@ def main():
             events = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1
     if output(args.a, args, args.log) != output(args.b, args, args.log):
         sys.exit("the two binaries disagree")
+    print("outputs identical")
     load0 = os.getloadavg()[0]
     cpu = {"a": [], "b": []}
     wall = {"a": [], "b": []}

@@ -1,7 +1,7 @@
 # bench/bench.mk -- the benchmark harness (included by the top-level Makefile).
 #
 #   make bench                  N=1000000 events: run.py (civic-score against the
-#                               mawk, sqlite3, python-csv, pandas and wc -l
+#                               DuckDB, mawk, sqlite3, python-csv, pandas and wc -l
 #                               baselines) and api_bench
 #   make bench N=10000000       the same on 10M events (~715 MB of CSV)
 #   make bench-smoke            a quick end-to-end pass on 20,000 events

@@ -637,6 +637,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.json:  # its folder now, not after minutes of measuring
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="civic-bench-")
     try:
         weights_csv = os.path.join(workdir, "weights.csv")
