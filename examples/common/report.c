@@ -165,12 +165,15 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     put(out, "</p>\n");
 }
 
-/* "a; b; c": a separator before every part but the first of a cell. */
-static void part(const answers_sink *out, bool *first)
+/* `between` before every part but the first. */
+static void joined(const answers_sink *out, bool *first, const char *between)
 {
-    if (!*first) put(out, "; ");
+    if (!*first) put(out, between);
     *first = false;
 }
+
+/* "a; b; c": the parts of a cell. */
+static void part(const answers_sink *out, bool *first) { joined(out, first, "; "); }
 
 static void limits_cell(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
 {
@@ -321,7 +324,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
     put(out, "</table></div>\n");
 }
 
-/* "volunteer_star: the qty of a and b, lifetime: 1 star from 100, ..." */
+/* "volunteer_star: the quantity of a and b, all time: 1 star from 100; ..." */
 static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
 {
     civic_tier_info x = CIVIC_TIER_INFO_INIT;
@@ -363,36 +366,35 @@ static void measure_conditions(const answers_sink *out, const civic_rules *r,
 {
     bool first = true;
     if (m->grades) {
+        joined(out, &first, " and ");
         put(out, "grade ");
         bool one = true;
         for (size_t g = 0; g < civic_rules_grade_count(r) && g < 64; g++) {
             if (!(m->grades >> g & 1u)) continue;
-            put(out, one ? "" : " or ");
+            joined(out, &one, " or ");
             text(out, civic_rules_grade_name(r, g));
-            one = false;
         }
-        first = false;
     }
     if (m->flag[0]) {
-        put(out, first ? "flag " : " and flag ");
+        joined(out, &first, " and ");
+        put(out, "flag ");
         text(out, m->flag);
-        first = false;
     }
     if (m->tier[0]) {
-        put(out, first ? "" : " and ");
+        joined(out, &first, " and ");
         text(out, m->tier);
         put(out, " ");
         text(out, m->min_level);
         put(out, " or more");
-        first = false;
     }
     if (m->has_min_score) {
-        put(out, first ? "score at least " : " and score at least ");
+        joined(out, &first, " and ");
+        put(out, "score at least ");
         fixed(out, m->min_score, 2);
-        first = false;
     }
     if (m->has_max_score) {
-        put(out, first ? "score at most " : " and score at most ");
+        joined(out, &first, " and ");
+        put(out, "score at most ");
         fixed(out, m->max_score, 2);
     }
 }
