@@ -2091,7 +2091,7 @@ def _engine_options(events_max, threads):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError("%s must be int" % name)
         if not 0 <= value < top:
-            raise ValueError("%s must be >= 0" % name)
+            raise ValueError("%s must be 0..%d" % (name, top - 1))
     return _capi.civic_engine_options(version=_capi.CIVIC_ENGINE_OPTIONS_VERSION,
                                       flags=0, allocator=None, events_max=events_max,
                                       threads=threads)

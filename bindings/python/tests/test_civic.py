@@ -992,8 +992,12 @@ class TestAdd(Base):
             self.assertEqual(e.event_count, 2)
         with self.assertRaises(ValueError):
             civic.Engine(self.rules, events_max=-1)
+        with self.assertRaisesRegex(ValueError, r"events_max must be 0\.\.18446744073709551615"):
+            civic.Engine(self.rules, events_max=2 ** 70)
         with self.assertRaises(ValueError):
             civic.Engine(self.rules, threads=-1)
+        with self.assertRaisesRegex(ValueError, r"threads must be 0\.\.4294967295"):
+            civic.Engine(self.rules, threads=2 ** 32)
         with self.assertRaises(TypeError):
             civic.Engine(self.rules, threads=1.0)
         with self.assertRaises(TypeError):
