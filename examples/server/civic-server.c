@@ -1030,8 +1030,78 @@ static enum MHD_Result send_verdict(struct MHD_Connection *c, request *rq, const
     return send_error_h(c, rq, v->status, v->error, v->reason, v->extra);
 }
 
+/* The query parameters a route reads, space-separated; NULL for the routes
+ * that read none and ignore any (a probe or a scraper may add its own, and
+ * a batch's 400 answer is its load report). */
+static const char *route_params(route_id r)
+{
+    switch (r) {
+    case ROUTE_SUBJECT:
+    case ROUTE_RECORD:
+    case ROUTE_LISTS: return "as_of";
+    case ROUTE_GROUPS: return "as_of depth";
+    case ROUTE_RANK: return "as_of group top";
+    case ROUTE_REPORT: return "as_of depth min_group";
+    case ROUTE_PURGE: return "before";
+    default: return NULL;
+    }
+}
+
+typedef struct {
+    const char *allowed; /* route_params() */
+    const char *seen[3]; /* a route reads at most three */
+    size_t n_seen;
+    char why[200]; /* "" while every parameter is known and given once */
+} param_check;
+
+static bool word_in(const char *words, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = words; *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && memcmp(p, w, n) == 0) return true;
+        p += k + (p[k] == ' ');
+    }
+    return false;
+}
+
+static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    (void)value;
+    param_check *pc = cls;
+    if (!word_in(pc->allowed, key)) {
+        snprintf(pc->why, sizeof(pc->why), "unknown parameter \"%.40s\": this route takes %s",
+                 key, pc->allowed);
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < pc->n_seen; i++)
+        if (strcmp(pc->seen[i], key) == 0) {
+            snprintf(pc->why, sizeof(pc->why), "parameter \"%s\" is given twice", key);
+            return MHD_NO;
+        }
+    if (pc->n_seen < sizeof(pc->seen) / sizeof(pc->seen[0])) pc->seen[pc->n_seen++] = key;
+    return MHD_YES;
+}
+
+/* A misspelt parameter would otherwise be ignored and the default answered
+ * (as_of, most of all), and of two values one would be dropped. */
+static bool params_ok(struct MHD_Connection *c, const request *rq, char *why, size_t n)
+{
+    param_check pc = { .allowed = route_params(rq->route) };
+    if (!pc.allowed) return true;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, param_known_once, &pc);
+    if (!pc.why[0]) return true;
+    snprintf(why, n, "%s", pc.why);
+    return false;
+}
+
 static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq)
 {
+    char why[200];
+    if (!params_ok(c, rq, why, sizeof(why)))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad parameter", why);
     switch (rq->route) {
     case ROUTE_EVENTS:
         if (rq->too_big)

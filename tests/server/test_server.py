@@ -287,6 +287,19 @@ def test_bad_requests(srv):
     check(status == 400, "bad depth")
     status, e = srv.get("/rank", top="-1")
     check(status == 400, "bad top")
+    # A misspelt parameter is not ignored (the default as-of would answer),
+    # and a parameter given twice is not half read.
+    status, e = srv.get("/subjects/nobody", asof="2020-01-01")
+    check(status == 400 and e["error"] == "bad parameter"
+          and e["reason"] == 'unknown parameter "asof": this route takes as_of',
+          "misspelt parameter %s %s" % (status, e))
+    status, e = srv.request("GET", "/groups?depth=1&as_of=2025-01-01&depth=2")
+    check(status == 400 and e["reason"] == 'parameter "depth" is given twice',
+          "repeated parameter %s %s" % (status, e))
+    status, e = srv.request("GET", "/rank?group=d1&top=2&as_of=2025-01-01")
+    check(status == 200, "every parameter of /rank at once %s %s" % (status, e))
+    status, e = srv.request("GET", "/healthz?probe=1")
+    check(status == 200, "a probe's own parameter is ignored %s %s" % (status, e))
     status, e = srv.request("GET", "/no/such/route")
     check(status == 404, "unknown route")
     status, e = srv.request("DELETE", "/events")
