@@ -1165,7 +1165,7 @@ typedef struct civic_split_report {
  *  buffer (cut blocks at a line break outside quotes).
  *
  *  What is checked: the CSV structure (quotes, field counts against the
- *  header, 64 columns, the header's required columns id, subject, type,
+ *  header, 1024 columns, the header's required columns id, subject, type,
  *  ts), JSON syntax (the loader's parser), records of at most
  *  CIVIC_LINE_BYTES_MAX bytes, the subject (or, with CIVIC_SPLIT_KEY_ID,
  *  the id: present, at most CIVIC_ID_BYTES_MAX bytes) and the ts, parsed as
@@ -1190,7 +1190,7 @@ typedef struct civic_split_report {
  *  @param err        optional: line, column and message of the first problem.
  *  @return CIVIC_OK, CIVIC_E_SYNTAX (malformed CSV or JSON, a bad header),
  *          CIVIC_E_EVENT (no subject or ts, a bad ts), CIVIC_E_LIMIT (a
- *          field or record too long, more than 64 columns, a ts outside
+ *          field or record too long, more than 1024 columns, a ts outside
  *          CIVIC_TIME_MIN..MAX, or out_cap < report->bytes_max),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL, parts 0 or too many,
  *          unknown flags, a header holding other than one record, a header

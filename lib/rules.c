@@ -285,6 +285,9 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
                              "'name' must be text of at most 256 bytes");
         if (rc == CIVIC_OK && !civic__utf8_valid(v->text, v->len))
             rc = civic__rb_at(err, p, "'name' must be UTF-8 text");
+        /* "\u0000" would cut the name, and two schemes would share a fingerprint */
+        if (rc == CIVIC_OK && memchr(v->text, '\0', v->len))
+            rc = civic__rb_at(err, p, "'name' must not hold a NUL character (\\u0000)");
         if (rc == CIVIC_OK && !(r->name = civic__rb_intern(b, v->text, v->len))) rc = CIVIC_E_NOMEM;
         return rc;
     case 1: b->base_pos = p; return civic__rb_points(v, err, "base", &r->base);

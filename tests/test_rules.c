@@ -121,6 +121,9 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
                                    "dotted keys");
+    /* a NUL would cut the scheme's name (and its fingerprint) short */
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\u0000b\"\n", CIVIC_E_RULES),
+                                   2, 8, "NUL character");
 }
 
 static void load_time_checks_fail_clearly(void **state)

@@ -976,14 +976,14 @@ class PurgeReport:
     events: int             # events removed
     acts: int               # acts removed as a whole
     horizon: _Optional[int]  # the engine's purge horizon afterwards (Unix seconds)
+    held: int = 0           # events held afterwards
     utc_offset: int = _field(default=0, repr=False, compare=False)
 
     def to_dict(self) -> _Dict[str, _Any]:
-        """{horizon, events, acts}, as POST /purge answers them (the service
-        adds "held", the events held afterwards)."""
+        """{horizon, events, acts, held}, as POST /purge answers them."""
         return {"horizon": None if self.horizon is None
                 else _time_text(self.horizon, self.utc_offset),
-                "events": self.events, "acts": self.acts}
+                "events": self.events, "acts": self.acts, "held": self.held}
 
 
 @_dataclass(frozen=True)
@@ -1652,16 +1652,17 @@ class Engine(_Owner):
         corrections that point at them.  Answers at T >= before
         stay what they were; a question about T < before then raises
         CivicError CIVIC_E_PURGED.  Durable with a journal attached.
-        Returns a PurgeReport(events, acts, horizon)."""
+        Returns a PurgeReport(events, acts, horizon, held)."""
         report = _capi.civic_purge_report(version=_capi.CIVIC_PURGE_REPORT_VERSION)
         err = _capi.new_error()
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
             _lib.civic_engine_purge(p, h, _byref(report), err)
+            held = int(_lib.civic_engine_event_count(p))
         return PurgeReport(events=int(report.events), acts=int(report.acts),
                            horizon=None if report.horizon == _capi.CIVIC_NO_TIME
-                           else int(report.horizon), utc_offset=offset)
+                           else int(report.horizon), held=held, utc_offset=offset)
 
     @property
     def purge_horizon(self) -> _Optional[int]:

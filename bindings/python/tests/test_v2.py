@@ -899,7 +899,7 @@ class TestPurge(V2):
         self.assertEqual((rep.events, rep.acts), (2, 0))
         self.assertEqual(rep.horizon, e.parse_time("2020-03-01"))
         self.assertEqual(rep.to_dict(), {"horizon": "2020-03-01T00:00:00+08:00", "events": 2,
-                                         "acts": 0})
+                                         "acts": 0, "held": 2})   # 4 events, 2 removed
         self.assertEqual(e.purge_horizon, rep.horizon)
         self.assertEqual(e.event_count, 2)
         for t in at:
