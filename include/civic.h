@@ -321,7 +321,8 @@ typedef struct civic_event {
  *  fields after parsing): nothing changes and CIVIC_DUPLICATE is returned.
  *  @return CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
  *          CIVIC_E_LIMIT, CIVIC_E_OVERFLOW (points x qty too large),
- *          CIVIC_E_NOMEM, CIVIC_E_INVALID.  On error the engine is unchanged
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID, CIVIC_E_VERSION (an event version
+ *          this library does not know).  On error the engine is unchanged
  *          and err (optional) says which field (column = field number).
  *  Threads: a write; serialized with other writes and with queries. */
 CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
@@ -454,7 +455,8 @@ typedef struct civic_score {
  *  which no subject can have, fails with CIVIC_E_LIMIT (it is never
  *  truncated into another subject's id).
  *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_NOMEM,
- *          CIVIC_E_INVALID.
+ *          CIVIC_E_INVALID, CIVIC_E_PURGED (as_of before the horizon of a
+ *          civic_engine_purge; never without one).
  *  Ownership: free *out with civic_result_free.  Threads: a query. */
 CIVIC_API int civic_engine_subject(const civic_engine *engine, const char *subject,
                                    int64_t as_of, civic_result **out);
@@ -920,8 +922,12 @@ typedef struct civic_purge_report {
  *  just no longer count the removed entries); a question about T < before
  *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
  *  journaled like a batch: after a crash it is there whole or not at all.
- *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On error
- *          the engine is unchanged.  Threads: a write. */
+ *  `before` must lie in CIVIC_TIME_MIN..CIVIC_TIME_MAX.
+ *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL
+ *          engine, `before` out of range), CIVIC_E_VERSION (report).  On
+ *          error the engine is unchanged and the report (optional) says
+ *          nothing was removed: events and acts 0, horizon the engine's.
+ *          Threads: a write. */
 CIVIC_API int civic_engine_purge(civic_engine *engine, int64_t before,
                                  civic_purge_report *report, civic_error *err);
 
@@ -964,7 +970,9 @@ CIVIC_API uint32_t civic_rules_measure_kind(const civic_rules *rules, size_t m);
 #define CIVIC_RULE_INFO_VERSION 1
 #define CIVIC_DURATION_TEXT_SIZE 24
 /** One version of one rule, as published.  Durations are written as in a
- *  rules file ("1y", "forever", "by-severity"); "" when the key is absent. */
+ *  rules file ("1y", "forever", "by-severity"); "" when the key is absent,
+ *  except `valid`, which is always the validity in force: the rule's own, or
+ *  the scheme's default when the rule has none. */
 typedef struct civic_rule_info {
     uint32_t version;         /* CIVIC_RULE_INFO_VERSION, set by the caller */
     uint32_t affects;         /* CIVIC_AFFECTS_* */

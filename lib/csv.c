@@ -261,10 +261,11 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
     memset(&f, 0, sizeof(f));
     for (uint32_t c = 0; c < r->count; c++) {
         int k = st->col_field[c];
-        if (k < 0 || r->len[c] == 0) continue;
+        if (k < 0) continue;
+        f.column[k] = r->column[c]; /* an empty cell too: "missing" points at it */
+        if (r->len[c] == 0) continue;
         f.v[k] = r->field[c];
         f.n[k] = r->len[c];
-        f.column[k] = r->column[c];
     }
     return civic__loader_event(ld, &f, line);
 }
@@ -420,7 +421,7 @@ static inline void row_field(part_row *r, const char *value, size_t len, uint32_
     if (k >= 0) {
         r->f->v[k] = len ? value : NULL;
         r->f->n[k] = len;
-        r->f->column[k] = len ? column : 0;
+        r->f->column[k] = column; /* an empty cell too: "missing" points at it */
     }
 }
 

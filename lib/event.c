@@ -112,7 +112,8 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
     char shown[64];
     uint32_t column = f->column[field];
     snprintf(what, sizeof(what), fmt, detail ? detail : "");
-    if (f->v[field]) {
+    bool show = f->v[field] && f->n[field]; /* not an empty JSON string: "missing" says it */
+    if (show) {
         civic__excerpt(shown, sizeof(shown), f->v[field], f->n[field]);
     } else {
         shown[0] = '\0';
@@ -122,14 +123,14 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
         return civic__error_set(err, code, line, column, 0,
                                 "line %llu, column %u: field '%s': %s%s%s%s",
                                 (unsigned long long)line, column, name, what,
-                                f->v[field] ? " \"" : "", shown, f->v[field] ? "\"" : "");
+                                show ? " \"" : "", shown, show ? "\"" : "");
     if (line)
         return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s",
-                                (unsigned long long)line, name, what, f->v[field] ? " \"" : "",
-                                shown, f->v[field] ? "\"" : "");
+                                (unsigned long long)line, name, what, show ? " \"" : "",
+                                shown, show ? "\"" : "");
     return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s",
-                            name, what, f->v[field] ? " \"" : "", shown,
-                            f->v[field] ? "\"" : "");
+                            name, what, show ? " \"" : "", shown,
+                            show ? "\"" : "");
 }
 
 /* An id-like field: required (1..max bytes) or optional (0..max); the

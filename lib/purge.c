@@ -395,6 +395,7 @@ static int purge_run(civic_engine *e, int64_t before, bool journal, civic_purge_
                      civic_error *err)
 {
     purge_plan pl = { e, before, NULL, 0, NULL, 0, 0, CIVIC_OK };
+    if (report) report->horizon = e->purge_horizon; /* what an error leaves */
     rebuilt b;
     memset(&b, 0, sizeof(b));
     civic__ids_init(&b.ids);
@@ -449,11 +450,14 @@ int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *repo
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     if (report && (report->version < 1 || report->version > CIVIC_PURGE_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported report version");
+    if (report) {
+        report->events = report->acts = 0;
+        report->horizon = civic_engine_purge_horizon(e);
+    }
     if (before < CIVIC_TIME_MIN || before > CIVIC_TIME_MAX)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
                                 "purge time outside 0001-01-01 .. 9999-12-31");
     purge_call c = { before, report };
-    if (report) report->events = report->acts = 0;
     return civic__engine_write(e, purge_apply, &c, err);
 }
 

@@ -177,12 +177,13 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
     const char *why;
     int64_t t;
     if (!key || key_len == 0)
-        return field_error(c, CIVIC_E_EVENT, line, 0, at, c->key_field, "missing", NULL, 0);
+        return field_error(c, CIVIC_E_EVENT, line, key_column, at, c->key_field, "missing", NULL,
+                           0);
     if (key_len > CIVIC_ID_BYTES_MAX)
         return field_error(c, CIVIC_E_LIMIT, line, key_column, at, c->key_field,
                            "longer than 128 bytes", key, key_len);
     if (!ts || ts_len == 0)
-        return field_error(c, CIVIC_E_EVENT, line, 0, at, CIVIC_F_TS, "missing", NULL, 0);
+        return field_error(c, CIVIC_E_EVENT, line, ts_column, at, CIVIC_F_TS, "missing", NULL, 0);
     if (ts_len > SPLIT_TS_BYTES_MAX)
         return field_error(c, CIVIC_E_LIMIT, line, ts_column, at, CIVIC_F_TS,
                            "longer than 64 bytes", ts, ts_len);

@@ -66,7 +66,7 @@ static void csv_bad_lines_are_named(void **state)
     (void)state;
     const uint32_t csv = CIVIC_FORMAT_CSV;
     load_fails("id,subject,type,ts\nx,s,nope,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5, "unknown type");
-    load_fails("id,subject,type,ts\nx,,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 0, "'subject': missing");
+    load_fails("id,subject,type,ts\nx,,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "'subject': missing");
     load_fails("id,subject,type,ts\nx,s,fine,2024-02-30\n", csv, CIVIC_E_EVENT, 2, 10, "day out of range");
     load_fails("id,subject,type,ts,qty\nx,s,hour,2024-01-01,1.2345\n", csv, CIVIC_E_EVENT, 2, 21,
                "at most 3 places");
@@ -75,7 +75,7 @@ static void csv_bad_lines_are_named(void **state)
     load_fails("id,subject,type,ts,qty\nx,s,hour,2024-01-01,1e3\n", csv, CIVIC_E_EVENT, 2, 21, "not a number");
     load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,1.005\n", csv, CIVIC_E_EVENT, 2, 23, "redeem");
     load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,0\n", csv, CIVIC_E_EVENT, 2, 23, "more than 0");
-    load_fails("id,subject,type,ts,ref\nx,s,revoke,2024-01-01,\n", csv, CIVIC_E_EVENT, 2, 0, "'ref': missing");
+    load_fails("id,subject,type,ts,ref\nx,s,revoke,2024-01-01,\n", csv, CIVIC_E_EVENT, 2, 23, "'ref': missing");
     load_fails("id,subject,type,ts,group\nx,s,fine,2024-01-01,a//b\n", csv, CIVIC_E_EVENT, 2, 21, "empty segment");
     load_fails("id,subject,type,ts\nx,s\x01,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "control");
     load_fails("id,subject,type,ts\nx,\xc3\x28,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "UTF-8");

@@ -338,6 +338,17 @@ static void a_purge_removes_archived_entries_and_what_points_at_them(void **stat
     assert_string_equal(civic_strerror(CIVIC_E_PURGED),
                         "history before the purge horizon is gone");
     assert_int_equal(civic_engine_spec_version(e), 2);
+    /* a refused purge reports nothing removed and the horizon held */
+    civic_purge_report bad = { CIVIC_PURGE_REPORT_VERSION, 0, 7, 7, 7 };
+    assert_int_equal(civic_engine_purge(e, INT64_MAX, &bad, NULL), CIVIC_E_INVALID);
+    assert_int_equal(bad.events, 0);
+    assert_int_equal(bad.acts, 0);
+    assert_int_equal(bad.horizon, at(e, "2021-02-01"));
+    civic_engine *fresh = engine_from(RULES);
+    bad.horizon = 7;
+    assert_int_equal(civic_engine_purge(fresh, CIVIC_TIME_MIN - 1, &bad, NULL), CIVIC_E_INVALID);
+    assert_int_equal(bad.horizon, CIVIC_NO_TIME);
+    civic_engine_free(fresh);
     civic_engine_free(e);
     support_release();
 }

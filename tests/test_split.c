@@ -496,7 +496,7 @@ static void the_key_may_be_the_event_id(void **state)
     split_free(&s);
     s = split_opts("id,subject,type,ts\n,s1,x,1\n", 27, &o);
     assert_int_equal(s.rc, CIVIC_E_EVENT);
-    assert_string_equal(s.err.message, "line 2: field 'id': missing");
+    assert_string_equal(s.err.message, "line 2, column 1: field 'id': missing");
     split_free(&s);
 }
 
@@ -518,10 +518,10 @@ static void bad_input_names_its_line_and_column(void **state)
     expect_error("id,subject,type,ts\ne1,\"s\n1\"x,x,1\n", CIVIC_E_SYNTAX, 3, 3,
                  "unexpected character after a closing quote");
     /* the key and the ts */
-    expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,,x,1\n", CIVIC_E_EVENT, 3, 0,
-                 "line 3: field 'subject': missing");
-    expect_error("id,subject,type,ts\ne1,s1,x,\n", CIVIC_E_EVENT, 2, 0,
-                 "line 2: field 'ts': missing");
+    expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,,x,1\n", CIVIC_E_EVENT, 3, 4,
+                 "line 3, column 4: field 'subject': missing");
+    expect_error("id,subject,type,ts\ne1,s1,x,\n", CIVIC_E_EVENT, 2, 9,
+                 "line 2, column 9: field 'ts': missing");
     expect_error("id,subject,type,ts\r\ne1,s1,x,2024-02-30\r\n", CIVIC_E_EVENT, 2, 9,
                  "line 2, column 9: field 'ts': day out of range for the month \"2024-02-30\"");
     expect_error("id,ts,type,subject\ne1,\"20x\",x,s\n", CIVIC_E_EVENT, 2, 4,
@@ -556,6 +556,10 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
     const char *bad[] = {
         "id,subject,type,ts\ne1,s1,good,2024-13-01\n",
         "id,subject,type,ts\ne1,,good,2024-01-01\n",
+        "id,subject,type,ts\ne1,s1,good,\n",
+        "id,subject,type,ts\n\"e1\",\"\",good,2024-01-01\n",
+        "{\"id\":\"j1\",\"subject\":\"\",\"type\":\"good\",\"ts\":\"2024-01-01\"}\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"\"}\n",
         "id,subject,type,ts\ne1,s1,good\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"2024-01-01\"\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":[1]}\n",
