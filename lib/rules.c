@@ -899,6 +899,59 @@ static uint64_t fp_mix(uint64_t h, const void *p, size_t n)
     return civic__hash_bytes(p, n) ^ (h * UINT64_C(0x100000001b3) + 0x9e37);
 }
 
+/* Number the dimensions by first use: the rules in file order, each rule's
+ * changes after it, with "general" last unless a version names it.  The
+ * reader numbered them by first mention in the file, which is the same for a
+ * file without changes; a change written after later rules would otherwise
+ * number its dimension differently from the text civic_rules_to_toml writes
+ * (which keeps each change after its rule).  A version in "general" that
+ * does not name it never places it: every other dimension comes first. */
+static int order_dimensions(builder *b)
+{
+    civic_rules *r = b->r;
+    uint32_t n = r->dimension_count, next = 0, g = n;
+    if (n < 2) return CIVIC_OK;
+    for (uint32_t d = 0; d < n; d++)
+        if (strcmp(r->dimensions[d], "general") == 0) g = d;
+    uint32_t *rank = civic__malloc(&r->alc, n * sizeof(uint32_t));
+    uint32_t *done = civic__calloc(&r->alc, r->rule_count ? r->rule_count : 1, sizeof(uint32_t));
+    uint8_t *named = civic__calloc(&r->alc, r->version_count ? r->version_count : 1, 1);
+    const char **names = civic__malloc(&r->alc, n * sizeof(char *));
+    int rc = rank && done && named && names ? CIVIC_OK : CIVIC_E_NOMEM;
+    if (rc == CIVIC_OK) {
+        /* which versions name their dimension (changes: file order within a rule) */
+        for (uint32_t i = 0; i < b->change_count; i++) {
+            const civic_rule *base = &r->rules[b->chx[i].rule];
+            uint32_t k = base->change_first + done[b->chx[i].rule]++;
+            named[k] = (b->chx[i].keys >> RK_DIMENSION) & 1u;
+        }
+        for (uint32_t d = 0; d < n; d++) rank[d] = UINT32_MAX;
+        for (uint32_t i = 0; i < r->rule_count; i++) {
+            const civic_rule *base = &r->rules[i];
+            for (uint32_t k = 0; k <= base->change_count; k++) {
+                const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
+                bool names_it = k ? named[base->change_first + k - 1]
+                                  : (b->rx[i].keys >> RK_DIMENSION) & 1u;
+                if (rank[v->dimension] == UINT32_MAX && (v->dimension != g || names_it))
+                    rank[v->dimension] = next++;
+            }
+        }
+        for (uint32_t d = 0; d < n; d++)
+            if (rank[d] == UINT32_MAX) rank[d] = next++;
+        CIVIC_ASSERT(next == n);
+        for (uint32_t d = 0; d < n; d++) names[rank[d]] = r->dimensions[d];
+        memcpy(r->dimensions, names, n * sizeof(char *));
+        for (uint32_t i = 0; i < r->rule_count; i++) r->rules[i].dimension = rank[r->rules[i].dimension];
+        for (uint32_t k = 0; k < r->version_count; k++)
+            r->versions[k].dimension = rank[r->versions[k].dimension];
+    }
+    civic__free(&r->alc, rank, n * sizeof(uint32_t));
+    civic__free(&r->alc, done, (r->rule_count ? r->rule_count : 1) * sizeof(uint32_t));
+    civic__free(&r->alc, named, r->version_count ? r->version_count : 1);
+    civic__free(&r->alc, names, n * sizeof(char *));
+    return rc;
+}
+
 static uint64_t fp_str(uint64_t h, const char *s)
 {
     return fp_mix(h, s ? s : "", s ? strlen(s) + 1 : 1);
@@ -1045,6 +1098,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
                                CIVIC_DIMENSION_COUNT_MAX);
         if (d < 0) rc = CIVIC_E_NOMEM;
     }
+    if (rc == CIVIC_OK) rc = order_dimensions(&b);
     if (rc == CIVIC_OK) rc = build_index(r);
     civic__rb_set_free(r, &b.rule_set);
     civic__rb_set_free(r, &b.cap_set);

@@ -236,6 +236,7 @@ typedef struct out_buf {
     char *buf;
     size_t size, len;
     const civic_rules *r;
+    const civic_rule *names_general; /* the version that writes dimension = "general" */
 } out_buf;
 
 static void put(out_buf *o, const char *s, size_t n)
@@ -362,8 +363,8 @@ static void write_version(out_buf *o, uint32_t rule, const civic_rule *v, const 
 #define CHANGED(field) (!prev || prev->field != v->field)
     if (CHANGED(points)) key_fixed(o, "points", v->points, 2);
     if (CHANGED(per_unit)) key_string(o, "per", v->per_unit ? "unit" : "event");
-    if (prev ? prev->dimension != v->dimension
-             : strcmp(r->dimensions[v->dimension], "general") != 0)
+    if (v == o->names_general || (prev ? prev->dimension != v->dimension
+                                       : strcmp(r->dimensions[v->dimension], "general") != 0))
         key_string(o, "dimension", r->dimensions[v->dimension]);
     civic__duration_text(&v->valid, a, sizeof(a));
     if (prev) civic__duration_text(&prev->valid, b, sizeof(b));
@@ -512,10 +513,32 @@ static void write_outputs(out_buf *o)
     }
 }
 
+/* Dimensions are numbered by first use, rules in order and each rule's
+ * changes after it, except that "general" comes last unless a rule names it
+ * (rules.c, order_dimensions).  A rule without a dimension is in "general"
+ * and the text leaves the key out, so when "general" is not last one version
+ * must name it: the first in "general" with as many dimensions before it as
+ * "general" has.  NULL when none needs to. */
+static const civic_rule *version_naming_general(const civic_rules *r)
+{
+    uint32_t g = 0, seen = 0;
+    while (g < r->dimension_count && strcmp(r->dimensions[g], "general") != 0) g++;
+    if (g + 1 >= r->dimension_count) return NULL; /* absent, or last */
+    for (uint32_t i = 0; i < r->rule_count; i++) {
+        const civic_rule *base = &r->rules[i];
+        for (uint32_t k = 0; k <= base->change_count; k++) {
+            const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
+            if (v->dimension == g && seen == g) return v;
+            if (v->dimension != g && v->dimension >= seen) seen = v->dimension + 1;
+        }
+    }
+    return NULL; /* not reached: the order of rules.c has such a version */
+}
+
 int civic_rules_to_toml(const civic_rules *r, char *buf, size_t size, size_t *needed)
 {
     if (!r || (!buf && size)) return CIVIC_E_INVALID;
-    out_buf o = { buf, size, 0, r };
+    out_buf o = { buf, size, 0, r, version_naming_general(r) };
     write_scheme(&o);
     write_tables(&o);
     for (uint32_t i = 0; i < r->rule_count; i++) write_rule(&o, i);

@@ -272,6 +272,10 @@ static void round_trips(const char *text)
     civic_rules *again = rules_from(buf);
     assert_true(civic_rules_fingerprint(r) == civic_rules_fingerprint(again));
     assert_int_equal(civic_rules_spec_version(r), civic_rules_spec_version(again));
+    /* the order of the dimensions is the order of every answer's subtotals */
+    assert_int_equal(civic_rules_dimension_count(r), civic_rules_dimension_count(again));
+    for (size_t d = 0; d < civic_rules_dimension_count(r); d++)
+        assert_string_equal(civic_rules_dimension_name(r, d), civic_rules_dimension_name(again, d));
     char *buf2 = malloc(need + 1);
     assert_int_equal(civic_rules_to_toml(again, buf2, need + 1, NULL), CIVIC_OK);
     assert_string_equal(buf, buf2);
@@ -282,6 +286,41 @@ static void round_trips(const char *text)
     free(buf2);
     civic_rules_free(r);
     civic_rules_free(again);
+}
+
+static void dimensions_in_order(const char *text, const char *const *want)
+{
+    civic_rules *r = rules_from(text);
+    size_t n = 0;
+    while (want[n]) n++;
+    assert_int_equal(civic_rules_dimension_count(r), n);
+    for (size_t d = 0; d < n; d++) assert_string_equal(civic_rules_dimension_name(r, d), want[d]);
+    civic_rules_free(r);
+    round_trips(text);
+}
+
+static void dimensions_are_numbered_by_first_use_and_written_back_so(void **state)
+{
+    (void)state;
+    /* a rule naming "general" places it; one without a dimension does not */
+    const char *named[] = { "general", "legal", NULL };
+    dimensions_in_order(G1 "[rule.a]\npoints = 1\ndimension = \"general\"\n"
+                        "[rule.b]\npoints = 2\ndimension = \"legal\"\n", named);
+    const char *implicit[] = { "legal", "general", NULL };
+    dimensions_in_order(G1 "[rule.a]\npoints = 1\n[rule.b]\npoints = 2\ndimension = \"legal\"\n",
+                        implicit);
+    /* a's change comes after b in the file but counts with rule a: zed, then
+     * legal; c names general after them, d's moral comes last */
+    const char *changed[] = { "zed", "legal", "general", "moral", NULL };
+    dimensions_in_order(G1 "[rule.a]\npoints = 1\n[rule.b]\npoints = 2\ndimension = \"legal\"\n"
+                        "[rule.c]\npoints = 3\ndimension = \"general\"\n"
+                        "[rule.d]\npoints = 4\ndimension = \"moral\"\n"
+                        "[[rule.a.change]]\nfrom = \"2020-01-01\"\ndimension = \"zed\"\n", changed);
+    const char *later[] = { "legal", "smart", "moral", "general", NULL };
+    dimensions_in_order(G1 "[rule.a]\npoints = 1\ndimension = \"legal\"\n"
+                        "[rule.b]\npoints = 2\ndimension = \"moral\"\n"
+                        "[[rule.a.change]]\nfrom = \"2020-01-01\"\ndimension = \"smart\"\n"
+                        "[rule.c]\npoints = 3\n", later);
 }
 
 static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
@@ -478,6 +517,7 @@ int main(void)
         cmocka_unit_test(validity_classes_are_checked),
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
+        cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
     };
