@@ -368,11 +368,16 @@ static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra 
     lv->name = x->name;
     /* Every number of a rules file has at most 2 decimals; a quantity
      * level is compared with sums of qty in thousandths. */
-    if (civic__decimal_parse(x->min_text, x->min_len, 2, true, false,
-                             qty ? CIVIC_QTY_MAX * 100 : CIVIC_POINTS_MAX * 100, &lv->min,
-                             &why) != CIVIC_OK) {
-        snprintf(msg, sizeof(msg), "'min': %s (at most 2 decimals)", why ? why : "bad number");
-        return civic__rb_at(err, x->min, msg);
+    int rc = civic__decimal_parse(x->min_text, x->min_len, 2, true, false,
+                                  qty ? CIVIC_QTY_MAX * 100 : CIVIC_POINTS_MAX * 100, &lv->min,
+                                  &why);
+    if (rc != CIVIC_OK) { /* as civic__rb_points says it */
+        if (why && strcmp(why, "too many decimal places") == 0)
+            snprintf(msg, sizeof(msg), "'min': decimals may have at most 2 places");
+        else
+            snprintf(msg, sizeof(msg), "'min': %s (at most 1e12)", why ? why : "bad number");
+        return civic__rb_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES,
+                               x->min.line, x->min.column, x->min.offset, msg);
     }
     if (qty) lv->min *= 10;
     for (uint32_t j = 0; j < l; j++)
