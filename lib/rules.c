@@ -822,6 +822,17 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
 {
     civic_rules *r = b->r;
     CIVIC_UNUSED(rule_index);
+    /* A repeat multiplies the points of one event (of one unit): the
+     * engine keeps every raw within 2^60 hundredths, so a rule whose repeat
+     * alone passes it could never be scored (whether or not qty is given). */
+    int64_t repeated;
+    if (rule->repeat_factor &&
+        (!civic__mul_div_round(rule->points, rule->repeat_factor, 100, &repeated) ||
+         repeated > INT64_C(1) << 60 || repeated < -(INT64_C(1) << 60)))
+        return civic__rb_at(err, x->at[RK_REPEAT_FACTOR].line ? x->at[RK_REPEAT_FACTOR]
+                                 : x->at[RK_POINTS].line ? x->at[RK_POINTS] : x->header,
+                            "'points' x 'repeat_factor' is too large (a repeated event must "
+                            "stay within 1.15e16 points)");
     if (rule->cap >= 0 && !rule->cap_period)
         return civic__rb_at(err, x->at[RK_CAP], "'cap' needs 'cap_period'");
     if (rule->cap < 0 && rule->cap_period)

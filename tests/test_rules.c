@@ -197,6 +197,13 @@ static void values_are_checked_for_type_and_range(void **state)
                                                CIVIC_E_RULES), 2, 17, "balance_reset");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nrepeat_factor = 0\n",
                                                CIVIC_E_RULES), 19, 17, "positive");
+    /* a repeat of 1e12 points x 100000 could never be scored: refused here,
+     * not by the first event that gives a qty; x 10000 (1e16) still fits */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1000000000000\n"
+                                               "repeat_factor = 100000\n", CIVIC_E_RULES),
+                                   20, 17, "'points' x 'repeat_factor' is too large");
+    civic_rules_free(rules_from(TEST_GRADES "[rule.a]\npoints = -1000000000000\n"
+                                "repeat_factor = 10000\n"));
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nflag = \"a;b\"\n",
                                                CIVIC_E_RULES), 19, 8, "';'");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.Bad]\n", CIVIC_E_RULES), 18, 2,
