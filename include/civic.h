@@ -1087,8 +1087,12 @@ CIVIC_API int civic_rules_tier_level_min(const civic_rules *rules, size_t t, siz
 CIVIC_API int civic_rules_measure_info(const civic_rules *rules, size_t m,
                                        civic_measure_info *out);
 
-/** Write the scheme as a rules file that parses back to the same
- *  fingerprint: every table and key, defaults spelt out, no comments.
+/** Write the scheme as a rules file that parses back to the same scheme
+ *  (the same fingerprint, dimensions in the same order): every table and
+ *  every key that has a value, most defaults spelt out, no comments.  Left
+ *  out are dimension = "general" (written where the order needs it),
+ *  freeze = false, a category equal to the rule's code, and for a
+ *  version-1 scheme every version-2 key.
  *  Writes at most size bytes (NUL-terminated when size > 0) and sets
  *  *needed (optional) to the full length without the NUL.
  *  @return CIVIC_OK, CIVIC_E_LIMIT (buf too small: call again with
