@@ -66,22 +66,39 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
 
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
 {
-    size_t j = 0;
+    size_t j = 0, i = 0;
     const size_t shown_max = 40;
     CIVIC_ASSERT(dst_size >= 8);
-    for (size_t i = 0; i < n && i < shown_max && j + 5 < dst_size; i++) {
+    /* Whole characters only, and nothing a terminal would act on: C0 and
+     * DEL as \xNN, C1 controls as \u00NN, a byte that is not UTF-8 as \xNN. */
+    while (i < n && i < shown_max) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) {
-            j += (size_t)snprintf(dst + j, dst_size - j, "\\x%02x", c);
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (len > 1 && (i + len > n || !civic__utf8_valid(s + i, len))) len = 0;
+        if (len && i + len > shown_max) break; /* not cut in half */
+        bool c1 = len == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0;
+        char esc[8];
+        size_t out = 0;
+        if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)))
+            out = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+        else if (c1)
+            out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)s[i + 1]);
+        if (j + (out ? out : len) + 4 >= dst_size) break; /* room for "..." and the NUL */
+        if (out) {
+            memcpy(dst + j, esc, out);
+            j += out;
         } else {
-            dst[j++] = (char)c;
+            memcpy(dst + j, s + i, len);
+            j += len;
         }
+        i += len ? len : 1;
     }
-    if (n > shown_max && j + 4 < dst_size) {
+    if (i < n) {
         memcpy(dst + j, "...", 3);
         j += 3;
     }
-    dst[j < dst_size ? j : dst_size - 1] = '\0';
+    dst[j] = '\0';
 }
 
 void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,

@@ -61,6 +61,28 @@ static void csv_accepts_quotes_bom_crlf_and_extra_columns(void **state)
     civic_engine_free(e);
 }
 
+/* A bad value is quoted in whole characters, and nothing of it reaches a
+ * terminal as a control: C0 and bytes that are not UTF-8 as \xNN, C1 as
+ * \u00NN. */
+static void a_quoted_value_is_safe_to_print(void **state)
+{
+    (void)state;
+    const uint32_t csv = CIVIC_FORMAT_CSV;
+    char data[512] = "id,subject,type,ts\n";
+    for (int i = 0; i < 43; i++) strcat(data, "\xe4\xb8\xad"); /* 129 bytes */
+    strcat(data, ",s,fine,2024-01-01\n");
+    char want[128] = "\"";
+    for (int i = 0; i < 13; i++) strcat(want, "\xe4\xb8\xad"); /* 39 of the 40 bytes shown */
+    strcat(want, "...\"");
+    load_fails(data, csv, CIVIC_E_LIMIT, 2, 1, want);
+    load_fails("id,subject,type,ts\nx,s,fi\xc2\x9bne,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "\"fi\\u009bne\"");
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-0\xff" "1\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"2024-01-0\\xff1\"");
+    load_fails("id,subject,type,ts\nx,s,f\x1b[31m,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "\"f\\x1b[31m\"");
+}
+
 static void csv_bad_lines_are_named(void **state)
 {
     (void)state;
@@ -611,6 +633,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_accepts_quotes_bom_crlf_and_extra_columns),
         cmocka_unit_test(csv_bad_lines_are_named),
+        cmocka_unit_test(a_quoted_value_is_safe_to_print),
         cmocka_unit_test(oversize_fields_hit_their_limits),
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
         cmocka_unit_test(jsonl_bad_lines_are_named),
