@@ -920,7 +920,14 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     };
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
         if (n >= kinds[k].len && memcmp(p, kinds[k].magic, kinds[k].len) == 0) return kinds[k].what;
-    if (memchr(p, '\0', n)) return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
+    /* A NUL in the header line, or NULs everywhere (UTF-16 without a BOM):
+     * not text.  One NUL further on is one bad line, which the load names
+     * (and --lenient skips) wherever in the file it is. */
+    const unsigned char *nl = memchr(p, '\n', n);
+    size_t first = nl ? (size_t)(nl - p) : n, nuls = 0;
+    for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
+    if (memchr(p, '\0', first) || nuls * 8 > n)
+        return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
     return NULL;
 }
 

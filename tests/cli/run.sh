@@ -91,8 +91,15 @@ if command -v gzip >/dev/null 2>&1; then
     "$CLI" $R - <"$T/events.csv.gz" >"$T/out" 2>"$T/err"; rc=$?
     if [ $rc -eq 2 ] && grep -q "<stdin>: not an event log: gzip" "$T/err"; then ok; else bad "gzip stdin: $rc $(cat "$T/err")"; fi
 fi
-printf 'id,subject,type,ts\n\000\001\n' >"$T/nul.csv"
+printf 'id,sub\000ject,type,ts\n' >"$T/nul.csv"
 status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
+printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
+status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
+# one NUL in a record is that line's fault, wherever it is: named, and
+# --lenient keeps the other lines (as past the first 4 KiB)
+printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
+status nul-in-a-field 2 "line 2, column 4: field 'subject'" -- $R "$T/nul.csv"
+status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
 
 # --explain of a subject with no events: the base score, a warning, exit 0
 "$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
