@@ -188,7 +188,10 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
             value = p + start;
             vlen = i - start;
         }
-        add_field(r, value, vlen, column);
+        /* A column counts on the field's own line; an error names the
+         * record's first line, so a field that starts on a later one gives
+         * none rather than a column of another line. */
+        add_field(r, value, vlen, field_line == line ? column : 0);
         if (i >= n) break;
         i++; /* the comma */
     }

@@ -164,8 +164,9 @@ static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, s
                                 "line %llu, column %u: field '%s': %s%s%s%s",
                                 (unsigned long long)line, column, name, what,
                                 shown[0] ? " \"" : "", shown, shown[0] ? "\"" : "");
-    return civic__error_set(c->err, code, line, 0, at, "line %llu: field '%s': %s",
-                            (unsigned long long)line, name, what);
+    return civic__error_set(c->err, code, line, 0, at, "line %llu: field '%s': %s%s%s%s",
+                            (unsigned long long)line, name, what, shown[0] ? " \"" : "", shown,
+                            shown[0] ? "\"" : "");
 }
 
 /* Check the key and ts of a record, fold the ts into max_ts and file the
@@ -438,8 +439,10 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
         csv_field f = { NULL, 0, 0, NULL, 0 };
         if ((int32_t)col == c->key_col) { f.buf = key_buf; f.cap = sizeof(key_buf); }
         if ((int32_t)col == c->ts_col) { f.buf = ts_buf; f.cap = sizeof(ts_buf); }
+        uint64_t field_line = pos.line;
         more = csv_field_read(c, c->data, c->len, &pos, at, line, &f);
         if (more < 0) return CIVIC_E_SYNTAX;
+        if (field_line != line) f.column = 0; /* as csv.c: no column of another line */
         if ((int32_t)col == c->key_col) { key = f.v; key_len = f.n; key_column = f.column; }
         if ((int32_t)col == c->ts_col) { ts = f.v; ts_len = f.n; ts_column = f.column; }
         col++;

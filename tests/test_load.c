@@ -85,6 +85,19 @@ static void a_quoted_value_is_safe_to_print(void **state)
 
 static void csv_bad_lines_are_named(void **state)
 {
+    /* A record over two lines: an error names its first line, with a column
+     * only for a field that starts on it (a column of line 3 would point at
+     * the wrong bytes of line 2). */
+    const char *later = "id,subject,type,ts,x,group\ne1,s1,fine,2024-01-01,\"a\nb\",g//h\n";
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, later, strlen(later), NULL, NULL, &err), CIVIC_E_EVENT);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 0);
+    assert_non_null(strstr(err.message, "line 2: field 'group': empty segment"));
+    civic_engine_free(e);
+    load_fails("id,subject,type,ts,x,group\ne1,s1,fine,2024-01-0x,\"a\nb\",g\n", CIVIC_FORMAT_CSV,
+               CIVIC_E_EVENT, 2, 12, "line 2, column 12: field 'ts'");
     (void)state;
     const uint32_t csv = CIVIC_FORMAT_CSV;
     load_fails("id,subject,type,ts\nx,s,nope,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5, "unknown type");
