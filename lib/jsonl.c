@@ -372,8 +372,15 @@ static bool object(jline *j, civic_fields *f)
         int field = key_field(k, kn);
         if (field >= 0) {
             if (seen[field]) {
+                static const char *const twice[CIVIC_F_COUNT] = {
+                    "duplicate key \"id\"", "duplicate key \"subject\"",
+                    "duplicate key \"type\"", "duplicate key \"ts\"", "duplicate key \"qty\"",
+                    "duplicate key \"group\"", "duplicate key \"ref\"", "duplicate key \"act\"",
+                    "duplicate key \"source\"",
+                };
+                _Static_assert(CIVIC_F_COUNT == 9, "a message for every field");
                 j->i = key_at;
-                return fail(j, "duplicate key");
+                return fail(j, twice[field]);
             }
             seen[field] = true;
             if (!field_value(j, field, f)) return false;

@@ -189,7 +189,7 @@ static void jsonl_bad_lines_are_named(void **state)
                jl, CIVIC_E_SYNTAX, 2, 10, "expected ',' or '}'");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",}\n", jl,
                CIVIC_E_SYNTAX, 1, 57, "expected a key");
-    load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key");
+    load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key \"id\"");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
                CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
