@@ -407,6 +407,15 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
     if (!object(&j, &f)) {
         civic_error e = CIVIC_ERROR_INIT;
         uint32_t column = (uint32_t)(j.why_at + 1);
+        if (j.why_at > 0 && p[j.why_at - 1] == '\r' && j.why_at < n && p[j.why_at] == '{') {
+            /* "}\r{": lines ended by a lone CR (old Mac files) read as one
+             * line; skipped, it would take every event with it */
+            civic__error_set(&e, CIVIC_E_SYNTAX, line, column, 0,
+                             "line %llu, column %u: an object after a carriage return on the "
+                             "same line (lines must end in LF or CRLF)",
+                             (unsigned long long)line, column);
+            return civic__loader_fatal(ld, &e);
+        }
         civic__error_set(&e, CIVIC_E_SYNTAX, line, column, 0, "line %llu, column %u: %s",
                          (unsigned long long)line, column, j.why);
         return civic__loader_reject(ld, &e);

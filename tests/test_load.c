@@ -249,6 +249,27 @@ static void lenient_mode_applies_every_good_line(void **state)
     civic_engine_free(e);
 }
 
+/* JSON Lines whose lines end in a lone CR read as one line: skipped, it
+ * would take every event with it, so a lenient load stops there too. */
+static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *data = "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n"
+                       "{\"id\":\"b\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\r"
+                       "{\"id\":\"c\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\r";
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.format = CIVIC_FORMAT_JSONL;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &opts, NULL, &err), CIVIC_E_SYNTAX);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 58);
+    assert_non_null(strstr(err.message, "lines must end in LF or CRLF"));
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+}
+
 /* A header that cannot be read stops a lenient load as a missing column
  * does: skipping it made the first record the header (a stray quote in it),
  * or the whole file one skipped record (an unclosed quote). */
@@ -646,6 +667,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(csv_accepts_quotes_bom_crlf_and_extra_columns),
         cmocka_unit_test(csv_bad_lines_are_named),
+        cmocka_unit_test(lone_cr_line_ends_stop_a_lenient_jsonl_load),
         cmocka_unit_test(a_quoted_value_is_safe_to_print),
         cmocka_unit_test(oversize_fields_hit_their_limits),
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
