@@ -394,8 +394,12 @@ int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line
 {
     char shown[64];
     civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
-    if (line)
+    if (line && column)
         return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
+                                "line %llu, column %u: event id \"%s\" was seen before with a "
+                                "different %s", (unsigned long long)line, column, shown, diff);
+    if (line)
+        return civic__error_set(err, CIVIC_E_CONFLICT, line, 0, 0,
                                 "line %llu: event id \"%s\" was seen before with a "
                                 "different %s", (unsigned long long)line, shown, diff);
     return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,

@@ -126,10 +126,11 @@ static void csv_bad_lines_are_named(void **state)
     load_fails("id,subject,type,ts,qty\ra,s,fine,2024-01-01,2\r", csv, CIVIC_E_SYNTAX, 1, 23,
                "carriage return inside the header");
     /* a conflict with an event already held (keep: -10 on 2024-01-01) */
-    load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 0, "different ts");
-    /* and one within the batch */
-    load_fails("id,subject,type,ts\nn,s,fine,2024-01-02\nn,t,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 3,
-               0, "different subject");
+    load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 1,
+               "line 2, column 1: event id \"keep\" was seen before with a different ts");
+    /* and one within the batch; the column is the id's, in the message too */
+    load_fails("subject,id,type,ts\ns,n,fine,2024-01-02\nt,n,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 3,
+               3, "line 3, column 3: event id \"n\" was seen before with a different subject");
 }
 
 static void oversize_fields_hit_their_limits(void **state)
