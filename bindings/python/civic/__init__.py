@@ -1321,7 +1321,9 @@ class Engine(_Owner):
         source: the events themselves as str text, bytes, a bytearray or a
         memoryview (read where it is, without a copy: a read-only view too,
         such as civic.split's parts); a file object opened for reading (text
-        or binary: read to its end); or a path as
+        or binary: read to its end; text as Python decodes it, with its
+        newline translation: open in binary mode for the bytes as they are);
+        or a path as
         pathlib.Path (any os.PathLike), read by the library.  A str is always
         text, never a file name: for a path in a str use load_file().
         format: None (by extension, else by content), "csv" or "jsonl".
