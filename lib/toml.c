@@ -54,7 +54,12 @@ static int end_of_line(toml_state *s)
             s->pos++;
         }
     }
-    if (s->pos < s->len && s->text[s->pos] == '\r') s->pos++;
+    if (s->pos < s->len && s->text[s->pos] == '\r') {
+        s->pos++;
+        if (s->pos < s->len && s->text[s->pos] != '\n') /* an old Mac file */
+            return syntax(s, s->pos - 1, "a carriage return not followed by a line feed (lines "
+                                         "must end in LF or CRLF)");
+    }
     if (s->pos < s->len && s->text[s->pos] != '\n')
         return syntax(s, s->pos, "unexpected text after the value");
     if (s->pos < s->len) s->pos++;
@@ -96,8 +101,13 @@ static int parse_string(toml_state *s, civic_toml_value *v)
     if (s->pos + 1 < s->len && s->text[s->pos] == '"' && s->text[s->pos + 1] == '"')
         return syntax(s, open, "multi-line strings are not supported");
     for (;;) {
-        if (s->pos >= s->len || s->text[s->pos] == '\n' || s->text[s->pos] == '\r')
+        if (s->pos >= s->len || s->text[s->pos] == '\n')
             return syntax(s, open, "unterminated string");
+        if (s->text[s->pos] == '\r') { /* a CR in a string is written as the escape */
+            if (s->pos + 1 < s->len && s->text[s->pos + 1] == '\n')
+                return syntax(s, open, "unterminated string");
+            return syntax(s, s->pos, "control character in a string");
+        }
         if (civic__grow(s->alc, (void **)&s->buf, &s->buf_cap, n + 8, 1) != CIVIC_OK)
             return civic__error_set(s->err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
         char c = s->text[s->pos];

@@ -121,6 +121,13 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
                                    "dotted keys");
+    /* lines ended by a lone CR; a raw CR inside a string */
+    an_error_names_line_and_column(rules_error("[scheme]\rname = \"x\"\r", CIVIC_E_SYNTAX), 1, 9,
+                                   "a carriage return not followed by a line feed");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"x\ry\"\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "control character in a string");
+    an_error_names_line_and_column(rules_error("[scheme]\r\nname = \"x\r\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "unterminated string");
     /* a NUL would cut the scheme's name (and its fingerprint) short */
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\u0000b\"\n", CIVIC_E_RULES),
                                    2, 8, "NUL character");
