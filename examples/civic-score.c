@@ -74,6 +74,17 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n"
     "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
+/* A query that failed.  Overflow is the one a good input meets: say which
+ * bound, since the library names no subject. */
+static void query_error(int rc)
+{
+    if (rc == CIVIC_E_OVERFLOW)
+        fprintf(stderr, "civic-score: arithmetic overflow: a subject's points, summed, pass "
+                        "about 9.2e16 (rules with very large points, and many events)\n");
+    else
+        fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "civic-score: ");
@@ -549,7 +560,7 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, int f
         civic_groups_get(g, i, &s);
         int rc = civic_engine_rank(e, s.path, as_of, top, &res);
         if (rc != CIVIC_OK) {
-            fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+            query_error(rc);
             return EXIT_INPUT;
         }
         for (size_t k = 0; k < civic_result_count(res); k++) {
@@ -819,7 +830,7 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
     civic_result_free(a);
     civic_result_free(b);
     free(c.matrix);
-    if (rc != CIVIC_OK) fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+    if (rc != CIVIC_OK) query_error(rc);
     return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 
@@ -1326,7 +1337,7 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     answers_sink sink = answers_file_sink(out);
     int rc = report_html(&sink, e, as_of, &ro);
     if (rc != CIVIC_OK) {
-        fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+        query_error(rc);
         return EXIT_INPUT;
     }
     return 0;
@@ -1396,7 +1407,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {
-        fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
+        query_error(rc);
         return EXIT_INPUT;
     }
     return 0;

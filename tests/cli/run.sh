@@ -101,6 +101,15 @@ printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2
 status nul-in-a-field 2 "line 2, column 4: field 'subject'" -- $R "$T/nul.csv"
 status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
 
+# a sum past the engine's range: exit 2, and the message says which bound
+# (1e12 + 11 x 9e15 = 9.9e16 points > 2^63 hundredths; at the 5th, 3.6e16)
+printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
+{ echo id,subject,type,ts; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    echo "b$i,s,big,2025-01-$(printf %02d $i)"; done; } >"$T/big.csv"
+status overflow 2 "arithmetic overflow: a subject's points, summed, pass about 9.2e16" -- \
+    -r "$T/big.toml" "$T/big.csv"
+status overflow-earlier 0 "" -- -r "$T/big.toml" -t 2025-01-05 "$T/big.csv"
+
 # --explain of a subject with no events: the base score, a warning, exit 0
 "$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 0 ] && grep -q "warning: subject 'nobody' has no events" "$T/err" && \
