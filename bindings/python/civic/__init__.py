@@ -202,8 +202,10 @@ def _qty_text(value):
 def _parse_time(rules_ptr, value, what="time"):
     """Any ts form -> int64 Unix seconds under the rules' utc_offset."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if not _capi.INT64_MIN <= value <= _capi.INT64_MAX:
-            raise OverflowError("%s %d does not fit in 64 bits" % (what, value))
+        # the range of every other form ("253402300800" as text, civic-score -t)
+        if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
+            raise CivicError(_capi.CIVIC_E_LIMIT, "bad %s %d: outside the years 0001 to 9999"
+                             % (what, value))
         return value
     text = _ts_text(value, what)
     raw = text.encode("utf-8")

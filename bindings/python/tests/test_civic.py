@@ -838,6 +838,17 @@ class TestRules(Base):
             r.parse_time(str(_capi.CIVIC_TIME_MAX + 1))
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
         self.assertIn("outside the years 0001 to 9999", str(cm.exception))
+        # Unix seconds as an int have the range of every other form
+        for bad in (_capi.CIVIC_TIME_MAX + 1, _capi.CIVIC_TIME_MIN - 1, 2 ** 63 - 1, 2 ** 70):
+            with self.assertRaises(civic.CivicError) as cm:
+                r.parse_time(bad)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+            with civic.Engine(r) as e:
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.score("s", as_of=bad)
+                self.assertIn("bad as_of %d: outside the years 0001 to 9999" % bad,
+                              str(cm.exception))
+        self.assertEqual(r.parse_time(_capi.CIVIC_TIME_MAX), _capi.CIVIC_TIME_MAX)
         self.assertEqual(r.parse_time("9999-12-31T23:59:59Z"), _capi.CIVIC_TIME_MAX)
         self.assertEqual(r.parse_time("0001-01-01T00:00:00Z"), _capi.CIVIC_TIME_MIN)
         # to_dict writes times as the C writer does, local years 0 and 10000
@@ -1364,8 +1375,9 @@ class TestAnswers(Base):
             self.engine.subjects(1.5)
         with self.assertRaises(civic.CivicError):
             self.engine.subjects("yesterday")
-        with self.assertRaises(OverflowError):
+        with self.assertRaises(civic.CivicError) as cm:   # as "2**70" as text would
             self.engine.subjects(2 ** 70)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
 
     def test_subjects_score_and_iteration(self):
         self.engine.load(CSV_GOOD)
