@@ -51,6 +51,7 @@ import datetime as _dt
 import decimal as _decimal
 import mmap as _mmap
 import os as _os
+import sys as _sys
 import threading as _threading
 import weakref as _weakref
 from collections import namedtuple as _namedtuple
@@ -224,6 +225,42 @@ def _parse_time(rules_ptr, value, what="time"):
 # --------------------------------------------------------------------------
 # Handles
 # --------------------------------------------------------------------------
+
+
+# An exception raised in a ctypes callback (Ctrl-C in the reject callback of
+# a lenient load, most often) is not raised by ctypes: it is handed to
+# sys.unraisablehook and the call goes on.  A load gives each callback a box;
+# the hook, installed by the first load (again if replaced since), puts such
+# an exception in the box of the callback it came from (the load then stops
+# and raises it) and hands every other one to the hook it found.
+_callback_boxes = {}
+_callback_lock = _threading.Lock()
+_hook_before = None
+
+
+def _unraisable(u):
+    box = _callback_boxes.get(id(u.object))
+    if box is not None:
+        box.append(u.exc_value if u.exc_value is not None else u.exc_type())
+    else:
+        _hook_before(u)
+
+
+def _callback_box(fn):
+    """A list that receives what fn raises while it is registered."""
+    global _hook_before
+    box = []
+    with _callback_lock:
+        if _sys.unraisablehook is not _unraisable:   # first use, or replaced since
+            _hook_before = _sys.unraisablehook
+            _sys.unraisablehook = _unraisable
+        _callback_boxes[id(fn)] = box
+    return box
+
+
+def _callback_unbox(fn):
+    with _callback_lock:
+        _callback_boxes.pop(id(fn), None)
 
 
 class _Handle:
@@ -1366,13 +1403,17 @@ class Engine(_Owner):
         opts = _capi.civic_load_options(version=_capi.CIVIC_LOAD_OPTIONS_VERSION,
                                         format=_FORMATS[format],
                                         flags=_capi.CIVIC_LOAD_LENIENT if lenient else 0)
-        callback = None
+        callback = on_reject = None
+        raised = []   # what the callback raised (Ctrl-C): the load stops, then it is raised
         if lenient:
             def on_reject(payload, errp):
+                if raised:
+                    return 1
                 e = errp.contents
                 rejections.append(Rejection(int(e.line), int(e.column), int(e.code),
                                             _str(e.message)))
                 return 0
+            raised = _callback_box(on_reject)
             callback = _capi.civic_reject_fn(on_reject)   # alive until return
             opts.on_reject = callback
         report = _capi.civic_load_report(version=_capi.CIVIC_LOAD_REPORT_VERSION)
@@ -1386,11 +1427,18 @@ class Engine(_Owner):
                         _lib.civic_engine_load(p, src.arg, src.size, _byref(opts),
                                                _byref(report), err)
         except CivicError as e:
+            if raised:   # the callback raised: nothing of the batch was applied
+                raise raised[0] from None
             if not lenient and not rejections and report.rejected:
                 # strict: the line that failed the batch is its one rejection
                 rejections.append(Rejection(e.line, e.column, e.code, e.message))
             e.report = _report_from(report, rejections)
             raise
+        finally:
+            if on_reject is not None:
+                _callback_unbox(on_reject)
+        if raised:   # raised in the callback for the last line: the load had ended
+            raise raised[0]
         return _report_from(report, rejections)
 
     def reserve(self, events: int) -> None:

@@ -1225,6 +1225,36 @@ class TestLoad(Base):
         self.assertTrue(message)
         self.assertEqual(self.engine.event_count, 2)
 
+    def test_ctrl_c_in_a_lenient_load_is_raised_and_applies_nothing(self):
+        # Ctrl-C lands in the Python that collects the rejections: ctypes
+        # would only print it, and the load would fail as if a callback of
+        # the caller's had stopped it.  Raised here from the third rejection.
+        calls = [0]
+        real = civic.Rejection
+
+        def interrupted(*args):
+            calls[0] += 1
+            if calls[0] == 3:
+                raise KeyboardInterrupt
+            return real(*args)
+        data = "id,subject,type,ts\n" + "".join(
+            "g%d,s1,fine,2022-03-01\nb%d,s1,nope,2022-03-01\n" % (i, i) for i in range(6))
+        seen = []
+        before = sys.unraisablehook
+        civic.Rejection = interrupted
+        try:
+            sys.unraisablehook = seen.append   # any other unraisable still reaches it
+            with self.assertRaises(KeyboardInterrupt):
+                self.engine.load(data, lenient=True)
+        finally:
+            civic.Rejection = real
+            sys.unraisablehook = before
+        self.assertEqual(calls[0], 3)
+        self.assertEqual(self.engine.event_count, 0)          # nothing of the batch
+        self.assertEqual(seen, [])
+        rep = self.engine.load(data, lenient=True)            # and the engine goes on
+        self.assertEqual((rep.accepted, rep.rejected), (6, 6))
+
     def test_malformed_csv(self):
         with self.assertRaises(civic.CivicError) as cm:
             self.engine.load('id,subject,type,ts\n"a1,s1,fine,2022-03-01\n', format="csv")
