@@ -2091,6 +2091,8 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         utc_offset = rules.utc_offset
     elif isinstance(utc_offset, bool) or not isinstance(utc_offset, int):
         raise TypeError("utc_offset must be int seconds")
+    elif not -86399 <= utc_offset <= 86399:   # the C field is 32 bits: it would wrap
+        raise ValueError("utc_offset must be -86399..86399 seconds")
     head = None if header is None else _as_bytes(header, "header")
     opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
                                      format=_FORMATS[format], parts=parts,

@@ -201,6 +201,10 @@ class TestSplit(unittest.TestCase):
         self.assertEqual(default, self.rules.parse_time("2030-01-01"))
         self.assertEqual(civic.split(data, 2, utc_offset=0).max_ts,
                          self.rules.parse_time("2030-01-01T00:00:00Z"))
+        # out of a day: refused, not wrapped into 32 bits (2**32 + 28800 was +08:00)
+        for bad in (86400, -86400, 2 ** 32 + 28800, 2 ** 40):
+            with self.assertRaises(ValueError):
+                civic.split(data, 2, utc_offset=bad)
 
     def test_by_id(self):
         data = b"id,subject,type,ts\ne1,s1,x,1\ne1,s2,x,2\ne2,s1,x,3\n"
