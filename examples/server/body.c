@@ -119,6 +119,40 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
 
 /* ------------------------------------------------------------ JSON Lines */
 
+/* Whether the JSON string opening at line[i] == '"' spells source, its
+ * escapes read (an encoder may write "sour\u0063e"); *close: the index of
+ * its closing quote. */
+static bool spells_source(const char *line, size_t n, size_t i, size_t *close)
+{
+    static const char want[] = "source";
+    size_t k = 0;
+    for (i++; i < n && line[i] != '"'; i++) {
+        unsigned c = (unsigned char)line[i];
+        if (c == '\\') {
+            if (++i >= n) return false;
+            c = (unsigned char)line[i];
+            if (c == 'u') {
+                unsigned v = 0;
+                for (int d = 1; d <= 4; d++) {
+                    char h = i + (size_t)d < n ? line[i + (size_t)d] : 0;
+                    int x = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    if (x < 0) return false;
+                    v = v * 16 + (unsigned)x;
+                }
+                i += 4;
+                c = v;
+            } else if (c != '"' && c != '\\' && c != '/') {
+                return false; /* \b \f \n \r \t: in no "source" */
+            }
+        }
+        if (k >= sizeof(want) - 1 || c != (unsigned char)want[k]) return false;
+        k++;
+    }
+    *close = i;
+    return i < n && k == sizeof(want) - 1;
+}
+
 /* The top-level key "source" of the object starting at line[0] == '{':
  * 0 when there is none, 1 with a value, 2 when its value is "" or null (an
  * absent source, as an empty CSV cell: *at..*end is that value). */
@@ -128,9 +162,10 @@ static int source_key(const char *line, size_t n, size_t *at, size_t *end)
     bool expect_key = false;
     for (size_t i = 0; i < n; i++) {
         char c = line[i];
+        size_t close;
         if (!s.in_string && c == '"' && s.depth == 1 && expect_key) {
-            if (i + 7 < n && memcmp(line + i + 1, "source\"", 7) == 0) {
-                size_t v = i + 8;
+            if (spells_source(line, n, i, &close)) {
+                size_t v = close + 1;
                 while (v < n && (blank(line[v]) || line[v] == ':')) v++;
                 if (v + 2 <= n && memcmp(line + v, "\"\"", 2) == 0) *end = v + 2;
                 else if (v + 4 <= n && memcmp(line + v, "null", 4) == 0) *end = v + 4;

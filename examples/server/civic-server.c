@@ -399,7 +399,7 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     int64_t as_of;
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is a non-negative integer");
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is an integer 0..4294967295");
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     const char *group = arg(c, "group");
@@ -1071,6 +1071,7 @@ static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, cons
     (void)kind;
     (void)value;
     param_check *pc = cls;
+    if (!*key) return MHD_YES; /* "?&depth=1", "a=1&&b=2": an empty segment names nothing */
     if (!word_in(pc->allowed, key)) {
         snprintf(pc->why, sizeof(pc->why), "unknown parameter \"%.40s\": this route takes %s",
                  key, pc->allowed);

@@ -298,6 +298,8 @@ def test_bad_requests(srv):
           "repeated parameter %s %s" % (status, e))
     status, e = srv.request("GET", "/rank?group=d1&top=2&as_of=2025-01-01")
     check(status == 200, "every parameter of /rank at once %s %s" % (status, e))
+    status, e = srv.request("GET", "/groups?&depth=1&&as_of=2025-01-01&")
+    check(status == 200, "empty segments of a query name nothing %s %s" % (status, e))
     status, e = srv.request("GET", "/healthz?probe=1")
     check(status == 200, "a probe's own parameter is ignored %s %s" % (status, e))
     status, e = srv.request("GET", "/no/such/route")
@@ -451,6 +453,11 @@ def test_purge(tmp):
             status, e = srv.get(path, as_of="2020-06-01")
             check(status == 410 and "purge" in e.get("reason", "") and "2021-01-01" in e["reason"],
                   "GET %s before the horizon is 410 Gone: %s %s" % (path, status, e))
+        # /metrics counts them as 410, not as "other" (an alert on 410 sees them)
+        _, _, text = srv.raw("GET", "/metrics")
+        check('civic_http_requests_total{route="/subjects/{id}",status="410"} 1' in text.decode()
+              and 'route="/report",status="410"} 1' in text.decode(),
+              "410 answers counted as 410 in /metrics")
         status, _ = srv.get("/subjects/old")   # the default as_of is never before the horizon
         check(status == 200, "GET /subjects/old without as_of after a purge: %d" % status)
         status, rep = srv.post(PURGE_LOG)

@@ -269,6 +269,13 @@ static void json_objects_without_source_gain_the_key(void **state)
     expect_source(false, "{\"x\":{\"source\":1},\"id\":\"a\"}",
                   "{\"source\":\"ingest\",\"x\":{\"source\":1},\"id\":\"a\"}");
     expect_source(false, "not json\n", "not json\n");
+    /* the key as an encoder may escape it is the same key; one that only
+     * starts like it is another */
+    expect_source(false, "{\"id\":\"a\",\"sour\\u0063e\":\"dept\"}\n",
+                  "{\"id\":\"a\",\"sour\\u0063e\":\"dept\"}\n");
+    expect_source(false, "{\"\\u0073ource\":null}\n", "{\"\\u0073ource\":\"ingest\"}\n");
+    expect_source(false, "{\"sources\":\"x\",\"sour\\u0063\":1}\n",
+                  "{\"source\":\"ingest\",\"sources\":\"x\",\"sour\\u0063\":1}\n");
     /* a byte-order mark before the first object, as the load skips it */
     expect_source(false, "\xef\xbb\xbf{\"id\":\"a\"}\n{\"id\":\"b\"}\n",
                   "\xef\xbb\xbf{\"source\":\"ingest\",\"id\":\"a\"}\n"
