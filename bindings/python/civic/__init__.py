@@ -90,12 +90,12 @@ __all__ = [
 _lib = _capi.lib
 
 
-def library_version():
+def library_version() -> str:
     """The version string of the loaded libcivic, e.g. "1.0.0"."""
     return _lib.civic_version().decode("ascii")
 
 
-def library_path():
+def library_path() -> str:
     """The file the shared library was loaded from."""
     return _capi.LIBRARY_PATH
 
@@ -331,7 +331,7 @@ class _Owner:
     context manager, and _use() to borrow the C pointer for one call."""
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._h.closed
 
     def __enter__(self):
@@ -365,7 +365,7 @@ class Rules(_Owner):
     Create with Rules.from_text(), Rules.from_file() or civic.default_rules().
     """
 
-    def __init__(self, _ptr=None):
+    def __init__(self, _ptr: _Any = None) -> None:
         if _ptr is None:
             raise TypeError("use Rules.from_text(), Rules.from_file() or "
                             "civic.default_rules()")
@@ -378,7 +378,7 @@ class Rules(_Owner):
         return self
 
     @classmethod
-    def from_text(cls, text):
+    def from_text(cls, text: _Union[str, bytes, bytearray, memoryview]) -> "Rules":
         """Parse rules from TOML text (str or UTF-8 bytes).  CivicError with
         line and column on a bad file."""
         if isinstance(text, str):
@@ -393,7 +393,7 @@ class Rules(_Owner):
         return cls(out)
 
     @classmethod
-    def from_file(cls, path):
+    def from_file(cls, path: _Union[str, bytes, _os.PathLike]) -> "Rules":
         """Parse the rules file at `path` (str or os.PathLike)."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
@@ -402,43 +402,43 @@ class Rules(_Owner):
         return cls(out)
 
     @classmethod
-    def default(cls):
+    def default(cls) -> "Rules":
         """The built-in "community" scheme."""
         out = _capi.rules_p()
         _lib.civic_rules_default(_byref(out), None)
         return cls(out)
 
     # lifetime
-    def close(self):
+    def close(self) -> None:
         """Drop this object's reference to the C rules (engines keep theirs)."""
         self._h.close()
 
 
     # properties
     @property
-    def name(self):
+    def name(self) -> str:
         with self._use() as p:
             return _str(_lib.civic_rules_name(p))
 
     @property
-    def base(self):
+    def base(self) -> _decimal.Decimal:
         """The base score, Decimal."""
         with self._use() as p:
             return _points(_lib.civic_rules_base(p))
 
     @property
-    def utc_offset(self):
+    def utc_offset(self) -> int:
         """The scheme's local time, in seconds east of UTC."""
         with self._use() as p:
             return int(_lib.civic_rules_utc_offset(p))
 
     @property
-    def tzinfo(self):
+    def tzinfo(self) -> _dt.timezone:
         """The scheme's local time as a datetime.timezone."""
         return _dt.timezone(_dt.timedelta(seconds=self.utc_offset))
 
     @property
-    def grades(self):
+    def grades(self) -> _Tuple["Grade", ...]:
         """Tuple of Grade(name, min) in file order (highest first)."""
         with self._use() as p:
             out = []
@@ -456,32 +456,32 @@ class Rules(_Owner):
             return tuple(out)
 
     @property
-    def rules(self):
+    def rules(self) -> _Tuple[str, ...]:
         """Tuple of the rule codes, in file order."""
         with self._use() as p:
             return tuple(_str(_lib.civic_rules_rule_code(p, i))
                          for i in range(_lib.civic_rules_rule_count(p)))
 
     @property
-    def dimensions(self):
+    def dimensions(self) -> _Tuple[str, ...]:
         """Tuple of the dimension labels, in first-use order."""
         with self._use() as p:
             return _dimensions(p)
 
     @property
-    def fingerprint(self):
+    def fingerprint(self) -> int:
         """64-bit fingerprint of the rules' meaning (int)."""
         with self._use() as p:
             return int(_lib.civic_rules_fingerprint(p))
 
-    def parse_time(self, value):
+    def parse_time(self, value: _Any) -> int:
         """Any ts form (str, datetime, date, int) -> int Unix seconds, read in
         the scheme's local time when it has no offset.  CivicError
         (CIVIC_E_EVENT) for a bad timestamp."""
         with self._use() as p:
             return _parse_time(p, value)
 
-    def format_time(self, t):
+    def format_time(self, t: int) -> str:
         """int Unix seconds -> "YYYY-MM-DDTHH:MM:SS+HH:MM" in local time."""
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("t must be int Unix seconds")
@@ -501,14 +501,14 @@ class Rules(_Owner):
             return int(_lib.civic_rules_spec_version(p))
 
     @property
-    def flags(self):
+    def flags(self) -> _Tuple[str, ...]:
         """Tuple of the flags any rule can set, in first-use order."""
         with self._use() as p:
             return tuple(_str(_lib.civic_rules_flag_name(p, i))
                          for i in range(_lib.civic_rules_flag_count(p)))
 
     @property
-    def tiers(self):
+    def tiers(self) -> _Tuple["Tier", ...]:
         """Tuple of Tier(name, levels) in file order; levels is a tuple of
         level names, lowest first."""
         with self._use() as p:
@@ -520,7 +520,7 @@ class Rules(_Owner):
             return tuple(out)
 
     @property
-    def measures(self):
+    def measures(self) -> _Tuple["Measure", ...]:
         """Tuple of Measure(code, text, kind) in file order; kind is
         "incentive" or "restriction"."""
         with self._use() as p:
@@ -546,7 +546,7 @@ class Rules(_Owner):
                               "suspend" if x.suspend else "mark", _str(x.objection_window))
 
     @property
-    def caps(self):
+    def caps(self) -> _Tuple["Cap", ...]:
         """Tuple of Cap(name, limit, period, mode) for the shared caps
         ([cap.NAME]) in file order; mode is "both" or "net"."""
         with self._use() as p:
@@ -559,7 +559,7 @@ class Rules(_Owner):
             return tuple(out)
 
     @property
-    def validity_classes(self):
+    def validity_classes(self) -> _Tuple["ValidityClass", ...]:
         """Tuple of ValidityClass(up_to, valid) in file order ([[validity]],
         for rules valid "by-severity"); up_to is None for the last class."""
         with self._use() as p:
@@ -572,7 +572,7 @@ class Rules(_Owner):
             return tuple(out)
 
     @property
-    def tier_info(self):
+    def tier_info(self) -> _Tuple["TierInfo", ...]:
         """Tuple of TierInfo(name, measure, window, rules, levels) in file
         order: measure "qty" or "points", window "lifetime", "year",
         "quarter", "month" or a rolling duration ("12m"), rules the rule
@@ -596,7 +596,7 @@ class Rules(_Owner):
             return tuple(out)
 
     @property
-    def measure_info(self):
+    def measure_info(self) -> _Tuple["MeasureInfo", ...]:
         """Tuple of MeasureInfo(code, text, kind, grades, flag, tier,
         min_level, min_score, max_score) in file order: the conditions a
         measure lists (all must hold); grades a tuple of grade names, a
@@ -716,7 +716,7 @@ class RuleInfo:
     changes: int                             # changes after the base table
 
     @property
-    def version_from(self):
+    def version_from(self) -> _Optional[int]:
         """The same as from_ (the rules file's key is `from`)."""
         return self.from_
 
@@ -743,12 +743,12 @@ def _dimensions(rules_ptr):
                  for i in range(_lib.civic_rules_dimension_count(rules_ptr)))
 
 
-def default_rules():
+def default_rules() -> "Rules":
     """The built-in "community" scheme as Rules."""
     return Rules.default()
 
 
-def default_rules_text():
+def default_rules_text() -> str:
     """The TOML text of the built-in scheme."""
     return _lib.civic_rules_default_text().decode("utf-8")
 
@@ -867,7 +867,7 @@ class Entry:
     spec_version: int = _field(default=1, repr=False, compare=False)
 
     @property
-    def version_from(self):
+    def version_from(self) -> _Optional[int]:
         """The same as from_ (the JSON key is "from")."""
         return self.from_
 
@@ -910,7 +910,7 @@ class Record:
     utc_offset: int = _field(default=0, repr=False, compare=False)
 
     @property
-    def subject(self):
+    def subject(self) -> str:
         return self.summary.subject
 
     @property
@@ -1278,7 +1278,8 @@ class Engine(_Owner):
     1: none).
     """
 
-    def __init__(self, rules=None, events_max=0, threads=0):
+    def __init__(self, rules: _Optional["Rules"] = None, events_max: int = 0,
+                 threads: int = 0) -> None:
         if rules is None:
             rules = Rules.default()
         if not isinstance(rules, Rules):
@@ -1294,7 +1295,9 @@ class Engine(_Owner):
         self._h = _Handle(self, ptr, _lib.civic_engine_free, "Engine")
 
     @classmethod
-    def open_snapshot(cls, path, rules=None, events_max=0, threads=0):
+    def open_snapshot(cls, path: _Union[str, bytes, _os.PathLike],
+                      rules: _Optional["Rules"] = None, events_max: int = 0,
+                      threads: int = 0) -> "Engine":
         """A new engine holding the events of the snapshot at `path` (see
         save()).  CivicError: CIVIC_E_IO, CIVIC_E_CORRUPT (damaged file,
         .offset says where), CIVIC_E_MISMATCH (saved under other rules)."""
@@ -1313,14 +1316,14 @@ class Engine(_Owner):
         return self
 
     # lifetime
-    def close(self):
+    def close(self) -> None:
         """Free the engine.  Calls already running on other threads finish
         first; new calls raise ValueError."""
         self._h.close()
 
 
     @property
-    def rules(self):
+    def rules(self) -> "Rules":
         """The Rules this engine was created with."""
         return self._rules
 
@@ -1352,7 +1355,7 @@ class Engine(_Owner):
             rc = _lib.civic_engine_add(p, _byref(ev), err)
         return rc != CIVIC_DUPLICATE
 
-    def load(self, source: _Union[str, bytes, bytearray, memoryview, "_os.PathLike[str]",
+    def load(self, source: _Union[str, bytes, bytearray, memoryview, _os.PathLike,
                                   _IO[str], _IO[bytes]],
              format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
         """Load a batch of CSV or JSON Lines events.
@@ -1389,7 +1392,7 @@ class Engine(_Owner):
         raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
                         "path, not %s" % type(source).__name__)
 
-    def load_file(self, path: _Union[str, bytes, "_os.PathLike[str]"],
+    def load_file(self, path: _Union[str, bytes, _os.PathLike],
                   format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
         """Load the CSV or JSON Lines file at `path` (str, bytes or
         os.PathLike), read by the library: format by extension (.csv,
@@ -1457,19 +1460,19 @@ class Engine(_Owner):
 
     # counts
     @property
-    def event_count(self):
+    def event_count(self) -> int:
         """Events held (duplicates not counted)."""
         with self._use() as p:
             return int(_lib.civic_engine_event_count(p))
 
     @property
-    def subject_count(self):
+    def subject_count(self) -> int:
         """Distinct subjects held."""
         with self._use() as p:
             return int(_lib.civic_engine_subject_count(p))
 
     @property
-    def time_range(self):
+    def time_range(self) -> _Optional[_Tuple[int, int]]:
         """(first, last) ts held, int Unix seconds; None when empty."""
         with self._use() as p:
             return self._time_range(p)
@@ -1495,13 +1498,13 @@ class Engine(_Owner):
             return h if h != _capi.CIVIC_NO_TIME and h > t else t
         return _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")
 
-    def parse_time(self, value):
+    def parse_time(self, value: _Any) -> int:
         """Any ts form -> int Unix seconds under the engine's rules."""
         with self._use() as p:
             return _parse_time(_lib.civic_engine_rules(p), value)
 
     # queries
-    def score(self, subject, as_of=None):
+    def score(self, subject: str, as_of: _Any = None) -> "Score":
         """The Score of one subject.  as_of: any ts form; None = the latest
         ts held (0 when empty), or the purge horizon when that is later.  A
         subject without events gets base, balance 0 and events == 0."""
@@ -1519,7 +1522,7 @@ class Engine(_Owner):
             raise RuntimeError("civic_engine_subject gave %d rows, not 1" % len(rows))
         return rows[0]
 
-    def subjects(self, as_of=None):
+    def subjects(self, as_of: _Any = None) -> _List["Score"]:
         """Scores of every subject with an event at or before as_of, sorted
         by subject id bytewise."""
         with self._use() as p:
@@ -1532,7 +1535,7 @@ class Engine(_Owner):
         finally:
             _lib.civic_result_free(out)
 
-    def subject_rows(self, as_of=None) -> _List[_Tuple[str, str, int, str, int, str]]:
+    def subject_rows(self, as_of: _Any = None) -> _List[_Tuple[str, str, int, str, int, str]]:
         """The columns of civic-score -f csv for every subject with an event
         at or before as_of, sorted by subject id bytewise, as plain tuples
         (subject, group, score, grade, balance, flags): score and balance
@@ -1558,7 +1561,8 @@ class Engine(_Owner):
     def __iter__(self):
         return iter(self.subjects())
 
-    def rank(self, group=None, as_of=None, top=None):
+    def rank(self, group: _Optional[str] = None, as_of: _Any = None,
+             top: _Optional[int] = None) -> _List["Score"]:
         """Subjects of `group` (and below it; None = everyone), best score
         first, ties by subject id; at most `top` rows.  Score.rank is the
         1-based position."""
@@ -1581,7 +1585,7 @@ class Engine(_Owner):
         finally:
             _lib.civic_result_free(out)
 
-    def record(self, subject, as_of=None):
+    def record(self, subject: str, as_of: _Any = None) -> "Record":
         """The credit record of `subject`: Record(summary, entries) in
         (eff, id) order (eff = ts unless the rule has a publicity period).
         Entries archived by retention are not listed (Record.archived counts
@@ -1616,7 +1620,7 @@ class Engine(_Owner):
         finally:
             _lib.civic_record_free(out)
 
-    def groups(self, depth, as_of=None):
+    def groups(self, depth: int, as_of: _Any = None) -> _List["GroupStats"]:
         """GroupStats per group path at `depth` (0: one group "" of
         everyone), sorted by path."""
         if isinstance(depth, bool) or not isinstance(depth, int):
@@ -1725,7 +1729,7 @@ class Engine(_Owner):
         return None if h == _capi.CIVIC_NO_TIME else h
 
     # durability
-    def save(self, path):
+    def save(self, path: _Union[str, bytes, _os.PathLike]) -> None:
         """Write every event to a snapshot file at `path`, atomically (when
         `path` is a symbolic link, to the file it leads to; the link stays)."""
         raw = _path_bytes(path)
@@ -1733,14 +1737,16 @@ class Engine(_Owner):
         with self._use() as p:
             _lib.civic_engine_save(p, raw, err)
 
-    def load_snapshot(self, path):
+    def load_snapshot(self, path: _Union[str, bytes, _os.PathLike]) -> None:
         """Load the snapshot at `path` as one batch (all or nothing)."""
         raw = _path_bytes(path)
         err = _capi.new_error()
         with self._use() as p:
             _lib.civic_engine_load_snapshot(p, raw, err)
 
-    def journal_open(self, path, sync="always", interval_ms=None, recover=False):
+    def journal_open(self, path: _Union[str, bytes, _os.PathLike], sync: str = "always",
+                     interval_ms: _Optional[int] = None,
+                     recover: bool = False) -> "JournalReport":
         """Attach the journal at `path` (created if missing, replayed if not)
         and append every later successful write to it.  sync: "always"
         (fdatasync before each write returns), "group" (a background thread
@@ -1779,19 +1785,19 @@ class Engine(_Owner):
                              bytes_kept=int(report.bytes_kept),
                              bytes_truncated=int(report.bytes_truncated))
 
-    def journal_sync(self):
+    def journal_sync(self) -> None:
         """Make every journaled batch durable now."""
         err = _capi.new_error()
         with self._use() as p:
             _lib.civic_engine_journal_sync(p, err)
 
-    def journal_close(self):
+    def journal_close(self) -> None:
         """Sync and detach the journal; the engine keeps its events."""
         err = _capi.new_error()
         with self._use() as p:
             _lib.civic_engine_journal_close(p, err)
 
-    def compact(self, snapshot_path):
+    def compact(self, snapshot_path: _Union[str, bytes, _os.PathLike]) -> None:
         """Save a snapshot to `snapshot_path`, then start the attached
         journal afresh (crash-safe order; see civic.h).  A snapshot_path
         that names the journal's own file, by any name, raises
@@ -1858,7 +1864,7 @@ class Comparison:
                 "subjects_changed": self.subjects_changed}
 
 
-def compare(events, rules_now: "Rules", rules_new: "Rules", as_of=None,
+def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = None,
             changed: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
