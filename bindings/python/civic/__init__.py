@@ -229,19 +229,22 @@ def _parse_time(rules_ptr, value, what="time"):
 
 # An exception raised in a ctypes callback (Ctrl-C in the reject callback of
 # a lenient load, most often) is not raised by ctypes: it is handed to
-# sys.unraisablehook and the call goes on.  A load gives each callback a box;
+# sys.unraisablehook and the call goes on.  A load gives its callback a box;
 # the hook, installed by the first load (again if replaced since), puts such
 # an exception in the box of the callback it came from (the load then stops
-# and raises it) and hands every other one to the hook it found.
-_callback_boxes = {}
+# and raises it) and hands every other one to the hook it found.  The
+# callback is named by the hook's object up to Python 3.12, and only in its
+# message from 3.13 on; it runs on the loading thread.
+_callback_boxes = {}   # thread id -> (callback function, box)
 _callback_lock = _threading.Lock()
 _hook_before = None
 
 
 def _unraisable(u):
-    box = _callback_boxes.get(id(u.object))
-    if box is not None:
-        box.append(u.exc_value if u.exc_value is not None else u.exc_type())
+    entry = _callback_boxes.get(_threading.get_ident())
+    if entry is not None and (u.object is entry[0] or (
+            u.object is None and (u.err_msg or "").endswith(repr(entry[0])))):
+        entry[1].append(u.exc_value if u.exc_value is not None else u.exc_type())
     else:
         _hook_before(u)
 
@@ -254,13 +257,15 @@ def _callback_box(fn):
         if _sys.unraisablehook is not _unraisable:   # first use, or replaced since
             _hook_before = _sys.unraisablehook
             _sys.unraisablehook = _unraisable
-        _callback_boxes[id(fn)] = box
+        _callback_boxes[_threading.get_ident()] = (fn, box)
     return box
 
 
 def _callback_unbox(fn):
     with _callback_lock:
-        _callback_boxes.pop(id(fn), None)
+        entry = _callback_boxes.get(_threading.get_ident())
+        if entry is not None and entry[0] is fn:
+            del _callback_boxes[_threading.get_ident()]
 
 
 class _Handle:
