@@ -161,7 +161,11 @@ def _ts_text(value, what="ts"):
     if isinstance(value, bool):
         raise TypeError("%s must be datetime, int or str, not bool" % what)
     if isinstance(value, _dt.datetime):
-        return _iso(value)
+        try:
+            return _iso(value)
+        except OverflowError:   # a seconds offset moves it to UTC, before year 1 or past 9999
+            raise CivicError(_capi.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 to 9999"
+                             % (what, value.isoformat())) from None
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, int):
@@ -198,6 +202,20 @@ def _qty_text(value):
         return value
     raise TypeError("qty must be int, str or decimal.Decimal, not %s"
                     % type(value).__name__)
+
+
+def _toml_of(rules_ptr):
+    """civic_rules_to_toml of a rules pointer, as str."""
+    need = _c_size_t()
+    while True:
+        buf = _create_string_buffer(need.value + 1)
+        try:
+            _lib.civic_rules_to_toml(rules_ptr, buf, len(buf), _byref(need))
+        except CivicError as e:
+            if e.code != CIVIC_E_LIMIT or need.value + 1 <= len(buf):
+                raise
+            continue
+        return buf.value.decode("utf-8")
 
 
 def _parse_time(rules_ptr, value, what="time"):
@@ -652,18 +670,10 @@ class Rules(_Owner):
 
     def to_toml(self) -> str:
         """The scheme written back as a rules file (str) that parses to the
-        same fingerprint: every table and key, defaults spelt out."""
-        need = _c_size_t()
+        same scheme (fingerprint, dimension order): every table and every
+        key that has a value, most defaults spelt out."""
         with self._use() as p:
-            while True:
-                buf = _create_string_buffer(need.value + 1)
-                try:
-                    _lib.civic_rules_to_toml(p, buf, len(buf), _byref(need))
-                except CivicError as e:
-                    if e.code != CIVIC_E_LIMIT or need.value + 1 <= len(buf):
-                        raise
-                    continue
-                return buf.value.decode("utf-8")
+            return _toml_of(p)
 
     def __repr__(self):
         if self.closed:
@@ -1329,7 +1339,12 @@ class Engine(_Owner):
 
     @property
     def rules(self) -> "Rules":
-        """The Rules this engine was created with."""
+        """The Rules this engine was created with; once that object is
+        closed (the engine keeps the scheme), a new Rules of the same
+        scheme, read back from the engine."""
+        if self._rules.closed:
+            with self._use() as p:
+                self._rules = Rules.from_text(_toml_of(_lib.civic_engine_rules(p)))
         return self._rules
 
     # writes
@@ -1367,7 +1382,8 @@ class Engine(_Owner):
 
         source: the events themselves as str text, bytes, a bytearray or a
         memoryview (read where it is, without a copy: a read-only view too,
-        such as civic.split's parts); a file object opened for reading (text
+        such as civic.split's parts); an mmap (read whole, where it is, not
+        from its position); a file object opened for reading (text
         or binary: read to its end; text as Python decodes it, with its
         newline translation: open in binary mode for the bytes as they are);
         or a path as
@@ -1383,7 +1399,9 @@ class Engine(_Owner):
             return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
             return self._load(None, source.encode("utf-8"), format, lenient)
-        if isinstance(source, (bytes, bytearray, memoryview)):
+        if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
+            # an mmap is a buffer read whole, where it is (as civic.split
+            # reads it), not a file object read from its position
             return self._load(None, source, format, lenient)
         read = getattr(source, "read", None)
         if callable(read):

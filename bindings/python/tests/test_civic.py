@@ -849,6 +849,12 @@ class TestRules(Base):
                 self.assertIn("bad as_of %d: outside the years 0001 to 9999" % bad,
                               str(cm.exception))
         self.assertEqual(r.parse_time(_capi.CIVIC_TIME_MAX), _capi.CIVIC_TIME_MAX)
+        # an offset of seconds is written in UTC: before year 1 that is out of range,
+        # a CivicError as every other time out of range (Python's own OverflowError before)
+        early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=30)))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time(early)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
         self.assertEqual(r.parse_time("9999-12-31T23:59:59Z"), _capi.CIVIC_TIME_MAX)
         self.assertEqual(r.parse_time("0001-01-01T00:00:00Z"), _capi.CIVIC_TIME_MIN)
         # to_dict writes times as the C writer does, local years 0 and 10000
@@ -885,6 +891,20 @@ class TestRules(Base):
         with civic.Rules.from_text(RULES) as r:
             self.assertFalse(r.closed)
         self.assertTrue(r.closed)
+
+    def test_an_engine_outlives_its_closed_rules_object(self):
+        # the usual `with Rules... as r: e = Engine(r)`: the engine keeps
+        # its scheme, and e.rules gives it back as a Rules of its own
+        with civic.Rules.from_text(RULES) as r:
+            e = civic.Engine(r)
+            fingerprint, dims = r.fingerprint, r.dimensions
+        self.assertTrue(r.closed)
+        self.assertIsNot(e.rules, r)
+        self.assertFalse(e.rules.closed)
+        self.assertIs(e.rules, e.rules)
+        self.assertEqual((e.rules.fingerprint, e.rules.dimensions), (fingerprint, dims))
+        self.assertEqual(e.rules.parse_time("2022-01-01"), e.parse_time("2022-01-01"))
+        e.close()
 
 
 # --------------------------------------------------------------------------
@@ -1140,8 +1160,9 @@ class TestLoad(Base):
         block = bytearray(b"junk" + data + b"junk")
         mapped = mmap.mmap(-1, len(data))
         mapped[:] = data
+        mapped.seek(len(data))          # an mmap is read whole, not from its position
         cases = [bytearray(data), memoryview(block)[4:4 + len(data)],
-                 memoryview(block)[4:4 + len(data)].toreadonly(), memoryview(mapped)]
+                 memoryview(block)[4:4 + len(data)].toreadonly(), memoryview(mapped), mapped]
         for buf in cases:
             with civic.Engine(self.rules) as e:
                 tracemalloc.start()
