@@ -931,13 +931,16 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     };
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
         if (n >= kinds[k].len && memcmp(p, kinds[k].magic, kinds[k].len) == 0) return kinds[k].what;
-    /* A NUL in the header line, or NULs everywhere (UTF-16 without a BOM):
-     * not text.  One NUL further on is one bad line, which the load names
-     * (and --lenient skips) wherever in the file it is. */
+    /* A NUL in a CSV header, or NULs everywhere (UTF-16 without a BOM): not
+     * text.  One NUL in a record is that line's (named and skipped under
+     * --lenient when a field takes it), wherever in the file it is; JSON
+     * Lines has no header, its first line is a record. */
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     const unsigned char *nl = memchr(p, '\n', n);
-    size_t first = nl ? (size_t)(nl - p) : n, nuls = 0;
-    for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
-    if (memchr(p, '\0', first) || nuls * 8 > n)
+    size_t header = i < n && p[i] == '{' ? 0 : nl ? (size_t)(nl - p) : n, nuls = 0;
+    for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
+    if (memchr(p, '\0', header) || nuls * 8 > n)
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
     return NULL;
 }

@@ -84,7 +84,8 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
             out = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
         else if (c1)
             out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)s[i + 1]);
-        if (j + (out ? out : len) + 4 >= dst_size) break; /* room for "..." and the NUL */
+        size_t step = len ? len : 1, after = i + step < n ? 3 : 0; /* "..." if more follows */
+        if (j + (out ? out : len) + after + 1 > dst_size) break;
         if (out) {
             memcpy(dst + j, esc, out);
             j += out;
@@ -92,7 +93,7 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
             memcpy(dst + j, s + i, len);
             j += len;
         }
-        i += len ? len : 1;
+        i += step;
     }
     if (i < n) {
         memcpy(dst + j, "...", 3);

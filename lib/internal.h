@@ -1411,6 +1411,9 @@ uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len);
 #define CIVIC__JSONL_LINE_EXTRA_BYTES 192
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
                         size_t *why_at);
+/* Whether that failure is a whole object, a CR and another object: a file
+ * whose lines end in a lone CR. */
+bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_at);
 
 /* purge.c */
 /* The tomb of an event id, or NULL. */

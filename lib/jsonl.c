@@ -39,6 +39,8 @@ typedef struct jline {
  * line) and up to two numbers rewritten as plain decimals. */
 #define JSON_LINE_EXTRA_BYTES (2 * JSON_NUMBER_BYTES_MAX)
 
+static const char AFTER_OBJECT[] = "unexpected text after the object";
+
 static bool fail(jline *j, const char *why)
 {
     if (!j->why) {
@@ -393,7 +395,7 @@ static bool object(jline *j, civic_fields *f)
         return fail(j, "expected ',' or '}'");
     }
     ws(j);
-    if (j->i != j->n) return fail(j, "unexpected text after the object");
+    if (j->i != j->n) return fail(j, AFTER_OBJECT);
     return true;
 }
 
@@ -407,7 +409,7 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
     if (!object(&j, &f)) {
         civic_error e = CIVIC_ERROR_INIT;
         uint32_t column = (uint32_t)(j.why_at + 1);
-        if (j.why_at > 0 && p[j.why_at - 1] == '\r' && j.why_at < n && p[j.why_at] == '{') {
+        if (civic__jsonl_lone_cr(p, n, j.why, j.why_at)) {
             /* "}\r{": lines ended by a lone CR (old Mac files) read as one
              * line; skipped, it would take every event with it */
             civic__error_set(&e, CIVIC_E_SYNTAX, line, column, 0,
@@ -538,6 +540,14 @@ const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, j
 
 /* split.c reads lines with the same parser, outside any load. */
 _Static_assert(JSON_LINE_EXTRA_BYTES == CIVIC__JSONL_LINE_EXTRA_BYTES, "jsonl.c and internal.h");
+
+/* A whole object, then a CR and another object on the same line: lines ended
+ * by a lone CR (old Mac files), which a reader of LF lines takes for one. */
+bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_at)
+{
+    return why == AFTER_OBJECT && why_at > 0 && why_at < n && p[why_at - 1] == '\r' &&
+           p[why_at] == '{';
+}
 
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
                         size_t *why_at)

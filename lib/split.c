@@ -535,7 +535,7 @@ static int jsonl_read(split_ctx *c, size_t pos)
         int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, &why, &why_at);
         if (got < 0) {
             uint32_t column = (uint32_t)(why_at + 1);
-            if (why_at > 0 && p[pos + why_at - 1] == '\r' && why_at < n && p[pos + why_at] == '{')
+            if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
                 why = "an object after a carriage return on the same line (lines must end in "
                       "LF or CRLF)"; /* as jsonl.c says it */
             return civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, pos,

@@ -81,6 +81,15 @@ static void a_quoted_value_is_safe_to_print(void **state)
                "\"2024-01-0\\xff1\"");
     load_fails("id,subject,type,ts\nx,s,f\x1b[31m,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
                "\"f\\x1b[31m\"");
+    /* a value that fits is shown whole: no room kept for a "..." it does not need */
+    char ctl[256] = "id,subject,type,ts\nx,s,", shown[128] = "\"";
+    for (int i = 0; i < 15; i++) {
+        strcat(ctl, "\x01");
+        strcat(shown, "\\x01");
+    }
+    strcat(ctl, ",2024-01-01\n");
+    strcat(shown, "\"");
+    load_fails(ctl, csv, CIVIC_E_EVENT, 2, 5, shown);
 }
 
 static void csv_bad_lines_are_named(void **state)
@@ -268,6 +277,13 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
     assert_int_equal(err.column, 58);
     assert_non_null(strstr(err.message, "lines must end in LF or CRLF"));
     assert_int_equal(civic_engine_event_count(e), 0);
+    /* a CR as JSON whitespace before a value that is an object: one bad line */
+    const char *inside = "{\"id\":\"a\",\"subject\":\r{\"x\":1},\"type\":\"fine\",\"ts\":1}\n"
+                         "{\"id\":\"b\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n";
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    assert_int_equal(civic_engine_load(e, inside, strlen(inside), &opts, &rep, &err), CIVIC_OK);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(civic_engine_event_count(e), 1);
     civic_engine_free(e);
 }
 

@@ -1059,7 +1059,7 @@ static bool word_in(const char *words, const char *w)
     size_t n = strlen(w);
     for (const char *p = words; *p;) {
         size_t k = strcspn(p, " ");
-        if (k == n && memcmp(p, w, n) == 0) return true;
+        if (k == n && strncasecmp(p, w, n) == 0) return true; /* as_of is AS_OF to MHD */
         p += k + (p[k] == ' ');
     }
     return false;
@@ -1078,7 +1078,7 @@ static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, cons
         return MHD_NO;
     }
     for (size_t i = 0; i < pc->n_seen; i++)
-        if (strcmp(pc->seen[i], key) == 0) {
+        if (strcasecmp(pc->seen[i], key) == 0) {
             snprintf(pc->why, sizeof(pc->why), "parameter \"%s\" is given twice", key);
             return MHD_NO;
         }

@@ -100,6 +100,9 @@ status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
 status nul-in-a-field 2 "line 2, column 4: field 'subject'" -- $R "$T/nul.csv"
 status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
+# JSON Lines has no header: a NUL in its first line is that line's too
+printf '{"id":"a1","sub\000ject":"s","type":"donation","ts":"2022-03-01"}\n{"id":"a2","subject":"s","type":"donation","ts":"2022-03-01"}\n' >"$T/nul.jsonl"
+status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.jsonl"
 
 # a sum past the engine's range: exit 2, and the message says which bound
 # (1e12 + 11 x 9e15 = 9.9e16 points > 2^63 hundredths; at the 5th, 3.6e16)

@@ -298,6 +298,11 @@ def test_bad_requests(srv):
           "repeated parameter %s %s" % (status, e))
     status, e = srv.request("GET", "/rank?group=d1&top=2&as_of=2025-01-01")
     check(status == 200, "every parameter of /rank at once %s %s" % (status, e))
+    status, e = srv.request("GET", "/subjects/nobody?AS_OF=2020-01-01")
+    check(status == 200 and e["as_of"].startswith("2020-01-01"),
+          "a name in another case is the parameter (as libmicrohttpd reads it) %s %s" % (status, e))
+    status, e = srv.request("GET", "/subjects/nobody?as_of=2020-01-01&As_Of=2021-01-01")
+    check(status == 400 and "given twice" in e.get("reason", ""), "twice in two cases %s %s" % (status, e))
     status, e = srv.request("GET", "/groups?&depth=1&&as_of=2025-01-01&")
     check(status == 200, "empty segments of a query name nothing %s %s" % (status, e))
     status, e = srv.request("GET", "/healthz?probe=1")
