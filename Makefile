@@ -137,10 +137,14 @@ MAN8 := docs/civic-server.8
 TOPDOCS := README.md CHANGELOG.md LICENSE
 DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml docs/openapi.json docs/notice.png $(MAN1) $(MAN8)
 
+# The sample log and the 1.0 built-in scheme, which the manual's examples name
+# (examples/data/... from DOCDIR, as from the source tree).
+INSTALL_DATA := examples/data/sample.csv examples/data/community-1.0.toml
+
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/data
 	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
@@ -152,10 +156,14 @@ install: all
 	    echo "install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server"; \
 	    install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server; \
 	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
-	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/civic-score.1
-	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(MANDIR)/man1/civic-score.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/civic-score.1
+	@if [ -f $(B)/civic-server ]; then \
+	    echo "install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8"; \
+	    install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8; fi
 	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 $(INSTALL_DATA) $(DESTDIR)$(DOCDIR)/examples/data/
 	@sh tests/ldconfig-hint.sh "$(DESTDIR)" "$(LIBDIR)"
 
 uninstall:
@@ -165,8 +173,10 @@ uninstall:
 	    $(DESTDIR)$(BINDIR)/civic-score $(DESTDIR)$(BINDIR)/civic-server \
 	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS)))
-	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
+	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA)))
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/data \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)
