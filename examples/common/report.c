@@ -460,6 +460,20 @@ static uint64_t cell_size(const cells *c, const char *path)
     return c->ungrouped;
 }
 
+/* Whether any cell is under min_group: the page then says its members are
+ * not named, on every list and whether or not any of them is listed (a count,
+ * or a note only when one is, would tell who in a small cell is on a list). */
+static bool any_small_cell(const cells *c, uint64_t min_group)
+{
+    if (c->ungrouped && c->ungrouped < min_group) return true;
+    for (size_t i = 0; i < civic_groups_count(c->g); i++) {
+        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(c->g, i, &s);
+        if (s.subjects < min_group) return true;
+    }
+    return false;
+}
+
 static void chart(const answers_sink *out, const civic_groups *g, const civic_group_stats *s)
 {
     size_t ng = civic_groups_grade_count(g);
@@ -517,7 +531,11 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
     }
     put(out, "</div>\n");
     /* residents whose group path is shallower than the depth (or empty) are in no group */
-    if (ungrouped && civic_groups_count(g) == 0)
+    if (ungrouped && ungrouped < opt->min_group) /* a cell as small as any group's */
+        putf(out, "<p data-ungrouped=\"suppressed\">Fewer than %" PRIu64 " residents%s in no "
+                  "group at depth %u: not shown.</p>\n", opt->min_group,
+             civic_groups_count(g) ? " are" : ", all of them", opt->depth);
+    else if (ungrouped && civic_groups_count(g) == 0)
         putf(out, "<p data-ungrouped=\"%" PRIu64 "\">None of the %" PRIu64 " resident%s in a group "
                   "at depth %u.</p>\n", ungrouped, ungrouped, ungrouped == 1 ? " is" : "s is",
              opt->depth);
@@ -538,7 +556,6 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
     int rc = civic_engine_list(e, name, as_of, &list);
     if (rc != CIVIC_OK) return rc;
     bool flag = civic_list_kind(list) == CIVIC_LIST_FLAG;
-    uint64_t hidden = 0, shown = 0;
     put(out, "<h3>");
     text(out, caption);
     put(out, "</h3>\n");
@@ -557,11 +574,7 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
     for (size_t i = 0; i < civic_list_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         civic_list_get(list, i, &x);
-        if (cell_size(c, x.group) < min_group) {
-            hidden++;
-            continue;
-        }
-        shown++;
+        if (cell_size(c, x.group) < min_group) continue;
         put(out, "<tr data-subject=\"");
         text(out, x.subject);
         put(out, "\"><td>");
@@ -579,9 +592,9 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
-    if (hidden)
-        putf(out, "<p class=\"small\" data-hidden=\"%" PRIu64 "\">%" PRIu64 " more in groups "
-                  "too small to name.</p>\n", hidden, hidden);
+    if (any_small_cell(c, min_group))
+        putf(out, "<p class=\"small\" data-hidden=\"1\">Residents of groups with fewer than %"
+                  PRIu64 " members are not named here.</p>\n", min_group);
     civic_list_free(list);
     return CIVIC_OK;
 }

@@ -12,7 +12,9 @@ renders the page in headless Chromium, takes the DOM (--dump-dom) and a PNG
     Python binding (the test groups them and counts grades itself); for the
     small log, by hand;
   - groups under --min-group show no figures (data-suppressed, no bars), and
-    their subjects are named on no list (data-hidden counts them instead);
+    their subjects are named on no list; every non-empty list then carries
+    the same note (data-hidden), never a count; the residents in no group
+    are a cell too, not counted when under --min-group;
   - the page has no <script> and no external URL (src/href/url() to http,
     https, //, file), in the bytes civic-score wrote and in the DOM;
   - the list of every flag and every measure of the scheme is there
@@ -165,7 +167,8 @@ class Page(html.parser.HTMLParser):
         if "data-hidden" in a and self._list is not None:
             self.hidden[self._list] = int(a["data-hidden"])
         if "data-ungrouped" in a:
-            self.ungrouped = int(a["data-ungrouped"])
+            v = a["data-ungrouped"]
+            self.ungrouped = v if v == "suppressed" else int(v)
 
     def handle_endtag(self, tag):
         if tag == "section":
@@ -224,8 +227,10 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
                   % (label, g, grade, got, want_bars.get((g, grade), 0)))
     check(len(page.bars) == len(grades) * len(set(want_groups) - small),
           "%s: one bar per grade per shown group (%d bars)" % (label, len(page.bars)))
-    check(page.ungrouped == ungrouped, "%s: the page counts %d residents in no group, computed %d"
-          % (label, page.ungrouped, ungrouped))
+    # the residents in no group are a cell too: under min_group, not counted
+    want_ungrouped = "suppressed" if 0 < ungrouped < min_group else ungrouped
+    check(page.ungrouped == want_ungrouped, "%s: the page counts %s residents in no group, wanted %s"
+          % (label, page.ungrouped, want_ungrouped))
     check(("No residents have records yet" in dom) == (not want_groups and not ungrouped),
           "%s: 'no records' only when there are no residents" % label)
     check(sorted(page.lists) == sorted(lists), "%s: a list for every flag and measure: %s vs %s"
@@ -233,14 +238,18 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
     def cell(group):
         g = prefix(group, depth)
         return ungrouped if g is None else want_groups[g]
+    # a list under which members of small cells may be missing says so, on
+    # every list and whatever it holds: a count (or a note only when one is
+    # missing) would tell who in a small cell is listed
+    any_small = bool(small) or 0 < ungrouped < min_group
     for name, rows in lists.items():
         named = sorted(s for s, g in rows if cell(g) >= min_group)
-        hidden = len(rows) - len(named)
         check(sorted(page.lists.get(name, [])) == named,
               "%s: list %s names %s, wanted %s" % (label, name, page.lists.get(name), named))
-        check(page.hidden.get(name, 0) == hidden,
-              "%s: list %s counts %s hidden, wanted %d" % (label, name, page.hidden.get(name),
-                                                           hidden))
+        want_note = 1 if any_small and rows else 0
+        check(page.hidden.get(name, 0) == want_note,
+              "%s: list %s has the small-cell note %s, wanted %d"
+              % (label, name, page.hidden.get(name), want_note))
     return page
 
 
@@ -325,8 +334,9 @@ def small_page(tmp):
     page = check_page("small log", raw.decode("utf-8"), dom, SMALL_GROUPS, SMALL_BARS,
                       ["AAA", "AA", "A", "B", "C", "D"], SMALL_LISTS, 5, 1, 1)
     # by hand, in so many words: who is named and who is counted
-    check(page.lists.get("dishonest") == ["n5"] and page.hidden.get("dishonest") == 2,
-          "small log: dishonest names n5 only and hides 2 (%s, %s)"
+    check(page.lists.get("dishonest") == ["n5"] and page.hidden.get("dishonest") == 1
+          and "2 more" not in dom,
+          "small log: dishonest names n5 only, with the note and no count (%s, %s)"
           % (page.lists.get("dishonest"), page.hidden.get("dishonest")))
     for who in ("s1", "s2", "u1"):     # south is a group of 2; u1 is a cell of one
         check(not re.search(r">\s*%s\s*<" % who, dom) and 'data-subject="%s"' % who not in dom,
@@ -387,8 +397,9 @@ def ungrouped_page(tmp):
         lists[n] = [("u1", "")] if n in ("dishonest", "no_subsidy") else []
     check_page("ungrouped", raw.decode("utf-8"), dom, {}, {}, ["AAA", "AA", "A", "B", "C", "D"],
                lists, 5, 1, 3)
-    check("None of the 3 residents is in a group at depth 1" in dom,
-          "ungrouped: the page says no resident is in a group")
+    check("Fewer than 5 residents, all of them in no group at depth 1: not shown" in dom
+          and "3 residents" not in dom,
+          "ungrouped: the page says no resident is in a group, without counting a small cell")
 
 
 def main():
