@@ -474,14 +474,29 @@ static bool any_small_cell(const cells *c, uint64_t min_group)
     return false;
 }
 
+/* About how wide a label is at font-size 13: 8 px a Latin character, 14 a
+ * wider one (CJK and the like); enough to keep it clear of its bar. */
+static unsigned label_px(const char *s)
+{
+    unsigned px = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80) px += *p < 0x80 ? 8u : 14u;
+    return px;
+}
+
 static void chart(const answers_sink *out, const civic_groups *g, const civic_group_stats *s)
 {
     size_t ng = civic_groups_grade_count(g);
     uint64_t top = 1;
-    for (size_t k = 0; k < ng; k++) if (s->grade_counts[k] > top) top = s->grade_counts[k];
-    unsigned h = 22u * (unsigned)ng + 4u;
-    putf(out, "<svg role=\"img\" viewBox=\"0 0 320 %u\" width=\"320\" height=\"%u\" "
-              "data-chart=\"", h, h);
+    unsigned bar_x = 70; /* the built-in grades' labels fit; longer names push the bars */
+    for (size_t k = 0; k < ng; k++) {
+        if (s->grade_counts[k] > top) top = s->grade_counts[k];
+        unsigned px = label_px(civic_groups_grade_name(g, k)) + 6u;
+        if (px > bar_x) bar_x = px;
+    }
+    unsigned h = 22u * (unsigned)ng + 4u, width = bar_x + 250u;
+    putf(out, "<svg role=\"img\" viewBox=\"0 0 %u %u\" width=\"%u\" height=\"%u\" "
+              "data-chart=\"", width, h, width, h);
     text(out, s->path);
     put(out, "\"><title>Grades in ");
     text(out, s->path[0] ? s->path : "all groups");
@@ -491,13 +506,13 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
         unsigned w = (unsigned)(200 * s->grade_counts[k] / top);
         putf(out, "<text x=\"0\" y=\"%u\" font-size=\"13\">", y + 14);
         text(out, civic_groups_grade_name(g, k));
-        putf(out, "</text><rect x=\"70\" y=\"%u\" width=\"%u\" height=\"16\" fill=\"#3b6ea8\" "
-                  "data-group=\"", y, w ? w : 1);
+        putf(out, "</text><rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"16\" fill=\"#3b6ea8\" "
+                  "data-group=\"", bar_x, y, w ? w : 1);
         text(out, s->path);
         put(out, "\" data-grade=\"");
         text(out, civic_groups_grade_name(g, k));
         putf(out, "\" data-count=\"%" PRIu64 "\"/><text x=\"%u\" y=\"%u\" font-size=\"13\">%" PRIu64
-                  "</text>\n", s->grade_counts[k], 76 + w, y + 14, s->grade_counts[k]);
+                  "</text>\n", s->grade_counts[k], bar_x + 6 + w, y + 14, s->grade_counts[k]);
     }
     put(out, "</svg>\n");
 }
