@@ -256,6 +256,9 @@ static void rule_cells(const answers_sink *out, const civic_rules *r, const civi
     put(out, "<td class=\"n\">");
     fixed(out, x->points, 2);
     put(out, x->per_unit ? " per unit" : "");
+    /* the table's sentence says points move the score: say where they do not */
+    if (x->affects == CIVIC_AFFECTS_BALANCE) put(out, "<br><small>to spend only, not the score</small>");
+    else if (x->affects == CIVIC_AFFECTS_SCORE) put(out, "<br><small>score only, not to spend</small>");
     put(out, "</td><td>");
     text(out, x->valid);
     put(out, "</td><td>");

@@ -371,6 +371,14 @@ def check_published_scheme(label, dom):
                  "The balance starts again every year.",
                  "contested within 15d of its date; while contested it keeps its effect"):
         check(want in words, "%s: the published scheme says %r" % (label, want))
+    # affects, read by hand: recycling alone is "balance"; 13 rules are "score" (none of
+    # them has a change); the others, both
+    check("recycling autonomy 0.50 per unit to spend only, not the score" in words
+          and words.count("to spend only, not the score") == 1
+          and words.count("score only, not to spend") == 13,
+          "%s: where a rule's points go, beside them (%d, %d)"
+          % (label, words.count("to spend only, not the score"),
+             words.count("score only, not to spend")))
     check(words.count("shared community_service: 30.00 a month") == 4,
           "%s: the four rows that draw on community_service (three rules, one with a "
           "change) say its limit (%d)"
