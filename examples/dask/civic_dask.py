@@ -616,12 +616,21 @@ def main(argv=None):
     if a.engine_threads < 0:
         ap.error("--engine-threads needs a number >= 0")
     try:
-        _parse_size(a.blocksize)
+        if _parse_size(a.blocksize) < 1:
+            raise ValueError("empty blocks")
     except ValueError:
         ap.error("--blocksize needs a size such as 16MB")
+    if a.as_of == "now":            # as civic-score -t now: the present moment
+        a.as_of = int(time.time())
+    if a.output != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(a.output))):
+        ap.error("-o %s: no such directory" % a.output)
+    if not os.path.isfile(a.library):
+        ap.error("--library %s: no such file (build it with make)" % a.library)
     for f in a.files:
         if not os.path.isfile(f):
-            print("civic_dask: %s: no such file" % f, file=sys.stderr)
+            why = ("standard input is not read: give files" if f == "-" else
+                   "a directory, not a file" if os.path.isdir(f) else "no such file")
+            print("civic_dask: %s: %s" % (f, why), file=sys.stderr)
             return EXIT_INPUT
     library = os.path.abspath(a.library)
     civic = _civic(BINDINGS, library)
@@ -687,8 +696,12 @@ def main(argv=None):
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with open(a.output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        try:
+            with open(a.output, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as e:
+            print("civic_dask: %s: %s" % (a.output, e.strerror), file=sys.stderr)
+            return EXIT_INPUT
     if a.verbose:
         print("civic_dask: %s" % " ".join("%s=%s" % kv for kv in info.items()), file=sys.stderr)
     return 0

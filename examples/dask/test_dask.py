@@ -254,6 +254,9 @@ class DaskTest(unittest.TestCase):
         self.same("--groups", "2", "--top", "3", SAMPLE)
         self.same("--top", "5", SAMPLE)
         self.same("-t", "2025-01-01", "--groups", "3", SAMPLE)
+        # -t now, as civic-score takes it (the sample ends in 2025: a few seconds
+        # between the two runs change nothing)
+        self.same("-t", "now", "--groups", "1", SAMPLE)
 
     def test_sample_other_rules(self):
         # Unbounded score near zero: negative scores and means, another base.
@@ -288,11 +291,19 @@ class DaskTest(unittest.TestCase):
                          .returncode, 1)
         out = os.path.join(self.tmp.name, "usage.csv")
         for args in (["--groups", "-1"], ["--top", "0"], ["--groups", "x"], ["--no-such"],
-                     ["--partitions", "0"], ["--workers", "0"]):
+                     ["--partitions", "0"], ["--workers", "0"], ["--blocksize", "0"],
+                     ["--library", os.path.join(self.tmp.name, "no-such.so")]):
             p = subprocess.run([sys.executable, SCRIPT, "-o", out] + args + [SAMPLE],
                                capture_output=True)
             self.assertEqual(p.returncode, 1, (args, p.stderr))
             self.assertIn(b"error:", p.stderr)
+            self.assertNotIn(b"Traceback", p.stderr, args)
+        p = subprocess.run([sys.executable, SCRIPT, "-o", os.path.join(self.tmp.name, "no", "x.csv"),
+                            SAMPLE], capture_output=True)
+        self.assertEqual((p.returncode, b"no such directory" in p.stderr), (1, True), p.stderr)
+        p = subprocess.run([sys.executable, SCRIPT, "-o", out, self.tmp.name], capture_output=True)
+        self.assertEqual((p.returncode, b"a directory, not a file" in p.stderr), (2, True),
+                         p.stderr)
         p = subprocess.run([sys.executable, SCRIPT, SAMPLE], capture_output=True)  # no -o
         self.assertEqual(p.returncode, 1, p.stderr)
 
