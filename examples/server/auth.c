@@ -3,6 +3,7 @@
 ** See auth.h for the file format.
 */
 #include "auth.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,14 +40,6 @@ bool token_name_valid(const char *name)
         if (!ok) return false;
     }
     return true;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 static bool parse_hash(const char *hex, uint8_t out[SHA256_BYTES])

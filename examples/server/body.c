@@ -134,9 +134,7 @@ static bool spells_source(const char *line, size_t n, size_t i, size_t *close)
             if (c == 'u') {
                 unsigned v = 0;
                 for (int d = 1; d <= 4; d++) {
-                    char h = i + (size_t)d < n ? line[i + (size_t)d] : 0;
-                    int x = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    int x = hex_digit(i + (size_t)d < n ? line[i + (size_t)d] : 0);
                     if (x < 0) return false;
                     v = v * 16 + (unsigned)x;
                 }

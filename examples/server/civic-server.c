@@ -1130,14 +1130,6 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
 
 /* ------------------------------------------------------------ request life */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode the path of the raw target into rq->path (invalid escapes
  * stay as they are, like libmicrohttpd's); flag NUL and invalid UTF-8, in
  * the path or as "%00" in the query. */
@@ -1148,8 +1140,8 @@ static bool decode_target(request *rq, const char *uri)
     if (!rq->path) return false;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = i + 2 < n && uri[i] == '%' ? hex_value(uri[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value(uri[i + 2]) : -1;
+        int hi = i + 2 < n && uri[i] == '%' ? hex_digit(uri[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(uri[i + 2]) : -1;
         if (lo >= 0) {
             rq->path[k++] = (char)(hi << 4 | lo);
             i += 2;

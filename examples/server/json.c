@@ -44,6 +44,14 @@ void buf_printf(buf *b, const char *fmt, ...)
     if (n > 0) buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 size_t utf8_seq(const unsigned char *s, size_t left)
 {
     unsigned char c = s[0];

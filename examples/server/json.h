@@ -34,6 +34,9 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void buf_printf(buf *b, const char *fmt, ...);
 
+/* The value of a hex digit, -1 for any other character. */
+int hex_digit(char c);
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
  * NUL is not valid here: ids never contain it. */
 size_t utf8_seq(const unsigned char *s, size_t left);
