@@ -33,26 +33,71 @@ static void putf(const answers_sink *out, const char *fmt, ...)
     if (n > 0) out->write(out->ctx, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* Text into HTML (element content and attribute values alike). */
+/* The explicit direction controls of Unicode, as UTF-8 after the lead byte
+ * 0xE2: 0 when the three bytes at p are none of them, 'e' for an embedding or
+ * override (U+202A, B, D, E), 'p' for its end (U+202C), 'i' for an isolate
+ * (U+2066..8), 'q' for its end (U+2069). */
+static int direction_control(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (u[0] != 0xe2) return 0;
+    if (u[1] == 0x80 && u[2] >= 0xaa && u[2] <= 0xae) return u[2] == 0xac ? 'p' : 'e';
+    if (u[1] == 0x81 && u[2] >= 0xa6 && u[2] <= 0xa9) return u[2] == 0xa9 ? 'q' : 'i';
+    return 0;
+}
+
+/* Text into HTML (element content and attribute values alike).  A text that
+ * opens a direction override or isolate (a resident's name with U+202E, say)
+ * gets it closed at its end, so it cannot turn the page's own words after
+ * it around; openers past DIRECTION_DEPTH are left out. */
+#define DIRECTION_DEPTH 128
 static void text(const answers_sink *out, const char *s)
 {
     const char *run = s ? s : "";
     const char *p = run;
+    char open[DIRECTION_DEPTH]; /* 'e' or 'i', innermost last */
+    size_t depth = 0;
     for (; *p; p++) {
         const char *rep = NULL;
+        size_t skip = 1;
         switch (*p) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&#39;"; break;
+        case '\xe2': {
+            int c = direction_control(p);
+            if (c == 'e' || c == 'i') {
+                if (depth < DIRECTION_DEPTH) {
+                    open[depth++] = (char)c;
+                    p += 2;
+                    continue;
+                }
+                rep = ""; /* one too deep to be closed: dropped */
+                skip = 3;
+            } else if (c == 'p') {
+                if (depth && open[depth - 1] == 'e') depth--;
+            } else if (c == 'q') {
+                size_t d = depth;
+                while (d && open[d - 1] != 'i') d--;
+                if (d) depth = d - 1;
+            }
+            if (!rep) {
+                p += c ? 2 : 0;
+                continue;
+            }
+            break;
+        }
         default: continue;
         }
         out->write(out->ctx, run, (size_t)(p - run));
         put(out, rep);
+        p += skip - 1;
         run = p + 1;
     }
     out->write(out->ctx, run, (size_t)(p - run));
+    while (depth) put(out, open[--depth] == 'e' ? "\xe2\x80\xac" : "\xe2\x81\xa9");
 }
 
 static void fixed(const answers_sink *out, int64_t v, unsigned places)
@@ -86,6 +131,53 @@ static void when(const answers_sink *out, const civic_rules *r, int64_t t)
         snprintf(buf, sizeof(buf), "%" PRId64, t);
     else buf[10] = '\0'; /* the date is what a notice board shows */
     put(out, buf);
+}
+
+/* A duration of the rules file in words.  kind: 'n' for N days, months or
+ * years ("30d"), 'e' for the end of a calendar period ("end-of-quarter"),
+ * 'f' for "forever", 0 for anything else (shown as written). */
+typedef struct span {
+    int kind;
+    unsigned long long n;
+    const char *unit; /* "day", "month", "quarter" or "year" */
+} span;
+
+static span span_of(const char *d)
+{
+    span x = { 0, 0, NULL };
+    if (!d) return x;
+    if (strcmp(d, "forever") == 0) x.kind = 'f';
+    else if (strncmp(d, "end-of-", 7) == 0) {
+        x.kind = 'e';
+        x.unit = d + 7;
+    } else if (d[0] >= '1' && d[0] <= '9') {
+        const char *p = d;
+        while (*p >= '0' && *p <= '9' && x.n < 100000000ull) x.n = x.n * 10 + (unsigned)(*p++ - '0');
+        x.unit = *p == 'd' ? "day" : *p == 'm' ? "month" : *p == 'y' ? "year" : NULL;
+        if (x.unit && p[1] == '\0') x.kind = 'n';
+    }
+    return x;
+}
+
+/* "30 days", "1 month", "the end of the quarter"; anything else as written. */
+static void span_put(const answers_sink *out, const char *d)
+{
+    span x = span_of(d);
+    if (x.kind == 'n') putf(out, "%llu %s%s", x.n, x.unit, x.n == 1 ? "" : "s");
+    else if (x.kind == 'e') {
+        put(out, "the end of the ");
+        text(out, x.unit);
+    } else text(out, d);
+}
+
+/* How long an entry counts: "2 years", "to the end of the year", "forever". */
+static void valid_put(const answers_sink *out, const char *d)
+{
+    if (d && strcmp(d, "by-severity") == 0) put(out, "by severity");
+    else {
+        put(out, span_of(d).kind == 'e' ? "to " : "");
+        span_put(out, d);
+    }
 }
 
 static const char style[] =
@@ -153,11 +245,13 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
         put(out, ". ");
     }
     if (civic_rules_spec_version(r) >= 2) {
-        if (strcmp(x.objection_window, "forever") == 0) put(out, "An entry may be contested at any time");
+        span w = span_of(x.objection_window);
+        if (w.kind == 'f') put(out, "An entry may be contested at any time");
         else {
-            put(out, "An entry may be contested within ");
-            text(out, x.objection_window);
-            put(out, " of its date");
+            put(out, w.kind == 'e' ? "An entry may be contested until " :
+                                     "An entry may be contested within ");
+            span_put(out, x.objection_window);
+            put(out, w.kind == 'e' ? " it is dated in" : " of its date");
         }
         put(out, x.suspend ? "; while contested it has no effect." :
                              "; while contested it keeps its effect and is marked.");
@@ -175,14 +269,23 @@ static void joined(const answers_sink *out, bool *first, const char *between)
 /* "a; b; c": the parts of a cell. */
 static void part(const answers_sink *out, bool *first) { joined(out, first, "; "); }
 
+/* After a cap's amount: " a month", " in all" (a lifetime cap). */
+static void period_put(const answers_sink *out, const char *period)
+{
+    if (strcmp(period, "lifetime") == 0) put(out, " in all");
+    else {
+        put(out, " a ");
+        text(out, period);
+    }
+}
+
 static void limits_cell(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
 {
     bool first = true;
     if (x->cap >= 0) {
         part(out, &first);
         fixed(out, x->cap, 2);
-        put(out, " a ");
-        text(out, x->cap_period);
+        period_put(out, x->cap_period);
         if (x->net_cap) put(out, " (net)");
     }
     if (x->cap_group[0]) {
@@ -195,8 +298,7 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const civ
                 continue;
             put(out, ": ");
             fixed(out, c.limit, 2);
-            put(out, " a ");
-            text(out, c.period);
+            period_put(out, c.period);
             if (c.net) put(out, " (net)");
         }
     }
@@ -209,6 +311,11 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const civ
             text(out, x->category);
             put(out, ")");
         }
+    } else if (strcmp(x->category, x->code) != 0) {
+        /* it escalates nothing itself, but counts as a prior offence of its category */
+        part(out, &first);
+        put(out, "counts as a repeat in ");
+        text(out, x->category);
     }
 }
 
@@ -236,18 +343,26 @@ static void life_cell(const answers_sink *out, const civic_rule_info *x)
     bool first = true;
     if (x->publicity[0]) {
         part(out, &first);
-        put(out, "posted ");
-        text(out, x->publicity);
+        put(out, span_of(x->publicity).kind == 'e' ? "posted to " : "posted for ");
+        span_put(out, x->publicity);
     }
     if (x->repair_after[0]) {
+        int k = span_of(x->repair_after).kind;
         part(out, &first);
-        put(out, "repair after ");
-        text(out, x->repair_after);
+        if (k == 'f') put(out, "never repairable");
+        else {
+            put(out, k == 'e' ? "repairable from " : "repairable after ");
+            span_put(out, x->repair_after);
+        }
     }
     if (x->retain[0]) {
+        int k = span_of(x->retain).kind;
         part(out, &first);
-        put(out, "deleted after ");
-        text(out, x->retain);
+        if (k == 'f') put(out, "never deleted");
+        else {
+            put(out, k == 'e' ? "deleted at " : "deleted after ");
+            span_put(out, x->retain);
+        }
     }
 }
 
@@ -260,7 +375,7 @@ static void rule_cells(const answers_sink *out, const civic_rules *r, const civi
     if (x->affects == CIVIC_AFFECTS_BALANCE) put(out, "<br><small>to spend only, not the score</small>");
     else if (x->affects == CIVIC_AFFECTS_SCORE) put(out, "<br><small>score only, not to spend</small>");
     put(out, "</td><td>");
-    text(out, x->valid);
+    valid_put(out, x->valid);
     put(out, "</td><td>");
     limits_cell(out, r, x);
     put(out, "</td><td>");
@@ -320,7 +435,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
             put(out, "any");
         }
         put(out, "</td><td>");
-        text(out, v.valid);
+        valid_put(out, v.valid);
         put(out, "</td></tr>\n");
         below = v.up_to;
     }
@@ -350,7 +465,7 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
         text(out, x.window);
     } else {
         put(out, ", in the last ");
-        text(out, x.window);
+        span_put(out, x.window);
     }
     put(out, ": ");
     for (size_t l = 0; l < x.level_count; l++) {

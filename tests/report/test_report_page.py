@@ -359,7 +359,7 @@ def check_published_scheme(label, dom):
     score bounds, the balance floor and the objection window."""
     words = text_of(dom)
     for want in ("shared community_service: 30.00 a month",
-                 "up to 40.00 1y", "more than 40.00 2y",
+                 "up to 40.00 1 year", "more than 40.00 2 years",
                  "volunteer_star: the quantity of volunteer_hour, all time: 1 star from 100; "
                  "2 stars from 300; 3 stars from 600; 4 stars from 1000; 5 stars from 1500",
                  "list priority_service; for grade AAA or AA)",
@@ -369,7 +369,11 @@ def check_published_scheme(label, dom):
                  "Scores stay at or above 0.00 and at or below 2000.00.",
                  "take the balance down to 0.00, not below.",
                  "The balance starts again every year.",
-                 "contested within 15d of its date; while contested it keeps its effect"):
+                 "contested within 15 days of its date; while contested it keeps its effect",
+                 "court_defaulter legal 0.00 score only, not to spend 5 years",
+                 "repairable after 1 year; deleted after 5 years",
+                 "counts as a repeat in traffic",   # drunk_driving: no factor of its own
+                 "repairable after 3 months", "posted for 7 days"):
         check(want in words, "%s: the published scheme says %r" % (label, want))
     # affects, read by hand: recycling alone is "balance"; 13 rules are "score" (none of
     # them has a change); the others, both
@@ -383,6 +387,121 @@ def check_published_scheme(label, dom):
           "%s: the four rows that draw on community_service (three rules, one with a "
           "change) say its limit (%d)"
           % (label, words.count("shared community_service: 30.00 a month")))
+
+
+WORDING_RULES = """\
+[scheme]
+name = "wording"
+base = 100
+objection_window = "end-of-month"
+
+[[grade]]
+name = "fine"
+min = 100
+
+[[grade]]
+name = "poor"
+
+[rule.litter]
+points = -5
+category = "street"
+valid = "end-of-year"
+repair_after = "forever"
+retain = "end-of-year"
+affects = "score"
+publicity = "end-of-month"
+
+[rule.sweep]
+points = 2
+cap = 7.5
+cap_period = "lifetime"
+valid = "90d"
+publicity = "1d"
+retain = "forever"
+affects = "score"
+
+[rule.graffiti]
+points = -3
+category = "street"
+repeat_factor = 1.5
+
+[tier.sweeper]
+rules = "sweep"
+window = "90d"
+
+[[tier.sweeper.level]]
+name = "bronze"
+min = 2
+
+[measure.helper]
+text = "Helper \u202Eeulb\u202C badge, \u202Eunclosed"
+kind = "incentive"
+tier = "sweeper"
+min_level = "bronze"
+"""
+# Five residents in one group (so the list may name them); one of them calls
+# itself with a right-to-left override it never closes, and is the only one
+# with the two sweeps of the helper list.
+WORDING_LOG = "id,subject,type,ts,group\n" + "".join(
+    "w%d,%s,sweep,2025-05-0%d,g\n" % (i, who, i + 1)
+    for i, who in enumerate(["a", "b", "c", "d", "\u202ekcab"])) + \
+    "w9,\u202ekcab,sweep,2025-05-09,g\n"
+
+
+def direction_closed(text):
+    """Whether every direction override, embedding and isolate that text
+    opens is closed in it again (the nesting of Unicode's bidi algorithm)."""
+    stack = []
+    for ch in text:
+        if ch in "\u202a\u202b\u202d\u202e":
+            stack.append("e")
+        elif ch in "\u2066\u2067\u2068":
+            stack.append("i")
+        elif ch == "\u202c" and stack and stack[-1] == "e":
+            stack.pop()
+        elif ch == "\u2069" and "i" in stack:
+            while stack.pop() != "i":
+                pass
+    return not stack
+
+
+def wording_page(tmp):
+    """Durations in words beside the rules (not "repair after forever"), a
+    lifetime cap, a category without a factor of its own, and a text that
+    opens a right-to-left override: closed again before the page's next
+    words.  Every phrase below is written by hand from WORDING_RULES."""
+    rules = os.path.join(tmp, "wording.toml")
+    log = os.path.join(tmp, "wording.csv")
+    with open(rules, "w", encoding="utf-8") as f:
+        f.write(WORDING_RULES)
+    with open(log, "w", encoding="utf-8") as f:
+        f.write(WORDING_LOG)
+    out = os.path.join(tmp, "wording.html")
+    raw = subprocess.run([ARGS.cli, "-r", rules, "-f", "html", "-t", "2025-06-30", log],
+                         check=True, capture_output=True, timeout=60).stdout
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "wording")
+    words = text_of(dom)
+    for want in ("contested until the end of the month it is dated in",
+                 "to the end of the year counts as a repeat in street",
+                 "posted to the end of the month; never repairable; "
+                 "deleted at the end of the year",
+                 "7.50 in all", "90 days",
+                 "posted for 1 day; never deleted",
+                 "repeat \u00d71.50 (street)",
+                 "sweep, in the last 90 days: bronze from 2"):
+        check(want in words, "wording: the page says %r" % want)
+    for unwanted in ("repair after", "a lifetime", "end-of-", "90d", "1d;", "by-severity"):
+        check(unwanted not in words, "wording: the page does not say %r" % unwanted)
+    page = raw.decode("utf-8")
+    check("\u202ekcab\u202c" in page and page.count("\u202eunclosed\u202c") >= 2,
+          "wording: an override a text leaves open is closed right after it")
+    # every element's own text, and the page as a whole, leave no override open
+    check(all(direction_closed(t) for t in re.split(r"<[^>]*>", page))
+          and direction_closed(page),
+          "wording: no text of the page leaves a direction override open")
+    check("\u202ekcab\u202c" in dom, "wording: the resident's name is on the list, closed")
 
 
 def ungrouped_page(tmp):
@@ -430,6 +549,7 @@ def main():
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
         ungrouped_page(tmp)
+        wording_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
             for name in os.listdir(tmp):
