@@ -428,6 +428,33 @@ def _tree_reduce(items, merge, fan_in=8, **kw):
     return items[0]
 
 
+# What a file that is not text most likely is, from its first bytes (as
+# civic-score says it): without this, a compressed log fails as "bad header".
+_NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat FILE > FILE.csv)"),
+             (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first: zstd -d FILE)"),
+             (b"\xfd\x37\x7a\x58\x5a", "xz-compressed data (decompress it first: xz -d FILE)"),
+             (b"BZh", "bzip2-compressed data (decompress it first: bzip2 -d FILE)"),
+             (b"PK\x03\x04", "a zip archive (extract the log first)"),
+             (b"SQLite format 3", "an SQLite database (export the events as CSV first)"),
+             (b"\x7fELF", "a program, not an event log"))
+
+
+def _binary_kind(path):
+    """None for a file that looks like text, else what it looks like."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    for magic, what in _NOT_TEXT:
+        if head.startswith(magic):
+            return what
+    # a NUL in a CSV header, or NULs everywhere (UTF-16 without a BOM)
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    body = body.lstrip(b" \t\r\n")
+    header = b"" if body.startswith(b"{") else body.split(b"\n", 1)[0]
+    if b"\0" in header or head.count(b"\0") * 8 > len(head):
+        return "binary data (it holds NUL bytes; event logs are UTF-8 text)"
+    return None
+
+
 def _sniff_jsonl(path):
     with open(path, "rb") as f:
         head = f.read(4096).lstrip(b"\xef\xbb\xbf").lstrip()
@@ -631,6 +658,14 @@ def main(argv=None):
             why = ("standard input is not read: give files" if f == "-" else
                    "a directory, not a file" if os.path.isdir(f) else "no such file")
             print("civic_dask: %s: %s" % (f, why), file=sys.stderr)
+            return EXIT_INPUT
+        try:
+            what = _binary_kind(f)
+        except OSError as e:
+            print("civic_dask: %s: %s" % (f, e.strerror or e), file=sys.stderr)
+            return EXIT_INPUT
+        if what:
+            print("civic_dask: %s: not an event log: %s" % (f, what), file=sys.stderr)
             return EXIT_INPUT
     library = os.path.abspath(a.library)
     civic = _civic(BINDINGS, library)

@@ -285,6 +285,25 @@ class DaskTest(unittest.TestCase):
         # one line: no log of the workers after the failed computation
         self.assertEqual(len(err.strip().splitlines()), 1, err)
 
+    def test_not_text(self):
+        # a compressed log or a program is named as what it is, before any
+        # cluster work, with civic-score's exit status (2: bad input)
+        import gzip
+        gz = os.path.join(self.tmp.name, "sample.csv.gz")
+        with open(SAMPLE, "rb") as f, gzip.open(gz, "wb") as g:
+            g.write(f.read())
+        self.assertEqual(subprocess.run([CLI, gz], capture_output=True).returncode, 2)
+        err = self.dask(gz, expect=2)
+        self.assertIn("not an event log: gzip-compressed data", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        err = self.dask(CLI, expect=2)
+        self.assertIn("not an event log: a program", err)
+        # checked before -t: a bad input with a bad -t is the input's error, as in civic-score
+        self.assertEqual(subprocess.run([CLI, "-t", "yesterday", gz], capture_output=True)
+                         .returncode, 2)
+        err = self.dask("-t", "yesterday", gz, expect=2)
+        self.assertIn("gzip-compressed", err)
+
     def test_usage_errors_exit_1_as_civic_score(self):
         # by hand: civic-score exits 1 on these, 2 only on bad rules or input
         self.assertEqual(subprocess.run([CLI, "--groups", "-1", SAMPLE], capture_output=True)
