@@ -692,7 +692,14 @@ def main(argv=None):
     os.environ["CIVIC_LIBRARY"] = library       # inherited by LocalCluster workers
     cluster = None
     if a.scheduler:
-        client = Client(a.scheduler)
+        try:
+            client = Client(a.scheduler)    # waits distributed.comm.timeouts.connect
+        except (OSError, TimeoutError, ValueError) as e:
+            # one line, not the tracebacks of distributed's retries
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print("civic_dask: --scheduler %s: cannot connect (%s)" % (a.scheduler, why),
+                  file=sys.stderr)
+            return EXIT_USAGE
     else:
         # Worker to worker on one machine: compressing the parts (lz4 by
         # default) costs more CPU than the copy it saves -- a third of the

@@ -304,6 +304,17 @@ class DaskTest(unittest.TestCase):
         err = self.dask("-t", "yesterday", gz, expect=2)
         self.assertIn("gzip-compressed", err)
 
+    def test_unreachable_scheduler(self):
+        # one line and exit 1, not distributed's tracebacks (port 1: nobody listens)
+        for address in ("tcp://127.0.0.1:1", "nonsense://x"):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", os.path.join(self.tmp.name, "u.csv"),
+                                "--scheduler", address, SAMPLE], capture_output=True,
+                               env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s"))
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(b"cannot connect", p.stderr)
+            self.assertNotIn(b"Traceback", p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
     def test_usage_errors_exit_1_as_civic_score(self):
         # by hand: civic-score exits 1 on these, 2 only on bad rules or input
         self.assertEqual(subprocess.run([CLI, "--groups", "-1", SAMPLE], capture_output=True)
