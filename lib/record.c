@@ -70,7 +70,9 @@ static void fill_rule(civic_record *rec, const civic_eval *ev, const civic_item 
         out->merged_with = copy_lp(&rec->arena, civic__id_text(ev->items[it->merged_with].id, &buf));
     }
     if (it->state == CIVIC_STATE_REVOKED) {
-        out->end = it->ts;
+        /* as every entry outside the fold: when it would have started (its
+         * ts, as in 1.0, unless publicity puts its effect later) */
+        out->end = it->eff;
         out->marks = 0;
     }
 }

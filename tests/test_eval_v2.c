@@ -154,6 +154,14 @@ static void example_6_publicity_holds_an_entry_pending(void **state)
     score_is(e, "2022-03-05", P(1000));
     score_is(e, "2022-03-08", P(1000));
     score_is(e, "2022-06-08", P(1000));
+    /* revoked, it shows when it would have started, as a pending or merged
+     * entry does: its eff (8 March), not its ts */
+    rec = record_at(e, "s", "2022-06-08");
+    x = entry_of(rec, "e1");
+    assert_int_equal(x.state, CIVIC_STATE_REVOKED);
+    assert_int_equal(x.end, when(e, "2022-03-08"));
+    assert_int_equal(x.eff, when(e, "2022-03-08"));
+    civic_record_free(rec);
     civic_engine_free(e);
     support_release();
 }
