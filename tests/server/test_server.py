@@ -536,6 +536,89 @@ def test_source_from_token(tmp):
         srv.stop()
 
 
+# ---------------------------------------------------------------- the document
+
+DOCUMENT_EVENTS = (b"id,subject,type,ts,ref,group\n"
+                   b"d1,doc-s,court_defaulter,2025-01-05,,g/1\n"   # a ceiling
+                   b"d2,doc-s,repair,2026-02-01,d1,\n"            # to_balance null
+                   b"d3,doc-s,dispute_mediation,2025-02-01,,g/1\n"
+                   b"d4,doc-s,revoke,2025-03-01,d3,\n"
+                   b"d5,doc-s,object,2025-02-03,d3,\n"
+                   b"d6,doc-s,dismiss,2025-02-04,d5,\n"
+                   b"d7,doc-s,honour_national,9999-12-30,,g/1\n")  # eff past 9999: Unix seconds
+
+
+def test_document(tmp, log_path):
+    """Every answer of every route, good and bad, against docs/openapi.json:
+    its status is among the route's documented ones and its body fits the
+    schema (with 3.0.3's nullable), by tests/server/openapi_check.py."""
+    import openapi_check
+    doc = openapi_check.load()
+    problems = []
+
+    def ask(srv, method, template, url, body=None, ctype=None, token=None):
+        headers = {"Content-Type": ctype} if ctype else {}
+        status, h, data = srv.raw(method, url, body, headers, token=token)
+        problems.extend(openapi_check.check_response(doc, method, template, status,
+                                                     h.get("content-type"), data))
+        return status, data
+
+    srv = Server(os.path.join(tmp, "document")).start()
+    try:
+        with open(log_path, "rb") as f:
+            ask(srv, "POST", "/events", "/events", f.read(), "text/csv")
+        ask(srv, "POST", "/events", "/events", DOCUMENT_EVENTS, "text/csv")
+        _, rank = ask(srv, "GET", "/rank", "/rank")
+        subjects = [row["subject"] for row in json.loads(rank)["subjects"]]
+        for who in subjects[:40] + ["doc-s", "nobody"]:
+            quoted = urllib.parse.quote(who, safe="")
+            ask(srv, "GET", "/subjects/{id}", "/subjects/" + quoted)
+            ask(srv, "GET", "/subjects/{id}/record", "/subjects/%s/record" % quoted)
+        ask(srv, "GET", "/subjects/{id}/record", "/subjects/doc-s/record?as_of=2025-02-03")
+        for depth in range(4):
+            ask(srv, "GET", "/groups", "/groups?depth=%d" % depth)
+        ask(srv, "GET", "/rank", "/rank?top=3&group=lanshan")
+        flags, measures = default_names()
+        for name in flags + measures + ["no-such-list"]:
+            ask(srv, "GET", "/lists/{name}", "/lists/" + name)
+        for url in ("/report", "/report?depth=2&min_group=1", "/report?min_group=0"):
+            ask(srv, "GET", "/report", url)
+        for template in ("/healthz", "/metrics", "/openapi.json"):
+            ask(srv, "GET", template, template)
+            ask(srv, "GET", template, template + "?x=%00")      # a bad request target
+        for url in ("/subjects/x?as_of=soon", "/subjects/%FF", "/subjects/" + "z" * 129):
+            ask(srv, "GET", "/subjects/{id}", url)
+        # bad batches: a bad line (400 with the report), a conflict (409), an
+        # unreadable JSON array (400, the error alone), a multipart body (415)
+        ask(srv, "POST", "/events", "/events", b"id,subject,type,ts\nq1,s1,nope,2025-01-01\n",
+            "text/csv")
+        ask(srv, "POST", "/events", "/events", b"id,subject,type,ts\nd3,doc-s,recycling,2025-02-01\n",
+            "text/csv")
+        ask(srv, "POST", "/events", "/events", b'[{"id": 1', "application/json")
+        ask(srv, "POST", "/events", "/events", b"--x\r\n", "multipart/form-data; boundary=x")
+        ask(srv, "POST", "/compact", "/compact")
+        ask(srv, "POST", "/purge", "/purge?before=2030-01-01")
+        ask(srv, "POST", "/purge", "/purge?before=soon")
+        ask(srv, "GET", "/subjects/{id}", "/subjects/doc-s?as_of=2029-01-01")   # 410
+    finally:
+        srv.stop()
+    tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "document-tokens"),
+                                 [("viewer", "read", "viewer-0123456789-token")])
+    srv = harness.Server(ARGS.server, None, ["--tokens", tokens]).start()
+    try:
+        ask(srv, "GET", "/rank", "/rank", token="")                            # 401
+        ask(srv, "GET", "/rank", "/rank", token="wrong-0123456789-token")      # 401
+        ask(srv, "POST", "/events", "/events", b"id,subject,type,ts\n", "text/csv",
+            token="viewer-0123456789-token")                                   # 403
+        ask(srv, "GET", "/metrics", "/metrics", token="viewer-0123456789-token")  # 403
+        ask(srv, "GET", "/healthz", "/healthz", token="")
+    finally:
+        srv.stop()
+    for p in problems[:20]:
+        print("  " + p, file=sys.stderr)
+    check(not problems, "every answer fits docs/openapi.json (%d do not)" % len(problems))
+
+
 # ---------------------------------------------------------------- 4. crash rounds
 
 SIZES = [1, 3, 40, 400, 16000]
@@ -720,6 +803,7 @@ def main():
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
         test_purge(tmp)
+        test_document(tmp, log_path)
         test_source_from_token(tmp)
         test_limits()
         test_restart(data, log_path)
