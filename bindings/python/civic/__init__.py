@@ -1425,6 +1425,13 @@ class Engine(_Owner):
     def _load(self, path, data, format, lenient):
         if format not in _FORMATS:
             raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+        # lenient="no" would be true: a string (or anything but a bool or an
+        # int) is a TypeError, as for every other argument
+        if lenient is None:
+            lenient = False
+        elif not isinstance(lenient, int):
+            raise TypeError("lenient must be bool, not %s" % type(lenient).__name__)
+        lenient = bool(lenient)
         rejections = []
         opts = _capi.civic_load_options(version=_capi.CIVIC_LOAD_OPTIONS_VERSION,
                                         format=_FORMATS[format],

@@ -1246,6 +1246,18 @@ class TestLoad(Base):
         self.assertTrue(message)
         self.assertEqual(self.engine.event_count, 2)
 
+    def test_lenient_must_be_a_bool(self):
+        # lenient="no" is truthy: it must not make a strict load lenient
+        for bad in ("no", "false", b"", 1.0, []):
+            with self.assertRaises(TypeError):
+                self.engine.load(CSV_BAD, lenient=bad)
+        self.assertEqual(self.engine.event_count, 0)
+        with self.assertRaises(civic.CivicError):
+            self.engine.load(CSV_BAD, lenient=0)                 # an int: strict
+        with self.assertRaises(civic.CivicError):
+            self.engine.load(CSV_BAD, lenient=None)              # None: the default
+        self.assertEqual(self.engine.load(CSV_BAD, lenient=1).accepted, 2)
+
     def test_ctrl_c_in_a_lenient_load_is_raised_and_applies_nothing(self):
         # Ctrl-C lands in the Python that collects the rejections: ctypes
         # would only print it, and the load would fail as if a callback of
