@@ -1076,10 +1076,14 @@ def _flat_time(t, utc_offset):
     if t is None or t == _capi.CIVIC_FOREVER:
         return None
     tz = _dt.timezone(_dt.timedelta(seconds=utc_offset))
-    try:
-        return _dt.datetime.fromtimestamp(t, tz)
-    except (OverflowError, OSError, ValueError):
-        return None
+    for zone in (tz, _dt.timezone.utc):
+        # at the edges of the calendar the local date may be year 0 or 10000,
+        # which datetime cannot hold: the same instant in UTC then
+        try:
+            return _dt.datetime.fromtimestamp(t, zone)
+        except (OverflowError, OSError, ValueError):
+            pass
+    return None
 
 
 def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[str, _Any]]:
@@ -1096,7 +1100,9 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     "float" (default; pandas gives float64 columns, a missing ceiling is NaN)
     or "decimal" (exact decimal.Decimal; pandas gives object columns).
     Entry and list times are aware datetime.datetime in the scheme's offset
-    (pandas: datetime64 with that offset), None when the effect has no end.
+    (pandas: datetime64 with that offset), None when the effect has no end;
+    a time whose local date would fall in year 0 or 10000 is given in UTC, and
+    one after 9999-12-31T23:59:59Z (no calendar holds it) as None.
     """
     if numbers not in ("float", "decimal"):
         raise ValueError("numbers must be 'float' or 'decimal', not %r" % (numbers,))

@@ -2287,6 +2287,25 @@ class TestVocabulary(unittest.TestCase):
         with self.assertRaises(TypeError):
             civic.to_records([42])
 
+    def test_to_records_at_the_edges_of_the_calendar(self):
+        # 0001-01-01T00:00Z is a valid ts, but under a western offset its local
+        # date is in year 0, and 9999-12-31T20:00Z under +08:00 is in year
+        # 10000: datetime holds neither, so the same instants come in UTC (they
+        # came as None, the value of an end that never comes); an end after
+        # 9999-12-31T23:59:59Z has no calendar at all: None
+        for offset, ts, want in (("-05:00", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+00:00"),
+                                 ("+08:00", "9999-12-31T20:00:00Z", "9999-12-31T20:00:00+00:00")):
+            text = RULES.replace('utc_offset = "+08:00"', 'utc_offset = "%s"' % offset)
+            with civic.Rules.from_text(text + '[rule.edge]\npoints = 1\nvalid = "1d"\n') as r, \
+                    civic.Engine(r) as e:
+                e.load("id,subject,type,ts\ne1,s,edge,%s\n" % ts)
+                row = civic.to_records(e.record("s", ts))[0]
+                self.assertEqual(row["ts"].isoformat(), want, offset)
+                if offset == "-05:00":
+                    self.assertEqual(row["end"].isoformat(), "0001-01-01T19:00:00-05:00")
+                else:
+                    self.assertIsNone(row["end"])           # past 9999-12-31T23:59:59Z
+
     @unittest.skipUnless(importlib.util.find_spec("pandas"), "pandas is not installed")
     def test_pandas_takes_records_without_object_columns(self):
         import pandas
