@@ -401,7 +401,8 @@ CIVIC_API int civic_engine_load_file(civic_engine *engine, const char *path,
  *  Threads: a write, like an add. */
 CIVIC_API int civic_engine_reserve(civic_engine *engine, uint64_t events, civic_error *err);
 
-/** Events held (duplicates not counted) and distinct subjects. */
+/** Events held (duplicates not counted) and distinct subjects holding at
+ *  least one (a subject whose every event a purge removed is not counted). */
 CIVIC_API uint64_t civic_engine_event_count(const civic_engine *engine);
 CIVIC_API uint64_t civic_engine_subject_count(const civic_engine *engine);
 

@@ -339,6 +339,12 @@ uint64_t civic_engine_subject_count(const civic_engine *e)
     if (!e) return 0;
     civic__engine_read_begin(e);
     uint64_t n = e->subject_count;
+    /* A purge may leave a subject without events (its tombstones keep its
+     * id): it is no longer held.  Only then are the subjects counted. */
+    if (e->tombs.count) {
+        n = 0;
+        for (uint32_t s = 0; s < e->subject_count; s++) n += e->subjects[s].count > 0;
+    }
     civic__engine_read_end(e);
     return n;
 }

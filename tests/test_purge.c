@@ -316,6 +316,8 @@ static void a_purge_removes_archived_entries_and_what_points_at_them(void **stat
     assert_int_equal(rep.events, 5);
     assert_int_equal(rep.horizon, at(e, "2021-02-01"));
     assert_int_equal(civic_engine_event_count(e), 2);
+    /* t has no event left: s and u are the subjects held */
+    assert_int_equal(civic_engine_subject_count(e), 2);
     assert_int_equal(civic_engine_purge_horizon(e), at(e, "2021-02-01"));
     civic_score s = score_at(e, "s", "2021-06-01");
     assert_int_equal(s.score, P(1000)); /* h1 lasted three years */
