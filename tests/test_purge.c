@@ -355,6 +355,70 @@ static void a_purge_removes_archived_entries_and_what_points_at_them(void **stat
     support_release();
 }
 
+/* Chains of pointers, each link's id sorting before its target's (against
+ * the evaluation's order of items and the engine's order of events), all
+ * settled by retention and by a purge as they would be link by link:
+ *  - f0 (id f00000), a fine of 2010-01-01, is archived from 2015-01-01
+ *    (retain 5y);
+ *  - c1..c3000, revokes of 2010-06-01, c1 of f0 and each of the one before:
+ *    archived with it, every one;
+ *  - d1..d1000 the same, except d500, dated 2009-01-01, before its target
+ *    d499: d1..d499 are archived, d500 is dangling and d501..d1000 stay;
+ *  - x1 and x2 revoke each other: no end to the chain, nothing archived.
+ * So at 2016-01-01: 1 + 3000 + 499 = 3500 archived, 501 + 2 = 503 listed;
+ * a purge at 2016-01-01 removes the 3500 and holds the 503. */
+static char *chains_log(void)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *csv = malloc(cap);
+    n += (size_t)snprintf(csv + n, cap - n, "id,subject,type,ts,ref\nf00000,s,fine,2010-01-01,\n"
+                                            "x1,s,revoke,2010-06-01,x2\nx2,s,revoke,2010-06-01,x1\n");
+    for (int k = 3000; k >= 1; k--) /* c<k> sorts before c<k-1>; sent from the chain's end */
+        n += (size_t)snprintf(csv + n, cap - n, "c%05d,s,revoke,2010-06-01,%s%05d\n", 9000 - k,
+                              k == 1 ? "f" : "c", k == 1 ? 0 : 9001 - k);
+    for (int k = 1; k <= 1000; k++)
+        n += (size_t)snprintf(csv + n, cap - n, "d%05d,s,revoke,%s,%s%05d\n", 9000 - k,
+                              k == 500 ? "2009-01-01" : "2010-06-01", k == 1 ? "f" : "d",
+                              k == 1 ? 0 : 9001 - k);
+    return csv;
+}
+
+static void long_chains_of_pointers_in_any_order(void **state)
+{
+    (void)state;
+    char *csv = chains_log();
+    civic_engine *e = engine_from(RULES);
+    load_ok(e, csv);
+    civic_score sc = score_at(e, "s", "2016-01-01");
+    assert_int_equal(sc.archived, 3500);
+    assert_int_equal(sc.events, 503);
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s", at(e, "2016-01-01"), &rec), CIVIC_OK);
+    bool saw = false;
+    for (size_t i = 0; i < civic_record_count(rec); i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &x);
+        assert_true(x.id[0] == 'd' || x.id[0] == 'x');
+        if (strcmp(x.id, "d08500") == 0) {
+            assert_int_equal(x.state, CIVIC_STATE_DANGLING);
+            saw = true;
+        }
+        if (x.id[0] == 'd') assert_true(strcmp(x.id, "d08500") <= 0); /* d500 .. d1000 */
+    }
+    assert_true(saw);
+    civic_record_free(rec);
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(e, at(e, "2016-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 3500);
+    assert_int_equal(civic_engine_event_count(e), 503);
+    sc = score_at(e, "s", "2016-01-01");
+    assert_int_equal(sc.archived, 0);
+    assert_int_equal(sc.events, 503);
+    civic_engine_free(e);
+    free(csv);
+    support_release();
+}
+
 static void tombstones_keep_purged_ids_known(void **state)
 {
     (void)state;
@@ -627,6 +691,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_purge_removes_archived_entries_and_what_points_at_them),
         cmocka_unit_test(tombstones_keep_purged_ids_known),
+        cmocka_unit_test(long_chains_of_pointers_in_any_order),
         cmocka_unit_test(every_answer_at_or_after_h_is_unchanged_on_random_logs),
         cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
         cmocka_unit_test(a_pointer_dated_after_its_purge_stays_dangling),
