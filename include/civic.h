@@ -39,6 +39,11 @@
 **     are rejected with CIVIC_E_LIMIT, never truncated.
 **   - All arithmetic is checked: a sum that would overflow 64 bits makes the
 **     query fail with CIVIC_E_OVERFLOW instead of wrapping.
+**   - The hash tables of event ids, subjects and groups are keyed with a
+**     random key per process, so that nobody posting events can choose ids
+**     that collide.  The environment variable CIVIC_HASH_SEED=N, read as
+**     the library loads, fixes the key (to repeat a run exactly); no answer
+**     and nothing written to disk depends on it.
 */
 #ifndef CIVIC_H
 #define CIVIC_H

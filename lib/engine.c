@@ -28,9 +28,43 @@
 #endif
 #include "internal.h"
 
+#include <fcntl.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* ------------------------------------------------------------ the hash key */
+
+uint64_t civic__hash_key;
+
+/* Before main (or as the shared library loads), so that every hash of the
+ * process, on every thread, sees one key (internal.h). */
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
+static void hash_key_init(void)
+{
+    const char *fixed = getenv("CIVIC_HASH_SEED");
+    if (fixed && *fixed) {
+        civic__hash_key = strtoull(fixed, NULL, 0);
+        return;
+    }
+    uint64_t k = 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, &k, sizeof(k)) != (ssize_t)sizeof(k)) k = 0;
+        close(fd);
+    }
+    if (!k) { /* no /dev/urandom (a chroot, a sandbox): what this run alone has */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        k = ((uint64_t)now.tv_nsec * UINT64_C(0x9e3779b97f4a7c15)) ^ (uint64_t)now.tv_sec ^
+            ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&k;
+    }
+    civic__hash_key = k;
+}
 
 /* ------------------------------------------------------------ room and lookups */
 

@@ -224,14 +224,15 @@ static inline bool civic__ascii_printable(const char *s, size_t n)
     return civic__unprintable8(w) == 0;
 }
 
-/* A fixed-seed 64-bit hash, fast on the short ids this library sees.
- * Not keyed: see the HashDoS note in civic.h's Caveats. */
-static inline uint64_t civic__hash_bytes(const void *data, size_t n)
+/* A 64-bit hash, fast on the short ids this library sees, under a key: a
+ * key of 0 is the fixed hash (rules, the fingerprint); civic__hash32 uses
+ * the process's key. */
+static inline uint64_t civic__hash_keyed(const void *data, size_t n, uint64_t key)
 {
     const unsigned char *p = data;
-    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
-                   k2 = UINT64_C(0x8ebc6af09c88c6e3);
-    uint64_t seed = k0 ^ (uint64_t)n, a, b;
+    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k2 = UINT64_C(0x8ebc6af09c88c6e3);
+    const uint64_t k1 = UINT64_C(0xe7037ed1a0b428db) ^ key;
+    uint64_t seed = k0 ^ (uint64_t)n ^ (key << 32 | key >> 32), a, b;
     if (n > 16) {
         size_t left = n;
         while (left > 16) {
@@ -256,10 +257,25 @@ static inline uint64_t civic__hash_bytes(const void *data, size_t n)
     return civic__mum(k1 ^ (uint64_t)n, civic__mum(a ^ k1, b ^ seed) ^ k2);
 }
 
-/* The 32 bits of the hash that the intern tables keep. */
+/* The fixed hash: the same in every process (rule codes, which the
+ * operator writes, and the rules' fingerprint, which snapshots keep). */
+static inline uint64_t civic__hash_bytes(const void *data, size_t n)
+{
+    return civic__hash_keyed(data, n, 0);
+}
+
+/* The key of the intern tables' hash (event ids, subjects, groups, acts,
+ * sources, tombstones: text anyone who may post events chooses), random per
+ * process: with a fixed hash, ids chosen to collide made every insert and
+ * lookup walk one long run (tens of thousands of ids took seconds).  Set
+ * once before main (engine.c); CIVIC_HASH_SEED=N fixes it, for a run that
+ * must be repeated exactly.  No hash of it is ever stored. */
+extern uint64_t civic__hash_key;
+
+/* The 32 bits of the keyed hash that the intern tables keep. */
 static inline uint32_t civic__hash32(const char *s, size_t n)
 {
-    return (uint32_t)civic__hash_bytes(s, n);
+    return (uint32_t)civic__hash_keyed(s, n, civic__hash_key);
 }
 
 /* ------------------------------------------------------------------ */

@@ -428,12 +428,89 @@ static void subjects_with_colliding_hashes(void **state)
     }
 }
 
+/* Ids chosen to collide: 48 bytes, whose second 16-byte block ends in the
+ * running state the first block leaves, so that every id's state is 0
+ * after it whatever the rest -- under the fixed hash (key 0), which anyone
+ * can compute.  ids[k] must hold 49 bytes. */
+static void chosen_ids(char (*ids)[49], size_t count)
+{
+    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db);
+    char first[17];
+    uint64_t state = 0;
+    for (unsigned i = 0;; i++) { /* a first block whose state is printable text */
+        snprintf(first, sizeof first, "blk%013u", i);
+        state = civic__mum(civic__read64((const unsigned char *)first) ^ k1,
+                           civic__read64((const unsigned char *)first + 8) ^ (k0 ^ 48));
+        bool text = true;
+        for (int b = 0; b < 8; b++) {
+            unsigned c = (unsigned)(state >> (8 * b)) & 0xffu;
+            text = text && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                            (c >= 'A' && c <= 'Z'));
+        }
+        if (text) break;
+    }
+    for (size_t k = 0; k < count; k++) {
+        char tail[9];
+        memcpy(tail, &state, 8); /* little-endian, as read64 reads it */
+        tail[8] = '\0';
+        snprintf(ids[k], 49, "%s%08zx%s-collide-tail-zz", first, k, tail);
+    }
+}
+
+/* With the fixed hash such ids all land on one slot of every table, and an
+ * engine took seconds to hold tens of thousands of them; the tables' hash
+ * is keyed per process, so they spread like any ids. */
+static void chosen_ids_do_not_collide_under_the_process_key(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    char(*ids)[49] = malloc(N * sizeof(*ids));
+    assert_non_null(ids);
+    chosen_ids(ids, N);
+    uint32_t *h = malloc(N * sizeof(uint32_t));
+    assert_non_null(h);
+    for (size_t k = 0; k < N; k++) {
+        assert_int_equal(strlen(ids[k]), 48);
+        assert_int_equal((uint32_t)civic__hash_keyed(ids[k], 48, 0),
+                         (uint32_t)civic__hash_keyed(ids[0], 48, 0));
+        h[k] = civic__hash32(ids[k], 48);
+    }
+    const char *fixed = getenv("CIVIC_HASH_SEED");
+    if (!fixed || !*fixed) { /* a key fixed by hand may be any, 0 too */
+        size_t same = 0;
+        for (size_t k = 1; k < N; k++) same += h[k] == h[0];
+        assert_true(same < 4);
+        assert_true(civic__hash_key != 0);
+    }
+    /* and an engine holds them as it holds any ids */
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.hour]\npoints = 1\n");
+    civic_event ev = CIVIC_EVENT_INIT;
+    char ts[32];
+    for (size_t k = 0; k < N; k++) {
+        snprintf(ts, sizeof ts, "%lld", 1600000000LL + 60 * (long long)k);
+        ev.id = ids[k];
+        ev.subject = "s";
+        ev.type = "hour";
+        ev.ts = ts;
+        assert_int_equal(civic_engine_add(e, &ev, NULL), CIVIC_OK);
+    }
+    assert_int_equal(civic_engine_event_count(e), N);
+    ev.id = ids[N / 2];
+    snprintf(ts, sizeof ts, "%lld", 1600000000LL + 60 * (long long)(N / 2));
+    assert_int_equal(civic_engine_add(e, &ev, NULL), CIVIC_DUPLICATE);
+    civic_engine_free(e);
+    free(h);
+    free(ids);
+    support_release();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbered_forwards_backwards_and_shuffled),
         cmocka_unit_test(everything_in_any_order),
         cmocka_unit_test(the_first_numbered_id_chooses_the_shape),
+        cmocka_unit_test(chosen_ids_do_not_collide_under_the_process_key),
         cmocka_unit_test(a_log_that_starts_unnumbered_stays_in_the_table),
         cmocka_unit_test(every_second_or_third_number_is_in_the_array),
         cmocka_unit_test(subjects_with_colliding_hashes),
