@@ -541,56 +541,91 @@ static void print_groups(const civic_engine *e, const civic_groups *g, int forma
 }
 
 /* Rankings within every group at a depth (--groups D --top N). */
-static int print_group_ranks(const civic_engine *e, const civic_groups *g, int format,
-                             int64_t as_of, uint64_t top, FILE *out)
+/* A subject's place in its group's ranking: the group's index, then the
+ * subject's position in the ranking of everyone. */
+typedef struct group_row {
+    size_t group, at;
+} group_row;
+
+static int group_row_order(const void *a, const void *b)
+{
+    const group_row *x = a, *y = b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* The best `top` of every group at `depth` (a CIVIC_E_* code; nothing is
+ * printed on an error).  One ranking of everyone, each
+ * subject put in its group: a ranking asked group by group scored everyone
+ * once per group (minutes for thousands of groups).  A group's ranking is
+ * the same rows in the same order (best score first, ties by id) whichever
+ * way it is made, since the groups at one depth do not overlap. */
+static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint32_t depth,
+                             int format, int64_t as_of, uint64_t top, FILE *out)
 {
     size_t n = civic_groups_count(g);
+    civic_result *all = NULL;
+    int rc = civic_engine_rank(e, NULL, as_of, 0, &all);
+    if (rc != CIVIC_OK) return rc; /* the caller says why, once */
+    size_t count = civic_result_count(all), rows = 0;
+    group_row *row = malloc((count ? count : 1) * sizeof(group_row));
+    uint64_t *taken = calloc(n ? n : 1, sizeof(uint64_t));
+    if (!row || !taken) {
+        free(row);
+        free(taken);
+        civic_result_free(all);
+        return CIVIC_E_NOMEM;
+    }
+    for (size_t k = 0; k < count; k++) {
+        civic_score x = CIVIC_SCORE_INIT;
+        civic_result_get(all, k, &x);
+        size_t i = answers_group_of(g, depth, x.group);
+        if (i != SIZE_MAX && taken[i] < top) {
+            taken[i]++;
+            row[rows++] = (group_row){ i, k };
+        }
+    }
+    qsort(row, rows, sizeof(group_row), group_row_order);
     grid t = { NULL, 0, 0, 5, 0x1au };
     answers_sink sink = answers_file_sink(out);
-    bool first = true;
     if (format == FMT_CSV) fputs("group,rank,subject,score,grade\n", out);
     else if (format == FMT_JSON) answers_rankings_begin(&sink);
     else {
         const char *head[] = { "GROUP", "RANK", "SUBJECT", "SCORE", "GRADE" };
         for (size_t c = 0; c < 5; c++) grid_put(&t, head[c]);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t r = 0, place = 0; r < rows; r++) {
         civic_group_stats s = CIVIC_GROUP_STATS_INIT;
-        civic_result *res = NULL;
-        civic_groups_get(g, i, &s);
-        int rc = civic_engine_rank(e, s.path, as_of, top, &res);
-        if (rc != CIVIC_OK) {
-            query_error(rc);
-            return EXIT_INPUT;
+        civic_score x = CIVIC_SCORE_INIT;
+        civic_groups_get(g, row[r].group, &s);
+        civic_result_get(all, row[r].at, &x);
+        place = r > 0 && row[r - 1].group == row[r].group ? place + 1 : 1;
+        x.rank = place;
+        if (format == FMT_CSV) {
+            csv_field(out, s.path);
+            fprintf(out, ",%" PRIu64 ",", x.rank);
+            csv_field(out, x.subject);
+            fputc(',', out);
+            put_fixed(out, x.score);
+            fputc(',', out);
+            csv_field(out, x.grade);
+            fputc('\n', out);
+        } else if (format == FMT_JSON) {
+            answers_rankings_row(&sink, s.path, &x, r == 0);
+        } else {
+            grid_put(&t, s.path[0] ? s.path : "(all)");
+            grid_put_u64(&t, x.rank);
+            grid_put(&t, x.subject);
+            grid_put_fixed(&t, x.score);
+            grid_put(&t, x.grade);
         }
-        for (size_t k = 0; k < civic_result_count(res); k++) {
-            civic_score x = CIVIC_SCORE_INIT;
-            civic_result_get(res, k, &x);
-            if (format == FMT_CSV) {
-                csv_field(out, s.path);
-                fprintf(out, ",%" PRIu64 ",", x.rank);
-                csv_field(out, x.subject);
-                fputc(',', out);
-                put_fixed(out, x.score);
-                fputc(',', out);
-                csv_field(out, x.grade);
-                fputc('\n', out);
-            } else if (format == FMT_JSON) {
-                answers_rankings_row(&sink, s.path, &x, first);
-                first = false;
-            } else {
-                grid_put(&t, s.path[0] ? s.path : "(all)");
-                grid_put_u64(&t, x.rank);
-                grid_put(&t, x.subject);
-                grid_put_fixed(&t, x.score);
-                grid_put(&t, x.grade);
-            }
-        }
-        civic_result_free(res);
     }
+    free(row);
+    free(taken);
+    civic_result_free(all);
     if (format == FMT_JSON) answers_rankings_end(&sink);
     else if (format == FMT_TABLE) grid_print(&t, out);
-    return 0;
+    return CIVIC_OK;
 }
 
 /* ------------------------------------------------------------ lists */
@@ -1398,7 +1433,8 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_groups *g = NULL;
         rc = civic_engine_groups(e, (uint32_t)o->groups, as_of, &g);
         if (rc == CIVIC_OK) {
-            if (o->top) rc = print_group_ranks(e, g, o->format, as_of, o->top, out) ? CIVIC_E_NOMEM : 0;
+            if (o->top)
+                rc = print_group_ranks(e, g, (uint32_t)o->groups, o->format, as_of, o->top, out);
             else print_groups(e, g, o->format, as_of, (unsigned)o->groups, out);
         }
         civic_groups_free(g);

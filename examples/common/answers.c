@@ -419,3 +419,40 @@ void answers_error(const answers_sink *out, int code, const civic_error *err)
     answers_string(out, has ? err->message : civic_strerror(code));
     put(out, "}");
 }
+
+/* ------------------------------------------------------------ groups */
+
+/* Bytes of the first `depth` segments of path, or SIZE_MAX when it has
+ * fewer. */
+static size_t prefix_len(const char *path, uint32_t depth)
+{
+    if (depth == 0) return 0;
+    if (!*path) return SIZE_MAX;
+    uint32_t seg = 1;
+    size_t i = 0;
+    for (; path[i]; i++) {
+        if (path[i] != '/') continue;
+        if (seg == depth) return i;
+        seg++;
+    }
+    return seg == depth ? i : SIZE_MAX;
+}
+
+size_t answers_group_of(const civic_groups *g, uint32_t depth, const char *path)
+{
+    size_t n = prefix_len(path ? path : "", depth);
+    if (n == SIZE_MAX) return SIZE_MAX;
+    size_t lo = 0, hi = civic_groups_count(g);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+        civic_groups_get(g, mid, &s);
+        size_t m = strlen(s.path);
+        int cmp = memcmp(s.path, path, m < n ? m : n);
+        if (cmp == 0) cmp = m < n ? -1 : m > n;
+        if (cmp == 0) return mid;
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return SIZE_MAX;
+}

@@ -118,6 +118,12 @@ void answers_record(const answers_sink *out, const civic_rules *rules, const civ
  * grades ({grade name: subjects} in grade order). */
 void answers_group(const answers_sink *out, const civic_groups *g, size_t i);
 
+/* The index in g (groups at `depth`, sorted by path bytewise) of the group a
+ * subject whose group is `path` belongs to, or SIZE_MAX when the path has
+ * fewer than `depth` segments (the subject is in no group there).  A binary
+ * search: the notice page and the CLI's rankings ask it for every row. */
+size_t answers_group_of(const civic_groups *g, uint32_t depth, const char *path);
+
 /* The groups answer -- civic-score --groups D, GET /groups:
  *   {"as_of":TIME,"groups":[GROUP,...]} */
 void answers_groups(const answers_sink *out, const civic_rules *rules, const civic_groups *g,

@@ -550,32 +550,13 @@ typedef struct cells {
     uint64_t ungrouped;
 } cells;
 
-/* Bytes of the first `depth` segments of path, or SIZE_MAX when it has
- * fewer segments (the subject has no group at that depth). */
-static size_t prefix_len(const char *path, uint32_t depth)
-{
-    if (depth == 0) return 0;
-    if (!*path) return SIZE_MAX;
-    uint32_t seg = 1;
-    size_t i = 0;
-    for (; path[i]; i++) {
-        if (path[i] != '/') continue;
-        if (seg == depth) return i;
-        seg++;
-    }
-    return seg == depth ? i : SIZE_MAX;
-}
-
 static uint64_t cell_size(const cells *c, const char *path)
 {
-    size_t n = prefix_len(path, c->depth);
-    if (n == SIZE_MAX) return c->ungrouped;
-    for (size_t i = 0; i < civic_groups_count(c->g); i++) {
-        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
-        civic_groups_get(c->g, i, &s);
-        if (strlen(s.path) == n && strncmp(s.path, path, n) == 0) return s.subjects;
-    }
-    return c->ungrouped;
+    size_t i = answers_group_of(c->g, c->depth, path);
+    if (i == SIZE_MAX) return c->ungrouped;
+    civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+    civic_groups_get(c->g, i, &s);
+    return s.subjects;
 }
 
 /* Whether any cell is under min_group: the page then says its members are
