@@ -42,8 +42,9 @@
 **   - The hash tables of event ids, subjects and groups are keyed with a
 **     random key per process, so that nobody posting events can choose ids
 **     that collide.  The environment variable CIVIC_HASH_SEED=N, read as
-**     the library loads, fixes the key (to repeat a run exactly); no answer
-**     and nothing written to disk depends on it.
+**     the library loads (or the first engine is made), fixes the key (to
+**     repeat a run exactly); no answer and nothing written to disk depends
+**     on it.
 */
 #ifndef CIVIC_H
 #define CIVIC_H

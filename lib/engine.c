@@ -38,13 +38,9 @@
 /* ------------------------------------------------------------ the hash key */
 
 uint64_t civic__hash_key;
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
 
-/* Before main (or as the shared library loads), so that every hash of the
- * process, on every thread, sees one key (internal.h). */
-#if defined(__GNUC__)
-__attribute__((constructor))
-#endif
-static void hash_key_init(void)
+static void hash_key_make(void)
 {
     const char *fixed = getenv("CIVIC_HASH_SEED");
     if (fixed && *fixed) {
@@ -65,6 +61,15 @@ static void hash_key_init(void)
     }
     civic__hash_key = k;
 }
+
+/* The key is set once, before any table holds a hash: as the library loads
+ * (before main, or as a shared library is opened), and again, to no effect,
+ * by every civic_engine_new, which a program's own constructors may reach
+ * first when the library is linked statically.  It never changes after. */
+#if defined(__GNUC__)
+__attribute__((constructor))
+#endif
+static void hash_key_init(void) { pthread_once(&hash_key_once, hash_key_make); }
 
 /* ------------------------------------------------------------ room and lookups */
 
@@ -457,6 +462,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (opts && (opts->version < 1 || opts->version > CIVIC_ENGINE_OPTIONS_VERSION))
         return CIVIC_E_VERSION;
     if (opts && (opts->flags != 0 || opts->reserved != 0)) return CIVIC_E_INVALID;
+    hash_key_init();
     civic_allocator a;
     civic__alloc_init(&a, opts ? opts->allocator : NULL);
     civic_engine *e = civic__calloc(&a, 1, sizeof(*e));

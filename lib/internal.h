@@ -268,8 +268,8 @@ static inline uint64_t civic__hash_bytes(const void *data, size_t n)
  * sources, tombstones: text anyone who may post events chooses), random per
  * process: with a fixed hash, ids chosen to collide made every insert and
  * lookup walk one long run (tens of thousands of ids took seconds).  Set
- * once before main (engine.c); CIVIC_HASH_SEED=N fixes it, for a run that
- * must be repeated exactly.  No hash of it is ever stored. */
+ * once, before any table holds a hash (engine.c); CIVIC_HASH_SEED=N fixes
+ * it, for a run that must be repeated exactly.  No hash of it is stored. */
 extern uint64_t civic__hash_key;
 
 /* The 32 bits of the keyed hash that the intern tables keep. */
