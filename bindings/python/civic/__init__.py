@@ -1150,9 +1150,12 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
                  "score": _flat_number(a.score, numbers), "grade": a.grade,
                  "since": _flat_time(a.since, a.utc_offset),
                  "until": _flat_time(a.until, a.utc_offset)}
+        elif isinstance(a, (Record, ListAnswer)):
+            raise TypeError("to_records takes a %s by itself, not in a list: "
+                            "to_records(x), not to_records([x])" % type(a).__name__)
         else:
-            raise TypeError("to_records takes Score, GroupStats, Entry, ListRow, a Record or "
-                            "a ListAnswer, not %s" % type(a).__name__)
+            raise TypeError("to_records takes a list of Score, GroupStats, Entry or ListRow, "
+                            "a Record or a ListAnswer; the list holds a %s" % type(a).__name__)
         rows.append(d)
     return rows
 

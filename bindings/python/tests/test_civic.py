@@ -2286,6 +2286,9 @@ class TestVocabulary(unittest.TestCase):
             civic.to_records([], numbers="str")
         with self.assertRaises(TypeError):
             civic.to_records([42])
+        # a Record in a list said "takes ... a Record ..., not Record"
+        with self.assertRaisesRegex(TypeError, r"by itself, not in a list"):
+            civic.to_records([self.engine.record("s1", "2022-06-01")])
 
     def test_to_records_at_the_edges_of_the_calendar(self):
         # 0001-01-01T00:00Z is a valid ts, but under a western offset its local
