@@ -440,7 +440,8 @@ static size_t prefix_len(const char *path, uint32_t depth)
 
 size_t answers_group_of(const civic_groups *g, uint32_t depth, const char *path)
 {
-    size_t n = prefix_len(path ? path : "", depth);
+    if (!path) path = "";
+    size_t n = prefix_len(path, depth);
     if (n == SIZE_MAX) return SIZE_MAX;
     size_t lo = 0, hi = civic_groups_count(g);
     while (lo < hi) {
