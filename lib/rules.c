@@ -1115,6 +1115,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     civic__rb_set_free(r, &b.cap_set);
     civic__rb_set_free(r, &b.flag_set);
     civic__rb_set_free(r, &b.dimension_set);
+    civic__rb_set_free(r, &b.measure_set);
     civic__free(&r->alc, b.rx, b.rx_cap * sizeof(rule_extra));
     civic__free(&r->alc, b.gx, b.gx_cap * sizeof(grade_extra));
     civic__free(&r->alc, b.cx, b.cx_cap * sizeof(cap_extra));

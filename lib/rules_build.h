@@ -60,7 +60,7 @@ typedef struct measure_extra {
 } measure_extra;
 
 /* A hash index over one of the rules' name lists (rule codes, cap names,
- * flags, dimensions, categories), so that building a scheme of n names is
+ * flags, dimensions, categories, measures), so that building a scheme of n names is
  * O(n), not O(n^2).  Slots hold index + 1; 0 is empty. */
 typedef const char *(*name_fn)(const civic_rules *r, uint32_t i);
 typedef struct name_set {
@@ -73,7 +73,7 @@ enum { T_NONE, T_SCHEME, T_GRADE, T_CAP, T_RULE, T_CHANGE, T_VALIDITY, T_TIER, T
 
 typedef struct builder {
     civic_rules *r;
-    name_set rule_set, cap_set, flag_set, dimension_set;
+    name_set rule_set, cap_set, flag_set, dimension_set, measure_set;
     int table;
     uint32_t index;
     uint32_t scheme_keys;

@@ -235,17 +235,19 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
 
 /* ------------------------------------------------------------ [measure.CODE] */
 
+static const char *measure_code(const civic_rules *r, uint32_t i) { return r->measures[i].code; }
+
 int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
     if (!name_valid(name, n)) return code_error(err, p, "measure", n);
-    for (uint32_t i = 0; i < r->measure_count; i++)
-        if (civic__rb_key_is(name, n, r->measures[i].code))
-            return civic__rb_at(err, p, "duplicate measure");
+    if (civic__rb_set_find(r, &b->measure_set, measure_code, name, n) != UINT32_MAX)
+        return civic__rb_at(err, p, "duplicate measure");
     if (r->measure_count >= CIVIC_RULE_COUNT_MAX)
         return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                                "too many measures");
-    if (civic__grow(&r->alc, (void **)&r->measures, &r->measure_cap, r->measure_count + 1,
+    if (civic__rb_set_reserve(r, &b->measure_set, measure_code, r->measure_count) != CIVIC_OK ||
+        civic__grow(&r->alc, (void **)&r->measures, &r->measure_cap, r->measure_count + 1,
                     sizeof(civic_measure)) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&b->mx, &b->mx_cap, r->measure_count + 1,
                     sizeof(measure_extra)) != CIVIC_OK)
@@ -258,6 +260,7 @@ int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_e
     m->text = "";
     m->flag = m->tier = m->min_level = CIVIC_NONE;
     b->mx[r->measure_count].header = p;
+    civic__rb_set_put(r, &b->measure_set, measure_code, r->measure_count);
     b->index = r->measure_count++;
     b->table = T_MEASURE;
     r->spec_version = 2;

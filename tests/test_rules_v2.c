@@ -261,6 +261,26 @@ static void tiers_and_measures_are_checked(void **state)
              "share its code with a flag");
     fails_at(G1 R T "[measure.m]\nkind = \"bonus\"\nmin_score = 5\n", 12, 8, "'kind' must be");
     fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 5\n"
+             "[measure.m]\nkind = \"incentive\"\nmin_score = 6\n", 14, 2, "duplicate measure");
+    /* Measures are found by a hash index: 300 of them, the index grown
+     * several times, and a duplicate of the first and of a middle one. */
+    for (int dup = 0; dup < 300; dup += 149) {
+        size_t cap = 64 * 1024, used = 0;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        used += (size_t)snprintf(text + used, cap - used, "%s", G1 R T);
+        for (int i = 0; i < 300; i++)
+            used += (size_t)snprintf(text + used, cap - used,
+                                     "[measure.m%d]\nkind = \"incentive\"\nmin_score = 5\n", i);
+        assert_true(used < cap);
+        civic_rules *ok = rules_from(text);
+        assert_int_equal(civic_rules_measure_count(ok), 300);
+        civic_rules_free(ok);
+        snprintf(text + used, cap - used, "[measure.m%d]\nmin_score = 5\n", dup);
+        fails_at(text, 10 + 300 * 3 + 1, 2, "duplicate measure");
+        free(text);
+    }
 #undef R
 #undef T
 }
