@@ -1600,6 +1600,13 @@ class Engine(_Owner):
     def __iter__(self):
         return iter(self.subjects())
 
+    def __contains__(self, item: _Any) -> bool:
+        """`"r1" in engine`: whether subject r1 has events (as score() counts
+        them); a Score is looked for among the rows of iter(engine)."""
+        if isinstance(item, str):
+            return item != "" and self.score(item).events > 0
+        return any(item == row for row in self)
+
     def rank(self, group: _Optional[str] = None, as_of: _Any = None,
              top: _Optional[int] = None) -> _List["Score"]:
         """Subjects of `group` (and below it; None = everyone), best score

@@ -1421,6 +1421,19 @@ class TestAnswers(Base):
         self.assertEqual(list(e), [])
         self.assertEqual(e.rank(), [])
         self.assertEqual(e.groups(1), [])
+        self.assertFalse("s1" in e)
+
+    def test_in_asks_for_a_subject(self):
+        self.add("f1", "s1", "fine", "2022-03-01")
+        self.add("f2", "s2", "fine", "2022-05-01")
+        self.assertIn("s1", self.engine)
+        self.assertIn("s2", self.engine)
+        self.assertNotIn("s3", self.engine)
+        self.assertNotIn("", self.engine)
+        self.assertNotIn("S1", self.engine)
+        rows = list(self.engine)
+        self.assertIn(rows[1], self.engine)
+        self.assertNotIn(42, self.engine)
 
     def test_as_of_forms_and_default(self):
         self.add("f1", "s1", "fine", "2022-03-01")
