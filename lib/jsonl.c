@@ -207,8 +207,9 @@ static bool number(jline *j, const char **s, size_t *len)
 
 /* Rewrite a valid JSON number as a plain decimal ("1.5e2" -> "150",
  * "2E-3" -> "0.002"), so that ts and qty numbers mean what they say while
- * text fields stay strict decimals.  Numbers whose plain form would not fit
- * are left as they are (and then fail as "not a number"). */
+ * text fields stay strict decimals.  Leading zeros go, and a zero is 0
+ * whatever its exponent.  Numbers whose plain form would not fit are left as
+ * they are (and then fail, the message quoting them as written). */
 static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
 {
     size_t i = 0, o = 0, digit_count = 0, int_digits = 0;
@@ -229,6 +230,15 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
     for (; i < n && exponent < 1000; i++) exponent = exponent * 10 + (s[i] - '0');
     if (negative) exponent = -exponent;
     long point = (long)int_digits + exponent; /* digits before the decimal point */
+    size_t zeros = 0;
+    while (zeros < digit_count && digits[zeros] == '0') zeros++;
+    if (zeros == digit_count) { /* 0e999999: zero, whatever the exponent */
+        out[0] = '0';
+        return 1;
+    }
+    memmove(digits, digits + zeros, digit_count - zeros);
+    digit_count -= zeros;
+    point -= (long)zeros;
     if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
     if (point <= 0) {
         out[o++] = '0';

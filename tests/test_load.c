@@ -168,13 +168,17 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
                      "\"ref\":null}  \r\n"
                      "{\"id\":\"c\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200.75,\"qty\":1e0}\n"
                      "{\"id\":\"d\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1.7040672e9,\"qty\":25E-2}\n"
-                     "{\"id\":\"z\",\"subject\":\"zero\",\"type\":\"fine\",\"ts\":-5e-99}\n";
+                     "{\"id\":\"z\",\"subject\":\"zero\",\"type\":\"fine\",\"ts\":-5e-99}\n"
+                     /* a zero is 0 whatever its exponent; leading zeros go */
+                     "{\"id\":\"e\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200,\"qty\":0e999999999}\n"
+                     "{\"id\":\"f\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":1704067200,\"qty\":0.0025e2}\n"
+                     "{\"id\":\"g\",\"subject\":\"nought\",\"type\":\"fine\",\"ts\":-0E+99999}\n";
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_engine_load(e, jl, strlen(jl), NULL, &rep, &err);
     if (rc) fprintf(stderr, "%s\n", err.message);
     assert_int_equal(rc, CIVIC_OK);
-    assert_int_equal(rep.accepted, 5);
+    assert_int_equal(rep.accepted, 8);
     /* -5e-99 seconds: less than a second before 1970-01-01T00:00:00Z, its
      * fraction dropped as any ts number's is: 0 */
     civic_record *rec = NULL;
@@ -184,8 +188,11 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
     assert_int_equal(civic_engine_record(e, "zero", -1, &rec), CIVIC_OK);
     assert_int_equal(civic_record_count(rec), 0);
     civic_record_free(rec);
-    /* 2.5 + 1 + 0.25 hours: JSON numbers may use exponents */
-    assert_int_equal(score_at(e, "s", "2024-02-01").score, 100375);
+    /* 2.5 + 1 + 0.25 + 0 + 0.25 hours: JSON numbers may use exponents */
+    assert_int_equal(score_at(e, "s", "2024-02-01").score, 100400);
+    assert_int_equal(civic_engine_record(e, "nought", 0, &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 1);
+    civic_record_free(rec);
     assert_int_equal(score_at(e, "一", "2024-02-01").score, P(990));
     support_release();
     civic_engine_free(e);
