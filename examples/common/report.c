@@ -662,24 +662,10 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
 
 /* ------------------------------------------------------------ lists */
 
-static int one_list(const answers_sink *out, const civic_engine *e, const char *name,
-                    const char *caption, int64_t as_of, const cells *c, uint64_t min_group)
+/* The rows of a list a page may name: members of cells of min_group or more. */
+static void list_table(const answers_sink *out, const civic_rules *r, const civic_list *list,
+                       const char *name, bool flag, const cells *c, uint64_t min_group)
 {
-    const civic_rules *r = civic_engine_rules(e);
-    civic_list *list = NULL;
-    int rc = civic_engine_list(e, name, as_of, &list);
-    if (rc != CIVIC_OK) return rc;
-    bool flag = civic_list_kind(list) == CIVIC_LIST_FLAG;
-    put(out, "<h3>");
-    text(out, caption);
-    put(out, "</h3>\n");
-    if (civic_list_count(list) == 0) {
-        put(out, "<p data-list=\"");
-        text(out, name);
-        put(out, "\">Nobody.</p>\n");
-        civic_list_free(list);
-        return CIVIC_OK;
-    }
     put(out, "<div class=\"wrap\"><table data-list=\"");
     text(out, name);
     put(out, flag ? "\"><tr><th>Resident</th><th>Group</th><th>Grade</th><th>Since</th>"
@@ -706,7 +692,36 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
-    if (any_small_cell(c, min_group))
+}
+
+static int one_list(const answers_sink *out, const civic_engine *e, const char *name,
+                    const char *caption, int64_t as_of, const cells *c, uint64_t min_group)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    civic_list *list = NULL;
+    int rc = civic_engine_list(e, name, as_of, &list);
+    if (rc != CIVIC_OK) return rc;
+    bool flag = civic_list_kind(list) == CIVIC_LIST_FLAG;
+    put(out, "<h3>");
+    text(out, caption);
+    put(out, "</h3>\n");
+    /* Only who may be named decides between a table and a sentence: an
+     * empty list and one whose members are all in small cells look alike. */
+    bool small = any_small_cell(c, min_group);
+    size_t named = 0;
+    for (size_t i = 0; i < civic_list_count(list); i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        civic_list_get(list, i, &x);
+        if (cell_size(c, x.group) >= min_group) named++;
+    }
+    if (named == 0) {
+        put(out, "<p data-list=\"");
+        text(out, name);
+        put(out, small ? "\">Nobody is named.</p>\n" : "\">Nobody.</p>\n");
+    } else {
+        list_table(out, r, list, name, flag, c, min_group);
+    }
+    if (small)
         putf(out, "<p class=\"small\" data-hidden=\"1\">Residents of groups with fewer than %"
                   PRIu64 " members are not named here.</p>\n", min_group);
     civic_list_free(list);

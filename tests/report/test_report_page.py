@@ -138,8 +138,14 @@ class Page(html.parser.HTMLParser):
         self.ungrouped = 0        # data-ungrouped: residents in no group at the depth
         self.tags = set()
         self.urls = []            # every src, href, xlink:href, action value
+        self.empty = {}           # data-list -> the sentence of a list naming nobody
         self._section = None
         self._list = None
+        self._empty = None
+
+    def handle_data(self, data):
+        if self._empty is not None:
+            self.empty[self._empty] += data
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -159,9 +165,11 @@ class Page(html.parser.HTMLParser):
         if tag == "table" and "data-list" in a:
             self._list = a["data-list"]
             self.lists[self._list] = []
-        if tag == "p" and "data-list" in a:    # an empty list: "Nobody."
+        if tag == "p" and "data-list" in a:    # nobody named: a sentence
             self.lists[a["data-list"]] = []
-            self._list = None
+            self._list = a["data-list"]
+            self._empty = a["data-list"]
+            self.empty[self._empty] = ""
         if tag == "tr" and "data-subject" in a and self._list is not None:
             self.lists[self._list].append(a["data-subject"])
         if "data-hidden" in a and self._list is not None:
@@ -173,6 +181,8 @@ class Page(html.parser.HTMLParser):
     def handle_endtag(self, tag):
         if tag == "section":
             self._section = None
+        if tag == "p":
+            self._empty = None
 
 
 EXTERNAL = re.compile(r"^\s*(https?:|//|file:|ftp:|data:text/html)", re.I)
@@ -240,13 +250,18 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
         return ungrouped if g is None else want_groups[g]
     # a list under which members of small cells may be missing says so, on
     # every list and whatever it holds: a count (or a note only when one is
-    # missing) would tell who in a small cell is listed
+    # missing, or "Nobody." only when nobody is missing) would tell who in a
+    # small cell is listed
     any_small = bool(small) or 0 < ungrouped < min_group
     for name, rows in lists.items():
         named = sorted(s for s, g in rows if cell(g) >= min_group)
         check(sorted(page.lists.get(name, [])) == named,
               "%s: list %s names %s, wanted %s" % (label, name, page.lists.get(name), named))
-        want_note = 1 if any_small and rows else 0
+        want_note = 1 if any_small else 0
+        if not named:
+            want = "Nobody is named." if any_small else "Nobody."
+            check(page.empty.get(name) == want, "%s: list %s says %r, wanted %r"
+                  % (label, name, page.empty.get(name), want))
         check(page.hidden.get(name, 0) == want_note,
               "%s: list %s has the small-cell note %s, wanted %d"
               % (label, name, page.hidden.get(name), want_note))
@@ -504,6 +519,28 @@ def wording_page(tmp):
     check("\u202ekcab\u202c" in dom, "wording: the resident's name is on the list, closed")
 
 
+def hidden_cell_pages(tmp):
+    """Two logs that differ only inside a small cell (s1 of south, a group
+    of 2, is a court defaulter in one and recycles in the other; the lists
+    then name nobody in either) give the same page, byte for byte: an empty
+    list and one holding only hidden members must look alike."""
+    base = [l for l in SMALL_LOG.splitlines(True) if not l.startswith(("e5,", "e9,"))]
+    pages = []
+    for kind in ("court_defaulter", "recycling"):
+        log = os.path.join(tmp, "hidden-%s.csv" % kind)
+        with open(log, "w") as f:
+            f.write("".join(l.replace("e7,s1,court_defaulter,", "e7,s1,%s," % kind)
+                            for l in base))
+        pages.append(subprocess.run([ARGS.cli, "-f", "html", "--groups", "1", "-t",
+                                     "2025-06-30", log], check=True, capture_output=True,
+                                    timeout=60).stdout)
+    check(b'data-subject="s1"' not in pages[0]
+          and b'data-list="dishonest">Nobody is named.' in pages[0],
+          "hidden cell: the defaulter's list names nobody and says so")
+    check(pages[0] == pages[1], "hidden cell: a page does not tell whether a member of a "
+          "small cell is listed (the two pages differ)")
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -549,6 +586,7 @@ def main():
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
         ungrouped_page(tmp)
+        hidden_cell_pages(tmp)
         wording_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
