@@ -225,6 +225,21 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
 #define TEMP_SUFFIX ".tmp.XXXXXX"
 #define TEMP_ATTEMPTS 8
 
+/* Files this library writes never get descriptor 0, 1 or 2: a program
+ * started with one of those closed would have its own output (a printf, a
+ * log line to stderr) land in the journal or a snapshot.  fd is moved above
+ * 2 (close-on-exec) before anything locks it; -1 with errno when that fails,
+ * fd then closed. */
+int civic__fd_above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2) return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return high;
+}
+
 int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
                        size_t *name_size, int *fd_out)
 {
@@ -235,7 +250,7 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     if (!tmp) return CIVIC_E_NOMEM;
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         snprintf(tmp, size, "%s%s", path, TEMP_SUFFIX);
-        int fd = mkstemp(tmp);
+        int fd = civic__fd_above_stdio(mkstemp(tmp));
         if (fd < 0) break;
         struct stat st;
         int rc = civic__file_lock(fd, true, false);

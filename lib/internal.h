@@ -1329,6 +1329,10 @@ int civic__link_target(const char *what, const char *path, char *out, civic_erro
  * flock).  wait: block until granted.  Returns 0, EAGAIN when another open
  * holds a conflicting lock, or another errno. */
 int civic__file_lock(int fd, bool exclusive, bool wait);
+/* fd moved above 2 (close-on-exec), so that a file this library writes is
+ * never where a program with a closed stdin, stdout or stderr prints: fd
+ * itself when it is -1 or above 2, else -1 (errno) when the move failed. */
+int civic__fd_above_stdio(int fd);
 /* Create "<path>.tmp.XXXXXX" (mode 0600) and lock it exclusively until it
  * is closed: *fd_out, and *name (*name_size bytes from alc) for the rename.
  * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */

@@ -368,7 +368,7 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
     for (int n = 0; fd < 0 && n < 100; n++) {
         if (n == 0) snprintf(name, sizeof(name), "%s.damaged.%lld", j->path, now);
         else snprintf(name, sizeof(name), "%s.damaged.%lld.%d", j->path, now, n);
-        fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd = civic__fd_above_stdio(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) return io_error(err, "create a copy of the damaged file", j->path);
@@ -516,7 +516,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     /* Twice at most: an engine that finds no journal and loses the race to
      * create it opens the winner's, and finds it locked. */
     for (int attempt = 0;; attempt++) {
-        j->fd = open(j->path, O_RDWR | O_CLOEXEC);
+        j->fd = civic__fd_above_stdio(open(j->path, O_RDWR | O_CLOEXEC));
         if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
         if (j->fd >= 0 && !lock_file(j->fd))
             return errno == EAGAIN

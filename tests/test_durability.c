@@ -615,6 +615,45 @@ static void journal_replays_every_acknowledged_batch(void **state)
     }
 }
 
+/* A program started with stdin, stdout or stderr closed: the journal and
+ * the snapshot must not take that descriptor, or whatever the program then
+ * prints lands in them (civic-server's "listening" line over a journal's
+ * header, which then refused to open). */
+static void files_written_never_take_a_closed_standard_descriptor(void **state)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        char jnl[32], snap[32];
+        snprintf(jnl, sizeof(jnl), "stdio%d.jnl", fd);
+        snprintf(snap, sizeof(snap), "stdio%d.snap", fd);
+        int saved = dup(fd);
+        assert_true(saved > 2);
+        for (int round = 0; round < 2; round++) { /* create, then open an existing one */
+            close(fd);
+            civic_engine *a = journaled(jnl, CIVIC_SYNC_ALWAYS, NULL);
+            add_one(a, round ? "x2" : "x1", "fine", round ? "2024-02-01" : "2024-01-01");
+            int rc = civic_engine_save(a, path_in(snap), NULL);
+            /* what the program prints goes nowhere: the slot is still free */
+            ssize_t wrote = write(fd, "NOT A JOURNAL", 13);
+            int err = errno;
+            assert_int_equal(dup2(saved, fd), fd);
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(wrote, -1);
+            assert_int_equal(err, EBADF);
+            civic_engine_free(a);
+        }
+        close(saved);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_engine *b = journaled(jnl, CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(rep.batches, 2);
+        assert_int_equal(rep.accepted, 2);
+        civic_engine *c = fresh_engine();
+        assert_int_equal(civic_engine_load_snapshot(c, path_in(snap), NULL), CIVIC_OK);
+        assert_same_answers(b, c);
+        civic_engine_free(b);
+        civic_engine_free(c);
+    }
+}
+
 /* Two engines never share a journal, in one process as in two: the second
  * open fails and names the lock; closing the first frees it.  (fcntl record
  * locks are per process, so before open file description locks the second
@@ -1504,6 +1543,7 @@ int main(void)
         cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),
+        cmocka_unit_test(files_written_never_take_a_closed_standard_descriptor),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
