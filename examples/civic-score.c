@@ -18,6 +18,7 @@
 #include "common/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <inttypes.h>
@@ -935,6 +936,12 @@ static char *read_stdin(size_t *len)
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, stdin);
         n += got;
+        if (got == 0 && ferror(stdin)) { /* EISDIR, EIO, EBADF: not an empty input */
+            int saved = errno;
+            free(buf);
+            errno = saved;
+            return NULL;
+        }
         if (got == 0) break;
         if (n == cap) {
             char *bigger = realloc(buf, cap * 2);
@@ -1051,14 +1058,18 @@ static void progress_stop(progress *p)
     pthread_mutex_destroy(&p->mu);
 }
 
-/* Standard input is streamed: a thread copies it into a pipe the library
- * reads like a file, after the first bytes were checked for binary data.
- * Memory stays proportional to the events, not to the input.  (For
- * --compare, which loads the input twice, it is read into memory once.) */
+/* Standard input, and a named file that is not a regular one (a FIFO,
+ * /dev/stdin, a shell's <(...)), is streamed: opened and read once (a second
+ * open of a FIFO waits for a writer that is gone, and a pipe's first bytes
+ * would be lost), its first bytes checked for binary data, and the rest
+ * copied by a thread into a pipe the library reads like a file.  Memory
+ * stays proportional to the events, not to the input.  (For --compare,
+ * which loads the input twice, it is read into memory once.) */
 typedef struct feeder {
-    int out_fd;
+    int in_fd, out_fd;
     const unsigned char *head;
     size_t head_len;
+    int read_errno;            /* a read that failed: the input is not all there */
 } feeder;
 
 static bool write_all(int fd, const void *p, size_t n)
@@ -1080,8 +1091,9 @@ static void *feed_main(void *arg)
     char buf[1 << 16];
     if (write_all(f->out_fd, f->head, f->head_len)) {
         for (;;) {
-            ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
+            ssize_t got = read(f->in_fd, buf, sizeof(buf));
             if (got < 0 && errno == EINTR) continue;
+            if (got < 0) f->read_errno = errno;
             if (got <= 0 || !write_all(f->out_fd, buf, (size_t)got)) break;
         }
     }
@@ -1089,32 +1101,44 @@ static void *feed_main(void *arg)
     return NULL;
 }
 
-/* Up to n bytes from standard input (fewer only at its end). */
-static size_t read_head(unsigned char *buf, size_t n)
+/* Up to n bytes from fd (fewer only at its end); -1 (errno) when a read fails. */
+static ssize_t read_head(int fd, unsigned char *buf, size_t n)
 {
     size_t have = 0;
     while (have < n) {
-        ssize_t got = read(STDIN_FILENO, buf + have, n - have);
+        ssize_t got = read(fd, buf + have, n - have);
         if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
+        if (got < 0) return -1;
+        if (got == 0) break;
         have += (size_t)got;
     }
-    return have;
+    return (ssize_t)have;
 }
 
-static int load_stdin(civic_engine *e, const civic_load_options *opts, civic_load_report *report,
-                      civic_error *err)
+/* Load the stream in_fd, named name in messages.  -1: the input was refused
+ * or could not be read (said on standard error). */
+static int load_stream(civic_engine *e, int in_fd, const char *name,
+                       const civic_load_options *opts, civic_load_report *report,
+                       civic_error *err)
 {
     static unsigned char head[4096];
-    size_t n = read_head(head, sizeof(head));
+    ssize_t got = read_head(in_fd, head, sizeof(head));
+    if (got < 0) {
+        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(errno));
+        return -1;
+    }
+    size_t n = (size_t)got;
     const char *what = binary_kind(head, n);
     if (what) {
-        fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
+        fprintf(stderr, "civic-score: %s: not an event log: %s\n", name, what);
         return -1;
     }
     int fds[2];
-    if (pipe(fds) != 0) return civic_engine_load(e, (const char *)head, n, opts, report, err);
-    feeder f = { fds[1], head, n };
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(errno));
+        return -1;
+    }
+    feeder f = { in_fd, fds[1], head, n, 0 };
     pthread_t t;
     if (pthread_create(&t, NULL, feed_main, &f) != 0) {
         close(fds[0]);
@@ -1126,6 +1150,10 @@ static int load_stdin(civic_engine *e, const civic_load_options *opts, civic_loa
     int rc = civic_engine_load_file(e, path, opts, report, err);
     close(fds[0]); /* a load that stopped early: the feeder sees EPIPE and ends */
     pthread_join(t, NULL);
+    if (f.read_errno) {
+        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(f.read_errno));
+        return -1;
+    }
     return rc;
 }
 
@@ -1161,15 +1189,26 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
         progress_stop(&prog);
     } else if (use_stdin) {
         progress_start(&prog, show_progress, "standard input", NULL);
-        rc = load_stdin(e, &opts, &report, &err);
+        rc = load_stream(e, STDIN_FILENO, "<stdin>", &opts, &report, &err);
         progress_stop(&prog);
         if (rc == -1) return EXIT_INPUT;
     } else {
         struct stat st;
-        if (check_binary_file(path)) return EXIT_INPUT;
-        progress_start(&prog, show_progress, path, stat(path, &st) == 0 ? &st.st_size : NULL);
-        rc = civic_engine_load_file(e, path, &opts, &report, &err);
-        progress_stop(&prog);
+        int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO: waits for its writer, as cat does */
+        if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
+                                                S_ISSOCK(st.st_mode))) {
+            progress_start(&prog, show_progress, path, NULL);
+            rc = load_stream(e, fd, path, &opts, &report, &err);
+            progress_stop(&prog);
+            close(fd);
+            if (rc == -1) return EXIT_INPUT;
+        } else {
+            if (fd >= 0) close(fd);
+            if (check_binary_file(path)) return EXIT_INPUT;
+            progress_start(&prog, show_progress, path, stat(path, &st) == 0 ? &st.st_size : NULL);
+            rc = civic_engine_load_file(e, path, &opts, &report, &err);
+            progress_stop(&prog);
+        }
     }
     *skipped += ctx.count;
     if (rc != CIVIC_OK) {
@@ -1688,8 +1727,21 @@ static int new_engine(const char *rules_path, civic_engine **out)
     return status;
 }
 
+/* A descriptor 0, 1 or 2 the caller closed is held open on /dev/null the
+ * wrong way round (standard input for writing, output and error for
+ * reading): reading or writing it still fails (EBADF) and is reported as
+ * before, and no file or pipe opened later takes its place (the input's
+ * pipe became descriptor 0 and its thread read its own bytes back). */
+static void hold_closed_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+            (void)open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY); /* the lowest free: fd */
+}
+
 int main(int argc, char **argv)
 {
+    hold_closed_standard_descriptors();
     options o;
     memset(&o, 0, sizeof(o));
     static char out_buf[1 << 16];
