@@ -1747,6 +1747,7 @@ int main(int argc, char **argv)
     static char out_buf[1 << 16];
     setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
     signal(SIGPIPE, SIG_IGN); /* a load that stops early closes the stdin pipe */
+    signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is reported */
     int status = parse_options(argc, argv, &o);
     civic_engine *e = NULL, *next = NULL;
     uint64_t skipped = 0;

@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1510,6 +1511,37 @@ static int check_options(const options *o)
     return 0;
 }
 
+/* Fit --max-connections to the descriptors the process may open (ulimit
+ * -n), raising the soft limit towards the hard one first: at too few,
+ * libmicrohttpd never accepts a connection and logs that it cannot, in a
+ * loop, gigabytes of it.  The server's own need: the journal, snapshots
+ * and their directory, compaction's new files, the access log, the
+ * listening socket, and a poller and its wake-up pipe for each thread.
+ * 0, or -1 (reported) when not even one connection fits. */
+static int fit_descriptors(options *o)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+    rlim_t own = 16 + 3 * (rlim_t)o->threads, want = own + o->connections_max;
+    if (rl.rlim_cur < want && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur)) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    if (rl.rlim_cur >= want) return 0;
+    if (rl.rlim_cur <= own) {
+        fprintf(stderr, SERVER_NAME ": ulimit -n is %llu: with --threads %u the server needs "
+                "%llu descriptors of its own and one per connection; raise the limit or lower "
+                "--threads\n", (unsigned long long)rl.rlim_cur, o->threads,
+                (unsigned long long)own);
+        return -1;
+    }
+    o->connections_max = (unsigned)(rl.rlim_cur - own);
+    fprintf(stderr, SERVER_NAME ": ulimit -n is %llu: --max-connections lowered to %u\n",
+            (unsigned long long)rl.rlim_cur, o->connections_max);
+    return 0;
+}
+
 /* Tokens, access log, OpenAPI document.  0 or -1 (reported). */
 static int open_resources(server *s)
 {
@@ -1644,7 +1676,12 @@ int main(int argc, char **argv)
     int status = 1;
     int parsed = parse_options(argc, argv, &s.opt, &status);
     if (parsed != 0) return parsed > 0 ? status : 1;
-    if (check_options(&s.opt) != 0) return 1;
+    if (check_options(&s.opt) != 0 || fit_descriptors(&s.opt) != 0) return 1;
+    /* a closed stdin, stdout or stderr is held on /dev/null: nothing opened
+     * later takes its place and receives what the server prints */
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)open("/dev/null", O_RDWR);
+    signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is answered */
     s.start_unix = unix_now();
     metrics_init(&s.metrics);
     pthread_mutex_init(&s.compact_mutex, NULL);

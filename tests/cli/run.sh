@@ -84,6 +84,11 @@ if [ $rc -eq 2 ] && grep -q "<stdin>: cannot read: Bad file descriptor" "$T/err"
 if [ $rc -eq 2 ] && grep -q "cannot write output: Bad file descriptor" "$T/err"; then ok; else
     bad "closed stdout: $rc $(cat "$T/err")"; fi
 
+# past ulimit -f the write fails and is reported (SIGXFSZ killed it, exit 153)
+sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R -t 2022-10-01 -f json $D/events.csv >"$T/big.json" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
+    bad "ulimit -f: $rc $(cat "$T/err")"; fi
+
 # JSON output is valid JSON with the same numbers
 if command -v python3 >/dev/null 2>&1; then
     "$CLI" $R -t 2022-10-01 -f json $D/events.csv >"$T/out"

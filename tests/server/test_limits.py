@@ -16,6 +16,8 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   deadline    with --request-timeout 2: trickled headers and a trickled
               body are cut off after 2 s, an idle keep-alive connection too.
   chunked     bodies without Content-Length draw on the budget as they grow.
+  descriptors started with stdout and stderr closed, the journal survives a
+              kill; under ulimit -n 9 the server refuses to start, saying why.
 
 usage: test_limits.py --server build/civic-server
 """
@@ -357,13 +359,77 @@ def test_chunked_budget():
         srv.stop()
 
 
+def test_descriptors():
+    """Descriptors: started with stdout and stderr closed, the server must
+    not open its journal on 1 or 2 (it printed its "listening" line over the
+    journal's header: every acknowledged event was lost); under ulimit -n 9
+    it must refuse to start at once, saying why (it looped, logging
+    gigabytes, and never answered)."""
+    import resource
+    import signal
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="civic-fds-")
+    try:
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        port = harness.free_port()
+
+        def closed_output():
+            os.close(1)
+            os.close(2)
+        proc = subprocess.Popen([ARGS.server, "--port", str(port), "--data", data],
+                                stdin=subprocess.DEVNULL, preexec_fn=closed_output)
+        probe = harness.Server(ARGS.server)
+        probe.port = port
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if probe.raw("GET", "/healthz", timeout=1)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        status, body = probe.request("POST", "/events", b"id,subject,type,ts\n"
+                                     b"e1,s1,volunteer_hour,2024-05-01\n", "text/csv")
+        check(status == 200 and body.get("accepted") == 1,
+              "descriptors: the batch is acknowledged (%s %s)" % (status, body))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        srv = harness.Server(ARGS.server, data=data)
+        try:
+            srv.start()
+            status, body = srv.request("GET", "/subjects/s1")
+            check(status == 200 and body.get("events") == 1,
+                  "descriptors: the acknowledged event is there after a restart (%s %s %s)"
+                  % (status, body, srv.output()[-300:]))
+        except RuntimeError as e:
+            check(False, "descriptors: the journal opens after a restart: %s" % e)
+        finally:
+            srv.stop()
+
+        def few_descriptors():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (9, 9))
+        t0 = time.monotonic()
+        try:
+            few = subprocess.run([ARGS.server, "--port", str(harness.free_port())],
+                                 stdin=subprocess.DEVNULL, capture_output=True, timeout=20,
+                                 preexec_fn=few_descriptors)
+            check(few.returncode == 1 and b"ulimit -n is 9" in few.stderr
+                  and len(few.stderr) < 1000 and time.monotonic() - t0 < 10,
+                  "descriptors: under ulimit -n 9 the server says why and exits 1 (%s, %r)"
+                  % (few.returncode, few.stderr[:300]))
+        except subprocess.TimeoutExpired:
+            check(False, "descriptors: under ulimit -n 9 the server did not exit")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("per-ip", test_per_address_limit), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("per-ip", test_per_address_limit), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
     tmp = tempfile.mkdtemp(prefix="civic-limits-")
