@@ -1761,6 +1761,10 @@ int main(int argc, char **argv)
     civic_engine_free(next);
     free(o.files);
     if (fflush(stdout) != 0 && (status == 0 || status == 100)) {
+        if (errno == EPIPE) { /* the reader left (| head): end as any filter does, quietly */
+            signal(SIGPIPE, SIG_DFL);
+            raise(SIGPIPE);
+        }
         fprintf(stderr, "civic-score: cannot write output: %s\n", strerror(errno));
         status = EXIT_INPUT;
     }

@@ -84,6 +84,15 @@ if [ $rc -eq 2 ] && grep -q "<stdin>: cannot read: Bad file descriptor" "$T/err"
 if [ $rc -eq 2 ] && grep -q "cannot write output: Bad file descriptor" "$T/err"; then ok; else
     bad "closed stdout: $rc $(cat "$T/err")"; fi
 
+# a reader that leaves early (| head): ended by SIGPIPE, quietly, as filters
+# are (it said "cannot write output: Broken pipe" and exited 2)
+awk 'BEGIN { print "id,subject,type,ts"; for (i = 0; i < 50000; i++)
+             printf "e%d,s%d,volunteer_hour,2024-05-01\n", i, i }' >"$T/many.csv"
+("$CLI" -f csv "$T/many.csv" 2>"$T/err"; echo $? >"$T/rc") | head -1 >"$T/out"
+rc=$(cat "$T/rc")
+if [ "$rc" -eq 141 ] && [ ! -s "$T/err" ] && [ "$(cat "$T/out")" = "subject,group,score,grade,balance,flags" ]
+then ok; else bad "| head: exit $rc: $(cat "$T/err")"; fi
+
 # past ulimit -f the write fails and is reported (SIGXFSZ killed it, exit 153)
 sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R -t 2022-10-01 -f json $D/events.csv >"$T/big.json" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
