@@ -45,6 +45,20 @@ void civic__error_clear(civic_error *err)
     err->message[0] = '\0';
 }
 
+const char *civic__path_brief(const char *path, char *buf)
+{
+    enum { HEAD = 40, TAIL = 100 };
+    size_t n = strlen(path);
+    if (n <= HEAD + 3 + TAIL) return path;
+    size_t head = HEAD, tail = n - TAIL;
+    while (head > 0 && ((unsigned char)path[head] & 0xC0) == 0x80) head--;
+    while (tail < n && ((unsigned char)path[tail] & 0xC0) == 0x80) tail++;
+    memcpy(buf, path, head);
+    memcpy(buf + head, "...", 3);
+    memcpy(buf + head + 3, path + tail, n - tail + 1);
+    return buf;
+}
+
 int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
                      uint64_t offset, const char *fmt, ...)
 {

@@ -118,6 +118,13 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     __attribute__((format(printf, 6, 7)))
 #endif
     ;
+
+/* A path for a message: itself when short, else its first 40 and last 100
+ * bytes (cut between characters) around "...", so that the reason after it
+ * still fits the message.  buf: CIVIC_PATH_BRIEF_SIZE bytes.  errno is kept. */
+#define CIVIC_PATH_BRIEF_SIZE 148
+const char *civic__path_brief(const char *path, char *buf);
+
 void civic__error_clear(civic_error *err);
 /* Copy an error into a caller's struct, field by field (dst may be NULL). */
 void civic__error_copy(civic_error *dst, const civic_error *src);

@@ -99,8 +99,9 @@ static void make_header(unsigned char *h, uint64_t fingerprint)
 
 static int io_error(civic_error *err, const char *what, const char *path)
 {
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: cannot %s: %s", path, what,
-                            strerror(errno));
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: cannot %s: %s",
+                            civic__path_brief(path, brief), what, strerror(errno));
 }
 
 /* An advisory lock so two engines (of this process or another) never

@@ -228,8 +228,9 @@ static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2]
         have += got;
         if (got == 0 || have < cap) {
             if (ferror(f)) {
-                rc = civic__error_set(ld->err, CIVIC_E_IO, 0, 0, ld->offset,
-                                      "cannot read %s: %s", path, strerror(errno));
+                char brief[CIVIC_PATH_BRIEF_SIZE];
+                rc = civic__error_set(ld->err, CIVIC_E_IO, 0, 0, ld->offset, "cannot read %s: %s",
+                                      civic__path_brief(path, brief), strerror(errno));
                 break;
             }
             if (feof(f)) eof = true;
@@ -288,7 +289,10 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
         else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) format = CIVIC_FORMAT_JSONL;
     }
     FILE *f = fopen(path, "rb");
-    if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    if (!f)
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
+                                civic__path_brief(path, brief), strerror(errno));
     const size_t cap = (size_t)2 << 20; /* >= CIVIC_LINE_BYTES_MAX + 1 */
     char *bufs[2] = { civic__malloc(&e->alc, cap), civic__malloc(&e->alc, cap) };
     if (!bufs[0] || !bufs[1]) {

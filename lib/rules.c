@@ -1211,7 +1211,10 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
     civic_allocator a;
     civic__alloc_init(&a, alc);
     FILE *f = fopen(path, "rb");
-    if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    if (!f)
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
+                                civic__path_brief(path, brief), strerror(errno));
     size_t cap = 0, len = 0;
     char *buf = NULL;
     int rc = CIVIC_OK;
@@ -1229,7 +1232,9 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0) {
-            if (ferror(f)) rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot read %s: %s", path, strerror(errno));
+            if (ferror(f))
+                rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot read %s: %s",
+                                      civic__path_brief(path, brief), strerror(errno));
             break;
         }
     }

@@ -230,11 +230,12 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
                                      CIVIC_EVENT_RECORD_BYTES_MAX;
     char *tmp = NULL;
     snap_writer w = { -1, 0, 0, civic__malloc(&e->alc, buf_size), 0, 0 };
+    char brief[CIVIC_PATH_BRIEF_SIZE];
     civic__temp_sweep(file); /* what earlier writers killed before their rename left */
     int rc = w.buf ? civic__temp_create(&e->alc, file, &tmp, &tmp_size, &w.fd) : CIVIC_E_NOMEM;
     if (rc == CIVIC_E_IO) {
         rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot create a temporary file for %s: %s",
-                              path, strerror(errno));
+                              civic__path_brief(path, brief), strerror(errno));
     } else if (rc != CIVIC_OK) {
         rc = civic__error_set(err, rc, 0, 0, 0, NULL);
     } else {
@@ -242,11 +243,11 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
         if (step) {
             int saved = errno;
             unlink(tmp);
-            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step, path,
-                                  strerror(saved));
+            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot %s snapshot %s: %s", step,
+                                  civic__path_brief(path, brief), strerror(saved));
         } else if (!civic__fsync_parent(file)) {
             rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot sync the directory of %s: %s",
-                                  path, strerror(errno));
+                                  civic__path_brief(path, brief), strerror(errno));
         }
     }
     civic__free(&e->alc, w.buf, buf_size);
@@ -290,8 +291,11 @@ static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
     size_t got = fread(p, 1, n, r->f);
     if (got != n) {
         if (ferror(r->f))
-            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got,
-                                    "cannot read %s: %s", r->path, strerror(errno));
+        {
+            char brief[CIVIC_PATH_BRIEF_SIZE];
+            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got, "cannot read %s: %s",
+                                    civic__path_brief(r->path, brief), strerror(errno));
+        }
         return corrupt(r, r->offset + got, what);
     }
     r->crc = civic__crc32c(r->crc, p, n);
@@ -500,7 +504,10 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
     civic__error_clear(err);
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     FILE *f = fopen(path, "rb");
-    if (!f) return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s", path, strerror(errno));
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    if (!f)
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
+                                civic__path_brief(path, brief), strerror(errno));
     civic__temp_sweep(path); /* at startup: what a killed save or compaction left */
     snap_reader r = { f, path, 0, 0, err, 0, 1, CIVIC_NO_TIME };
     int rc = civic__engine_write(e, snapshot_apply, &r, err);

@@ -5,6 +5,7 @@
 */
 #include "support.h"
 
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -409,6 +410,30 @@ static void files_load_in_pieces_with_the_same_answers(void **state)
     free(y);
     assert_int_equal(civic_engine_load_file(a, "missing.csv", NULL, &rep, &err), CIVIC_E_IO);
     assert_non_null(strstr(err.message, "missing.csv"));
+    /* a long path is cut in the middle, between characters, so the reason
+     * still fits the message (it was cut off before it) */
+    char longest[1200];
+    for (int twice = 0; twice < 2; twice++) {
+        size_t k = 0;
+        k += (size_t)snprintf(longest, sizeof(longest), "no-such-dir/");
+        while (k < 600) k += (size_t)snprintf(longest + k, sizeof(longest) - k, twice ? "\u00e9" : "d");
+        snprintf(longest + k, sizeof(longest) - k, "/log.csv");
+        assert_int_equal(civic_engine_load_file(a, longest, NULL, &rep, &err), CIVIC_E_IO);
+        size_t m = strlen(err.message);
+        const char *why = strerror(ENOENT), *too_long = strerror(ENAMETOOLONG);
+        assert_true(m < sizeof(err.message) - 1);
+        assert_true((m > strlen(why) && strcmp(err.message + m - strlen(why), why) == 0) ||
+                    (m > strlen(too_long) && strcmp(err.message + m - strlen(too_long), too_long) == 0));
+        assert_non_null(strstr(err.message, "cannot open no-such-dir/"));
+        assert_non_null(strstr(err.message, "..."));
+        assert_non_null(strstr(err.message, "/log.csv: "));
+        for (size_t i = 0; i + 1 < m; i++) /* never half a character: UTF-8 throughout */
+            if (((unsigned char)err.message[i] & 0xE0) == 0xC0)
+                assert_int_equal((unsigned char)err.message[i + 1] & 0xC0, 0x80);
+        for (size_t i = 0; i < m; i++)
+            if (((unsigned char)err.message[i] & 0xC0) == 0x80)
+                assert_true(i > 0 && (unsigned char)err.message[i - 1] >= 0xC0);
+    }
     int64_t first = 0, last = 0;
     assert_int_equal(civic_engine_time_range(a, &first, &last), CIVIC_OK);
     assert_true(first < last);
