@@ -685,8 +685,9 @@ static int open_data(server *s)
 }
 
 /* One compaction at a time (the timer, POST /compact, shutdown); its time
- * and duration go to /metrics.  Returns the library's code. */
-static int compact_now(server *s, double *seconds)
+ * and duration go to /metrics.  Returns the library's code; why: its
+ * message when it failed (may be NULL). */
+static int compact_now(server *s, double *seconds, civic_error *why)
 {
     civic_error err = CIVIC_ERROR_INIT;
     pthread_mutex_lock(&s->compact_mutex);
@@ -702,6 +703,7 @@ static int compact_now(server *s, double *seconds)
         pthread_mutex_unlock(&s->stats_mutex);
     }
     if (rc != CIVIC_OK) report_error("compaction", rc, &err);
+    if (why) *why = err;
     if (seconds) *seconds = took;
     return rc;
 }
@@ -721,7 +723,7 @@ static void *compactor_main(void *arg)
         pthread_mutex_unlock(&s->stop_mutex);
         uint64_t now = civic_engine_event_count(s->engine);
         if (now != last) {
-            compact_now(s, NULL);
+            compact_now(s, NULL, NULL);
             last = now;
         }
         pthread_mutex_lock(&s->stop_mutex);
@@ -738,8 +740,11 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
         return send_error(c, rq, MHD_HTTP_CONFLICT, "not durable",
                           "the server runs without --data: there is nothing to compact");
     double seconds = 0;
-    int rc = compact_now(s, &seconds);
-    if (rc != CIVIC_OK) return send_error(c, rq, status_of(rc), civic_strerror(rc), "compaction");
+    civic_error why = CIVIC_ERROR_INIT;
+    int rc = compact_now(s, &seconds, &why);
+    if (rc != CIVIC_OK) /* the library's message names the file and the cause */
+        return send_error(c, rq, status_of(rc), civic_strerror(rc),
+                          why.message[0] ? why.message : "compaction");
     buf b = { 0 };
     buf_printf(&b, "{\"compacted\":true,\"seconds\":%.6f,\"events\":%" PRIu64 "}", seconds,
                civic_engine_event_count(s->engine));
@@ -1666,7 +1671,7 @@ static int serve(server *s, const char *cert, const char *key)
     MHD_stop_daemon(d);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
-    if (s->opt.data_dir) compact_now(s, NULL);
+    if (s->opt.data_dir) compact_now(s, NULL, NULL);
     return 0;
 }
 

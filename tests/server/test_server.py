@@ -493,6 +493,62 @@ def test_port_in_use(srv):
     check(status == 200, "the first server still answers: %s" % status)
 
 
+def test_compact_full_disk(tmp):
+    """A compaction that cannot write its snapshot answers 503 naming the
+    file and the cause (it said only "compaction"), and loses nothing: the
+    batches acknowledged before it are there after a restart.  A full
+    tmpfs as root (as on CI), else a directory made read-only."""
+    data = os.path.join(tmp, "fulldisk")
+    os.mkdir(data)
+    mounted = False
+    if os.geteuid() == 0:
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", data],
+                                 capture_output=True).returncode == 0
+        if not mounted:
+            print("test-server: no tmpfs mount here; the full disk is a read-only directory")
+    try:
+        srv = Server(data).start()
+        try:
+            body = "id,subject,type,ts\n" + "".join(
+                "f%d,s%d,volunteer_hour,2024-05-01\n" % (i, i % 40) for i in range(1200))
+            status, reply = srv.request("POST", "/events", body.encode(), "text/csv")
+            check(status == 200 and reply.get("accepted") == 1200,
+                  "full disk: the batch before it is acknowledged: %s %s" % (status, reply))
+            if mounted:
+                fd = os.open(os.path.join(data, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+                try:
+                    while os.write(fd, b"\0" * 4096) > 0:
+                        pass
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
+            else:
+                os.chmod(data, 0o555)
+            status, reply = srv.request("POST", "/compact")
+            reason = reply.get("reason", "")
+            check(status == 503 and "snapshot" in reason and
+                  ("No space left" in reason or "ermission denied" in reason),
+                  "full disk: POST /compact says which file and why: %s %s" % (status, reply))
+        finally:
+            srv.stop()
+            if mounted:
+                os.unlink(os.path.join(data, "filler"))
+            else:
+                os.chmod(data, 0o755)
+        srv = Server(data).start()
+        try:
+            status, reply = srv.request("GET", "/subjects/s7")
+            check(status == 200 and reply.get("events") == 30,
+                  "full disk: every acknowledged event is there after a restart: %s %s"
+                  % (status, reply))
+        finally:
+            srv.stop()
+    finally:
+        if mounted:
+            subprocess.run(["umount", data], capture_output=True)
+
+
 def test_source_from_token(tmp):
     tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "tokens"),
                                  [("clerk-a", "write", "clerk-a-0123456789-token"),
@@ -805,6 +861,7 @@ def main():
         test_purge(tmp)
         test_document(tmp, log_path)
         test_source_from_token(tmp)
+        test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
         test_journal_damage(tmp)
