@@ -70,7 +70,7 @@ from ._capi import (CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_INVALID, CIVIC_E_NOMEM,  
                     CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_USER, CIVIC_E_PURGED,
                     CIVIC_E_NOTFOUND)
 
-__version__ = "1.1.0"
+__version__ = _capi.PACKAGE_VERSION
 
 __all__ = [
     "__version__", "library_version", "library_path", "CivicError", "CivicOSError",

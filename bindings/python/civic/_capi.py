@@ -30,6 +30,7 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int,
                     c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
 
 SOVERSION = 1
+PACKAGE_VERSION = "1.1.0"  # civic.__version__: the library this package was written for
 SONAME = "libcivic.so.%d" % SOVERSION
 ENV_VAR = "CIVIC_LIBRARY"
 
@@ -863,7 +864,7 @@ def _check_version(cdll, path):
     return number
 
 
-def _bind(cdll, path):
+def _bind(cdll, path, number):
     missing = []
     for name, (restype, argtypes, errcheck) in PROTOTYPES.items():
         try:
@@ -875,10 +876,14 @@ def _bind(cdll, path):
         fn.argtypes = argtypes
         fn.errcheck = errcheck
     if missing:
-        raise ImportError("%s lacks symbols this package needs: %s"
-                          % (path, ", ".join(missing)))
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise ImportError("%s is libcivic %d.%d.%d, older than this package needs "
+                          "(libcivic %s or later): it lacks symbols this package needs, "
+                          "%d of them (%s); install a newer libcivic or point $%s at one"
+                          % (path, number // 1000000, number // 1000 % 1000, number % 1000,
+                             PACKAGE_VERSION, len(missing), shown, ENV_VAR))
 
 
 lib, LIBRARY_PATH = _open()
 VERSION_NUMBER = _check_version(lib, LIBRARY_PATH)
-_bind(lib, LIBRARY_PATH)
+_bind(lib, LIBRARY_PATH, VERSION_NUMBER)

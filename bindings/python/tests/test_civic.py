@@ -510,7 +510,10 @@ class TestLookup(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
             err = p.stderr.decode()
             self.assertIn("lacks symbols", err)
-            self.assertIn("civic_engine_new", err)
+            self.assertIn("is libcivic 1.0.0, older than this package needs", err)
+            self.assertIn("(libcivic 1.1.0 or later)", err)
+            # how many, the first five, then ...
+            self.assertRegex(err, r"needs, \d+ of them \((civic_\w+, ){5}\.\.\.\)")
 
 
 class TestHeaderContract(Base):
