@@ -432,8 +432,9 @@ static bool counts_before(const civic_item *a, int64_t raw_a, const civic_item *
     return item_compare(a, b) < 0;
 }
 
-/* One generation of an act, not archived: one member counts. */
-static int merge_generation(civic_eval *ev, const act_member *m, size_t k)
+/* One generation of an act, not archived: one member counts.  kept: the
+ * member whose retention ends last, noted on the one that counts. */
+static int merge_generation(civic_eval *ev, const act_member *m, size_t k, uint32_t kept)
 {
     civic_item *items = ev->items;
     uint32_t best = CIVIC_NONE;
@@ -455,11 +456,11 @@ static int merge_generation(civic_eval *ev, const act_member *m, size_t k)
         x->flags |= CIVIC_ITEM_MERGED;
         x->merged_with = best;
     }
+    if (best != CIVIC_NONE) items[best].merged_with = kept;
     return CIVIC_OK;
 }
 
-/* The end of retention of a member, CIVIC_FOREVER when its rule keeps it. */
-static int64_t retained_until(const civic_rules *r, const civic_item *x)
+int64_t civic__retained_until(const civic_rules *r, const civic_item *x)
 {
     if (!r->any_retain) return CIVIC_FOREVER;
     const civic_rule *life = civic__rule_version_at(r, x->type, x->ts);
@@ -481,9 +482,13 @@ static int act_generations(civic_eval *ev, const act_member *m, size_t k)
             ev->items[m[first++].item].flags |= CIVIC_ITEM_ARCHIVED;
     }
     int64_t until = INT64_MIN;
+    uint32_t kept = CIVIC_NONE; /* the member whose retention ends at until */
     for (size_t j = 0; j < k; j++) {
-        int64_t u = retained_until(ev->r, &ev->items[m[j].item]);
-        if (u > until) until = u;
+        int64_t u = civic__retained_until(ev->r, &ev->items[m[j].item]);
+        if (u > until || kept == CIVIC_NONE) {
+            until = u;
+            kept = m[j].item;
+        }
         int64_t next = j + 1 < k ? m[j + 1].ts : CIVIC_FOREVER;
         if (next == m[j].ts || until == CIVIC_FOREVER || until >= next) continue;
         /* t* = until: members first..j leave together */
@@ -494,13 +499,14 @@ static int act_generations(civic_eval *ev, const act_member *m, size_t k)
                 ev->act_archived(ev->act_ctx, x->subject, m[first].act, until);
             }
         } else {
-            int rc = merge_generation(ev, m + first, j + 1 - first);
+            int rc = merge_generation(ev, m + first, j + 1 - first, kept);
             if (rc != CIVIC_OK) return rc;
         }
         first = j + 1;
         until = INT64_MIN;
+        kept = CIVIC_NONE;
     }
-    return first < k ? merge_generation(ev, m + first, k - first) : CIVIC_OK;
+    return first < k ? merge_generation(ev, m + first, k - first, kept) : CIVIC_OK;
 }
 
 static int merge_acts(civic_eval *ev, size_t n)
@@ -557,7 +563,7 @@ static int archive(civic_eval *ev, size_t n, const uint32_t *target)
     for (size_t i = 0; i < n; i++) {
         civic_item *x = &items[i];
         if (civic__type_is_rule(x->type) && x->act == CIVIC_NONE &&
-            retained_until(ev->r, x) <= ev->as_of)
+            civic__retained_until(ev->r, x) <= ev->as_of)
             x->flags |= CIVIC_ITEM_ARCHIVED;
         pointers += civic__type_has_ref(x->type) && !(x->flags & CIVIC_ITEM_ARCHIVED);
     }
@@ -1149,7 +1155,7 @@ static void fold_span(const civic_eval *ev, size_t m, int64_t *lo, int64_t *hi)
     for (size_t i = 0; i < m && (r->any_publicity || r->any_retain); i++) {
         const civic_item *it = &ev->items[i];
         narrow(it->eff, t, lo, hi);
-        if (civic__type_is_rule(it->type)) narrow(retained_until(r, it), t, lo, hi);
+        if (civic__type_is_rule(it->type)) narrow(civic__retained_until(r, it), t, lo, hi);
     }
 }
 

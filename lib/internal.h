@@ -1170,10 +1170,16 @@ typedef struct civic_item {
     uint32_t flags;            /* CIVIC_ITEM_* */
     uint32_t group;            /* to the scattered event array after the first pass */
     uint32_t act;              /* act id, CIVIC_NONE when none */
-    uint32_t merged_with;      /* MERGED: item index of the act's counting event */
+    uint32_t merged_with;      /* MERGED: item index of the act's counting event;
+                                  the counting event: the member of its generation
+                                  whose retention ends last (CIVIC_NONE: no act) */
     uint16_t type;
     uint8_t state;
 } civic_item;
+
+/* When retention archives a rule event (SPEC 10.4), CIVIC_FOREVER when its
+ * rule keeps it (an act is archived when its generation's last is). */
+int64_t civic__retained_until(const civic_rules *r, const civic_item *x);
 
 /* One cap's use in its current period bucket, by one subject. */
 typedef struct civic_cap_use {

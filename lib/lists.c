@@ -7,7 +7,8 @@
 ** read lock, it owns copies of its strings and outlives the engine.  The
 ** flagged time of a subject is the union of [eff, end) over its events that
 ** carry the flag and count at T (neither revoked, merged, archived,
-** suspended nor pending); touching intervals join.
+** suspended nor pending), each cut where retention will archive it;
+** touching intervals join.
 */
 #include "internal.h"
 
@@ -37,6 +38,19 @@ static int span_compare(const void *a, const void *b)
     return x->to < y->to ? -1 : x->to > y->to;
 }
 
+/* When an entry that counts at T stops counting, as known at T: its end,
+ * or earlier when retention archives it first (SPEC 10.4: "the entry stops
+ * counting"); an act's counting entry, when its generation is archived. */
+static int64_t counts_until(const civic_eval *ev, const civic_item *it)
+{
+    if (!ev->r->any_retain) return it->end;
+    const civic_item *kept = it;
+    if (it->act != CIVIC_NONE)
+        kept = it->merged_with == CIVIC_NONE ? NULL : &ev->items[it->merged_with];
+    int64_t archived = kept ? civic__retained_until(ev->r, kept) : CIVIC_FOREVER;
+    return archived < it->end ? archived : it->end;
+}
+
 /* The stretch of flagged time that contains T (SPEC 11.3). */
 static int flag_stretch(const civic_eval *ev, size_t n, uint32_t flag, int64_t *since,
                         int64_t *until)
@@ -47,9 +61,10 @@ static int flag_stretch(const civic_eval *ev, size_t n, uint32_t flag, int64_t *
     for (size_t i = 0; i < n; i++) {
         const civic_item *it = &ev->items[i];
         if (!civic__type_is_rule(it->type) || (it->flags & CIVIC_ITEM_GONE) ||
-            it->v->flag != flag || it->end <= it->eff)
+            it->v->flag != flag)
             continue;
-        s[k++] = (span){ it->eff, it->end };
+        int64_t to = counts_until(ev, it);
+        if (to > it->eff) s[k++] = (span){ it->eff, to };
     }
     if (k > 1) qsort(s, k, sizeof(span), span_compare);
     *since = *until = CIVIC_NO_TIME;

@@ -492,6 +492,35 @@ static void lists_give_the_flagged_stretch_containing_t(void **state)
     civic_engine_free(e);
 }
 
+/* A list's until is where the subject leaves it as known at T: retention
+ * archives an entry before its validity ends (10.4: it "stops counting"),
+ * an act's members all at its t*.  Computed by hand: 90 days after 1 Jan
+ * 2022 is 1 Apr; after 20 Jan, 20 Apr. */
+static void a_list_ends_where_retention_archives_the_entry(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.bad]\npoints = -5\nflag = \"dishonest\"\nvalid = \"1y\"\n"
+                                  "retain = \"90d\"\naffects = \"score\"\n");
+    load_ok(e, "id,subject,type,ts,act\na,s,bad,2022-01-01,\n"
+               "b1,u,bad,2022-01-01,x\nb2,u,bad,2022-01-20,x\n");
+    const char *at[] = { "2022-02-01", "2022-03-31", "2022-04-10", "2022-04-20" };
+    const size_t count[] = { 2, 2, 1, 0 };
+    for (int k = 0; k < 4; k++) {
+        civic_list *l = NULL;
+        assert_int_equal(civic_engine_list(e, "dishonest", when(e, at[k]), &l), CIVIC_OK);
+        assert_int_equal(civic_list_count(l), count[k]);
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        for (size_t i = 0; i < count[k]; i++) {
+            assert_int_equal(civic_list_get(l, i, &x), CIVIC_OK);
+            bool act = strcmp(x.subject, "u") == 0;
+            assert_int_equal(x.since, when(e, "2022-01-01"));
+            assert_int_equal(x.until, when(e, act ? "2022-04-20" : "2022-04-01"));
+        }
+        civic_list_free(l);
+    }
+    civic_engine_free(e);
+}
 
 /* ------------------------------------------------------------ more */
 
@@ -667,6 +696,7 @@ int main(void)
         cmocka_unit_test(example_5_a_freeze_stops_additions_until_repaired),
         cmocka_unit_test(example_6_publicity_holds_an_entry_pending),
         cmocka_unit_test(example_7_an_objection_suspends_until_dismissed),
+        cmocka_unit_test(a_list_ends_where_retention_archives_the_entry),
         cmocka_unit_test(example_8_retention_archives_after_five_years),
         cmocka_unit_test(a_scheme_without_changes_reads_every_rule_from_its_base_table),
         cmocka_unit_test(example_9_a_tier_counts_hours_whatever_the_caps),

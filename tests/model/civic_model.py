@@ -1500,6 +1500,7 @@ class Analysis:
     def __init__(self):
         self.entries = {}       # id -> Entry (every event of S with ts <= T)
         self.archived = set()   # ids archived at T
+        self.archived_at = {}   # id -> when retention archives it, for those not yet
         self.archived_acts = []  # (act, t*) of the archived act segments
         self.result = None
 
@@ -1649,6 +1650,8 @@ def analyse(scheme, log, subject, T):
                 end = retention_end(entries[e.id], offset)
                 if end is not None and end <= T:
                     archived.add(e.id)
+                elif end is not None:
+                    an.archived_at[e.id] = end
     current_acts = {}
     for act, members in acts.items():
         segments, remaining = archived_act_segments(members, T, offset)
@@ -1656,6 +1659,9 @@ def analyse(scheme, log, subject, T):
             an.archived_acts.append((act, tstar))
             archived.update(m.id for m in segment)
         current_acts[act] = remaining
+        tstar = act_archival_instant(remaining, offset) if remaining else None
+        if tstar is not None:  # later than T: the rest is archived whole then
+            an.archived_at.update((m.id, tstar) for m in remaining)
     # Pointers of the same subject at an archived event, dated at or after it,
     # are archived with it (transitively: a dismissal of an archived objection).
     changed = True
@@ -1870,10 +1876,17 @@ def analyse(scheme, log, subject, T):
         result.dimensions[entry.dimension] = (
             result.dimensions.get(entry.dimension, 0) + entry.counted)
     # Flag intervals for lists (SPEC 11.3): every folded event counts.
+    # DECISION D42: an interval ends where the entry stops counting as known at
+    # T: its end, or earlier when retention will archive it (10.4: "the entry
+    # stops counting"); an act's members when their generation is archived.
     for entry in folded:
         if entry.version.flag is not None:
+            end = entry.end
+            gone = an.archived_at.get(entry.id)
+            if gone is not None and (end is FOREVER or gone < end):
+                end = gone
             result.flag_intervals.setdefault(entry.version.flag, []).append(
-                (entry.eff, entry.end))
+                (entry.eff, end))
 
     # Group (SPEC 10.6's reading of step 9): the last, in (ts, id) order, of
     # S's rule events and redeems with ts <= T that carry one and are not
