@@ -1169,8 +1169,8 @@ static bool decode_target(request *rq, const char *uri)
  * request line is read; what it returns becomes the request's *con_cls. */
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)cls;
-    (void)c;
+    server *s = cls;
+    guard_request_begun(&s->guard, c);
     request *rq = calloc(1, sizeof(*rq));
     if (!rq) return NULL;
     rq->start_us = now_us();
@@ -1612,7 +1612,8 @@ static bool fill_address(const char *bind, unsigned port, struct sockaddr_storag
 static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key)
 {
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC; /* MHD_quiesce_daemon at shutdown */
     if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
     if (cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
@@ -1668,6 +1669,16 @@ static int serve(server *s, const char *cert, const char *key)
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
+    /* Stop listening, then let the requests that began be answered: each
+     * arrives whole within --request-timeout or the guard cuts it. */
+    if (MHD_quiesce_daemon(d) != MHD_INVALID_SOCKET) {
+        int64_t until = now_us() + ((int64_t)(s->opt.request_seconds ? s->opt.request_seconds
+                                                                     : 30) + 1) * 1000000;
+        while (guard_requests_begun(&s->guard) > 0 && now_us() < until) {
+            struct timespec nap = { 0, 20 * 1000000L };
+            nanosleep(&nap, NULL);
+        }
+    }
     MHD_stop_daemon(d);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);

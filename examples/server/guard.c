@@ -11,6 +11,7 @@ struct conn_slot {
     conn_slot *prev, *next;
     MHD_socket fd;
     int64_t since_ms;   /* start of the current request's deadline */
+    bool begun;         /* a request line arrived and its answer is not done */
     bool answering;     /* the request arrived; not timed */
     bool shut;          /* already shut down by the reaper */
 };
@@ -134,6 +135,24 @@ static conn_slot *slot_of(struct MHD_Connection *c)
     return i ? i->socket_context : NULL;
 }
 
+void guard_request_begun(guard *g, struct MHD_Connection *c)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    s->begun = true;
+    pthread_mutex_unlock(&g->mutex);
+}
+
+size_t guard_requests_begun(guard *g)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&g->mutex);
+    for (conn_slot *s = g->head; s; s = s->next) n += s->begun && !s->shut;
+    pthread_mutex_unlock(&g->mutex);
+    return n;
+}
+
 void guard_request_arrived(guard *g, struct MHD_Connection *c)
 {
     conn_slot *s = slot_of(c);
@@ -148,7 +167,7 @@ void guard_request_done(guard *g, struct MHD_Connection *c)
     conn_slot *s = slot_of(c);
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
-    s->answering = false;
+    s->answering = s->begun = false;
     s->since_ms = now_ms();
     pthread_mutex_unlock(&g->mutex);
 }

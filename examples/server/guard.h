@@ -55,6 +55,10 @@ void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                   enum MHD_ConnectionNotificationCode code);
+/* A request line arrived on c: a shutdown waits for its answer. */
+void guard_request_begun(guard *g, struct MHD_Connection *c);
+/* Connections whose request began and is not yet answered. */
+size_t guard_requests_begun(guard *g);
 /* The request on c has arrived whole: stop timing it. */
 void guard_request_arrived(guard *g, struct MHD_Connection *c);
 /* The answer on c is done: time the next request from now. */

@@ -16,6 +16,7 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   deadline    with --request-timeout 2: trickled headers and a trickled
               body are cut off after 2 s, an idle keep-alive connection too.
   chunked     bodies without Content-Length draw on the budget as they grow.
+  drain       SIGTERM lets a request whose body is still arriving finish.
   descriptors started with stdout and stderr closed, the journal survives a
               kill; under ulimit -n 9 the server refuses to start, saying why.
 
@@ -423,13 +424,74 @@ def test_descriptors():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_drain():
+    """SIGTERM stops listening and lets a request that has begun finish: a
+    POST whose body is half sent when the signal comes is answered 200 and
+    applied (it was cut off, unanswered); one that never finishes holds the
+    exit back no longer than --request-timeout; idle keep-alive connections
+    not at all."""
+    import http.client
+    import signal
+    import subprocess
+    body = b"id,subject,type,ts\n" + b"".join(
+        b"e%04d,s1,volunteer_hour,2024-01-01\n" % i for i in range(100))
+    head = (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    tmp = tempfile.mkdtemp(prefix="civic-drain-")
+    try:
+        data = os.path.join(tmp, "data")
+        srv = harness.Server(ARGS.server, data=data).start()
+        idle = srv.connection()
+        idle.request("GET", "/healthz")
+        idle.getresponse().read()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        s.sendall(body[50:])
+        s.settimeout(10)
+        reply = b""
+        try:
+            while b"}" not in reply:
+                got = s.recv(4096)
+                if not got:
+                    break
+                reply += got
+        except OSError:
+            pass
+        rc = srv.proc.wait(timeout=30)
+        check(reply.startswith(b"HTTP/1.1 200") and b'"accepted":100' in reply and rc == 0,
+              "drain: a body half sent at SIGTERM is answered (%r, exit %s)" % (reply[:80], rc))
+        srv = harness.Server(ARGS.server, data=data).start()
+        try:
+            status, body_json = srv.request("GET", "/subjects/s1")
+            check(status == 200 and body_json.get("events") == 100,
+                  "drain: its events are kept (%s %s)" % (status, body_json))
+        finally:
+            srv.stop()
+        srv = harness.Server(ARGS.server, extra=["--request-timeout", "2"]).start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        rc = srv.proc.wait(timeout=30)
+        check(rc == 0 and time.monotonic() - t0 < 5,
+              "drain: a stalled body holds the exit back at most --request-timeout (%.1f s)"
+              % (time.monotonic() - t0))
+        s.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("per-ip", test_per_address_limit), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("per-ip", test_per_address_limit), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
     tmp = tempfile.mkdtemp(prefix="civic-limits-")
