@@ -342,9 +342,15 @@ static int tombs_reserve(civic_engine *e, const purge_plan *pl)
     return CIVIC_OK;
 }
 
+/* Each tombstone keeps the horizon after the purge that made it: a purge
+ * below the horizon (a no-op for T >= it, but it still removes pointers that
+ * arrived since at what earlier purges removed) must not give them a lower
+ * one, or a pointer at one of them dated between the two would be dangling
+ * where, had it stayed, it would be archived with it. */
 static void tombs_add(civic_engine *e, const purge_plan *pl)
 {
     civic_tombs *t = &e->tombs;
+    int64_t horizon = pl->before > e->purge_horizon ? pl->before : e->purge_horizon;
     for (uint32_t i = 0; i < e->event_count; i++) {
         if (!pl->removed[i]) continue;
         const civic_ev *x = &e->events[i];
@@ -352,7 +358,7 @@ static void tombs_add(civic_engine *e, const purge_plan *pl)
         const char *id = copy_lp(&t->arena, civic__ev_id(e, x, &buf));
         CIVIC_ASSERT(id); /* reserved */
         uint32_t k = (uint32_t)t->count++;
-        t->items[k] = (civic_tomb){ id, x->ts, pl->before, x->subject, civic__event_act(e, i) };
+        t->items[k] = (civic_tomb){ id, x->ts, horizon, x->subject, civic__event_act(e, i) };
         civic__table_insert(&t->table, civic__hash32(id, civic__lp_len(id)), k);
     }
 }

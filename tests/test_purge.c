@@ -301,6 +301,45 @@ static void a_pointer_dated_after_its_purge_stays_dangling(void **state)
     support_release();
 }
 
+/* A purge below the horizon still removes pointers that arrived since at
+ * what an earlier purge removed; their tombstones keep the horizon, not the
+ * lower H: a pointer at one of them dated between the two is archived on
+ * arrival, as it would be with its target kept (found by fuzz_api2: it was
+ * dangling, and the engine answered unlike one that never purged). */
+static void a_purge_below_the_horizon_gives_its_tombstones_the_horizon(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(RULES), *kept = engine_from(RULES);
+    const char *f1 = "id,subject,type,ts\nf1,s,fine,2015-03-01\n"; /* archived 2020-03-01 */
+    const char *c1 = "id,subject,type,ts,ref\nc1,s,correct,2016-01-01,f1\n";
+    const char *o1 = "id,subject,type,ts,ref\no1,s,object,2020-01-01,c1\n";
+    load_ok(e, f1);
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(e, at(e, "2021-06-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 1);
+    load_ok(e, c1); /* archived on arrival */
+    assert_int_equal(civic_engine_purge(e, at(e, "2019-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 1);
+    assert_int_equal(rep.horizon, at(e, "2021-06-01"));
+    load_ok(e, o1); /* dated between the two H, after c1: archived with it */
+    load_ok(kept, f1);
+    load_ok(kept, c1);
+    load_ok(kept, o1);
+    for (int k = 0; k < 2; k++) {
+        const civic_engine *x = k ? kept : e;
+        civic_score sc = score_at(x, "s", "2022-06-01");
+        assert_int_equal(sc.events, 0);
+        assert_int_equal(sc.score, P(1000));
+        civic_record *rec = NULL;
+        assert_int_equal(civic_engine_record(x, "s", at(x, "2022-06-01"), &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), 0);
+        civic_record_free(rec);
+    }
+    civic_engine_free(e);
+    civic_engine_free(kept);
+    support_release();
+}
+
 static void a_purge_removes_archived_entries_and_what_points_at_them(void **state)
 {
     (void)state;
@@ -695,6 +734,7 @@ int main(void)
         cmocka_unit_test(every_answer_at_or_after_h_is_unchanged_on_random_logs),
         cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
         cmocka_unit_test(a_pointer_dated_after_its_purge_stays_dangling),
+        cmocka_unit_test(a_purge_below_the_horizon_gives_its_tombstones_the_horizon),
         cmocka_unit_test(a_purge_is_durable_in_the_journal_and_the_snapshot),
         cmocka_unit_test(a_version_one_engine_writes_a_version_one_snapshot),
         cmocka_unit_test(a_purge_fails_cleanly_at_every_allocation),
