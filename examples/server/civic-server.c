@@ -1244,7 +1244,11 @@ static void log_access(server *s, struct MHD_Connection *c, const request *rq, u
     access_line(&b, &e);
     /* One write(2) per line on an O_APPEND descriptor: lines never interleave. */
     if (!b.oom && write(s->access_fd, b.p, b.len) < 0) {
-        /* nothing sensible to do: the answer is already sent */
+        /* the answer is already sent: say so once, not once per request */
+        static atomic_flag said = ATOMIC_FLAG_INIT;
+        if (!atomic_flag_test_and_set(&said))
+            fprintf(stderr, SERVER_NAME ": --access-log: cannot write: %s (said once; lines "
+                    "that cannot be written are lost)\n", strerror(errno));
     }
     free(b.p);
 }

@@ -407,6 +407,14 @@ def test_descriptors():
         finally:
             srv.stop()
 
+        # an access log that cannot be written is said once, not once a request
+        srv = harness.Server(ARGS.server, extra=["--access-log", "/dev/full"]).start()
+        for _ in range(3):
+            srv.request("GET", "/healthz")
+        srv.stop()
+        said = srv.output().count("--access-log: cannot write: No space left on device")
+        check(said == 1, "descriptors: an unwritable access log is said once (%d)" % said)
+
         def few_descriptors():
             resource.setrlimit(resource.RLIMIT_NOFILE, (9, 9))
         t0 = time.monotonic()
