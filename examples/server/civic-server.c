@@ -1297,7 +1297,8 @@ static void usage(FILE *f)
           "  --body-budget BYTES     all request bodies buffered at once (default 256M);\n"
           "                          past it: 503 with Retry-After\n"
           "  --max-connections N     open connections (default 256)\n"
-          "  --max-per-ip N          open connections per client address (default 32; 0: none)\n"
+          "  --max-per-ip N          connections per client address waiting for a request\n"
+          "                          (default 32; all of them: 4N; 0: none)\n"
           "  --timeout SECONDS       idle connection timeout (default 30)\n"
           "  --request-timeout SECONDS  a whole request (headers and body) must arrive\n"
           "                          within this (default 30; 0: no deadline)\n"
@@ -1625,11 +1626,10 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
         { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
         { MHD_OPTION_END, 0, NULL },
     };
-    return MHD_start_daemon(flags, (uint16_t)s->opt.port, NULL, NULL, handle, s,
+    return MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->opt.per_ip_max,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
@@ -1656,7 +1656,9 @@ static int serve(server *s, const char *cert, const char *key)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
-    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes) != 0) return 1;
+    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes,
+                   s->opt.per_ip_max) != 0)
+        return 1;
     struct MHD_Daemon *d = guard_start(&s->guard) == 0 ? start_daemon(s, cert, key) : NULL;
     if (!d) {
         fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u\n", s->opt.bind, s->opt.port);

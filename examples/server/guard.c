@@ -3,14 +3,37 @@
 */
 #include "guard.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+
+/* A client address as a key: the family and the address bytes (no port). */
+typedef struct addr_key {
+    sa_family_t family;
+    unsigned char bytes[16];
+} addr_key;
+
+static addr_key key_of(const struct sockaddr *a)
+{
+    addr_key k;
+    memset(&k, 0, sizeof(k));
+    if (!a) return k;
+    k.family = a->sa_family;
+    if (a->sa_family == AF_INET)
+        memcpy(k.bytes, &((const struct sockaddr_in *)(const void *)a)->sin_addr, 4);
+    else if (a->sa_family == AF_INET6)
+        memcpy(k.bytes, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, 16);
+    return k;
+}
 
 struct conn_slot {
     conn_slot *prev, *next;
     MHD_socket fd;
     int64_t since_ms;   /* start of the current request's deadline */
+    addr_key from;      /* the client's address */
+    bool waiting;       /* no whole request yet: new, or a request is arriving */
     bool begun;         /* a request line arrived and its answer is not done */
     bool answering;     /* the request arrived; not timed */
     bool shut;          /* already shut down by the reaper */
@@ -23,9 +46,11 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes)
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned per_address)
 {
     g->head = NULL;
+    g->per_address = per_address;
+    atomic_init(&g->address_refusals, 0);
     g->request_seconds = request_seconds;
     g->budget_bytes = budget_bytes;
     atomic_init(&g->reserved_bytes, 0);
@@ -92,11 +117,14 @@ void guard_destroy(guard *g)
 static void slot_open(guard *g, struct MHD_Connection *c, void **ctx)
 {
     const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *from = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     conn_slot *s = calloc(1, sizeof(*s));
     *ctx = s;
     if (!s || !fd) return; /* untimed; the idle timeout still applies */
     s->fd = fd->connect_fd;
     s->since_ms = now_ms();
+    s->from = key_of(from ? from->client_addr : NULL);
+    s->waiting = true;
     pthread_mutex_lock(&g->mutex);
     s->next = g->head;
     if (g->head) g->head->prev = s;
@@ -140,8 +168,28 @@ void guard_request_begun(guard *g, struct MHD_Connection *c)
     conn_slot *s = slot_of(c);
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
-    s->begun = true;
+    s->begun = s->waiting = true;
     pthread_mutex_unlock(&g->mutex);
+}
+
+enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    guard *g = cls;
+    (void)len;
+    if (!g->per_address) return MHD_YES;
+    addr_key k = key_of(addr);
+    unsigned waiting = 0, all = 0;
+    pthread_mutex_lock(&g->mutex);
+    for (conn_slot *s = g->head; s; s = s->next) {
+        if (s->shut || s->from.family != k.family || memcmp(s->from.bytes, k.bytes, 16) != 0)
+            continue;
+        all++;
+        waiting += s->waiting;
+    }
+    pthread_mutex_unlock(&g->mutex);
+    if (waiting < g->per_address && all < 4 * (uint64_t)g->per_address) return MHD_YES;
+    atomic_fetch_add(&g->address_refusals, 1);
+    return MHD_NO;
 }
 
 size_t guard_requests_begun(guard *g)
@@ -159,6 +207,7 @@ void guard_request_arrived(guard *g, struct MHD_Connection *c)
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
     s->answering = true;
+    s->waiting = false;
     pthread_mutex_unlock(&g->mutex);
 }
 

@@ -43,18 +43,28 @@ typedef struct guard {
     atomic_uint_fast64_t deadline_closes;
     atomic_uint_fast64_t budget_refusals;
     atomic_uint_fast64_t connections_open;
+    atomic_uint_fast64_t address_refusals; /* connections refused by guard_accept */
+    unsigned per_address;      /* 0: no limit */
     pthread_t reaper;
     bool reaper_running;
     bool stopping;
 } guard;
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes);
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned per_address);
 int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                   enum MHD_ConnectionNotificationCode code);
+/* The accept policy (MHD_start_daemon's apc; cls is the guard): at most
+ * per_address connections from one address waiting for a whole request (a
+ * new one, or one whose request is arriving: what a slow client holds), and
+ * 4 x per_address in all (idle ones between requests too).  Counting only
+ * open connections libmicrohttpd has not yet seen closed overcounts a client
+ * that opens one connection after another: one it closed a moment ago is
+ * idle here, not waiting, so it weighs against the larger bound only. */
+enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);
 /* Connections whose request began and is not yet answered. */
