@@ -1584,20 +1584,19 @@ static int new_engine(const char *rules_path, civic_engine **out);
  * and notes each side's bad lines; when they differ for some file, both
  * engines are loaded again with those lines of that file blanked out. */
 static int load_compared_leniently(const options *o, civic_engine **e, civic_engine **next,
-                                   const char *data, size_t len, bool show_progress,
-                                   uint64_t *skipped)
+                                   const char *const *bufs, const size_t *lens,
+                                   bool show_progress, uint64_t *skipped)
 {
     int status = 0, n = o->file_count;
     line_set *now = calloc((size_t)n + 1, sizeof(*now)), *then = calloc((size_t)n + 1, sizeof(*then));
     bool differ = false;
     if (!now || !then) status = EXIT_INPUT;
     for (int i = 0; status == 0 && i < n; i++) {
-        const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
-        status = load_input(*e, o->files[i], NULL, in, len, true, show_progress, skipped,
-                            &now[i], false, NULL);
+        status = load_input(*e, o->files[i], NULL, bufs[i], lens[i], true, show_progress,
+                            skipped, &now[i], false, NULL);
         if (status == 0)
-            status = load_input(*next, o->files[i], o->compare, in, len, true, show_progress,
-                                skipped, &then[i], false, &now[i]);
+            status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i], true,
+                                show_progress, skipped, &then[i], false, &now[i]);
         differ = differ || !line_set_equal(&now[i], &then[i]);
     }
     if (status == 0 && differ) {
@@ -1609,13 +1608,12 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
     }
     for (int i = 0; status == 0 && differ && i < n; i++) {
         const char *path = o->files[i];
-        const char *in = strcmp(path, "-") == 0 ? data : NULL;
         if (line_set_equal(&now[i], &then[i])) { /* as before, already reported */
-            status = load_input(*e, path, NULL, in, len, true, false, skipped, NULL, true,
-                                NULL);
+            status = load_input(*e, path, NULL, bufs[i], lens[i], true, false, skipped, NULL,
+                                true, NULL);
             if (status == 0)
-                status = load_input(*next, path, o->compare, in, len, true, false, skipped,
-                                    NULL, true, NULL);
+                status = load_input(*next, path, o->compare, bufs[i], lens[i], true, false,
+                                    skipped, NULL, true, NULL);
             continue;
         }
         /* both sides' bad lines, merged in order */
@@ -1630,10 +1628,9 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             once += in_a != in_b;
             if (!line_set_add(&both, x)) status = EXIT_INPUT;
         }
-        bool use_stdin = strcmp(path, "-") == 0;
-        size_t raw_len = len, kept_len = 0;
-        char *raw = use_stdin ? NULL : read_file(path, &raw_len);
-        const char *text = use_stdin ? data : raw;
+        size_t raw_len = lens[i], kept_len = 0;
+        char *raw = bufs[i] ? NULL : read_file(path, &raw_len);
+        const char *text = bufs[i] ? bufs[i] : raw;
         if (status == 0 && !text) {
             fprintf(stderr, "civic-score: %s: cannot read: %s\n", path, strerror(errno));
             status = EXIT_INPUT;
@@ -1654,7 +1651,7 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         }
         if (status == 0) {
             fprintf(stderr, "civic-score: %s: %zu line%s bad under one scheme only %s left out "
-                            "under both\n", use_stdin ? "<stdin>" : path, once,
+                            "under both\n", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
             /* nothing left should be bad; if anything is, it is reported */
             status = load_input(*e, path, NULL, kept, kept_len, true, false, skipped, NULL,
@@ -1678,40 +1675,83 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
     return status;
 }
 
+/* Whether a named input can be read only once (a pipe, a FIFO, /dev/stdin,
+ * a device): --compare, which loads every input under both schemes, reads
+ * such an input into memory first, as it does standard input. */
+static bool read_once(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0) return true;
+    return stat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
+                                    S_ISSOCK(st.st_mode));
+}
+
+static bool stdin_closed; /* and held on /dev/null: /dev/stdin would open that */
+
 /* Load every input file into e (and into next, for --compare). */
 static int load_all(const options *o, civic_engine **e, civic_engine **next, uint64_t *skipped)
 {
-    char *data = NULL;
-    size_t len = 0;
+    int n = o->file_count, status = 0;
+    for (int i = 0; stdin_closed && i < n; i++) { /* "-" finds out when it reads */
+        const char *f = o->files[i];
+        if (strcmp(f, "/dev/stdin") == 0 || strcmp(f, "/dev/fd/0") == 0 ||
+            strcmp(f, "/proc/self/fd/0") == 0) {
+            fprintf(stderr, "civic-score: %s: cannot read: %s\n", f, strerror(EBADF));
+            return EXIT_INPUT;
+        }
+    }
+    char **bufs = calloc((size_t)n + 1, sizeof(*bufs)), *stdin_buf = NULL;
+    size_t *lens = calloc((size_t)n + 1, sizeof(*lens)), stdin_len = 0;
     bool show_progress = isatty(STDERR_FILENO) != 0;
-    int status = 0;
-    for (int i = 0; *next && i < o->file_count && !data; i++) {
-        if (strcmp(o->files[i], "-") != 0) continue;
-        if (!(data = read_stdin(&len))) {
-            fprintf(stderr, "civic-score: <stdin>: cannot read: %s\n", strerror(errno));
-            return EXIT_INPUT;
+    if (!bufs || !lens) {
+        fprintf(stderr, "civic-score: out of memory\n");
+        status = EXIT_INPUT;
+    }
+    for (int i = 0; status == 0 && *next && i < n; i++) {
+        const char *path = o->files[i];
+        if (!read_once(path)) continue;
+        bool std = strcmp(path, "-") == 0;
+        if (std && stdin_buf) { /* every "-" is the one standard input */
+            bufs[i] = stdin_buf;
+            lens[i] = stdin_len;
+            continue;
         }
-        const char *what = binary_kind((const unsigned char *)data, len < 4096 ? len : 4096);
+        char *text = std ? read_stdin(&lens[i]) : read_file(path, &lens[i]);
+        if (!text) {
+            fprintf(stderr, "civic-score: %s: cannot read: %s\n", std ? "<stdin>" : path,
+                    strerror(errno));
+            status = EXIT_INPUT;
+            break;
+        }
+        bufs[i] = text;
+        if (std) {
+            stdin_buf = text;
+            stdin_len = lens[i];
+        }
+        const char *what = binary_kind((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096);
         if (what) {
-            fprintf(stderr, "civic-score: <stdin>: not an event log: %s\n", what);
-            free(data);
-            return EXIT_INPUT;
+            fprintf(stderr, "civic-score: %s: not an event log: %s\n", std ? "<stdin>" : path,
+                    what);
+            status = EXIT_INPUT;
         }
     }
-    if (*next && o->lenient) {
-        status = load_compared_leniently(o, e, next, data, len, show_progress, skipped);
-        free(data);
-        return status;
-    }
-    for (int i = 0; status == 0 && i < o->file_count; i++) {
-        const char *in = strcmp(o->files[i], "-") == 0 ? data : NULL;
-        status = load_input(*e, o->files[i], NULL, in, len, o->lenient != 0, show_progress,
-                            skipped, NULL, false, NULL);
-        if (status == 0 && *next)
-            status = load_input(*next, o->files[i], o->compare, in, len, o->lenient != 0,
+    if (status == 0 && *next && o->lenient) {
+        status = load_compared_leniently(o, e, next, (const char *const *)bufs, lens,
+                                         show_progress, skipped);
+    } else {
+        for (int i = 0; status == 0 && i < n; i++) {
+            status = load_input(*e, o->files[i], NULL, bufs[i], lens[i], o->lenient != 0,
                                 show_progress, skipped, NULL, false, NULL);
+            if (status == 0 && *next)
+                status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i],
+                                    o->lenient != 0, show_progress, skipped, NULL, false, NULL);
+        }
     }
-    free(data);
+    for (int i = 0; bufs && i < n; i++)
+        if (bufs[i] != stdin_buf) free(bufs[i]);
+    free(stdin_buf);
+    free(bufs);
+    free(lens);
     return status;
 }
 
@@ -1735,8 +1775,10 @@ static int new_engine(const char *rules_path, civic_engine **out)
 static void hold_closed_standard_descriptors(void)
 {
     for (int fd = 0; fd <= 2; fd++)
-        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
             (void)open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY); /* the lowest free: fd */
+            stdin_closed = stdin_closed || fd == 0;
+        }
 }
 
 int main(int argc, char **argv)

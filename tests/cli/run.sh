@@ -234,6 +234,24 @@ then ok; else bad "compare-lenient: a line bad under both, once: $(cat "$T/err")
 "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
 status compare-strict 2 "cmp.csv: line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+# --compare loads each input under both schemes: a pipe or a FIFO is read once
+# into memory (the second scheme saw nothing, or a FIFO hung)
+cat "$T/cmp.csv" | "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv /dev/stdin >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare /dev/stdin: $(cat "$T/out" "$T/err")"; fi
+if [ -p "$T/fifo.csv" ]; then
+    printf 'id,subject,type,ts,group\na,s1,fine,2022-01-01,g1\n' >"$T/cmp-good.csv"
+    "$CLI" -r "$T/now.toml" --compare "$T/new.toml" -f csv "$T/cmp-good.csv" >"$T/cmp-good-want.csv" 2>&1
+    cat "$T/cmp-good.csv" >"$T/fifo.csv" &
+    "$CLI" -r "$T/now.toml" --compare "$T/new.toml" -f csv "$T/fifo.csv" >"$T/out" 2>"$T/err"
+    wait
+    if cmp -s "$T/out" "$T/cmp-good-want.csv" && grep -q '^s1,g1,990.00,A,800.00,A,-190.00$' "$T/out"
+    then ok; else bad "compare fifo: $(cat "$T/out" "$T/err")"; fi
+fi
+# /dev/stdin with standard input closed is an error, as "-" is (it read the
+# /dev/null held in its place: an empty log)
+"$CLI" -r "$T/now.toml" -f csv /dev/stdin <&- >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "/dev/stdin: cannot read: Bad file descriptor" "$T/err"; then ok; else
+    bad "closed stdin as /dev/stdin: $rc $(cat "$T/err")"; fi
 
 # --compare as a table lists every subject, and only those that change with
 # --changed (by hand: a's fine is -10 under both, b's honour 5 now and 10 new)
