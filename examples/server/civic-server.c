@@ -1507,6 +1507,11 @@ static int check_options(const options *o)
         fprintf(stderr, SERVER_NAME ": --tls-cert and --tls-key go together\n");
         return -1;
     }
+    if (o->connections_max < o->threads) { /* a thread with none never stops */
+        fprintf(stderr, SERVER_NAME ": --max-connections %u is less than --threads %u: each "
+                "thread needs at least one connection\n", o->connections_max, o->threads);
+        return -1;
+    }
     if (o->body_bytes_max > o->body_budget_bytes) {
         fprintf(stderr, SERVER_NAME ": --max-body is larger than --body-budget: such a body "
                 "could never be accepted\n");
@@ -1539,11 +1544,11 @@ static int fit_descriptors(options *o)
         if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
     }
     if (rl.rlim_cur >= want) return 0;
-    if (rl.rlim_cur <= own) {
+    if (rl.rlim_cur < own + o->threads) { /* a connection per thread at least: see check_options */
         fprintf(stderr, SERVER_NAME ": ulimit -n is %llu: with --threads %u the server needs "
-                "%llu descriptors of its own and one per connection; raise the limit or lower "
-                "--threads\n", (unsigned long long)rl.rlim_cur, o->threads,
-                (unsigned long long)own);
+                "%llu descriptors of its own and one per connection, at least one connection "
+                "per thread; raise the limit or lower --threads\n",
+                (unsigned long long)rl.rlim_cur, o->threads, (unsigned long long)own);
         return -1;
     }
     o->connections_max = (unsigned)(rl.rlim_cur - own);

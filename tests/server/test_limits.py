@@ -454,6 +454,15 @@ def test_descriptors():
         said = srv.output().count("--access-log: cannot write: No space left on device")
         check(said == 1, "descriptors: an unwritable access log is said once (%d)" % said)
 
+        # fewer connections than threads: a thread without one never stopped
+        # at SIGTERM; refused at start
+        few = subprocess.run([ARGS.server, "--port", "0", "--threads", "4",
+                              "--max-connections", "3"], stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=20)
+        check(few.returncode == 1 and b"less than --threads 4" in few.stderr,
+              "descriptors: --max-connections under --threads is refused (%s, %r)"
+              % (few.returncode, few.stderr[:200]))
+
         def few_descriptors():
             resource.setrlimit(resource.RLIMIT_NOFILE, (9, 9))
         t0 = time.monotonic()
