@@ -1169,7 +1169,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     bool use_stdin = strcmp(path, "-") == 0;
-    char label[512];
+    char label[2 * 4096 + 16]; /* two paths: never cut (a cut could split a character) */
     snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
              under ? " (under " : "", under ? under : "", under ? ")" : "");
     reject_ctx ctx = { label, 0, quiet, lines, reported };

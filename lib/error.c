@@ -70,8 +70,17 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        int n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
         va_end(ap);
+        if (n >= (int)sizeof(err->message)) { /* cut: never in the middle of a character */
+            size_t end = sizeof(err->message) - 1, start = end;
+            while (start > 0 && ((unsigned char)err->message[start - 1] & 0xC0) == 0x80) start--;
+            if (start > 0 && (unsigned char)err->message[start - 1] >= 0xC0) {
+                unsigned char lead = (unsigned char)err->message[start - 1];
+                size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+                if (end - (start - 1) < want) err->message[start - 1] = '\0';
+            }
+        }
     } else {
         snprintf(err->message, sizeof(err->message), "%s", civic_strerror(code));
     }

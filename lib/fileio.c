@@ -169,11 +169,13 @@ int civic__link_target(const char *what, const char *path, char *out, civic_erro
     struct stat st;
     if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return 0;
     if (realpath(path, out)) return 1;
+    char brief[CIVIC_PATH_BRIEF_SIZE];
     if (errno == ENOENT)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s is a symbolic link to a missing "
-                                "file: give the %s's own path", what, path, what);
+                                "file: give the %s's own path", what,
+                                civic__path_brief(path, brief), what);
     return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s: cannot follow its symbolic link: %s",
-                            what, path, strerror(errno));
+                            what, civic__path_brief(path, brief), strerror(errno));
 }
 
 /* ------------------------------------------------------------ locks */

@@ -61,6 +61,7 @@ struct civic_journal {
     int fd;
     char *path;
     size_t path_size;
+    char label[CIVIC_PATH_BRIEF_SIZE]; /* path as messages give it: jname() */
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     uint32_t interval_ms;
@@ -96,6 +97,10 @@ static void make_header(unsigned char *h, uint64_t fingerprint)
     for (int i = 0; i < 8; i++) h[16 + i] = (unsigned char)(fingerprint >> (8 * i));
     civic__put32(h + 28, civic__crc32c(0, h, 28));
 }
+
+/* The path as a message gives it (civic__path_brief), in j->label: for the
+ * open, replay and compaction, under the engine's write lock. */
+static const char *jname(struct civic_journal *j) { return civic__path_brief(j->path, j->label); }
 
 static int io_error(civic_error *err, const char *what, const char *path)
 {
@@ -183,21 +188,21 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     unsigned char h[JNL_HEADER_BYTES];
     if (file_size < JNL_HEADER_BYTES || !civic__read_all(j->fd, h, sizeof(h), 0))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "journal %s: truncated header", j->path);
+                                "journal %s: truncated header", jname(j));
     if (memcmp(h, "CIVICJNL", 8) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "journal %s: not a libcivic journal (bad magic)", j->path);
+                                "journal %s: not a libcivic journal (bad magic)", jname(j));
     if (civic__get32(h + 28) != civic__crc32c(0, h, 28))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 28,
-                                "journal %s: header checksum mismatch", j->path);
+                                "journal %s: header checksum mismatch", jname(j));
     if (civic__get32(h + 8) != JNL_FORMAT_VERSION || civic__get32(h + 12) != 0 || civic__get32(h + 24) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
                                 "journal %s: format version %u is not supported (this "
-                                "library reads %u)", j->path, civic__get32(h + 8), JNL_FORMAT_VERSION);
+                                "library reads %u)", jname(j), civic__get32(h + 8), JNL_FORMAT_VERSION);
     if (civic__get64(h + 16) != e->rules->fingerprint)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx)", j->path,
+                                "%016llx, the engine's is %016llx)", jname(j),
                                 (unsigned long long)civic__get64(h + 16),
                                 (unsigned long long)e->rules->fingerprint);
     return CIVIC_OK;
@@ -242,7 +247,7 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
         int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, &used, &why);
         if (rc < 0)
             return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
-                                    j->path, (unsigned long long)off, why.message);
+                                    jname(j), (unsigned long long)off, why.message);
         pos += used;
         rep->events++;
         if (rc == CIVIC_OK) rep->accepted++;
@@ -250,7 +255,7 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
     if (pos != len)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off,
                                 "journal %s, record at byte %llu: longer than its events",
-                                j->path, (unsigned long long)off);
+                                jname(j), (unsigned long long)off);
     return CIVIC_OK;
 }
 
@@ -285,7 +290,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
             rc = h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX
                      ? civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off, "journal %s, record "
-                                        "at byte %llu: bad purge time", j->path,
+                                        "at byte %llu: bad purge time", jname(j),
                                         (unsigned long long)off)
                      : civic__purge_locked(e, h, NULL, err);
         } else {
@@ -402,7 +407,7 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, ui
                             "journal %s is damaged at byte %llu, and %llu intact batches (%llu "
                             "records) follow it: not truncating acknowledged data; open with "
                             "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
-                            j->path, (unsigned long long)stop, (unsigned long long)batches,
+                            jname(j), (unsigned long long)stop, (unsigned long long)batches,
                             (unsigned long long)records);
 }
 
@@ -522,8 +527,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         if (j->fd >= 0 && !lock_file(j->fd))
             return errno == EAGAIN
                        ? civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is locked by "
-                                          "another engine (in this process or another)", j->path)
-                       : io_error(err, "lock", j->path);
+                                          "another engine (in this process or another)", jname(j))
+                       : io_error(err, "lock", jname(j));
         if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
         if (j->fd >= 0 && st.st_size > 0) break;
         bool replace = j->fd >= 0;
@@ -535,7 +540,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
             if (lstat(j->path, &st) == 0 && S_ISLNK(st.st_mode))
                 return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is a symbolic "
                                         "link to a missing file: give the journal's own path",
-                                        j->path);
+                                        jname(j));
             if (attempt == 0) {
                 civic__error_clear(err);
                 continue;
@@ -731,9 +736,11 @@ static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic
 static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
                           append_fn append, civic_error *err)
 {
+    char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
-                                "sync failed; close and reopen the journal", j->path);
+                                "sync failed; close and reopen the journal",
+                                civic__path_brief(j->path, brief));
     uint64_t off = j->size;
     bool written = append(e, j, arg, &off);
     bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS || fdatasync(j->fd) == 0);
@@ -778,8 +785,9 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
             atomic_store(&j->failed, 1);
             rc = io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
+            char brief[CIVIC_PATH_BRIEF_SIZE];
             rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
-                                  "sync failed", j->path);
+                                  "sync failed", civic__path_brief(j->path, brief));
         } else {
             j->dirty = false;
         }

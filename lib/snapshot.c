@@ -270,6 +270,8 @@ int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
 typedef struct snap_reader {
     FILE *f;
     const char *path;
+    char label[CIVIC_PATH_BRIEF_SIZE]; /* room for name when path is long */
+    const char *name;      /* path as messages give it (civic__path_brief) */
     uint64_t offset;       /* bytes read so far */
     uint32_t crc;          /* of every byte read so far */
     civic_error *err;
@@ -281,7 +283,7 @@ typedef struct snap_reader {
 static int corrupt(snap_reader *r, uint64_t offset, const char *what)
 {
     return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, offset,
-                            "snapshot %s is damaged at byte %llu: %s", r->path,
+                            "snapshot %s is damaged at byte %llu: %s", r->name,
                             (unsigned long long)offset, what);
 }
 
@@ -314,13 +316,13 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     if (r->version < 1 || r->version > SNAP_FORMAT_VERSION)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 8,
                                 "snapshot %s has format version %u; this library reads 1 to %u",
-                                r->path, r->version, SNAP_FORMAT_VERSION);
+                                r->name, r->version, SNAP_FORMAT_VERSION);
     if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
     uint64_t fp = civic__get64(h + 16);
     if (fp != e->rules->fingerprint)
         return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "snapshot %s was saved under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx)", r->path,
+                                "%016llx, the engine's is %016llx)", r->name,
                                 (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
     *count = civic__get64(h + 24);
     return CIVIC_OK;
@@ -509,7 +511,8 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
                                 civic__path_brief(path, brief), strerror(errno));
     civic__temp_sweep(path); /* at startup: what a killed save or compaction left */
-    snap_reader r = { f, path, 0, 0, err, 0, 1, CIVIC_NO_TIME };
+    snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME };
+    r.name = civic__path_brief(path, r.label);
     int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);
     return rc;

@@ -615,6 +615,54 @@ static void journal_replays_every_acknowledged_batch(void **state)
     }
 }
 
+/* A message is valid UTF-8 and ends with `tail`: the reason, kept however
+ * long the path. */
+static void message_keeps_its_reason(const char *message, const char *tail)
+{
+    size_t m = strlen(message), t = strlen(tail);
+    if (m < t || strcmp(message + m - t, tail) != 0) fprintf(stderr, "message: %s\n", message);
+    assert_true(m >= t && strcmp(message + m - t, tail) == 0);
+    for (size_t i = 0; i < m;) { /* every character whole */
+        unsigned char c = (unsigned char)message[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        assert_true(c < 0x80 || c >= 0xC0);
+        assert_true(i + len <= m);
+        for (size_t k = 1; k < len; k++)
+            assert_int_equal((unsigned char)message[i + k] & 0xC0, 0x80);
+        i += len;
+    }
+}
+
+/* Paths of 600 bytes and more, in characters of two and four bytes: the
+ * journal's and the snapshot's messages cut the path in the middle, never
+ * a character, and keep the reason (they were cut at 255 bytes). */
+static void messages_about_long_paths_keep_their_reason(void **state)
+{
+    char dir_path[1024];
+    snprintf(dir_path, sizeof(dir_path), "%s", path_in(""));
+    for (int level = 0; level < 4; level++) {
+        size_t k = strlen(dir_path);
+        for (int i = 0; i < 35; i++) /* U+00E9 and U+1F600: 35 x 6 bytes a level */
+            k += (size_t)snprintf(dir_path + k, sizeof(dir_path) - k, "\xc3\xa9\xf0\x9f\x98\x80");
+        snprintf(dir_path + k, sizeof(dir_path) - k, "/");
+        assert_true(mkdir(dir_path, 0700) == 0 || errno == EEXIST);
+    }
+    char jnl[1100], snap[1100];
+    snprintf(jnl, sizeof(jnl), "%sx.jnl", dir_path);
+    snprintf(snap, sizeof(snap), "%sx.snap", dir_path);
+    write_all(jnl, (const unsigned char *)"NOT A JOURNAL, NOT AT ALL, NOT EVEN CLOSE", 41);
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_CORRUPT);
+    message_keeps_its_reason(err.message, "not a libcivic journal (bad magic)");
+    write_all(snap, (const unsigned char *)"CIVICSNPxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 41);
+    assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "is damaged at byte"));
+    message_keeps_its_reason(err.message, err.message + strlen(err.message) - 8);
+    civic_engine_free(e);
+}
+
 /* A program started with stdin, stdout or stderr closed: the journal and
  * the snapshot must not take that descriptor, or whatever the program then
  * prints lands in them (civic-server's "listening" line over a journal's
@@ -1544,6 +1592,7 @@ int main(void)
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),
         cmocka_unit_test(files_written_never_take_a_closed_standard_descriptor),
+        cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),

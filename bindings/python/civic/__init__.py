@@ -1604,7 +1604,10 @@ class Engine(_Owner):
         """`"r1" in engine`: whether subject r1 has events (as score() counts
         them); a Score is looked for among the rows of iter(engine)."""
         if isinstance(item, str):
-            return item != "" and self.score(item).events > 0
+            try:
+                return item != "" and self.score(item).events > 0
+            except (CivicError, ValueError):  # too long, a NUL, not UTF-8: no such subject
+                return False
         return any(item == row for row in self)
 
     def rank(self, group: _Optional[str] = None, as_of: _Any = None,

@@ -877,11 +877,14 @@ def _bind(cdll, path, number):
         fn.errcheck = errcheck
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise ImportError("%s is libcivic %d.%d.%d, older than this package needs "
-                          "(libcivic %s or later): it lacks symbols this package needs, "
-                          "%d of them (%s); install a newer libcivic or point $%s at one"
-                          % (path, number // 1000000, number // 1000 % 1000, number % 1000,
-                             PACKAGE_VERSION, len(missing), shown, ENV_VAR))
+        have = (number // 1000000, number // 1000 % 1000, number % 1000)
+        need = tuple(int(x) for x in PACKAGE_VERSION.split("."))
+        why = ("older than this package needs (libcivic %s or later)" % PACKAGE_VERSION
+               if have < need else "yet not the whole library this package was built for")
+        raise ImportError("%s is libcivic %d.%d.%d, %s: it lacks symbols this package "
+                          "needs, %d of them (%s); install libcivic %s or later, or point "
+                          "$%s at it" % ((path,) + have + (why, len(missing), shown,
+                                                           PACKAGE_VERSION, ENV_VAR)))
 
 
 lib, LIBRARY_PATH = _open()

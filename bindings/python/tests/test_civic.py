@@ -514,6 +514,12 @@ class TestLookup(unittest.TestCase):
             self.assertIn("(libcivic 1.1.0 or later)", err)
             # how many, the first five, then ...
             self.assertRegex(err, r"needs, \d+ of them \((civic_\w+, ){5}\.\.\.\)")
+            # a library that says it is recent enough is not called older
+            so = self._fake_library(d, "uint32_t civic_version_number(void)"
+                                       " { return 1001000; }\n")
+            err = _run_python("import civic", {"CIVIC_LIBRARY": so}).stderr.decode()
+            self.assertIn("is libcivic 1.1.0, yet not the whole library", err)
+            self.assertNotIn("older", err)
 
 
 class TestHeaderContract(Base):
@@ -1434,6 +1440,10 @@ class TestAnswers(Base):
         self.assertNotIn("s3", self.engine)
         self.assertNotIn("", self.engine)
         self.assertNotIn("S1", self.engine)
+        # strings that cannot be subjects are not in it either (they raised)
+        self.assertNotIn("x" * 129, self.engine)
+        self.assertNotIn("a\x00b", self.engine)
+        self.assertNotIn("\udcff", self.engine)
         rows = list(self.engine)
         self.assertIn(rows[1], self.engine)
         self.assertNotIn(42, self.engine)
