@@ -882,6 +882,7 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.body_budget_bytes = s->opt.body_budget_bytes;
     m.deadline_closes = atomic_load(&s->guard.deadline_closes);
     m.budget_refusals = atomic_load(&s->guard.budget_refusals);
+    m.address_refusals = atomic_load(&s->guard.address_refusals);
     m.start_unix = s->start_unix;
     buf b = { 0 };
     metrics_render(&s->metrics, &m, &b);

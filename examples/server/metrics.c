@@ -125,6 +125,8 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_body_budget_bytes", "gauge", "--body-budget.", (double)s->body_budget_bytes);
     metric(out, "civic_body_budget_refusals_total", "counter",
            "Requests answered 503 because the body budget was spent.", (double)s->budget_refusals);
+    metric(out, "civic_address_refusals_total", "counter",
+           "Connections closed at once by --max-per-ip.", (double)s->address_refusals);
     metric(out, "civic_request_deadline_closes_total", "counter",
            "Connections closed for not delivering a request within --request-timeout.",
            (double)s->deadline_closes);

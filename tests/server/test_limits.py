@@ -228,6 +228,11 @@ def test_per_address_limit():
         check(counts[-1] == 32,
               "--max-per-ip (default 32): %s of 100 connections from one address kept"
               % " then ".join(str(k) for k in counts))
+        status, _, body = srv.raw("GET", "/metrics")
+        refused = [l for l in body.decode().splitlines()
+                   if l.startswith("civic_address_refusals_total ")]
+        check(status == 200 and refused and float(refused[0].split()[1]) >= 68,
+              "/metrics counts the connections --max-per-ip refused: %s" % refused)
     finally:
         srv.stop()
 
