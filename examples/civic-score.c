@@ -1170,8 +1170,17 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     civic_error err = CIVIC_ERROR_INIT;
     bool use_stdin = strcmp(path, "-") == 0;
     char label[2 * 4096 + 16]; /* two paths: never cut (a cut could split a character) */
-    snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
-             under ? " (under " : "", under ? under : "", under ? ")" : "");
+    int wrote = snprintf(label, sizeof(label), "%s%s%s%s", use_stdin ? "<stdin>" : path,
+                         under ? " (under " : "", under ? under : "", under ? ")" : "");
+    if (wrote >= (int)sizeof(label)) { /* cut: not in the middle of a character */
+        size_t end = strlen(label), lead = end;
+        while (lead > 0 && ((unsigned char)label[lead - 1] & 0xC0) == 0x80) lead--;
+        if (lead > 0 && (unsigned char)label[lead - 1] >= 0xC0) {
+            unsigned char c = (unsigned char)label[lead - 1];
+            size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (end - (lead - 1) < want) label[lead - 1] = '\0';
+        }
+    }
     reject_ctx ctx = { label, 0, quiet, lines, reported };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;

@@ -1683,7 +1683,9 @@ static int serve(server *s, const char *cert, const char *key)
     fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
     /* Stop listening, then let the requests that began be answered: each
      * arrives whole within --request-timeout or the guard cuts it. */
-    if (MHD_quiesce_daemon(d) != MHD_INVALID_SOCKET) {
+    MHD_socket listening = MHD_quiesce_daemon(d);
+    if (listening != MHD_INVALID_SOCKET) {
+        close(listening); /* ours now: new connections are refused */
         int64_t until = now_us() + ((int64_t)(s->opt.request_seconds ? s->opt.request_seconds
                                                                      : 30) + 1) * 1000000;
         while (guard_requests_begun(&s->guard) > 0 && now_us() < until) {

@@ -9,6 +9,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+/* After an answer, how long a connection counts as closing rather than as
+ * waiting for its next request (guard_accept). */
+#define IDLE_GRACE_MS 500
+
 /* A client address as a key: the family and the address bytes (no port). */
 typedef struct addr_key {
     sa_family_t family;
@@ -179,12 +183,16 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
     if (!g->per_address) return MHD_YES;
     addr_key k = key_of(addr);
     unsigned waiting = 0, all = 0;
+    int64_t now = now_ms();
     pthread_mutex_lock(&g->mutex);
     for (conn_slot *s = g->head; s; s = s->next) {
         if (s->shut || s->from.family != k.family || memcmp(s->from.bytes, k.bytes, 16) != 0)
             continue;
         all++;
-        waiting += s->waiting;
+        /* idle since its answer for a moment: it may be sending the next
+         * request slowly, byte by byte; closed by its client it would have
+         * been seen by now */
+        waiting += !s->answering && (s->waiting || now - s->since_ms >= IDLE_GRACE_MS);
     }
     pthread_mutex_unlock(&g->mutex);
     if (waiting < g->per_address && all < 4 * (uint64_t)g->per_address) return MHD_YES;

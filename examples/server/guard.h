@@ -59,11 +59,12 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                   enum MHD_ConnectionNotificationCode code);
 /* The accept policy (MHD_start_daemon's apc; cls is the guard): at most
  * per_address connections from one address waiting for a whole request (a
- * new one, or one whose request is arriving: what a slow client holds), and
- * 4 x per_address in all (idle ones between requests too).  Counting only
- * open connections libmicrohttpd has not yet seen closed overcounts a client
+ * new one, one whose request is arriving, or one idle for half a second
+ * since its answer: what a slow client holds), and 4 x per_address in all.
+ * Counting every open connection, as libmicrohttpd does, overcounts a client
  * that opens one connection after another: one it closed a moment ago is
- * idle here, not waiting, so it weighs against the larger bound only. */
+ * still open here, but idle for less than half a second, so it weighs
+ * against the larger bound only. */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);

@@ -173,6 +173,33 @@ def count_admitted(srv, n):
     return kept
 
 
+def test_idle_keep_alive():
+    """Connections idle for half a second since their answer count as waiting
+    (their next request may be arriving byte by byte): with --max-per-ip 4,
+    four such connections from one address refuse a fifth.  They counted as
+    idle, so one address could hold 4N slow requests."""
+    import http.client
+    srv = harness.Server(ARGS.server, extra=["--max-per-ip", "4"]).start()
+    try:
+        time.sleep(0.6)  # the start-up probe's connection has gone
+        held = []
+        for _ in range(4):
+            c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            held.append(c)
+        time.sleep(0.7)
+        fifth = open_socket(srv.port)
+        fifth.sendall(b"GET /healthz HTTP/1.1\r\nHost: x")  # admitted, it would wait
+        time.sleep(0.5)
+        check(is_closed(fifth), "idle keep-alive: a fifth connection is refused at --max-per-ip 4")
+        fifth.close()
+        for c in held:
+            c.close()
+    finally:
+        srv.stop()
+
+
 def test_churn():
     """16 clients on one address, each opening a connection per request and
     closing it after the answer (as curl in a loop, or a proxy): never more
@@ -510,6 +537,15 @@ def test_drain():
         time.sleep(0.3)
         srv.proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
+        try:  # it stopped listening: a new connection is refused, not left hanging
+            late = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            late.close()
+            refused = False
+        except ConnectionRefusedError:
+            refused = True
+        except OSError:
+            refused = False
+        check(refused, "drain: a connection after SIGTERM is refused")
         s.sendall(body[50:])
         s.settimeout(10)
         reply = b""
@@ -552,7 +588,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("per-ip", test_per_address_limit), ("churn", test_churn), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("per-ip", test_per_address_limit), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
     tmp = tempfile.mkdtemp(prefix="civic-limits-")
