@@ -13,11 +13,10 @@
  * waiting for its next request (guard_accept). */
 #define IDLE_GRACE_MS 500
 
-/* A client address as a key: the family and the address bytes (no port). */
-typedef struct addr_key {
-    sa_family_t family;
-    unsigned char bytes[16];
-} addr_key;
+static bool same_key(const addr_key *a, const addr_key *b)
+{
+    return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
+}
 
 static addr_key key_of(const struct sockaddr *a)
 {
@@ -54,6 +53,7 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned
 {
     g->head = NULL;
     g->per_address = per_address;
+    g->admitted_count = 0;
     atomic_init(&g->address_refusals, 0);
     g->request_seconds = request_seconds;
     g->budget_bytes = budget_bytes;
@@ -130,6 +130,11 @@ static void slot_open(guard *g, struct MHD_Connection *c, void **ctx)
     s->from = key_of(from ? from->client_addr : NULL);
     s->waiting = true;
     pthread_mutex_lock(&g->mutex);
+    for (unsigned i = 0; i < g->admitted_count; i++) /* it counts as a slot from now */
+        if (same_key(&g->admitted[i].from, &s->from)) {
+            g->admitted[i] = g->admitted[--g->admitted_count];
+            break;
+        }
     s->next = g->head;
     if (g->head) g->head->prev = s;
     g->head = s;
@@ -185,17 +190,27 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
     unsigned waiting = 0, all = 0;
     int64_t now = now_ms();
     pthread_mutex_lock(&g->mutex);
-    for (conn_slot *s = g->head; s; s = s->next) {
-        if (s->shut || s->from.family != k.family || memcmp(s->from.bytes, k.bytes, 16) != 0)
+    for (unsigned i = 0; i < g->admitted_count;) {
+        if (now - g->admitted[i].at_ms > 1000) {
+            g->admitted[i] = g->admitted[--g->admitted_count];
             continue;
+        }
+        if (same_key(&g->admitted[i].from, &k)) waiting++, all++;
+        i++;
+    }
+    for (conn_slot *s = g->head; s; s = s->next) {
+        if (s->shut || !same_key(&s->from, &k)) continue;
         all++;
         /* idle since its answer for a moment: it may be sending the next
          * request slowly, byte by byte; closed by its client it would have
          * been seen by now */
         waiting += !s->answering && (s->waiting || now - s->since_ms >= IDLE_GRACE_MS);
     }
+    bool admit = waiting < g->per_address && all < 4 * (uint64_t)g->per_address;
+    if (admit && g->admitted_count < GUARD_ADMITTED_MAX)
+        g->admitted[g->admitted_count++] = (guard_admitted){ k, now };
     pthread_mutex_unlock(&g->mutex);
-    if (waiting < g->per_address && all < 4 * (uint64_t)g->per_address) return MHD_YES;
+    if (admit) return MHD_YES;
     atomic_fetch_add(&g->address_refusals, 1);
     return MHD_NO;
 }

@@ -29,9 +29,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
 #include <microhttpd.h>
 
 typedef struct conn_slot conn_slot;
+
+/* A client address as a key: the family and the address bytes (no port). */
+typedef struct addr_key {
+    sa_family_t family;
+    unsigned char bytes[16];
+} addr_key;
+
+/* A connection guard_accept admitted that has not yet started (libmicrohttpd
+ * tells the guard of it a moment later, maybe on another thread): counted
+ * meanwhile, so that two accepts at once cannot both take the last place. */
+#define GUARD_ADMITTED_MAX 64
+typedef struct guard_admitted {
+    addr_key from;
+    int64_t at_ms;             /* forgotten after a second: never started */
+} guard_admitted;
 
 typedef struct guard {
     pthread_mutex_t mutex;
@@ -45,6 +61,8 @@ typedef struct guard {
     atomic_uint_fast64_t connections_open;
     atomic_uint_fast64_t address_refusals; /* connections refused by guard_accept */
     unsigned per_address;      /* 0: no limit */
+    guard_admitted admitted[GUARD_ADMITTED_MAX];
+    unsigned admitted_count;
     pthread_t reaper;
     bool reaper_running;
     bool stopping;
