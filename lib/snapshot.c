@@ -293,11 +293,8 @@ static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
     size_t got = fread(p, 1, n, r->f);
     if (got != n) {
         if (ferror(r->f))
-        {
-            char brief[CIVIC_PATH_BRIEF_SIZE];
-            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got, "cannot read %s: %s",
-                                    civic__path_brief(r->path, brief), strerror(errno));
-        }
+            return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got,
+                                    "cannot read %s: %s", r->name, strerror(errno));
         return corrupt(r, r->offset + got, what);
     }
     r->crc = civic__crc32c(r->crc, p, n);
