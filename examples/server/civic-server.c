@@ -1533,7 +1533,7 @@ static int check_options(const options *o)
  * loop, gigabytes of it.  The server's own need: the journal, snapshots
  * and their directory, compaction's new files, the access log, the
  * listening socket, and a poller and its wake-up pipe for each thread.
- * 0, or -1 (reported) when not even one connection fits. */
+ * 0, or -1 (reported) when fewer connections than threads fit. */
 static int fit_descriptors(options *o)
 {
     struct rlimit rl;
