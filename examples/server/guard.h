@@ -81,8 +81,10 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * since its answer: what a slow client holds), and 4 x per_address in all.
  * Counting every open connection, as libmicrohttpd does, overcounts a client
  * that opens one connection after another: one it closed a moment ago is
- * still open here, but idle for less than half a second, so it weighs
- * against the larger bound only. */
+ * still open here, and one whose request the kernel holds for a busy thread
+ * is new.  So before refusing, it peeks at the address's connections: one
+ * whose client closed it is not counted, one whose whole request head is
+ * queued is not waiting. */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);
