@@ -321,6 +321,63 @@ static void an_unreadable_header_stops_a_lenient_load(void **state)
     }
 }
 
+/* Compressed data, archives, programs and UTF-16 are said to be what they
+ * are, strict or lenient, from a buffer or a file; a header that merely
+ * begins like one (BZh, PK) still loads. */
+static void what_is_not_a_log_is_named(void **state)
+{
+    (void)state;
+    static const struct { const char *data; size_t len; const char *words; } bad[] = {
+        { "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03id,x", 14, "gzip-compressed" },
+        { "\x28\xb5\x2f\xfd\x04\x58", 6, "zstd-compressed" },
+        { "\xfd" "7zXZ\x00\x00", 7, "xz-compressed" },
+        { "BZh91AY&SY\x01\x02", 12, "bzip2-compressed" },
+        { "PK\x03\x04\x14\x00", 6, "zip archive" },
+        { "SQLite format 3\x00\x10\x00", 18, "SQLite database" },
+        { "\x7f" "ELF\x02\x01", 6, "a program" },
+        { "\xff\xfei\x00d\x00", 6, "UTF-16" },
+        { "\xfe\xff\x00i\x00d", 6, "UTF-16" },
+    };
+    char path[] = "/tmp/civic-test-notlog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(bad[k].data, 1, bad[k].len, f), bad[k].len);
+        fclose(f);
+        for (int lenient = 0; lenient < 2; lenient++) {
+            for (int from_file = 0; from_file < 2; from_file++) {
+                civic_engine *e = fresh();
+                civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+                civic_error err = CIVIC_ERROR_INIT;
+                opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+                int rc = from_file ? civic_engine_load_file(e, path, &opts, NULL, &err)
+                                   : civic_engine_load(e, bad[k].data, bad[k].len, &opts, NULL, &err);
+                if (rc != CIVIC_E_SYNTAX || !strstr(err.message, bad[k].words))
+                    fprintf(stderr, "case %zu: %d %s\n", k, rc, err.message);
+                assert_int_equal(rc, CIVIC_E_SYNTAX);
+                assert_int_equal(err.line, 1);
+                assert_int_equal(err.column, 1);
+                assert_non_null(strstr(err.message, "not an event log"));
+                assert_non_null(strstr(err.message, bad[k].words));
+                assert_int_equal(civic_engine_event_count(e), 0);
+                civic_engine_free(e);
+            }
+        }
+    }
+    unlink(path);
+    const char *fine[] = { "BZhours,id,subject,type,ts\n1,a,s,fine,2024-01-01\n",
+                           "PK,id,subject,type,ts\n1,a,s,fine,2024-01-01\n" };
+    for (int k = 0; k < 2; k++) {
+        civic_engine *e = fresh();
+        load_ok(e, fine[k]);
+        assert_int_equal(civic_engine_event_count(e), 1);
+        civic_engine_free(e);
+    }
+}
+
 static int stop_at_first(void *payload, const civic_error *err)
 {
     (void)payload;
@@ -723,6 +780,7 @@ int main(void)
         cmocka_unit_test(jsonl_bad_lines_are_named),
         cmocka_unit_test(lenient_mode_applies_every_good_line),
         cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
+        cmocka_unit_test(what_is_not_a_log_is_named),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
