@@ -140,6 +140,10 @@ DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml docs/openapi.json docs/n
 # The sample log and the 1.0 built-in scheme, which the manual's examples name
 # (examples/data/... from DOCDIR, as from the source tree).
 INSTALL_DATA := examples/data/sample.csv examples/data/community-1.0.toml
+# The other files the manual links to, at the same paths below DOCDIR, so
+# that every relative link of the installed manual resolves.
+INSTALL_LINKED := include/civic.h abi/README.md bench/RESULTS.md bindings/python/README.md \
+    examples/dask/README.md examples/server/README.md tests/deps.sh
 
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
@@ -163,7 +167,11 @@ install: all
 	    install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8; fi
 	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(DOCDIR)/docs/civic-score.1
 	install -m 644 $(INSTALL_DATA) $(DESTDIR)$(DOCDIR)/examples/data/
+	for f in $(INSTALL_LINKED); do \
+	    install -d -m 755 $(DESTDIR)$(DOCDIR)/$$(dirname $$f) && \
+	    install -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
 	@sh tests/ldconfig-hint.sh "$(DESTDIR)" "$(LIBDIR)"
 
 uninstall:
@@ -174,9 +182,13 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS))) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA)))
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA))) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALL_LINKED))
 	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/data \
-	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	    $(DESTDIR)$(DOCDIR)/examples/dask $(DESTDIR)$(DOCDIR)/examples/server \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/include $(DESTDIR)$(DOCDIR)/abi \
+	    $(DESTDIR)$(DOCDIR)/bench $(DESTDIR)$(DOCDIR)/bindings/python \
+	    $(DESTDIR)$(DOCDIR)/bindings $(DESTDIR)$(DOCDIR)/tests $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)

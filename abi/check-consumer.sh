@@ -68,6 +68,18 @@ for f in README.md CHANGELOG.md LICENSE docs/README.md docs/rules.md docs/events
          docs/evaluation.md docs/answers.md docs/http-api.md docs/openapi.yaml; do
     [ -f "$root/share/doc/libcivic/$f" ] || fail "no share/doc/libcivic/$f"
 done
+# every relative link of the installed manual resolves in the installed tree
+broken=$(python3 - "$root/share/doc/libcivic" <<'PY'
+import glob, os, re, sys
+root = sys.argv[1]
+for f in sorted(glob.glob(root + "/**/*.md", recursive=True)):
+    for m in re.finditer(r"\]\(([^)#\s]+)(#[^)]*)?\)", open(f, encoding="utf-8").read()):
+        t = m.group(1)
+        if not re.match(r"[a-z]+:", t) and not os.path.exists(os.path.join(os.path.dirname(f), t)):
+            print("%s -> %s" % (os.path.relpath(f, root), t))
+PY
+) || fail "checking the installed manual's links"
+[ -z "$broken" ] || fail "links of the installed manual that do not resolve: $broken"
 grep -qx 'License: MIT' "$lib/pkgconfig/civic.pc" || fail "civic.pc names no license"
 find "$stage" ! -type d | LC_ALL=C sort | sed "s|^$stage||" > "$out/installed.txt"
 n=$(wc -l < "$out/installed.txt" | tr -d ' ')
