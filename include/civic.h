@@ -730,6 +730,14 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** compacted; a batch whose write reached the disk although its call failed
 ** may then reappear at the next replay, like any write whose acknowledgement
 ** was lost.
+**
+** A journal belongs to the process that opened it.  In a child made by
+** fork() afterwards, every write to the engine, civic_engine_journal_sync
+** and civic_engine_compact fail with CIVIC_E_IO (the engine unchanged):
+** the child shares the parent's descriptor, so its records would land where
+** the parent's next batch overwrites them.  Freeing the engine or closing
+** the journal there only closes the child's copy of the descriptor; the
+** child may then open a journal of its own, under another path.
 */
 
 /* Sync policies for civic_engine_journal_open (one of the first three, and

@@ -76,6 +76,7 @@ struct civic_journal {
     bool stop;                 /* under mutex */
     bool dirty;                /* under mutex: appended, not yet synced */
     bool syncing;              /* under mutex: the thread is in fdatasync */
+    pid_t pid;                 /* the process that opened it (see in_child) */
 };
 
 static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err);
@@ -96,6 +97,22 @@ static void make_header(unsigned char *h, uint64_t fingerprint)
     civic__put32(h + 8, JNL_FORMAT_VERSION);
     for (int i = 0; i < 8; i++) h[16 + i] = (unsigned char)(fingerprint >> (8 * i));
     civic__put32(h + 28, civic__crc32c(0, h, 28));
+}
+
+/* Whether this is a child that fork() made after the journal was opened: it
+ * shares the descriptor, not the lock's protection nor the sync thread, so
+ * a write of its own would land where the parent's next one overwrites it.
+ * A child may not write, sync or compact the journal; freeing the engine
+ * there only closes its copy of the descriptor (as engine.c's fault-ahead
+ * thread is left alone in a child). */
+static bool in_child(const struct civic_journal *j) { return j->pid != getpid(); }
+
+static int child_error(civic_error *err, const struct civic_journal *j)
+{
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s belongs to process %ld, which "
+                            "opened it; after fork() a child must open a journal of its own",
+                            civic__path_brief(j->path, brief), (long)j->pid);
 }
 
 /* The path as a message gives it (civic__path_brief), in j->label: for the
@@ -473,6 +490,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     struct civic_journal *j = civic__calloc(alc, 1, sizeof(*j));
     if (!j) return NULL;
     j->fd = -1;
+    j->pid = getpid();
     j->policy = policy & 0xFFu;
     j->recover = (policy & CIVIC_JOURNAL_RECOVER) != 0;
     j->interval_ms = policy >> 16 ? policy >> 16 : CIVIC_SYNC_GROUP_DEFAULT_MS;
@@ -623,6 +641,13 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
 /* Stop the thread, sync, close.  Returns false when the final sync failed. */
 static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j)
 {
+    if (in_child(j)) { /* no sync thread here; its mutex may have been held at the fork */
+        close(j->fd);
+        civic__free(alc, j->buf, j->buf_size);
+        civic__free(alc, j->path, j->path_size);
+        civic__free(alc, j, sizeof(*j));
+        return false;
+    }
     if (j->thread_started) {
         pthread_mutex_lock(&j->mutex);
         j->stop = true;
@@ -660,7 +685,8 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     if (rc != CIVIC_OK) return rc;
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
-    if (!journal_shutdown(&e->alc, j))
+    bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
+    if (!journal_shutdown(&e->alc, j) && !child)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: the final sync failed",
                                 path);
     return CIVIC_OK;
@@ -737,6 +763,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
                           append_fn append, civic_error *err)
 {
     char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
+    if (in_child(j)) return child_error(err, j);
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal",
@@ -778,6 +805,8 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
     int rc = CIVIC_OK;
     if (!j) {
         rc = civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no journal attached");
+    } else if (in_child(j)) {
+        rc = child_error(err, j);
     } else {
         pthread_mutex_lock(&j->mutex);
         while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
@@ -838,6 +867,8 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
     int rc;
     if (!j) {
         rc = civic__snapshot_write(e, snapshot_path, err);
+    } else if (in_child(j)) {
+        rc = child_error(err, j);
     } else {
         pthread_mutex_lock(&j->mutex);
         rc = is_journal(j, snapshot_path)

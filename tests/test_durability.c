@@ -702,6 +702,56 @@ static void files_written_never_take_a_closed_standard_descriptor(void **state)
     }
 }
 
+/* A child that fork() made shares the journal's descriptor but not its
+ * lock's protection nor its sync thread: its writes would land where the
+ * parent's next batch overwrites them (acknowledged, then lost).  The
+ * child's writes, syncs and compactions are refused, its engine unchanged;
+ * freeing it there neither hangs (no sync thread to join) nor cuts the
+ * parent's file; the parent's batches all replay. */
+static void a_forked_child_cannot_write_the_parents_journal(void **state)
+{
+    (void)state;
+    const uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP | CIVIC_SYNC_INTERVAL_MS(5),
+                                  CIVIC_SYNC_NONE };
+    for (int p = 0; p < 3; p++) {
+        char name[32];
+        snprintf(name, sizeof(name), "fork%d.jnl", p);
+        civic_engine *a = journaled(name, policies[p], NULL);
+        add_one(a, "p0", "fine", "2024-01-01");
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            alarm(20); /* a hang fails the test */
+            civic_event ev = CIVIC_EVENT_INIT;
+            ev.id = "c0";
+            ev.subject = "solo";
+            ev.type = "fine";
+            ev.ts = "2024-01-02";
+            civic_error err = CIVIC_ERROR_INIT;
+            int bad = 0;
+            bad |= civic_engine_add(a, &ev, &err) != CIVIC_E_IO;
+            bad |= strstr(err.message, "after fork()") == NULL;
+            bad |= civic_engine_event_count(a) != 1;
+            bad |= civic_engine_journal_sync(a, NULL) != CIVIC_E_IO;
+            bad |= civic_engine_compact(a, path_in("fork.snap"), NULL) != CIVIC_E_IO;
+            civic_engine_free(a);
+            _exit(bad ? 3 : 0);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        add_one(a, "p1", "fine", "2024-01-03");
+        civic_engine_free(a);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_engine *b = journaled(name, CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(rep.batches, 2);
+        assert_int_equal(civic_engine_event_count(b), 2);
+        civic_engine_free(b);
+    }
+}
+
 /* Two engines never share a journal, in one process as in two: the second
  * open fails and names the lock; closing the first frees it.  (fcntl record
  * locks are per process, so before open file description locks the second
@@ -1594,6 +1644,7 @@ int main(void)
         cmocka_unit_test(files_written_never_take_a_closed_standard_descriptor),
         cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
+        cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
