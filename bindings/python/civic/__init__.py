@@ -126,6 +126,18 @@ def _str(b):
     return b.decode("utf-8", "replace") if b else ""
 
 
+def _utf8(value, what):
+    """value (a str) as UTF-8; a lone surrogate (a str decoded with
+    surrogateescape: file names, argv) is a UnicodeEncodeError that names
+    the argument."""
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UnicodeEncodeError(e.encoding, e.object, e.start, e.end,
+                                 "%s: %s (a lone surrogate is not text)" % (what, e.reason)) \
+            from None
+
+
 def _cstr(value, what, optional=False):
     """A str argument as NUL-terminated UTF-8 bytes (None for absent)."""
     if value is None:
@@ -136,7 +148,16 @@ def _cstr(value, what, optional=False):
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
     if "\0" in value:
         raise ValueError("%s contains a NUL character" % what)
-    return value.encode("utf-8")
+    return _utf8(value, what)
+
+
+def _subject(value):
+    """A subject to ask about: as _cstr, and at most 128 bytes, as an event's
+    subject (CIVIC_E_LIMIT, as the library says, but naming the bound)."""
+    raw = _cstr(value, "subject")
+    if len(raw) > 128:
+        raise CivicError(_capi.CIVIC_E_LIMIT, "subject: longer than 128 bytes (%d)" % len(raw))
+    return raw
 
 
 def _iso(value):
@@ -227,7 +248,7 @@ def _parse_time(rules_ptr, value, what="time"):
                              % (what, value))
         return value
     text = _ts_text(value, what)
-    raw = text.encode("utf-8")
+    raw = _utf8(text, what)
     out = _c_int64()
     try:
         _lib.civic_rules_parse_time(rules_ptr, raw, len(raw), _byref(out))
@@ -253,9 +274,17 @@ def _parse_time(rules_ptr, value, what="time"):
 # and raises it) and hands every other one to the hook it found.  The
 # callback is named by the hook's object up to Python 3.12, and only in its
 # message from 3.13 on; it runs on the loading thread.
+# The hook is installed only while some load has a box, and put back after
+# the last one: a program that installs its own hook, chaining to the one it
+# found, never finds this one between loads.  One that did find it (it
+# replaced the hook during a load) and is found in turn by the next load
+# would make a loop: a report that comes back to this hook on its own
+# thread, or that the hook it would hand it to gave it, goes to Python's
+# default hook instead.
 _callback_boxes = {}   # thread id -> (callback function, box)
 _callback_lock = _threading.Lock()
 _hook_before = None
+_in_hook = _threading.local()
 
 
 def _unraisable(u):
@@ -263,8 +292,17 @@ def _unraisable(u):
     if entry is not None and (u.object is entry[0] or (
             u.object is None and (u.err_msg or "").endswith(repr(entry[0])))):
         entry[1].append(u.exc_value if u.exc_value is not None else u.exc_type())
-    else:
-        _hook_before(u)
+        return
+    if getattr(_in_hook, "on", False) or _sys.unraisablehook is _hook_before:
+        # come round again, or called by the hook it would hand the report
+        # to (which chained to this one): see above
+        _sys.__unraisablehook__(u)
+        return
+    _in_hook.on = True
+    try:
+        (_hook_before or _sys.__unraisablehook__)(u)
+    finally:
+        _in_hook.on = False
 
 
 def _callback_box(fn):
@@ -284,22 +322,35 @@ def _callback_unbox(fn):
         entry = _callback_boxes.get(_threading.get_ident())
         if entry is not None and entry[0] is fn:
             del _callback_boxes[_threading.get_ident()]
+        if not _callback_boxes and _sys.unraisablehook is _unraisable:
+            _sys.unraisablehook = _hook_before   # the last load is done: as it was
 
 
 class _Handle:
     """One C handle: freed exactly once, by close() or when the owner is
     collected, and never while a call is using it.  The finalizer holds the
-    pointer and the free function, not the owner."""
+    handle, the pointer and the free function, not the owner.  At the
+    interpreter's exit weakref.finalize runs it while daemon threads may
+    still be inside a call: it then closes the handle, and a handle in use
+    is left to the operating system (it is not freed under the call)."""
 
     __slots__ = ("_ptr", "_lock", "_busy", "_closed", "_finalizer", "_what")
 
     def __init__(self, owner, ptr, free, what):
         self._ptr = ptr
-        self._lock = _threading.Lock()
+        self._lock = _threading.RLock()   # the finalizer runs under it from close()
         self._busy = 0
         self._closed = False
         self._what = what
-        self._finalizer = _weakref.finalize(owner, free, ptr)
+        self._finalizer = _weakref.finalize(owner, _Handle._final, self, free, ptr)
+
+    @staticmethod
+    def _final(handle, free, ptr):
+        with handle._lock:
+            handle._closed = True
+            if handle._busy:    # only at exit: a daemon thread is inside a call
+                return
+            free(ptr)
 
     def acquire(self):
         with self._lock:
@@ -405,7 +456,7 @@ class Rules(_Owner):
         """Parse rules from TOML text (str or UTF-8 bytes).  CivicError with
         line and column on a bad file."""
         if isinstance(text, str):
-            data = text.encode("utf-8")
+            data = _utf8(text, "text")
         elif isinstance(text, (bytes, bytearray, memoryview)):
             data = bytes(text)
         else:
@@ -421,7 +472,8 @@ class Rules(_Owner):
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
-        _lib.civic_rules_load_file(_byref(out), raw, None, err)
+        with _Naming(path):
+            _lib.civic_rules_load_file(_byref(out), raw, None, err)
         return cls(out)
 
     @classmethod
@@ -1333,7 +1385,7 @@ class Engine(_Owner):
         raw = _path_bytes(path)
         out = _capi.engine_p()
         err = _capi.new_error()
-        with rules._use() as rp:
+        with rules._use() as rp, _Naming(path):
             _lib.civic_engine_open_snapshot(_byref(out), rp, _byref(opts), raw, err)
         self = cls.__new__(cls)
         self._own(rules, out)
@@ -1372,7 +1424,7 @@ class Engine(_Owner):
             id=_cstr(id, "id"),
             subject=_cstr(subject, "subject"),
             type=_cstr(type, "type"),
-            ts=_ts_text(ts).encode("utf-8"),
+            ts=_utf8(_ts_text(ts), "ts"),
             qty=_cstr(_qty_text(qty), "qty", optional=True),
             group=_cstr(group, "group", optional=True),
             ref=_cstr(ref, "ref", optional=True),
@@ -1405,9 +1457,10 @@ class Engine(_Owner):
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...)."""
         if isinstance(source, _os.PathLike):
-            return self._load(_path_bytes(source), None, format, lenient)
+            with _Naming(source):
+                return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
-            return self._load(None, source.encode("utf-8"), format, lenient)
+            return self._load(None, _utf8(source, "source"), format, lenient)
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position
@@ -1416,7 +1469,7 @@ class Engine(_Owner):
         if callable(read):
             data = read()
             if isinstance(data, str):
-                data = data.encode("utf-8")
+                data = _utf8(data, "source")
             if not isinstance(data, (bytes, bytearray)):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)
@@ -1429,7 +1482,8 @@ class Engine(_Owner):
         """Load the CSV or JSON Lines file at `path` (str, bytes or
         os.PathLike), read by the library: format by extension (.csv,
         .jsonl, .ndjson), else by content.  Otherwise as load()."""
-        return self._load(_path_bytes(path), None, format, lenient)
+        with _Naming(path):
+            return self._load(_path_bytes(path), None, format, lenient)
 
     def _load(self, path, data, format, lenient):
         if format not in _FORMATS:
@@ -1547,7 +1601,7 @@ class Engine(_Owner):
         """The Score of one subject.  as_of: any ts form; None = the latest
         ts held (0 when empty), or the purge horizon when that is later.  A
         subject without events gets base, balance 0 and events == 0."""
-        s = _cstr(subject, "subject")
+        s = _subject(subject)
         with self._use() as p:
             t = self._as_of(p, as_of)
             out = _capi.result_p()
@@ -1603,11 +1657,14 @@ class Engine(_Owner):
     def __contains__(self, item: _Any) -> bool:
         """`"r1" in engine`: whether subject r1 has events (as score() counts
         them); a Score is looked for among the rows of iter(engine)."""
+        if self._h.closed:   # as every other use of a closed engine
+            raise ValueError("operation on a closed %s" % self._h._what)
         if isinstance(item, str):
             try:
-                return item != "" and self.score(item).events > 0
+                _subject(item)
             except (CivicError, ValueError):  # too long, a NUL, not UTF-8: no such subject
                 return False
+            return item != "" and self.score(item).events > 0
         return any(item == row for row in self)
 
     def rank(self, group: _Optional[str] = None, as_of: _Any = None,
@@ -1640,7 +1697,7 @@ class Engine(_Owner):
         Entries archived by retention are not listed (Record.archived counts
         them).  The summary's dimensions are summed from the active
         entries."""
-        s = _cstr(subject, "subject")
+        s = _subject(subject)
         with self._use() as p:
             t = self._as_of(p, as_of)
             dim_names = _dimensions(_lib.civic_engine_rules(p))
@@ -1783,14 +1840,14 @@ class Engine(_Owner):
         `path` is a symbolic link, to the file it leads to; the link stays)."""
         raw = _path_bytes(path)
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, _Naming(path):
             _lib.civic_engine_save(p, raw, err)
 
     def load_snapshot(self, path: _Union[str, bytes, _os.PathLike]) -> None:
         """Load the snapshot at `path` as one batch (all or nothing)."""
         raw = _path_bytes(path)
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, _Naming(path):
             _lib.civic_engine_load_snapshot(p, raw, err)
 
     def journal_open(self, path: _Union[str, bytes, _os.PathLike], sync: str = "always",
@@ -1827,7 +1884,7 @@ class Engine(_Owner):
         raw = _path_bytes(path)
         report = _capi.civic_journal_report(version=_capi.CIVIC_JOURNAL_REPORT_VERSION)
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, _Naming(path):
             _lib.civic_engine_journal_open(p, raw, policy, _byref(report), err)
         return JournalReport(created=bool(report.created), batches=int(report.batches),
                              events=int(report.events), accepted=int(report.accepted),
@@ -1853,7 +1910,7 @@ class Engine(_Owner):
         CIVIC_E_INVALID."""
         raw = _path_bytes(snapshot_path)
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, _Naming(snapshot_path):
             _lib.civic_engine_compact(p, raw, err)
 
     def __repr__(self):
@@ -1917,8 +1974,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             changed: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
-    (str text, bytes, a file object, an os.PathLike path), or an iterable of
-    dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
+    (str text, bytes, an mmap, a file object, an os.PathLike path: a str is
+    always text, never a file name), or an iterable of dicts of Engine.add's
+    keyword arguments.  as_of: any ts form; None is
     the latest ts of the events (the later of the two readings when the
     schemes' utc_offsets differ).  Subjects are the union of those listed
     under either scheme; a subject one scheme does not list shows its base
@@ -1927,15 +1985,15 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     An event valid under one scheme and not the other raises CivicError."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
-    if not isinstance(events, (str, bytes, bytearray, memoryview, _os.PathLike)) \
+    if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
         try:
             events = list(events)
         except TypeError:
             raise TypeError("events must be text, bytes, a path, a file object or an "
                             "iterable of event dicts, not %s" % type(events).__name__) from None
-    elif callable(getattr(events, "read", None)):
-        events = events.read()
+    elif not isinstance(events, _mmap.mmap) and callable(getattr(events, "read", None)):
+        events = events.read()   # a file object (an mmap is read whole, as load reads it)
     with Engine(rules_now) as now, Engine(rules_new) as new:
         for engine in (now, new):
             if isinstance(events, list):
@@ -2008,7 +2066,7 @@ def _as_bytes(value, what):
     if isinstance(value, (bytearray, memoryview, _mmap.mmap)):
         return bytes(value)
     if isinstance(value, str):
-        return value.encode("utf-8")
+        return _utf8(value, what)
     raise TypeError("%s must be bytes or str, not %s" % (what, type(value).__name__))
 
 
@@ -2214,6 +2272,41 @@ def _path_bytes(path):
     if b"\0" in raw:
         raise ValueError("path contains a NUL character")
     return raw
+
+
+def _path_shown(raw):
+    """raw as the library's messages show it: a path longer than 143 bytes
+    as its first 40 and last 100 bytes around "..." (whole characters), and
+    decoded as the message is, bytes that are not UTF-8 replaced."""
+    if len(raw) > 143:
+        head, tail = 40, len(raw) - 100
+        while head > 0 and raw[head] & 0xC0 == 0x80:
+            head -= 1
+        while tail < len(raw) and raw[tail] & 0xC0 == 0x80:
+            tail += 1
+        raw = raw[:head] + b"..." + raw[tail:]
+    return raw.decode("utf-8", "replace")
+
+
+class _Naming:
+    """`with _Naming(path):` around a call given one path: a CivicOSError
+    whose message names that path gets it as .filename as it was given (its
+    message may shorten it or replace bytes that are not UTF-8)."""
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path):
+        self._path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if isinstance(e, _capi.CivicOSError) and e.filename is not None:
+            given = _os.fspath(self._path)
+            if e.filename == _path_shown(_os.fsencode(given)):
+                e.filename = given
+        return False
 
 
 def _report_from(r, rejections):

@@ -570,8 +570,14 @@ class CivicOSError(CivicError, OSError):
     when the message names no system error.
     """
 
-    def __reduce__(self):  # rebuilt from the message: errno and all
-        return (_io_error, (self.message, self.line, self.column, self.offset))
+    def __reduce__(self):  # rebuilt from the message: errno and all; then the rest
+        state = dict(self.__dict__)   # .report of a load, ...
+        state["filename"] = self.filename
+        return (_io_error, (self.message, self.line, self.column, self.offset), state)
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            setattr(self, key, value)
 
 
 _OS_ERROR_CLASSES = {}
@@ -812,18 +818,23 @@ BUILD_DIR = os.path.normpath(os.path.join(PACKAGE_DIR, os.pardir, os.pardir,
 
 
 def candidates():
-    """The places to try, in order, as (description, path or None).  When
-    $CIVIC_LIBRARY is set it is the only candidate."""
+    """The places to try, in order, as (description, path or None), made as
+    they are reached: find_library runs ldconfig and a compiler (tens of
+    milliseconds, and no subprocess at all in an isolated subinterpreter),
+    so only when neither a bundled copy nor the build tree has the library.
+    When $CIVIC_LIBRARY is set it is the only candidate."""
     env = os.environ.get(ENV_VAR)
     if env:
-        return [("$%s" % ENV_VAR, env)]
-    found = ctypes.util.find_library("civic")
-    return [
-        ("next to the package", os.path.join(PACKAGE_DIR, SONAME)),
-        ("the project's build tree", os.path.join(BUILD_DIR, SONAME)),
-        ('ctypes.util.find_library("civic")', found),
-        ("the dynamic loader's search path", SONAME),
-    ]
+        yield ("$%s" % ENV_VAR, env)
+        return
+    yield ("next to the package", os.path.join(PACKAGE_DIR, SONAME))
+    yield ("the project's build tree", os.path.join(BUILD_DIR, SONAME))
+    try:
+        found = ctypes.util.find_library("civic")
+    except Exception:   # RuntimeError in an isolated subinterpreter, OSError
+        found = None
+    yield ('ctypes.util.find_library("civic")', found)
+    yield ("the dynamic loader's search path", SONAME)
 
 
 def _open():

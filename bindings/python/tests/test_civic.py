@@ -6,6 +6,7 @@ build tree); the CLI for the parity tests is $CIVIC_SCORE or
 <repo>/build/civic-score (those tests are skipped when it is missing).
 """
 
+import contextlib
 import csv
 import datetime as dt
 import gc
@@ -302,6 +303,14 @@ class TestModule(Base):
         self.assertEqual((back.code, back.errno, back.filename, str(back)),
                          (civic.CIVIC_E_IO, errno.ENOENT, "/nonexistent/rules.toml",
                           str(cm.exception)))
+        # ... with what the load added (.report) and the file name as given
+        engine = civic.Engine()
+        with self.assertRaises(civic.CivicOSError) as cm:
+            engine.load_file(b"/nonexistent/\xff.csv")
+        engine.close()
+        back = pickle.loads(pickle.dumps(cm.exception))
+        self.assertEqual((back.filename, back.errno), (b"/nonexistent/\xff.csv", errno.ENOENT))
+        self.assertEqual(back.report, cm.exception.report)
         # a message that already names the place is not prefixed twice
         e = civic.CivicError(civic.CIVIC_E_EVENT, "line 3, column 7: bad", 3, 7)
         self.assertEqual(str(e), "CIVIC_E_EVENT: line 3, column 7: bad")
@@ -440,6 +449,16 @@ def _run_python(code, env):
 
 
 class TestLookup(unittest.TestCase):
+    def test_find_library_runs_only_when_nothing_nearer_has_the_library(self):
+        # it runs ldconfig and a compiler (tens of ms), and cannot run at all
+        # in an isolated subinterpreter: the build tree has the library here
+        p = _run_python("import ctypes.util\n"
+                        "def boom(name): raise SystemExit('find_library was called')\n"
+                        "ctypes.util.find_library = boom\n"
+                        "import civic\nprint(civic.library_path())", {})
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertTrue(p.stdout.decode().strip().endswith("libcivic.so.1"))
+
     def test_civic_library_is_authoritative(self):
         p = _run_python("import civic", {"CIVIC_LIBRARY": "/nonexistent/libcivic.so.1"})
         self.assertNotEqual(p.returncode, 0)
@@ -1111,6 +1130,38 @@ class TestLoad(Base):
                 with self.assertRaises(IsADirectoryError) as cm:
                     other.journal_open(d)
                 self.assertEqual(cm.exception.filename, d)
+            # the file name as given, where the message shortens it (over 143
+            # bytes) or cannot show its bytes (not UTF-8)
+            for name in (os.path.join(d, "é" * 100 + ".csv"), os.fsencode(d) + b"/\xff.csv",
+                         pathlib.Path(d, "x" * 200)):
+                with self.assertRaises(FileNotFoundError) as cm:
+                    self.engine.load_file(name)
+                self.assertEqual(cm.exception.filename, os.fspath(name))
+                self.assertNotIn("\ufffd", str(cm.exception.filename))
+
+    def test_text_that_is_not_utf8_names_its_argument(self):
+        # a lone surrogate (a str decoded with surrogateescape: file names, argv)
+        bad = "s\udcff"
+        calls = {"subject": lambda: self.engine.score(bad),
+                 "group": lambda: self.engine.rank(group=bad),
+                 "ts": lambda: self.engine.add(id="u1", subject="s", type="fine", ts="2022" + bad),
+                 "source": lambda: self.engine.load("id,subject,type,ts\n" + bad)}
+        for what, call in calls.items():
+            with self.assertRaises(UnicodeEncodeError) as cm:
+                call()
+            self.assertIn(what + ":", str(cm.exception))
+            self.assertIsInstance(cm.exception, ValueError)
+        with self.assertRaises(UnicodeEncodeError) as cm:
+            civic.Rules.from_text("[scheme]\nname = \"%s\"\n" % bad)
+        self.assertIn("text:", str(cm.exception))
+
+    def test_a_subject_too_long_to_exist_says_so(self):
+        for call in (self.engine.score, self.engine.record):
+            with self.assertRaises(civic.CivicError) as cm:
+                call("x" * 129)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+            self.assertIn("longer than 128 bytes", str(cm.exception))
+        self.assertEqual(self.engine.score("x" * 128).events, 0)   # the bound itself is fine
 
     def test_a_str_is_always_text_never_a_file_name(self):
         with tempfile.TemporaryDirectory() as d:
@@ -1296,6 +1347,38 @@ class TestLoad(Base):
         self.assertEqual(seen, [])
         rep = self.engine.load(data, lenient=True)            # and the engine goes on
         self.assertEqual((rep.accepted, rep.rejected), (6, 6))
+
+    def test_a_hook_that_chains_to_the_one_it_found_does_not_loop(self):
+        # The binding's hook was installed by the first lenient load and left
+        # there: a program's hook chaining to the one it found, found it, the
+        # next load found the program's, and every unraisable ended in
+        # RecursionError.  It is now there only during a load, and a report
+        # that comes round to it again goes to Python's default hook.
+        class Raises:
+            def __del__(self):
+                raise RuntimeError("from __del__")
+        before = sys.unraisablehook
+        self.engine.load("id,subject,type,ts\n", lenient=True)
+        self.assertIs(sys.unraisablehook, before)              # put back after the load
+        for found in (before, civic._unraisable):              # found between loads, or in one
+            seen = []
+
+            def mine(u, found=found):
+                seen.append(str(u.exc_value))
+                found(u)
+            err = io.StringIO()
+            try:
+                sys.unraisablehook = mine
+                self.engine.load("id,subject,type,ts\n", lenient=True)
+                self.assertIs(sys.unraisablehook, mine)
+                with contextlib.redirect_stderr(err):
+                    Raises()
+                    gc.collect()
+            finally:
+                sys.unraisablehook = before
+            self.assertEqual(seen, ["from __del__"])
+            self.assertIn("from __del__", err.getvalue())
+            self.assertNotIn("RecursionError", err.getvalue())
 
     def test_malformed_csv(self):
         with self.assertRaises(civic.CivicError) as cm:
@@ -1882,7 +1965,8 @@ class TestLifetime(unittest.TestCase):
             lambda: engine.record("s1"), lambda: engine.subjects(), lambda: list(engine),
             lambda: engine.rank(), lambda: engine.groups(1), lambda: engine.event_count,
             lambda: engine.subject_count, lambda: engine.time_range,
-            lambda: engine.parse_time("2022-01-01"),
+            lambda: engine.parse_time("2022-01-01"), lambda: "s1" in engine,
+            lambda: "" in engine, lambda: "x" * 200 in engine,
         ]
         for f in calls:
             with self.assertRaises(ValueError):
@@ -1891,6 +1975,64 @@ class TestLifetime(unittest.TestCase):
             with engine:        # a with-block on a closed engine, too
                 pass
         self.assertIn("closed", repr(engine))
+
+    def test_exit_with_daemon_threads_inside_calls(self):
+        # weakref.finalize runs at exit while daemon threads are still in a
+        # C call: it freed the engine under them (a segfault, 11 runs of 11)
+        code = textwrap.dedent("""\
+            import civic, threading, time
+            e = civic.Engine()
+            e.load(b"id,subject,type,ts\\n" + b"".join(
+                b"g%d,s%d,volunteer_hour,%d\\n" % (i, i % 50000, 1700000000 + i)
+                for i in range(200000)))
+            started = threading.Event()
+            def loop():
+                while True:
+                    started.set()
+                    e.rank(top=1)
+            for _ in range(4):
+                threading.Thread(target=loop, daemon=True).start()
+            started.wait()
+            time.sleep(0.2)
+            print("exiting")
+            """)
+        for _ in range(3):
+            p = _run_python(code, {})
+            self.assertEqual((p.returncode, p.stdout.strip()), (0, b"exiting"), p.stderr.decode())
+
+    def test_a_forked_child_cannot_write_the_parents_journal(self):
+        if not hasattr(os, "fork"):
+            self.skipTest("no fork")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "j.log")
+            e = civic.Engine(civic.Rules.from_text(RULES))
+            e.journal_open(path)
+            e.add(id="p0", subject="s", type="fine", ts="2022-01-01")
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:   # the child: report what happened through the pipe
+                os.close(r)
+                said = []
+                try:
+                    e.add(id="c0", subject="s", type="fine", ts="2022-01-02")
+                    said.append("add accepted")
+                except civic.CivicOSError as x:
+                    said.append("refused" if "after fork()" in str(x) else str(x))
+                said.append(str(e.event_count))
+                e.journal_close()
+                os.write(w, " ".join(said).encode())
+                os._exit(0)
+            os.close(w)
+            with os.fdopen(r) as f:
+                said = f.read()
+            os.waitpid(pid, 0)
+            self.assertEqual(said, "refused 1")
+            e.add(id="p1", subject="s", type="fine", ts="2022-01-03")
+            e.close()
+            x = civic.Engine(civic.Rules.from_text(RULES))
+            x.journal_open(path)
+            self.assertEqual([en.id for en in x.record("s").entries], ["p0", "p1"])
+            x.close()
 
     def test_with_closes(self):
         with civic.Engine(civic.Rules.from_text(RULES)) as e:

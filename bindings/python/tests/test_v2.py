@@ -990,6 +990,15 @@ class TestCompare(V2):
         # the default as_of is the latest ts of the events
         self.assertEqual(civic.compare(self.LOG, now, new).as_of,
                          now.parse_time("2022-02-01"))
+        # an mmap is read whole, wherever its position, as Engine.load reads it
+        import mmap
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "log.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.LOG)
+            with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                m.seek(0, 2)
+                self.assertEqual(civic.compare(m, now, new, "2022-06-01").subjects_total, 3)
         # events that are nothing it reads: a TypeError that says what it takes
         for bad in (None, 42, [civic.Score], ["a,s1,fine,2022-01-01"]):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
