@@ -1299,7 +1299,7 @@ static void usage(FILE *f)
           "                          past it: 503 with Retry-After\n"
           "  --max-connections N     open connections (default 256)\n"
           "  --max-per-ip N          connections per client address waiting for a request\n"
-          "                          (default 32; all of them: 4N; 0: none)\n"
+          "                          (default 32; all of them: 4N; 0: no limit)\n"
           "  --timeout SECONDS       idle connection timeout (default 30)\n"
           "  --request-timeout SECONDS  a whole request (headers and body) must arrive\n"
           "                          within this (default 30; 0: no deadline)\n"
