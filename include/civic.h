@@ -762,8 +762,8 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  *  checksummed blocks of event records, and a trailer with a CRC-32C of
  *  the whole file.  A failed save leaves any previous file at path intact
  *  and removes its temporary file.  When path is a symbolic link, the file
- *  it leads to is replaced and the link stays; a link to a missing file
- *  fails with CIVIC_E_IO.
+ *  it leads to is replaced and the link stays; a link to a missing file,
+ *  and a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
  *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID.
  *  Threads: a query (runs concurrently with other queries; writes wait). */
@@ -777,7 +777,11 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  unknown format version, bad checksum, malformed record, trailing bytes)
  *  fail with CIVIC_E_CORRUPT; a snapshot of other rules with
  *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
- *  a journal attached, the loaded events are journaled like any batch.
+ *  a journal attached, the loaded events are journaled like any batch; a
+ *  snapshot that holds a purge (civic_engine_purge) the engine has not made
+ *  itself fails with CIVIC_E_INVALID, since a journal records only its own
+ *  engine's purges: load such a snapshot before opening the journal (the
+ *  recovery order above).
  *  @return CIVIC_OK, CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_CONFLICT,
  *          CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On
  *          error the engine is unchanged.
@@ -823,8 +827,8 @@ typedef struct civic_journal_report {
  *  engine") until the first engine closes the journal or is freed, also
  *  when two engines create a missing journal at the same moment.  A path
  *  that is a symbolic link names the file it leads to (a compaction
- *  replaces that file, and the link stays); a link to a missing file fails
- *  with CIVIC_E_IO.
+ *  replaces that file, and the link stays); a link to a missing file, and
+ *  a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.

@@ -167,9 +167,17 @@ bool civic__fsync_parent(const char *path)
 int civic__link_target(const char *what, const char *path, char *out, civic_error *err)
 {
     struct stat st;
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    /* A FIFO, a device or a socket would be replaced by a regular file (or
+     * /dev/null itself, through a link): not the place for a journal or a
+     * snapshot.  A directory fails as it opens. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s is not a regular file (%s)", what,
+                                civic__path_brief(path, brief),
+                                S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket"
+                                                                                       : "a device");
     if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) return 0;
     if (realpath(path, out)) return 1;
-    char brief[CIVIC_PATH_BRIEF_SIZE];
     if (errno == ENOENT)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "%s %s is a symbolic link to a missing "
                                 "file: give the %s's own path", what,

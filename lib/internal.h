@@ -1335,7 +1335,8 @@ bool civic__fsync_parent(const char *path);
  * absolute path of the file at its end: returns 1.  0: path is no link (or
  * nothing); out is untouched.  CIVIC_E_IO, with err naming `what` ("journal",
  * "snapshot") and path: the link leads to a missing file or cannot be
- * followed. */
+ * followed, or path (or the file it leads to) is a FIFO, a device or a
+ * socket, which the rename would replace. */
 int civic__link_target(const char *what, const char *path, char *out, civic_error *err);
 /* Lock the whole open file fd, shared or exclusive, against every other
  * open of it -- in this process too (open file description locks, or

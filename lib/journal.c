@@ -252,7 +252,7 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
 }
 
 static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t flags,
-                          uint32_t count, size_t len, size_t first, civic_journal_report *rep,
+                          uint32_t count, size_t len, size_t first, civic_journal_report *batch,
                           civic_error *err)
 {
     const unsigned char *p = j->buf + JNL_RECORD_HEADER_BYTES;
@@ -266,8 +266,8 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
             return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
                                     jname(j), (unsigned long long)off, why.message);
         pos += used;
-        rep->events++;
-        if (rc == CIVIC_OK) rep->accepted++;
+        batch->events++;
+        if (rc == CIVIC_OK) batch->accepted++;
     }
     if (pos != len)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off,
@@ -288,6 +288,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     *framing = false;
     bool open_batch = false;
     civic_batch_mark batch = civic__batch_begin(e);
+    civic_journal_report counted = { 0 }; /* the open batch's events: reported at its COMMIT */
     size_t first = batch.event_count;
     j->size = JNL_HEADER_BYTES;
     for (;;) {
@@ -301,6 +302,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         if (flags & JNL_FIRST) {
             batch = civic__batch_begin(e);
             open_batch = true;
+            counted.events = counted.accepted = 0;
         }
         int rc;
         if (flags & JNL_PURGE) {
@@ -311,7 +313,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                                         (unsigned long long)off)
                      : civic__purge_locked(e, h, NULL, err);
         } else {
-            rc = replay_payload(e, j, off, flags, count, len, first, rep, err);
+            rc = replay_payload(e, j, off, flags, count, len, first, &counted, err);
         }
         if (rc != CIVIC_OK) return rc;
         off += JNL_RECORD_HEADER_BYTES + len;
@@ -319,6 +321,8 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             open_batch = false;
             j->size = off;
             rep->batches++;
+            rep->events += counted.events;
+            rep->accepted += counted.accepted;
         }
     }
     if (open_batch) civic__batch_rollback(e, &batch);

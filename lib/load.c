@@ -177,9 +177,17 @@ static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len,
     if (rc != CIVIC_OK) return rc;
     if (!ld->bom_checked) { /* a UTF-8 BOM may open either format */
         if (len < 16 && !final) return CIVIC_OK;
-        const char *what = not_a_log(data, len);
-        if (what)
-            return civic__error_set(ld->err, CIVIC_E_SYNTAX, 1, 1, 0, "not an event log: %s", what);
+        /* Where the first line must be good anyway (a CSV header; any line of
+         * a strict load), say what the input is rather than what is wrong
+         * with that line.  A lenient JSON Lines load skips it as any bad line
+         * (a part of a split log may begin with any line). */
+        const char *what = ld->format == &civic__csv_format || !ld->lenient ? not_a_log(data, len) : NULL;
+        if (what) { /* no mode can skip it: one rejected line, as a bad header */
+            civic_error e = CIVIC_ERROR_INIT;
+            civic__error_set(&e, CIVIC_E_SYNTAX, 1, 1, 0, "line 1, column 1: not an event log: %s",
+                             what);
+            return civic__loader_fatal(ld, &e);
+        }
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) bom = 3;
         ld->bom_checked = true;
     }

@@ -752,6 +752,98 @@ static void a_forked_child_cannot_write_the_parents_journal(void **state)
     }
 }
 
+/* A journal records events and its own engine's purges.  A snapshot that
+ * holds a purge made elsewhere (its horizon, the tombstones of events the
+ * engine never held) was journaled as its events only: recovered from the
+ * journal, the engine answered before the horizon and took a purged event
+ * again.  It is refused while a journal is attached (the engine unchanged,
+ * nothing journaled); loaded first, then the journal opened (the recovery
+ * order), it keeps the purge; the engine's own snapshot loads again. */
+static void a_snapshot_holding_a_purge_is_not_half_journaled(void **state)
+{
+    (void)state;
+    const char *rules = TEST_SCHEME "[rule.fine]\npoints = -10\nretain = \"1y\"\naffects = \"score\"\n"
+                        "[rule.hour]\npoints = 1\n";
+    const char *log = "id,subject,type,ts\na1,r1,fine,2019-03-01\na2,r1,hour,2024-02-01\n";
+    civic_engine *m = engine_from(rules);
+    load_ok(m, log);
+    int64_t h = 1764518400; /* 2025-12-01 */
+    assert_int_equal(civic_engine_purge(m, h, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(m), 1);
+    assert_int_equal(civic_engine_save(m, path_in("purged.snap"), NULL), CIVIC_OK);
+
+    civic_engine *e = engine_from(rules);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, path_in("purged.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("purged.snap"), &err), CIVIC_E_INVALID);
+    assert_non_null(strstr(err.message, "holds a purge"));
+    assert_int_equal(civic_engine_event_count(e), 0);
+    assert_int_equal(civic_engine_purge_horizon(e), CIVIC_NO_TIME);
+    civic_engine_free(e);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    e = engine_from(rules);
+    assert_int_equal(civic_engine_journal_open(e, path_in("purged.jnl"), CIVIC_SYNC_ALWAYS, &rep, &err),
+                     CIVIC_OK);
+    assert_int_equal(rep.batches, 0); /* nothing was journaled */
+    civic_engine_free(e);
+
+    /* the recovery order: snapshot, then journal; the purge holds after a restart */
+    for (int round = 0; round < 2; round++) {
+        e = engine_from(rules);
+        assert_int_equal(civic_engine_load_snapshot(e, path_in("purged.snap"), &err), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_open(e, path_in("purged.jnl"), CIVIC_SYNC_ALWAYS, NULL,
+                                                   &err), CIVIC_OK);
+        assert_int_equal(civic_engine_purge_horizon(e), h);
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = "a1";
+        ev.subject = "r1";
+        ev.type = "fine";
+        ev.ts = "2019-03-01";
+        assert_int_equal(civic_engine_add(e, &ev, NULL), CIVIC_DUPLICATE); /* its tombstone */
+        /* its own snapshot, tombstones and all, loads again with the journal on */
+        assert_int_equal(civic_engine_load_snapshot(e, path_in("purged.snap"), &err), CIVIC_OK);
+        civic_engine_free(e);
+    }
+    civic_engine_free(m);
+}
+
+/* A journal or snapshot path that is a FIFO or a device (or a link to one)
+ * was replaced by a regular file: through a link to /dev/null, as root, that
+ * would replace /dev/null.  It is refused, and the node stays what it was.
+ * (The link here leads to a FIFO of the test's own: were the check gone,
+ * the test must not replace the machine's /dev/null.) */
+static void a_fifo_or_device_is_no_place_for_a_journal_or_snapshot(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh_engine();
+    add_one(e, "x1", "fine", "2024-01-01");
+    char fifo[256], other[256], link[256];
+    snprintf(fifo, sizeof(fifo), "%s", path_in("node.fifo"));
+    snprintf(other, sizeof(other), "%s", path_in("other.fifo"));
+    snprintf(link, sizeof(link), "%s", path_in("fifo.link"));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(mkfifo(other, 0600), 0);
+    assert_int_equal(symlink(other, link), 0);
+    const char *paths[] = { fifo, link };
+    for (int k = 0; k < 2; k++) {
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_journal_open(e, paths[k], CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "not a regular file"));
+        assert_int_equal(civic_engine_save(e, paths[k], &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "not a regular file"));
+        struct stat st;
+        assert_int_equal(stat(paths[k], &st), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+    }
+    assert_int_equal(civic_engine_event_count(e), 1);
+    unlink(fifo);
+    unlink(other);
+    unlink(link);
+    civic_engine_free(e);
+}
+
 /* Two engines never share a journal, in one process as in two: the second
  * open fails and names the lock; closing the first frees it.  (fcntl record
  * locks are per process, so before open file description locks the second
@@ -1088,6 +1180,10 @@ static void journal_big_batch_torn_between_records_is_dropped_whole(void **state
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     civic_engine *b = journaled("big.jnl", CIVIC_SYNC_ALWAYS, &rep);
     assert_int_equal(rep.batches, 1);
+    /* the report counts what was replayed: the torn batch's first record
+     * was read, then rolled back (it counted its ~20,000 events) */
+    assert_int_equal(rep.events, 1);
+    assert_int_equal(rep.accepted, 1);
     assert_int_equal(civic_engine_event_count(b), 1);
     assert_int_equal(civic_engine_subject_count(b), 1);
     assert_int_equal(file_size(path_in("big.jnl")), good);
@@ -1645,6 +1741,8 @@ int main(void)
         cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
+        cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
+        cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
