@@ -110,8 +110,8 @@ static bool in_child(const struct civic_journal *j) { return j->pid != getpid();
 static int child_error(civic_error *err, const struct civic_journal *j)
 {
     char brief[CIVIC_PATH_BRIEF_SIZE];
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s belongs to process %ld, which "
-                            "opened it; after fork() a child must open a journal of its own",
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: opened by process %ld, not "
+                            "this one; after fork() a child must open a journal of its own",
                             civic__path_brief(j->path, brief), (long)j->pid);
 }
 

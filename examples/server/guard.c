@@ -233,7 +233,11 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
         for (conn_slot *s = g->head; s; s = s->next) {
             if (s->shut || !same_key(&s->from, &k)) continue;
             int state = peer_state(s->fd);
-            if (state == PEER_GONE) continue;
+            /* closed after its answer, before a new request: only closing.
+             * One closed (half-closed) while it waits for a request or
+             * while it is answered holds its slot until the deadline or
+             * the answer's end, so it counts. */
+            if (state == PEER_GONE && !s->answering && !s->begun && !s->waiting) continue;
             all++;
             waiting += !s->answering && (s->waiting || now - s->since_ms >= IDLE_GRACE_MS) &&
                        (s->begun || state != PEER_QUEUED);

@@ -83,8 +83,10 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * that opens one connection after another: one it closed a moment ago is
  * still open here, and one whose request the kernel holds for a busy thread
  * is new.  So before refusing, it peeks at the address's connections: one
- * whose client closed it is not counted, one whose whole request head is
- * queued is not waiting. */
+ * whose client closed it after its answer is not counted (one closed while
+ * it waits for or gets an answer holds its slot until then: libmicrohttpd
+ * keeps a half-closed connection), one whose whole request head is queued
+ * is not waiting (plain HTTP only: TLS records hide the head). */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);
