@@ -837,13 +837,18 @@ int civic_engine_add(civic_engine *e, const civic_event *event, civic_error *err
 
 static int reserve_apply(civic_engine *e, void *ctx, civic_error *err)
 {
-    uint64_t n = *(const uint64_t *)ctx;
+    uint64_t asked = *(const uint64_t *)ctx, n = asked;
     uint64_t room = e->event_count < e->events_max ? e->events_max - e->event_count : 0;
     if (n > room) n = room;
     if (n == 0) return CIVIC_OK;
     if (n > SIZE_MAX / 2 || civic__engine_reserve_events(e, (size_t)n) != CIVIC_OK)
-        return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0,
-                                "no memory for %llu more events", (unsigned long long)n);
+        return n < asked ? civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "no memory for %llu more "
+                                            "events (%llu asked, up to the engine's events_max "
+                                            "%llu)", (unsigned long long)n,
+                                            (unsigned long long)asked,
+                                            (unsigned long long)e->events_max)
+                         : civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0,
+                                            "no memory for %llu more events", (unsigned long long)n);
     return CIVIC_OK;
 }
 
