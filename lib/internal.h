@@ -1473,6 +1473,10 @@ int civic__act_tomb_load(civic_engine *e, const char *subject, size_t subject_le
                          const char *act, size_t act_len, int64_t until);
 /* Put the act tombstones in order after loading them. */
 void civic__act_tombs_sort(civic_engine *e);
+/* Whether every act tombstone from index `from` on (loaded, not yet sorted)
+ * is one of those before it (sorted), with an archival instant no later:
+ * sorting them in would change nothing. */
+bool civic__act_tombs_known(const civic_engine *e, size_t from);
 /* Forget the tombstones added after counts (count, act_count): a failed load. */
 void civic__tombs_truncate(civic_engine *e, size_t count, size_t act_count);
 /* Whether stored event `index` has p's act and source ("act", "source" or NULL). */

@@ -564,6 +564,17 @@ void civic__act_tombs_sort(civic_engine *e)
     t->act_count = k;
 }
 
+bool civic__act_tombs_known(const civic_engine *e, size_t from)
+{
+    const civic_tombs *t = &e->tombs;
+    for (size_t i = from; i < t->act_count; i++) {
+        const civic_act_tomb *x = &t->acts[i];
+        const civic_act_tomb *hit = bsearch(x, t->acts, from, sizeof(*x), act_qsort);
+        if (!hit || hit->until < x->until) return false;
+    }
+    return true;
+}
+
 void civic__tombs_truncate(civic_engine *e, size_t count, size_t act_count)
 {
     civic_tombs *t = &e->tombs;

@@ -488,7 +488,6 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
         civic__tombs_truncate(e, tombs, act_tombs); /* the batch rollback does the rest */
         return rc;
     }
-    civic__act_tombs_sort(e);
     if (e->tombs.count > tombs && r->horizon == CIVIC_NO_TIME) {
         civic__tombs_truncate(e, tombs, act_tombs);
         return corrupt(r, r->offset, "tombstones without a horizon");
@@ -496,14 +495,17 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
     /* A journal records events and its engine's own purges, not a purge
      * that happened elsewhere (the tombstones of events it never held): a
      * replay would forget it, answering before the horizon and taking
-     * purged events again.  So that is refused, not half journaled. */
-    if (e->hook.commit && (e->tombs.count > tombs || e->tombs.act_count > act_tombs ||
+     * purged events again.  So that is refused, not half journaled.  Asked
+     * before the act tombstones are sorted in (which merges them with those
+     * held, so that cutting the array back would no longer undo it). */
+    if (e->hook.commit && (e->tombs.count > tombs || !civic__act_tombs_known(e, act_tombs) ||
                            (r->horizon != CIVIC_NO_TIME && r->horizon > e->purge_horizon))) {
         civic__tombs_truncate(e, tombs, act_tombs);
         return civic__error_set(r->err, CIVIC_E_INVALID, 0, 0, 0, "snapshot %s holds a purge, "
                                 "which the attached journal cannot record: load the snapshot "
                                 "before opening the journal", r->name);
     }
+    civic__act_tombs_sort(e);
     civic__tombs_set_horizon(e, tombs, r->horizon);
     if (r->horizon > e->purge_horizon) e->purge_horizon = r->horizon;
     return rc;

@@ -806,6 +806,30 @@ static void a_snapshot_holding_a_purge_is_not_half_journaled(void **state)
         civic_engine_free(e);
     }
     civic_engine_free(m);
+
+    /* Act tombstones: a refused load leaves the engine's own as they were.
+     * They were sorted in before the refusal cut the array back, so the cut
+     * dropped the engine's own tombstone of (z, a) and kept the foreign one
+     * of (b, a) (b sorts first), or raised an archival instant it kept. */
+    const char *acts_m = "id,subject,type,ts,act\nm1,b,fine,2019-03-01,a\n";
+    const char *acts_e = "id,subject,type,ts,act\nx0,b,hour,2024-01-01,\ne1,z,fine,2019-03-01,a\n";
+    m = engine_from(rules);
+    load_ok(m, acts_m);
+    assert_int_equal(civic_engine_purge(m, h, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(m, path_in("acts.snap"), NULL), CIVIC_OK);
+    e = engine_from(rules);
+    load_ok(e, acts_e); /* b is interned before z */
+    assert_int_equal(civic_engine_purge(e, h, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("acts.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("acts.snap"), &err), CIVIC_E_INVALID);
+    /* members of act a dated before its archival: z's is archived on arrival
+     * (its act was purged here), b's counts (b's act a was purged elsewhere) */
+    load_ok(e, "id,subject,type,ts,act\nn1,z,hour,2019-02-01,a\nk1,b,hour,2019-02-01,a\n");
+    assert_int_equal(score_at(e, "z", "2026-01-01").score, P(1000));
+    assert_int_equal(score_at(e, "b", "2026-01-01").score, P(1002));
+    civic_engine_free(e);
+    civic_engine_free(m);
 }
 
 /* A journal or snapshot path that is a FIFO or a device (or a link to one)

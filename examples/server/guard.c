@@ -4,7 +4,6 @@
 #include "guard.h"
 
 #include <netinet/in.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -182,22 +181,20 @@ void guard_request_begun(guard *g, struct MHD_Connection *c)
     pthread_mutex_unlock(&g->mutex);
 }
 
-/* What the kernel holds of a connection the server has not read yet: a
- * connection is only closing when its client closed its end (the server has
- * not yet seen the end of the stream), and only queued, not slow, when a
- * whole request head is waiting there for a busy thread.  Asked only at the
- * limit; a peek takes nothing from the stream. */
-enum { PEER_SLOW, PEER_GONE, PEER_QUEUED };
-static int peer_state(MHD_socket fd)
+/* Whether a whole request head waits in the kernel for a busy thread (the
+ * connection is queued, not slow): asked only at the limit; a peek takes
+ * nothing from the stream.  A connection its client has closed is not left
+ * out: libmicrohttpd keeps one that sent part of a request before closing
+ * until the request deadline, and after the answer a peek cannot tell that
+ * from one closed with nothing more to say. */
+static bool head_queued(MHD_socket fd)
 {
     char b[1024];
     ssize_t n = recv(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-        return PEER_GONE;
     for (ssize_t i = 1; i < n; i++)
         if (b[i] == '\n' && (b[i - 1] == '\n' || (i >= 3 && memcmp(b + i - 3, "\r\n\r", 3) == 0)))
-            return PEER_QUEUED;
-    return PEER_SLOW;
+            return true;
+    return false;
 }
 
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len)
@@ -226,22 +223,16 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
         waiting += !s->answering && (s->waiting || now - s->since_ms >= IDLE_GRACE_MS);
     }
     bool admit = waiting < g->per_address && all < 4 * (uint64_t)g->per_address;
-    if (!admit) { /* count again: closing ones not at all, queued ones not as waiting */
-        waiting = all = 0;
+    if (!admit && all < 4 * (uint64_t)g->per_address) {
+        /* count again: a connection whose whole head is queued is not waiting */
+        waiting = 0;
         for (unsigned i = 0; i < g->admitted_count; i++)
-            if (same_key(&g->admitted[i].from, &k)) waiting++, all++;
-        for (conn_slot *s = g->head; s; s = s->next) {
-            if (s->shut || !same_key(&s->from, &k)) continue;
-            int state = peer_state(s->fd);
-            /* closed after its answer, before a new request: only closing.
-             * One closed (half-closed) while it waits for a request or
-             * while it is answered holds its slot until the deadline or
-             * the answer's end, so it counts. */
-            if (state == PEER_GONE && !s->answering && !s->begun && !s->waiting) continue;
-            all++;
-            waiting += !s->answering && (s->waiting || now - s->since_ms >= IDLE_GRACE_MS) &&
-                       (s->begun || state != PEER_QUEUED);
-        }
+            waiting += same_key(&g->admitted[i].from, &k);
+        for (conn_slot *s = g->head; s; s = s->next)
+            if (!s->shut && same_key(&s->from, &k) && !s->answering &&
+                (s->waiting || now - s->since_ms >= IDLE_GRACE_MS) &&
+                (s->begun || !head_queued(s->fd)))
+                waiting++;
         admit = waiting < g->per_address && all < 4 * (uint64_t)g->per_address;
     }
     if (admit && g->admitted_count < GUARD_ADMITTED_MAX)

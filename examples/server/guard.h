@@ -82,11 +82,11 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * Counting every open connection, as libmicrohttpd does, overcounts a client
  * that opens one connection after another: one it closed a moment ago is
  * still open here, and one whose request the kernel holds for a busy thread
- * is new.  So before refusing, it peeks at the address's connections: one
- * whose client closed it after its answer is not counted (one closed while
- * it waits for or gets an answer holds its slot until then: libmicrohttpd
- * keeps a half-closed connection), one whose whole request head is queued
- * is not waiting (plain HTTP only: TLS records hide the head). */
+ * is new.  So before refusing for the first bound, it peeks at the
+ * address's waiting connections: one whose whole request head is queued is
+ * not waiting (plain HTTP only: TLS records hide the head).  One its client
+ * closed still counts: libmicrohttpd keeps a half-closed connection that
+ * sent part of a request until the deadline. */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);

@@ -211,8 +211,8 @@ def test_churn():
     """48 clients on one address, each opening a connection per request and
     closing it after the answer (as curl in a loop, or a proxy): more than
     --max-per-ip (32) at once, but a connection whose whole request waits in
-    the kernel for a busy thread is not slow, and one its client closed is not
-    open, so none may be refused.  With libmicrohttpd's own limit about 1 in
+    the kernel for a busy thread is not slow, and one its client closed after
+    its answer counts only in the 4N bound, so none may be refused.  With libmicrohttpd's own limit about 1 in
     10 was reset at 16 clients; with the guard's first count, 1 in 3 at 48."""
     import http.client
     srv = harness.Server(ARGS.server).start()
@@ -278,8 +278,8 @@ def test_per_address_limit():
     finally:
         srv.stop()
     # A client that half-closes after its partial head still holds its slot
-    # until the deadline: the peek that spots closed connections (the churn
-    # probe) let 255 of them in.  (A short deadline: the drain at the stop
+    # until the deadline: a peek that left closed connections out let 255
+    # of them in.  (A short deadline: the drain at the stop
     # waits for them.)
     srv = harness.Server(ARGS.server, extra=["--request-timeout", "5"]).start()
     try:
