@@ -970,6 +970,8 @@ static const char *binary_kind(const unsigned char *p, size_t n)
         { "PK\x03\x04", 4, "a zip archive (extract the log first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
+        { "\xff\xfe", 2, "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE | civic-score -)" },
+        { "\xfe\xff", 2, "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE | civic-score -)" },
     };
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
         if (n >= kinds[k].len && memcmp(p, kinds[k].magic, kinds[k].len) == 0) return kinds[k].what;

@@ -176,8 +176,8 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
     }
     if (!civic__duration_parse(v->text, v->len, out)) {
         snprintf(msg, sizeof(msg), "'%s' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
-                 "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\"%s", key,
-                 allow_severity ? " or \"by-severity\"" : "");
+                 "\"end-of-month\", \"end-of-quarter\"%s \"end-of-year\"%s", key,
+                 allow_severity ? "," : " or", allow_severity ? " or \"by-severity\"" : "");
         return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
     return CIVIC_OK;

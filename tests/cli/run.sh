@@ -131,6 +131,8 @@ printf 'id,sub\000ject,type,ts\n' >"$T/nul.csv"
 status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
 printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
 status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
+printf '\377\376i\000d\000,\000s\000\n\000' >"$T/bom16.csv"
+status utf16-bom 2 "not an event log: UTF-16 text (convert it first" -- $R "$T/bom16.csv"
 # one NUL in a record is that line's fault, wherever it is: named, and
 # --lenient keeps the other lines (as past the first 4 KiB)
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
