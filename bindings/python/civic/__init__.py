@@ -2055,6 +2055,13 @@ class Split:
     def __len__(self):
         return len(self.parts)
 
+    def __repr__(self):   # the parts by size: printing gigabytes of log helps nobody
+        sizes = ", ".join("%d bytes" % len(p) for p in self.parts[:8])
+        more = ", ..." if len(self.parts) > 8 else ""
+        return ("Split(parts=[%s%s], max_ts=%r, events=%d, lines=%d, part_events=%r, format=%r)"
+                % (sizes, more, self.max_ts, self.events, self.lines, self.part_events,
+                   self.format))
+
 
 _FORMAT_NAMES = {_capi.CIVIC_FORMAT_CSV: "csv", _capi.CIVIC_FORMAT_JSONL: "jsonl"}
 _SPLIT_KEYS = {"subject": 0, "id": _capi.CIVIC_SPLIT_KEY_ID}

@@ -74,6 +74,11 @@ class TestSplit(unittest.TestCase):
             total += len(lines)
         self.assertEqual(total, s.events)
         self.assertEqual(s.events, data.count(b"\n") - 1)
+        # repr gives the parts' sizes, not their bytes (it printed the whole log)
+        text = repr(s)
+        self.assertLess(len(text), 400)
+        self.assertIn("%d bytes" % len(s.parts[0]), text)
+        self.assertNotIn("r0001", text)
 
     def test_the_parts_score_like_the_whole(self):
         data = sample_bytes()
