@@ -340,9 +340,13 @@ CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
 
 #define CIVIC_LOAD_LENIENT 0x1u /* skip bad lines instead of failing the batch */
 
-/** Called once per rejected line in lenient mode, in line order.  Return 0 to
- *  go on; anything else stops the load, which then fails with CIVIC_E_USER
- *  and leaves the engine unchanged.  err is valid only during the call. */
+/** Called once per rejected line in lenient mode, in line order, on the
+ *  loading thread.  Return 0 to go on; anything else stops the load, which
+ *  then fails with CIVIC_E_USER and leaves the engine unchanged.  err is
+ *  valid only during the call.  The call runs inside the load's write: it
+ *  may query the engine (and sees the batch so far, not yet committed), but
+ *  a write to it (add, load, purge, journal open or close, reserve), a save
+ *  or a compaction fails with CIVIC_E_INVALID, and it must not free it. */
 typedef int (*civic_reject_fn)(void *payload, const civic_error *err);
 
 #define CIVIC_LOAD_OPTIONS_VERSION 1

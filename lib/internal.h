@@ -907,6 +907,8 @@ static inline const char *civic__group_key(const void *owner, uint32_t i)
 /* Queries: shared access between these two calls. */
 void civic__engine_read_begin(const civic_engine *e);
 void civic__engine_read_end(const civic_engine *e);
+/* Whether this thread is inside a write to e (a reject callback of its load). */
+bool civic__engine_writing(const civic_engine *e);
 /* Writes: apply changes the engine under the exclusive lock; returns < 0 on
  * failure (then every change since the call began is rolled back), else 0
  * or an information code such as CIVIC_DUPLICATE.  New events of a

@@ -866,6 +866,9 @@ int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error
     civic__error_clear(err);
     if (!e || !snapshot_path || !*snapshot_path)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (civic__engine_writing(e)) /* the snapshot would hold a batch not yet committed */
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a compaction from a callback of "
+                                "the engine's own write");
     civic__engine_read_begin(e);
     struct civic_journal *j = journal_of(e);
     int rc;

@@ -205,13 +205,13 @@ static const char *write_steps(const civic_engine *e, snap_writer *w, const char
     const char *step = NULL;
     if (!snapshot_body(e, w)) step = "write";
     else if (fsync(w->fd) != 0) step = "sync";
+    /* Renamed while still open: closing drops the lock on the temporary
+     * file, and a save, load or compaction of the same path sweeping at that
+     * moment would take it for one a killed writer left and remove it. */
+    else if (rename(tmp, path) != 0) step = "rename";
     int saved = errno;
-    if (close(w->fd) != 0 && !step) {
+    if (close(w->fd) != 0 && !step) { /* synced and in place: only a close */
         step = "close";
-        saved = errno;
-    }
-    if (!step && rename(tmp, path) != 0) {
-        step = "rename";
         saved = errno;
     }
     errno = saved;
@@ -259,6 +259,9 @@ int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
     if (!e || !path || !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (civic__engine_writing(e)) /* it would hold a batch that may yet be rolled back */
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a save from a callback of the "
+                                "engine's own write");
     civic__engine_read_begin(e);
     int rc = civic__snapshot_write(e, path, err);
     civic__engine_read_end(e);

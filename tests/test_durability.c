@@ -868,6 +868,58 @@ static void a_fifo_or_device_is_no_place_for_a_journal_or_snapshot(void **state)
     civic_engine_free(e);
 }
 
+/* A save closed its temporary file (dropping its lock) before renaming it:
+ * a load of the same path sweeping at that moment took it for one a killed
+ * writer left and removed it, and the save failed with "cannot rename".
+ * One thread saves while another opens the snapshot, again and again. */
+typedef struct save_race {
+    civic_rules *rules;
+    const char *path;
+    atomic_int stop;
+    int opens;
+} save_race;
+
+static void *open_loop(void *arg)
+{
+    save_race *r = arg;
+    while (!atomic_load(&r->stop)) {
+        civic_engine *x = NULL;
+        if (civic_engine_open_snapshot(&x, r->rules, NULL, r->path, NULL) == CIVIC_OK) r->opens++;
+        civic_engine_free(x);
+    }
+    return NULL;
+}
+
+static void a_save_and_a_load_of_one_path_at_once_both_work(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh_engine();
+    char *log = make_log(40, "r");
+    load_ok(e, log);
+    free(log);
+    char path[256];
+    snprintf(path, sizeof(path), "%s", path_in("race.snap"));
+    assert_int_equal(civic_engine_save(e, path, NULL), CIVIC_OK);
+    civic_rules *rules = rules_from(RULES_TEXT); /* the same fingerprint */
+    save_race r = { rules, path, 0, 0 };
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, open_loop, &r), 0);
+    int failed = 0;
+    civic_error err = CIVIC_ERROR_INIT;
+    for (int i = 0; i < 1500; i++) {
+        if (civic_engine_save(e, path, &err) != CIVIC_OK) {
+            if (!failed) fprintf(stderr, "save %d: %s\n", i, err.message);
+            failed++;
+        }
+    }
+    atomic_store(&r.stop, 1);
+    pthread_join(t, NULL);
+    assert_int_equal(failed, 0);
+    assert_true(r.opens > 0);
+    civic_rules_free(rules);
+    civic_engine_free(e);
+}
+
 /* Two engines never share a journal, in one process as in two: the second
  * open fails and names the lock; closing the first frees it.  (fcntl record
  * locks are per process, so before open file description locks the second
@@ -1767,6 +1819,7 @@ int main(void)
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
         cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
+        cmocka_unit_test(a_save_and_a_load_of_one_path_at_once_both_work),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),

@@ -385,6 +385,63 @@ static int stop_at_first(void *payload, const civic_error *err)
     return 1;
 }
 
+/* A reject callback runs inside the load's write.  It called back into the
+ * engine: the rwlock refused the nested lock (EDEADLK, ignored) and the
+ * unlock after the call released the load's own lock, so the rest of the
+ * load ran unlocked (another thread saw half a batch) and an add from the
+ * callback was acknowledged, then rolled back with the load.  Now a query
+ * from it reads under the load's lock and sees the batch so far; a write, a
+ * save and a compaction are refused; the load is whole afterwards. */
+typedef struct reenter {
+    civic_engine *e;
+    uint64_t seen;      /* events the callback saw */
+    int add_rc, save_rc, query_rc;
+} reenter;
+
+static int reenter_reject(void *payload, const civic_error *err)
+{
+    (void)err;
+    reenter *r = payload;
+    r->seen = civic_engine_event_count(r->e);
+    civic_result *res = NULL;
+    r->query_rc = civic_engine_subjects(r->e, CIVIC_TIME_MAX, &res);
+    civic_result_free(res);
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = "inside";
+    ev.subject = "s";
+    ev.type = "fine";
+    ev.ts = "2024-01-01";
+    civic_error e2 = CIVIC_ERROR_INIT;
+    r->add_rc = civic_engine_add(r->e, &ev, &e2);
+    r->save_rc = civic_engine_save(r->e, "/tmp/civic-test-reenter.snap", NULL);
+    return 0;
+}
+
+static void a_reject_callback_may_query_the_engine_but_not_write_it(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    reenter r = { e, 0, 1, 1, 1 };
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = reenter_reject;
+    opts.payload = &r;
+    const char *data = "id,subject,type,ts\na1,s,fine,2024-01-01\nbad,s,nope,2024-01-01\n"
+                       "a2,s,fine,2024-01-02\n";
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &opts, NULL, NULL), CIVIC_OK);
+    assert_int_equal(r.seen, 1);          /* the batch so far */
+    assert_int_equal(r.query_rc, CIVIC_OK);
+    assert_int_equal(r.add_rc, CIVIC_E_INVALID);
+    assert_int_equal(r.save_rc, CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    /* the load's lock held to its end: a write from this thread now works,
+     * and the rwlock is in a usable state (a second load, a query) */
+    load_ok(e, "id,subject,type,ts\na3,s,fine,2024-01-03\n");
+    assert_int_equal(civic_engine_event_count(e), 3);
+    unlink("/tmp/civic-test-reenter.snap");
+    civic_engine_free(e);
+}
+
 static void a_reject_callback_can_stop_the_load_and_undo_it(void **state)
 {
     (void)state;
@@ -782,6 +839,7 @@ int main(void)
         cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
         cmocka_unit_test(what_is_not_a_log_is_named),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
+        cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
         cmocka_unit_test(threads_change_nothing_but_speed),
