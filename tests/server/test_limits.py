@@ -212,8 +212,9 @@ def test_churn():
     closing it after the answer (as curl in a loop, or a proxy): more than
     --max-per-ip (32) at once, but a connection whose whole request waits in
     the kernel for a busy thread is not slow, and one its client closed after
-    its answer counts only in the 4N bound, so (almost) none may be refused.  With libmicrohttpd's own limit about 1 in
-    10 was reset at 16 clients; with the guard's first count, 1 in 3 at 48."""
+    its answer counts only in the 4N bound, so (almost) none may be refused.
+    With libmicrohttpd's own limit about 1 in 10 was reset at 16 clients;
+    with the guard's first count, 1 in 3 at 48."""
     import http.client
     srv = harness.Server(ARGS.server).start()
     results = {}
