@@ -346,7 +346,10 @@ CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
  *  valid only during the call.  The call runs inside the load's write: it
  *  may query the engine (and sees the batch so far, not yet committed), but
  *  a write to it (add, load, purge, journal open or close, reserve), a save
- *  or a compaction fails with CIVIC_E_INVALID, and it must not free it. */
+ *  or a compaction fails with CIVIC_E_INVALID, and it must not free it.
+ *  The same holds through another engine's callback called from it.  It
+ *  must not wait for another thread that uses the engine (that thread waits
+ *  for the load). */
 typedef int (*civic_reject_fn)(void *payload, const civic_error *err);
 
 #define CIVIC_LOAD_OPTIONS_VERSION 1

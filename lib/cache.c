@@ -10,8 +10,8 @@
 ** a query that finds none, or a stale one, evaluates in full and offers a
 ** new one.  No write touches the cache.  Why the key is enough:
 **   - events are only appended; a batch rollback removes only events of
-**     its own batch, added after every fold that exists was built (queries
-**     do not run inside a write).  So without a purge, the events a fold
+**     its own batch, added after every fold that exists was built (a query
+**     from inside a write, a reject callback's, keeps no fold).  So without a purge, the events a fold
 **     was built from are still there, and the subject holds no others iff
 **     its count is the same;
 **   - a purge removes events and renumbers them: it counts e->purges up;
@@ -160,6 +160,13 @@ void civic__cache_put(const civic_engine *e, civic_fold *f)
     civic_cache *c = e->cache;
     f->refs = 0;
     f->dead = false;
+    /* Asked from a reject callback, inside a load: the batch so far may yet
+     * be rolled back, and the next write could give the subject the same
+     * count and newest event again.  So nothing built there is kept. */
+    if (civic__engine_writing(e)) {
+        fold_free(&e->alc, f);
+        return;
+    }
     pthread_mutex_lock(&c->mu);
     if (f->bytes > c->bytes_max ||
         civic__grow(&e->alc, (void **)&c->folds, &c->cap, c->count + 1, sizeof(civic_fold *)) !=

@@ -400,38 +400,49 @@ static int engine_lock_init(pthread_rwlock_t *lock)
     return rc;
 }
 
-/* The engine whose write this thread is in: a reject callback runs inside
- * the load's write, on its thread.  The lock is not recursive (glibc
- * refuses a nested lock with EDEADLK, and the unlock after it released the
- * write's own lock: the rest of the load ran unlocked, a query saw half a
- * batch).  So a query from inside reads under the write's lock (it sees the
- * batch so far), and a write, or a file written from the engine, is
- * refused (civic__engine_writing). */
-static _Thread_local const civic_engine *writing;
+/* The engines whose writes this thread is in, innermost first: a reject
+ * callback runs inside the load's write, on its thread, and may load into
+ * another engine whose callback calls the first.  The lock is not
+ * recursive (glibc refuses a nested lock with EDEADLK, and the unlock
+ * after it released the write's own lock: the rest of the load ran
+ * unlocked, a query saw half a batch).  So a query on an engine this thread
+ * is writing reads under that write's lock (it sees the batch so far), and
+ * a write, or a file written from the engine, is refused
+ * (civic__engine_writing).  The frames live on civic__engine_write's stack. */
+typedef struct write_frame {
+    const civic_engine *engine;
+    const struct write_frame *outer;
+} write_frame;
+static _Thread_local const write_frame *writing;
 
-bool civic__engine_writing(const civic_engine *e) { return writing == e; }
+bool civic__engine_writing(const civic_engine *e)
+{
+    for (const write_frame *f = writing; f; f = f->outer)
+        if (f->engine == e) return true;
+    return false;
+}
 
 void civic__engine_read_begin(const civic_engine *e)
 {
-    if (writing != e) pthread_rwlock_rdlock(&e->lock->rw);
+    if (!writing || !civic__engine_writing(e)) pthread_rwlock_rdlock(&e->lock->rw);
 }
 
 void civic__engine_read_end(const civic_engine *e)
 {
-    if (writing != e) pthread_rwlock_unlock(&e->lock->rw);
+    if (!writing || !civic__engine_writing(e)) pthread_rwlock_unlock(&e->lock->rw);
 }
 
 static int add_apply(civic_engine *e, void *ctx, civic_error *err);
 
 int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
 {
-    if (writing == e)
+    if (writing && civic__engine_writing(e))
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a write to the engine from a "
                                 "callback of its own write (a reject callback may query it, "
                                 "not change it)");
     pthread_rwlock_wrlock(&e->lock->rw);
-    const civic_engine *outer = writing; /* a callback may write to another engine */
-    writing = e;
+    write_frame frame = { e, writing }; /* a callback may write to another engine */
+    writing = &frame;
     bool add = apply == add_apply;
     if (!add) ahead_stop(e); /* any other write may move or free a block */
     /* The batch goes to the hook attached when it began: a journal that an
@@ -450,7 +461,7 @@ int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_
     __atomic_store_n(&e->hint_ids_mask, e->ids.table.mask, __ATOMIC_RELAXED);
     __atomic_store_n(&e->hint_subjects, (uintptr_t)e->subject_table.slots, __ATOMIC_RELAXED);
     __atomic_store_n(&e->hint_subjects_mask, e->subject_table.mask, __ATOMIC_RELAXED);
-    writing = outer;
+    writing = frame.outer;
     pthread_rwlock_unlock(&e->lock->rw);
     return rc;
 }

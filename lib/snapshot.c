@@ -196,9 +196,9 @@ static bool snapshot_body(const civic_engine *e, snap_writer *w)
     return writer_put(w, t, sizeof(t));
 }
 
-/* Write the file body to the open temporary file, sync it, close it and
- * rename it over path.  Returns the failed step or NULL (errno says why);
- * the descriptor is closed either way. */
+/* Write the file body to the open temporary file, sync it, rename it over
+ * path while it is still open (locked), then close it.  Returns the failed
+ * step or NULL (errno says why); the descriptor is closed either way. */
 static const char *write_steps(const civic_engine *e, snap_writer *w, const char *tmp,
                                const char *path)
 {

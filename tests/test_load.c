@@ -442,6 +442,104 @@ static void a_reject_callback_may_query_the_engine_but_not_write_it(void **state
     civic_engine_free(e);
 }
 
+/* Two engines: A's reject callback loads into B, whose callback writes to
+ * A.  Only the innermost write was known, so the call on A took A's lock
+ * again (the original fault, one level deeper): acknowledged, then lost,
+ * and A's lock broken.  Every engine the thread is writing is known now. */
+typedef struct nested {
+    civic_engine *a, *b;
+    int inner_rc, b_load_rc;
+} nested;
+
+static int nested_b_reject(void *payload, const civic_error *err)
+{
+    (void)err;
+    nested *n = payload;
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = "from-b";
+    ev.subject = "s";
+    ev.type = "fine";
+    ev.ts = "2024-01-01";
+    n->inner_rc = civic_engine_add(n->a, &ev, NULL);
+    return 0;
+}
+
+static int nested_a_reject(void *payload, const civic_error *err)
+{
+    (void)err;
+    nested *n = payload;
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = nested_b_reject;
+    opts.payload = n;
+    const char *data = "id,subject,type,ts\nb1,s,fine,2024-01-01\nbad,s,nope,2024-01-01\n";
+    n->b_load_rc = civic_engine_load(n->b, data, strlen(data), &opts, NULL, NULL);
+    return 1; /* and stop A's load */
+}
+
+static void a_callback_into_another_engine_may_not_write_the_first(void **state)
+{
+    (void)state;
+    nested n = { fresh(), fresh(), 1, 1 };
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = nested_a_reject;
+    opts.payload = &n;
+    const char *data = "id,subject,type,ts\na1,s,fine,2024-01-01\nbad,s,nope,2024-01-01\n";
+    assert_int_equal(civic_engine_load(n.a, data, strlen(data), &opts, NULL, NULL), CIVIC_E_USER);
+    assert_int_equal(n.b_load_rc, CIVIC_OK);
+    assert_int_equal(n.inner_rc, CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_event_count(n.a), 0);
+    assert_int_equal(civic_engine_event_count(n.b), 1);
+    load_ok(n.a, "id,subject,type,ts\na2,s,fine,2024-01-02\n"); /* A's lock is whole */
+    assert_int_equal(civic_engine_event_count(n.a), 1);
+    civic_engine_free(n.a);
+    civic_engine_free(n.b);
+}
+
+/* A query from a callback may fold a busy subject (the fold cache keeps
+ * subjects of 4,096 events or more); the load then rolled back, the next
+ * add gave the subject the same count and newest event number, and the
+ * kept fold answered with the rolled-back event in it. */
+typedef struct cache_probe {
+    civic_engine *e;
+    int64_t seen;
+} cache_probe;
+
+static int cache_probe_reject(void *payload, const civic_error *err)
+{
+    (void)err;
+    cache_probe *c = payload;
+    c->seen = score_at(c->e, "s", "2025-01-01").score;
+    return 1; /* stop: the batch is rolled back */
+}
+
+static void a_query_inside_a_rolled_back_load_leaves_no_fold(void **state)
+{
+    (void)state;
+    size_t cap = 64 + 5000 * 48, len = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    len += (size_t)snprintf(big, cap, "id,subject,type,ts,qty\n");
+    for (int i = 0; i < 5000; i++)
+        len += (size_t)snprintf(big + len, cap - len, "h%d,s,hour,2024-01-01T00:00:%02d,0.01\n", i,
+                                i % 60);
+    civic_engine *e = fresh();
+    load_ok(e, big);
+    free(big);
+    cache_probe c = { e, 0 };
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = CIVIC_LOAD_LENIENT;
+    opts.on_reject = cache_probe_reject;
+    opts.payload = &c;
+    const char *data = "id,subject,type,ts\nx1,s,fine,2024-06-01\nbad,s,nope,2024-06-01\n";
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &opts, NULL, NULL), CIVIC_E_USER);
+    assert_int_equal(c.seen, P(1000 + 50 - 10)); /* the batch so far: 5,000 x 0.01 h, one fine */
+    load_ok(e, "id,subject,type,ts,qty\ny1,s,hour,2024-06-02,5\n");
+    assert_int_equal(score_at(e, "s", "2025-01-01").score, P(1000 + 50 + 5));
+    civic_engine_free(e);
+}
+
 static void a_reject_callback_can_stop_the_load_and_undo_it(void **state)
 {
     (void)state;
@@ -840,6 +938,8 @@ int main(void)
         cmocka_unit_test(what_is_not_a_log_is_named),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),
+        cmocka_unit_test(a_callback_into_another_engine_may_not_write_the_first),
+        cmocka_unit_test(a_query_inside_a_rolled_back_load_leaves_no_fold),
         cmocka_unit_test(identical_events_are_duplicates_and_change_nothing),
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
         cmocka_unit_test(threads_change_nothing_but_speed),
