@@ -11,9 +11,9 @@
 ** new one.  No write touches the cache.  Why the key is enough:
 **   - events are only appended; a batch rollback removes only events of
 **     its own batch, added after every fold that exists was built (a query
-**     from inside a write, a reject callback's, keeps no fold).  So without a purge, the events a fold
-**     was built from are still there, and the subject holds no others iff
-**     its count is the same;
+**     from inside a write, a reject callback's, keeps no fold).  So without
+**     a purge, the events a fold was built from are still there, and the
+**     subject holds no others iff its count is the same;
 **   - a purge removes events and renumbers them: it counts e->purges up;
 **   - tombstones and the horizon change answers too (archival on arrival,
 **     pointers at purged events); a purge or a snapshot load adds them, and

@@ -181,7 +181,8 @@ static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len,
          * a strict load), say what the input is rather than what is wrong
          * with that line.  A lenient JSON Lines load skips it as any bad line
          * (a part of a split log may begin with any line). */
-        const char *what = ld->format == &civic__csv_format || !ld->lenient ? not_a_log(data, len) : NULL;
+        bool first_must_be_good = ld->format == &civic__csv_format || !ld->lenient;
+        const char *what = first_must_be_good ? not_a_log(data, len) : NULL;
         if (what) { /* no mode can skip it: one rejected line, as a bad header */
             civic_error e = CIVIC_ERROR_INIT;
             civic__error_set(&e, CIVIC_E_SYNTAX, 1, 1, 0, "line 1, column 1: not an event log: %s",
