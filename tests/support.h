@@ -103,6 +103,18 @@ static inline int log_reject(void *payload, const civic_error *err)
     return 0;
 }
 
+/* An event of the four required fields (the strings must outlive its use). */
+static inline civic_event event_of(const char *id, const char *subject, const char *type,
+                                   const char *ts)
+{
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = id;
+    ev.subject = subject;
+    ev.type = type;
+    ev.ts = ts;
+    return ev;
+}
+
 static inline void load_ok(civic_engine *e, const char *data)
 {
     civic_error err = CIVIC_ERROR_INIT;

@@ -573,11 +573,7 @@ static civic_engine *journaled(const char *name, uint32_t policy, civic_journal_
 
 static void add_one(civic_engine *e, const char *id, const char *type, const char *ts)
 {
-    civic_event ev = CIVIC_EVENT_INIT;
-    ev.id = id;
-    ev.subject = "solo";
-    ev.type = type;
-    ev.ts = ts;
+    civic_event ev = event_of(id, "solo", type, ts);
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
 }
@@ -726,11 +722,7 @@ static void a_forked_child_cannot_write_the_parents_journal(void **state)
         if (pid == 0) {
             close(verdict[0]);
             alarm(20); /* a hang fails the test */
-            civic_event ev = CIVIC_EVENT_INIT;
-            ev.id = "c0";
-            ev.subject = "solo";
-            ev.type = "fine";
-            ev.ts = "2024-01-02";
+            civic_event ev = event_of("c0", "solo", "fine", "2024-01-02");
             civic_error err = CIVIC_ERROR_INIT;
             int bad = 0;
             bad |= civic_engine_add(a, &ev, &err) != CIVIC_E_IO;
@@ -806,11 +798,7 @@ static void a_snapshot_holding_a_purge_is_not_half_journaled(void **state)
         assert_int_equal(civic_engine_journal_open(e, path_in("purged.jnl"), CIVIC_SYNC_ALWAYS, NULL,
                                                    &err), CIVIC_OK);
         assert_int_equal(civic_engine_purge_horizon(e), h);
-        civic_event ev = CIVIC_EVENT_INIT;
-        ev.id = "a1";
-        ev.subject = "r1";
-        ev.type = "fine";
-        ev.ts = "2019-03-01";
+        civic_event ev = event_of("a1", "r1", "fine", "2019-03-01");
         assert_int_equal(civic_engine_add(e, &ev, NULL), CIVIC_DUPLICATE); /* its tombstone */
         /* its own snapshot, tombstones and all, loads again with the journal on */
         assert_int_equal(civic_engine_load_snapshot(e, path_in("purged.snap"), &err), CIVIC_OK);

@@ -406,11 +406,7 @@ static int reenter_reject(void *payload, const civic_error *err)
     civic_result *res = NULL;
     r->query_rc = civic_engine_subjects(r->e, CIVIC_TIME_MAX, &res);
     civic_result_free(res);
-    civic_event ev = CIVIC_EVENT_INIT;
-    ev.id = "inside";
-    ev.subject = "s";
-    ev.type = "fine";
-    ev.ts = "2024-01-01";
+    civic_event ev = event_of("inside", "s", "fine", "2024-01-01");
     civic_error e2 = CIVIC_ERROR_INIT;
     r->add_rc = civic_engine_add(r->e, &ev, &e2);
     r->save_rc = civic_engine_save(r->e, "/tmp/civic-test-reenter.snap", NULL);
@@ -455,11 +451,7 @@ static int nested_b_reject(void *payload, const civic_error *err)
 {
     (void)err;
     nested *n = payload;
-    civic_event ev = CIVIC_EVENT_INIT;
-    ev.id = "from-b";
-    ev.subject = "s";
-    ev.type = "fine";
-    ev.ts = "2024-01-01";
+    civic_event ev = event_of("from-b", "s", "fine", "2024-01-01");
     n->inner_rc = civic_engine_add(n->a, &ev, NULL);
     return 0;
 }
