@@ -45,6 +45,7 @@ void civic__error_clear(civic_error *err)
     err->message[0] = '\0';
 }
 
+/* Python's _path_shown (bindings/python/civic) mirrors this: change both. */
 const char *civic__path_brief(const char *path, char *buf)
 {
     enum { HEAD = 40, TAIL = 100 };

@@ -2284,7 +2284,8 @@ def _path_bytes(path):
 def _path_shown(raw):
     """raw as the library's messages show it: a path longer than 143 bytes
     as its first 40 and last 100 bytes around "..." (whole characters), and
-    decoded as the message is, bytes that are not UTF-8 replaced."""
+    decoded as the message is, bytes that are not UTF-8 replaced.  It mirrors
+    civic__path_brief in lib/error.c: change both together."""
     if len(raw) > 143:
         head, tail = 40, len(raw) - 100
         while head > 0 and raw[head] & 0xC0 == 0x80:
