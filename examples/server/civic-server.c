@@ -294,11 +294,16 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
     return true;
 }
 
-/* as_of in any ts form; absent: the latest ts held (now when empty), or the
- * purge horizon when that is later (nothing before it can be answered). */
+/* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
+ * ts held (now when empty), or the purge horizon when that is later (nothing
+ * before it can be answered). */
 static bool parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
+    if (v && strcmp(v, "now") == 0) {
+        *out = (int64_t)time(NULL);
+        return true;
+    }
     if (!v) {
         if (civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK) *out = (int64_t)time(NULL);
         int64_t h = civic_engine_purge_horizon(s->engine);

@@ -21,6 +21,7 @@ usage: test_server.py --server build/civic-server --cli build/civic-score
 """
 import argparse
 import csv
+import datetime
 import decimal
 import http.client
 import io
@@ -161,6 +162,15 @@ def test_answers(srv, log, log_path):
     status2, b = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00%%2B08:00" % quoted)
     check(status == status2 == 200 and a == b,
           "as_of with a space for the T: %s %s vs %s %s" % (status, a, status2, b))
+    # as_of=now: the present moment (as civic-score -t now), answered as that time
+    t0 = int(time.time())
+    status, a = srv.get("/subjects/" + quoted, as_of="now")
+    t1 = int(time.time())
+    when = (datetime.datetime.fromisoformat(a["as_of"]).timestamp()
+            if status == 200 and "as_of" in a else None)
+    check(when is not None and t0 <= when <= t1, "as_of=now: %s %s" % (status, a))
+    status2, b = srv.get("/subjects/" + quoted, as_of=str(int(when or 0)))
+    check(status2 == 200 and a == b, "as_of=now as its Unix seconds: %s vs %s" % (a, b))
 
     status, g = srv.get("/groups", depth=1)
     check(status == 200 and sum(x["subjects"] for x in g["groups"]) <= len(want), "groups %s" % status)

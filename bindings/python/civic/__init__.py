@@ -53,6 +53,7 @@ import mmap as _mmap
 import os as _os
 import sys as _sys
 import threading as _threading
+import time as _time
 import weakref as _weakref
 from collections import namedtuple as _namedtuple
 from collections.abc import Mapping as _Mapping
@@ -240,7 +241,10 @@ def _toml_of(rules_ptr):
 
 
 def _parse_time(rules_ptr, value, what="time"):
-    """Any ts form -> int64 Unix seconds under the rules' utc_offset."""
+    """Any ts form -> int64 Unix seconds under the rules' utc_offset; an as_of
+    may also be "now" (as civic-score -t now)."""
+    if what == "as_of" and isinstance(value, str) and value == "now":
+        return int(_time.time())
     if isinstance(value, int) and not isinstance(value, bool):
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
@@ -2006,7 +2010,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             else:
                 engine.load(events)
         if as_of is not None:
-            t = now.parse_time(as_of)
+            with now._use() as p:
+                t = _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")
         else:
             # the schemes may read a local ts as two instants (their
             # utc_offsets differ): the later, so both count every event

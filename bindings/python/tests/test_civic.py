@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pathlib
+import time
 import random
 import re
 import shutil
@@ -856,6 +857,19 @@ class TestRules(Base):
                 e.score("s", as_of="garbage")
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
             self.assertIn("bad as_of 'garbage'", str(cm.exception))
+            # "now" is the present moment, as civic-score -t now (an as_of only)
+            e.add(id="n1", subject="s", type="volunteer_hour", ts="2022-03-01")
+            t0 = int(time.time())
+            got = e.record("s", as_of="now").as_of
+            self.assertTrue(t0 <= got <= int(time.time()), got)
+            self.assertEqual(e.score("s", as_of="now"), e.score("s", as_of=got))
+            got = civic.compare([dict(id="n1", subject="s", type="volunteer_hour",
+                                      ts="2022-03-01")], r, r, as_of="now").as_of
+            self.assertTrue(t0 <= got <= int(time.time()), got)
+            with self.assertRaises(civic.CivicError):
+                r.parse_time("now")     # a time in general is not "now": only an as_of
+            with self.assertRaises(civic.CivicError):
+                e.score("s", as_of="NOW")
         with self.assertRaises(TypeError):
             r.parse_time(1.5)
         with self.assertRaises(TypeError):
