@@ -28,6 +28,7 @@
 #endif
 #include "internal.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -40,13 +41,20 @@
 uint64_t civic__hash_key;
 static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
 
+bool civic__hash_seed_parse(const char *text, uint64_t *key)
+{
+    if (!text || !(text[0] >= '0' && text[0] <= '9')) return false; /* no sign, no space */
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (errno || end == text || *end) return false;
+    *key = (uint64_t)v;
+    return true;
+}
+
 static void hash_key_make(void)
 {
-    const char *fixed = getenv("CIVIC_HASH_SEED");
-    if (fixed && *fixed) {
-        civic__hash_key = strtoull(fixed, NULL, 0);
-        return;
-    }
+    if (civic__hash_seed_parse(getenv("CIVIC_HASH_SEED"), &civic__hash_key)) return;
     uint64_t k = 0;
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -69,7 +77,12 @@ static void hash_key_make(void)
 #if defined(__GNUC__)
 __attribute__((constructor))
 #endif
-static void hash_key_init(void) { pthread_once(&hash_key_once, hash_key_make); }
+static void hash_key_init(void)
+{
+    int saved = errno; /* a program's errno is 0 as main begins, whatever ran before */
+    pthread_once(&hash_key_once, hash_key_make);
+    errno = saved;
+}
 
 /* ------------------------------------------------------------ room and lookups */
 

@@ -279,6 +279,12 @@ static inline uint64_t civic__hash_bytes(const void *data, size_t n)
  * it, for a run that must be repeated exactly.  No hash of it is stored. */
 extern uint64_t civic__hash_key;
 
+/* CIVIC_HASH_SEED's value as a key: a whole number in C's notation (decimal,
+ * 0x hex, 0 octal) below 2^64, nothing before or after it.  Anything else
+ * (a word, "5x", "-1", a space) is not a seed and leaves the key random:
+ * read leniently, "random" would have been the fixed key 0 of every run. */
+bool civic__hash_seed_parse(const char *text, uint64_t *key);
+
 /* The 32 bits of the keyed hash that the intern tables keep. */
 static inline uint32_t civic__hash32(const char *s, size_t n)
 {

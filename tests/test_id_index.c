@@ -504,6 +504,40 @@ static void chosen_ids_do_not_collide_under_the_process_key(void **state)
     support_release();
 }
 
+/* CIVIC_HASH_SEED: a whole number fixes the key; anything else (which strtoull
+ * alone read as 0, or as the number it begins with) leaves it random. */
+static void only_a_whole_number_is_a_hash_seed(void **state)
+{
+    (void)state;
+    static const struct { const char *text; bool ok; uint64_t key; } cases[] = {
+        {"0", true, 0},
+        {"12", true, 12},
+        {"0x1F", true, 31},
+        {"017", true, 15},
+        {"18446744073709551615", true, UINT64_MAX},
+        {"18446744073709551616", false, 0},
+        {"", false, 0},
+        {"random", false, 0},
+        {"5x", false, 0},
+        {"-1", false, 0},
+        {"+5", false, 0},
+        {" 5", false, 0},
+        {"5 ", false, 0},
+        {"0x", false, 0},
+        {"09", false, 0},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        uint64_t key = 99;
+        bool ok = civic__hash_seed_parse(cases[k].text, &key);
+        if (ok != cases[k].ok) fail_msg("CIVIC_HASH_SEED=\"%s\": %s", cases[k].text,
+                                        ok ? "taken" : "refused");
+        assert_int_equal(key, cases[k].ok ? cases[k].key : 99);
+    }
+    uint64_t key = 99;
+    assert_false(civic__hash_seed_parse(NULL, &key));
+    assert_int_equal(key, 99);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +548,7 @@ int main(void)
         cmocka_unit_test(a_log_that_starts_unnumbered_stays_in_the_table),
         cmocka_unit_test(every_second_or_third_number_is_in_the_array),
         cmocka_unit_test(subjects_with_colliding_hashes),
+        cmocka_unit_test(only_a_whole_number_is_a_hash_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
