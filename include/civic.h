@@ -276,7 +276,8 @@ typedef struct civic_engine_options {
                                          memory ahead of a stream of adds); 0: the
                                          CPUs the process may run on (its affinity;
                                          at most 8), or 1 when a custom allocator is
-                                         given; 1: none */
+                                         given; 1: none; above 8: 8 (the most
+                                         any call uses) */
     uint32_t reserved;                /* zero */
 } civic_engine_options;
 #define CIVIC_ENGINE_OPTIONS_INIT { CIVIC_ENGINE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }

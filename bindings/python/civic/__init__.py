@@ -1355,7 +1355,7 @@ class Engine(_Owner):
     civic.default_rules(); events_max caps the events held (0: the library's
     limit); threads is the number of internal worker threads for bulk loads
     and all-subject queries (0: the CPUs this process may run on, at most 8;
-    1: none).
+    1: none; more than 8 work as 8).
     """
 
     def __init__(self, rules: _Optional["Rules"] = None, events_max: int = 0,
