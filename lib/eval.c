@@ -471,7 +471,8 @@ int64_t civic__retained_until(const civic_rules *r, const civic_item *x)
 /* The members of one act, by (ts, id): cut into generations at each
  * archival instant t* (SPEC 9.4); archived generations are archived whole,
  * the others merged.  Members of an act a purge removed, dated at or before
- * its t*, are archived on arrival (SPEC 10.4). */
+ * its t*, are archived on arrival (SPEC 10.4): they lead the order, and the
+ * generations are cut among the members after them only. */
 static int act_generations(civic_eval *ev, const act_member *m, size_t k)
 {
     size_t first = 0;
@@ -483,7 +484,7 @@ static int act_generations(civic_eval *ev, const act_member *m, size_t k)
     }
     int64_t until = INT64_MIN;
     uint32_t kept = CIVIC_NONE; /* the member whose retention ends at until */
-    for (size_t j = 0; j < k; j++) {
+    for (size_t j = first; j < k; j++) {
         int64_t u = civic__retained_until(ev->r, &ev->items[m[j].item]);
         if (u > until || kept == CIVIC_NONE) {
             until = u;

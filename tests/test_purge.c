@@ -502,6 +502,36 @@ static void tombstones_keep_purged_ids_known(void **state)
     support_release();
 }
 
+/* Members of a purged act that arrive later, dated at or before its t*, are
+ * archived on arrival and take no part in the act's later generations: g5
+ * (kept until 2024-01-01) must not hold g6 (kept until 2023-05-01) past its
+ * own t*.  The old loop counted g5 into g6's generation, and a purge with
+ * only such members read past the end of the act's members. */
+static void members_archived_on_arrival_leave_the_generations_to_the_others(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(RULES);
+    load_ok(e, "id,subject,type,ts,act\ng1,s,fine,2015-04-01,a\ng2,s,drunk,2015-04-01,a\n"
+               "k1,k,fine,2015-04-01,a\n");
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(e, at(e, "2021-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.acts, 2); /* (s, a) and (k, a), t* 2020-04-01 */
+    load_ok(e, "id,subject,type,ts,act\ng5,s,honour,2018-01-01,a\ng6,s,drunk,2020-05-01,a\n"
+               "k2,k,fine,2016-01-01,a\n");
+    civic_score sc = score_at(e, "s", "2023-06-01");
+    assert_int_equal(sc.archived, 2); /* g5 on arrival, g6 at its t* 2023-05-01 */
+    assert_int_equal(sc.events, 0);
+    sc = score_at(e, "s", "2023-04-30");
+    assert_int_equal(sc.archived, 1);
+    assert_int_equal(sc.events, 1);
+    /* k has only a member archived on arrival: a second purge settles it */
+    assert_int_equal(civic_engine_purge(e, at(e, "2023-06-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 3); /* g5, g6, k2 */
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+    support_release();
+}
+
 /* The answers of e at a few times (none before 2024) as one string. */
 static char *fingerprint_answers(const civic_engine *e)
 {
@@ -735,6 +765,7 @@ int main(void)
         cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
         cmocka_unit_test(a_pointer_dated_after_its_purge_stays_dangling),
         cmocka_unit_test(a_purge_below_the_horizon_gives_its_tombstones_the_horizon),
+        cmocka_unit_test(members_archived_on_arrival_leave_the_generations_to_the_others),
         cmocka_unit_test(a_purge_is_durable_in_the_journal_and_the_snapshot),
         cmocka_unit_test(a_version_one_engine_writes_a_version_one_snapshot),
         cmocka_unit_test(a_purge_fails_cleanly_at_every_allocation),
