@@ -7,9 +7,9 @@
 ** (the caller does).  CRC-32C and whole reads and writes come from fileio.c.
 **
 ** File layout (integers little-endian):
-**   header  32 bytes: "CIVICJNL", u32 format version (1), u32 flags (0),
-**           u64 rules fingerprint, u32 reserved (0), u32 CRC-32C of bytes
-**           0..27.
+**   header  32 bytes: "CIVICJNL", u32 format version (1, or 2 once it may
+**           hold a record of format 2 or a purge), u32 flags (0), u64 rules
+**           fingerprint, u32 reserved (0), u32 CRC-32C of bytes 0..27.
 **   record  24-byte header: "CJRC", u32 flags (FIRST 0x1: starts a batch;
 **           COMMIT 0x2: ends it), u32 event count, u32 payload bytes
 **           (<= 2 MiB), u32 reserved (0), u32 CRC-32C of the 20 bytes before
@@ -33,6 +33,12 @@
 **     and renamed into place, so the path never names a header-less file.
 **   - j->mutex guards j->fd against the group-sync thread while compaction
 **     swaps it; appends never take it except to flag the journal dirty.
+**   - A record libcivic 1.0 does not know (FORMAT2, PURGE) is written only
+**     after the header says version 2: 1.0 reads such a record as a torn
+**     tail and would cut it and every batch after it; it refuses a version
+**     2 header instead.  Opening a file that holds such records under a
+**     version 1 header (libcivic 1.1 wrote them so before it knew) sets
+**     version 2 too.
 */
 #include "internal.h"
 
@@ -48,7 +54,8 @@
 
 #define JNL_HEADER_BYTES 32u
 #define JNL_RECORD_HEADER_BYTES 24u
-#define JNL_FORMAT_VERSION 1u
+#define JNL_VERSION_1 1u /* events in record format 1 only (libcivic 1.0 reads it) */
+#define JNL_VERSION_2 2u /* FORMAT2 and PURGE records may follow */
 #define JNL_PAYLOAD_BYTES ((size_t)1 << 20)     /* target record payload */
 #define JNL_PAYLOAD_BYTES_MAX ((size_t)2 << 20) /* accepted on replay */
 #define JNL_FIRST 0x1u
@@ -66,6 +73,7 @@ struct civic_journal {
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     uint32_t interval_ms;
     uint64_t size;             /* end of the last committed batch */
+    uint32_t version;          /* the header's format version (JNL_VERSION_*) */
     unsigned char *buf;        /* one record: header + payload */
     size_t buf_size;
     atomic_int failed;         /* a write or sync failed: refuse appends */
@@ -90,11 +98,11 @@ static struct civic_journal *journal_of(const civic_engine *e)
     return e->hook.commit == journal_commit ? e->hook.ctx : NULL;
 }
 
-static void make_header(unsigned char *h, uint64_t fingerprint)
+static void make_header(unsigned char *h, uint64_t fingerprint, uint32_t version)
 {
     memset(h, 0, JNL_HEADER_BYTES);
     memcpy(h, "CIVICJNL", 8);
-    civic__put32(h + 8, JNL_FORMAT_VERSION);
+    civic__put32(h + 8, version);
     for (int i = 0; i < 8; i++) h[16 + i] = (unsigned char)(fingerprint >> (8 * i));
     civic__put32(h + 28, civic__crc32c(0, h, 28));
 }
@@ -147,7 +155,7 @@ static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64
                                bool replace)
 {
     unsigned char h[JNL_HEADER_BYTES];
-    make_header(h, fingerprint);
+    make_header(h, fingerprint, JNL_VERSION_1);
     if (!civic__write_all(fd, h, sizeof(h), 0)) return "write";
     if (fsync(fd) != 0) return "sync";
     if (!replace && link(tmp, path) == 0) {
@@ -212,10 +220,13 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     if (civic__get32(h + 28) != civic__crc32c(0, h, 28))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 28,
                                 "journal %s: header checksum mismatch", jname(j));
-    if (civic__get32(h + 8) != JNL_FORMAT_VERSION || civic__get32(h + 12) != 0 || civic__get32(h + 24) != 0)
+    j->version = civic__get32(h + 8);
+    if ((j->version != JNL_VERSION_1 && j->version != JNL_VERSION_2) || civic__get32(h + 12) != 0 ||
+        civic__get32(h + 24) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
                                 "journal %s: format version %u is not supported (this "
-                                "library reads %u)", jname(j), civic__get32(h + 8), JNL_FORMAT_VERSION);
+                                "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
+                                JNL_VERSION_2);
     if (civic__get64(h + 16) != e->rules->fingerprint)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
@@ -223,6 +234,18 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 (unsigned long long)civic__get64(h + 16),
                                 (unsigned long long)e->rules->fingerprint);
     return CIVIC_OK;
+}
+
+/* Rewrite the header as version 2, synced: from here on the file may hold
+ * records libcivic 1.0 does not know, and 1.0 must refuse it rather than
+ * cut them off as a torn tail.  32 bytes in the first block, in place. */
+static bool set_version_2(struct civic_journal *j, uint64_t fingerprint)
+{
+    unsigned char h[JNL_HEADER_BYTES];
+    make_header(h, fingerprint, JNL_VERSION_2);
+    if (!civic__write_all(j->fd, h, sizeof(h), 0) || fdatasync(j->fd) != 0) return false;
+    j->version = JNL_VERSION_2;
+    return true;
 }
 
 /* Read and check the record at off.  Returns its payload bytes through *len,
@@ -279,14 +302,17 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
 /* Apply every committed batch, purges where they stand (what arrived after
  * a purge met its tombstones); leave j->size at the end of the last one and
  * roll back a batch that has no COMMIT record.  *stop gets the offset where
- * reading stopped (file_size at a clean end) and *framing whether the record
- * there was intact but out of place. */
+ * reading stopped (file_size at a clean end), *framing whether the record
+ * there was intact but out of place, and *kept_v2 whether a committed batch
+ * holds a record only a version 2 header announces. */
 static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
-                  civic_journal_report *rep, uint64_t *stop, bool *framing, civic_error *err)
+                  civic_journal_report *rep, uint64_t *stop, bool *framing, bool *kept_v2,
+                  civic_error *err)
 {
     uint64_t off = JNL_HEADER_BYTES;
     *framing = false;
-    bool open_batch = false;
+    *kept_v2 = false;
+    bool open_batch = false, open_v2 = false;
     civic_batch_mark batch = civic__batch_begin(e);
     civic_journal_report counted = { 0 }; /* the open batch's events: reported at its COMMIT */
     size_t first = batch.event_count;
@@ -302,8 +328,10 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         if (flags & JNL_FIRST) {
             batch = civic__batch_begin(e);
             open_batch = true;
+            open_v2 = false;
             counted.events = counted.accepted = 0;
         }
+        open_v2 |= (flags & (JNL_FORMAT2 | JNL_PURGE)) != 0;
         int rc;
         if (flags & JNL_PURGE) {
             int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
@@ -319,6 +347,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         off += JNL_RECORD_HEADER_BYTES + len;
         if (flags & JNL_COMMIT) {
             open_batch = false;
+            *kept_v2 |= open_v2;
             j->size = off;
             rep->batches++;
             rep->events += counted.events;
@@ -570,14 +599,15 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         }
         if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
+        j->version = JNL_VERSION_1;
         rep->created = 1;
         rep->bytes_kept = j->size;
         return CIVIC_OK;
     }
     uint64_t file_size = (uint64_t)st.st_size, stop = file_size;
-    bool framing = false;
+    bool framing = false, kept_v2 = false;
     int rc = check_header(e, j, file_size, err);
-    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, &stop, &framing, err);
+    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, &stop, &framing, &kept_v2, err);
     if (rc == CIVIC_OK && stop < file_size) rc = judge_damage(j, stop, framing, file_size, err);
     if (rc != CIVIC_OK) return rc;
     if (j->size < file_size) {
@@ -585,6 +615,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
             return io_error(err, "truncate its torn tail", j->path);
         rep->bytes_truncated = file_size - j->size;
     }
+    if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint))
+        return io_error(err, "set its header to format version 2", j->path);
     rep->bytes_kept = j->size;
     return CIVIC_OK;
 }
@@ -737,13 +769,13 @@ typedef bool (*append_fn)(const civic_engine *e, struct civic_journal *j, const 
                           uint64_t *off);
 
 static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
-                          append_fn append, civic_error *err);
+                          append_fn append, bool v2, civic_error *err);
 
 /* The commit hook: events [first, e->event_count) as one batch.  Called under
  * the engine's write lock; a failure rolls the write back (CIVIC_E_IO). */
 static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_error *err)
 {
-    return journal_append(ctx, e, &first, append_batch, err);
+    return journal_append(ctx, e, &first, append_batch, civic__event_format(e) == 2, err);
 }
 
 /* A purge record: one committed batch of its own, with the instant. */
@@ -758,13 +790,14 @@ static bool append_purge(const civic_engine *e, struct civic_journal *j, const v
 /* The purge hook: the purge is durable before it is applied. */
 static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic_error *err)
 {
-    return journal_append(ctx, e, &before, append_purge, err);
+    return journal_append(ctx, e, &before, append_purge, true, err);
 }
 
-/* Append one batch (events or a purge) at the journal's end, then sync as
- * the policy says; a failure cuts the file back. */
+/* Append one batch (events or a purge; v2: records of format 2 or a purge)
+ * at the journal's end, then sync as the policy says; a failure cuts the
+ * file back. */
 static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
-                          append_fn append, civic_error *err)
+                          append_fn append, bool v2, civic_error *err)
 {
     char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
     if (in_child(j)) return child_error(err, j);
@@ -772,6 +805,10 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal",
                                 civic__path_brief(j->path, brief));
+    if (v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint)) {
+        atomic_store(&j->failed, 1); /* only a reopen can say what the header holds now */
+        return io_error(err, "set its header to format version 2", j->path);
+    }
     uint64_t off = j->size;
     bool written = append(e, j, arg, &off);
     bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS || fdatasync(j->fd) == 0);
@@ -846,6 +883,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     close(j->fd);
     j->fd = fd;
     j->size = JNL_HEADER_BYTES;
+    j->version = JNL_VERSION_1;
     j->dirty = false;
     atomic_store(&j->failed, 0);
     return CIVIC_OK;

@@ -7,6 +7,7 @@
 ** (written in tests/fixtures/1.0.0/README).
 */
 #include "support.h"
+#include "../lib/internal.h" /* civic__crc32c: headers made by hand */
 
 #include <unistd.h>
 
@@ -94,6 +95,99 @@ static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
     unlink(path);
 }
 
+/* The journal header's format version, after checking its checksum. */
+static uint32_t journal_version(const char *path)
+{
+    unsigned char h[32];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, sizeof(h), f), sizeof(h));
+    fclose(f);
+    assert_int_equal(civic__get32(h + 28), civic__crc32c(0, h, 28));
+    return civic__get32(h + 8);
+}
+
+/* Write version v into the header of the journal at path (checksum too). */
+static void journal_set_version(const char *path, uint32_t v)
+{
+    unsigned char h[32];
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, sizeof(h), f), sizeof(h));
+    civic__put32(h + 8, v);
+    civic__put32(h + 28, civic__crc32c(0, h, 28));
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(h, 1, sizeof(h), f), sizeof(h));
+    fclose(f);
+}
+
+/* libcivic 1.0 reads a journal record it does not know (an event with act
+ * or source, a purge) as a torn tail and cuts it off with every batch after
+ * it, reporting success; it refuses a header of another version.  So the
+ * header says version 2 before the first such record is written, and only
+ * then: a journal of version-1 events stays readable by 1.0. */
+static void a_journal_says_version_2_before_1_0_could_misread_it(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n;
+    char *bytes = read_file("tests/fixtures/1.0.0/journal.civic", &n);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    free(bytes);
+    civic_rules *r = fixture_rules();
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err), CIVIC_OK);
+    assert_int_equal(journal_version(path), 1);
+    load_ok(e, "id,subject,type,ts\ne6,erin,help,2024-06-01\n");
+    assert_int_equal(journal_version(path), 1); /* 1.0 still reads it */
+    load_ok(e, "id,subject,type,ts,source\ne7,erin,help,2024-06-02,office\n");
+    assert_int_equal(journal_version(path), 2);
+    load_ok(e, "id,subject,type,ts\ne8,erin,help,2024-06-03\n");
+    civic_engine_free(e);
+    assert_int_equal(journal_version(path), 2);
+
+    /* a purge alone (it removes nothing here), into a fresh journal */
+    unlink(path);
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err), CIVIC_OK);
+    load_ok(e, "id,subject,type,ts\ne1,bob,help,2020-06-01\n");
+    assert_int_equal(journal_version(path), 1);
+    assert_int_equal(civic_engine_purge(e, when(e, "2021-01-01"), NULL, &err), CIVIC_OK);
+    assert_int_equal(journal_version(path), 2);
+    load_ok(e, "id,subject,type,ts\ne2,bob,help,2024-06-01\n");
+    civic_engine_free(e);
+
+    /* a purge under a version 1 header (as earlier builds of 1.1 wrote it):
+     * opened, answered as before, and the header is set to 2 */
+    journal_set_version(path, 1);
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    int rc = civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, &rep, &err);
+    if (rc != CIVIC_OK) fail_msg("%s", err.message);
+    assert_int_equal(rep.batches, 3);
+    assert_int_equal(rep.bytes_truncated, 0);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    assert_int_equal(civic_engine_purge_horizon(e), when(e, "2021-01-01"));
+    civic_engine_free(e);
+    assert_int_equal(journal_version(path), 2);
+
+    /* a version this library does not know is refused, and left alone */
+    journal_set_version(path, 3);
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err),
+                     CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "format version 3 is not supported"));
+    civic_engine_free(e);
+    assert_int_equal(journal_version(path), 3);
+    civic_rules_free(r);
+    unlink(path);
+}
+
 static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
 {
     (void)state;
@@ -112,6 +206,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_snapshot_written_by_1_0_0_opens),
         cmocka_unit_test(a_journal_written_by_1_0_0_replays_and_takes_appends),
+        cmocka_unit_test(a_journal_says_version_2_before_1_0_could_misread_it),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
     };
     return cmocka_run_group_tests_name("compat", tests, NULL, NULL);
