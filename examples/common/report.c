@@ -559,6 +559,19 @@ static uint64_t cell_size(const cells *c, const char *path)
     return s.subjects;
 }
 
+/* The group a list row shows for path: its cell's (the group at the page's
+ * depth), never the deeper path, whose last levels may hold one household
+ * inside a cell large enough to be named; a path shallower than the depth
+ * is no finer than a cell and is shown as it is. */
+static const char *cell_group(const cells *c, const char *path)
+{
+    size_t i = answers_group_of(c->g, c->depth, path);
+    if (i == SIZE_MAX) return path;
+    civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+    civic_groups_get(c->g, i, &s);
+    return s.path;
+}
+
 /* Whether any cell is under min_group: the page then says its members are
  * not named, on every list and whether or not any of them is listed (a count,
  * or a note only when one is, would tell who in a small cell is on a list). */
@@ -680,7 +693,7 @@ static void list_table(const answers_sink *out, const civic_rules *r, const civi
         put(out, "\"><td>");
         text(out, x.subject);
         put(out, "</td><td>");
-        text(out, x.group);
+        text(out, cell_group(c, x.group));
         put(out, "</td><td>");
         text(out, x.grade);
         if (flag) {

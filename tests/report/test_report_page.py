@@ -139,6 +139,8 @@ class Page(html.parser.HTMLParser):
         self.tags = set()
         self.urls = []            # every src, href, xlink:href, action value
         self.empty = {}           # data-list -> the sentence of a list naming nobody
+        self.cells = {}           # (data-list, data-subject) -> the texts of its row's cells
+        self._row = None
         self._section = None
         self._list = None
         self._empty = None
@@ -146,6 +148,16 @@ class Page(html.parser.HTMLParser):
     def handle_data(self, data):
         if self._empty is not None:
             self.empty[self._empty] += data
+        if self._row is not None and self.cells[self._row]:
+            self.cells[self._row][-1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self._section = None
+        if tag == "p":
+            self._empty = None
+        if tag == "tr":
+            self._row = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -172,17 +184,15 @@ class Page(html.parser.HTMLParser):
             self.empty[self._empty] = ""
         if tag == "tr" and "data-subject" in a and self._list is not None:
             self.lists[self._list].append(a["data-subject"])
+            self._row = (self._list, a["data-subject"])
+            self.cells[self._row] = []
+        if tag == "td" and self._row is not None:
+            self.cells[self._row].append("")
         if "data-hidden" in a and self._list is not None:
             self.hidden[self._list] = int(a["data-hidden"])
         if "data-ungrouped" in a:
             v = a["data-ungrouped"]
             self.ungrouped = v if v == "suppressed" else int(v)
-
-    def handle_endtag(self, tag):
-        if tag == "section":
-            self._section = None
-        if tag == "p":
-            self._empty = None
 
 
 EXTERNAL = re.compile(r"^\s*(https?:|//|file:|ftp:|data:text/html)", re.I)
@@ -257,6 +267,15 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
         named = sorted(s for s, g in rows if cell(g) >= min_group)
         check(sorted(page.lists.get(name, [])) == named,
               "%s: list %s names %s, wanted %s" % (label, name, page.lists.get(name), named))
+        # a named resident's group is its cell's, never the deeper path
+        for s, g in rows:
+            shown = page.cells.get((name, s))
+            if shown is None:
+                continue
+            want = prefix(g, depth)
+            want = g if want is None else want
+            check(len(shown) >= 2 and shown[1] == want, "%s: list %s shows %s in group %r, "
+                  "wanted %r (the group at depth %d)" % (label, name, s, shown[1:2], want, depth))
         want_note = 1 if any_small else 0
         if not named:
             want = "Nobody is named." if any_small else "Nobody."
