@@ -46,7 +46,21 @@ static int direction_control(const char *p)
     return 0;
 }
 
-/* Text into HTML (element content and attribute values alike).  A text that
+/* The bytes of the noncharacter at p (U+FDD0..U+FDEF, or U+xFFFE and
+ * U+xFFFF of any plane), or 0: valid UTF-8 that HTML forbids in a page. */
+static size_t noncharacter(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (u[0] == 0xef && u[1] == 0xb7 && u[2] >= 0x90 && u[2] <= 0xaf) return 3;
+    if (u[0] == 0xef && u[1] == 0xbf && (u[2] == 0xbe || u[2] == 0xbf)) return 3;
+    if (u[0] >= 0xf0 && u[0] <= 0xf4 && u[1] && (u[1] & 0x0f) == 0x0f && u[2] == 0xbf &&
+        (u[3] == 0xbe || u[3] == 0xbf))
+        return 4;
+    return 0;
+}
+
+/* Text into HTML (element content and attribute values alike).  A
+ * noncharacter, which a page may not hold, is shown as U+FFFD.  A text that
  * opens a direction override or isolate (a resident's name with U+202E, say)
  * gets it closed at its end, so it cannot turn the page's own words after
  * it around; openers past DIRECTION_DEPTH are left out. */
@@ -66,6 +80,11 @@ static void text(const answers_sink *out, const char *s)
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&#39;"; break;
+        case '\xef': case '\xf0': case '\xf1': case '\xf2': case '\xf3': case '\xf4':
+            skip = noncharacter(p);
+            if (!skip) continue;
+            rep = "\xef\xbf\xbd";
+            break;
         case '\xe2': {
             int c = direction_control(p);
             if (c == 'e' || c == 'i') {

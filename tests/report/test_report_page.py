@@ -479,7 +479,9 @@ min_level = "bronze"
 WORDING_LOG = "id,subject,type,ts,group\n" + "".join(
     "w%d,%s,sweep,2025-05-0%d,g\n" % (i, who, i + 1)
     for i, who in enumerate(["a", "b", "c", "d", "\u202ekcab"])) + \
-    "w9,\u202ekcab,sweep,2025-05-09,g\n"
+    "w9,\u202ekcab,sweep,2025-05-09,g\n" \
+    "".join("n%d,%s,sweep,2025-05-1%d,g\n" % (i, who, i)
+            for i, who in enumerate(["non\ufffechar", "\ufdd0x\U0010ffff"] * 2))
 
 
 def direction_closed(text):
@@ -536,6 +538,10 @@ def wording_page(tmp):
           and direction_closed(page),
           "wording: no text of the page leaves a direction override open")
     check("\u202ekcab\u202c" in dom, "wording: the resident's name is on the list, closed")
+    # noncharacters (valid UTF-8 an id may hold, which HTML forbids) as U+FFFD
+    check("non\ufffdchar" in page and "\ufffdx\ufffd" in page
+          and not re.search("[\ufffe\ufdd0\U0010ffff]", page),
+          "wording: a noncharacter in a name is shown as U+FFFD")
 
 
 def hidden_cell_pages(tmp):
