@@ -254,8 +254,10 @@ CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
                                      size_t len, int64_t *out);
 
 /** Format t as "YYYY-MM-DDTHH:MM:SS±HH:MM" in the scheme's local time
- *  (26 bytes with the NUL).  @return CIVIC_OK, or CIVIC_E_INVALID when buf
- *  is too small or t is outside CIVIC_TIME_MIN..MAX. */
+ *  (26 bytes with the NUL; 27 when the local year is 10000, the last hours of
+ *  CIVIC_TIME_MAX east of UTC, written with five digits as since 1.0).
+ *  @return CIVIC_OK, or CIVIC_E_INVALID (buf then holds "") when buf is too
+ *  small or t is outside CIVIC_TIME_MIN..MAX. */
 CIVIC_API int civic_rules_format_time(const civic_rules *rules, int64_t t,
                                       char *buf, size_t size);
 

@@ -1188,8 +1188,9 @@ int civic_rules_format_time(const civic_rules *r, int64_t t, char *buf, size_t s
 {
     if (!r || !buf || size < 26 || t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX)
         return CIVIC_E_INVALID;
-    civic__time_format(t, r->utc_offset, buf, size);
-    return CIVIC_OK;
+    if (civic__time_format(t, r->utc_offset, buf, size) < size) return CIVIC_OK;
+    buf[0] = '\0'; /* a local year 10000 needs 27 bytes: never half a time */
+    return CIVIC_E_INVALID;
 }
 
 uint32_t civic__grade_of(const civic_rules *r, int64_t score)

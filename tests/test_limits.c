@@ -884,6 +884,18 @@ static void times_run_from_year_1_to_9999(void **state)
     assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX + 1, buf, sizeof(buf)),
                      CIVIC_E_INVALID);
     civic_rules_free(r);
+    /* East of UTC the last hours of the range are in the local year 10000
+     * (five digits, as 1.0 wrote them): 27 bytes, and a buffer of the usual
+     * 26 gets CIVIC_E_INVALID and "", never a time cut short */
+    r = rules_from(TEST_SCHEME); /* +08:00 */
+    char exact[27];
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX, exact, 26), CIVIC_E_INVALID);
+    assert_string_equal(exact, "");
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX, exact, 27), CIVIC_OK);
+    assert_string_equal(exact, "10000-01-01T07:59:59+08:00");
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX - 8 * 3600, exact, 26), CIVIC_OK);
+    assert_string_equal(exact, "9999-12-31T23:59:59+08:00");
+    civic_rules_free(r);
 }
 
 /* Events at the ends of time are scored; validity and periods near year 9999

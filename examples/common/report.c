@@ -148,7 +148,7 @@ static void when(const answers_sink *out, const civic_rules *r, int64_t t)
     if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "open");
     else if (civic_rules_format_time(r, t, buf, sizeof(buf)) != CIVIC_OK)
         snprintf(buf, sizeof(buf), "%" PRId64, t);
-    else buf[10] = '\0'; /* the date is what a notice board shows */
+    else *strchr(buf, 'T') = '\0'; /* the date is what a notice board shows (year 10000 too) */
     put(out, buf);
 }
 
