@@ -402,6 +402,7 @@ int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line
         return civic__error_set(err, CIVIC_E_CONFLICT, line, 0, 0,
                                 "line %llu: event id \"%s\" was seen before with a "
                                 "different %s", (unsigned long long)line, shown, diff);
-    return civic__error_set(err, CIVIC_E_CONFLICT, 0, 0, 0,
+    /* civic_engine_add: the column is the field's number, and the id is 1 */
+    return civic__error_set(err, CIVIC_E_CONFLICT, 0, 1, 0,
                             "event id \"%s\" was seen before with a different %s", shown, diff);
 }

@@ -564,6 +564,8 @@ static void identical_events_are_duplicates_and_change_nothing(void **state)
     ev.qty = "2";
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_CONFLICT);
     assert_non_null(strstr(err.message, "different qty"));
+    assert_int_equal(err.line, 0);
+    assert_int_equal(err.column, 1); /* the id, field 1, as a load's column of the id */
     ev.qty = "1.5";
     ev.group = "x/y";
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_CONFLICT);
