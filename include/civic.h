@@ -791,7 +791,9 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  snapshot that holds a purge (civic_engine_purge) the engine has not made
  *  itself fails with CIVIC_E_INVALID, since a journal records only its own
  *  engine's purges: load such a snapshot before opening the journal (the
- *  recovery order above).
+ *  recovery order above).  path may name a FIFO (a snapshot read as another
+ *  process writes it): as any reader of a FIFO, the call waits in open()
+ *  until a writer comes.
  *  @return CIVIC_OK, CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_CONFLICT,
  *          CIVIC_E_LIMIT, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID.  On
  *          error the engine is unchanged.
