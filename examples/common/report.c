@@ -214,9 +214,10 @@ static const char style[] =
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
     ".incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
+    "h1,h2,h3,p,li,figcaption{overflow-wrap:break-word}"
     "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
     ".wrap{overflow:visible}table{font-size:8pt}"
-    "h2{break-after:avoid}a{color:inherit}}";
+    "h2,h3{break-after:avoid}a{color:inherit}}";
 
 /* ------------------------------------------------------------ the scheme */
 
@@ -225,8 +226,9 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     put(out, "<h2 id=\"scheme\">The scheme</h2>\n<p>Every resident starts at ");
     fixed(out, civic_rules_base(r), 2);
     put(out, " points. Each rule below adds or deducts points while it is in effect; the grade "
-             "follows the score.</p>\n<div class=\"wrap\"><table data-table=\"grades\">"
-             "<tr><th>Grade</th><th>From score</th></tr>\n");
+             "follows the score.</p>\n<div class=\"wrap\" tabindex=\"0\">"
+             "<table data-table=\"grades\"><thead><tr><th>Grade</th><th>From score</th></tr>"
+             "</thead>\n");
     for (size_t g = 0; g < civic_rules_grade_count(r); g++) {
         int64_t min = 0;
         put(out, "<tr><td>");
@@ -406,9 +408,10 @@ static void rule_cells(const answers_sink *out, const civic_rules *r, const civi
 
 static void scheme_rules(const answers_sink *out, const civic_rules *r)
 {
-    put(out, "<h3>Rules</h3>\n<div class=\"wrap\"><table data-table=\"rules\"><tr><th>Rule</th>"
-             "<th>Points</th><th>Valid</th><th>Caps, repeats</th><th>Grade, flag</th>"
-             "<th>Publicity, repair, deletion</th></tr>\n");
+    put(out, "<h3>Rules</h3>\n<div class=\"wrap\" tabindex=\"0\">"
+             "<table data-table=\"rules\"><thead><tr><th>Rule</th><th>Points</th><th>Valid</th>"
+             "<th>Caps, repeats</th><th>Grade, flag</th><th>Publicity, repair, deletion</th>"
+             "</tr></thead>\n");
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
         memset(&x, 0, sizeof(x));
@@ -437,8 +440,9 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
     put(out, "</table></div>\n");
     size_t classes = civic_rules_validity_count(r);
     if (classes == 0) return;
-    put(out, "<h3>Validity by severity</h3>\n<div class=\"wrap\"><table data-table=\"validity\">"
-             "<tr><th>Points, either sign</th><th>Valid</th></tr>\n");
+    put(out, "<h3>Validity by severity</h3>\n<div class=\"wrap\" tabindex=\"0\">"
+             "<table data-table=\"validity\"><thead><tr><th>Points, either sign</th>"
+             "<th>Valid</th></tr></thead>\n");
     int64_t below = -1;
     for (size_t i = 0; i < classes; i++) {
         civic_validity_info v = CIVIC_VALIDITY_INFO_INIT;
@@ -631,6 +635,11 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     text(out, s->path);
     put(out, "\"><title>Grades in ");
     text(out, s->path[0] ? s->path : "all groups");
+    for (size_t k = 0; k < ng; k++) { /* the figures too, for whoever cannot see the bars */
+        put(out, k ? ", " : ": ");
+        text(out, civic_groups_grade_name(g, k));
+        putf(out, " %" PRIu64, s->grade_counts[k]);
+    }
     put(out, "</title>\n");
     for (size_t k = 0; k < ng; k++) {
         unsigned y = 22u * (unsigned)k + 2u;
@@ -698,11 +707,12 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
 static void list_table(const answers_sink *out, const civic_rules *r, const civic_list *list,
                        const char *name, bool flag, const cells *c, uint64_t min_group)
 {
-    put(out, "<div class=\"wrap\"><table data-list=\"");
+    put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-list=\"");
     text(out, name);
-    put(out, flag ? "\"><tr><th>Resident</th><th>Group</th><th>Grade</th><th>Since</th>"
-                    "<th>Until</th></tr>\n"
-                  : "\"><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>\n");
+    put(out, flag ? "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th>"
+                    "<th>Since</th><th>Until</th></tr></thead>\n"
+                  : "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>"
+                    "</thead>\n");
     for (size_t i = 0; i < civic_list_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         civic_list_get(list, i, &x);
@@ -826,14 +836,14 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     }
     put(out, "</h1>\n<p class=\"meta\">As of ");
     when(out, r, as_of);
-    put(out, ". Residents may object to an entry at the community office.</p></header>\n");
+    put(out, ". Residents may object to an entry at the community office.</p></header>\n<main>\n");
     scheme_overview(out, r);
     scheme_rules(out, r);
     scheme_outputs(out, r);
     groups_section(out, g, c.ungrouped, &o);
     rc = lists_section(out, e, as_of, &c, o.min_group);
-    putf(out, "<footer>Computed by libcivic %s. Figures are exact as of the date above.</footer>\n"
-              "</body>\n</html>\n", civic_version());
+    putf(out, "</main>\n<footer>Computed by libcivic %s. Figures are exact as of the date "
+              "above.</footer>\n</body>\n</html>\n", civic_version());
     civic_groups_free(g);
     return rc;
 }

@@ -249,6 +249,14 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
           "%s: one bar per grade per shown group (%d bars)" % (label, len(page.bars)))
     # the residents in no group are a cell too: under min_group, not counted
     want_ungrouped = "suppressed" if 0 < ungrouped < min_group else ungrouped
+    # for whoever cannot see the page: one main landmark, a header row that a
+    # printed page repeats on every table, the chart's figures in its name
+    check(raw.count("<main>") == 1 and raw.count("</main>") == 1, "%s: one <main>" % label)
+    check(raw.count("<table") == raw.count("<thead>"), "%s: every table has a <thead>" % label)
+    for g in set(want_groups) - small:
+        figures = ", ".join("%s %d" % (k, want_bars.get((g, k), 0)) for k in grades)
+        check("<title>Grades in %s: %s</title>" % (html.escape(g or "all groups"), figures) in raw,
+              "%s: the chart of %r is named with its figures (%s)" % (label, g, figures))
     check(page.ungrouped == want_ungrouped, "%s: the page counts %s residents in no group, wanted %s"
           % (label, page.ungrouped, want_ungrouped))
     check(("No residents have records yet" in dom) == (not want_groups and not ungrouped),
