@@ -133,9 +133,12 @@ demo: $(CLI)
 # The manual: man pages, and in DOCDIR the README, CHANGELOG and LICENSE with
 # the docs/ folder beside them (so the README's links to docs/ still work).
 MAN1 := docs/civic-score.1
+MAN3 := docs/libcivic.3
 MAN8 := docs/civic-server.8
+# Every exported function has a man3 page: one line that sources libcivic(3).
+MAN3_FUNCS := $(shell sed -n 's/^ *\(civic_[a-z0-9_]*\);$$/\1/p' lib/civic.map)
 TOPDOCS := README.md CHANGELOG.md LICENSE
-DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml docs/openapi.json docs/notice.png $(MAN1) $(MAN8)
+DOCS := $(sort $(wildcard docs/*.md)) docs/openapi.yaml docs/openapi.json docs/notice.png $(MAN1) $(MAN3) $(MAN8)
 
 # The sample log and the 1.0 built-in scheme, which the manual's examples name
 # (examples/data/... from DOCDIR, as from the source tree).
@@ -148,7 +151,8 @@ INSTALL_LINKED := include/civic.h abi/README.md bench/RESULTS.md bindings/python
 install: all
 	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/data
+	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
+	    $(DESTDIR)$(DOCDIR)/examples/data
 	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
@@ -162,6 +166,11 @@ install: all
 	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(MANDIR)/man1/civic-score.1
 	chmod 644 $(DESTDIR)$(MANDIR)/man1/civic-score.1
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > $(DESTDIR)$(MANDIR)/man3/libcivic.3
+	chmod 644 $(DESTDIR)$(MANDIR)/man3/libcivic.3
+	for f in $(MAN3_FUNCS); do \
+	    echo '.so man3/libcivic.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3 && \
+	    chmod 644 $(DESTDIR)$(MANDIR)/man3/$$f.3 || exit 1; done
 	@if [ -f $(B)/civic-server ]; then \
 	    echo "install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8"; \
 	    install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8; fi
@@ -180,6 +189,8 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libcivic.so $(DESTDIR)$(PKGCONFIGDIR)/civic.pc \
 	    $(DESTDIR)$(BINDIR)/civic-score $(DESTDIR)$(BINDIR)/civic-server \
 	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
+	    $(DESTDIR)$(MANDIR)/man3/libcivic.3 \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(addsuffix .3,$(MAN3_FUNCS))) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS))) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA))) \

@@ -43,8 +43,9 @@
 **     random key per process, so that nobody posting events can choose ids
 **     that collide.  The environment variable CIVIC_HASH_SEED=N, read as
 **     the library loads (or the first engine is made), fixes the key (to
-**     repeat a run exactly); no answer and nothing written to disk depends
-**     on it.
+**     repeat a run exactly) when N is a whole number (decimal, 0x hex, 0
+**     octal; 0 is the one key everybody knows); any other value is ignored.
+**     No answer and nothing written to disk depends on it.
 */
 #ifndef CIVIC_H
 #define CIVIC_H

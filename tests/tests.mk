@@ -33,7 +33,17 @@ test-vocabulary: lib $(CLI) $(VOCAB_SERVER)
 
 # Every relative link of README.md and docs/*.md resolves inside the repository
 # (file and #heading); nothing points at files outside it.
-TEST_TARGETS += check-links
-.PHONY: check-links
+TEST_TARGETS += check-links check-man3
+.PHONY: check-links check-man3
 check-links:
 	$(PYTHON) tests/check-links.py
+
+# libcivic(3) names every function lib/civic.map exports (make install gives
+# each a page that opens it), and names no function that is not exported.
+check-man3:
+	@missing=; for f in $(MAN3_FUNCS); do grep -qw "$$f" $(MAN3) || missing="$$missing $$f"; done; \
+	extra=$$(grep -o 'civic_[a-z0-9_]*' $(MAN3) | sort -u | grep -vxF "$$(echo $(MAN3_FUNCS) | \
+	    tr ' ' '\n')" | grep -v '^civic_error$$' | tr '\n' ' '); \
+	if [ -n "$$missing$$extra" ]; then echo "check-man3: $(MAN3) lacks:$$missing;" \
+	    "names what is not exported: $$extra" >&2; exit 1; fi; \
+	echo "check-man3: $(MAN3) names all $(words $(MAN3_FUNCS)) exported functions"
