@@ -887,7 +887,11 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
  *          snapshot_path names the journal's file, by its path or any other
  *          name: a link, a relative path).  On error the old journal
- *          stays attached and complete.
+ *          stays attached and complete, except when only the last step
+ *          failed (the directory sync after the new journal took the
+ *          path): the snapshot and the new journal then hold every event,
+ *          and the journal refuses writes (CIVIC_E_IO) until it is closed
+ *          and opened again.
  *  Threads: a query (concurrent queries run; writes wait). */
 CIVIC_API int civic_engine_compact(civic_engine *engine, const char *snapshot_path,
                                    civic_error *err);

@@ -172,14 +172,18 @@ static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64
  * lock, link or rename, directory sync; replace as in fresh_steps).
  * *fd_out gets its open descriptor.  Returns CIVIC_OK, CIVIC_E_NOMEM or
  * CIVIC_E_IO (errno EEXIST: another engine created path first): the same
- * code whether or not err is given. */
+ * code whether or not err is given.  When only the directory sync failed,
+ * the new file already names path: with placed, *placed gets its open
+ * descriptor (the caller must not go on with the file it replaced), else
+ * it is closed; *placed is -1 otherwise. */
 static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
-                        bool replace, int *fd_out, civic_error *err)
+                        bool replace, int *fd_out, int *placed, civic_error *err)
 {
     size_t tmp_size = 0;
     char *tmp = NULL;
     int fd;
     *fd_out = -1;
+    if (placed) *placed = -1;
     int rc = civic__temp_create(alc, path, &tmp, &tmp_size, &fd);
     if (rc == CIVIC_E_NOMEM) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     const char *step = fd < 0 ? "create a temporary file"
@@ -193,7 +197,8 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
     } else if (fd >= 0 && !civic__fsync_parent(path)) {
         step = "sync its directory";
         int saved = errno;
-        close(fd);
+        if (placed) *placed = fd;
+        else close(fd);
         errno = saved;
         fd = -1;
     }
@@ -584,7 +589,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         if (j->fd >= 0 && st.st_size > 0) break;
         bool replace = j->fd >= 0;
         if (j->fd >= 0) close(j->fd);
-        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, replace, &j->fd, err);
+        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, replace, &j->fd, NULL,
+                              err);
         if (rc == CIVIC_E_IO && errno == EEXIST && !replace) {
             /* open found nothing, yet the name exists: a symbolic link to a
              * missing file (which a rename used to replace), else a race */
@@ -877,16 +883,20 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     if (rc != CIVIC_OK) return rc;
     /* ... (2) only then the empty journal replaces the old one. */
     civic__temp_sweep(j->path);
-    int fd;
-    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &fd, err);
-    if (rc != CIVIC_OK) return rc;
+    int fd, placed;
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &fd, &placed, err);
+    if (rc != CIVIC_OK && placed < 0) return rc; /* the old journal is still the path's */
+    /* The empty journal names the path now (the snapshot holds every event).
+     * When its directory entry may not be durable yet, appends are refused
+     * until a reopen: the old file has no name left, and writing on to it
+     * would lose what it took. */
     close(j->fd);
-    j->fd = fd;
+    j->fd = rc == CIVIC_OK ? fd : placed;
     j->size = JNL_HEADER_BYTES;
     j->version = JNL_VERSION_1;
     j->dirty = false;
-    atomic_store(&j->failed, 0);
-    return CIVIC_OK;
+    atomic_store(&j->failed, rc != CIVIC_OK);
+    return rc;
 }
 
 /* path names the journal's file: its text, or another name (a link, a
