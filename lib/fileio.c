@@ -124,6 +124,24 @@ bool civic__read_all(int fd, void *data, size_t n, uint64_t offset)
     return true;
 }
 
+FILE *civic__fopen_read(const char *path)
+{
+    FILE *f;
+    while (!(f = fopen(path, "rb")) && errno == EINTR) {}
+    return f;
+}
+
+size_t civic__fread(void *data, size_t n, FILE *f)
+{
+    unsigned char *p = data;
+    size_t got = 0;
+    for (;;) {
+        got += fread(p + got, 1, n - got, f);
+        if (got == n || !ferror(f) || errno != EINTR) return got;
+        clearerr(f);
+    }
+}
+
 /* ------------------------------------------------------------ directories */
 
 #define DIR_BYTES_MAX 4096

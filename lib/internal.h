@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <pthread.h>
 
@@ -1337,6 +1338,12 @@ bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */
 bool civic__fsync_parent(const char *path);
+/* fopen(path, "rb") and fread(3) that go on after a signal the host
+ * catches without SA_RESTART (EINTR: a FIFO's open waiting for its writer,
+ * a read of a pipe); fread's short count otherwise means EOF or error, as
+ * ferror(f) and errno say. */
+FILE *civic__fopen_read(const char *path);
+size_t civic__fread(void *p, size_t n, FILE *f);
 /* A file replaced by rename must be the file its name leads to: a rename
  * over a symbolic link replaces the link, and the file it led to stays
  * behind, stale.  When path is itself a link, out (PATH_MAX bytes) gets the

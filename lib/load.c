@@ -259,7 +259,7 @@ static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2]
     int rc = CIVIC_OK;
     while (rc == CIVIC_OK && !eof) {
         char *buf = bufs[cur];
-        size_t got = fread(buf + have, 1, cap - have, f);
+        size_t got = civic__fread(buf + have, cap - have, f);
         have += got;
         if (got == 0 || have < cap) {
             if (ferror(f)) {
@@ -323,7 +323,7 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
         if (ends_with(path, ".csv")) format = CIVIC_FORMAT_CSV;
         else if (ends_with(path, ".jsonl") || ends_with(path, ".ndjson")) format = CIVIC_FORMAT_JSONL;
     }
-    FILE *f = fopen(path, "rb");
+    FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",

@@ -1211,7 +1211,7 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
     if (!out || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     civic_allocator a;
     civic__alloc_init(&a, alc);
-    FILE *f = fopen(path, "rb");
+    FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
@@ -1230,7 +1230,7 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
                 break;
             }
         }
-        size_t got = fread(buf + len, 1, cap - len, f);
+        size_t got = civic__fread(buf + len, cap - len, f);
         len += got;
         if (got == 0) {
             if (ferror(f))

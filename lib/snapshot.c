@@ -293,7 +293,7 @@ static int corrupt(snap_reader *r, uint64_t offset, const char *what)
 /* Read exactly n bytes or fail as "truncated". */
 static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
 {
-    size_t got = fread(p, 1, n, r->f);
+    size_t got = civic__fread(p, n, r->f);
     if (got != n) {
         if (ferror(r->f))
             return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset + got,
@@ -518,7 +518,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
 {
     civic__error_clear(err);
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
-    FILE *f = fopen(path, "rb");
+    FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",

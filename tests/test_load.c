@@ -6,6 +6,11 @@
 #include "support.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -917,6 +922,96 @@ static void blank_lines_before_the_header_cost_no_more_on_two_threads(void **sta
     assert_true(took[1] < 5.0 + 20 * took[0]);
 }
 
+/* ------------------------------------------------------------ signals */
+
+typedef struct slow_writer {
+    const char *path, *text;
+    size_t chunk;
+} slow_writer;
+
+/* Open the FIFO late, then write text in small pieces with pauses: the
+ * reader waits in open() and in every read while SIGALRM keeps coming. */
+static void *write_slowly(void *arg)
+{
+    const slow_writer *w = arg;
+    struct timespec pause = { 0, 3000000 };
+    nanosleep(&pause, NULL);
+    int fd = open(w->path, O_WRONLY);
+    if (fd < 0) return NULL;
+    for (size_t at = 0, n = strlen(w->text); at < n; at += w->chunk) {
+        size_t k = n - at < w->chunk ? n - at : w->chunk;
+        if (write(fd, w->text + at, k) != (ssize_t)k) break;
+        nanosleep(&pause, NULL);
+    }
+    close(fd);
+    return NULL;
+}
+
+static volatile sig_atomic_t ticks;
+static void on_alarm(int sig) { (void)sig; ticks++; }
+
+/* A host that catches a signal without SA_RESTART (Python does, for every
+ * handler it installs) interrupts the library's open() of a FIFO and its
+ * reads: a load, a rules file or a snapshot read from a FIFO failed with
+ * "Interrupted system call".  They go on, and read everything. */
+static void a_caught_signal_does_not_fail_a_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/civic-eintr-XXXXXX", fifo[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    enum { N = 400 };
+    char *log = malloc(N * 40 + 64);
+    size_t n = (size_t)sprintf(log, "id,subject,type,ts,qty\n");
+    for (int i = 0; i < N; i++)
+        n += (size_t)sprintf(log + n, "e%d,s%d,hour,2024-01-%02d,1\n", i, i % 7, i % 28 + 1);
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm; /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGALRM, &sa, &old_sa), 0);
+    /* only this thread takes the signal: block it in the writer */
+    sigset_t alrm, old_mask;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    struct itimerval every_ms = { { 0, 500 }, { 0, 500 } }, off = { { 0, 0 }, { 0, 0 } };
+    ticks = 0;
+    for (int round = 0; round < 2; round++) {
+        slow_writer w = { fifo, round == 0 ? log : RULES, round == 0 ? 512 : 16 };
+        pthread_t writer;
+        pthread_sigmask(SIG_BLOCK, &alrm, &old_mask);
+        assert_int_equal(pthread_create(&writer, NULL, write_slowly, &w), 0);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+        assert_int_equal(setitimer(ITIMER_REAL, &every_ms, NULL), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc;
+        if (round == 0) {
+            civic_engine *e = engine_from_threads(RULES, 1);
+            civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+            opts.format = CIVIC_FORMAT_CSV;
+            rc = civic_engine_load_file(e, fifo, &opts, NULL, &err);
+            setitimer(ITIMER_REAL, &off, NULL);
+            if (rc != CIVIC_OK) fail_msg("load_file: %s", err.message);
+            assert_int_equal(civic_engine_event_count(e), N);
+            civic_engine_free(e);
+        } else {
+            civic_rules *r = NULL;
+            rc = civic_rules_load_file(&r, fifo, NULL, &err);
+            setitimer(ITIMER_REAL, &off, NULL);
+            if (rc != CIVIC_OK) fail_msg("rules_load_file: %s", err.message);
+            civic_rules_free(r);
+        }
+        pthread_join(writer, NULL);
+    }
+    assert_true(ticks > 10); /* the signal did come, many times */
+    sigaction(SIGALRM, &old_sa, NULL);
+    unlink(fifo);
+    rmdir(dir);
+    free(log);
+    support_release();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -940,6 +1035,7 @@ int main(void)
         cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
         cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
+        cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
