@@ -672,7 +672,14 @@ class TestHeaderContract(Base):
         self.assertEqual(self.code_of(self.L.civic_rules_format_time, p, 0, buf, 25),
                          civic.CIVIC_E_INVALID)
         self.L.civic_rules_format_time(p, _capi.CIVIC_TIME_MIN, buf, 26)
-        self.L.civic_rules_format_time(p, _capi.CIVIC_TIME_MAX, buf, 26)
+        # east of UTC the last hours are in the local year 10000: 27 bytes,
+        # and 26 is CIVIC_E_INVALID with "", never a time cut short
+        self.assertEqual(self.code_of(self.L.civic_rules_format_time, p,
+                                      _capi.CIVIC_TIME_MAX, buf, 26), civic.CIVIC_E_INVALID)
+        self.assertEqual(buf.value, b"")
+        wide = _capi.ctypes.create_string_buffer(27)
+        self.L.civic_rules_format_time(p, _capi.CIVIC_TIME_MAX, wide, 27)
+        self.assertEqual(wide.value, b"10000-01-01T07:59:59+08:00")
         self.assertEqual(self.code_of(self.L.civic_rules_format_time, p,
                                       _capi.CIVIC_TIME_MIN - 1, buf, 26),
                          civic.CIVIC_E_INVALID)
