@@ -616,13 +616,15 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, &stop, &framing, &kept_v2, err);
     if (rc == CIVIC_OK && stop < file_size) rc = judge_damage(j, stop, framing, file_size, err);
     if (rc != CIVIC_OK) return rc;
+    /* version 2 first: a crash before the cut must not leave 1.0 a version 1
+     * header over records it cannot read */
+    if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint))
+        return io_error(err, "set its header to format version 2", j->path);
     if (j->size < file_size) {
         if (ftruncate(j->fd, (off_t)j->size) != 0 || fdatasync(j->fd) != 0)
             return io_error(err, "truncate its torn tail", j->path);
         rep->bytes_truncated = file_size - j->size;
     }
-    if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint))
-        return io_error(err, "set its header to format version 2", j->path);
     rep->bytes_kept = j->size;
     return CIVIC_OK;
 }

@@ -1186,10 +1186,11 @@ int civic_rules_parse_time(const civic_rules *r, const char *text, size_t len, i
 
 int civic_rules_format_time(const civic_rules *r, int64_t t, char *buf, size_t size)
 {
+    if (buf && size) buf[0] = '\0'; /* on every CIVIC_E_INVALID, never half a time */
     if (!r || !buf || size < 26 || t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX)
         return CIVIC_E_INVALID;
     if (civic__time_format(t, r->utc_offset, buf, size) < size) return CIVIC_OK;
-    buf[0] = '\0'; /* a local year 10000 needs 27 bytes: never half a time */
+    buf[0] = '\0'; /* a local year 10000 needs 27 bytes */
     return CIVIC_E_INVALID;
 }
 

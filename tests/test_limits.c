@@ -895,6 +895,12 @@ static void times_run_from_year_1_to_9999(void **state)
     assert_string_equal(exact, "10000-01-01T07:59:59+08:00");
     assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX - 8 * 3600, exact, 26), CIVIC_OK);
     assert_string_equal(exact, "9999-12-31T23:59:59+08:00");
+    /* every CIVIC_E_INVALID leaves "" */
+    assert_int_equal(civic_rules_format_time(r, 0, exact, 20), CIVIC_E_INVALID);
+    assert_string_equal(exact, "");
+    strcpy(exact, "stale");
+    assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX + 1, exact, 27), CIVIC_E_INVALID);
+    assert_string_equal(exact, "");
     civic_rules_free(r);
 }
 

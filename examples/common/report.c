@@ -584,12 +584,13 @@ static uint64_t cell_size(const cells *c, const char *path)
 
 /* The group a list row shows for path: its cell's (the group at the page's
  * depth), never the deeper path, whose last levels may hold one household
- * inside a cell large enough to be named; a path shallower than the depth
- * is no finer than a cell and is shown as it is. */
+ * inside a cell large enough to be named.  A path shallower than the depth
+ * is in the cell of residents in no group, and shows none: its own path is
+ * a slice of that cell (the one resident of a district, say). */
 static const char *cell_group(const cells *c, const char *path)
 {
     size_t i = answers_group_of(c->g, c->depth, path);
-    if (i == SIZE_MAX) return path;
+    if (i == SIZE_MAX) return "";
     civic_group_stats s = CIVIC_GROUP_STATS_INIT;
     civic_groups_get(c->g, i, &s);
     return s.path;

@@ -280,8 +280,7 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
             shown = page.cells.get((name, s))
             if shown is None:
                 continue
-            want = prefix(g, depth)
-            want = g if want is None else want
+            want = prefix(g, depth) or ""   # a shallower path: the cell of no group
             check(len(shown) >= 2 and shown[1] == want, "%s: list %s shows %s in group %r, "
                   "wanted %r (the group at depth %d)" % (label, name, s, shown[1:2], want, depth))
         want_note = 1 if any_small else 0
@@ -574,6 +573,31 @@ def hidden_cell_pages(tmp):
           "small cell is listed (the two pages differ)")
 
 
+def shallow_path_page(tmp):
+    """lone is the one resident of east; at --groups 2 east is shallower than
+    the depth, so lone is in the cell of residents in no group at depth 2
+    (with u1..u5: six, so named), and the row must show that cell (no group),
+    not "east", which --groups 1 hides as a cell of one."""
+    log = os.path.join(tmp, "shallow.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,qty,group\n"
+                "e0,lone,court_defaulter,2025-05-01,,east\n"
+                + "".join("u%d,u%d,recycling,2025-05-02,1,\n" % (i, i) for i in range(1, 6))
+                + "".join("n%d,n%d,recycling,2025-05-03,1,north/b1/g%d\n" % (i, i, i)
+                          for i in range(1, 6)))
+    rows = {}
+    for depth in (1, 2):
+        raw = subprocess.run([ARGS.cli, "-f", "html", "--groups", str(depth), "-t",
+                              "2025-06-30", log], check=True, capture_output=True,
+                             timeout=60).stdout.decode("utf-8")
+        page = Page()
+        page.feed(raw)
+        rows[depth] = page.cells.get(("dishonest", "lone"))
+    check(rows[1] is None, "shallow: --groups 1 does not name lone (east is a cell of one)")
+    check(rows[2] is not None and rows[2][1] == "",
+          "shallow: --groups 2 names lone in no group, not in east: %s" % (rows[2],))
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -619,6 +643,7 @@ def main():
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
         ungrouped_page(tmp)
+        shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
         if ARGS.keep:
