@@ -843,8 +843,12 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     scheme_outputs(out, r);
     groups_section(out, g, c.ungrouped, &o);
     rc = lists_section(out, e, as_of, &c, o.min_group);
-    putf(out, "</main>\n<footer>Computed by libcivic %s. Figures are exact as of the date "
-              "above.</footer>\n</body>\n</html>\n", civic_version());
+    /* the header gives the date; the figures are those of one instant */
+    char exact[40];
+    if (civic_rules_format_time(r, as_of, exact, sizeof(exact)) != CIVIC_OK)
+        snprintf(exact, sizeof(exact), "%" PRId64, as_of);
+    putf(out, "</main>\n<footer>Computed by libcivic %s. Figures are exact as of %s.</footer>\n"
+              "</body>\n</html>\n", civic_version(), exact);
     civic_groups_free(g);
     return rc;
 }

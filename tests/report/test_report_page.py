@@ -384,6 +384,10 @@ def small_page(tmp):
               "small log: %s is named nowhere" % who)
     check(page.bars.get(("north", "A")) == 4 and page.bars.get(("north", "B")) == 0,
           "small log: north has 4 A and 0 B")
+    # the header gives the date, the footer the instant the figures are of
+    check("As of 2025-06-30." in dom and
+          "Figures are exact as of 2025-06-30T00:00:00+08:00." in dom,
+          "small log: the page gives the date and the exact instant of -t 2025-06-30")
     check_published_scheme("small log", dom)
 
 
