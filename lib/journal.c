@@ -586,6 +586,11 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
                                           "another engine (in this process or another)", jname(j))
                        : io_error(err, "lock", jname(j));
         if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
+        /* A file this name found may have been put here by a rename whose
+         * directory sync failed (a compaction's last step): its name is made
+         * durable before anything is appended under it. */
+        if (j->fd >= 0 && st.st_size > 0 && !civic__fsync_parent(j->path))
+            return io_error(err, "sync its directory", j->path);
         if (j->fd >= 0 && st.st_size > 0) break;
         bool replace = j->fd >= 0;
         if (j->fd >= 0) close(j->fd);

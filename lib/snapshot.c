@@ -448,7 +448,11 @@ static int read_trailer(snap_reader *r, const unsigned char *tag, uint64_t heade
         return corrupt(r, at, "event count does not match the header");
     if (civic__get64(t + 16) != r->offset || civic__get32(t + 24) != 0)
         return corrupt(r, at, "file length does not match the trailer");
-    if (fgetc(r->f) != EOF) return corrupt(r, r->offset, "bytes after the trailer");
+    unsigned char more;
+    if (civic__fread(&more, 1, r->f) == 1) return corrupt(r, r->offset, "bytes after the trailer");
+    if (ferror(r->f))
+        return civic__error_set(r->err, CIVIC_E_IO, 0, 0, r->offset, "cannot read %s: %s",
+                                r->name, strerror(errno));
     return CIVIC_OK;
 }
 
