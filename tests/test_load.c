@@ -927,6 +927,7 @@ static void blank_lines_before_the_header_cost_no_more_on_two_threads(void **sta
 typedef struct slow_writer {
     const char *path, *text;
     size_t len, chunk;
+    long pause_ns;
 } slow_writer;
 
 /* Open the FIFO late, then write text in small pieces with pauses: the
@@ -934,7 +935,7 @@ typedef struct slow_writer {
 static void *write_slowly(void *arg)
 {
     const slow_writer *w = arg;
-    struct timespec pause = { 0, 3000000 };
+    struct timespec pause = { 0, w->pause_ns };
     nanosleep(&pause, NULL);
     int fd = open(w->path, O_WRONLY);
     if (fd < 0) return NULL;
@@ -977,7 +978,12 @@ static void a_caught_signal_does_not_fail_a_read(void **state)
     sigset_t alrm, old_mask;
     sigemptyset(&alrm);
     sigaddset(&alrm, SIGALRM);
-    struct itimerval every_ms = { { 0, 500 }, { 0, 500 } }, off = { { 0, 0 }, { 0, 0 } };
+    /* every 0.5 ms; under valgrind, whose every signal costs more than
+     * that, every 10 ms with the writer's pauses ten times as long */
+    bool slow = getenv("CIVIC_TEST_UNDER_VALGRIND") != NULL;
+    long period_us = slow ? 10000 : 500, pause_ns = slow ? 30000000L : 3000000L;
+    struct itimerval every_ms = { { 0, period_us }, { 0, period_us } },
+                     off = { { 0, 0 }, { 0, 0 } };
     ticks = 0;
     char snap[80];
     snprintf(snap, sizeof(snap), "%s/snap", dir);
@@ -995,7 +1001,7 @@ static void a_caught_signal_does_not_fail_a_read(void **state)
         slow_writer w = { fifo, round == 0 ? log : round == 1 ? RULES : snap_bytes,
                           round == 0 ? strlen(log) : round == 1 ? strlen(RULES)
                                                                 : snap_len + (round == 3),
-                          round == 0 ? 512 : round == 1 ? 16 : snap_len };
+                          round == 0 ? 512 : round == 1 ? 16 : snap_len, pause_ns };
         pthread_t writer;
         pthread_sigmask(SIG_BLOCK, &alrm, &old_mask);
         assert_int_equal(pthread_create(&writer, NULL, write_slowly, &w), 0);
