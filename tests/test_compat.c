@@ -57,10 +57,10 @@ static void a_snapshot_written_by_1_0_0_opens(void **state)
     civic_rules_free(r);
 }
 
-static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
+/* A copy of the journal 1.0.0 wrote, at a new temporary path (a mkstemp
+ * template, filled in). */
+static void copy_fixture_journal(char *path)
 {
-    (void)state;
-    char path[] = "/tmp/civic-compat-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     size_t n;
@@ -68,6 +68,13 @@ static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
     assert_int_equal(write(fd, bytes, n), (ssize_t)n);
     close(fd);
     free(bytes);
+}
+
+static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    copy_fixture_journal(path);
     civic_rules *r = fixture_rules();
     civic_engine *e = NULL;
     assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
@@ -130,13 +137,7 @@ static void a_journal_says_version_2_before_1_0_could_misread_it(void **state)
 {
     (void)state;
     char path[] = "/tmp/civic-compat-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    size_t n;
-    char *bytes = read_file("tests/fixtures/1.0.0/journal.civic", &n);
-    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
-    close(fd);
-    free(bytes);
+    copy_fixture_journal(path);
     civic_rules *r = fixture_rules();
     civic_engine *e = NULL;
     civic_error err = CIVIC_ERROR_INIT;
