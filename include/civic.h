@@ -273,7 +273,8 @@ typedef struct civic_engine_options {
     uint32_t version;                 /* CIVIC_ENGINE_OPTIONS_VERSION */
     uint32_t flags;                   /* reserved, must be 0 */
     const civic_allocator *allocator; /* NULL: malloc */
-    uint64_t events_max;              /* 0: no limit below 4294967294 */
+    uint64_t events_max;              /* 0 (or anything larger): the limit,
+                                         4294967294 */
     uint32_t threads;                 /* worker threads for bulk loads and all-subject
                                          queries (and, above 1, one that faults in
                                          memory ahead of a stream of adds); 0: the
