@@ -735,8 +735,13 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
+    bool earlier = atomic_load(&j->failed);
     if (!journal_shutdown(&e->alc, j) && !child)
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: the final sync failed",
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
+                                earlier ? "journal %s: closed after an earlier failed write or "
+                                          "sync (what failed was not acknowledged); open it "
+                                          "again to go on"
+                                        : "journal %s: the final sync failed",
                                 path);
     return CIVIC_OK;
 }

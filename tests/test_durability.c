@@ -621,6 +621,9 @@ static void a_compaction_whose_directory_sync_fails_loses_nothing(void **state)
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
     assert_non_null(strstr(err.message, "close and reopen"));
     assert_int_equal(civic_engine_event_count(e), 1);
+    /* closing says why it fails, not that its own final sync did */
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "closed after an earlier failed write or sync"));
     civic_engine_free(e);
     /* The rename may not be durable yet: opening the journal syncs its
      * directory before anything is appended (with no descriptor to spare
