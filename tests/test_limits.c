@@ -45,16 +45,6 @@ static char *segments_path(size_t segments)
     return s;
 }
 
-static civic_event event(const char *id, const char *subject, const char *type, const char *ts)
-{
-    civic_event ev = CIVIC_EVENT_INIT;
-    ev.id = id;
-    ev.subject = subject;
-    ev.type = type;
-    ev.ts = ts;
-    return ev;
-}
-
 static int add(civic_engine *e, const civic_event *ev, civic_error *err)
 {
     uint64_t before = civic_engine_event_count(e);
@@ -126,11 +116,11 @@ static void ids_subjects_and_refs_hold_128_bytes_not_129(void **state)
     for (int i = 0; i < 3; i++) {
         int want = lens[i] <= CIVIC_ID_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT;
         char *s = repeat('x', lens[i]);
-        civic_event ev = event(s, "s1", "fine", "2024-01-01");
+        civic_event ev = event_of(s, "s1", "fine", "2024-01-01");
         expect_everywhere(UTC_RULES, &ev, want, "event id");
-        ev = event("e1", s, "fine", "2024-01-01");
+        ev = event_of("e1", s, "fine", "2024-01-01");
         expect_everywhere(UTC_RULES, &ev, want, "subject id");
-        ev = event("e1", "s1", "revoke", "2024-01-01");
+        ev = event_of("e1", "s1", "revoke", "2024-01-01");
         ev.ref = s;
         expect_everywhere(UTC_RULES, &ev, want, "ref");
         free(s);
@@ -139,7 +129,7 @@ static void ids_subjects_and_refs_hold_128_bytes_not_129(void **state)
     char utf8[2 * 64 + 3];
     for (int i = 0; i < 64; i++) memcpy(utf8 + 2 * i, "\xC3\xA9", 2);
     utf8[128] = '\0';
-    civic_event ev = event(utf8, "s1", "fine", "2024-01-01");
+    civic_event ev = event_of(utf8, "s1", "fine", "2024-01-01");
     expect_everywhere(UTC_RULES, &ev, CIVIC_OK, "128-byte UTF-8 id");
     memcpy(utf8 + 128, "\xC3\xA9", 3);
     expect_everywhere(UTC_RULES, &ev, CIVIC_E_LIMIT, "130-byte UTF-8 id");
@@ -192,7 +182,7 @@ static void a_control_character_anywhere_refuses_an_added_event(void **state)
             text[n] = '\0';
             text[k] = bad[(n + k) % sizeof bad];
             for (int field = 0; field < 6; field++) {
-                civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+                civic_event ev = event_of("e1", "s1", "fine", "2024-01-01");
                 if (field == 5) ev.type = "revoke";
                 switch (field) {
                 case 0: ev.id = text; break;
@@ -209,7 +199,7 @@ static void a_control_character_anywhere_refuses_an_added_event(void **state)
     }
     assert_int_equal(civic_engine_event_count(e), 0);
     /* and the same fields, printable or UTF-8, are taken */
-    civic_event ok = event("e-\xC3\xA9-1", "s1", "fine", "2024-01-01");
+    civic_event ok = event_of("e-\xC3\xA9-1", "s1", "fine", "2024-01-01");
     ok.group = "a/b";
     ok.act = "act-1";
     ok.source = "desk 4";
@@ -227,7 +217,7 @@ static void a_long_subject_is_never_truncated_into_a_known_one(void **state)
     civic_engine *e = engine_from(UTC_RULES);
     char *s = repeat('s', CIVIC_ID_BYTES_MAX);
     char *longer = repeat('s', CIVIC_ID_BYTES_MAX + 1);
-    civic_event ev = event("e1", s, "fine", "2024-01-01");
+    civic_event ev = event_of("e1", s, "fine", "2024-01-01");
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &ev, &err), CIVIC_OK);
     int64_t t = when(e, "2024-02-01");
@@ -256,7 +246,7 @@ static void groups_hold_255_bytes_not_256(void **state)
                             CIVIC_GROUP_BYTES_MAX + 1 };
     for (int i = 0; i < 3; i++) {
         char *g = repeat('a', lens[i]);
-        civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+        civic_event ev = event_of("e1", "s1", "fine", "2024-01-01");
         ev.group = g;
         expect_everywhere(UTC_RULES, &ev, lens[i] <= CIVIC_GROUP_BYTES_MAX ? CIVIC_OK : CIVIC_E_LIMIT,
                           "group bytes");
@@ -271,7 +261,7 @@ static void groups_hold_64_segments_not_65(void **state)
                               CIVIC_GROUP_DEPTH_MAX + 1 };
     for (int i = 0; i < 3; i++) {
         char *g = segments_path(counts[i]);
-        civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+        civic_event ev = event_of("e1", "s1", "fine", "2024-01-01");
         ev.group = g;
         expect_everywhere(UTC_RULES, &ev,
                           counts[i] <= CIVIC_GROUP_DEPTH_MAX ? CIVIC_OK : CIVIC_E_LIMIT,
@@ -281,7 +271,7 @@ static void groups_hold_64_segments_not_65(void **state)
     /* Groups at the deepest depth answer; depth 65 is an invalid question. */
     civic_engine *e = engine_from(UTC_RULES);
     char *g = segments_path(CIVIC_GROUP_DEPTH_MAX);
-    civic_event ev = event("e1", "s1", "fine", "2024-01-01");
+    civic_event ev = event_of("e1", "s1", "fine", "2024-01-01");
     ev.group = g;
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &ev, &err), CIVIC_OK);
@@ -660,7 +650,7 @@ static void counts_at_limit(count_kind kind, size_t limit, const char *what)
             assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
             char code[32];
             snprintf(code, sizeof(code), "r%zu", limit - 1);
-            civic_event ev = event("e1", "s1", code, "2024-01-01");
+            civic_event ev = event_of("e1", "s1", code, "2024-01-01");
             assert_int_equal(add(e, &ev, &err), CIVIC_OK);
             civic_score s = score_at(e, "s1", "2024-02-01");
             assert_int_equal(s.score, P(1));
@@ -735,7 +725,7 @@ static void names_and_codes_hold_their_byte_limits(void **state)
             free(text);
         }
         /* A type longer than any code is an unknown type, not a crash. */
-        civic_event ev = event("e1", "s1", code, "2024-01-01");
+        civic_event ev = event_of("e1", "s1", code, "2024-01-01");
         expect_everywhere(UTC_RULES, &ev, CIVIC_E_EVENT, "unknown long type");
         free(code);
     }
@@ -806,13 +796,13 @@ static void quantities_hold_1e12_units_not_more(void **state)
     (void)state;
     const char *values[] = { "999999999999.999", "1000000000000", "1000000000000.001" };
     for (int i = 0; i < 3; i++) {
-        civic_event ev = event("e1", "s1", "hour", "2024-01-01");
+        civic_event ev = event_of("e1", "s1", "hour", "2024-01-01");
         ev.qty = values[i];
         expect_everywhere(UTC_RULES, &ev, i < 2 ? CIVIC_OK : CIVIC_E_LIMIT, "qty");
     }
     /* at the limit the score is exact: 1e12 units x 1 point */
     civic_engine *e = engine_from(UTC_RULES);
-    civic_event ev = event("e1", "s1", "hour", "2024-01-01");
+    civic_event ev = event_of("e1", "s1", "hour", "2024-01-01");
     ev.qty = "1000000000000";
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &ev, &err), CIVIC_OK);
@@ -827,7 +817,7 @@ static void redeems_hold_1e12_points_not_more(void **state)
     (void)state;
     const char *values[] = { "999999999999.99", "1000000000000", "1000000000000.01" };
     for (int i = 0; i < 3; i++) {
-        civic_event ev = event("e1", "s1", "redeem", "2024-01-01");
+        civic_event ev = event_of("e1", "s1", "redeem", "2024-01-01");
         ev.qty = values[i];
         expect_everywhere(UTC_RULES, &ev, i < 2 ? CIVIC_OK : CIVIC_E_LIMIT, "redeem amount");
     }
@@ -858,7 +848,7 @@ static void times_run_from_year_1_to_9999(void **state)
         { "253402300800", CIVIC_E_LIMIT },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        civic_event ev = event("e1", "s1", "fine", cases[i].ts);
+        civic_event ev = event_of("e1", "s1", "fine", cases[i].ts);
         char what[80];
         snprintf(what, sizeof(what), "ts %s", cases[i].ts);
         expect_everywhere(UTC_RULES, &ev, cases[i].want, what);
@@ -913,10 +903,10 @@ static void events_at_the_ends_of_time_are_scored(void **state)
                                   "[rule.fine]\npoints = -10\nvalid = \"1y\"\ncap = 100\n"
                                   "cap_period = \"year\"\n[rule.q]\npoints = -1\n"
                                   "valid = \"end-of-quarter\"\nrepeat_factor = 2\n");
-    civic_event a = event("a", "s1", "fine", "0001-01-01T00:00:00Z");
-    civic_event b = event("b", "s1", "fine", "9999-12-31T23:59:59Z");
-    civic_event c = event("c", "s2", "q", "9999-12-31T00:00:00Z");
-    civic_event d = event("d", "s2", "q", "9999-12-31T23:59:59Z");
+    civic_event a = event_of("a", "s1", "fine", "0001-01-01T00:00:00Z");
+    civic_event b = event_of("b", "s1", "fine", "9999-12-31T23:59:59Z");
+    civic_event c = event_of("c", "s2", "q", "9999-12-31T00:00:00Z");
+    civic_event d = event_of("d", "s2", "q", "9999-12-31T23:59:59Z");
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &a, &err), CIVIC_OK);
     assert_int_equal(add(e, &b, &err), CIVIC_OK);
@@ -973,11 +963,11 @@ static void reserve_is_a_hint_that_changes_no_answer(void **state)
     char id[16];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof(id), "e%d", i);
-        civic_event ev = event(id, "s1", "fine", "2024-01-01");
+        civic_event ev = event_of(id, "s1", "fine", "2024-01-01");
         assert_int_equal(add(e, &ev, &err), CIVIC_OK);
     }
     assert_int_equal(civic_engine_reserve(e, 100, &err), CIVIC_OK); /* full: nothing to do */
-    civic_event ev = event("e5", "s1", "fine", "2024-01-01");
+    civic_event ev = event_of("e5", "s1", "fine", "2024-01-01");
     assert_int_equal(add(e, &ev, &err), CIVIC_E_LIMIT);
     assert_int_equal(civic_engine_event_count(e), 5);
     civic_engine_free(e);
@@ -998,7 +988,7 @@ static void reserve_is_a_hint_that_changes_no_answer(void **state)
             load_ok(e, batch);
             if (mode == 3) assert_int_equal(civic_engine_reserve(e, 13, &err), CIVIC_OK);
             snprintf(id, sizeof(id), "a%d", b);
-            civic_event one = event(id, "s3", "fine", "2024-05-01");
+            civic_event one = event_of(id, "s3", "fine", "2024-05-01");
             assert_int_equal(add(e, &one, &err), CIVIC_OK);
         }
         assert_int_equal(civic_engine_event_count(e), 123);
@@ -1028,14 +1018,14 @@ static void engines_hold_events_max_events_not_more(void **state)
     char id[16];
     for (int i = 0; i < 5; i++) { /* limit-1 and limit */
         snprintf(id, sizeof(id), "e%d", i);
-        civic_event ev = event(id, "s1", "fine", "2024-01-01");
+        civic_event ev = event_of(id, "s1", "fine", "2024-01-01");
         assert_int_equal(add(e, &ev, &err), CIVIC_OK);
     }
-    civic_event ev = event("e5", "s1", "fine", "2024-01-01"); /* limit+1 */
+    civic_event ev = event_of("e5", "s1", "fine", "2024-01-01"); /* limit+1 */
     assert_int_equal(add(e, &ev, &err), CIVIC_E_LIMIT);
     assert_int_equal(err.code, CIVIC_E_LIMIT);
     /* a duplicate at the limit is still a duplicate */
-    civic_event dup = event("e0", "s1", "fine", "2024-01-01");
+    civic_event dup = event_of("e0", "s1", "fine", "2024-01-01");
     assert_int_equal(add(e, &dup, &err), CIVIC_DUPLICATE);
     assert_int_equal(civic_engine_event_count(e), 5);
     civic_engine_free(e);
