@@ -41,6 +41,7 @@ void civic__error_clear(civic_error *err)
     err->code = 0;
     err->line = 0;
     err->column = 0;
+    err->reserved = 0;
     err->offset = 0;
     err->message[0] = '\0';
 }
@@ -67,6 +68,7 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     err->code = code;
     err->line = line;
     err->column = column;
+    err->reserved = 0;
     err->offset = offset;
     if (fmt) {
         va_list ap;

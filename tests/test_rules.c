@@ -292,6 +292,16 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
     assert_null(r);
     assert_non_null(strstr(err.message, "no/such/file.toml"));
     assert_int_equal(civic_rules_parse(NULL, "", 0, NULL, &err), CIVIC_E_INVALID);
+    /* The header says reserved is zero: whatever the caller left there,
+     * a filled error and a cleared one both say so. */
+    err.reserved = 0xdeadbeef;
+    assert_int_equal(civic_rules_load_file(&r, "no/such/file.toml", NULL, &err), CIVIC_E_IO);
+    assert_int_equal(err.reserved, 0);
+    err.reserved = 0xdeadbeef;
+    assert_int_equal(civic_rules_load_file(&r, "lib/default_rules.toml", NULL, &err), CIVIC_OK);
+    assert_int_equal(err.reserved, 0);
+    assert_int_equal(err.code, 0);
+    civic_rules_free(r);
 }
 
 static void strerror_and_names_cover_every_code(void **state)
