@@ -212,7 +212,7 @@ static const char style[] =
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
     ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
-    ".incentive{color:#064}.restriction{color:#8a1c00}"
+    ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption{overflow-wrap:break-word}"
     "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
@@ -429,7 +429,11 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         put(out, "</tr>\n");
         for (size_t k = 1; k <= changes; k++) {
             if (civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
-            put(out, "<tr><td>&rarr; from ");
+            /* the code again, heard but not seen: a screen reader moving
+             * cell by cell meets this row without the one above */
+            put(out, "<tr><td>&rarr; <span class=\"vh\">");
+            text(out, x.code);
+            put(out, " </span>from ");
             when(out, r, x.from);
             put(out, x.recount ? " (also for past events)" : "");
             put(out, "</td>");
