@@ -1216,8 +1216,27 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     return rows
 
 
-Rejection = _namedtuple("Rejection", "line column code message")
-Rejection.__doc__ = "A line skipped by a lenient load."
+class Rejection(_namedtuple("Rejection", "line column code message")):
+    """A line skipped by a lenient load: (line, column, code, message), and
+    .offset, the 0-based byte offset of its record's first byte in the input
+    (None when not known).  The offset stays outside the tuple, so code that
+    unpacks four fields keeps working; like the C error, it is not part of
+    equality."""
+
+    offset = None   # what _make gives: it does not pass one
+
+    def __new__(cls, line, column, code, message, offset=None):
+        self = super().__new__(cls, line, column, code, message)
+        if offset is not None:
+            self.offset = offset
+        return self
+
+    def _replace(self, **fields):
+        offset = fields.pop("offset", self.offset)
+        return type(self)(*super()._replace(**fields), offset=offset)
+
+    def __repr__(self):
+        return "%s, offset=%r)" % (super().__repr__()[:-1], self.offset)
 
 
 @_dataclass(frozen=True)
@@ -1511,7 +1530,7 @@ class Engine(_Owner):
                     return 1
                 e = errp.contents
                 rejections.append(Rejection(int(e.line), int(e.column), int(e.code),
-                                            _str(e.message)))
+                                            _str(e.message), int(e.offset)))
                 return 0
             raised = _callback_box(on_reject)
             callback = _capi.civic_reject_fn(on_reject)   # alive until return
@@ -1531,7 +1550,7 @@ class Engine(_Owner):
                 raise raised[0] from None
             if not lenient and not rejections and report.rejected:
                 # strict: the line that failed the batch is its one rejection
-                rejections.append(Rejection(e.line, e.column, e.code, e.message))
+                rejections.append(Rejection(e.line, e.column, e.code, e.message, e.offset))
             e.report = _report_from(report, rejections)
             raise
         finally:

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pathlib
+import pickle
 import time
 import random
 import re
@@ -1315,6 +1316,7 @@ class TestLoad(Base):
         # the line that failed the batch is its one rejection
         self.assertEqual([(r.line, r.code) for r in e.report.rejections],
                          [(3, civic.CIVIC_E_EVENT)])
+        self.assertEqual(e.report.rejections[0].offset, e.offset)
         self.assertEqual(self.engine.event_count, 3)         # nothing of the batch
 
     def test_lenient_skips_and_reports_bad_lines(self):
@@ -1326,6 +1328,17 @@ class TestLoad(Base):
         line, column, code, message = rep.rejections[1]
         self.assertTrue(message)
         self.assertEqual(self.engine.event_count, 2)
+        # each rejection's byte offset is where its line starts, counted here
+        lines = CSV_BAD.split("\n")
+        starts = [sum(len(x) + 1 for x in lines[:n - 1]) for n in (3, 5)]
+        self.assertEqual([r.offset for r in rep.rejections], starts)
+        # outside the tuple: four fields, equality as before; kept by copies
+        r = rep.rejections[1]
+        self.assertEqual(len(r), 4)
+        self.assertEqual(r, civic.Rejection(line, column, code, message))
+        self.assertEqual(r._replace(line=9).offset, starts[1])
+        self.assertEqual(pickle.loads(pickle.dumps(r)).offset, starts[1])
+        self.assertIsNone(civic.Rejection(1, 0, 0, "m").offset)
 
     def test_lenient_must_be_a_bool(self):
         # lenient="no" is truthy: it must not make a strict load lenient
