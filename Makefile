@@ -177,6 +177,8 @@ install: all
 	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(DOCDIR)/docs/civic-score.1
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > $(DESTDIR)$(DOCDIR)/docs/libcivic.3
+	chmod 644 $(DESTDIR)$(DOCDIR)/docs/civic-score.1 $(DESTDIR)$(DOCDIR)/docs/libcivic.3
 	install -m 644 $(INSTALL_DATA) $(DESTDIR)$(DOCDIR)/examples/data/
 	for f in $(INSTALL_LINKED); do \
 	    install -d -m 755 $(DESTDIR)$(DOCDIR)/$$(dirname $$f) && \

@@ -497,7 +497,7 @@ def plan_blocks(files, blocksize):
         header = None if jsonl else _csv_header(path)
         if not jsonl and header is None:
             continue                    # blank: no header, no events
-        name = os.path.basename(path)
+        name = path                     # in messages as given, as civic-score names it
         for start in range(0, size, blocksize):
             blocks.append((path, name, fmt, header, start, blocksize))
     return blocks
