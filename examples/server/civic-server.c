@@ -580,10 +580,17 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
 
 /* ------------------------------------------------------------ durability */
 
+/* One line: the library's message, after `what` unless it names it already
+ * ("cannot open PATH: ..."); the status's own words only when there is no
+ * message. */
 static void report_error(const char *what, int rc, const civic_error *err)
 {
-    fprintf(stderr, SERVER_NAME ": %s: %s (%s)\n", what,
-            err && err->message[0] ? err->message : "", civic_strerror(rc));
+    if (!err || !err->message[0])
+        fprintf(stderr, SERVER_NAME ": %s: %s\n", what, civic_strerror(rc));
+    else if (strstr(err->message, what))
+        fprintf(stderr, SERVER_NAME ": %s\n", err->message);
+    else
+        fprintf(stderr, SERVER_NAME ": %s: %s\n", what, err->message);
 }
 
 /* The temporary files "<name>.tmp.XXXXXX" of the snapshot and the journal

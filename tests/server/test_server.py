@@ -747,6 +747,13 @@ def test_journal_damage(tmp):
     check(code != 0 and "no journal.civic" in out and "--recover" in out,
           "a missing journal beside the snapshot stops the start-up: %d %r" % (code, out))
     check(not os.path.exists(journal), "the refused start-up created no journal")
+    # A start-up error is one line that names the file once, in the
+    # library's words, without the status's generic ones after them.
+    missing = os.path.join(tmp, "no-such-rules.toml")
+    code, out = start_fails(data, ["--rules", missing])
+    check(code != 0 and out.count(missing) == 1 and "No such file" in out
+          and "input/output error" not in out and len(out.strip().splitlines()) == 1,
+          "a rules file that cannot be opened: one line naming it: %d %r" % (code, out))
     # What a compaction killed before its rename leaves behind.
     for name in ("snapshot.civic.tmp.Ab12Cd", "journal.civic.tmp.x9Y8z7"):
         with open(os.path.join(data, name), "wb") as f:
