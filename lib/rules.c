@@ -829,8 +829,13 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
     if (rule->repeat_factor &&
         (!civic__mul_div_round(rule->points, rule->repeat_factor, 100, &repeated) ||
          repeated > INT64_C(1) << 60 || repeated < -(INT64_C(1) << 60)))
-        return civic__rb_at(err, x->at[RK_REPEAT_FACTOR].line ? x->at[RK_REPEAT_FACTOR]
-                                 : x->at[RK_POINTS].line ? x->at[RK_POINTS] : x->header,
+        /* at the later of the two keys: in a change that sets one of them,
+         * that one (the other, inherited, is further up) */
+        return civic__rb_at(err, x->at[RK_POINTS].line &&
+                                         x->at[RK_POINTS].offset > x->at[RK_REPEAT_FACTOR].offset
+                                     ? x->at[RK_POINTS]
+                                 : x->at[RK_REPEAT_FACTOR].line ? x->at[RK_REPEAT_FACTOR]
+                                                                : x->header,
                             "'points' x 'repeat_factor' is too large (a repeated event must "
                             "stay within 1.15e16 points)");
     if (rule->cap >= 0 && !rule->cap_period)

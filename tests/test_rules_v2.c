@@ -165,6 +165,11 @@ static void change_checks_name_line_and_column(void **state)
              7, 13, "names no [cap.NAME]");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = 1.005\n",
              7, 10, "at most 2 places");
+    /* the key the change set, not the inherited one further up */
+    fails_at(G1 "[rule.a]\npoints = -1\nrepeat_factor = 100000\n[[rule.a.change]]\n"
+                "from = \"2024-01-01\"\npoints = -1000000000000\n", 8, 10, "is too large");
+    fails_at(G1 "[rule.a]\npoints = -1000000000000\n[[rule.a.change]]\n"
+                "from = \"2024-01-01\"\nrepeat_factor = 100000\n", 7, 17, "is too large");
     fails_at("[scheme]\nmin = 0\nmax = 10\n" G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\n"
              "from = \"2024-01-01\"\nceiling = 11\n", 10, 11, "outside");
     /* recount */
