@@ -535,6 +535,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     builder *b = ctx;
     int k, rc;
     b->last.line = line;
+    b->key_at = (pos){ line, column, offset };
     switch (b->table) {
     case T_SCHEME:
         if ((k = civic__rb_find_key(scheme_keys, key, len)) < 0)

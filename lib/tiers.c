@@ -44,10 +44,10 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
     static const char *const keys[] = { "up_to", "valid", NULL };
     civic_class *c = &b->r->classes[b->index];
     class_extra *x = &b->vx[b->index];
-    pos p = { v->line, v->column, v->offset };
+    pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("validity", key, len, p.line, p.column, p.offset, err);
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+    if (k < 0) return civic__rb_unknown("validity", key, len, ka.line, ka.column, ka.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) {
         x->valid = p;
@@ -167,10 +167,10 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
     static const uint8_t measure_values[] = { CIVIC_TIER_QTY, CIVIC_TIER_POINTS };
     civic_tier *t = &b->r->tiers[b->index];
     tier_extra *x = &b->tx[b->index];
-    pos p = { v->line, v->column, v->offset };
+    pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("tier", key, len, p.line, p.column, p.offset, err);
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+    if (k < 0) return civic__rb_unknown("tier", key, len, ka.line, ka.column, ka.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);
     if (k == 2) return tier_window(v, t, err);
@@ -213,10 +213,10 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
 {
     static const char *const keys[] = { "name", "min", NULL };
     level_extra *x = &b->lx[b->index];
-    pos p = { v->line, v->column, v->offset };
+    pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("tier level", key, len, p.line, p.column, p.offset, err);
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+    if (k < 0) return civic__rb_unknown("tier level", key, len, ka.line, ka.column, ka.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 0) {
         if ((rc = civic__rb_label(v, err, "name", CIVIC_NAME_BYTES_MAX, true)) != CIVIC_OK)
@@ -287,10 +287,10 @@ int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_
     static const uint8_t kind_values[] = { CIVIC_MEASURE_INCENTIVE, CIVIC_MEASURE_RESTRICTION };
     civic_measure *m = &b->r->measures[b->index];
     measure_extra *x = &b->mx[b->index];
-    pos p = { v->line, v->column, v->offset };
+    pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("measure", key, len, p.line, p.column, p.offset, err);
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, p.line, p.column, p.offset, err)) != CIVIC_OK)
+    if (k < 0) return civic__rb_unknown("measure", key, len, ka.line, ka.column, ka.offset, err);
+    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     x->at[k] = p;
     switch (k) {

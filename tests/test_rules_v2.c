@@ -225,6 +225,9 @@ static void validity_classes_are_checked(void **state)
     fails_at(G1 "[[validity]]\nup_to = 40\n", 3, 3, "without 'valid'");
     fails_at(G1 "[[validity]]\nvalid = \"by-severity\"\n", 4, 9, "'valid' must be");
     fails_at(G1 "[[validity]]\nup_to = -1\nvalid = \"1y\"\n", 4, 9, "negative");
+    /* unknown and duplicate keys at the key, as in every other table */
+    fails_at(G1 "[[validity]]\nvalid = \"1y\"\n  valid = \"2y\"\n", 5, 3, "duplicate key 'valid'");
+    fails_at(G1 "[[validity]]\nvalid = \"1y\"\n bogus = 1\n", 5, 2, "unknown key 'bogus'");
 }
 
 static void tiers_and_measures_are_checked(void **state)
@@ -235,6 +238,10 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.t]\nrules = \"a;b\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
              7, 9, "\"b\" is not a rule");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\n", 6, 2, "at least one");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\nbogus = \"x\"\n", 8, 1, "unknown key 'bogus' in [tier]");
+    fails_at(G1 R T "  name = \"two\"\n", 11, 3, "duplicate key 'name'");
+    fails_at(G1 R "[measure.m]\nflag = \"dishonest\"\n  flag = \"dishonest\"\n", 8, 3,
+             "duplicate key 'flag'");
     /* found by fuzz_rules: this used to compute NULL + 0 before the check
      * (clang's UBSan, as in `make test-asan CC=clang`, stops there) */
     fails_at(G1 R "[tier.t]\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n", 6, 2, "without 'rules'");
