@@ -1229,7 +1229,7 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
     for (;;) {
         if (len == cap) {
             if (cap > CIVIC_RULES_BYTES_MAX) {
-                rc = civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "%s: rules file larger than 16 MiB", path);
+                rc = civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "rules file larger than 16 MiB");
                 break;
             }
             if (civic__grow(&a, (void **)&buf, &cap, cap ? cap * 2 : 65536, 1) != CIVIC_OK) {
