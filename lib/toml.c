@@ -185,7 +185,18 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if (i == frac_at) return syntax(s, at, "a decimal needs digits after '.'");
         v->type = CIVIC_TOML_DECIMAL;
     }
-    if (i != n) return syntax(s, at, "malformed number");
+    if (i != n) { /* name the TOML spellings this subset leaves out */
+        char c = t[i];
+        if (int_at == 0 && ((i == 4 && c == '-') || (i == 2 && c == ':')))
+            return syntax(s, at, "a date or time is written as a string here, e.g. "
+                                 "\"2025-07-01\"");
+        if (c == '_') return syntax(s, at, "a number is written without '_'");
+        if (c == 'e' || c == 'E')
+            return syntax(s, at, "exponents are not supported; write the number out");
+        if (i == int_at + 1 && t[int_at] == '0' && (c == 'x' || c == 'o' || c == 'b'))
+            return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
+        return syntax(s, at, "malformed number");
+    }
     return CIVIC_OK;
 }
 

@@ -117,6 +117,19 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* TOML spellings the subset leaves out, each named */
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 2025-07-01\n", CIVIC_E_SYNTAX),
+                                   2, 8, "a date or time is written as a string");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 07:32:00\n", CIVIC_E_SYNTAX),
+                                   2, 8, "a date or time is written as a string");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1_000\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "without '_'");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1e3\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "exponents");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 0x10\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "hexadecimal");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 12ab\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "malformed number");
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"\xff\"\n", CIVIC_E_SYNTAX), 2, 8,
                                    "UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
