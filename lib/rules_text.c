@@ -250,6 +250,18 @@ static void put(out_buf *o, const char *s, size_t n)
 
 static void puts_(out_buf *o, const char *s) { put(o, s, strlen(s)); }
 
+/* A rule code or cap name in a table header: bare, or quoted when a dot
+ * begins or ends it or follows another (bare, those would be empty parts).
+ * Codes hold only [a-z0-9_.-], so the quotes need no escapes. */
+static void header_name(out_buf *o, const char *name)
+{
+    size_t n = strlen(name);
+    bool quote = n && (name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") != NULL);
+    if (quote) puts_(o, "\"");
+    puts_(o, name);
+    if (quote) puts_(o, "\"");
+}
+
 /* The inside of a TOML basic string: s escaped. */
 static void put_escaped(out_buf *o, const char *s)
 {
@@ -338,7 +350,7 @@ static void write_tables(out_buf *o)
     }
     for (uint32_t i = 0; i < r->cap_count; i++) {
         puts_(o, "\n[cap.");
-        puts_(o, r->caps[i].name);
+        header_name(o, r->caps[i].name);
         puts_(o, "]\n");
         key_fixed(o, "limit", r->caps[i].limit, 2);
         key_string(o, "period", period_name(r->caps[i].period));
@@ -429,7 +441,7 @@ static void write_rule(out_buf *o, uint32_t i)
     const civic_rule *base = &r->rules[i];
     char when[40];
     puts_(o, "\n[rule.");
-    puts_(o, base->code);
+    header_name(o, base->code);
     puts_(o, "]\n");
     for (uint32_t k = 0; k <= base->change_count; k++) {
         const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
@@ -437,7 +449,7 @@ static void write_rule(out_buf *o, uint32_t i)
                                        : k == 1 ? base : NULL;
         if (k) {
             puts_(o, "\n[[rule.");
-            puts_(o, base->code);
+            header_name(o, base->code);
             puts_(o, ".change]]\n");
             if (v->from + r->utc_offset >= CIVIC_TIME_MIN &&
                 v->from + r->utc_offset <= CIVIC_TIME_MAX) {

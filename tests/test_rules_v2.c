@@ -366,6 +366,11 @@ static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
     (void)state;
     round_trips(civic_rules_default_text());
     round_trips(TEST_SCHEME "[rule.a]\npoints = -2.5\n");
+    /* names whose dots would be empty parts of a bare header come back quoted */
+    round_trips(TEST_SCHEME "[cap.\"c.\"]\nlimit = 1\nperiod = \"day\"\n"
+                "[rule.\".x\"]\npoints = 1\ncap_group = \"c.\"\n"
+                "[[rule.\".x\".change]]\nfrom = \"2024-01-01\"\npoints = 2\n"
+                "[rule.\"a..b\"]\npoints = 1\n");
     round_trips("[scheme]\nname = \"q\\\"uote\\\\ \\u00e9\"\nbalance_min = -10\n"
                 "contested = \"suspend\"\nobjection_window = \"7d\"\nvalid = \"by-severity\"\n"
                 G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n"
