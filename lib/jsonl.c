@@ -300,11 +300,20 @@ static bool skip_value(jline *j, int depth)
     }
 }
 
+/* The field a key names; -1 for another key (ignored); the field plus
+ * CIVIC_F_COUNT for its name in other letters ("Qty"): ignoring that would
+ * read the event without the field, silently (CSV headers match in any
+ * case, so a log converted from one may well say "Qty"). */
 static int key_field(const char *k, size_t n)
 {
     static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3, 3, 6 }; /* of the names */
-    for (int f = 0; f < CIVIC_F_COUNT; f++)
-        if (lens[f] == n && memcmp(civic__field_names[f], k, n) == 0) return f;
+    for (int f = 0; f < CIVIC_F_COUNT; f++) {
+        if (lens[f] != n) continue;
+        if (memcmp(civic__field_names[f], k, n) == 0) return f;
+        size_t i = 0; /* the names are lower-case letters: | 0x20 folds only letters onto them */
+        while (i < n && (k[i] | 0x20) == civic__field_names[f][i]) i++;
+        if (i == n) return f + CIVIC_F_COUNT;
+    }
     return -1;
 }
 
@@ -382,6 +391,17 @@ static bool object(jline *j, civic_fields *f)
         if (j->i >= j->n || j->p[j->i] != ':') return fail(j, "expected ':' after the key");
         j->i++;
         int field = key_field(k, kn);
+        if (field >= CIVIC_F_COUNT) {
+            static const char *const lower[CIVIC_F_COUNT] = {
+                "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",
+                "keys are lower case: write \"type\"", "keys are lower case: write \"ts\"",
+                "keys are lower case: write \"qty\"", "keys are lower case: write \"group\"",
+                "keys are lower case: write \"ref\"", "keys are lower case: write \"act\"",
+                "keys are lower case: write \"source\"",
+            };
+            j->i = key_at;
+            return fail(j, lower[field - CIVIC_F_COUNT]);
+        }
         if (field >= 0) {
             if (seen[field]) {
                 static const char *const twice[CIVIC_F_COUNT] = {

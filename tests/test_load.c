@@ -213,6 +213,13 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",}\n", jl,
                CIVIC_E_SYNTAX, 1, 57, "expected a key");
     load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key \"id\"");
+    /* a field's name in other letters is not another key to ignore: read
+     * without it, the event would count one unit where the log says five */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"Qty\":5}\n",
+               jl, CIVIC_E_SYNTAX, 1, 57, "keys are lower case: write \"qty\"");
+    load_fails("{\"ID\":\"x\"}\n", jl, CIVIC_E_SYNTAX, 1, 2, "write \"id\"");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"\\u0053ource\":\"a\"}\n",
+               jl, CIVIC_E_SYNTAX, 1, 57, "write \"source\"");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
                CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
