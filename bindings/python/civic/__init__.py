@@ -127,6 +127,14 @@ def _str(b):
     return b.decode("utf-8", "replace") if b else ""
 
 
+def _log_bytes(text):
+    """An event log given as str, as UTF-8 for the loader.  A lone surrogate
+    (text decoded with surrogateescape) becomes the bytes that spell it, which
+    are not UTF-8: the loader names that line and column like any other bad
+    line, and a lenient load skips it and keeps the rest."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _utf8(value, what):
     """value (a str) as UTF-8; a lone surrogate (a str decoded with
     surrogateescape: file names, argv) is a UnicodeEncodeError that names
@@ -1483,7 +1491,7 @@ class Engine(_Owner):
             with _Naming(source):
                 return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
-            return self._load(None, _utf8(source, "source"), format, lenient)
+            return self._load(None, _log_bytes(source), format, lenient)
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position
@@ -1492,7 +1500,7 @@ class Engine(_Owner):
         if callable(read):
             data = read()
             if isinstance(data, str):
-                data = _utf8(data, "source")
+                data = _log_bytes(data)
             if not isinstance(data, (bytes, bytearray)):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)

@@ -1166,13 +1166,25 @@ class TestLoad(Base):
         bad = "s\udcff"
         calls = {"subject": lambda: self.engine.score(bad),
                  "group": lambda: self.engine.rank(group=bad),
-                 "ts": lambda: self.engine.add(id="u1", subject="s", type="fine", ts="2022" + bad),
-                 "source": lambda: self.engine.load("id,subject,type,ts\n" + bad)}
+                 "ts": lambda: self.engine.add(id="u1", subject="s", type="fine", ts="2022" + bad)}
         for what, call in calls.items():
             with self.assertRaises(UnicodeEncodeError) as cm:
                 call()
             self.assertIn(what + ":", str(cm.exception))
             self.assertIsInstance(cm.exception, ValueError)
+        # in a log it is one bad line, named as the CLI names the same bytes:
+        # strict, the batch fails there; lenient, the other lines load
+        log = ("id,subject,type,ts\nu1,s,fine,2022-01-01\nu2,%s,fine,2022-01-02\n"
+               "u3,s,fine,2022-01-03\n" % bad)
+        for source in (log, io.StringIO(log)):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(source)
+            self.assertEqual((cm.exception.line, cm.exception.column), (3, 4))
+            self.assertIn("UTF-8", cm.exception.message)
+            self.assertEqual(self.engine.event_count, 0)
+        rep = self.engine.load(log, lenient=True)
+        self.assertEqual((rep.accepted, rep.rejected), (2, 1))
+        self.assertEqual(rep.rejections[0].line, 3)
         with self.assertRaises(UnicodeEncodeError) as cm:
             civic.Rules.from_text("[scheme]\nname = \"%s\"\n" % bad)
         self.assertIn("text:", str(cm.exception))
