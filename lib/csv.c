@@ -255,10 +255,20 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     const csv_state *st = state_in(ld);
     civic_fields f;
-    char what[96];
+    char what[192];
     if (r->count != st->ncols || r->too_many) {
-        snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
-                 st->ncols, r->too_many ? "more than " : "", r->count);
+        int n = snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
+                         st->ncols, r->too_many ? "more than " : "", r->count);
+        /* two records joined by a lone CR (a line end of old Mac files)
+         * have too many fields: say where it is */
+        for (uint32_t c = 0; c < r->count && n > 0 && (size_t)n < sizeof(what); c++) {
+            const char *cr = memchr(r->field[c], '\r', r->len[c]);
+            if (!cr) continue;
+            snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %u: "
+                     "lines must end in LF or CRLF)",
+                     r->column[c] + (uint32_t)(cr - r->field[c]));
+            break;
+        }
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
     }
     memset(&f, 0, sizeof(f));

@@ -131,6 +131,11 @@ static void csv_bad_lines_are_named(void **state)
     load_fails("id,subject,type,ts\nx,\xc3\x28,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3, "UTF-8");
     load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\nx,s,fine,2024-01-01,extra\n", csv,
                CIVIC_E_SYNTAX, 3, 0, "expected 4 fields");
+    /* two records joined by a lone CR: the count, and where the CR is */
+    load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\ny,s,fine,2024-01-01\rz,s,fine,2024-01-01\n",
+               csv, CIVIC_E_SYNTAX, 3, 0,
+               "expected 4 fields as in the header, found 7 (a carriage return at column 20: "
+               "lines must end in LF or CRLF)");
     load_fails("id,subject,type,ts\nx,s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 4, "quote");
     load_fails("id,subject,type,ts\nx,\"s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 6, "closing quote");
     load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\nx,\"s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 3,
