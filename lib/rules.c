@@ -717,6 +717,12 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     return 1; /* unknown */
 }
 
+/* A header name that civic__rb_header_name refuses: quoted, but with more
+ * after the closing quote, or escapes or quotes inside. */
+#define BAD_NAME(what) \
+    "bad " what " name: a quoted name is the whole name, with no escape or quote inside " \
+    "([" what ".\"a.b\"])"
+
 static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t line,
                     uint32_t column, uint64_t offset, civic_error *err)
 {
@@ -735,17 +741,17 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         b->table = T_SCHEME;
         return CIVIC_OK;
     } else if (prefixed(key, len, "rule.")) {
-        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, "bad rule name");
+        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, BAD_NAME("rule"));
         return new_rule(b, name, n, p, err);
     } else if (prefixed(key, len, "cap.")) {
-        if (!civic__rb_header_name(key + 4, len - 4, &name, &n)) return civic__rb_at(err, p, "bad cap name");
+        if (!civic__rb_header_name(key + 4, len - 4, &name, &n)) return civic__rb_at(err, p, BAD_NAME("cap"));
         return new_cap(b, name, n, p, err);
     } else if (prefixed(key, len, "tier.")) {
-        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, "bad tier name");
+        if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, BAD_NAME("tier"));
         return civic__rb_new_tier(b, name, n, p, err);
     } else if (prefixed(key, len, "measure.")) {
         if (!civic__rb_header_name(key + 8, len - 8, &name, &n))
-            return civic__rb_at(err, p, "bad measure name");
+            return civic__rb_at(err, p, BAD_NAME("measure"));
         return civic__rb_new_measure(b, name, n, p, err);
     }
     snprintf(msg, sizeof(msg), "unknown table %s%.*s%s (expected [scheme], [[grade]], "

@@ -124,6 +124,9 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "empty part between dots");
     an_error_names_line_and_column(rules_error("[[.rule.x.change]]\n", CIVIC_E_SYNTAX), 1, 3,
                                    "empty part between dots");
+    /* a quoted header name is plain: what is wrong with it, and the form */
+    an_error_names_line_and_column(rules_error("[rule.\"a\\u002eb\"]\npoints = 1\n", CIVIC_E_RULES),
+                                   1, 2, "no escape or quote inside ([rule.\"a.b\"])");
     /* TOML spellings the subset leaves out, each named */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 2025-07-01\n", CIVIC_E_SYNTAX),
                                    2, 8, "a date or time is written as a string");
