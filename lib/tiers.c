@@ -345,8 +345,9 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
     while (next_item(&at, end, &item, &n)) {
         uint32_t i = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, item, n);
         if (i == UINT32_MAX) {
-            snprintf(msg, sizeof(msg), "'rules': \"%.*s\" is not a rule of this scheme",
-                     (int)(n > 64 ? 64 : n), item);
+            char shown[64];
+            civic__excerpt(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
+            snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme", shown);
             return civic__rb_at(err, x->rules, msg);
         }
         t->rules[t->rule_count++] = i;
@@ -426,8 +427,9 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
         uint32_t g = 0;
         while (g < r->grade_count && !civic__rb_key_is(item, n, r->grades[g].name)) g++;
         if (g == r->grade_count) {
-            snprintf(msg, sizeof(msg), "'grades': \"%.*s\" is not a grade of this scheme",
-                     (int)(n > 64 ? 64 : n), item);
+            char shown[64];
+            civic__excerpt(shown, sizeof(shown), item, n);
+            snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this scheme", shown);
             return civic__rb_at(err, x->at[2], msg);
         }
         m->grades |= UINT64_C(1) << g;
