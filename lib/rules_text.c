@@ -250,9 +250,10 @@ static void put(out_buf *o, const char *s, size_t n)
 
 static void puts_(out_buf *o, const char *s) { put(o, s, strlen(s)); }
 
-/* A rule code or cap name in a table header: bare, or quoted when a dot
- * begins or ends it or follows another (bare, those would be empty parts).
- * Codes hold only [a-z0-9_.-], so the quotes need no escapes. */
+/* A name in a table header: bare, or quoted when a dot begins or ends it or
+ * follows another (bare, those would be empty parts, which TOML forbids;
+ * the reader takes them, as 1.0 did).  Names hold only [A-Za-z0-9_.-], so
+ * the quotes need no escapes. */
 static void header_name(out_buf *o, const char *name)
 {
     size_t n = strlen(name);
@@ -480,7 +481,7 @@ static void write_outputs(out_buf *o)
     for (uint32_t i = 0; i < r->tier_count; i++) {
         const civic_tier *t = &r->tiers[i];
         puts_(o, "\n[tier.");
-        puts_(o, t->name);
+        header_name(o, t->name);
         puts_(o, "]\nrules = \"");
         for (uint32_t k = 0; k < t->rule_count; k++) {
             if (k) puts_(o, ";");
@@ -492,7 +493,7 @@ static void write_outputs(out_buf *o)
         key_string(o, "window", t->window == CIVIC_WINDOW_ROLLING ? text : windows[t->window]);
         for (uint32_t l = 0; l < t->level_count; l++) {
             puts_(o, "\n[[tier.");
-            puts_(o, t->name);
+            header_name(o, t->name);
             puts_(o, ".level]]\n");
             key_string(o, "name", t->levels[l].name);
             key_fixed(o, "min", t->measure == CIVIC_TIER_QTY ? t->levels[l].min / 10
@@ -502,7 +503,7 @@ static void write_outputs(out_buf *o)
     for (uint32_t i = 0; i < r->measure_count; i++) {
         const civic_measure *m = &r->measures[i];
         puts_(o, "\n[measure.");
-        puts_(o, m->code);
+        header_name(o, m->code);
         puts_(o, "]\n");
         if (m->text[0]) key_string(o, "text", m->text);
         key_string(o, "kind", m->kind == CIVIC_MEASURE_RESTRICTION ? "restriction" : "incentive");

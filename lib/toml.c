@@ -187,7 +187,8 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     }
     if (i != n) { /* name the TOML spellings this subset leaves out */
         char ch = t[i];
-        if (int_at == 0 && ((i == 4 && ch == '-') || (i == 2 && ch == ':')))
+        if (int_at == 0 && v->type == CIVIC_TOML_INTEGER &&
+            ((i == 4 && ch == '-') || (i == 2 && ch == ':')))
             return syntax(s, at, "a date or time is written as a string here, e.g. "
                                  "\"2025-07-01\"");
         if (ch == '_') return syntax(s, at, "a number is written without '_'");
@@ -221,17 +222,6 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
         s->pos++;
     }
     if (end == at) return syntax(s, open, "empty table header");
-    /* TOML: no empty part between the dots of a bare header ([rule..x],
-     * [rule.x.]); inside quotes a dot is a character of the name */
-    bool in_quotes = false;
-    for (size_t i = at; i < end; i++) {
-        char c = s->text[i];
-        if (c == '"') in_quotes = !in_quotes;
-        else if (c == '.' && !in_quotes &&
-                 (i == at || s->text[i - 1] == '.' || i + 1 == end || s->text[i + 1] == '.'))
-            return syntax(s, i, "a table header has an empty part between dots (quote a name "
-                                "with such dots: [rule.\"a..b\"])");
-    }
     int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
     return end_of_line(s);

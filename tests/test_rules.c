@@ -117,13 +117,6 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
-    /* a bare header has no empty part between its dots (TOML) */
-    an_error_names_line_and_column(rules_error("[rule.x.]\npoints = 1\n", CIVIC_E_SYNTAX), 1, 8,
-                                   "empty part between dots");
-    an_error_names_line_and_column(rules_error("[rule..x]\npoints = 1\n", CIVIC_E_SYNTAX), 1, 6,
-                                   "empty part between dots");
-    an_error_names_line_and_column(rules_error("[[.rule.x.change]]\n", CIVIC_E_SYNTAX), 1, 3,
-                                   "empty part between dots");
     /* a quoted header name is plain: what is wrong with it, and the form */
     an_error_names_line_and_column(rules_error("[rule.\"a\\u002eb\"]\npoints = 1\n", CIVIC_E_RULES),
                                    1, 2, "no escape or quote inside ([rule.\"a.b\"])");
