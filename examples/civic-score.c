@@ -1395,8 +1395,11 @@ static int load_rules(const char *path, civic_rules **rules)
     if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
     else rc = civic_rules_default(rules, NULL);
     if (rc != CIVIC_OK) {
-        fprintf(stderr, "civic-score: %s: %s\n", path ? path : "built-in rules",
-                err.message[0] ? err.message : civic_strerror(rc));
+        if (rc == CIVIC_E_IO && err.message[0]) /* "cannot open PATH: ...": named already */
+            fprintf(stderr, "civic-score: %s\n", err.message);
+        else
+            fprintf(stderr, "civic-score: %s: %s\n", path ? path : "built-in rules",
+                    err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
     return 0;

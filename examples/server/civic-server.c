@@ -580,14 +580,14 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
 
 /* ------------------------------------------------------------ durability */
 
-/* One line: the library's message, after `what` unless it names it already
- * ("cannot open PATH: ..."); the status's own words only when there is no
- * message. */
-static void report_error(const char *what, int rc, const civic_error *err)
+/* One line: `what`, then the library's message (or the status's words when
+ * there is none).  The library's I/O messages name their file ("cannot open
+ * PATH: ..."), so `what` is left out of them when it is that file. */
+static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path)
 {
     if (!err || !err->message[0])
         fprintf(stderr, SERVER_NAME ": %s: %s\n", what, civic_strerror(rc));
-    else if (strstr(err->message, what))
+    else if (what_is_path && rc == CIVIC_E_IO)
         fprintf(stderr, SERVER_NAME ": %s\n", err->message);
     else
         fprintf(stderr, SERVER_NAME ": %s: %s\n", what, err->message);
@@ -674,7 +674,7 @@ static int open_data(server *s)
     if (have_snapshot) {
         int rc = civic_engine_load_snapshot(s->engine, s->snapshot_path, &err);
         if (rc != CIVIC_OK) {
-            report_error("loading the snapshot", rc, &err);
+            report_error("loading the snapshot", rc, &err, false);
             return -1;
         }
     }
@@ -682,7 +682,7 @@ static int open_data(server *s)
     uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u);
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
-        report_error("opening the journal", rc, &err);
+        report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
             recovery_hint("the journal is damaged before batches that are intact");
         return -1;
@@ -714,7 +714,7 @@ static int compact_now(server *s, double *seconds, civic_error *why)
         s->last_compaction_seconds = took;
         pthread_mutex_unlock(&s->stats_mutex);
     }
-    if (rc != CIVIC_OK) report_error("compaction", rc, &err);
+    if (rc != CIVIC_OK) report_error("compaction", rc, &err, false);
     if (why) *why = err;
     if (seconds) *seconds = took;
     return rc;
@@ -1601,11 +1601,12 @@ static int open_engine(server *s)
     int rc = s->opt.rules_path ? civic_rules_load_file(&s->rules, s->opt.rules_path, NULL, &err)
                                : civic_rules_default(&s->rules, NULL);
     if (rc != CIVIC_OK) {
-        report_error(s->opt.rules_path ? s->opt.rules_path : "built-in rules", rc, &err);
+        report_error(s->opt.rules_path ? s->opt.rules_path : "built-in rules", rc, &err,
+                     s->opt.rules_path != NULL);
         return -1;
     }
     if ((rc = civic_engine_new(&s->engine, s->rules, NULL)) != CIVIC_OK) {
-        report_error("engine", rc, NULL);
+        report_error("engine", rc, NULL, false);
         return -1;
     }
     return s->opt.data_dir ? open_data(s) : 0;

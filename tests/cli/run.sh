@@ -196,6 +196,8 @@ status help 0 "" -- --help
 status version 0 "" -- --version
 status missing-file 2 "cannot open" -- $R /nonexistent/events.csv
 status bad-rules-line 2 "line 2, column 1: unknown key 'bse'" -- -r "$D/bad-rules.toml" $D/events.csv
+# a rules file that cannot be opened: the library's message names it, once
+status rules-missing 2 "^civic-score: cannot open $T/none.toml: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
 # a rules "file" that never ends: the limit, with the path said once
 status rules-too-large 2 "^civic-score: /dev/zero: rules file larger than 16 MiB$" -- -r /dev/zero $D/events.csv
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"

@@ -690,11 +690,11 @@ def test_document(tmp, log_path):
 SIZES = [1, 3, 40, 400, 16000]
 
 
-def start_fails(data, extra=()):
+def start_fails(data, extra=(), cwd=None):
     """Run the server on data expecting it to refuse to start: (exit code, output)."""
-    cmd = [ARGS.server, "--port", "0", "--data", data] + list(extra)
+    cmd = [os.path.abspath(ARGS.server), "--port", "0", "--data", os.path.abspath(data)] + list(extra)
     try:
-        p = subprocess.run(cmd, capture_output=True, timeout=20)
+        p = subprocess.run(cmd, capture_output=True, timeout=20, cwd=cwd)
     except subprocess.TimeoutExpired:
         return 0, "the server started and kept running"
     return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
@@ -754,6 +754,12 @@ def test_journal_damage(tmp):
     check(code != 0 and out.count(missing) == 1 and "No such file" in out
           and "input/output error" not in out and len(out.strip().splitlines()) == 1,
           "a rules file that cannot be opened: one line naming it: %d %r" % (code, out))
+    # a rules file whose name is a word of the message is still named
+    with open(os.path.join(tmp, "scheme"), "w") as f:
+        f.write("[scheme]\nbse = 1\n")
+    code, out = start_fails(data, ["--rules", "scheme"], cwd=tmp)
+    check(code != 0 and out.startswith("civic-server: scheme: line 2, column 1: unknown key"),
+          "a bad rules file is named before the message: %d %r" % (code, out))
     # What a compaction killed before its rename leaves behind.
     for name in ("snapshot.civic.tmp.Ab12Cd", "journal.civic.tmp.x9Y8z7"):
         with open(os.path.join(data, name), "wb") as f:
