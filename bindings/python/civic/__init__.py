@@ -128,11 +128,16 @@ def _str(b):
 
 
 def _log_bytes(text):
-    """An event log given as str, as UTF-8 for the loader.  A lone surrogate
-    (text decoded with surrogateescape) becomes the bytes that spell it, which
-    are not UTF-8: the loader names that line and column like any other bad
-    line, and a lenient load skips it and keeps the rest."""
-    return text.encode("utf-8", "surrogatepass")
+    """An event log given as str, as UTF-8 for the loader.  Text decoded with
+    surrogateescape gets its original bytes back (the loader then sees what
+    the CLI sees in the file: the same line, column and offset); any other
+    lone surrogate becomes the bytes that spell it.  Neither is UTF-8: the
+    loader names the line like any other bad line, and a lenient load skips
+    it and keeps the rest."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
 
 
 def _utf8(value, what):

@@ -1185,6 +1185,12 @@ class TestLoad(Base):
         rep = self.engine.load(log, lenient=True)
         self.assertEqual((rep.accepted, rep.rejected), (2, 1))
         self.assertEqual(rep.rejections[0].line, 3)
+        # the bytes the text was decoded from: the same report as for them
+        raw = b"id,subject,type,ts\nu1,s\xff\xfe,fine,2022-01-01\nu2,s,nope,2022-01-02\n"
+        want = civic.Engine().load(raw, lenient=True).rejections
+        got = civic.Engine().load(raw.decode("utf-8", "surrogateescape"), lenient=True).rejections
+        self.assertEqual([(r, r.offset) for r in got], [(r, r.offset) for r in want])
+        self.assertEqual(len(want), 2)
         with self.assertRaises(UnicodeEncodeError) as cm:
             civic.Rules.from_text("[scheme]\nname = \"%s\"\n" % bad)
         self.assertIn("text:", str(cm.exception))
