@@ -251,7 +251,9 @@ fatal:
     return civic__loader_fatal(ld, &e);
 }
 
-static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
+/* plain: the record has no quote, so its fields are its bytes, at their
+ * columns of its one line. */
+static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool plain)
 {
     const csv_state *st = state_in(ld);
     civic_fields f;
@@ -260,8 +262,10 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line)
         int n = snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
                          st->ncols, r->too_many ? "more than " : "", r->count);
         /* two records joined by a lone CR (a line end of old Mac files)
-         * have too many fields: say where it is */
-        for (uint32_t c = 0; c < r->count && n > 0 && (size_t)n < sizeof(what); c++) {
+         * have too many fields: say where it is (in a quoted record a CR
+         * may be a field's text, and a column may not be of this line) */
+        for (uint32_t c = 0; plain && r->count > st->ncols && c < r->count && n > 0 &&
+                             (size_t)n < sizeof(what); c++) {
             const char *cr = memchr(r->field[c], '\r', r->len[c]);
             if (!cr) continue;
             snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %u: "
@@ -380,7 +384,8 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
             }
         }
         if (rc == CIVIC_OK && ok)
-            rc = state_in(ld)->header_done ? csv_data(ld, &rec, line) : csv_header(ld, &rec, line);
+            rc = state_in(ld)->header_done ? csv_data(ld, &rec, line, !quoted)
+                                           : csv_header(ld, &rec, line);
         uint64_t lines = 1; /* an unquoted record is one line */
         if (quoted) {
             lines = 0;
