@@ -51,6 +51,11 @@ static int end_of_line(toml_state *s)
             unsigned char c = (unsigned char)s->text[s->pos];
             if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
                 return syntax(s, s->pos, "control character in a comment");
+            /* a lone CR shows as a line end in many viewers: what follows it
+             * would look like a key and be part of the comment */
+            if (c == '\r' && (s->pos + 1 >= s->len || s->text[s->pos + 1] != '\n'))
+                return syntax(s, s->pos, "a carriage return not followed by a line feed in a "
+                                         "comment (lines must end in LF or CRLF)");
             s->pos++;
         }
     }

@@ -117,6 +117,15 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* a lone CR in a comment would hide the "key" after it */
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"t\" # c\rbse = 1\n",
+                                               CIVIC_E_SYNTAX), 2, 15, "in a comment");
+    {   /* a CRLF after a comment is a line end */
+        civic_rules *r = NULL;
+        const char *crlf = "[scheme] # c\r\nname = \"t\" # c\r\n[[grade]]\r\nname = \"A\"\r\n";
+        assert_int_equal(civic_rules_parse(&r, crlf, strlen(crlf), NULL, NULL), CIVIC_OK);
+        civic_rules_free(r);
+    }
     /* a quoted header name is plain: what is wrong with it, and the form */
     an_error_names_line_and_column(rules_error("[rule.\"a\\u002eb\"]\npoints = 1\n", CIVIC_E_RULES),
                                    1, 2, "no escape or quote inside ([rule.\"a.b\"])");
