@@ -730,7 +730,7 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
     pos p = { line, column, offset };
     const char *name;
     size_t n;
-    char msg[240];
+    char msg[320];
     b->last = p;
     if (array) {
         int rc = on_array(b, key, len, p, err);
@@ -754,10 +754,12 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
             return civic__rb_at(err, p, BAD_NAME("measure"));
         return civic__rb_new_measure(b, name, n, p, err);
     }
-    snprintf(msg, sizeof(msg), "unknown table %s%.*s%s (expected [scheme], [[grade]], "
+    char shown[64];
+    civic__excerpt(shown, sizeof(shown), key, len); /* a header may hold any byte */
+    snprintf(msg, sizeof(msg), "unknown table %s%s%s (expected [scheme], [[grade]], "
              "[cap.NAME], [rule.CODE], [[rule.CODE.change]], [[validity]], [tier.NAME], "
-             "[[tier.NAME.level]] or [measure.CODE])", array ? "[[" : "[",
-             (int)(len > 64 ? 64 : len), key, array ? "]]" : "]");
+             "[[tier.NAME.level]] or [measure.CODE])", array ? "[[" : "[", shown,
+             array ? "]]" : "]");
     return civic__rb_at(err, p, msg);
 }
 

@@ -187,8 +187,9 @@ int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_err
     char msg[200];
     uint32_t t = tier_find(r, name, n);
     if (t == CIVIC_NONE) {
-        snprintf(msg, sizeof(msg), "[[tier.%.*s.level]] has no [tier.%.*s] before it",
-                 (int)(n > 64 ? 64 : n), name, (int)(n > 64 ? 64 : n), name);
+        char shown[64];
+        civic__excerpt(shown, sizeof(shown), name, n); /* a header may hold any byte */
+        snprintf(msg, sizeof(msg), "[[tier.%s.level]] has no [tier.%s] before it", shown, shown);
         return civic__rb_at(err, p, msg);
     }
     if (r->tiers[t].level_count >= 64)

@@ -24,12 +24,13 @@
 int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    char msg[200];
+    char msg[256];
     uint32_t rule = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
     if (rule == UINT32_MAX) {
-        snprintf(msg, sizeof(msg), "[[rule.%.*s.change]] has no [rule.%.*s] before it (a "
-                 "change follows the rule it changes)", (int)(n > 64 ? 64 : n), name,
-                 (int)(n > 64 ? 64 : n), name);
+        char shown[64];
+        civic__excerpt(shown, sizeof(shown), name, n); /* a header may hold any byte */
+        snprintf(msg, sizeof(msg), "[[rule.%s.change]] has no [rule.%s] before it (a change "
+                 "follows the rule it changes)", shown, shown);
         return civic__rb_at(err, p, msg);
     }
     if (b->change_count >= CIVIC_RULE_COUNT_MAX * 4u)

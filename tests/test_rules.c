@@ -126,6 +126,11 @@ static void syntax_errors_name_line_and_column(void **state)
         assert_int_equal(civic_rules_parse(&r, crlf, strlen(crlf), NULL, NULL), CIVIC_OK);
         civic_rules_free(r);
     }
+    /* a header's bytes come back escaped: a terminal does not act on them */
+    an_error_names_line_and_column(rules_error("[zz\x1b[2Jq]\n", CIVIC_E_RULES), 1, 2,
+                                   "unknown table [zz\\x1b[2Jq]");
+    an_error_names_line_and_column(rules_error("[[rule.a\x1b" "b.change]]\n", CIVIC_E_RULES), 1, 3,
+                                   "[[rule.a\\x1bb.change]] has no [rule.a\\x1bb]");
     /* a quoted header name is plain: what is wrong with it, and the form */
     an_error_names_line_and_column(rules_error("[rule.\"a\\u002eb\"]\npoints = 1\n", CIVIC_E_RULES),
                                    1, 2, "no escape or quote inside ([rule.\"a.b\"])");
