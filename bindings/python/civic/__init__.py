@@ -46,6 +46,7 @@ Conventions
     does, so a version-1 scheme and log keep their 1.0 answers.
 """
 
+import codecs as _codecs
 import ctypes as _ctypes
 import datetime as _dt
 import decimal as _decimal
@@ -127,6 +128,25 @@ def _str(b):
     return b.decode("utf-8", "replace") if b else ""
 
 
+def _log_surrogates(e):
+    """Encoding error handler for _log_bytes: each lone surrogate on its own,
+    U+DC80..U+DCFF as the byte surrogateescape made it from, any other as
+    surrogatepass spells it."""
+    if not isinstance(e, UnicodeEncodeError):
+        raise e
+    out = bytearray()
+    for ch in e.object[e.start:e.end]:
+        c = ord(ch)
+        if 0xDC80 <= c <= 0xDCFF:
+            out.append(c - 0xDC00)
+        else:
+            out += ch.encode("utf-8", "surrogatepass")
+    return bytes(out), e.end
+
+
+_codecs.register_error("civic.log_surrogates", _log_surrogates)
+
+
 def _log_bytes(text):
     """An event log given as str, as UTF-8 for the loader.  Text decoded with
     surrogateescape gets its original bytes back (the loader then sees what
@@ -134,10 +154,7 @@ def _log_bytes(text):
     lone surrogate becomes the bytes that spell it.  Neither is UTF-8: the
     loader names the line like any other bad line, and a lenient load skips
     it and keeps the rest."""
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass")
+    return text.encode("utf-8", "civic.log_surrogates")
 
 
 def _utf8(value, what):

@@ -1191,6 +1191,11 @@ class TestLoad(Base):
         got = civic.Engine().load(raw.decode("utf-8", "surrogateescape"), lenient=True).rejections
         self.assertEqual([(r, r.offset) for r in got], [(r, r.offset) for r in want])
         self.assertEqual(len(want), 2)
+        # another lone surrogate further on changes nothing before it
+        more = raw.decode("utf-8", "surrogateescape") + "u3,s\ud800,fine,2022-01-03\n"
+        got = civic.Engine().load(more, lenient=True).rejections
+        self.assertEqual([(r, r.offset) for r in got[:2]], [(r, r.offset) for r in want])
+        self.assertEqual((got[2].line, got[2].offset), (4, len(raw)))
         with self.assertRaises(UnicodeEncodeError) as cm:
             civic.Rules.from_text("[scheme]\nname = \"%s\"\n" % bad)
         self.assertIn("text:", str(cm.exception))
