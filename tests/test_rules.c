@@ -125,6 +125,10 @@ static void syntax_errors_name_line_and_column(void **state)
         const char *crlf = "[scheme] # c\r\nname = \"t\" # c\r\n[[grade]]\r\nname = \"A\"\r\n";
         assert_int_equal(civic_rules_parse(&r, crlf, strlen(crlf), NULL, NULL), CIVIC_OK);
         civic_rules_free(r);
+        /* a CR that ends the file ends its last line, after a comment too */
+        const char *cr_end = "[[grade]]\nname = \"A\" # c\r";
+        assert_int_equal(civic_rules_parse(&r, cr_end, strlen(cr_end), NULL, NULL), CIVIC_OK);
+        civic_rules_free(r);
     }
     /* a header's bytes come back escaped: a terminal does not act on them */
     an_error_names_line_and_column(rules_error("[zz\x1b[2Jq]\n", CIVIC_E_RULES), 1, 2,
