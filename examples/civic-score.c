@@ -1159,6 +1159,13 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
     return rc;
 }
 
+/* The library's I/O messages name their file ("cannot open PATH: ..."); a
+ * long path they shorten, and then it goes before the message as usual. */
+static bool named_in(int rc, const civic_error *err, const char *path)
+{
+    return rc == CIVIC_E_IO && strstr(err->message, path) != NULL;
+}
+
 /* Load one input into e.  data: the input in memory (standard input for
  * --compare, or a file's filtered text), else read from path.  lines: where
  * to note rejected lines; quiet: do not report them again; reported: the
@@ -1223,7 +1230,10 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     }
     *skipped += ctx.count;
     if (rc != CIVIC_OK) {
-        fprintf(stderr, "civic-score: %s: %s\n", ctx.name, err.message[0] ? err.message : civic_strerror(rc));
+        if (named_in(rc, &err, path)) fprintf(stderr, "civic-score: %s\n", err.message);
+        else
+            fprintf(stderr, "civic-score: %s: %s\n", ctx.name,
+                    err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
     return 0;
@@ -1395,8 +1405,7 @@ static int load_rules(const char *path, civic_rules **rules)
     if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
     else rc = civic_rules_default(rules, NULL);
     if (rc != CIVIC_OK) {
-        if (rc == CIVIC_E_IO && err.message[0]) /* "cannot open PATH: ...": named already */
-            fprintf(stderr, "civic-score: %s\n", err.message);
+        if (path && named_in(rc, &err, path)) fprintf(stderr, "civic-score: %s\n", err.message);
         else
             fprintf(stderr, "civic-score: %s: %s\n", path ? path : "built-in rules",
                     err.message[0] ? err.message : civic_strerror(rc));

@@ -582,12 +582,13 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
 
 /* One line: `what`, then the library's message (or the status's words when
  * there is none).  The library's I/O messages name their file ("cannot open
- * PATH: ..."), so `what` is left out of them when it is that file. */
+ * PATH: ..."), so `what` is left out of them when it is that file and they
+ * name it whole (a long path they shorten). */
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path)
 {
     if (!err || !err->message[0])
         fprintf(stderr, SERVER_NAME ": %s: %s\n", what, civic_strerror(rc));
-    else if (what_is_path && rc == CIVIC_E_IO)
+    else if (what_is_path && rc == CIVIC_E_IO && strstr(err->message, what))
         fprintf(stderr, SERVER_NAME ": %s\n", err->message);
     else
         fprintf(stderr, SERVER_NAME ": %s: %s\n", what, err->message);

@@ -194,7 +194,7 @@ status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
 status version 0 "" -- --version
-status missing-file 2 "cannot open" -- $R /nonexistent/events.csv
+status missing-file 2 "^civic-score: cannot open /nonexistent/events.csv: No such file or directory$" -- $R /nonexistent/events.csv
 status bad-rules-line 2 "line 2, column 1: unknown key 'bse'" -- -r "$D/bad-rules.toml" $D/events.csv
 # a rules file that cannot be opened: the library's message names it, once
 status rules-missing 2 "^civic-score: cannot open $T/none.toml: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
