@@ -796,6 +796,86 @@ static int lists_section(const answers_sink *out, const civic_engine *e, int64_t
     return rc;
 }
 
+/* ------------------------------------------------------------ posted */
+
+/* Whether any version of any rule has a publicity period. */
+static bool any_publicity(const civic_rules *r)
+{
+    for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
+        civic_rule_info x;
+        memset(&x, 0, sizeof(x));
+        x.version = CIVIC_RULE_INFO_VERSION;
+        if (civic_rules_rule_info(r, i, 0, &x) != CIVIC_OK) continue;
+        uint32_t changes = x.changes;
+        for (size_t k = 0; k <= changes; k++) {
+            if (k && civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
+            if (x.publicity[0]) return true;
+        }
+    }
+    return false;
+}
+
+/* The entries in their publicity period at as_of: what the rules table says
+ * is "posted for" a while is posted here, so that a resident can object
+ * before it counts.  Named as the lists name: not in small cells.  Only for
+ * a scheme with publicity (it reads every resident's record). */
+static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
+                          const cells *c, uint64_t min_group)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    if (!any_publicity(r)) return CIVIC_OK;
+    civic_result *all = NULL;
+    int rc = civic_engine_subjects(e, as_of, &all);
+    if (rc != CIVIC_OK) return rc;
+    put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
+             "publicity period: each counts from the date in its last column. A resident may "
+             "object to one at the community office.</p>\n");
+    size_t rows = 0;
+    for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_result_get(all, i, &s);
+        if (cell_size(c, s.group) < min_group) continue;
+        civic_record *rec = NULL;
+        rc = civic_engine_record(e, s.subject, as_of, &rec);
+        for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
+            civic_entry x = CIVIC_ENTRY_INIT;
+            civic_record_entry(rec, k, &x);
+            if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_PENDING) continue;
+            if (rows++ == 0)
+                put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
+                         "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
+                         "<th>Points</th><th>Dated</th><th>Counts from</th></tr></thead>\n");
+            put(out, "<tr data-subject=\"");
+            text(out, s.subject);
+            put(out, "\" data-entry=\"");
+            text(out, x.id);
+            put(out, "\"><td>");
+            text(out, s.subject);
+            put(out, "</td><td>");
+            text(out, cell_group(c, s.group));
+            put(out, "</td><td>");
+            text(out, x.type);
+            put(out, "</td><td class=\"n\">");
+            fixed(out, x.raw, 2);
+            put(out, "</td><td>");
+            when(out, r, x.ts);
+            put(out, "</td><td>");
+            when(out, r, x.eff);
+            put(out, "</td></tr>\n");
+        }
+        civic_record_free(rec);
+    }
+    civic_result_free(all);
+    if (rows) put(out, "</table></div>\n");
+    else
+        put(out, any_small_cell(c, min_group) ? "<p data-posted=\"0\">No entry is named.</p>\n"
+                                              : "<p data-posted=\"0\">No entry is posted now.</p>\n");
+    if (any_small_cell(c, min_group))
+        putf(out, "<p class=\"small\" data-hidden=\"1\">Entries of residents of groups with "
+                  "fewer than %" PRIu64 " members are not named here.</p>\n", min_group);
+    return rc;
+}
+
 /* ------------------------------------------------------------ page */
 
 static uint64_t ungrouped(const civic_engine *e, const civic_groups *g, uint32_t depth,
@@ -846,7 +926,8 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     scheme_rules(out, r);
     scheme_outputs(out, r);
     groups_section(out, g, c.ungrouped, &o);
-    rc = lists_section(out, e, as_of, &c, o.min_group);
+    rc = posted_section(out, e, as_of, &c, o.min_group);
+    if (rc == CIVIC_OK) rc = lists_section(out, e, as_of, &c, o.min_group);
     /* the header gives the date; the figures are those of one instant */
     char exact[40];
     if (civic_rules_format_time(r, as_of, exact, sizeof(exact)) != CIVIC_OK)

@@ -6,7 +6,8 @@
 ** The page holds the scheme as published (every rule with its points,
 ** validity, caps, publicity and repair periods, its changes, tiers and
 ** measures), the grade distribution of each group at a depth as an inline
-** SVG bar chart, and the list of every flag and every measure.  It has no
+** SVG bar chart, the entries in their publicity period (when a rule has
+** one), and the list of every flag and every measure.  It has no
 ** script and loads nothing: styles are inline, charts are SVG.  It reads on
 ** a phone and prints on A4.
 **

@@ -604,6 +604,43 @@ def shallow_path_page(tmp):
           "shallow: --groups 2 names lone in no group, not in east: %s" % (rows[2],))
 
 
+def posted_page(tmp):
+    """Entries in their publicity period are posted (honour_* are posted for
+    7 days in the built-in scheme): at 2025-06-30 h1 (06-25) and h3 (dated
+    that very instant) count from 07-02 and 07-07, so they are listed; h2
+    (06-20) counts since 06-27 and h4 is revoked, so they are not; hs, in
+    south (a cell of one), is posted but not named unless --min-group 1. A
+    scheme without publicity has no such section (version 1's)."""
+    log = os.path.join(tmp, "posted.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,qty,ref,group\n"
+                "h1,n1,honour_city,2025-06-25,,,north\n"
+                "h2,n2,honour_city,2025-06-20,,,north\n"
+                "h3,n3,honour_district,2025-06-30,,,north\n"
+                "h4,n4,honour_city,2025-06-28,,,north\n"
+                "v4,n4,revoke,2025-06-29,,h4,\n"
+                "r5,n5,recycling,2025-06-01,1,,north\n"
+                "r6,n6,recycling,2025-06-01,1,,north\n"   # n4's group went with h4
+                "r7,n7,recycling,2025-06-01,1,,north\n"
+                "hs,s1,honour_community,2025-06-29,,,south\n")
+
+    def posted(*extra):
+        raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30"] + list(extra) + [log],
+                             check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+        return raw, set(re.findall(r'data-entry="([^"]*)"', raw))
+
+    raw, got = posted()
+    check(got == {"h1", "h3"}, "posted: the entries in their publicity period, named: %s" % got)
+    check("<td>h1</td>" not in raw and "2025-07-02" in raw and "2025-07-07" in raw,
+          "posted: each with the date it counts from")
+    check("Entries of residents of groups with fewer than 5 members are not named" in raw,
+          "posted: says that a small cell's entries are not named")
+    raw, got = posted("--min-group", "1")
+    check(got == {"h1", "h3", "hs"}, "posted: --min-group 1 names every resident: %s" % got)
+    raw, got = posted("-r", os.path.join(REPO, "examples", "data", "community-1.0.toml"))
+    check('id="posted"' not in raw and not got, "posted: no section for a scheme without publicity")
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -649,6 +686,7 @@ def main():
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
         ungrouped_page(tmp)
+        posted_page(tmp)
         shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
