@@ -317,6 +317,22 @@ static int key_field(const char *k, size_t n)
     return -1;
 }
 
+/* "-NNN" (n bytes at p, a minus and digits) one further from zero, in place:
+ * the caller dropped at least two bytes after it (a '.' and a digit), the
+ * room a carry needs ("-9" -> "-10").  Returns the new length. */
+static size_t magnitude_up(char *p, size_t n)
+{
+    size_t i = n;
+    while (i > 1 && p[i - 1] == '9') p[--i] = '0';
+    if (i > 1) {
+        p[i - 1]++;
+        return n;
+    }
+    memmove(p + 2, p + 1, n - 1); /* all nines: one digit more */
+    p[1] = '1';
+    return n + 1;
+}
+
 /* One member value for a known field. */
 static bool field_value(jline *j, int field, civic_fields *f)
 {
@@ -340,17 +356,27 @@ static bool field_value(jline *j, int field, civic_fields *f)
             len = plain_len;
             j->out_len += plain_len;
         }
-        if (field == CIVIC_F_TS && plain_len) { /* Unix seconds: a fraction is ignored */
+        if (field == CIVIC_F_TS && plain_len) {
+            /* Unix seconds: the second the instant falls in, as a time
+             * written with a fraction drops it (-100.7 is 1969-12-31T23:58:19.3Z,
+             * the second -101): a negative fraction rounds down */
             const char *dot = memchr(s, '.', len);
-            if (dot) len = (size_t)(dot - s);
+            if (dot) {
+                bool fraction = false;
+                for (const char *q = dot + 1; q < s + len; q++) fraction |= *q != '0';
+                len = (size_t)(dot - s);
+                if (s[0] == '-' && fraction) len = magnitude_up(plain, len);
+            }
         } else if (field == CIVIC_F_TS) {
-            /* too small to write out (less than a second from 0): 0; too
-             * large: left as it is, which the ts check refuses */
+            /* too small to write out (less than a second from 0): 0, or -1
+             * below it; too large: left as it is, which the ts check refuses */
             const char *e = memchr(s, 'e', len);
             if (!e) e = memchr(s, 'E', len);
             if (e && e + 1 < s + len && e[1] == '-') {
-                s = "0";
-                len = 1;
+                bool below = false; /* negative, not zero (-0.0e-5 is zero) */
+                for (const char *q = s + 1; s[0] == '-' && q < e; q++) below |= *q >= '1' && *q <= '9';
+                s = below ? "-1" : "0";
+                len = below ? 2 : 1;
             }
         }
     } else {

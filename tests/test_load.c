@@ -198,15 +198,34 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
     if (rc) fprintf(stderr, "%s\n", err.message);
     assert_int_equal(rc, CIVIC_OK);
     assert_int_equal(rep.accepted, 8);
-    /* -5e-99 seconds: less than a second before 1970-01-01T00:00:00Z, its
-     * fraction dropped as any ts number's is: 0 */
+    /* -5e-99 seconds: less than a second before 1970-01-01T00:00:00Z, so in
+     * the second -1, as 1969-12-31T23:59:59.999Z would be: its fraction is
+     * dropped as a time's is, rounding down */
     civic_record *rec = NULL;
-    assert_int_equal(civic_engine_record(e, "zero", 0, &rec), CIVIC_OK);
+    assert_int_equal(civic_engine_record(e, "zero", -1, &rec), CIVIC_OK);
     assert_int_equal(civic_record_count(rec), 1);
     civic_record_free(rec);
-    assert_int_equal(civic_engine_record(e, "zero", -1, &rec), CIVIC_OK);
+    assert_int_equal(civic_engine_record(e, "zero", -2, &rec), CIVIC_OK);
     assert_int_equal(civic_record_count(rec), 0);
     civic_record_free(rec);
+    {   /* one instant in two forms is one event: -100.7 s is in the second
+         * -101, as its ISO spelling with the fraction dropped is; -9.5 and
+         * -99.9 round down across a digit */
+        const char *same = "{\"id\":\"n1\",\"subject\":\"neg\",\"type\":\"fine\",\"ts\":-100.7}\n"
+                           "{\"id\":\"n1\",\"subject\":\"neg\",\"type\":\"fine\","
+                           "\"ts\":\"1969-12-31T23:58:19.300Z\"}\n"
+                           "{\"id\":\"n2\",\"subject\":\"neg\",\"type\":\"fine\",\"ts\":-9.5}\n"
+                           "{\"id\":\"n2\",\"subject\":\"neg\",\"type\":\"fine\",\"ts\":-10}\n"
+                           "{\"id\":\"n3\",\"subject\":\"neg\",\"type\":\"fine\",\"ts\":-99.9}\n"
+                           "{\"id\":\"n3\",\"subject\":\"neg\",\"type\":\"fine\",\"ts\":-100}\n";
+        civic_load_report r2 = CIVIC_LOAD_REPORT_INIT;
+        civic_error e2 = CIVIC_ERROR_INIT;
+        int rc2 = civic_engine_load(e, same, strlen(same), NULL, &r2, &e2);
+        if (rc2) fprintf(stderr, "%s\n", e2.message);
+        assert_int_equal(rc2, CIVIC_OK);
+        assert_int_equal(r2.accepted, 3);
+        assert_int_equal(r2.duplicates, 3);
+    }
     /* 2.5 + 1 + 0.25 + 0 + 0.25 hours: JSON numbers may use exponents */
     assert_int_equal(score_at(e, "s", "2024-02-01").score, 100400);
     assert_int_equal(civic_engine_record(e, "nought", 0, &rec), CIVIC_OK);

@@ -24,6 +24,7 @@ import csv
 import datetime
 import io
 import json
+import math
 import re
 import sys
 
@@ -1125,9 +1126,10 @@ class Event:
             raise ModelError("unknown type %r" % self.type)
         ts = get("ts")
         if isinstance(ts, float):
-            # AMBIGUITY: a JSON number ts with a fraction: the fraction is
-            # ignored (truncated toward zero), like '.fraction' in the text form.
-            ts = int(ts)
+            # AMBIGUITY: a JSON number ts with a fraction: the second it falls
+            # in (rounded down), as '.fraction' in the text form is dropped:
+            # -100.7 and 1969-12-31T23:58:19.3Z are one instant, second -101.
+            ts = math.floor(ts)
         self.ts = parse_ts(ts if isinstance(ts, int) else str(ts), scheme.utc_offset)
         qty_text = get("qty")
         if isinstance(qty_text, (int, float)):
