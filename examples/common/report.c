@@ -577,10 +577,22 @@ typedef struct cells {
     uint64_t ungrouped;
 } cells;
 
+/* Whether path has a group at depth (depth 0: everyone's one group). */
+static bool grouped_at(const char *path, uint32_t depth)
+{
+    if (depth == 0) return true;
+    if (!path || !*path) return false;
+    uint32_t segments = 1;
+    for (const char *p = path; *p; p++) segments += *p == '/';
+    return segments >= depth;
+}
+
 static uint64_t cell_size(const cells *c, const char *path)
 {
     size_t i = answers_group_of(c->g, c->depth, path);
-    if (i == SIZE_MAX) return c->ungrouped;
+    /* a group the page's figures do not hold came after them (a write
+     * between two queries): its size is not known, so nobody in it is named */
+    if (i == SIZE_MAX) return grouped_at(path, c->depth) ? 0 : c->ungrouped;
     civic_group_stats s = CIVIC_GROUP_STATS_INIT;
     civic_groups_get(c->g, i, &s);
     return s.subjects;

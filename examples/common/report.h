@@ -11,6 +11,12 @@
 ** script and loads nothing: styles are inline, charts are SVG.  It reads on
 ** a phone and prints on A4.
 **
+** One page is made of several queries.  While other threads write to the
+** engine, hold their writes off for the page (civic-server does) so that
+** its figures and names are of one moment: a name is checked against the
+** figures, and a resident who came after them is not named, but a count
+** of residents in no group could mix two moments.
+**
 ** Small cells: a group with fewer than min_group subjects shows no
 ** statistics and none of its subjects is named on any list (counts of such
 ** subjects are given instead), because small groups would identify people.

@@ -127,6 +127,10 @@ typedef struct server {
     char *openapi;           /* --openapi FILE, else NULL */
     size_t openapi_len;
     double start_unix;
+    /* A notice page is made of many queries: it reads under this lock and
+     * every write takes it, so one page is of one moment (its names are
+     * checked against its figures).  Other queries are single calls. */
+    pthread_rwlock_t page_lock;
     pthread_mutex_t compact_mutex; /* one compaction at a time */
     pthread_mutex_t stats_mutex;   /* the three below; never held during a compaction */
     uint64_t compactions;
@@ -519,7 +523,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
+    pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
+    pthread_rwlock_unlock(&s->page_lock);
     free(text.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
     else atomic_fetch_add(&s->metrics.rejected_batches, 1);
@@ -779,7 +785,9 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before", why);
     civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
+    pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_purge(s->engine, before, &rep, &err);
+    pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");
@@ -847,7 +855,9 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     report_options o = { (uint32_t)depth, min_group, NULL };
     buf b = { 0 };
     answers_sink out = view_sink(&b);
+    pthread_rwlock_rdlock(&s->page_lock);
     int rc = report_html(&out, s->engine, as_of, &o);
+    pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK) {
         free(b.p);
         return send_query_error(s, c, rq, rc, as_of);
@@ -1728,6 +1738,13 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is answered */
     s.start_unix = unix_now();
     metrics_init(&s.metrics);
+    pthread_rwlockattr_t page_attr;
+    pthread_rwlockattr_init(&page_attr);
+#ifdef __GLIBC__ /* writers first: a stream of pages must not hold POSTs off */
+    pthread_rwlockattr_setkind_np(&page_attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    pthread_rwlock_init(&s.page_lock, &page_attr);
+    pthread_rwlockattr_destroy(&page_attr);
     pthread_mutex_init(&s.compact_mutex, NULL);
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);

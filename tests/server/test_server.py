@@ -441,6 +441,42 @@ PURGE_LOG = ("id,subject,type,ts,ref\n"
              "p4,new,illegal_parking,2019-06-01T10:00:00+08:00,\n")
 
 
+def test_report_while_writing(tmp):
+    """A notice page asked for while POSTs arrive is of one moment: each POST
+    brings a resident with a posted honour (the built-in scheme posts
+    honours for 7 days) in a group of its own, a group of one, so no page
+    may ever name one of them (a page made across a write named them: its
+    figures did not hold the new group yet)."""
+    srv = Server(os.path.join(tmp, "report-race")).start()
+    try:
+        base = ["id,subject,type,ts,qty,group"]
+        base += ["b%d,u%d,volunteer_hour,2025-03-%02d,1," % (i, i % 9, i % 28 + 1)
+                 for i in range(20000)]     # nine residents in no group: their cell is named
+        check(srv.post("\n".join(base) + "\n")[0] == 200, "report race: the base log")
+        stop = threading.Event()
+        named = []
+
+        def pages():
+            while not stop.is_set():
+                status, page = srv.request("GET", "/report?as_of=2025-12-31")
+                if status == 200:
+                    named.extend(re.findall(r'data-subject="(z\d+)"', page.get("raw", "")))
+        reader = threading.Thread(target=pages)
+        reader.start()
+        deadline = time.time() + 3
+        n = 0
+        while time.time() < deadline:
+            srv.post("id,subject,type,ts,qty,group\n"
+                     "z%d,z%d,honour_city,2025-12-30T10:00:00+08:00,,zg%d\n" % (n, n, n))
+            n += 1
+        stop.set()
+        reader.join()
+        check(n > 10 and not named, "report race: %d residents in groups of one, named on a page: "
+              "%s" % (n, sorted(set(named))[:5]))
+    finally:
+        srv.stop()
+
+
 def test_purge(tmp):
     data = os.path.join(tmp, "purge-data")
     srv = Server(data).start()
@@ -882,6 +918,7 @@ def main():
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
         test_purge(tmp)
+        test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_source_from_token(tmp)
         test_compact_full_disk(tmp)
