@@ -1450,7 +1450,11 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     if (o->as_of_text && strcmp(o->as_of_text, "now") == 0) {
         as_of = (int64_t)time(NULL);
     } else if (o->as_of_text) {
-        if (civic_rules_parse_time(rules, o->as_of_text, strlen(o->as_of_text), &as_of) != CIVIC_OK)
+        int prc = civic_rules_parse_time(rules, o->as_of_text, strlen(o->as_of_text), &as_of);
+        if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
+            return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)",
+                               o->as_of_text);
+        if (prc != CIVIC_OK)
             return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
                                "Unix seconds or now)", o->as_of_text);
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {

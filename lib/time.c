@@ -124,10 +124,8 @@ static int date_days(const char *s, int64_t *days, const char **why)
     if (s[7] != '-' || !digits(s, 4, &year) || !digits(s + 5, 2, &month) ||
         !digits(s + 8, 2, &mday))
         return CIVIC_E_EVENT;
-    if (year < 1) {
-        *why = "year out of range (0001..9999)";
-        return CIVIC_E_LIMIT;
-    }
+    /* year 0000: a local date of an instant of year 1 west of UTC, as
+     * answers write it (0000-12-31T12:00:00-12:00); the instant is checked */
     if (month < 1 || month > 12) {
         *why = "month out of range";
         return CIVIC_E_EVENT;
@@ -140,8 +138,39 @@ static int date_days(const char *s, int64_t *days, const char **why)
     return CIVIC_OK;
 }
 
+static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64_t *out,
+                            const char **why);
+
 int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *out,
                       const char **why)
+{
+    /* year 10000: a local date of an instant of year 9999 east of UTC, as
+     * answers write it (10000-01-01T13:59:59+14:00).  The calendar repeats
+     * every 400 years, so it is year 0000 and 25 such cycles later. */
+    char shifted[64];
+    int64_t cycles = 0;
+    if (n > 6 && n - 1 < sizeof(shifted) && memcmp(s, "10000-", 6) == 0) {
+        memcpy(shifted, "0000", 4);
+        memcpy(shifted + 4, s + 5, n - 5);
+        s = shifted;
+        n--;
+        cycles = 25;
+    }
+    int64_t t;
+    int rc = time_parse_local(s, n, local_offset, &t, why);
+    if (rc != CIVIC_OK) return rc;
+    t += cycles * INT64_C(146097) * 86400;
+    if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
+        *why = "timestamp out of range (years 0001..9999)";
+        return CIVIC_E_LIMIT;
+    }
+    *out = t;
+    return CIVIC_OK;
+}
+
+/* civic__time_parse without the range check of a written date's instant. */
+static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64_t *out,
+                            const char **why)
 {
     int hour = 0, minute = 0, second = 0;
     int64_t days;
@@ -172,12 +201,7 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
             return CIVIC_E_EVENT;
         }
     }
-    int64_t t = days * 86400 + hour * 3600 + minute * 60 + second - offset;
-    if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
-        *why = "timestamp out of range (years 0001..9999)";
-        return CIVIC_E_LIMIT;
-    }
-    *out = t;
+    *out = days * 86400 + hour * 3600 + minute * 60 + second - offset;
     return CIVIC_OK;
 }
 

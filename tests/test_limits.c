@@ -885,6 +885,25 @@ static void times_run_from_year_1_to_9999(void **state)
     assert_string_equal(exact, "10000-01-01T07:59:59+08:00");
     assert_int_equal(civic_rules_format_time(r, CIVIC_TIME_MAX - 8 * 3600, exact, 26), CIVIC_OK);
     assert_string_equal(exact, "9999-12-31T23:59:59+08:00");
+    /* and what is written reads back: the local year 10000 east of UTC, the
+     * local year 0000 west of it, for the instants of the range only */
+    int64_t back = 0;
+    assert_int_equal(civic_rules_parse_time(r, "10000-01-01T07:59:59+08:00", 26, &back), CIVIC_OK);
+    assert_int_equal(back, CIVIC_TIME_MAX);
+    assert_int_equal(civic_rules_parse_time(r, "10000-01-01", 11, &back), CIVIC_OK); /* local */
+    assert_int_equal(back, CIVIC_TIME_MAX + 1 - 8 * 3600); /* 9999-12-31T16:00:00Z */
+    assert_int_equal(civic_rules_parse_time(r, "10000-01-01T08:00:00+08:00", 26, &back),
+                     CIVIC_E_LIMIT);
+    assert_int_equal(civic_rules_parse_time(r, "10000-01-02", 11, &back), CIVIC_E_LIMIT);
+    assert_int_equal(civic_rules_parse_time(r, "0000-12-31T16:00:00-08:00", 25, &back), CIVIC_OK);
+    assert_int_equal(back, CIVIC_TIME_MIN);
+    assert_int_equal(civic_rules_parse_time(r, "0000-12-31T15:59:59-08:00", 25, &back),
+                     CIVIC_E_LIMIT);
+    assert_int_equal(civic_rules_parse_time(r, "0000-02-29T00:00:00-08:00", 25, &back),
+                     CIVIC_E_LIMIT); /* a date of year 0 (a leap year), out of the range */
+    assert_int_equal(civic_rules_parse_time(r, "0000-02-30", 10, &back), CIVIC_E_EVENT);
+    assert_int_equal(civic_rules_parse_time(r, "10000-02-29", 11, &back), CIVIC_E_LIMIT);
+    assert_int_equal(civic_rules_parse_time(r, "10000-02-30", 11, &back), CIVIC_E_EVENT);
     /* every CIVIC_E_INVALID leaves "" */
     assert_int_equal(civic_rules_format_time(r, 0, exact, 20), CIVIC_E_INVALID);
     assert_string_equal(exact, "");

@@ -190,6 +190,7 @@ if [ $? -eq 0 ] && [ -s "$T/complete.toml" ]; then ok; else bad "docs/rules.md c
 status usage-unknown-option 1 "unknown option" -- --frobnicate
 status usage-bad-format 1 "unknown format" -- -f xml $D/events.csv
 status usage-bad-as-of 1 "bad --as-of" -- $R -t yesterday $D/events.csv
+status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
 status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
