@@ -210,8 +210,9 @@ static bool number(jline *j, const char **s, size_t *len)
  * text fields stay strict decimals.  Leading zeros go, and a zero is 0
  * whatever its exponent.  Numbers whose plain form would not fit are left as
  * they are (and then fail, the message quoting them as written). */
-static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
+static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, bool *tiny)
 {
+    *tiny = false;
     size_t i = 0, o = 0, digit_count = 0, int_digits = 0;
     char digits[JSON_NUMBER_BYTES_MAX];
     long exponent = 0;
@@ -239,6 +240,7 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size)
     memmove(digits, digits + zeros, digit_count - zeros);
     digit_count -= zeros;
     point -= (long)zeros;
+    *tiny = point < -40; /* below 1e-40 (and not zero): a ts takes its second */
     if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
     if (point <= 0) {
         out[o++] = '0';
@@ -350,7 +352,8 @@ static bool field_value(jline *j, int field, civic_fields *f)
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         if (!number(j, &s, &len)) return false;
         char *plain = j->out + j->out_len;
-        size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX);
+        bool tiny;
+        size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX, &tiny);
         if (plain_len) {
             s = plain;
             len = plain_len;
@@ -367,17 +370,13 @@ static bool field_value(jline *j, int field, civic_fields *f)
                 len = (size_t)(dot - s);
                 if (s[0] == '-' && fraction) len = magnitude_up(plain, len);
             }
-        } else if (field == CIVIC_F_TS) {
-            /* too small to write out (less than a second from 0): 0, or -1
-             * below it; too large: left as it is, which the ts check refuses */
-            const char *e = memchr(s, 'e', len);
-            if (!e) e = memchr(s, 'E', len);
-            if (e && e + 1 < s + len && e[1] == '-') {
-                bool below = false; /* negative, not zero (-0.0e-5 is zero) */
-                for (const char *q = s + 1; s[0] == '-' && q < e; q++) below |= *q >= '1' && *q <= '9';
-                s = below ? "-1" : "0";
-                len = below ? 2 : 1;
-            }
+        } else if (field == CIVIC_F_TS && tiny) {
+            /* too small to write out (within 1e-40 of 0): the second it falls
+             * in, 0 or -1; anything else not written out (too large, or more
+             * digits than a ts may have) is left as it is, which the ts check
+             * refuses */
+            s = s[0] == '-' ? "-1" : "0";
+            len = s[0] == '-' ? 2 : 1;
         }
     } else {
         /* the field named, as every other message of a field names it */

@@ -226,6 +226,15 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
         assert_int_equal(r2.accepted, 3);
         assert_int_equal(r2.duplicates, 3);
     }
+    {   /* only a number within 1e-40 of 0 is "too small to write out": one with
+         * more digits than a ts may have is refused, never read as 0 or -1 */
+        char fifty[200];
+        snprintf(fifty, sizeof(fifty), "{\"id\":\"w\",\"subject\":\"s\",\"type\":\"fine\","
+                 "\"ts\":-5.%053de-0}\n", 0);
+        civic_error e3 = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, fifty, strlen(fifty), NULL, NULL, &e3), CIVIC_E_EVENT);
+        assert_non_null(strstr(e3.message, "field 'ts'"));
+    }
     /* 2.5 + 1 + 0.25 + 0 + 0.25 hours: JSON numbers may use exponents */
     assert_int_equal(score_at(e, "s", "2024-02-01").score, 100400);
     assert_int_equal(civic_engine_record(e, "nought", 0, &rec), CIVIC_OK);

@@ -22,6 +22,7 @@ Python 3 standard library only.
 
 import csv
 import datetime
+import decimal
 import io
 import json
 import math
@@ -1108,7 +1109,7 @@ class Event:
                 return ""  # absent, or JSON null
             if isinstance(value, str):
                 return value
-            if name in ("ts", "qty") and isinstance(value, (int, float)) \
+            if name in ("ts", "qty") and isinstance(value, (int, decimal.Decimal)) \
                     and not isinstance(value, bool):
                 return value
             raise ModelError("field %s: bad type" % name)
@@ -1125,15 +1126,17 @@ class Event:
         if self.type not in BUILTIN_TYPES and self.type not in scheme.rules:
             raise ModelError("unknown type %r" % self.type)
         ts = get("ts")
-        if isinstance(ts, float):
+        if isinstance(ts, decimal.Decimal):
             # AMBIGUITY: a JSON number ts with a fraction: the second it falls
             # in (rounded down), as '.fraction' in the text form is dropped:
             # -100.7 and 1969-12-31T23:58:19.3Z are one instant, second -101.
             ts = math.floor(ts)
         self.ts = parse_ts(ts if isinstance(ts, int) else str(ts), scheme.utc_offset)
         qty_text = get("qty")
-        if isinstance(qty_text, (int, float)):
-            qty_text = repr(qty_text)
+        if isinstance(qty_text, int):
+            qty_text = str(qty_text)
+        elif isinstance(qty_text, decimal.Decimal):
+            qty_text = format(qty_text, "f")
         if self.type == REDEEM:
             # points to spend, hundredths, > 0
             # AMBIGUITY: a redeem without qty spends 1.00 point (the default qty 1).
@@ -1331,7 +1334,8 @@ def read_jsonl_rows(text):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            # numbers exactly as written (a float would round a long ts or qty)
+            obj = json.loads(line, parse_float=decimal.Decimal)
         except ValueError as e:
             raise ModelError("line %d: malformed JSON: %s" % (line_no, e))
         if not isinstance(obj, dict):
