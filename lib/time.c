@@ -147,7 +147,7 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
     /* year 10000: a local date of an instant of year 9999 east of UTC, as
      * answers write it (10000-01-01T13:59:59+14:00).  The calendar repeats
      * every 400 years, so it is year 0000 and 25 such cycles later. */
-    char shifted[64];
+    char shifted[256]; /* a time argument may carry a long fraction */
     int64_t cycles = 0;
     if (n > 6 && n - 1 < sizeof(shifted) && memcmp(s, "10000-", 6) == 0) {
         memcpy(shifted, "0000", 4);
