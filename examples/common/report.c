@@ -720,6 +720,25 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
 
 /* ------------------------------------------------------------ lists */
 
+/* A named resident's row up to its third cell: the resident, the group of
+ * its cell, and the opening of the next cell.  entry: the entry's id for a
+ * posted entry, else NULL. */
+static void resident_row(const answers_sink *out, const cells *c, const char *subject,
+                         const char *group, const char *entry)
+{
+    put(out, "<tr data-subject=\"");
+    text(out, subject);
+    if (entry) {
+        put(out, "\" data-entry=\"");
+        text(out, entry);
+    }
+    put(out, "\"><td>");
+    text(out, subject);
+    put(out, "</td><td>");
+    text(out, cell_group(c, group));
+    put(out, "</td><td>");
+}
+
 /* The rows of a list a page may name: members of cells of min_group or more. */
 static void list_table(const answers_sink *out, const civic_rules *r, const civic_list *list,
                        const char *name, bool flag, const cells *c, uint64_t min_group)
@@ -734,13 +753,7 @@ static void list_table(const answers_sink *out, const civic_rules *r, const civi
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         civic_list_get(list, i, &x);
         if (cell_size(c, x.group) < min_group) continue;
-        put(out, "<tr data-subject=\"");
-        text(out, x.subject);
-        put(out, "\"><td>");
-        text(out, x.subject);
-        put(out, "</td><td>");
-        text(out, cell_group(c, x.group));
-        put(out, "</td><td>");
+        resident_row(out, c, x.subject, x.group, NULL);
         text(out, x.grade);
         if (flag) {
             put(out, "</td><td>");
@@ -857,15 +870,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
                          "<th>Points</th><th>Dated</th><th>Counts from</th></tr></thead>\n");
-            put(out, "<tr data-subject=\"");
-            text(out, s.subject);
-            put(out, "\" data-entry=\"");
-            text(out, x.id);
-            put(out, "\"><td>");
-            text(out, s.subject);
-            put(out, "</td><td>");
-            text(out, cell_group(c, s.group));
-            put(out, "</td><td>");
+            resident_row(out, c, s.subject, s.group, x.id);
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
             fixed(out, x.raw, 2);
