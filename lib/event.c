@@ -103,6 +103,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                    civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
     f->hashed = false;
+    f->qty_exponent = false;
 }
 
 static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
@@ -288,7 +289,8 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {
         int64_t v;
-        int rc = civic__decimal_parse(q, n, 2, false, false, CIVIC_POINTS_MAX * 100, &v, &why);
+        int rc = civic__decimal_parse(q, n, 2, false, f->qty_exponent, CIVIC_POINTS_MAX * 100,
+                                      &v, &why);
         if (rc != CIVIC_OK)
             return field_error(err, rc, line, f, CIVIC_F_QTY,
                                "bad redeem amount: %s (a positive decimal, at most 2 places, "
@@ -299,7 +301,8 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         p->qty = v * 10;
         return CIVIC_OK;
     }
-    int rc = civic__decimal_parse(q, n, 3, false, false, CIVIC_QTY_MAX * 1000, &p->qty, &why);
+    int rc = civic__decimal_parse(q, n, 3, false, f->qty_exponent, CIVIC_QTY_MAX * 1000,
+                                  &p->qty, &why);
     if (rc != CIVIC_OK)
         return field_error(err, rc, line, f, CIVIC_F_QTY,
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",

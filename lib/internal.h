@@ -1053,6 +1053,9 @@ typedef struct civic_fields {
                                 * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
     bool hashed;               /* id_hash and subject_hash are the fields' hashes */
+    bool qty_exponent;         /* qty is a JSON number kept as written (too large or
+                                * too small to write out): its exponent is read, so
+                                * the message says which */
     uint32_t id_hash, subject_hash;
 } civic_fields;
 

@@ -358,6 +358,8 @@ static bool field_value(jline *j, int field, civic_fields *f)
             s = plain;
             len = plain_len;
             j->out_len += plain_len;
+        } else if (field == CIVIC_F_QTY) {
+            f->qty_exponent = true; /* 1e400: "too large", not "not a number" */
         }
         if (field == CIVIC_F_TS && plain_len) {
             /* Unix seconds: the second the instant falls in, as a time

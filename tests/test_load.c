@@ -282,6 +282,14 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_EVENT, 1, 44, "7.5e99");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-2.5E+41}\n", jl,
                CIVIC_E_EVENT, 1, 44, "-2.5E+41");
+    /* a qty number too large or too small to write out says which, as one
+     * that can be written out does (both were "not a number") */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e400}\n",
+               jl, CIVIC_E_LIMIT, 1, 63, "bad qty: number too large (a non-negative decimal, at most 3 places, at most 1e12) \"1e400\"");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e-400}\n",
+               jl, CIVIC_E_EVENT, 1, 63, "bad qty: too many decimal places");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"redeem\",\"ts\":\"2024-01-01\",\"qty\":2E+41}\n",
+               jl, CIVIC_E_LIMIT, 1, 65, "bad redeem amount: number too large");
 }
 
 static int count_rejects(void *payload, const civic_error *err)
