@@ -689,13 +689,24 @@ static int new_grade(builder *b, pos p, civic_error *err)
 }
 
 /* "NAME.SUFFIX" with NAME bare or quoted: the NAME part, or false. */
-static bool strip_suffix(const char *key, size_t len, const char *suffix, const char **name,
-                         size_t *n)
+/* A header name that civic__rb_header_name refuses: quoted, but with more
+ * after the closing quote, or escapes or quotes inside. */
+#define BAD_NAME(what) \
+    "bad " what " name: a quoted name is the whole name, with no escape or quote inside " \
+    "([" what ".\"a.b\"])"
+#define BAD_ARRAY_NAME(what, suffix) \
+    "bad " what " name: a quoted name is the whole name, with no escape or quote inside " \
+    "([[" what ".\"a.b\"." suffix "]])"
+
+/* NAME.suffix: 1 with the name, 0 without the suffix, -1 with the suffix
+ * after a name civic__rb_header_name refuses. */
+static int strip_suffix(const char *key, size_t len, const char *suffix, const char **name,
+                        size_t *n)
 {
     size_t k = strlen(suffix);
     if (len <= k + 1 || key[len - k - 1] != '.' || memcmp(key + len - k, suffix, k) != 0)
-        return false;
-    return civic__rb_header_name(key, len - k - 1, name, n);
+        return 0;
+    return civic__rb_header_name(key, len - k - 1, name, n) ? 1 : -1;
 }
 
 static bool prefixed(const char *key, size_t len, const char *prefix)
@@ -710,18 +721,14 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     size_t n;
     if (civic__rb_key_is(key, len, "grade")) return new_grade(b, p, err);
     if (civic__rb_key_is(key, len, "validity")) return civic__rb_new_class(b, p, err);
-    if (prefixed(key, len, "rule.") && strip_suffix(key + 5, len - 5, "change", &name, &n))
-        return civic__rb_new_change(b, name, n, p, err);
-    if (prefixed(key, len, "tier.") && strip_suffix(key + 5, len - 5, "level", &name, &n))
-        return civic__rb_new_level(b, name, n, p, err);
+    int got = prefixed(key, len, "rule.") ? strip_suffix(key + 5, len - 5, "change", &name, &n) : 0;
+    if (got > 0) return civic__rb_new_change(b, name, n, p, err);
+    if (got < 0) return civic__rb_at(err, p, BAD_ARRAY_NAME("rule", "change"));
+    got = prefixed(key, len, "tier.") ? strip_suffix(key + 5, len - 5, "level", &name, &n) : 0;
+    if (got > 0) return civic__rb_new_level(b, name, n, p, err);
+    if (got < 0) return civic__rb_at(err, p, BAD_ARRAY_NAME("tier", "level"));
     return 1; /* unknown */
 }
-
-/* A header name that civic__rb_header_name refuses: quoted, but with more
- * after the closing quote, or escapes or quotes inside. */
-#define BAD_NAME(what) \
-    "bad " what " name: a quoted name is the whole name, with no escape or quote inside " \
-    "([" what ".\"a.b\"])"
 
 static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t line,
                     uint32_t column, uint64_t offset, civic_error *err)

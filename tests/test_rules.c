@@ -138,6 +138,14 @@ static void syntax_errors_name_line_and_column(void **state)
     /* a quoted header name is plain: what is wrong with it, and the form */
     an_error_names_line_and_column(rules_error("[rule.\"a\\u002eb\"]\npoints = 1\n", CIVIC_E_RULES),
                                    1, 2, "no escape or quote inside ([rule.\"a.b\"])");
+    /* and in a change's or a level's header (they were "unknown table") */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\n[[rule.\"a\"x.change]]\n",
+                                               CIVIC_E_RULES),
+                                   3, 3, "bad rule name: a quoted name is the whole name, with no "
+                                         "escape or quote inside ([[rule.\"a.b\".change]])");
+    an_error_names_line_and_column(rules_error("[[tier.\"t\\\\\".level]]\n", CIVIC_E_RULES),
+                                   1, 3, "bad tier name: a quoted name is the whole name, with no "
+                                         "escape or quote inside ([[tier.\"a.b\".level]])");
     /* TOML spellings the subset leaves out, each named */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 2025-07-01\n", CIVIC_E_SYNTAX),
                                    2, 8, "a date or time is written as a string");
