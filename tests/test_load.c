@@ -137,12 +137,12 @@ static void csv_bad_lines_are_named(void **state)
                "expected 4 fields as in the header, found 7 (a carriage return at column 20: "
                "lines must end in LF or CRLF)");
     {   /* a CR inside quotes is a field's text: the count alone */
-        civic_engine *e = fresh();
-        civic_error err = CIVIC_ERROR_INIT;
+        civic_engine *quoted = fresh();
+        civic_error why = CIVIC_ERROR_INIT;
         const char *q = "id,subject,type,ts\ny,s,fine,\"2024-01-01\r\",x\n";
-        assert_int_equal(civic_engine_load(e, q, strlen(q), NULL, NULL, &err), CIVIC_E_SYNTAX);
-        assert_string_equal(err.message, "line 2: expected 4 fields as in the header, found 5");
-        civic_engine_free(e);
+        assert_int_equal(civic_engine_load(quoted, q, strlen(q), NULL, NULL, &why), CIVIC_E_SYNTAX);
+        assert_string_equal(why.message, "line 2: expected 4 fields as in the header, found 5");
+        civic_engine_free(quoted);
     }
     load_fails("id,subject,type,ts\nx,s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 4, "quote");
     load_fails("id,subject,type,ts\nx,\"s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 6, "closing quote");
