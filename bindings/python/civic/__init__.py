@@ -1937,8 +1937,15 @@ class Engine(_Owner):
         raw = _path_bytes(path)
         report = _capi.civic_journal_report(version=_capi.CIVIC_JOURNAL_REPORT_VERSION)
         err = _capi.new_error()
-        with self._use() as p, _Naming(path):
-            _lib.civic_engine_journal_open(p, raw, policy, _byref(report), err)
+        try:
+            with self._use() as p, _Naming(path):
+                _lib.civic_engine_journal_open(p, raw, policy, _byref(report), err)
+        except _capi.CivicError as e:
+            # the library names its C flag as the way out; here it is an argument
+            if "CIVIC_JOURNAL_RECOVER" in e.message:
+                e.message = e.message.replace("CIVIC_JOURNAL_RECOVER", "recover=True")
+                e.args = (e.code, e.message, e.line, e.column, e.offset)
+            raise
         return JournalReport(created=bool(report.created), batches=int(report.batches),
                              events=int(report.events), accepted=int(report.accepted),
                              bytes_kept=int(report.bytes_kept),

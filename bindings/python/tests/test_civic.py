@@ -1830,6 +1830,9 @@ class TestDurability(Base):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_CORRUPT)
             self.assertEqual(cm.exception.offset, starts[1])
             self.assertIn("1 intact batches", cm.exception.message)
+            # the way out is named as Python spells it, not as the C flag
+            self.assertIn("open with recover=True", cm.exception.message)
+            self.assertNotIn("CIVIC_JOURNAL_RECOVER", str(cm.exception))
             self.assertEqual(e.event_count, 0)            # nothing half-applied
         self.assertEqual(path.read_bytes(), bytes(raw))   # nothing truncated
         with self.assertRaises(TypeError):
