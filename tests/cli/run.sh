@@ -126,6 +126,11 @@ if command -v gzip >/dev/null 2>&1; then
     status gzip-file 2 "not an event log: gzip-compressed data" -- $R "$T/events.csv"
     "$CLI" $R - <"$T/events.csv.gz" >"$T/out" 2>"$T/err"; rc=$?
     if [ $rc -eq 2 ] && grep -q "<stdin>: not an event log: gzip" "$T/err"; then ok; else bad "gzip stdin: $rc $(cat "$T/err")"; fi
+    # --lenient too: a compressed JSON Lines log is refused whole (the manual says so), not
+    # read as bad lines with exit 0
+    printf '{"id":1,"subject":"a","type":"volunteer","ts":"2025-01-01T00:00:00Z"}\n' >"$T/one.jsonl"
+    gzip -c "$T/one.jsonl" >"$T/gz.jsonl"
+    status gzip-lenient-jsonl 2 "gz.jsonl: not an event log: gzip-compressed data" -- $R --lenient "$T/gz.jsonl"
 fi
 printf 'id,sub\000ject,type,ts\n' >"$T/nul.csv"
 status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
