@@ -334,6 +334,8 @@ int civic__time_parse_cached_any(const char *s, size_t n, int32_t local_offset, 
                                  int64_t *out, const char **why);
 /* Parse "+08:00", "-05:30", "Z"; returns false on error. */
 bool civic__offset_parse(const char *s, size_t n, int32_t *out);
+/* "+HH:MM" or "-HH:MM" in form, whatever the numbers (for the message). */
+bool civic__offset_shaped(const char *s, size_t n);
 size_t civic__time_format(int64_t t, int32_t offset, char *buf, size_t size);
 
 /* Periods for caps and balances. */

@@ -297,7 +297,9 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = civic__rb_at(err, p, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
+            rc = civic__rb_at(err, p, civic__offset_shaped(v->text, v->len)
+                                          ? "'utc_offset' out of range (-23:59..+23:59)"
+                                          : "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
         return rc;
     case 6: return civic__rb_duration(v, err, "valid", true, &r->valid);
     case 7:

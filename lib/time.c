@@ -81,6 +81,13 @@ static bool digits(const char *s, size_t n, int *out)
     return true;
 }
 
+bool civic__offset_shaped(const char *s, size_t n)
+{
+    int hh, mm;
+    return n == 6 && (s[0] == '+' || s[0] == '-') && s[3] == ':' && digits(s + 1, 2, &hh) &&
+           digits(s + 4, 2, &mm);
+}
+
 bool civic__offset_parse(const char *s, size_t n, int32_t *out)
 {
     int hh, mm;
@@ -103,14 +110,14 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
     for (; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return CIVIC_E_EVENT;
         if (v > (INT64_MAX - 9) / 10) {
-            *why = "timestamp out of range (years 0001..9999)";
+            *why = "timestamp out of range (years 0001..9999 in UTC)";
             return CIVIC_E_LIMIT;
         }
         v = v * 10 + (s[i] - '0');
     }
     if (s[0] == '-') v = -v;
     if (v < CIVIC_TIME_MIN || v > CIVIC_TIME_MAX) {
-        *why = "timestamp out of range (years 0001..9999)";
+        *why = "timestamp out of range (years 0001..9999 in UTC)";
         return CIVIC_E_LIMIT;
     }
     *out = v;
@@ -161,7 +168,7 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
     if (rc != CIVIC_OK) return rc;
     t += cycles * INT64_C(146097) * 86400;
     if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
-        *why = "timestamp out of range (years 0001..9999)";
+        *why = "timestamp out of range (years 0001..9999 in UTC)";
         return CIVIC_E_LIMIT;
     }
     *out = t;
@@ -197,7 +204,8 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
             if (i == at) return CIVIC_E_EVENT;
         }
         if (i < n && !civic__offset_parse(s + i, n - i, &offset)) {
-            *why = "bad UTC offset (expected Z or +HH:MM)";
+            *why = civic__offset_shaped(s + i, n - i) ? "UTC offset out of range (-23:59..+23:59)"
+                                                      : "bad UTC offset (expected Z or +HH:MM)";
             return CIVIC_E_EVENT;
         }
     }

@@ -275,6 +275,41 @@ static void every_clock_parses_like_the_plain_parser(void **state)
             }
 }
 
+/* A time refused says why in words that fit the case: an offset of the
+ * right shape past 23:59 is out of range (not "bad"), and a local date that
+ * an offset takes out of the range names the range in UTC. */
+static void a_refused_time_says_why(void **state)
+{
+    (void)state;
+    static const struct { const char *s; int32_t offset; int rc; const char *why; } cases[] = {
+        { "2024-05-01T10:00:00+24:00", 0, CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
+        { "2024-05-01T10:00:00-08:60", 0, CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
+        { "2024-05-01T10:00:00+8:00", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
+        { "2024-05-01T10:00:00+0800", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
+        { "2024-05-01T10:00:00+ab:00", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
+        { "0001-01-01", 8 * 3600, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "0001-01-01T07:59:59+08:00", 0, CIVIC_E_LIMIT,
+          "timestamp out of range (years 0001..9999 in UTC)" },
+        { "99999999999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+    };
+    civic_ts_cache cache;
+    memset(&cache, 0, sizeof(cache));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = 0;
+        const char *why = NULL;
+        int rc = civic__time_parse(cases[i].s, strlen(cases[i].s), cases[i].offset, &t, &why);
+        if (rc != cases[i].rc || !why || strcmp(why, cases[i].why) != 0)
+            fprintf(stderr, "%s: %d %s\n", cases[i].s, rc, why ? why : "(null)");
+        assert_int_equal(rc, cases[i].rc);
+        assert_string_equal(why, cases[i].why);
+        parses_alike(cases[i].s, strlen(cases[i].s), cases[i].offset, &cache);
+    }
+    /* 0001-01-01 at UTC+08:00 is in the range again one day later */
+    int64_t t = 0;
+    const char *why = NULL;
+    assert_int_equal(civic__time_parse("0001-01-02", 10, 8 * 3600, &t, &why), CIVIC_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +317,7 @@ int main(void)
         cmocka_unit_test(an_event_at_t_is_in_the_balance_period_of_t),
         cmocka_unit_test(a_cached_timestamp_parses_like_the_plain_parser),
         cmocka_unit_test(every_clock_parses_like_the_plain_parser),
+        cmocka_unit_test(a_refused_time_says_why),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
