@@ -103,7 +103,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                    civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
     f->hashed = false;
-    f->qty_exponent = false;
+    f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
 }
 
 static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
@@ -271,6 +271,20 @@ static inline int64_t qty_plain(const char *q, size_t n)
     return v * 1000;
 }
 
+/* A ts or qty that is a JSON number refused for its form, not its value:
+ * the limit it is past (docs/events.md, "Limits"). */
+static int number_too_long(const civic_fields *f, int field, uint8_t number, uint64_t line,
+                           civic_error *err)
+{
+    if (number == CIVIC_NUM_LONG)
+        return field_error(err, CIVIC_E_LIMIT, line, f, field,
+                           "a JSON number longer than 95 bytes%s", NULL);
+    if (number == CIVIC_NUM_DIGITS)
+        return field_error(err, CIVIC_E_LIMIT, line, f, field,
+                           "a JSON number with an exponent has at most 52 digits%s", NULL);
+    return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than 64 bytes%s", NULL);
+}
+
 static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
                      civic_parsed *p, civic_error *err)
 {
@@ -286,27 +300,36 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
             return CIVIC_OK;
         }
     }
-    if (n > 64) return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
+    /* A JSON number's value is read before its length is held against it:
+     * "number too large" says more than "longer than 64 bytes" */
+    bool kept = f->qty_number >= CIVIC_NUM_LONG; /* as written: its exponent is read */
+    /* a qty kept as written is read by its value whatever its digits: only
+     * its length as written (95 bytes) or written out (64) is held against it */
+    uint8_t qty_form = f->qty_number == CIVIC_NUM_LONG ? CIVIC_NUM_LONG : CIVIC_NUM_PLAIN;
+    if (n > 64 && f->qty_number == CIVIC_NUM_TEXT)
+        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {
         int64_t v;
-        int rc = civic__decimal_parse(q, n, 2, false, f->qty_exponent, CIVIC_POINTS_MAX * 100,
+        int rc = civic__decimal_parse(q, n, 2, false, kept, CIVIC_POINTS_MAX * 100,
                                       &v, &why);
         if (rc != CIVIC_OK)
             return field_error(err, rc, line, f, CIVIC_F_QTY,
                                "bad redeem amount: %s (a positive decimal, at most 2 places, "
                                "at most 1e12)", why);
+        if (n > 64) return number_too_long(f, CIVIC_F_QTY, qty_form, line, err);
         if (v <= 0)
             return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
                                "a redeem must spend more than 0 points%s", NULL);
         p->qty = v * 10;
         return CIVIC_OK;
     }
-    int rc = civic__decimal_parse(q, n, 3, false, f->qty_exponent, CIVIC_QTY_MAX * 1000,
+    int rc = civic__decimal_parse(q, n, 3, false, kept, CIVIC_QTY_MAX * 1000,
                                   &p->qty, &why);
     if (rc != CIVIC_OK)
         return field_error(err, rc, line, f, CIVIC_F_QTY,
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
                            why);
+    if (n > 64) return number_too_long(f, CIVIC_F_QTY, qty_form, line, err);
     if (civic__type_is_rule(p->type) && !raw_fits(e->rules, p->type, p->qty))
         return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
                            "points x qty is too large%s", NULL);
@@ -327,8 +350,15 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         return rc;
     if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
         return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
-    if (f->n[CIVIC_F_TS] > 64)
-        return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS, "longer than 64 bytes%s", NULL);
+    if (f->ts_number >= CIVIC_NUM_LONG || f->n[CIVIC_F_TS] > 64) {
+        /* a JSON number: written out, a ts has no fraction and no leading
+         * zero, so one longer than 64 bytes is out of range, as 1e40 is */
+        uint8_t number = f->ts_number;
+        if (number == CIVIC_NUM_HUGE || (number == CIVIC_NUM_PLAIN && f->n[CIVIC_F_TS] > 64))
+            return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS,
+                               "timestamp out of range (years 0001..9999 in UTC)%s", NULL);
+        return number_too_long(f, CIVIC_F_TS, number, line, err);
+    }
     rc = f->ts_cache ? civic__time_parse_cached(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS],
                                                 e->rules->utc_offset, f->ts_cache, &p->ts, &why)
                      : civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset,

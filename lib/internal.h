@@ -1055,11 +1055,21 @@ typedef struct civic_fields {
                                 * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
     bool hashed;               /* id_hash and subject_hash are the fields' hashes */
-    bool qty_exponent;         /* qty is a JSON number kept as written (too large or
-                                * too small to write out): its exponent is read, so
-                                * the message says which */
+    uint8_t ts_number, qty_number; /* CIVIC_NUM_*: text, or a JSON number and
+                                * whether it was written out (a number kept as
+                                * written has its exponent read, so the message
+                                * says why it is refused) */
     uint32_t id_hash, subject_hash;
 } civic_fields;
+
+/* What JSON Lines made of a ts or qty number.  Past PLAIN the number is kept
+ * as written, and says why it could not be written out. */
+enum { CIVIC_NUM_TEXT, /* not a number: a string, or CSV or the API */
+       CIVIC_NUM_PLAIN, /* written out without its exponent ("1.5e2" -> "150") */
+       CIVIC_NUM_LONG, /* longer than 95 bytes as written */
+       CIVIC_NUM_DIGITS, /* more than 52 digits and an exponent */
+       CIVIC_NUM_HUGE, /* 1e40 or more */
+       CIVIC_NUM_TINY }; /* nearer 0 than 1e-40, not 0 */
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];

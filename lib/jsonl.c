@@ -210,13 +210,16 @@ static bool number(jline *j, const char **s, size_t *len)
  * text fields stay strict decimals.  Leading zeros go, and a zero is 0
  * whatever its exponent.  Numbers whose plain form would not fit are left as
  * they are (and then fail, the message quoting them as written). */
-static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, bool *tiny)
+static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, uint8_t *kept)
 {
-    *tiny = false;
+    *kept = CIVIC_NUM_PLAIN;
     size_t i = 0, o = 0, digit_count = 0, int_digits = 0;
     char digits[JSON_NUMBER_BYTES_MAX];
     long exponent = 0;
-    if (n >= size) return 0;
+    if (n >= size) {
+        *kept = CIVIC_NUM_LONG;
+        return 0;
+    }
     if (s[i] == '-') out[o++] = s[i++];
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) digits[digit_count++] = s[i];
     int_digits = digit_count;
@@ -240,8 +243,11 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, boo
     memmove(digits, digits + zeros, digit_count - zeros);
     digit_count -= zeros;
     point -= (long)zeros;
-    *tiny = point < -40; /* below 1e-40 (and not zero): a ts takes its second */
-    if (point > 40 || point < -40 || digit_count + 44 > size) return 0;
+    if (point < -40 || point > 40 || digit_count + 44 > size) {
+        /* below 1e-40 (and not zero) a ts takes its second; the others say why */
+        *kept = point < -40 ? CIVIC_NUM_TINY : point > 40 ? CIVIC_NUM_HUGE : CIVIC_NUM_DIGITS;
+        return 0;
+    }
     if (point <= 0) {
         out[o++] = '0';
         out[o++] = '.';
@@ -352,15 +358,15 @@ static bool field_value(jline *j, int field, civic_fields *f)
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         if (!number(j, &s, &len)) return false;
         char *plain = j->out + j->out_len;
-        bool tiny;
-        size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX, &tiny);
+        uint8_t kept;
+        size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX, &kept);
         if (plain_len) {
             s = plain;
             len = plain_len;
             j->out_len += plain_len;
-        } else if (field == CIVIC_F_QTY) {
-            f->qty_exponent = true; /* 1e400: "too large", not "not a number" */
         }
+        if (field == CIVIC_F_QTY) f->qty_number = kept; /* 1e400: "too large" */
+        if (field == CIVIC_F_TS) f->ts_number = kept;
         if (field == CIVIC_F_TS && plain_len) {
             /* Unix seconds: the second the instant falls in, as a time
              * written with a fraction drops it (-100.7 is 1969-12-31T23:58:19.3Z,
@@ -372,13 +378,14 @@ static bool field_value(jline *j, int field, civic_fields *f)
                 len = (size_t)(dot - s);
                 if (s[0] == '-' && fraction) len = magnitude_up(plain, len);
             }
-        } else if (field == CIVIC_F_TS && tiny) {
+        } else if (field == CIVIC_F_TS && kept == CIVIC_NUM_TINY) {
             /* too small to write out (within 1e-40 of 0): the second it falls
              * in, 0 or -1; anything else not written out (too large, or more
              * digits than a ts may have) is left as it is, which the ts check
              * refuses */
             s = s[0] == '-' ? "-1" : "0";
             len = s[0] == '-' ? 2 : 1;
+            f->ts_number = CIVIC_NUM_PLAIN;
         }
     } else {
         /* the field named, as every other message of a field names it */

@@ -232,8 +232,8 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
         snprintf(fifty, sizeof(fifty), "{\"id\":\"w\",\"subject\":\"s\",\"type\":\"fine\","
                  "\"ts\":-5.%053de-0}\n", 0);
         civic_error e3 = CIVIC_ERROR_INIT;
-        assert_int_equal(civic_engine_load(e, fifty, strlen(fifty), NULL, NULL, &e3), CIVIC_E_EVENT);
-        assert_non_null(strstr(e3.message, "field 'ts'"));
+        assert_int_equal(civic_engine_load(e, fifty, strlen(fifty), NULL, NULL, &e3), CIVIC_E_LIMIT);
+        assert_non_null(strstr(e3.message, "field 'ts': a JSON number with an exponent has at most 52 digits"));
     }
     /* 2.5 + 1 + 0.25 + 0 + 0.25 hours: JSON numbers may use exponents */
     assert_int_equal(score_at(e, "s", "2024-02-01").score, 100400);
@@ -279,9 +279,9 @@ static void jsonl_bad_lines_are_named(void **state)
     /* a ts number too large to write out is refused, not cut at its point
      * (7.5e99 was read as 7 seconds) */
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":7.5e99}\n", jl,
-               CIVIC_E_EVENT, 1, 44, "7.5e99");
+               CIVIC_E_LIMIT, 1, 44, "timestamp out of range (years 0001..9999 in UTC) \"7.5e99\"");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-2.5E+41}\n", jl,
-               CIVIC_E_EVENT, 1, 44, "-2.5E+41");
+               CIVIC_E_LIMIT, 1, 44, "-2.5E+41");
     /* a qty number too large or too small to write out says which, as one
      * that can be written out does (both were "not a number") */
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e400}\n",
@@ -290,6 +290,32 @@ static void jsonl_bad_lines_are_named(void **state)
                jl, CIVIC_E_EVENT, 1, 63, "bad qty: too many decimal places");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"redeem\",\"ts\":\"2024-01-01\",\"qty\":2E+41}\n",
                jl, CIVIC_E_LIMIT, 1, 65, "bad redeem amount: number too large");
+    /* JSON numbers past what can be written out say why, naming the limit
+     * the manual gives (95 bytes as written, 52 digits with an exponent) or
+     * the value's range; "longer than 64 bytes" named the wrong limit */
+    char line[512], digits[256];
+    const char *head = "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":";
+    memset(digits, '0', 200);
+    digits[200] = '\0';
+    snprintf(line, sizeof(line), "%s\"2024-01-01\",\"qty\":1%.95s}\n", head, digits);
+    load_fails(line, jl, CIVIC_E_LIMIT, 1, 63, "bad qty: number too large");
+    snprintf(line, sizeof(line), "%s\"2024-01-01\",\"qty\":1.%.200s}\n", head, digits);
+    load_fails(line, jl, CIVIC_E_LIMIT, 1, 63, "field 'qty': a JSON number longer than 95 bytes");
+    snprintf(line, sizeof(line), "%s1700000000.%.100s}\n", head, digits);
+    load_fails(line, jl, CIVIC_E_LIMIT, 1, 44, "field 'ts': a JSON number longer than 95 bytes");
+    snprintf(line, sizeof(line), "%s1%.70s}\n", head, digits);
+    load_fails(line, jl, CIVIC_E_LIMIT, 1, 44, "field 'ts': timestamp out of range");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1e50}\n", jl,
+               CIVIC_E_LIMIT, 1, 44, "field 'ts': timestamp out of range");
+    snprintf(line, sizeof(line), "%s1.7%.60se9}\n", head, digits);
+    load_fails(line, jl, CIVIC_E_LIMIT, 1, 44,
+               "field 'ts': a JSON number with an exponent has at most 52 digits");
+    /* the same numbers within the limits are read */
+    civic_engine *e = fresh();
+    snprintf(line, sizeof(line), "%s1.7%.49se9,\"qty\":1.%.60se2}\n", head, digits, digits);
+    load_ok(e, line);
+    assert_int_equal(score_at(e, "s", "2024-01-01").score, P(1000) + P(100));
+    civic_engine_free(e);
 }
 
 static int count_rejects(void *payload, const civic_error *err)
