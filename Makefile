@@ -149,59 +149,57 @@ INSTALL_LINKED := include/civic.h abi/README.md bench/RESULTS.md bindings/python
     examples/dask/README.md examples/server/README.md tests/deps.sh
 
 install: all
-	install -d -m 755 $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/docs \
-	    $(DESTDIR)$(DOCDIR)/examples/data
-	install -m 644 include/civic.h $(DESTDIR)$(INCLUDEDIR)/civic.h
-	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcivic.a
-	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/$(REALNAME)
-	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
-	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/libcivic.so
-	install -m 644 $(B)/civic.pc $(DESTDIR)$(PKGCONFIGDIR)/civic.pc
-	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/civic-score
+	install -d -m 755 "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" \
+	    "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+	    "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(DOCDIR)/docs" \
+	    "$(DESTDIR)$(DOCDIR)/examples/data"
+	install -m 644 include/civic.h "$(DESTDIR)$(INCLUDEDIR)/civic.h"
+	install -m 644 $(STATIC) "$(DESTDIR)$(LIBDIR)/libcivic.a"
+	install -m 755 $(SHARED) "$(DESTDIR)$(LIBDIR)/$(REALNAME)"
+	ln -sf $(REALNAME) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
+	ln -sf $(REALNAME) "$(DESTDIR)$(LIBDIR)/libcivic.so"
+	install -m 644 $(B)/civic.pc "$(DESTDIR)$(PKGCONFIGDIR)/civic.pc"
+	install -m 755 $(CLI) "$(DESTDIR)$(BINDIR)/civic-score"
 	@if [ -f $(B)/civic-server ]; then \
-	    echo "install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server"; \
-	    install -m 755 $(B)/civic-server $(DESTDIR)$(BINDIR)/civic-server; \
+	    echo "install -m 755 $(B)/civic-server '$(DESTDIR)$(BINDIR)/civic-server'"; \
+	    install -m 755 $(B)/civic-server "$(DESTDIR)$(BINDIR)/civic-server"; \
 	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
-	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(MANDIR)/man1/civic-score.1
-	chmod 644 $(DESTDIR)$(MANDIR)/man1/civic-score.1
-	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > $(DESTDIR)$(MANDIR)/man3/libcivic.3
-	chmod 644 $(DESTDIR)$(MANDIR)/man3/libcivic.3
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > "$(DESTDIR)$(MANDIR)/man1/civic-score.1"
+	chmod 644 "$(DESTDIR)$(MANDIR)/man1/civic-score.1"
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > "$(DESTDIR)$(MANDIR)/man3/libcivic.3"
+	chmod 644 "$(DESTDIR)$(MANDIR)/man3/libcivic.3"
 	for f in $(MAN3_FUNCS); do \
-	    echo '.so man3/libcivic.3' > $(DESTDIR)$(MANDIR)/man3/$$f.3 && \
-	    chmod 644 $(DESTDIR)$(MANDIR)/man3/$$f.3 || exit 1; done
+	    echo '.so man3/libcivic.3' > "$(DESTDIR)$(MANDIR)/man3/$$f.3" && \
+	    chmod 644 "$(DESTDIR)$(MANDIR)/man3/$$f.3" || exit 1; done
 	@if [ -f $(B)/civic-server ]; then \
-	    echo "install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8"; \
-	    install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/civic-server.8; fi
-	install -m 644 $(TOPDOCS) $(DESTDIR)$(DOCDIR)/
-	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/docs/
-	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > $(DESTDIR)$(DOCDIR)/docs/civic-score.1
-	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > $(DESTDIR)$(DOCDIR)/docs/libcivic.3
-	chmod 644 $(DESTDIR)$(DOCDIR)/docs/civic-score.1 $(DESTDIR)$(DOCDIR)/docs/libcivic.3
-	install -m 644 $(INSTALL_DATA) $(DESTDIR)$(DOCDIR)/examples/data/
+	    echo "install -m 644 $(MAN8) '$(DESTDIR)$(MANDIR)/man8/civic-server.8'"; \
+	    install -m 644 $(MAN8) "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
+	install -m 644 $(TOPDOCS) "$(DESTDIR)$(DOCDIR)/"
+	install -m 644 $(DOCS) "$(DESTDIR)$(DOCDIR)/docs/"
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > "$(DESTDIR)$(DOCDIR)/docs/civic-score.1"
+	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > "$(DESTDIR)$(DOCDIR)/docs/libcivic.3"
+	chmod 644 "$(DESTDIR)$(DOCDIR)/docs/civic-score.1" "$(DESTDIR)$(DOCDIR)/docs/libcivic.3"
+	install -m 644 $(INSTALL_DATA) "$(DESTDIR)$(DOCDIR)/examples/data/"
 	for f in $(INSTALL_LINKED); do \
-	    install -d -m 755 $(DESTDIR)$(DOCDIR)/$$(dirname $$f) && \
-	    install -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	    install -d -m 755 "$(DESTDIR)$(DOCDIR)/$$(dirname $$f)" && \
+	    install -m 644 $$f "$(DESTDIR)$(DOCDIR)/$$f" || exit 1; done
 	@sh tests/ldconfig-hint.sh "$(DESTDIR)" "$(LIBDIR)"
 
 uninstall:
-	rm -f $(DESTDIR)$(INCLUDEDIR)/civic.h $(DESTDIR)$(LIBDIR)/libcivic.a \
-	    $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
-	    $(DESTDIR)$(LIBDIR)/libcivic.so $(DESTDIR)$(PKGCONFIGDIR)/civic.pc \
-	    $(DESTDIR)$(BINDIR)/civic-score $(DESTDIR)$(BINDIR)/civic-server \
-	    $(DESTDIR)$(MANDIR)/man1/civic-score.1 $(DESTDIR)$(MANDIR)/man8/civic-server.8 \
-	    $(DESTDIR)$(MANDIR)/man3/libcivic.3 \
-	    $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(addsuffix .3,$(MAN3_FUNCS))) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(TOPDOCS)) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/docs/,$(notdir $(DOCS))) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA))) \
-	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(INSTALL_LINKED))
-	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples/data \
-	    $(DESTDIR)$(DOCDIR)/examples/dask $(DESTDIR)$(DOCDIR)/examples/server \
-	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/include $(DESTDIR)$(DOCDIR)/abi \
-	    $(DESTDIR)$(DOCDIR)/bench $(DESTDIR)$(DOCDIR)/bindings/python \
-	    $(DESTDIR)$(DOCDIR)/bindings $(DESTDIR)$(DOCDIR)/tests $(DESTDIR)$(DOCDIR) 2>/dev/null
+	@set -e; d="$(DESTDIR)"; \
+	for f in $(INCLUDEDIR)/civic.h $(LIBDIR)/libcivic.a $(LIBDIR)/$(REALNAME) \
+	    $(LIBDIR)/$(SONAME) $(LIBDIR)/libcivic.so $(PKGCONFIGDIR)/civic.pc \
+	    $(BINDIR)/civic-score $(BINDIR)/civic-server \
+	    $(MANDIR)/man1/civic-score.1 $(MANDIR)/man8/civic-server.8 $(MANDIR)/man3/libcivic.3 \
+	    $(addprefix $(MANDIR)/man3/,$(addsuffix .3,$(MAN3_FUNCS))) \
+	    $(addprefix $(DOCDIR)/,$(TOPDOCS)) \
+	    $(addprefix $(DOCDIR)/docs/,$(notdir $(DOCS))) \
+	    $(addprefix $(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA))) \
+	    $(addprefix $(DOCDIR)/,$(INSTALL_LINKED)); do rm -f "$$d$$f"; done; \
+	for f in $(DOCDIR)/docs $(DOCDIR)/examples/data $(DOCDIR)/examples/dask \
+	    $(DOCDIR)/examples/server $(DOCDIR)/examples $(DOCDIR)/include $(DOCDIR)/abi \
+	    $(DOCDIR)/bench $(DOCDIR)/bindings/python $(DOCDIR)/bindings $(DOCDIR)/tests \
+	    $(DOCDIR); do rmdir "$$d$$f" 2>/dev/null || true; done
 
 clean:
 	rm -rf $(B)

@@ -137,4 +137,20 @@ $MAKE --no-print-directory uninstall DESTDIR="$stage" $dirs >"$out/uninstall.log
 left=$(find "$stage" ! -type d | sed "s|^$stage||" | tr '\n' ' ')
 [ -z "$left" ] || fail "make uninstall left: $left"
 
+# -- a staging directory whose name has a space -------------------------------
+# (packagers' build roots sometimes do): the same files, and all of them gone
+spaced="$stage/staging area"
+echo "check-consumer: make install and uninstall DESTDIR='$spaced'"
+# shellcheck disable=SC2086
+$MAKE --no-print-directory install DESTDIR="$spaced" $dirs >"$out/install-spaced.log" 2>&1 ||
+    { cat "$out/install-spaced.log"; fail "make install DESTDIR='$spaced'"; }
+find "$spaced" ! -type d | LC_ALL=C sort | sed "s|^$spaced||" > "$out/installed-spaced.txt"
+cmp -s "$out/installed.txt" "$out/installed-spaced.txt" ||
+    fail "make install DESTDIR='$spaced' installed other files: $(diff "$out/installed.txt" "$out/installed-spaced.txt" | tr '\n' ' ')"
+# shellcheck disable=SC2086
+$MAKE --no-print-directory uninstall DESTDIR="$spaced" $dirs >"$out/uninstall-spaced.log" 2>&1 ||
+    { cat "$out/uninstall-spaced.log"; fail "make uninstall DESTDIR='$spaced'"; }
+left=$(find "$spaced" ! -type d | sed "s|^$spaced||" | tr '\n' ' ')
+[ -z "$left" ] || fail "make uninstall DESTDIR='$spaced' left: $left"
+
 echo "check-consumer: OK: install, pkg-config (shared and static), run, uninstall"
