@@ -317,3 +317,67 @@ void body_source_csv(const char *in, size_t len, const char *source, buf *out)
     buf_put(out, "\n", 1);
     csv_records(in, end + 1, len, column, source, out);
 }
+
+/* ------------------------------------------------------------ errors */
+
+/* Line `line` (1-based) of text[0..len): its start and length without the
+ * line feed; false past the last line. */
+static bool line_at(const char *text, size_t len, uint64_t line, size_t *at, size_t *n)
+{
+    size_t i = 0;
+    for (uint64_t k = 1; k < line; k++) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        if (!nl) return false;
+        i = (size_t)(nl - text) + 1;
+    }
+    const char *nl = memchr(text + i, '\n', len - i);
+    *at = i;
+    *n = nl ? (size_t)(nl - text) - i : len - i;
+    return true;
+}
+
+/* The 1-based column of rewritten line w[0..wn) in the line it was made of,
+ * s[0..sn): the rewrite changed one stretch of the line, so what is before it
+ * stays and what is after it moves back by what the rewrite added. */
+static uint32_t column_as_sent(const char *s, size_t sn, const char *w, size_t wn, uint32_t column)
+{
+    size_t same = 0, tail = 0;
+    while (same < sn && same < wn && s[same] == w[same]) same++;
+    while (tail < sn - same && tail < wn - same && s[sn - 1 - tail] == w[wn - 1 - tail]) tail++;
+    size_t pos = column - 1;
+    if (pos < same || pos > wn) return column;
+    if (pos >= wn - tail) return (uint32_t)(pos - (wn - sn) + 1);
+    return (uint32_t)(same + 1); /* in what the rewrite wrote: where it went in */
+}
+
+void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
+                       civic_error *err)
+{
+    size_t sa, sn, wa, wn;
+    if (!err->line || !line_at(in, in_len, err->line, &sa, &sn) ||
+        !line_at(out, out_len, err->line, &wa, &wn))
+        return;
+    char msg[sizeof(err->message)];
+    unsigned long long line = (unsigned long long)err->line;
+    char head[64];
+    int hn = snprintf(head, sizeof(head), "line %llu, column %u: ", line, err->column);
+    if (err->column && strncmp(err->message, head, (size_t)hn) == 0) {
+        uint32_t column = column_as_sent(in + sa, sn, out + wa, wn, err->column);
+        snprintf(msg, sizeof(msg), "line %llu, column %u: %s", line, column, err->message + hn);
+        memcpy(err->message, msg, sizeof(msg));
+        err->column = column;
+        return;
+    }
+    size_t ha, hs, hwa, hw; /* the header: a column more? */
+    unsigned expected, found;
+    int used = 0;
+    hn = snprintf(head, sizeof(head), "line %llu: expected ", line);
+    if (!csv || !line_at(in, in_len, 1, &ha, &hs) || !line_at(out, out_len, 1, &hwa, &hw) ||
+        hw == hs || strncmp(err->message, head, (size_t)hn) != 0 ||
+        sscanf(err->message + hn, "%u fields as in the header, found %u%n", &expected, &found,
+               &used) != 2 || expected == 0 || found == 0)
+        return;
+    snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %u%s", head, expected - 1,
+             found - 1, err->message + hn + used);
+    memcpy(err->message, msg, sizeof(msg));
+}

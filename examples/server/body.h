@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "civic.h"
 #include "json.h"
 
 /* The first non-blank byte (after a UTF-8 BOM) is '['. */
@@ -34,5 +35,14 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
 
 void body_source_csv(const char *in, size_t len, const char *source, buf *out);
 void body_source_jsonl(const char *in, size_t len, const char *source, buf *out);
+
+/* An error of the load of `out`, which body_source_csv or body_source_jsonl
+ * made of `in`, told as `in` was sent: the column (and the message's
+ * "column N") moved back past what the rewrite put in on the error's line,
+ * and for CSV whose header gained the column, the field counts of a wrong
+ * record one less.  The rewrites keep every line where it was, so the line
+ * stays. */
+void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
+                       civic_error *err);
 
 #endif

@@ -468,9 +468,12 @@ static uint32_t format_of(struct MHD_Connection *c, bool *json, bool *unsupporte
 }
 
 /* The text to load: the body itself, or a rewritten copy in *out (JSON
- * array to lines, source added).  -1 with the reason for a bad array. */
+ * array to lines, source added).  -1 with the reason for a bad array.  When
+ * a source went in, *sourced says whether the body was CSV and *lines_out
+ * keeps the text it went into (an array's lines; else empty: the body), so
+ * that an error can be told as the body was sent. */
 static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf *out,
-                        char *why, size_t n)
+                        buf *lines_out, int *sourced, char *why, size_t n)
 {
     const char *text = rq->body ? rq->body : "";
     size_t len = rq->len;
@@ -490,7 +493,8 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
                                                                           : CIVIC_FORMAT_CSV;
         if (f == CIVIC_FORMAT_CSV) body_source_csv(text, len, rq->token->name, out);
         else body_source_jsonl(text, len, rq->token->name, out);
-        free(lines.p);
+        *lines_out = lines;
+        *sourced = f == CIVIC_FORMAT_CSV ? 2 : 1;
         return 1;
     }
     if (lines.p || lines.oom) {
@@ -510,14 +514,16 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
                           "send text/csv, application/x-ndjson, or application/json "
                           "(an array of event objects, or one object per line)");
     char why[200];
-    buf text = { 0 };
-    int prep = prepare_body(s, rq, &opts.format, json, &text, why, sizeof(why));
+    buf text = { 0 }, lines = { 0 };
+    int sourced = 0; /* 1: a source went into JSON, 2: into CSV */
+    int prep = prepare_body(s, rq, &opts.format, json, &text, &lines, &sourced, why, sizeof(why));
     if (prep < 0) {
         atomic_fetch_add(&s->metrics.rejected_batches, 1);
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "invalid JSON array", why);
     }
     if (text.oom) {
         free(text.p);
+        free(lines.p);
         return send_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL);
     }
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
@@ -526,7 +532,12 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
+    if (rc != CIVIC_OK && sourced) /* the error as the client sent the body, not as rewritten */
+        body_source_error(lines.p ? lines.p : (rq->body ? rq->body : ""),
+                          lines.p ? lines.len : rq->len, text.p ? text.p : "", text.len,
+                          sourced == 2, &err);
     free(text.p);
+    free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
     else atomic_fetch_add(&s->metrics.rejected_batches, 1);
     buf b = { 0 };

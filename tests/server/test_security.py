@@ -194,6 +194,21 @@ def test_source(srv):
     got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
     check(status == status2 == 200 and got == {"src1": "ingest", "src2": "dept", "src3": "boss"},
           "events posted without a source carry the token's name: %s" % got)
+    # an error names the body as it was sent, not as the source rewrote it:
+    # the line, column and reason civic-score gives for the same bytes
+    bad = [
+        (b'{"id":"src9","subject":"s","type":"bogus","ts":"2025-01-06"}\n', "application/x-ndjson",
+         1, 35, "line 1, column 35: field 'type': unknown type"),
+        (b'[{"id":"src9","subject":"s","type":"recycling","ts":"2025-13-06"}]', "application/json",
+         1, 52, "line 1, column 52: field 'ts': month out of range"),
+        (b"id,subject,type,ts\nsrc9,s,recycling,2025-01-01,extra\n", "text/csv",
+         2, 0, "line 2: expected 4 fields as in the header, found 5"),
+    ]
+    for body, ctype, line, column, reason in bad:
+        status, e = srv.request("POST", "/events", body, ctype, token=tok("ingest"))
+        check(status == 400 and e.get("line") == line and e.get("column") == column
+              and e.get("reason", "").startswith(reason),
+              "an error in a body given a source is told as sent (%s): %d %s" % (ctype, status, e))
 
 
 def test_public_reports(tmp):

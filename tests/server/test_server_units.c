@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "civic.h"
 #include "auth.h"
 #include "body.h"
 #include "json.h"
@@ -282,6 +283,67 @@ static void json_objects_without_source_gain_the_key(void **state)
                   "{\"source\":\"ingest\",\"id\":\"b\"}\n");
 }
 
+/* An error in a body the server gave a source is told as the body was sent:
+ * the load of the rewritten text, its error moved back by
+ * body_source_error, says what a load of the text as sent says (line,
+ * column, message), as civic-score would print it. */
+static const char *const SOURCE_RULES =
+    "[[grade]]\nname = \"A\"\nmin = 0\n[[grade]]\nname = \"D\"\n[rule.fine]\npoints = -10\n";
+
+static void load_error(const char *text, size_t len, uint32_t format, civic_error *err)
+{
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_parse(&r, SOURCE_RULES, strlen(SOURCE_RULES), NULL, NULL),
+                     CIVIC_OK);
+    civic_engine *e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.format = format;
+    assert_int_not_equal(civic_engine_load(e, text, len, &opts, NULL, err), CIVIC_OK);
+    civic_engine_free(e);
+    civic_rules_free(r);
+}
+
+static void expect_error_as_sent(bool csv, const char *in)
+{
+    uint32_t format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
+    civic_error want = CIVIC_ERROR_INIT, got = CIVIC_ERROR_INIT;
+    load_error(in, strlen(in), format, &want);
+    buf out = { 0 };
+    if (csv) body_source_csv(in, strlen(in), "ingest", &out);
+    else body_source_jsonl(in, strlen(in), "ingest", &out);
+    load_error(out.p, out.len, format, &got);
+    body_source_error(in, strlen(in), out.p, out.len, csv, &got);
+    free(out.p);
+    if (got.line != want.line || got.column != want.column || strcmp(got.message, want.message))
+        fprintf(stderr, "sent: %s\nwant %llu:%u %s\n got %llu:%u %s\n", in,
+                (unsigned long long)want.line, want.column, want.message,
+                (unsigned long long)got.line, got.column, got.message);
+    assert_int_equal(got.code, want.code);
+    assert_int_equal(got.line, want.line);
+    assert_int_equal(got.column, want.column);
+    assert_string_equal(got.message, want.message);
+}
+
+static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
+{
+    (void)state;
+    /* JSON: the key went in after '{', or in place of "" or null */
+    expect_error_as_sent(false, "{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"bogus\",\"ts\":\"2025-01-06\"}\n");
+    expect_error_as_sent(false, "{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-06\"}\n"
+                                "  { \"id\":\"t2\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-13-06\"}\n");
+    expect_error_as_sent(false, "{\"source\":null,\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"x\"}\n");
+    expect_error_as_sent(false, "{\"id\":\"t1\",\"source\":\"\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-01\",}\n");
+    expect_error_as_sent(false, "\xef\xbb\xbf{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":1e50}\n");
+    expect_error_as_sent(false, "{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\"}\n"); /* no column */
+    /* CSV: a column more in the header and each record, or a cell filled */
+    expect_error_as_sent(true, "id,subject,type,ts\nt1,u,fine,2025-01-01,extra\n");
+    expect_error_as_sent(true, "id,subject,type,ts\r\nt1,u,fine\r\n");
+    expect_error_as_sent(true, "id,subject,type,ts\nt1,u,fine,2025-01-01\nt2,u,bogus,2025-01-01\n");
+    expect_error_as_sent(true, "id,source,subject,type,ts\nt1,,u,fine,2025-02-30\n");
+    expect_error_as_sent(true, "id,subject,type,ts,source\nt1,u,fine,2025-01-01,\nt2,u,fine,\"2025-01-0\"x,\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +359,7 @@ int main(void)
         cmocka_unit_test(csv_without_source_gains_the_column),
         cmocka_unit_test(csv_with_source_fills_only_empty_cells),
         cmocka_unit_test(json_objects_without_source_gain_the_key),
+        cmocka_unit_test(errors_in_a_sourced_body_name_the_body_as_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
