@@ -651,23 +651,43 @@ static unsigned stale_files(const server *s, bool sweep)
     return n;
 }
 
-/* Startup report of the journal replay. */
-static void report_journal(server *s, const civic_journal_report *rep, unsigned swept)
+/* How many copies of a damaged journal ("journal.civic.damaged.<time>") the
+ * data directory holds: one more after the open means --recover cut one. */
+static unsigned damaged_copies(const server *s)
 {
-    fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from the "
-            "journal, %" PRIu64 " torn bytes truncated)\n",
-            civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+    DIR *d = opendir(s->opt.data_dir);
+    if (!d) return 0;
+    unsigned n = 0;
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL)
+        if (strncmp(ent->d_name, "journal.civic.damaged.", 22) == 0) n++;
+    closedir(d);
+    return n;
+}
+
+/* Startup report of the journal replay; `cut`: --recover cut it at damage. */
+static void report_journal(server *s, const civic_journal_report *rep, unsigned swept, bool cut)
+{
+    if (cut)
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+                "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
+                "on are gone from it, intact batches among them (the whole file is kept as "
+                "journal.civic.damaged.<time>)\n",
+                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+    else
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+                "the journal, %" PRIu64 " torn bytes truncated)\n",
+                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
     if (swept)
         fprintf(stderr, SERVER_NAME ": removed %u stale temporary file%s left by a crash\n",
                 swept, swept == 1 ? "" : "s");
 }
 
-/* Start-up refusals name what the operator can do. */
-static void recovery_hint(const char *what)
+/* Start-up refusals name what the operator can do, and what --recover costs. */
+static void recovery_hint(const char *what, const char *recover)
 {
     fprintf(stderr, SERVER_NAME ": %s\n" SERVER_NAME ": nothing was changed.  Restore the "
-            "file from a backup, or start once with --recover to go on from what is intact "
-            "(a damaged journal is kept as journal.civic.damaged.<time>)\n", what);
+            "file from a backup, or start once with --recover %s\n", what, recover);
 }
 
 static int open_data(server *s)
@@ -686,7 +706,8 @@ static int open_data(server *s)
         /* Every compaction leaves a journal beside its snapshot: without one,
          * batches acknowledged since the last compaction are gone. */
         recovery_hint("the data directory holds snapshot.civic but no journal.civic: "
-                      "events acknowledged after the last compaction would be lost");
+                      "events acknowledged after the last compaction would be lost",
+                      "to go on from the snapshot alone (an empty journal is created)");
         return -1;
     }
     if (have_snapshot) {
@@ -698,11 +719,15 @@ static int open_data(server *s)
     }
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u);
+    unsigned copies = s->opt.recover ? damaged_copies(s) : 0;
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
-            recovery_hint("the journal is damaged before batches that are intact");
+            recovery_hint("the journal is damaged before batches that are intact",
+                          "to go on from what precedes the damage: the journal is cut there, "
+                          "and the intact batches after it are left out (the whole file is "
+                          "kept as journal.civic.damaged.<time>)");
         return -1;
     }
     /* The journal's lock is held now: no other server uses this directory,
@@ -710,7 +735,8 @@ static int open_data(server *s)
      * files it opens; this also covers a first snapshot that never landed). */
     stale_files(s, true);
     unsigned left = stale_files(s, false);
-    report_journal(s, &rep, stale > left ? stale - left : 0);
+    report_journal(s, &rep, stale > left ? stale - left : 0,
+                   s->opt.recover && damaged_copies(s) > copies);
     return 0;
 }
 

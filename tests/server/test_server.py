@@ -763,13 +763,18 @@ def test_journal_damage(tmp):
         f.write(raw)
     code, out = start_fails(data)
     check(code != 0 and "damaged at byte" in out and "1 intact batches" in out
-          and "--recover" in out, "a damaged journal stops the start-up: %d %r" % (code, out))
+          and "--recover" in out and "intact batches after it are left out" in out,
+          "a damaged journal stops the start-up, saying what --recover costs: %d %r"
+          % (code, out))
     with open(journal, "rb") as f:
         check(f.read() == bytes(raw), "the refused start-up left the journal untouched")
     srv = Server(data, ["--recover"]).start()
     held = ids_held(srv, "dm")
     check({"dm0-%d" % i for i in range(5)} <= held and not any(x.startswith("dm2") for x in held),
           "--recover goes on from the intact prefix: %s" % sorted(held))
+    check("the journal was cut at the damage" in srv.output()
+          and "torn bytes" not in srv.output(),
+          "--recover says it cut the journal at the damage, not a torn tail: %r" % srv.output())
     copies = [n for n in os.listdir(data) if n.startswith("journal.civic.damaged.")]
     check(len(copies) == 1, "--recover kept a copy of the damaged journal: %s" % copies)
     if copies:
