@@ -62,7 +62,8 @@ from ctypes import byref as _byref, c_int64 as _c_int64, c_size_t as _c_size_t
 from ctypes import addressof as _addressof, create_string_buffer as _create_string_buffer
 from dataclasses import dataclass as _dataclass, field as _field
 from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable, \
-    List as _List, Optional as _Optional, Tuple as _Tuple, Union as _Union
+    Iterator as _Iterator, List as _List, Optional as _Optional, Tuple as _Tuple, \
+    TypeVar as _TypeVar, Union as _Union
 
 from . import _capi
 from ._capi import CivicError, CivicOSError
@@ -93,7 +94,7 @@ _lib = _capi.lib
 
 
 def library_version() -> str:
-    """The version string of the loaded libcivic, e.g. "1.0.0"."""
+    """The version string of the loaded libcivic, e.g. "1.1.0"."""
     return _lib.civic_version().decode("ascii")
 
 
@@ -431,7 +432,11 @@ class _Use:
 # --------------------------------------------------------------------------
 
 Grade = _namedtuple("Grade", "name min")
-Grade.__doc__ = "A grade band: name, and min (Decimal, None for the last grade)."
+Grade.__doc__ = ("A grade band: name, and min (Decimal; None when the rules leave out the "
+                 "last grade's min).  The last grade takes every lower score, whatever its min.")
+
+
+_Self = _TypeVar("_Self", bound="_Owner")
 
 
 class _Owner:
@@ -442,7 +447,7 @@ class _Owner:
     def closed(self) -> bool:
         return self._h.closed
 
-    def __enter__(self):
+    def __enter__(self: "_Self") -> "_Self":
         if self._h.closed:     # as every other use of a closed object
             raise ValueError("operation on a closed %s" % self._h._what)
         return self
@@ -502,7 +507,7 @@ class Rules(_Owner):
 
     @classmethod
     def from_file(cls, path: _Union[str, bytes, _os.PathLike]) -> "Rules":
-        """Parse the rules file at `path` (str or os.PathLike)."""
+        """Parse the rules file at `path` (str, bytes or os.PathLike)."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
@@ -591,11 +596,17 @@ class Rules(_Owner):
             return _parse_time(p, value)
 
     def format_time(self, t: int) -> str:
-        """int Unix seconds -> "YYYY-MM-DDTHH:MM:SS+HH:MM" in local time."""
+        """int Unix seconds -> "YYYY-MM-DDTHH:MM:SS+HH:MM" in local time.
+        A time outside the years 0001 to 9999 in UTC (an entry's `end` may
+        be one: its ts plus its validity) raises CivicError CIVIC_E_LIMIT,
+        as parse_time does; no calendar holds it."""
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("t must be int Unix seconds")
         if not _capi.INT64_MIN <= t <= _capi.INT64_MAX:
             raise OverflowError("t does not fit in 64 bits")
+        if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:
+            raise CivicError(_capi.CIVIC_E_LIMIT, "bad time %d: outside the years 0001 to 9999"
+                             % t)
         buf = _create_string_buffer(32)
         with self._use() as p:
             _lib.civic_rules_format_time(p, t, buf, len(buf))
@@ -793,7 +804,8 @@ _MEASURE_KINDS = {_capi.CIVIC_MEASURE_INCENTIVE: "incentive",
 class RuleInfo:
     """One version of one rule, as published (Rules.rule_info).  Durations
     are written as in a rules file ("1y", "forever", "by-severity"), "" when
-    the key is absent."""
+    the key is absent; `valid` is the scheme's when the rule has none (the
+    validity its entries get)."""
     code: str
     points: _decimal.Decimal
     per: str                                 # "event" or "unit"
@@ -1033,7 +1045,7 @@ class Record:
     def spec_version(self) -> int:
         return self.summary.spec_version
 
-    def __iter__(self):
+    def __iter__(self) -> _Iterator["Entry"]:
         return iter(self.entries)
 
     def __len__(self):
@@ -1092,7 +1104,7 @@ class ListAnswer:
     rows: _List[ListRow]
     utc_offset: int = _field(default=0, repr=False, compare=False)
 
-    def __iter__(self):
+    def __iter__(self) -> _Iterator["ListRow"]:
         return iter(self.rows)
 
     def __len__(self):
@@ -1183,7 +1195,9 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     ';'-joined str, as in CSV.  The version-2 keys (tiers, measures; eff,
     from, act, source, merged_with, frozen, contested, floored, to_balance)
     appear when the answer's spec version is 2, as in to_dict().  numbers:
-    "float" (default; pandas gives float64 columns, a missing ceiling is NaN)
+    "float" (default; pandas gives float64 columns; a missing ceiling is
+    None, which pandas makes NaN in a column that has a ceiling somewhere and
+    leaves None in an object column when no row has one)
     or "decimal" (exact decimal.Decimal; pandas gives object columns).
     Entry and list times are aware datetime.datetime in the scheme's offset
     (pandas: datetime64 with that offset), None when the effect has no end;
@@ -1277,6 +1291,15 @@ class LoadReport:
     duplicates: int
     rejected: int
     rejections: _List[Rejection] = _field(default_factory=list)
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        """{accepted, duplicates, rejected, lines} as the service answers
+        POST /events, and rejections: [{line, column, offset, reason}, ...]
+        (the lines a lenient load skipped; offset None when not known)."""
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": self.rejected, "lines": self.lines,
+                "rejections": [{"line": r.line, "column": r.column, "offset": r.offset,
+                                "reason": r.message} for r in self.rejections]}
 
 
 @_dataclass(frozen=True)
@@ -1670,7 +1693,9 @@ class Engine(_Owner):
 
     def subjects(self, as_of: _Any = None) -> _List["Score"]:
         """Scores of every subject with an event at or before as_of, sorted
-        by subject id bytewise."""
+        by subject id bytewise.  A subject whose every event is archived by
+        as_of (retention) is not listed, as civic-score does not list it;
+        score() still answers for it (events 0, archived N)."""
         with self._use() as p:
             t = self._as_of(p, as_of)
             out = _capi.result_p()
@@ -1704,12 +1729,13 @@ class Engine(_Owner):
         finally:
             _lib.civic_result_free(out)
 
-    def __iter__(self):
+    def __iter__(self) -> _Iterator["Score"]:
         return iter(self.subjects())
 
     def __contains__(self, item: _Any) -> bool:
         """`"r1" in engine`: whether subject r1 has events (as score() counts
-        them); a Score is looked for among the rows of iter(engine)."""
+        them: archived ones do not count); a Score is looked for among the
+        rows of iter(engine)."""
         if self._h.closed:   # as every other use of a closed engine
             raise ValueError("operation on a closed %s" % self._h._what)
         if isinstance(item, str):
@@ -2014,7 +2040,7 @@ class Comparison:
     subjects_changed: int
     utc_offset: int = _field(default=0, repr=False, compare=False)
 
-    def __iter__(self):
+    def __iter__(self) -> _Iterator["CompareRow"]:
         return iter(self.rows)
 
     def __len__(self):
@@ -2110,7 +2136,7 @@ class Split:
     part_events: _List[int]     # events per part
     format: str                 # "csv" or "jsonl": what was read
 
-    def __iter__(self):
+    def __iter__(self) -> _Iterator[_Union[bytes, memoryview]]:
         return iter(self.parts)
 
     def __len__(self):

@@ -1362,6 +1362,26 @@ class TestLoad(Base):
         self.assertEqual(r._replace(line=9).offset, starts[1])
         self.assertEqual(pickle.loads(pickle.dumps(r)).offset, starts[1])
         self.assertIsNone(civic.Rejection(1, 0, 0, "m").offset)
+        # a load report is an answer too: to_dict() with the service's keys
+        d = rep.to_dict()
+        self.assertEqual(list(d), ["accepted", "duplicates", "rejected", "lines", "rejections"])
+        self.assertEqual((d["accepted"], d["duplicates"], d["rejected"], d["lines"]), (2, 0, 2, 5))
+        self.assertEqual([(x["line"], x["offset"]) for x in d["rejections"]],
+                         [(3, starts[0]), (5, starts[1])])
+        self.assertEqual(d["rejections"][1]["reason"], message)
+        self.assertEqual(json.loads(json.dumps(d)), d)
+
+    def test_format_time_past_the_calendar_says_so(self):
+        # an entry's end may lie past 9999 (its ts plus its validity): no
+        # calendar holds it, and the error says so as parse_time's does
+        rules = self.engine.rules
+        for t in (civic._capi.CIVIC_TIME_MAX + 1, 253446969600, civic._capi.CIVIC_TIME_MIN - 1):
+            with self.assertRaises(civic.CivicError) as cm:
+                rules.format_time(t)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+            self.assertIn("outside the years 0001 to 9999", cm.exception.message)
+        self.assertTrue(rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("9999-12-31T")
+                        or rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("10000-01-01T"))
 
     def test_lenient_must_be_a_bool(self):
         # lenient="no" is truthy: it must not make a strict load lenient
