@@ -271,18 +271,25 @@ static inline int64_t qty_plain(const char *q, size_t n)
     return v * 1000;
 }
 
-/* A ts or qty that is a JSON number refused for its form, not its value:
- * the limit it is past (docs/events.md, "Limits"). */
-static int number_too_long(const civic_fields *f, int field, uint8_t number, uint64_t line,
-                           civic_error *err)
+/* A qty number whose value is right but whose form is too long: the limit
+ * it is past (95 bytes as written, else 64 written out). */
+static int qty_too_long(const civic_fields *f, uint64_t line, civic_error *err)
 {
-    if (number == CIVIC_NUM_LONG)
-        return field_error(err, CIVIC_E_LIMIT, line, f, field,
-                           "a JSON number longer than 95 bytes%s", NULL);
-    if (number == CIVIC_NUM_DIGITS)
-        return field_error(err, CIVIC_E_LIMIT, line, f, field,
-                           "a JSON number with an exponent has at most 52 digits%s", NULL);
-    return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than 64 bytes%s", NULL);
+    return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY,
+                       f->qty_number == CIVIC_NUM_LONG ? "a JSON number longer than 95 bytes%s"
+                                                       : "longer than 64 bytes%s", NULL);
+}
+
+const char *civic__ts_form_refused(uint8_t number, size_t n, int *code)
+{
+    *code = CIVIC_E_LIMIT;
+    /* written out, a ts number has no fraction and no leading zero, so one
+     * longer than 64 bytes is out of range, as 1e40 is */
+    if (number == CIVIC_NUM_HUGE || (number == CIVIC_NUM_PLAIN && n > 64))
+        return "timestamp out of range (years 0001..9999 in UTC)";
+    if (number == CIVIC_NUM_LONG) return "a JSON number longer than 95 bytes";
+    if (number == CIVIC_NUM_DIGITS) return "a JSON number with an exponent has at most 52 digits";
+    return n > 64 ? "longer than 64 bytes" : NULL;
 }
 
 static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line,
@@ -305,7 +312,6 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     bool kept = f->qty_number >= CIVIC_NUM_LONG; /* as written: its exponent is read */
     /* a qty kept as written is read by its value whatever its digits: only
      * its length as written (95 bytes) or written out (64) is held against it */
-    uint8_t qty_form = f->qty_number == CIVIC_NUM_LONG ? CIVIC_NUM_LONG : CIVIC_NUM_PLAIN;
     if (n > 64 && f->qty_number == CIVIC_NUM_TEXT)
         return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {
@@ -316,7 +322,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
             return field_error(err, rc, line, f, CIVIC_F_QTY,
                                "bad redeem amount: %s (a positive decimal, at most 2 places, "
                                "at most 1e12)", why);
-        if (n > 64) return number_too_long(f, CIVIC_F_QTY, qty_form, line, err);
+        if (n > 64) return qty_too_long(f, line, err);
         if (v <= 0)
             return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
                                "a redeem must spend more than 0 points%s", NULL);
@@ -329,7 +335,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         return field_error(err, rc, line, f, CIVIC_F_QTY,
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
                            why);
-    if (n > 64) return number_too_long(f, CIVIC_F_QTY, qty_form, line, err);
+    if (n > 64) return qty_too_long(f, line, err);
     if (civic__type_is_rule(p->type) && !raw_fits(e->rules, p->type, p->qty))
         return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
                            "points x qty is too large%s", NULL);
@@ -351,13 +357,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
         return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
     if (f->ts_number >= CIVIC_NUM_LONG || f->n[CIVIC_F_TS] > 64) {
-        /* a JSON number: written out, a ts has no fraction and no leading
-         * zero, so one longer than 64 bytes is out of range, as 1e40 is */
-        uint8_t number = f->ts_number;
-        if (number == CIVIC_NUM_HUGE || (number == CIVIC_NUM_PLAIN && f->n[CIVIC_F_TS] > 64))
-            return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_TS,
-                               "timestamp out of range (years 0001..9999 in UTC)%s", NULL);
-        return number_too_long(f, CIVIC_F_TS, number, line, err);
+        const char *form = civic__ts_form_refused(f->ts_number, f->n[CIVIC_F_TS], &rc);
+        if (form) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", form);
     }
     rc = f->ts_cache ? civic__time_parse_cached(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS],
                                                 e->rules->utc_offset, f->ts_cache, &p->ts, &why)

@@ -1067,9 +1067,14 @@ typedef struct civic_fields {
 enum { CIVIC_NUM_TEXT, /* not a number: a string, or CSV or the API */
        CIVIC_NUM_PLAIN, /* written out without its exponent ("1.5e2" -> "150") */
        CIVIC_NUM_LONG, /* longer than 95 bytes as written */
-       CIVIC_NUM_DIGITS, /* more than 52 digits and an exponent */
+       CIVIC_NUM_DIGITS, /* more than 52 significant digits and an exponent */
        CIVIC_NUM_HUGE, /* 1e40 or more */
-       CIVIC_NUM_TINY }; /* nearer 0 than 1e-40, not 0 */
+       CIVIC_NUM_TINY }; /* below 1e-41, not 0 (a ts: its second, 0 or -1) */
+
+/* Why a ts is refused for its form (a JSON number past what can be written
+ * out, or text longer than 64 bytes), NULL when it is not; *code its
+ * status.  The load and the split say it alike. */
+const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
 
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];

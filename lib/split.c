@@ -173,7 +173,7 @@ static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, s
  * record [at, end) under its part. */
 static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const char *key,
                       size_t key_len, uint32_t key_column, const char *ts, size_t ts_len,
-                      uint32_t ts_column)
+                      uint32_t ts_column, uint8_t ts_number)
 {
     const char *why;
     int64_t t;
@@ -185,10 +185,12 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
                            "longer than 128 bytes", key, key_len);
     if (!ts || ts_len == 0)
         return field_error(c, CIVIC_E_EVENT, line, ts_column, at, CIVIC_F_TS, "missing", NULL, 0);
-    if (ts_len > SPLIT_TS_BYTES_MAX)
-        return field_error(c, CIVIC_E_LIMIT, line, ts_column, at, CIVIC_F_TS,
-                           "longer than 64 bytes", ts, ts_len);
-    int rc = civic__time_parse_cached(ts, ts_len, c->utc_offset, &c->dates, &t, &why);
+    int rc;
+    if (ts_number >= CIVIC_NUM_LONG || ts_len > SPLIT_TS_BYTES_MAX) {
+        const char *form = civic__ts_form_refused(ts_number, ts_len, &rc);
+        if (form) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, form, ts, ts_len);
+    }
+    rc = civic__time_parse_cached(ts, ts_len, c->utc_offset, &c->dates, &t, &why);
     if (rc != CIVIC_OK) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len);
     if (t > c->max_ts) c->max_ts = t;
     return add_record(c, at, end, key, key_len);
@@ -422,7 +424,7 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
     if (key_end < key_at) key_end = key_at; /* a last field that was just the CR */
     if (ts_end < ts_at) ts_end = ts_at;
     return take_event(c, c->line, at, end, p + key_at, key_end - key_at, (uint32_t)key_at + 1,
-                      p + ts_at, ts_end - ts_at, (uint32_t)ts_at + 1);
+                      p + ts_at, ts_end - ts_at, (uint32_t)ts_at + 1, CIVIC_NUM_TEXT);
 }
 
 /* A record with quotes, which may span lines. */
@@ -455,7 +457,8 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     if (body > CIVIC_LINE_BYTES_MAX)
         return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);
-    return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column);
+    return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column,
+                      CIVIC_NUM_TEXT);
 }
 
 /* The header given apart (a later block of a file). */
@@ -545,7 +548,7 @@ static int jsonl_read(split_ctx *c, size_t pos)
         if (got > 0) {
             int k = c->key_field;
             int rc = take_event(c, line, pos, end, f.v[k], f.n[k], f.column[k], f.v[CIVIC_F_TS],
-                                f.n[CIVIC_F_TS], f.column[CIVIC_F_TS]);
+                                f.n[CIVIC_F_TS], f.column[CIVIC_F_TS], f.ts_number);
             if (rc != CIVIC_OK) return rc;
         }
         pos = end;

@@ -226,8 +226,9 @@ static void jsonl_accepts_numbers_nulls_and_unknown_keys(void **state)
         assert_int_equal(r2.accepted, 3);
         assert_int_equal(r2.duplicates, 3);
     }
-    {   /* only a number within 1e-40 of 0 is "too small to write out": one with
-         * more digits than a ts may have is refused, never read as 0 or -1 */
+    {   /* only a number nearer 0 than 1e-41 is "too small to write out" (the
+         * second 0 or -1); -5.000...e-0 with more significant digits than a
+         * ts may have is refused for them, never read as 0 or -1 */
         char fifty[200];
         snprintf(fifty, sizeof(fifty), "{\"id\":\"w\",\"subject\":\"s\",\"type\":\"fine\","
                  "\"ts\":-5.%053de-0}\n", 0);

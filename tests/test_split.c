@@ -566,6 +566,15 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts\ne1,s1,good\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"2024-01-01\"\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":[1]}\n",
+        /* ts numbers refused for their form: the limit they are past */
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1e40}\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1.70000000000000000000000000000"
+        "000000000000000000000000000000000e9}\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1000000000000000000000000000000"
+        "0000000000000000000000000000000000000000}\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1700000000.000000000000000000"
+        "000000000000000000000000000000000000000000000000000000000000000000000000000000000}\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"2024-01-01T00:00:00+24:00\"}\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);

@@ -52,6 +52,7 @@ import datetime as _dt
 import decimal as _decimal
 import mmap as _mmap
 import os as _os
+import re as _re
 import sys as _sys
 import threading as _threading
 import time as _time
@@ -217,7 +218,8 @@ def _ts_text(value, what="ts"):
         try:
             return _iso(value)
         except OverflowError:   # a seconds offset moves it to UTC, before year 1 or past 9999
-            raise CivicError(_capi.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 to 9999"
+            raise CivicError(_capi.CIVIC_E_LIMIT,
+                             "bad %s %s: outside the years 0001 to 9999 in UTC"
                              % (what, value.isoformat())) from None
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
@@ -279,7 +281,8 @@ def _parse_time(rules_ptr, value, what="time"):
     if isinstance(value, int) and not isinstance(value, bool):
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
-            raise CivicError(_capi.CIVIC_E_LIMIT, "bad %s %d: outside the years 0001 to 9999"
+            raise CivicError(_capi.CIVIC_E_LIMIT,
+                             "bad %s %d: outside the years 0001 to 9999 in UTC"
                              % (what, value))
         return value
     text = _ts_text(value, what)
@@ -289,9 +292,14 @@ def _parse_time(rules_ptr, value, what="time"):
         _lib.civic_rules_parse_time(rules_ptr, raw, len(raw), _byref(out))
     except CivicError as e:
         # the C call says only "invalid event": name the argument and its value
-        why = ("outside the years 0001 to 9999" if e.code == _capi.CIVIC_E_LIMIT else
-               "not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
-               "or Unix seconds)")
+        offset = _re.search(r"T\d\d:\d\d:\d\d(\.\d+)?[+-](\d\d):(\d\d)$", text)
+        if e.code == _capi.CIVIC_E_LIMIT:
+            why = "outside the years 0001 to 9999 in UTC"
+        elif offset and (int(offset.group(2)) > 23 or int(offset.group(3)) > 59):
+            why = "UTC offset out of range (-23:59..+23:59)"
+        else:
+            why = ("not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
+                   "or Unix seconds)")
         raise CivicError(e.code, "bad %s %r: %s" % (what, text, why)) from None
     return out.value
 
@@ -605,7 +613,8 @@ class Rules(_Owner):
         if not _capi.INT64_MIN <= t <= _capi.INT64_MAX:
             raise OverflowError("t does not fit in 64 bits")
         if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:
-            raise CivicError(_capi.CIVIC_E_LIMIT, "bad time %d: outside the years 0001 to 9999"
+            raise CivicError(_capi.CIVIC_E_LIMIT,
+                             "bad time %d: outside the years 0001 to 9999 in UTC"
                              % t)
         buf = _create_string_buffer(32)
         with self._use() as p:

@@ -860,6 +860,20 @@ class TestRules(Base):
             r.parse_time("2022-13-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
         self.assertIn("bad time '2022-13-01': not a timestamp", str(cm.exception))
+        # an offset of the right form past 23:59 is out of range, as the library
+        # says in a log; a time out of the range names it in UTC (this scheme
+        # is UTC+08:00, so its local 0001-01-01 is out of it)
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time("2022-03-01T00:00:00+24:00")
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+        self.assertIn("UTC offset out of range (-23:59..+23:59)", str(cm.exception))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time("2022-03-01T00:00:00+0800")
+        self.assertIn("not a timestamp", str(cm.exception))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time("0001-01-01")
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+        self.assertIn("outside the years 0001 to 9999 in UTC", str(cm.exception))
         with civic.Engine(r) as e:     # a query's as_of is named as such
             with self.assertRaises(civic.CivicError) as cm:
                 e.score("s", as_of="garbage")
