@@ -13,9 +13,11 @@ Conventions
   - Points are decimal.Decimal with two places (hundredths / 100), quantities
     Decimal with three (thousandths / 1000); never float.  Times are int Unix
     seconds.
-  - Answers (Score, Record, Entry, GroupStats, LoadReport) are plain frozen
-    Python objects: the C answer is converted and freed at once, so they
-    outlive the engine.
+  - Answers (Score, Record, Entry, GroupStats, LoadReport) are plain Python
+    objects whose fields cannot be reassigned: the C answer is converted and
+    freed at once, so they outlive the engine.  The dicts and lists in them
+    are the caller's copies (changing one changes no other answer), so the
+    answers that hold them are not hashable.
   - Rules and Engine own C handles: close() them or use `with`; otherwise the
     handle is freed when the object is collected (weakref.finalize).  Using a
     closed object raises ValueError.  An Engine keeps its Rules alive; closing
