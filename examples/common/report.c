@@ -406,6 +406,15 @@ static void rule_cells(const answers_sink *out, const civic_rules *r, const civi
     put(out, "</td>");
 }
 
+/* Version k of rule i (0: as first published) into *x, asked with this
+ * header's struct version. */
+static bool rule_version(const civic_rules *r, size_t i, size_t k, civic_rule_info *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->version = CIVIC_RULE_INFO_VERSION;
+    return civic_rules_rule_info(r, i, k, x) == CIVIC_OK;
+}
+
 static void scheme_rules(const answers_sink *out, const civic_rules *r)
 {
     put(out, "<h3>Rules</h3>\n<div class=\"wrap\" tabindex=\"0\">"
@@ -414,9 +423,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
              "</tr></thead>\n");
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
-        memset(&x, 0, sizeof(x));
-        x.version = CIVIC_RULE_INFO_VERSION;
-        if (civic_rules_rule_info(r, i, 0, &x) != CIVIC_OK) continue;
+        if (!rule_version(r, i, 0, &x)) continue;
         uint32_t changes = x.changes;
         put(out, "<tr data-rule=\"");
         text(out, x.code);
@@ -428,7 +435,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         rule_cells(out, r, &x);
         put(out, "</tr>\n");
         for (size_t k = 1; k <= changes; k++) {
-            if (civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
+            if (!rule_version(r, i, k, &x)) break;
             /* the code again, heard but not seen: a screen reader moving
              * cell by cell meets this row without the one above */
             put(out, "<tr><td>&rarr; <span class=\"vh\">");
@@ -828,12 +835,10 @@ static bool any_publicity(const civic_rules *r)
 {
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
-        memset(&x, 0, sizeof(x));
-        x.version = CIVIC_RULE_INFO_VERSION;
-        if (civic_rules_rule_info(r, i, 0, &x) != CIVIC_OK) continue;
+        if (!rule_version(r, i, 0, &x)) continue;
         uint32_t changes = x.changes;
         for (size_t k = 0; k <= changes; k++) {
-            if (k && civic_rules_rule_info(r, i, k, &x) != CIVIC_OK) break;
+            if (k && !rule_version(r, i, k, &x)) break;
             if (x.publicity[0]) return true;
         }
     }
