@@ -5,7 +5,9 @@
 */
 #include "body.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t skip_bom(const char *in, size_t len)
@@ -14,6 +16,13 @@ static size_t skip_bom(const char *in, size_t len)
 }
 
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+uint32_t body_format(const char *in, size_t len)
+{
+    size_t i = skip_bom(in, len);
+    while (i < len && blank(in[i])) i++;
+    return i < len && in[i] == '{' ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+}
 
 bool body_is_json_array(const char *in, size_t len)
 {
@@ -241,15 +250,30 @@ static bool header_is(const char *f, size_t n, const char *want)
     return true;
 }
 
+/* Where the header starts: after a byte-order mark and the blank lines (empty,
+ * or a lone CR) the load skips before it; len when there is none. */
+static size_t csv_header_start(const char *in, size_t len)
+{
+    size_t i = skip_bom(in, len);
+    for (;;) {
+        if (i < len && in[i] == '\n') i++;
+        else if (i + 1 < len && in[i] == '\r' && in[i + 1] == '\n') i += 2;
+        else if (i + 1 == len && in[i] == '\r') i++;
+        else return i;
+    }
+}
+
 /* Index of the header column named "source" (as header_is reads it), or -1;
- * *end is the offset of the header's line feed (or len). */
+ * *end is the offset of the header's line feed (or len).  A quote never
+ * closed ends the header at the end of the body (the load refuses it). */
 static long csv_source_column(const char *in, size_t len, size_t *end)
 {
-    size_t i = skip_bom(in, len), f = i;
+    size_t i = csv_header_start(in, len), f = i;
     long col = 0, found = -1;
     bool quoted = false;
     for (;; i++) {
         char c = i < len ? in[i] : '\n';
+        if (i >= len) quoted = false;
         if (c == '"') quoted = !quoted;
         if (quoted || (c != ',' && c != '\n')) continue;
         size_t flen = i - f;
@@ -303,6 +327,10 @@ static void csv_records(const char *in, size_t i, size_t len, long column,
 void body_source_csv(const char *in, size_t len, const char *source, buf *out)
 {
     size_t end;
+    if (csv_header_start(in, len) >= len) { /* no header: nothing to give a source */
+        buf_put(out, in, len);
+        return;
+    }
     long column = csv_source_column(in, len, &end);
     size_t hlen = end;
     if (column < 0) {
@@ -338,16 +366,44 @@ static bool line_at(const char *text, size_t len, uint64_t line, size_t *at, siz
 
 /* The 1-based column of rewritten line w[0..wn) in the line it was made of,
  * s[0..sn): the rewrite changed one stretch of the line, so what is before it
- * stays and what is after it moves back by what the rewrite added. */
+ * stays and what is after it moves back by what the rewrite added.  The end
+ * is matched first: the key the JSON rewrite puts after '{' begins with the
+ * quote the first key begins with, and that quote is the sent one's. */
 static uint32_t column_as_sent(const char *s, size_t sn, const char *w, size_t wn, uint32_t column)
 {
     size_t same = 0, tail = 0;
-    while (same < sn && same < wn && s[same] == w[same]) same++;
-    while (tail < sn - same && tail < wn - same && s[sn - 1 - tail] == w[wn - 1 - tail]) tail++;
+    while (tail < sn && tail < wn && s[sn - 1 - tail] == w[wn - 1 - tail]) tail++;
+    while (same < sn - tail && same < wn - tail && s[same] == w[same]) same++;
     size_t pos = column - 1;
     if (pos < same || pos > wn) return column;
     if (pos >= wn - tail) return (uint32_t)(pos - (wn - sn) + 1);
     return (uint32_t)(same + 1); /* in what the rewrite wrote: where it went in */
+}
+
+/* The end of the CSV record that starts at `at` (its line feed, or len),
+ * quotes read as the rewrite reads them. */
+static size_t record_end(const char *text, size_t len, size_t at)
+{
+    bool quoted = false;
+    for (size_t i = at; i < len; i++) {
+        if (text[i] == '"') quoted = !quoted;
+        else if (text[i] == '\n' && !quoted) return i;
+    }
+    return len;
+}
+
+/* "... column N..." in msg at `at` (just past the word "column "): N moved
+ * back as column_as_sent moves it. */
+static void move_column(char *msg, size_t size, char *at, const char *s, size_t sn, const char *w,
+                        size_t wn)
+{
+    char *rest;
+    unsigned long n = strtoul(at, &rest, 10);
+    if (rest == at || n == 0 || n > UINT32_MAX) return;
+    char tail[sizeof(((civic_error *)0)->message)];
+    snprintf(tail, sizeof(tail), "%s", rest);
+    snprintf(at, size - (size_t)(at - msg), "%u%s", column_as_sent(s, sn, w, wn, (uint32_t)n),
+             tail);
 }
 
 void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
@@ -357,6 +413,10 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
     if (!err->line || !line_at(in, in_len, err->line, &sa, &sn) ||
         !line_at(out, out_len, err->line, &wa, &wn))
         return;
+    if (err->line == 1) { /* the load counts line 1's columns after a byte-order mark */
+        size_t b = skip_bom(in, in_len), c = skip_bom(out, out_len);
+        sa += b, sn -= b, wa += c, wn -= c;
+    }
     char msg[sizeof(err->message)];
     unsigned long long line = (unsigned long long)err->line;
     char head[64];
@@ -368,16 +428,30 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
         err->column = column;
         return;
     }
-    size_t ha, hs, hwa, hw; /* the header: a column more? */
+    /* a record with the wrong number of fields: one fewer on each side when
+     * the rewrite gave the header a column and this record a field */
     unsigned expected, found;
     int used = 0;
+    size_t end;
     hn = snprintf(head, sizeof(head), "line %llu: expected ", line);
-    if (!csv || !line_at(in, in_len, 1, &ha, &hs) || !line_at(out, out_len, 1, &hwa, &hw) ||
-        hw == hs || strncmp(err->message, head, (size_t)hn) != 0 ||
-        sscanf(err->message + hn, "%u fields as in the header, found %u%n", &expected, &found,
-               &used) != 2 || expected == 0 || found == 0)
+    if (!csv || strncmp(err->message, head, (size_t)hn) != 0 ||
+        sscanf(err->message + hn, "%u fields as in the header, found %n", &expected, &used) != 1 ||
+        expected == 0 || used == 0)
         return;
-    snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %u%s", head, expected - 1,
-             found - 1, err->message + hn + used);
-    memcpy(err->message, msg, sizeof(msg));
+    const char *after = err->message + hn + used;
+    if (csv_source_column(in, in_len, &end) < 0) { /* the header gained the column */
+        /* and this record its field, unless it is blank to the rewrite (CRs) */
+        bool field = record_end(out, out_len, wa) - wa != record_end(in, in_len, sa) - sa;
+        if (field && sscanf(after, "%u%n", &found, &used) == 1 && found > 0)
+            snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %u%s", head,
+                     expected - 1, found - 1, after + used);
+        else /* no field added, or "found more than N" */
+            snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %s", head,
+                     expected - 1, after);
+        memcpy(err->message, msg, sizeof(msg));
+    }
+    char *cr = strstr(err->message, "(a carriage return at column ");
+    if (cr)
+        move_column(err->message, sizeof(err->message), cr + strlen("(a carriage return at column "),
+                    in + sa, sn, out + wa, wn);
 }

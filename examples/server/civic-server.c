@@ -487,10 +487,9 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
         text = lines.p ? lines.p : "";
         len = lines.len;
     }
-    if (lib_reads_source() && s->auth && rq->token) {
+    if (lib_reads_source() && s->auth && rq->token && !lines.oom) {
         uint32_t f = *format;
-        if (f == CIVIC_FORMAT_AUTO) f = text[strspn(text, " \t\r\n")] == '{' ? CIVIC_FORMAT_JSONL
-                                                                          : CIVIC_FORMAT_CSV;
+        if (f == CIVIC_FORMAT_AUTO) f = body_format(text, len);
         if (f == CIVIC_FORMAT_CSV) body_source_csv(text, len, rq->token->name, out);
         else body_source_jsonl(text, len, rq->token->name, out);
         *lines_out = lines;

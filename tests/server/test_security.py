@@ -209,6 +209,26 @@ def test_source(srv):
         check(status == 400 and e.get("line") == line and e.get("column") == column
               and e.get("reason", "").startswith(reason),
               "an error in a body given a source is told as sent (%s): %d %s" % (ctype, status, e))
+    # bodies the rewrite once read otherwise than the load: a header whose quote
+    # never closes (the rewrite looped for ever, holding a thread), blank lines
+    # before the header, a byte-order mark before JSON Lines sent as a form
+    try:
+        status, e = srv.request("POST", "/events", b'id,"subject', "text/csv", timeout=10,
+                                token=tok("ingest"))
+    except OSError as x:
+        status, e = 0, {"error": repr(x)}
+    check(status == 400 and "unterminated" in e.get("reason", ""),
+          "an unclosed quote in the header is refused at once: %d %s" % (status, e))
+    ok_bodies = [
+        (b"\r\nid,subject,type,ts\nsrc10,src-subject,recycling,2025-01-04\n", "text/csv"),
+        (b'\xef\xbb\xbf{"id":"src11","subject":"src-subject","type":"recycling",'
+         b'"ts":"2025-01-05"}\n', "application/x-www-form-urlencoded"),
+        (b"", "text/csv"),
+    ]
+    for body, ctype in ok_bodies:
+        status, e = srv.request("POST", "/events", body, ctype, token=tok("ingest"))
+        check(status == 200, "a body the load reads is read with a token too (%r): %d %s"
+              % (body[:20], status, e))
 
 
 def test_public_reports(tmp):
