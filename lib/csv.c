@@ -205,16 +205,11 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     char what[128];
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
-    if (r->too_many) {
-        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
-                         (unsigned long long)line, CSV_COLUMNS_MAX);
-        goto fatal;
-    }
-    st->ncols = r->count;
+    /* Lines ended by a lone CR (old Mac files) read as one long header whose
+     * other "columns" would be ignored: no events, no error.  Looked for
+     * first: a large such file has more than the columns a header may have,
+     * and the CR is what to tell. */
     for (uint32_t c = 0; c < r->count; c++) {
-        st->col_field[c] = -1;
-        /* Lines ended by a lone CR (old Mac files) read as one long header
-         * whose other "columns" would be ignored: no events, no error. */
         const char *cr = memchr(r->field[c], '\r', r->len[c]);
         if (cr) {
             uint32_t at = r->column[c] + (uint32_t)(cr - r->field[c]);
@@ -223,6 +218,15 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
                              "must end in LF or CRLF)", (unsigned long long)line, at);
             goto fatal;
         }
+    }
+    if (r->too_many) {
+        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
+                         (unsigned long long)line, CSV_COLUMNS_MAX);
+        goto fatal;
+    }
+    st->ncols = r->count;
+    for (uint32_t c = 0; c < r->count; c++) {
+        st->col_field[c] = -1;
         int k = civic__field_of_name(r->field[c], r->len[c]);
         if (k >= 0) {
             if (seen[k]) {

@@ -153,6 +153,12 @@ static void csv_bad_lines_are_named(void **state)
     /* lines ended by a lone CR: one long header, refused rather than read as no events */
     load_fails("id,subject,type,ts,qty\ra,s,fine,2024-01-01,2\r", csv, CIVIC_E_SYNTAX, 1, 23,
                "carriage return inside the header");
+    {   /* a large such file has more fields than a header may: the CR is what
+         * is wrong, not "more than 1024 columns" */
+        static char many[26000] = "id,subject,type,ts,qty\r";
+        for (int k = 0; k < 1100; k++) strcat(many, "a,s,fine,2024-01-01,2\r");
+        load_fails(many, csv, CIVIC_E_SYNTAX, 1, 23, "carriage return inside the header");
+    }
     /* a conflict with an event already held (keep: -10 on 2024-01-01) */
     load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 1,
                "line 2, column 1: event id \"keep\" was seen before with a different ts");
