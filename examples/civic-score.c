@@ -967,7 +967,8 @@ static const char *binary_kind(const unsigned char *p, size_t n)
         { "\x28\xb5\x2f\xfd", 4, "zstd-compressed data (decompress it first: zstdcat FILE | civic-score -)" },
         { "\xfd\x37\x7a\x58\x5a", 5, "xz-compressed data (decompress it first: xzcat FILE | civic-score -)" },
         { "BZh", 3, "bzip2-compressed data (decompress it first: bzcat FILE | civic-score -)" },
-        { "PK\x03\x04", 4, "a zip archive (extract the log first)" },
+        { "PK\x03\x04", 4, "a zip archive, or a spreadsheet saved as one (extract the log, or "
+                            "save the sheet as CSV, first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
         { "\xff\xfe", 2, "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE | civic-score -)" },
@@ -981,6 +982,13 @@ static const char *binary_kind(const unsigned char *p, size_t n)
      * Lines has no header, its first line is a record. */
     size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    /* "[{": a JSON array of events (an export); JSON Lines is one object a
+     * line.  ('[' alone may begin a CSV header's first column name.) */
+    size_t j = i + 1;
+    while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')) j++;
+    if (i < n && p[i] == '[' && j < n && p[j] == '{')
+        return "a JSON array (civic-score reads JSON Lines, one object a line: "
+               "jq -c '.[]' FILE | civic-score -)";
     const unsigned char *nl = memchr(p, '\n', n);
     size_t header = i < n && p[i] == '{' ? 0 : nl ? (size_t)(nl - p) : n, nuls = 0;
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
@@ -1324,12 +1332,15 @@ static int parse_options(int argc, char **argv, options *o)
     if (!o->files) return EXIT_INPUT;
     opterr = 0; /* our messages, not getopt's */
     for (;;) {
-        int opt = getopt_long(argc, argv, ":r:t:f:h", long_options, NULL);
+        /* '-': files come back in order as option 1, so that options after
+         * them are read whatever POSIXLY_CORRECT says (the manual's promise) */
+        int opt = getopt_long(argc, argv, "-:r:t:f:h", long_options, NULL);
         if (opt == -1) break;
         /* The argument getopt just read (an error leaves optind past it). */
         const char *v = optarg, *a = argv[optind > 1 && optind <= argc ? optind - 1 : 0];
         uint64_t n;
         switch (opt) {
+        case 1: o->files[o->file_count++] = v; break;
         case 'h': fputs(usage_text, stdout); return 100;
         case OPT_VERSION:
             printf("civic-score %s (libcivic %s)\n", CIVIC_VERSION, civic_version());
@@ -1357,10 +1368,25 @@ static int parse_options(int argc, char **argv, options *o)
             else if (strcmp(v, "html") == 0) o->format = FMT_HTML;
             else return usage_error("unknown format '%s' (table, csv, json or html)", v);
             break;
-        case OPT_EXPLAIN:
+        case OPT_EXPLAIN: {
+            /* a subject id as the events give one: no record could answer
+             * another, and the JSON answer would carry its bytes */
+            size_t len = strlen(v);
             if (!*v) return usage_error("%s", "option --explain needs a subject id");
+            if (len > CIVIC_ID_BYTES_MAX) {
+                char n_bytes[24];
+                snprintf(n_bytes, sizeof(n_bytes), "%zu", len);
+                return usage_error("--explain: a subject id is at most 128 bytes, not %s", n_bytes);
+            }
+            bool control = false;
+            for (size_t i = 0; i < len; i++)
+                control |= (unsigned char)v[i] < 0x20 || v[i] == 0x7f;
+            if (control || !utf8_valid(v, len))
+                return usage_error("%s", "--explain: a subject id is UTF-8 text without "
+                                         "control characters");
             o->explain = v;
             break;
+        }
         case OPT_GROUPS:
             if (!parse_count(v, 64, &n)) return usage_error("--groups needs a depth 0..64, not '%s'", v);
             o->groups = (long)n;
@@ -1443,20 +1469,31 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     return 0;
 }
 
+/* -t read under the scheme (its utc_offset): 0, or a usage error's status.
+ * main asks once the rules are read, before any input, so that a typo is
+ * told at once, not after a large load (or a wait on standard input). */
+static int parse_as_of(const civic_rules *rules, const char *text, int64_t *as_of)
+{
+    if (strcmp(text, "now") == 0) {
+        *as_of = (int64_t)time(NULL);
+        return 0;
+    }
+    int prc = civic_rules_parse_time(rules, text, strlen(text), as_of);
+    if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
+        return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
+    if (prc != CIVIC_OK)
+        return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
+                           "Unix seconds or now)", text);
+    return 0;
+}
+
 static int run(const options *o, civic_engine *e, const civic_engine *next, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
     int64_t as_of = 0;
-    if (o->as_of_text && strcmp(o->as_of_text, "now") == 0) {
-        as_of = (int64_t)time(NULL);
-    } else if (o->as_of_text) {
-        int prc = civic_rules_parse_time(rules, o->as_of_text, strlen(o->as_of_text), &as_of);
-        if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
-            return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)",
-                               o->as_of_text);
-        if (prc != CIVIC_OK)
-            return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
-                               "Unix seconds or now)", o->as_of_text);
+    if (o->as_of_text) {
+        int prc = parse_as_of(rules, o->as_of_text, &as_of);
+        if (prc) return prc;
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {
         as_of = 0; /* no events: nothing to score */
     }
@@ -1823,6 +1860,9 @@ int main(int argc, char **argv)
     if (status == 0) status = new_engine(o.rules_path, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare) status = new_engine(o.compare, &next);
+    int64_t as_of_checked;
+    if (status == 0 && o.as_of_text)
+        status = parse_as_of(civic_engine_rules(e), o.as_of_text, &as_of_checked);
     if (status == 0) status = load_all(&o, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");

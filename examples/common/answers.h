@@ -39,6 +39,8 @@
 #ifndef CIVIC_ANSWERS_H
 #define CIVIC_ANSWERS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -154,4 +156,11 @@ void answers_error(const answers_sink *out, int code, const civic_error *err);
 #ifdef __cplusplus
 }
 #endif
+/* The length of the valid UTF-8 sequence at s (at most `left` bytes), 0 for
+ * an invalid one or a NUL: no overlong forms, surrogates or code points past
+ * U+10FFFF. */
+size_t utf8_seq(const unsigned char *s, size_t left);
+/* s[0..n) is valid UTF-8 without NUL. */
+bool utf8_valid(const char *s, size_t n);
+
 #endif /* CIVIC_ANSWERS_H */

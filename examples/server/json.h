@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "answers.h"
 #include "civic.h"
 
 typedef struct buf {
@@ -39,8 +40,7 @@ int hex_digit(char c);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if it is not one.
  * NUL is not valid here: ids never contain it. */
-size_t utf8_seq(const unsigned char *s, size_t left);
-bool utf8_valid(const char *s, size_t n);
+/* utf8_seq and utf8_valid: answers.h (civic-score checks text with them too). */
 
 void json_str(buf *b, const char *s);
 void json_strn(buf *b, const char *s, size_t n);

@@ -196,6 +196,20 @@ status usage-unknown-option 1 "unknown option" -- --frobnicate
 status usage-bad-format 1 "unknown format" -- -f xml $D/events.csv
 status usage-bad-as-of 1 "bad --as-of" -- $R -t yesterday $D/events.csv
 status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
+# -t is read before any input: a typo is told at once, not after the load
+# (nor after a wait on standard input), whatever the files are
+status usage-as-of-first 1 "bad --as-of time 'bad'" -- $R -t bad "$T/no-such-file.csv"
+# --explain takes a subject id as events give one (a usage error otherwise)
+status explain-long 1 "a subject id is at most 128 bytes, not 129" -- $R --explain "$(printf 'a%.0s' $(seq 129))" $D/events.csv
+status explain-control 1 "UTF-8 text without control characters" -- $R --explain "$(printf 'a\tb')" $D/events.csv
+status explain-not-utf8 1 "UTF-8 text without control characters" -- $R --explain "$(printf 'a\377b')" $D/events.csv
+# options after files, whatever POSIXLY_CORRECT says (the manual promises it)
+POSIXLY_CORRECT=1 "$CLI" $D/events.csv $R -t 2022-10-01 -f csv >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else
+    bad "POSIXLY_CORRECT: options after a file: $(cat "$T/err")"; fi
+# a JSON array (an export) is told apart from JSON Lines, with the way out
+printf '[ {"id":"a","subject":"s","type":"fine","ts":"2022-01-01"} ]\n' >"$T/array.json"
+status json-array 2 "not an event log: a JSON array (civic-score reads JSON Lines" -- $R --lenient "$T/array.json"
 status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
