@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -957,6 +958,18 @@ static char *read_stdin(size_t *len)
     return buf;
 }
 
+/* The format a file's name gives (.csv, .jsonl, .ndjson in any case, as the
+ * library's load_file reads them), else CIVIC_FORMAT_AUTO: by content. */
+static uint32_t format_of_name(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 4 && strcasecmp(path + n - 4, ".csv") == 0) return CIVIC_FORMAT_CSV;
+    if ((n >= 6 && strcasecmp(path + n - 6, ".jsonl") == 0) ||
+        (n >= 7 && strcasecmp(path + n - 7, ".ndjson") == 0))
+        return CIVIC_FORMAT_JSONL;
+    return CIVIC_FORMAT_AUTO;
+}
+
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
@@ -1205,11 +1218,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     progress prog;
     int rc;
     if (data) {
-        size_t n = strlen(path);
-        if (n >= 4 && strcmp(path + n - 4, ".csv") == 0) opts.format = CIVIC_FORMAT_CSV;
-        else if ((n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
-                 (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0))
-            opts.format = CIVIC_FORMAT_JSONL;
+        opts.format = format_of_name(path);
         progress_start(&prog, show_progress, use_stdin ? "standard input" : path, NULL);
         rc = civic_engine_load(e, data, len, &opts, &report, &err);
         progress_stop(&prog);
@@ -1701,13 +1710,14 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         }
         char *kept = NULL;
         if (status == 0) {
-            size_t m = strlen(path);
-            bool jsonl = (m >= 6 && strcmp(path + m - 6, ".jsonl") == 0) ||
-                         (m >= 7 && strcmp(path + m - 7, ".ndjson") == 0);
-            if (!jsonl && !(m >= 4 && strcmp(path + m - 4, ".csv") == 0)) {
+            uint32_t by_name = format_of_name(path);
+            bool jsonl = by_name == CIVIC_FORMAT_JSONL;
+            if (by_name == CIVIC_FORMAT_AUTO) {
                 size_t at = 0; /* by content, as the load: '{' first means JSON Lines */
                 if (raw_len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) at = 3;
-                while (at < raw_len && strchr(" \t\r\n", text[at])) at++;
+                while (at < raw_len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' ||
+                                        text[at] == '\n'))
+                    at++;
                 jsonl = at < raw_len && text[at] == '{';
             }
             kept = without_lines(text, raw_len, !jsonl, &both, &kept_len);
