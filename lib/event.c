@@ -307,11 +307,11 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
             return CIVIC_OK;
         }
     }
-    /* A JSON number's value is read before its length is held against it:
-     * "number too large" says more than "longer than 64 bytes" */
-    bool kept = f->qty_number >= CIVIC_NUM_LONG; /* as written: its exponent is read */
-    /* a qty kept as written is read by its value whatever its digits: only
-     * its length as written (95 bytes) or written out (64) is held against it */
+    /* A JSON number's value is read before its length is held against it
+     * ("number too large" says more than "longer than 64 bytes"); one kept as
+     * written has its exponent read, whatever its digits, and only its length
+     * as written (95 bytes) or written out (64) is held against it */
+    bool kept = f->qty_number >= CIVIC_NUM_LONG;
     if (n > 64 && f->qty_number == CIVIC_NUM_TEXT)
         return field_error(err, CIVIC_E_LIMIT, line, f, CIVIC_F_QTY, "longer than 64 bytes%s", NULL);
     if (p->type == CIVIC_TYPE_REDEEM) {

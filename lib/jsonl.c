@@ -244,7 +244,7 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, uin
     digit_count -= zeros;
     point -= (long)zeros;
     if (point < -40 || point > 40 || digit_count + 44 > size) {
-        /* below 1e-40 (and not zero) a ts takes its second; the others say why */
+        /* below 1e-41 (and not zero) a ts takes its second; the others say why */
         *kept = point < -40 ? CIVIC_NUM_TINY : point > 40 ? CIVIC_NUM_HUGE : CIVIC_NUM_DIGITS;
         return 0;
     }
@@ -379,7 +379,7 @@ static bool field_value(jline *j, int field, civic_fields *f)
                 if (s[0] == '-' && fraction) len = magnitude_up(plain, len);
             }
         } else if (field == CIVIC_F_TS && kept == CIVIC_NUM_TINY) {
-            /* too small to write out (within 1e-40 of 0): the second it falls
+            /* too small to write out (nearer 0 than 1e-41): the second it falls
              * in, 0 or -1; anything else not written out (too large, or more
              * digits than a ts may have) is left as it is, which the ts check
              * refuses */
