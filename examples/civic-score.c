@@ -1870,6 +1870,13 @@ int main(int argc, char **argv)
     if (status == 0) status = new_engine(o.rules_path, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare) status = new_engine(o.compare, &next);
+    /* A file that is not an event log is told first (as the Dask example
+     * does), then a bad -t, both before any input is read */
+    for (int i = 0; status == 0 && i < o.file_count; i++) {
+        struct stat st;
+        if (strcmp(o.files[i], "-") != 0 && stat(o.files[i], &st) == 0 && S_ISREG(st.st_mode))
+            status = check_binary_file(o.files[i]);
+    }
     int64_t as_of_checked;
     if (status == 0 && o.as_of_text)
         status = parse_as_of(civic_engine_rules(e), o.as_of_text, &as_of_checked);
