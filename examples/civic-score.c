@@ -1261,7 +1261,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
 static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 {
     char *end;
-    if (!s || !*s || *s == '-' || *s == '+') return false;
+    if (!s || *s < '0' || *s > '9') return false; /* no sign, no blank (strtoull takes both) */
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end || v > max) return false;
@@ -1359,7 +1359,10 @@ static int parse_options(int argc, char **argv, options *o)
             if (!*v) return usage_error("%s", "option --list needs a flag or measure name");
             o->list = v;
             break;
-        case OPT_COMPARE: o->compare = v; break;
+        case OPT_COMPARE:
+            if (!*v) return usage_error("%s", "option --compare needs a rules file");
+            o->compare = v;
+            break;
         case OPT_CHANGED: o->changed = 1; break;
         case OPT_MIN_GROUP:
             if (!parse_count(v, UINT32_MAX, &n) || n == 0)
@@ -1367,7 +1370,10 @@ static int parse_options(int argc, char **argv, options *o)
             o->min_group = n;
             break;
         case OPT_LENIENT: o->lenient = 1; break;
-        case 'r': o->rules_path = v; break;
+        case 'r':
+            if (!*v) return usage_error("%s", "option -r needs a rules file");
+            o->rules_path = v;
+            break;
         case 't': o->as_of_text = v; break;
         case 'f':
             format_given = true;
@@ -1412,12 +1418,19 @@ static int parse_options(int argc, char **argv, options *o)
         }
         default: {
             char name[64];
-            if (optopt > 0 && optopt < 256) /* a short option, maybe inside a cluster */
+            bool is_long = strncmp(a, "--", 2) == 0;
+            if (is_long && optopt != 0) { /* a known long option given a value it does not take */
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+                return usage_error("option '%s' takes no value", name);
+            }
+            if (optopt > 0) /* a short option, maybe inside a cluster */
                 snprintf(name, sizeof(name), "-%c", optopt);
-            else if (optopt >= 256) /* a known long option given a value it does not take */
-                return usage_error("option '%s' takes no value", a);
             else
                 snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+            size_t len = strlen(name), matches = 0;
+            for (size_t k = 0; is_long && len > 2 && long_options[k].name; k++)
+                matches += strncmp(long_options[k].name, name + 2, len - 2) == 0;
+            if (matches > 1) return usage_error("option '%s' is ambiguous: write it out", name);
             return usage_error("unknown option '%s'", name);
         }
         }

@@ -176,6 +176,14 @@ status print-rules-format 1 "takes no other option or file" -- --print-rules -r 
 if cmp -s "$T/out1" "$T/out2"; then ok; else bad "print-rules -r round trip: $(cat "$T/err")"; fi
 status unknown-short 1 "unknown option '-x'" -- -x $D/events.csv
 status unknown-long-value 1 "unknown option '--frob'" -- --frob=3 $D/events.csv
+# a known long option given a value, an ambiguous abbreviation, empty file
+# names and numbers with a sign or a blank: each a usage error in its own words
+status long-takes-no-value 1 "option '--help' takes no value" -- --help=x
+status long-flag-value 1 "option '--lenient' takes no value" -- --lenient=1 $D/events.csv
+status ambiguous-long 1 "option '--c' is ambiguous" -- --c x $D/events.csv
+status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
+status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
+status top-blank 1 "--top needs a positive number, not ' 3'" -- $R --top ' 3' $D/events.csv
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
 status flag-with-value 1 "" -- --lenient=yes $D/events.csv
 
