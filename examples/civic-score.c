@@ -40,6 +40,7 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 typedef struct options {
     const char *rules_path;
     const char *as_of_text;
+    int64_t as_of;        /* as_of_text read under the rules, but for "now" */
     int format;
     const char *explain;
     long groups;          /* -1: not asked */
@@ -1238,8 +1239,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
             close(fd);
             if (rc == -1) return EXIT_INPUT;
         } else {
-            if (fd >= 0) close(fd);
-            if (check_binary_file(path)) return EXIT_INPUT;
+            if (fd >= 0) close(fd); /* main looked at its first bytes (check_binary_file) */
             progress_start(&prog, show_progress, path, stat(path, &st) == 0 ? &st.st_size : NULL);
             rc = civic_engine_load_file(e, path, &opts, &report, &err);
             progress_stop(&prog);
@@ -1492,14 +1492,12 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
 }
 
 /* -t read under the scheme (its utc_offset): 0, or a usage error's status.
- * main asks once the rules are read, before any input, so that a typo is
- * told at once, not after a large load (or a wait on standard input). */
+ * main reads it once the rules are read, before any input, so that a typo is
+ * told at once, not after a large load (or a wait on standard input).  "now"
+ * is left to run: the present moment once the input is read. */
 static int parse_as_of(const civic_rules *rules, const char *text, int64_t *as_of)
 {
-    if (strcmp(text, "now") == 0) {
-        *as_of = (int64_t)time(NULL);
-        return 0;
-    }
+    if (strcmp(text, "now") == 0) return 0;
     int prc = civic_rules_parse_time(rules, text, strlen(text), as_of);
     if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
         return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
@@ -1514,8 +1512,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     const civic_rules *rules = civic_engine_rules(e);
     int64_t as_of = 0;
     if (o->as_of_text) {
-        int prc = parse_as_of(rules, o->as_of_text, &as_of);
-        if (prc) return prc;
+        as_of = strcmp(o->as_of_text, "now") == 0 ? (int64_t)time(NULL) : o->as_of;
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {
         as_of = 0; /* no events: nothing to score */
     }
@@ -1723,16 +1720,9 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         }
         char *kept = NULL;
         if (status == 0) {
-            uint32_t by_name = format_of_name(path);
-            bool jsonl = by_name == CIVIC_FORMAT_JSONL;
-            if (by_name == CIVIC_FORMAT_AUTO) {
-                size_t at = 0; /* by content, as the load: '{' first means JSON Lines */
-                if (raw_len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) at = 3;
-                while (at < raw_len && (text[at] == ' ' || text[at] == '\t' || text[at] == '\r' ||
-                                        text[at] == '\n'))
-                    at++;
-                jsonl = at < raw_len && text[at] == '{';
-            }
+            uint32_t format = format_of_name(path);
+            if (format == CIVIC_FORMAT_AUTO) format = log_format_of(text, raw_len);
+            bool jsonl = format == CIVIC_FORMAT_JSONL;
             kept = without_lines(text, raw_len, !jsonl, &both, &kept_len);
             if (!kept) status = EXIT_INPUT;
         }
@@ -1890,9 +1880,8 @@ int main(int argc, char **argv)
         if (strcmp(o.files[i], "-") != 0 && stat(o.files[i], &st) == 0 && S_ISREG(st.st_mode))
             status = check_binary_file(o.files[i]);
     }
-    int64_t as_of_checked;
     if (status == 0 && o.as_of_text)
-        status = parse_as_of(civic_engine_rules(e), o.as_of_text, &as_of_checked);
+        status = parse_as_of(civic_engine_rules(e), o.as_of_text, &o.as_of);
     if (status == 0) status = load_all(&o, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");

@@ -492,3 +492,10 @@ bool utf8_valid(const char *s, size_t n)
     }
     return true;
 }
+
+uint32_t log_format_of(const char *s, size_t n)
+{
+    size_t i = n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+    return i < n && s[i] == '{' ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
+}

@@ -162,5 +162,9 @@ void answers_error(const answers_sink *out, int code, const civic_error *err);
 size_t utf8_seq(const unsigned char *s, size_t left);
 /* s[0..n) is valid UTF-8 without NUL. */
 bool utf8_valid(const char *s, size_t n);
+/* The format a log's content gives, as civic_engine_load reads it:
+ * CIVIC_FORMAT_JSONL when its first byte that is not blank (after a UTF-8
+ * byte-order mark) is '{', else CIVIC_FORMAT_CSV. */
+uint32_t log_format_of(const char *s, size_t n);
 
 #endif /* CIVIC_ANSWERS_H */

@@ -17,13 +17,6 @@ static size_t skip_bom(const char *in, size_t len)
 
 static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-uint32_t body_format(const char *in, size_t len)
-{
-    size_t i = skip_bom(in, len);
-    while (i < len && blank(in[i])) i++;
-    return i < len && in[i] == '{' ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
-}
-
 bool body_is_json_array(const char *in, size_t len)
 {
     size_t i = skip_bom(in, len);

@@ -26,10 +26,6 @@
 #include "civic.h"
 #include "json.h"
 
-/* CIVIC_FORMAT_JSONL when the first non-blank byte (after a UTF-8 BOM) is
- * '{', else CIVIC_FORMAT_CSV: what the load itself would read the body as. */
-uint32_t body_format(const char *in, size_t len);
-
 /* The first non-blank byte (after a UTF-8 BOM) is '['. */
 bool body_is_json_array(const char *in, size_t len);
 

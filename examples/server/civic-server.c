@@ -489,7 +489,7 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
     }
     if (lib_reads_source() && s->auth && rq->token && !lines.oom) {
         uint32_t f = *format;
-        if (f == CIVIC_FORMAT_AUTO) f = body_format(text, len);
+        if (f == CIVIC_FORMAT_AUTO) f = log_format_of(text, len);
         if (f == CIVIC_FORMAT_CSV) body_source_csv(text, len, rq->token->name, out);
         else body_source_jsonl(text, len, rq->token->name, out);
         *lines_out = lines;

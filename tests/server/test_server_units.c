@@ -375,9 +375,9 @@ static void the_source_rewrite_reads_csv_as_the_load_does(void **state)
     expect_source(true, "\n\r\n", "\n\r\n");
     expect_source(true, "\nid,subject\ne1,s\n", "\nid,subject,source\ne1,s,ingest\n");
     expect_source(true, "\r\n\xef\xbb\xbfid\ne1\n", "\r\n\xef\xbb\xbfid,source\ne1,ingest\n");
-    assert_int_equal(body_format("\xef\xbb\xbf {\"id\":1}", 12), CIVIC_FORMAT_JSONL);
-    assert_int_equal(body_format("\n\n", 2), CIVIC_FORMAT_CSV); /* not read past its end */
-    assert_int_equal(body_format("id,x", 4), CIVIC_FORMAT_CSV);
+    assert_int_equal(log_format_of("\xef\xbb\xbf {\"id\":1}", 12), CIVIC_FORMAT_JSONL);
+    assert_int_equal(log_format_of("\n\n", 2), CIVIC_FORMAT_CSV); /* not read past its end */
+    assert_int_equal(log_format_of("id,x", 4), CIVIC_FORMAT_CSV);
 }
 
 int main(void)
