@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ writing */
@@ -845,10 +846,36 @@ static bool any_publicity(const civic_rules *r)
     return false;
 }
 
+static int ref_compare(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The targets of the repairs that took effect in rec, sorted, in *out (NULL
+ * when there are none); their count in *n. */
+static int repaired_ids(const civic_record *rec, const char ***out, size_t *n)
+{
+    size_t count = civic_record_count(rec), m = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t k = 0; k < count; k++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, k, &x);
+        if (x.kind != CIVIC_KIND_REPAIR || x.state != CIVIC_STATE_APPLIED) continue;
+        if (*out == NULL && (*out = malloc(count * sizeof(**out))) == NULL) return CIVIC_E_NOMEM;
+        (*out)[m++] = x.ref;
+    }
+    if (m > 1) qsort(*out, m, sizeof(**out), ref_compare);
+    *n = m;
+    return CIVIC_OK;
+}
+
 /* The entries in their publicity period at as_of: what the rules table says
  * is "posted for" a while is posted here, so that a resident can object
  * before it counts.  Named as the lists name: not in small cells.  Only for
- * a scheme with publicity (it reads every resident's record). */
+ * a scheme with publicity (it reads every resident's record).  An entry
+ * already repaired never counts on the score: it is left off, or, when its
+ * rule also feeds the balance, posted as counting on the balance alone. */
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
                           const cells *c, uint64_t min_group)
 {
@@ -866,11 +893,17 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         civic_result_get(all, i, &s);
         if (cell_size(c, s.group) < min_group) continue;
         civic_record *rec = NULL;
+        const char **repaired = NULL;
+        size_t nrepaired = 0;
         rc = civic_engine_record(e, s.subject, as_of, &rec);
+        if (rc == CIVIC_OK) rc = repaired_ids(rec, &repaired, &nrepaired);
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
             if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_PENDING) continue;
+            bool gone = nrepaired && bsearch(&x.id, repaired, nrepaired, sizeof(*repaired),
+                                             ref_compare);
+            if (gone && !(x.affects & CIVIC_AFFECTS_BALANCE)) continue;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
@@ -883,8 +916,10 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             when(out, r, x.ts);
             put(out, "</td><td>");
             when(out, r, x.eff);
+            if (gone) put(out, ", on the balance only (repaired)");
             put(out, "</td></tr>\n");
         }
+        free(repaired);
         civic_record_free(rec);
     }
     civic_result_free(all);

@@ -640,6 +640,30 @@ def posted_page(tmp):
     raw, got = posted("-r", os.path.join(REPO, "examples", "data", "community-1.0.toml"))
     check('id="posted"' not in raw and not got, "posted: no section for a scheme without publicity")
 
+    # An entry repaired before it counts never counts on the score: it is
+    # not posted (f1); one whose rule also feeds the balance still counts
+    # there and is posted as such (a3); f2, not repaired, is posted.
+    rules = os.path.join(tmp, "posted-repair.toml")
+    with open(rules, "w") as f:
+        f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+                '[rule.fine]\npoints = -50\npublicity = "7d"\naffects = "score"\n'
+                '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n')
+    log = os.path.join(tmp, "posted-repair.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,ref\n"
+                "f1,r1,fine,2022-03-01,\np1,r1,repair,2022-03-02,f1\n"
+                "f2,r2,fine,2022-03-01,\n"
+                "a3,r3,award,2022-03-01,\np3,r3,repair,2022-03-02,a3\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-05", "--min-group", "1",
+                          "-r", rules, log],
+                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    got = set(re.findall(r'data-entry="([^"]*)"', raw))
+    check(got == {"f2", "a3"}, "posted: an entry repaired before it counts is not posted: %s" % got)
+    row = re.search(r'data-entry="a3".*?</tr>', raw, re.S)
+    check(row is not None and "on the balance only (repaired)" in row.group(0)
+          and "balance only" not in re.search(r'data-entry="f2".*?</tr>', raw, re.S).group(0),
+          "posted: a repaired entry that feeds the balance says it counts there only")
+
 
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
