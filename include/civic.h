@@ -620,8 +620,9 @@ typedef struct civic_entry {
  *  what it counted and why, plus the score summary.  Entries archived by
  *  retention are not listed; civic_score.archived counts them.
  *  Summing `counted` over the ACTIVE entries that affect the score, adding
- *  base, applying the bounds (clamp) and the lowest ceiling of the active
- *  entries not corrected by as_of gives the score.
+ *  base, applying the bounds (clamp; with clamp = "running", after each entry
+ *  in the record's order) and the lowest ceiling of the active entries not
+ *  corrected by as_of gives the score.
  *  @return as civic_engine_subject.  Ownership: civic_record_free. */
 CIVIC_API int civic_engine_record(const civic_engine *engine, const char *subject,
                                   int64_t as_of, civic_record **out);
