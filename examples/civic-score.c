@@ -1366,7 +1366,7 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_CHANGED: o->changed = 1; break;
         case OPT_MIN_GROUP:
             if (!parse_count(v, UINT32_MAX, &n) || n == 0)
-                return usage_error("--min-group needs a positive number, not '%s'", v);
+                return usage_error("--min-group needs a number from 1 to 4294967295, not '%s'", v);
             o->min_group = n;
             break;
         case OPT_LENIENT: o->lenient = 1; break;

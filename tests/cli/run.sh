@@ -184,6 +184,8 @@ status ambiguous-long 1 "option '--c' is ambiguous" -- --c x $D/events.csv
 status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
 status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
 status top-blank 1 "--top needs a positive number, not ' 3'" -- $R --top ' 3' $D/events.csv
+status min-group-big 1 "^civic-score: --min-group needs a number from 1 to 4294967295, not .4294967296.$" -- $R -f html --min-group 4294967296 $D/events.csv
+status min-group-zero 1 "--min-group needs a number from 1 to 4294967295, not .0." -- $R -f html --min-group 0 $D/events.csv
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
 status flag-with-value 1 "" -- --lenient=yes $D/events.csv
 
