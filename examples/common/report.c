@@ -870,12 +870,46 @@ static int repaired_ids(const civic_record *rec, const char ***out, size_t *n)
     return CIVIC_OK;
 }
 
+/* Whether the version of the rule `code` that begins at `from` freezes
+ * additions. */
+static bool freezes(const civic_rules *r, const char *code, int64_t from)
+{
+    for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
+        civic_rule_info x;
+        if (!rule_version(r, i, 0, &x) || strcmp(x.code, code) != 0) continue;
+        uint32_t changes = x.changes;
+        for (size_t k = 0; k <= changes; k++) {
+            if (k && !rule_version(r, i, k, &x)) break;
+            if (x.from == from) return x.freeze != 0;
+        }
+        return false;
+    }
+    return false;
+}
+
+/* The latest end of a freeze in effect at as_of in rec and not corrected by
+ * then (CIVIC_NO_TIME if none): an addition that would take effect before it
+ * is frozen, as things stand. */
+static int64_t frozen_until(const civic_rules *r, const civic_record *rec, int64_t as_of)
+{
+    int64_t until = CIVIC_NO_TIME;
+    for (size_t k = 0; k < civic_record_count(rec); k++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, k, &x);
+        if (x.kind == CIVIC_KIND_RULE && x.state == CIVIC_STATE_ACTIVE && x.corrected > as_of &&
+            x.end > until && freezes(r, x.type, x.from))
+            until = x.end;
+    }
+    return until;
+}
+
 /* The entries in their publicity period at as_of: what the rules table says
  * is "posted for" a while is posted here, so that a resident can object
  * before it counts.  Named as the lists name: not in small cells.  Only for
  * a scheme with publicity (it reads every resident's record).  An entry
  * already repaired never counts on the score: it is left off, or, when its
- * rule also feeds the balance, posted as counting on the balance alone. */
+ * rule also feeds the balance, posted as counting on the balance alone.  An
+ * addition that a freeze in effect would hold is posted as such. */
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
                           const cells *c, uint64_t min_group)
 {
@@ -897,6 +931,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         size_t nrepaired = 0;
         rc = civic_engine_record(e, s.subject, as_of, &rec);
         if (rc == CIVIC_OK) rc = repaired_ids(rec, &repaired, &nrepaired);
+        int64_t frozen = rc == CIVIC_OK ? frozen_until(r, rec, as_of) : CIVIC_NO_TIME;
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
@@ -917,6 +952,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             put(out, "</td><td>");
             when(out, r, x.eff);
             if (gone) put(out, ", on the balance only (repaired)");
+            else if (x.raw > 0 && x.eff < frozen)
+                put(out, ", only if the freeze on this resident is lifted by then");
             put(out, "</td></tr>\n");
         }
         free(repaired);

@@ -647,22 +647,38 @@ def posted_page(tmp):
     with open(rules, "w") as f:
         f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
                 '[rule.fine]\npoints = -50\npublicity = "7d"\naffects = "score"\n'
-                '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n')
+                '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n'
+                '[rule.default]\npoints = 0\nceiling = 599\nfreeze = true\nvalid = "5y"\n')
     log = os.path.join(tmp, "posted-repair.csv")
     with open(log, "w") as f:
         f.write("id,subject,type,ts,ref\n"
                 "f1,r1,fine,2022-03-01,\np1,r1,repair,2022-03-02,f1\n"
                 "f2,r2,fine,2022-03-01,\n"
-                "a3,r3,award,2022-03-01,\np3,r3,repair,2022-03-02,a3\n")
+                "a3,r3,award,2022-03-01,\np3,r3,repair,2022-03-02,a3\n"
+                # a freeze in effect holds an addition that would count
+                # during it (a4), not once it is corrected (a5), and
+                # not a deduction (f6)
+                "d4,r4,default,2022-02-01,\na4,r4,award,2022-03-01,\n"
+                "d5,r5,default,2022-02-01,\nc5,r5,correct,2022-02-15,d5\na5,r5,award,2022-03-01,\n"
+                "d6,r6,default,2022-02-01,\nf6,r6,fine,2022-03-01,\n")
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-05", "--min-group", "1",
                           "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
     got = set(re.findall(r'data-entry="([^"]*)"', raw))
-    check(got == {"f2", "a3"}, "posted: an entry repaired before it counts is not posted: %s" % got)
-    row = re.search(r'data-entry="a3".*?</tr>', raw, re.S)
-    check(row is not None and "on the balance only (repaired)" in row.group(0)
-          and "balance only" not in re.search(r'data-entry="f2".*?</tr>', raw, re.S).group(0),
-          "posted: a repaired entry that feeds the balance says it counts there only")
+    check(got == {"f2", "a3", "a4", "a5", "f6"},
+          "posted: an entry repaired before it counts is not posted: %s" % got)
+
+    def note(entry):
+        row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
+        return re.sub(r"<[^>]*>", "|", row.group(0)).split("|")[-3] if row else None
+
+    check(note("a3") == "2022-03-08, on the balance only (repaired)" and note("f2") == "2022-03-08",
+          "posted: a repaired entry that feeds the balance says it counts there only: %r %r"
+          % (note("a3"), note("f2")))
+    check(note("a4") == "2022-03-08, only if the freeze on this resident is lifted by then"
+          and note("a5") == "2022-03-08" and note("f6") == "2022-03-08",
+          "posted: an addition a freeze would hold says so: %r %r %r"
+          % (note("a4"), note("a5"), note("f6")))
 
 
 def ungrouped_page(tmp):
