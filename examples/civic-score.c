@@ -1662,6 +1662,14 @@ static char *read_file(const char *path, size_t *len)
 
 static int new_engine(const char *rules_path, civic_engine **out);
 
+/* With --compare, what a message about a log line says it was loaded under
+ * (the other scheme's messages name that one); NULL without. */
+static const char *current_scheme(const options *o)
+{
+    if (!o->compare) return NULL;
+    return o->rules_path ? o->rules_path : "the built-in scheme";
+}
+
 /* --compare --lenient: a line bad under one scheme only is left out under
  * both, so the two columns score the same events.  The first load reports
  * and notes each side's bad lines; when they differ for some file, both
@@ -1675,8 +1683,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
     bool differ = false;
     if (!now || !then) status = EXIT_INPUT;
     for (int i = 0; status == 0 && i < n; i++) {
-        status = load_input(*e, o->files[i], NULL, bufs[i], lens[i], true, show_progress,
-                            skipped, &now[i], false, NULL);
+        status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i], true,
+                            show_progress, skipped, &now[i], false, NULL);
         if (status == 0)
             status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i], true,
                                 show_progress, skipped, &then[i], false, &now[i]);
@@ -1692,8 +1700,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
     for (int i = 0; status == 0 && differ && i < n; i++) {
         const char *path = o->files[i];
         if (line_set_equal(&now[i], &then[i])) { /* as before, already reported */
-            status = load_input(*e, path, NULL, bufs[i], lens[i], true, false, skipped, NULL,
-                                true, NULL);
+            status = load_input(*e, path, current_scheme(o), bufs[i], lens[i], true, false,
+                                skipped, NULL, true, NULL);
             if (status == 0)
                 status = load_input(*next, path, o->compare, bufs[i], lens[i], true, false,
                                     skipped, NULL, true, NULL);
@@ -1731,8 +1739,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
                             "under both\n", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
             /* nothing left should be bad; if anything is, it is reported */
-            status = load_input(*e, path, NULL, kept, kept_len, true, false, skipped, NULL,
-                                false, NULL);
+            status = load_input(*e, path, current_scheme(o), kept, kept_len, true, false,
+                                skipped, NULL, false, NULL);
             if (status == 0)
                 status = load_input(*next, path, o->compare, kept, kept_len, true, false, skipped,
                                     NULL, false, NULL);
@@ -1817,8 +1825,8 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
                                          show_progress, skipped);
     } else {
         for (int i = 0; status == 0 && i < n; i++) {
-            status = load_input(*e, o->files[i], NULL, bufs[i], lens[i], o->lenient != 0,
-                                show_progress, skipped, NULL, false, NULL);
+            status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i],
+                                o->lenient != 0, show_progress, skipped, NULL, false, NULL);
             if (status == 0 && *next)
                 status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i],
                                     o->lenient != 0, show_progress, skipped, NULL, false, NULL);

@@ -261,7 +261,7 @@ printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,g1,990.00,A,800.
 golden compare-lenient "$T/cmp-want.csv" -- -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv "$T/cmp.csv"
 if grep -q "cmp.csv: 4 lines bad under one scheme only are left out under both" "$T/err" &&
    grep -q "cmp.csv (under .*new.toml): skipped: line 6, column 6: .*only_a" "$T/err" &&
-   grep -q "cmp.csv: skipped: line 8, column 6: .*only_b" "$T/err"; then ok; else
+   grep -q "cmp.csv (under .*now.toml): skipped: line 8, column 6: .*only_b" "$T/err"; then ok; else
     bad "compare-lenient: stderr: $(cat "$T/err")"; fi
 # a line bad under both schemes (d, line 5) is reported and counted once: the
 # bad lines are 3, 4, 5, 6 (with 7) and 8
@@ -269,7 +269,11 @@ if [ "$(grep -c 'line 5, column 6' "$T/err")" -eq 1 ] && grep -q "civic-score: 5
 then ok; else bad "compare-lenient: a line bad under both, once: $(cat "$T/err")"; fi
 "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
-status compare-strict 2 "cmp.csv: line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+status compare-strict 2 "cmp.csv (under .*now.toml): line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+# an error of the second scheme names it, and of the built-in scheme so
+printf 'id,subject,type,ts\na,s1,fine,2022-01-01\nb,s2,only_b,2022-01-02\n' >"$T/cmp-b.csv"
+status compare-strict-new 2 "cmp-b.csv (under .*now.toml): line 3, column 6: .*only_b" -- -r "$T/new.toml" --compare "$T/now.toml" "$T/cmp-b.csv"
+status compare-strict-builtin 2 "cmp-b.csv (under the built-in scheme): line 2, column 6: .*fine" -- --compare "$T/now.toml" "$T/cmp-b.csv"
 # --compare loads each input under both schemes: a pipe or a FIFO is read once
 # into memory (the second scheme saw nothing, or a FIFO hung)
 cat "$T/cmp.csv" | "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv /dev/stdin >"$T/out" 2>"$T/err"

@@ -2079,7 +2079,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     under either scheme; a subject one scheme does not list shows its base
     score and grade.  changed=True keeps the rows whose score or grade
     differs (the transition matrix and the counts cover every subject).
-    An event valid under one scheme and not the other raises CivicError."""
+    An event valid under one scheme and not the other raises CivicError;
+    its `scheme` attribute (and a note) says which refused it, "rules_now"
+    or "rules_new"."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
@@ -2092,16 +2094,23 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     elif not isinstance(events, _mmap.mmap) and callable(getattr(events, "read", None)):
         events = events.read()   # a file object (an mmap is read whole, as load reads it)
     with Engine(rules_now) as now, Engine(rules_new) as new:
-        for engine in (now, new):
-            if isinstance(events, list):
-                for ev in events:
-                    if not isinstance(ev, _Mapping):
-                        raise TypeError("events must be text, bytes, a path, a file object or "
-                                        "an iterable of event dicts, not an iterable of %s"
-                                        % type(ev).__name__)
-                    engine.add(**ev)
-            else:
-                engine.load(events)
+        for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
+            try:
+                if isinstance(events, list):
+                    for ev in events:
+                        if not isinstance(ev, _Mapping):
+                            raise TypeError("events must be text, bytes, a path, a file object "
+                                            "or an iterable of event dicts, not an iterable of %s"
+                                            % type(ev).__name__)
+                        engine.add(**ev)
+                else:
+                    engine.load(events)
+            except CivicError as e:
+                # which scheme refused it: a type only one of them knows
+                e.scheme = scheme
+                if hasattr(e, "add_note"):  # Python 3.11
+                    e.add_note("under %s" % scheme)
+                raise
         if as_of is not None:
             with now._use() as p:
                 t = _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")

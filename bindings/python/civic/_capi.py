@@ -163,7 +163,11 @@ class CivicError(Exception):
     line     1-based line of the input, 0 when not known
     column   1-based byte column, 0 when not known
     offset   0-based byte offset into the input
+    scheme   civic.compare: "rules_now" or "rules_new", the scheme that
+             refused the input; None otherwise
     """
+
+    scheme = None
 
     def __init__(self, code, message="", line=0, column=0, offset=0):
         super().__init__(code, message, line, column, offset)

@@ -999,6 +999,19 @@ class TestCompare(V2):
             with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
                 m.seek(0, 2)
                 self.assertEqual(civic.compare(m, now, new, "2022-06-01").subjects_total, 3)
+        # an event one scheme refuses: the error says which scheme
+        only_new = civic.Rules.from_text(scheme(self.NEW + "[rule.extra]\npoints = 5\n"))
+        self.addCleanup(only_new.close)
+        log = self.LOG + "e,s4,extra,2022-03-01,d2\n"
+        for a, b, which in ((now, only_new, "rules_now"), (only_new, now, "rules_new")):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.compare(log, a, b)
+            self.assertEqual((cm.exception.line, cm.exception.scheme), (6, which))
+            if sys.version_info >= (3, 11):
+                self.assertEqual(cm.exception.__notes__, ["under " + which])
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.compare([dict(id="e", subject="s4", type="extra", ts="2022-03-01")], now, only_new)
+        self.assertEqual(cm.exception.scheme, "rules_now")
         # events that are nothing it reads: a TypeError that says what it takes
         for bad in (None, 42, [civic.Score], ["a,s1,fine,2022-01-01"]):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
