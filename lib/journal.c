@@ -254,9 +254,10 @@ static bool set_version_2(struct civic_journal *j, uint64_t fingerprint)
 }
 
 /* Read and check the record at off.  Returns its payload bytes through *len,
- * or false when it is torn or damaged (the end of the usable journal). */
+ * or false when it is torn or damaged (the end of the usable journal).
+ * work: optional, grows by the payload bytes read. */
 static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
-                        uint32_t *flags, uint32_t *count, size_t *len)
+                        uint32_t *flags, uint32_t *count, size_t *len, uint64_t *work)
 {
     unsigned char *h = j->buf;
     if (file_size - off < JNL_RECORD_HEADER_BYTES ||
@@ -273,6 +274,7 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
     if (purge ? *count != 0 || *len != JNL_PURGE_BYTES || *flags != (JNL_FIRST | JNL_COMMIT | JNL_PURGE)
               : *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN)
         return false;
+    if (work) *work += *len;
     if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
     uint32_t crc = civic__crc32c(0, h, 20);
@@ -325,7 +327,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     for (;;) {
         uint32_t flags, count;
         size_t len;
-        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len)) break;
+        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len, NULL)) break;
         if (((flags & JNL_FIRST) != 0) == open_batch) { /* batch framing broken */
             *framing = true;
             break;
@@ -375,13 +377,17 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
  * which keeps a copy of the file first. */
 
 /* The next offset >= pos (and < file_size) where a record magic starts, or
- * file_size.  false on a read error. */
+ * file_size.  false on a read error.  *work grows by the bytes read: the
+ * first read is small, as the next magic is often near. */
 static bool next_magic(const struct civic_journal *j, uint64_t pos, uint64_t file_size,
-                       uint64_t *at)
+                       uint64_t *at, uint64_t *work)
 {
     unsigned char window[16384];
+    size_t want = 256;
     while (pos + 4 <= file_size) {
-        size_t n = file_size - pos < sizeof(window) ? (size_t)(file_size - pos) : sizeof(window);
+        size_t n = file_size - pos < want ? (size_t)(file_size - pos) : want;
+        if (want < sizeof(window)) want *= 2;
+        *work += n;
         if (!civic__read_all(j->fd, window, n, pos)) return false;
         for (size_t k = 0; k + 4 <= n; k++) {
             if (window[k] == 'C' && memcmp(window + k, "CJRC", 4) == 0) {
@@ -396,17 +402,28 @@ static bool next_magic(const struct civic_journal *j, uint64_t pos, uint64_t fil
 }
 
 /* The intact records in [from, file_size) (checksum good) and the whole
- * batches among them (FIRST to COMMIT, back to back). */
+ * batches among them (FIRST to COMMIT, back to back).  *unsure: the scan
+ * gave up.  Records that follow one another are each read once, but every
+ * magic after the damage is a candidate, and a tail of headers that each
+ * claim a large payload would have the scan read it again for every one:
+ * it stops after reading the tail a few times over. */
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
-                        uint64_t *records, uint64_t *batches)
+                        uint64_t *records, uint64_t *batches, bool *unsure)
 {
-    uint64_t pos = from;
+    uint64_t pos = from, work = 0;
+    uint64_t budget = 4 * (file_size - from) +
+                      2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
     bool open = false;
     *records = *batches = 0;
+    *unsure = false;
     while (pos < file_size) {
         uint32_t flags, count;
         size_t len;
-        if (read_record(j, pos, file_size, &flags, &count, &len)) {
+        if (work > budget) {
+            *unsure = true;
+            return CIVIC_OK;
+        }
+        if (read_record(j, pos, file_size, &flags, &count, &len, &work)) {
             (*records)++;
             if (flags & JNL_FIRST) open = true;
             if ((flags & JNL_COMMIT) && open) (*batches)++;
@@ -415,7 +432,8 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
             continue;
         }
         open = false;
-        if (!next_magic(j, pos + 1, file_size, &pos)) return io_error(NULL, "read", j->path);
+        if (!next_magic(j, pos + 1, file_size, &pos, &work))
+            return io_error(NULL, "read", j->path);
     }
     return CIVIC_OK;
 }
@@ -449,15 +467,26 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
 
 /* Replay stopped at `stop`, before the end of the file: a torn tail
  * (CIVIC_OK: truncate), damage with intact batches after it (CIVIC_E_CORRUPT
- * unless recover), or a read error. */
+ * unless recover), or a read error.  Records of one batch with no whole
+ * batch after them are a torn tail: a batch written as several records may
+ * reach the disk in any order, and it is committed only whole. */
 static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, uint64_t file_size,
                         civic_error *err)
 {
     uint64_t records, batches;
-    int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &batches);
+    bool unsure;
+    int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &batches, &unsure);
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
-    if (records == 0) return CIVIC_OK; /* a torn tail */
+    if (!unsure && batches == 0) return CIVIC_OK; /* a torn tail */
     if (j->recover) return keep_copy(j, file_size, err);
+    if (unsure)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
+                                "journal %s is damaged at byte %llu, and the %llu bytes after "
+                                "it hold too many damaged records to tell whether intact "
+                                "batches follow: not truncating; open with "
+                                "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
+                                jname(j), (unsigned long long)stop,
+                                (unsigned long long)(file_size - stop));
     return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
                             "journal %s is damaged at byte %llu, and %llu intact batches (%llu "
                             "records) follow it: not truncating acknowledged data; open with "

@@ -1341,6 +1341,82 @@ static void journal_big_batch_torn_between_records_is_dropped_whole(void **state
 }
 
 
+/* A big last batch whose pages reached the disk out of order (power lost
+ * during its write): a page of its second record is zeros and its last
+ * record, the commit, is whole.  No whole batch follows the damage, so it
+ * is a torn tail: the batch is dropped, as when its end is missing.  With a
+ * whole batch after it, it is damage, refused and named. */
+static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
+{
+    civic_engine *a = journaled("page.jnl", CIVIC_SYNC_NONE, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t good = file_size(path_in("page.jnl"));
+    char *log = make_log(70000, "b");
+    load_ok(a, log);
+    free(log);
+    uint64_t big = file_size(path_in("page.jnl"));
+    add_one(a, "x2", "fine", "2024-01-02");
+    civic_engine_free(a);
+    assert_true(big - good > (2u << 20)); /* three records or more */
+    size_t n;
+    unsigned char *whole = read_all(path_in("page.jnl"), &n);
+    size_t hole = (size_t)good + (1u << 20) + 8192; /* inside the second record */
+    memset(whole + hole, 0, 4096);
+    write_all(path_in("page2.jnl"), whole, n); /* x2's batch after it */
+    write_all(path_in("page.jnl"), whole, (size_t)big); /* the big batch last */
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("page.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 1);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(rep.bytes_truncated, big - good);
+    assert_int_equal(file_size(path_in("page.jnl")), good);
+    assert_int_equal(open_damaged("page2.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+    assert_int_equal(events, 0);
+    assert_non_null(strstr(err.message, "1 intact batches"));
+    assert_int_equal(file_size(path_in("page2.jnl")), n);
+    free(whole);
+}
+
+/* After the damage every record magic is a candidate.  A tail of record
+ * headers that each claim a 1 MiB payload (checksums wrong) once made the
+ * open read a MiB for every 24 bytes of it (minutes for a few MiB); the
+ * scan gives up after reading the tail a few times over, and says so. */
+static void journal_tail_of_false_headers_is_judged_without_rereading_it(void **state)
+{
+    civic_engine *a = journaled("false.jnl", CIVIC_SYNC_NONE, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *good = read_all(path_in("false.jnl"), &n);
+    size_t tail = (size_t)4 << 20;
+    unsigned char *bad = calloc(1, n + tail);
+    assert_non_null(bad);
+    memcpy(bad, good, n);
+    for (size_t at = n; at + 24 <= n + tail; at += 24) {
+        memcpy(bad + at, "CJRC", 4);
+        put_le32(bad + at + 4, 3);         /* FIRST | COMMIT */
+        put_le32(bad + at + 8, 1);         /* one event */
+        put_le32(bad + at + 12, 1u << 20); /* its payload */
+        put_le32(bad + at + 20, 0xdeadbeef);
+    }
+    write_all(path_in("false.jnl"), bad, n + tail);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("false.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "too many damaged records"));
+    assert_int_equal(err.offset, n);
+    assert_int_equal(file_size(path_in("false.jnl")), n + tail);
+    assert_int_equal(open_damaged("false.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events),
+                     CIVIC_OK);
+    assert_int_equal(events, 1);
+    assert_int_equal(file_size(path_in("false.jnl")), n);
+    free(bad);
+    free(good);
+}
+
 /* RLIMIT_FSIZE makes the journal write fail (EFBIG): the call fails with
  * CIVIC_E_IO, the engine is as before, the file is cut back, and the next
  * call succeeds once there is room again. */
@@ -1902,6 +1978,8 @@ int main(void)
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
+        cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
+        cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
         cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),

@@ -721,6 +721,10 @@ static int open_data(server *s)
     unsigned copies = s->opt.recover ? damaged_copies(s) : 0;
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
+        /* the library's way out names its flag; the service's is --recover */
+        char *flag = rc == CIVIC_E_CORRUPT
+                         ? strstr(err.message, "; open with CIVIC_JOURNAL_RECOVER") : NULL;
+        if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
             recovery_hint("the journal is damaged before batches that are intact",
