@@ -407,6 +407,9 @@ static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
     if (hrzn) {
         if (count != 1 || bytes != 8) return corrupt(r, at, "bad horizon block");
         r->horizon = (int64_t)civic__get64(*buf);
+        /* as a purge takes it (civic_engine_purge, a journal's purge record) */
+        if (r->horizon < CIVIC_TIME_MIN || r->horizon > CIVIC_TIME_MAX)
+            return corrupt(r, at + 16, "purge horizon out of range");
         return CIVIC_OK;
     }
     size_t pos = 0;
@@ -419,7 +422,8 @@ static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
         if (own) {
             h = (int64_t)civic__get64(*buf + pos);
             pos += 8;
-            if (h == CIVIC_NO_TIME) return corrupt(r, at + 16 + pos, "invalid tombstone");
+            if (h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX)
+                return corrupt(r, at + 16 + pos, "invalid tombstone");
         }
         if (!get_str(*buf, bytes, &pos, &a, &na) || !get_str(*buf, bytes, &pos, &b, &nb) ||
             (!acts && !get_str(*buf, bytes, &pos, &c, &nc)))

@@ -498,6 +498,38 @@ static void snapshot_with_wrong_magic_version_or_rules_is_named(void **state)
     civic_engine_free(a);
 }
 
+/* A snapshot's purge horizon is checked as a purge checks it: one outside
+ * the range of times (checksums right) is damage.  It was taken, and every
+ * answer before it, to 146 billion years from now, was "purged". */
+static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
+{
+    (void)state;
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_purge(a, 1764518400, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(a, path_in("hz.snap"), NULL), CIVIC_OK);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("hz.snap"), &n);
+    unsigned char *at = NULL;
+    for (size_t i = 0; i + 24 <= n && !at; i++)
+        if (memcmp(bytes + i, "HRZN", 4) == 0) at = bytes + i;
+    assert_non_null(at);
+    const int64_t bad[] = { (int64_t)1 << 62, INT64_MIN, CIVIC_TIME_MAX + 1 };
+    for (size_t k = 0; k < 3; k++) {
+        for (int i = 0; i < 8; i++) at[16 + i] = (unsigned char)((uint64_t)bad[k] >> (8 * i));
+        unsigned char framed[20]; /* tag, count, bytes, payload */
+        memcpy(framed, at, 12);
+        memcpy(framed + 12, at + 16, 8);
+        put_le32(at + 12, crc32c(framed, sizeof(framed)));
+        put_le32(bytes + n - 4, crc32c(bytes, n - 4));
+        write_all(path_in("hz2.snap"), bytes, n);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(load_into_fresh(path_in("hz2.snap"), &err), CIVIC_E_CORRUPT);
+        assert_non_null(strstr(err.message, "purge horizon out of range"));
+    }
+    free(bytes);
+}
+
 /* A file that holds one id twice with different fields (checksums right) is
  * damaged, not a conflict with the engine. */
 static void snapshot_holding_one_id_twice_is_corrupt(void **state)
@@ -1978,6 +2010,7 @@ int main(void)
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
+        cmocka_unit_test(snapshot_with_a_horizon_out_of_range_is_corrupt),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
