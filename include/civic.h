@@ -853,7 +853,9 @@ typedef struct civic_journal_report {
  *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
  *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
  *         background thread per journal.  Optionally | CIVIC_JOURNAL_RECOVER.
- *  @param report optional.
+ *  @param report optional.  When the open fails it holds what the replay
+ *         counted before it stopped, which the engine does not keep (but
+ *         for a purge replayed before the failure, above).
  *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, damage followed by
  *          an intact batch, or a checksummed record whose events are
  *          invalid), CIVIC_E_MISMATCH (other rules),

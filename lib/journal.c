@@ -371,7 +371,8 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
  * Replay stops at the first record it cannot use.  When nothing intact
  * follows it, that is a torn tail: a write cut short by a crash (a record
  * whose bytes end early, or whose pages never reached the disk), and it is
- * truncated.  When intact records follow it, the file was damaged in the
+ * truncated; so are records of a batch torn that way with no whole batch
+ * after them.  When an intact batch follows it, the file was damaged in the
  * middle and truncating would drop batches that were acknowledged: the
  * open fails unless the caller asks for recovery (CIVIC_JOURNAL_RECOVER),
  * which keeps a copy of the file first. */

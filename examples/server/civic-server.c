@@ -700,6 +700,12 @@ static int open_data(server *s)
     snprintf(s->journal_path, sizeof(s->journal_path), "%s/journal.civic", s->opt.data_dir);
     unsigned stale = stale_files(s, false);
     bool have_snapshot = access(s->snapshot_path, F_OK) == 0;
+    struct stat st;
+    if (have_snapshot && stat(s->snapshot_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a FIFO would have the start-up wait for a writer, silently */
+        fprintf(stderr, SERVER_NAME ": %s is not a regular file\n", s->snapshot_path);
+        return -1;
+    }
     if (have_snapshot && access(s->journal_path, F_OK) != 0 && errno == ENOENT &&
         !s->opt.recover) {
         /* Every compaction leaves a journal beside its snapshot: without one,

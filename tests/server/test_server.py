@@ -741,6 +741,20 @@ def ids_held(srv, subject):
     return {e["id"] for e in rec.get("entries", [])} if status == 200 else set()
 
 
+def test_snapshot_not_a_file(tmp):
+    """A FIFO (or a directory) as DIR/snapshot.civic stops the start-up with
+    a message; a FIFO had it wait for a writer, saying nothing."""
+    for kind in ("fifo", "dir"):
+        data = os.path.join(tmp, "snap-" + kind)
+        os.mkdir(data)
+        path = os.path.join(data, "snapshot.civic")
+        os.mkfifo(path) if kind == "fifo" else os.mkdir(path)
+        open(os.path.join(data, "journal.civic"), "wb").close()  # an empty journal is fine
+        code, out = start_fails(data)
+        check(code != 0 and "snapshot.civic is not a regular file" in out,
+              "a %s as the snapshot stops the start-up: %d %r" % (kind, code, out))
+
+
 def test_journal_damage(tmp):
     """Issue 17, findings 2 and 3: a byte flipped in the middle of the journal
     stops the start-up (nothing truncated) unless --recover is given, which
@@ -930,6 +944,7 @@ def main():
         test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
+        test_snapshot_not_a_file(tmp)
         test_journal_damage(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
