@@ -729,11 +729,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **                      civic_engine_journal_sync.
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
-** batches in order.  Recovery tells a torn tail from damage: when no whole
-** batch follows the first unusable record (a record cut short, or never
-** written whole, by a crash; the other records of a batch of several may
-** have reached the disk without it), the tail is truncated and counted in
-** bytes_truncated; when an intact batch follows it, the file was damaged in
+** batches in order.  Recovery tells a torn tail from damage: when nothing
+** intact follows the first unusable record (a record cut short, or never
+** written whole, by a crash), or only more records of the batch it is in
+** (a batch of several records may reach the disk in any order), the tail
+** is truncated and counted in bytes_truncated; when other intact records
+** follow it, the file was damaged in
 ** the middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
 ** naming the byte offset and the number of intact batches after it, rather
 ** than drop acknowledged batches -- unless the caller asks for recovery with
@@ -765,7 +766,7 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 #define CIVIC_SYNC_INTERVAL_MS(ms) (((uint32_t)(ms) & 0xFFFFu) << 16)
 #define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
 /* A flag for civic_engine_journal_open, or'ed into the policy: when the
- * journal is damaged in the middle (an intact batch follows the damage), keep
+ * journal is damaged in the middle (intact records follow the damage), keep
  * a copy of the whole file as "<path>.damaged.<unix time>" (beside the file
  * a symbolic link leads to, when path is one) and cut the journal at the
  * damage instead of failing with CIVIC_E_CORRUPT. */
@@ -833,7 +834,7 @@ typedef struct civic_journal_report {
  *  existing one is replayed into the engine first: every committed batch is
  *  inserted (duplicates are fine, so the engine may already hold the
  *  snapshot the journal continues); a torn tail (see above) is truncated and
- *  counted in report->bytes_truncated; damage followed by an intact batch
+ *  counted in report->bytes_truncated; damage followed by intact records
  *  fails the open (CIVIC_E_CORRUPT, err->offset at the damage) unless
  *  CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
  *  call is appended before it returns (see the crash table above).  Events
@@ -857,7 +858,7 @@ typedef struct civic_journal_report {
  *         counted before it stopped, which the engine does not keep (but
  *         for a purge replayed before the failure, above).
  *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, damage followed by
- *          an intact batch, or a checksummed record whose events are
+ *          intact records, or a checksummed record whose events are
  *          invalid), CIVIC_E_MISMATCH (other rules),
  *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
  *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),

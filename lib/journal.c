@@ -253,16 +253,10 @@ static bool set_version_2(struct civic_journal *j, uint64_t fingerprint)
     return true;
 }
 
-/* Read and check the record at off.  Returns its payload bytes through *len,
- * or false when it is torn or damaged (the end of the usable journal).
- * work: optional, grows by the payload bytes read. */
-static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
-                        uint32_t *flags, uint32_t *count, size_t *len, uint64_t *work)
+/* The checks of the record header h at off that need no payload. */
+static bool header_ok(const unsigned char *h, uint64_t off, uint64_t file_size, uint32_t *flags,
+                      uint32_t *count, size_t *len)
 {
-    unsigned char *h = j->buf;
-    if (file_size - off < JNL_RECORD_HEADER_BYTES ||
-        !civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off))
-        return false;
     *flags = civic__get32(h + 4);
     *count = civic__get32(h + 8);
     *len = civic__get32(h + 12);
@@ -271,11 +265,21 @@ static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_siz
         (*flags & ~(JNL_FIRST | JNL_COMMIT | JNL_FORMAT2 | JNL_PURGE)) || civic__get32(h + 16) ||
         *len > JNL_PAYLOAD_BYTES_MAX || file_size - off - JNL_RECORD_HEADER_BYTES < *len)
         return false;
-    if (purge ? *count != 0 || *len != JNL_PURGE_BYTES || *flags != (JNL_FIRST | JNL_COMMIT | JNL_PURGE)
-              : *count == 0 || *count > *len / CIVIC_EVENT_RECORD_BYTES_MIN)
-        return false;
-    if (work) *work += *len;
-    if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
+    return purge ? *count == 0 && *len == JNL_PURGE_BYTES &&
+                       *flags == (JNL_FIRST | JNL_COMMIT | JNL_PURGE)
+                 : *count != 0 && *count <= *len / CIVIC_EVENT_RECORD_BYTES_MIN;
+}
+
+/* Read and check the record at off.  Returns its payload bytes through *len,
+ * or false when it is torn or damaged (the end of the usable journal). */
+static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
+                        uint32_t *flags, uint32_t *count, size_t *len)
+{
+    unsigned char *h = j->buf;
+    if (file_size - off < JNL_RECORD_HEADER_BYTES ||
+        !civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off) ||
+        !header_ok(h, off, file_size, flags, count, len) ||
+        !civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
         return false;
     uint32_t crc = civic__crc32c(0, h, 20);
     return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
@@ -310,11 +314,12 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
  * a purge met its tombstones); leave j->size at the end of the last one and
  * roll back a batch that has no COMMIT record.  *stop gets the offset where
  * reading stopped (file_size at a clean end), *framing whether the record
- * there was intact but out of place, and *kept_v2 whether a committed batch
- * holds a record only a version 2 header announces. */
+ * there was intact but out of place, *in_batch whether it stopped inside a
+ * batch, and *kept_v2 whether a committed batch holds a record only a
+ * version 2 header announces. */
 static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
-                  civic_journal_report *rep, uint64_t *stop, bool *framing, bool *kept_v2,
-                  civic_error *err)
+                  civic_journal_report *rep, uint64_t *stop, bool *framing, bool *in_batch,
+                  bool *kept_v2, civic_error *err)
 {
     uint64_t off = JNL_HEADER_BYTES;
     *framing = false;
@@ -327,7 +332,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     for (;;) {
         uint32_t flags, count;
         size_t len;
-        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len, NULL)) break;
+        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len)) break;
         if (((flags & JNL_FIRST) != 0) == open_batch) { /* batch framing broken */
             *framing = true;
             break;
@@ -363,6 +368,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     }
     if (open_batch) civic__batch_rollback(e, &batch);
     *stop = off;
+    *in_batch = open_batch;
     return CIVIC_OK;
 }
 
@@ -371,27 +377,43 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
  * Replay stops at the first record it cannot use.  When nothing intact
  * follows it, that is a torn tail: a write cut short by a crash (a record
  * whose bytes end early, or whose pages never reached the disk), and it is
- * truncated; so are records of a batch torn that way with no whole batch
- * after them.  When an intact batch follows it, the file was damaged in the
- * middle and truncating would drop batches that were acknowledged: the
+ * truncated; so is a batch of several records torn that way, when only
+ * more of its records are intact after the damage.  When other intact
+ * records follow it, the file was damaged in the middle and truncating
+ * would drop batches that were acknowledged: the
  * open fails unless the caller asks for recovery (CIVIC_JOURNAL_RECOVER),
  * which keeps a copy of the file first. */
 
-/* The next offset >= pos (and < file_size) where a record magic starts, or
- * file_size.  false on a read error.  *work grows by the bytes read: the
- * first read is small, as the next magic is often near. */
-static bool next_magic(const struct civic_journal *j, uint64_t pos, uint64_t file_size,
-                       uint64_t *at, uint64_t *work)
+/* The file as the scan after the damage reads it: a window of it in memory,
+ * where record magics are found and headers checked without a read each. */
+typedef struct scan_window {
+    unsigned char *buf;
+    size_t cap, len;
+    uint64_t at; /* the file offset of buf[0] */
+} scan_window;
+
+/* Make [pos, pos + n) of the file (n <= cap, pos + n <= file_size) lie in
+ * the window; false on a read error. */
+static bool window_at(const struct civic_journal *j, scan_window *w, uint64_t pos, size_t n,
+                      uint64_t file_size)
 {
-    unsigned char window[16384];
-    size_t want = 256;
+    if (pos >= w->at && pos + n <= w->at + w->len) return true;
+    w->len = file_size - pos < w->cap ? (size_t)(file_size - pos) : w->cap;
+    w->at = pos;
+    return civic__read_all(j->fd, w->buf, w->len, pos);
+}
+
+/* The next offset >= pos where a record magic starts, or file_size; false
+ * on a read error. */
+static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t pos,
+                       uint64_t file_size, uint64_t *at)
+{
     while (pos + 4 <= file_size) {
-        size_t n = file_size - pos < want ? (size_t)(file_size - pos) : want;
-        if (want < sizeof(window)) want *= 2;
-        *work += n;
-        if (!civic__read_all(j->fd, window, n, pos)) return false;
+        if (!window_at(j, w, pos, 4, file_size)) return false;
+        const unsigned char *p = w->buf + (pos - w->at);
+        size_t n = (size_t)(w->at + w->len - pos);
         for (size_t k = 0; k + 4 <= n; k++) {
-            if (window[k] == 'C' && memcmp(window + k, "CJRC", 4) == 0) {
+            if (p[k] == 'C' && memcmp(p + k, "CJRC", 4) == 0) {
                 *at = pos + k;
                 return true;
             }
@@ -402,41 +424,57 @@ static bool next_magic(const struct civic_journal *j, uint64_t pos, uint64_t fil
     return true;
 }
 
-/* The intact records in [from, file_size) (checksum good) and the whole
- * batches among them (FIRST to COMMIT, back to back).  *unsure: the scan
- * gave up.  Records that follow one another are each read once, but every
- * magic after the damage is a candidate, and a tail of headers that each
- * claim a large payload would have the scan read it again for every one:
- * it stops after reading the tail a few times over. */
+/* The intact records in [from, file_size) (checksum good), the batch starts
+ * among them and the whole batches (FIRST to COMMIT, back to back).
+ * *unsure: the scan gave up.  Records that follow one another are read
+ * once, and a magic whose header does not hold up costs nothing more, but
+ * a tail of sound headers that each claim a large payload would have the
+ * scan read it again for every one: it stops after the payloads it read
+ * add up to the tail a few times over. */
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
-                        uint64_t *records, uint64_t *batches, bool *unsure)
+                        uint64_t *records, uint64_t *firsts, uint64_t *batches, bool *unsure)
 {
+    scan_window w = { NULL, (size_t)1 << 20, 0, 0 };
     uint64_t pos = from, work = 0;
     uint64_t budget = 4 * (file_size - from) +
                       2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
     bool open = false;
-    *records = *batches = 0;
+    *records = *firsts = *batches = 0;
     *unsure = false;
-    while (pos < file_size) {
+    if ((w.buf = malloc(w.cap)) == NULL) return CIVIC_E_NOMEM;
+    int rc = CIVIC_OK;
+    while (pos + JNL_RECORD_HEADER_BYTES <= file_size) {
         uint32_t flags, count;
         size_t len;
-        if (work > budget) {
-            *unsure = true;
-            return CIVIC_OK;
+        if (!window_at(j, &w, pos, JNL_RECORD_HEADER_BYTES, file_size)) {
+            rc = CIVIC_E_IO;
+            break;
         }
-        if (read_record(j, pos, file_size, &flags, &count, &len, &work)) {
-            (*records)++;
-            if (flags & JNL_FIRST) open = true;
-            if ((flags & JNL_COMMIT) && open) (*batches)++;
-            if (flags & JNL_COMMIT) open = false;
-            pos += JNL_RECORD_HEADER_BYTES + len;
-            continue;
+        if (header_ok(w.buf + (pos - w.at), pos, file_size, &flags, &count, &len)) {
+            if ((work += len) > budget) {
+                *unsure = true;
+                break;
+            }
+            if (read_record(j, pos, file_size, &flags, &count, &len)) {
+                (*records)++;
+                if (flags & JNL_FIRST) {
+                    open = true;
+                    (*firsts)++;
+                }
+                if ((flags & JNL_COMMIT) && open) (*batches)++;
+                if (flags & JNL_COMMIT) open = false;
+                pos += JNL_RECORD_HEADER_BYTES + len;
+                continue;
+            }
         }
         open = false;
-        if (!next_magic(j, pos + 1, file_size, &pos, &work))
-            return io_error(NULL, "read", j->path);
+        if (!next_magic(j, &w, pos + 1, file_size, &pos)) {
+            rc = CIVIC_E_IO;
+            break;
+        }
     }
-    return CIVIC_OK;
+    free(w.buf);
+    return rc;
 }
 
 /* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced. */
@@ -467,18 +505,22 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
 }
 
 /* Replay stopped at `stop`, before the end of the file: a torn tail
- * (CIVIC_OK: truncate), damage with intact batches after it (CIVIC_E_CORRUPT
- * unless recover), or a read error.  Records of one batch with no whole
- * batch after them are a torn tail: a batch written as several records may
- * reach the disk in any order, and it is committed only whole. */
-static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, uint64_t file_size,
-                        civic_error *err)
+ * (CIVIC_OK: truncate), damage with intact records after it (CIVIC_E_CORRUPT
+ * unless recover), or a read error.  in_batch: the replay was inside a
+ * batch of several records, whose first it had read.  A batch written as
+ * several records may reach the disk in any order: when what is intact
+ * after the damage is only more of that batch (no record starts another),
+ * the batch was torn, and it is cut as a torn tail. */
+static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bool in_batch,
+                        uint64_t file_size, civic_error *err)
 {
-    uint64_t records, batches;
+    uint64_t records, firsts, batches;
     bool unsure;
-    int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &batches, &unsure);
+    int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &firsts, &batches,
+                          &unsure);
+    if (rc == CIVIC_E_NOMEM) return civic__error_set(err, rc, 0, 0, 0, NULL);
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
-    if (!unsure && batches == 0) return CIVIC_OK; /* a torn tail */
+    if (!unsure && (records == 0 || (in_batch && firsts == 0))) return CIVIC_OK; /* torn */
     if (j->recover) return keep_copy(j, file_size, err);
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
@@ -646,10 +688,12 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         return CIVIC_OK;
     }
     uint64_t file_size = (uint64_t)st.st_size, stop = file_size;
-    bool framing = false, kept_v2 = false;
+    bool framing = false, in_batch = false, kept_v2 = false;
     int rc = check_header(e, j, file_size, err);
-    if (rc == CIVIC_OK) rc = replay(e, j, file_size, rep, &stop, &framing, &kept_v2, err);
-    if (rc == CIVIC_OK && stop < file_size) rc = judge_damage(j, stop, framing, file_size, err);
+    if (rc == CIVIC_OK)
+        rc = replay(e, j, file_size, rep, &stop, &framing, &in_batch, &kept_v2, err);
+    if (rc == CIVIC_OK && stop < file_size)
+        rc = judge_damage(j, stop, framing, in_batch, file_size, err);
     if (rc != CIVIC_OK) return rc;
     /* version 2 first: a crash before the cut must not leave 1.0 a version 1
      * header over records it cannot read */

@@ -1411,6 +1411,69 @@ static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
     free(whole);
 }
 
+/* Damage that ends one committed batch and begins the next is damage in
+ * the middle even when only the rest of that next batch is intact after it:
+ * the batch it hit first was acknowledged.  (A review of the rule above
+ * found it cutting such a journal, and with RECOVER keeping no copy.) */
+static void journal_damage_across_two_batches_is_refused(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/two", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled("two/t.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t one = file_size(path_in("two/t.jnl"));
+    add_one(a, "x2", "fine", "2024-01-02");
+    uint64_t two = file_size(path_in("two/t.jnl"));
+    char *log = make_log(70000, "b");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("two/t.jnl"), &n);
+    memset(bytes + two - 8, 0, 40); /* x2's end, the big batch's first header */
+    write_all(path_in("two/t.jnl"), bytes, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("two/t.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+    assert_int_equal(err.offset, one);
+    assert_int_equal(file_size(path_in("two/t.jnl")), n);
+    assert_int_equal(open_damaged("two/t.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events),
+                     CIVIC_OK);
+    assert_int_equal(events, 1);
+    size_t count;
+    char **names = names_in("two", &count);
+    bool copy = false;
+    for (size_t i = 0; i < count; i++) copy |= strncmp(names[i], "t.jnl.damaged.", 14) == 0;
+    assert_true(copy);
+    free_names(names, count);
+    free(bytes);
+}
+
+/* Events whose ids hold the record magic over and over: a crash that tore
+ * their batch leaves a tail full of magics, none with a sound header.  It
+ * is a torn tail, cut as one (the scan's budget counts only the payloads of
+ * sound headers; a first version counted every read and refused it). */
+static void journal_torn_tail_full_of_magics_is_cut(void **state)
+{
+    civic_engine *a = journaled("magic.jnl", CIVIC_SYNC_NONE, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    uint64_t good = file_size(path_in("magic.jnl"));
+    char *log = make_log(20000, "CJRCCJRCCJRCCJRCCJRCCJRCCJRCCJRC");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    uint64_t full = file_size(path_in("magic.jnl"));
+    assert_int_equal(truncate(path_in("magic.jnl"), (off_t)(good + (full - good) * 9 / 10)), 0);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("magic.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 1);
+    assert_int_equal(file_size(path_in("magic.jnl")), good);
+}
+
 /* After the damage every record magic is a candidate.  A tail of record
  * headers that each claim a 1 MiB payload (checksums wrong) once made the
  * open read a MiB for every 24 bytes of it (minutes for a few MiB); the
@@ -2013,6 +2076,8 @@ int main(void)
         cmocka_unit_test(snapshot_with_a_horizon_out_of_range_is_corrupt),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
+        cmocka_unit_test(journal_damage_across_two_batches_is_refused),
+        cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
         cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),

@@ -733,7 +733,7 @@ static int open_data(server *s)
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
-            recovery_hint("the journal is damaged before batches that are intact",
+            recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "
                           "and the intact batches after it are left out (the whole file is "
                           "kept as journal.civic.damaged.<time>)");
