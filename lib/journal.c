@@ -426,15 +426,16 @@ static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t p
 
 /* The intact records in [from, file_size) (checksum good), the batch starts
  * among them and the whole batches (FIRST to COMMIT, back to back).
- * *unsure: the scan gave up.  Records that follow one another are read
- * once, and a magic whose header does not hold up costs nothing more, but
- * a tail of sound headers that each claim a large payload would have the
- * scan read it again for every one: it stops after the payloads it read
- * add up to the tail a few times over. */
+ * *unsure: the scan gave up.  It reads the file through a window that
+ * holds any record whole, so records that follow one another are read and
+ * checked once, and a magic whose header does not hold up costs nothing
+ * more; but a tail of sound headers that each claim a large payload would
+ * have it checksum that payload again for every one: the scan stops after
+ * the payloads it checked add up to the tail a few times over. */
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
                         uint64_t *records, uint64_t *firsts, uint64_t *batches, bool *unsure)
 {
-    scan_window w = { NULL, (size_t)1 << 20, 0, 0 };
+    scan_window w = { NULL, JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX, 0, 0 };
     uint64_t pos = from, work = 0;
     uint64_t budget = 4 * (file_size - from) +
                       2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
@@ -451,11 +452,18 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
             break;
         }
         if (header_ok(w.buf + (pos - w.at), pos, file_size, &flags, &count, &len)) {
+            size_t whole = JNL_RECORD_HEADER_BYTES + len;
             if ((work += len) > budget) {
                 *unsure = true;
                 break;
             }
-            if (read_record(j, pos, file_size, &flags, &count, &len)) {
+            if (!window_at(j, &w, pos, whole, file_size)) {
+                rc = CIVIC_E_IO;
+                break;
+            }
+            const unsigned char *h = w.buf + (pos - w.at);
+            uint32_t crc = civic__crc32c(0, h, 20);
+            if (civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, len) == civic__get32(h + 20)) {
                 (*records)++;
                 if (flags & JNL_FIRST) {
                     open = true;
