@@ -870,37 +870,74 @@ static int repaired_ids(const civic_record *rec, const char ***out, size_t *n)
     return CIVIC_OK;
 }
 
-/* Whether the version of the rule `code` that begins at `from` freezes
- * additions. */
-static bool freezes(const civic_rules *r, const char *code, int64_t from)
+/* Whether an event of the rule `code` dated ts freezes additions in an
+ * answer at `at` (its version then is the last change that applies: dated
+ * at or before `at`, and at or before ts unless it recounts); *ever: whether
+ * any version of the rule freezes. */
+static bool freezes_at(const civic_rules *r, const char *code, int64_t ts, int64_t at, bool *ever)
 {
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
         if (!rule_version(r, i, 0, &x) || strcmp(x.code, code) != 0) continue;
+        bool freeze = x.freeze != 0;
+        *ever = freeze;
         uint32_t changes = x.changes;
-        for (size_t k = 0; k <= changes; k++) {
-            if (k && !rule_version(r, i, k, &x)) break;
-            if (x.from == from) return x.freeze != 0;
+        for (size_t k = 1; k <= changes && rule_version(r, i, k, &x); k++) {
+            *ever |= x.freeze != 0;
+            if (x.from <= at && (x.recount || x.from <= ts)) freeze = x.freeze != 0;
         }
-        return false;
+        return freeze;
     }
+    *ever = false;
     return false;
 }
 
-/* The latest end of a freeze in effect at as_of in rec and not corrected by
- * then (CIVIC_NO_TIME if none): an addition that would take effect before it
- * is frozen, as things stand. */
-static int64_t frozen_until(const civic_rules *r, const civic_record *rec, int64_t as_of)
+/* The entries of rec that may hold a posted addition when it takes effect:
+ * of a rule that freezes in some version, in effect at as_of or posted
+ * themselves (and not repaired: such a one never takes effect), and not
+ * corrected by as_of.  Their indices go to *out (NULL when none). */
+static int freeze_candidates(const civic_rules *r, const civic_record *rec, int64_t as_of,
+                             const char **repaired, size_t nrepaired, size_t **out, size_t *n)
 {
-    int64_t until = CIVIC_NO_TIME;
-    for (size_t k = 0; k < civic_record_count(rec); k++) {
+    size_t count = civic_record_count(rec), m = 0;
+    *out = NULL;
+    *n = 0;
+    for (size_t k = 0; k < count; k++) {
         civic_entry x = CIVIC_ENTRY_INIT;
         civic_record_entry(rec, k, &x);
-        if (x.kind == CIVIC_KIND_RULE && x.state == CIVIC_STATE_ACTIVE && x.corrected > as_of &&
-            x.end > until && freezes(r, x.type, x.from))
-            until = x.end;
+        bool ever;
+        if (x.kind != CIVIC_KIND_RULE || x.corrected <= as_of ||
+            (x.state != CIVIC_STATE_ACTIVE && x.state != CIVIC_STATE_PENDING))
+            continue;
+        freezes_at(r, x.type, x.ts, as_of, &ever);
+        if (!ever) continue;
+        if (x.state == CIVIC_STATE_PENDING && nrepaired &&
+            bsearch(&x.id, repaired, nrepaired, sizeof(*repaired), ref_compare))
+            continue;
+        if (*out == NULL && (*out = malloc(count * sizeof(**out))) == NULL) return CIVIC_E_NOMEM;
+        (*out)[m++] = k;
     }
-    return until;
+    *n = m;
+    return CIVIC_OK;
+}
+
+/* Whether the posted addition at index at of rec (x) would be frozen when it
+ * takes effect, as things stand at as_of: an earlier entry among the
+ * candidates freezes then and is in effect then.  An entry in effect now
+ * ends when the record says; one posted itself is taken to last past x's
+ * start (a rule that freezes is valid for long, and its end is not known
+ * before it starts). */
+static bool held_by_freeze(const civic_rules *r, const civic_record *rec, const size_t *cand,
+                           size_t n, size_t at, const civic_entry *x)
+{
+    for (size_t c = 0; c < n && cand[c] < at; c++) {
+        civic_entry f = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, cand[c], &f);
+        bool ever;
+        if (f.state == CIVIC_STATE_ACTIVE && f.end <= x->eff) continue;
+        if (freezes_at(r, f.type, f.ts, x->eff, &ever)) return true;
+    }
+    return false;
 }
 
 /* The entries in their publicity period at as_of: what the rules table says
@@ -929,16 +966,20 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         civic_record *rec = NULL;
         const char **repaired = NULL;
         size_t nrepaired = 0;
+        size_t *freezes = NULL, nfreezes = 0;
         rc = civic_engine_record(e, s.subject, as_of, &rec);
         if (rc == CIVIC_OK) rc = repaired_ids(rec, &repaired, &nrepaired);
-        int64_t frozen = rc == CIVIC_OK ? frozen_until(r, rec, as_of) : CIVIC_NO_TIME;
+        if (rc == CIVIC_OK)
+            rc = freeze_candidates(r, rec, as_of, repaired, nrepaired, &freezes, &nfreezes);
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
             if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_PENDING) continue;
             bool gone = nrepaired && bsearch(&x.id, repaired, nrepaired, sizeof(*repaired),
                                              ref_compare);
-            if (gone && !(x.affects & CIVIC_AFFECTS_BALANCE)) continue;
+            /* a frozen addition counts nowhere, the balance included */
+            bool held = x.raw > 0 && held_by_freeze(r, rec, freezes, nfreezes, k, &x);
+            if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
@@ -952,10 +993,10 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             put(out, "</td><td>");
             when(out, r, x.eff);
             if (gone) put(out, ", on the balance only (repaired)");
-            else if (x.raw > 0 && x.eff < frozen)
-                put(out, ", only if the freeze on this resident is lifted by then");
+            else if (held) put(out, ", only if the freeze on this resident is lifted by then");
             put(out, "</td></tr>\n");
         }
+        free(freezes);
         free(repaired);
         civic_record_free(rec);
     }

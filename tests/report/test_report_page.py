@@ -33,6 +33,7 @@ usage: test_report_page.py --cli build/civic-score --library build/libcivic.so.1
 import argparse
 import html
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -648,7 +649,10 @@ def posted_page(tmp):
         f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
                 '[rule.fine]\npoints = -50\npublicity = "7d"\naffects = "score"\n'
                 '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n'
-                '[rule.default]\npoints = 0\nceiling = 599\nfreeze = true\nvalid = "5y"\n')
+                '[rule.default]\npoints = 0\nceiling = 599\nfreeze = true\nvalid = "5y"\n'
+                '[rule.pfreeze]\npoints = 0\nfreeze = true\npublicity = "2d"\nvalid = "1y"\n'
+                '[rule.late]\npoints = -1\nvalid = "1y"\naffects = "score"\n'
+                '[[rule.late.change]]\nfrom = "2022-03-06T00:00:00Z"\nrecount = true\nfreeze = true\n')
     log = os.path.join(tmp, "posted-repair.csv")
     with open(log, "w") as f:
         f.write("id,subject,type,ts,ref\n"
@@ -660,12 +664,19 @@ def posted_page(tmp):
                 # not a deduction (f6)
                 "d4,r4,default,2022-02-01,\na4,r4,award,2022-03-01,\n"
                 "d5,r5,default,2022-02-01,\nc5,r5,correct,2022-02-15,d5\na5,r5,award,2022-03-01,\n"
-                "d6,r6,default,2022-02-01,\nf6,r6,fine,2022-03-01,\n")
+                "d6,r6,default,2022-02-01,\nf6,r6,fine,2022-03-01,\n"
+                # a freeze posted itself (d7, from 03-06) holds a7 (from
+                # 03-08); so does a change that makes late freeze from
+                # 03-06, counting again (a8); a repaired addition that a
+                # freeze holds reaches not even the balance (a9)
+                "d7,r7,pfreeze,2022-03-04,\na7,r7,award,2022-03-01,\n"
+                "d8,r8,late,2022-02-01,\na8,r8,award,2022-03-01,\n"
+                "d9,r9,default,2022-02-01,\na9,r9,award,2022-03-01,\np9,r9,repair,2022-03-02,a9\n")
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-05", "--min-group", "1",
                           "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
     got = set(re.findall(r'data-entry="([^"]*)"', raw))
-    check(got == {"f2", "a3", "a4", "a5", "f6"},
+    check(got == {"f2", "a3", "a4", "a5", "f6", "d7", "a7", "a8"},
           "posted: an entry repaired before it counts is not posted: %s" % got)
 
     def note(entry):
@@ -675,10 +686,20 @@ def posted_page(tmp):
     check(note("a3") == "2022-03-08, on the balance only (repaired)" and note("f2") == "2022-03-08",
           "posted: a repaired entry that feeds the balance says it counts there only: %r %r"
           % (note("a3"), note("f2")))
-    check(note("a4") == "2022-03-08, only if the freeze on this resident is lifted by then"
-          and note("a5") == "2022-03-08" and note("f6") == "2022-03-08",
-          "posted: an addition a freeze would hold says so: %r %r %r"
-          % (note("a4"), note("a5"), note("f6")))
+    held = "2022-03-08, only if the freeze on this resident is lifted by then"
+    check([note(x) for x in ("a4", "a5", "f6", "a7", "a8")]
+          == [held, "2022-03-08", "2022-03-08", held, held],
+          "posted: an addition a freeze would hold says so: %r"
+          % [note(x) for x in ("a4", "a5", "f6", "a7", "a8")])
+    # what the page foretold is what the engine does once they count
+    for subject, entry, frozen in (("r4", "a4", True), ("r5", "a5", False), ("r7", "a7", True),
+                                   ("r8", "a8", True), ("r9", "a9", True), ("r3", "a3", False)):
+        rec = json.loads(subprocess.run([ARGS.cli, "-f", "json", "-t", "2022-03-09", "--explain",
+                                         subject, "-r", rules, log], check=True,
+                                        capture_output=True, timeout=60).stdout)
+        e = [x for x in rec["entries"] if x["id"] == entry]
+        check(len(e) == 1 and e[0]["frozen"] is frozen,
+              "posted: %s is frozen once it counts: %s, not %s" % (entry, frozen, e))
 
 
 def ungrouped_page(tmp):
