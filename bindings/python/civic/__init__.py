@@ -2079,9 +2079,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     under either scheme; a subject one scheme does not list shows its base
     score and grade.  changed=True keeps the rows whose score or grade
     differs (the transition matrix and the counts cover every subject).
-    An event valid under one scheme and not the other raises CivicError;
-    its `scheme` attribute (and a note) says which refused it, "rules_now"
-    or "rules_new"."""
+    An event valid under one scheme and not the other raises CivicError
+    (CIVIC_E_EVENT); its `scheme` attribute (and a note) says which refused
+    it, "rules_now" or "rules_new"."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
@@ -2106,10 +2106,13 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                 else:
                     engine.load(events)
             except CivicError as e:
-                # which scheme refused it: a type only one of them knows
-                e.scheme = scheme
-                if hasattr(e, "add_note"):  # Python 3.11
-                    e.add_note("under %s" % scheme)
+                # which scheme refused an event (a type only one of them
+                # knows); a file that cannot be read or a conflict is no
+                # scheme's doing
+                if e.code == _capi.CIVIC_E_EVENT:
+                    e.scheme = scheme
+                    if hasattr(e, "add_note"):  # Python 3.11
+                        e.add_note("under %s" % scheme)
                 raise
         if as_of is not None:
             with now._use() as p:

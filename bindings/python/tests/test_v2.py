@@ -1012,6 +1012,11 @@ class TestCompare(V2):
         with self.assertRaises(civic.CivicError) as cm:
             civic.compare([dict(id="e", subject="s4", type="extra", ts="2022-03-01")], now, only_new)
         self.assertEqual(cm.exception.scheme, "rules_now")
+        # a file that is not there, or a log without an id column: no scheme's doing
+        for bad in (pathlib.Path("/nonexistent/log.csv"), "subject,type,ts\ns,fine,2022-01-01\n"):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.compare(bad, now, only_new)
+            self.assertIsNone(cm.exception.scheme)
         # events that are nothing it reads: a TypeError that says what it takes
         for bad in (None, 42, [civic.Score], ["a,s1,fine,2022-01-01"]):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
