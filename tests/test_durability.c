@@ -1477,7 +1477,8 @@ static void journal_torn_tail_full_of_magics_is_cut(void **state)
 /* After the damage every record magic is a candidate.  A tail of record
  * headers that each claim a 1 MiB payload (checksums wrong) once made the
  * open read a MiB for every 24 bytes of it (minutes for a few MiB); the
- * scan gives up after reading the tail a few times over, and says so. */
+ * scan gives up once the payloads it checksummed add up to the tail a few
+ * times over, and says so. */
 static void journal_tail_of_false_headers_is_judged_without_rereading_it(void **state)
 {
     civic_engine *a = journaled("false.jnl", CIVIC_SYNC_NONE, NULL);
