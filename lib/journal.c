@@ -435,14 +435,13 @@ static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t p
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
                         uint64_t *records, uint64_t *firsts, uint64_t *batches, bool *unsure)
 {
-    scan_window w = { NULL, JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX, 0, 0 };
+    scan_window w = { j->buf, j->buf_size, 0, 0 }; /* one record's buffer holds any record */
     uint64_t pos = from, work = 0;
     uint64_t budget = 4 * (file_size - from) +
                       2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
     bool open = false;
     *records = *firsts = *batches = 0;
     *unsure = false;
-    if ((w.buf = malloc(w.cap)) == NULL) return CIVIC_E_NOMEM;
     int rc = CIVIC_OK;
     while (pos + JNL_RECORD_HEADER_BYTES <= file_size) {
         uint32_t flags, count;
@@ -481,7 +480,6 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
             break;
         }
     }
-    free(w.buf);
     return rc;
 }
 
@@ -526,7 +524,6 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
     bool unsure;
     int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &firsts, &batches,
                           &unsure);
-    if (rc == CIVIC_E_NOMEM) return civic__error_set(err, rc, 0, 0, 0, NULL);
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
     if (!unsure && (records == 0 || (in_batch && firsts == 0))) return CIVIC_OK; /* torn */
     if (j->recover) return keep_copy(j, file_size, err);
