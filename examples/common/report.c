@@ -870,47 +870,107 @@ static int repaired_ids(const civic_record *rec, const char ***out, size_t *n)
     return CIVIC_OK;
 }
 
-/* Whether an event of the rule `code` dated ts freezes additions in an
- * answer at `at` (its version then is the last change that applies: dated
- * at or before `at`, and at or before ts unless it recounts); *ever: whether
- * any version of the rule freezes. */
-static bool freezes_at(const civic_rules *r, const char *code, int64_t ts, int64_t at, bool *ever)
+/* The rules that freeze additions in some version, with every version's
+ * `from`, `recount` and `freeze`, sorted by code: read once per page (a
+ * rule's info is written out for each call). */
+typedef struct freeze_version {
+    int64_t from;
+    bool recount, freeze;
+} freeze_version;
+
+typedef struct freeze_rule {
+    const char *code;
+    size_t first, count; /* its versions in freeze_rules.v */
+} freeze_rule;
+
+typedef struct freeze_rules {
+    size_t n;
+    freeze_rule *rule;
+    freeze_version *v;
+} freeze_rules;
+
+static void freeze_rules_free(freeze_rules *f)
 {
-    for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
-        civic_rule_info x;
-        if (!rule_version(r, i, 0, &x) || strcmp(x.code, code) != 0) continue;
-        bool freeze = x.freeze != 0;
-        *ever = freeze;
-        uint32_t changes = x.changes;
-        for (size_t k = 1; k <= changes && rule_version(r, i, k, &x); k++) {
-            *ever |= x.freeze != 0;
-            if (x.from <= at && (x.recount || x.from <= ts)) freeze = x.freeze != 0;
+    free(f->rule);
+    free(f->v);
+}
+
+static int freeze_rule_compare(const void *a, const void *b)
+{
+    return strcmp(((const freeze_rule *)a)->code, ((const freeze_rule *)b)->code);
+}
+
+static int freeze_rules_read(const civic_rules *r, freeze_rules *f)
+{
+    size_t rules = civic_rules_rule_count(r);
+    memset(f, 0, sizeof(*f));
+    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+        size_t n = 0, m = 0;
+        for (size_t i = 0; i < rules; i++) {
+            civic_rule_info x;
+            if (!rule_version(r, i, 0, &x)) continue;
+            uint32_t changes = x.changes;
+            bool ever = x.freeze != 0;
+            for (size_t k = 1; !ever && k <= changes && rule_version(r, i, k, &x); k++)
+                ever = x.freeze != 0;
+            if (!ever) continue;
+            size_t first = m;
+            for (size_t k = 0; k <= changes && rule_version(r, i, k, &x); k++, m++)
+                if (pass) f->v[m] = (freeze_version){ x.from, x.recount != 0, x.freeze != 0 };
+            if (pass) f->rule[n] = (freeze_rule){ civic_rules_rule_code(r, i), first, m - first };
+            n++;
         }
-        return freeze;
+        if (pass == 0 && n) {
+            f->rule = malloc(n * sizeof(*f->rule));
+            f->v = malloc(m * sizeof(*f->v));
+            if (!f->rule || !f->v) {
+                freeze_rules_free(f);
+                return CIVIC_E_NOMEM;
+            }
+        }
+        f->n = n;
+        if (n == 0) break;
     }
-    *ever = false;
-    return false;
+    if (f->n > 1) qsort(f->rule, f->n, sizeof(*f->rule), freeze_rule_compare);
+    return CIVIC_OK;
+}
+
+/* The rule `code` in f, or NULL when it never freezes. */
+static const freeze_rule *freeze_rule_of(const freeze_rules *f, const char *code)
+{
+    freeze_rule key = { code, 0, 0 };
+    return f->n ? bsearch(&key, f->rule, f->n, sizeof(key), freeze_rule_compare) : NULL;
+}
+
+/* Whether an event of rule fr dated ts freezes additions in an answer at
+ * `at`: its version then is the last change that applies (dated at or
+ * before `at`, and at or before ts unless it recounts). */
+static bool freezes_at(const freeze_rules *f, const freeze_rule *fr, int64_t ts, int64_t at)
+{
+    const freeze_version *v = f->v + fr->first;
+    bool freeze = v[0].freeze;
+    for (size_t k = 1; k < fr->count; k++)
+        if (v[k].from <= at && (v[k].recount || v[k].from <= ts)) freeze = v[k].freeze;
+    return freeze;
 }
 
 /* The entries of rec that may hold a posted addition when it takes effect:
  * of a rule that freezes in some version, in effect at as_of or posted
  * themselves (and not repaired: such a one never takes effect), and not
  * corrected by as_of.  Their indices go to *out (NULL when none). */
-static int freeze_candidates(const civic_rules *r, const civic_record *rec, int64_t as_of,
+static int freeze_candidates(const freeze_rules *f, const civic_record *rec, int64_t as_of,
                              const char **repaired, size_t nrepaired, size_t **out, size_t *n)
 {
     size_t count = civic_record_count(rec), m = 0;
     *out = NULL;
     *n = 0;
-    for (size_t k = 0; k < count; k++) {
+    for (size_t k = 0; f->n && k < count; k++) {
         civic_entry x = CIVIC_ENTRY_INIT;
         civic_record_entry(rec, k, &x);
-        bool ever;
         if (x.kind != CIVIC_KIND_RULE || x.corrected <= as_of ||
-            (x.state != CIVIC_STATE_ACTIVE && x.state != CIVIC_STATE_PENDING))
+            (x.state != CIVIC_STATE_ACTIVE && x.state != CIVIC_STATE_PENDING) ||
+            !freeze_rule_of(f, x.type))
             continue;
-        freezes_at(r, x.type, x.ts, as_of, &ever);
-        if (!ever) continue;
         if (x.state == CIVIC_STATE_PENDING && nrepaired &&
             bsearch(&x.id, repaired, nrepaired, sizeof(*repaired), ref_compare))
             continue;
@@ -927,15 +987,15 @@ static int freeze_candidates(const civic_rules *r, const civic_record *rec, int6
  * ends when the record says; one posted itself is taken to last past x's
  * start (a rule that freezes is valid for long, and its end is not known
  * before it starts). */
-static bool held_by_freeze(const civic_rules *r, const civic_record *rec, const size_t *cand,
+static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const size_t *cand,
                            size_t n, size_t at, const civic_entry *x)
 {
     for (size_t c = 0; c < n && cand[c] < at; c++) {
-        civic_entry f = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, cand[c], &f);
-        bool ever;
-        if (f.state == CIVIC_STATE_ACTIVE && f.end <= x->eff) continue;
-        if (freezes_at(r, f.type, f.ts, x->eff, &ever)) return true;
+        civic_entry e = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, cand[c], &e);
+        if (e.state == CIVIC_STATE_ACTIVE && e.end <= x->eff) continue;
+        const freeze_rule *fr = freeze_rule_of(f, e.type);
+        if (fr && freezes_at(f, fr, e.ts, x->eff)) return true;
     }
     return false;
 }
@@ -953,8 +1013,13 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     const civic_rules *r = civic_engine_rules(e);
     if (!any_publicity(r)) return CIVIC_OK;
     civic_result *all = NULL;
-    int rc = civic_engine_subjects(e, as_of, &all);
-    if (rc != CIVIC_OK) return rc;
+    freeze_rules f;
+    int rc = freeze_rules_read(r, &f);
+    if (rc == CIVIC_OK) rc = civic_engine_subjects(e, as_of, &all);
+    if (rc != CIVIC_OK) {
+        freeze_rules_free(&f);
+        return rc;
+    }
     put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
              "publicity period: each counts from the date in its last column. A resident may "
              "object to one at the community office.</p>\n");
@@ -970,7 +1035,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         rc = civic_engine_record(e, s.subject, as_of, &rec);
         if (rc == CIVIC_OK) rc = repaired_ids(rec, &repaired, &nrepaired);
         if (rc == CIVIC_OK)
-            rc = freeze_candidates(r, rec, as_of, repaired, nrepaired, &freezes, &nfreezes);
+            rc = freeze_candidates(&f, rec, as_of, repaired, nrepaired, &freezes, &nfreezes);
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
@@ -978,7 +1043,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             bool gone = nrepaired && bsearch(&x.id, repaired, nrepaired, sizeof(*repaired),
                                              ref_compare);
             /* a frozen addition counts nowhere, the balance included */
-            bool held = x.raw > 0 && held_by_freeze(r, rec, freezes, nfreezes, k, &x);
+            bool held = x.raw > 0 && held_by_freeze(&f, rec, freezes, nfreezes, k, &x);
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
@@ -1001,6 +1066,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         civic_record_free(rec);
     }
     civic_result_free(all);
+    freeze_rules_free(&f);
     if (rows) put(out, "</table></div>\n");
     else
         put(out, any_small_cell(c, min_group) ? "<p data-posted=\"0\">No entry is named.</p>\n"
