@@ -105,8 +105,9 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     return CIVIC_OK;
 }
 
-/* A recount change rewrites the past, but never the life of an entry. */
-static int check_recount(builder *b, uint32_t i, civic_error *err)
+/* A recount change rewrites the past, but never the life of an entry, nor
+ * a balance.  balance[rule]: the rule or one of its changes feeds it. */
+static int check_recount(builder *b, uint32_t i, const bool *balance, civic_error *err)
 {
     static const int life[] = { RK_PUBLICITY, RK_RETAIN, RK_REPAIR_AFTER };
     static const char *const names[] = { "publicity", "retain", "repair_after" };
@@ -119,12 +120,7 @@ static int check_recount(builder *b, uint32_t i, civic_error *err)
                  "always follows the version in force at its ts)", names[k]);
         return civic__rb_at(err, x->at[life[k]], msg);
     }
-    const civic_rule *base = &b->r->rules[x->rule];
-    bool balance = base->affects & CIVIC_AFFECTS_BALANCE;
-    for (uint32_t j = 0; j < b->change_count && !balance; j++)
-        if (b->chx[j].rule == x->rule && (b->changes[j].affects & CIVIC_AFFECTS_BALANCE))
-            balance = true;
-    if (balance)
+    if (balance[x->rule])
         return civic__rb_at(err, x->at[RK_RECOUNT],
                             "recount = true on a rule that affects the balance (spendable "
                             "points are never rewritten; use affects = \"score\")");
@@ -234,14 +230,26 @@ static void own_slots(civic_rules *r)
 
 int civic__rb_check_changes(builder *b, civic_error *err)
 {
-    int rc;
-    for (uint32_t i = 0; i < b->change_count; i++) {
+    int rc = CIVIC_OK;
+    civic_rules *r = b->r;
+    bool *balance = NULL;
+    if (b->change_count) { /* which rules feed the balance, once (each recount asks) */
+        if ((balance = civic__calloc(&r->alc, r->rule_count, sizeof(bool))) == NULL)
+            return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        for (uint32_t i = 0; i < r->rule_count; i++)
+            balance[i] = (r->rules[i].affects & CIVIC_AFFECTS_BALANCE) != 0;
+        for (uint32_t j = 0; j < b->change_count; j++)
+            if (b->changes[j].affects & CIVIC_AFFECTS_BALANCE) balance[b->chx[j].rule] = true;
+    }
+    for (uint32_t i = 0; i < b->change_count && rc == CIVIC_OK; i++) {
         if ((rc = change_from(b, i, err)) != CIVIC_OK ||
             (rc = civic__rb_check_version(b, b->chx[i].rule, &b->changes[i], &b->chx[i],
-                                          err)) != CIVIC_OK ||
-            (rc = check_recount(b, i, err)) != CIVIC_OK)
-            return rc;
+                                          err)) != CIVIC_OK)
+            break;
+        rc = check_recount(b, i, balance, err);
     }
+    if (balance) civic__free(&r->alc, balance, r->rule_count * sizeof(bool));
+    if (rc != CIVIC_OK) return rc;
     if ((rc = categories(b)) != CIVIC_OK || (rc = group_changes(b, err)) != CIVIC_OK) return rc;
     own_slots(b->r);
     return CIVIC_OK;
