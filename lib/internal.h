@@ -432,6 +432,8 @@ typedef struct civic_rule {
     uint32_t category;       /* index into rules->categories (rule codes first) */
     uint32_t own_slot;       /* own-cap accounting slot, or CIVIC_NONE (no cap) */
     uint32_t change_first, change_count; /* base table only */
+    uint32_t last_recount;   /* changes only: the index among the rule's changes of
+                                the latest recount one up to this one, or CIVIC_NONE */
 } civic_rule;
 
 typedef struct civic_grade {

@@ -199,6 +199,9 @@ static int group_changes(builder *b, civic_error *err)
                                 "'from' must be later than the 'from' of the rule's previous "
                                 "change (changes are listed in time order)");
         r->versions[k] = b->changes[i];
+        r->versions[k].last_recount = b->changes[i].recount ? base->change_count - 1
+                                      : base->change_count > 1 ? r->versions[k - 1].last_recount
+                                                               : CIVIC_NONE;
         if (b->changes[i].recount) r->any_recount = true;
     }
     r->version_count = b->change_count;
@@ -270,17 +273,32 @@ void civic__rb_versions_free(builder *b)
 
 /* Both lookups return early for a rule without changes: r->versions is
  * NULL in a scheme without any, and NULL + 0 is undefined behaviour. */
+/* How many of the n changes v (in time order) are in force by t. */
+static uint32_t changes_by(const civic_rule *v, uint32_t n, int64_t t)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v[mid].from <= t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The changes dated by as_of apply if they recount or are dated by ts: the
+ * last of them is the latest recount among the first a, if it comes after
+ * the first t, else change t - 1.  Binary searches: a rule may have many. */
 const civic_rule *civic__rule_version(const civic_rules *r, uint32_t rule, int64_t ts,
                                       int64_t as_of)
 {
     const civic_rule *base = &r->rules[rule];
     if (base->change_count == 0) return base;
     const civic_rule *v = r->versions + base->change_first;
-    for (uint32_t k = base->change_count; k > 0; k--) {
-        const civic_rule *c = &v[k - 1];
-        if (c->from <= as_of && (c->recount || c->from <= ts)) return c;
-    }
-    return base;
+    uint32_t a = changes_by(v, base->change_count, as_of);
+    if (a == 0) return base;
+    uint32_t t = changes_by(v, a, ts), k = v[a - 1].last_recount;
+    if (k != CIVIC_NONE && k >= t) return &v[k];
+    return t ? &v[t - 1] : base;
 }
 
 const civic_rule *civic__rule_version_at(const civic_rules *r, uint32_t rule, int64_t ts)
@@ -288,9 +306,8 @@ const civic_rule *civic__rule_version_at(const civic_rules *r, uint32_t rule, in
     const civic_rule *base = &r->rules[rule];
     if (base->change_count == 0) return base;
     const civic_rule *v = r->versions + base->change_first;
-    for (uint32_t k = base->change_count; k > 0; k--)
-        if (v[k - 1].from <= ts) return &v[k - 1];
-    return base;
+    uint32_t t = changes_by(v, base->change_count, ts);
+    return t ? &v[t - 1] : base;
 }
 
 const civic_duration *civic__rule_validity(const civic_rules *r, const civic_rule *v,

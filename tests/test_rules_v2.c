@@ -91,6 +91,50 @@ static void changes_take_effect_at_from_and_recounts_only_from_then(void **state
     civic_rules_free(r);
 }
 
+/* The version lookup searches (a rule may have thousands of changes): on
+ * rules of 1..40 changes, some recounting, it gives at every pair of times
+ * around the changes what the contract's words give, read literally: the
+ * last change dated by as_of that recounts or is dated by ts. */
+static void version_lookup_is_the_contracts_on_many_changes(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    for (int round = 0; round < 60; round++) {
+        char text[8192];
+        size_t len = (size_t)snprintf(text, sizeof(text), "%s[rule.fine]\npoints = -1\n"
+                                      "affects = \"score\"\n", TEST_SCHEME);
+        seed = seed * 1103515245u + 12345u;
+        int n = 1 + (int)((seed >> 16) % 40);
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                    "[[rule.fine.change]]\nfrom = %d\npoints = -%d\n%s",
+                                    1000 * (k + 1), k + 2, (seed >> 16) % 3 == 0 ? "recount = true\n" : "");
+        }
+        civic_rules *r = rules_from(text);
+        const civic_rule *base = &r->rules[0], *v = r->versions + base->change_first;
+        assert_int_equal(base->change_count, (uint32_t)n);
+        /* each change's from, a second before and after it */
+        int64_t times[3 * 42];
+        int nt = 0;
+        for (int k = 0; k <= n + 1; k++)
+            for (int d = -1; d <= 1; d++) times[nt++] = 1000 * k + d;
+        for (int i = 0; i < nt; i++) {
+            for (int j = i; j < nt; j++) {
+                int64_t ts = times[i], as_of = times[j];
+                const civic_rule *want = base, *at = base;
+                for (int k = 0; k < n; k++) {
+                    if (v[k].from <= as_of && (v[k].recount || v[k].from <= ts)) want = &v[k];
+                    if (v[k].from <= ts) at = &v[k];
+                }
+                assert_ptr_equal(civic__rule_version(r, 0, ts, as_of), want);
+                assert_ptr_equal(civic__rule_version_at(r, 0, ts), at);
+            }
+        }
+        civic_rules_free(r);
+    }
+}
+
 static void a_change_keeps_what_it_does_not_list_and_false_removes(void **state)
 {
     (void)state;
@@ -575,6 +619,7 @@ int main(void)
         cmocka_unit_test(a_version_one_scheme_keeps_its_fingerprint),
         cmocka_unit_test(every_version_two_key_makes_a_version_two_scheme),
         cmocka_unit_test(changes_take_effect_at_from_and_recounts_only_from_then),
+        cmocka_unit_test(version_lookup_is_the_contracts_on_many_changes),
         cmocka_unit_test(a_change_keeps_what_it_does_not_list_and_false_removes),
         cmocka_unit_test(validity_classes_follow_the_size_of_raw),
         cmocka_unit_test(change_checks_name_line_and_column),
