@@ -301,7 +301,53 @@ static void period_put(const answers_sink *out, const char *period)
     }
 }
 
-static void limits_cell(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
+/* The scheme's caps sorted by name, for the rules table: a rule names its
+ * shared cap, and a scheme may have thousands.  cap is NULL when there are
+ * none or the copy could not be made (they are then looked up one by one). */
+typedef struct cap_table {
+    size_t n;
+    civic_cap_info *cap;
+} cap_table;
+
+static int cap_info_compare(const void *a, const void *b)
+{
+    return strcmp(((const civic_cap_info *)a)->name, ((const civic_cap_info *)b)->name);
+}
+
+static cap_table caps_read(const civic_rules *r)
+{
+    cap_table t = { 0, NULL };
+    size_t n = civic_rules_cap_count(r);
+    if (n == 0 || (t.cap = malloc(n * sizeof(*t.cap))) == NULL) return t;
+    for (size_t i = 0; i < n; i++) {
+        civic_cap_info c = CIVIC_CAP_INFO_INIT;
+        if (civic_rules_cap_info(r, i, &c) == CIVIC_OK) t.cap[t.n++] = c;
+    }
+    qsort(t.cap, t.n, sizeof(*t.cap), cap_info_compare);
+    return t;
+}
+
+/* The cap called name into *c; false if there is none. */
+static bool cap_named(const civic_rules *r, const cap_table *caps, const char *name,
+                      civic_cap_info *c)
+{
+    civic_cap_info key = CIVIC_CAP_INFO_INIT;
+    key.name = name;
+    if (caps->cap) {
+        const civic_cap_info *hit = bsearch(&key, caps->cap, caps->n, sizeof(key),
+                                            cap_info_compare);
+        if (hit) *c = *hit;
+        return hit != NULL;
+    }
+    for (size_t i = 0; i < civic_rules_cap_count(r); i++) {
+        *c = key;
+        if (civic_rules_cap_info(r, i, c) == CIVIC_OK && strcmp(c->name, name) == 0) return true;
+    }
+    return false;
+}
+
+static void limits_cell(const answers_sink *out, const civic_rules *r, const cap_table *caps,
+                        const civic_rule_info *x)
 {
     bool first = true;
     if (x->cap >= 0) {
@@ -314,10 +360,8 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const civ
         part(out, &first);
         put(out, "shared ");
         text(out, x->cap_group);
-        for (size_t i = 0; i < civic_rules_cap_count(r); i++) {
-            civic_cap_info c = CIVIC_CAP_INFO_INIT;
-            if (civic_rules_cap_info(r, i, &c) != CIVIC_OK || strcmp(c.name, x->cap_group) != 0)
-                continue;
+        civic_cap_info c = CIVIC_CAP_INFO_INIT;
+        if (cap_named(r, caps, x->cap_group, &c)) {
             put(out, ": ");
             fixed(out, c.limit, 2);
             period_put(out, c.period);
@@ -388,7 +432,8 @@ static void life_cell(const answers_sink *out, const civic_rule_info *x)
     }
 }
 
-static void rule_cells(const answers_sink *out, const civic_rules *r, const civic_rule_info *x)
+static void rule_cells(const answers_sink *out, const civic_rules *r, const cap_table *caps,
+                       const civic_rule_info *x)
 {
     put(out, "<td class=\"n\">");
     fixed(out, x->points, 2);
@@ -399,7 +444,7 @@ static void rule_cells(const answers_sink *out, const civic_rules *r, const civi
     put(out, "</td><td>");
     valid_put(out, x->valid);
     put(out, "</td><td>");
-    limits_cell(out, r, x);
+    limits_cell(out, r, caps, x);
     put(out, "</td><td>");
     effect_cell(out, x);
     put(out, "</td><td>");
@@ -418,6 +463,7 @@ static bool rule_version(const civic_rules *r, size_t i, size_t k, civic_rule_in
 
 static void scheme_rules(const answers_sink *out, const civic_rules *r)
 {
+    cap_table caps = caps_read(r);
     put(out, "<h3>Rules</h3>\n<div class=\"wrap\" tabindex=\"0\">"
              "<table data-table=\"rules\"><thead><tr><th>Rule</th><th>Points</th><th>Valid</th>"
              "<th>Caps, repeats</th><th>Grade, flag</th><th>Publicity, repair, deletion</th>"
@@ -433,7 +479,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         put(out, "<br><small>");
         text(out, x.dimension);
         put(out, "</small></td>");
-        rule_cells(out, r, &x);
+        rule_cells(out, r, &caps, &x);
         put(out, "</tr>\n");
         for (size_t k = 1; k <= changes; k++) {
             if (!rule_version(r, i, k, &x)) break;
@@ -445,10 +491,11 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
             when(out, r, x.from);
             put(out, x.recount ? " (also for past events)" : "");
             put(out, "</td>");
-            rule_cells(out, r, &x);
+            rule_cells(out, r, &caps, &x);
             put(out, "</tr>\n");
         }
     }
+    free(caps.cap);
     put(out, "</table></div>\n");
     size_t classes = civic_rules_validity_count(r);
     if (classes == 0) return;
