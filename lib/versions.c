@@ -271,8 +271,6 @@ void civic__rb_versions_free(builder *b)
 
 /* ------------------------------------------------------------ lookups */
 
-/* Both lookups return early for a rule without changes: r->versions is
- * NULL in a scheme without any, and NULL + 0 is undefined behaviour. */
 /* How many of the n changes v (in time order) are in force by t. */
 static uint32_t changes_by(const civic_rule *v, uint32_t n, int64_t t)
 {
@@ -285,7 +283,10 @@ static uint32_t changes_by(const civic_rule *v, uint32_t n, int64_t t)
     return lo;
 }
 
-/* The changes dated by as_of apply if they recount or are dated by ts: the
+/* Both lookups return early for a rule without changes: r->versions is
+ * NULL in a scheme without any, and NULL + 0 is undefined behaviour.
+ *
+ * The changes dated by as_of apply if they recount or are dated by ts: the
  * last of them is the latest recount among the first a, if it comes after
  * the first t, else change t - 1.  Binary searches: a rule may have many. */
 const civic_rule *civic__rule_version(const civic_rules *r, uint32_t rule, int64_t ts,
