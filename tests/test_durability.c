@@ -1345,17 +1345,28 @@ static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
     civic_engine_free(d);
 }
 
+/* A journal at name (CIVIC_SYNC_NONE) holding x1, then one batch of n events
+ * of make_log(n, prefix); *good gets its size after x1.  The engine stays
+ * open when more is to be added (out), else it is freed.  Returns the size
+ * after the batch. */
+static uint64_t x1_then_batch(const char *name, size_t n, const char *prefix, uint64_t *good,
+                              civic_engine **out)
+{
+    civic_engine *a = journaled(name, CIVIC_SYNC_NONE, NULL);
+    add_one(a, "x1", "fine", "2024-01-01");
+    *good = file_size(path_in(name));
+    char *log = make_log(n, prefix);
+    load_ok(a, log);
+    free(log);
+    if (out) *out = a;
+    else civic_engine_free(a);
+    return file_size(path_in(name));
+}
+
 /* A batch larger than one record (about 1 MiB) is applied only whole. */
 static void journal_big_batch_torn_between_records_is_dropped_whole(void **state)
 {
-    civic_engine *a = journaled("big.jnl", CIVIC_SYNC_NONE, NULL);
-    add_one(a, "x1", "fine", "2024-01-01");
-    uint64_t good = file_size(path_in("big.jnl"));
-    char *log = make_log(30000, "b");
-    load_ok(a, log);
-    free(log);
-    civic_engine_free(a);
-    uint64_t full = file_size(path_in("big.jnl"));
+    uint64_t good, full = x1_then_batch("big.jnl", 30000, "b", &good, NULL);
     assert_true(full - good > (1u << 20));
     /* Keep the first record of the batch and half of the second. */
     assert_int_equal(truncate(path_in("big.jnl"), (off_t)(good + (1u << 20) + 300)), 0);
@@ -1380,13 +1391,8 @@ static void journal_big_batch_torn_between_records_is_dropped_whole(void **state
  * whole batch after it, it is damage, refused and named. */
 static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
 {
-    civic_engine *a = journaled("page.jnl", CIVIC_SYNC_NONE, NULL);
-    add_one(a, "x1", "fine", "2024-01-01");
-    uint64_t good = file_size(path_in("page.jnl"));
-    char *log = make_log(70000, "b");
-    load_ok(a, log);
-    free(log);
-    uint64_t big = file_size(path_in("page.jnl"));
+    civic_engine *a;
+    uint64_t good, big = x1_then_batch("page.jnl", 70000, "b", &good, &a);
     add_one(a, "x2", "fine", "2024-01-02");
     civic_engine_free(a);
     assert_true(big - good > (2u << 20)); /* three records or more */
@@ -1457,14 +1463,8 @@ static void journal_damage_across_two_batches_is_refused(void **state)
  * sound headers; a first version counted every read and refused it). */
 static void journal_torn_tail_full_of_magics_is_cut(void **state)
 {
-    civic_engine *a = journaled("magic.jnl", CIVIC_SYNC_NONE, NULL);
-    add_one(a, "x1", "fine", "2024-01-01");
-    uint64_t good = file_size(path_in("magic.jnl"));
-    char *log = make_log(20000, "CJRCCJRCCJRCCJRCCJRCCJRCCJRCCJRC");
-    load_ok(a, log);
-    free(log);
-    civic_engine_free(a);
-    uint64_t full = file_size(path_in("magic.jnl"));
+    uint64_t good, full = x1_then_batch("magic.jnl", 20000, "CJRCCJRCCJRCCJRCCJRCCJRCCJRCCJRC",
+                                        &good, NULL);
     assert_int_equal(truncate(path_in("magic.jnl"), (off_t)(good + (full - good) * 9 / 10)), 0);
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;

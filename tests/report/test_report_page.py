@@ -641,9 +641,13 @@ def posted_page(tmp):
     raw, got = posted("-r", os.path.join(REPO, "examples", "data", "community-1.0.toml"))
     check('id="posted"' not in raw and not got, "posted: no section for a scheme without publicity")
 
-    # An entry repaired before it counts never counts on the score: it is
-    # not posted (f1); one whose rule also feeds the balance still counts
-    # there and is posted as such (a3); f2, not repaired, is posted.
+
+
+def posted_repaired_or_frozen(tmp):
+    """An entry repaired before it counts never counts on the score: it is
+    not posted (f1); one whose rule also feeds the balance still counts
+    there and is posted as such (a3); f2, not repaired, is posted.  An
+    addition a freeze will hold is posted with that said (a4, a7, a8)."""
     rules = os.path.join(tmp, "posted-repair.toml")
     with open(rules, "w") as f:
         f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
@@ -748,6 +752,7 @@ def main():
         small_page(tmp)
         ungrouped_page(tmp)
         posted_page(tmp)
+        posted_repaired_or_frozen(tmp)
         shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
