@@ -498,6 +498,21 @@ static void snapshot_with_wrong_magic_version_or_rules_is_named(void **state)
     civic_engine_free(a);
 }
 
+/* After a block of a snapshot of n bytes was edited: its checksum (over its
+ * tag, count, length and payload) and the file's, made right again. */
+static void reseal_block(unsigned char *file, size_t n, unsigned char *block)
+{
+    uint32_t len = (uint32_t)block[8] | (uint32_t)block[9] << 8 | (uint32_t)block[10] << 16 |
+                   (uint32_t)block[11] << 24;
+    unsigned char *framed = malloc(12 + (size_t)len);
+    assert_non_null(framed);
+    memcpy(framed, block, 12);
+    memcpy(framed + 12, block + 16, len);
+    put_le32(block + 12, crc32c(framed, 12 + (size_t)len));
+    put_le32(file + n - 4, crc32c(file, n - 4));
+    free(framed);
+}
+
 /* A snapshot's purge horizon is checked as a purge checks it: one outside
  * the range of times (checksums right) is damage.  It was taken, and every
  * answer before it, to 146 billion years from now, was "purged". */
@@ -517,11 +532,7 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
     const int64_t bad[] = { (int64_t)1 << 62, INT64_MIN, CIVIC_TIME_MAX + 1 };
     for (size_t k = 0; k < 3; k++) {
         for (int i = 0; i < 8; i++) at[16 + i] = (unsigned char)((uint64_t)bad[k] >> (8 * i));
-        unsigned char framed[20]; /* tag, count, bytes, payload */
-        memcpy(framed, at, 12);
-        memcpy(framed + 12, at + 16, 8);
-        put_le32(at + 12, crc32c(framed, sizeof(framed)));
-        put_le32(bytes + n - 4, crc32c(bytes, n - 4));
+        reseal_block(bytes, n, at);
         write_all(path_in("hz2.snap"), bytes, n);
         civic_error err = CIVIC_ERROR_INIT;
         assert_int_equal(load_into_fresh(path_in("hz2.snap"), &err), CIVIC_E_CORRUPT);
@@ -544,17 +555,11 @@ static void snapshot_holding_one_id_twice_is_corrupt(void **state)
         if (memcmp(b + i, "\x02" "ab", 3) == 0) hit = b + i;
     assert_non_null(hit);
     hit[2] = 'a';
-    uint32_t len = (uint32_t)b[56] | (uint32_t)b[57] << 8 | (uint32_t)b[58] << 16;
-    unsigned char *block = malloc(12 + len);
-    memcpy(block, b + 48, 12);
-    memcpy(block + 12, b + 64, len);
-    put_le32(b + 60, crc32c(block, 12 + len));
-    put_le32(b + n - 4, crc32c(b, n - 4));
+    reseal_block(b, n, b + 48);
     write_all(path_in("twice2.snap"), b, n);
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(load_into_fresh(path_in("twice2.snap"), &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "twice"));
-    free(block);
     free(b);
     civic_engine_free(a);
 }
