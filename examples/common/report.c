@@ -917,6 +917,12 @@ static int repaired_ids(const civic_record *rec, const char ***out, size_t *n)
     return CIVIC_OK;
 }
 
+/* Whether id is among the n sorted repaired ids. */
+static bool is_repaired(const char *id, const char **repaired, size_t n)
+{
+    return n && bsearch(&id, repaired, n, sizeof(*repaired), ref_compare) != NULL;
+}
+
 /* The rules that freeze additions in some version, with every version's
  * `from`, `recount` and `freeze`, sorted by code: read once per page (a
  * rule's info is written out for each call). */
@@ -1018,9 +1024,7 @@ static int freeze_candidates(const freeze_rules *f, const civic_record *rec, int
             (x.state != CIVIC_STATE_ACTIVE && x.state != CIVIC_STATE_PENDING) ||
             !freeze_rule_of(f, x.type))
             continue;
-        if (x.state == CIVIC_STATE_PENDING && nrepaired &&
-            bsearch(&x.id, repaired, nrepaired, sizeof(*repaired), ref_compare))
-            continue;
+        if (x.state == CIVIC_STATE_PENDING && is_repaired(x.id, repaired, nrepaired)) continue;
         if (*out == NULL && (*out = malloc(count * sizeof(**out))) == NULL) return CIVIC_E_NOMEM;
         (*out)[m++] = k;
     }
@@ -1053,7 +1057,7 @@ static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const
  * a scheme with publicity (it reads every resident's record).  An entry
  * already repaired never counts on the score: it is left off, or, when its
  * rule also feeds the balance, posted as counting on the balance alone.  An
- * addition that a freeze in effect would hold is posted as such. */
+ * addition that a freeze would hold when it takes effect is posted as such. */
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
                           const cells *c, uint64_t min_group)
 {
@@ -1087,8 +1091,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
             if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_PENDING) continue;
-            bool gone = nrepaired && bsearch(&x.id, repaired, nrepaired, sizeof(*repaired),
-                                             ref_compare);
+            bool gone = is_repaired(x.id, repaired, nrepaired);
             /* a frozen addition counts nowhere, the balance included */
             bool held = x.raw > 0 && held_by_freeze(&f, rec, freezes, nfreezes, k, &x);
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
