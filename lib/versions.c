@@ -210,24 +210,24 @@ static int group_changes(builder *b, civic_error *err)
 }
 
 /* Own caps count per (rule, cap_period, cap_mode) across versions: give
- * each distinct triple one accounting slot. */
+ * each distinct triple one accounting slot, numbered in order of first
+ * appearance.  A rule's pairs are few (periods x modes), so a small table
+ * finds the slot of a pair seen before: linear in the changes. */
 static void own_slots(civic_rules *r)
 {
+    uint32_t seen[CIVIC_PERIOD_LIFETIME + 1][2];
     for (uint32_t i = 0; i < r->rule_count; i++) {
         civic_rule *base = &r->rules[i];
-        uint32_t first = r->own_slot_count;
+        for (size_t p = 0; p <= CIVIC_PERIOD_LIFETIME; p++) seen[p][0] = seen[p][1] = CIVIC_NONE;
         for (uint32_t k = 0; k <= base->change_count; k++) {
             civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
             v->own_slot = CIVIC_NONE;
             if (v->cap < 0) continue;
-            for (uint32_t j = 0; j < k && v->own_slot == CIVIC_NONE; j++) {
-                const civic_rule *w = j ? &r->versions[base->change_first + j - 1] : base;
-                if (w->cap >= 0 && w->cap_period == v->cap_period && w->cap_mode == v->cap_mode)
-                    v->own_slot = w->own_slot;
-            }
-            if (v->own_slot == CIVIC_NONE) v->own_slot = r->own_slot_count++;
+            CIVIC_ASSERT(v->cap_period <= CIVIC_PERIOD_LIFETIME && v->cap_mode <= CIVIC_CAP_NET);
+            uint32_t *slot = &seen[v->cap_period][v->cap_mode];
+            if (*slot == CIVIC_NONE) *slot = r->own_slot_count++;
+            v->own_slot = *slot;
         }
-        CIVIC_ASSERT(r->own_slot_count >= first);
     }
 }
 

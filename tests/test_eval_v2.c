@@ -281,6 +281,41 @@ static void example_9_a_tier_counts_hours_whatever_the_caps(void **state)
     civic_engine_free(e);
 }
 
+/* SPEC 9.1: an own cap's room is used by the earlier events whose version
+ * had an own cap of the same period and mode, whatever versions lie between;
+ * a version without a cap uses none.  Worked by hand in the comments. */
+static void own_caps_share_room_across_versions_by_period_and_mode(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.vol]\npoints = 1\nper = \"unit\"\ncap = 10\n"
+                                  "cap_period = \"month\"\n"
+                                  "[[rule.vol.change]]\nfrom = \"2022-03-05\"\ncap = false\n"
+                                  "[[rule.vol.change]]\nfrom = \"2022-03-10\"\ncap = 15\n"
+                                  "cap_period = \"month\"\n"
+                                  "[[rule.vol.change]]\nfrom = \"2022-03-20\"\ncap = 5\n"
+                                  "cap_period = \"day\"\n"
+                                  "[[rule.vol.change]]\nfrom = \"2022-03-25\"\ncap = 18\n"
+                                  "cap_period = \"month\"\n"
+                                  "[[rule.vol.change]]\nfrom = \"2022-03-28\"\ncap = 30\n"
+                                  "cap_mode = \"net\"\n");
+    load_ok(e, "id,subject,type,ts,qty\n"
+               "a,s,vol,2022-03-02,8\n"          /* 10 a month, none used: 8 */
+               "b,s,vol,2022-03-06,20\n"         /* no cap: 20, uses no room */
+               "c,s,vol,2022-03-12,10\n"         /* 15 a month, a used 8: 7 */
+               "d,s,vol,2022-03-21T09:00:00,4\n" /* 5 a day, none that day: 4 */
+               "e,s,vol,2022-03-21T12:00:00,4\n" /* d used 4: 1 */
+               "f,s,vol,2022-03-26,5\n"          /* 18 a month, a and c used 15: 3 */
+               "g,s,vol,2022-03-29,40\n");       /* net 30 a month, no net one before: 30 */
+    score_is(e, "2022-03-26", P(1000 + 8 + 20 + 7 + 4 + 1 + 3));
+    score_is(e, "2022-03-31", P(1000 + 8 + 20 + 7 + 4 + 1 + 3 + 30));
+    civic_record *rec = record_at(e, "s", "2022-03-31");
+    assert_int_equal(entry_of(rec, "c").counted, P(7));
+    assert_int_equal(entry_of(rec, "f").counted, P(3));
+    civic_record_free(rec);
+    civic_engine_free(e);
+}
+
 static void example_10_a_net_cap_lets_downvotes_give_room_back(void **state)
 {
     (void)state;
@@ -700,6 +735,7 @@ int main(void)
         cmocka_unit_test(example_8_retention_archives_after_five_years),
         cmocka_unit_test(a_scheme_without_changes_reads_every_rule_from_its_base_table),
         cmocka_unit_test(example_9_a_tier_counts_hours_whatever_the_caps),
+        cmocka_unit_test(own_caps_share_room_across_versions_by_period_and_mode),
         cmocka_unit_test(example_10_a_net_cap_lets_downvotes_give_room_back),
         cmocka_unit_test(example_11_a_recount_rewrites_the_past_from_its_date),
         cmocka_unit_test(example_13_a_correction_lifts_the_ceiling_not_the_freeze),
