@@ -132,19 +132,13 @@ static int list_add(civic_list *list, const civic_eval *ev, uint32_t s, const ci
     return CIVIC_OK;
 }
 
-/* Evaluate subject s and add it when the list applies to it. */
-static int list_subject(civic_list *list, civic_eval *ev, uint32_t s, uint32_t which,
-                        uint32_t **events, size_t *events_cap)
+/* Evaluate subject s, whose events (insertion order) are the n at events,
+ * and add it when the list applies to it. */
+static int list_subject(civic_list *list, civic_eval *ev, uint32_t s, const uint32_t *events,
+                        size_t n, uint32_t which)
 {
-    const civic_engine *e = ev->e;
-    const civic_subject *sub = &e->subjects[s];
-    if (civic__grow(&e->alc, (void **)events, events_cap, sub->count ? sub->count : 1,
-                    sizeof(uint32_t)) != CIVIC_OK)
-        return CIVIC_E_NOMEM;
-    size_t k = sub->count;
-    for (uint32_t i = sub->last; i != CIVIC_NONE && k > 0; i = e->events[i].prev) (*events)[--k] = i;
     civic_answer a;
-    int rc = civic__eval_subject(ev, *events, sub->count, &a);
+    int rc = civic__eval_subject(ev, events, n, &a);
     if (rc != CIVIC_OK || a.events == 0) return rc;
     int64_t since = CIVIC_NO_TIME, until = CIVIC_NO_TIME;
     if (list->kind == CIVIC_LIST_MEASURE) {
@@ -161,16 +155,31 @@ static int row_compare(const void *a, const void *b)
     return strcmp(((const list_row *)a)->subject, ((const list_row *)b)->subject);
 }
 
+/* Every subject is evaluated, so its events are bucketed by one pass over
+ * the event array (a counting sort: each run stays in insertion order), not
+ * found through each subject's backward chain, a cache miss an event. */
 static int list_build(const civic_engine *e, civic_list *list, uint32_t which, int64_t as_of)
 {
+    size_t ns = e->subject_count, ne = e->event_count;
+    size_t *at = civic__malloc(&e->alc, (ns + 1) * sizeof(size_t));
+    uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
     civic_eval ev;
-    uint32_t *events = NULL;
-    size_t events_cap = 0;
     int rc = civic__eval_init(&ev, e, as_of, true);
-    for (uint32_t s = 0; rc == CIVIC_OK && s < e->subject_count; s++)
-        rc = list_subject(list, &ev, s, which, &events, &events_cap);
-    civic__free(&e->alc, events, events_cap * sizeof(uint32_t));
+    if (rc == CIVIC_OK && (!at || !bucket)) rc = CIVIC_E_NOMEM;
+    if (rc == CIVIC_OK) {
+        at[0] = 0;
+        for (size_t s = 0; s < ns; s++) at[s + 1] = at[s] + e->subjects[s].count;
+        CIVIC_ASSERT(at[ns] == ne);
+        for (size_t i = 0; i < ne; i++) bucket[at[e->events[i].subject]++] = (uint32_t)i;
+        /* each at[s] is now the end of run s, the start of run s + 1 */
+        for (uint32_t s = 0; rc == CIVIC_OK && s < ns; s++) {
+            size_t from = s ? at[s - 1] : 0;
+            rc = list_subject(list, &ev, s, bucket + from, at[s] - from, which);
+        }
+    }
     civic__eval_free(&ev);
+    civic__free(&e->alc, bucket, (ne ? ne : 1) * sizeof(uint32_t));
+    civic__free(&e->alc, at, (ns + 1) * sizeof(size_t));
     return rc;
 }
 

@@ -653,7 +653,7 @@ static void engine_load_parallel_csv_fails_cleanly_at_every_allocation(void **st
 /* ------------------------------------------------------------ queries */
 
 typedef struct query_arg {
-    int kind; /* 0 subject, 1 subjects, 2 rank, 3 record, 4 groups */
+    int kind; /* 0 subject, 1 subjects, 2 rank, 3 record, 4 groups, 5 list (subject: its name) */
     const char *subject;
     const char *group;
     uint64_t top;
@@ -673,6 +673,17 @@ static int op_query(fixture *f, const void *arg)
             civic_record_free(rec);
         } else {
             assert_null(rec);
+        }
+        return rc;
+    }
+    if (q->kind == 5) {
+        civic_list *l = (civic_list *)1;
+        rc = civic_engine_list(f->engine, q->subject, q->as_of, &l);
+        if (rc == CIVIC_OK) {
+            assert_true(civic_list_count(l) > 0);
+            civic_list_free(l);
+        } else {
+            assert_null(l);
         }
         return rc;
     }
@@ -753,6 +764,15 @@ static void engine_rank_fails_cleanly_at_every_allocation(void **state)
     query_arg group_top = { 2, NULL, "d1", 3, 0, T_LATE };
     oom_query(120, op_query, &everyone, "engine_rank(all)", 6);
     oom_query(120, op_query, &group_top, "engine_rank(d1, top 3)", 6);
+}
+
+static void engine_list_fails_cleanly_at_every_allocation(void **state)
+{
+    (void)state;
+    query_arg flag = { 5, "dishonest", NULL, 0, 0, T_LATE };
+    query_arg measure = { 5, "no_subsidy", NULL, 0, 0, T_LATE };
+    oom_query(120, op_query, &flag, "engine_list(flag)", 3);
+    oom_query(120, op_query, &measure, "engine_list(measure)", 3);
 }
 
 static void engine_record_fails_cleanly_at_every_allocation(void **state)
@@ -919,6 +939,7 @@ int main(void)
         cmocka_unit_test(engine_subjects_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_subjects_in_parts_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_rank_fails_cleanly_at_every_allocation),
+        cmocka_unit_test(engine_list_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_record_fails_cleanly_at_every_allocation),
         cmocka_unit_test(engine_groups_fails_cleanly_at_every_allocation),
         cmocka_unit_test(answers_after_failures_match_a_plain_engine),
