@@ -177,7 +177,11 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
     if (!civic__duration_parse(v->text, v->len, out)) {
         snprintf(msg, sizeof(msg), "'%s' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
                  "\"end-of-month\", \"end-of-quarter\"%s \"end-of-year\"%s", key,
-                 allow_severity ? "," : " or", allow_severity ? " or \"by-severity\"" : "");
+                 allow_severity ? "," : " or",
+                 allow_severity ? " or \"by-severity\""
+                 : civic__rb_key_is(v->text, v->len, "by-severity")
+                     ? " (\"by-severity\" is for a rule's 'valid' only)"
+                     : "");
         return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
     return CIVIC_OK;
@@ -301,7 +305,7 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
                                           ? "'utc_offset' out of range (-23:59..+23:59)"
                                           : "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
         return rc;
-    case 6: return civic__rb_duration(v, err, "valid", true, &r->valid);
+    case 6: b->valid_pos = p; return civic__rb_duration(v, err, "valid", true, &r->valid);
     case 7:
         return civic__rb_choice(v, err, "balance_reset", resets, reset_values, &r->balance_reset);
     default:
@@ -421,12 +425,21 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
     case RK_PUBLICITY:
         rule->has_publicity = 1;
         if ((rc = civic__rb_string(v, err, "publicity")) != CIVIC_OK) return rc;
-        if (!civic__duration_parse(v->text, v->len, &rule->publicity) ||
-            rule->publicity.kind == CIVIC_DUR_FOREVER)
-            return civic__rb_at(err, p, "'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" "
-                                        "(N >= 1), \"end-of-month\", \"end-of-quarter\" or "
-                                        "\"end-of-year\" (not \"forever\": the entry would "
-                                        "never take effect)");
+        bool parsed = civic__duration_parse(v->text, v->len, &rule->publicity);
+        if (!parsed || rule->publicity.kind == CIVIC_DUR_FOREVER)
+            return civic__rb_at(
+                err, p,
+                parsed
+                    ? "'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
+                      "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\" (not "
+                      "\"forever\": the entry would never take effect)"
+                : civic__rb_key_is(v->text, v->len, "by-severity")
+                    ? "'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
+                      "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\" (not "
+                      "\"by-severity\": [[validity]] classes set how long an entry counts, not "
+                      "when it starts)"
+                    : "'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
+                      "\"end-of-month\", \"end-of-quarter\" or \"end-of-year\"");
         return CIVIC_OK;
     case RK_REPAIR_AFTER:
         rule->has_repair_after = 1;
@@ -865,10 +878,15 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
     if (rule->ceiling != CIVIC_FOREVER &&
         ((r->has_min && rule->ceiling < r->min) || (r->has_max && rule->ceiling > r->max)))
         return civic__rb_at(err, x->at[RK_CEILING], "'ceiling' is outside the scheme's min..max");
-    if (rule->valid.kind == 0xff) rule->valid = r->valid;
+    bool inherits = rule->valid.kind == 0xff;
+    if (inherits) rule->valid = r->valid;
     if (rule->valid.kind == CIVIC_DUR_SEVERITY && r->class_count == 0)
-        return civic__rb_at(err, x->at[RK_VALID].line ? x->at[RK_VALID] : x->header,
-                            "valid = \"by-severity\" needs [[validity]] classes");
+        return inherits && !x->at[RK_VALID].line
+                   ? civic__rb_at(err, b->valid_pos,
+                                  "[scheme] valid = \"by-severity\" needs [[validity]] classes "
+                                  "(every rule without a 'valid' of its own takes it)")
+                   : civic__rb_at(err, x->at[RK_VALID].line ? x->at[RK_VALID] : x->header,
+                                  "valid = \"by-severity\" needs [[validity]] classes");
     if (rule->dimension == UINT32_MAX) {
         int rc = general_dimension(b, x->header, &rule->dimension, err);
         if (rc != CIVIC_OK) return rc;

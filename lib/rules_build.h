@@ -78,7 +78,7 @@ typedef struct builder {
     uint32_t index;
     uint32_t scheme_keys;
     bool scheme_seen;
-    pos base_pos, min_pos, max_pos, balance_min_pos, last;
+    pos base_pos, min_pos, max_pos, balance_min_pos, valid_pos, last;
     pos key_at;              /* the key of the pair being read */
     rule_extra *rx;          /* per base rule */
     size_t rx_cap;

@@ -71,7 +71,7 @@ int civic__rb_check_classes(builder *b, civic_error *err)
             return civic__rb_at(err, x->header, "only the last [[validity]] class may omit "
                                                 "'up_to' (it catches everything above)");
         if (last && (x->keys & 1u))
-            return civic__rb_at(err, x->up_to, "the last [[validity]] class has no 'up_to': "
+            return civic__rb_at(err, x->up_to, "the last [[validity]] class must not have 'up_to': "
                                                "it catches every larger event");
         if (i > 0 && !last && r->classes[i].up_to <= r->classes[i - 1].up_to)
             return civic__rb_at(err, x->up_to,

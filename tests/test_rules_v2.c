@@ -232,7 +232,16 @@ static void life_and_cap_keys_are_checked(void **state)
 {
     (void)state;
     fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"forever\"\n", 5, 13, "not \"forever\"");
-    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"by-severity\"\n", 5, 13, "'publicity' must be");
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"by-severity\"\n", 5, 13,
+             "\"end-of-year\" (not \"by-severity\": [[validity]] classes set how long");
+    /* no reason given for a word that is no duration at all */
+    civic_error soon = rules_error(G1 "[rule.a]\npoints = 1\npublicity = \"soon\"\n", CIVIC_E_RULES);
+    assert_int_equal(soon.line, 5);
+    const char *tail = "or \"end-of-year\"";
+    assert_true(strlen(soon.message) >= strlen(tail));
+    assert_string_equal(soon.message + strlen(soon.message) - strlen(tail), tail);
+    fails_at(G1 "[rule.a]\npoints = -1\naffects = \"score\"\nretain = \"by-severity\"\n", 6, 10,
+             "(\"by-severity\" is for a rule's 'valid' only)");
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5\"\naffects = \"score\"\n", 5, 10, "'retain' must be");
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\n", 5, 10, "affects = \"score\"");
     fails_at(G1 "[rule.a]\npoints = 1\nretain = \"5y\"\naffects = \"balance\"\n", 5, 10,
@@ -259,13 +268,17 @@ static void validity_classes_are_checked(void **state)
 {
     (void)state;
     fails_at(G1 "[rule.a]\npoints = 1\nvalid = \"by-severity\"\n", 5, 9, "needs [[validity]]");
-    fails_at("[scheme]\nvalid = \"by-severity\"\n" G1 "[rule.a]\npoints = 1\n", 5, 2,
-             "needs [[validity]]");
+    /* inherited: the scheme's key is where to look, not the rule's header */
+    fails_at("[scheme]\nvalid = \"by-severity\"\n" G1 "[rule.a]\npoints = 1\n", 2, 9,
+             "[scheme] valid = \"by-severity\" needs [[validity]] classes (every rule without");
+    fails_at("[scheme]\nvalid = \"by-severity\"\n" G1 "[rule.a]\npoints = 1\nvalid = \"by-severity\"\n",
+             7, 9, "valid = \"by-severity\" needs [[validity]]");
     fails_at(G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nup_to = 40\n"
                 "valid = \"2y\"\n[[validity]]\nvalid = \"3y\"\n", 7, 9, "strictly increasing");
     fails_at(G1 "[[validity]]\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n", 3, 3,
              "only the last");
-    fails_at(G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n", 4, 9, "last [[validity]] class has no");
+    fails_at(G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n", 4, 9,
+             "the last [[validity]] class must not have 'up_to'");
     fails_at(G1 "[[validity]]\nup_to = 40\n", 3, 3, "without 'valid'");
     fails_at(G1 "[[validity]]\nvalid = \"by-severity\"\n", 4, 9, "'valid' must be");
     fails_at(G1 "[[validity]]\nup_to = -1\nvalid = \"1y\"\n", 4, 9, "negative");
