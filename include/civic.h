@@ -710,9 +710,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **
 ** Recovery is: create an engine, civic_engine_load_snapshot (if the snapshot
 ** exists), then civic_engine_journal_open on the journal.  Events are
-** idempotent (an identical event is a duplicate), so replaying a journal
-** that overlaps the snapshot is harmless; this is what makes compaction
-** crash-safe (see civic_engine_compact).
+** idempotent (an identical event is a duplicate), and a purge records its
+** number in the engine's history (a replay skips one the snapshot holds),
+** so replaying a journal that overlaps the snapshot is harmless; this is
+** what makes compaction crash-safe (see civic_engine_compact).
 **
 ** What survives a crash (process killed, or machine loses power):
 **   CIVIC_SYNC_ALWAYS  every call that returned success: the journal is

@@ -861,6 +861,10 @@ struct civic_engine {
     int64_t purge_horizon;     /* CIVIC_NO_TIME: never purged */
     civic_tombs tombs;         /* purge.c; empty until the first purge */
     uint64_t purges;           /* purges applied: a batch cannot roll back across one */
+    uint64_t purge_seq;        /* purges in the engine's history, those of the snapshot it
+                                  loaded and of the journal it replayed included: a journal's
+                                  purge record carries its number, and a replay skips one the
+                                  engine holds already (snapshot.c, journal.c) */
     struct civic_cache *cache; /* cache.c: folds of busy subjects; behind a pointer like lock */
     uint32_t *qty_fast;        /* per rule: a plain qty below it cannot overflow (event.c) */
     /* The slots and mask of the id and subject tables after the last write,

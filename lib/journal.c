@@ -14,6 +14,13 @@
 **           COMMIT 0x2: ends it), u32 event count, u32 payload bytes
 **           (<= 2 MiB), u32 reserved (0), u32 CRC-32C of the 20 bytes before
 **           it and of the payload; then the payload: event records.
+**   purge   a record of its own (FIRST | COMMIT | PURGE, no events): i64
+**           instant, then u64 its number in the engine's history of purges
+**           (1, 2, ...; absent in the 8-byte records of earlier 1.1 builds).
+**           Replay skips a purge whose number the engine holds already (it
+**           was loaded from a snapshot saved after it): a second purge at
+**           the same instant is not idempotent, it removes what was archived
+**           on arrival since the first.
 **
 ** Invariants:
 **   - The file is a header followed by whole committed batches, except for
@@ -62,7 +69,8 @@
 #define JNL_COMMIT 0x2u
 #define JNL_FORMAT2 0x4u /* the payload's events are in record format 2 (act, source) */
 #define JNL_PURGE 0x8u   /* a purge: no events, the payload is its i64 instant */
-#define JNL_PURGE_BYTES 8u
+#define JNL_PURGE_BYTES 16u    /* instant, number */
+#define JNL_PURGE_BYTES_V1 8u  /* instant only (earlier 1.1 builds) */
 
 struct civic_journal {
     int fd;
@@ -265,7 +273,7 @@ static bool header_ok(const unsigned char *h, uint64_t off, uint64_t file_size, 
         (*flags & ~(JNL_FIRST | JNL_COMMIT | JNL_FORMAT2 | JNL_PURGE)) || civic__get32(h + 16) ||
         *len > JNL_PAYLOAD_BYTES_MAX || file_size - off - JNL_RECORD_HEADER_BYTES < *len)
         return false;
-    return purge ? *count == 0 && *len == JNL_PURGE_BYTES &&
+    return purge ? *count == 0 && (*len == JNL_PURGE_BYTES || *len == JNL_PURGE_BYTES_V1) &&
                        *flags == (JNL_FIRST | JNL_COMMIT | JNL_PURGE)
                  : *count != 0 && *count <= *len / CIVIC_EVENT_RECORD_BYTES_MIN;
 }
@@ -347,11 +355,17 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         int rc;
         if (flags & JNL_PURGE) {
             int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
-            rc = h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX
-                     ? civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off, "journal %s, record "
-                                        "at byte %llu: bad purge time", jname(j),
-                                        (unsigned long long)off)
-                     : civic__purge_locked(e, h, NULL, err);
+            uint64_t seq = len == JNL_PURGE_BYTES
+                               ? civic__get64(j->buf + JNL_RECORD_HEADER_BYTES + 8) : 0;
+            if (h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX || (len == JNL_PURGE_BYTES && seq == 0))
+                rc = civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off, "journal %s, record at "
+                                      "byte %llu: bad purge %s", jname(j),
+                                      (unsigned long long)off,
+                                      h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX ? "time" : "number");
+            else if (seq != 0 && seq <= e->purge_seq)
+                rc = CIVIC_OK; /* the snapshot the engine was loaded from holds it */
+            else if ((rc = civic__purge_locked(e, h, NULL, err)) == CIVIC_OK && seq > e->purge_seq)
+                e->purge_seq = seq;
         } else {
             rc = replay_payload(e, j, off, flags, count, len, first, &counted, err);
         }
@@ -875,12 +889,13 @@ static int journal_commit(void *ctx, const civic_engine *e, size_t first, civic_
     return journal_append(ctx, e, &first, append_batch, civic__event_format(e) == 2, err);
 }
 
-/* A purge record: one committed batch of its own, with the instant. */
+/* A purge record: one committed batch of its own, with the instant and the
+ * purge's number (the engine's count once it is applied). */
 static bool append_purge(const civic_engine *e, struct civic_journal *j, const void *arg,
                          uint64_t *off)
 {
-    CIVIC_UNUSED(e);
     civic__put64(j->buf + JNL_RECORD_HEADER_BYTES, (uint64_t) * (const int64_t *)arg);
+    civic__put64(j->buf + JNL_RECORD_HEADER_BYTES + 8, e->purge_seq + 1);
     return emit_record(j, off, JNL_FIRST | JNL_COMMIT | JNL_PURGE, 0, JNL_PURGE_BYTES);
 }
 

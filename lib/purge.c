@@ -405,6 +405,7 @@ static void swap_in(civic_engine *e, purge_plan *pl, rebuilt *b, civic_act_tomb 
     e->ts_max = b->ts_max;
     if (pl->before > e->purge_horizon) e->purge_horizon = pl->before;
     e->purges++;
+    e->purge_seq++;
     /* the arrays and the store belong to the engine now; the chains were copied */
     b->block = NULL;
     b->events = NULL;

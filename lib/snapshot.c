@@ -24,7 +24,10 @@
 **   version 2 also has, after the event blocks, blocks of the same framing:
 **            "TMBS" tombstones of purged events (i64 ts, then id, subject
 **            and act as u8 length + bytes), "ACTT" tombstones of purged
-**            acts (i64 t*, subject, act), "HRZN" the purge horizon (i64).
+**            acts (i64 t*, subject, act), "HRZN" the purge horizon (i64)
+**            and the number of purges in the engine's history (u64, absent
+**            in the files of earlier 1.1 builds; journal.c skips a purge
+**            record up to it).
 **            A TMBS tombstone's purge had the file's horizon as its H; when
 **            purges with different H removed them, the tombstones are in
 **            "TMB2" blocks instead: i64 ts, i64 H, then id, subject, act.
@@ -152,7 +155,8 @@ static bool snapshot_tombs(const civic_engine *e, snap_writer *w)
     if (!writer_flush_tagged(w, "ACTT")) return false;
     if (e->purge_horizon == CIVIC_NO_TIME) return true;
     civic__put64(w->buf + SNAP_BLOCK_HEADER_BYTES, (uint64_t)e->purge_horizon);
-    w->len = 8;
+    civic__put64(w->buf + SNAP_BLOCK_HEADER_BYTES + 8, e->purge_seq);
+    w->len = 16;
     w->count = 1;
     return writer_flush_tagged(w, "HRZN");
 }
@@ -281,6 +285,7 @@ typedef struct snap_reader {
     size_t first;          /* index of the first event this load inserts */
     unsigned version;      /* of the file: its record format too */
     int64_t horizon;       /* read from an HRZN block, CIVIC_NO_TIME */
+    uint64_t purge_seq;    /* read from an HRZN block, 0: none or not said */
 } snap_reader;
 
 static int corrupt(snap_reader *r, uint64_t offset, const char *what)
@@ -405,8 +410,10 @@ static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
     int rc = read_framed(e, r, tag, buf, buf_size, hrzn ? 8 : own ? 19 : 11, &count, &bytes);
     if (rc != CIVIC_OK) return rc;
     if (hrzn) {
-        if (count != 1 || bytes != 8) return corrupt(r, at, "bad horizon block");
+        if (count != 1 || (bytes != 8 && bytes != 16)) return corrupt(r, at, "bad horizon block");
         r->horizon = (int64_t)civic__get64(*buf);
+        r->purge_seq = bytes == 16 ? civic__get64(*buf + 8) : 0;
+        if (bytes == 16 && r->purge_seq == 0) return corrupt(r, at + 24, "bad purge count");
         /* as a purge takes it (civic_engine_purge, a journal's purge record) */
         if (r->horizon < CIVIC_TIME_MIN || r->horizon > CIVIC_TIME_MAX)
             return corrupt(r, at + 16, "purge horizon out of range");
@@ -494,6 +501,7 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
     size_t tombs = e->tombs.count, act_tombs = e->tombs.act_count;
     r->first = e->event_count;
     r->horizon = CIVIC_NO_TIME;
+    r->purge_seq = 0;
     int rc = snapshot_read(e, r);
     if (rc < 0) {
         civic__tombs_truncate(e, tombs, act_tombs); /* the batch rollback does the rest */
@@ -519,6 +527,7 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
     civic__act_tombs_sort(e);
     civic__tombs_set_horizon(e, tombs, r->horizon);
     if (r->horizon > e->purge_horizon) e->purge_horizon = r->horizon;
+    if (r->purge_seq > e->purge_seq) e->purge_seq = r->purge_seq;
     return rc;
 }
 
@@ -532,7 +541,7 @@ int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *e
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
                                 civic__path_brief(path, brief), strerror(errno));
     civic__temp_sweep(path); /* at startup: what a killed save or compaction left */
-    snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME };
+    snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME, 0 };
     r.name = civic__path_brief(path, r.label);
     int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);

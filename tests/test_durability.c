@@ -538,6 +538,15 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
         assert_int_equal(load_into_fresh(path_in("hz2.snap"), &err), CIVIC_E_CORRUPT);
         assert_non_null(strstr(err.message, "purge horizon out of range"));
     }
+    /* the horizon right, its purge count 0: a horizon comes with a purge */
+    for (int i = 0; i < 8; i++) at[16 + i] = (unsigned char)((uint64_t)1764518400 >> (8 * i));
+    assert_int_equal(at[8], 16); /* the payload: the horizon, then the count */
+    memset(at + 24, 0, 8);
+    reseal_block(bytes, n, at);
+    write_all(path_in("hz3.snap"), bytes, n);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(load_into_fresh(path_in("hz3.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "bad purge count"));
     free(bytes);
 }
 
@@ -941,6 +950,104 @@ static void a_snapshot_holding_a_purge_is_not_half_journaled(void **state)
     assert_int_equal(score_at(e, "b", "2026-01-01").score, P(1002));
     civic_engine_free(e);
     civic_engine_free(m);
+}
+
+/* A snapshot saved after a purge, and the journal it overlaps (the
+ * recovery order, or a crash inside civic_engine_compact): the journal's
+ * purge record is replayed over a state that already holds it.  Purging
+ * again at the same instant is not a no-op: it removes what arrived since
+ * and was archived on arrival.  Such an event (a repair of a purged entry)
+ * was acknowledged, so recovery must keep it -- and a second purge made
+ * after the snapshot must still run.  Both engines below end as the one
+ * that wrote the files did (counts worked out by hand in the comments). */
+static void a_purge_the_snapshot_holds_is_not_replayed_over_it(void **state)
+{
+    (void)state;
+    const char *rules = TEST_SCHEME "[rule.fine]\npoints = -5\nvalid = \"1y\"\nretain = \"2y\"\n"
+                        "affects = \"score\"\n[rule.hour]\npoints = 1\n";
+    int64_t h = 1577836800; /* 2020-01-01 */
+    civic_error err = CIVIC_ERROR_INIT;
+    for (int second = 0; second < 2; second++) {
+        char jnl[64], snap[64];
+        snprintf(jnl, sizeof(jnl), "seq%d.jnl", second);
+        snprintf(snap, sizeof(snap), "seq%d.snap", second);
+        civic_engine *m = engine_from(rules);
+        assert_int_equal(civic_engine_journal_open(m, path_in(jnl), CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_OK);
+        /* o1 is archived from 2017-01-01: the purge removes it */
+        load_ok(m, "id,subject,type,ts,ref\no1,r1,fine,2015-01-01,\nx1,r1,hour,2016-01-01,\n");
+        assert_int_equal(civic_engine_purge(m, h, NULL, NULL), CIVIC_OK);
+        if (second) assert_int_equal(civic_engine_save(m, path_in(snap), NULL), CIVIC_OK);
+        /* a repair of the purged o1, dated between it and h: archived on arrival */
+        load_ok(m, "id,subject,type,ts,ref\nv7,r1,repair,2016-06-01,o1\n");
+        assert_int_equal(civic_engine_event_count(m), 2);
+        assert_int_equal(score_at(m, "r1", "2026-01-01").archived, 1);
+        if (second) /* the same instant again removes v7, and only v7 */
+            assert_int_equal(civic_engine_purge(m, h, NULL, NULL), CIVIC_OK);
+        else
+            assert_int_equal(civic_engine_save(m, path_in(snap), NULL), CIVIC_OK);
+        uint64_t events = civic_engine_event_count(m);
+        assert_int_equal(events, second ? 1 : 2);
+        int64_t archived = score_at(m, "r1", "2026-01-01").archived;
+        assert_int_equal(archived, second ? 0 : 1);
+        civic_engine_free(m);
+        for (int with_snapshot = 0; with_snapshot < 2; with_snapshot++) {
+            civic_engine *e = engine_from(rules);
+            if (with_snapshot)
+                assert_int_equal(civic_engine_load_snapshot(e, path_in(snap), &err), CIVIC_OK);
+            assert_int_equal(civic_engine_journal_open(e, path_in(jnl), CIVIC_SYNC_ALWAYS, NULL,
+                                                       &err), CIVIC_OK);
+            assert_int_equal(civic_engine_event_count(e), events);
+            assert_int_equal(score_at(e, "r1", "2026-01-01").archived, archived);
+            assert_int_equal(score_at(e, "r1", "2026-01-01").score, P(1001));
+            assert_int_equal(civic_engine_purge_horizon(e), h);
+            civic_engine_free(e);
+        }
+    }
+}
+
+/* A purge record as earlier 1.1 builds wrote it, its instant alone (8 bytes,
+ * no number), still replays; one whose number is 0 is damage. */
+static void a_purge_record_without_its_number_still_replays(void **state)
+{
+    (void)state;
+    const char *rules = TEST_SCHEME "[rule.fine]\npoints = -5\nvalid = \"1y\"\nretain = \"2y\"\n"
+                        "affects = \"score\"\n";
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *m = engine_from(rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("p8.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_purge(m, 1577836800, NULL, NULL), CIVIC_OK);
+    civic_engine_free(m);
+    size_t n;
+    unsigned char *b = read_all(path_in("p8.jnl"), &n);
+    assert_int_equal(n, 32 + 24 + 16); /* the header, one purge record */
+    unsigned char *rec = b + 32;
+    assert_int_equal(rec[12], 16);
+    assert_int_equal(rec[24 + 8], 1); /* the engine's first purge */
+    for (int old = 1; old >= 0; old--) {
+        size_t len = old ? 8 : 16;
+        if (!old) memset(rec + 24 + 8, 0, 8); /* number 0 */
+        put_le32(rec + 12, (uint32_t)len);
+        unsigned char framed[20 + 16];
+        memcpy(framed, rec, 20);
+        memcpy(framed + 20, rec + 24, len);
+        put_le32(rec + 20, crc32c(framed, 20 + len));
+        write_all(path_in("p8b.jnl"), b, 32 + 24 + len);
+        civic_engine *e = engine_from(rules);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        int rc = civic_engine_journal_open(e, path_in("p8b.jnl"), CIVIC_SYNC_ALWAYS, &rep, &err);
+        if (old) {
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(rep.batches, 1);
+            assert_int_equal(civic_engine_purge_horizon(e), 1577836800);
+        } else {
+            assert_int_equal(rc, CIVIC_E_CORRUPT);
+            assert_non_null(strstr(err.message, "bad purge number"));
+        }
+        civic_engine_free(e);
+    }
+    free(b);
 }
 
 /* A journal or snapshot path that is a FIFO or a device (or a link to one)
@@ -2071,6 +2178,8 @@ int main(void)
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
+        cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
+        cmocka_unit_test(a_purge_record_without_its_number_still_replays),
         cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
         cmocka_unit_test(a_save_and_a_load_of_one_path_at_once_both_work),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
