@@ -434,7 +434,10 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
         grid_put_fixed(&g, x.raw);
         grid_put_fixed(&g, x.counted);
         grid_put(&g, civic_state_name(x.state));
-        grid_put(&g, x.kind == CIVIC_KIND_RULE && x.state != CIVIC_STATE_REVOKED ? end : "");
+        /* an entry outside the fold has no validity end (its end repeats its eff) */
+        bool outside = x.state == CIVIC_STATE_REVOKED || x.state == CIVIC_STATE_CONTESTED ||
+                       x.state == CIVIC_STATE_MERGED || x.state == CIVIC_STATE_PENDING;
+        grid_put(&g, x.kind == CIVIC_KIND_RULE && !outside ? end : "");
         char note[200];
         note[0] = '\0';
         if (x.kind == CIVIC_KIND_REVOKE || x.kind == CIVIC_KIND_REPAIR)

@@ -595,7 +595,10 @@ typedef struct civic_entry {
     const char *ref;       /* target id of revokes, repairs, objections,
                               dismissals, corrections; "" otherwise */
     int64_t ts;
-    int64_t end;           /* rule events: when the effect ends (CIVIC_FOREVER) */
+    int64_t end;           /* rule events: when the effect ends (CIVIC_FOREVER: never;
+                              a repair ends it early).  States REVOKED, CONTESTED,
+                              MERGED and PENDING have no effect at as_of: end
+                              repeats eff there, not a validity end */
     int64_t qty;           /* thousandths */
     int64_t raw;           /* hundredths; redeems: minus the amount */
     int64_t counted;       /* hundredths, after caps; 0 if revoked or rejected */
