@@ -763,6 +763,7 @@ static void compare_emit(compare_ctx *c, const compare_row *r)
     else if (c->format == FMT_JSON) compare_json_row(r, c->json_rows++ == 0, c->out);
     else {
         grid_put(&c->g, r->now.subject);
+        grid_put(&c->g, r->now.group[0] ? r->now.group : "-");
         grid_put_fixed(&c->g, r->now.score);
         grid_put(&c->g, r->now.grade);
         grid_put_fixed(&c->g, r->next.score);
@@ -835,7 +836,7 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
                        bool changed_only, int64_t as_of, const char *new_rules, FILE *out)
 {
     compare_ctx c = { now, next, format, changed_only, NULL, 0, 0, 0, 0,
-                      { NULL, 0, 0, 6, 0x2au }, out };
+                      { NULL, 0, 0, 7, 0x54u }, out };
     size_t rows = civic_rules_grade_count(civic_engine_rules(now));
     c.cols = civic_rules_grade_count(civic_engine_rules(next));
     c.matrix = calloc(rows * c.cols, sizeof(uint64_t));
@@ -848,8 +849,9 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
         if (format == FMT_CSV) fputs("subject,group,score,grade,new_score,new_grade,delta\n", out);
         else if (format == FMT_JSON) fprintf(out, "{\"as_of\":\"%s\",\"subjects\":[", when);
         else {
-            const char *head[] = { "SUBJECT", "SCORE", "GRADE", "NEW SCORE", "NEW GRADE", "DELTA" };
-            for (size_t k = 0; k < 6; k++) grid_put(&c.g, head[k]);
+            const char *head[] = { "SUBJECT", "GROUP", "SCORE", "GRADE", "NEW SCORE", "NEW GRADE",
+                                   "DELTA" };
+            for (size_t k = 0; k < 7; k++) grid_put(&c.g, head[k]);
         }
         rc = compare_walk(&c, a, b, as_of);
         if (format == FMT_JSON && rc == CIVIC_OK) print_matrix_json(&c, out);

@@ -294,17 +294,19 @@ if [ $rc -eq 2 ] && grep -q "/dev/stdin: cannot read: Bad file descriptor" "$T/e
     bad "closed stdin as /dev/stdin: $rc $(cat "$T/err")"; fi
 
 # --compare as a table lists every subject, and only those that change with
-# --changed (by hand: a's fine is -10 under both, b's honour 5 now and 10 new)
+# --changed (by hand: a's fine is -10 under both, b's honour 5 now and 10 new),
+# with each subject's group ("-" for none), as the CSV has it
 printf '[scheme]\nbase = 1000\nutc_offset = "+08:00"\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\n[rule.honour]\npoints = 5\n' >"$T/x.toml"
 sed 's/points = 5/points = 10/' "$T/x.toml" >"$T/y.toml"
-printf 'id,subject,type,ts\n1,a,fine,2022-01-01\n2,b,honour,2022-01-02\n' >"$T/xy.csv"
+printf 'id,subject,type,ts,group\n1,a,fine,2022-01-01,\n2,b,honour,2022-01-02,d1/s2\n' >"$T/xy.csv"
 "$CLI" -r "$T/x.toml" --compare "$T/y.toml" "$T/xy.csv" >"$T/out" 2>"$T/err"
 if grep -q '2 subjects, 1 with a new score or grade' "$T/out" &&
-   grep -Eq '^a +990[.]00 +B +990[.]00 +B +0[.]00$' "$T/out" &&
-   grep -Eq '^b +1005[.]00 +A +1010[.]00 +A +5[.]00$' "$T/out"; then ok; else
+   grep -Eq '^SUBJECT +GROUP +SCORE +GRADE +NEW SCORE +NEW GRADE +DELTA$' "$T/out" &&
+   grep -Eq '^a +- +990[.]00 +B +990[.]00 +B +0[.]00$' "$T/out" &&
+   grep -Eq '^b +d1/s2 +1005[.]00 +A +1010[.]00 +A +5[.]00$' "$T/out"; then ok; else
     bad "compare table: $(cat "$T/out" "$T/err")"; fi
 "$CLI" -r "$T/x.toml" --compare "$T/y.toml" --changed "$T/xy.csv" >"$T/out" 2>"$T/err"
-if ! grep -Eq '^a ' "$T/out" && grep -Eq '^b +1005[.]00 +A +1010[.]00' "$T/out"; then ok; else
+if ! grep -Eq '^a ' "$T/out" && grep -Eq '^b +d1/s2 +1005[.]00 +A +1010[.]00' "$T/out"; then ok; else
     bad "compare table --changed: $(cat "$T/out" "$T/err")"; fi
 # schemes eight hours east and west of UTC read 2022-01-01 as two instants: by
 # default the later, so the fine counts under both, whichever scheme is current
