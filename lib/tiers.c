@@ -354,10 +354,14 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
         t->rules[t->rule_count++] = i;
     }
     if (t->rule_count > 1) qsort(t->rules, t->rule_count, sizeof(uint32_t), compare_u32);
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < t->rule_count; i++)
-        if (i == 0 || t->rules[i] != t->rules[k - 1]) t->rules[k++] = t->rules[i];
-    t->rule_count = k;
+    /* a rule named twice is a slip (another rule was meant), as a key twice is */
+    for (uint32_t i = 1; i < t->rule_count; i++) {
+        if (t->rules[i] == t->rules[i - 1]) {
+            snprintf(msg, sizeof(msg), "'rules': \"%s\" is listed twice",
+                     r->rules[t->rules[i]].code);
+            return civic__rb_at(err, x->rules, msg);
+        }
+    }
     return CIVIC_OK;
 }
 
@@ -431,6 +435,12 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
             char shown[64];
             civic__excerpt(shown, sizeof(shown), item, n);
             snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this scheme", shown);
+            return civic__rb_at(err, x->at[2], msg);
+        }
+        if (m->grades & UINT64_C(1) << g) {
+            char shown[64];
+            civic__excerpt(shown, sizeof(shown), item, n);
+            snprintf(msg, sizeof(msg), "'grades': \"%s\" is listed twice", shown);
             return civic__rb_at(err, x->at[2], msg);
         }
         m->grades |= UINT64_C(1) << g;

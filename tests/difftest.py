@@ -1001,6 +1001,8 @@ def make_bad_rules(rng, rules_text, v2=False):
             ("tier mins not increasing", '[tier.zz_bad]\nrules = "%s"\nmeasure = "points"\n'
              '[[tier.zz_bad.level]]\nname = "x"\nmin = 5\n[[tier.zz_bad.level]]\n'
              'name = "y"\nmin = 5\n' % code),
+            ("tier of one rule twice", '[tier.zz_bad]\nrules = "%s;%s"\nmeasure = "qty"\n'
+             '[[tier.zz_bad.level]]\nname = "x"\nmin = 1\n' % (code, code)),
             ("measure without condition", '[measure.zz_bad]\nkind = "incentive"\n'),
             ("measure of an unknown grade", '[measure.zz_bad]\nkind = "incentive"\n'
              'grades = "no such grade"\n'),

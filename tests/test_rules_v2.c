@@ -322,6 +322,10 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R T "[measure.m]\ngrades = \"A\"\n", 11, 2, "without 'kind'");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ngrades = \"A;Z\"\n", 13, 10,
              "\"Z\" is not a grade");
+    /* a name twice is a slip (another was meant), as a key twice is */
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ngrades = \"A;A\"\n", 13, 10,
+             "'grades': \"A\" is listed twice");
+    fails_at(G1 R "[tier.t]\nrules = \"a;a\"\n", 7, 9, "'rules': \"a\" is listed twice");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nflag = \"nope\"\n", 13, 8, "'flag' is not");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\ntier = \"t\"\n", 13, 8, "go together");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_level = \"one\"\n", 13, 13, "go together");

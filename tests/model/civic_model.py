@@ -635,6 +635,8 @@ def _semicolon_list(text, what):
     items = text.split(";")
     if any(item == "" for item in items):
         raise ModelError("%s: empty item in %r" % (what, text))
+    if len(set(items)) != len(items):
+        raise ModelError("%s: an item listed twice in %r" % (what, text))
     return items
 
 
