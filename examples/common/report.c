@@ -1058,6 +1058,100 @@ static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const
  * already repaired never counts on the score: it is left off, or, when its
  * rule also feeds the balance, posted as counting on the balance alone.  An
  * addition that a freeze would hold when it takes effect is posted as such. */
+/* What a posted entry will count when it takes effect, as things stand at
+ * the page's time: the points its version gives are not the whole story
+ * (a repeat offence escalates it, a cap may leave it nothing, an act may
+ * merge it).  The record at the page's time holds every event of the
+ * resident known then (an archived one stays archived later), so an engine
+ * of those alone, asked at the entry's eff, tells it: later events of the
+ * log must not leak into a page about an earlier time. */
+typedef struct projection {
+    civic_rules *rules;  /* a copy of the scheme: engines take a reference */
+    civic_engine *engine; /* the current resident's known events, or NULL */
+    int failed;          /* the copy or an engine could not be made */
+} projection;
+
+static void decimal_text(int64_t v, unsigned places, char *buf, size_t size)
+{
+    if (civic_format_fixed(v, places, buf, size) != CIVIC_OK) {
+        buf[0] = '\0';
+        return;
+    }
+    char *dot = strchr(buf, '.');
+    if (!dot) return;
+    size_t n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
+    if (buf[n - 1] == '.') buf[n - 1] = '\0';
+}
+
+static int projection_rules(const civic_rules *r, projection *p)
+{
+    size_t need = 0;
+    int rc = civic_rules_to_toml(r, NULL, 0, &need);
+    if (rc != CIVIC_OK && rc != CIVIC_E_LIMIT) return rc;
+    char *text = malloc(need + 1);
+    if (!text) return CIVIC_E_NOMEM;
+    rc = civic_rules_to_toml(r, text, need + 1, NULL);
+    if (rc == CIVIC_OK) rc = civic_rules_parse(&p->rules, text, need, NULL, NULL);
+    free(text);
+    return rc;
+}
+
+/* The engine of the resident of rec, made the first time it is asked for. */
+static int projection_engine(const civic_rules *r, projection *p, const char *subject,
+                             const civic_record *rec)
+{
+    if (p->engine) return CIVIC_OK;
+    int rc = p->rules ? CIVIC_OK : projection_rules(r, p);
+    if (rc == CIVIC_OK) rc = civic_engine_new(&p->engine, p->rules, NULL);
+    for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, k, &x);
+        char ts[24], qty[48];
+        snprintf(ts, sizeof(ts), "%" PRId64, x.ts);
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = x.id;
+        ev.subject = subject;
+        ev.type = x.type;
+        ev.ts = ts;
+        if (x.kind == CIVIC_KIND_RULE || x.kind == CIVIC_KIND_REDEEM) {
+            decimal_text(x.qty, 3, qty, sizeof(qty));
+            ev.qty = qty;
+        }
+        ev.group = x.group[0] ? x.group : NULL;
+        ev.ref = x.ref[0] ? x.ref : NULL;
+        ev.act = x.act[0] ? x.act : NULL;
+        ev.source = x.source[0] ? x.source : NULL;
+        rc = civic_engine_add(p->engine, &ev, NULL);
+        if (rc == CIVIC_DUPLICATE) rc = CIVIC_OK;
+    }
+    if (rc != CIVIC_OK) {
+        civic_engine_free(p->engine);
+        p->engine = NULL;
+        p->failed = 1;
+    }
+    return rc;
+}
+
+/* The points of the pending entry x of rec when it takes effect, or its raw
+ * points when that cannot be told (it would not be active then). */
+static int64_t projected_points(const civic_rules *r, projection *p, const char *subject,
+                                const civic_record *rec, const civic_entry *x)
+{
+    if (p->failed || projection_engine(r, p, subject, rec) != CIVIC_OK) return x->raw;
+    civic_record *then = NULL;
+    int64_t points = x->raw;
+    if (civic_engine_record(p->engine, subject, x->eff, &then) == CIVIC_OK) {
+        for (size_t k = 0; k < civic_record_count(then); k++) {
+            civic_entry y = CIVIC_ENTRY_INIT;
+            civic_record_entry(then, k, &y);
+            if (strcmp(y.id, x->id) == 0 && y.state == CIVIC_STATE_ACTIVE) points = y.counted;
+        }
+    }
+    civic_record_free(then);
+    return points;
+}
+
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
                           const cells *c, uint64_t min_group)
 {
@@ -1072,9 +1166,11 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         return rc;
     }
     put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
-             "publicity period: each counts from the date in its last column. A resident may "
-             "object to one at the community office.</p>\n");
+             "publicity period: each counts from the date in its last column, by the points "
+             "shown (a repeat offence, a cap or one act counted once taken into account, as "
+             "things stand now). A resident may object to one at the community office.</p>\n");
     size_t rows = 0;
+    projection proj = { NULL, NULL, 0 };
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
         civic_score s = CIVIC_SCORE_INIT;
         civic_result_get(all, i, &s);
@@ -1102,7 +1198,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             resident_row(out, c, s.subject, s.group, x.id);
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
-            fixed(out, x.raw, 2);
+            /* a held or repaired one is shown at what it would count on its own */
+            fixed(out, held || gone ? x.raw : projected_points(r, &proj, s.subject, rec, &x), 2);
             put(out, "</td><td>");
             when(out, r, x.ts);
             put(out, "</td><td>");
@@ -1114,7 +1211,12 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         free(freezes);
         free(repaired);
         civic_record_free(rec);
+        civic_engine_free(proj.engine);
+        proj.engine = NULL;
+        proj.failed = 0;
     }
+    civic_engine_free(proj.engine);
+    civic_rules_free(proj.rules);
     civic_result_free(all);
     freeze_rules_free(&f);
     if (rows) put(out, "</table></div>\n");

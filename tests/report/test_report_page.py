@@ -706,6 +706,45 @@ def posted_repaired_or_frozen(tmp):
               "posted: %s is frozen once it counts: %s, not %s" % (entry, frozen, e))
 
 
+def posted_points_as_they_will_count(tmp):
+    """A posted entry shows what it will count once it takes effect, as
+    things stand at the page's time (worked by hand): a9 repeats a8 within
+    its year, so it counts -20, not the rule's -10; v2 finds the monthly
+    cap of 2 used by v1, so it counts 0.  x1 counts 2 on a page of 01-05;
+    w0, dated 01-06 and counting at once in the same cap, leaves it 0 on a
+    page of 01-07 -- and must not reach back into the page of 01-05."""
+    rules = os.path.join(tmp, "posted-points.toml")
+    with open(rules, "w") as f:
+        f.write('[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\n'
+                '[cap.month2]\nlimit = 2\nperiod = "month"\n'
+                '[rule.finep]\npoints = -10\nvalid = "1y"\nrepeat_factor = 2\npublicity = "7d"\n'
+                '[rule.volc]\npoints = 1\nper = "unit"\ncap_group = "month2"\npublicity = "7d"\n'
+                '[rule.volq]\npoints = 1\nper = "unit"\ncap_group = "month2"\n')
+    log = os.path.join(tmp, "posted-points.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,qty\n"
+                "a8,sE,finep,2023-12-20,\na9,sE,finep,2024-01-01,\n"
+                "v1,sV,volc,2024-01-02,2\nv2,sV,volc,2024-01-03,2\n"
+                "x1,sW,volc,2024-01-04,2\nw0,sW,volq,2024-01-06,2\n")
+
+    def points(at):
+        raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules,
+                              log], check=True, capture_output=True, timeout=60).stdout.decode()
+        rows = {}
+        for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
+            rows[m.group(1)] = re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+        return raw, rows
+
+    raw, got = points("2024-01-05")
+    check(got == {"a9": "-20.00", "v1": "2.00", "v2": "0.00", "x1": "2.00"},
+          "posted: the points each entry will count: %s" % got)
+    check("a repeat offence, a cap or one act counted once taken into account" in raw,
+          "posted: the page says what the points take into account")
+    raw, got = points("2024-01-07")
+    check(got.get("x1") == "0.00", "posted: an event after the page's time is not foreseen, one "
+          "before it is: %s" % got)
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -753,6 +792,7 @@ def main():
         ungrouped_page(tmp)
         posted_page(tmp)
         posted_repaired_or_frozen(tmp)
+        posted_points_as_they_will_count(tmp)
         shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
