@@ -1,8 +1,9 @@
 /*
 ** report.c -- the public notice page (see report.h).  Uses only the public
-** API in civic.h and the sink of answers.h.  No allocation beyond the
-** library's answer objects; every text from the scheme or the events is
-** HTML-escaped.
+** API in civic.h and the sink of answers.h.  Allocates little beyond the
+** library's answer objects (small tables, and for the posted entries an
+** engine of one resident's events at a time); every text from the scheme
+** or the events is HTML-escaped.
 */
 #include "report.h"
 
@@ -1064,11 +1065,23 @@ static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const
  * merge it).  The record at the page's time holds every event of the
  * resident known then (an archived one stays archived later), so an engine
  * of those alone, asked at the entry's eff, tells it: later events of the
- * log must not leak into a page about an earlier time. */
+ * log must not leak into a page about an earlier time.  The engine itself
+ * answers when it holds nothing of the resident dated after the page's
+ * time (a page of now).
+ *
+ * An entry's count is settled when it takes effect: a record at the last
+ * eff of the resident's posted entries tells every one of them, unless
+ * something between their effs could change it -- a recount change, an
+ * entry archived in between (its cap room and its repeat go with it) or
+ * an act, whose members' effs decide which counts.  Those are asked at
+ * their own eff: one record per resident, not one per entry. */
 typedef struct projection {
-    civic_rules *rules;  /* a copy of the scheme: engines take a reference */
+    civic_rules *rules;   /* a copy of the scheme: engines take a reference */
     civic_engine *engine; /* the current resident's known events, or NULL */
-    int failed;          /* the copy or an engine could not be made */
+    int failed;           /* the copy or an engine could not be made */
+    bool recount;         /* the scheme has a recount change */
+    bool tried_last;      /* the current resident's `last` was asked for */
+    civic_record *last;   /* at the last eff of the resident's posted entries */
 } projection;
 
 static void decimal_text(int64_t v, unsigned places, char *buf, size_t size)
@@ -1077,11 +1090,23 @@ static void decimal_text(int64_t v, unsigned places, char *buf, size_t size)
         buf[0] = '\0';
         return;
     }
-    char *dot = strchr(buf, '.');
-    if (!dot) return;
+    if (!strchr(buf, '.')) return;
     size_t n = strlen(buf);
     while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
-    if (buf[n - 1] == '.') buf[n - 1] = '\0';
+    if (n > 0 && buf[n - 1] == '.') buf[n - 1] = '\0';
+}
+
+static bool any_recount(const civic_rules *r)
+{
+    civic_rule_info x;
+    for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
+        if (!rule_version(r, i, 0, &x)) continue;
+        for (size_t k = 1; k <= x.changes; k++) {
+            civic_rule_info v;
+            if (rule_version(r, i, k, &v) && v.recount) return true;
+        }
+    }
+    return false;
 }
 
 static int projection_rules(const civic_rules *r, projection *p)
@@ -1102,6 +1127,7 @@ static int projection_engine(const civic_rules *r, projection *p, const char *su
                              const civic_record *rec)
 {
     if (p->engine) return CIVIC_OK;
+    if (p->failed) return CIVIC_E_NOMEM;
     int rc = p->rules ? CIVIC_OK : projection_rules(r, p);
     if (rc == CIVIC_OK) rc = civic_engine_new(&p->engine, p->rules, NULL);
     for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
@@ -1133,23 +1159,87 @@ static int projection_engine(const civic_rules *r, projection *p, const char *su
     return rc;
 }
 
-/* The points of the pending entry x of rec when it takes effect, or its raw
- * points when that cannot be told (it would not be active then). */
-static int64_t projected_points(const civic_rules *r, projection *p, const char *subject,
-                                const civic_record *rec, const civic_entry *x)
+static int64_t archived_of(const civic_record *rec)
 {
-    if (p->failed || projection_engine(r, p, subject, rec) != CIVIC_OK) return x->raw;
+    civic_score s = CIVIC_SCORE_INIT;
+    return civic_record_summary(rec, &s) == CIVIC_OK ? (int64_t)s.archived : -1;
+}
+
+/* The resident's record at t > as_of from the events known at as_of (rec
+ * is its record at as_of), or NULL when it cannot be made. */
+static civic_record *record_then(const civic_engine *e, projection *p, const char *subject,
+                                 const civic_record *rec, int64_t as_of, int64_t t)
+{
     civic_record *then = NULL;
-    int64_t points = x->raw;
-    if (civic_engine_record(p->engine, subject, x->eff, &then) == CIVIC_OK) {
-        for (size_t k = 0; k < civic_record_count(then); k++) {
+    if (civic_engine_record(e, subject, t, &then) == CIVIC_OK) {
+        bool known = archived_of(then) == archived_of(rec);
+        for (size_t k = 0; known && k < civic_record_count(then); k++) {
             civic_entry y = CIVIC_ENTRY_INIT;
             civic_record_entry(then, k, &y);
-            if (strcmp(y.id, x->id) == 0 && y.state == CIVIC_STATE_ACTIVE) points = y.counted;
+            known = y.ts <= as_of;
         }
+        if (known) return then;
+        civic_record_free(then);
+        then = NULL;
     }
+    if (projection_engine(civic_engine_rules(e), p, subject, rec) != CIVIC_OK) return NULL;
+    if (civic_engine_record(p->engine, subject, t, &then) != CIVIC_OK) return NULL;
+    return then;
+}
+
+/* What entry id counts in `then` if it took effect there (active then, or
+ * since expired or repaired: its count stays); else raw. */
+static int64_t points_in(const civic_record *then, const char *id, bool later, int64_t raw)
+{
+    for (size_t k = 0; then && k < civic_record_count(then); k++) {
+        civic_entry y = CIVIC_ENTRY_INIT;
+        civic_record_entry(then, k, &y);
+        if (strcmp(y.id, id) != 0) continue;
+        bool counts = y.state == CIVIC_STATE_ACTIVE ||
+                      (later && (y.state == CIVIC_STATE_EXPIRED || y.state == CIVIC_STATE_REPAIRED));
+        return counts ? y.counted : raw;
+    }
+    return raw;
+}
+
+/* The points of the pending entry x of rec (the record at as_of) when it
+ * takes effect, or its raw points when that cannot be told (it would not
+ * count then). */
+static int64_t projected_points(const civic_engine *e, projection *p, const char *subject,
+                                const civic_record *rec, int64_t as_of, const civic_entry *x)
+{
+    if (!x->act[0] && !p->recount) {
+        if (!p->tried_last) {
+            p->tried_last = true;
+            int64_t last = x->eff;
+            for (size_t k = 0; k < civic_record_count(rec); k++) {
+                civic_entry y = CIVIC_ENTRY_INIT;
+                civic_record_entry(rec, k, &y);
+                if (y.state == CIVIC_STATE_PENDING && y.eff > last) last = y.eff;
+            }
+            p->last = record_then(e, p, subject, rec, as_of, last);
+            if (p->last && archived_of(p->last) != archived_of(rec)) {
+                civic_record_free(p->last);
+                p->last = NULL;
+            }
+        }
+        if (p->last) return points_in(p->last, x->id, true, x->raw);
+    }
+    civic_record *then = record_then(e, p, subject, rec, as_of, x->eff);
+    int64_t points = points_in(then, x->id, false, x->raw);
     civic_record_free(then);
     return points;
+}
+
+/* Ready for the next resident. */
+static void projection_next(projection *p)
+{
+    civic_engine_free(p->engine);
+    civic_record_free(p->last);
+    p->engine = NULL;
+    p->last = NULL;
+    p->failed = 0;
+    p->tried_last = false;
 }
 
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
@@ -1170,7 +1260,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
              "shown (a repeat offence, a cap or one act counted once taken into account, as "
              "things stand now). A resident may object to one at the community office.</p>\n");
     size_t rows = 0;
-    projection proj = { NULL, NULL, 0 };
+    projection proj = { NULL, NULL, 0, any_recount(r), false, NULL };
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
         civic_score s = CIVIC_SCORE_INIT;
         civic_result_get(all, i, &s);
@@ -1199,7 +1289,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
             /* a held or repaired one is shown at what it would count on its own */
-            fixed(out, held || gone ? x.raw : projected_points(r, &proj, s.subject, rec, &x), 2);
+            fixed(out, held || gone ? x.raw : projected_points(e, &proj, s.subject, rec, as_of, &x),
+                  2);
             put(out, "</td><td>");
             when(out, r, x.ts);
             put(out, "</td><td>");
@@ -1211,11 +1302,9 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         free(freezes);
         free(repaired);
         civic_record_free(rec);
-        civic_engine_free(proj.engine);
-        proj.engine = NULL;
-        proj.failed = 0;
+        projection_next(&proj);
     }
-    civic_engine_free(proj.engine);
+    projection_next(&proj);
     civic_rules_free(proj.rules);
     civic_result_free(all);
     freeze_rules_free(&f);
