@@ -167,21 +167,12 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
 
 
 def _event_on_line(data, fmt, header, line):
-    """(id, subject) as far as they can be read from physical line `line`
-    of a block (a bad line, so maybe not at all), or None."""
-    try:
-        text = data.split(b"\n")[line - 1].decode("utf-8", "replace").rstrip("\r")
-        if fmt == "jsonl":
-            obj = json.loads(text)
-            event = (obj.get("id"), obj.get("subject"))
-        else:
-            import csv
-            names = next(csv.reader([header.decode("utf-8", "replace").lstrip("\ufeff")]))
-            rec = dict(zip([c.strip().lower() for c in names], next(csv.reader([text]))))
-            event = (rec.get("id"), rec.get("subject"))
-    except (ValueError, IndexError, StopIteration, AttributeError):
-        return None
-    return event if event[0] is not None else None
+    """(id, subject) of the record that starts on physical line `line` of a
+    block (a bad one, so maybe not readable at all), or None."""
+    names = None
+    if fmt != "jsonl":
+        names = _csv_names(header.decode("utf-8", "replace"))
+    return _event_in(data, fmt, names, line)
 
 
 def _latest(*times):
@@ -189,27 +180,99 @@ def _latest(*times):
     return max(times) if times else None
 
 
+ID_BYTES_MAX = 128      # the library's longest event id or subject
+
+
 def _event_at(piece, fmt, line):
     """(id, subject) of the record on physical line `line` of a piece (CSV
     with its header, or JSON Lines), for an error message; None if unsure."""
-    text = piece.decode("utf-8", "replace")
+    names = None
+    if fmt != "jsonl":
+        head = _record_at(piece, 1)
+        names = None if head is None else _csv_names(head)
+    return _event_in(piece, fmt, names, line)
+
+
+def _line_start(data, line):
+    """Offset of physical line `line` (1-based; lines end in LF, as the
+    library counts them) in bytes `data`, None past its end."""
+    at = 0
+    for _ in range(line - 1):
+        at = data.find(b"\n", at) + 1
+        if not at:
+            return None
+    return at if at < len(data) else None
+
+
+def _record_at(data, line):
+    """The text of the CSV record that starts on physical line `line` of
+    bytes `data`, without its line break; None when that line begins inside
+    a quoted field.  Only this record is read, not the ones before it (any
+    of them may hold a field bigger than Python's csv module takes): the
+    records before it passed the split, so their quotes pair up, and a line
+    starts inside a quoted field when the quotes before it are odd."""
+    at = _line_start(data, line)
+    if at is None or data.count(b'"', 0, at) % 2:
+        return None
+    end, quotes = at, 0
+    while True:
+        nl = data.find(b"\n", end)
+        if nl < 0:
+            nl = len(data)
+        quotes += data.count(b'"', end, nl)
+        if quotes % 2 == 0 or nl == len(data):
+            break
+        end = nl + 1
+    text = data[at:nl].decode("utf-8", "replace")
+    return text[:-1] if text.endswith("\r") else text
+
+
+def _csv_fields(text):
+    """The fields of one CSV record's text, or None when Python's csv module
+    cannot read it (a CR in an unquoted field, a field past its limit)."""
+    import csv
     try:
-        if fmt == "jsonl":
-            obj = json.loads(text.split("\n")[line - 1])
-            return obj.get("id"), obj.get("subject")
-        import csv
-        import io
-        reader = csv.reader(io.StringIO(text, newline=""))
-        names = [c.strip().lower() for c in next(reader)]
-        first = reader.line_num + 1
-        for row in reader:
-            if first == line:
-                rec = dict(zip(names, row))
-                return rec.get("id"), rec.get("subject")
-            first = reader.line_num + 1
-    except (ValueError, IndexError, StopIteration, AttributeError):
-        pass
-    return None
+        rows = list(csv.reader([text]))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _csv_names(header):
+    """A CSV header record's column names, as the library matches them."""
+    fields = _csv_fields(header.lstrip("\ufeff").rstrip("\r\n"))
+    return None if fields is None else [c.strip().lower() for c in fields]
+
+
+def _event_in(data, fmt, names, line):
+    """(id, subject) of the record that starts on physical line `line` of
+    bytes `data`, given the CSV column names; None when it cannot be read,
+    or its id or subject is none the library could hold (nor one to print
+    whole)."""
+    if fmt == "jsonl":
+        at = _line_start(data, line)
+        if at is None:
+            return None
+        end = data.find(b"\n", at)
+        text = data[at:end if end >= 0 else len(data)].decode("utf-8", "replace")
+        try:
+            obj = json.loads(text.lstrip("\ufeff"))
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        event = obj.get("id"), obj.get("subject")
+    else:
+        text = _record_at(data, line)
+        fields = None if text is None or names is None else _csv_fields(text)
+        if fields is None:
+            return None
+        rec = dict(zip(names, fields))
+        event = rec.get("id"), rec.get("subject")
+    for value in event:
+        if not isinstance(value, str) or len(value.encode("utf-8", "replace")) > ID_BYTES_MAX:
+            return None
+    return event if event[0] else None
 
 
 def _load_pieces(civic, engine, pieces, sources):

@@ -337,6 +337,41 @@ class DaskTest(unittest.TestCase):
         p = subprocess.run([sys.executable, SCRIPT, SAMPLE], capture_output=True)  # no -o
         self.assertEqual(p.returncode, 1, p.stderr)
 
+    def bad(self, name, data, *args):
+        """Write `data` (bytes) as `name`; civic-score and civic_dask must both
+        refuse it with exit 2, civic_dask in one short line.  Returns
+        (civic_dask's message, civic-score's)."""
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        p = subprocess.run([CLI, "-f", "csv", path], capture_output=True)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        err = self.dask(*(args + (path,)), expect=2)
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(len(err.strip().splitlines()), 1, err[:3000])
+        self.assertLess(len(err), 1000, err[:3000])
+        return err, p.stderr.decode()
+
+    def test_bad_records_python_csv_cannot_read(self):
+        # The error path reads the offending record back to name its event;
+        # records Python's csv module refuses (a lone CR ending a line, a
+        # field past its 131072-character limit) ended in its csv.Error.
+        err, want = self.bad("cr.csv", b"id,subject,type,ts\r\nc1,s1,volunteer_hour,2024-01-01\r"
+                                       b"c2,s1,volunteer_hour,2024-01-02\r")
+        self.assertIn("line 2: expected 4 fields", want)
+        self.assertIn("cr.csv: line 2: expected 4 fields", err)
+        err, want = self.bad("hugeid.csv", b"id,subject,type,ts\n" + b"x" * 200000
+                             + b",s1,volunteer_hour,2024-01-01\n")
+        self.assertIn("field 'id': longer than 128 bytes", want)
+        self.assertIn("hugeid.csv: ", err)
+        self.assertIn("field 'id': longer than 128 bytes", err)
+        # a big ignored column on a good record before the bad one
+        err, want = self.bad("bigextra.csv", b"id,subject,type,ts,note\nk1,s1,volunteer_hour,"
+                             b"2024-01-01," + b"n" * 200000 + b"\nk2,s1,nope,2024-01-02,x\n")
+        self.assertIn("line 3, column 7: field 'type': unknown type", want)
+        self.assertIn("event id 'k2' (subject 's1')", err)
+        self.assertIn("field 'type': unknown type", err)
+
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
         # a BOM change nothing.
