@@ -278,7 +278,9 @@ def _event_in(data, fmt, names, line):
 def _load_pieces(civic, engine, pieces, sources):
     """Load every non-empty piece into the engine, each as it is (a view of
     its split's buffer, read in place); a bad event becomes an input error
-    naming the file, the event id and the subject."""
+    naming the file, the event id and the subject.  Never the line and
+    column the library gives: they are of the piece (the header and this
+    partition's records of one block), not of the file."""
     for piece, (name, fmt) in zip(pieces, sources):
         if not len(piece):
             continue
@@ -290,7 +292,7 @@ def _load_pieces(civic, engine, pieces, sources):
             if event:
                 raise _input_error("%s: event id %r (subject %r): %s"
                                    % (name, event[0], event[1], message))
-            raise _input_error("%s: %s" % (name, e))
+            raise _input_error("%s: %s" % (name, message))
 
 
 def _fixed2(v):

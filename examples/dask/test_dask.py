@@ -372,6 +372,26 @@ class DaskTest(unittest.TestCase):
         self.assertIn("event id 'k2' (subject 's1')", err)
         self.assertIn("field 'type': unknown type", err)
 
+    def test_bad_record_in_a_partition_never_names_a_wrong_line(self):
+        # An engine that loads a partition counts the lines of its piece (the
+        # header and that subject's records), not of the file.  A CR inside
+        # quotes ends no line for the library; it did for the read-back, which
+        # then lost the record and printed the piece's line number.
+        lines = ([b"id,subject,type,ts,note"]
+                 + [b"o%d,s2,volunteer_hour,2024-01-0%d,x" % (i, i + 1) for i in range(5)]
+                 + [b'k1,s1,volunteer_hour,2024-01-01,"a\rb"', b"k2,s1,nope,2024-01-02,x"])
+        err, want = self.bad("crq2.csv", b"\n".join(lines) + b"\n", "--partitions", "64")
+        self.assertIn("line 8, column 7", want)
+        self.assertIn("event id 'k2' (subject 's1')", err)
+        self.assertNotIn("line 3", err)
+        # a record that cannot be read back (an id too long to name): no
+        # event, and no line of the piece either
+        lines = lines[:6] + [b"x" * 200000 + b",s1,volunteer_hour,2024-01-01,y"]
+        err, want = self.bad("hugeid2.csv", b"\n".join(lines) + b"\n", "--partitions", "64")
+        self.assertIn("line 7, column 1: field 'id': longer than 128 bytes", want)
+        self.assertIn("field 'id': longer than 128 bytes", err)
+        self.assertNotIn("line 2", err)
+
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
         # a BOM change nothing.
