@@ -228,11 +228,13 @@ def _record_at(data, line):
 
 
 def _csv_fields(text):
-    """The fields of one CSV record's text, or None when Python's csv module
-    cannot read it (a CR in an unquoted field, a field past its limit)."""
+    """The fields of one CSV record's text, or None unless it is clean RFC
+    4180 that Python's csv module can read: strict, so that a quote left
+    open or a stray one is refused, not read as best it can be (an
+    unterminated quote would make the rest of the record one field)."""
     import csv
     try:
-        rows = list(csv.reader([text]))
+        rows = list(csv.reader([text], strict=True))
     except csv.Error:
         return None
     return rows[0] if len(rows) == 1 else None
@@ -265,8 +267,8 @@ def _event_in(data, fmt, names, line):
     else:
         text = _record_at(data, line)
         fields = None if text is None or names is None else _csv_fields(text)
-        if fields is None:
-            return None
+        if fields is None or len(fields) != len(names):
+            return None     # which field is the id or the subject would be a guess
         rec = dict(zip(names, fields))
         event = rec.get("id"), rec.get("subject")
     for value in event:

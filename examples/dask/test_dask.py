@@ -275,13 +275,14 @@ class DaskTest(unittest.TestCase):
         bad = os.path.join(self.tmp.name, "bad.csv")
         with open(SAMPLE, encoding="utf-8") as f:
             lines = f.readlines()
-        lines.insert(100, "zz1,r0001,no_such_rule,2025-01-01,,,\n")
+        # as many fields as the header (9): a record with fewer names no event
+        lines.insert(100, "zz1,r0001,no_such_rule,2025-01-01,,,,,\n")
         with open(bad, "w", encoding="utf-8") as f:
             f.writelines(lines)
         self.assertEqual(subprocess.run([CLI, "-f", "csv", bad], capture_output=True)
                          .returncode, 2)
         err = self.dask(bad, expect=2)
-        self.assertIn("zz1", err)
+        self.assertIn("event id 'zz1' (subject 'r0001')", err)
         # one line: no log of the workers after the failed computation
         self.assertEqual(len(err.strip().splitlines()), 1, err)
 
@@ -391,6 +392,21 @@ class DaskTest(unittest.TestCase):
         self.assertIn("line 7, column 1: field 'id': longer than 128 bytes", want)
         self.assertIn("field 'id': longer than 128 bytes", err)
         self.assertNotIn("line 2", err)
+
+    def test_unreadable_record_names_no_event(self):
+        # an unterminated quote: civic-score names the line only; the record
+        # read back as best it could be named a subject that is no subject
+        err, want = self.bad("unterm.csv",
+                             b'id,subject,type,ts\nn1,"s1,volunteer_hour,2024-01-01\n')
+        self.assertIn("line 2: unterminated quoted field", want)
+        self.assertIn("unterm.csv: line 2: unterminated quoted field", err)
+        self.assertNotIn("event id", err)
+        self.assertNotIn("subject", err)
+        # a record with fields missing: which field is the subject is a guess
+        err, want = self.bad("short.csv", b"id,subject,type,ts,qty\nn2,s1,2024-01-01,5\n")
+        self.assertIn("line 2", want)
+        self.assertIn("short.csv: line 2", err)
+        self.assertNotIn("event id", err)
 
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
