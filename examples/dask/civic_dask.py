@@ -653,6 +653,18 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     return text, info
 
 
+GROUPS_DEPTH_MAX = 64                   # civic-score's --groups
+TOP_MAX = (1 << 64) - 1                 # civic-score's --top: any 64-bit count
+
+
+def _number(text, low, high):
+    """int of a string of ASCII digits in low..high, else None."""
+    if not re.fullmatch(r"[0-9]+", text):
+        return None
+    n = int(text)
+    return n if low <= n <= high else None
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1, as civic-score's (argparse's own exit 2 is
     civic-score's status for bad rules or input)."""
@@ -671,8 +683,8 @@ def main(argv=None):
     ap.add_argument("-o", "--output", required=True, help="output CSV file ('-': stdout)")
     ap.add_argument("-r", "--rules", help="rules file (default: the built-in scheme)")
     ap.add_argument("-t", "--as-of", help="evaluation time (default: the latest ts in the input)")
-    ap.add_argument("--groups", type=int, metavar="D", help="group statistics at depth D")
-    ap.add_argument("--top", type=int, metavar="N",
+    ap.add_argument("--groups", metavar="D", help="group statistics at depth D (0..64)")
+    ap.add_argument("--top", metavar="N",
                     help="only the N best (with --groups: within every group)")
     ap.add_argument("--scheduler", metavar="ADDRESS",
                     help="an existing Dask scheduler, e.g. tcp://host:8786 "
@@ -699,10 +711,16 @@ def main(argv=None):
                          "by event id, and a load of each id partition)")
     ap.add_argument("-v", "--verbose", action="store_true", help="timings on stderr")
     a = ap.parse_args(argv)
-    if a.groups is not None and not 0 <= a.groups <= 64:
-        ap.error("--groups needs a depth 0..64")
-    if a.top is not None and a.top < 1:
-        ap.error("--top needs a positive number")
+    # As civic-score reads them: ASCII digits only (int() would also take a
+    # sign, spaces, underscores and other scripts' digits), --top up to 2^64-1.
+    if a.groups is not None:
+        text, a.groups = a.groups, _number(a.groups, 0, GROUPS_DEPTH_MAX)
+        if a.groups is None:
+            ap.error("--groups needs a depth 0..%d, not '%s'" % (GROUPS_DEPTH_MAX, text))
+    if a.top is not None:
+        text, a.top = a.top, _number(a.top, 1, TOP_MAX)
+        if a.top is None:
+            ap.error("--top needs a positive number, not '%s'" % text)
     if a.partitions is not None and not 1 <= a.partitions <= 65536:
         ap.error("--partitions needs a number 1..65536")
     if a.workers < 1:

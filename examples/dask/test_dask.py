@@ -408,6 +408,34 @@ class DaskTest(unittest.TestCase):
         self.assertIn("short.csv: line 2", err)
         self.assertNotIn("event id", err)
 
+    def test_top_and_groups_take_what_civic_score_takes(self):
+        # civic-score reads --top as 1..2^64-1 and --groups as 0..64, in
+        # ASCII digits only; Python's int() also takes a sign, spaces,
+        # underscores, other scripts' digits and any size
+        out = os.path.join(self.tmp.name, "range.csv")
+        for opt, value, says in (
+                ("--top", "99999999999999999999", "--top needs a positive number"),
+                ("--top", "18446744073709551616", "--top needs a positive number"),
+                ("--top", "+5", "--top needs a positive number"),
+                ("--top", " 5", "--top needs a positive number"),
+                ("--top", "1_0", "--top needs a positive number"),
+                ("--top", "\u0663", "--top needs a positive number"),
+                ("--top", "-0", "--top needs a positive number"),
+                ("--groups", "65", "--groups needs a depth 0..64"),
+                ("--groups", "99999999999999999999", "--groups needs a depth 0..64"),
+                ("--groups", "+2", "--groups needs a depth 0..64"),
+                ("--groups", "1_0", "--groups needs a depth 0..64")):
+            p = subprocess.run([CLI, opt, value, SAMPLE], capture_output=True)
+            self.assertEqual(p.returncode, 1, (opt, value, p.stderr))
+            self.assertIn(says.encode(), p.stderr)
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, opt, value, SAMPLE],
+                               capture_output=True)
+            self.assertEqual(p.returncode, 1, (opt, value, p.stderr))
+            self.assertIn(says.encode(), p.stderr, (opt, value))
+            self.assertNotIn(b"Traceback", p.stderr)
+        self.same("--top", "18446744073709551615", SAMPLE)
+        self.same("--top", "007", "--groups", "02", SAMPLE)
+
     def test_bad_input_in_a_later_block(self):
         # The split names the file's line, whichever block holds it; CRLF and
         # a BOM change nothing.
