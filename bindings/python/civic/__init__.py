@@ -612,9 +612,7 @@ class Rules(_Owner):
         as parse_time does; no calendar holds it."""
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("t must be int Unix seconds")
-        if not _capi.INT64_MIN <= t <= _capi.INT64_MAX:
-            raise OverflowError("t does not fit in 64 bits")
-        if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:
+        if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:   # 64 bits or not
             raise CivicError(_capi.CIVIC_E_LIMIT,
                              "bad time %d: outside the years 0001 to 9999 in UTC"
                              % t)

@@ -1389,7 +1389,9 @@ class TestLoad(Base):
         # an entry's end may lie past 9999 (its ts plus its validity): no
         # calendar holds it, and the error says so as parse_time's does
         rules = self.engine.rules
-        for t in (civic._capi.CIVIC_TIME_MAX + 1, 253446969600, civic._capi.CIVIC_TIME_MIN - 1):
+        # past 64 bits too, as parse_time and every as_of take them (not OverflowError)
+        for t in (civic._capi.CIVIC_TIME_MAX + 1, 253446969600, civic._capi.CIVIC_TIME_MIN - 1,
+                  2 ** 62, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -2 ** 63, -2 ** 63 - 1, -10 ** 20):
             with self.assertRaises(civic.CivicError) as cm:
                 rules.format_time(t)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
