@@ -751,7 +751,8 @@ class Rules(_Owner):
         code (str) or its index in Rules.rules; change 0 is the base table,
         k its k-th change (RuleInfo.changes says how many there are).
         CivicError CIVIC_E_NOTFOUND for an unknown code, CIVIC_E_INVALID for
-        an index or change out of range."""
+        an index or change out of range (its message says how many there
+        are)."""
         if isinstance(change, bool) or not isinstance(change, int):
             raise TypeError("change must be int")
         if change < 0:
@@ -769,9 +770,20 @@ class Rules(_Owner):
                 index = rule
             else:
                 raise TypeError("rule must be a rule code (str) or an index (int)")
+            count = int(_lib.civic_rules_rule_count(p))
+            if index >= count:
+                raise CivicError(CIVIC_E_INVALID, "rule index %d is out of range: the scheme "
+                                 "has %s" % (index, _counted(count, "rule")))
             info = _capi.civic_rule_info(version=_capi.CIVIC_RULE_INFO_VERSION)
-            _lib.civic_rules_rule_info(p, min(index, 2 ** 64 - 1), min(change, 2 ** 64 - 1),
-                                       _byref(info))
+            _lib.civic_rules_rule_info(p, index, 0, _byref(info))
+            if change > info.changes:
+                raise CivicError(CIVIC_E_INVALID, "rule %r has %s: change %d is out of range "
+                                 "(0 is the base table%s)"
+                                 % (_str(info.code), _counted(info.changes, "change"), change,
+                                    ", 1..%d its changes" % info.changes if info.changes else ""))
+            if change:
+                info = _capi.civic_rule_info(version=_capi.CIVIC_RULE_INFO_VERSION)
+                _lib.civic_rules_rule_info(p, index, change, _byref(info))
             return _rule_info_from(info)
 
     def to_toml(self) -> str:
@@ -785,6 +797,12 @@ class Rules(_Owner):
         if self.closed:
             return "<civic.Rules closed>"
         return "<civic.Rules %r fingerprint=%016x>" % (self.name, self.fingerprint)
+
+
+def _counted(n, word):
+    """How many there are, for a message: "no rules", "1 rule", "3 rules"."""
+    n = int(n)
+    return "no %ss" % word if not n else "%d %s%s" % (n, word, "" if n == 1 else "s")
 
 
 Tier = _namedtuple("Tier", "name levels")

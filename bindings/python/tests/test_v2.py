@@ -844,11 +844,26 @@ class TestRulesDescribed(V2):
         with self.assertRaises(civic.CivicError) as cm:
             r.rule_info("nope")
         self.assertEqual(cm.exception.name, "CIVIC_E_NOTFOUND")
+        # out of range: CIVIC_E_INVALID, with a message that says how many
+        # there are (it was the bare "invalid argument")
+        nrules = len(r.rules)
+        for args, says in ((("drunk", 1), "rule 'drunk' has no changes: change 1 is out of range"),
+                           (("volunteer_hour", 3), "rule 'volunteer_hour' has 2 changes: "
+                                                   "change 3 is out of range"),
+                           ((0, 2 ** 70), "rule 'volunteer_hour' has 2 changes: change %d is "
+                                          "out of range" % 2 ** 70),
+                           ((99,), "rule index 99 is out of range: the scheme has %d rules"
+                                   % nrules),
+                           ((2 ** 70, 1), "rule index %d is out of range" % 2 ** 70)):
+            with self.assertRaises(civic.CivicError) as cm:
+                r.rule_info(*args)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID, args)
+            self.assertIn(says, cm.exception.message, args)
         with self.assertRaises(civic.CivicError) as cm:
-            r.rule_info("drunk", 1)
+            civic.default_rules().rule_info("volunteer_hour", change=5)
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
-        with self.assertRaises(civic.CivicError):
-            r.rule_info(99)
+        self.assertIn("rule 'volunteer_hour' has 1 change: change 5 is out of range",
+                      cm.exception.message)
 
     def test_to_toml_parses_back_to_the_same_fingerprint(self):
         for text in (scheme(self.RULES), scheme(OUTPUTS), civic.default_rules_text()):
