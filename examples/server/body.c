@@ -154,8 +154,10 @@ static bool spells_source(const char *line, size_t n, size_t i, size_t *close)
 }
 
 /* The top-level key "source" of the object starting at line[0] == '{':
- * 0 when there is none, 1 with a value, 2 when its value is "" or null (an
- * absent source, as an empty CSV cell: *at..*end is that value). */
+ * 0 when there is none, 1 with a value, 2 when its value is null (an absent
+ * source, as an empty CSV cell: *at..*end is that value).  "" is a source
+ * given as empty, as a CSV cell written "": it stays, so that one event sent
+ * as CSV and as JSON is one event. */
 static int source_key(const char *line, size_t n, size_t *at, size_t *end)
 {
     json_scan s = { 0, false, false };
@@ -167,8 +169,7 @@ static int source_key(const char *line, size_t n, size_t *at, size_t *end)
             if (spells_source(line, n, i, &close)) {
                 size_t v = close + 1;
                 while (v < n && (blank(line[v]) || line[v] == ':')) v++;
-                if (v + 2 <= n && memcmp(line + v, "\"\"", 2) == 0) *end = v + 2;
-                else if (v + 4 <= n && memcmp(line + v, "null", 4) == 0) *end = v + 4;
+                if (v + 4 <= n && memcmp(line + v, "null", 4) == 0) *end = v + 4;
                 else return 1;
                 *at = v;
                 return 2;
@@ -191,7 +192,7 @@ static void source_line(const char *line, size_t n, const char *source, buf *out
         buf_put(out, line, n);
         return;
     }
-    if (key == 2) { /* "source": "" or null: the token's name in its place */
+    if (key == 2) { /* "source": null: the token's name in its place */
         buf_put(out, line, i + at);
         buf_puts(out, "\"");
         buf_puts(out, source);

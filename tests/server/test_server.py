@@ -618,14 +618,20 @@ def test_source_from_token(tmp):
                                  b'"type":"recycling","ts":"2025-01-07"}\n', "application/x-ndjson")
         _, rec = srv.request("GET", "/subjects/src-s/record", token="viewer-0123456789-token")
         got = {e["id"]: e.get("source") for e in rec.get("entries", [])}
-        # an empty or null source is an absent one (as an empty CSV cell)
+        # a null source is an absent one (as an empty CSV cell); "" is a source given as
+        # empty (as a CSV cell written ""), and stays so
         check(status == status2 == status3 == status4 == 200 and
-              got == {"t1": "clerk-a", "t2": "clerk-a", "t3": "street office", "t4": "clerk-a",
+              got == {"t1": "clerk-a", "t2": "clerk-a", "t3": "street office", "t4": None,
                       "t5": "clerk-a", "t6": "clerk-a", "t7": "clerk-a"},
               "an event posted without source by token clerk-a shows source clerk-a: %s" % got)
         # identity: the same event again from the same token is a duplicate
         status, rep = srv.request("POST", "/events", csv_body, "text/csv")
         check(status == 200 and rep["duplicates"] == 1, "re-posted by clerk-a: %s" % rep)
+        # t4, given no source in JSON, sent again as CSV with a cell written "": one event
+        status, rep = srv.request("POST", "/events", b'id,subject,type,ts,source\n'
+                                  b't4,src-s,recycling,2025-01-04,""\n', "text/csv")
+        check(status == 200 and rep["duplicates"] == 1,
+              "an empty source is the same in JSON and in CSV: %s %s" % (status, rep))
     finally:
         srv.stop()
     srv = Server().start()       # without --tokens: nobody to name

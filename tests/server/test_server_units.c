@@ -275,6 +275,10 @@ static void json_objects_without_source_gain_the_key(void **state)
     expect_source(false, "{\"id\":\"a\",\"sour\\u0063e\":\"dept\"}\n",
                   "{\"id\":\"a\",\"sour\\u0063e\":\"dept\"}\n");
     expect_source(false, "{\"\\u0073ource\":null}\n", "{\"\\u0073ource\":\"ingest\"}\n");
+    /* null is no source; "" is one given as empty and stays, as a CSV cell
+     * written "" does: the event is the same whichever way it is sent */
+    expect_source(false, "{\"id\":\"a\",\"source\":null}\n{\"id\":\"b\",\"source\": \"\"}\n",
+                  "{\"id\":\"a\",\"source\":\"ingest\"}\n{\"id\":\"b\",\"source\": \"\"}\n");
     expect_source(false, "{\"sources\":\"x\",\"sour\\u0063\":1}\n",
                   "{\"source\":\"ingest\",\"sources\":\"x\",\"sour\\u0063\":1}\n");
     /* a byte-order mark before the first object, as the load skips it */
