@@ -775,6 +775,14 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * a symbolic link leads to, when path is one) and cut the journal at the
  * damage instead of failing with CIVIC_E_CORRUPT. */
 #define CIVIC_JOURNAL_RECOVER 0x100u
+/* A flag for civic_engine_journal_open (since 1.1), or'ed into the policy:
+ * a journal written under other rules (a scheme revised since: a rule
+ * added, a change, a new weight) is replayed under the engine's, each
+ * event validated anew, instead of failing with CIVIC_E_MISMATCH; an event
+ * that does not fit them fails the open with CIVIC_E_MISMATCH, naming it.
+ * The file keeps its header until a compaction (civic_engine_compact)
+ * writes both files under the engine's rules: do that at once. */
+#define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
  *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
@@ -811,6 +819,24 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  Threads: a write. */
 CIVIC_API int civic_engine_load_snapshot(civic_engine *engine, const char *path,
                                          civic_error *err);
+
+/* A flag for civic_engine_load_snapshot_ext: the file may have been saved
+ * under other rules (a scheme revised since). */
+#define CIVIC_SNAPSHOT_OTHER_RULES 0x1u
+
+/** civic_engine_load_snapshot with flags (since 1.1): 0 is
+ *  civic_engine_load_snapshot.  With CIVIC_SNAPSHOT_OTHER_RULES a snapshot
+ *  saved under other rules loads under the engine's (its events are
+ *  stored as facts, rule codes not indices, and each is validated anew):
+ *  how events recorded under a scheme are scored under its revision.  An
+ *  event that does not fit the engine's rules (its type no rule of them
+ *  any more) fails the load with CIVIC_E_MISMATCH, naming the event; the
+ *  engine is unchanged.  Save or compact afterwards, so that the files
+ *  carry the rules they are read under.
+ *  @return as civic_engine_load_snapshot; CIVIC_E_INVALID for an unknown
+ *          flag.  Threads: a write. */
+CIVIC_API int civic_engine_load_snapshot_ext(civic_engine *engine, const char *path,
+                                             uint32_t flags, civic_error *err);
 
 /** civic_engine_new followed by civic_engine_load_snapshot.  opts may be
  *  NULL.  On failure *out is NULL.

@@ -58,7 +58,8 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
 }
 
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               unsigned format, size_t file_first, size_t *used, civic_error *err)
+                               unsigned format, size_t file_first, bool other_rules, size_t *used,
+                               civic_error *err)
 {
     *used = 0;
     if (n < CIVIC_EVENT_RECORD_BYTES_MIN)
@@ -97,6 +98,14 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     int rc = civic__event_parse(e, &f, &parsed, 0, &why);
     if (rc == CIVIC_OK && parsed.ts != ts)
         rc = civic__error_set(&why, CIVIC_E_EVENT, 0, 0, 0, "timestamp does not round-trip");
+    if (rc != CIVIC_OK && other_rules && rc != CIVIC_E_NOMEM) {
+        /* written under other rules: the record is sound, the event does
+         * not fit these (a rule removed, a type renamed) */
+        char shown[64];
+        civic__excerpt(shown, sizeof(shown), s[1], len[1]);
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 0,
+                                "event \"%s\" does not fit these rules: %s", shown, why.message);
+    }
     if (rc != CIVIC_OK)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "invalid event record: %s",
                                 why.message);

@@ -1414,9 +1414,11 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
  * any input and insert it.  *used gets the bytes consumed.  Returns CIVIC_OK,
  * CIVIC_DUPLICATE, CIVIC_E_CORRUPT (malformed record, or an id that
  * conflicts with an event inserted at index >= file_first, i.e. from the
- * same file) or an insert error. */
+ * same file) or an insert error.  other_rules: the file was written under
+ * other rules, so an event that fails validation does not fit these
+ * (CIVIC_E_MISMATCH, naming it) rather than being damage. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
-                               unsigned format, size_t file_first, size_t *used,
+                               unsigned format, size_t file_first, bool other_rules, size_t *used,
                                civic_error *err);
 /* The record format the engine's events need: 2 once any has act or source. */
 static inline unsigned civic__event_format(const civic_engine *e)

@@ -79,6 +79,7 @@ struct civic_journal {
     char label[CIVIC_PATH_BRIEF_SIZE]; /* path as messages give it: jname() */
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
+    bool other_rules;          /* CIVIC_JOURNAL_OTHER_RULES: replay a file of other rules */
     uint32_t interval_ms;
     uint64_t size;             /* end of the last committed batch */
     uint32_t version;          /* the header's format version (JNL_VERSION_*) */
@@ -240,7 +241,7 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 "journal %s: format version %u is not supported (this "
                                 "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
                                 JNL_VERSION_2);
-    if (civic__get64(h + 16) != e->rules->fingerprint)
+    if (civic__get64(h + 16) != e->rules->fingerprint && !j->other_rules)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx)", jname(j),
@@ -303,7 +304,8 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, &used, &why);
+        int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, j->other_rules,
+                                            &used, &why);
         if (rc < 0)
             return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
                                     jname(j), (unsigned long long)off, why.message);
@@ -622,6 +624,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     j->pid = getpid();
     j->policy = policy & 0xFFu;
     j->recover = (policy & CIVIC_JOURNAL_RECOVER) != 0;
+    j->other_rules = (policy & CIVIC_JOURNAL_OTHER_RULES) != 0;
     j->interval_ms = policy >> 16 ? policy >> 16 : CIVIC_SYNC_GROUP_DEFAULT_MS;
     j->path_size = strlen(path) + 1;
     j->path = civic__strndup(alc, path, j->path_size - 1);
@@ -766,7 +769,8 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
     uint32_t kind = sync_policy & 0xFFu, flags = sync_policy & 0xFF00u;
     if (!e || !path || !*path ||
         (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE) ||
-        (flags & ~CIVIC_JOURNAL_RECOVER) || (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
+        (flags & ~(CIVIC_JOURNAL_RECOVER | CIVIC_JOURNAL_OTHER_RULES)) ||
+        (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
     if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");

@@ -286,6 +286,7 @@ typedef struct snap_reader {
     unsigned version;      /* of the file: its record format too */
     int64_t horizon;       /* read from an HRZN block, CIVIC_NO_TIME */
     uint64_t purge_seq;    /* read from an HRZN block, 0: none or not said */
+    bool other_rules;      /* CIVIC_SNAPSHOT_OTHER_RULES */
 } snap_reader;
 
 static int corrupt(snap_reader *r, uint64_t offset, const char *what)
@@ -324,7 +325,7 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
                                 r->name, r->version, SNAP_FORMAT_VERSION);
     if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
     uint64_t fp = civic__get64(h + 16);
-    if (fp != e->rules->fingerprint)
+    if (fp != e->rules->fingerprint && !r->other_rules)
         return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "snapshot %s was saved under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx)", r->name,
@@ -371,7 +372,8 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         civic_error why = CIVIC_ERROR_INIT;
-        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, r->version, r->first, &used,
+        rc = civic__event_decode_insert(e, *buf + pos, bytes - pos, r->version, r->first,
+                                        r->other_rules, &used,
                                         &why);
         if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, why.message);
         if (rc < 0) {
@@ -533,15 +535,23 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
 
 int civic_engine_load_snapshot(civic_engine *e, const char *path, civic_error *err)
 {
+    return civic_engine_load_snapshot_ext(e, path, 0, err);
+}
+
+int civic_engine_load_snapshot_ext(civic_engine *e, const char *path, uint32_t flags,
+                                   civic_error *err)
+{
     civic__error_clear(err);
-    if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (!e || !path || (flags & ~CIVIC_SNAPSHOT_OTHER_RULES))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "cannot open %s: %s",
                                 civic__path_brief(path, brief), strerror(errno));
     civic__temp_sweep(path); /* at startup: what a killed save or compaction left */
-    snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME, 0 };
+    snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME, 0,
+                      (flags & CIVIC_SNAPSHOT_OTHER_RULES) != 0 };
     r.name = civic__path_brief(path, r.label);
     int rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);

@@ -1050,6 +1050,73 @@ static void a_purge_record_without_its_number_still_replays(void **state)
     free(b);
 }
 
+/* A scheme is revised: the files written under the old rules are read under
+ * the new ones when asked (each event validated anew), refused otherwise,
+ * and an event that no longer fits is named.  By hand: under the revision
+ * an honour gives 7, not 5, so r1's two honours and one fine of -10 make
+ * 1000 + 14 - 10. */
+static void files_of_a_revised_scheme_load_when_asked(void **state)
+{
+    (void)state;
+    const char *old_rules = TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.honour]\npoints = 5\n";
+    const char *new_rules = TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.honour]\npoints = 7\n";
+    const char *no_honour = TEST_SCHEME "[rule.fine]\npoints = -10\n";
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("rev.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh1,r1,honour,2024-01-01\nf1,r1,fine,2024-01-02\n");
+    assert_int_equal(civic_engine_compact(m, path_in("rev.snap"), &err), CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh2,r1,honour,2024-01-03\n"); /* in the journal only */
+    civic_engine_free(m);
+
+    civic_engine *e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("rev.snap"), &err), CIVIC_E_MISMATCH);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("rev.snap"), 0x80u, &err),
+                     CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("rev.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rev.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_MISMATCH);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rev.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 3);
+    assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 14 - 10));
+    /* compacted, both files carry the new rules: they open as any */
+    assert_int_equal(civic_engine_compact(e, path_in("rev.snap"), &err), CIVIC_OK);
+    civic_engine_free(e);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("rev.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rev.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1004));
+    civic_engine_free(e);
+
+    /* a revision without the honour rule: the snapshot's h1 does not fit,
+     * and nothing is loaded */
+    e = engine_from(no_honour);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("rev.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "event \"h1\" does not fit these rules"));
+    assert_non_null(strstr(err.message, "honour"));
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+    /* nor does a journal's */
+    m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("rev2.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nf9,r2,fine,2024-01-01\nh9,r2,honour,2024-01-02\n");
+    civic_engine_free(m);
+    e = engine_from(no_honour);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rev2.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "event \"h9\" does not fit these rules"));
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+}
+
 /* A journal or snapshot path that is a FIFO or a device (or a link to one)
  * was replaced by a regular file: through a link to /dev/null, as root, that
  * would replace /dev/null.  It is refused, and the node stays what it was.
@@ -1451,7 +1518,7 @@ static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
     assert_int_equal(civic_engine_journal_open(d, path_in("rec/x.jnl"), CIVIC_JOURNAL_RECOVER, NULL,
                                                NULL),
                      CIVIC_E_INVALID);
-    assert_int_equal(civic_engine_journal_open(d, path_in("rec/x.jnl"), CIVIC_SYNC_NONE | 0x200u,
+    assert_int_equal(civic_engine_journal_open(d, path_in("rec/x.jnl"), CIVIC_SYNC_NONE | 0x400u,
                                                NULL, NULL),
                      CIVIC_E_INVALID);
     civic_engine_free(d);
@@ -2180,6 +2247,7 @@ int main(void)
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
         cmocka_unit_test(a_purge_record_without_its_number_still_replays),
+        cmocka_unit_test(files_of_a_revised_scheme_load_when_asked),
         cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
         cmocka_unit_test(a_save_and_a_load_of_one_path_at_once_both_work),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),

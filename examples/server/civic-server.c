@@ -106,6 +106,7 @@ typedef struct options {
     const char *tokens_path;
     bool insecure;
     bool recover;            /* --recover: go on past a damaged or missing journal */
+    bool rescore;            /* --rescore: read a data directory of other rules */
     bool public_reports;
     const char *tls_cert;
     const char *tls_key;
@@ -682,12 +683,25 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
                 swept, swept == 1 ? "" : "s");
 }
 
+/* A data directory written under other rules (the scheme was revised): what
+ * to do about it. */
+static void rescore_hint(const server *s)
+{
+    fprintf(stderr, SERVER_NAME ": the data directory was written under other rules (a revised "
+            "scheme?); nothing was changed.  Start once with --rescore to read its events under "
+            "%s (each validated anew; an event that does not fit them is named) and rewrite "
+            "the directory under them\n", s->opt.rules_path ? s->opt.rules_path : "the built-in "
+            "rules");
+}
+
 /* Start-up refusals name what the operator can do, and what --recover costs. */
 static void recovery_hint(const char *what, const char *recover)
 {
     fprintf(stderr, SERVER_NAME ": %s\n" SERVER_NAME ": nothing was changed.  Restore the "
             "file from a backup, or start once with --recover %s\n", what, recover);
 }
+
+static int compact_now(server *s, double *seconds, civic_error *why);
 
 static int open_data(server *s)
 {
@@ -716,14 +730,18 @@ static int open_data(server *s)
         return -1;
     }
     if (have_snapshot) {
-        int rc = civic_engine_load_snapshot(s->engine, s->snapshot_path, &err);
+        int rc = civic_engine_load_snapshot_ext(s->engine, s->snapshot_path,
+                                                s->opt.rescore ? CIVIC_SNAPSHOT_OTHER_RULES : 0u,
+                                                &err);
         if (rc != CIVIC_OK) {
             report_error("loading the snapshot", rc, &err, false);
+            if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
             return -1;
         }
     }
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u);
+    uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u) |
+                      (s->opt.rescore ? CIVIC_JOURNAL_OTHER_RULES : 0u);
     unsigned copies = s->opt.recover ? damaged_copies(s) : 0;
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
@@ -732,6 +750,7 @@ static int open_data(server *s)
                          ? strstr(err.message, "; open with CIVIC_JOURNAL_RECOVER") : NULL;
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
+        if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
             recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "
@@ -746,6 +765,13 @@ static int open_data(server *s)
     unsigned left = stale_files(s, false);
     report_journal(s, &rep, stale > left ? stale - left : 0,
                    s->opt.recover && damaged_copies(s) > copies);
+    if (s->opt.rescore) {
+        /* both files under the rules they were read under, before any write */
+        if (compact_now(s, NULL, NULL) != CIVIC_OK) return -1;
+        fprintf(stderr, SERVER_NAME ": rescored %" PRIu64 " events under %s; the data directory "
+                "is written under these rules now\n", civic_engine_event_count(s->engine),
+                s->opt.rules_path ? s->opt.rules_path : "the built-in rules");
+    }
     return 0;
 }
 
@@ -1354,6 +1380,8 @@ static void usage(FILE *f)
           "  --compact-every SECONDS snapshot + fresh journal period (default 300)\n"
           "  --recover               start past a journal damaged in the middle (a copy is\n"
           "                          kept) or missing beside its snapshot\n"
+          "  --rescore               --data was written under other rules (a revised scheme):\n"
+          "                          read its events under --rules and rewrite it so\n"
           "  --threads N             request threads (default 4)\n"
           "access:\n"
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
@@ -1402,6 +1430,7 @@ static const opt_def OPTIONS[] = {
     OPT("--tokens", OPT_STR, tokens_path, 0, 0),
     OPT("--insecure", OPT_FLAG, insecure, 0, 0),
     OPT("--recover", OPT_FLAG, recover, 0, 0),
+    OPT("--rescore", OPT_FLAG, rescore, 0, 0),
     OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
     OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),
     OPT("--tls-key", OPT_STR, tls_key, 0, 0),

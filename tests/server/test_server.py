@@ -747,6 +747,49 @@ def ids_held(srv, subject):
     return {e["id"] for e in rec.get("entries", [])} if status == 200 else set()
 
 
+def test_rescore(tmp):
+    """A scheme revised (an honour gives 7, not 5): the data directory of the
+    old rules is refused under the new ones, saying what to do; --rescore
+    reads it under them (s1's two honours: 1000 + 14, by hand) and rewrites
+    it, so the next start needs nothing; an event the revision has no rule
+    for is named, and nothing changes."""
+    data = os.path.join(tmp, "rescore")
+    rules = {}
+    for name, honour in (("old", "[rule.honour]\npoints = 5\n"), ("new", "[rule.honour]\npoints = 7\n"),
+                         ("none", "")):
+        rules[name] = os.path.join(tmp, "rescore-%s.toml" % name)
+        with open(rules[name], "w") as f:
+            f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n'
+                    + honour)
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh1,s1,honour,2025-01-01\n"
+                                b"h2,s1,honour,2025-01-02\n", "text/csv")
+        check(status == 200, "rescore: posted under the old rules")
+    finally:
+        srv.stop()
+    code, out = start_fails(data, ["--rules", rules["new"]])
+    check(code == 2 and "saved under other rules" in out and "--rescore" in out,
+          "rescore: the old directory is refused under new rules, naming --rescore: %d %s"
+          % (code, out))
+    code, out = start_fails(data, ["--rules", rules["none"], "--rescore"])
+    check(code == 2 and 'event "h1" does not fit these rules' in out,
+          "rescore: an event without a rule under the revision is named: %d %s" % (code, out))
+    for extra in (["--rescore"], []):
+        srv = harness.Server(ARGS.server, data, ["--rules", rules["new"]] + extra)
+        srv.start()
+        try:
+            status, body = srv.request("GET", "/subjects/s1?as_of=2025-02-01")
+            check(status == 200 and body.get("score") == 1014,
+                  "rescore: the events counted under the new rules %s: %s %s"
+                  % (extra, status, body))
+        finally:
+            srv.stop()
+        check(not extra or "rescored 2 events" in srv.output(),
+              "rescore: the start-up says what it did: %s" % srv.output())
+
+
 def test_snapshot_not_a_file(tmp):
     """A FIFO (or a directory) as DIR/snapshot.civic stops the start-up with
     a message; a FIFO had it wait for a writer, saying nothing."""
@@ -951,6 +994,7 @@ def main():
         test_limits()
         test_restart(data, log_path)
         test_snapshot_not_a_file(tmp)
+        test_rescore(tmp)
         test_journal_damage(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:

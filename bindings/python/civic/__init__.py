@@ -1949,16 +1949,26 @@ class Engine(_Owner):
         with self._use() as p, _Naming(path):
             _lib.civic_engine_save(p, raw, err)
 
-    def load_snapshot(self, path: _Union[str, bytes, _os.PathLike]) -> None:
-        """Load the snapshot at `path` as one batch (all or nothing)."""
+    def load_snapshot(self, path: _Union[str, bytes, _os.PathLike],
+                      other_rules: bool = False) -> None:
+        """Load the snapshot at `path` as one batch (all or nothing).
+        other_rules=True reads a snapshot saved under other rules (a scheme
+        revised since) under the engine's, each event validated anew; an
+        event that does not fit them raises CivicError CIVIC_E_MISMATCH
+        naming it.  Save or compact afterwards."""
+        if not isinstance(other_rules, bool):
+            raise TypeError("other_rules must be bool")
         raw = _path_bytes(path)
         err = _capi.new_error()
         with self._use() as p, _Naming(path):
-            _lib.civic_engine_load_snapshot(p, raw, err)
+            if other_rules:
+                _lib.civic_engine_load_snapshot_ext(p, raw, _capi.CIVIC_SNAPSHOT_OTHER_RULES, err)
+            else:
+                _lib.civic_engine_load_snapshot(p, raw, err)
 
     def journal_open(self, path: _Union[str, bytes, _os.PathLike], sync: str = "always",
                      interval_ms: _Optional[int] = None,
-                     recover: bool = False) -> "JournalReport":
+                     recover: bool = False, other_rules: bool = False) -> "JournalReport":
         """Attach the journal at `path` (created if missing, replayed if not)
         and append every later successful write to it.  sync: "always"
         (fdatasync before each write returns), "group" (a background thread
@@ -1971,7 +1981,9 @@ class Engine(_Owner):
         rather than drop acknowledged batches; recover=True keeps a copy of
         the file as "<path>.damaged.<unix time>" and cuts the journal at the
         damage.  A path that is a symbolic link means the file it leads to
-        (a link to a missing file raises CIVIC_E_IO)."""
+        (a link to a missing file raises CIVIC_E_IO).  other_rules=True
+        replays a journal written under other rules (a scheme revised
+        since) under the engine's; compact() at once after it."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]
@@ -1979,6 +1991,10 @@ class Engine(_Owner):
             raise TypeError("recover must be bool")
         if recover:
             policy |= _capi.CIVIC_JOURNAL_RECOVER
+        if not isinstance(other_rules, bool):
+            raise TypeError("other_rules must be bool")
+        if other_rules:
+            policy |= _capi.CIVIC_JOURNAL_OTHER_RULES
         if interval_ms is not None:
             if sync != "group":
                 raise ValueError("interval_ms goes with sync='group'")

@@ -130,6 +130,8 @@ CIVIC_SYNC_GROUP = 0x2
 CIVIC_SYNC_NONE = 0x4
 CIVIC_SYNC_GROUP_DEFAULT_MS = 50
 CIVIC_JOURNAL_RECOVER = 0x100
+CIVIC_JOURNAL_OTHER_RULES = 0x200  # since 1.1
+CIVIC_SNAPSHOT_OTHER_RULES = 0x1   # since 1.1
 
 
 def CIVIC_SYNC_INTERVAL_MS(ms):
@@ -757,6 +759,7 @@ PROTOTYPES = {
     # Durability: snapshots and the journal
     "civic_engine_save": (c_int, [engine_p, c_char_p, _err_p], _S),
     "civic_engine_load_snapshot": (c_int, [engine_p, c_char_p, _err_p], _S),
+    "civic_engine_load_snapshot_ext": (c_int, [engine_p, c_char_p, c_uint32, _err_p], _S),
     "civic_engine_open_snapshot": (c_int, [POINTER(engine_p), rules_p,
                                            POINTER(civic_engine_options), c_char_p,
                                            _err_p], _S),

@@ -1769,6 +1769,36 @@ class TestDurability(Base):
             e.load_snapshot(snap)                                  # duplicates
             self.assertEqual(e.event_count, 4)
 
+    def test_files_of_a_revised_scheme(self):
+        """Under a revision (base 1001, not 1000) the old files are refused,
+        unless other_rules=True: then every score is one point more."""
+        snap, jnl = self.dir / "events.snap", self.dir / "events.jnl"
+        with civic.Engine(self.rules) as e:
+            e.journal_open(jnl)
+            self.fill(e)
+            e.compact(snap)
+            e.add(id="late", subject="r9", type="fine", ts="2022-04-01")
+            before = {s.subject: s.score for s in e.subjects()}
+        revised = civic.Rules.from_text(RULES.replace("base = 1000", "base = 1001"))
+        with civic.Engine(revised) as e:
+            with self.assertRaises(civic.CivicError) as cm:
+                e.load_snapshot(snap)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            with self.assertRaises(TypeError):
+                e.load_snapshot(snap, other_rules=1)
+            e.load_snapshot(snap, other_rules=True)
+            with self.assertRaises(civic.CivicError) as cm:
+                e.journal_open(jnl)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            e.journal_open(jnl, other_rules=True)
+            self.assertEqual({s.subject: s.score for s in e.subjects()},
+                             {k: v + 1 for k, v in before.items()})
+            e.compact(snap)
+        with civic.Engine(revised) as e:  # both files carry the revision now
+            e.load_snapshot(snap)
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 5)
+
     def test_snapshot_errors(self):
         self.fill(self.engine)
         snap = self.dir / "events.snap"
