@@ -1282,12 +1282,57 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     return rq;
 }
 
+typedef struct {
+    unsigned lengths, codings;
+    const char *length, *coding;
+    bool lengths_differ;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->lengths++ && strcmp(f->length, value) != 0) f->lengths_differ = true;
+        f->length = value;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->codings++;
+        f->coding = value;
+    }
+    return MHD_YES;
+}
+
+/* Where a request's body ends must be beyond doubt (RFC 9112, 6.3): two
+ * Content-Length values that differ, or a length beside a transfer coding,
+ * would let a proxy in front and this server cut the stream apart
+ * differently (request smuggling); a coding other than chunked cannot be
+ * read.  Such a request is answered at once, and the connection closed. */
+static verdict framing_check(struct MHD_Connection *c)
+{
+    framing f = { 0, 0, NULL, NULL, false };
+    MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+    static const header close = { "Connection", "close" };
+    if (f.lengths_differ)
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
+                          "two Content-Length headers that differ", close };
+    if (f.codings && f.lengths)
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
+                          "Content-Length beside Transfer-Encoding", close };
+    if (f.codings > 1 || (f.codings && strcasecmp(f.coding, "chunked") != 0))
+        return (verdict){ MHD_HTTP_NOT_IMPLEMENTED, "transfer coding not implemented",
+                          "a body is read as sent or chunked (Transfer-Encoding: chunked)", close };
+    return (verdict){ 0 };
+}
+
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
                                   const char *method)
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
-    verdict v = check_request(s, c, rq, method);
+    verdict v = framing_check(c);
+    if (v.status) return send_verdict(c, rq, &v);
+    v = check_request(s, c, rq, method);
     if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
     if (v.status && expects_body(c)) return send_verdict(c, rq, &v);
     rq->pending = v;

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -343,6 +344,54 @@ def test_keep_alive(srv):
         conn.close()
 
 
+def raw_bytes(srv, data, wait=10):
+    """Send bytes as they are on a new connection; everything answered until
+    the server closes it (or `wait` seconds pass: then "<timeout>")."""
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=wait)
+    out = b""
+    try:
+        sock.sendall(data)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except socket.timeout:
+        out += b"<timeout>"
+    finally:
+        sock.close()
+    return out
+
+
+def test_framing(srv):
+    """Where a body ends must be beyond doubt (RFC 9112, 6.3), or a proxy in
+    front and the server would cut a stream apart differently: two lengths
+    that differ, or a length beside a coding, are refused at once and the
+    connection closed, so what follows is never read as a request of its
+    own; a coding other than chunked is refused (it hung until the request
+    timeout, unanswered)."""
+    smuggled = b"GET /nowhere-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    head = b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+    cases = [
+        (head + b"Content-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(smuggled) + smuggled,
+         b"400 Bad Request", b"two Content-Length headers that differ"),
+        (head + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled,
+         b"400 Bad Request", b"Content-Length beside Transfer-Encoding"),
+        (head + b"Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n", b"501 Not Implemented",
+         b"transfer coding not implemented"),
+        (head + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", b"501 Not Implemented",
+         b"transfer coding not implemented"),
+    ]
+    for data, status, reason in cases:
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 " + status) and reason in out and
+              out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
+              "framing: %r answers %r once and closes: %r" % (data[:90], status, out[:300]))
+    out = raw_bytes(srv, head + b"Content-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 200") or out.startswith(b"HTTP/1.1 401"),
+          "framing: one length given twice is one length: %r" % out[:200])
+
+
 def test_targets(srv):
     for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
                  "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE",
@@ -486,6 +535,7 @@ def main():
             test_methods(srv)
             test_keep_alive(srv)
             test_targets(srv)
+            test_framing(srv)
             test_json_bodies(srv)
             test_metrics(srv)
         finally:
