@@ -1255,8 +1255,13 @@ static bool decode_target(request *rq, const char *uri)
     rq->path_len = k;
     rq->record_suffix = n >= 7 && memcmp(uri + n - 7, "/record", 7) == 0;
     const char *q = uri + n;
-    bool control = false; /* no subject id or list name holds one */
-    for (size_t i = 0; i < k; i++) control |= (unsigned char)rq->path[i] < 0x20 || rq->path[i] == 0x7f;
+    bool control = false; /* no subject id or list name holds one, C1 (U+0080..U+009F) included */
+    for (size_t i = 0; i < k; i++) {
+        unsigned char b = (unsigned char)rq->path[i];
+        control |= b < 0x20 || b == 0x7f ||
+                   (b == 0xc2 && i + 1 < k && (unsigned char)rq->path[i + 1] >= 0x80 &&
+                    (unsigned char)rq->path[i + 1] <= 0x9f);
+    }
     rq->bad_target = control || !utf8_valid(rq->path, k) || strstr(q, "%00") != NULL;
     return true;
 }

@@ -395,7 +395,8 @@ def test_framing(srv):
 def test_targets(srv):
     for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
                  "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE",
-                 "/subjects/a%0Ab", "/subjects/a%7Fb/record", "/lists/a%09b"):
+                 "/subjects/a%0Ab", "/subjects/a%7Fb/record", "/lists/a%09b",
+                 "/subjects/a%C2%85b", "/subjects/%C2%9F/record"):
         status, _, data = srv.raw("GET", path, token=tok("reader"))
         check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
     # A valid multi-byte id is fine and comes back as the same UTF-8.
