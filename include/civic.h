@@ -1300,7 +1300,8 @@ CIVIC_API uint32_t civic_split_part(const char *key, size_t len, uint32_t parts)
 /* ===================================================================== */
 
 /** Write a fixed-point value with `places` decimals (0..3), e.g. hundredths
- *  100050 with 2 places as "1000.50".  Needs at most 24 bytes.
+ *  100050 with 2 places as "1000.50".  Needs at most 24 bytes.  On failure
+ *  buf holds "" (when size > 0).
  *  @return CIVIC_OK or CIVIC_E_INVALID (buf too small, places > 3). */
 CIVIC_API int civic_format_fixed(int64_t value, unsigned places, char *buf, size_t size);
 

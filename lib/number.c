@@ -149,7 +149,9 @@ size_t civic__format_fixed(int64_t value, unsigned places, char *buf)
 int civic_format_fixed(int64_t value, unsigned places, char *buf, size_t size)
 {
     char tmp[32];
-    if (!buf || places > 3) return CIVIC_E_INVALID;
+    if (!buf) return CIVIC_E_INVALID;
+    if (size > 0) buf[0] = '\0'; /* on failure "", as civic_rules_format_time writes */
+    if (places > 3) return CIVIC_E_INVALID;
     size_t len = civic__format_fixed(value, places, tmp);
     if (len + 1 > size) return CIVIC_E_INVALID;
     memcpy(buf, tmp, len + 1);

@@ -380,6 +380,12 @@ static void strerror_and_names_cover_every_code(void **state)
     assert_int_equal(civic_format_fixed(7, 0, buf, sizeof(buf)), CIVIC_OK);
     assert_string_equal(buf, "7");
     assert_int_equal(civic_format_fixed(7, 4, buf, sizeof(buf)), CIVIC_E_INVALID);
+    assert_string_equal(buf, ""); /* a failure leaves "", never a stale value */
+    memcpy(buf, "stale", 6);
+    assert_int_equal(civic_format_fixed(123456, 2, buf, 7), CIVIC_E_INVALID); /* "1234.56" */
+    assert_string_equal(buf, "");
+    assert_int_equal(civic_format_fixed(123456, 2, buf, 8), CIVIC_OK);
+    assert_string_equal(buf, "1234.56");
 }
 
 /* Timestamps convert like a naive calendar (year by year, month by month)
