@@ -155,8 +155,10 @@ static bool snapshot_tombs(const civic_engine *e, snap_writer *w)
     if (!writer_flush_tagged(w, "ACTT")) return false;
     if (e->purge_horizon == CIVIC_NO_TIME) return true;
     civic__put64(w->buf + SNAP_BLOCK_HEADER_BYTES, (uint64_t)e->purge_horizon);
+    /* the count, unless the engine does not know it (it loaded a file of an
+     * earlier 1.1 build): then the horizon alone, as such a file has it */
     civic__put64(w->buf + SNAP_BLOCK_HEADER_BYTES + 8, e->purge_seq);
-    w->len = 16;
+    w->len = e->purge_seq ? 16 : 8;
     w->count = 1;
     return writer_flush_tagged(w, "HRZN");
 }

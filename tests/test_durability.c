@@ -550,6 +550,49 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
     free(bytes);
 }
 
+/* A snapshot of an earlier 1.1 build: its horizon block holds the horizon
+ * alone (8 bytes, no purge count).  It loads, and the engine saves it again
+ * as a file that loads (a count of 0 written would be refused as damage). */
+static void snapshot_with_a_horizon_but_no_purge_count_loads(void **state)
+{
+    (void)state;
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_purge(a, 1764518400, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(a, path_in("hz8.snap"), NULL), CIVIC_OK);
+    uint64_t events = civic_engine_event_count(a);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *b = read_all(path_in("hz8.snap"), &n);
+    unsigned char *at = NULL;
+    for (size_t i = 48; i + 32 <= n && !at; i++)
+        if (memcmp(b + i, "HRZN", 4) == 0) at = b + i;
+    assert_non_null(at);
+    assert_int_equal(at[8], 16);
+    /* cut the count: the block's length, its checksum, then the trailer's
+     * file length and checksum */
+    size_t cut = (size_t)(at + 32 - b);
+    memmove(at + 24, at + 32, n - cut);
+    n -= 8;
+    put_le32(at + 8, 8);
+    unsigned char *trailer = b + n - 32;
+    assert_memory_equal(trailer, "CIVICEND", 8);
+    for (int i = 0; i < 8; i++) trailer[16 + i] = (unsigned char)((uint64_t)n >> (8 * i));
+    reseal_block(b, n, at);
+    write_all(path_in("hz8b.snap"), b, n);
+    free(b);
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *e = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("hz8b.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_purge_horizon(e), 1764518400);
+    assert_int_equal(civic_engine_event_count(e), events);
+    assert_int_equal(civic_engine_save(e, path_in("hz8c.snap"), NULL), CIVIC_OK);
+    civic_engine_free(e);
+    e = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("hz8c.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_purge_horizon(e), 1764518400);
+    civic_engine_free(e);
+}
+
 /* A file that holds one id twice with different fields (checksums right) is
  * damaged, not a conflict with the engine. */
 static void snapshot_holding_one_id_twice_is_corrupt(void **state)
@@ -2257,6 +2300,7 @@ int main(void)
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),
         cmocka_unit_test(snapshot_with_a_horizon_out_of_range_is_corrupt),
+        cmocka_unit_test(snapshot_with_a_horizon_but_no_purge_count_loads),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
