@@ -1052,13 +1052,6 @@ static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const
     return false;
 }
 
-/* The entries in their publicity period at as_of: what the rules table says
- * is "posted for" a while is posted here, so that a resident can object
- * before it counts.  Named as the lists name: not in small cells.  Only for
- * a scheme with publicity (it reads every resident's record).  An entry
- * already repaired never counts on the score: it is left off, or, when its
- * rule also feeds the balance, posted as counting on the balance alone.  An
- * addition that a freeze would hold when it takes effect is posted as such. */
 /* What a posted entry will count when it takes effect, as things stand at
  * the page's time: the points its version gives are not the whole story
  * (a repeat offence escalates it, a cap may leave it nothing, an act may
@@ -1242,6 +1235,13 @@ static void projection_next(projection *p)
     p->tried_last = false;
 }
 
+/* The entries in their publicity period at as_of: what the rules table says
+ * is "posted for" a while is posted here, so that a resident can object
+ * before it counts.  Named as the lists name: not in small cells.  Only for
+ * a scheme with publicity (it reads every resident's record).  An entry
+ * already repaired never counts on the score: it is left off, or, when its
+ * rule also feeds the balance, posted as counting on the balance alone.  An
+ * addition that a freeze would hold when it takes effect is posted as such. */
 static int posted_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
                           const cells *c, uint64_t min_group)
 {
