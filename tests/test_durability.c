@@ -513,22 +513,33 @@ static void reseal_block(unsigned char *file, size_t n, unsigned char *block)
     free(framed);
 }
 
+/* The bytes (*n of them) of a snapshot saved as `name` by an engine of 12
+ * events purged at 2025-12-01 (*events left, optional); *hrzn: its horizon
+ * block.  Free the bytes. */
+static unsigned char *purged_snapshot(const char *name, uint64_t *events, size_t *n,
+                                      unsigned char **hrzn)
+{
+    civic_engine *a = engine_with_log(12);
+    assert_int_equal(civic_engine_purge(a, 1764518400, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(a, path_in(name), NULL), CIVIC_OK);
+    if (events) *events = civic_engine_event_count(a);
+    civic_engine_free(a);
+    unsigned char *bytes = read_all(path_in(name), n);
+    *hrzn = NULL;
+    for (size_t i = 48; i + 32 <= *n && !*hrzn; i++)
+        if (memcmp(bytes + i, "HRZN", 4) == 0) *hrzn = bytes + i;
+    assert_non_null(*hrzn);
+    return bytes;
+}
+
 /* A snapshot's purge horizon is checked as a purge checks it: one outside
  * the range of times (checksums right) is damage.  It was taken, and every
  * answer before it, to 146 billion years from now, was "purged". */
 static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
 {
     (void)state;
-    civic_engine *a = engine_with_log(12);
-    assert_int_equal(civic_engine_purge(a, 1764518400, NULL, NULL), CIVIC_OK);
-    assert_int_equal(civic_engine_save(a, path_in("hz.snap"), NULL), CIVIC_OK);
-    civic_engine_free(a);
     size_t n;
-    unsigned char *bytes = read_all(path_in("hz.snap"), &n);
-    unsigned char *at = NULL;
-    for (size_t i = 0; i + 24 <= n && !at; i++)
-        if (memcmp(bytes + i, "HRZN", 4) == 0) at = bytes + i;
-    assert_non_null(at);
+    unsigned char *at, *bytes = purged_snapshot("hz.snap", NULL, &n, &at);
     const int64_t bad[] = { (int64_t)1 << 62, INT64_MIN, CIVIC_TIME_MAX + 1 };
     for (size_t k = 0; k < 3; k++) {
         for (int i = 0; i < 8; i++) at[16 + i] = (unsigned char)((uint64_t)bad[k] >> (8 * i));
@@ -556,17 +567,9 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
 static void snapshot_with_a_horizon_but_no_purge_count_loads(void **state)
 {
     (void)state;
-    civic_engine *a = engine_with_log(12);
-    assert_int_equal(civic_engine_purge(a, 1764518400, NULL, NULL), CIVIC_OK);
-    assert_int_equal(civic_engine_save(a, path_in("hz8.snap"), NULL), CIVIC_OK);
-    uint64_t events = civic_engine_event_count(a);
-    civic_engine_free(a);
+    uint64_t events;
     size_t n;
-    unsigned char *b = read_all(path_in("hz8.snap"), &n);
-    unsigned char *at = NULL;
-    for (size_t i = 48; i + 32 <= n && !at; i++)
-        if (memcmp(b + i, "HRZN", 4) == 0) at = b + i;
-    assert_non_null(at);
+    unsigned char *at, *b = purged_snapshot("hz8.snap", &events, &n, &at);
     assert_int_equal(at[8], 16);
     /* cut the count: the block's length, its checksum, then the trailer's
      * file length and checksum */

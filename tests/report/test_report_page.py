@@ -643,39 +643,46 @@ def posted_page(tmp):
 
 
 
+def write_case(tmp, name, rules_text, log_text):
+    """A case's rules file and log in tmp: (rules path, log path)."""
+    paths = (os.path.join(tmp, name + ".toml"), os.path.join(tmp, name + ".csv"))
+    for path, text in zip(paths, (rules_text, log_text)):
+        with open(path, "w") as f:
+            f.write(text)
+    return paths
+
+
 def posted_repaired_or_frozen(tmp):
     """An entry repaired before it counts never counts on the score: it is
     not posted (f1); one whose rule also feeds the balance still counts
     there and is posted as such (a3); f2, not repaired, is posted.  An
     addition a freeze will hold is posted with that said (a4, a7, a8)."""
-    rules = os.path.join(tmp, "posted-repair.toml")
-    with open(rules, "w") as f:
-        f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
-                '[rule.fine]\npoints = -50\npublicity = "7d"\naffects = "score"\n'
-                '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n'
-                '[rule.default]\npoints = 0\nceiling = 599\nfreeze = true\nvalid = "5y"\n'
-                '[rule.pfreeze]\npoints = 0\nfreeze = true\npublicity = "2d"\nvalid = "1y"\n'
-                '[rule.late]\npoints = -1\nvalid = "1y"\naffects = "score"\n'
-                '[[rule.late.change]]\nfrom = "2022-03-06T00:00:00Z"\nrecount = true\nfreeze = true\n')
-    log = os.path.join(tmp, "posted-repair.csv")
-    with open(log, "w") as f:
-        f.write("id,subject,type,ts,ref\n"
-                "f1,r1,fine,2022-03-01,\np1,r1,repair,2022-03-02,f1\n"
-                "f2,r2,fine,2022-03-01,\n"
-                "a3,r3,award,2022-03-01,\np3,r3,repair,2022-03-02,a3\n"
-                # a freeze in effect holds an addition that would count
-                # during it (a4), not once it is corrected (a5), and
-                # not a deduction (f6)
-                "d4,r4,default,2022-02-01,\na4,r4,award,2022-03-01,\n"
-                "d5,r5,default,2022-02-01,\nc5,r5,correct,2022-02-15,d5\na5,r5,award,2022-03-01,\n"
-                "d6,r6,default,2022-02-01,\nf6,r6,fine,2022-03-01,\n"
-                # a freeze posted itself (d7, from 03-06) holds a7 (from
-                # 03-08); so does a change that makes late freeze from
-                # 03-06, counting again (a8); a repaired addition that a
-                # freeze holds reaches not even the balance (a9)
-                "d7,r7,pfreeze,2022-03-04,\na7,r7,award,2022-03-01,\n"
-                "d8,r8,late,2022-02-01,\na8,r8,award,2022-03-01,\n"
-                "d9,r9,default,2022-02-01,\na9,r9,award,2022-03-01,\np9,r9,repair,2022-03-02,a9\n")
+    rules, log = write_case(
+        tmp, "posted-repair",
+        '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+        '[rule.fine]\npoints = -50\npublicity = "7d"\naffects = "score"\n'
+        '[rule.award]\npoints = 20\npublicity = "7d"\naffects = "both"\n'
+        '[rule.default]\npoints = 0\nceiling = 599\nfreeze = true\nvalid = "5y"\n'
+        '[rule.pfreeze]\npoints = 0\nfreeze = true\npublicity = "2d"\nvalid = "1y"\n'
+        '[rule.late]\npoints = -1\nvalid = "1y"\naffects = "score"\n'
+        '[[rule.late.change]]\nfrom = "2022-03-06T00:00:00Z"\nrecount = true\nfreeze = true\n',
+        "id,subject,type,ts,ref\n"
+        "f1,r1,fine,2022-03-01,\np1,r1,repair,2022-03-02,f1\n"
+        "f2,r2,fine,2022-03-01,\n"
+        "a3,r3,award,2022-03-01,\np3,r3,repair,2022-03-02,a3\n"
+        # a freeze in effect holds an addition that would count
+        # during it (a4), not once it is corrected (a5), and
+        # not a deduction (f6)
+        "d4,r4,default,2022-02-01,\na4,r4,award,2022-03-01,\n"
+        "d5,r5,default,2022-02-01,\nc5,r5,correct,2022-02-15,d5\na5,r5,award,2022-03-01,\n"
+        "d6,r6,default,2022-02-01,\nf6,r6,fine,2022-03-01,\n"
+        # a freeze posted itself (d7, from 03-06) holds a7 (from
+        # 03-08); so does a change that makes late freeze from
+        # 03-06, counting again (a8); a repaired addition that a
+        # freeze holds reaches not even the balance (a9)
+        "d7,r7,pfreeze,2022-03-04,\na7,r7,award,2022-03-01,\n"
+        "d8,r8,late,2022-02-01,\na8,r8,award,2022-03-01,\n"
+        "d9,r9,default,2022-02-01,\na9,r9,award,2022-03-01,\np9,r9,repair,2022-03-02,a9\n")
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-05", "--min-group", "1",
                           "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
@@ -713,19 +720,17 @@ def posted_points_as_they_will_count(tmp):
     cap of 2 used by v1, so it counts 0.  x1 counts 2 on a page of 01-05;
     w0, dated 01-06 and counting at once in the same cap, leaves it 0 on a
     page of 01-07 -- and must not reach back into the page of 01-05."""
-    rules = os.path.join(tmp, "posted-points.toml")
-    with open(rules, "w") as f:
-        f.write('[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\n'
-                '[cap.month2]\nlimit = 2\nperiod = "month"\n'
-                '[rule.finep]\npoints = -10\nvalid = "1y"\nrepeat_factor = 2\npublicity = "7d"\n'
-                '[rule.volc]\npoints = 1\nper = "unit"\ncap_group = "month2"\npublicity = "7d"\n'
-                '[rule.volq]\npoints = 1\nper = "unit"\ncap_group = "month2"\n')
-    log = os.path.join(tmp, "posted-points.csv")
-    with open(log, "w") as f:
-        f.write("id,subject,type,ts,qty\n"
-                "a8,sE,finep,2023-12-20,\na9,sE,finep,2024-01-01,\n"
-                "v1,sV,volc,2024-01-02,2\nv2,sV,volc,2024-01-03,2\n"
-                "x1,sW,volc,2024-01-04,2\nw0,sW,volq,2024-01-06,2\n")
+    rules, log = write_case(
+        tmp, "posted-points",
+        '[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\n'
+        '[cap.month2]\nlimit = 2\nperiod = "month"\n'
+        '[rule.finep]\npoints = -10\nvalid = "1y"\nrepeat_factor = 2\npublicity = "7d"\n'
+        '[rule.volc]\npoints = 1\nper = "unit"\ncap_group = "month2"\npublicity = "7d"\n'
+        '[rule.volq]\npoints = 1\nper = "unit"\ncap_group = "month2"\n',
+        "id,subject,type,ts,qty\n"
+        "a8,sE,finep,2023-12-20,\na9,sE,finep,2024-01-01,\n"
+        "v1,sV,volc,2024-01-02,2\nv2,sV,volc,2024-01-03,2\n"
+        "x1,sW,volc,2024-01-04,2\nw0,sW,volq,2024-01-06,2\n")
 
     def points(at):
         raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules,
