@@ -1180,26 +1180,34 @@ static civic_record *record_then(const civic_engine *e, projection *p, const cha
     return then;
 }
 
-/* What entry id counts in `then` if it took effect there (active then, or
- * since expired or repaired: its count stays); else raw. */
-static int64_t points_in(const civic_record *then, const char *id, bool later, int64_t raw)
+/* What entry id counts in `then`, if it took effect there (active then, or
+ * since expired or repaired: its count stays): *counts true and its points.
+ * Otherwise (merged into a heavier member of its act, archived before it
+ * takes effect) it will count nothing: false and 0.  Without `then`: true
+ * and raw, all that can be told. */
+static int64_t points_in(const civic_record *then, const char *id, bool later, int64_t raw,
+                         bool *counts)
 {
-    for (size_t k = 0; then && k < civic_record_count(then); k++) {
+    *counts = true;
+    if (!then) return raw;
+    for (size_t k = 0; k < civic_record_count(then); k++) {
         civic_entry y = CIVIC_ENTRY_INIT;
         civic_record_entry(then, k, &y);
         if (strcmp(y.id, id) != 0) continue;
-        bool counts = y.state == CIVIC_STATE_ACTIVE ||
-                      (later && (y.state == CIVIC_STATE_EXPIRED || y.state == CIVIC_STATE_REPAIRED));
-        return counts ? y.counted : raw;
+        *counts = y.state == CIVIC_STATE_ACTIVE ||
+                  (later && (y.state == CIVIC_STATE_EXPIRED || y.state == CIVIC_STATE_REPAIRED));
+        return *counts ? y.counted : 0;
     }
-    return raw;
+    *counts = false;
+    return 0;
 }
 
-/* The points of the pending entry x of rec (the record at as_of) when it
- * takes effect, or its raw points when that cannot be told (it would not
- * count then). */
+/* The points the entry x of rec (the record at as_of), in its publicity
+ * period, will count when it takes effect; *counts false when it will count
+ * nothing then.  Its raw points when that cannot be told. */
 static int64_t projected_points(const civic_engine *e, projection *p, const char *subject,
-                                const civic_record *rec, int64_t as_of, const civic_entry *x)
+                                const civic_record *rec, int64_t as_of, const civic_entry *x,
+                                bool *counts)
 {
     if (!x->act[0] && !p->recount) {
         if (!p->tried_last) {
@@ -1216,10 +1224,10 @@ static int64_t projected_points(const civic_engine *e, projection *p, const char
                 p->last = NULL;
             }
         }
-        if (p->last) return points_in(p->last, x->id, true, x->raw);
+        if (p->last) return points_in(p->last, x->id, true, x->raw, counts);
     }
     civic_record *then = record_then(e, p, subject, rec, as_of, x->eff);
-    int64_t points = points_in(then, x->id, false, x->raw);
+    int64_t points = points_in(then, x->id, false, x->raw, counts);
     civic_record_free(then);
     return points;
 }
@@ -1276,11 +1284,21 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
-            if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_PENDING) continue;
+            /* a member of an act in its publicity period is merged now, as any
+             * member that does not count yet, but may be the one that counts
+             * when it takes effect (a recount change can make it the heaviest) */
+            bool merged = x.state == CIVIC_STATE_MERGED && x.eff > as_of;
+            if (x.kind != CIVIC_KIND_RULE || (x.state != CIVIC_STATE_PENDING && !merged)) continue;
             bool gone = is_repaired(x.id, repaired, nrepaired);
             /* a frozen addition counts nowhere, the balance included */
             bool held = x.raw > 0 && held_by_freeze(&f, rec, freezes, nfreezes, k, &x);
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
+            bool counts = true;
+            int64_t points = merged || !(held || gone)
+                                 ? projected_points(e, &proj, s.subject, rec, as_of, &x, &counts)
+                                 : x.raw;
+            if (merged && !counts) continue;
+            if (held || gone) points = x.raw;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
@@ -1289,8 +1307,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
             /* a held or repaired one is shown at what it would count on its own */
-            fixed(out, held || gone ? x.raw : projected_points(e, &proj, s.subject, rec, as_of, &x),
-                  2);
+            fixed(out, points, 2);
             put(out, "</td><td>");
             when(out, r, x.ts);
             put(out, "</td><td>");

@@ -750,6 +750,31 @@ def posted_points_as_they_will_count(tmp):
           "before it is: %s" % got)
 
 
+def posted_acts_as_they_will_count(tmp):
+    """One act counts once, its heaviest member, and a recount change dated in
+    the publicity period can change which (worked by hand, page of 03-03,
+    the changes from 03-05, effect from 03-08): a1 (-10, merged now under
+    b1's -20) is -30 by then and counts: it is posted at -30; c1 (-30 now)
+    is -10 by then, merged under b2's -20: posted at 0."""
+    rules, log = write_case(
+        tmp, "posted-acts",
+        '[scheme]\nbase = 1000\nutc_offset = "+08:00"\n[[grade]]\nname = "A"\n'
+        '[rule.a]\npoints = -10\nvalid = "1y"\npublicity = "7d"\naffects = "score"\n'
+        '[[rule.a.change]]\nfrom = "2024-03-05"\npoints = -30\nrecount = true\n'
+        '[rule.b]\npoints = -20\nvalid = "1y"\naffects = "score"\n'
+        '[rule.c]\npoints = -30\nvalid = "1y"\npublicity = "7d"\naffects = "score"\n'
+        '[[rule.c.change]]\nfrom = "2024-03-05"\npoints = -10\nrecount = true\n',
+        "id,subject,type,ts,act\n"
+        "a1,s1,a,2024-03-01,X\nb1,s1,b,2024-03-01,X\n"
+        "c1,s2,c,2024-03-01,Y\nb2,s2,b,2024-03-01,Y\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-03-03", "--min-group", "1", "-r",
+                          rules, log], check=True, capture_output=True, timeout=60).stdout.decode()
+    got = {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+           for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+    check(got == {"a1": "-30.00", "c1": "0.00"},
+          "posted: an act's members at what they will count: %s" % got)
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -798,6 +823,7 @@ def main():
         posted_page(tmp)
         posted_repaired_or_frozen(tmp)
         posted_points_as_they_will_count(tmp)
+        posted_acts_as_they_will_count(tmp)
         shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
