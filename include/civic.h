@@ -779,9 +779,13 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * a journal written under other rules (a scheme revised since: a rule
  * added, a change, a new weight) is replayed under the engine's, each
  * event validated anew, instead of failing with CIVIC_E_MISMATCH; an event
- * that does not fit them fails the open with CIVIC_E_MISMATCH, naming it.
- * The file keeps its header until a compaction (civic_engine_compact)
- * writes both files under the engine's rules: do that at once. */
+ * that does not fit them fails the open with CIVIC_E_MISMATCH, naming it,
+ * and so does a purge in it that the engine does not hold already (what a
+ * purge removes depends on the rules): compact under the old rules first,
+ * then load the snapshot with CIVIC_SNAPSHOT_OTHER_RULES, which keeps the
+ * purge's result.  The file keeps its header until a compaction
+ * (civic_engine_compact) writes both files under the engine's rules: do
+ * that at once. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
@@ -828,7 +832,9 @@ CIVIC_API int civic_engine_load_snapshot(civic_engine *engine, const char *path,
  *  civic_engine_load_snapshot.  With CIVIC_SNAPSHOT_OTHER_RULES a snapshot
  *  saved under other rules loads under the engine's (its events are
  *  stored as facts, rule codes not indices, and each is validated anew):
- *  how events recorded under a scheme are scored under its revision.  An
+ *  how events recorded under a scheme are scored under its revision.
+ *  Times are the instants stored (a date read without an offset keeps the
+ *  old utc_offset's meaning); purged events stay purged.  An
  *  event that does not fit the engine's rules (its type no rule of them
  *  any more) fails the load with CIVIC_E_MISMATCH, naming the event; the
  *  engine is unchanged.  Save or compact afterwards, so that the files

@@ -80,6 +80,7 @@ struct civic_journal {
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     bool other_rules;          /* CIVIC_JOURNAL_OTHER_RULES: replay a file of other rules */
+    bool foreign;              /* ... and the file is of other rules */
     uint32_t interval_ms;
     uint64_t size;             /* end of the last committed batch */
     uint32_t version;          /* the header's format version (JNL_VERSION_*) */
@@ -241,7 +242,8 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 "journal %s: format version %u is not supported (this "
                                 "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
                                 JNL_VERSION_2);
-    if (civic__get64(h + 16) != e->rules->fingerprint && !j->other_rules)
+    j->foreign = civic__get64(h + 16) != e->rules->fingerprint;
+    if (j->foreign && !j->other_rules)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx)", jname(j),
@@ -366,6 +368,15 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                                       h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX ? "time" : "number");
             else if (seq != 0 && seq <= e->purge_seq)
                 rc = CIVIC_OK; /* the snapshot the engine was loaded from holds it */
+            else if (j->foreign)
+                /* what a purge removes depends on the rules (their retain):
+                 * run again under others, it would remove other events, and
+                 * bring back ones it had deleted */
+                rc = civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, off, "journal %s, record at "
+                                      "byte %llu: a purge made under other rules cannot be "
+                                      "replayed under these; open the journal under the rules "
+                                      "it was written with and compact, then load the snapshot "
+                                      "under these", jname(j), (unsigned long long)off);
             else if ((rc = civic__purge_locked(e, h, NULL, err)) == CIVIC_OK && seq > e->purge_seq)
                 e->purge_seq = seq;
         } else {

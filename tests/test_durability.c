@@ -1163,6 +1163,51 @@ static void files_of_a_revised_scheme_load_when_asked(void **state)
     civic_engine_free(e);
 }
 
+/* A purge in a journal of other rules: what it removed depends on the old
+ * rules' retain, so replayed under the revision (retain 6y, not 2y) it would
+ * bring f1 back.  Refused, the engine unchanged; compacted under the old
+ * rules first, the snapshot keeps the purge's result under the new ones. */
+static void a_purge_of_other_rules_is_not_replayed_under_these(void **state)
+{
+    (void)state;
+    const char *old_rules = TEST_SCHEME "[rule.fine]\npoints = -10\nretain = \"2y\"\n"
+                            "affects = \"score\"\n[rule.honour]\npoints = 5\n";
+    const char *new_rules = TEST_SCHEME "[rule.fine]\npoints = -10\nretain = \"6y\"\n"
+                            "affects = \"score\"\n[rule.honour]\npoints = 5\n";
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("rp.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nf1,s1,fine,2015-03-01\nh1,s1,honour,2016-05-01\n");
+    assert_int_equal(civic_engine_purge(m, 1546300800 /* 2019-01-01 */, NULL, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(m), 1);
+    civic_engine_free(m);
+
+    civic_engine *e = engine_from(new_rules);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rp.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "a purge made under other rules cannot be replayed"));
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+
+    /* the way: compact under the old rules, then read both under the new */
+    m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("rp.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_compact(m, path_in("rp.snap"), &err), CIVIC_OK);
+    civic_engine_free(m);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("rp.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("rp.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 1); /* f1 stays deleted */
+    assert_int_equal(civic_engine_purge_horizon(e), 1546300800);
+    civic_engine_free(e);
+}
+
 /* A journal or snapshot path that is a FIFO or a device (or a link to one)
  * was replaced by a regular file: through a link to /dev/null, as root, that
  * would replace /dev/null.  It is refused, and the node stays what it was.
@@ -2294,6 +2339,7 @@ int main(void)
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
         cmocka_unit_test(a_purge_record_without_its_number_still_replays),
         cmocka_unit_test(files_of_a_revised_scheme_load_when_asked),
+        cmocka_unit_test(a_purge_of_other_rules_is_not_replayed_under_these),
         cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
         cmocka_unit_test(a_save_and_a_load_of_one_path_at_once_both_work),
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),

@@ -751,6 +751,11 @@ static int open_data(server *s)
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
+        if (rc == CIVIC_E_MISMATCH && s->opt.rescore && strstr(err.message, "a purge made under"))
+            fprintf(stderr, SERVER_NAME ": nothing was changed.  Start once under the rules the "
+                    "directory was written with (without --rescore) and stop the service "
+                    "(SIGTERM: a clean stop writes the snapshot, which keeps what the purge "
+                    "removed), then start with --rescore\n");
         if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
             recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "

@@ -776,6 +776,21 @@ def test_rescore(tmp):
     code, out = start_fails(data, ["--rules", rules["none"], "--rescore"])
     check(code == 2 and 'event "h1" does not fit these rules' in out,
           "rescore: an event without a rule under the revision is named: %d %s" % (code, out))
+    # a purge since the last snapshot cannot be replayed under other rules: refused, saying
+    # how (a clean stop under the old rules writes the snapshot, which keeps its result)
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/purge?before=2000-01-01")
+        check(status == 200, "rescore: a purge under the old rules (%s)" % status)
+    finally:
+        srv.stop(signal.SIGKILL)
+    code, out = start_fails(data, ["--rules", rules["new"], "--rescore"])
+    check(code == 2 and "a purge made under other rules" in out and "SIGTERM" in out,
+          "rescore: a journal's purge of the old rules is refused: %d %s" % (code, out))
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    srv.stop()
     for extra in (["--rescore"], []):
         srv = harness.Server(ARGS.server, data, ["--rules", rules["new"]] + extra)
         srv.start()
