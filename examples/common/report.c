@@ -924,134 +924,6 @@ static bool is_repaired(const char *id, const char **repaired, size_t n)
     return n && bsearch(&id, repaired, n, sizeof(*repaired), ref_compare) != NULL;
 }
 
-/* The rules that freeze additions in some version, with every version's
- * `from`, `recount` and `freeze`, sorted by code: read once per page (a
- * rule's info is written out for each call). */
-typedef struct freeze_version {
-    int64_t from;
-    bool recount, freeze;
-} freeze_version;
-
-typedef struct freeze_rule {
-    const char *code;
-    size_t first, count; /* its versions in freeze_rules.v */
-} freeze_rule;
-
-typedef struct freeze_rules {
-    size_t n;
-    freeze_rule *rule;
-    freeze_version *v;
-} freeze_rules;
-
-static void freeze_rules_free(freeze_rules *f)
-{
-    free(f->rule);
-    free(f->v);
-}
-
-static int freeze_rule_compare(const void *a, const void *b)
-{
-    return strcmp(((const freeze_rule *)a)->code, ((const freeze_rule *)b)->code);
-}
-
-static int freeze_rules_read(const civic_rules *r, freeze_rules *f)
-{
-    size_t rules = civic_rules_rule_count(r);
-    memset(f, 0, sizeof(*f));
-    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
-        size_t n = 0, m = 0;
-        for (size_t i = 0; i < rules; i++) {
-            civic_rule_info x;
-            if (!rule_version(r, i, 0, &x)) continue;
-            uint32_t changes = x.changes;
-            bool ever = x.freeze != 0;
-            for (size_t k = 1; !ever && k <= changes && rule_version(r, i, k, &x); k++)
-                ever = x.freeze != 0;
-            if (!ever) continue;
-            size_t first = m;
-            for (size_t k = 0; k <= changes && rule_version(r, i, k, &x); k++, m++)
-                if (pass) f->v[m] = (freeze_version){ x.from, x.recount != 0, x.freeze != 0 };
-            if (pass) f->rule[n] = (freeze_rule){ civic_rules_rule_code(r, i), first, m - first };
-            n++;
-        }
-        if (pass == 0 && n) {
-            f->rule = malloc(n * sizeof(*f->rule));
-            f->v = malloc(m * sizeof(*f->v));
-            if (!f->rule || !f->v) {
-                freeze_rules_free(f);
-                return CIVIC_E_NOMEM;
-            }
-        }
-        f->n = n;
-        if (n == 0) break;
-    }
-    if (f->n > 1) qsort(f->rule, f->n, sizeof(*f->rule), freeze_rule_compare);
-    return CIVIC_OK;
-}
-
-/* The rule `code` in f, or NULL when it never freezes. */
-static const freeze_rule *freeze_rule_of(const freeze_rules *f, const char *code)
-{
-    freeze_rule key = { code, 0, 0 };
-    return f->n ? bsearch(&key, f->rule, f->n, sizeof(key), freeze_rule_compare) : NULL;
-}
-
-/* Whether an event of rule fr dated ts freezes additions in an answer at
- * `at`: its version then is the last change that applies (dated at or
- * before `at`, and at or before ts unless it recounts). */
-static bool freezes_at(const freeze_rules *f, const freeze_rule *fr, int64_t ts, int64_t at)
-{
-    const freeze_version *v = f->v + fr->first;
-    bool freeze = v[0].freeze;
-    for (size_t k = 1; k < fr->count; k++)
-        if (v[k].from <= at && (v[k].recount || v[k].from <= ts)) freeze = v[k].freeze;
-    return freeze;
-}
-
-/* The entries of rec that may hold a posted addition when it takes effect:
- * of a rule that freezes in some version, in effect at as_of or posted
- * themselves (and not repaired: such a one never takes effect), and not
- * corrected by as_of.  Their indices go to *out (NULL when none). */
-static int freeze_candidates(const freeze_rules *f, const civic_record *rec, int64_t as_of,
-                             const char **repaired, size_t nrepaired, size_t **out, size_t *n)
-{
-    size_t count = civic_record_count(rec), m = 0;
-    *out = NULL;
-    *n = 0;
-    for (size_t k = 0; f->n && k < count; k++) {
-        civic_entry x = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, k, &x);
-        if (x.kind != CIVIC_KIND_RULE || x.corrected <= as_of ||
-            (x.state != CIVIC_STATE_ACTIVE && x.state != CIVIC_STATE_PENDING) ||
-            !freeze_rule_of(f, x.type))
-            continue;
-        if (x.state == CIVIC_STATE_PENDING && is_repaired(x.id, repaired, nrepaired)) continue;
-        if (*out == NULL && (*out = malloc(count * sizeof(**out))) == NULL) return CIVIC_E_NOMEM;
-        (*out)[m++] = k;
-    }
-    *n = m;
-    return CIVIC_OK;
-}
-
-/* Whether the posted addition at index at of rec (x) would be frozen when it
- * takes effect, as things stand at as_of: an earlier entry among the
- * candidates freezes then and is in effect then.  An entry in effect now
- * ends when the record says; one posted itself is taken to last past x's
- * start (a rule that freezes is valid for long, and its end is not known
- * before it starts). */
-static bool held_by_freeze(const freeze_rules *f, const civic_record *rec, const size_t *cand,
-                           size_t n, size_t at, const civic_entry *x)
-{
-    for (size_t c = 0; c < n && cand[c] < at; c++) {
-        civic_entry e = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, cand[c], &e);
-        if (e.state == CIVIC_STATE_ACTIVE && e.end <= x->eff) continue;
-        const freeze_rule *fr = freeze_rule_of(f, e.type);
-        if (fr && freezes_at(f, fr, e.ts, x->eff)) return true;
-    }
-    return false;
-}
-
 /* What a posted entry will count when it takes effect, as things stand at
  * the page's time: the points its version gives are not the whole story
  * (a repeat offence escalates it, a cap may leave it nothing, an act may
@@ -1159,11 +1031,13 @@ static int64_t archived_of(const civic_record *rec)
 }
 
 /* The resident's record at t > as_of from the events known at as_of (rec
- * is its record at as_of), or NULL when it cannot be made. */
+ * is its record at as_of), or NULL when it cannot be made.  *settled: no
+ * entry was archived between as_of and t. */
 static civic_record *record_then(const civic_engine *e, projection *p, const char *subject,
-                                 const civic_record *rec, int64_t as_of, int64_t t)
+                                 const civic_record *rec, int64_t as_of, int64_t t, bool *settled)
 {
     civic_record *then = NULL;
+    *settled = false;
     if (civic_engine_record(e, subject, t, &then) == CIVIC_OK) {
         bool known = archived_of(then) == archived_of(rec);
         for (size_t k = 0; known && k < civic_record_count(then); k++) {
@@ -1171,44 +1045,59 @@ static civic_record *record_then(const civic_engine *e, projection *p, const cha
             civic_record_entry(then, k, &y);
             known = y.ts <= as_of;
         }
-        if (known) return then;
+        if (known) {
+            *settled = true;
+            return then;
+        }
         civic_record_free(then);
         then = NULL;
     }
     if (projection_engine(civic_engine_rules(e), p, subject, rec) != CIVIC_OK) return NULL;
     if (civic_engine_record(p->engine, subject, t, &then) != CIVIC_OK) return NULL;
+    /* the engine of what was known holds none archived at as_of */
+    *settled = archived_of(then) == 0;
     return then;
 }
 
-/* What entry id counts in `then`, if it took effect there (active then, or
- * since expired or repaired: its count stays): *counts true and its points.
- * Otherwise (merged into a heavier member of its act, archived before it
- * takes effect) it will count nothing: false and 0.  Without `then`: true
- * and raw, all that can be told. */
-static int64_t points_in(const civic_record *then, const char *id, bool later, int64_t raw,
-                         bool *counts)
+/* What a posted entry will do when it takes effect. */
+typedef struct projected {
+    bool counts;    /* it will count (an addition a freeze holds does not) */
+    bool frozen;    /* an addition a freeze will hold */
+    int64_t points; /* what it will count: 0 unless it counts */
+    int64_t raw;    /* its points before caps, escalated (what a freeze holds) */
+} projected;
+
+/* What entry x does in `then`, if it took effect there (active then, or
+ * since expired or repaired: what it did stays).  Merged into a heavier
+ * member of its act, or archived before it takes effect, it counts
+ * nothing.  Without `then`, all that can be told: its raw points. */
+static projected projected_in(const civic_record *then, const civic_entry *x, bool later)
 {
-    *counts = true;
-    if (!then) return raw;
+    projected out = { true, false, x->raw, x->raw };
+    if (!then) return out;
+    out.counts = false;
+    out.points = 0;
     for (size_t k = 0; k < civic_record_count(then); k++) {
         civic_entry y = CIVIC_ENTRY_INIT;
         civic_record_entry(then, k, &y);
-        if (strcmp(y.id, id) != 0) continue;
-        *counts = y.state == CIVIC_STATE_ACTIVE ||
-                  (later && (y.state == CIVIC_STATE_EXPIRED || y.state == CIVIC_STATE_REPAIRED));
-        return *counts ? y.counted : 0;
+        if (strcmp(y.id, x->id) != 0) continue;
+        bool took = y.state == CIVIC_STATE_ACTIVE ||
+                    (later && (y.state == CIVIC_STATE_EXPIRED || y.state == CIVIC_STATE_REPAIRED));
+        out.frozen = (y.marks & CIVIC_MARK_FROZEN) != 0; /* a repaired one too */
+        out.counts = took && !out.frozen;
+        out.points = out.counts ? y.counted : 0;
+        out.raw = y.raw;
+        break;
     }
-    *counts = false;
-    return 0;
+    return out;
 }
 
-/* The points the entry x of rec (the record at as_of), in its publicity
- * period, will count when it takes effect; *counts false when it will count
- * nothing then.  Its raw points when that cannot be told. */
-static int64_t projected_points(const civic_engine *e, projection *p, const char *subject,
-                                const civic_record *rec, int64_t as_of, const civic_entry *x,
-                                bool *counts)
+/* What the entry x of rec (the record at as_of), in its publicity period,
+ * will do when it takes effect. */
+static projected project(const civic_engine *e, projection *p, const char *subject,
+                         const civic_record *rec, int64_t as_of, const civic_entry *x)
 {
+    bool settled;
     if (!x->act[0] && !p->recount) {
         if (!p->tried_last) {
             p->tried_last = true;
@@ -1216,20 +1105,22 @@ static int64_t projected_points(const civic_engine *e, projection *p, const char
             for (size_t k = 0; k < civic_record_count(rec); k++) {
                 civic_entry y = CIVIC_ENTRY_INIT;
                 civic_record_entry(rec, k, &y);
-                if (y.state == CIVIC_STATE_PENDING && y.eff > last) last = y.eff;
+                if ((y.state == CIVIC_STATE_PENDING || y.state == CIVIC_STATE_MERGED) &&
+                    y.eff > last)
+                    last = y.eff;
             }
-            p->last = record_then(e, p, subject, rec, as_of, last);
-            if (p->last && archived_of(p->last) != archived_of(rec)) {
+            p->last = record_then(e, p, subject, rec, as_of, last, &settled);
+            if (p->last && !settled) {
                 civic_record_free(p->last);
                 p->last = NULL;
             }
         }
-        if (p->last) return points_in(p->last, x->id, true, x->raw, counts);
+        if (p->last) return projected_in(p->last, x, true);
     }
-    civic_record *then = record_then(e, p, subject, rec, as_of, x->eff);
-    int64_t points = points_in(then, x->id, false, x->raw, counts);
+    civic_record *then = record_then(e, p, subject, rec, as_of, x->eff, &settled);
+    projected out = projected_in(then, x, false);
     civic_record_free(then);
-    return points;
+    return out;
 }
 
 /* Ready for the next resident. */
@@ -1256,13 +1147,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     const civic_rules *r = civic_engine_rules(e);
     if (!any_publicity(r)) return CIVIC_OK;
     civic_result *all = NULL;
-    freeze_rules f;
-    int rc = freeze_rules_read(r, &f);
-    if (rc == CIVIC_OK) rc = civic_engine_subjects(e, as_of, &all);
-    if (rc != CIVIC_OK) {
-        freeze_rules_free(&f);
-        return rc;
-    }
+    int rc = civic_engine_subjects(e, as_of, &all);
+    if (rc != CIVIC_OK) return rc;
     put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
              "publicity period: each counts from the date in its last column, by the points "
              "shown (a repeat offence, a cap or one act counted once taken into account, as "
@@ -1276,11 +1162,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         civic_record *rec = NULL;
         const char **repaired = NULL;
         size_t nrepaired = 0;
-        size_t *freezes = NULL, nfreezes = 0;
         rc = civic_engine_record(e, s.subject, as_of, &rec);
         if (rc == CIVIC_OK) rc = repaired_ids(rec, &repaired, &nrepaired);
-        if (rc == CIVIC_OK)
-            rc = freeze_candidates(&f, rec, as_of, repaired, nrepaired, &freezes, &nfreezes);
         for (size_t k = 0; rc == CIVIC_OK && k < civic_record_count(rec); k++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, k, &x);
@@ -1290,15 +1173,13 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             bool merged = x.state == CIVIC_STATE_MERGED && x.eff > as_of;
             if (x.kind != CIVIC_KIND_RULE || (x.state != CIVIC_STATE_PENDING && !merged)) continue;
             bool gone = is_repaired(x.id, repaired, nrepaired);
+            projected pr = project(e, &proj, s.subject, rec, as_of, &x);
+            bool held = pr.frozen;
             /* a frozen addition counts nowhere, the balance included */
-            bool held = x.raw > 0 && held_by_freeze(&f, rec, freezes, nfreezes, k, &x);
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
-            bool counts = true;
-            int64_t points = merged || !(held || gone)
-                                 ? projected_points(e, &proj, s.subject, rec, as_of, &x, &counts)
-                                 : x.raw;
-            if (merged && !counts) continue;
-            if (held || gone) points = x.raw;
+            if (merged && !pr.counts && !held) continue;
+            /* a held or repaired one is shown at what it would count on its own */
+            int64_t points = gone ? x.raw : held ? pr.raw : pr.points;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
@@ -1306,7 +1187,6 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             resident_row(out, c, s.subject, s.group, x.id);
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
-            /* a held or repaired one is shown at what it would count on its own */
             fixed(out, points, 2);
             put(out, "</td><td>");
             when(out, r, x.ts);
@@ -1316,7 +1196,6 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             else if (held) put(out, ", only if the freeze on this resident is lifted by then");
             put(out, "</td></tr>\n");
         }
-        free(freezes);
         free(repaired);
         civic_record_free(rec);
         projection_next(&proj);
@@ -1324,7 +1203,6 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     projection_next(&proj);
     civic_rules_free(proj.rules);
     civic_result_free(all);
-    freeze_rules_free(&f);
     if (rows) put(out, "</table></div>\n");
     else
         put(out, any_small_cell(c, min_group) ? "<p data-posted=\"0\">No entry is named.</p>\n"

@@ -775,6 +775,59 @@ def posted_acts_as_they_will_count(tmp):
           "posted: an act's members at what they will count: %s" % got)
 
 
+def posted_as_they_will_be(tmp):
+    """What happens between the page's time and the day an entry takes effect
+    decides it (worked by hand; the page of each resident at its time):
+    s1's e1 (02-12) counts -10 though 'old' is archived and e2 counts later
+    (03-01); s2's a1 (03-03) repeats g0 (x2: 40) and f1's freeze, posted
+    itself, lasts one day (02-27): it is over by then, no note; s3's freeze
+    is archived (02-12) before a1 counts (02-16): no note; s4's a1 is
+    archived (02-11) before it would count: 0.  With recount changes dated
+    02-12: s5's +10 is -25 by its day, counted (a deduction is never
+    frozen); s6's 0 is +25 by then, and f1's freeze holds it: noted."""
+    head = '[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\nmin = 1000\n' \
+           '[[grade]]\nname = "B"\n[rule.frz]\npoints = 0\nfreeze = true\n'
+    cases = [
+        (head +
+         '[rule.frz_brief]\npoints = 0\nvalid = "1d"\npublicity = "7d"\nfreeze = true\n'
+         '[rule.frz_kept]\npoints = 0\nfreeze = true\nretain = "4d"\naffects = "score"\n'
+         '[rule.good]\npoints = 20\npublicity = "7d"\nrepeat_factor = 2\n'
+         '[rule.good_kept]\npoints = 20\npublicity = "7d"\nretain = "2d"\naffects = "score"\n'
+         '[rule.fine]\npoints = -10\npublicity = "2d"\nretain = "4d"\naffects = "score"\n'
+         '[rule.big]\npoints = -40\npublicity = "end-of-month"\n',
+         "id,subject,type,ts\nold,s1,fine,2024-01-01\ne1,s1,fine,2024-02-10\n"
+         "e2,s1,big,2024-02-04\n"
+         "g0,s2,good,2024-02-01\nf1,s2,frz_brief,2024-02-20\na1,s2,good,2024-02-25\n"
+         "f3,s3,frz_kept,2024-02-08\na3,s3,good,2024-02-09\n"
+         "f4,s4,frz,2024-02-01\na4,s4,good_kept,2024-02-09\n",
+         {"s1": ("2024-02-11", {"e1": "-10.00", "e2": "-40.00"}),
+          "s2": ("2024-02-25T12:00:00", {"f1": "0.00", "a1": "40.00"}),
+          "s3": ("2024-02-10", {"a3": "20.00"}),
+          "s4": ("2024-02-10", {"a4": "0.00"})}),
+        (head +
+         '[rule.item]\npoints = 10\npublicity = "7d"\naffects = "score"\n'
+         '[[rule.item.change]]\nfrom = "2024-02-12"\npoints = -25\nrecount = true\n'
+         '[rule.item0]\npoints = 0\npublicity = "7d"\naffects = "score"\n'
+         '[[rule.item0.change]]\nfrom = "2024-02-12"\npoints = 25\nrecount = true\n',
+         "id,subject,type,ts\nf5,s5,frz,2024-02-01\na5,s5,item,2024-02-09\n"
+         "f6,s6,frz,2024-02-01\na6,s6,item0,2024-02-09\n",
+         {"s5": ("2024-02-10", {"a5": "-25.00"}), "s6": ("2024-02-10", {"a6": "25.00 held"})}),
+    ]
+    held = "only if the freeze on this resident is lifted by then"
+    for n, (rules_text, log_text, want) in enumerate(cases):
+        rules, log = write_case(tmp, "posted-then-%d" % n, rules_text, log_text)
+        for subject, (at, rows) in want.items():
+            raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r",
+                                  rules, log], check=True, capture_output=True,
+                                 timeout=60).stdout.decode()
+            got = {}
+            for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
+                cells = re.sub(r"<[^>]*>", "|", m.group(0)).split("|")
+                if cells[1] == subject:
+                    got[m.group(1)] = cells[-7] + (" held" if held in m.group(0) else "")
+            check(got == rows, "posted: %s at %s: %s, not %s" % (subject, at, got, rows))
+
+
 def ungrouped_page(tmp):
     """Residents, none of them in a group: the page says so (it said there
     were no residents), and names nobody on a list (each is a cell of 3)."""
@@ -824,6 +877,7 @@ def main():
         posted_repaired_or_frozen(tmp)
         posted_points_as_they_will_count(tmp)
         posted_acts_as_they_will_count(tmp)
+        posted_as_they_will_be(tmp)
         shallow_path_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
