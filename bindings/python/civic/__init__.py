@@ -1476,14 +1476,25 @@ class Engine(_Owner):
     @classmethod
     def open_snapshot(cls, path: _Union[str, bytes, _os.PathLike],
                       rules: _Optional["Rules"] = None, events_max: int = 0,
-                      threads: int = 0) -> "Engine":
+                      threads: int = 0, other_rules: bool = False) -> "Engine":
         """A new engine holding the events of the snapshot at `path` (see
         save()).  CivicError: CIVIC_E_IO, CIVIC_E_CORRUPT (damaged file,
-        .offset says where), CIVIC_E_MISMATCH (saved under other rules)."""
+        .offset says where), CIVIC_E_MISMATCH (saved under other rules,
+        unless other_rules=True: see load_snapshot())."""
         if rules is None:
             rules = Rules.default()
         if not isinstance(rules, Rules):
             raise TypeError("rules must be civic.Rules, not %s" % type(rules).__name__)
+        if not isinstance(other_rules, bool):
+            raise TypeError("other_rules must be bool")
+        if other_rules:
+            engine = cls(rules, events_max=events_max, threads=threads)
+            try:
+                engine.load_snapshot(path, other_rules=True)
+            except BaseException:
+                engine.close()
+                raise
+            return engine
         opts = _engine_options(events_max, threads)
         raw = _path_bytes(path)
         out = _capi.engine_p()

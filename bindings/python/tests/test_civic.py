@@ -1794,6 +1794,13 @@ class TestDurability(Base):
             self.assertEqual({s.subject: s.score for s in e.subjects()},
                              {k: v + 1 for k, v in before.items()})
             e.compact(snap)
+        with civic.Engine.open_snapshot(snap, revised) as e:  # the snapshot carries it now
+            self.assertEqual(e.event_count, 5)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.Engine.open_snapshot(snap, self.rules)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+        with civic.Engine.open_snapshot(snap, self.rules, other_rules=True) as e:
+            self.assertEqual({s.subject: s.score for s in e.subjects()}, before)
         with civic.Engine(revised) as e:  # both files carry the revision now
             e.load_snapshot(snap)
             e.journal_open(jnl)
