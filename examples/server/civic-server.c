@@ -107,6 +107,7 @@ typedef struct options {
     bool insecure;
     bool recover;            /* --recover: go on past a damaged or missing journal */
     bool rescore;            /* --rescore: read a data directory of other rules */
+    const char *data_only;   /* the first option given that means nothing without --data */
     bool public_reports;
     const char *tls_cert;
     const char *tls_key;
@@ -1293,7 +1294,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 typedef struct {
-    unsigned lengths, codings;
+    unsigned lengths, codings, hosts;
     const char *length, *coding;
     bool lengths_differ;
 } framing;
@@ -1309,6 +1310,8 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
         f->codings++;
         f->coding = value;
+    } else if (strcasecmp(key, "Host") == 0) {
+        f->hosts++;
     }
     return MHD_YES;
 }
@@ -1317,12 +1320,17 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
  * Content-Length values that differ, or a length beside a transfer coding,
  * would let a proxy in front and this server cut the stream apart
  * differently (request smuggling); a coding other than chunked cannot be
- * read.  Such a request is answered at once, and the connection closed. */
-static verdict framing_check(struct MHD_Connection *c)
+ * read.  Such a request is answered at once, and the connection closed.  An
+ * HTTP/1.1 request has one Host header, no more, no fewer (RFC 9112, 3.2). */
+static verdict framing_check(struct MHD_Connection *c, const char *version)
 {
-    framing f = { 0, 0, NULL, NULL, false };
+    framing f = { 0, 0, 0, NULL, NULL, false };
     MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
     static const header close = { "Connection", "close" };
+    if (f.hosts > 1 || (f.hosts == 0 && version && strcmp(version, "HTTP/1.1") == 0))
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request",
+                          f.hosts ? "more than one Host header"
+                                  : "an HTTP/1.1 request needs a Host header", close };
     if (f.lengths_differ)
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
                           "two Content-Length headers that differ", close };
@@ -1336,11 +1344,11 @@ static verdict framing_check(struct MHD_Connection *c)
 }
 
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
-                                  const char *method)
+                                  const char *method, const char *version)
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
-    verdict v = framing_check(c);
+    verdict v = framing_check(c, version);
     if (v.status) return send_verdict(c, rq, &v);
     v = check_request(s, c, rq, method);
     if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
@@ -1356,13 +1364,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     server *s = cls;
     request *rq = *con_cls;
     (void)url; /* routed from the raw target (uri_logger), which keeps %00 visible */
-    (void)version;
     if (!rq) return MHD_NO;
     if (rq->answered) {
         *upload_size = 0;
         return MHD_YES;
     }
-    if (!rq->started) return first_call(s, c, rq, method);
+    if (!rq->started) return first_call(s, c, rq, method, version);
     if (*upload_size) {
         if (rq->pending.status) *upload_size = 0;
         else collect_body(s, rq, upload, upload_size);
@@ -1606,6 +1613,11 @@ static int parse_options(int argc, char **argv, options *o, int *status)
         for (size_t k = 0; k < sizeof(OPTIONS) / sizeof(OPTIONS[0]) && !d; k++)
             if (strcmp(a, OPTIONS[k].name) == 0) d = &OPTIONS[k];
         if (!d) return usage_error("unknown option '%s'%s", a, "");
+        if (!o->data_only && (d->offset == offsetof(options, sync_policy) ||
+                              d->offset == offsetof(options, compact_seconds) ||
+                              d->offset == offsetof(options, recover) ||
+                              d->offset == offsetof(options, rescore)))
+            o->data_only = d->name;
         if (d->kind == OPT_FLAG) {
             set_option(o, d, "");
             continue;
@@ -1657,6 +1669,11 @@ static char *read_small_file(const char *path, size_t *len)
 /* Checks that need no resources: option combinations and the bind rule. */
 static int check_options(const options *o)
 {
+    if (o->data_only && !o->data_dir) { /* the operator believes in a durability not there */
+        fprintf(stderr, SERVER_NAME ": %s works on a data directory: give --data DIR with it\n",
+                o->data_only);
+        return -1;
+    }
     if (!o->tls_cert != !o->tls_key) {
         fprintf(stderr, SERVER_NAME ": --tls-cert and --tls-key go together\n");
         return -1;

@@ -273,6 +273,12 @@ def test_command_line(tmp):
     check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out, "--help")
     rc, out, err = run("--tls-cert", "x.pem")
     check(rc == 1 and "go together" in err, "--tls-cert alone: %r" % err)
+    # Options of the data directory without one: the operator believes in a
+    # durability (or a rescore, a recovery) that is not there.
+    for opt in (["--rescore"], ["--recover"], ["--sync", "group"], ["--compact-every", "5"]):
+        rc, out, err = run(*opt, "--port", "0")
+        check(rc == 1 and "%s works on a data directory" % opt[0] in err and "--data" in err,
+              "%s without --data is refused: %r" % (opt[0], err))
     rc, out, err = run("--max-body", "512M")
     check(rc == 1 and "--body-budget" in err, "--max-body over the budget: %r" % err)
     # The bind rule.  192.0.2.1 (TEST-NET-1) is on no interface: binding it
@@ -387,6 +393,18 @@ def test_framing(srv):
         check(out.startswith(b"HTTP/1.1 " + status) and reason in out and
               out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
               "framing: %r answers %r once and closes: %r" % (data[:90], status, out[:300]))
+    # RFC 9112, 3.2: an HTTP/1.1 request with no Host, or two, is a 400.
+    for data, reason in ((b"GET /healthz HTTP/1.1\r\n\r\n" + smuggled,
+                          b"an HTTP/1.1 request needs a Host header"),
+                         (b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + smuggled,
+                          b"more than one Host header")):
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 400") and reason in out and
+              len(re.findall(rb"HTTP/1\.1 \d{3} ", out)) == 1 and b"<timeout>" not in out,
+              "Host: %r answers 400 once and closes: %r" % (data[:60], out[:300]))
+    out = raw_bytes(srv, b"GET /healthz HTTP/1.0\r\n\r\n")
+    check(out.startswith(b"HTTP/1.0 200") or out.startswith(b"HTTP/1.1 200"),
+          "an HTTP/1.0 request needs no Host: %r" % out[:200])
     out = raw_bytes(srv, head + b"Content-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     check(out.startswith(b"HTTP/1.1 200") or out.startswith(b"HTTP/1.1 401"),
           "framing: one length given twice is one length: %r" % out[:200])
