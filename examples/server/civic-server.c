@@ -292,7 +292,12 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
     if (len > 11 && v[10] == ' ' && v[4] == '-' && v[7] == '-' && v[11] >= '0' && v[11] <= '9')
         text[10] = ' ';
-    if (civic_rules_parse_time(s->rules, text, len, out) != CIVIC_OK) {
+    int rc = civic_rules_parse_time(s->rules, text, len, out);
+    if (rc == CIVIC_E_LIMIT) { /* well formed: the instant is outside the calendar */
+        snprintf(why, n, "%s \"%.60s\" is out of range (years 0001..9999 in UTC)", name, text);
+        return false;
+    }
+    if (rc != CIVIC_OK) {
         snprintf(why, n, "%s \"%.60s\" is not a timestamp (YYYY-MM-DD, "
                  "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, text);
         return false;

@@ -293,6 +293,12 @@ def test_bad_requests(srv):
           "unknown subject: empty record %s %s" % (status, e))
     status, e = srv.get("/rank", as_of="not-a-time")
     check(status == 400 and "as_of" in e["error"], "bad as_of %s" % e)
+    check("not a timestamp" in e["reason"], "a malformed as_of says so: %s" % e)
+    # Well formed, but before the calendar once the scheme's offset is applied
+    # (as civic-score -t 0001-01-01 says).
+    status, e = srv.get("/rank", as_of="0001-01-01")
+    check(status == 400 and "out of range (years 0001..9999 in UTC)" in e["reason"],
+          "an as_of outside the calendar says so %s" % e)
     status, e = srv.get("/groups", depth="x")
     check(status == 400, "bad depth")
     status, e = srv.get("/rank", top="-1")
