@@ -783,7 +783,9 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * and so does a purge in it that the engine does not hold already (what a
  * purge removes depends on the rules): compact under the old rules first,
  * then load the snapshot with CIVIC_SNAPSHOT_OTHER_RULES, which keeps the
- * purge's result.  The file keeps its header until a compaction
+ * purge's result.  Once replayed, the journal's header is rewritten to
+ * name the engine's rules (what is appended, a purge above all, is written
+ * under them); a snapshot keeps its header until a compaction
  * (civic_engine_compact) writes both files under the engine's rules: do
  * that at once. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u

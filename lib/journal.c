@@ -246,22 +246,29 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     if (j->foreign && !j->other_rules)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx)", jname(j),
+                                "%016llx, the engine's is %016llx); a revised scheme: open "
+                                "with CIVIC_JOURNAL_OTHER_RULES to read its events under "
+                                "these", jname(j),
                                 (unsigned long long)civic__get64(h + 16),
                                 (unsigned long long)e->rules->fingerprint);
     return CIVIC_OK;
 }
 
-/* Rewrite the header as version 2, synced: from here on the file may hold
- * records libcivic 1.0 does not know, and 1.0 must refuse it rather than
- * cut them off as a torn tail.  32 bytes in the first block, in place. */
-static bool set_version_2(struct civic_journal *j, uint64_t fingerprint)
+/* Rewrite the header, synced: 32 bytes in the first block, in place. */
+static bool set_header(struct civic_journal *j, uint64_t fingerprint, uint32_t version)
 {
     unsigned char h[JNL_HEADER_BYTES];
-    make_header(h, fingerprint, JNL_VERSION_2);
+    make_header(h, fingerprint, version);
     if (!civic__write_all(j->fd, h, sizeof(h), 0) || fdatasync(j->fd) != 0) return false;
-    j->version = JNL_VERSION_2;
+    j->version = version;
     return true;
+}
+
+/* Version 2: from here on the file may hold records libcivic 1.0 does not
+ * know, and 1.0 must refuse it rather than cut them off as a torn tail. */
+static bool set_version_2(struct civic_journal *j, uint64_t fingerprint)
+{
+    return set_header(j, fingerprint, JNL_VERSION_2);
 }
 
 /* The checks of the record header h at off that need no payload. */
@@ -732,6 +739,17 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
      * header over records it cannot read */
     if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint))
         return io_error(err, "set its header to format version 2", j->path);
+    /* A file of other rules, replayed under these (CIVIC_JOURNAL_OTHER_RULES):
+     * what is appended from here on, a purge above all (what it removes
+     * depends on the rules), is written under these, and the header says so
+     * before anything is.  Its events fit them (each was validated anew) and
+     * every purge in it is one the engine holds, so nothing in it depends
+     * on the old rules any more. */
+    if (j->foreign) {
+        if (!set_header(j, e->rules->fingerprint, j->version))
+            return io_error(err, "set its header to these rules", j->path);
+        j->foreign = false;
+    }
     if (j->size < file_size) {
         if (ftruncate(j->fd, (off_t)j->size) != 0 || fdatasync(j->fd) != 0)
             return io_error(err, "truncate its torn tail", j->path);

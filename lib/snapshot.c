@@ -330,7 +330,9 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     if (fp != e->rules->fingerprint && !r->other_rules)
         return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "snapshot %s was saved under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx)", r->name,
+                                "%016llx, the engine's is %016llx); a revised scheme: load "
+                                "with CIVIC_SNAPSHOT_OTHER_RULES to read its events under "
+                                "these", r->name,
                                 (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
     *count = civic__get64(h + 24);
     return CIVIC_OK;

@@ -700,6 +700,19 @@ static void rescore_hint(const server *s)
             "rules");
 }
 
+/* --rescore met an event the revision has no place for (a rule removed or
+ * renamed): the events are the record, so the rule stays. */
+static void misfit_hint(const server *s, int rc, const civic_error *err)
+{
+    if (rc != CIVIC_E_MISMATCH || !s->opt.rescore || !strstr(err->message, "does not fit these rules"))
+        return;
+    fprintf(stderr, SERVER_NAME ": nothing was changed.  Events already accepted stay on the "
+            "record: keep the rule they name in the revised scheme (to retire it, a "
+            "[[rule.CODE.change]] from the revision's date can give its later events "
+            "points = 0; to rename it, keep the old code beside the new one), then start "
+            "with --rescore again\n");
+}
+
 /* Start-up refusals name what the operator can do, and what --recover costs. */
 static void recovery_hint(const char *what, const char *recover)
 {
@@ -740,8 +753,12 @@ static int open_data(server *s)
                                                 s->opt.rescore ? CIVIC_SNAPSHOT_OTHER_RULES : 0u,
                                                 &err);
         if (rc != CIVIC_OK) {
+            /* the library's way out names its flag; the service's is --rescore */
+            char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ") : NULL;
+            if (flag) *flag = '\0';
             report_error("loading the snapshot", rc, &err, false);
             if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
+            misfit_hint(s, rc, &err);
             return -1;
         }
     }
@@ -751,12 +768,15 @@ static int open_data(server *s)
     unsigned copies = s->opt.recover ? damaged_copies(s) : 0;
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
-        /* the library's way out names its flag; the service's is --recover */
-        char *flag = rc == CIVIC_E_CORRUPT
-                         ? strstr(err.message, "; open with CIVIC_JOURNAL_RECOVER") : NULL;
+        /* the library's way out names its flag; the service's is --recover
+         * (--rescore) */
+        char *flag = rc == CIVIC_E_CORRUPT ? strstr(err.message, "; open with CIVIC_JOURNAL_RECOVER")
+                     : rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ")
+                                              : NULL;
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
+        misfit_hint(s, rc, &err);
         if (rc == CIVIC_E_MISMATCH && s->opt.rescore && strstr(err.message, "a purge made under"))
             fprintf(stderr, SERVER_NAME ": nothing was changed.  Start once under the rules the "
                     "directory was written with (without --rescore) and stop the service "

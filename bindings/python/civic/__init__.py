@@ -1499,8 +1499,12 @@ class Engine(_Owner):
         raw = _path_bytes(path)
         out = _capi.engine_p()
         err = _capi.new_error()
-        with rules._use() as rp, _Naming(path):
-            _lib.civic_engine_open_snapshot(_byref(out), rp, _byref(opts), raw, err)
+        try:
+            with rules._use() as rp, _Naming(path):
+                _lib.civic_engine_open_snapshot(_byref(out), rp, _byref(opts), raw, err)
+        except _capi.CivicError as e:
+            _name_argument(e, "CIVIC_SNAPSHOT_OTHER_RULES", "other_rules=True")
+            raise
         self = cls.__new__(cls)
         self._own(rules, out)
         return self
@@ -1971,11 +1975,16 @@ class Engine(_Owner):
             raise TypeError("other_rules must be bool")
         raw = _path_bytes(path)
         err = _capi.new_error()
-        with self._use() as p, _Naming(path):
-            if other_rules:
-                _lib.civic_engine_load_snapshot_ext(p, raw, _capi.CIVIC_SNAPSHOT_OTHER_RULES, err)
-            else:
-                _lib.civic_engine_load_snapshot(p, raw, err)
+        try:
+            with self._use() as p, _Naming(path):
+                if other_rules:
+                    _lib.civic_engine_load_snapshot_ext(p, raw, _capi.CIVIC_SNAPSHOT_OTHER_RULES,
+                                                        err)
+                else:
+                    _lib.civic_engine_load_snapshot(p, raw, err)
+        except _capi.CivicError as e:
+            _name_argument(e, "CIVIC_SNAPSHOT_OTHER_RULES", "other_rules=True")
+            raise
 
     def journal_open(self, path: _Union[str, bytes, _os.PathLike], sync: str = "always",
                      interval_ms: _Optional[int] = None,
@@ -1994,7 +2003,10 @@ class Engine(_Owner):
         damage.  A path that is a symbolic link means the file it leads to
         (a link to a missing file raises CIVIC_E_IO).  other_rules=True
         replays a journal written under other rules (a scheme revised
-        since) under the engine's; compact() at once after it."""
+        since) under the engine's, each event validated anew, and rewrites
+        its header to name these rules (what is appended from then on, a
+        purge above all, is written under them); compact() at once after
+        it, which writes the snapshot under them too."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]
@@ -2022,9 +2034,8 @@ class Engine(_Owner):
                 _lib.civic_engine_journal_open(p, raw, policy, _byref(report), err)
         except _capi.CivicError as e:
             # the library names its C flag as the way out; here it is an argument
-            if "CIVIC_JOURNAL_RECOVER" in e.message:
-                e.message = e.message.replace("CIVIC_JOURNAL_RECOVER", "recover=True")
-                e.args = (e.code, e.message, e.line, e.column, e.offset)
+            _name_argument(e, "CIVIC_JOURNAL_RECOVER", "recover=True")
+            _name_argument(e, "CIVIC_JOURNAL_OTHER_RULES", "other_rules=True")
             raise
         return JournalReport(created=bool(report.created), batches=int(report.batches),
                              events=int(report.events), accepted=int(report.accepted),
@@ -2411,6 +2422,13 @@ def split_part(key: _Union[str, bytes], parts: int) -> int:
 
 _SYNC = {"always": _capi.CIVIC_SYNC_ALWAYS, "group": _capi.CIVIC_SYNC_GROUP,
          "none": _capi.CIVIC_SYNC_NONE}
+
+
+def _name_argument(e, flag, argument):
+    """The library names its C flag as the way out; in Python it is an argument."""
+    if flag in e.message:
+        e.message = e.message.replace(flag, argument)
+        e.args = (e.code, e.message, e.line, e.column, e.offset)
 
 
 def _engine_options(events_max, threads):

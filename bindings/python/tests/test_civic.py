@@ -1786,10 +1786,14 @@ class TestDurability(Base):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
             with self.assertRaises(TypeError):
                 e.load_snapshot(snap, other_rules=1)
+            # the way out is named as Python spells it
+            self.assertIn("load with other_rules=True", cm.exception.message)
+            self.assertNotIn("CIVIC_SNAPSHOT_OTHER_RULES", str(cm.exception))
             e.load_snapshot(snap, other_rules=True)
             with self.assertRaises(civic.CivicError) as cm:
                 e.journal_open(jnl)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            self.assertIn("open with other_rules=True", cm.exception.message)
             e.journal_open(jnl, other_rules=True)
             self.assertEqual({s.subject: s.score for s in e.subjects()},
                              {k: v + 1 for k, v in before.items()})
@@ -1805,6 +1809,37 @@ class TestDurability(Base):
             e.load_snapshot(snap)
             e.journal_open(jnl)
             self.assertEqual(e.event_count, 5)
+
+    def test_a_purge_after_a_revision_is_written_under_it(self):
+        """A journal of other rules replayed under a revision is relabelled at
+        once: a purge made under the revision (its retain of 10 years, not 3)
+        is replayed under it, and its events are kept.  Before, the purge went
+        into a file that still named the old rules: the next open was refused,
+        and the way out it named ran the purge under the old retain, deleting
+        an event the revision keeps (f1 of 2015)."""
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "10y"\nretain = "%s"\naffects = "score"\n')
+        old, new = civic.Rules.from_text(text % "3y"), civic.Rules.from_text(text % "10y")
+        for source in ("court", ""):  # a version 2 journal, and a version 1 one
+            with self.subTest(source=source):
+                jnl = self.dir / ("j%s.jnl" % source)
+                with civic.Engine(old) as e:
+                    e.journal_open(jnl)
+                    e.add(id="f0", subject="r1", type="fine", ts="2010-01-01", source=source or None)
+                    e.add(id="f1", subject="r1", type="fine", ts="2015-01-01")
+                    e.add(id="f2", subject="r1", type="fine", ts="2023-01-01")
+                with civic.Engine(new) as e:
+                    e.journal_open(jnl, other_rules=True)
+                    self.assertEqual(e.purge("2022-01-01").events, 1)  # f0 only
+                    self.assertEqual(e.score("r1", as_of="2024-01-01").score, 980)
+                with civic.Engine(new) as e:  # no flag needed: the file names these rules
+                    e.journal_open(jnl)
+                    self.assertEqual(e.event_count, 2)
+                    self.assertEqual(e.score("r1", as_of="2024-01-01").score, 980)
+                with civic.Engine(old) as e:  # and the old rules are told what it is
+                    with self.assertRaises(civic.CivicError) as cm:
+                        e.journal_open(jnl)
+                    self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
 
     def test_snapshot_errors(self):
         self.fill(self.engine)
