@@ -1069,6 +1069,8 @@ static void engines_hold_events_max_events_not_more(void **state)
         } else {
             assert_int_equal(rc, CIVIC_E_LIMIT);
             assert_int_equal(err.line, 6);
+            /* the message names the line too, as every error of a load does */
+            assert_string_equal(err.message, "line 6: the engine holds 5 events, its limit");
             assert_int_equal(civic_engine_event_count(e), 2);
             char *after = subjects_csv(e, INT64_MAX);
             assert_string_equal(before, after);
