@@ -228,20 +228,32 @@ static void format_time(const civic_rules *rules, int64_t t, char *buf, size_t s
 
 /* ------------------------------------------------------------ subjects */
 
-/* "tier=level;..." for the tiers with a level, "-" when none. */
-static void tiers_text(const civic_result *res, size_t i, const civic_score *s, char *buf,
-                       size_t size)
+/* Into the grid: "tier=level;..." for the tiers with a level, "-" when none;
+ * whole, however many tiers there are (a cut could split a character). */
+static void grid_put_tiers(grid *g, const civic_result *res, size_t i, const civic_score *s)
 {
+    size_t size = 2;
+    for (size_t t = 0; t < s->tier_count; t++) {
+        civic_tier_value v = CIVIC_TIER_VALUE_INIT;
+        civic_result_tier(res, i, t, &v);
+        if (v.level_name) size += strlen(v.tier) + strlen(v.level_name) + 2;
+    }
+    char *buf = malloc(size);
+    if (!buf) {
+        fprintf(stderr, "civic-score: out of memory\n");
+        exit(EXIT_INPUT);
+    }
     size_t at = 0;
     buf[0] = '\0';
-    for (size_t t = 0; t < s->tier_count && at < size; t++) {
+    for (size_t t = 0; t < s->tier_count; t++) {
         civic_tier_value v = CIVIC_TIER_VALUE_INIT;
         civic_result_tier(res, i, t, &v);
         if (!v.level_name) continue;
         int n = snprintf(buf + at, size - at, "%s%s=%s", at ? ";" : "", v.tier, v.level_name);
         if (n > 0) at += (size_t)n;
     }
-    if (!buf[0]) snprintf(buf, size, "-");
+    grid_put(g, buf[0] ? buf : "-");
+    free(buf);
 }
 
 static void print_subjects(const civic_engine *e, const civic_result *res, int format,
@@ -290,7 +302,6 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
     }
     for (size_t i = 0; i < n; i++) {
         civic_score s = CIVIC_SCORE_INIT;
-        char tiers[512];
         civic_result_get(res, i, &s);
         if (ranked) grid_put_u64(&g, s.rank);
         grid_put(&g, s.subject);
@@ -300,8 +311,7 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
         grid_put_fixed(&g, s.balance);
         grid_put(&g, s.flags[0] ? s.flags : "-");
         if (v2) {
-            tiers_text(res, i, &s, tiers, sizeof(tiers));
-            grid_put(&g, tiers);
+            grid_put_tiers(&g, res, i, &s);
             grid_put(&g, s.measures[0] ? s.measures : "-");
         }
     }
@@ -438,7 +448,9 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
         bool outside = x.state == CIVIC_STATE_REVOKED || x.state == CIVIC_STATE_CONTESTED ||
                        x.state == CIVIC_STATE_MERGED || x.state == CIVIC_STATE_PENDING;
         grid_put(&g, x.kind == CIVIC_KIND_RULE && !outside ? end : "");
-        char note[200];
+        /* room for every part at its longest (ids, act and source of up to
+         * 128 bytes, names of 64): a note is never cut */
+        char note[4096];
         note[0] = '\0';
         if (x.kind == CIVIC_KIND_REVOKE || x.kind == CIVIC_KIND_REPAIR)
             snprintf(note, sizeof(note), "ref %s", x.ref);

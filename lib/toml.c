@@ -254,11 +254,39 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     return end_of_line(s);
 }
 
+/* What a file that is not text is, said at once ("expected a key" at line 1
+ * would send its reader looking for a typo); NULL for text. */
+static const char *not_text(const char *text, size_t len)
+{
+    static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
+        { "\x1f\x8b", 2, "gzip-compressed data (decompress it first)" },
+        { "\x28\xb5\x2f\xfd", 4, "zstd-compressed data (decompress it first)" },
+        { "\xfd\x37\x7a\x58\x5a", 5, "xz-compressed data (decompress it first)" },
+        { "PK\x03\x04", 4, "a zip archive (extract the rules file first)" },
+        { "\xff\xfe", 2, "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+        { "\xfe\xff", 2, "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        if (len >= kinds[k].len && memcmp(text, kinds[k].magic, kinds[k].len) == 0)
+            return kinds[k].what;
+    if (len >= 10 && memcmp(text, "BZh", 3) == 0 && text[3] >= '1' && text[3] <= '9' &&
+        memcmp(text + 4, "1AY&SY", 6) == 0)
+        return "bzip2-compressed data (decompress it first)";
+    /* UTF-16 without a byte order mark: ASCII with a NUL beside each byte */
+    if (len >= 2 && (text[0] == '\0') != (text[1] == '\0'))
+        return "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)";
+    return NULL;
+}
+
 int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err)
 {
     toml_state s = { text, len, 0, 0, 1, alc, NULL, 0, err };
     int rc = CIVIC_OK;
+    const char *what = not_text(text, len);
+    if (what)
+        return civic__error_set(err, CIVIC_E_SYNTAX, 1, 1, 0,
+                                "line 1, column 1: not a rules file: %s", what);
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) s.pos = s.line_start = 3;
     while (s.pos < s.len && rc == CIVIC_OK) {
         skip_ws(&s);

@@ -175,6 +175,33 @@ static void syntax_errors_name_line_and_column(void **state)
                                    2, 8, "NUL character");
 }
 
+/* A file that is not text says what it is at once: "expected a key" at line
+ * 1 would send its reader looking for a typo. */
+static void a_compressed_or_utf16_rules_file_says_what_it_is(void **state)
+{
+    (void)state;
+    static const struct { const char *bytes; size_t len; const char *what; } cases[] = {
+        { "\x1f\x8b\x08\x00\x00\x00", 6, "not a rules file: gzip-compressed data" },
+        { "\xff\xfe[\0s\0", 6, "not a rules file: UTF-16 text" },
+        { "\xfe\xff\0[\0s", 6, "not a rules file: UTF-16 text" },
+        { "[\0s\0c\0", 6, "not a rules file: UTF-16 text" },        /* no byte order mark */
+        { "\0[\0s\0c", 6, "not a rules file: UTF-16 text" },
+        { "BZh91AY&SY\x01", 11, "not a rules file: bzip2-compressed data" },
+        { "PK\x03\x04\x14\0", 6, "not a rules file: a zip archive" },
+        { "\x28\xb5\x2f\xfd\0\0", 6, "not a rules file: zstd-compressed data" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_rules_parse(&r, cases[k].bytes, cases[k].len, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        an_error_names_line_and_column(err, 1, 1, cases[k].what);
+        assert_null(r);
+    }
+    /* text that merely begins like one is read as text */
+    an_error_names_line_and_column(rules_error("BZh = 1\n", CIVIC_E_RULES), 1, 1, "unknown key");
+}
+
 static void load_time_checks_fail_clearly(void **state)
 {
     (void)state;
@@ -466,6 +493,7 @@ int main(void)
         cmocka_unit_test(values_are_checked_for_type_and_range),
         cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
         cmocka_unit_test(timestamps_parse_in_every_form),
+        cmocka_unit_test(a_compressed_or_utf16_rules_file_says_what_it_is),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
         cmocka_unit_test(strerror_and_names_cover_every_code),
         cmocka_unit_test(calendar_matches_a_naive_calendar_in_any_order),

@@ -316,5 +316,38 @@ printf 'subject,group,score,grade,new_score,new_grade,delta\na,,990.00,B,990.00,
 golden compare-offsets-east "$T/tz-want.csv" -- -r "$T/x.toml" --compare "$T/w.toml" -f csv "$T/tz.csv"
 golden compare-offsets-west "$T/tz-want.csv" -- -r "$T/w.toml" --compare "$T/x.toml" -f csv "$T/tz.csv"
 
+# The table's long cells are whole: twelve tiers of 64-byte names with
+# levels of 20 CJK characters (the TIERS cell stopped at 511 bytes, in the
+# middle of a character), and --explain's NOTE with an act and a source at
+# their longest (it stopped at 199 bytes).
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+with open(t + "/long.toml", "w", encoding="utf-8") as f:
+    f.write('[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\nmin = 0\n'
+            '[rule.hour]\npoints = 1\n')
+    for k in range(12):
+        f.write('[tier.t%02d_%s]\nrules = "hour"\n[[tier.t%02d_%s.level]]\nname = "%s%02d"\nmin = 1\n'
+                % (k, "x" * 60, k, "x" * 60, "级" * 20, k))
+with open(t + "/long.csv", "w", encoding="utf-8") as f:
+    f.write("id,subject,type,ts,act,source\n")
+    f.write("e1,s1,hour,2025-01-01,%s,%s\n" % ("A" * 128, "来源" * 21))
+PY
+    "$CLI" -r "$T/long.toml" -t 2025-02-01 "$T/long.csv" >"$T/out" 2>"$T/err"
+    if python3 -c '
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()   # strict: a cut character fails
+row = [l for l in text.splitlines() if l.startswith("s1 ")][0]
+assert all(("t%02d_%s=%s%02d" % (k, "x" * 60, "级" * 20, k)) in row for k in range(12)), row
+' "$T/out"; then ok; else bad "twelve long tiers in the table: $(cat "$T/err")"; fi
+    "$CLI" -r "$T/long.toml" -t 2025-02-01 --explain s1 "$T/long.csv" >"$T/out" 2>"$T/err"
+    if python3 -c '
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+assert ("act " + "A" * 128 + " source " + "来源" * 21) in text, text
+' "$T/out"; then ok; else bad "a long NOTE in --explain: $(cat "$T/err")"; fi
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
