@@ -928,7 +928,12 @@ static bool line_set_equal(const line_set *a, const line_set *b)
     return a->n == b->n && (a->n == 0 || memcmp(a->line, b->line, a->n * sizeof(*a->line)) == 0);
 }
 
+typedef struct progress progress;
+static void progress_hold(progress *p);
+static void progress_release(progress *p);
+
 typedef struct reject_ctx {
+    progress *prog;      /* the progress line, cleared before a report */
     const char *name;
     uint64_t count;
     bool quiet;          /* already reported (the second load of --compare --lenient) */
@@ -943,7 +948,9 @@ static int on_reject(void *payload, const civic_error *err)
     if (ctx->lines && !line_set_add(ctx->lines, err->line)) return 1; /* out of memory */
     if (ctx->quiet || (ctx->reported && line_set_has(ctx->reported, err->line))) return 0;
     ctx->count++;
+    progress_hold(ctx->prog);
     fprintf(stderr, "civic-score: %s: skipped: %s\n", ctx->name, err->message);
+    progress_release(ctx->prog);
     return 0;
 }
 
@@ -1046,13 +1053,29 @@ static int check_binary_file(const char *path)
  * loading, one line that says what is being read and for how long, redrawn
  * every second and erased when the load ends.  The library gives no
  * byte-by-byte progress, so the line shows the file, its size and the time. */
-typedef struct progress {
+struct progress {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t thread;
     bool on, done, drawn;
     char what[200];
-} progress;
+};
+
+/* Write to standard error between these: the progress line is wiped first
+ * (a report written after it would stay on the line it leaves), and redrawn
+ * at the next tick. */
+static void progress_hold(progress *p)
+{
+    if (!p->on) return;
+    pthread_mutex_lock(&p->mu);
+    if (p->drawn) fprintf(stderr, "\r\033[K");
+    p->drawn = false;
+}
+
+static void progress_release(progress *p)
+{
+    if (p->on) pthread_mutex_unlock(&p->mu);
+}
 
 static void *progress_main(void *arg)
 {
@@ -1229,11 +1252,12 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
             if (end - (lead - 1) < want) label[lead - 1] = '\0';
         }
     }
-    reject_ctx ctx = { label, 0, quiet, lines, reported };
+    progress prog;
+    memset(&prog, 0, sizeof(prog)); /* off until progress_start */
+    reject_ctx ctx = { &prog, label, 0, quiet, lines, reported };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
-    progress prog;
     int rc;
     if (data) {
         opts.format = format_of_name(path);
