@@ -77,13 +77,19 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n"
     "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
+/* What a query sums, for an overflow's message. */
+enum { SUMS_SUBJECT, SUMS_GROUP, SUMS_EITHER };
+
 /* A query that failed.  Overflow is the one a good input meets: say which
  * bound, since the library names no subject. */
-static void query_error(int rc)
+static void query_error(int rc, int sums)
 {
+    static const char *what[] = { "a subject's points, summed,",
+                                  "a group's scores or balances, summed,",
+                                  "a subject's points, or a group's scores or balances, summed," };
     if (rc == CIVIC_E_OVERFLOW)
-        fprintf(stderr, "civic-score: arithmetic overflow: a subject's points, summed, pass "
-                        "about 9.2e16 (rules with very large points, and many events)\n");
+        fprintf(stderr, "civic-score: arithmetic overflow: %s pass about 9.2e16 (rules with "
+                        "very large points, and many events or subjects)\n", what[sums]);
     else
         fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
 }
@@ -885,7 +891,7 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
     civic_result_free(a);
     civic_result_free(b);
     free(c.matrix);
-    if (rc != CIVIC_OK) query_error(rc);
+    if (rc != CIVIC_OK) query_error(rc, SUMS_SUBJECT);
     return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 
@@ -1526,7 +1532,7 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     answers_sink sink = answers_file_sink(out);
     int rc = report_html(&sink, e, as_of, &ro);
     if (rc != CIVIC_OK) {
-        query_error(rc);
+        query_error(rc, SUMS_EITHER);
         return EXIT_INPUT;
     }
     return 0;
@@ -1563,7 +1569,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     if (next && !o->as_of_text && civic_engine_time_range(next, NULL, &next_latest) == CIVIC_OK &&
         next_latest > as_of)
         as_of = next_latest;
-    int rc;
+    int rc, sums = SUMS_SUBJECT;
     if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, o->compare, out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
     if (o->list) {
@@ -1594,6 +1600,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_record_free(rec);
     } else if (o->groups >= 0) {
         civic_groups *g = NULL;
+        sums = SUMS_EITHER;
         rc = civic_engine_groups(e, (uint32_t)o->groups, as_of, &g);
         if (rc == CIVIC_OK) {
             if (o->top)
@@ -1609,7 +1616,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {
-        query_error(rc);
+        query_error(rc, sums);
         return EXIT_INPUT;
     }
     return 0;

@@ -155,6 +155,13 @@ printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor
 status overflow 2 "arithmetic overflow: a subject's points, summed, pass about 9.2e16" -- \
     -r "$T/big.toml" "$T/big.csv"
 status overflow-earlier 0 "" -- -r "$T/big.toml" -t 2025-01-05 "$T/big.csv"
+# a group's sum past it, each subject's well within: the message names groups
+printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nper = "unit"\n' >"$T/gbig.toml"
+{ echo id,subject,type,ts,qty; i=1; while [ $i -le 100 ]; do
+    echo "g$i,s$i,big,2025-01-01,1000"; i=$((i+1)); done; } >"$T/gbig.csv"
+status overflow-subjects-fine 0 "" -- -r "$T/gbig.toml" "$T/gbig.csv"
+status overflow-groups 2 "or a group's scores or balances, summed, pass about 9.2e16" -- \
+    -r "$T/gbig.toml" --groups 0 "$T/gbig.csv"
 
 # --explain of a subject with no events: the base score, a warning, exit 0
 "$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
