@@ -1542,6 +1542,17 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
  * main reads it once the rules are read, before any input, so that a typo is
  * told at once, not after a large load (or a wait on standard input).  "now"
  * is left to run: the present moment once the input is read. */
+/* Whether --list's name is a flag or a measure of the scheme: told before
+ * any input is read, as a bad -t is. */
+static bool names_a_list(const civic_rules *rules, const char *name)
+{
+    for (size_t f = 0; f < civic_rules_flag_count(rules); f++)
+        if (strcmp(civic_rules_flag_name(rules, f), name) == 0) return true;
+    for (size_t m = 0; m < civic_rules_measure_count(rules); m++)
+        if (strcmp(civic_rules_measure_code(rules, m), name) == 0) return true;
+    return false;
+}
+
 static int parse_as_of(const civic_rules *rules, const char *text, int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;
@@ -1938,6 +1949,8 @@ int main(int argc, char **argv)
     }
     if (status == 0 && o.as_of_text)
         status = parse_as_of(civic_engine_rules(e), o.as_of_text, &o.as_of);
+    if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
+        status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");

@@ -147,6 +147,12 @@ status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
 printf '{"id":"a1","sub\000ject":"s","type":"donation","ts":"2022-03-01"}\n{"id":"a2","subject":"s","type":"donation","ts":"2022-03-01"}\n' >"$T/nul.jsonl"
 status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.jsonl"
 
+# --list of a name the scheme has not: said before any input is read (a
+# stream that never ends included), as a bad -t is
+{ sleep 20; } | timeout 10 "$CLI" -r $D/rules.toml --list no_such_list - >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure" "$T/err"; then ok; else
+    bad "--list of an unknown name, before the input: $rc $(cat "$T/err")"; fi
+
 # a sum past the engine's range: exit 2, and the message says which bound
 # (1e12 + 11 x 9e15 = 9.9e16 points > 2^63 hundredths; at the 5th, 3.6e16)
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
