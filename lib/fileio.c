@@ -282,14 +282,22 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         if (fd < 0) break;
         struct stat st;
         int rc = civic__file_lock(fd, true, false);
-        if (rc == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0) {
+        bool stated = rc == 0 && fstat(fd, &st) == 0;
+        if (stated && st.st_nlink > 0) {
             *fd_out = fd;
             *name = tmp;
             *name_size = size;
             return CIVIC_OK;
         }
-        close(fd); /* swept before we held it, or the lock failed: again */
-        if (rc != 0) errno = rc;
+        /* Swept before we held it (no name left), or a sweeper holds it and
+         * is about to remove it: again.  A lock or a stat that failed for
+         * another reason leaves the file ours to remove, or nobody would
+         * until the next sweep. */
+        int why = rc != 0 ? rc : errno;
+        if ((rc == 0 && !stated) || (rc != 0 && rc != EAGAIN && rc != EACCES && rc != EWOULDBLOCK))
+            unlink(tmp);
+        close(fd);
+        errno = why;
     }
     int saved = errno;
     civic__free(alc, tmp, size);

@@ -226,9 +226,10 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                         civic_error *err)
 {
     unsigned char h[JNL_HEADER_BYTES];
-    if (file_size < JNL_HEADER_BYTES || !civic__read_all(j->fd, h, sizeof(h), 0))
+    if (file_size < JNL_HEADER_BYTES)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "journal %s: truncated header", jname(j));
+    if (!civic__read_all(j->fd, h, sizeof(h), 0)) return io_error(err, "read", j->path);
     if (memcmp(h, "CIVICJNL", 8) != 0)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                 "journal %s: not a libcivic journal (bad magic)", jname(j));
@@ -288,19 +289,26 @@ static bool header_ok(const unsigned char *h, uint64_t off, uint64_t file_size, 
                  : *count != 0 && *count <= *len / CIVIC_EVENT_RECORD_BYTES_MIN;
 }
 
-/* Read and check the record at off.  Returns its payload bytes through *len,
- * or false when it is torn or damaged (the end of the usable journal). */
-static bool read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
-                        uint32_t *flags, uint32_t *count, size_t *len)
+/* Read and check the record at off: RECORD_OK (its payload bytes through
+ * *len), RECORD_BAD when it is torn or damaged (the end of the usable
+ * journal), RECORD_UNREAD when a read failed (errno): the file may be
+ * whole, and nothing in it is judged. */
+enum { RECORD_OK, RECORD_BAD, RECORD_UNREAD };
+
+static int read_record(struct civic_journal *j, uint64_t off, uint64_t file_size,
+                       uint32_t *flags, uint32_t *count, size_t *len)
 {
     unsigned char *h = j->buf;
-    if (file_size - off < JNL_RECORD_HEADER_BYTES ||
-        !civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off) ||
-        !header_ok(h, off, file_size, flags, count, len) ||
-        !civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
-        return false;
+    /* every read lies within file_size: one that comes up short (the file
+     * shrank under the lock) is an error too, not a torn write */
+    if (file_size - off < JNL_RECORD_HEADER_BYTES) return RECORD_BAD;
+    if (!civic__read_all(j->fd, h, JNL_RECORD_HEADER_BYTES, off)) return RECORD_UNREAD;
+    if (!header_ok(h, off, file_size, flags, count, len)) return RECORD_BAD;
+    if (!civic__read_all(j->fd, h + JNL_RECORD_HEADER_BYTES, *len, off + JNL_RECORD_HEADER_BYTES))
+        return RECORD_UNREAD;
     uint32_t crc = civic__crc32c(0, h, 20);
-    return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20);
+    return civic__crc32c(crc, h + JNL_RECORD_HEADER_BYTES, *len) == civic__get32(h + 20)
+               ? RECORD_OK : RECORD_BAD;
 }
 
 static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t flags,
@@ -351,7 +359,11 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
     for (;;) {
         uint32_t flags, count;
         size_t len;
-        if (off == file_size || !read_record(j, off, file_size, &flags, &count, &len)) break;
+        if (off == file_size) break;
+        int got = read_record(j, off, file_size, &flags, &count, &len);
+        if (got == RECORD_UNREAD) return io_error(err, "read", j->path); /* as any error: the
+                                                                           open is undone */
+        if (got == RECORD_BAD) break;
         if (((flags & JNL_FIRST) != 0) == open_batch) { /* batch framing broken */
             *framing = true;
             break;
