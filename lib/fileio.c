@@ -142,6 +142,29 @@ size_t civic__fread(void *data, size_t n, FILE *f)
     }
 }
 
+/* ------------------------------------------------------------ file kinds */
+
+civic_binary civic__binary_kind(const char *data, size_t len)
+{
+    static const struct { const char *magic; size_t len; civic_binary kind; } kinds[] = {
+        { "\x1f\x8b", 2, CIVIC_BINARY_GZIP },
+        { "\x28\xb5\x2f\xfd", 4, CIVIC_BINARY_ZSTD },
+        { "\xfd" "7zXZ", 5, CIVIC_BINARY_XZ },
+        { "PK\x03\x04", 4, CIVIC_BINARY_ZIP },
+        { "SQLite format 3", 16, CIVIC_BINARY_SQLITE },
+        { "\x7f" "ELF", 4, CIVIC_BINARY_ELF },
+        { "\xff\xfe", 2, CIVIC_BINARY_UTF16 },
+        { "\xfe\xff", 2, CIVIC_BINARY_UTF16 },
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+        if (len >= kinds[k].len && memcmp(data, kinds[k].magic, kinds[k].len) == 0)
+            return kinds[k].kind;
+    if (len >= 10 && memcmp(data, "BZh", 3) == 0 && data[3] >= '1' && data[3] <= '9' &&
+        memcmp(data + 4, "1AY&SY", 6) == 0)
+        return CIVIC_BINARY_BZIP2;
+    return CIVIC_BINARY_NONE;
+}
+
 /* ------------------------------------------------------------ directories */
 
 #define DIR_BYTES_MAX 4096

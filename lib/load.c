@@ -146,26 +146,21 @@ static int loader_format(civic_loader *ld, uint32_t format)
 }
 
 /* What the input is when its first bytes say it is not text an event log
- * can be (none of these can open a CSV header or a JSON line), else NULL. */
+ * can be, else NULL. */
 static const char *not_a_log(const char *data, size_t len)
 {
-    static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
-        { "\x1f\x8b", 2, "gzip-compressed data (decompress it first)" },
-        { "\x28\xb5\x2f\xfd", 4, "zstd-compressed data (decompress it first)" },
-        { "\xfd" "7zXZ", 5, "xz-compressed data (decompress it first)" },
-        { "PK\x03\x04", 4, "a zip archive (extract the log first)" },
-        { "SQLite format 3", 16, "an SQLite database (export the events as CSV first)" },
-        { "\x7f" "ELF", 4, "a program" },
-        { "\xff\xfe", 2, "UTF-16 text (event logs are UTF-8: convert it first)" },
-        { "\xfe\xff", 2, "UTF-16 text (event logs are UTF-8: convert it first)" },
+    static const char *const what[] = {
+        [CIVIC_BINARY_NONE] = NULL,
+        [CIVIC_BINARY_GZIP] = "gzip-compressed data (decompress it first)",
+        [CIVIC_BINARY_ZSTD] = "zstd-compressed data (decompress it first)",
+        [CIVIC_BINARY_XZ] = "xz-compressed data (decompress it first)",
+        [CIVIC_BINARY_BZIP2] = "bzip2-compressed data (decompress it first)",
+        [CIVIC_BINARY_ZIP] = "a zip archive (extract the log first)",
+        [CIVIC_BINARY_SQLITE] = "an SQLite database (export the events as CSV first)",
+        [CIVIC_BINARY_ELF] = "a program",
+        [CIVIC_BINARY_UTF16] = "UTF-16 text (event logs are UTF-8: convert it first)",
     };
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-        if (len >= kinds[k].len && memcmp(data, kinds[k].magic, kinds[k].len) == 0)
-            return kinds[k].what;
-    if (len >= 10 && memcmp(data, "BZh", 3) == 0 && data[3] >= '1' && data[3] <= '9' &&
-        memcmp(data + 4, "1AY&SY", 6) == 0)
-        return "bzip2-compressed data (decompress it first)";
-    return NULL;
+    return what[civic__binary_kind(data, len)];
 }
 
 static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len, bool final,

@@ -258,24 +258,23 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
  * would send its reader looking for a typo); NULL for text. */
 static const char *not_text(const char *text, size_t len)
 {
-    static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
-        { "\x1f\x8b", 2, "gzip-compressed data (decompress it first)" },
-        { "\x28\xb5\x2f\xfd", 4, "zstd-compressed data (decompress it first)" },
-        { "\xfd\x37\x7a\x58\x5a", 5, "xz-compressed data (decompress it first)" },
-        { "PK\x03\x04", 4, "a zip archive (extract the rules file first)" },
-        { "\xff\xfe", 2, "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
-        { "\xfe\xff", 2, "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+    static const char *const what[] = {
+        [CIVIC_BINARY_NONE] = NULL,
+        [CIVIC_BINARY_GZIP] = "gzip-compressed data (decompress it first)",
+        [CIVIC_BINARY_ZSTD] = "zstd-compressed data (decompress it first)",
+        [CIVIC_BINARY_XZ] = "xz-compressed data (decompress it first)",
+        [CIVIC_BINARY_BZIP2] = "bzip2-compressed data (decompress it first)",
+        [CIVIC_BINARY_ZIP] = "a zip archive (extract the rules file first)",
+        [CIVIC_BINARY_SQLITE] = "an SQLite database",
+        [CIVIC_BINARY_ELF] = "a program",
+        [CIVIC_BINARY_UTF16] = "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)",
     };
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-        if (len >= kinds[k].len && memcmp(text, kinds[k].magic, kinds[k].len) == 0)
-            return kinds[k].what;
-    if (len >= 10 && memcmp(text, "BZh", 3) == 0 && text[3] >= '1' && text[3] <= '9' &&
-        memcmp(text + 4, "1AY&SY", 6) == 0)
-        return "bzip2-compressed data (decompress it first)";
-    /* UTF-16 without a byte order mark: ASCII with a NUL beside each byte */
-    if (len >= 2 && (text[0] == '\0') != (text[1] == '\0'))
-        return "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)";
-    return NULL;
+    civic_binary kind = civic__binary_kind(text, len);
+    /* UTF-16 without a byte order mark: ASCII with a NUL beside each byte
+     * (a rules file has no NUL; an event log's are judged by the caller) */
+    if (kind == CIVIC_BINARY_NONE && len >= 2 && (text[0] == '\0') != (text[1] == '\0'))
+        kind = CIVIC_BINARY_UTF16;
+    return what[kind];
 }
 
 int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
