@@ -165,6 +165,25 @@ civic_binary civic__binary_kind(const char *data, size_t len)
     return CIVIC_BINARY_NONE;
 }
 
+const char *civic__binary_text(civic_binary kind, bool rules)
+{
+    static const char *const what[][2] = {
+        [CIVIC_BINARY_NONE] = { NULL, NULL },
+        [CIVIC_BINARY_GZIP] = { "gzip-compressed data (decompress it first)", NULL },
+        [CIVIC_BINARY_ZSTD] = { "zstd-compressed data (decompress it first)", NULL },
+        [CIVIC_BINARY_XZ] = { "xz-compressed data (decompress it first)", NULL },
+        [CIVIC_BINARY_BZIP2] = { "bzip2-compressed data (decompress it first)", NULL },
+        [CIVIC_BINARY_ZIP] = { "a zip archive (extract the log first)",
+                               "a zip archive (extract the rules file first)" },
+        [CIVIC_BINARY_SQLITE] = { "an SQLite database (export the events as CSV first)",
+                                  "an SQLite database" },
+        [CIVIC_BINARY_ELF] = { "a program", NULL },
+        [CIVIC_BINARY_UTF16] = { "UTF-16 text (event logs are UTF-8: convert it first)",
+                                 "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+    };
+    return rules && what[kind][1] ? what[kind][1] : what[kind][0];
+}
+
 /* ------------------------------------------------------------ directories */
 
 #define DIR_BYTES_MAX 4096

@@ -627,6 +627,9 @@ typedef enum civic_binary {
 } civic_binary;
 
 civic_binary civic__binary_kind(const char *data, size_t len);
+/* What it is and what to do, for an event log or (rules) a rules file; NULL
+ * for CIVIC_BINARY_NONE. */
+const char *civic__binary_text(civic_binary kind, bool rules);
 
 /* ------------------------------------------------------------------ */
 /* engine.c: event storage                                             */

@@ -149,18 +149,7 @@ static int loader_format(civic_loader *ld, uint32_t format)
  * can be, else NULL. */
 static const char *not_a_log(const char *data, size_t len)
 {
-    static const char *const what[] = {
-        [CIVIC_BINARY_NONE] = NULL,
-        [CIVIC_BINARY_GZIP] = "gzip-compressed data (decompress it first)",
-        [CIVIC_BINARY_ZSTD] = "zstd-compressed data (decompress it first)",
-        [CIVIC_BINARY_XZ] = "xz-compressed data (decompress it first)",
-        [CIVIC_BINARY_BZIP2] = "bzip2-compressed data (decompress it first)",
-        [CIVIC_BINARY_ZIP] = "a zip archive (extract the log first)",
-        [CIVIC_BINARY_SQLITE] = "an SQLite database (export the events as CSV first)",
-        [CIVIC_BINARY_ELF] = "a program",
-        [CIVIC_BINARY_UTF16] = "UTF-16 text (event logs are UTF-8: convert it first)",
-    };
-    return what[civic__binary_kind(data, len)];
+    return civic__binary_text(civic__binary_kind(data, len), false);
 }
 
 static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len, bool final,

@@ -258,23 +258,12 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
  * would send its reader looking for a typo); NULL for text. */
 static const char *not_text(const char *text, size_t len)
 {
-    static const char *const what[] = {
-        [CIVIC_BINARY_NONE] = NULL,
-        [CIVIC_BINARY_GZIP] = "gzip-compressed data (decompress it first)",
-        [CIVIC_BINARY_ZSTD] = "zstd-compressed data (decompress it first)",
-        [CIVIC_BINARY_XZ] = "xz-compressed data (decompress it first)",
-        [CIVIC_BINARY_BZIP2] = "bzip2-compressed data (decompress it first)",
-        [CIVIC_BINARY_ZIP] = "a zip archive (extract the rules file first)",
-        [CIVIC_BINARY_SQLITE] = "an SQLite database",
-        [CIVIC_BINARY_ELF] = "a program",
-        [CIVIC_BINARY_UTF16] = "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)",
-    };
     civic_binary kind = civic__binary_kind(text, len);
     /* UTF-16 without a byte order mark: ASCII with a NUL beside each byte
      * (a rules file has no NUL; an event log's are judged by the caller) */
     if (kind == CIVIC_BINARY_NONE && len >= 2 && (text[0] == '\0') != (text[1] == '\0'))
         kind = CIVIC_BINARY_UTF16;
-    return what[kind];
+    return civic__binary_text(kind, true);
 }
 
 int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
