@@ -1538,10 +1538,6 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     return 0;
 }
 
-/* -t read under the scheme (its utc_offset): 0, or a usage error's status.
- * main reads it once the rules are read, before any input, so that a typo is
- * told at once, not after a large load (or a wait on standard input).  "now"
- * is left to run: the present moment once the input is read. */
 /* Whether --list's name is a flag or a measure of the scheme: told before
  * any input is read, as a bad -t is. */
 static bool names_a_list(const civic_rules *rules, const char *name)
@@ -1553,6 +1549,10 @@ static bool names_a_list(const civic_rules *rules, const char *name)
     return false;
 }
 
+/* -t read under the scheme (its utc_offset): 0, or a usage error's status.
+ * main reads it once the rules are read, before any input, so that a typo is
+ * told at once, not after a large load (or a wait on standard input).  "now"
+ * is left to run: the present moment once the input is read. */
 static int parse_as_of(const civic_rules *rules, const char *text, int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;

@@ -783,11 +783,13 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * and so does a purge in it that the engine does not hold already (what a
  * purge removes depends on the rules): compact under the old rules first,
  * then load the snapshot with CIVIC_SNAPSHOT_OTHER_RULES, which keeps the
- * purge's result.  Once replayed, the journal's header is rewritten to
- * name the engine's rules (what is appended, a purge above all, is written
- * under them); a snapshot keeps its header until a compaction
- * (civic_engine_compact) writes both files under the engine's rules: do
- * that at once. */
+ * purge's result.  Once replayed, a journal that holds nothing but events
+ * has its header rewritten to name the engine's rules (so that what is
+ * appended, a purge above all, is read under the rules it was made under);
+ * one that holds a purge of the old rules keeps their name, and a purge
+ * fails with CIVIC_E_MISMATCH until a compaction.  A snapshot keeps its
+ * header until a compaction (civic_engine_compact) writes both files under
+ * the engine's rules: do that at once. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
@@ -1006,7 +1008,9 @@ typedef struct civic_purge_report {
  *  journaled like a batch: after a crash it is there whole or not at all.
  *  `before` must lie in CIVIC_TIME_MIN..CIVIC_TIME_MAX.
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL
- *          engine, `before` out of range), CIVIC_E_VERSION (report).  On
+ *          engine, `before` out of range), CIVIC_E_VERSION (report),
+ *          CIVIC_E_MISMATCH (the journal was read under other rules and
+ *          still holds a purge of theirs: compact first).  On
  *          error the engine is unchanged and the report (optional) says
  *          nothing was removed: events and acts 0, horizon the engine's.
  *          Threads: a write. */

@@ -320,8 +320,14 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     if (!tmp) return CIVIC_E_NOMEM;
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         snprintf(tmp, size, "%s%s", path, TEMP_SUFFIX);
-        int fd = civic__fd_above_stdio(mkstemp(tmp));
-        if (fd < 0) break;
+        int made = mkstemp(tmp);
+        int fd = civic__fd_above_stdio(made);
+        if (fd < 0) {
+            int why = errno;
+            if (made >= 0) unlink(tmp); /* made, but no descriptor above stdio for it */
+            errno = why;
+            break;
+        }
         struct stat st;
         int rc = civic__file_lock(fd, true, false);
         bool stated = rc == 0 && fstat(fd, &st) == 0;

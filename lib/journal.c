@@ -81,6 +81,8 @@ struct civic_journal {
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     bool other_rules;          /* CIVIC_JOURNAL_OTHER_RULES: replay a file of other rules */
     bool foreign;              /* ... and the file is of other rules */
+    bool holds_purge;          /* a purge record was replayed (or skipped as held) */
+    uint64_t fingerprint;      /* the rules the file's header names */
     uint32_t interval_ms;
     uint64_t size;             /* end of the last committed batch */
     uint32_t version;          /* the header's format version (JNL_VERSION_*) */
@@ -243,7 +245,8 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 "journal %s: format version %u is not supported (this "
                                 "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
                                 JNL_VERSION_2);
-    j->foreign = civic__get64(h + 16) != e->rules->fingerprint;
+    j->fingerprint = civic__get64(h + 16);
+    j->foreign = j->fingerprint != e->rules->fingerprint;
     if (j->foreign && !j->other_rules)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
@@ -377,6 +380,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
         open_v2 |= (flags & (JNL_FORMAT2 | JNL_PURGE)) != 0;
         int rc;
         if (flags & JNL_PURGE) {
+            j->holds_purge = true;
             int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
             uint64_t seq = len == JNL_PURGE_BYTES
                                ? civic__get64(j->buf + JNL_RECORD_HEADER_BYTES + 8) : 0;
@@ -735,6 +739,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         if (rc != CIVIC_OK) return rc;
         j->size = JNL_HEADER_BYTES;
         j->version = JNL_VERSION_1;
+        j->fingerprint = e->rules->fingerprint;
         rep->created = 1;
         rep->bytes_kept = j->size;
         return CIVIC_OK;
@@ -749,23 +754,27 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (rc != CIVIC_OK) return rc;
     /* version 2 first: a crash before the cut must not leave 1.0 a version 1
      * header over records it cannot read */
-    if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint))
+    if (kept_v2 && j->version == JNL_VERSION_1 && !set_version_2(j, j->fingerprint))
         return io_error(err, "set its header to format version 2", j->path);
-    /* A file of other rules, replayed under these (CIVIC_JOURNAL_OTHER_RULES):
-     * what is appended from here on, a purge above all (what it removes
-     * depends on the rules), is written under these, and the header says so
-     * before anything is.  Its events fit them (each was validated anew) and
-     * every purge in it is one the engine holds, so nothing in it depends
-     * on the old rules any more. */
-    if (j->foreign) {
-        if (!set_header(j, e->rules->fingerprint, j->version))
-            return io_error(err, "set its header to these rules", j->path);
-        j->foreign = false;
-    }
     if (j->size < file_size) {
         if (ftruncate(j->fd, (off_t)j->size) != 0 || fdatasync(j->fd) != 0)
             return io_error(err, "truncate its torn tail", j->path);
         rep->bytes_truncated = file_size - j->size;
+    }
+    /* A file of other rules, replayed under these (CIVIC_JOURNAL_OTHER_RULES):
+     * when it holds nothing but events (each validated anew: they fit these
+     * rules), its header is set to these, so that what is appended from here
+     * on, a purge above all (what it removes depends on the rules), is read
+     * under the rules it was made under.  A file that holds a purge of the
+     * old rules (one the engine holds, or the open was refused) keeps their
+     * name, lest that purge be run again under these over a snapshot that
+     * does not hold it; until a compaction it takes events, not purges
+     * (journal_purge). */
+    if (j->foreign && !j->holds_purge) {
+        if (!set_header(j, e->rules->fingerprint, j->version))
+            return io_error(err, "set its header to these rules", j->path);
+        j->fingerprint = e->rules->fingerprint;
+        j->foreign = false;
     }
     rep->bytes_kept = j->size;
     return CIVIC_OK;
@@ -944,9 +953,17 @@ static bool append_purge(const civic_engine *e, struct civic_journal *j, const v
     return emit_record(j, off, JNL_FIRST | JNL_COMMIT | JNL_PURGE, 0, JNL_PURGE_BYTES);
 }
 
-/* The purge hook: the purge is durable before it is applied. */
+/* The purge hook: the purge is durable before it is applied.  Not in a file
+ * that still names other rules (journal_attach): replayed under them, the
+ * purge would remove what their retain says. */
 static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic_error *err)
 {
+    struct civic_journal *j = ctx;
+    if (j->foreign)
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 0, "journal %s still names the "
+                                "rules it was written under (it holds a purge of theirs): "
+                                "compact (civic_engine_compact) before a purge, so that both "
+                                "files name these rules", jname(j));
     return journal_append(ctx, e, &before, append_purge, true, err);
 }
 
@@ -962,7 +979,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal",
                                 civic__path_brief(j->path, brief));
-    if (v2 && j->version == JNL_VERSION_1 && !set_version_2(j, e->rules->fingerprint)) {
+    if (v2 && j->version == JNL_VERSION_1 && !set_version_2(j, j->fingerprint)) {
         atomic_store(&j->failed, 1); /* only a reopen can say what the header holds now */
         return io_error(err, "set its header to format version 2", j->path);
     }
@@ -1045,6 +1062,8 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     j->fd = rc == CIVIC_OK ? fd : placed;
     j->size = JNL_HEADER_BYTES;
     j->version = JNL_VERSION_1;
+    j->fingerprint = e->rules->fingerprint; /* a file of these rules now, and no purge */
+    j->foreign = j->holds_purge = false;
     j->dirty = false;
     atomic_store(&j->failed, rc != CIVIC_OK);
     return rc;

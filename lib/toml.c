@@ -259,9 +259,10 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
 static const char *not_text(const char *text, size_t len)
 {
     civic_binary kind = civic__binary_kind(text, len);
-    /* UTF-16 without a byte order mark: ASCII with a NUL beside each byte
-     * (a rules file has no NUL; an event log's are judged by the caller) */
-    if (kind == CIVIC_BINARY_NONE && len >= 2 && (text[0] == '\0') != (text[1] == '\0'))
+    /* UTF-16 without a byte order mark: two characters of ASCII, each with
+     * a NUL beside it (a stray NUL is the parser's to name, line and column) */
+    if (kind == CIVIC_BINARY_NONE && len >= 4 &&
+        ((text[0] && !text[1] && text[2] && !text[3]) || (!text[0] && text[1] && !text[2] && text[3])))
         kind = CIVIC_BINARY_UTF16;
     return civic__binary_text(kind, true);
 }

@@ -200,6 +200,13 @@ static void a_compressed_or_utf16_rules_file_says_what_it_is(void **state)
     }
     /* text that merely begins like one is read as text */
     an_error_names_line_and_column(rules_error("BZh = 1\n", CIVIC_E_RULES), 1, 1, "unknown key");
+    {   /* a stray NUL is the parser's to name, not taken for UTF-16 */
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_rules_parse(&r, "\n\0", 2, NULL, &err), CIVIC_E_SYNTAX);
+        assert_null(strstr(err.message, "UTF-16"));
+        assert_int_equal(err.line, 2);
+    }
 }
 
 static void load_time_checks_fail_clearly(void **state)

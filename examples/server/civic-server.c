@@ -1204,7 +1204,7 @@ static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, cons
     (void)kind;
     (void)value;
     param_check *pc = cls;
-    if (!*key && value) { /* "?=5": a value meant for a parameter whose name is lost */
+    if (!*key && value && *value) { /* "?=5": a value meant for a parameter whose name is lost */
         snprintf(pc->why, sizeof(pc->why), "a value with no parameter name (\"=%.40s\"): this "
                  "route takes %s", value, pc->allowed);
         return MHD_NO;

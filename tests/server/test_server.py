@@ -325,6 +325,8 @@ def test_bad_requests(srv):
     check(status == 400 and "no parameter name" in e.get("reason", ""),
           "a value whose name is lost is not ignored (the default as_of would answer) %s %s"
           % (status, e))
+    status, e = srv.request("GET", "/subjects/nobody?as_of=2020-01-01&=")
+    check(status == 200, "an empty segment with an empty value names nothing %s %s" % (status, e))
     status, e = srv.request("GET", "/healthz?probe=1")
     check(status == 200, "a probe's own parameter is ignored %s %s" % (status, e))
     status, e = srv.request("GET", "/no/such/route")

@@ -1934,14 +1934,20 @@ class Engine(_Owner):
         (any ts form), with the revokes, repairs, objections, dismissals and
         corrections that point at them.  Answers at T >= before
         stay what they were; a question about T < before then raises
-        CivicError CIVIC_E_PURGED.  Durable with a journal attached.
+        CivicError CIVIC_E_PURGED.  Durable with a journal attached (a
+        journal opened with other_rules=True that holds a purge of the old
+        rules raises CIVIC_E_MISMATCH until compact()).
         Returns a PurgeReport(events, acts, horizon, held)."""
         report = _capi.civic_purge_report(version=_capi.CIVIC_PURGE_REPORT_VERSION)
         err = _capi.new_error()
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
-            _lib.civic_engine_purge(p, h, _byref(report), err)
+            try:
+                _lib.civic_engine_purge(p, h, _byref(report), err)
+            except _capi.CivicError as e:
+                _name_argument(e, "compact (civic_engine_compact)", "compact()")
+                raise
             held = int(_lib.civic_engine_event_count(p))
         return PurgeReport(events=int(report.events), acts=int(report.acts),
                            horizon=None if report.horizon == _capi.CIVIC_NO_TIME
@@ -2003,10 +2009,12 @@ class Engine(_Owner):
         damage.  A path that is a symbolic link means the file it leads to
         (a link to a missing file raises CIVIC_E_IO).  other_rules=True
         replays a journal written under other rules (a scheme revised
-        since) under the engine's, each event validated anew, and rewrites
-        its header to name these rules (what is appended from then on, a
-        purge above all, is written under them); compact() at once after
-        it, which writes the snapshot under them too."""
+        since) under the engine's, each event validated anew; a journal of
+        events only has its header rewritten to name these rules (what is
+        appended from then on, a purge above all, is read under them), one
+        that holds a purge of the old rules refuses purge() until compact().
+        compact() at once after it, which writes the snapshot under them
+        too."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]

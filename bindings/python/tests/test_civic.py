@@ -1841,6 +1841,44 @@ class TestDurability(Base):
                         e.journal_open(jnl)
                     self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
 
+    def test_a_journal_holding_a_purge_of_old_rules_keeps_their_name(self):
+        """A journal that holds a purge of the old rules (one its snapshot
+        holds) is replayed under a revision, but keeps the old rules' name:
+        relabelled, a later open of it over a snapshot that does not hold the
+        purge would run it under the revision's retain, bringing back events
+        it deleted.  Until a compaction, a purge is refused, naming compact()."""
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "%s"\naffects = "score"\n')
+        old, new = civic.Rules.from_text(text % "1y"), civic.Rules.from_text(text % "10y")
+        jnl, snap = self.dir / "p.jnl", self.dir / "p.snap"
+        with civic.Engine(old) as e:
+            e.journal_open(jnl)
+            e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
+            e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
+            self.assertEqual(e.purge("2015-01-01").events, 1)  # f0, under the 1-year retain
+            e.save(snap)                                        # holds the purge
+        with civic.Engine.open_snapshot(snap, new, other_rules=True) as e:
+            e.journal_open(jnl, other_rules=True)
+            self.assertEqual(e.event_count, 1)
+            with self.assertRaises(civic.CivicError) as cm:
+                e.purge("2016-01-01")
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            self.assertIn("compact()", cm.exception.message)
+            self.assertEqual(e.event_count, 1)
+            e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")  # events are taken
+        with civic.Engine(new) as e:  # still the old rules' file: refused, not replayed
+            with self.assertRaises(civic.CivicError) as cm:
+                e.journal_open(jnl)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+        with civic.Engine.open_snapshot(snap, new, other_rules=True) as e:
+            e.journal_open(jnl, other_rules=True)
+            self.assertEqual(e.event_count, 2)  # f1, f2
+            e.compact(snap)
+            self.assertEqual(e.purge("2016-01-01").events, 0)  # allowed now
+        with civic.Engine.open_snapshot(snap, new) as e:
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 2)
+
     def test_snapshot_errors(self):
         self.fill(self.engine)
         snap = self.dir / "events.snap"
