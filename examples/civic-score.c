@@ -78,14 +78,13 @@ static const char usage_text[] =
     "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
 /* What a query sums, for an overflow's message. */
-enum { SUMS_SUBJECT, SUMS_GROUP, SUMS_EITHER };
+enum { SUMS_SUBJECT, SUMS_EITHER };
 
 /* A query that failed.  Overflow is the one a good input meets: say which
  * bound, since the library names no subject. */
 static void query_error(int rc, int sums)
 {
     static const char *what[] = { "a subject's points, summed,",
-                                  "a group's scores or balances, summed,",
                                   "a subject's points, or a group's scores or balances, summed," };
     if (rc == CIVIC_E_OVERFLOW)
         fprintf(stderr, "civic-score: arithmetic overflow: %s pass about 9.2e16 (rules with "
