@@ -786,10 +786,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * purge's result.  Once replayed, a journal that holds nothing but events
  * has its header rewritten to name the engine's rules (so that what is
  * appended, a purge above all, is read under the rules it was made under);
- * one that holds a purge of the old rules keeps their name, and a purge
- * fails with CIVIC_E_MISMATCH until a compaction.  A snapshot keeps its
- * header until a compaction (civic_engine_compact) writes both files under
- * the engine's rules: do that at once. */
+ * one that holds a purge of the old rules keeps their name, and every write
+ * of the engine (events or a purge) fails with CIVIC_E_MISMATCH until a
+ * compaction: what it appended would be read under the old rules.  A
+ * snapshot keeps its header until a compaction (civic_engine_compact)
+ * writes both files under the engine's rules: do that at once. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
@@ -893,7 +894,8 @@ typedef struct civic_journal_report {
  *  (a purge cannot be undone) -- discard it and recover from the files.
  *  @param sync_policy CIVIC_SYNC_ALWAYS, CIVIC_SYNC_NONE or CIVIC_SYNC_GROUP
  *         (optionally | CIVIC_SYNC_INTERVAL_MS(n)); GROUP starts one
- *         background thread per journal.  Optionally | CIVIC_JOURNAL_RECOVER.
+ *         background thread per journal.  Optionally | CIVIC_JOURNAL_RECOVER
+ *         and | CIVIC_JOURNAL_OTHER_RULES.
  *  @param report optional.  When the open fails it holds what the replay
  *         counted before it stopped, which the engine does not keep (but
  *         for a purge replayed before the failure, above).
@@ -904,7 +906,8 @@ typedef struct civic_journal_report {
  *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
  *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a
  *          journal already attached), CIVIC_E_VERSION.  On error the engine
- *          is unchanged and no journal is attached.
+ *          is unchanged (but for a purge replayed before the failure,
+ *          above) and no journal is attached.
  *  Threads: a write (the replay is one batch). */
 CIVIC_API int civic_engine_journal_open(civic_engine *engine, const char *path,
                                         uint32_t sync_policy,
@@ -1010,7 +1013,8 @@ typedef struct civic_purge_report {
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL
  *          engine, `before` out of range), CIVIC_E_VERSION (report),
  *          CIVIC_E_MISMATCH (the journal was read under other rules and
- *          still holds a purge of theirs: compact first).  On
+ *          still holds a purge of theirs: compact first, see
+ *          CIVIC_JOURNAL_OTHER_RULES).  On
  *          error the engine is unchanged and the report (optional) says
  *          nothing was removed: events and acts 0, horizon the engine's.
  *          Threads: a write. */

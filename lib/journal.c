@@ -389,8 +389,10 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                                       "byte %llu: bad purge %s", jname(j),
                                       (unsigned long long)off,
                                       h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX ? "time" : "number");
-            else if (seq != 0 && seq <= e->purge_seq)
-                rc = CIVIC_OK; /* the snapshot the engine was loaded from holds it */
+            else if (seq != 0 && seq <= e->purge_seq && h <= e->purge_horizon)
+                rc = CIVIC_OK; /* the snapshot the engine was loaded from holds it (a purge
+                                  later than the engine's horizon it cannot hold, whatever
+                                  its number: the files are of two histories) */
             else if (j->foreign)
                 /* what a purge removes depends on the rules (their retain):
                  * run again under others, it would remove other events, and
@@ -768,8 +770,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
      * under the rules it was made under.  A file that holds a purge of the
      * old rules (one the engine holds, or the open was refused) keeps their
      * name, lest that purge be run again under these over a snapshot that
-     * does not hold it; until a compaction it takes events, not purges
-     * (journal_purge). */
+     * does not hold it; until a compaction it takes no write
+     * (journal_append). */
     if (j->foreign && !j->holds_purge) {
         if (!set_header(j, e->rules->fingerprint, j->version))
             return io_error(err, "set its header to these rules", j->path);
@@ -953,17 +955,9 @@ static bool append_purge(const civic_engine *e, struct civic_journal *j, const v
     return emit_record(j, off, JNL_FIRST | JNL_COMMIT | JNL_PURGE, 0, JNL_PURGE_BYTES);
 }
 
-/* The purge hook: the purge is durable before it is applied.  Not in a file
- * that still names other rules (journal_attach): replayed under them, the
- * purge would remove what their retain says. */
+/* The purge hook: the purge is durable before it is applied. */
 static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic_error *err)
 {
-    struct civic_journal *j = ctx;
-    if (j->foreign)
-        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 0, "journal %s still names the "
-                                "rules it was written under (it holds a purge of theirs): "
-                                "compact (civic_engine_compact) before a purge, so that both "
-                                "files name these rules", jname(j));
     return journal_append(ctx, e, &before, append_purge, true, err);
 }
 
@@ -975,6 +969,14 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
 {
     char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
     if (in_child(j)) return child_error(err, j);
+    /* A file that still names other rules (journal_attach): what is appended
+     * would be read under them, a purge would remove what their retain says
+     * and an event of a rule they lack could not be read at all. */
+    if (j->foreign)
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 0, "journal %s still names the "
+                                "rules it was written under (it holds a purge of theirs): "
+                                "compact (civic_engine_compact) before any write, so that "
+                                "both files name these rules", jname(j));
     if (atomic_load(&j->failed))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal",

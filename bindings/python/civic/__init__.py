@@ -1936,7 +1936,7 @@ class Engine(_Owner):
         stay what they were; a question about T < before then raises
         CivicError CIVIC_E_PURGED.  Durable with a journal attached (a
         journal opened with other_rules=True that holds a purge of the old
-        rules raises CIVIC_E_MISMATCH until compact()).
+        rules takes no write, CIVIC_E_MISMATCH, until compact()).
         Returns a PurgeReport(events, acts, horizon, held)."""
         report = _capi.civic_purge_report(version=_capi.CIVIC_PURGE_REPORT_VERSION)
         err = _capi.new_error()
@@ -2012,7 +2012,8 @@ class Engine(_Owner):
         since) under the engine's, each event validated anew; a journal of
         events only has its header rewritten to name these rules (what is
         appended from then on, a purge above all, is read under them), one
-        that holds a purge of the old rules refuses purge() until compact().
+        that holds a purge of the old rules refuses every write (add, load,
+        purge: CIVIC_E_MISMATCH) until compact().
         compact() at once after it, which writes the snapshot under them
         too."""
         if sync not in _SYNC:

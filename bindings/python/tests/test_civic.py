@@ -1865,19 +1865,49 @@ class TestDurability(Base):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
             self.assertIn("compact()", cm.exception.message)
             self.assertEqual(e.event_count, 1)
-            e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")  # events are taken
+            # nor events: written there, they would be read under the old rules
+            with self.assertRaises(civic.CivicError) as cm:
+                e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            self.assertEqual(e.event_count, 1)
         with civic.Engine(new) as e:  # still the old rules' file: refused, not replayed
             with self.assertRaises(civic.CivicError) as cm:
                 e.journal_open(jnl)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+        with civic.Engine(old) as e:  # and under them, it is what it was
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 1)
         with civic.Engine.open_snapshot(snap, new, other_rules=True) as e:
             e.journal_open(jnl, other_rules=True)
-            self.assertEqual(e.event_count, 2)  # f1, f2
             e.compact(snap)
             self.assertEqual(e.purge("2016-01-01").events, 0)  # allowed now
+            e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")
         with civic.Engine.open_snapshot(snap, new) as e:
             e.journal_open(jnl)
-            self.assertEqual(e.event_count, 2)
+            self.assertEqual(e.event_count, 2)  # f1, f2
+
+    def test_a_purge_is_held_only_up_to_the_engines_horizon(self):
+        """A journal's purge is skipped when the engine holds it already (its
+        snapshot was saved after it); the number alone could match a purge of
+        another history: a purge at 2010-06 made on the snapshot before the
+        journal was attached took number 1 too, and the journal's purge 1 at
+        2015 was skipped, bringing f0 back.  One later than the engine's
+        horizon is replayed, whatever its number."""
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "1y"\naffects = "score"\n')
+        rules = civic.Rules.from_text(text)
+        jnl, snap = self.dir / "h.jnl", self.dir / "h.snap"
+        with civic.Engine(rules) as e:
+            e.journal_open(jnl)
+            e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
+            e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
+            e.compact(snap)
+            self.assertEqual(e.purge("2015-01-01").events, 1)  # f0; purge number 1
+        with civic.Engine.open_snapshot(snap, rules) as e:
+            self.assertEqual(e.purge("2010-06-01").events, 0)  # also number 1, earlier
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 1)  # f1: the journal's purge ran
+            self.assertEqual(e.score("r1", as_of="2020-06-01").score, 990)
 
     def test_snapshot_errors(self):
         self.fill(self.engine)
