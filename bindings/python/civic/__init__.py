@@ -1943,11 +1943,7 @@ class Engine(_Owner):
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
-            try:
-                _lib.civic_engine_purge(p, h, _byref(report), err)
-            except _capi.CivicError as e:
-                _name_argument(e, "compact (civic_engine_compact)", "compact()")
-                raise
+            _lib.civic_engine_purge(p, h, _byref(report), err)
             held = int(_lib.civic_engine_event_count(p))
         return PurgeReport(events=int(report.events), acts=int(report.acts),
                            horizon=None if report.horizon == _capi.CIVIC_NO_TIME

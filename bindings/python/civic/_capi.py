@@ -651,8 +651,10 @@ def error_from(code, err=None):
             return _io_error(msg, int(err.line), int(err.column), int(err.offset))
         return _io_error(_strerror_text(code), 0, 0, 0)
     if err is not None and err.message:
-        return CivicError(code, err.message.decode("utf-8", "replace"),
-                          int(err.line), int(err.column), int(err.offset))
+        msg = err.message.decode("utf-8", "replace")
+        if code == CIVIC_E_MISMATCH:  # the way out, as Python spells it
+            msg = msg.replace("compact (civic_engine_compact)", "compact()")
+        return CivicError(code, msg, int(err.line), int(err.column), int(err.offset))
     if err is not None:
         return CivicError(code, _strerror_text(code), int(err.line),
                           int(err.column), int(err.offset))

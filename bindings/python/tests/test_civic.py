@@ -1869,6 +1869,7 @@ class TestDurability(Base):
             with self.assertRaises(civic.CivicError) as cm:
                 e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            self.assertIn("compact()", cm.exception.message)
             self.assertEqual(e.event_count, 1)
         with civic.Engine(new) as e:  # still the old rules' file: refused, not replayed
             with self.assertRaises(civic.CivicError) as cm:
