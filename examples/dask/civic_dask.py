@@ -554,7 +554,10 @@ def plan_blocks(files, blocksize):
     """[(path, name, format, CSV header, start, length)] over every file:
     the format goes by extension (.csv, .jsonl, .ndjson), else by content."""
     blocks = []
-    for path in files:
+    for name in files:
+        # Workers open the absolute path (their working directory may differ);
+        # messages name the file as given, as civic-score does.
+        path = os.path.abspath(name)
         size = os.path.getsize(path)
         if size == 0:
             continue
@@ -564,7 +567,6 @@ def plan_blocks(files, blocksize):
         header = None if jsonl else _csv_header(path)
         if not jsonl and header is None:
             continue                    # blank: no header, no events
-        name = path                     # in messages as given, as civic-score names it
         for start in range(0, size, blocksize):
             blocks.append((path, name, fmt, header, start, blocksize))
     return blocks
@@ -804,7 +806,7 @@ def main(argv=None):
                                silence_logs=logging.CRITICAL)
         client = Client(cluster)
     try:
-        text, info = run(client, [os.path.abspath(f) for f in a.files], rules_text,
+        text, info = run(client, a.files, rules_text,
                          as_of=a.as_of, groups=a.groups, top=a.top, nparts=a.partitions,
                          blocksize=a.blocksize, library=library, verify_ids=a.check_ids,
                          threads=a.engine_threads)

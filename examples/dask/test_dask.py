@@ -285,6 +285,12 @@ class DaskTest(unittest.TestCase):
         self.assertIn("event id 'zz1' (subject 'r0001')", err)
         # one line: no log of the workers after the failed computation
         self.assertEqual(len(err.strip().splitlines()), 1, err)
+        # the file named as given, not by the absolute path the workers open
+        p = subprocess.run([sys.executable, SCRIPT, "-o", "out.csv", "--scheduler",
+                            self.address, "bad.csv"], capture_output=True, text=True,
+                           cwd=self.tmp.name)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: event id 'zz1'"), p.stderr)
 
     def test_not_text(self):
         # a compressed log or a program is named as what it is, before any
