@@ -355,12 +355,20 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     return CIVIC_OK;
 }
 
-static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t found)
+/* line: the record's one line without its LF when it has no quote (NULL
+ * otherwise).  Two records joined by a lone CR (a line end of old Mac
+ * files) have too many fields: say where it is, as a load does. */
+static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t found,
+                           const char *text, size_t len)
 {
-    char what[96];
-    snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u", c->ncols,
-             found > SPLIT_COLUMNS_MAX ? "more than " : "",
-             found > SPLIT_COLUMNS_MAX ? SPLIT_COLUMNS_MAX : found);
+    char what[192];
+    int n = snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
+                     c->ncols, found > SPLIT_COLUMNS_MAX ? "more than " : "",
+                     found > SPLIT_COLUMNS_MAX ? SPLIT_COLUMNS_MAX : found);
+    const char *cr = text && found > c->ncols ? memchr(text, '\r', len) : NULL;
+    if (cr && cr + 1 < text + len && n > 0 && (size_t)n < sizeof(what))
+        snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %zu: "
+                 "lines must end in LF or CRLF)", (size_t)(cr - text) + 1);
     return csv_syntax(c, line, 0, at, what);
 }
 
@@ -416,7 +424,7 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
     if (n > CIVIC_LINE_BYTES_MAX)
         return civic__error_set(c->err, CIVIC_E_LIMIT, c->line, 0, at,
                                 "line %llu: record longer than 1 MiB", (unsigned long long)c->line);
-    if (ncomma + 1 != c->ncols) return csv_count_error(c, c->line, at, ncomma + 1);
+    if (ncomma + 1 != c->ncols) return csv_count_error(c, c->line, at, ncomma + 1, p, n);
     if (p[n - 1] == '\r') n--; /* CRLF: the CR ends no field */
     uint32_t kc = (uint32_t)c->key_col, tc = (uint32_t)c->ts_col;
     size_t key_at = kc ? comma[kc - 1] + 1 : 0, key_end = kc < ncomma ? comma[kc] : n;
@@ -453,7 +461,7 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     *end = pos.i < c->len ? pos.i + 1 : c->len;
     size_t body = *end - at - (c->data[*end - 1] == '\n');
     c->line = pos.line; /* the record's last line; the caller counts its break */
-    if (col != c->ncols) return csv_count_error(c, line, at, col);
+    if (col != c->ncols) return csv_count_error(c, line, at, col, NULL, 0);
     if (body > CIVIC_LINE_BYTES_MAX)
         return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);

@@ -511,6 +511,22 @@ static void bad_input_names_its_line_and_column(void **state)
     /* the structure */
     expect_error("id,subject,type,ts\ne1,s1,x\n", CIVIC_E_SYNTAX, 2, 0,
                  "expected 4 fields as in the header, found 3");
+    /* two records joined by a lone CR: where the CR is, as a load says it;
+     * a CR inside quotes is a field's text, and a CRLF's CR ends no field */
+    expect_error("id,subject,type,ts\nok,s,fine,2024-01-01\ny,s,fine,2024-01-01\rz,s,fine,"
+                 "2024-01-01\n", CIVIC_E_SYNTAX, 3, 0,
+                 "line 3: expected 4 fields as in the header, found 7 (a carriage return at "
+                 "column 20: lines must end in LF or CRLF)");
+    expect_error("id,subject,type,ts\ny,s,fine,\"2024-01-01\r\",x\n", CIVIC_E_SYNTAX, 2, 0,
+                 "line 2: expected 4 fields as in the header, found 5");
+    {
+        split_out q = split_text("id,subject,type,ts\ny,s,fine,\"2024-01-01\r\",x\n", 3);
+        assert_null(strstr(q.err.message, "carriage"));
+        split_free(&q);
+        q = split_text("id,subject,type,ts\r\ny,s,fine,2024-01-01,x\r\n", 3);
+        assert_string_equal(q.err.message, "line 2: expected 4 fields as in the header, found 5");
+        split_free(&q);
+    }
     expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,s\"1,x,1\n", CIVIC_E_SYNTAX, 3, 5,
                  "a quote inside an unquoted field");
     expect_error("id,subject,type,ts\ne1,s1,x,1\n\ne2,\"s1\n\nx,1\n", CIVIC_E_SYNTAX, 4, 0,
