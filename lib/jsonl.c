@@ -605,12 +605,15 @@ const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, j
 /* split.c reads lines with the same parser, outside any load. */
 _Static_assert(JSON_LINE_EXTRA_BYTES == CIVIC__JSONL_LINE_EXTRA_BYTES, "jsonl.c and internal.h");
 
-/* A whole object, then a CR and another object on the same line: lines ended
- * by a lone CR (old Mac files), which a reader of LF lines takes for one. */
+/* A whole object, then a CR (blanks around it or not) and another object on
+ * the same line: lines ended by a lone CR (old Mac files), which a reader of
+ * LF lines takes for one. */
 bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_at)
 {
-    return why == AFTER_OBJECT && why_at > 0 && why_at < n && p[why_at - 1] == '\r' &&
-           p[why_at] == '{';
+    if (why != AFTER_OBJECT || why_at >= n || p[why_at] != '{') return false;
+    for (size_t i = why_at; i > 0 && p[i - 1] != '}'; i--) /* blanks, as ws() skips them */
+        if (p[i - 1] == '\r') return true;
+    return false;
 }
 
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,

@@ -379,6 +379,21 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
     assert_int_equal(err.column, 58);
     assert_non_null(strstr(err.message, "lines must end in LF or CRLF"));
     assert_int_equal(civic_engine_event_count(e), 0);
+    /* blanks around the CR (JSON whitespace) hide it no better */
+    const char *blank[] = { "} \r\t{", "}\r {", "}\r\r  {", "} \r{" };
+    for (size_t k = 0; k < sizeof(blank) / sizeof(blank[0]); k++) {
+        char text[256];
+        int len = snprintf(text, sizeof(text), "{\"id\":\"b\",\"subject\":\"s\",\"type\":"
+                           "\"fine\",\"ts\":1%s\"id\":\"c\",\"subject\":\"s\",\"type\":"
+                           "\"fine\",\"ts\":2}\r\n", blank[k]);
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, text, (size_t)len, &opts, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, (uint32_t)(strchr(text + 1, '{') - text + 1));
+        assert_non_null(strstr(err.message, "lines must end in LF or CRLF"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+    }
     /* a CR as JSON whitespace before a value that is an object: one bad line */
     const char *inside = "{\"id\":\"a\",\"subject\":\r{\"x\":1},\"type\":\"fine\",\"ts\":1}\n"
                          "{\"id\":\"b\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n";

@@ -575,6 +575,7 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts\ne1,s1,good,\n",
         "id,subject,x,type,ts\ne1,s1,\"a\nb\",good,2024-13-01\n", /* ts on the record's 2nd line */
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\r{\"id\":\"j2\"}\r",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1} \r\t{\"id\":\"j2\"}\r",
         "id,subject,type,ts\ne1,\"\",\"go\nod\",\"2024-01-01\"\n",
         "id,subject,type,ts\n\"e1\",\"\",good,2024-01-01\n",
         "{\"id\":\"j1\",\"subject\":\"\",\"type\":\"good\",\"ts\":\"2024-01-01\"}\n",
