@@ -268,6 +268,7 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
         /* two records joined by a lone CR (a line end of old Mac files)
          * have too many fields: say where it is (in a quoted record a CR
          * may be a field's text, and a column may not be of this line) */
+        bool joined = false;
         for (uint32_t c = 0; plain && r->count > st->ncols && c < r->count && n > 0 &&
                              (size_t)n < sizeof(what); c++) {
             const char *cr = memchr(r->field[c], '\r', r->len[c]);
@@ -275,7 +276,14 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
             snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %u: "
                      "lines must end in LF or CRLF)",
                      r->column[c] + (uint32_t)(cr - r->field[c]));
+            joined = c + 1 == st->ncols; /* a whole record before the CR */
             break;
+        }
+        if (joined) { /* skipped, the "line" would take every record after it */
+            civic_error e = CIVIC_ERROR_INIT;
+            civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0, "line %llu: %s",
+                             (unsigned long long)line, what);
+            return civic__loader_fatal(ld, &e);
         }
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
     }

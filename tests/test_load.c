@@ -394,13 +394,32 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
         assert_non_null(strstr(err.message, "lines must end in LF or CRLF"));
         assert_int_equal(civic_engine_event_count(e), 0);
     }
+    /* CSV records joined by a lone CR below a header that ends in LF: a whole
+     * record before the CR stops a lenient load too; a stray CR elsewhere in
+     * a record of too many fields is that record's fault alone */
+    opts.format = CIVIC_FORMAT_CSV;
+    const char *csv = "id,subject,type,ts\nx,s,fine,2024-01-01\ry,s,fine,2024-01-02\r"
+                      "z,s,fine,2024-01-03\n";
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, csv, strlen(csv), &opts, NULL, &err), CIVIC_E_SYNTAX);
+    assert_int_equal(err.line, 2);
+    assert_string_equal(err.message, "line 2: expected 4 fields as in the header, found 10 (a "
+                                     "carriage return at column 20: lines must end in LF or "
+                                     "CRLF)");
+    assert_int_equal(civic_engine_event_count(e), 0);
+    const char *stray = "id,subject,type,ts\nx,s\ry,fine,2024-01-01,q\nz,s,fine,2024-01-03\n";
+    civic_load_report one = CIVIC_LOAD_REPORT_INIT;
+    assert_int_equal(civic_engine_load(e, stray, strlen(stray), &opts, &one, &err), CIVIC_OK);
+    assert_int_equal(one.rejected, 1);
+    assert_int_equal(civic_engine_event_count(e), 1);
+    opts.format = CIVIC_FORMAT_JSONL;
     /* a CR as JSON whitespace before a value that is an object: one bad line */
     const char *inside = "{\"id\":\"a\",\"subject\":\r{\"x\":1},\"type\":\"fine\",\"ts\":1}\n"
                          "{\"id\":\"b\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n";
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     assert_int_equal(civic_engine_load(e, inside, strlen(inside), &opts, &rep, &err), CIVIC_OK);
     assert_int_equal(rep.rejected, 1);
-    assert_int_equal(civic_engine_event_count(e), 1);
+    assert_int_equal(civic_engine_event_count(e), 2);
     civic_engine_free(e);
 }
 
