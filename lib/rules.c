@@ -353,6 +353,8 @@ static int cap_pair(builder *b, int k, const civic_toml_value *v, civic_error *e
     return rc;
 }
 
+static const char *const cap_keys[] = { "limit", "period", "mode", NULL };
+
 /* ------------------------------------------------------------ [rule.X] */
 
 /* Indexed by RK_*: the keys of [rule.X]; the last two only in changes. */
@@ -546,7 +548,6 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                                                "balance_min", "contested", "objection_window",
                                                NULL };
     static const char *const grade_keys[] = { "name", "min", NULL };
-    static const char *const cap_keys[] = { "limit", "period", "mode", NULL };
     builder *b = ctx;
     int k, rc;
     b->last.line = line;
@@ -730,6 +731,55 @@ static bool prefixed(const char *key, size_t len, const char *prefix)
     return len > k && memcmp(key, prefix, k) == 0;
 }
 
+/* A name written with a dot and no quotes: TOML reads [rule.a.b] as a table
+ * b inside rule a, where the scheme reads the one code "a.b". */
+static bool bare_dotted(const char *name, size_t len)
+{
+    return memchr(name, '"', len) == NULL && memchr(name, '.', len) != NULL;
+}
+
+/* A bare dotted code "P.S..." beside the code P, where S is a key P sets (or,
+ * of a rule, "change"): TOML refuses the file (the key S of P is defined
+ * twice), and a [rule.P.change] with single brackets would silently be a
+ * rule of its own.  The quoted form ([rule."P.S"]) means the one code to
+ * TOML too. */
+static int check_bare_dotted(builder *b, const char *kind, const name_set *set, name_fn name_of,
+                             const char *const *keys, uint32_t count, civic_error *err)
+{
+    civic_rules *r = b->r;
+    bool rule = kind[0] == 'r';
+    for (uint32_t i = 0; i < count; i++) {
+        if (!(rule ? b->rx[i].bare_dotted : b->cx[i].bare_dotted)) continue;
+        const char *code = name_of(r, i);
+        size_t n = strlen(code);
+        for (size_t d = 0; d < n; d++) {
+            if (code[d] != '.') continue;
+            uint32_t j = civic__rb_set_find(r, set, name_of, code, d);
+            if (j == UINT32_MAX) continue;
+            const char *seg = code + d + 1;
+            const char *dot = memchr(seg, '.', n - d - 1);
+            size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
+            bool change = rule && sn == 6 && memcmp(seg, "change", 6) == 0;
+            int k = civic__rb_find_key(keys, seg, sn);
+            uint32_t set_keys = rule ? b->rx[j].keys : b->cx[j].keys;
+            if (!change && (k < 0 || !(set_keys & (1u << k)))) continue;
+            char msg[400];
+            if (change)
+                snprintf(msg, sizeof(msg), "[rule.%s] names a rule '%s' beside rule '%.*s': "
+                         "write [[rule.%.*s.change]], with double brackets, for a change of "
+                         "'%.*s', or [rule.\"%s\"] for a rule of that code", code, code, (int)d,
+                         code, (int)d, code, (int)d, code, code);
+            else
+                snprintf(msg, sizeof(msg), "[%s.%s] names a %s '%s', where TOML reads the key "
+                         "'%.*s' of %s '%.*s', set there too: write [%s.\"%s\"] for a %s of "
+                         "that name", kind, code, kind, code, (int)sn, seg, kind, (int)d, code,
+                         kind, code, kind);
+            return civic__rb_at(err, rule ? b->rx[i].header : b->cx[i].header, msg);
+        }
+    }
+    return CIVIC_OK;
+}
+
 static int on_array(builder *b, const char *key, size_t len, pos p, civic_error *err)
 {
     const char *name;
@@ -764,10 +814,14 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         return CIVIC_OK;
     } else if (prefixed(key, len, "rule.")) {
         if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, BAD_NAME("rule"));
-        return new_rule(b, name, n, p, err);
+        int rc = new_rule(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->rx[b->index].bare_dotted = bare_dotted(key + 5, len - 5);
+        return rc;
     } else if (prefixed(key, len, "cap.")) {
         if (!civic__rb_header_name(key + 4, len - 4, &name, &n)) return civic__rb_at(err, p, BAD_NAME("cap"));
-        return new_cap(b, name, n, p, err);
+        int rc = new_cap(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->cx[b->index].bare_dotted = bare_dotted(key + 4, len - 4);
+        return rc;
     } else if (prefixed(key, len, "tier.")) {
         if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, BAD_NAME("tier"));
         return civic__rb_new_tier(b, name, n, p, err);
@@ -1140,6 +1194,11 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     if (rc == CIVIC_OK) rc = check_scheme(&b, err);
     if (rc == CIVIC_OK) rc = check_grades(&b, err);
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
+    if (rc == CIVIC_OK)
+        rc = check_bare_dotted(&b, "cap", &b.cap_set, cap_name, cap_keys, r->cap_count, err);
+    if (rc == CIVIC_OK)
+        rc = check_bare_dotted(&b, "rule", &b.rule_set, civic__rb_rule_name, rule_keys_list,
+                               r->rule_count, err);
     if (rc == CIVIC_OK) rc = civic__rb_check_classes(&b, err);
     if (rc == CIVIC_OK) rc = check_rules(&b, err);
     if (rc == CIVIC_OK) rc = civic__rb_check_changes(&b, err);

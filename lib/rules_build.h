@@ -34,10 +34,11 @@ typedef struct rule_extra {
     size_t cap_group_len, category_len, from_len;
     uint32_t keys;           /* RK_* bits written in this table */
     uint32_t rule;           /* the rule index (changes) */
+    bool bare_dotted;        /* [rule.a.b]: a dotted code, not quoted */
 } rule_extra;
 
 typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;
-typedef struct cap_extra { pos header; uint32_t keys; } cap_extra;
+typedef struct cap_extra { pos header; uint32_t keys; bool bare_dotted; } cap_extra;
 typedef struct class_extra { pos header, up_to, valid; uint32_t keys; } class_extra;
 typedef struct level_extra {
     pos header, min, name_at;

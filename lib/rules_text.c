@@ -250,14 +250,14 @@ static void put(out_buf *o, const char *s, size_t n)
 
 static void puts_(out_buf *o, const char *s) { put(o, s, strlen(s)); }
 
-/* A name in a table header: bare, or quoted when a dot begins or ends it or
- * follows another (bare, those would be empty parts, which TOML forbids;
- * the reader takes them, as 1.0 did).  Names hold only [A-Za-z0-9_.-], so
- * the quotes need no escapes. */
+/* A name in a table header: bare, or quoted when it holds a dot.  Bare,
+ * TOML reads [rule.a.b] as a table b inside rule a (which may clash with a
+ * key of rule a) and a dot that begins or ends a name or follows another as
+ * an empty part, which it forbids (the reader takes both, as 1.0 did).
+ * Names hold only [A-Za-z0-9_.-], so the quotes need no escapes. */
 static void header_name(out_buf *o, const char *name)
 {
-    size_t n = strlen(name);
-    bool quote = n && (name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") != NULL);
+    bool quote = strchr(name, '.') != NULL;
     if (quote) puts_(o, "\"");
     puts_(o, name);
     if (quote) puts_(o, "\"");

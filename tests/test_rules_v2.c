@@ -425,6 +425,41 @@ static void dimensions_are_numbered_by_first_use_and_written_back_so(void **stat
                         "[rule.c]\npoints = 3\n", later);
 }
 
+/* [rule.a.b] is one code to the scheme, a table b inside rule a to TOML:
+ * where that makes the file one TOML refuses (b a key rule a sets), or a
+ * change written with single brackets a rule of its own, it is refused,
+ * the quoted code offered; elsewhere both readings stand, as in 1.0. */
+static void a_bare_dotted_name_that_toml_reads_as_a_key_is_refused(void **state)
+{
+    (void)state;
+    fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.points]\npoints = 5\n", 5, 2,
+             "[rule.a.points] names a rule 'a.points', where TOML reads the key 'points' of "
+             "rule 'a', set there too: write [rule.\"a.points\"]");
+    /* either order; at the dotted one */
+    fails_at(G1 "[rule.a.b.valid]\npoints = 5\n[rule.a.b]\nvalid = \"1y\"\n", 3, 2,
+             "the key 'valid' of rule 'a.b'");
+    fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.change]\npoints = 3\n", 5, 2,
+             "[rule.a.change] names a rule 'a.change' beside rule 'a': write "
+             "[[rule.a.change]], with double brackets, for a change of 'a', or "
+             "[rule.\"a.change\"] for a rule of that code");
+    fails_at(G1 "[rule.a.change]\npoints = 3\n[rule.a]\npoints = 1\n", 3, 2,
+             "[rule.a.change] names a rule 'a.change'");
+    fails_at(G1 "[cap.c]\nlimit = 5\nperiod = \"day\"\n[cap.c.limit]\nlimit = 3\n"
+             "period = \"day\"\n", 6, 2,
+             "[cap.c.limit] names a cap 'c.limit', where TOML reads the key 'limit' of cap 'c'");
+    /* quoted, or a part that is no key the prefix sets: the code it names */
+    const char *fine[] = {
+        G1 "[rule.a]\npoints = 1\n[rule.\"a.points\"]\npoints = 5\n",
+        G1 "[rule.a]\npoints = 1\n[rule.\"a.change\"]\npoints = 5\n",
+        G1 "[rule.a]\npoints = 1\n[rule.a.b]\npoints = 5\n",
+        G1 "[rule.a]\n[rule.a.points]\npoints = 5\n",
+        G1 "[rule.x.change]\npoints = 5\n",
+        G1 "[cap.c]\nlimit = 5\nperiod = \"day\"\n[cap.c.mode]\nlimit = 3\n"
+                    "period = \"day\"\n",
+    };
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) civic_rules_free(rules_from(fine[i]));
+}
+
 static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
 {
     (void)state;
@@ -439,6 +474,20 @@ static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
                 "[tier.\"t..u\"]\nrules = \"y.\"\n[[tier.\"t..u\".level]]\nname = \"one\"\nmin = 1\n"
                 "[measure.m.]\nkind = \"incentive\"\ntier = \"t..u\"\nmin_level = \"one\"\n";
     round_trips(dotted);
+    /* a dotted code beside its prefix's rule, a key of it as its last part:
+     * quoted when written, as TOML would read it bare as that key */
+    const char *clash = TEST_SCHEME "[rule.a.points]\npoints = 2\n[rule.a]\n"
+                        "[[rule.a.points.change]]\nfrom = \"2024-01-01\"\npoints = 3\n";
+    round_trips(clash);
+    {
+        civic_rules *r = rules_from(clash);
+        char buf[8192];
+        assert_int_equal(civic_rules_to_toml(r, buf, sizeof(buf), NULL), CIVIC_OK);
+        assert_non_null(strstr(buf, "\n[rule.\"a.points\"]\n"));
+        assert_non_null(strstr(buf, "\n[[rule.\"a.points\".change]]\n"));
+        assert_null(strstr(buf, "[rule.a.points"));
+        civic_rules_free(r);
+    }
     {   /* written as TOML writes them: quoted, every kind of header */
         civic_rules *r = rules_from(dotted);
         char buf[8192];
@@ -644,6 +693,7 @@ int main(void)
         cmocka_unit_test(validity_classes_are_checked),
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
+        cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
