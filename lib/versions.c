@@ -81,8 +81,10 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     if (v->type != CIVIC_TOML_STRING && v->type != CIVIC_TOML_INTEGER)
         return civic__rb_at(err, p, "'from' must be a timestamp (\"2026-01-01\", "
                                     "\"2026-01-01T08:00:00+08:00\" or Unix seconds)");
-    x->from_text = civic__rb_intern(b, v->text, v->len);
-    x->from_len = v->len;
+    /* an integer's '+' is TOML's, not a timestamp's: Unix seconds either way */
+    size_t plus = v->type == CIVIC_TOML_INTEGER && v->len > 1 && v->text[0] == '+';
+    x->from_text = civic__rb_intern(b, v->text + plus, v->len - plus);
+    x->from_len = v->len - plus;
     return x->from_text ? CIVIC_OK : CIVIC_E_NOMEM;
 }
 

@@ -460,6 +460,25 @@ static void a_bare_dotted_name_that_toml_reads_as_a_key_is_refused(void **state)
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) civic_rules_free(rules_from(fine[i]));
 }
 
+/* A change's from as an integer takes TOML's '+', as every number does:
+ * the same instant as without it, and as its timestamp string. */
+static void a_from_in_unix_seconds_may_carry_a_plus(void **state)
+{
+    (void)state;
+    const char *forms[] = { "+1735689600", "1735689600", "\"2025-01-01T00:00:00Z\"",
+                            "01735689600" };
+    uint64_t fp = 0;
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n"
+                 "points = 2\n", forms[i]);
+        civic_rules *r = rules_from(text);
+        if (i == 0) fp = civic_rules_fingerprint(r);
+        assert_true(civic_rules_fingerprint(r) == fp);
+        civic_rules_free(r);
+    }
+}
+
 static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
 {
     (void)state;
@@ -694,6 +713,7 @@ int main(void)
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),
+        cmocka_unit_test(a_from_in_unix_seconds_may_carry_a_plus),
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
