@@ -93,8 +93,8 @@ static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
         else return syntax(s, at + i, "bad hex digit in a unicode escape");
         v = v * 16 + d;
     }
-    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return syntax(s, at, "unicode escape is not a scalar value");
+    if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) /* at its backslash, as other escapes */
+        return syntax(s, at - 2, "unicode escape is not a scalar value");
     *out = v;
     return CIVIC_OK;
 }
@@ -127,7 +127,8 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             continue;
         }
         size_t at = s->pos++;
-        char e = s->pos < s->len ? s->text[s->pos++] : '\0';
+        if (s->pos >= s->len) return syntax(s, open, "unterminated string"); /* "\ at the end */
+        char e = s->text[s->pos++];
         uint32_t cp = 0;
         int rc;
         switch (e) {
@@ -145,6 +146,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             s->pos += e == 'u' ? 4 : 8;
             n += civic__utf8_put(s->buf + n, cp);
             break;
+        case '\n': return syntax(s, open, "unterminated string"); /* "\ at a line's end */
         default: return syntax(s, at, "unknown escape in a string");
         }
     }
@@ -215,13 +217,25 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     skip_ws(s);
     size_t at = s->pos;
     bool quoted = false;
+    size_t blank = 0, quote = 0; /* the first of each outside double quotes, + 1 */
     while (s->pos < s->len && (quoted || s->text[s->pos] != ']') && s->text[s->pos] != '\n') {
-        if (s->text[s->pos] == '"') quoted = !quoted;
+        char c = s->text[s->pos];
+        if (c == '"') quoted = !quoted;
+        else if (quoted && c == '\\' && s->pos + 1 < s->len && s->text[s->pos + 1] != '\n')
+            s->pos++; /* an escape: the name's reader refuses it, by name */
+        else if (!quoted && (c == ' ' || c == '\t') && !blank) blank = s->pos + 1;
+        else if (!quoted && c == '\'' && !quote) quote = s->pos + 1;
         s->pos++;
     }
     if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, open, "unterminated table header");
     size_t end = s->pos;
     while (end > at && (s->text[end - 1] == ' ' || s->text[end - 1] == '\t')) end--;
+    if (quote && quote - 1 < end)
+        return syntax(s, quote - 1, "literal (single-quoted) names are not supported; use "
+                                    "\"...\"");
+    if (blank && blank - 1 < end)
+        return syntax(s, blank - 1, "a blank inside a table header (write [rule.CODE], no "
+                                    "blanks around its dots)");
     s->pos++;
     if (array) {
         if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, s->pos, "expected ']]'");
@@ -236,12 +250,14 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
 static int parse_pair(toml_state *s, const civic_toml_handler *h)
 {
     size_t at = s->pos;
-    if (s->text[at] == '"') return syntax(s, at, "quoted keys are not supported");
+    if (s->text[at] == '"' || s->text[at] == '\'')
+        return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
     if (s->pos == at) return syntax(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
     skip_ws(s);
+    if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
     if (s->pos >= s->len || s->text[s->pos] != '=') return syntax(s, s->pos, "expected '=' after the key");
     s->pos++;
     skip_ws(s);

@@ -117,6 +117,28 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* TOML spellings the subset leaves out, each by its name */
+    an_error_names_line_and_column(rules_error("[scheme]\n'name' = \"x\"\n", CIVIC_E_SYNTAX), 2, 1,
+                                   "quoted keys are not supported");
+    an_error_names_line_and_column(rules_error("[scheme]\nname . x = 1\n", CIVIC_E_SYNTAX), 2, 6,
+                                   "dotted keys are not supported");
+    an_error_names_line_and_column(rules_error("[rule.'a']\n", CIVIC_E_SYNTAX), 1, 7,
+                                   "literal (single-quoted) names are not supported");
+    an_error_names_line_and_column(rules_error("[ rule . a ]\n", CIVIC_E_SYNTAX), 1, 7,
+                                   "a blank inside a table header");
+    an_error_names_line_and_column(rules_error("[[rule.a\t.change]]\n", CIVIC_E_SYNTAX), 1, 9,
+                                   "a blank inside a table header");
+    an_error_names_line_and_column(rules_error("[rule.\"a\\\"b\"]\n", CIVIC_E_RULES), 1, 2,
+                                   "a quoted name is the whole name, with no escape");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"ab\\", CIVIC_E_SYNTAX), 2, 8,
+                                   "unterminated string");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"ab\\\n\"\n", CIVIC_E_SYNTAX),
+                                   2, 8, "unterminated string");
+    /* an escape's error is at its backslash, a scalar value's too */
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\uD800\"\n", CIVIC_E_SYNTAX),
+                                   2, 10, "not a scalar value");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\U00110000\"\n",
+                                               CIVIC_E_SYNTAX), 2, 10, "not a scalar value");
     /* a lone CR in a comment would hide the "key" after it */
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"t\" # c\rbse = 1\n",
                                                CIVIC_E_SYNTAX), 2, 15, "in a comment");
