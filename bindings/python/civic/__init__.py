@@ -489,7 +489,7 @@ class Rules(_Owner):
     """
 
     def __init__(self, _ptr: _Any = None) -> None:
-        if _ptr is None:
+        if not isinstance(_ptr, _capi.rules_p) or not _ptr:
             raise TypeError("use Rules.from_text(), Rules.from_file() or "
                             "civic.default_rules()")
         self._h = _Handle(self, _ptr, _lib.civic_rules_free, "Rules")
@@ -2143,6 +2143,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     it, "rules_now" or "rules_new"."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
+    if not isinstance(changed, int):     # changed="no" would be true (as lenient)
+        raise TypeError("changed must be bool, not %s" % type(changed).__name__)
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
         try:

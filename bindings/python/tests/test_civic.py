@@ -1399,6 +1399,12 @@ class TestLoad(Base):
         self.assertTrue(rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("9999-12-31T")
                         or rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("10000-01-01T"))
 
+    def test_rules_are_made_by_their_constructors_only(self):
+        # a pointer of another type would fail only in the finalizer, noisily
+        for bad in (5, "x", None, civic._capi.rules_p()):
+            with self.assertRaises(TypeError):
+                civic.Rules(bad)
+
     def test_lenient_must_be_a_bool(self):
         # lenient="no" is truthy: it must not make a strict load lenient
         for bad in ("no", "false", b"", 1.0, []):

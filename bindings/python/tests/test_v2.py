@@ -999,6 +999,11 @@ class TestCompare(V2):
             ("s3", "d1", D("980.00"), "A", D("920.00"), "B", D("-60.00"))])
         self.assertEqual([r.subject for r in civic.compare(self.LOG, now, new, "2022-06-01",
                                                            changed=True)], ["s1", "s3"])
+        # changed="no" is truthy: a TypeError, as for lenient
+        for bad in ("no", "", 1.0, None):
+            with self.assertRaises(TypeError):
+                civic.compare(self.LOG, now, new, changed=bad)
+        self.assertEqual(len(civic.compare(self.LOG, now, new, changed=0).rows), 3)
         self.assertEqual(c.transitions["A"]["A"], 2)
         self.assertEqual(c.transitions["A"]["B"], 1)
         self.assertEqual((c.subjects_total, c.subjects_changed), (3, 2))
