@@ -819,7 +819,8 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
 {
     civic__error_clear(err);
     uint32_t kind = sync_policy & 0xFFu, flags = sync_policy & 0xFF00u;
-    if (!e || !path || !*path ||
+    if (e && path && !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "an empty path");
+    if (!e || !path ||
         (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE) ||
         (flags & ~(CIVIC_JOURNAL_RECOVER | CIVIC_JOURNAL_OTHER_RULES)) ||
         (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
@@ -1084,8 +1085,9 @@ static bool is_journal(const struct civic_journal *j, const char *path)
 int civic_engine_compact(civic_engine *e, const char *snapshot_path, civic_error *err)
 {
     civic__error_clear(err);
-    if (!e || !snapshot_path || !*snapshot_path)
+    if (!e || !snapshot_path)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (!*snapshot_path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "an empty path");
     if (civic__engine_writing(e)) /* the snapshot would hold a batch not yet committed */
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a compaction from a callback of "
                                 "the engine's own write");

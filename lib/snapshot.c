@@ -264,7 +264,8 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
 int civic_engine_save(const civic_engine *e, const char *path, civic_error *err)
 {
     civic__error_clear(err);
-    if (!e || !path || !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (!*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "an empty path");
     if (civic__engine_writing(e)) /* it would hold a batch that may yet be rolled back */
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a save from a callback of the "
                                 "engine's own write");

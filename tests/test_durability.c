@@ -379,6 +379,14 @@ static void snapshot_of_an_empty_engine_loads_as_empty(void **state)
     assert_int_equal(civic_engine_save(a, path_in("empty.snap"), NULL), CIVIC_OK);
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(load_into_fresh(path_in("empty.snap"), &err), CIVIC_OK);
+    /* an empty path is said to be one, by each function that writes a file */
+    assert_int_equal(civic_engine_save(a, "", &err), CIVIC_E_INVALID);
+    assert_string_equal(err.message, "an empty path");
+    assert_int_equal(civic_engine_compact(a, "", &err), CIVIC_E_INVALID);
+    assert_string_equal(err.message, "an empty path");
+    assert_int_equal(civic_engine_journal_open(a, "", CIVIC_SYNC_NONE, NULL, &err),
+                     CIVIC_E_INVALID);
+    assert_string_equal(err.message, "an empty path");
     civic_engine_free(a);
 }
 
