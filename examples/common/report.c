@@ -150,7 +150,20 @@ static void when(const answers_sink *out, const civic_rules *r, int64_t t)
     if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "open");
     else if (civic_rules_format_time(r, t, buf, sizeof(buf)) != CIVIC_OK)
         snprintf(buf, sizeof(buf), "%" PRId64, t);
-    else *strchr(buf, 'T') = '\0'; /* the date is what a notice board shows (year 10000 too) */
+    else {
+        /* The date is what a notice board shows (year 10000 too), and the
+         * local time of day when it is not midnight: "until 2024-01-01"
+         * would not say whether the day is still in the stretch. */
+        char *tee = strchr(buf, 'T');
+        bool midnight = strncmp(tee + 1, "00:00:00", 8) == 0;
+        bool whole_minute = strncmp(tee + 7, "00", 2) == 0;
+        if (midnight) {
+            *tee = '\0';
+        } else {
+            *tee = ' ';
+            tee[whole_minute ? 6 : 9] = '\0';
+        }
+    }
     put(out, buf);
 }
 

@@ -605,6 +605,35 @@ def shallow_path_page(tmp):
           "shallow: --groups 2 names lone in no group, not in east: %s" % (rows[2],))
 
 
+def list_times_page(tmp):
+    """A list's since and until are dates, with the local time of day when
+    it is not midnight: "until 2030-05-01" alone would not say whether the
+    resident is listed on that day.  court_defaulter flags dishonest, valid
+    and retained 5y, in the scheme's +08:00."""
+    log = os.path.join(tmp, "times.csv")
+    with open(log, "w") as f:
+        f.write("id,subject,type,ts,group\n"
+                "d1,t1,court_defaulter,2025-05-01T15:30:00,north\n"
+                "d2,t2,court_defaulter,2025-05-02,north\n"
+                "d3,t3,court_defaulter,2025-05-03T08:15:45,north\n"
+                "d4,t4,court_defaulter,2025-05-04T00:00:00+08:00,north\n"
+                "d5,t5,court_defaulter,2025-05-04T16:00:00Z,north\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30", log], check=True,
+                         capture_output=True, timeout=60).stdout.decode("utf-8")
+    page = Page()
+    page.feed(raw)
+    want = {"t1": ["2025-05-01 15:30", "2030-05-01 15:30"],
+            "t2": ["2025-05-02", "2030-05-02"],
+            "t3": ["2025-05-03 08:15:45", "2030-05-03 08:15:45"],
+            "t4": ["2025-05-04", "2030-05-04"],
+            "t5": ["2025-05-05", "2030-05-05"]}      # 16:00Z is midnight at +08:00
+    for subject, (since, until) in want.items():
+        row = page.cells.get(("dishonest", subject))
+        check(row is not None and row[-2:] == [since, until],
+              "list times: %s since %s until %s: %s" % (subject, since, until, row))
+    check("As of 2025-06-30." in raw, "list times: the as-of of midnight is a date")
+
+
 def posted_page(tmp):
     """Entries in their publicity period are posted (honour_* are posted for
     7 days in the built-in scheme): at 2025-06-30 h1 (06-25) and h3 (dated
@@ -879,6 +908,7 @@ def main():
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
         shallow_path_page(tmp)
+        list_times_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
         if ARGS.keep:
