@@ -161,6 +161,21 @@ typedef struct grid {
     unsigned right;
 } grid;
 
+/* A scheme's name, the one text of the table a rules file may give with
+ * control characters in it: those as escapes (\x1b, \u009b), so that a
+ * terminal shows them rather than acts on them. */
+static void put_shown(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+            fprintf(out, "\\u%04x", *++p);
+        else
+            fputc(*p, out);
+    }
+}
+
 static void grid_put(grid *g, const char *s)
 {
     if (g->count == g->cap) {
@@ -297,8 +312,14 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
     }
     grid g = { NULL, 0, 0, (ranked ? 7u : 6u) + (v2 ? 2u : 0u), ranked ? 0x29u : 0x14u };
     const char *name = civic_rules_name(rules);
-    fprintf(out, "%s%s%s scheme, as of %s: %zu subject%s\n\n", name[0] ? "\"" : "",
-            name[0] ? name : "unnamed", name[0] ? "\"" : "", when, n, n == 1 ? "" : "s");
+    if (name[0]) {
+        fputc('"', out);
+        put_shown(out, name);
+        fputc('"', out);
+    } else {
+        fputs("unnamed", out);
+    }
+    fprintf(out, " scheme, as of %s: %zu subject%s\n\n", when, n, n == 1 ? "" : "s");
     const char *head[] = { "RANK", "SUBJECT", "GROUP", "SCORE", "GRADE", "BALANCE", "FLAGS" };
     for (size_t c = ranked ? 0 : 1; c < 7; c++) grid_put(&g, head[c]);
     if (v2) {

@@ -275,6 +275,10 @@ static void put_escaped(out_buf *o, const char *s)
         } else if (*p < 0x20 || *p == 0x7f) {
             snprintf(esc, sizeof(esc), "\\u%04X", *p);
             put(o, esc, 6);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) { /* C1, as C0: seen as escapes */
+            snprintf(esc, sizeof(esc), "\\u%04X", p[1]);
+            put(o, esc, 6);
+            p++;
         } else {
             put(o, (const char *)p, 1);
         }

@@ -522,6 +522,15 @@ static void the_scheme_written_back_parses_to_the_same_fingerprint(void **state)
         }
         civic_rules_free(r);
     }
+    {   /* control characters in the scheme's name are written as escapes, C1 too */
+        const char *ctl = "[scheme]\nname = \"a\\u001b[2J\\u009b1m\\u00a0z\"\n" G1;
+        round_trips(ctl);
+        civic_rules *r = rules_from(ctl);
+        char buf[4096];
+        assert_int_equal(civic_rules_to_toml(r, buf, sizeof(buf), NULL), CIVIC_OK);
+        assert_non_null(strstr(buf, "name = \"a\\u001B[2J\\u009B1m\xc2\xa0z\"\n"));
+        civic_rules_free(r);
+    }
     round_trips("[scheme]\nname = \"q\\\"uote\\\\ \\u00e9\"\nbalance_min = -10\n"
                 "contested = \"suspend\"\nobjection_window = \"7d\"\nvalid = \"by-severity\"\n"
                 G1 "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nvalid = \"2y\"\n"

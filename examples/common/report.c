@@ -62,7 +62,8 @@ static size_t noncharacter(const char *p)
 }
 
 /* Text into HTML (element content and attribute values alike).  A
- * noncharacter, which a page may not hold, is shown as U+FFFD.  A text that
+ * noncharacter or a control character (but tab and line feed), which a page
+ * may not hold, is shown as U+FFFD.  A text that
  * opens a direction override or isolate (a resident's name with U+202E, say)
  * gets it closed at its end, so it cannot turn the page's own words after
  * it around; openers past DIRECTION_DEPTH are left out. */
@@ -110,7 +111,15 @@ static void text(const answers_sink *out, const char *s)
             }
             break;
         }
-        default: continue;
+        case '\xc2': /* a C1 control, which HTML forbids (a scheme's name may hold one) */
+            if ((unsigned char)p[1] < 0x80 || (unsigned char)p[1] >= 0xa0) continue;
+            rep = "\xef\xbf\xbd";
+            skip = 2;
+            break;
+        default:
+            if (((unsigned char)*p >= 0x20 && *p != 0x7f) || *p == '\t' || *p == '\n') continue;
+            rep = "\xef\xbf\xbd"; /* C0 and DEL, likewise */
+            break;
         }
         out->write(out->ctx, run, (size_t)(p - run));
         put(out, rep);

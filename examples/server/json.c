@@ -67,6 +67,8 @@ void json_strn(buf *b, const char *s, size_t n)
         else if (c == '\t') buf_put(b, "\\t", 2);
         else if (c == '\r') buf_put(b, "\\r", 2);
         else if (c < 0x20 || c == 0x7f) buf_printf(b, "\\u%04x", c);
+        else if (k == 2 && c == 0xc2 && p[i + 1] < 0xa0) /* C1: a terminal acts on it too */
+            buf_printf(b, "\\u%04x", p[i + 1]);
         else if (k == 0) buf_put(b, "\xef\xbf\xbd", 3); /* U+FFFD */
         else buf_put(b, s + i, k);
         i += k ? k : 1;

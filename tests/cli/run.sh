@@ -362,5 +362,18 @@ assert ("act " + "A" * 128 + " source " + "来源" * 21) in text, text
 ' "$T/out"; then ok; else bad "a long NOTE in --explain: $(cat "$T/err")"; fi
 fi
 
+# A scheme's name may hold control characters (the rules file allows them):
+# the table shows them as escapes, not as what a terminal would act on, and
+# the page (-f html) as U+FFFD; --print-rules writes C1 as TOML escapes too.
+sed '1a name = "a\\u001b[2J\\u0007\\u009b31m\\u00e9z"' $D/rules.toml >"$T/ctl.toml"
+"$CLI" -r "$T/ctl.toml" -t 2022-10-01 $D/events.csv >"$T/out" 2>"$T/err"
+if [ "$(head -n 1 "$T/out")" = '"a\x1b[2J\x07\u009b31m''é''z" scheme, as of 2022-10-01T00:00:00+08:00: 5 subjects' ] &&
+    ! LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then ok; else bad "control characters in the table's scheme name: $(head -n 1 "$T/out" | od -c | head -3)"; fi
+"$CLI" -r "$T/ctl.toml" -t 2022-10-01 -f html $D/events.csv >"$T/out" 2>"$T/err"
+if grep -q "<title>Public notice: a$(printf '\357\277\275')\[2J$(printf '\357\277\275\357\277\275')31m" "$T/out" &&
+    ! LC_ALL=C grep -q "$(printf '\033\|\302\233\|\007')" "$T/out"; then ok; else bad "control characters in the page's scheme name"; fi
+"$CLI" -r "$T/ctl.toml" --print-rules >"$T/out" 2>"$T/err"
+if grep -q '^name = "a\\u001B\[2J\\u0007\\u009B31m''é''z"$' "$T/out"; then ok; else bad "C1 in --print-rules: $(grep '^name' "$T/out")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -165,6 +165,11 @@ static void json_strings_are_valid_utf8_whatever_the_input(void **state)
     assert_string_equal(b.p, "\"a\xef\xbf\xbd\xef\xbf\xbd" "b\\\"\\n\\u0001\xc3\xa9\"");
     assert_true(utf8_valid(b.p, b.len));
     free(b.p);
+    /* C1 controls escaped as C0 are (a log is read on a terminal); U+00A0 is text */
+    buf c = { 0 };
+    json_strn(&c, "\xc2\x9b" "1m\xc2\x80\xc2\xa0", 8);
+    assert_string_equal(c.p, "\"\\u009b1m\\u0080\xc2\xa0\"");
+    free(c.p);
     assert_false(utf8_valid("a\0b", 3));
     assert_false(utf8_valid("\xed\xa0\x80", 3));   /* a surrogate */
     assert_false(utf8_valid("\xc0\xaf", 2));       /* overlong */
