@@ -969,7 +969,38 @@ typedef struct projection {
     bool recount;         /* the scheme has a recount change */
     bool tried_last;      /* the current resident's `last` was asked for */
     civic_record *last;   /* at the last eff of the resident's posted entries */
+    struct by_id *index;  /* last's entries by id (NULL: looked for in turn) */
+    civic_record *at;     /* the record at at_eff, for the entries asked at their eff */
+    int64_t at_eff;       /* (the members of one act share it, as a rule) */
+    struct by_id *at_index;
 } projection;
+
+/* An entry of a record by its id: a resident with thousands of posted
+ * entries has each found in its record without reading the record through. */
+typedef struct by_id {
+    const char *id; /* borrowed from the record */
+    size_t k;
+} by_id;
+
+static int by_id_compare(const void *a, const void *b)
+{
+    return strcmp(((const by_id *)a)->id, ((const by_id *)b)->id);
+}
+
+/* The index of rec's entries by id, or NULL (no memory: found in turn). */
+static by_id *index_by_id(const civic_record *rec)
+{
+    size_t n = civic_record_count(rec);
+    by_id *ix = n ? malloc(n * sizeof(*ix)) : NULL;
+    for (size_t k = 0; ix && k < n; k++) {
+        civic_entry y = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, k, &y);
+        ix[k].id = y.id;
+        ix[k].k = k;
+    }
+    if (ix) qsort(ix, n, sizeof(*ix), by_id_compare);
+    return ix;
+}
 
 static void decimal_text(int64_t v, unsigned places, char *buf, size_t size)
 {
@@ -1093,13 +1124,20 @@ typedef struct projected {
  * since expired or repaired: what it did stays).  Merged into a heavier
  * member of its act, or archived before it takes effect, it counts
  * nothing.  Without `then`, all that can be told: its raw points. */
-static projected projected_in(const civic_record *then, const civic_entry *x, bool later)
+static projected projected_in(const civic_record *then, const by_id *index, const civic_entry *x,
+                              bool later)
 {
     projected out = { true, false, x->raw, x->raw };
     if (!then) return out;
     out.counts = false;
     out.points = 0;
-    for (size_t k = 0; k < civic_record_count(then); k++) {
+    size_t n = civic_record_count(then), k = 0;
+    if (index) { /* straight to it: k is its place, or n when it is not there */
+        by_id key = { x->id, 0 };
+        const by_id *hit = bsearch(&key, index, n, sizeof(*index), by_id_compare);
+        k = hit ? hit->k : n;
+    }
+    for (; k < n; k++) {
         civic_entry y = CIVIC_ENTRY_INIT;
         civic_record_entry(then, k, &y);
         if (strcmp(y.id, x->id) != 0) continue;
@@ -1136,13 +1174,20 @@ static projected project(const civic_engine *e, projection *p, const char *subje
                 civic_record_free(p->last);
                 p->last = NULL;
             }
+            if (p->last) p->index = index_by_id(p->last);
         }
-        if (p->last) return projected_in(p->last, x, true);
+        if (p->last) return projected_in(p->last, p->index, x, true);
     }
-    civic_record *then = record_then(e, p, subject, rec, as_of, x->eff, &settled);
-    projected out = projected_in(then, x, false);
-    civic_record_free(then);
-    return out;
+    if (!p->at || p->at_eff != x->eff) {
+        civic_record_free(p->at);
+        free(p->at_index);
+        p->at = record_then(e, p, subject, rec, as_of, x->eff, &settled);
+        p->at_eff = x->eff;
+        p->at_index = NULL;
+    } else if (!p->at_index) { /* asked again: worth its index */
+        p->at_index = index_by_id(p->at);
+    }
+    return projected_in(p->at, p->at_index, x, false);
 }
 
 /* Ready for the next resident. */
@@ -1150,8 +1195,14 @@ static void projection_next(projection *p)
 {
     civic_engine_free(p->engine);
     civic_record_free(p->last);
+    free(p->index);
+    civic_record_free(p->at);
+    free(p->at_index);
     p->engine = NULL;
     p->last = NULL;
+    p->index = NULL;
+    p->at = NULL;
+    p->at_index = NULL;
     p->failed = 0;
     p->tried_last = false;
 }
@@ -1176,7 +1227,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
              "shown (a repeat offence, a cap or one act counted once taken into account, as "
              "things stand now). A resident may object to one at the community office.</p>\n");
     size_t rows = 0;
-    projection proj = { NULL, NULL, 0, any_recount(r), false, NULL };
+    projection proj = { NULL, NULL, 0, any_recount(r), false, NULL, NULL, NULL, 0, NULL };
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
         civic_score s = CIVIC_SCORE_INIT;
         civic_result_get(all, i, &s);
