@@ -68,7 +68,7 @@ static size_t noncharacter(const char *p)
  * gets it closed at its end, so it cannot turn the page's own words after
  * it around; openers past DIRECTION_DEPTH are left out. */
 #define DIRECTION_DEPTH 128
-static void text(const answers_sink *out, const char *s)
+static void escaped(const answers_sink *out, const char *s, bool display)
 {
     const char *run = s ? s : "";
     const char *p = run;
@@ -89,7 +89,7 @@ static void text(const answers_sink *out, const char *s)
             rep = "\xef\xbf\xbd";
             break;
         case '\xe2': {
-            int c = direction_control(p);
+            int c = display ? direction_control(p) : 0;
             if (c == 'e' || c == 'i') {
                 if (depth < DIRECTION_DEPTH) {
                     open[depth++] = (char)c;
@@ -129,6 +129,13 @@ static void text(const answers_sink *out, const char *s)
     out->write(out->ctx, run, (size_t)(p - run));
     while (depth) put(out, open[--depth] == 'e' ? "\xe2\x80\xac" : "\xe2\x81\xa9");
 }
+
+static void text(const answers_sink *out, const char *s) { escaped(out, s, true); }
+
+/* An attribute's value: the text exactly (escaped), its direction controls
+ * too.  Not shown, it turns nothing around, and a reader of the page's
+ * data-* attributes finds the ids of the log. */
+static void attr(const answers_sink *out, const char *s) { escaped(out, s, false); }
 
 static void fixed(const answers_sink *out, int64_t v, unsigned places)
 {
@@ -496,7 +503,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         if (!rule_version(r, i, 0, &x)) continue;
         uint32_t changes = x.changes;
         put(out, "<tr data-rule=\"");
-        text(out, x.code);
+        attr(out, x.code);
         put(out, "\"><td>");
         text(out, x.code);
         put(out, "<br><small>");
@@ -554,7 +561,7 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
     if (civic_rules_tier_info(r, t, &x) != CIVIC_OK) return;
     bool qty = x.measure == CIVIC_TIER_MEASURE_QTY;
     put(out, "<p data-tier=\"");
-    text(out, x.name);
+    attr(out, x.name);
     put(out, "\">");
     text(out, x.name);
     put(out, qty ? ": the quantity of " : ": the points of ");
@@ -727,7 +734,7 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     unsigned h = 22u * (unsigned)ng + 4u, width = bar_x + 250u;
     putf(out, "<svg role=\"img\" viewBox=\"0 0 %u %u\" width=\"%u\" height=\"%u\" "
               "data-chart=\"", width, h, width, h);
-    text(out, s->path);
+    attr(out, s->path);
     put(out, "\"><title>Grades in ");
     text(out, s->path[0] ? s->path : "all groups");
     for (size_t k = 0; k < ng; k++) { /* the figures too, for whoever cannot see the bars */
@@ -743,9 +750,9 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
         text(out, civic_groups_grade_name(g, k));
         putf(out, "</text><rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"16\" fill=\"#3b6ea8\" "
                   "data-group=\"", bar_x, y, w ? w : 1);
-        text(out, s->path);
+        attr(out, s->path);
         put(out, "\" data-grade=\"");
-        text(out, civic_groups_grade_name(g, k));
+        attr(out, civic_groups_grade_name(g, k));
         putf(out, "\" data-count=\"%" PRIu64 "\"/><text x=\"%u\" y=\"%u\" font-size=\"13\">%" PRIu64
                   "</text>\n", s->grade_counts[k], bar_x + 6 + w, y + 14, s->grade_counts[k]);
     }
@@ -762,7 +769,7 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
         civic_group_stats s = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &s);
         put(out, "<section class=\"group\" data-group=\"");
-        text(out, s.path);
+        attr(out, s.path);
         put(out, "\"><h3>");
         text(out, s.path[0] ? s.path : "All residents");
         put(out, "</h3>\n");
@@ -805,10 +812,10 @@ static void resident_row(const answers_sink *out, const cells *c, const char *su
                          const char *group, const char *entry)
 {
     put(out, "<tr data-subject=\"");
-    text(out, subject);
+    attr(out, subject);
     if (entry) {
         put(out, "\" data-entry=\"");
-        text(out, entry);
+        attr(out, entry);
     }
     put(out, "\"><td>");
     text(out, subject);
@@ -822,7 +829,7 @@ static void list_table(const answers_sink *out, const civic_rules *r, const civi
                        const char *name, bool flag, const cells *c, uint64_t min_group)
 {
     put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-list=\"");
-    text(out, name);
+    attr(out, name);
     put(out, flag ? "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th>"
                     "<th>Since</th><th>Until</th></tr></thead>\n"
                   : "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>"
@@ -866,7 +873,7 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
     }
     if (named == 0) {
         put(out, "<p data-list=\"");
-        text(out, name);
+        attr(out, name);
         put(out, small ? "\">Nobody is named.</p>\n" : "\">Nobody.</p>\n");
     } else {
         list_table(out, r, list, name, flag, c, min_group);

@@ -547,10 +547,13 @@ def wording_page(tmp):
     page = raw.decode("utf-8")
     check("\u202ekcab\u202c" in page and page.count("\u202eunclosed\u202c") >= 2,
           "wording: an override a text leaves open is closed right after it")
-    # every element's own text, and the page as a whole, leave no override open
+    # every element's own text, and the page's text as a whole, leave no
+    # override open; an attribute, never shown, holds the id exactly
     check(all(direction_closed(t) for t in re.split(r"<[^>]*>", page))
-          and direction_closed(page),
+          and direction_closed("".join(re.split(r"<[^>]*>", page))),
           "wording: no text of the page leaves a direction override open")
+    check('data-subject="\u202ekcab"' in page and 'data-subject="\u202ekcab\u202c"' not in page,
+          "wording: data-subject is the resident's id exactly")
     check("\u202ekcab\u202c" in dom, "wording: the resident's name is on the list, closed")
     # noncharacters (valid UTF-8 an id may hold, which HTML forbids) as U+FFFD
     check("non\ufffdchar" in page and "\ufffdx\ufffd" in page
