@@ -375,5 +375,27 @@ if grep -q "<title>Public notice: a$(printf '\357\277\275')\[2J$(printf '\357\27
 "$CLI" -r "$T/ctl.toml" --print-rules >"$T/out" 2>"$T/err"
 if grep -q '^name = "a\\u001B\[2J\\u0007\\u009B31m''é''z"$' "$T/out"; then ok; else bad "C1 in --print-rules: $(grep '^name' "$T/out")"; fi
 
+# The table's columns line up on a terminal: a combining mark, a zero-width
+# or format character takes no cell, an emoji or a CJK character two
+# (counted here with Python's unicodedata, an independent measure).
+python3 - "$T/w.csv" <<'PY'
+import sys
+names = ["plain", "e\u0301e\u0301x", "a\u200bb\u200dc", "x\u2066yz\u2069", "x\ufeffy",
+         "\U0001F600\U0001F4A9x", "\u4e2d\u6587\u540d\u5b57"]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("id,subject,type,ts,group\n")
+    f.writelines("e%d,%s,donation,2022-01-01,g\n" % (i, n) for i, n in enumerate(names))
+PY
+"$CLI" $R -t 2022-10-01 "$T/w.csv" >"$T/out" 2>"$T/err"
+if python3 -c '
+import sys, unicodedata
+def cells(s):
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) == "Cf"
+               else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+rows = open(sys.argv[1], encoding="utf-8").read().splitlines()[3:]
+at = {cells(r[:r.index(" g ") + 1]) for r in rows}
+assert len(rows) == 7 and len(at) == 1, (rows, at)
+' "$T/out"; then ok; else bad "table columns with zero-width, combining and wide characters: $(cat "$T/out" "$T/err")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
