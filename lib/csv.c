@@ -16,7 +16,8 @@
 ** is read here or in parts on helper threads is load.c's choice, which it
 ** makes through civic__csv_format.  Invariants: the header's column map
 ** (csv_state) is written only by the serial reader, before any part is
-** parsed, and only read by part runners; a part holds no quote, so every
+** parsed, and only read by part runners (the record the serial reader is
+** at, csv_state.raw, is its own alone); a part holds no quote, so every
 ** record of a part is one line.
 */
 #include "pipeline.h"
@@ -34,6 +35,8 @@ typedef struct csv_state {
     bool header_done;
     uint32_t ncols;
     int16_t col_field[CSV_COLUMNS_MAX]; /* column -> CIVIC_F_* or -1 */
+    const char *raw;                    /* the record being read (serially), */
+    size_t raw_n;                       /* without its LF: for csv_error */
 } csv_state;
 
 static csv_state *state_of(civic_loader *ld) { return ld->format_state; }
@@ -48,10 +51,68 @@ typedef struct csv_record {
     uint64_t lines;        /* physical lines the record spans */
 } csv_record;
 
+/* Whether the record p[0..n) (without its LF) is records joined by lone
+ * CRs (lines ended so, old Mac files, below a header that ends in LF): a
+ * whole record of ncols fields before its first CR outside quotes that is
+ * no CRLF's, and another whole one after it.  *column: that CR's, or 0 when
+ * a line break in quotes comes before it. */
+static bool joined_by_cr(const char *p, size_t n, uint32_t ncols, uint32_t *column)
+{
+    bool in = false, field_start = true, after = false;
+    uint32_t fields = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in) {
+            if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            else if (c == '\n') line_start = i + 1;
+            continue;
+        }
+        if (c == '"' && field_start) {
+            in = true;
+        } else if (c == ',') {
+            fields++;
+            field_start = true;
+            continue;
+        } else if (c == '\r' && i + 1 < n) { /* a lone CR (the last byte may be CRLF's) */
+            if (after || fields != ncols) return after && fields == ncols;
+            *column = line_start ? 0 : (uint32_t)(i + 1);
+            after = true;
+            fields = 1;
+            field_start = true;
+            continue;
+        }
+        field_start = false;
+    }
+    return after && fields == ncols;
+}
+
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
                      const char *what)
 {
     civic_error e = CIVIC_ERROR_INIT;
+    const csv_state *st = state_in(ld);
+    uint32_t at = 0;
+    if (st->header_done && st->raw && memchr(st->raw, '\r', st->raw_n) &&
+        joined_by_cr(st->raw, st->raw_n, st->ncols, &at)) {
+        /* Skipped, the "line" would take every record after it: stopped,
+         * in a lenient load too, with where the CR is. */
+        char where[96] = "";
+        if (!strstr(what, "carriage return") && at)
+            snprintf(where, sizeof(where), " (a carriage return at column %u: lines must end in "
+                     "LF or CRLF)", at);
+        else if (!strstr(what, "carriage return"))
+            snprintf(where, sizeof(where), " (a carriage return not followed by a line feed: "
+                     "lines must end in LF or CRLF)");
+        if (column)
+            civic__error_set(&e, code, line, column, 0, "line %llu, column %u: %s%s",
+                             (unsigned long long)line, column, what, where);
+        else
+            civic__error_set(&e, code, line, 0, 0, "line %llu: %s%s", (unsigned long long)line,
+                             what, where);
+        return civic__loader_fatal(ld, &e);
+    }
     if (column)
         civic__error_set(&e, code, line, column, 0, "line %llu, column %u: %s",
                          (unsigned long long)line, column, what);
@@ -268,7 +329,6 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
         /* two records joined by a lone CR (a line end of old Mac files)
          * have too many fields: say where it is (in a quoted record a CR
          * may be a field's text, and a column may not be of this line) */
-        bool joined = false;
         for (uint32_t c = 0; plain && r->count > st->ncols && c < r->count && n > 0 &&
                              (size_t)n < sizeof(what); c++) {
             const char *cr = memchr(r->field[c], '\r', r->len[c]);
@@ -276,16 +336,9 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
             snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %u: "
                      "lines must end in LF or CRLF)",
                      r->column[c] + (uint32_t)(cr - r->field[c]));
-            joined = c + 1 == st->ncols; /* a whole record before the CR */
             break;
         }
-        if (joined) { /* skipped, the "line" would take every record after it */
-            civic_error e = CIVIC_ERROR_INIT;
-            civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0, "line %llu: %s",
-                             (unsigned long long)line, what);
-            return civic__loader_fatal(ld, &e);
-        }
-        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
+        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what); /* stops joined records */
     }
     memset(&f, 0, sizeof(f));
     for (uint32_t c = 0; c < r->count; c++) {
@@ -365,6 +418,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         bool quoted, unterminated, ok = false;
         size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
         uint64_t line = ld->line + 1;
+        state_of(ld)->raw = NULL;
         if (n == SIZE_MAX) {
             if (len - pos > CIVIC_LINE_BYTES_MAX) {
                 /* Too long to hold: strict, the batch fails; lenient, the
@@ -379,6 +433,8 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         }
         const char *p = data + pos;
         size_t body = n && p[n - 1] == '\n' ? n - 1 : n;
+        state_of(ld)->raw = p; /* for csv_error: records joined by lone CRs */
+        state_of(ld)->raw_n = body;
         if (body > CIVIC_LINE_BYTES_MAX) {
             rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
         } else if (unterminated) {
@@ -408,6 +464,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         ld->offset += n;
         pos += n;
     }
+    state_of(ld)->raw = NULL;
     if (scratch) civic__free(&ld->engine->alc, scratch, CIVIC_LINE_BYTES_MAX);
     *used = pos;
     return rc;

@@ -407,11 +407,32 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
                                      "carriage return at column 20: lines must end in LF or "
                                      "CRLF)");
     assert_int_equal(civic_engine_event_count(e), 0);
+    /* with quoted fields too: the quote after the CR fails first, the CR is
+     * still what is wrong */
+    const char *quoted[] = {
+        "id,subject,type,ts\nx,\"s\",fine,2024-01-01\ry,\"s\",fine,2024-01-02\r",
+        "id,subject,type,ts\nx,s,fine,\"2024-01-01\"\ry,s,fine,\"2024-01-02\"\r\n",
+        "id,subject,type,ts\nx,s,fine,2024-01-01\r\"y\",s,fine,2024-01-02\r\n",
+    };
+    for (size_t k = 0; k < sizeof(quoted) / sizeof(quoted[0]); k++) {
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, quoted[k], strlen(quoted[k]), &opts, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_int_equal(err.line, 2);
+        assert_non_null(strstr(err.message, "a carriage return at column 2"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+    }
+    /* a CR after a whole record, then no whole record: that record's fault */
+    const char *tail = "id,subject,type,ts,qty\nx,s,fine,2024-01-01,\r,q\nw,s,fine,2024-01-02,\n";
+    civic_load_report two = CIVIC_LOAD_REPORT_INIT;
+    assert_int_equal(civic_engine_load(e, tail, strlen(tail), &opts, &two, &err), CIVIC_OK);
+    assert_int_equal(two.rejected, 1);
+    assert_int_equal(civic_engine_event_count(e), 1);
     const char *stray = "id,subject,type,ts\nx,s\ry,fine,2024-01-01,q\nz,s,fine,2024-01-03\n";
     civic_load_report one = CIVIC_LOAD_REPORT_INIT;
     assert_int_equal(civic_engine_load(e, stray, strlen(stray), &opts, &one, &err), CIVIC_OK);
     assert_int_equal(one.rejected, 1);
-    assert_int_equal(civic_engine_event_count(e), 1);
+    assert_int_equal(civic_engine_event_count(e), 2);
     opts.format = CIVIC_FORMAT_JSONL;
     /* a CR as JSON whitespace before a value that is an object: one bad line */
     const char *inside = "{\"id\":\"a\",\"subject\":\r{\"x\":1},\"type\":\"fine\",\"ts\":1}\n"
@@ -419,7 +440,7 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
     civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
     assert_int_equal(civic_engine_load(e, inside, strlen(inside), &opts, &rep, &err), CIVIC_OK);
     assert_int_equal(rep.rejected, 1);
-    assert_int_equal(civic_engine_event_count(e), 2);
+    assert_int_equal(civic_engine_event_count(e), 3);
     civic_engine_free(e);
 }
 
