@@ -147,6 +147,10 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             n += civic__utf8_put(s->buf + n, cp);
             break;
         case '\n': return syntax(s, open, "unterminated string"); /* "\ at a line's end */
+        case '\r':
+            if (s->pos < s->len && s->text[s->pos] == '\n') /* CRLF's */
+                return syntax(s, open, "unterminated string");
+            return syntax(s, at, "unknown escape in a string");
         default: return syntax(s, at, "unknown escape in a string");
         }
     }

@@ -134,6 +134,8 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unterminated string");
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"ab\\\n\"\n", CIVIC_E_SYNTAX),
                                    2, 8, "unterminated string");
+    an_error_names_line_and_column(rules_error("[scheme]\r\nname = \"ab\\\r\n\"\r\n",
+                                               CIVIC_E_SYNTAX), 2, 8, "unterminated string");
     /* an escape's error is at its backslash, a scalar value's too */
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\uD800\"\n", CIVIC_E_SYNTAX),
                                    2, 10, "not a scalar value");
