@@ -738,11 +738,11 @@ static bool bare_dotted(const char *name, size_t len)
     return memchr(name, '"', len) == NULL && memchr(name, '.', len) != NULL;
 }
 
-/* A bare dotted code "P.S..." beside the code P, where S is a key P sets (or,
- * of a rule, "change"): TOML refuses the file (the key S of P is defined
- * twice), and a [rule.P.change] with single brackets would silently be a
- * rule of its own.  The quoted form ([rule."P.S"]) means the one code to
- * TOML too. */
+/* A bare dotted code "P.S..." beside the code P (itself bare: [rule."a.b"]
+ * is no path to TOML), where S is a key P sets (or, of a rule, "change"):
+ * TOML refuses the file (the key S of P is defined twice), and a
+ * [rule.P.change] with single brackets would silently be a rule of its
+ * own.  The quoted form ([rule."P.S"]) means the one code to TOML too. */
 static int check_bare_dotted(builder *b, const char *kind, const name_set *set, name_fn name_of,
                              const char *const *keys, uint32_t count, civic_error *err)
 {
@@ -755,7 +755,10 @@ static int check_bare_dotted(builder *b, const char *kind, const name_set *set, 
         for (size_t d = 0; d < n; d++) {
             if (code[d] != '.') continue;
             uint32_t j = civic__rb_set_find(r, set, name_of, code, d);
-            if (j == UINT32_MAX) continue;
+            /* TOML's path, not a quoted code of dots ([rule."a.b"] is no a.b) */
+            if (j == UINT32_MAX || (memchr(code, '.', d) && !(rule ? b->rx[j].bare_dotted
+                                                                   : b->cx[j].bare_dotted)))
+                continue;
             const char *seg = code + d + 1;
             const char *dot = memchr(seg, '.', n - d - 1);
             size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
@@ -763,17 +766,14 @@ static int check_bare_dotted(builder *b, const char *kind, const name_set *set, 
             int k = civic__rb_find_key(keys, seg, sn);
             uint32_t set_keys = rule ? b->rx[j].keys : b->cx[j].keys;
             if (!change && (k < 0 || !(set_keys & (1u << k)))) continue;
-            char msg[400];
+            char msg[240]; /* whole with codes of 64 bytes, the line and column before it */
             if (change)
-                snprintf(msg, sizeof(msg), "[rule.%s] names a rule '%s' beside rule '%.*s': "
-                         "write [[rule.%.*s.change]], with double brackets, for a change of "
-                         "'%.*s', or [rule.\"%s\"] for a rule of that code", code, code, (int)d,
-                         code, (int)d, code, (int)d, code, code);
+                snprintf(msg, sizeof(msg), "write [[rule.%s]] for a change, or [rule.\"%s\"] "
+                         "for a rule of that code", code, code);
             else
-                snprintf(msg, sizeof(msg), "[%s.%s] names a %s '%s', where TOML reads the key "
-                         "'%.*s' of %s '%.*s', set there too: write [%s.\"%s\"] for a %s of "
-                         "that name", kind, code, kind, code, (int)sn, seg, kind, (int)d, code,
-                         kind, code, kind);
+                snprintf(msg, sizeof(msg), "TOML reads this header as the key '%.*s' of %s "
+                         "'%.*s', set there too: write [%s.\"%s\"] for a %s so named", (int)sn,
+                         seg, kind, (int)d, code, kind, code, kind);
             return civic__rb_at(err, rule ? b->rx[i].header : b->cx[i].header, msg);
         }
     }

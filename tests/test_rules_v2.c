@@ -433,20 +433,33 @@ static void a_bare_dotted_name_that_toml_reads_as_a_key_is_refused(void **state)
 {
     (void)state;
     fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.points]\npoints = 5\n", 5, 2,
-             "[rule.a.points] names a rule 'a.points', where TOML reads the key 'points' of "
-             "rule 'a', set there too: write [rule.\"a.points\"]");
+             "TOML reads this header as the key 'points' of rule 'a', set there too: write "
+             "[rule.\"a.points\"] for a rule so named");
     /* either order; at the dotted one */
     fails_at(G1 "[rule.a.b.valid]\npoints = 5\n[rule.a.b]\nvalid = \"1y\"\n", 3, 2,
              "the key 'valid' of rule 'a.b'");
+    /* a quoted code of dots is no path: [rule.a.b.valid] is not inside it */
+    civic_rules_free(rules_from(G1 "[rule.\"a.b\"]\nvalid = \"1y\"\n[rule.a.b.valid]\npoints = 1\n"));
+    /* the longest codes: the message whole */
+    {
+        char code[61], text[512];
+        memset(code, 'x', 57);
+        code[57] = '\0';
+        snprintf(text, sizeof(text), G1 "[rule.%s]\n[rule.%s.change]\n", code, code);
+        civic_error err = rules_error(text, CIVIC_E_RULES);
+        char want[200];
+        snprintf(want, sizeof(want), "[rule.\"%s.change\"] for a rule of that code", code);
+        assert_non_null(strstr(err.message, want));
+    }
     fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.change]\npoints = 3\n", 5, 2,
-             "[rule.a.change] names a rule 'a.change' beside rule 'a': write "
-             "[[rule.a.change]], with double brackets, for a change of 'a', or "
-             "[rule.\"a.change\"] for a rule of that code");
+             "write [[rule.a.change]] for a change, or [rule.\"a.change\"] for a rule of that "
+             "code");
     fails_at(G1 "[rule.a.change]\npoints = 3\n[rule.a]\npoints = 1\n", 3, 2,
-             "[rule.a.change] names a rule 'a.change'");
+             "write [[rule.a.change]] for a change");
     fails_at(G1 "[cap.c]\nlimit = 5\nperiod = \"day\"\n[cap.c.limit]\nlimit = 3\n"
              "period = \"day\"\n", 6, 2,
-             "[cap.c.limit] names a cap 'c.limit', where TOML reads the key 'limit' of cap 'c'");
+             "TOML reads this header as the key 'limit' of cap 'c', set there too: write "
+             "[cap.\"c.limit\"] for a cap so named");
     /* quoted, or a part that is no key the prefix sets: the code it names */
     const char *fine[] = {
         G1 "[rule.a]\npoints = 1\n[rule.\"a.points\"]\npoints = 5\n",

@@ -38,9 +38,14 @@ void answers_string(const answers_sink *out, const char *s)
     out->write(out->ctx, "\"", 1);
     for (; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\') continue;
+        /* C1 controls (only a scheme's name may hold them) escaped as C0: a
+         * terminal acts on them as well */
+        bool c1 = c == 0xc2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] < 0xa0;
+        if (c >= 0x20 && c != 0x7f && c != '"' && c != '\\' && !c1) continue;
         out->write(out->ctx, run, (size_t)(p - run));
-        if (c == '"' || c == '\\') snprintf(esc, sizeof(esc), "\\%c", c);
+        if (c1) c = (unsigned char)*++p;
+        if (c1) snprintf(esc, sizeof(esc), "\\u%04x", c);
+        else if (c == '"' || c == '\\') snprintf(esc, sizeof(esc), "\\%c", c);
         else if (c == '\n') snprintf(esc, sizeof(esc), "\\n");
         else if (c == '\t') snprintf(esc, sizeof(esc), "\\t");
         else if (c == '\r') snprintf(esc, sizeof(esc), "\\r");

@@ -372,6 +372,8 @@ if [ "$(head -n 1 "$T/out")" = '"a\x1b[2J\x07\u009b31m''é''z" scheme, as of 202
 "$CLI" -r "$T/ctl.toml" -t 2022-10-01 -f html $D/events.csv >"$T/out" 2>"$T/err"
 if grep -q "<title>Public notice: a$(printf '\357\277\275')\[2J$(printf '\357\277\275\357\277\275')31m" "$T/out" &&
     ! LC_ALL=C grep -q "$(printf '\033\|\302\233\|\007')" "$T/out"; then ok; else bad "control characters in the page's scheme name"; fi
+"$CLI" -r "$T/ctl.toml" -t 2022-10-01 -f json --top 1 $D/events.csv >"$T/out" 2>"$T/err"
+if grep -q '"scheme":"a\\u001b\[2J\\u0007\\u009b31m''é''z"' "$T/out"; then ok; else bad "C1 in -f json: $(head -c 200 "$T/out")"; fi
 "$CLI" -r "$T/ctl.toml" --print-rules >"$T/out" 2>"$T/err"
 if grep -q '^name = "a\\u001B\[2J\\u0007\\u009B31m''é''z"$' "$T/out"; then ok; else bad "C1 in --print-rules: $(grep '^name' "$T/out")"; fi
 
