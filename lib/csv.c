@@ -36,7 +36,8 @@ typedef struct csv_state {
     uint32_t ncols;
     int16_t col_field[CSV_COLUMNS_MAX]; /* column -> CIVIC_F_* or -1 */
     const char *raw;                    /* the record being read (serially), */
-    size_t raw_n;                       /* without its LF: for csv_error */
+    size_t raw_n;                       /* without its LF, and its first line: */
+    uint64_t raw_line;                  /* for csv_error */
 } csv_state;
 
 static csv_state *state_of(civic_loader *ld) { return ld->format_state; }
@@ -54,8 +55,9 @@ typedef struct csv_record {
 /* Whether the record p[0..n) (without its LF) is records joined by lone
  * CRs (lines ended so, old Mac files, below a header that ends in LF): a
  * whole record of ncols fields before its first CR outside quotes that is
- * no CRLF's, and another whole one after it.  *column: that CR's, or 0 when
- * a line break in quotes comes before it. */
+ * no CRLF's, and another whole one between two later lone CRs or the last
+ * and the end (a blank or a short record may come between).  *column:
+ * that first CR's, or 0 when a line break in quotes comes before it. */
 static bool joined_by_cr(const char *p, size_t n, uint32_t ncols, uint32_t *column)
 {
     bool in = false, field_start = true, after = false;
@@ -76,8 +78,9 @@ static bool joined_by_cr(const char *p, size_t n, uint32_t ncols, uint32_t *colu
             field_start = true;
             continue;
         } else if (c == '\r' && i + 1 < n) { /* a lone CR (the last byte may be CRLF's) */
-            if (after || fields != ncols) return after && fields == ncols;
-            *column = line_start ? 0 : (uint32_t)(i + 1);
+            if (fields == ncols && after) return true;
+            if (fields != ncols && !after) return false;
+            if (!after) *column = line_start ? 0 : (uint32_t)(i + 1);
             after = true;
             fields = 1;
             field_start = true;
@@ -99,7 +102,10 @@ static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
         /* Skipped, the "line" would take every record after it: stopped,
          * in a lenient load too, with where the CR is. */
         char where[96] = "";
-        if (!strstr(what, "carriage return") && at)
+        if (!strstr(what, "carriage return") && at && line != st->raw_line)
+            snprintf(where, sizeof(where), " (a carriage return at line %llu, column %u: lines "
+                     "must end in LF or CRLF)", (unsigned long long)st->raw_line, at);
+        else if (!strstr(what, "carriage return") && at)
             snprintf(where, sizeof(where), " (a carriage return at column %u: lines must end in "
                      "LF or CRLF)", at);
         else if (!strstr(what, "carriage return"))
@@ -419,8 +425,13 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
         uint64_t line = ld->line + 1;
         state_of(ld)->raw = NULL;
+        state_of(ld)->raw_line = line;
         if (n == SIZE_MAX) {
             if (len - pos > CIVIC_LINE_BYTES_MAX) {
+                /* as much of it as is here: records joined by lone CRs
+                 * may make a "record" of any length */
+                state_of(ld)->raw = data + pos;
+                state_of(ld)->raw_n = len - pos;
                 /* Too long to hold: strict, the batch fails; lenient, the
                  * record is rejected now and skipped as it is read on. */
                 rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");

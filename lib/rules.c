@@ -755,21 +755,24 @@ static int check_bare_dotted(builder *b, const char *kind, const name_set *set, 
         for (size_t d = 0; d < n; d++) {
             if (code[d] != '.') continue;
             uint32_t j = civic__rb_set_find(r, set, name_of, code, d);
-            /* TOML's path, not a quoted code of dots ([rule."a.b"] is no a.b) */
-            if (j == UINT32_MAX || (memchr(code, '.', d) && !(rule ? b->rx[j].bare_dotted
-                                                                   : b->cx[j].bare_dotted)))
-                continue;
+            if (j == UINT32_MAX) continue;
             const char *seg = code + d + 1;
             const char *dot = memchr(seg, '.', n - d - 1);
             size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
             bool change = rule && sn == 6 && memcmp(seg, "change", 6) == 0;
+            /* a key clash is TOML's path, and a quoted code of dots is none
+             * ([rule."a.b"] holds no a.b); a change's brackets are the
+             * scheme's own reading ([[rule.a.b.change]] changes "a.b") */
+            if (!change && memchr(code, '.', d) &&
+                !(rule ? b->rx[j].bare_dotted : b->cx[j].bare_dotted))
+                continue;
             int k = civic__rb_find_key(keys, seg, sn);
             uint32_t set_keys = rule ? b->rx[j].keys : b->cx[j].keys;
             if (!change && (k < 0 || !(set_keys & (1u << k)))) continue;
             char msg[240]; /* whole with codes of 64 bytes, the line and column before it */
             if (change)
-                snprintf(msg, sizeof(msg), "write [[rule.%s]] for a change, or [rule.\"%s\"] "
-                         "for a rule of that code", code, code);
+                snprintf(msg, sizeof(msg), "write [[rule.%.*s.change]] for a change, or "
+                         "[rule.\"%s\"] for a rule of that code", (int)d, code, code);
             else
                 snprintf(msg, sizeof(msg), "TOML reads this header as the key '%.*s' of %s "
                          "'%.*s', set there too: write [%s.\"%s\"] for a %s so named", (int)sn,

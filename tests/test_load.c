@@ -422,6 +422,37 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
         assert_non_null(strstr(err.message, "a carriage return at column 2"));
         assert_int_equal(civic_engine_event_count(e), 0);
     }
+    /* a blank or a short record after the first CR hides the whole ones
+     * after it no better; a CR on the record's first line is named there */
+    const char *between[] = {
+        "id,subject,type,ts\nx,s,fine,2024-01-01\r\ry,s,fine,2024-01-02\r\n",
+        "id,subject,type,ts\nx,s,fine,2024-01-01\ry,s,fine\rz,s,fine,2024-01-03\r\n",
+    };
+    for (size_t k = 0; k < sizeof(between) / sizeof(between[0]); k++) {
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, between[k], strlen(between[k]), &opts, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_non_null(strstr(err.message, "(a carriage return at column 20: "));
+    }
+    const char *later = "id,subject,type,ts\nx,s,fine,2024-01-01\ry,s,\"a\nb\",2024-01-02 z\"\n";
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, later, strlen(later), &opts, NULL, &err), CIVIC_E_SYNTAX);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.message, "(a carriage return at line 2, column 20: "));
+    {   /* a "record" of joined records longer than 1 MiB: stopped, not skipped */
+        size_t cap = (size_t)3 << 20, len = 0;
+        char *big = malloc(cap);
+        assert_non_null(big);
+        len += (size_t)snprintf(big, cap, "id,subject,type,ts\n");
+        for (int i = 0; len + 64 < cap - 64; i++)
+            len += (size_t)snprintf(big + len, cap - len, "e%d,s,fine,2024-01-01\r", i);
+        big[len++] = '\n';
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, big, len, &opts, NULL, &err), CIVIC_E_LIMIT);
+        assert_non_null(strstr(err.message, "record longer than 1 MiB (a carriage return at "));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        free(big);
+    }
     /* a CR after a whole record, then no whole record: that record's fault */
     const char *tail = "id,subject,type,ts,qty\nx,s,fine,2024-01-01,\r,q\nw,s,fine,2024-01-02,\n";
     civic_load_report two = CIVIC_LOAD_REPORT_INIT;

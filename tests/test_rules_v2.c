@@ -438,6 +438,13 @@ static void a_bare_dotted_name_that_toml_reads_as_a_key_is_refused(void **state)
     /* either order; at the dotted one */
     fails_at(G1 "[rule.a.b.valid]\npoints = 5\n[rule.a.b]\nvalid = \"1y\"\n", 3, 2,
              "the key 'valid' of rule 'a.b'");
+    /* a change with single brackets, beside a quoted code of dots too (the
+     * scheme reads [[rule.a.b.change]] as its change); more after "change":
+     * the change header to write is the prefix's */
+    fails_at(G1 "[rule.\"a.b\"]\n[rule.a.b.change]\npoints = 1\n", 4, 2,
+             "write [[rule.a.b.change]] for a change, or [rule.\"a.b.change\"]");
+    fails_at(G1 "[rule.zz]\n[rule.zz.change.points]\npoints = 1\n", 4, 2,
+             "write [[rule.zz.change]] for a change, or [rule.\"zz.change.points\"] for a rule");
     /* a quoted code of dots is no path: [rule.a.b.valid] is not inside it */
     civic_rules_free(rules_from(G1 "[rule.\"a.b\"]\nvalid = \"1y\"\n[rule.a.b.valid]\npoints = 1\n"));
     /* the longest codes: the message whole */
