@@ -61,12 +61,12 @@ static size_t noncharacter(const char *p)
     return 0;
 }
 
-/* Text into HTML (element content and attribute values alike).  A
- * noncharacter or a control character (but tab and line feed), which a page
- * may not hold, is shown as U+FFFD.  A text that
- * opens a direction override or isolate (a resident's name with U+202E, say)
- * gets it closed at its end, so it cannot turn the page's own words after
- * it around; openers past DIRECTION_DEPTH are left out. */
+/* Text into HTML, escaped.  A noncharacter or a control character (but tab
+ * and line feed), which a page may not hold, is shown as U+FFFD.  Displayed
+ * (display: element content, not an attribute's value), a text that opens a
+ * direction override or isolate (a resident's name with U+202E, say) gets
+ * it closed at its end, so it cannot turn the page's own words after it
+ * around; openers past DIRECTION_DEPTH are left out. */
 #define DIRECTION_DEPTH 128
 static void escaped(const answers_sink *out, const char *s, bool display)
 {
