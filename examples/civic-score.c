@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,70 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n"
     "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
+/* A scheme's name, the one text of the table a rules file may give with
+ * control characters in it: those as escapes (\x1b, \u009b), so that a
+ * terminal shows them rather than acts on them. */
+static void put_shown(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+            fprintf(out, "\\u%04x", *++p);
+        else
+            fputc(*p, out);
+    }
+}
+
+/* A message on standard error: "civic-score: ", the text, a line feed.  What
+ * it quotes (a file name, an option's value, a library message naming a
+ * file) may hold control characters: those as put_shown writes them, so that
+ * a name with an escape sequence in it is shown, not acted on.  Written in
+ * one piece (standard error is unbuffered) unless longer than 4 KiB. */
+static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *fmt, ...)
+{
+    char small[1024], *text = small;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof(small)) {
+        char *big = malloc((size_t)n + 1);
+        if (big) { /* else the first 1023 bytes */
+            va_start(ap, fmt);
+            vsnprintf(big, (size_t)n + 1, fmt, ap);
+            va_end(ap);
+            text = big;
+        }
+    }
+    char out[4096 + 8];
+    size_t k = (size_t)snprintf(out, sizeof(out), "civic-score: ");
+    for (const unsigned char *p = (const unsigned char *)text;; p++) {
+        if (k > 4096 || !*p) {
+            if (!*p) out[k++] = '\n';
+            fwrite(out, 1, k, stderr);
+            k = 0;
+            if (!*p) break;
+        }
+        if (*p < 0x20 || *p == 0x7f)
+            k += (size_t)snprintf(out + k, 5, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+            k += (size_t)snprintf(out + k, 7, "\\u%04x", *++p);
+        else
+            out[k++] = (char)*p;
+    }
+    if (text != small) free(text);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    complain(fmt, arg);
+    fputs("Try 'civic-score --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
 /* What a query sums, for an overflow's message. */
 enum { SUMS_SUBJECT, SUMS_EITHER };
 
@@ -87,18 +152,10 @@ static void query_error(int rc, int sums)
     static const char *what[] = { "a subject's points, summed,",
                                   "a subject's points, or a group's scores or balances, summed," };
     if (rc == CIVIC_E_OVERFLOW)
-        fprintf(stderr, "civic-score: arithmetic overflow: %s pass about 9.2e16 (rules with "
-                        "very large points, and many events or subjects)\n", what[sums]);
+        complain("arithmetic overflow: %s pass about 9.2e16 (rules with very large points, "
+                 "and many events or subjects)", what[sums]);
     else
-        fprintf(stderr, "civic-score: %s\n", civic_strerror(rc));
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "civic-score: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'civic-score --help'.\n");
-    return EXIT_USAGE;
+        complain("%s", civic_strerror(rc));
 }
 
 /* ------------------------------------------------------------ output */
@@ -167,21 +224,6 @@ typedef struct grid {
     size_t count, cap, cols;
     unsigned right;
 } grid;
-
-/* A scheme's name, the one text of the table a rules file may give with
- * control characters in it: those as escapes (\x1b, \u009b), so that a
- * terminal shows them rather than acts on them. */
-static void put_shown(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
-            fprintf(out, "\\u%04x", *++p);
-        else
-            fputc(*p, out);
-    }
-}
 
 static void grid_put(grid *g, const char *s)
 {
@@ -982,7 +1024,7 @@ static int on_reject(void *payload, const civic_error *err)
     if (ctx->quiet || (ctx->reported && line_set_has(ctx->reported, err->line))) return 0;
     ctx->count++;
     progress_hold(ctx->prog);
-    fprintf(stderr, "civic-score: %s: skipped: %s\n", ctx->name, err->message);
+    complain("%s: skipped: %s", ctx->name, err->message);
     progress_release(ctx->prog);
     return 0;
 }
@@ -1078,7 +1120,7 @@ static int check_binary_file(const char *path)
     fclose(f);
     const char *what = binary_kind(head, n);
     if (!what) return 0;
-    fprintf(stderr, "civic-score: %s: not an event log: %s\n", path, what);
+    complain("%s: not an event log: %s", path, what);
     return EXIT_INPUT;
 }
 
@@ -1138,6 +1180,8 @@ static void progress_start(progress *p, bool enabled, const char *name, const of
     if (!enabled) return;
     if (bytes) snprintf(p->what, sizeof(p->what), "loading %s (%.0f MB)", name, (double)*bytes / 1e6);
     else snprintf(p->what, sizeof(p->what), "loading %s", name);
+    for (unsigned char *c = (unsigned char *)p->what; *c; c++) /* a name's ESC is not acted on */
+        if (*c < 0x20 || *c == 0x7f || (*c == 0xc2 && c[1] >= 0x80 && c[1] < 0xa0)) *c = '?';
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->on = pthread_create(&p->thread, NULL, progress_main, p) == 0;
@@ -1221,18 +1265,18 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
     static unsigned char head[4096];
     ssize_t got = read_head(in_fd, head, sizeof(head));
     if (got < 0) {
-        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(errno));
+        complain("%s: cannot read: %s", name, strerror(errno));
         return -1;
     }
     size_t n = (size_t)got;
     const char *what = binary_kind(head, n);
     if (what) {
-        fprintf(stderr, "civic-score: %s: not an event log: %s\n", name, what);
+        complain("%s: not an event log: %s", name, what);
         return -1;
     }
     int fds[2];
     if (pipe(fds) != 0) {
-        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(errno));
+        complain("%s: cannot read: %s", name, strerror(errno));
         return -1;
     }
     feeder f = { in_fd, fds[1], head, n, 0 };
@@ -1248,7 +1292,7 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
     close(fds[0]); /* a load that stopped early: the feeder sees EPIPE and ends */
     pthread_join(t, NULL);
     if (f.read_errno) {
-        fprintf(stderr, "civic-score: %s: cannot read: %s\n", name, strerror(f.read_errno));
+        complain("%s: cannot read: %s", name, strerror(f.read_errno));
         return -1;
     }
     return rc;
@@ -1321,9 +1365,9 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     }
     *skipped += ctx.count;
     if (rc != CIVIC_OK) {
-        if (named_in(rc, &err, path)) fprintf(stderr, "civic-score: %s\n", err.message);
+        if (named_in(rc, &err, path)) complain("%s", err.message);
         else
-            fprintf(stderr, "civic-score: %s: %s\n", ctx.name,
+            complain("%s: %s", ctx.name,
                     err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
@@ -1527,9 +1571,9 @@ static int load_rules(const char *path, civic_rules **rules)
     if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
     else rc = civic_rules_default(rules, NULL);
     if (rc != CIVIC_OK) {
-        if (path && named_in(rc, &err, path)) fprintf(stderr, "civic-score: %s\n", err.message);
+        if (path && named_in(rc, &err, path)) complain("%s", err.message);
         else
-            fprintf(stderr, "civic-score: %s: %s\n", path ? path : "built-in rules",
+            complain("%s: %s", path ? path : "built-in rules",
                     err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
@@ -1627,12 +1671,12 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
             civic_record_summary(rec, &sum);
             format_time(rules, as_of, when, sizeof(when));
             if (sum.archived)
-                fprintf(stderr, "civic-score: warning: every entry of subject '%s' at %s is "
-                        "archived (%" PRIu64 " entr%s; the score is the base)\n", o->explain,
+                complain("warning: every entry of subject '%s' at %s is "
+                        "archived (%" PRIu64 " entr%s; the score is the base)", o->explain,
                         when, sum.archived, sum.archived == 1 ? "y" : "ies");
             else
-                fprintf(stderr, "civic-score: warning: subject '%s' has no events at or before %s "
-                        "(the record is empty; the score is the base)\n", o->explain, when);
+                complain("warning: subject '%s' has no events at or before %s "
+                        "(the record is empty; the score is the base)", o->explain, when);
         }
         if (rc == CIVIC_OK) print_record(e, rec, o->format, as_of, out);
         civic_record_free(rec);
@@ -1809,7 +1853,7 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         char *raw = bufs[i] ? NULL : read_file(path, &raw_len);
         const char *text = bufs[i] ? bufs[i] : raw;
         if (status == 0 && !text) {
-            fprintf(stderr, "civic-score: %s: cannot read: %s\n", path, strerror(errno));
+            complain("%s: cannot read: %s", path, strerror(errno));
             status = EXIT_INPUT;
         }
         char *kept = NULL;
@@ -1821,8 +1865,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             if (!kept) status = EXIT_INPUT;
         }
         if (status == 0) {
-            fprintf(stderr, "civic-score: %s: %zu line%s bad under one scheme only %s left out "
-                            "under both\n", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
+            complain("%s: %zu line%s bad under one scheme only %s left out "
+                            "under both", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
             /* nothing left should be bad; if anything is, it is reported */
             status = load_input(*e, path, current_scheme(o), kept, kept_len, true, false,
@@ -1867,7 +1911,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         const char *f = o->files[i];
         if (strcmp(f, "/dev/stdin") == 0 || strcmp(f, "/dev/fd/0") == 0 ||
             strcmp(f, "/proc/self/fd/0") == 0) {
-            fprintf(stderr, "civic-score: %s: cannot read: %s\n", f, strerror(EBADF));
+            complain("%s: cannot read: %s", f, strerror(EBADF));
             return EXIT_INPUT;
         }
     }
@@ -1889,7 +1933,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         }
         char *text = std ? read_stdin(&lens[i]) : read_file(path, &lens[i]);
         if (!text) {
-            fprintf(stderr, "civic-score: %s: cannot read: %s\n", std ? "<stdin>" : path,
+            complain("%s: cannot read: %s", std ? "<stdin>" : path,
                     strerror(errno));
             status = EXIT_INPUT;
             break;
@@ -1901,7 +1945,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         }
         const char *what = binary_kind((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096);
         if (what) {
-            fprintf(stderr, "civic-score: %s: not an event log: %s\n", std ? "<stdin>" : path,
+            complain("%s: not an event log: %s", std ? "<stdin>" : path,
                     what);
             status = EXIT_INPUT;
         }
@@ -1980,7 +2024,7 @@ int main(int argc, char **argv)
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
-    if (skipped) fprintf(stderr, "civic-score: %" PRIu64 " bad line%s skipped\n", skipped, skipped == 1 ? "" : "s");
+    if (skipped) complain("%" PRIu64 " bad line%s skipped", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);
     civic_engine_free(next);
     free(o.files);
@@ -1989,7 +2033,7 @@ int main(int argc, char **argv)
             signal(SIGPIPE, SIG_DFL);
             raise(SIGPIPE);
         }
-        fprintf(stderr, "civic-score: cannot write output: %s\n", strerror(errno));
+        complain("cannot write output: %s", strerror(errno));
         status = EXIT_INPUT;
     }
     return status == 100 ? 0 : status;

@@ -377,6 +377,21 @@ if grep -q '"scheme":"a\\u001b\[2J\\u0007\\u009b31m''é''z"' "$T/out"; then ok; 
 "$CLI" -r "$T/ctl.toml" --print-rules >"$T/out" 2>"$T/err"
 if grep -q '^name = "a\\u001B\[2J\\u0007\\u009B31m''é''z"$' "$T/out"; then ok; else bad "C1 in --print-rules: $(grep '^name' "$T/out")"; fi
 
+# A file name or an option's value may hold control characters (a directory
+# of uploaded logs, `civic-score *.csv`): messages show them as escapes, as
+# the table does a scheme's name, never as what a terminal would act on.
+esc=$(printf '\033')
+ename="$T/x${esc}[2Jy.csv"
+for args in "x|$R $ename" "x|-r $ename $D/events.csv" "x|$R -f a${esc}[31mb $D/events.csv" \
+            "s|$R --lenient -t 2022-10-01 $ename"; do
+    kind=${args%%|*}; set -- ${args#*|}
+    rm -f "$ename"
+    [ "$kind" = s ] && { cat $D/events.csv; echo 'zz,s9,fine,2022-13-01,north/x,'; } >"$ename"
+    "$CLI" "$@" >"$T/out" 2>"$T/err" </dev/null
+    if grep -q 'x\\x1b\[2Jy\.csv\|a\\x1b\[31mb' "$T/err" && ! LC_ALL=C grep -q "$esc" "$T/err"
+    then ok; else bad "control characters in a message ($kind): $(od -c "$T/err" | head -4)"; fi
+done
+
 # The table's columns line up on a terminal: a combining mark, a zero-width
 # or format character takes no cell, an emoji or a CJK character two
 # (counted here with Python's unicodedata, an independent measure).
