@@ -15,6 +15,8 @@
 
 const char *civic__rb_rule_name(const civic_rules *r, uint32_t i) { return r->rules[i].code; }
 static const char *cap_name(const civic_rules *r, uint32_t i) { return r->caps[i].name; }
+static const char *tier_name(const civic_rules *r, uint32_t i) { return r->tiers[i].name; }
+static const char *measure_code(const civic_rules *r, uint32_t i) { return r->measures[i].code; }
 const char *civic__rb_flag_name(const civic_rules *r, uint32_t i) { return r->flags[i]; }
 static const char *dimension_name(const civic_rules *r, uint32_t i) { return r->dimensions[i]; }
 
@@ -738,47 +740,110 @@ static bool bare_dotted(const char *name, size_t len)
     return memchr(name, '"', len) == NULL && memchr(name, '.', len) != NULL;
 }
 
-/* A bare dotted code "P.S..." beside the code P (itself bare: [rule."a.b"]
- * is no path to TOML), where S is a key P sets (or, of a rule, "change"):
- * TOML refuses the file (the key S of P is defined twice), and a
- * [rule.P.change] with single brackets would silently be a rule of its
- * own.  The quoted form ([rule."P.S"]) means the one code to TOML too. */
-static int check_bare_dotted(builder *b, const char *kind, const name_set *set, name_fn name_of,
-                             const char *const *keys, uint32_t count, civic_error *err)
+/* One kind of named table, as check_bare_dotted sees it: its names, the
+ * keys its tables may set, and where its builder keeps each table's header,
+ * keys written and bare_dotted flag (offsets into the extra array). */
+typedef struct named_table {
+    const char *kind, *noun;     /* "rule", "code" */
+    const char *sub;             /* the array of tables a name holds ("change"), or NULL */
+    const name_set *set;         /* NULL: found by a scan (tiers: at most 256) */
+    name_fn name_of;
+    uint32_t count;
+    const char *const *keys;
+    const void *extra;
+    size_t stride, header_at, keys_at, bare_at;
+} named_table;
+
+#define NAMED_EXTRA(array, type) \
+    (array), sizeof(type), offsetof(type, header), offsetof(type, keys), offsetof(type, bare_dotted)
+
+static const void *named_field(const named_table *k, uint32_t i, size_t at)
+{
+    return (const char *)k->extra + i * k->stride + at;
+}
+
+static uint32_t named_find(const civic_rules *r, const named_table *k, const char *s, size_t n)
+{
+    if (k->set) return civic__rb_set_find(r, k->set, k->name_of, s, n);
+    for (uint32_t i = 0; i < k->count; i++)
+        if (civic__rb_key_is(s, n, k->name_of(r, i))) return i;
+    return UINT32_MAX;
+}
+
+/* Of the bare dotted name code ("P.S..."), the first P of kind k that TOML
+ * would take the header for: P sets the key S, or S is the array of tables
+ * P holds (sub).  Its message in msg, or false.  of_change: the header is
+ * [[rule.CODE.change]], where only a key S of P clashes. */
+static bool dotted_clash(const civic_rules *r, const named_table *k, const char *code, bool of_change,
+                         char *msg, size_t size)
+{
+    size_t n = strlen(code);
+    for (size_t d = 0; d < n; d++) {
+        if (code[d] != '.') continue;
+        uint32_t j = named_find(r, k, code, d);
+        if (j == UINT32_MAX) continue;
+        const char *seg = code + d + 1;
+        const char *dot = memchr(seg, '.', n - d - 1);
+        size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
+        bool sub = !of_change && k->sub && civic__rb_key_is(seg, sn, k->sub);
+        /* a key clash is TOML's path, and a quoted name of dots is none
+         * ([rule."a.b"] holds no a.b); an array's brackets are the scheme's
+         * own reading ([[rule.a.b.change]] changes "a.b") */
+        if (!sub && memchr(code, '.', d) && !*(const bool *)named_field(k, j, k->bare_at))
+            continue;
+        int key = civic__rb_find_key(k->keys, seg, sn);
+        uint32_t set = *(const uint32_t *)named_field(k, j, k->keys_at);
+        if (!sub && (key < 0 || !(set & (1u << key)))) continue;
+        if (sub)
+            snprintf(msg, size, "write [[%s.%.*s.%s]] for a %s, or [%s.\"%s\"] for a %s of "
+                     "that %s", k->kind, (int)d, code, k->sub, k->sub, k->kind, code, k->kind,
+                     k->noun);
+        else if (of_change)
+            snprintf(msg, size, "TOML reads this header as the key '%.*s' of rule '%.*s', set "
+                     "there too: write [[rule.\"%s\".change]] for a change of rule %s", (int)sn,
+                     seg, (int)d, code, code, code);
+        else
+            snprintf(msg, size, "TOML reads this header as the key '%.*s' of %s '%.*s', set "
+                     "there too: write [%s.\"%s\"] for a %s so named", (int)sn, seg, k->kind,
+                     (int)d, code, k->kind, code, k->kind);
+        return true;
+    }
+    return false;
+}
+
+/* A bare dotted name "P.S..." beside the name P of its kind (itself bare:
+ * [rule."a.b"] is no path to TOML), where S is a key P sets or the array of
+ * tables P holds: TOML refuses the file (the key S of P is defined twice),
+ * and a [rule.P.change] with single brackets would silently be a rule of its
+ * own.  The quoted form ([rule."P.S"]) means the one name to TOML too.  A
+ * change's header [[rule.P.S.change]] of the rule "P.S" is read by TOML as
+ * under the key S of rule P alike. */
+static int check_bare_dotted(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
-    bool rule = kind[0] == 'r';
-    for (uint32_t i = 0; i < count; i++) {
-        if (!(rule ? b->rx[i].bare_dotted : b->cx[i].bare_dotted)) continue;
-        const char *code = name_of(r, i);
-        size_t n = strlen(code);
-        for (size_t d = 0; d < n; d++) {
-            if (code[d] != '.') continue;
-            uint32_t j = civic__rb_set_find(r, set, name_of, code, d);
-            if (j == UINT32_MAX) continue;
-            const char *seg = code + d + 1;
-            const char *dot = memchr(seg, '.', n - d - 1);
-            size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
-            bool change = rule && sn == 6 && memcmp(seg, "change", 6) == 0;
-            /* a key clash is TOML's path, and a quoted code of dots is none
-             * ([rule."a.b"] holds no a.b); a change's brackets are the
-             * scheme's own reading ([[rule.a.b.change]] changes "a.b") */
-            if (!change && memchr(code, '.', d) &&
-                !(rule ? b->rx[j].bare_dotted : b->cx[j].bare_dotted))
-                continue;
-            int k = civic__rb_find_key(keys, seg, sn);
-            uint32_t set_keys = rule ? b->rx[j].keys : b->cx[j].keys;
-            if (!change && (k < 0 || !(set_keys & (1u << k)))) continue;
-            char msg[240]; /* whole with codes of 64 bytes, the line and column before it */
-            if (change)
-                snprintf(msg, sizeof(msg), "write [[rule.%.*s.change]] for a change, or "
-                         "[rule.\"%s\"] for a rule of that code", (int)d, code, code);
-            else
-                snprintf(msg, sizeof(msg), "TOML reads this header as the key '%.*s' of %s "
-                         "'%.*s', set there too: write [%s.\"%s\"] for a %s so named", (int)sn,
-                         seg, kind, (int)d, code, kind, code, kind);
-            return civic__rb_at(err, rule ? b->rx[i].header : b->cx[i].header, msg);
+    const named_table kinds[] = {
+        { "cap", "name", NULL, &b->cap_set, cap_name, r->cap_count, cap_keys,
+          NAMED_EXTRA(b->cx, cap_extra) },
+        { "rule", "code", "change", &b->rule_set, civic__rb_rule_name, r->rule_count,
+          rule_keys_list, NAMED_EXTRA(b->rx, rule_extra) },
+        { "tier", "name", "level", NULL, tier_name, r->tier_count, civic__rb_tier_keys,
+          NAMED_EXTRA(b->tx, tier_extra) },
+        { "measure", "code", NULL, &b->measure_set, measure_code, r->measure_count,
+          civic__rb_measure_keys, NAMED_EXTRA(b->mx, measure_extra) },
+    };
+    char msg[320]; /* whole with names of 64 bytes, the line and column before it */
+    for (size_t t = 0; t < sizeof(kinds) / sizeof(kinds[0]); t++) {
+        const named_table *k = &kinds[t];
+        for (uint32_t i = 0; i < k->count; i++) {
+            if (!*(const bool *)named_field(k, i, k->bare_at)) continue;
+            if (dotted_clash(r, k, k->name_of(r, i), false, msg, sizeof(msg)))
+                return civic__rb_at(err, *(const pos *)named_field(k, i, k->header_at), msg);
         }
+        if (t != 1) continue;
+        for (uint32_t c = 0; c < b->change_count; c++)
+            if (b->chx[c].bare_dotted &&
+                dotted_clash(r, k, b->changes[c].code, true, msg, sizeof(msg)))
+                return civic__rb_at(err, b->chx[c].header, msg);
     }
     return CIVIC_OK;
 }
@@ -790,7 +855,11 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     if (civic__rb_key_is(key, len, "grade")) return new_grade(b, p, err);
     if (civic__rb_key_is(key, len, "validity")) return civic__rb_new_class(b, p, err);
     int got = prefixed(key, len, "rule.") ? strip_suffix(key + 5, len - 5, "change", &name, &n) : 0;
-    if (got > 0) return civic__rb_new_change(b, name, n, p, err);
+    if (got > 0) {
+        int rc = civic__rb_new_change(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->chx[b->change_count - 1].bare_dotted = bare_dotted(key + 5, len - 12);
+        return rc;
+    }
     if (got < 0) return civic__rb_at(err, p, BAD_ARRAY_NAME("rule", "change"));
     got = prefixed(key, len, "tier.") ? strip_suffix(key + 5, len - 5, "level", &name, &n) : 0;
     if (got > 0) return civic__rb_new_level(b, name, n, p, err);
@@ -827,11 +896,15 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         return rc;
     } else if (prefixed(key, len, "tier.")) {
         if (!civic__rb_header_name(key + 5, len - 5, &name, &n)) return civic__rb_at(err, p, BAD_NAME("tier"));
-        return civic__rb_new_tier(b, name, n, p, err);
+        int rc = civic__rb_new_tier(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->tx[b->index].bare_dotted = bare_dotted(key + 5, len - 5);
+        return rc;
     } else if (prefixed(key, len, "measure.")) {
         if (!civic__rb_header_name(key + 8, len - 8, &name, &n))
             return civic__rb_at(err, p, BAD_NAME("measure"));
-        return civic__rb_new_measure(b, name, n, p, err);
+        int rc = civic__rb_new_measure(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->mx[b->index].bare_dotted = bare_dotted(key + 8, len - 8);
+        return rc;
     }
     char shown[64];
     civic__excerpt(shown, sizeof(shown), key, len); /* a header may hold any byte */
@@ -1197,11 +1270,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     if (rc == CIVIC_OK) rc = check_scheme(&b, err);
     if (rc == CIVIC_OK) rc = check_grades(&b, err);
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
-    if (rc == CIVIC_OK)
-        rc = check_bare_dotted(&b, "cap", &b.cap_set, cap_name, cap_keys, r->cap_count, err);
-    if (rc == CIVIC_OK)
-        rc = check_bare_dotted(&b, "rule", &b.rule_set, civic__rb_rule_name, rule_keys_list,
-                               r->rule_count, err);
+    if (rc == CIVIC_OK) rc = check_bare_dotted(&b, err);
     if (rc == CIVIC_OK) rc = civic__rb_check_classes(&b, err);
     if (rc == CIVIC_OK) rc = check_rules(&b, err);
     if (rc == CIVIC_OK) rc = civic__rb_check_changes(&b, err);

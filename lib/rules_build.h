@@ -52,12 +52,14 @@ typedef struct tier_extra {
     size_t rules_len;
     uint32_t keys;
     uint32_t first_level;    /* its levels in b->lx, in file order */
+    bool bare_dotted;        /* [tier.a.b]: a dotted name, not quoted */
 } tier_extra;
 typedef struct measure_extra {
     pos header, at[8];
     const char *grades, *flag, *tier, *min_level;
     size_t grades_len, flag_len, tier_len, min_level_len;
     uint32_t keys;
+    bool bare_dotted;        /* [measure.a.b]: a dotted code, not quoted */
 } measure_extra;
 
 /* A hash index over one of the rules' name lists (rule codes, cap names,
@@ -153,6 +155,8 @@ int civic__rb_new_class(builder *b, pos p, civic_error *err);
 int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
                          civic_error *err);
 int civic__rb_check_classes(builder *b, civic_error *err);
+extern const char *const civic__rb_tier_keys[];    /* the keys of [tier.NAME] */
+extern const char *const civic__rb_measure_keys[]; /* the keys of [measure.CODE] */
 int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err);
 int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
                         civic_error *err);

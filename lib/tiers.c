@@ -104,6 +104,10 @@ static int code_error(civic_error *err, pos p, const char *what, size_t n)
                            p.column, p.offset, msg);
 }
 
+const char *const civic__rb_tier_keys[] = { "rules", "measure", "window", NULL };
+const char *const civic__rb_measure_keys[] = { "text", "kind", "grades", "flag", "tier",
+                                               "min_level", "min_score", "max_score", NULL };
+
 static uint32_t tier_find(const civic_rules *r, const char *name, size_t n)
 {
     for (uint32_t i = 0; i < r->tier_count; i++)
@@ -162,7 +166,7 @@ static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *er
 int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
                         civic_error *err)
 {
-    static const char *const keys[] = { "rules", "measure", "window", NULL };
+    const char *const *keys = civic__rb_tier_keys;
     static const char *const measures[] = { "qty", "points", NULL };
     static const uint8_t measure_values[] = { CIVIC_TIER_QTY, CIVIC_TIER_POINTS };
     civic_tier *t = &b->r->tiers[b->index];
@@ -282,8 +286,7 @@ static int keep_name(builder *b, const civic_toml_value *v, const char *key, con
 int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
                            civic_error *err)
 {
-    static const char *const keys[] = { "text", "kind", "grades", "flag", "tier", "min_level",
-                                        "min_score", "max_score", NULL };
+    const char *const *keys = civic__rb_measure_keys;
     static const char *const kinds[] = { "incentive", "restriction", NULL };
     static const uint8_t kind_values[] = { CIVIC_MEASURE_INCENTIVE, CIVIC_MEASURE_RESTRICTION };
     civic_measure *m = &b->r->measures[b->index];

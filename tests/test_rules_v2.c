@@ -480,6 +480,42 @@ static void a_bare_dotted_name_that_toml_reads_as_a_key_is_refused(void **state)
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) civic_rules_free(rules_from(fine[i]));
 }
 
+/* Tiers, measures and changes alike: a bare dotted name that TOML reads as a
+ * key its prefix sets (Python's tomllib refuses each of the files refused
+ * here: "Cannot overwrite a value"), or a tier's level written with single
+ * brackets (which TOML reads as a table inside the tier), is refused with
+ * the quoted name offered; the quoted forms load. */
+static void a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused(void **state)
+{
+    (void)state;
+#define TA "[rule.a]\npoints = 1\n[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n"
+    fails_at(G1 TA "[tier.t.rules]\nrules = \"a\"\n", 10, 2,
+             "TOML reads this header as the key 'rules' of tier 't', set there too: write "
+             "[tier.\"t.rules\"] for a tier so named");
+    fails_at(G1 TA "[tier.t.level]\nrules = \"a\"\n", 10, 2,
+             "write [[tier.t.level]] for a level, or [tier.\"t.level\"] for a tier of that name");
+    fails_at(G1 "[rule.a]\npoints = 1\n[measure.m]\ntext = \"x\"\nkind = \"incentive\"\n"
+             "min_score = 1\n[measure.m.text]\nkind = \"incentive\"\nmin_score = 2\n", 9, 2,
+             "TOML reads this header as the key 'text' of measure 'm', set there too: write "
+             "[measure.\"m.text\"] for a measure so named");
+#define CA "[rule.a]\npoints = 1\ncap = 5\ncap_period = \"day\"\n[rule.\"a.cap\"]\npoints = 2\n"
+    fails_at(G1 CA "[[rule.a.cap.change]]\nfrom = \"2020-01-01\"\npoints = 3\n", 9, 3,
+             "TOML reads this header as the key 'cap' of rule 'a', set there too: write "
+             "[[rule.\"a.cap\".change]] for a change of rule a.cap");
+    const char *fine[] = {
+        G1 TA "[tier.\"t.rules\"]\nrules = \"a\"\n[[tier.\"t.rules\".level]]\nname = \"y\"\n"
+              "min = 1\n",
+        G1 TA "[tier.t.window]\nrules = \"a\"\n[[tier.t.window.level]]\nname = \"y\"\nmin = 1\n",
+        G1 "[rule.a]\npoints = 1\n[measure.m]\nkind = \"incentive\"\nmin_score = 1\n"
+           "[measure.m.b]\nkind = \"incentive\"\nmin_score = 2\n",
+        G1 CA "[[rule.\"a.cap\".change]]\nfrom = \"2020-01-01\"\npoints = 3\n",
+        G1 CA "[[rule.a.change]]\nfrom = \"2020-01-01\"\npoints = 3\n",
+    };
+#undef TA
+#undef CA
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) civic_rules_free(rules_from(fine[i]));
+}
+
 /* A change's from as an integer takes TOML's '+', as every number does:
  * the same instant as without it, and as its timestamp string. */
 static void a_from_in_unix_seconds_may_carry_a_plus(void **state)
@@ -742,6 +778,7 @@ int main(void)
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),
+        cmocka_unit_test(a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused),
         cmocka_unit_test(a_from_in_unix_seconds_may_carry_a_plus),
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
