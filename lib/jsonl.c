@@ -272,12 +272,14 @@ static bool literal(jline *j, const char *word)
     return true;
 }
 
-/* Skip any value (for keys we ignore); depth-bounded. */
+/* Skip any value (for keys we ignore); depth: the arrays and objects this
+ * value is inside, the line's own object not counted, and at most
+ * JSON_DEPTH_MAX of them may be open at once (a value that is neither is
+ * no level: 64 arrays deep hold a number as they hold nothing). */
 static bool skip_value(jline *j, int depth)
 {
     const char *s;
     size_t len;
-    if (depth > JSON_DEPTH_MAX) return fail(j, "nesting deeper than 64");
     ws(j);
     if (j->i >= j->n) return fail(j, "missing value");
     char c = j->p[j->i];
@@ -287,6 +289,7 @@ static bool skip_value(jline *j, int depth)
     if (c == 'n') return literal(j, "null");
     if (c == '-' || (c >= '0' && c <= '9')) return number(j, &s, &len);
     if (c != '{' && c != '[') return fail(j, "unexpected character");
+    if (depth >= JSON_DEPTH_MAX) return fail(j, "nesting deeper than 64");
     char close = c == '{' ? '}' : ']';
     j->i++;
     ws(j);
@@ -450,7 +453,7 @@ static bool object(jline *j, civic_fields *f)
             }
             seen[field] = true;
             if (!field_value(j, field, f)) return false;
-        } else if (!skip_value(j, 1)) {
+        } else if (!skip_value(j, 0)) {
             return false;
         }
         ws(j);

@@ -371,6 +371,50 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
     }
 }
 
+/* Under an ignored key of a JSON line, 64 arrays or objects may be open at
+ * once inside the line's own object, whatever the innermost holds (a number
+ * is no level); a 65th is refused at its bracket.  (A number inside 64
+ * objects was refused, though 64 empty arrays were not.) */
+static void json_lines_nest_64_levels_not_65(void **state)
+{
+    (void)state;
+    static const char head[] = "{\"id\":\"e\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-01-01\","
+                               "\"extra\":";
+    for (int levels = 63; levels <= 65; levels++) {
+        for (int kind = 0; kind < 4; kind++) { /* arrays, arrays around 1, objects, mixed */
+            char text[1024];
+            size_t n = sizeof(head) - 1;
+            memcpy(text, head, n);
+            for (int i = 0; i < levels; i++) {
+                bool object = kind == 2 || (kind == 3 && i % 2);
+                n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", object ? "{\"k\":" : "[");
+            }
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%s", kind == 0 ? "" : kind == 2 ||
+                                  (kind == 3 && levels % 2 == 0) ? "1" : "true");
+            for (int i = levels - 1; i >= 0; i--)
+                text[n++] = kind == 2 || (kind == 3 && i % 2) ? '}' : ']';
+            memcpy(text + n, "}\n", 3);
+            n += 2;
+            civic_engine *e;
+            civic_load_report rep;
+            civic_error err;
+            int rc = load_fresh(&e, text, n, NULL, 1, 0, &rep, &err);
+            if (levels <= 64) {
+                if (rc != CIVIC_OK) fail_msg("%d levels, kind %d: %s", levels, kind, err.message);
+            } else {
+                /* the column of the 65th bracket */
+                size_t at = sizeof(head) - 1;
+                for (int i = 0; i < 64; i++) at += kind == 2 || (kind == 3 && i % 2) ? 5 : 1;
+                if (rc == CIVIC_OK || !strstr(err.message, "nesting deeper than 64") ||
+                    err.column != at + 1)
+                    fail_msg("%d levels, kind %d: rc %d, column %u: %s", levels, kind, rc,
+                             (unsigned)err.column, err.message);
+            }
+            civic_engine_free(e);
+        }
+    }
+}
+
 /* A lenient file load skips quoted CSV records of several MiB, read in many
  * pieces: escaped quotes and line breaks inside them (some of them cut by
  * the end of a read) do not end them, and the records after them are read
@@ -1265,6 +1309,7 @@ int main(void)
         cmocka_unit_test(groups_hold_255_bytes_not_256),
         cmocka_unit_test(groups_hold_64_segments_not_65),
         cmocka_unit_test(records_and_lines_hold_1_mib_not_more),
+        cmocka_unit_test(json_lines_nest_64_levels_not_65),
         cmocka_unit_test(records_and_lines_in_files_hold_1_mib_not_more),
         cmocka_unit_test(csv_headers_hold_1024_columns_not_more),
         cmocka_unit_test(lenient_file_loads_skip_long_quoted_records_across_reads),

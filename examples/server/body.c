@@ -52,9 +52,9 @@ static int array_tail(const char *in, size_t i, size_t len, char *why, size_t n)
     return -1;
 }
 
-/* Brackets open inside one element of an array: events are flat objects,
- * so this is generous. */
-#define ARRAY_NESTING_MAX 64
+/* Brackets open inside one element of an array: the element's own object
+ * and the 64 levels the library reads inside it (under an ignored key). */
+#define ARRAY_NESTING_MAX 65
 
 int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t n)
 {

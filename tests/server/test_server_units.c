@@ -228,6 +228,22 @@ static void json_arrays_that_are_not_valid_json_are_refused(void **state)
     memset(deep, '[', sizeof(deep) - 1);
     deep[sizeof(deep) - 1] = '\0';
     expect_array_error(deep, "nested too deeply");
+    /* the element's object and 64 levels inside it, as a JSON line may hold */
+    char nest[300];
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t n = (size_t)snprintf(nest, sizeof(nest), "[{\"x\":");
+        for (int i = 0; i < 64 + extra; i++) nest[n++] = '[';
+        for (int i = 0; i < 64 + extra; i++) nest[n++] = ']';
+        memcpy(nest + n, "}]", 3);
+        if (extra) {
+            expect_array_error(nest, "element 1 of the JSON array is nested too deeply");
+        } else {
+            buf out = { 0 };
+            char why[200] = "";
+            assert_int_equal(body_array_to_lines(nest, strlen(nest), &out, why, sizeof(why)), 0);
+            free(out.p);
+        }
+    }
     /* brackets and commas inside strings are text */
     expect_lines("[{\"id\":\"}]\"},{\"id\":\",,\"}]", "{\"id\":\"}]\"}\n{\"id\":\",,\"}\n");
 }
