@@ -224,39 +224,6 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
 
 /* ------------------------------------------------------------ replay */
 
-static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
-                        civic_error *err)
-{
-    unsigned char h[JNL_HEADER_BYTES];
-    if (file_size < JNL_HEADER_BYTES)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "journal %s: truncated header", jname(j));
-    if (!civic__read_all(j->fd, h, sizeof(h), 0)) return io_error(err, "read", j->path);
-    if (memcmp(h, "CIVICJNL", 8) != 0)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
-                                "journal %s: not a libcivic journal (bad magic)", jname(j));
-    if (civic__get32(h + 28) != civic__crc32c(0, h, 28))
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 28,
-                                "journal %s: header checksum mismatch", jname(j));
-    j->version = civic__get32(h + 8);
-    if ((j->version != JNL_VERSION_1 && j->version != JNL_VERSION_2) || civic__get32(h + 12) != 0 ||
-        civic__get32(h + 24) != 0)
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
-                                "journal %s: format version %u is not supported (this "
-                                "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
-                                JNL_VERSION_2);
-    j->fingerprint = civic__get64(h + 16);
-    j->foreign = j->fingerprint != e->rules->fingerprint;
-    if (j->foreign && !j->other_rules)
-        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
-                                "journal %s was written under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx); a revised scheme: open "
-                                "with CIVIC_JOURNAL_OTHER_RULES to read its events under "
-                                "these", jname(j),
-                                (unsigned long long)civic__get64(h + 16),
-                                (unsigned long long)e->rules->fingerprint);
-    return CIVIC_OK;
-}
 
 /* Rewrite the header, synced: 32 bytes in the first block, in place. */
 static bool set_header(struct civic_journal *j, uint64_t fingerprint, uint32_t version)
@@ -535,6 +502,56 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
     return rc;
 }
 
+/* damaged: the header is a journal's, damaged (its magic whole or cut short,
+ * or intact records after it); a file that is no journal is not. */
+static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
+                        bool *damaged, civic_error *err)
+{
+    unsigned char h[JNL_HEADER_BYTES];
+    *damaged = false;
+    size_t n = file_size < JNL_HEADER_BYTES ? (size_t)file_size : JNL_HEADER_BYTES;
+    if (!civic__read_all(j->fd, h, n, 0)) return io_error(err, "read", j->path);
+    bool magic = memcmp(h, "CIVICJNL", n < 8 ? n : 8) == 0;
+    if (file_size < JNL_HEADER_BYTES || !magic || civic__get32(h + 28) != civic__crc32c(0, h, 28)) {
+        uint64_t records = 0, firsts, batches = 0;
+        bool unsure = false;
+        if (file_size > JNL_HEADER_BYTES &&
+            count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &unsure) !=
+                CIVIC_OK)
+            return io_error(err, "read", j->path);
+        *damaged = magic || records > 0;
+        const char *what = file_size < JNL_HEADER_BYTES ? "truncated header"
+                           : !magic                     ? "bad magic"
+                                                        : "header checksum mismatch";
+        if (!*damaged)
+            return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                    "journal %s: not a libcivic journal (%s)", jname(j), what);
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, magic ? 28 : 0,
+                                "journal %s: %s (%s%llu intact batches, %llu records, follow "
+                                "it); open with CIVIC_JOURNAL_RECOVER to keep a copy and start "
+                                "the journal anew", jname(j), what, unsure ? "at least " : "",
+                                (unsigned long long)batches, (unsigned long long)records);
+    }
+    j->version = civic__get32(h + 8);
+    if ((j->version != JNL_VERSION_1 && j->version != JNL_VERSION_2) || civic__get32(h + 12) != 0 ||
+        civic__get32(h + 24) != 0)
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 8,
+                                "journal %s: format version %u is not supported (this "
+                                "library reads %u and %u)", jname(j), j->version, JNL_VERSION_1,
+                                JNL_VERSION_2);
+    j->fingerprint = civic__get64(h + 16);
+    j->foreign = j->fingerprint != e->rules->fingerprint;
+    if (j->foreign && !j->other_rules)
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
+                                "journal %s was written under other rules (fingerprint "
+                                "%016llx, the engine's is %016llx); a revised scheme: open "
+                                "with CIVIC_JOURNAL_OTHER_RULES to read its events under "
+                                "these", jname(j),
+                                (unsigned long long)civic__get64(h + 16),
+                                (unsigned long long)e->rules->fingerprint);
+    return CIVIC_OK;
+}
+
 /* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced. */
 static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *err)
 {
@@ -557,6 +574,7 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
     ok = ok && fsync(fd) == 0;
     int saved = errno;
     close(fd);
+    if (!ok) unlink(name); /* no copy rather than one that is not whole */
     errno = saved;
     if (!ok || !civic__fsync_parent(name)) return io_error(err, "copy the damaged file", j->path);
     return CIVIC_OK;
@@ -687,6 +705,33 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
 }
 
 /* Open (or create) the file and replay it.  The caller holds the write lock. */
+/* CIVIC_JOURNAL_RECOVER over a damaged header: the damage is before every
+ * record, so the cut is there: a copy of the whole file is kept, and a
+ * header-only journal of these rules takes the file's place (created as a
+ * fresh one is, locked before it is put there; the old one's lock is let go
+ * after). */
+static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_size,
+                      civic_journal_report *rep, civic_error *err)
+{
+    int rc = keep_copy(j, file_size, err);
+    if (rc != CIVIC_OK) return rc;
+    int old = j->fd;
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &j->fd, NULL, err);
+    if (rc != CIVIC_OK) {
+        j->fd = old;
+        return rc;
+    }
+    close(old);
+    civic__error_clear(err);
+    j->size = JNL_HEADER_BYTES;
+    j->version = JNL_VERSION_1;
+    j->fingerprint = e->rules->fingerprint;
+    j->foreign = false;
+    rep->bytes_truncated = file_size;
+    rep->bytes_kept = j->size;
+    return CIVIC_OK;
+}
+
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
 {
@@ -747,8 +792,9 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         return CIVIC_OK;
     }
     uint64_t file_size = (uint64_t)st.st_size, stop = file_size;
-    bool framing = false, in_batch = false, kept_v2 = false;
-    int rc = check_header(e, j, file_size, err);
+    bool framing = false, in_batch = false, kept_v2 = false, damaged;
+    int rc = check_header(e, j, file_size, &damaged, err);
+    if (rc == CIVIC_E_CORRUPT && damaged && j->recover) return start_anew(e, j, file_size, rep, err);
     if (rc == CIVIC_OK)
         rc = replay(e, j, file_size, rep, &stop, &framing, &in_batch, &kept_v2, err);
     if (rc == CIVIC_OK && stop < file_size)

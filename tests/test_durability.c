@@ -1623,6 +1623,84 @@ static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
     civic_engine_free(d);
 }
 
+/* A damaged header (a flipped byte anywhere in it, or the file cut inside
+ * it) is damage before every record: the open is refused, naming the intact
+ * batches after it; with CIVIC_JOURNAL_RECOVER a copy of the whole file is
+ * kept and the journal starts anew (writes go on, and replay).  (It was
+ * refused with the flag too, so civic-server's --recover could not start.)
+ * A file that is no journal at all (no magic, no record) is refused with
+ * the flag as well, and left as it was, with no copy. */
+static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/hdr", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    uint64_t at[6];
+    five_batches("hdr/good.jnl", at);
+    size_t n;
+    unsigned char *good = read_all(path_in("hdr/good.jnl"), &n);
+    assert_int_equal(unlink(path_in("hdr/good.jnl")), 0);
+    const size_t flips[] = { 0, 7, 12, 20, 31, 0 };
+    for (size_t f = 0; f < 6; f++) {
+        unsigned char *bad = malloc(n);
+        memcpy(bad, good, n);
+        size_t len = f == 5 ? 20 : n; /* the last: cut inside the header */
+        if (f < 5) bad[flips[f]] ^= 0x04;
+        write_all(path_in("hdr/h.jnl"), bad, len);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        uint64_t events;
+        assert_int_equal(open_damaged("hdr/h.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+        assert_int_equal(events, 0);
+        assert_non_null(strstr(err.message, f == 5 ? "truncated header (0 intact batches"
+                                                   : "(5 intact batches, 5 records, follow it); "
+                                                     "open with CIVIC_JOURNAL_RECOVER"));
+        assert_int_equal(file_size(path_in("hdr/h.jnl")), len); /* untouched */
+        assert_int_equal(open_damaged("hdr/h.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events),
+                         CIVIC_OK);
+        assert_int_equal(events, 0);
+        assert_int_equal(rep.bytes_truncated, len);
+        assert_int_equal(file_size(path_in("hdr/h.jnl")), 32);
+        size_t count;
+        char **names = names_in("hdr", &count);
+        assert_int_equal(count, 2);
+        assert_string_equal(names[0], "h.jnl");
+        assert_int_equal(strncmp(names[1], "h.jnl.damaged.", 14), 0);
+        char copy[600];
+        snprintf(copy, sizeof(copy), "%s/hdr/%s", dir, names[1]);
+        size_t m;
+        unsigned char *kept = read_all(copy, &m);
+        assert_int_equal(m, len);
+        assert_memory_equal(kept, bad, len);
+        free(kept);
+        free_names(names, count);
+        civic_engine *b = journaled("hdr/h.jnl", CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(rep.bytes_truncated, 0);
+        add_one(b, "after", "fine", "2024-02-01");
+        civic_engine_free(b);
+        civic_engine *c = journaled("hdr/h.jnl", CIVIC_SYNC_ALWAYS, &rep);
+        assert_int_equal(civic_engine_event_count(c), 1);
+        civic_engine_free(c);
+        empty_dir("hdr");
+        free(bad);
+    }
+    const char *other[] = { "NOT A JOURNAL, NOT AT ALL, NOT EVEN CLOSE", "xy" };
+    for (size_t i = 0; i < 2; i++) {
+        write_all(path_in("hdr/h.jnl"), (const unsigned char *)other[i], strlen(other[i]));
+        civic_error err = CIVIC_ERROR_INIT;
+        uint64_t events;
+        assert_int_equal(open_damaged("hdr/h.jnl", CIVIC_JOURNAL_RECOVER, NULL, &err, &events),
+                         CIVIC_E_CORRUPT);
+        assert_non_null(strstr(err.message, i ? "not a libcivic journal (truncated header)"
+                                              : "not a libcivic journal (bad magic)"));
+        const char *only[] = { "h.jnl" };
+        assert_true(names_are("hdr", only, 1));
+        assert_int_equal(file_size(path_in("hdr/h.jnl")), strlen(other[i]));
+    }
+    empty_dir("hdr");
+    free(good);
+}
+
 /* A journal at name (CIVIC_SYNC_NONE) holding x1, then one batch of n events
  * of make_log(n, prefix); *good gets its size after x1.  The engine stays
  * open when more is to be added (out), else it is freed.  Returns the size
@@ -2364,6 +2442,7 @@ int main(void)
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
         cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
+        cmocka_unit_test(journal_with_a_damaged_header_recovers_to_a_fresh_journal),
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),
         cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
         cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),

@@ -153,6 +153,76 @@ static void a_save_whose_temporary_cannot_be_checked_removes_it(void **state)
     unlink(path);
 }
 
+/* Files in dir whose name holds ".damaged.". */
+static int copies(void)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *x; (x = readdir(d));) n += strstr(x->d_name, ".damaged.") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* CIVIC_JOURNAL_RECOVER over a damaged header, with each read failing in
+ * turn (the header's, the count of intact records after it, the copy's):
+ * the open fails with CIVIC_E_IO, the journal is as it was, and no copy is
+ * left (a copy cut short by a failed read or write was left, named like a
+ * whole one). */
+static void a_recovery_whose_copy_fails_leaves_no_copy(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *e = engine_from(RULES);
+    assert_int_equal(civic_engine_journal_open(e, journal_path(), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    for (int i = 0; i < 3; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "f%d", i);
+        civic_event ev = event_of(id, "s1", "fine", "2024-01-01");
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+    }
+    civic_engine_free(e);
+    FILE *f = fopen(journal_path(), "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 20, SEEK_SET), 0); /* in the fingerprint: the checksum fails */
+    int c = fgetc(f);
+    assert_int_equal(fseek(f, 20, SEEK_SET), 0);
+    fputc(c ^ 0x01, f);
+    assert_int_equal(fclose(f), 0);
+    off_t size = size_of(journal_path());
+    long n = 1;
+    for (;; n++) {
+        e = engine_from(RULES);
+        calls = 0;
+        fail_at = n;
+        int rc = civic_engine_journal_open(e, journal_path(),
+                                           CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_RECOVER, NULL, &err);
+        bool hit = calls >= n;
+        fail_at = 0;
+        civic_engine_free(e);
+        if (!hit) {
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(copies(), 1);
+            break;
+        }
+        if (rc != CIVIC_E_IO) fprintf(stderr, "pread %ld failed: rc %d (%s)\n", n, rc, err.message);
+        assert_int_equal(rc, CIVIC_E_IO);
+        assert_int_equal(copies(), 0);
+        assert_int_equal(size_of(journal_path()), size);
+    }
+    assert_true(n > 3); /* the header, the count and the copy's reads failed */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *x; (x = readdir(d));) {
+        if (x->d_name[0] == '.') continue;
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%s", dir, x->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 static int make_dir(void **state)
 {
     (void)state;
@@ -170,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_failed_read_in_a_replay_loses_nothing),
         cmocka_unit_test(a_save_whose_temporary_cannot_be_checked_removes_it),
+        cmocka_unit_test(a_recovery_whose_copy_fails_leaves_no_copy),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

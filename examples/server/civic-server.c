@@ -657,29 +657,43 @@ static unsigned stale_files(const server *s, bool sweep)
     return n;
 }
 
-/* How many copies of a damaged journal ("journal.civic.damaged.<time>") the
- * data directory holds: one more after the open means --recover cut one. */
-static unsigned damaged_copies(const server *s)
+/* How many copies of a damaged journal ("journal.civic.damaged.<time>[.n]")
+ * the data directory holds: one more after the open means --recover cut
+ * one.  newest (optional, size bytes): the name of the latest, by its time
+ * and then n (the library adds .n when a copy of that second exists). */
+static unsigned damaged_copies(const server *s, char *newest, size_t size)
 {
     DIR *d = opendir(s->opt.data_dir);
     if (!d) return 0;
     unsigned n = 0;
+    long long best_time = -1, best_n = -1;
     const struct dirent *ent;
-    while ((ent = readdir(d)) != NULL)
-        if (strncmp(ent->d_name, "journal.civic.damaged.", 22) == 0) n++;
+    while ((ent = readdir(d)) != NULL) {
+        if (strncmp(ent->d_name, "journal.civic.damaged.", 22) != 0) continue;
+        n++;
+        char *end;
+        long long t = strtoll(ent->d_name + 22, &end, 10), k = *end == '.' ? atoll(end + 1) : 0;
+        if (newest && (t > best_time || (t == best_time && k > best_n))) {
+            best_time = t;
+            best_n = k;
+            snprintf(newest, size, "%s", ent->d_name);
+        }
+    }
     closedir(d);
     return n;
 }
 
-/* Startup report of the journal replay; `cut`: --recover cut it at damage. */
-static void report_journal(server *s, const civic_journal_report *rep, unsigned swept, bool cut)
+/* Startup report of the journal replay; `copy`: --recover cut it at damage,
+ * keeping the whole file under this name (else NULL). */
+static void report_journal(server *s, const civic_journal_report *rep, unsigned swept,
+                           const char *copy)
 {
-    if (cut)
+    if (copy)
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
                 "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
                 "on are gone from it, intact batches among them (the whole file is kept as "
-                "journal.civic.damaged.<time>)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+                "%s)\n",
+                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
     else
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
                 "the journal, %" PRIu64 " torn bytes truncated)\n",
@@ -765,7 +779,7 @@ static int open_data(server *s)
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u) |
                       (s->opt.rescore ? CIVIC_JOURNAL_OTHER_RULES : 0u);
-    unsigned copies = s->opt.recover ? damaged_copies(s) : 0;
+    unsigned copies = s->opt.recover ? damaged_copies(s, NULL, 0) : 0;
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
     if (rc != CIVIC_OK) {
         /* the library's way out names its flag; the service's is --recover
@@ -782,7 +796,18 @@ static int open_data(server *s)
                     "directory was written with (without --rescore) and stop the service "
                     "(SIGTERM: a clean stop writes the snapshot, which keeps what the purge "
                     "removed), then start with --rescore\n");
-        if (rc == CIVIC_E_CORRUPT && !s->opt.recover)
+        if (rc == CIVIC_E_CORRUPT && strstr(err.message, "not a libcivic journal"))
+            fprintf(stderr, SERVER_NAME ": nothing was changed.  Restore journal.civic from a "
+                    "backup, or move the file away and start once with --recover to go on "
+                    "from the snapshot alone\n");
+        else if (rc == CIVIC_E_CORRUPT && !s->opt.recover && flag &&
+                 (strstr(err.message, "header checksum mismatch (") ||
+                  strstr(err.message, "bad magic (") || strstr(err.message, "truncated header (")))
+            recovery_hint("the journal's header is damaged",
+                          "to go on from the snapshot alone: the journal starts anew, and the "
+                          "intact batches in it are left out (the whole file is kept as "
+                          "journal.civic.damaged.<time>)");
+        else if (rc == CIVIC_E_CORRUPT && !s->opt.recover && flag)
             recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "
                           "and the intact batches after it are left out (the whole file is "
@@ -794,8 +819,9 @@ static int open_data(server *s)
      * files it opens; this also covers a first snapshot that never landed). */
     stale_files(s, true);
     unsigned left = stale_files(s, false);
+    char copy[300];
     report_journal(s, &rep, stale > left ? stale - left : 0,
-                   s->opt.recover && damaged_copies(s) > copies);
+                   s->opt.recover && damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
     if (s->opt.rescore) {
         /* both files under the rules they were read under, before any write */
         if (compact_now(s, NULL, NULL) != CIVIC_OK) return -1;

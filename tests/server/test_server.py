@@ -875,6 +875,30 @@ def test_journal_damage(tmp):
             check(f.read() == bytes(raw), "the copy is the damaged file byte for byte")
     srv.post("id,subject,type,ts\nsnap1,dm,recycling,2025-04-01\n")
     check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts")
+    # A damaged header: --recover starts the journal anew from the snapshot
+    # (it refused the same way it was told to, and named no way out), and
+    # the start-up line names the copy it kept.
+    srv = Server(data).start()
+    srv.post("id,subject,type,ts\nhb1,dm,recycling,2025-04-02\n")
+    srv.stop(signal.SIGKILL)
+    with open(journal, "r+b") as f:
+        f.seek(20)
+        byte = f.read(1)[0]
+        f.seek(20)
+        f.write(bytes([byte ^ 0x08]))
+    code, out = start_fails(data)
+    check(code != 0 and "header checksum mismatch" in out and "header is damaged" in out
+          and "--recover" in out and "CIVIC_JOURNAL_RECOVER" not in out,
+          "a damaged journal header stops the start-up, saying what --recover does: %d %r"
+          % (code, out))
+    srv = Server(data, ["--recover"]).start()
+    held = ids_held(srv, "dm")
+    check("snap1" in held and "hb1" not in held,
+          "--recover over a damaged header goes on from the snapshot: %s" % sorted(held))
+    named = re.search(r"kept as (journal\.civic\.damaged\.[0-9.]+)\)", srv.output())
+    check(named is not None and os.path.exists(os.path.join(data, named.group(1))),
+          "the start-up line names the copy it kept: %r" % srv.output())
+    check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts after a recovered header")
     # A snapshot without its journal: acknowledged batches may be missing.
     os.remove(journal)
     code, out = start_fails(data)

@@ -2002,7 +2002,8 @@ class Engine(_Owner):
         CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
         rather than drop acknowledged batches; recover=True keeps a copy of
         the file as "<path>.damaged.<unix time>" and cuts the journal at the
-        damage.  A path that is a symbolic link means the file it leads to
+        damage (a damaged header is damage before every batch: the journal
+        starts anew).  A path that is a symbolic link means the file it leads to
         (a link to a missing file raises CIVIC_E_IO).  other_rules=True
         replays a journal written under other rules (a scheme revised
         since) under the engine's, each event validated anew; a journal of
