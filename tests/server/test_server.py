@@ -899,6 +899,23 @@ def test_journal_damage(tmp):
     check(named is not None and os.path.exists(os.path.join(data, named.group(1))),
           "the start-up line names the copy it kept: %r" % srv.output())
     check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts after a recovered header")
+    # A stop whose compaction fails (here a directory where the snapshot is
+    # put) says so by its exit status, 3, and loses nothing: the journal
+    # replays at the next start.  (It exited 0, as a clean stop does.)
+    snapshot = os.path.join(data, "snapshot.civic")
+    srv = Server(data).start()
+    srv.post("id,subject,type,ts\nhb2,dm,recycling,2025-04-03\n")
+    os.rename(snapshot, snapshot + ".keep")
+    os.mkdir(snapshot)
+    code = srv.stop(signal.SIGTERM)
+    check(code == 3 and "compaction" in srv.output(),
+          "a stop whose compaction failed exits 3, saying why: %r %r" % (code, srv.output()))
+    os.rmdir(snapshot)
+    os.rename(snapshot + ".keep", snapshot)
+    srv = Server(data).start()
+    check({"snap1", "hb2"} <= ids_held(srv, "dm"),
+          "what a failed last compaction left in the journal replays")
+    check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts again")
     # A snapshot without its journal: acknowledged batches may be missing.
     os.remove(journal)
     code, out = start_fails(data)
