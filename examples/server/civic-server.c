@@ -1908,17 +1908,18 @@ static int serve(server *s, const char *cert, const char *key)
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
-    /* Stop listening, then let the requests that began be answered: each
-     * arrives whole within --request-timeout or the guard cuts it. */
-    MHD_socket listening = MHD_quiesce_daemon(d);
-    if (listening != MHD_INVALID_SOCKET) {
-        close(listening); /* ours now: new connections are refused */
-        int64_t until = now_us() + ((int64_t)(s->opt.request_seconds ? s->opt.request_seconds
-                                                                     : 30) + 1) * 1000000;
-        while (guard_requests_begun(&s->guard) > 0 && now_us() < until) {
-            struct timespec nap = { 0, 20 * 1000000L };
-            nanosleep(&nap, NULL);
-        }
+    /* Take no new connection, then let the requests that began be answered:
+     * each arrives whole within --request-timeout or the guard cuts it.  Not
+     * MHD_quiesce_daemon: with epoll and a thread pool it races each worker's
+     * own removal of the listening socket from its epoll set, and the loser's
+     * EPOLL_CTL_DEL (ENOENT) is an MHD_PANIC -- abort() before the compaction
+     * below ("Failed to remove listen FD from epoll set", libmicrohttpd 0.9.75). */
+    guard_drain(&s->guard);
+    int64_t until = now_us() + ((int64_t)(s->opt.request_seconds ? s->opt.request_seconds
+                                                                 : 30) + 1) * 1000000;
+    while (guard_requests_begun(&s->guard) > 0 && now_us() < until) {
+        struct timespec nap = { 0, 20 * 1000000L };
+        nanosleep(&nap, NULL);
     }
     MHD_stop_daemon(d);
     guard_destroy(&s->guard);

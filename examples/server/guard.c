@@ -63,6 +63,7 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned
     atomic_init(&g->connections_open, 0);
     g->reaper_running = false;
     g->stopping = false;
+    atomic_init(&g->draining, false);
     if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
     if (pthread_cond_init(&g->wake, NULL) != 0) {
         pthread_mutex_destroy(&g->mutex);
@@ -104,6 +105,11 @@ int guard_start(guard *g)
     if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) return -1;
     g->reaper_running = true;
     return 0;
+}
+
+void guard_drain(guard *g)
+{
+    atomic_store(&g->draining, true);
 }
 
 void guard_destroy(guard *g)
@@ -201,6 +207,7 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
 {
     guard *g = cls;
     (void)len;
+    if (atomic_load(&g->draining)) return MHD_NO; /* closed at once, unanswered */
     if (!g->per_address) return MHD_YES;
     addr_key k = key_of(addr);
     unsigned waiting = 0, all = 0;

@@ -66,11 +66,13 @@ typedef struct guard {
     pthread_t reaper;
     bool reaper_running;
     bool stopping;
+    atomic_bool draining;      /* shutting down: guard_accept refuses every connection */
 } guard;
 
 int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned per_address);
 int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
+void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,

@@ -357,7 +357,8 @@ def test_restart(data, log_path):
     srv = Server(data).start()
     try:
         before = snapshot_answers(srv)
-        check(srv.stop(signal.SIGTERM) == 0, "SIGTERM exit status 0")
+        rc = srv.stop(signal.SIGTERM)
+        check(rc == 0, "SIGTERM exit status 0: %s %r" % (rc, srv.output()[-400:]))
         srv = Server(data).start()
         check(snapshot_answers(srv) == before, "same answers after SIGTERM restart")
         srv.post("id,subject,type,ts\nrs1,restart-subject,recycling,2025-02-01\n")
@@ -874,7 +875,9 @@ def test_journal_damage(tmp):
         with open(os.path.join(data, copies[0]), "rb") as f:
             check(f.read() == bytes(raw), "the copy is the damaged file byte for byte")
     srv.post("id,subject,type,ts\nsnap1,dm,recycling,2025-04-01\n")
-    check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts")
+    rc = srv.stop(signal.SIGTERM)
+    check(rc == 0 and os.path.exists(os.path.join(data, "snapshot.civic")),
+          "SIGTERM compacts: exit %s, output %r" % (rc, srv.output()[-400:]))
     # A damaged header: --recover starts the journal anew from the snapshot
     # (it refused the same way it was told to, and named no way out), and
     # the start-up line names the copy it kept.
