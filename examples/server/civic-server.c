@@ -134,8 +134,8 @@ typedef struct server {
      * checked against its figures).  Other queries are single calls. */
     pthread_rwlock_t page_lock;
     pthread_mutex_t compact_mutex; /* one compaction at a time */
-    pthread_mutex_t stats_mutex;   /* the three below; never held during a compaction */
-    uint64_t compactions;
+    pthread_mutex_t stats_mutex;   /* the four below; never held during a compaction */
+    uint64_t compactions, compaction_failures;
     double last_compaction_unix, last_compaction_seconds;
     pthread_t compactor;
     pthread_mutex_t stop_mutex;
@@ -849,8 +849,12 @@ static int compact_now(server *s, double *seconds, civic_error *why)
         s->last_compaction_unix = unix_now();
         s->last_compaction_seconds = took;
         pthread_mutex_unlock(&s->stats_mutex);
+    } else {
+        pthread_mutex_lock(&s->stats_mutex);
+        s->compaction_failures++;
+        pthread_mutex_unlock(&s->stats_mutex);
+        report_error("compaction", rc, &err, false);
     }
-    if (rc != CIVIC_OK) report_error("compaction", rc, &err, false);
     if (why) *why = err;
     if (seconds) *seconds = took;
     return rc;
@@ -1026,6 +1030,7 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.snapshot_bytes = file_bytes(s->snapshot_path);
     pthread_mutex_lock(&s->stats_mutex);
     m.compactions = s->compactions;
+    m.compaction_failures = s->compaction_failures;
     m.last_compaction_unix = s->last_compaction_unix;
     m.last_compaction_seconds = s->last_compaction_seconds;
     pthread_mutex_unlock(&s->stats_mutex);

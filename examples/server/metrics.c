@@ -115,6 +115,9 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_snapshot_bytes", "gauge", "Size of the snapshot file.", (double)s->snapshot_bytes);
     metric(out, "civic_compactions_total", "counter", "Compactions that succeeded.",
            (double)s->compactions);
+    metric(out, "civic_compaction_failures_total", "counter",
+           "Compactions that failed (a full disk); the journal kept every batch.",
+           (double)s->compaction_failures);
     metric(out, "civic_last_compaction_timestamp_seconds", "gauge",
            "Unix time at the end of the last compaction (0: none yet).", s->last_compaction_unix);
     metric(out, "civic_last_compaction_duration_seconds", "gauge",

@@ -40,7 +40,7 @@ typedef struct metrics_sample {
     uint64_t events, subjects;
     bool durable;
     uint64_t journal_bytes, snapshot_bytes;
-    uint64_t compactions;
+    uint64_t compactions, compaction_failures;
     double last_compaction_unix, last_compaction_seconds; /* 0 until one ran */
     uint64_t connections_open, body_bytes_reserved, body_budget_bytes;
     uint64_t deadline_closes, budget_refusals, address_refusals;

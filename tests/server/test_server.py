@@ -910,6 +910,10 @@ def test_journal_damage(tmp):
     srv.post("id,subject,type,ts\nhb2,dm,recycling,2025-04-03\n")
     os.rename(snapshot, snapshot + ".keep")
     os.mkdir(snapshot)
+    status, _ = srv.request("POST", "/compact")
+    _, _, metrics = srv.raw("GET", "/metrics")
+    check(status == 503 and b"\ncivic_compaction_failures_total 1\n" in metrics,
+          "a failed compaction is counted in /metrics: %s %r" % (status, metrics[-300:]))
     code = srv.stop(signal.SIGTERM)
     check(code == 3 and "compaction" in srv.output(),
           "a stop whose compaction failed exits 3, saying why: %r %r" % (code, srv.output()))
