@@ -1569,6 +1569,28 @@ static void journal_damage_before_intact_batches_is_refused_and_named(void **sta
     free(good);
 }
 
+/* dir/sub holds the journal name and one copy of it, name.damaged.<time>,
+ * whose bytes are bad[0..n). */
+static void only_journal_and_its_copy(const char *sub, const char *name,
+                                      const unsigned char *bad, size_t n)
+{
+    size_t count;
+    char **names = names_in(sub, &count);
+    assert_int_equal(count, 2);
+    assert_string_equal(names[0], name);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s.damaged.", name);
+    assert_int_equal(strncmp(names[1], prefix, strlen(prefix)), 0);
+    char copy[600];
+    snprintf(copy, sizeof(copy), "%s/%s/%s", dir, sub, names[1]);
+    size_t m;
+    unsigned char *kept = read_all(copy, &m);
+    assert_int_equal(m, n);
+    assert_memory_equal(kept, bad, n);
+    free(kept);
+    free_names(names, count);
+}
+
 /* With CIVIC_JOURNAL_RECOVER the same file opens: a copy of it is kept as
  * <path>.damaged.<time>, the journal is cut at the damage, and later writes
  * go on from there. */
@@ -1592,19 +1614,7 @@ static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
     assert_int_equal(rep.batches, 2);
     assert_int_equal(rep.bytes_truncated, n - at[2]);
     assert_int_equal(file_size(path_in("rec/r.jnl")), at[2]);
-    size_t count;
-    char **names = names_in("rec", &count);
-    assert_int_equal(count, 2);
-    assert_string_equal(names[0], "r.jnl");
-    assert_int_equal(strncmp(names[1], "r.jnl.damaged.", 14), 0);
-    char copy[600];
-    snprintf(copy, sizeof(copy), "%s/rec/%s", dir, names[1]);
-    size_t m;
-    unsigned char *kept = read_all(copy, &m);
-    assert_int_equal(m, n);
-    assert_memory_equal(kept, bad, n);
-    free(kept);
-    free_names(names, count);
+    only_journal_and_its_copy("rec", "r.jnl", bad, n);
     free(bad);
     civic_engine *b = journaled("rec/r.jnl", CIVIC_SYNC_ALWAYS, &rep);
     assert_int_equal(rep.bytes_truncated, 0);
@@ -1661,19 +1671,7 @@ static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **sta
         assert_int_equal(events, 0);
         assert_int_equal(rep.bytes_truncated, len);
         assert_int_equal(file_size(path_in("hdr/h.jnl")), 32);
-        size_t count;
-        char **names = names_in("hdr", &count);
-        assert_int_equal(count, 2);
-        assert_string_equal(names[0], "h.jnl");
-        assert_int_equal(strncmp(names[1], "h.jnl.damaged.", 14), 0);
-        char copy[600];
-        snprintf(copy, sizeof(copy), "%s/hdr/%s", dir, names[1]);
-        size_t m;
-        unsigned char *kept = read_all(copy, &m);
-        assert_int_equal(m, len);
-        assert_memory_equal(kept, bad, len);
-        free(kept);
-        free_names(names, count);
+        only_journal_and_its_copy("hdr", "h.jnl", bad, len);
         civic_engine *b = journaled("hdr/h.jnl", CIVIC_SYNC_ALWAYS, &rep);
         assert_int_equal(rep.bytes_truncated, 0);
         add_one(b, "after", "fine", "2024-02-01");
