@@ -138,6 +138,20 @@ def _file_line(path, offset, line):
 
 
 _WHERE = re.compile(r"^line \d+(, column \d+)?: ")
+_GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
+
+
+def _header_line(path):
+    """The line of a CSV file its header is on (after a BOM and blank
+    lines, as _csv_header finds it)."""
+    with open(path, "rb") as f:
+        head = f.read(BLOCK_HEAD_BYTES)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    for n, line in enumerate(head.split(b"\n"), 1):
+        if line.strip(b"\r"):
+            return n
+    return 1
 
 
 def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
@@ -152,12 +166,22 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
                         utc_offset=utc_offset, key=key, views=True)
     except civic.CivicError as e:
         what = _WHERE.sub("", e.message or str(e))
+        given = _GIVEN.match(what) if fmt != "jsonl" else None
+        if given:
+            # the header given to a later block is the file's: named by its
+            # line there, as the first block (and civic-score) name it
+            what = what[given.end():]
+            where = "line %d" % _header_line(path)
+            if given.group(1):
+                where += ", column %s" % given.group(1)
+            raise _input_error("%s: %s: %s" % (name, where, what))
         if not e.line:
             raise _input_error("%s: %s" % (name, what))
         where = "line %d" % _file_line(path, at, e.line)
         if e.column:
             where += ", column %d" % e.column
-        event = _event_on_line(bytes(data), fmt, header, e.line)
+        on_header = fmt != "jsonl" and at == 0 and e.line == _header_line(path)
+        event = None if on_header else _event_on_line(bytes(data), fmt, header, e.line)
         if event:
             where += ": event id %r (subject %r)" % event
         raise _input_error("%s: %s: %s" % (name, where, what))
@@ -503,7 +527,11 @@ _NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat FILE
              (b"BZh", "bzip2-compressed data (decompress it first: bzip2 -d FILE)"),
              (b"PK\x03\x04", "a zip archive (extract the log first)"),
              (b"SQLite format 3", "an SQLite database (export the events as CSV first)"),
-             (b"\x7fELF", "a program, not an event log"))
+             (b"\x7fELF", "a program, not an event log"),
+             (b"\xff\xfe", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
+                           "FILE.csv)"),
+             (b"\xfe\xff", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
+                           "FILE.csv)"))
 
 
 def _binary_kind(path):
@@ -516,6 +544,11 @@ def _binary_kind(path):
     # a NUL in a CSV header, or NULs everywhere (UTF-16 without a BOM)
     body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     body = body.lstrip(b" \t\r\n")
+    # "[{": a JSON array of events (an export); '[' alone may begin a CSV
+    # header's first column name
+    if body.startswith(b"[") and body[1:].lstrip(b" \t\r\n").startswith(b"{"):
+        return ("a JSON array (civic_dask reads JSON Lines, one object a line: jq -c '.[]' "
+                "FILE > FILE.jsonl)")
     header = b"" if body.startswith(b"{") else body.split(b"\n", 1)[0]
     if b"\0" in header or head.count(b"\0") * 8 > len(head):
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)"
@@ -546,7 +579,7 @@ def _parse_size(text):
     m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?)[bB]?\s*$", str(text))
     if not m:
         raise ValueError("bad size %r" % (text,))
-    unit = {"": 1, "k": 1, "m": 2, "g": 3}[m.group(2).lower()]
+    unit = {"": 0, "k": 1, "m": 2, "g": 3}[m.group(2).lower()]
     return int(float(m.group(1)) * (1024 if m.group(3) else 1000) ** unit)
 
 
@@ -757,12 +790,20 @@ def main(argv=None):
     library = os.path.abspath(a.library)
     civic = _civic(BINDINGS, library)
     if a.rules:
+        # read by the library, so that a bad file is told in civic-score's
+        # words (the file, line and column; a file it cannot open by name)
         try:
+            civic.Rules.from_file(a.rules).close()
             with open(a.rules, "rb") as f:
-                rules_text = f.read().decode("utf-8")
-            civic.Rules.from_text(rules_text).close()
-        except (OSError, UnicodeDecodeError, civic.CivicError) as e:
-            print("civic_dask: %s: %s" % (a.rules, e), file=sys.stderr)
+                rules_text = f.read().decode("utf-8-sig")
+        except civic.CivicError as e:
+            named = e.code == civic.CIVIC_E_IO and a.rules in e.message
+            print("civic_dask: %s" % (e.message if named else "%s: %s" % (a.rules, e.message)),
+                  file=sys.stderr)
+            return EXIT_INPUT
+        except (OSError, UnicodeDecodeError) as e:
+            print("civic_dask: %s: %s" % (a.rules, getattr(e, "strerror", None) or e),
+                  file=sys.stderr)
             return EXIT_INPUT
     else:
         rules_text = civic.default_rules_text()
@@ -801,9 +842,16 @@ def main(argv=None):
         # workers may also log, after a failure, the missing inputs of sibling
         # tasks the failed computation gave up (a KeyError; seen on the test
         # suite's cluster).
+        # Every listening socket on the loopback: Dask's HTTP servers (its
+        # dashboard, its health and metrics pages) listen on every interface
+        # by default, dashboard_address=None included, and they have no
+        # authentication.
+        # (Threads talk in process: no host to give.)
+        local = {"host": "127.0.0.1"} if a.processes else {}
         cluster = LocalCluster(n_workers=a.workers, threads_per_worker=1,
-                               processes=a.processes, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)
+                               processes=a.processes, dashboard_address="127.0.0.1:0",
+                               worker_dashboard_address="127.0.0.1:0",
+                               silence_logs=logging.CRITICAL, **local)
         client = Client(cluster)
     try:
         text, info = run(client, a.files, rules_text,

@@ -200,7 +200,9 @@ class DaskTest(unittest.TestCase):
         # expect a bad-input error, the workers now and then logged the
         # inputs of sibling tasks the failed computation had given up.
         cls.cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+                                   host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                   worker_dashboard_address="127.0.0.1:0",
+                                   silence_logs=logging.CRITICAL)
         cls.client = Client(cls.cluster)
         cls.address = cls.cluster.scheduler_address
 
@@ -238,6 +240,67 @@ class DaskTest(unittest.TestCase):
             self.fail("civic_dask %s differs from civic-score (%d vs %d lines): %r"
                       % (" ".join(args), len(gl), len(wl), diff))
         return got
+
+    @staticmethod
+    def listening(pids):
+        """The local addresses of the TCP sockets in LISTEN state that the
+        processes pids hold (from /proc: no tool needed)."""
+        inodes = set()
+        for pid in pids:
+            try:
+                for fd in os.listdir("/proc/%d/fd" % pid):
+                    link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                    if link.startswith("socket:["):
+                        inodes.add(link[8:-1])
+            except OSError:
+                pass
+        found = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for row in f.read().splitlines()[1:]:
+                    cells = row.split()
+                    if cells[3] == "0A" and cells[9] in inodes:    # LISTEN
+                        found.add(cells[1].split(":")[0])
+        return found
+
+    @staticmethod
+    def family(pid):
+        """pid and every process below it."""
+        parents = {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open("/proc/%s/stat" % name) as f:
+                        parents[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    pass
+        out, grew = {pid}, True
+        while grew:
+            more = {p for p, pp in parents.items() if pp in out} - out
+            out |= more
+            grew = bool(more)
+        return out
+
+    def test_own_cluster_listens_on_the_loopback_only(self):
+        # Dask's HTTP servers (dashboard, health, metrics: no authentication)
+        # listened on every interface, dashboard_address=None included
+        loopback = {"0100007F", "00000000000000000000000001000000"}
+        path = os.path.join(self.tmp.name, "listen.csv")
+        with open(path, "w") as f:
+            f.write("id,subject,type,ts\n")
+            f.writelines("e%d,s%d,hazard_report,2025-01-%02d\n" % (i, i % 997, i % 28 + 1)
+                         for i in range(300000))
+        for extra in (["--processes"], []):
+            p = subprocess.Popen([sys.executable, SCRIPT, "-o", os.devnull, "--workers", "2"]
+                                 + extra + [path], stderr=subprocess.DEVNULL)
+            seen = set()
+            while p.poll() is None:
+                seen |= self.listening(self.family(p.pid))
+                time.sleep(0.05)
+            self.assertEqual(p.returncode, 0)
+            self.assertTrue(seen, "no listening socket seen: the check saw nothing")
+            self.assertLessEqual(seen, loopback, "listening beyond the loopback %s: %s"
+                                 % (extra, sorted(seen)))
 
     # examples/data/sample.csv
 
@@ -292,6 +355,38 @@ class DaskTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: event id 'zz1'"), p.stderr)
 
+    def test_bad_header_named_as_civic_score_names_it(self):
+        # a bad header is named by its line and column, as civic-score names
+        # it, whatever block fails first: it was taken for an event ("event
+        # id 'id' (subject 'subject')") in the first block, and named "the
+        # given header" in a later one
+        cases = (("nots.csv", "\n\nid,subject,type\n" + "e1,s1,recycling\n" * 40),
+                 ("dupcol.csv", "id,subject,type,ts,ID\n"
+                  + "e1,a,hazard_report,2025-01-01,x\n" * 40))
+        for name, text in cases:
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "w") as f:
+                f.write(text)
+            want = subprocess.run([CLI, path], capture_output=True, text=True)
+            self.assertEqual(want.returncode, 2)
+            for blocks in ((), ("--blocksize", "40"), ("--blocksize", "40", "--partitions", "3")):
+                err = self.dask(*(blocks + (path,)), expect=2)
+                self.assertEqual(err.replace("civic_dask: ", "", 1),
+                                 want.stderr.replace("civic-score: ", "", 1), blocks)
+
+    def test_bad_rules_named_as_civic_score_names_them(self):
+        # in civic-score's words: "CIVIC_E_RULES: " and Python's "[Errno 2]"
+        # were in them
+        bad = os.path.join(self.tmp.name, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("[scheme]\nbase = \"x\"\n")
+        for rules in (bad, os.path.join(self.tmp.name, "no-such.toml")):
+            want = subprocess.run([CLI, "-r", rules, SAMPLE], capture_output=True, text=True)
+            self.assertEqual(want.returncode, 2)
+            err = self.dask("-r", rules, SAMPLE, expect=2)
+            self.assertEqual(err.replace("civic_dask: ", "", 1),
+                             want.stderr.replace("civic-score: ", "", 1))
+
     def test_not_text(self):
         # a compressed log or a program is named as what it is, before any
         # cluster work, with civic-score's exit status (2: bad input)
@@ -310,6 +405,22 @@ class DaskTest(unittest.TestCase):
                          .returncode, 2)
         err = self.dask("-t", "yesterday", gz, expect=2)
         self.assertIn("gzip-compressed", err)
+        # UTF-16 (either byte order) and a JSON array are named as civic-score
+        # names them (UTF-16 was "binary data")
+        with open(SAMPLE, encoding="utf-8") as f:
+            text = f.read()
+        for name, data, what in (("le.csv", text.encode("utf-16"), "UTF-16 text"),
+                                 ("be.csv", b"\xfe\xff" + text.encode("utf-16-be"), "UTF-16 text"),
+                                 ("array.json", b'[{"id":"a","subject":"s","type":"x"}]\n',
+                                  "a JSON array")):
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            want = subprocess.run([CLI, path], capture_output=True, text=True)
+            self.assertEqual(want.returncode, 2)
+            self.assertIn("not an event log: " + what, want.stderr)
+            err = self.dask(path, expect=2)
+            self.assertIn("%s: not an event log: %s" % (path, what), err)
 
     def test_unreachable_scheduler(self):
         # one line and exit 1, not distributed's tracebacks (port 1: nobody listens)
@@ -580,6 +691,17 @@ class ReadBlockTest(unittest.TestCase):
         sys.path.insert(0, HERE)
         import civic_dask
         cls.mod = civic_dask
+
+    def test_block_sizes_in_bytes_and_units(self):
+        # a plain number is bytes, as Dask's parse_bytes reads it (it was
+        # read as kilobytes: --blocksize 3000 gave one block of a 1 MB file)
+        for text, size in (("3000", 3000), ("3000B", 3000), ("3kB", 3000), ("3 kb", 3000),
+                           ("1MB", 10 ** 6), ("1000000", 10 ** 6), ("64MiB", 64 << 20),
+                           ("0.5GB", 5 * 10 ** 8), ("2GiB", 2 << 30)):
+            self.assertEqual(self.mod._parse_size(text), size, text)
+        for text in ("", "MB", "1TB", "-5", "1 2"):
+            with self.assertRaises(ValueError, msg=text):
+                self.mod._parse_size(text)
 
     @staticmethod
     def reference(path, start, length):
