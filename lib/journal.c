@@ -502,8 +502,26 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
     return rc;
 }
 
-/* damaged: the header is a journal's, damaged (its magic whole or cut short,
- * or intact records after it); a file that is no journal is not. */
+/* 1: an intact record starts at pos (its header, its payload's checksum);
+ * 0: none does; -1: a read error. */
+static int intact_at(struct civic_journal *j, uint64_t pos, uint64_t file_size)
+{
+    scan_window w = { j->buf, j->buf_size, 0, 0 };
+    uint32_t flags, count;
+    size_t len;
+    if (pos + JNL_RECORD_HEADER_BYTES > file_size) return 0;
+    if (!window_at(j, &w, pos, JNL_RECORD_HEADER_BYTES, file_size)) return -1;
+    if (!header_ok(w.buf, pos, file_size, &flags, &count, &len)) return 0;
+    if (!window_at(j, &w, pos, JNL_RECORD_HEADER_BYTES + len, file_size)) return -1;
+    uint32_t crc = civic__crc32c(0, w.buf, 20);
+    return civic__crc32c(crc, w.buf + JNL_RECORD_HEADER_BYTES, len) == civic__get32(w.buf + 20);
+}
+
+/* damaged: the header is a journal's, damaged: its magic is whole (the
+ * checksum failed, or the file was cut inside the header), or an intact
+ * record starts where the header ends, as a journal's first does.  Any
+ * other file is no journal (CIVIC_JOURNAL_RECOVER must never replace it):
+ * one that merely holds a journal's records further on (an archive) too. */
 static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                         bool *damaged, civic_error *err)
 {
@@ -511,22 +529,25 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     *damaged = false;
     size_t n = file_size < JNL_HEADER_BYTES ? (size_t)file_size : JNL_HEADER_BYTES;
     if (!civic__read_all(j->fd, h, n, 0)) return io_error(err, "read", j->path);
-    bool magic = memcmp(h, "CIVICJNL", n < 8 ? n : 8) == 0;
+    bool magic = n >= 8 && memcmp(h, "CIVICJNL", 8) == 0;
     if (file_size < JNL_HEADER_BYTES || !magic || civic__get32(h + 28) != civic__crc32c(0, h, 28)) {
         uint64_t records = 0, firsts, batches = 0;
         bool unsure = false;
-        if (file_size > JNL_HEADER_BYTES &&
-            count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &unsure) !=
-                CIVIC_OK)
+        int first = magic ? 1 : intact_at(j, JNL_HEADER_BYTES, file_size);
+        if (first < 0 ||
+            (first > 0 && file_size > JNL_HEADER_BYTES &&
+             count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &unsure) !=
+                 CIVIC_OK))
             return io_error(err, "read", j->path);
-        *damaged = magic || records > 0;
+        *damaged = first > 0;
         const char *what = file_size < JNL_HEADER_BYTES ? "truncated header"
                            : !magic                     ? "bad magic"
                                                         : "header checksum mismatch";
         if (!*damaged)
             return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                     "journal %s: not a libcivic journal (%s)", jname(j), what);
-        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, magic ? 28 : 0,
+        return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0,
+                                magic && file_size >= JNL_HEADER_BYTES ? 28 : 0,
                                 "journal %s: %s (%s%llu intact batches, %llu records, follow "
                                 "it); open with CIVIC_JOURNAL_RECOVER to keep a copy and start "
                                 "the journal anew", jname(j), what, unsure ? "at least " : "",

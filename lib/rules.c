@@ -772,9 +772,9 @@ static uint32_t named_find(const civic_rules *r, const named_table *k, const cha
 
 /* Of the bare dotted name code ("P.S..."), the first P of kind k that TOML
  * would take the header for: P sets the key S, or S is the array of tables
- * P holds (sub).  Its message in msg, or false.  of_change: the header is
- * [[rule.CODE.change]], where only a key S of P clashes. */
-static bool dotted_clash(const civic_rules *r, const named_table *k, const char *code, bool of_change,
+ * P holds (sub).  Its message in msg, or false.  of_sub: the header is
+ * [[KIND.CODE.SUB]] (a change, a level), where only a key S of P clashes. */
+static bool dotted_clash(const civic_rules *r, const named_table *k, const char *code, bool of_sub,
                          char *msg, size_t size)
 {
     size_t n = strlen(code);
@@ -785,7 +785,7 @@ static bool dotted_clash(const civic_rules *r, const named_table *k, const char 
         const char *seg = code + d + 1;
         const char *dot = memchr(seg, '.', n - d - 1);
         size_t sn = dot ? (size_t)(dot - seg) : n - d - 1;
-        bool sub = !of_change && k->sub && civic__rb_key_is(seg, sn, k->sub);
+        bool sub = !of_sub && k->sub && civic__rb_key_is(seg, sn, k->sub);
         /* a key clash is TOML's path, and a quoted name of dots is none
          * ([rule."a.b"] holds no a.b); an array's brackets are the scheme's
          * own reading ([[rule.a.b.change]] changes "a.b") */
@@ -798,10 +798,10 @@ static bool dotted_clash(const civic_rules *r, const named_table *k, const char 
             snprintf(msg, size, "write [[%s.%.*s.%s]] for a %s, or [%s.\"%s\"] for a %s of "
                      "that %s", k->kind, (int)d, code, k->sub, k->sub, k->kind, code, k->kind,
                      k->noun);
-        else if (of_change)
-            snprintf(msg, size, "TOML reads this header as the key '%.*s' of rule '%.*s', set "
-                     "there too: write [[rule.\"%s\".change]] for a change of rule %s", (int)sn,
-                     seg, (int)d, code, code, code);
+        else if (of_sub)
+            snprintf(msg, size, "TOML reads this header as the key '%.*s' of %s '%.*s', set "
+                     "there too: write [[%s.\"%s\".%s]] for a %s of %s %s", (int)sn, seg, k->kind,
+                     (int)d, code, k->kind, code, k->sub, k->sub, k->kind, code);
         else
             snprintf(msg, size, "TOML reads this header as the key '%.*s' of %s '%.*s', set "
                      "there too: write [%s.\"%s\"] for a %s so named", (int)sn, seg, k->kind,
@@ -816,8 +816,8 @@ static bool dotted_clash(const civic_rules *r, const named_table *k, const char 
  * tables P holds: TOML refuses the file (the key S of P is defined twice),
  * and a [rule.P.change] with single brackets would silently be a rule of its
  * own.  The quoted form ([rule."P.S"]) means the one name to TOML too.  A
- * change's header [[rule.P.S.change]] of the rule "P.S" is read by TOML as
- * under the key S of rule P alike. */
+ * change's header [[rule.P.S.change]] of the rule "P.S" (a level's of a
+ * tier alike) is read by TOML as under the key S of rule P. */
 static int check_bare_dotted(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -839,11 +839,15 @@ static int check_bare_dotted(builder *b, civic_error *err)
             if (dotted_clash(r, k, k->name_of(r, i), false, msg, sizeof(msg)))
                 return civic__rb_at(err, *(const pos *)named_field(k, i, k->header_at), msg);
         }
-        if (t != 1) continue;
-        for (uint32_t c = 0; c < b->change_count; c++)
+        /* the headers of a rule's changes and a tier's levels name it too */
+        for (uint32_t c = 0; t == 1 && c < b->change_count; c++)
             if (b->chx[c].bare_dotted &&
                 dotted_clash(r, k, b->changes[c].code, true, msg, sizeof(msg)))
                 return civic__rb_at(err, b->chx[c].header, msg);
+        for (uint32_t l = 0; t == 2 && l < b->level_total; l++)
+            if (b->lx[l].bare_dotted &&
+                dotted_clash(r, k, r->tiers[b->level_tier[l]].name, true, msg, sizeof(msg)))
+                return civic__rb_at(err, b->lx[l].header, msg);
     }
     return CIVIC_OK;
 }
@@ -862,7 +866,11 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     }
     if (got < 0) return civic__rb_at(err, p, BAD_ARRAY_NAME("rule", "change"));
     got = prefixed(key, len, "tier.") ? strip_suffix(key + 5, len - 5, "level", &name, &n) : 0;
-    if (got > 0) return civic__rb_new_level(b, name, n, p, err);
+    if (got > 0) {
+        int rc = civic__rb_new_level(b, name, n, p, err);
+        if (rc == CIVIC_OK) b->lx[b->level_total - 1].bare_dotted = bare_dotted(key + 5, len - 11);
+        return rc;
+    }
     if (got < 0) return civic__rb_at(err, p, BAD_ARRAY_NAME("tier", "level"));
     return 1; /* unknown */
 }

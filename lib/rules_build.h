@@ -45,6 +45,7 @@ typedef struct level_extra {
     const char *name, *min_text;
     size_t min_len;
     uint32_t keys;
+    bool bare_dotted;        /* [[tier.a.b.level]]: the tier's name dotted, not quoted */
 } level_extra;
 typedef struct tier_extra {
     pos header, rules;

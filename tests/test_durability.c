@@ -1682,19 +1682,38 @@ static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **sta
         empty_dir("hdr");
         free(bad);
     }
-    const char *other[] = { "NOT A JOURNAL, NOT AT ALL, NOT EVEN CLOSE", "xy" };
-    for (size_t i = 0; i < 2; i++) {
-        write_all(path_in("hdr/h.jnl"), (const unsigned char *)other[i], strlen(other[i]));
+    /* no journal: text, short files (a prefix of the magic is no magic), and
+     * files that hold a journal's records but not where a journal's first
+     * record is (an archive of one, notes before one) */
+    unsigned char *holder = malloc(512 + n);
+    memset(holder, 'x', 512);
+    memcpy(holder + 512, good, n);
+    const struct { const unsigned char *bytes; size_t len; const char *why; } other[] = {
+        { (const unsigned char *)"NOT A JOURNAL, NOT AT ALL, NOT EVEN CLOSE", 41, "bad magic" },
+        { (const unsigned char *)"xy", 2, "truncated header" },
+        { (const unsigned char *)"C", 1, "truncated header" },
+        { (const unsigned char *)"CIVICJN", 7, "truncated header" },
+        { holder, 512 + n, "bad magic" },
+        { holder + 512 - 100, 100 + n, "bad magic" },
+    };
+    for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+        write_all(path_in("hdr/h.jnl"), other[i].bytes, other[i].len);
         civic_error err = CIVIC_ERROR_INIT;
         uint64_t events;
         assert_int_equal(open_damaged("hdr/h.jnl", CIVIC_JOURNAL_RECOVER, NULL, &err, &events),
                          CIVIC_E_CORRUPT);
-        assert_non_null(strstr(err.message, i ? "not a libcivic journal (truncated header)"
-                                              : "not a libcivic journal (bad magic)"));
+        char want[64];
+        snprintf(want, sizeof(want), "not a libcivic journal (%s)", other[i].why);
+        if (!strstr(err.message, want)) fail_msg("case %zu: %s", i, err.message);
         const char *only[] = { "h.jnl" };
         assert_true(names_are("hdr", only, 1));
-        assert_int_equal(file_size(path_in("hdr/h.jnl")), strlen(other[i]));
+        size_t m;
+        unsigned char *after = read_all(path_in("hdr/h.jnl"), &m);
+        assert_int_equal(m, other[i].len);
+        assert_memory_equal(after, other[i].bytes, m);
+        free(after);
     }
+    free(holder);
     empty_dir("hdr");
     free(good);
 }

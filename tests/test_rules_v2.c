@@ -498,6 +498,10 @@ static void a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused(
              "min_score = 1\n[measure.m.text]\nkind = \"incentive\"\nmin_score = 2\n", 9, 2,
              "TOML reads this header as the key 'text' of measure 'm', set there too: write "
              "[measure.\"m.text\"] for a measure so named");
+    fails_at(G1 TA "[tier.\"t.rules\"]\nrules = \"a\"\n[[tier.t.rules.level]]\nname = \"y\"\n"
+             "min = 1\n", 12, 3,
+             "TOML reads this header as the key 'rules' of tier 't', set there too: write "
+             "[[tier.\"t.rules\".level]] for a level of tier t.rules");
 #define CA "[rule.a]\npoints = 1\ncap = 5\ncap_period = \"day\"\n[rule.\"a.cap\"]\npoints = 2\n"
     fails_at(G1 CA "[[rule.a.cap.change]]\nfrom = \"2020-01-01\"\npoints = 3\n", 9, 3,
              "TOML reads this header as the key 'cap' of rule 'a', set there too: write "

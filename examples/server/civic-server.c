@@ -39,6 +39,7 @@
 ** POST is journaled before it is answered; a background thread compacts
 ** every --compact-every seconds when events arrived, and at shutdown.
 */
+#define _DEFAULT_SOURCE /* realpath */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -657,26 +658,47 @@ static unsigned stale_files(const server *s, bool sweep)
     return n;
 }
 
-/* How many copies of a damaged journal ("journal.civic.damaged.<time>[.n]")
- * the data directory holds: one more after the open means --recover cut
- * one.  newest (optional, size bytes): the name of the latest, by its time
- * and then n (the library adds .n when a copy of that second exists). */
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat x, y;
+    return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* How many copies of a damaged journal ("journal.civic.damaged.<time>[.n]",
+ * beside the file a symbolic link journal.civic leads to, as the library
+ * keeps them) there are: one more after the open means --recover cut one.
+ * newest (optional, size bytes): the latest, by its time and then n (the
+ * library adds .n when a copy of that second exists), named as in the data
+ * directory, or by its path when it is elsewhere. */
 static unsigned damaged_copies(const server *s, char *newest, size_t size)
 {
-    DIR *d = opendir(s->opt.data_dir);
+    char real[PATH_MAX], prefix[PATH_MAX + 16];
+    const char *dir = s->opt.data_dir;
+    char *slash = realpath(s->journal_path, real) ? strrchr(real, '/') : NULL;
+    bool elsewhere = false;
+    if (slash) {
+        *slash = '\0';
+        dir = real[0] ? real : "/";
+        elsewhere = strcmp(slash + 1, "journal.civic") != 0 || !same_dir(s->opt.data_dir, dir);
+    }
+    snprintf(prefix, sizeof(prefix), "%s.damaged.", slash ? slash + 1 : "journal.civic");
+    size_t plen = strlen(prefix);
+    DIR *d = opendir(dir);
     if (!d) return 0;
     unsigned n = 0;
     long long best_time = -1, best_n = -1;
     const struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
-        if (strncmp(ent->d_name, "journal.civic.damaged.", 22) != 0) continue;
+        if (strncmp(ent->d_name, prefix, plen) != 0) continue;
         n++;
         char *end;
-        long long t = strtoll(ent->d_name + 22, &end, 10), k = *end == '.' ? atoll(end + 1) : 0;
+        long long t = strtoll(ent->d_name + plen, &end, 10), k = *end == '.' ? atoll(end + 1) : 0;
         if (newest && (t > best_time || (t == best_time && k > best_n))) {
             best_time = t;
             best_n = k;
-            snprintf(newest, size, "%s", ent->d_name);
+            int w = elsewhere ? snprintf(newest, size, "%s/%s", dir, ent->d_name)
+                              : snprintf(newest, size, "%s", ent->d_name);
+            if (w < 0) newest[0] = '\0';
         }
     }
     closedir(d);
@@ -691,8 +713,8 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
     if (copy)
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
                 "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
-                "on are gone from it, intact batches among them (the whole file is kept as "
-                "%s)\n",
+                "on are gone from it (the whole file, with any intact batches after the damage, "
+                "is kept as %s)\n",
                 civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
     else
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
@@ -804,9 +826,9 @@ static int open_data(server *s)
                  (strstr(err.message, "header checksum mismatch (") ||
                   strstr(err.message, "bad magic (") || strstr(err.message, "truncated header (")))
             recovery_hint("the journal's header is damaged",
-                          "to go on from the snapshot alone: the journal starts anew, and the "
-                          "intact batches in it are left out (the whole file is kept as "
-                          "journal.civic.damaged.<time>)");
+                          "to go on without the journal's batches (from the snapshot, if there "
+                          "is one): the journal starts anew, and the intact batches in it are "
+                          "left out (the whole file is kept as journal.civic.damaged.<time>)");
         else if (rc == CIVIC_E_CORRUPT && !s->opt.recover && flag)
             recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "
@@ -819,7 +841,7 @@ static int open_data(server *s)
      * files it opens; this also covers a first snapshot that never landed). */
     stale_files(s, true);
     unsigned left = stale_files(s, false);
-    char copy[300];
+    char copy[PATH_MAX + 64];
     report_journal(s, &rep, stale > left ? stale - left : 0,
                    s->opt.recover && damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
     if (s->opt.rescore) {
@@ -1856,7 +1878,7 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
 {
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC; /* MHD_quiesce_daemon at shutdown */
+                     MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
     if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
     if (cert) flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {

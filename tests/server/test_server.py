@@ -923,6 +923,28 @@ def test_journal_damage(tmp):
     check({"snap1", "hb2"} <= ids_held(srv, "dm"),
           "what a failed last compaction left in the journal replays")
     check(srv.stop(signal.SIGTERM) == 0, "SIGTERM compacts again")
+    # A journal.civic that is a symbolic link: the copy is kept beside the
+    # file it leads to, and the start-up line names it there (it named none).
+    linked, elsewhere = os.path.join(tmp, "linked"), os.path.join(tmp, "elsewhere")
+    os.makedirs(elsewhere)
+    srv = Server(linked).start()
+    srv.post("id,subject,type,ts\nln1,ln,recycling,2025-04-04\n")
+    srv.stop(signal.SIGKILL)
+    target = os.path.join(elsewhere, "j.civic")
+    os.rename(os.path.join(linked, "journal.civic"), target)
+    os.symlink(os.path.relpath(target, linked), os.path.join(linked, "journal.civic"))
+    with open(target, "r+b") as f:
+        f.seek(20)
+        byte = f.read(1)[0]
+        f.seek(20)
+        f.write(bytes([byte ^ 0x08]))
+    srv = Server(linked, ["--recover"]).start()
+    named = re.search(r"kept as (\S+)\)", srv.output())
+    check(named is not None and named.group(1).startswith(os.path.realpath(elsewhere) + "/j.civic.damaged.")
+          and os.path.exists(named.group(1)) and "cut at the damage" in srv.output(),
+          "a linked journal's copy is named where it is: %r" % srv.output())
+    check(srv.stop(signal.SIGTERM) == 0 and os.path.islink(os.path.join(linked, "journal.civic")),
+          "the link is kept")
     # A snapshot without its journal: acknowledged batches may be missing.
     os.remove(journal)
     code, out = start_fails(data)
