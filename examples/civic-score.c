@@ -93,11 +93,27 @@ static void put_shown(FILE *out, const char *s)
     }
 }
 
+/* The length of the UTF-8 character at p (a valid one: no overlong form, no
+ * surrogate, at most U+10FFFF), or 0 for a byte that begins none. */
+static size_t utf8_at(const unsigned char *p)
+{
+    size_t n = *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3
+             : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+    for (size_t k = 1; k < n; k++)
+        if ((p[k] & 0xc0) != 0x80) return 0;
+    if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] >= 0xa0) ||
+        (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 /* A message on standard error: "civic-score: ", the text, a line feed.  What
  * it quotes (a file name, an option's value, a library message naming a
  * file) may hold control characters: those as put_shown writes them, so that
- * a name with an escape sequence in it is shown, not acted on.  Written in
- * one piece (standard error is unbuffered) unless longer than 4 KiB. */
+ * a name with an escape sequence in it is shown, not acted on, and a byte
+ * that is not UTF-8 as \xNN too (a lone 0x9b is a terminal's CSI in an 8-bit
+ * locale).  Written in one piece (standard error is unbuffered) unless
+ * longer than 4 KiB. */
 static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void complain(const char *fmt, ...)
 {
@@ -125,12 +141,16 @@ static void complain(const char *fmt, ...)
             k = 0;
             if (!*p) break;
         }
-        if (*p < 0x20 || *p == 0x7f)
+        size_t len = *p < 0x80 ? 1 : utf8_at(p);
+        if (*p < 0x20 || *p == 0x7f || len == 0) {
             k += (size_t)snprintf(out + k, 5, "\\x%02x", *p);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+        } else if (*p == 0xc2 && p[1] < 0xa0) {
             k += (size_t)snprintf(out + k, 7, "\\u%04x", *++p);
-        else
-            out[k++] = (char)*p;
+        } else {
+            memcpy(out + k, p, len);
+            k += len;
+            p += len - 1;
+        }
     }
     if (text != small) free(text);
 }
@@ -1180,8 +1200,13 @@ static void progress_start(progress *p, bool enabled, const char *name, const of
     if (!enabled) return;
     if (bytes) snprintf(p->what, sizeof(p->what), "loading %s (%.0f MB)", name, (double)*bytes / 1e6);
     else snprintf(p->what, sizeof(p->what), "loading %s", name);
-    for (unsigned char *c = (unsigned char *)p->what; *c; c++) /* a name's ESC is not acted on */
-        if (*c < 0x20 || *c == 0x7f || (*c == 0xc2 && c[1] >= 0x80 && c[1] < 0xa0)) *c = '?';
+    for (unsigned char *c = (unsigned char *)p->what; *c; c++) { /* a name's ESC is not acted on */
+        size_t len = *c < 0x80 ? 1 : utf8_at(c);
+        if (*c < 0x20 || *c == 0x7f || len == 0 || (*c == 0xc2 && c[1] < 0xa0))
+            *c = '?';
+        else
+            c += len - 1;
+    }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->on = pthread_create(&p->thread, NULL, progress_main, p) == 0;

@@ -392,6 +392,12 @@ for args in "x|$R $ename" "x|-r $ename $D/events.csv" "x|$R -f a${esc}[31mb $D/e
     then ok; else bad "control characters in a message ($kind): $(od -c "$T/err" | head -4)"; fi
 done
 
+# A byte that is not UTF-8 (a lone 0x9b: CSI to a terminal in an 8-bit
+# locale) is shown as \x9b too; UTF-8 text, C1 aside, is kept as it is.
+"$CLI" $R "$T/x$(printf '\233')y-$(printf '\303\251\302\233').csv" >"$T/out" 2>"$T/err"
+if grep -q 'x\\x9by-'"$(printf '\303\251')"'\\u009b\.csv' "$T/err" && ! LC_ALL=C grep -q "$(printf '\233')" "$T/err"
+then ok; else bad "a byte that is not UTF-8 in a message: $(od -c "$T/err" | head -4)"; fi
+
 # The table's columns line up on a terminal: a combining mark, a zero-width
 # or format character takes no cell, an emoji or a CJK character two
 # (counted here with Python's unicodedata, an independent measure).
