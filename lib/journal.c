@@ -725,7 +725,6 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     return j;
 }
 
-/* Open (or create) the file and replay it.  The caller holds the write lock. */
 /* CIVIC_JOURNAL_RECOVER over a damaged header: the damage is before every
  * record, so the cut is there: a copy of the whole file is kept, and a
  * header-only journal of these rules takes the file's place (created as a
@@ -753,6 +752,7 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
     return CIVIC_OK;
 }
 
+/* Open (or create) the file and replay it.  The caller holds the write lock. */
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
 {

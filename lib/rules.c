@@ -800,8 +800,8 @@ static bool dotted_clash(const civic_rules *r, const named_table *k, const char 
                      k->noun);
         else if (of_sub)
             snprintf(msg, size, "TOML reads this header as the key '%.*s' of %s '%.*s', set "
-                     "there too: write [[%s.\"%s\".%s]] for a %s of %s %s", (int)sn, seg, k->kind,
-                     (int)d, code, k->kind, code, k->sub, k->sub, k->kind, code);
+                     "there too: write [[%s.\"%s\".%s]]", (int)sn, seg, k->kind, (int)d, code,
+                     k->kind, code, k->sub);
         else
             snprintf(msg, size, "TOML reads this header as the key '%.*s' of %s '%.*s', set "
                      "there too: write [%s.\"%s\"] for a %s so named", (int)sn, seg, k->kind,
