@@ -1393,7 +1393,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
         if (named_in(rc, &err, path)) complain("%s", err.message);
         else
             complain("%s: %s", ctx.name,
-                    err.message[0] ? err.message : civic_strerror(rc));
+                     err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
     return 0;
@@ -1599,7 +1599,7 @@ static int load_rules(const char *path, civic_rules **rules)
         if (path && named_in(rc, &err, path)) complain("%s", err.message);
         else
             complain("%s: %s", path ? path : "built-in rules",
-                    err.message[0] ? err.message : civic_strerror(rc));
+                     err.message[0] ? err.message : civic_strerror(rc));
         return EXIT_INPUT;
     }
     return 0;
@@ -1697,11 +1697,11 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
             format_time(rules, as_of, when, sizeof(when));
             if (sum.archived)
                 complain("warning: every entry of subject '%s' at %s is "
-                        "archived (%" PRIu64 " entr%s; the score is the base)", o->explain,
-                        when, sum.archived, sum.archived == 1 ? "y" : "ies");
+                         "archived (%" PRIu64 " entr%s; the score is the base)", o->explain,
+                         when, sum.archived, sum.archived == 1 ? "y" : "ies");
             else
                 complain("warning: subject '%s' has no events at or before %s "
-                        "(the record is empty; the score is the base)", o->explain, when);
+                         "(the record is empty; the score is the base)", o->explain, when);
         }
         if (rc == CIVIC_OK) print_record(e, rec, o->format, as_of, out);
         civic_record_free(rec);
@@ -1891,8 +1891,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
         }
         if (status == 0) {
             complain("%s: %zu line%s bad under one scheme only %s left out "
-                            "under both", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
-                    once == 1 ? "" : "s", once == 1 ? "is" : "are");
+                     "under both", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
+                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
             /* nothing left should be bad; if anything is, it is reported */
             status = load_input(*e, path, current_scheme(o), kept, kept_len, true, false,
                                 skipped, NULL, false, NULL);
@@ -1959,7 +1959,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         char *text = std ? read_stdin(&lens[i]) : read_file(path, &lens[i]);
         if (!text) {
             complain("%s: cannot read: %s", std ? "<stdin>" : path,
-                    strerror(errno));
+                     strerror(errno));
             status = EXIT_INPUT;
             break;
         }
@@ -1971,7 +1971,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         const char *what = binary_kind((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096);
         if (what) {
             complain("%s: not an event log: %s", std ? "<stdin>" : path,
-                    what);
+                     what);
             status = EXIT_INPUT;
         }
     }
