@@ -774,9 +774,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * a copy of the whole file as "<path>.damaged.<unix time>" (beside the file
  * a symbolic link leads to, when path is one) and cut the journal at the
  * damage instead of failing with CIVIC_E_CORRUPT.  A damaged header (its
- * magic whole or cut short, or intact records after it; since 1.1) is
- * damage before every record: the copy is kept and the journal starts
- * anew.  A file that is no journal (neither) is refused all the same. */
+ * magic whole, or an intact record where a journal's first one starts;
+ * since 1.1) is damage before every record: the copy is kept and the
+ * journal starts anew.  A file that is no journal (neither) is refused all
+ * the same, and left as it is. */
 #define CIVIC_JOURNAL_RECOVER 0x100u
 /* A flag for civic_engine_journal_open (since 1.1), or'ed into the policy:
  * a journal written under other rules (a scheme revised since: a rule

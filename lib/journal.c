@@ -444,23 +444,25 @@ static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t p
 }
 
 /* The intact records in [from, file_size) (checksum good), the batch starts
- * among them and the whole batches (FIRST to COMMIT, back to back).
- * *unsure: the scan gave up.  It reads the file through a window that
+ * among them and the whole batches (FIRST to COMMIT, back to back), and the
+ * commits (batch ends, whole or not); *last_commits: the last intact record
+ * is a commit.  *unsure: the scan gave up.  It reads the file through a window that
  * holds any record whole, so records that follow one another are read and
  * checked once, and a magic whose header does not hold up costs nothing
  * more; but a tail of sound headers that each claim a large payload would
  * have it checksum that payload again for every one: the scan stops after
  * the payloads it checked add up to the tail a few times over. */
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
-                        uint64_t *records, uint64_t *firsts, uint64_t *batches, bool *unsure)
+                        uint64_t *records, uint64_t *firsts, uint64_t *batches, uint64_t *commits,
+                        bool *last_commits, bool *unsure)
 {
     scan_window w = { j->buf, j->buf_size, 0, 0 }; /* one record's buffer holds any record */
     uint64_t pos = from, work = 0;
     uint64_t budget = 4 * (file_size - from) +
                       2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
     bool open = false;
-    *records = *firsts = *batches = 0;
-    *unsure = false;
+    *records = *firsts = *batches = *commits = 0;
+    *last_commits = *unsure = false;
     int rc = CIVIC_OK;
     while (pos + JNL_RECORD_HEADER_BYTES <= file_size) {
         uint32_t flags, count;
@@ -489,6 +491,8 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
                 }
                 if ((flags & JNL_COMMIT) && open) (*batches)++;
                 if (flags & JNL_COMMIT) open = false;
+                *commits += (flags & JNL_COMMIT) != 0;
+                *last_commits = (flags & JNL_COMMIT) != 0;
                 pos += JNL_RECORD_HEADER_BYTES + len;
                 continue;
             }
@@ -531,13 +535,13 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     if (!civic__read_all(j->fd, h, n, 0)) return io_error(err, "read", j->path);
     bool magic = n >= 8 && memcmp(h, "CIVICJNL", 8) == 0;
     if (file_size < JNL_HEADER_BYTES || !magic || civic__get32(h + 28) != civic__crc32c(0, h, 28)) {
-        uint64_t records = 0, firsts, batches = 0;
-        bool unsure = false;
+        uint64_t records = 0, firsts, batches = 0, commits;
+        bool unsure = false, last_commits;
         int first = magic ? 1 : intact_at(j, JNL_HEADER_BYTES, file_size);
         if (first < 0 ||
             (first > 0 && file_size > JNL_HEADER_BYTES &&
-             count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &unsure) !=
-                 CIVIC_OK))
+             count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &commits,
+                          &last_commits, &unsure) != CIVIC_OK))
             return io_error(err, "read", j->path);
         *damaged = first > 0;
         const char *what = file_size < JNL_HEADER_BYTES ? "truncated header"
@@ -601,22 +605,46 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
     return CIVIC_OK;
 }
 
+/* The record at stop, which failed its checksum, is the first of a batch of
+ * several: its header is sound and says so (FIRST without COMMIT), and an
+ * intact record starts where it ends.  False on a read error too. */
+static bool first_of_several(struct civic_journal *j, uint64_t stop, uint64_t file_size)
+{
+    unsigned char h[JNL_RECORD_HEADER_BYTES];
+    uint32_t flags, count;
+    size_t len;
+    if (stop + sizeof(h) > file_size || !civic__read_all(j->fd, h, sizeof(h), stop) ||
+        !header_ok(h, stop, file_size, &flags, &count, &len) ||
+        (flags & (JNL_FIRST | JNL_COMMIT | JNL_PURGE)) != JNL_FIRST)
+        return false;
+    return intact_at(j, stop + JNL_RECORD_HEADER_BYTES + len, file_size) == 1;
+}
+
 /* Replay stopped at `stop`, before the end of the file: a torn tail
  * (CIVIC_OK: truncate), damage with intact records after it (CIVIC_E_CORRUPT
  * unless recover), or a read error.  in_batch: the replay was inside a
  * batch of several records, whose first it had read.  A batch written as
  * several records may reach the disk in any order: when what is intact
  * after the damage is only more of that batch (no record starts another),
- * the batch was torn, and it is cut as a torn tail. */
+ * the batch was torn, and it is cut as a torn tail.  So too when the
+ * damaged record is the first of a batch of several (its header sound and
+ * saying so, its payload bad, an intact record where it ends): what is
+ * intact after it, no record starting a batch and at most one ending one,
+ * last, is the rest of that one batch.  (A damaged record whose header does
+ * not say so may have been a whole batch, acknowledged: that is damage.) */
 static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bool in_batch,
                         uint64_t file_size, civic_error *err)
 {
-    uint64_t records, firsts, batches;
-    bool unsure;
+    uint64_t records, firsts, batches, commits;
+    bool unsure, last_commits;
     int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &firsts, &batches,
-                          &unsure);
+                          &commits, &last_commits, &unsure);
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
-    if (!unsure && (records == 0 || (in_batch && firsts == 0))) return CIVIC_OK; /* torn */
+    bool rest_of_one = !framing && !in_batch && firsts == 0 &&
+                       (commits == 0 || (commits == 1 && last_commits)) &&
+                       first_of_several(j, stop, file_size);
+    if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one))
+        return CIVIC_OK; /* torn */
     if (j->recover) return keep_copy(j, file_size, err);
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,

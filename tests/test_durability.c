@@ -1790,6 +1790,45 @@ static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
     free(whole);
 }
 
+/* The same with the page missing from the batch's first record: the rest of
+ * the batch is intact after it, and nothing else, so the tail is torn (it
+ * was refused as damage: the rule above looked only inside a batch whose
+ * first record had been read).  With that record's header gone too, it
+ * might have been a whole batch of its own: damage, refused. */
+static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(void **state)
+{
+    civic_engine *a;
+    uint64_t good, big = x1_then_batch("first.jnl", 70000, "b", &good, &a);
+    civic_engine_free(a);
+    assert_true(big - good > (2u << 20));
+    size_t n;
+    unsigned char *whole = read_all(path_in("first.jnl"), &n);
+    for (int header = 0; header <= 1; header++) {
+        unsigned char *bad = malloc(n);
+        memcpy(bad, whole, n);
+        if (header)
+            memset(bad + good, 0, 24); /* the first record's header */
+        else
+            memset(bad + good + 8192, 0, 4096); /* a page of its payload */
+        write_all(path_in("first2.jnl"), bad, n);
+        civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        uint64_t events;
+        int rc = open_damaged("first2.jnl", 0, &rep, &err, &events);
+        if (!header) {
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(events, 1);
+            assert_int_equal(rep.bytes_truncated, big - good);
+            assert_int_equal(file_size(path_in("first2.jnl")), good);
+        } else {
+            assert_int_equal(rc, CIVIC_E_CORRUPT);
+            assert_int_equal(file_size(path_in("first2.jnl")), n);
+        }
+        free(bad);
+    }
+    free(whole);
+}
+
 /* Damage that ends one committed batch and begins the next is damage in
  * the middle even when only the rest of that next batch is intact after it:
  * the batch it hit first was acknowledged.  (A review of the rule above
@@ -2454,6 +2493,7 @@ int main(void)
         cmocka_unit_test(snapshot_with_a_horizon_out_of_range_is_corrupt),
         cmocka_unit_test(snapshot_with_a_horizon_but_no_purge_count_loads),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
+        cmocka_unit_test(journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
