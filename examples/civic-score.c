@@ -1649,16 +1649,38 @@ static bool names_a_list(const civic_rules *rules, const char *name)
  * main reads it once the rules are read, before any input, so that a typo is
  * told at once, not after a large load (or a wait on standard input).  "now"
  * is left to run: the present moment once the input is read. */
-static int parse_as_of(const civic_rules *rules, const char *text, int64_t *as_of)
+static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;
-    int prc = civic_rules_parse_time(rules, text, strlen(text), as_of);
+    int prc = civic_rules_parse_time(civic_engine_rules(e), text, strlen(text), as_of);
     if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
         return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
-    if (prc != CIVIC_OK)
-        return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
-                           "Unix seconds or now)", text);
-    return 0;
+    if (prc == CIVIC_OK) return 0;
+    /* A time of the right form whose day or hour does not exist
+     * (2025-06-31): the reason in the library's words, as a log's ts is told
+     * (civic_rules_parse_time gives a code only).  An event with this ts is
+     * refused for it, and a refused add leaves the engine unchanged (it holds
+     * nothing yet); its qty of 0, which a redeem may not have, is checked
+     * after the ts, so that the add fails whatever the ts. */
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = ev.subject = "as-of";
+    ev.type = "redeem";
+    ev.ts = text;
+    ev.qty = "0";
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *why = civic_engine_add(e, &ev, &err) == CIVIC_E_EVENT
+                          ? strstr(err.message, "field 'ts': ") : NULL;
+    static const char *const reasons[] = { "month out of range", "day out of range for the month",
+                                           "time of day out of range" };
+    for (size_t k = 0; why && k < sizeof(reasons) / sizeof(reasons[0]); k++) {
+        if (strncmp(why + 12, reasons[k], strlen(reasons[k])) == 0) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "bad --as-of time '%%s': %s", reasons[k]);
+            return usage_error(msg, text);
+        }
+    }
+    return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
+                       "Unix seconds or now)", text);
 }
 
 static int run(const options *o, civic_engine *e, const civic_engine *next, FILE *out)
@@ -2044,7 +2066,7 @@ int main(int argc, char **argv)
             status = check_binary_file(o.files[i]);
     }
     if (status == 0 && o.as_of_text)
-        status = parse_as_of(civic_engine_rules(e), o.as_of_text, &o.as_of);
+        status = parse_as_of(e, o.as_of_text, &o.as_of);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, &e, &next, &skipped);

@@ -218,6 +218,11 @@ if [ $? -eq 0 ] && [ -s "$T/complete.toml" ]; then ok; else bad "docs/rules.md c
 status usage-unknown-option 1 "unknown option" -- --frobnicate
 status usage-bad-format 1 "unknown format" -- -f xml $D/events.csv
 status usage-bad-as-of 1 "bad --as-of" -- $R -t yesterday $D/events.csv
+# a time of the right form whose day or hour does not exist says which, as
+# a log's ts does (it said only the forms)
+status usage-as-of-day 1 "bad --as-of time '2025-06-31': day out of range for the month" -- $R -t 2025-06-31 $D/events.csv
+status usage-as-of-month 1 "bad --as-of time '2025-13-01': month out of range" -- $R -t 2025-13-01 $D/events.csv
+status usage-as-of-hour 1 "bad --as-of time '2025-06-30T24:00:01': time of day out of range" -- $R -t 2025-06-30T24:00:01 $D/events.csv
 status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
 # -t is read before any input: a typo is told at once, not after the load
 # (nor after a wait on standard input), whatever the files are
