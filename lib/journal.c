@@ -577,15 +577,18 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     return CIVIC_OK;
 }
 
-/* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced. */
-static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *err)
+enum { COPY_NAME_SIZE = 4200 };
+
+/* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced; name
+ * gets its name. */
+static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY_NAME_SIZE],
+                     civic_error *err)
 {
-    char name[4200];
     int fd = -1;
     long long now = (long long)time(NULL);
     for (int n = 0; fd < 0 && n < 100; n++) {
-        if (n == 0) snprintf(name, sizeof(name), "%s.damaged.%lld", j->path, now);
-        else snprintf(name, sizeof(name), "%s.damaged.%lld.%d", j->path, now, n);
+        if (n == 0) snprintf(name, COPY_NAME_SIZE, "%s.damaged.%lld", j->path, now);
+        else snprintf(name, COPY_NAME_SIZE, "%s.damaged.%lld.%d", j->path, now, n);
         fd = civic__fd_above_stdio(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (fd < 0 && errno != EEXIST) break;
     }
@@ -601,7 +604,13 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, civic_error *e
     close(fd);
     if (!ok) unlink(name); /* no copy rather than one that is not whole */
     errno = saved;
-    if (!ok || !civic__fsync_parent(name)) return io_error(err, "copy the damaged file", j->path);
+    if (!ok) return io_error(err, "copy the damaged file", j->path);
+    if (!civic__fsync_parent(name)) { /* whole, but its name might not outlive a crash */
+        saved = errno;
+        unlink(name);
+        errno = saved;
+        return io_error(err, "sync the directory of the copy of the damaged file", j->path);
+    }
     return CIVIC_OK;
 }
 
@@ -645,7 +654,8 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
                        first_of_several(j, stop, file_size);
     if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one))
         return CIVIC_OK; /* torn */
-    if (j->recover) return keep_copy(j, file_size, err);
+    char copy[COPY_NAME_SIZE];
+    if (j->recover) return keep_copy(j, file_size, copy, err);
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
                                 "journal %s is damaged at byte %llu, and the %llu bytes after "
@@ -761,13 +771,26 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
 static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                       civic_journal_report *rep, civic_error *err)
 {
-    int rc = keep_copy(j, file_size, err);
+    char copy[COPY_NAME_SIZE];
+    int rc = keep_copy(j, file_size, copy, err);
     if (rc != CIVIC_OK) return rc;
-    int old = j->fd;
-    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &j->fd, NULL, err);
+    int old = j->fd, placed;
+    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &j->fd, &placed, err);
     if (rc != CIVIC_OK) {
+        int saved = errno;
         j->fd = old;
-        return rc;
+        if (placed < 0) { /* nothing replaced: no copy, as when the copy fails */
+            unlink(copy);
+            return rc;
+        }
+        close(placed);
+        char brief[CIVIC_PATH_BRIEF_SIZE];
+        const char *base = strrchr(copy, '/');
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
+                                "journal %s: started anew, the damaged file kept beside it as "
+                                "%s, but cannot sync their directory: %s", jname(j),
+                                civic__path_brief(base ? base + 1 : copy, brief),
+                                strerror(saved));
     }
     close(old);
     civic__error_clear(err);

@@ -7,6 +7,8 @@
 ** for damage, the error said CIVIC_E_CORRUPT and pointed at
 ** CIVIC_JOURNAL_RECOVER, which cut every batch out.  fstat is wrapped too:
 ** a temporary file that cannot be checked is removed (it was left behind).
+** fsync is wrapped: a recovery whose copy's directory cannot be synced says
+** so (it said "cannot copy the damaged file" of a whole copy).
 */
 #include <dirent.h>
 #include <errno.h>
@@ -42,6 +44,22 @@ int __wrap_fstat(int fd, struct stat *st)
         return -1;
     }
     return __real_fstat(fd, st);
+}
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+static long dir_syncs, dir_sync_fail_at; /* fail the Nth fsync of a directory; 0: none */
+
+int __wrap_fsync(int fd)
+{
+    struct stat st;
+    if (dir_sync_fail_at && __real_fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+        ++dir_syncs == dir_sync_fail_at) {
+        errno = EIO;
+        return -1;
+    }
+    return __real_fsync(fd);
 }
 
 static char dir[] = "/tmp/civic-io-fail-XXXXXX";
@@ -169,9 +187,8 @@ static int copies(void)
  * the open fails with CIVIC_E_IO, the journal is as it was, and no copy is
  * left (a copy cut short by a failed read or write was left, named like a
  * whole one). */
-static void a_recovery_whose_copy_fails_leaves_no_copy(void **state)
+static void write_damaged_journal(void)
 {
-    (void)state;
     civic_error err = CIVIC_ERROR_INIT;
     civic_engine *e = engine_from(RULES);
     assert_int_equal(civic_engine_journal_open(e, journal_path(), CIVIC_SYNC_ALWAYS, NULL, &err),
@@ -190,6 +207,27 @@ static void a_recovery_whose_copy_fails_leaves_no_copy(void **state)
     assert_int_equal(fseek(f, 20, SEEK_SET), 0);
     fputc(c ^ 0x01, f);
     assert_int_equal(fclose(f), 0);
+}
+
+static void remove_all(void)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *x; (x = readdir(d));) {
+        if (x->d_name[0] == '.') continue;
+        char path[300];
+        snprintf(path, sizeof(path), "%s/%s", dir, x->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+static void a_recovery_whose_copy_fails_leaves_no_copy(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *e;
+    write_damaged_journal();
     off_t size = size_of(journal_path());
     long n = 1;
     for (;; n++) {
@@ -212,15 +250,55 @@ static void a_recovery_whose_copy_fails_leaves_no_copy(void **state)
         assert_int_equal(size_of(journal_path()), size);
     }
     assert_true(n > 3); /* the header, the count and the copy's reads failed */
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    for (struct dirent *x; (x = readdir(d));) {
-        if (x->d_name[0] == '.') continue;
-        char path[300];
-        snprintf(path, sizeof(path), "%s/%s", dir, x->d_name);
-        unlink(path);
+    remove_all();
+}
+
+/* Each directory sync failing in turn (the journal's own name, the copy's,
+ * the new journal's): the open fails with CIVIC_E_IO.  Before the new
+ * journal is in place no copy is left (its name might not outlive a crash)
+ * and the journal is as it was; after, the message names the copy.  The
+ * copy's failure says so (it said "cannot copy the damaged file" of a
+ * whole copy). */
+static void a_recovery_whose_copy_cannot_be_synced_says_so(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    write_damaged_journal();
+    off_t size = size_of(journal_path());
+    bool said_copy = false, said_anew = false;
+    long n = 1;
+    for (;; n++) {
+        civic_engine *e = engine_from(RULES);
+        dir_syncs = 0;
+        dir_sync_fail_at = n;
+        int rc = civic_engine_journal_open(e, journal_path(),
+                                           CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_RECOVER, NULL, &err);
+        bool hit = dir_syncs >= n;
+        dir_sync_fail_at = 0;
+        civic_engine_free(e);
+        if (!hit) {
+            assert_int_equal(rc, CIVIC_OK);
+            assert_int_equal(copies(), 1);
+            break;
+        }
+        assert_int_equal(rc, CIVIC_E_IO);
+        assert_null(strstr(err.message, "cannot copy"));
+        said_copy = said_copy || strstr(err.message, "cannot sync the directory of the copy");
+        if (strstr(err.message, "started anew, the damaged file kept beside it as ")) {
+            said_anew = true;
+            assert_non_null(strstr(err.message, ".damaged."));
+            assert_int_equal(copies(), 1);
+            assert_int_equal(size_of(journal_path()), 32); /* a new header */
+            remove_all();
+            write_damaged_journal();
+        } else {
+            assert_int_equal(copies(), 0);
+            assert_int_equal(size_of(journal_path()), size);
+        }
     }
-    closedir(d);
+    assert_true(said_copy);
+    assert_true(said_anew);
+    remove_all();
 }
 
 static int make_dir(void **state)
@@ -241,6 +319,7 @@ int main(void)
         cmocka_unit_test(a_failed_read_in_a_replay_loses_nothing),
         cmocka_unit_test(a_save_whose_temporary_cannot_be_checked_removes_it),
         cmocka_unit_test(a_recovery_whose_copy_fails_leaves_no_copy),
+        cmocka_unit_test(a_recovery_whose_copy_cannot_be_synced_says_so),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
