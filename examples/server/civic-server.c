@@ -138,6 +138,9 @@ typedef struct server {
     pthread_mutex_t stats_mutex;   /* the four below; never held during a compaction */
     uint64_t compactions, compaction_failures;
     double last_compaction_unix, last_compaction_seconds;
+    /* The last write to the data directory (a batch that added events, a
+     * purge, a compaction) failed with an I/O error: /healthz "writes". */
+    atomic_bool writes_failing;
     pthread_t compactor;
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
@@ -434,8 +437,9 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
 static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *rq)
 {
     buf b = { 0 };
-    buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s", civic_version(),
-               s->opt.data_dir ? "true" : "false");
+    buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s,\"writes\":\"%s\"",
+               civic_version(), s->opt.data_dir ? "true" : "false",
+               atomic_load(&s->writes_failing) ? "failing" : "ok");
     if (!s->auth || (rq->token && rq->token->role >= ROLE_READ))
         buf_printf(&b, ",\"events\":%" PRIu64 ",\"subjects\":%" PRIu64,
                    civic_engine_event_count(s->engine), civic_engine_subject_count(s->engine));
@@ -511,6 +515,15 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
     return 0;
 }
 
+/* A write's outcome for /healthz: an I/O error marks writes failing; a
+ * write that reached the data directory (wrote: a batch that added events,
+ * a purge, a compaction) marks them ok again. */
+static void note_write(server *s, int rc, bool wrote)
+{
+    if (rc == CIVIC_E_IO) atomic_store(&s->writes_failing, true);
+    else if (rc == CIVIC_OK && wrote) atomic_store(&s->writes_failing, false);
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -547,6 +560,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
     else atomic_fetch_add(&s->metrics.rejected_batches, 1);
+    note_write(s, rc, rep.accepted > 0);
     buf b = { 0 };
     view_load_report(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
     return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
@@ -864,6 +878,7 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     int64_t t0 = now_us();
     int rc = civic_engine_compact(s->engine, s->snapshot_path, &err);
     double took = (double)(now_us() - t0) / 1e6;
+    note_write(s, rc, true);
     pthread_mutex_unlock(&s->compact_mutex);
     if (rc == CIVIC_OK) {
         pthread_mutex_lock(&s->stats_mutex);
@@ -943,6 +958,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_purge(s->engine, before, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
+    note_write(s, rc, true);
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");

@@ -589,11 +589,26 @@ def test_compact_full_disk(tmp):
             check(status == 503 and "snapshot" in reason and
                   ("No space left" in reason or "ermission denied" in reason),
                   "full disk: POST /compact says which file and why: %s %s" % (status, reply))
-        finally:
-            srv.stop()
+            status, reply = srv.request("GET", "/healthz")
+            check(status == 200 and reply.get("status") == "ok" and
+                  reply.get("writes") == "failing",
+                  "full disk: /healthz says writes are failing (it said ok): %s %s"
+                  % (status, reply))
             if mounted:
                 os.unlink(os.path.join(data, "filler"))
             else:
+                os.chmod(data, 0o755)
+            status, reply = srv.request("POST", "/compact")
+            check(status == 200, "full disk: space again, POST /compact: %s %s" % (status, reply))
+            status, reply = srv.request("GET", "/healthz")
+            check(status == 200 and reply.get("writes") == "ok",
+                  "full disk: once a compaction succeeds /healthz says writes are ok: %s %s"
+                  % (status, reply))
+        finally:
+            srv.stop()
+            if mounted and os.path.exists(os.path.join(data, "filler")):
+                os.unlink(os.path.join(data, "filler"))
+            elif not mounted:
                 os.chmod(data, 0o755)
         srv = Server(data).start()
         try:
