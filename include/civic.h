@@ -807,7 +807,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  *  it leads to is replaced and the link stays; a link to a missing file,
  *  and a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
  *  @return CIVIC_OK, CIVIC_E_IO (err names the path and the system error),
- *          CIVIC_E_NOMEM, CIVIC_E_INVALID.
+ *          CIVIC_E_NOMEM, CIVIC_E_INVALID (also when path holds a libcivic
+ *          journal, this engine's or another's, under any name: the
+ *          snapshot would take its name from the engine appending to it,
+ *          and what that engine acknowledged afterwards would be lost).
  *  Threads: a query (runs concurrently with other queries; writes wait). */
 CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
                                 civic_error *err);
@@ -941,7 +944,8 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *  civic_engine_save.
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
  *          snapshot_path names the journal's file, by its path or any other
- *          name: a link, a relative path).  On error the old journal
+ *          name: a link, a relative path; or holds any engine's journal, as
+ *          for civic_engine_save).  On error the old journal
  *          stays attached and complete, except when only the last step
  *          failed (the directory sync after the new journal took the
  *          path): the snapshot and the new journal then hold every event,

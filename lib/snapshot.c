@@ -224,6 +224,20 @@ static const char *write_steps(const civic_engine *e, snap_writer *w, const char
     return step;
 }
 
+/* file begins with a journal's magic.  A snapshot renamed over a journal
+ * took its name from under the engine appending to it: what it acknowledged
+ * afterwards had no name, and the next open found a snapshot. */
+static bool holds_journal(const char *file)
+{
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return false;
+    char magic[8];
+    bool yes = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+               memcmp(magic, "CIVICJNL", sizeof(magic)) == 0;
+    close(fd);
+    return yes;
+}
+
 int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *err)
 {
     /* A path that is a symbolic link: the file it leads to is replaced, and
@@ -232,11 +246,15 @@ int civic__snapshot_write(const civic_engine *e, const char *path, civic_error *
     int link = civic__link_target("snapshot", path, target, err);
     if (link < 0) return link;
     const char *file = link ? target : path;
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    if (holds_journal(file))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "%s holds a libcivic journal, "
+                                "which a snapshot would replace: give the snapshot a file of "
+                                "its own", civic__path_brief(path, brief));
     size_t tmp_size = 0, buf_size = SNAP_BLOCK_HEADER_BYTES + SNAP_BLOCK_PAYLOAD_BYTES +
                                      CIVIC_EVENT_RECORD_BYTES_MAX;
     char *tmp = NULL;
     snap_writer w = { -1, 0, 0, civic__malloc(&e->alc, buf_size), 0, 0 };
-    char brief[CIVIC_PATH_BRIEF_SIZE];
     civic__temp_sweep(file); /* what earlier writers killed before their rename left */
     int rc = w.buf ? civic__temp_create(&e->alc, file, &tmp, &tmp_size, &w.fd) : CIVIC_E_NOMEM;
     if (rc == CIVIC_E_IO) {

@@ -1332,6 +1332,42 @@ static void a_second_engine_cannot_open_a_journal_in_use(void **state)
     civic_engine_free(b);
 }
 
+/* A save onto a journal, the engine's own (by its path, a symbolic link or
+ * a hard link) or another engine's, is refused and the journal stays: the
+ * snapshot was renamed over it, the engine went on appending to the file
+ * that no longer had a name, and every later write was acknowledged and
+ * gone at the next open (which found a snapshot where the journal was). */
+static void a_save_onto_a_journal_is_refused(void **state)
+{
+    (void)state;
+    civic_engine *a = journaled("own.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(a, "o1", "fine", "2024-01-01");
+    unlink(path_in("own.link"));
+    unlink(path_in("own.hard"));
+    assert_int_equal(symlink("own.jnl", path_in("own.link")), 0);
+    assert_int_equal(link(path_in("own.jnl"), path_in("own.hard")), 0);
+    const char *names[] = { "own.jnl", "own.link", "own.hard" };
+    civic_error err = CIVIC_ERROR_INIT;
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        assert_int_equal(civic_engine_save(a, path_in(names[k]), &err), CIVIC_E_INVALID);
+        assert_non_null(strstr(err.message, "journal"));
+    }
+    civic_engine *b = fresh_engine(); /* another engine, no journal of its own */
+    assert_int_equal(civic_engine_save(b, path_in("own.jnl"), &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_compact(b, path_in("own.jnl"), &err), CIVIC_E_INVALID);
+    add_one(a, "o2", "fine", "2024-01-02");
+    civic_engine_free(a);
+    civic_engine_free(b);
+    b = fresh_engine();
+    assert_int_equal(civic_engine_journal_open(b, path_in("own.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(b), 2);
+    civic_engine_free(b);
+    unlink(path_in("own.link"));
+    unlink(path_in("own.hard"));
+    unlink(path_in("own.jnl"));
+}
+
 /* Two engines that find no journal at one path and create it at the same
  * moment: one gets it, the other is told it is locked, never both.  (A
  * rename into place let the second creation replace the first; both opens
@@ -2476,6 +2512,7 @@ int main(void)
         cmocka_unit_test(files_written_never_take_a_closed_standard_descriptor),
         cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
+        cmocka_unit_test(a_save_onto_a_journal_is_refused),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
