@@ -146,6 +146,27 @@ static int io_error(civic_error *err, const char *what, const char *path)
                             civic__path_brief(path, brief), what, strerror(errno));
 }
 
+/* The file still has a name.  A journal whose file was removed (its
+ * directory deleted, say) takes appends and syncs without complaint, and
+ * all of it is gone at the next open: a write is refused then. */
+static bool still_named(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) return false;
+    if (st.st_nlink > 0) return true;
+    errno = ENOENT;
+    return false;
+}
+
+static int removed_error(civic_error *err, struct civic_journal *j)
+{
+    char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s was removed while open (its "
+                            "file has no name left, its directory deleted perhaps): what is "
+                            "written to it cannot be recovered; open the journal again",
+                            civic__path_brief(j->path, brief));
+}
+
 /* An advisory lock so two engines (of this process or another) never
  * append to one journal. */
 static bool lock_file(int fd)
@@ -706,9 +727,9 @@ static void *group_main(void *arg)
         j->syncing = true;
         int fd = j->fd;
         pthread_mutex_unlock(&j->mutex);
-        int rc = fdatasync(fd);
+        bool ok = fdatasync(fd) == 0 && still_named(fd);
         pthread_mutex_lock(&j->mutex);
-        if (rc != 0) atomic_store(&j->failed, 1);
+        if (!ok) atomic_store(&j->failed, 1);
         j->syncing = false;
         pthread_cond_broadcast(&j->cond);
     }
@@ -1106,7 +1127,8 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
     }
     uint64_t off = j->size;
     bool written = append(e, j, arg, &off);
-    bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS || fdatasync(j->fd) == 0);
+    bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS ||
+                              (fdatasync(j->fd) == 0 && still_named(j->fd)));
     if (!synced) {
         int saved = errno;
         /* Cut the file back.  After a failed fsync the kernel may have
@@ -1116,6 +1138,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
             (j->policy == CIVIC_SYNC_ALWAYS && fdatasync(j->fd) != 0))
             atomic_store(&j->failed, 1);
         errno = saved;
+        if (written && saved == ENOENT) return removed_error(err, j);
         return io_error(err, written ? "sync" : "append", j->path);
     }
     j->size = off;
@@ -1146,9 +1169,9 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
     } else {
         pthread_mutex_lock(&j->mutex);
         while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
-        if (fdatasync(j->fd) != 0) {
+        if (fdatasync(j->fd) != 0 || !still_named(j->fd)) {
             atomic_store(&j->failed, 1);
-            rc = io_error(err, "sync", j->path);
+            rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
             char brief[CIVIC_PATH_BRIEF_SIZE];
             rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "

@@ -1368,6 +1368,32 @@ static void a_save_onto_a_journal_is_refused(void **state)
     unlink(path_in("own.jnl"));
 }
 
+/* A journal whose file is removed while open (its directory deleted): a
+ * synced write is refused and not applied, and so is an explicit sync.  The
+ * writes were acknowledged, and all gone at the next open. */
+static void a_journal_removed_while_open_takes_no_more_writes(void **state)
+{
+    (void)state;
+    uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP };
+    for (size_t k = 0; k < 2; k++) {
+        civic_engine *e = journaled("gone.jnl", policies[k], NULL);
+        add_one(e, "g1", "fine", "2024-01-01");
+        assert_int_equal(unlink(path_in("gone.jnl")), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        if (policies[k] == CIVIC_SYNC_ALWAYS) {
+            civic_event ev = event_of("g2", "solo", "fine", "2024-01-02");
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "removed while open"));
+            assert_int_equal(civic_engine_event_count(e), 1);
+        }
+        assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+        civic_event ev = event_of("g3", "solo", "fine", "2024-01-03");
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+        assert_int_equal(civic_engine_event_count(e), 1);
+        civic_engine_free(e);
+    }
+}
+
 /* Two engines that find no journal at one path and create it at the same
  * moment: one gets it, the other is told it is locked, never both.  (A
  * rename into place let the second creation replace the first; both opens
@@ -2513,6 +2539,7 @@ int main(void)
         cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(a_save_onto_a_journal_is_refused),
+        cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
