@@ -1652,32 +1652,18 @@ static bool names_a_list(const civic_rules *rules, const char *name)
 static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
 {
     if (strcmp(text, "now") == 0) return 0;
-    int prc = civic_rules_parse_time(civic_engine_rules(e), text, strlen(text), as_of);
+    civic_error err = CIVIC_ERROR_INIT;
+    int prc = civic_rules_parse_time_ext(civic_engine_rules(e), text, strlen(text), as_of, &err);
+    if (prc == CIVIC_OK) return 0;
     if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
         return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
-    if (prc == CIVIC_OK) return 0;
-    /* A time of the right form whose day or hour does not exist
-     * (2025-06-31): the reason in the library's words, as a log's ts is told
-     * (civic_rules_parse_time gives a code only).  An event with this ts is
-     * refused for it, and a refused add leaves the engine unchanged (it holds
-     * nothing yet); its qty of 0, which a redeem may not have, is checked
-     * after the ts, so that the add fails whatever the ts. */
-    civic_event ev = CIVIC_EVENT_INIT;
-    ev.id = ev.subject = "as-of";
-    ev.type = "redeem";
-    ev.ts = text;
-    ev.qty = "0";
-    civic_error err = CIVIC_ERROR_INIT;
-    const char *why = civic_engine_add(e, &ev, &err) == CIVIC_E_EVENT
-                          ? strstr(err.message, "field 'ts': ") : NULL;
-    static const char *const reasons[] = { "month out of range", "day out of range for the month",
-                                           "time of day out of range" };
-    for (size_t k = 0; why && k < sizeof(reasons) / sizeof(reasons[0]); k++) {
-        if (strncmp(why + 12, reasons[k], strlen(reasons[k])) == 0) {
-            char msg[96];
-            snprintf(msg, sizeof(msg), "bad --as-of time '%%s': %s", reasons[k]);
-            return usage_error(msg, text);
-        }
+    /* Of the right form, but a day, an hour or an offset that does not
+     * exist (2025-06-31): the reason, as a log's ts is told it. */
+    if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0 &&
+        !strchr(err.message, '%')) {
+        char fmt[sizeof(err.message) + 32];
+        snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s", err.message);
+        return usage_error(fmt, text);
     }
     return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
                        "Unix seconds or now)", text);

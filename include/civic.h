@@ -254,6 +254,15 @@ CIVIC_API uint64_t civic_rules_fingerprint(const civic_rules *rules);
 CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
                                      size_t len, int64_t *out);
 
+/** civic_rules_parse_time, saying why a time is refused (since 1.1): err's
+ *  message is the reason as a log's ts is told it ("day out of range for
+ *  the month", "time of day out of range", "month out of range", "bad
+ *  timestamp (expected ...)", "timestamp out of range (years 0001..9999 in
+ *  UTC)"), without the text, which the caller names as it was given.
+ *  @return as civic_rules_parse_time. */
+CIVIC_API int civic_rules_parse_time_ext(const civic_rules *rules, const char *text,
+                                         size_t len, int64_t *out, civic_error *err);
+
 /** Format t as "YYYY-MM-DDTHH:MM:SS±HH:MM" in the scheme's local time
  *  (26 bytes with the NUL; 27 when the local year is 10000, the last hours of
  *  CIVIC_TIME_MAX east of UTC, written with five digits as since 1.0).

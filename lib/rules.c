@@ -1364,6 +1364,18 @@ int civic_rules_parse_time(const civic_rules *r, const char *text, size_t len, i
     return civic__time_parse(text, len, r->utc_offset, out, &why);
 }
 
+int civic_rules_parse_time_ext(const civic_rules *r, const char *text, size_t len, int64_t *out,
+                               civic_error *err)
+{
+    civic__error_clear(err);
+    if (!r || !text || !out)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    const char *why = NULL;
+    int rc = civic__time_parse(text, len, r->utc_offset, out, &why);
+    if (rc != CIVIC_OK) return civic__error_set(err, rc, 0, 0, 0, "%s", why ? why : "bad timestamp");
+    return CIVIC_OK;
+}
+
 int civic_rules_format_time(const civic_rules *r, int64_t t, char *buf, size_t size)
 {
     if (buf && size) buf[0] = '\0'; /* on every CIVIC_E_INVALID, never half a time */

@@ -310,6 +310,52 @@ static void a_refused_time_says_why(void **state)
     assert_int_equal(civic__time_parse("0001-01-02", 10, 8 * 3600, &t, &why), CIVIC_OK);
 }
 
+/* civic_rules_parse_time_ext: the code of civic_rules_parse_time and the
+ * reason of a log's ts, under the scheme's utc_offset. */
+static void the_public_parse_says_why_as_a_log_does(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_rules *r = rules_from(TEST_SCHEME "[rule.fine]\npoints = -1\n"); /* +08:00 */
+    static const struct { const char *s; int rc; const char *why; } cases[] = {
+        { "2025-06-31", CIVIC_E_EVENT, "day out of range for the month" },
+        { "2023-02-29", CIVIC_E_EVENT, "day out of range for the month" },
+        { "2025-13-01", CIVIC_E_EVENT, "month out of range" },
+        { "2025-01-01T24:00:00", CIVIC_E_EVENT, "time of day out of range" },
+        { "2024-05-01T10:00:00+24:00", CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
+        { "0001-01-01", CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "yesterday", CIVIC_E_EVENT, NULL },
+        { "2024-02-29", CIVIC_OK, NULL },
+        { "2024-05-01T10:00:00Z", CIVIC_OK, NULL },
+        { "1714557600", CIVIC_OK, NULL },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *s = cases[i].s;
+        int64_t a = 0, b = 0;
+        const char *why = NULL;
+        int rc = civic_rules_parse_time_ext(r, s, strlen(s), &a, &err);
+        assert_int_equal(rc, cases[i].rc);
+        assert_int_equal(civic_rules_parse_time(r, s, strlen(s), &b), rc);
+        assert_int_equal(civic__time_parse(s, strlen(s), 8 * 3600, &b, &why), rc);
+        if (rc == CIVIC_OK) {
+            assert_true(a == b);
+            assert_int_equal(err.code, 0);
+            assert_string_equal(err.message, "");
+            continue;
+        }
+        assert_int_equal(err.code, rc);
+        assert_string_equal(err.message, why);
+        if (cases[i].why) assert_string_equal(err.message, cases[i].why);
+        else assert_non_null(strstr(err.message, "bad timestamp (expected YYYY-MM-DD"));
+        assert_int_equal(civic_rules_parse_time_ext(r, s, strlen(s), &a, NULL), rc);
+    }
+    int64_t t;
+    assert_int_equal(civic_rules_parse_time_ext(NULL, "2024-01-01", 10, &t, &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_parse_time_ext(r, NULL, 0, &t, &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_rules_parse_time_ext(r, "2024-01-01", 10, NULL, &err), CIVIC_E_INVALID);
+    civic_rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +364,7 @@ int main(void)
         cmocka_unit_test(a_cached_timestamp_parses_like_the_plain_parser),
         cmocka_unit_test(every_clock_parses_like_the_plain_parser),
         cmocka_unit_test(a_refused_time_says_why),
+        cmocka_unit_test(the_public_parse_says_why_as_a_log_does),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
