@@ -328,6 +328,17 @@ static bool parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char 
     return parse_time_arg(s, "as_of", v, out, why, n);
 }
 
+/* A question whose as_of was left to the service, overtaken by a purge
+ * between the default and the question (the horizon moved past it: 410 of
+ * an as_of the client never sent): true, with the new default, to ask
+ * again (a few times: purges one after another could go on overtaking). */
+static bool overtaken(server *s, struct MHD_Connection *c, int rc, int64_t *as_of, int *tries)
+{
+    char why[8];
+    return rc == CIVIC_E_PURGED && !arg(c, "as_of") && ++*tries <= 8 &&
+           parse_as_of(s, c, as_of, why, sizeof(why));
+}
+
 static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
 {
     if (!v || !*v) return false;
@@ -371,7 +382,9 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_result *res = NULL;
-    int rc = civic_engine_subject(s->engine, rq->id, as_of, &res);
+    int rc, tries = 0;
+    do rc = civic_engine_subject(s->engine, rq->id, as_of, &res);
+    while (overtaken(s, c, rc, &as_of, &tries));
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
     view_subject(&b, s->rules, res, as_of, view_flags(s->engine));
@@ -386,7 +399,9 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_record *rec = NULL;
-    int rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
+    int rc, tries = 0;
+    do rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
+    while (overtaken(s, c, rc, &as_of, &tries));
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
     view_record(&b, s->rules, rec, as_of, view_flags(s->engine));
@@ -404,7 +419,9 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_groups *g = NULL;
-    int rc = civic_engine_groups(s->engine, (uint32_t)depth, as_of, &g);
+    int rc, tries = 0;
+    do rc = civic_engine_groups(s->engine, (uint32_t)depth, as_of, &g);
+    while (overtaken(s, c, rc, &as_of, &tries));
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
     view_groups(&b, s->rules, g, (uint32_t)depth, as_of);
@@ -425,7 +442,9 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     const char *group = arg(c, "group");
     civic_result *res = NULL;
-    int rc = civic_engine_rank(s->engine, group, as_of, top, &res);
+    int rc, tries = 0;
+    do rc = civic_engine_rank(s->engine, group, as_of, top, &res);
+    while (overtaken(s, c, rc, &as_of, &tries));
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
     buf b = { 0 };
     view_rank(&b, s->rules, res, group, as_of, view_flags(s->engine));
@@ -993,7 +1012,9 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_list *list = NULL;
-    int rc = civic_engine_list(s->engine, rq->id, as_of, &list);
+    int rc, tries = 0;
+    do rc = civic_engine_list(s->engine, rq->id, as_of, &list);
+    while (overtaken(s, c, rc, &as_of, &tries));
     if (rc == CIVIC_E_NOTFOUND) {
         char names[300], reason[500];
         list_names(s->rules, names, sizeof(names));
@@ -1021,12 +1042,16 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
         (!parse_uint(arg(c, "min_group"), UINT32_MAX, &min_group) || min_group == 0))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group",
                           "min_group is an integer 1..4294967295 (default 5)");
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
+    /* The default as_of is taken under the page's lock: a purge, which
+     * moves the horizon, waits for the page. */
+    pthread_rwlock_rdlock(&s->page_lock);
+    if (!parse_as_of(s, c, &as_of, why, sizeof(why))) {
+        pthread_rwlock_unlock(&s->page_lock);
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    }
     report_options o = { (uint32_t)depth, min_group, NULL };
     buf b = { 0 };
     answers_sink out = view_sink(&b);
-    pthread_rwlock_rdlock(&s->page_lock);
     int rc = report_html(&out, s->engine, as_of, &o);
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK) {

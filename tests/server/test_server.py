@@ -552,6 +552,50 @@ def test_port_in_use(srv):
     check(status == 200, "the first server still answers: %s" % status)
 
 
+def test_default_as_of_outruns_purges(tmp):
+    """A question without as_of is asked at the latest ts or the purge
+    horizon, whichever is later; a purge that moved the horizon past it
+    while the question waited made it 410 Gone ("as_of ... is before the
+    purge horizon"), of an as_of the client never sent."""
+    data = os.path.join(tmp, "purge-race")
+    srv = Server(data).start()
+    try:
+        body = "id,subject,type,ts\n" + "".join(
+            "r%d,s%d,volunteer_hour,2024-05-%02dT10:00:00\n" % (i, i % 50, 1 + i % 28)
+            for i in range(2000))
+        status, reply = srv.request("POST", "/events", body.encode(), "text/csv")
+        check(status == 200, "purge race: the log is posted: %s %s" % (status, reply))
+        stop = threading.Event()
+        gone = []
+        paths = ["/subjects/s7", "/subjects/s7/record", "/rank?top=3", "/groups", "/report"]
+
+        def reader(k):
+            while not stop.is_set():
+                st, _, d = srv.raw("GET", paths[k % len(paths)])
+                k += 1
+                if st == 410:
+                    gone.append((paths[(k - 1) % len(paths)], d[:200]))
+
+        threads = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        try:
+            t0 = 1735689600  # 2025-01-01, after every event: each purge moves the horizon
+            for i in range(300):
+                st, rep = srv.request("POST", "/purge?before=%d" % (t0 + 3600 * i))
+                if st != 200:
+                    check(False, "purge race: POST /purge: %s %s" % (st, rep))
+                    break
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        check(not gone, "purge race: no question without as_of is 410 Gone: %d, %s"
+              % (len(gone), gone[:2]))
+    finally:
+        srv.stop()
+
+
 def test_compact_full_disk(tmp):
     """A compaction that cannot write its snapshot answers 503 naming the
     file and the cause (it said only "compaction"), and loses nothing: the
@@ -1104,6 +1148,7 @@ def main():
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_source_from_token(tmp)
+        test_default_as_of_outruns_purges(tmp)
         test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
