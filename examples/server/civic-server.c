@@ -37,7 +37,8 @@
 ** engine's rwlock lets queries run in parallel and serializes writes.
 ** Durability (--data DIR): DIR/snapshot.civic and DIR/journal.civic; every
 ** POST is journaled before it is answered; a background thread compacts
-** every --compact-every seconds when events arrived, and at shutdown.
+** every --compact-every seconds when events or a purge were written, and at
+** shutdown.
 */
 #define _DEFAULT_SOURCE /* realpath */
 #include <arpa/inet.h>
@@ -141,6 +142,10 @@ typedef struct server {
     /* The last write to the data directory (a batch that added events, a
      * purge, a compaction) failed with an I/O error: /healthz "writes". */
     atomic_bool writes_failing;
+    /* Writes that reached the data directory (batches that added events,
+     * purges), and their number at the last compaction: the timer compacts
+     * when they differ (the event count alone misses a purge). */
+    atomic_uint_fast64_t writes, compacted_writes;
     pthread_t compactor;
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
@@ -543,6 +548,12 @@ static void note_write(server *s, int rc, bool wrote)
     else if (rc == CIVIC_OK && wrote) atomic_store(&s->writes_failing, false);
 }
 
+/* A batch that added events, or a purge, reached the data directory. */
+static void count_write(server *s, int rc, bool wrote)
+{
+    if (rc == CIVIC_OK && wrote) atomic_fetch_add(&s->writes, 1);
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -580,6 +591,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
     else atomic_fetch_add(&s->metrics.rejected_batches, 1);
     note_write(s, rc, rep.accepted > 0);
+    count_write(s, rc, rep.accepted > 0);
     buf b = { 0 };
     view_load_report(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
     return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
@@ -895,9 +907,11 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     civic_error err = CIVIC_ERROR_INIT;
     pthread_mutex_lock(&s->compact_mutex);
     int64_t t0 = now_us();
+    uint64_t writes = atomic_load(&s->writes); /* a write counted after this may not be in it */
     int rc = civic_engine_compact(s->engine, s->snapshot_path, &err);
     double took = (double)(now_us() - t0) / 1e6;
     note_write(s, rc, true);
+    if (rc == CIVIC_OK) atomic_store(&s->compacted_writes, writes);
     pthread_mutex_unlock(&s->compact_mutex);
     if (rc == CIVIC_OK) {
         pthread_mutex_lock(&s->stats_mutex);
@@ -919,7 +933,6 @@ static int compact_now(server *s, double *seconds, civic_error *why)
 static void *compactor_main(void *arg)
 {
     server *s = arg;
-    uint64_t last = civic_engine_event_count(s->engine);
     pthread_mutex_lock(&s->stop_mutex);
     while (!s->stopping) {
         struct timespec until;
@@ -929,11 +942,10 @@ static void *compactor_main(void *arg)
         }
         if (s->stopping) break;
         pthread_mutex_unlock(&s->stop_mutex);
-        uint64_t now = civic_engine_event_count(s->engine);
-        if (now != last) {
+        /* anything written since the last compaction (a failed one is
+         * tried again at the next tick) */
+        if (atomic_load(&s->writes) != atomic_load(&s->compacted_writes))
             compact_now(s, NULL, NULL);
-            last = now;
-        }
         pthread_mutex_lock(&s->stop_mutex);
     }
     pthread_mutex_unlock(&s->stop_mutex);
@@ -978,6 +990,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     int rc = civic_engine_purge(s->engine, before, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
     note_write(s, rc, true);
+    count_write(s, rc, true);
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");

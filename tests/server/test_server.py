@@ -596,6 +596,43 @@ def test_default_as_of_outruns_purges(tmp):
         srv.stop()
 
 
+def metric_value(srv, name):
+    _, _, text = srv.raw("GET", "/metrics")
+    m = re.search(r"^%s (\S+)$" % re.escape(name), text.decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_timer_compacts_after_a_purge(tmp):
+    """--compact-every compacts when anything was written since the last
+    compaction; it looked only at the event count, so a purge (which may
+    remove nothing, or as many events as arrived) left the journal as it
+    was for good."""
+    data = os.path.join(tmp, "timer-purge")
+    srv = Server(data, ["--compact-every", "1"]).start()
+    try:
+        body = "id,subject,type,ts\n" + "".join(
+            "t%d,s%d,volunteer_hour,2024-05-01\n" % (i, i % 5) for i in range(20))
+        status, _ = srv.request("POST", "/events", body.encode(), "text/csv")
+        deadline = time.time() + 10
+        while time.time() < deadline and (metric_value(srv, "civic_compactions_total") or 0) < 1:
+            time.sleep(0.2)
+        first = metric_value(srv, "civic_compactions_total")
+        check(status == 200 and first == 1 and metric_value(srv, "civic_journal_bytes") == 32,
+              "timer: the batch is compacted: %s %s" % (status, first))
+        status, rep = srv.request("POST", "/purge?before=2024-01-01")  # removes nothing
+        check(status == 200 and rep.get("events") == 0, "timer: the purge: %s %s" % (status, rep))
+        deadline = time.time() + 10
+        while time.time() < deadline and metric_value(srv, "civic_compactions_total") == first:
+            time.sleep(0.2)
+        check(metric_value(srv, "civic_compactions_total") == first + 1 and
+              metric_value(srv, "civic_journal_bytes") == 32,
+              "timer: a purge is compacted too: %s compactions, journal %s bytes"
+              % (metric_value(srv, "civic_compactions_total"),
+                 metric_value(srv, "civic_journal_bytes")))
+    finally:
+        srv.stop()
+
+
 def test_compact_full_disk(tmp):
     """A compaction that cannot write its snapshot answers 503 naming the
     file and the cause (it said only "compaction"), and loses nothing: the
@@ -1149,6 +1186,7 @@ def main():
         test_document(tmp, log_path)
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
+        test_timer_compacts_after_a_purge(tmp)
         test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
