@@ -177,6 +177,7 @@ typedef struct request {
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
     bool started, answered, arrived;
     bool too_big, over_budget;
+    bool late;               /* begun once the stop had begun: refused, never run */
     const token_entry *token;
     char method[16];
     unsigned status;
@@ -1417,6 +1418,10 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     guard_request_begun(&s->guard, c);
     request *rq = calloc(1, sizeof(*rq));
     if (!rq) return NULL;
+    /* After guard_request_begun: a request begun before the stop is waited
+     * for, one begun after it is refused (the stop may close its connection
+     * before the answer is sent: it must not have run). */
+    rq->late = atomic_load(&s->guard.draining);
     rq->start_us = now_us();
     rq->route = ROUTE_NONE;
     size_t n = strlen(uri);
@@ -1487,6 +1492,14 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
     snprintf(rq->method, sizeof(rq->method), "%s", method);
     verdict v = framing_check(c, version);
     if (v.status) return send_verdict(c, rq, &v);
+    if (rq->late) {
+        v = (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down",
+                       "the service is stopping and ran nothing of this request: send it "
+                       "again once it is back", { "Connection", "close" } };
+        if (expects_body(c)) return send_verdict(c, rq, &v);
+        rq->pending = v;
+        return MHD_YES;
+    }
     v = check_request(s, c, rq, method);
     if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
     if (v.status && expects_body(c)) return send_verdict(c, rq, &v);

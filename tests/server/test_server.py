@@ -633,6 +633,55 @@ def test_timer_compacts_after_a_purge(tmp):
         srv.stop()
 
 
+def test_term_with_a_pipelined_write(tmp):
+    """SIGTERM while a long GET /report is answered, a POST /events pipelined
+    behind it on the same connection: the page is answered, and the POST,
+    which begins once the stop has begun, runs nothing (it ran, and could
+    have been cut off unanswered by the stop); it is answered 503 "shutting
+    down" when its connection lasts.  So the client's view and the disk
+    agree."""
+    import random
+    import socket
+    data = os.path.join(tmp, "term-pipe")
+    rng = random.Random(5)
+    big = ["id,subject,type,ts,qty,group"]  # a page of about 0.6 s
+    kinds = ["volunteer_hour,2024-05-05,3", "illegal_parking,2024-06-01,",
+             "court_defaulter,2024-07-01,", "neighbour_help,2024-03-03,"]
+    for i in range(60000):
+        k = rng.randrange(20000)
+        big.append("b%d,s%05d,%s,d%d/st%d/c%d/g%d" % (i, k, rng.choice(kinds), k % 5, k % 17,
+                                                     k % 40, k % 97))
+    srv = Server(data).start()
+    status, _ = srv.request("POST", "/events", ("\n".join(big) + "\n").encode(), "text/csv")
+    check(status == 200, "term-pipe: the log is posted: %s" % status)
+    body = b"id,subject,type,ts\ntp1,pipeterm,neighbour_help,2025-01-01\n"
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    sock.sendall(b"GET /report HTTP/1.1\r\nHost: x\r\n\r\n"
+                 b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    time.sleep(0.05)
+    srv.proc.terminate()
+    got = b""
+    sock.settimeout(60)
+    while True:
+        d = sock.recv(1 << 20)
+        if not d:
+            break
+        got += d
+    sock.close()
+    srv.stop()
+    answers = re.findall(rb"(?:^|\n)HTTP/1.1 (\d\d\d)", got)
+    srv = Server(data).start()
+    try:
+        _, rep = srv.get("/subjects/pipeterm")
+        applied = rep.get("events") == 1
+        check(answers[:1] == [b"200"] and not applied and answers[1:] in ([], [b"503"]),
+              "term-pipe: the page answered %s; the pipelined POST was %s and answered %s"
+              % (answers[:1], "applied" if applied else "not applied", answers[1:] or "nothing"))
+    finally:
+        srv.stop()
+
+
 def test_compact_full_disk(tmp):
     """A compaction that cannot write its snapshot answers 503 naming the
     file and the cause (it said only "compaction"), and loses nothing: the
@@ -1187,6 +1236,7 @@ def main():
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
         test_timer_compacts_after_a_purge(tmp)
+        test_term_with_a_pipelined_write(tmp)
         test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
