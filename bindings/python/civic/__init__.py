@@ -2349,7 +2349,8 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     engine holding everything.
 
     data: the events (bytes, a bytearray or memoryview -- read in place,
-    without a copy --, or str as UTF-8); a last line
+    without a copy --, or str as UTF-8; a str decoded with surrogateescape
+    is its bytes again, as for Engine.load); a last line
     without a line break is a record.  header: for a block of a CSV file
     after the first, the file's header record (data then holds only
     events).  format: None (by content, CSV when header is given), "csv"
@@ -2385,7 +2386,13 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         raise TypeError("utc_offset must be int seconds")
     elif not -86399 <= utc_offset <= 86399:   # the C field is 32 bits: it would wrap
         raise ValueError("utc_offset must be -86399..86399 seconds")
-    head = None if header is None else _as_bytes(header, "header")
+    # a log given as str is log text, as for Engine.load: text decoded with
+    # surrogateescape gets its bytes back, so a bad line is named by line
+    # and column, not refused as a UnicodeEncodeError
+    if isinstance(data, str):
+        data = _log_bytes(data)
+    head = None if header is None else \
+        _log_bytes(header) if isinstance(header, str) else _as_bytes(header, "header")
     opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
                                      format=_FORMATS[format], parts=parts,
                                      utc_offset=utc_offset, header=head,

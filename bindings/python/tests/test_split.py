@@ -233,6 +233,36 @@ class TestSplit(unittest.TestCase):
             civic.split(b"e1,s1,x,1\n", 2, header=b"id,subject,type,ts\nextra\n")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
 
+    def test_text_decoded_with_surrogateescape_splits_as_its_bytes(self):
+        # a str log read with errors="surrogateescape" (a file that is not
+        # all UTF-8) is its bytes again, as Engine.load takes it: the parts
+        # are those of the bytes, and a bad line is named by line and column
+        raw = b"id,subject,type,ts\na,s\xff,donation,0\nb,t,donation,0\n"
+        text = raw.decode("utf-8", "surrogateescape")
+        want = civic.split(raw, 2)
+        got = civic.split(text, 2)
+        self.assertEqual(got, want)
+        self.assertIn(b"a,s\xff,donation,0\n", b"".join(got.parts))
+        block = b"c,u\xfe,donation,1\n"
+        self.assertEqual(civic.split(block.decode("utf-8", "surrogateescape"), 2,
+                                     header="id,subject,type,ts\n"),
+                         civic.split(block, 2, header=b"id,subject,type,ts\n"))
+        for raw in (b'{"id":"a","subject":"s\xff","type":"donation","ts":0}\n',
+                    b"id,subject,type,ts\na,s,donation,0\xff\n"):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split(raw, 2)
+            want = cm.exception
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split(raw.decode("utf-8", "surrogateescape"), 2)
+            self.assertEqual((cm.exception.code, cm.exception.line, cm.exception.column,
+                              cm.exception.offset, cm.exception.message),
+                             (want.code, want.line, want.column, want.offset, want.message))
+        # any other lone surrogate is a bad line too, as for load
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split('{"id":"a","subject":"s\ud800","type":"donation","ts":0}\n', 2)
+        self.assertEqual((cm.exception.code, cm.exception.line, cm.exception.column),
+                         (civic.CIVIC_E_SYNTAX, 1, 23))
+
     def test_arguments(self):
         with self.assertRaises(ValueError):
             civic.split(b"", 0)
