@@ -195,6 +195,41 @@ def _subject(value):
     return raw
 
 
+def _int_digits(n):
+    """How many decimal digits abs(n) has, without str(n) (which Python
+    refuses for an int of more than 4300 digits)."""
+    m = abs(n)
+    d = int((m.bit_length() - 1) * 0.3010299956639812) + 1 if m else 1
+    while m >= 10 ** d:
+        d += 1
+    while d > 1 and m < 10 ** (d - 1):
+        d -= 1
+    return d
+
+
+def _int_shown(n):
+    """A caller's int as a message shows it: whole up to 64 digits; a longer
+    one as its first 20 digits, "..." and how many digits it has (str() of
+    the whole is refused by Python past 4300 digits, and says nothing)."""
+    d = _int_digits(n)
+    if d <= 64:
+        return str(n)
+    return "%s%s... (%d digits)" % ("-" if n < 0 else "", abs(n) // 10 ** (d - 20), d)
+
+
+def _int_field(n):
+    """A caller's int as the text of an event field (ts, qty).  An int of
+    more than 64 digits goes as its sign and first 65 digits: the library
+    takes a field of at most 64 bytes and refuses a longer one, whatever
+    follows, with CIVIC_E_LIMIT naming the field and showing its first
+    bytes -- the same error as for the whole number as text, which str()
+    cannot write past 4300 digits."""
+    d = _int_digits(n)
+    if d <= 64:
+        return str(n)
+    return ("-" if n < 0 else "") + str(abs(n) // 10 ** (d - 65))
+
+
 def _iso(value):
     """A datetime as ts text (docs/events.md): aware -> with its offset (Z for UTC
     when the offset is not whole minutes), naive -> scheme local time."""
@@ -226,7 +261,7 @@ def _ts_text(value, what="ts"):
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, int):
-        return str(value)
+        return _int_field(value)
     if isinstance(value, str):
         if "\0" in value:
             raise ValueError("%s contains a NUL character" % what)
@@ -246,12 +281,18 @@ def _qty_text(value):
         raise TypeError("qty must be int, str or decimal.Decimal, not float "
                         "(use Decimal('%r') or a string)" % value)
     if isinstance(value, int):
-        return str(value)
+        return _int_field(value)
     if isinstance(value, _decimal.Decimal):
         if not value.is_finite():
             raise ValueError("qty must be finite, not %s" % value)
         if value == value.to_integral_value():
-            return str(int(value))
+            if value.adjusted() < 64:
+                return str(int(value))
+            # its first 65 digits, as _int_field (int() of 1e999999999
+            # would be a gigabyte)
+            t = value.normalize().as_tuple()
+            digits = "".join(map(str, t.digits)) + "0" * min(t.exponent, 65)
+            return ("-" if t.sign else "") + digits[:65]
         return format(value.normalize(), "f")
     if isinstance(value, str):
         if "\0" in value:
@@ -284,8 +325,8 @@ def _parse_time(rules_ptr, value, what="time"):
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
             raise CivicError(_capi.CIVIC_E_LIMIT,
-                             "bad %s %d: outside the years 0001 to 9999 in UTC"
-                             % (what, value))
+                             "bad %s %s: outside the years 0001 to 9999 in UTC"
+                             % (what, _int_shown(value)))
         return value
     text = _ts_text(value, what)
     raw = _utf8(text, what)
@@ -614,8 +655,8 @@ class Rules(_Owner):
             raise TypeError("t must be int Unix seconds")
         if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:   # 64 bits or not
             raise CivicError(_capi.CIVIC_E_LIMIT,
-                             "bad time %d: outside the years 0001 to 9999 in UTC"
-                             % t)
+                             "bad time %s: outside the years 0001 to 9999 in UTC"
+                             % _int_shown(t))
         buf = _create_string_buffer(32)
         with self._use() as p:
             _lib.civic_rules_format_time(p, t, buf, len(buf))
@@ -772,14 +813,15 @@ class Rules(_Owner):
                 raise TypeError("rule must be a rule code (str) or an index (int)")
             count = int(_lib.civic_rules_rule_count(p))
             if index >= count:
-                raise CivicError(CIVIC_E_INVALID, "rule index %d is out of range: the scheme "
-                                 "has %s" % (index, _counted(count, "rule")))
+                raise CivicError(CIVIC_E_INVALID, "rule index %s is out of range: the scheme "
+                                 "has %s" % (_int_shown(index), _counted(count, "rule")))
             info = _capi.civic_rule_info(version=_capi.CIVIC_RULE_INFO_VERSION)
             _lib.civic_rules_rule_info(p, index, 0, _byref(info))
             if change > info.changes:
-                raise CivicError(CIVIC_E_INVALID, "rule %r has %s: change %d is out of range "
+                raise CivicError(CIVIC_E_INVALID, "rule %r has %s: change %s is out of range "
                                  "(0 is the base table%s)"
-                                 % (_str(info.code), _counted(info.changes, "change"), change,
+                                 % (_str(info.code), _counted(info.changes, "change"),
+                                    _int_shown(change),
                                     ", 1..%d its changes" % info.changes if info.changes else ""))
             if change:
                 info = _capi.civic_rule_info(version=_capi.CIVIC_RULE_INFO_VERSION)

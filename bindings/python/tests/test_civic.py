@@ -970,6 +970,71 @@ class TestRules(Base):
         self.assertEqual(e.rules.parse_time("2022-01-01"), e.parse_time("2022-01-01"))
         e.close()
 
+    def test_an_int_too_long_for_str_is_a_civic_error(self):
+        # Python refuses str() of an int over 4300 digits (ValueError); such
+        # an int is out of every range: the error the same number gets when
+        # shorter, its message showing its first digits and how many it has
+        r, e = self.rules, self.engine
+        e.add(id="x1", subject="s1", type="fine", ts="2022-03-01")
+        for sign in ("", "-"):
+            big = 10 ** 5000 * (-1 if sign else 1)
+            shown = sign + "1" + "0" * 19 + "... (5001 digits)"
+            calls = {"as_of": [lambda: e.score("s1", as_of=big),
+                               lambda: e.record("s1", as_of=big),
+                               lambda: e.subjects(as_of=big),
+                               lambda: e.rank(as_of=big),
+                               lambda: e.groups(0, as_of=big),
+                               lambda: civic.compare([], r, r, as_of=big)],
+                     "before": [lambda: e.purge(big)],
+                     "time": [lambda: r.parse_time(big), lambda: e.parse_time(big),
+                              lambda: r.format_time(big)]}
+            for what, fns in calls.items():
+                for fn in fns:
+                    with self.assertRaises(civic.CivicError) as cm:
+                        fn()
+                    self.assertEqual((cm.exception.code, cm.exception.message),
+                                     (civic.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 "
+                                      "to 9999 in UTC" % (what, shown)))
+            # to the library, as the same number as text
+            for field, value in (("ts", big), ("qty", big), ("qty", Decimal(big)),
+                                 ("qty", Decimal(sign + "1e5000"))):
+                args = dict(id="x2", subject="s1", type="fine", ts="2022-03-02")
+                args[field] = sign + "1" + "0" * 5000
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.add(**args)
+                want = cm.exception
+                self.assertEqual(want.code, civic.CIVIC_E_LIMIT)
+                args[field] = value
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.add(**args)
+                self.assertEqual((cm.exception.code, cm.exception.message, cm.exception.line,
+                                  cm.exception.column),
+                                 (want.code, want.message, want.line, want.column))
+        big = 10 ** 5000
+        shown = "1" + "0" * 19 + "... (5001 digits)"
+        with self.assertRaises(civic.CivicError) as cm:
+            r.rule_info(big)
+        self.assertEqual((cm.exception.code, cm.exception.message),
+                         (civic.CIVIC_E_INVALID, "rule index %s is out of range: the scheme "
+                          "has %d rules" % (shown, len(r.rules))))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.rule_info(0, big)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+        self.assertIn("change %s is out of range" % shown, cm.exception.message)
+        with self.assertRaises(ValueError):
+            r.rule_info(-big)
+        # an int of up to 64 digits is shown whole, as before
+        with self.assertRaises(civic.CivicError) as cm:
+            e.score("s1", as_of=10 ** 63)
+        self.assertIn("bad as_of %d: outside" % 10 ** 63, cm.exception.message)
+        # bool is not an int of seconds, however it is spelt
+        for fn in (lambda: e.add(id="x3", subject="s1", type="fine", ts=True),
+                   lambda: e.add(id="x3", subject="s1", type="fine", ts=0, qty=True),
+                   lambda: e.score("s1", as_of=False), lambda: r.format_time(True),
+                   lambda: e.purge(True), lambda: r.rule_info(True)):
+            with self.assertRaises(TypeError):
+                fn()
+
 
 # --------------------------------------------------------------------------
 # Engine: adding and loading
