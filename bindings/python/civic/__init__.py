@@ -1513,7 +1513,13 @@ class Engine(_Owner):
 
     def _own(self, rules, ptr):
         self._rules = rules            # children keep their parent alive
+        self._journal = None           # the path given to journal_open, while attached
         self._h = _Handle(self, ptr, _lib.civic_engine_free, "Engine")
+
+    def _naming(self, path=None):
+        """_Naming for a call of this engine given `path` (or none): an I/O
+        error about the journal names the path journal_open was given."""
+        return _Naming(path, self._journal)
 
     @classmethod
     def open_snapshot(cls, path: _Union[str, bytes, _os.PathLike],
@@ -1592,7 +1598,7 @@ class Engine(_Owner):
             source=_cstr(source, "source", optional=True),
         )
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, self._naming():
             rc = _lib.civic_engine_add(p, _byref(ev), err)
         return rc != CIVIC_DUPLICATE
 
@@ -1617,7 +1623,7 @@ class Engine(_Owner):
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...)."""
         if isinstance(source, _os.PathLike):
-            with _Naming(source):
+            with self._naming(source):
                 return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
             return self._load(None, _log_bytes(source), format, lenient)
@@ -1642,7 +1648,7 @@ class Engine(_Owner):
         """Load the CSV or JSON Lines file at `path` (str, bytes or
         os.PathLike), read by the library: format by extension (.csv,
         .jsonl, .ndjson), else by content.  Otherwise as load()."""
-        with _Naming(path):
+        with self._naming(path):
             return self._load(_path_bytes(path), None, format, lenient)
 
     def _load(self, path, data, format, lenient):
@@ -1675,7 +1681,7 @@ class Engine(_Owner):
         report = _capi.civic_load_report(version=_capi.CIVIC_LOAD_REPORT_VERSION)
         err = _capi.new_error()
         try:
-            with self._use() as p:
+            with self._use() as p, self._naming():   # a journal's error (a path's: the caller's)
                 if path is not None:
                     _lib.civic_engine_load_file(p, path, _byref(opts), _byref(report), err)
                 else:
@@ -1985,7 +1991,8 @@ class Engine(_Owner):
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
-            _lib.civic_engine_purge(p, h, _byref(report), err)
+            with self._naming():
+                _lib.civic_engine_purge(p, h, _byref(report), err)
             held = int(_lib.civic_engine_event_count(p))
         return PurgeReport(events=int(report.events), acts=int(report.acts),
                            horizon=None if report.horizon == _capi.CIVIC_NO_TIME
@@ -2005,7 +2012,7 @@ class Engine(_Owner):
         `path` is a symbolic link, to the file it leads to; the link stays)."""
         raw = _path_bytes(path)
         err = _capi.new_error()
-        with self._use() as p, _Naming(path):
+        with self._use() as p, self._naming(path):
             _lib.civic_engine_save(p, raw, err)
 
     def load_snapshot(self, path: _Union[str, bytes, _os.PathLike],
@@ -2020,7 +2027,7 @@ class Engine(_Owner):
         raw = _path_bytes(path)
         err = _capi.new_error()
         try:
-            with self._use() as p, _Naming(path):
+            with self._use() as p, self._naming(path):
                 if other_rules:
                     _lib.civic_engine_load_snapshot_ext(p, raw, _capi.CIVIC_SNAPSHOT_OTHER_RULES,
                                                         err)
@@ -2080,6 +2087,7 @@ class Engine(_Owner):
         try:
             with self._use() as p, _Naming(path):
                 _lib.civic_engine_journal_open(p, raw, policy, _byref(report), err)
+            self._journal = _os.fspath(path)
         except _capi.CivicError as e:
             # the library names its C flag as the way out; here it is an argument
             _name_argument(e, "CIVIC_JOURNAL_RECOVER", "recover=True")
@@ -2093,14 +2101,19 @@ class Engine(_Owner):
     def journal_sync(self) -> None:
         """Make every journaled batch durable now."""
         err = _capi.new_error()
-        with self._use() as p:
+        with self._use() as p, self._naming():
             _lib.civic_engine_journal_sync(p, err)
 
     def journal_close(self) -> None:
         """Sync and detach the journal; the engine keeps its events."""
         err = _capi.new_error()
-        with self._use() as p:
-            _lib.civic_engine_journal_close(p, err)
+        try:
+            with self._use() as p, self._naming():
+                _lib.civic_engine_journal_close(p, err)
+        except CivicOSError:
+            self._journal = None    # detached all the same: its final sync failed
+            raise
+        self._journal = None
 
     def compact(self, snapshot_path: _Union[str, bytes, _os.PathLike]) -> None:
         """Save a snapshot to `snapshot_path`, then start the attached
@@ -2109,7 +2122,7 @@ class Engine(_Owner):
         CIVIC_E_INVALID."""
         raw = _path_bytes(snapshot_path)
         err = _capi.new_error()
-        with self._use() as p, _Naming(snapshot_path):
+        with self._use() as p, self._naming(snapshot_path):
             _lib.civic_engine_compact(p, raw, err)
 
     def __repr__(self):
@@ -2525,23 +2538,29 @@ def _path_shown(raw):
 
 
 class _Naming:
-    """`with _Naming(path):` around a call given one path: a CivicOSError
-    whose message names that path gets it as .filename as it was given (its
-    message may shorten it or replace bytes that are not UTF-8)."""
+    """`with _Naming(path, journal):` around a call: a CivicOSError gets as
+    .filename the path the caller gave, not what its message shows (which
+    may be shortened, have bytes that are not UTF-8 replaced, or be the file
+    a symbolic link leads to): `journal` (the path given to journal_open,
+    None when none is attached) when the message is about the journal (it
+    begins "journal "), else `path`, the one path the call was given (None:
+    none; the message's reading is kept)."""
 
-    __slots__ = ("_path",)
+    __slots__ = ("_path", "_journal")
 
-    def __init__(self, path):
+    def __init__(self, path, journal=None):
         self._path = path
+        self._journal = journal
 
     def __enter__(self):
         return self
 
     def __exit__(self, kind, e, tb):
-        if isinstance(e, _capi.CivicOSError) and e.filename is not None:
-            given = _os.fspath(self._path)
-            if e.filename == _path_shown(_os.fsencode(given)):
-                e.filename = given
+        if isinstance(e, _capi.CivicOSError):
+            if self._journal is not None and e.message.startswith("journal "):
+                e.filename = self._journal
+            elif self._path is not None:
+                e.filename = _os.fspath(self._path)
         return False
 
 

@@ -573,7 +573,9 @@ class CivicOSError(CivicError, OSError):
     catch FileNotFoundError, PermissionError, IsADirectoryError ... as with
     open().  .errno, .strerror and .filename are set from the library's
     message ("cannot open PATH: No such file or directory"); .errno is EIO
-    when the message names no system error.
+    when the message names no system error.  The Python API then sets
+    .filename to the path the call was given (for the attached journal's
+    failures, the path journal_open was given).
     """
 
     def __reduce__(self):  # rebuilt from the message: errno and all; then the rest
@@ -628,16 +630,36 @@ def _io_error(message, line, column, offset):
 
 
 # Where the library's I/O messages name the path (lib/fileio.c, snapshot.c,
-# journal.c), most specific first.
+# journal.c, load.c, rules.c), each form anchored at both ends so that a
+# path holding ": " or " is " is read whole.  The binding gives .filename
+# the path the call was given where it has one (civic._Naming); these are
+# for an error read back from its message alone.
+_JOURNAL_STEPS = ("open", "lock", "stat", "read", "sync", "append", "sync its directory",
+                  "create a temporary file", "create (another engine created it meanwhile)",
+                  "link into place", "rename into place", "create a copy of the damaged file",
+                  "copy the damaged file",
+                  "sync the directory of the copy of the damaged file",
+                  "set its header to format version 2", "truncate its torn tail",
+                  "set its header to these rules")
 _IO_PATH_PATTERNS = (
     r"^cannot create a temporary file for (.*): [^:]*$",
     r"^cannot sync the directory of (.*): [^:]*$",
     r"^cannot \w+ snapshot (.*): [^:]*$",
-    r"^journal (.*): cannot \w+: [^:]*$",
-    r"^journal (.*?): ",
-    r"^(?:journal|snapshot) (.*) is (?:locked|a symbolic link)",
-    r"^\w+ (.*) is a symbolic link",
-    r"^\w+ (.*): cannot follow its symbolic link",
+    r"^(?:journal|snapshot) (.*) is a symbolic link to a missing file: give the "
+    r"(?:journal|snapshot)'s own path$",
+    r"^(?:journal|snapshot) (.*) is not a regular file \((?:a FIFO|a socket|a device)\)$",
+    r"^(?:journal|snapshot) (.*): cannot follow its symbolic link: [^:]*$",
+    r"^journal (.*) is locked by another engine \(in this process or another\)$",
+    r"^journal (.*) was removed while open \(its file has no name left",
+    r"^journal (.*): started anew, the damaged file kept beside it as .*, but cannot "
+    r"sync their directory: [^:]*$",
+    r"^journal (.*): cannot (?:%s): [^:]*$" % "|".join(_re.escape(s) for s in _JOURNAL_STEPS),
+    r"^journal (.*): an earlier write or sync failed(?:; close and reopen the journal)?$",
+    r"^journal (.*): closed after an earlier failed write or sync \(",
+    r"^journal (.*): the final sync failed$",
+    r"^journal (.*): opened by process -?\d+, not this one;",
+    r"^cannot (?:open|read) (.*): [^:]*$",
+    r"^journal (.*?): ",          # a form not listed above: up to the first ": "
     r"^cannot \w+ (.*): [^:]*$",
 )
 

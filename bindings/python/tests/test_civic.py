@@ -1824,6 +1824,109 @@ class TestDurability(Base):
         engine.load(CSV_GOOD)
         engine.add(id="x1", subject="s1", type="dog", ts="2022-03-04", group="d1/st1")
 
+    def test_io_errors_name_the_path_given(self):
+        # .filename is the path the caller gave, whatever the message says
+        # about it (a path over 143 bytes is shortened there)
+        d = self.dir / ("d" * 150)
+        d.mkdir()
+        link = d / "j.log"
+        os.symlink("missing.log", link)
+        fifo = d / "fifo"
+        os.mkfifo(fifo)
+        other = d / "other.log"
+
+        def raised(call, errno_=None):
+            with self.assertRaises(civic.CivicOSError) as cm:
+                call()
+            if errno_ is not None:
+                self.assertEqual(cm.exception.errno, errno_)
+            return cm.exception
+
+        with civic.Engine(self.rules) as e:
+            for given in (link, str(link), os.fsencode(link)):
+                x = raised(lambda: e.journal_open(given))
+                self.assertIn("is a symbolic link to a missing file", x.message)
+                self.assertEqual(x.filename, os.fspath(given))
+                self.assertEqual(raised(lambda: e.save(given)).filename, os.fspath(given))
+            for given in (fifo, str(fifo)):
+                x = raised(lambda: e.journal_open(given))
+                self.assertIn("is not a regular file (a FIFO)", x.message)
+                self.assertEqual(x.filename, os.fspath(given))
+                self.assertEqual(raised(lambda: e.save(given)).filename, os.fspath(given))
+            x = raised(lambda: e.save("/dev/null"))
+            self.assertEqual((x.message, x.filename),
+                             ("snapshot /dev/null is not a regular file (a device)", "/dev/null"))
+            # compact: the snapshot's path for the snapshot, the journal's for the journal
+            e.journal_open(other)
+            self.assertEqual(raised(lambda: e.compact(fifo)).filename, fifo.__fspath__())
+            self.assertEqual(raised(lambda: e.compact(str(link))).filename, str(link))
+            # a journal another engine holds
+            with civic.Engine(self.rules) as e2:
+                x = raised(lambda: e2.journal_open(os.fsencode(other)))
+                self.assertIn("is locked by another engine", x.message)
+                self.assertEqual(x.filename, os.fsencode(other))
+            e.journal_close()
+        # a journal removed while open: every later error names it as it was given
+        sub = d / "sub"
+        sub.mkdir()
+        given = str(sub / "j.log")
+        with civic.Engine(self.rules) as e:
+            e.journal_open(given, sync="always")
+            e.add(id="a", subject="s", type="fine", ts="2022-03-01")
+            shutil.rmtree(sub)
+            x = raised(lambda: e.add(id="b", subject="s", type="fine", ts="2022-03-02"))
+            self.assertIn("was removed while open", x.message)
+            self.assertEqual(x.filename, given)
+            log = self.dir / "more.csv"
+            log.write_text("id,subject,type,ts\nd,s,fine,2022-03-04\n")
+            for call in (lambda: e.load("id,subject,type,ts\nc,s,fine,2022-03-03\n"),
+                         lambda: e.load_file(log), lambda: e.load(log), e.journal_sync,
+                         lambda: e.purge("2020-01-01"),
+                         lambda: e.compact(self.dir / "s.snap")):
+                x = raised(call)
+                self.assertTrue(x.message.startswith("journal "), x.message)
+                self.assertEqual(x.filename, given)
+            self.assertIn("closed after an earlier failed write",
+                          raised(e.journal_close).message)
+        # what a message says, read back (a pickled error, a path the call
+        # did not give): the path, ": " and " is " in it too
+        p = "/tmp/a: b is c/j.log"
+        for msg in ("journal %s is a symbolic link to a missing file: give the journal's "
+                    "own path",
+                    "snapshot %s is a symbolic link to a missing file: give the snapshot's "
+                    "own path",
+                    "journal %s is not a regular file (a FIFO)",
+                    "snapshot %s is not a regular file (a device)",
+                    "journal %s: cannot follow its symbolic link: Permission denied",
+                    "journal %s is locked by another engine (in this process or another)",
+                    "journal %s was removed while open (its file has no name left, its "
+                    "directory deleted perhaps): what is written to it cannot be "
+                    "recovered; open the journal again",
+                    "journal %s: started anew, the damaged file kept beside it as "
+                    "j.log.damaged.1, but cannot sync their directory: Input/output error",
+                    "journal %s: cannot create a copy of the damaged file: No space left on "
+                    "device",
+                    "journal %s: cannot sync the directory of the copy of the damaged file: "
+                    "Input/output error",
+                    "journal %s: cannot create (another engine created it meanwhile): File "
+                    "exists",
+                    "journal %s: cannot open: Permission denied",
+                    "journal %s: an earlier write or sync failed; close and reopen the journal",
+                    "journal %s: an earlier write or sync failed",
+                    "journal %s: closed after an earlier failed write or sync (what failed "
+                    "was not acknowledged); open it again to go on",
+                    "journal %s: the final sync failed",
+                    "journal %s: opened by process 12, not this one; after fork() a child "
+                    "must open a journal of its own",
+                    "cannot open %s: No such file or directory",
+                    "cannot read %s: Input/output error",
+                    "cannot create a temporary file for %s: Permission denied",
+                    "cannot rename snapshot %s: Input/output error",
+                    "cannot sync the directory of %s: Input/output error"):
+            x = _capi._io_error(msg % p, 0, 0, 0)
+            self.assertEqual(x.filename, p, msg)
+            self.assertEqual(pickle.loads(pickle.dumps(x)).filename, p, msg)
+
     def test_save_and_open_snapshot(self):
         self.fill(self.engine)
         snap = self.dir / "events.snap"
