@@ -332,14 +332,15 @@ def _parse_time(rules_ptr, value, what="time"):
     raw = _utf8(text, what)
     out = _c_int64()
     try:
-        _lib.civic_rules_parse_time(rules_ptr, raw, len(raw), _byref(out))
+        _lib.civic_rules_parse_time_ext(rules_ptr, raw, len(raw), _byref(out),
+                                        _capi.new_error())
     except CivicError as e:
-        # the C call says only "invalid event": name the argument and its value
-        offset = _re.search(r"T\d\d:\d\d:\d\d(\.\d+)?[+-](\d\d):(\d\d)$", text)
+        # the library's reason (a day or an hour that does not exist, an
+        # offset out of range), with the argument's name and value
         if e.code == _capi.CIVIC_E_LIMIT:
             why = "outside the years 0001 to 9999 in UTC"
-        elif offset and (int(offset.group(2)) > 23 or int(offset.group(3)) > 59):
-            why = "UTC offset out of range (-23:59..+23:59)"
+        elif e.message and not e.message.startswith("bad timestamp"):
+            why = e.message
         else:
             why = ("not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
                    "or Unix seconds)")

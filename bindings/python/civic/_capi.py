@@ -735,6 +735,7 @@ PROTOTYPES = {
     "civic_rules_fingerprint": (c_uint64, [rules_p], _N),
     "civic_rules_parse_time": (c_int, [rules_p, c_char_p, c_size_t, _i64_p], _S),
     "civic_rules_format_time": (c_int, [rules_p, c_int64, c_char_p, c_size_t], _S),
+    "civic_rules_parse_time_ext": (c_int, [rules_p, c_char_p, c_size_t, _i64_p, _err_p], _S),
     # Engine
     "civic_engine_new": (c_int, [POINTER(engine_p), rules_p,
                                  POINTER(civic_engine_options)], _S),

@@ -859,7 +859,20 @@ class TestRules(Base):
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("2022-13-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
-        self.assertIn("bad time '2022-13-01': not a timestamp", str(cm.exception))
+        # a time of the right form that does not exist says which part, as a
+        # log's ts does (it said "not a timestamp" and listed the forms)
+        self.assertIn("bad time '2022-13-01': month out of range", str(cm.exception))
+        for text, why in (("2023-02-29", "day out of range for the month"),
+                          ("2022-03-01T24:00:00", "time of day out of range"),
+                          ("2022-13-01", "month out of range")):
+            with civic.Engine(r) as e:
+                for call, name in ((lambda: r.parse_time(text), "time"),
+                                   (lambda: e.score("s", as_of=text), "as_of"),
+                                   (lambda: e.purge(text), "before")):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        call()
+                    self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+                    self.assertEqual(cm.exception.message, "bad %s %r: %s" % (name, text, why))
         # an offset of the right form past 23:59 is out of range, as the library
         # says in a log; a time out of the range names it in UTC (this scheme
         # is UTC+08:00, so its local 0001-01-01 is out of it)
@@ -869,7 +882,10 @@ class TestRules(Base):
         self.assertIn("UTC offset out of range (-23:59..+23:59)", str(cm.exception))
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("2022-03-01T00:00:00+0800")
-        self.assertIn("not a timestamp", str(cm.exception))
+        self.assertIn("bad UTC offset (expected Z or +HH:MM)", str(cm.exception))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time("soon")
+        self.assertIn("bad time 'soon': not a timestamp (YYYY-MM-DD", str(cm.exception))
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("0001-01-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
