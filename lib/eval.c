@@ -638,9 +638,15 @@ typedef struct cap_claim {
  * cap counts |counted| against its limit, so negatives are capped too; a
  * net-mode cap limits only additions, by limit - the net counted so far
  * (which negatives lower), and sets no limit for raw <= 0. */
+__extension__ typedef __int128 cap_wide;
+
 static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw)
 {
-    int64_t mag = raw < 0 ? -raw : raw, room = mag;
+    /* A net total of many large deductions may fall below INT64_MIN: it
+     * stops there (the room limit - net is then past 2^63, more than any
+     * |raw| <= 2^60, as it truly is), and the room is taken in 128 bits.
+     * Additions never take a total past the limit. */
+    cap_wide room = raw < 0 ? -(cap_wide)raw : raw;
     for (size_t i = 0; i < n; i++) {
         civic_cap_use *u = claims[i].use;
         if (u->stamp != stamp || u->bucket != claims[i].bucket) {
@@ -648,14 +654,18 @@ static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw
             u->bucket = claims[i].bucket;
             u->used = 0;
         }
-        int64_t left = claims[i].limit - u->used;
         if (claims[i].mode == CIVIC_CAP_NET && raw <= 0) continue;
+        cap_wide left = (cap_wide)claims[i].limit - u->used;
         if (left < room) room = left;
     }
     if (room < 0) room = 0;
-    int64_t counted = raw < 0 ? -room : room;
-    for (size_t i = 0; i < n; i++)
-        claims[i].use->used += claims[i].mode == CIVIC_CAP_NET ? counted : room;
+    int64_t counted = raw < 0 ? -(int64_t)room : (int64_t)room; /* room <= |raw| */
+    for (size_t i = 0; i < n; i++) {
+        civic_cap_use *u = claims[i].use;
+        int64_t take = claims[i].mode == CIVIC_CAP_NET ? counted : (int64_t)room;
+        if (take < 0 && u->used < INT64_MIN - take) u->used = INT64_MIN;
+        else u->used += take;
+    }
     return counted;
 }
 

@@ -1231,7 +1231,7 @@ int64_t civic__retained_until(const civic_rules *r, const civic_item *x);
 
 /* One cap's use in its current period bucket, by one subject. */
 typedef struct civic_cap_use {
-    int64_t bucket, used;
+    int64_t bucket, used;      /* a net total stops at INT64_MIN (cap_take) */
     uint32_t stamp;            /* the subject generation it belongs to */
 } civic_cap_use;
 

@@ -340,6 +340,43 @@ static void example_10_a_net_cap_lets_downvotes_give_room_back(void **state)
     support_release();
 }
 
+/* A net cap's running total of large expired deductions: 8 or 9 of -2^60
+ * hundredths take it to -2^63 and past.  limit - net overflowed (undefined;
+ * in practice the room wrapped to nothing and the +1 was capped), and the
+ * total itself wrapped.  The room is max(0, limit - net): vast here, so the
+ * +1 counts, and the score (every fine expired) is the base plus 1. */
+static void a_net_cap_far_below_zero_still_has_room(void **state)
+{
+    (void)state;
+    const char *rules[2] = {
+        TEST_SCHEME "[cap.c]\nlimit = 1\nperiod = \"lifetime\"\nmode = \"net\"\n"
+                    "[rule.fine]\npoints = -703687441776.64\nper = \"unit\"\nvalid = \"1d\"\n"
+                    "affects = \"score\"\ncap_group = \"c\"\n"
+                    "[rule.help]\npoints = 1\ncap_group = \"c\"\n",
+        TEST_SCHEME "[rule.fine]\npoints = -703687441776.64\nper = \"unit\"\nvalid = \"1d\"\n"
+                    "affects = \"score\"\ncap = 1\ncap_period = \"lifetime\"\n"
+                    "cap_mode = \"net\"\n"
+                    "[[rule.fine.change]]\nfrom = \"2020-01-25\"\npoints = 1\nper = \"event\"\n"
+                    "valid = \"forever\"\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        for (int fines = 7; fines <= 9; fines++) {
+            civic_engine *e = engine_from(rules[k]);
+            char log[1024];
+            int n = snprintf(log, sizeof(log), "id,subject,type,ts,qty\n");
+            for (int i = 0; i < fines; i++)
+                n += snprintf(log + n, sizeof(log) - (size_t)n, "f%d,s,fine,2020-01-%02d,16384\n",
+                              i, 1 + 2 * i);
+            snprintf(log + n, sizeof(log) - (size_t)n, "h,s,%s,2020-02-01,\n",
+                     k == 0 ? "help" : "fine");
+            load_ok(e, log);
+            score_is(e, "2020-03-01", P(1001));
+            civic_engine_free(e);
+        }
+    }
+    support_release();
+}
+
 static void example_11_a_recount_rewrites_the_past_from_its_date(void **state)
 {
     (void)state;
@@ -737,6 +774,7 @@ int main(void)
         cmocka_unit_test(example_9_a_tier_counts_hours_whatever_the_caps),
         cmocka_unit_test(own_caps_share_room_across_versions_by_period_and_mode),
         cmocka_unit_test(example_10_a_net_cap_lets_downvotes_give_room_back),
+        cmocka_unit_test(a_net_cap_far_below_zero_still_has_room),
         cmocka_unit_test(example_11_a_recount_rewrites_the_past_from_its_date),
         cmocka_unit_test(example_13_a_correction_lifts_the_ceiling_not_the_freeze),
         cmocka_unit_test(a_change_applies_from_its_instant_exactly),
