@@ -386,6 +386,9 @@ typedef struct civic_duration {
     int64_t n;
 } civic_duration;
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
+/* "Nd", "Nm" or "Ny" whose N is past its unit's limit (3,660,000 days,
+ * 120,000 months, 10,000 years): that limit, its unit in *unit; else 0. */
+int64_t civic__duration_past_limit(const char *s, size_t n, char *unit);
 /* A duration as a rules file writes it ("1y", "end-of-month"; rules_text.c). */
 void civic__duration_text(const civic_duration *d, char *buf, size_t size);
 /* The end of an effect starting at t; CIVIC_FOREVER for forever.  The _on

@@ -165,6 +165,17 @@ static int want_period(const civic_toml_value *v, civic_error *err, const char *
     return civic__rb_choice(v, err, key, names, values, out);
 }
 
+/* A duration whose N is past its unit's limit: CIVIC_E_LIMIT naming it. */
+int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key)
+{
+    char msg[160], unit = 0;
+    int64_t max = civic__duration_past_limit(v->text, v->len, &unit);
+    if (!max) return CIVIC_OK;
+    snprintf(msg, sizeof(msg), "'%s' is too long: at most %lld%c (a duration's limits are "
+             "3660000d, 120000m and 10000y)", key, (long long)max, unit);
+    return civic__rb_error(err, CIVIC_E_LIMIT, v->line, v->column, v->offset, msg);
+}
+
 int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *key,
                        bool allow_severity, civic_duration *out)
 {
@@ -177,6 +188,7 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
         return CIVIC_OK;
     }
     if (!civic__duration_parse(v->text, v->len, out)) {
+        if ((rc = civic__rb_duration_limit(v, err, key)) != CIVIC_OK) return rc;
         snprintf(msg, sizeof(msg), "'%s' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
                  "\"end-of-month\", \"end-of-quarter\"%s \"end-of-year\"%s", key,
                  allow_severity ? "," : " or",
@@ -430,6 +442,8 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
         rule->has_publicity = 1;
         if ((rc = civic__rb_string(v, err, "publicity")) != CIVIC_OK) return rc;
         bool parsed = civic__duration_parse(v->text, v->len, &rule->publicity);
+        if (!parsed && (rc = civic__rb_duration_limit(v, err, "publicity")) != CIVIC_OK)
+            return rc;
         if (!parsed || rule->publicity.kind == CIVIC_DUR_FOREVER)
             return civic__rb_at(
                 err, p,

@@ -120,6 +120,7 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
                      int64_t *out);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
+int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);
 int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *key,
                        bool allow_severity, civic_duration *out);
 int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key,

@@ -154,6 +154,7 @@ static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *er
             return CIVIC_OK;
         }
     }
+    if (civic__rb_duration_limit(v, err, "window") != CIVIC_OK) return CIVIC_E_LIMIT;
     if (!civic__duration_parse(v->text, v->len, &t->rolling) ||
         (t->rolling.kind != CIVIC_DUR_DAYS && t->rolling.kind != CIVIC_DUR_MONTHS &&
          t->rolling.kind != CIVIC_DUR_YEARS))

@@ -339,6 +339,26 @@ bool civic__duration_parse(const char *s, size_t n, civic_duration *out)
     return true;
 }
 
+int64_t civic__duration_past_limit(const char *s, size_t n, char *unit)
+{
+    if (n < 2) return 0;
+    static const struct { char unit; int64_t max; } units[] = {
+        { 'd', 3660000 }, { 'm', 120000 }, { 'y', 10000 }
+    };
+    int64_t v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        if (v <= 10000000) v = v * 10 + (s[i] - '0'); /* past every limit: stop growing */
+    }
+    for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+        if (s[n - 1] == units[k].unit && v > units[k].max) {
+            *unit = units[k].unit;
+            return units[k].max;
+        }
+    }
+    return 0;
+}
+
 /* t plus `months` calendar months: the same local time of day on the same
  * day of the month, or the month's last day when it is shorter (31 Jan + 1m
  * = 28/29 Feb; 29 Feb + 1y = 28 Feb). */

@@ -793,6 +793,43 @@ static void names_and_codes_hold_their_byte_limits(void **state)
 
 /* ------------------------------------------------------------ numbers */
 
+/* A duration's N is at most 3,660,000 days, 120,000 months or 10,000
+ * years; one past is CIVIC_E_LIMIT naming the limit (it was CIVIC_E_RULES
+ * with "(N >= 1)", which 3660001d satisfies), wherever a duration goes. */
+static void durations_hold_their_limits_not_more(void **state)
+{
+    (void)state;
+    static const struct { const char *value, *at_most; } cases[] = {
+        { "3660000d", NULL }, { "120000m", NULL }, { "10000y", NULL },
+        { "3660001d", "at most 3660000d" }, { "120001m", "at most 120000m" },
+        { "10001y", "at most 10000y" }, { "99999999999999999999d", "at most 3660000d" },
+    };
+    const char *forms[] = {
+        TEST_SCHEME "[rule.x]\npoints = -1\nvalid = \"%s\"\n",
+        TEST_SCHEME "[rule.x]\npoints = -1\nrepair_after = \"%s\"\n",
+        TEST_SCHEME "[rule.x]\npoints = -1\npublicity = \"%s\"\n",
+        TEST_SCHEME "[rule.x]\npoints = -1\n[[rule.x.change]]\nfrom = \"2024-01-01\"\n"
+                    "valid = \"%s\"\n",
+        "[scheme]\nobjection_window = \"%s\"\n" TEST_GRADES "[rule.x]\npoints = -1\n",
+        TEST_SCHEME "[rule.x]\npoints = 1\n[tier.t]\nrules = \"x\"\nwindow = \"%s\"\n"
+                    "[[tier.t.level]]\nname = \"a\"\nmin = 1\n",
+    };
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char text[1024];
+            snprintf(text, sizeof(text), forms[f], cases[i].value);
+            civic_rules *r = NULL;
+            civic_error err = CIVIC_ERROR_INIT;
+            int rc = civic_rules_parse(&r, text, strlen(text), NULL, &err);
+            int want = cases[i].at_most ? CIVIC_E_LIMIT : CIVIC_OK;
+            if (rc != want || (cases[i].at_most && !strstr(err.message, cases[i].at_most)))
+                fail_msg("%s in form %zu: got %d (%s), expected %d", cases[i].value, f, rc,
+                         err.message, want);
+            civic_rules_free(r);
+        }
+    }
+}
+
 static void points_hold_1e12_not_more(void **state)
 {
     (void)state;
@@ -1319,6 +1356,7 @@ int main(void)
         cmocka_unit_test(schemes_hold_16384_caps_not_more),
         cmocka_unit_test(schemes_hold_256_dimensions_not_more),
         cmocka_unit_test(names_and_codes_hold_their_byte_limits),
+        cmocka_unit_test(durations_hold_their_limits_not_more),
         cmocka_unit_test(points_hold_1e12_not_more),
         cmocka_unit_test(quantities_hold_1e12_units_not_more),
         cmocka_unit_test(redeems_hold_1e12_points_not_more),
