@@ -241,12 +241,13 @@ static const char style[] =
     "small{color:#555}"
     "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
-    ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem}"
+    ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem;min-width:0}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
-    "h1,h2,h3,p,li,figcaption{overflow-wrap:break-word}"
+    "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"
     "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
+    "th,td{overflow-wrap:anywhere}"
     ".wrap{overflow:visible}table{font-size:8pt}"
     "h2,h3{break-after:avoid}a{color:inherit}}";
 
@@ -817,9 +818,9 @@ static void resident_row(const answers_sink *out, const cells *c, const char *su
         put(out, "\" data-entry=\"");
         attr(out, entry);
     }
-    put(out, "\"><td>");
+    put(out, "\"><td class=\"id\">"); /* ids without spaces wrap, not widen the table */
     text(out, subject);
-    put(out, "</td><td>");
+    put(out, "</td><td class=\"id\">");
     text(out, cell_group(c, group));
     put(out, "</td><td>");
 }

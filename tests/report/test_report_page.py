@@ -23,6 +23,15 @@ renders the page in headless Chromium, takes the DOM (--dump-dom) and a PNG
   - Chromium renders it without errors: exit status 0, nothing about the
     page on its standard error, and a PNG of a plausible size and shape.
 
+and, measured in the page as Chromium lays it out (a copy of the page with
+a script that reads the boxes; the page itself has none), at 320 px and
+wider and with the print stylesheet at a sheet's width:
+
+  - nothing runs past the page's right edge and no text is cut off by it or
+    by its box, outside a table that scrolls on its own: a group name of
+    100 letters without a space, a 120-character resident id on a list
+    (which wraps in its cell rather than widen its table).
+
 Standard library only (plus the binding in bindings/python).  Every
 Chromium run has its own fresh profile directory and a time limit; on
 timeout its whole process group is killed.
@@ -885,6 +894,159 @@ def ungrouped_page(tmp):
           "ungrouped: the page says no resident is in a group, without counting a small cell")
 
 
+# ---------------------------------------------------------------- layout as seen
+
+# Measured in the page as Chromium lays it out: a copy of the page gets a
+# script (the page itself has none) that reads the boxes of what a reader
+# sees and writes them, as JSON, into the DOM that --dump-dom prints.
+MEASURE_JS = r"""
+(function () {
+  var W = document.documentElement.getBoundingClientRect().width,
+      out = {width: W, extent: 0, cut: [], charts: []};
+  function box(r) { return {l: r.left, r: r.right, t: r.top, b: r.bottom}; }
+  function textBox(el) {           // the union of the boxes of el's glyphs
+    var range = document.createRange(); range.selectNodeContents(el);
+    var rs = Array.prototype.slice.call(range.getClientRects()).filter(function (r) {
+      return r.width > 0 && r.height > 0; });
+    if (!rs.length) return null;
+    var u = box(rs[0]);
+    rs.forEach(function (r) { u.l = Math.min(u.l, r.left); u.r = Math.max(u.r, r.right);
+                              u.t = Math.min(u.t, r.top); u.b = Math.max(u.b, r.bottom); });
+    u.lineHeight = Math.min.apply(null, rs.map(function (r) { return r.height; }));
+    return u;
+  }
+  function scrolls(el) {           // inside a box that scrolls on its own (a table's .wrap)
+    for (var p = el.parentElement; p; p = p.parentElement) {
+      var s = getComputedStyle(p);
+      if (/auto|scroll/.test(s.overflowX)) return true;
+    }
+    return false;
+  }
+  function visible(el) {           // clipped by no ancestor, nor by the page's edges
+    var b = textBox(el);
+    if (!b) return true;
+    if (b.l < -0.5 || b.r > W + 0.5) return false;
+    for (var p = el.parentElement; p; p = p.parentElement) {
+      var s = getComputedStyle(p);
+      if (p.namespaceURI === "http://www.w3.org/2000/svg" && p.tagName !== "svg") continue;
+      if (s.overflowX !== "visible" || p.tagName === "svg") {
+        var r = p.getBoundingClientRect();
+        if (b.l < r.left - 0.5 || b.r > r.right + 0.5) return false;
+      }
+    }
+    return true;
+  }
+  // every piece of text a reader must see whole, outside a scrolling table
+  var leaves = document.querySelectorAll("body *");
+  for (var i = 0; i < leaves.length; i++) {
+    var el = leaves[i];
+    if (el.closest("title,style,.vh")) continue;
+    if (!scrolls(el)) out.extent = Math.max(out.extent, el.getBoundingClientRect().right);
+    if (el.children.length) continue;
+    if (!el.textContent.trim() || scrolls(el)) continue;
+    if (!visible(el)) out.cut.push(el.textContent.slice(0, 80));
+  }
+  // each chart: its bars, and in reading order the texts beside them
+  // (grade name, count) for every bar
+  document.querySelectorAll("[data-chart]").forEach(function (c) {
+    var texts = [];
+    c.querySelectorAll("*").forEach(function (el) {
+      if (el.children.length || el.closest("title,.vh") || !el.textContent.trim()) return;
+      var b = textBox(el);
+      texts.push({text: el.textContent, box: b, visible: visible(el)});
+    });
+    var bars = [];
+    c.querySelectorAll("rect[data-grade]").forEach(function (r) {
+      bars.push({grade: r.getAttribute("data-grade"), count: r.getAttribute("data-count"),
+                 box: box(r.getBoundingClientRect())});
+    });
+    out.charts.push({chart: c.getAttribute("data-chart"), texts: texts, bars: bars});
+  });
+  // a named resident's cell, against the box its table scrolls in
+  out.residents = [];
+  document.querySelectorAll("tr[data-subject] > td:first-child").forEach(function (td) {
+    var w = td.closest(".wrap");
+    out.residents.push({subject: td.parentElement.getAttribute("data-subject"),
+                        cell: td.getBoundingClientRect().width,
+                        wrap: w ? w.clientWidth : W});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "civic-layout";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+"""
+
+
+def layout(raw, tmp, label, width, printed=False):
+    """The page's layout at a window width (printed: its print stylesheet
+    applied, at a sheet's width): the JSON MEASURE_JS writes.  Headless
+    Chromium keeps its window 500 px wide or more: the page's root is given
+    the width instead, in a window as wide or wider."""
+    page = raw.decode("utf-8")
+    page = page.replace("</style>", "html{width:%dpx}</style>" % width, 1)
+    if printed:   # the print rules on screen: Chromium headless has no print media switch
+        page = page.replace("@media print{", "@media all{")
+    page = page.replace("</body>", "<script>%s</script></body>" % MEASURE_JS)
+    path = os.path.join(tmp, "%s-%d%s.html" % (re.sub(r"\W+", "-", label), width,
+                                               "-print" if printed else ""))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    rc, dom, err = chromium(["--dump-dom", "--window-size=%d,1200" % max(width, 800),
+                             "file://" + path],
+                            tmp, "%s at %d" % (label, width))
+    m = re.search(r'<pre id="civic-layout">(.*?)</pre>', dom.decode("utf-8"), re.S)
+    if not check(rc == 0 and m, "%s at %d: the layout was measured" % (label, width)):
+        return None
+    return json.loads(html.unescape(m.group(1)))
+
+
+def overlap(a, b):
+    return a and b and a["l"] < b["r"] - 0.5 and b["l"] < a["r"] - 0.5 \
+        and a["t"] < b["b"] - 0.5 and b["t"] < a["b"] - 0.5
+
+
+def check_readable(label, got):
+    """Nothing runs past the page's right edge, and every text a reader
+    must see (outside a table that scrolls on its own) is seen whole."""
+    check(got["extent"] <= got["width"] + 0.5,
+          "%s: the page does not scroll sideways (%d px wide in a %d px window)"
+          % (label, got["extent"], got["width"]))
+    check(not got["cut"], "%s: no text cut off by the page's edge or its box: %s"
+          % (label, got["cut"][:3]))
+
+
+def long_names_page(tmp):
+    """A group name of one word too long for the screen, and a 120-character
+    resident on a list: the page still reflows to the window (320, 360 and
+    1000 px) and to a printed sheet, the group's name, its figures and the
+    resident's id seen whole."""
+    group = "Xiangyanghuayuanshequjuminweiyuanhuidiyiwanggegongzuozhan"
+    long_group = ("Xiangyanghuayuan" * 7)[:100]
+    subject = ("Resident" + "0123456789" * 12)[:120]
+    log = "id,subject,type,ts,qty,group\n" + "".join(
+        "e%d%d,s%d%d,recycling,2025-05-01,1,%s\n" % (n, i, n, i, g)
+        for n, g in enumerate((group, long_group)) for i in range(6)) + \
+        "d1,%s,court_defaulter,2025-05-02,,%s\n" % (subject, group)
+    log_path = os.path.join(tmp, "long-names.csv")
+    with open(log_path, "w") as f:
+        f.write(log)
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30", log_path],
+                         check=True, capture_output=True, timeout=60).stdout
+    check(subject.encode() in raw and long_group.encode() in raw,
+          "long names: the page names the long group and the long resident")
+    for width, printed in ((320, False), (360, False), (1000, False), (700, True)):
+        label = "long names at %d%s" % (width, " printed" if printed else "")
+        got = layout(raw, tmp, "long-names", width, printed)
+        if got is None:
+            continue
+        check_readable(label, got)
+        cells = [r for r in got["residents"] if r["subject"] == subject]
+        check(cells and all(r["cell"] <= r["wrap"] + 0.5 for r in cells),
+              "%s: the long resident id wraps in its cell, seen whole without scrolling "
+              "its table: %s" % (label, [(r["cell"], r["wrap"]) for r in cells]))
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -914,6 +1076,7 @@ def main():
         list_times_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
+        long_names_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
             for name in os.listdir(tmp):
