@@ -243,6 +243,10 @@ static const char style[] =
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
     ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem;min-width:0}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
+    ".chart{margin:.3rem 0 0;max-width:30rem}.bars{display:grid;grid-template-columns:fit-content(50%) "
+    "minmax(3rem,1fr) auto;gap:.3rem .5rem;align-items:center;font-size:.85rem}"
+    ".bars svg{display:block;width:100%;height:16px}.gl{overflow-wrap:anywhere}"
+    ".gc{text-align:right;font-variant-numeric:tabular-nums}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"
@@ -712,52 +716,48 @@ static bool any_small_cell(const cells *c, uint64_t min_group)
     return false;
 }
 
-/* About how wide a label is at font-size 13: 8 px a Latin character, 14 a
- * wider one (CJK and the like); enough to keep it clear of its bar. */
-static unsigned label_px(const char *s)
-{
-    unsigned px = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p & 0xc0) != 0x80) px += *p < 0x80 ? 8u : 14u;
-    return px;
-}
-
+/* A group's bar chart: a grid of rows, each the grade's name, its bar (inline
+ * SVG, as long against the column as its count against the largest) and its
+ * count.  The name is HTML text in a column of its own, so the browser sizes
+ * it: it is never under its bar or its count whatever its glyphs (wide
+ * capitals, CJK, emoji, combining marks), and a long one wraps, between
+ * words or, for a name without spaces, anywhere -- shown whole, never cut.
+ * The rows are hidden from assistive technology: the caption says the same,
+ * figures and all. */
 static void chart(const answers_sink *out, const civic_groups *g, const civic_group_stats *s)
 {
     size_t ng = civic_groups_grade_count(g);
     uint64_t top = 1;
-    unsigned bar_x = 70; /* the built-in grades' labels fit; longer names push the bars */
-    for (size_t k = 0; k < ng; k++) {
+    for (size_t k = 0; k < ng; k++)
         if (s->grade_counts[k] > top) top = s->grade_counts[k];
-        unsigned px = label_px(civic_groups_grade_name(g, k)) + 6u;
-        if (px > bar_x) bar_x = px;
-    }
-    unsigned h = 22u * (unsigned)ng + 4u, width = bar_x + 250u;
-    putf(out, "<svg role=\"img\" viewBox=\"0 0 %u %u\" width=\"%u\" height=\"%u\" "
-              "data-chart=\"", width, h, width, h);
+    put(out, "<figure class=\"chart\" data-chart=\"");
     attr(out, s->path);
-    put(out, "\"><title>Grades in ");
+    put(out, "\"><figcaption class=\"vh\">Grades in ");
     text(out, s->path[0] ? s->path : "all groups");
     for (size_t k = 0; k < ng; k++) { /* the figures too, for whoever cannot see the bars */
         put(out, k ? ", " : ": ");
         text(out, civic_groups_grade_name(g, k));
         putf(out, " %" PRIu64, s->grade_counts[k]);
     }
-    put(out, "</title>\n");
+    put(out, "</figcaption>\n<div class=\"bars\" aria-hidden=\"true\">\n");
     for (size_t k = 0; k < ng; k++) {
-        unsigned y = 22u * (unsigned)k + 2u;
-        unsigned w = (unsigned)(200 * s->grade_counts[k] / top);
-        putf(out, "<text x=\"0\" y=\"%u\" font-size=\"13\">", y + 14);
+        uint64_t n = s->grade_counts[k];
+        /* hundredths of a percent of the bar column; 0 is a sliver of 1 px */
+        unsigned w = (unsigned)(n > UINT64_MAX / 10000u ? n / (top / 10000u) : 10000u * n / top);
+        put(out, "<span class=\"gl\">");
         text(out, civic_groups_grade_name(g, k));
-        putf(out, "</text><rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"16\" fill=\"#3b6ea8\" "
-                  "data-group=\"", bar_x, y, w ? w : 1);
+        put(out, "</span><svg width=\"100%\" height=\"16\" focusable=\"false\"><rect x=\"0\" "
+                 "y=\"0\" ");
+        if (w) putf(out, "width=\"%u.%02u%%\"", w / 100u, w % 100u);
+        else put(out, "width=\"1\"");
+        put(out, " height=\"16\" fill=\"#3b6ea8\" data-group=\"");
         attr(out, s->path);
         put(out, "\" data-grade=\"");
         attr(out, civic_groups_grade_name(g, k));
-        putf(out, "\" data-count=\"%" PRIu64 "\"/><text x=\"%u\" y=\"%u\" font-size=\"13\">%" PRIu64
-                  "</text>\n", s->grade_counts[k], bar_x + 6 + w, y + 14, s->grade_counts[k]);
+        putf(out, "\" data-count=\"%" PRIu64 "\"/></svg><span class=\"gc\">%" PRIu64 "</span>\n",
+             n, n);
     }
-    put(out, "</svg>\n");
+    put(out, "</div></figure>\n");
 }
 
 static void groups_section(const answers_sink *out, const civic_groups *g, uint64_t ungrouped,

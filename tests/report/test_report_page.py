@@ -31,6 +31,10 @@ wider and with the print stylesheet at a sheet's width:
     by its box, outside a table that scrolls on its own: a group name of
     100 letters without a space, a 120-character resident id on a list
     (which wraps in its cell rather than widen its table).
+  - every grade's name in a chart is there whole, beside its bar and its
+    count, its glyphs under neither and clipped by nothing, at a readable
+    size: wide capitals (W, M), 120 W's, CJK, emoji, combining marks, a long
+    name with spaces.
 
 Standard library only (plus the binding in bindings/python).  Every
 Chromium run has its own fresh profile directory and a time limit; on
@@ -265,7 +269,8 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
     check(raw.count("<table") == raw.count("<thead>"), "%s: every table has a <thead>" % label)
     for g in set(want_groups) - small:
         figures = ", ".join("%s %d" % (k, want_bars.get((g, k), 0)) for k in grades)
-        check("<title>Grades in %s: %s</title>" % (html.escape(g or "all groups"), figures) in raw,
+        check('<figcaption class="vh">Grades in %s: %s</figcaption>'
+              % (html.escape(g or "all groups"), figures) in raw,
               "%s: the chart of %r is named with its figures (%s)" % (label, g, figures))
     check(page.ungrouped == want_ungrouped, "%s: the page counts %s residents in no group, wanted %s"
           % (label, page.ungrouped, want_ungrouped))
@@ -1016,6 +1021,71 @@ def check_readable(label, got):
           % (label, got["cut"][:3]))
 
 
+CHART_GRADES = ["OUTSTANDING MEMBER WITH HONOURS", "MUST WORK WITH THE GRID WORKER",
+                "W" * 120, "\u4f18\u79c0\u5c45\u6c11\u8363\u8a89\u79f0\u53f7\u83b7\u5f97\u8005",
+                "\U0001f3c5\U0001f3c5 gold \U0001f468\u200d\U0001f469\u200d\U0001f467",
+                "Z\u0301\u0330\u0308a\u0303\u0324l\u030c\u0331g\u0302o\u0327 marks",
+                "a very long grade name, " * 8 + "end", "B"]
+
+
+def chart_layout_page(tmp):
+    """A grade's name beside its bar is seen whole, never under its bar or
+    its count, whatever its text: the wide capitals of a report (W, M; the
+    two grades alone), then 120 W's, CJK, emoji, combining marks, a long
+    name with spaces; at 320, 800 and 1280 px and in print."""
+    for case, grades in (("chart-caps", CHART_GRADES[:2]), ("chart", CHART_GRADES)):
+        chart_layout(tmp, case, grades)
+
+
+def chart_layout(tmp, case, grades):
+    rules = "[scheme]\nbase = 1000\n" + "".join(
+        '[[grade]]\nname = "%s"\n%s' % (g, "min = %d\n" % (1000 + 10 * (len(grades) - 2 - k))
+                                        if k < len(grades) - 1 else "")
+        for k, g in enumerate(grades)) + "[rule.v]\npoints = 1\nper = \"unit\"\n"
+    log = "id,subject,type,ts,qty,group\n" + "".join(
+        "e%d,s%d,v,2022-01-01,%d,north\n" % (i, i, 10 * (i % len(grades)) + 1)
+        for i in range(3 * len(grades)))
+    rules_path, log_path = write_case(tmp, case, rules, log)
+    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "-t", "2022-06-01", log_path],
+                         check=True, capture_output=True, timeout=60).stdout
+    for width, printed in ((320, False), (800, False), (1280, False), (700, True)):
+        label = "%s at %d%s" % (case, width, " printed" if printed else "")
+        got = layout(raw, tmp, case, width, printed)
+        if got is None:
+            continue
+        check_readable(label, got)
+        check(len(got["charts"]) == 1, "%s: one chart" % label)
+        for c in got["charts"]:
+            bars, texts = c["bars"], c["texts"]
+            check([b["grade"] for b in bars] == grades, "%s: a bar for every grade: %s"
+                  % (label, [b["grade"][:20] for b in bars]))
+            for k, bar in enumerate(bars):
+                name, count = (texts[2 * k:2 * k + 2] + [None, None])[:2]
+                if not check(name and count and name["text"] == bar["grade"]
+                             and count["text"].strip() == bar["count"],
+                             "%s: the name %r whole and the count %s beside bar %d (%r, %r)"
+                             % (label, bar["grade"][:20], bar["count"], k,
+                                name and name["text"][:20], count and count["text"])):
+                    continue
+                check(name["visible"] and count["visible"],
+                      "%s: %r and its count are seen whole, not clipped by the chart"
+                      % (label, bar["grade"][:20]))
+                check(not overlap(name["box"], bar["box"]) and
+                      not overlap(name["box"], count["box"]),
+                      "%s: %r is not under its bar or its count (%s, %s, %s)"
+                      % (label, bar["grade"][:20], name["box"], bar["box"], count["box"]))
+                check(not overlap(count["box"], bar["box"]),
+                      "%s: the count of %r is not under its bar" % (label, bar["grade"][:20]))
+                for other in texts:
+                    if other is not name and other is not count:
+                        check(not overlap(name["box"], other["box"]),
+                              "%s: %r does not run into %r" % (label, bar["grade"][:20],
+                                                               other["text"][:20]))
+                check(name["box"]["lineHeight"] >= 12,
+                      "%s: %r is written at a readable size (%.1f px lines)"
+                      % (label, bar["grade"][:20], name["box"]["lineHeight"]))
+
+
 def long_names_page(tmp):
     """A group name of one word too long for the screen, and a 120-character
     resident on a list: the page still reflows to the window (320, 360 and
@@ -1076,6 +1146,7 @@ def main():
         list_times_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
+        chart_layout_page(tmp)
         long_names_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
