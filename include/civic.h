@@ -149,7 +149,10 @@ typedef struct civic_error {
 
 /** Memory functions with a context pointer.  Sizes are passed back on
  *  realloc and free, so pool and arena allocators are easy to write.  A NULL
- *  civic_allocator * means the C library's malloc/realloc/free.  The hooks
+ *  civic_allocator * means the C library's malloc/realloc/free, and so does
+ *  one whose malloc_fn, realloc_fn or free_fn is NULL: the three hooks are
+ *  used together or not at all (an engine given such an allocator still
+ *  defaults to one thread, as with any allocator).  The hooks
  *  must be thread-safe when one allocator serves several threads.  This
  *  struct is frozen: it will never grow (a richer interface would be a new
  *  struct with a version field). */
