@@ -436,9 +436,27 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
         uint32_t g = 0;
         while (g < r->grade_count && !civic__rb_key_is(item, n, r->grades[g].name)) g++;
         if (g == r->grade_count) {
-            char shown[64];
+            char shown[64], whole[64];
             civic__excerpt(shown, sizeof(shown), item, n);
-            snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this scheme", shown);
+            int len = snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this "
+                               "scheme", shown);
+            /* a grade whose name holds a ';' that splits here: say why */
+            for (uint32_t k = 0; k < r->grade_count; k++) {
+                const char *name = r->grades[k].name, *seg = name, *stop;
+                if (!strchr(name, ';')) continue;
+                bool part = false;
+                for (; !part; seg = stop + 1) {
+                    stop = strchr(seg, ';');
+                    size_t sn = stop ? (size_t)(stop - seg) : strlen(seg);
+                    part = sn == n && memcmp(seg, item, n) == 0;
+                    if (!stop) break;
+                }
+                if (!part) continue;
+                civic__excerpt(whole, sizeof(whole), name, strlen(name));
+                snprintf(msg + len, sizeof(msg) - (size_t)len, " (the grade \"%s\" cannot be "
+                         "named here, as ';' separates the names: rename it)", whole);
+                break;
+            }
             return civic__rb_at(err, x->at[2], msg);
         }
         if (m->grades & UINT64_C(1) << g) {

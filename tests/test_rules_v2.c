@@ -767,6 +767,20 @@ static void the_scheme_its_caps_classes_tiers_and_measures_are_described(void **
     civic_rules_free(r);
 }
 
+/* A grade may hold a ';', which separates the names of a measure's
+ * 'grades': such a grade cannot be named there, and the message says so (it
+ * named a grade "A" the file never wrote, and no more). */
+static void a_grade_with_a_semicolon_cannot_be_named_by_a_measure(void **state)
+{
+    (void)state;
+    fails_at("[[grade]]\nname = \"A;B\"\nmin = 10\n[[grade]]\nname = \"C\"\n"
+             "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"A;B\"\n",
+             10, 10, "'grades': \"A\" is not a grade of this scheme (the grade \"A;B\" cannot "
+             "be named here, as ';' separates the names: rename it)");
+    fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"Z\"\n",
+             7, 10, "'grades': \"Z\" is not a grade of this scheme");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -787,6 +801,7 @@ int main(void)
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
+        cmocka_unit_test(a_grade_with_a_semicolon_cannot_be_named_by_a_measure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
