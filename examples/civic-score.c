@@ -1027,12 +1027,30 @@ typedef struct progress progress;
 static void progress_hold(progress *p);
 static void progress_release(progress *p);
 
+/* The lines of one file that one load of --compare --lenient rejected: for a
+ * reason of their own, or as a conflict with another line (whose report
+ * waits until it is known whether the line stays bad). */
+typedef struct reject_log {
+    line_set own;        /* bad in themselves: reported as they come */
+    line_set conflict;   /* an event id seen before with other fields */
+    char **held;         /* conflict[k]'s report, not yet made */
+} reject_log;
+
+static void reject_log_free(reject_log *r)
+{
+    for (size_t k = 0; r->held && k < r->conflict.n; k++) free(r->held[k]);
+    free(r->held);
+    free(r->own.line);
+    free(r->conflict.line);
+    memset(r, 0, sizeof(*r));
+}
+
 typedef struct reject_ctx {
     progress *prog;      /* the progress line, cleared before a report */
     const char *name;
     uint64_t count;
     bool quiet;          /* already reported (the second load of --compare --lenient) */
-    line_set *lines;     /* optional: the lines rejected, in order */
+    reject_log *log;     /* optional: the lines rejected, in order */
     const line_set *reported; /* optional: lines reported already (under the current
                                  scheme), not reported or counted again */
 } reject_ctx;
@@ -1040,7 +1058,29 @@ typedef struct reject_ctx {
 static int on_reject(void *payload, const civic_error *err)
 {
     reject_ctx *ctx = payload;
-    if (ctx->lines && !line_set_add(ctx->lines, err->line)) return 1; /* out of memory */
+    if (ctx->log && err->code == CIVIC_E_CONFLICT) { /* held: reported if it stays bad */
+        reject_log *r = ctx->log;
+        size_t cap = r->conflict.cap;
+        if (!line_set_add(&r->conflict, err->line)) return 1; /* out of memory */
+        if (r->conflict.cap != cap) {
+            char **grown = realloc(r->held, r->conflict.cap * sizeof(*grown));
+            if (!grown) {
+                r->conflict.n--;
+                return 1;
+            }
+            r->held = grown;
+        }
+        size_t len = strlen(ctx->name) + strlen(err->message) + sizeof(": skipped: ");
+        char *text = malloc(len);
+        if (!text) {
+            r->conflict.n--;
+            return 1;
+        }
+        snprintf(text, len, "%s: skipped: %s", ctx->name, err->message);
+        r->held[r->conflict.n - 1] = text;
+        return 0;
+    }
+    if (ctx->log && !line_set_add(&ctx->log->own, err->line)) return 1; /* out of memory */
     if (ctx->quiet || (ctx->reported && line_set_has(ctx->reported, err->line))) return 0;
     ctx->count++;
     progress_hold(ctx->prog);
@@ -1331,12 +1371,12 @@ static bool named_in(int rc, const civic_error *err, const char *path)
 }
 
 /* Load one input into e.  data: the input in memory (standard input for
- * --compare, or a file's filtered text), else read from path.  lines: where
- * to note rejected lines; quiet: do not report them again; reported: the
+ * --compare, or a file's filtered text), else read from path.  log: where
+ * to note rejected lines, conflicts held unreported; quiet: do not report them again; reported: the
  * lines reported already, not to report again. */
 static int load_input(civic_engine *e, const char *path, const char *under, const char *data,
                       size_t len, bool lenient, bool show_progress, uint64_t *skipped,
-                      line_set *lines, bool quiet, const line_set *reported)
+                      reject_log *log, bool quiet, const line_set *reported)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
@@ -1356,7 +1396,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     }
     progress prog;
     memset(&prog, 0, sizeof(prog)); /* off until progress_start */
-    reject_ctx ctx = { &prog, label, 0, quiet, lines, reported };
+    reject_ctx ctx = { &prog, label, 0, quiet, log, reported };
     opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
     opts.on_reject = on_reject;
     opts.payload = &ctx;
@@ -1833,93 +1873,169 @@ static const char *current_scheme(const options *o)
     return o->rules_path ? o->rules_path : "the built-in scheme";
 }
 
+/* Into d (empty, sorted): the lines of a and b (sorted), with both (true) or
+ * in one only (false).  False when out of memory. */
+static bool line_set_merge(line_set *d, const line_set *a, const line_set *b, bool both)
+{
+    size_t i = 0, j = 0;
+    while (i < a->n || j < b->n) {
+        uint64_t x = j == b->n || (i < a->n && a->line[i] <= b->line[j]) ? a->line[i] : b->line[j];
+        bool in_a = i < a->n && a->line[i] == x, in_b = j < b->n && b->line[j] == x;
+        i += in_a;
+        j += in_b;
+        if ((both || in_a != in_b) && !line_set_add(d, x)) return false;
+    }
+    return true;
+}
+
+/* d becomes d with the lines of add (all sorted); false when out of memory. */
+static bool line_set_join(line_set *d, const line_set *add)
+{
+    line_set u = { NULL, 0, 0 };
+    if (!line_set_merge(&u, d, add, true)) {
+        free(u.line);
+        return false;
+    }
+    free(d->line);
+    *d = u;
+    return true;
+}
+
+/* Report the held conflicts of r whose lines are in none of the skip sets
+ * (reported for another reason, or already); the count goes to *skipped. */
+static void report_held(const reject_log *r, const line_set *skip1, const line_set *skip2,
+                        const line_set *only, uint64_t *skipped)
+{
+    for (size_t k = 0; k < r->conflict.n; k++) {
+        uint64_t line = r->conflict.line[k];
+        if (line_set_has(skip1, line) || (skip2 && line_set_has(skip2, line))) continue;
+        if (only && !line_set_has(only, line)) continue;
+        complain("%s", r->held[k]);
+        ++*skipped;
+    }
+}
+
 /* --compare --lenient: a line bad under one scheme only is left out under
- * both, so the two columns score the same events.  The first load reports
- * and notes each side's bad lines; when they differ for some file, both
- * engines are loaded again with those lines of that file blanked out. */
+ * both, so the two columns score the same events, and the lines kept do not
+ * depend on their order.  A line is bad in itself (an unknown type, a bad
+ * field), or as a conflict with another line, which depends on what else was
+ * kept: so the lines bad in themselves under either scheme are left out
+ * first, and only then are conflicts judged among the lines that remain, as
+ * a plain --lenient run of either scheme judges them (the earlier line of a
+ * conflicting pair is kept).  The first load reports each side's lines bad in
+ * themselves and holds back conflicts; when the two sides rejected other
+ * lines, both engines are loaded again without the lines bad in themselves,
+ * and conflicts are judged afresh (once more, rarely: a conflict under one
+ * scheme only, two times that are one instant under one utc_offset only). */
 static int load_compared_leniently(const options *o, civic_engine **e, civic_engine **next,
                                    const char *const *bufs, const size_t *lens,
                                    bool show_progress, uint64_t *skipped)
 {
     int status = 0, n = o->file_count;
-    line_set *now = calloc((size_t)n + 1, sizeof(*now)), *then = calloc((size_t)n + 1, sizeof(*then));
-    bool differ = false;
-    if (!now || !then) status = EXIT_INPUT;
-    for (int i = 0; status == 0 && i < n; i++) {
-        status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i], true,
-                            show_progress, skipped, &now[i], false, NULL);
-        if (status == 0)
-            status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i], true,
-                                show_progress, skipped, &then[i], false, &now[i]);
-        differ = differ || !line_set_equal(&now[i], &then[i]);
-    }
-    if (status == 0 && differ) {
-        civic_engine_free(*e);
-        civic_engine_free(*next);
-        *e = *next = NULL;
-        status = new_engine(o->rules_path, e);
-        if (status == 0) status = new_engine(o->compare, next);
-    }
-    for (int i = 0; status == 0 && differ && i < n; i++) {
-        const char *path = o->files[i];
-        if (line_set_equal(&now[i], &then[i])) { /* as before, already reported */
-            status = load_input(*e, path, current_scheme(o), bufs[i], lens[i], true, false,
-                                skipped, NULL, true, NULL);
+    reject_log *now = calloc((size_t)n + 1, sizeof(*now)), *then = calloc((size_t)n + 1, sizeof(*then));
+    line_set *drop = calloc((size_t)n + 1, sizeof(*drop)); /* left out under both */
+    size_t *once = calloc((size_t)n + 1, sizeof(*once));   /* of those, bad under one only */
+    bool oom = !now || !then || !drop || !once;
+    if (oom) status = EXIT_INPUT;
+    for (int pass = 0; status == 0; pass++) {
+        if (pass > 0) {
+            civic_engine_free(*e);
+            civic_engine_free(*next);
+            *e = *next = NULL;
+            status = new_engine(o->rules_path, e);
+            if (status == 0) status = new_engine(o->compare, next);
+        }
+        for (int i = 0; status == 0 && i < n; i++) {
+            const char *path = o->files[i];
+            reject_log_free(&now[i]);
+            reject_log_free(&then[i]);
+            const char *data = bufs[i];
+            size_t len = lens[i];
+            char *raw = NULL, *kept = NULL;
+            if (drop[i].n) { /* those lines blanked: every other keeps its number */
+                raw = bufs[i] ? NULL : read_file(path, &len);
+                const char *text = bufs[i] ? bufs[i] : raw;
+                if (!text) {
+                    complain("%s: cannot read: %s", path, strerror(errno));
+                    status = EXIT_INPUT;
+                    break;
+                }
+                uint32_t format = format_of_name(path);
+                if (format == CIVIC_FORMAT_AUTO) format = log_format_of(text, len);
+                kept = without_lines(text, len, format != CIVIC_FORMAT_JSONL, &drop[i], &len);
+                free(raw);
+                if (!kept) {
+                    oom = true;
+                    status = EXIT_INPUT;
+                    break;
+                }
+                data = kept;
+            }
+            bool show = show_progress && pass == 0;
+            status = load_input(*e, path, current_scheme(o), data, len, true, show, skipped,
+                                &now[i], false, NULL);
             if (status == 0)
-                status = load_input(*next, path, o->compare, bufs[i], lens[i], true, false,
-                                    skipped, NULL, true, NULL);
-            continue;
+                status = load_input(*next, path, o->compare, data, len, true, show, skipped,
+                                    &then[i], false, &now[i].own);
+            free(kept);
         }
-        /* both sides' bad lines, merged in order */
-        line_set both = { NULL, 0, 0 };
-        size_t a = 0, b = 0, once = 0;
-        while (status == 0 && (a < now[i].n || b < then[i].n)) {
-            uint64_t x = b == then[i].n || (a < now[i].n && now[i].line[a] <= then[i].line[b])
-                             ? now[i].line[a] : then[i].line[b];
-            bool in_a = a < now[i].n && now[i].line[a] == x, in_b = b < then[i].n && then[i].line[b] == x;
-            a += in_a;
-            b += in_b;
-            once += in_a != in_b;
-            if (!line_set_add(&both, x)) status = EXIT_INPUT;
+        if (status != 0) break;
+        /* the same lines rejected on both sides: both engines hold the same events */
+        bool differ = false, own_differ = false;
+        for (int i = 0; i < n; i++) {
+            line_set a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
+            if (!line_set_merge(&a, &now[i].own, &now[i].conflict, true) ||
+                !line_set_merge(&b, &then[i].own, &then[i].conflict, true))
+                oom = true;
+            differ = differ || !line_set_equal(&a, &b);
+            own_differ = own_differ || !line_set_equal(&now[i].own, &then[i].own);
+            free(a.line);
+            free(b.line);
         }
-        size_t raw_len = lens[i], kept_len = 0;
-        char *raw = bufs[i] ? NULL : read_file(path, &raw_len);
-        const char *text = bufs[i] ? bufs[i] : raw;
-        if (status == 0 && !text) {
-            complain("%s: cannot read: %s", path, strerror(errno));
+        if (oom) {
             status = EXIT_INPUT;
+            break;
         }
-        char *kept = NULL;
-        if (status == 0) {
-            uint32_t format = format_of_name(path);
-            if (format == CIVIC_FORMAT_AUTO) format = log_format_of(text, raw_len);
-            bool jsonl = format == CIVIC_FORMAT_JSONL;
-            kept = without_lines(text, raw_len, !jsonl, &both, &kept_len);
-            if (!kept) status = EXIT_INPUT;
+        for (int i = 0; i < n; i++) {
+            line_set one = { NULL, 0, 0 };
+            if (!differ || own_differ) {
+                /* lines bad in themselves under one scheme only */
+                if (!line_set_merge(&one, &now[i].own, &then[i].own, false)) oom = true;
+                once[i] += one.n;
+                if (!differ) { /* the last load: its conflicts stand */
+                    report_held(&now[i], &then[i].own, NULL, NULL, skipped);
+                    report_held(&then[i], &now[i].own, &now[i].conflict, NULL, skipped);
+                }
+            } else {
+                /* conflicts under one scheme only: final, reported now */
+                if (!line_set_merge(&one, &now[i].conflict, &then[i].conflict, false)) oom = true;
+                report_held(&now[i], &then[i].conflict, NULL, &one, skipped);
+                report_held(&then[i], &now[i].conflict, NULL, &one, skipped);
+                once[i] += one.n;
+                if (!line_set_join(&drop[i], &one)) oom = true;
+            }
+            free(one.line);
+            if (differ && (!line_set_join(&drop[i], &now[i].own) ||
+                           !line_set_join(&drop[i], &then[i].own)))
+                oom = true;
+            if (!differ && once[i])
+                complain("%s: %zu line%s bad under one scheme only %s left out under both",
+                         strcmp(o->files[i], "-") == 0 ? "<stdin>" : o->files[i], once[i],
+                         once[i] == 1 ? "" : "s", once[i] == 1 ? "is" : "are");
         }
-        if (status == 0) {
-            complain("%s: %zu line%s bad under one scheme only %s left out "
-                     "under both", strcmp(path, "-") == 0 ? "<stdin>" : path, once,
-                     once == 1 ? "" : "s", once == 1 ? "is" : "are");
-            /* nothing left should be bad; if anything is, it is reported */
-            status = load_input(*e, path, current_scheme(o), kept, kept_len, true, false,
-                                skipped, NULL, false, NULL);
-            if (status == 0)
-                status = load_input(*next, path, o->compare, kept, kept_len, true, false, skipped,
-                                    NULL, false, NULL);
-        }
-        if (status == EXIT_INPUT && !kept && text) fprintf(stderr, "civic-score: out of memory\n");
-        free(kept);
-        free(raw);
-        free(both.line);
+        if (oom) status = EXIT_INPUT;
+        if (!differ) break;
     }
-    for (int i = 0; now && then && i < n; i++) {
-        free(now[i].line);
-        free(then[i].line);
+    for (int i = 0; now && then && drop && i < n; i++) {
+        reject_log_free(&now[i]);
+        reject_log_free(&then[i]);
+        free(drop[i].line);
     }
-    if ((!now || !then) && status == EXIT_INPUT) fprintf(stderr, "civic-score: out of memory\n");
+    if (oom) fprintf(stderr, "civic-score: out of memory\n");
     free(now);
     free(then);
+    free(drop);
+    free(once);
     return status;
 }
 

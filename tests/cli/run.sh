@@ -425,5 +425,50 @@ at = {cells(r[:r.index(" g ") + 1]) for r in rows}
 assert len(rows) == 7 and len(at) == 1, (rows, at)
 ' "$T/out"; then ok; else bad "table columns with zero-width, combining and wide characters: $(cat "$T/out" "$T/err")"; fi
 
+# --compare --lenient keeps the same lines whatever their order: a line bad
+# under one scheme only for a reason of its own is left out first, and only
+# then are conflicts judged (by hand: e1 twice, as a dog and as a fine; dog is
+# no type of nodog.toml, so the dog line goes and the fine stays, -10 under
+# both).  Order a dropped both lines: the fine conflicted with the dog under
+# cur.toml.  Across files too, and a conflict valid under both keeps the
+# earlier line, as a plain --lenient run does (e2: the fine, not the donation).
+printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\n[rule.donation]\npoints = 10\n[rule.dog]\npoints = -20\n' >"$T/cur.toml"
+grep -v dog "$T/cur.toml" | sed '$d' >"$T/nodog.toml"
+printf 'id,subject,type,ts\n' >"$T/f1-a.csv"; cp "$T/f1-a.csv" "$T/f1-b.csv"; cp "$T/f1-a.csv" "$T/f1-dog.csv"
+cp "$T/f1-a.csv" "$T/f1-fine.csv"
+printf 'e1,s1,dog,2022-03-01\ne1,s1,fine,2022-03-01\n' >>"$T/f1-a.csv"
+printf 'e1,s1,fine,2022-03-01\ne1,s1,dog,2022-03-01\n' >>"$T/f1-b.csv"
+printf 'e1,s1,dog,2022-03-01\ne2,s2,fine,2022-03-01\n' >>"$T/f1-dog.csv"
+printf 'e2,s2,donation,2022-03-01\ne1,s1,fine,2022-03-01\n' >>"$T/f1-fine.csv"
+printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,,990.00,A,990.00,A,0.00\n' >"$T/f1-want.csv"
+printf 's2,,990.00,A,990.00,A,0.00\n' | cat "$T/f1-want.csv" - >"$T/f1-want2.csv"
+unknown="field 'type': unknown type (not a rule code, revoke, repair, redeem, object, dismiss or correct) \"dog\""
+conflict() { printf 'civic-score: %s (under %s): skipped: line %s, column 1: event id "%s" was seen before with a different type\n' "$T/$1" "$T/cur.toml" $2 $3; }
+nodog() { printf 'civic-score: %s (under %s): skipped: line %s, column 7: %s\n' "$T/$1" "$T/nodog.toml" $2 "$unknown"; }
+left() { printf 'civic-score: %s: 1 line bad under one scheme only is left out under both\n' "$T/$1"; }
+f1_check() { # NAME WANT-CSV FILES...: the error output is in $T/err-want
+    name=$1; want=$2; shift 2
+    "$CLI" -r "$T/cur.toml" --compare "$T/nodog.toml" --lenient -f csv "$@" >"$T/out" 2>"$T/err"; rc=$?
+    if [ $rc -eq 0 ] && cmp -s "$T/out" "$want" && cmp -s "$T/err" "$T/err-want"; then ok; else
+        bad "compare-lenient $name: exit $rc: $(cat "$T/out" "$T/err")"; fi
+}
+{ nodog f1-a.csv 2; left f1-a.csv; echo "civic-score: 1 bad line skipped"; } >"$T/err-want"
+f1_check "order a" "$T/f1-want.csv" "$T/f1-a.csv"
+{ nodog f1-b.csv 3; left f1-b.csv; echo "civic-score: 1 bad line skipped"; } >"$T/err-want"
+f1_check "order b" "$T/f1-want.csv" "$T/f1-b.csv"
+{ nodog f1-dog.csv 2; left f1-dog.csv; conflict f1-fine.csv 2 e2; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
+f1_check "dog file first" "$T/f1-want2.csv" "$T/f1-dog.csv" "$T/f1-fine.csv"
+printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,,990.00,A,990.00,A,0.00\ns2,,1010.00,A,1010.00,A,0.00\n' >"$T/f1-want3.csv"
+{ nodog f1-dog.csv 2; conflict f1-dog.csv 3 e2; left f1-dog.csv; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
+f1_check "fine file first" "$T/f1-want3.csv" "$T/f1-fine.csv" "$T/f1-dog.csv"
+printf 'id,subject,type,ts\ne2,s2,fine,2022-03-01\ne1,s1,dog,2022-03-01\ne2,s2,donation,2022-03-01\ne1,s1,fine,2022-03-01\n' >"$T/f1-c.csv"
+"$CLI" -r "$T/cur.toml" --compare "$T/nodog.toml" --lenient -f csv "$T/f1-c.csv" >"$T/out" 2>"$T/err"; rc=$?
+{ printf 'civic-score: %s (under %s): skipped: line 3, column 7: %s\n' "$T/f1-c.csv" "$T/nodog.toml" "$unknown"
+  printf 'civic-score: %s (under %s): skipped: line 4, column 1: event id "e2" was seen before with a different type\n' "$T/f1-c.csv" "$T/cur.toml"
+  printf 'civic-score: %s: 1 line bad under one scheme only is left out under both\n' "$T/f1-c.csv"
+  printf 'civic-score: 2 bad lines skipped\n'; } >"$T/err-want"
+if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/f1-want2.csv" && cmp -s "$T/err" "$T/err-want"; then ok; else
+    bad "compare-lenient: a conflict under both keeps the earlier line: exit $rc: $(cat "$T/out" "$T/err")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
