@@ -1406,8 +1406,8 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
         progress_start(&prog, show_progress, use_stdin ? "standard input" : path, NULL);
         rc = civic_engine_load(e, data, len, &opts, &report, &err);
         progress_stop(&prog);
-    } else if (use_stdin) {
-        progress_start(&prog, show_progress, "standard input", NULL);
+    } else if (use_stdin) { /* from a terminal the wait is for the user: no line over the typing */
+        progress_start(&prog, show_progress && !isatty(STDIN_FILENO), "standard input", NULL);
         rc = load_stream(e, STDIN_FILENO, "<stdin>", &opts, &report, &err);
         progress_stop(&prog);
         if (rc == -1) return EXIT_INPUT;
@@ -1416,7 +1416,7 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
         int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO: waits for its writer, as cat does */
         if (fd >= 0 && fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) ||
                                                 S_ISSOCK(st.st_mode))) {
-            progress_start(&prog, show_progress, path, NULL);
+            progress_start(&prog, show_progress && !isatty(fd), path, NULL); /* as standard input */
             rc = load_stream(e, fd, path, &opts, &report, &err);
             progress_stop(&prog);
             close(fd);

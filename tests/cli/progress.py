@@ -5,10 +5,12 @@ expected, then erased) and once with a pipe (none expected); then with a bad
 line under --lenient: its report starts on a line of its own, the progress
 line wiped first (it was written at the end of it, and stayed).
 usage: python3 tests/cli/progress.py build/civic-score RULES.toml EVENTS.csv"""
+import fcntl
 import os
 import pty
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -65,4 +67,50 @@ if rc3 != 0 or report not in err3 or b"\r\x1b[K" + report not in err3 \
         or b"loading standard input ... 1 s" not in err3:
     print("a report under the progress line: rc=%d stderr=%r" % (rc3, err3))
     ok = False
+
+
+def typed(argv):
+    """Run with one pseudo-terminal as standard input, output and error,
+    type a log slowly, end it with ^D: what the terminal showed."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                         start_new_session=True,  # the pty becomes its controlling tty: /dev/tty
+                         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(slave)
+    shown = b""
+
+    def drain(until):
+        nonlocal shown
+        import select
+        while time.time() < until:
+            r, _, _ = select.select([master], [], [], 0.05)
+            if r:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                shown += chunk
+    os.write(master, b"id,subject,type,ts\n")
+    drain(time.time() + 2.5)
+    os.write(master, b"e1,s1,fine,2022-01-01\n")
+    drain(time.time() + 0.3)
+    os.write(master, b"\x04")
+    drain(time.time() + 0.3)
+    if p.poll() is None:  # (the reader asks once more after the first end of file)
+        os.write(master, b"\x04")
+    p.wait(timeout=10)
+    drain(time.time() + 0.3)
+    os.close(master)
+    return p.returncode, shown
+
+
+# the input is itself a terminal: the wait is for the user, and a progress
+# line would be drawn over what is typed (standard input, or a named tty)
+for argv in ([cli, "-r", rules, "-f", "csv"], [cli, "-r", rules, "-f", "csv", "/dev/tty"]):
+    rc4, shown = typed(argv)
+    if rc4 != 0 or b"loading" in shown or b"\r" + b"civic" in shown or b"s1," not in shown:
+        print("progress while a terminal is read (%s): rc=%s shown=%r" % (argv[-1], rc4, shown))
+        ok = False
 sys.exit(0 if ok else 1)
