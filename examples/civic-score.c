@@ -1589,8 +1589,11 @@ static int parse_options(int argc, char **argv, options *o)
             if (!parse_count(v, 64, &n)) return usage_error("--groups needs a depth 0..64, not '%s'", v);
             o->groups = (long)n;
             break;
-        case OPT_TOP:
-            if (!parse_count(v, UINT64_MAX, &n) || n == 0)
+        case OPT_TOP: /* a number past any count means all: it saturates */
+            if (v && v[0] >= '0' && v[0] <= '9' && strspn(v, "0123456789") == strlen(v) &&
+                !parse_count(v, UINT64_MAX, &n))
+                n = UINT64_MAX;
+            else if (!parse_count(v, UINT64_MAX, &n) || n == 0)
                 return usage_error("--top needs a positive number, not '%s'", v);
             o->top = n;
             break;

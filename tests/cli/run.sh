@@ -470,5 +470,12 @@ printf 'id,subject,type,ts\ne2,s2,fine,2022-03-01\ne1,s1,dog,2022-03-01\ne2,s2,d
 if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/f1-want2.csv" && cmp -s "$T/err" "$T/err-want"; then ok; else
     bad "compare-lenient: a conflict under both keeps the earlier line: exit $rc: $(cat "$T/out" "$T/err")"; fi
 
+# a --top larger than any count means all (it said "needs a positive number")
+golden top-saturates $D/expected/top-all.csv -- $R -t 2022-10-01 --top 99999999999999999999 -f csv $D/events.csv
+golden top-max $D/expected/top-all.csv -- $R -t 2022-10-01 --top 18446744073709551615 -f csv $D/events.csv
+status top-zero 1 "--top needs a positive number, not '0'" -- $R --top 0 $D/events.csv
+status top-negative 1 "--top needs a positive number, not '-1'" -- $R --top -1 $D/events.csv
+status top-not-a-number 1 "--top needs a positive number, not '99999999999999999999x'" -- $R --top 99999999999999999999x $D/events.csv
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
