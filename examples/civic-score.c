@@ -699,7 +699,7 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
         }
     }
     qsort(row, rows, sizeof(group_row), group_row_order);
-    grid t = { NULL, 0, 0, 5, 0x1au };
+    grid t = { NULL, 0, 0, 5, 0x0au }; /* RANK and SCORE right-aligned, GRADE left as elsewhere */
     answers_sink sink = answers_file_sink(out);
     if (format == FMT_CSV) fputs("group,rank,subject,score,grade\n", out);
     else if (format == FMT_JSON) answers_rankings_begin(&sink);

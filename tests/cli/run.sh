@@ -477,5 +477,11 @@ status top-zero 1 "--top needs a positive number, not '0'" -- $R --top 0 $D/even
 status top-negative 1 "--top needs a positive number, not '-1'" -- $R --top -1 $D/events.csv
 status top-not-a-number 1 "--top needs a positive number, not '99999999999999999999x'" -- $R --top 99999999999999999999x $D/events.csv
 
+# --groups D --top N as a table: GRADE left-aligned, as in every other table
+# (it was right-aligned)
+"$CLI" $R -t 2022-10-01 --groups 1 --top 1 $D/events.csv >"$T/out" 2>"$T/err"
+if grep -q '^GROUP  RANK  SUBJECT   SCORE  GRADE$' "$T/out" && grep -q '^north     1  s1       990[.]00  A$' "$T/out" &&
+   grep -q '^south     1  s5       950[.]00  B$' "$T/out"; then ok; else bad "--groups --top table, GRADE: $(cat "$T/out" "$T/err")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
