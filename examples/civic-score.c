@@ -345,9 +345,12 @@ static void grid_put_tiers(grid *g, const civic_result *res, size_t i, const civ
     free(buf);
 }
 
+/* top: 0 for every subject, else res is a ranking, of which the table shows
+ * the first top rows and counts all (CSV and JSON get only top rows). */
 static void print_subjects(const civic_engine *e, const civic_result *res, int format,
-                           int64_t as_of, bool ranked, FILE *out)
+                           int64_t as_of, uint64_t top, FILE *out)
 {
+    bool ranked = top != 0;
     bool v2 = civic_engine_spec_version(e) >= 2;
     const civic_rules *rules = civic_engine_rules(e);
     size_t n = civic_result_count(res);
@@ -388,7 +391,12 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
     } else {
         fputs("unnamed", out);
     }
-    fprintf(out, " scheme, as of %s: %zu subject%s\n\n", when, n, n == 1 ? "" : "s");
+    fprintf(out, " scheme, as of %s: %zu subject%s", when, n, n == 1 ? "" : "s");
+    if (ranked && top < n) {
+        fprintf(out, ", top %" PRIu64, top);
+        n = (size_t)top;
+    }
+    fputs("\n\n", out);
     const char *head[] = { "RANK", "SUBJECT", "GROUP", "SCORE", "GRADE", "BALANCE", "FLAGS" };
     for (size_t c = ranked ? 0 : 1; c < 7; c++) grid_put(&g, head[c]);
     if (v2) {
@@ -703,7 +711,20 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
     answers_sink sink = answers_file_sink(out);
     if (format == FMT_CSV) fputs("group,rank,subject,score,grade\n", out);
     else if (format == FMT_JSON) answers_rankings_begin(&sink);
-    else {
+    else { /* as the groups table's title, with the subjects ranked */
+        char when[40];
+        uint64_t ranked = 0, most = 0;
+        for (size_t i = 0; i < n; i++) {
+            civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+            civic_groups_get(g, i, &s);
+            ranked += s.subjects;
+            if (s.subjects > most) most = s.subjects;
+        }
+        format_time(civic_engine_rules(e), as_of, when, sizeof(when));
+        fprintf(out, "groups at depth %u, as of %s: %zu group%s, %" PRIu64 " subject%s",
+                (unsigned)depth, when, n, n == 1 ? "" : "s", ranked, ranked == 1 ? "" : "s");
+        if (top < most) fprintf(out, ", top %" PRIu64 " of each", top);
+        fputs("\n\n", out);
         const char *head[] = { "GROUP", "RANK", "SUBJECT", "SCORE", "GRADE" };
         for (size_t c = 0; c < 5; c++) grid_put(&t, head[c]);
     }
@@ -1768,9 +1789,10 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_groups_free(g);
     } else {
         civic_result *res = NULL;
-        rc = o->top ? civic_engine_rank(e, NULL, as_of, o->top, &res)
+        /* the table counts every subject ranked: it ranks them all */
+        rc = o->top ? civic_engine_rank(e, NULL, as_of, o->format == FMT_TABLE ? 0 : o->top, &res)
                     : civic_engine_subjects(e, as_of, &res);
-        if (rc == CIVIC_OK) print_subjects(e, res, o->format, as_of, o->top != 0, out);
+        if (rc == CIVIC_OK) print_subjects(e, res, o->format, as_of, o->top, out);
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {

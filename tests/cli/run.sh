@@ -470,6 +470,22 @@ printf 'id,subject,type,ts\ne2,s2,fine,2022-03-01\ne1,s1,dog,2022-03-01\ne2,s2,d
 if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/f1-want2.csv" && cmp -s "$T/err" "$T/err-want"; then ok; else
     bad "compare-lenient: a conflict under both keeps the earlier line: exit $rc: $(cat "$T/out" "$T/err")"; fi
 
+# --top in a table: the title counts the subjects scored and says how many
+# are shown (it said "1 subject" of the 5); --groups D --top N gets a title
+# too, and its GRADE column is left-aligned, as in every other table
+"$CLI" $R -t 2022-10-01 --top 1 $D/events.csv >"$T/out" 2>"$T/err"
+if [ "$(head -1 "$T/out")" = "unnamed scheme, as of 2022-10-01T00:00:00+08:00: 5 subjects, top 1" ] &&
+   [ "$(wc -l <"$T/out")" -eq 4 ] && grep -q '^   1  s6 ' "$T/out"; then ok; else
+    bad "--top table title: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --top 10 $D/events.csv >"$T/out" 2>"$T/err"
+if [ "$(head -1 "$T/out")" = "unnamed scheme, as of 2022-10-01T00:00:00+08:00: 5 subjects" ] &&
+   [ "$(wc -l <"$T/out")" -eq 8 ]; then ok; else bad "--top table title, all shown: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --groups 1 --top 1 $D/events.csv >"$T/out" 2>"$T/err"
+printf 'groups at depth 1, as of 2022-10-01T00:00:00+08:00: 2 groups, 4 subjects, top 1 of each\n\nGROUP  RANK  SUBJECT   SCORE  GRADE\nnorth     1  s1       990.00  A\nsouth     1  s5       950.00  B\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "--groups --top table: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --groups 1 --top 2 $D/events.csv >"$T/out" 2>"$T/err"
+if [ "$(head -1 "$T/out")" = "groups at depth 1, as of 2022-10-01T00:00:00+08:00: 2 groups, 4 subjects" ]
+then ok; else bad "--groups --top table title, all shown: $(cat "$T/out" "$T/err")"; fi
 # a --top larger than any count means all (it said "needs a positive number")
 golden top-saturates $D/expected/top-all.csv -- $R -t 2022-10-01 --top 99999999999999999999 -f csv $D/events.csv
 golden top-max $D/expected/top-all.csv -- $R -t 2022-10-01 --top 18446744073709551615 -f csv $D/events.csv
