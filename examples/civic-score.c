@@ -169,11 +169,12 @@ enum { SUMS_SUBJECT, SUMS_EITHER };
  * bound, since the library names no subject. */
 static void query_error(int rc, int sums)
 {
-    static const char *what[] = { "a subject's points, summed,",
-                                  "a subject's points, or a group's scores or balances, summed," };
+    static const char *what[] = { "", ", or a group's scores or balances (about 9.2e16)" };
     if (rc == CIVIC_E_OVERFLOW)
-        complain("arithmetic overflow: %s pass about 9.2e16 (rules with very large points, "
-                 "and many events or subjects)", what[sums]);
+        complain("arithmetic overflow: a subject's points or balance (about 9.2e16) or a "
+                 "tier's quantity (about 9.2e15 units)%s, summed, pass what 64 bits hold "
+                 "(rules with very large points or quantities, and many events or subjects)",
+                 what[sums]);
     else
         complain("%s", civic_strerror(rc));
 }

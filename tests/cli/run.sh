@@ -158,7 +158,7 @@ if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure" "$T
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
 { echo id,subject,type,ts; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
     echo "b$i,s,big,2025-01-$(printf %02d $i)"; done; } >"$T/big.csv"
-status overflow 2 "arithmetic overflow: a subject's points, summed, pass about 9.2e16" -- \
+status overflow 2 "arithmetic overflow: a subject's points or balance (about 9.2e16)" -- \
     -r "$T/big.toml" "$T/big.csv"
 status overflow-earlier 0 "" -- -r "$T/big.toml" -t 2025-01-05 "$T/big.csv"
 # a group's sum past it, each subject's well within: the message names groups
@@ -166,8 +166,14 @@ printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nper = "unit"\
 { echo id,subject,type,ts,qty; i=1; while [ $i -le 100 ]; do
     echo "g$i,s$i,big,2025-01-01,1000"; i=$((i+1)); done; } >"$T/gbig.csv"
 status overflow-subjects-fine 0 "" -- -r "$T/gbig.toml" "$T/gbig.csv"
-status overflow-groups 2 "or a group's scores or balances, summed, pass about 9.2e16" -- \
+status overflow-groups 2 "or a group's scores or balances (about 9.2e16), summed, pass" -- \
     -r "$T/gbig.toml" --groups 0 "$T/gbig.csv"
+# a tier's quantity past it, every point 0: the message names tiers (it said points)
+printf '[scheme]\nbase = 0\n[[grade]]\nname = "A"\n[rule.v]\npoints = 0\nper = "unit"\n[tier.t]\nrules = "v"\n[[tier.t.level]]\nname = "x"\nmin = 1\n' >"$T/tbig.toml"
+{ echo id,subject,type,ts,qty; i=1; while [ $i -le 10000 ]; do
+    echo "t$i,s1,v,2025-01-01,1000000000000"; i=$((i+1)); done; } >"$T/tbig.csv"
+status overflow-tier 2 "or a tier's quantity (about 9.2e15 units), summed, pass" -- \
+    -r "$T/tbig.toml" "$T/tbig.csv"
 
 # --explain of a subject with no events: the base score, a warning, exit 0
 "$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
