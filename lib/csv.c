@@ -344,6 +344,9 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
                      r->column[c] + (uint32_t)(cr - r->field[c]));
             break;
         }
+        if (plain && r->count == 1 && r->len[0] == 1 && r->field[0][0] == '\0' && n > 0 &&
+            (size_t)n < sizeof(what)) /* a record of one NUL byte alone */
+            snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what); /* stops joined records */
     }
     memset(&f, 0, sizeof(f));

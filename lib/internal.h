@@ -385,6 +385,10 @@ typedef struct civic_duration {
     uint8_t kind;
     int64_t n;
 } civic_duration;
+/* A NUL byte alone on the last line of a text: most often a caller's length
+ * of strlen(text) + 1. */
+#define NUL_WHY "a length of strlen(text) + 1 takes in the terminating NUL"
+
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
 /* "Nd", "Nm" or "Ny" whose N is past its unit's limit (3,660,000 days,
  * 120,000 months, 10,000 years): that limit, its unit in *unit; else 0. */

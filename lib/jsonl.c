@@ -413,6 +413,7 @@ static bool object(jline *j, civic_fields *f)
 {
     bool seen[CIVIC_F_COUNT] = { false };
     ws(j);
+    if (j->n == 1 && j->p[0] == '\0') return fail(j, "a NUL byte (" NUL_WHY ")"); /* alone */
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
     j->i++;
     ws(j);

@@ -257,6 +257,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     if (s->text[at] == '"' || s->text[at] == '\'')
         return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
+    if (s->pos == at && at + 1 == s->len && s->text[at] == '\0') /* the text's last byte */
+        return syntax(s, at, "a NUL byte (" NUL_WHY ")");
     if (s->pos == at) return syntax(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");

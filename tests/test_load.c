@@ -1221,6 +1221,40 @@ static void a_caught_signal_does_not_fail_a_read(void **state)
     support_release();
 }
 
+/* A text passed with a length of strlen + 1 ends in a NUL byte: the error
+ * says so (it said "expected a key", "expected 4 fields ... found 1" or
+ * "expected a JSON object"), for rules, CSV and JSON Lines alike; a NUL
+ * elsewhere keeps its usual message. */
+static void a_length_that_takes_in_the_nul_says_so(void **state)
+{
+    (void)state;
+    const char *rules = TEST_SCHEME "[rule.fine]\npoints = -10\n";
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_rules_parse(&r, rules, strlen(rules) + 1, NULL, &err), CIVIC_E_SYNTAX);
+    assert_non_null(strstr(err.message, "a NUL byte (a length of strlen(text) + 1"));
+    const char *logs[] = { "id,subject,type,ts\na,s,fine,2024-01-01\n",
+                           "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\","
+                           "\"ts\":\"2024-01-01\"}\n" };
+    for (int k = 0; k < 2; k++) {
+        civic_engine *e = engine_from(rules);
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, logs[k], strlen(logs[k]) + 1, &o, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_non_null(strstr(err.message, "a NUL byte (a length of strlen(text) + 1"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+    }
+    const char *mid = "id,subject,type,ts\na,s,fi\0ne,2024-01-01\n";
+    civic_engine *e = engine_from(rules);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_true(civic_engine_load(e, mid, 40, &o, NULL, &err) < 0);
+    assert_null(strstr(err.message, "strlen"));
+    civic_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1245,6 +1279,7 @@ int main(void)
         cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
+        cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
