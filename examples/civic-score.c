@@ -1201,9 +1201,29 @@ static int check_binary_file(const char *path)
     size_t n = fread(head, 1, sizeof(head), f);
     fclose(f);
     const char *what = binary_kind(head, n);
-    if (!what) return 0;
-    complain("%s: not an event log: %s", path, what);
-    return EXIT_INPUT;
+    if (what) {
+        complain("%s: not an event log: %s", path, what);
+        return EXIT_INPUT;
+    }
+    /* A log whose name says the other format (an export renamed): each of
+     * its lines would be bad, and --lenient would skip them all and exit 0. */
+    size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+        i++;
+    size_t eol = i;
+    while (eol < n && head[eol] != '\n') eol++;
+    uint32_t named = format_of_name(path);
+    if (named == CIVIC_FORMAT_CSV && i < n && head[i] == '{') {
+        complain("%s: looks like JSON Lines (its first line starts with '{'), but its name says "
+                 "CSV: rename it .jsonl, or give it on standard input", path);
+        return EXIT_INPUT;
+    }
+    if (named == CIVIC_FORMAT_JSONL && i < n && head[i] != '{' && memchr(head + i, ',', eol - i)) {
+        complain("%s: looks like CSV (its first line is not a JSON object), but its name says "
+                 "JSON Lines: rename it .csv, or give it on standard input", path);
+        return EXIT_INPUT;
+    }
+    return 0;
 }
 
 /* Progress on standard error, for a terminal only: after a second of

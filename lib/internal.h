@@ -385,8 +385,8 @@ typedef struct civic_duration {
     uint8_t kind;
     int64_t n;
 } civic_duration;
-/* A NUL byte alone on the last line of a text: most often a caller's length
- * of strlen(text) + 1. */
+/* A NUL byte alone (the last byte of a rules text, a log line of one NUL):
+ * most often a caller's length of strlen(text) + 1. */
 #define NUL_WHY "a length of strlen(text) + 1 takes in the terminating NUL"
 
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);

@@ -153,6 +153,15 @@ status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nu
 if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure" "$T/err"; then ok; else
     bad "--list of an unknown name, before the input: $rc $(cat "$T/err")"; fi
 
+# a log whose name says the other format: refused whole, saying so (each line
+# was bad, and --lenient skipped them all and exited 0)
+printf '{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}\n' >"$T/jsonl-named.csv"
+printf 'id,subject,type,ts\ne1,s1,fine,2022-03-01\n' >"$T/csv-named.jsonl"
+status misnamed-jsonl 2 "looks like JSON Lines (its first line starts with '{'), but its name says CSV" -- \
+    $R --lenient "$T/jsonl-named.csv"
+status misnamed-csv 2 "looks like CSV (its first line is not a JSON object), but its name says JSON Lines" -- \
+    $R --lenient "$T/csv-named.jsonl"
+
 # a sum past the engine's range: exit 2, and the message says which bound
 # (1e12 + 11 x 9e15 = 9.9e16 points > 2^63 hundredths; at the 5th, 3.6e16)
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
