@@ -1066,6 +1066,14 @@ static int outputs(civic_eval *ev, size_t n, const civic_fold *f, civic_answer *
             if (tier->levels[l].min <= ev->tier_value[t]) level = l;
         ev->tier_level[t] = level;
     }
+    if (ev->measures_wanted == CIVIC_EVAL_MEASURES_NONE) return CIVIC_OK;
+    if (ev->measures_wanted == CIVIC_EVAL_MEASURES_ONE) {
+        uint32_t m = ev->measure_one;
+        CIVIC_ASSERT(m < r->measure_count);
+        ev->measure_on[m] = measure_applies(ev, &r->measures[m], out);
+        out->measure_count = ev->measure_on[m];
+        return CIVIC_OK;
+    }
     for (uint32_t m = 0; m < r->measure_count; m++) {
         ev->measure_on[m] = measure_applies(ev, &r->measures[m], out);
         out->measure_count += ev->measure_on[m];

@@ -1244,6 +1244,10 @@ typedef struct civic_cap_use {
 
 /* Scratch reused across subjects by one evaluation (one thread). */
 typedef struct civic_cache civic_cache;
+#define CIVIC_EVAL_MEASURES_ALL 0u
+#define CIVIC_EVAL_MEASURES_NONE 1u
+#define CIVIC_EVAL_MEASURES_ONE 2u
+
 typedef struct civic_eval {
     const civic_engine *e;
     const civic_rules *r;
@@ -1261,6 +1265,13 @@ typedef struct civic_eval {
     int64_t *tier_value;       /* per tier, of the last subject */
     uint32_t *tier_level;      /* per tier: level index or CIVIC_LEVEL_NONE */
     uint8_t *measure_on;       /* per measure: 1 when it applies */
+    /* Which measures outputs() computes (0 from eval_init: all of them).
+     * A question that reads fewer sets it: a list of measure m reads only
+     * measure_on[m], a list of a flag none (measure_count is then only
+     * theirs).  Tiers are always computed: a tier's sum can overflow, and
+     * that error is part of every answer. */
+    uint8_t measures_wanted;   /* CIVIC_EVAL_MEASURES_* */
+    uint32_t measure_one;      /* with CIVIC_EVAL_MEASURES_ONE */
     uint32_t *scratch;         /* acts: item indices */
     size_t scratch_cap;
     bool want_items;

@@ -165,6 +165,11 @@ static int list_build(const civic_engine *e, civic_list *list, uint32_t which, i
     uint32_t *bucket = civic__malloc(&e->alc, (ne ? ne : 1) * sizeof(uint32_t));
     civic_eval ev;
     int rc = civic__eval_init(&ev, e, as_of, true);
+    /* a list reads one measure, or none: M measures a subject made every
+     * list, and so the notice page, cost S x M */
+    ev.measures_wanted = list->kind == CIVIC_LIST_MEASURE ? CIVIC_EVAL_MEASURES_ONE
+                                                          : CIVIC_EVAL_MEASURES_NONE;
+    ev.measure_one = which;
     if (rc == CIVIC_OK && (!at || !bucket)) rc = CIVIC_E_NOMEM;
     if (rc == CIVIC_OK) {
         at[0] = 0;
