@@ -825,8 +825,40 @@ static void resident_row(const answers_sink *out, const cells *c, const char *su
     put(out, "</td><td>");
 }
 
+/* A list as the page reads it: a civic_list (a flag's, with since and
+ * until), or the rows of one answer of every subject to which a measure
+ * applies (the measure lists of a page, made in one pass: see
+ * measure_rows). */
+typedef struct list_view {
+    const civic_list *list;    /* or: */
+    const civic_result *all;
+    const size_t *rows;        /* rows of all, in its order (by subject) */
+    size_t count;
+} list_view;
+
+static size_t view_count(const list_view *v)
+{
+    return v->list ? civic_list_count(v->list) : v->count;
+}
+
+/* Entry i: subject, group and grade; since and until of a flag's. */
+static void view_get(const list_view *v, size_t i, civic_list_entry *x)
+{
+    if (v->list) {
+        civic_list_get(v->list, i, x);
+        return;
+    }
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(v->all, v->rows[i], &s);
+    x->grade_index = s.grade_index;
+    x->subject = s.subject;
+    x->group = s.group;
+    x->grade = s.grade;
+    x->score = s.score;
+}
+
 /* The rows of a list a page may name: members of cells of min_group or more. */
-static void list_table(const answers_sink *out, const civic_rules *r, const civic_list *list,
+static void list_table(const answers_sink *out, const civic_rules *r, const list_view *list,
                        const char *name, bool flag, const cells *c, uint64_t min_group)
 {
     put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-list=\"");
@@ -835,9 +867,9 @@ static void list_table(const answers_sink *out, const civic_rules *r, const civi
                     "<th>Since</th><th>Until</th></tr></thead>\n"
                   : "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>"
                     "</thead>\n");
-    for (size_t i = 0; i < civic_list_count(list); i++) {
+    for (size_t i = 0; i < view_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
-        civic_list_get(list, i, &x);
+        view_get(list, i, &x);
         if (cell_size(c, x.group) < min_group) continue;
         resident_row(out, c, x.subject, x.group, NULL);
         text(out, x.grade);
@@ -852,14 +884,10 @@ static void list_table(const answers_sink *out, const civic_rules *r, const civi
     put(out, "</table></div>\n");
 }
 
-static int one_list(const answers_sink *out, const civic_engine *e, const char *name,
-                    const char *caption, int64_t as_of, const cells *c, uint64_t min_group)
+static void one_list(const answers_sink *out, const civic_rules *r, const list_view *list,
+                     bool flag, const char *name, const char *caption, const cells *c,
+                     uint64_t min_group)
 {
-    const civic_rules *r = civic_engine_rules(e);
-    civic_list *list = NULL;
-    int rc = civic_engine_list(e, name, as_of, &list);
-    if (rc != CIVIC_OK) return rc;
-    bool flag = civic_list_kind(list) == CIVIC_LIST_FLAG;
     put(out, "<h3>");
     text(out, caption);
     put(out, "</h3>\n");
@@ -867,9 +895,9 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
      * empty list and one whose members are all in small cells look alike. */
     bool small = any_small_cell(c, min_group);
     size_t named = 0;
-    for (size_t i = 0; i < civic_list_count(list); i++) {
+    for (size_t i = 0; i < view_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
-        civic_list_get(list, i, &x);
+        view_get(list, i, &x);
         if (cell_size(c, x.group) >= min_group) named++;
     }
     if (named == 0) {
@@ -882,8 +910,102 @@ static int one_list(const answers_sink *out, const civic_engine *e, const char *
     if (small)
         putf(out, "<p class=\"small\" data-hidden=\"1\">Residents of groups with fewer than %"
                   PRIu64 " members are not named here.</p>\n", min_group);
-    civic_list_free(list);
+}
+
+/* Every measure's list, from one answer of every subject (the subjects a
+ * list may hold, with the measures that apply to each): a civic_engine_list
+ * a measure is a pass over every subject, and a page of M measures took M
+ * of them.  Measure m's rows of all are rows[start[m] .. start[m + 1]). */
+typedef struct measure_rows {
+    civic_result *all;
+    size_t *rows, *start;
+    struct measure_code { const char *code; size_t m; } *by_code; /* sorted by code */
+    size_t measure_count;
+} measure_rows;
+
+static int code_compare(const void *a, const void *b)
+{
+    return strcmp(((const struct measure_code *)a)->code, ((const struct measure_code *)b)->code);
+}
+
+/* The measure whose code is s[0..n), or SIZE_MAX. */
+static size_t measure_find(const measure_rows *mr, const char *s, size_t n)
+{
+    size_t lo = 0, hi = mr->measure_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *code = mr->by_code[mid].code;
+        int cmp = strncmp(code, s, n);
+        if (cmp == 0 && code[n]) cmp = 1; /* code longer than s[0..n) */
+        if (cmp == 0) return mr->by_code[mid].m;
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* Call f(mr, m, i) for each measure m named in row i's ';'-joined codes. */
+static void row_measures(const measure_rows *mr, size_t i,
+                         void (*f)(const measure_rows *, size_t, size_t))
+{
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(mr->all, i, &s);
+    for (const char *p = s.measures; *p;) {
+        const char *semi = strchr(p, ';');
+        size_t n = semi ? (size_t)(semi - p) : strlen(p);
+        size_t m = measure_find(mr, p, n);
+        if (m != SIZE_MAX) f(mr, m, i);
+        p += n + (semi != NULL);
+    }
+}
+
+static void count_row(const measure_rows *mr, size_t m, size_t i)
+{
+    (void)i;
+    mr->start[m + 1]++;
+}
+
+static void place_row(const measure_rows *mr, size_t m, size_t i)
+{
+    mr->rows[mr->start[m]++] = i; /* start[m] runs up to the end of m's rows */
+}
+
+static void measure_rows_free(measure_rows *mr)
+{
+    civic_result_free(mr->all);
+    free(mr->rows);
+    free(mr->start);
+    free(mr->by_code);
+    memset(mr, 0, sizeof(*mr));
+}
+
+static int measure_rows_make(const civic_engine *e, int64_t as_of, measure_rows *mr)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    size_t nm = civic_rules_measure_count(r);
+    memset(mr, 0, sizeof(*mr));
+    int rc = civic_engine_subjects(e, as_of, &mr->all);
+    if (rc != CIVIC_OK) return rc;
+    size_t n = civic_result_count(mr->all);
+    mr->start = calloc(nm + 1, sizeof(size_t));
+    mr->by_code = malloc((nm ? nm : 1) * sizeof(*mr->by_code));
+    if (!mr->start || !mr->by_code) goto nomem;
+    mr->measure_count = nm;
+    for (size_t m = 0; m < nm; m++)
+        mr->by_code[m] = (struct measure_code){ civic_rules_measure_code(r, m), m };
+    qsort(mr->by_code, nm, sizeof(*mr->by_code), code_compare);
+    for (size_t i = 0; i < n; i++) row_measures(mr, i, count_row);
+    for (size_t m = 0; m < nm; m++) mr->start[m + 1] += mr->start[m];
+    mr->rows = malloc((mr->start[nm] ? mr->start[nm] : 1) * sizeof(size_t));
+    if (!mr->rows) goto nomem;
+    for (size_t i = 0; i < n; i++) row_measures(mr, i, place_row);
+    /* each start[m] is now where m's rows end: shift them back */
+    for (size_t m = nm; m > 0; m--) mr->start[m] = mr->start[m - 1];
+    mr->start[0] = 0;
     return CIVIC_OK;
+nomem:
+    measure_rows_free(mr);
+    return CIVIC_E_NOMEM;
 }
 
 static int lists_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
@@ -894,14 +1016,26 @@ static int lists_section(const answers_sink *out, const civic_engine *e, int64_t
     put(out, "<h2 id=\"lists\">Lists</h2>\n");
     for (size_t f = 0; rc == CIVIC_OK && f < civic_rules_flag_count(r); f++) {
         char caption[200];
-        snprintf(caption, sizeof(caption), "Flag: %s", civic_rules_flag_name(r, f));
-        rc = one_list(out, e, civic_rules_flag_name(r, f), caption, as_of, c, min_group);
+        const char *name = civic_rules_flag_name(r, f);
+        snprintf(caption, sizeof(caption), "Flag: %s", name);
+        civic_list *list = NULL;
+        rc = civic_engine_list(e, name, as_of, &list);
+        if (rc != CIVIC_OK) break;
+        list_view v = { list, NULL, NULL, 0 };
+        one_list(out, r, &v, civic_list_kind(list) == CIVIC_LIST_FLAG, name, caption, c,
+                 min_group);
+        civic_list_free(list);
     }
+    measure_rows mr;
+    memset(&mr, 0, sizeof(mr));
+    if (rc == CIVIC_OK && civic_rules_measure_count(r) > 0)
+        rc = measure_rows_make(e, as_of, &mr);
     for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
-        const char *t = civic_rules_measure_text(r, m);
-        rc = one_list(out, e, civic_rules_measure_code(r, m), t[0] ? t : civic_rules_measure_code(r, m),
-                      as_of, c, min_group);
+        const char *t = civic_rules_measure_text(r, m), *code = civic_rules_measure_code(r, m);
+        list_view v = { NULL, mr.all, mr.rows + mr.start[m], mr.start[m + 1] - mr.start[m] };
+        one_list(out, r, &v, false, code, t[0] ? t : code, c, min_group);
     }
+    measure_rows_free(&mr);
     if (civic_rules_flag_count(r) + civic_rules_measure_count(r) == 0)
         put(out, "<p>The scheme has no flags or measures.</p>\n");
     return rc;
