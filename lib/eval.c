@@ -79,8 +79,10 @@ int civic__eval_init(civic_eval *ev, const civic_engine *e, int64_t as_of, bool 
     ev->tier_value = civic__calloc(a, ntier, sizeof(int64_t));
     ev->tier_level = civic__calloc(a, ntier, sizeof(uint32_t));
     ev->measure_on = civic__calloc(a, nmeasure, 1);
+    ev->measure_list = civic__malloc(a, nmeasure * sizeof(uint32_t));
     if (!ev->cat_end || !ev->cat_stamp || !ev->slot_caps || !ev->shared_caps || !ev->dims ||
-        !ev->flag_marks || !ev->tier_value || !ev->tier_level || !ev->measure_on) {
+        !ev->flag_marks || !ev->tier_value || !ev->tier_level || !ev->measure_on ||
+        !ev->measure_list) {
         civic__eval_free(ev);
         return CIVIC_E_NOMEM;
     }
@@ -103,6 +105,7 @@ void civic__eval_free(civic_eval *ev)
     civic__free(a, ev->tier_value, ntier * sizeof(int64_t));
     civic__free(a, ev->tier_level, ntier * sizeof(uint32_t));
     civic__free(a, ev->measure_on, nmeasure);
+    civic__free(a, ev->measure_list, nmeasure * sizeof(uint32_t));
     civic__free(a, ev->items, ev->item_cap * sizeof(civic_item));
     civic__free(a, ev->scratch, ev->scratch_cap);
     memset(ev, 0, sizeof(*ev));
@@ -1051,6 +1054,48 @@ static bool measure_applies(const civic_eval *ev, const civic_measure *m, const 
     return true;
 }
 
+/* Measure m applies to the subject just summarized. */
+static void measure_set(civic_eval *ev, uint32_t m)
+{
+    ev->measure_on[m] = 1;
+    ev->measure_list[ev->measure_listed++] = m;
+}
+
+/* Every measure of group k (see civic_rules) whose key is at most bound and
+ * that applies. */
+static void measure_scan(civic_eval *ev, size_t k, bool by_level, int64_t bound,
+                         const civic_answer *a)
+{
+    const civic_rules *r = ev->r;
+    for (uint32_t i = r->measure_group[k]; i < r->measure_group[k + 1]; i++) {
+        uint32_t m = r->measure_by[i];
+        const civic_measure *x = &r->measures[m];
+        int64_t key = by_level ? (int64_t)x->min_level
+                               : x->has_min_score ? x->min_score : INT64_MIN;
+        if (key > bound) break; /* sorted by key: none further applies */
+        if (measure_applies(ev, x, a)) measure_set(ev, m);
+    }
+}
+
+/* The measures that apply, through the groups: those of the score alone,
+ * of the subject's grade, of each flag it carries and of each tier level
+ * it reached, rather than all M of the scheme. */
+static void measures_all(civic_eval *ev, const civic_answer *a)
+{
+    const civic_rules *r = ev->r;
+    size_t grades = r->grade_count, flags = r->flag_count;
+    const uint32_t *g = r->measure_group;
+    measure_scan(ev, 0, false, a->score, a);
+    measure_scan(ev, 1 + a->grade, false, a->score, a);
+    for (uint32_t f = 0; f < flags; f++)
+        if (g[1 + grades + f] != g[2 + grades + f] && ev->flag_marks[f] == ev->stamp)
+            measure_scan(ev, 1 + grades + f, false, a->score, a);
+    for (uint32_t t = 0; t < r->tier_count; t++)
+        if (g[1 + grades + flags + t] != g[2 + grades + flags + t] &&
+            ev->tier_level[t] != CIVIC_LEVEL_NONE)
+            measure_scan(ev, 1 + grades + flags + t, true, (int64_t)ev->tier_level[t], a);
+}
+
 /* Tiers (11.1) and measures (11.2) of the subject just summarized (from
  * the items, or from fold f's rows). */
 static int outputs(civic_eval *ev, size_t n, const civic_fold *f, civic_answer *out)
@@ -1066,18 +1111,17 @@ static int outputs(civic_eval *ev, size_t n, const civic_fold *f, civic_answer *
             if (tier->levels[l].min <= ev->tier_value[t]) level = l;
         ev->tier_level[t] = level;
     }
-    if (ev->measures_wanted == CIVIC_EVAL_MEASURES_NONE) return CIVIC_OK;
+    /* the last subject's measures, off: measure_on is all 0 between subjects */
+    for (uint32_t i = 0; i < ev->measure_listed; i++) ev->measure_on[ev->measure_list[i]] = 0;
+    ev->measure_listed = 0;
     if (ev->measures_wanted == CIVIC_EVAL_MEASURES_ONE) {
         uint32_t m = ev->measure_one;
         CIVIC_ASSERT(m < r->measure_count);
-        ev->measure_on[m] = measure_applies(ev, &r->measures[m], out);
-        out->measure_count = ev->measure_on[m];
-        return CIVIC_OK;
+        if (measure_applies(ev, &r->measures[m], out)) measure_set(ev, m);
+    } else if (ev->measures_wanted == CIVIC_EVAL_MEASURES_ALL && r->measure_count) {
+        measures_all(ev, out);
     }
-    for (uint32_t m = 0; m < r->measure_count; m++) {
-        ev->measure_on[m] = measure_applies(ev, &r->measures[m], out);
-        out->measure_count += ev->measure_on[m];
-    }
+    out->measure_count = ev->measure_listed;
     return CIVIC_OK;
 }
 

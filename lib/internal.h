@@ -548,6 +548,18 @@ struct civic_rules {
     civic_measure *measures;
     uint32_t measure_count;
     size_t measure_cap;
+    /* The measures by the condition a subject must meet first (built by
+     * tiers.c, read by eval.c), so that a subject costs the measures that
+     * may apply to it, not all of them.  Group 0: those with only score
+     * conditions; 1 + g: those with grades (and no flag or tier) that name
+     * grade g; 1 + grade_count + f: those with flag f; then
+     * 1 + grade_count + flag_count + t: those with tier t.  Each group is
+     * sorted by min_score (no min_score first), a tier's by min_level, and
+     * group k is measure_by[measure_group[k] .. measure_group[k + 1]). */
+    uint32_t *measure_by;
+    size_t measure_by_count;
+    uint32_t *measure_group;
+    size_t measure_group_count; /* entries of measure_group: groups + 1 */
 };
 
 /* Rule index of a code, or -1. */
@@ -1265,6 +1277,8 @@ typedef struct civic_eval {
     int64_t *tier_value;       /* per tier, of the last subject */
     uint32_t *tier_level;      /* per tier: level index or CIVIC_LEVEL_NONE */
     uint8_t *measure_on;       /* per measure: 1 when it applies */
+    uint32_t *measure_list;    /* the measures set in measure_on, measure_listed of them */
+    uint32_t measure_listed;
     /* Which measures outputs() computes (0 from eval_init: all of them).
      * A question that reads fewer sets it: a list of measure m reads only
      * measure_on[m], a list of a flag none (measure_count is then only

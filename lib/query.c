@@ -179,10 +179,11 @@ static const char *join_measures(civic_result *res, const civic_eval *ev, uint32
     const char **names = civic__malloc(&res->alc, count * sizeof(char *));
     if (!names) return NULL;
     size_t n = 0, bytes = 0;
-    for (uint32_t m = 0; m < r->measure_count && n < count; m++) {
-        if (!ev->measure_on[m]) continue;
-        names[n++] = r->measures[m].code;
-        bytes += strlen(r->measures[m].code) + 1;
+    CIVIC_ASSERT(count == ev->measure_listed);
+    for (uint32_t i = 0; i < count; i++) {
+        const char *code = r->measures[ev->measure_list[i]].code;
+        names[n++] = code;
+        bytes += strlen(code) + 1;
     }
     if (n > 1) qsort(names, n, sizeof(char *), compare_names);
     char *out = civic__arena_alloc(&res->arena, bytes, 1);

@@ -512,6 +512,69 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
     return CIVIC_OK;
 }
 
+/* ------------------------------------------------------------ measure groups */
+
+typedef struct group_entry {
+    uint32_t group, measure;
+    int64_t key;                /* min_score (INT64_MIN without), or min_level */
+} group_entry;
+
+static int entry_compare(const void *a, const void *b)
+{
+    const group_entry *x = a, *y = b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->measure < y->measure ? -1 : x->measure > y->measure;
+}
+
+/* rules->measure_by and measure_group (see civic_rules): a measure goes
+ * where the condition checked first is, a flag's, a tier's, its grades' (once
+ * each grade) or none but the score's; eval.c checks every condition of
+ * each measure it reaches, so the groups only have to hold every measure
+ * that may apply to a subject of that grade, flags and tier levels. */
+static int measure_groups(civic_rules *r)
+{
+    size_t grades = r->grade_count, flags = r->flag_count, n = 0;
+    size_t groups = 1 + grades + flags + r->tier_count;
+    for (uint32_t i = 0; i < r->measure_count; i++) {
+        const civic_measure *m = &r->measures[i];
+        n += m->flag == CIVIC_NONE && m->tier == CIVIC_NONE && m->has_grades
+                 ? (size_t)__builtin_popcountll(m->grades) : 1;
+    }
+    group_entry *e = civic__malloc(&r->alc, (n ? n : 1) * sizeof(group_entry));
+    r->measure_by = civic__malloc(&r->alc, (n ? n : 1) * sizeof(uint32_t));
+    r->measure_group = civic__calloc(&r->alc, groups + 1, sizeof(uint32_t));
+    r->measure_by_count = n;
+    r->measure_group_count = groups + 1;
+    if (!e || !r->measure_by || !r->measure_group) {
+        civic__free(&r->alc, e, (n ? n : 1) * sizeof(group_entry));
+        return CIVIC_E_NOMEM;
+    }
+    size_t k = 0;
+    for (uint32_t i = 0; i < r->measure_count; i++) {
+        const civic_measure *m = &r->measures[i];
+        int64_t score = m->has_min_score ? m->min_score : INT64_MIN;
+        if (m->flag != CIVIC_NONE)
+            e[k++] = (group_entry){ (uint32_t)(1 + grades + m->flag), i, score };
+        else if (m->tier != CIVIC_NONE)
+            e[k++] = (group_entry){ (uint32_t)(1 + grades + flags + m->tier), i, m->min_level };
+        else if (m->has_grades) {
+            for (uint32_t g = 0; g < grades; g++)
+                if (m->grades >> g & 1u) e[k++] = (group_entry){ 1 + g, i, score };
+        } else
+            e[k++] = (group_entry){ 0, i, score };
+    }
+    CIVIC_ASSERT(k == n);
+    if (n > 1) qsort(e, n, sizeof(group_entry), entry_compare);
+    for (size_t i = 0; i < n; i++) {
+        r->measure_by[i] = e[i].measure;
+        r->measure_group[e[i].group + 1]++;
+    }
+    for (size_t g = 0; g < groups; g++) r->measure_group[g + 1] += r->measure_group[g];
+    civic__free(&r->alc, e, (n ? n : 1) * sizeof(group_entry));
+    return CIVIC_OK;
+}
+
 int civic__rb_check_tiers(builder *b, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -522,7 +585,7 @@ int civic__rb_check_tiers(builder *b, civic_error *err)
             return rc;
     for (uint32_t i = 0; i < r->measure_count; i++)
         if ((rc = measure_check(b, i, err)) != CIVIC_OK) return rc;
-    return CIVIC_OK;
+    return measure_groups(r);
 }
 
 void civic__rb_tiers_builder_free(builder *b)
@@ -544,4 +607,7 @@ void civic__rules_tiers_free(civic_rules *r)
     }
     civic__free(&r->alc, r->tiers, r->tier_cap * sizeof(civic_tier));
     civic__free(&r->alc, r->measures, r->measure_cap * sizeof(civic_measure));
+    civic__free(&r->alc, r->measure_by, (r->measure_by_count ? r->measure_by_count : 1) *
+                                        sizeof(uint32_t));
+    civic__free(&r->alc, r->measure_group, r->measure_group_count * sizeof(uint32_t));
 }
