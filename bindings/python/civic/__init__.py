@@ -293,6 +293,10 @@ def _qty_text(value):
             t = value.normalize().as_tuple()
             digits = "".join(map(str, t.digits)) + "0" * min(t.exponent, 65)
             return ("-" if t.sign else "") + digits[:65]
+        if value.adjusted() < -66:
+            # written out whole, 1E-999999999 would be a gigabyte of zeros;
+            # past 64 bytes the library refuses it as it would the whole
+            return ("-" if value.is_signed() else "") + "0." + "0" * 66
         return format(value.normalize(), "f")
     if isinstance(value, str):
         if "\0" in value:

@@ -986,6 +986,21 @@ class TestRules(Base):
         self.assertEqual(e.rules.parse_time("2022-01-01"), e.parse_time("2022-01-01"))
         e.close()
 
+    def test_a_tiny_decimal_qty_is_not_written_out_whole(self):
+        # Decimal("1E-100000") was written out in full (100 KB; 1E-999999999 a
+        # gigabyte) before the library refused it as longer than 64 bytes
+        tiny = D("1E-100000")
+        self.assertLess(len(civic._qty_text(tiny)), 80)
+        self.assertLess(len(civic._qty_text(-tiny)), 80)
+        with civic.Engine(self.rules) as e:
+            errors = []
+            for q in (tiny, D("1E-67")):
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.add(id="q", subject="s", type="volunteer_hour", ts="2024-01-01", qty=q)
+                errors.append((cm.exception.code, cm.exception.message))
+            self.assertEqual(errors[0], errors[1])
+            self.assertEqual(errors[0][0], civic.CIVIC_E_LIMIT)
+
     def test_an_int_too_long_for_str_is_a_civic_error(self):
         # Python refuses str() of an int over 4300 digits (ValueError); such
         # an int is out of every range: the error the same number gets when
