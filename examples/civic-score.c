@@ -1193,6 +1193,24 @@ static const char *binary_kind(const unsigned char *p, size_t n)
 }
 
 /* 0 when the file looks like text (or cannot be read: the load says why). */
+/* The line is a CSV header: its comma-separated names hold id, subject,
+ * type and ts (a torn or garbled first line of JSON Lines does not). */
+static bool csv_header_line(const unsigned char *p, size_t n)
+{
+    static const char *const need[] = { "id", "subject", "type", "ts" };
+    unsigned found = 0;
+    for (size_t at = 0; at <= n;) {
+        size_t end = at;
+        while (end < n && p[end] != ',') end++;
+        size_t len = end - at;
+        if (len && p[at + len - 1] == '\r') len--;
+        for (unsigned k = 0; k < 4; k++)
+            if (len == strlen(need[k]) && memcmp(p + at, need[k], len) == 0) found |= 1u << k;
+        at = end + 1;
+    }
+    return found == 15;
+}
+
 static int check_binary_file(const char *path)
 {
     unsigned char head[4096];
@@ -1218,8 +1236,8 @@ static int check_binary_file(const char *path)
                  "CSV: rename it .jsonl, or give it on standard input", path);
         return EXIT_INPUT;
     }
-    if (named == CIVIC_FORMAT_JSONL && i < n && head[i] != '{' && memchr(head + i, ',', eol - i)) {
-        complain("%s: looks like CSV (its first line is not a JSON object), but its name says "
+    if (named == CIVIC_FORMAT_JSONL && i < n && head[i] != '{' && csv_header_line(head + i, eol - i)) {
+        complain("%s: looks like CSV (its first line is a CSV header), but its name says "
                  "JSON Lines: rename it .csv, or give it on standard input", path);
         return EXIT_INPUT;
     }

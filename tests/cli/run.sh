@@ -159,8 +159,11 @@ printf '{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}\n' >"$T/jsonl
 printf 'id,subject,type,ts\ne1,s1,fine,2022-03-01\n' >"$T/csv-named.jsonl"
 status misnamed-jsonl 2 "looks like JSON Lines (its first line starts with '{'), but its name says CSV" -- \
     $R --lenient "$T/jsonl-named.csv"
-status misnamed-csv 2 "looks like CSV (its first line is not a JSON object), but its name says JSON Lines" -- \
+status misnamed-csv 2 "looks like CSV (its first line is a CSV header), but its name says JSON Lines" -- \
     $R --lenient "$T/csv-named.jsonl"
+# but JSON Lines whose first line alone is bad (torn, a comment) is read as such
+printf 'garbage, torn line\n{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}\n' >"$T/firstbad.jsonl"
+status firstbad-jsonl 0 "line 1" -- $R --lenient "$T/firstbad.jsonl"
 
 # a sum past the engine's range: exit 2, and the message says which bound
 # (1e12 + 11 x 9e15 = 9.9e16 points > 2^63 hundredths; at the 5th, 3.6e16)
