@@ -643,31 +643,37 @@ typedef struct cap_claim {
  * (which negatives lower), and sets no limit for raw <= 0. */
 __extension__ typedef __int128 cap_wide;
 
+static cap_wide cap_used(const civic_cap_use *u)
+{
+    cap_wide v;
+    memcpy(&v, u->used, sizeof(v));
+    return v;
+}
+
+static void cap_set_used(civic_cap_use *u, cap_wide v) { memcpy(u->used, &v, sizeof(v)); }
+
 static int64_t cap_take(cap_claim *claims, size_t n, uint32_t stamp, int64_t raw)
 {
-    /* A net total of many large deductions may fall below INT64_MIN: it
-     * stops there (the room limit - net is then past 2^63, more than any
-     * |raw| <= 2^60, as it truly is), and the room is taken in 128 bits.
-     * Additions never take a total past the limit. */
+    /* In 128 bits: a net total of many large deductions passes 2^63, and
+     * the room is then vast, not wrapped; |raw| <= 2^60, so no number of
+     * events a subject can hold fills 128 bits. */
     cap_wide room = raw < 0 ? -(cap_wide)raw : raw;
     for (size_t i = 0; i < n; i++) {
         civic_cap_use *u = claims[i].use;
         if (u->stamp != stamp || u->bucket != claims[i].bucket) {
             u->stamp = stamp;
             u->bucket = claims[i].bucket;
-            u->used = 0;
+            cap_set_used(u, 0);
         }
         if (claims[i].mode == CIVIC_CAP_NET && raw <= 0) continue;
-        cap_wide left = (cap_wide)claims[i].limit - u->used;
+        cap_wide left = (cap_wide)claims[i].limit - cap_used(u);
         if (left < room) room = left;
     }
     if (room < 0) room = 0;
     int64_t counted = raw < 0 ? -(int64_t)room : (int64_t)room; /* room <= |raw| */
     for (size_t i = 0; i < n; i++) {
         civic_cap_use *u = claims[i].use;
-        int64_t take = claims[i].mode == CIVIC_CAP_NET ? counted : (int64_t)room;
-        if (take < 0 && u->used < INT64_MIN - take) u->used = INT64_MIN;
-        else u->used += take;
+        cap_set_used(u, cap_used(u) + (claims[i].mode == CIVIC_CAP_NET ? counted : (int64_t)room));
     }
     return counted;
 }

@@ -1250,7 +1250,12 @@ int64_t civic__retained_until(const civic_rules *r, const civic_item *x);
 
 /* One cap's use in its current period bucket, by one subject. */
 typedef struct civic_cap_use {
-    int64_t bucket, used;      /* a net total stops at INT64_MIN (cap_take) */
+    int64_t bucket;
+    /* The total counted so far, a signed 128-bit integer in two words (a
+     * net total of many large deductions passes 64 bits; words, so that
+     * memory from a caller's allocator needs no 16-byte alignment): read
+     * and written by cap_take only. */
+    uint64_t used[2];
     uint32_t stamp;            /* the subject generation it belongs to */
 } civic_cap_use;
 

@@ -374,6 +374,26 @@ static void a_net_cap_far_below_zero_still_has_room(void **state)
             civic_engine_free(e);
         }
     }
+    /* and exact after: nine deductions, eight additions of 2^60 (the true net
+     * -2^60), then one more, whose room is 2^60 + 1: it counts whole (a total
+     * stopped at INT64_MIN and climbed back gave it 1.00, capped) */
+    civic_engine *e = engine_from(
+        TEST_SCHEME "[cap.c]\nlimit = 1\nperiod = \"lifetime\"\nmode = \"net\"\n"
+                    "[rule.fine]\npoints = -703687441776.64\nper = \"unit\"\nvalid = \"1d\"\n"
+                    "affects = \"score\"\ncap_group = \"c\"\n"
+                    "[rule.up]\npoints = 703687441776.64\nper = \"unit\"\nvalid = \"1d\"\n"
+                    "affects = \"score\"\ncap_group = \"c\"\n");
+    char log[1024];
+    int n = snprintf(log, sizeof(log), "id,subject,type,ts,qty\n");
+    for (int i = 0; i < 9; i++)
+        n += snprintf(log + n, sizeof(log) - (size_t)n, "f%d,s,fine,2020-01-%02d,16384\n", i,
+                      1 + 2 * i);
+    for (int i = 0; i < 8; i++)
+        n += snprintf(log + n, sizeof(log) - (size_t)n, "u%d,s,up,2020-01-%02d,16384\n", i, 19 + i);
+    snprintf(log + n, sizeof(log) - (size_t)n, "last,s,up,2020-02-10,16384\n");
+    load_ok(e, log);
+    score_is(e, "2020-02-10T12:00:00", P(1000) + (INT64_C(1) << 60));
+    civic_engine_free(e);
     support_release();
 }
 
