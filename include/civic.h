@@ -747,9 +747,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** committed by its last record), and the journal holds a prefix of the
 ** batches in order.  A journal whose file is removed while open (its
 ** directory deleted) is found at the next sync (under ALWAYS, the write
-** that does it; under GROUP, the background sync or
-** civic_engine_journal_sync): that write fails with CIVIC_E_IO and every
-** later one too, until the journal is opened again.  Recovery tells a torn tail from damage: when nothing
+** that does it; under GROUP, the background sync; under any policy,
+** civic_engine_journal_sync and civic_engine_journal_close): that write
+** fails with CIVIC_E_IO and every later one too, until the journal is
+** opened again.  (A journal renamed away, or whose other hard link remains,
+** still has a name and is not noticed.)  Recovery tells a torn tail from damage: when nothing
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
 ** (a batch of several records may reach the disk in any order), the tail

@@ -993,8 +993,10 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
         pthread_mutex_unlock(&j->mutex);
         pthread_join(j->thread, NULL);
     }
-    bool ok = fdatasync(j->fd) == 0 && !atomic_load(&j->failed);
+    bool ok = fdatasync(j->fd) == 0 && !atomic_load(&j->failed) && still_named(j->fd);
+    int saved = errno; /* ENOENT: removed while open */
     journal_destroy(alc, j);
+    errno = saved;
     return ok;
 }
 
@@ -1025,12 +1027,16 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     snprintf(path, sizeof(path), "%s", j->path);
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
     bool earlier = atomic_load(&j->failed);
+    errno = 0;
     if (!journal_shutdown(&e->alc, j) && !child)
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
                                 earlier ? "journal %s: closed after an earlier failed write or "
                                           "sync (what failed was not acknowledged); open it "
                                           "again to go on"
-                                        : "journal %s: the final sync failed",
+                                : errno == ENOENT
+                                    ? "journal %s was removed while open (its file has no name "
+                                      "left): what was written to it cannot be recovered"
+                                    : "journal %s: the final sync failed",
                                 path);
     return CIVIC_OK;
 }

@@ -1392,6 +1392,16 @@ static void a_journal_removed_while_open_takes_no_more_writes(void **state)
         assert_int_equal(civic_engine_event_count(e), 1);
         civic_engine_free(e);
     }
+    /* under GROUP and NONE, a close says so (it returned CIVIC_OK) */
+    for (size_t k = 0; k < 2; k++) {
+        civic_engine *e = journaled("gone.jnl", k ? CIVIC_SYNC_NONE : CIVIC_SYNC_GROUP, NULL);
+        add_one(e, "g1", "fine", "2024-01-01");
+        assert_int_equal(unlink(path_in("gone.jnl")), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "removed while open"));
+        civic_engine_free(e);
+    }
 }
 
 /* Two engines that find no journal at one path and create it at the same
