@@ -302,9 +302,15 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
     if (len > 11 && v[10] == ' ' && v[4] == '-' && v[7] == '-' && v[11] >= '0' && v[11] <= '9')
         text[10] = ' ';
-    int rc = civic_rules_parse_time(s->rules, text, len, out);
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
     if (rc == CIVIC_E_LIMIT) { /* well formed: the instant is outside the calendar */
         snprintf(why, n, "%s \"%.60s\" is out of range (years 0001..9999 in UTC)", name, text);
+        return false;
+    }
+    if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0) {
+        /* of the right form, but a day, an hour or an offset that does not exist */
+        snprintf(why, n, "%s \"%.60s\": %.60s", name, text, err.message);
         return false;
     }
     if (rc != CIVIC_OK) {

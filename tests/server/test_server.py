@@ -156,6 +156,16 @@ def test_answers(srv, log, log_path):
     subject = next(iter(want))
     status, _ = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00+08:00" % subject)
     check(status == 200, "as_of with a raw '+'")
+    # a time of the right form that does not exist says which part (as a log's ts
+    # and civic-score -t do; it said "is not a timestamp" and listed the forms)
+    for bad, why in (("2025-06-31", "day out of range for the month"),
+                     ("2025-01-01T24:00:00", "time of day out of range")):
+        status, e = srv.request("GET", "/subjects/%s?as_of=%s" % (subject, bad))
+        check(status == 400 and e.get("reason") == 'as_of "%s": %s' % (bad, why),
+              "as_of=%s: %s %s" % (bad, status, e))
+    status, e = srv.request("POST", "/purge?before=2025-02-30")
+    check(status == 400 and e.get("reason") == 'before "2025-02-30": day out of range for the '
+          'month', "purge before=2025-02-30: %s %s" % (status, e))
     # a space for the 'T' between date and time, as an event's ts may have it
     quoted = urllib.parse.quote(subject, safe="")
     status, a = srv.request("GET", "/subjects/%s?as_of=2025-01-01%%2000:00:00+08:00" % quoted)
