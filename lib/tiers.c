@@ -428,7 +428,7 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                           civic_error *err)
 {
     const civic_rules *r = b->r;
-    char msg[200];
+    char msg[232]; /* with "line L, column C: " within a civic_error's 256 */
     const char *at = x->grades, *end = x->grades + x->grades_len, *item;
     size_t n;
     m->has_grades = true;
@@ -436,7 +436,7 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
         uint32_t g = 0;
         while (g < r->grade_count && !civic__rb_key_is(item, n, r->grades[g].name)) g++;
         if (g == r->grade_count) {
-            char shown[64], whole[64];
+            char shown[40], whole[40];
             civic__excerpt(shown, sizeof(shown), item, n);
             int len = snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this "
                                "scheme", shown);
