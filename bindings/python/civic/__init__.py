@@ -290,8 +290,13 @@ def _qty_text(value):
                 return str(int(value))
             # its first 65 digits, as _int_field (int() of 1e999999999
             # would be a gigabyte)
-            t = value.normalize().as_tuple()
-            digits = "".join(map(str, t.digits)) + "0" * min(t.exponent, 65)
+            # as_tuple(), not normalize(), which rounds to the context's 28 digits
+            t = value.as_tuple()
+            digits = "".join(map(str, t.digits[:66]))
+            if t.exponent >= 0:
+                digits += "0" * min(t.exponent, 65)
+            else:  # integral: the digits past the point are zeros
+                digits = "".join(map(str, t.digits[:len(t.digits) + t.exponent]))[:66]
             return ("-" if t.sign else "") + digits[:65]
         if value.adjusted() < -66:
             # written out whole, 1E-999999999 would be a gigabyte of zeros;

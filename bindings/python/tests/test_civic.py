@@ -1000,6 +1000,12 @@ class TestRules(Base):
                 errors.append((cm.exception.code, cm.exception.message))
             self.assertEqual(errors[0], errors[1])
             self.assertEqual(errors[0][0], civic.CIVIC_E_LIMIT)
+            # an integral Decimal of 64 or more digits shows its own digits (they
+            # were rounded to the context's 28 first)
+            big = D("1234567890" * 7)
+            with self.assertRaises(civic.CivicError) as cm:
+                e.add(id="q", subject="s", type="volunteer_hour", ts="2024-01-01", qty=big)
+            self.assertIn("1234567890" * 3 + "123456789", cm.exception.message)
 
     def test_an_int_too_long_for_str_is_a_civic_error(self):
         # Python refuses str() of an int over 4300 digits (ValueError); such
