@@ -90,6 +90,20 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     return code;
 }
 
+void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
+{
+    static const char hint[] = " (the text ends in a NUL byte: " NUL_WHY ")";
+    if (!err || err->version < 1 || len == 0 || text[len - 1] != '\0' ||
+        strstr(err->message, "NUL byte"))
+        return;
+    size_t m = strlen(err->message), room = sizeof(err->message) - sizeof(hint);
+    if (m > room) { /* cut the message, never in the middle of a character */
+        m = room;
+        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
+    }
+    memcpy(err->message + m, hint, sizeof(hint));
+}
+
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
 {
     size_t j = 0, i = 0;

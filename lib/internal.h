@@ -388,6 +388,9 @@ typedef struct civic_duration {
 /* A NUL byte alone (the last byte of a rules text, a log line of one NUL):
  * most often a caller's length of strlen(text) + 1. */
 #define NUL_WHY "a length of strlen(text) + 1 takes in the terminating NUL"
+/* A failed parse of text[0..len) that ends in a NUL byte: the hint added
+ * to err's message (unless it names a NUL already). */
+void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
 
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
 /* "Nd", "Nm" or "Ny" whose N is past its unit's limit (3,660,000 days,

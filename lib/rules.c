@@ -1317,6 +1317,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     civic__rb_tiers_builder_free(&b);
     if (rc != CIVIC_OK) {
         if (rc == CIVIC_E_NOMEM) civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+        else civic__error_nul_hint(err, text, len);
         rules_destroy(r);
         return rc;
     }

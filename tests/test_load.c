@@ -1246,6 +1246,25 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
         assert_int_equal(civic_engine_event_count(e), 0);
         civic_engine_free(e);
     }
+    /* without a final line break, the NUL ends the last field or value: the
+     * error of that field or value, and the hint after it */
+    const char *rules_open = TEST_SCHEME "[rule.fine]\npoints = -10";
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_rules_parse(&r, rules_open, strlen(rules_open) + 1, NULL, &err),
+                     CIVIC_E_SYNTAX);
+    assert_non_null(strstr(err.message, "(the text ends in a NUL byte: a length of strlen"));
+    const char *open_logs[] = { "id,subject,type,ts\na,s,fine,2024-01-01",
+                                "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\","
+                                "\"ts\":\"2024-01-01\"}" };
+    for (int k = 0; k < 2; k++) {
+        civic_engine *e = engine_from(rules);
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_true(civic_engine_load(e, open_logs[k], strlen(open_logs[k]) + 1, &o, NULL,
+                                      &err) < 0);
+        assert_non_null(strstr(err.message, "(the text ends in a NUL byte: a length of strlen"));
+        civic_engine_free(e);
+    }
     const char *mid = "id,subject,type,ts\na,s,fi\0ne,2024-01-01\n";
     civic_engine *e = engine_from(rules);
     civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
