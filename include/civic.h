@@ -259,9 +259,11 @@ CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
 
 /** civic_rules_parse_time, saying why a time is refused (since 1.1): err's
  *  message is the reason as a log's ts is told it ("day out of range for
- *  the month", "time of day out of range", "month out of range", "bad
- *  timestamp (expected ...)", "timestamp out of range (years 0001..9999 in
- *  UTC)"), without the text, which the caller names as it was given.
+ *  the month", "time of day out of range", "month out of range", "UTC
+ *  offset out of range (-23:59..+23:59)", "bad UTC offset (expected Z or
+ *  +HH:MM)", "bad timestamp (expected ...)", "timestamp out of range (years
+ *  0001..9999 in UTC)"), without the text, which the caller names as it was
+ *  given.
  *  @return as civic_rules_parse_time. */
 CIVIC_API int civic_rules_parse_time_ext(const civic_rules *rules, const char *text,
                                          size_t len, int64_t *out, civic_error *err);
