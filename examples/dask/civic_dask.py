@@ -747,13 +747,18 @@ def main(argv=None):
     ap.add_argument("-v", "--verbose", action="store_true", help="timings on stderr")
     a = ap.parse_args(argv)
     # As civic-score reads them: ASCII digits only (int() would also take a
-    # sign, spaces, underscores and other scripts' digits), --top up to 2^64-1.
+    # sign, spaces, underscores and other scripts' digits); a --top past
+    # 2^64-1 means all.
     if a.groups is not None:
         text, a.groups = a.groups, _number(a.groups, 0, GROUPS_DEPTH_MAX)
         if a.groups is None:
             ap.error("--groups needs a depth 0..%d, not '%s'" % (GROUPS_DEPTH_MAX, text))
     if a.top is not None:
-        text, a.top = a.top, _number(a.top, 1, TOP_MAX)
+        text = a.top
+        digits = text.lstrip("0") if re.fullmatch(r"[0-9]+", text) else ""
+        a.top = TOP_MAX if len(digits) > 20 else _number(text, 1, TOP_MAX)
+        if a.top is None and digits:
+            a.top = TOP_MAX
         if a.top is None:
             ap.error("--top needs a positive number, not '%s'" % text)
     if a.partitions is not None and not 1 <= a.partitions <= 65536:

@@ -526,13 +526,21 @@ class DaskTest(unittest.TestCase):
         self.assertNotIn("event id", err)
 
     def test_top_and_groups_take_what_civic_score_takes(self):
-        # civic-score reads --top as 1..2^64-1 and --groups as 0..64, in
-        # ASCII digits only; Python's int() also takes a sign, spaces,
-        # underscores, other scripts' digits and any size
+        # civic-score reads --top as a positive number (past 2^64-1: all) and
+        # --groups as 0..64, in ASCII digits only; Python's int() also takes
+        # a sign, spaces, underscores, other scripts' digits and any size
         out = os.path.join(self.tmp.name, "range.csv")
+        want = subprocess.run([CLI, "--top", "1000", "-f", "csv", SAMPLE], capture_output=True)
+        self.assertEqual(want.returncode, 0, want.stderr)
+        for value in ("99999999999999999999", "18446744073709551616", "0" * 30 + "9" * 5000):
+            p = subprocess.run([CLI, "--top", value, "-f", "csv", SAMPLE], capture_output=True)
+            self.assertEqual((p.returncode, p.stdout), (0, want.stdout), p.stderr)
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, "--top", value, SAMPLE],
+                               capture_output=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), want.stdout)
         for opt, value, says in (
-                ("--top", "99999999999999999999", "--top needs a positive number"),
-                ("--top", "18446744073709551616", "--top needs a positive number"),
                 ("--top", "+5", "--top needs a positive number"),
                 ("--top", " 5", "--top needs a positive number"),
                 ("--top", "1_0", "--top needs a positive number"),
