@@ -263,7 +263,9 @@ CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
  *  offset out of range (-23:59..+23:59)", "bad UTC offset (expected Z or
  *  +HH:MM)", "bad timestamp (expected ...)", "timestamp out of range (years
  *  0001..9999 in UTC)"), without the text, which the caller names as it was
- *  given.
+ *  given.  The reason begins "bad timestamp" exactly when the text has none
+ *  of the accepted forms (a caller may put its own list of forms in its
+ *  place); every other reason names the part that is wrong.
  *  @return as civic_rules_parse_time. */
 CIVIC_API int civic_rules_parse_time_ext(const civic_rules *rules, const char *text,
                                          size_t len, int64_t *out, civic_error *err);

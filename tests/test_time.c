@@ -349,6 +349,19 @@ static void the_public_parse_says_why_as_a_log_does(void **state)
         else assert_non_null(strstr(err.message, "bad timestamp (expected YYYY-MM-DD"));
         assert_int_equal(civic_rules_parse_time_ext(r, s, strlen(s), &a, NULL), rc);
     }
+    /* The callers (civic-score -t, civic-server's as_of, Python) replace the
+     * reason by their own list of forms exactly when it begins "bad
+     * timestamp": the texts of no accepted form, and only they. */
+    static const char *const formless[] = {
+        "", "yesterday", "2024-05-01X10:00:00", "2024-05-01T10:00", "2024-5-01",
+        "12ab", "2024-05-01T1a:00:00", "-", "2024-0a-01",
+    };
+    for (size_t i = 0; i < sizeof(formless) / sizeof(formless[0]); i++) {
+        int64_t a = 0;
+        const char *s = formless[i];
+        assert_int_equal(civic_rules_parse_time_ext(r, s, strlen(s), &a, &err), CIVIC_E_EVENT);
+        assert_int_equal(strncmp(err.message, "bad timestamp", 13), 0);
+    }
     int64_t t;
     assert_int_equal(civic_rules_parse_time_ext(NULL, "2024-01-01", 10, &t, &err), CIVIC_E_INVALID);
     assert_int_equal(civic_rules_parse_time_ext(r, NULL, 0, &t, &err), CIVIC_E_INVALID);
