@@ -17,6 +17,7 @@
 #include "common/answers.h"
 #include "common/report.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -243,7 +244,7 @@ static char *dup_text(const char *s)
 typedef struct grid {
     char **cells;
     size_t count, cap, cols;
-    unsigned right;
+    unsigned right; /* bit c: column c is right-aligned; bit 31 for the rest */
 } grid;
 
 static void grid_put(grid *g, const char *s)
@@ -292,7 +293,9 @@ static void grid_print(grid *g, FILE *out)
     for (size_t i = 0; i < g->count; i++) {
         size_t c = i % cols;
         size_t pad = width[c] - text_width(g->cells[i]);
-        bool right = (g->right >> c) & 1u;
+        /* a column past the 32nd (a table per grade: up to 64) is aligned
+         * as the 32nd is */
+        bool right = (g->right >> (c < 31 ? c : 31)) & 1u;
         if (right) fprintf(out, "%*s", (int)pad, "");
         fputs(g->cells[i], out);
         if (c + 1 < cols) {
@@ -1193,8 +1196,18 @@ static const char *binary_kind(const unsigned char *p, size_t n)
 }
 
 /* 0 when the file looks like text (or cannot be read: the load says why). */
+/* p[0..*n) without the blanks (spaces, tabs) at either end. */
+static const unsigned char *trim_blanks(const unsigned char *p, size_t *n)
+{
+    while (*n && (*p == ' ' || *p == '\t')) { p++; (*n)--; }
+    while (*n && (p[*n - 1] == ' ' || p[*n - 1] == '\t')) (*n)--;
+    return p;
+}
+
 /* The line is a CSV header: its comma-separated names hold id, subject,
- * type and ts (a torn or garbled first line of JSON Lines does not). */
+ * type and ts (a torn or garbled first line of JSON Lines does not).  Names
+ * are matched as the library matches them: quoted or not, in any case,
+ * with blanks around them. */
 static bool csv_header_line(const unsigned char *p, size_t n)
 {
     static const char *const need[] = { "id", "subject", "type", "ts" };
@@ -1204,8 +1217,16 @@ static bool csv_header_line(const unsigned char *p, size_t n)
         while (end < n && p[end] != ',') end++;
         size_t len = end - at;
         if (len && p[at + len - 1] == '\r') len--;
-        for (unsigned k = 0; k < 4; k++)
-            if (len == strlen(need[k]) && memcmp(p + at, need[k], len) == 0) found |= 1u << k;
+        const unsigned char *name = trim_blanks(p + at, &len);
+        if (len >= 2 && name[0] == '"' && name[len - 1] == '"') {
+            len -= 2;
+            name = trim_blanks(name + 1, &len);
+        }
+        for (unsigned k = 0; k < 4; k++) {
+            size_t i = 0;
+            while (i < len && need[k][i] && (char)tolower(name[i]) == need[k][i]) i++;
+            if (i == len && !need[k][i]) found |= 1u << k;
+        }
         at = end + 1;
     }
     return found == 15;

@@ -161,6 +161,13 @@ status misnamed-jsonl 2 "looks like JSON Lines (its first line starts with '{'),
     $R --lenient "$T/jsonl-named.csv"
 status misnamed-csv 2 "looks like CSV (its first line is a CSV header), but its name says JSON Lines" -- \
     $R --lenient "$T/csv-named.jsonl"
+# as the library reads a header: names quoted, in any case, with blanks around
+printf '"id","subject","type","ts"\ne1,s1,fine,2022-03-01\n' >"$T/csv-quoted.jsonl"
+printf 'Id, Subject ,TYPE,"Ts"\r\ne1,s1,fine,2022-03-01\r\n' >"$T/csv-upper.jsonl"
+status misnamed-csv-quoted 2 "looks like CSV (its first line is a CSV header), but its name says JSON Lines" -- \
+    $R --lenient "$T/csv-quoted.jsonl"
+status misnamed-csv-upper 2 "looks like CSV (its first line is a CSV header), but its name says JSON Lines" -- \
+    $R --lenient "$T/csv-upper.jsonl"
 # but JSON Lines whose first line alone is bad (torn, a comment) is read as such
 printf 'garbage, torn line\n{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}\n' >"$T/firstbad.jsonl"
 status firstbad-jsonl 0 "line 1" -- $R --lenient "$T/firstbad.jsonl"
@@ -186,6 +193,23 @@ printf '[scheme]\nbase = 0\n[[grade]]\nname = "A"\n[rule.v]\npoints = 0\nper = "
     echo "t$i,s1,v,2025-01-01,1000000000000"; i=$((i+1)); done; } >"$T/tbig.csv"
 status overflow-tier 2 "or a tier's quantity (about 9.2e15 units), summed, pass" -- \
     -r "$T/tbig.toml" "$T/tbig.csv"
+
+# a table with a column per grade past the 32nd: each count under its name,
+# right-aligned as the others (the 33rd was left-aligned: a shift past 31)
+{ printf '[scheme]\nbase = 1000\n[rule.fine]\npoints = -10\n'; i=0; while [ $i -lt 30 ]; do
+    printf '[[grade]]\nname = "G%02d"\nmin = %d\n' $i $((1100 - 10 * i)); i=$((i + 1)); done; } >"$T/g30.toml"
+printf 'id,subject,type,ts,group\ne1,s1,fine,2025-01-01,d1\ne2,s2,fine,2025-01-01,d2\n' >"$T/g30.csv"
+"$CLI" -r "$T/g30.toml" --groups 1 "$T/g30.csv" >"$T/out" 2>"$T/err"
+if python3 -c '
+import sys
+rows = [l.rstrip("\n") for l in open(sys.argv[1]) if l.startswith(("GROUP ", "d"))]
+head = rows[0]
+assert head.startswith("GROUP ") and len(rows) == 3, rows
+for name in ("G00", "G24", "G25", "G29"):
+    end = head.index(name) + len(name) - 1
+    for r in rows[1:]:
+        assert r[end].isdigit() and r[end + 1:end + 2] in ("", " "), (name, r)
+' "$T/out"; then ok; else bad "a table of 30 grades: $(cat "$T/out" "$T/err")"; fi
 
 # --explain of a subject with no events: the base score, a warning, exit 0
 "$CLI" $R -t 2022-10-01 --explain nobody -f csv $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
