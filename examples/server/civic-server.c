@@ -183,7 +183,9 @@ typedef struct request {
     unsigned status;
     uint64_t bytes;
     int64_t start_us;
-    size_t reserved;         /* bytes of the body budget held */
+    size_t reserved;         /* bytes of the body budget held: body bytes, not the
+                              * spare byte after them */
+    uint64_t received;       /* body bytes read, the dropped ones included */
     verdict pending;         /* a refusal to answer once the request is in */
     char *body;
     size_t len, cap;
@@ -606,7 +608,11 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
 
 /* Buffer the body within --max-body and the global budget.  Past either,
  * the rest is read and dropped (so the connection stays in step) and the
- * final call answers 413 or 503. */
+ * final call answers 413 or 503; 413 whenever the body is past --max-body,
+ * even if the budget ran out first (retrying it would never help).  The
+ * budget counts body bytes only: the buffer's spare byte after them is not
+ * counted, or a body of --max-body bytes would never fit a budget of
+ * --max-body bytes, which start-up accepts. */
 static void drop_body(server *s, request *rq)
 {
     free(rq->body);
@@ -616,35 +622,37 @@ static void drop_body(server *s, request *rq)
     rq->reserved = 0;
 }
 
+/* Room for `need` body bytes (need <= --max-body) and the spare byte. */
 static bool grow_body(server *s, request *rq, size_t need)
 {
-    size_t cap = rq->cap ? rq->cap : 65536;
-    while (cap < need) cap *= 2;
-    if (cap > s->opt.body_bytes_max + 1) cap = s->opt.body_bytes_max + 1;
-    if (rq->reserved >= need && cap > rq->reserved) cap = rq->reserved; /* Content-Length */
-    if (cap > rq->reserved && !guard_reserve(&s->guard, cap - rq->reserved)) {
+    size_t room = rq->cap ? rq->cap - 1 : 65536;
+    while (room < need) room *= 2;
+    if (room > s->opt.body_bytes_max) room = s->opt.body_bytes_max;
+    if (rq->reserved >= need && room > rq->reserved) room = rq->reserved; /* Content-Length */
+    if (room > rq->reserved && !guard_reserve(&s->guard, room - rq->reserved)) {
         rq->over_budget = true;
         return false;
     }
-    if (cap > rq->reserved) rq->reserved = cap;
-    char *p = realloc(rq->body, cap);
+    if (room > rq->reserved) rq->reserved = room;
+    char *p = realloc(rq->body, room + 1);
     if (!p) {
         rq->over_budget = true;
         return false;
     }
     rq->body = p;
-    rq->cap = cap;
+    rq->cap = room + 1;
     return true;
 }
 
 static void collect_body(server *s, request *rq, const char *data, size_t *size)
 {
-    if (!rq->too_big && !rq->over_budget && rq->len + *size > s->opt.body_bytes_max) {
+    rq->received += *size;
+    if (!rq->too_big && rq->received > s->opt.body_bytes_max) {
         rq->too_big = true;
         drop_body(s, rq);
     }
     if (!rq->too_big && !rq->over_budget) {
-        if (rq->len + *size + 1 > rq->cap && !grow_body(s, rq, rq->len + *size + 1)) {
+        if (rq->len + *size + 1 > rq->cap && !grow_body(s, rq, rq->len + *size)) {
             drop_body(s, rq);
         } else {
             memcpy(rq->body + rq->len, data, *size);
@@ -1264,11 +1272,11 @@ static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
     if (n > s->opt.body_bytes_max)
         return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "see --max-body",
                           { 0 } };
-    if (!guard_reserve(&s->guard, (size_t)n + 1))
+    if (!guard_reserve(&s->guard, (size_t)n)) /* the body's bytes; the spare byte is not counted */
         return (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
                           "the server's budget for request bodies is spent; retry later",
                           { "Retry-After", RETRY_AFTER_SECONDS } };
-    rq->reserved = (size_t)n + 1;
+    rq->reserved = (size_t)n;
     return (verdict){ 0 };
 }
 

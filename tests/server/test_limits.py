@@ -436,6 +436,17 @@ def chunk(data):
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
+def wait_budget_free(srv, seconds=10):
+    """Until no body holds any of the budget (the last request's release
+    comes after its answer, so a client may be answered first)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _, _, body = srv.raw("GET", "/metrics", timeout=5)
+        if b"\ncivic_body_bytes_reserved 0\n" in body:
+            return
+        time.sleep(0.05)
+
+
 def test_chunked_budget():
     srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "1M"]).start()
     try:
@@ -466,6 +477,45 @@ def test_chunked_budget():
         answer = s.recv(4096)
         check(answer.startswith(b"HTTP/1.1 200") and b'"accepted":1' in answer,
               "a chunked body within the limits is loaded: %r" % answer[-80:])
+        s.close()
+        # --max-body equal to --body-budget: a body of exactly --max-body
+        # bytes fits (no byte of the budget is spent beyond the body), sent
+        # with Content-Length or in 64 KiB chunks; one past it in 64 KiB
+        # chunks is too large (413), not "busy" (503), for ever so.
+        exact = b"id,subject,type,ts\nmx1,maxbody,recycling,2025-01-01\n"
+        exact += b"\n" * (MIB - len(exact))
+        pieces = [exact[i:i + 65536] for i in range(0, len(exact), 65536)]
+        for how, req in (("Content-Length", b"POST /events HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s"
+                          % (len(exact), exact)),
+                         ("chunked", chunked_headers() + b"".join(chunk(p) for p in pieces)
+                          + b"0\r\n\r\n")):
+            wait_budget_free(srv)
+            s = open_socket(srv.port)
+            s.settimeout(10)
+            try:
+                s.sendall(req)
+            except OSError:
+                pass  # refused before the body was read: the answer tells
+            answer = s.recv(4096)
+            check(answer.startswith(b"HTTP/1.1 200"),
+                  "a body of exactly --max-body (= --body-budget) bytes, %s, is taken: %r"
+                  % (how, answer[:60]))
+            s.close()
+        big = b"x" * (MIB * 3 // 2)
+        wait_budget_free(srv)
+        s = open_socket(srv.port)
+        s.settimeout(10)
+        try:
+            s.sendall(chunked_headers() + b"".join(chunk(big[i:i + 65536])
+                                                   for i in range(0, len(big), 65536))
+                      + b"0\r\n\r\n")
+        except OSError:
+            pass  # the answer may come, and the connection close, before the rest is sent
+        answer = s.recv(4096)
+        check(answer.startswith(b"HTTP/1.1 413"),
+              "1.5 MiB in 64 KiB chunks past --max-body (= --body-budget) gets 413: %r"
+              % answer[:40])
         s.close()
     finally:
         srv.stop()
