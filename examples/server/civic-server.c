@@ -173,8 +173,10 @@ typedef struct request {
     size_t path_len;
     const char *id;          /* into path: the subject id or list name */
     bool bad_target;         /* the path holds a control character, or the path or query
-                              * NUL or invalid UTF-8 */
+                              * NUL or invalid UTF-8 (the query's parameters are checked
+                              * decoded, by check_request) */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
+    char target_why[200];    /* a bad query parameter's reason (check_request) */
     bool started, answered, arrived;
     bool too_big, over_budget;
     bool late;               /* begun once the stop had begun: refused, never run */
@@ -1223,25 +1225,57 @@ static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsi
     return (verdict){ 0 };
 }
 
-static enum MHD_Result arg_is_utf8(void *cls, enum MHD_ValueKind kind, const char *key,
+/* Whether s[0..n) holds a control character: C0, DEL, or C1 (U+0080..U+009F,
+ * as UTF-8) -- none is in a subject id, list name or group, as in events. */
+static bool has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x20 || b == 0x7f ||
+            (b == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+             (unsigned char)s[i + 1] <= 0x9f))
+            return true;
+    }
+    return false;
+}
+
+typedef struct {
+    bool ok;
+    char *why; /* "" unless a parameter holds a control character */
+    size_t n;
+} arg_check;
+
+/* Query parameters, decoded, as the path: UTF-8 without control characters
+ * (a CR LF in ?group= would otherwise be echoed back in the answer). */
+static enum MHD_Result arg_is_text(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
 {
     (void)kind;
-    bool *ok = cls;
-    if (!utf8_valid(key, strlen(key)) || (value && !utf8_valid(value, strlen(value)))) *ok = false;
-    return *ok ? MHD_YES : MHD_NO;
+    arg_check *ac = cls;
+    if (!utf8_valid(key, strlen(key)) || (value && !utf8_valid(value, strlen(value)))) {
+        ac->ok = false;
+    } else if (has_control(key, strlen(key))) {
+        ac->ok = false;
+        snprintf(ac->why, ac->n, "a query parameter's name holds a control character");
+    } else if (value && has_control(value, strlen(value))) {
+        ac->ok = false;
+        snprintf(ac->why, ac->n, "parameter \"%.40s\" holds a control character", key);
+    }
+    return ac->ok ? MHD_YES : MHD_NO;
 }
 
 /* 400, 404, 405, 401, 403 in that order; {0} when the request may go on. */
 static verdict check_request(server *s, struct MHD_Connection *c, request *rq, const char *method)
 {
     rq->route = match_route(rq);
-    bool ok = !rq->bad_target;
-    if (ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_utf8, &ok);
-    if (!ok)
+    rq->target_why[0] = '\0';
+    arg_check ac = { !rq->bad_target, rq->target_why, sizeof(rq->target_why) };
+    if (ac.ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_text, &ac);
+    if (!ac.ok)
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
-                          "the path holds a control character, or the path or query a NUL "
-                          "byte or bytes that are not UTF-8",
+                          rq->target_why[0] ? rq->target_why
+                          : "the path or query holds a control character, a NUL byte or bytes "
+                            "that are not UTF-8",
                           { 0 } };
     if (rq->route == ROUTE_NONE)
         return (verdict){ MHD_HTTP_NOT_FOUND, "not found", "no such route", { 0 } };
@@ -1413,14 +1447,8 @@ static bool decode_target(request *rq, const char *uri)
     rq->path_len = k;
     rq->record_suffix = n >= 7 && memcmp(uri + n - 7, "/record", 7) == 0;
     const char *q = uri + n;
-    bool control = false; /* no subject id or list name holds one, C1 (U+0080..U+009F) included */
-    for (size_t i = 0; i < k; i++) {
-        unsigned char b = (unsigned char)rq->path[i];
-        control |= b < 0x20 || b == 0x7f ||
-                   (b == 0xc2 && i + 1 < k && (unsigned char)rq->path[i + 1] >= 0x80 &&
-                    (unsigned char)rq->path[i + 1] <= 0x9f);
-    }
-    rq->bad_target = control || !utf8_valid(rq->path, k) || strstr(q, "%00") != NULL;
+    rq->bad_target = has_control(rq->path, k) || !utf8_valid(rq->path, k) ||
+                     strstr(q, "%00") != NULL;
     return true;
 }
 

@@ -417,6 +417,19 @@ def test_targets(srv):
                  "/subjects/a%C2%85b", "/subjects/%C2%9F/record"):
         status, _, data = srv.raw("GET", path, token=tok("reader"))
         check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
+    # A control character in a decoded query value is refused as in the path
+    # (a CR LF in ?group= was echoed back), the reason naming the parameter.
+    for path, name in (("/rank?group=a%0d%0aX:%20y", "group"), ("/rank?group=a%7Fb", "group"),
+                       ("/groups?depth=1%09", "depth"), ("/rank?group=%C2%85", "group"),
+                       ("/healthz?probe=%01", "probe"), ("/subjects/x?as_of=%1b", "as_of")):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        answer = strict_json(data) if status == 400 else {}
+        check(answer.get("error") == "bad request target" and
+              'parameter "%s" holds a control character' % name in answer.get("reason", ""),
+              "%s answers 400 naming %s (%d %r)" % (path, name, status, data[:200]))
+    status, _, data = srv.raw("GET", "/rank?gr%0Aoup=a", token=tok("reader"))
+    check(status == 400 and "name holds a control character" in strict_json(data)["reason"],
+          "a control character in a parameter's name answers 400 (%d %r)" % (status, data[:200]))
     # A valid multi-byte id is fine and comes back as the same UTF-8.
     body = "id,subject,type,ts\nu1,居民-7,recycling,2025-01-01\n".encode()
     srv.raw("POST", "/events", body, {"Content-Type": "text/csv"}, token=tok("ingest"))
