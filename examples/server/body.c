@@ -202,11 +202,17 @@ static void source_line(const char *line, size_t n, const char *source, buf *out
     }
     size_t k = i + 1;
     while (k < n && blank(line[k])) k++;
-    bool empty = k < n && line[k] == '}';
+    if (k < n && line[k] == '}') {
+        /* An empty object is refused for its missing id whatever follows it
+         * (the load looks no further): as sent, so that the error is the one
+         * civic-score gives, not one for the text after {"source":..}. */
+        buf_put(out, line, n);
+        return;
+    }
     buf_put(out, line, i + 1);
     buf_puts(out, "\"source\":\"");
     buf_puts(out, source);
-    buf_puts(out, empty ? "\"" : "\",");
+    buf_puts(out, "\",");
     buf_put(out, line + i + 1, n - i - 1);
 }
 
@@ -258,9 +264,10 @@ static size_t csv_header_start(const char *in, size_t len)
 }
 
 /* Index of the header column named "source" (as header_is reads it), or -1;
- * *end is the offset of the header's line feed (or len).  A quote never
- * closed ends the header at the end of the body (the load refuses it). */
-static long csv_source_column(const char *in, size_t len, size_t *end)
+ * *end is the offset of the header's line feed (or len), *columns (when not
+ * NULL) the header's number of columns.  A quote never closed ends the
+ * header at the end of the body (the load refuses it). */
+static long csv_source_column(const char *in, size_t len, size_t *end, long *columns)
 {
     size_t i = csv_header_start(in, len), f = i;
     long col = 0, found = -1;
@@ -277,6 +284,7 @@ static long csv_source_column(const char *in, size_t len, size_t *end)
         f = i + 1, col++;
     }
     *end = i < len ? i : len;
+    if (columns) *columns = col + 1;
     return found;
 }
 
@@ -325,7 +333,7 @@ void body_source_csv(const char *in, size_t len, const char *source, buf *out)
         buf_put(out, in, len);
         return;
     }
-    long column = csv_source_column(in, len, &end);
+    long column = csv_source_column(in, len, &end, NULL);
     size_t hlen = end;
     if (column < 0) {
         bool cr = hlen > 0 && in[hlen - 1] == '\r';
@@ -400,6 +408,86 @@ static void move_column(char *msg, size_t size, char *at, const char *s, size_t 
              tail);
 }
 
+/* Whether the record p[0..n) (without its LF) is records joined by lone CRs,
+ * as the load (lib/csv.c, joined_by_cr) reads it: a whole record of ncols
+ * fields before its first CR outside quotes that is no CRLF's, and another
+ * whole one after a later lone CR or at the end.  *column: that first CR's,
+ * or 0 when a line break in quotes comes before it. */
+static bool joined_by_cr(const char *p, size_t n, long ncols, unsigned *column)
+{
+    bool in = false, field_start = true, after = false;
+    long fields = 1;
+    size_t line_start = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (in) {
+            if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            else if (c == '\n') line_start = i + 1;
+            continue;
+        }
+        if (c == '"' && field_start) {
+            in = true;
+        } else if (c == ',') {
+            fields++;
+            field_start = true;
+            continue;
+        } else if (c == '\r' && i + 1 < n) {
+            if (fields == ncols && after) return true;
+            if (fields != ncols && !after) return false;
+            if (!after) *column = line_start ? 0 : (unsigned)(i + 1);
+            after = true;
+            fields = 1;
+            field_start = true;
+            continue;
+        }
+        field_start = false;
+    }
+    return after && fields == ncols;
+}
+
+/* The load adds to a CSV syntax error the place of a lone CR that joins
+ * records (old Mac line ends), counting each joined record's fields against
+ * the header's.  In the rewritten text the header and the last of the
+ * joined records gained a field but the others did not, so the load could
+ * not see it: the hint is worked out here from the body as sent. */
+static void csv_cr_hint(const char *in, size_t len, civic_error *err)
+{
+    size_t end;
+    long ncols;
+    if ((err->code != CIVIC_E_SYNTAX && err->code != CIVIC_E_LIMIT) ||
+        strstr(err->message, "carriage return") ||
+        csv_source_column(in, len, &end, &ncols) >= 0 || end >= len)
+        return;
+    uint64_t line = 2; /* of the first record: the line after the header's */
+    for (size_t i = 0; i < end; i++) line += in[i] == '\n';
+    size_t at = end + 1, rend;
+    for (;;) { /* the record holding the error's line */
+        if (at >= len || err->line < line) return;
+        rend = record_end(in, len, at);
+        uint64_t lines = 1;
+        for (size_t i = at; i < rend; i++) lines += in[i] == '\n';
+        if (err->line < line + lines) break;
+        line += lines;
+        at = rend + 1;
+    }
+    unsigned column = 0;
+    if (!memchr(in + at, '\r', rend - at) || !joined_by_cr(in + at, rend - at, ncols, &column))
+        return;
+    size_t used = strlen(err->message);
+    char *tail = err->message + used;
+    size_t room = sizeof(err->message) - used;
+    if (column && err->line != line)
+        snprintf(tail, room, " (a carriage return at line %llu, column %u: lines must end in LF "
+                 "or CRLF)", (unsigned long long)line, column);
+    else if (column)
+        snprintf(tail, room, " (a carriage return at column %u: lines must end in LF or CRLF)",
+                 column);
+    else
+        snprintf(tail, room, " (a carriage return not followed by a line feed: lines must end "
+                 "in LF or CRLF)");
+}
+
 void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
                        civic_error *err)
 {
@@ -420,6 +508,7 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
         snprintf(msg, sizeof(msg), "line %llu, column %u: %s", line, column, err->message + hn);
         memcpy(err->message, msg, sizeof(msg));
         err->column = column;
+        if (csv) csv_cr_hint(in, in_len, err);
         return;
     }
     /* a record with the wrong number of fields: one fewer on each side when
@@ -430,10 +519,12 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
     hn = snprintf(head, sizeof(head), "line %llu: expected ", line);
     if (!csv || strncmp(err->message, head, (size_t)hn) != 0 ||
         sscanf(err->message + hn, "%u fields as in the header, found %n", &expected, &used) != 1 ||
-        expected == 0 || used == 0)
+        expected == 0 || used == 0) {
+        if (csv) csv_cr_hint(in, in_len, err);
         return;
+    }
     const char *after = err->message + hn + used;
-    if (csv_source_column(in, in_len, &end) < 0) { /* the header gained the column */
+    if (csv_source_column(in, in_len, &end, NULL) < 0) { /* the header gained the column */
         /* and this record its field, unless it is blank to the rewrite (CRs) */
         bool field = record_end(out, out_len, wa) - wa != record_end(in, in_len, sa) - sa;
         if (field && sscanf(after, "%u%n", &found, &used) == 1 && found > 0)
@@ -448,4 +539,6 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
     if (cr)
         move_column(err->message, sizeof(err->message), cr + strlen("(a carriage return at column "),
                     in + sa, sn, out + wa, wn);
+    else
+        csv_cr_hint(in, in_len, err);
 }

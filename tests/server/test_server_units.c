@@ -284,9 +284,10 @@ static void csv_with_source_fills_only_empty_cells(void **state)
 static void json_objects_without_source_gain_the_key(void **state)
 {
     (void)state;
-    expect_source(false, "{\"id\":\"a\"}\n\n{\"id\":\"b\",\"source\":\"dept\"}\n{}\n",
+    /* an empty object stays as it is: refused for its missing id all the same */
+    expect_source(false, "{\"id\":\"a\"}\n\n{\"id\":\"b\",\"source\":\"dept\"}\n{}\n{ }x\n",
                   "{\"source\":\"ingest\",\"id\":\"a\"}\n\n{\"id\":\"b\",\"source\":\"dept\"}\n"
-                  "{\"source\":\"ingest\"}\n");
+                  "{}\n{ }x\n");
     /* a nested "source" key is not the event's */
     expect_source(false, "{\"x\":{\"source\":1},\"id\":\"a\"}",
                   "{\"source\":\"ingest\",\"x\":{\"source\":1},\"id\":\"a\"}");
@@ -382,6 +383,17 @@ static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
     expect_error_as_sent(true, "id,subject,type,ts\nc1,u,fine,2025-01-01\rc2,u,fine,2025-01-01\n");
     expect_error_as_sent(true, "id,subject,type,ts,\"a\nb\"\nd1,u,fine,2025-01-01,x,y\n");
     expect_error_as_sent(true, "\xef\xbb\xbfid,subject,type,\"t\"s\n");
+    /* an empty object followed by text (the load refuses {} for its missing
+     * id before it looks further; {"source":..} would be refused for the
+     * text); records joined by a lone CR after a closing quote (the hint
+     * counts the fields of the records as sent) */
+    expect_error_as_sent(false, "{}{\"id\":\"e1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-01-01\"}\n");
+    expect_error_as_sent(false, "{\"id\":\"e0\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-01-01\"}\n { }x\n");
+    expect_error_as_sent(true, "id,subject,type,ts,group\nc1,s,fine,2025-01-01,\"a,b\"\rc2,s,fine,2025-01-01,\n");
+    expect_error_as_sent(true, "id,subject,type,ts,group\nc0,s,fine,2025-01-01,\"a\nb\"\rc2,s,fine,2025-01-01,\n");
+    expect_error_as_sent(true, "id,subject,type,ts\nc1,s,fine,\"2025-01-01\"\rc2,s,fine,2025-01-01\rc3,s,fine,2025-01-01\n");
+    expect_error_as_sent(true, "id,subject,type,ts,group\nc1,s,fine,2025-01-01,x\rc2,s,fine,2025-01-01,\"a\nb\"x\n");
+    expect_error_as_sent(true, "id,subject,type,ts,group\r\nc1,s,fine,2025-01-01,\"a\"\rc2,s,fine,2025-01-01,\r\n");
     char wide[4200] = "id,subject,type,ts\nw1,u,fine,2025-01-01";
     for (int k = 0; k < 1100; k++) strcat(wide, ",x");
     strcat(wide, "\n");
