@@ -1452,6 +1452,19 @@ static bool decode_target(request *rq, const char *uri)
     return true;
 }
 
+/* The origin form of a request target: an absolute-form one
+ * ("http://host:port/path?query", which RFC 9112, 3.2.2 says a server must
+ * accept) without its scheme and authority, the scheme http or https in any
+ * case; any other target as it is.  The authority is not checked, as the
+ * Host header is not. */
+static const char *origin_form(const char *uri)
+{
+    size_t s = strncasecmp(uri, "http://", 7) == 0    ? 7
+               : strncasecmp(uri, "https://", 8) == 0 ? 8
+                                                      : 0;
+    return s ? uri + s + strcspn(uri + s, "/?") : uri;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: called with the raw target as soon as the
  * request line is read; what it returns becomes the request's *con_cls. */
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
@@ -1468,7 +1481,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     rq->route = ROUTE_NONE;
     size_t n = strlen(uri);
     rq->uri = malloc(n + 1);
-    if (!rq->uri || !decode_target(rq, uri)) {
+    if (!rq->uri || !decode_target(rq, origin_form(uri))) {
         free(rq->uri);
         free(rq);
         return NULL;

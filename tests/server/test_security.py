@@ -447,6 +447,22 @@ def test_targets(srv):
             check(False, "%s: the answer is not valid UTF-8 JSON: %s" % (path, e))
 
 
+def test_absolute_form(srv):
+    """A target in absolute form (RFC 9112, 3.2.2: a server must accept it)
+    is routed on its path; only http and https, in any case, are read so."""
+    auth = b"Authorization: Bearer " + tok("reader").encode() + b"\r\n"
+    for target, status in ((b"http://localhost:%d/healthz" % srv.port, b"200"),
+                           (b"HTTPS://example.org/rank?top=1", b"200"),
+                           (b"hTTp://user@127.0.0.1:80/subjects/%FF", b"400"),
+                           (b"http://localhost/nowhere", b"404"),
+                           (b"http://localhost", b"404"),
+                           (b"ftp://localhost/healthz", b"404")):
+        out = raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: localhost\r\n" + auth
+                        + b"Connection: close\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 " + status),
+              "GET %r answers %s: %r" % (target, status, out[:120]))
+
+
 def test_json_bodies(srv):
     ingest = tok("ingest")
     arr = json.dumps([{"id": "arr%d" % i, "subject": "array-subject", "type": "recycling",
@@ -567,6 +583,7 @@ def main():
             test_methods(srv)
             test_keep_alive(srv)
             test_targets(srv)
+            test_absolute_form(srv)
             test_framing(srv)
             test_json_bodies(srv)
             test_metrics(srv)
