@@ -1639,7 +1639,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void usage(FILE *f)
 {
     fputs("usage: civic-server [OPTIONS]\n"
-          "  --bind ADDR             listen address (default 127.0.0.1; IPv4 or IPv6)\n"
+          "  --bind ADDR             listen address (default 127.0.0.1; IPv4 or IPv6 in digits)\n"
           "  --port N                TCP port (default 8080; 0 picks a free one)\n"
           "  --rules FILE            rules file (default: the built-in community scheme)\n"
           "  --data DIR              durable: DIR/snapshot.civic + DIR/journal.civic\n"
@@ -1891,6 +1891,14 @@ static int check_options(const options *o)
     if (o->body_bytes_max > o->body_budget_bytes) {
         fprintf(stderr, SERVER_NAME ": --max-body is larger than --body-budget: such a body "
                 "could never be accepted\n");
+        return -1;
+    }
+    struct in6_addr any;
+    if (inet_pton(AF_INET, o->bind, &any) != 1 && inet_pton(AF_INET6, o->bind, &any) != 1) {
+        /* before the bind rule, whose advice (--tokens) would not help */
+        fprintf(stderr, SERVER_NAME ": --bind %s is not an IPv4 or IPv6 address: give one "
+                "in digits (127.0.0.1 or ::1 for this machine alone; no name is looked up)\n",
+                o->bind);
         return -1;
     }
     if (!o->tokens_path && !o->insecure && !is_loopback(o->bind)) {

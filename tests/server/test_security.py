@@ -287,6 +287,14 @@ def test_command_line(tmp):
         rc, out, err = run("--bind", bind, "--port", "0")
         check(rc == 1 and "refusing to listen" in err and "--insecure" in err,
               "--bind %s without --tokens is refused: %r" % (bind, err))
+    # A name is no address: said first (it was refused for want of --tokens,
+    # and then, with them, for not being an address), with what to give.
+    for extra in ([], ["--insecure"]):
+        rc, out, err = run("--bind", "localhost", "--port", "0", *extra)
+        check(rc == 1 and "refusing" not in err and "not an IPv4 or IPv6 address" in err and
+              "127.0.0.1" in err and "::1" in err,
+              "--bind localhost %s is refused as no address, saying what to give: %r"
+              % (" ".join(extra), err))
     rc, out, err = run("--bind", "192.0.2.1", "--port", "0", "--insecure")
     check(rc != 0 and "refusing" not in err and "cannot listen" in err,
           "--insecure lets a non-loopback bind through: %r" % err)
