@@ -65,6 +65,7 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
         return -1;
     }
     char open[ARRAY_NESTING_MAX];
+    size_t base = out->len;      /* an empty array takes back its blanks' spaces */
     unsigned depth = 0;          /* brackets open inside the current element */
     bool in_string = false, escape = false, filled = false, comma = false;
     size_t element = 1, start = ++i; /* start of the pending run to copy */
@@ -98,6 +99,11 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
             if (!filled && (comma || c == ',')) {
                 snprintf(why, n, "element %zu of the JSON array is empty", element);
                 return -1;
+            }
+            if (!filled) { /* "[]": no element, so no line (the answer's "lines" counts them) */
+                out->len = base;
+                if (out->p) out->p[base] = '\0'; /* a buf's text stays NUL-terminated */
+                return array_tail(in, i + 1, len, why, n);
             }
             buf_put(out, in + start, i - start);
             buf_put(out, "\n", 1);

@@ -525,11 +525,13 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
     const char *text = rq->body ? rq->body : "";
     size_t len = rq->len;
     buf lines = { 0 };
+    bool array = false; /* its lines, none for "[]", are the text */
     if ((json || *format == CIVIC_FORMAT_AUTO) && body_is_json_array(text, len)) {
         if (body_array_to_lines(text, len, &lines, why, n) != 0) {
             free(lines.p);
             return -1;
         }
+        array = true;
         *format = CIVIC_FORMAT_JSONL;
         text = lines.p ? lines.p : "";
         len = lines.len;
@@ -543,7 +545,7 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
         *sourced = f == CIVIC_FORMAT_CSV ? 2 : 1;
         return 1;
     }
-    if (lines.p || lines.oom) {
+    if (array || lines.oom) {
         *out = lines;
         return 1;
     }

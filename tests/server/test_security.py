@@ -490,6 +490,12 @@ def test_json_bodies(srv):
     one = b'{"id":"obj1","subject":"array-subject","type":"recycling","ts":"2025-03-01"}'
     status, rep = srv.request("POST", "/events", one, "application/json", token=ingest)
     check(status == 200 and rep["accepted"] == 1, "a single JSON object works %s" % rep)
+    # "lines" of an array counts its elements (an error's line is the
+    # element's position): an empty array has none, with a token or not
+    for body in (b"[]", b" [\n ]\n"):
+        status, rep = srv.request("POST", "/events", body, "application/json", token=ingest)
+        check(status == 200 and rep["lines"] == 0 and rep["accepted"] == 0,
+              "an empty JSON array %r is 0 lines: %s" % (body, rep))
 
 
 # ---------------------------------------------------------------- 5. observability

@@ -194,7 +194,9 @@ static void json_arrays_become_one_element_per_line(void **state)
     expect_lines("[{\"id\":\"a\"},{\"id\":\"b\"}]", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
     expect_lines("[\n  {\"id\": \"a,b]\",\n   \"x\": [1, 2]},\n  {\"id\": \"c\\\"]\"}\n]\n",
                  "   {\"id\": \"a,b]\",    \"x\": [1, 2]}\n   {\"id\": \"c\\\"]\"} \n");
-    expect_lines("[]", "\n");
+    expect_lines("[]", ""); /* no element, no line: the answer's "lines" is 0 */
+    expect_lines(" [ \n\t]\n", "");
+    expect_lines("[{}]", "{}\n");
     buf out = { 0 };
     char why[200];
     assert_int_equal(body_array_to_lines("[{\"a\":1}", 8, &out, why, sizeof(why)), -1);
