@@ -1204,9 +1204,26 @@ static unsigned route_role(const server *s, route_id r)
 
 #define REALM "Bearer realm=\"" SERVER_NAME "\""
 
+static enum MHD_Result count_authorization(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Authorization") == 0) ++*(unsigned *)cls;
+    return MHD_YES;
+}
+
 static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsigned need)
 {
     if (!s->auth) return (verdict){ 0 };
+    /* Two Authorization headers (one added on the way, say) are ambiguous
+     * credentials: refused rather than the first taken. */
+    unsigned authorizations = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_authorization, &authorizations);
+    if (authorizations > 1)
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request",
+                          "more than one Authorization header: the credentials are ambiguous",
+                          { 0 } };
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     size_t len = 0;
     const char *token = bearer_token(h, &len);

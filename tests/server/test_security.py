@@ -416,6 +416,15 @@ def test_framing(srv):
     out = raw_bytes(srv, head + b"Content-Length: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     check(out.startswith(b"HTTP/1.1 200") or out.startswith(b"HTTP/1.1 401"),
           "framing: one length given twice is one length: %r" % out[:200])
+    # Two Authorization headers are ambiguous credentials: refused, not the
+    # first taken (a proxy may have added one), whichever the tokens
+    for first, second in ((tok("reader"), tok("boss")), (tok("boss"), "nonsense-token-xyz"),
+                          (tok("reader"), tok("reader"))):
+        out = raw_bytes(srv, b"GET /rank HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                        b"Authorization: Bearer %s\r\nConnection: close\r\n\r\n"
+                        % (first.encode(), second.encode()))
+        check(out.startswith(b"HTTP/1.1 400") and b"Authorization" in out,
+              "two Authorization headers answer 400: %r" % out[:300])
 
 
 def test_targets(srv):
