@@ -172,8 +172,9 @@ static void query_error(int rc, int sums)
 {
     static const char *what[] = { "", ", or a group's scores or balances (about 9.2e16)" };
     if (rc == CIVIC_E_OVERFLOW)
-        complain("arithmetic overflow: a subject's points or balance (about 9.2e16) or a "
-                 "tier's quantity (about 9.2e15 units)%s, summed, pass what 64 bits hold "
+        complain("arithmetic overflow: a subject's points, balance or dimension subtotal "
+                 "(about 9.2e16) or a tier's quantity (about 9.2e15 units)%s, summed, pass "
+                 "what 64 bits hold "
                  "(rules with very large points or quantities, and many events or subjects)",
                  what[sums]);
     else

@@ -177,9 +177,16 @@ status firstbad-jsonl 0 "line 1" -- $R --lenient "$T/firstbad.jsonl"
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
 { echo id,subject,type,ts; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
     echo "b$i,s,big,2025-01-$(printf %02d $i)"; done; } >"$T/big.csv"
-status overflow 2 "arithmetic overflow: a subject's points or balance (about 9.2e16)" -- \
+status overflow 2 "arithmetic overflow: a subject's points, balance or dimension subtotal (about 9.2e16)" -- \
     -r "$T/big.toml" "$T/big.csv"
 status overflow-earlier 0 "" -- -r "$T/big.toml" -t 2025-01-05 "$T/big.csv"
+# a dimension's subtotal past it, the floored balance and the score within:
+# the message names dimensions too (it named points and balance only)
+printf '[scheme]\nbase = 0\nbalance_min = -100\n[[grade]]\nname = "A"\n[rule.a]\npoints = -1\nper = "unit"\nrepeat_factor = 10000\naffects = "balance"\n' >"$T/dbig.toml"
+{ echo id,subject,type,ts,qty; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    echo "d$i,s,a,2022-01-$(printf %02d $i),1000000000000"; done; } >"$T/dbig.csv"
+status overflow-dimension 2 "balance or dimension subtotal (about 9.2e16)" -- \
+    -r "$T/dbig.toml" -t 2023-01-01 "$T/dbig.csv"
 # a group's sum past it, each subject's well within: the message names groups
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nper = "unit"\n' >"$T/gbig.toml"
 { echo id,subject,type,ts,qty; i=1; while [ $i -le 100 ]; do
