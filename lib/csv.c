@@ -50,7 +50,24 @@ typedef struct csv_record {
     uint32_t count;
     bool too_many;
     uint64_t lines;        /* physical lines the record spans */
+    uint64_t broken_line;  /* where the first quoted field holding a line */
+    uint32_t broken_column; /* break opens (a stray quote's?); 0: none */
 } csv_record;
+
+/* what, of a record r read from line on, with where the record's first
+ * line break in quotes began when it has one: a stray quote makes the lines
+ * after it one record, the error is met lines later, and a lenient load
+ * skips them all as one bad line. */
+static const char *with_break_hint(const csv_record *r, uint64_t line, const char *what,
+                                   char *buf, size_t size)
+{
+    if (!r->broken_line) return what;
+    snprintf(buf, size, "%s (the quoted field opened at line %llu, column %u holds line breaks: "
+             "lines %llu to %llu were read as one record)", what,
+             (unsigned long long)r->broken_line, r->broken_column, (unsigned long long)line,
+             (unsigned long long)(line + r->lines - 1));
+    return buf;
+}
 
 /* Whether the record p[0..n) (without its LF) is records joined by lone
  * CRs (lines ended so, old Mac files, below a header that ends in LF): a
@@ -130,11 +147,35 @@ static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
     return civic__loader_reject(ld, &e);
 }
 
+/* A quote opened at p[open] of the record p[0..n) (its first line: line)
+ * and never closed: the rest of the input is one record.  Said where the
+ * quote is, and how many lines it took, since a lenient load skips them all
+ * as one bad line. */
+static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t open, uint64_t line)
+{
+    size_t line_start = 0;
+    for (size_t i = 0; i < open; i++)
+        if (p[i] == '\n') line++, line_start = i + 1;
+    uint64_t after = 0;
+    for (const char *q = p + open; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
+        after++;
+    char what[160];
+    if (after)
+        snprintf(what, sizeof(what), "unterminated quoted field at end of input (the quote opens "
+                 "here; the %llu line%s after it were read into the field)",
+                 (unsigned long long)after, after == 1 ? "" : "s");
+    else
+        snprintf(what, sizeof(what), "unterminated quoted field at end of input");
+    return csv_error(ld, CIVIC_E_SYNTAX, line, (uint32_t)(open - line_start + 1), what);
+}
+
 /* Find the end of the record starting at p.  Returns the index of the byte
  * after the record terminator (or len at EOF), or SIZE_MAX if the record is
  * not complete and more data may follow.  *quoted says whether any '"'
- * occurs. */
-static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bool *unterminated)
+ * occurs; *unterminated, whether the input ends inside a quoted field, whose
+ * opening quote is then at p[*open]. */
+static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bool *unterminated,
+                         size_t *open)
 {
     *unterminated = false;
     const char *nl = memchr(p, '\n', len);
@@ -156,7 +197,7 @@ static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bo
             }
             continue;
         }
-        if (c == '"' && field_start) in = true;
+        if (c == '"' && field_start) in = true, *open = i;
         else if (c == '\n') return i + 1;
         field_start = c == ',';
     }
@@ -190,6 +231,7 @@ static void split_plain(const char *p, size_t n, csv_record *r)
     r->count = 0;
     r->too_many = false;
     r->lines = 1;
+    r->broken_line = 0;
     if (n > 0 && p[n - 1] == '\r') n--;
     for (;;) {
         const char *comma = memchr(p + start, ',', n - start);
@@ -205,9 +247,12 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
                         uint64_t line, bool *ok)
 {
     size_t i = 0, out = 0, line_start = 0;
+    char hint[320];
     r->count = 0;
     r->too_many = false;
     r->lines = 1;
+    r->broken_line = 0;
+    r->broken_column = 0;
     if (n > 0 && p[n - 1] == '\n') n--;
     if (n > 0 && p[n - 1] == '\r') n--;
     for (;;) {
@@ -231,6 +276,7 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
                     break;
                 }
                 if (p[i] == '\n') {
+                    if (!r->broken_line) r->broken_line = field_line, r->broken_column = column;
                     r->lines++;
                     line_start = i + 1;
                 }
@@ -239,7 +285,8 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
             if (i < n && p[i] != ',') {
                 return csv_error(ld, CIVIC_E_SYNTAX, line + r->lines - 1,
                                  (uint32_t)(i - line_start + 1),
-                                 "unexpected character after a closing quote");
+                                 with_break_hint(r, line, "unexpected character after a closing "
+                                                 "quote", hint, sizeof(hint)));
             }
             value = scratch + start;
             vlen = out - start;
@@ -249,7 +296,9 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
                 if (p[i] == '"')
                     return csv_error(ld, CIVIC_E_SYNTAX, field_line,
                                      (uint32_t)(i - line_start + 1),
-                                     "a quote inside an unquoted field (quote the whole field)");
+                                     with_break_hint(r, line, "a quote inside an unquoted field "
+                                                     "(quote the whole field)", hint,
+                                                     sizeof(hint)));
                 i++;
             }
             value = p + start;
@@ -347,7 +396,9 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
         if (plain && r->count == 1 && r->len[0] == 1 && r->field[0][0] == '\0' && n > 0 &&
             (size_t)n < sizeof(what)) /* a record of one NUL byte alone */
             snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
-        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what); /* stops joined records */
+        char hint[384];
+        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, /* stops joined records */
+                         with_break_hint(r, line, what, hint, sizeof(hint)));
     }
     memset(&f, 0, sizeof(f));
     for (uint32_t c = 0; c < r->count; c++) {
@@ -425,7 +476,8 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
             continue;
         }
         bool quoted, unterminated, ok = false;
-        size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated);
+        size_t open = 0;
+        size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated, &open);
         uint64_t line = ld->line + 1;
         state_of(ld)->raw = NULL;
         state_of(ld)->raw_line = line;
@@ -452,7 +504,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         if (body > CIVIC_LINE_BYTES_MAX) {
             rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
         } else if (unterminated) {
-            rc = csv_error(ld, CIVIC_E_SYNTAX, line, 0, "unterminated quoted field at end of input");
+            rc = csv_unterminated(ld, p, body, open, line);
         } else if (!quoted) {
             ok = !is_blank_record(p, body);
             if (ok) split_plain(p, body, &rec);

@@ -231,12 +231,13 @@ static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, c
  * the line break or n), -1 on a syntax error.  Quoted fields are decoded
  * into f->buf when there is one. */
 static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t rec_at,
-                          uint64_t rec_line, csv_field *f)
+                          csv_field *f)
 {
     size_t i = pos->i;
     f->column = (uint32_t)(i - pos->line_start + 1);
     f->n = 0;
     if (i < n && p[i] == '"') {
+        uint64_t open_line = pos->line; /* of the opening quote, at f->column */
         i++;
         for (;;) {
             const char *q = i < n ? memchr(p + i, '"', n - i) : NULL;
@@ -251,10 +252,18 @@ static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, s
                 memcpy(f->buf + f->n, p + i, stop - i < room ? stop - i : room);
             }
             f->n += stop - i;
-            if (!q) {
+            if (!q) { /* as csv.c's csv_unterminated says it */
                 pos->i = n;
-                return csv_syntax(c, rec_line, 0, rec_at,
-                                  "unterminated quoted field at end of input");
+                uint64_t after = pos->line - open_line;
+                char what[160];
+                if (after && pos->line_start == n) after--; /* the input's final LF */
+                if (after)
+                    snprintf(what, sizeof(what), "unterminated quoted field at end of input (the "
+                             "quote opens here; the %llu line%s after it were read into the "
+                             "field)", (unsigned long long)after, after == 1 ? "" : "s");
+                else
+                    snprintf(what, sizeof(what), "unterminated quoted field at end of input");
+                return csv_syntax(c, open_line, f->column, rec_at, what);
             }
             i = stop + 1;
             if (i < n && p[i] == '"') { /* an escaped quote */
@@ -303,7 +312,7 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     do {
         csv_field f = { NULL, 0, 0, NULL, 0 };
         size_t from = pos->i;
-        more = csv_field_read(c, p, n, pos, at, line, &f);
+        more = csv_field_read(c, p, n, pos, at, &f);
         if (more < 0) return CIVIC_E_SYNTAX;
         if (from < n && p[from] == '"') {
             /* A quoted name: the bytes between its quotes, whatever their
@@ -435,6 +444,22 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
                       p + ts_at, ts_end - ts_at, (uint32_t)ts_at + 1, CIVIC_NUM_TEXT);
 }
 
+/* An error's message, of a record read from line first to line last whose
+ * first line break in quotes is in the field opened at broken_line,
+ * broken_column (0: none): with where that field opens, as csv.c's
+ * with_break_hint says it. */
+static int break_hint(split_ctx *c, int rc, uint64_t broken_line, uint32_t broken_column,
+                      uint64_t first, uint64_t last)
+{
+    size_t used = strlen(c->err->message);
+    if (broken_line && used < sizeof(c->err->message))
+        snprintf(c->err->message + used, sizeof(c->err->message) - used,
+                 " (the quoted field opened at line %llu, column %u holds line breaks: lines "
+                 "%llu to %llu were read as one record)", (unsigned long long)broken_line,
+                 broken_column, (unsigned long long)first, (unsigned long long)last);
+    return rc;
+}
+
 /* A record with quotes, which may span lines. */
 static int csv_quoted(split_ctx *c, size_t at, size_t *end)
 {
@@ -442,7 +467,8 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     const char *key = NULL, *ts = NULL;
     size_t key_len = 0, ts_len = 0;
     uint32_t key_column = 0, ts_column = 0, col = 0;
-    uint64_t line = c->line;
+    uint64_t line = c->line, broken_line = 0;
+    uint32_t broken_column = 0;
     csv_pos pos = { at, c->line, at };
     int more;
     do {
@@ -450,8 +476,16 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
         if ((int32_t)col == c->key_col) { f.buf = key_buf; f.cap = sizeof(key_buf); }
         if ((int32_t)col == c->ts_col) { f.buf = ts_buf; f.cap = sizeof(ts_buf); }
         uint64_t field_line = pos.line;
-        more = csv_field_read(c, c->data, c->len, &pos, at, line, &f);
-        if (more < 0) return CIVIC_E_SYNTAX;
+        more = csv_field_read(c, c->data, c->len, &pos, at, &f);
+        if (more < 0) {
+            /* the field in error may be the one holding the break; a quote
+             * never closed (pos at the end) says its own where */
+            if (!broken_line && pos.line != field_line && pos.i < c->len)
+                broken_line = field_line, broken_column = f.column;
+            return break_hint(c, CIVIC_E_SYNTAX, broken_line, broken_column, line, pos.line);
+        }
+        if (pos.line != field_line && !broken_line)
+            broken_line = field_line, broken_column = f.column;
         if (field_line != line) f.column = 0; /* as csv.c: no column of another line */
         if ((int32_t)col == c->key_col) { key = f.v; key_len = f.n; key_column = f.column; }
         if ((int32_t)col == c->ts_col) { ts = f.v; ts_len = f.n; ts_column = f.column; }
@@ -461,7 +495,9 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     *end = pos.i < c->len ? pos.i + 1 : c->len;
     size_t body = *end - at - (c->data[*end - 1] == '\n');
     c->line = pos.line; /* the record's last line; the caller counts its break */
-    if (col != c->ncols) return csv_count_error(c, line, at, col, NULL, 0);
+    if (col != c->ncols)
+        return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), broken_line,
+                          broken_column, line, pos.line);
     if (body > CIVIC_LINE_BYTES_MAX)
         return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);

@@ -147,7 +147,19 @@ static void csv_bad_lines_are_named(void **state)
     load_fails("id,subject,type,ts\nx,s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 4, "quote");
     load_fails("id,subject,type,ts\nx,\"s\"q,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 2, 6, "closing quote");
     load_fails("id,subject,type,ts\nok,s,fine,2024-01-01\nx,\"s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 3,
-               0, "unterminated");
+               3, "line 3, column 3: unterminated quoted field at end of input");
+    /* where the quote that took the lines after it opens, and how many */
+    load_fails("id,subject,type,ts\nx,\"s,fine,2024-01-01\nok,s,fine,2024-01-01\n\n", csv,
+               CIVIC_E_SYNTAX, 2, 3, "line 2, column 3: unterminated quoted field at end of input "
+               "(the quote opens here; the 2 lines after it were read into the field)");
+    load_fails("id,subject,type,ts\ne1,s,fine,2024-01-01,\"oops\ne2,s,fine,2024-01-02\n"
+               "e3,\"s\",fine,2024-01-03\n", csv, CIVIC_E_SYNTAX, 4, 5,
+               "line 4, column 5: unexpected character after a closing quote (the quoted field "
+               "opened at line 2, column 22 holds line breaks: lines 2 to 4 were read as one "
+               "record)");
+    load_fails("id,subject,type,ts\ne1,s,fine,\"2024-01-01\ne2\",s\n", csv, CIVIC_E_SYNTAX, 2, 0,
+               "line 2: expected 4 fields as in the header, found 5 (the quoted field opened at "
+               "line 2, column 11 holds line breaks: lines 2 to 3 were read as one record)");
     load_fails("id,subject,type\nx,s,fine\n", csv, CIVIC_E_SYNTAX, 1, 0, "no 'ts' column");
     load_fails("id,subject,type,ts,ID\n", csv, CIVIC_E_SYNTAX, 1, 20, "appears twice");
     /* lines ended by a lone CR: one long header, refused rather than read as no events */

@@ -529,8 +529,13 @@ static void bad_input_names_its_line_and_column(void **state)
     }
     expect_error("id,subject,type,ts\ne1,s1,x,1\ne2,s\"1,x,1\n", CIVIC_E_SYNTAX, 3, 5,
                  "a quote inside an unquoted field");
-    expect_error("id,subject,type,ts\ne1,s1,x,1\n\ne2,\"s1\n\nx,1\n", CIVIC_E_SYNTAX, 4, 0,
-                 "unterminated quoted field at end of input");
+    expect_error("id,subject,type,ts\ne1,s1,x,1\n\ne2,\"s1\n\nx,1\n", CIVIC_E_SYNTAX, 4, 4,
+                 "line 4, column 4: unterminated quoted field at end of input (the quote opens "
+                 "here; the 2 lines after it were read into the field)");
+    expect_error("id,subject,type,ts\ne1,s1,x,1,\"x\ne2,s2,x,2\ne3,\"s3\",x,3\n", CIVIC_E_SYNTAX, 4,
+                 5, "line 4, column 5: unexpected character after a closing quote (the quoted "
+                 "field opened at line 2, column 11 holds line breaks: lines 2 to 4 were read "
+                 "as one record)");
     expect_error("id,subject,type,ts\ne1,\"s\n1\"x,x,1\n", CIVIC_E_SYNTAX, 3, 3,
                  "unexpected character after a closing quote");
     /* the key and the ts */
@@ -592,6 +597,12 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1700000000.000000000000000000"
         "000000000000000000000000000000000000000000000000000000000000000000000000000000000}\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"2024-01-01T00:00:00+24:00\"}\n",
+        /* a stray quote: the lines after it one record, met lines later */
+        "id,subject,type,ts\ne1,s1,good,2024-01-01,\"oops\ne2,s2,good,2024-01-02\n"
+        "e3,\"s3\",good,2024-01-03\n",
+        "id,subject,type,ts\ne1,s1,good,\"2024-01-01\ne2\",s2\ne3,s3,good,2024-01-03\n",
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s2,good,2024-01-02,\"x\"\"\ny\n\nz\n",
+        "id,subject,type,ts,note\ne1,s1,good,2024-01-01,\"a\nb\"\ne2,s1,good,2024-01-02,\"x\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);

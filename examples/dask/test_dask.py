@@ -515,8 +515,8 @@ class DaskTest(unittest.TestCase):
         # read back as best it could be named a subject that is no subject
         err, want = self.bad("unterm.csv",
                              b'id,subject,type,ts\nn1,"s1,volunteer_hour,2024-01-01\n')
-        self.assertIn("line 2: unterminated quoted field", want)
-        self.assertIn("unterm.csv: line 2: unterminated quoted field", err)
+        self.assertIn("line 2, column 4: unterminated quoted field", want)
+        self.assertIn("unterm.csv: line 2, column 4: unterminated quoted field", err)
         self.assertNotIn("event id", err)
         self.assertNotIn("subject", err)
         # a record with fields missing: which field is the subject is a guess
