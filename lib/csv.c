@@ -162,8 +162,8 @@ static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t op
     char what[160];
     if (after)
         snprintf(what, sizeof(what), "unterminated quoted field at end of input (the quote opens "
-                 "here; the %llu line%s after it were read into the field)",
-                 (unsigned long long)after, after == 1 ? "" : "s");
+                 "here: %llu line%s after it %s read into the field)", (unsigned long long)after,
+                 after == 1 ? "" : "s", after == 1 ? "was" : "were");
     else
         snprintf(what, sizeof(what), "unterminated quoted field at end of input");
     return csv_error(ld, CIVIC_E_SYNTAX, line, (uint32_t)(open - line_start + 1), what);

@@ -259,8 +259,9 @@ static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, s
                 if (after && pos->line_start == n) after--; /* the input's final LF */
                 if (after)
                     snprintf(what, sizeof(what), "unterminated quoted field at end of input (the "
-                             "quote opens here; the %llu line%s after it were read into the "
-                             "field)", (unsigned long long)after, after == 1 ? "" : "s");
+                             "quote opens here: %llu line%s after it %s read into the field)",
+                             (unsigned long long)after, after == 1 ? "" : "s",
+                             after == 1 ? "was" : "were");
                 else
                     snprintf(what, sizeof(what), "unterminated quoted field at end of input");
                 return csv_syntax(c, open_line, f->column, rec_at, what);

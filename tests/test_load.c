@@ -151,7 +151,7 @@ static void csv_bad_lines_are_named(void **state)
     /* where the quote that took the lines after it opens, and how many */
     load_fails("id,subject,type,ts\nx,\"s,fine,2024-01-01\nok,s,fine,2024-01-01\n\n", csv,
                CIVIC_E_SYNTAX, 2, 3, "line 2, column 3: unterminated quoted field at end of input "
-               "(the quote opens here; the 2 lines after it were read into the field)");
+               "(the quote opens here: 2 lines after it were read into the field)");
     load_fails("id,subject,type,ts\ne1,s,fine,2024-01-01,\"oops\ne2,s,fine,2024-01-02\n"
                "e3,\"s\",fine,2024-01-03\n", csv, CIVIC_E_SYNTAX, 4, 5,
                "line 4, column 5: unexpected character after a closing quote (the quoted field "

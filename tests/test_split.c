@@ -531,7 +531,7 @@ static void bad_input_names_its_line_and_column(void **state)
                  "a quote inside an unquoted field");
     expect_error("id,subject,type,ts\ne1,s1,x,1\n\ne2,\"s1\n\nx,1\n", CIVIC_E_SYNTAX, 4, 4,
                  "line 4, column 4: unterminated quoted field at end of input (the quote opens "
-                 "here; the 2 lines after it were read into the field)");
+                 "here: 2 lines after it were read into the field)");
     expect_error("id,subject,type,ts\ne1,s1,x,1,\"x\ne2,s2,x,2\ne3,\"s3\",x,3\n", CIVIC_E_SYNTAX, 4,
                  5, "line 4, column 5: unexpected character after a closing quote (the quoted "
                  "field opened at line 2, column 11 holds line breaks: lines 2 to 4 were read "
