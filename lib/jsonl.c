@@ -417,8 +417,9 @@ static bool object(jline *j, civic_fields *f)
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
     j->i++;
     ws(j);
-    if (j->i < j->n && j->p[j->i] == '}') { j->i++; return true; }
-    for (;;) {
+    bool empty = j->i < j->n && j->p[j->i] == '}'; /* then refused for its missing id */
+    if (empty) j->i++;
+    while (!empty) {
         const char *k;
         size_t kn;
         ws(j);

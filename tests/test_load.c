@@ -287,6 +287,11 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\"}\n", jl, CIVIC_E_EVENT, 1, 0, "'ts': missing");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"} x\n", jl,
                CIVIC_E_SYNTAX, 1, 58, "after the object");
+    /* an empty object is checked for what follows it too (it was refused
+     * for its missing id, so {}{...} of two lines run together said so) */
+    load_fails("{}{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
+               CIVIC_E_SYNTAX, 1, 3, "line 1, column 3: unexpected text after the object");
+    load_fails("{ } \n", jl, CIVIC_E_EVENT, 1, 0, "line 1: field 'id': missing");
     load_fails("[1,2]\n", jl, CIVIC_E_SYNTAX, 1, 1, "JSON object");
     load_fails("{\"id\":\"x\\ud800\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
                CIVIC_E_SYNTAX, 1, 0, "surrogate");

@@ -209,9 +209,9 @@ static void source_line(const char *line, size_t n, const char *source, buf *out
     size_t k = i + 1;
     while (k < n && blank(line[k])) k++;
     if (k < n && line[k] == '}') {
-        /* An empty object is refused for its missing id whatever follows it
-         * (the load looks no further): as sent, so that the error is the one
-         * civic-score gives, not one for the text after {"source":..}. */
+        /* An empty object is refused all the same (for its missing id, or
+         * for the text after it): left as sent, so that the error's column
+         * is the one civic-score gives for the same bytes. */
         buf_put(out, line, n);
         return;
     }

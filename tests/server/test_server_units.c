@@ -385,10 +385,9 @@ static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
     expect_error_as_sent(true, "id,subject,type,ts\nc1,u,fine,2025-01-01\rc2,u,fine,2025-01-01\n");
     expect_error_as_sent(true, "id,subject,type,ts,\"a\nb\"\nd1,u,fine,2025-01-01,x,y\n");
     expect_error_as_sent(true, "\xef\xbb\xbfid,subject,type,\"t\"s\n");
-    /* an empty object followed by text (the load refuses {} for its missing
-     * id before it looks further; {"source":..} would be refused for the
-     * text); records joined by a lone CR after a closing quote (the hint
-     * counts the fields of the records as sent) */
+    /* an empty object followed by text (refused for the text after it, at
+     * the column of the body as sent); records joined by a lone CR after a
+     * closing quote (the hint counts the fields of the records as sent) */
     expect_error_as_sent(false, "{}{\"id\":\"e1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-01-01\"}\n");
     expect_error_as_sent(false, "{\"id\":\"e0\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-01-01\"}\n { }x\n");
     expect_error_as_sent(true, "id,subject,type,ts,group\nc1,s,fine,2025-01-01,\"a,b\"\rc2,s,fine,2025-01-01,\n");
