@@ -57,7 +57,6 @@ LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
 INPUT_ERROR = "civic_dask input error: "
 EXIT_USAGE, EXIT_INPUT = 1, 2
-BLOCK_HEAD_BYTES = 65536        # where a CSV file's header line is looked for
 
 
 # --------------------------------------------------------------------------
@@ -144,14 +143,7 @@ _GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
 def _header_line(path):
     """The line of a CSV file its header is on (after a BOM and blank
     lines, as _csv_header finds it)."""
-    with open(path, "rb") as f:
-        head = f.read(BLOCK_HEAD_BYTES)
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    for n, line in enumerate(head.split(b"\n"), 1):
-        if line.strip(b"\r"):
-            return n
-    return 1
+    return _csv_header_at(path)[1] or 1
 
 
 def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
@@ -555,23 +547,64 @@ def _binary_kind(path):
     return None
 
 
+SCAN_BYTES = 1 << 16            # one read of the scans for a file's first text
+LINE_BYTES_MAX = 1 << 20        # the library's longest record (CIVIC_LINE_BYTES_MAX)
+BOM = b"\xef\xbb\xbf"
+_BLANKS = re.compile(rb"[ \t\r\n]*")
+_BLANK_LINES = re.compile(rb"(?:\r?\n)*")
+
+
 def _sniff_jsonl(path):
+    """True when the file's first character past a BOM, spaces, tabs and
+    line breaks is '{' (docs/events.md), however far on it is: reads on in
+    chunks, as blank lines may take more than any one read."""
     with open(path, "rb") as f:
-        head = f.read(4096).lstrip(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"{")
+        chunk = f.read(SCAN_BYTES)
+        if chunk.startswith(BOM):
+            chunk = chunk[3:]
+        while chunk:
+            at = _BLANKS.match(chunk).end()
+            if at < len(chunk):
+                return chunk[at:at + 1] == b"{"
+            chunk = f.read(SCAN_BYTES)
+    return False
 
 
-def _csv_header(path):
-    """The header line of a CSV file (after a BOM and blank lines), which
-    every block after the first is split with; None for a blank file."""
+def _csv_header_at(path):
+    """(offset, line) of a CSV file's header: its first line past a BOM
+    that is not blank (empty, or a CR alone: the library skips them);
+    (size, None) for a blank file.  Reads on in chunks as far as needed."""
     with open(path, "rb") as f:
-        head = f.read(BLOCK_HEAD_BYTES)
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    for line in head.split(b"\n"):
-        if line.strip(b"\r"):
-            return line + b"\n"
-    return None
+        pos = 3 if f.read(3) == BOM else 0
+        line = 1
+        while True:
+            f.seek(pos)
+            chunk = f.read(SCAN_BYTES)
+            at = _BLANK_LINES.match(chunk).end()
+            line += chunk.count(b"\n", 0, at)
+            if len(chunk) < SCAN_BYTES and chunk[at:] in (b"", b"\r"):
+                return pos + len(chunk), None   # blank to the end
+            if at < len(chunk) - 1 or (at == len(chunk) - 1 and chunk[at:] != b"\r"):
+                return pos + at, line
+            # blank to the end of the read, or but a CR there whose line may
+            # be blank (the LF next): read on from there
+            pos += at
+
+
+def _csv_header(path, name):
+    """(the header line of a CSV file, the offset where it ends, its line),
+    or None for a blank file: the line every block is split with.  Read
+    whole, up to the library's record limit; a longer one is refused as
+    civic-score (the library) refuses it."""
+    start, line = _csv_header_at(path)
+    if line is None:
+        return None
+    with open(path, "rb") as f:
+        f.seek(start)
+        head = f.readline(LINE_BYTES_MAX + 2)
+    if len(head) - head.endswith(b"\n") > LINE_BYTES_MAX:
+        raise _input_error("%s: line %d: record longer than 1 MiB" % (name, line))
+    return (head if head.endswith(b"\n") else head + b"\n"), start + len(head), line
 
 
 def _parse_size(text):
@@ -597,9 +630,10 @@ def plan_blocks(files, blocksize):
         ext = os.path.splitext(path)[1].lower()
         jsonl = ext in (".jsonl", ".ndjson") or (ext != ".csv" and _sniff_jsonl(path))
         fmt = "jsonl" if jsonl else "csv"
-        header = None if jsonl else _csv_header(path)
+        header = None if jsonl else _csv_header(path, name)
         if not jsonl and header is None:
             continue                    # blank: no header, no events
+        header = header[0] if header else None
         for start in range(0, size, blocksize):
             blocks.append((path, name, fmt, header, start, blocksize))
     return blocks

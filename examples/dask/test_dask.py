@@ -456,12 +456,13 @@ class DaskTest(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
 
     def bad(self, name, data, *args):
-        """Write `data` (bytes) as `name`; civic-score and civic_dask must both
+        """Write `data` (bytes; None: as it is) as `name`; civic-score and civic_dask must both
         refuse it with exit 2, civic_dask in one short line.  Returns
         (civic_dask's message, civic-score's)."""
         path = os.path.join(self.tmp.name, name)
-        with open(path, "wb") as f:
-            f.write(data)
+        if data is not None:            # None: the file written before
+            with open(path, "wb") as f:
+                f.write(data)
         p = subprocess.run([CLI, "-f", "csv", path], capture_output=True)
         self.assertEqual(p.returncode, 2, p.stderr)
         err = self.dask(*(args + (path,)), expect=2)
@@ -596,6 +597,59 @@ class DaskTest(unittest.TestCase):
         with open(jl, "w", encoding="utf-8") as f:
             f.write("".join(head).rstrip("\n"))
         self.same(jl, extra=["--blocksize", "16kB"])
+
+    def test_blank_lines_before_the_first_text(self):
+        # 64 KiB or more of blank lines before the header: the file was
+        # taken for a blank one and skipped (exit 0, its events missing,
+        # its errors unseen); before a JSON Lines line in a file with no
+        # .jsonl name, 4 KiB or more made it be read as CSV.
+        event = "k1,s4,residents_meeting,2025-01-03\n"
+        obj = '{"id":"j1","subject":"s3","type":"residents_meeting","ts":1735000000}\n'
+        cases = (("blank70k.csv", "\n" * 70000 + "id,subject,type,ts\n" + event),
+                 ("blank70kcr.csv", "\r\n" * 40000 + "id,subject,type,ts\r\n" + event),
+                 ("blank70k.log", "\n" * 70000 + obj),
+                 ("blank5k.log", "\n" * 5000 + obj),
+                 ("blank70kws.log", " \t\r\n" * 20000 + obj))
+        for name, text in cases:
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            got = self.same(path)
+            self.assertEqual(got.count(b"\n"), 2, name)
+        # and an error in such a file is named, as civic-score names it
+        err, want = self.bad("blankbad.csv", b"\n" * 70000 + b"id,subject,type,ts\n"
+                             b"k1,s4,residents_meeting,2025-02-30\n")
+        self.assertIn("line 70002, column 25: field 'ts': day out of range", want)
+        self.assertIn("blankbad.csv: line 70002, column 25: ", err)
+        self.assertIn("field 'ts': day out of range", err)
+
+    def test_header_longer_than_64_kib(self):
+        # A header may be 1 MiB long (1,024 columns); one past 64 KiB was
+        # cut there for the blocks after the first: "no 'id' column", or a
+        # field count of the cut header.
+        cols = ["extra_column_%04d_" % i + "x" * 80 for i in range(900)]
+        rows = 400
+        for name, head in (("wide_a.csv", cols + ["id", "subject", "type", "ts"]),
+                           ("wide_b.csv", ["id", "subject", "type", "ts"] + cols)):
+            at = head.index("id")
+            path = os.path.join(self.tmp.name, name)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(",".join(head) + "\n")
+                for i in range(rows):
+                    rec = [""] * len(head)
+                    rec[at:at + 4] = ["e%d" % i, "s%d" % (i % 5), "residents_meeting",
+                                      "2025-01-%02d" % (i % 28 + 1)]
+                    f.write(",".join(rec) + "\n")
+            self.same(path, extra=["--blocksize", "100kB"])
+            self.same(path, extra=["--blocksize", "20kB", "--partitions", "3"])
+        # past the library's 1 MiB a record limit: civic-score's words
+        names = ["id", "subject", "type", "ts"] + ["c%07d" % i + "x" * 1100 for i in range(1000)]
+        err, want = self.bad("hugehdr.csv", b"\n\n" + ",".join(names).encode() + b"\n"
+                             + b"e1,s1,residents_meeting,2025-01-01" + b"," * 1000 + b"\n")
+        self.assertIn("line 3: record longer than 1 MiB", want)
+        self.assertEqual(err.replace("civic_dask: ", "", 1), want.replace("civic-score: ", "", 1))
+        err, _ = self.bad("hugehdr.csv", None, "--blocksize", "100kB")
+        self.assertEqual(err.replace("civic_dask: ", "", 1), want.replace("civic-score: ", "", 1))
 
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
