@@ -633,8 +633,14 @@ def plan_blocks(files, blocksize):
         header = None if jsonl else _csv_header(path, name)
         if not jsonl and header is None:
             continue                    # blank: no header, no events
-        header = header[0] if header else None
-        for start in range(0, size, blocksize):
+        header, first = (None, 0) if jsonl else header[:2]
+        # The first block reaches at least past the header line, which it
+        # holds whole, and no later one holds it: after blank lines longer
+        # than a block, the block the header began was split with the
+        # header given apart, and took it for an event.
+        first = max(first, blocksize)
+        blocks.append((path, name, fmt, header, 0, first))
+        for start in range(first, size, blocksize):
             blocks.append((path, name, fmt, header, start, blocksize))
     return blocks
 

@@ -616,6 +616,7 @@ class DaskTest(unittest.TestCase):
                 f.write(text)
             got = self.same(path)
             self.assertEqual(got.count(b"\n"), 2, name)
+            self.same(path, extra=["--blocksize", "4kB"])
         # and an error in such a file is named, as civic-score names it
         err, want = self.bad("blankbad.csv", b"\n" * 70000 + b"id,subject,type,ts\n"
                              b"k1,s4,residents_meeting,2025-02-30\n")
@@ -650,6 +651,17 @@ class DaskTest(unittest.TestCase):
         self.assertEqual(err.replace("civic_dask: ", "", 1), want.replace("civic-score: ", "", 1))
         err, _ = self.bad("hugehdr.csv", None, "--blocksize", "100kB")
         self.assertEqual(err.replace("civic_dask: ", "", 1), want.replace("civic-score: ", "", 1))
+
+    def test_blank_lines_before_the_header_past_a_block(self):
+        # The header line began the second block, which was split with the
+        # header given apart: the header was read as an event.
+        path = os.path.join(self.tmp.name, "lead.csv")
+        with open(path, "wb") as f:
+            f.write(b"\n\r\nid,subject,type,ts\ne1,s1,residents_meeting,2025-01-01\n"
+                    b"e2,s2,residents_meeting,2025-01-02\n")
+        for size in ("1", "2", "3", "5"):
+            self.same(path, extra=["--blocksize", size])
+        self.same(path, extra=["--blocksize", "2", "--partitions", "3"])
 
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
