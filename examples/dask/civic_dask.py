@@ -293,20 +293,72 @@ def _event_in(data, fmt, names, line):
     return event if event[0] else None
 
 
+def _block_line(path, start, length, piece, line):
+    """The line of the file that physical line `line` of a piece of the
+    block (path, start, length) was copied from, or None when unsure.  The
+    split copies each record unchanged and in order, so the piece's line is
+    found among the block's lines: the same bytes, at a line start outside
+    quotes, as often before it in the block as in the piece (an identical
+    record has the same subject, so it is in the same piece)."""
+    at = _line_start(piece, line)
+    if at is None or piece.count(b'"', 0, at) % 2:
+        return None                     # inside a quoted field: no line to find
+    end = piece.find(b"\n", at)
+    text = piece[at:end + 1 if end >= 0 else len(piece)]
+    seen, k = 0, 0
+    while True:                         # how many times the line came before it
+        k = piece.find(text, k)
+        if k < 0 or k >= at:
+            break
+        if (k == 0 or piece[k - 1] == 0x0A) and piece.count(b'"', 0, k) % 2 == 0:
+            seen += 1
+        k += 1
+    with open(path, "rb") as f:         # the block as _read_block cuts it (no buffer kept)
+        if start:
+            f.seek(start - 1)
+            f.readline()
+        first = f.tell()
+        data = f.read(max(start + length - first, 0))
+        if data and not data.endswith(b"\n"):
+            data += f.readline()
+    if not text.endswith(b"\n"):
+        text += b"\n"
+        data += b"\n"                  # the last line of the file, with no break
+    k = 0
+    bom = 3 if not first and data.startswith(BOM) else 0    # the split copies no BOM
+    while True:
+        k = data.find(text, k)
+        if k < 0:
+            return None
+        if (k == bom or (k and data[k - 1] == 0x0A)) and data.count(b'"', 0, k) % 2 == 0:
+            if not seen:
+                return _file_line(path, first, data.count(b"\n", 0, k) + 1)
+            seen -= 1
+        k += 1
+
+
 def _load_pieces(civic, engine, pieces, sources):
     """Load every non-empty piece into the engine, each as it is (a view of
     its split's buffer, read in place); a bad event becomes an input error
-    naming the file, the event id and the subject.  Never the line and
-    column the library gives: they are of the piece (the header and this
-    partition's records of one block), not of the file."""
-    for piece, (name, fmt) in zip(pieces, sources):
+    naming the file, the line and column, the event id and the subject.
+    The library's line is of the piece (the header and this partition's
+    records of one block), not of the file: the file's is found by the
+    record's bytes in the block (the column, in a line copied unchanged,
+    is the same)."""
+    for piece, (name, fmt, path, start, length) in zip(pieces, sources):
         if not len(piece):
             continue
         try:
             engine.load(piece, format=fmt)
         except civic.CivicError as e:
             message = _WHERE.sub("", e.message or str(e))
-            event = _event_at(bytes(piece), fmt, e.line) if e.line else None
+            data = bytes(piece) if e.line else b""
+            event = _event_at(data, fmt, e.line) if e.line else None
+            line = _block_line(path, start, length, data, e.line) if e.line else None
+            if line:
+                name += ": line %d" % line
+                if e.column:
+                    name += ", column %d" % e.column
             if event:
                 raise _input_error("%s: event id %r (subject %r): %s"
                                    % (name, event[0], event[1], message))
@@ -554,6 +606,40 @@ _BLANKS = re.compile(rb"[ \t\r\n]*")
 _BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 
 
+def _csv_header_names(line):
+    """The line's comma-separated names hold id, subject, type and ts (as
+    civic-score's test: a torn or garbled JSON line does not), matched as
+    the library matches them: quoted or not, in any case, with blanks
+    around them."""
+    names = set()
+    for name in line.split(b","):
+        name = (name[:-1] if name.endswith(b"\r") else name).strip(b" \t")
+        if len(name) >= 2 and name.startswith(b'"') and name.endswith(b'"'):
+            name = name[1:-1].strip(b" \t")
+        names.add(name.lower())
+    return {b"id", b"subject", b"type", b"ts"} <= names
+
+
+def _misnamed(path):
+    """civic-score's message for a log whose name says the other format
+    (an export renamed), None for any other; from the same first 4 KiB
+    civic-score looks at, so that both refuse the same files."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(BOM):
+        head = head[3:]
+    head = head.lstrip(b" \t\r\n")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".csv" and head.startswith(b"{"):
+        return ("looks like JSON Lines (its first line starts with '{'), but its name says "
+                "CSV: rename it .jsonl")
+    if (ext in (".jsonl", ".ndjson") and head and not head.startswith(b"{")
+            and _csv_header_names(head.split(b"\n", 1)[0])):
+        return ("looks like CSV (its first line is a CSV header), but its name says "
+                "JSON Lines: rename it .csv")
+    return None
+
+
 def _sniff_jsonl(path):
     """True when the file's first character past a BOM, spaces, tabs and
     line breaks is '{' (docs/events.md), however far on it is: reads on in
@@ -679,7 +765,7 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         # array, not its hash table (docs/internals.md).
         nparts = sum(client.nthreads().values()) or 1
     info["partitions"] = nparts
-    sources = [(name, fmt) for _, name, fmt, _, _, _ in blocks]
+    sources = [(name, fmt, path, start, length) for path, name, fmt, _, start, length in blocks]
 
     def split_all(key):
         return [delayed(_split_block, pure=True, nout=nparts + 2)(
@@ -831,6 +917,12 @@ def main(argv=None):
             return EXIT_INPUT
         if what:
             print("civic_dask: %s: not an event log: %s" % (f, what), file=sys.stderr)
+            return EXIT_INPUT
+        # each of its lines would be bad: civic-score's words, not the first
+        # line's parse error
+        what = _misnamed(f)
+        if what:
+            print("civic_dask: %s: %s" % (f, what), file=sys.stderr)
             return EXIT_INPUT
     library = os.path.abspath(a.library)
     civic = _civic(BINDINGS, library)

@@ -353,7 +353,9 @@ class DaskTest(unittest.TestCase):
                             self.address, "bad.csv"], capture_output=True, text=True,
                            cwd=self.tmp.name)
         self.assertEqual(p.returncode, 2, p.stderr)
-        self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: event id 'zz1'"), p.stderr)
+        # and by the file's line and column, as civic-score names it
+        self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: line 101, column 11: "
+                                            "event id 'zz1'"), p.stderr)
 
     def test_bad_header_named_as_civic_score_names_it(self):
         # a bad header is named by its line and column, as civic-score names
@@ -662,6 +664,53 @@ class DaskTest(unittest.TestCase):
         for size in ("1", "2", "3", "5"):
             self.same(path, extra=["--blocksize", size])
         self.same(path, extra=["--blocksize", "2", "--partitions", "3"])
+
+    def test_bad_event_in_a_partition_named_by_its_line(self):
+        # A record the split passes but the engine refuses (a subject with a
+        # control character or bytes that are not UTF-8, an unknown type)
+        # is named by the file's line and column, as civic-score names it,
+        # whatever block and partition it is in.
+        rows = b"".join(b"o%d,s%d,volunteer_hour,2024-01-0%d\n" % (i, i % 3, i % 9 + 1)
+                        for i in range(200))
+        for name, bad, where in (("ctl.csv", b'e2,"s\x01",volunteer_hour,2024-01-01\n',
+                                  "line 202, column 4: "),
+                                 ("utf8.csv", b"e2,s\xff,volunteer_hour,2024-01-01\n",
+                                  "line 202, column 4: "),
+                                 ("type.csv", b"e2,s1,nope,2024-01-01\n",
+                                  "line 202, column 7: ")):
+            data = b"id,subject,type,ts\n" + rows + bad + rows
+            for blocks in ((), ("--blocksize", "1kB", "--partitions", "5")):
+                err, want = self.bad(name, data, *blocks)
+                self.assertIn(where, want)
+                self.assertIn("%s: %s" % (name, where), err, blocks)
+                self.assertIn(want.split(where, 1)[1].strip(), err, blocks)
+        # JSON Lines: the same
+        line = b'{"id":"j2","subject":"s\\u0001","type":"volunteer_hour","ts":1735000000}\n'
+        ok = b'{"id":"j1","subject":"s1","type":"volunteer_hour","ts":1735000000}\n'
+        err, want = self.bad("ctl.jsonl", ok * 3 + line + ok, "--partitions", "3")
+        where = re.search(r"line 4, column \d+: ", want)
+        self.assertTrue(where, want)
+        self.assertIn("ctl.jsonl: " + where.group(0), err)
+        # the first line after a BOM, which the split does not copy
+        err, want = self.bad("bom.jsonl", b"\xef\xbb\xbf" + line + ok)
+        where = re.search(r"line 1, column \d+: ", want)
+        self.assertTrue(where, want)
+        self.assertIn("bom.jsonl: " + where.group(0), err)
+
+    def test_name_that_says_the_other_format(self):
+        # an export renamed: civic-score's words, not a parse error
+        for name, data in (("up.JSONL", b"id,subject,type,ts\ne1,s1,volunteer_hour,2024-01-01\n"),
+                           ("quoted.jsonl", b'"id", "Subject" ,TYPE,"Ts"\r\n'
+                                            b"e1,s1,volunteer_hour,2024-01-01\r\n"),
+                           ("up.CSV", b'\n{"id":"j1","subject":"s3","type":"volunteer_hour",'
+                                      b'"ts":1735000000}\n')):
+            err, want = self.bad(name, data)
+            self.assertIn("but its name says", want)
+            # as civic-score says it, but for its standard input, which
+            # civic_dask does not read
+            self.assertEqual(err.replace("civic_dask: ", "", 1).rstrip("\n"),
+                             want.replace("civic-score: ", "", 1)
+                             .replace(", or give it on standard input", "").rstrip("\n"))
 
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
