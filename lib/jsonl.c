@@ -390,6 +390,17 @@ static bool field_value(jline *j, int field, civic_fields *f)
             len = s[0] == '-' ? 2 : 1;
             f->ts_number = CIVIC_NUM_PLAIN;
         }
+    } else if ((c == '.' || c == '+') && (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
+        /* .5 and +1 are numbers in other languages, a malformed one in
+         * JSON: "must be a string or a number" would have the writer look
+         * for a value of the wrong type */
+        static const char *const malformed[2][2] = {
+            { "field 'ts': malformed number (JSON writes 0.5, not .5)",
+              "field 'ts': malformed number (JSON writes 1, not +1)" },
+            { "field 'qty': malformed number (JSON writes 0.5, not .5)",
+              "field 'qty': malformed number (JSON writes 1, not +1)" },
+        };
+        return fail(j, malformed[field == CIVIC_F_QTY][c == '+']);
     } else {
         /* the field named, as every other message of a field names it */
         static const char *const wrong[CIVIC_F_COUNT] = {

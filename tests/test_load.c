@@ -284,6 +284,14 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
                CIVIC_E_SYNTAX, 1, 44, "field 'ts': must be a string or a number");
+    /* ".5" and "+1" are numbers in other languages, not JSON: a malformed
+     * number, not a value of the wrong type */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":.5}\n",
+               jl, CIVIC_E_SYNTAX, 1, 63, "field 'qty': malformed number (JSON writes 0.5, not .5)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":+1}\n",
+               jl, CIVIC_E_SYNTAX, 1, 63, "field 'qty': malformed number (JSON writes 1, not +1)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":+1735000000}\n", jl,
+               CIVIC_E_SYNTAX, 1, 44, "field 'ts': malformed number (JSON writes 1, not +1)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\"}\n", jl, CIVIC_E_EVENT, 1, 0, "'ts': missing");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"} x\n", jl,
                CIVIC_E_SYNTAX, 1, 58, "after the object");

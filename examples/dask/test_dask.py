@@ -712,6 +712,17 @@ class DaskTest(unittest.TestCase):
                              want.replace("civic-score: ", "", 1)
                              .replace(", or give it on standard input", "").rstrip("\n"))
 
+    def test_malformed_json_number_named_so(self):
+        # .5 and +1: a malformed number, in civic-score's words and line
+        for name, value, says in (("dot.jsonl", b".5", "(JSON writes 0.5, not .5)"),
+                                  ("plus.ndjson", b"+1", "(JSON writes 1, not +1)")):
+            ok = b'{"id":"j1","subject":"s1","type":"volunteer_hour","ts":1735000000}\n'
+            err, want = self.bad(name, ok + b'{"id":"j2","subject":"s1","type":"volunteer_hour",'
+                                 b'"ts":1735000000,"qty":' + value + b"}\n")
+            where = "line 2, column 73: field 'qty': malformed number " + says
+            self.assertIn(where, want)
+            self.assertIn("%s: %s" % (name, where), err)
+
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
         # the subject partitions cannot see it, --check-ids can.
