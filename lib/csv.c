@@ -54,20 +54,51 @@ typedef struct csv_record {
     uint32_t broken_column; /* break opens (a stray quote's?); 0: none */
 } csv_record;
 
-/* what, of a record r read from line on, with where the record's first
- * line break in quotes began when it has one: a stray quote makes the lines
- * after it one record, the error is met lines later, and a lenient load
- * skips them all as one bad line. */
-static const char *with_break_hint(const csv_record *r, uint64_t line, const char *what,
-                                   char *buf, size_t size)
+/* Lines in p[0..n) past its first: the line breaks inside its quotes. */
+static uint64_t breaks_in(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    for (const char *q = p; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++) k++;
+    return k;
+}
+
+/* what, of a record r (its text p[0..n) without its line end) read from
+ * line on, with where the record's first line break in quotes began when it
+ * has one: a stray quote makes the lines after it one record, the error may
+ * be met lines later, and a lenient load skips them all as one bad line. */
+static const char *with_break_hint(const csv_record *r, const char *p, size_t n, uint64_t line,
+                                   const char *what, char *buf, size_t size)
 {
     if (!r->broken_line) return what;
     snprintf(buf, size, "%s (the quoted field opened at line %llu, column %u holds line breaks: "
              "lines %llu to %llu were read as one record)", what,
              (unsigned long long)r->broken_line, r->broken_column, (unsigned long long)line,
-             (unsigned long long)(line + r->lines - 1));
+             (unsigned long long)(line + breaks_in(p, n)));
     return buf;
 }
+
+/* The column of the quote opening the first quoted field of p[0..n) that
+ * holds a line break, or 0 (none in p).  On the record's first line: a
+ * line break outside quotes would have ended the record. */
+static uint32_t first_break_column(const char *p, size_t n)
+{
+    bool in = false, field_start = true;
+    size_t open = 0;
+    for (size_t i = 0; i < n && i < UINT32_MAX; i++) {
+        char c = p[i];
+        if (in) {
+            if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            else if (c == '\n') return (uint32_t)(open + 1);
+            continue;
+        }
+        if (c == '"' && field_start) in = true, open = i;
+        else if (c == '\n') return 0;
+        field_start = c == ',';
+    }
+    return 0;
+}
+
 
 /* Whether the record p[0..n) (without its LF) is records joined by lone
  * CRs (lines ended so, old Mac files, below a header that ends in LF): a
@@ -147,6 +178,27 @@ static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
     return civic__loader_reject(ld, &e);
 }
 
+/* "record longer than 1 MiB", of the record p[0..n) (n: as much of it as
+ * is here when complete is false), with where a quoted field that holds its
+ * line breaks opens: a stray quote in a large log makes this record. */
+static int csv_too_long(civic_loader *ld, const char *p, size_t n, bool complete, uint64_t line)
+{
+    char what[256];
+    uint32_t column = first_break_column(p, n);
+    if (column && complete)
+        snprintf(what, sizeof(what), "record longer than 1 MiB (the quoted field opened at line "
+                 "%llu, column %u holds line breaks: lines %llu to %llu were read as one "
+                 "record)", (unsigned long long)line, column, (unsigned long long)line,
+                 (unsigned long long)(line + breaks_in(p, n)));
+    else if (column)
+        snprintf(what, sizeof(what), "record longer than 1 MiB (the quoted field opened at line "
+                 "%llu, column %u holds line breaks: the lines after it were read as one "
+                 "record)", (unsigned long long)line, column);
+    else
+        snprintf(what, sizeof(what), "record longer than 1 MiB");
+    return csv_error(ld, CIVIC_E_LIMIT, line, 0, what);
+}
+
 /* A quote opened at p[open] of the record p[0..n) (its first line: line)
  * and never closed: the rest of the input is one record.  Said where the
  * quote is, and how many lines it took, since a lenient load skips them all
@@ -177,6 +229,7 @@ static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t op
 static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bool *unterminated,
                          size_t *open)
 {
+    size_t opened = 0;
     *unterminated = false;
     const char *nl = memchr(p, '\n', len);
     size_t n = nl ? (size_t)(nl - p) : len;
@@ -197,12 +250,13 @@ static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bo
             }
             continue;
         }
-        if (c == '"' && field_start) in = true, *open = i;
+        if (c == '"' && field_start) in = true, opened = i;
         else if (c == '\n') return i + 1;
         field_start = c == ',';
     }
     if (!final) return SIZE_MAX;
     *unterminated = in;
+    *open = opened;
     return len;
 }
 
@@ -285,8 +339,8 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
             if (i < n && p[i] != ',') {
                 return csv_error(ld, CIVIC_E_SYNTAX, line + r->lines - 1,
                                  (uint32_t)(i - line_start + 1),
-                                 with_break_hint(r, line, "unexpected character after a closing "
-                                                 "quote", hint, sizeof(hint)));
+                                 with_break_hint(r, p, n, line, "unexpected character after "
+                                                 "a closing quote", hint, sizeof(hint)));
             }
             value = scratch + start;
             vlen = out - start;
@@ -296,9 +350,9 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
                 if (p[i] == '"')
                     return csv_error(ld, CIVIC_E_SYNTAX, field_line,
                                      (uint32_t)(i - line_start + 1),
-                                     with_break_hint(r, line, "a quote inside an unquoted field "
-                                                     "(quote the whole field)", hint,
-                                                     sizeof(hint)));
+                                     with_break_hint(r, p, n, line, "a quote inside an "
+                                                     "unquoted field (quote the whole field)",
+                                                     hint, sizeof(hint)));
                 i++;
             }
             value = p + start;
@@ -398,7 +452,8 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
             snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
         char hint[384];
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, /* stops joined records */
-                         with_break_hint(r, line, what, hint, sizeof(hint)));
+                         with_break_hint(r, st->raw, st->raw_n, line, what, hint,
+                                         sizeof(hint)));
     }
     memset(&f, 0, sizeof(f));
     for (uint32_t c = 0; c < r->count; c++) {
@@ -489,7 +544,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
                 state_of(ld)->raw_n = len - pos;
                 /* Too long to hold: strict, the batch fails; lenient, the
                  * record is rejected now and skipped as it is read on. */
-                rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
+                rc = csv_too_long(ld, data + pos, len - pos, false, line);
                 if (rc == CIVIC_OK) {
                     ld->skip = (civic_skip){ .on = true, .field_start = true };
                     continue;
@@ -502,7 +557,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         state_of(ld)->raw = p; /* for csv_error: records joined by lone CRs */
         state_of(ld)->raw_n = body;
         if (body > CIVIC_LINE_BYTES_MAX) {
-            rc = csv_error(ld, CIVIC_E_LIMIT, line, 0, "record longer than 1 MiB");
+            rc = csv_too_long(ld, p, body, true, line);
         } else if (unterminated) {
             rc = csv_unterminated(ld, p, body, open, line);
         } else if (!quoted) {

@@ -299,6 +299,65 @@ static int csv_field_read(split_ctx *c, const char *p, size_t n, csv_pos *pos, s
     return 0;
 }
 
+/* Where the first quoted field of a record that holds a line break opens
+ * (line 0: none yet), as csv.c's csv_record keeps it. */
+typedef struct csv_break {
+    uint64_t line;
+    uint32_t column;
+} csv_break;
+
+/* The field f, read from field_line to pos, holds a line break. */
+static void break_note(csv_break *b, uint64_t field_line, const csv_pos *pos, const csv_field *f)
+{
+    if (!b->line && pos->line != field_line) b->line = field_line, b->column = f->column;
+}
+
+/* The last line of the record read up to pos, an error met there: read on
+ * to its end as csv.c's record_end does (the quote state at an error is
+ * outside quotes, not at a field's start). */
+static uint64_t record_last_line(const char *p, size_t n, const csv_pos *pos)
+{
+    uint64_t line = pos->line;
+    bool in = false, field_start = false;
+    for (size_t i = pos->i; i < n; i++) {
+        char c = p[i];
+        if (in) {
+            if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            else if (c == '\n' && i + 1 < n) line++;
+            continue;
+        }
+        if (c == '"' && field_start) in = true;
+        else if (c == '\n') break;
+        field_start = c == ',';
+    }
+    return line;
+}
+
+/* rc's message, of a record read from line first to line last, with where
+ * its first quoted field holding a line break opens, as csv.c's
+ * with_break_hint says it. */
+static int break_hint(split_ctx *c, int rc, const csv_break *b, uint64_t first, uint64_t last)
+{
+    size_t used = strlen(c->err->message);
+    if (b->line && used < sizeof(c->err->message))
+        snprintf(c->err->message + used, sizeof(c->err->message) - used,
+                 " (the quoted field opened at line %llu, column %u holds line breaks: lines "
+                 "%llu to %llu were read as one record)", (unsigned long long)b->line, b->column,
+                 (unsigned long long)first, (unsigned long long)last);
+    return rc;
+}
+
+/* A field read (from field_line) failed: its error, with the hint, unless a
+ * quote was never closed (pos at the end: that message says its own). */
+static int read_error(split_ctx *c, const char *p, size_t n, const csv_pos *pos, csv_break *b,
+                       uint64_t field_line, const csv_field *f, uint64_t first)
+{
+    if (pos->i >= n) return CIVIC_E_SYNTAX;
+    break_note(b, field_line, pos, f);
+    return break_hint(c, CIVIC_E_SYNTAX, b, first, record_last_line(p, n, pos));
+}
+
 /* The header record at pos of p[0..n): the column map.  *end is the offset
  * after its line break (or n).  line 0 = the header given in the options. */
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
@@ -308,13 +367,16 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     uint64_t line = pos->line;
     size_t at = pos->i;
     uint32_t col = 0;
+    csv_break brk = { 0, 0 };
     int more;
     c->key_col = c->ts_col = -1;
     do {
         csv_field f = { NULL, 0, 0, NULL, 0 };
         size_t from = pos->i;
+        uint64_t field_line = pos->line;
         more = csv_field_read(c, p, n, pos, at, &f);
-        if (more < 0) return CIVIC_E_SYNTAX;
+        if (more < 0) return read_error(c, p, n, pos, &brk, field_line, &f, line);
+        break_note(&brk, field_line, pos, &f);
         if (from < n && p[from] == '"') {
             /* A quoted name: the bytes between its quotes, whatever their
              * length (blanks are trimmed before matching, as the load
@@ -445,22 +507,6 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
                       p + ts_at, ts_end - ts_at, (uint32_t)ts_at + 1, CIVIC_NUM_TEXT);
 }
 
-/* An error's message, of a record read from line first to line last whose
- * first line break in quotes is in the field opened at broken_line,
- * broken_column (0: none): with where that field opens, as csv.c's
- * with_break_hint says it. */
-static int break_hint(split_ctx *c, int rc, uint64_t broken_line, uint32_t broken_column,
-                      uint64_t first, uint64_t last)
-{
-    size_t used = strlen(c->err->message);
-    if (broken_line && used < sizeof(c->err->message))
-        snprintf(c->err->message + used, sizeof(c->err->message) - used,
-                 " (the quoted field opened at line %llu, column %u holds line breaks: lines "
-                 "%llu to %llu were read as one record)", (unsigned long long)broken_line,
-                 broken_column, (unsigned long long)first, (unsigned long long)last);
-    return rc;
-}
-
 /* A record with quotes, which may span lines. */
 static int csv_quoted(split_ctx *c, size_t at, size_t *end)
 {
@@ -468,8 +514,8 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     const char *key = NULL, *ts = NULL;
     size_t key_len = 0, ts_len = 0;
     uint32_t key_column = 0, ts_column = 0, col = 0;
-    uint64_t line = c->line, broken_line = 0;
-    uint32_t broken_column = 0;
+    uint64_t line = c->line;
+    csv_break brk = { 0, 0 };
     csv_pos pos = { at, c->line, at };
     int more;
     do {
@@ -478,15 +524,8 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
         if ((int32_t)col == c->ts_col) { f.buf = ts_buf; f.cap = sizeof(ts_buf); }
         uint64_t field_line = pos.line;
         more = csv_field_read(c, c->data, c->len, &pos, at, &f);
-        if (more < 0) {
-            /* the field in error may be the one holding the break; a quote
-             * never closed (pos at the end) says its own where */
-            if (!broken_line && pos.line != field_line && pos.i < c->len)
-                broken_line = field_line, broken_column = f.column;
-            return break_hint(c, CIVIC_E_SYNTAX, broken_line, broken_column, line, pos.line);
-        }
-        if (pos.line != field_line && !broken_line)
-            broken_line = field_line, broken_column = f.column;
+        if (more < 0) return read_error(c, c->data, c->len, &pos, &brk, field_line, &f, line);
+        break_note(&brk, field_line, &pos, &f);
         if (field_line != line) f.column = 0; /* as csv.c: no column of another line */
         if ((int32_t)col == c->key_col) { key = f.v; key_len = f.n; key_column = f.column; }
         if ((int32_t)col == c->ts_col) { ts = f.v; ts_len = f.n; ts_column = f.column; }
@@ -497,8 +536,7 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     size_t body = *end - at - (c->data[*end - 1] == '\n');
     c->line = pos.line; /* the record's last line; the caller counts its break */
     if (col != c->ncols)
-        return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), broken_line,
-                          broken_column, line, pos.line);
+        return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), &brk, line, pos.line);
     if (body > CIVIC_LINE_BYTES_MAX)
         return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
                                 "line %llu: record longer than 1 MiB", (unsigned long long)line);

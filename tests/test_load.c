@@ -478,6 +478,39 @@ static void lone_cr_line_ends_stop_a_lenient_jsonl_load(void **state)
         assert_int_equal(civic_engine_event_count(e), 0);
         free(big);
     }
+    {   /* a stray quote in a large log: the record it makes passes 1 MiB;
+         * the error says where the quote opens and the lines it took */
+        size_t cap = (size_t)2 << 20, len = 0;
+        char *big = malloc(cap);
+        assert_non_null(big);
+        len += (size_t)snprintf(big, cap, "id,subject,type,ts,note\na0,s,fine,2024-01-01,\"oops\n");
+        unsigned k = 0;
+        while (len + 64 < cap - 64)
+            len += (size_t)snprintf(big + len, cap - len, "a%u,s,fine,2024-01-01,\n", ++k);
+        len += (size_t)snprintf(big + len, cap - len, "z,s,fine,2024-01-01,\"\nw,s,fine,2024-01-01,\n");
+        char want[200];
+        snprintf(want, sizeof(want), "line 2: record longer than 1 MiB (the quoted field opened at "
+                 "line 2, column 22 holds line breaks: lines 2 to %u were read as one record)",
+                 k + 3);
+        civic_engine *big_e = fresh();
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(big_e, big, len, NULL, NULL, &err), CIVIC_E_LIMIT);
+        assert_string_equal(err.message, want);
+        civic_load_options lenient = CIVIC_LOAD_OPTIONS_INIT;
+        lenient.flags = CIVIC_LOAD_LENIENT;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        assert_int_equal(civic_engine_load(big_e, big, len, &lenient, &rep, NULL), CIVIC_OK);
+        assert_int_equal(rep.rejected, 1);
+        assert_int_equal(rep.accepted, 1); /* w, after the record */
+        civic_engine_free(big_e);
+        free(big);
+    }
+    /* the lines read as one record run to its end, past the error */
+    load_fails("id,subject,type,ts,note\ne2,s,fine,2024-01-01,\"g\ne3,s,fine,2024-01-01,g\"x,\"\n"
+               "e4,s,fine,2024-01-01,g\",\n", CIVIC_FORMAT_CSV, CIVIC_E_SYNTAX, 3, 24,
+               "line 3, column 24: unexpected character after a closing quote (the quoted field "
+               "opened at line 2, column 22 holds line breaks: lines 2 to 4 were read as one "
+               "record)");
     /* a CR after a whole record, then no whole record: that record's fault */
     const char *tail = "id,subject,type,ts,qty\nx,s,fine,2024-01-01,\r,q\nw,s,fine,2024-01-02,\n";
     civic_load_report two = CIVIC_LOAD_REPORT_INIT;

@@ -603,6 +603,10 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts\ne1,s1,good,\"2024-01-01\ne2\",s2\ne3,s3,good,2024-01-03\n",
         "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s2,good,2024-01-02,\"x\"\"\ny\n\nz\n",
         "id,subject,type,ts,note\ne1,s1,good,2024-01-01,\"a\nb\"\ne2,s1,good,2024-01-02,\"x\n",
+        "id,subject,type,ts,note\ne1,\"a\nb\",good,\"2024\ne2,s1,x,y\n",
+        "id,subject,\"type,ts\ne1,s1\"x,good,2024-01-01\n",
+        "id,subject,type,ts,note\ne2,s,good,2024-01-01,\"g\ne3,s,good,2024-01-01,g\"x,\"\n"
+        "e4,s,good,2024-01-01,g\",\ne5,s,good,2024-01-01,\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);
