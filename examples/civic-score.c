@@ -1196,7 +1196,6 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     return NULL;
 }
 
-/* 0 when the file looks like text (or cannot be read: the load says why). */
 /* p[0..*n) without the blanks (spaces, tabs) at either end. */
 static const unsigned char *trim_blanks(const unsigned char *p, size_t *n)
 {
@@ -1233,6 +1232,7 @@ static bool csv_header_line(const unsigned char *p, size_t n)
     return found == 15;
 }
 
+/* 0 when the file looks like text (or cannot be read: the load says why). */
 static int check_binary_file(const char *path)
 {
     unsigned char head[4096];
