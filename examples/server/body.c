@@ -389,13 +389,24 @@ static uint32_t column_as_sent(const char *s, size_t sn, const char *w, size_t w
 }
 
 /* The end of the CSV record that starts at `at` (its line feed, or len),
- * quotes read as the rewrite reads them. */
+ * as the load (lib/csv.c, record_end) finds it: a quote opens a quoted field
+ * only at the start of a field, and inside one "" is an escaped quote and a
+ * lone " closes it.  A stray quote inside an unquoted field runs the record
+ * over no line feed (the load refuses it on its own line), so flipping on
+ * every quote would take later lines into the record. */
 static size_t record_end(const char *text, size_t len, size_t at)
 {
-    bool quoted = false;
+    bool in = false, field_start = true;
     for (size_t i = at; i < len; i++) {
-        if (text[i] == '"') quoted = !quoted;
-        else if (text[i] == '\n' && !quoted) return i;
+        char c = text[i];
+        if (in) {
+            if (c == '"' && i + 1 < len && text[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            continue;
+        }
+        if (c == '"' && field_start) in = true;
+        else if (c == '\n') return i;
+        field_start = c == ',';
     }
     return len;
 }
@@ -438,7 +449,7 @@ static bool joined_by_cr(const char *p, size_t n, long ncols, unsigned *column)
             fields++;
             field_start = true;
             continue;
-        } else if (c == '\r' && i + 1 < n) {
+        } else if (c == '\r' && i + 1 < n && p[i + 1] != '\n') { /* lone: no CRLF's */
             if (fields == ncols && after) return true;
             if (fields != ncols && !after) return false;
             if (!after) *column = line_start ? 0 : (unsigned)(i + 1);

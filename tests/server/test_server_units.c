@@ -395,6 +395,13 @@ static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
     expect_error_as_sent(true, "id,subject,type,ts\nc1,s,fine,\"2025-01-01\"\rc2,s,fine,2025-01-01\rc3,s,fine,2025-01-01\n");
     expect_error_as_sent(true, "id,subject,type,ts,group\nc1,s,fine,2025-01-01,x\rc2,s,fine,2025-01-01,\"a\nb\"x\n");
     expect_error_as_sent(true, "id,subject,type,ts,group\r\nc1,s,fine,2025-01-01,\"a\"\rc2,s,fine,2025-01-01,\r\n");
+    /* a stray quote in an unquoted field opens no quoted field, so the
+     * record ends at its line feed, and a CR before a line feed is CRLF's:
+     * no carriage-return hint for a CRLF file */
+    expect_error_as_sent(true, "id,subject,type,ts\r\nq2,r1,neighbour_help,2024-01-01T00:00:00Z\"\r\n"
+                               "q3,r1,neighbour_help,2024-01-01T00:00:00Z\r\n");
+    expect_error_as_sent(true, "id,subject,type,ts\nq2,r1,neighbour_help,20\"24\r\n"
+                               "q3,r1,neighbour_help,2024\r\nq4,r\"1,x,y\n");
     char wide[4200] = "id,subject,type,ts\nw1,u,fine,2025-01-01";
     for (int k = 0; k < 1100; k++) strcat(wide, ",x");
     strcat(wide, "\n");
