@@ -294,6 +294,31 @@ static long csv_source_column(const char *in, size_t len, size_t *end, long *col
     return found;
 }
 
+/* The end of the CSV record that starts at `at` (its line feed, or len),
+ * as the load (lib/csv.c, record_end) finds it: a quote opens a quoted field
+ * only at the start of a field, and inside one "" is an escaped quote and a
+ * lone " closes it.  A stray quote inside an unquoted field runs the record
+ * over no line feed (the load refuses it on its own line), so flipping on
+ * every quote would take later lines into the record.  *unclosed (when
+ * not NULL): whether the text ends inside a quoted field. */
+static size_t record_end(const char *text, size_t len, size_t at, bool *unclosed)
+{
+    bool in = false, field_start = true;
+    for (size_t i = at; i < len; i++) {
+        char c = text[i];
+        if (in) {
+            if (c == '"' && i + 1 < len && text[i + 1] == '"') i++;
+            else if (c == '"') in = false;
+            continue;
+        }
+        if (c == '"' && field_start) in = true;
+        else if (c == '\n') return i;
+        field_start = c == ',';
+    }
+    if (unclosed) *unclosed = in;
+    return len;
+}
+
 /* Copy the records after the header, appending ",source" to each non-blank
  * record (column < 0) or filling the empty cell of column `column`. */
 static void csv_records(const char *in, size_t i, size_t len, long column,
@@ -334,8 +359,18 @@ static void csv_records(const char *in, size_t i, size_t len, long column,
 
 void body_source_csv(const char *in, size_t len, const char *source, buf *out)
 {
-    size_t end;
-    if (csv_header_start(in, len) >= len) { /* no header: nothing to give a source */
+    size_t end, start = csv_header_start(in, len);
+    bool unclosed;
+    if (start >= len) { /* no header: nothing to give a source */
+        buf_put(out, in, len);
+        return;
+    }
+    /* A quote in the header that never closes makes the whole body the
+     * header, which the load refuses: a column added at its end would only
+     * add a line to the error ("1 line after it was read"), so the body is
+     * left as sent, refused all the same. */
+    record_end(in, len, start, &unclosed);
+    if (unclosed) {
         buf_put(out, in, len);
         return;
     }
@@ -386,29 +421,6 @@ static uint32_t column_as_sent(const char *s, size_t sn, const char *w, size_t w
     if (pos < same || pos > wn) return column;
     if (pos >= wn - tail) return (uint32_t)(pos - (wn - sn) + 1);
     return (uint32_t)(same + 1); /* in what the rewrite wrote: where it went in */
-}
-
-/* The end of the CSV record that starts at `at` (its line feed, or len),
- * as the load (lib/csv.c, record_end) finds it: a quote opens a quoted field
- * only at the start of a field, and inside one "" is an escaped quote and a
- * lone " closes it.  A stray quote inside an unquoted field runs the record
- * over no line feed (the load refuses it on its own line), so flipping on
- * every quote would take later lines into the record. */
-static size_t record_end(const char *text, size_t len, size_t at)
-{
-    bool in = false, field_start = true;
-    for (size_t i = at; i < len; i++) {
-        char c = text[i];
-        if (in) {
-            if (c == '"' && i + 1 < len && text[i + 1] == '"') i++;
-            else if (c == '"') in = false;
-            continue;
-        }
-        if (c == '"' && field_start) in = true;
-        else if (c == '\n') return i;
-        field_start = c == ',';
-    }
-    return len;
 }
 
 /* "... column N..." in msg at `at` (just past the word "column "): N moved
@@ -481,7 +493,7 @@ static void csv_cr_hint(const char *in, size_t len, civic_error *err)
     size_t at = end + 1, rend;
     for (;;) { /* the record holding the error's line */
         if (at >= len || err->line < line) return;
-        rend = record_end(in, len, at);
+        rend = record_end(in, len, at, NULL);
         uint64_t lines = 1;
         for (size_t i = at; i < rend; i++) lines += in[i] == '\n';
         if (err->line < line + lines) break;
@@ -543,7 +555,7 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
     const char *after = err->message + hn + used;
     if (csv_source_column(in, in_len, &end, NULL) < 0) { /* the header gained the column */
         /* and this record its field, unless it is blank to the rewrite (CRs) */
-        bool field = record_end(out, out_len, wa) - wa != record_end(in, in_len, sa) - sa;
+        bool field = record_end(out, out_len, wa, NULL) - wa != record_end(in, in_len, sa, NULL) - sa;
         if (field && sscanf(after, "%u%n", &found, &used) == 1 && found > 0)
             snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %u%s", head,
                      expected - 1, found - 1, after + used);
