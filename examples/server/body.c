@@ -517,6 +517,29 @@ static void csv_cr_hint(const char *in, size_t len, civic_error *err)
                  "in LF or CRLF)");
 }
 
+/* "(the quoted field opened at line L, column C ...": the load's place of
+ * the quote that ran a CSV record over lines.  L is often not the error's
+ * line, so C is moved back along line L (a cell filled before the quote
+ * moved it), as the leading column is along the error's. */
+static void move_opened_column(char *msg, size_t size, const char *in, size_t in_len,
+                               const char *out, size_t out_len)
+{
+    static const char opened[] = "(the quoted field opened at line ";
+    char *at = strstr(msg, opened), *rest;
+    if (!at) return;
+    at += strlen(opened);
+    unsigned long long line = strtoull(at, &rest, 10);
+    size_t sa, sn, wa, wn;
+    if (rest == at || strncmp(rest, ", column ", 9) != 0 || !line ||
+        !line_at(in, in_len, line, &sa, &sn) || !line_at(out, out_len, line, &wa, &wn))
+        return;
+    if (line == 1) { /* columns of line 1 are counted after a byte-order mark */
+        size_t b = skip_bom(in, in_len), c = skip_bom(out, out_len);
+        sa += b, sn -= b, wa += c, wn -= c;
+    }
+    move_column(msg, size, rest + 9, in + sa, sn, out + wa, wn);
+}
+
 void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
                        civic_error *err)
 {
@@ -524,6 +547,7 @@ void body_source_error(const char *in, size_t in_len, const char *out, size_t ou
     if (!err->line || !line_at(in, in_len, err->line, &sa, &sn) ||
         !line_at(out, out_len, err->line, &wa, &wn))
         return;
+    if (csv) move_opened_column(err->message, sizeof(err->message), in, in_len, out, out_len);
     if (err->line == 1) { /* the load counts line 1's columns after a byte-order mark */
         size_t b = skip_bom(in, in_len), c = skip_bom(out, out_len);
         sa += b, sn -= b, wa += c, wn -= c;

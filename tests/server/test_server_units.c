@@ -408,6 +408,14 @@ static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
     expect_error_as_sent(true, "id,subject,\"type,ts,qty,group,ref\ne1,r1,neighbour_help,"
                                "2024-01-01T00:00:00Z,,g,\n");
     expect_error_as_sent(true, "id,subject,\"type,ts\r\ne1,r1,x,y\r\n");
+    /* where a quoted field over two lines opened, in a row whose empty
+     * source cell before it was filled, or which gained the column (the
+     * opening line is not the error's) */
+    expect_error_as_sent(true, "id,source,subject,type,ts\nq1,,\"r\n1\"x,neighbour_help,"
+                               "2024-01-01T00:00:00Z\n");
+    expect_error_as_sent(true, "id,source,subject,type,ts\nq1,,\"r\n1\",\"x\ny\"z,neighbour_help,"
+                               "2024-01-01T00:00:00Z\n");
+    expect_error_as_sent(true, "id,subject,type,ts\nq1,\"r\n1\"x,neighbour_help,2024-01-01T00:00:00Z\n");
     char wide[4200] = "id,subject,type,ts\nw1,u,fine,2025-01-01";
     for (int k = 0; k < 1100; k++) strcat(wide, ",x");
     strcat(wide, "\n");
