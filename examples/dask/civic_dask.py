@@ -137,6 +137,22 @@ def _file_line(path, offset, line):
 
 
 _WHERE = re.compile(r"^line \d+(, column \d+)?: ")
+_LINES = re.compile(r"\b(lines? )(\d+)(?:( to )(\d+))?")
+
+
+def _shift_lines(message, by):
+    """`message` with every line number in it moved on by `by`: the hints
+    after the leading "line N" name lines too ("the quoted field opened at
+    line N", "lines N to M were read as one record", "a carriage return at
+    line N"), counted as the leading one is."""
+    if not by:
+        return message
+    def shift(m):
+        text = m.group(1) + str(int(m.group(2)) + by)
+        if m.group(3):
+            text += m.group(3) + str(int(m.group(4)) + by)
+        return text
+    return _LINES.sub(shift, message)
 _GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
 
 
@@ -169,7 +185,9 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             raise _input_error("%s: %s: %s" % (name, where, what))
         if not e.line:
             raise _input_error("%s: %s" % (name, what))
-        where = "line %d" % _file_line(path, at, e.line)
+        first = _file_line(path, at, 0)          # the lines before the block
+        what = _shift_lines(what, first)
+        where = "line %d" % (first + e.line)
         if e.column:
             where += ", column %d" % e.column
         on_header = fmt != "jsonl" and at == 0 and e.line == _header_line(path)
@@ -356,6 +374,9 @@ def _load_pieces(civic, engine, pieces, sources):
             event = _event_at(data, fmt, e.line) if e.line else None
             line = _block_line(path, start, length, data, e.line) if e.line else None
             if line:
+                # a hint's lines are of the same record, whose lines follow
+                # each other in the piece as in the file
+                message = _shift_lines(message, line - e.line)
                 name += ": line %d" % line
                 if e.column:
                     name += ", column %d" % e.column

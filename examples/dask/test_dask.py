@@ -583,6 +583,35 @@ class DaskTest(unittest.TestCase):
         self.assertIn("zz2", err)
         self.assertIn("day out of range", err)
 
+    def test_hints_in_a_later_block_name_the_files_lines(self):
+        # The library's hints about a record that ran over lines (where a
+        # quote opened, which lines were read as one record, where a lone CR
+        # joined records) name lines too: of the block, for the split, which
+        # were left so after the leading "line N" was made the file's.
+        rows = b"".join(b"e%d,r%d,neighbour_help,2024-01-01T00:00:00Z,,g,\n" % (i, i % 50)
+                        for i in range(3000))
+        tail = b"f0,r0,neighbour_help,2024-01-01T00:00:00Z,,g,\n"
+        for name, bad in (
+                ("after.csv", b'x1,r1,neighbour_help,2024-01-01T00:00:00Z,,"g,\n'
+                              b'x2,r2,neighbour_help,2024-01-01T00:00:00Z,,g"x,\n'),
+                ("fields.csv", b'x1,r1,neighbour_help,2024-01-01T00:00:00Z,,g,"\n'
+                               b'x2,r2,neighbour_help,2024-01-01T00:00:00Z,,g",\n'),
+                ("cr.csv", b'x1,r1,neighbour_help,2024-01-01T00:00:00Z,,g,\r'
+                           b'x2,r2,neighbour_help,2024-01-01T00:00:00Z,,"a\nb"x,\n')):
+            data = b"id,subject,type,ts,qty,group,ref\n" + rows + bad + tail
+            for blocks in ((), ("--blocksize", "20kB"), ("--blocksize", "20kB", "--partitions", "3")):
+                err, want = self.bad(name, data, *blocks)
+                where = re.search(r"line \d+(, column \d+)?: ", want)
+                self.assertTrue(where, want)
+                self.assertRegex(want, r"line 300[12]\b", want)
+                self.assertIn("%s: %s" % (name, where.group(0)), err, blocks)
+                reason = want.split(where.group(0), 1)[1].strip()
+                if "carriage return" not in err:
+                    # civic.split does not add the CR hint (the load does):
+                    # the rest must still name the file's lines
+                    reason = reason.split(" (a carriage return", 1)[0]
+                self.assertIn(reason, err, blocks)
+
     def test_small_blocks_crlf_bom_and_json_lines(self):
         # Many blocks: every one after the first is split with the file's
         # header; a JSON Lines file without a final line break.
@@ -836,6 +865,24 @@ class ReadBlockTest(unittest.TestCase):
         for text in ("", "MB", "1TB", "-5", "1 2"):
             with self.assertRaises(ValueError, msg=text):
                 self.mod._parse_size(text)
+
+    def test_every_line_of_a_message_is_moved_on(self):
+        # the leading "line N" is made the file's apart; the hints name
+        # lines of the same block or piece
+        self.assertEqual(
+            self.mod._shift_lines("unexpected character after a closing quote (the quoted "
+                                  "field opened at line 7, column 44 holds line breaks: lines 7 "
+                                  "to 8 were read as one record) (a carriage return at line 7, "
+                                  "column 46: lines must end in LF or CRLF)", 100),
+            "unexpected character after a closing quote (the quoted field opened at line 107, "
+            "column 44 holds line breaks: lines 107 to 108 were read as one record) (a carriage "
+            "return at line 107, column 46: lines must end in LF or CRLF)")
+        # a count of lines is no line number
+        self.assertEqual(self.mod._shift_lines("unterminated quoted field at end of input (the "
+                                               "quote opens here: 2 lines after it were read "
+                                               "into the field)", 100),
+                         "unterminated quoted field at end of input (the quote opens here: 2 "
+                         "lines after it were read into the field)")
 
     @staticmethod
     def reference(path, start, length):
