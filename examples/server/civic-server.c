@@ -1264,6 +1264,20 @@ typedef struct {
     size_t n;
 } arg_check;
 
+/* How many bytes of s a reason shows: at most max, ending at a character's
+ * end, since a UTF-8 sequence cut in two would come back as U+FFFD. */
+static int shown_bytes(const char *s, size_t max)
+{
+    size_t len = strlen(s), n = 0;
+    while (n < len) {
+        size_t k = utf8_seq((const unsigned char *)s + n, len - n);
+        if (k == 0) k = 1; /* not UTF-8: a byte at a time */
+        if (n + k > max) break;
+        n += k;
+    }
+    return (int)n;
+}
+
 /* Query parameters, decoded, as the path: UTF-8 without control characters
  * (a CR LF in ?group= would otherwise be echoed back in the answer). */
 static enum MHD_Result arg_is_text(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -1278,7 +1292,8 @@ static enum MHD_Result arg_is_text(void *cls, enum MHD_ValueKind kind, const cha
         snprintf(ac->why, ac->n, "a query parameter's name holds a control character");
     } else if (value && has_control(value, strlen(value))) {
         ac->ok = false;
-        snprintf(ac->why, ac->n, "parameter \"%.40s\" holds a control character", key);
+        snprintf(ac->why, ac->n, "parameter \"%.*s\" holds a control character",
+                 shown_bytes(key, 40), key);
     }
     return ac->ok ? MHD_YES : MHD_NO;
 }
@@ -1380,14 +1395,14 @@ static enum MHD_Result param_known_once(void *cls, enum MHD_ValueKind kind, cons
     (void)value;
     param_check *pc = cls;
     if (!*key && value && *value) { /* "?=5": a value meant for a parameter whose name is lost */
-        snprintf(pc->why, sizeof(pc->why), "a value with no parameter name (\"=%.40s\"): this "
-                 "route takes %s", value, pc->allowed);
+        snprintf(pc->why, sizeof(pc->why), "a value with no parameter name (\"=%.*s\"): this "
+                 "route takes %s", shown_bytes(value, 40), value, pc->allowed);
         return MHD_NO;
     }
     if (!*key) return MHD_YES; /* "?&depth=1", "a=1&&b=2": an empty segment names nothing */
     if (!word_in(pc->allowed, key)) {
-        snprintf(pc->why, sizeof(pc->why), "unknown parameter \"%.40s\": this route takes %s",
-                 key, pc->allowed);
+        snprintf(pc->why, sizeof(pc->why), "unknown parameter \"%.*s\": this route takes %s",
+                 shown_bytes(key, 40), key, pc->allowed);
         return MHD_NO;
     }
     for (size_t i = 0; i < pc->n_seen; i++)

@@ -444,6 +444,19 @@ def test_targets(srv):
         check(answer.get("error") == "bad request target" and
               'parameter "%s" holds a control character' % name in answer.get("reason", ""),
               "%s answers 400 naming %s (%d %r)" % (path, name, status, data[:200]))
+    # A name past 40 bytes is cut at a character's end, not inside one
+    # (an 'é' cut in two came back as U+FFFD)
+    for path, reason in (("/rank?%s%%C3%%A9=%%0a" % ("a" * 39),
+                          'parameter "%s" holds a control character' % ("a" * 39)),
+                         ("/rank?%s%%C3%%A9=1" % ("a" * 39),
+                          'unknown parameter "%s": this route takes' % ("a" * 39)),
+                         ("/rank?=%s%%C3%%A9" % ("a" * 39),
+                          'a value with no parameter name ("=%s"): this route' % ("a" * 39))):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        answer = strict_json(data) if status == 400 else {}
+        check(answer.get("reason", "").startswith(reason) and
+              "\ufffd" not in answer.get("reason", ""),
+              "%s answers 400 cut at a character (%d %r)" % (path, status, data[:200]))
     status, _, data = srv.raw("GET", "/rank?gr%0Aoup=a", token=tok("reader"))
     check(status == 400 and "name holds a control character" in strict_json(data)["reason"],
           "a control character in a parameter's name answers 400 (%d %r)" % (status, data[:200]))
