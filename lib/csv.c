@@ -99,7 +99,6 @@ static uint32_t first_break_column(const char *p, size_t n)
     return 0;
 }
 
-
 /* Whether the record p[0..n) (without its LF) is records joined by lone
  * CRs (lines ended so, old Mac files, below a header that ends in LF): a
  * whole record of ncols fields before its first CR outside quotes that is

@@ -428,7 +428,7 @@ static bool object(jline *j, civic_fields *f)
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
     j->i++;
     ws(j);
-    bool empty = j->i < j->n && j->p[j->i] == '}'; /* then refused for its missing id */
+    bool empty = j->i < j->n && j->p[j->i] == '}'; /* refused: no id, or text after */
     if (empty) j->i++;
     while (!empty) {
         const char *k;
