@@ -270,10 +270,9 @@ static size_t csv_header_start(const char *in, size_t len)
 }
 
 /* Index of the header column named "source" (as header_is reads it), or -1;
- * *end is the offset of the header's line feed (or len), *columns (when not
- * NULL) the header's number of columns.  A quote never closed ends the
- * header at the end of the body (the load refuses it). */
-static long csv_source_column(const char *in, size_t len, size_t *end, long *columns)
+ * *end is the offset of the header's line feed (or len).  A quote never
+ * closed ends the header at the end of the body (the load refuses it). */
+static long csv_source_column(const char *in, size_t len, size_t *end)
 {
     size_t i = csv_header_start(in, len), f = i;
     long col = 0, found = -1;
@@ -290,18 +289,16 @@ static long csv_source_column(const char *in, size_t len, size_t *end, long *col
         f = i + 1, col++;
     }
     *end = i < len ? i : len;
-    if (columns) *columns = col + 1;
     return found;
 }
 
-/* The end of the CSV record that starts at `at` (its line feed, or len),
- * as the load (lib/csv.c, record_end) finds it: a quote opens a quoted field
- * only at the start of a field, and inside one "" is an escaped quote and a
- * lone " closes it.  A stray quote inside an unquoted field runs the record
- * over no line feed (the load refuses it on its own line), so flipping on
- * every quote would take later lines into the record.  *unclosed (when
- * not NULL): whether the text ends inside a quoted field. */
-static size_t record_end(const char *text, size_t len, size_t at, bool *unclosed)
+/* Whether the CSV record that starts at `at` runs to the end of the text
+ * inside a quoted field, as the load (lib/csv.c, record_end) reads it: a
+ * quote opens a quoted field only at the start of a field, and inside one
+ * "" is an escaped quote and a lone " closes it.  A stray quote inside an
+ * unquoted field opens nothing (the load refuses it on its own line), so
+ * flipping on every quote would take later lines into the record. */
+static bool never_closes(const char *text, size_t len, size_t at)
 {
     bool in = false, field_start = true;
     for (size_t i = at; i < len; i++) {
@@ -312,11 +309,10 @@ static size_t record_end(const char *text, size_t len, size_t at, bool *unclosed
             continue;
         }
         if (c == '"' && field_start) in = true;
-        else if (c == '\n') return i;
+        else if (c == '\n') return false;
         field_start = c == ',';
     }
-    if (unclosed) *unclosed = in;
-    return len;
+    return in;
 }
 
 /* Copy the records after the header, appending ",source" to each non-blank
@@ -360,7 +356,6 @@ static void csv_records(const char *in, size_t i, size_t len, long column,
 void body_source_csv(const char *in, size_t len, const char *source, buf *out)
 {
     size_t end, start = csv_header_start(in, len);
-    bool unclosed;
     if (start >= len) { /* no header: nothing to give a source */
         buf_put(out, in, len);
         return;
@@ -369,12 +364,11 @@ void body_source_csv(const char *in, size_t len, const char *source, buf *out)
      * header, which the load refuses: a column added at its end would only
      * add a line to the error ("1 line after it was read"), so the body is
      * left as sent, refused all the same. */
-    record_end(in, len, start, &unclosed);
-    if (unclosed) {
+    if (never_closes(in, len, start)) {
         buf_put(out, in, len);
         return;
     }
-    long column = csv_source_column(in, len, &end, NULL);
+    long column = csv_source_column(in, len, &end);
     size_t hlen = end;
     if (column < 0) {
         bool cr = hlen > 0 && in[hlen - 1] == '\r';
@@ -423,175 +417,50 @@ static uint32_t column_as_sent(const char *s, size_t sn, const char *w, size_t w
     return (uint32_t)(same + 1); /* in what the rewrite wrote: where it went in */
 }
 
-/* "... column N..." in msg at `at` (just past the word "column "): N moved
- * back as column_as_sent moves it. */
-static void move_column(char *msg, size_t size, char *at, const char *s, size_t sn, const char *w,
-                        size_t wn)
-{
-    char *rest;
-    unsigned long n = strtoul(at, &rest, 10);
-    if (rest == at || n == 0 || n > UINT32_MAX) return;
-    char tail[sizeof(((civic_error *)0)->message)];
-    snprintf(tail, sizeof(tail), "%s", rest);
-    snprintf(at, size - (size_t)(at - msg), "%u%s", column_as_sent(s, sn, w, wn, (uint32_t)n),
-             tail);
-}
-
-/* Whether the record p[0..n) (without its LF) is records joined by lone CRs,
- * as the load (lib/csv.c, joined_by_cr) reads it: a whole record of ncols
- * fields before its first CR outside quotes that is no CRLF's, and another
- * whole one after a later lone CR or at the end.  *column: that first CR's,
- * or 0 when a line break in quotes comes before it. */
-static bool joined_by_cr(const char *p, size_t n, long ncols, unsigned *column)
-{
-    bool in = false, field_start = true, after = false;
-    long fields = 1;
-    size_t line_start = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        if (in) {
-            if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
-            else if (c == '"') in = false;
-            else if (c == '\n') line_start = i + 1;
-            continue;
-        }
-        if (c == '"' && field_start) {
-            in = true;
-        } else if (c == ',') {
-            fields++;
-            field_start = true;
-            continue;
-        } else if (c == '\r' && i + 1 < n && p[i + 1] != '\n') { /* lone: no CRLF's */
-            if (fields == ncols && after) return true;
-            if (fields != ncols && !after) return false;
-            if (!after) *column = line_start ? 0 : (unsigned)(i + 1);
-            after = true;
-            fields = 1;
-            field_start = true;
-            continue;
-        }
-        field_start = false;
-    }
-    return after && fields == ncols;
-}
-
-/* The load adds to a CSV syntax error the place of a lone CR that joins
- * records (old Mac line ends), counting each joined record's fields against
- * the header's.  In the rewritten text the header and the last of the
- * joined records gained a field but the others did not, so the load could
- * not see it: the hint is worked out here from the body as sent. */
-static void csv_cr_hint(const char *in, size_t len, civic_error *err)
-{
-    size_t end;
-    long ncols;
-    if ((err->code != CIVIC_E_SYNTAX && err->code != CIVIC_E_LIMIT) ||
-        strstr(err->message, "carriage return") ||
-        csv_source_column(in, len, &end, &ncols) >= 0 || end >= len)
-        return;
-    uint64_t line = 2; /* of the first record: the line after the header's */
-    for (size_t i = 0; i < end; i++) line += in[i] == '\n';
-    size_t at = end + 1, rend;
-    for (;;) { /* the record holding the error's line */
-        if (at >= len || err->line < line) return;
-        rend = record_end(in, len, at, NULL);
-        uint64_t lines = 1;
-        for (size_t i = at; i < rend; i++) lines += in[i] == '\n';
-        if (err->line < line + lines) break;
-        line += lines;
-        at = rend + 1;
-    }
-    unsigned column = 0;
-    if (!memchr(in + at, '\r', rend - at) || !joined_by_cr(in + at, rend - at, ncols, &column))
-        return;
-    size_t used = strlen(err->message);
-    char *tail = err->message + used;
-    size_t room = sizeof(err->message) - used;
-    if (column && err->line != line)
-        snprintf(tail, room, " (a carriage return at line %llu, column %u: lines must end in LF "
-                 "or CRLF)", (unsigned long long)line, column);
-    else if (column)
-        snprintf(tail, room, " (a carriage return at column %u: lines must end in LF or CRLF)",
-                 column);
-    else
-        snprintf(tail, room, " (a carriage return not followed by a line feed: lines must end "
-                 "in LF or CRLF)");
-}
-
-/* "(the quoted field opened at line L, column C ...": the load's place of
- * the quote that ran a CSV record over lines.  L is often not the error's
- * line, so C is moved back along line L (a cell filled before the quote
- * moved it), as the leading column is along the error's. */
-static void move_opened_column(char *msg, size_t size, const char *in, size_t in_len,
-                               const char *out, size_t out_len)
-{
-    static const char opened[] = "(the quoted field opened at line ";
-    char *at = strstr(msg, opened), *rest;
-    if (!at) return;
-    at += strlen(opened);
-    unsigned long long line = strtoull(at, &rest, 10);
-    size_t sa, sn, wa, wn;
-    if (rest == at || strncmp(rest, ", column ", 9) != 0 || !line ||
-        !line_at(in, in_len, line, &sa, &sn) || !line_at(out, out_len, line, &wa, &wn))
-        return;
-    if (line == 1) { /* columns of line 1 are counted after a byte-order mark */
-        size_t b = skip_bom(in, in_len), c = skip_bom(out, out_len);
-        sa += b, sn -= b, wa += c, wn -= c;
-    }
-    move_column(msg, size, rest + 9, in + sa, sn, out + wa, wn);
-}
-
-void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
-                       civic_error *err)
+/* The error's column (and the message's leading "line L, column C: ")
+ * moved back past what the rewrite put in on the error's line: for an error
+ * that a load of the body as sent does not give (it comes of the engine's
+ * state, such as an id seen in an earlier batch with another source). */
+static void move_back(const char *in, size_t in_len, const char *out, size_t out_len,
+                      civic_error *err)
 {
     size_t sa, sn, wa, wn;
-    if (!err->line || !line_at(in, in_len, err->line, &sa, &sn) ||
+    if (!err->line || !err->column || !line_at(in, in_len, err->line, &sa, &sn) ||
         !line_at(out, out_len, err->line, &wa, &wn))
         return;
-    if (csv) move_opened_column(err->message, sizeof(err->message), in, in_len, out, out_len);
     if (err->line == 1) { /* the load counts line 1's columns after a byte-order mark */
         size_t b = skip_bom(in, in_len), c = skip_bom(out, out_len);
         sa += b, sn -= b, wa += c, wn -= c;
     }
-    char msg[sizeof(err->message)];
+    char head[64], msg[sizeof(err->message)];
     unsigned long long line = (unsigned long long)err->line;
-    char head[64];
     int hn = snprintf(head, sizeof(head), "line %llu, column %u: ", line, err->column);
-    if (err->column && strncmp(err->message, head, (size_t)hn) == 0) {
-        uint32_t column = column_as_sent(in + sa, sn, out + wa, wn, err->column);
-        snprintf(msg, sizeof(msg), "line %llu, column %u: %s", line, column, err->message + hn);
-        memcpy(err->message, msg, sizeof(msg));
-        err->column = column;
-        if (csv) csv_cr_hint(in, in_len, err);
+    if (strncmp(err->message, head, (size_t)hn) != 0) return;
+    uint32_t column = column_as_sent(in + sa, sn, out + wa, wn, err->column);
+    snprintf(msg, sizeof(msg), "line %llu, column %u: %s", line, column, err->message + hn);
+    memcpy(err->message, msg, sizeof(msg));
+    err->column = column;
+}
+
+void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const char *out,
+                        size_t out_len, bool csv, civic_error *err)
+{
+    /* The rewrite only gave events a source, which no reader check looks
+     * at: a load of the body as sent, in an engine of its own, stops at the
+     * same line for the same reason unless the error came of what the
+     * server's engine holds.  Then its error is the body's as sent, hints
+     * and all, with nothing to work out again here. */
+    civic_engine *scratch = NULL;
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
+    civic_error again = CIVIC_ERROR_INIT;
+    if (err->code != CIVIC_E_NOMEM && civic_engine_new(&scratch, rules, NULL) == CIVIC_OK &&
+        civic_engine_load(scratch, in, in_len, &opts, NULL, &again) == err->code &&
+        again.line == err->line) {
+        civic_engine_free(scratch);
+        *err = again;
         return;
     }
-    /* a record with the wrong number of fields: one fewer on each side when
-     * the rewrite gave the header a column and this record a field */
-    unsigned expected, found;
-    int used = 0;
-    size_t end;
-    hn = snprintf(head, sizeof(head), "line %llu: expected ", line);
-    if (!csv || strncmp(err->message, head, (size_t)hn) != 0 ||
-        sscanf(err->message + hn, "%u fields as in the header, found %n", &expected, &used) != 1 ||
-        expected == 0 || used == 0) {
-        if (csv) csv_cr_hint(in, in_len, err);
-        return;
-    }
-    const char *after = err->message + hn + used;
-    if (csv_source_column(in, in_len, &end, NULL) < 0) { /* the header gained the column */
-        /* and this record its field, unless it is blank to the rewrite (CRs) */
-        bool field = record_end(out, out_len, wa, NULL) - wa != record_end(in, in_len, sa, NULL) - sa;
-        if (field && sscanf(after, "%u%n", &found, &used) == 1 && found > 0)
-            snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %u%s", head,
-                     expected - 1, found - 1, after + used);
-        else /* no field added, or "found more than N" */
-            snprintf(msg, sizeof(msg), "%s%u fields as in the header, found %s", head,
-                     expected - 1, after);
-        memcpy(err->message, msg, sizeof(msg));
-    }
-    char *cr = strstr(err->message, "(a carriage return at column ");
-    if (cr)
-        move_column(err->message, sizeof(err->message), cr + strlen("(a carriage return at column "),
-                    in + sa, sn, out + wa, wn);
-    else
-        csv_cr_hint(in, in_len, err);
+    civic_engine_free(scratch);
+    move_back(in, in_len, out, out_len, err);
 }

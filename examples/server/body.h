@@ -37,12 +37,12 @@ void body_source_csv(const char *in, size_t len, const char *source, buf *out);
 void body_source_jsonl(const char *in, size_t len, const char *source, buf *out);
 
 /* An error of the load of `out`, which body_source_csv or body_source_jsonl
- * made of `in`, told as `in` was sent: the column (and the message's
- * "column N") moved back past what the rewrite put in on the error's line,
- * and for CSV whose header gained the column, the field counts of a wrong
- * record one less.  The rewrites keep every line where it was, so the line
- * stays. */
-void body_source_error(const char *in, size_t in_len, const char *out, size_t out_len, bool csv,
-                       civic_error *err);
+ * made of `in`, told as `in` was sent: the error of a load of `in` under
+ * `rules` in an engine of its own when it stops at the same line with the
+ * same code (line, column, message and hints are then the body's), else
+ * the error's column moved back past what the rewrite put in on its line
+ * (the rewrites keep every line where it was). */
+void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const char *out,
+                        size_t out_len, bool csv, civic_error *err);
 
 #endif

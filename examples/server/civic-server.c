@@ -596,9 +596,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK && sourced) /* the error as the client sent the body, not as rewritten */
-        body_source_error(lines.p ? lines.p : (rq->body ? rq->body : ""),
-                          lines.p ? lines.len : rq->len, text.p ? text.p : "", text.len,
-                          sourced == 2, &err);
+        body_error_as_sent(s->rules, lines.p ? lines.p : (rq->body ? rq->body : ""),
+                           lines.p ? lines.len : rq->len, text.p ? text.p : "", text.len,
+                           sourced == 2, &err);
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);

@@ -312,13 +312,15 @@ static void json_objects_without_source_gain_the_key(void **state)
 }
 
 /* An error in a body the server gave a source is told as the body was sent:
- * the load of the rewritten text, its error moved back by
- * body_source_error, says what a load of the text as sent says (line,
+ * the load of the rewritten text, its error told again by
+ * body_error_as_sent, says what a load of the text as sent says (line,
  * column, message), as civic-score would print it. */
 static const char *const SOURCE_RULES =
     "[[grade]]\nname = \"A\"\nmin = 0\n[[grade]]\nname = \"D\"\n[rule.fine]\npoints = -10\n";
 
-static void load_error(const char *text, size_t len, uint32_t format, civic_error *err)
+/* The error of loading text[0..len) after `before` (NULL: nothing). */
+static void load_error_after(const char *before, const char *text, size_t len, uint32_t format,
+                             civic_error *err)
 {
     civic_rules *r = NULL;
     assert_int_equal(civic_rules_parse(&r, SOURCE_RULES, strlen(SOURCE_RULES), NULL, NULL),
@@ -327,8 +329,25 @@ static void load_error(const char *text, size_t len, uint32_t format, civic_erro
     assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     opts.format = format;
+    if (before)
+        assert_int_equal(civic_engine_load(e, before, strlen(before), &opts, NULL, NULL), CIVIC_OK);
     assert_int_not_equal(civic_engine_load(e, text, len, &opts, NULL, err), CIVIC_OK);
     civic_engine_free(e);
+    civic_rules_free(r);
+}
+
+static void load_error(const char *text, size_t len, uint32_t format, civic_error *err)
+{
+    load_error_after(NULL, text, len, format, err);
+}
+
+/* body_error_as_sent under SOURCE_RULES. */
+static void error_as_sent(const char *in, const buf *out, bool csv, civic_error *err)
+{
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_parse(&r, SOURCE_RULES, strlen(SOURCE_RULES), NULL, NULL),
+                     CIVIC_OK);
+    body_error_as_sent(r, in, strlen(in), out->p, out->len, csv, err);
     civic_rules_free(r);
 }
 
@@ -341,7 +360,7 @@ static void expect_error_as_sent(bool csv, const char *in)
     if (csv) body_source_csv(in, strlen(in), "ingest", &out);
     else body_source_jsonl(in, strlen(in), "ingest", &out);
     load_error(out.p, out.len, format, &got);
-    body_source_error(in, strlen(in), out.p, out.len, csv, &got);
+    error_as_sent(in, &out, csv, &got);
     free(out.p);
     if (got.line != want.line || got.column != want.column || strcmp(got.message, want.message))
         fprintf(stderr, "sent: %s\nwant %llu:%u %s\n got %llu:%u %s\n", in,
@@ -422,6 +441,43 @@ static void errors_in_a_sourced_body_name_the_body_as_sent(void **state)
     expect_error_as_sent(true, wide);
 }
 
+/* An error that comes of what the engine holds, which a load of the body
+ * as sent in an engine of its own does not give: an id held with another
+ * source.  Its column is moved back to the body as sent, checked against a
+ * load of the body as sent after the event held with the token's source
+ * (the same conflict, "a different source", on the line as sent). */
+static void expect_conflict_as_sent(bool csv, const char *held_other, const char *held_ingest,
+                                    const char *in)
+{
+    uint32_t format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
+    civic_error want = CIVIC_ERROR_INIT, got = CIVIC_ERROR_INIT;
+    load_error_after(held_ingest, in, strlen(in), format, &want);
+    assert_int_equal(want.code, CIVIC_E_CONFLICT);
+    buf out = { 0 };
+    if (csv) body_source_csv(in, strlen(in), "ingest", &out);
+    else body_source_jsonl(in, strlen(in), "ingest", &out);
+    load_error_after(held_other, out.p, out.len, format, &got);
+    assert_int_equal(got.code, CIVIC_E_CONFLICT);
+    error_as_sent(in, &out, csv, &got);
+    free(out.p);
+    assert_int_equal(got.line, want.line);
+    assert_int_equal(got.column, want.column);
+    assert_string_equal(got.message, want.message);
+}
+
+static void errors_of_the_engine_state_name_the_body_as_sent(void **state)
+{
+    (void)state;
+    expect_conflict_as_sent(false,
+                            "{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-06\",\"source\":\"other\"}\n",
+                            "{\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-06\",\"source\":\"ingest\"}\n",
+                            "{\"id\":\"t0\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-05\"}\n"
+                            "  {\"id\":\"t1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-06\"}\n");
+    expect_conflict_as_sent(true, "id,subject,type,ts,source\nt1,u,fine,2025-01-06,other\n",
+                            "id,subject,type,ts,source\nt1,u,fine,2025-01-06,ingest\n",
+                            "source,subject,id,type,ts\n,u,t0,fine,2025-01-05\n,u,t1,fine,2025-01-06\n");
+}
+
 /* Bodies the rewrite must pass as the load reads them: a quote never closed
  * in the header (it looped for ever: one request held a thread), blank lines
  * before the header, an empty body (each was refused). */
@@ -457,6 +513,7 @@ int main(void)
         cmocka_unit_test(csv_with_source_fills_only_empty_cells),
         cmocka_unit_test(json_objects_without_source_gain_the_key),
         cmocka_unit_test(errors_in_a_sourced_body_name_the_body_as_sent),
+        cmocka_unit_test(errors_of_the_engine_state_name_the_body_as_sent),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
