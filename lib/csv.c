@@ -138,26 +138,35 @@ static bool joined_by_cr(const char *p, size_t n, uint32_t ncols, uint32_t *colu
     return after && fields == ncols;
 }
 
+bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *raw,
+                        size_t raw_n, uint32_t ncols, uint64_t line, uint64_t raw_line)
+{
+    uint32_t at = 0;
+    where[0] = '\0';
+    if (!raw || !memchr(raw, '\r', raw_n) || !joined_by_cr(raw, raw_n, ncols, &at)) return false;
+    if (strstr(what, "carriage return")) return true; /* said already */
+    if (at && line != raw_line)
+        snprintf(where, size, " (a carriage return at line %llu, column %u: lines must end in LF "
+                 "or CRLF)", (unsigned long long)raw_line, at);
+    else if (at)
+        snprintf(where, size, " (a carriage return at column %u: lines must end in LF or CRLF)",
+                 at);
+    else
+        snprintf(where, size, " (a carriage return not followed by a line feed: lines must end "
+                 "in LF or CRLF)");
+    return true;
+}
+
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
                      const char *what)
 {
     civic_error e = CIVIC_ERROR_INIT;
     const csv_state *st = state_in(ld);
-    uint32_t at = 0;
-    if (st->header_done && st->raw && memchr(st->raw, '\r', st->raw_n) &&
-        joined_by_cr(st->raw, st->raw_n, st->ncols, &at)) {
+    char where[96];
+    if (st->header_done && civic__csv_cr_hint(where, sizeof(where), what, st->raw, st->raw_n,
+                                              st->ncols, line, st->raw_line)) {
         /* Skipped, the "line" would take every record after it: stopped,
          * in a lenient load too, with where the CR is. */
-        char where[96] = "";
-        if (!strstr(what, "carriage return") && at && line != st->raw_line)
-            snprintf(where, sizeof(where), " (a carriage return at line %llu, column %u: lines "
-                     "must end in LF or CRLF)", (unsigned long long)st->raw_line, at);
-        else if (!strstr(what, "carriage return") && at)
-            snprintf(where, sizeof(where), " (a carriage return at column %u: lines must end in "
-                     "LF or CRLF)", at);
-        else if (!strstr(what, "carriage return"))
-            snprintf(where, sizeof(where), " (a carriage return not followed by a line feed: "
-                     "lines must end in LF or CRLF)");
         if (column)
             civic__error_set(&e, code, line, column, 0, "line %llu, column %u: %s%s",
                              (unsigned long long)line, column, what, where);

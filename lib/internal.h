@@ -1122,6 +1122,13 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
 /* Columns a CSV header may have (the loaders' and civic_split's): columns
  * no field takes are ignored, up to this many. */
 #define CIVIC__CSV_COLUMNS_MAX 1024u
+/* csv.c: whether the record raw[0..raw_n) (without its LF; its first line
+ * raw_line; NULL: none) is records joined by lone CRs (old Mac line ends)
+ * under a header of ncols columns, and then in where (size >= 96) the hint
+ * an error `what` at `line` gets: where the CR is ("" when `what` speaks
+ * of a carriage return already).  The load and the split say it alike. */
+bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *raw,
+                        size_t raw_n, uint32_t ncols, uint64_t line, uint64_t raw_line);
 /* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1. */
 int civic__field_of_name(const char *s, size_t n);
 /* Fields from values in CIVIC_F_* order with lengths n (NULL: the values

@@ -117,6 +117,7 @@ typedef struct split_ctx {
     civic_ts_cache dates;       /* the ts parser's last two dates (zeroed with c) */
     char *jbuf;                 /* JSON Lines: decoded strings of one line */
     size_t jbuf_cap;
+    bool structure;             /* the error is a CSV record's structure (csv_error's) */
 } split_ctx;
 
 /* civic_split_part(key, key_len, c->parts) for parts >= 2, without its
@@ -215,6 +216,7 @@ typedef struct csv_pos {
 
 static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, const char *what)
 {
+    c->structure = true;
     if (line == 0) /* the header given in the options */
         return civic__error_set(c->err, CIVIC_E_SYNTAX, 0, column, 0, "the given header%s%.0u: %s",
                                 column ? ", column " : "", column, what);
@@ -224,6 +226,13 @@ static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, c
                                 what);
     return civic__error_set(c->err, CIVIC_E_SYNTAX, line, 0, at, "line %llu: %s",
                             (unsigned long long)line, what);
+}
+
+static int too_long(split_ctx *c, uint64_t line, size_t at)
+{
+    c->structure = true;
+    return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at, "line %llu: record longer than "
+                            "1 MiB", (unsigned long long)line);
 }
 
 /* Read the field at pos in p[0..n) (csv.c's split_quoted, for one field).
@@ -312,26 +321,37 @@ static void break_note(csv_break *b, uint64_t field_line, const csv_pos *pos, co
     if (!b->line && pos->line != field_line) b->line = field_line, b->column = f->column;
 }
 
-/* The last line of the record read up to pos, an error met there: read on
- * to its end as csv.c's record_end does (the quote state at an error is
- * outside quotes, not at a field's start). */
-static uint64_t record_last_line(const char *p, size_t n, const csv_pos *pos)
+/* The end of the CSV record read up to p[i] (its LF, or n) as csv.c's
+ * record_end finds it, and in *breaks the line breaks in quotes before it:
+ * a quote opens a quoted field only at a field's start (field_start says
+ * whether p[i] is at one). */
+static size_t record_stop(const char *p, size_t n, size_t i, bool field_start, uint64_t *breaks)
 {
-    uint64_t line = pos->line;
-    bool in = false, field_start = false;
-    for (size_t i = pos->i; i < n; i++) {
+    bool in = false;
+    *breaks = 0;
+    for (; i < n; i++) {
         char c = p[i];
         if (in) {
             if (c == '"' && i + 1 < n && p[i + 1] == '"') i++;
             else if (c == '"') in = false;
-            else if (c == '\n' && i + 1 < n) line++;
+            else if (c == '\n' && i + 1 < n) ++*breaks;
             continue;
         }
         if (c == '"' && field_start) in = true;
         else if (c == '\n') break;
         field_start = c == ',';
     }
-    return line;
+    return i;
+}
+
+/* The last line of the record read up to pos, an error met there: read on
+ * to its end (the quote state at an error is outside quotes, not at a
+ * field's start). */
+static uint64_t record_last_line(const char *p, size_t n, const csv_pos *pos)
+{
+    uint64_t breaks;
+    record_stop(p, n, pos->i, false, &breaks);
+    return pos->line + breaks;
 }
 
 /* rc's message, of a record read from line first to line last, with where
@@ -422,8 +442,7 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     c->ncols = col;
     *end = pos->i < n ? pos->i + 1 : n; /* past the '\n' */
     if (*end - at - (*end > at && p[*end - 1] == '\n') > CIVIC_LINE_BYTES_MAX)
-        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                "line %llu: record longer than 1 MiB", (unsigned long long)line);
+        return too_long(c, line, at);
     return CIVIC_OK;
 }
 
@@ -494,8 +513,7 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
     const char *p = c->data + at;
     size_t n = body - at;
     if (n > CIVIC_LINE_BYTES_MAX)
-        return civic__error_set(c->err, CIVIC_E_LIMIT, c->line, 0, at,
-                                "line %llu: record longer than 1 MiB", (unsigned long long)c->line);
+        return too_long(c, c->line, at);
     if (ncomma + 1 != c->ncols) return csv_count_error(c, c->line, at, ncomma + 1, p, n);
     if (p[n - 1] == '\r') n--; /* CRLF: the CR ends no field */
     uint32_t kc = (uint32_t)c->key_col, tc = (uint32_t)c->ts_col;
@@ -538,8 +556,7 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     if (col != c->ncols)
         return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), &brk, line, pos.line);
     if (body > CIVIC_LINE_BYTES_MAX)
-        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                "line %llu: record longer than 1 MiB", (unsigned long long)line);
+        return too_long(c, line, at);
     return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column,
                       CIVIC_NUM_TEXT);
 }
@@ -570,6 +587,22 @@ static bool blank_line(const char *p, size_t at, size_t body)
     return body == at || (body == at + 1 && p[at] == '\r');
 }
 
+/* rc of the record at p[at] (its first line: first), with the hint the load
+ * gives a structure error in records joined by lone CRs. */
+static int cr_hint(split_ctx *c, int rc, size_t at, uint64_t first)
+{
+    uint64_t breaks;
+    char where[96];
+    if (!c->structure) return rc;
+    size_t stop = record_stop(c->data, c->len, at, true, &breaks);
+    size_t used = strlen(c->err->message);
+    if (civic__csv_cr_hint(where, sizeof(where), c->err->message, c->data + at, stop - at,
+                           c->ncols, c->err->line, first) &&
+        used < sizeof(c->err->message))
+        snprintf(c->err->message + used, sizeof(c->err->message) - used, "%s", where);
+    return rc;
+}
+
 static int csv_read(split_ctx *c, size_t pos)
 {
     const char *p = c->data;
@@ -586,9 +619,10 @@ static int csv_read(split_ctx *c, size_t pos)
             pos = end;
             continue;
         }
+        uint64_t first = c->line;
         if (quote) rc = csv_quoted(c, pos, &end);
         else rc = csv_plain(c, pos, body, end, comma, ncomma);
-        if (rc != CIVIC_OK) return rc;
+        if (rc != CIVIC_OK) return cr_hint(c, rc, pos, first);
         pos = end;
     }
     return CIVIC_OK;

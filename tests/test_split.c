@@ -607,6 +607,15 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,\"type,ts\ne1,s1\"x,good,2024-01-01\n",
         "id,subject,type,ts,note\ne2,s,good,2024-01-01,\"g\ne3,s,good,2024-01-01,g\"x,\"\n"
         "e4,s,good,2024-01-01,g\",\ne5,s,good,2024-01-01,\n",
+        /* records joined by a lone CR (old Mac line ends) that hold quotes:
+         * where the CR is, as the load says it */
+        "id,subject,type,ts,group\ne0,s,good,2024-01-01,\"a,b\"\re1,s,good,2024-01-01,\"u\"v\n",
+        "id,subject,type,ts,group\ne0,s,good,2024-01-01,g\re1,s,good,\"2024-01-02\",\n"
+        "e2,s,good,\"2024-01-02\",\r\n",
+        "id,subject,\"type\",ts,group\r\ne0,s,good,2024-01-01,\ne1,s,good,2024-01-01,\"x\"\"y\"\r"
+        "e2,s,good,2024-01-01,g\r\n",
+        "id,subject,type,ts,group\ne0,s,good,2024-01-01,\"a\nb\"\re1,s,good,2024-01-01,\"u\"v\n",
+        "id,subject,type,ts,group\ne0,s,good,2024-01-01,g\re1,s,good,2024-01-01,\"a\nb\"x\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);
