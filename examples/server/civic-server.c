@@ -297,10 +297,10 @@ static const char *arg(struct MHD_Connection *c, const char *name)
 static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
                            size_t n)
 {
-    char text[80];
-    size_t len = strlen(v);
-    if (len >= sizeof(text)) {
-        snprintf(why, n, "%s is longer than %zu bytes", name, sizeof(text) - 1);
+    size_t len = strlen(v); /* within libmicrohttpd's memory for a request's target */
+    char *text = malloc(len + 1);
+    if (!text) {
+        snprintf(why, n, "out of memory reading %s", name);
         return false;
     }
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
@@ -308,21 +308,16 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
         text[10] = ' ';
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
-    if (rc == CIVIC_E_LIMIT) { /* well formed: the instant is outside the calendar */
+    if (rc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
         snprintf(why, n, "%s \"%.60s\" is out of range (years 0001..9999 in UTC)", name, text);
-        return false;
-    }
-    if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0) {
+    else if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0)
         /* of the right form, but a day, an hour or an offset that does not exist */
         snprintf(why, n, "%s \"%.60s\": %.60s", name, text, err.message);
-        return false;
-    }
-    if (rc != CIVIC_OK) {
+    else if (rc != CIVIC_OK)
         snprintf(why, n, "%s \"%.60s\" is not a timestamp (YYYY-MM-DD, "
                  "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, text);
-        return false;
-    }
-    return true;
+    free(text);
+    return rc == CIVIC_OK;
 }
 
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest

@@ -172,6 +172,11 @@ def test_answers(srv, log, log_path):
     status2, b = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00%%2B08:00" % quoted)
     check(status == status2 == 200 and a == b,
           "as_of with a space for the T: %s %s vs %s %s" % (status, a, status2, b))
+    # a long fraction of a second, which civic-score -t takes (the service
+    # refused as_of past 79 bytes)
+    long_as_of = "2025-01-01T00:00:00." + "0" * 300 + "+08:00"
+    status, c = srv.request("GET", "/subjects/%s?as_of=%s" % (quoted, urllib.parse.quote(long_as_of)))
+    check(status == 200 and c == b, "as_of with a 300-digit fraction: %s %s" % (status, c))
     # as_of=now: the present moment (as civic-score -t now), answered as that time
     t0 = int(time.time())
     status, a = srv.get("/subjects/" + quoted, as_of="now")
