@@ -350,12 +350,10 @@ static void grid_put_tiers(grid *g, const civic_result *res, size_t i, const civ
     free(buf);
 }
 
-/* top: 0 for every subject, else res is a ranking, of which the table shows
- * the first top rows and counts all (CSV and JSON get only top rows). */
+/* ranked: res is a ranking (--top), shown with its RANK column. */
 static void print_subjects(const civic_engine *e, const civic_result *res, int format,
-                           int64_t as_of, uint64_t top, FILE *out)
+                           int64_t as_of, bool ranked, FILE *out)
 {
-    bool ranked = top != 0;
     bool v2 = civic_engine_spec_version(e) >= 2;
     const civic_rules *rules = civic_engine_rules(e);
     size_t n = civic_result_count(res);
@@ -396,12 +394,9 @@ static void print_subjects(const civic_engine *e, const civic_result *res, int f
     } else {
         fputs("unnamed", out);
     }
-    fprintf(out, " scheme, as of %s: %zu subject%s", when, n, n == 1 ? "" : "s");
-    if (ranked && top < n) {
-        fprintf(out, ", top %" PRIu64, top);
-        n = (size_t)top;
-    }
-    fputs("\n\n", out);
+    /* the rows shown, as 1.0 counted them: a version-1 input's table keeps
+     * its bytes */
+    fprintf(out, " scheme, as of %s: %zu subject%s\n\n", when, n, n == 1 ? "" : "s");
     const char *head[] = { "RANK", "SUBJECT", "GROUP", "SCORE", "GRADE", "BALANCE", "FLAGS" };
     for (size_t c = ranked ? 0 : 1; c < 7; c++) grid_put(&g, head[c]);
     if (v2) {
@@ -712,24 +707,12 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
         }
     }
     qsort(row, rows, sizeof(group_row), group_row_order);
-    grid t = { NULL, 0, 0, 5, 0x0au }; /* RANK and SCORE right-aligned, GRADE left as elsewhere */
+    /* RANK, SCORE and GRADE right-aligned, and no title: 1.0's bytes */
+    grid t = { NULL, 0, 0, 5, 0x1au };
     answers_sink sink = answers_file_sink(out);
     if (format == FMT_CSV) fputs("group,rank,subject,score,grade\n", out);
     else if (format == FMT_JSON) answers_rankings_begin(&sink);
-    else { /* as the groups table's title, with the subjects ranked */
-        char when[40];
-        uint64_t ranked = 0, most = 0;
-        for (size_t i = 0; i < n; i++) {
-            civic_group_stats s = CIVIC_GROUP_STATS_INIT;
-            civic_groups_get(g, i, &s);
-            ranked += s.subjects;
-            if (s.subjects > most) most = s.subjects;
-        }
-        format_time(civic_engine_rules(e), as_of, when, sizeof(when));
-        fprintf(out, "groups at depth %u, as of %s: %zu group%s, %" PRIu64 " subject%s",
-                (unsigned)depth, when, n, n == 1 ? "" : "s", ranked, ranked == 1 ? "" : "s");
-        if (top < most) fprintf(out, ", top %" PRIu64 " of each", top);
-        fputs("\n\n", out);
+    else {
         const char *head[] = { "GROUP", "RANK", "SUBJECT", "SCORE", "GRADE" };
         for (size_t c = 0; c < 5; c++) grid_put(&t, head[c]);
     }
@@ -1850,10 +1833,9 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_groups_free(g);
     } else {
         civic_result *res = NULL;
-        /* the table counts every subject ranked: it ranks them all */
-        rc = o->top ? civic_engine_rank(e, NULL, as_of, o->format == FMT_TABLE ? 0 : o->top, &res)
+        rc = o->top ? civic_engine_rank(e, NULL, as_of, o->top, &res)
                     : civic_engine_subjects(e, as_of, &res);
-        if (rc == CIVIC_OK) print_subjects(e, res, o->format, as_of, o->top, out);
+        if (rc == CIVIC_OK) print_subjects(e, res, o->format, as_of, o->top != 0, out);
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {
