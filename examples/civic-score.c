@@ -1435,13 +1435,21 @@ static bool named_in(int rc, const civic_error *err, const char *path)
     return rc == CIVIC_E_IO && strstr(err->message, path) != NULL;
 }
 
+/* A load's failure held back: its message as complain would print it, and
+ * the line it names (0: none, as for a file that cannot be read). */
+typedef struct failure {
+    char *text;
+    uint64_t line;
+} failure;
+
 /* Load one input into e.  data: the input in memory (standard input for
  * --compare, or a file's filtered text), else read from path.  log: where
  * to note rejected lines, conflicts held unreported; quiet: do not report them again; reported: the
- * lines reported already, not to report again. */
+ * lines reported already, not to report again; held (optional): where a
+ * failure goes instead of standard error. */
 static int load_input(civic_engine *e, const char *path, const char *under, const char *data,
                       size_t len, bool lenient, bool show_progress, uint64_t *skipped,
-                      reject_log *log, bool quiet, const line_set *reported)
+                      reject_log *log, bool quiet, const line_set *reported, failure *held)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     civic_load_report report = CIVIC_LOAD_REPORT_INIT;
@@ -1494,14 +1502,20 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
         }
     }
     *skipped += ctx.count;
-    if (rc != CIVIC_OK) {
-        if (named_in(rc, &err, path)) complain("%s", err.message);
-        else
-            complain("%s: %s", ctx.name,
-                     err.message[0] ? err.message : civic_strerror(rc));
-        return EXIT_INPUT;
+    if (rc == CIVIC_OK) return 0;
+    const char *what = err.message[0] ? err.message : civic_strerror(rc);
+    bool named = named_in(rc, &err, path);
+    size_t need = strlen(ctx.name) + strlen(what) + 3;
+    if (held && (held->text = malloc(need)) != NULL) {
+        if (named) snprintf(held->text, need, "%s", what);
+        else snprintf(held->text, need, "%s: %s", ctx.name, what);
+        held->line = err.line;
+    } else if (named) {
+        complain("%s", what);
+    } else {
+        complain("%s: %s", ctx.name, what);
     }
-    return 0;
+    return EXIT_INPUT;
 }
 
 /* ------------------------------------------------------------ options */
@@ -2041,10 +2055,10 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             }
             bool show = show_progress && pass == 0;
             status = load_input(*e, path, current_scheme(o), data, len, true, show, skipped,
-                                &now[i], false, NULL);
+                                &now[i], false, NULL, NULL);
             if (status == 0)
                 status = load_input(*next, path, o->compare, data, len, true, show, skipped,
-                                    &then[i], false, &now[i].own);
+                                    &then[i], false, &now[i].own, NULL);
             free(kept);
         }
         if (status != 0) break;
@@ -2172,11 +2186,23 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
                                          show_progress, skipped);
     } else {
         for (int i = 0; status == 0 && i < n; i++) {
+            /* --compare: a file bad under either scheme is named by its first
+             * bad line, whichever scheme refuses it (a line one scheme
+             * refuses can make a later one a conflict under the other) */
+            failure now = { NULL, 0 }, then = { NULL, 0 };
             status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i],
-                                o->lenient != 0, show_progress, skipped, NULL, false, NULL);
-            if (status == 0 && *next)
-                status = load_input(*next, o->files[i], o->compare, bufs[i], lens[i],
-                                    o->lenient != 0, show_progress, skipped, NULL, false, NULL);
+                                o->lenient != 0, show_progress, skipped, NULL, false, NULL,
+                                *next ? &now : NULL);
+            int later = *next ? load_input(*next, o->files[i], o->compare, bufs[i], lens[i],
+                                           o->lenient != 0, show_progress, skipped, NULL, false,
+                                           NULL, &then)
+                              : 0;
+            if (status == 0) status = later;
+            const failure *f = !then.text ? &now : !now.text ? &then
+                             : then.line && then.line < now.line ? &then : &now;
+            if (f->text) complain("%s", f->text); /* else said already (no memory to hold it) */
+            free(now.text);
+            free(then.text);
         }
     }
     for (int i = 0; bufs && i < n; i++)

@@ -336,7 +336,14 @@ if [ "$(grep -c 'line 5, column 6' "$T/err")" -eq 1 ] && grep -q "civic-score: 5
 then ok; else bad "compare-lenient: a line bad under both, once: $(cat "$T/err")"; fi
 "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
-status compare-strict 2 "cmp.csv (under .*now.toml): line 4, column 6: field 'type': unknown type" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+# strict: the first bad line, whichever scheme refuses it (line 3's only_a
+# under new.toml; it named line 4, the first bad under now.toml, loaded first)
+status compare-strict 2 "cmp.csv (under .*new.toml): line 3, column 6: field 'type': unknown type.*only_a" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
+# a line one scheme refuses makes a later one a conflict under the other: the
+# refused line is the one named (it named the conflict on line 4)
+printf 'id,subject,type,ts\ne1,s,only_a,2022-01-01\ne2,s,fine,2022-01-02\ne1,t,fine,2022-01-03\n' >"$T/cmp-c.csv"
+status compare-strict-conflict 2 "cmp-c.csv (under .*new.toml): line 2, column 6: .*only_a" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp-c.csv"
+status compare-strict-conflict-swapped 2 "cmp-c.csv (under .*new.toml): line 2, column 6: .*only_a" -- -r "$T/new.toml" --compare "$T/now.toml" "$T/cmp-c.csv"
 # an error of the second scheme names it, and of the built-in scheme so
 printf 'id,subject,type,ts\na,s1,fine,2022-01-01\nb,s2,only_b,2022-01-02\n' >"$T/cmp-b.csv"
 status compare-strict-new 2 "cmp-b.csv (under .*now.toml): line 3, column 6: .*only_b" -- -r "$T/new.toml" --compare "$T/now.toml" "$T/cmp-b.csv"
