@@ -376,8 +376,11 @@ static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra 
     const char *why = NULL;
     civic_level *lv = &t->levels[l];
     bool qty = t->measure == CIVIC_TIER_QTY;
-    if (!x->name) return civic__rb_at(err, x->header, "[[tier.level]] without 'name'");
-    if (!x->min_text) return civic__rb_at(err, x->header, "[[tier.level]] without 'min'");
+    if (!x->name || !x->min_text) {
+        snprintf(msg, sizeof(msg), "[[tier.%s.level]] without '%s'", t->name,
+                 x->name ? "min" : "name");
+        return civic__rb_at(err, x->header, msg);
+    }
     lv->name = x->name;
     /* Every number of a rules file has at most 2 decimals; a quantity
      * level is compared with sums of qty in thousandths. */

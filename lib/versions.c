@@ -96,9 +96,11 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
     char msg[200];
-    if (!x->from_text)
-        return civic__rb_at(err, x->header, "[[rule.CODE.change]] without 'from' (the instant "
-                                            "the change takes effect)");
+    if (!x->from_text) {
+        snprintf(msg, sizeof(msg), "[[rule.%s.change]] without 'from' (the instant the change "
+                 "takes effect)", b->r->rules[x->rule].code);
+        return civic__rb_at(err, x->header, msg);
+    }
     if (civic__time_parse(x->from_text, x->from_len, b->r->utc_offset, &b->changes[i].from,
                           &why) != CIVIC_OK) {
         snprintf(msg, sizeof(msg), "'from': %s", why ? why : "bad timestamp");

@@ -182,7 +182,9 @@ static void validity_classes_follow_the_size_of_raw(void **state)
 static void change_checks_name_line_and_column(void **state)
 {
     (void)state;
-    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\npoints = 2\n", 5, 3, "without 'from'");
+    /* the table named as written (it said [[rule.CODE.change]]) */
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\npoints = 2\n", 5, 3,
+             "[[rule.a.change]] without 'from'");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2023-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
@@ -306,6 +308,11 @@ static void tiers_and_measures_are_checked(void **state)
      * (clang's UBSan, as in `make test-asan CC=clang`, stops there) */
     fails_at(G1 R "[tier.t]\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n", 6, 2, "without 'rules'");
     fails_at(G1 R T "[[tier.t.level]]\nname = \"two\"\nmin = 1\n", 13, 7, "strictly increasing");
+    /* the level's tier named (it said [[tier.level]]) */
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nmin = 1\n", 8, 3,
+             "[[tier.t.level]] without 'name'");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\n", 8, 3,
+             "[[tier.t.level]] without 'min'");
     fails_at(G1 R T "[[tier.t.level]]\nname = \"one\"\nmin = 2\n", 12, 8, "duplicate level name");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nmeasure = \"hours\"\n", 8, 11, "'measure' must be");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"forever\"\n", 8, 10, "'window' must be");
