@@ -111,6 +111,8 @@ typedef struct options {
     bool rescore;            /* --rescore: read a data directory of other rules */
     const char *data_only;   /* the first option given that means nothing without --data */
     bool public_reports;
+    unsigned min_group;      /* --min-group: /report's default, and the least a caller
+                                without a read token may ask */
     const char *tls_cert;
     const char *tls_key;
     const char *access_log;
@@ -1062,13 +1064,23 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
 {
     char why[160];
     int64_t as_of;
-    uint64_t depth = 1, min_group = REPORT_MIN_GROUP_DEFAULT;
+    uint64_t depth = 1, min_group = s->opt.min_group;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
     if (arg(c, "min_group") &&
-        (!parse_uint(arg(c, "min_group"), UINT32_MAX, &min_group) || min_group == 0))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group",
-                          "min_group is an integer 1..4294967295 (default 5)");
+        (!parse_uint(arg(c, "min_group"), UINT32_MAX, &min_group) || min_group == 0)) {
+        snprintf(why, sizeof(why), "min_group is an integer 1..4294967295 (default %u)",
+                 s->opt.min_group);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group", why);
+    }
+    /* The page public (--public-reports): its small-group protection is the
+     * service's, not a caller's to lower (a min_group of 1 would name the
+     * one resident of a group). */
+    if (s->auth && min_group < s->opt.min_group && !(rq->token && rq->token->role >= ROLE_READ)) {
+        snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with the "
+                 "read role", s->opt.min_group);
+        return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
+    }
     /* The default as_of is taken under the page's lock: a purge, which
      * moves the horizon, waits for the page. */
     pthread_rwlock_rdlock(&s->page_lock);
@@ -1191,7 +1203,6 @@ static unsigned route_role(const server *s, route_id r)
     case ROUTE_HEALTHZ:
     case ROUTE_OPENAPI:
     case ROUTE_NONE: return ROLE_NONE;
-    case ROUTE_LISTS:
     case ROUTE_REPORT: return s->opt.public_reports ? ROLE_NONE : ROLE_READ;
     default: return ROLE_READ;
     }
@@ -1683,7 +1694,9 @@ static void usage(FILE *f)
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
           "                          route is open and only a loopback --bind is allowed\n"
           "  --insecure              allow a non-loopback --bind without --tokens\n"
-          "  --public-reports        GET /report and /lists/... without a token\n"
+          "  --public-reports        GET /report without a token (the notice page)\n"
+          "  --min-group K           /report's min_group: its default, and the least a\n"
+          "                          caller without a read token may ask (default 5)\n"
           "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain) ...\n"
           "  --tls-key FILE          ... and this PEM private key\n"
           "limits:\n"
@@ -1728,6 +1741,7 @@ static const opt_def OPTIONS[] = {
     OPT("--recover", OPT_FLAG, recover, 0, 0),
     OPT("--rescore", OPT_FLAG, rescore, 0, 0),
     OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
+    OPT("--min-group", OPT_UINT, min_group, 1, UINT32_MAX),
     OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),
     OPT("--tls-key", OPT_STR, tls_key, 0, 0),
     OPT("--max-body", OPT_SIZE, body_bytes_max, 1, (uint64_t)1 << 40),
@@ -1812,6 +1826,7 @@ static void defaults(options *o)
     o->timeout_seconds = 30;
     o->request_seconds = 30;
     o->compact_seconds = 300;
+    o->min_group = REPORT_MIN_GROUP_DEFAULT;
 }
 
 static int hash_token_main(const char *name, const char *role)

@@ -235,11 +235,30 @@ def test_source(srv):
 def test_public_reports(tmp):
     srv = start(tmp, ["--public-reports"], data=False)
     try:
-        for path in ("/report", "/lists/dishonest", "/lists/priority_service"):
+        status, _, _ = srv.raw("GET", "/report")
+        check(status == 200, "/report is public with --public-reports (%d)" % status)
+        # the lists name every subject with group and score: a reader's; the
+        # public reads them on the page, where small groups show no names
+        for path in ("/lists/dishonest", "/lists/priority_service", "/lists/nope"):
             status, _, _ = srv.raw("GET", path)
-            check(status == 200, "%s is public with --public-reports (%d)" % (path, status))
-        status, _, _ = srv.raw("GET", "/lists/nope")
-        check(status == 404, "an unknown list is 404 with --public-reports too (%d)" % status)
+            check(status == 401, "--public-reports leaves %s to readers (%d)" % (path, status))
+        status, _, _ = srv.raw("GET", "/lists/dishonest", token=tok("reader"))
+        check(status == 200, "a reader reads /lists with --public-reports (%d)" % status)
+        # the page's small-group protection is the service's: a caller without
+        # a token may ask for a stricter one, not a weaker (min_group=1 named
+        # the one resident of a group)
+        for q, want in (("min_group=1", 403), ("min_group=4", 403), ("min_group=5", 200),
+                        ("min_group=50", 200), ("min_group=0", 400)):
+            status, _, body = srv.raw("GET", "/report?depth=2&" + q)
+            check(status == want, "/report?%s without a token: %d, want %d %s"
+                  % (q, status, want, body[:200]))
+            if want == 403:
+                check(b"below the service's 5 needs a token with the read role" in body,
+                      "/report?%s: the reason: %s" % (q, body[:200]))
+        status, _, _ = srv.raw("GET", "/report?depth=2&min_group=1", token=tok("reader"))
+        check(status == 200, "a reader may ask any min_group (%d)" % status)
+        status, _, body = srv.raw("GET", "/report?min_group=1", token="nonsense-token-xyz")
+        check(status == 403, "an unknown token is no reader's (%d %s)" % (status, body[:120]))
         for path in ("/subjects/r0007", "/subjects/r0007/record", "/groups", "/metrics"):
             status, _, _ = srv.raw("GET", path)
             check(status == 401, "--public-reports opens only the reports (%s: %d)"
@@ -248,6 +267,14 @@ def test_public_reports(tmp):
         check(status == 401, "--public-reports does not open POST /purge (%d)" % status)
         status, _, _ = srv.raw("GET", "/rank")
         check(status == 401, "--public-reports opens only the reports (/rank: %d)" % status)
+    finally:
+        srv.stop()
+    # --min-group sets the page's default and the floor
+    srv = start(tmp, ["--public-reports", "--min-group", "2"], data=False)
+    try:
+        for q, want in (("min_group=1", 403), ("min_group=2", 200), ("", 200)):
+            status, _, _ = srv.raw("GET", "/report?" + q)
+            check(status == want, "--min-group 2: /report?%s: %d, want %d" % (q, status, want))
     finally:
         srv.stop()
 
