@@ -1260,6 +1260,7 @@ typedef struct projected {
     bool frozen;    /* an addition a freeze will hold */
     int64_t points; /* what it will count: 0 unless it counts */
     int64_t raw;    /* its points before caps, escalated (what a freeze holds) */
+    int64_t balance; /* what it will change the balance by (a repaired one too) */
 } projected;
 
 /* What entry x does in `then`, if it took effect there (active then, or
@@ -1269,7 +1270,7 @@ typedef struct projected {
 static projected projected_in(const civic_record *then, const by_id *index, const civic_entry *x,
                               bool later)
 {
-    projected out = { true, false, x->raw, x->raw };
+    projected out = { true, false, x->raw, x->raw, x->raw };
     if (!then) return out;
     out.counts = false;
     out.points = 0;
@@ -1289,6 +1290,7 @@ static projected projected_in(const civic_record *then, const by_id *index, cons
         out.counts = took && !out.frozen;
         out.points = out.counts ? y.counted : 0;
         out.raw = y.raw;
+        out.balance = y.to_balance;
         break;
     }
     return out;
@@ -1393,8 +1395,9 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             /* a frozen addition counts nowhere, the balance included */
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;
             if (merged && !pr.counts && !held) continue;
-            /* a held or repaired one is shown at what it would count on its own */
-            int64_t points = gone ? x.raw : held ? pr.raw : pr.points;
+            /* a repaired one at what it will take from or add to the balance
+             * (escalated, capped); a held one at what it would count on its own */
+            int64_t points = gone ? pr.balance : held ? pr.raw : pr.points;
             if (rows++ == 0)
                 put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"

@@ -698,6 +698,42 @@ def write_case(tmp, name, rules_text, log_text):
     return paths
 
 
+def posted_repaired_at_its_balance_effect(tmp):
+    """A repaired entry posted as counting on the balance only shows what it
+    will take from the balance: escalated as a repeat offence (d2: -10 x 2 =
+    -20, by hand) or capped (h2: a cap of 15 a month after h1's 10 leaves 5).
+    It showed the rule's points (-10, 10), where the page says a repeat
+    offence and a cap are taken into account."""
+    rules, log = write_case(
+        tmp, "posted-balance",
+        '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+        '[rule.dog]\npoints = -10\nvalid = "1y"\nrepeat_factor = 2\npublicity = "7d"\n'
+        '[rule.help]\npoints = 10\ncap = 15\ncap_period = "month"\npublicity = "7d"\n',
+        "id,subject,type,ts,ref\n"
+        "d1,r1,dog,2022-03-01,\nd2,r1,dog,2022-03-05,\nq1,r1,repair,2022-03-05T12:00:00,d2\n"
+        "h1,r2,help,2022-03-02,\nh2,r2,help,2022-03-03,\nq2,r2,repair,2022-03-05,h2\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-06", "--min-group", "1",
+                          "-r", rules, log],
+                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+
+    def cells(entry):
+        row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
+        return [c for c in re.sub(r"<[^>]*>", "|", row.group(0)).split("|") if c] if row else []
+
+    check("-20.00" in cells("d2") and "2022-03-12, on the balance only (repaired)" in cells("d2"),
+          "posted: a repaired repeat offence at its escalated balance effect: %r" % cells("d2"))
+    check("5.00" in cells("h2") and "2022-03-10, on the balance only (repaired)" in cells("h2"),
+          "posted: a repaired capped addition at its capped balance effect: %r" % cells("h2"))
+    # what the page foretold is what the engine does once they count
+    for subject, entry, want in (("r1", "d2", -20.0), ("r2", "h2", 5.0)):
+        rec = json.loads(subprocess.run([ARGS.cli, "-f", "json", "-t", "2022-03-20", "--explain",
+                                         subject, "-r", rules, log], check=True,
+                                        capture_output=True, timeout=60).stdout)
+        e = [x for x in rec["entries"] if x["id"] == entry]
+        check(len(e) == 1 and e[0]["state"] == "repaired" and e[0]["to_balance"] == want,
+              "posted: %s takes %s from the balance once it counts: %s" % (entry, want, e))
+
+
 def posted_repaired_or_frozen(tmp):
     """An entry repaired before it counts never counts on the score: it is
     not posted (f1); one whose rule also feeds the balance still counts
@@ -1139,6 +1175,7 @@ def main():
         ungrouped_page(tmp)
         posted_page(tmp)
         posted_repaired_or_frozen(tmp)
+        posted_repaired_at_its_balance_effect(tmp)
         posted_points_as_they_will_count(tmp)
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
