@@ -1369,7 +1369,17 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     put(out, "<h2 id=\"posted\">Posted before they count</h2>\n<p>These entries are in their "
              "publicity period: each counts from the date in its last column, by the points "
              "shown (a repeat offence, a cap or one act counted once taken into account, as "
-             "things stand now). A resident may object to one at the community office.</p>\n");
+             "things stand now). A resident may object to one at the community office");
+    civic_scheme_info info = CIVIC_SCHEME_INFO_INIT;
+    span w = civic_rules_scheme_info(r, &info) == CIVIC_OK ? span_of(info.objection_window)
+                                                           : (span){ 'f', 0, NULL };
+    if (w.kind != 'f') { /* the window may close before the entry counts */
+        put(out, w.kind == 'e' ? ", until the end of the " : ", within ");
+        if (w.kind == 'e') text(out, w.unit);
+        else span_put(out, info.objection_window);
+        put(out, " of its date in the Dated column (an objection after that has no effect)");
+    }
+    put(out, ".</p>\n");
     size_t rows = 0;
     projection proj = { NULL, NULL, 0, any_recount(r), false, NULL, NULL, NULL, 0, NULL };
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {

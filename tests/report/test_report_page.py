@@ -734,6 +734,34 @@ def posted_repaired_at_its_balance_effect(tmp):
               "posted: %s takes %s from the balance once it counts: %s" % (entry, want, e))
 
 
+def posted_says_when_objections_close(tmp):
+    """The posted table invites objections; with an objection_window it says
+    until when (an objection after it is late and does nothing: f1, dated
+    03-01, counts from 03-08, and on 03-07 the 5 days have passed)."""
+    rules, log = write_case(
+        tmp, "posted-window",
+        '[scheme]\nbase = 1000\nobjection_window = "5d"\n[[grade]]\nname = "A"\nmin = 960\n'
+        '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
+        "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-07", "--min-group", "1",
+                          "-r", rules, log],
+                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    check("A resident may object to one at the community office, within 5 days of its date in "
+          "the Dated column (an objection after that has no effect)." in raw,
+          "posted: the objection window is said under the posted table")
+    # without a window, objections never close: no deadline is said
+    rules, log = write_case(
+        tmp, "posted-nowindow",
+        '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n'
+        '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
+        "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-07", "--min-group", "1",
+                          "-r", rules, log],
+                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    check("A resident may object to one at the community office.</p>" in raw,
+          "posted: no deadline without an objection window")
+
+
 def posted_repaired_or_frozen(tmp):
     """An entry repaired before it counts never counts on the score: it is
     not posted (f1); one whose rule also feeds the balance still counts
@@ -1176,6 +1204,7 @@ def main():
         posted_page(tmp)
         posted_repaired_or_frozen(tmp)
         posted_repaired_at_its_balance_effect(tmp)
+        posted_says_when_objections_close(tmp)
         posted_points_as_they_will_count(tmp)
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
