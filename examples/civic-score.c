@@ -1142,6 +1142,30 @@ static uint32_t format_of_name(const char *path)
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
+/* Whether the JSON array opening at p[i] closes within p[0..n) and text
+ * other than blanks follows it. */
+static bool text_after_array(const unsigned char *p, size_t n, size_t i)
+{
+    size_t depth = 0;
+    bool in = false;
+    for (; i < n; i++) {
+        unsigned char c = p[i];
+        if (in) {
+            if (c == '\\') i++;
+            else if (c == '"') in = false;
+        } else if (c == '"') {
+            in = true;
+        } else if (c == '[' || c == '{') {
+            depth++;
+        } else if ((c == ']' || c == '}') && depth > 0 && --depth == 0) {
+            break;
+        }
+    }
+    for (i++; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') return true;
+    return false;
+}
+
 static const char *binary_kind(const unsigned char *p, size_t n)
 {
     static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
@@ -1165,10 +1189,12 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     /* "[{": a JSON array of events (an export); JSON Lines is one object a
-     * line.  ('[' alone may begin a CSV header's first column name.) */
+     * line.  ('[' alone may begin a CSV header's first column name.)  Text
+     * after the array's close is JSON Lines whose first line is a bad one
+     * (skipped under --lenient, as 1.0 did). */
     size_t j = i + 1;
     while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')) j++;
-    if (i < n && p[i] == '[' && j < n && p[j] == '{')
+    if (i < n && p[i] == '[' && j < n && p[j] == '{' && !text_after_array(p, n, i))
         return "a JSON array (civic-score reads JSON Lines, one object a line: "
                "jq -c '.[]' FILE | civic-score -)";
     const unsigned char *nl = memchr(p, '\n', n);

@@ -287,6 +287,14 @@ if [ $? -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else
 # a JSON array (an export) is told apart from JSON Lines, with the way out
 printf '[ {"id":"a","subject":"s","type":"fine","ts":"2022-01-01"} ]\n' >"$T/array.json"
 status json-array 2 "not an event log: a JSON array (civic-score reads JSON Lines" -- $R --lenient "$T/array.json"
+# ... but JSON Lines whose first line is an array has a bad first line, which
+# --lenient skips as 1.0 did (it refused the whole file); strict names it
+printf '[{"id":"a","subject":"s","type":"fine","ts":"2022-01-01"}]\n{"id":"b","subject":"s","type":"fine","ts":"2022-01-02"}\n' >"$T/array-line.jsonl"
+"$CLI" $R --lenient -t 2022-10-01 -f csv "$T/array-line.jsonl" >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ "$(cat "$T/out")" = "$(printf 'subject,group,score,grade,balance,flags\ns,,990.00,A,-10.00,')" ] &&
+   grep -q "skipped: line 1, column 1: expected a JSON object" "$T/err"; then ok; else
+    bad "a first line that is an array, lenient: $(cat "$T/out" "$T/err")"; fi
+status json-array-line-strict 2 "array-line.jsonl: line 1, column 1: expected a JSON object" -- $R "$T/array-line.jsonl"
 status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
