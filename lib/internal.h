@@ -1122,6 +1122,11 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
 /* Columns a CSV header may have (the loaders' and civic_split's): columns
  * no field takes are ignored, up to this many. */
 #define CIVIC__CSV_COLUMNS_MAX 1024u
+/* The fingerprint of libcivic 1.0.0's built-in scheme (kept as
+ * examples/data/community-1.0.toml; 1.1's built-in scheme is revised): the
+ * snapshots and journals of a 1.0 program that scored under its built-in
+ * rules carry it, and a mismatch names that file. */
+#define CIVIC__FINGERPRINT_1_0_BUILT_IN UINT64_C(0x6dfa6006ce7a0b42)
 /* csv.c: whether the record raw[0..raw_n) (without its LF; its first line
  * raw_line; NULL: none) is records joined by lone CRs (old Mac line ends)
  * under a header of ncols columns, and then in where (size >= 96) the hint

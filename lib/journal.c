@@ -587,13 +587,20 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 JNL_VERSION_2);
     j->fingerprint = civic__get64(h + 16);
     j->foreign = j->fingerprint != e->rules->fingerprint;
+    if (j->foreign && !j->other_rules && j->fingerprint == CIVIC__FINGERPRINT_1_0_BUILT_IN)
+        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
+                                "journal %s was written under libcivic 1.0's built-in scheme "
+                                "(examples/data/community-1.0.toml: open under it for 1.0's "
+                                "answers); a revised scheme: open with "
+                                "CIVIC_JOURNAL_OTHER_RULES to read its events under these",
+                                jname(j));
     if (j->foreign && !j->other_rules)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "journal %s was written under other rules (fingerprint "
                                 "%016llx, the engine's is %016llx); a revised scheme: open "
                                 "with CIVIC_JOURNAL_OTHER_RULES to read its events under "
                                 "these", jname(j),
-                                (unsigned long long)civic__get64(h + 16),
+                                (unsigned long long)j->fingerprint,
                                 (unsigned long long)e->rules->fingerprint);
     return CIVIC_OK;
 }

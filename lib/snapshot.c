@@ -346,6 +346,13 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
                                 r->name, r->version, SNAP_FORMAT_VERSION);
     if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
     uint64_t fp = civic__get64(h + 16);
+    if (fp != e->rules->fingerprint && !r->other_rules && fp == CIVIC__FINGERPRINT_1_0_BUILT_IN)
+        return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
+                                "snapshot %s was saved under libcivic 1.0's built-in scheme "
+                                "(examples/data/community-1.0.toml: load under it for 1.0's "
+                                "answers); a revised scheme: load with "
+                                "CIVIC_SNAPSHOT_OTHER_RULES to read its events under these",
+                                r->name);
     if (fp != e->rules->fingerprint && !r->other_rules)
         return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
                                 "snapshot %s was saved under other rules (fingerprint "

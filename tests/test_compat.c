@@ -202,6 +202,66 @@ static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
     free(text);
 }
 
+/* Files a 1.0 program wrote under its built-in scheme (a 1.0 civic-server
+ * run without --rules) carry that scheme's fingerprint; under 1.1's revised
+ * built-in scheme they are refused naming the file that keeps 1.0's answers,
+ * not only the rescore that would change them. */
+static void files_of_the_1_0_built_in_scheme_name_its_file(void **state)
+{
+    (void)state;
+    size_t n;
+    char *text = read_file("examples/data/community-1.0.toml", &n);
+    civic_rules *old = rules_from(text), *now = NULL;
+    free(text);
+    assert_int_equal(civic_rules_default(&now, NULL), CIVIC_OK);
+    char snap[] = "/tmp/civic-compat-snap-XXXXXX", jnl[] = "/tmp/civic-compat-jnl-XXXXXX";
+    int fd = mkstemp(snap);
+    assert_true(fd >= 0);
+    close(fd);
+    fd = mkstemp(jnl);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(jnl);
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_new(&e, old, NULL), CIVIC_OK);
+    const char *log = "id,subject,type,ts\ne1,r1,volunteer_hour,2024-01-01\n";
+    assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_load(e, log, strlen(log), NULL, NULL, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+    civic_engine_free(e);
+    e = NULL;
+    int rc = civic_engine_open_snapshot(&e, now, NULL, snap, &err);
+    assert_int_equal(rc, CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "was saved under libcivic 1.0's built-in scheme "
+                                        "(examples/data/community-1.0.toml: load under it"));
+    assert_non_null(strstr(err.message, "CIVIC_SNAPSHOT_OTHER_RULES"));
+    assert_int_equal(civic_engine_new(&e, now, NULL), CIVIC_OK);
+    rc = civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err);
+    assert_int_equal(rc, CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "was written under libcivic 1.0's built-in scheme "
+                                        "(examples/data/community-1.0.toml: open under it"));
+    civic_engine_free(e);
+    /* other rules keep the message with both fingerprints */
+    civic_rules *other = rules_from("[[grade]]\nname = \"A\"\n[rule.x]\npoints = 1\n");
+    e = NULL;
+    rc = civic_engine_open_snapshot(&e, other, NULL, snap, &err);
+    assert_int_equal(rc, CIVIC_E_MISMATCH);
+    civic_engine *w = NULL;
+    assert_int_equal(civic_engine_new(&w, other, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_save(w, snap, &err), CIVIC_OK);
+    civic_engine_free(w);
+    rc = civic_engine_open_snapshot(&e, now, NULL, snap, &err);
+    assert_int_equal(rc, CIVIC_E_MISMATCH);
+    assert_non_null(strstr(err.message, "was saved under other rules (fingerprint "));
+    assert_null(strstr(err.message, "1.0"));
+    unlink(snap);
+    unlink(jnl);
+    civic_rules_free(other);
+    civic_rules_free(old);
+    civic_rules_free(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +269,7 @@ int main(void)
         cmocka_unit_test(a_journal_written_by_1_0_0_replays_and_takes_appends),
         cmocka_unit_test(a_journal_says_version_2_before_1_0_could_misread_it),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
+        cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
     return cmocka_run_group_tests_name("compat", tests, NULL, NULL);
 }

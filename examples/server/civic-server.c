@@ -787,14 +787,23 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
 }
 
 /* A data directory written under other rules (the scheme was revised): what
- * to do about it. */
-static void rescore_hint(const server *s)
+ * to do about it.  Under libcivic 1.0's built-in scheme (a 1.0 service run
+ * without --rules), which 1.1 revised, the way to keep its answers is that
+ * scheme's file: a rescore would change them. */
+static void rescore_hint(const server *s, const civic_error *err)
 {
-    fprintf(stderr, SERVER_NAME ": the data directory was written under other rules (a revised "
-            "scheme?); nothing was changed.  Start once with --rescore to read its events under "
-            "%s (each validated anew; an event that does not fit them is named) and rewrite "
-            "the directory under them\n", s->opt.rules_path ? s->opt.rules_path : "the built-in "
-            "rules");
+    if (strstr(err->message, "libcivic 1.0's built-in scheme"))
+        fprintf(stderr, SERVER_NAME ": nothing was changed.  To keep the answers the 1.0 service "
+                "gave, start with --rules community-1.0.toml (examples/data in the source; "
+                "share/doc/libcivic/examples/data when installed).  --rescore would read the "
+                "events under %s instead, which changes scores\n",
+                s->opt.rules_path ? s->opt.rules_path : "the built-in rules of this release");
+    else
+        fprintf(stderr, SERVER_NAME ": the data directory was written under other rules (a "
+                "revised scheme?); nothing was changed.  Start once with --rescore to read its "
+                "events under %s (each validated anew; an event that does not fit them is "
+                "named) and rewrite the directory under them\n",
+                s->opt.rules_path ? s->opt.rules_path : "the built-in rules");
 }
 
 /* --rescore met an event the revision has no place for (a rule removed or
@@ -854,7 +863,7 @@ static int open_data(server *s)
             char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ") : NULL;
             if (flag) *flag = '\0';
             report_error("loading the snapshot", rc, &err, false);
-            if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
+            if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s, &err);
             misfit_hint(s, rc, &err);
             return -1;
         }
@@ -872,7 +881,7 @@ static int open_data(server *s)
                                               : NULL;
         if (flag) *flag = '\0';
         report_error("opening the journal", rc, &err, false);
-        if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s);
+        if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s, &err);
         misfit_hint(s, rc, &err);
         if (rc == CIVIC_E_MISMATCH && s->opt.rescore && strstr(err.message, "a purge made under"))
             fprintf(stderr, SERVER_NAME ": nothing was changed.  Start once under the rules the "

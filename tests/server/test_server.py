@@ -920,6 +920,35 @@ def ids_held(srv, subject):
     return {e["id"] for e in rec.get("entries", [])} if status == 200 else set()
 
 
+def test_upgrade_from_the_1_0_built_in_scheme(tmp):
+    """A 1.0 service run without --rules scored under 1.0's built-in scheme,
+    which 1.1 revised: its data directory is refused under 1.1's built-in
+    rules naming community-1.0.toml, which keeps its answers (the advice was
+    --rescore alone, which changes them); with that file it starts."""
+    data = os.path.join(tmp, "from-1.0")
+    old = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                       "examples", "data", "community-1.0.toml")
+    srv = harness.Server(ARGS.server, data, ["--rules", old])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nv1,s1,volunteer_hour,"
+                                b"2025-01-01\n", "text/csv")
+        check(status == 200, "upgrade: posted under the 1.0 scheme")
+    finally:
+        srv.stop()
+    code, out = start_fails(data)
+    check(code == 2 and "libcivic 1.0's built-in scheme" in out and
+          "--rules community-1.0.toml" in out and "CIVIC_SNAPSHOT_OTHER_RULES" not in out,
+          "upgrade: a 1.0 built-in directory names community-1.0.toml: %d %s" % (code, out))
+    srv = harness.Server(ARGS.server, data, ["--rules", old])
+    srv.start()
+    try:
+        status, _ = srv.request("GET", "/subjects/s1")
+        check(status == 200, "upgrade: the directory opens under community-1.0.toml (%s)" % status)
+    finally:
+        srv.stop()
+
+
 def test_rescore(tmp):
     """A scheme revised (an honour gives 7, not 5): the data directory of the
     old rules is refused under the new ones, saying what to do; --rescore
@@ -1257,6 +1286,7 @@ def main():
         test_restart(data, log_path)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
+        test_upgrade_from_the_1_0_built_in_scheme(tmp)
         test_journal_damage(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
