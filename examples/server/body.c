@@ -330,7 +330,16 @@ static void csv_records(const char *in, size_t i, size_t len, long column,
             !(record_empty && (c == '\n' || c == '\r'))) {
             buf_puts(out, source);
         }
-        if (c == '"') quoted = !quoted;
+        if (c == '"' && quoted && i + 1 < len && in[i + 1] == '"') { /* "" in quotes */
+            buf_put(out, "\"\"", 2);
+            i++;
+            record_empty = false;
+            continue;
+        }
+        /* a quote opens a quoted field only at a field's start, as the load
+         * reads it: a stray one inside a field opens nothing (the load
+         * refuses it on its line, and the lines after it keep their source) */
+        if (c == '"' && (quoted || at_field_start)) quoted = !quoted;
         if (quoted || (c != '\n' && c != ',')) {
             if (i < len) buf_put(out, &c, 1);
             if (c != '\r') record_empty = false;

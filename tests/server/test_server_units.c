@@ -488,6 +488,14 @@ static void the_source_rewrite_reads_csv_as_the_load_does(void **state)
     expect_source(true, "id,\"subject", "id,\"subject");
     expect_source(true, "id,\"subject\ne1,s\n", "id,\"subject\ne1,s\n");
     expect_source(true, "a\"b,\"c\n", "a\"b,\"c\n"); /* the stray quote opens nothing */
+    /* nor in a record: the lines after it still gain the source (the load
+     * refuses the stray quote on its own line); "" inside quotes stays in */
+    expect_source(true, "id,subject\ne1,s\"x\ne2,s\n", "id,subject,source\ne1,s\"x,ingest\n"
+                  "e2,s,ingest\n");
+    expect_source(true, "id,subject\ne1,\"a\"\"b\nc\"\ne2,s\n",
+                  "id,subject,source\ne1,\"a\"\"b\nc\",ingest\ne2,s,ingest\n");
+    expect_source(true, "id,subject\ne1,\"a\"\"\"\ne2,s\n",
+                  "id,subject,source\ne1,\"a\"\"\",ingest\ne2,s,ingest\n");
     expect_source(true, "", "");
     expect_source(true, "\n\r\n", "\n\r\n");
     expect_source(true, "\nid,subject\ne1,s\n", "\nid,subject,source\ne1,s,ingest\n");
