@@ -969,8 +969,15 @@ def main(argv=None):
         try:
             with civic.Rules.from_text(rules_text) as r:
                 r.parse_time(a.as_of)
-        except civic.CivicError:
-            print("civic_dask: bad --as-of time %r" % a.as_of, file=sys.stderr)
+        except civic.CivicError as e:
+            # as civic-score says it: the reason for a time of the right form
+            # that does not exist, else the forms
+            why = e.message.split("': ", 1)[1] if "': " in e.message else ""
+            if why and not why.startswith("not a timestamp"):
+                print("civic_dask: bad --as-of time %r: %s" % (a.as_of, why), file=sys.stderr)
+            else:
+                print("civic_dask: bad --as-of time %r (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
+                      "Unix seconds or now)" % a.as_of, file=sys.stderr)
             return EXIT_USAGE
 
     import logging

@@ -456,6 +456,17 @@ class DaskTest(unittest.TestCase):
                          p.stderr)
         p = subprocess.run([sys.executable, SCRIPT, SAMPLE], capture_output=True)  # no -o
         self.assertEqual(p.returncode, 1, p.stderr)
+        # a bad -t says why, as civic-score does (the reason was left out)
+        for t, want in (("2025-02-30", b"bad --as-of time '2025-02-30': day out of range for "
+                                       b"the month"),
+                        ("bogus", b"bad --as-of time 'bogus' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS"
+                                  b"[+HH:MM], Unix seconds or now)")):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, "-t", t, SAMPLE],
+                               capture_output=True)
+            cli = subprocess.run([CLI, "-t", t, SAMPLE], capture_output=True)
+            self.assertEqual((p.returncode, cli.returncode), (1, 1), (p.stderr, cli.stderr))
+            self.assertIn(want, p.stderr)
+            self.assertIn(want, cli.stderr)
 
     def bad(self, name, data, *args):
         """Write `data` (bytes; None: as it is) as `name`; civic-score and civic_dask must both
