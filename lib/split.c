@@ -759,6 +759,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
                 civic_split_report *report, civic_error *err)
 {
     civic_allocator alc;
+    civic_error unasked = CIVIC_ERROR_INIT; /* err is optional: hints are added to a message */
     civic__error_clear(err);
     int rc = check_args(data, len, opts, out, out_cap, part_end, report, err);
     if (rc != CIVIC_OK) return rc;
@@ -772,7 +773,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     c.utc_offset = opts->utc_offset;
     c.key_field = (opts->flags & CIVIC_SPLIT_KEY_ID) ? CIVIC_F_ID : CIVIC_F_SUBJECT;
     c.alc = &alc;
-    c.err = err;
+    c.err = err ? err : &unasked;
     c.max_ts = CIVIC_NO_TIME;
     /* A BOM begins a file: with the header given apart, data is a later
      * block, where those bytes are part of a record, as for a load. */

@@ -48,6 +48,13 @@ static split_out split_opts(const char *data, size_t len, const civic_split_opti
         assert_true(s.rep.bytes <= q.bytes_max);
         assert_int_equal(s.rep.bytes_max, q.bytes_max);
     }
+    /* err is optional: the same status without it (a hint added to the
+     * message of a record over lines, or joined by lone CRs, wrote through
+     * a NULL err: a crash); not with a failing allocator, which counts calls */
+    if (!o->allocator)
+        assert_int_equal(civic_split(data, len, o, s.buf, q.bytes_max, s.end, s.events, NULL,
+                                     NULL),
+                         s.rc);
     return s;
 }
 
