@@ -107,7 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t *end = calloc(o.parts, sizeof(uint64_t)), *events = calloc(o.parts, sizeof(uint64_t));
     FZ_CHECK(out && end && events, "out of memory");
     out[q.bytes_max] = '\x5a';
+    /* err and report are optional: the same status without them (a hint
+     * appended to a message through a NULL err crashed) */
+    int bare = civic_split(block, block_len, &o, out, q.bytes_max, end, events, NULL, NULL);
     int rc = civic_split(block, block_len, &o, out, q.bytes_max, end, events, &rep, &err);
+    FZ_CHECK(bare == rc, "without err the split returned %d, with it %d", bare, rc);
     FZ_CHECK(out[q.bytes_max] == '\x5a', "the split wrote past bytes_max");
     FZ_CHECK(rep.bytes_max == q.bytes_max, "bytes_max changed between calls");
     if (rc != CIVIC_OK) {
