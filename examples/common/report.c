@@ -1297,12 +1297,15 @@ static projected projected_in(const civic_record *then, const by_id *index, cons
 }
 
 /* What the entry x of rec (the record at as_of), in its publicity period,
- * will do when it takes effect. */
+ * will do when it takes effect.  at_eff: asked of the record at its own eff
+ * (what it changes the balance by is of that time: a later record may be of
+ * a later balance period). */
 static projected project(const civic_engine *e, projection *p, const char *subject,
-                         const civic_record *rec, int64_t as_of, const civic_entry *x)
+                         const civic_record *rec, int64_t as_of, const civic_entry *x,
+                         bool at_eff)
 {
     bool settled;
-    if (!x->act[0] && !p->recount) {
+    if (!x->act[0] && !p->recount && !at_eff) {
         if (!p->tried_last) {
             p->tried_last = true;
             int64_t last = x->eff;
@@ -1400,7 +1403,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             bool merged = x.state == CIVIC_STATE_MERGED && x.eff > as_of;
             if (x.kind != CIVIC_KIND_RULE || (x.state != CIVIC_STATE_PENDING && !merged)) continue;
             bool gone = is_repaired(x.id, repaired, nrepaired);
-            projected pr = project(e, &proj, s.subject, rec, as_of, &x);
+            projected pr = project(e, &proj, s.subject, rec, as_of, &x, gone);
             bool held = pr.frozen;
             /* a frozen addition counts nowhere, the balance included */
             if (gone && (held || !(x.affects & CIVIC_AFFECTS_BALANCE))) continue;

@@ -724,6 +724,23 @@ def posted_repaired_at_its_balance_effect(tmp):
           "posted: a repaired repeat offence at its escalated balance effect: %r" % cells("d2"))
     check("5.00" in cells("h2") and "2022-03-10, on the balance only (repaired)" in cells("h2"),
           "posted: a repaired capped addition at its capped balance effect: %r" % cells("h2"))
+    # with a balance that starts again every month, a later pending entry of
+    # the same resident (h1, counting in April) does not make the repaired
+    # fine's effect that of April's balance (it showed 0.00)
+    rules2, log2 = write_case(
+        tmp, "posted-balance-reset",
+        '[scheme]\nbase = 1000\nbalance_reset = "month"\n[[grade]]\nname = "A"\nmin = 900\n'
+        '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\nvalid = "1y"\npublicity = "7d"\n'
+        '[rule.honour]\npoints = 5\nvalid = "1y"\npublicity = "40d"\n',
+        "id,subject,type,ts,ref\nf1,s1,fine,2024-03-01,\nr1,s1,repair,2024-03-02,f1\n"
+        "h1,s1,honour,2024-03-01,\n")
+    raw2 = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-03-03", "--min-group", "1",
+                           "-r", rules2, log2],
+                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    row = re.search(r'data-entry="f1".*?</tr>', raw2, re.S)
+    cells2 = [c for c in re.sub(r"<[^>]*>", "|", row.group(0)).split("|") if c] if row else []
+    check("-10.00" in cells2, "posted: a repaired entry's balance effect is of its own eff, "
+          "not of a later balance period: %r" % cells2)
     # what the page foretold is what the engine does once they count
     for subject, entry, want in (("r1", "d2", -20.0), ("r2", "h2", 5.0)):
         rec = json.loads(subprocess.run([ARGS.cli, "-f", "json", "-t", "2022-03-20", "--explain",
