@@ -18,8 +18,9 @@
 **   GET  /lists/{name}?as_of=          read   SPEC 11.3: the subjects a flag or
 **                                             measure applies to (404: no such name)
 **   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
-**                                             (text/html); /lists and /report are
-**                                             public with --public-reports
+**                                             (text/html); public with
+**                                             --public-reports (depth and min_group
+**                                             then the service's for the public)
 **   POST /compact                      admin  snapshot + fresh journal now
 **   POST /purge?before=H               admin  SPEC 10.4: remove what retention
 **                                             archived at H; later questions about
@@ -113,6 +114,8 @@ typedef struct options {
     bool public_reports;
     unsigned min_group;      /* --min-group: /report's default, and the least a caller
                                 without a read token may ask */
+    unsigned report_depth;   /* --report-depth: /report's default, and the only depth a
+                                caller without a read token may ask */
     const char *tls_cert;
     const char *tls_key;
     const char *access_log;
@@ -1073,7 +1076,7 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
 {
     char why[160];
     int64_t as_of;
-    uint64_t depth = 1, min_group = s->opt.min_group;
+    uint64_t depth = s->opt.report_depth, min_group = s->opt.min_group;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
     if (arg(c, "min_group") &&
@@ -1083,11 +1086,22 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad min_group", why);
     }
     /* The page public (--public-reports): its small-group protection is the
-     * service's, not a caller's to lower (a min_group of 1 would name the
-     * one resident of a group). */
-    if (s->auth && min_group < s->opt.min_group && !(rq->token && rq->token->role >= ROLE_READ)) {
-        snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with the "
-                 "read role", s->opt.min_group);
+     * service's, not a caller's to lower: a min_group of 1 would name the one
+     * resident of a group, and another depth pools other groups (at depth 0
+     * everyone is one group, big enough to name the residents of the small
+     * ones). */
+    bool reader = rq->token && rq->token->role >= ROLE_READ;
+    bool weaker = min_group < s->opt.min_group || depth != s->opt.report_depth;
+    if (s->auth && weaker && !reader) {
+        const char *unknown = !rq->token && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                         "Authorization")
+                                  ? " (the token sent is not known)" : "";
+        if (min_group < s->opt.min_group)
+            snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with "
+                     "the read role%s", s->opt.min_group, unknown);
+        else
+            snprintf(why, sizeof(why), "a depth other than the service's %u needs a token with "
+                     "the read role%s", s->opt.report_depth, unknown);
         return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
     }
     /* The default as_of is taken under the page's lock: a purge, which
@@ -1706,6 +1720,8 @@ static void usage(FILE *f)
           "  --public-reports        GET /report without a token (the notice page)\n"
           "  --min-group K           /report's min_group: its default, and the least a\n"
           "                          caller without a read token may ask (default 5)\n"
+          "  --report-depth D        /report's depth: its default, and the only one a\n"
+          "                          caller without a read token may ask (default 1)\n"
           "  --tls-cert FILE         serve HTTPS with this PEM certificate (chain) ...\n"
           "  --tls-key FILE          ... and this PEM private key\n"
           "limits:\n"
@@ -1751,6 +1767,7 @@ static const opt_def OPTIONS[] = {
     OPT("--rescore", OPT_FLAG, rescore, 0, 0),
     OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
     OPT("--min-group", OPT_UINT, min_group, 1, UINT32_MAX),
+    OPT("--report-depth", OPT_UINT, report_depth, 0, CIVIC_GROUP_DEPTH_MAX),
     OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),
     OPT("--tls-key", OPT_STR, tls_key, 0, 0),
     OPT("--max-body", OPT_SIZE, body_bytes_max, 1, (uint64_t)1 << 40),
@@ -1836,6 +1853,7 @@ static void defaults(options *o)
     o->request_seconds = 30;
     o->compact_seconds = 300;
     o->min_group = REPORT_MIN_GROUP_DEFAULT;
+    o->report_depth = 1;
 }
 
 static int hash_token_main(const char *name, const char *role)

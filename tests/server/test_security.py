@@ -249,16 +249,29 @@ def test_public_reports(tmp):
         # the one resident of a group)
         for q, want in (("min_group=1", 403), ("min_group=4", 403), ("min_group=5", 200),
                         ("min_group=50", 200), ("min_group=0", 400)):
-            status, _, body = srv.raw("GET", "/report?depth=2&" + q)
+            status, _, body = srv.raw("GET", "/report?" + q)
             check(status == want, "/report?%s without a token: %d, want %d %s"
                   % (q, status, want, body[:200]))
             if want == 403:
                 check(b"below the service's 5 needs a token with the read role" in body,
                       "/report?%s: the reason: %s" % (q, body[:200]))
-        status, _, _ = srv.raw("GET", "/report?depth=2&min_group=1", token=tok("reader"))
-        check(status == 200, "a reader may ask any min_group (%d)" % status)
+        # nor its depth: at depth 0 everyone is one group, big enough to name
+        # the residents of the small ones (a review found them named)
+        for q, want in (("depth=0", 403), ("depth=2", 403), ("depth=1", 200),
+                        ("depth=1&min_group=7", 200)):
+            status, _, body = srv.raw("GET", "/report?" + q)
+            check(status == want, "/report?%s without a token: %d, want %d %s"
+                  % (q, status, want, body[:200]))
+            if want == 403:
+                check(b"a depth other than the service's 1 needs a token with the read role"
+                      in body, "/report?%s: the reason: %s" % (q, body[:200]))
+        for q in ("depth=2&min_group=1", "depth=0"):
+            status, _, _ = srv.raw("GET", "/report?" + q, token=tok("reader"))
+            check(status == 200, "a reader may ask any page (%s: %d)" % (q, status))
         status, _, body = srv.raw("GET", "/report?min_group=1", token="nonsense-token-xyz")
-        check(status == 403, "an unknown token is no reader's (%d %s)" % (status, body[:120]))
+        check(status == 403 and b"(the token sent is not known)" in body,
+              "an unknown token is no reader's, and is said to be unknown (%d %s)"
+              % (status, body[:160]))
         for path in ("/subjects/r0007", "/subjects/r0007/record", "/groups", "/metrics"):
             status, _, _ = srv.raw("GET", path)
             check(status == 401, "--public-reports opens only the reports (%s: %d)"
@@ -269,12 +282,18 @@ def test_public_reports(tmp):
         check(status == 401, "--public-reports opens only the reports (/rank: %d)" % status)
     finally:
         srv.stop()
-    # --min-group sets the page's default and the floor
-    srv = start(tmp, ["--public-reports", "--min-group", "2"], data=False)
+    # --min-group and --report-depth set the page's defaults and what the
+    # public may ask
+    srv = start(tmp, ["--public-reports", "--min-group", "2", "--report-depth", "2"], data=False)
     try:
-        for q, want in (("min_group=1", 403), ("min_group=2", 200), ("", 200)):
+        for q, want in (("min_group=1", 403), ("min_group=2", 200), ("", 200),
+                        ("depth=1", 403), ("depth=2", 200)):
             status, _, _ = srv.raw("GET", "/report?" + q)
-            check(status == want, "--min-group 2: /report?%s: %d, want %d" % (q, status, want))
+            check(status == want, "--min-group 2 --report-depth 2: /report?%s: %d, want %d"
+                  % (q, status, want))
+        _, _, plain = srv.raw("GET", "/report")
+        _, _, two = srv.raw("GET", "/report?depth=2&min_group=2")
+        check(plain == two, "--report-depth 2 --min-group 2: the default page is that one")
     finally:
         srv.stop()
 
