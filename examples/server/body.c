@@ -463,13 +463,19 @@ void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     opts.format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
     civic_error again = CIVIC_ERROR_INIT;
-    if (err->code != CIVIC_E_NOMEM && civic_engine_new(&scratch, rules, NULL) == CIVIC_OK &&
-        civic_engine_load(scratch, in, in_len, &opts, NULL, &again) == err->code &&
-        again.line == err->line) {
-        civic_engine_free(scratch);
+    int rc = CIVIC_E_NOMEM;
+    if (err->code != CIVIC_E_NOMEM && civic_engine_new(&scratch, rules, NULL) == CIVIC_OK)
+        rc = civic_engine_load(scratch, in, in_len, &opts, NULL, &again);
+    civic_engine_free(scratch);
+    if (rc == err->code && again.line == err->line) {
         *err = again;
         return;
     }
-    civic_engine_free(scratch);
     move_back(in, in_len, out, out_len, err);
+    /* the body as sent is within the limits: the source put in passed one
+     * (a record of nearly 1 MiB) */
+    size_t used = strlen(err->message);
+    if (rc == CIVIC_OK && err->code == CIVIC_E_LIMIT && used < sizeof(err->message))
+        snprintf(err->message + used, sizeof(err->message) - used,
+                 " (with the source the service adds for the token)");
 }

@@ -478,6 +478,43 @@ static void errors_of_the_engine_state_name_the_body_as_sent(void **state)
                             "source,subject,id,type,ts\n,u,t0,fine,2025-01-05\n,u,t1,fine,2025-01-06\n");
 }
 
+/* A record within 1 MiB as sent that the source put in takes past it: the
+ * load of the rewrite is refused, that of the body as sent is not, so the
+ * message says what passed the limit (it said only "record longer than
+ * 1 MiB", of bytes civic-score takes). */
+static void a_limit_passed_by_the_source_says_so(void **state)
+{
+    (void)state;
+    for (int csv = 0; csv < 2; csv++) {
+        size_t room = ((size_t)1 << 20) - 2; /* the line as sent, within 1 MiB */
+        buf in = { 0 };
+        if (csv) buf_puts(&in, "id,subject,type,ts,note\ne1,u,fine,2025-01-01,");
+        else buf_puts(&in, "{\"id\":\"e1\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-01-01\",\"x\":\"");
+        size_t line_start = csv ? strlen("id,subject,type,ts,note\n") : 0;
+        while (in.len - line_start < room - (csv ? 0 : 2)) buf_put(&in, "g", 1);
+        if (!csv) buf_puts(&in, "\"}");
+        buf_puts(&in, "\n");
+        civic_error err = CIVIC_ERROR_INIT;
+        char *text = malloc(in.len + 1);
+        assert_non_null(text);
+        memcpy(text, in.p, in.len);
+        text[in.len] = '\0';
+        /* as sent it loads (the long field is one no event field takes) */
+        uint32_t format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
+        buf out = { 0 };
+        if (csv) body_source_csv(text, in.len, "ingest", &out);
+        else body_source_jsonl(text, in.len, "ingest", &out);
+        load_error(out.p, out.len, format, &err);
+        assert_int_equal(err.code, CIVIC_E_LIMIT);
+        error_as_sent(text, &out, csv, &err);
+        assert_non_null(strstr(err.message, "1 MiB (with the source the service adds for the "
+                                            "token)"));
+        free(out.p);
+        free(text);
+        free(in.p);
+    }
+}
+
 /* Bodies the rewrite must pass as the load reads them: a quote never closed
  * in the header (it looped for ever: one request held a thread), blank lines
  * before the header, an empty body (each was refused). */
@@ -522,6 +559,7 @@ int main(void)
         cmocka_unit_test(json_objects_without_source_gain_the_key),
         cmocka_unit_test(errors_in_a_sourced_body_name_the_body_as_sent),
         cmocka_unit_test(errors_of_the_engine_state_name_the_body_as_sent),
+        cmocka_unit_test(a_limit_passed_by_the_source_says_so),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
