@@ -377,7 +377,8 @@ static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra 
     civic_level *lv = &t->levels[l];
     bool qty = t->measure == CIVIC_TIER_QTY;
     if (!x->name || !x->min_text) {
-        snprintf(msg, sizeof(msg), "[[tier.%s.level]] without '%s'", t->name,
+        const char *q = strchr(t->name, '.') ? "\"" : ""; /* [[tier."a.b".level]] */
+        snprintf(msg, sizeof(msg), "[[tier.%s%s%s.level]] without '%s'", q, t->name, q,
                  x->name ? "min" : "name");
         return civic__rb_at(err, x->header, msg);
     }

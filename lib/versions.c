@@ -97,8 +97,10 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     const char *why = NULL;
     char msg[200];
     if (!x->from_text) {
-        snprintf(msg, sizeof(msg), "[[rule.%s.change]] without 'from' (the instant the change "
-                 "takes effect)", b->r->rules[x->rule].code);
+        const char *code = b->r->rules[x->rule].code;
+        const char *q = strchr(code, '.') ? "\"" : ""; /* [[rule."a.b".change]] */
+        snprintf(msg, sizeof(msg), "[[rule.%s%s%s.change]] without 'from' (the instant the "
+                 "change takes effect)", q, code, q);
         return civic__rb_at(err, x->header, msg);
     }
     if (civic__time_parse(x->from_text, x->from_len, b->r->utc_offset, &b->changes[i].from,
