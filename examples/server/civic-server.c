@@ -457,6 +457,12 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     const char *group = arg(c, "group");
+    /* a path no event can have (as a log's group is refused): not an empty
+     * ranking */
+    if (group && (group[0] == '/' || group[strlen(group) - 1] == '/' || strstr(group, "//")))
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad group",
+                          strstr(group, "//") ? "empty segment in group path"
+                                              : "a group path may not start or end with '/'");
     civic_result *res = NULL;
     int rc, tries = 0;
     do rc = civic_engine_rank(s->engine, group, as_of, top, &res);

@@ -329,6 +329,13 @@ def test_bad_requests(srv):
           "repeated parameter %s %s" % (status, e))
     status, e = srv.request("GET", "/rank?group=d1&top=2&as_of=2025-01-01")
     check(status == 200, "every parameter of /rank at once %s %s" % (status, e))
+    # a group path no event can have is a bad request, as in a log (it was
+    # an empty ranking)
+    for g, why in (("d1/", "may not start or end with '/'"), ("/d1", "may not start or end"),
+                   ("d1//x", "empty segment in group path")):
+        status, e = srv.get("/rank", group=g)
+        check(status == 400 and e.get("error") == "bad group" and why in e.get("reason", ""),
+              "/rank?group=%s: %s %s" % (g, status, e))
     status, e = srv.request("GET", "/subjects/nobody?AS_OF=2020-01-01")
     check(status == 200 and e["as_of"].startswith("2020-01-01"),
           "a name in another case is the parameter (as libmicrohttpd reads it) %s %s" % (status, e))
