@@ -41,7 +41,8 @@ void body_source_jsonl(const char *in, size_t len, const char *source, buf *out)
  * `rules` in an engine of its own when it stops at the same line with the
  * same code (line, column, message and hints are then the body's), else
  * the error's column moved back past what the rewrite put in on its line
- * (the rewrites keep every line where it was). */
+ * (the rewrites keep every line where it was).  rules NULL: no second
+ * load (no memory for it), the column moved back only. */
 void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const char *out,
                         size_t out_len, bool csv, civic_error *err);
 

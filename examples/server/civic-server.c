@@ -601,10 +601,15 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
-    if (rc != CIVIC_OK && sourced) /* the error as the client sent the body, not as rewritten */
-        body_error_as_sent(s->rules, lines.p ? lines.p : (rq->body ? rq->body : ""),
-                           lines.p ? lines.len : rq->len, text.p ? text.p : "", text.len,
-                           sourced == 2, &err);
+    if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
+        /* the body read again holds memory as the load did: within the body
+         * budget, or not read again (its column is then moved back only) */
+        bool reread = guard_reserve(&s->guard, rq->len);
+        const char *sent = lines.p ? lines.p : (rq->body ? rq->body : "");
+        body_error_as_sent(reread ? s->rules : NULL, sent, lines.p ? lines.len : rq->len,
+                           text.p ? text.p : "", text.len, sourced == 2, &err);
+        if (reread) guard_release(&s->guard, rq->len);
+    }
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
