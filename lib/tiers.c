@@ -194,7 +194,9 @@ int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_err
     if (t == CIVIC_NONE) {
         char shown[64];
         civic__excerpt(shown, sizeof(shown), name, n); /* a header may hold any byte */
-        snprintf(msg, sizeof(msg), "[[tier.%s.level]] has no [tier.%s] before it", shown, shown);
+        const char *q = memchr(name, '.', n) ? "\"" : ""; /* [[tier."a.b".level]] */
+        snprintf(msg, sizeof(msg), "[[tier.%s%s%s.level]] has no [tier.%s%s%s] before it", q, shown,
+                 q, q, shown, q);
         return civic__rb_at(err, p, msg);
     }
     if (r->tiers[t].level_count >= 64)

@@ -29,8 +29,9 @@ int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_er
     if (rule == UINT32_MAX) {
         char shown[64];
         civic__excerpt(shown, sizeof(shown), name, n); /* a header may hold any byte */
-        snprintf(msg, sizeof(msg), "[[rule.%s.change]] has no [rule.%s] before it (a change "
-                 "follows the rule it changes)", shown, shown);
+        const char *q = memchr(name, '.', n) ? "\"" : ""; /* [[rule."a.b".change]] */
+        snprintf(msg, sizeof(msg), "[[rule.%s%s%s.change]] has no [rule.%s%s%s] before it (a "
+                 "change follows the rule it changes)", q, shown, q, q, shown, q);
         return civic__rb_at(err, p, msg);
     }
     if (b->change_count >= CIVIC_RULE_COUNT_MAX * 4u)

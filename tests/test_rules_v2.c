@@ -187,6 +187,8 @@ static void change_checks_name_line_and_column(void **state)
              "[[rule.a.change]] without 'from'");
     fails_at(G1 "[rule.\"a.b\"]\npoints = 1\n[[rule.\"a.b\".change]]\npoints = 2\n", 5, 3,
              "[[rule.\"a.b\".change]] without 'from'");
+    fails_at(G1 "[[rule.\"a.b\".change]]\npoints = 2\n", 3, 3,
+             "[[rule.\"a.b\".change]] has no [rule.\"a.b\"] before it");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2023-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
@@ -317,6 +319,8 @@ static void tiers_and_measures_are_checked(void **state)
              "[[tier.t.level]] without 'min'");
     fails_at(G1 R "[tier.\"t.u\"]\nrules = \"a\"\n[[tier.\"t.u\".level]]\nname = \"x\"\n", 8, 3,
              "[[tier.\"t.u\".level]] without 'min'");
+    fails_at(G1 R "[[tier.\"t.u\".level]]\nname = \"x\"\n", 6, 3,
+             "[[tier.\"t.u\".level]] has no [tier.\"t.u\"] before it");
     fails_at(G1 R T "[[tier.t.level]]\nname = \"one\"\nmin = 2\n", 12, 8, "duplicate level name");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nmeasure = \"hours\"\n", 8, 11, "'measure' must be");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"forever\"\n", 8, 10, "'window' must be");

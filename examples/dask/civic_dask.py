@@ -973,7 +973,10 @@ def main(argv=None):
             # as civic-score says it: the reason for a time of the right form
             # that does not exist, else the forms
             why = e.message.split("': ", 1)[1] if "': " in e.message else ""
-            if why and not why.startswith("not a timestamp"):
+            if e.code == civic.CIVIC_E_LIMIT:
+                print("civic_dask: --as-of time %r out of range (years 0001..9999 in UTC)"
+                      % a.as_of, file=sys.stderr)
+            elif why and not why.startswith("not a timestamp"):
                 print("civic_dask: bad --as-of time %r: %s" % (a.as_of, why), file=sys.stderr)
             else:
                 print("civic_dask: bad --as-of time %r (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "

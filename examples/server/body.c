@@ -472,10 +472,13 @@ void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const
         return;
     }
     move_back(in, in_len, out, out_len, err);
-    /* the body as sent is within the limits: the source put in passed one
-     * (a record of nearly 1 MiB) */
+    /* the body as sent got past this line (it loads, or fails later): the
+     * source put in took the record past its length limit, which the
+     * service cannot take however the rest is mended */
     size_t used = strlen(err->message);
-    if (rc == CIVIC_OK && err->code == CIVIC_E_LIMIT && used < sizeof(err->message))
+    bool past = rc == CIVIC_OK || (rc != CIVIC_E_NOMEM && again.line > err->line);
+    if (past && err->code == CIVIC_E_LIMIT && strstr(err->message, "longer than") &&
+        used < sizeof(err->message))
         snprintf(err->message + used, sizeof(err->message) - used,
                  " (with the source the service adds for the token)");
 }

@@ -459,10 +459,17 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     const char *group = arg(c, "group");
     /* a path no event can have (as a log's group is refused): not an empty
      * ranking */
-    if (group && (group[0] == '/' || group[strlen(group) - 1] == '/' || strstr(group, "//")))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad group",
-                          strstr(group, "//") ? "empty segment in group path"
-                                              : "a group path may not start or end with '/'");
+    if (group) {
+        size_t n = strlen(group), segments = 1;
+        for (size_t i = 0; i < n; i++) segments += group[i] == '/';
+        const char *bad = group[0] == '/' || group[n - 1] == '/'
+                              ? "a group path may not start or end with '/'"
+                          : strstr(group, "//")              ? "empty segment in group path"
+                          : n > CIVIC_GROUP_BYTES_MAX        ? "longer than 255 bytes"
+                          : segments > CIVIC_GROUP_DEPTH_MAX ? "more than 64 segments"
+                                                             : NULL;
+        if (bad) return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad group", bad);
+    }
     civic_result *res = NULL;
     int rc, tries = 0;
     do rc = civic_engine_rank(s->engine, group, as_of, top, &res);
@@ -1104,9 +1111,10 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     bool reader = rq->token && rq->token->role >= ROLE_READ;
     bool weaker = min_group < s->opt.min_group || depth != s->opt.report_depth;
     if (s->auth && weaker && !reader) {
-        const char *unknown = !rq->token && MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                         "Authorization")
-                                  ? " (the token sent is not known)" : "";
+        size_t tlen = 0;
+        const char *sent = bearer_token(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                    "Authorization"), &tlen);
+        const char *unknown = !rq->token && sent ? " (the token sent is not known)" : "";
         if (min_group < s->opt.min_group)
             snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with "
                      "the read role%s", s->opt.min_group, unknown);

@@ -272,6 +272,11 @@ def test_public_reports(tmp):
         check(status == 403 and b"(the token sent is not known)" in body,
               "an unknown token is no reader's, and is said to be unknown (%d %s)"
               % (status, body[:160]))
+        # credentials that are no bearer token are not called an unknown token
+        status, _, body = srv.raw("GET", "/report?min_group=1",
+                                  headers={"Authorization": "Basic abc"}, token="")
+        check(status == 403 and b"not known" not in body,
+              "a Basic credential is not an unknown token (%d %s)" % (status, body[:160]))
         for path in ("/subjects/r0007", "/subjects/r0007/record", "/groups", "/metrics"):
             status, _, _ = srv.raw("GET", path)
             check(status == 401, "--public-reports opens only the reports (%s: %d)"

@@ -332,7 +332,8 @@ def test_bad_requests(srv):
     # a group path no event can have is a bad request, as in a log (it was
     # an empty ranking)
     for g, why in (("d1/", "may not start or end with '/'"), ("/d1", "may not start or end"),
-                   ("d1//x", "empty segment in group path")):
+                   ("d1//x", "empty segment in group path"), ("a" * 256, "longer than 255 bytes"),
+                   ("/".join(["a"] * 65), "more than 64 segments")):
         status, e = srv.get("/rank", group=g)
         check(status == 400 and e.get("error") == "bad group" and why in e.get("reason", ""),
               "/rank?group=%s: %s %s" % (g, status, e))

@@ -485,7 +485,9 @@ static void errors_of_the_engine_state_name_the_body_as_sent(void **state)
 static void a_limit_passed_by_the_source_says_so(void **state)
 {
     (void)state;
-    for (int csv = 0; csv < 2; csv++) {
+    for (int k = 0; k < 4; k++) {
+        int csv = k & 1, later_error = k >> 1; /* and a bad record after it (a review: the
+                                                  text was missing then) */
         size_t room = ((size_t)1 << 20) - 2; /* the line as sent, within 1 MiB */
         buf in = { 0 };
         if (csv) buf_puts(&in, "id,subject,type,ts,note\ne1,u,fine,2025-01-01,");
@@ -494,12 +496,16 @@ static void a_limit_passed_by_the_source_says_so(void **state)
         while (in.len - line_start < room - (csv ? 0 : 2)) buf_put(&in, "g", 1);
         if (!csv) buf_puts(&in, "\"}");
         buf_puts(&in, "\n");
+        if (later_error && csv) buf_puts(&in, "e2,u,fine,2025-13-01,\n");
+        if (later_error && !csv)
+            buf_puts(&in, "{\"id\":\"e2\",\"subject\":\"u\",\"type\":\"fine\",\"ts\":\"2025-13-01\"}\n");
         civic_error err = CIVIC_ERROR_INIT;
         char *text = malloc(in.len + 1);
         assert_non_null(text);
         memcpy(text, in.p, in.len);
         text[in.len] = '\0';
-        /* as sent it loads (the long field is one no event field takes) */
+        /* as sent it loads, or fails only later (the long field is one no
+         * event field takes) */
         uint32_t format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
         buf out = { 0 };
         if (csv) body_source_csv(text, in.len, "ingest", &out);
@@ -507,6 +513,7 @@ static void a_limit_passed_by_the_source_says_so(void **state)
         load_error(out.p, out.len, format, &err);
         assert_int_equal(err.code, CIVIC_E_LIMIT);
         error_as_sent(text, &out, csv, &err);
+        assert_int_equal(err.line, csv ? 2 : 1);
         assert_non_null(strstr(err.message, "1 MiB (with the source the service adds for the "
                                             "token)"));
         free(out.p);
