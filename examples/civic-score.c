@@ -1139,9 +1139,6 @@ static uint32_t format_of_name(const char *path)
     return CIVIC_FORMAT_AUTO;
 }
 
-/* What a file that is not text most likely is, from its first bytes; NULL
- * for text.  Event logs are UTF-8 text: a compressed file or a database
- * would otherwise fail with a confusing "bad header" at line 1. */
 /* Whether the JSON array opening at p[i] closes within p[0..n) and text
  * other than blanks follows it. */
 static bool text_after_array(const unsigned char *p, size_t n, size_t i)
@@ -1166,6 +1163,9 @@ static bool text_after_array(const unsigned char *p, size_t n, size_t i)
     return false;
 }
 
+/* What a file that is not text most likely is, from its first bytes; NULL
+ * for text.  Event logs are UTF-8 text: a compressed file or a database
+ * would otherwise fail with a confusing "bad header" at line 1. */
 static const char *binary_kind(const unsigned char *p, size_t n)
 {
     static const struct { const char *magic; size_t len; const char *what; } kinds[] = {
