@@ -698,6 +698,12 @@ def write_case(tmp, name, rules_text, log_text):
     return paths
 
 
+def page_html(rules, log, as_of):
+    """civic-score's notice page at as_of, every group named (--min-group 1)."""
+    return subprocess.run([ARGS.cli, "-f", "html", "-t", as_of, "--min-group", "1", "-r", rules,
+                           log], check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+
+
 def posted_repaired_at_its_balance_effect(tmp):
     """A repaired entry posted as counting on the balance only shows what it
     will take from the balance: escalated as a repeat offence (d2: -10 x 2 =
@@ -712,9 +718,7 @@ def posted_repaired_at_its_balance_effect(tmp):
         "id,subject,type,ts,ref\n"
         "d1,r1,dog,2022-03-01,\nd2,r1,dog,2022-03-05,\nq1,r1,repair,2022-03-05T12:00:00,d2\n"
         "h1,r2,help,2022-03-02,\nh2,r2,help,2022-03-03,\nq2,r2,repair,2022-03-05,h2\n")
-    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-06", "--min-group", "1",
-                          "-r", rules, log],
-                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    raw = page_html(rules, log, "2022-03-06")
 
     def cells(entry):
         row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
@@ -734,9 +738,7 @@ def posted_repaired_at_its_balance_effect(tmp):
         '[rule.honour]\npoints = 5\nvalid = "1y"\npublicity = "40d"\n',
         "id,subject,type,ts,ref\nf1,s1,fine,2024-03-01,\nr1,s1,repair,2024-03-02,f1\n"
         "h1,s1,honour,2024-03-01,\n")
-    raw2 = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-03-03", "--min-group", "1",
-                           "-r", rules2, log2],
-                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    raw2 = page_html(rules2, log2, "2024-03-03")
     row = re.search(r'data-entry="f1".*?</tr>', raw2, re.S)
     cells2 = [c for c in re.sub(r"<[^>]*>", "|", row.group(0)).split("|") if c] if row else []
     check("-10.00" in cells2, "posted: a repaired entry's balance effect is of its own eff, "
@@ -760,9 +762,7 @@ def posted_says_when_objections_close(tmp):
         '[scheme]\nbase = 1000\nobjection_window = "5d"\n[[grade]]\nname = "A"\nmin = 960\n'
         '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
         "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
-    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-07", "--min-group", "1",
-                          "-r", rules, log],
-                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    raw = page_html(rules, log, "2022-03-07")
     check("A resident may object to one at the community office, within 5 days of its date in "
           "the Dated column (an objection after that has no effect)." in raw,
           "posted: the objection window is said under the posted table")
@@ -772,9 +772,7 @@ def posted_says_when_objections_close(tmp):
         '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n'
         '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
         "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
-    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-07", "--min-group", "1",
-                          "-r", rules, log],
-                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    raw = page_html(rules, log, "2022-03-07")
     check("A resident may object to one at the community office.</p>" in raw,
           "posted: no deadline without an objection window")
 
