@@ -189,44 +189,75 @@ static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
 /* "record longer than 1 MiB", of the record p[0..n) (n: as much of it as
  * is here when complete is false), with where a quoted field that holds its
  * line breaks opens: a stray quote in a large log makes this record. */
+void civic__csv_too_long_what(char *what, size_t size, const char *p, size_t n, bool complete,
+                              uint64_t line)
+{
+    uint32_t column = first_break_column(p, n);
+    if (column && complete)
+        snprintf(what, size, "record longer than 1 MiB (the quoted field opened at line %llu, "
+                 "column %u holds line breaks: lines %llu to %llu were read as one record)",
+                 (unsigned long long)line, column, (unsigned long long)line,
+                 (unsigned long long)(line + breaks_in(p, n)));
+    else if (column)
+        snprintf(what, size, "record longer than 1 MiB (the quoted field opened at line %llu, "
+                 "column %u holds line breaks: the lines after it were read as one record)",
+                 (unsigned long long)line, column);
+    else
+        snprintf(what, size, "record longer than 1 MiB");
+}
+
 static int csv_too_long(civic_loader *ld, const char *p, size_t n, bool complete, uint64_t line)
 {
     char what[256];
-    uint32_t column = first_break_column(p, n);
-    if (column && complete)
-        snprintf(what, sizeof(what), "record longer than 1 MiB (the quoted field opened at line "
-                 "%llu, column %u holds line breaks: lines %llu to %llu were read as one "
-                 "record)", (unsigned long long)line, column, (unsigned long long)line,
-                 (unsigned long long)(line + breaks_in(p, n)));
-    else if (column)
-        snprintf(what, sizeof(what), "record longer than 1 MiB (the quoted field opened at line "
-                 "%llu, column %u holds line breaks: the lines after it were read as one "
-                 "record)", (unsigned long long)line, column);
-    else
-        snprintf(what, sizeof(what), "record longer than 1 MiB");
+    civic__csv_too_long_what(what, sizeof(what), p, n, complete, line);
     return csv_error(ld, CIVIC_E_LIMIT, line, 0, what);
 }
 
-/* A quote opened at p[open] of the record p[0..n) (its first line: line)
+/* A quote opened at p[open] of the record p[0..n) (its first line: *line)
  * and never closed: the rest of the input is one record.  Said where the
- * quote is, and how many lines it took, since a lenient load skips them all
- * as one bad line. */
-static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t open, uint64_t line)
+ * quote is (*line moves to its line; the column is returned), and how many
+ * lines it took, since a lenient load skips them all as one bad line. */
+uint32_t civic__csv_unterminated_what(char *what, size_t size, const char *p, size_t n,
+                                      size_t open, uint64_t *line)
 {
     size_t line_start = 0;
     for (size_t i = 0; i < open; i++)
-        if (p[i] == '\n') line++, line_start = i + 1;
+        if (p[i] == '\n') ++*line, line_start = i + 1;
     uint64_t after = 0;
     for (const char *q = p + open; (q = memchr(q, '\n', n - (size_t)(q - p))) != NULL; q++)
         after++;
-    char what[160];
     if (after)
-        snprintf(what, sizeof(what), "unterminated quoted field at end of input (the quote opens "
-                 "here: %llu line%s after it %s read into the field)", (unsigned long long)after,
+        snprintf(what, size, "unterminated quoted field at end of input (the quote opens here: "
+                 "%llu line%s after it %s read into the field)", (unsigned long long)after,
                  after == 1 ? "" : "s", after == 1 ? "was" : "were");
     else
-        snprintf(what, sizeof(what), "unterminated quoted field at end of input");
-    return csv_error(ld, CIVIC_E_SYNTAX, line, (uint32_t)(open - line_start + 1), what);
+        snprintf(what, size, "unterminated quoted field at end of input");
+    return (uint32_t)(open - line_start + 1);
+}
+
+static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t open, uint64_t line)
+{
+    char what[160];
+    uint32_t column = civic__csv_unterminated_what(what, sizeof(what), p, n, open, &line);
+    return csv_error(ld, CIVIC_E_SYNTAX, line, column, what);
+}
+
+/* Where the header record p[0..n) (without its LF; its first line *line)
+ * holds a carriage return that is no CRLF's: lines ended by a lone CR (old
+ * Mac files) read as one long header whose other "columns" would be
+ * ignored, with no event and no error.  Looked for before the header's
+ * fields are read: a stray quote or more columns than a header may have
+ * may come after such a CR, and the CR is what to tell. */
+bool civic__csv_header_cr(const char *p, size_t n, uint64_t *line, uint32_t *column)
+{
+    if (n > 0 && p[n - 1] == '\r') n--;
+    const char *cr = memchr(p, '\r', n);
+    if (!cr) return false;
+    size_t line_start = 0;
+    for (size_t i = 0; i < (size_t)(cr - p); i++)
+        if (p[i] == '\n') ++*line, line_start = i + 1;
+    *column = (uint32_t)((size_t)(cr - p) - line_start + 1);
+    return true;
 }
 
 /* Find the end of the record starting at p.  Returns the index of the byte
@@ -234,8 +265,8 @@ static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t op
  * not complete and more data may follow.  *quoted says whether any '"'
  * occurs; *unterminated, whether the input ends inside a quoted field, whose
  * opening quote is then at p[*open]. */
-static size_t record_end(const char *p, size_t len, bool final, bool *quoted, bool *unterminated,
-                         size_t *open)
+size_t civic__csv_record_end(const char *p, size_t len, bool final, bool *quoted,
+                             bool *unterminated, size_t *open)
 {
     size_t opened = 0;
     *unterminated = false;
@@ -383,20 +414,6 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     char what[128];
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
-    /* Lines ended by a lone CR (old Mac files) read as one long header whose
-     * other "columns" would be ignored: no events, no error.  Looked for
-     * first: a large such file has more than the columns a header may have,
-     * and the CR is what to tell. */
-    for (uint32_t c = 0; c < r->count; c++) {
-        const char *cr = memchr(r->field[c], '\r', r->len[c]);
-        if (cr) {
-            uint32_t at = r->column[c] + (uint32_t)(cr - r->field[c]);
-            civic__error_set(&e, CIVIC_E_SYNTAX, line, at, 0,
-                             "line %llu, column %u: a carriage return inside the header (lines "
-                             "must end in LF or CRLF)", (unsigned long long)line, at);
-            goto fatal;
-        }
-    }
     if (r->too_many) {
         civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
                          (unsigned long long)line, CSV_COLUMNS_MAX);
@@ -476,7 +493,7 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
 }
 
 /* Consume [p, p + n) of a record being skipped (ld->skip), counting its
- * lines, as record_end would scan it.  Returns whether it ended (at its line
+ * lines, as civic__csv_record_end would scan it.  Returns whether it ended (at its line
  * break, or at the end of the input); *used: the bytes it took. */
 static bool skip_record(civic_loader *ld, const char *p, size_t n, bool final, size_t *used)
 {
@@ -540,8 +557,10 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         }
         bool quoted, unterminated, ok = false;
         size_t open = 0;
-        size_t n = record_end(data + pos, len - pos, final, &quoted, &unterminated, &open);
-        uint64_t line = ld->line + 1;
+        size_t n = civic__csv_record_end(data + pos, len - pos, final, &quoted, &unterminated,
+                                         &open);
+        uint64_t line = ld->line + 1, cr_line = line;
+        uint32_t cr_column = 0;
         state_of(ld)->raw = NULL;
         state_of(ld)->raw_line = line;
         if (n == SIZE_MAX) {
@@ -568,6 +587,10 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
             rc = csv_too_long(ld, p, body, true, line);
         } else if (unterminated) {
             rc = csv_unterminated(ld, p, body, open, line);
+        } else if (!state_in(ld)->header_done &&
+                   civic__csv_header_cr(p, body, &cr_line, &cr_column)) {
+            rc = csv_error(ld, CIVIC_E_SYNTAX, cr_line, cr_column, "a carriage return inside "
+                           "the header (lines must end in LF or CRLF)"); /* fatal */
         } else if (!quoted) {
             ok = !is_blank_record(p, body);
             if (ok) split_plain(p, body, &rec);

@@ -1134,6 +1134,17 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
  * of a carriage return already).  The load and the split say it alike. */
 bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *raw,
                         size_t raw_n, uint32_t ncols, uint64_t line, uint64_t raw_line);
+/* csv.c, for the load and the split alike: the end of the CSV record at p
+ * (see csv.c), the message of a record longer than 1 MiB and of a quote at
+ * p[open] never closed (its column returned, *line moved to its line), and
+ * where a header record p[0..n) holds a CR that is no CRLF's. */
+size_t civic__csv_record_end(const char *p, size_t len, bool final, bool *quoted,
+                             bool *unterminated, size_t *open);
+void civic__csv_too_long_what(char *what, size_t size, const char *p, size_t n, bool complete,
+                              uint64_t line);
+uint32_t civic__csv_unterminated_what(char *what, size_t size, const char *p, size_t n,
+                                      size_t open, uint64_t *line);
+bool civic__csv_header_cr(const char *p, size_t n, uint64_t *line, uint32_t *column);
 /* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1. */
 int civic__field_of_name(const char *s, size_t n);
 /* Fields from values in CIVIC_F_* order with lengths n (NULL: the values

@@ -214,25 +214,52 @@ typedef struct csv_pos {
     size_t line_start;  /* offset where that line starts */
 } csv_pos;
 
-static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, const char *what)
+static int csv_fail(split_ctx *c, int code, uint64_t line, uint32_t column, size_t at,
+                    const char *what)
 {
     c->structure = true;
     if (line == 0) /* the header given in the options */
-        return civic__error_set(c->err, CIVIC_E_SYNTAX, 0, column, 0, "the given header%s%.0u: %s",
+        return civic__error_set(c->err, code, 0, column, 0, "the given header%s%.0u: %s",
                                 column ? ", column " : "", column, what);
     if (column)
-        return civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, at,
-                                "line %llu, column %u: %s", (unsigned long long)line, column,
-                                what);
-    return civic__error_set(c->err, CIVIC_E_SYNTAX, line, 0, at, "line %llu: %s",
-                            (unsigned long long)line, what);
+        return civic__error_set(c->err, code, line, column, at, "line %llu, column %u: %s",
+                                (unsigned long long)line, column, what);
+    return civic__error_set(c->err, code, line, 0, at, "line %llu: %s", (unsigned long long)line,
+                            what);
 }
 
-static int too_long(split_ctx *c, uint64_t line, size_t at)
+static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, const char *what)
 {
-    c->structure = true;
-    return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at, "line %llu: record longer than "
-                            "1 MiB", (unsigned long long)line);
+    return csv_fail(c, CIVIC_E_SYNTAX, line, column, at, what);
+}
+
+/* What csv.c finds of the record at p[at] of p[0..n) (its first line: line)
+ * before it reads a field, and so says first: a record longer than 1 MiB,
+ * a quote never closed, and in the header a carriage return that is no
+ * CRLF's. */
+static int csv_extent(split_ctx *c, const char *p, size_t n, size_t at, uint64_t line,
+                      bool header)
+{
+    bool quoted, unterminated;
+    size_t open = 0;
+    char what[256];
+    size_t len = civic__csv_record_end(p + at, n - at, true, &quoted, &unterminated, &open);
+    size_t body = len - (len > 0 && p[at + len - 1] == '\n');
+    uint64_t where = line;
+    uint32_t column = 0;
+    if (body > CIVIC_LINE_BYTES_MAX) {
+        civic__csv_too_long_what(what, sizeof(what), p + at, body, true, line);
+        return csv_fail(c, CIVIC_E_LIMIT, line, 0, at, what);
+    }
+    if (unterminated)
+        column = civic__csv_unterminated_what(what, sizeof(what), p + at, body, open, &where);
+    else if (header && civic__csv_header_cr(p + at, body, &where, &column))
+        snprintf(what, sizeof(what), "a carriage return inside the header (lines must end in "
+                 "LF or CRLF)");
+    else
+        return CIVIC_OK;
+    if (line == 0 && where != 0) column = 0; /* the given header's later line */
+    return csv_fail(c, CIVIC_E_SYNTAX, line == 0 ? 0 : where, column, at, what);
 }
 
 /* Read the field at pos in p[0..n) (csv.c's split_quoted, for one field).
@@ -379,17 +406,22 @@ static int read_error(split_ctx *c, const char *p, size_t n, const csv_pos *pos,
 }
 
 /* The header record at pos of p[0..n): the column map.  *end is the offset
- * after its line break (or n).  line 0 = the header given in the options. */
+ * after its line break (or n).  line 0 = the header given in the options.
+ * Its errors come in csv.c's order: the record's extent, a field that
+ * cannot be read, then too many columns, a name twice, a name missing. */
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
 {
-    bool seen[CIVIC_F_COUNT] = { false };
+    bool seen[CIVIC_F_COUNT] = { false }, too_many = false;
     char what[128];
     uint64_t line = pos->line;
     size_t at = pos->i;
-    uint32_t col = 0;
+    uint32_t col = 0, twice_column = 0;
+    int twice = -1;
     csv_break brk = { 0, 0 };
     int more;
     c->key_col = c->ts_col = -1;
+    int rc = csv_extent(c, p, n, at, line, true);
+    if (rc != CIVIC_OK) return rc;
     do {
         csv_field f = { NULL, 0, 0, NULL, 0 };
         size_t from = pos->i;
@@ -407,32 +439,29 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
             f.n = close > from + 1 ? close - from - 2 : 0;
             if (memchr(f.v, '"', f.n)) f.n = 0;
         }
-        const char *cr = memchr(f.v, '\r', f.n);
-        if (cr) { /* lone-CR line ends, as the load refuses them */
-            snprintf(what, sizeof(what), "a carriage return inside the header (lines must end "
-                     "in LF or CRLF)");
-            uint32_t quote = from < n && p[from] == '"';
-            return csv_syntax(c, line, f.column + quote + (uint32_t)(cr - f.v), at, what);
-        }
-        if (col == SPLIT_COLUMNS_MAX)
-            return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                    "%s%llu: more than %u columns",
-                                    line ? "line " : "the given header, line ",
-                                    (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
-        int k = civic__field_of_name(f.v, f.n);
-        if (k >= 0) {
-            if (seen[k]) {
-                snprintf(what, sizeof(what), "column '%s' appears twice in the header",
-                         civic__field_names[k]);
-                return csv_syntax(c, line, f.column, at, what);
-            }
+        int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n) : -1;
+        too_many = too_many || col == SPLIT_COLUMNS_MAX;
+        if (k >= 0 && seen[k] && twice < 0) {
+            twice = k;
+            twice_column = field_line == line ? f.column : 0; /* as csv.c */
+        } else if (k >= 0 && !seen[k]) {
             seen[k] = true;
             if (k == c->key_field) c->key_col = (int32_t)col;
             if (k == CIVIC_F_TS) c->ts_col = (int32_t)col;
         }
-        col++;
+        col += !too_many;
         if (more) pos->i++;
     } while (more);
+    if (too_many)
+        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
+                                "%s%llu: more than %u columns",
+                                line ? "line " : "the given header, line ",
+                                (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
+    if (twice >= 0) {
+        snprintf(what, sizeof(what), "column '%s' appears twice in the header",
+                 civic__field_names[twice]);
+        return csv_syntax(c, line, twice_column, at, what);
+    }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
         if (seen[k]) continue;
         snprintf(what, sizeof(what), "the header has no '%s' column (required: id, subject, "
@@ -441,8 +470,6 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     }
     c->ncols = col;
     *end = pos->i < n ? pos->i + 1 : n; /* past the '\n' */
-    if (*end - at - (*end > at && p[*end - 1] == '\n') > CIVIC_LINE_BYTES_MAX)
-        return too_long(c, line, at);
     return CIVIC_OK;
 }
 
@@ -513,7 +540,7 @@ static int csv_plain(split_ctx *c, size_t at, size_t body, size_t end, const siz
     const char *p = c->data + at;
     size_t n = body - at;
     if (n > CIVIC_LINE_BYTES_MAX)
-        return too_long(c, c->line, at);
+        return csv_fail(c, CIVIC_E_LIMIT, c->line, 0, at, "record longer than 1 MiB");
     if (ncomma + 1 != c->ncols) return csv_count_error(c, c->line, at, ncomma + 1, p, n);
     if (p[n - 1] == '\r') n--; /* CRLF: the CR ends no field */
     uint32_t kc = (uint32_t)c->key_col, tc = (uint32_t)c->ts_col;
@@ -535,7 +562,8 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     uint64_t line = c->line;
     csv_break brk = { 0, 0 };
     csv_pos pos = { at, c->line, at };
-    int more;
+    int more = csv_extent(c, c->data, c->len, at, line, false);
+    if (more != CIVIC_OK) return more;
     do {
         csv_field f = { NULL, 0, 0, NULL, 0 };
         if ((int32_t)col == c->key_col) { f.buf = key_buf; f.cap = sizeof(key_buf); }
@@ -551,12 +579,9 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
         if (more) pos.i++;
     } while (more);
     *end = pos.i < c->len ? pos.i + 1 : c->len;
-    size_t body = *end - at - (c->data[*end - 1] == '\n');
     c->line = pos.line; /* the record's last line; the caller counts its break */
     if (col != c->ncols)
         return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), &brk, line, pos.line);
-    if (body > CIVIC_LINE_BYTES_MAX)
-        return too_long(c, line, at);
     return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column,
                       CIVIC_NUM_TEXT);
 }
@@ -709,6 +734,14 @@ static int csv_own_header(split_ctx *c, size_t *pos)
     return CIVIC_OK;
 }
 
+/* rc, and for input that cannot be read and ends in a NUL byte the hint a
+ * load gives it (a length of strlen + 1). */
+static int with_nul_hint(civic_error *err, int rc, const char *data, size_t len)
+{
+    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM) civic__error_nul_hint(err, data, len);
+    return rc;
+}
+
 static int check_args(const char *data, size_t len, const civic_split_options *o, char *out,
                       size_t out_cap, uint64_t *part_end, civic_split_report *report,
                       civic_error *err)
@@ -793,7 +826,8 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
         report->max_ts = CIVIC_NO_TIME;
         report->bytes_max = bytes_max;
     }
-    if (rc != CIVIC_OK || (!out && out_cap == 0)) return rc; /* a bad header, or the size asked */
+    if (rc != CIVIC_OK) return with_nul_hint(err, rc, data, len); /* a bad header */
+    if (!out && out_cap == 0) return rc;                           /* the size asked */
     if (out_cap < bytes_max)
         return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0,
                                 "the output buffer holds %zu bytes; this input needs up to %llu",
@@ -812,5 +846,5 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     }
     civic__free(&alc, c.recs, c.cap * sizeof(split_rec));
     civic__free(&alc, c.jbuf, c.jbuf_cap);
-    return rc;
+    return with_nul_hint(err, rc, data, len);
 }

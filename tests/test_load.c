@@ -165,6 +165,16 @@ static void csv_bad_lines_are_named(void **state)
     /* lines ended by a lone CR: one long header, refused rather than read as no events */
     load_fails("id,subject,type,ts,qty\ra,s,fine,2024-01-01,2\r", csv, CIVIC_E_SYNTAX, 1, 23,
                "carriage return inside the header");
+    /* the CR's own column, in a quoted name too, and before a stray quote
+     * that the joined line holds */
+    load_fails("id,subject,type,\"ts\r\"\n", csv, CIVIC_E_SYNTAX, 1, 20,
+               "line 1, column 20: a carriage return inside the header");
+    load_fails("id,subject,type,\"t\"\"s\r\"\n", csv, CIVIC_E_SYNTAX, 1, 22,
+               "line 1, column 22: a carriage return inside the header");
+    load_fails("id,subject,type,ts\r1,a,b\"c,d\n", csv, CIVIC_E_SYNTAX, 1, 19,
+               "line 1, column 19: a carriage return inside the header");
+    load_fails("id,\"sub\nject\",type,ts\r,x\n", csv, CIVIC_E_SYNTAX, 2, 14,
+               "line 2, column 14: a carriage return inside the header");
     {   /* a large such file has more fields than a header may: the CR is what
          * is wrong, not "more than 1024 columns" */
         static char many[26000] = "id,subject,type,ts,qty\r";

@@ -623,6 +623,17 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "e2,s,good,2024-01-01,g\r\n",
         "id,subject,type,ts,group\ne0,s,good,2024-01-01,\"a\nb\"\re1,s,good,2024-01-01,\"u\"v\n",
         "id,subject,type,ts,group\ne0,s,good,2024-01-01,g\re1,s,good,2024-01-01,\"a\nb\"x\n",
+        /* what the load finds of a record's extent before its fields: a
+         * quote never closed after a stray one, or after a closing quote
+         * and text; in the header, a lone CR before a stray quote, one in a
+         * quoted name, and a name twice before a field that cannot be read */
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,b\"x,\"good,2024-01-01\n",
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,\"b\"x,good,\"2024-01-01\ne3,c,d,e\n",
+        "id,subject,type,ts\re1,s1,b\"c,d\n",
+        "id,subject,type,\"ts\r\"\n",
+        "id,subject,type,\"t\"\"s\r\"\n",
+        "id,\"sub\nject\",type,ts\r,x\n",
+        "id,subject,type,ts,type,\"a\"b\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);
@@ -636,6 +647,40 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         split_free(&s);
         civic_engine_free(e);
     }
+    {   /* a length that takes in the terminating NUL: the load's hint */
+        const char *text = "id,subject,type,ts\ne1,s1,good\n";
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        int lrc = civic_engine_load(e, text, strlen(text) + 1, NULL, NULL, &lerr);
+        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+        o.parts = 2;
+        split_out s = split_opts(text, strlen(text) + 1, &o);
+        assert_int_equal(s.rc, lrc);
+        assert_non_null(strstr(s.err.message, "(the text ends in a NUL byte"));
+        assert_string_equal(s.err.message, lerr.message);
+        split_free(&s);
+        civic_engine_free(e);
+    }
+    /* a record past 1 MiB: that, before the stray quote early in it */
+    size_t big = CIVIC_LINE_BYTES_MAX + 64;
+    char *log = malloc(big + 128);
+    assert_non_null(log);
+    int k = snprintf(log, 128, "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s\"2,good,");
+    memset(log + k, '9', big);
+    memcpy(log + k + big, "\n", 2);
+    civic_engine *e = engine_from(SPLIT_SCHEME);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    int lrc = civic_engine_load(e, log, strlen(log), NULL, NULL, &lerr);
+    split_out s = split_text(log, 2);
+    assert_int_equal(lrc, CIVIC_E_LIMIT);
+    assert_string_equal(lerr.message, "line 3: record longer than 1 MiB");
+    assert_int_equal(s.rc, lrc);
+    assert_int_equal(s.err.line, lerr.line);
+    assert_int_equal(s.err.column, lerr.column);
+    assert_string_equal(s.err.message, lerr.message);
+    split_free(&s);
+    civic_engine_free(e);
+    free(log);
 }
 
 static void a_header_given_apart_reads_a_later_block(void **state)

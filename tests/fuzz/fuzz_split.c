@@ -10,7 +10,9 @@
 **   - the size query and the split agree on bytes_max; the split writes no
 **     more; the parts end where part_end says and hold the events reported;
 **   - a split that fails names a line, and the whole load fails too: the
-**     split checks nothing a load does not;
+**     split checks nothing a load does not; when the load cannot read a
+**     record, the split fails with the load's error (code, line, column,
+**     message);
 **   - each record is in the part of its key, each CSV part starts with the
 **     header, the events of all parts add up;
 **   - by subject: when the whole loads, every part loads, they hold its
@@ -35,11 +37,12 @@ static civic_engine *fz_engine(void)
     return e;
 }
 
-static int fz_load(civic_engine *e, const char *text, size_t len, uint32_t format)
+static int fz_load(civic_engine *e, const char *text, size_t len, uint32_t format,
+                   civic_error *err)
 {
     civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
     o.format = format;
-    return civic_engine_load(e, text, len, &o, NULL, NULL);
+    return civic_engine_load(e, text, len, &o, NULL, err);
 }
 
 /* Each subject of part engine `pe` answers as in the whole engine. */
@@ -93,7 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     civic_error err = CIVIC_ERROR_INIT;
     int qrc = civic_split(block, block_len, &o, NULL, 0, NULL, NULL, &q, &err);
     civic_engine *whole = fz_engine();
-    int wrc = fz_load(whole, text, len, CIVIC_FORMAT_AUTO);
+    civic_error werr = CIVIC_ERROR_INIT;
+    int wrc = fz_load(whole, text, len, CIVIC_FORMAT_AUTO, &werr);
     if (qrc != CIVIC_OK) {
         FZ_CHECK(err.code == qrc && err.message[0], "size query failed without a message");
         FZ_CHECK(wrc != CIVIC_OK, "the split refused a header the load takes: %s", err.message);
@@ -119,6 +123,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(err.line > 0 || rc == CIVIC_E_NOMEM, "split error without a line: %s",
                  err.message);
         FZ_CHECK(wrc != CIVIC_OK, "the split refused what a load takes: %s", err.message);
+        /* A record the load cannot read is the first thing wrong for the
+         * split too (it checks less of the lines before), said alike. */
+        FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header ||
+                     (rc == wrc && err.line == werr.line && err.column == werr.column &&
+                      strcmp(err.message, werr.message) == 0),
+                 "the load says \"%s\", the split \"%s\"", werr.message, err.message);
         goto done;
     }
     FZ_CHECK(rep.bytes == end[o.parts - 1] && rep.bytes <= q.bytes_max, "bytes");
@@ -128,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(end[p] >= at, "part_end goes back");
         sum += events[p];
         civic_engine *pe = fz_engine();
-        int prc = fz_load(pe, out + at, (size_t)(end[p] - at), rep.format);
+        int prc = fz_load(pe, out + at, (size_t)(end[p] - at), rep.format, NULL);
         if (prc != CIVIC_OK) part_failed = true;
         if (prc == CIVIC_OK) held += civic_engine_event_count(pe);
         if (prc == CIVIC_OK && wrc == CIVIC_OK && !(o.flags & CIVIC_SPLIT_KEY_ID))
