@@ -488,7 +488,11 @@ typedef struct civic_score {
  *  the base score, balance 0 and the grade of base (the result then holds
  *  one row with events == 0).  A subject id longer than CIVIC_ID_BYTES_MAX,
  *  which no subject can have, fails with CIVIC_E_LIMIT (it is never
- *  truncated into another subject's id).
+ *  truncated into another subject's id).  Any other id is looked up by its
+ *  bytes as given, the empty id and ids with control characters too (they
+ *  answer as a subject without events, as in 1.0): a front end that takes
+ *  ids from people checks them as an event's subject is checked (the CLI,
+ *  the service and the Python binding do).
  *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_NOMEM,
  *          CIVIC_E_INVALID, CIVIC_E_PURGED (as_of before the horizon of a
  *          civic_engine_purge; never without one).
@@ -822,9 +826,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 /** Write every event of the engine to a snapshot file at `path`, atomically
  *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
  *  rename over path, fsync of the directory).  The file holds a header
- *  (magic "CIVICSNP", format version, rules fingerprint, event count),
- *  checksummed blocks of event records, and a trailer with a CRC-32C of
- *  the whole file.  A failed save leaves any previous file at path intact
+ *  (magic "CIVICSNP", format version, rules fingerprint, event count, the
+ *  time of the save: two saves of one engine differ in it and in the
+ *  checksums), checksummed blocks of event records, and a trailer with a
+ *  CRC-32C of the whole file.  A failed save leaves any previous file at path intact
  *  and removes its temporary file.  When path is a symbolic link, the file
  *  it leads to is replaced and the link stays; a link to a missing file,
  *  and a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
