@@ -1044,7 +1044,13 @@ typedef struct civic_purge_report {
  *  just no longer count the removed entries); a question about T < before
  *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
  *  journaled like a batch: after a crash it is there whole or not at all.
- *  `before` must lie in CIVIC_TIME_MIN..CIVIC_TIME_MAX.
+ *  `before` must lie in CIVIC_TIME_MIN..CIVIC_TIME_MAX.  Any such `before`
+ *  is taken, one later than the present too (SPEC 10.4): that removes
+ *  entries still in force and makes every question about the present fail
+ *  with CIVIC_E_PURGED, for good (the journal keeps it); a mistyped year
+ *  does it.  A caller that takes `before` from a person should refuse one
+ *  ahead of the clock unless asked explicitly, as the Python binding
+ *  (future=True) and civic-server (future=yes) do.
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL
  *          engine, `before` out of range), CIVIC_E_VERSION (report),
  *          CIVIC_E_MISMATCH (the journal was read under other rules and

@@ -22,9 +22,10 @@
 **                                             --public-reports (depth and min_group
 **                                             then the service's for the public)
 **   POST /compact                      admin  snapshot + fresh journal now
-**   POST /purge?before=H               admin  SPEC 10.4: remove what retention
+**   POST /purge?before=H[&future=yes]  admin  SPEC 10.4: remove what retention
 **                                             archived at H; later questions about
-**                                             T < H answer 410 Gone
+**                                             T < H answer 410 Gone (an H later
+**                                             than now only with future=yes)
 **   GET  /metrics                      admin  Prometheus text format
 **   GET  /healthz, GET /openapi.json   public liveness; the API document
 **
@@ -1019,17 +1020,35 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
 
 /* SPEC 10.4: POST /purge?before=H removes every event archived at H (with
  * what points at it) and answers the civic_purge_report.  From then on a
- * question about T < H answers 410 Gone (send_query_error). */
+ * question about T < H answers 410 Gone (send_query_error).  The library
+ * takes any H, but an H ahead of the clock (2205 typed for 2025) removes
+ * entries in force and makes "now" answer 410 for good: it takes
+ * future=yes, against the clock at the request. */
 static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[320];
     int64_t before;
     const char *v = arg(c, "before");
+    const char *future = arg(c, "future");
     if (!v)
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before",
                           "before=H is required: every event archived at H is removed");
     if (!parse_time_arg(s, "before", v, &before, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before", why);
+    if (future && strcmp(future, "yes") != 0)
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad future",
+                          "future takes yes alone: future=yes purges at a before later than now");
+    int64_t now = (int64_t)time(NULL);
+    if (before > now && !future) {
+        char h[40], t[40];
+        if (civic_rules_format_time(s->rules, before, h, sizeof(h))) snprintf(h, sizeof(h), "?");
+        if (civic_rules_format_time(s->rules, now, t, sizeof(t))) snprintf(t, sizeof(t), "?");
+        snprintf(why, sizeof(why), "before %s is later than now (%s): a purge removes every "
+                 "event retention has archived by then and makes every question about an "
+                 "earlier time unanswerable (410 Gone), now included; add &future=yes to "
+                 "purge ahead of the present", h, t);
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before", why);
+    }
     civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     pthread_rwlock_wrlock(&s->page_lock);
@@ -1413,7 +1432,7 @@ static const char *route_params(route_id r)
     case ROUTE_GROUPS: return "as_of depth";
     case ROUTE_RANK: return "as_of group top";
     case ROUTE_REPORT: return "as_of depth min_group";
-    case ROUTE_PURGE: return "before";
+    case ROUTE_PURGE: return "before future";
     default: return NULL;
     }
 }

@@ -523,6 +523,25 @@ def test_purge(tmp):
               % e)
         status, e = srv.request("POST", "/purge?before=soon")
         check(status == 400 and "before" in e.get("error", ""), "POST /purge?before=soon: %s" % e)
+        # a horizon ahead of the server's clock (2205 typed for 2025) would
+        # remove entries in force and make "now" answer 410 for good: refused
+        # unless asked for with future=yes; the clock is read at the request
+        ahead = int(time.time()) + 86400
+        for h in ("2205-01-01", str(ahead)):
+            status, e = srv.request("POST", "/purge?before=%s" % h)
+            check(status == 400 and e.get("error") == "bad before"
+                  and "is later than now" in e.get("reason", "")
+                  and "unanswerable" in e["reason"] and "future=yes" in e["reason"],
+                  "POST /purge?before=%s (the future): %s %s" % (h, status, e))
+        status, e = srv.request("POST", "/purge?before=2205-01-01")
+        check(e.get("reason", "").startswith("before 2205-01-01T00:00:00+08:00 is later than now ("),
+              "the reason names the horizon: %s" % e)
+        status, e = srv.request("POST", "/purge?before=2205-01-01&future=1")
+        check(status == 400 and e.get("error") == "bad future",
+              "POST /purge?future=1: %s %s" % (status, e))
+        status, h = srv.get("/healthz")
+        check(h.get("events") == 4 and srv.get("/subjects/old", as_of="now")[0] == 200,
+              "a refused purge removed nothing: %s" % h)
         later = ("2021-01-01", "2024-07-01")
         before = {t: (srv.get("/subjects/old", as_of=t)[1], srv.get("/subjects/new", as_of=t)[1],
                       srv.get("/groups", depth=0, as_of=t)[1]) for t in later}
@@ -555,6 +574,10 @@ def test_purge(tmp):
         check(status == 410, "the purge survives a restart (%d)" % status)
         _, h = srv.get("/healthz")
         check(h["events"] == 2, "after the restart: %s events" % h["events"])
+        # with the override, a horizon ahead of the clock is taken
+        status, rep = srv.request("POST", "/purge?before=%d&future=yes" % ahead)
+        check(status == 200 and srv.get("/subjects/old", as_of="now")[0] == 410,
+              "POST /purge?before=(tomorrow)&future=yes: %s %s" % (status, rep))
     finally:
         srv.stop()
 
@@ -886,7 +909,7 @@ def test_document(tmp, log_path):
         ask(srv, "POST", "/events", "/events", b'[{"id": 1', "application/json")
         ask(srv, "POST", "/events", "/events", b"--x\r\n", "multipart/form-data; boundary=x")
         ask(srv, "POST", "/compact", "/compact")
-        ask(srv, "POST", "/purge", "/purge?before=2030-01-01")
+        ask(srv, "POST", "/purge", "/purge?before=2030-01-01&future=yes")
         ask(srv, "POST", "/purge", "/purge?before=soon")
         ask(srv, "GET", "/subjects/{id}", "/subjects/doc-s?as_of=2029-01-01")   # 410
     finally:

@@ -1987,7 +1987,7 @@ class Engine(_Owner):
         finally:
             _lib.civic_list_free(out)
 
-    def purge(self, before: _Any) -> "PurgeReport":
+    def purge(self, before: _Any, *, future: bool = False) -> "PurgeReport":
         """Physically remove every event archived by retention at `before`
         (any ts form), with the revokes, repairs, objections, dismissals and
         corrections that point at them.  Answers at T >= before
@@ -1995,12 +1995,28 @@ class Engine(_Owner):
         CivicError CIVIC_E_PURGED.  Durable with a journal attached (a
         journal opened with other_rules=True that holds a purge of the old
         rules takes no write, CIVIC_E_MISMATCH, until compact()).
+        A `before` later than the wall clock now raises ValueError unless
+        future=True: such a purge removes entries still in force today and
+        makes every question about the present unanswerable, for good.
         Returns a PurgeReport(events, acts, horizon, held)."""
+        if not isinstance(future, bool):
+            raise TypeError("future must be bool, not %s" % type(future).__name__)
         report = _capi.civic_purge_report(version=_capi.CIVIC_PURGE_REPORT_VERSION)
         err = _capi.new_error()
         with self._use() as p:
             h = _parse_time(_lib.civic_engine_rules(p), before, "before")
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
+            # The library takes any horizon (SPEC 10.4); a mistyped year (2205
+            # for 2025) would delete live entries irreversibly, so a horizon
+            # ahead of the clock (read now, not once) must be asked for.
+            now = _time.time()
+            if h > now and not future:
+                raise ValueError(
+                    "before %s is later than now (%s): a purge removes every event "
+                    "retention has archived by then and makes every question about an "
+                    "earlier time unanswerable (CIVIC_E_PURGED), now included; pass "
+                    "future=True to purge ahead of the present"
+                    % (_time_text(h, offset), _time_text(int(now), offset)))
             with self._naming():
                 _lib.civic_engine_purge(p, h, _byref(report), err)
             held = int(_lib.civic_engine_event_count(p))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 from decimal import Decimal
 
@@ -962,6 +963,35 @@ class TestPurge(V2):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_PURGED)
             again.close()
             rules.close()
+
+    def test_a_horizon_later_than_now_needs_future_true(self):
+        # A typo (2205 for 2025) would remove entries in force today and make
+        # "now" unanswerable for good (the journal keeps it); the library
+        # takes any H (SPEC 10.4), the binding asks for it explicitly.  The
+        # wall clock at the call decides, so these horizons stay in the future.
+        e = self.engine(RETAIN, RETAIN_LOG)
+        ahead = int(time.time()) + 86400
+        now = e.score("s", "now")
+        for before in ("9999-01-01", ahead, e.rules.format_time(ahead)):
+            with self.assertRaises(ValueError) as cm:
+                e.purge(before)
+            text = str(cm.exception)
+            self.assertIn("later than now", text)
+            self.assertIn("unanswerable", text)
+            self.assertIn("future=True", text)
+        with self.assertRaises(ValueError) as cm:
+            e.purge("2205-01-01")
+        self.assertTrue(str(cm.exception).startswith(
+            "before 2205-01-01T00:00:00+08:00 is later than now ("), cm.exception)
+        self.assertIsNone(e.purge_horizon)          # nothing happened
+        self.assertEqual(e.event_count, 4)
+        self.assertEqual(e.score("s", "now"), now)
+        with self.assertRaises(TypeError):
+            e.purge("2205-01-01", future="yes")
+        # a horizon at or before now needs no override; a later one with it
+        self.assertEqual(e.purge(int(time.time()) - 1).events, 3)   # f1, o1, f2
+        rep = e.purge(ahead, future=True)
+        self.assertEqual((rep.horizon, e.purge_horizon), (ahead, ahead))
 
     def test_purge_argument_checks(self):
         e = self.engine(RETAIN, RETAIN_LOG)
