@@ -186,12 +186,25 @@ def _cstr(value, what, optional=False):
     return _utf8(value, what)
 
 
+# The control characters of lib/text.c (C0, DEL and C1), which no id,
+# subject or group may hold.  A str that encodes is otherwise valid UTF-8.
+_CONTROL = _re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _subject(value):
-    """A subject to ask about: as _cstr, and at most 128 bytes, as an event's
-    subject (CIVIC_E_LIMIT, as the library says, but naming the bound)."""
+    """A subject to ask about, refused as an event's subject is (SPEC 3: 1 to
+    128 bytes of UTF-8 without control characters), with the library's code
+    for each reason: the library answers base for any other bytes, a subject
+    no event can have."""
     raw = _cstr(value, "subject")
+    if not raw:
+        raise CivicError(_capi.CIVIC_E_EVENT, "subject: empty (a subject id is 1 to 128 bytes)")
     if len(raw) > 128:
         raise CivicError(_capi.CIVIC_E_LIMIT, "subject: longer than 128 bytes (%d)" % len(raw))
+    bad = _CONTROL.search(value)
+    if bad:
+        raise CivicError(_capi.CIVIC_E_EVENT, "subject %r: not UTF-8 text without control "
+                         "characters (%r at character %d)" % (value, bad.group(), bad.start()))
     return raw
 
 

@@ -1324,6 +1324,25 @@ class TestLoad(Base):
             self.assertIn("longer than 128 bytes", str(cm.exception))
         self.assertEqual(self.engine.score("x" * 128).events, 0)   # the bound itself is fine
 
+    def test_a_subject_no_event_can_have_says_so(self):
+        # SPEC 3: 1..128 bytes of UTF-8 without control characters (C0, DEL,
+        # C1); an answer of base for one would claim a subject that cannot
+        # exist.  Refused as an event's subject is, with the library's code.
+        for bad, why in (("", "empty"), ("r1\n", "control characters"),
+                         ("r1\t", "control characters"), ("\x7f", "control characters"),
+                         ("r\x85", "control characters"), ("\x1b[2J", "control characters")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.add(id="e1", subject=bad, type="fine", ts="2022-01-01")
+            code = cm.exception.code
+            for call in (self.engine.score, self.engine.record):
+                with self.assertRaises(civic.CivicError, msg=repr(bad)) as cm:
+                    call(bad)
+                self.assertEqual(cm.exception.code, code, repr(bad))
+                self.assertIn(why, str(cm.exception))
+            self.assertNotIn(bad, self.engine)
+        # printable text beyond ASCII is a subject
+        self.assertEqual(self.engine.score("r\u00e9\u4e00 1").events, 0)
+
     def test_a_str_is_always_text_never_a_file_name(self):
         with tempfile.TemporaryDirectory() as d:
             # a file whose name is a valid one-line CSV header: load(str) must
