@@ -208,6 +208,23 @@ def _subject(value):
     return raw
 
 
+def _check_group(value, raw):
+    """A group path to rank, refused for the reasons civic-server's /rank
+    gives (an event's group is refused for the same, lib/event.c): the
+    library would answer an empty ranking for a path no event can have."""
+    why = ("a group path may not start or end with '/'" if raw[:1] == b"/" or raw[-1:] == b"/"
+           else "empty segment in group path" if b"//" in raw
+           else "longer than %d bytes" % _capi.CIVIC_GROUP_BYTES_MAX
+           if len(raw) > _capi.CIVIC_GROUP_BYTES_MAX
+           else "more than %d segments" % _capi.CIVIC_GROUP_DEPTH_MAX
+           if raw.count(b"/") >= _capi.CIVIC_GROUP_DEPTH_MAX
+           else "not UTF-8 text without control characters" if _CONTROL.search(value)
+           else None)
+    if why:
+        shown = value if len(value) <= 60 else value[:60] + "..."
+        raise CivicError(_capi.CIVIC_E_INVALID, "group %r: %s" % (shown, why))
+
+
 def _int_digits(n):
     """How many decimal digits abs(n) has, without str(n) (which Python
     refuses for an int of more than 4300 digits)."""
@@ -1863,8 +1880,12 @@ class Engine(_Owner):
              top: _Optional[int] = None) -> _List["Score"]:
         """Subjects of `group` (and below it; None = everyone), best score
         first, ties by subject id; at most `top` rows.  Score.rank is the
-        1-based position."""
+        1-based position.  A path no event can have ("d1/", "a//b", over 255
+        bytes or 64 segments, a control character) raises CivicError
+        CIVIC_E_INVALID, as civic-server's /rank answers 400 bad group."""
         g = _cstr(group, "group", optional=True)
+        if g:
+            _check_group(group, g)
         if top is None:
             n = 0
         elif isinstance(top, bool) or not isinstance(top, int):

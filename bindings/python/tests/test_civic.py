@@ -1811,6 +1811,21 @@ class TestAnswers(Base):
         self.assertEqual([s.subject for s in self.engine.rank("d1")], ["s4", "s2", "s1"])
         self.assertEqual([s.subject for s in self.engine.rank("d1/st1")], ["s1"])
         self.assertEqual(self.engine.rank("nowhere"), [])
+        self.assertEqual(self.engine.rank(""), self.engine.rank())   # "" is everyone
+        # a path no event can have is refused (as civic-server's /rank, 400
+        # bad group, with the same reasons), not answered with an empty list
+        for bad, why in (("d1/", "may not start or end with '/'"),
+                         ("/d1", "may not start or end with '/'"),
+                         ("d1//st1", "empty segment in group path"),
+                         ("d" * 256, "longer than 255 bytes"),
+                         ("/".join(["d"] * 65), "more than 64 segments"),
+                         ("d1\n", "control characters")):
+            with self.assertRaises(civic.CivicError, msg=bad[:20]) as cm:
+                self.engine.rank(bad)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+            self.assertIn(why, str(cm.exception))
+        self.assertEqual(self.engine.rank("d" * 255), [])            # the bounds themselves
+        self.assertEqual(self.engine.rank("/".join(["d"] * 64)), [])
         with self.assertRaises(ValueError):
             self.engine.rank(top=0)
         with self.assertRaises(TypeError):
