@@ -2256,7 +2256,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     differs (the transition matrix and the counts cover every subject).
     An event valid under one scheme and not the other raises CivicError
     (CIVIC_E_EVENT); its `scheme` attribute (and a note) says which refused
-    it, "rules_now" or "rules_new"."""
+    it, "rules_now" or "rules_new".  Of event dicts, an error names the
+    event by its 1-based number: CivicError.line, and "event N: " before
+    the message of every error (TypeError and ValueError too)."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
     if not isinstance(changed, int):     # changed="no" would be true (as lenient)
@@ -2274,12 +2276,12 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
         for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
             try:
                 if isinstance(events, list):
-                    for ev in events:
+                    for i, ev in enumerate(events, 1):
                         if not isinstance(ev, _Mapping):
                             raise TypeError("events must be text, bytes, a path, a file object "
                                             "or an iterable of event dicts, not an iterable of %s"
                                             % type(ev).__name__)
-                        engine.add(**ev)
+                        _add_item(engine, i, ev)
                 else:
                     engine.load(events)
             except CivicError as e:
@@ -2316,6 +2318,27 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                 rows.append(CompareRow(name, x.group, x.score, x.grade, y.score, y.grade,
                                        y.score - x.score))
         return Comparison(t, rows, matrix, len(names), n_changed, rules_now.utc_offset)
+
+
+def _add_item(engine, i, ev):
+    """compare's Engine.add of the i-th (1-based) event dict.  A log's error
+    names its line; of 500 dicts, the one at fault is named by its number:
+    CivicError.line and "event N: " before the message, for Python's own
+    errors too (a missing ts is a TypeError of add's arguments)."""
+    try:
+        engine.add(**ev)
+    except CivicError as e:
+        e.message = "event %d: %s" % (i, e.message)
+        e.line = i
+        e.args = (e.code, e.message, e.line, e.column, e.offset)
+        raise
+    except UnicodeEncodeError as e:
+        raise UnicodeEncodeError(e.encoding, e.object, e.start, e.end,
+                                 "event %d: %s" % (i, e.reason)) from None
+    except (TypeError, ValueError) as e:
+        if type(e) not in (TypeError, ValueError):
+            raise
+        raise type(e)("event %d: %s" % (i, e)) from None
 
 
 # --------------------------------------------------------------------------

@@ -163,7 +163,9 @@ class CivicError(Exception):
     code     the negative CIVIC_E_* status (compare with civic.CIVIC_E_*)
     name     its name, e.g. "CIVIC_E_SYNTAX"
     message  the library's message (civic_error.message, else strerror)
-    line     1-based line of the input, 0 when not known
+    line     1-based line of the input, 0 when not known (civic.compare of
+             event dicts: the 1-based number of the event, "event N: " in
+             the message)
     column   1-based byte column, 0 when not known
     offset   0-based byte offset into the input
     scheme   civic.compare: "rules_now" or "rules_new", the scheme that
@@ -183,7 +185,8 @@ class CivicError(Exception):
 
     def __str__(self):
         where = ""
-        if self.line and not self.message.startswith("line %d" % self.line):
+        if self.line and not self.message.startswith(("line %d" % self.line,
+                                                      "event %d:" % self.line)):
             where = "line %d" % self.line
             if self.column:
                 where += ", column %d" % self.column

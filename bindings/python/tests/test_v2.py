@@ -1072,6 +1072,40 @@ class TestCompare(V2):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
                 civic.compare(bad, now, new)
 
+    def test_compare_of_event_dicts_names_the_item(self):
+        # as the line of a CSV log: the 1-based position of the bad event in
+        # the iterable, in .line and in the message, for both schemes'
+        # errors, conflicts and Python's own errors (a missing ts)
+        now, new = civic.Rules.from_text(scheme(self.NOW)), civic.Rules.from_text(scheme(self.NEW))
+        only_new = civic.Rules.from_text(scheme(self.NEW + "[rule.extra]\npoints = 5\n"))
+        for r in (now, new, only_new):
+            self.addCleanup(r.close)
+        events = [dict(id="e%d" % i, subject="s%d" % (i % 7), type="fine", ts="2022-01-01")
+                  for i in range(20)]
+        bad = list(events)
+        bad[12] = dict(id="e12", subject="s5", type="extra", ts="2022-01-01")
+        for a, b, which in ((now, only_new, "rules_now"), (only_new, now, "rules_new")):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.compare(iter(bad), a, b)
+            self.assertEqual((cm.exception.code, cm.exception.line, cm.exception.scheme),
+                             (civic.CIVIC_E_EVENT, 13, which))
+            self.assertIn("event 13: field 'type': unknown type", str(cm.exception))
+            self.assertNotIn("line", str(cm.exception))
+        bad[12] = dict(id="e5", subject="s1", type="fine", ts="2022-01-02")   # e5 is s5's
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.compare(bad, now, new)
+        self.assertEqual((cm.exception.code, cm.exception.line), (civic.CIVIC_E_CONFLICT, 13))
+        self.assertIn('event 13: event id "e5" was seen before', str(cm.exception))
+        bad[12] = dict(id="e12", subject="s5", type="fine")
+        with self.assertRaisesRegex(TypeError, r"^event 13: .*'ts'"):
+            civic.compare(bad, now, new)
+        bad[12] = dict(id="e12", subject="s\0", type="fine", ts="2022-01-01")
+        with self.assertRaisesRegex(ValueError, "^event 13: subject contains a NUL"):
+            civic.compare(bad, now, new)
+        bad[12] = dict(id="e12", subject="s\udcff", type="fine", ts="2022-01-01")
+        with self.assertRaisesRegex(UnicodeEncodeError, "event 13: subject: "):
+            civic.compare(bad, now, new)
+
     def test_compare_default_as_of_counts_every_event_under_both_offsets(self):
         # 2022-01-01 is 2021-12-31T16:00Z eight hours east and 2022-01-01T08:00Z
         # eight hours west: the later, so the fine counts under both (by hand:
