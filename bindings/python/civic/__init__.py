@@ -1941,23 +1941,19 @@ class Engine(_Owner):
 
     def groups(self, depth: int, as_of: _Any = None) -> _List["GroupStats"]:
         """GroupStats per group path at `depth` (0: one group "" of
-        everyone), sorted by path."""
+        everyone), sorted by path.  A depth outside 0..64 raises CivicError
+        CIVIC_E_INVALID."""
         if isinstance(depth, bool) or not isinstance(depth, int):
             raise TypeError("depth must be int")
-        if not 0 <= depth < 2 ** 32:
-            raise ValueError("depth must be 0..%d (segments of a group path)"
-                             % _capi.CIVIC_GROUP_DEPTH_MAX)
+        if not 0 <= depth <= _capi.CIVIC_GROUP_DEPTH_MAX:
+            # one error for every depth out of range: CivicError, as 65 and
+            # on raised since 1.0 (a negative one was a ValueError)
+            raise CivicError(CIVIC_E_INVALID, "depth %s: out of range 0..%d (segments of a "
+                             "group path)" % (_int_shown(depth), _capi.CIVIC_GROUP_DEPTH_MAX))
         with self._use() as p:
             t = self._as_of(p, as_of)
             out = _capi.groups_p()
-            try:
-                _lib.civic_engine_groups(p, depth, t, _byref(out))
-            except CivicError as e:
-                if e.code != CIVIC_E_INVALID or depth <= _capi.CIVIC_GROUP_DEPTH_MAX:
-                    raise
-                # CivicError as since 1.0, with a message that says what is wrong
-                raise CivicError(e.code, "depth %d: at most %d (segments of a group path)"
-                                 % (depth, _capi.CIVIC_GROUP_DEPTH_MAX)) from None
+            _lib.civic_engine_groups(p, depth, t, _byref(out))
         try:
             ng = _lib.civic_groups_grade_count(out)
             names = [_str(_lib.civic_groups_grade_name(out, g)) for g in range(ng)]

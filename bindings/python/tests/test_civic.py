@@ -1843,15 +1843,17 @@ class TestAnswers(Base):
         g0 = self.engine.groups(0)
         self.assertEqual([(g.path, g.subjects) for g in g0], [("", 3)])
         self.assertEqual(self.engine.groups(3), [])
-        with self.assertRaises(civic.CivicError) as cm:
-            self.engine.groups(65)
-        self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
-        self.assertIn("depth 65: at most 64", str(cm.exception))
-        with self.assertRaises(ValueError):
-            self.engine.groups(-1)
-        with self.assertRaises(ValueError) as cm:   # too large, not negative
-            self.engine.groups(2 ** 64 + 1)
-        self.assertIn("depth must be 0..64", str(cm.exception))
+        # every depth out of range is one error (CivicError since 1.0 for
+        # 65 on; below 0 and from 2**32 on it was a ValueError of other words)
+        for depth, shown in ((65, "65"), (2 ** 32 - 1, "4294967295"), (2 ** 32, "4294967296"),
+                             (2 ** 64 + 1, "18446744073709551617"), (-1, "-1"),
+                             (-2 ** 63, "-9223372036854775808"),
+                             (10 ** 100, "1" + "0" * 19 + "... (101 digits)")):
+            with self.assertRaises(civic.CivicError, msg=shown) as cm:
+                self.engine.groups(depth)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+            self.assertEqual(cm.exception.message,
+                             "depth %s: out of range 0..64 (segments of a group path)" % shown)
         with self.assertRaises(TypeError):
             self.engine.groups("1")
 
