@@ -156,6 +156,31 @@ def _shift_lines(message, by):
 _GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
 
 
+_UNTERMINATED = "unterminated quoted field at end of input"
+
+
+def _unterminated_in_file(path, at, data, line, column, what):
+    """`what`, of a quote at `line`, `column` of the block `data` (at byte
+    `at` of the file) never closed in it, with the lines after the quote
+    counted to the end of the file, as civic-score counts them: the block
+    ends before the file does when it is not the last."""
+    start = _line_start(data, line)
+    if start is None or at + len(data) >= os.path.getsize(path):
+        return what
+    after = data.count(b"\n", start + column - 1)
+    last = b""
+    with open(path, "rb") as f:
+        f.seek(at + len(data))
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            after += chunk.count(b"\n")
+            last = chunk[-1:]
+    after -= last == b"\n"                      # the input's own last line break
+    if not after:
+        return _UNTERMINATED
+    return "%s (the quote opens here: %d line%s after it %s read into the field)" % (
+        _UNTERMINATED, after, "" if after == 1 else "s", "was" if after == 1 else "were")
+
+
 def _header_line(path):
     """The line of a CSV file its header is on (after a BOM and blank
     lines, as _csv_header finds it)."""
@@ -187,6 +212,8 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             raise _input_error("%s: %s" % (name, what))
         first = _file_line(path, at, 0)          # the lines before the block
         what = _shift_lines(what, first)
+        if what.startswith(_UNTERMINATED) and e.column:
+            what = _unterminated_in_file(path, at, bytes(data), e.line, e.column, what)
         where = "line %d" % (first + e.line)
         if e.column:
             where += ", column %d" % e.column

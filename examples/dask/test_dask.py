@@ -535,6 +535,15 @@ class DaskTest(unittest.TestCase):
         self.assertIn("unterm.csv: line 2, column 4: unterminated quoted field", err)
         self.assertNotIn("event id", err)
         self.assertNotIn("subject", err)
+        # a stray quote in a block that is not the last: the lines after it
+        # are counted to the end of the file, as civic-score counts them
+        lines = [b"id,subject,type,ts"] + [b"x%d,s%d,volunteer_hour,2024-01-01" % (i, i % 7)
+                                           for i in range(200)]
+        lines[51] = b'x50,"s1,volunteer_hour,2024-01-01'
+        err, want = self.bad("stray.csv", b"\n".join(lines) + b"\n", "--blocksize", "1kB")
+        self.assertIn("line 52, column 5: unterminated quoted field at end of input (the quote "
+                      "opens here: 149 lines after it were read into the field)", want)
+        self.assertIn(want.split("stray.csv: ", 1)[1].strip(), err)
         # a record with fields missing: which field is the subject is a guess
         err, want = self.bad("short.csv", b"id,subject,type,ts,qty\nn2,s1,2024-01-01,5\n")
         self.assertIn("line 2", want)
