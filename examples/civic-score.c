@@ -163,24 +163,6 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* What a query sums, for an overflow's message. */
-enum { SUMS_SUBJECT, SUMS_EITHER };
-
-/* A query that failed.  Overflow is the one a good input meets: say which
- * bound, since the library names no subject. */
-static void query_error(int rc, int sums)
-{
-    static const char *what[] = { "", ", or a group's scores or balances (about 9.2e16)" };
-    if (rc == CIVIC_E_OVERFLOW)
-        complain("arithmetic overflow: a subject's points, balance or dimension subtotal "
-                 "(about 9.2e16) or a tier's quantity (about 9.2e15 units)%s, summed, pass "
-                 "what 64 bits hold "
-                 "(rules with very large points or quantities, and many events or subjects)",
-                 what[sums]);
-    else
-        complain("%s", civic_strerror(rc));
-}
-
 /* ------------------------------------------------------------ output */
 
 static void put_fixed(FILE *out, int64_t v)
@@ -318,6 +300,89 @@ static void format_time(const civic_rules *rules, int64_t t, char *buf, size_t s
     if (t == CIVIC_FOREVER) snprintf(buf, size, "forever");
     else if (civic_rules_format_time(rules, t, buf, size) != CIVIC_OK)
         snprintf(buf, size, "%" PRId64, t);
+}
+
+/* What a query sums, for an overflow's message. */
+enum { SUMS_SUBJECT, SUMS_EITHER };
+
+/* Whether the answer for `subject` (NULL: every subject) at t overflows. */
+static bool overflows_at(const civic_engine *e, const char *subject, int64_t t)
+{
+    civic_result *res = NULL;
+    int rc = subject ? civic_engine_subject(e, subject, t, &res) : civic_engine_subjects(e, t, &res);
+    civic_result_free(res);
+    return rc == CIVIC_E_OVERFLOW;
+}
+
+/* Which subject overflows at as_of, and from when: the library's queries
+ * return a bare status and list subjects only through answers, so the
+ * instant is found by halving (answers at some t fine, at t + 1 not; about
+ * 40 queries, only on this error's way), then the subjects of the moment
+ * before are asked one by one.  A subject whose every event lies at that
+ * instant is not among them: *who is then "".  false when no subject's own
+ * sum overflows (a group's does) or the search fails. */
+static bool overflow_subject(const civic_engine *e, const char *subject, int64_t as_of,
+                             char *who, size_t size, int64_t *when)
+{
+    /* past CIVIC_TIME_MAX every answer is that of the end of time */
+    int64_t lo, hi = as_of < CIVIC_TIME_MAX ? as_of : CIVIC_TIME_MAX;
+    int64_t horizon = civic_engine_purge_horizon(e);
+    if (!overflows_at(e, subject, hi) || civic_engine_time_range(e, &lo, NULL) != CIVIC_OK)
+        return false;
+    lo = lo > CIVIC_TIME_MIN ? lo - 1 : lo;
+    if (horizon != CIVIC_NO_TIME && lo < horizon) lo = horizon;
+    if (lo >= hi || overflows_at(e, subject, lo)) return false;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (overflows_at(e, subject, mid)) hi = mid;
+        else lo = mid;
+    }
+    *when = hi;
+    who[0] = '\0';
+    if (subject) {
+        snprintf(who, size, "%s", subject);
+        return true;
+    }
+    civic_result *before = NULL;
+    if (civic_engine_subjects(e, lo, &before) != CIVIC_OK) return false;
+    for (size_t i = 0; i < civic_result_count(before); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        if (civic_result_get(before, i, &s) == CIVIC_OK && overflows_at(e, s.subject, hi)) {
+            snprintf(who, size, "%s", s.subject);
+            break;
+        }
+    }
+    civic_result_free(before);
+    return true;
+}
+
+/* A query of e at as_of (of one subject, or NULL) that failed.  Overflow is
+ * the one a good input meets: say which bound, and which subject from when. */
+static void query_error(int rc, int sums, const civic_engine *e, const char *subject,
+                        int64_t as_of)
+{
+    static const char *what[] = { "", ", or a group's scores or balances (about 9.2e16)" };
+    char who[CIVIC_ID_BYTES_MAX + 1], at[40];
+    int64_t when;
+    if (rc != CIVIC_E_OVERFLOW) {
+        complain("%s", civic_strerror(rc));
+    } else if (!overflow_subject(e, subject, as_of, who, sizeof(who), &when)) {
+        complain("arithmetic overflow: a subject's points, balance or dimension subtotal "
+                 "(about 9.2e16) or a tier's quantity (about 9.2e15 units)%s, summed, pass "
+                 "what 64 bits hold "
+                 "(rules with very large points or quantities, and many events or subjects)",
+                 what[sums]);
+    } else if (format_time(civic_engine_rules(e), when, at, sizeof(at)), !who[0]) {
+        complain("arithmetic overflow (from %s on): a subject's points, balance or dimension "
+                 "subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), summed, "
+                 "pass what 64 bits hold (rules with very large points or quantities, and many "
+                 "events)", at);
+    } else {
+        complain("arithmetic overflow: subject '%s' (from %s on): its points, balance or "
+                 "dimension subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), "
+                 "summed, pass what 64 bits hold (rules with very large points or quantities, "
+                 "and many events)", who, at);
+    }
 }
 
 /* ------------------------------------------------------------ subjects */
@@ -989,7 +1054,8 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
     civic_result_free(a);
     civic_result_free(b);
     free(c.matrix);
-    if (rc != CIVIC_OK) query_error(rc, SUMS_SUBJECT);
+    if (rc != CIVIC_OK) /* whichever scheme overflows */
+        query_error(rc, SUMS_SUBJECT, overflows_at(now, NULL, as_of) ? now : next, NULL, as_of);
     return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 
@@ -1776,7 +1842,7 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     answers_sink sink = answers_file_sink(out);
     int rc = report_html(&sink, e, as_of, &ro);
     if (rc != CIVIC_OK) {
-        query_error(rc, SUMS_EITHER);
+        query_error(rc, SUMS_EITHER, e, NULL, as_of);
         return EXIT_INPUT;
     }
     return 0;
@@ -1879,7 +1945,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {
-        query_error(rc, sums);
+        query_error(rc, sums, e, o->explain, as_of);
         return EXIT_INPUT;
     }
     return 0;

@@ -177,8 +177,24 @@ status firstbad-jsonl 0 "line 1" -- $R --lenient "$T/firstbad.jsonl"
 printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n' >"$T/big.toml"
 { echo id,subject,type,ts; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
     echo "b$i,s,big,2025-01-$(printf %02d $i)"; done; } >"$T/big.csv"
-status overflow 2 "arithmetic overflow: a subject's points, balance or dimension subtotal (about 9.2e16)" -- \
-    -r "$T/big.toml" "$T/big.csv"
+# The message names the subject and when its sum first passes the bound (it
+# named no subject: which of a million was it?), among others that do not
+# overflow; --top, --explain and --compare say it too.
+{ cat "$T/big.csv"; echo "x1,a,big,2025-01-01"; echo "x2,z,big,2025-01-02"; } >"$T/big2.csv"
+status overflow 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on): its points, balance or dimension subtotal (about 9.2e16)" -- \
+    -r "$T/big.toml" "$T/big2.csv"
+status overflow-top 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
+    -r "$T/big.toml" --top 1 "$T/big2.csv"
+status overflow-explain 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
+    -r "$T/big.toml" --explain s "$T/big2.csv"
+status overflow-compare 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
+    -r "$T/big.toml" --compare "$T/big.toml" "$T/big2.csv"
+# every event of it at one instant: named no more (no subject held an event
+# the moment before, and the library lists subjects only through answers),
+# but the instant is
+sed 's/2025-01-[0-9]*/2025-01-01/' "$T/big2.csv" >"$T/big4.csv"
+status overflow-one-day 2 "arithmetic overflow (from 2025-01-01T00:00:00+00:00 on): a subject's points, balance or dimension subtotal" -- \
+    -r "$T/big.toml" "$T/big4.csv"
 status overflow-earlier 0 "" -- -r "$T/big.toml" -t 2025-01-05 "$T/big.csv"
 # a dimension's subtotal past it, the floored balance and the score within:
 # the message names dimensions too (it named points and balance only)
