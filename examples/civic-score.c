@@ -79,21 +79,6 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 usage error, 2 bad rules or bad input.\n"
     "Manual: man civic-score, or docs/civic-score.1 in the source tree.\n";
 
-/* A scheme's name, the one text of the table a rules file may give with
- * control characters in it: those as escapes (\x1b, \u009b), so that a
- * terminal shows them rather than acts on them. */
-static void put_shown(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
-            fprintf(out, "\\u%04x", *++p);
-        else
-            fputc(*p, out);
-    }
-}
-
 /* The length of the UTF-8 character at p (a valid one: no overlong form, no
  * surrogate, at most U+10FFFF), or 0 for a byte that begins none. */
 static size_t utf8_at(const unsigned char *p)
@@ -108,9 +93,44 @@ static size_t utf8_at(const unsigned char *p)
     return n;
 }
 
+/* The character at p as a terminal should see it: its length in bytes, and
+ * in esc (at least 8 bytes) its escape, or "" when it is shown as it is.  C0
+ * controls, DEL and a byte that is not UTF-8 are \xNN; C1 controls and the
+ * bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
+ * which make a terminal show the rest of a line reversed) are \uNNNN. */
+static size_t escape_at(const unsigned char *p, char *esc)
+{
+    size_t len = *p < 0x80 ? 1 : utf8_at(p);
+    esc[0] = '\0';
+    if (*p < 0x20 || *p == 0x7f || len == 0) {
+        snprintf(esc, 8, "\\x%02x", *p);
+        return 1;
+    }
+    uint32_t cp = len == 1 ? *p : (uint32_t)(*p & (0xff >> (len + 1)));
+    for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[k] & 0x3fu);
+    if ((cp >= 0x80 && cp < 0xa0) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+        (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+        snprintf(esc, 8, "\\u%04x", (unsigned)cp);
+    return len;
+}
+
+/* Text of the table or its titles (ids, groups, a scheme's name, file names)
+ * with what a terminal would act on as escape_at writes it (\x1b, \u009b,
+ * \u202e), so that a terminal shows it rather than acts on it. */
+static void put_shown(FILE *out, const char *s)
+{
+    char esc[8];
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = escape_at(p, esc);
+        if (esc[0]) fputs(esc, out);
+        else fwrite(p, 1, len, out);
+        p += len;
+    }
+}
+
 /* A message on standard error: "civic-score: ", the text, a line feed.  What
  * it quotes (a file name, an option's value, a library message naming a
- * file) may hold control characters: those as put_shown writes them, so that
+ * file) may hold control characters: those as escape_at writes them, so that
  * a name with an escape sequence in it is shown, not acted on, and a byte
  * that is not UTF-8 as \xNN too (a lone 0x9b is a terminal's CSI in an 8-bit
  * locale).  Written in one piece (standard error is unbuffered) unless
@@ -142,16 +162,16 @@ static void complain(const char *fmt, ...)
             k = 0;
             if (!*p) break;
         }
-        size_t len = *p < 0x80 ? 1 : utf8_at(p);
-        if (*p < 0x20 || *p == 0x7f || len == 0) {
-            k += (size_t)snprintf(out + k, 5, "\\x%02x", *p);
-        } else if (*p == 0xc2 && p[1] < 0xa0) {
-            k += (size_t)snprintf(out + k, 7, "\\u%04x", *++p);
+        char esc[8];
+        size_t len = escape_at(p, esc);
+        if (esc[0]) {
+            memcpy(out + k, esc, strlen(esc));
+            k += strlen(esc);
         } else {
             memcpy(out + k, p, len);
             k += len;
-            p += len - 1;
         }
+        p += len - 1;
     }
     if (text != small) free(text);
 }
@@ -215,13 +235,28 @@ static size_t text_width(const char *s)
     return w;
 }
 
-/* A simple text table: cells are copied, widths computed, then printed. */
-static char *dup_text(const char *s)
+/* A simple text table: cells are copied (what a terminal would act on as
+ * escape_at writes it: an id may hold a bidi control), widths computed, then
+ * printed. */
+static char *dup_shown(const char *s)
 {
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p) memcpy(p, s, n + 1);
-    return p;
+    char esc[8];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = escape_at(p, esc);
+        n += esc[0] ? strlen(esc) : len;
+        p += len;
+    }
+    char *copy = malloc(n + 1), *q = copy;
+    if (!copy) return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = escape_at(p, esc), put = esc[0] ? strlen(esc) : len;
+        memcpy(q, esc[0] ? esc : (const char *)p, put);
+        q += put;
+        p += len;
+    }
+    *q = '\0';
+    return copy;
 }
 
 typedef struct grid {
@@ -242,7 +277,7 @@ static void grid_put(grid *g, const char *s)
         g->cells = cells;
         g->cap = cap;
     }
-    char *copy = dup_text(s);
+    char *copy = dup_shown(s);
     if (!copy) {
         fprintf(stderr, "civic-score: out of memory\n");
         exit(EXIT_INPUT);
@@ -595,7 +630,9 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
         answers_record(&sink, rules, rec, as_of, v2 ? ANSWERS_V2 : 0);
         return;
     }
-    fprintf(out, "credit record of %s, as of %s\n\n", s.subject, when);
+    fputs("credit record of ", out);
+    put_shown(out, s.subject);
+    fprintf(out, ", as of %s\n\n", when);
     grid g = { NULL, 0, 0, 8, 0x18u };
     const char *head[] = { "TS", "ID", "TYPE", "RAW", "COUNTED", "STATE", "UNTIL", "NOTE" };
     for (size_t c = 0; c < 8; c++) grid_put(&g, head[c]);
@@ -648,19 +685,30 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
     }
     fputs(" -> score ", out);
     put_fixed(out, s.score);
-    fprintf(out, ", grade %s, balance ", s.grade);
+    fputs(", grade ", out);
+    put_shown(out, s.grade);
+    fputs(", balance ", out);
     put_fixed(out, s.balance);
-    fprintf(out, ", flags %s, group %s\n", s.flags[0] ? s.flags : "-", s.group[0] ? s.group : "-");
+    fputs(", flags ", out);
+    put_shown(out, s.flags[0] ? s.flags : "-");
+    fputs(", group ", out);
+    put_shown(out, s.group[0] ? s.group : "-");
+    fputc('\n', out);
     if (v2) {
-        fprintf(out, "measures %s; %" PRIu64 " archived entr%s not shown\n",
-                s.measures[0] ? s.measures : "-", s.archived, s.archived == 1 ? "y" : "ies");
+        fputs("measures ", out);
+        put_shown(out, s.measures[0] ? s.measures : "-");
+        fprintf(out, "; %" PRIu64 " archived entr%s not shown\n", s.archived,
+                s.archived == 1 ? "y" : "ies");
         for (size_t t = 0; t < s.tier_count; t++) {
             civic_tier_value v = CIVIC_TIER_VALUE_INIT;
             char value[32];
             civic_record_tier(rec, t, &v);
             civic_format_fixed(v.value, v.places, value, sizeof(value));
-            fprintf(out, "tier %s: %s (%s)\n", v.tier, v.level_name ? v.level_name : "no level",
-                    value);
+            fputs("tier ", out);
+            put_shown(out, v.tier);
+            fputs(": ", out);
+            put_shown(out, v.level_name ? v.level_name : "no level");
+            fprintf(out, " (%s)\n", value);
         }
     }
 }
@@ -832,7 +880,9 @@ static void print_list(const civic_engine *e, const civic_list *list, const char
     if (format == FMT_CSV) fputs("subject,group,score,grade,since,until\n", out);
     else {
         format_time(rules, as_of, when, sizeof(when));
-        fprintf(out, "list %s (%s), as of %s: %zu subject%s\n\n", name,
+        fputs("list ", out);
+        put_shown(out, name);
+        fprintf(out, " (%s), as of %s: %zu subject%s\n\n",
                 civic_list_kind(list) == CIVIC_LIST_FLAG ? "flag" : "measure", when, n,
                 n == 1 ? "" : "s");
         const char *head[] = { "SUBJECT", "GROUP", "SCORE", "GRADE", "SINCE", "UNTIL" };
@@ -1037,9 +1087,10 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
         rc = compare_walk(&c, a, b, as_of);
         if (format == FMT_JSON && rc == CIVIC_OK) print_matrix_json(&c, out);
         if (format == FMT_TABLE && rc == CIVIC_OK) {
-            fprintf(out, "what-if under %s, as of %s: %zu subject%s, %zu with a new score "
-                    "or grade\n\n", new_rules, when, c.rows_total, c.rows_total == 1 ? "" : "s",
-                    c.rows_changed);
+            fputs("what-if under ", out);
+            put_shown(out, new_rules);
+            fprintf(out, ", as of %s: %zu subject%s, %zu with a new score or grade\n\n", when,
+                    c.rows_total, c.rows_total == 1 ? "" : "s", c.rows_changed);
             print_matrix(&c, out);
             if (changed_only ? c.rows_changed : c.rows_total) {
                 fputc('\n', out);

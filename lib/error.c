@@ -110,20 +110,26 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
     const size_t shown_max = 40;
     CIVIC_ASSERT(dst_size >= 8);
     /* Whole characters only, and nothing a terminal would act on: C0 and
-     * DEL as \xNN, C1 controls as \u00NN, a byte that is not UTF-8 as \xNN. */
+     * DEL as \xNN, C1 controls as \u00NN, a byte that is not UTF-8 as \xNN,
+     * and the bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+     * U+2066..U+2069: the rest of the line shown reversed) as \uNNNN. */
     while (i < n && i < shown_max) {
         unsigned char c = (unsigned char)s[i];
         size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
                    : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
         if (len > 1 && (i + len > n || !civic__utf8_valid(s + i, len))) len = 0;
         if (len && i + len > shown_max) break; /* not cut in half */
-        bool c1 = len == 2 && c == 0xc2 && (unsigned char)s[i + 1] < 0xa0;
+        uint32_t cp = len < 2 ? c : c & (0xffu >> (len + 1));
+        for (size_t k = 1; k < len; k++) cp = (cp << 6) | ((unsigned char)s[i + k] & 0x3fu);
+        bool c1 = cp >= 0x80 && cp < 0xa0;
+        bool bidi = cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+                    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
         char esc[8];
         size_t out = 0;
         if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)))
             out = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
-        else if (c1)
-            out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned char)s[i + 1]);
+        else if (c1 || bidi)
+            out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
         size_t step = len ? len : 1, after = i + step < n ? 3 : 0; /* "..." if more follows */
         if (j + (out ? out : len) + after + 1 > dst_size) break;
         if (out) {

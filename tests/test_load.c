@@ -68,8 +68,8 @@ static void csv_accepts_quotes_bom_crlf_and_extra_columns(void **state)
 }
 
 /* A bad value is quoted in whole characters, and nothing of it reaches a
- * terminal as a control: C0 and bytes that are not UTF-8 as \xNN, C1 as
- * \u00NN. */
+ * terminal as a control: C0 and bytes that are not UTF-8 as \xNN, C1 and
+ * bidi controls as \uNNNN. */
 static void a_quoted_value_is_safe_to_print(void **state)
 {
     (void)state;
@@ -87,6 +87,10 @@ static void a_quoted_value_is_safe_to_print(void **state)
                "\"2024-01-0\\xff1\"");
     load_fails("id,subject,type,ts\nx,s,f\x1b[31m,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
                "\"f\\x1b[31m\"");
+    /* bidi controls (U+202E, U+2066, U+061C, U+200F) too: a terminal showed
+     * the rest of the message reversed */
+    load_fails("id,subject,type,ts\nx,s,a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xd8\x9c" "d\xe2\x80\x8f,2024-01-01\n",
+               csv, CIVIC_E_EVENT, 2, 5, "\"a\\u202eb\\u2066c\\u061cd\\u200f\"");
     /* a value that fits is shown whole: no room kept for a "..." it does not need */
     char ctl[256] = "id,subject,type,ts\nx,s,", shown[128] = "\"";
     for (int i = 0; i < 15; i++) {

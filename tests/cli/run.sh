@@ -483,6 +483,29 @@ done
 if grep -q 'x\\x9by-'"$(printf '\303\251')"'\\u009b\.csv' "$T/err" && ! LC_ALL=C grep -q "$(printf '\233')" "$T/err"
 then ok; else bad "a byte that is not UTF-8 in a message: $(od -c "$T/err" | head -4)"; fi
 
+# Bidi controls (U+202A..U+202E, U+2066..U+2069, U+061C, U+200E, U+200F) in
+# an id or a group: escaped in the table, its titles and the messages (a
+# terminal showed the rest of the row reversed), kept as they are in CSV
+# and JSON.
+rlo=$(printf '\342\200\256'); lri=$(printf '\342\201\246'); alm=$(printf '\330\234')
+printf 'id,subject,type,ts,group\ne1,s%sx,donation,2022-03-01,g%sh\ne2,plain,donation,2022-03-01,g%s\n' \
+    "$rlo" "$lri" "$alm" >"$T/bidi.csv"
+"$CLI" $R -t 2022-10-01 "$T/bidi.csv" >"$T/out" 2>"$T/err"
+if grep -q '^s\\u202ex  *g\\u2066h  ' "$T/out" && grep -q '^plain  *g\\u061c  ' "$T/out" &&
+    [ "$(grep -c "$rlo\|$lri\|$alm" "$T/out")" -eq 0 ]; then ok; else bad "bidi controls in the table: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 -f csv "$T/bidi.csv" >"$T/out" 2>"$T/err"
+if grep -q "^s${rlo}x,g${lri}h," "$T/out"; then ok; else bad "bidi controls in -f csv: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 -f json "$T/bidi.csv" >"$T/out" 2>"$T/err"
+if grep -q "\"s${rlo}x\"" "$T/out"; then ok; else bad "bidi controls in -f json: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --explain "s${rlo}x" "$T/bidi.csv" >"$T/out" 2>"$T/err"
+if grep -q '^credit record of s\\u202ex, as of' "$T/out" && grep -q 'group g\\u2066h$' "$T/out" &&
+    [ "$(grep -c "$rlo\|$lri" "$T/out")" -eq 0 ]; then ok; else bad "bidi controls in --explain: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --explain "no${rlo}body" "$T/bidi.csv" >"$T/out" 2>"$T/err"
+if grep -q "warning: subject 'no\\\\u202ebody' has no events" "$T/err" && ! grep -q "$rlo" "$T/err"
+then ok; else bad "bidi controls in a warning: $(cat "$T/err")"; fi
+printf 'id,subject,type,ts\ne1,s,fi%sne,2022-03-01\n' "$rlo" >"$T/bidi-type.csv"
+status bidi-message 2 "unknown type .*\"fi\\\\u202ene\"" -- $R "$T/bidi-type.csv"
+
 # The table's columns line up on a terminal: a combining mark, a zero-width
 # or format character takes no cell, an emoji or a CJK character two
 # (counted here with Python's unicodedata, an independent measure).
