@@ -223,12 +223,18 @@ static size_t text_width(const char *s)
                     (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
                     (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
                     (cp >= 0x1f900 && cp <= 0x1f9ff) || cp >= 0x20000;
-        /* combining marks, zero-width and format characters take no cell */
-        bool none = (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+        /* combining and enclosing marks, zero-width and format characters,
+         * the medial vowels and final consonants of conjoining Hangul jamo
+         * (they join the leading consonant's two cells) and tag characters
+         * take no cell, as glibc's wcwidth counts them */
+        bool none = (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x0488 && cp <= 0x0489) ||
+                    (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
                     (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x200b && cp <= 0x200f) ||
                     (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) ||
-                    (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
-                    (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff;
+                    (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xa670 && cp <= 0xa672) ||
+                    (cp >= 0xd7b0 && cp <= 0xd7ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+                    (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff || cp == 0xe0001 ||
+                    (cp >= 0xe0020 && cp <= 0xe007f);
         w += none ? 0 : wide ? 2 : 1;
         for (int k = 0; k < len && *p; k++) p++;
     }
