@@ -347,7 +347,8 @@ typedef struct civic_event {
 /** Add one event.  Identical to an event already held (same id and same
  *  fields after parsing): nothing changes and CIVIC_DUPLICATE is returned.
  *  @return CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
- *          CIVIC_E_LIMIT, CIVIC_E_OVERFLOW (points x qty too large),
+ *          CIVIC_E_LIMIT, CIVIC_E_OVERFLOW (points x qty x repeat_factor past
+ *          2^60 hundredths),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID, CIVIC_E_VERSION (an event version
  *          this library does not know).  On error the engine is unchanged
  *          and err (optional) says which field (column = field number).

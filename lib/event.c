@@ -336,9 +336,12 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
                            why);
     if (n > 64) return qty_too_long(f, line, err);
+    /* the bound is the event's, factor included: say so, since the qty
+     * alone may be well within its own limit */
     if (civic__type_is_rule(p->type) && !raw_fits(e->rules, p->type, p->qty))
         return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
-                           "points x qty is too large%s", NULL);
+                           "points x qty x repeat_factor (1 when the rule has none) must stay "
+                           "within 2^60 hundredths (about 1.15e16 points)%s", NULL);
     return CIVIC_OK;
 }
 

@@ -893,6 +893,32 @@ static void quantities_hold_1e12_units_not_more(void **state)
     civic_engine_free(e);
 }
 
+/* One event weighs at most 2^60 hundredths (about 1.15e16 points): points x
+ * qty x repeat_factor, the factor counted even for a first event, since a
+ * later one may repeat it.  A qty within its own limit past that bound is
+ * refused with the bound in the message (it said "points x qty is too
+ * large" of 1e6 x 1e9 = 1e15 points, the factor unsaid). */
+static void an_event_weighs_at_most_2_60_hundredths(void **state)
+{
+    (void)state;
+    const char *rules = UTC_SCHEME "[rule.u]\npoints = 1000000\nper = \"unit\"\nrepeat_factor = 100\n";
+    const char *values[] = { "115292150", "115292151", "1000000000" };
+    for (int i = 0; i < 3; i++) {
+        civic_event ev = event_of("e1", "s1", "u", "2024-01-01");
+        ev.qty = values[i];
+        expect_everywhere(rules, &ev, i == 0 ? CIVIC_OK : CIVIC_E_OVERFLOW, "points x qty x factor");
+    }
+    civic_engine *e = engine_from(rules);
+    civic_event ev = event_of("e1", "s1", "u", "2024-01-01");
+    ev.qty = "1000000000";
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_E_OVERFLOW);
+    if (!strstr(err.message, "field 'qty': points x qty x repeat_factor (1 when the rule has "
+                             "none) must stay within 2^60 hundredths (about 1.15e16 points)"))
+        fail_msg("message: %s", err.message);
+    civic_engine_free(e);
+}
+
 static void redeems_hold_1e12_points_not_more(void **state)
 {
     (void)state;
@@ -1359,6 +1385,7 @@ int main(void)
         cmocka_unit_test(durations_hold_their_limits_not_more),
         cmocka_unit_test(points_hold_1e12_not_more),
         cmocka_unit_test(quantities_hold_1e12_units_not_more),
+        cmocka_unit_test(an_event_weighs_at_most_2_60_hundredths),
         cmocka_unit_test(redeems_hold_1e12_points_not_more),
         cmocka_unit_test(times_run_from_year_1_to_9999),
         cmocka_unit_test(events_at_the_ends_of_time_are_scored),
