@@ -1382,17 +1382,21 @@ static int check_binary_file(const char *path)
     size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
         i++;
-    size_t eol = i;
+    size_t eol = i, line = 1;
     while (eol < n && head[eol] != '\n') eol++;
+    for (size_t k = 0; k < i; k++) line += head[k] == '\n';
+    /* the line read, when blank lines come first ("its first line" is blank) */
+    char which[64] = "first line";
+    if (line > 1) snprintf(which, sizeof(which), "first non-blank line, line %zu,", line);
     uint32_t named = format_of_name(path);
     if (named == CIVIC_FORMAT_CSV && i < n && head[i] == '{') {
-        complain("%s: looks like JSON Lines (its first line starts with '{'), but its name says "
-                 "CSV: rename it .jsonl, or give it on standard input", path);
+        complain("%s: looks like JSON Lines (its %s starts with '{'), but its name says "
+                 "CSV: rename it .jsonl, or give it on standard input", path, which);
         return EXIT_INPUT;
     }
     if (named == CIVIC_FORMAT_JSONL && i < n && head[i] != '{' && csv_header_line(head + i, eol - i)) {
-        complain("%s: looks like CSV (its first line is a CSV header), but its name says "
-                 "JSON Lines: rename it .csv, or give it on standard input", path);
+        complain("%s: looks like CSV (its %s is a CSV header), but its name says "
+                 "JSON Lines: rename it .csv, or give it on standard input", path, which);
         return EXIT_INPUT;
     }
     return 0;

@@ -161,6 +161,14 @@ status misnamed-jsonl 2 "looks like JSON Lines (its first line starts with '{'),
     $R --lenient "$T/jsonl-named.csv"
 status misnamed-csv 2 "looks like CSV (its first line is a CSV header), but its name says JSON Lines" -- \
     $R --lenient "$T/csv-named.jsonl"
+# blank lines first: the message says which line it read (it said "its
+# first line", which is blank)
+printf '\n \r\n{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}\n' >"$T/jsonl-blank.csv"
+printf '\n\nid,subject,type,ts\ne1,s1,fine,2022-03-01\n' >"$T/csv-blank.jsonl"
+status misnamed-jsonl-blank 2 "looks like JSON Lines (its first non-blank line, line 3, starts with '{'), but its name says CSV" -- \
+    $R "$T/jsonl-blank.csv"
+status misnamed-csv-blank 2 "looks like CSV (its first non-blank line, line 3, is a CSV header), but its name says JSON Lines" -- \
+    $R "$T/csv-blank.jsonl"
 # as the library reads a header: names quoted, in any case, with blanks around
 printf '"id","subject","type","ts"\ne1,s1,fine,2022-03-01\n' >"$T/csv-quoted.jsonl"
 printf 'Id, Subject ,TYPE,"Ts"\r\ne1,s1,fine,2022-03-01\r\n' >"$T/csv-upper.jsonl"
