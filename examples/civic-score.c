@@ -1802,6 +1802,11 @@ static int parse_options(int argc, char **argv, options *o)
             /* a subject id as the events give one: no record could answer
              * another, and the JSON answer would carry its bytes */
             size_t len = strlen(v);
+            /* the last would count, as for the other options: that silently
+             * drops a record the user asked for */
+            if (o->explain)
+                return usage_error("%s", "--explain takes one subject; it was given twice: run "
+                                         "civic-score once per subject");
             if (!*v) return usage_error("%s", "option --explain needs a subject id");
             if (len > CIVIC_ID_BYTES_MAX) {
                 char n_bytes[24];

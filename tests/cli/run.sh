@@ -253,6 +253,13 @@ if [ ! -s "$T/err" ]; then ok; else bad "explain with events warned: $(cat "$T/e
 # options that do not combine are usage errors
 status explain-groups 1 "do not go together" -- --explain s1 --groups 1 $D/events.csv
 status explain-top 1 "do not go together" -- --explain s1 --top 2 $D/events.csv
+# --explain twice: a usage error (it printed the second subject's record and
+# said nothing of the first); -r, -t, -f and --groups given twice: the last
+# counts, as in 1.0.0 (the manual says so)
+status explain-twice 1 "^civic-score: --explain takes one subject; it was given twice: run civic-score once per subject$" -- \
+    $R --explain s1 --explain s5 $D/events.csv
+golden last-option-counts $D/expected/subjects.csv -- -r $D/bad-rules.toml $R -t 2000-01-01 -t 2022-10-01 -f json -f csv $D/events.csv
+golden last-groups-counts $D/expected/groups1.csv -- $R -t 2022-10-01 --groups 2 --groups 1 -f csv $D/events.csv
 status print-rules-file 1 "takes no other option or file" -- --print-rules $D/events.csv
 status print-rules-format 1 "takes no other option or file" -- --print-rules -r $D/rules.toml -f csv
 # --print-rules -r FILE writes the scheme back as a rules file that scores the same
