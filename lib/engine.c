@@ -706,7 +706,8 @@ static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t li
                                         p->id_hash);
     if (found != CIVIC_NONE) {
         const char *diff = civic__event_difference(e, found, p);
-        return diff ? civic__event_conflict(err, p, line, column, diff) : CIVIC_DUPLICATE;
+        if (!diff) return CIVIC_DUPLICATE;
+        return civic__event_conflict(err, e, found, p, line, column, diff);
     }
     /* an id a purge removed stays known: the event is a duplicate (SPEC 10.4) */
     if (e->tombs.count && civic__tomb_find(e, p->id, p->id_len)) return CIVIC_DUPLICATE;

@@ -426,20 +426,86 @@ const char *civic__event_difference(const civic_engine *e, uint32_t index, const
     return civic__extras_difference(e, index, p);
 }
 
-int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
-                          uint32_t column, const char *diff)
+/* One side of a conflict, as the message shows it: text quoted (an
+ * excerpt), absent text as none, a qty without trailing zeros. */
+static void shown_text(char *out, size_t size, const char *s, size_t n, bool present)
 {
-    char shown[64];
+    char shown[48];
+    if (!present) {
+        snprintf(out, size, "none");
+        return;
+    }
+    civic__excerpt(shown, sizeof(shown), s, n);
+    snprintf(out, size, "\"%s\"", shown);
+}
+
+static void shown_lp(char *out, size_t size, const char *lp)
+{
+    shown_text(out, size, lp, lp ? civic__lp_len(lp) : 0, lp != NULL);
+}
+
+static void shown_qty(char *out, int64_t qty)
+{
+    size_t n = civic__format_fixed(qty, 3, out);
+    while (out[n - 1] == '0') out[--n] = '\0';
+    if (out[n - 1] == '.') out[--n] = '\0';
+}
+
+/* The held value of field `diff` of event `index` and p's, from what the
+ * engine holds anyway: nothing is kept per line for it. */
+static void conflict_values(const civic_engine *e, uint32_t index, const civic_parsed *p,
+                            const char *diff, char *was, char *now, size_t size)
+{
+    const civic_ev *ev = &e->events[index];
+    size_t n;
+    if (strcmp(diff, "subject") == 0) {
+        shown_lp(was, size, e->subjects[ev->subject].id);
+        shown_text(now, size, p->subject, p->subject_len, true);
+    } else if (strcmp(diff, "type") == 0) {
+        const char *t = civic__type_name(e->rules, ev->type, &n);
+        snprintf(was, size, "%.*s", (int)n, t);
+        t = civic__type_name(e->rules, p->type, &n);
+        snprintf(now, size, "%.*s", (int)n, t);
+    } else if (strcmp(diff, "ts") == 0) {
+        civic__time_format(ev->ts, e->rules->utc_offset, was, size);
+        civic__time_format(p->ts, e->rules->utc_offset, now, size);
+    } else if (strcmp(diff, "qty") == 0) {
+        shown_qty(was, civic__ev_qty(e, ev));
+        shown_qty(now, p->qty);
+    } else if (strcmp(diff, "ref") == 0) {
+        shown_lp(was, size, civic__ev_ref(e, ev));
+        shown_text(now, size, p->ref, p->ref_len, true);
+    } else if (strcmp(diff, "group") == 0) {
+        shown_lp(was, size, ev->group == CIVIC_NONE ? NULL : e->groups[ev->group].text);
+        shown_text(now, size, p->group, p->group_len, p->group_len > 0);
+    } else if (strcmp(diff, "act") == 0) {
+        uint32_t a = civic__event_act(e, index);
+        shown_lp(was, size, a == CIVIC_NONE ? NULL : e->extras.act_text[a]);
+        shown_text(now, size, p->act, p->act_len, p->act != NULL);
+    } else { /* source */
+        shown_lp(was, size, civic__event_source(e, index));
+        shown_text(now, size, p->source, p->source_len, p->source != NULL);
+    }
+}
+
+int civic__event_conflict(civic_error *err, const civic_engine *e, uint32_t index,
+                          const civic_parsed *p, uint64_t line, uint32_t column, const char *diff)
+{
+    char shown[64], was[64], now[64];
     civic__excerpt(shown, sizeof(shown), p->id, p->id_len);
+    conflict_values(e, index, p, diff, was, now, sizeof(was));
     if (line && column)
         return civic__error_set(err, CIVIC_E_CONFLICT, line, column, 0,
                                 "line %llu, column %u: event id \"%s\" was seen before with a "
-                                "different %s", (unsigned long long)line, column, shown, diff);
+                                "different %s: %s before, %s here", (unsigned long long)line,
+                                column, shown, diff, was, now);
     if (line)
         return civic__error_set(err, CIVIC_E_CONFLICT, line, 0, 0,
                                 "line %llu: event id \"%s\" was seen before with a "
-                                "different %s", (unsigned long long)line, shown, diff);
+                                "different %s: %s before, %s here", (unsigned long long)line,
+                                shown, diff, was, now);
     /* civic_engine_add: the column is the field's number, and the id is 1 */
     return civic__error_set(err, CIVIC_E_CONFLICT, 0, 1, 0,
-                            "event id \"%s\" was seen before with a different %s", shown, diff);
+                            "event id \"%s\" was seen before with a different %s: %s before, "
+                            "%s here", shown, diff, was, now);
 }

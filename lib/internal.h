@@ -1193,9 +1193,10 @@ static inline bool civic__type_is_rule(uint16_t type) { return type < CIVIC_TYPE
 /* Which field of stored event `index` differs from p ("subject", "qty" ...);
  * NULL when none: p is a duplicate. */
 const char *civic__event_difference(const civic_engine *e, uint32_t index, const civic_parsed *p);
-/* The CIVIC_E_CONFLICT error for p, whose id is held with another `diff`. */
-int civic__event_conflict(civic_error *err, const civic_parsed *p, uint64_t line,
-                          uint32_t column, const char *diff);
+/* The CIVIC_E_CONFLICT error for p, whose id is held (as event `index`)
+ * with another `diff`: the message gives both values. */
+int civic__event_conflict(civic_error *err, const civic_engine *e, uint32_t index,
+                          const civic_parsed *p, uint64_t line, uint32_t column, const char *diff);
 /* SPEC 4 step 4: raw = points, or points x qty for per = "unit" (hundredths,
  * rounded half away from zero).  false on overflow. */
 bool civic__rule_raw(const civic_rule *rule, int64_t qty, int64_t *raw);

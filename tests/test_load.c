@@ -185,12 +185,22 @@ static void csv_bad_lines_are_named(void **state)
         for (int k = 0; k < 1100; k++) strcat(many, "a,s,fine,2024-01-01,2\r");
         load_fails(many, csv, CIVIC_E_SYNTAX, 1, 23, "carriage return inside the header");
     }
-    /* a conflict with an event already held (keep: -10 on 2024-01-01) */
+    /* a conflict with an event already held (keep: -10 on 2024-01-01), with
+     * the two values, which the engine holds anyway (it named the field
+     * only: which of the two lines was the typo?) */
     load_fails("id,subject,type,ts\nkeep,s,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 2, 1,
-               "line 2, column 1: event id \"keep\" was seen before with a different ts");
+               "line 2, column 1: event id \"keep\" was seen before with a different ts: "
+               "2024-01-01T00:00:00+08:00 before, 2024-01-02T00:00:00+08:00 here");
+    load_fails("id,subject,type,ts,qty\nkeep,s,fine,2024-01-01,2.5\n", csv, CIVIC_E_CONFLICT, 2, 1,
+               "event id \"keep\" was seen before with a different qty: 1 before, 2.5 here");
+    load_fails("id,subject,type,ts\nkeep,s,hour,2024-01-01\n", csv, CIVIC_E_CONFLICT, 2, 1,
+               "with a different type: fine before, hour here");
+    load_fails("id,subject,type,ts,group\nkeep,s,fine,2024-01-01,a/b\n", csv, CIVIC_E_CONFLICT, 2, 1,
+               "with a different group: none before, \"a/b\" here");
     /* and one within the batch; the column is the id's, in the message too */
     load_fails("subject,id,type,ts\ns,n,fine,2024-01-02\nt,n,fine,2024-01-02\n", csv, CIVIC_E_CONFLICT, 3,
-               3, "line 3, column 3: event id \"n\" was seen before with a different subject");
+               3, "line 3, column 3: event id \"n\" was seen before with a different subject: "
+               "\"s\" before, \"t\" here");
 }
 
 static void oversize_fields_hit_their_limits(void **state)

@@ -565,7 +565,7 @@ printf 'e2,s2,donation,2022-03-01\ne1,s1,fine,2022-03-01\n' >>"$T/f1-fine.csv"
 printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,,990.00,A,990.00,A,0.00\n' >"$T/f1-want.csv"
 printf 's2,,990.00,A,990.00,A,0.00\n' | cat "$T/f1-want.csv" - >"$T/f1-want2.csv"
 unknown="field 'type': unknown type (not a rule code, revoke, repair, redeem, object, dismiss or correct) \"dog\""
-conflict() { printf 'civic-score: %s (under %s): skipped: line %s, column 1: event id "%s" was seen before with a different type\n' "$T/$1" "$T/cur.toml" $2 $3; }
+conflict() { printf 'civic-score: %s (under %s): skipped: line %s, column 1: event id "%s" was seen before with a different type: %s before, %s here\n' "$T/$1" "$T/cur.toml" $2 $3 $4 $5; }
 nodog() { printf 'civic-score: %s (under %s): skipped: line %s, column 7: %s\n' "$T/$1" "$T/nodog.toml" $2 "$unknown"; }
 left() { printf 'civic-score: %s: 1 line bad under one scheme only is left out under both\n' "$T/$1"; }
 f1_check() { # NAME WANT-CSV FILES...: the error output is in $T/err-want
@@ -578,15 +578,15 @@ f1_check() { # NAME WANT-CSV FILES...: the error output is in $T/err-want
 f1_check "order a" "$T/f1-want.csv" "$T/f1-a.csv"
 { nodog f1-b.csv 3; left f1-b.csv; echo "civic-score: 1 bad line skipped"; } >"$T/err-want"
 f1_check "order b" "$T/f1-want.csv" "$T/f1-b.csv"
-{ nodog f1-dog.csv 2; left f1-dog.csv; conflict f1-fine.csv 2 e2; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
+{ nodog f1-dog.csv 2; left f1-dog.csv; conflict f1-fine.csv 2 e2 fine donation; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
 f1_check "dog file first" "$T/f1-want2.csv" "$T/f1-dog.csv" "$T/f1-fine.csv"
 printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,,990.00,A,990.00,A,0.00\ns2,,1010.00,A,1010.00,A,0.00\n' >"$T/f1-want3.csv"
-{ nodog f1-dog.csv 2; conflict f1-dog.csv 3 e2; left f1-dog.csv; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
+{ nodog f1-dog.csv 2; conflict f1-dog.csv 3 e2 donation fine; left f1-dog.csv; echo "civic-score: 2 bad lines skipped"; } >"$T/err-want"
 f1_check "fine file first" "$T/f1-want3.csv" "$T/f1-fine.csv" "$T/f1-dog.csv"
 printf 'id,subject,type,ts\ne2,s2,fine,2022-03-01\ne1,s1,dog,2022-03-01\ne2,s2,donation,2022-03-01\ne1,s1,fine,2022-03-01\n' >"$T/f1-c.csv"
 "$CLI" -r "$T/cur.toml" --compare "$T/nodog.toml" --lenient -f csv "$T/f1-c.csv" >"$T/out" 2>"$T/err"; rc=$?
 { printf 'civic-score: %s (under %s): skipped: line 3, column 7: %s\n' "$T/f1-c.csv" "$T/nodog.toml" "$unknown"
-  printf 'civic-score: %s (under %s): skipped: line 4, column 1: event id "e2" was seen before with a different type\n' "$T/f1-c.csv" "$T/cur.toml"
+  printf 'civic-score: %s (under %s): skipped: line 4, column 1: event id "e2" was seen before with a different type: fine before, donation here\n' "$T/f1-c.csv" "$T/cur.toml"
   printf 'civic-score: %s: 1 line bad under one scheme only is left out under both\n' "$T/f1-c.csv"
   printf 'civic-score: 2 bad lines skipped\n'; } >"$T/err-want"
 if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/f1-want2.csv" && cmp -s "$T/err" "$T/err-want"; then ok; else

@@ -462,7 +462,13 @@ static void expect_conflict_as_sent(bool csv, const char *held_other, const char
     free(out.p);
     assert_int_equal(got.line, want.line);
     assert_int_equal(got.column, want.column);
-    assert_string_equal(got.message, want.message);
+    /* the same words up to the two values, which are the engine's: the
+     * source held and the one the token put in */
+    const char *field = strstr(want.message, "different source");
+    assert_non_null(field);
+    size_t same = (size_t)(field - want.message) + strlen("different source");
+    assert_memory_equal(got.message, want.message, same);
+    assert_string_equal(got.message + same, ": \"other\" before, \"ingest\" here");
 }
 
 static void errors_of_the_engine_state_name_the_body_as_sent(void **state)
