@@ -33,7 +33,8 @@ unless --check-ids is given (a second split, by event id, and a load of each
 id partition).  Inputs are strict (all or nothing, like civic-score without
 --lenient).  A quoted CSV field may not hold a line break where a block
 boundary falls (blocks are cut at line breaks; ids, subjects and groups
-cannot hold one anyway): that block then fails with an unterminated quote.
+cannot hold one anyway): that block then fails, naming where the quote
+closes.
 
 Workers import the binding from bindings/python and load the library named
 by --library (default: $CIVIC_LIBRARY, else <repo>/build/libcivic.so.1); on a
@@ -157,28 +158,64 @@ _GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
 
 
 _UNTERMINATED = "unterminated quoted field at end of input"
+RECORD_BYTES_MAX = 1 << 20                  # CIVIC_LINE_BYTES_MAX: a record past it is refused
 
 
-def _unterminated_in_file(path, at, data, line, column, what):
-    """`what`, of a quote at `line`, `column` of the block `data` (at byte
-    `at` of the file) never closed in it, with the lines after the quote
-    counted to the end of the file, as civic-score counts them: the block
-    ends before the file does when it is not the last."""
+def _unterminated_in_file(path, at, data, line, column, first):
+    """The error civic-score gives a quote at `line`, `column` of the block
+    `data` (at byte `at` of the file, `first` lines before it) that the block
+    ends inside, as (message, column or 0), or None when the block is the
+    file's last.  A block that is not the last ends before the file does:
+    the quote takes the lines to the file's end, and a record that long past
+    1 MiB is that error first; or the quote closes in a later block (a
+    quoted line break where a block boundary falls, or a stray quote), and
+    the field cannot be read here: said so, with the line it closes on."""
     start = _line_start(data, line)
-    if start is None or at + len(data) >= os.path.getsize(path):
-        return what
+    size = os.path.getsize(path)
+    if start is None or at + len(data) >= size:
+        return None
     after = data.count(b"\n", start + column - 1)
-    last = b""
+    last, quote, close = b"", False, None       # quote: the byte before was a quote
     with open(path, "rb") as f:
         f.seek(at + len(data))
         for chunk in iter(lambda: f.read(1 << 20), b""):
+            k = 0
+            if quote:                           # a quote ended the last chunk
+                if chunk[:1] != b'"':
+                    break                       # it closed the field
+                k = 1
+            quote = False
+            while True:
+                k = chunk.find(b'"', k)
+                if k < 0 or k + 1 == len(chunk):
+                    quote = k >= 0
+                    break
+                if chunk[k + 1:k + 2] != b'"':
+                    close = k
+                    break
+                k += 2                          # "" inside the field
+            if close is not None:
+                after += chunk.count(b"\n", 0, close)
+                break
             after += chunk.count(b"\n")
             last = chunk[-1:]
+    if quote or close is not None:
+        return ("a quoted field runs past the end of its block (the quote opens here and closes "
+                "at line %d: blocks are cut at line breaks, so a quoted field may not hold one "
+                "where a block ends)" % (first + line + after), column)
     after -= last == b"\n"                      # the input's own last line break
+    body = size - at - start - (last == b"\n")
+    if body > RECORD_BYTES_MAX:
+        first_line = first + line
+        return ("record longer than 1 MiB (the quoted field opened at line %d, column %d holds "
+                "line breaks: lines %d to %d were read as one record)"
+                % (first_line, column, first_line,
+                   first_line + after + data.count(b"\n", start, start + column - 1)), 0)
     if not after:
-        return _UNTERMINATED
-    return "%s (the quote opens here: %d line%s after it %s read into the field)" % (
-        _UNTERMINATED, after, "" if after == 1 else "s", "was" if after == 1 else "were")
+        return _UNTERMINATED, column
+    return ("%s (the quote opens here: %d line%s after it %s read into the field)" % (
+        _UNTERMINATED, after, "" if after == 1 else "s", "was" if after == 1 else "were"),
+        column)
 
 
 def _header_line(path):
@@ -212,11 +249,14 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             raise _input_error("%s: %s" % (name, what))
         first = _file_line(path, at, 0)          # the lines before the block
         what = _shift_lines(what, first)
+        column = e.column
         if what.startswith(_UNTERMINATED) and e.column:
-            what = _unterminated_in_file(path, at, bytes(data), e.line, e.column, what)
+            whole = _unterminated_in_file(path, at, bytes(data), e.line, e.column, first)
+            if whole:
+                what, column = whole
         where = "line %d" % (first + e.line)
-        if e.column:
-            where += ", column %d" % e.column
+        if column:
+            where += ", column %d" % column
         on_header = fmt != "jsonl" and at == 0 and e.line == _header_line(path)
         event = None if on_header else _event_on_line(bytes(data), fmt, header, e.line)
         if event:

@@ -544,6 +544,21 @@ class DaskTest(unittest.TestCase):
         self.assertIn("line 52, column 5: unterminated quoted field at end of input (the quote "
                       "opens here: 149 lines after it were read into the field)", want)
         self.assertIn(want.split("stray.csv: ", 1)[1].strip(), err)
+        # the quote closes in a later block (at a field's start there, so that
+        # block reads well): the field cannot be read, and where it closes
+        lines[151] = b'"x150",s1,volunteer_hour,2024-01-01'
+        err, want = self.bad("closed.csv", b"\n".join(lines) + b"\n", "--blocksize", "1kB")
+        self.assertIn("closed.csv: line 52, column 5: a quoted field runs past the end of its "
+                      "block (the quote opens here and closes at line 152: blocks are cut at "
+                      "line breaks, so a quoted field may not hold one where a block ends)", err)
+        # one past 1 MiB to the file's end: the record's length, as civic-score says it
+        lines = lines[:151] + [b"x%d,s%d,volunteer_hour,2024-01-01" % (i, i % 7)
+                               for i in range(151, 40000)]
+        err, want = self.bad("long.csv", b"\n".join(lines) + b"\n", "--blocksize", "1kB")
+        self.assertIn("line 52: record longer than 1 MiB (the quoted field opened at line 52, "
+                      "column 5 holds line breaks: lines 52 to 40000 were read as one record)",
+                      want)
+        self.assertIn(want.split("long.csv: ", 1)[1].strip(), err)
         # a record with fields missing: which field is the subject is a guess
         err, want = self.bad("short.csv", b"id,subject,type,ts,qty\nn2,s1,2024-01-01,5\n")
         self.assertIn("line 2", want)
