@@ -242,12 +242,16 @@ static int csv_unterminated(civic_loader *ld, const char *p, size_t n, size_t op
     return csv_error(ld, CIVIC_E_SYNTAX, line, column, what);
 }
 
+#define HEADER_CR "a carriage return inside the header (lines must end in LF or CRLF)"
+
 /* Where the header record p[0..n) (without its LF; its first line *line)
- * holds a carriage return that is no CRLF's: lines ended by a lone CR (old
+ * holds a carriage return other than the one of its own CRLF line end (a
+ * name may not hold one, in quotes either): lines ended by a lone CR (old
  * Mac files) read as one long header whose other "columns" would be
- * ignored, with no event and no error.  Looked for before the header's
- * fields are read: a stray quote or more columns than a header may have
- * may come after such a CR, and the CR is what to tell. */
+ * ignored, with no event and no error.  Looked for before anything else of
+ * the header (in its first 1 MiB): a stray quote, more columns than a header
+ * may have, or a length past 1 MiB may come after such a CR, and the CR is
+ * what to tell. */
 bool civic__csv_header_cr(const char *p, size_t n, uint64_t *line, uint32_t *column)
 {
     if (n > 0 && p[n - 1] == '\r') n--;
@@ -427,9 +431,13 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",
                          civic__field_names[k]);
-                civic__error_set(&e, CIVIC_E_SYNTAX, line, r->column[c], 0,
-                                 "line %llu, column %u: %s", (unsigned long long)line,
-                                 r->column[c], what);
+                if (r->column[c]) /* 0: the name is on a later line of the header */
+                    civic__error_set(&e, CIVIC_E_SYNTAX, line, r->column[c], 0,
+                                     "line %llu, column %u: %s", (unsigned long long)line,
+                                     r->column[c], what);
+                else
+                    civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0, "line %llu: %s",
+                                     (unsigned long long)line, what);
                 goto fatal;
             }
             seen[k] = true;
@@ -569,6 +577,11 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
                  * may make a "record" of any length */
                 state_of(ld)->raw = data + pos;
                 state_of(ld)->raw_n = len - pos;
+                if (!state_in(ld)->header_done &&
+                    civic__csv_header_cr(data + pos, CIVIC_LINE_BYTES_MAX, &cr_line, &cr_column)) {
+                    rc = csv_error(ld, CIVIC_E_SYNTAX, cr_line, cr_column, HEADER_CR);
+                    break; /* fatal */
+                }
                 /* Too long to hold: strict, the batch fails; lenient, the
                  * record is rejected now and skipped as it is read on. */
                 rc = csv_too_long(ld, data + pos, len - pos, false, line);
@@ -583,14 +596,14 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         size_t body = n && p[n - 1] == '\n' ? n - 1 : n;
         state_of(ld)->raw = p; /* for csv_error: records joined by lone CRs */
         state_of(ld)->raw_n = body;
-        if (body > CIVIC_LINE_BYTES_MAX) {
+        if (!state_in(ld)->header_done &&
+            civic__csv_header_cr(p, body < CIVIC_LINE_BYTES_MAX ? body : CIVIC_LINE_BYTES_MAX,
+                                 &cr_line, &cr_column)) {
+            rc = csv_error(ld, CIVIC_E_SYNTAX, cr_line, cr_column, HEADER_CR); /* fatal */
+        } else if (body > CIVIC_LINE_BYTES_MAX) {
             rc = csv_too_long(ld, p, body, true, line);
         } else if (unterminated) {
             rc = csv_unterminated(ld, p, body, open, line);
-        } else if (!state_in(ld)->header_done &&
-                   civic__csv_header_cr(p, body, &cr_line, &cr_column)) {
-            rc = csv_error(ld, CIVIC_E_SYNTAX, cr_line, cr_column, "a carriage return inside "
-                           "the header (lines must end in LF or CRLF)"); /* fatal */
         } else if (!quoted) {
             ok = !is_blank_record(p, body);
             if (ok) split_plain(p, body, &rec);

@@ -234,9 +234,10 @@ static int csv_syntax(split_ctx *c, uint64_t line, uint32_t column, size_t at, c
 }
 
 /* What csv.c finds of the record at p[at] of p[0..n) (its first line: line)
- * before it reads a field, and so says first: a record longer than 1 MiB,
- * a quote never closed, and in the header a carriage return that is no
- * CRLF's. */
+ * before it reads a field, and so says first: in the header a carriage
+ * return that is not its line end's (in its first 1 MiB: a file of lone-CR
+ * line ends is one long header), a record longer than 1 MiB, a quote never
+ * closed. */
 static int csv_extent(split_ctx *c, const char *p, size_t n, size_t at, uint64_t line,
                       bool header)
 {
@@ -247,17 +248,18 @@ static int csv_extent(split_ctx *c, const char *p, size_t n, size_t at, uint64_t
     size_t body = len - (len > 0 && p[at + len - 1] == '\n');
     uint64_t where = line;
     uint32_t column = 0;
-    if (body > CIVIC_LINE_BYTES_MAX) {
-        civic__csv_too_long_what(what, sizeof(what), p + at, body, true, line);
-        return csv_fail(c, CIVIC_E_LIMIT, line, 0, at, what);
-    }
-    if (unterminated)
-        column = civic__csv_unterminated_what(what, sizeof(what), p + at, body, open, &where);
-    else if (header && civic__csv_header_cr(p + at, body, &where, &column))
+    size_t held = body < CIVIC_LINE_BYTES_MAX ? body : CIVIC_LINE_BYTES_MAX;
+    if (header && civic__csv_header_cr(p + at, held, &where, &column)) {
         snprintf(what, sizeof(what), "a carriage return inside the header (lines must end in "
                  "LF or CRLF)");
-    else
+    } else if (body > CIVIC_LINE_BYTES_MAX) {
+        civic__csv_too_long_what(what, sizeof(what), p + at, body, true, line ? line : 1);
+        return csv_fail(c, CIVIC_E_LIMIT, line, 0, at, what);
+    } else if (unterminated) {
+        column = civic__csv_unterminated_what(what, sizeof(what), p + at, body, open, &where);
+    } else {
         return CIVIC_OK;
+    }
     if (line == 0 && where != 0) column = 0; /* the given header's later line */
     return csv_fail(c, CIVIC_E_SYNTAX, line == 0 ? 0 : where, column, at, what);
 }
@@ -487,6 +489,9 @@ static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t foun
     if (cr && cr + 1 < text + len && n > 0 && (size_t)n < sizeof(what))
         snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %zu: "
                  "lines must end in LF or CRLF)", (size_t)(cr - text) + 1);
+    else if (text && len > 0 && text[0] == '\0' && (len == 1 || (len == 2 && text[1] == '\r')) &&
+             n > 0 && (size_t)n < sizeof(what)) /* a record of one NUL byte alone, as csv.c */
+        snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
     return csv_syntax(c, line, 0, at, what);
 }
 
@@ -598,6 +603,19 @@ static int csv_given_header(split_ctx *c, const char *h, size_t n)
     if (n == 0 || h[0] == '\n' || (h[0] == '\r' && (n == 1 || h[1] == '\n')))
         return civic__error_set(c->err, CIVIC_E_INVALID, 0, 0, 0, "the header is blank");
     int rc = csv_header(c, h, n, &pos, &end);
+    if (rc != CIVIC_OK && c->err->line > 0) {
+        /* met on a later line of a header that a quoted name runs over
+         * (its lines count from 0 here): still the given header's, line 0 */
+        char what[sizeof(c->err->message)];
+        const char *rest = strstr(c->err->message, ": ");
+        snprintf(what, sizeof(what), "%s", rest ? rest + 2 : c->err->message);
+        if (c->err->column)
+            civic__error_set(c->err, rc, 0, 0, 0, "the given header, line %llu, column %u: %s",
+                             (unsigned long long)c->err->line + 1, c->err->column, what);
+        else
+            civic__error_set(c->err, rc, 0, 0, 0, "the given header, line %llu: %s",
+                             (unsigned long long)c->err->line + 1, what);
+    }
     if (rc != CIVIC_OK) return rc;
     if (end != n)
         return civic__error_set(c->err, CIVIC_E_INVALID, 0, 0, 0,
@@ -734,11 +752,13 @@ static int csv_own_header(split_ctx *c, size_t *pos)
     return CIVIC_OK;
 }
 
-/* rc, and for input that cannot be read and ends in a NUL byte the hint a
- * load gives it (a length of strlen + 1). */
+/* rc, and for data that cannot be read and ends in a NUL byte the hint a
+ * load gives it (a length of strlen + 1); not for an error of the header
+ * given apart or of the arguments (line 0). */
 static int with_nul_hint(civic_error *err, int rc, const char *data, size_t len)
 {
-    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM) civic__error_nul_hint(err, data, len);
+    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && err && err->line > 0)
+        civic__error_nul_hint(err, data, len);
     return rc;
 }
 

@@ -634,6 +634,7 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,\"t\"\"s\r\"\n",
         "id,\"sub\nject\",type,ts\r,x\n",
         "id,subject,type,ts,type,\"a\"b\n",
+        "id,\"x\ny\",id,subject,type,ts\n", /* a name twice on the header's 2nd line */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         civic_engine *e = engine_from(SPLIT_SCHEME);
@@ -646,6 +647,44 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         assert_string_equal(s.err.message, lerr.message);
         split_free(&s);
         civic_engine_free(e);
+    }
+    {   /* a record of the NUL byte alone (a length of strlen + 1): said so */
+        const char *text = "id,subject,type,ts\ne1,s1,good,2024-01-01\n";
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        int lrc = civic_engine_load(e, text, strlen(text) + 1, NULL, NULL, &lerr);
+        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+        o.parts = 2;
+        split_out s = split_opts(text, strlen(text) + 1, &o);
+        assert_int_equal(s.rc, lrc);
+        assert_string_equal(lerr.message, "line 3: expected 4 fields as in the header, found 1: "
+                                          "a NUL byte (a length of strlen(text) + 1 takes in the "
+                                          "terminating NUL)");
+        assert_string_equal(s.err.message, lerr.message);
+        split_free(&s);
+        civic_engine_free(e);
+    }
+    {   /* lone-CR line ends past 1 MiB: one header too long, but the CR is
+         * what to tell, in the load and the split alike */
+        size_t rows = 60000, cap = 32 + rows * 32, k = 0;
+        char *mac = malloc(cap);
+        assert_non_null(mac);
+        k += (size_t)snprintf(mac, cap, "id,subject,type,ts\r");
+        for (size_t i = 0; i < rows; i++)
+            k += (size_t)snprintf(mac + k, cap - k, "e%zu,s,good,2024-01-01\r", i);
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        int lrc = civic_engine_load(e, mac, k, NULL, NULL, &lerr);
+        split_out s = split_opts(mac, k, &(civic_split_options)CIVIC_SPLIT_OPTIONS_INIT);
+        assert_true(k > CIVIC_LINE_BYTES_MAX);
+        assert_int_equal(lrc, CIVIC_E_SYNTAX);
+        assert_string_equal(lerr.message, "line 1, column 19: a carriage return inside the header "
+                                          "(lines must end in LF or CRLF)");
+        assert_int_equal(s.rc, lrc);
+        assert_string_equal(s.err.message, lerr.message);
+        split_free(&s);
+        civic_engine_free(e);
+        free(mac);
     }
     {   /* a length that takes in the terminating NUL: the load's hint */
         const char *text = "id,subject,type,ts\ne1,s1,good\n";
@@ -741,6 +780,17 @@ static void a_header_given_apart_reads_a_later_block(void **state)
     s = split_opts("", 0, &o);
     assert_int_equal(s.rc, CIVIC_E_SYNTAX);
     assert_int_equal(s.err.line, 0);
+    split_free(&s);
+    /* an error on a later line of a header a quoted name runs over is the
+     * given header's still (line 0), its line in the message; and data that
+     * ends in a NUL byte gets no hint for an error of the header */
+    o.header = "id,\"sub\nject\",type,ts,x\"y\n";
+    o.header_len = strlen(o.header);
+    s = split_opts("e1,s1,x,1,a\n", 13, &o);
+    assert_int_equal(s.rc, CIVIC_E_SYNTAX);
+    assert_int_equal(s.err.line, 0);
+    assert_string_equal(s.err.message, "the given header, line 2, column 16: a quote inside an "
+                                       "unquoted field (quote the whole field)");
     split_free(&s);
 }
 

@@ -154,7 +154,7 @@ def _shift_lines(message, by):
             text += m.group(3) + str(int(m.group(4)) + by)
         return text
     return _LINES.sub(shift, message)
-_GIVEN = re.compile(r"^the given header(?:, column (\d+)|, line \d+)?: ")
+_GIVEN = re.compile(r"^the given header(?:, line (\d+))?(?:, column (\d+))?: ")
 
 
 _UNTERMINATED = "unterminated quoted field at end of input"
@@ -241,9 +241,9 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             # the header given to a later block is the file's: named by its
             # line there, as the first block (and civic-score) name it
             what = what[given.end():]
-            where = "line %d" % _header_line(path)
-            if given.group(1):
-                where += ", column %s" % given.group(1)
+            where = "line %d" % (_header_line(path) + int(given.group(1) or 1) - 1)
+            if given.group(2):
+                where += ", column %s" % given.group(2)
             raise _input_error("%s: %s: %s" % (name, where, what))
         if not e.line:
             raise _input_error("%s: %s" % (name, what))
