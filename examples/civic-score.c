@@ -1814,8 +1814,10 @@ static int parse_options(int argc, char **argv, options *o)
                 return usage_error("--explain: a subject id is at most 128 bytes, not %s", n_bytes);
             }
             bool control = false;
-            for (size_t i = 0; i < len; i++)
-                control |= (unsigned char)v[i] < 0x20 || v[i] == 0x7f;
+            for (size_t i = 0; i < len; i++) /* C0, DEL and C1 (U+0080..U+009F), as a log's */
+                control |= (unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
+                           ((unsigned char)v[i] == 0xc2 && i + 1 < len &&
+                            (unsigned char)v[i + 1] >= 0x80 && (unsigned char)v[i + 1] < 0xa0);
             if (control || !utf8_valid(v, len))
                 return usage_error("%s", "--explain: a subject id is UTF-8 text without "
                                          "control characters");

@@ -828,8 +828,8 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
  *  rename over path, fsync of the directory).  The file holds a header
  *  (magic "CIVICSNP", format version, rules fingerprint, event count, the
- *  time of the save: two saves of one engine differ in it and in the
- *  checksums), checksummed blocks of event records, and a trailer with a
+ *  time of the save in whole seconds: two saves of one engine in different
+ *  seconds differ in it and in the checksums), checksummed blocks of event records, and a trailer with a
  *  CRC-32C of the whole file.  A failed save leaves any previous file at path intact
  *  and removes its temporary file.  When path is a symbolic link, the file
  *  it leads to is replaced and the link stays; a link to a missing file,

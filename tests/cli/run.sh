@@ -311,6 +311,7 @@ status usage-as-of-first 1 "bad --as-of time 'bad'" -- $R -t bad "$T/no-such-fil
 status explain-long 1 "a subject id is at most 128 bytes, not 129" -- $R --explain "$(printf 'a%.0s' $(seq 129))" $D/events.csv
 status explain-control 1 "UTF-8 text without control characters" -- $R --explain "$(printf 'a\tb')" $D/events.csv
 status explain-not-utf8 1 "UTF-8 text without control characters" -- $R --explain "$(printf 'a\377b')" $D/events.csv
+status explain-c1 1 "UTF-8 text without control characters" -- $R --explain "$(printf 'a\302\205b')" $D/events.csv
 # options after files, whatever POSIXLY_CORRECT says (the manual promises it)
 POSIXLY_CORRECT=1 "$CLI" $D/events.csv $R -t 2022-10-01 -f csv >"$T/out" 2>"$T/err"
 if [ $? -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else

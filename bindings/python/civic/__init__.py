@@ -2274,9 +2274,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                 if isinstance(events, list):
                     for i, ev in enumerate(events, 1):
                         if not isinstance(ev, _Mapping):
-                            raise TypeError("events must be text, bytes, a path, a file object "
-                                            "or an iterable of event dicts, not an iterable of %s"
-                                            % type(ev).__name__)
+                            raise TypeError("event %d: events must be text, bytes, a path, a "
+                                            "file object or an iterable of event dicts, not an "
+                                            "iterable of %s" % (i, type(ev).__name__))
                         _add_item(engine, i, ev)
                 else:
                     engine.load(events)

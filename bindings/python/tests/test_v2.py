@@ -1105,6 +1105,9 @@ class TestCompare(V2):
         bad[12] = dict(id="e12", subject="s\udcff", type="fine", ts="2022-01-01")
         with self.assertRaisesRegex(UnicodeEncodeError, "event 13: subject: "):
             civic.compare(bad, now, new)
+        bad[12] = 5     # not a dict at all
+        with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int"):
+            civic.compare(bad, now, new)
 
     def test_compare_default_as_of_counts_every_event_under_both_offsets(self):
         # 2022-01-01 is 2021-12-31T16:00Z eight hours east and 2022-01-01T08:00Z
