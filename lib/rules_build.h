@@ -158,6 +158,7 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
                          civic_error *err);
 int civic__rb_check_classes(builder *b, civic_error *err);
 extern const char *const civic__rb_tier_keys[];    /* the keys of [tier.NAME] */
+extern const char *const civic__rb_level_keys[];   /* the keys of [[tier.NAME.level]] */
 extern const char *const civic__rb_measure_keys[]; /* the keys of [measure.CODE] */
 int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err);
 int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,

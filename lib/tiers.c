@@ -105,6 +105,7 @@ static int code_error(civic_error *err, pos p, const char *what, size_t n)
 }
 
 const char *const civic__rb_tier_keys[] = { "rules", "measure", "window", NULL };
+const char *const civic__rb_level_keys[] = { "name", "min", NULL };
 const char *const civic__rb_measure_keys[] = { "text", "kind", "grades", "flag", "tier",
                                                "min_level", "min_score", "max_score", NULL };
 
@@ -174,6 +175,17 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
     tier_extra *x = &b->tx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
+    size_t n = strlen(t->name);
+    if (k < 0 && n > 6 && strcmp(t->name + n - 6, ".level") == 0 &&
+        civic__rb_find_key(civic__rb_level_keys, key, len) >= 0) {
+        /* [tier.T.level] with single brackets, most often a level meant:
+         * the fix, as for a change of a rule, rather than "unknown key" */
+        char msg[200];
+        const char *q = memchr(t->name, '.', n - 6) ? "\"" : ""; /* [[tier."a.b".level]] */
+        snprintf(msg, sizeof(msg), "key '%.*s' belongs to a tier level: write [[tier.%s%.*s%s.level]], "
+                 "with double brackets", (int)len, key, q, (int)(n - 6), t->name, q);
+        return civic__rb_error(err, CIVIC_E_RULES, ka.line, ka.column, ka.offset, msg);
+    }
     if (k < 0) return civic__rb_unknown("tier", key, len, ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
@@ -219,7 +231,7 @@ int civic__rb_new_level(builder *b, const char *name, size_t n, pos p, civic_err
 int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_toml_value *v,
                          civic_error *err)
 {
-    static const char *const keys[] = { "name", "min", NULL };
+    const char *const *keys = civic__rb_level_keys;
     level_extra *x = &b->lx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;

@@ -509,6 +509,16 @@ static void a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused(
              "[tier.\"t.rules\"] for a tier so named");
     fails_at(G1 TA "[tier.t.level]\nrules = \"a\"\n", 10, 2,
              "write [[tier.t.level]] for a level, or [tier.\"t.level\"] for a tier of that name");
+    /* a level written with single brackets, holding a level's keys: the
+     * fix, as for a change, not "unknown key" */
+    fails_at(G1 "[rule.a]\n[tier.t]\nrules = \"a\"\n[tier.t.level]\nname = \"1 star\"\nmin = 100\n",
+             7, 1, "key 'name' belongs to a tier level: write [[tier.t.level]], with double "
+             "brackets");
+    fails_at(G1 TA "[tier.t.level]\nmin = 100\n", 11, 1,
+             "key 'min' belongs to a tier level: write [[tier.t.level]], with double brackets");
+    fails_at(G1 "[rule.a]\n[tier.\"a.b.level\"]\nname = \"x\"\n", 5, 1,
+             "key 'name' belongs to a tier level: write [[tier.\"a.b\".level]], with double "
+             "brackets");
     fails_at(G1 "[rule.a]\npoints = 1\n[measure.m]\ntext = \"x\"\nkind = \"incentive\"\n"
              "min_score = 1\n[measure.m.text]\nkind = \"incentive\"\nmin_score = 2\n", 9, 2,
              "TOML reads this header as the key 'text' of measure 'm', set there too: write "
