@@ -153,6 +153,8 @@ civic_binary civic__binary_kind(const char *data, size_t len)
         { "PK\x03\x04", 4, CIVIC_BINARY_ZIP },
         { "SQLite format 3", 16, CIVIC_BINARY_SQLITE },
         { "\x7f" "ELF", 4, CIVIC_BINARY_ELF },
+        { "\xff\xfe\0\0", 4, CIVIC_BINARY_UTF32 }, /* before UTF-16's, which it begins with */
+        { "\0\0\xfe\xff", 4, CIVIC_BINARY_UTF32 },
         { "\xff\xfe", 2, CIVIC_BINARY_UTF16 },
         { "\xfe\xff", 2, CIVIC_BINARY_UTF16 },
     };
@@ -180,6 +182,8 @@ const char *civic__binary_text(civic_binary kind, bool rules)
         [CIVIC_BINARY_ELF] = { "a program", NULL },
         [CIVIC_BINARY_UTF16] = { "UTF-16 text (event logs are UTF-8: convert it first)",
                                  "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+        [CIVIC_BINARY_UTF32] = { "UTF-32 text (event logs are UTF-8: convert it first)",
+                                 "UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)" },
     };
     return rules && what[kind][1] ? what[kind][1] : what[kind][0];
 }

@@ -637,7 +637,9 @@ typedef struct civic_toml_handler {
     void *ctx;
 } civic_toml_handler;
 
-int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
+/* file: text is a whole file's bytes, not a caller's buffer (whose last NUL
+ * is most often a length of strlen(text) + 1: NUL_WHY says so). */
+int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err);
 
 /* fileio.c: what a file is when its first bytes say it is not text (none of
@@ -645,7 +647,8 @@ int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
 typedef enum civic_binary {
     CIVIC_BINARY_NONE, /* text, as far as the first bytes tell */
     CIVIC_BINARY_GZIP, CIVIC_BINARY_ZSTD, CIVIC_BINARY_XZ, CIVIC_BINARY_BZIP2,
-    CIVIC_BINARY_ZIP, CIVIC_BINARY_SQLITE, CIVIC_BINARY_ELF, CIVIC_BINARY_UTF16
+    CIVIC_BINARY_ZIP, CIVIC_BINARY_SQLITE, CIVIC_BINARY_ELF, CIVIC_BINARY_UTF16,
+    CIVIC_BINARY_UTF32
 } civic_binary;
 
 civic_binary civic__binary_kind(const char *data, size_t len);

@@ -1263,8 +1263,10 @@ static void rules_destroy(civic_rules *r)
     civic__free(&alc, r, sizeof(*r));
 }
 
-int civic_rules_parse(civic_rules **out, const char *text, size_t len,
-                      const civic_allocator *alc, civic_error *err)
+/* file: text is what civic_rules_load_file read, which has no length of
+ * strlen(text) + 1 to hint at when it ends in a NUL (UTF-16LE, gzip). */
+static int rules_parse(civic_rules **out, const char *text, size_t len, bool file,
+                       const civic_allocator *alc, civic_error *err)
 {
     if (out) *out = NULL;
     civic__error_clear(err);
@@ -1288,7 +1290,7 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     memset(&b, 0, sizeof(b));
     b.r = r;
     civic_toml_handler h = { on_table, on_pair, &b };
-    int rc = civic__toml_parse(text ? text : "", len, &r->alc, &h, err);
+    int rc = civic__toml_parse(text ? text : "", len, file, &r->alc, &h, err);
     if (rc == CIVIC_OK) rc = check_scheme(&b, err);
     if (rc == CIVIC_OK) rc = check_grades(&b, err);
     if (rc == CIVIC_OK) rc = check_caps(&b, err);
@@ -1317,13 +1319,19 @@ int civic_rules_parse(civic_rules **out, const char *text, size_t len,
     civic__rb_tiers_builder_free(&b);
     if (rc != CIVIC_OK) {
         if (rc == CIVIC_E_NOMEM) civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-        else civic__error_nul_hint(err, text, len);
+        else if (!file) civic__error_nul_hint(err, text, len);
         rules_destroy(r);
         return rc;
     }
     r->fingerprint = fingerprint(r);
     *out = r;
     return CIVIC_OK;
+}
+
+int civic_rules_parse(civic_rules **out, const char *text, size_t len,
+                      const civic_allocator *alc, civic_error *err)
+{
+    return rules_parse(out, text, len, false, alc, err);
 }
 
 void civic__rules_retain(civic_rules *rules)
@@ -1448,7 +1456,7 @@ int civic_rules_load_file(civic_rules **out, const char *path, const civic_alloc
         }
     }
     fclose(f);
-    if (rc == CIVIC_OK) rc = civic_rules_parse(out, buf, len, &a, err);
+    if (rc == CIVIC_OK) rc = rules_parse(out, buf, len, true, &a, err);
     civic__free(&a, buf, cap);
     return rc;
 }

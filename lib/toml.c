@@ -18,6 +18,7 @@ typedef struct toml_state {
     size_t pos;
     size_t line_start;
     uint64_t line;
+    bool file;
     const civic_allocator *alc;
     char *buf;
     size_t buf_cap;
@@ -260,7 +261,7 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
         return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
     if (s->pos == at && at + 1 == s->len && s->text[at] == '\0') /* the text's last byte */
-        return syntax(s, at, "a NUL byte (" NUL_WHY ")");
+        return syntax(s, at, s->file ? "a NUL byte" : "a NUL byte (" NUL_WHY ")");
     if (s->pos == at) return syntax(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
@@ -284,17 +285,23 @@ static const char *not_text(const char *text, size_t len)
 {
     civic_binary kind = civic__binary_kind(text, len);
     /* UTF-16 without a byte order mark: two characters of ASCII, each with
-     * a NUL beside it (a stray NUL is the parser's to name, line and column) */
+     * a NUL beside it (a stray NUL is the parser's to name, line and column);
+     * UTF-32 without one: a character of ASCII and three NULs */
     if (kind == CIVIC_BINARY_NONE && len >= 4 &&
         ((text[0] && !text[1] && text[2] && !text[3]) || (!text[0] && text[1] && !text[2] && text[3])))
         kind = CIVIC_BINARY_UTF16;
+    const unsigned char *u = (const unsigned char *)text;
+    if (kind == CIVIC_BINARY_NONE && len >= 4 &&
+        ((u[0] && u[0] < 0x80 && !u[1] && !u[2] && !u[3]) ||
+         (!u[0] && !u[1] && !u[2] && u[3] && u[3] < 0x80)))
+        kind = CIVIC_BINARY_UTF32;
     return civic__binary_text(kind, true);
 }
 
-int civic__toml_parse(const char *text, size_t len, const civic_allocator *alc,
+int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err)
 {
-    toml_state s = { text, len, 0, 0, 1, alc, NULL, 0, err };
+    toml_state s = { text, len, 0, 0, 1, file, alc, NULL, 0, err };
     int rc = CIVIC_OK;
     const char *what = not_text(text, len);
     if (what)

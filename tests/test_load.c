@@ -583,7 +583,7 @@ static void an_unreadable_header_stops_a_lenient_load(void **state)
     }
 }
 
-/* Compressed data, archives, programs and UTF-16 are said to be what they
+/* Compressed data, archives, programs, UTF-16 and UTF-32 are said to be what they
  * are, strict or lenient, from a buffer or a file; a header that merely
  * begins like one (BZh, PK) still loads. */
 static void what_is_not_a_log_is_named(void **state)
@@ -599,6 +599,8 @@ static void what_is_not_a_log_is_named(void **state)
         { "\x7f" "ELF\x02\x01", 6, "a program" },
         { "\xff\xfei\x00d\x00", 6, "UTF-16" },
         { "\xfe\xff\x00i\x00d", 6, "UTF-16" },
+        { "\xff\xfe\x00\x00i\x00\x00\x00", 8, "UTF-32" }, /* its mark begins as UTF-16's */
+        { "\x00\x00\xfe\xff\x00\x00\x00i", 8, "UTF-32" },
     };
     char path[] = "/tmp/civic-test-notlog-XXXXXX";
     int fd = mkstemp(path);

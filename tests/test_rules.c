@@ -5,6 +5,8 @@
 */
 #include "support.h"
 
+#include <unistd.h>
+
 static void the_built_in_scheme_parses_and_matches_its_text(void **state)
 {
     (void)state;
@@ -214,7 +216,7 @@ static void syntax_errors_name_line_and_column(void **state)
 
 /* A file that is not text says what it is at once: "expected a key" at line
  * 1 would send its reader looking for a typo. */
-static void a_compressed_or_utf16_rules_file_says_what_it_is(void **state)
+static void a_compressed_utf16_or_utf32_rules_file_says_what_it_is(void **state)
 {
     (void)state;
     static const struct { const char *bytes; size_t len; const char *what; } cases[] = {
@@ -226,6 +228,12 @@ static void a_compressed_or_utf16_rules_file_says_what_it_is(void **state)
         { "BZh91AY&SY\x01", 11, "not a rules file: bzip2-compressed data" },
         { "PK\x03\x04\x14\0", 6, "not a rules file: a zip archive" },
         { "\x28\xb5\x2f\xfd\0\0", 6, "not a rules file: zstd-compressed data" },
+        /* UTF-32, with a byte order mark (FF FE 00 00 is no UTF-16) or without */
+        { "\xff\xfe\0\0[\0\0\0", 8, "not a rules file: UTF-32 text (save it as UTF-8: "
+                                    "iconv -f UTF-32 -t UTF-8)" },
+        { "\0\0\xfe\xff\0\0\0[", 8, "not a rules file: UTF-32 text" },
+        { "[\0\0\0[\0\0\0", 8, "not a rules file: UTF-32 text" },
+        { "\0\0\0[\0\0\0[", 8, "not a rules file: UTF-32 text" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         civic_rules *r = NULL;
@@ -417,6 +425,37 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
     assert_int_equal(err.reserved, 0);
     assert_int_equal(err.code, 0);
     civic_rules_free(r);
+    /* A file has no length of strlen(text) + 1: no C caller's hint for one
+     * that ends in a NUL (every UTF-16LE file does), which a buffer gets. */
+    static const struct { const char *bytes; size_t len; const char *what; } ends_in_nul[] = {
+        { "\xff\xfe[\0[\0g\0", 8, "line 1, column 1: not a rules file: UTF-16 text (save it "
+                                   "as UTF-8: iconv -f UTF-16 -t UTF-8)" },
+        { "[\0\0\0[\0\0\0", 8, "line 1, column 1: not a rules file: UTF-32 text (save it as "
+                               "UTF-8: iconv -f UTF-32 -t UTF-8)" },
+        { "\x1f\x8b\x08\x00\x00\x00", 6, "line 1, column 1: not a rules file: gzip-compressed "
+                                       "data (decompress it first)" },
+        { "[[grade]]\nname = \"A\"\n\0", 22, "line 3, column 1: a NUL byte" },
+        { "[[grade]]\nnam = \"A\"\n\0", 21, "line 2, column 1: unknown key 'nam' in [[grade]]" },
+    };
+    for (size_t k = 0; k < sizeof(ends_in_nul) / sizeof(ends_in_nul[0]); k++) {
+        char path[] = "/tmp/civic-rules-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(ends_in_nul[k].bytes, 1, ends_in_nul[k].len, f),
+                         ends_in_nul[k].len);
+        fclose(f);
+        assert_int_equal(civic_rules_load_file(&r, path, NULL, &err),
+                         k < 4 ? CIVIC_E_SYNTAX : CIVIC_E_RULES);
+        unlink(path);
+        assert_null(r);
+        assert_string_equal(err.message, ends_in_nul[k].what);
+        /* the same bytes as a buffer: the hint, as before */
+        assert_int_equal(civic_rules_parse(&r, ends_in_nul[k].bytes, ends_in_nul[k].len, NULL,
+                                           &err), k < 4 ? CIVIC_E_SYNTAX : CIVIC_E_RULES);
+        assert_non_null(strstr(err.message, "strlen(text) + 1"));
+    }
 }
 
 static void strerror_and_names_cover_every_code(void **state)
@@ -537,7 +576,7 @@ int main(void)
         cmocka_unit_test(values_are_checked_for_type_and_range),
         cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
         cmocka_unit_test(timestamps_parse_in_every_form),
-        cmocka_unit_test(a_compressed_or_utf16_rules_file_says_what_it_is),
+        cmocka_unit_test(a_compressed_utf16_or_utf32_rules_file_says_what_it_is),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
         cmocka_unit_test(strerror_and_names_cover_every_code),
         cmocka_unit_test(calendar_matches_a_naive_calendar_in_any_order),

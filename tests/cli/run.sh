@@ -337,6 +337,14 @@ status bad-rules-line 2 "line 2, column 1: unknown key 'bse'" -- -r "$D/bad-rule
 status rules-missing 2 "^civic-score: cannot open $T/none.toml: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
 # a rules "file" that never ends: the limit, with the path said once
 status rules-too-large 2 "^civic-score: /dev/zero: rules file larger than 16 MiB$" -- -r /dev/zero $D/events.csv
+# a rules file that is not UTF-8 says what it is; one ending in a NUL byte
+# (every UTF-16LE file) gets no C caller's hint of strlen(text) + 1
+printf '\377\376[\000[\000g\000]\000]\000\n\000' >"$T/r16.toml"
+status rules-utf16 2 "r16.toml: line 1, column 1: not a rules file: UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)$" -- -r "$T/r16.toml" $D/events.csv
+printf '[\000\000\000[\000\000\000g\000\000\000' >"$T/r32.toml"
+status rules-utf32 2 "r32.toml: line 1, column 1: not a rules file: UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)$" -- -r "$T/r32.toml" $D/events.csv
+printf '[[grade]]\nname = "A"\n\000' >"$T/rnul.toml"
+status rules-nul-end 2 "rnul.toml: line 3, column 1: a NUL byte$" -- -r "$T/rnul.toml" $D/events.csv
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"

@@ -843,6 +843,25 @@ class TestRules(Base):
         with self.assertRaises(ValueError):
             civic.Rules.from_file("bad\0path")
 
+    def test_a_file_that_is_not_utf8_says_what_it_is(self):
+        # a file has no length of strlen(text) + 1: a UTF-16LE one, which
+        # ends in a NUL, gets no such hint; UTF-32 is called UTF-32
+        with tempfile.TemporaryDirectory() as d:
+            for name, data, what in (
+                    ("16.toml", RULES.encode("utf-16"), "UTF-16 text (save it as UTF-8: "
+                                                        "iconv -f UTF-16 -t UTF-8)"),
+                    ("32.toml", RULES.encode("utf-32"), "UTF-32 text (save it as UTF-8: "
+                                                        "iconv -f UTF-32 -t UTF-8)"),
+                    ("32be.toml", RULES.encode("utf-32-be"), "UTF-32 text")):
+                path = os.path.join(d, name)
+                with open(path, "wb") as f:
+                    f.write(data)
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.Rules.from_file(path)
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                self.assertIn("not a rules file: " + what, cm.exception.message)
+                self.assertNotIn("strlen", cm.exception.message)
+
     def test_parse_and_format_time(self):
         r = self.rules
         t = r.parse_time("2022-03-01")                     # local midnight, +08:00
