@@ -238,8 +238,12 @@ CIVIC_API size_t civic_rules_grade_count(const civic_rules *rules);
 CIVIC_API const char *civic_rules_grade_name(const civic_rules *rules, size_t i);
 CIVIC_API int civic_rules_grade_min(const civic_rules *rules, size_t i, int64_t *out);
 
-/** Rule codes in file order, and dimension labels in first-use order ("general",
- *  the label of rules without one, comes last). */
+/** Rule codes in file order, and dimension labels in first-use order: rules in
+ *  file order, each followed by its [[rule.CODE.change]] tables (wherever they
+ *  stand in the file), a label placed by the first of these to use it.
+ *  "general", the label of a rule without one, is placed so only where a rule
+ *  or change writes dimension = "general"; otherwise it comes last (and is the
+ *  one label of a scheme without rules). */
 CIVIC_API size_t civic_rules_rule_count(const civic_rules *rules);
 CIVIC_API const char *civic_rules_rule_code(const civic_rules *rules, size_t i);
 CIVIC_API size_t civic_rules_dimension_count(const civic_rules *rules);

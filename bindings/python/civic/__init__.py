@@ -669,7 +669,9 @@ class Rules(_Owner):
 
     @property
     def dimensions(self) -> _Tuple[str, ...]:
-        """Tuple of the dimension labels, in first-use order."""
+        """Tuple of the dimension labels, in first-use order (each rule's
+        changes counted right after it); "general" last unless a rule or
+        change writes dimension = "general"."""
         with self._use() as p:
             return _dimensions(p)
 
