@@ -32,7 +32,9 @@ Conventions
     keep an append-only journal (see include/civic.h for the crash table).
   - Every failure of the library raises CivicError (code, message, line,
     column); an I/O failure raises CivicOSError, which is a CivicError and
-    the matching OSError too (FileNotFoundError, PermissionError ...).
+    the matching OSError too (FileNotFoundError, PermissionError ...); a
+    str argument with a lone surrogate raises a CivicError that is also a
+    UnicodeEncodeError.
     Wrong Python types raise TypeError, bad Python values ValueError.
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
     and values are exactly those of civic-score --format json and of the
@@ -161,16 +163,19 @@ def _log_bytes(text):
     return text.encode("utf-8", "civic.log_surrogates")
 
 
-def _utf8(value, what):
-    """value (a str) as UTF-8; a lone surrogate (a str decoded with
-    surrogateescape: file names, argv) is a UnicodeEncodeError that names
-    the argument."""
+def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
+    """value (a str) as UTF-8.  A lone surrogate (a str decoded with
+    surrogateescape: file names, argv) cannot be: a CivicError (also a
+    UnicodeEncodeError) with code, by default what the library gives an
+    event's text that is not UTF-8, naming the argument and the surrogate's
+    character offset.  An event log is not given here: _log_bytes hands its
+    bytes to the loader, which names the line."""
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise UnicodeEncodeError(e.encoding, e.object, e.start, e.end,
-                                 "%s: %s (a lone surrogate is not text)" % (what, e.reason)) \
-            from None
+        raise _capi.CivicEncodeError(
+            code, "%s: a lone surrogate (%r) at character %d is not UTF-8 text"
+            % (what, e.object[e.start], e.start), e.object, e.start, e.end) from None
 
 
 def _cstr(value, what, optional=False):
@@ -586,7 +591,19 @@ class Rules(_Owner):
         """Parse rules from TOML text (str or UTF-8 bytes).  CivicError with
         line and column on a bad file."""
         if isinstance(text, str):
-            data = _utf8(text, "text")
+            try:
+                data = _utf8(text, "text", _capi.CIVIC_E_SYNTAX)
+            except CivicError as e:
+                # where the parser would name a byte that is not UTF-8: the
+                # line, and the column in bytes (a byte order mark not counted)
+                head = text[:e.start]
+                e.line = head.count("\n") + 1
+                line = head[head.rfind("\n") + 1:]
+                if e.line == 1 and line.startswith("\ufeff"):
+                    line = line[1:]
+                e.column = len(line.encode("utf-8")) + 1
+                e.args = (e.code, e.message, e.line, e.column, e.offset)
+                raise
         elif isinstance(text, (bytes, bytearray, memoryview)):
             data = bytes(text)
         else:
@@ -2330,9 +2347,6 @@ def _add_item(engine, i, ev):
         e.line = i
         e.args = (e.code, e.message, e.line, e.column, e.offset)
         raise
-    except UnicodeEncodeError as e:
-        raise UnicodeEncodeError(e.encoding, e.object, e.start, e.end,
-                                 "event %d: %s" % (i, e.reason)) from None
     except (TypeError, ValueError) as e:
         if type(e) not in (TypeError, ValueError):
             raise

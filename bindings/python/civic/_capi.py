@@ -592,6 +592,35 @@ class CivicOSError(CivicError, OSError):
             setattr(self, key, value)
 
 
+class CivicEncodeError(CivicError, UnicodeEncodeError):
+    """A str argument that cannot be UTF-8: it holds a lone surrogate (a str
+    decoded with surrogateescape: file names, argv).  A CivicError with the
+    code the library gives text that is not UTF-8 (SPEC 7: every error is a
+    CivicError), and the UnicodeEncodeError 1.x raised, for callers that
+    catch that: .object, .start (the surrogate's character offset), .end.
+    """
+
+    def __init__(self, code, message, obj, start, end, line=0, column=0):
+        UnicodeEncodeError.__init__(self, "utf-8", obj, start, end, message)
+        self.code = code
+        self.name = CODE_NAMES.get(code, "CIVIC_E_%d" % code)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.offset = 0
+
+    def __str__(self):
+        return CivicError.__str__(self)
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.message, self.object, self.start, self.end,
+                             self.line, self.column), dict(self.__dict__))
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
 _OS_ERROR_CLASSES = {}
 
 

@@ -1307,6 +1307,36 @@ class TestLoad(Base):
                 call()
             self.assertIn(what + ":", str(cm.exception))
             self.assertIsInstance(cm.exception, ValueError)
+        # SPEC 7: every error is a CivicError, with the code a load gives
+        # text that is not UTF-8 and the surrogate's character offset; still
+        # a UnicodeEncodeError for callers that catch that
+        r = self.engine.rules
+        ev = dict(id="u1", subject="s", type="fine", ts="2022-01-01")
+        calls = {"subject": lambda: self.engine.score(bad),
+                 "group": lambda: self.engine.rank(group=bad),
+                 "time": lambda: r.parse_time("2022" + bad)}
+        for key in ("id", "subject", "type", "ts", "group", "ref", "act", "source"):
+            calls[key] = lambda key=key: self.engine.add(**dict(ev, **{key: ev.get(key, "x") + bad}))
+        for what, call in calls.items():
+            with self.assertRaises(civic.CivicError) as cm:
+                call()
+            e = cm.exception
+            self.assertEqual(e.code, civic.CIVIC_E_EVENT, what)
+            self.assertIsInstance(e, UnicodeEncodeError)
+            self.assertIn(what + ": a lone surrogate ('\\udcff') at character ", e.message)
+            self.assertEqual(pickle.loads(pickle.dumps(e)).message, e.message)
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.add(**dict(ev, ts="2022-01-01T00:00" + bad))
+        self.assertIn("at character 17 ", cm.exception.message)
+        # a rules text: a syntax error, at its line and (byte) column too
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.Rules.from_text('[scheme]\nname = "\u00e9%s"\n' % bad)
+        e = cm.exception
+        self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_SYNTAX, 2, 12))
+        self.assertEqual(e.message, "text: a lone surrogate ('\\udcff') at character 19 is not "
+                                    "UTF-8 text")
+        self.assertIsInstance(e, UnicodeEncodeError)
+        self.assertEqual(str(e), "CIVIC_E_SYNTAX: line 2, column 12: " + e.message)
         # in a log it is one bad line, named as the CLI names the same bytes:
         # strict, the batch fails there; lenient, the other lines load
         log = ("id,subject,type,ts\nu1,s,fine,2022-01-01\nu2,%s,fine,2022-01-02\n"
