@@ -984,16 +984,88 @@ static int check_caps(builder *b, civic_error *err)
     return CIVIC_OK;
 }
 
-/* The default dimension "general", added on first use. */
-static int general_dimension(builder *b, pos at, uint32_t *out, civic_error *err)
+/* A version that writes a dimension of its own (not dimension = false). */
+static bool names_dimension(const civic_rule *v, const rule_extra *x)
+{
+    return (x->keys >> RK_DIMENSION) & 1u && v->dimension != UINT32_MAX;
+}
+
+/* "general", first used by the base of rule i (which names no dimension),
+ * is one too many.  The one past the limit is found in first-use order
+ * (rules in file order, each followed by its changes in file order, as
+ * order_dimensions numbers them): its value is where the error is, as for
+ * any other dimension; the rule's header when that is general itself (or
+ * memory runs out for the walk). */
+static pos general_past_limit(builder *b, uint32_t i, pos header)
+{
+    civic_rules *r = b->r;
+    bool seen[CIVIC_DIMENSION_COUNT_MAX] = { false };
+    uint32_t count = 0, n = r->rule_count - i;
+    for (uint32_t j = 0; j < i; j++)
+        if (names_dimension(&r->rules[j], &b->rx[j]) && !seen[r->rules[j].dimension]) {
+            seen[r->rules[j].dimension] = true;
+            count++;
+        }
+    for (uint32_t c = 0; c < b->change_count; c++)
+        if (b->chx[c].rule < i && names_dimension(&b->changes[c], &b->chx[c]) &&
+            !seen[b->changes[c].dimension]) {
+            seen[b->changes[c].dimension] = true;
+            count++;
+        }
+    if (++count > CIVIC_DIMENSION_COUNT_MAX) return header; /* general is the one */
+    /* the changes of rules i.. grouped by rule, in file order within each */
+    uint32_t *start = civic__calloc(&r->alc, n + 1, sizeof(uint32_t));
+    uint32_t *order = civic__malloc(&r->alc, (b->change_count ? b->change_count : 1) *
+                                                 sizeof(uint32_t));
+    pos at = header;
+    if (start && order) {
+        for (uint32_t c = 0; c < b->change_count; c++)
+            if (b->chx[c].rule >= i) start[b->chx[c].rule - i + 1]++;
+        for (uint32_t j = 0; j < n; j++) start[j + 1] += start[j];
+        /* start[j] is the cursor of rule i + j, then the end of its changes */
+        for (uint32_t c = 0; c < b->change_count; c++)
+            if (b->chx[c].rule >= i) order[start[b->chx[c].rule - i]++] = c;
+        bool found = false;
+        for (uint32_t j = i; j < r->rule_count && !found; j++) {
+            if (j > i && names_dimension(&r->rules[j], &b->rx[j]) &&
+                !seen[r->rules[j].dimension]) {
+                seen[r->rules[j].dimension] = true;
+                if (++count > CIVIC_DIMENSION_COUNT_MAX) {
+                    at = b->rx[j].at[RK_DIMENSION];
+                    found = true;
+                }
+            }
+            for (uint32_t k = j > i ? start[j - i - 1] : 0; k < start[j - i] && !found; k++) {
+                uint32_t c = order[k];
+                if (!names_dimension(&b->changes[c], &b->chx[c]) || seen[b->changes[c].dimension])
+                    continue;
+                seen[b->changes[c].dimension] = true;
+                if (++count > CIVIC_DIMENSION_COUNT_MAX) {
+                    at = b->chx[c].at[RK_DIMENSION];
+                    found = true;
+                }
+            }
+        }
+    }
+    civic__free(&r->alc, start, (n + 1) * sizeof(uint32_t));
+    civic__free(&r->alc, order, (b->change_count ? b->change_count : 1) * sizeof(uint32_t));
+    return at;
+}
+
+/* The default dimension "general", added on first use: by the base of rule
+ * i, or (base false) by a change of it that removes its dimension, at at. */
+static int general_dimension(builder *b, uint32_t i, bool base, pos at, uint32_t *out,
+                             civic_error *err)
 {
     civic_rules *r = b->r;
     int64_t d = name_index(b, &b->dimension_set, dimension_name, &r->dimensions,
                            &r->dimension_count, &r->dim_cap, "general", 7,
                            CIVIC_DIMENSION_COUNT_MAX);
-    if (d == -2)
+    if (d == -2) {
+        if (base) at = general_past_limit(b, i, at);
         return civic__rb_error(err, CIVIC_E_LIMIT, at.line, at.column, at.offset,
                                "too many dimensions (at most 256, \"general\" included)");
+    }
     if (d < 0) return CIVIC_E_NOMEM;
     *out = (uint32_t)d;
     return CIVIC_OK;
@@ -1004,7 +1076,6 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
                             civic_error *err)
 {
     civic_rules *r = b->r;
-    CIVIC_UNUSED(rule_index);
     /* A repeat multiplies the points of one event (of one unit): the
      * engine keeps every raw within 2^60 hundredths, so a rule whose repeat
      * alone passes it could never be scored (whether or not qty is given). */
@@ -1040,7 +1111,8 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
                    : civic__rb_at(err, x->at[RK_VALID].line ? x->at[RK_VALID] : x->header,
                                   "valid = \"by-severity\" needs [[validity]] classes");
     if (rule->dimension == UINT32_MAX) {
-        int rc = general_dimension(b, x->header, &rule->dimension, err);
+        int rc = general_dimension(b, rule_index, x == &b->rx[rule_index], x->header,
+                                   &rule->dimension, err);
         if (rc != CIVIC_OK) return rc;
     }
     rule->cap_group = CIVIC_NO_CAP;
