@@ -1300,6 +1300,9 @@ static const char *binary_kind(const unsigned char *p, size_t n)
                             "save the sheet as CSV, first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
+        /* UTF-32's marks before UTF-16's: FF FE begins both */
+        { "\xff\xfe\0\0", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },
+        { "\0\0\xfe\xff", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },
         { "\xff\xfe", 2, "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE | civic-score -)" },
         { "\xfe\xff", 2, "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE | civic-score -)" },
     };

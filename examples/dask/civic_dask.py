@@ -660,6 +660,11 @@ _NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat FILE
              (b"PK\x03\x04", "a zip archive (extract the log first)"),
              (b"SQLite format 3", "an SQLite database (export the events as CSV first)"),
              (b"\x7fELF", "a program, not an event log"),
+             # UTF-32's marks before UTF-16's: FF FE begins both
+             (b"\xff\xfe\0\0", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE > "
+                               "FILE.csv)"),
+             (b"\0\0\xfe\xff", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE > "
+                               "FILE.csv)"),
              (b"\xff\xfe", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
                            "FILE.csv)"),
              (b"\xfe\xff", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
@@ -716,15 +721,18 @@ def _misnamed(path):
         head = f.read(4096)
     if head.startswith(BOM):
         head = head[3:]
+    line = 1 + head[:len(head) - len(head.lstrip(b" \t\r\n"))].count(b"\n")
     head = head.lstrip(b" \t\r\n")
+    # the line read, when blank lines come first ("its first line" is blank)
+    which = "first line" if line == 1 else "first non-blank line, line %d," % line
     ext = os.path.splitext(path)[1].lower()
     if ext == ".csv" and head.startswith(b"{"):
-        return ("looks like JSON Lines (its first line starts with '{'), but its name says "
-                "CSV: rename it .jsonl")
+        return ("looks like JSON Lines (its %s starts with '{'), but its name says "
+                "CSV: rename it .jsonl" % which)
     if (ext in (".jsonl", ".ndjson") and head and not head.startswith(b"{")
             and _csv_header_names(head.split(b"\n", 1)[0])):
-        return ("looks like CSV (its first line is a CSV header), but its name says "
-                "JSON Lines: rename it .csv")
+        return ("looks like CSV (its %s is a CSV header), but its name says "
+                "JSON Lines: rename it .csv" % which)
     return None
 
 

@@ -413,6 +413,7 @@ class DaskTest(unittest.TestCase):
             text = f.read()
         for name, data, what in (("le.csv", text.encode("utf-16"), "UTF-16 text"),
                                  ("be.csv", b"\xfe\xff" + text.encode("utf-16-be"), "UTF-16 text"),
+                                 ("le32.csv", text.encode("utf-32"), "UTF-32 text"),
                                  ("array.json", b'[{"id":"a","subject":"s","type":"x"}]\n',
                                   "a JSON array")):
             path = os.path.join(self.tmp.name, name)

@@ -138,6 +138,10 @@ printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
 status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
 printf '\377\376i\000d\000,\000s\000\n\000' >"$T/bom16.csv"
 status utf16-bom 2 "not an event log: UTF-16 text (convert it first" -- $R "$T/bom16.csv"
+printf '\377\376\000\000i\000\000\000d\000\000\000' >"$T/bom32.csv"
+status utf32-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UTF-32" -- $R "$T/bom32.csv"
+printf '\000\000\376\377\000\000\000i' >"$T/bom32be.csv"
+status utf32be-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UTF-32" -- $R "$T/bom32be.csv"
 # one NUL in a record is that line's fault, wherever it is: named, and
 # --lenient keeps the other lines (as past the first 4 KiB)
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
