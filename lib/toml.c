@@ -53,9 +53,9 @@ static int end_of_line(toml_state *s)
             if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f)
                 return syntax(s, s->pos, "control character in a comment");
             /* a lone CR shows as a line end in many viewers: what follows it
-             * would look like a key and be part of the comment; one that
-             * ends the file is no CRLF either, and is refused the same way */
-            if (c == '\r' && (s->pos + 1 >= s->len || s->text[s->pos + 1] != '\n'))
+             * would look like a key and be part of the comment (a CR that
+             * ends the file is taken, as after a value) */
+            if (c == '\r' && s->pos + 1 < s->len && s->text[s->pos + 1] != '\n')
                 return syntax(s, s->pos, "a carriage return not followed by a line feed in a "
                                          "comment (lines must end in LF or CRLF)");
             s->pos++;
@@ -63,9 +63,7 @@ static int end_of_line(toml_state *s)
     }
     if (s->pos < s->len && s->text[s->pos] == '\r') {
         s->pos++;
-        /* an old Mac file; or a CR as the file's last byte, which is no more
-         * a line end than the same byte mid-file */
-        if (s->pos >= s->len || s->text[s->pos] != '\n')
+        if (s->pos < s->len && s->text[s->pos] != '\n') /* an old Mac file */
             return syntax(s, s->pos - 1, "a carriage return not followed by a line feed (lines "
                                          "must end in LF or CRLF)");
     }
