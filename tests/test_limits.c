@@ -736,6 +736,21 @@ static void schemes_hold_16384_caps_not_more(void **state)
     counts_at_limit(COUNT_CAPS, CIVIC_CAP_COUNT_MAX, "caps");
 }
 
+/* A scheme of one grade, `before`, 255 rules r1..r255 naming d1..d255, and
+ * `after` (malloc'd; *len its length). */
+static char *dimensions_text(const char *before, const char *after, size_t *len)
+{
+    size_t cap = 64 * 1024, at = 0;
+    char *t = malloc(cap);
+    assert_non_null(t);
+    at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"A\"\n%s", before);
+    for (int k = 1; k <= 255; k++)
+        at += (size_t)snprintf(t + at, cap - at, "[rule.r%d]\ndimension = \"d%d\"\n", k, k);
+    at += (size_t)snprintf(t + at, cap - at, "%s", after);
+    *len = at;
+    return t;
+}
+
 static void schemes_hold_256_dimensions_not_more(void **state)
 {
     (void)state;
@@ -745,18 +760,14 @@ static void schemes_hold_256_dimensions_not_more(void **state)
      * error is at its value, not at the rule's header; with general named
      * by the last rule instead, the change's is the 256th and loads */
     for (int named_last = 0; named_last < 2; named_last++) {
-        size_t cap = 64 * 1024, at = 0;
-        char *t = malloc(cap);
-        assert_non_null(t);
-        at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"A\"\n");
-        for (int k = 1; k <= 255; k++)
-            at += (size_t)snprintf(t + at, cap - at, "[rule.r%d]\ndimension = \"d%d\"\n", k, k);
-        at += (size_t)snprintf(t + at, cap - at, "[rule.a]\n%s[[rule.a.change]]\nfrom = "
-                               "\"2020-01-01\"\ndimension = \"zz\"\n",
-                               named_last ? "dimension = \"d1\"\n" : "");
+        size_t len;
+        char *t = dimensions_text("", named_last ? "[rule.a]\ndimension = \"d1\"\n[[rule.a.change]]"
+                                                 "\nfrom = \"2020-01-01\"\ndimension = \"zz\"\n"
+                                               : "[rule.a]\n[[rule.a.change]]\nfrom = "
+                                                 "\"2020-01-01\"\ndimension = \"zz\"\n", &len);
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
-        int rc = civic_rules_parse(&r, t, at, NULL, &err);
+        int rc = civic_rules_parse(&r, t, len, NULL, &err);
         if (named_last) {
             assert_int_equal(rc, CIVIC_OK);
             assert_int_equal(civic_rules_dimension_count(r), 256);
@@ -772,24 +783,17 @@ static void schemes_hold_256_dimensions_not_more(void **state)
     }
     /* general first (rule a names none), then 256 named: r254's change,
      * last in the file, counts with r254, so the 257th is r255's own d255 */
-    {
-        size_t cap = 64 * 1024, at = 0;
-        char *t = malloc(cap);
-        assert_non_null(t);
-        at += (size_t)snprintf(t + at, cap - at, "[[grade]]\nname = \"A\"\n[rule.a]\n");
-        for (int k = 1; k <= 255; k++)
-            at += (size_t)snprintf(t + at, cap - at, "[rule.r%d]\ndimension = \"d%d\"\n", k, k);
-        at += (size_t)snprintf(t + at, cap - at, "[[rule.r255.change]]\nfrom = \"2020-01-01\"\n"
-                               "dimension = \"d1\"\n[[rule.r254.change]]\nfrom = \"2020-01-01\"\n"
-                               "dimension = \"zz\"\n");
-        civic_rules *r = NULL;
-        civic_error err = CIVIC_ERROR_INIT;
-        assert_int_equal(civic_rules_parse(&r, t, at, NULL, &err), CIVIC_E_LIMIT);
-        assert_int_equal(err.line, 513); /* r255's dimension = "d255" */
-        assert_int_equal(err.column, 13);
-        assert_null(r);
-        free(t);
-    }
+    size_t len;
+    char *t = dimensions_text("[rule.a]\n", "[[rule.r255.change]]\nfrom = \"2020-01-01\"\n"
+                              "dimension = \"d1\"\n[[rule.r254.change]]\nfrom = \"2020-01-01\"\n"
+                              "dimension = \"zz\"\n", &len);
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_rules_parse(&r, t, len, NULL, &err), CIVIC_E_LIMIT);
+    assert_int_equal(err.line, 513); /* r255's dimension = "d255" */
+    assert_int_equal(err.column, 13);
+    assert_null(r);
+    free(t);
 }
 
 /* ------------------------------------------------------------ names */

@@ -578,6 +578,27 @@ static void bad_input_names_its_line_and_column(void **state)
     split_free(&s);
 }
 
+/* The load's error for text[0..len) (built-in test scheme), after checking
+ * that the split gives the same: code, line, column and message. */
+static civic_error split_as_load(const char *text, size_t len)
+{
+    civic_engine *e = engine_from(SPLIT_SCHEME);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    int lrc = civic_engine_load(e, text, len, NULL, NULL, &lerr);
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    o.utc_offset = 8 * 3600;
+    split_out s = split_opts(text, len, &o);
+    assert_int_equal(s.rc, lrc);
+    assert_int_equal(s.err.line, lerr.line);
+    assert_int_equal(s.err.column, lerr.column);
+    assert_string_equal(s.err.message, lerr.message);
+    split_free(&s);
+    civic_engine_free(e);
+    lerr.code = lrc;
+    return lerr;
+}
+
 static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
 {
     (void)state;
@@ -636,34 +657,17 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts,type,\"a\"b\n",
         "id,\"x\ny\",id,subject,type,ts\n", /* a name twice on the header's 2nd line */
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        civic_engine *e = engine_from(SPLIT_SCHEME);
-        civic_error lerr = CIVIC_ERROR_INIT;
-        int lrc = civic_engine_load(e, bad[i], strlen(bad[i]), NULL, NULL, &lerr);
-        split_out s = split_text(bad[i], 2);
-        assert_int_equal(s.rc, lrc);
-        assert_int_equal(s.err.line, lerr.line);
-        assert_int_equal(s.err.column, lerr.column);
-        assert_string_equal(s.err.message, lerr.message);
-        split_free(&s);
-        civic_engine_free(e);
-    }
-    {   /* a record of the NUL byte alone (a length of strlen + 1): said so */
-        const char *text = "id,subject,type,ts\ne1,s1,good,2024-01-01\n";
-        civic_engine *e = engine_from(SPLIT_SCHEME);
-        civic_error lerr = CIVIC_ERROR_INIT;
-        int lrc = civic_engine_load(e, text, strlen(text) + 1, NULL, NULL, &lerr);
-        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
-        o.parts = 2;
-        split_out s = split_opts(text, strlen(text) + 1, &o);
-        assert_int_equal(s.rc, lrc);
-        assert_string_equal(lerr.message, "line 3: expected 4 fields as in the header, found 1: "
-                                          "a NUL byte (a length of strlen(text) + 1 takes in the "
-                                          "terminating NUL)");
-        assert_string_equal(s.err.message, lerr.message);
-        split_free(&s);
-        civic_engine_free(e);
-    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        split_as_load(bad[i], strlen(bad[i]));
+    /* a record of the NUL byte alone (a length of strlen + 1): said so */
+    const char *text = "id,subject,type,ts\ne1,s1,good,2024-01-01\n";
+    assert_string_equal(split_as_load(text, strlen(text) + 1).message,
+                        "line 3: expected 4 fields as in the header, found 1: a NUL byte (a "
+                        "length of strlen(text) + 1 takes in the terminating NUL)");
+    /* a length that takes in the terminating NUL: the load's hint */
+    text = "id,subject,type,ts\ne1,s1,good\n";
+    assert_non_null(strstr(split_as_load(text, strlen(text) + 1).message,
+                           "(the text ends in a NUL byte"));
     {   /* lone-CR line ends past 1 MiB: one header too long, but the CR is
          * what to tell, in the load and the split alike */
         size_t rows = 60000, cap = 32 + rows * 32, k = 0;
@@ -672,33 +676,12 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         k += (size_t)snprintf(mac, cap, "id,subject,type,ts\r");
         for (size_t i = 0; i < rows; i++)
             k += (size_t)snprintf(mac + k, cap - k, "e%zu,s,good,2024-01-01\r", i);
-        civic_engine *e = engine_from(SPLIT_SCHEME);
-        civic_error lerr = CIVIC_ERROR_INIT;
-        int lrc = civic_engine_load(e, mac, k, NULL, NULL, &lerr);
-        split_out s = split_opts(mac, k, &(civic_split_options)CIVIC_SPLIT_OPTIONS_INIT);
         assert_true(k > CIVIC_LINE_BYTES_MAX);
-        assert_int_equal(lrc, CIVIC_E_SYNTAX);
+        civic_error lerr = split_as_load(mac, k);
+        assert_int_equal(lerr.code, CIVIC_E_SYNTAX);
         assert_string_equal(lerr.message, "line 1, column 19: a carriage return inside the header "
                                           "(lines must end in LF or CRLF)");
-        assert_int_equal(s.rc, lrc);
-        assert_string_equal(s.err.message, lerr.message);
-        split_free(&s);
-        civic_engine_free(e);
         free(mac);
-    }
-    {   /* a length that takes in the terminating NUL: the load's hint */
-        const char *text = "id,subject,type,ts\ne1,s1,good\n";
-        civic_engine *e = engine_from(SPLIT_SCHEME);
-        civic_error lerr = CIVIC_ERROR_INIT;
-        int lrc = civic_engine_load(e, text, strlen(text) + 1, NULL, NULL, &lerr);
-        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
-        o.parts = 2;
-        split_out s = split_opts(text, strlen(text) + 1, &o);
-        assert_int_equal(s.rc, lrc);
-        assert_non_null(strstr(s.err.message, "(the text ends in a NUL byte"));
-        assert_string_equal(s.err.message, lerr.message);
-        split_free(&s);
-        civic_engine_free(e);
     }
     /* a record past 1 MiB: that, before the stray quote early in it */
     size_t big = CIVIC_LINE_BYTES_MAX + 64;
@@ -707,18 +690,9 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
     int k = snprintf(log, 128, "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s\"2,good,");
     memset(log + k, '9', big);
     memcpy(log + k + big, "\n", 2);
-    civic_engine *e = engine_from(SPLIT_SCHEME);
-    civic_error lerr = CIVIC_ERROR_INIT;
-    int lrc = civic_engine_load(e, log, strlen(log), NULL, NULL, &lerr);
-    split_out s = split_text(log, 2);
-    assert_int_equal(lrc, CIVIC_E_LIMIT);
+    civic_error lerr = split_as_load(log, strlen(log));
+    assert_int_equal(lerr.code, CIVIC_E_LIMIT);
     assert_string_equal(lerr.message, "line 3: record longer than 1 MiB");
-    assert_int_equal(s.rc, lrc);
-    assert_int_equal(s.err.line, lerr.line);
-    assert_int_equal(s.err.column, lerr.column);
-    assert_string_equal(s.err.message, lerr.message);
-    split_free(&s);
-    civic_engine_free(e);
     free(log);
 }
 
