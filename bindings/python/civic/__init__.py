@@ -1499,48 +1499,95 @@ def _convert_result(result, spec_version=1):
     return out
 
 
-def _opt_str(b):
-    """A borrowed C string that is "" when absent -> str, or None."""
-    return b.decode("utf-8", "replace") if b else None
+_KIND_NAMES: _Dict[int, str] = {}    # the library's names of kinds and states,
+_STATE_NAMES: _Dict[int, str] = {}   # asked once per code
 
 
-def _entry_from(e, utc_offset=0, spec_version=1):
-    kind = _lib.civic_kind_name(e.kind)
-    state = _lib.civic_state_name(e.state)
-    rule = e.kind == _capi.CIVIC_KIND_RULE
-    version_from = getattr(e, "from")
-    return Entry(
-        id=_str(e.id),
-        ts=int(e.ts),
-        type=_str(e.type),
-        kind=_str(kind) if kind else str(e.kind),
-        state=_str(state) if state else str(e.state),
-        raw=_points(e.raw),
-        counted=_points(e.counted),
-        qty=_qty(e.qty),
-        dimension=_str(e.dimension),
-        flag=_str(e.flag),
-        group=_str(e.group),
-        ref=_str(e.ref),
-        end=None if e.end == _capi.CIVIC_FOREVER else int(e.end),
-        ceiling=None if e.ceiling == _capi.CIVIC_FOREVER else _points(e.ceiling),
-        capped=bool(e.marks & _capi.CIVIC_MARK_CAPPED),
-        escalated=bool(e.marks & _capi.CIVIC_MARK_ESCALATED),
-        affects=_AFFECTS.get(e.affects & 3, ""),
-        utc_offset=utc_offset,
-        eff=int(e.eff),
-        from_=int(version_from) if rule and version_from != _capi.CIVIC_NO_TIME else None,
-        act=_opt_str(e.act),
-        source=_opt_str(e.source),
-        merged_with=_opt_str(e.merged_with),
-        frozen=bool(e.marks & _capi.CIVIC_MARK_FROZEN),
-        contested=bool(e.marks & _capi.CIVIC_MARK_CONTESTED),
-        floored=bool(e.marks & _capi.CIVIC_MARK_FLOORED),
-        to_balance=_points(e.to_balance) if rule or e.kind == _capi.CIVIC_KIND_REDEEM
-        else None,
-        corrected=int(e.corrected) if rule and e.corrected != _capi.CIVIC_FOREVER else None,
-        spec_version=spec_version,
-    )
+def _code_name(names, name_of, code):
+    name = names.get(code)
+    if name is None:
+        b = name_of(code)
+        name = names[code] = _str(b) if b else str(code)
+    return name
+
+
+def _record_entries(out, count, utc_offset, spec_version):
+    """The `count` entries of record `out` as Entry objects.
+
+    A record can hold hundreds of thousands of entries, so this loop is
+    written for speed: the texts and amounts that repeat from entry to entry
+    (types, dimensions, flags, groups, points) are decoded once per call, and
+    each Entry gets its fields in one step instead of through the frozen
+    dataclass's __init__, which sets them one by one (tests compare the
+    result with Entry(**fields))."""
+    texts: _Dict[bytes, str] = {}
+    amounts: _Dict[int, _decimal.Decimal] = {}
+
+    def text(b):
+        s = texts.get(b)
+        if s is None:
+            s = texts[b] = _str(b)
+        return s
+
+    def points(hundredths):
+        d = amounts.get(hundredths)
+        if d is None:
+            d = amounts[hundredths] = _points(hundredths)
+        return d
+
+    kind_name, state_name = _lib.civic_kind_name, _lib.civic_state_name
+    forever, no_time = _capi.CIVIC_FOREVER, _capi.CIVIC_NO_TIME
+    kind_rule, kind_redeem = _capi.CIVIC_KIND_RULE, _capi.CIVIC_KIND_REDEEM
+    capped, escalated = _capi.CIVIC_MARK_CAPPED, _capi.CIVIC_MARK_ESCALATED
+    frozen, contested = _capi.CIVIC_MARK_FROZEN, _capi.CIVIC_MARK_CONTESTED
+    floored = _capi.CIVIC_MARK_FLOORED
+    new = object.__new__
+    e = _capi.civic_entry()
+    ref = _byref(e)
+    read = _lib.civic_record_entry
+    version = _capi.CIVIC_ENTRY_VERSION
+    entries = []
+    for i in range(count):
+        e.version = version
+        read(out, i, ref)
+        kind, marks = e.kind, e.marks
+        rule = kind == kind_rule
+        end, ceiling = e.end, e.ceiling
+        version_from, corrected = getattr(e, "from"), e.corrected
+        act, source, merged_with = e.act, e.source, e.merged_with
+        entry = new(Entry)
+        entry.__dict__.update(
+            id=_str(e.id),
+            ts=e.ts,
+            type=text(e.type),
+            kind=_code_name(_KIND_NAMES, kind_name, kind),
+            state=_code_name(_STATE_NAMES, state_name, e.state),
+            raw=points(e.raw),
+            counted=points(e.counted),
+            qty=_qty(e.qty),
+            dimension=text(e.dimension),
+            flag=text(e.flag),
+            group=text(e.group),
+            ref=_str(e.ref),
+            end=None if end == forever else end,
+            ceiling=None if ceiling == forever else points(ceiling),
+            capped=bool(marks & capped),
+            escalated=bool(marks & escalated),
+            affects=_AFFECTS.get(e.affects & 3, ""),
+            utc_offset=utc_offset,
+            eff=e.eff,
+            from_=version_from if rule and version_from != no_time else None,
+            act=text(act) if act else None,
+            source=text(source) if source else None,
+            merged_with=_str(merged_with) if merged_with else None,
+            frozen=bool(marks & frozen),
+            contested=bool(marks & contested),
+            floored=bool(marks & floored),
+            to_balance=points(e.to_balance) if rule or kind == kind_redeem else None,
+            corrected=corrected if rule and corrected != forever else None,
+            spec_version=spec_version)
+        entries.append(entry)
+    return entries
 
 
 # --------------------------------------------------------------------------
@@ -1938,12 +1985,7 @@ class Engine(_Owner):
             _lib.civic_engine_record(p, s, t, _byref(out))
             version = int(_lib.civic_engine_spec_version(p))
         try:
-            entries = []
-            e = _capi.civic_entry()
-            for i in range(_lib.civic_record_count(out)):
-                e.version = _capi.CIVIC_ENTRY_VERSION
-                _lib.civic_record_entry(out, i, _byref(e))
-                entries.append(_entry_from(e, offset, version))
+            entries = _record_entries(out, _lib.civic_record_count(out), offset, version)
             summary = _capi.civic_score(version=_capi.CIVIC_SCORE_VERSION)
             _lib.civic_record_summary(out, _byref(summary))
             dims = {name: _points(0) for name in dim_names}

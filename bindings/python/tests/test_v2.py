@@ -695,6 +695,35 @@ class TestRecordFields(V2):
         with self.assertRaises(TypeError):
             e.add(id="z", subject="s", type="fine", ts="2022-01-01", act=5)
 
+    def test_entries_are_whole_frozen_dataclasses(self):
+        # record() fills each Entry's fields in one step, bypassing the
+        # dataclass __init__: every field must be there, nothing else, and
+        # the result must equal, hash and print as Entry(**fields) does
+        import dataclasses
+        e = self.engine("[rule.fine]\npoints = -10\n[rule.litter]\npoints = -5\n"
+                        "[rule.earn]\npoints = 5\n", """\
+            id,subject,type,ts,qty,ref,act,source
+            a,s,fine,2022-01-01,,,act-1,police
+            b,s,litter,2022-01-01,,,act-1,
+            c,s,earn,2022-01-02,2,,,
+            r,s,redeem,2022-01-03,1,,,
+            v,s,revoke,2022-01-04,,c,,
+            o,s,object,2022-01-05,,a,,
+            """, extra='objection_window = "15d"')
+        entries = e.record("s", "2022-02-01").entries
+        self.assertEqual(len(entries), 6)
+        names = {f.name for f in dataclasses.fields(civic.Entry)}
+        for x in entries:
+            self.assertEqual(set(vars(x)), names, x.id)
+            y = civic.Entry(**{name: getattr(x, name) for name in names})
+            self.assertEqual((y, hash(y), repr(y), y.to_dict(True)),
+                             (x, hash(x), repr(x), x.to_dict(True)), x.id)
+            with self.assertRaises(dataclasses.FrozenInstanceError):
+                x.state = "active"
+        # the amounts and texts shared between entries are equal values
+        self.assertEqual([x.counted for x in entries if x.kind == "rule"],
+                         [D("-10.00"), D("0.00"), D("0.00")])
+
     def test_to_records_has_the_v2_columns(self):
         e = self.engine("[rule.fine]\npoints = -10\npublicity = \"2d\"\n",
                         "id,subject,type,ts,act,source\na,s,fine,2022-01-01,k,clerk\n")
