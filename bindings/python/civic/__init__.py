@@ -1441,41 +1441,88 @@ class JournalReport:
     bytes_truncated: int    # torn or corrupt tail cut off (0 normally)
 
 
-def _read_tiers(count, fill):
+class _Decoded:
+    """Per-answer caches for what repeats from row to row of a long answer
+    (group paths, grades, flag sets, types, amounts): each distinct value is
+    decoded once.  A rank of a city or a record of years holds hundreds of
+    thousands of rows, and building them is most of the time the binding
+    takes.  Only immutable values (str, Decimal, tuple) are shared."""
+    __slots__ = ("texts", "amounts", "tuples")
+
+    def __init__(self):
+        self.texts: _Dict[bytes, str] = {}
+        self.amounts: _Dict[int, _decimal.Decimal] = {}
+        self.tuples: _Dict[bytes, _Tuple[str, ...]] = {}
+
+    def text(self, b):
+        s = self.texts.get(b)
+        if s is None:
+            s = self.texts[b] = _str(b)
+        return s
+
+    def points(self, hundredths):
+        d = self.amounts.get(hundredths)
+        if d is None:
+            d = self.amounts[hundredths] = _points(hundredths)
+        return d
+
+    def flags(self, b):
+        """The ";"-joined flags -> a sorted tuple."""
+        t = self.tuples.get(b)
+        if t is None:
+            text = _str(b)
+            t = self.tuples[b] = tuple(text.split(";")) if text else ()
+        return t
+
+
+def _frozen(cls, fields):
+    """An instance of the frozen dataclass `cls` with `fields` (every field)
+    set in one step: its __init__ sets them one by one through
+    object.__setattr__, several times slower for the long answers (tests
+    compare the result with cls(**fields))."""
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
+def _read_tiers(count, fill, tv=None, decoded=None):
     """({tier: level name or None}, {tier: value Decimal}) for tiers
-    0..count-1; fill(t, civic_tier_value) fills one."""
+    0..count-1; fill(t, civic_tier_value) fills one (into `tv` when given,
+    a struct the caller reuses from row to row)."""
     levels, values = {}, {}
-    tv = _capi.civic_tier_value()
+    if tv is None:
+        tv = _capi.civic_tier_value()
+    text = _str if decoded is None else decoded.text
     for t in range(count):
         tv.version = _capi.CIVIC_TIER_VALUE_VERSION
         fill(t, tv)
-        name = _str(tv.tier)
-        levels[name] = _str(tv.level_name) if tv.level_name else None
+        name = text(tv.tier)
+        levels[name] = text(tv.level_name) if tv.level_name else None
         values[name] = _decimal.Decimal(tv.value).scaleb(-int(tv.places))
     return levels, values
 
 
-def _score_from(s, dims=None, tiers=None, spec_version=1):
-    flags = _str(s.flags)
-    measures = _str(s.measures)
+def _score_from(s, dims=None, tiers=None, spec_version=1, decoded=None):
+    d = _Decoded() if decoded is None else decoded
+    measures = d.text(s.measures)
     levels, values = tiers if tiers is not None else ({}, {})
-    return Score(
+    return _frozen(Score, dict(
         subject=_str(s.subject),
-        group=_str(s.group),
-        score=_points(s.score),
-        grade=_str(s.grade),
-        balance=_points(s.balance),
-        flags=tuple(flags.split(";")) if flags else (),
-        ceiling=None if s.ceiling == _capi.CIVIC_FOREVER else _points(s.ceiling),
-        events=int(s.events),
+        group=d.text(s.group),
+        score=d.points(s.score),
+        grade=d.text(s.grade),
+        balance=d.points(s.balance),
+        flags=d.flags(s.flags),
+        ceiling=None if s.ceiling == _capi.CIVIC_FOREVER else d.points(s.ceiling),
+        events=s.events,
         dimensions=dims if dims is not None else {},
-        rank=int(s.rank) or None,
+        rank=s.rank or None,
         tiers=levels,
         measures=measures.split(";") if measures else [],
-        archived=int(s.archived),
+        archived=s.archived,
         tier_values=values,
         spec_version=spec_version,
-    )
+    ))
 
 
 def _convert_result(result, spec_version=1):
@@ -1485,17 +1532,27 @@ def _convert_result(result, spec_version=1):
     names = [_str(_lib.civic_result_dimension_name(result, d)) for d in range(ndim)]
     out = []
     row = _capi.civic_score()
+    row_ref = _byref(row)
     value = _c_int64()
+    value_ref = _byref(value)
+    get, dimension = _lib.civic_result_get, _lib.civic_result_dimension
+    version = _capi.CIVIC_SCORE_VERSION
+    tv = _capi.civic_tier_value()
+    tv_ref = _byref(tv)
+    tier = _lib.civic_result_tier
+    decoded = _Decoded()
+    points = decoded.points
     for i in range(n):
-        row.version = _capi.CIVIC_SCORE_VERSION
-        _lib.civic_result_get(result, i, _byref(row))
+        row.version = version
+        get(result, i, row_ref)
         dims = {}
         for d in range(ndim):
-            _lib.civic_result_dimension(result, i, d, _byref(value))
-            dims[names[d]] = _points(value.value)
+            dimension(result, i, d, value_ref)
+            dims[names[d]] = points(value.value)
         tiers = _read_tiers(row.tier_count,
-                            lambda t, tv, i=i: _lib.civic_result_tier(result, i, t, _byref(tv)))
-        out.append(_score_from(row, dims, tiers, spec_version))
+                            lambda t, tv, i=i: tier(result, i, t, tv_ref), tv, decoded) \
+            if row.tier_count else None
+        out.append(_score_from(row, dims, tiers, spec_version, decoded))
     return out
 
 
@@ -1517,31 +1574,15 @@ def _record_entries(out, count, utc_offset, spec_version):
     A record can hold hundreds of thousands of entries, so this loop is
     written for speed: the texts and amounts that repeat from entry to entry
     (types, dimensions, flags, groups, points) are decoded once per call, and
-    each Entry gets its fields in one step instead of through the frozen
-    dataclass's __init__, which sets them one by one (tests compare the
-    result with Entry(**fields))."""
-    texts: _Dict[bytes, str] = {}
-    amounts: _Dict[int, _decimal.Decimal] = {}
-
-    def text(b):
-        s = texts.get(b)
-        if s is None:
-            s = texts[b] = _str(b)
-        return s
-
-    def points(hundredths):
-        d = amounts.get(hundredths)
-        if d is None:
-            d = amounts[hundredths] = _points(hundredths)
-        return d
-
+    each Entry gets its fields in one step (_frozen)."""
+    decoded = _Decoded()
+    text, points = decoded.text, decoded.points
     kind_name, state_name = _lib.civic_kind_name, _lib.civic_state_name
     forever, no_time = _capi.CIVIC_FOREVER, _capi.CIVIC_NO_TIME
     kind_rule, kind_redeem = _capi.CIVIC_KIND_RULE, _capi.CIVIC_KIND_REDEEM
     capped, escalated = _capi.CIVIC_MARK_CAPPED, _capi.CIVIC_MARK_ESCALATED
     frozen, contested = _capi.CIVIC_MARK_FROZEN, _capi.CIVIC_MARK_CONTESTED
     floored = _capi.CIVIC_MARK_FLOORED
-    new = object.__new__
     e = _capi.civic_entry()
     ref = _byref(e)
     read = _lib.civic_record_entry
@@ -1555,8 +1596,7 @@ def _record_entries(out, count, utc_offset, spec_version):
         end, ceiling = e.end, e.ceiling
         version_from, corrected = getattr(e, "from"), e.corrected
         act, source, merged_with = e.act, e.source, e.merged_with
-        entry = new(Entry)
-        entry.__dict__.update(
+        entries.append(_frozen(Entry, dict(
             id=_str(e.id),
             ts=e.ts,
             type=text(e.type),
@@ -1585,8 +1625,7 @@ def _record_entries(out, count, utc_offset, spec_version):
             floored=bool(marks & floored),
             to_balance=points(e.to_balance) if rule or kind == kind_redeem else None,
             corrected=corrected if rule and corrected != forever else None,
-            spec_version=spec_version)
-        entries.append(entry)
+            spec_version=spec_version)))
     return entries
 
 

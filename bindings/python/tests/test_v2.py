@@ -723,6 +723,23 @@ class TestRecordFields(V2):
         # the amounts and texts shared between entries are equal values
         self.assertEqual([x.counted for x in entries if x.kind == "rule"],
                          [D("-10.00"), D("0.00"), D("0.00")])
+        # the rows of rank() and the summaries are whole Scores too, and
+        # rows that share values share no mutable ones
+        e.add(id="t", subject="u", type="earn", ts="2022-01-02", qty="2")
+        rows = e.rank(as_of="2022-02-01")
+        names = {f.name for f in dataclasses.fields(civic.Score)}
+        for x in rows + [e.score("s", "2022-02-01"), e.record("s", "2022-02-01").summary]:
+            self.assertEqual(set(vars(x)), names, x.subject)
+            y = civic.Score(**{name: getattr(x, name) for name in names})
+            self.assertEqual((y, repr(y), y.to_dict()), (x, repr(x), x.to_dict()), x.subject)
+            with self.assertRaises(dataclasses.FrozenInstanceError):
+                x.score = D(0)
+        self.assertEqual([(x.subject, x.score, x.rank) for x in rows],
+                         [("u", D("1005.00"), 1), ("s", D("990.00"), 2)])   # per = "event"
+        rows[0].dimensions["extra"] = D(1)
+        rows[0].measures.append("extra")
+        self.assertNotIn("extra", rows[1].dimensions)
+        self.assertNotIn("extra", rows[1].measures)
 
     def test_to_records_has_the_v2_columns(self):
         e = self.engine("[rule.fine]\npoints = -10\npublicity = \"2d\"\n",
