@@ -242,12 +242,64 @@ int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_
     return CIVIC_OK;
 }
 
-int civic__rb_unknown(const char *table, const char *key, size_t len, uint64_t line,
-                       uint32_t column, uint64_t offset, civic_error *err)
+/* The edit distance of a and b, letters compared without case, counting an
+ * insertion, a deletion, a substitution or a swap of two neighbours as one
+ * (optimal string alignment).  Both are at most KEY_NEAR_MAX bytes. */
+enum { KEY_NEAR_MAX = 32 };
+
+static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+
+static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn)
 {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len), key,
-             table);
+    unsigned d[KEY_NEAR_MAX + 1][KEY_NEAR_MAX + 1];
+    for (size_t i = 0; i <= an; i++) d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= bn; j++) d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= an; i++) {
+        for (size_t j = 1; j <= bn; j++) {
+            int ca = ascii_lower((unsigned char)a[i - 1]);
+            int cb = ascii_lower((unsigned char)b[j - 1]);
+            unsigned best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == ascii_lower((unsigned char)b[j - 2]) &&
+                ascii_lower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[an][bn];
+}
+
+/* The key of `keys` a misspelt `key` most likely meant: the same letters in
+ * another case, or one edit away ("pionts", "bsae"), or two for keys of six
+ * bytes or more ("utc_ofset" -> "utc_offset"); the first of the nearest;
+ * NULL if none is that near. */
+static const char *nearest_key(const char *const *keys, const char *key, size_t len)
+{
+    const char *found = NULL;
+    unsigned best = len >= 6 ? 2 : 1;
+    if (!keys || len == 0 || len > KEY_NEAR_MAX) return NULL;
+    for (int i = 0; keys[i]; i++) {
+        size_t n = strlen(keys[i]);
+        if (n > KEY_NEAR_MAX || (n > len ? n - len : len - n) > best) continue;
+        unsigned d = key_distance(key, len, keys[i], n);
+        if (d < best || (d == best && !found)) {
+            best = d;
+            found = keys[i];
+        }
+    }
+    return found;
+}
+
+int civic__rb_unknown(const char *table, const char *const *keys, const char *key, size_t len,
+                      uint64_t line, uint32_t column, uint64_t offset, civic_error *err)
+{
+    char msg[240];
+    const char *near = nearest_key(keys, key, len);
+    int n = snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len),
+                     key, table);
+    if (near && n > 0 && (size_t)n < sizeof(msg))
+        snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);
     return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
 }
 
@@ -571,22 +623,22 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     switch (b->table) {
     case T_SCHEME:
         if ((k = civic__rb_find_key(scheme_keys, key, len)) < 0)
-            return civic__rb_unknown("scheme", key, len, line, column, offset, err);
+            return civic__rb_unknown("scheme", scheme_keys, key, len, line, column, offset, err);
         rc = civic__rb_seen(&b->scheme_keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : scheme_pair(b, k, v, err);
     case T_GRADE:
         if ((k = civic__rb_find_key(grade_keys, key, len)) < 0)
-            return civic__rb_unknown("[grade]", key, len, line, column, offset, err);
+            return civic__rb_unknown("[grade]", grade_keys, key, len, line, column, offset, err);
         rc = civic__rb_seen(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : grade_pair(b, k, v, err);
     case T_CAP:
         if ((k = civic__rb_find_key(cap_keys, key, len)) < 0)
-            return civic__rb_unknown("cap", key, len, line, column, offset, err);
+            return civic__rb_unknown("cap", cap_keys, key, len, line, column, offset, err);
         rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule", key, len, line, column, offset, err);
+            return civic__rb_unknown("rule", rule_keys_list, key, len, line, column, offset, err);
         if (k >= RK_FROM) { /* often [rule.X.change] written with single brackets */
             char msg[200];
             const char *code = b->r->rules[b->index].code;
@@ -603,7 +655,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                                          false, err);
     case T_CHANGE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule change", key, len, line, column, offset, err);
+            return civic__rb_unknown("rule change", rule_keys_list, key, len, line, column, offset, err);
         rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
         if (rc != CIVIC_OK) return rc;
         if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);
@@ -613,7 +665,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     case T_LEVEL: return civic__rb_level_pair(b, key, len, v, err);
     case T_MEASURE: return civic__rb_measure_pair(b, key, len, v, err);
     default:
-        return civic__rb_unknown("top level", key, len, line, column, offset, err);
+        return civic__rb_unknown("top level", NULL, key, len, line, column, offset, err);
     }
 }
 

@@ -422,7 +422,8 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
         { "\x1f\x8b\x08\x00\x00\x00", 6, "line 1, column 1: not a rules file: gzip-compressed "
                                        "data (decompress it first)" },
         { "[[grade]]\nname = \"A\"\n\0", 22, "line 3, column 1: a NUL byte" },
-        { "[[grade]]\nnam = \"A\"\n\0", 21, "line 2, column 1: unknown key 'nam' in [[grade]]" },
+        { "[[grade]]\nnam = \"A\"\n\0", 21, "line 2, column 1: unknown key 'nam' in [[grade]] "
+                                          "(did you mean 'name'?)" },
     };
     for (size_t k = 0; k < sizeof(ends_in_nul) / sizeof(ends_in_nul[0]); k++) {
         char path[] = "/tmp/civic-rules-XXXXXX";
@@ -442,6 +443,44 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
         assert_int_equal(civic_rules_parse(&r, ends_in_nul[k].bytes, ends_in_nul[k].len, NULL,
                                            &err), k < 4 ? CIVIC_E_SYNTAX : CIVIC_E_RULES);
         assert_non_null(strstr(err.message, "strlen(text) + 1"));
+    }
+}
+
+/* A misspelt key names the key it most likely is: one edit away (a swap of
+ * neighbours is one), two for keys of six bytes or more, any case; the first
+ * of the nearest; nothing when none is that near. */
+static void unknown_keys_name_the_likely_key(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *message; } cases[] = {
+        { "[scheme]\nbsae = 1\n", "line 2, column 1: unknown key 'bsae' in [scheme] "
+                                  "(did you mean 'base'?)" },
+        { "[scheme]\nutc_ofset = 1\n", "line 2, column 1: unknown key 'utc_ofset' in [scheme] "
+                                       "(did you mean 'utc_offset'?)" },
+        { "[scheme]\nUTC_Offset = 1\n", "line 2, column 1: unknown key 'UTC_Offset' in "
+                                        "[scheme] (did you mean 'utc_offset'?)" },
+        { "[scheme]\nbalance_mni = 1\n", "line 2, column 1: unknown key 'balance_mni' in "
+                                         "[scheme] (did you mean 'balance_min'?)" },
+        { "[scheme]\nbalance = 1\n", "line 2, column 1: unknown key 'balance' in [scheme]" },
+        { "[scheme]\nx = 1\n", "line 2, column 1: unknown key 'x' in [scheme]" },
+        { TEST_GRADES "[rule.a]\npionts = 1\n", "line 19, column 1: unknown key 'pionts' in "
+                                                "[rule] (did you mean 'points'?)" },
+        { TEST_GRADES "[rule.a]\ncolour = 1\n", "line 19, column 1: unknown key 'colour' in "
+                                                "[rule]" },
+        { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrmo = \"2024-01-01\"\n",
+          "line 21, column 1: unknown key 'frmo' in [rule change] (did you mean 'from'?)" },
+        { TEST_GRADES "[cap.c]\nlimt = 5\n", "line 19, column 1: unknown key 'limt' in [cap] "
+                                             "(did you mean 'limit'?)" },
+        { TEST_GRADES "[tier.t]\nrule = \"a\"\n", "line 19, column 1: unknown key 'rule' in "
+                                                  "[tier] (did you mean 'rules'?)" },
+        { "[[grade]]\nmni = 1\n", "line 2, column 1: unknown key 'mni' in [[grade]] "
+                                  "(did you mean 'min'?)" },
+        { "[[grade]]\nmn = 1\n", "line 2, column 1: unknown key 'mn' in [[grade]] "
+                                 "(did you mean 'min'?)" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
+        assert_string_equal(e.message, cases[k].message);
     }
 }
 
@@ -558,6 +597,7 @@ int main(void)
         cmocka_unit_test(utf8_grade_names_work),
         cmocka_unit_test(every_documented_key_is_accepted),
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
+        cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
         cmocka_unit_test(load_time_checks_fail_clearly),
         cmocka_unit_test(values_are_checked_for_type_and_range),
