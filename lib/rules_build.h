@@ -35,6 +35,7 @@ typedef struct rule_extra {
     uint32_t keys;           /* RK_* bits written in this table */
     uint32_t rule;           /* the rule index (changes) */
     bool bare_dotted;        /* [rule.a.b]: a dotted code, not quoted */
+    bool from_quoted;        /* from = "..." (a string), not a bare integer */
 } rule_extra;
 
 typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;

@@ -17,6 +17,7 @@
 #include "rules_build.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ building */
@@ -60,6 +61,7 @@ int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_er
     x->at[RK_FROM] = x->at[RK_RECOUNT] = (pos){ 0, 0, 0 };
     x->from_text = NULL;
     x->from_len = 0;
+    x->from_quoted = false;
     x->rule = rule;
     b->last_version[rule] = b->change_count + 1;
     b->index = b->change_count++;
@@ -86,10 +88,25 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     size_t plus = v->type == CIVIC_TOML_INTEGER && v->len > 1 && v->text[0] == '+';
     x->from_text = civic__rb_intern(b, v->text + plus, v->len - plus);
     x->from_len = v->len - plus;
+    x->from_quoted = v->type == CIVIC_TOML_STRING;
     return x->from_text ? CIVIC_OK : CIVIC_E_NOMEM;
 }
 
 /* ------------------------------------------------------------ checks */
+
+/* A string of eight digits that is a date written without dashes
+ * ("20250101"): as a timestamp it is Unix seconds, an instant in 1970, and
+ * never what a rules file that writes it means. */
+static bool compact_date(const char *s, size_t n)
+{
+    static const uint8_t days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (n != 8) return false;
+    for (size_t i = 0; i < 8; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int month = (s[4] - '0') * 10 + (s[5] - '0'), day = (s[6] - '0') * 10 + (s[7] - '0');
+    return year >= 1900 && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
+}
 
 /* `from` of change i, in the scheme's local time (known only now). */
 static int change_from(builder *b, uint32_t i, civic_error *err)
@@ -97,6 +114,15 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
     char msg[200];
+    if (x->from_quoted && compact_date(x->from_text, x->from_len)) {
+        const char *d = x->from_text;
+        char when[40];
+        civic__time_format(strtoll(d, NULL, 10), b->r->utc_offset, when, sizeof(when));
+        snprintf(msg, sizeof(msg), "'from': \"%.8s\" would be Unix seconds (%s): write the date "
+                 "as \"%.4s-%.2s-%.2s\", or the seconds as a bare integer", d, when, d, d + 4,
+                 d + 6);
+        return civic__rb_at(err, x->at[RK_FROM], msg);
+    }
     if (!x->from_text) {
         const char *code = b->r->rules[x->rule].code;
         const char *q = strchr(code, '.') ? "\"" : ""; /* [[rule."a.b".change]] */

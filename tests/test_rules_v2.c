@@ -194,6 +194,26 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-13-01\"\n", 6, 8, "'from'");
+    /* a date without its dashes, quoted, is Unix seconds of 1970 as a
+     * timestamp: refused with the fix (20250101 s = 234 days 9:01:41 in, so
+     * 1970-08-23 17:01:41 at +08:00); a bare integer is seconds as written */
+    fails_at(G1 "[scheme]\nutc_offset = \"+08:00\"\n[rule.a]\npoints = 1\n[[rule.a.change]]\n"
+                "from = \"20250101\"\n", 8, 8, "'from': \"20250101\" would be Unix seconds "
+             "(1970-08-23T17:01:41+08:00): write the date as \"2025-01-01\", or the seconds as a "
+             "bare integer");
+    {
+        civic_rules *r = NULL;
+        civic_error err;
+        static const char *const seconds[] = { "20250101", "\"20251301\"", "\"1735689600\"",
+                                               "\"18991231\"" };
+        for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
+            char text[160];
+            snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",
+                     seconds[k]);
+            assert_int_equal(civic_rules_parse(&r, text, strlen(text), NULL, &err), CIVIC_OK);
+            civic_rules_free(r);
+        }
+    }
     fails_at(G1 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 3, 3, "has no [rule.a] before it");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = false\n",
              7, 10, "cannot be removed");
