@@ -849,9 +849,10 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         j->path_size = size;
     }
     civic__temp_sweep(j->path); /* what a killed open or compaction left */
-    struct stat st;
+    struct stat st, named;
     /* Twice at most: an engine that finds no journal and loses the race to
-     * create it opens the winner's, and finds it locked. */
+     * create it opens the winner's, and finds it locked.  (A few more times
+     * for the file replaced under its name, below.) */
     for (int attempt = 0;; attempt++) {
         j->fd = civic__fd_above_stdio(open(j->path, O_RDWR | O_CLOEXEC));
         if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
@@ -861,6 +862,21 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
                                           "another engine (in this process or another)", jname(j))
                        : io_error(err, "lock", jname(j));
         if (j->fd >= 0 && fstat(j->fd, &st) != 0) return io_error(err, "stat", j->path);
+        /* The lock holds the file the open found.  Between the two, the
+         * engine that held it may have compacted: renamed a fresh journal
+         * over the name and let the old file (and its lock) go.  Appending to
+         * that unnamed file would lose every batch, and a later compaction of
+         * this engine would put its stale state over the other's: open the
+         * name again, which finds the new journal, locked. */
+        if (j->fd >= 0 && (st.st_nlink == 0 || stat(j->path, &named) != 0 ||
+                           named.st_dev != st.st_dev || named.st_ino != st.st_ino)) {
+            close(j->fd);
+            j->fd = -1;
+            if (attempt < 8) continue;
+            return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: replaced by another "
+                                    "engine while it was being opened, again and again",
+                                    jname(j));
+        }
         /* A file this name found may have been put here by a rename whose
          * directory sync failed (a compaction's last step): its name is made
          * durable before anything is appended under it. */

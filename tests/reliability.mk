@@ -63,7 +63,7 @@ TEST_TARGETS += test-asan test-fuzz-replay test-tsan
 REL_TEST_BIN := $(patsubst tests/%.c,$(B)/tests/%,$(sort $(wildcard tests/test_*.c)))
 $(filter %/test_oom %/test_limits %/test_threads,$(REL_TEST_BIN)): tests/alloc_fail.h
 # pread and fstat fail on request there (a read error is not a torn write)
-$(filter %/test_io_fail,$(REL_TEST_BIN)): LDLIBS += -Wl,--wrap=pread -Wl,--wrap=fstat -Wl,--wrap=fsync
+$(filter %/test_io_fail,$(REL_TEST_BIN)): LDLIBS += -Wl,--wrap=pread -Wl,--wrap=fstat -Wl,--wrap=fsync -Wl,--wrap=fcntl
 
 # ------------------------------------------------------------ ASan + UBSan
 

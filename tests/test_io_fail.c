@@ -8,10 +8,16 @@
 ** CIVIC_JOURNAL_RECOVER, which cut every batch out.  fstat is wrapped too:
 ** a temporary file that cannot be checked is removed (it was left behind).
 ** fsync is wrapped: a recovery whose copy's directory cannot be synced says
-** so (it said "cannot copy the damaged file" of a whole copy).
+** so (it said "cannot copy the damaged file" of a whole copy).  fcntl is
+** wrapped: another engine compacts between a journal's open and its lock.
 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* F_OFD_SETLK, the lock the library takes */
+#endif
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -60,6 +66,31 @@ int __wrap_fsync(int fd)
         return -1;
     }
     return __real_fsync(fd);
+}
+
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+
+/* Run once, at the next lock of a file (the first lock an open takes):
+ * what another engine does between that open and its lock. */
+static void (*before_lock)(void);
+
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *); /* every call here passes a pointer or an int */
+    va_end(ap);
+    if (before_lock && (cmd == F_SETLK
+#ifdef F_OFD_SETLK
+                        || cmd == F_OFD_SETLK
+#endif
+                        )) {
+        void (*run)(void) = before_lock;
+        before_lock = NULL;
+        run();
+    }
+    return __real_fcntl(fd, cmd, arg);
 }
 
 static char dir[] = "/tmp/civic-io-fail-XXXXXX";
@@ -301,6 +332,54 @@ static void a_recovery_whose_copy_cannot_be_synced_says_so(void **state)
     remove_all();
 }
 
+static civic_engine *holder; /* the engine that compacts in the window */
+
+static void holder_compacts(void)
+{
+    char snap[64];
+    civic_error err = CIVIC_ERROR_INIT;
+    snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+    assert_int_equal(civic_engine_compact(holder, snap, &err), CIVIC_OK);
+}
+
+/* An engine that opens the journal just before its holder compacts and
+ * locks it just after holds the old file, which has no name any more: its
+ * batches would go nowhere, and its own compaction would put its stale
+ * state over the holder's.  The open looks at the name again and finds the
+ * holder's new journal, locked. */
+static void a_journal_replaced_between_open_and_lock_is_opened_again(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    holder = engine_from(RULES);
+    assert_int_equal(civic_engine_journal_open(holder, journal_path(), CIVIC_SYNC_ALWAYS, NULL,
+                                               &err), CIVIC_OK);
+    civic_event ev = event_of("f1", "s1", "fine", "2024-01-01");
+    assert_int_equal(civic_engine_add(holder, &ev, &err), CIVIC_OK);
+    civic_engine *late = engine_from(RULES);
+    before_lock = holder_compacts;
+    int rc = civic_engine_journal_open(late, journal_path(), CIVIC_SYNC_ALWAYS, NULL, &err);
+    assert_null(before_lock); /* the window was reached */
+    if (rc == CIVIC_OK) fprintf(stderr, "the late engine attached to the unnamed journal\n");
+    assert_int_equal(rc, CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "is locked by another engine"));
+    /* the holder goes on: its batch after the compaction is in the journal
+     * the name leads to */
+    ev = event_of("f2", "s1", "fine", "2024-01-02");
+    assert_int_equal(civic_engine_add(holder, &ev, &err), CIVIC_OK);
+    civic_engine_free(holder);
+    civic_engine_free(late);
+    civic_engine *back = engine_from(RULES);
+    char snap[64];
+    snprintf(snap, sizeof(snap), "%s/s.snap", dir);
+    assert_int_equal(civic_engine_load_snapshot(back, snap, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(back, journal_path(), CIVIC_SYNC_ALWAYS, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(back), 2);
+    civic_engine_free(back);
+    remove_all();
+}
+
 static int make_dir(void **state)
 {
     (void)state;
@@ -320,6 +399,7 @@ int main(void)
         cmocka_unit_test(a_save_whose_temporary_cannot_be_checked_removes_it),
         cmocka_unit_test(a_recovery_whose_copy_fails_leaves_no_copy),
         cmocka_unit_test(a_recovery_whose_copy_cannot_be_synced_says_so),
+        cmocka_unit_test(a_journal_replaced_between_open_and_lock_is_opened_again),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
