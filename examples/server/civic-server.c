@@ -42,7 +42,7 @@
 ** every --compact-every seconds when events or a purge were written, and at
 ** shutdown.
 */
-#define _DEFAULT_SOURCE /* realpath */
+#define _DEFAULT_SOURCE /* realpath, flock */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -61,6 +61,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -134,6 +135,7 @@ typedef struct server {
     guard guard;
     metrics metrics;
     int access_fd;           /* -1: no access log */
+    int data_fd;             /* the data directory, locked while we run; -1: none */
     char *openapi;           /* --openapi FILE, else NULL */
     size_t openapi_len;
     double start_unix;
@@ -803,6 +805,9 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
                 "the journal, %" PRIu64 " torn bytes truncated)\n",
                 civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+    if (rep->created && s->opt.recover && access(s->snapshot_path, F_OK) == 0)
+        fprintf(stderr, SERVER_NAME ": created an empty journal.civic beside snapshot.civic "
+                "(--recover): the service goes on from the snapshot alone\n");
     if (swept)
         fprintf(stderr, SERVER_NAME ": removed %u stale temporary file%s left by a crash\n",
                 swept, swept == 1 ? "" : "s");
@@ -859,6 +864,24 @@ static int open_data(server *s)
     }
     snprintf(s->snapshot_path, sizeof(s->snapshot_path), "%s/snapshot.civic", s->opt.data_dir);
     snprintf(s->journal_path, sizeof(s->journal_path), "%s/journal.civic", s->opt.data_dir);
+    /* One server per directory, decided before anything is read: the
+     * journal's lock alone comes after the snapshot is loaded, so a second
+     * server could read the snapshot, wait out the first one's last
+     * compaction and go on from a snapshot older than the journal. */
+    s->data_fd = open(s->opt.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->data_fd < 0) {
+        fprintf(stderr, SERVER_NAME ": %s: %s\n", s->opt.data_dir, strerror(errno));
+        return -1;
+    }
+    if (flock(s->data_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            fprintf(stderr, SERVER_NAME ": %s is in use by another civic-server (it holds the "
+                    "directory's lock); nothing was changed\n", s->opt.data_dir);
+        else
+            fprintf(stderr, SERVER_NAME ": cannot lock %s: %s\n", s->opt.data_dir,
+                    strerror(errno));
+        return -1;
+    }
     unsigned stale = stale_files(s, false);
     bool have_snapshot = access(s->snapshot_path, F_OK) == 0;
     struct stat st;
@@ -2055,6 +2078,7 @@ static int open_resources(server *s)
 {
     char why[300];
     s->access_fd = -1;
+    s->data_fd = -1;
     if (s->opt.tokens_path) {
         if (tokens_load(&s->tokens, s->opt.tokens_path, why, sizeof(why)) != 0) {
             fprintf(stderr, SERVER_NAME ": --tokens %s\n", why);
@@ -2146,13 +2170,39 @@ static void stop_compactor(server *s, bool running)
     if (running) pthread_join(s->compactor, NULL);
 }
 
-/* Listen until SIGINT or SIGTERM; then stop, compact, and free. */
+/* SIGHUP: the access log is opened again by its name, for a log rotation
+ * (logrotate renames the file, then signals).  The new descriptor takes
+ * the old one's number (dup2, atomic): a line being written goes whole to
+ * the old file or the new one.  Nothing else changes: a hang-up of the
+ * terminal the server was started from does not stop it. */
+static void reopen_access_log(server *s)
+{
+    if (s->access_fd < 0) {
+        fprintf(stderr, SERVER_NAME ": SIGHUP: no --access-log to reopen\n");
+        return;
+    }
+    int fd = open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || dup2(fd, s->access_fd) < 0) {
+        /* the old file goes on receiving the lines */
+        fprintf(stderr, SERVER_NAME ": SIGHUP: cannot reopen --access-log %s: %s (still "
+                "writing to the file it had open)\n", s->opt.access_log, strerror(errno));
+        if (fd >= 0) close(fd);
+        return;
+    }
+    close(fd);
+    (void)fcntl(s->access_fd, F_SETFD, FD_CLOEXEC); /* dup2 clears it; nothing is exec'd */
+    fprintf(stderr, SERVER_NAME ": SIGHUP: reopened --access-log %s\n", s->opt.access_log);
+}
+
+/* Listen until SIGINT or SIGTERM (SIGHUP reopens the access log); then
+ * stop, compact, and free. */
 static int serve(server *s, const char *cert, const char *key)
 {
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
     if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes,
@@ -2172,7 +2222,7 @@ static int serve(server *s, const char *cert, const char *key)
            s->auth ? ", tokens" : ", no tokens");
     fflush(stdout);
     int sig = 0;
-    sigwait(&sigs, &sig);
+    while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) reopen_access_log(s);
     fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
     /* Take no new connection, then let the requests that began be answered:
      * each arrives whole within --request-timeout or the guard cuts it.  Not
@@ -2209,6 +2259,7 @@ int main(int argc, char **argv)
         if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)open("/dev/null", O_RDWR);
     signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is answered */
     s.start_unix = unix_now();
+    s.access_fd = s.data_fd = -1; /* none yet (s is all zeros: fd 0) */
     metrics_init(&s.metrics);
     pthread_rwlockattr_t page_attr;
     pthread_rwlockattr_init(&page_attr);
@@ -2233,6 +2284,7 @@ int main(int argc, char **argv)
     civic_rules_free(s.rules);
     tokens_free(&s.tokens);
     if (s.access_fd >= 0) close(s.access_fd);
+    if (s.data_fd >= 0) close(s.data_fd);
     free(s.openapi);
     free(cert);
     free(key);

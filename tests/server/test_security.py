@@ -22,10 +22,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -622,6 +624,26 @@ def test_access_log(tmp):
     check(byp.get("/subjects/%FF%FE", {}).get("status") == 400
           and byp["/subjects/%FF%FE"]["token"] is None, "access log of a bad target")
     check(byp.get("/events", {}).get("token") == "ingest", "access log names the writer")
+    # SIGHUP reopens the log by its name (a rotation) and stops nothing
+    srv = start(tmp, ["--access-log", log], data=False)
+    try:
+        srv.raw("GET", "/rank?top=2", token=tok("reader"))
+        os.rename(log, log + ".1")
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "SIGHUP: reopened --access-log" not in srv.output() and time.time() < deadline:
+            time.sleep(0.05)
+        status, _, _ = srv.raw("GET", "/rank?top=3", token=tok("reader"))
+        check(status == 200 and srv.proc.poll() is None, "the server serves on after SIGHUP: %d %r"
+              % (status, srv.output()[-300:]))
+    finally:
+        check(srv.stop() == 0, "SIGTERM after SIGHUP: exit 0")
+    with open(log + ".1", "rb") as f:
+        old = [strict_json(l)["path"] for l in f.read().splitlines()]
+    with open(log, "rb") as f:
+        new = [strict_json(l)["path"] for l in f.read().splitlines()]
+    check("/rank?top=2" in old and "/rank?top=3" not in old and new == ["/rank?top=3"],
+          "a rotated access log: old %s, new %s" % (old, new))
 
 
 # ---------------------------------------------------------------- 6. TLS

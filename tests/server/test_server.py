@@ -398,6 +398,42 @@ def test_restart(data, log_path):
         srv.stop()
 
 
+def test_one_server_per_directory(tmp):
+    """A second server on a data directory is refused before it reads a
+    file: the directory's lock, taken first (the journal's lock alone came
+    after the snapshot was read, so a second server could go on from a
+    snapshot older than the journal)."""
+    import fcntl
+    data = os.path.join(tmp, "one-per-dir")
+    srv = Server(data).start()
+    try:
+        srv.post("id,subject,type,ts\nod1,one-dir,recycling,2025-02-01\n")
+        second = subprocess.run([ARGS.server, "--port", str(harness.free_port()), "--data", data],
+                                capture_output=True, text=True, timeout=60)
+        check(second.returncode == 2 and "is in use by another civic-server" in second.stderr
+              and "nothing was changed" in second.stderr,
+              "a second server on the directory: %d %r" % (second.returncode, second.stderr))
+    finally:
+        check(srv.stop() == 0, "the first server stops cleanly: %r" % srv.output()[-300:])
+    # the lock alone (no journal held): refused all the same
+    fd = os.open(data, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held = subprocess.run([ARGS.server, "--port", str(harness.free_port()), "--data", data],
+                              capture_output=True, text=True, timeout=60)
+        check(held.returncode == 2 and "is in use by another civic-server" in held.stderr,
+              "a server on a locked directory: %d %r" % (held.returncode, held.stderr))
+    finally:
+        os.close(fd)
+    srv = Server(data).start()
+    try:
+        status, row = srv.get("/subjects/one-dir")
+        check(status == 200 and row.get("events") == 1,
+              "the directory opens once the lock is free, the event kept: %s" % row)
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- 5. version 2
 
 def cli_bytes(log_path, *args, rules=None):
@@ -1193,6 +1229,8 @@ def test_journal_damage(tmp):
     srv = Server(data, ["--recover"]).start()
     try:
         check("snap1" in ids_held(srv, "dm"), "--recover starts from the snapshot alone")
+        check("created an empty journal.civic beside snapshot.civic" in srv.output(),
+              "--recover says it created the missing journal: %r" % srv.output())
         left = sorted(n for n in os.listdir(data) if ".tmp." in n)
         check(left == ["snapshot.civic.tmp.keep"], "stale temporary files removed: %s" % left)
         check("removed 2 stale temporary files" in srv.output(),
@@ -1315,6 +1353,7 @@ def main():
         test_compact_full_disk(tmp)
         test_limits()
         test_restart(data, log_path)
+        test_one_server_per_directory(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
