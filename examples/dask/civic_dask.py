@@ -504,7 +504,12 @@ def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threa
                 _load_pieces(civic, engine, pieces, sources)
                 del pieces
                 if as_of is not None:
-                    rows = engine.subject_rows(as_of)
+                    try:
+                        rows = engine.subject_rows(as_of)
+                    except civic.CivicError as e:
+                        if e.code != civic.CIVIC_E_OVERFLOW:
+                            raise
+                        raise _overflow_error(mode in ("groups", "ranks")) from None
     if mode == "subjects":
         return [(row[0], _subject_line(row)) for row in rows]
     if mode == "top":
@@ -531,13 +536,39 @@ def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threa
             st[6][v] = st[6].get(v, 0) + 1
         return out
     if mode == "ranks":
-        members = {}
-        for subject, group, v, grade, _, _ in rows:
+        # each group's balance too: civic-score's rankings are of its group
+        # statistics, which fail when a group's balance passes 64 bits
+        members, balances = {}, {}
+        for subject, group, v, grade, b, _ in rows:
             path = _prefix(group, depth)
             if path is not None:
                 members.setdefault(path, []).append((-v, subject, grade))
-        return {path: heapq.nsmallest(top, best) for path, best in members.items()}
+                balances[path] = balances.get(path, 0) + b
+        return {path: (heapq.nsmallest(top, best), balances[path])
+                for path, best in members.items()}
     raise ValueError("unknown mode %r" % mode)
+
+
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _overflow_error(groups):
+    """civic-score's words for an overflow it cannot pin on a subject: a
+    subject's sums, or (groups) a group's balance, past 64 bits of
+    hundredths (SPEC: overflow is an error, never a wrapped or a wider
+    sum)."""
+    return _input_error(
+        "arithmetic overflow: a subject's points, balance or dimension subtotal (about 9.2e16) "
+        "or a tier's quantity (about 9.2e15 units)%s, summed, pass what 64 bits hold (rules "
+        "with very large points or quantities, and many events or subjects)"
+        % (", or a group's scores or balances (about 9.2e16)" if groups else ""))
+
+
+def _check_balances(balances):
+    """A group's balance is one 64-bit sum in the library (its score total
+    is wider: only the mean is kept)."""
+    if any(b < INT64_MIN or b > INT64_MAX for b in balances):
+        raise _overflow_error(True)
 
 
 def _check_ids_partition(pieces, sources, rules_text, threads, bindings, library):
@@ -576,11 +607,12 @@ def _merge_groups(parts):
 
 
 def _merge_ranks(parts, top):
-    out = {}
+    out, balances = {}, {}
     for part in parts:
-        for path, rows in part.items():
+        for path, (rows, balance) in part.items():
             out.setdefault(path, []).extend(rows)
-    return {path: heapq.nsmallest(top, rows) for path, rows in out.items()}
+            balances[path] = balances.get(path, 0) + balance
+    return {path: (heapq.nsmallest(top, rows), balances[path]) for path, rows in out.items()}
 
 
 def _merge_top(parts, top):
@@ -903,9 +935,11 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     elif mode == "top":
         text = empty + "".join(line for _, _, line in result)
     elif mode == "groups":
+        _check_balances(st[2] for st in result.values())
         text = format_groups(result, grade_names)
     else:
-        text = format_ranks(result)
+        _check_balances(balance for _, balance in result.values())
+        text = format_ranks({path: rows for path, (rows, _) in result.items()})
     info["total_s"] = round(time.time() - t0, 2)
     return text, info
 

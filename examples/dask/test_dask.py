@@ -357,6 +357,45 @@ class DaskTest(unittest.TestCase):
         self.assertTrue(p.stderr.startswith("civic_dask: bad.csv: line 101, column 11: "
                                             "event id 'zz1'"), p.stderr)
 
+    def test_overflow_is_an_input_error_as_in_civic_score(self):
+        # a rule of 10^12 points a unit: ten events of 10,000 units pass 64
+        # bits of hundredths for one subject (ov); two subjects of 5 * 10^16
+        # each fit, but their group's balance, 10^17 points, does not (sum)
+        rules = os.path.join(self.tmp.name, "huge.toml")
+        with open(rules, "w", encoding="utf-8") as f:
+            f.write('[[grade]]\nname = "A"\n[rule.unit]\npoints = 1000000000000\n'
+                    'per = "unit"\n')
+        ov, total = (os.path.join(self.tmp.name, n) for n in ("ov.csv", "sum.csv"))
+        with open(ov, "w", encoding="utf-8") as f:
+            f.write("id,subject,type,ts,qty,group\n")
+            f.write("a,a,unit,2022-01-01,1,g\n")
+            f.writelines("b%d,b,unit,2022-01-02T00:00:%02dZ,10000,g\n" % (i, i) for i in range(10))
+        with open(total, "w", encoding="utf-8") as f:
+            f.write("id,subject,type,ts,qty,group\n")
+            f.writelines("%s%d,%s,unit,2022-01-0%d,10000,g\n" % (s, i, s, i + 1)
+                         for s in "ab" for i in range(5))
+        subject_words = ("arithmetic overflow: a subject's points, balance or dimension subtotal "
+                         "(about 9.2e16) or a tier's quantity (about 9.2e15 units)")
+        group_words = subject_words + ", or a group's scores or balances (about 9.2e16)"
+        cases = [(ov, (), subject_words + ", summed"), (ov, ("--top", "1"), subject_words + ", summed"),
+                 (ov, ("--groups", "1"), group_words), (total, ("--groups", "1"), group_words),
+                 (total, ("--groups", "0"), group_words),
+                 (total, ("--groups", "1", "--top", "1"), group_words)]
+        for log, args, words in cases:
+            p = subprocess.run([CLI, "-f", "csv", "-r", rules] + list(args) + [log],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 2, (args, p.stdout))   # civic-score: no answer
+            self.assertIn("arithmetic overflow", p.stderr)
+            err = self.dask("-r", rules, *args, log, expect=2)
+            self.assertTrue(err.startswith("civic_dask: " + words), (args, err))
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        # the same subjects at 10^16 each fit: an answer, civic-score's
+        with open(total, "w", encoding="utf-8") as f:
+            f.write("id,subject,type,ts,qty,group\n")
+            f.writelines("%s%d,%s,unit,2022-01-0%d,2000,g\n" % (s, i, s, i + 1)
+                         for s in "ab" for i in range(5))
+        self.same("-r", rules, "--groups", "1", total)
+
     def test_bad_header_named_as_civic_score_names_it(self):
         # a bad header is named by its line and column, as civic-score names
         # it, whatever block fails first: it was taken for an event ("event
