@@ -415,6 +415,9 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
 {
     char why[160];
     int64_t as_of;
+    if (!rq->id[0]) /* /subjects//record: a client's empty id, no subject any event has */
+        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad subject",
+                          "an empty subject id (GET /subjects/{id}/record)");
     if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
     civic_record *rec = NULL;
@@ -1259,7 +1262,7 @@ static route_id match_route(request *rq)
             return EXACT_ROUTES[i].route;
     if (n > 10 && memcmp(p, "/subjects/", 10) == 0) {
         rq->id = p + 10;
-        if (rq->record_suffix && n > 17 && memcmp(p + n - 7, "/record", 7) == 0) {
+        if (rq->record_suffix && n >= 17 && memcmp(p + n - 7, "/record", 7) == 0) {
             p[n - 7] = '\0';
             return ROUTE_RECORD;
         }

@@ -487,6 +487,12 @@ def test_targets(srv):
                  "/subjects/a%C2%85b", "/subjects/%C2%9F/record"):
         status, _, data = srv.raw("GET", path, token=tok("reader"))
         check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
+    # An empty id for the record (a client's f"/subjects/{id}/record" of "")
+    # is refused, not answered as the row of a subject "/record"
+    status, _, data = srv.raw("GET", "/subjects//record", token=tok("reader"))
+    answer = strict_json(data) if status == 400 else {}
+    check(answer.get("error") == "bad subject" and "empty subject id" in answer.get("reason", ""),
+          "/subjects//record answers 400 bad subject (%d %r)" % (status, data[:200]))
     # A control character in a decoded query value is refused as in the path
     # (a CR LF in ?group= was echoed back), the reason naming the parameter.
     for path, name in (("/rank?group=a%0d%0aX:%20y", "group"), ("/rank?group=a%7Fb", "group"),
