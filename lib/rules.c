@@ -655,7 +655,8 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                                          false, err);
     case T_CHANGE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule change", rule_keys_list, key, len, line, column, offset, err);
+            return civic__rb_unknown("rule change", rule_keys_list, key, len, line, column,
+                                     offset, err);
         rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
         if (rc != CIVIC_OK) return rc;
         if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);

@@ -46,7 +46,8 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
     class_extra *x = &b->vx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("validity", keys, key, len, ka.line, ka.column, ka.offset, err);
+    if (k < 0)
+        return civic__rb_unknown("validity", keys, key, len, ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) {
@@ -186,7 +187,8 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
                  "with double brackets", (int)len, key, q, (int)(n - 6), t->name, q);
         return civic__rb_error(err, CIVIC_E_RULES, ka.line, ka.column, ka.offset, msg);
     }
-    if (k < 0) return civic__rb_unknown("tier", keys, key, len, ka.line, ka.column, ka.offset, err);
+    if (k < 0)
+        return civic__rb_unknown("tier", keys, key, len, ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);
@@ -235,7 +237,8 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
     level_extra *x = &b->lx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("tier level", keys, key, len, ka.line, ka.column, ka.offset, err);
+    if (k < 0)
+        return civic__rb_unknown("tier level", keys, key, len, ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 0) {
@@ -308,7 +311,8 @@ int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_
     measure_extra *x = &b->mx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0) return civic__rb_unknown("measure", keys, key, len, ka.line, ka.column, ka.offset, err);
+    if (k < 0)
+        return civic__rb_unknown("measure", keys, key, len, ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     x->at[k] = p;

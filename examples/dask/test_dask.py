@@ -377,7 +377,8 @@ class DaskTest(unittest.TestCase):
         subject_words = ("arithmetic overflow: a subject's points, balance or dimension subtotal "
                          "(about 9.2e16) or a tier's quantity (about 9.2e15 units)")
         group_words = subject_words + ", or a group's scores or balances (about 9.2e16)"
-        cases = [(ov, (), subject_words + ", summed"), (ov, ("--top", "1"), subject_words + ", summed"),
+        cases = [(ov, (), subject_words + ", summed"),
+                 (ov, ("--top", "1"), subject_words + ", summed"),
                  (ov, ("--groups", "1"), group_words), (total, ("--groups", "1"), group_words),
                  (total, ("--groups", "0"), group_words),
                  (total, ("--groups", "1", "--top", "1"), group_words)]

@@ -877,13 +877,15 @@ static int open_data(server *s)
         return -1;
     }
     if (flock(s->data_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK)
+        if (errno == EWOULDBLOCK) {
             fprintf(stderr, SERVER_NAME ": %s is in use by another civic-server (it holds the "
                     "directory's lock); nothing was changed\n", s->opt.data_dir);
-        else
-            fprintf(stderr, SERVER_NAME ": cannot lock %s: %s\n", s->opt.data_dir,
-                    strerror(errno));
-        return -1;
+            return -1;
+        }
+        /* a file system without flock (some network ones): the journal's
+         * lock still keeps a second server off, as before */
+        fprintf(stderr, SERVER_NAME ": warning: cannot lock %s (%s): going on with the "
+                "journal's lock alone\n", s->opt.data_dir, strerror(errno));
     }
     unsigned stale = stale_files(s, false);
     bool have_snapshot = access(s->snapshot_path, F_OK) == 0;
