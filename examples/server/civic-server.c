@@ -384,6 +384,11 @@ static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, req
                  CIVIC_ID_BYTES_MAX);
         return send_error(c, rq, status_of(rc), civic_strerror(rc), why);
     }
+    if (rc == CIVIC_E_OVERFLOW) /* of data accepted: the same request will fail again */
+        return send_error(c, rq, status_of(rc), civic_strerror(rc),
+                          "a subject's points, balance, dimension subtotal or tier quantity, or a "
+                          "group's balance, summed at this as_of, pass what 64 bits hold (rules "
+                          "with very large points or quantities; civic-score names the subject)");
     if (rc != CIVIC_E_PURGED) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     char h[40], t[40], why[256];
     if (civic_rules_format_time(s->rules, civic_engine_purge_horizon(s->engine), h, sizeof(h)))

@@ -398,6 +398,32 @@ def test_restart(data, log_path):
         srv.stop()
 
 
+def test_overflow_says_why(tmp):
+    """A query whose sums pass 64 bits, over events the service accepted,
+    is 400 "arithmetic overflow" with a reason (it had none): asking again
+    cannot help.  10^12 points a unit, ten events of 10,000 units: 10^17
+    points for subject b, past 9.2 * 10^16; a alone fits."""
+    rules = os.path.join(tmp, "huge.toml")
+    with open(rules, "w") as f:
+        f.write('[[grade]]\nname = "A"\n[rule.unit]\npoints = 1000000000000\nper = "unit"\n')
+    srv = Server(extra=["--rules", rules]).start()
+    try:
+        body = "id,subject,type,ts,qty\na,a,unit,2022-01-01,1\n" + "".join(
+            "b%d,b,unit,2022-01-02T00:00:%02dZ,10000\n" % (i, i) for i in range(10))
+        status, rep = srv.post(body)
+        check(status == 200 and rep.get("accepted") == 11, "the events are accepted: %s" % rep)
+        for path in ("/subjects/b", "/subjects/b/record", "/rank", "/groups?depth=0"):
+            status, d = srv.get(path)
+            check(status == 400 and d.get("error") == "arithmetic overflow"
+                  and "pass what 64 bits hold" in d.get("reason", ""),
+                  "GET %s over an overflow: 400 with a reason (%d %s)" % (path, status, d))
+        status, d = srv.get("/subjects/a")
+        check(status == 200 and d.get("score") == decimal.Decimal("1000000000000.00"),
+              "a subject that fits is answered: %d %s" % (status, d))
+    finally:
+        srv.stop()
+
+
 def test_one_server_per_directory(tmp):
     """A second server on a data directory is refused before it reads a
     file: the directory's lock, taken first (the journal's lock alone came
@@ -1354,6 +1380,7 @@ def main():
         test_limits()
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
+        test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)

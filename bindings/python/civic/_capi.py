@@ -713,7 +713,16 @@ def error_from(code, err=None):
     if err is not None:
         return CivicError(code, _strerror_text(code), int(err.line),
                           int(err.column), int(err.offset))
+    if code == CIVIC_E_OVERFLOW:
+        # a query (it takes no civic_error): of events already accepted, so
+        # the same question fails again; say which sums
+        return CivicError(code, _strerror_text(code) + ": " + OVERFLOW_WHY)
     return CivicError(code, _strerror_text(code))
+
+
+OVERFLOW_WHY = ("a subject's points, balance, dimension subtotal or tier quantity, or a group's "
+                "balance, summed at this as_of, pass what 64 bits hold (rules with very large "
+                "points or quantities; civic-score names the subject)")
 
 
 def check_status(result, func, args):

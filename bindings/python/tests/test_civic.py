@@ -1932,6 +1932,26 @@ class TestAnswers(Base):
 # --------------------------------------------------------------------------
 
 
+class TestOverflow(Base):
+    def test_a_query_past_64_bits_says_which_sums(self):
+        # 10^12 points a unit; ten events of 10,000 units give subject b
+        # 10^17 points, past 9.2 * 10^16; a alone (10^12) fits
+        rules = civic.Rules.from_text('[[grade]]\nname = "A"\n[rule.unit]\n'
+                                      'points = 1000000000000\nper = "unit"\n')
+        e = civic.Engine(rules)
+        e.load("id,subject,type,ts,qty\na,a,unit,2022-01-01,1\n" + "".join(
+            "b%d,b,unit,2022-01-02T00:00:%02dZ,10000\n" % (i, i) for i in range(10)))
+        self.assertEqual(e.score("a").score, Decimal("1000000000000.00"))
+        for ask in (lambda: e.score("b"), lambda: e.record("b"), e.subjects, e.rank,
+                    lambda: e.groups(0)):
+            with self.assertRaises(civic.CivicError) as cm:
+                ask()
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_OVERFLOW)
+            self.assertTrue(cm.exception.message.startswith("arithmetic overflow: a subject's "
+                                                            "points"), cm.exception.message)
+            self.assertIn("pass what 64 bits hold", cm.exception.message)
+
+
 class TestDurability(Base):
     def setUp(self):
         super().setUp()
