@@ -1778,7 +1778,17 @@ class Engine(_Owner):
             return self._load(None, source, format, lenient)
         read = getattr(source, "read", None)
         if callable(read):
-            data = read()
+            try:
+                data = read()
+            except UnicodeDecodeError as e:
+                raise _capi.CivicDecodeError(
+                    CIVIC_E_SYNTAX, "the file object is not %s text (%r at byte %d of what "
+                    "Python was decoding): a text-mode file is decoded by Python before the "
+                    "library reads it, so no line can be named and lenient=True cannot skip "
+                    "it; open the file in binary mode ('rb') to have each bad line named (and "
+                    "skipped with lenient=True)" % (e.encoding, e.object[e.start:e.end],
+                                                   e.start), e.encoding, e.object, e.start,
+                    e.end) from None
             if isinstance(data, str):
                 data = _log_bytes(data)
             if not isinstance(data, (bytes, bytearray)):

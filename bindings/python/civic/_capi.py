@@ -621,6 +621,33 @@ class CivicEncodeError(CivicError, UnicodeEncodeError):
             setattr(self, key, value)
 
 
+class CivicDecodeError(CivicError, UnicodeDecodeError):
+    """A text-mode file object given to Engine.load() that Python cannot
+    decode in its encoding: Python decodes it before the library reads a
+    byte, so no line is named and lenient=True cannot skip it.  A CivicError
+    (CIVIC_E_SYNTAX, SPEC 7: every error is a CivicError) and the
+    UnicodeDecodeError 1.x raised: .encoding, .object (the bytes Python was
+    decoding), .start, .end."""
+
+    def __init__(self, code, message, encoding, obj, start, end):
+        UnicodeDecodeError.__init__(self, encoding, obj, start, end, message)
+        self.code = code
+        self.name = CODE_NAMES.get(code, "CIVIC_E_%d" % code)
+        self.message = message
+        self.line = self.column = self.offset = 0
+
+    def __str__(self):
+        return CivicError.__str__(self)
+
+    def __reduce__(self):
+        return (type(self), (self.code, self.message, self.encoding, self.object, self.start,
+                             self.end), dict(self.__dict__))
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            setattr(self, key, value)
+
+
 _OS_ERROR_CLASSES = {}
 
 

@@ -1685,6 +1685,32 @@ class TestLoad(Base):
 # --------------------------------------------------------------------------
 
 
+class TestTextFileNotInItsEncoding(Base):
+    def test_a_text_mode_file_python_cannot_decode_is_a_civic_error(self):
+        import pickle
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.csv")
+            with open(path, "wb") as f:
+                f.write(b"id,subject,type,ts\na,s1,fine,2022-01-01\nb,s\xff2,fine,2022-01-02\n")
+            for lenient in (False, True):
+                with open(path, encoding="utf-8") as f, self.assertRaises(UnicodeDecodeError) as cm:
+                    self.engine.load(f, lenient=lenient)
+                err = cm.exception
+                self.assertIsInstance(err, civic.CivicError)
+                self.assertEqual((err.code, err.line, err.encoding), (civic.CIVIC_E_SYNTAX, 0,
+                                                                       "utf-8"))
+                self.assertIn("open the file in binary mode ('rb')", err.message)
+                self.assertIn("b'\\xff' at byte", err.message)
+                self.assertEqual(self.engine.event_count, 0)
+                back = pickle.loads(pickle.dumps(err))
+                self.assertEqual((type(back), back.code, back.message),
+                                 (type(err), err.code, err.message))
+            # in binary mode the library names the line, and lenient skips it
+            with open(path, "rb") as f:
+                rep = self.engine.load(f, lenient=True)
+            self.assertEqual((rep.accepted, [r.line for r in rep.rejections]), (1, [3]))
+
+
 class TestAnswers(Base):
     def add(self, id, subject, type, ts, **kw):
         self.engine.add(id=id, subject=subject, type=type, ts=ts, **kw)
