@@ -942,6 +942,45 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     return 1; /* unknown */
 }
 
+/* The table an unknown header most likely meant, as it should be written,
+ * into out: its first word misspelt ("[rulle.a]", "[[grades]]", "[Rule.a]"),
+ * or in the wrong brackets ([grade], [[scheme]], [[cap.x]]).  The name after
+ * the word is kept; false when nothing is near enough, a word that needs a
+ * name has none, or the guess is what was written. */
+static bool table_meant(const char *key, size_t len, bool array, char *out, size_t size)
+{
+    static const char *const words[] = { "scheme", "grade", "validity", "cap", "rule", "tier",
+                                         "measure", NULL };
+    const char *dot = memchr(key, '.', len);
+    size_t w = dot ? (size_t)(dot - key) : len;
+    const char *word = NULL;
+    for (int i = 0; words[i] && !word; i++) /* the same word, in other brackets */
+        if (civic__rb_key_is(key, w, words[i])) word = words[i];
+    if (!word) word = nearest_key(words, key, w);
+    if (!word) return false;
+    bool named = strcmp(word, "cap") == 0 || strcmp(word, "rule") == 0 ||
+                 strcmp(word, "tier") == 0 || strcmp(word, "measure") == 0;
+    if (named != (dot != NULL) || (dot && dot + 1 == key + len)) return false;
+    if (!named) {
+        bool many = strcmp(word, "scheme") != 0; /* [[grade]], [[validity]] */
+        snprintf(out, size, "%s%s%s", many ? "[[" : "[", word, many ? "]]" : "]");
+        return true;
+    }
+    /* of these only [[rule.CODE.change]] and [[tier.NAME.level]] are arrays;
+     * [[rule.a]] may mean [rule.a] or a change: no guess */
+    const char *suffix = strcmp(word, "rule") == 0 ? ".change"
+                         : strcmp(word, "tier") == 0 ? ".level" : NULL;
+    size_t k = suffix ? strlen(suffix) : 0;
+    bool ends = suffix && len - w > k && memcmp(key + len - k, suffix, k) == 0;
+    if (array && suffix && !ends) return false;
+    bool many = array && ends;
+    if (many == array && civic__rb_key_is(key, w, word)) return false; /* as written */
+    char rest[64];
+    civic__excerpt(rest, sizeof(rest), dot + 1, len - w - 1);
+    snprintf(out, size, "%s%s.%s%s", many ? "[[" : "[", word, rest, many ? "]]" : "]");
+    return true;
+}
+
 static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t line,
                     uint32_t column, uint64_t offset, civic_error *err)
 {
@@ -981,12 +1020,16 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         if (rc == CIVIC_OK) b->mx[b->index].bare_dotted = bare_dotted(key + 8, len - 8);
         return rc;
     }
-    char shown[64];
+    char shown[64], meant[96];
     civic__excerpt(shown, sizeof(shown), key, len); /* a header may hold any byte */
-    snprintf(msg, sizeof(msg), "unknown table %s%s%s (expected [scheme], [[grade]], "
-             "[cap.NAME], [rule.CODE], [[rule.CODE.change]], [[validity]], [tier.NAME], "
-             "[[tier.NAME.level]] or [measure.CODE])", array ? "[[" : "[", shown,
-             array ? "]]" : "]");
+    if (table_meant(key, len, array, meant, sizeof(meant)))
+        snprintf(msg, sizeof(msg), "unknown table %s%s%s (did you mean %s?)", array ? "[[" : "[",
+                 shown, array ? "]]" : "]", meant);
+    else
+        snprintf(msg, sizeof(msg), "unknown table %s%s%s (expected [scheme], [[grade]], "
+                 "[cap.NAME], [rule.CODE], [[rule.CODE.change]], [[validity]], [tier.NAME], "
+                 "[[tier.NAME.level]] or [measure.CODE])", array ? "[[" : "[", shown,
+                 array ? "]]" : "]");
     return civic__rb_at(err, p, msg);
 }
 

@@ -482,6 +482,33 @@ static void unknown_keys_name_the_likely_key(void **state)
         civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
         assert_string_equal(e.message, cases[k].message);
     }
+    /* a table: its first word misspelt, or in the wrong brackets; no guess
+     * where the word needs a name it lacks, or [[rule.a]] (a rule or a
+     * change?), or nothing is near */
+    static const struct { const char *header, *meant; } tables[] = {
+        { "[rulle.a]", "[rule.a]" },           { "[Rule.\"a.b\"]", "[rule.\"a.b\"]" },
+        { "[grade]", "[[grade]]" },            { "[[grades]]", "[[grade]]" },
+        { "[[scheme]]", "[scheme]" },          { "[scheem]", "[scheme]" },
+        { "[validity]", "[[validity]]" },      { "[measures.m]", "[measure.m]" },
+        { "[[cap.c]]", "[cap.c]" },            { "[[rulle.a.change]]", "[[rule.a.change]]" },
+        { "[[tiers.t.level]]", "[[tier.t.level]]" },
+        { "[rule]", NULL }, { "[[rule.a]]", NULL }, { "[[tier.t]]", NULL }, { "[zzz]", NULL },
+        { "[grade.x]", NULL },
+    };
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+        char text[64], want[160];
+        snprintf(text, sizeof(text), "%s\n", tables[k].header);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        if (tables[k].meant) {
+            snprintf(want, sizeof(want), "unknown table %s (did you mean %s?)", tables[k].header,
+                     tables[k].meant);
+            assert_non_null(strstr(e.message, want));
+        } else {
+            snprintf(want, sizeof(want), "unknown table %s (expected [scheme], ",
+                     tables[k].header);
+            assert_non_null(strstr(e.message, want));
+        }
+    }
 }
 
 static void strerror_and_names_cover_every_code(void **state)
