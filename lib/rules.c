@@ -272,14 +272,15 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn)
 
 /* The key of `keys` a misspelt `key` most likely meant: the same letters in
  * another case, or one edit away ("pionts", "bsae"), or two for keys of six
- * bytes or more ("utc_ofset" -> "utc_offset"); the first of the nearest;
- * NULL if none is that near. */
-static const char *nearest_key(const char *const *keys, const char *key, size_t len)
+ * bytes or more ("utc_ofset" -> "utc_offset"); the first of the nearest
+ * among the first nkeys; NULL if none is that near. */
+static const char *nearest_key(const char *const *keys, size_t nkeys, const char *key,
+                               size_t len)
 {
     const char *found = NULL;
     unsigned best = len >= 6 ? 2 : 1;
     if (!keys || len == 0 || len > KEY_NEAR_MAX) return NULL;
-    for (int i = 0; keys[i]; i++) {
+    for (size_t i = 0; i < nkeys && keys[i]; i++) {
         size_t n = strlen(keys[i]);
         if (n > KEY_NEAR_MAX || (n > len ? n - len : len - n) > best) continue;
         unsigned d = key_distance(key, len, keys[i], n);
@@ -291,11 +292,12 @@ static const char *nearest_key(const char *const *keys, const char *key, size_t 
     return found;
 }
 
-int civic__rb_unknown(const char *table, const char *const *keys, const char *key, size_t len,
-                      uint64_t line, uint32_t column, uint64_t offset, civic_error *err)
+int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, const char *key,
+                      size_t len, uint64_t line, uint32_t column, uint64_t offset,
+                      civic_error *err)
 {
     char msg[240];
-    const char *near = nearest_key(keys, key, len);
+    const char *near = nearest_key(keys, nkeys, key, len);
     int n = snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len),
                      key, table);
     if (near && n > 0 && (size_t)n < sizeof(msg))
@@ -623,22 +625,27 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     switch (b->table) {
     case T_SCHEME:
         if ((k = civic__rb_find_key(scheme_keys, key, len)) < 0)
-            return civic__rb_unknown("scheme", scheme_keys, key, len, line, column, offset, err);
+            return civic__rb_unknown("scheme", scheme_keys, SIZE_MAX, key, len,
+                                     line, column, offset, err);
         rc = civic__rb_seen(&b->scheme_keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : scheme_pair(b, k, v, err);
     case T_GRADE:
         if ((k = civic__rb_find_key(grade_keys, key, len)) < 0)
-            return civic__rb_unknown("[grade]", grade_keys, key, len, line, column, offset, err);
+            return civic__rb_unknown("[grade]", grade_keys, SIZE_MAX, key, len,
+                                     line, column, offset, err);
         rc = civic__rb_seen(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : grade_pair(b, k, v, err);
     case T_CAP:
         if ((k = civic__rb_find_key(cap_keys, key, len)) < 0)
-            return civic__rb_unknown("cap", cap_keys, key, len, line, column, offset, err);
+            return civic__rb_unknown("cap", cap_keys, SIZE_MAX, key, len,
+                                     line, column, offset, err);
         rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule", rule_keys_list, key, len, line, column, offset, err);
+            /* a rule's own keys: from and recount are a change's */
+            return civic__rb_unknown("rule", rule_keys_list, RK_FROM, key, len, line, column,
+                                     offset, err);
         if (k >= RK_FROM) { /* often [rule.X.change] written with single brackets */
             char msg[200];
             const char *code = b->r->rules[b->index].code;
@@ -655,8 +662,8 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                                          false, err);
     case T_CHANGE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule change", rule_keys_list, key, len, line, column,
-                                     offset, err);
+            return civic__rb_unknown("rule change", rule_keys_list, SIZE_MAX, key, len, line,
+                                     column, offset, err);
         rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
         if (rc != CIVIC_OK) return rc;
         if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);
@@ -666,7 +673,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     case T_LEVEL: return civic__rb_level_pair(b, key, len, v, err);
     case T_MEASURE: return civic__rb_measure_pair(b, key, len, v, err);
     default:
-        return civic__rb_unknown("top level", NULL, key, len, line, column, offset, err);
+        return civic__rb_unknown("top level", NULL, 0, key, len, line, column, offset, err);
     }
 }
 
@@ -956,7 +963,7 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     const char *word = NULL;
     for (int i = 0; words[i] && !word; i++) /* the same word, in other brackets */
         if (civic__rb_key_is(key, w, words[i])) word = words[i];
-    if (!word) word = nearest_key(words, key, w);
+    if (!word) word = nearest_key(words, SIZE_MAX, key, w);
     if (!word) return false;
     bool named = strcmp(word, "cap") == 0 || strcmp(word, "rule") == 0 ||
                  strcmp(word, "tier") == 0 || strcmp(word, "measure") == 0;

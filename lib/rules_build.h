@@ -128,10 +128,12 @@ int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key
                     size_t max, bool no_semicolon);
 int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
                    uint32_t column, uint64_t offset, civic_error *err);
-/* "unknown key 'K' in [T]", with "(did you mean 'X'?)" when one of `keys`
- * (NULL-terminated; NULL for none) is a likely spelling of it. */
-int civic__rb_unknown(const char *table, const char *const *keys, const char *key, size_t len,
-                      uint64_t line, uint32_t column, uint64_t offset, civic_error *err);
+/* "unknown key 'K' in [T]", with "(did you mean 'X'?)" when one of the
+ * first nkeys of `keys` (NULL-terminated; NULL for none) is a likely
+ * spelling of it. */
+int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, const char *key,
+                      size_t len, uint64_t line, uint32_t column, uint64_t offset,
+                      civic_error *err);
 int civic__rb_find_key(const char *const *keys, const char *key, size_t len);
 uint32_t civic__rb_set_find(const civic_rules *r, const name_set *s, name_fn name,
                             const char *k, size_t n);

@@ -47,7 +47,8 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
     if (k < 0)
-        return civic__rb_unknown("validity", keys, key, len, ka.line, ka.column, ka.offset, err);
+        return civic__rb_unknown("validity", keys, SIZE_MAX, key, len,
+                                 ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) {
@@ -188,7 +189,8 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
         return civic__rb_error(err, CIVIC_E_RULES, ka.line, ka.column, ka.offset, msg);
     }
     if (k < 0)
-        return civic__rb_unknown("tier", keys, key, len, ka.line, ka.column, ka.offset, err);
+        return civic__rb_unknown("tier", keys, SIZE_MAX, key, len,
+                                 ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);
@@ -238,7 +240,8 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
     if (k < 0)
-        return civic__rb_unknown("tier level", keys, key, len, ka.line, ka.column, ka.offset, err);
+        return civic__rb_unknown("tier level", keys, SIZE_MAX, key, len,
+                                 ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 0) {
@@ -312,7 +315,8 @@ int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
     if (k < 0)
-        return civic__rb_unknown("measure", keys, key, len, ka.line, ka.column, ka.offset, err);
+        return civic__rb_unknown("measure", keys, SIZE_MAX, key, len,
+                                 ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     x->at[k] = p;

@@ -94,18 +94,20 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
 
 /* ------------------------------------------------------------ checks */
 
-/* A string of eight digits that is a date written without dashes
- * ("20250101"): as a timestamp it is Unix seconds, an instant in 1970, and
- * never what a rules file that writes it means. */
+/* Eight digits that are a date written without dashes (20250101, quoted or
+ * not): as a timestamp they are Unix seconds, an instant of 1970 to 1973,
+ * never what a rules file that writes them means. */
 static bool compact_date(const char *s, size_t n)
 {
-    static const uint8_t days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    static const uint8_t days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     if (n != 8) return false;
     for (size_t i = 0; i < 8; i++)
         if (s[i] < '0' || s[i] > '9') return false;
     int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int month = (s[4] - '0') * 10 + (s[5] - '0'), day = (s[6] - '0') * 10 + (s[7] - '0');
-    return year >= 1900 && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1];
+    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return year >= 1900 && month >= 1 && month <= 12 && day >= 1 &&
+           day <= days[month - 1] + (month == 2 && leap);
 }
 
 /* `from` of change i, in the scheme's local time (known only now). */
@@ -114,13 +116,13 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
     char msg[200];
-    if (x->from_quoted && compact_date(x->from_text, x->from_len)) {
-        const char *d = x->from_text;
+    if (compact_date(x->from_text, x->from_len)) {
+        const char *d = x->from_text, *q = x->from_quoted ? "\"" : "";
         char when[40];
         civic__time_format(strtoll(d, NULL, 10), b->r->utc_offset, when, sizeof(when));
-        snprintf(msg, sizeof(msg), "'from': \"%.8s\" would be Unix seconds (%s): write the date "
-                 "as \"%.4s-%.2s-%.2s\", or the seconds as a bare integer", d, when, d, d + 4,
-                 d + 6);
+        snprintf(msg, sizeof(msg), "'from': %s%.8s%s would be Unix seconds, %s: write the date as "
+                 "\"%.4s-%.2s-%.2s\" (that instant itself as \"%s\")", q, d, q, when, d, d + 4,
+                 d + 6, when);
         return civic__rb_at(err, x->at[RK_FROM], msg);
     }
     if (!x->from_text) {

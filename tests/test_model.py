@@ -374,6 +374,16 @@ class SpecExamplesV2(unittest.TestCase):
         self.assertEqual([e.counted for e in r.record], [pts("-10"), pts("-20")])
         self.assertEqual([e.from_ts for e in r.record], [None, m.parse_ts("2023-01-01", 0)])
 
+    def test_from_as_a_date_without_dashes_is_refused(self):
+        # DECISION D43: eight digits that are a date, quoted or not
+        for written in ('"20250101"', '20240229'):
+            with self.assertRaises(m.ModelError):
+                scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
+                          'points = -20\n' % written)
+        for written in ('"20250229"', '1735689600'):   # no date; other seconds
+            scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
+                      'points = -20\n' % written)
+
     def test_example_2_category(self):
         s = scheme_of('[rule.park]\npoints = -10\ncategory = "traffic"\nrepeat_factor = 2\n'
                       'valid = "1y"\n'

@@ -467,6 +467,10 @@ static void unknown_keys_name_the_likely_key(void **state)
                                                 "[rule] (did you mean 'points'?)" },
         { TEST_GRADES "[rule.a]\ncolour = 1\n", "line 19, column 1: unknown key 'colour' in "
                                                 "[rule]" },
+        /* from and recount are a change's keys: not offered in [rule.X] */
+        { TEST_GRADES "[rule.a]\nfrm = 1\n", "line 19, column 1: unknown key 'frm' in [rule]" },
+        { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nrecont = true\n",
+          "line 21, column 1: unknown key 'recont' in [rule change] (did you mean 'recount'?)" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrmo = \"2024-01-01\"\n",
           "line 21, column 1: unknown key 'frmo' in [rule change] (did you mean 'from'?)" },
         { TEST_GRADES "[cap.c]\nlimt = 5\n", "line 19, column 1: unknown key 'limt' in [cap] "

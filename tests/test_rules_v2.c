@@ -194,18 +194,22 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2024-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-13-01\"\n", 6, 8, "'from'");
-    /* a date without its dashes, quoted, is Unix seconds of 1970 as a
-     * timestamp: refused with the fix (20250101 s = 234 days 9:01:41 in, so
-     * 1970-08-23 17:01:41 at +08:00); a bare integer is seconds as written */
+    /* a date without its dashes, quoted or not, is Unix seconds of 1970 as
+     * a timestamp: refused with the fix (20250101 s = 234 days 9:01:41 in,
+     * so 1970-08-23 17:01:41 at +08:00); eight digits that are no date, and
+     * other seconds, are seconds as written */
     fails_at(G1 "[scheme]\nutc_offset = \"+08:00\"\n[rule.a]\npoints = 1\n[[rule.a.change]]\n"
-                "from = \"20250101\"\n", 8, 8, "'from': \"20250101\" would be Unix seconds "
-             "(1970-08-23T17:01:41+08:00): write the date as \"2025-01-01\", or the seconds as a "
-             "bare integer");
+                "from = \"20250101\"\n", 8, 8, "'from': \"20250101\" would be Unix seconds, "
+             "1970-08-23T17:01:41+08:00: write the date as \"2025-01-01\" (that instant itself "
+             "as \"1970-08-23T17:01:41+08:00\")");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 20240229\n", 6, 8,
+             "'from': 20240229 would be Unix seconds, 1970-08-23T06:17:09+00:00: write the date "
+             "as \"2024-02-29\"");
     {
         civic_rules *r = NULL;
         civic_error err;
-        static const char *const seconds[] = { "20250101", "\"20251301\"", "\"1735689600\"",
-                                               "\"18991231\"" };
+        static const char *const seconds[] = { "\"20250229\"", "20230229", "\"20251301\"",
+                                               "\"1735689600\"", "\"18991231\"", "2025010" };
         for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
             char text[160];
             snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",

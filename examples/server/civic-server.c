@@ -2268,6 +2268,13 @@ int main(int argc, char **argv)
     for (int fd = 0; fd <= 2; fd++)
         if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) (void)open("/dev/null", O_RDWR);
     signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is answered */
+    /* SIGHUP from the start: one that comes while the data directory is
+     * read (seconds, for a big one) waits, and serve() takes it as a reopen
+     * of the access log, instead of ending the process unexplained */
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, NULL);
     s.start_unix = unix_now();
     s.access_fd = s.data_fd = -1; /* none yet (s is all zeros: fd 0) */
     metrics_init(&s.metrics);

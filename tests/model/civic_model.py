@@ -756,6 +756,18 @@ def _check_version(scheme, version, where):
         raise ModelError("%s: valid = \"by-severity\" without [[validity]] classes" % where)
 
 
+def _compact_date(text):
+    """Eight digits YYYYMMDD naming a real date from 1900 on (DECISION D43)."""
+    if len(text) != 8 or not text.isdigit():
+        return False
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    if year < 1900 or not 1 <= month <= 12:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return 1 <= day <= days
+
+
 def parse_rules(text):
     # AMBIGUITY: the [scheme] table itself is optional (all its keys have
     # defaults); a rules file needs at least one grade and may have no rule.
@@ -917,6 +929,11 @@ def parse_rules(text):
         if "from" not in keys:
             raise ModelError("%s: from is required" % where)
         kind, value = keys["from"]
+        # DECISION D43: eight digits that read as a date without dashes
+        # (20250101, quoted or not) are refused: as Unix seconds they fall
+        # in 1970-1973, never a change a scheme means.
+        if _compact_date(str(value)):
+            raise ModelError("%s: from %s is a date without dashes" % (where, value))
         if kind == "str":
             from_ts = parse_ts(value, scheme.utc_offset)
         elif kind == "int":

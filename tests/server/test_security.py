@@ -634,6 +634,12 @@ def test_access_log(tmp):
     srv = start(tmp, ["--access-log", log], data=False)
     try:
         srv.raw("GET", "/rank?top=2", token=tok("reader"))
+        deadline = time.time() + 10     # the line is written once the answer is sent
+        while time.time() < deadline:
+            with open(log, "rb") as f:
+                if b'"/rank?top=2"' in f.read():
+                    break
+            time.sleep(0.02)
         os.rename(log, log + ".1")
         srv.proc.send_signal(signal.SIGHUP)
         deadline = time.time() + 10
@@ -650,6 +656,47 @@ def test_access_log(tmp):
         new = [strict_json(l)["path"] for l in f.read().splitlines()]
     check("/rank?top=2" in old and "/rank?top=3" not in old and new == ["/rank?top=3"],
           "a rotated access log: old %s, new %s" % (old, new))
+    # A SIGHUP while the data directory is read (a restart replaying a big
+    # journal) waits for the service to listen, and is taken as a reopen:
+    # it ended the process, exit 129, with nothing said
+    data = os.path.join(tmp, "hup-data")
+    srv = start(tmp, ["--access-log", log, "--data", data], data=False)
+    rows = "".join("h%d,hup-%d,recycling,2025-01-01\n" % (i, i % 5000) for i in range(300000))
+    status, _, _ = srv.raw("POST", "/events", ("id,subject,type,ts\n" + rows).encode(),
+                           {"Content-Type": "text/csv"}, token=tok("ingest"))
+    check(status == 200, "300,000 events posted: %d" % status)
+    srv.stop(signal.SIGKILL)                # no snapshot: the next start replays them all
+    port = harness.free_port()
+    proc = subprocess.Popen([ARGS.server, "--port", str(port), "--tokens",
+                             os.path.join(tmp, "tokens"), "--access-log", log, "--data", data],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 10         # reading the journal: the replay has begun
+        reading = False
+        while not reading and time.time() < deadline and proc.poll() is None:
+            try:
+                fds = os.listdir("/proc/%d/fd" % proc.pid)
+                reading = any(os.readlink("/proc/%d/fd/%s" % (proc.pid, fd)).endswith(
+                    "journal.civic") for fd in fds)
+            except OSError:
+                pass
+        check(reading, "the start-up was seen reading the journal")
+        proc.send_signal(signal.SIGHUP)
+        said = []
+        for raw_line in proc.stdout:            # "recovered ...", then "listening ..."
+            said.append(raw_line.decode())
+            if "listening" in said[-1]:
+                break
+        check(said and "listening" in said[-1] and proc.poll() is None,
+              "a SIGHUP during start-up stops nothing: %r, exit %s" % (said, proc.poll()))
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0].decode()
+        check(proc.returncode == 0 and "SIGHUP: reopened --access-log" in out,
+              "the SIGHUP of the start-up reopened the log: %d %r" % (proc.returncode, out[-300:]))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 # ---------------------------------------------------------------- 6. TLS
