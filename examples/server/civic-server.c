@@ -135,6 +135,8 @@ typedef struct server {
     guard guard;
     metrics metrics;
     int access_fd;           /* -1: no access log */
+    atomic_bool access_cut;  /* a line was written in part: the next begins with '\n' */
+    atomic_bool access_failing; /* said on standard error; said again once it writes */
     int data_fd;             /* the data directory, locked while we run; -1: none */
     char *openapi;           /* --openapi FILE, else NULL */
     size_t openapi_len;
@@ -834,10 +836,12 @@ static void rescore_hint(const server *s, const civic_error *err)
                 "events under %s instead, which changes scores\n",
                 s->opt.rules_path ? s->opt.rules_path : "the built-in rules of this release");
     else
-        fprintf(stderr, SERVER_NAME ": the data directory was written under other rules (a "
-                "revised scheme?); nothing was changed.  Start once with --rescore to read its "
-                "events under %s (each validated anew; an event that does not fit them is "
-                "named) and rewrite the directory under them\n",
+        fprintf(stderr, SERVER_NAME ": the data directory was written under other rules; "
+                "nothing was changed.  Most often --rules is missing or names another file: "
+                "start with the rules file the directory was written under.  If the scheme "
+                "was revised on purpose, start once with --rescore to read its events under %s "
+                "(each validated anew; an event that does not fit them is named) and rewrite "
+                "the directory under them: the answers change\n",
                 s->opt.rules_path ? s->opt.rules_path : "the built-in rules");
 }
 
@@ -1738,14 +1742,28 @@ static void log_access(server *s, struct MHD_Connection *c, const request *rq, u
     access_entry e = { unix_now(), remote, rq->method[0] ? rq->method : "-", rq->uri,
                        rq->status, rq->bytes, micros, rq->token ? rq->token->name : NULL };
     buf b = { 0 };
+    /* after a line cut short (a full disk), a line feed first: the cut line
+     * ends there, and this one is whole on its own line */
+    bool cut = atomic_exchange(&s->access_cut, false);
+    if (cut) buf_put(&b, "\n", 1);
     access_line(&b, &e);
+    if (b.oom) {
+        free(b.p);
+        return;
+    }
     /* One write(2) per line on an O_APPEND descriptor: lines never interleave. */
-    if (!b.oom && write(s->access_fd, b.p, b.len) < 0) {
-        /* the answer is already sent: say so once, not once per request */
-        static atomic_flag said = ATOMIC_FLAG_INIT;
-        if (!atomic_flag_test_and_set(&said))
-            fprintf(stderr, SERVER_NAME ": --access-log: cannot write: %s (said once; lines "
-                    "that cannot be written are lost)\n", strerror(errno));
+    ssize_t n = write(s->access_fd, b.p, b.len);
+    if (n == (ssize_t)b.len) {
+        if (atomic_exchange(&s->access_failing, false))
+            fprintf(stderr, SERVER_NAME ": --access-log: writing again\n");
+    } else {
+        /* a short write sets no errno: the device, or the file-size limit, is full */
+        const char *why = n < 0 ? strerror(errno) : "a line written in part (no room left)";
+        if (n > 0 || cut) atomic_store(&s->access_cut, true); /* no line feed, or a cut line */
+        /* the answer is already sent: say so once a failing spell, not once per request */
+        if (!atomic_exchange(&s->access_failing, true))
+            fprintf(stderr, SERVER_NAME ": --access-log: cannot write: %s (lines that cannot "
+                    "be written are lost; said again when it writes again)\n", why);
     }
     free(b.p);
 }

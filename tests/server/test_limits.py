@@ -575,6 +575,7 @@ def test_descriptors():
         srv.stop()
         said = srv.output().count("--access-log: cannot write: No space left on device")
         check(said == 1, "descriptors: an unwritable access log is said once (%d)" % said)
+        access_log_past_a_full_disk()
 
         # fewer connections than threads: a thread without one never stopped
         # at SIGTERM; refused at start
@@ -717,6 +718,63 @@ def test_stop_under_churn():
         check(not bad, "stop under churn: every SIGTERM compacts and exits 0: %r" % bad[:2])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def access_log_past_a_full_disk():
+    """A line the disk had room for only in part (here a file-size limit,
+    RLIMIT_FSIZE, raised again with prlimit) was followed, once there was
+    room, by the next line glued to it: the next line begins with a line
+    feed, every line after the cut one is JSON, and the service says when
+    it writes again."""
+    import json
+    import resource
+    import subprocess
+    tmp = tempfile.mkdtemp(prefix="civic-access-")
+    log = os.path.join(tmp, "access.log")
+    port = harness.free_port()
+    out = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
+        [ARGS.server, "--port", str(port), "--access-log", log], stdout=out,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                              (700, resource.RLIM_INFINITY)))
+    try:
+        def get(path):
+            for _ in range(200):
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                    c.request("GET", path)
+                    c.getresponse().read()
+                    c.close()
+                    return
+                except OSError:
+                    time.sleep(0.05)
+        for i in range(12):                     # about 150 bytes a line: past 700
+            get("/healthz?n=%d" % i)
+        time.sleep(0.3)                         # the lines are written after the answers
+        resource.prlimit(proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        get("/healthz?after=1")
+        time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    out.seek(0)
+    said = out.read().decode(errors="replace")
+    with open(log, "rb") as f:
+        lines = f.read().split(b"\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+    check(lines[-1] == b"", "access log: ends in a line feed")
+    parsed = []
+    for line in lines[:-1]:
+        try:
+            parsed.append(json.loads(line)["path"])
+        except ValueError:
+            parsed.append(None)             # the one line the limit cut
+    check(parsed.count(None) <= 1 and parsed[-1] == "/healthz?after=1",
+          "access log: after a cut line, whole lines again (%r)" % parsed)
+    check("--access-log: cannot write" in said and "--access-log: writing again" in said,
+          "access log: the failing spell and its end are said (%r)" % said[-400:])
 
 
 def main():
