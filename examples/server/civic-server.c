@@ -1226,6 +1226,7 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.events = civic_engine_event_count(s->engine);
     m.subjects = civic_engine_subject_count(s->engine);
     m.durable = s->opt.data_dir != NULL;
+    m.writes_failing = atomic_load(&s->writes_failing);
     m.journal_bytes = file_bytes(s->journal_path);
     m.snapshot_bytes = file_bytes(s->snapshot_path);
     pthread_mutex_lock(&s->stats_mutex);

@@ -38,7 +38,7 @@ typedef struct metrics {
 /* Gauges and counters owned elsewhere, sampled at render time. */
 typedef struct metrics_sample {
     uint64_t events, subjects;
-    bool durable;
+    bool durable, writes_failing;
     uint64_t journal_bytes, snapshot_bytes;
     uint64_t compactions, compaction_failures;
     double last_compaction_unix, last_compaction_seconds; /* 0 until one ran */

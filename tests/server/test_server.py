@@ -832,6 +832,9 @@ def test_compact_full_disk(tmp):
                   reply.get("writes") == "failing",
                   "full disk: /healthz says writes are failing (it said ok): %s %s"
                   % (status, reply))
+            status, _, metrics = srv.raw("GET", "/metrics")
+            check(status == 200 and b"\ncivic_writes_failing 1\n" in metrics,
+                  "full disk: /metrics civic_writes_failing 1 (%d)" % status)
             if mounted:
                 os.unlink(os.path.join(data, "filler"))
             else:
@@ -842,6 +845,9 @@ def test_compact_full_disk(tmp):
             check(status == 200 and reply.get("writes") == "ok",
                   "full disk: once a compaction succeeds /healthz says writes are ok: %s %s"
                   % (status, reply))
+            status, _, metrics = srv.raw("GET", "/metrics")
+            check(b"\ncivic_writes_failing 0\n" in metrics,
+                  "full disk: /metrics civic_writes_failing 0 again")
         finally:
             srv.stop()
             if mounted and os.path.exists(os.path.join(data, "filler")):
