@@ -33,6 +33,12 @@
 **     stay valid after the engine and rules are freed.  Free each once.
 **   - Allocator hooks must be thread-safe if the engine is used from several
 **     threads.
+**   - fork(): a child made while another thread of the parent is inside a
+**     call on an engine must not call that engine: the child's copy of its
+**     lock is held by a thread that does not exist there, and the call waits
+**     for ever.  Fork when no other thread is in a call, or before creating
+**     engines (a multiprocessing pool, say), or use engines made in the
+**     child.  (A journal's writes fail in a child in any case: below.)
 **
 ** Caveats
 **   - Field and size limits are listed under "Limits" below; inputs past them

@@ -121,13 +121,21 @@ _AFFECTS = {0: "", _capi.CIVIC_AFFECTS_SCORE: "score",
             _capi.CIVIC_AFFECTS_SCORE | _capi.CIVIC_AFFECTS_BALANCE: "both"}
 
 
+# Every Decimal the binding makes is exact, whatever decimal context the
+# caller has set (a prec=5 "show five digits" context rounded 1005.34 to
+# 1005.3): the arithmetic below is done in this one, where an int64 of
+# hundredths, or a sum of many, always fits.
+_EXACT = _decimal.Context(prec=60, rounding=_decimal.ROUND_HALF_EVEN,
+                          Emax=_decimal.MAX_EMAX, Emin=_decimal.MIN_EMIN, traps=[])
+
+
 def _points(hundredths):
     """int64 hundredths -> Decimal with exactly two places."""
-    return _decimal.Decimal(hundredths).scaleb(-2)
+    return _decimal.Decimal(hundredths).scaleb(-2, _EXACT)
 
 
 def _qty(thousandths):
-    return _decimal.Decimal(thousandths).scaleb(-3)
+    return _decimal.Decimal(thousandths).scaleb(-3, _EXACT)
 
 
 def _str(b):
@@ -337,7 +345,10 @@ def _qty_text(value):
             # written out whole, 1E-999999999 would be a gigabyte of zeros;
             # past 64 bytes the library refuses it as it would the whole
             return ("-" if value.is_signed() else "") + "0." + "0" * 66
-        return format(value.normalize(), "f")
+        # exact: normalize() would round to the caller's context (28 digits
+        # by default, 2.345 to 2.34 under prec=3) and send another qty
+        text = format(value, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, str):
         if "\0" in value:
             raise ValueError("qty contains a NUL character")
@@ -1498,7 +1509,7 @@ def _read_tiers(count, fill, tv=None, decoded=None):
         fill(t, tv)
         name = text(tv.tier)
         levels[name] = text(tv.level_name) if tv.level_name else None
-        values[name] = _decimal.Decimal(tv.value).scaleb(-int(tv.places))
+        values[name] = _decimal.Decimal(tv.value).scaleb(-int(tv.places), _EXACT)
     return levels, values
 
 
@@ -2041,7 +2052,8 @@ class Engine(_Owner):
             for entry in entries:
                 if entry.kind == "rule" and entry.state == "active" \
                         and entry.dimension in dims:
-                    dims[entry.dimension] += entry.counted
+                    dims[entry.dimension] = _EXACT.add(dims[entry.dimension],
+                                                       entry.counted)
             tiers = _read_tiers(summary.tier_count,
                                 lambda k, tv: _lib.civic_record_tier(out, k, _byref(tv)))
             return Record(_score_from(summary, dims, tiers, version), entries, as_of=t,

@@ -1958,6 +1958,42 @@ class TestAnswers(Base):
 # --------------------------------------------------------------------------
 
 
+class TestDecimalContext(Base):
+    """Answers and quantities are exact whatever decimal context the caller
+    set: a prec=5 context rounded 1005.34 to 1005.3, prec=3 a qty of 2.345
+    to 2.34, and normalize() took 1 + 10^-28 for 1."""
+
+    def test_answers_do_not_follow_the_callers_context(self):
+        import decimal
+        e = civic.Engine()
+        with open(SAMPLE, "rb") as f:
+            e.load(f.read())
+        ask = lambda: (repr(e.subjects()), repr(e.record("r0001")), repr(e.groups(1)),  # noqa
+                       repr(e.rank(top=3)), repr(e.rules.base), repr(e.rules.tier_info))
+        want = ask()
+        for prec, emax in ((3, 5), (5, 999999), (28, 3)):
+            with decimal.localcontext() as c:
+                c.prec, c.Emax = prec, emax
+                c.traps[decimal.Overflow] = True
+                self.assertEqual(ask(), want, (prec, emax))
+        self.assertIn("Decimal('1000.00')", want[4])
+
+    def test_a_decimal_qty_is_sent_exactly(self):
+        import decimal
+        e = civic.Engine(civic.Rules.from_text(
+            '[[grade]]\nname = "A"\n[rule.u]\npoints = 1\nper = "unit"\n'))
+        with decimal.localcontext() as c:
+            c.prec = 3
+            e.add(id="a", subject="s", type="u", ts="2022-01-01", qty=Decimal("2.345"))
+            e.add(id="b", subject="s", type="u", ts="2022-01-01", qty=Decimal("1.5000"))
+        with self.assertRaises(civic.CivicError) as cm:     # too many places, as a string is
+            e.add(id="c", subject="s", type="u", ts="2022-01-01",
+                  qty=Decimal("1.0000000000000000000000000001"))
+        self.assertIn("too many decimal places", cm.exception.message)
+        self.assertEqual([x.qty for x in e.record("s", "2022-02-01").entries],
+                         [Decimal("2.345"), Decimal("1.500")])
+
+
 class TestOverflow(Base):
     def test_a_query_past_64_bits_says_which_sums(self):
         # 10^12 points a unit; ten events of 10,000 units give subject b
