@@ -207,7 +207,7 @@ static void change_checks_name_line_and_column(void **state)
              "as \"2024-02-29\"");
     {
         civic_rules *r = NULL;
-        civic_error err;
+        civic_error err = CIVIC_ERROR_INIT;
         static const char *const seconds[] = { "\"20250229\"", "20230229", "\"20251301\"",
                                                "\"1735689600\"", "\"18991231\"", "2025010" };
         for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
