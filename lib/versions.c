@@ -99,15 +99,13 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
  * never what a rules file that writes them means. */
 static bool compact_date(const char *s, size_t n)
 {
-    static const uint8_t days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     if (n != 8) return false;
     for (size_t i = 0; i < 8; i++)
         if (s[i] < '0' || s[i] > '9') return false;
     int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int month = (s[4] - '0') * 10 + (s[5] - '0'), day = (s[6] - '0') * 10 + (s[7] - '0');
-    bool leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     return year >= 1900 && month >= 1 && month <= 12 && day >= 1 &&
-           day <= days[month - 1] + (month == 2 && leap);
+           day <= civic__days_in_month(year, month);
 }
 
 /* `from` of change i, in the scheme's local time (known only now). */

@@ -2102,6 +2102,13 @@ static int fit_descriptors(options *o)
     return 0;
 }
 
+/* The --access-log file, appended to (one write per line: lines never
+ * interleave), at start and at each SIGHUP. */
+static int open_access_log(const server *s)
+{
+    return open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
 /* Tokens, access log, OpenAPI document.  0 or -1 (reported). */
 static int open_resources(server *s)
 {
@@ -2116,7 +2123,7 @@ static int open_resources(server *s)
         s->auth = true;
     }
     if (s->opt.access_log) {
-        s->access_fd = open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        s->access_fd = open_access_log(s);
         if (s->access_fd < 0) {
             fprintf(stderr, SERVER_NAME ": --access-log %s: %s\n", s->opt.access_log,
                     strerror(errno));
@@ -2210,7 +2217,7 @@ static void reopen_access_log(server *s)
         fprintf(stderr, SERVER_NAME ": SIGHUP: no --access-log to reopen\n");
         return;
     }
-    int fd = open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open_access_log(s);
     if (fd < 0 || dup2(fd, s->access_fd) < 0) {
         /* the old file goes on receiving the lines */
         fprintf(stderr, SERVER_NAME ": SIGHUP: cannot reopen --access-log %s: %s (still "

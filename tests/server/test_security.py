@@ -690,7 +690,10 @@ def test_access_log(tmp):
         check(said and "listening" in said[-1] and proc.poll() is None,
               "a SIGHUP during start-up stops nothing: %r, exit %s" % (said, proc.poll()))
         proc.send_signal(signal.SIGTERM)
-        out = proc.communicate(timeout=60)[0].decode()
+        # the rest through the same buffered file (communicate() reads the
+        # descriptor, past what the loop above had buffered)
+        out = "".join(said) + proc.stdout.read().decode()
+        proc.wait(timeout=60)
         check(proc.returncode == 0 and "SIGHUP: reopened --access-log" in out,
               "the SIGHUP of the start-up reopened the log: %d %r" % (proc.returncode, out[-300:]))
     finally:
