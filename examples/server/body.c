@@ -65,7 +65,7 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
         return -1;
     }
     char open[ARRAY_NESTING_MAX];
-    size_t base = out->len;      /* an empty array takes back its blanks' spaces */
+    size_t base = out->len;      /* an empty array has no line */
     unsigned depth = 0;          /* brackets open inside the current element */
     bool in_string = false, escape = false, filled = false, comma = false;
     size_t element = 1, start = ++i; /* start of the pending run to copy */
@@ -111,6 +111,8 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
             element++;
             filled = false;
             comma = true;
+            start = i + 1;
+        } else if (!filled && blank(c)) { /* a line's column counts from the element */
             start = i + 1;
         } else if (c == '\n' || c == '\r') { /* one element, one line */
             buf_put(out, in + start, i - start);

@@ -563,6 +563,15 @@ def test_json_bodies(srv):
     bad = b'[{"id":"arrb1","subject":"s","type":"recycling","ts":"2025-01-01"},\n {"id":"arrb2"}]'
     status, e = srv.request("POST", "/events", bad, "application/json", token=ingest)
     check(status == 400 and e["line"] == 2, "an array error names the element as its line: %s" % e)
+    # the column counts from the element's '{', whatever blanks and line
+    # ends come before it: 36 is the column of "nope" in the element alone
+    for lead in (b"", b"\n   ", b"\r\n\t "):
+        bad = (b'[{"id":"arrb1","subject":"s","type":"recycling","ts":"2025-01-01"},' + lead
+               + b'{"id":"arrb2","subject":"s","type":"nope","ts":"2025-01-01"}]')
+        status, e = srv.request("POST", "/events", bad, "application/json", token=ingest)
+        check(status == 400 and (e["line"], e["column"]) == (2, 36)
+              and "line 2, column 36:" in e["reason"],
+              "an array error's column counts from the element (%r): %s" % (lead, e))
     status, e = srv.request("POST", "/events", b'[{"id":"x"}', "application/json", token=ingest)
     check(status == 400 and "closing" in e.get("reason", ""), "an unclosed array is a 400 %s" % e)
     status, e = srv.request("POST", "/events", b"--b\r\n\r\nx\r\n--b--\r\n",

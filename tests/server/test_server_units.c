@@ -193,7 +193,7 @@ static void json_arrays_become_one_element_per_line(void **state)
     assert_false(body_is_json_array(" {\"a\":1}", 8));
     expect_lines("[{\"id\":\"a\"},{\"id\":\"b\"}]", "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
     expect_lines("[\n  {\"id\": \"a,b]\",\n   \"x\": [1, 2]},\n  {\"id\": \"c\\\"]\"}\n]\n",
-                 "   {\"id\": \"a,b]\",    \"x\": [1, 2]}\n   {\"id\": \"c\\\"]\"} \n");
+                 "{\"id\": \"a,b]\",    \"x\": [1, 2]}\n{\"id\": \"c\\\"]\"} \n");
     expect_lines("[]", ""); /* no element, no line: the answer's "lines" is 0 */
     expect_lines(" [ \n\t]\n", "");
     expect_lines("[{}]", "{}\n");
