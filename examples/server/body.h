@@ -4,8 +4,9 @@
 **   JSON array    `[{...}, {...}]` (Content-Type application/json, or any
 **                 body whose first non-blank byte is '[') becomes JSON Lines:
 **                 element N on line N, so an error's "line" is the element's
-**                 1-based position.  Blank space between tokens (newlines
-**                 included) is kept on the element's line as spaces.
+**                 1-based position.  Blank space before an element is
+**                 dropped (a column counts from its '{'); inside it, line
+**                 ends become spaces.
 **   source        events posted without a `source` get the token's name:
 **                 CSV gains a `source` column when the header has none, and
 **                 an empty source cell is filled; a JSON object without a
