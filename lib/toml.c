@@ -38,6 +38,55 @@ static int syntax(toml_state *s, size_t at, const char *what)
                             col(s, at), what);
 }
 
+/* What a character that cannot start a token most likely is, when it is one
+ * a text editor or a word processor put there unseen: the error names it
+ * (the bytes are at t, n of them).  NULL when it is none of those. */
+static const char *lookalike(const char *t, size_t n)
+{
+    static const struct {
+        const char *bytes, *why;
+    } marks[] = {
+        { "\xef\xbb\xbf", "U+FEFF, a byte-order mark, in the middle of the file: delete it" },
+        { "\xe2\x80\x9c", "U+201C is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x9d", "U+201D is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x9e", "U+201E is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x98", "U+2018 is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x99", "U+2019 is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x93", "U+2013 is a dash, not a minus sign: write -" },
+        { "\xe2\x80\x94", "U+2014 is a dash, not a minus sign: write -" },
+        { "\xe2\x88\x92", "U+2212 is a minus sign only in print: write -" },
+        { "\xc2\xa0", "U+00A0 is a no-break space: write a plain space" },
+        { "\xe3\x80\x80", "U+3000 is an ideographic space: write a plain space" },
+        { "\x1a", "0x1A is an old end-of-file mark: delete it" },
+    };
+    for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+        size_t m = strlen(marks[i].bytes);
+        if (n >= m && memcmp(t, marks[i].bytes, m) == 0) return marks[i].why;
+    }
+    return NULL;
+}
+
+/* syntax(), naming the character at `at` when it is a look-alike. */
+static int syntax_at_char(toml_state *s, size_t at, const char *what)
+{
+    const char *why = at < s->len ? lookalike(s->text + at, s->len - at) : NULL;
+    if (!why) return syntax(s, at, what);
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%s (%s)", what, why);
+    return syntax(s, at, msg);
+}
+
+static bool ascii_word_is(const char *t, size_t n, const char *word)
+{
+    size_t m = strlen(word);
+    if (n != m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i] >= 'A' && t[i] <= 'Z' ? (char)(t[i] - 'A' + 'a') : t[i];
+        if (c != word[i]) return false;
+    }
+    return true;
+}
+
 static void skip_ws(toml_state *s)
 {
     while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
@@ -68,7 +117,7 @@ static int end_of_line(toml_state *s)
                                          "must end in LF or CRLF)");
     }
     if (s->pos < s->len && s->text[s->pos] != '\n')
-        return syntax(s, s->pos, "unexpected text after the value");
+        return syntax_at_char(s, s->pos, "unexpected text after the value");
     if (s->pos < s->len) s->pos++;
     s->line++;
     s->line_start = s->pos;
@@ -190,7 +239,10 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     size_t i = (n > 0 && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
     size_t int_at = i;
     while (i < n && t[i] >= '0' && t[i] <= '9') i++;
-    if (i == int_at) return syntax(s, at, "expected a string, number, true or false");
+    if (i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
+        return syntax(s, at, "expected a string, number, true or false (write true and false "
+                             "in lower case)");
+    if (i == int_at) return syntax_at_char(s, at, "expected a string, number, true or false");
     v->type = CIVIC_TOML_INTEGER;
     if (i < n && t[i] == '.') {
         size_t frac_at = ++i;
@@ -209,6 +261,7 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             return syntax(s, at, "exponents are not supported; write the number out");
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
+        if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
         return syntax(s, at, "malformed number");
     }
     return CIVIC_OK;
@@ -260,12 +313,13 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
     if (s->pos == at && at + 1 == s->len && s->text[at] == '\0') /* the text's last byte */
         return syntax(s, at, s->file ? "a NUL byte" : "a NUL byte (" NUL_WHY ")");
-    if (s->pos == at) return syntax(s, at, "expected a key, a [table] or a comment");
+    if (s->pos == at) return syntax_at_char(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
     skip_ws(s);
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
-    if (s->pos >= s->len || s->text[s->pos] != '=') return syntax(s, s->pos, "expected '=' after the key");
+    if (s->pos >= s->len || s->text[s->pos] != '=')
+        return syntax_at_char(s, s->pos, "expected '=' after the key");
     s->pos++;
     skip_ws(s);
     civic_toml_value v;

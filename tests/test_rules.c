@@ -185,6 +185,36 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "hexadecimal");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 12ab\n", CIVIC_E_SYNTAX), 2, 8,
                                    "malformed number");
+    /* characters an editor or a word processor put there unseen, each named */
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \xe2\x80\x9c" "A\xe2\x80\x9d\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 8, "(U+201C is a typographic quote: write \"...\")");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xe2\x80\x93" "10\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "(U+2013 is a dash, not a minus sign: write -)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xe2\x88\x92" "10\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "(U+2212 is a minus sign only in print: write -)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\n\xef\xbb\xbf[rule.b]\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 1, "expected a key, a [table] or a comment (U+FEFF");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints\xc2\xa0= 1\n", CIVIC_E_SYNTAX),
+                                   2, 7, "expected '=' after the key (U+00A0 is a no-break space");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 10\xc2\xa0# c\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 12, "malformed number (U+00A0 is a no-break space");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\n\x1a", CIVIC_E_SYNTAX), 3, 1,
+                                   "(0x1A is an old end-of-file mark: delete it)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nfreeze = True\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 10, "(write true and false in lower case)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nfreeze = FALSE\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 10, "(write true and false in lower case)");
+    /* and a character that is none of those is not guessed at */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xe2\x82\xac" "1\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "expected a string, number, true or false");
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"\xff\"\n", CIVIC_E_SYNTAX), 2, 8,
                                    "UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
