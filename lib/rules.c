@@ -292,6 +292,43 @@ static const char *nearest_key(const char *const *keys, size_t nkeys, const char
     return found;
 }
 
+/* Keys written in the wrong table, or under another table's name for the
+ * same thing ([cap] says `mode`, a rule `cap_mode`), that no edit distance
+ * finds: where each belongs. */
+static const char *moved_key(const char *table, const char *key, size_t len)
+{
+    static const struct {
+        const char *table, *key, *hint;
+    } moved[] = {
+        { "rule", "mode", "did you mean 'cap_mode'?" },
+        { "rule", "period", "did you mean 'cap_period'?" },
+        { "rule", "limit", "did you mean 'cap'?" },
+        { "rule", "validity", "did you mean 'valid'?" },
+        { "rule", "frozen", "did you mean 'freeze'?" },
+        { "rule", "repeat", "did you mean 'repeat_factor'?" },
+        { "rule", "balance_min", "a key of [scheme]" },
+        { "rule", "up_to", "a key of [[validity]]" },
+        { "cap", "cap_mode", "did you mean 'mode'?" },
+        { "cap", "cap_period", "did you mean 'period'?" },
+        { "cap", "cap", "did you mean 'limit'?" },
+        { "scheme", "up_to", "a key of [[validity]]" },
+        { "scheme", "points", "a key of [rule.CODE]" },
+        { "top level", "points", "a key of [rule.CODE]: write it under its rule" },
+    };
+    static const char *const scheme_words[] = { "name", "base", "min", "max", "clamp",
+                                                "utc_offset", "valid", "balance_reset",
+                                                "balance_min", "contested", "objection_window",
+                                                NULL };
+    if (strcmp(table, "top level") == 0 && civic__rb_find_key(scheme_words, key, len) >= 0)
+        return "a key of [scheme]: write it under [scheme]";
+    bool change = strcmp(table, "rule change") == 0;
+    for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
+        if ((strcmp(table, moved[i].table) == 0 || (change && strcmp(moved[i].table, "rule") == 0)) &&
+            civic__rb_key_is(key, len, moved[i].key))
+            return moved[i].hint;
+    return NULL;
+}
+
 int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, const char *key,
                       size_t len, uint64_t line, uint32_t column, uint64_t offset,
                       civic_error *err)
@@ -300,8 +337,11 @@ int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, 
     const char *near = nearest_key(keys, nkeys, key, len);
     int n = snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len),
                      key, table);
-    if (near && n > 0 && (size_t)n < sizeof(msg))
-        snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);
+    const char *moved = near ? NULL : moved_key(table, key, len);
+    if (n > 0 && (size_t)n < sizeof(msg)) {
+        if (near) snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);
+        else if (moved) snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s)", moved);
+    }
     return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
 }
 

@@ -511,6 +511,22 @@ static void unknown_keys_name_the_likely_key(void **state)
                                   "(did you mean 'min'?)" },
         { "[[grade]]\nmn = 1\n", "line 2, column 1: unknown key 'mn' in [[grade]] "
                                  "(did you mean 'min'?)" },
+        /* a key under another table's name for it, or in the wrong table */
+        { TEST_GRADES "[cap.c]\nlimit = 5\ncap_mode = \"net\"\n",
+          "line 20, column 1: unknown key 'cap_mode' in [cap] (did you mean 'mode'?)" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nmode = \"net\"\n",
+          "line 20, column 1: unknown key 'mode' in [rule] (did you mean 'cap_mode'?)" },
+        { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
+                      "period = \"day\"\n",
+          "line 22, column 1: unknown key 'period' in [rule change] "
+          "(did you mean 'cap_period'?)" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nbalance_min = 0\n",
+          "line 20, column 1: unknown key 'balance_min' in [rule] (a key of [scheme])" },
+        { "base = 1000\n", "line 1, column 1: unknown key 'base' in [top level] "
+                           "(a key of [scheme]: write it under [scheme])" },
+        { "points = 1\n", "line 1, column 1: unknown key 'points' in [top level] "
+                          "(a key of [rule.CODE]: write it under its rule)" },
+        { "zork = 1\n", "line 1, column 1: unknown key 'zork' in [top level]" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
