@@ -1102,19 +1102,33 @@ static bool is_repaired(const char *id, const char **repaired, size_t n)
  * eff of the resident's posted entries tells every one of them, unless
  * something between their effs could change it -- a recount change, an
  * entry archived in between (its cap room and its repeat go with it) or
- * an act, whose members' effs decide which counts.  Those are asked at
- * their own eff: one record per resident, not one per entry. */
+ * a later member of its act (the members' effs decide which counts).  So
+ * the posted entries are told in segments, the recount changes' `from`
+ * instants their bounds: one record at the last eff of a segment tells the
+ * entries of that segment that are not members of an act that goes on
+ * after them.  The others, and those of a segment where an entry is
+ * archived, are asked at their own eff. */
+typedef struct act_end {
+    const char *act; /* borrowed from the resident's record */
+    int64_t eff;     /* the latest eff of its members */
+} act_end;
+
 typedef struct projection {
     civic_rules *rules;   /* a copy of the scheme: engines take a reference */
     civic_engine *engine; /* the current resident's known events, or NULL */
     int failed;           /* the copy or an engine could not be made */
-    bool recount;         /* the scheme has a recount change */
-    bool tried_last;      /* the current resident's `last` was asked for */
-    civic_record *last;   /* at the last eff of the resident's posted entries */
+    int64_t *recounts;    /* the `from` of every recount change, sorted */
+    size_t nrecounts;
+    bool tried_last;      /* `last` was asked for, of segment last_segment */
+    size_t last_segment;
+    civic_record *last;   /* at the last eff of the segment's posted entries */
     struct by_id *index;  /* last's entries by id (NULL: looked for in turn) */
     civic_record *at;     /* the record at at_eff, for the entries asked at their eff */
     int64_t at_eff;       /* (the members of one act share it, as a rule) */
     struct by_id *at_index;
+    act_end *acts;        /* the resident's acts, sorted by name, once asked for */
+    size_t nacts;
+    bool acts_read;
 } projection;
 
 /* An entry of a record by its id: a resident with thousands of posted
@@ -1156,17 +1170,77 @@ static void decimal_text(int64_t v, unsigned places, char *buf, size_t size)
     if (n > 0 && buf[n - 1] == '.') buf[n - 1] = '\0';
 }
 
-static bool any_recount(const civic_rules *r)
+static int int64_compare(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The `from` of every recount change of the scheme into p, sorted. */
+static int recount_froms(const civic_rules *r, projection *p)
 {
     civic_rule_info x;
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         if (!rule_version(r, i, 0, &x)) continue;
         for (size_t k = 1; k <= x.changes; k++) {
             civic_rule_info v;
-            if (rule_version(r, i, k, &v) && v.recount) return true;
+            if (!rule_version(r, i, k, &v) || !v.recount) continue;
+            int64_t *grown = realloc(p->recounts, (p->nrecounts + 1) * sizeof(*grown));
+            if (!grown) return CIVIC_E_NOMEM;
+            p->recounts = grown;
+            p->recounts[p->nrecounts++] = v.from;
         }
     }
-    return false;
+    if (p->nrecounts) qsort(p->recounts, p->nrecounts, sizeof(*p->recounts), int64_compare);
+    return CIVIC_OK;
+}
+
+/* The segment of an eff: how many recount changes are in force at it. */
+static size_t segment_of(const projection *p, int64_t eff)
+{
+    size_t lo = 0, hi = p->nrecounts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->recounts[mid] <= eff) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int act_end_compare(const void *a, const void *b)
+{
+    return strcmp(((const act_end *)a)->act, ((const act_end *)b)->act);
+}
+
+/* Whether a member of x's act takes effect after x (a heavier one may then
+ * merge it), among the entries of rec.  Without memory for the table of
+ * acts: true, so that x is asked at its own eff. */
+static bool act_goes_on(projection *p, const civic_record *rec, const civic_entry *x)
+{
+    if (!p->acts_read) {
+        p->acts_read = true;
+        size_t n = civic_record_count(rec), m = 0;
+        p->acts = n ? malloc(n * sizeof(*p->acts)) : NULL;
+        for (size_t k = 0; p->acts && k < n; k++) {
+            civic_entry y = CIVIC_ENTRY_INIT;
+            civic_record_entry(rec, k, &y);
+            if (y.act[0]) p->acts[m++] = (act_end){ y.act, y.eff };
+        }
+        if (m) qsort(p->acts, m, sizeof(*p->acts), act_end_compare);
+        size_t w = 0; /* one per act, at its latest eff */
+        for (size_t k = 0; k < m; k++) {
+            if (w && strcmp(p->acts[w - 1].act, p->acts[k].act) == 0) {
+                if (p->acts[k].eff > p->acts[w - 1].eff) p->acts[w - 1].eff = p->acts[k].eff;
+            } else {
+                p->acts[w++] = p->acts[k];
+            }
+        }
+        p->nacts = w;
+    }
+    if (!p->acts) return true;
+    act_end key = { x->act, 0 };
+    const act_end *hit = bsearch(&key, p->acts, p->nacts, sizeof(*p->acts), act_end_compare);
+    return !hit || hit->eff > x->eff;
 }
 
 static int projection_rules(const civic_rules *r, projection *p)
@@ -1305,15 +1379,21 @@ static projected project(const civic_engine *e, projection *p, const char *subje
                          bool at_eff)
 {
     bool settled;
-    if (!x->act[0] && !p->recount && !at_eff) {
-        if (!p->tried_last) {
+    if (!at_eff && (!x->act[0] || !act_goes_on(p, rec, x))) {
+        size_t segment = segment_of(p, x->eff);
+        if (!p->tried_last || p->last_segment != segment) {
+            civic_record_free(p->last);
+            free(p->index);
+            p->last = NULL;
+            p->index = NULL;
             p->tried_last = true;
+            p->last_segment = segment;
             int64_t last = x->eff;
             for (size_t k = 0; k < civic_record_count(rec); k++) {
                 civic_entry y = CIVIC_ENTRY_INIT;
                 civic_record_entry(rec, k, &y);
                 if ((y.state == CIVIC_STATE_PENDING || y.state == CIVIC_STATE_MERGED) &&
-                    y.eff > last)
+                    y.eff > last && segment_of(p, y.eff) == segment)
                     last = y.eff;
             }
             p->last = record_then(e, p, subject, rec, as_of, last, &settled);
@@ -1350,6 +1430,10 @@ static void projection_next(projection *p)
     p->index = NULL;
     p->at = NULL;
     p->at_index = NULL;
+    free(p->acts);
+    p->acts = NULL;
+    p->nacts = 0;
+    p->acts_read = false;
     p->failed = 0;
     p->tried_last = false;
 }
@@ -1384,7 +1468,9 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     }
     put(out, ".</p>\n");
     size_t rows = 0;
-    projection proj = { NULL, NULL, 0, any_recount(r), false, NULL, NULL, NULL, 0, NULL };
+    projection proj;
+    memset(&proj, 0, sizeof(proj));
+    rc = recount_froms(r, &proj);
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
         civic_score s = CIVIC_SCORE_INIT;
         civic_result_get(all, i, &s);
@@ -1432,6 +1518,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         projection_next(&proj);
     }
     projection_next(&proj);
+    free(proj.recounts);
     civic_rules_free(proj.rules);
     civic_result_free(all);
     if (rows) put(out, "</table></div>\n");

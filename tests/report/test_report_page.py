@@ -900,6 +900,32 @@ def posted_acts_as_they_will_count(tmp):
           "posted: an act's members at what they will count: %s" % got)
 
 
+def posted_across_a_recount(tmp):
+    """A resident's posted entries on both sides of a recount change count
+    each by the version in force on its own day (worked by hand, page of
+    02-07, the change to -25 from 02-12): p1 and p3 take effect on 02-08
+    and 02-09, before it: -10; p2 on 02-14, after it: -25.  s8's act Z: q2
+    (-20) is the heavier member, so q1 is merged and not posted; q3, an act
+    of its own, counts -10."""
+    rules, log = write_case(
+        tmp, "posted-recount",
+        '[scheme]\nbase = 1000\nutc_offset = "+00:00"\n[[grade]]\nname = "A"\n'
+        '[rule.x]\npoints = -10\npublicity = "7d"\naffects = "score"\n'
+        '[[rule.x.change]]\nfrom = "2024-02-12"\npoints = -25\nrecount = true\n'
+        '[rule.m]\npoints = -10\npublicity = "7d"\naffects = "score"\n'
+        '[rule.h]\npoints = -20\npublicity = "14d"\naffects = "score"\n',
+        "id,subject,type,ts,act\np1,s7,x,2024-02-01,\np3,s7,x,2024-02-02,\n"
+        "p2,s7,x,2024-02-07,\nq1,s8,m,2024-02-01,Z\nq2,s8,h,2024-02-01,Z\n"
+        "q3,s8,m,2024-02-02,W\n")
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-02-07", "--min-group", "1", "-r",
+                          rules, log], check=True, capture_output=True, timeout=60).stdout.decode()
+    got = {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+           for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+    check(got == {"p1": "-10.00", "p3": "-10.00", "p2": "-25.00", "q2": "-20.00",
+                  "q3": "-10.00"},
+          "posted: each entry by the version in force when it takes effect: %s" % got)
+
+
 def posted_as_they_will_be(tmp):
     """What happens between the page's time and the day an entry takes effect
     decides it (worked by hand; the page of each resident at its time):
@@ -1223,6 +1249,7 @@ def main():
         posted_points_as_they_will_count(tmp)
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
+        posted_across_a_recount(tmp)
         shallow_path_page(tmp)
         list_times_page(tmp)
         hidden_cell_pages(tmp)
