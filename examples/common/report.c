@@ -61,12 +61,29 @@ static size_t noncharacter(const char *p)
     return 0;
 }
 
+/* The code point of the invisible character at p, one that shows nothing
+ * and joins nothing (U+00AD, U+180E, U+200B, U+2060..U+2064, U+FEFF), or
+ * 0; *len its bytes.  Two ids that differ by one would read the same. */
+static unsigned invisible(const char *p, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    *len = u[0] == 0xc2 ? 2 : 3;
+    if (u[0] == 0xc2 && u[1] == 0xad) return 0xad;
+    if (u[0] == 0xe1 && u[1] == 0xa0 && u[2] == 0x8e) return 0x180e;
+    if (u[0] == 0xe2 && u[1] == 0x80 && u[2] == 0x8b) return 0x200b;
+    if (u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa0 && u[2] <= 0xa4)
+        return 0x2060u + (u[2] - 0xa0u);
+    if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) return 0xfeff;
+    return 0;
+}
+
 /* Text into HTML, escaped.  A noncharacter or a control character (but tab
  * and line feed), which a page may not hold, is shown as U+FFFD.  Displayed
  * (display: element content, not an attribute's value), a text that opens a
  * direction override or isolate (a resident's name with U+202E, say) gets
  * it closed at its end, so it cannot turn the page's own words after it
- * around; openers past DIRECTION_DEPTH are left out. */
+ * around; openers past DIRECTION_DEPTH are left out; an invisible
+ * character is shown as its escape (\u200b), so that it is seen. */
 #define DIRECTION_DEPTH 128
 static void escaped(const answers_sink *out, const char *s, bool display)
 {
@@ -77,6 +94,17 @@ static void escaped(const answers_sink *out, const char *s, bool display)
     for (; *p; p++) {
         const char *rep = NULL;
         size_t skip = 1;
+        char esc[8];
+        unsigned cp = display && (unsigned char)*p >= 0xc2 ? invisible(p, &skip) : 0;
+        if (cp) {
+            snprintf(esc, sizeof(esc), "\\u%04x", cp);
+            out->write(out->ctx, run, (size_t)(p - run));
+            put(out, esc);
+            p += skip - 1;
+            run = p + 1;
+            continue;
+        }
+        skip = 1;
         switch (*p) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
@@ -251,7 +279,7 @@ static const char style[] =
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"
     "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
-    "th,td{overflow-wrap:anywhere}"
+    "th,td{overflow-wrap:anywhere}td.n,td.d{white-space:nowrap}"
     ".wrap{overflow:visible}table{font-size:8pt}"
     "h2,h3{break-after:avoid}a{color:inherit}}";
 
@@ -581,8 +609,10 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
         put(out, ", this ");
         text(out, x.window);
     } else {
+        span w = span_of(x.window);
         put(out, ", in the last ");
-        span_put(out, x.window);
+        if (w.kind == 'n' && w.n == 1) text(out, w.unit); /* "in the last year" */
+        else span_put(out, x.window);
     }
     put(out, ": ");
     for (size_t l = 0; l < x.level_count; l++) {
@@ -874,9 +904,9 @@ static void list_table(const answers_sink *out, const civic_rules *r, const list
         resident_row(out, c, x.subject, x.group, NULL);
         text(out, x.grade);
         if (flag) {
-            put(out, "</td><td>");
+            put(out, "</td><td class=\"d\">");
             when(out, r, x.since);
-            put(out, "</td><td>");
+            put(out, "</td><td class=\"d\">");
             when(out, r, x.until);
         }
         put(out, "</td></tr>\n");
@@ -1505,9 +1535,9 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             text(out, x.type);
             put(out, "</td><td class=\"n\">");
             fixed(out, points, 2);
-            put(out, "</td><td>");
+            put(out, "</td><td class=\"d\">");
             when(out, r, x.ts);
-            put(out, "</td><td>");
+            put(out, gone || held ? "</td><td>" : "</td><td class=\"d\">"); /* a note wraps */
             when(out, r, x.eff);
             if (gone) put(out, ", on the balance only (repaired)");
             else if (held) put(out, ", only if the freeze on this resident is lifted by then");

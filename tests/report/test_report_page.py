@@ -495,6 +495,14 @@ window = "90d"
 name = "bronze"
 min = 2
 
+[tier.yearly]
+rules = "sweep"
+window = "1y"
+
+[[tier.yearly.level]]
+name = "steady"
+min = 50
+
 [measure.helper]
 text = "Helper \u202Eeulb\u202C badge, \u202Eunclosed"
 kind = "incentive"
@@ -507,9 +515,12 @@ min_level = "bronze"
 WORDING_LOG = "id,subject,type,ts,group\n" + "".join(
     "w%d,%s,sweep,2025-05-0%d,g\n" % (i, who, i + 1)
     for i, who in enumerate(["a", "b", "c", "d", "\u202ekcab"])) + \
-    "w9,\u202ekcab,sweep,2025-05-09,g\n" \
+    "w9,\u202ekcab,sweep,2025-05-09,g\n" + \
     "".join("n%d,%s,sweep,2025-05-1%d,g\n" % (i, who, i)
-            for i, who in enumerate(["non\ufffechar", "\ufdd0x\U0010ffff"] * 2))
+            for i, who in enumerate(["non\ufffechar", "\ufdd0x\U0010ffff"] * 2)) + \
+    "".join("z%d,%s,sweep,2025-05-2%d,g\n" % (i, who, i)
+            for i, who in enumerate(["zw\u200bx", "sh\u00adx\ufeffy\u2060z",
+                                     "caf\u00e9\u200d"] * 2))
 
 
 def direction_closed(text):
@@ -554,9 +565,11 @@ def wording_page(tmp):
                  "7.50 in all", "90 days",
                  "posted for 1 day; never deleted",
                  "repeat \u00d71.50 (street)",
-                 "sweep, in the last 90 days: bronze from 2"):
+                 "sweep, in the last 90 days: bronze from 2",
+                 "sweep, in the last year: steady from 50"):
         check(want in words, "wording: the page says %r" % want)
-    for unwanted in ("repair after", "a lifetime", "end-of-", "90d", "1d;", "by-severity"):
+    for unwanted in ("repair after", "a lifetime", "end-of-", "90d", "1d;", "by-severity",
+                     "1 year"):
         check(unwanted not in words, "wording: the page does not say %r" % unwanted)
     page = raw.decode("utf-8")
     check("\u202ekcab\u202c" in page and page.count("\u202eunclosed\u202c") >= 2,
@@ -573,6 +586,13 @@ def wording_page(tmp):
     check("non\ufffdchar" in page and "\ufffdx\ufffd" in page
           and not re.search("[\ufffe\ufdd0\U0010ffff]", page),
           "wording: a noncharacter in a name is shown as U+FFFD")
+    # an invisible character is shown as its escape, so that two names that
+    # differ by one do not read the same; a joiner, part of how a name is
+    # written, stays; the attribute holds the id exactly
+    check("zw\\u200bx" in page and "sh\\u00adx\\ufeffy\\u2060z" in page
+          and "caf\u00e9\u200d<" in page and 'data-subject="zw\u200bx"' in page
+          and not re.search(">[^<]*[\u200b\u00ad\ufeff\u2060]", page),
+          "wording: an invisible character in a name is shown as its escape")
 
 
 def hidden_cell_pages(tmp):
