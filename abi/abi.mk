@@ -14,7 +14,8 @@
 #                        node, a changed constant; notes added functions
 #   make abi-baseline    regenerate that baseline -- AT A RELEASE ONLY (abi/README.md)
 #   make check-cxx       civic.h and every _INIT macro compile clean as C11/C99
-#                        and C++11 (gcc and clang); a C++ program links
+#                        and C++11 (gcc and clang; clang with -Wdocumentation,
+#                        C++ with -Wold-style-cast); a C++ program links
 #                        libcivic.so and runs
 #   make check-consumer  make install into a staging DESTDIR, build
 #                        tests/consumer/consumer.c with pkg-config (shared and
@@ -42,6 +43,9 @@ ABIDW_FLAGS  := --no-corpus-path --no-comp-dir-path --headers-dir include --drop
 
 CONSUMER_DIR := tests/consumer
 HDR_CFLAGS   := -Wall -Wextra -Wpedantic -Werror -Iinclude
+# C++ callers may refuse C casts; clang also reads the doc comments (below).
+HDR_CXXFLAGS := $(HDR_CFLAGS) -Wold-style-cast
+HDR_DOC      := -Wdocumentation -Wdocumentation-unknown-command
 # Compilers for the header checks: $(CC)/$(CXX) plus gcc and clang when present.
 HDR_CCS      := $(sort $(CC) $(shell command -v gcc >/dev/null 2>&1 && echo gcc) \
                   $(shell command -v clang >/dev/null 2>&1 && echo clang))
@@ -115,15 +119,17 @@ check-abi: $(SHARED) | deps $(ABI_OUT)
 check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps
 	@sh abi/gen-inits.sh include/civic.h > $(ABI_OUT)/inits.c
 	@set -e; for cc in $(HDR_CCS); do for std in c11 c99; do \
+	    doc=; if $$cc $(HDR_DOC) -Werror -x c -c -o /dev/null /dev/null 2>/dev/null; then \
+	        doc='$(HDR_DOC)'; fi; \
 	    for src in $(CONSUMER_DIR)/header_c.c $(ABI_OUT)/inits.c; do \
 	        echo "  $$cc -std=$$std $$src"; \
-	        $$cc -std=$$std $(HDR_CFLAGS) -c -o $(ABI_OUT)/header_c.o $$src; \
+	        $$cc -std=$$std $(HDR_CFLAGS) $$doc -c -o $(ABI_OUT)/header_c.o $$src; \
 	done; done; done
 	@set -e; for cxx in $(HDR_CXXS); do \
 	    echo "  $$cxx -std=c++11 $(CONSUMER_DIR)/header_cpp.cpp"; \
-	    $$cxx -std=c++11 $(HDR_CFLAGS) -c -o $(ABI_OUT)/header_cpp.o $(CONSUMER_DIR)/header_cpp.cpp; \
+	    $$cxx -std=c++11 $(HDR_CXXFLAGS) -c -o $(ABI_OUT)/header_cpp.o $(CONSUMER_DIR)/header_cpp.cpp; \
 	    echo "  $$cxx -std=c++11 -x c++ $(ABI_OUT)/inits.c"; \
-	    $$cxx -std=c++11 $(HDR_CFLAGS) -x c++ -c -o $(ABI_OUT)/header_cpp.o $(ABI_OUT)/inits.c; \
+	    $$cxx -std=c++11 $(HDR_CXXFLAGS) -x c++ -c -o $(ABI_OUT)/header_cpp.o $(ABI_OUT)/inits.c; \
 	done
 	$(CXX) -std=c++11 $(HDR_CFLAGS) -o $(ABI_OUT)/consumer_cpp $(CONSUMER_DIR)/consumer_cpp.cpp \
 	    -L$(B) -lcivic

@@ -804,7 +804,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 #define CIVIC_SYNC_GROUP  0x2u /* a background thread syncs at most every N ms */
 #define CIVIC_SYNC_NONE   0x4u /* never sync on write; close and _sync still do */
 /* The group interval in ms, 1..65535 (default 50), in bits 16..31. */
+#ifdef __cplusplus /* a C cast warns under -Wold-style-cast */
+#define CIVIC_SYNC_INTERVAL_MS(ms) ((static_cast<uint32_t>(ms) & 0xFFFFu) << 16)
+#else
 #define CIVIC_SYNC_INTERVAL_MS(ms) (((uint32_t)(ms) & 0xFFFFu) << 16)
+#endif
 #define CIVIC_SYNC_GROUP_DEFAULT_MS 50u
 /* A flag for civic_engine_journal_open, or'ed into the policy: when the
  * journal is damaged in the middle (intact records follow the damage), keep
@@ -1306,7 +1310,7 @@ typedef struct civic_split_report {
 /** Cut `len` bytes of CSV or JSON Lines events into opts->parts parts.
  *
  *  Each event record is copied unchanged (its CRLF or LF kept; a last
- *  record without a line break gets a '\n') into part
+ *  record without a line break gets a line feed) into part
  *  civic_split_part(subject, parts): the subject as decoded from a quoted
  *  CSV field or a JSON string, so one subject written two ways lands in one
  *  part.  A CSV part is the header record (without BOM) followed by its
@@ -1330,9 +1334,11 @@ typedef struct civic_split_report {
  *  error in the header itself has line 0) and the byte column, as
  *  civic_engine_load does; err->offset is the record's byte offset in data.
  *
- *  @param data, len  the input; a UTF-8 BOM at the start is skipped, unless
- *                    opts->header is given (data is then a later block of a
- *                    file, where those bytes belong to a record).
+ *  @param data       the input, `len` bytes; a UTF-8 BOM at the start is
+ *                    skipped, unless opts->header is given (data is then a
+ *                    later block of a file, where those bytes belong to a
+ *                    record).
+ *  @param len        the bytes of data.
  *  @param opts       required (parts, utc_offset).
  *  @param out        caller-owned, at least report->bytes_max bytes; NULL
  *                    with out_cap 0 asks only for report->bytes_max (data

@@ -1,7 +1,7 @@
 /*
 ** header_cpp.cpp -- header hygiene: civic.h compiles with no warning in a C++
 ** translation unit (make check-cxx builds this as C++11 with -Wall -Wextra
-** -Wpedantic -Werror under g++ and clang++).  Compiled, not run: the
+** -Wpedantic -Wold-style-cast -Werror under g++ and clang++).  Compiled, not run: the
 ** declarations must come out with C linkage (extern "C") and every _INIT
 ** macro must be a valid C++ initializer.
 */
@@ -33,7 +33,8 @@ int header_cpp_uses_inits()
     civic_entry en = CIVIC_ENTRY_INIT;
     civic_group_stats gs = CIVIC_GROUP_STATS_INIT;
     civic_text_fn *strerror_fn = civic_strerror;
+    uint32_t policy = CIVIC_SYNC_GROUP | CIVIC_SYNC_INTERVAL_MS(10);
     uint32_t sum = err.version + eo.version + ev.version + lo.version + lr.version +
-                   sc.version + en.version + gs.version;
+                   sc.version + en.version + gs.version + policy;
     return static_cast<int>(sum) + (strerror_fn != nullptr ? 1 : 0);
 }
