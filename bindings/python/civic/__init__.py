@@ -60,6 +60,7 @@ import re as _re
 import sys as _sys
 import threading as _threading
 import time as _time
+import warnings as _warnings
 import weakref as _weakref
 from collections import namedtuple as _namedtuple
 from collections.abc import Mapping as _Mapping
@@ -169,6 +170,16 @@ def _log_bytes(text):
     loader names the line like any other bad line, and a lenient load skips
     it and keeps the rest."""
     return text.encode("utf-8", "civic.log_surrogates")
+
+
+def _names_a_file(text):
+    """Whether load(text) is a 1.0 program's file name: one line with no
+    comma and no brace (so never events: a CSV header has commas, a JSON
+    line braces) that names an existing file or ends in .csv, .jsonl or
+    .ndjson, as 1.0 read it."""
+    return (len(text) < 4096 and text.strip() != "" and
+            not any(c in text for c in ",{\n\r\0") and
+            (text.lower().endswith((".csv", ".jsonl", ".ndjson")) or _os.path.isfile(text)))
 
 
 def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
@@ -1770,8 +1781,10 @@ class Engine(_Owner):
         or binary: read to its end; text as Python decodes it, with its
         newline translation: open in binary mode for the bytes as they are);
         or a path as
-        pathlib.Path (any os.PathLike), read by the library.  A str is always
-        text, never a file name: for a path in a str use load_file().
+        pathlib.Path (any os.PathLike), read by the library.  A str is text;
+        one that cannot be events (one line, no comma, no brace) and names a
+        file, as libcivic 1.0 read it, is read as that file's path with a
+        DeprecationWarning: use load_file() for a path in a str.
         format: None (by extension, else by content), "csv" or "jsonl".
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
@@ -1782,6 +1795,12 @@ class Engine(_Owner):
             with self._naming(source):
                 return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
+            if _names_a_file(source):
+                _warnings.warn("Engine.load(%r) reads a file as libcivic 1.0 did; a str is "
+                               "events text from libcivic 2: use load_file() for a path"
+                               % source, DeprecationWarning, stacklevel=2)
+                with self._naming(source):
+                    return self._load(_path_bytes(source), None, format, lenient)
             return self._load(None, _log_bytes(source), format, lenient)
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
@@ -2364,8 +2383,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             changed: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
-    (str text, bytes, an mmap, a file object, an os.PathLike path: a str is
-    always text, never a file name), or an iterable of dicts of Engine.add's
+    (str text, bytes, an mmap, a file object, an os.PathLike path), or an
+    iterable of dicts of Engine.add's
     keyword arguments.  as_of: any ts form; None is
     the latest ts of the events (the later of the two readings when the
     schemes' utc_offsets differ).  Subjects are the union of those listed

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 import textwrap
 import threading
 import unittest
@@ -1392,23 +1393,41 @@ class TestLoad(Base):
         # printable text beyond ASCII is a subject
         self.assertEqual(self.engine.score("r\u00e9\u4e00 1").events, 0)
 
-    def test_a_str_is_always_text_never_a_file_name(self):
+    def test_a_str_is_text_but_a_1_0_file_name_still_reads_the_file(self):
         with tempfile.TemporaryDirectory() as d:
-            # a file whose name is a valid one-line CSV header: load(str) must
-            # not read it (1.0 did, guessing from the text)
             cwd = os.getcwd()
             os.chdir(d)
             try:
+                # a file whose name is a valid one-line CSV header: text (it
+                # has commas), not that file (1.0 read the file)
                 with open("id,subject,type,ts", "w") as f:
                     f.write(CSV_GOOD)
-                rep = self.engine.load("id,subject,type,ts")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    rep = self.engine.load("id,subject,type,ts")
                 self.assertEqual((rep.lines, rep.accepted), (1, 0))
+                # what cannot be events and names a file, as 1.0 read it: the
+                # file, with a DeprecationWarning
                 with open("events.csv", "w") as f:
                     f.write(CSV_GOOD)
-                with self.assertRaises(civic.CivicError) as cm:
-                    self.engine.load("events.csv")        # text: a header without 'id'
-                self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
-                self.assertEqual(self.engine.event_count, 0)
+                with self.assertWarnsRegex(DeprecationWarning, "load_file"):
+                    rep = self.engine.load("events.csv")
+                self.assertEqual(rep.accepted, CSV_GOOD.count("\n") - 1)
+                with open("log", "w") as f:
+                    f.write("id,subject,type,ts\nz1,s9,fine,2022-03-04\n")
+                with self.assertWarns(DeprecationWarning):
+                    self.assertEqual(self.engine.load("log").accepted, 1)
+                with self.assertWarns(DeprecationWarning):
+                    with self.assertRaises(civic.CivicOSError) as cm:
+                        self.engine.load("missing.jsonl")
+                self.assertIsInstance(cm.exception, FileNotFoundError)
+                # a str that names no file and could be events stays text
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load("nothing")
+                    self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                    self.assertEqual(self.engine.load("").accepted, 0)
             finally:
                 os.chdir(cwd)
 
