@@ -1286,6 +1286,35 @@ static bool text_after_array(const unsigned char *p, size_t n, size_t i)
     return false;
 }
 
+/* What text that cannot be an event log most likely is, from its first
+ * line that is not blank or a '#' comment (p[i..n)): a rules file, or CSV
+ * whose fields are separated by something else than commas.  A log's first
+ * line has a comma (a CSV header names four columns) or is a JSON object. */
+static const char *text_kind(const unsigned char *p, size_t n, size_t i)
+{
+    for (;;) {
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+        if (i >= n || p[i] != '#') break;
+        while (i < n && p[i] != '\n') i++; /* a comment: TOML's, not a log's */
+    }
+    size_t end = i;
+    while (end < n && p[end] != '\n') end++;
+    if (i >= n || memchr(p + i, ',', end - i) || p[i] == '{') return NULL;
+    size_t k = i;
+    while (k < end && (isalnum(p[k]) || p[k] == '_' || p[k] == '-')) k++;
+    size_t eq = k;
+    while (eq < end && (p[eq] == ' ' || p[eq] == '\t')) eq++;
+    if (p[i] == '[' || (k > i && eq < end && p[eq] == '='))
+        return "a rules file (TOML: a [table] or a key = value line): give it with -r FILE";
+    if (memchr(p + i, ';', end - i))
+        return "CSV whose fields are separated by ';' (civic-score reads fields separated "
+               "by commas: save the export as CSV with commas)";
+    if (memchr(p + i, '\t', end - i))
+        return "tab-separated text (civic-score reads fields separated by commas: save "
+               "the export as CSV with commas)";
+    return NULL;
+}
+
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
@@ -1328,7 +1357,7 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
     if (memchr(p, '\0', header) || nuls * 8 > n)
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
-    return NULL;
+    return text_kind(p, n, i);
 }
 
 /* p[0..*n) without the blanks (spaces, tabs) at either end. */

@@ -142,6 +142,18 @@ printf '\377\376\000\000i\000\000\000d\000\000\000' >"$T/bom32.csv"
 status utf32-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UTF-32" -- $R "$T/bom32.csv"
 printf '\000\000\376\377\000\000\000i' >"$T/bom32be.csv"
 status utf32be-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UTF-32" -- $R "$T/bom32be.csv"
+# text that cannot be events: a rules file given without -r (comments first
+# too), an export separated by ';' or tabs; a '#' line before a CSV header
+# is still the load's to name
+status rules-as-log 2 "rules.toml: not an event log: a rules file (TOML: a \[table\] or a key = value line): give it with -r FILE" -- $R $D/rules.toml
+printf '# the scheme\n\nbase = 1000\n' >"$T/plain.toml"
+status rules-key-as-log 2 "not an event log: a rules file" -- $R "$T/plain.toml"
+printf '\357\273\277ID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n' >"$T/semi.csv"
+status semicolons 2 "semi.csv: not an event log: CSV whose fields are separated by ';'" -- $R "$T/semi.csv"
+printf 'id\tsubject\ttype\tts\n' >"$T/tabs.csv"
+status tabs 2 "not an event log: tab-separated text" -- $R "$T/tabs.csv"
+printf '# x\nid,subject,type,ts\n' >"$T/hash.csv"
+status hash-before-header 2 "line 1" -- $R "$T/hash.csv"
 # one NUL in a record is that line's fault, wherever it is: named, and
 # --lenient keeps the other lines (as past the first 4 KiB)
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
