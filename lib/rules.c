@@ -270,26 +270,79 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn)
     return d[an][bn];
 }
 
-/* The key of `keys` a misspelt `key` most likely meant: the same letters in
- * another case, or one edit away ("pionts", "bsae"), or two for keys of six
- * bytes or more ("utc_ofset" -> "utc_offset"); the first of the nearest
- * among the first nkeys; NULL if none is that near. */
-static const char *nearest_key(const char *const *keys, size_t nkeys, const char *key,
-                               size_t len)
+/* The name a misspelt `key` most likely meant, of the names nth(ctx, i)
+ * for i < n (NULL ends them early): the same letters in another case, or
+ * one edit away ("pionts", "bsae"), or two for names of six bytes or more
+ * ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if none is
+ * that near. */
+static const char *nearest(const void *ctx, const char *(*nth)(const void *, size_t), size_t n,
+                           const char *key, size_t len)
 {
     const char *found = NULL;
     unsigned best = len >= 6 ? 2 : 1;
-    if (!keys || len == 0 || len > KEY_NEAR_MAX) return NULL;
-    for (size_t i = 0; i < nkeys && keys[i]; i++) {
-        size_t n = strlen(keys[i]);
-        if (n > KEY_NEAR_MAX || (n > len ? n - len : len - n) > best) continue;
-        unsigned d = key_distance(key, len, keys[i], n);
+    if (len == 0 || len > KEY_NEAR_MAX) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = nth(ctx, i);
+        if (!name) break;
+        size_t m = strlen(name);
+        if (m > KEY_NEAR_MAX || (m > len ? m - len : len - m) > best) continue;
+        unsigned d = key_distance(key, len, name, m);
         if (d < best || (d == best && !found)) {
             best = d;
-            found = keys[i];
+            found = name;
         }
     }
     return found;
+}
+
+/* The limits the messages of new_rule and new_cap give. */
+_Static_assert(CIVIC_RULE_COUNT_MAX == 16384 && CIVIC_CAP_COUNT_MAX == 16384,
+               "'too many rules (at most 16384)'");
+
+static const char *key_at(const void *keys, size_t i) { return ((const char *const *)keys)[i]; }
+
+/* The key of `keys` (NULL-terminated) a misspelt `key` most likely meant,
+ * among the first nkeys. */
+static const char *nearest_key(const char *const *keys, size_t nkeys, const char *key,
+                               size_t len)
+{
+    return keys ? nearest(keys, key_at, nkeys, key, len) : NULL;
+}
+
+typedef struct name_list {
+    const civic_rules *r;
+    name_fn name;
+} name_list;
+
+static const char *named_at(const void *ctx, size_t i)
+{
+    const name_list *x = ctx;
+    return x->name(x->r, (uint32_t)i);
+}
+
+const char *civic__rb_nearest_name(const civic_rules *r, name_fn name, uint32_t count,
+                                   const char *key, size_t len)
+{
+    name_list x = { r, name };
+    return nearest(&x, named_at, count, key, len);
+}
+
+int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,
+                        uint64_t first)
+{
+    char msg[200], shown[72];
+    civic__excerpt(shown, sizeof(shown), name, n);
+    snprintf(msg, sizeof(msg), "duplicate %s '%s' (first at line %llu)", what, shown,
+             (unsigned long long)first);
+    return civic__rb_at(err, p, msg);
+}
+
+int civic__rb_meant(const char *message, const char *near, pos p, civic_error *err)
+{
+    char msg[232];
+    if (!near) return civic__rb_at(err, p, message);
+    snprintf(msg, sizeof(msg), "%s (did you mean '%s'?)", message, near);
+    return civic__rb_at(err, p, msg);
 }
 
 /* Keys written in the wrong table, or under another table's name for the
@@ -436,7 +489,8 @@ static int grade_pair(builder *b, int k, const civic_toml_value *v, civic_error 
     if (rc != CIVIC_OK) return rc;
     for (uint32_t i = 0; i < b->index; i++)
         if (b->r->grades[i].name && civic__rb_key_is(v->text, v->len, b->r->grades[i].name))
-            return civic__rb_at(err, p, "duplicate grade name");
+            return civic__rb_duplicate(err, p, "grade name", v->text, v->len,
+                                       b->gx[i].header.line);
     g->name = civic__rb_intern(b, v->text, v->len);
     return g->name ? CIVIC_OK : CIVIC_E_NOMEM;
 }
@@ -740,10 +794,12 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     if (civic__builtin_type(name, n, NULL))
         return civic__rb_at(err, p, "rule codes revoke, repair, redeem, object, dismiss and "
                                     "correct are reserved");
-    if (civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n) != UINT32_MAX)
-        return civic__rb_at(err, p, "duplicate rule");
+    uint32_t first = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
+    if (first != UINT32_MAX)
+        return civic__rb_duplicate(err, p, "rule", name, n, b->rx[first].header.line);
     if (r->rule_count >= CIVIC_RULE_COUNT_MAX)
-        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many rules");
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many rules (at most 16384)");
     if (civic__rb_set_reserve(r, &b->rule_set, civic__rb_rule_name, r->rule_count) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&r->rules, &b->r->rule_cap, r->rule_count + 1,
                     sizeof(civic_rule)) != CIVIC_OK ||
@@ -779,10 +835,12 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
     if (!civic__code_valid(name, n))
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                            p.column, p.offset, "cap names are 1..64 characters of [a-z0-9_.-]");
-    if (civic__rb_set_find(r, &b->cap_set, cap_name, name, n) != UINT32_MAX)
-        return civic__rb_at(err, p, "duplicate cap");
+    uint32_t first = civic__rb_set_find(r, &b->cap_set, cap_name, name, n);
+    if (first != UINT32_MAX)
+        return civic__rb_duplicate(err, p, "cap", name, n, b->cx[first].header.line);
     if (r->cap_count >= CIVIC_CAP_COUNT_MAX)
-        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset, "too many caps");
+        return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                               "too many caps (at most 16384)");
     if (civic__rb_set_reserve(r, &b->cap_set, cap_name, r->cap_count) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&r->caps, &b->r->cap_cap, r->cap_count + 1,
                     sizeof(civic_cap)) != CIVIC_OK ||
@@ -1263,7 +1321,10 @@ int civic__rb_check_version(builder *b, uint32_t rule_index, civic_rule *rule, r
         uint32_t c = civic__rb_set_find(r, &b->cap_set, cap_name, x->cap_group_name,
                                         x->cap_group_len);
         if (c == UINT32_MAX)
-            return civic__rb_at(err, x->at[RK_CAP_GROUP], "'cap_group' names no [cap.NAME] table");
+            return civic__rb_meant("'cap_group' names no [cap.NAME] table",
+                                   civic__rb_nearest_name(r, cap_name, r->cap_count,
+                                                          x->cap_group_name, x->cap_group_len),
+                                   x->at[RK_CAP_GROUP], err);
         rule->cap_group = c;
     }
     if (rule->has_retain && rule->affects != CIVIC_AFFECTS_SCORE)

@@ -140,6 +140,15 @@ uint32_t civic__rb_set_find(const civic_rules *r, const name_set *s, name_fn nam
 int civic__rb_set_reserve(const civic_rules *r, name_set *s, name_fn name, uint32_t count);
 void civic__rb_set_put(const civic_rules *r, name_set *s, name_fn name, uint32_t index);
 void civic__rb_set_free(const civic_rules *r, name_set *s);
+/* The name of the first `count` names name(r, i) a misspelt key most
+ * likely meant, as the "did you mean" of unknown keys; NULL if none. */
+const char *civic__rb_nearest_name(const civic_rules *r, name_fn name, uint32_t count,
+                                   const char *key, size_t len);
+/* "duplicate WHAT 'NAME' (first at line FIRST)" at p. */
+int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,
+                        uint64_t first);
+/* civic__rb_at with message, and "(did you mean 'near'?)" when near. */
+int civic__rb_meant(const char *message, const char *near, pos p, civic_error *err);
 const char *civic__rb_flag_name(const civic_rules *r, uint32_t i);
 const char *civic__rb_rule_name(const civic_rules *r, uint32_t i);
 /* Apply one key of a rule table or change to the version v. */

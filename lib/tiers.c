@@ -122,7 +122,9 @@ int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_erro
 {
     civic_rules *r = b->r;
     if (!name_valid(name, n)) return code_error(err, p, "tier", n);
-    if (tier_find(r, name, n) != CIVIC_NONE) return civic__rb_at(err, p, "duplicate tier");
+    uint32_t first = tier_find(r, name, n);
+    if (first != CIVIC_NONE)
+        return civic__rb_duplicate(err, p, "tier", name, n, b->tx[first].header.line);
     if (r->tier_count >= 256)
         return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
                                "too many tiers (at most 256)");
@@ -267,11 +269,12 @@ int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_e
 {
     civic_rules *r = b->r;
     if (!name_valid(name, n)) return code_error(err, p, "measure", n);
-    if (civic__rb_set_find(r, &b->measure_set, measure_code, name, n) != UINT32_MAX)
-        return civic__rb_at(err, p, "duplicate measure");
+    uint32_t first = civic__rb_set_find(r, &b->measure_set, measure_code, name, n);
+    if (first != UINT32_MAX)
+        return civic__rb_duplicate(err, p, "measure", name, n, b->mx[first].header.line);
     if (r->measure_count >= CIVIC_RULE_COUNT_MAX)
         return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
-                               "too many measures");
+                               "too many measures (at most 16384)");
     if (civic__rb_set_reserve(r, &b->measure_set, measure_code, r->measure_count) != CIVIC_OK ||
         civic__grow(&r->alc, (void **)&r->measures, &r->measure_cap, r->measure_count + 1,
                     sizeof(civic_measure)) != CIVIC_OK ||
@@ -375,7 +378,9 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
             char shown[64];
             civic__excerpt(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
             snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme", shown);
-            return civic__rb_at(err, x->rules, msg);
+            return civic__rb_meant(msg, civic__rb_nearest_name(r, civic__rb_rule_name,
+                                                               r->rule_count, item, n),
+                                   x->rules, err);
         }
         t->rules[t->rule_count++] = i;
     }
@@ -450,6 +455,8 @@ static int tier_levels(builder *b, uint32_t ti, civic_error *err)
     return CIVIC_OK;
 }
 
+static const char *grade_name(const civic_rules *r, uint32_t g) { return r->grades[g].name; }
+
 static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                           civic_error *err)
 {
@@ -481,9 +488,11 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                 civic__excerpt(whole, sizeof(whole), name, strlen(name));
                 snprintf(msg + len, sizeof(msg) - (size_t)len, " (the grade \"%s\" cannot be "
                          "named here, as ';' separates the names: rename it)", whole);
-                break;
+                return civic__rb_at(err, x->at[2], msg);
             }
-            return civic__rb_at(err, x->at[2], msg);
+            return civic__rb_meant(msg, civic__rb_nearest_name(r, grade_name, r->grade_count,
+                                                               item, n),
+                                   x->at[2], err);
         }
         if (m->grades & UINT64_C(1) << g) {
             char shown[64];
@@ -528,8 +537,11 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
     if ((rc = measure_tier(b, m, x, err)) != CIVIC_OK) return rc;
     if (x->flag) {
         m->flag = civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, x->flag, x->flag_len);
-        if (m->flag == UINT32_MAX) return civic__rb_at(err, x->at[3], "'flag' is not a flag any "
-                                                                      "rule of this scheme sets");
+        if (m->flag == UINT32_MAX)
+            return civic__rb_meant("'flag' is not a flag any rule of this scheme sets",
+                                   civic__rb_nearest_name(r, civic__rb_flag_name, r->flag_count,
+                                                          x->flag, x->flag_len),
+                                   x->at[3], err);
     }
     if (civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, m->code, strlen(m->code)) !=
         UINT32_MAX)

@@ -312,10 +312,13 @@ static void load_time_checks_fail_clearly(void **state)
                                                CIVIC_E_RULES), 19, 10, "at most 2 places");
     /* no duplicate rule, grade or key */
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\n[rule.a]\n", CIVIC_E_RULES),
-                                   19, 2, "duplicate rule");
+                                   19, 2, "duplicate rule 'a' (first at line 18)");
     an_error_names_line_and_column(
         rules_error("[[grade]]\nname = \"x\"\nmin = 2\n[[grade]]\nname = \"x\"\n", CIVIC_E_RULES), 5,
-        8, "duplicate grade");
+        8, "duplicate grade name 'x' (first at line 1)");
+    an_error_names_line_and_column(
+        rules_error("[cap.c]\nlimit = 1\nperiod = \"day\"\n\n[cap.c]\n", CIVIC_E_RULES), 5, 2,
+        "duplicate cap 'c' (first at line 1)");
     an_error_names_line_and_column(
         rules_error(TEST_GRADES "[rule.a]\npoints = 1\npoints = 2\n", CIVIC_E_RULES), 20, 1,
         "duplicate key");

@@ -237,6 +237,10 @@ static void change_checks_name_line_and_column(void **state)
              7, 7, "'cap' needs 'cap_period'");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\ncap_group = \"x\"\n",
              7, 13, "names no [cap.NAME]");
+    /* a name near one the scheme has: said */
+    fails_at(G1 "[cap.votes]\nlimit = 5\nperiod = \"year\"\n[rule.a]\npoints = 1\n"
+                "cap_group = \"vote\"\n",
+             8, 13, "'cap_group' names no [cap.NAME] table (did you mean 'votes'?)");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\npoints = 1.005\n",
              7, 10, "at most 2 places");
     /* the key the change set, not the inherited one further up */
@@ -375,9 +379,16 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R T "[measure.dishonest]\nkind = \"restriction\"\nmin_score = 1\n", 11, 2,
              "share its code with a flag");
     fails_at(G1 R T "[measure.m]\nkind = \"bonus\"\nmin_score = 5\n", 12, 8, "'kind' must be");
-    fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier");
+    fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier 't' (first at line 6)");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 5\n"
-             "[measure.m]\nkind = \"incentive\"\nmin_score = 6\n", 14, 2, "duplicate measure");
+             "[measure.m]\nkind = \"incentive\"\nmin_score = 6\n", 14, 2,
+             "duplicate measure 'm' (first at line 11)");
+    fails_at(G1 "[rule.volunteer]\npoints = 1\n[tier.t]\nrules = \"volunter\"\n", 6, 9,
+             "'rules': \"volunter\" is not a rule of this scheme (did you mean 'volunteer'?)");
+    fails_at(G1 R "[measure.m]\nkind = \"restriction\"\nflag = \"dishonset\"\n", 8, 8,
+             "'flag' is not a flag any rule of this scheme sets (did you mean 'dishonest'?)");
+    fails_at(G1 R "[measure.m]\nkind = \"restriction\"\nflag = \"nothing\"\n", 8, 8,
+             "'flag' is not a flag any rule of this scheme sets");
     /* Measures are found by a hash index: 300 of them, the index grown
      * several times, and a duplicate of the first and of a middle one. */
     for (int dup = 0; dup < 300; dup += 149) {
@@ -828,6 +839,8 @@ static void a_grade_with_a_semicolon_cannot_be_named_by_a_measure(void **state)
              "be named here, as ';' separates the names: rename it)");
     fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"Z\"\n",
              7, 10, "'grades': \"Z\" is not a grade of this scheme");
+    fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"a\"\n",
+             7, 10, "'grades': \"a\" is not a grade of this scheme (did you mean 'A'?)");
 }
 
 int main(void)
