@@ -13,6 +13,13 @@ set -eu
 for v in VERSION REALNAME SONAME; do
     eval "[ -n \"\${$v:-}\" ]" || { echo "check-consumer: $v not set (run it through make)" >&2; exit 2; }
 done
+# make -n: the recipe runs (it is a '+' line, for the jobserver), but the
+# make install inside it would only print: say what would run, and stop
+case "${MAKEFLAGS:-}" in
+    -*|" "*) ;;
+    *n*) echo "sh abi/check-consumer.sh  # install into a staging DESTDIR, build and run" \
+              "tests/consumer/consumer.c, uninstall"; exit 0 ;;
+esac
 command -v pkg-config >/dev/null 2>&1 || {
     echo "check-consumer: pkg-config not found; install it with: sudo apt-get install -y pkg-config" >&2
     exit 1
