@@ -345,6 +345,10 @@ int civic__rb_meant(const char *message, const char *near, pos p, civic_error *e
     return civic__rb_at(err, p, msg);
 }
 
+static const char *const scheme_keys[] = { "name", "base", "min", "max", "clamp", "utc_offset",
+                                           "valid", "balance_reset", "balance_min", "contested",
+                                           "objection_window", NULL };
+
 /* Keys written in the wrong table, or under another table's name for the
  * same thing ([cap] says `mode`, a rule `cap_mode`), that no edit distance
  * finds: where each belongs. */
@@ -368,11 +372,7 @@ static const char *moved_key(const char *table, const char *key, size_t len)
         { "scheme", "points", "a key of [rule.CODE]" },
         { "top level", "points", "a key of [rule.CODE]: write it under its rule" },
     };
-    static const char *const scheme_words[] = { "name", "base", "min", "max", "clamp",
-                                                "utc_offset", "valid", "balance_reset",
-                                                "balance_min", "contested", "objection_window",
-                                                NULL };
-    if (strcmp(table, "top level") == 0 && civic__rb_find_key(scheme_words, key, len) >= 0)
+    if (strcmp(table, "top level") == 0 && civic__rb_find_key(scheme_keys, key, len) >= 0)
         return "a key of [scheme]: write it under [scheme]";
     bool change = strcmp(table, "rule change") == 0;
     for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
@@ -707,10 +707,6 @@ static int rule_key(builder *b, civic_rule *rule, rule_extra *x, int k,
 static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_value *v,
                    uint64_t line, uint32_t column, uint64_t offset, civic_error *err)
 {
-    static const char *const scheme_keys[] = { "name", "base", "min", "max", "clamp",
-                                               "utc_offset", "valid", "balance_reset",
-                                               "balance_min", "contested", "objection_window",
-                                               NULL };
     static const char *const grade_keys[] = { "name", "min", NULL };
     builder *b = ctx;
     int k, rc;
