@@ -90,18 +90,40 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     return code;
 }
 
+/* hint (a string literal of `size` bytes) after err's message, which is cut
+ * to make room, never in the middle of a character. */
+static void append_hint(civic_error *err, const char *hint, size_t size)
+{
+    size_t m = strlen(err->message), room = sizeof(err->message) - size;
+    if (m > room) {
+        m = room;
+        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
+    }
+    memcpy(err->message + m, hint, size);
+}
+
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
 {
     static const char hint[] = " (the text ends in a NUL byte: " NUL_WHY ")";
     if (!err || err->version < 1 || len == 0 || text[len - 1] != '\0' ||
         strstr(err->message, "NUL byte"))
         return;
-    size_t m = strlen(err->message), room = sizeof(err->message) - sizeof(hint);
-    if (m > room) { /* cut the message, never in the middle of a character */
-        m = room;
-        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
-    }
-    memcpy(err->message + m, hint, sizeof(hint));
+    append_hint(err, hint, sizeof(hint));
+}
+
+void civic__error_array_hint(civic_error *err, const char *text, size_t len)
+{
+    static const char hint[] = " (the text is a JSON array: JSON Lines is one object a line, "
+                               "without '[' and ']')";
+    if (!err || err->version < 1 || err->line == 0) return;
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t line = 1;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'); i++)
+        line += text[i] == '\n';
+    if (i >= len || text[i] != '[' || err->line != line) return;
+    for (i++; i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'); i++)
+        ;
+    if (i < len && text[i] == '{') append_hint(err, hint, sizeof(hint));
 }
 
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)

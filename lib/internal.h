@@ -391,6 +391,9 @@ typedef struct civic_duration {
 /* A failed parse of text[0..len) that ends in a NUL byte: the hint added
  * to err's message (unless it names a NUL already). */
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
+/* A failed parse of text[0..len) at the line of its first byte that is no
+ * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
+void civic__error_array_hint(civic_error *err, const char *text, size_t len);
 
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
 /* "Nd", "Nm" or "Ny" whose N is past its unit's limit (3,660,000 days,

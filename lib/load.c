@@ -216,7 +216,10 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     buffer_load b = { &ld, format, data, len };
     rc = civic__engine_write(e, buffer_apply, &b, err);
     loader_finish(&ld, rc);
-    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM) civic__error_nul_hint(err, data, len);
+    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM) {
+        civic__error_nul_hint(err, data, len);
+        civic__error_array_hint(err, data, len);
+    }
     return rc;
 }
 

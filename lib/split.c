@@ -752,13 +752,15 @@ static int csv_own_header(split_ctx *c, size_t *pos)
     return CIVIC_OK;
 }
 
-/* rc, and for data that cannot be read and ends in a NUL byte the hint a
- * load gives it (a length of strlen + 1); not for an error of the header
- * given apart or of the arguments (line 0). */
+/* rc, and for data that cannot be read the hints a load gives it (it ends
+ * in a NUL byte: a length of strlen + 1; it is a JSON array); not for an
+ * error of the header given apart or of the arguments (line 0). */
 static int with_nul_hint(civic_error *err, int rc, const char *data, size_t len)
 {
-    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && err && err->line > 0)
+    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && err && err->line > 0) {
         civic__error_nul_hint(err, data, len);
+        civic__error_array_hint(err, data, len);
+    }
     return rc;
 }
 

@@ -668,6 +668,21 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
     text = "id,subject,type,ts\ne1,s1,good\n";
     assert_non_null(strstr(split_as_load(text, strlen(text) + 1).message,
                            "(the text ends in a NUL byte"));
+    /* a JSON array (json.dumps of a list; pretty-printed, after a BOM and
+     * blank lines): the hint that JSON Lines has none, alike */
+    static const char *const arrays[] = {
+        "[{\"id\": \"e1\", \"subject\": \"s1\"}]",
+        "\xEF\xBB\xBF\n\n[\n  {\n    \"id\": \"e1\"\n  }\n]\n",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        civic_error e = split_as_load(arrays[i], strlen(arrays[i]));
+        if (!strstr(e.message, "(the text is a JSON array: JSON Lines is one object a line, "
+                               "without '[' and ']')"))
+            fail_msg("%s", e.message);
+    }
+    /* a '[' that begins no array of objects: no hint */
+    text = "[id],subject,type\n";
+    assert_null(strstr(split_as_load(text, strlen(text)).message, "JSON array"));
     {   /* lone-CR line ends past 1 MiB: one header too long, but the CR is
          * what to tell, in the load and the split alike */
         size_t rows = 60000, cap = 32 + rows * 32, k = 0;
