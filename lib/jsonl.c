@@ -312,18 +312,24 @@ static bool skip_value(jline *j, int depth)
 }
 
 /* The field a key names; -1 for another key (ignored); the field plus
- * CIVIC_F_COUNT for its name in other letters ("Qty"): ignoring that would
- * read the event without the field, silently (CSV headers match in any
- * case, so a log converted from one may well say "Qty"). */
+ * CIVIC_F_COUNT for its name in other letters ("Qty"), plus twice that for
+ * its name with blanks around it ("qty "): ignoring those would read the
+ * event without the field, silently (CSV headers match in any case and
+ * without the blanks around a name, so a log converted from one may well
+ * say "Qty" or "qty "). */
 static int key_field(const char *k, size_t n)
 {
     static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3, 3, 6 }; /* of the names */
+    size_t a = 0, m = n;
+    while (a < m && (k[a] == ' ' || k[a] == '\t')) a++;
+    while (m > a && (k[m - 1] == ' ' || k[m - 1] == '\t')) m--;
+    int blanks = a > 0 || m < n ? 2 * CIVIC_F_COUNT : 0;
     for (int f = 0; f < CIVIC_F_COUNT; f++) {
-        if (lens[f] != n) continue;
-        if (memcmp(civic__field_names[f], k, n) == 0) return f;
+        if (lens[f] != m - a) continue;
+        if (!blanks && memcmp(civic__field_names[f], k, n) == 0) return f;
         size_t i = 0; /* the names are lower-case letters: | 0x20 folds only letters onto them */
-        while (i < n && (k[i] | 0x20) == civic__field_names[f][i]) i++;
-        if (i == n) return f + CIVIC_F_COUNT;
+        while (i < m - a && (k[a + i] | 0x20) == civic__field_names[f][i]) i++;
+        if (i == m - a) return f + (blanks ? blanks : CIVIC_F_COUNT);
     }
     return -1;
 }
@@ -441,6 +447,21 @@ static bool object(jline *j, civic_fields *f)
         if (j->i >= j->n || j->p[j->i] != ':') return fail(j, "expected ':' after the key");
         j->i++;
         int field = key_field(k, kn);
+        if (field >= 2 * CIVIC_F_COUNT) {
+            static const char *const bare[CIVIC_F_COUNT] = {
+                "a key has no blanks around it: write \"id\"",
+                "a key has no blanks around it: write \"subject\"",
+                "a key has no blanks around it: write \"type\"",
+                "a key has no blanks around it: write \"ts\"",
+                "a key has no blanks around it: write \"qty\"",
+                "a key has no blanks around it: write \"group\"",
+                "a key has no blanks around it: write \"ref\"",
+                "a key has no blanks around it: write \"act\"",
+                "a key has no blanks around it: write \"source\"",
+            };
+            j->i = key_at;
+            return fail(j, bare[field - 2 * CIVIC_F_COUNT]);
+        }
         if (field >= CIVIC_F_COUNT) {
             static const char *const lower[CIVIC_F_COUNT] = {
                 "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",

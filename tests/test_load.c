@@ -302,6 +302,11 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"Qty\":5}\n",
                jl, CIVIC_E_SYNTAX, 1, 57, "keys are lower case: write \"qty\"");
     load_fails("{\"ID\":\"x\"}\n", jl, CIVIC_E_SYNTAX, 1, 2, "write \"id\"");
+    /* nor its name with blanks around it, as a CSV header's name may have */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty \":5}\n",
+               jl, CIVIC_E_SYNTAX, 1, 57, "a key has no blanks around it: write \"qty\"");
+    load_fails("{\"id\":\"x\",\"\\t Group\":\"g\"}\n", jl, CIVIC_E_SYNTAX, 1, 11,
+               "a key has no blanks around it: write \"group\"");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"\\u0053ource\":\"a\"}\n",
                jl, CIVIC_E_SYNTAX, 1, 57, "write \"source\"");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
