@@ -57,6 +57,7 @@ static const char *lookalike(const char *t, size_t n)
         { "\xe2\x88\x92", "U+2212 is a minus sign only in print: write -" },
         { "\xc2\xa0", "U+00A0 is a no-break space: write a plain space" },
         { "\xe3\x80\x80", "U+3000 is an ideographic space: write a plain space" },
+        { "\xe2\x80\x8b", "U+200B is a zero-width space: delete it" },
         { "\x1a", "0x1A is an old end-of-file mark: delete it" },
     };
     for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
@@ -262,6 +263,12 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
+        /* a number whole up to a byte that can be part of none: that byte
+         * (a NUL is the text's end, most often: civic__error_nul_hint) */
+        if (ch != '\0' && (unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&
+            !(ch >= 'A' && ch <= 'Z') &&
+            !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
+            return syntax(s, at + i, "unexpected text after the value");
         return syntax(s, at, "malformed number");
     }
     return CIVIC_OK;

@@ -211,6 +211,13 @@ static void syntax_errors_name_line_and_column(void **state)
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nfreeze = FALSE\n",
                                                CIVIC_E_SYNTAX),
                                    3, 10, "(write true and false in lower case)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\xe2\x80\x8b\n", CIVIC_E_SYNTAX),
+                                   2, 11, "(U+200B is a zero-width space: delete it)");
+    /* a number whole up to a byte no number holds: that byte */
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 10,\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "unexpected text after the value");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 10\f\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "unexpected text after the value");
     /* and a character that is none of those is not guessed at */
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xe2\x82\xac" "1\n",
                                                CIVIC_E_SYNTAX),
