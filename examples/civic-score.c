@@ -1286,35 +1286,6 @@ static bool text_after_array(const unsigned char *p, size_t n, size_t i)
     return false;
 }
 
-/* What text that cannot be an event log most likely is, from its first
- * line that is not blank or a '#' comment (p[i..n)): a rules file, or CSV
- * whose fields are separated by something else than commas.  A log's first
- * line has a comma (a CSV header names four columns) or is a JSON object. */
-static const char *text_kind(const unsigned char *p, size_t n, size_t i)
-{
-    for (;;) {
-        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
-        if (i >= n || p[i] != '#') break;
-        while (i < n && p[i] != '\n') i++; /* a comment: TOML's, not a log's */
-    }
-    size_t end = i;
-    while (end < n && p[end] != '\n') end++;
-    if (i >= n || memchr(p + i, ',', end - i) || p[i] == '{') return NULL;
-    size_t k = i;
-    while (k < end && (isalnum(p[k]) || p[k] == '_' || p[k] == '-')) k++;
-    size_t eq = k;
-    while (eq < end && (p[eq] == ' ' || p[eq] == '\t')) eq++;
-    if (p[i] == '[' || (k > i && eq < end && p[eq] == '='))
-        return "a rules file (TOML: a [table] or a key = value line): give it with -r FILE";
-    if (memchr(p + i, ';', end - i))
-        return "CSV whose fields are separated by ';' (civic-score reads fields separated "
-               "by commas: save the export as CSV with commas)";
-    if (memchr(p + i, '\t', end - i))
-        return "tab-separated text (civic-score reads fields separated by commas: save "
-               "the export as CSV with commas)";
-    return NULL;
-}
-
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
@@ -1357,7 +1328,7 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
     if (memchr(p, '\0', header) || nuls * 8 > n)
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
-    return text_kind(p, n, i);
+    return NULL;
 }
 
 /* p[0..*n) without the blanks (spaces, tabs) at either end. */
@@ -1368,17 +1339,18 @@ static const unsigned char *trim_blanks(const unsigned char *p, size_t *n)
     return p;
 }
 
-/* The line is a CSV header: its comma-separated names hold id, subject,
- * type and ts (a torn or garbled first line of JSON Lines does not).  Names
- * are matched as the library matches them: quoted or not, in any case,
- * with blanks around them. */
-static bool csv_header_line(const unsigned char *p, size_t n)
+/* Which of id, subject, type and ts (bits 1, 2, 4, 8) the line's names,
+ * separated by sep, are; *fields: how many names it has.  Names are matched
+ * as the library matches them: quoted or not, in any case, with blanks
+ * around them. */
+static unsigned header_names(const unsigned char *p, size_t n, unsigned char sep, size_t *fields)
 {
     static const char *const need[] = { "id", "subject", "type", "ts" };
     unsigned found = 0;
-    for (size_t at = 0; at <= n;) {
+    *fields = 0;
+    for (size_t at = 0; at <= n; ++*fields) {
         size_t end = at;
-        while (end < n && p[end] != ',') end++;
+        while (end < n && p[end] != sep) end++;
         size_t len = end - at;
         if (len && p[at + len - 1] == '\r') len--;
         const unsigned char *name = trim_blanks(p + at, &len);
@@ -1393,7 +1365,70 @@ static bool csv_header_line(const unsigned char *p, size_t n)
         }
         at = end + 1;
     }
-    return found == 15;
+    return found;
+}
+
+/* The line is a CSV header: it names id, subject, type and ts (a torn or
+ * garbled first line of JSON Lines does not). */
+static bool csv_header_line(const unsigned char *p, size_t n)
+{
+    size_t fields;
+    return header_names(p, n, ',', &fields) == 15;
+}
+
+/* A header separated by sep: three fields or more, one of them named as a
+ * column the load needs ("ID;Subject;Type;Date"), not a title line. */
+static bool header_separated_by(const unsigned char *p, size_t n, unsigned char sep)
+{
+    size_t fields;
+    unsigned found = header_names(p, n, sep, &fields);
+    return found && fields >= 3;
+}
+
+/* What text that cannot be an event log most likely is, from its first
+ * line that is not blank or a '#' comment: a rules file, or an export
+ * whose header is separated by something else than commas (';' or tabs
+ * between three names or more, one a column the load needs, or Excel's
+ * "sep=;" line).  A log's
+ * first line has a comma (a CSV header names four columns) or is a JSON
+ * object; anything else fails at its header, in a lenient load too. */
+static const char *text_kind(const unsigned char *p, size_t n)
+{
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    for (;;) {
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+        if (i >= n || p[i] != '#') break;
+        while (i < n && p[i] != '\n') i++; /* a comment: TOML's, not a log's */
+    }
+    size_t end = i;
+    while (end < n && p[end] != '\n') end++;
+    if (i >= n || memchr(p + i, ',', end - i) || p[i] == '{') return NULL;
+    if (end - i >= 4 && strncasecmp((const char *)p + i, "sep=", 4) == 0)
+        return "an export whose first line sets its separator (sep=): civic-score reads "
+               "fields separated by commas: save the export as CSV with commas";
+    if (header_separated_by(p + i, end - i, ';'))
+        return "CSV whose fields are separated by ';' (civic-score reads fields separated "
+               "by commas: save the export as CSV with commas)";
+    if (header_separated_by(p + i, end - i, '\t'))
+        return "tab-separated text (civic-score reads fields separated by commas: save "
+               "the export as CSV with commas)";
+    size_t k = i;
+    while (k < end && (isalnum(p[k]) || p[k] == '_' || p[k] == '-')) k++;
+    size_t eq = k;
+    while (eq < end && (p[eq] == ' ' || p[eq] == '\t')) eq++;
+    if (p[i] == '[' || (k > i && eq < end && p[eq] == '='))
+        return "a rules file (TOML: a [table] or a key = value line): give it with -r FILE";
+    return NULL;
+}
+
+/* What the first bytes of an input say it is when it is no event log: not
+ * text (binary_kind), or, unless its name says JSON Lines (whose bad first
+ * line --lenient skips), text no log begins with (text_kind).  NULL for a
+ * log, or what the load will name. */
+static const char *not_a_log(const unsigned char *p, size_t n, uint32_t named)
+{
+    const char *what = binary_kind(p, n);
+    return what || named == CIVIC_FORMAT_JSONL ? what : text_kind(p, n);
 }
 
 /* 0 when the file looks like text (or cannot be read: the load says why). */
@@ -1404,7 +1439,8 @@ static int check_binary_file(const char *path)
     if (!f) return 0;
     size_t n = fread(head, 1, sizeof(head), f);
     fclose(f);
-    const char *what = binary_kind(head, n);
+    uint32_t named = format_of_name(path);
+    const char *what = not_a_log(head, n, named);
     if (what) {
         complain("%s: not an event log: %s", path, what);
         return EXIT_INPUT;
@@ -1420,7 +1456,6 @@ static int check_binary_file(const char *path)
     /* the line read, when blank lines come first ("its first line" is blank) */
     char which[64] = "first line";
     if (line > 1) snprintf(which, sizeof(which), "first non-blank line, line %zu,", line);
-    uint32_t named = format_of_name(path);
     if (named == CIVIC_FORMAT_CSV && i < n && head[i] == '{') {
         complain("%s: looks like JSON Lines (its %s starts with '{'), but its name says "
                  "CSV: rename it .jsonl, or give it on standard input", path, which);
@@ -1584,7 +1619,7 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
         return -1;
     }
     size_t n = (size_t)got;
-    const char *what = binary_kind(head, n);
+    const char *what = not_a_log(head, n, opts ? opts->format : CIVIC_FORMAT_AUTO);
     if (what) {
         complain("%s: not an event log: %s", name, what);
         return -1;
@@ -2366,7 +2401,8 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
             stdin_buf = text;
             stdin_len = lens[i];
         }
-        const char *what = binary_kind((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096);
+        const char *what = not_a_log((const unsigned char *)text, lens[i] < 4096 ? lens[i] : 4096,
+                                     std ? CIVIC_FORMAT_AUTO : format_of_name(path));
         if (what) {
             complain("%s: not an event log: %s", std ? "<stdin>" : path,
                      what);

@@ -154,6 +154,16 @@ printf 'id\tsubject\ttype\tts\n' >"$T/tabs.csv"
 status tabs 2 "not an event log: tab-separated text" -- $R "$T/tabs.csv"
 printf '# x\nid,subject,type,ts\n' >"$T/hash.csv"
 status hash-before-header 2 "line 1" -- $R "$T/hash.csv"
+printf 'sep=;\nid;subject;type;ts\n' >"$T/excel.csv"
+status excel-sep 2 "not an event log: an export whose first line sets its separator (sep=)" -- $R "$T/excel.csv"
+# a title line with a ';' is no header separated by ';': the load names it
+printf 'Events export; March 2025\nid,subject,type,ts\n' >"$T/title.csv"
+status title-line 2 "line 1: the header has no 'id' column" -- $R "$T/title.csv"
+# JSON Lines by its name: a bad first line of any shape is skipped under --lenient
+for first in 'note; exported by tool' 'key = 1' '[header]'; do
+    printf '%s\n{"id":"j1","subject":"s","type":"donation","ts":"2022-03-01"}\n' "$first" >"$T/first.jsonl"
+    status "jsonl-first-line $first" 0 "1 bad line skipped" -- $R --lenient "$T/first.jsonl"
+done
 # one NUL in a record is that line's fault, wherever it is: named, and
 # --lenient keeps the other lines (as past the first 4 KiB)
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
