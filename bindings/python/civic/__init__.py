@@ -175,11 +175,24 @@ def _log_bytes(text):
 def _names_a_file(text):
     """Whether load(text) is a 1.0 program's file name: one line with no
     comma and no brace (so never events: a CSV header has commas, a JSON
-    line braces) that names an existing file or ends in .csv, .jsonl or
-    .ndjson, as 1.0 read it."""
-    return (len(text) < 4096 and text.strip() != "" and
-            not any(c in text for c in ",{\n\r\0") and
-            (text.lower().endswith((".csv", ".jsonl", ".ndjson")) or _os.path.isfile(text)))
+    line braces) ending in .csv, .jsonl or .ndjson, naming a regular file
+    or nothing (1.0 then named the missing path).  Not a FIFO, a device or
+    a file without that ending, which 1.0 also read: a str that reaches
+    load() from outside may name one."""
+    if (len(text) >= 4096 or any(c in text for c in ",{\n\r\0") or
+            not text.lower().endswith((".csv", ".jsonl", ".ndjson"))):
+        return False
+    return _os.path.isfile(text) or not _os.path.lexists(text)
+
+
+def _warn(message, category):
+    """warnings.warn, attributed to the first caller outside this module
+    (load() called by compare() is the user's compare() call)."""
+    level, frame = 2, _sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+        level += 1
+    _warnings.warn(message, category, stacklevel=level)
 
 
 def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
@@ -1782,9 +1795,10 @@ class Engine(_Owner):
         newline translation: open in binary mode for the bytes as they are);
         or a path as
         pathlib.Path (any os.PathLike), read by the library.  A str is text;
-        one that cannot be events (one line, no comma, no brace) and names a
-        file, as libcivic 1.0 read it, is read as that file's path with a
-        DeprecationWarning: use load_file() for a path in a str.
+        one that cannot be events (one line, no comma, no brace) and ends
+        in .csv, .jsonl or .ndjson is, as in libcivic 1.0, the path of a
+        regular file (or a missing one: FileNotFoundError), with a
+        FutureWarning: use load_file() for a path in a str.
         format: None (by extension, else by content), "csv" or "jsonl".
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
@@ -1796,9 +1810,9 @@ class Engine(_Owner):
                 return self._load(_path_bytes(source), None, format, lenient)
         if isinstance(source, str):
             if _names_a_file(source):
-                _warnings.warn("Engine.load(%r) reads a file as libcivic 1.0 did; a str is "
-                               "events text from libcivic 2: use load_file() for a path"
-                               % source, DeprecationWarning, stacklevel=2)
+                _warn("Engine.load(%r) reads a file as libcivic 1.0 did; libcivic 2 reads "
+                      "every str as events: use load_file() for a path" % source,
+                      FutureWarning)
                 with self._naming(source):
                     return self._load(_path_bytes(source), None, format, lenient)
             return self._load(None, _log_bytes(source), format, lenient)
@@ -2383,8 +2397,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             changed: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
-    (str text, bytes, an mmap, a file object, an os.PathLike path), or an
-    iterable of dicts of Engine.add's
+    (str text, bytes, an mmap, a file object, an os.PathLike path; a str as
+    load() reads it), or an iterable of dicts of Engine.add's
     keyword arguments.  as_of: any ts form; None is
     the latest ts of the events (the later of the two readings when the
     schemes' utc_offsets differ).  Subjects are the union of those listed

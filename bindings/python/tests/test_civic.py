@@ -1406,28 +1406,35 @@ class TestLoad(Base):
                     warnings.simplefilter("error")
                     rep = self.engine.load("id,subject,type,ts")
                 self.assertEqual((rep.lines, rep.accepted), (1, 0))
-                # what cannot be events and names a file, as 1.0 read it: the
-                # file, with a DeprecationWarning
+                # what cannot be events and ends as a log does, as 1.0 read
+                # it: the file, with a FutureWarning (shown by default) that
+                # names the caller's line, through compare() too
                 with open("events.csv", "w") as f:
                     f.write(CSV_GOOD)
-                with self.assertWarnsRegex(DeprecationWarning, "load_file"):
+                with self.assertWarnsRegex(FutureWarning, "load_file") as cm:
                     rep = self.engine.load("events.csv")
                 self.assertEqual(rep.accepted, CSV_GOOD.count("\n") - 1)
-                with open("log", "w") as f:
-                    f.write("id,subject,type,ts\nz1,s9,fine,2022-03-04\n")
-                with self.assertWarns(DeprecationWarning):
-                    self.assertEqual(self.engine.load("log").accepted, 1)
-                with self.assertWarns(DeprecationWarning):
+                self.assertEqual(cm.filename, __file__)
+                with self.assertWarns(FutureWarning) as cm:
+                    civic.compare("events.csv", self.engine.rules, self.engine.rules)
+                self.assertEqual(cm.filename, __file__)
+                with self.assertWarns(FutureWarning):
                     with self.assertRaises(civic.CivicOSError) as cm:
                         self.engine.load("missing.jsonl")
                 self.assertIsInstance(cm.exception, FileNotFoundError)
-                # a str that names no file and could be events stays text
+                # not a file without that ending, nor one that is no regular
+                # file (a str may come from outside: it names no such file)
+                with open("log", "w") as f:
+                    f.write("id,subject,type,ts\nz1,s9,fine,2022-03-04\n")
+                os.mkfifo("pipe.csv")
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")
-                    with self.assertRaises(civic.CivicError) as cm:
-                        self.engine.load("nothing")
-                    self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                    for text in ("log", "pipe.csv", "nothing"):
+                        with self.assertRaises(civic.CivicError) as cm:
+                            self.engine.load(text)
+                        self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
                     self.assertEqual(self.engine.load("").accepted, 0)
+                self.assertEqual(self.engine.event_count, CSV_GOOD.count("\n") - 1)
             finally:
                 os.chdir(cwd)
 
