@@ -62,13 +62,16 @@ static size_t noncharacter(const char *p)
 }
 
 /* The code point of the invisible character at p, one that shows nothing
- * and joins nothing (U+00AD, U+180E, U+200B, U+2060..U+2064, U+FEFF), or
- * 0; *len its bytes.  Two ids that differ by one would read the same. */
+ * and joins nothing (U+00AD, U+061C, U+180E, U+200B, U+200E, U+200F,
+ * U+2060..U+2064, U+FEFF), or 0; *len its bytes.  Two names that differ by
+ * one would read the same. */
 static unsigned invisible(const char *p, size_t *len)
 {
     const unsigned char *u = (const unsigned char *)p;
-    *len = u[0] == 0xc2 ? 2 : 3;
+    *len = u[0] == 0xc2 || u[0] == 0xd8 ? 2 : 3;
     if (u[0] == 0xc2 && u[1] == 0xad) return 0xad;
+    if (u[0] == 0xd8 && u[1] == 0x9c) return 0x61c;
+    if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0x8e || u[2] == 0x8f)) return 0x2000u + (u[2] - 0x80u);
     if (u[0] == 0xe1 && u[1] == 0xa0 && u[2] == 0x8e) return 0x180e;
     if (u[0] == 0xe2 && u[1] == 0x80 && u[2] == 0x8b) return 0x200b;
     if (u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa0 && u[2] <= 0xa4)
@@ -82,11 +85,16 @@ static unsigned invisible(const char *p, size_t *len)
  * (display: element content, not an attribute's value), a text that opens a
  * direction override or isolate (a resident's name with U+202E, say) gets
  * it closed at its end, so it cannot turn the page's own words after it
- * around; openers past DIRECTION_DEPTH are left out; an invisible
- * character is shown as its escape (\u200b), so that it is seen. */
+ * around; openers past DIRECTION_DEPTH are left out.  A name (a resident's
+ * id, a group: what tells two people apart on a list) shows an invisible
+ * character as its escape (\u200b) and a backslash as \\, so that two
+ * names that differ never read alike; the scheme's own texts keep theirs
+ * (a soft hyphen is typography there). */
+enum { AS_ATTRIBUTE, AS_TEXT, AS_NAME };
 #define DIRECTION_DEPTH 128
-static void escaped(const answers_sink *out, const char *s, bool display)
+static void escaped(const answers_sink *out, const char *s, int mode)
 {
+    bool display = mode != AS_ATTRIBUTE;
     const char *run = s ? s : "";
     const char *p = run;
     char open[DIRECTION_DEPTH]; /* 'e' or 'i', innermost last */
@@ -95,9 +103,10 @@ static void escaped(const answers_sink *out, const char *s, bool display)
         const char *rep = NULL;
         size_t skip = 1;
         char esc[8];
-        unsigned cp = display && (unsigned char)*p >= 0xc2 ? invisible(p, &skip) : 0;
-        if (cp) {
-            snprintf(esc, sizeof(esc), "\\u%04x", cp);
+        unsigned cp = mode == AS_NAME && (unsigned char)*p >= 0xc2 ? invisible(p, &skip) : 0;
+        if (cp || (mode == AS_NAME && *p == '\\')) {
+            if (cp) snprintf(esc, sizeof(esc), "\\u%04x", cp);
+            else snprintf(esc, sizeof(esc), "\\\\");
             out->write(out->ctx, run, (size_t)(p - run));
             put(out, esc);
             p += skip - 1;
@@ -158,12 +167,15 @@ static void escaped(const answers_sink *out, const char *s, bool display)
     while (depth) put(out, open[--depth] == 'e' ? "\xe2\x80\xac" : "\xe2\x81\xa9");
 }
 
-static void text(const answers_sink *out, const char *s) { escaped(out, s, true); }
+static void text(const answers_sink *out, const char *s) { escaped(out, s, AS_TEXT); }
+
+/* A resident's id or a group, displayed (see escaped). */
+static void name_text(const answers_sink *out, const char *s) { escaped(out, s, AS_NAME); }
 
 /* An attribute's value: the text exactly (escaped), its direction controls
  * too.  Not shown, it turns nothing around, and a reader of the page's
  * data-* attributes finds the ids of the log. */
-static void attr(const answers_sink *out, const char *s) { escaped(out, s, false); }
+static void attr(const answers_sink *out, const char *s) { escaped(out, s, AS_ATTRIBUTE); }
 
 static void fixed(const answers_sink *out, int64_t v, unsigned places)
 {
@@ -763,7 +775,8 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     put(out, "<figure class=\"chart\" data-chart=\"");
     attr(out, s->path);
     put(out, "\"><figcaption class=\"vh\">Grades in ");
-    text(out, s->path[0] ? s->path : "all groups");
+    if (s->path[0]) name_text(out, s->path);
+    else put(out, "all groups");
     for (size_t k = 0; k < ng; k++) { /* the figures too, for whoever cannot see the bars */
         put(out, k ? ", " : ": ");
         text(out, civic_groups_grade_name(g, k));
@@ -802,7 +815,8 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
         put(out, "<section class=\"group\" data-group=\"");
         attr(out, s.path);
         put(out, "\"><h3>");
-        text(out, s.path[0] ? s.path : "All residents");
+        if (s.path[0]) name_text(out, s.path);
+        else put(out, "All residents");
         put(out, "</h3>\n");
         if (s.subjects < opt->min_group) {
             putf(out, "<p class=\"small\" data-suppressed=\"1\">Fewer than %" PRIu64
@@ -849,9 +863,9 @@ static void resident_row(const answers_sink *out, const cells *c, const char *su
         attr(out, entry);
     }
     put(out, "\"><td class=\"id\">"); /* ids without spaces wrap, not widen the table */
-    text(out, subject);
+    name_text(out, subject);
     put(out, "</td><td class=\"id\">");
-    text(out, cell_group(c, group));
+    name_text(out, cell_group(c, group));
     put(out, "</td><td>");
 }
 

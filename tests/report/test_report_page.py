@@ -504,7 +504,7 @@ name = "steady"
 min = 50
 
 [measure.helper]
-text = "Helper \u202Eeulb\u202C badge, \u202Eunclosed"
+text = "Soft\u00adhyphen helper \u202Eeulb\u202C badge, \u202Eunclosed"
 kind = "incentive"
 tier = "sweeper"
 min_level = "bronze"
@@ -520,7 +520,7 @@ WORDING_LOG = "id,subject,type,ts,group\n" + "".join(
             for i, who in enumerate(["non\ufffechar", "\ufdd0x\U0010ffff"] * 2)) + \
     "".join("z%d,%s,sweep,2025-05-2%d,g\n" % (i, who, i)
             for i, who in enumerate(["zw\u200bx", "sh\u00adx\ufeffy\u2060z",
-                                     "caf\u00e9\u200d"] * 2))
+                                     "caf\u00e9\u200d", "bob\u200e", "zw\\u200bx"] * 2))
 
 
 def direction_closed(text):
@@ -591,8 +591,12 @@ def wording_page(tmp):
     # written, stays; the attribute holds the id exactly
     check("zw\\u200bx" in page and "sh\\u00adx\\ufeffy\\u2060z" in page
           and "caf\u00e9\u200d<" in page and 'data-subject="zw\u200bx"' in page
-          and not re.search(">[^<]*[\u200b\u00ad\ufeff\u2060]", page),
-          "wording: an invisible character in a name is shown as its escape")
+          and "bob\\u200e<" in page and "zw\\\\u200bx<" in page
+          and not re.search('class="id">[^<]*[\u200b\u00ad\ufeff\u2060\u200e]', page),
+          "wording: an invisible character in a name is shown as its escape, a backslash "
+          "doubled")
+    # the scheme's own texts keep theirs: a soft hyphen there is typography
+    check("Soft\u00adhyphen" in page, "wording: a soft hyphen in a measure's text stays")
 
 
 def hidden_cell_pages(tmp):
