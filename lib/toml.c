@@ -64,6 +64,10 @@ static const char *lookalike(const char *t, size_t n)
         size_t m = strlen(marks[i].bytes);
         if (n >= m && memcmp(t, marks[i].bytes, m) == 0) return marks[i].why;
     }
+    const unsigned char *u = (const unsigned char *)t; /* U+FF01..U+FF5E */
+    if (n >= 3 && u[0] == 0xef && ((u[1] == 0xbc && u[2] >= 0x81) || (u[1] == 0xbd && u[2] <= 0x9e)))
+        return "a full-width character, as an input method for Chinese or Japanese types it: "
+               "write it in ASCII";
     return NULL;
 }
 

@@ -213,6 +213,11 @@ static void syntax_errors_name_line_and_column(void **state)
                                    3, 10, "(write true and false in lower case)");
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\xe2\x80\x8b\n", CIVIC_E_SYNTAX),
                                    2, 11, "(U+200B is a zero-width space: delete it)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints \xef\xbc\x9d 5\n", CIVIC_E_SYNTAX),
+                                   2, 8, "expected '=' after the key (a full-width character");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xef\xbc\x8d" "10\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "(a full-width character, as an input method");
     /* a number whole up to a byte no number holds: that byte */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 10,\n", CIVIC_E_SYNTAX), 2, 10,
                                    "unexpected text after the value");
