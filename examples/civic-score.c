@@ -1389,9 +1389,9 @@ static bool header_separated_by(const unsigned char *p, size_t n, unsigned char 
  * line that is not blank or a '#' comment: a rules file, or an export
  * whose header is separated by something else than commas (';' or tabs
  * between three names or more, one a column the load needs, or Excel's
- * "sep=;" line).  A log's
- * first line has a comma (a CSV header names four columns) or is a JSON
- * object; anything else fails at its header, in a lenient load too. */
+ * "sep=;" line).  A log's first line has a comma (a CSV header names four
+ * columns) or is a JSON object; anything else fails at its header, in a
+ * lenient load too. */
 static const char *text_kind(const unsigned char *p, size_t n)
 {
     size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
