@@ -462,9 +462,11 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = civic__rb_at(err, p, civic__offset_shaped(v->text, v->len)
-                                          ? "'utc_offset' out of range (-23:59..+23:59)"
-                                          : "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
+            rc = civic__rb_at(err, p, !civic__offset_shaped(v->text, v->len)
+                                          ? "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\""
+                                      : v->text[4] >= '6' /* a shaped one has digits there */
+                                          ? "'utc_offset': minutes out of range (00..59)"
+                                          : "'utc_offset' out of range (-23:59..+23:59)");
         return rc;
     case 6: b->valid_pos = p; return civic__rb_duration(v, err, "valid", true, &r->valid);
     case 7:

@@ -204,8 +204,9 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
             if (i == at) return CIVIC_E_EVENT;
         }
         if (i < n && !civic__offset_parse(s + i, n - i, &offset)) {
-            *why = civic__offset_shaped(s + i, n - i) ? "UTC offset out of range (-23:59..+23:59)"
-                                                      : "bad UTC offset (expected Z or +HH:MM)";
+            *why = !civic__offset_shaped(s + i, n - i) ? "bad UTC offset (expected Z or +HH:MM)"
+                   : s[i + 4] >= '6' ? "UTC offset minutes out of range (00..59)"
+                                     : "UTC offset out of range (-23:59..+23:59)";
             return CIVIC_E_EVENT;
         }
     }

@@ -353,6 +353,8 @@ static void values_are_checked_for_type_and_range(void **state)
                                    2, 14, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\"");
     an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"+24:00\"\n", CIVIC_E_RULES),
                                    2, 14, "'utc_offset' out of range (-23:59..+23:59)");
+    an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"+05:60\"\n", CIVIC_E_RULES),
+                                   2, 14, "'utc_offset': minutes out of range (00..59)");
     an_error_names_line_and_column(rules_error("[scheme]\nclamp = \"soft\"\n", CIVIC_E_RULES), 2, 9,
                                    "clamp");
     an_error_names_line_and_column(rules_error("[scheme]\nbalance_reset = \"week\"\n",
