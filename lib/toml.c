@@ -284,6 +284,9 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     bool array = s->pos + 1 < s->len && s->text[s->pos + 1] == '[';
     s->pos += array ? 2 : 1;
     skip_ws(s);
+    if (!array && s->pos > open + 1 && s->pos < s->len && s->text[s->pos] == '[')
+        return syntax(s, open, "a blank between a header's two '[': write [[NAME]], the "
+                               "brackets together");
     size_t at = s->pos;
     bool quoted = false;
     size_t blank = 0, quote = 0; /* the first of each outside double quotes, + 1 */

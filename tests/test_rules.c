@@ -218,6 +218,9 @@ static void syntax_errors_name_line_and_column(void **state)
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xef\xbc\x8d" "10\n",
                                                CIVIC_E_SYNTAX),
                                    2, 10, "(a full-width character, as an input method");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\n[ [rule.a.change] ]\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 1, "a blank between a header's two '[': write [[NAME]]");
     /* a number whole up to a byte no number holds: that byte */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 10,\n", CIVIC_E_SYNTAX), 2, 10,
                                    "unexpected text after the value");
