@@ -899,6 +899,14 @@ def posted_points_as_they_will_count(tmp):
           "before it is: %s" % got)
 
 
+def posted_points(rules, log, at):
+    """The Points cell of every posted entry of the page at `at`, by entry id."""
+    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules, log],
+                         check=True, capture_output=True, timeout=60).stdout.decode()
+    return {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+            for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+
+
 def posted_acts_as_they_will_count(tmp):
     """One act counts once, its heaviest member, and a recount change dated in
     the publicity period can change which (worked by hand, page of 03-03,
@@ -916,10 +924,7 @@ def posted_acts_as_they_will_count(tmp):
         "id,subject,type,ts,act\n"
         "a1,s1,a,2024-03-01,X\nb1,s1,b,2024-03-01,X\n"
         "c1,s2,c,2024-03-01,Y\nb2,s2,b,2024-03-01,Y\n")
-    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-03-03", "--min-group", "1", "-r",
-                          rules, log], check=True, capture_output=True, timeout=60).stdout.decode()
-    got = {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
-           for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+    got = posted_points(rules, log, "2024-03-03")
     check(got == {"a1": "-30.00", "c1": "0.00"},
           "posted: an act's members at what they will count: %s" % got)
 
@@ -941,10 +946,7 @@ def posted_across_a_recount(tmp):
         "id,subject,type,ts,act\np1,s7,x,2024-02-01,\np3,s7,x,2024-02-02,\n"
         "p2,s7,x,2024-02-07,\nq1,s8,m,2024-02-01,Z\nq2,s8,h,2024-02-01,Z\n"
         "q3,s8,m,2024-02-02,W\n")
-    raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2024-02-07", "--min-group", "1", "-r",
-                          rules, log], check=True, capture_output=True, timeout=60).stdout.decode()
-    got = {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
-           for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+    got = posted_points(rules, log, "2024-02-07")
     check(got == {"p1": "-10.00", "p3": "-10.00", "p2": "-25.00", "q2": "-20.00",
                   "q3": "-10.00"},
           "posted: each entry by the version in force when it takes effect: %s" % got)
