@@ -1938,6 +1938,32 @@ static int parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
+/* What a file that is no rules file most likely is, from its first bytes:
+ * an event log given where the rules go (-r and the log swapped, or a log
+ * after --compare); NULL when nothing says so.  A rules file never begins
+ * with '{', nor with a line naming id, subject, type and ts by commas. */
+static const char *log_kind(const char *path)
+{
+    unsigned char p[4096];
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t n = fread(p, 1, sizeof(p), f);
+    fclose(f);
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    if (i < n && p[i] == '{') return "its first line is a JSON object";
+    if (i < n && p[i] == '[') {
+        size_t j = i + 1;
+        while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')) j++;
+        return j < n && p[j] == '{' ? "a JSON array of objects" : NULL;
+    }
+    size_t end = i;
+    while (end < n && p[end] != '\n') end++;
+    return csv_header_line(p + i, end - i)
+               ? "its first line is a CSV header naming id, subject, type and ts"
+               : NULL;
+}
+
 static int load_rules(const char *path, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
@@ -1945,7 +1971,12 @@ static int load_rules(const char *path, civic_rules **rules)
     if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
     else rc = civic_rules_default(rules, NULL);
     if (rc != CIVIC_OK) {
-        if (path && named_in(rc, &err, path)) complain("%s", err.message);
+        /* the parser's message would be about TOML: say what the file is */
+        const char *log = path && (rc == CIVIC_E_SYNTAX || rc == CIVIC_E_RULES) ? log_kind(path) : NULL;
+        if (log)
+            complain("%s: not a rules file: an event log (%s): the rules file is the one "
+                     "given with -r or --compare, the logs come after the options", path, log);
+        else if (path && named_in(rc, &err, path)) complain("%s", err.message);
         else
             complain("%s: %s", path ? path : "built-in rules",
                      err.message[0] ? err.message : civic_strerror(rc));

@@ -146,6 +146,14 @@ status utf32be-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f 
 # too), an export separated by ';' or tabs; a '#' line before a CSV header
 # is still the load's to name
 status rules-as-log 2 "rules.toml: not an event log: a rules file (TOML: a \[table\] or a key = value line): give it with -r FILE" -- $R $D/rules.toml
+# the other way round: a log given where a rules file goes (-r, --compare)
+# is named as one, after the parser's own message
+status log-as-rules 2 "events.csv: not a rules file: an event log (its first line is a CSV header naming id, subject, type and ts)" -- -r $D/events.csv $D/rules.toml
+status log-as-compared-rules 2 "more.jsonl: not a rules file: an event log (its first line is a JSON object)" -- $R --compare $D/more.jsonl $D/events.csv
+printf '\n [ {"id":"1"} ]\n' >"$T/array.json"
+status array-as-rules 2 "array.json: not a rules file: an event log (a JSON array of objects)" -- -r "$T/array.json" $D/events.csv
+printf '[scheme]\nbase = 10\nid,subject,type,ts\n' >"$T/half.toml"
+status toml-not-log 2 "half.toml: line 3, column 3: expected '=' after the key$" -- -r "$T/half.toml" $D/events.csv
 printf '# the scheme\n\nbase = 1000\n' >"$T/plain.toml"
 status rules-key-as-log 2 "not an event log: a rules file" -- $R "$T/plain.toml"
 printf '\357\273\277ID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n' >"$T/semi.csv"
