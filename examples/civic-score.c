@@ -45,6 +45,7 @@ typedef struct options {
     int64_t as_of;        /* as_of_text read under the rules, but for "now" */
     int format;
     const char *explain;
+    int detail;           /* --detail (with --explain, -f csv or json) */
     long groups;          /* -1: not asked */
     uint64_t top;         /* 0: all */
     int lenient;
@@ -65,6 +66,7 @@ static const char usage_text[] =
     "  -t, --as-of TIME      evaluation time: any ts form, or \"now\" (default: the latest ts)\n"
     "  -f, --format FMT      table (default) | csv | json | html (the public notice page)\n"
     "      --explain SUBJECT print that subject's credit record\n"
+    "      --detail          with --explain -f csv|json: qty, flag, ceiling, affects too\n"
     "      --groups DEPTH    report groups at DEPTH instead of subjects (0: everyone)\n"
     "      --top N           only the N best (by score, ties by id); with --groups, per group\n"
     "      --list NAME       the subjects a flag or measure applies to, with since/until\n"
@@ -557,6 +559,24 @@ static void record_csv_v2(const civic_rules *rules, const civic_entry *x, FILE *
     if (x->kind == CIVIC_KIND_RULE || x->kind == CIVIC_KIND_REDEEM) put_fixed(out, x->to_balance);
 }
 
+/* The --detail columns of one --explain CSV line, qty,flag,ceiling,affects:
+ * what the table's NOTE tells of a rule entry, for a script to add the
+ * record up to the score; empty for other kinds, ceiling empty when none. */
+static void record_csv_detail(const civic_entry *x, FILE *out)
+{
+    if (x->kind != CIVIC_KIND_RULE) {
+        fputs(",,,,", out);
+        return;
+    }
+    char qty[32];
+    civic_format_fixed(x->qty, 3, qty, sizeof(qty));
+    fprintf(out, ",%s,", qty);
+    csv_field(out, x->flag);
+    fputc(',', out);
+    if (x->ceiling != CIVIC_FOREVER) put_fixed(out, x->ceiling);
+    fprintf(out, ",%s", answers_affects_name(x->affects));
+}
+
 /* The NOTE of a version-2 record line: what the entry's life adds. */
 static void note_v2(const civic_rules *rules, const civic_entry *x, char *note, size_t size)
 {
@@ -592,7 +612,7 @@ static void note_v2(const civic_rules *rules, const civic_entry *x, char *note, 
 }
 
 static void print_record(const civic_engine *e, const civic_record *rec, int format,
-                         int64_t as_of, FILE *out)
+                         bool detail, int64_t as_of, FILE *out)
 {
     bool v2 = civic_engine_spec_version(e) >= 2;
     const civic_rules *rules = civic_engine_rules(e);
@@ -603,9 +623,10 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
     format_time(rules, as_of, when, sizeof(when));
     if (format == FMT_CSV) {
         fputs(v2 ? "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group,eff,"
-                   "from,act,source,merged_with,frozen,contested,floored,to_balance\n"
-                 : "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group\n",
+                   "from,act,source,merged_with,frozen,contested,floored,to_balance"
+                 : "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group",
               out);
+        fputs(detail ? ",qty,flag,ceiling,affects\n" : "\n", out);
         for (size_t i = 0; i < n; i++) {
             civic_entry x = CIVIC_ENTRY_INIT;
             civic_record_entry(rec, i, &x);
@@ -627,13 +648,15 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
             fputc(',', out);
             csv_field(out, x.group);
             if (v2) record_csv_v2(rules, &x, out);
+            if (detail) record_csv_detail(&x, out);
             fputc('\n', out);
         }
         return;
     }
     if (format == FMT_JSON) {
         answers_sink sink = answers_file_sink(out);
-        answers_record(&sink, rules, rec, as_of, v2 ? ANSWERS_V2 : 0);
+        answers_record(&sink, rules, rec, as_of,
+                       (v2 ? ANSWERS_V2 : 0) | (detail ? ANSWERS_DETAIL | ANSWERS_CEILING : 0));
         return;
     }
     fputs("credit record of ", out);
@@ -1752,13 +1775,14 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 }
 
 enum { OPT_EXPLAIN = 256, OPT_GROUPS, OPT_TOP, OPT_LENIENT, OPT_PRINT_RULES, OPT_VERSION,
-       OPT_LIST, OPT_COMPARE, OPT_CHANGED, OPT_MIN_GROUP };
+       OPT_LIST, OPT_COMPARE, OPT_CHANGED, OPT_MIN_GROUP, OPT_DETAIL };
 
 static const struct option long_options[] = {
     { "rules", required_argument, NULL, 'r' },
     { "as-of", required_argument, NULL, 't' },
     { "format", required_argument, NULL, 'f' },
     { "explain", required_argument, NULL, OPT_EXPLAIN },
+    { "detail", no_argument, NULL, OPT_DETAIL },
     { "groups", required_argument, NULL, OPT_GROUPS },
     { "top", required_argument, NULL, OPT_TOP },
     { "lenient", no_argument, NULL, OPT_LENIENT },
@@ -1795,7 +1819,7 @@ static int check_combinations(const options *o, bool format_given)
     bool html = o->format == FMT_HTML;
     if (o->print_rules && (o->as_of_text || format_given || o->explain || o->groups >= 0 ||
                            o->top || o->lenient || o->file_count || o->list || o->compare ||
-                           o->changed || o->min_group))
+                           o->changed || o->min_group || o->detail))
         return usage_error("%s", "--print-rules prints the scheme and takes no other option "
                                  "or file but -r");
     if (o->explain && o->groups >= 0)
@@ -1807,6 +1831,11 @@ static int check_combinations(const options *o, bool format_given)
     if (o->compare && (o->explain || o->groups >= 0 || o->top))
         return usage_error("%s", "--compare goes with none of --explain, --groups, --top");
     if (o->changed && !o->compare) return usage_error("%s", "--changed needs --compare");
+    if (o->detail && !o->explain) return usage_error("%s", "--detail needs --explain");
+    /* the table's NOTE already says what --detail adds: refused, not ignored */
+    if (o->detail && o->format == FMT_TABLE)
+        return usage_error("%s", "--detail goes with -f csv or -f json (the table's NOTE shows "
+                                 "flag, ceiling and what an entry affects)");
     if (o->min_group && !html) return usage_error("%s", "--min-group needs --format html");
     if (html && (o->explain || o->top || o->list || o->compare))
         return usage_error("%s", "--format html is the notice page: it goes with --groups and "
@@ -1846,6 +1875,7 @@ static int parse_options(int argc, char **argv, options *o)
             o->compare = v;
             break;
         case OPT_CHANGED: o->changed = 1; break;
+        case OPT_DETAIL: o->detail = 1; break;
         case OPT_MIN_GROUP:
             if (!parse_count(v, UINT32_MAX, &n) || n == 0)
                 return usage_error("--min-group needs a number from 1 to 4294967295, not '%s'", v);
@@ -2091,7 +2121,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
                 complain("warning: subject '%s' has no events at or before %s "
                          "(the record is empty; the score is the base)", o->explain, when);
         }
-        if (rc == CIVIC_OK) print_record(e, rec, o->format, as_of, out);
+        if (rc == CIVIC_OK) print_record(e, rec, o->format, o->detail != 0, as_of, out);
         civic_record_free(rec);
     } else if (o->groups >= 0) {
         civic_groups *g = NULL;

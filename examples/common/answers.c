@@ -203,7 +203,7 @@ void answers_subjects(const answers_sink *out, const civic_rules *rules,
     put(out, "\n]}\n");
 }
 
-static const char *affects_name(uint32_t affects)
+const char *answers_affects_name(uint32_t affects)
 {
     if ((affects & CIVIC_AFFECTS_SCORE) && (affects & CIVIC_AFFECTS_BALANCE)) return "both";
     return (affects & CIVIC_AFFECTS_SCORE) ? "score" : "balance";
@@ -272,7 +272,7 @@ void answers_entry(const answers_sink *out, const civic_rules *rules, const civi
         if (x->ceiling == CIVIC_FOREVER) put(out, "null");
         else answers_points(out, x->ceiling);
         key(out, "affects");
-        answers_string(out, affects_name(x->affects));
+        answers_string(out, answers_affects_name(x->affects));
     }
     if (flags & ANSWERS_V2) entry_v2(out, rules, x);
     put(out, "}");
@@ -295,6 +295,11 @@ void answers_record(const answers_sink *out, const civic_rules *rules, const civ
     answers_points(out, s.balance);
     key(out, "flags");
     answers_flags(out, s.flags);
+    if (flags & ANSWERS_CEILING) {
+        key(out, "ceiling");
+        if (s.ceiling == CIVIC_FOREVER) put(out, "null");
+        else answers_points(out, s.ceiling);
+    }
     key(out, "group");
     answers_string(out, s.group);
     if (flags & ANSWERS_V2) {

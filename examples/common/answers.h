@@ -65,12 +65,18 @@ answers_sink answers_file_sink(FILE *f);
 #define ANSWERS_NO_DIMS  0x2u  /* leave "dimensions" out (none requested)   */
 /* Flag of answers_record() and answers_entry(). */
 #define ANSWERS_DETAIL   0x4u  /* rule entries also carry qty, flag,
-                                  ceiling and affects (the service's record) */
+                                  ceiling and affects (the service's record,
+                                  civic-score --explain --detail) */
 /* Flag of every answer: the version-2 keys (tiers, measures, archived, and
  * the entry keys eff, from, act, source, merged_with, frozen, contested,
  * floored, to_balance).  Pass it when civic_engine_spec_version() is 2, so
  * that version-1 inputs keep their 1.0 bytes. */
 #define ANSWERS_V2       0x8u
+/* Flag of answers_record(): "ceiling" (the lowest ceiling in effect, points
+ * or null, as in a score row) right after "flags", so that the record alone
+ * adds up to the score (civic-score --explain --detail).  A flag of its own,
+ * not part of ANSWERS_DETAIL: the service's record keeps its bytes. */
+#define ANSWERS_CEILING  0x10u
 
 /* Primitives, for envelopes the functions below do not cover. */
 void answers_string(const answers_sink *out, const char *s);     /* "..." escaped */
@@ -79,6 +85,9 @@ void answers_qty(const answers_sink *out, int64_t thousandths);   /* 2.500 */
 void answers_time(const answers_sink *out, const civic_rules *rules, int64_t t);
 void answers_flags(const answers_sink *out, const char *flags);   /* "a;b" -> ["a","b"] */
 void answers_raw(const answers_sink *out, const char *text);      /* unescaped bytes */
+/* The name of a rule entry's affects bits: "both", "score" or "balance" (the
+ * JSON's value, and the CLI's CSV column). */
+const char *answers_affects_name(uint32_t affects);
 
 /* One score row (row i of `res`), as one JSON object, keys in this order:
  * rank (only with ANSWERS_RANKED), subject, group, score, grade, balance,
@@ -109,7 +118,8 @@ void answers_entry(const answers_sink *out, const civic_rules *rules, const civi
 
 /* The credit record -- civic-score --explain, GET /subjects/{id}/record:
  *   {"subject","as_of","score","grade","balance","flags","group","entries":[ENTRY,...]}
- * the summary fields as in answers_score(); with ANSWERS_V2, "archived" (the
+ * the summary fields as in answers_score(); with ANSWERS_CEILING, "ceiling"
+ * (points or null) between "flags" and "group"; with ANSWERS_V2, "archived" (the
  * number of entries archived by retention), "tiers" and "measures" come
  * before "entries". */
 void answers_record(const answers_sink *out, const civic_rules *rules, const civic_record *rec,

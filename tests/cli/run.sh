@@ -287,6 +287,25 @@ if [ ! -s "$T/err" ]; then ok; else bad "explain with events warned: $(cat "$T/e
 # options that do not combine are usage errors
 status explain-groups 1 "do not go together" -- --explain s1 --groups 1 $D/events.csv
 status explain-top 1 "do not go together" -- --explain s1 --top 2 $D/events.csv
+# --detail: what a script needs to add a record up to its score (flag,
+# ceiling, affects, qty per rule entry; the record's own ceiling in JSON), as
+# the table's NOTE shows it; opt-in, so the records above keep their bytes
+golden json-explain-detail $D/expected/explain-s5-detail.json -- $R -t 2022-10-01 -f json --explain s5 --detail $D/events.csv
+golden json-explain-detail-ceiling $D/expected/explain-s4-detail.json -- $R -t 2022-10-01 --detail -f json --explain s4 $D/events.csv
+golden explain-detail $D/expected/explain-s5-detail.csv -- $R -t 2022-10-01 -f csv --explain s5 --detail $D/events.csv
+status detail-without-explain 1 "^civic-score: --detail needs --explain$" -- $R --detail -f csv $D/events.csv
+status detail-groups 1 "^civic-score: --detail needs --explain$" -- $R --detail --groups 1 -f json $D/events.csv
+status detail-table 1 "^civic-score: --detail goes with -f csv or -f json (the table's NOTE shows flag, ceiling and what an entry affects)$" -- \
+    $R --explain s5 --detail $D/events.csv
+status detail-print-rules 1 "takes no other option or file" -- --print-rules --detail
+# an independent sum: for every subject, base + the active entries that affect
+# the score, bounded, held to the ceiling, is the score (tests/cli/detail_sum.py)
+if command -v python3 >/dev/null 2>&1; then
+    if python3 $D/detail_sum.py --fair "$CLI" - examples/data/sample.csv 2025-03-31 2025-11-28T19:04:00; then ok; else
+        bad "detail: the records of examples/data/sample.csv do not add up to the scores"; fi
+    if python3 $D/detail_sum.py "$CLI" $D/rules.toml $D/events.csv 2022-06-01 2022-10-01; then ok; else
+        bad "detail: the records of $D/events.csv do not add up to the scores"; fi
+fi
 # --explain twice: a usage error (it printed the second subject's record and
 # said nothing of the first); -r, -t, -f and --groups given twice: the last
 # counts, as in 1.0.0 (the manual says so)
