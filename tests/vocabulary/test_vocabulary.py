@@ -14,7 +14,10 @@ by the golden tests).  Allowed differences, and only these: the service's
 answer to one subject may carry the envelope key "as_of", /rank may echo
 its "group" and /groups its "depth", and record entries may carry the
 documented detail keys qty, flag, ceiling and affects (equal to Python's
-Entry.to_dict(detail=True) where present).
+Entry.to_dict(detail=True) where present).  civic-score --explain --detail
+gives those keys too: its record, but for its top-level "ceiling" (checked
+against Python's summary), must equal Record.to_dict(detail=True) and the
+service's record exactly.
 
 The logs:
   tests/cli      the CLI golden log under its version-1 rules: the answers
@@ -76,6 +79,12 @@ def diff(where, ref, other, allowed_extra=frozenset(), path=""):
     elif type(ref) is not type(other) or ref != other or str(ref) != str(other):
         out.append((where, path, "value", "%r, reference has %r" % (other, ref)))
     return out
+
+
+def without_ceiling(rec):
+    """A record of civic-score --explain --detail without its top-level
+    "ceiling", which the service's record and Python's to_dict() leave out."""
+    return {k: v for k, v in rec.items() if k != "ceiling"}
 
 
 def show(p):
@@ -181,6 +190,7 @@ def compare_log(name, cli, engine, server, as_ofs, problems, server_problems):
         # the record of every subject, and of one without events
         for subject in subjects + ["nobody"]:
             rec = cli("-t", as_of, "--explain", subject)
+            rec_detail = cli("-t", as_of, "--explain", subject, "--detail")
             problems += diff(at + " record %s (python)" % subject, rec,
                              engine.record(subject, as_of).to_dict())
             if server:
@@ -196,6 +206,18 @@ def compare_log(name, cli, engine, server, as_ofs, problems, server_problems):
                             server_problems.append((at + " GET /subjects/%s/record" % subject,
                                                     ".entries[%d].%s" % (i, k), "value",
                                                     "%r, python has %r" % (b[k], a[k])))
+                # civic-score --detail's record is the service's, with the
+                # record's own "ceiling" after "flags"
+                server_problems += diff(at + " GET /subjects/%s/record (--detail)" % subject,
+                                        without_ceiling(rec_detail), got)
+            # --detail: Python's to_dict(detail=True), and its summary's ceiling
+            py = engine.record(subject, as_of)
+            problems += diff(at + " record %s --detail (python)" % subject,
+                             without_ceiling(rec_detail), py.to_dict(detail=True))
+            if "ceiling" not in rec_detail or str(rec_detail["ceiling"]) != str(py.summary.ceiling):
+                problems.append((at + " record %s --detail" % subject, ".ceiling", "value",
+                                 "%r, python's summary has %r" % (rec_detail.get("ceiling", "none"),
+                                                                  py.summary.ceiling)))
         compare_lists(at, cli, engine, server, problems, server_problems)
     return problems, server_problems
 
