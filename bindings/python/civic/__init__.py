@@ -34,7 +34,9 @@ Conventions
     column); an I/O failure raises CivicOSError, which is a CivicError and
     the matching OSError too (FileNotFoundError, PermissionError ...); a
     str argument with a lone surrogate raises a CivicError that is also a
-    UnicodeEncodeError.
+    UnicodeEncodeError; a time that does not fit in 64 bits (an int, or a
+    datetime its offset moves out of datetime's range) a CivicError
+    (CIVIC_E_LIMIT) that is also an OverflowError, as 1.0 raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
     and values are exactly those of civic-score --format json and of the
@@ -322,9 +324,10 @@ def _ts_text(value, what="ts"):
         try:
             return _iso(value)
         except OverflowError:   # a seconds offset moves it to UTC, before year 1 or past 9999
-            raise CivicError(_capi.CIVIC_E_LIMIT,
-                             "bad %s %s: outside the years 0001 to 9999 in UTC"
-                             % (what, value.isoformat())) from None
+            # also an OverflowError, which 1.0 let through from datetime
+            raise _capi.CivicOverflowError(_capi.CIVIC_E_LIMIT,
+                                           "bad %s %s: outside the years 0001 to 9999 in UTC"
+                                           % (what, value.isoformat())) from None
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, int):
@@ -395,6 +398,15 @@ def _toml_of(rules_ptr):
         return buf.value.decode("utf-8")
 
 
+def _out_of_range(n):
+    """The error class for an int time out of range: CivicOverflowError
+    (also an OverflowError, as 1.0 raised for it) when n does not fit in
+    64 bits, else CivicError (1.0 passed such an n to the library)."""
+    if _capi.INT64_MIN <= n <= _capi.INT64_MAX:
+        return CivicError
+    return _capi.CivicOverflowError
+
+
 def _parse_time(rules_ptr, value, what="time"):
     """Any ts form -> int64 Unix seconds under the rules' utc_offset; an as_of
     may also be "now" (as civic-score -t now)."""
@@ -403,9 +415,9 @@ def _parse_time(rules_ptr, value, what="time"):
     if isinstance(value, int) and not isinstance(value, bool):
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
-            raise CivicError(_capi.CIVIC_E_LIMIT,
-                             "bad %s %s: outside the years 0001 to 9999 in UTC"
-                             % (what, _int_shown(value)))
+            raise _out_of_range(value)(_capi.CIVIC_E_LIMIT,
+                                       "bad %s %s: outside the years 0001 to 9999 in UTC"
+                                       % (what, _int_shown(value)))
         return value
     text = _ts_text(value, what)
     raw = _utf8(text, what)
@@ -748,9 +760,9 @@ class Rules(_Owner):
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("t must be int Unix seconds")
         if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:   # 64 bits or not
-            raise CivicError(_capi.CIVIC_E_LIMIT,
-                             "bad time %s: outside the years 0001 to 9999 in UTC"
-                             % _int_shown(t))
+            raise _out_of_range(t)(_capi.CIVIC_E_LIMIT,
+                                   "bad time %s: outside the years 0001 to 9999 in UTC"
+                                   % _int_shown(t))
         buf = _create_string_buffer(32)
         with self._use() as p:
             _lib.civic_rules_format_time(p, t, buf, len(buf))

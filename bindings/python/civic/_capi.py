@@ -592,6 +592,14 @@ class CivicOSError(CivicError, OSError):
             setattr(self, key, value)
 
 
+class CivicOverflowError(CivicError, OverflowError):
+    """A time that does not fit in 64 bits (an int, or a datetime that its
+    offset moves out of datetime's range): a CivicError with the code the
+    same time gets when it fits (CIVIC_E_LIMIT, "outside the years 0001 to
+    9999"), and the OverflowError 1.0 raised, for callers that catch
+    that."""
+
+
 class CivicEncodeError(CivicError, UnicodeEncodeError):
     """A str argument that cannot be UTF-8: it holds a lone surrogate (a str
     decoded with surrogateescape: file names, argv).  A CivicError with the

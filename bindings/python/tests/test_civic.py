@@ -1092,6 +1092,46 @@ class TestRules(Base):
             with self.assertRaises(TypeError):
                 fn()
 
+    def test_a_time_past_64_bits_is_also_an_overflow_error(self):
+        # 1.0 raised Python's OverflowError for an int time that does not
+        # fit in 64 bits, and for a datetime its offset moves out of
+        # datetime's range (its own tests asserted it); 1.1 raises
+        # CivicError, and the same error is an OverflowError too, so that
+        # a handler written for either catches it
+        r, e = self.rules, self.engine
+        e.add(id="x1", subject="s1", type="fine", ts="2022-03-01")
+        early = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(seconds=30)))
+        late = dt.datetime(9999, 12, 31, 23, 59, 59,
+                           tzinfo=dt.timezone(-dt.timedelta(seconds=30)))
+        calls = [r.parse_time, e.parse_time, e.subjects, lambda t: e.score("s1", as_of=t),
+                 lambda t: e.record("s1", as_of=t), lambda t: e.rank(as_of=t),
+                 lambda t: e.groups(0, as_of=t), lambda t: e.purge(t),
+                 lambda t: civic.compare([], r, r, as_of=t)]
+        for i, value in enumerate((2 ** 63, 2 ** 70, -2 ** 63 - 1, -2 ** 70, 10 ** 5000,
+                                   early, late)):
+            for fn in calls + [lambda t: e.add(id="x2", subject="s1", type="fine", ts=t)
+                               if isinstance(t, dt.datetime) else r.format_time(t)]:
+                with self.assertRaises(OverflowError, msg="value %d" % i) as cm:
+                    fn(value)
+                self.assertIsInstance(cm.exception, civic.CivicError)
+                self.assertIn("outside the years 0001 to 9999", cm.exception.message)
+                self.assertEqual(pickle.loads(pickle.dumps(cm.exception)).args,
+                                 cm.exception.args)
+                self.assertIsInstance(pickle.loads(pickle.dumps(cm.exception)), OverflowError)
+            with self.assertRaises(OverflowError) as cm:
+                r.parse_time(value)
+            self.assertEqual(cm.exception.name, "CIVIC_E_LIMIT")
+        # what fits in 64 bits reached the library in 1.0, and what it
+        # refused was no OverflowError: out of range, but no overflow
+        for value in (2 ** 63 - 1, -2 ** 63, _capi.CIVIC_TIME_MAX + 1):
+            for fn in calls:
+                with self.assertRaises(civic.CivicError) as cm:
+                    fn(value)
+                self.assertNotIsInstance(cm.exception, OverflowError)
+        with self.assertRaises(civic.CivicError) as cm:   # as 1.0: the library's, for the text
+            e.add(id="x2", subject="s1", type="fine", ts=2 ** 70)
+        self.assertNotIsInstance(cm.exception, OverflowError)
+
 
 # --------------------------------------------------------------------------
 # Engine: adding and loading
@@ -1585,7 +1625,7 @@ class TestLoad(Base):
         # an entry's end may lie past 9999 (its ts plus its validity): no
         # calendar holds it, and the error says so as parse_time's does
         rules = self.engine.rules
-        # past 64 bits too, as parse_time and every as_of take them (not OverflowError)
+        # past 64 bits too, as parse_time and every as_of take them (also an OverflowError)
         for t in (civic._capi.CIVIC_TIME_MAX + 1, 253446969600, civic._capi.CIVIC_TIME_MIN - 1,
                   2 ** 62, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -2 ** 63, -2 ** 63 - 1, -10 ** 20):
             with self.assertRaises(civic.CivicError) as cm:
@@ -1871,6 +1911,7 @@ class TestAnswers(Base):
         with self.assertRaises(civic.CivicError) as cm:   # as "2**70" as text would
             self.engine.subjects(2 ** 70)
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+        self.assertIsInstance(cm.exception, OverflowError)   # what 1.0 raised
 
     def test_subjects_score_and_iteration(self):
         self.engine.load(CSV_GOOD)
