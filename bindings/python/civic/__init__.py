@@ -36,7 +36,8 @@ Conventions
     str argument with a lone surrogate raises a CivicError that is also a
     UnicodeEncodeError; a time that does not fit in 64 bits (an int, or a
     datetime its offset moves out of datetime's range) a CivicError
-    (CIVIC_E_LIMIT) that is also an OverflowError, as 1.0 raised.
+    (CIVIC_E_LIMIT; format_time's CIVIC_E_INVALID) that is also an
+    OverflowError, as 1.0 raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
     and values are exactly those of civic-score --format json and of the
@@ -755,12 +756,15 @@ class Rules(_Owner):
     def format_time(self, t: int) -> str:
         """int Unix seconds -> "YYYY-MM-DDTHH:MM:SS+HH:MM" in local time.
         A time outside the years 0001 to 9999 in UTC (an entry's `end` may
-        be one: its ts plus its validity) raises CivicError CIVIC_E_LIMIT,
-        as parse_time does; no calendar holds it."""
+        be one: its ts plus its validity) raises CivicError CIVIC_E_INVALID,
+        the code civic_rules_format_time returns for it and 1.0 raised
+        (parse_time reads a time as the loader does, with the loader's
+        CIVIC_E_LIMIT); no calendar holds it.  Past 64 bits the error is
+        also an OverflowError."""
         if isinstance(t, bool) or not isinstance(t, int):
             raise TypeError("t must be int Unix seconds")
         if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:   # 64 bits or not
-            raise _out_of_range(t)(_capi.CIVIC_E_LIMIT,
+            raise _out_of_range(t)(_capi.CIVIC_E_INVALID,
                                    "bad time %s: outside the years 0001 to 9999 in UTC"
                                    % _int_shown(t))
         buf = _create_string_buffer(32)

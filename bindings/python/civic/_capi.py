@@ -594,10 +594,10 @@ class CivicOSError(CivicError, OSError):
 
 class CivicOverflowError(CivicError, OverflowError):
     """A time that does not fit in 64 bits (an int, or a datetime that its
-    offset moves out of datetime's range): a CivicError with the code the
-    same time gets when it fits (CIVIC_E_LIMIT, "outside the years 0001 to
-    9999"), and the OverflowError 1.0 raised, for callers that catch
-    that."""
+    offset moves out of datetime's range): a CivicError with the code and
+    message the call gives a time that fits but is out of range ("outside
+    the years 0001 to 9999"; CIVIC_E_LIMIT, format_time's CIVIC_E_INVALID),
+    and the OverflowError 1.0 raised, for callers that catch that."""
 
 
 class CivicEncodeError(CivicError, UnicodeEncodeError):

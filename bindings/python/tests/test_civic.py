@@ -1043,8 +1043,7 @@ class TestRules(Base):
                                lambda: e.groups(0, as_of=big),
                                lambda: civic.compare([], r, r, as_of=big)],
                      "before": [lambda: e.purge(big)],
-                     "time": [lambda: r.parse_time(big), lambda: e.parse_time(big),
-                              lambda: r.format_time(big)]}
+                     "time": [lambda: r.parse_time(big), lambda: e.parse_time(big)]}
             for what, fns in calls.items():
                 for fn in fns:
                     with self.assertRaises(civic.CivicError) as cm:
@@ -1052,6 +1051,12 @@ class TestRules(Base):
                     self.assertEqual((cm.exception.code, cm.exception.message),
                                      (civic.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 "
                                       "to 9999 in UTC" % (what, shown)))
+            # format_time with its own code, as for every time out of range
+            with self.assertRaises(civic.CivicError) as cm:
+                r.format_time(big)
+            self.assertEqual((cm.exception.code, cm.exception.message),
+                             (civic.CIVIC_E_INVALID, "bad time %s: outside the years 0001 "
+                              "to 9999 in UTC" % shown))
             # to the library, as the same number as text
             for field, value in (("ts", big), ("qty", big), ("qty", Decimal(big)),
                                  ("qty", Decimal(sign + "1e5000"))):
@@ -1623,15 +1628,25 @@ class TestLoad(Base):
 
     def test_format_time_past_the_calendar_says_so(self):
         # an entry's end may lie past 9999 (its ts plus its validity): no
-        # calendar holds it, and the error says so as parse_time's does
+        # calendar holds it, and the error says so as parse_time's does,
+        # with the code of civic_rules_format_time and of 1.0's format_time
+        # (CIVIC_E_INVALID: the time is a bad argument, not a limit's excess)
         rules = self.engine.rules
-        # past 64 bits too, as parse_time and every as_of take them (also an OverflowError)
+        # past 64 bits too (also an OverflowError, as 1.0 raised)
         for t in (civic._capi.CIVIC_TIME_MAX + 1, 253446969600, civic._capi.CIVIC_TIME_MIN - 1,
-                  2 ** 62, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -2 ** 63, -2 ** 63 - 1, -10 ** 20):
+                  2 ** 62, 2 ** 63 - 1, 2 ** 63, 10 ** 20, -2 ** 63, -2 ** 63 - 1, -10 ** 20,
+                  -10 ** 13):
             with self.assertRaises(civic.CivicError) as cm:
                 rules.format_time(t)
-            self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
-            self.assertIn("outside the years 0001 to 9999", cm.exception.message)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+            self.assertEqual(cm.exception.message, "bad time %d: outside the years 0001 to "
+                             "9999 in UTC" % t)
+            self.assertEqual(isinstance(cm.exception, OverflowError), not -2 ** 63 <= t < 2 ** 63)
+            if -2 ** 63 <= t < 2 ** 63:     # the code C gives the same time
+                buf = civic._capi.ctypes.create_string_buffer(32)
+                with self.assertRaises(civic.CivicError) as c_cm:
+                    civic._lib.civic_rules_format_time(rules._h._ptr, t, buf, len(buf))
+                self.assertEqual(c_cm.exception.code, cm.exception.code)
         self.assertTrue(rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("9999-12-31T")
                         or rules.format_time(civic._capi.CIVIC_TIME_MAX).startswith("10000-01-01T"))
 
