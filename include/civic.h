@@ -502,8 +502,8 @@ typedef struct civic_score {
  *  truncated into another subject's id).  Any other id is looked up by its
  *  bytes as given, the empty id and ids with control characters too (they
  *  answer as a subject without events, as in 1.0): a front end that takes
- *  ids from people checks them as an event's subject is checked (the CLI,
- *  the service and the Python binding do).
+ *  ids from people checks them as an event's subject is checked (the CLI
+ *  and the service do; the Python binding answers as this call does).
  *  @return CIVIC_OK, CIVIC_E_OVERFLOW, CIVIC_E_LIMIT, CIVIC_E_NOMEM,
  *          CIVIC_E_INVALID, CIVIC_E_PURGED (as_of before the horizon of a
  *          civic_engine_purge; never without one).
