@@ -188,6 +188,23 @@ def _names_a_file(text):
     return _os.path.isfile(text) or not _os.path.lexists(text)
 
 
+_READ_AS_TEXT = ("the str was read as events text, not as the path of the file it names: "
+                 "pass a pathlib.Path or an open file, or call load_file(), to read the file")
+
+
+def _say_read_as_text(e, text):
+    """A failed load(text) of a one-line str that names a regular file (a
+    path without .csv, .jsonl or .ndjson, which 1.0 read as the file): the
+    error's message says how the str was read, or the CSV or JSON error
+    about the path's own characters leaves the caller to guess.  The file
+    is not opened: only whether it is a regular file is looked up."""
+    if (len(text) >= 4096 or any(c in text for c in "\n\r\0") or
+            not _os.path.isfile(text)):
+        return
+    e.message = "%s; %s" % (e.message, _READ_AS_TEXT)
+    e.args = (e.code, e.message, e.line, e.column, e.offset)
+
+
 def _warn(message, category):
     """warnings.warn, attributed to the first caller outside this module
     (load() called by compare() is the user's compare() call)."""
@@ -1811,7 +1828,10 @@ class Engine(_Owner):
         one that cannot be events (one line, no comma, no brace) and ends
         in .csv, .jsonl or .ndjson is, as in libcivic 1.0, the path of a
         regular file (or a missing one: FileNotFoundError), with a
-        FutureWarning: use load_file() for a path in a str.
+        FutureWarning: use load_file() for a path in a str.  When any
+        other one-line str that names a regular file fails to load, the
+        error's message ends by saying it was read as events text, not as
+        that file's path.
         format: None (by extension, else by content), "csv" or "jsonl".
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
@@ -1828,7 +1848,11 @@ class Engine(_Owner):
                       FutureWarning)
                 with self._naming(source):
                     return self._load(_path_bytes(source), None, format, lenient)
-            return self._load(None, _log_bytes(source), format, lenient)
+            try:
+                return self._load(None, _log_bytes(source), format, lenient)
+            except CivicError as e:
+                _say_read_as_text(e, source)
+                raise
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position

@@ -1494,6 +1494,43 @@ class TestLoad(Base):
             finally:
                 os.chdir(cwd)
 
+    def test_a_str_naming_a_file_is_text_and_the_error_says_so(self):
+        # load("/path/events.txt") reads the str as events (1.0 read the
+        # file): the CSV or JSON error alone ("the header has no 'id'
+        # column") leaves the caller to guess why, so when a one-line str
+        # that fails names a regular file, the message says how it was read
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.txt")
+            with open(path, "w") as f:
+                f.write(CSV_GOOD)
+            hint = ("the str was read as events text, not as the path of the file it names: "
+                    "pass a pathlib.Path or an open file, or call load_file(), to read the file")
+            cwd = os.getcwd()
+            os.chdir(d)
+            try:
+                for text, kw in ((path, {}), ("events.txt", {}), (path, {"lenient": True}),
+                                 (path, {"format": "jsonl"})):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(text, **kw)
+                    e = cm.exception
+                    self.assertEqual((e.code, e.line), (civic.CIVIC_E_SYNTAX, 1))
+                    self.assertTrue(e.message.endswith("; " + hint), e.message)
+                    self.assertEqual(e.args, (e.code, e.message, e.line, e.column, e.offset))
+                    self.assertEqual(e.report.accepted, 0)
+                    self.assertIn(hint, str(e))
+                # no hint where the str names no regular file, or is not one line
+                os.mkdir("dir")
+                for text in (os.path.join(d, "missing.txt"), "dir", d, path + "\n",
+                             path + "\nx"):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(text)
+                    self.assertNotIn("read as events text", cm.exception.message, text)
+                self.assertEqual(self.engine.event_count, 0)
+                # read as a file when given as one
+                self.assertEqual(self.engine.load(pathlib.Path(path)).accepted, 3)
+            finally:
+                os.chdir(cwd)
+
     def test_load_file_objects(self):
         rep = self.engine.load(io.StringIO(CSV_GOOD))
         self.assertEqual(rep.accepted, 3)
