@@ -1633,13 +1633,72 @@ typedef struct {
     unsigned lengths, codings, hosts;
     const char *length, *coding;
     bool lengths_differ;
+    const char *bad_line;    /* why a header line is refused, else NULL */
+    uintptr_t block, block_end; /* the request's header bytes in libmicrohttpd's buffer */
+    unsigned keys_in, keys_out; /* header names held in them, and elsewhere */
+    const char *value_end;   /* the end of the last value held in them, else NULL */
 } framing;
+
+static bool in_block(const framing *f, const char *p)
+{
+    return (uintptr_t)p >= f->block && (uintptr_t)p < f->block_end;
+}
+
+/* What lies between the end of a value and the next name (or the end of
+ * the headers), both in libmicrohttpd's buffer: the line end it wrote over
+ * with NULs, and blanks; anything else was cut off the value by a NUL byte
+ * in it, which the service would not see and a proxy might. */
+static bool hidden_after_value(const char *from, const char *to)
+{
+    for (const char *p = from; p < to; p++)
+        if (*p && !strchr(" \t\r\n", *p)) return true;
+    return false;
+}
+
+/* RFC 9110, 5.6.2: a header name is a token. */
+static bool is_tchar(unsigned char b)
+{
+    return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+           (b && strchr("!#$%&'*+-.^_`|~", b));
+}
+
+/* Whether name begins with the framing header h but is longer: what
+ * libmicrohttpd 0.9.75 makes of "Content-Length :" (the blank kept in the
+ * name) and of a folded "Content-Length:\r\n 58" (the next line's text
+ * appended to the name). */
+static bool framing_prefix(const char *name, const char *h)
+{
+    size_t n = strlen(h);
+    return strncasecmp(name, h, n) == 0 && name[n] != '\0';
+}
 
 static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
     (void)kind;
     framing *f = cls;
+    if (in_block(f, key)) {
+        f->keys_in++;
+        if (f->value_end && f->value_end <= key && !f->bad_line &&
+            hidden_after_value(f->value_end, key))
+            f->bad_line = "a NUL byte inside a header value (RFC 9110, 5.5)";
+    } else {
+        f->keys_out++;
+    }
+    f->value_end = value && in_block(f, value) ? value + strlen(value) : NULL;
+    if (!f->bad_line) {
+        size_t n = strlen(key), t = 0;
+        while (t < n && is_tchar((unsigned char)key[t])) t++;
+        if (strpbrk(key, " \t"))
+            f->bad_line = "whitespace between a header's name and its colon (RFC 9112, 5.1)";
+        else if (t < n || n == 0)
+            f->bad_line = "a header name with a character a name cannot have (RFC 9110, 5.1)";
+        else if (framing_prefix(key, "Content-Length") || framing_prefix(key, "Transfer-Encoding"))
+            f->bad_line = "a Content-Length or Transfer-Encoding header folded onto the next "
+                          "line, or under a longer name (RFC 9112, 5.2)";
+        else if (value && strpbrk(value, "\r\n"))
+            f->bad_line = "a CR or LF inside a header value (RFC 9110, 5.5)";
+    }
     if (strcasecmp(key, "Content-Length") == 0) {
         if (f->lengths++ && strcmp(f->length, value) != 0) f->lengths_differ = true;
         f->length = value;
@@ -1656,13 +1715,35 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
  * Content-Length values that differ, or a length beside a transfer coding,
  * would let a proxy in front and this server cut the stream apart
  * differently (request smuggling); a coding other than chunked cannot be
- * read.  Such a request is answered at once, and the connection closed.  An
- * HTTP/1.1 request has one Host header, no more, no fewer (RFC 9112, 3.2). */
-static verdict framing_check(struct MHD_Connection *c, const char *version)
+ * read.  So must which headers a request has: a line that parsers read in
+ * different ways (a blank before the colon, a line folded onto the next, a
+ * bare CR) may hold a length or a coding that libmicrohttpd does not see
+ * and a proxy does -- the body is then left unread and taken for the next
+ * request.  Such a request is answered at once, and the connection closed.
+ * An HTTP/1.1 request has one Host header, no more, no fewer (RFC 9112, 3.2).
+ *
+ * libmicrohttpd 0.9.75 keeps header names where it read them, after the
+ * method, except a folded line's, which it copies elsewhere to append the
+ * next line to it: a name held elsewhere, beside names held in place, is
+ * the sign of a fold whatever the header (a library that copies every name
+ * shows none in place, and nothing is concluded).  A NUL byte ends a value
+ * there: what followed it is found between the value and the next name. */
+static verdict framing_check(struct MHD_Connection *c, const char *method, const char *version)
 {
-    framing f = { 0, 0, 0, NULL, NULL, false };
+    framing f = { 0 };
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (hs && method) {
+        f.block = (uintptr_t)method;
+        f.block_end = f.block + hs->header_size;
+    }
     MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
     static const header close = { "Connection", "close" };
+    if (!f.bad_line && f.keys_in && f.keys_out)
+        f.bad_line = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
+    if (!f.bad_line && f.value_end && hidden_after_value(f.value_end, (const char *)f.block_end))
+        f.bad_line = "a NUL byte inside a header value (RFC 9110, 5.5)";
+    if (f.bad_line) return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing", f.bad_line, close };
     if (f.hosts > 1 || (f.hosts == 0 && version && strcmp(version, "HTTP/1.1") == 0))
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request",
                           f.hosts ? "more than one Host header"
@@ -1679,12 +1760,25 @@ static verdict framing_check(struct MHD_Connection *c, const char *version)
     return (verdict){ 0 };
 }
 
+/* The last guard on where a body ended: bytes received other than the
+ * Content-Length declared (a length libmicrohttpd read otherwise than the
+ * service) are never taken for a request's body. */
+static verdict body_check(struct MHD_Connection *c, const request *rq)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    uint64_t n;
+    if (!cl || !parse_uint(cl, UINT64_MAX, &n) || n == rq->received) return (verdict){ 0 };
+    return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
+                      "the body received is not as long as its Content-Length",
+                      { "Connection", "close" } };
+}
+
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
                                   const char *method, const char *version)
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
-    verdict v = framing_check(c, version);
+    verdict v = framing_check(c, method, version);
     if (v.status) return send_verdict(c, rq, &v);
     if (rq->late) {
         v = (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down",
@@ -1721,6 +1815,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     guard_request_arrived(&s->guard, c);
     if (rq->pending.status) return send_verdict(c, rq, &rq->pending);
+    verdict v = body_check(c, rq);
+    if (v.status) return send_verdict(c, rq, &v);
     return dispatch(s, c, rq);
 }
 

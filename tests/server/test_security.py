@@ -480,6 +480,46 @@ def test_framing(srv):
               "two Authorization headers answer 400: %r" % out[:300])
 
 
+def test_hidden_framing(srv):
+    """A framing header libmicrohttpd does not take as one (a blank before
+    the colon, a folded line) was ignored by the service too: the batch was
+    answered 200 with nothing accepted and its body read as the next
+    request on the connection.  RFC 9112, 5.1 and 5.2: refused with 400 and
+    the connection closed, so what follows is never read as a request."""
+    smuggled = b"GET /nowhere-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    csv = b"id,subject,type,ts\nhf1,s-hidden,recycling,2025-01-01\n"
+    head = (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Authorization: Bearer " + tok("ingest").encode() + b"\r\n")
+    cases = [
+        head + b"Content-Length : %d\r\n\r\n" % len(smuggled) + smuggled,
+        head + b"Content-Length\t: %d\r\n\r\n" % len(csv) + csv,
+        head + b"Content-Length:\r\n %d\r\n\r\n" % len(smuggled) + smuggled,
+        head + b"Transfer-Encoding:\r\n chunked\r\n\r\n%x\r\n" % len(smuggled) + smuggled
+        + b"\r\n0\r\n\r\n",
+        head + b"Transfer-Encoding : chunked\r\nContent-Length: %d\r\n\r\n" % len(csv) + csv,
+        head + b"X-Note:\r\n folded\r\nContent-Length: %d\r\n\r\n" % len(csv) + csv,
+        # RFC 9110, 5.5: a bare CR in a value ends a line for some parsers; a
+        # NUL byte ended the value for libmicrohttpd, what followed unseen
+        head + b"X-A: y\x00Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % len(csv)
+        + csv,
+        head + b"Content-Length: %d\r\nX-A: y\x00z\r\n\r\n" % len(csv) + csv,
+        head + b"X-A: y\rTransfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % len(csv)
+        + csv,
+    ]
+    for data in cases:
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 400") and b"bad request framing" in out and
+              out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
+              "hidden framing: %r answers 400 once and closes: %r" % (data[60:160], out[:300]))
+    status, _, data = srv.raw("GET", "/subjects/s-hidden", token=tok("reader"))
+    check(status == 200 and strict_json(data)["events"] == 0,
+          "no batch with hidden framing was applied: %r" % data[:200])
+    # a header whose name holds a blank is refused whatever its name
+    out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX Y: z\r\n\r\n" + smuggled)
+    check(out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and
+          b"<timeout>" not in out, "a blank in a header name answers 400: %r" % out[:300])
+
+
 def test_targets(srv):
     for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
                  "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE",
@@ -759,6 +799,7 @@ def main():
             test_targets(srv)
             test_absolute_form(srv)
             test_framing(srv)
+            test_hidden_framing(srv)
             test_json_bodies(srv)
             test_metrics(srv)
         finally:
