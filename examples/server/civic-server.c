@@ -1435,6 +1435,13 @@ static bool expects_body(struct MHD_Connection *c)
     return te || (cl && strcmp(cl, "0") != 0);
 }
 
+/* Whether the request says how long its body is (an empty one included). */
+static bool has_length(struct MHD_Connection *c)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length") ||
+           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+}
+
 /* POST /events: refuse a declared size over --max-body or the budget before
  * reading it; reserve what it declared. */
 static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
@@ -1789,6 +1796,14 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
         return MHD_YES;
     }
     v = check_request(s, c, rq, method);
+    if (!v.status && rq->route == ROUTE_EVENTS && !has_length(c))
+        /* RFC 9112, 6.3: without either, a request has no body; a batch
+         * sent so (HTTP/1.0, then a half-close) was answered "accepted 0"
+         * and its bytes read as the next request */
+        v = (verdict){ MHD_HTTP_LENGTH_REQUIRED, "length required",
+                       "POST /events needs Content-Length or Transfer-Encoding: chunked "
+                       "(where a body without either ends is not known)",
+                       { "Connection", "close" } };
     if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
     if (v.status && expects_body(c)) return send_verdict(c, rq, &v);
     rq->pending = v;

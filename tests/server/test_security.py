@@ -520,6 +520,42 @@ def test_hidden_framing(srv):
           b"<timeout>" not in out, "a blank in a header name answers 400: %r" % out[:300])
 
 
+def test_no_length(srv):
+    """POST /events with neither Content-Length nor Transfer-Encoding (an
+    HTTP/1.0 client that sends and half-closes): the body was dropped
+    (answered 200 accepted 0) or read as the next request.  411, closed."""
+    csv = b"id,subject,type,ts\nnl1,s-nolength,recycling,2025-01-01\n"
+    auth = b"Authorization: Bearer " + tok("ingest").encode() + b"\r\n"
+    for data in (b"POST /events HTTP/1.0\r\nContent-Type: text/csv\r\n" + auth + b"\r\n" + csv,
+                 b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" + auth
+                 + b"\r\nGET /nowhere-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"):
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        out = b""
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except socket.timeout:
+            out += b"<timeout>"
+        finally:
+            sock.close()
+        body = out.split(b"\r\n\r\n", 1)[-1]
+        check(re.match(rb"HTTP/1\.[01] 411 ", out) is not None and
+              len(re.findall(rb"HTTP/1\.[01] \d{3} ", out)) == 1 and b"<timeout>" not in out and
+              strict_json(body).get("error") == "length required",
+              "POST /events without a length answers 411 once: %r" % out[:300])
+    status, _, data = srv.raw("GET", "/subjects/s-nolength", token=tok("reader"))
+    check(status == 200 and strict_json(data)["events"] == 0, "no event of it applied: %r" % data[:200])
+    # an empty batch with its length still answers 200
+    out = raw_bytes(srv, b"POST /events HTTP/1.1\r\nHost: x\r\n" + auth
+                    + b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 200"), "Content-Length: 0 is a length: %r" % out[:200])
+
+
 def test_targets(srv):
     for path in ("/subjects/a%00b", "/subjects/%FF%FE", "/subjects/%C0%AF", "/subjects/a%00b/record",
                  "/subjects/%ED%A0%80", "/rank?group=%FF", "/rank?group=a%00b", "/rank?as_of=%FE",
@@ -800,6 +836,7 @@ def main():
             test_absolute_form(srv)
             test_framing(srv)
             test_hidden_framing(srv)
+            test_no_length(srv)
             test_json_bodies(srv)
             test_metrics(srv)
         finally:
