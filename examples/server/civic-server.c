@@ -186,6 +186,7 @@ typedef struct request {
                               * NUL or invalid UTF-8 (the query's parameters are checked
                               * decoded, by check_request) */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
+    bool blank_target;       /* the raw target holds a space */
     char target_why[200];    /* a bad query parameter's reason (check_request) */
     bool started, answered, arrived;
     bool too_big, over_budget;
@@ -1408,6 +1409,10 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
 {
     rq->route = match_route(rq);
     rq->target_why[0] = '\0';
+    if (rq->blank_target) /* RFC 9112, 3.2: an invalid request line */
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                          "a blank in the request target: send a space in a path or a query "
+                          "as %20", { 0 } };
     arg_check ac = { !rq->bad_target, rq->target_why, sizeof(rq->target_why) };
     if (ac.ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_text, &ac);
     if (!ac.ok)
@@ -1633,6 +1638,10 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL;
     }
     memcpy(rq->uri, uri, n + 1);
+    /* libmicrohttpd takes the request line's last blank as the one before
+     * the version: "GET /subjects/a b HTTP/1.1" has the target
+     * "/subjects/a b" */
+    rq->blank_target = memchr(uri, ' ', n) != NULL;
     return rq;
 }
 

@@ -592,6 +592,14 @@ def test_targets(srv):
         check(answer.get("reason", "").startswith(reason) and
               "\ufffd" not in answer.get("reason", ""),
               "%s answers 400 cut at a character (%d %r)" % (path, status, data[:200]))
+    # RFC 9112, 3.2: a request target holds no raw blank (it was taken as
+    # the subject "a b", or "a HTTP/1.1")
+    auth = b"Authorization: Bearer " + tok("reader").encode() + b"\r\n"
+    for target in (b"/subjects/a b", b"/subjects/a HTTP/1.1", b"/rank?group=a b"):
+        out = raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + auth
+                        + b"Connection: close\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 400") and b"bad request target" in out,
+              "GET %r answers 400: %r" % (target, out[:200]))
     status, _, data = srv.raw("GET", "/rank?gr%0Aoup=a", token=tok("reader"))
     check(status == 400 and "name holds a control character" in strict_json(data)["reason"],
           "a control character in a parameter's name answers 400 (%d %r)" % (status, data[:200]))
