@@ -302,6 +302,20 @@ static const char *arg(struct MHD_Connection *c, const char *name)
     return v && *v ? v : NULL;
 }
 
+/* How many bytes of s a reason shows: at most max, ending at a character's
+ * end, since a UTF-8 sequence cut in two would come back as U+FFFD. */
+static int shown_bytes(const char *s, size_t max)
+{
+    size_t len = strlen(s), n = 0;
+    while (n < len) {
+        size_t k = utf8_seq((const unsigned char *)s + n, len - n);
+        if (k == 0) k = 1; /* not UTF-8: a byte at a time */
+        if (n + k > max) break;
+        n += k;
+    }
+    return (int)n;
+}
+
 /* A time in any ts form.  A '+' sent unencoded arrives as a space, so a
  * space is read as '+', except the one that may stand for the 'T' between
  * date and time (YYYY-MM-DD HH:MM...). */
@@ -319,14 +333,17 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
         text[10] = ' ';
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
+    int shown = shown_bytes(text, 60); /* ending at a character's end */
     if (rc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
-        snprintf(why, n, "%s \"%.60s\" is out of range (years 0001..9999 in UTC)", name, text);
+        snprintf(why, n, "%s \"%.*s\" is out of range (years 0001..9999 in UTC)", name, shown,
+                 text);
     else if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0)
         /* of the right form, but a day, an hour or an offset that does not exist */
-        snprintf(why, n, "%s \"%.60s\": %.60s", name, text, err.message);
+        snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, text,
+                 shown_bytes(err.message, 60), err.message);
     else if (rc != CIVIC_OK)
-        snprintf(why, n, "%s \"%.60s\" is not a timestamp (YYYY-MM-DD, "
-                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, text);
+        snprintf(why, n, "%s \"%.*s\" is not a timestamp (YYYY-MM-DD, "
+                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, shown, text);
     free(text);
     return rc == CIVIC_OK;
 }
@@ -1134,8 +1151,8 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     if (rc == CIVIC_E_NOTFOUND) {
         char names[300], reason[500];
         list_names(s->rules, names, sizeof(names));
-        snprintf(reason, sizeof(reason), "\"%.128s\" is neither a flag nor a measure of the "
-                 "scheme (lists: %s)", rq->id, names);
+        snprintf(reason, sizeof(reason), "\"%.*s\" is neither a flag nor a measure of the "
+                 "scheme (lists: %s)", shown_bytes(rq->id, 128), rq->id, names);
         return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such list", reason);
     }
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);
@@ -1369,20 +1386,6 @@ typedef struct {
     char *why; /* "" unless a parameter holds a control character */
     size_t n;
 } arg_check;
-
-/* How many bytes of s a reason shows: at most max, ending at a character's
- * end, since a UTF-8 sequence cut in two would come back as U+FFFD. */
-static int shown_bytes(const char *s, size_t max)
-{
-    size_t len = strlen(s), n = 0;
-    while (n < len) {
-        size_t k = utf8_seq((const unsigned char *)s + n, len - n);
-        if (k == 0) k = 1; /* not UTF-8: a byte at a time */
-        if (n + k > max) break;
-        n += k;
-    }
-    return (int)n;
-}
 
 /* Query parameters, decoded, as the path: UTF-8 without control characters
  * (a CR LF in ?group= would otherwise be echoed back in the answer). */

@@ -592,6 +592,13 @@ def test_targets(srv):
         check(answer.get("reason", "").startswith(reason) and
               "\ufffd" not in answer.get("reason", ""),
               "%s answers 400 cut at a character (%d %r)" % (path, status, data[:200]))
+    # the 404 of a list name and a bad as_of echo it cut at a character's end
+    for path, start in (("/lists/a" + "%C3%A9" * 100, '"a' + "\u00e9" * 63 + '" is neither'),
+                        ("/subjects/x?as_of=a" + "%C3%A9" * 40, 'as_of "a' + "\u00e9" * 29 + '"')):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        reason = strict_json(data).get("reason", "")
+        check(status in (400, 404) and reason.startswith(start) and "\ufffd" not in reason,
+              "%s... echoes its name cut at a character (%d %r)" % (path[:20], status, reason[:200]))
     # RFC 9112, 3.2: a request target holds no raw blank (it was taken as
     # the subject "a b", or "a HTTP/1.1")
     auth = b"Authorization: Bearer " + tok("reader").encode() + b"\r\n"
