@@ -187,7 +187,8 @@ typedef struct request {
                               * decoded, by check_request) */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
     bool blank_target;       /* the raw target holds a space */
-    char target_why[200];    /* a bad query parameter's reason (check_request) */
+    char target_why[200];    /* a reason made for this request: a bad query parameter's
+                              * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
     bool too_big, over_budget;
     bool late;               /* begun once the stop had begun: refused, never run */
@@ -1450,10 +1451,40 @@ static bool has_length(struct MHD_Connection *c)
            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
 }
 
-/* POST /events: refuse a declared size over --max-body or the budget before
- * reading it; reserve what it declared. */
+/* The first Content-Encoding header that names a coding other than
+ * identity, else NULL. */
+static enum MHD_Result find_coding(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    const char **coding = cls;
+    if (strcasecmp(key, "Content-Encoding") != 0 || !value) return MHD_YES;
+    for (const char *p = value; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, " \t,");
+        if (n && !(n == 8 && strncasecmp(p, "identity", 8) == 0)) {
+            *coding = value;
+            return MHD_NO;
+        }
+        p += n;
+    }
+    return MHD_YES;
+}
+
+/* POST /events: refuse a content coding (a gzip body was read as CSV and
+ * refused with the C API's words about strlen), and a declared size over
+ * --max-body or the budget, before reading it; reserve what it declared. */
 static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
 {
+    const char *coding = NULL;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, find_coding, &coding);
+    if (coding) {
+        snprintf(rq->target_why, sizeof(rq->target_why), "Content-Encoding: %.*s: a body is "
+                 "read as sent; send it without a content coding",
+                 shown_bytes(coding, 60), coding);
+        return (verdict){ MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported content coding",
+                          rq->target_why, { "Accept-Encoding", "identity" } };
+    }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     uint64_t n;
     if (!cl || !parse_uint(cl, UINT64_MAX, &n) || n == 0) return (verdict){ 0 };

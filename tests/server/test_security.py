@@ -18,6 +18,7 @@ Loopback only; every server and request bounded in time.
 usage: test_security.py --server build/civic-server
 """
 import argparse
+import gzip
 import json
 import os
 import re
@@ -668,6 +669,20 @@ def test_json_bodies(srv):
     status, e = srv.request("POST", "/events", b"--b\r\n\r\nx\r\n--b--\r\n",
                             "multipart/form-data; boundary=b", token=ingest)
     check(status == 415 and "application/json" in e.get("reason", ""), "multipart is 415 %s" % e)
+    # a coded body (gzip) was read as CSV and refused with a C API's words
+    for coding in ("gzip", "br, gzip", "x-unknown"):
+        csv = b"id,subject,type,ts\nce1,ce-subject,recycling,2025-01-01\n"
+        status, _, data = srv.raw("POST", "/events", gzip.compress(csv),
+                                  {"Content-Type": "text/csv", "Content-Encoding": coding},
+                                  token=ingest)
+        e = strict_json(data)
+        check(status == 415 and e.get("error") == "unsupported content coding" and
+              coding.split(",")[0] in e.get("reason", ""),
+              "Content-Encoding %s answers 415 naming it: %d %s" % (coding, status, e))
+    status, _, data = srv.raw("POST", "/events", b"id,subject,type,ts\nce2,ce-subject,recycling,"
+                              b"2025-01-01\n", {"Content-Type": "text/csv",
+                                                 "Content-Encoding": "identity"}, token=ingest)
+    check(status == 200, "Content-Encoding: identity is no coding: %d %r" % (status, data[:200]))
     one = b'{"id":"obj1","subject":"array-subject","type":"recycling","ts":"2025-03-01"}'
     status, rep = srv.request("POST", "/events", one, "application/json", token=ingest)
     check(status == 200 and rep["accepted"] == 1, "a single JSON object works %s" % rep)
