@@ -95,7 +95,8 @@ $(B)/libcivic.so: $(SHARED)
 # (examples/common/answers.h).
 ANSWERS_SRC := examples/common/answers.c examples/common/report.c
 ANSWERS_HDR := examples/common/answers.h examples/common/report.h
-$(CLI): examples/civic-score.c $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h $(STATIC) | $(B)
+$(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
+        $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
@@ -216,3 +217,9 @@ test-groups: $(TEST_TARGETS)
 .PHONY: regen-default
 regen-default:
 	sh lib/gen_default.sh lib/default_rules.toml
+
+# The table's character widths (examples/common/width.h) from this machine's
+# glibc wcwidth under C.UTF-8; run by hand after a glibc with a newer Unicode.
+.PHONY: regen-width
+regen-width:
+	python3 examples/gen_width.py

@@ -16,6 +16,7 @@
 #include "civic.h"
 #include "common/answers.h"
 #include "common/report.h"
+#include "common/width.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -208,37 +209,41 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* Display width of UTF-8 text: East Asian wide characters count 2. */
+/* Whether cp lies in one of the n sorted, disjoint ranges r. */
+static bool in_ranges(const width_range *r, size_t n, uint32_t cp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cp < r[mid].first) hi = mid;
+        else if (cp > r[mid].last) lo = mid + 1;
+        else return true;
+    }
+    return false;
+}
+
+/* The cells a terminal gives a table cell's text (UTF-8 with what a terminal
+ * would act on escaped already: dup_shown), as glibc's wcwidth counts them
+ * under a UTF-8 locale: combining marks (Thai's, Devanagari's too),
+ * zero-width and format characters take none, emoji and East Asian wide
+ * characters two.  The counts are a table built in (common/width.h, from
+ * glibc's own wcwidth by examples/gen_width.py), not wcwidth itself, whose
+ * answer depends on the locale the user runs in: the layout must not. */
 static size_t text_width(const char *s)
 {
     size_t w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp = *p;
-        int len = 1;
-        if (cp >= 0xf0) { cp &= 0x07; len = 4; }
-        else if (cp >= 0xe0) { cp &= 0x0f; len = 3; }
-        else if (cp >= 0xc0) { cp &= 0x1f; len = 2; }
-        for (int k = 1; k < len && p[k]; k++) cp = (cp << 6) | (p[k] & 0x3f);
-        bool wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
-                    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
-                    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
-                    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-                    (cp >= 0x1f900 && cp <= 0x1f9ff) || cp >= 0x20000;
-        /* combining and enclosing marks, zero-width and format characters,
-         * the medial vowels and final consonants of conjoining Hangul jamo
-         * (they join the leading consonant's two cells) and tag characters
-         * take no cell, as glibc's wcwidth counts them */
-        bool none = (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x0488 && cp <= 0x0489) ||
-                    (cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
-                    (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x200b && cp <= 0x200f) ||
-                    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069) ||
-                    (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xa670 && cp <= 0xa672) ||
-                    (cp >= 0xd7b0 && cp <= 0xd7ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
-                    (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff || cp == 0xe0001 ||
-                    (cp >= 0xe0020 && cp <= 0xe007f);
-        w += none ? 0 : wide ? 2 : 1;
-        for (int k = 0; k < len && *p; k++) p++;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len = *p < 0x80 ? 1 : utf8_at(p);
+        if (len <= 1) { /* ASCII (or a byte no escape_at let through) */
+            w++;
+            p++;
+            continue;
+        }
+        uint32_t cp = (uint32_t)(*p & (0xff >> (len + 1)));
+        for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[k] & 0x3fu);
+        if (in_ranges(width_wide, sizeof(width_wide) / sizeof(width_wide[0]), cp)) w += 2;
+        else if (!in_ranges(width_zero, sizeof(width_zero) / sizeof(width_zero[0]), cp)) w++;
+        p += len;
     }
     return w;
 }

@@ -592,7 +592,12 @@ names = ["plain", "e\u0301e\u0301x", "a\u200bb\u200dc", "x\u2066yz\u2069", "x\uf
          "\U0001F600\U0001F4A9x", "\u4e2d\u6587\u540d\u5b57",
          # conjoining jamo (a syllable spelt out), enclosing marks, tags
          "\u1112\u1161\u11ab\u1100\u116e\u11a8", "\u1100\ud7b0\ud7fb", "e\u0489x\u20dd",
-         "a\u20e2b\u20e4\ua670", "x\U000E0067\U000E0062\U000E007Fy"]
+         "a\u20e2b\u20e4\ua670", "x\U000E0067\U000E0062\U000E007Fy",
+         # the marks of Thai, Devanagari and Arabic (they took a cell each), and
+         # emoji and symbols outside the ranges once written out by hand, a flag
+         "\u0e17\u0e35\u0e48\u0e14\u0e34\u0e19", "\u0928\u092e\u0938\u094d\u0924\u0947",
+         "\u0643\u064f\u062a\u0628", "\U0001F680rocket", "\u231a\U0001B000\U0001F21A",
+         "\U0001F1E9\U0001F1EAflag"]
 with open(sys.argv[1], "w", encoding="utf-8") as f:
     f.write("id,subject,type,ts,group\n")
     f.writelines("e%d,%s,donation,2022-01-01,g\n" % (i, n) for i, n in enumerate(names))
@@ -600,14 +605,73 @@ PY
 "$CLI" $R -t 2022-10-01 "$T/w.csv" >"$T/out" 2>"$T/err"
 if python3 -c '
 import sys, unicodedata
-def cells(s): # as glibc wcwidth: medial and final jamo, enclosing marks take none
-    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in ("Cf", "Me")
+def cells(s): # as glibc wcwidth: nonspacing marks (of class 0 too, as in Thai), medial
+              # and final jamo, enclosing marks take none
+    return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf")
                or 0x1160 <= ord(c) <= 0x11ff or 0xd7b0 <= ord(c) <= 0xd7ff
                else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 rows = open(sys.argv[1], encoding="utf-8").read().splitlines()[3:]
 at = {cells(r[:r.index(" g ") + 1]) for r in rows}
-assert len(rows) == 12 and len(at) == 1, (rows, at)
+assert len(rows) == 18 and len(at) == 1, (rows, at)
 ' "$T/out"; then ok; else bad "table columns with zero-width, combining and wide characters: $(cat "$T/out" "$T/err")"; fi
+
+# The cells are glibc's wcwidth under a UTF-8 locale (examples/common/width.h,
+# written by examples/gen_width.py), whatever the locale civic-score runs in:
+# a subject of each code point on either side of every change in glibc's
+# widths, and the GROUP column starts at the same cell in every row (counted
+# here with glibc's own wcwidth).  A code point glibc gives no width
+# (unassigned) takes one cell, two in planes 2 and 3 (Unicode makes those
+# wide).  The edges are checked only against the glibc the table came from
+# (a newer one knows newer characters; make regen-width).
+if python3 - "$T/sweep.csv" examples/common/width.h "$CLI" $R -t 2022-10-01 <<'PY'
+import ctypes, os, re, subprocess, sys
+libc = ctypes.CDLL(None)
+libc.setlocale.restype = ctypes.c_char_p
+libc.wcwidth.argtypes = [ctypes.c_wchar]
+if not libc.setlocale(0, b"C.UTF-8"):  # LC_CTYPE
+    print("cli: no C.UTF-8 locale: the wcwidth sweep skipped"); sys.exit(0)
+def glibc(c):
+    return -1 if 0xd800 <= c < 0xe000 else libc.wcwidth(chr(c))
+try:
+    made = re.search(r"from (glibc [0-9.]+)", open(sys.argv[2]).read()).group(1)
+except (OSError, AttributeError):
+    made = None
+here = os.confstr("CS_GNU_LIBC_VERSION")
+escaped = {0x061c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a)}
+named = [0x0e35, 0x0e48, 0x094d, 0x0947, 0x064f, 0x1f680, 0x1f6ff, 0x231a, 0x1b000,
+         0x1f21a, 0x4e2d, 0xac00, 0xff21, 0x1100, 0x1160, 0xd7b0, 0x200b, 0x1f1e6,
+         0xe0001, 0xe0067, 0x00ad, 0x0301, 0x20dd, 0xfeff, 0x3000, 0xe000, 0x10fffd]
+points = set(named)
+if made is None or made == here:
+    prev = glibc(0)
+    for c in range(1, 0x110000):
+        w = glibc(c)
+        if w != prev:
+            points.update((c - 1, c))
+        prev = w
+else:
+    print("cli: table from %s, this is %s: the wcwidth sweep checks %d code points only"
+          % (made, here, len(named)))
+points = sorted(c for c in points if c >= 0xa0 and c not in escaped and glibc(c) >= 0)
+# no width from glibc: one cell, or two in planes 2 and 3
+nowidth = {0x0378: 1, 0x2fffd: 2, 0x3fffd: 2, 0x40000: 1, 0xe0080: 1}
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    f.write("id,subject,type,ts,group\n")
+    for i, c in enumerate(points + list(nowidth)):
+        f.write("e%d,x%cy,donation,2022-01-01,g\n" % (i, c))
+out = subprocess.run(sys.argv[3:] + [sys.argv[1]], capture_output=True,
+                     env=dict(os.environ, LC_ALL="C"))
+rows = out.stdout.decode("utf-8").splitlines()[3:]
+assert len(rows) == len(points) + len(nowidth), out.stderr
+def cells(s):
+    return sum(nowidth.get(ord(ch), 1) if glibc(ord(ch)) < 0 else glibc(ord(ch)) for ch in s)
+at = {}
+for r in rows:
+    at.setdefault(cells(r[:r.index(" g ") + 1]), []).append("U+%04X" % ord(r[1]))
+assert len(at) == 1, "GROUP starts at different cells: %s" % {
+    k: v[:12] for k, v in at.items()}
+PY
+then ok; else bad "table cells as glibc's wcwidth"; fi
 
 # --compare --lenient keeps the same lines whatever their order: a line bad
 # under one scheme only for a reason of its own is left out first, and only
