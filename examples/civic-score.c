@@ -117,14 +117,27 @@ static size_t escape_at(const unsigned char *p, char *esc)
     return len;
 }
 
+/* The character at p as the table and its titles show it: as escape_at
+ * writes it, and a backslash as \\, so that text that spells an escape (the
+ * ten bytes \u202eevil) never reads as the character escaped (U+202E, then
+ * evil), as the notice page shows names.  Not for messages: they quote the
+ * library's, which hold \xNN escapes of their own. */
+static size_t shown_at(const unsigned char *p, char *esc)
+{
+    size_t len = escape_at(p, esc);
+    if (*p == '\\') memcpy(esc, "\\\\", 3);
+    return len;
+}
+
 /* Text of the table or its titles (ids, groups, a scheme's name, file names)
  * with what a terminal would act on as escape_at writes it (\x1b, \u009b,
- * \u202e), so that a terminal shows it rather than acts on it. */
+ * \u202e), so that a terminal shows it rather than acts on it, and a
+ * backslash as \\ (shown_at). */
 static void put_shown(FILE *out, const char *s)
 {
     char esc[8];
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t len = escape_at(p, esc);
+        size_t len = shown_at(p, esc);
         if (esc[0]) fputs(esc, out);
         else fwrite(p, 1, len, out);
         p += len;
@@ -249,21 +262,21 @@ static size_t text_width(const char *s)
 }
 
 /* A simple text table: cells are copied (what a terminal would act on as
- * escape_at writes it: an id may hold a bidi control), widths computed, then
- * printed. */
+ * escape_at writes it: an id may hold a bidi control; a backslash as \\:
+ * shown_at), widths computed, then printed. */
 static char *dup_shown(const char *s)
 {
     char esc[8];
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t len = escape_at(p, esc);
+        size_t len = shown_at(p, esc);
         n += esc[0] ? strlen(esc) : len;
         p += len;
     }
     char *copy = malloc(n + 1), *q = copy;
     if (!copy) return NULL;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t len = escape_at(p, esc), put = esc[0] ? strlen(esc) : len;
+        size_t len = shown_at(p, esc), put = esc[0] ? strlen(esc) : len;
         memcpy(q, esc[0] ? esc : (const char *)p, put);
         q += put;
         p += len;
@@ -278,7 +291,8 @@ typedef struct grid {
     unsigned right; /* bit c: column c is right-aligned; bit 31 for the rest */
 } grid;
 
-static void grid_put(grid *g, const char *s)
+/* Adds a cell already copied (NULL: there was no memory for it). */
+static void grid_add(grid *g, char *copy)
 {
     if (g->count == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 256;
@@ -290,12 +304,26 @@ static void grid_put(grid *g, const char *s)
         g->cells = cells;
         g->cap = cap;
     }
-    char *copy = dup_shown(s);
     if (!copy) {
         fprintf(stderr, "civic-score: out of memory\n");
         exit(EXIT_INPUT);
     }
     g->cells[g->count++] = copy;
+}
+
+static void grid_put(grid *g, const char *s)
+{
+    grid_add(g, dup_shown(s));
+}
+
+/* A cell of civic-score's own words, put as it is: the matrix's corner
+ * "NOW \ NEW" keeps its one backslash (dup_shown would double it). */
+static void grid_put_own(grid *g, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = malloc(n);
+    if (copy) memcpy(copy, s, n);
+    grid_add(g, copy);
 }
 
 static void grid_put_fixed(grid *g, int64_t v)
@@ -1068,7 +1096,7 @@ static void print_matrix(const compare_ctx *c, FILE *out)
     const civic_rules *a = civic_engine_rules(c->now), *b = civic_engine_rules(c->next);
     size_t rows = civic_rules_grade_count(a);
     grid m = { NULL, 0, 0, c->cols + 1, ~1u };
-    grid_put(&m, "NOW \\ NEW");
+    grid_put_own(&m, "NOW \\ NEW");
     for (size_t k = 0; k < c->cols; k++) grid_put(&m, civic_rules_grade_name(b, k));
     for (size_t r = 0; r < rows; r++) {
         grid_put(&m, civic_rules_grade_name(a, r));

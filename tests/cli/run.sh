@@ -583,6 +583,28 @@ then ok; else bad "bidi controls in a warning: $(cat "$T/err")"; fi
 printf 'id,subject,type,ts\ne1,s,fi%sne,2022-03-01\n' "$rlo" >"$T/bidi-type.csv"
 status bidi-message 2 "unknown type .*\"fi\\\\u202ene\"" -- $R "$T/bidi-type.csv"
 
+# A backslash in the table and its titles is written \\, so that the ten
+# ASCII bytes \u202eevil are not shown as U+202E and evil are (\u202eevil:
+# the two subjects read alike); CSV keeps the log's bytes, and messages,
+# which quote the library's own \xNN, keep a backslash as it is.
+printf 'id,subject,type,ts,group\ne1,\\u202eevil,donation,2022-03-01,a\\b\ne2,%sevil,donation,2022-03-01,\n' \
+    "$rlo" >"$T/backslash.csv"
+"$CLI" $R -t 2022-10-01 "$T/backslash.csv" >"$T/out" 2>"$T/err"
+if grep -q '^\\\\u202eevil  *a\\\\b  ' "$T/out" && grep -q '^\\u202eevil  *-  ' "$T/out"; then ok; else
+    bad "a backslash in the table: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 -f csv "$T/backslash.csv" >"$T/out" 2>"$T/err"
+if grep -q '^\\u202eevil,a\\b,' "$T/out"; then ok; else bad "a backslash in -f csv: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --explain '\u202eevil' "$T/backslash.csv" >"$T/out" 2>"$T/err"
+if grep -q '^credit record of \\\\u202eevil, as of' "$T/out" && grep -q 'group a\\\\b$' "$T/out"; then ok; else
+    bad "a backslash in --explain: $(cat "$T/out" "$T/err")"; fi
+sed '1a name = "x\\\\x1b"' $D/rules.toml >"$T/bs.toml"
+"$CLI" -r "$T/bs.toml" -t 2022-10-01 $D/events.csv >"$T/out" 2>"$T/err"
+if [ "$(head -n 1 "$T/out")" = '"x\\x1b" scheme, as of 2022-10-01T00:00:00+08:00: 5 subjects' ]; then ok; else
+    bad "a backslash in the table's scheme name: $(head -n 1 "$T/out")"; fi
+"$CLI" $R -t 2022-10-01 --explain 'no\body' "$T/backslash.csv" >"$T/out" 2>"$T/err"
+if grep -q "warning: subject 'no\\\\body' has no events" "$T/err"; then ok; else
+    bad "a backslash in a warning: $(cat "$T/err")"; fi
+
 # The table's columns line up on a terminal: a combining mark, a zero-width
 # or format character takes no cell, an emoji or a CJK character two
 # (counted here with Python's unicodedata, an independent measure).
