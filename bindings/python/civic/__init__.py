@@ -58,6 +58,7 @@ import ctypes as _ctypes
 import datetime as _dt
 import decimal as _decimal
 import mmap as _mmap
+import operator as _operator
 import os as _os
 import re as _re
 import sys as _sys
@@ -279,6 +280,24 @@ def _check_group(value, raw):
         raise CivicError(_capi.CIVIC_E_INVALID, "group %r: %s" % (shown, why))
 
 
+def _index(value):
+    """value as an int if it is an integer: an int, or an integer of another
+    type through operator.index() -- numpy.int64 above all, which a pandas
+    cell of a column of ints is and which is no int subclass (numpy is not
+    imported for it); None otherwise.  A bool is None, numpy's too (its
+    operator.index() is 0 or 1, and deprecated): True is no count or time."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if type(value).__name__ in ("bool_", "bool"):   # numpy.bool_, numpy 2's numpy.bool
+        return None
+    try:
+        return _operator.index(value)
+    except TypeError:
+        return None
+
+
 def _int_digits(n):
     """How many decimal digits abs(n) has, without str(n) (which Python
     refuses for an int of more than 4300 digits)."""
@@ -332,7 +351,8 @@ def _iso(value):
 
 
 def _ts_text(value, what="ts"):
-    """A ts argument (datetime, date, int Unix seconds, str) as text."""
+    """A ts argument (datetime, date, int Unix seconds -- or any integer
+    type, see _index --, str) as text."""
     if isinstance(value, bool):
         raise TypeError("%s must be datetime, int or str, not bool" % what)
     if isinstance(value, _dt.datetime):
@@ -345,12 +365,13 @@ def _ts_text(value, what="ts"):
                                            % (what, value.isoformat())) from None
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
-    if isinstance(value, int):
-        return _int_field(value)
     if isinstance(value, str):
         if "\0" in value:
             raise ValueError("%s contains a NUL character" % what)
         return value
+    n = _index(value)
+    if n is not None:
+        return _int_field(n)
     raise TypeError("%s must be datetime, date, int or str, not %s"
                     % (what, type(value).__name__))
 
@@ -365,8 +386,6 @@ def _qty_text(value):
     if isinstance(value, float):
         raise TypeError("qty must be int, str or decimal.Decimal, not float "
                         "(use Decimal('%r') or a string)" % value)
-    if isinstance(value, int):
-        return _int_field(value)
     if isinstance(value, _decimal.Decimal):
         if not value.is_finite():
             raise ValueError("qty must be finite, not %s" % value)
@@ -395,6 +414,9 @@ def _qty_text(value):
         if "\0" in value:
             raise ValueError("qty contains a NUL character")
         return value
+    n = _index(value)
+    if n is not None:
+        return _int_field(n)
     raise TypeError("qty must be int, str or decimal.Decimal, not %s"
                     % type(value).__name__)
 
@@ -427,7 +449,9 @@ def _parse_time(rules_ptr, value, what="time"):
     may also be "now" (as civic-score -t now)."""
     if what == "as_of" and isinstance(value, str) and value == "now":
         return int(_time.time())
-    if isinstance(value, int) and not isinstance(value, bool):
+    n = None if isinstance(value, (str, _dt.date)) else _index(value)
+    if n is not None:
+        value = n
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
             raise _out_of_range(value)(_capi.CIVIC_E_LIMIT,
@@ -775,7 +799,8 @@ class Rules(_Owner):
         (parse_time reads a time as the loader does, with the loader's
         CIVIC_E_LIMIT); no calendar holds it.  Past 64 bits the error is
         also an OverflowError."""
-        if isinstance(t, bool) or not isinstance(t, int):
+        t = _index(t)
+        if t is None:
             raise TypeError("t must be int Unix seconds")
         if not _capi.CIVIC_TIME_MIN <= t <= _capi.CIVIC_TIME_MAX:   # 64 bits or not
             raise _out_of_range(t)(_capi.CIVIC_E_INVALID,
@@ -918,7 +943,8 @@ class Rules(_Owner):
         CivicError CIVIC_E_NOTFOUND for an unknown code, CIVIC_E_INVALID for
         an index or change out of range (its message says how many there
         are)."""
-        if isinstance(change, bool) or not isinstance(change, int):
+        change = _index(change)
+        if change is None:
             raise TypeError("change must be int")
         if change < 0:
             raise ValueError("change must be >= 0")
@@ -929,10 +955,10 @@ class Rules(_Owner):
                 if rule not in codes:
                     raise CivicError(CIVIC_E_NOTFOUND, "no rule %r in the scheme" % (rule,))
                 index = codes.index(rule)
-            elif isinstance(rule, int) and not isinstance(rule, bool):
-                if rule < 0:
+            elif _index(rule) is not None:     # numpy.int64 too
+                index = _index(rule)
+                if index < 0:
                     raise ValueError("rule index must be >= 0")
-                index = rule
             else:
                 raise TypeError("rule must be a rule code (str) or an index (int)")
             count = int(_lib.civic_rules_rule_count(p))
@@ -1790,8 +1816,10 @@ class Engine(_Owner):
             act: _Optional[str] = None, source: _Optional[str] = None) -> bool:
         """Add one event.  ts: datetime (aware: with its offset; naive: scheme
         local time), date, int Unix seconds or str.  qty: int, str or Decimal
-        (float raises TypeError).  act: rule events of one subject with the
-        same act count once; source: who recorded it;
+        (float raises TypeError).  An int may be of any integer type
+        (operator.index: numpy.int64, as a pandas cell), not bool.  act:
+        rule events of one subject with the same act count once; source:
+        who recorded it;
         None or "" is absent for both.  True if added, False if it was a
         duplicate.  CivicError (CIVIC_E_EVENT, CIVIC_E_CONFLICT ...) otherwise,
         and the engine is unchanged."""
@@ -1946,7 +1974,8 @@ class Engine(_Owner):
         engine's events_max; the arrays the engine would grow to, reserved
         at once, resident as they fill).  A hint: no answer changes, and
         the engine still grows past it."""
-        if isinstance(events, bool) or not isinstance(events, int):
+        events = _index(events)
+        if events is None:
             raise TypeError("events must be int")
         if events < 0:
             raise ValueError("events must be >= 0")
@@ -2084,12 +2113,13 @@ class Engine(_Owner):
             _check_group(group, g)
         if top is None:
             n = 0
-        elif isinstance(top, bool) or not isinstance(top, int):
-            raise TypeError("top must be int or None")
-        elif top < 1:
-            raise ValueError("top must be >= 1 (None: all)")
         else:
-            n = min(top, 2 ** 64 - 1)
+            n = _index(top)
+            if n is None:
+                raise TypeError("top must be int or None")
+            if n < 1:
+                raise ValueError("top must be >= 1 (None: all)")
+            n = min(n, 2 ** 64 - 1)
         with self._use() as p:
             t = self._as_of(p, as_of)
             out = _capi.result_p()
@@ -2135,7 +2165,8 @@ class Engine(_Owner):
         """GroupStats per group path at `depth` (0: one group "" of
         everyone), sorted by path.  A depth outside 0..64 raises CivicError
         CIVIC_E_INVALID."""
-        if isinstance(depth, bool) or not isinstance(depth, int):
+        depth = _index(depth)
+        if depth is None:
             raise TypeError("depth must be int")
         if not 0 <= depth <= _capi.CIVIC_GROUP_DEPTH_MAX:
             # one error for every depth out of range: CivicError, as 65 and
@@ -2324,7 +2355,8 @@ class Engine(_Owner):
         if interval_ms is not None:
             if sync != "group":
                 raise ValueError("interval_ms goes with sync='group'")
-            if isinstance(interval_ms, bool) or not isinstance(interval_ms, int):
+            interval_ms = _index(interval_ms)
+            if interval_ms is None:
                 raise TypeError("interval_ms must be int")
             if not 1 <= interval_ms <= 65535:
                 raise ValueError("interval_ms must be 1..65535")
@@ -2689,7 +2721,8 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     and the ts; anything else is checked by the engine that loads a part.
     Bad input raises CivicError with the line (of data: with header given,
     data's first line is line 1) and column."""
-    if isinstance(parts, bool) or not isinstance(parts, int):
+    parts = _index(parts)
+    if parts is None:
         raise TypeError("parts must be int")
     if not 1 <= parts <= _capi.CIVIC_SPLIT_PARTS_MAX:
         raise ValueError("parts must be 1..%d" % _capi.CIVIC_SPLIT_PARTS_MAX)
@@ -2705,10 +2738,12 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         if not isinstance(rules, Rules):
             raise TypeError("rules must be civic.Rules, not %s" % type(rules).__name__)
         utc_offset = rules.utc_offset
-    elif isinstance(utc_offset, bool) or not isinstance(utc_offset, int):
-        raise TypeError("utc_offset must be int seconds")
-    elif not -86399 <= utc_offset <= 86399:   # the C field is 32 bits: it would wrap
-        raise ValueError("utc_offset must be -86399..86399 seconds")
+    else:
+        utc_offset = _index(utc_offset)
+        if utc_offset is None:
+            raise TypeError("utc_offset must be int seconds")
+        if not -86399 <= utc_offset <= 86399:   # the C field is 32 bits: it would wrap
+            raise ValueError("utc_offset must be -86399..86399 seconds")
     # a log given as str is log text, as for Engine.load: text decoded with
     # surrogateescape gets its bytes back, so a bad line is named by line
     # and column, not refused as a UnicodeEncodeError
@@ -2751,7 +2786,8 @@ def split_part(key: _Union[str, bytes], parts: int) -> int:
     (or id) `key`: frozen, the same in every process, machine and 1.x
     release."""
     raw = _as_bytes(key, "key")
-    if isinstance(parts, bool) or not isinstance(parts, int):
+    parts = _index(parts)
+    if parts is None:
         raise TypeError("parts must be int")
     if not 1 <= parts < 2 ** 32:
         raise ValueError("parts must be 1..4294967295")
@@ -2770,9 +2806,10 @@ def _name_argument(e, flag, argument):
 
 
 def _engine_options(events_max, threads):
+    events_max, threads = _index(events_max), _index(threads)
     for name, value, top in (("events_max", events_max, 2 ** 64),
                              ("threads", threads, 2 ** 32)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if value is None:
             raise TypeError("%s must be int" % name)
         if not 0 <= value < top:
             raise ValueError("%s must be 0..%d" % (name, top - 1))

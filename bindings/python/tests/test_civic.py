@@ -1219,6 +1219,50 @@ class TestAdd(Base):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
         self.assertEqual(e.event_count, 5)
 
+    def test_integers_of_other_types_are_ints(self):
+        # numpy.int64, as DataFrame.itertuples() gives a column of ints, is no
+        # int subclass: any integer type (operator.index) is taken where an
+        # int is, without numpy; a bool is no count or time, numpy's neither
+        class Index:                       # numpy.int64 without numpy
+            def __init__(self, n):
+                self.n = n
+
+            def __index__(self):
+                return self.n
+        NumpyBool = type("bool_", (), {"__index__": lambda self: 1})
+        e = self.engine
+        t = self.rules.parse_time("2022-03-01")
+        self.assertTrue(e.add(id="n1", subject="s", type="volunteer_hour", ts=Index(t),
+                              qty=Index(3)))
+        self.assertEqual(self.rules.parse_time(Index(t)), t)
+        self.assertEqual(e.parse_time(Index(t)), t)
+        rec = e.record("s", as_of=Index(t))
+        self.assertEqual((rec.entries[0].ts, rec.entries[0].qty), (t, D("3")))
+        self.assertEqual(e.score("s", as_of=Index(t)).score, D("1004.50"))
+        self.assertEqual(len(e.rank(top=Index(1), as_of=Index(t))), 1)
+        self.assertEqual(e.groups(Index(0))[0].subjects, 1)
+        self.assertEqual(self.rules.format_time(Index(t)), "2022-03-01T00:00:00+08:00")
+        self.assertEqual(self.rules.rule_info(Index(0), change=Index(0)).code,
+                         self.rules.rules[0])
+        e.reserve(Index(10))
+        with civic.Engine(self.rules, events_max=Index(5), threads=Index(1)) as e2:
+            e2.add(id="n1", subject="s", type="fine", ts="2022-03-01")
+        self.assertEqual(len(civic.split(b"id,subject,type,ts\n", Index(3),
+                                         utc_offset=Index(0)).parts), 3)
+        self.assertEqual(civic.split_part("r1", Index(5)), civic.split_part("r1", 5))
+        # the ranges are those of an int
+        with self.assertRaises(ValueError):
+            e.rank(top=Index(0))
+        with self.assertRaises(civic.CivicError):
+            e.add(id="n2", subject="s", type="fine", ts=Index(2 ** 70))
+        for name, kw in (("ts", dict(ts=NumpyBool())),
+                         ("qty", dict(ts="2022-03-01", qty=NumpyBool()))):
+            with self.assertRaisesRegex(TypeError, r"^%s must be .*, not bool_$" % name):
+                e.add(id="n3", subject="s", type="volunteer_hour", **kw)
+        with self.assertRaisesRegex(TypeError, r"^top must be int or None$"):
+            e.rank(top=NumpyBool())
+        self.assertEqual(e.event_count, 1)
+
     def test_bad_fields(self):
         e = self.engine
         cases = [
@@ -3238,6 +3282,30 @@ class TestVocabulary(unittest.TestCase):
         self.assertEqual(str(grp["grades.A"].dtype), "int64")
         self.assertEqual(str(grp["mean"].dtype), "float64")
 
+
+    @unittest.skipUnless(importlib.util.find_spec("pandas"), "pandas is not installed")
+    def test_add_takes_the_values_of_a_data_frame(self):
+        # a cell of a column of ints (df.at, df.loc, df[col][i], to_numpy();
+        # itertuples() too, in some pandas versions) is a numpy.int64: add()
+        # refused it for ts as Unix seconds and for qty
+        import numpy
+        import pandas
+        rows = pandas.DataFrame({"id": ["n1", "n2"], "subject": ["s9", "s9"],
+                                 "type": ["honour", "fine"],
+                                 "ts": [1646064000, 1646150400], "qty": [3, 1]})
+        for i in rows.index:
+            row = {k: rows.at[i, k] for k in rows.columns}
+            self.assertIsInstance(row["ts"], numpy.integer)
+            self.assertTrue(self.engine.add(**row))
+        rec = self.engine.record("s9", as_of=numpy.int64(1646150400))
+        self.assertEqual([(x.id, x.ts, x.qty) for x in rec.entries],
+                         [("n1", 1646064000, Decimal("3")), ("n2", 1646150400, Decimal("1"))])
+        self.assertEqual(len(self.engine.rank(top=numpy.int32(1))), 1)
+        with self.assertRaisesRegex(TypeError, r"^ts must be .*, not bool_?$"):
+            self.engine.add(id="n3", subject="s9", type="fine", ts=numpy.bool_(True))
+        with self.assertRaisesRegex(TypeError, r"^qty must be .*, not bool_?$"):
+            self.engine.add(id="n3", subject="s9", type="fine", ts="2022-03-01",
+                            qty=numpy.bool_(True))
 
 class TestPackaging(unittest.TestCase):
     def test_py_typed_marks_the_package_typed(self):
