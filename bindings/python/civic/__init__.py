@@ -384,8 +384,16 @@ def _qty_text(value):
     if isinstance(value, bool):
         raise TypeError("qty must be int, str or decimal.Decimal, not bool")
     if isinstance(value, float):
+        if value != value:
+            # pandas' empty cell; Decimal('nan') would be refused in turn
+            raise TypeError("qty must be int, str or decimal.Decimal, not float nan "
+                            "(an empty cell?): omit qty (None) for an event without one")
+        # float's repr: numpy 2's of its float64 (a float) is np.float64(2.5)
+        if value in (float("inf"), float("-inf")):
+            raise TypeError("qty must be int, str or decimal.Decimal, not float %s "
+                            "(a qty is finite)" % float.__repr__(value))
         raise TypeError("qty must be int, str or decimal.Decimal, not float "
-                        "(use Decimal('%r') or a string)" % value)
+                        "(use Decimal('%s') or a string)" % float.__repr__(value))
     if isinstance(value, _decimal.Decimal):
         if not value.is_finite():
             raise ValueError("qty must be finite, not %s" % value)

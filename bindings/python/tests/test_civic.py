@@ -1210,6 +1210,18 @@ class TestAdd(Base):
                 e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=bad)
         with self.assertRaises(TypeError):
             e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=[1])
+        with self.assertRaisesRegex(TypeError, r"not float \(use Decimal\('2\.5'\) or a string\)"):
+            e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=2.5)
+        # NaN is pandas' empty cell: the hint was Decimal('nan'), which is
+        # refused in turn (not finite); None is no qty.  inf has no Decimal either
+        for bad, hint in ((float("nan"), r"nan \(an empty cell\?\): omit qty \(None\) for "
+                                         r"an event without one"),
+                          (float("inf"), r"inf \(a qty is finite\)"),
+                          (float("-inf"), r"-inf \(a qty is finite\)")):
+            with self.assertRaisesRegex(TypeError, r"^qty must be int, str or decimal\.Decimal, "
+                                        r"not float %s$" % hint) as cm:
+                e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01", qty=bad)
+            self.assertNotIn("Decimal('", str(cm.exception))
         with self.assertRaises(ValueError):
             e.add(id="q9", subject="s", type="volunteer_hour", ts="2022-01-01",
                   qty=D("NaN"))
