@@ -363,6 +363,15 @@ def _ts_text(value, what="ts"):
             raise _capi.CivicOverflowError(_capi.CIVIC_E_LIMIT,
                                            "bad %s %s: outside the years 0001 to 9999 in UTC"
                                            % (what, value.isoformat())) from None
+        except (ValueError, TypeError) as e:
+            # a datetime that is no time: pandas.NaT (an empty cell), whose
+            # utcoffset() raises "NaTType does not support utcoffset", which
+            # names neither the argument nor the problem (pandas is not
+            # imported to know it: NaT, as NaN, is not equal to itself)
+            if value != value:
+                raise ValueError("%s is not a time: %r (an empty cell?)"
+                                 % (what, value)) from None
+            raise ValueError("%s is not a time: %r (%s)" % (what, value, e)) from None
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, str):

@@ -1190,6 +1190,35 @@ class TestAdd(Base):
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
         self.assertEqual(e.event_count, 0)
 
+    def test_a_datetime_that_is_no_time_is_named(self):
+        # pandas.NaT (an empty cell of a datetime column) is a datetime whose
+        # methods raise: "NaTType does not support utcoffset" named neither
+        # the argument nor the problem
+        class Broken(dt.datetime):
+            def utcoffset(self):
+                raise ValueError("NaTType does not support utcoffset")
+
+            def __repr__(self):
+                return "NaT"
+
+        class NaT(Broken):                  # pandas.NaT without pandas
+            __hash__ = Broken.__hash__
+
+            def __eq__(self, other):        # as NaN, not equal to itself
+                return False
+
+            def __ne__(self, other):
+                return True
+        e = self.engine
+        with self.assertRaisesRegex(ValueError, r"^ts is not a time: NaT \(an empty cell\?\)$"):
+            e.add(id="x", subject="s", type="fine", ts=NaT(2000, 1, 1))
+        with self.assertRaisesRegex(ValueError, r"^as_of is not a time: NaT"):
+            e.score("s", as_of=NaT(2000, 1, 1))
+        with self.assertRaisesRegex(ValueError, r"^ts is not a time: NaT \(NaTType does not "
+                                    r"support utcoffset\)$"):
+            e.add(id="x", subject="s", type="fine", ts=Broken(2000, 1, 1))
+        self.assertEqual(e.event_count, 0)
+
     def test_qty_forms_and_float_is_refused(self):
         e = self.engine
         e.add(id="q1", subject="s", type="volunteer_hour", ts="2022-01-01", qty=2)
@@ -3318,6 +3347,13 @@ class TestVocabulary(unittest.TestCase):
         with self.assertRaisesRegex(TypeError, r"^qty must be .*, not bool_?$"):
             self.engine.add(id="n3", subject="s9", type="fine", ts="2022-03-01",
                             qty=numpy.bool_(True))
+        # the empty cells of a column of times and of one of numbers
+        with self.assertRaisesRegex(ValueError, r"^ts is not a time: NaT"):
+            self.engine.add(id="n3", subject="s9", type="fine", ts=pandas.NaT)
+        with self.assertRaisesRegex(TypeError, r"not float nan \(an empty cell\?\): omit qty"):
+            self.engine.add(id="n3", subject="s9", type="fine", ts="2022-03-01",
+                            qty=numpy.float64("nan"))
+        self.assertEqual(self.engine.event_count, 6)
 
 class TestPackaging(unittest.TestCase):
     def test_py_typed_marks_the_package_typed(self):
