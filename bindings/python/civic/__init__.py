@@ -2801,13 +2801,15 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
 def split_part(key: _Union[str, bytes], parts: int) -> int:
     """The part (0..parts-1) that civic.split gives the events of subject
     (or id) `key`: frozen, the same in every process, machine and 1.x
-    release."""
+    release.  parts: 1..CIVIC_SPLIT_PARTS_MAX, what split takes."""
     raw = _as_bytes(key, "key")
     parts = _index(parts)
     if parts is None:
         raise TypeError("parts must be int")
-    if not 1 <= parts < 2 ** 32:
-        raise ValueError("parts must be 1..4294967295")
+    # civic_split_part takes any 32-bit count, but a part of more parts than
+    # civic_split makes matches no split: refused as split refuses it
+    if not 1 <= parts <= _capi.CIVIC_SPLIT_PARTS_MAX:
+        raise ValueError("parts must be 1..%d" % _capi.CIVIC_SPLIT_PARTS_MAX)
     return int(_lib.civic_split_part(raw, len(raw), parts))
 
 

@@ -279,8 +279,25 @@ class TestSplit(unittest.TestCase):
         with self.assertRaises(TypeError):
             civic.split(b"", 2, rules="community")
         self.assertEqual(civic.split_part("r1", 1), 0)
-        self.assertEqual(civic.split_part(b"r1", 1000003), civic.split_part("r1", 1000003))
-        self.assertEqual(civic.split_part("r1", 1000003), 166431)     # frozen (test_split.c)
+
+    def test_split_part_takes_the_parts_split_takes(self):
+        # split_part(k, 100000) named a part no split has (split takes
+        # 1..CIVIC_SPLIT_PARTS_MAX): refused as split refuses it
+        top = civic._capi.CIVIC_SPLIT_PARTS_MAX
+        for bad in (0, -1, top + 1, 1000003, 2 ** 32 - 1, 2 ** 32):
+            with self.assertRaisesRegex(ValueError, r"^parts must be 1\.\.65536$") as want:
+                civic.split(b"", bad)
+            with self.assertRaises(ValueError) as cm:
+                civic.split_part("r1", bad)
+            self.assertEqual(str(cm.exception), str(want.exception), bad)
+        with self.assertRaisesRegex(TypeError, r"^parts must be int$"):
+            civic.split_part("r1", 2.0)
+        # at the most, the part split puts the subject in; frozen (the C function)
+        s = civic.split(b"id,subject,type,ts\ne1,r1,fine,2022-01-01\n", top)
+        self.assertEqual(s.part_events.index(1), civic.split_part("r1", top))
+        self.assertEqual(civic.split_part(b"r1", top), civic.split_part("r1", top))
+        self.assertEqual(civic.split_part("r1", top),
+                         civic._capi.lib.civic_split_part(b"r1", 2, top))
 
 
 if __name__ == "__main__":
