@@ -1438,7 +1438,10 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     Entry and list times are aware datetime.datetime in the scheme's offset
     (pandas: datetime64 with that offset), None when the effect has no end;
     a time whose local date would fall in year 0 or 10000 is given in UTC, and
-    one after 9999-12-31T23:59:59Z (no calendar holds it) as None.
+    one after 9999-12-31T23:59:59Z (no calendar holds it) as None too: the
+    None of an end that never comes.  The answer's attributes tell them
+    apart (Entry.end, Entry.eff, ListRow.until: int Unix seconds for every
+    time, None only for no end); the rows are the answers in order.
     """
     if numbers not in ("float", "decimal"):
         raise ValueError("numbers must be 'float' or 'decimal', not %r" % (numbers,))

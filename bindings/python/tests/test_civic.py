@@ -3307,6 +3307,33 @@ class TestVocabulary(unittest.TestCase):
                 else:
                     self.assertIsNone(row["end"])           # past 9999-12-31T23:59:59Z
 
+    def test_to_records_of_a_time_past_the_calendar_is_told_from_forever(self):
+        # an end after 9999-12-31T23:59:59Z has no datetime: to_records() gives
+        # None, as for an end that never comes, and a filter on end.isna()
+        # for permanent entries counts it.  The answer's attribute (int Unix
+        # seconds, None only for forever) tells them apart, and the manual
+        # says so where it says what to_records() gives (it did not)
+        text = self.RULES.replace('flag = "honoured"', 'flag = "honoured"\n'
+                                  '[rule.late]\npoints = -1\nvalid = "1y"\nflag = "late"')
+        with civic.Rules.from_text(text) as r, civic.Engine(r) as e:
+            e.add(id="e1", subject="s", type="late", ts="9999-12-01")     # ends in 10000
+            e.add(id="e2", subject="s", type="honour", ts="9999-12-01")   # never ends
+            rec = e.record("s")
+            self.assertEqual([x["end"] for x in civic.to_records(rec)], [None, None])
+            self.assertEqual([x.end for x in rec.entries], [253431216000, None])
+            self.assertEqual([x["end"] for x in rec.to_dict()["entries"]],
+                             ["253431216000", "forever"])
+            late = e.list("late")
+            self.assertIsNone(civic.to_records(late)[0]["until"])
+            self.assertEqual(late.rows[0].until, 253431216000)
+        for doc in (os.path.join(PKG_ROOT, "README.md"), os.path.join(REPO, "docs", "answers.md")):
+            if not os.path.exists(doc):                 # an installed package
+                continue
+            with open(doc, encoding="utf-8") as f:
+                words = " ".join(f.read().split())
+            self.assertTrue(re.search(r"to_records\(\)[^|]{0,400}after 9999-12-31T23:59:59Z"
+                                      r"[^|]{0,400}`Entry\.end`", words), doc)
+
     @unittest.skipUnless(importlib.util.find_spec("pandas"), "pandas is not installed")
     def test_pandas_takes_records_without_object_columns(self):
         import pandas
