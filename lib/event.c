@@ -202,11 +202,19 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     return CIVIC_OK;
 }
 
+/* The factor (hundredths) the bound multiplies by: the repeat_factor, but
+ * never below 1, since a first event's raw is points x qty unreduced (a
+ * factor below 1 only lowers a repeated one). */
+static int64_t bound_factor(const civic_rule *v)
+{
+    return v->repeat_factor > 100 ? v->repeat_factor : 100;
+}
+
 /* The largest raw this event can ever produce, under any version of its
  * rule, must fit comfortably. */
 static bool raw_fits_version(const civic_rule *v, int64_t qty)
 {
-    int64_t raw, factor = v->repeat_factor ? v->repeat_factor : 100;
+    int64_t raw, factor = bound_factor(v);
     return civic__rule_raw(v, qty, &raw) && civic__mul_div_round(raw, factor, 100, &raw) &&
            raw <= INT64_C(1) << 60 && raw >= -(INT64_C(1) << 60);
 }
@@ -229,7 +237,7 @@ static uint32_t qty_fast_limit(const civic_rules *r, uint32_t rule)
     civic_u128 lim = UINT32_MAX;
     for (uint32_t k = 0; k <= base->change_count; k++) {
         const civic_rule *v = k ? &r->versions[base->change_first + k - 1] : base;
-        int64_t factor = v->repeat_factor ? v->repeat_factor : 100;
+        int64_t factor = bound_factor(v);
         civic_u128 points = v->points < 0 ? (civic_u128)0 - (civic_u128)v->points
                                           : (civic_u128)v->points;
         civic_u128 room = (((civic_u128)1 << 60) - 1) * 100000u / (civic_u128)factor;
@@ -340,8 +348,9 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
      * alone may be well within its own limit */
     if (civic__type_is_rule(p->type) && !raw_fits(e->rules, p->type, p->qty))
         return field_error(err, CIVIC_E_OVERFLOW, line, f, CIVIC_F_QTY,
-                           "points x qty x repeat_factor (1 when the rule has none) must stay "
-                           "within 2^60 hundredths (about 1.15e16 points)%s", NULL);
+                           "points x qty x repeat_factor (1 when the rule has none or one "
+                           "below 1) must stay within 2^60 hundredths (about 1.15e16 points)%s",
+                           NULL);
     return CIVIC_OK;
 }
 

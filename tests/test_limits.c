@@ -968,8 +968,62 @@ static void an_event_weighs_at_most_2_60_hundredths(void **state)
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(add(e, &ev, &err), CIVIC_E_OVERFLOW);
     if (!strstr(err.message, "field 'qty': points x qty x repeat_factor (1 when the rule has "
-                             "none) must stay within 2^60 hundredths (about 1.15e16 points)"))
+                             "none or one below 1) must stay within 2^60 hundredths (about "
+                             "1.15e16 points)"))
         fail_msg("message: %s", err.message);
+    civic_engine_free(e);
+}
+
+/* A repeat_factor below 1 does not widen the bound: a first event's raw is
+ * points x qty unreduced, so the factor counts as max(1, repeat_factor).
+ * 1e6 points x 11529215046 units fit 2^60 hundredths, one unit more does
+ * not; with the factor taken as 0.5 both (and 2e10 units) were accepted,
+ * and every answer about the subject then failed with "arithmetic
+ * overflow".  A plain qty of few digits (the fast path) is held to the
+ * same bound, and so is every version of a changed rule. */
+static void a_repeat_factor_below_1_does_not_widen_the_bound(void **state)
+{
+    (void)state;
+    const char *rules = UTC_SCHEME "[rule.u]\npoints = 1000000\nper = \"unit\"\n"
+                                   "repeat_factor = 0.5\n";
+    const char *values[] = { "11529215046", "11529215047", "20000000000" };
+    for (int i = 0; i < 3; i++) {
+        civic_event ev = event_of("e1", "s1", "u", "2024-01-01");
+        ev.qty = values[i];
+        expect_everywhere(rules, &ev, i == 0 ? CIVIC_OK : CIVIC_E_OVERFLOW, "factor 0.5");
+    }
+    /* 1e12 points: 11529 units fit, 20000 (five digits, read by the fast
+     * path) do not */
+    const char *big = UTC_SCHEME "[rule.u]\npoints = 1000000000000\nper = \"unit\"\n"
+                                 "repeat_factor = 0.5\n";
+    civic_event ev = event_of("e1", "s1", "u", "2024-01-01");
+    ev.qty = "11529";
+    expect_everywhere(big, &ev, CIVIC_OK, "factor 0.5, 11529 units");
+    ev.qty = "20000";
+    expect_everywhere(big, &ev, CIVIC_E_OVERFLOW, "factor 0.5, 20000 units");
+    /* a change that lowers the factor below 1 (SPEC 9) bounds its version
+     * by points x qty too, and so does one that raises the points while the
+     * factor stays below 1 */
+    const char *lowered = UTC_SCHEME "[rule.u]\npoints = 1000000000000\nper = \"unit\"\n"
+                                     "[[rule.u.change]]\nfrom = \"2025-01-01\"\n"
+                                     "repeat_factor = 0.25\n";
+    expect_everywhere(lowered, &ev, CIVIC_E_OVERFLOW, "a change to factor 0.25");
+    const char *raised = UTC_SCHEME "[rule.u]\npoints = 1\nper = \"unit\"\n"
+                                    "repeat_factor = 0.5\n"
+                                    "[[rule.u.change]]\nfrom = \"2025-01-01\"\n"
+                                    "points = 1000000000000\n";
+    expect_everywhere(raised, &ev, CIVIC_E_OVERFLOW, "a change to 1e12 points");
+    /* what is accepted is answered */
+    civic_engine *e = engine_from(big);
+    ev.qty = "11529";
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(add(e, &ev, &err), CIVIC_OK);
+    civic_event again = event_of("e2", "s1", "u", "2024-01-02");
+    again.qty = "11529";
+    assert_int_equal(add(e, &again, &err), CIVIC_OK);
+    civic_score s = score_at(e, "s1", "2024-02-01");
+    assert_int_equal(s.score, P(1000) + P(INT64_C(11529000000000000)) + P(INT64_C(5764500000000000)));
+    support_release();
     civic_engine_free(e);
 }
 
@@ -1440,6 +1494,7 @@ int main(void)
         cmocka_unit_test(points_hold_1e12_not_more),
         cmocka_unit_test(quantities_hold_1e12_units_not_more),
         cmocka_unit_test(an_event_weighs_at_most_2_60_hundredths),
+        cmocka_unit_test(a_repeat_factor_below_1_does_not_widen_the_bound),
         cmocka_unit_test(redeems_hold_1e12_points_not_more),
         cmocka_unit_test(times_run_from_year_1_to_9999),
         cmocka_unit_test(events_at_the_ends_of_time_are_scored),
