@@ -862,7 +862,11 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  events are duplicates and an event id held with other fields fails the
  *  whole load with CIVIC_E_CONFLICT.  Truncated or damaged files (bad magic,
  *  unknown format version, bad checksum, malformed record, trailing bytes)
- *  fail with CIVIC_E_CORRUPT; a snapshot of other rules with
+ *  fail with CIVIC_E_CORRUPT; so does a sound one holding an event past the
+ *  bound on one event's points (which libcivic 1.0 took where a
+ *  repeat_factor is below 1; docs/events.md), the message then naming the
+ *  event and its record and saying the file is not damaged; a snapshot of
+ *  other rules with
  *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
  *  a journal attached, the loaded events are journaled like any batch; a
  *  snapshot that holds a purge (civic_engine_purge) the engine has not made
@@ -950,7 +954,9 @@ typedef struct civic_journal_report {
  *         for a purge replayed before the failure, above).
  *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, damage followed by
  *          intact records, or a checksummed record whose events are
- *          invalid), CIVIC_E_MISMATCH (other rules),
+ *          invalid, among them an event past the bound on one event's
+ *          points, which libcivic 1.0 took: named, the file called sound,
+ *          and left as it is, even with CIVIC_JOURNAL_RECOVER), CIVIC_E_MISMATCH (other rules),
  *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
  *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
  *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a

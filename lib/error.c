@@ -111,6 +111,13 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
     append_hint(err, hint, sizeof(hint));
 }
 
+void civic__error_refused_tail(civic_error *err)
+{
+    static const char tail[] = "; the file is not damaged: load its events again without it";
+    if (!err || err->version < 1) return;
+    append_hint(err, tail, sizeof(tail));
+}
+
 void civic__error_array_hint(civic_error *err, const char *text, size_t len)
 {
     static const char hint[] = " (the text is a JSON array: JSON Lines is one object a line, "

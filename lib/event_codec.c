@@ -98,6 +98,18 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     int rc = civic__event_parse(e, &f, &parsed, 0, &why);
     if (rc == CIVIC_OK && parsed.ts != ts)
         rc = civic__error_set(&why, CIVIC_E_EVENT, 0, 0, 0, "timestamp does not round-trip");
+    if (rc == CIVIC_E_OVERFLOW && !other_rules) {
+        /* past the bound on one event's points: a sound record, which an
+         * earlier version took (1.0 let a repeat_factor below 1 lower the
+         * bound), not damage; the caller frames it as such */
+        char shown_id[64], shown_subject[64];
+        civic__excerpt(shown_id, sizeof(shown_id), s[1], len[1]);
+        civic__excerpt(shown_subject, sizeof(shown_subject), s[2], len[2]);
+        return civic__error_set(err, CIVIC_E_OVERFLOW, 0, 0, 0,
+                                "this version refuses event \"%s\" of subject \"%s\": points x "
+                                "qty x repeat_factor pass 2^60 hundredths",
+                                shown_id, shown_subject);
+    }
     if (rc != CIVIC_OK && other_rules && rc != CIVIC_E_NOMEM) {
         /* written under other rules: the record is sound, the event does
          * not fit these (a rule removed, a type renamed) */

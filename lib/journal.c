@@ -314,9 +314,15 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
         civic_error why = CIVIC_ERROR_INIT;
         int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, j->other_rules,
                                             &used, &why);
-        if (rc < 0)
-            return civic__error_set(err, rc, 0, 0, off, "journal %s, record at byte %llu: %s",
-                                    jname(j), (unsigned long long)off, why.message);
+        if (rc < 0) {
+            /* an event past the bound (a sound record, refused): the code
+             * of a file the journal cannot open, and not called damage */
+            civic__error_set(err, rc == CIVIC_E_OVERFLOW ? CIVIC_E_CORRUPT : rc, 0, 0, off,
+                             "journal %s, record at byte %llu: %s", jname(j),
+                             (unsigned long long)off, why.message);
+            if (rc == CIVIC_E_OVERFLOW) civic__error_refused_tail(err);
+            return rc == CIVIC_E_OVERFLOW ? CIVIC_E_CORRUPT : rc;
+        }
         pos += used;
         batch->events++;
         if (rc == CIVIC_OK) batch->accepted++;

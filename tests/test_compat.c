@@ -189,6 +189,68 @@ static void a_journal_says_version_2_before_1_0_could_misread_it(void **state)
     unlink(path);
 }
 
+/* libcivic 1.0 took an event past the bound on one event's points (it
+ * counted a repeat_factor below 1 as lowering it: 1e6 points x 2e10 units
+ * under repeat_factor = 0.5).  Its files are still refused, since the event
+ * cannot be answered, but as what they are: a sound file holding one event
+ * this version refuses, named with its subject and record, the bound, and
+ * what to do; not "damaged".  The journal is left as it was, even with
+ * CIVIC_JOURNAL_RECOVER (it has no damage to cut). */
+static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
+{
+    (void)state;
+    size_t n;
+    char *text = read_file("tests/fixtures/1.0.0/bound-rules.toml", &n);
+    civic_rules *r = rules_from(text);
+    free(text);
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_engine_open_snapshot(&e, r, NULL, "tests/fixtures/1.0.0/bound-snapshot.civic",
+                                        &err);
+    assert_int_equal(rc, CIVIC_E_CORRUPT);
+    assert_null(e);
+    const char *want[] = { "this version refuses event \"b1\" of subject \"bob\"",
+                           "record at byte 96", "the file is not damaged",
+                           "repeat_factor pass 2^60 hundredths",
+                           "load its events again without it" };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
+    assert_null(strstr(err.message, "is damaged"));
+    assert_int_equal(err.offset, 96);
+
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char *bytes = read_file("tests/fixtures/1.0.0/bound-journal.civic", &n);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    for (int recover = 0; recover < 2; recover++) {
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        rc = civic_engine_journal_open(e, path,
+                                       CIVIC_SYNC_NONE | (recover ? CIVIC_JOURNAL_RECOVER : 0u),
+                                       NULL, &err);
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        const char *jwant[] = { "this version refuses event \"b1\" of subject \"bob\"",
+                                "record at byte 32", "the file is not damaged",
+                                "repeat_factor pass 2^60 hundredths",
+                                "load its events again without it" };
+        for (size_t i = 0; i < sizeof(jwant) / sizeof(jwant[0]); i++)
+            if (!strstr(err.message, jwant[i]))
+                fail_msg("no \"%s\" in: %s", jwant[i], err.message);
+        assert_null(strstr(err.message, "invalid event record"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+        size_t now;
+        char *after = read_file(path, &now);
+        assert_int_equal(now, n);
+        assert_memory_equal(after, bytes, n);
+        free(after);
+    }
+    free(bytes);
+    unlink(path);
+    civic_rules_free(r);
+}
+
 static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
 {
     (void)state;
@@ -268,6 +330,7 @@ int main(void)
         cmocka_unit_test(a_snapshot_written_by_1_0_0_opens),
         cmocka_unit_test(a_journal_written_by_1_0_0_replays_and_takes_appends),
         cmocka_unit_test(a_journal_says_version_2_before_1_0_could_misread_it),
+        cmocka_unit_test(a_1_0_event_past_the_bound_is_named_not_called_damage),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
