@@ -1511,10 +1511,13 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
                                unsigned format, size_t file_first, bool other_rules, size_t *used,
                                civic_error *err);
-/* The record format the engine's events need: 2 once any has act or source. */
+/* The record format the engine's events need: 2 once any has act or source,
+ * or is of a type 1.0 does not know (object, dismiss, correct: it calls the
+ * file damaged), so that the file says version 2, which 1.0 refuses as
+ * such. */
 static inline unsigned civic__event_format(const civic_engine *e)
 {
-    return e->extras.act || e->extras.source ? 2u : 1u;
+    return e->extras.act || e->extras.source || e->extras.v2_events ? 2u : 1u;
 }
 
 /* ------------------------------------------------------------------ */

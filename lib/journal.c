@@ -43,9 +43,11 @@
 **   - A record libcivic 1.0 does not know (FORMAT2, PURGE) is written only
 **     after the header says version 2: 1.0 reads such a record as a torn
 **     tail and would cut it and every batch after it; it refuses a version
-**     2 header instead.  Opening a file that holds such records under a
-**     version 1 header (libcivic 1.1 wrote them so before it knew) sets
-**     version 2 too.
+**     2 header instead.  An object, a dismiss or a correct (types 1.0 calls
+**     damage) makes the engine's records format 2 (civic__event_format).
+**     Opening a file that holds such records under a version 1 header
+**     (libcivic 1.1 wrote them so before it knew, and wrote those three
+**     types in format 1 records) sets version 2 too.
 */
 #include "internal.h"
 
@@ -302,9 +304,21 @@ static int read_record(struct civic_journal *j, uint64_t off, uint64_t file_size
                ? RECORD_OK : RECORD_BAD;
 }
 
+/* An event record of a type libcivic 1.0 does not know (object, dismiss,
+ * correct), which it reads as damage: a file holding one is version 2. */
+static bool v2_type(const unsigned char *rec, size_t n)
+{
+    uint16_t t;
+    return n > 16 && rec[16] <= n - 17 &&
+           civic__builtin_type((const char *)rec + 17, rec[16], &t) && t >= CIVIC_TYPE_OBJECT &&
+           t <= CIVIC_TYPE_CORRECT;
+}
+
+/* *v2: a record of format 1 holds an event of a version-2 type (earlier
+ * builds of 1.1 wrote them so, under a version 1 header). */
 static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off, uint32_t flags,
                           uint32_t count, size_t len, size_t first, civic_journal_report *batch,
-                          civic_error *err)
+                          bool *v2, civic_error *err)
 {
     const unsigned char *p = j->buf + JNL_RECORD_HEADER_BYTES;
     unsigned format = flags & JNL_FORMAT2 ? 2u : 1u;
@@ -323,6 +337,7 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
             if (rc == CIVIC_E_OVERFLOW) civic__error_refused_tail(err);
             return rc == CIVIC_E_OVERFLOW ? CIVIC_E_CORRUPT : rc;
         }
+        *v2 |= format == 1 && v2_type(p + pos, used);
         pos += used;
         batch->events++;
         if (rc == CIVIC_OK) batch->accepted++;
@@ -340,7 +355,8 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
  * reading stopped (file_size at a clean end), *framing whether the record
  * there was intact but out of place, *in_batch whether it stopped inside a
  * batch, and *kept_v2 whether a committed batch holds a record only a
- * version 2 header announces. */
+ * version 2 header announces (format 2, a purge, or a format 1 record of
+ * an object, a dismiss or a correct). */
 static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
                   civic_journal_report *rep, uint64_t *stop, bool *framing, bool *in_batch,
                   bool *kept_v2, civic_error *err)
@@ -399,7 +415,7 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             else if ((rc = civic__purge_locked(e, h, NULL, err)) == CIVIC_OK && seq > e->purge_seq)
                 e->purge_seq = seq;
         } else {
-            rc = replay_payload(e, j, off, flags, count, len, first, &counted, err);
+            rc = replay_payload(e, j, off, flags, count, len, first, &counted, &open_v2, err);
         }
         if (rc != CIVIC_OK) return rc;
         off += JNL_RECORD_HEADER_BYTES + len;

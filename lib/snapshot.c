@@ -32,8 +32,8 @@
 **            purges with different H removed them, the tombstones are in
 **            "TMB2" blocks instead: i64 ts, i64 H, then id, subject, act.
 **   A file is written in version 1 whenever the engine holds nothing of
-**   version 2 (no act, no source, no purge), so libcivic 1.0 still reads
-**   it.
+**   version 2 (no act, no source, no object, dismiss or correct, no purge),
+**   so libcivic 1.0 still reads it.
 **
 ** Invariants: a file is only ever created under a temporary name and
 ** renamed into place after fsync, so `path` names a complete file or the

@@ -189,6 +189,107 @@ static void a_journal_says_version_2_before_1_0_could_misread_it(void **state)
     unlink(path);
 }
 
+/* The snapshot header's format version (its bytes 8..11). */
+static uint32_t snapshot_version(const char *path)
+{
+    unsigned char h[12];
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(h, 1, sizeof(h), f), sizeof(h));
+    fclose(f);
+    return civic__get32(h + 8);
+}
+
+/* Append to the journal at path one committed batch of the events of e, in
+ * record format 1 and without the flag of format 2: what earlier builds of
+ * 1.1 wrote of an object, a dismiss or a correct. */
+static void journal_append_format_1(const char *path, const civic_engine *e)
+{
+    static unsigned char buf[24 + 4 * CIVIC_EVENT_RECORD_BYTES_MAX];
+    size_t len = 0, count = civic_engine_event_count(e);
+    for (size_t i = 0; i < count; i++)
+        len += civic__event_encode(e, (uint32_t)i, 1, buf + 24 + len);
+    memcpy(buf, "CJRC", 4);
+    civic__put32(buf + 4, 0x1u | 0x2u); /* FIRST | COMMIT */
+    civic__put32(buf + 8, (uint32_t)count);
+    civic__put32(buf + 12, (uint32_t)len);
+    civic__put32(buf + 16, 0);
+    civic__put32(buf + 20, civic__crc32c(civic__crc32c(0, buf, 20), buf + 24, len));
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, 24 + len, f), 24 + len);
+    fclose(f);
+}
+
+/* An object, a dismiss and a correct are events of version 2: libcivic 1.0
+ * reads them as damage ("unknown type object"), so a file that holds one
+ * says format version 2, which 1.0 refuses as such (docs/evaluation.md), as
+ * one holding an act, a source or a purge does; the header of a version 1
+ * journal is set to 2 before such an event is appended, and on open when
+ * an earlier build wrote one under version 1.  A file of 1.0's content only
+ * stays version 1. */
+static void objections_and_corrections_make_the_files_version_2(void **state)
+{
+    (void)state;
+    civic_rules *r = fixture_rules();
+    const char *lines[] = { "id,subject,type,ts,ref\nx1,alice,object,2024-06-02,e2\n",
+                            "id,subject,type,ts,ref\nx1,alice,dismiss,2024-06-02,o9\n",
+                            "id,subject,type,ts,ref\nx1,alice,correct,2024-06-02,e2\n" };
+    char snap[] = "/tmp/civic-compat-snap-XXXXXX";
+    int fd = mkstemp(snap);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int i = 0; i < 3; i++) {
+        char path[] = "/tmp/civic-compat-XXXXXX";
+        copy_fixture_journal(path);
+        civic_engine *e = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err),
+                         CIVIC_OK);
+        assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+        assert_int_equal(snapshot_version(snap), 1); /* 1.0's content: 1.0 reads it */
+        assert_int_equal(journal_version(path), 1);
+        load_ok(e, lines[i]);
+        assert_int_equal(journal_version(path), 2);
+        assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+        assert_int_equal(snapshot_version(snap), 2);
+        civic_engine_free(e);
+        /* and both read back */
+        e = NULL;
+        int rc = civic_engine_open_snapshot(&e, r, NULL, snap, &err);
+        if (rc != CIVIC_OK) fail_msg("%s", err.message);
+        assert_int_equal(civic_engine_event_count(e), 8);
+        civic_engine_free(e);
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        rc = civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err);
+        if (rc != CIVIC_OK) fail_msg("%s", err.message);
+        assert_int_equal(civic_engine_event_count(e), 8);
+        civic_engine_free(e);
+
+        /* a version 1 journal holding such an event in record format 1, as
+         * earlier builds wrote it: opened, and its header set to 2 */
+        unlink(path);
+        memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+        copy_fixture_journal(path);
+        civic_engine *one = NULL;
+        assert_int_equal(civic_engine_new(&one, r, NULL), CIVIC_OK);
+        load_ok(one, lines[i]);
+        journal_append_format_1(path, one);
+        civic_engine_free(one);
+        assert_int_equal(journal_version(path), 1);
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        rc = civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err);
+        if (rc != CIVIC_OK) fail_msg("%s", err.message);
+        assert_int_equal(civic_engine_event_count(e), 8);
+        civic_engine_free(e);
+        assert_int_equal(journal_version(path), 2);
+        unlink(path);
+    }
+    unlink(snap);
+    civic_rules_free(r);
+}
+
 /* libcivic 1.0 took an event past the bound on one event's points (it
  * counted a repeat_factor below 1 as lowering it: 1e6 points x 2e10 units
  * under repeat_factor = 0.5).  Its files are still refused, since the event
@@ -331,6 +432,7 @@ int main(void)
         cmocka_unit_test(a_journal_written_by_1_0_0_replays_and_takes_appends),
         cmocka_unit_test(a_journal_says_version_2_before_1_0_could_misread_it),
         cmocka_unit_test(a_1_0_event_past_the_bound_is_named_not_called_damage),
+        cmocka_unit_test(objections_and_corrections_make_the_files_version_2),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
