@@ -33,6 +33,8 @@ typedef struct jline {
     size_t out_len;
     const char *why; /* first error */
     size_t why_at;
+    bool v1;         /* act and source are not read (rules of version 1, or a
+                        split): their variants are other keys, as in 1.0 */
 } jline;
 
 /* The out buffer of a line holds its decoded strings (never longer than the
@@ -316,7 +318,8 @@ static bool skip_value(jline *j, int depth)
  * its name with blanks around it ("qty "): ignoring those would read the
  * event without the field, silently (CSV headers match in any case and
  * without the blanks around a name, so a log converted from one may well
- * say "Qty" or "qty "). */
+ * say "Qty" or "qty "), so object() refuses them where the exact key is
+ * absent. */
 static int key_field(const char *k, size_t n)
 {
     static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3, 3, 6 }; /* of the names */
@@ -429,6 +432,10 @@ static bool field_value(jline *j, int field, civic_fields *f)
 static bool object(jline *j, civic_fields *f)
 {
     bool seen[CIVIC_F_COUNT] = { false };
+    /* the first variant of each field's name ("Qty", "qty "): its key's
+     * offset + 1 (0: none) and its kind, judged once the line is read */
+    size_t variant_at[CIVIC_F_COUNT] = { 0 };
+    bool variant_blanks[CIVIC_F_COUNT] = { false };
     ws(j);
     if (j->n == 1 && j->p[0] == '\0') return fail(j, "a NUL byte (" NUL_WHY ")"); /* alone */
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
@@ -447,31 +454,17 @@ static bool object(jline *j, civic_fields *f)
         if (j->i >= j->n || j->p[j->i] != ':') return fail(j, "expected ':' after the key");
         j->i++;
         int field = key_field(k, kn);
-        if (field >= 2 * CIVIC_F_COUNT) {
-            static const char *const bare[CIVIC_F_COUNT] = {
-                "a key has no blanks around it: write \"id\"",
-                "a key has no blanks around it: write \"subject\"",
-                "a key has no blanks around it: write \"type\"",
-                "a key has no blanks around it: write \"ts\"",
-                "a key has no blanks around it: write \"qty\"",
-                "a key has no blanks around it: write \"group\"",
-                "a key has no blanks around it: write \"ref\"",
-                "a key has no blanks around it: write \"act\"",
-                "a key has no blanks around it: write \"source\"",
-            };
-            j->i = key_at;
-            return fail(j, bare[field - 2 * CIVIC_F_COUNT]);
-        }
         if (field >= CIVIC_F_COUNT) {
-            static const char *const lower[CIVIC_F_COUNT] = {
-                "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",
-                "keys are lower case: write \"type\"", "keys are lower case: write \"ts\"",
-                "keys are lower case: write \"qty\"", "keys are lower case: write \"group\"",
-                "keys are lower case: write \"ref\"", "keys are lower case: write \"act\"",
-                "keys are lower case: write \"source\"",
-            };
-            j->i = key_at;
-            return fail(j, lower[field - CIVIC_F_COUNT]);
+            /* a variant is refused only where it would leave the event
+             * without the field (the exact key absent, after the line is
+             * read); one of act or source where those are not read was a
+             * key like any other in 1.0, and is ignored as one */
+            int base = field % CIVIC_F_COUNT;
+            if (!(j->v1 && (base == CIVIC_F_ACT || base == CIVIC_F_SOURCE)) && !variant_at[base]) {
+                variant_at[base] = key_at + 1;
+                variant_blanks[base] = field >= 2 * CIVIC_F_COUNT;
+            }
+            field = -1;
         }
         if (field >= 0) {
             if (seen[field]) {
@@ -495,6 +488,33 @@ static bool object(jline *j, civic_fields *f)
         if (j->i < j->n && j->p[j->i] == '}') { j->i++; break; }
         return fail(j, "expected ',' or '}'");
     }
+    /* the first variant whose field has no exact key, where it stands */
+    int refused = -1;
+    for (int v = 0; v < CIVIC_F_COUNT; v++)
+        if (variant_at[v] && !seen[v] && (refused < 0 || variant_at[v] < variant_at[refused]))
+            refused = v;
+    if (refused >= 0) {
+        static const char *const bare[CIVIC_F_COUNT] = {
+            "a key has no blanks around it: write \"id\"",
+            "a key has no blanks around it: write \"subject\"",
+            "a key has no blanks around it: write \"type\"",
+            "a key has no blanks around it: write \"ts\"",
+            "a key has no blanks around it: write \"qty\"",
+            "a key has no blanks around it: write \"group\"",
+            "a key has no blanks around it: write \"ref\"",
+            "a key has no blanks around it: write \"act\"",
+            "a key has no blanks around it: write \"source\"",
+        };
+        static const char *const lower[CIVIC_F_COUNT] = {
+            "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",
+            "keys are lower case: write \"type\"", "keys are lower case: write \"ts\"",
+            "keys are lower case: write \"qty\"", "keys are lower case: write \"group\"",
+            "keys are lower case: write \"ref\"", "keys are lower case: write \"act\"",
+            "keys are lower case: write \"source\"",
+        };
+        j->i = variant_at[refused] - 1;
+        return fail(j, (variant_blanks[refused] ? bare : lower)[refused]);
+    }
     ws(j);
     if (j->i != j->n) return fail(j, AFTER_OBJECT);
     return true;
@@ -502,7 +522,7 @@ static bool object(jline *j, civic_fields *f)
 
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
-    jline j = { p, n, 0, line, buf, 0, NULL, 0 };
+    jline j = { p, n, 0, line, buf, 0, NULL, 0, ld->engine->rules->spec_version < 2 };
     civic_fields f;
     memset(&f, 0, sizeof(f));
     ws(&j);
@@ -608,7 +628,8 @@ static void jsonl_part_run(civic_part *part)
             civic__part_reread(part, p, whole, line);
         } else {
             CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
-            jline j = { p, n, 0, 0, part->scratch + used, 0, NULL, 0 };
+            jline j = { p, n, 0, 0, part->scratch + used, 0, NULL, 0,
+                        part->ld->engine->rules->spec_version < 2 };
             civic_fields f;
             memset(&f, 0, sizeof(f));
             f.ts_cache = &dates;
@@ -656,7 +677,7 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
                         size_t *why_at)
 {
-    jline j = { p, n, 0, 0, buf, 0, NULL, 0 };
+    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true }; /* act and source: the loading engine's */
     memset(f, 0, sizeof(*f));
     ws(&j);
     if (j.i == n) return 0;
