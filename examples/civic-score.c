@@ -2008,6 +2008,10 @@ static int parse_options(int argc, char **argv, options *o)
 static const char *log_kind(const char *path)
 {
     unsigned char p[4096];
+    struct stat st;
+    /* a regular file only: a pipe or FIFO was read once already, and
+     * opening a FIFO again waits for a writer that will not come */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t n = fread(p, 1, sizeof(p), f);

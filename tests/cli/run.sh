@@ -152,6 +152,13 @@ status log-as-rules 2 "events.csv: not a rules file: an event log (its first lin
 status log-as-compared-rules 2 "more.jsonl: not a rules file: an event log (its first line is a JSON object)" -- $R --compare $D/more.jsonl $D/events.csv
 printf '\n [ {"id":"1"} ]\n' >"$T/array.json"
 status array-as-rules 2 "array.json: not a rules file: an event log (a JSON array of objects)" -- -r "$T/array.json" $D/events.csv
+# a FIFO given as the rules is read once: the hint must not open it again
+# (that waits for a writer forever)
+mkfifo "$T/rules.fifo"
+(printf 'id,subject,type,ts\n' >"$T/rules.fifo" &)
+timeout 20 "$CLI" -r "$T/rules.fifo" $D/events.csv >"$T/out" 2>"$T/err" </dev/null; rc=$?
+if [ $rc -eq 2 ] && grep -q "line 1, column 3: expected '=' after the key" "$T/err"; then ok
+else bad "log-as-rules-fifo: exit $rc: $(cat "$T/err")"; fi
 printf '[scheme]\nbase = 10\nid,subject,type,ts\n' >"$T/half.toml"
 status toml-not-log 2 "half.toml: line 3, column 3: expected '=' after the key$" -- -r "$T/half.toml" $D/events.csv
 printf '# the scheme\n\nbase = 1000\n' >"$T/plain.toml"
