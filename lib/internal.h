@@ -1514,10 +1514,13 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
 /* The record format the engine's events need: 2 once any has act or source,
  * or is of a type 1.0 does not know (object, dismiss, correct: it calls the
  * file damaged), so that the file says version 2, which 1.0 refuses as
- * such. */
+ * such.  From v2_events alone, which every insert of such an event sets
+ * (store in engine.c, civic__extras_store) and a rolled-back batch restores:
+ * the act and source arrays stay allocated after the batch that made them
+ * is refused, and 1.0-only content must still be written as version 1. */
 static inline unsigned civic__event_format(const civic_engine *e)
 {
-    return e->extras.act || e->extras.source || e->extras.v2_events ? 2u : 1u;
+    return e->extras.v2_events ? 2u : 1u;
 }
 
 /* ------------------------------------------------------------------ */

@@ -290,6 +290,68 @@ static void objections_and_corrections_make_the_files_version_2(void **state)
     civic_rules_free(r);
 }
 
+/* A batch refused and rolled back takes its act and its source with it:
+ * the files follow the events the engine holds, so 1.0-only content is
+ * still written as version 1 after a strict load that carried an act or a
+ * source failed, or after a snapshot under other rules was refused partway
+ * (the act and source arrays, once allocated, stay). */
+static void a_refused_batch_with_an_act_leaves_the_files_version_1(void **state)
+{
+    (void)state;
+    civic_rules *r = fixture_rules();
+    const char *bad[] = { "id,subject,type,ts,act\nx1,alice,fine,2024-06-02,a1\n"
+                          "x2,alice,bogus,2024-06-03,\n",
+                          "id,subject,type,ts,source\nx1,alice,fine,2024-06-02,dept\n"
+                          "x2,alice,bogus,2024-06-03,\n" };
+    char snap[] = "/tmp/civic-compat-snap-XXXXXX";
+    int fd = mkstemp(snap);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int i = 0; i < 2; i++) {
+        char path[] = "/tmp/civic-compat-XXXXXX";
+        copy_fixture_journal(path);
+        civic_engine *e = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_NONE, NULL, &err),
+                         CIVIC_OK);
+        assert_int_not_equal(civic_engine_load(e, bad[i], strlen(bad[i]), NULL, NULL, &err),
+                             CIVIC_OK);
+        assert_int_equal(civic_engine_event_count(e), 7);
+        assert_int_equal(civic_engine_spec_version(e), 1);
+        load_ok(e, "id,subject,type,ts\nx3,alice,help,2024-06-04\n");
+        assert_int_equal(journal_version(path), 1);
+        assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+        assert_int_equal(snapshot_version(snap), 1);
+        civic_engine_free(e);
+        unlink(path);
+    }
+
+    /* a snapshot whose first event has an act, refused under rules without
+     * its second event's type */
+    civic_rules *wide = rules_from("[[grade]]\nname = \"A\"\n[rule.fine]\npoints = -10\n"
+                                   "[rule.other]\npoints = 1\n");
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_new(&e, wide, NULL), CIVIC_OK);
+    load_ok(e, "id,subject,type,ts,act\nx1,alice,fine,2024-06-02,a1\n"
+               "x2,alice,other,2024-06-03,\n");
+    assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+    civic_engine_free(e);
+    e = NULL;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_not_equal(civic_engine_load_snapshot_ext(e, snap, CIVIC_SNAPSHOT_OTHER_RULES, &err),
+                         CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 0);
+    load_ok(e, "id,subject,type,ts\nx3,alice,help,2024-06-04\n");
+    assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+    assert_int_equal(snapshot_version(snap), 1);
+    civic_engine_free(e);
+    civic_rules_free(wide);
+    unlink(snap);
+    civic_rules_free(r);
+}
+
 /* libcivic 1.0 took an event past the bound on one event's points (it
  * counted a repeat_factor below 1 as lowering it: 1e6 points x 2e10 units
  * under repeat_factor = 0.5).  Its files are still refused, since the event
@@ -433,6 +495,7 @@ int main(void)
         cmocka_unit_test(a_journal_says_version_2_before_1_0_could_misread_it),
         cmocka_unit_test(a_1_0_event_past_the_bound_is_named_not_called_damage),
         cmocka_unit_test(objections_and_corrections_make_the_files_version_2),
+        cmocka_unit_test(a_refused_batch_with_an_act_leaves_the_files_version_1),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
