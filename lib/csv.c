@@ -426,7 +426,8 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     st->ncols = r->count;
     for (uint32_t c = 0; c < r->count; c++) {
         st->col_field[c] = -1;
-        int k = civic__field_of_name(r->field[c], r->len[c]);
+        int k = civic__field_of_name(r->field[c], r->len[c],
+                                     ld->engine->rules->spec_version < 2);
         if (k >= 0) {
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",

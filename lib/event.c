@@ -22,8 +22,10 @@ const char *const civic__field_names[CIVIC_F_COUNT] = { "id", "subject", "type",
                                                         "qty", "group", "ref", "act",
                                                         "source" };
 
-int civic__field_of_name(const char *s, size_t n)
+int civic__field_of_name(const char *s, size_t n, bool v1)
 {
+    const char *raw = s;
+    size_t raw_n = n;
     while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
     for (int k = 0; k < CIVIC_F_COUNT; k++) {
@@ -31,7 +33,13 @@ int civic__field_of_name(const char *s, size_t n)
         if (strlen(name) != n) continue;
         size_t i = 0;
         while (i < n && (s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]) == name[i]) i++;
-        if (i == n) return k;
+        if (i < n) continue;
+        /* 1.0 had no act or source: "Act" or " source" was a column like
+         * any other there, ignored, and a 1.0 export keeps its answers */
+        if (v1 && (k == CIVIC_F_ACT || k == CIVIC_F_SOURCE) &&
+            (raw_n != n || memcmp(raw, name, n) != 0))
+            return -1;
+        return k;
     }
     return -1;
 }

@@ -1156,8 +1156,12 @@ void civic__csv_too_long_what(char *what, size_t size, const char *p, size_t n, 
 uint32_t civic__csv_unterminated_what(char *what, size_t size, const char *p, size_t n,
                                       size_t open, uint64_t *line);
 bool civic__csv_header_cr(const char *p, size_t n, uint64_t *line, uint32_t *column);
-/* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1. */
-int civic__field_of_name(const char *s, size_t n);
+/* The CIVIC_F_* a CSV header name means (blanks trimmed, any case), or -1.
+ * v1 (rules of version 1, or a split, which has none): act and source only
+ * from their exact lower-case names; in other letters or with blanks, -1,
+ * as 1.0, which had neither field, ignored such a column (the loading
+ * engine judges a split part's header by its own rules). */
+int civic__field_of_name(const char *s, size_t n, bool v1);
 /* Fields from values in CIVIC_F_* order with lengths n (NULL: the values
  * are NUL-terminated); an empty or NULL value is absent; no columns. */
 void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],

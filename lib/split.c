@@ -13,9 +13,9 @@
 ** It does not validate events beyond what it reads: the record structure,
 ** the key (present, at most CIVIC_ID_BYTES_MAX bytes) and the ts.  The engine
 ** that loads a part checks the rest, with the same messages a load of the
-** whole input would give; so a JSON key that spells act or source in other
-** letters, refused or ignored by the rules' version, which a split has not,
-** is left to it.
+** whole input would give; so a JSON key or a CSV column that spells act or
+** source in other letters, refused, ignored or read by the rules' version,
+** which a split has not, is left to it.
 **
 ** Two passes, one over the input and one over a scratch array of (offset,
 ** length, part) per record: the first parses and counts each part's bytes
@@ -443,7 +443,9 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
             f.n = close > from + 1 ? close - from - 2 : 0;
             if (memchr(f.v, '"', f.n)) f.n = 0;
         }
-        int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n) : -1;
+        /* act and source in other letters: the loading engine's, by its
+         * rules (not one column twice here) */
+        int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, true) : -1;
         too_many = too_many || col == SPLIT_COLUMNS_MAX;
         if (k >= 0 && seen[k] && twice < 0) {
             twice = k;

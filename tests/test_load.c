@@ -367,6 +367,67 @@ static void jsonl_variants_of_act_and_source_are_other_keys_under_version_1_rule
     civic_engine_free(e);
 }
 
+/* The same for a CSV header: a column "Act" or " Source " was another
+ * column in 1.0, ignored, so under rules of version 1 it is ignored again
+ * (a 1.0 export keeps its answers, its files version 1), the exact lower
+ * case name alone being read as the field; under version-2 rules a header
+ * name matches in any case, as before.  Read serially and in parallel
+ * parts alike. */
+static void csv_variants_of_act_and_source_are_other_columns_under_version_1_rules(void **state)
+{
+    (void)state;
+    const char *log = "id,subject,type,ts,Act, Source \n"
+                      "e1,u0,fine,2024-01-01,Art-5,app\n"
+                      "e2,u0,fine,2024-01-01,Art-5,app\n";
+    civic_engine *e = fresh();
+    load_ok(e, log);
+    assert_int_equal(civic_engine_spec_version(e), 1); /* as 1.0 read it */
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "u0", when(e, "2024-02-01"), &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 2);
+    for (size_t i = 0; i < 2; i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, i, &x), CIVIC_OK);
+        assert_int_equal(x.state, CIVIC_STATE_ACTIVE);
+        assert_string_equal(x.act, "");
+        assert_string_equal(x.source, "");
+    }
+    civic_record_free(rec);
+    civic_engine_free(e);
+    /* beside the exact names, which are read */
+    e = fresh();
+    load_ok(e, "id,subject,type,ts,ACT,act,SOURCE,source\ne1,u0,fine,2024-01-01,x,a1,y,s1\n");
+    assert_string_equal(entry_of(e, "u0").act, "a1");
+    assert_string_equal(entry_of(e, "u0").source, "s1");
+    civic_engine_free(e);
+
+    /* many lines: the parallel parts read the header's map as the serial
+     * reader does */
+    size_t lines = 60000, cap = lines * 48 + 64, len = 0;
+    char *big = malloc(cap);
+    len += (size_t)snprintf(big, cap, "id,subject,type,ts,Source\n");
+    for (size_t i = 0; i < lines; i++)
+        len += (size_t)snprintf(big + len, cap - len, "e%zu,u%zu,fine,2024-01-01,src\n", i, i % 97);
+    const uint32_t threads[] = { SERIAL_READER, 4 };
+    for (int k = 0; k < 2; k++) {
+        e = engine_from_threads(RULES, threads[k]);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, big, len, NULL, NULL, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_event_count(e), lines);
+        assert_int_equal(civic_engine_spec_version(e), 1);
+        assert_string_equal(entry_of(e, "u5").source, "");
+        civic_engine_free(e);
+    }
+    free(big);
+
+    /* under version-2 rules the header matches in any case */
+    e = engine_from(RULES "[[rule.fine.change]]\nfrom = \"2030-01-01\"\npoints = -20\n");
+    load_ok(e, log);
+    assert_string_equal(entry_of(e, "u0").act, "Art-5");
+    assert_string_equal(entry_of(e, "u0").source, "app");
+    civic_engine_free(e);
+}
+
 static void jsonl_bad_lines_are_named(void **state)
 {
     (void)state;
@@ -1452,6 +1513,7 @@ int main(void)
         cmocka_unit_test(jsonl_bad_lines_are_named),
         cmocka_unit_test(jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored),
         cmocka_unit_test(jsonl_variants_of_act_and_source_are_other_keys_under_version_1_rules),
+        cmocka_unit_test(csv_variants_of_act_and_source_are_other_columns_under_version_1_rules),
         cmocka_unit_test(lenient_mode_applies_every_good_line),
         cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
         cmocka_unit_test(what_is_not_a_log_is_named),

@@ -726,6 +726,10 @@ static void a_load_and_a_split_agree_on_keys_in_other_letters(void **state)
         "\"ts\":1}\n",
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1,\"Source\":\"x\","
         "\"ACT\":\"y\"}\n",
+        /* CSV: a column of act or source in other letters, beside the
+         * exact one or another variant, is not one twice */
+        "id,subject,type,ts,act,ACT\nj1,s,good,2024-01-01,a,b\n",
+        "id,subject,type,ts,Source, SOURCE \nj1,s,good,2024-01-01,a,b\n",
     };
     for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
         assert_int_equal(split_as_load(fine[i], strlen(fine[i])).code, CIVIC_OK);
