@@ -864,9 +864,11 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  unknown format version, bad checksum, malformed record, trailing bytes)
  *  fail with CIVIC_E_CORRUPT; so does a sound one holding an event past the
  *  bound on one event's points (which libcivic 1.0 took where a
- *  repeat_factor is below 1; docs/events.md), the message then naming the
- *  event and its record and saying the file is not damaged; a snapshot of
- *  other rules with
+ *  repeat_factor is below 1; docs/events.md) or an event of a 1.0 rule
+ *  named object, dismiss or correct (codes this version reserves; so also
+ *  with CIVIC_SNAPSHOT_OTHER_RULES), the message then naming the event and
+ *  its record and saying the file is not damaged; a snapshot of other
+ *  rules with
  *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
  *  a journal attached, the loaded events are journaled like any batch; a
  *  snapshot that holds a purge (civic_engine_purge) the engine has not made
@@ -955,8 +957,10 @@ typedef struct civic_journal_report {
  *  @return CIVIC_OK, CIVIC_E_CORRUPT (damaged header, damage followed by
  *          intact records, or a checksummed record whose events are
  *          invalid, among them an event past the bound on one event's
- *          points, which libcivic 1.0 took: named, the file called sound,
- *          and left as it is, even with CIVIC_JOURNAL_RECOVER), CIVIC_E_MISMATCH (other rules),
+ *          points, which libcivic 1.0 took, or one of a 1.0 rule named
+ *          object, dismiss or correct, codes this version reserves: named,
+ *          the file called sound, and left as it is, even with
+ *          CIVIC_JOURNAL_RECOVER), CIVIC_E_MISMATCH (other rules),
  *          CIVIC_E_CONFLICT (the engine holds an event id with other fields),
  *          CIVIC_E_IO (cannot open, lock, read, truncate or sync),
  *          CIVIC_E_LIMIT, CIVIC_E_NOMEM, CIVIC_E_INVALID (bad policy, a

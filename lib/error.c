@@ -111,11 +111,14 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
     append_hint(err, hint, sizeof(hint));
 }
 
-void civic__error_refused_tail(civic_error *err)
+void civic__error_refused_tail(civic_error *err, int why)
 {
-    static const char tail[] = "; the file is not damaged: load its events again without it";
+    static const char bound[] = "; the file is not damaged: load its events again without it";
+    static const char reserved[] = "; the file is not damaged: export its events with 1.0, "
+                                   "load them under a renamed rule";
     if (!err || err->version < 1) return;
-    append_hint(err, tail, sizeof(tail));
+    if (why == CIVIC_E_VERSION) append_hint(err, reserved, sizeof(reserved));
+    else append_hint(err, bound, sizeof(bound));
 }
 
 void civic__error_array_hint(civic_error *err, const char *text, size_t len)

@@ -83,7 +83,22 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     char ts_text[32], qty_text[32];
     snprintf(ts_text, sizeof(ts_text), "%lld", (long long)ts);
     uint16_t builtin;
-    bool has_ref = civic__builtin_type(s[0], len[0], &builtin) && civic__type_has_ref(builtin);
+    bool known = civic__builtin_type(s[0], len[0], &builtin);
+    bool has_ref = known && civic__type_has_ref(builtin);
+    if (known && builtin >= CIVIC_TYPE_OBJECT && builtin <= CIVIC_TYPE_CORRECT &&
+        (qty != 0 || len[4] == 0)) {
+        /* a quantity, or no ref: an event of a rule 1.0 let be named object,
+         * dismiss or correct, codes this version reserves.  A sound record
+         * that cannot be read as this version's type, even under other
+         * rules (renaming the rule leaves the record's code as it was); the
+         * caller frames it as a refusal, not damage */
+        char shown_id[64];
+        civic__excerpt(shown_id, sizeof(shown_id), s[1], len[1]);
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0,
+                                "event \"%s\" has type \"%.*s\": a 1.0 rule code this version "
+                                "reserves for objections/corrections",
+                                shown_id, (int)len[0], s[0]);
+    }
     if (qty < 0 || (has_ref && qty != 0))
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0, "event record with a bad qty");
     civic__format_fixed(qty, 3, qty_text);

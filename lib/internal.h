@@ -394,11 +394,13 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
 void civic__error_array_hint(civic_error *err, const char *text, size_t len);
-/* A snapshot or journal record of an event this version refuses (past the
- * bound on one event's points, which 1.0 did not hold where a repeat_factor
- * is below 1): err's message, "<file>, record at byte N: " before it, gets
- * the tail that says the file is sound and what to do, cut to make room. */
-void civic__error_refused_tail(civic_error *err);
+/* A snapshot or journal record of an event this version refuses (why, from
+ * civic__event_decode_insert: CIVIC_E_OVERFLOW past the bound on one
+ * event's points, which 1.0 did not hold where a repeat_factor is below 1;
+ * CIVIC_E_VERSION of a 1.0 rule whose code this version reserves): err's
+ * message, "<file>, record at byte N: " before it, gets the tail that says
+ * the file is sound and what to do, cut to make room. */
+void civic__error_refused_tail(civic_error *err, int why);
 
 bool civic__duration_parse(const char *s, size_t n, civic_duration *out);
 /* "Nd", "Nm" or "Ny" whose N is past its unit's limit (3,660,000 days,
@@ -1510,8 +1512,11 @@ size_t civic__event_encode(const civic_engine *e, uint32_t index, unsigned forma
  * other rules, so an event that fails validation does not fit these
  * (CIVIC_E_MISMATCH, naming it) rather than being damage.  CIVIC_E_OVERFLOW:
  * a sound record of an event past the bound on one event's points, named
- * in err; the caller reports it as CIVIC_E_CORRUPT (the code its contract
- * has for a file it cannot open) with civic__error_refused_tail. */
+ * in err; CIVIC_E_VERSION: a sound record of an event of a 1.0 rule named
+ * object, dismiss or correct (codes this version reserves), named in err,
+ * under any rules; the caller reports either as CIVIC_E_CORRUPT (the code
+ * its contract has for a file it cannot open) with
+ * civic__error_refused_tail. */
 int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n,
                                unsigned format, size_t file_first, bool other_rules, size_t *used,
                                civic_error *err);

@@ -329,13 +329,15 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
         int rc = civic__event_decode_insert(e, p + pos, len - pos, format, first, j->other_rules,
                                             &used, &why);
         if (rc < 0) {
-            /* an event past the bound (a sound record, refused): the code
-             * of a file the journal cannot open, and not called damage */
-            civic__error_set(err, rc == CIVIC_E_OVERFLOW ? CIVIC_E_CORRUPT : rc, 0, 0, off,
+            /* an event past the bound, or of a 1.0 rule whose code this
+             * version reserves (a sound record, refused): the code of a
+             * file the journal cannot open, and not called damage */
+            bool refused = rc == CIVIC_E_OVERFLOW || rc == CIVIC_E_VERSION;
+            civic__error_set(err, refused ? CIVIC_E_CORRUPT : rc, 0, 0, off,
                              "journal %s, record at byte %llu: %s", jname(j),
                              (unsigned long long)off, why.message);
-            if (rc == CIVIC_E_OVERFLOW) civic__error_refused_tail(err);
-            return rc == CIVIC_E_OVERFLOW ? CIVIC_E_CORRUPT : rc;
+            if (refused) civic__error_refused_tail(err, rc);
+            return refused ? CIVIC_E_CORRUPT : rc;
         }
         *v2 |= format == 1 && v2_type(p + pos, used);
         pos += used;

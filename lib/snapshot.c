@@ -406,11 +406,11 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
                                         r->other_rules, &used,
                                         &why);
         if (rc == CIVIC_E_CORRUPT) return corrupt(r, at + 16 + pos, why.message);
-        if (rc == CIVIC_E_OVERFLOW) { /* sound, but refused: not "damaged" */
+        if (rc == CIVIC_E_OVERFLOW || rc == CIVIC_E_VERSION) { /* sound, but refused */
             civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, at + 16 + pos,
                              "snapshot %s, record at byte %llu: %s", r->name,
                              (unsigned long long)(at + 16 + pos), why.message);
-            civic__error_refused_tail(r->err);
+            civic__error_refused_tail(r->err, rc);
             return CIVIC_E_CORRUPT;
         }
         if (rc < 0) {

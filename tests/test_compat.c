@@ -414,6 +414,82 @@ static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
     civic_rules_free(r);
 }
 
+/* libcivic 1.0 let a rule be named object, dismiss or correct; this
+ * version reserves those codes for objections and corrections, and a
+ * record of such a rule's event cannot be read as the type it now names.
+ * Its files are still refused, under other rules too (renaming the rule
+ * leaves the record's code as it was), but as what they are: the event
+ * named, its type a 1.0 rule code this version reserves, the file sound,
+ * and what to do; not "a bad qty". */
+static void a_1_0_rule_of_a_reserved_code_is_named_not_called_damage(void **state)
+{
+    (void)state;
+    size_t n;
+    char *text = read_file("tests/fixtures/1.0.0/objrule-rules.toml", &n);
+    civic_rules *r = NULL;
+    civic_error rerr = CIVIC_ERROR_INIT;
+    /* this version refuses the rules themselves: the user renames the rule */
+    assert_int_not_equal(civic_rules_parse(&r, text, n, NULL, &rerr), CIVIC_OK);
+    free(text);
+    civic_rules *renamed = rules_from("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\nmin = 960\n"
+                                      "[[grade]]\nname = \"B\"\n[rule.help]\npoints = 5\n"
+                                      "[rule.objection]\npoints = -10\n");
+    const char *want[] = { "record at byte 96: event \"o1\" has type \"object\": a 1.0 rule "
+                           "code this version reserves for objections/corrections",
+                           "; the file is not damaged: export its events with 1.0, load them "
+                           "under a renamed rule" };
+    for (uint32_t flags = 0; flags <= CIVIC_SNAPSHOT_OTHER_RULES; flags++) {
+        civic_engine *e = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_new(&e, renamed, NULL), CIVIC_OK);
+        int rc = civic_engine_load_snapshot_ext(e, "tests/fixtures/1.0.0/objrule-snapshot.civic",
+                                                flags, &err);
+        if (flags == 0) { /* of other rules: said so first */
+            assert_int_equal(rc, CIVIC_E_MISMATCH);
+            civic_engine_free(e);
+            continue;
+        }
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+            if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
+        assert_null(strstr(err.message, "bad qty"));
+        assert_null(strstr(err.message, "is damaged"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+    }
+
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char *bytes = read_file("tests/fixtures/1.0.0/objrule-journal.civic", &n);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    for (int recover = 0; recover < 2; recover++) {
+        civic_engine *e = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_new(&e, renamed, NULL), CIVIC_OK);
+        int rc = civic_engine_journal_open(e, path,
+                                           CIVIC_SYNC_NONE | CIVIC_JOURNAL_OTHER_RULES |
+                                               (recover ? CIVIC_JOURNAL_RECOVER : 0u),
+                                           NULL, &err);
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        assert_non_null(strstr(err.message, "record at byte 32: event \"o1\""));
+        for (size_t i = 1; i < sizeof(want) / sizeof(want[0]); i++)
+            if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
+        assert_null(strstr(err.message, "bad qty"));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+        size_t now;
+        char *after = read_file(path, &now);
+        assert_int_equal(now, n);
+        assert_memory_equal(after, bytes, n);
+        free(after);
+    }
+    free(bytes);
+    unlink(path);
+    civic_rules_free(renamed);
+}
+
 static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
 {
     (void)state;
@@ -496,6 +572,7 @@ int main(void)
         cmocka_unit_test(a_1_0_event_past_the_bound_is_named_not_called_damage),
         cmocka_unit_test(objections_and_corrections_make_the_files_version_2),
         cmocka_unit_test(a_refused_batch_with_an_act_leaves_the_files_version_1),
+        cmocka_unit_test(a_1_0_rule_of_a_reserved_code_is_named_not_called_damage),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
