@@ -121,8 +121,8 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
         civic__excerpt(shown_id, sizeof(shown_id), s[1], len[1]);
         civic__excerpt(shown_subject, sizeof(shown_subject), s[2], len[2]);
         return civic__error_set(err, CIVIC_E_OVERFLOW, 0, 0, 0,
-                                "this version refuses event \"%s\" of subject \"%s\": points x "
-                                "qty x repeat_factor pass 2^60 hundredths",
+                                "event \"%s\" of subject \"%s\": points x qty x repeat_factor "
+                                "(1 when the rule has none or one below 1) pass 2^60 hundredths",
                                 shown_id, shown_subject);
     }
     if (rc != CIVIC_OK && other_rules && rc != CIVIC_E_NOMEM) {

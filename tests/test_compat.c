@@ -354,10 +354,11 @@ static void a_refused_batch_with_an_act_leaves_the_files_version_1(void **state)
 
 /* libcivic 1.0 took an event past the bound on one event's points (it
  * counted a repeat_factor below 1 as lowering it: 1e6 points x 2e10 units
- * under repeat_factor = 0.5).  Its files are still refused, since the event
- * cannot be answered, but as what they are: a sound file holding one event
- * this version refuses, named with its subject and record, the bound, and
- * what to do; not "damaged".  The journal is left as it was, even with
+ * under repeat_factor = 0.5).  Its files are still refused, since this
+ * version cannot hold the event, but as what they are: a sound file holding
+ * one event this version refuses, named with its subject and record, the
+ * bound (its factor said as the add and load error says it), and what to
+ * do; not "damaged".  The journal is left as it was, even with
  * CIVIC_JOURNAL_RECOVER (it has no damage to cut). */
 static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
 {
@@ -372,10 +373,9 @@ static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
                                         &err);
     assert_int_equal(rc, CIVIC_E_CORRUPT);
     assert_null(e);
-    const char *want[] = { "this version refuses event \"b1\" of subject \"bob\"",
-                           "record at byte 96", "the file is not damaged",
-                           "repeat_factor pass 2^60 hundredths",
-                           "load its events again without it" };
+    const char *want[] = { "record at byte 96: event \"b1\" of subject \"bob\": points x qty x "
+                           "repeat_factor (1 when the rule has none or one below 1) pass 2^60 "
+                           "hundredths; the file is not damaged: load its events again without it" };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
     assert_null(strstr(err.message, "is damaged"));
@@ -393,10 +393,10 @@ static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
                                        CIVIC_SYNC_NONE | (recover ? CIVIC_JOURNAL_RECOVER : 0u),
                                        NULL, &err);
         assert_int_equal(rc, CIVIC_E_CORRUPT);
-        const char *jwant[] = { "this version refuses event \"b1\" of subject \"bob\"",
-                                "record at byte 32", "the file is not damaged",
-                                "repeat_factor pass 2^60 hundredths",
-                                "load its events again without it" };
+        const char *jwant[] = { "record at byte 32: event \"b1\" of subject \"bob\": points x "
+                                "qty x repeat_factor (1 when the rule has none or one below 1) "
+                                "pass 2^60 hundredths; the file is not damaged: load its events "
+                                "again without it" };
         for (size_t i = 0; i < sizeof(jwant) / sizeof(jwant[0]); i++)
             if (!strstr(err.message, jwant[i]))
                 fail_msg("no \"%s\" in: %s", jwant[i], err.message);
