@@ -179,6 +179,8 @@ typedef struct verdict {
 typedef struct request {
     route_id route;
     char *uri;               /* the raw request target */
+    const char *raw_at;      /* where libmicrohttpd held it when uri_logger saw it, */
+    size_t raw_len;          /* and its length then (to a NUL byte, if one was sent) */
     char *path;              /* percent-decoded path, NUL-terminated; may hold NULs */
     size_t path_len;
     const char *id;          /* into path: the subject id or list name */
@@ -1672,6 +1674,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL;
     }
     memcpy(rq->uri, uri, n + 1);
+    rq->raw_at = uri;
+    rq->raw_len = n;
     /* libmicrohttpd takes the request line's last blank as the one before
      * the version: "GET /subjects/a b HTTP/1.1" has the target
      * "/subjects/a b" */
@@ -1810,6 +1814,32 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     return (verdict){ 0 };
 }
 
+/* libmicrohttpd 0.9.75 hands uri_logger the target where the request line
+ * holds it, ended by the NUL it wrote over the blank before the version; a
+ * NUL byte sent in the target ends it sooner, the rest unseen: the service
+ * answered "/subjects/al\0ice" as the subject "al", and a proxy in front
+ * may have read it otherwise.  So the target seen must reach the version.
+ * Only the addresses are compared (the bytes between were rewritten since:
+ * the query split off, escapes decoded in place); if they do not lie in the
+ * request's header bytes in that order -- another library version, a copy
+ * -- nothing is concluded. */
+static verdict target_check(struct MHD_Connection *c, const request *rq, const char *method,
+                            const char *version)
+{
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!hs || !method || !version || !rq->raw_at) return (verdict){ 0 };
+    uintptr_t line = (uintptr_t)method, end = line + hs->header_size;
+    uintptr_t target = (uintptr_t)rq->raw_at, v = (uintptr_t)version;
+    if (!(line < target && target < v && v < end) || target + rq->raw_len + 1 >= v)
+        return (verdict){ 0 };
+    /* a bad request line: where the target ends is in doubt, as a body's
+     * would be, so the connection is closed */
+    return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                      "a NUL byte in the request target (RFC 9112, 3.2)",
+                      { "Connection", "close" } };
+}
+
 /* The last guard on where a body ended: bytes received other than the
  * Content-Length declared (a length libmicrohttpd read otherwise than the
  * service) are never taken for a request's body. */
@@ -1828,7 +1858,8 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
-    verdict v = framing_check(c, method, version);
+    verdict v = target_check(c, rq, method, version);
+    if (!v.status) v = framing_check(c, method, version);
     if (v.status) return send_verdict(c, rq, &v);
     if (rq->late) {
         v = (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down",

@@ -608,6 +608,44 @@ def test_targets(srv):
                         + b"Connection: close\r\n\r\n")
         check(out.startswith(b"HTTP/1.1 400") and b"bad request target" in out,
               "GET %r answers 400: %r" % (target, out[:200]))
+    # A raw NUL byte in the target: libmicrohttpd ended the target there and
+    # the part before it was answered ("/subjects/al\0ice" as the subject
+    # "al"); refused as %00 is, and the connection closed.
+    for target in (b"/subjects/al\x00ice", b"/subjects/alice\x00/record",
+                   b"/rank?group=a\x00b&top=1", b"/rank?top=1\x00&group=zzz", b"/healthz\x00",
+                   b"/healthz?\x00", b"http://x/subjects/%61l\x00ice?as_of=%32", b"\x00/healthz"):
+        out = raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n")
+        check(out.startswith(b"HTTP/1.1 400") and b"bad request target" in out and
+              out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
+              "GET %r answers 400 and closes: %r" % (target, out[:200]))
+    first = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 300 + b"\r\n\r\n"
+    out = raw_bytes(srv, first + b"GET /subjects/al\x00ice HTTP/1.1\r\nHost: x\r\n" + auth
+                    + b"\r\n")
+    check(out.startswith(b"HTTP/1.1 200") and out.count(b"HTTP/1.1 ") == 2 and
+          b"HTTP/1.1 400" in out and b"bad request target" in out and b"<timeout>" not in out,
+          "a NUL byte in a pipelined request's target answers 400: %r" % out[-300:])
+    # ... and never one without: escapes the unescaper shrinks in place,
+    # queries, absolute form, long targets, requests pipelined at other
+    # places in the buffer, a request that arrives a byte at a time
+    legit = [b"/healthz", b"/subjects/%72%30%30%307", b"/subjects/r0007/record?as_of=%32025-06-30",
+             b"/rank?top=1&group=", b"HTTP://x:1/rank?top=%31", b"/subjects/" + b"%78" * 128,
+             b"/rank?top=1&group=" + b"a" * 4000, b"/healthz?", b"/subjects/r0007%2Frecord"]
+    data = b"".join(b"GET " + t + b" HTTP/1.1\r\nHost: x\r\n" + auth + b"X-Pad: " + b"p" * i
+                    + b"\r\n\r\n" for i, t in enumerate(legit))
+    out = raw_bytes(srv, data + b"GET /healthz HTTP/1.0\r\n\r\n")
+    check(out.count(b"HTTP/1.1 ") == len(legit) + 1 and b"bad request target" not in out,
+          "targets without a NUL byte, pipelined, are answered: %r" % out[-300:])
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for b in b"GET /subjects/%72%30%30%307?as_of=2025-06-30 HTTP/1.1\r\nHost: x\r\n" + auth \
+                + b"Connection: close\r\n\r\n":
+            sock.sendall(bytes([b]))
+            time.sleep(0.001)
+        out = sock.recv(65536)
+    finally:
+        sock.close()
+    check(out.startswith(b"HTTP/1.1 200"), "a target sent a byte at a time is answered: %r" % out[:200])
     status, _, data = srv.raw("GET", "/rank?gr%0Aoup=a", token=tok("reader"))
     check(status == 400 and "name holds a control character" in strict_json(data)["reason"],
           "a control character in a parameter's name answers 400 (%d %r)" % (status, data[:200]))
