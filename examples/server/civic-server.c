@@ -1709,6 +1709,41 @@ static bool hidden_after_value(const char *from, const char *to)
     return false;
 }
 
+static const char empty_name[] = "a header line with an empty name (RFC 9110, 5.1)";
+static const char nul_in_value[] = "a NUL byte inside a header value (RFC 9110, 5.5)";
+
+/* Why the headers are refused for what lies between the end of the last
+ * value held in libmicrohttpd's buffer and the end of the headers, or NULL.
+ * Normally that is the value's line end and the empty line after it, CR LF
+ * or LF each, written over with NULs: 2 to 4 NULs.  A line with an empty
+ * name (": v") after the first header also ends the headers for
+ * libmicrohttpd 0.9.75 -- the NUL it writes over the colon reads as the
+ * empty line -- and the lines after it were taken for the body or the next
+ * request.  It leaves the line end before it and that NUL (2 or 3 NULs),
+ * its text, and its own line end (1 or 2, no empty line after it); a NUL
+ * byte in a value leaves one NUL or more, the rest of the value, a line end
+ * and the empty line (2 to 4).  That tells them apart, but for a line with
+ * no text (only NULs then: either) and odd mixes of CR LF and LF.  Sent
+ * with LF alone, ":" or ": " cannot be told from the empty line (3 NULs, as
+ * "\r\n" then "\n" leave) and is let through. */
+static const char *after_last_value(const char *from, const char *to)
+{
+    size_t nuls = 0;
+    for (const char *p = from; p < to; p++) nuls += *p == '\0';
+    if (!hidden_after_value(from, to) && nuls <= 4) return NULL;
+    const char *text = from, *text_end = to;
+    while (text < to && *text == '\0') text++;
+    if (text == to)
+        return "a header line with an empty name, or a NUL byte at the end of a header value "
+               "(RFC 9110, 5.1 and 5.5)";
+    while (text_end[-1] == '\0') text_end--;
+    size_t lead = (size_t)(text - from), trail = (size_t)(to - text_end);
+    bool one_line = lead + trail == nuls; /* no NUL inside the text */
+    if (one_line && (lead == 2 || lead == 3) && (trail == 1 || (trail == 2 && lead == 3)))
+        return empty_name;
+    return nul_in_value;
+}
+
 /* RFC 9110, 5.6.2: a header name is a token. */
 static bool is_tchar(unsigned char b)
 {
@@ -1735,7 +1770,7 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
         f->keys_in++;
         if (f->value_end && f->value_end <= key && !f->bad_line &&
             hidden_after_value(f->value_end, key))
-            f->bad_line = "a NUL byte inside a header value (RFC 9110, 5.5)";
+            f->bad_line = nul_in_value;
     } else {
         f->keys_out++;
     }
@@ -1743,9 +1778,15 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     if (!f->bad_line) {
         size_t n = strlen(key), t = 0;
         while (t < n && is_tchar((unsigned char)key[t])) t++;
-        if (strpbrk(key, " \t"))
+        if (n == 0)
+            f->bad_line = empty_name;
+        else if (key[0] == ' ' || key[0] == '\t') /* only the first line can: a later
+                                                 * one is a fold, appended to a name */
+            f->bad_line = "a header line that begins with a blank, as if folded onto the "
+                          "request line (RFC 9112, 2.2)";
+        else if (strpbrk(key, " \t"))
             f->bad_line = "whitespace between a header's name and its colon (RFC 9112, 5.1)";
-        else if (t < n || n == 0)
+        else if (t < n)
             f->bad_line = "a header name with a character a name cannot have (RFC 9110, 5.1)";
         else if (framing_prefix(key, "Content-Length") || framing_prefix(key, "Transfer-Encoding"))
             f->bad_line = "a Content-Length or Transfer-Encoding header folded onto the next "
@@ -1795,8 +1836,8 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     static const header close = { "Connection", "close" };
     if (!f.bad_line && f.keys_in && f.keys_out)
         f.bad_line = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
-    if (!f.bad_line && f.value_end && hidden_after_value(f.value_end, (const char *)f.block_end))
-        f.bad_line = "a NUL byte inside a header value (RFC 9110, 5.5)";
+    if (!f.bad_line && f.value_end)
+        f.bad_line = after_last_value(f.value_end, (const char *)f.block_end);
     if (f.bad_line) return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing", f.bad_line, close };
     if (f.hosts > 1 || (f.hosts == 0 && version && strcmp(version, "HTTP/1.1") == 0))
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request",

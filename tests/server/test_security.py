@@ -515,6 +515,31 @@ def test_hidden_framing(srv):
     status, _, data = srv.raw("GET", "/subjects/s-hidden", token=tok("reader"))
     check(status == 200 and strict_json(data)["events"] == 0,
           "no batch with hidden framing was applied: %r" % data[:200])
+    # Each such line is refused for what it is.  A line with an empty name
+    # after the first header ends the headers for libmicrohttpd (the NUL it
+    # writes over the colon reads as the empty line): what follows was read
+    # as the next request (": " or ":" alone), or refused as a NUL byte in a
+    # value; a blank first header line was called a blank before a colon.
+    get = b"GET /healthz HTTP/1.1\r\n"
+    for data, reason in (
+            (get + b"Host: x\r\n: v\r\n\r\n", b"a header line with an empty name"),
+            (get + b"Host: x\r\n:v\r\nConnection: close\r\n\r\n" + smuggled,
+             b"a header line with an empty name"),
+            (b"GET /healthz HTTP/1.1\nHost: x\n: v\n\n", b"a header line with an empty name"),
+            (get + b"Host: x\r\n: \r\n" + smuggled, b"a header line with an empty name"),
+            (get + b"Host: x\r\n:\r\n" + smuggled, b"a header line with an empty name"),
+            (get + b": v\r\nHost: x\r\n\r\n", b"a header line with an empty name"),
+            (get + b"\tHost: x\r\n\r\n", b"a header line that begins with a blank"),
+            (get + b" Host: x\r\nX-A: y\r\n\r\n", b"a header line that begins with a blank"),
+            (get + b"Host: x\r\nX-A: y\x00z\r\n\r\n", b"a NUL byte inside a header value"),
+            (b"GET /healthz HTTP/1.1\nHost: x\nX-A: y\x00z\n\n", b"a NUL byte inside a header value"),
+            (get + b"Host: x\r\nX-A: y\x00\x00z\r\nX-B: w\r\n\r\n",
+             b"a NUL byte inside a header value"),
+            (get + b"Host : x\r\n\r\n", b"whitespace between a header's name and its colon")):
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 400") and reason in out and out.count(b"HTTP/1.1 ") == 1
+              and b"<timeout>" not in out, "%r answers 400 %r once and closes: %r"
+              % (data[23:80], reason, out[:300]))
     # a header whose name holds a blank is refused whatever its name
     out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX Y: z\r\n\r\n" + smuggled)
     check(out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and
