@@ -1691,22 +1691,34 @@ typedef struct {
     uintptr_t block, block_end; /* the request's header bytes in libmicrohttpd's buffer */
     unsigned keys_in, keys_out; /* header names held in them, and elsewhere */
     const char *value_end;   /* the end of the last value held in them, else NULL */
+    bool hidden;             /* bytes other than a line end after a value: a NUL in it */
 } framing;
+
+/* The buffer layout read below is libmicrohttpd 0.9's (0.9.75 to 0.9.77
+ * read header lines alike); 1.0 parses them otherwise (it leaves a line's
+ * CR, and blanks after a value, in place), and nothing is concluded. */
+static bool layout_known(void)
+{
+    return strncmp(MHD_get_version(), "0.9.", 4) == 0;
+}
 
 static bool in_block(const framing *f, const char *p)
 {
     return (uintptr_t)p >= f->block && (uintptr_t)p < f->block_end;
 }
 
-/* What lies between the end of a value and the next name (or the end of
- * the headers), both in libmicrohttpd's buffer: the line end it wrote over
- * with NULs, and blanks; anything else was cut off the value by a NUL byte
- * in it, which the service would not see and a proxy might. */
-static bool hidden_after_value(const char *from, const char *to)
+/* Whether what lies between the end of a value and the next name (or the
+ * end of the headers), both in libmicrohttpd's buffer, is only the line
+ * ends it wrote over with NULs: least to most NULs (CR LF is two, a bare LF
+ * one).  Anything else, blanks or NULs included, followed a NUL byte the
+ * client sent in the value, which ended it for libmicrohttpd and which a
+ * proxy may keep ("chunked\0" is then another coding). */
+static bool only_line_ends(const char *from, const char *to, ptrdiff_t least, ptrdiff_t most)
 {
+    if (to - from < least || to - from > most) return false;
     for (const char *p = from; p < to; p++)
-        if (*p && !strchr(" \t\r\n", *p)) return true;
-    return false;
+        if (*p) return false;
+    return true;
 }
 
 static const char empty_name[] = "a header line with an empty name (RFC 9110, 5.1)";
@@ -1730,7 +1742,7 @@ static const char *after_last_value(const char *from, const char *to)
 {
     size_t nuls = 0;
     for (const char *p = from; p < to; p++) nuls += *p == '\0';
-    if (!hidden_after_value(from, to) && nuls <= 4) return NULL;
+    if (only_line_ends(from, to, 2, 4)) return NULL;
     const char *text = from, *text_end = to;
     while (text < to && *text == '\0') text++;
     if (text == to)
@@ -1768,9 +1780,10 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     framing *f = cls;
     if (in_block(f, key)) {
         f->keys_in++;
-        if (f->value_end && f->value_end <= key && !f->bad_line &&
-            hidden_after_value(f->value_end, key))
-            f->bad_line = nul_in_value;
+        /* the previous line's value ends where its line ended, one or two
+         * bytes before this name */
+        if (f->value_end && f->value_end <= key && !only_line_ends(f->value_end, key, 1, 2))
+            f->hidden = true;
     } else {
         f->keys_out++;
     }
@@ -1828,7 +1841,7 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     framing f = { 0 };
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (hs && method) {
+    if (hs && method && layout_known()) {
         f.block = (uintptr_t)method;
         f.block_end = f.block + hs->header_size;
     }
@@ -1836,6 +1849,7 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     static const header close = { "Connection", "close" };
     if (!f.bad_line && f.keys_in && f.keys_out)
         f.bad_line = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
+    if (!f.bad_line && f.hidden) f.bad_line = nul_in_value;
     if (!f.bad_line && f.value_end)
         f.bad_line = after_last_value(f.value_end, (const char *)f.block_end);
     if (f.bad_line) return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing", f.bad_line, close };

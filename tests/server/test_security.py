@@ -506,6 +506,14 @@ def test_hidden_framing(srv):
         head + b"Content-Length: %d\r\nX-A: y\x00z\r\n\r\n" % len(csv) + csv,
         head + b"X-A: y\rTransfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n" % len(csv)
         + csv,
+        # a NUL byte at a value's end, only blanks or NULs after it: a proxy
+        # that keeps it sees no coding, or no length
+        head + b"Transfer-Encoding: chunked\x00\r\n\r\n%x\r\n" % len(csv) + csv + b"\r\n0\r\n\r\n"
+        + smuggled,
+        head + b"Content-Length: %d\x00\r\n\r\n" % len(csv) + csv + smuggled,
+        head + b"X-A: b\x00 \t\r\nContent-Length: %d\r\n\r\n" % len(csv) + csv,
+        head + b"Content-Length: %d\r\nX-A: b\x00\r\n\r\n" % len(csv) + csv,
+        head + b"Content-Length: %d\r\nX-A: b\x00\x00\r\n\r\n" % len(csv) + csv,
     ]
     for data in cases:
         out = raw_bytes(srv, data)
@@ -540,6 +548,17 @@ def test_hidden_framing(srv):
         check(out.startswith(b"HTTP/1.1 400") and reason in out and out.count(b"HTTP/1.1 ") == 1
               and b"<timeout>" not in out, "%r answers 400 %r once and closes: %r"
               % (data[23:80], reason, out[:300]))
+    # a Host with a NUL at its end, and blanks after it
+    out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\x00 \t\r\n\r\n" + smuggled)
+    check(out.startswith(b"HTTP/1.1 400") and b"a NUL byte inside a header value" in out and
+          out.count(b"HTTP/1.1 ") == 1, "Host: x NUL answers 400 once: %r" % out[:300])
+    # blanks at a value's end, an empty value, bare LF line ends: all fine
+    for data in (b"GET /healthz HTTP/1.1\r\nHost: x \t\r\nX-A:\r\nConnection: close\r\n"
+                 b"X-B: \r\n\r\n",
+                 b"GET /healthz HTTP/1.1\nHost: x\nConnection: close\nX-A: b \n\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\nConnection: close\r\nX-A: b\r\n\n"):
+        out = raw_bytes(srv, data)
+        check(out.startswith(b"HTTP/1.1 200"), "%r answers 200: %r" % (data, out[:200]))
     # a header whose name holds a blank is refused whatever its name
     out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX Y: z\r\n\r\n" + smuggled)
     check(out.startswith(b"HTTP/1.1 400") and out.count(b"HTTP/1.1 ") == 1 and
