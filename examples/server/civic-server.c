@@ -1863,6 +1863,13 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     if (f.codings && f.lengths)
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
                           "Content-Length beside Transfer-Encoding", close };
+    /* RFC 9112, 6.1: HTTP/1.0 has no transfer codings, so a proxy of that
+     * version may pass the chunks on as the body of no known length; the
+     * framing is faulty, and the connection is closed after the answer */
+    if (f.codings && version && strcmp(version, "HTTP/1.0") == 0)
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
+                          "Transfer-Encoding in an HTTP/1.0 request (RFC 9112, 6.1): send "
+                          "Content-Length, or HTTP/1.1", close };
     if (f.codings > 1 || (f.codings && strcasecmp(f.coding, "chunked") != 0))
         return (verdict){ MHD_HTTP_NOT_IMPLEMENTED, "transfer coding not implemented",
                           "a body is read as sent or chunked (Transfer-Encoding: chunked)", close };

@@ -455,6 +455,21 @@ def test_framing(srv):
         check(out.startswith(b"HTTP/1.1 " + status) and reason in out and
               out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
               "framing: %r answers %r once and closes: %r" % (data[:90], status, out[:300]))
+    # RFC 9112, 6.1: Transfer-Encoding in an HTTP/1.0 request is faulty
+    # framing (a 1.0 proxy does not read chunks); it was applied and the
+    # connection kept alive
+    csv = b"id,subject,type,ts\nte10,s-te10,recycling,2025-01-01\n"
+    out = raw_bytes(srv, b"POST /events HTTP/1.0\r\nConnection: keep-alive\r\n"
+                    b"Authorization: Bearer " + tok("ingest").encode() + b"\r\n"
+                    b"Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(csv)
+                    + csv + b"\r\n0\r\n\r\nGET /nowhere-smuggled HTTP/1.0\r\n\r\n")
+    check(re.match(rb"HTTP/1\.[01] 400 ", out) is not None and b"bad request framing" in out and
+          len(re.findall(rb"HTTP/1\.[01] \d{3} ", out)) == 1 and
+          b"<timeout>" not in out,
+          "an HTTP/1.0 request with Transfer-Encoding answers 400 once and closes: %r" % out[:300])
+    status, _, data = srv.raw("GET", "/subjects/s-te10", token=tok("reader"))
+    check(status == 200 and strict_json(data)["events"] == 0,
+          "no event of an HTTP/1.0 chunked batch applied: %r" % data[:200])
     # RFC 9112, 3.2: an HTTP/1.1 request with no Host, or two, is a 400.
     for data, reason in ((b"GET /healthz HTTP/1.1\r\n\r\n" + smuggled,
                           b"an HTTP/1.1 request needs a Host header"),
