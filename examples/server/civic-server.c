@@ -82,6 +82,14 @@
 #define RETRY_AFTER_SECONDS "5"
 #define PATH_BYTES_MAX 4096u
 #define FILE_BYTES_MAX (1u << 20) /* TLS certificate, key, OpenAPI document */
+/* Each connection's memory (libmicrohttpd's default, set so that the room
+ * left for an answer is known): the request's header lines and a record of
+ * at most HEADER_RECORD bytes for each header, query parameter and cookie
+ * must leave HEADER_ROOM for the answer's headers, or are answered 431. */
+#define CONNECTION_MEMORY (32u * 1024u)
+#define HEADER_RECORD 64u
+#define HEADER_ROOM 4096u
+#define HEADER_LIMIT_TEXT "28 KB"
 
 /* The OpenAPI document, embedded at build time when docs/openapi.json
  * existed (server.mk generates build/openapi_embed.h); else empty. */
@@ -1915,11 +1923,37 @@ static verdict body_check(struct MHD_Connection *c, const request *rq)
                       { "Connection", "close" } };
 }
 
+/* Whether the request's headers leave its connection too little memory to
+ * answer.  libmicrohttpd keeps a request's header lines, and a record for
+ * each header, query parameter and cookie, in the connection's memory pool
+ * (CONNECTION_MEMORY), and builds the answer's headers in what is left:
+ * with about 30.5 KB of headers the route ran (a batch was applied) and
+ * the connection was then closed without an answer.  A request that leaves
+ * less than HEADER_ROOM is answered 431 before any route runs. */
+static bool headers_too_large(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!hs) return false;
+    int n = MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_COOKIE_KIND |
+                                             MHD_GET_ARGUMENT_KIND | MHD_FOOTER_KIND,
+                                      NULL, NULL);
+    size_t used = hs->header_size + (n > 0 ? (size_t)n : 0) * HEADER_RECORD;
+    return used > CONNECTION_MEMORY - HEADER_ROOM;
+}
+
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
                                   const char *method, const char *version)
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
+    if (headers_too_large(c)) {
+        verdict big = { MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large",
+                        "the request line and headers must stay under " HEADER_LIMIT_TEXT
+                        ": nothing of this request was run",
+                        { "Connection", "close" } };
+        return send_verdict(c, rq, &big);
+    }
     verdict v = target_check(c, rq, method, version);
     if (!v.status) v = framing_check(c, method, version);
     if (v.status) return send_verdict(c, rq, &v);
@@ -2437,6 +2471,7 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,

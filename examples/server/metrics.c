@@ -14,7 +14,7 @@ static const char *const ROUTE_LABELS[ROUTE_COUNT] = {
 };
 
 static const unsigned STATUSES[METRICS_STATUS_COUNT - 1] = {
-    200, 400, 401, 403, 404, 405, 409, 410, 411, 413, 415, 500, 501, 503, 0,
+    200, 400, 401, 403, 404, 405, 409, 410, 411, 413, 415, 431, 500, 501, 503, 0,
 };
 
 /* Upper bounds in microseconds (Prometheus le, in seconds, below). */

@@ -24,7 +24,7 @@ typedef enum route_id {
 
 const char *route_label(route_id r);
 
-#define METRICS_STATUS_COUNT 16u
+#define METRICS_STATUS_COUNT 17u
 #define METRICS_BUCKET_COUNT 14u
 
 typedef struct metrics {
