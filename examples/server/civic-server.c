@@ -1698,6 +1698,7 @@ typedef struct {
     const char *bad_line;    /* why a header line is refused, else NULL */
     uintptr_t block, block_end; /* the request's header bytes in libmicrohttpd's buffer */
     unsigned keys_in, keys_out; /* header names held in them, and elsewhere */
+    bool folded;             /* a value held in them without its name before it */
     const char *value_end;   /* the end of the last value held in them, else NULL */
     bool hidden;             /* bytes other than a line end after a value: a NUL in it */
 } framing;
@@ -1781,11 +1782,28 @@ static bool framing_prefix(const char *name, const char *h)
     return strncasecmp(name, h, n) == 0 && name[n] != '\0';
 }
 
+/* Whether value, held in the buffer, follows its name there as libmicrohttpd
+ * 0.9 leaves a line: the name, the NUL it wrote over the colon, blanks.  A
+ * folded line's name is copied elsewhere (after the buffer, even once the
+ * buffer has moved to grow) and the line's own zeroed, so the value stays
+ * without its name: a sign of the fold that does not depend on where the
+ * block ends, nor on other names being held in place. */
+static bool value_after_name(const framing *f, const char *key, const char *value)
+{
+    if (!in_block(f, key) || (uintptr_t)key >= (uintptr_t)value) return false;
+    const char *p = key + strlen(key);
+    if (p >= value || *p) return false;
+    for (p++; p < value; p++)
+        if (*p != ' ' && *p != '\t') return false;
+    return true;
+}
+
 static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                       const char *value)
 {
     (void)kind;
     framing *f = cls;
+    if (value && in_block(f, value) && !value_after_name(f, key, value)) f->folded = true;
     if (in_block(f, key)) {
         f->keys_in++;
         /* the previous line's value ends where its line ended, one or two
@@ -1855,7 +1873,7 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
     }
     MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
     static const header close = { "Connection", "close" };
-    if (!f.bad_line && f.keys_in && f.keys_out)
+    if (!f.bad_line && (f.folded || (f.keys_in && f.keys_out)))
         f.bad_line = "a header line folded onto the next (obs-fold, RFC 9112, 5.2)";
     if (!f.bad_line && f.hidden) f.bad_line = nul_in_value;
     if (!f.bad_line && f.value_end)

@@ -563,6 +563,19 @@ def test_hidden_framing(srv):
         check(out.startswith(b"HTTP/1.1 400") and reason in out and out.count(b"HTTP/1.1 ") == 1
               and b"<timeout>" not in out, "%r answers 400 %r once and closes: %r"
               % (data[23:80], reason, out[:300]))
+    # a fold is named a fold (it was called a NUL byte when a header
+    # followed it, when it was the only header, or past 17 KB of headers,
+    # where libmicrohttpd moves its buffer)
+    pad = b"".join(b"X-P%d: %s\r\n" % (k, b"q" * 1000) for k in range(18))
+    for data in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\nX-B: d\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\n y\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n" + pad + b"\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + pad + b"X-A: b\r\n\tc\r\nX-B: d\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n" + pad
+                 + b"X-C: b\r\n c\r\n\r\n"):
+        out = raw_bytes(srv, data + smuggled)
+        check(out.startswith(b"HTTP/1.1 400") and b"folded onto the next" in out and
+              out.count(b"HTTP/1.1 ") == 1, "a fold is named a fold: %r" % out[:300])
     # a Host with a NUL at its end, and blanks after it
     out = raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\x00 \t\r\n\r\n" + smuggled)
     check(out.startswith(b"HTTP/1.1 400") and b"a NUL byte inside a header value" in out and
