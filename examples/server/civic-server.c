@@ -197,6 +197,7 @@ typedef struct request {
                               * decoded, by check_request) */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
     bool blank_target;       /* the raw target holds a space */
+    bool blanks_before;      /* more than one blank between the method and the target */
     char target_why[200];    /* a reason made for this request: a bad query parameter's
                               * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
@@ -1427,6 +1428,10 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "a blank in the request target: send a space in a path or a query "
                           "as %20", { 0 } };
+    if (rq->blanks_before) /* RFC 9112, 3: one SP between the method and the target */
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                          "more than one blank between the method and the request target",
+                          { 0 } };
     arg_check ac = { !rq->bad_target, rq->target_why, sizeof(rq->target_why) };
     if (ac.ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_text, &ac);
     if (!ac.ok)
@@ -1928,6 +1933,25 @@ static verdict target_check(struct MHD_Connection *c, const request *rq, const c
                       { "Connection", "close" } };
 }
 
+/* Whether more than one blank came between the method and the target:
+ * libmicrohttpd 0.9 skips them ("GET  /healthz" is /healthz), where a blank
+ * after the target is refused as one inside it; a proxy may read either
+ * otherwise.  Seen where the target begins in the buffer, after the method
+ * and the NUL written over the first blank; nothing is concluded when the
+ * target is not found there. */
+static bool blanks_after_method(struct MHD_Connection *c, const char *method, const char *target)
+{
+    const union MHD_ConnectionInfo *hs =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (!hs || !method || !target || !layout_known()) return false;
+    uintptr_t m = (uintptr_t)method, t = (uintptr_t)target;
+    const char *first = method + strlen(method) + 1;
+    if (t <= (uintptr_t)first || t >= m + hs->header_size) return false;
+    for (const char *p = first; p < target; p++)
+        if (*p != ' ') return false;
+    return true;
+}
+
 /* The last guard on where a body ended: bytes received other than the
  * Content-Length declared (a length libmicrohttpd read otherwise than the
  * service) are never taken for a request's body. */
@@ -1975,6 +1999,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
     verdict v = target_check(c, rq, method, version);
     if (!v.status) v = framing_check(c, method, version);
     if (v.status) return send_verdict(c, rq, &v);
+    rq->blanks_before = blanks_after_method(c, method, rq->raw_at);
     if (rq->late) {
         v = (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down",
                        "the service is stopping and ran nothing of this request: send it "

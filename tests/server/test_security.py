@@ -705,7 +705,8 @@ def test_targets(srv):
     # RFC 9112, 3.2: a request target holds no raw blank (it was taken as
     # the subject "a b", or "a HTTP/1.1")
     auth = b"Authorization: Bearer " + tok("reader").encode() + b"\r\n"
-    for target in (b"/subjects/a b", b"/subjects/a HTTP/1.1", b"/rank?group=a b"):
+    for target in (b"/subjects/a b", b"/subjects/a HTTP/1.1", b"/rank?group=a b",
+                   b"/healthz ", b" /healthz", b"   /healthz"):
         out = raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + auth
                         + b"Connection: close\r\n\r\n")
         check(out.startswith(b"HTTP/1.1 400") and b"bad request target" in out,
