@@ -1419,10 +1419,10 @@ static enum MHD_Result arg_is_text(void *cls, enum MHD_ValueKind kind, const cha
     return ac->ok ? MHD_YES : MHD_NO;
 }
 
-/* 400, 404, 405, 401, 403 in that order; {0} when the request may go on. */
+/* 400, 404, 405, 401, 403 in that order, for rq->route (matched by
+ * first_call); {0} when the request may go on. */
 static verdict check_request(server *s, struct MHD_Connection *c, request *rq, const char *method)
 {
-    rq->route = match_route(rq);
     rq->target_why[0] = '\0';
     if (rq->blank_target) /* RFC 9112, 3.2: an invalid request line */
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
@@ -1989,6 +1989,9 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
 {
     rq->started = true;
     snprintf(rq->method, sizeof(rq->method), "%s", method);
+    /* first, so that a request refused for its headers or its framing is
+     * counted in /metrics under its route, not under "other" */
+    rq->route = match_route(rq);
     if (headers_too_large(c)) {
         verdict big = { MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large",
                         "the request line and headers must stay under " HEADER_LIMIT_TEXT

@@ -864,6 +864,17 @@ def test_metrics(srv):
           and values.get("civic_last_compaction_timestamp_seconds", 0) > 1e9,
           "metric values: events %s rejected %s" % (values.get("civic_events"),
                                                      values.get("civic_rejected_batches_total")))
+    # a request refused for its framing is counted under its route (it was
+    # counted under "other", POST /events included)
+    name = 'civic_http_requests_total{route="/events",status="400"}'
+    raw_bytes(srv, b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2"
+              b"\r\n\r\nab")
+    _, _, data = srv.raw("GET", "/metrics", token=tok("boss"))
+    after = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+             for l in data.decode().splitlines() if l and not l.startswith("#")}
+    check(after.get(name, 0) == values.get(name, 0) + 1,
+          "a framing refusal of POST /events counts under /events: %s then %s"
+          % (values.get(name), after.get(name)))
 
 
 def test_access_log(tmp):
