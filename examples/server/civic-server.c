@@ -1914,14 +1914,14 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
  * may have read it otherwise.  So the target seen must reach the version.
  * Only the addresses are compared (the bytes between were rewritten since:
  * the query split off, escapes decoded in place); if they do not lie in the
- * request's header bytes in that order -- another library version, a copy
- * -- nothing is concluded. */
+ * request's header bytes in that order -- a copy -- or the library is not
+ * 0.9 (layout_known), nothing is concluded. */
 static verdict target_check(struct MHD_Connection *c, const request *rq, const char *method,
                             const char *version)
 {
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (!hs || !method || !version || !rq->raw_at) return (verdict){ 0 };
+    if (!hs || !method || !version || !rq->raw_at || !layout_known()) return (verdict){ 0 };
     uintptr_t line = (uintptr_t)method, end = line + hs->header_size;
     uintptr_t target = (uintptr_t)rq->raw_at, v = (uintptr_t)version;
     if (!(line < target && target < v && v < end) || target + rq->raw_len + 1 >= v)
