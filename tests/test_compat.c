@@ -70,6 +70,44 @@ static void copy_fixture_journal(char *path)
     free(bytes);
 }
 
+/* Open a copy of the 1.0 journal fixture under r with flags, then again with
+ * CIVIC_JOURNAL_RECOVER: each refused (CIVIC_E_CORRUPT) with a message
+ * holding every text of want and not absent, nothing loaded, and the file
+ * left byte for byte as it was (a sound file has no damage to cut). */
+static void journal_refused_untouched(civic_rules *r, const char *fixture, uint32_t flags,
+                                      const char *const *want, size_t n_want, const char *absent)
+{
+    char path[] = "/tmp/civic-compat-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n;
+    char *bytes = read_file(fixture, &n);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    for (int recover = 0; recover < 2; recover++) {
+        civic_engine *e = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        int rc = civic_engine_journal_open(e, path,
+                                           CIVIC_SYNC_NONE | flags |
+                                               (recover ? CIVIC_JOURNAL_RECOVER : 0u),
+                                           NULL, &err);
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        for (size_t i = 0; i < n_want; i++)
+            if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
+        assert_null(strstr(err.message, absent));
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+        size_t now;
+        char *after = read_file(path, &now);
+        assert_int_equal(now, n);
+        assert_memory_equal(after, bytes, n);
+        free(after);
+    }
+    free(bytes);
+    unlink(path);
+}
+
 static void a_journal_written_by_1_0_0_replays_and_takes_appends(void **state)
 {
     (void)state;
@@ -381,36 +419,12 @@ static void a_1_0_event_past_the_bound_is_named_not_called_damage(void **state)
     assert_null(strstr(err.message, "is damaged"));
     assert_int_equal(err.offset, 96);
 
-    char path[] = "/tmp/civic-compat-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    char *bytes = read_file("tests/fixtures/1.0.0/bound-journal.civic", &n);
-    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
-    close(fd);
-    for (int recover = 0; recover < 2; recover++) {
-        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
-        rc = civic_engine_journal_open(e, path,
-                                       CIVIC_SYNC_NONE | (recover ? CIVIC_JOURNAL_RECOVER : 0u),
-                                       NULL, &err);
-        assert_int_equal(rc, CIVIC_E_CORRUPT);
-        const char *jwant[] = { "record at byte 32: event \"b1\" of subject \"bob\": points x "
-                                "qty x repeat_factor (1 when the rule has none or one below 1) "
-                                "pass 2^60 hundredths; the file is not damaged: load its events "
-                                "again without it" };
-        for (size_t i = 0; i < sizeof(jwant) / sizeof(jwant[0]); i++)
-            if (!strstr(err.message, jwant[i]))
-                fail_msg("no \"%s\" in: %s", jwant[i], err.message);
-        assert_null(strstr(err.message, "invalid event record"));
-        assert_int_equal(civic_engine_event_count(e), 0);
-        civic_engine_free(e);
-        size_t now;
-        char *after = read_file(path, &now);
-        assert_int_equal(now, n);
-        assert_memory_equal(after, bytes, n);
-        free(after);
-    }
-    free(bytes);
-    unlink(path);
+    const char *jwant[] = { "record at byte 32: event \"b1\" of subject \"bob\": points x "
+                            "qty x repeat_factor (1 when the rule has none or one below 1) "
+                            "pass 2^60 hundredths; the file is not damaged: load its events "
+                            "again without it" };
+    journal_refused_untouched(r, "tests/fixtures/1.0.0/bound-journal.civic", 0, jwant, 1,
+                              "invalid event record");
     civic_rules_free(r);
 }
 
@@ -458,35 +472,9 @@ static void a_1_0_rule_of_a_reserved_code_is_named_not_called_damage(void **stat
         civic_engine_free(e);
     }
 
-    char path[] = "/tmp/civic-compat-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    char *bytes = read_file("tests/fixtures/1.0.0/objrule-journal.civic", &n);
-    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
-    close(fd);
-    for (int recover = 0; recover < 2; recover++) {
-        civic_engine *e = NULL;
-        civic_error err = CIVIC_ERROR_INIT;
-        assert_int_equal(civic_engine_new(&e, renamed, NULL), CIVIC_OK);
-        int rc = civic_engine_journal_open(e, path,
-                                           CIVIC_SYNC_NONE | CIVIC_JOURNAL_OTHER_RULES |
-                                               (recover ? CIVIC_JOURNAL_RECOVER : 0u),
-                                           NULL, &err);
-        assert_int_equal(rc, CIVIC_E_CORRUPT);
-        assert_non_null(strstr(err.message, "record at byte 32: event \"o1\""));
-        for (size_t i = 1; i < sizeof(want) / sizeof(want[0]); i++)
-            if (!strstr(err.message, want[i])) fail_msg("no \"%s\" in: %s", want[i], err.message);
-        assert_null(strstr(err.message, "bad qty"));
-        assert_int_equal(civic_engine_event_count(e), 0);
-        civic_engine_free(e);
-        size_t now;
-        char *after = read_file(path, &now);
-        assert_int_equal(now, n);
-        assert_memory_equal(after, bytes, n);
-        free(after);
-    }
-    free(bytes);
-    unlink(path);
+    const char *jwant[] = { "record at byte 32: event \"o1\"", want[1] };
+    journal_refused_untouched(renamed, "tests/fixtures/1.0.0/objrule-journal.civic",
+                              CIVIC_JOURNAL_OTHER_RULES, jwant, 2, "bad qty");
     civic_rules_free(renamed);
 }
 
