@@ -412,13 +412,16 @@ def test_keep_alive(srv):
         conn.close()
 
 
-def raw_bytes(srv, data, wait=10):
-    """Send bytes as they are on a new connection; everything answered until
-    the server closes it (or `wait` seconds pass: then "<timeout>")."""
+def raw_bytes(srv, data, wait=10, half_close=False):
+    """Send bytes as they are on a new connection (then shut its sending side
+    with half_close); everything answered until the server closes it (or
+    `wait` seconds pass: then "<timeout>")."""
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=wait)
     out = b""
     try:
         sock.sendall(data)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         while True:
             chunk = sock.recv(65536)
             if not chunk:
@@ -632,20 +635,7 @@ def test_no_length(srv):
     for data in (b"POST /events HTTP/1.0\r\nContent-Type: text/csv\r\n" + auth + b"\r\n" + csv,
                  b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" + auth
                  + b"\r\nGET /nowhere-smuggled HTTP/1.1\r\nHost: x\r\n\r\n"):
-        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-        out = b""
-        try:
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                out += chunk
-        except socket.timeout:
-            out += b"<timeout>"
-        finally:
-            sock.close()
+        out = raw_bytes(srv, data, half_close=True)
         body = out.split(b"\r\n\r\n", 1)[-1]
         check(re.match(rb"HTTP/1\.[01] 411 ", out) is not None and
               len(re.findall(rb"HTTP/1\.[01] \d{3} ", out)) == 1 and b"<timeout>" not in out and
