@@ -469,6 +469,10 @@ def _parse_time(rules_ptr, value, what="time"):
     n = None if isinstance(value, (str, _dt.date)) else _index(value)
     if n is not None:
         value = n
+        if what == "as_of" and _capi.INT64_MIN <= value <= _capi.INT64_MAX:
+            # any int64, as the C API takes and 1.0 passed on: a program may
+            # ask at 2**63 - 1 for "after everything"
+            return value
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
             raise _out_of_range(value)(_capi.CIVIC_E_LIMIT,

@@ -943,11 +943,21 @@ class TestRules(Base):
             with self.assertRaises(civic.CivicError) as cm:
                 r.parse_time(bad)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
-            with civic.Engine(r) as e:
-                with self.assertRaises(civic.CivicError) as cm:
-                    e.score("s", as_of=bad)
-                self.assertIn("bad as_of %d: outside the years 0001 to 9999" % bad,
-                              str(cm.exception))
+        # but a query's as_of takes any int64, as the C API does and 1.0
+        # did: 2**63 - 1 asks after everything (past 64 bits it overflows)
+        with civic.Engine(r) as e:
+            e.load("id,subject,type,ts\nf,s,fine,9998-12-31T23:00:00Z\n")
+            for t in (_capi.CIVIC_TIME_MAX + 1, 2 ** 63 - 1):
+                self.assertEqual(e.score("s", as_of=t).events, 1)
+                self.assertEqual(e.record("s", as_of=t).as_of, t)
+            self.assertEqual(e.record("s", as_of=2 ** 63 - 1).to_dict()["as_of"], "forever")
+            for t in (_capi.CIVIC_TIME_MIN - 1, -2 ** 63):
+                self.assertEqual(e.score("s", as_of=t).events, 0)
+                self.assertEqual(e.subjects(t), [])
+            with self.assertRaises(OverflowError) as cm:
+                e.score("s", as_of=2 ** 70)
+            self.assertIn("bad as_of %d: outside the years 0001 to 9999" % 2 ** 70,
+                          str(cm.exception))
         self.assertEqual(r.parse_time(_capi.CIVIC_TIME_MAX), _capi.CIVIC_TIME_MAX)
         # an offset of seconds is written in UTC: before year 1 that is out of range,
         # a CivicError as every other time out of range (Python's own OverflowError before)
@@ -1127,12 +1137,15 @@ class TestRules(Base):
                 r.parse_time(value)
             self.assertEqual(cm.exception.name, "CIVIC_E_LIMIT")
         # what fits in 64 bits reached the library in 1.0, and what it
-        # refused was no OverflowError: out of range, but no overflow
+        # refused was no OverflowError: out of range, but no overflow; a
+        # query answers at it (as_of may be any int64, as in C and 1.0)
         for value in (2 ** 63 - 1, -2 ** 63, _capi.CIVIC_TIME_MAX + 1):
-            for fn in calls:
+            for fn in calls[:2] + [calls[7]]:
                 with self.assertRaises(civic.CivicError) as cm:
                     fn(value)
                 self.assertNotIsInstance(cm.exception, OverflowError)
+            for fn in calls[2:7] + calls[8:]:
+                fn(value)
         with self.assertRaises(civic.CivicError) as cm:   # as 1.0: the library's, for the text
             e.add(id="x2", subject="s1", type="fine", ts=2 ** 70)
         self.assertNotIsInstance(cm.exception, OverflowError)
