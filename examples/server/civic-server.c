@@ -888,6 +888,20 @@ static void misfit_hint(const server *s, int rc, const civic_error *err)
             "with --rescore again\n");
 }
 
+/* A 1.0 file holding an event this version cannot hold (past the bound on
+ * one event's points): the library says to load the events again; a
+ * service does that through its own API, or under a revision that keeps
+ * the event within the bound. */
+static void bound_hint(int rc, const civic_error *err)
+{
+    if (rc != CIVIC_E_CORRUPT || !strstr(err->message, "load its events again without it")) return;
+    fprintf(stderr, SERVER_NAME ": nothing was changed.  This version cannot hold that event.  "
+            "Move the data directory away, start on an empty one and POST /events the log "
+            "the events came from without it; or, if a revised scheme keeps that rule's "
+            "points x qty x repeat_factor within the bound, start once with --rules naming "
+            "it and --rescore\n");
+}
+
 /* Start-up refusals name what the operator can do, and what --recover costs. */
 static void recovery_hint(const char *what, const char *recover)
 {
@@ -954,6 +968,7 @@ static int open_data(server *s)
             report_error("loading the snapshot", rc, &err, false);
             if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s, &err);
             misfit_hint(s, rc, &err);
+            bound_hint(rc, &err);
             return -1;
         }
     }
@@ -972,6 +987,7 @@ static int open_data(server *s)
         report_error("opening the journal", rc, &err, false);
         if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s, &err);
         misfit_hint(s, rc, &err);
+        bound_hint(rc, &err);
         if (rc == CIVIC_E_MISMATCH && s->opt.rescore && strstr(err.message, "a purge made under"))
             fprintf(stderr, SERVER_NAME ": nothing was changed.  Start once under the rules the "
                     "directory was written with (without --rescore) and stop the service "

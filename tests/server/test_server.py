@@ -1122,6 +1122,26 @@ def test_snapshot_not_a_file(tmp):
               "a %s as the snapshot stops the start-up: %d %r" % (kind, code, out))
 
 
+def test_1_0_event_past_the_bound(tmp):
+    """A 1.0 data directory holding an event past this version's bound on one
+    event's points is refused, left as it is, and the refusal says how a
+    service goes on (the library's message speaks of loading events again)."""
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "fixtures",
+                            "1.0.0")
+    data = os.path.join(tmp, "bound-1.0")
+    os.mkdir(data)
+    for name in ("snapshot", "journal"):
+        shutil.copy(os.path.join(fixtures, "bound-%s.civic" % name),
+                    os.path.join(data, "%s.civic" % name))
+    before = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
+    code, out = start_fails(data, ["--rules", os.path.join(fixtures, "bound-rules.toml")])
+    check(code == 2 and "pass 2^60 hundredths" in out and "nothing was changed" in out and
+          "--rescore" in out and "POST /events" in out,
+          "bound: a 1.0 event past the bound is refused, naming the ways on: %d %s" % (code, out))
+    after = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
+    check(after == before, "bound: the refused directory is left as it was")
+
+
 def test_journal_damage(tmp):
     """Issue 17, findings 2 and 3: a byte flipped in the middle of the journal
     stops the start-up (nothing truncated) unless --recover is given, which
@@ -1390,6 +1410,7 @@ def main():
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
+        test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
