@@ -1294,12 +1294,17 @@ class Record:
     def to_dict(self, detail: bool = False) -> _Dict[str, _Any]:
         """The JSON record (civic-score --explain -f json, the service's
         record): subject, as_of, score, grade, balance, flags, group, at spec
-        version 2 archived, tiers and measures, then entries."""
+        version 2 archived, tiers and measures, then entries; detail=True adds
+        the record's ceiling after flags and each entry's detail
+        (civic-score --explain --detail)."""
         s = self.summary
         d = {"subject": s.subject,
              "as_of": None if self.as_of is None else _time_text(self.as_of, self.utc_offset),
              "score": s.score, "grade": s.grade, "balance": s.balance,
-             "flags": list(s.flags), "group": s.group}
+             "flags": list(s.flags)}
+        if detail:      # as civic-score --explain --detail: the record's ceiling
+            d["ceiling"] = s.ceiling
+        d["group"] = s.group
         if s.spec_version >= 2:
             d.update(archived=s.archived, tiers=dict(s.tiers), measures=list(s.measures))
         d["entries"] = [e.to_dict(detail) for e in self.entries]

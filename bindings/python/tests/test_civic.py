@@ -3269,6 +3269,12 @@ class TestVocabulary(unittest.TestCase):
                 return json.loads(out.stdout, parse_float=Decimal)
             self.assertEqual(cli("--explain", "s1"),
                              self.engine.record("s1", "2022-06-01").to_dict())
+            # --detail: the record's ceiling and each entry's qty, flag, ceiling, affects
+            detail = cli("--explain", "s1", "--detail")
+            self.assertIn("ceiling", detail)
+            self.assertEqual(detail, self.engine.record("s1", "2022-06-01").to_dict(detail=True))
+            self.assertEqual(list(detail),
+                             list(self.engine.record("s1", "2022-06-01").to_dict(detail=True)))
             self.assertEqual(cli()["subjects"],
                              [r.to_dict() for r in self.engine.subjects("2022-06-01")])
             self.assertEqual(cli("--top", "2")["subjects"],
