@@ -1906,10 +1906,19 @@ class Engine(_Owner):
                 with self._naming(source):
                     return self._load(_path_bytes(source), None, format, lenient)
             try:
-                return self._load(None, _log_bytes(source), format, lenient)
+                report = self._load(None, _log_bytes(source), format, lenient)
             except CivicError as e:
                 _say_read_as_text(e, source)
                 raise
+            if report.rejected == 1 and report.lines == 1 and report.rejections:
+                # lenient: the one line skipped says so, as a strict load's error
+                r = report.rejections[0]
+                e = CivicError(r.code, r.message, r.line, r.column)
+                _say_read_as_text(e, source)
+                if e.message != r.message:
+                    report.rejections[0] = Rejection(r.line, r.column, r.code, e.message,
+                                                     r.offset)
+            return report
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position

@@ -1616,6 +1616,14 @@ class TestLoad(Base):
                     self.assertEqual(e.args, (e.code, e.message, e.line, e.column, e.offset))
                     self.assertEqual(e.report.accepted, 0)
                     self.assertIn(hint, str(e))
+                # a lenient JSON Lines load skips the one line, and says so
+                rep = self.engine.load(path, format="jsonl", lenient=True)
+                self.assertEqual((rep.lines, rep.accepted, rep.rejected), (1, 0, 1))
+                r = rep.rejections[0]
+                self.assertEqual((r.line, r.column, r.code), (1, 1, civic.CIVIC_E_SYNTAX))
+                self.assertTrue(r.message.endswith("'{'; " + hint), r.message)
+                rep = self.engine.load('{"id":"x"}', format="jsonl", lenient=True)
+                self.assertNotIn("read as events text", rep.rejections[0].message)
                 # no hint where the str names no regular file, or is not one line
                 os.mkdir("dir")
                 for text in (os.path.join(d, "missing.txt"), "dir", d, path + "\n",
