@@ -119,7 +119,7 @@ CIVIC_API uint32_t civic_version_number(void);
 #define CIVIC_E_USER     (-13)  /* a callback asked to stop; never produced otherwise */
 /* Since 1.1: */
 #define CIVIC_E_PURGED   (-14)  /* the question is about a time before a purge's horizon */
-#define CIVIC_E_NOTFOUND (-15)  /* no list, tier or rule of that name in the scheme */
+#define CIVIC_E_NOTFOUND (-15)  /* no list of that name in the scheme (civic_engine_list) */
 
 /** Static English text for a status code ("out of memory" ...); unknown codes
  *  give "unknown error".  Ownership: static.  Threads: any. */

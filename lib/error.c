@@ -136,15 +136,18 @@ void civic__error_array_hint(civic_error *err, const char *text, size_t len)
     if (i < len && text[i] == '{') append_hint(err, hint, sizeof(hint));
 }
 
-void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
+static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool quoted)
 {
     size_t j = 0, i = 0;
     const size_t shown_max = 40;
     CIVIC_ASSERT(dst_size >= 8);
     /* Whole characters only, and nothing a terminal would act on: C0 and
      * DEL as \xNN, C1 controls as \u00NN, a byte that is not UTF-8 as \xNN,
-     * and the bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E,
-     * U+2066..U+2069: the rest of the line shown reversed) as \uNNNN. */
+     * the bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+     * U+2066..U+2069: the rest of the line shown reversed) and the line and
+     * paragraph separators (U+2028, U+2029) as \uNNNN.  Quoted (shown in
+     * double quotes), a quote or a backslash in it is \" or \\, so that the
+     * quotes around it are the value's bounds. */
     while (i < n && i < shown_max) {
         unsigned char c = (unsigned char)s[i];
         size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
@@ -160,7 +163,9 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
         size_t out = 0;
         if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)))
             out = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
-        else if (c1 || bidi)
+        else if (quoted && (c == '"' || c == '\\'))
+            out = (size_t)snprintf(esc, sizeof(esc), "\\%c", c);
+        else if (c1 || bidi || cp == 0x2028 || cp == 0x2029)
             out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
         size_t step = len ? len : 1, after = i + step < n ? 3 : 0; /* "..." if more follows */
         if (j + (out ? out : len) + after + 1 > dst_size) break;
@@ -178,6 +183,16 @@ void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
         j += 3;
     }
     dst[j] = '\0';
+}
+
+void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
+{
+    excerpt(dst, dst_size, s, n, true);
+}
+
+void civic__excerpt_raw(char *dst, size_t dst_size, const char *s, size_t n)
+{
+    excerpt(dst, dst_size, s, n, false);
 }
 
 void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,

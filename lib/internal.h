@@ -146,8 +146,11 @@ typedef struct civic_field {
  * whose `since` is at most version; nothing else of dst is written. */
 void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,
                         uint32_t version);
-/* Copy at most n bytes of s into a short quoted, printable excerpt. */
+/* Copy at most n bytes of s into a short printable excerpt, to be shown in
+ * double quotes (a quote or backslash in s is escaped); _raw, for source
+ * text shown as written (a table's header), escapes neither. */
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
+void civic__excerpt_raw(char *dst, size_t dst_size, const char *s, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* number.c: fixed point                                               */

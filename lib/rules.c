@@ -331,7 +331,7 @@ int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *n
                         uint64_t first)
 {
     char msg[200], shown[72];
-    civic__excerpt(shown, sizeof(shown), name, n);
+    civic__excerpt_raw(shown, sizeof(shown), name, n);
     snprintf(msg, sizeof(msg), "duplicate %s '%s' (first at line %llu)", what, shown,
              (unsigned long long)first);
     return civic__rb_at(err, p, msg);
@@ -1079,7 +1079,7 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     bool many = array && ends;
     if (many == array && civic__rb_key_is(key, w, word)) return false; /* as written */
     char rest[64];
-    civic__excerpt(rest, sizeof(rest), dot + 1, len - w - 1);
+    civic__excerpt_raw(rest, sizeof(rest), dot + 1, len - w - 1);
     snprintf(out, size, "%s%s.%s%s", many ? "[[" : "[", word, rest, many ? "]]" : "]");
     return true;
 }
@@ -1124,7 +1124,7 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         return rc;
     }
     char shown[64], meant[96];
-    civic__excerpt(shown, sizeof(shown), key, len); /* a header may hold any byte */
+    civic__excerpt_raw(shown, sizeof(shown), key, len); /* a header may hold any byte */
     if (table_meant(key, len, array, meant, sizeof(meant)))
         snprintf(msg, sizeof(msg), "unknown table %s%s%s (did you mean %s?)", array ? "[[" : "[",
                  shown, array ? "]]" : "]", meant);

@@ -91,6 +91,15 @@ static void a_quoted_value_is_safe_to_print(void **state)
      * the rest of the message reversed */
     load_fails("id,subject,type,ts\nx,s,a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xd8\x9c" "d\xe2\x80\x8f,2024-01-01\n",
                csv, CIVIC_E_EVENT, 2, 5, "\"a\\u202eb\\u2066c\\u061cd\\u200f\"");
+    /* in its quotes, a quote or a backslash of the value is escaped: the
+     * quotes are its bounds ("a"b" read as a value a, then b); U+2028 and
+     * U+2029 break a line where text is shown as paragraphs */
+    load_fails("id,subject,type,ts\nx,s,\"a\"\"b\\c\",2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "\"a\\\"b\\\\c\"");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"a\\\"b\\\\c\",\"ts\":\"2024-01-01\"}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 32, "\"a\\\"b\\\\c\"");
+    load_fails("id,subject,type,ts\nx,s,a\xe2\x80\xa8" "b\xe2\x80\xa9,2024-01-01\n", csv, CIVIC_E_EVENT,
+               2, 5, "\"a\\u2028b\\u2029\"");
     /* a value that fits is shown whole: no room kept for a "..." it does not need */
     char ctl[256] = "id,subject,type,ts\nx,s,", shown[128] = "\"";
     for (int i = 0; i < 15; i++) {

@@ -55,7 +55,7 @@ CIVIC_E_MISMATCH = -12
 CIVIC_E_USER = -13
 # Since 1.1:
 CIVIC_E_PURGED = -14     # a question about a time before a purge's horizon
-CIVIC_E_NOTFOUND = -15   # no list, tier or rule of that name in the scheme
+CIVIC_E_NOTFOUND = -15   # no list of that name (Engine.list), no rule of that code (Rules.rule_info)
 
 CODE_NAMES = {
     value: name for name, value in list(globals().items())
