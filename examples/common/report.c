@@ -491,18 +491,20 @@ static void life_cell(const answers_sink *out, const civic_rule_info *x)
         int k = span_of(x->repair_after).kind;
         part(out, &first);
         if (k == 'f') put(out, "never repairable");
-        else {
-            put(out, k == 'e' ? "repairable from " : "repairable after ");
+        else { /* from the day the entry takes effect (after its posting) */
+            put(out, k == 'e' ? "repairable from " : "repairable ");
             span_put(out, x->repair_after);
+            put(out, k == 'e' ? " it takes effect in" : " after it takes effect");
         }
     }
     if (x->retain[0]) {
         int k = span_of(x->retain).kind;
         part(out, &first);
         if (k == 'f') put(out, "never deleted");
-        else {
-            put(out, k == 'e' ? "deleted at " : "deleted after ");
+        else { /* from the conduct, the entry's date, as the law counts */
+            put(out, k == 'e' ? "deleted at " : "deleted ");
             span_put(out, x->retain);
+            put(out, k == 'e' ? " it is dated in" : " after its date");
         }
     }
 }

@@ -431,9 +431,9 @@ def check_published_scheme(label, dom):
                  "The balance starts again every year.",
                  "contested within 15 days of its date; while contested it keeps its effect",
                  "court_defaulter legal 0.00 score only, not to spend 5 years",
-                 "repairable after 1 year; deleted after 5 years",
+                 "repairable 1 year after it takes effect; deleted 5 years after its date",
                  "counts as a repeat in traffic",   # drunk_driving: no factor of its own
-                 "repairable after 3 months", "posted for 7 days",
+                 "repairable 3 months after it takes effect", "posted for 7 days",
                  # a change row names its rule for a reader who reaches it alone
                  "volunteer_hour from 2025-07-01"):
         check(want in words, "%s: the published scheme says %r" % (label, want))
@@ -561,7 +561,7 @@ def wording_page(tmp):
     for want in ("contested until the end of the month it is dated in",
                  "to the end of the year counts as a repeat in street",
                  "posted to the end of the month; never repairable; "
-                 "deleted at the end of the year",
+                 "deleted at the end of the year it is dated in",
                  "7.50 in all", "90 days",
                  "posted for 1 day; never deleted",
                  "repeat \u00d71.50 (street)",
