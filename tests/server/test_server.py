@@ -1135,7 +1135,8 @@ def test_1_0_event_past_the_bound(tmp):
                     os.path.join(data, "%s.civic" % name))
     before = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
     code, out = start_fails(data, ["--rules", os.path.join(fixtures, "bound-rules.toml")])
-    check(code == 2 and "pass 2^60 hundredths" in out and "nothing was changed" in out and
+    # (the library message is cut to its 256 bytes by a long path: "pass 2^60" stays)
+    check(code == 2 and "pass 2^60" in out and "nothing was changed" in out and
           "--rescore" in out and "POST /events" in out,
           "bound: a 1.0 event past the bound is refused, naming the ways on: %d %s" % (code, out))
     after = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
