@@ -874,7 +874,11 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  snapshot that holds a purge (civic_engine_purge) the engine has not made
  *  itself fails with CIVIC_E_INVALID, since a journal records only its own
  *  engine's purges: load such a snapshot before opening the journal (the
- *  recovery order above).  path may name a FIFO (a snapshot read as another
+ *  recovery order above).  Such a snapshot also fails with CIVIC_E_INVALID
+ *  when the engine already holds events (since 1.1): the purge's deletions
+ *  cannot be applied to them (a held event of a purged id would stay, where
+ *  one added after the load is a duplicate); load it into an empty engine
+ *  first.  path may name a FIFO (a snapshot read as another
  *  process writes it): as any reader of a FIFO, the call waits in open()
  *  until a writer comes.
  *  @return CIVIC_OK, CIVIC_E_CORRUPT, CIVIC_E_MISMATCH, CIVIC_E_CONFLICT,

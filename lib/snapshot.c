@@ -563,6 +563,19 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
                                 "which the attached journal cannot record: load the snapshot "
                                 "before opening the journal", r->name);
     }
+    /* A purge made elsewhere cannot be applied to events already held: one
+     * whose id it tombstoned would stay and count (and be saved again),
+     * where added after the load it is a duplicate; one pointing at a
+     * purged event would stay dangling, where added after it is archived
+     * on arrival.  The answer would hang on the order of the calls. */
+    if (r->first > 0 && (e->tombs.count > tombs || !civic__act_tombs_known(e, act_tombs))) {
+        civic__tombs_truncate(e, tombs, act_tombs);
+        return civic__error_set(r->err, CIVIC_E_INVALID, 0, 0, 0, "snapshot %s holds a purge "
+                                "this engine has not made, and the engine already holds %llu "
+                                "events, to which its deletions cannot be applied: load the "
+                                "snapshot into an empty engine first, then add the events",
+                                r->name, (unsigned long long)r->first);
+    }
     civic__act_tombs_sort(e);
     civic__tombs_set_horizon(e, tombs, r->horizon);
     if (r->horizon > e->purge_horizon) e->purge_horizon = r->horizon;

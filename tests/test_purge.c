@@ -502,6 +502,52 @@ static void tombstones_keep_purged_ids_known(void **state)
     support_release();
 }
 
+/* A snapshot holding a purge cannot be merged into an engine that already
+ * holds events: a held event with a purged id would stay and be saved
+ * again, where one added after the load is a duplicate (SPEC 10.4).  The
+ * load is refused and the engine left as it was; into an empty engine it
+ * loads, and the event then added is a duplicate. */
+static void a_purged_snapshot_is_not_merged_into_held_events(void **state)
+{
+    (void)state;
+    civic_engine *a = engine_from(RULES);
+    load_ok(a, "id,subject,type,ts\nf1,s1,fine,2015-03-01\ng1,s1,fine,2019-03-01\n");
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(a, at(a, "2021-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 1);
+    assert_int_equal(civic_engine_save(a, path_in("merge.snap"), NULL), CIVIC_OK);
+    civic_engine *b = engine_from(RULES);
+    load_ok(b, "id,subject,type,ts,ref\nf1,s9,fine,2020-05-01,\nk1,s2,fine,2020-03-01,\n");
+    assert_int_equal(civic_engine_save(b, path_in("b-before.snap"), NULL), CIVIC_OK);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("merge.snap"), &err), CIVIC_E_INVALID);
+    assert_non_null(strstr(err.message, "holds a purge this engine has not made"));
+    assert_non_null(strstr(err.message, "already holds 2 events"));
+    assert_int_equal(civic_engine_event_count(b), 2);
+    assert_true(civic_engine_purge_horizon(b) == CIVIC_NO_TIME);
+    assert_true(score_at(b, "s9", "2020-06-01").score == 99000);
+    /* nothing of the snapshot stayed: the same engine saves the same bytes */
+    assert_int_equal(civic_engine_save(b, path_in("b-after.snap"), NULL), CIVIC_OK);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "cmp -s '%s/b-before.snap' '%s/b-after.snap'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    civic_engine_free(b);
+    /* the other order: the snapshot first, the event after is a duplicate */
+    b = engine_from(RULES);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("merge.snap"), NULL), CIVIC_OK);
+    civic_event ev = CIVIC_EVENT_INIT;
+    ev.id = "f1";
+    ev.subject = "s9";
+    ev.type = "fine";
+    ev.ts = "2020-05-01";
+    assert_int_equal(civic_engine_add(b, &ev, NULL), CIVIC_DUPLICATE);
+    /* and the same snapshot again (its purge now known) still merges */
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("merge.snap"), NULL), CIVIC_OK);
+    civic_engine_free(b);
+    civic_engine_free(a);
+    support_release();
+}
+
 /* Members of a purged act that arrive later, dated at or before its t*, are
  * archived on arrival and take no part in the act's later generations: g5
  * (kept until 2024-01-01) must not hold g6 (kept until 2023-05-01) past its
@@ -760,6 +806,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_purge_removes_archived_entries_and_what_points_at_them),
         cmocka_unit_test(tombstones_keep_purged_ids_known),
+        cmocka_unit_test(a_purged_snapshot_is_not_merged_into_held_events),
         cmocka_unit_test(long_chains_of_pointers_in_any_order),
         cmocka_unit_test(every_answer_at_or_after_h_is_unchanged_on_random_logs),
         cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
