@@ -108,7 +108,10 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_events_accepted_total", "counter", "New events accepted by POST /events.",
            (double)atomic_load(&m->events_accepted));
     metric(out, "civic_rejected_batches_total", "counter",
-           "POST /events batches refused (bad input, conflict, I/O), nothing applied.",
+           "POST /events batches read and refused (bad input, conflict, I/O), nothing "
+           "applied; a body refused unread (411, 413, 415, 503 for the body budget or "
+           "memory) is counted by "
+           "civic_http_requests_total only.",
            (double)atomic_load(&m->rejected_batches));
     metric(out, "civic_durable", "gauge", "1 when the server keeps --data.", s->durable ? 1 : 0);
     metric(out, "civic_writes_failing", "gauge",
