@@ -1385,9 +1385,12 @@ class PurgeReport:
 
 @_dataclass(frozen=True)
 class GroupStats:
-    """Statistics of one group at one depth (docs/evaluation.md).  `group`
-    is the path ("" at depth 0); `path` is the 1.0 name of the same value."""
-    group: str
+    """Statistics of one group at one depth (docs/evaluation.md).  `path`
+    is the group's path ("" at depth 0); `group` is the same value under its
+    JSON name (to_dict(), to_records()).  The field stays `path`, as in 1.0,
+    so that dataclasses.asdict(), replace(g, path=...), GroupStats(path=...)
+    and the repr of a 1.0 program keep working."""
+    path: str
     depth: int
     subjects: int
     mean: _decimal.Decimal
@@ -1398,9 +1401,9 @@ class GroupStats:
     grades: _Dict[str, int]         # grade name -> subjects, in grade order
 
     @property
-    def path(self) -> str:
-        """The group path (the 1.0 name of `group`)."""
-        return self.group
+    def group(self) -> str:
+        """The group path, under its JSON name (the same as `path`)."""
+        return self.path
 
     def to_dict(self) -> _Dict[str, _Any]:
         """The JSON object of this group (civic-score --groups -f json)."""
@@ -2226,7 +2229,7 @@ class Engine(_Owner):
                 counts = {names[g]: int(st.grade_counts[g]) for g in range(ng)} \
                     if st.grade_counts else {name: 0 for name in names}
                 rows.append(GroupStats(
-                    group=_str(st.path), depth=int(st.depth), subjects=int(st.subjects),
+                    path=_str(st.path), depth=int(st.depth), subjects=int(st.subjects),
                     mean=_points(st.mean), median=_points(st.median),
                     min=_points(st.min), max=_points(st.max),
                     balance=_points(st.balance), grades=counts))

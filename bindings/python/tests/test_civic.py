@@ -3261,6 +3261,42 @@ class TestVocabulary(unittest.TestCase):
         self.assertEqual(list(g.to_dict()), ["group", "depth", "subjects", "mean", "median",
                                              "min", "max", "balance", "grades"])
 
+    def test_dataclasses_keep_their_1_0_fields(self):
+        # a 1.0 program exports answers with dataclasses.asdict / replace and
+        # builds them by keyword: GroupStats' field is `path`, as in 1.0
+        # (`group` is the same value, the JSON name); the other answers only
+        # gained fields after 1.0's, whose names and values stay (version 1)
+        import dataclasses
+        g = self.engine.groups(1, "2022-06-01")[0]
+        self.assertEqual(list(dataclasses.asdict(g)),
+                         ["path", "depth", "subjects", "mean", "median", "min", "max",
+                          "balance", "grades"])
+        self.assertEqual(dataclasses.asdict(g)["path"], "d1")
+        self.assertTrue(repr(g).startswith("GroupStats(path='d1', depth=1, "), repr(g))
+        moved = dataclasses.replace(g, path="d9")
+        self.assertEqual((moved.path, moved.group, moved.to_dict()["group"]), ("d9", "d9", "d9"))
+        self.assertEqual(civic.to_records([moved])[0]["group"], "d9")
+        made = civic.GroupStats(path="d1", depth=1, subjects=g.subjects, mean=g.mean,
+                                median=g.median, min=g.min, max=g.max, balance=g.balance,
+                                grades=g.grades)
+        self.assertEqual(made, g)
+        self.assertEqual(made.group, "d1")
+        s = self.engine.score("s1", "2022-06-01")
+        self.assertEqual(list(dataclasses.asdict(s))[:10],
+                         ["subject", "group", "score", "grade", "balance", "flags", "ceiling",
+                          "events", "dimensions", "rank"])
+        self.assertEqual(dataclasses.asdict(s)["score"], D("1020.00"))
+        rec = self.engine.record("s1", "2022-06-01")
+        self.assertEqual(list(dataclasses.asdict(rec))[:2], ["summary", "entries"])
+        e1 = dataclasses.asdict(rec)["entries"][0]
+        self.assertEqual(list(e1)[:17],
+                         ["id", "ts", "type", "kind", "state", "raw", "counted", "qty",
+                          "dimension", "flag", "group", "ref", "end", "ceiling", "capped",
+                          "escalated", "affects"])
+        self.assertEqual((e1["id"], e1["ts"], e1["state"], e1["counted"], e1["group"]),
+                         ("e1", self.engine.rules.parse_time("2022-03-01"), "revoked",
+                          D("0.00"), "d1/a"))
+
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_to_dict_equals_the_cli_json(self):
         with tempfile.TemporaryDirectory() as d:
