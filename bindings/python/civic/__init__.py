@@ -2508,8 +2508,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
     (str text, bytes, an mmap, a file object, an os.PathLike path; a str as
-    load() reads it), or an iterable of dicts of Engine.add's
-    keyword arguments.  as_of: any ts form; None is
+    load() reads it: a 1.0 file name such as "events.csv" is read as that
+    file, with one FutureWarning: pass a pathlib.Path), or an iterable of
+    dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
     the latest ts of the events (the later of the two readings when the
     schemes' utc_offsets differ).  Subjects are the union of those listed
     under either scheme; a subject one scheme does not list shows its base
@@ -2533,6 +2534,14 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                             "iterable of event dicts, not %s" % type(events).__name__) from None
     elif not isinstance(events, _mmap.mmap) and callable(getattr(events, "read", None)):
         events = events.read()   # a file object (an mmap is read whole, as load reads it)
+    path = None
+    if isinstance(events, str) and _names_a_file(events):
+        # a 1.0 program's file name: read as load() reads it, but warned
+        # about here, once, in the terms of the call made (compare has no
+        # load_file(); each scheme's load() would warn again)
+        _warn("civic.compare(%r) reads a file as libcivic 1.0 did; libcivic 2 reads every "
+              "str as events: pass a pathlib.Path for a path" % events, FutureWarning)
+        path = events
     with Engine(rules_now) as now, Engine(rules_new) as new:
         for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
             try:
@@ -2543,6 +2552,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                                             "file object or an iterable of event dicts, not an "
                                             "iterable of %s" % (i, type(ev).__name__))
                         _add_item(engine, i, ev)
+                elif path is not None:
+                    engine.load_file(path)
                 else:
                     engine.load(events)
             except CivicError as e:

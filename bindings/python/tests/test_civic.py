@@ -1572,6 +1572,21 @@ class TestLoad(Base):
                 with self.assertWarns(FutureWarning) as cm:
                     civic.compare("events.csv", self.engine.rules, self.engine.rules)
                 self.assertEqual(cm.filename, __file__)
+                # once, not once per scheme, and about the call made: compare
+                # has no load_file(), a pathlib.Path is what it reads as a file
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    c = civic.compare("events.csv", self.engine.rules, self.engine.rules)
+                self.assertEqual(c.subjects_total, 3)
+                self.assertEqual([str(w.message) for w in caught],
+                                 ["civic.compare('events.csv') reads a file as libcivic 1.0 "
+                                  "did; libcivic 2 reads every str as events: pass a "
+                                  "pathlib.Path for a path"])
+                self.assertEqual(caught[0].filename, __file__)
+                with self.assertWarns(FutureWarning):
+                    with self.assertRaises(civic.CivicOSError) as cm:
+                        civic.compare("missing.csv", self.engine.rules, self.engine.rules)
+                self.assertEqual(cm.exception.filename, "missing.csv")
                 with self.assertWarns(FutureWarning):
                     with self.assertRaises(civic.CivicOSError) as cm:
                         self.engine.load("missing.jsonl")
