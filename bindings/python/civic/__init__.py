@@ -1437,7 +1437,9 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     pandas.DataFrame(civic.to_records(...)) or csv.DictWriter.
 
     answers: a list of Score (subjects(), rank()), of GroupStats (groups()),
-    of Entry, of ListRow, a Record (its entries) or a ListAnswer (its rows).
+    of Entry, of ListRow, of CompareRow, a Record (its entries), a
+    ListAnswer or a Comparison (its rows: the columns of civic-score
+    --compare NEW -f csv; the transitions and counts are not rows).
     Keys are the JSON names (docs/answers.md); nested values are flattened:
     dimensions.NAME, grades.NAME, tiers.NAME; flags and measures become one
     ';'-joined str, as in CSV.  The version-2 keys (tiers, measures; eff,
@@ -1459,7 +1461,7 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
         raise ValueError("numbers must be 'float' or 'decimal', not %r" % (numbers,))
     if isinstance(answers, Record):
         answers = answers.entries
-    elif isinstance(answers, ListAnswer):
+    elif isinstance(answers, (ListAnswer, Comparison)):
         answers = answers.rows
     rows = []
     for a in answers:
@@ -1501,12 +1503,19 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
                  "score": _flat_number(a.score, numbers), "grade": a.grade,
                  "since": _flat_time(a.since, a.utc_offset),
                  "until": _flat_time(a.until, a.utc_offset)}
-        elif isinstance(a, (Record, ListAnswer)):
+        elif isinstance(a, CompareRow):
+            # the columns of civic-score --compare NEW -f csv
+            d = {"subject": a.subject, "group": a.group,
+                 "score": _flat_number(a.score, numbers), "grade": a.grade,
+                 "new_score": _flat_number(a.new_score, numbers), "new_grade": a.new_grade,
+                 "delta": _flat_number(a.delta, numbers)}
+        elif isinstance(a, (Record, ListAnswer, Comparison)):
             raise TypeError("to_records takes a %s by itself, not in a list: "
                             "to_records(x), not to_records([x])" % type(a).__name__)
         else:
-            raise TypeError("to_records takes a list of Score, GroupStats, Entry or ListRow, "
-                            "a Record or a ListAnswer; the list holds a %s" % type(a).__name__)
+            raise TypeError("to_records takes a list of Score, GroupStats, Entry, ListRow or "
+                            "CompareRow, a Record, a ListAnswer or a Comparison; the list "
+                            "holds a %s" % type(a).__name__)
         rows.append(d)
     return rows
 

@@ -1118,6 +1118,24 @@ class TestCompare(V2):
             with self.assertRaisesRegex(TypeError, "events must be text, bytes, a path"):
                 civic.compare(bad, now, new)
 
+    def test_compare_rows_flatten_as_the_cli_csv(self):
+        # to_records of a Comparison (its rows) or of its rows: the columns of
+        # civic-score --compare NEW -f csv, plain values
+        now, new = civic.Rules.from_text(scheme(self.NOW)), civic.Rules.from_text(scheme(self.NEW))
+        self.addCleanup(now.close)
+        self.addCleanup(new.close)
+        c = civic.compare(self.LOG, now, new, as_of="2022-06-01")
+        rows = civic.to_records(c)
+        self.assertEqual(rows, civic.to_records(c.rows))
+        self.assertEqual(rows[2], {"subject": "s3", "group": "d1", "score": 980.0, "grade": "A",
+                                   "new_score": 920.0, "new_grade": "B", "delta": -60.0})
+        self.assertEqual(list(rows[0]), ["subject", "group", "score", "grade", "new_score",
+                                         "new_grade", "delta"])
+        exact = civic.to_records(c, numbers="decimal")
+        self.assertEqual([r["delta"] for r in exact], [D("-30.00"), D("0.00"), D("-60.00")])
+        with self.assertRaisesRegex(TypeError, r"by itself, not in a list"):
+            civic.to_records([c])
+
     def test_compare_of_event_dicts_names_the_item(self):
         # as the line of a CSV log: the 1-based position of the bad event in
         # the iterable, in .line and in the message, for both schemes'
@@ -1187,6 +1205,14 @@ class TestCompare(V2):
                 new = civic.Rules.from_file(paths["new"])
                 got = civic.compare(pathlib.Path(paths["log"]), now, new, "2022-06-01", changed=changed)
                 self.assertEqual(json.loads(out.stdout, parse_float=Decimal), got.to_dict())
+                csv_out = subprocess.run(args[:args.index("-f")] + ["-f", "csv"]
+                                         + args[args.index("-f") + 2:],
+                                         capture_output=True, check=True, text=True)
+                lines = csv_out.stdout.splitlines()
+                records = civic.to_records(got, numbers="decimal")
+                self.assertEqual(lines[0].split(","), list(records[0]))
+                self.assertEqual([line.split(",") for line in lines[1:]],
+                                 [[str(v) for v in r.values()] for r in records])
                 now.close()
                 new.close()
 
