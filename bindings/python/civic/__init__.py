@@ -1525,22 +1525,30 @@ class Rejection(_namedtuple("Rejection", "line column code message")):
     .offset, the 0-based byte offset of its record's first byte in the input
     (None when not known).  The offset stays outside the tuple, so code that
     unpacks four fields keeps working; like the C error, it is not part of
-    equality."""
+    equality.  Of civic.compare(lenient=True), .scheme says which scheme
+    refused the line, "rules_now" or "rules_new" (None for a load)."""
 
     offset = None   # what _make gives: it does not pass one
+    scheme = None   # civic.compare(lenient=True): "rules_now" or "rules_new"
 
-    def __new__(cls, line, column, code, message, offset=None):
+    def __new__(cls, line, column, code, message, offset=None, scheme=None):
         self = super().__new__(cls, line, column, code, message)
         if offset is not None:
             self.offset = offset
+        if scheme is not None:
+            self.scheme = scheme
         return self
 
     def _replace(self, **fields):
         offset = fields.pop("offset", self.offset)
-        return type(self)(*super()._replace(**fields), offset=offset)
+        scheme = fields.pop("scheme", self.scheme)
+        return type(self)(*super()._replace(**fields), offset=offset, scheme=scheme)
 
     def __repr__(self):
-        return "%s, offset=%r)" % (super().__repr__()[:-1], self.offset)
+        shown = "%s, offset=%r" % (super().__repr__()[:-1], self.offset)
+        if self.scheme is not None:
+            shown += ", scheme=%r" % (self.scheme,)
+        return shown + ")"
 
 
 @_dataclass(frozen=True)
@@ -2488,13 +2496,21 @@ class CompareRow:
 class Comparison:
     """civic.compare's answer: rows sorted by subject, the grade-transition
     matrix over every subject ({grade now: {new grade: subjects}}), and the
-    counts.  Iterable over its rows."""
+    counts.  Iterable over its rows.  rejections and one_scheme_only: what
+    compare(lenient=True) skipped (empty and 0 otherwise; not in
+    to_dict(), which is the CLI's JSON: civic-score reports them on
+    stderr)."""
     as_of: int
     rows: _List[CompareRow]
     transitions: _Dict[str, _Dict[str, int]]
     subjects_total: int
     subjects_changed: int
     utc_offset: int = _field(default=0, repr=False, compare=False)
+    # compare(lenient=True): the lines (events) skipped, each a Rejection
+    # whose .scheme says which scheme refused it, and how many of them one
+    # scheme alone refused (left out under both)
+    rejections: _List["Rejection"] = _field(default_factory=list)
+    one_scheme_only: int = 0
 
     def __iter__(self) -> _Iterator["CompareRow"]:
         return iter(self.rows)
@@ -2513,7 +2529,7 @@ class Comparison:
 
 
 def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = None,
-            changed: bool = False) -> Comparison:
+            changed: bool = False, *, lenient: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
     (str text, bytes, an mmap, a file object, an os.PathLike path; a str as
@@ -2529,11 +2545,23 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     (CIVIC_E_EVENT); its `scheme` attribute (and a note) says which refused
     it, "rules_now" or "rules_new".  Of event dicts, an error names the
     event by its 1-based number: CivicError.line, and "event N: " before
-    the message of every error (TypeError and ValueError too)."""
+    the message of every error (TypeError and ValueError too).
+    lenient=True (keyword only), as civic-score --compare NEW --lenient:
+    a line either scheme refuses is skipped, and one that only one scheme
+    refuses is left out under both, so both columns score the same events
+    (a line that conflicts with another is judged once those are gone).
+    Comparison.rejections lists the lines skipped, in the order civic-score
+    reports them, each a Rejection whose .scheme says which scheme refused
+    it ("rules_now" when both did); one_scheme_only counts those one
+    scheme alone refused.  Of event dicts, an event that Engine.add
+    refuses with CivicError (CIVIC_E_EVENT, CIVIC_E_CONFLICT,
+    CIVIC_E_LIMIT) is skipped so, named by its number; a TypeError or
+    ValueError of a dict's arguments still raises."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
-    if not isinstance(changed, int):     # changed="no" would be true (as lenient)
-        raise TypeError("changed must be bool, not %s" % type(changed).__name__)
+    for name, flag in (("changed", changed), ("lenient", lenient)):
+        if not isinstance(flag, int):    # changed="no" would be true (as load's lenient)
+            raise TypeError("%s must be bool, not %s" % (name, type(flag).__name__))
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
         try:
@@ -2551,29 +2579,20 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
         _warn("civic.compare(%r) reads a file as libcivic 1.0 did; libcivic 2 reads every "
               "str as events: pass a pathlib.Path for a path" % events, FutureWarning)
         path = events
-    with Engine(rules_now) as now, Engine(rules_new) as new:
-        for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
-            try:
-                if isinstance(events, list):
-                    for i, ev in enumerate(events, 1):
-                        if not isinstance(ev, _Mapping):
-                            raise TypeError("event %d: events must be text, bytes, a path, a "
-                                            "file object or an iterable of event dicts, not an "
-                                            "iterable of %s" % (i, type(ev).__name__))
-                        _add_item(engine, i, ev)
-                elif path is not None:
-                    engine.load_file(path)
-                else:
-                    engine.load(events)
-            except CivicError as e:
-                # which scheme refused an event (a type only one of them
-                # knows); a file that cannot be read or a conflict is no
-                # scheme's doing
-                if e.code == _capi.CIVIC_E_EVENT:
-                    e.scheme = scheme
-                    if hasattr(e, "add_note"):  # Python 3.11
-                        e.add_note("under %s" % scheme)
-                raise
+    rejections, once = [], 0
+    if lenient:
+        now, new, rejections, once = _load_compared_leniently(rules_now, rules_new, events,
+                                                              path)
+    else:
+        now, new = Engine(rules_now), Engine(rules_new)
+        try:
+            for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
+                _compare_load(engine, scheme, events, path, False)
+        except BaseException:
+            now.close()
+            new.close()
+            raise
+    with now, new:
         if as_of is not None:
             with now._use() as p:
                 t = _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")
@@ -2598,7 +2617,216 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             if differs or not changed:
                 rows.append(CompareRow(name, x.group, x.score, x.grade, y.score, y.grade,
                                        y.score - x.score))
-        return Comparison(t, rows, matrix, len(names), n_changed, rules_now.utc_offset)
+        return Comparison(t, rows, matrix, len(names), n_changed, rules_now.utc_offset,
+                          rejections=rejections, one_scheme_only=once)
+
+
+# What Engine.add raises for an event a lenient load would skip as a bad
+# line; Python's own TypeError and ValueError (a dict without ts) still raise.
+_BAD_EVENT = (_capi.CIVIC_E_EVENT, _capi.CIVIC_E_CONFLICT, _capi.CIVIC_E_LIMIT)
+
+
+def _compare_load(engine, scheme, events, path, lenient, drop=(), data=None, fmt=None):
+    """Load compare's events into the engine of one scheme ("rules_now" or
+    "rules_new"): the event dicts but those numbered in drop, data (bytes,
+    the events with the dropped lines blanked) in format fmt, the file at
+    path, or events as load() takes them.  The rejections of a lenient load
+    (of dicts: the CivicError of each event add() refused)."""
+    try:
+        if isinstance(events, list):
+            rejected = []
+            for i, ev in enumerate(events, 1):
+                if i in drop:
+                    continue
+                if not isinstance(ev, _Mapping):
+                    raise TypeError("event %d: events must be text, bytes, a path, a "
+                                    "file object or an iterable of event dicts, not an "
+                                    "iterable of %s" % (i, type(ev).__name__))
+                try:
+                    _add_item(engine, i, ev)
+                except CivicError as e:
+                    if not lenient or e.code not in _BAD_EVENT:
+                        raise
+                    rejected.append(Rejection(e.line, e.column, e.code, e.message))
+            return rejected
+        if data is not None:
+            return engine.load(data, format=fmt, lenient=lenient).rejections
+        if path is not None:
+            return engine.load_file(path, lenient=lenient).rejections
+        return engine.load(events, lenient=lenient).rejections
+    except CivicError as e:
+        # which scheme refused an event (a type only one of them knows); a
+        # file that cannot be read or a conflict is no scheme's doing
+        if e.code == _capi.CIVIC_E_EVENT:
+            e.scheme = scheme
+            if hasattr(e, "add_note"):  # Python 3.11
+                e.add_note("under %s" % scheme)
+        raise
+
+
+def _load_compared_leniently(rules_now, rules_new, events, path):
+    """compare(lenient=True), as civic-score --compare NEW --lenient: a line
+    bad under one scheme only is left out under both, so that the two
+    columns score the same events, whatever their order.  A line is bad in
+    itself (an unknown type, a bad field) or as a conflict with an earlier
+    line, which depends on what else was kept: so the lines bad in
+    themselves under either scheme are left out first, and conflicts are
+    judged among the lines that remain, in as many passes as it takes for
+    both schemes to refuse the same lines.  Returns the two engines, the
+    lines skipped in the order civic-score reports them (each a Rejection
+    whose .scheme says which scheme refused it; "rules_now" when both did)
+    and how many of them one scheme alone refused."""
+    schemes = ("rules_now", "rules_new")
+    drop, once, reported = set(), 0, []
+    data = fmt = spans = None
+    while True:
+        engines = []
+        try:
+            got = []
+            for rules, scheme in zip((rules_now, rules_new), schemes):
+                engines.append(Engine(rules))
+                rejected = _compare_load(engines[-1], scheme, events, path, True, drop,
+                                         data, fmt)
+                got.append([Rejection(*r, offset=_offset_before_blanking(r.offset, spans),
+                                      scheme=scheme) for r in rejected])
+        except BaseException:
+            for engine in engines:
+                engine.close()
+            raise
+        a_own = {r.line: r for r in got[0] if r.code != _capi.CIVIC_E_CONFLICT}
+        b_own = {r.line: r for r in got[1] if r.code != _capi.CIVIC_E_CONFLICT}
+        a_conflict = {r.line: r for r in got[0] if r.code == _capi.CIVIC_E_CONFLICT}
+        b_conflict = {r.line: r for r in got[1] if r.code == _capi.CIVIC_E_CONFLICT}
+        # the lines bad in themselves are final: reported as the CLI reports
+        # them while it loads (a line both refuse, under the current rules)
+        reported += a_own.values()
+        reported += [r for line, r in b_own.items() if line not in a_own]
+        differ = set(a_own) | set(a_conflict) != set(b_own) | set(b_conflict)
+        if not differ or set(a_own) != set(b_own):
+            once += len(set(a_own) ^ set(b_own))
+            if not differ:   # the last pass: its conflicts stand
+                reported += [r for line, r in a_conflict.items() if line not in b_own]
+                reported += [r for line, r in b_conflict.items()
+                             if line not in a_own and line not in a_conflict]
+                return engines[0], engines[1], reported, once
+        else:
+            # conflicts under one scheme only: final, reported now
+            one = set(a_conflict) ^ set(b_conflict)
+            reported += [r for line, r in a_conflict.items() if line in one]
+            reported += [r for line, r in b_conflict.items() if line in one]
+            once += len(one)
+            drop |= one
+        drop |= set(a_own) | set(b_own)
+        for engine in engines:
+            engine.close()
+        if isinstance(events, list):
+            continue
+        if data is None:   # the events as bytes, to load again without the lines dropped
+            if path is not None:
+                with open(path, "rb") as f:
+                    original = f.read()
+                fmt = _format_of_name(path)
+            elif isinstance(events, str):
+                original = _log_bytes(events)
+            elif isinstance(events, _os.PathLike):
+                with open(events, "rb") as f:
+                    original = f.read()
+                fmt = _format_of_name(events)
+            elif isinstance(events, _mmap.mmap):
+                original = events[:]
+            else:
+                original = bytes(events)
+        csv = fmt == "csv" or (fmt is None and not _looks_like_jsonl(original))
+        data, spans = _without_records(original, csv, drop)
+
+
+def _format_of_name(path):
+    """The format a file's name gives (.csv, .jsonl, .ndjson in any case), as
+    the library's load_file reads it; None: by content."""
+    name = _os.fsdecode(_os.fspath(path)).lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    return None
+
+
+def _looks_like_jsonl(data):
+    """Whether a load of data by content reads JSON Lines: its first byte
+    after a UTF-8 BOM and blanks is a brace, as the library tells them."""
+    return data[3 if data[:3] == b"\xef\xbb\xbf" else 0:].lstrip(b" \t\r\n")[:1] == b"{"
+
+
+def _csv_record_end(data, pos):
+    """Where the CSV record starting at data[pos] ends: past its line break
+    (or at the end), a line break inside a quoted field not ending it, as
+    the library reads records (a quote opens a quoted field only at the
+    start of a field)."""
+    quoted, field_start, i, n = False, True, pos, len(data)
+    while i < n:
+        c = data[i]
+        if quoted:
+            if c == 0x22:
+                if i + 1 < n and data[i + 1] == 0x22:
+                    i += 1
+                else:
+                    quoted = False
+            i += 1
+            continue
+        if c == 0x22 and field_start:
+            quoted = True
+        elif c == 0x0A:
+            return i + 1
+        field_start = c == 0x2C
+        i += 1
+    return n
+
+
+def _without_records(data, csv, drop):
+    """data without the records that start on the lines in drop: their bytes
+    go but their line breaks stay, so they become blank lines, which a load
+    skips, and every other record keeps its line number (as civic-score
+    --compare --lenient loads a file again).  Returns the bytes and the
+    spans [(offset in them, offset in data)] of the parts kept, which
+    _offset_before_blanking reads."""
+    out, spans, kept = [], [], 0
+    pos, line, at = 0, 1, 0     # at: the start of the part being kept
+    for target in sorted(drop):
+        while line < target:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                break
+            pos, line = nl + 1, line + 1
+        if line != target:      # within a dropped record, or past the end
+            continue
+        if pos > at:
+            spans.append((kept, at))
+            out.append(data[at:pos])
+            kept += pos - at
+        if csv:
+            end = _csv_record_end(data, pos)
+        else:
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl + 1
+        breaks = data.count(b"\n", pos, end)
+        out.append(b"\n" * breaks)
+        kept += breaks
+        pos, line, at = end, line + breaks, end
+    if at < len(data):
+        spans.append((kept, at))
+        out.append(data[at:])
+    return b"".join(out), spans
+
+
+def _offset_before_blanking(offset, spans):
+    """A rejection's offset in the blanked events (_without_records) as the
+    offset in the events given: records skipped start in a kept part."""
+    if offset is None or spans is None:
+        return offset
+    for start, original in reversed(spans):
+        if start <= offset:
+            return original + offset - start
+    return offset
 
 
 def _add_item(engine, i, ev):

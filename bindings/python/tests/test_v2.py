@@ -1136,6 +1136,97 @@ class TestCompare(V2):
         with self.assertRaisesRegex(TypeError, r"by itself, not in a list"):
             civic.to_records([c])
 
+    # SPEC 11.4 with --lenient: a line bad under one scheme only is left out
+    # under both, and every line skipped is reported with the scheme that
+    # refused it (civic-score --compare NEW --lenient)
+    NEW_NO_HONOUR = "[rule.fine]\npoints = -40\nvalid = \"1y\"\n"
+    LENIENT_LOG = ("id,subject,type,ts,group\n"
+                   "a,s1,fine,2022-01-01,d1\n"      # 2: good
+                   "b,s2,honour,2022-02-01,d2\n"    # 3: no honour in the new scheme
+                   "c,s3,nope,2022-02-01,d1\n"      # 4: bad under both
+                   "a,s9,fine,2022-01-01,d1\n"      # 5: a conflict under both
+                   "b,s4,fine,2022-01-10,d2\n")     # 6: a conflict only while 3 is kept
+
+    def test_compare_lenient_skips_what_either_scheme_refuses(self):
+        now = civic.Rules.from_text(scheme(self.NOW))
+        new = civic.Rules.from_text(scheme(self.NEW_NO_HONOUR))
+        self.addCleanup(now.close)
+        self.addCleanup(new.close)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.compare(self.LENIENT_LOG, now, new)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+        E, C = civic.CIVIC_E_EVENT, civic.CIVIC_E_CONFLICT
+        data = self.LENIENT_LOG.encode()
+        for events in (self.LENIENT_LOG, data, bytearray(data), memoryview(data)):
+            c = civic.compare(events, now, new, lenient=True)
+            self.assertEqual([(r.line, r.code, r.scheme) for r in c.rejections],
+                             [(4, E, "rules_now"), (3, E, "rules_new"), (5, C, "rules_now")])
+            self.assertEqual(c.one_scheme_only, 1)
+            # line 3 left out under both: line 6 is no conflict, s2 is nobody
+            self.assertEqual([(r.subject, r.score, r.new_score) for r in c],
+                             [("s1", D("990.00"), D("960.00")), ("s4", D("990.00"), D("960.00"))])
+            self.assertEqual(c.as_of, now.parse_time("2022-01-10"))
+            # the offset is the line's in the events given, the message the library's
+            self.assertEqual([r.offset for r in c.rejections],
+                             [data.index(b"c,s3"), data.index(b"b,s2"), data.index(b"a,s9")])
+            self.assertTrue(c.rejections[0].message.startswith(
+                "line 4, column 6: field 'type': unknown type"), c.rejections[0].message)
+            self.assertIn("was seen before", c.rejections[2].message)
+        # a Rejection of a load has no scheme
+        self.assertIsNone(civic.Rejection(1, 2, E, "x").scheme)
+        self.assertNotIn("scheme", repr(civic.Rejection(1, 2, E, "x")))
+        # a path (read again for the later pass), and event dicts, numbered as events
+        with tempfile.TemporaryDirectory() as d:
+            path = pathlib.Path(d, "log.csv")
+            path.write_bytes(data)
+            c = civic.compare(path, now, new, lenient=True)
+            self.assertEqual([(r.line, r.scheme, r.offset) for r in c.rejections],
+                             [(4, "rules_now", data.index(b"c,s3")),
+                              (3, "rules_new", data.index(b"b,s2")),
+                              (5, "rules_now", data.index(b"a,s9"))])
+        keys = self.LENIENT_LOG.splitlines()[0].split(",")
+        dicts = [dict(zip(keys, line.split(","))) for line in self.LENIENT_LOG.splitlines()[1:]]
+        c = civic.compare(dicts, now, new, lenient=True)
+        self.assertEqual([(r.line, r.code, r.scheme) for r in c.rejections],
+                         [(3, E, "rules_now"), (2, E, "rules_new"), (4, C, "rules_now")])
+        self.assertTrue(c.rejections[0].message.startswith("event 3: "), c.rejections[0].message)
+        self.assertEqual((c.one_scheme_only, [r.subject for r in c]), (1, ["s1", "s4"]))
+        # strict and lenient alike when nothing is bad; lenient is keyword-only and a bool
+        c = civic.compare(self.LOG, now, civic.Rules.from_text(scheme(self.NEW)), lenient=True)
+        self.assertEqual((c.rejections, c.one_scheme_only, c.subjects_total), ([], 0, 3))
+        self.assertEqual(civic.compare(self.LOG, now, now).rejections, [])
+        with self.assertRaises(TypeError):
+            civic.compare(self.LENIENT_LOG, now, new, None, False, True)
+        with self.assertRaises(TypeError):
+            civic.compare(self.LENIENT_LOG, now, new, lenient="yes")
+
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_compare_lenient_equals_the_cli(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = {}
+            for name, text in (("now", scheme(self.NOW)), ("new", scheme(self.NEW_NO_HONOUR)),
+                               ("log", self.LENIENT_LOG)):
+                paths[name] = os.path.join(d, name + (".csv" if name == "log" else ".toml"))
+                with open(paths[name], "w") as f:
+                    f.write(text)
+            out = subprocess.run([CLI, "-r", paths["now"], "--compare", paths["new"], "--lenient",
+                                  "-f", "json", paths["log"]], capture_output=True, check=True,
+                                 text=True)
+            now = civic.Rules.from_file(paths["now"])
+            new = civic.Rules.from_file(paths["new"])
+            self.addCleanup(now.close)
+            self.addCleanup(new.close)
+            got = civic.compare(pathlib.Path(paths["log"]), now, new, lenient=True)
+            self.assertEqual(json.loads(out.stdout, parse_float=Decimal), got.to_dict())
+            under = {"rules_now": paths["now"], "rules_new": paths["new"]}
+            self.assertEqual(out.stderr.splitlines(),
+                             ["civic-score: %s (under %s): skipped: %s"
+                              % (paths["log"], under[r.scheme], r.message)
+                              for r in got.rejections]
+                             + ["civic-score: %s: %d line bad under one scheme only is left out "
+                                "under both" % (paths["log"], got.one_scheme_only),
+                                "civic-score: %d bad lines skipped" % len(got.rejections)])
+
     def test_compare_of_event_dicts_names_the_item(self):
         # as the line of a CSV log: the 1-based position of the bad event in
         # the iterable, in .line and in the message, for both schemes'
