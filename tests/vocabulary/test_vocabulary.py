@@ -15,9 +15,9 @@ answer to one subject may carry the envelope key "as_of", /rank may echo
 its "group" and /groups its "depth", and record entries may carry the
 documented detail keys qty, flag, ceiling and affects (equal to Python's
 Entry.to_dict(detail=True) where present).  civic-score --explain --detail
-gives those keys too: its record, but for its top-level "ceiling" (checked
-against Python's summary), must equal Record.to_dict(detail=True) and the
-service's record exactly.
+gives those keys too: its record must equal Record.to_dict(detail=True)
+exactly, and, but for its top-level "ceiling" (checked against Python's
+summary too), the service's record.
 
 The logs:
   tests/cli      the CLI golden log under its version-1 rules: the answers
@@ -210,10 +210,11 @@ def compare_log(name, cli, engine, server, as_ofs, problems, server_problems):
                 # record's own "ceiling" after "flags"
                 server_problems += diff(at + " GET /subjects/%s/record (--detail)" % subject,
                                         without_ceiling(rec_detail), got)
-            # --detail: Python's to_dict(detail=True), and its summary's ceiling
+            # --detail: Python's to_dict(detail=True) whole, the record's
+            # ceiling too, and its summary's ceiling
             py = engine.record(subject, as_of)
             problems += diff(at + " record %s --detail (python)" % subject,
-                             without_ceiling(rec_detail), py.to_dict(detail=True))
+                             rec_detail, py.to_dict(detail=True))
             if "ceiling" not in rec_detail or str(rec_detail["ceiling"]) != str(py.summary.ceiling):
                 problems.append((at + " record %s --detail" % subject, ".ceiling", "value",
                                  "%r, python's summary has %r" % (rec_detail.get("ceiling", "none"),
