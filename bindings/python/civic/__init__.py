@@ -34,8 +34,9 @@ Conventions
     column); an I/O failure raises CivicOSError, which is a CivicError and
     the matching OSError too (FileNotFoundError, PermissionError ...); a
     str argument with a lone surrogate raises a CivicError that is also a
-    UnicodeEncodeError; a time that does not fit in 64 bits (an int, or a
-    datetime its offset moves out of datetime's range) a CivicError
+    UnicodeEncodeError, and a NUL in an event's field one that is also a
+    ValueError, as 1.0 raised; a time that does not fit in 64 bits (an int,
+    or a datetime its offset moves out of datetime's range) a CivicError
     (CIVIC_E_LIMIT; format_time's CIVIC_E_INVALID) that is also an
     OverflowError, as 1.0 raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
@@ -244,6 +245,78 @@ def _cstr(value, what, optional=False):
     return _utf8(value, what)
 
 
+# Bytes that stand in for a NUL of an event field (see _event_field): C0
+# controls but the blanks, DEL, and the bytes never found in UTF-8.  Each is
+# refused wherever a NUL would be, by the same check, and is shown in a
+# message as \xNN on its own.
+_NUL_STAND_INS = tuple(bytes([c]) for c in list(range(1, 9)) + list(range(14, 32)) +
+                       [0x7f, 0xc0, 0xc1] + list(range(0xf5, 0x100)))
+# An escape of the library's excerpt of a value (lib/error.c: excerpt).
+_EXCERPT_ESCAPE = _re.compile(r'\\(x[0-9a-f]{2}|u[0-9a-f]{4}|\\|")')
+
+
+class _Refused(bytes):
+    """An event field with what a C string cannot carry, as _event_field
+    sends it: .stand_in, the byte each NUL went as (None without one);
+    .surrogate, the UnicodeEncodeError of its first lone surrogate (None
+    without one)."""
+
+
+def _event_field(value, what, optional=False):
+    """One field of Engine.add as the bytes civic_engine_add is given.  A
+    NUL, which a C string cannot carry, goes as a byte of _NUL_STAND_INS the
+    field does not hold, and a lone surrogate as the bytes _log_bytes makes
+    of it, what the loader gets of a log decoded with surrogateescape: a
+    _Refused.  Either is refused where the library refuses it in a log's
+    field, so the library names the field, the code and the column as for
+    any bad field, and checks the fields in its order (a field too long says
+    so first); add() then puts the NUL back into the message's excerpt of
+    the value."""
+    if value is None:
+        if optional:
+            return None
+        raise TypeError("%s is required" % what)
+    if not isinstance(value, str):
+        raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
+    if "\0" not in value:
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    surrogate = None
+    try:
+        raw = value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        surrogate = e
+        raw = _log_bytes(value)
+        try:
+            raw.decode("utf-8")
+            # escaped bytes that make UTF-8 after all ("\udcc3\udca9": no
+            # decoder's output): the bytes that spell each surrogate, which
+            # never do
+            raw = value.encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            pass
+    stand_in = None
+    if b"\0" in raw:
+        # (a field holding all 40 is refused all the same; its excerpt then
+        # shows the first of them as \x00 too)
+        stand_in = next((b for b in _NUL_STAND_INS if b not in raw), _NUL_STAND_INS[0])
+        raw = raw.replace(b"\0", stand_in)
+    field = _Refused(raw)
+    field.stand_in, field.surrogate = stand_in, surrogate
+    return field
+
+
+def _nul_put_back(message, stand_in):
+    """The library's message about a field whose NULs went as stand_in,
+    with each escape of stand_in in its excerpt of the value (the only
+    escapes in it) as the \x00 it was."""
+    escape = "x%02x" % stand_in[0]
+    return _EXCERPT_ESCAPE.sub(
+        lambda m: "\\x00" if m.group(1) == escape else m.group(0), message)
+
+
 # The control characters of lib/text.c (C0, DEL and C1), which no id,
 # subject or group may hold.  A str that encodes is otherwise valid UTF-8.
 _CONTROL = _re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -375,9 +448,7 @@ def _ts_text(value, what="ts"):
     if isinstance(value, _dt.date):
         return "%04d-%02d-%02d" % (value.year, value.month, value.day)
     if isinstance(value, str):
-        if "\0" in value:
-            raise ValueError("%s contains a NUL character" % what)
-        return value
+        return value   # a NUL in it: the caller's (add() names the field as the library does)
     n = _index(value)
     if n is not None:
         return _int_field(n)
@@ -428,9 +499,7 @@ def _qty_text(value):
         text = format(value, "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, str):
-        if "\0" in value:
-            raise ValueError("qty contains a NUL character")
-        return value
+        return value   # a NUL in it: add() names the field as the library does
     n = _index(value)
     if n is not None:
         return _int_field(n)
@@ -480,6 +549,8 @@ def _parse_time(rules_ptr, value, what="time"):
                                        % (what, _int_shown(value)))
         return value
     text = _ts_text(value, what)
+    if "\0" in text:
+        raise ValueError("%s contains a NUL character" % what)
     raw = _utf8(text, what)
     out = _c_int64()
     try:
@@ -1871,22 +1942,38 @@ class Engine(_Owner):
         who recorded it;
         None or "" is absent for both.  True if added, False if it was a
         duplicate.  CivicError (CIVIC_E_EVENT, CIVIC_E_CONFLICT ...) otherwise,
-        and the engine is unchanged."""
-        ev = _capi.civic_event(
-            version=_capi.CIVIC_EVENT_VERSION,
-            id=_cstr(id, "id"),
-            subject=_cstr(subject, "subject"),
-            type=_cstr(type, "type"),
-            ts=_utf8(_ts_text(ts), "ts"),
-            qty=_cstr(_qty_text(qty), "qty", optional=True),
-            group=_cstr(group, "group", optional=True),
-            ref=_cstr(ref, "ref", optional=True),
-            act=_cstr(act, "act", optional=True),
-            source=_cstr(source, "source", optional=True),
-        )
+        and the engine is unchanged.  A field holding a NUL or a lone
+        surrogate is refused as the library refuses it in a log (column: the
+        field's number), with an error that is also the ValueError or the
+        UnicodeEncodeError 1.0 raised."""
+        fields = (_event_field(id, "id"), _event_field(subject, "subject"),
+                  _event_field(type, "type"), _event_field(_ts_text(ts), "ts"),
+                  _event_field(_qty_text(qty), "qty", optional=True),
+                  _event_field(group, "group", optional=True),
+                  _event_field(ref, "ref", optional=True),
+                  _event_field(act, "act", optional=True),
+                  _event_field(source, "source", optional=True))
+        ev = _capi.civic_event(_capi.CIVIC_EVENT_VERSION, 0, *fields)
         err = _capi.new_error()
-        with self._use() as p, self._naming():
-            rc = _lib.civic_engine_add(p, _byref(ev), err)
+        try:
+            with self._use() as p, self._naming():
+                rc = _lib.civic_engine_add(p, _byref(ev), err)
+        except CivicError as e:
+            # a field with a NUL or a lone surrogate is refused by the
+            # library's parse (nothing is written), which names it as it
+            # names a log's field; the error of an earlier field is the
+            # library's own (its column: the field's 1-based number, in
+            # civic_event's order)
+            field = fields[e.column - 1] if 1 <= e.column <= len(fields) else None
+            if not isinstance(field, _Refused):
+                raise
+            message = _nul_put_back(e.message, field.stand_in) if field.stand_in else e.message
+            # the UnicodeEncodeError, else the ValueError 1.0 raised for it
+            u = field.surrogate
+            if u:
+                raise _capi.CivicEncodeError(e.code, message, u.object, u.start, u.end,
+                                             e.line, e.column) from None
+            raise _capi.CivicValueError(e.code, message, e.line, e.column, e.offset) from None
         return rc != CIVIC_DUPLICATE
 
     def load(self, source: _Union[str, bytes, bytearray, memoryview, _os.PathLike,

@@ -600,6 +600,14 @@ class CivicOverflowError(CivicError, OverflowError):
     and the OverflowError 1.0 raised, for callers that catch that."""
 
 
+class CivicValueError(CivicError, ValueError):
+    """A str argument holding a NUL character (U+0000: text from outside,
+    a JSON "\\u0000"), which a C string cannot carry: a CivicError, as every
+    error is, with the code and message the library gives the value (an
+    event's field: as a log's field holding it), and the ValueError 1.0
+    raised, for callers that catch that."""
+
+
 class CivicEncodeError(CivicError, UnicodeEncodeError):
     """A str argument that cannot be UTF-8: it holds a lone surrogate (a str
     decoded with surrogateescape: file names, argv).  A CivicError with the

@@ -1342,6 +1342,66 @@ class TestAdd(Base):
             e.add(id=1, subject="s", type="fine", ts="2022-01-01")
         self.assertEqual(e.event_count, 1)
 
+    def test_a_nul_or_a_lone_surrogate_in_a_field_is_refused_as_the_library_refuses_it(self):
+        # A field holding a NUL (text from outside: a JSON "\u0000", which
+        # the service refuses with CIVIC_E_EVENT) or a lone surrogate (a str
+        # decoded with surrogateescape) gets the error the library gives the
+        # same field holding a control byte: its code, the field's number
+        # as the column, "field 'X': " and the value as its bytes -- the
+        # NUL as \x00, the surrogate as the byte it was decoded from, or as
+        # surrogatepass spells it, as a log's line shows them.  Still the
+        # ValueError and the UnicodeEncodeError 1.0 raised.
+        e = self.engine
+        ev = dict(id="u1", subject="s", type="fine", ts="2022", qty="1", group="g",
+                  ref="r", act="a", source="o")
+        keys = ("id", "subject", "type", "ts", "qty", "group", "ref", "act", "source")
+        for column, key in enumerate(keys, 1):
+            with self.assertRaises(civic.CivicError) as cm:
+                e.add(**dict(ev, **{key: ev[key] + "\x01b"}))
+            control = cm.exception
+            self.assertEqual((control.code, control.line, control.column),
+                             (civic.CIVIC_E_EVENT, 0, column), key)
+            self.assertTrue(control.message.startswith("field '%s': " % key), control.message)
+            for bad, shown, also in (("\0", "\\x00", ValueError),
+                                     ("\udcff", "\\xff", UnicodeEncodeError),
+                                     ("\ud800", "\\xed\\xa0\\x80", UnicodeEncodeError)):
+                with self.assertRaises(civic.CivicError, msg=(key, bad)) as cm:
+                    e.add(**dict(ev, **{key: ev[key] + bad + "b"}))
+                x = cm.exception
+                self.assertIsInstance(x, also, (key, bad))
+                self.assertEqual((x.code, x.line, x.column, x.message),
+                                 (control.code, 0, column,
+                                  control.message.replace("\\x01", shown)), (key, bad))
+                self.assertEqual(str(x), "CIVIC_E_EVENT: " + x.message)
+                y = pickle.loads(pickle.dumps(x))
+                self.assertEqual((type(y), y.code, y.column, y.message),
+                                 (type(x), x.code, x.column, x.message))
+                if also is UnicodeEncodeError:
+                    self.assertEqual((x.object, x.start, x.end),
+                                     (ev[key] + bad + "b", len(ev[key]), len(ev[key]) + 1))
+        # what a log's line says of the same field, after its line and column
+        with self.assertRaises(civic.CivicError) as cm:
+            e.load('{"id":"u1","subject":"s\\u0000b","type":"fine","ts":"2022"}\n')
+        with self.assertRaises(ValueError) as nul:
+            e.add(**dict(ev, subject="s\0b"))
+        self.assertTrue(cm.exception.message.endswith(": " + nul.exception.message))
+        # the library's checks in its order: a field too long is that first
+        with self.assertRaises(ValueError) as cm:
+            e.add(**dict(ev, subject="x" * 200 + "\0"))
+        self.assertEqual((cm.exception.code, cm.exception.column), (civic.CIVIC_E_LIMIT, 2))
+        self.assertIn("longer than 128 bytes", cm.exception.message)
+        with self.assertRaises(civic.CivicError) as cm:       # an earlier field's error
+            e.add(**dict(ev, id="", subject="s\0b"))
+        self.assertEqual((cm.exception.column, cm.exception.message), (1, "field 'id': missing"))
+        # a NUL beside a control byte, a backslash and a quote: each shown as it is
+        with self.assertRaises(ValueError) as cm:
+            e.add(**dict(ev, subject='\x01\0\\x01"\udcfe\0'))
+        self.assertEqual(cm.exception.message,
+                         "field 'subject': not UTF-8 text without control characters "
+                         '"\\x01\\x00\\\\x01\\"\\xfe\\x00"')
+        self.assertEqual(e.event_count, 0)
+        self.assertTrue(e.add(**ev))   # the same event without them is one
+
     def test_events_max(self):
         with civic.Engine(self.rules, events_max=2) as e:
             e.add(id="a", subject="s", type="fine", ts="2022-01-01")
@@ -1443,24 +1503,24 @@ class TestLoad(Base):
     def test_text_that_is_not_utf8_names_its_argument(self):
         # a lone surrogate (a str decoded with surrogateescape: file names, argv)
         bad = "s\udcff"
-        calls = {"subject": lambda: self.engine.score(bad),
-                 "group": lambda: self.engine.rank(group=bad),
-                 "ts": lambda: self.engine.add(id="u1", subject="s", type="fine", ts="2022" + bad)}
+        calls = {"subject:": lambda: self.engine.score(bad),
+                 "group:": lambda: self.engine.rank(group=bad),
+                 "field 'ts':": lambda: self.engine.add(id="u1", subject="s", type="fine",
+                                                        ts="2022" + bad)}
         for what, call in calls.items():
             with self.assertRaises(UnicodeEncodeError) as cm:
                 call()
-            self.assertIn(what + ":", str(cm.exception))
+            self.assertIn(what, str(cm.exception))
             self.assertIsInstance(cm.exception, ValueError)
         # SPEC 7: every error is a CivicError, with the code a load gives
         # text that is not UTF-8 and the surrogate's character offset; still
-        # a UnicodeEncodeError for callers that catch that
+        # a UnicodeEncodeError for callers that catch that (an event's
+        # field: test_a_nul_or_a_lone_surrogate_in_a_field_is_refused_...)
         r = self.engine.rules
         ev = dict(id="u1", subject="s", type="fine", ts="2022-01-01")
         calls = {"subject": lambda: self.engine.score(bad),
                  "group": lambda: self.engine.rank(group=bad),
                  "time": lambda: r.parse_time("2022" + bad)}
-        for key in ("id", "subject", "type", "ts", "group", "ref", "act", "source"):
-            calls[key] = lambda key=key: self.engine.add(**dict(ev, **{key: ev.get(key, "x") + bad}))
         for what, call in calls.items():
             with self.assertRaises(civic.CivicError) as cm:
                 call()
@@ -1471,7 +1531,7 @@ class TestLoad(Base):
             self.assertEqual(pickle.loads(pickle.dumps(e)).message, e.message)
         with self.assertRaises(civic.CivicError) as cm:
             self.engine.add(**dict(ev, ts="2022-01-01T00:00" + bad))
-        self.assertIn("at character 17 ", cm.exception.message)
+        self.assertEqual((cm.exception.start, cm.exception.column), (17, 4))
         # a rules text: a syntax error, at its line and (byte) column too
         with self.assertRaises(civic.CivicError) as cm:
             civic.Rules.from_text('[scheme]\nname = "\u00e9%s"\n' % bad)

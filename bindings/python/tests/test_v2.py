@@ -1255,11 +1255,17 @@ class TestCompare(V2):
         with self.assertRaisesRegex(TypeError, r"^event 13: .*'ts'"):
             civic.compare(bad, now, new)
         bad[12] = dict(id="e12", subject="s\0", type="fine", ts="2022-01-01")
-        with self.assertRaisesRegex(ValueError, "^event 13: subject contains a NUL"):
+        with self.assertRaisesRegex(ValueError, "^CIVIC_E_EVENT: event 13: field 'subject': "):
             civic.compare(bad, now, new)
         bad[12] = dict(id="e12", subject="s\udcff", type="fine", ts="2022-01-01")
-        with self.assertRaisesRegex(UnicodeEncodeError, "event 13: subject: "):
+        with self.assertRaisesRegex(UnicodeEncodeError, "event 13: field 'subject': "):
             civic.compare(bad, now, new)
+        # lenient, either is skipped as the same field of a log's line is
+        for subject in ("s\0", "s\udcff"):
+            bad[12] = dict(id="e12", subject=subject, type="fine", ts="2022-01-01")
+            c = civic.compare(bad, now, new, lenient=True)
+            self.assertEqual([(r.line, r.column, r.code) for r in c.rejections],
+                             [(13, 2, civic.CIVIC_E_EVENT)])
         bad[12] = 5     # not a dict at all
         with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int"):
             civic.compare(bad, now, new)
