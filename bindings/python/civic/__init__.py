@@ -34,9 +34,10 @@ Conventions
     column); an I/O failure raises CivicOSError, which is a CivicError and
     the matching OSError too (FileNotFoundError, PermissionError ...); a
     str argument with a lone surrogate raises a CivicError that is also a
-    UnicodeEncodeError, and a NUL in an event's field one that is also a
-    ValueError, as 1.0 raised; a time that does not fit in 64 bits (an int,
-    or a datetime its offset moves out of datetime's range) a CivicError
+    UnicodeEncodeError, and a NUL (an event's field, a subject, a time, a
+    group path, a list name) one that is also a ValueError, as 1.0 raised;
+    a time that does not fit in 64 bits (an int, or a datetime its offset
+    moves out of datetime's range) a CivicError
     (CIVIC_E_LIMIT; format_time's CIVIC_E_INVALID) that is also an
     OverflowError, as 1.0 raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
@@ -233,7 +234,10 @@ def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
 
 
 def _cstr(value, what, optional=False):
-    """A str argument as NUL-terminated UTF-8 bytes (None for absent)."""
+    """A str argument as NUL-terminated UTF-8 bytes (None for absent).  A
+    NUL in it, which a C string cannot carry, raises a CivicError that is
+    also the ValueError 1.0 raised, CIVIC_E_EVENT as for a lone surrogate
+    (_utf8), naming the argument and the NUL's character offset."""
     if value is None:
         if optional:
             return None
@@ -241,7 +245,9 @@ def _cstr(value, what, optional=False):
     if not isinstance(value, str):
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
     if "\0" in value:
-        raise ValueError("%s contains a NUL character" % what)
+        raise _capi.CivicValueError(
+            _capi.CIVIC_E_EVENT, "%s: a NUL character at character %d, which a C string "
+            "cannot carry" % (what, value.index("\0")))
     return _utf8(value, what)
 
 
@@ -329,17 +335,20 @@ def _subject(value):
     with a control character, which no event can have, answers base with
     no events, as in 1.0 and as civic_engine_subject answers (a program
     scoring ids read from outside did not fail on one; add() refuses it as
-    an event's subject)."""
+    an event's subject).  A NUL, which cannot be passed on, raises as in
+    1.0: _cstr."""
     raw = _cstr(value, "subject")
     if len(raw) > 128:
         raise CivicError(_capi.CIVIC_E_LIMIT, "subject: longer than 128 bytes (%d)" % len(raw))
     return raw
 
 
-def _check_group(value, raw):
+def _check_group(value, raw, error=CivicError):
     """A group path to rank, refused for the reasons civic-server's /rank
     gives (an event's group is refused for the same, lib/event.c): the
-    library would answer an empty ranking for a path no event can have."""
+    library would answer an empty ranking for a path no event can have.
+    error: the class to raise (rank() of a path with a NUL, which it
+    cannot pass on: CivicValueError, also the ValueError 1.0 raised)."""
     why = ("a group path may not start or end with '/'" if raw[:1] == b"/" or raw[-1:] == b"/"
            else "empty segment in group path" if b"//" in raw
            else "longer than %d bytes" % _capi.CIVIC_GROUP_BYTES_MAX
@@ -350,7 +359,7 @@ def _check_group(value, raw):
            else None)
     if why:
         shown = value if len(value) <= 60 else value[:60] + "..."
-        raise CivicError(_capi.CIVIC_E_INVALID, "group %r: %s" % (shown, why))
+        raise error(_capi.CIVIC_E_INVALID, "group %r: %s" % (shown, why))
 
 
 def _index(value):
@@ -549,9 +558,11 @@ def _parse_time(rules_ptr, value, what="time"):
                                        % (what, _int_shown(value)))
         return value
     text = _ts_text(value, what)
-    if "\0" in text:
-        raise ValueError("%s contains a NUL character" % what)
-    raw = _utf8(text, what)
+    # a NUL, which a C string cannot carry, goes as a control byte, which
+    # no timestamp holds either: the library's reason for the time, in a
+    # CivicError that is also the ValueError 1.0 raised
+    nul = "\0" in text
+    raw = _utf8(text.replace("\0", "\x01") if nul else text, what)
     out = _c_int64()
     try:
         _lib.civic_rules_parse_time_ext(rules_ptr, raw, len(raw), _byref(out),
@@ -566,7 +577,8 @@ def _parse_time(rules_ptr, value, what="time"):
         else:
             why = ("not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
                    "or Unix seconds)")
-        raise CivicError(e.code, "bad %s %r: %s" % (what, text, why)) from None
+        raise (_capi.CivicValueError if nul else CivicError)(
+            e.code, "bad %s %r: %s" % (what, text, why)) from None
     return out.value
 
 
@@ -1845,6 +1857,9 @@ def _record_entries(out, count, utc_offset, spec_version):
 # --------------------------------------------------------------------------
 
 
+_NO_LIST = "no flag or measure named %r in the scheme"
+
+
 class Engine(_Owner):
     """Events of many subjects under one Rules, and the answers about them.
 
@@ -2252,7 +2267,12 @@ class Engine(_Owner):
         first, ties by subject id; at most `top` rows.  Score.rank is the
         1-based position.  A path no event can have ("d1/", "a//b", over 255
         bytes or 64 segments, a control character) raises CivicError
-        CIVIC_E_INVALID, as civic-server's /rank answers 400 bad group."""
+        CIVIC_E_INVALID, as civic-server's /rank answers 400 bad group (for
+        a NUL, also the ValueError 1.0 raised)."""
+        if isinstance(group, str) and "\0" in group:
+            # a control character: refused as /rank refuses it (a NUL
+            # cannot be passed on)
+            _check_group(group, group.encode("utf-8", "surrogatepass"), _capi.CivicValueError)
         g = _cstr(group, "group", optional=True)
         if g:
             _check_group(group, g)
@@ -2357,6 +2377,11 @@ class Engine(_Owner):
         CivicError CIVIC_E_NOTFOUND when the name is neither a flag nor a
         measure of the scheme; CIVIC_E_PURGED for an as_of before a purge's
         horizon."""
+        if isinstance(name, str) and "\0" in name:
+            # no flag or measure name holds a control character
+            # (docs/rules.md), and a NUL cannot be passed on: what a
+            # control character gets
+            raise _capi.CivicValueError(CIVIC_E_NOTFOUND, _NO_LIST % (name,))
         n = _cstr(name, "name")
         with self._use() as p:
             t = self._as_of(p, as_of)
@@ -2366,8 +2391,7 @@ class Engine(_Owner):
                 _lib.civic_engine_list(p, n, t, _byref(out))
             except CivicError as e:
                 if e.code == CIVIC_E_NOTFOUND:
-                    raise CivicError(e.code, "no flag or measure named %r in the scheme"
-                                     % (name,)) from None
+                    raise CivicError(e.code, _NO_LIST % (name,)) from None
                 raise
         try:
             kind = "flag" if _lib.civic_list_kind(out) == _capi.CIVIC_LIST_FLAG else "measure"

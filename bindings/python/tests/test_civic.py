@@ -2136,6 +2136,44 @@ class TestAnswers(Base):
         self.assertIn(rows[1], self.engine)
         self.assertNotIn(42, self.engine)
 
+    def test_a_nul_in_an_argument_is_a_civic_error_and_a_value_error(self):
+        # A NUL (text from outside) cannot reach the library: a C string ends
+        # there.  A CivicError, as every error is, with the code
+        # and message of a control byte where the library's answer is the
+        # same for both (no such time, group path or list), and the
+        # ValueError 1.0 raised.  An event's field: TestAdd.
+        e = self.engine
+        self.add("f1", "s1", "fine", "2022-03-01")
+        calls = {"parse_time": lambda v: self.rules.parse_time("2022" + v),
+                 "engine parse_time": lambda v: e.parse_time("2022-03-01" + v),
+                 "as_of": lambda v: e.score("s1", as_of="2022" + v),
+                 "record as_of": lambda v: e.record("s1", as_of=v),
+                 "purge": lambda v: e.purge("2022" + v),
+                 "rank": lambda v: e.rank(group="d1" + v),
+                 "list": lambda v: e.list("x" + v)}
+        for what, call in calls.items():
+            with self.assertRaises(civic.CivicError, msg=what) as cm:
+                call("\x01b")
+            control = cm.exception
+            with self.assertRaises(civic.CivicError, msg=what) as cm:
+                call("\0b")
+            x = cm.exception
+            self.assertIsInstance(x, ValueError, what)
+            self.assertEqual((x.code, x.message),
+                             (control.code, control.message.replace("\\x01", "\\x00")), what)
+            self.assertEqual(pickle.loads(pickle.dumps(x)).message, x.message)
+        # a subject: control characters answer base (as 1.0 did), a NUL
+        # raised in 1.0 and still does, as a CivicError now
+        for call in (e.score, e.record):
+            with self.assertRaises(ValueError) as cm:
+                call("s1\0")
+            self.assertIsInstance(cm.exception, civic.CivicError)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+            self.assertEqual(cm.exception.message, "subject: a NUL character at character 2, "
+                                                   "which a C string cannot carry")
+        self.assertNotIn("s1\0", e)
+        self.assertEqual((e.event_count, e.purge_horizon), (1, None))
+
     def test_as_of_forms_and_default(self):
         self.add("f1", "s1", "fine", "2022-03-01")
         self.add("f2", "s2", "fine", "2022-05-01")
