@@ -35,11 +35,11 @@ Conventions
     the matching OSError too (FileNotFoundError, PermissionError ...); a
     str argument with a lone surrogate raises a CivicError that is also a
     UnicodeEncodeError, and a NUL (an event's field, a subject, a time, a
-    group path, a list name) one that is also a ValueError, as 1.0 raised;
-    a time that does not fit in 64 bits (an int, or a datetime its offset
-    moves out of datetime's range) a CivicError
-    (CIVIC_E_LIMIT; format_time's CIVIC_E_INVALID) that is also an
-    OverflowError, as 1.0 raised.
+    group path, a list name, a path) one that is also a ValueError, as 1.0
+    raised; a time that does not fit in 64 bits (an int, or a datetime its
+    offset moves out of datetime's range) a CivicError (CIVIC_E_LIMIT;
+    format_time's CIVIC_E_INVALID) that is also an OverflowError, as 1.0
+    raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
     and values are exactly those of civic-score --format json and of the
@@ -3221,11 +3221,27 @@ def _engine_options(events_max, threads):
 
 
 def _path_bytes(path):
+    """A path argument as the bytes the library opens.  One that names no
+    file raises CIVIC_E_INVALID, a CivicError that is also the error 1.0
+    raised: a NUL, which a C string cannot carry (a ValueError), or a lone
+    surrogate that os.fsencode cannot encode, one that no bytes were
+    decoded from (a UnicodeEncodeError; one that surrogateescape made is
+    the byte it was)."""
     if not isinstance(path, (str, bytes, _os.PathLike)):
         raise TypeError("path must be str or os.PathLike, not %s" % type(path).__name__)
-    raw = _os.fsencode(path)
+    try:
+        raw = _os.fsencode(path)
+    except UnicodeEncodeError as e:
+        raise _capi.CivicEncodeError(
+            CIVIC_E_INVALID, "path %r: a lone surrogate (%r) at character %d names no file: "
+            "it was decoded from no bytes" % (e.object, e.object[e.start], e.start),
+            e.object, e.start, e.end) from None
     if b"\0" in raw:
-        raise ValueError("path contains a NUL character")
+        shown = _os.fspath(path)
+        nul, unit = ("\0", "character") if isinstance(shown, str) else (b"\0", "byte")
+        raise _capi.CivicValueError(
+            CIVIC_E_INVALID, "path %r: a NUL %s at %s %d, which a C string cannot carry"
+            % (shown, unit, unit, shown.index(nul)))
     return raw
 
 

@@ -2377,6 +2377,52 @@ class TestDurability(Base):
         engine.load(CSV_GOOD)
         engine.add(id="x1", subject="s1", type="dog", ts="2022-03-04", group="d1/st1")
 
+    def test_a_path_no_file_can_have_is_a_civic_error(self):
+        # A NUL (a C string ends there) or a lone surrogate that no bytes
+        # were decoded from (os.fsencode cannot encode it) names no file:
+        # CIVIC_E_INVALID, a CivicError as every error is, and the
+        # ValueError or UnicodeEncodeError 1.0 raised; nothing is touched.
+        # One decoded with surrogateescape is the byte it was, a file name.
+        class PathLike:   # of str or bytes, as os.PathLike may be
+            def __init__(self, path):
+                self.path = path
+
+            def __fspath__(self):
+                return self.path
+
+        self.fill(self.engine)
+        d = str(self.dir)
+        calls = {"Rules.from_file": civic.Rules.from_file,
+                 "load_file": self.engine.load_file,
+                 "load(PathLike)": lambda p: self.engine.load(PathLike(p)),
+                 "save": self.engine.save,
+                 "load_snapshot": self.engine.load_snapshot,
+                 "open_snapshot": lambda p: civic.Engine.open_snapshot(p, self.rules),
+                 "journal_open": self.engine.journal_open,
+                 "compact": self.engine.compact}
+        for what, call in calls.items():
+            for path, also, message in (
+                    (d + "/a\0b", ValueError,
+                     "path %r: a NUL character at character %d, which a C string cannot "
+                     "carry" % (d + "/a\0b", len(d) + 2)),
+                    (os.fsencode(d) + b"/a\0b", ValueError,
+                     "path %r: a NUL byte at byte %d, which a C string cannot carry"
+                     % (os.fsencode(d) + b"/a\0b", len(os.fsencode(d)) + 2)),
+                    (d + "/a\ud800b", UnicodeEncodeError,
+                     "path %r: a lone surrogate ('\\ud800') at character %d names no file: "
+                     "it was decoded from no bytes" % (d + "/a\ud800b", len(d) + 2))):
+                with self.assertRaises(civic.CivicError, msg=(what, path)) as cm:
+                    call(path)
+                x = cm.exception
+                self.assertIsInstance(x, also, (what, path))
+                self.assertEqual((x.code, x.message), (civic.CIVIC_E_INVALID, message),
+                                 (what, path))
+                self.assertEqual(pickle.loads(pickle.dumps(x)).message, x.message)
+        self.assertEqual(sorted(os.listdir(d)), [])
+        self.assertEqual(self.engine.event_count, len(CSV_GOOD.splitlines()))
+        self.engine.save(d + "/\udcff")         # surrogateescape: the byte 0xff
+        self.assertEqual(os.listdir(os.fsencode(d)), [b"\xff"])
+
     def test_io_errors_name_the_path_given(self):
         # .filename is the path the caller gave, whatever the message says
         # about it (a path over 143 bytes is shortened there)
