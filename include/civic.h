@@ -218,7 +218,13 @@ CIVIC_API int civic_rules_parse(civic_rules **out, const char *text, size_t len,
 CIVIC_API int civic_rules_load_file(civic_rules **out, const char *path,
                                     const civic_allocator *alc, civic_error *err);
 
-/** The built-in "community" scheme (see civic_rules_default_text).
+/** The built-in "community" scheme (see civic_rules_default_text).  Since
+ *  1.1 it is the revised scheme (a version-2 scheme: publicity, objections,
+ *  retention, tiers, measures), so its answers differ from 1.0's built-in
+ *  scheme, and files saved under 1.0's fail with CIVIC_E_MISMATCH naming
+ *  the way out: the 1.0 scheme is shipped as examples/data/community-1.0.toml
+ *  (installed with the documentation); parse it with civic_rules_parse to
+ *  keep 1.0's answers.
  *  @return CIVIC_OK, CIVIC_E_NOMEM, CIVIC_E_INVALID. */
 CIVIC_API int civic_rules_default(civic_rules **out, const civic_allocator *alc);
 
@@ -381,7 +387,10 @@ CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
  *  or a compaction fails with CIVIC_E_INVALID, and it must not free it.
  *  The same holds through another engine's callback called from it.  It
  *  must not wait for another thread that uses the engine (that thread waits
- *  for the load). */
+ *  for the load).  It must return: leaving it by longjmp() or a C++
+ *  exception leaves the engine locked and the thread's state inside the
+ *  library stale (later calls on that thread may crash); to stop, return
+ *  non-zero and raise after the load returns CIVIC_E_USER. */
 typedef int (*civic_reject_fn)(void *payload, const civic_error *err);
 
 #define CIVIC_LOAD_OPTIONS_VERSION 1

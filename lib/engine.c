@@ -713,11 +713,12 @@ static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t li
     if (e->tombs.count && civic__tomb_find(e, p->id, p->id_len)) return CIVIC_DUPLICATE;
     if (e->event_count >= e->events_max && line) /* a line of a load: named, as any */
         return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "line %llu: the engine holds "
-                                "%llu events, its limit", (unsigned long long)line,
-                                (unsigned long long)e->events_max);
+                                "%llu event%s, its limit", (unsigned long long)line,
+                                (unsigned long long)e->events_max, e->events_max == 1 ? "" : "s");
     if (e->event_count >= e->events_max)
-        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "the engine holds %llu events, "
-                                "its limit", (unsigned long long)e->events_max);
+        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "the engine holds %llu event%s, "
+                                "its limit", (unsigned long long)e->events_max,
+                                e->events_max == 1 ? "" : "s");
     return CIVIC_OK;
 }
 

@@ -1294,6 +1294,16 @@ static void engines_hold_events_max_events_not_more(void **state)
         free(before);
         civic_engine_free(e);
     }
+    /* a limit of one event is said in the singular */
+    {
+        civic_engine_options one = o;
+        one.events_max = 1;
+        assert_int_equal(civic_engine_new(&e, r, &one), CIVIC_OK);
+        const char *two = "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,fine,2024-01-02\n";
+        assert_int_equal(civic_engine_load(e, two, strlen(two), NULL, NULL, &err), CIVIC_E_LIMIT);
+        assert_string_equal(err.message, "line 3: the engine holds 1 event, its limit");
+        civic_engine_free(e);
+    }
     /* exactly filling the engine in one batch works */
     assert_int_equal(civic_engine_new(&e, r, &o), CIVIC_OK);
     load_ok(e, "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,fine,2024-01-02\n"
