@@ -108,6 +108,12 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
     if (!err || err->version < 1 || len == 0 || text[len - 1] != '\0' ||
         strstr(err->message, "NUL byte"))
         return;
+    /* Only where the last byte is the text's one NUL: UTF-16LE and UTF-32LE
+     * text ends in a NUL as part of its last character (with a BOM or
+     * without one), and data that holds NULs elsewhere is no C string a
+     * length of strlen + 1 took one too many bytes of. */
+    if (memchr(text, '\0', len - 1) || civic__binary_kind(text, len) != CIVIC_BINARY_NONE)
+        return;
     append_hint(err, hint, sizeof(hint));
 }
 

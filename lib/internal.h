@@ -391,8 +391,9 @@ typedef struct civic_duration {
 /* A NUL byte alone (the last byte of a rules text, a log line of one NUL):
  * most often a caller's length of strlen(text) + 1. */
 #define NUL_WHY "a length of strlen(text) + 1 takes in the terminating NUL"
-/* A failed parse of text[0..len) that ends in a NUL byte: the hint added
- * to err's message (unless it names a NUL already). */
+/* A failed parse of text[0..len) whose last byte is its only NUL byte (and
+ * that is not UTF-16 or UTF-32 text or other binary data): the hint added to
+ * err's message (unless it names a NUL already). */
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */

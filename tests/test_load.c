@@ -1520,6 +1520,26 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
     assert_true(civic_engine_load(e, mid, 40, &o, NULL, &err) < 0);
     assert_null(strstr(err.message, "strlen"));
     civic_engine_free(e);
+    /* Text that ends in a NUL as part of its encoding (every UTF-16LE and
+     * UTF-32LE file; UTF-16LE without a BOM too), or that holds other NULs,
+     * was no caller's strlen(text) + 1: no such hint. */
+    static const struct { const char *bytes; size_t len; const char *what; } wide[] = {
+        { "\xff\xfei\0d\0,\0s\0\n\0", 12, "line 1, column 1: not an event log: UTF-16 text "
+                                          "(event logs are UTF-8: convert it first)" },
+        { "i\0d\0,\0s\0u\0b\0,\0t\0\n\0", 18, NULL },
+        { "\xff\xfe\0\0i\0\0\0\n\0\0\0", 12, "line 1, column 1: not an event log: UTF-32 "
+                                             "text (event logs are UTF-8: convert it first)" },
+        { "id,subject,type,ts\na,s,fi\0ne,2024-01-01\n\0", 41, NULL },
+    };
+    for (size_t k = 0; k < sizeof(wide) / sizeof(wide[0]); k++) {
+        e = engine_from(rules);
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_true(civic_engine_load(e, wide[k].bytes, wide[k].len, &o, NULL, &err) < 0);
+        if (strstr(err.message, "strlen") ||
+            (wide[k].what && strcmp(err.message, wide[k].what) != 0))
+            fail_msg("case %zu: %s", k, err.message);
+        civic_engine_free(e);
+    }
 }
 
 int main(void)

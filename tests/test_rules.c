@@ -489,10 +489,13 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
         unlink(path);
         assert_null(r);
         assert_string_equal(err.message, ends_in_nul[k].what);
-        /* the same bytes as a buffer: the hint, as before */
+        /* the same bytes as a buffer: the hint where the last NUL is the
+         * text's only one (UTF-16, UTF-32 and gzip data hold others: their
+         * last NUL is no caller's strlen(text) + 1) */
         assert_int_equal(civic_rules_parse(&r, ends_in_nul[k].bytes, ends_in_nul[k].len, NULL,
                                            &err), k < 4 ? CIVIC_E_SYNTAX : CIVIC_E_RULES);
-        assert_non_null(strstr(err.message, "strlen(text) + 1"));
+        if (k < 3) assert_string_equal(err.message, ends_in_nul[k].what);
+        else assert_non_null(strstr(err.message, "strlen(text) + 1"));
     }
 }
 

@@ -290,6 +290,17 @@ def test_bad_requests(srv):
     check(status == 400 and e["line"] >= 2, "malformed csv %s" % e)
     status, e = srv.post("id,subject,type\nb6,x,recycling\n")
     check(status == 400 and "ts" in e["reason"], "missing column %s" % e)
+    # UTF-16LE and UTF-32LE bodies end in a NUL as part of their encoding:
+    # no C caller's strlen(text) + 1 hint (a body whose one NUL ends it has it)
+    log = "id,subject,type,ts\nb7,x,recycling,2025-01-01\n"
+    for body in (("\ufeff" + log).encode("utf-16-le"), log.encode("utf-16-le"),
+                 log.encode("utf-32")):
+        status, e = srv.post(body)
+        check(status == 400 and "strlen" not in e.get("reason", ""),
+              "a UTF-16/32 body gets no strlen hint: %s %s" % (status, e))
+    status, e = srv.post(log.rstrip("\n").encode() + b"\0")
+    check(status == 400 and "(the text ends in a NUL byte" in e.get("reason", ""),
+          "a body that ends in its one NUL says so: %s %s" % (status, e))
     # The same id with other fields: a conflict.
     srv.post("id,subject,type,ts\nc1,conflict-subject,recycling,2025-01-01\n")
     status, e = srv.post("id,subject,type,ts\nc1,conflict-subject,recycling,2025-01-02\n")

@@ -863,6 +863,26 @@ class TestRules(Base):
                 self.assertIn("not a rules file: " + what, cm.exception.message)
                 self.assertNotIn("strlen", cm.exception.message)
 
+    def test_wide_text_in_a_buffer_gets_no_strlen_hint(self):
+        # bytes of UTF-16LE or UTF-32LE end in a NUL as part of their last
+        # character: no C caller's strlen(text) + 1, as for a file; a text
+        # whose one NUL is its last byte keeps the hint
+        rules_le = ("\ufeff" + RULES).encode("utf-16-le")
+        log = "id,subject,type,ts\ne1,s1,fine,2022-03-01\n"
+        for load in (lambda: civic.Rules.from_text(rules_le),
+                     lambda: civic.Rules.from_text(RULES.encode("utf-16-le")),
+                     lambda: civic.Rules.from_text(RULES.encode("utf-32-le")),
+                     lambda: self.engine.load(("\ufeff" + log).encode("utf-16-le")),
+                     lambda: self.engine.load(log.encode("utf-16-le")),
+                     lambda: self.engine.load(log.encode("utf-32"))):
+            with self.assertRaises(civic.CivicError) as cm:
+                load()
+            self.assertNotIn("strlen", cm.exception.message)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.Rules.from_text(RULES.rstrip("\n") + "\0")
+        self.assertIn("(the text ends in a NUL byte: a length of strlen(text) + 1",
+                      cm.exception.message)
+
     def test_parse_and_format_time(self):
         r = self.rules
         t = r.parse_time("2022-03-01")                     # local midnight, +08:00
