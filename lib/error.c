@@ -142,6 +142,60 @@ void civic__error_array_hint(civic_error *err, const char *text, size_t len)
     if (i < len && text[i] == '{') append_hint(err, hint, sizeof(hint));
 }
 
+/* Whether text[0..n) is a CSV header that names id, subject, type and ts:
+ * names matched as the CSV reader matches them (any case, blanks around,
+ * quoted or not), as civic-score's csv_header_line does. */
+static bool names_the_columns(const char *text, size_t n)
+{
+    static const char *const need[] = { "id", "subject", "type", "ts" };
+    unsigned found = 0;
+    if (n && text[n - 1] == '\r') n--;
+    for (size_t at = 0; at <= n; at++) {
+        size_t end = at;
+        while (end < n && text[end] != ',') end++;
+        size_t a = at, b = end;
+        while (a < b && (text[a] == ' ' || text[a] == '\t')) a++;
+        while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t')) b--;
+        if (b - a >= 2 && text[a] == '"' && text[b - 1] == '"') {
+            a++, b--;
+            while (a < b && (text[a] == ' ' || text[a] == '\t')) a++;
+            while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t')) b--;
+        }
+        for (unsigned k = 0; k < 4; k++) {
+            size_t i = 0;
+            while (a + i < b && need[k][i] && (text[a + i] | 0x20) == need[k][i]) i++;
+            if (a + i == b && !need[k][i]) found |= 1u << k;
+        }
+        at = end;
+    }
+    return found == 15;
+}
+
+void civic__error_format_hint(civic_error *err, uint32_t format, const char *text, size_t len)
+{
+    static const char jsonl[] = " (the text looks like JSON Lines: load it as JSON Lines)";
+    static const char csv[] = " (the text looks like CSV: load it as CSV)";
+    if (!err || err->version < 1 || err->line == 0 ||
+        (format != CIVIC_FORMAT_CSV && format != CIVIC_FORMAT_JSONL))
+        return;
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t line = 1;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'); i++)
+        line += text[i] == '\n';
+    if (i >= len || err->line != line) return;
+    const char *nl = memchr(text + i, '\n', len - i);
+    size_t eol = nl ? (size_t)(nl - text) : len;
+    /* the whole line, from before its blanks (a header's first name may
+     * have some before it, as the reader takes it) */
+    size_t bol = i;
+    while (bol > 0 && text[bol - 1] != '\n') bol--;
+    if (format == CIVIC_FORMAT_CSV && text[i] == '{')
+        append_hint(err, jsonl, sizeof(jsonl));
+    else if (format == CIVIC_FORMAT_JSONL && text[i] != '{' && text[i] != '[' &&
+             names_the_columns(text + bol, eol - bol))
+        append_hint(err, csv, sizeof(csv));
+}
+
 static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool quoted)
 {
     size_t j = 0, i = 0;

@@ -398,6 +398,12 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
 void civic__error_array_hint(civic_error *err, const char *text, size_t len);
+/* A failed load of text[0..len) read as `format` (CIVIC_FORMAT_CSV or
+ * CIVIC_FORMAT_JSONL, as given, not guessed) at the line of its first byte
+ * that is no BOM or blank, which looks like the other format (a '{' where a
+ * CSV header goes; a CSV header naming id, subject, type and ts where a JSON
+ * object goes): the hint that says so, in words of no one front end. */
+void civic__error_format_hint(civic_error *err, uint32_t format, const char *text, size_t len);
 /* A snapshot or journal record of an event this version refuses (why, from
  * civic__event_decode_insert: CIVIC_E_OVERFLOW past the bound on one
  * event's points, which 1.0 did not hold where a repeat_factor is below 1;

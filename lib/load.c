@@ -209,6 +209,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     if (rc != CIVIC_OK) return rc;
     uint32_t format = opts ? opts->format : CIVIC_FORMAT_AUTO;
     if (!data) data = "";
+    uint32_t given = format; /* the other format's hint only for a format given */
     if (format == CIVIC_FORMAT_AUTO) format = detect_format(data, len);
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
@@ -219,6 +220,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM) {
         civic__error_nul_hint(err, data, len);
         civic__error_array_hint(err, data, len);
+        civic__error_format_hint(err, given, data, len);
     }
     return rc;
 }
@@ -235,20 +237,32 @@ static bool ends_with(const char *s, const char *suffix)
     return true;
 }
 
+/* The first bytes of a file kept for the hint that it looks like the other
+ * format (civic__error_format_hint), whose first line they hold unless it
+ * is past a page of blank lines or longer than a CSV header most often is. */
+#define LOAD_HEAD_BYTES 4096
+
 /* Read `f` in pieces and feed every complete record.  Two buffers take
  * turns: the unconsumed tail of one moves to the front of the other before
- * the next read, because the records just fed may still be parsing. */
+ * the next read, because the records just fed may still be parsing.  The
+ * first LOAD_HEAD_BYTES bytes read (fewer if the file is shorter) are
+ * copied to head, their number to *head_len. */
 static int load_stream(civic_loader *ld, FILE *f, uint32_t format, char *bufs[2], size_t cap,
-                       const char *path)
+                       const char *path, char *head, size_t *head_len)
 {
     size_t have = 0;
     int cur = 0;
     bool eof = false;
     int rc = CIVIC_OK;
+    *head_len = 0;
     while (rc == CIVIC_OK && !eof) {
         char *buf = bufs[cur];
         size_t got = civic__fread(buf + have, cap - have, f);
         have += got;
+        if (ld->offset == 0 && *head_len < LOAD_HEAD_BYTES) { /* nothing fed yet */
+            *head_len = have < LOAD_HEAD_BYTES ? have : LOAD_HEAD_BYTES;
+            memcpy(head, buf, *head_len);
+        }
         if (got == 0 || have < cap) {
             if (ferror(f)) {
                 char brief[CIVIC_PATH_BRIEF_SIZE];
@@ -289,6 +303,8 @@ typedef struct file_load {
     char **bufs;
     size_t cap;
     const char *path;
+    char head[LOAD_HEAD_BYTES];
+    size_t head_len;
 } file_load;
 
 /* The write of civic_engine_load_file: the whole file as one batch (errors
@@ -296,7 +312,8 @@ typedef struct file_load {
 static int file_apply(civic_engine *e, void *ctx, civic_error *err)
 {
     file_load *fl = ctx;
-    return load_stream(fl->ld, fl->f, fl->format, fl->bufs, fl->cap, fl->path);
+    return load_stream(fl->ld, fl->f, fl->format, fl->bufs, fl->cap, fl->path, fl->head,
+                       &fl->head_len);
 }
 
 int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_options *opts,
@@ -329,9 +346,12 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         ld.size_hint = (uint64_t)st.st_size;
-    file_load fl = { &ld, f, format, bufs, cap, path };
+    file_load fl = { &ld, f, format, bufs, cap, path, { 0 }, 0 };
     rc = civic__engine_write(e, file_apply, &fl, err);
     loader_finish(&ld, rc);
+    /* a format given, or said by the name (".csv" holding JSON Lines) */
+    if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && rc != CIVIC_E_IO)
+        civic__error_format_hint(err, format, fl.head, fl.head_len);
     civic__free(&e->alc, bufs[0], cap);
     civic__free(&e->alc, bufs[1], cap);
     fclose(f);

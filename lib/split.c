@@ -757,13 +757,15 @@ static int csv_own_header(split_ctx *c, size_t *pos)
 }
 
 /* rc, and for data that cannot be read the hints a load gives it (it ends
- * in a NUL byte: a length of strlen + 1; it is a JSON array); not for an
+ * in a NUL byte: a length of strlen + 1; it is a JSON array; it looks like
+ * the other format than `given`, CIVIC_FORMAT_AUTO for none); not for an
  * error of the header given apart or of the arguments (line 0). */
-static int with_nul_hint(civic_error *err, int rc, const char *data, size_t len)
+static int with_hints(civic_error *err, int rc, uint32_t given, const char *data, size_t len)
 {
     if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && err && err->line > 0) {
         civic__error_nul_hint(err, data, len);
         civic__error_array_hint(err, data, len);
+        civic__error_format_hint(err, given, data, len);
     }
     return rc;
 }
@@ -838,6 +840,9 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
      * block, where those bytes are part of a record, as for a load. */
     size_t pos = !opts->header && len >= 3 && memcmp(data, BOM, 3) == 0 ? 3 : 0;
     uint32_t format = opts->format;
+    /* the format given, for the hint of the other one: not with the header
+     * given apart (data's first line is then a record, not the log's) */
+    uint32_t given = opts->header ? CIVIC_FORMAT_AUTO : format;
     if (format == CIVIC_FORMAT_AUTO)
         format = opts->header ? CIVIC_FORMAT_CSV : detect_format(data, len);
     if (format == CIVIC_FORMAT_CSV)
@@ -852,7 +857,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
         report->max_ts = CIVIC_NO_TIME;
         report->bytes_max = bytes_max;
     }
-    if (rc != CIVIC_OK) return with_nul_hint(err, rc, data, len); /* a bad header */
+    if (rc != CIVIC_OK) return with_hints(err, rc, given, data, len); /* a bad header */
     if (!out && out_cap == 0) return rc;                           /* the size asked */
     if (out_cap < bytes_max)
         return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0,
@@ -872,5 +877,5 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     }
     civic__free(&alc, c.recs, c.cap * sizeof(split_rec));
     civic__free(&alc, c.jbuf, c.jbuf_cap);
-    return with_nul_hint(err, rc, data, len);
+    return with_hints(err, rc, given, data, len);
 }

@@ -1542,6 +1542,92 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
     }
 }
 
+/* A log loaded as the other format (a JSON Lines body sent as CSV, a CSV
+ * file read as JSON Lines) fails at its first line with an error of that
+ * line alone ("a quote inside an unquoted field", "expected a JSON object
+ * '{'"): the error says what the text looks like, in words of no one front
+ * end.  Only where the format was given, and the line is the text's first. */
+static void a_log_loaded_as_the_other_format_says_so(void **state)
+{
+    (void)state;
+    static const char jl_hint[] = " (the text looks like JSON Lines: load it as JSON Lines)";
+    static const char csv_hint[] = " (the text looks like CSV: load it as CSV)";
+    static const struct {
+        uint32_t format;
+        const char *text, *hint;
+        uint64_t line;
+    } cases[] = {
+        { CIVIC_FORMAT_CSV, "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n",
+          jl_hint, 1 },
+        { CIVIC_FORMAT_CSV, "\xEF\xBB\xBF\n\r\n{\"id\":\"a\"}\n", jl_hint, 3 },
+        { CIVIC_FORMAT_CSV, "{}\n", jl_hint, 1 },
+        { CIVIC_FORMAT_JSONL, "id,subject,type,ts,qty,group,ref\na,s,fine,2024-01-01,,,\n",
+          csv_hint, 1 },
+        { CIVIC_FORMAT_JSONL, "\n\"ID\" , Subject,TYPE,ts\r\na,s,fine,2024-01-01\r\n", csv_hint, 2 },
+        /* no hint: the format read by content, a first line that is no
+         * CSV header, an error past the first line */
+        { CIVIC_FORMAT_AUTO, "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"x\"}\n", NULL, 1 },
+        { CIVIC_FORMAT_JSONL, "id,subject,type\na,s,fine\n", NULL, 1 },
+        { CIVIC_FORMAT_JSONL, "a,b,c,d\n", NULL, 1 },
+        { CIVIC_FORMAT_CSV, "id,subject,type,ts\n{\"id\":\"a\"}\n", NULL, 2 },
+        { CIVIC_FORMAT_CSV, "[{\"id\":\"a\"}]\n", NULL, 1 },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\n");
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        o.format = cases[k].format;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_true(civic_engine_load(e, cases[k].text, strlen(cases[k].text), &o, NULL, &err) < 0);
+        size_t m = strlen(err.message);
+        const char *hint = cases[k].hint;
+        bool ends = hint && m >= strlen(hint) && strcmp(err.message + m - strlen(hint), hint) == 0;
+        if (err.line != cases[k].line || (hint ? !ends : strstr(err.message, "looks like") != NULL))
+            fail_msg("case %zu: line %llu: %s", k, (unsigned long long)err.line, err.message);
+        /* civic_split gives the same error, hint and all */
+        civic_split_options so = CIVIC_SPLIT_OPTIONS_INIT;
+        so.parts = 2;
+        so.format = cases[k].format;
+        civic_split_report rep = CIVIC_SPLIT_REPORT_INIT;
+        civic_error serr = CIVIC_ERROR_INIT;
+        uint64_t end[2];
+        static char out[4096];
+        int src = civic_split(cases[k].text, strlen(cases[k].text), &so, out, sizeof(out), end,
+                              NULL, &rep, &serr);
+        if (hint && (src >= 0 || strcmp(serr.message, err.message) != 0))
+            fail_msg("case %zu: the split says %s", k, serr.message);
+        civic_engine_free(e);
+    }
+    /* a file: its format given, or said by its name */
+    static const struct { const char *name, *text, *hint; uint32_t format; } files[] = {
+        { "log.csv", "{\"id\":\"a\"}\n", jl_hint, CIVIC_FORMAT_AUTO },
+        { "log.txt", "{\"id\":\"a\"}\n", jl_hint, CIVIC_FORMAT_CSV },
+        { "log.ndjson", "id,subject,type,ts\na,s,fine,2024-01-01\n", csv_hint, CIVIC_FORMAT_AUTO },
+        { "log.txt", "{\"id\":\"a\"}\n", NULL, CIVIC_FORMAT_AUTO },
+    };
+    for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+        char dir[] = "/tmp/civic-format-XXXXXX", path[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/%s", dir, files[k].name);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(files[k].text, f);
+        fclose(f);
+        civic_engine *e = engine_from(TEST_SCHEME "[rule.fine]\npoints = -10\n");
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        o.format = files[k].format;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_true(civic_engine_load_file(e, path, &o, NULL, &err) < 0);
+        unlink(path);
+        rmdir(dir);
+        const char *hint = files[k].hint;
+        size_t m = strlen(err.message);
+        bool ends = hint && m >= strlen(hint) && strcmp(err.message + m - strlen(hint), hint) == 0;
+        if (hint ? !ends : strstr(err.message, "looks like") != NULL)
+            fail_msg("file %zu: %s", k, err.message);
+        civic_engine_free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1570,6 +1656,7 @@ int main(void)
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
+        cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -623,6 +623,28 @@ static void count_write(server *s, int rc, bool wrote)
     if (rc == CIVIC_OK && wrote) atomic_fetch_add(&s->writes, 1);
 }
 
+/* The library's hint that a body looks like the other format says "load it
+ * as ...", which a client does by its Content-Type: say that instead (the
+ * library's words stay when the service's would not fit). */
+static void say_content_type(civic_error *err)
+{
+    static const char *const hints[][2] = {
+        { " (the text looks like JSON Lines: load it as JSON Lines)",
+          " (the body looks like JSON Lines: send it with Content-Type: application/x-ndjson)" },
+        { " (the text looks like CSV: load it as CSV)",
+          " (the body looks like CSV: send it with Content-Type: text/csv)" },
+    };
+    size_t m = strlen(err->message);
+    for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]); k++) {
+        size_t n = strlen(hints[k][0]), w = strlen(hints[k][1]);
+        if (m >= n && memcmp(err->message + m - n, hints[k][0], n) == 0 &&
+            m - n + w < sizeof(err->message)) {
+            memcpy(err->message + m - n, hints[k][1], w + 1);
+            return;
+        }
+    }
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -660,6 +682,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
                            text.p ? text.p : "", text.len, sourced == 2, &err);
         if (reread) guard_release(&s->guard, rq->len);
     }
+    if (rc != CIVIC_OK) say_content_type(&err);
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);

@@ -298,6 +298,20 @@ def test_bad_requests(srv):
         status, e = srv.post(body)
         check(status == 400 and "strlen" not in e.get("reason", ""),
               "a UTF-16/32 body gets no strlen hint: %s %s" % (status, e))
+    # a body of the other format than its Content-Type says: the error of its
+    # first line, and which Content-Type reads it
+    jsonl = '{"id":"b8","subject":"x","type":"recycling","ts":"2025-01-01"}\n'
+    for body, ctype, hint in (
+            (jsonl, "text/csv", " (the body looks like JSON Lines: send it with Content-Type: "
+                                "application/x-ndjson)"),
+            (log, "application/x-ndjson", " (the body looks like CSV: send it with "
+                                          "Content-Type: text/csv)"),
+            (log, "application/json", " (the body looks like CSV: send it with "
+                                      "Content-Type: text/csv)")):
+        status, e = srv.post(body, ctype)
+        check(status == 400 and e.get("line") == 1 and e.get("reason", "").endswith(hint),
+              "a body of the other format (%s) says which type reads it: %s %s"
+              % (ctype, status, e))
     status, e = srv.post(log.rstrip("\n").encode() + b"\0")
     check(status == 400 and "(the text ends in a NUL byte" in e.get("reason", ""),
           "a body that ends in its one NUL says so: %s %s" % (status, e))
@@ -915,6 +929,14 @@ def test_source_from_token(tmp):
                                   b't4,src-s,recycling,2025-01-04,""\n', "text/csv")
         check(status == 200 and rep["duplicates"] == 1,
               "an empty source is the same in JSON and in CSV: %s %s" % (status, rep))
+        # a body of the other format, a source put into it: the hint as without one
+        for body, ctype, hint in ((jsonl, "text/csv", "application/x-ndjson)"),
+                                  (csv_body, "application/x-ndjson", "text/csv)")):
+            status, e = srv.request("POST", "/events", body, ctype)
+            check(status == 400 and e.get("line") == 1 and
+                  e.get("reason", "").endswith("send it with Content-Type: " + hint),
+                  "a body of the other format with a source put in (%s): %s %s"
+                  % (ctype, status, e))
     finally:
         srv.stop()
     srv = Server().start()       # without --tokens: nobody to name

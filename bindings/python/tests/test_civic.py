@@ -1992,6 +1992,30 @@ class TestLoad(Base):
         self.assertEqual(cm.exception.line, 1)
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_a_log_loaded_as_the_other_format_says_so(self):
+        # the error of the first line alone would send the reader looking
+        # for a stray quote; the library says what the text looks like
+        jsonl = '{"id":"j1","subject":"s1","type":"fine","ts":"2022-03-01"}\n'
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.load(jsonl.encode(), format="csv")
+        self.assertTrue(cm.exception.message.endswith(
+            " (the text looks like JSON Lines: load it as JSON Lines)"), cm.exception.message)
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.load(CSV_GOOD, format="jsonl")
+        self.assertEqual(cm.exception.message, "line 1, column 1: expected a JSON object '{' "
+                                               "(the text looks like CSV: load it as CSV)")
+        with self.assertRaises(civic.CivicError) as cm:     # read by content: no hint
+            self.engine.load(jsonl.replace("fine", "nope"))
+        self.assertNotIn("looks like", cm.exception.message)
+        with tempfile.TemporaryDirectory() as d:            # a file's name says CSV
+            path = os.path.join(d, "events.csv")
+            with open(path, "w") as f:
+                f.write(jsonl)
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load_file(path)
+            self.assertIn("(the text looks like JSON Lines: load it as JSON Lines)",
+                          cm.exception.message)
+
     def test_conflict_in_a_batch(self):
         self.engine.load(CSV_GOOD)
         text = "id,subject,type,ts\na1,s9,fine,2022-03-01\n"
