@@ -386,10 +386,10 @@ int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, 
                       size_t len, uint64_t line, uint32_t column, uint64_t offset,
                       civic_error *err)
 {
-    char msg[240];
+    char msg[240], shown[72];
     const char *near = nearest_key(keys, nkeys, key, len);
-    int n = snprintf(msg, sizeof(msg), "unknown key '%.*s' in [%s]", (int)(len > 64 ? 64 : len),
-                     key, table);
+    civic__excerpt_raw(shown, sizeof(shown), key, len); /* cut as any value: "..." says so */
+    int n = snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", shown, table);
     const char *moved = near ? NULL : moved_key(table, key, len);
     if (n > 0 && (size_t)n < sizeof(msg)) {
         if (near) snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);

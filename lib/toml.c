@@ -97,8 +97,15 @@ static void skip_ws(toml_state *s)
     while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
 }
 
-/* After a value or header: only blanks and a comment may remain. */
-static int end_of_line(toml_state *s)
+static bool bare_key_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-';
+}
+
+/* After a value, or a table header (header): only blanks and a comment may
+ * remain. */
+static int end_of_line_after(toml_state *s, bool header)
 {
     skip_ws(s);
     if (s->pos < s->len && s->text[s->pos] == '#') {
@@ -121,6 +128,21 @@ static int end_of_line(toml_state *s)
             return syntax(s, s->pos - 1, "a carriage return not followed by a line feed (lines "
                                          "must end in LF or CRLF)");
     }
+    if (s->pos < s->len && s->text[s->pos] != '\n' && header) {
+        /* "[rule.b] points = 2": TOML has no key on a header's line (a
+         * header has no value for the text to be after) */
+        size_t k = s->pos;
+        while (k < s->len && bare_key_char(s->text[k])) k++;
+        size_t eq = k;
+        while (eq < s->len && (s->text[eq] == ' ' || s->text[eq] == '\t')) eq++;
+        if (k > s->pos && k - s->pos <= 40 && eq < s->len && s->text[eq] == '=') {
+            char msg[120];
+            snprintf(msg, sizeof(msg), "a key must start its own line: put '%.*s' on the line "
+                     "after the table header", (int)(k - s->pos), s->text + s->pos);
+            return syntax(s, s->pos, msg);
+        }
+        return syntax_at_char(s, s->pos, "unexpected text after the table header");
+    }
     if (s->pos < s->len && s->text[s->pos] != '\n')
         return syntax_at_char(s, s->pos, "unexpected text after the value");
     if (s->pos < s->len) s->pos++;
@@ -129,10 +151,9 @@ static int end_of_line(toml_state *s)
     return CIVIC_OK;
 }
 
-static bool bare_key_char(char c)
+static int end_of_line(toml_state *s)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return end_of_line_after(s, false);
 }
 
 static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
@@ -316,7 +337,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (end == at) return syntax(s, open, "empty table header");
     int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
-    return end_of_line(s);
+    return end_of_line_after(s, true);
 }
 
 static int parse_pair(toml_state *s, const civic_toml_handler *h)

@@ -221,6 +221,17 @@ static void syntax_errors_name_line_and_column(void **state)
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\n[ [rule.a.change] ]\n",
                                                CIVIC_E_SYNTAX),
                                    3, 1, "a blank between a header's two '[': write [[NAME]]");
+    /* a key on its table header's line (TOML has none there): where it
+     * goes, not "after the value" of a line that has none */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a] points = 2\n",
+                                               CIVIC_E_SYNTAX),
+                                   18, 10, "a key must start its own line: put 'points' on the "
+                                           "line after the table header");
+    an_error_names_line_and_column(rules_error("[[grade]]\tname = \"A\"\n", CIVIC_E_SYNTAX), 1,
+                                   11, "a key must start its own line: put 'name' on the line "
+                                       "after the table header");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a] ]\n", CIVIC_E_SYNTAX), 18,
+                                   10, "unexpected text after the table header");
     /* a number whole up to a byte no number holds: that byte */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 10,\n", CIVIC_E_SYNTAX), 2, 10,
                                    "unexpected text after the value");
@@ -550,6 +561,11 @@ static void unknown_keys_name_the_likely_key(void **state)
         { "points = 1\n", "line 1, column 1: unknown key 'points' in [top level] "
                           "(a key of [rule.CODE]: write it under its rule)" },
         { "zork = 1\n", "line 1, column 1: unknown key 'zork' in [top level]" },
+        /* a key too long to show whole is cut as every value is: "..." says so */
+        { "[scheme]\nkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+          "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk = 1\n",
+          "line 2, column 1: unknown key 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...' in "
+          "[scheme]" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
