@@ -890,6 +890,10 @@ typedef struct civic_extras {
 #define CIVIC_TWO_PASS_EVENTS ((size_t)1 << 22)
 #endif
 
+/* The most purges a file may say an engine made: no engine makes that
+ * many, and one more must not wrap the count to 0. */
+#define CIVIC__PURGE_SEQ_MAX ((uint64_t)1 << 62)
+
 struct civic_engine {
     civic_allocator alc;
     civic_rules *rules;
@@ -922,7 +926,8 @@ struct civic_engine {
     uint64_t purge_seq;        /* purges in the engine's history, those of the snapshot it
                                   loaded and of the journal it replayed included: a journal's
                                   purge record carries its number, and a replay skips one the
-                                  engine holds already (snapshot.c, journal.c) */
+                                  engine holds already (snapshot.c, journal.c); a file
+                                  saying more than CIVIC__PURGE_SEQ_MAX is damaged */
     struct civic_cache *cache; /* cache.c: folds of busy subjects; behind a pointer like lock */
     uint32_t *qty_fast;        /* per rule: a plain qty below it cannot overflow (event.c) */
     /* The slots and mask of the id and subject tables after the last write,

@@ -396,7 +396,10 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
             int64_t h = (int64_t)civic__get64(j->buf + JNL_RECORD_HEADER_BYTES);
             uint64_t seq = len == JNL_PURGE_BYTES
                                ? civic__get64(j->buf + JNL_RECORD_HEADER_BYTES + 8) : 0;
-            if (h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX || (len == JNL_PURGE_BYTES && seq == 0))
+            /* a number no engine reaches (one purge a second for 10^11
+             * years): read, the next purge would wrap it to 0 */
+            if (h < CIVIC_TIME_MIN || h > CIVIC_TIME_MAX ||
+                (len == JNL_PURGE_BYTES && (seq == 0 || seq > CIVIC__PURGE_SEQ_MAX)))
                 rc = civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, off, "journal %s, record at "
                                       "byte %llu: bad purge %s", jname(j),
                                       (unsigned long long)off,

@@ -452,7 +452,8 @@ static int read_tombs(civic_engine *e, snap_reader *r, const unsigned char *tag,
         if (count != 1 || (bytes != 8 && bytes != 16)) return corrupt(r, at, "bad horizon block");
         r->horizon = (int64_t)civic__get64(*buf);
         r->purge_seq = bytes == 16 ? civic__get64(*buf + 8) : 0;
-        if (bytes == 16 && r->purge_seq == 0) return corrupt(r, at + 24, "bad purge count");
+        if (bytes == 16 && (r->purge_seq == 0 || r->purge_seq > CIVIC__PURGE_SEQ_MAX))
+            return corrupt(r, at + 24, "bad purge count");
         /* as a purge takes it (civic_engine_purge, a journal's purge record) */
         if (r->horizon < CIVIC_TIME_MIN || r->horizon > CIVIC_TIME_MAX)
             return corrupt(r, at + 16, "purge horizon out of range");

@@ -566,6 +566,13 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(load_into_fresh(path_in("hz3.snap"), &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "bad purge count"));
+    /* a count no engine reaches: the next purge would wrap it to 0, and the
+     * journal record it writes would be refused on the next open */
+    memset(at + 24, 0xff, 8);
+    reseal_block(bytes, n, at);
+    write_all(path_in("hz4.snap"), bytes, n);
+    assert_int_equal(load_into_fresh(path_in("hz4.snap"), &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "bad purge count"));
     free(bytes);
 }
 
@@ -1061,7 +1068,8 @@ static void a_purge_the_snapshot_holds_is_not_replayed_over_it(void **state)
 }
 
 /* A purge record as earlier 1.1 builds wrote it, its instant alone (8 bytes,
- * no number), still replays; one whose number is 0 is damage. */
+ * no number), still replays; one whose number is 0, or past any engine's
+ * count (the next purge would wrap it to 0), is damage. */
 static void a_purge_record_without_its_number_still_replays(void **state)
 {
     (void)state;
@@ -1079,9 +1087,10 @@ static void a_purge_record_without_its_number_still_replays(void **state)
     unsigned char *rec = b + 32;
     assert_int_equal(rec[12], 16);
     assert_int_equal(rec[24 + 8], 1); /* the engine's first purge */
-    for (int old = 1; old >= 0; old--) {
-        size_t len = old ? 8 : 16;
-        if (!old) memset(rec + 24 + 8, 0, 8); /* number 0 */
+    for (int old = 2; old >= 0; old--) {
+        size_t len = old == 1 ? 8 : 16;
+        if (old == 2) memset(rec + 24 + 8, 0xff, 8); /* a number no engine reaches */
+        if (!old) memset(rec + 24 + 8, 0, 8);        /* number 0 */
         put_le32(rec + 12, (uint32_t)len);
         unsigned char framed[20 + 16];
         memcpy(framed, rec, 20);
@@ -1091,7 +1100,7 @@ static void a_purge_record_without_its_number_still_replays(void **state)
         civic_engine *e = engine_from(rules);
         civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
         int rc = civic_engine_journal_open(e, path_in("p8b.jnl"), CIVIC_SYNC_ALWAYS, &rep, &err);
-        if (old) {
+        if (old == 1) {
             assert_int_equal(rc, CIVIC_OK);
             assert_int_equal(rep.batches, 1);
             assert_int_equal(civic_engine_purge_horizon(e), 1577836800);
