@@ -980,6 +980,17 @@ static int open_data(server *s)
                       "to go on from the snapshot alone (an empty journal is created)");
         return -1;
     }
+    if (have_snapshot && stat(s->journal_path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0 && !s->opt.recover) {
+        /* The library creates a journal whole (header first, then renamed
+         * into place): an empty one was cut or restored wrong, and its
+         * batches are as gone as a missing journal's. */
+        recovery_hint("the data directory holds snapshot.civic, but journal.civic is empty "
+                      "(cut, or restored without its contents): events acknowledged after "
+                      "the last compaction would be lost",
+                      "to go on from the snapshot alone");
+        return -1;
+    }
     if (have_snapshot) {
         int rc = civic_engine_load_snapshot_ext(s->engine, s->snapshot_path,
                                                 s->opt.rescore ? CIVIC_SNAPSHOT_OTHER_RULES : 0u,

@@ -1293,6 +1293,14 @@ def test_journal_damage(tmp):
     check(code != 0 and "no journal.civic" in out and "--recover" in out,
           "a missing journal beside the snapshot stops the start-up: %d %r" % (code, out))
     check(not os.path.exists(journal), "the refused start-up created no journal")
+    # An empty one is as missing: the library never leaves a journal without
+    # its header (it creates one whole and renames it), so its batches are lost
+    open(journal, "wb").close()
+    code, out = start_fails(data)
+    check(code != 0 and "journal.civic is empty" in out and "--recover" in out,
+          "an empty journal beside the snapshot stops the start-up: %d %r" % (code, out))
+    check(os.path.getsize(journal) == 0, "the refused start-up left the empty journal as it was")
+    os.remove(journal)
     # A start-up error is one line that names the file once, in the
     # library's words, without the status's generic ones after them.
     missing = os.path.join(tmp, "no-such-rules.toml")
