@@ -37,7 +37,9 @@ typedef struct csv_state {
     int16_t col_field[CSV_COLUMNS_MAX]; /* column -> CIVIC_F_* or -1 */
     const char *raw;                    /* the record being read (serially), */
     size_t raw_n;                       /* without its LF, and its first line: */
-    uint64_t raw_line;                  /* for csv_error */
+    uint64_t raw_line;                  /* for csv_error and csv_note */
+    uint64_t broken_line;               /* its csv_record's, once split */
+    uint32_t broken_column;
 } csv_state;
 
 static csv_state *state_of(civic_loader *ld) { return ld->format_state; }
@@ -155,6 +157,28 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
         snprintf(where, size, " (a carriage return not followed by a line feed: lines must end "
                  "in LF or CRLF)");
     return true;
+}
+
+/* civic_format.note: of the record the serial reader is at.  A stray
+ * quote that a later line closes makes one record of the lines between,
+ * whose error may be any (a field's value, an id seen before): each says
+ * where that quoted field opened and which lines it took, since a lenient
+ * load skips them all as one bad line. */
+static void csv_note(const civic_loader *ld, civic_error *e)
+{
+    const csv_state *st = state_in(ld);
+    const char *p = st->raw;
+    size_t n = st->raw_n;
+    if (!p) return;
+    if (st->broken_line && !strstr(e->message, "holds line breaks")) { /* said already */
+        char hint[160];
+        snprintf(hint, sizeof(hint), " (the quoted field opened at line %llu, column %u holds "
+                 "line breaks: lines %llu to %llu were read as one record)",
+                 (unsigned long long)st->broken_line, st->broken_column,
+                 (unsigned long long)st->raw_line,
+                 (unsigned long long)(st->raw_line + breaks_in(p, n)));
+        civic__error_append(e, hint);
+    }
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
@@ -572,6 +596,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         uint32_t cr_column = 0;
         state_of(ld)->raw = NULL;
         state_of(ld)->raw_line = line;
+        state_of(ld)->broken_line = 0;
         if (n == SIZE_MAX) {
             if (len - pos > CIVIC_LINE_BYTES_MAX) {
                 /* as much of it as is here: records joined by lone CRs
@@ -615,6 +640,8 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
             } else {
                 rec.count = 0;
                 rc = split_quoted(ld, p, n, &rec, scratch, line, &ok);
+                state_of(ld)->broken_line = rec.broken_line; /* for csv_note */
+                state_of(ld)->broken_column = rec.broken_column;
             }
         }
         if (rc == CIVIC_OK && ok)
@@ -845,4 +872,4 @@ static size_t csv_parallel_bytes(const civic_loader *ld, const char *data, size_
 }
 
 const civic_format civic__csv_format = { csv_serial, csv_parallel_bytes, csv_part_run, 0,
-                                         sizeof(csv_state) };
+                                         sizeof(csv_state), csv_note };

@@ -102,6 +102,20 @@ static void append_hint(civic_error *err, const char *hint, size_t size)
     memcpy(err->message + m, hint, size);
 }
 
+void civic__error_append(civic_error *err, const char *hint)
+{
+    if (!err || err->version < 1) return;
+    size_t m = strlen(err->message), size = strlen(hint) + 1;
+    CIVIC_ASSERT(size + 3 < sizeof(err->message));
+    if (m + size > sizeof(err->message)) { /* cut, and say so */
+        m = sizeof(err->message) - size - 3;
+        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
+        memcpy(err->message + m, "...", 3);
+        m += 3;
+    }
+    memcpy(err->message + m, hint, size);
+}
+
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
 {
     static const char hint[] = " (the text ends in a NUL byte: " NUL_WHY ")";

@@ -404,6 +404,10 @@ void civic__error_array_hint(civic_error *err, const char *text, size_t len);
  * CSV header goes; a CSV header naming id, subject, type and ts where a JSON
  * object goes): the hint that says so, in words of no one front end. */
 void civic__error_format_hint(civic_error *err, uint32_t format, const char *text, size_t len);
+/* hint (a " (...)" of at most 160 bytes) after err's message, which is
+ * cut to make room, never in the middle of a character, "..." marking the
+ * cut: what the record's bytes tell besides the error met in it. */
+void civic__error_append(civic_error *err, const char *hint);
 /* A snapshot or journal record of an event this version refuses (why, from
  * civic__event_decode_insert: CIVIC_E_OVERFLOW past the bound on one
  * event's points, which 1.0 did not hold where a repeat_factor is below 1;

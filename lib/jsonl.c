@@ -658,7 +658,7 @@ static size_t jsonl_parallel_bytes(const civic_loader *ld, const char *data, siz
 }
 
 const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, jsonl_part_run,
-                                           JSON_LINE_EXTRA_BYTES, 0 };
+                                           JSON_LINE_EXTRA_BYTES, 0, NULL };
 
 /* split.c reads lines with the same parser, outside any load. */
 _Static_assert(JSON_LINE_EXTRA_BYTES == CIVIC__JSONL_LINE_EXTRA_BYTES, "jsonl.c and internal.h");

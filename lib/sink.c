@@ -17,11 +17,14 @@
 
 /* ------------------------------------------------------------ serial sink */
 
-/* bad, with the offset of the record being read when it has none. */
+/* bad, with the offset of the record being read when it has none, and
+ * what the format notes of that record (a part's event: none, a part
+ * holds no quote). */
 static civic_error at_record(const civic_loader *ld, const civic_error *bad)
 {
     civic_error at = *bad;
     if (!at.offset) at.offset = ld->offset;
+    if (!ld->part_data && ld->format->note && at.code != CIVIC_E_NOMEM) ld->format->note(ld, &at);
     return at;
 }
 

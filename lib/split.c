@@ -387,15 +387,15 @@ static uint64_t record_last_line(const char *p, size_t n, const csv_pos *pos)
 
 /* rc's message, of a record read from line first to line last, with where
  * its first quoted field holding a line break opens, as csv.c's
- * with_break_hint says it. */
+ * with_break_hint and csv_note say it (cut to make room as they cut it). */
 static int break_hint(split_ctx *c, int rc, const csv_break *b, uint64_t first, uint64_t last)
 {
-    size_t used = strlen(c->err->message);
-    if (b->line && used < sizeof(c->err->message))
-        snprintf(c->err->message + used, sizeof(c->err->message) - used,
-                 " (the quoted field opened at line %llu, column %u holds line breaks: lines "
-                 "%llu to %llu were read as one record)", (unsigned long long)b->line, b->column,
-                 (unsigned long long)first, (unsigned long long)last);
+    char hint[160];
+    if (!b->line || rc == CIVIC_OK || rc == CIVIC_E_NOMEM) return rc;
+    snprintf(hint, sizeof(hint), " (the quoted field opened at line %llu, column %u holds line "
+             "breaks: lines %llu to %llu were read as one record)", (unsigned long long)b->line,
+             b->column, (unsigned long long)first, (unsigned long long)last);
+    civic__error_append(c->err, hint);
     return rc;
 }
 
@@ -458,21 +458,25 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
         col += !too_many;
         if (more) pos->i++;
     } while (more);
+    /* the lines a stray quote joined to a header of the text, as the load
+     * says them (not of one given apart, whose lines count from 0) */
+    if (!line) brk.line = 0;
     if (too_many)
-        return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                "%s%llu: more than %u columns",
-                                line ? "line " : "the given header, line ",
-                                (unsigned long long)(line ? line : 1), SPLIT_COLUMNS_MAX);
+        return break_hint(c, civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
+                                              "%s%llu: more than %u columns",
+                                              line ? "line " : "the given header, line ",
+                                              (unsigned long long)(line ? line : 1),
+                                              SPLIT_COLUMNS_MAX), &brk, line, pos->line);
     if (twice >= 0) {
         snprintf(what, sizeof(what), "column '%s' appears twice in the header",
                  civic__field_names[twice]);
-        return csv_syntax(c, line, twice_column, at, what);
+        return break_hint(c, csv_syntax(c, line, twice_column, at, what), &brk, line, pos->line);
     }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
         if (seen[k]) continue;
         snprintf(what, sizeof(what), "the header has no '%s' column (required: id, subject, "
                  "type, ts)", civic__field_names[k]);
-        return csv_syntax(c, line, 0, at, what);
+        return break_hint(c, csv_syntax(c, line, 0, at, what), &brk, line, pos->line);
     }
     c->ncols = col;
     *end = pos->i < n ? pos->i + 1 : n; /* past the '\n' */
@@ -591,8 +595,10 @@ static int csv_quoted(split_ctx *c, size_t at, size_t *end)
     c->line = pos.line; /* the record's last line; the caller counts its break */
     if (col != c->ncols)
         return break_hint(c, csv_count_error(c, line, at, col, NULL, 0), &brk, line, pos.line);
-    return take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len, ts_column,
-                      CIVIC_NUM_TEXT);
+    /* a key or ts that is bad: the lines a stray quote joined, as the load
+     * says them for any error of the record */
+    return break_hint(c, take_event(c, line, at, *end, key, key_len, key_column, ts, ts_len,
+                                    ts_column, CIVIC_NUM_TEXT), &brk, line, pos.line);
 }
 
 /* The header given apart (a later block of a file). */

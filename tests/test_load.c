@@ -1473,6 +1473,63 @@ static void a_caught_signal_does_not_fail_a_read(void **state)
  * says so (it said "expected a key", "expected 4 fields ... found 1" or
  * "expected a JSON object"), for rules, CSV and JSON Lines alike; a NUL
  * elsewhere keeps its usual message. */
+/* Load data strictly and leniently: the strict error's message, and the
+ * lenient load's one rejection says the same. */
+static void both_modes_say(const char *data, int code, uint64_t line, const char *message)
+{
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), NULL, NULL, &err), code);
+    assert_int_equal(err.line, line);
+    assert_string_equal(err.message, message);
+    assert_true(strlen(err.message) < sizeof(err.message));
+    reject_log rejects;
+    memset(&rejects, 0, sizeof(rejects));
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.flags = CIVIC_LOAD_LENIENT;
+    o.on_reject = log_reject;
+    o.payload = &rejects;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &o, &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(rejects.lines[0], line);
+    assert_string_equal(rejects.first, message);
+    civic_engine_free(e);
+}
+
+/* A stray quote that a later line closes makes one record of the lines
+ * between; whatever is then wrong with it (a field's value, an id held
+ * before, not only its field count or a quote), the error says where that
+ * field opened and which lines it took: a lenient load skips them all. */
+static void a_stray_quote_names_the_lines_it_joined_in_every_error(void **state)
+{
+    (void)state;
+    /* the record has the header's count: its type is what is wrong */
+    both_modes_say("id,subject,type,ts,qty\ne1,s,\"fine,2024-01-01,\ne2,s,fine,2024-01-01,\n"
+                   "e3,s\",2024-01-01,\ne4,s,fine,2024-01-01,\n", CIVIC_E_EVENT, 2,
+                   "line 2, column 6: field 'type': unknown type (not a rule code, revoke, "
+                   "repair, redeem, object, dismiss or correct) \"fine,2024-01-01,\\x0ae2,s,"
+                   "fine,2024... (the quoted field opened at line 2, column 6 holds line breaks: "
+                   "lines 2 to 4 were read as one record)"); /* cut to make room: "..." */
+    /* an id held before, the line breaks in a column no field takes */
+    both_modes_say("id,subject,type,ts,note\nk,s,fine,2024-01-01,\nk,t,fine,2024-01-01,\"x\n"
+                   "z,s,fine,2024-01-02,\"\n", CIVIC_E_CONFLICT, 3,
+                   "line 3, column 1: event id \"k\" was seen before with a different subject: "
+                   "\"s\" before, \"t\" here (the quoted field opened at line 3, column 21 "
+                   "holds line breaks: lines 3 to 4 were read as one record)");
+    /* a message too long for both is cut before the hint, and says so */
+    char log[512];
+    snprintf(log, sizeof(log), "id,subject,type,ts\ne1,s,\"%s\ne2\",2024-01-01\n",
+             "fine,2024-01-01,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, log, strlen(log), NULL, NULL, &err), CIVIC_E_EVENT);
+    assert_true(strlen(err.message) < sizeof(err.message));
+    assert_non_null(strstr(err.message, "... (the quoted field opened at line 2, column 6 holds "
+                                        "line breaks: lines 2 to 3 were read as one record)"));
+    civic_engine_free(e);
+}
+
 static void a_length_that_takes_in_the_nul_says_so(void **state)
 {
     (void)state;
@@ -1657,6 +1714,7 @@ int main(void)
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
+        cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -656,6 +656,11 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,\"sub\nject\",type,ts\r,x\n",
         "id,subject,type,ts,type,\"a\"b\n",
         "id,\"x\ny\",id,subject,type,ts\n", /* a name twice on the header's 2nd line */
+        /* a stray quote that a later line closes: any error of the record
+         * it makes (a value, a name the header lacks) names the lines */
+        "id,subject,type,ts,note\ne1,s1,good,2024-13-01,\"a\nb\"\n",
+        "id,subject,type,ts\ne1,s1,good,\"2024-01-01\ne2,s2,good,2024-01-02\"\n",
+        "id,\"subject,type\nx\",ts\ne1,s1,good,2024-01-01\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         split_as_load(bad[i], strlen(bad[i]));

@@ -763,6 +763,13 @@ status top-zero 1 "--top needs a positive number, not '0'" -- $R --top 0 $D/even
 status top-negative 1 "--top needs a positive number, not '-1'" -- $R --top -1 $D/events.csv
 status top-not-a-number 1 "--top needs a positive number, not '99999999999999999999x'" -- $R --top 99999999999999999999x $D/events.csv
 
+# a stray quote that a later line closes: whatever is wrong with the record it
+# makes (here its type), the message names the lines it took, strict and
+# lenient (where the good line inside it is skipped with it)
+printf 'id,subject,type,ts,qty\ne1,s1,"fine,2022-02-01,1\ne2,s1,fine,2022-02-01,1\ne3,s1",2022-02-01,1\ne4,s1,fine,2022-02-01,1\n' >"$T/stray.csv"
+status stray-quote-value 2 "line 2, column 7: field 'type': unknown type .* (the quoted field opened at line 2, column 7 holds line breaks: lines 2 to 4 were read as one record)$" -- $R "$T/stray.csv"
+status stray-quote-value-lenient 0 "skipped: line 2, column 7: .* (the quoted field opened at line 2, column 7 holds line breaks: lines 2 to 4 were read as one record)$" -- $R --lenient "$T/stray.csv"
+
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
