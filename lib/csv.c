@@ -40,6 +40,8 @@ typedef struct csv_state {
     uint64_t raw_line;                  /* for csv_error and csv_note */
     uint64_t broken_line;               /* its csv_record's, once split */
     uint32_t broken_column;
+    uint64_t header_hash;               /* the header's bytes (no BOM, no line */
+    size_t header_n;                    /* end): a later line that repeats it */
 } csv_state;
 
 static csv_state *state_of(civic_loader *ld) { return ld->format_state; }
@@ -163,7 +165,10 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
  * quote that a later line closes makes one record of the lines between,
  * whose error may be any (a field's value, an id seen before): each says
  * where that quoted field opened and which lines it took, since a lenient
- * load skips them all as one bad line. */
+ * load skips them all as one bad line.  A byte-order mark that opens a
+ * line, or a line that is the header again, is most often the start of
+ * another file joined to the first: said, and the line is left as it is
+ * read (1.0 read it so: what it accepted is accepted). */
 static void csv_note(const civic_loader *ld, civic_error *e)
 {
     const csv_state *st = state_in(ld);
@@ -179,6 +184,18 @@ static void csv_note(const civic_loader *ld, civic_error *e)
                  (unsigned long long)(st->raw_line + breaks_in(p, n)));
         civic__error_append(e, hint);
     }
+    bool bom = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
+    if (bom) p += 3, n -= 3;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    bool header = st->header_done && n == st->header_n &&
+                  civic__hash_bytes(p, n) == st->header_hash;
+    if (bom && header)
+        civic__error_append(e, " (the line starts with U+FEFF, a byte-order mark, and repeats "
+                               "the header: were files joined? remove the line)");
+    else if (bom)
+        civic__error_append(e, " (" CIVIC__BOM_LINE ")");
+    else if (header)
+        civic__error_append(e, " (the line repeats the header: were files joined? remove it)");
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
@@ -476,6 +493,9 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
                          "type, ts)", (unsigned long long)line, civic__field_names[k]);
         goto fatal;
     }
+    /* what a second header, of files joined, is told by (csv_note) */
+    st->header_n = st->raw_n && st->raw[st->raw_n - 1] == '\r' ? st->raw_n - 1 : st->raw_n;
+    st->header_hash = civic__hash_bytes(st->raw, st->header_n);
     st->header_done = true;
     return CIVIC_OK;
 fatal:

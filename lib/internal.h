@@ -408,6 +408,12 @@ void civic__error_format_hint(civic_error *err, uint32_t format, const char *tex
  * cut to make room, never in the middle of a character, "..." marking the
  * cut: what the record's bytes tell besides the error met in it. */
 void civic__error_append(civic_error *err, const char *hint);
+/* A line of a log that starts with a UTF-8 byte-order mark where no text
+ * starts (files joined with cat): a line such a mark opens fails (a JSON
+ * line always, a CSV one where the mark makes its first field bad), and
+ * its error says so.  The mark at the text's start is skipped, not this. */
+#define CIVIC__BOM_LINE "the line starts with U+FEFF, a byte-order mark: were files joined? " \
+                        "remove it"
 /* A snapshot or journal record of an event this version refuses (why, from
  * civic__event_decode_insert: CIVIC_E_OVERFLOW past the bound on one
  * event's points, which 1.0 did not hold where a repeat_factor is below 1;

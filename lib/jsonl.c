@@ -520,6 +520,22 @@ static bool object(jline *j, civic_fields *f)
     return true;
 }
 
+/* The line the serial reader is at (without its LF), for jsonl_note. */
+typedef struct jsonl_state {
+    const char *raw;
+    size_t raw_n;
+} jsonl_state;
+
+/* civic_format.note: a line that a byte-order mark opens (files joined
+ * with cat; the mark at the text's start is skipped) is no JSON object,
+ * though it shows one. */
+static void jsonl_note(const civic_loader *ld, civic_error *e)
+{
+    const jsonl_state *st = ld->format_state;
+    if (st->raw && st->raw_n >= 3 && memcmp(st->raw, "\xEF\xBB\xBF", 3) == 0)
+        civic__error_append(e, " (" CIVIC__BOM_LINE ")");
+}
+
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
     jline j = { p, n, 0, line, buf, 0, NULL, 0, ld->engine->rules->spec_version < 2 };
@@ -560,6 +576,9 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
         const char *nl = memchr(p, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - p) : len - pos;
         uint64_t line = ld->line + 1;
+        jsonl_state *st = ld->format_state;
+        st->raw = p;
+        st->raw_n = n;
         if (ld->skip.on) { /* the rest of a line too long to hold */
             size_t k = n + (nl ? 1 : 0);
             ld->offset += k;
@@ -606,6 +625,7 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
         ld->offset += n + (nl ? 1 : 0);
         pos += n + (nl ? 1 : 0);
     }
+    ((jsonl_state *)ld->format_state)->raw = NULL;
     civic__free(&ld->engine->alc, buf, buf_cap);
     *used = pos;
     return rc;
@@ -658,7 +678,8 @@ static size_t jsonl_parallel_bytes(const civic_loader *ld, const char *data, siz
 }
 
 const civic_format civic__jsonl_format = { jsonl_serial, jsonl_parallel_bytes, jsonl_part_run,
-                                           JSON_LINE_EXTRA_BYTES, 0, NULL };
+                                           JSON_LINE_EXTRA_BYTES, sizeof(jsonl_state),
+                                           jsonl_note };
 
 /* split.c reads lines with the same parser, outside any load. */
 _Static_assert(JSON_LINE_EXTRA_BYTES == CIVIC__JSONL_LINE_EXTRA_BYTES, "jsonl.c and internal.h");

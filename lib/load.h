@@ -39,9 +39,9 @@ typedef struct civic_format {
     size_t state_bytes;      /* the format's own state kept across calls (zeroed) */
     /* Add to e, an error of the record the serial reader is at, what the
      * record's bytes tell besides it: a quoted field holding line breaks
-     * (a stray quote joined the lines after it).  Every error of the
-     * record, so strict and lenient loads and every front end say it;
-     * NULL: nothing. */
+     * (a stray quote joined the lines after it), a byte-order mark that
+     * opens a line (files joined).  Every error of the record, so strict
+     * and lenient loads and every front end say it; NULL: nothing. */
     void (*note)(const civic_loader *ld, civic_error *e);
 } civic_format;
 

@@ -18,8 +18,7 @@
 /* ------------------------------------------------------------ serial sink */
 
 /* bad, with the offset of the record being read when it has none, and
- * what the format notes of that record (a part's event: none, a part
- * holds no quote). */
+ * what the format notes of that record (a part's event: insert_failed). */
 static civic_error at_record(const civic_loader *ld, const civic_error *bad)
 {
     civic_error at = *bad;
@@ -70,6 +69,10 @@ __attribute__((noinline, cold)) static int insert_failed(civic_loader *ld, civic
             q = q ? q + 1 : end;
         }
         e->offset = ld->part_offset + (uint64_t)(q - ld->part_data);
+        /* a part holds no quote: of the format's notes, only this one,
+         * as the serial reader would add it */
+        if (end - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
+            civic__error_append(e, " (" CIVIC__BOM_LINE ")");
     }
     return civic__loader_reject(ld, e);
 }

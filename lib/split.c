@@ -656,6 +656,32 @@ static int cr_hint(split_ctx *c, int rc, size_t at, uint64_t first)
     return rc;
 }
 
+/* rc of the record at data[at], whose first line ends at body, with what
+ * a load notes of it (csv.c's csv_note, jsonl.c's jsonl_note): a
+ * byte-order mark that opens it, a CSV line that is the header again
+ * (files joined). */
+static int joined_hint(split_ctx *c, int rc, size_t at, size_t body, bool csv)
+{
+    const char *p = c->data + at;
+    size_t n = body - at, h = c->hdr_len;
+    if (rc == CIVIC_E_NOMEM) return rc;
+    bool bom = n >= 3 && memcmp(p, BOM, 3) == 0;
+    if (bom) p += 3, n -= 3;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    if (h > 0 && c->hdr[h - 1] == '\n') h--;
+    if (h > 0 && c->hdr[h - 1] == '\r') h--;
+    bool header = csv && c->hdr && n == h && memcmp(p, c->hdr, n) == 0;
+    if (bom && header)
+        civic__error_append(c->err, " (the line starts with U+FEFF, a byte-order mark, and "
+                                    "repeats the header: were files joined? remove the line)");
+    else if (bom)
+        civic__error_append(c->err, " (" CIVIC__BOM_LINE ")");
+    else if (header)
+        civic__error_append(c->err, " (the line repeats the header: were files joined? remove "
+                                    "it)");
+    return rc;
+}
+
 static int csv_read(split_ctx *c, size_t pos)
 {
     const char *p = c->data;
@@ -675,7 +701,7 @@ static int csv_read(split_ctx *c, size_t pos)
         uint64_t first = c->line;
         if (quote) rc = csv_quoted(c, pos, &end);
         else rc = csv_plain(c, pos, body, end, comma, ncomma);
-        if (rc != CIVIC_OK) return cr_hint(c, rc, pos, first);
+        if (rc != CIVIC_OK) return joined_hint(c, cr_hint(c, rc, pos, first), pos, body, true);
         pos = end;
     }
     return CIVIC_OK;
@@ -692,8 +718,9 @@ static int jsonl_read(split_ctx *c, size_t pos)
         size_t end = pos + n + (nl ? 1 : 0);
         uint64_t line = ++c->line;
         if (n > CIVIC_LINE_BYTES_MAX)
-            return civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, pos,
-                                    "line %llu: longer than 1 MiB", (unsigned long long)line);
+            return joined_hint(c, civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, pos,
+                                                   "line %llu: longer than 1 MiB",
+                                                   (unsigned long long)line), pos, pos + n, false);
         if (n + CIVIC__JSONL_LINE_EXTRA_BYTES > c->jbuf_cap) {
             size_t want = n + CIVIC__JSONL_LINE_EXTRA_BYTES;
             want = want < 4096 ? 4096 : want;
@@ -711,9 +738,10 @@ static int jsonl_read(split_ctx *c, size_t pos)
             if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
                 why = "an object after a carriage return on the same line (lines must end in "
                       "LF or CRLF)"; /* as jsonl.c says it */
-            return civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, pos,
-                                    "line %llu, column %u: %s", (unsigned long long)line,
-                                    column, why);
+            return joined_hint(c, civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, pos,
+                                                   "line %llu, column %u: %s",
+                                                   (unsigned long long)line, column, why),
+                               pos, pos + n, false);
         }
         if (got > 0) {
             int k = c->key_field;

@@ -1530,6 +1530,60 @@ static void a_stray_quote_names_the_lines_it_joined_in_every_error(void **state)
     civic_engine_free(e);
 }
 
+/* A byte-order mark that opens a line other than the first (files joined
+ * with cat) is read as the line's first bytes, as 1.0 read it: a line it
+ * makes bad says that it starts with one (and, in CSV, when the line is the
+ * header again); a line it does not make bad is still accepted. */
+static void a_byte_order_mark_inside_a_log_is_named(void **state)
+{
+    (void)state;
+    both_modes_say("{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n"
+                   "\xEF\xBB\xBF{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"fine\","
+                   "\"ts\":\"2024-01-01\"}\n", CIVIC_E_SYNTAX, 2,
+                   "line 2, column 1: expected a JSON object '{' (the line starts with U+FEFF, "
+                   "a byte-order mark: were files joined? remove it)");
+    /* columns count the mark's three bytes: it is no mark at the text's start */
+    both_modes_say("\xEF\xBB\xBFid,subject,type,ts\r\na1,s,fine,2024-01-01\r\n"
+                   "\xEF\xBB\xBFid,subject,type,ts\r\nb1,s,fine,2024-01-01\r\n", CIVIC_E_EVENT, 3,
+                   "line 3, column 15: field 'type': unknown type (not a rule code, revoke, "
+                   "repair, redeem, object, dismiss or correct) \"type\" (the line starts with "
+                   "U+FEFF, a byte-order mark, and repeats the header: were files joined? "
+                   "remove the line)");
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\n\xEF\xBB\xBF" "b1,s,fine,BAD\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 14: field 'ts': bad timestamp (expected "
+                   "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"BAD\" (the line "
+                   "starts with U+FEFF, a byte-order mark: were files joined? remove it)");
+    /* files without a mark joined: the header again */
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\nid,subject,type,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line repeats the header: were files joined? remove it)");
+    /* what 1.0 accepted is accepted: the mark is then the id's first bytes */
+    civic_engine *e = fresh();
+    load_ok(e, "id,subject,type,ts\n\xEF\xBB\xBF" "e2,s,fine,2024-01-01\ne2,s,fine,2024-01-01\n");
+    assert_int_equal(civic_engine_event_count(e), 2);
+    civic_engine_free(e);
+    /* an id held before, read serially or by the pipeline: the same words */
+    size_t cap = 64 << 10, len = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    len += (size_t)snprintf(big, cap, "id,subject,type,ts\n\xEF\xBB\xBF" "m,s,fine,2024-01-01\n");
+    for (int i = 0; len + 64 < cap / 2; i++)
+        len += (size_t)snprintf(big + len, cap - len, "e%d,s,fine,2024-01-01\n", i);
+    len += (size_t)snprintf(big + len, cap - len, "\xEF\xBB\xBF" "m,t,fine,2024-01-01\n");
+    const uint32_t threads[] = { SERIAL_READER, 1, 4 };
+    for (int k = 0; k < 3; k++) {
+        e = engine_from_threads(RULES, threads[k]);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, big, len, NULL, NULL, &err), CIVIC_E_CONFLICT);
+        assert_non_null(strstr(err.message, "with a different subject: \"s\" before, \"t\" here "
+                                            "(the line starts with U+FEFF, a byte-order mark: "
+                                            "were files joined? remove it)"));
+        civic_engine_free(e);
+    }
+    free(big);
+}
+
 static void a_length_that_takes_in_the_nul_says_so(void **state)
 {
     (void)state;
@@ -1715,6 +1769,7 @@ int main(void)
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
+        cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -661,9 +661,37 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts,note\ne1,s1,good,2024-13-01,\"a\nb\"\n",
         "id,subject,type,ts\ne1,s1,good,\"2024-01-01\ne2,s2,good,2024-01-02\"\n",
         "id,\"subject,type\nx\",ts\ne1,s1,good,2024-01-01\n",
+        /* files joined: a byte-order mark that opens a line, the header again */
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+        "\xEF\xBB\xBF{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n",
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\n\xEF\xBB\xBF" "e2,s1,good,2024-13-01\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         split_as_load(bad[i], strlen(bad[i]));
+    /* the header again: the split reads its ts first, the load its type,
+     * and both say what the line is */
+    static const char *const again[][2] = {
+        { "\xEF\xBB\xBFid,subject,type,ts\r\ne1,s1,good,2024-01-01\r\n"
+          "\xEF\xBB\xBFid,subject,type,ts\r\ne2,s1,good,2024-01-01\r\n",
+          " (the line starts with U+FEFF, a byte-order mark, and repeats the header: were files "
+          "joined? remove the line)" },
+        { "id,subject,type,ts\ne1,s1,good,2024-01-01\nid,subject,type,ts\n",
+          " (the line repeats the header: were files joined? remove it)" },
+    };
+    for (size_t i = 0; i < 2; i++) {
+        split_out s = split_text(again[i][0], 2);
+        assert_int_equal(s.rc, CIVIC_E_EVENT);
+        assert_int_equal(s.err.line, 3);
+        assert_non_null(strstr(s.err.message, "field 'ts': "));
+        assert_non_null(strstr(s.err.message, again[i][1]));
+        split_free(&s);
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, again[i][0], strlen(again[i][0]), NULL, NULL,
+                                           &lerr), CIVIC_E_EVENT);
+        assert_non_null(strstr(lerr.message, again[i][1]));
+        civic_engine_free(e);
+    }
     /* a record of the NUL byte alone (a length of strlen + 1): said so */
     const char *text = "id,subject,type,ts\ne1,s1,good,2024-01-01\n";
     assert_string_equal(split_as_load(text, strlen(text) + 1).message,

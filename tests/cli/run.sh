@@ -770,6 +770,14 @@ printf 'id,subject,type,ts,qty\ne1,s1,"fine,2022-02-01,1\ne2,s1,fine,2022-02-01,
 status stray-quote-value 2 "line 2, column 7: field 'type': unknown type .* (the quoted field opened at line 2, column 7 holds line breaks: lines 2 to 4 were read as one record)$" -- $R "$T/stray.csv"
 status stray-quote-value-lenient 0 "skipped: line 2, column 7: .* (the quoted field opened at line 2, column 7 holds line breaks: lines 2 to 4 were read as one record)$" -- $R --lenient "$T/stray.csv"
 
+# files joined with cat: a byte-order mark that opens a later line, a second
+# header, are named where the line they make bad is
+printf '\357\273\277id,subject,type,ts\ne1,s1,fine,2022-02-01\n' >"$T/bom1.csv"
+cat "$T/bom1.csv" "$T/bom1.csv" >"$T/bomcat.csv"
+status joined-csv 2 "line 3, column 15: field 'type': .* (the line starts with U+FEFF, a byte-order mark, and repeats the header: were files joined? remove the line)$" -- $R "$T/bomcat.csv"
+printf '{"id":"j1","subject":"s1","type":"fine","ts":"2022-02-01"}\n\357\273\277{"id":"j2","subject":"s1","type":"fine","ts":"2022-02-01"}\n' >"$T/bomcat.jsonl"
+status joined-jsonl 2 "line 2, column 1: expected a JSON object '{' (the line starts with U+FEFF, a byte-order mark: were files joined? remove it)$" -- $R "$T/bomcat.jsonl"
+
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
