@@ -467,6 +467,12 @@ typedef struct purge_call {
 static int purge_apply(civic_engine *e, void *ctx, civic_error *err)
 {
     purge_call *c = ctx;
+    /* the files count an engine's purges up to CIVIC__PURGE_SEQ_MAX: one
+     * more would be written as a count they refuse (only a file that says
+     * the engine made that many gets here) */
+    if (e->purge_seq >= CIVIC__PURGE_SEQ_MAX)
+        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "the engine's history holds "
+                                "2^62 purges, the most its files can count");
     return purge_run(e, c->before, true, c->report, err);
 }
 

@@ -573,9 +573,9 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
         civic__tombs_truncate(e, tombs, act_tombs);
         return civic__error_set(r->err, CIVIC_E_INVALID, 0, 0, 0, "snapshot %s holds a purge "
                                 "this engine has not made, and the engine already holds %llu "
-                                "events, to which its deletions cannot be applied: load the "
+                                "event%s, to which its deletions cannot be applied: load the "
                                 "snapshot into an empty engine first, then add the events",
-                                r->name, (unsigned long long)r->first);
+                                r->name, (unsigned long long)r->first, r->first == 1 ? "" : "s");
     }
     civic__act_tombs_sort(e);
     civic__tombs_set_horizon(e, tombs, r->horizon);

@@ -573,6 +573,21 @@ static void snapshot_with_a_horizon_out_of_range_is_corrupt(void **state)
     write_all(path_in("hz4.snap"), bytes, n);
     assert_int_equal(load_into_fresh(path_in("hz4.snap"), &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "bad purge count"));
+    /* the most a file may say (2^62) loads; the engine then makes no more
+     * purges (one more would be a count the files refuse), and what it
+     * saves loads */
+    memset(at + 24, 0, 8);
+    at[24 + 7] = 0x40;
+    reseal_block(bytes, n, at);
+    write_all(path_in("hz5.snap"), bytes, n);
+    civic_engine *e = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("hz5.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_purge(e, 1767225600, NULL, &err), CIVIC_E_LIMIT);
+    assert_non_null(strstr(err.message, "2^62 purges"));
+    assert_int_equal(civic_engine_purge_horizon(e), 1764518400);
+    assert_int_equal(civic_engine_save(e, path_in("hz6.snap"), NULL), CIVIC_OK);
+    civic_engine_free(e);
+    assert_int_equal(load_into_fresh(path_in("hz6.snap"), &err), CIVIC_OK);
     free(bytes);
 }
 

@@ -2176,7 +2176,7 @@ static void usage(FILE *f)
           "  --sync POLICY           always (default) | group | none, with --data\n"
           "  --compact-every SECONDS snapshot + fresh journal period (default 300)\n"
           "  --recover               start past a journal damaged in the middle (a copy is\n"
-          "                          kept) or missing beside its snapshot\n"
+          "                          kept) or missing (or empty) beside its snapshot\n"
           "  --rescore               --data was written under other rules (a revised scheme):\n"
           "                          read its events under --rules and rewrite it so\n"
           "  --threads N             request threads (default 4)\n"

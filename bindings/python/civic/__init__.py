@@ -2469,7 +2469,9 @@ class Engine(_Owner):
         other_rules=True reads a snapshot saved under other rules (a scheme
         revised since) under the engine's, each event validated anew; an
         event that does not fit them raises CivicError CIVIC_E_MISMATCH
-        naming it.  Save or compact afterwards."""
+        naming it.  Save or compact afterwards.  A snapshot holding a purge
+        this engine has not made loads only into an engine holding no
+        events (CivicError CIVIC_E_INVALID otherwise)."""
         if not isinstance(other_rules, bool):
             raise TypeError("other_rules must be bool")
         raw = _path_bytes(path)
