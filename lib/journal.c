@@ -592,7 +592,10 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                           &last_commits, &unsure) != CIVIC_OK))
             return io_error(err, "read", j->path);
         *damaged = first > 0;
-        const char *what = file_size < JNL_HEADER_BYTES ? "truncated header"
+        /* a snapshot given for the journal (files swapped): said as such */
+        bool snapshot = n >= 8 && memcmp(h, "CIVICSNP", 8) == 0;
+        const char *what = snapshot                     ? "it is a libcivic snapshot"
+                           : file_size < JNL_HEADER_BYTES ? "truncated header"
                            : !magic                     ? "bad magic"
                                                         : "header checksum mismatch";
         if (!*damaged)

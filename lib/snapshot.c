@@ -337,6 +337,9 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
     unsigned char h[SNAP_HEADER_BYTES];
     int rc = reader_get(r, h, sizeof(h), "truncated header");
     if (rc != CIVIC_OK) return rc;
+    if (memcmp(h, "CIVICJNL", 8) == 0) /* a journal given for the snapshot (files swapped) */
+        return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0, "snapshot %s: not a libcivic "
+                                "snapshot (it is a libcivic journal)", r->name);
     if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
     if (civic__get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
     r->version = civic__get32(h + 8);

@@ -849,6 +849,11 @@ static void messages_about_long_paths_keep_their_reason(void **state)
     assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err),
                      CIVIC_E_CORRUPT);
     message_keeps_its_reason(err.message, "not a libcivic journal (bad magic)");
+    /* a journal given for the snapshot is named, not called damaged */
+    write_all(snap, (const unsigned char *)"CIVICJNLxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 51);
+    assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
+    assert_non_null(strstr(err.message, "not a libcivic snapshot (it is a libcivic journal)"));
+    assert_null(strstr(err.message, "damaged"));
     write_all(snap, (const unsigned char *)"CIVICSNPxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 41);
     assert_int_equal(civic_engine_load_snapshot(e, snap, &err), CIVIC_E_CORRUPT);
     assert_non_null(strstr(err.message, "is damaged at byte"));
@@ -1791,6 +1796,10 @@ static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **sta
         { (const unsigned char *)"CIVICJN", 7, "truncated header" },
         { holder, 512 + n, "bad magic" },
         { holder + 512 - 100, 100 + n, "bad magic" },
+        /* a snapshot given for the journal (files swapped), short or not */
+        { (const unsigned char *)"CIVICSNPxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 41,
+          "it is a libcivic snapshot" },
+        { (const unsigned char *)"CIVICSNPxx", 10, "it is a libcivic snapshot" },
     };
     for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
         write_all(path_in("hdr/h.jnl"), other[i].bytes, other[i].len);
