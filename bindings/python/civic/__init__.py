@@ -2656,7 +2656,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     differs (the transition matrix and the counts cover every subject).
     An event valid under one scheme and not the other raises CivicError
     (CIVIC_E_EVENT); its `scheme` attribute (and a note) says which refused
-    it, "rules_now" or "rules_new".  Of event dicts, an error names the
+    it, "rules_now" or "rules_new" (of the events either refuses, the first
+    in the log, as civic-score names it).  Of event dicts, an error names the
     event by its 1-based number: CivicError.line, and "event N: " before
     the message of every error (TypeError and ValueError too).
     lenient=True (keyword only), as civic-score --compare NEW --lenient:
@@ -2699,8 +2700,20 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     else:
         now, new = Engine(rules_now), Engine(rules_new)
         try:
+            first = None
             for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
-                _compare_load(engine, scheme, events, path, False)
+                try:
+                    _compare_load(engine, scheme, events, path, False)
+                except CivicError as e:
+                    # as civic-score: the log's first bad line, under the
+                    # scheme that refused it (rules_now's when both did);
+                    # an error that is no scheme's doing stops at once
+                    if e.code != _capi.CIVIC_E_EVENT or not e.line:
+                        raise
+                    if first is None or e.line < first.line:
+                        first = e
+            if first is not None:
+                raise first
         except BaseException:
             now.close()
             new.close()

@@ -1155,6 +1155,9 @@ class TestCompare(V2):
         with self.assertRaises(civic.CivicError) as cm:
             civic.compare(self.LENIENT_LOG, now, new)
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+        # strict, the log's first bad line is named, as civic-score names it:
+        # line 3 under the new scheme, not line 4 under the current one
+        self.assertEqual((cm.exception.line, cm.exception.scheme), (3, "rules_new"))
         E, C = civic.CIVIC_E_EVENT, civic.CIVIC_E_CONFLICT
         data = self.LENIENT_LOG.encode()
         for events in (self.LENIENT_LOG, data, bytearray(data), memoryview(data)):
