@@ -233,17 +233,25 @@ def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
             % (what, e.object[e.start], e.start), e.object, e.start, e.end) from None
 
 
-def _cstr(value, what, optional=False):
-    """A str argument as NUL-terminated UTF-8 bytes (None for absent).  A
-    NUL in it, which a C string cannot carry, raises a CivicError that is
-    also the ValueError 1.0 raised, CIVIC_E_EVENT as for a lone surrogate
-    (_utf8), naming the argument and the NUL's character offset."""
+def _str_or_none(value, what, optional):
+    """value, a str argument, checked: None when it is absent and may be,
+    a TypeError when it is required or not a str."""
     if value is None:
         if optional:
             return None
         raise TypeError("%s is required" % what)
     if not isinstance(value, str):
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
+    return value
+
+
+def _cstr(value, what, optional=False):
+    """A str argument as NUL-terminated UTF-8 bytes (None for absent).  A
+    NUL in it, which a C string cannot carry, raises a CivicError that is
+    also the ValueError 1.0 raised, CIVIC_E_EVENT as for a lone surrogate
+    (_utf8), naming the argument and the NUL's character offset."""
+    if _str_or_none(value, what, optional) is None:
+        return None
     if "\0" in value:
         raise _capi.CivicValueError(
             _capi.CIVIC_E_EVENT, "%s: a NUL character at character %d, which a C string "
@@ -278,12 +286,8 @@ def _event_field(value, what, optional=False):
     any bad field, and checks the fields in its order (a field too long says
     so first); add() then puts the NUL back into the message's excerpt of
     the value."""
-    if value is None:
-        if optional:
-            return None
-        raise TypeError("%s is required" % what)
-    if not isinstance(value, str):
-        raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
+    if _str_or_none(value, what, optional) is None:
+        return None
     if "\0" not in value:
         try:
             return value.encode("utf-8")
