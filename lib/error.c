@@ -90,15 +90,31 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
     return code;
 }
 
+/* Where to cut msg at or before m: never in the middle of a character, nor
+ * of an escape an excerpt wrote (\" or \\, \xNN, \uNNNN: a backslash that
+ * starts one has an even run of backslashes before it).  Cutting a path's
+ * own backslash too costs a byte of a message already cut. */
+static size_t cut_point(const char *msg, size_t m)
+{
+    while (m > 0 && ((unsigned char)msg[m] & 0xC0) == 0x80) m--;
+    for (size_t k = m; k > 0 && m - k < 6; k--) {
+        if (msg[k - 1] != '\\') continue;
+        size_t run = 1;
+        while (run < k && msg[k - 1 - run] == '\\') run++;
+        if (run % 2 == 0) break; /* the last one ends a \\ before the cut */
+        size_t len = msg[k] == 'x' ? 4 : msg[k] == 'u' ? 6 : 2;
+        if (k - 1 + len > m) m = k - 1;
+        break;
+    }
+    return m;
+}
+
 /* hint (a string literal of `size` bytes) after err's message, which is cut
- * to make room, never in the middle of a character. */
+ * to make room. */
 static void append_hint(civic_error *err, const char *hint, size_t size)
 {
     size_t m = strlen(err->message), room = sizeof(err->message) - size;
-    if (m > room) {
-        m = room;
-        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
-    }
+    if (m > room) m = cut_point(err->message, room);
     memcpy(err->message + m, hint, size);
 }
 
@@ -108,8 +124,7 @@ void civic__error_append(civic_error *err, const char *hint)
     size_t m = strlen(err->message), size = strlen(hint) + 1;
     CIVIC_ASSERT(size + 3 < sizeof(err->message));
     if (m + size > sizeof(err->message)) { /* cut, and say so */
-        m = sizeof(err->message) - size - 3;
-        while (m > 0 && ((unsigned char)err->message[m] & 0xC0) == 0x80) m--;
+        m = cut_point(err->message, sizeof(err->message) - size - 3);
         memcpy(err->message + m, "...", 3);
         m += 3;
     }

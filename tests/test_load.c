@@ -1528,6 +1528,23 @@ static void a_stray_quote_names_the_lines_it_joined_in_every_error(void **state)
     assert_non_null(strstr(err.message, "... (the quoted field opened at line 2, column 6 holds "
                                         "line breaks: lines 2 to 3 were read as one record)"));
     civic_engine_free(e);
+    /* nor in the middle of an escape: a value of tabs shows as \x09 \x09 ...,
+     * cut at whole ones whatever the phase of the cut */
+    for (int pad = 0; pad < 8; pad++) {
+        snprintf(log, sizeof(log), "id,subject,type,ts\ne1,s,\"fine,%.*s%s\ne2\",2024-01-01\n",
+                 pad, "aaaaaaaa", "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t");
+        e = fresh();
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, log, strlen(log), NULL, NULL, &err), CIVIC_E_EVENT);
+        const char *cut = strstr(err.message, "... (the quoted field");
+        const char *tabs = strstr(err.message, "\"fine,");
+        assert_non_null(cut);
+        assert_non_null(tabs);
+        tabs += strlen("\"fine,") + (size_t)pad;
+        assert_true(cut >= tabs);
+        assert_int_equal((cut - tabs) % 4, 0);
+        civic_engine_free(e);
+    }
 }
 
 /* A byte-order mark that opens a line other than the first (files joined
