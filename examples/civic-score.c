@@ -208,6 +208,22 @@ static void put_fixed(FILE *out, int64_t v)
     fputs(buf, out);
 }
 
+/* next - now in hundredths, exact: each fits in 64 bits, their difference
+ * may not (it reaches 2^64 - 1 either way), so it is a sign and a magnitude. */
+static void format_delta(int64_t now, int64_t next, char buf[32])
+{
+    bool neg = next < now;
+    uint64_t m = neg ? (uint64_t)now - (uint64_t)next : (uint64_t)next - (uint64_t)now;
+    snprintf(buf, 32, "%s%" PRIu64 ".%02u", neg ? "-" : "", m / 100, (unsigned)(m % 100));
+}
+
+static void put_delta(FILE *out, int64_t now, int64_t next)
+{
+    char buf[32];
+    format_delta(now, next, buf);
+    fputs(buf, out);
+}
+
 static void csv_field(FILE *out, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
@@ -1010,7 +1026,7 @@ static void compare_csv_row(const compare_row *r, FILE *out)
     fputc(',', out);
     csv_field(out, r->next.grade);
     fputc(',', out);
-    put_fixed(out, r->next.score - r->now.score);
+    put_delta(out, r->now.score, r->next.score);
     fputc('\n', out);
 }
 
@@ -1030,7 +1046,7 @@ static void compare_json_row(const compare_row *r, bool first, FILE *out)
     fputs(",\"new_grade\":", out);
     answers_string(&sink, r->next.grade);
     fputs(",\"delta\":", out);
-    put_fixed(out, r->next.score - r->now.score);
+    put_delta(out, r->now.score, r->next.score);
     fputc('}', out);
 }
 
@@ -1061,7 +1077,9 @@ static void compare_emit(compare_ctx *c, const compare_row *r)
         grid_put(&c->g, r->now.grade);
         grid_put_fixed(&c->g, r->next.score);
         grid_put(&c->g, r->next.grade);
-        grid_put_fixed(&c->g, r->next.score - r->now.score);
+        char delta[32];
+        format_delta(r->now.score, r->next.score, delta);
+        grid_put(&c->g, delta);
     }
 }
 

@@ -238,6 +238,19 @@ status overflow-explain 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:
     -r "$T/big.toml" --explain s "$T/big2.csv"
 status overflow-compare 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
     -r "$T/big.toml" --compare "$T/big.toml" "$T/big2.csv"
+# each score fits, their difference does not: --compare's delta is exact
+# (8 x 10000 x 1e12 = 8e16 points under one scheme, -8e16 under the other:
+# a delta of -1.6e17 points, past 2^63 hundredths; it wrapped to 2.4e16)
+printf '[[grade]]\nname = "A"\n[rule.u]\npoints = 1000000000000\nper = "unit"\n' >"$T/up.toml"
+printf '[[grade]]\nname = "A"\n[rule.u]\npoints = -1000000000000\nper = "unit"\n' >"$T/down.toml"
+{ echo id,subject,type,ts,qty; for i in 1 2 3 4 5 6 7 8; do echo "u$i,s,u,2025-01-0$i,10000"; done; } >"$T/updown.csv"
+"$CLI" -r "$T/up.toml" --compare "$T/down.toml" -f csv "$T/updown.csv" >"$T/out" 2>"$T/err"
+if tail -n 1 "$T/out" | grep -q ',80000000000000000.00,.*,-80000000000000000.00,.*,-160000000000000000.00$'
+then ok; else bad "compare-delta-csv: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/down.toml" --compare "$T/up.toml" -f json "$T/updown.csv" >"$T/out" 2>"$T/err"
+if grep -q '"delta":160000000000000000.00}' "$T/out"; then ok; else bad "compare-delta-json: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/up.toml" --compare "$T/down.toml" "$T/updown.csv" >"$T/out" 2>"$T/err"
+if grep -q ' -160000000000000000.00' "$T/out"; then ok; else bad "compare-delta-table: $(cat "$T/out" "$T/err")"; fi
 # every event of it at one instant: named no more (no subject held an event
 # the moment before, and the library lists subjects only through answers),
 # but the instant is
