@@ -2016,6 +2016,19 @@ static int parse_options(int argc, char **argv, options *o)
         return 100;
     }
     if (o->file_count == 0) o->files[o->file_count++] = "-";
+    /* standard input is read once */
+    bool rules_in = o->rules_path && strcmp(o->rules_path, "-") == 0;
+    bool compare_in = o->compare && strcmp(o->compare, "-") == 0;
+    bool log_in = false;
+    for (int i = 0; i < o->file_count && !o->print_rules; i++)
+        log_in |= strcmp(o->files[i], "-") == 0;
+    if (rules_in && compare_in)
+        return usage_error("%s", "standard input is read once: it cannot hold both schemes "
+                                 "(-r - and --compare -)");
+    if ((rules_in || compare_in) && log_in)
+        return usage_error("standard input is read once: it cannot hold both the rules (%s -) "
+                           "and a log (-): give the log as a file",
+                           rules_in ? "-r" : "--compare");
     return 0;
 }
 
@@ -2023,17 +2036,8 @@ static int parse_options(int argc, char **argv, options *o)
  * an event log given where the rules go (-r and the log swapped, or a log
  * after --compare); NULL when nothing says so.  A rules file never begins
  * with '{', nor with a line naming id, subject, type and ts by commas. */
-static const char *log_kind(const char *path)
+static const char *log_kind_of(const unsigned char *p, size_t n)
 {
-    unsigned char p[4096];
-    struct stat st;
-    /* a regular file only: a pipe or FIFO was read once already, and
-     * opening a FIFO again waits for a writer that will not come */
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t n = fread(p, 1, sizeof(p), f);
-    fclose(f);
     size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     if (i < n && p[i] == '{') return "its first line is a JSON object";
@@ -2049,15 +2053,56 @@ static const char *log_kind(const char *path)
                : NULL;
 }
 
+static const char *log_kind(const char *path)
+{
+    unsigned char p[4096];
+    struct stat st;
+    /* a regular file only: a pipe or FIFO was read once already, and
+     * opening a FIFO again waits for a writer that will not come */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t n = fread(p, 1, sizeof(p), f);
+    fclose(f);
+    return log_kind_of(p, n);
+}
+
+/* A rules file's name in messages: "-" is standard input. */
+static const char *rules_shown(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+/* The rules read from standard input ("-"), kept: --compare's second pass
+ * makes its engines again.  Freed at the end of main. */
+static char *stdin_rules;
+static size_t stdin_rules_len;
+
 static int load_rules(const char *path, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
-    if (path) rc = civic_rules_load_file(rules, path, NULL, &err);
-    else rc = civic_rules_default(rules, NULL);
+    bool from_stdin = path && strcmp(path, "-") == 0;
+    if (from_stdin && !stdin_rules && !(stdin_rules = read_stdin(&stdin_rules_len))) {
+        complain("<stdin>: cannot read the rules: %s", strerror(errno ? errno : ENOMEM));
+        return EXIT_INPUT;
+    }
+    const char *text = stdin_rules;
+    size_t len = stdin_rules_len;
+    if (from_stdin) {
+        rc = civic_rules_parse(rules, text, len, NULL, &err);
+    } else if (path) {
+        rc = civic_rules_load_file(rules, path, NULL, &err);
+    } else {
+        rc = civic_rules_default(rules, NULL);
+    }
     if (rc != CIVIC_OK) {
         /* the parser's message would be about TOML: say what the file is */
-        const char *log = path && (rc == CIVIC_E_SYNTAX || rc == CIVIC_E_RULES) ? log_kind(path) : NULL;
+        const char *log = NULL;
+        if (path && (rc == CIVIC_E_SYNTAX || rc == CIVIC_E_RULES))
+            log = from_stdin ? log_kind_of((const unsigned char *)text, len < 4096 ? len : 4096)
+                             : log_kind(path);
+        if (from_stdin) path = "<stdin>";
         if (log)
             complain("%s: not a rules file: an event log (%s): the rules file is the one "
                      "given with -r or --compare, the logs come after the options", path, log);
@@ -2150,7 +2195,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         next_latest > as_of)
         as_of = next_latest;
     int rc, sums = SUMS_SUBJECT;
-    if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, o->compare, out);
+    if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, rules_shown(o->compare), out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
     if (o->list) {
         civic_list *list = NULL;
@@ -2295,7 +2340,7 @@ static int new_engine(const char *rules_path, civic_engine **out);
 static const char *current_scheme(const options *o)
 {
     if (!o->compare) return NULL;
-    return o->rules_path ? o->rules_path : "the built-in scheme";
+    return o->rules_path ? rules_shown(o->rules_path) : "the built-in scheme";
 }
 
 /* Into d (empty, sorted): the lines of a and b (sorted), with both (true) or
@@ -2400,7 +2445,7 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             status = load_input(*e, path, current_scheme(o), data, len, true, show, skipped,
                                 &now[i], false, NULL, NULL);
             if (status == 0)
-                status = load_input(*next, path, o->compare, data, len, true, show, skipped,
+                status = load_input(*next, path, rules_shown(o->compare), data, len, true, show, skipped,
                                     &then[i], false, &now[i].own, NULL);
             free(kept);
         }
@@ -2537,7 +2582,7 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
             status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i],
                                 o->lenient != 0, show_progress, skipped, NULL, false, NULL,
                                 *next ? &now : NULL);
-            int later = *next ? load_input(*next, o->files[i], o->compare, bufs[i], lens[i],
+            int later = *next ? load_input(*next, o->files[i], rules_shown(o->compare), bufs[i], lens[i],
                                            o->lenient != 0, show_progress, skipped, NULL, false,
                                            NULL, &then)
                               : 0;
@@ -2615,6 +2660,7 @@ int main(int argc, char **argv)
     civic_engine_free(e);
     civic_engine_free(next);
     free(o.files);
+    free(stdin_rules);
     if (fflush(stdout) != 0 && (status == 0 || status == 100)) {
         if (errno == EPIPE) { /* the reader left (| head): end as any filter does, quietly */
             signal(SIGPIPE, SIG_DFL);

@@ -251,6 +251,25 @@ then ok; else bad "compare-delta-csv: $(cat "$T/out" "$T/err")"; fi
 if grep -q '"delta":160000000000000000.00}' "$T/out"; then ok; else bad "compare-delta-json: $(cat "$T/out" "$T/err")"; fi
 "$CLI" -r "$T/up.toml" --compare "$T/down.toml" "$T/updown.csv" >"$T/out" 2>"$T/err"
 if grep -q ' -160000000000000000.00' "$T/out"; then ok; else bad "compare-delta-table: $(cat "$T/out" "$T/err")"; fi
+# rules from standard input: -r - (and --compare -) as a log's - is; stdin
+# is read once, so not for the rules and a log (or both schemes) at once
+"$CLI" -r - -f csv $D/events.csv <$D/rules.toml >"$T/out" 2>"$T/err"
+"$CLI" -r $D/rules.toml -f csv $D/events.csv >"$T/want" 2>&1
+if [ -s "$T/want" ] && cmp -s "$T/out" "$T/want"; then ok; else bad "rules-stdin: $(cat "$T/out" "$T/err")"; fi
+printf '[[grade]]\nname = 3\n' | "$CLI" -r - $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: line 2, column 8: 'name' must be a string" "$T/err"
+then ok; else bad "rules-stdin-bad: exit $rc: $(cat "$T/err")"; fi
+# --compare's second pass (after lines refused) makes its engines again: the
+# rules read once are kept
+"$CLI" -r $D/rules.toml --compare - --lenient -f csv $D/events.csv <$D/rules.toml >"$T/out" 2>"$T/err"
+"$CLI" -r $D/rules.toml --compare $D/rules.toml --lenient -f csv $D/events.csv >"$T/want" 2>/dev/null
+if [ -s "$T/want" ] && cmp -s "$T/out" "$T/want"; then ok; else bad "compare-stdin: $(cat "$T/out" "$T/err")"; fi
+printf 'id,subject,type,ts\n' | "$CLI" -r - --print-rules >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "<stdin>: not a rules file: an event log" "$T/err"
+then ok; else bad "rules-stdin-log: exit $rc: $(cat "$T/err")"; fi
+status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-)" -- -r - <$D/rules.toml
+status rules-and-compare-stdin 1 "standard input is read once: it cannot hold both schemes (-r - and --compare -)" -- -r - --compare - $D/events.csv <$D/rules.toml
+status compare-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (--compare -) and a log (-)" -- --compare - - <$D/rules.toml
 # every event of it at one instant: named no more (no subject held an event
 # the moment before, and the library lists subjects only through answers),
 # but the instant is
@@ -457,6 +476,10 @@ if [ "$(grep -c 'line 5, column 6' "$T/err")" -eq 1 ] && grep -q "civic-score: 5
 then ok; else bad "compare-lenient: a line bad under both, once: $(cat "$T/err")"; fi
 "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f csv - <"$T/cmp.csv" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: $(cat "$T/out" "$T/err")"; fi
+# the new scheme on standard input: read once, kept for the second pass
+"$CLI" -r "$T/now.toml" --compare - --lenient -f csv "$T/cmp.csv" <"$T/new.toml" >"$T/out" 2>"$T/err"
+if cmp -s "$T/out" "$T/cmp-want.csv" && grep -q "(under <stdin>)" "$T/err"; then ok
+else bad "compare-lenient rules on stdin: $(cat "$T/out" "$T/err")"; fi
 # strict: the first bad line, whichever scheme refuses it (line 3's only_a
 # under new.toml; it named line 4, the first bad under now.toml, loaded first)
 status compare-strict 2 "cmp.csv (under .*new.toml): line 3, column 6: field 'type': unknown type.*only_a" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
