@@ -808,9 +808,11 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
 static void groups_section(const answers_sink *out, const civic_groups *g, uint64_t ungrouped,
                            const report_options *opt)
 {
-    putf(out, "<h2 id=\"groups\">Grades by group</h2>\n<p class=\"meta\">Groups at depth %u; "
-              "groups with fewer than %" PRIu64 " residents show no figures.</p>\n"
-              "<div class=\"groups\">\n", opt->depth, opt->min_group);
+    putf(out, "<h2 id=\"groups\">Grades by group</h2>\n<p class=\"meta\">Groups at depth %u",
+         opt->depth);
+    if (opt->min_group > 1) /* under --min-group 1 no group is too small */
+        putf(out, "; groups with fewer than %" PRIu64 " residents show no figures", opt->min_group);
+    put(out, ".</p>\n<div class=\"groups\">\n");
     for (size_t i = 0; i < civic_groups_count(g); i++) {
         civic_group_stats s = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &s);
@@ -825,7 +827,7 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
                       " residents: not shown.</p></section>\n", opt->min_group);
             continue;
         }
-        putf(out, "<p>%" PRIu64 " residents; mean ", s.subjects);
+        putf(out, "<p>%" PRIu64 " resident%s; mean ", s.subjects, s.subjects == 1 ? "" : "s");
         fixed(out, s.mean, 2);
         put(out, ", median ");
         fixed(out, s.median, 2);

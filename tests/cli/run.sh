@@ -371,6 +371,14 @@ status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/ev
 status top-blank 1 "--top needs a positive number, not ' 3'" -- $R --top ' 3' $D/events.csv
 status min-group-big 1 "^civic-score: --min-group needs a number from 1 to 4294967295, not .4294967296.$" -- $R -f html --min-group 4294967296 $D/events.csv
 status min-group-zero 1 "--min-group needs a number from 1 to 4294967295, not .0." -- $R -f html --min-group 0 $D/events.csv
+# the page's counts in words: one resident, and no "fewer than 1" (nothing is
+# hidden under --min-group 1)
+printf 'id,subject,type,ts,group\na1,s1,fine,2022-03-01,one\nb1,s2,fine,2022-03-01,two\nb2,s3,fine,2022-03-01,two\n' >"$T/one.csv"
+"$CLI" $R -f html --groups 1 --min-group 1 "$T/one.csv" >"$T/out" 2>"$T/err"
+if grep -q "<p>1 resident; mean" "$T/out" && grep -q "<p>2 residents; mean" "$T/out" &&
+   ! grep -q "fewer than 1 " "$T/out"; then ok; else bad "page-one-resident: $(grep -i "resident" "$T/out" | head -5)"; fi
+"$CLI" $R -f html --groups 1 --min-group 2 "$T/one.csv" >"$T/out" 2>"$T/err"
+if grep -q "groups with fewer than 2 residents show no figures" "$T/out"; then ok; else bad "page-min-group-2: $(grep -i "fewer" "$T/out" | head -5)"; fi
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
 status flag-with-value 1 "" -- --lenient=yes $D/events.csv
 
