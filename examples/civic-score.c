@@ -647,9 +647,10 @@ static void note_v2(const civic_rules *rules, const civic_entry *x, char *note, 
     if (x->merged_with[0]) ADD("%smerged with %s", len ? " " : "", x->merged_with);
     if (x->marks & CIVIC_MARK_FROZEN) ADD("%sfrozen", len ? " " : "");
     if (x->marks & CIVIC_MARK_CONTESTED) ADD("%scontested", len ? " " : "");
-    if (x->marks & CIVIC_MARK_FLOORED) {
+    if (x->marks & CIVIC_MARK_FLOORED) { /* to_balance is 0.00 once its balance period is over */
         civic_format_fixed(x->to_balance, 2, c, sizeof(c));
-        ADD("%sfloored to %s", len ? " " : "", c);
+        if (x->to_balance != 0) ADD("%sfloored to %s", len ? " " : "", c);
+        else ADD("%sfloored", len ? " " : "");
     }
     if (x->kind == CIVIC_KIND_RULE && x->corrected != CIVIC_FOREVER) {
         format_time(rules, x->corrected, t, sizeof(t));

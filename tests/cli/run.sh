@@ -270,6 +270,15 @@ then ok; else bad "rules-stdin-log: exit $rc: $(cat "$T/err")"; fi
 status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-)" -- -r - <$D/rules.toml
 status rules-and-compare-stdin 1 "standard input is read once: it cannot hold both schemes (-r - and --compare -)" -- -r - --compare - $D/events.csv <$D/rules.toml
 status compare-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (--compare -) and a log (-)" -- --compare - - <$D/rules.toml
+# the NOTE of a floored deduction: what reached the balance while its balance
+# period runs; once the period is over (to_balance 0.00) only "floored" (it
+# read "floored to 0.00": the deduction cost nothing?)
+printf '[scheme]\nbase = 1000\nbalance_min = 0\nbalance_reset = "month"\n[[grade]]\nname = "A"\n[rule.cleanup]\npoints = 5\n[rule.littering]\npoints = -10\n' >"$T/floor.toml"
+printf 'id,subject,type,ts\nc1,s1,cleanup,2025-03-01\nl1,s1,littering,2025-03-05\nc2,s1,cleanup,2025-04-10\n' >"$T/floor.csv"
+"$CLI" -r "$T/floor.toml" --explain s1 -t 2025-03-20 "$T/floor.csv" >"$T/out" 2>"$T/err"
+if grep -q "  l1  .*general floored to -5.00$" "$T/out"; then ok; else bad "floored-note-now: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/floor.toml" --explain s1 -t 2025-04-10 "$T/floor.csv" >"$T/out" 2>"$T/err"
+if grep -q "  l1  .*general floored$" "$T/out"; then ok; else bad "floored-note-later: $(cat "$T/out" "$T/err")"; fi
 # every event of it at one instant: named no more (no subject held an event
 # the moment before, and the library lists subjects only through answers),
 # but the instant is
