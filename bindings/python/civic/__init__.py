@@ -2186,6 +2186,31 @@ class Engine(_Owner):
             return h if h != _capi.CIVIC_NO_TIME and h > t else t
         return _parse_time(_lib.civic_engine_rules(p), as_of, "as_of")
 
+    # Purges that may overtake one question left to the default, one after
+    # another, before it gives up (as civic-server's overtaken()).
+    _OVERTAKEN_TRIES = 8
+
+    def _ask(self, p, as_of, ask):
+        """ask(t) at the time as_of names, and that t.  The default (as_of
+        None) is read in C calls of its own before the question: a purge on
+        another thread in between moves the horizon past the t read, and the
+        question fails with CIVIC_E_PURGED about a time the caller never
+        named.  Then the default is read again and the question asked again
+        (a few times, as civic-server does); a time the caller named is
+        not moved."""
+        t = self._as_of(p, as_of)
+        tries = 0
+        while True:
+            try:
+                ask(t)
+                return t
+            except CivicError as e:
+                if (e.code != CIVIC_E_PURGED or as_of is not None
+                        or tries >= self._OVERTAKEN_TRIES):
+                    raise
+            tries += 1
+            t = self._as_of(p, None)
+
     def parse_time(self, value: _Any) -> int:
         """Any ts form -> int Unix seconds under the engine's rules."""
         with self._use() as p:
@@ -2198,9 +2223,8 @@ class Engine(_Owner):
         subject without events gets base, balance 0 and events == 0."""
         s = _subject(subject)
         with self._use() as p:
-            t = self._as_of(p, as_of)
             out = _capi.result_p()
-            _lib.civic_engine_subject(p, s, t, _byref(out))
+            self._ask(p, as_of, lambda t: _lib.civic_engine_subject(p, s, t, _byref(out)))
             version = int(_lib.civic_engine_spec_version(p))
         try:
             rows = _convert_result(out, version)
@@ -2216,9 +2240,8 @@ class Engine(_Owner):
         as_of (retention) is not listed, as civic-score does not list it;
         score() still answers for it (events 0, archived N)."""
         with self._use() as p:
-            t = self._as_of(p, as_of)
             out = _capi.result_p()
-            _lib.civic_engine_subjects(p, t, _byref(out))
+            self._ask(p, as_of, lambda t: _lib.civic_engine_subjects(p, t, _byref(out)))
             version = int(_lib.civic_engine_spec_version(p))
         try:
             return _convert_result(out, version)
@@ -2232,9 +2255,8 @@ class Engine(_Owner):
         int hundredths, flags joined by ';'.  One C call per row and no
         Decimal: several times cheaper than subjects(), for bulk exports."""
         with self._use() as p:
-            t = self._as_of(p, as_of)
             out = _capi.result_p()
-            _lib.civic_engine_subjects(p, t, _byref(out))
+            self._ask(p, as_of, lambda t: _lib.civic_engine_subjects(p, t, _byref(out)))
         try:
             n = _lib.civic_result_count(out)
             row = _capi.civic_score()
@@ -2290,9 +2312,8 @@ class Engine(_Owner):
                 raise ValueError("top must be >= 1 (None: all)")
             n = min(n, 2 ** 64 - 1)
         with self._use() as p:
-            t = self._as_of(p, as_of)
             out = _capi.result_p()
-            _lib.civic_engine_rank(p, g, t, n, _byref(out))
+            self._ask(p, as_of, lambda t: _lib.civic_engine_rank(p, g, t, n, _byref(out)))
             version = int(_lib.civic_engine_spec_version(p))
         try:
             return _convert_result(out, version)
@@ -2307,11 +2328,10 @@ class Engine(_Owner):
         entries."""
         s = _subject(subject)
         with self._use() as p:
-            t = self._as_of(p, as_of)
             dim_names = _dimensions(_lib.civic_engine_rules(p))
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
             out = _capi.record_p()
-            _lib.civic_engine_record(p, s, t, _byref(out))
+            t = self._ask(p, as_of, lambda t: _lib.civic_engine_record(p, s, t, _byref(out)))
             version = int(_lib.civic_engine_spec_version(p))
         try:
             entries = _record_entries(out, _lib.civic_record_count(out), offset, version)
@@ -2343,9 +2363,8 @@ class Engine(_Owner):
             raise CivicError(CIVIC_E_INVALID, "depth %s: out of range 0..%d (segments of a "
                              "group path)" % (_int_shown(depth), _capi.CIVIC_GROUP_DEPTH_MAX))
         with self._use() as p:
-            t = self._as_of(p, as_of)
             out = _capi.groups_p()
-            _lib.civic_engine_groups(p, depth, t, _byref(out))
+            self._ask(p, as_of, lambda t: _lib.civic_engine_groups(p, depth, t, _byref(out)))
         try:
             ng = _lib.civic_groups_grade_count(out)
             names = [_str(_lib.civic_groups_grade_name(out, g)) for g in range(ng)]
@@ -2388,11 +2407,10 @@ class Engine(_Owner):
             raise _capi.CivicValueError(CIVIC_E_NOTFOUND, _NO_LIST % (name,))
         n = _cstr(name, "name")
         with self._use() as p:
-            t = self._as_of(p, as_of)
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
             out = _capi.list_p()
             try:
-                _lib.civic_engine_list(p, n, t, _byref(out))
+                t = self._ask(p, as_of, lambda t: _lib.civic_engine_list(p, n, t, _byref(out)))
             except CivicError as e:
                 if e.code == CIVIC_E_NOTFOUND:
                     raise CivicError(e.code, _NO_LIST % (name,)) from None

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import unittest
 from decimal import Decimal
@@ -990,6 +991,49 @@ class TestPurge(V2):
         self.assertFalse(e.add(id="f1", subject="s", type="fine", ts="2015-03-01"))
         self.assertEqual(e.event_count, 2)
         self.assertEqual(e.spec_version, 2)
+
+    def test_a_purge_on_another_thread_never_fails_a_question_left_to_the_default(self):
+        # as_of=None is "the latest ts held, or the purge horizon when that
+        # is later": read, then asked.  A purge on another thread between
+        # the two moved the horizon past the time read, and the question
+        # failed with CIVIC_E_PURGED about a time the caller never named.
+        # It is asked again at the new default, as civic-server asks again
+        # (every question that takes as_of; a purge moves the horizon on by
+        # a second each time, so each one overtakes what was read before it)
+        e = self.engine(RETAIN.replace('affects = "score"', 'affects = "score"\nflag = "fined"'),
+                        RETAIN_LOG)
+        start = e.parse_time("2021-01-01")
+        asks = {"score": lambda: e.score("s"), "record": lambda: e.record("s"),
+                "subjects": e.subjects, "subject_rows": e.subject_rows,
+                "rank": e.rank, "groups": lambda: e.groups(1),
+                "list": lambda: e.list("fined"), "iter": lambda: list(e),
+                "in": lambda: "s" in e}
+        stop, purges = threading.Event(), [0]
+
+        def purger():
+            while not stop.is_set():
+                e.purge(start + purges[0])
+                purges[0] += 1
+        t = threading.Thread(target=purger)
+        t.start()
+        failed = {}
+        try:
+            until = time.monotonic() + 2
+            while time.monotonic() < until and purges[0] < 20000:
+                for name, ask in asks.items():
+                    try:
+                        ask()
+                    except civic.CivicError as x:
+                        failed.setdefault(name, x.message)
+        finally:
+            stop.set()
+            t.join()
+        self.assertGreater(purges[0], 10)
+        self.assertEqual(failed, {})
+        # a time the caller named is not moved: before the horizon, it fails
+        with self.assertRaises(civic.CivicError) as cm:
+            e.score("s", start)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_PURGED)
 
     def test_purge_is_durable_through_the_journal(self):
         with tempfile.TemporaryDirectory() as d:
