@@ -1864,6 +1864,19 @@ def _record_entries(out, count, utc_offset, spec_version):
 _NO_LIST = "no flag or measure named %r in the scheme"
 
 
+def _purged(p, t):
+    """The CIVIC_E_PURGED of a question of engine p at t, saying what
+    civic-server's 410 says: the time asked and the horizon, in the scheme's
+    offset (as to_dict() writes times), and what can be asked instead.  The
+    library's message ("history before the purge horizon is gone") names
+    neither, and a program's log of it would not say which call to fix."""
+    offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
+    horizon = _time_text(int(_lib.civic_engine_purge_horizon(p)), offset)
+    return CivicError(CIVIC_E_PURGED, "as_of %s is before the purge horizon %s: that history "
+                      "was purged; ask about %s or later"
+                      % (_time_text(t, offset), horizon, horizon))
+
+
 class Engine(_Owner):
     """Events of many subjects under one Rules, and the answers about them.
 
@@ -2197,7 +2210,7 @@ class Engine(_Owner):
         question fails with CIVIC_E_PURGED about a time the caller never
         named.  Then the default is read again and the question asked again
         (a few times, as civic-server does); a time the caller named is
-        not moved."""
+        not moved: its CIVIC_E_PURGED names it and the horizon."""
         t = self._as_of(p, as_of)
         tries = 0
         while True:
@@ -2205,9 +2218,10 @@ class Engine(_Owner):
                 ask(t)
                 return t
             except CivicError as e:
-                if (e.code != CIVIC_E_PURGED or as_of is not None
-                        or tries >= self._OVERTAKEN_TRIES):
+                if e.code != CIVIC_E_PURGED:
                     raise
+                if as_of is not None or tries >= self._OVERTAKEN_TRIES:
+                    raise _purged(p, t) from None
             tries += 1
             t = self._as_of(p, None)
 

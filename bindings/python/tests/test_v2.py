@@ -11,6 +11,7 @@ front end over the same library.
 import json
 import os
 import pathlib
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -991,6 +992,35 @@ class TestPurge(V2):
         self.assertFalse(e.add(id="f1", subject="s", type="fine", ts="2015-03-01"))
         self.assertEqual(e.event_count, 2)
         self.assertEqual(e.spec_version, 2)
+
+    def test_a_question_before_the_horizon_names_the_time_and_the_horizon(self):
+        # the library's message alone ("history before the purge horizon is
+        # gone") named neither the time asked nor the horizon: as
+        # civic-server's 410 says them, in the scheme's offset
+        e = self.engine(RETAIN, RETAIN_LOG)
+        e.purge("2021-01-01")
+        asked = "2020-06-01"
+        for ask in (lambda: e.score("s", asked), lambda: e.record("s", asked),
+                    lambda: e.subjects(asked), lambda: e.subject_rows(asked),
+                    lambda: e.rank(as_of=asked), lambda: e.groups(0, asked),
+                    lambda: e.list("x", asked)):
+            with self.assertRaises(civic.CivicError) as cm:
+                ask()
+            x = cm.exception
+            self.assertIs(type(x), civic.CivicError)
+            self.assertEqual((x.code, x.name, x.line, x.column),
+                             (civic.CIVIC_E_PURGED, "CIVIC_E_PURGED", 0, 0))
+            self.assertEqual(x.message, "as_of 2020-06-01T00:00:00+08:00 is before the purge "
+                             "horizon 2021-01-01T00:00:00+08:00: that history was purged; "
+                             "ask about 2021-01-01T00:00:00+08:00 or later")
+            self.assertEqual(str(x), "CIVIC_E_PURGED: " + x.message)
+            self.assertEqual(pickle.loads(pickle.dumps(x)).message, x.message)
+        # a time outside the calendar is shown as its seconds, as to_dict()
+        with self.assertRaises(civic.CivicError) as cm:
+            e.score("s", -2 ** 63)
+        self.assertTrue(cm.exception.message.startswith(
+            "as_of -9223372036854775808 is before the purge horizon 2021-01-01T"),
+            cm.exception.message)
 
     def test_a_purge_on_another_thread_never_fails_a_question_left_to_the_default(self):
         # as_of=None is "the latest ts held, or the purge horizon when that
