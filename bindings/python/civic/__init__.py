@@ -606,18 +606,22 @@ def _parse_time(rules_ptr, value, what="time"):
 # would make a loop: a report that comes back to this hook on its own
 # thread, or that the hook it would hand it to gave it, goes to Python's
 # default hook instead.
-_callback_boxes = {}   # thread id -> (callback function, box)
+# A thread's loads form a stack: Python code that runs inside a load's
+# callback (a signal handler, __del__, a weakref callback) may make a lenient
+# load of its own, whose box goes above the outer one and leaves it there on
+# return (one box per thread lost the outer load's Ctrl-C and put the hook
+# back while it still ran).
+_callback_boxes = {}   # thread id -> [(callback function, box)], innermost last
 _callback_lock = _threading.Lock()
 _hook_before = None
 _in_hook = _threading.local()
 
 
 def _unraisable(u):
-    entry = _callback_boxes.get(_threading.get_ident())
-    if entry is not None and (u.object is entry[0] or (
-            u.object is None and (u.err_msg or "").endswith(repr(entry[0])))):
-        entry[1].append(u.exc_value if u.exc_value is not None else u.exc_type())
-        return
+    for fn, box in reversed(_callback_boxes.get(_threading.get_ident(), ())):
+        if u.object is fn or (u.object is None and (u.err_msg or "").endswith(repr(fn))):
+            box.append(u.exc_value if u.exc_value is not None else u.exc_type())
+            return
     if getattr(_in_hook, "on", False) or _sys.unraisablehook is _hook_before:
         # come round again, or called by the hook it would hand the report
         # to (which chained to this one): see above
@@ -638,15 +642,17 @@ def _callback_box(fn):
         if _sys.unraisablehook is not _unraisable:   # first use, or replaced since
             _hook_before = _sys.unraisablehook
             _sys.unraisablehook = _unraisable
-        _callback_boxes[_threading.get_ident()] = (fn, box)
+        _callback_boxes.setdefault(_threading.get_ident(), []).append((fn, box))
     return box
 
 
 def _callback_unbox(fn):
     with _callback_lock:
-        entry = _callback_boxes.get(_threading.get_ident())
-        if entry is not None and entry[0] is fn:
-            del _callback_boxes[_threading.get_ident()]
+        me = _threading.get_ident()
+        stack = _callback_boxes.get(me, [])
+        stack[:] = [entry for entry in stack if entry[0] is not fn]
+        if not stack:
+            _callback_boxes.pop(me, None)
         if not _callback_boxes and _sys.unraisablehook is _unraisable:
             _sys.unraisablehook = _hook_before   # the last load is done: as it was
 

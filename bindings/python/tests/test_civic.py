@@ -1947,6 +1947,60 @@ class TestLoad(Base):
         rep = self.engine.load(data, lenient=True)            # and the engine goes on
         self.assertEqual((rep.accepted, rep.rejected), (6, 6))
 
+    def test_a_lenient_load_made_inside_a_lenient_load_leaves_it_its_ctrl_c(self):
+        # Python code that runs inside a lenient load's reject callback (a
+        # signal handler, __del__, a weakref callback) may make a lenient
+        # load of its own on the same thread.  Its box took the place of the
+        # outer load's (one per thread) and was taken away on its return:
+        # Ctrl-C later in the outer load was only printed and the load went
+        # on to its end, and the unraisable hook was put back while the
+        # outer load still ran.  Ctrl-C in the inner load stops both.
+        data = "id,subject,type,ts\n" + "".join(
+            "g%d,s1,fine,2022-03-01\nb%d,s1,nope,2022-03-01\n" % (i, i) for i in range(6))
+        real = civic.Rejection
+        before = sys.unraisablehook
+        for stop_in in ("outer", "inner"):
+            other = civic.Engine(self.rules)
+            self.addCleanup(other.close)
+            state = {"outer": 0, "inner": 0, "nested": False}
+            inner, hooks, seen = [], [], []
+
+            def rejection(*args):
+                which = "inner" if state["nested"] else "outer"
+                state[which] += 1
+                # the outer load's second bad line, the inner's first
+                if which == stop_in and state[which] == (2 if which == "outer" else 1):
+                    raise KeyboardInterrupt
+                if which == "outer" and state["outer"] == 1:
+                    state["nested"] = True
+                    try:
+                        inner.append(other.load(CSV_BAD, lenient=True))
+                    finally:
+                        state["nested"] = False
+                    hooks.append(sys.unraisablehook)
+                return real(*args)
+            mine = seen.append          # any other unraisable still reaches it
+            civic.Rejection = rejection
+            try:
+                sys.unraisablehook = mine
+                with self.assertRaises(KeyboardInterrupt):
+                    self.engine.load(data, lenient=True)
+                self.assertIs(sys.unraisablehook, mine, stop_in)   # put back
+            finally:
+                civic.Rejection = real
+                sys.unraisablehook = before
+            self.assertEqual(seen, [], stop_in)
+            self.assertEqual(self.engine.event_count, 0, stop_in)      # nothing of the batch
+            if stop_in == "outer":
+                self.assertEqual(state["outer"], 2)
+                self.assertEqual(hooks, [civic._unraisable])   # still there for the outer
+                self.assertEqual((inner[0].accepted, inner[0].rejected), (2, 2))
+                self.assertEqual(other.event_count, 2)
+            else:
+                self.assertEqual((state["outer"], state["inner"], inner), (1, 1, []))
+                self.assertEqual(other.event_count, 0)
+        self.assertEqual(civic._callback_boxes, {})
+
     def test_a_hook_that_chains_to_the_one_it_found_does_not_loop(self):
         # The binding's hook was installed by the first lenient load and left
         # there: a program's hook chaining to the one it found, found it, the
