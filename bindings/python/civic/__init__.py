@@ -757,14 +757,16 @@ class _Owner:
 
     # A copy would share the C handle, which the original frees when it is
     # collected: copying an engine is refused (make a new one and load it),
-    # and pickling, which cannot carry a C handle, says so.
+    # and pickling, which cannot carry a C handle, says so.  (__reduce__,
+    # which object.__reduce_ex__ calls for every protocol: Rules overrides
+    # it.)
     def __copy__(self):
         raise TypeError("a civic.%s cannot be copied: it owns a C handle" % self._h._what)
 
     def __deepcopy__(self, memo):
         return self.__copy__()
 
-    def __reduce_ex__(self, protocol):
+    def __reduce__(self):
         raise TypeError("a civic.%s cannot be pickled: it owns a C handle" % self._h._what)
 
 
@@ -785,6 +787,13 @@ class Rules(_Owner):
 
     def __deepcopy__(self, memo):
         return self
+
+    def __reduce__(self):
+        # immutable, and written back whole by to_toml() (which parses to
+        # the same scheme): a pickle, the argument of a multiprocessing or
+        # Dask task, carries that text and is parsed again where it lands,
+        # into a handle of its own
+        return (Rules.from_text, (self.to_toml(),))
 
     @classmethod
     def from_text(cls, text: _Union[str, bytes, bytearray, memoryview]) -> "Rules":
