@@ -2160,6 +2160,44 @@ class TestAnswers(Base):
     def add(self, id, subject, type, ts, **kw):
         self.engine.add(id=id, subject=subject, type=type, ts=ts, **kw)
 
+    def test_the_readme_says_which_answers_hash(self):
+        # The README called answers "plain frozen Python objects", yet
+        # hash() of a Score raised TypeError: frozen dataclasses whose fields
+        # hold a dict or a list.  Every answer is frozen; the README names
+        # those that cannot be hashed.
+        import dataclasses
+        self.engine.load(CSV_GOOD)
+        self.engine.add(id="x1", subject="s9", type="defaulter", ts="2022-03-01")
+        other = civic.Rules.from_text(RULES.replace("points = -10", "points = -20", 1))
+        self.addCleanup(other.close)
+        comparison = civic.compare(CSV_GOOD, self.rules, other)
+        answers = [self.engine.score("s1"), self.engine.record("s1"),
+                   self.engine.record("s1").entries[0], self.engine.groups(1)[0],
+                   self.engine.list("dishonest"), self.engine.list("dishonest").rows[0],
+                   self.engine.load(CSV_BAD, lenient=True), comparison, comparison.rows[0],
+                   civic.split(CSV_GOOD, 2), self.engine.purge("2000-01-01")]
+        unhashable = set()
+        for answer in answers:
+            name = type(answer).__name__
+            field = dataclasses.fields(answer)[0].name
+            with self.assertRaises(dataclasses.FrozenInstanceError, msg=name):
+                setattr(answer, field, None)
+            try:
+                hash(answer)
+            except TypeError:
+                unhashable.add(name)
+        self.assertEqual(unhashable, {"Score", "Record", "GroupStats", "ListAnswer",
+                                      "LoadReport", "Comparison", "Split"})
+        readme = os.path.join(PKG_ROOT, "README.md")
+        if not os.path.exists(readme):                  # an installed package
+            return
+        with open(readme, encoding="utf-8") as f:
+            words = " ".join(f.read().split())
+        self.assertFalse("plain frozen Python objects" in words, "hash() refuses some")
+        said = re.search(r"\(([^()]*)\) cannot be hashed", words)
+        self.assertTrue(said, "the README names the answers hash() refuses")
+        self.assertEqual(set(re.findall(r"`(\w+)`", said.group(1))), unhashable)
+
     def test_example_1_fine_expires(self):
         self.add("f1", "s1", "fine", "2022-03-01")
         s = self.engine.score("s1", as_of="2022-06-01")
