@@ -4,7 +4,10 @@
 ** libcivic turns an event log into community points and credit records for
 ** residents and organisations ("subjects"), under a configurable rule set
 ** ("scheme"), as described in docs/ (start at docs/README.md). Every answer is a pure function of
-** (the set of events, the rules, the as-of time): never of arrival order.
+** (the set of events, the rules, the as-of time): never of arrival order
+** (but see civic_engine_purge: after a purge, an event that arrives late
+** and points at, or shares an act with, a removed one is judged by what
+** is left).
 **
 ** Conventions
 **   - Every stateful object is opaque and created by civic_X_new()/parse(),
@@ -1078,7 +1081,10 @@ typedef struct civic_purge_report {
  *  event id and act is kept: an event with a tombstoned id is a duplicate
  *  from then on, and a pointer at one of the same subject, dated from it to
  *  the `before` of the purge that removed it, is archived on arrival
- *  (later ones dangle).  Every answer at T >= before stays what it was (records
+ *  (later ones dangle), and so is a member of a removed act dated no later
+ *  than the act's archival instant.  Those two are the answers that depend
+ *  on when an event came: sent before the purge, such an event might have
+ *  kept its act (a member with no `retain`) or counted with its target.  Every answer at T >= before stays what it was (records
  *  just no longer count the removed entries); a question about T < before
  *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
  *  journaled like a batch: after a crash it is there whole or not at all.

@@ -2471,6 +2471,10 @@ class Engine(_Owner):
         A `before` later than the wall clock now raises ValueError unless
         future=True: such a purge removes entries still in force today and
         makes every question about the present unanswerable, for good.
+        Events that arrive after a purge are judged by what is left: one
+        that points at a removed event, or a member of a removed act dated
+        no later than the act's archival, is archived on arrival, where
+        sent before the purge it might have counted (docs/evaluation.md).
         Returns a PurgeReport(events, acts, horizon, held)."""
         if not isinstance(future, bool):
             raise TypeError("future must be bool, not %s" % type(future).__name__)
