@@ -969,8 +969,10 @@ def test_document(tmp, log_path):
     doc = openapi_check.load()
     problems = []
 
-    def ask(srv, method, template, url, body=None, ctype=None, token=None):
-        headers = {"Content-Type": ctype} if ctype else {}
+    def ask(srv, method, template, url, body=None, ctype=None, token=None, headers=None):
+        headers = dict(headers or {})
+        if ctype:
+            headers["Content-Type"] = ctype
         status, h, data = srv.raw(method, url, body, headers, token=token)
         problems.extend(openapi_check.check_response(doc, method, template, status,
                                                      h.get("content-type"), data))
@@ -1009,6 +1011,8 @@ def test_document(tmp, log_path):
             "text/csv")
         ask(srv, "POST", "/events", "/events", b'[{"id": 1', "application/json")
         ask(srv, "POST", "/events", "/events", b"--x\r\n", "multipart/form-data; boundary=x")
+        # a transfer coding that cannot be read (501), with the connection closed
+        ask(srv, "POST", "/events", "/events", b"x", None, headers={"Transfer-Encoding": "gzip"})
         ask(srv, "POST", "/compact", "/compact")
         ask(srv, "POST", "/purge", "/purge?before=2030-01-01&future=yes")
         ask(srv, "POST", "/purge", "/purge?before=soon")
