@@ -32,7 +32,7 @@
 ** Roles include the lower ones (admin > write > read).  Without --tokens
 ** every route is open, and the server refuses a non-loopback --bind unless
 ** --insecure is given.  Modules: auth.c (tokens), guard.c (request deadline,
-** body budget), metrics.c (counters, access log), body.c (JSON arrays,
+** body and answer budgets), metrics.c (counters, access log), body.c (JSON arrays,
 ** source), json.c (output), sha256.c.
 **
 ** Threads: libmicrohttpd's thread pool serves requests concurrently; the
@@ -111,6 +111,7 @@ typedef struct options {
     unsigned threads;
     size_t body_bytes_max;
     size_t body_budget_bytes;
+    size_t answer_budget_bytes;
     unsigned connections_max;
     unsigned per_ip_max;
     unsigned timeout_seconds;
@@ -186,6 +187,8 @@ typedef struct verdict {
 /* One HTTP request, from its request line (uri_logger) to completed(). */
 typedef struct request {
     route_id route;
+    guard *guard;            /* the server's: the answer budget */
+    size_t answer_reserved;  /* bytes of the answer budget held by the answer */
     char *uri;               /* the raw request target */
     const char *raw_at;      /* where libmicrohttpd held it when uri_logger saw it, */
     size_t raw_len;          /* and its length then (to a NUL byte, if one was sent) */
@@ -232,7 +235,15 @@ static double unix_now(void)
 
 /* ------------------------------------------------------------ responses */
 
-/* Queue b (taken over) as the answer.  HEAD gets the headers only (MHD). */
+static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsigned status,
+                                    const char *error, const char *reason, header extra);
+
+/* Queue b (taken over) as the answer.  HEAD gets the headers only (MHD).
+ * libmicrohttpd holds the answer until its client has read it all, which a
+ * client that asks and never reads never does: an answer bigger than
+ * GUARD_ANSWER_FREE_BYTES holds its bytes of the answer budget until
+ * completed(), and one that does not fit is refused (the refusal is small
+ * enough to go out whatever the budget). */
 static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned status,
                                  buf *b, const char *type, header extra)
 {
@@ -244,11 +255,31 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
         buf_puts(b, "{\"error\":\"out of memory\"}\n");
         if (b->oom) return MHD_NO;
     }
+    if (!guard_reserve_answer(rq->guard, b->len)) {
+        size_t len = b->len;
+        free(b->p);
+        *b = (buf){ 0 };
+        if (len > rq->guard->answer_budget_bytes) { /* retrying would never help */
+            char why[200];
+            snprintf(why, sizeof(why), "the answer is %zu bytes, more than the server's whole "
+                     "budget for answers (--answer-budget): ask for less", len);
+            return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "answer too large", why,
+                                (header){ 0 });
+        }
+        return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                            "the server's budget for answers is spent; retry later",
+                            (header){ "Retry-After", RETRY_AFTER_SECONDS });
+    }
+    size_t held = guard_answer_bytes(b->len);
     struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
     if (!r) {
+        guard_release_answer(rq->guard, held);
         free(b->p);
         return MHD_NO;
     }
+    /* released by completed(), which libmicrohttpd calls once for every
+     * request it handed us, the answer read or the connection gone */
+    rq->answer_reserved += held;
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -1320,6 +1351,9 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.body_budget_bytes = s->opt.body_budget_bytes;
     m.deadline_closes = atomic_load(&s->guard.deadline_closes);
     m.budget_refusals = atomic_load(&s->guard.budget_refusals);
+    m.answer_bytes_reserved = atomic_load(&s->guard.answer_reserved_bytes);
+    m.answer_budget_bytes = s->opt.answer_budget_bytes;
+    m.answer_refusals = atomic_load(&s->guard.answer_refusals);
     m.address_refusals = atomic_load(&s->guard.address_refusals);
     m.start_unix = s->start_unix;
     buf b = { 0 };
@@ -1727,6 +1761,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
      * for, one begun after it is refused (the stop may close its connection
      * before the answer is sent: it must not have run). */
     rq->late = atomic_load(&s->guard.draining);
+    rq->guard = &s->guard;
     rq->start_us = now_us();
     rq->route = ROUTE_NONE;
     size_t n = strlen(uri);
@@ -2156,6 +2191,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     metrics_observe(&s->metrics, rq->route, rq->status, micros);
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
     guard_release(&s->guard, rq->reserved);
+    guard_release_answer(&s->guard, rq->answer_reserved);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_done(&s->guard, c);
     free(rq->body);
     free(rq->path);
@@ -2195,6 +2231,9 @@ static void usage(FILE *f)
           "  --max-body BYTES        largest POST body, K/M/G suffixes (default 64M)\n"
           "  --body-budget BYTES     all request bodies buffered at once (default 256M);\n"
           "                          past it: 503 with Retry-After\n"
+          "  --answer-budget BYTES   all answers held for their clients at once (default\n"
+          "                          256M; answers of 16K or less are not counted); past\n"
+          "                          it: 503 with Retry-After\n"
           "  --max-connections N     open connections (default 256)\n"
           "  --max-per-ip N          connections per client address waiting for a request\n"
           "                          (default 32; all of them: 4N; 0: no limit)\n"
@@ -2239,6 +2278,7 @@ static const opt_def OPTIONS[] = {
     OPT("--tls-key", OPT_STR, tls_key, 0, 0),
     OPT("--max-body", OPT_SIZE, body_bytes_max, 1, (uint64_t)1 << 40),
     OPT("--body-budget", OPT_SIZE, body_budget_bytes, 1, (uint64_t)1 << 42),
+    OPT("--answer-budget", OPT_SIZE, answer_budget_bytes, 1, (uint64_t)1 << 42),
     OPT("--max-connections", OPT_UINT, connections_max, 1, 1000000),
     OPT("--max-per-ip", OPT_UINT, per_ip_max, 0, 1000000),
     OPT("--timeout", OPT_UINT, timeout_seconds, 0, 86400),
@@ -2314,6 +2354,7 @@ static void defaults(options *o)
     o->threads = 4;
     o->body_bytes_max = (size_t)64 << 20;
     o->body_budget_bytes = (size_t)256 << 20;
+    o->answer_budget_bytes = (size_t)256 << 20;
     o->connections_max = 256;
     o->per_ip_max = 32;
     o->timeout_seconds = 30;
@@ -2620,7 +2661,7 @@ static int serve(server *s, const char *cert, const char *key)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
     if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes,
-                   s->opt.per_ip_max) != 0)
+                   s->opt.answer_budget_bytes, s->opt.per_ip_max) != 0)
         return 1;
     struct MHD_Daemon *d = guard_start(&s->guard) == 0 ? start_daemon(s, cert, key) : NULL;
     if (!d) {

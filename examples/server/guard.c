@@ -49,7 +49,8 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned per_address)
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t answer_budget_bytes,
+               unsigned per_address)
 {
     g->head = NULL;
     g->per_address = per_address;
@@ -60,6 +61,9 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned
     atomic_init(&g->reserved_bytes, 0);
     atomic_init(&g->deadline_closes, 0);
     atomic_init(&g->budget_refusals, 0);
+    g->answer_budget_bytes = answer_budget_bytes;
+    atomic_init(&g->answer_reserved_bytes, 0);
+    atomic_init(&g->answer_refusals, 0);
     atomic_init(&g->connections_open, 0);
     g->reaper_running = false;
     g->stopping = false;
@@ -279,19 +283,43 @@ void guard_request_done(guard *g, struct MHD_Connection *c)
     pthread_mutex_unlock(&g->mutex);
 }
 
-bool guard_reserve(guard *g, size_t bytes)
+/* Take bytes from a budget of `budget` of which *held is spent; false,
+ * counted in *refusals, when they do not fit. */
+static bool take(atomic_size_t *held, size_t budget, atomic_uint_fast64_t *refusals, size_t bytes)
 {
-    size_t cur = atomic_load(&g->reserved_bytes);
+    size_t cur = atomic_load(held);
     do {
-        if (bytes > g->budget_bytes - cur) {
-            atomic_fetch_add(&g->budget_refusals, 1);
+        if (bytes > budget - cur) {
+            atomic_fetch_add(refusals, 1);
             return false;
         }
-    } while (!atomic_compare_exchange_weak(&g->reserved_bytes, &cur, cur + bytes));
+    } while (!atomic_compare_exchange_weak(held, &cur, cur + bytes));
     return true;
+}
+
+bool guard_reserve(guard *g, size_t bytes)
+{
+    return take(&g->reserved_bytes, g->budget_bytes, &g->budget_refusals, bytes);
 }
 
 void guard_release(guard *g, size_t bytes)
 {
     if (bytes) atomic_fetch_sub(&g->reserved_bytes, bytes);
+}
+
+size_t guard_answer_bytes(size_t bytes)
+{
+    return bytes > GUARD_ANSWER_FREE_BYTES ? bytes : 0;
+}
+
+bool guard_reserve_answer(guard *g, size_t bytes)
+{
+    bytes = guard_answer_bytes(bytes);
+    return !bytes || take(&g->answer_reserved_bytes, g->answer_budget_bytes, &g->answer_refusals,
+                          bytes);
+}
+
+void guard_release_answer(guard *g, size_t bytes)
+{
+    if (bytes) atomic_fetch_sub(&g->answer_reserved_bytes, bytes);
 }

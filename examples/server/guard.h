@@ -14,6 +14,13 @@
 **                     nothing); the bytes reserved for them, summed over all
 **                     connections, stay within `budget_bytes`.  A request
 **                     that does not fit is answered 503 with Retry-After.
+**   answer budget     answers are built whole and held until their client has
+**                     read them (a client that asks and never reads holds its
+**                     answer until the connection closes); the bytes of the
+**                     answers held, summed over all connections, stay within
+**                     `answer_budget_bytes`.  Answers of at most
+**                     GUARD_ANSWER_FREE_BYTES are not counted: an error, and
+**                     the 503 that says the budget is spent, always go out.
 **
 ** Invariants: a slot is in the list from MHD's STARTED notification to its
 ** CLOSED notification, and libmicrohttpd closes the descriptor only after
@@ -49,6 +56,11 @@ typedef struct guard_admitted {
     int64_t at_ms;             /* forgotten after a second: never started */
 } guard_admitted;
 
+/* Answers this small are not counted in the answer budget: every error
+ * answer (the 503 for a spent budget included) and /healthz are smaller, and
+ * what they hold is bounded by --max-connections x this. */
+#define GUARD_ANSWER_FREE_BYTES (16u * 1024u)
+
 typedef struct guard {
     pthread_mutex_t mutex;
     pthread_cond_t wake;
@@ -58,6 +70,9 @@ typedef struct guard {
     atomic_size_t reserved_bytes;
     atomic_uint_fast64_t deadline_closes;
     atomic_uint_fast64_t budget_refusals;
+    size_t answer_budget_bytes;
+    atomic_size_t answer_reserved_bytes;
+    atomic_uint_fast64_t answer_refusals;
     atomic_uint_fast64_t connections_open;
     atomic_uint_fast64_t address_refusals; /* connections refused by guard_accept */
     unsigned per_address;      /* 0: no limit */
@@ -69,7 +84,8 @@ typedef struct guard {
     atomic_bool draining;      /* shutting down: guard_accept refuses every connection */
 } guard;
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, unsigned per_address);
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t answer_budget_bytes,
+               unsigned per_address);
 int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
@@ -101,5 +117,11 @@ void guard_request_done(guard *g, struct MHD_Connection *c);
 
 bool guard_reserve(guard *g, size_t bytes);
 void guard_release(guard *g, size_t bytes);
+/* The answer budget: false (counted as a refusal) when an answer of `bytes`
+ * does not fit; answers of at most GUARD_ANSWER_FREE_BYTES always fit and
+ * hold nothing.  guard_release_answer takes what guard_answer_bytes said. */
+bool guard_reserve_answer(guard *g, size_t bytes);
+size_t guard_answer_bytes(size_t bytes);
+void guard_release_answer(guard *g, size_t bytes);
 
 #endif

@@ -134,6 +134,14 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_body_budget_bytes", "gauge", "--body-budget.", (double)s->body_budget_bytes);
     metric(out, "civic_body_budget_refusals_total", "counter",
            "Requests answered 503 because the body budget was spent.", (double)s->budget_refusals);
+    metric(out, "civic_answer_bytes_reserved", "gauge",
+           "Bytes of answers held for their clients (answers over 16 KiB).",
+           (double)s->answer_bytes_reserved);
+    metric(out, "civic_answer_budget_bytes", "gauge", "--answer-budget.",
+           (double)s->answer_budget_bytes);
+    metric(out, "civic_answer_budget_refusals_total", "counter",
+           "Requests answered 503 because the answer budget was spent (the answer was made, "
+           "then dropped).", (double)s->answer_refusals);
     metric(out, "civic_address_refusals_total", "counter",
            "Connections closed at once by --max-per-ip.", (double)s->address_refusals);
     metric(out, "civic_request_deadline_closes_total", "counter",

@@ -44,6 +44,7 @@ typedef struct metrics_sample {
     double last_compaction_unix, last_compaction_seconds; /* 0 until one ran */
     uint64_t connections_open, body_bytes_reserved, body_budget_bytes;
     uint64_t deadline_closes, budget_refusals, address_refusals;
+    uint64_t answer_bytes_reserved, answer_budget_bytes, answer_refusals;
     double start_unix;
 } metrics_sample;
 

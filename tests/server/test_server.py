@@ -399,6 +399,71 @@ def test_limits():
         check(srv.stop() == 0, "clean exit on SIGTERM")
 
 
+def test_answer_budget():
+    """--answer-budget: an answer is held whole until its client reads it;
+    clients that ask for big answers and never read must not hold memory
+    without bound.  One /rank held unread (bigger than what the kernel's
+    socket buffer takes off the server's hands: tcp_wmem's maximum) fills
+    a budget of 1.5 times its size: the next /rank gets 503 with Retry-After
+    (an Error, as the document says), a small answer (/healthz) still goes
+    out, and once the holder is gone big answers go out again."""
+    import openapi_check
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            wmem = int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        wmem = 4 << 20
+    subjects = (wmem + (1 << 20)) // 270 + 1  # a /rank row of these ids is about 271 bytes
+    budget = subjects * 271 * 3 // 2
+    srv = Server(extra=["--answer-budget", str(budget)]).start()
+    held = None
+    try:
+        rows = "".join("ab%05d,answer-budget-%05d,recycling,2025-01-01\n" % (i, i)
+                       for i in range(subjects))
+        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        check(status == 200, "answer budget: the events are taken (%s)" % status)
+        status, _, rank = srv.raw("GET", "/rank")
+        check(status == 200 and wmem < len(rank) < budget < 2 * len(rank),
+              "answer budget: one /rank (%d, %d bytes) fits the budget (%d), two do not"
+              % (status, len(rank), budget))
+        held = socket.socket()
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        held.connect(("127.0.0.1", srv.port))
+        held.sendall(b"GET /rank HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read
+        time.sleep(1.0)
+        status, h, body = srv.raw("GET", "/rank")
+        check(status == 503 and h.get("retry-after") == "5" and b"budget for answers" in body,
+              "answer budget: a big answer past it gets 503 + Retry-After (%d %r)"
+              % (status, body[:120]))
+        problems = openapi_check.check_response(openapi_check.load(), "GET", "/rank", status,
+                                                h.get("content-type"), body)
+        check(not problems, "answer budget: the 503 is as the document says: %s" % problems)
+        status, _, _ = srv.raw("GET", "/healthz")
+        check(status == 200, "answer budget: a small answer goes out while it is spent (%d)"
+              % status)
+        _, _, metrics = srv.raw("GET", "/metrics")
+        check(b"\ncivic_answer_budget_refusals_total 1\n" in metrics,
+              "answer budget: the refusal is counted in /metrics")
+        held.close()
+        held = None
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, body = srv.raw("GET", "/rank")
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(status == 200 and body == rank,
+              "answer budget: back once the holder is gone (%d)" % status)
+        _, _, metrics = srv.raw("GET", "/metrics")
+        check(b"\ncivic_answer_bytes_reserved 0\n" in metrics,
+              "answer budget: every answer's bytes released: %r"
+              % re.findall(rb"civic_answer_bytes_reserved \d+", metrics))
+    finally:
+        if held:
+            held.close()
+        check(srv.stop() == 0, "answer budget: clean exit on SIGTERM")
+
+
 # ---------------------------------------------------------------- 3. restart
 
 def test_restart(data, log_path):
@@ -1450,6 +1515,7 @@ def main():
         test_term_with_a_pipelined_write(tmp)
         test_compact_full_disk(tmp)
         test_limits()
+        test_answer_budget()
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
         test_overflow_says_why(tmp)
