@@ -188,6 +188,7 @@ typedef struct verdict {
 typedef struct request {
     route_id route;
     guard *guard;            /* the server's: the answer budget */
+    struct MHD_Connection *conn; /* its connection: the address's share of the body budget */
     size_t answer_reserved;  /* bytes of the answer budget held by the answer */
     char *uri;               /* the raw request target */
     const char *raw_at;      /* where libmicrohttpd held it when uri_logger saw it, */
@@ -737,7 +738,7 @@ static void drop_body(server *s, request *rq)
     free(rq->body);
     rq->body = NULL;
     rq->len = rq->cap = 0;
-    guard_release(&s->guard, rq->reserved);
+    guard_release_from(&s->guard, rq->conn, rq->reserved);
     rq->reserved = 0;
 }
 
@@ -748,7 +749,8 @@ static bool grow_body(server *s, request *rq, size_t need)
     while (room < need) room *= 2;
     if (room > s->opt.body_bytes_max) room = s->opt.body_bytes_max;
     if (rq->reserved >= need && room > rq->reserved) room = rq->reserved; /* Content-Length */
-    if (room > rq->reserved && !guard_reserve(&s->guard, room - rq->reserved)) {
+    if (room > rq->reserved &&
+        guard_reserve_from(&s->guard, rq->conn, room - rq->reserved) != GUARD_TAKEN) {
         rq->over_budget = true;
         return false;
     }
@@ -1590,9 +1592,14 @@ static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
     if (n > s->opt.body_bytes_max)
         return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "see --max-body",
                           { 0 } };
-    if (!guard_reserve(&s->guard, (size_t)n)) /* the body's bytes; the spare byte is not counted */
+    guard_take t = guard_reserve_from(&s->guard, c, (size_t)n); /* the body's bytes; the spare
+                                                                   byte is not counted */
+    if (t != GUARD_TAKEN)
         return (verdict){ MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                          "the server's budget for request bodies is spent; retry later",
+                          t == GUARD_SHARE_SPENT
+                              ? "this client address holds its share of the server's budget "
+                                "for request bodies (half of it, or one --max-body); retry later"
+                              : "the server's budget for request bodies is spent; retry later",
                           { "Retry-After", RETRY_AFTER_SECONDS } };
     rq->reserved = (size_t)n;
     return (verdict){ 0 };
@@ -1762,6 +1769,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
      * before the answer is sent: it must not have run). */
     rq->late = atomic_load(&s->guard.draining);
     rq->guard = &s->guard;
+    rq->conn = c;
     rq->start_us = now_us();
     rq->route = ROUTE_NONE;
     size_t n = strlen(uri);
@@ -2190,7 +2198,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     uint64_t micros = (uint64_t)(now_us() - rq->start_us);
     metrics_observe(&s->metrics, rq->route, rq->status, micros);
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
-    guard_release(&s->guard, rq->reserved);
+    guard_release_from(&s->guard, c, rq->reserved);
     guard_release_answer(&s->guard, rq->answer_reserved);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_done(&s->guard, c);
     free(rq->body);
@@ -2229,8 +2237,9 @@ static void usage(FILE *f)
           "  --tls-key FILE          ... and this PEM private key\n"
           "limits:\n"
           "  --max-body BYTES        largest POST body, K/M/G suffixes (default 64M)\n"
-          "  --body-budget BYTES     all request bodies buffered at once (default 256M);\n"
-          "                          past it: 503 with Retry-After\n"
+          "  --body-budget BYTES     all request bodies buffered at once (default 256M;\n"
+          "                          one client address: half of it); past it: 503 with\n"
+          "                          Retry-After\n"
           "  --answer-budget BYTES   all answers held for their clients at once (default\n"
           "                          256M; answers of 16K or less are not counted); past\n"
           "                          it: 503 with Retry-After\n"
@@ -2660,7 +2669,11 @@ static int serve(server *s, const char *cert, const char *key)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
-    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes,
+    /* one address's share of the body budget: half of it, or one --max-body
+     * body when that is more (else such a body could never be taken) */
+    size_t share = s->opt.body_budget_bytes / 2 > s->opt.body_bytes_max
+                       ? s->opt.body_budget_bytes / 2 : s->opt.body_bytes_max;
+    if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes, share,
                    s->opt.answer_budget_bytes, s->opt.per_ip_max) != 0)
         return 1;
     struct MHD_Daemon *d = guard_start(&s->guard) == 0 ? start_daemon(s, cert, key) : NULL;

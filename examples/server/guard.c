@@ -36,6 +36,7 @@ struct conn_slot {
     MHD_socket fd;
     int64_t since_ms;   /* start of the current request's deadline */
     addr_key from;      /* the client's address */
+    size_t reserved;    /* bytes of the body budget its request holds */
     bool waiting;       /* no whole request yet: new, or a request is arriving */
     bool begun;         /* a request line arrived and its answer is not done */
     bool answering;     /* the request arrived; not timed */
@@ -49,8 +50,8 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t answer_budget_bytes,
-               unsigned per_address)
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
+               size_t answer_budget_bytes, unsigned per_address)
 {
     g->head = NULL;
     g->per_address = per_address;
@@ -58,6 +59,7 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
     atomic_init(&g->address_refusals, 0);
     g->request_seconds = request_seconds;
     g->budget_bytes = budget_bytes;
+    g->address_share_bytes = address_share_bytes;
     atomic_init(&g->reserved_bytes, 0);
     atomic_init(&g->deadline_closes, 0);
     atomic_init(&g->budget_refusals, 0);
@@ -305,6 +307,39 @@ bool guard_reserve(guard *g, size_t bytes)
 void guard_release(guard *g, size_t bytes)
 {
     if (bytes) atomic_fetch_sub(&g->reserved_bytes, bytes);
+}
+
+guard_take guard_reserve_from(guard *g, struct MHD_Connection *c, size_t bytes)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return guard_reserve(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
+    pthread_mutex_lock(&g->mutex);
+    size_t held = s->reserved; /* s may be out of the list (slot_open without a socket) */
+    for (conn_slot *o = g->head; o; o = o->next)
+        if (o != s && same_key(&o->from, &s->from)) held += o->reserved;
+    guard_take t = GUARD_TAKEN;
+    if (held > g->address_share_bytes || bytes > g->address_share_bytes - held) {
+        atomic_fetch_add(&g->budget_refusals, 1);
+        t = GUARD_SHARE_SPENT;
+    } else if (!guard_reserve(g, bytes)) {
+        t = GUARD_SPENT;
+    } else {
+        s->reserved += bytes;
+    }
+    pthread_mutex_unlock(&g->mutex);
+    return t;
+}
+
+void guard_release_from(guard *g, struct MHD_Connection *c, size_t bytes)
+{
+    if (!bytes) return;
+    conn_slot *s = slot_of(c);
+    if (s) {
+        pthread_mutex_lock(&g->mutex);
+        s->reserved -= bytes < s->reserved ? bytes : s->reserved;
+        pthread_mutex_unlock(&g->mutex);
+    }
+    guard_release(g, bytes);
 }
 
 size_t guard_answer_bytes(size_t bytes)

@@ -14,6 +14,10 @@
 **                     nothing); the bytes reserved for them, summed over all
 **                     connections, stay within `budget_bytes`.  A request
 **                     that does not fit is answered 503 with Retry-After.
+**                     One client address holds at most `address_share_bytes`
+**                     of it (half of it, or one --max-body when that is more),
+**                     so that bodies declared and never sent from one address
+**                     cannot lock every other writer out until the deadline.
 **   answer budget     answers are built whole and held until their client has
 **                     read them (a client that asks and never reads holds its
 **                     answer until the connection closes); the bytes of the
@@ -67,6 +71,7 @@ typedef struct guard {
     conn_slot *head;
     unsigned request_seconds;  /* 0: no deadline */
     size_t budget_bytes;
+    size_t address_share_bytes; /* of budget_bytes, for one client address */
     atomic_size_t reserved_bytes;
     atomic_uint_fast64_t deadline_closes;
     atomic_uint_fast64_t budget_refusals;
@@ -84,8 +89,8 @@ typedef struct guard {
     atomic_bool draining;      /* shutting down: guard_accept refuses every connection */
 } guard;
 
-int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t answer_budget_bytes,
-               unsigned per_address);
+int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
+               size_t answer_budget_bytes, unsigned per_address);
 int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
@@ -117,6 +122,11 @@ void guard_request_done(guard *g, struct MHD_Connection *c);
 
 bool guard_reserve(guard *g, size_t bytes);
 void guard_release(guard *g, size_t bytes);
+/* The body budget for a request on c: within c's address's share too.
+ * GUARD_TAKEN, or what stopped it (counted as a budget refusal). */
+typedef enum { GUARD_TAKEN, GUARD_SPENT, GUARD_SHARE_SPENT } guard_take;
+guard_take guard_reserve_from(guard *g, struct MHD_Connection *c, size_t bytes);
+void guard_release_from(guard *g, struct MHD_Connection *c, size_t bytes);
 /* The answer budget: false (counted as a refusal) when an answer of `bytes`
  * does not fit; answers of at most GUARD_ANSWER_FREE_BYTES always fit and
  * hold nothing.  guard_release_answer takes what guard_answer_bytes said. */

@@ -133,7 +133,8 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
            (double)s->body_bytes_reserved);
     metric(out, "civic_body_budget_bytes", "gauge", "--body-budget.", (double)s->body_budget_bytes);
     metric(out, "civic_body_budget_refusals_total", "counter",
-           "Requests answered 503 because the body budget was spent.", (double)s->budget_refusals);
+           "Requests answered 503 because the body budget, or the client address's share of "
+           "it, was spent.", (double)s->budget_refusals);
     metric(out, "civic_answer_bytes_reserved", "gauge",
            "Bytes of answers held for their clients (answers over 16 KiB).",
            (double)s->answer_bytes_reserved);

@@ -16,6 +16,8 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   deadline    with --request-timeout 2: trickled headers and a trickled
               body are cut off after 2 s, an idle keep-alive connection too.
   chunked     bodies without Content-Length draw on the budget as they grow.
+  share       one address holds at most half the body budget: header-only
+              POSTs from it cannot lock the other writers out.
   drain       SIGTERM lets a request whose body is still arriving finish.
   churn       48 clients opening a connection per request are (almost) never refused.
   descriptors started with stdout and stderr closed, the journal survives a
@@ -369,7 +371,8 @@ def test_body_bomb():
               "KiB (+%d MiB)" % (len(sent), len(answered), base, peak, (peak - base) // 1024))
         victim.report("body bomb")
         check(len(sent) <= 4 and len(answered) >= 12 and refused_ok,
-              "body bomb: the budget (256 MiB) holds at most 4 of 16 60-MiB bodies, the rest get "
+              "body bomb: the budget (256 MiB; one address, half of it) holds at most 4 of 16 "
+              "60-MiB bodies, the rest get "
               "503 + Retry-After (%d held, %d refused)" % (len(sent), len(answered)))
         check(peak - base < 320 * 1024, "body bomb: memory within the budget (+%d MiB)" % (
             (peak - base) // 1024))
@@ -521,6 +524,47 @@ def test_chunked_budget():
               % answer[:40])
         s.close()
     finally:
+        srv.stop()
+
+
+def test_address_share():
+    """One address may hold at most half of --body-budget: four header-only
+    POSTs from 127.0.0.1 each declaring --max-body (1 MiB of a 4 MiB budget)
+    held the whole budget, and every other writer got 503 until
+    --request-timeout cut them.  Now two are held and two refused (503 +
+    Retry-After), a writer on 127.0.0.2 is taken, and the address's share
+    comes back when its bodies go."""
+    srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "4M"]).start()
+    held, refused = [], []
+    try:
+        for _ in range(4):
+            s = open_socket(srv.port)
+            s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                      b"Content-Length: %d\r\n\r\nid,subject" % MIB)
+            r, _, _ = select.select([s], [], [], 1.0)
+            answer = s.recv(4096) if r else b""
+            (refused if answer else held).append((s, answer))
+        check(len(held) == 2 and all(a.startswith(b"HTTP/1.1 503") and b"Retry-After: " in a
+                                     for _, a in refused),
+              "share: one address holds 2 of 4 bodies of --max-body in a budget of 4 (%d held, "
+              "%r)" % (len(held), [a[:60] for _, a in refused]))
+        batch = b"id,subject,type,ts\nsh1,share,recycling,2025-01-01\n"
+        conn = srv.connection(timeout=10, source="127.0.0.2")
+        status, _, body = srv.raw("POST", "/events", batch, {"Content-Type": "text/csv"},
+                                  conn=conn)
+        conn.close()
+        check(status == 200, "share: a writer on another address is taken (%d %r)"
+              % (status, body[:80]))
+        for s, _ in held + refused:
+            s.close()
+        held, refused = [], []
+        wait_budget_free(srv)
+        status, _ = srv.request("POST", "/events",
+                                b"id,subject,type,ts\nsh2,share,recycling,2025-01-02\n", "text/csv")
+        check(status == 200, "share: back when the address's bodies go (%d)" % status)
+    finally:
+        for s, _ in held + refused:
+            s.close()
         srv.stop()
 
 
@@ -787,7 +831,8 @@ def main():
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
     probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
-              ("chunked", test_chunked_budget), ("bomb", test_body_bomb),
+              ("chunked", test_chunked_budget), ("share", test_address_share),
+              ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
     tmp = tempfile.mkdtemp(prefix="civic-limits-")
     try:
