@@ -244,7 +244,8 @@ static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsig
  * client that asks and never reads never does: an answer bigger than
  * GUARD_ANSWER_FREE_BYTES holds its bytes of the answer budget until
  * completed(), and one that does not fit is refused (the refusal is small
- * enough to go out whatever the budget). */
+ * enough to go out whatever the budget); one larger than the whole budget
+ * goes out while no other is held (guard_reserve_answer). */
 static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned status,
                                  buf *b, const char *type, header extra)
 {
@@ -257,16 +258,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
         if (b->oom) return MHD_NO;
     }
     if (!guard_reserve_answer(rq->guard, b->len)) {
-        size_t len = b->len;
         free(b->p);
         *b = (buf){ 0 };
-        if (len > rq->guard->answer_budget_bytes) { /* retrying would never help */
-            char why[200];
-            snprintf(why, sizeof(why), "the answer is %zu bytes, more than the server's whole "
-                     "budget for answers (--answer-budget): ask for less", len);
-            return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "answer too large", why,
-                                (header){ 0 });
-        }
         return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
                             "the server's budget for answers is spent; retry later",
                             (header){ "Retry-After", RETRY_AFTER_SECONDS });

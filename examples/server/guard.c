@@ -347,11 +347,22 @@ size_t guard_answer_bytes(size_t bytes)
     return bytes > GUARD_ANSWER_FREE_BYTES ? bytes : 0;
 }
 
+/* An answer larger than the whole budget is taken while nothing else is
+ * held: refused for good, a city's whole /rank would be an answer 1.0 gave
+ * and this one never does.  It then holds more than the budget: every other
+ * big answer waits for it. */
 bool guard_reserve_answer(guard *g, size_t bytes)
 {
     bytes = guard_answer_bytes(bytes);
-    return !bytes || take(&g->answer_reserved_bytes, g->answer_budget_bytes, &g->answer_refusals,
-                          bytes);
+    if (!bytes) return true;
+    size_t cur = atomic_load(&g->answer_reserved_bytes);
+    do {
+        if (cur != 0 && (cur >= g->answer_budget_bytes || bytes > g->answer_budget_bytes - cur)) {
+            atomic_fetch_add(&g->answer_refusals, 1);
+            return false;
+        }
+    } while (!atomic_compare_exchange_weak(&g->answer_reserved_bytes, &cur, cur + bytes));
+    return true;
 }
 
 void guard_release_answer(guard *g, size_t bytes)

@@ -462,6 +462,23 @@ def test_answer_budget():
         if held:
             held.close()
         check(srv.stop() == 0, "answer budget: clean exit on SIGTERM")
+    # an answer larger than the whole budget goes out while no other is held
+    # (a city's whole /rank under the default budget: refusing it for good
+    # would take from 1.0 an answer it gave)
+    srv = Server(extra=["--answer-budget", "20000"]).start()
+    try:
+        rows = "".join("al%05d,answer-alone-%05d,recycling,2025-01-01\n" % (i, i)
+                       for i in range(200))
+        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        status, _, rank = srv.raw("GET", "/rank")
+        check(status == 200 and len(rank) > 20000,
+              "answer budget: an answer past the whole budget goes out alone (%d, %d bytes)"
+              % (status, len(rank)))
+        _, _, metrics = srv.raw("GET", "/metrics")
+        check(b"\ncivic_answer_bytes_reserved 0\n" in metrics,
+              "answer budget: the lone answer's bytes released")
+    finally:
+        check(srv.stop() == 0, "answer budget: clean exit on SIGTERM")
 
 
 # ---------------------------------------------------------------- 3. restart
