@@ -199,6 +199,14 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* Out of memory while the answer is written: said, and nothing of the
+ * answer on standard output (its buffer is not flushed: _exit). */
+static _Noreturn void out_of_memory(void)
+{
+    fputs("civic-score: out of memory\n", stderr);
+    _exit(EXIT_INPUT);
+}
+
 /* ------------------------------------------------------------ output */
 
 static void put_fixed(FILE *out, int64_t v)
@@ -313,17 +321,11 @@ static void grid_add(grid *g, char *copy)
     if (g->count == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 256;
         char **cells = realloc(g->cells, cap * sizeof(char *));
-        if (!cells) {
-            fprintf(stderr, "civic-score: out of memory\n");
-            exit(EXIT_INPUT);
-        }
+        if (!cells) out_of_memory();
         g->cells = cells;
         g->cap = cap;
     }
-    if (!copy) {
-        fprintf(stderr, "civic-score: out of memory\n");
-        exit(EXIT_INPUT);
-    }
+    if (!copy) out_of_memory();
     g->cells[g->count++] = copy;
 }
 
@@ -360,7 +362,7 @@ static void grid_print(grid *g, FILE *out)
 {
     size_t cols = g->cols;
     size_t *width = calloc(cols, sizeof(size_t));
-    if (!width) return;
+    if (!width) out_of_memory(); /* not an answer without its table, exit 0 */
     for (size_t i = 0; i < g->count; i++) {
         size_t w = text_width(g->cells[i]);
         if (w > width[i % cols]) width[i % cols] = w;
@@ -490,10 +492,7 @@ static void grid_put_tiers(grid *g, const civic_result *res, size_t i, const civ
         if (v.level_name) size += strlen(v.tier) + strlen(v.level_name) + 2;
     }
     char *buf = malloc(size);
-    if (!buf) {
-        fprintf(stderr, "civic-score: out of memory\n");
-        exit(EXIT_INPUT);
-    }
+    if (!buf) out_of_memory();
     size_t at = 0;
     buf[0] = '\0';
     for (size_t t = 0; t < s->tier_count; t++) {
@@ -1901,7 +1900,7 @@ static int parse_options(int argc, char **argv, options *o)
     bool format_given = false;
     o->groups = -1;
     o->files = calloc((size_t)argc + 1, sizeof(char *));
-    if (!o->files) return EXIT_INPUT;
+    if (!o->files) out_of_memory();
     opterr = 0; /* our messages, not getopt's */
     for (;;) {
         /* '-': files come back in order as option 1, so that options after
@@ -2662,7 +2661,11 @@ int main(int argc, char **argv)
     civic_engine_free(next);
     free(o.files);
     free(stdin_rules);
-    if (fflush(stdout) != 0 && (status == 0 || status == 100)) {
+    if (status != 0 && status != 100) { /* failed: nothing of an answer on standard output */
+        fflush(stderr);
+        _exit(status);
+    }
+    if (fflush(stdout) != 0) {
         if (errno == EPIPE) { /* the reader left (| head): end as any filter does, quietly */
             signal(SIGPIPE, SIG_DFL);
             raise(SIGPIPE);

@@ -1581,11 +1581,16 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
 
 /* ------------------------------------------------------------ page */
 
-static uint64_t ungrouped(const civic_engine *e, const civic_groups *g, uint32_t depth,
-                          int64_t as_of)
+/* The subjects in no group at depth (0 at depth 0: all are in the one
+ * group); a failed query (out of memory) fails the page. */
+static int ungrouped(const civic_engine *e, const civic_groups *g, uint32_t depth,
+                     int64_t as_of, uint64_t *out)
 {
     civic_result *all = NULL;
-    if (depth == 0 || civic_engine_subjects(e, as_of, &all) != CIVIC_OK) return 0;
+    *out = 0;
+    if (depth == 0) return CIVIC_OK;
+    int rc = civic_engine_subjects(e, as_of, &all);
+    if (rc != CIVIC_OK) return rc;
     uint64_t n = civic_result_count(all), grouped = 0;
     civic_result_free(all);
     for (size_t i = 0; i < civic_groups_count(g); i++) {
@@ -1593,7 +1598,8 @@ static uint64_t ungrouped(const civic_engine *e, const civic_groups *g, uint32_t
         civic_groups_get(g, i, &s);
         grouped += s.subjects;
     }
-    return n - grouped;
+    *out = n - grouped;
+    return CIVIC_OK;
 }
 
 int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
@@ -1606,7 +1612,12 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     civic_groups *g = NULL;
     int rc = civic_engine_groups(e, o.depth, as_of, &g);
     if (rc != CIVIC_OK) return rc;
-    cells c = { g, o.depth, ungrouped(e, g, o.depth, as_of) };
+    cells c = { g, o.depth, 0 };
+    rc = ungrouped(e, g, o.depth, as_of, &c.ungrouped);
+    if (rc != CIVIC_OK) {
+        civic_groups_free(g);
+        return rc;
+    }
     put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     if (o.title) text(out, o.title);

@@ -279,6 +279,32 @@ printf 'id,subject,type,ts\nc1,s1,cleanup,2025-03-01\nl1,s1,littering,2025-03-05
 if grep -q "  l1  .*general floored to -5.00$" "$T/out"; then ok; else bad "floored-note-now: $(cat "$T/out" "$T/err")"; fi
 "$CLI" -r "$T/floor.toml" --explain s1 -t 2025-04-10 "$T/floor.csv" >"$T/out" 2>"$T/err"
 if grep -q "  l1  .*general floored$" "$T/out"; then ok; else bad "floored-note-later: $(cat "$T/out" "$T/err")"; fi
+# Out of memory at every allocation in turn (tests/cli/failmalloc.c fails
+# the Nth): each run either gives the answer of a run without the shim, or
+# exits 2 with a message and nothing on standard output (a table whose
+# widths found no memory was left out, exit 0 and nothing said)
+if ${CC:-cc} -shared -fPIC -o "$T/failmalloc.so" "$(dirname "$0")/failmalloc.c" 2>"$T/err"; then
+    oom_sweep() {
+        name=$1; shift
+        "$CLI" "$@" >"$T/want" 2>/dev/null
+        CIVIC_FAIL_COUNT="$T/count" LD_PRELOAD="$T/failmalloc.so" "$CLI" "$@" >/dev/null 2>&1
+        n=$(cat "$T/count"); i=1; wrong=""
+        while [ "$i" -le "$n" ]; do
+            CIVIC_FAIL_AT=$i LD_PRELOAD="$T/failmalloc.so" "$CLI" "$@" >"$T/out" 2>"$T/err"; rc=$?
+            if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/want"; then :
+            elif [ $rc -eq 2 ] && [ ! -s "$T/out" ] && [ -s "$T/err" ]; then :
+            else wrong="$wrong $i:$rc:$(wc -c <"$T/out")"; fi
+            i=$((i + 1))
+        done
+        if [ -z "$wrong" ] && [ "$n" -gt 20 ]; then ok; else bad "oom-$name ($n allocations): at:exit:bytes$wrong"; fi
+    }
+    oom_sweep table $R $D/events.csv
+    oom_sweep explain $R --explain s2 $D/events.csv
+    oom_sweep compare $R --compare $D/rules.toml $D/events.csv
+    oom_sweep html $R -f html $D/events.csv
+else
+    bad "oom: cannot build the allocation shim: $(cat "$T/err")"
+fi
 # every event of it at one instant: named no more (no subject held an event
 # the moment before, and the library lists subjects only through answers),
 # but the instant is
