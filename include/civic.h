@@ -108,7 +108,9 @@ CIVIC_API uint32_t civic_version_number(void);
 #define CIVIC_OK            0   /* success */
 #define CIVIC_DUPLICATE     1   /* success: the event was already known, identical */
 #define CIVIC_E_INVALID   (-1)  /* a bad argument (NULL, wrong flag, closed object) */
-#define CIVIC_E_NOMEM     (-2)  /* an allocation failed; nothing was changed */
+#define CIVIC_E_NOMEM     (-2)  /* an allocation failed; nothing was changed, but
+                                    by civic_engine_journal_open and
+                                    civic_engine_compact: each says what it leaves */
 #define CIVIC_E_SYNTAX    (-3)  /* malformed text: rules TOML, CSV or JSON */
 #define CIVIC_E_RULES     (-4)  /* a rules file that parses but is not valid */
 #define CIVIC_E_EVENT     (-5)  /* an event with a missing or bad field */
