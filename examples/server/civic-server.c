@@ -257,14 +257,17 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
         buf_puts(b, "{\"error\":\"out of memory\"}\n");
         if (b->oom) return MHD_NO;
     }
-    if (!guard_reserve_answer(rq->guard, b->len)) {
+    /* what an operator needs while the budget is spent: /metrics (which
+     * counts the refusals) and the static document, not counted */
+    bool counted = rq->route != ROUTE_METRICS && rq->route != ROUTE_OPENAPI;
+    if (counted && !guard_reserve_answer(rq->guard, b->len)) {
         free(b->p);
         *b = (buf){ 0 };
         return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
                             "the server's budget for answers is spent; retry later",
                             (header){ "Retry-After", RETRY_AFTER_SECONDS });
     }
-    size_t held = guard_answer_bytes(b->len);
+    size_t held = counted ? guard_answer_bytes(b->len) : 0;
     struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         guard_release_answer(rq->guard, held);

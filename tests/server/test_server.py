@@ -466,10 +466,11 @@ def test_answer_budget():
     # (a city's whole /rank under the default budget: refusing it for good
     # would take from 1.0 an answer it gave)
     srv = Server(extra=["--answer-budget", "20000"]).start()
+    held = None
     try:
-        rows = "".join("al%05d,answer-alone-%05d,recycling,2025-01-01\n" % (i, i)
-                       for i in range(200))
-        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        few = "".join("al%05d,answer-alone-%05d,recycling,2025-01-01\n" % (i, i)
+                      for i in range(200))
+        status, _ = srv.post("id,subject,type,ts\n" + few)
         status, _, rank = srv.raw("GET", "/rank")
         check(status == 200 and len(rank) > 20000,
               "answer budget: an answer past the whole budget goes out alone (%d, %d bytes)"
@@ -477,7 +478,27 @@ def test_answer_budget():
         _, _, metrics = srv.raw("GET", "/metrics")
         check(b"\ncivic_answer_bytes_reserved 0\n" in metrics,
               "answer budget: the lone answer's bytes released")
+        # held unread, that lone answer spends the budget: what an operator
+        # needs to see it still goes out, /metrics (past 16 KiB once many
+        # routes were asked) and the static document (38 KB), not counted
+        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        held = socket.socket()
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        held.connect(("127.0.0.1", srv.port))
+        held.sendall(b"GET /rank HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read
+        time.sleep(1.0)
+        status, _, _ = srv.raw("GET", "/rank?top=100")
+        check(status == 503, "answer budget: spent by the lone answer held (%d)" % status)
+        status, _, doc = srv.raw("GET", "/openapi.json")
+        check(status == 200 and len(doc) > 16384,
+              "answer budget: /openapi.json goes out while it is spent (%d, %d bytes)"
+              % (status, len(doc)))
+        status, _, metrics = srv.raw("GET", "/metrics")
+        check(status == 200 and b"\ncivic_answer_budget_refusals_total 1\n" in metrics,
+              "answer budget: /metrics goes out while it is spent (%d)" % status)
     finally:
+        if held:
+            held.close()
         check(srv.stop() == 0, "answer budget: clean exit on SIGTERM")
 
 
