@@ -199,6 +199,19 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* path itself when it names standard input: "-", or a name of the pipe or
+ * socket standard input is (/dev/stdin, /dev/fd/0); else NULL.  A regular
+ * file read through /dev/stdin is opened again from its start: not one. */
+static const char *reads_stdin(const char *path)
+{
+    struct stat in, st;
+    if (!path) return NULL;
+    if (strcmp(path, "-") == 0) return path;
+    if (fstat(STDIN_FILENO, &in) != 0 || !(S_ISFIFO(in.st_mode) || S_ISSOCK(in.st_mode)))
+        return NULL;
+    return stat(path, &st) == 0 && st.st_dev == in.st_dev && st.st_ino == in.st_ino ? path : NULL;
+}
+
 /* Out of memory while the answer is written: said, and nothing of the
  * answer on standard output (its buffer is not flushed: _exit). */
 static _Noreturn void out_of_memory(void)
@@ -2016,20 +2029,23 @@ static int parse_options(int argc, char **argv, options *o)
         return 100;
     }
     if (o->file_count == 0) o->files[o->file_count++] = "-";
-    /* standard input is read once */
-    bool rules_in = o->rules_path && strcmp(o->rules_path, "-") == 0;
-    bool compare_in = o->compare && strcmp(o->compare, "-") == 0;
-    bool log_in = false;
-    for (int i = 0; i < o->file_count && !o->print_rules; i++)
-        log_in |= strcmp(o->files[i], "-") == 0;
+    /* standard input is read once: named "-", or /dev/stdin, /dev/fd/0 (a
+     * pipe's second reader would get nothing: an empty answer, exit 0) */
+    const char *rules_in = reads_stdin(o->rules_path), *compare_in = reads_stdin(o->compare);
+    const char *log_in = NULL;
+    for (int i = 0; i < o->file_count && !o->print_rules && !log_in; i++)
+        log_in = reads_stdin(o->files[i]);
+    char why[600];
     if (rules_in && compare_in)
-        return usage_error("%s", "standard input is read once: it cannot hold both schemes "
-                                 "(-r - and --compare -)");
-    if ((rules_in || compare_in) && log_in)
-        return usage_error("standard input is read once: it cannot hold both the rules (%s -) "
-                           "and a log (-): give the log as a file",
-                           rules_in ? "-r" : "--compare");
-    return 0;
+        snprintf(why, sizeof(why), "standard input is read once: it cannot hold both schemes "
+                 "(-r %.200s and --compare %.200s)", rules_in, compare_in);
+    else if ((rules_in || compare_in) && log_in)
+        snprintf(why, sizeof(why), "standard input is read once: it cannot hold both the rules "
+                 "(%s %.200s) and a log (%.200s): give the log as a file",
+                 rules_in ? "-r" : "--compare", rules_in ? rules_in : compare_in, log_in);
+    else
+        return 0;
+    return usage_error("%s", why);
 }
 
 /* What a file that is no rules file most likely is, from its first bytes:
@@ -2089,6 +2105,11 @@ static int load_rules(const char *path, civic_rules **rules)
     }
     const char *text = stdin_rules;
     size_t len = stdin_rules_len;
+    if (from_stdin && len == 0) { /* a pipe whose writer failed: say that, not "no [[grade]]" */
+        complain("%s", "<stdin>: standard input is empty: the rules (-r - or --compare -) were "
+                       "to come on it");
+        return EXIT_INPUT;
+    }
     if (from_stdin) {
         rc = civic_rules_parse(rules, text, len, NULL, &err);
     } else if (path) {

@@ -270,6 +270,19 @@ then ok; else bad "rules-stdin-log: exit $rc: $(cat "$T/err")"; fi
 status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-)" -- -r - <$D/rules.toml
 status rules-and-compare-stdin 1 "standard input is read once: it cannot hold both schemes (-r - and --compare -)" -- -r - --compare - $D/events.csv <$D/rules.toml
 status compare-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (--compare -) and a log (-)" -- --compare - - <$D/rules.toml
+: | "$CLI" -r - $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: standard input is empty" "$T/err"; then ok
+else bad "rules-stdin-empty: exit $rc: $(cat "$T/err")"; fi
+# standard input by another name, a pipe read twice: refused, not an empty answer
+cat $D/rules.toml | "$CLI" -r /dev/stdin >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && grep -q "read once: it cannot hold both the rules (-r /dev/stdin) and a log (-)" "$T/err"
+then ok; else bad "rules-dev-stdin: exit $rc: $(cat "$T/out" "$T/err")"; fi
+cat $D/rules.toml | "$CLI" -r - /dev/fd/0 >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "and a log (/dev/fd/0)" "$T/err"; then ok; else bad "rules-dev-fd-0: exit $rc: $(cat "$T/out" "$T/err")"; fi
+# a regular file behind standard input is opened again from its start: taken
+"$CLI" -r /dev/stdin -f csv $D/events.csv <$D/rules.toml >"$T/out" 2>"$T/err"
+"$CLI" -r $D/rules.toml -f csv $D/events.csv >"$T/want" 2>&1
+if [ -s "$T/want" ] && cmp -s "$T/out" "$T/want"; then ok; else bad "rules-dev-stdin-file: $(cat "$T/err")"; fi
 # the NOTE of a floored deduction: what reached the balance while its balance
 # period runs; once the period is over (to_balance 0.00) only "floored" (it
 # read "floored to 0.00": the deduction cost nothing?)
