@@ -659,7 +659,8 @@ static void note_v2(const civic_rules *rules, const civic_entry *x, char *note, 
     if (x->merged_with[0]) ADD("%smerged with %s", len ? " " : "", x->merged_with);
     if (x->marks & CIVIC_MARK_FROZEN) ADD("%sfrozen", len ? " " : "");
     if (x->marks & CIVIC_MARK_CONTESTED) ADD("%scontested", len ? " " : "");
-    if (x->marks & CIVIC_MARK_FLOORED) { /* to_balance is 0.00 once its balance period is over */
+    if (x->marks & CIVIC_MARK_FLOORED) { /* to_balance: 0.00 once its balance period is
+                                          * over, or when the floor took it all */
         civic_format_fixed(x->to_balance, 2, c, sizeof(c));
         if (x->to_balance != 0) ADD("%sfloored to %s", len ? " " : "", c);
         else ADD("%sfloored", len ? " " : "");
