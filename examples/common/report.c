@@ -841,10 +841,12 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
         putf(out, "<p data-ungrouped=\"suppressed\">Fewer than %" PRIu64 " residents%s in no "
                   "group at depth %u: not shown.</p>\n", opt->min_group,
              civic_groups_count(g) ? " are" : ", all of them", opt->depth);
-    else if (ungrouped && civic_groups_count(g) == 0)
-        putf(out, "<p data-ungrouped=\"%" PRIu64 "\">None of the %" PRIu64 " resident%s in a group "
-                  "at depth %u.</p>\n", ungrouped, ungrouped, ungrouped == 1 ? " is" : "s is",
+    else if (ungrouped == 1 && civic_groups_count(g) == 0)
+        putf(out, "<p data-ungrouped=\"1\">The one resident is in no group at depth %u.</p>\n",
              opt->depth);
+    else if (ungrouped && civic_groups_count(g) == 0)
+        putf(out, "<p data-ungrouped=\"%" PRIu64 "\">None of the %" PRIu64 " residents is in a "
+                  "group at depth %u.</p>\n", ungrouped, ungrouped, opt->depth);
     else if (ungrouped)
         putf(out, "<p data-ungrouped=\"%" PRIu64 "\">%" PRIu64 " resident%s in no group at depth "
                   "%u.</p>\n", ungrouped, ungrouped, ungrouped == 1 ? " is" : "s are", opt->depth);

@@ -425,6 +425,10 @@ printf 'id,subject,type,ts,group\na1,s1,fine,2022-03-01,one\nb1,s2,fine,2022-03-
 "$CLI" $R -f html --groups 1 --min-group 1 "$T/one.csv" >"$T/out" 2>"$T/err"
 if grep -q "<p>1 resident; mean" "$T/out" && grep -q "<p>2 residents; mean" "$T/out" &&
    ! grep -q "fewer than 1 " "$T/out"; then ok; else bad "page-one-resident: $(grep -i "resident" "$T/out" | head -5)"; fi
+printf 'id,subject,type,ts\na1,s1,fine,2022-03-01\n' >"$T/lone.csv"
+"$CLI" $R -f html --groups 1 --min-group 1 "$T/lone.csv" >"$T/out" 2>"$T/err"
+if grep -q '<p data-ungrouped="1">The one resident is in no group at depth 1.</p>' "$T/out"; then ok
+else bad "page-lone-ungrouped: $(grep -i "group at" "$T/out" | head -3)"; fi
 "$CLI" $R -f html --groups 1 --min-group 2 "$T/one.csv" >"$T/out" 2>"$T/err"
 if grep -q "groups with fewer than 2 residents show no figures" "$T/out"; then ok; else bad "page-min-group-2: $(grep -i "fewer" "$T/out" | head -5)"; fi
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
