@@ -2217,7 +2217,9 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         next_latest > as_of)
         as_of = next_latest;
     int rc, sums = SUMS_SUBJECT;
-    if (next) return run_compare(e, next, o->format, o->changed != 0, as_of, rules_shown(o->compare), out);
+    if (next)
+        return run_compare(e, next, o->format, o->changed != 0, as_of, rules_shown(o->compare),
+                           out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
     if (o->list) {
         civic_list *list = NULL;
@@ -2467,8 +2469,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             status = load_input(*e, path, current_scheme(o), data, len, true, show, skipped,
                                 &now[i], false, NULL, NULL);
             if (status == 0)
-                status = load_input(*next, path, rules_shown(o->compare), data, len, true, show, skipped,
-                                    &then[i], false, &now[i].own, NULL);
+                status = load_input(*next, path, rules_shown(o->compare), data, len, true, show,
+                                    skipped, &then[i], false, &now[i].own, NULL);
             free(kept);
         }
         if (status != 0) break;
@@ -2604,9 +2606,9 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
             status = load_input(*e, o->files[i], current_scheme(o), bufs[i], lens[i],
                                 o->lenient != 0, show_progress, skipped, NULL, false, NULL,
                                 *next ? &now : NULL);
-            int later = *next ? load_input(*next, o->files[i], rules_shown(o->compare), bufs[i], lens[i],
-                                           o->lenient != 0, show_progress, skipped, NULL, false,
-                                           NULL, &then)
+            int later = *next ? load_input(*next, o->files[i], rules_shown(o->compare), bufs[i],
+                                           lens[i], o->lenient != 0, show_progress, skipped, NULL,
+                                           false, NULL, &then)
                               : 0;
             if (status == 0) status = later;
             const failure *f = !then.text ? &now : !now.text ? &then
