@@ -22,9 +22,11 @@
 **                     read them (a client that asks and never reads holds its
 **                     answer until the connection closes); the bytes of the
 **                     answers held, summed over all connections, stay within
-**                     `answer_budget_bytes`.  Answers of at most
-**                     GUARD_ANSWER_FREE_BYTES are not counted: an error, and
-**                     the 503 that says the budget is spent, always go out.
+**                     `answer_budget_bytes`, but for one answer larger than
+**                     the whole budget, taken while no other is held.  Answers
+**                     of at most GUARD_ANSWER_FREE_BYTES are not counted: an
+**                     error, and the 503 that says the budget is spent, always
+**                     go out (nor /metrics and /openapi.json: civic-server.c).
 **
 ** Invariants: a slot is in the list from MHD's STARTED notification to its
 ** CLOSED notification, and libmicrohttpd closes the descriptor only after
