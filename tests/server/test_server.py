@@ -399,6 +399,17 @@ def test_limits():
         check(srv.stop() == 0, "clean exit on SIGTERM")
 
 
+def ask_and_never_read(srv, path):
+    """A client that asks for path and never reads the answer (a small
+    receive buffer: the server holds what the kernel does not take)."""
+    held = socket.socket()
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    held.connect(("127.0.0.1", srv.port))
+    held.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(1.0)
+    return held
+
+
 def test_answer_budget():
     """--answer-budget: an answer is held whole until its client reads it;
     clients that ask for big answers and never read must not hold memory
@@ -426,11 +437,7 @@ def test_answer_budget():
         check(status == 200 and wmem < len(rank) < budget < 2 * len(rank),
               "answer budget: one /rank (%d, %d bytes) fits the budget (%d), two do not"
               % (status, len(rank), budget))
-        held = socket.socket()
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        held.connect(("127.0.0.1", srv.port))
-        held.sendall(b"GET /rank HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read
-        time.sleep(1.0)
+        held = ask_and_never_read(srv, "/rank")
         status, h, body = srv.raw("GET", "/rank")
         check(status == 503 and h.get("retry-after") == "5" and b"budget for answers" in body,
               "answer budget: a big answer past it gets 503 + Retry-After (%d %r)"
@@ -482,11 +489,7 @@ def test_answer_budget():
         # needs to see it still goes out, /metrics (past 16 KiB once many
         # routes were asked) and the static document (38 KB), not counted
         status, _ = srv.post("id,subject,type,ts\n" + rows)
-        held = socket.socket()
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        held.connect(("127.0.0.1", srv.port))
-        held.sendall(b"GET /rank HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read
-        time.sleep(1.0)
+        held = ask_and_never_read(srv, "/rank")
         status, _, _ = srv.raw("GET", "/rank?top=100")
         check(status == 503, "answer budget: spent by the lone answer held (%d)" % status)
         status, _, doc = srv.raw("GET", "/openapi.json")
