@@ -245,7 +245,8 @@ static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsig
  * GUARD_ANSWER_FREE_BYTES holds its bytes of the answer budget until
  * completed(), and one that does not fit is refused (the refusal is small
  * enough to go out whatever the budget); one larger than the whole budget
- * goes out while no other is held (guard_reserve_answer). */
+ * goes out while no other is held, and one past the address's share (half the
+ * budget) while its address holds no other (guard_reserve_answer_from). */
 static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned status,
                                  buf *b, const char *type, header extra)
 {
@@ -260,17 +261,21 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
     /* what an operator needs while the budget is spent: /metrics (which
      * counts the refusals) and the static document, not counted */
     bool counted = rq->route != ROUTE_METRICS && rq->route != ROUTE_OPENAPI;
-    if (counted && !guard_reserve_answer(rq->guard, b->len)) {
+    guard_take t = counted ? guard_reserve_answer_from(rq->guard, c, b->len) : GUARD_TAKEN;
+    if (t != GUARD_TAKEN) {
         free(b->p);
         *b = (buf){ 0 };
         return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                            "the server's budget for answers is spent; retry later",
+                            t == GUARD_SHARE_SPENT
+                                ? "this client address holds its share of the server's budget "
+                                  "for answers (answers it has not read); retry later"
+                                : "the server's budget for answers is spent; retry later",
                             (header){ "Retry-After", RETRY_AFTER_SECONDS });
     }
     size_t held = counted ? guard_answer_bytes(b->len) : 0;
     struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
     if (!r) {
-        guard_release_answer(rq->guard, held);
+        guard_release_answer_from(rq->guard, c, held);
         free(b->p);
         return MHD_NO;
     }
@@ -2195,7 +2200,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     metrics_observe(&s->metrics, rq->route, rq->status, micros);
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
     guard_release_from(&s->guard, c, rq->reserved);
-    guard_release_answer(&s->guard, rq->answer_reserved);
+    guard_release_answer_from(&s->guard, c, rq->answer_reserved);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_done(&s->guard, c);
     free(rq->body);
     free(rq->path);

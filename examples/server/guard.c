@@ -37,6 +37,7 @@ struct conn_slot {
     int64_t since_ms;   /* start of the current request's deadline */
     addr_key from;      /* the client's address */
     size_t reserved;    /* bytes of the body budget its request holds */
+    size_t answered;    /* bytes of the answer budget its answers hold */
     bool waiting;       /* no whole request yet: new, or a request is arriving */
     bool begun;         /* a request line arrived and its answer is not done */
     bool answering;     /* the request arrived; not timed */
@@ -365,7 +366,47 @@ bool guard_reserve_answer(guard *g, size_t bytes)
     return true;
 }
 
+/* As for bodies, one address holds at most half of the answer budget, so
+ * that clients on one address that ask and never read cannot make every
+ * other reader wait for --timeout; but one answer larger than that half is
+ * taken for an address that holds no other (refused for good, it would be
+ * an answer 1.0 gave). */
+guard_take guard_reserve_answer_from(guard *g, struct MHD_Connection *c, size_t bytes)
+{
+    bytes = guard_answer_bytes(bytes);
+    conn_slot *s = bytes ? slot_of(c) : NULL;
+    if (!s) return guard_reserve_answer(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
+    pthread_mutex_lock(&g->mutex);
+    size_t held = s->answered;
+    for (conn_slot *o = g->head; o; o = o->next)
+        if (o != s && same_key(&o->from, &s->from)) held += o->answered;
+    size_t share = g->answer_budget_bytes / 2;
+    guard_take t = GUARD_TAKEN;
+    if (held != 0 && (held >= share || bytes > share - held)) {
+        atomic_fetch_add(&g->answer_refusals, 1);
+        t = GUARD_SHARE_SPENT;
+    } else if (!guard_reserve_answer(g, bytes)) {
+        t = GUARD_SPENT;
+    } else {
+        s->answered += bytes;
+    }
+    pthread_mutex_unlock(&g->mutex);
+    return t;
+}
+
 void guard_release_answer(guard *g, size_t bytes)
 {
     if (bytes) atomic_fetch_sub(&g->answer_reserved_bytes, bytes);
+}
+
+void guard_release_answer_from(guard *g, struct MHD_Connection *c, size_t bytes)
+{
+    if (!bytes) return;
+    conn_slot *s = slot_of(c);
+    if (s) {
+        pthread_mutex_lock(&g->mutex);
+        s->answered -= bytes < s->answered ? bytes : s->answered;
+        pthread_mutex_unlock(&g->mutex);
+    }
+    guard_release_answer(g, bytes);
 }

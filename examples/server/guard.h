@@ -23,7 +23,11 @@
 **                     answer until the connection closes); the bytes of the
 **                     answers held, summed over all connections, stay within
 **                     `answer_budget_bytes`, but for one answer larger than
-**                     the whole budget, taken while no other is held.  Answers
+**                     the whole budget, taken while no other is held.  One
+**                     client address holds at most half of it, but for one
+**                     answer larger than that, taken while it holds no
+**                     other: clients that ask and never read from one
+**                     address cannot make every other reader wait.  Answers
 **                     of at most GUARD_ANSWER_FREE_BYTES are not counted: an
 **                     error, and the 503 that says the budget is spent, always
 **                     go out (nor /metrics and /openapi.json: civic-server.c).
@@ -135,5 +139,9 @@ void guard_release_from(guard *g, struct MHD_Connection *c, size_t bytes);
 bool guard_reserve_answer(guard *g, size_t bytes);
 size_t guard_answer_bytes(size_t bytes);
 void guard_release_answer(guard *g, size_t bytes);
+/* The answer budget for an answer on c: within c's address's share (half
+ * the budget, but one answer for an address that holds none) too. */
+guard_take guard_reserve_answer_from(guard *g, struct MHD_Connection *c, size_t bytes);
+void guard_release_answer_from(guard *g, struct MHD_Connection *c, size_t bytes);
 
 #endif

@@ -399,11 +399,12 @@ def test_limits():
         check(srv.stop() == 0, "clean exit on SIGTERM")
 
 
-def ask_and_never_read(srv, path):
+def ask_and_never_read(srv, path, source="127.0.0.1"):
     """A client that asks for path and never reads the answer (a small
     receive buffer: the server holds what the kernel does not take)."""
     held = socket.socket()
     held.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    held.bind((source, 0))
     held.connect(("127.0.0.1", srv.port))
     held.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(1.0)
@@ -503,6 +504,60 @@ def test_answer_budget():
         if held:
             held.close()
         check(srv.stop() == 0, "answer budget: clean exit on SIGTERM")
+
+
+def test_answer_address_share():
+    """One client address holds at most half of --answer-budget: many
+    clients from one address that ask for big answers and never read them
+    spent the whole budget, and every other reader's big answers got 503
+    until --timeout closed them.  With a budget of three /rank answers, the
+    second held from 127.0.0.1 is refused (503 + Retry-After, saying it is
+    the address's share), a reader on 127.0.0.2 still gets /rank, and the
+    share comes back when the holder goes.  One answer larger than the
+    share still goes out to an address that holds nothing else."""
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            wmem = int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        wmem = 4 << 20
+    subjects = (wmem + (1 << 20)) // 270 + 1
+    srv = Server(extra=["--answer-budget", str(subjects * 271 * 3)]).start()
+    held = []
+    try:
+        rows = "".join("as%05d,answer-share-%05d,recycling,2025-01-01\n" % (i, i)
+                       for i in range(subjects))
+        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        check(status == 200, "answer share: the events are taken (%s)" % status)
+        status, _, rank = srv.raw("GET", "/rank")
+        check(status == 200 and len(rank) > wmem, "answer share: /rank (%d, %d bytes)"
+              % (status, len(rank)))
+        held.append(ask_and_never_read(srv, "/rank"))
+        status, h, body = srv.raw("GET", "/rank")
+        check(status == 503 and h.get("retry-after") == "5" and b"address" in body,
+              "answer share: a second big answer held by one address is refused (%d %r)"
+              % (status, body[:160]))
+        conn = srv.connection(timeout=10, source="127.0.0.2")
+        status, _, body = srv.raw("GET", "/rank", conn=conn)
+        conn.close()
+        check(status == 200 and body == rank,
+              "answer share: a reader on another address gets /rank (%d)" % status)
+        held.append(ask_and_never_read(srv, "/rank", source="127.0.0.2"))
+        _, _, metrics = srv.raw("GET", "/metrics")
+        check(b"\ncivic_answer_budget_refusals_total 1\n" in metrics,
+              "answer share: the refusal is counted in /metrics")
+        held.pop(0).close()
+        deadline = time.monotonic() + 10
+        while True:
+            status, _, body = srv.raw("GET", "/rank")
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        check(status == 200 and body == rank,
+              "answer share: back once the address's holder is gone (%d)" % status)
+    finally:
+        for s in held:
+            s.close()
+        check(srv.stop() == 0, "answer share: clean exit on SIGTERM")
 
 
 # ---------------------------------------------------------------- 3. restart
@@ -1557,6 +1612,7 @@ def main():
         test_compact_full_disk(tmp)
         test_limits()
         test_answer_budget()
+        test_answer_address_share()
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
         test_overflow_says_why(tmp)
