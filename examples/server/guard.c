@@ -18,16 +18,23 @@ static bool same_key(const addr_key *a, const addr_key *b)
     return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
 }
 
-static addr_key key_of(const struct sockaddr *a)
+addr_key guard_address_key(const struct sockaddr *a)
 {
     addr_key k;
     memset(&k, 0, sizeof(k));
     if (!a) return k;
     k.family = a->sa_family;
-    if (a->sa_family == AF_INET)
+    if (a->sa_family == AF_INET) {
         memcpy(k.bytes, &((const struct sockaddr_in *)(const void *)a)->sin_addr, 4);
-    else if (a->sa_family == AF_INET6)
-        memcpy(k.bytes, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, 16);
+    } else if (a->sa_family == AF_INET6) {
+        const struct in6_addr *v6 = &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(v6)) {   /* IPv4-mapped: the IPv4 address */
+            k.family = AF_INET;
+            memcpy(k.bytes, v6->s6_addr + 12, 4);
+        } else {                          /* one host may use its whole /64 */
+            memcpy(k.bytes, v6->s6_addr, 8);
+        }
+    }
     return k;
 }
 
@@ -140,7 +147,7 @@ static void slot_open(guard *g, struct MHD_Connection *c, void **ctx)
     if (!s || !fd) return; /* untimed; the idle timeout still applies */
     s->fd = fd->connect_fd;
     s->since_ms = now_ms();
-    s->from = key_of(from ? from->client_addr : NULL);
+    s->from = guard_address_key(from ? from->client_addr : NULL);
     s->waiting = true;
     pthread_mutex_lock(&g->mutex);
     for (unsigned i = 0; i < g->admitted_count; i++) /* it counts as a slot from now */
@@ -216,7 +223,7 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
     (void)len;
     if (atomic_load(&g->draining)) return MHD_NO; /* closed at once, unanswered */
     if (!g->per_address) return MHD_YES;
-    addr_key k = key_of(addr);
+    addr_key k = guard_address_key(addr);
     unsigned waiting = 0, all = 0;
     int64_t now = now_ms();
     pthread_mutex_lock(&g->mutex);

@@ -51,11 +51,17 @@
 
 typedef struct conn_slot conn_slot;
 
-/* A client address as a key: the family and the address bytes (no port). */
+/* A client address as a key: the family and the address bytes (no port):
+ * an IPv4 address, or an IPv6 address's /64 prefix (a host may take any
+ * address of its /64, so a key per address would let one client multiply
+ * its shares); an IPv4-mapped address (::ffff:a.b.c.d) is its IPv4
+ * address. */
 typedef struct addr_key {
     sa_family_t family;
     unsigned char bytes[16];
 } addr_key;
+
+addr_key guard_address_key(const struct sockaddr *a);
 
 /* A connection guard_accept admitted that has not yet started (libmicrohttpd
  * tells the guard of it a moment later, maybe on another thread): counted

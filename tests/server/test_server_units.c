@@ -15,9 +15,13 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "civic.h"
 #include "auth.h"
 #include "body.h"
+#include "guard.h"
 #include "json.h"
 #include "sha256.h"
 
@@ -555,6 +559,43 @@ static void the_source_rewrite_reads_csv_as_the_load_does(void **state)
     assert_int_equal(log_format_of("id,x", 4), CIVIC_FORMAT_CSV);
 }
 
+
+static addr_key key_of_text(const char *text)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    memset(&a4, 0, sizeof(a4));
+    memset(&a6, 0, sizeof(a6));
+    if (inet_pton(AF_INET, text, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        return guard_address_key((const struct sockaddr *)&a4);
+    }
+    assert_int_equal(inet_pton(AF_INET6, text, &a6.sin6_addr), 1);
+    a6.sin6_family = AF_INET6;
+    return guard_address_key((const struct sockaddr *)&a6);
+}
+
+static bool same_address(const char *a, const char *b)
+{
+    addr_key x = key_of_text(a), y = key_of_text(b);
+    return x.family == y.family && memcmp(x.bytes, y.bytes, sizeof(x.bytes)) == 0;
+}
+
+/* One client holds a whole IPv6 /64 (a host picks any address in it at
+ * will): keyed by its full 128 bits, the per-address limits and shares of
+ * the budgets were each one client's to multiply.  An IPv4-mapped address
+ * (::ffff:a.b.c.d) is that IPv4 address. */
+static void an_ipv6_client_address_is_its_64_prefix(void **state)
+{
+    (void)state;
+    assert_true(same_address("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe"));
+    assert_false(same_address("2001:db8:1:2::1", "2001:db8:1:3::1"));
+    assert_true(same_address("::ffff:192.0.2.7", "192.0.2.7"));
+    assert_false(same_address("::ffff:192.0.2.7", "::ffff:192.0.2.8"));
+    assert_false(same_address("192.0.2.7", "192.0.2.8"));
+    assert_false(same_address("::1", "192.0.2.7"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +615,7 @@ int main(void)
         cmocka_unit_test(errors_of_the_engine_state_name_the_body_as_sent),
         cmocka_unit_test(a_limit_passed_by_the_source_says_so),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
+        cmocka_unit_test(an_ipv6_client_address_is_its_64_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
