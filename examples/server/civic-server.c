@@ -386,9 +386,10 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
         /* of the right form, but a day, an hour or an offset that does not exist */
         snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, text,
                  shown_bytes(err.message, 60), err.message);
-    else if (rc != CIVIC_OK)
+    else if (rc != CIVIC_OK) /* only an as_of takes "now" (parse_as_of) */
         snprintf(why, n, "%s \"%.*s\" is not a timestamp (YYYY-MM-DD, "
-                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)", name, shown, text);
+                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)", name, shown, text,
+                 strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds");
     free(text);
     return rc == CIVIC_OK;
 }
@@ -2387,38 +2388,75 @@ static int hash_token_main(const char *name, const char *role)
     return 0;
 }
 
-/* 0: go on; 1: done (exit 0, *status set); -1: usage error (exit 1). */
+/* What a value of d must be, for its refusal. */
+static void option_wants(const opt_def *d, char *out, size_t n)
+{
+    switch (d->kind) {
+    case OPT_UINT:
+        snprintf(out, n, "an integer from %llu to %llu", (unsigned long long)d->min,
+                 (unsigned long long)d->max);
+        return;
+    case OPT_SIZE:
+        snprintf(out, n, "a size from %llu to %llu bytes, in digits with an optional K, M or G",
+                 (unsigned long long)d->min, (unsigned long long)d->max);
+        return;
+    case OPT_SYNC: snprintf(out, n, "always, group or none"); return;
+    case OPT_STR: snprintf(out, n, "a value that is not empty"); return;
+    case OPT_FLAG: snprintf(out, n, "no value"); return;
+    }
+}
+
+/* 0: go on; 1: done (exit 0, *status set); -1: usage error (exit 1).
+ * An option's value is the next argument, or follows `=` in the same one
+ * (--port=8080), as civic-score takes it. */
 static int parse_options(int argc, char **argv, options *o, int *status)
 {
     defaults(o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return usage(stdout), *status = 0, 1;
-        if (strcmp(a, "--version") == 0) {
+        const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+        char name[32];
+        if (eq) {
+            size_t len = (size_t)(eq - a);
+            if (len >= sizeof(name)) return usage_error("unknown option '%s'%s", a, "");
+            memcpy(name, a, len);
+            name[len] = '\0';
+            a = name;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0) {
+            if (eq) return usage_error("%s takes no value%s", a, "");
+            if (a[1] == 'h' || a[2] == 'h') return usage(stdout), *status = 0, 1;
             printf(SERVER_NAME " (libcivic %s, libmicrohttpd %s)\n", civic_version(),
                    MHD_get_version());
             return *status = 0, 1;
         }
         if (strcmp(a, "--hash-token") == 0) {
+            if (eq) return usage_error("%s takes NAME and ROLE as two arguments%s", a, "");
             if (i + 2 >= argc) return usage_error("%s needs NAME and ROLE%s", a, "");
             return *status = hash_token_main(argv[i + 1], argv[i + 2]), 1;
         }
         const opt_def *d = NULL;
         for (size_t k = 0; k < sizeof(OPTIONS) / sizeof(OPTIONS[0]) && !d; k++)
             if (strcmp(a, OPTIONS[k].name) == 0) d = &OPTIONS[k];
-        if (!d) return usage_error("unknown option '%s'%s", a, "");
+        if (!d) return usage_error("unknown option '%s'%s", argv[i], "");
         if (!o->data_only && (d->offset == offsetof(options, sync_policy) ||
                               d->offset == offsetof(options, compact_seconds) ||
                               d->offset == offsetof(options, recover) ||
                               d->offset == offsetof(options, rescore)))
             o->data_only = d->name;
         if (d->kind == OPT_FLAG) {
+            if (eq) return usage_error("%s takes no value%s", d->name, "");
             set_option(o, d, "");
             continue;
         }
-        if (i + 1 >= argc) return usage_error("option %s needs a value%s", a, "");
-        const char *v = argv[++i];
-        if (!set_option(o, d, v)) return usage_error("bad value for %s: '%s'", a, v);
+        if (!eq && i + 1 >= argc) return usage_error("option %s needs a value%s", a, "");
+        const char *v = eq ? eq + 1 : argv[++i];
+        if (!set_option(o, d, v)) {
+            char what[160], wants[96];
+            option_wants(d, wants, sizeof(wants));
+            snprintf(what, sizeof(what), "'%s' (%s)", v, wants);
+            return usage_error("bad value for %s: %s", d->name, what);
+        }
     }
     return 0;
 }

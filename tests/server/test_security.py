@@ -323,6 +323,20 @@ def test_command_line(tmp):
     check(rc == 1 and "needs a value" in err and "usage:" in err, "missing value: %r" % err)
     rc, out, err = run("--port", "http")
     check(rc == 1 and "bad value for --port" in err and "usage:" in err, "bad value: %r" % err)
+    # what a bad value should be, and --name=value as civic-score takes it
+    for args, want in ((["--port", "70000"], "an integer from 0 to 65535"),
+                       (["--threads", "0"], "an integer from 1 to 1024"),
+                       (["--max-body", "1X"], "a size"),
+                       (["--sync", "sometimes"], "always, group or none"),
+                       (["--port=http"], "bad value for --port: 'http'"),
+                       (["--insecure=yes"], "--insecure takes no value")):
+        rc, out, err = run(*args)
+        check(rc == 1 and want in err and "usage:" in err, "%s: %r" % (args, err[:200]))
+    rc, out, err = run("--version=1")
+    check(rc == 1 and "--version takes no value" in err, "--version=1: %r" % err[:200])
+    rc, out, err = run("--port=0", "--max-body=512M")
+    check(rc == 1 and "--body-budget" in err and "unknown option" not in err,
+          "--name=value is read as --name value: %r" % err[:200])
     rc, out, err = run("--help")
     check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out, "--help")
     rc, out, err = run("--tls-cert", "x.pem")

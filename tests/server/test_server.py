@@ -163,6 +163,13 @@ def test_answers(srv, log, log_path):
         status, e = srv.request("GET", "/subjects/%s?as_of=%s" % (subject, bad))
         check(status == 400 and e.get("reason") == 'as_of "%s": %s' % (bad, why),
               "as_of=%s: %s %s" % (bad, status, e))
+    # the forms an as_of takes include "now" (a purge's before does not take it)
+    status, e = srv.request("GET", "/subjects/%s?as_of=today" % subject)
+    check(status == 400 and e.get("reason", "").endswith("Unix seconds or now)"),
+          "as_of=today lists now among the forms: %s %s" % (status, e))
+    status, e = srv.request("POST", "/purge?before=today")
+    check(status == 400 and e.get("reason", "").endswith("or Unix seconds)"),
+          "before=today does not list now: %s %s" % (status, e))
     status, e = srv.request("POST", "/purge?before=2025-02-30")
     check(status == 400 and e.get("reason") == 'before "2025-02-30": day out of range for the '
           'month', "purge before=2025-02-30: %s %s" % (status, e))

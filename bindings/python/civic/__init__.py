@@ -580,6 +580,8 @@ def _parse_time(rules_ptr, value, what="time"):
             why = e.message
         else:
             why = ("not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
+                   "Unix seconds or now)" if what == "as_of" else
+                   "not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
                    "or Unix seconds)")
         raise (_capi.CivicValueError if nul else CivicError)(
             e.code, "bad %s %r: %s" % (what, text, why)) from None

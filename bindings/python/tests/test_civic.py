@@ -972,6 +972,11 @@ class TestRules(Base):
                 e.score("s", as_of="garbage")
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
             self.assertIn("bad as_of 'garbage'", str(cm.exception))
+            # the forms it lists include "now", which only an as_of takes
+            self.assertIn("Unix seconds or now)", str(cm.exception))
+            with self.assertRaises(civic.CivicError) as cm:
+                r.parse_time("now")
+            self.assertNotIn("or now", str(cm.exception))
             # "now" is the present moment, as civic-score -t now (an as_of only)
             e.add(id="n1", subject="s", type="volunteer_hour", ts="2022-03-01")
             t0 = int(time.time())
