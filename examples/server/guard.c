@@ -317,14 +317,23 @@ void guard_release(guard *g, size_t bytes)
     if (bytes) atomic_fetch_sub(&g->reserved_bytes, bytes);
 }
 
+/* The bytes of the body budget (or of the answer budget) that s's address
+ * holds, s included (s may be out of the list: slot_open without a
+ * socket).  Under the mutex. */
+static size_t address_holds(const guard *g, const conn_slot *s, bool answers)
+{
+    size_t held = answers ? s->answered : s->reserved;
+    for (const conn_slot *o = g->head; o; o = o->next)
+        if (o != s && same_key(&o->from, &s->from)) held += answers ? o->answered : o->reserved;
+    return held;
+}
+
 guard_take guard_reserve_from(guard *g, struct MHD_Connection *c, size_t bytes)
 {
     conn_slot *s = slot_of(c);
     if (!s) return guard_reserve(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
     pthread_mutex_lock(&g->mutex);
-    size_t held = s->reserved; /* s may be out of the list (slot_open without a socket) */
-    for (conn_slot *o = g->head; o; o = o->next)
-        if (o != s && same_key(&o->from, &s->from)) held += o->reserved;
+    size_t held = address_holds(g, s, false);
     guard_take t = GUARD_TAKEN;
     if (held > g->address_share_bytes || bytes > g->address_share_bytes - held) {
         atomic_fetch_add(&g->budget_refusals, 1);
@@ -384,9 +393,7 @@ guard_take guard_reserve_answer_from(guard *g, struct MHD_Connection *c, size_t 
     conn_slot *s = bytes ? slot_of(c) : NULL;
     if (!s) return guard_reserve_answer(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
     pthread_mutex_lock(&g->mutex);
-    size_t held = s->answered;
-    for (conn_slot *o = g->head; o; o = o->next)
-        if (o != s && same_key(&o->from, &s->from)) held += o->answered;
+    size_t held = address_holds(g, s, true);
     size_t share = g->answer_budget_bytes / 2;
     guard_take t = GUARD_TAKEN;
     if (held != 0 && (held >= share || bytes > share - held)) {
