@@ -184,7 +184,7 @@ typedef struct civic_allocator {
 #define CIVIC_NAME_BYTES_MAX     256u      /* scheme and grade names */
 #define CIVIC_LINE_BYTES_MAX     1048576u  /* one CSV record or JSON line */
 #define CIVIC_RULES_BYTES_MAX    16777216u /* one rules file */
-#define CIVIC_RULE_COUNT_MAX     16384u    /* rules in a scheme */
+#define CIVIC_RULE_COUNT_MAX     16384u    /* rules in a scheme; distinct flags */
 #define CIVIC_GRADE_COUNT_MAX    64u       /* grades in a scheme */
 #define CIVIC_CAP_COUNT_MAX      16384u    /* shared caps in a scheme */
 #define CIVIC_DIMENSION_COUNT_MAX 256u     /* distinct dimensions */

@@ -672,6 +672,9 @@ int civic__rb_rule_pair(builder *b, civic_rule *rule, rule_extra *x, int k,
         d = name_index(b, &b->flag_set, civic__rb_flag_name, &b->r->flags, &b->r->flag_count,
                        &b->r->flag_cap, v->text, v->len,
                        CIVIC_RULE_COUNT_MAX);
+        if (d == -2) /* reachable since changes can each name one */
+            return civic__rb_error(err, CIVIC_E_LIMIT, p.line, p.column, p.offset,
+                                   "too many flags (at most 16384)");
         if (d < 0) return CIVIC_E_NOMEM;
         rule->flag = (uint32_t)d;
         return CIVIC_OK;

@@ -751,6 +751,37 @@ static char *dimensions_text(const char *before, const char *after, size_t *len)
     return t;
 }
 
+/* Flags: version 2's changes can each set one, so more than the 16,384 of
+ * 1.0's rules can be named; the 16,385th was "out of memory" with no line
+ * or column, now the limit and where. */
+static void schemes_hold_16384_flags_not_more(void **state)
+{
+    (void)state;
+    for (int extra = 0; extra < 2; extra++) {
+        int n = 16384 + extra;
+        size_t cap = (size_t)n * 64 + 64, len = 0;
+        char *t = malloc(cap);
+        assert_non_null(t);
+        len += (size_t)snprintf(t + len, cap - len, "[[grade]]\nname = \"A\"\n[rule.r]\n");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(t + len, cap - len,
+                                    "[[rule.r.change]]\nfrom = %d\nflag = \"f%d\"\n", i + 1, i);
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_rules_parse(&r, t, len, NULL, &err);
+        if (!extra) {
+            assert_int_equal(rc, CIVIC_OK);
+        } else {
+            assert_int_equal(rc, CIVIC_E_LIMIT);
+            assert_int_equal(err.line, 4 + 3 * 16384 + 2); /* the last change's flag */
+            assert_int_equal(err.column, 8);
+            assert_non_null(strstr(err.message, "too many flags (at most 16384)"));
+        }
+        civic_rules_free(r);
+        free(t);
+    }
+}
+
 static void schemes_hold_256_dimensions_not_more(void **state)
 {
     (void)state;
@@ -1499,6 +1530,7 @@ int main(void)
         cmocka_unit_test(schemes_hold_64_grades_not_more),
         cmocka_unit_test(schemes_hold_16384_caps_not_more),
         cmocka_unit_test(schemes_hold_256_dimensions_not_more),
+        cmocka_unit_test(schemes_hold_16384_flags_not_more),
         cmocka_unit_test(names_and_codes_hold_their_byte_limits),
         cmocka_unit_test(durations_hold_their_limits_not_more),
         cmocka_unit_test(points_hold_1e12_not_more),
