@@ -349,6 +349,13 @@ static const char *const scheme_keys[] = { "name", "base", "min", "max", "clamp"
                                            "valid", "balance_reset", "balance_min", "contested",
                                            "objection_window", NULL };
 
+/* Indexed by RK_*: the keys of [rule.X]; the last two only in changes. */
+static const char *const rule_keys_list[] = {
+    "points", "per", "dimension", "valid", "cap", "cap_period", "cap_group", "repeat_factor",
+    "ceiling", "flag", "affects", "category", "freeze", "cap_mode", "publicity",
+    "repair_after", "retain", "from", "recount", NULL
+};
+
 /* Keys written in the wrong table, or under another table's name for the
  * same thing ([cap] says `mode`, a rule `cap_mode`), that no edit distance
  * finds: where each belongs. */
@@ -357,7 +364,7 @@ static const char *moved_key(const char *table, const char *key, size_t len)
     static const struct {
         const char *table, *key, *hint;
     } moved[] = {
-        { "rule", "mode", "did you mean 'cap_mode'?" },
+        { "rule", "mode", "did you mean 'cap_mode'? 'mode' is a key of [cap.NAME]" },
         { "rule", "period", "did you mean 'cap_period'?" },
         { "rule", "limit", "did you mean 'cap'?" },
         { "rule", "validity", "did you mean 'valid'?" },
@@ -379,6 +386,19 @@ static const char *moved_key(const char *table, const char *key, size_t len)
         if ((strcmp(table, moved[i].table) == 0 || (change && strcmp(moved[i].table, "rule") == 0)) &&
             civic__rb_key_is(key, len, moved[i].key))
             return moved[i].hint;
+    /* a scheme's settings written at the end of the file land in the last
+     * rule; a measure's or a tier's keys copied into a rule; a rule's into
+     * [scheme] (a rule has no name: that one is left unexplained) */
+    if (change || strcmp(table, "rule") == 0) {
+        if (civic__rb_key_is(key, len, "min")) return "a key of [scheme] or of [[grade]]";
+        if (!civic__rb_key_is(key, len, "name") && civic__rb_find_key(scheme_keys, key, len) >= 0)
+            return "a key of [scheme]: write it under [scheme]";
+        if (civic__rb_find_key(civic__rb_measure_keys, key, len) >= 0)
+            return "a key of [measure.CODE]";
+        if (civic__rb_find_key(civic__rb_tier_keys, key, len) >= 0) return "a key of [tier.NAME]";
+    }
+    if (strcmp(table, "scheme") == 0 && civic__rb_find_key(rule_keys_list, key, len) >= 0)
+        return "a key of [rule.CODE]";
     return NULL;
 }
 
@@ -520,13 +540,6 @@ static int cap_pair(builder *b, int k, const civic_toml_value *v, civic_error *e
 static const char *const cap_keys[] = { "limit", "period", "mode", NULL };
 
 /* ------------------------------------------------------------ [rule.X] */
-
-/* Indexed by RK_*: the keys of [rule.X]; the last two only in changes. */
-static const char *const rule_keys_list[] = {
-    "points", "per", "dimension", "valid", "cap", "cap_period", "cap_group", "repeat_factor",
-    "ceiling", "flag", "affects", "category", "freeze", "cap_mode", "publicity",
-    "repair_after", "retain", "from", "recount", NULL
-};
 
 /* The keys that `false` may remove in a change (SPEC 9.1). */
 #define RK_REMOVABLE ((1u << RK_CAP) | (1u << RK_CAP_GROUP) | (1u << RK_REPEAT_FACTOR) | \

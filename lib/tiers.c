@@ -360,6 +360,9 @@ static int compare_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A list item holding a comma: the list was written with the wrong separator. */
+#define LIST_COMMA " (names are separated by ';', not ',')"
+
 static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -377,7 +380,9 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
         if (i == UINT32_MAX) {
             char shown[64];
             civic__excerpt(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
-            snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme", shown);
+            snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme%s", shown,
+                     memchr(item, ',', n) ? LIST_COMMA : "");
+            if (memchr(item, ',', n)) return civic__rb_at(err, x->rules, msg);
             return civic__rb_meant(msg, civic__rb_nearest_name(r, civic__rb_rule_name,
                                                                r->rule_count, item, n),
                                    x->rules, err);
@@ -488,6 +493,10 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                 civic__excerpt(whole, sizeof(whole), name, strlen(name));
                 snprintf(msg + len, sizeof(msg) - (size_t)len, " (the grade \"%s\" cannot be "
                          "named here, as ';' separates the names: rename it)", whole);
+                return civic__rb_at(err, x->at[2], msg);
+            }
+            if (memchr(item, ',', n)) {
+                snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", LIST_COMMA);
                 return civic__rb_at(err, x->at[2], msg);
             }
             return civic__rb_meant(msg, civic__rb_nearest_name(r, grade_name, r->grade_count,

@@ -92,15 +92,34 @@ static bool ascii_word_is(const char *t, size_t n, const char *word)
     return true;
 }
 
-static void skip_ws(toml_state *s)
-{
-    while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
-}
-
 static bool bare_key_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
+}
+
+/* t[from..n) is a bare word a value written without its quotes would be:
+ * ASCII letters from `from` on (then digits, '-' and '_' too), at most 24. */
+static bool unquoted_word(const char *t, size_t n, size_t from)
+{
+    if (n > 24 || from >= n || !((t[from] >= 'a' && t[from] <= 'z') ||
+                                 (t[from] >= 'A' && t[from] <= 'Z')))
+        return false;
+    for (size_t i = from; i < n; i++)
+        if (!bare_key_char(t[i]) || (from > 0 && t[i] >= '0' && t[i] <= '9')) return false;
+    return true;
+}
+
+static int quote_it(toml_state *s, size_t at, const char *what, const char *t, size_t n)
+{
+    char msg[120];
+    snprintf(msg, sizeof(msg), "%s (write it in double quotes: \"%.*s\")", what, (int)n, t);
+    return syntax(s, at, msg);
+}
+
+static void skip_ws(toml_state *s)
+{
+    while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
 }
 
 /* After a value, or a table header (header): only blanks and a comment may
@@ -268,7 +287,11 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     if (i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
         return syntax(s, at, "expected a string, number, true or false (write true and false "
                              "in lower case)");
-    if (i == int_at) return syntax_at_char(s, at, "expected a string, number, true or false");
+    if (i == int_at) {
+        if (unquoted_word(t, n, 0))
+            return quote_it(s, at, "expected a string, number, true or false", t, n);
+        return syntax_at_char(s, at, "expected a string, number, true or false");
+    }
     v->type = CIVIC_TOML_INTEGER;
     if (i < n && t[i] == '.') {
         size_t frac_at = ++i;
@@ -288,6 +311,9 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
+        /* a duration left unquoted: 1y, 30d */
+        if (int_at == 0 && v->type == CIVIC_TOML_INTEGER && unquoted_word(t, n, i))
+            return quote_it(s, at, "malformed number", t, n);
         /* a number whole up to a byte that can be part of none: that byte
          * (a NUL is the text's end, most often: civic__error_nul_hint) */
         if (ch != '\0' && (unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&

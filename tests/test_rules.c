@@ -119,6 +119,16 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* a word or a duration left unquoted: write it in double quotes */
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = forever\n", CIVIC_E_SYNTAX), 2, 9,
+                                   "expected a string, number, true or false (write it in double "
+                                   "quotes: \"forever\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = 1y\n", CIVIC_E_SYNTAX), 2, 9,
+                                   "malformed number (write it in double quotes: \"1y\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = end-of-year\n", CIVIC_E_SYNTAX),
+                                   2, 9, "(write it in double quotes: \"end-of-year\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 10x0\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "malformed number");
     /* TOML spellings the subset leaves out, each by its name */
     an_error_names_line_and_column(rules_error("[scheme]\n'name' = \"x\"\n", CIVIC_E_SYNTAX), 2, 1,
                                    "quoted keys are not supported");
@@ -549,7 +559,31 @@ static void unknown_keys_name_the_likely_key(void **state)
         { TEST_GRADES "[cap.c]\nlimit = 5\ncap_mode = \"net\"\n",
           "line 20, column 1: unknown key 'cap_mode' in [cap] (did you mean 'mode'?)" },
         { TEST_GRADES "[rule.a]\npoints = 1\nmode = \"net\"\n",
-          "line 20, column 1: unknown key 'mode' in [rule] (did you mean 'cap_mode'?)" },
+          "line 20, column 1: unknown key 'mode' in [rule] (did you mean 'cap_mode'? 'mode' is "
+          "a key of [cap.NAME])" },
+        /* scheme settings added at the end of the file land in the last
+         * rule; a measure's or a tier's keys in a rule; a rule's in [scheme] */
+        { TEST_GRADES "[rule.a]\npoints = 1\nbase = 1000\n",
+          "line 20, column 1: unknown key 'base' in [rule] (a key of [scheme]: write it under "
+          "[scheme])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nutc_offset = \"+08:00\"\n",
+          "line 20, column 1: unknown key 'utc_offset' in [rule] (a key of [scheme]: write it "
+          "under [scheme])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 1\ncontested = \"mark\"\n",
+          "line 22, column 1: unknown key 'contested' in [rule change] (a key of [scheme]: write "
+          "it under [scheme])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nmin = 0\n",
+          "line 20, column 1: unknown key 'min' in [rule] (a key of [scheme] or of [[grade]])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\ntext = \"x\"\n",
+          "line 20, column 1: unknown key 'text' in [rule] (a key of [measure.CODE])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nwindow = \"1y\"\n",
+          "line 20, column 1: unknown key 'window' in [rule] (a key of [tier.NAME])" },
+        { "[scheme]\ncategory = \"x\"\n",
+          "line 2, column 1: unknown key 'category' in [scheme] (a key of [rule.CODE])" },
+        { "[scheme]\ncap = 5\n",
+          "line 2, column 1: unknown key 'cap' in [scheme] (a key of [rule.CODE])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nname = \"x\"\n",
+          "line 20, column 1: unknown key 'name' in [rule]" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                       "period = \"day\"\n",
           "line 22, column 1: unknown key 'period' in [rule change] "

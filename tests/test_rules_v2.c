@@ -841,6 +841,12 @@ static void a_grade_with_a_semicolon_cannot_be_named_by_a_measure(void **state)
              7, 10, "'grades': \"Z\" is not a grade of this scheme");
     fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"a\"\n",
              7, 10, "'grades': \"a\" is not a grade of this scheme (did you mean 'A'?)");
+    /* a list written with commas: the separator is ';' */
+    fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"A, B\"\n",
+             7, 10, "'grades': \"A, B\" is not a grade of this scheme (names are separated by "
+             "';', not ',')");
+    fails_at(G1 "[rule.a]\npoints = 1\n[rule.b]\npoints = 1\n[tier.t]\nrules = \"a,b\"\n", 8, 9,
+             "'rules': \"a,b\" is not a rule of this scheme (names are separated by ';', not ',')");
 }
 
 int main(void)
