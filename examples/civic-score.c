@@ -2053,16 +2053,27 @@ static int parse_options(int argc, char **argv, options *o)
  * an event log given where the rules go (-r and the log swapped, or a log
  * after --compare); NULL when nothing says so.  A rules file never begins
  * with '{', nor with a line naming id, subject, type and ts by commas. */
+static size_t skip_blanks(const unsigned char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    return i;
+}
+
+/* p[i] opens a JSON object: '{', then a key's quote or the closing '}'
+ * ([{scheme] is a rules file's slip, not JSON). */
+static bool json_object_at(const unsigned char *p, size_t n, size_t i)
+{
+    if (i >= n || p[i] != '{') return false;
+    i = skip_blanks(p, n, i + 1);
+    return i < n && (p[i] == '"' || p[i] == '}');
+}
+
 static const char *log_kind_of(const unsigned char *p, size_t n)
 {
-    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
-    if (i < n && p[i] == '{') return "its first line is a JSON object";
-    if (i < n && p[i] == '[') {
-        size_t j = i + 1;
-        while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n')) j++;
-        return j < n && p[j] == '{' ? "a JSON array of objects" : NULL;
-    }
+    size_t i = skip_blanks(p, n, n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0);
+    if (json_object_at(p, n, i)) return "its first line is a JSON object";
+    if (i < n && p[i] == '[')
+        return json_object_at(p, n, skip_blanks(p, n, i + 1)) ? "a JSON array of objects" : NULL;
     size_t end = i;
     while (end < n && p[end] != '\n') end++;
     return csv_header_line(p + i, end - i)

@@ -336,7 +336,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
                                "brackets together");
     size_t at = s->pos;
     bool quoted = false;
-    size_t blank = 0, quote = 0; /* the first of each outside double quotes, + 1 */
+    size_t blank = 0, quote = 0, hash = 0; /* the first of each outside double quotes, + 1 */
     while (s->pos < s->len && (quoted || s->text[s->pos] != ']') && s->text[s->pos] != '\n') {
         char c = s->text[s->pos];
         if (c == '"') quoted = !quoted;
@@ -344,6 +344,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
             s->pos++; /* an escape: the name's reader refuses it, by name */
         else if (!quoted && (c == ' ' || c == '\t') && !blank) blank = s->pos + 1;
         else if (!quoted && c == '\'' && !quote) quote = s->pos + 1;
+        else if (!quoted && c == '#' && !hash) hash = s->pos + 1;
         s->pos++;
     }
     if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, open, "unterminated table header");
@@ -352,6 +353,9 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (quote && quote - 1 < end)
         return syntax(s, quote - 1, "literal (single-quoted) names are not supported; use "
                                     "\"...\"");
+    if (hash && hash - 1 < end)
+        return syntax(s, hash - 1, "a comment inside a table header: close it with ']' before "
+                                   "the '#'");
     if (blank && blank - 1 < end)
         return syntax(s, blank - 1, "a blank inside a table header (write [rule.CODE], no "
                                     "blanks around its dots)");

@@ -140,6 +140,9 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "a blank inside a table header");
     an_error_names_line_and_column(rules_error("[[rule.a\t.change]]\n", CIVIC_E_SYNTAX), 1, 9,
                                    "a blank inside a table header");
+    an_error_names_line_and_column(rules_error("[rule.x # c]\n", CIVIC_E_SYNTAX), 1, 9,
+                                   "a comment inside a table header: close it with ']' before "
+                                   "the '#'");
     an_error_names_line_and_column(rules_error("[rule.\"a\\\"b\"]\n", CIVIC_E_RULES), 1, 2,
                                    "a quoted name is the whole name, with no escape");
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"ab\\", CIVIC_E_SYNTAX), 2, 8,

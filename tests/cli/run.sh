@@ -152,6 +152,14 @@ status log-as-rules 2 "events.csv: not a rules file: an event log (its first lin
 status log-as-compared-rules 2 "more.jsonl: not a rules file: an event log (its first line is a JSON object)" -- $R --compare $D/more.jsonl $D/events.csv
 printf '\n [ {"id":"1"} ]\n' >"$T/array.json"
 status array-as-rules 2 "array.json: not a rules file: an event log (a JSON array of objects)" -- -r "$T/array.json" $D/events.csv
+# a rules file whose first header has a stray brace is no JSON: the
+# parser's line and column, not "an event log"
+printf '[{scheme]\nbase = 1000\n' >"$T/brace.toml"
+status brace-header-is-no-log 2 "brace.toml: line 1, column 2" -- -r "$T/brace.toml" $D/events.csv
+if grep -q "event log" "$T/err"; then bad "brace-header-is-no-log: called an event log: $(cat "$T/err")"; else ok; fi
+printf '{scheme}\n' >"$T/brace2.toml"
+"$CLI" -r "$T/brace2.toml" $D/events.csv >"$T/out" 2>"$T/err" </dev/null
+if grep -q "event log" "$T/err"; then bad "brace-line-is-no-log: called an event log: $(cat "$T/err")"; else ok; fi
 # a FIFO given as the rules is read once: the hint must not open it again
 # (that waits for a writer forever)
 mkfifo "$T/rules.fifo"
