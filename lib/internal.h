@@ -671,6 +671,9 @@ typedef struct civic_toml_handler {
  * is most often a length of strlen(text) + 1: NUL_WHY says so). */
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err);
+/* Why the first look-alike character in t[0..n) is wrong (a dash or a
+ * printed minus for '-', a typographic quote, a no-break space ...), or NULL. */
+const char *civic__toml_lookalike_in(const char *t, size_t n);
 
 /* fileio.c: what a file is when its first bytes say it is not text (none of
  * these can begin a rules file, a CSV header or a JSON line). */

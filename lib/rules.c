@@ -196,6 +196,9 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
                  : civic__rb_key_is(v->text, v->len, "by-severity")
                      ? " (\"by-severity\" is for a rule's 'valid' only)"
                      : "");
+        const char *why = civic__toml_lookalike_in(v->text, v->len);
+        size_t used = strlen(msg);
+        if (why) snprintf(msg + used, sizeof(msg) - used, " (%s)", why);
         return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
     return CIVIC_OK;
@@ -802,9 +805,14 @@ bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *n
 static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!civic__code_valid(name, n))
+    if (!civic__code_valid(name, n)) {
+        char msg[200];
+        const char *why = civic__toml_lookalike_in(name, n);
+        snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
+                 why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
-                           p.column, p.offset, "rule codes are 1..64 characters of [a-z0-9_.-]");
+                               p.column, p.offset, msg);
+    }
     if (civic__builtin_type(name, n, NULL))
         return civic__rb_at(err, p, "rule codes revoke, repair, redeem, object, dismiss and "
                                     "correct are reserved");

@@ -71,12 +71,39 @@ static const char *lookalike(const char *t, size_t n)
     return NULL;
 }
 
-/* syntax(), naming the character at `at` when it is a look-alike. */
+const char *civic__toml_lookalike_in(const char *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *why = lookalike(t + i, n - i);
+        if (why) return why;
+    }
+    return NULL;
+}
+
+/* The code point of the UTF-8 sequence at t (valid or not: 0 if not). */
+static uint32_t code_point(const unsigned char *t, size_t n)
+{
+    size_t k = t[0] >= 0xf0 ? 4 : t[0] >= 0xe0 ? 3 : t[0] >= 0xc0 ? 2 : 0;
+    if (k == 0 || k > n || !civic__utf8_valid((const char *)t, k)) return 0;
+    uint32_t cp = t[0] & (0x7fu >> k);
+    for (size_t i = 1; i < k; i++) cp = cp << 6 | (t[i] & 0x3fu);
+    return cp;
+}
+
+/* syntax(), naming the character at `at` when it is a look-alike, or any
+ * other that is not ASCII (a Cyrillic o in "points" looks like the Latin). */
 static int syntax_at_char(toml_state *s, size_t at, const char *what)
 {
     const char *why = at < s->len ? lookalike(s->text + at, s->len - at) : NULL;
-    if (!why) return syntax(s, at, what);
     char msg[200];
+    uint32_t cp = !why && at < s->len && (unsigned char)s->text[at] >= 0x80
+                      ? code_point((const unsigned char *)s->text + at, s->len - at) : 0;
+    if (cp) {
+        snprintf(msg, sizeof(msg), "%s (U+%04X is not ASCII: keys, numbers and the words "
+                 "of headers are written in ASCII, which it may look like)", what, (unsigned)cp);
+        return syntax(s, at, msg);
+    }
+    if (!why) return syntax(s, at, what);
     snprintf(msg, sizeof(msg), "%s (%s)", what, why);
     return syntax(s, at, msg);
 }

@@ -119,6 +119,17 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* a letter that looks like an ASCII one, in a key; a dash for '-' in a
+     * duration (a word processor's en dash) */
+    an_error_names_line_and_column(rules_error("[scheme]\np\xd0\xbeints = 1\n", CIVIC_E_SYNTAX), 2, 2,
+                                   "expected '=' after the key (U+043E is not ASCII");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "valid = \"end\xe2\x80\x93of\xe2\x80\x93year\"\n",
+                                               CIVIC_E_RULES), 20, 9,
+                                   "(U+2013 is a dash, not a minus sign: write -)");
+    an_error_names_line_and_column(rules_error("[rule.x\xc2\xa0]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (U+00A0 is a "
+                                   "no-break space");
     /* a word or a duration left unquoted: write it in double quotes */
     an_error_names_line_and_column(rules_error("[scheme]\nvalid = forever\n", CIVIC_E_SYNTAX), 2, 9,
                                    "expected a string, number, true or false (write it in double "

@@ -534,6 +534,10 @@ def _toml_of(rules_ptr):
         return buf.value.decode("utf-8")
 
 
+_C_NUL_HINT = "a length of strlen(text) + 1 takes in the terminating NUL"
+_PY_NUL_HINT = "remove the '\\x00' at the text's end"
+
+
 def _out_of_range(n):
     """The error class for an int time out of range: CivicOverflowError
     (also an OverflowError, as 1.0 raised for it) when n does not fit in
@@ -821,7 +825,15 @@ class Rules(_Owner):
             raise TypeError("text must be str or bytes, not %s" % type(text).__name__)
         out = _capi.rules_p()
         err = _capi.new_error()
-        _lib.civic_rules_parse(_byref(out), data, len(data), None, err)
+        try:
+            _lib.civic_rules_parse(_byref(out), data, len(data), None, err)
+        except CivicError as e:
+            # the library's hint is for a C caller whose length took in the
+            # terminating NUL (strlen + 1): here it is a character to remove
+            if _C_NUL_HINT in e.message:
+                e.message = e.message.replace(_C_NUL_HINT, _PY_NUL_HINT)
+                e.args = (e.code, e.message, e.line, e.column, e.offset)
+            raise
         return cls(out)
 
     @classmethod

@@ -915,10 +915,17 @@ class TestRules(Base):
             with self.assertRaises(civic.CivicError) as cm:
                 load()
             self.assertNotIn("strlen", cm.exception.message)
-        with self.assertRaises(civic.CivicError) as cm:
-            civic.Rules.from_text(RULES.rstrip("\n") + "\0")
-        self.assertIn("(the text ends in a NUL byte: a length of strlen(text) + 1",
-                      cm.exception.message)
+        # the library's hint for a C caller's strlen(text) + 1 means nothing
+        # in Python: the NUL is named, as a character to remove
+        for text, want in ((RULES.rstrip("\n") + "\0", "(the text ends in a NUL byte: remove "
+                            "the '\\x00' at the text's end)"),
+                           ((RULES.rstrip("\n") + "\0").encode(), "the text's end"),
+                           ("[[grade]]\nname = \"A\"\n\0", "line 3, column 1: a NUL byte "
+                            "(remove the '\\x00' at the text's end)")):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.Rules.from_text(text)
+            self.assertIn(want, cm.exception.message)
+            self.assertNotIn("strlen", str(cm.exception))
 
     def test_parse_and_format_time(self):
         r = self.rules
