@@ -1381,7 +1381,8 @@ typedef struct civic_split_report {
  *  @param err        optional: line, column and message of the first problem.
  *  @return CIVIC_OK, CIVIC_E_SYNTAX (malformed CSV or JSON, a bad header),
  *          CIVIC_E_EVENT (no subject or ts, a bad ts), CIVIC_E_LIMIT (a
- *          field or record too long, more than 1024 columns, a ts outside
+ *          field or record too long, JSON nested past 64 levels (since
+ *          1.1; CIVIC_E_SYNTAX before), more than 1024 columns, a ts outside
  *          CIVIC_TIME_MIN..MAX, or out_cap < report->bytes_max),
  *          CIVIC_E_NOMEM, CIVIC_E_INVALID (NULL, parts 0 or too many,
  *          unknown flags, a header holding other than one record, a header

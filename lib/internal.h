@@ -1625,6 +1625,9 @@ int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, con
 /* Whether that failure is a whole object, a CR and another object: a file
  * whose lines end in a lone CR. */
 bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_at);
+/* The code of that failure: CIVIC_E_LIMIT for nesting past 64 levels,
+ * else CIVIC_E_SYNTAX. */
+int civic__jsonl_code(const char *why);
 
 /* purge.c */
 /* The tomb of an event id, or NULL. */

@@ -42,6 +42,8 @@ typedef struct jline {
 #define JSON_LINE_EXTRA_BYTES (2 * JSON_NUMBER_BYTES_MAX)
 
 static const char AFTER_OBJECT[] = "unexpected text after the object";
+/* A limit, not a syntax error: CIVIC_E_LIMIT (civic__jsonl_code). */
+static const char TOO_DEEP[] = "nesting deeper than 64";
 
 static bool fail(jline *j, const char *why)
 {
@@ -291,7 +293,7 @@ static bool skip_value(jline *j, int depth)
     if (c == 'n') return literal(j, "null");
     if (c == '-' || (c >= '0' && c <= '9')) return number(j, &s, &len);
     if (c != '{' && c != '[') return fail(j, "unexpected character");
-    if (depth >= JSON_DEPTH_MAX) return fail(j, "nesting deeper than 64");
+    if (depth >= JSON_DEPTH_MAX) return fail(j, TOO_DEEP);
     char close = c == '{' ? '}' : ']';
     j->i++;
     ws(j);
@@ -555,8 +557,8 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
                              (unsigned long long)line, column);
             return civic__loader_fatal(ld, &e);
         }
-        civic__error_set(&e, CIVIC_E_SYNTAX, line, column, 0, "line %llu, column %u: %s",
-                         (unsigned long long)line, column, j.why);
+        civic__error_set(&e, civic__jsonl_code(j.why), line, column, 0,
+                         "line %llu, column %u: %s", (unsigned long long)line, column, j.why);
         return civic__loader_reject(ld, &e);
     }
     return civic__loader_event(ld, &f, line);
@@ -693,6 +695,13 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
     for (size_t i = why_at; i > 0 && p[i - 1] != '}'; i--) /* blanks, as ws() skips them */
         if (p[i - 1] == '\r') return true;
     return false;
+}
+
+/* The code of a line's first error: a limit passed (SPEC: inputs past a
+ * limit give CIVIC_E_LIMIT) or malformed JSON. */
+int civic__jsonl_code(const char *why)
+{
+    return why == TOO_DEEP ? CIVIC_E_LIMIT : CIVIC_E_SYNTAX;
 }
 
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,

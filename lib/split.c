@@ -738,8 +738,8 @@ static int jsonl_read(split_ctx *c, size_t pos)
             if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
                 why = "an object after a carriage return on the same line (lines must end in "
                       "LF or CRLF)"; /* as jsonl.c says it */
-            return joined_hint(c, civic__error_set(c->err, CIVIC_E_SYNTAX, line, column, pos,
-                                                   "line %llu, column %u: %s",
+            return joined_hint(c, civic__error_set(c->err, civic__jsonl_code(why), line, column,
+                                                   pos, "line %llu, column %u: %s",
                                                    (unsigned long long)line, column, why),
                                pos, pos + n, false);
         }

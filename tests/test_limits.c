@@ -373,8 +373,10 @@ static void records_and_lines_hold_1_mib_not_more(void **state)
 
 /* Under an ignored key of a JSON line, 64 arrays or objects may be open at
  * once inside the line's own object, whatever the innermost holds (a number
- * is no level); a 65th is refused at its bracket.  (A number inside 64
- * objects was refused, though 64 empty arrays were not.) */
+ * is no level); a 65th is refused at its bracket, with CIVIC_E_LIMIT as every
+ * limit is (it was CIVIC_E_SYNTAX), and a lenient load skips the line and
+ * reports it.  (A number inside 64 objects was refused, though 64 empty
+ * arrays were not.) */
 static void json_lines_nest_64_levels_not_65(void **state)
 {
     (void)state;
@@ -405,12 +407,32 @@ static void json_lines_nest_64_levels_not_65(void **state)
                 /* the column of the 65th bracket */
                 size_t at = sizeof(head) - 1;
                 for (int i = 0; i < 64; i++) at += kind == 2 || (kind == 3 && i % 2) ? 5 : 1;
-                if (rc == CIVIC_OK || !strstr(err.message, "nesting deeper than 64") ||
-                    err.column != at + 1)
+                if (rc != CIVIC_E_LIMIT || err.code != CIVIC_E_LIMIT ||
+                    !strstr(err.message, "nesting deeper than 64") || err.column != at + 1)
                     fail_msg("%d levels, kind %d: rc %d, column %u: %s", levels, kind, rc,
                              (unsigned)err.column, err.message);
             }
             civic_engine_free(e);
+            /* lenient, with a good line after it: the deep line is skipped */
+            memcpy(text + n, "{\"id\":\"f\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n", 47);
+            rc = load_fresh(&e, text, n + 46, NULL, 1, 1, &rep, &err);
+            if (rc != CIVIC_OK || rep.rejected != (levels > 64) ||
+                civic_engine_event_count(e) != 2u - (levels > 64))
+                fail_msg("%d levels, kind %d, lenient: rc %d, %llu rejected, %llu events: %s",
+                         levels, kind, rc, (unsigned long long)rep.rejected,
+                         (unsigned long long)civic_engine_event_count(e), err.message);
+            civic_engine_free(e);
+            /* civic_split reads the line with the same parser */
+            civic_split_options so = CIVIC_SPLIT_OPTIONS_INIT;
+            so.parts = 2;
+            so.format = CIVIC_FORMAT_JSONL;
+            civic_split_report sr = CIVIC_SPLIT_REPORT_INIT;
+            char out[1024];
+            uint64_t end[2];
+            rc = civic_split(text, n, &so, out, sizeof(out), end, NULL, &sr, &err);
+            if (rc != (levels > 64 ? CIVIC_E_LIMIT : CIVIC_OK) ||
+                (levels > 64 && !strstr(err.message, "nesting deeper than 64")))
+                fail_msg("%d levels, kind %d, split: rc %d: %s", levels, kind, rc, err.message);
         }
     }
 }
