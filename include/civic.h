@@ -827,7 +827,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 /* A flag for civic_engine_journal_open, or'ed into the policy: when the
  * journal is damaged in the middle (intact records follow the damage), keep
  * a copy of the whole file as "<path>.damaged.<unix time>" (beside the file
- * a symbolic link leads to, when path is one) and cut the journal at the
+ * a symbolic link leads to, when path is one; ".<n>" added when that name is
+ * taken; when the name would pass NAME_MAX, 255 bytes, the file's name is
+ * cut to fit and "~" and 8 hex digits of a hash of the whole name end it
+ * before ".damaged.", since 1.1) and cut the journal at the
  * damage instead of failing with CIVIC_E_CORRUPT.  A damaged header (its
  * magic whole, or an intact record where a journal's first one starts;
  * since 1.1) is damage before every record: the copy is kept and the
@@ -854,8 +857,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
  *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
- *  rename over path, fsync of the directory).  The file holds a header
- *  (magic "CIVICSNP", format version, rules fingerprint, event count, the
+ *  rename over path, fsync of the directory; when that name would pass
+ *  NAME_MAX, 255 bytes, the file's name in it is cut to fit and "~" and 8 hex
+ *  digits of a hash of the whole name end it before ".tmp.", since 1.1).
+ *  The file holds a header (magic "CIVICSNP", format version, rules fingerprint, event count, the
  *  time of the save in whole seconds: two saves of one engine in different
  *  seconds differ in it and in the checksums), checksummed blocks of event records, and a trailer with a
  *  CRC-32C of the whole file.  A failed save leaves any previous file at path intact

@@ -282,7 +282,8 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
 
 /* ------------------------------------------------------------ temporary files
  *
- * A file is replaced atomically by writing "<path>.tmp.XXXXXX", syncing it
+ * A file is replaced atomically by writing "<path>.tmp.XXXXXX" (path's
+ * name cut to fit, as below, when that would be too long), syncing it
  * and renaming it over path.  A process killed meanwhile leaves the
  * temporary file behind.  Writers hold an exclusive lock on their temporary
  * file from its creation to its rename, and the lock dies with the process,
@@ -298,6 +299,52 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
 
 #define TEMP_SUFFIX ".tmp.XXXXXX"
 #define TEMP_ATTEMPTS 8
+
+/* ------------------------------------------------------------ names that fit
+ *
+ * "<path>.tmp.XXXXXX" and "<path>.damaged.<time>" are longer than path's
+ * last component, which may itself be as long as a name can be.  When the
+ * component plus the suffix would pass NAME_MAX (pathconf, at most 255),
+ * the component is cut and tagged "~" plus 8 hex digits of a hash of the
+ * whole component: a name of its own for each file (two names cut alike
+ * differ in the tag), the same in every process, so the sweeper finds the
+ * temporary files of a path by the name a writer gave them. */
+
+#define NAME_BYTES_MAX 255u /* NAME_MAX of Linux and the BSDs */
+#define FIT_TAG_BYTES 9u    /* "~" and 8 hex digits */
+
+/* The longest file name path's directory takes, at most NAME_BYTES_MAX. */
+static size_t name_max_of(const char *path)
+{
+    char d[DIR_BYTES_MAX];
+    long m = parent_of(path, d) ? pathconf(d, _PC_NAME_MAX) : -1;
+    return m > 0 && (unsigned long)m < NAME_BYTES_MAX ? (size_t)m : NAME_BYTES_MAX;
+}
+
+/* 32-bit FNV-1a: unkeyed, so the same for a name in every process. */
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+size_t civic__name_fit(const char *path, size_t suffix_bytes, char *out)
+{
+    const char *slash = strrchr(path, '/');
+    size_t head = slash ? (size_t)(slash + 1 - path) : 0, len = strlen(path);
+    size_t base_len = len - head;
+    memcpy(out, path, len + 1);
+    if (base_len + suffix_bytes <= 14) return len; /* fits every directory (_POSIX_NAME_MAX) */
+    size_t max = name_max_of(path);
+    if (base_len + suffix_bytes <= max || max < suffix_bytes + FIT_TAG_BYTES + 1) return len;
+    size_t keep = max - suffix_bytes - FIT_TAG_BYTES;
+    while (keep > 1 && ((unsigned char)path[head + keep] & 0xC0) == 0x80)
+        keep--; /* whole UTF-8 characters */
+    snprintf(out + head + keep, FIT_TAG_BYTES + 1, "~%08x",
+             (unsigned)name_hash(path + head, base_len));
+    return head + keep + FIT_TAG_BYTES;
+}
 
 /* Files this library writes never get descriptor 0, 1 or 2: a program
  * started with one of those closed would have its own output (a printf, a
@@ -322,8 +369,9 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     *fd_out = -1;
     *name = NULL;
     if (!tmp) return CIVIC_E_NOMEM;
+    size_t at = civic__name_fit(path, sizeof(TEMP_SUFFIX) - 1, tmp);
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
-        snprintf(tmp, size, "%s%s", path, TEMP_SUFFIX);
+        memcpy(tmp + at, TEMP_SUFFIX, sizeof(TEMP_SUFFIX));
         int made = mkstemp(tmp);
         int fd = civic__fd_above_stdio(made);
         if (fd < 0) {
@@ -386,11 +434,14 @@ static void sweep_one(const char *full)
 
 void civic__temp_sweep(const char *path)
 {
-    char dir[DIR_BYTES_MAX], full[DIR_BYTES_MAX + 256];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
+    char dir[DIR_BYTES_MAX], full[DIR_BYTES_MAX + 256], fit[DIR_BYTES_MAX + 256];
+    if (strlen(path) >= sizeof(fit)) return;
+    civic__name_fit(path, sizeof(TEMP_SUFFIX) - 1, fit); /* as civic__temp_create names them */
+    const char *slash = strrchr(fit, '/');
+    const char *base = slash ? slash + 1 : fit;
     size_t base_len = strlen(base);
-    if (!parent_of(path, dir) || base_len == 0 || base_len > 200) return;
+    if (!parent_of(fit, dir) || base_len == 0 || base_len + sizeof(TEMP_SUFFIX) - 1 > 255)
+        return;
     DIR *d = opendir(dir);
     if (!d) return; /* best effort: nothing to sweep, or no access */
     const struct dirent *ent;

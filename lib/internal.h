@@ -1510,7 +1510,12 @@ int civic__file_lock(int fd, bool exclusive, bool wait);
  * never where a program with a closed stdin, stdout or stderr prints: fd
  * itself when it is -1 or above 2, else -1 (errno) when the move failed. */
 int civic__fd_above_stdio(int fd);
-/* Create "<path>.tmp.XXXXXX" (mode 0600) and lock it exclusively until it
+/* path into out (strlen(path) + 1 bytes), its last component cut, when it
+ * and suffix_bytes more would pass NAME_MAX, and tagged with a hash of the
+ * whole component ("~" and 8 hex digits), so that the suffix fits; returns
+ * the length of out.  The same path always gives the same name. */
+size_t civic__name_fit(const char *path, size_t suffix_bytes, char *out);
+/* Create "<path>.tmp.XXXXXX" (path as civic__name_fit gives it; mode 0600) and lock it exclusively until it
  * is closed: *fd_out, and *name (*name_size bytes from alc) for the rename.
  * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
 int civic__temp_create(const civic_allocator *alc, const char *path, char **name,

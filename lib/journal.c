@@ -637,16 +637,24 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
 
 enum { COPY_NAME_SIZE = 4200 };
 
-/* Copy the whole file to "<path>.damaged.<unix time>[.n]", synced; name
- * gets its name. */
+/* Copy the whole file to "<path>.damaged.<unix time>[.n]" (path's name cut
+ * to fit NAME_MAX, civic__name_fit), synced; name gets its name. */
 static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY_NAME_SIZE],
                      civic_error *err)
 {
     int fd = -1;
     long long now = (long long)time(NULL);
     for (int n = 0; fd < 0 && n < 100; n++) {
-        if (n == 0) snprintf(name, COPY_NAME_SIZE, "%s.damaged.%lld", j->path, now);
-        else snprintf(name, COPY_NAME_SIZE, "%s.damaged.%lld.%d", j->path, now, n);
+        char tail[48];
+        if (n == 0) snprintf(tail, sizeof(tail), ".damaged.%lld", now);
+        else snprintf(tail, sizeof(tail), ".damaged.%lld.%d", now, n);
+        size_t tail_len = strlen(tail);
+        if (strlen(j->path) + tail_len >= COPY_NAME_SIZE) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        size_t at = civic__name_fit(j->path, tail_len, name);
+        memcpy(name + at, tail, tail_len + 1);
         fd = civic__fd_above_stdio(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (fd < 0 && errno != EEXIST) break;
     }

@@ -1734,6 +1734,154 @@ static void journal_recovery_keeps_a_copy_and_cuts_at_the_damage(void **state)
     civic_engine_free(d);
 }
 
+/* dir/sub/ and a file name of len bytes: fill repeated, then ext; out
+ * (600 bytes) gets the path, *base where the name starts in it. */
+static void long_name(char *out, const char *sub, size_t len, char fill, const char *ext,
+                      const char **base)
+{
+    int at = snprintf(out, 600, "%s/%s/", dir, sub);
+    size_t e = strlen(ext);
+    assert_true(at > 0 && (size_t)at + len < 600 && len > e);
+    memset(out + at, fill, len - e);
+    memcpy(out + (size_t)at + len - e, ext, e + 1);
+    *base = out + at;
+}
+
+/* File names of 245 to 255 bytes (NAME_MAX is 255) are saved, journaled and
+ * compacted, though "<name>.tmp.XXXXXX" would pass NAME_MAX: the temporary
+ * file takes a shorter name in the same directory, and nothing is left
+ * behind.  (They failed: "cannot create a temporary file for ...: File name
+ * too long".) */
+static void names_of_245_to_255_bytes_are_saved_journaled_and_compacted(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/long", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    const size_t lens[] = { 244, 245, 250, 255 };
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char snap[600], jnl[600];
+        const char *names[2];
+        long_name(jnl, "long", lens[i], 'j', ".jnl", &names[0]);
+        long_name(snap, "long", lens[i], 's', ".snap", &names[1]);
+        civic_engine *a = engine_with_log(20);
+        uint64_t held = civic_engine_event_count(a);
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_engine_save(a, snap, &err);
+        if (rc != CIVIC_OK) fail_msg("save, %zu-byte name: %s", lens[i], err.message);
+        assert_int_equal(load_into_fresh(snap, &err), CIVIC_OK);
+        rc = civic_engine_journal_open(a, jnl, CIVIC_SYNC_ALWAYS, NULL, &err);
+        if (rc != CIVIC_OK) fail_msg("journal, %zu-byte name: %s", lens[i], err.message);
+        add_one(a, "late", "fine", "2024-06-01");
+        rc = civic_engine_compact(a, snap, &err);
+        if (rc != CIVIC_OK) fail_msg("compaction, %zu-byte name: %s", lens[i], err.message);
+        add_one(a, "later", "dog", "2024-06-02");
+        civic_engine_free(a);
+        civic_engine *b = fresh_engine();
+        assert_int_equal(civic_engine_load_snapshot(b, snap, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_open(b, jnl, CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_OK);
+        assert_int_equal(civic_engine_event_count(b), held + 2);
+        civic_engine_free(b);
+        assert_true(names_are("long", names, 2));
+        empty_dir("long");
+    }
+}
+
+/* A save of a 250-byte name killed before its rename leaves its temporary
+ * file (of a shorter name), and the next save removes it. */
+static void a_long_named_save_killed_midway_leaves_nothing_for_good(void **state)
+{
+    if (getenv("CIVIC_TEST_UNDER_VALGRIND")) skip(); /* children die with memory in use */
+    char sub[300], snap[600];
+    const char *base;
+    snprintf(sub, sizeof(sub), "%s/longkill", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    long_name(snap, "longkill", 250, 'k', ".snap", &base);
+    civic_engine *a = engine_with_log(20);
+    bool left = false;
+    for (long k = 1; k <= 8 && !left; k++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            crash_calls = 0;
+            crash_at = k;
+            (void)civic_engine_save(a, snap, NULL);
+            raise(SIGKILL);
+            _exit(5);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        size_t n;
+        char **names = names_in("longkill", &n);
+        left = n == 1 && strcmp(names[0], base) != 0 && strlen(names[0]) <= 255;
+        free_names(names, n);
+    }
+    assert_true(left);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_save(a, snap, &err), CIVIC_OK);
+    const char *only[] = { base };
+    assert_true(names_are("longkill", only, 1));
+    civic_engine_free(a);
+}
+
+/* CIVIC_JOURNAL_RECOVER keeps the copy of a damaged journal of a 244- or
+ * 250-byte name under a name NAME_MAX allows, beside it, holding ".damaged.".
+ * (It failed: "cannot create a copy of the damaged file: File name too
+ * long".) */
+static void a_damaged_journal_of_a_long_name_keeps_its_copy(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/longrec", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    const size_t lens[] = { 244, 250, 255 };
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char jnl[600];
+        const char *base;
+        long_name(jnl, "longrec", lens[i], 'r', ".jnl", &base);
+        civic_engine *a = fresh_engine();
+        assert_int_equal(civic_engine_journal_open(a, jnl, CIVIC_SYNC_ALWAYS, NULL, NULL),
+                         CIVIC_OK);
+        uint64_t at[3];
+        for (int b = 0; b < 3; b++) {
+            at[b] = file_size(jnl);
+            char id[16];
+            snprintf(id, sizeof(id), "b%d", b);
+            add_one(a, id, "fine", "2024-01-01");
+        }
+        civic_engine_free(a);
+        size_t n;
+        unsigned char *bad = read_all(jnl, &n);
+        bad[at[1] + 30] ^= 0x01;
+        write_all(jnl, bad, n);
+        civic_engine *e = fresh_engine();
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_RECOVER,
+                                           NULL, &err);
+        if (rc != CIVIC_OK) fail_msg("%zu-byte name: %s", lens[i], err.message);
+        assert_int_equal(civic_engine_event_count(e), 1);
+        civic_engine_free(e);
+        assert_int_equal(file_size(jnl), at[1]);
+        size_t count;
+        char **names = names_in("longrec", &count);
+        assert_int_equal(count, 2);
+        const char *copy = strcmp(names[0], base) == 0 ? names[1] : names[0];
+        assert_true(strcmp(names[0], base) == 0 || strcmp(names[1], base) == 0);
+        assert_non_null(strstr(copy, ".damaged."));
+        assert_true(strlen(copy) <= 255);
+        assert_int_equal(strncmp(copy, base, 200), 0); /* its name begins as the journal's */
+        char path[700];
+        snprintf(path, sizeof(path), "%s/%s", sub, copy);
+        size_t m;
+        unsigned char *kept = read_all(path, &m);
+        assert_int_equal(m, n);
+        assert_memory_equal(kept, bad, n);
+        free(kept);
+        free(bad);
+        free_names(names, count);
+        empty_dir("longrec");
+    }
+}
+
 /* A damaged header (a flipped byte anywhere in it, or the file cut inside
  * it) is damage before every record: the open is refused, naming the intact
  * batches after it; with CIVIC_JOURNAL_RECOVER a copy of the whole file is
@@ -2606,6 +2754,9 @@ int main(void)
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
         cmocka_unit_test(journal_damage_before_intact_batches_is_refused_and_named),
         cmocka_unit_test(journal_recovery_keeps_a_copy_and_cuts_at_the_damage),
+        cmocka_unit_test(names_of_245_to_255_bytes_are_saved_journaled_and_compacted),
+        cmocka_unit_test(a_long_named_save_killed_midway_leaves_nothing_for_good),
+        cmocka_unit_test(a_damaged_journal_of_a_long_name_keeps_its_copy),
         cmocka_unit_test(journal_with_a_damaged_header_recovers_to_a_fresh_journal),
         cmocka_unit_test(journal_append_failure_rolls_the_batch_back),
         cmocka_unit_test(journal_records_only_the_accepted_lines_of_a_lenient_load),
