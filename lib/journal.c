@@ -1014,22 +1014,46 @@ static int open_apply(civic_engine *e, void *ctx, civic_error *err)
     return CIVIC_OK;
 }
 
+/* A sync policy is one of ALWAYS, GROUP and NONE, the flags RECOVER and
+ * OTHER_RULES, and an interval with GROUP alone; what is wrong with one is
+ * named alone. */
+static int check_policy(uint32_t policy, civic_error *err)
+{
+    const uint32_t kinds = CIVIC_SYNC_ALWAYS | CIVIC_SYNC_GROUP | CIVIC_SYNC_NONE;
+    const uint32_t known = kinds | CIVIC_JOURNAL_RECOVER | CIVIC_JOURNAL_OTHER_RULES;
+    uint32_t kind = policy & kinds, unknown = policy & 0xFFFFu & ~known;
+    if (unknown)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "sync_policy 0x%x has unknown bits 0x%x", (unsigned)policy,
+                                (unsigned)unknown);
+    if (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "sync_policy 0x%x names %s sync policy: give one of "
+                                "CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP and CIVIC_SYNC_NONE",
+                                (unsigned)policy, kind ? "more than one" : "no");
+    if (kind != CIVIC_SYNC_GROUP && (policy >> 16))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "sync_policy 0x%x: CIVIC_SYNC_INTERVAL_MS(%u) with %s: an "
+                                "interval is only allowed with CIVIC_SYNC_GROUP",
+                                (unsigned)policy, (unsigned)(policy >> 16),
+                                kind == CIVIC_SYNC_ALWAYS ? "CIVIC_SYNC_ALWAYS" : "CIVIC_SYNC_NONE");
+    return CIVIC_OK;
+}
+
 int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_policy,
                               civic_journal_report *report, civic_error *err)
 {
     civic__error_clear(err);
-    uint32_t kind = sync_policy & 0xFFu, flags = sync_policy & 0xFF00u;
-    if (e && path && !*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "an empty path");
-    if (!e || !path ||
-        (kind != CIVIC_SYNC_ALWAYS && kind != CIVIC_SYNC_GROUP && kind != CIVIC_SYNC_NONE) ||
-        (flags & ~(CIVIC_JOURNAL_RECOVER | CIVIC_JOURNAL_OTHER_RULES)) ||
-        (kind != CIVIC_SYNC_GROUP && (sync_policy >> 16)))
-        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument or sync policy");
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "engine is NULL");
+    if (!path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "path is NULL");
+    if (!*path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "an empty path");
+    int rc = check_policy(sync_policy, err);
+    if (rc != CIVIC_OK) return rc;
     if (report && (report->version < 1 || report->version > CIVIC_JOURNAL_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
     journal_open_ctx o = { journal_alloc(&e->alc, path, sync_policy), CIVIC_JOURNAL_REPORT_INIT };
     if (!o.j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
-    int rc = civic__engine_write(e, open_apply, &o, err);
+    rc = civic__engine_write(e, open_apply, &o, err);
     if (rc != CIVIC_OK) journal_destroy(&e->alc, o.j);
     if (report)
         civic__copy_fields(report, &o.rep, report_fields, CIVIC_FIELD_COUNT(report_fields),

@@ -99,10 +99,19 @@ static int check_options(const civic_load_options *opts, civic_load_report *repo
 {
     if (opts && (opts->version < 1 || opts->version > CIVIC_LOAD_OPTIONS_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported load options version");
-    if (opts && (opts->format > CIVIC_FORMAT_JSONL || (opts->flags & ~CIVIC_LOAD_LENIENT) ||
-                 opts->reserved != 0))
+    /* each cause named alone, with its value */
+    if (opts && opts->format > CIVIC_FORMAT_JSONL)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                                "unknown format or flag, or a reserved field is not zero");
+                                "opts->format is %u: not CIVIC_FORMAT_AUTO (0), CIVIC_FORMAT_CSV "
+                                "(1) or CIVIC_FORMAT_JSONL (2)", (unsigned)opts->format);
+    if (opts && (opts->flags & ~CIVIC_LOAD_LENIENT))
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->flags 0x%x has unknown bits 0x%x (CIVIC_LOAD_LENIENT is "
+                                "the only flag)", (unsigned)opts->flags,
+                                (unsigned)(opts->flags & ~CIVIC_LOAD_LENIENT));
+    if (opts && opts->reserved != 0)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "opts->reserved is %u: it must be 0",
+                                (unsigned)opts->reserved);
     if (report && (report->version < 1 || report->version > CIVIC_LOAD_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported load report version");
     return CIVIC_OK;

@@ -416,13 +416,11 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
             civic__error_refused_tail(r->err, rc);
             return CIVIC_E_CORRUPT;
         }
-        if (rc < 0) {
-            if (r->err && r->err->version >= 1) {
-                *r->err = why;
-                r->err->offset = at + 16 + pos;
-            }
-            return rc;
-        }
+        if (rc == CIVIC_E_NOMEM) return civic__error_set(r->err, rc, 0, 0, 0, NULL);
+        if (rc < 0) /* a conflict with an event held: named as a journal names its own */
+            return civic__error_set(r->err, rc, 0, 0, at + 16 + pos,
+                                    "snapshot %s, record at byte %llu: %s", r->name,
+                                    (unsigned long long)(at + 16 + pos), why.message);
         pos += used;
     }
     if (pos != bytes) return corrupt(r, at + 16 + pos, "block longer than its events");
@@ -596,8 +594,13 @@ int civic_engine_load_snapshot_ext(civic_engine *e, const char *path, uint32_t f
                                    civic_error *err)
 {
     civic__error_clear(err);
-    if (!e || !path || (flags & ~CIVIC_SNAPSHOT_OTHER_RULES))
-        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
+    if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "engine is NULL");
+    if (!path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "path is NULL");
+    if (flags & ~CIVIC_SNAPSHOT_OTHER_RULES)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "flags 0x%x has unknown bits 0x%x (CIVIC_SNAPSHOT_OTHER_RULES is "
+                                "the only flag)", (unsigned)flags,
+                                (unsigned)(flags & ~CIVIC_SNAPSHOT_OTHER_RULES));
     FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)

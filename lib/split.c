@@ -804,25 +804,60 @@ static int with_hints(civic_error *err, int rc, uint32_t given, const char *data
     return rc;
 }
 
+/* Each cause of CIVIC_E_INVALID named alone, with its value. */
+static int check_values(const char *data, size_t len, const civic_split_options *o,
+                        const char *out, size_t out_cap, const uint64_t *part_end,
+                        civic_error *err)
+{
+    if (!data && len)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "data is NULL with a length of %zu",
+                                len);
+    if (out && !part_end)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "part_end is NULL, but out is given: part_end takes opts->parts "
+                                "offsets");
+    if (!out && out_cap)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "out is NULL with an out_cap of %zu (a NULL out asks for the size "
+                                "alone, with out_cap 0)", out_cap);
+    if (o->parts < 1 || o->parts > CIVIC_SPLIT_PARTS_MAX)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->parts is %u: it must be 1 to %u", (unsigned)o->parts,
+                                (unsigned)CIVIC_SPLIT_PARTS_MAX);
+    if (o->format > CIVIC_FORMAT_JSONL)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->format is %u: not CIVIC_FORMAT_AUTO (0), CIVIC_FORMAT_CSV "
+                                "(1) or CIVIC_FORMAT_JSONL (2)", (unsigned)o->format);
+    if (o->flags & ~CIVIC_SPLIT_KEY_ID)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->flags 0x%x has unknown bits 0x%x (CIVIC_SPLIT_KEY_ID is the "
+                                "only flag)", (unsigned)o->flags,
+                                (unsigned)(o->flags & ~CIVIC_SPLIT_KEY_ID));
+    if (o->reserved)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "opts->reserved is %u: it must be 0",
+                                (unsigned)o->reserved);
+    if (o->utc_offset < -86399 || o->utc_offset > 86399)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->utc_offset is %d seconds: it must be within a day (-86399 "
+                                "to 86399)", (int)o->utc_offset);
+    if (!o->header && o->header_len)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
+                                "opts->header is NULL with a header_len of %zu", o->header_len);
+    if (o->header && o->format == CIVIC_FORMAT_JSONL)
+        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a header for JSON Lines");
+    return CIVIC_OK;
+}
+
 static int check_args(const char *data, size_t len, const civic_split_options *o, char *out,
                       size_t out_cap, uint64_t *part_end, civic_split_report *report,
                       civic_error *err)
 {
-    if (!o) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "no split options");
+    if (!o) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "opts is NULL");
     if (o->version < 1 || o->version > CIVIC_SPLIT_OPTIONS_VERSION)
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported split options version");
     if (report && (report->version < 1 || report->version > CIVIC_SPLIT_REPORT_VERSION))
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported split report version");
-    if ((!data && len) || (out && !part_end) || (!out && out_cap) || o->parts < 1 ||
-        o->parts > CIVIC_SPLIT_PARTS_MAX ||
-        o->format > CIVIC_FORMAT_JSONL || (o->flags & ~CIVIC_SPLIT_KEY_ID) || o->reserved ||
-        o->utc_offset < -86399 || o->utc_offset > 86399 || (!o->header && o->header_len))
-        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                                "a NULL buffer, parts outside 1..65536, an unknown format or flag, "
-                                "a utc_offset outside a day, or a reserved field not zero");
-    if (o->header && o->format == CIVIC_FORMAT_JSONL)
-        return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a header for JSON Lines");
-    return CIVIC_OK;
+    return check_values(data, len, o, out, out_cap, part_end, err);
 }
 
 /* Pass two: part sizes (in part_end) become offsets, then every part gets

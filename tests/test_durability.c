@@ -1533,6 +1533,86 @@ static void journal_rejects_bad_arguments(void **state)
     civic_engine_free(e);
 }
 
+static void journal_open_refuses(civic_engine *e, const char *path, uint32_t policy,
+                                 const char *want)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, path, policy, NULL, &err), CIVIC_E_INVALID);
+    assert_string_equal(err.message, want);
+}
+
+/* A bad sync policy is named with the one thing wrong in it (the message
+ * was "invalid argument or sync policy" for each); so are a bad flag of
+ * civic_engine_load_snapshot_ext and a NULL argument. */
+static void a_bad_policy_or_flag_says_what_is_wrong(void **state)
+{
+    civic_engine *e = fresh_engine();
+    const char *p = path_in("bad.jnl");
+    journal_open_refuses(e, p, 0, "sync_policy 0x0 names no sync policy: give one of "
+                         "CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP and CIVIC_SYNC_NONE");
+    journal_open_refuses(e, p, CIVIC_JOURNAL_RECOVER, "sync_policy 0x100 names no sync policy: "
+                         "give one of CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP and CIVIC_SYNC_NONE");
+    journal_open_refuses(e, p, CIVIC_SYNC_ALWAYS | CIVIC_SYNC_NONE,
+                         "sync_policy 0x5 names more than one sync policy: give one of "
+                         "CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP and CIVIC_SYNC_NONE");
+    journal_open_refuses(e, p, CIVIC_SYNC_ALWAYS | 0x8u,
+                         "sync_policy 0x9 has unknown bits 0x8");
+    journal_open_refuses(e, p, CIVIC_SYNC_NONE | 0x400u,
+                         "sync_policy 0x404 has unknown bits 0x400");
+    journal_open_refuses(e, p, CIVIC_SYNC_NONE | CIVIC_SYNC_INTERVAL_MS(10),
+                         "sync_policy 0xa0004: CIVIC_SYNC_INTERVAL_MS(10) with CIVIC_SYNC_NONE: "
+                         "an interval is only allowed with CIVIC_SYNC_GROUP");
+    journal_open_refuses(e, p, CIVIC_SYNC_ALWAYS | CIVIC_SYNC_INTERVAL_MS(65535),
+                         "sync_policy 0xffff0001: CIVIC_SYNC_INTERVAL_MS(65535) with "
+                         "CIVIC_SYNC_ALWAYS: an interval is only allowed with CIVIC_SYNC_GROUP");
+    journal_open_refuses(e, NULL, CIVIC_SYNC_ALWAYS, "path is NULL");
+    journal_open_refuses(NULL, p, CIVIC_SYNC_ALWAYS, "engine is NULL");
+    assert_int_equal(access(p, F_OK), -1); /* nothing created */
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("none.snap"), 0x4u, &err),
+                     CIVIC_E_INVALID);
+    assert_string_equal(err.message,
+                        "flags 0x4 has unknown bits 0x4 (CIVIC_SNAPSHOT_OTHER_RULES is the only "
+                        "flag)");
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("none.snap"),
+                                                    CIVIC_SNAPSHOT_OTHER_RULES | 0x10u, &err),
+                     CIVIC_E_INVALID);
+    assert_string_equal(err.message,
+                        "flags 0x11 has unknown bits 0x10 (CIVIC_SNAPSHOT_OTHER_RULES is the only "
+                        "flag)");
+    assert_int_equal(civic_engine_load_snapshot_ext(e, NULL, 0, &err), CIVIC_E_INVALID);
+    assert_string_equal(err.message, "path is NULL");
+    assert_int_equal(civic_engine_load_snapshot_ext(NULL, path_in("none.snap"), 0, &err),
+                     CIVIC_E_INVALID);
+    assert_string_equal(err.message, "engine is NULL");
+    civic_engine_free(e);
+}
+
+/* A snapshot event that conflicts with one the engine holds is named as the
+ * journal names its own: the file and the byte of the record (here the
+ * only one: after the 48-byte header and the 16-byte block header). */
+static void a_snapshot_event_in_conflict_names_the_file_and_record(void **state)
+{
+    civic_engine *a = fresh_engine();
+    add_one(a, "e2", "fine", "2024-01-01");
+    assert_int_equal(civic_engine_save(a, path_in("conflict.snap"), NULL), CIVIC_OK);
+    civic_engine_free(a);
+    civic_engine *b = fresh_engine();
+    add_one(b, "e2", "dog", "2024-01-01");
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("conflict.snap"), &err),
+                     CIVIC_E_CONFLICT);
+    assert_int_equal(err.code, CIVIC_E_CONFLICT);
+    assert_int_equal(err.offset, 64);
+    char want[400];
+    snprintf(want, sizeof(want), "snapshot %s, record at byte 64: event id \"e2\" was seen "
+             "before with a different type: ", path_in("conflict.snap"));
+    if (strncmp(err.message, want, strlen(want)) != 0)
+        fail_msg("got: %s\nwant it to begin: %s", err.message, want);
+    assert_int_equal(civic_engine_event_count(b), 1);
+    civic_engine_free(b);
+}
+
 static void journal_with_damaged_header_or_other_rules_is_refused(void **state)
 {
     civic_engine *a = journaled("h.jnl", CIVIC_SYNC_ALWAYS, NULL);
@@ -2726,6 +2806,8 @@ int main(void)
         cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
         cmocka_unit_test(journal_replays_every_acknowledged_batch),
         cmocka_unit_test(journal_rejects_bad_arguments),
+        cmocka_unit_test(a_bad_policy_or_flag_says_what_is_wrong),
+        cmocka_unit_test(a_snapshot_event_in_conflict_names_the_file_and_record),
         cmocka_unit_test(files_written_never_take_a_closed_standard_descriptor),
         cmocka_unit_test(messages_about_long_paths_keep_their_reason),
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),

@@ -1551,6 +1551,42 @@ static void a_stray_quote_names_the_lines_it_joined_in_every_error(void **state)
  * with cat) is read as the line's first bytes, as 1.0 read it: a line it
  * makes bad says that it starts with one (and, in CSV, when the line is the
  * header again); a line it does not make bad is still accepted. */
+/* A bad load option is named alone, with its value (the message was
+ * "unknown format or flag, or a reserved field is not zero" for each). */
+static void a_bad_load_option_is_named_with_its_value(void **state)
+{
+    (void)state;
+    civic_engine *e = fresh();
+    const char *log = "id,subject,type,ts\na,s,fine,2024-01-01\n";
+    const struct {
+        uint32_t format, flags, reserved;
+        const char *want;
+    } cases[] = {
+        { 9, 0, 0, "opts->format is 9: not CIVIC_FORMAT_AUTO (0), CIVIC_FORMAT_CSV (1) or "
+                   "CIVIC_FORMAT_JSONL (2)" },
+        { 0, 0x80, 0, "opts->flags 0x80 has unknown bits 0x80 (CIVIC_LOAD_LENIENT is the only "
+                      "flag)" },
+        { 0, 0x81, 0, "opts->flags 0x81 has unknown bits 0x80 (CIVIC_LOAD_LENIENT is the only "
+                      "flag)" },
+        { 0, 0, 7, "opts->reserved is 7: it must be 0" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        o.format = cases[k].format;
+        o.flags = cases[k].flags;
+        o.reserved = cases[k].reserved;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, log, strlen(log), &o, NULL, &err), CIVIC_E_INVALID);
+        assert_string_equal(err.message, cases[k].want);
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load_file(e, "no-such-file.csv", &o, NULL, &err),
+                         CIVIC_E_INVALID);
+        assert_string_equal(err.message, cases[k].want);
+    }
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+}
+
 static void a_byte_order_mark_inside_a_log_is_named(void **state)
 {
     (void)state;
@@ -1787,6 +1823,7 @@ int main(void)
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),
+        cmocka_unit_test(a_bad_load_option_is_named_with_its_value),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -845,6 +845,66 @@ static void a_header_given_apart_reads_a_later_block(void **state)
     split_free(&s);
 }
 
+/* civic_split with out of 64 bytes and 4 part ends: the code, and the
+ * message, which names the one argument at fault and its value. */
+static void split_refuses(const char *data, size_t len, const civic_split_options *o,
+                          char *out, size_t out_cap, uint64_t *end, const char *want)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_split(data, len, o, out, out_cap, end, NULL, NULL, &err),
+                     CIVIC_E_INVALID);
+    assert_int_equal(err.code, CIVIC_E_INVALID);
+    assert_string_equal(err.message, want);
+}
+
+/* Each bad argument is named alone, with its value (the message listed
+ * every possible cause: "a NULL buffer, parts outside 1..65536, ..."). */
+static void a_bad_argument_is_named_with_its_value(void **state)
+{
+    (void)state;
+    const char *log = "id,subject,type,ts\n";
+    char out[64];
+    uint64_t end[4];
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 4;
+    civic_split_options bad = o;
+    bad.parts = 0;
+    split_refuses(log, 5, &bad, out, sizeof(out), end, "opts->parts is 0: it must be 1 to 65536");
+    bad.parts = CIVIC_SPLIT_PARTS_MAX + 1;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->parts is 65537: it must be 1 to 65536");
+    bad = o;
+    bad.utc_offset = 86400;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->utc_offset is 86400 seconds: it must be within a day (-86399 to 86399)");
+    bad.utc_offset = -86400;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->utc_offset is -86400 seconds: it must be within a day (-86399 to 86399)");
+    split_refuses(log, 5, &o, out, sizeof(out), NULL,
+                  "part_end is NULL, but out is given: part_end takes opts->parts offsets");
+    split_refuses(NULL, 5, &o, out, sizeof(out), end, "data is NULL with a length of 5");
+    split_refuses(log, 5, &o, NULL, 10, end,
+                  "out is NULL with an out_cap of 10 (a NULL out asks for the size alone, "
+                  "with out_cap 0)");
+    bad = o;
+    bad.format = 9;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->format is 9: not CIVIC_FORMAT_AUTO (0), CIVIC_FORMAT_CSV (1) or "
+                  "CIVIC_FORMAT_JSONL (2)");
+    bad = o;
+    bad.flags = 0x81;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->flags 0x81 has unknown bits 0x80 (CIVIC_SPLIT_KEY_ID is the only flag)");
+    bad = o;
+    bad.reserved = 3;
+    split_refuses(log, 5, &bad, out, sizeof(out), end, "opts->reserved is 3: it must be 0");
+    bad = o;
+    bad.header_len = 4;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->header is NULL with a header_len of 4");
+    split_refuses(log, 5, NULL, out, sizeof(out), end, "opts is NULL");
+}
+
 static void arguments_and_buffer_sizes_are_checked(void **state)
 {
     (void)state;
@@ -1022,6 +1082,7 @@ int main(void)
         cmocka_unit_test(a_load_and_a_split_agree_on_keys_in_other_letters),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
+        cmocka_unit_test(a_bad_argument_is_named_with_its_value),
         cmocka_unit_test(records_and_columns_at_their_limits),
         cmocka_unit_test(a_failed_allocation_fails_cleanly),
     };
