@@ -534,7 +534,14 @@ CIVIC_API int civic_engine_subjects(const civic_engine *engine, int64_t as_of,
  *  `group` or lies below it (segment-wise: "a/b" holds "a/b" and "a/b/c",
  *  not "a/bc"), best score first, ties by subject id bytewise; at most `top`
  *  rows (0: all).  group NULL or "" ranks everyone.  Each row's rank field
- *  is its 1-based position.  @return as civic_engine_subject. */
+ *  is its 1-based position.  A group no event can hold (a '/' at its start
+ *  or end, an empty segment as in "a//b", more than CIVIC_GROUP_BYTES_MAX
+ *  bytes or CIVIC_GROUP_DEPTH_MAX segments) is not refused: it ranks
+ *  nobody, CIVIC_OK with no rows, as in 1.0 ("a/" does not rank the
+ *  subjects of "a").  A front end that takes groups from people checks
+ *  them as an event's group is checked: the Python binding raises
+ *  CIVIC_E_INVALID and the service answers 400; civic-score takes no group
+ *  path to rank.  @return as civic_engine_subject. */
 CIVIC_API int civic_engine_rank(const civic_engine *engine, const char *group,
                                 int64_t as_of, uint64_t top, civic_result **out);
 

@@ -922,6 +922,28 @@ static void spec_5_group_values_and_rankings_computed_by_hand(void **state)
     civic_engine_free(e);
 }
 
+/* A group no event can hold (an empty segment, over 255 bytes or 64
+ * segments) ranks nobody, with CIVIC_OK, as in 1.0: "x/" does not rank x's
+ * subjects, nor "x//b" those of x/b.  (The front ends refuse such paths.) */
+static void a_group_no_event_can_hold_ranks_nobody(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(GROUP_RULES);
+    load_ok(e, GROUP_LOG);
+    char long_path[300], deep[300];
+    memset(long_path, 'x', 256);
+    long_path[256] = '\0';
+    size_t n = 0;
+    for (int i = 0; i < 65; i++)
+        n += (size_t)snprintf(deep + n, sizeof(deep) - n, "%sx", i ? "/" : "");
+    const char *const bad[] = { "x/", "/x", "x//b", "x/b/", "/", long_path, deep };
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+        expect_ranking(e, bad[k], 0, NULL, 0);
+    const char *const in_x[] = { "s5", "s1", "s3", "s2", "s8", "s4" };
+    expect_ranking(e, "x", 0, in_x, 6); /* the same question, well asked */
+    civic_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -952,6 +974,7 @@ int main(void)
         cmocka_unit_test(a_busy_subject_in_any_arrival_order),
         cmocka_unit_test(the_record_explains_every_score),
         cmocka_unit_test(spec_5_group_values_and_rankings_computed_by_hand),
+        cmocka_unit_test(a_group_no_event_can_hold_ranks_nobody),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
 }
