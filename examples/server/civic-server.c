@@ -250,6 +250,9 @@ static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsig
 static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned status,
                                  buf *b, const char *type, header extra)
 {
+    /* the answer to a write already applied (answer_again_in) may not
+     * become a 503 that says it failed: without it, no answer at all */
+    if (b->fixed && b->oom) return MHD_NO;
     if (b->oom) {
         free(b->p);
         *b = (buf){ 0 };
@@ -273,10 +276,11 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
                             (header){ "Retry-After", RETRY_AFTER_SECONDS });
     }
     size_t held = counted ? guard_answer_bytes(b->len) : 0;
-    struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->p, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        b->len, b->p, b->fixed ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_MUST_FREE);
     if (!r) {
         guard_release_answer_from(rq->guard, c, held);
-        free(b->p);
+        if (!b->fixed) free(b->p);
         return MHD_NO;
     }
     /* released by completed(), which libmicrohttpd calls once for every
@@ -298,6 +302,23 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned
 {
     if (!b->len || b->p[b->len - 1] != '\n') buf_put(b, "\n", 1);
     return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
+}
+
+/* The answer to a write the engine applied and journaled (a batch, a purge,
+ * a compaction) is b: when memory ran out while it was made, b is emptied
+ * into `room`, on the caller's stack, to make it again there (true): its
+ * counts are numbers, and COMMITTED_ANSWER_BYTES holds the longest.  A 503
+ * "out of memory" would say nothing was applied, and a client would send
+ * again a batch that is on disk; if even libmicrohttpd cannot make the
+ * answer, the connection is closed unanswered (send_body; the manual says
+ * such a POST may have been applied). */
+#define COMMITTED_ANSWER_BYTES 256u
+static bool answer_again_in(buf *b, char *room, size_t n)
+{
+    if (!b->oom || b->fixed) return false; /* made, or made on the stack already */
+    free(b->p);
+    *b = buf_over(room, n);
+    return true;
 }
 
 static enum MHD_Result send_error_h(struct MHD_Connection *c, request *rq, unsigned status,
@@ -724,7 +745,11 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     note_write(s, rc, rep.accepted > 0);
     count_write(s, rc, rep.accepted > 0);
     buf b = { 0 };
-    view_load_report(&b, rc, &rep, &err, civic_engine_event_count(s->engine));
+    char room[COMMITTED_ANSWER_BYTES];
+    uint64_t held = civic_engine_event_count(s->engine);
+    view_load_report(&b, rc, &rep, &err, held);
+    if (rc == CIVIC_OK && answer_again_in(&b, room, sizeof(room)))
+        view_load_report(&b, rc, &rep, &err, held);
     return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
 }
 
@@ -1165,8 +1190,11 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           why.message[0] ? why.message : "compaction");
     buf b = { 0 };
-    buf_printf(&b, "{\"compacted\":true,\"seconds\":%.6f,\"events\":%" PRIu64 "}", seconds,
-               civic_engine_event_count(s->engine));
+    char room[COMMITTED_ANSWER_BYTES];
+    uint64_t held = civic_engine_event_count(s->engine);
+    do buf_printf(&b, "{\"compacted\":true,\"seconds\":%.6f,\"events\":%" PRIu64 "}",
+                  seconds, held);
+    while (answer_again_in(&b, room, sizeof(room)));
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
@@ -1214,7 +1242,10 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     fprintf(stderr, SERVER_NAME ": purge before %s by %s: %" PRIu64 " events, %" PRIu64
             " acts removed\n", v, rq->token ? rq->token->name : "-", rep.events, rep.acts);
     buf b = { 0 };
-    view_purge(&b, s->rules, &rep, civic_engine_event_count(s->engine));
+    char room[COMMITTED_ANSWER_BYTES];
+    uint64_t held = civic_engine_event_count(s->engine);
+    view_purge(&b, s->rules, &rep, held);
+    if (answer_again_in(&b, room, sizeof(room))) view_purge(&b, s->rules, &rep, held);
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 

@@ -18,6 +18,10 @@ void buf_put(buf *b, const char *s, size_t n)
         return;
     }
     if (b->len + n + 1 > b->cap) {
+        if (b->fixed) {
+            b->oom = true;
+            return;
+        }
         size_t cap = b->cap ? b->cap : 1024;
         while (cap < b->len + n + 1) cap *= 2;
         char *p = realloc(b->p, cap);
@@ -31,6 +35,12 @@ void buf_put(buf *b, const char *s, size_t n)
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
+}
+
+buf buf_over(char *p, size_t n)
+{
+    p[0] = '\0';
+    return (buf){ .p = p, .cap = n, .fixed = true };
 }
 
 void buf_puts(buf *b, const char *s) { buf_put(b, s, strlen(s)); }

@@ -26,7 +26,13 @@ typedef struct buf {
     char *p;
     size_t len, cap;
     bool oom;
+    bool fixed; /* p is the caller's storage (buf_over): never grown nor freed */
 } buf;
+
+/* A buffer that writes into the caller's n bytes (n > 0) and never
+ * allocates: what does not fit sets `oom`.  For an answer that must be
+ * made when memory has run out (a write already applied). */
+buf buf_over(char *p, size_t n);
 
 void buf_put(buf *b, const char *s, size_t n);
 void buf_puts(buf *b, const char *s);

@@ -7,7 +7,8 @@
 #   make test-durability      tests/test_durability.c (cmocka): snapshots, journal
 #   make test-server          tests/server/test_server.py: HTTP answers against
 #                             civic-score (lists and /report byte for byte), purge,
-#                             source from the token, restarts, kill -9 crash rounds
+#                             source from the token, restarts, kill -9 crash rounds,
+#                             out of memory at each allocation of a request in turn
 #   make test-server-security tests/server/test_security.py: every route x role x
 #                             missing/wrong token, the bind rule, the command line,
 #                             keep-alive, 405/400/415, metrics, access log, TLS

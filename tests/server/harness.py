@@ -49,8 +49,9 @@ def self_signed_cert(directory):
 
 
 class Server:
-    def __init__(self, binary, data=None, extra=(), token=None, tls_ca=None):
+    def __init__(self, binary, data=None, extra=(), token=None, tls_ca=None, env=None):
         self.binary = binary
+        self.env = env  # None: this process's environment
         self.data = data
         self.extra = list(extra)
         self.token = token
@@ -64,7 +65,7 @@ class Server:
         if self.data:
             cmd += ["--data", self.data]
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

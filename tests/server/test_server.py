@@ -15,6 +15,8 @@
      (404 for a name that is no list), GET /report byte for byte as
      civic-score -f html, POST /purge and 410 Gone before its horizon, and the
      source of events posted by a token.
+  6. out of memory: each allocation of one request failed in turn, under
+     tests/server/failmalloc_armed.c (built with cc; skipped without one).
 
 usage: test_server.py --server build/civic-server --cli build/civic-score
        [--sample examples/data/sample.csv] [--rounds 6] [--seed N]
@@ -1066,6 +1068,131 @@ def test_compact_full_disk(tmp):
             subprocess.run(["umount", data], capture_output=True)
 
 
+# ---------------------------------------------------------------- out of memory
+
+def armed_server(tmp, name, extra=()):
+    """A server on tmp/name under tests/server/failmalloc_armed.c (built here,
+    once), or None when no C compiler builds the shim."""
+    so = os.path.join(tmp, "failmalloc_armed.so")
+    if not os.path.exists(so):
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failmalloc_armed.c")
+        r = subprocess.run([os.environ.get("CC") or "cc", "-shared", "-fPIC", "-o", so, src],
+                           capture_output=True, timeout=60)
+        if r.returncode != 0:
+            print("skip: the out-of-memory tests (the shim does not build: %r)" % r.stderr[-200:])
+            return None
+    ctl = os.path.join(tmp, name + ".ctl")
+    env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_CTL=ctl)
+    srv = harness.Server(ARGS.server, os.path.join(tmp, name), ["--sync", "none"] + list(extra),
+                         env=env)
+    srv.ctl = ctl
+    return srv.start()
+
+
+def arm(srv, k):
+    """Have the kth allocation from now fail (0: none); returns how many
+    allocations the server made since the last arm()."""
+    count = srv.ctl + ".count"
+    with open(srv.ctl, "w") as f:
+        f.write("%d\n" % k)
+    if os.path.exists(count):
+        os.unlink(count)
+    os.kill(srv.proc.pid, signal.SIGUSR2)
+    deadline = time.time() + 10
+    while not os.path.exists(count):
+        if time.time() > deadline or srv.proc.poll() is not None:
+            raise RuntimeError("the shim did not answer SIGUSR2: %s" % srv.output()[-300:])
+        time.sleep(0.0005)
+    with open(count) as f:
+        return int(f.read())
+
+
+def answer_or_closed(srv, method, path, body=None, ctype=None):
+    """(status, JSON answer), or (None, why) when the connection was closed
+    unanswered."""
+    try:
+        return srv.request(method, path, body, ctype, timeout=20)
+    except (OSError, http.client.HTTPException) as e:
+        return None, repr(e)
+
+
+def oom_sweep(srv, send, look):
+    """Fail each allocation one request makes, in turn: send(k) asks it once
+    for each k = 1, 2, ... a little past the number of allocations a request
+    that succeeds makes (send(0), measured first; threads make it vary), and
+    look(k, status, answer) checks each answer, once the shim is disarmed.
+    Returns that number."""
+    arm(srv, 0)
+    send(0)
+    n = arm(srv, 0)
+    for k in range(1, n + 20):
+        arm(srv, k)
+        status, answer = send(k)
+        arm(srv, 0)
+        look(k, status, answer)
+    return n
+
+
+def test_out_of_memory_after_a_write(tmp):
+    """Memory that runs out while the answer to a batch or a purge is made,
+    once the write is applied and journaled, may not turn it into 503 "out of
+    memory": that says nothing of it was applied, and a client retries a
+    batch that is on disk.  The answer is the write's, or at worst none."""
+    srv = armed_server(tmp, "oom-write")
+    if not srv:
+        return
+    try:
+        state = {"events": srv.request("GET", "/healthz")[1]["events"]}
+        batch = ("id,subject,type,ts,qty,group\n"
+                 "oom%d-1,om%d,volunteer_hour,2025-03-01,1,oom/a\n"
+                 "oom%d-2,om%d,neighbour_help,2025-03-02,,oom/a\n")
+
+        def post(k):
+            return answer_or_closed(srv, "POST", "/events", (batch % (k, k, k, k)).encode(),
+                                    "text/csv")
+
+        def look_post(k, status, answer):
+            events = srv.request("GET", "/healthz")[1]["events"]
+            applied = events == state["events"] + 2
+            check(applied or events == state["events"],
+                  "out of memory at allocation %d of a batch: all of it or nothing (%s then %s)"
+                  % (k, state["events"], events))
+            check(not (applied and status is not None and status != 200),
+                  "out of memory at allocation %d of a batch: applied, and answered %s %s"
+                  % (k, status, answer))
+            check(not (status == 200 and not applied),
+                  "out of memory at allocation %d of a batch: answered 200, not applied: %s"
+                  % (k, answer))
+            if status == 200:
+                check(answer.get("accepted") == 2 and answer.get("events") == events,
+                      "out of memory at allocation %d of a batch: the 200 answer's counts: %s"
+                      % (k, answer))
+            state["events"] = events
+
+        n = oom_sweep(srv, post, look_post)
+        day = 86400
+        start = 946684800  # 2000-01-01: each purge a day after the last
+
+        def purge(k):
+            return answer_or_closed(srv, "POST", "/purge?before=%d" % (start + (k + 1) * day))
+
+        def look_purge(k, status, answer):
+            # a question about the second before the horizon is 410 once it moved
+            before = start + (k + 1) * day
+            applied = srv.request("GET", "/subjects/om1?as_of=%d" % (before - 1))[0] == 410
+            check(not (applied and status is not None and status != 200),
+                  "out of memory at allocation %d of a purge: applied, and answered %s %s"
+                  % (k, status, answer))
+            check(not (status == 200 and not applied),
+                  "out of memory at allocation %d of a purge: answered 200, not applied: %s"
+                  % (k, answer))
+
+        m = oom_sweep(srv, purge, look_purge)
+        check(n > 5 and m > 5, "the sweeps failed allocations: %d, %d" % (n, m))
+    finally:
+        srv.stop()
+
+
 def test_source_from_token(tmp):
     tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "tokens"),
                                  [("clerk-a", "write", "clerk-a-0123456789-token"),
@@ -1623,6 +1750,7 @@ def main():
         test_timer_compacts_after_a_purge(tmp)
         test_term_with_a_pipelined_write(tmp)
         test_compact_full_disk(tmp)
+        test_out_of_memory_after_a_write(tmp)
         test_limits()
         test_answer_budget()
         test_answer_address_share()
