@@ -384,16 +384,14 @@ static int shown_bytes(const char *s, size_t max)
 
 /* A time in any ts form.  A '+' sent unencoded arrives as a space, so a
  * space is read as '+', except the one that may stand for the 'T' between
- * date and time (YYYY-MM-DD HH:MM...). */
-static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
-                           size_t n)
+ * date and time (YYYY-MM-DD HH:MM...).  CIVIC_OK; CIVIC_E_INVALID with the
+ * reason in why; CIVIC_E_NOMEM (send_time_error). */
+static int parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
+                          size_t n)
 {
     size_t len = strlen(v); /* within libmicrohttpd's memory for a request's target */
     char *text = malloc(len + 1);
-    if (!text) {
-        snprintf(why, n, "out of memory reading %s", name);
-        return false;
-    }
+    if (!text) return CIVIC_E_NOMEM; /* 503, as any route's: not the value's fault */
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
     if (len > 11 && v[10] == ' ' && v[4] == '-' && v[7] == '-' && v[11] >= '0' && v[11] <= '9')
         text[10] = ' ';
@@ -412,26 +410,36 @@ static bool parse_time_arg(server *s, const char *name, const char *v, int64_t *
                  "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)", name, shown, text,
                  strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds");
     free(text);
-    return rc == CIVIC_OK;
+    return rc == CIVIC_OK ? CIVIC_OK : CIVIC_E_INVALID;
 }
 
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
  * ts held (now when empty), or the purge horizon when that is later (nothing
  * before it can be answered). */
-static bool parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *why, size_t n)
+static int parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
     if (v && strcmp(v, "now") == 0) {
         *out = (int64_t)time(NULL);
-        return true;
+        return CIVIC_OK;
     }
     if (!v) {
         if (civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK) *out = (int64_t)time(NULL);
         int64_t h = civic_engine_purge_horizon(s->engine);
         if (h != CIVIC_NO_TIME && h > *out) *out = h;
-        return true;
+        return CIVIC_OK;
     }
     return parse_time_arg(s, "as_of", v, out, why, n);
+}
+
+/* A time parameter parse_time_arg did not read: 400 `error` with why, or
+ * 503 out of memory. */
+static enum MHD_Result send_time_error(struct MHD_Connection *c, request *rq, int rc,
+                                       const char *error, const char *why)
+{
+    if (rc == CIVIC_E_NOMEM)
+        return send_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL);
+    return send_error(c, rq, MHD_HTTP_BAD_REQUEST, error, why);
 }
 
 /* A question whose as_of was left to the service, overtaken by a purge
@@ -442,7 +450,7 @@ static bool overtaken(server *s, struct MHD_Connection *c, int rc, int64_t *as_o
 {
     char why[8];
     return rc == CIVIC_E_PURGED && !arg(c, "as_of") && ++*tries <= 8 &&
-           parse_as_of(s, c, as_of, why, sizeof(why));
+           parse_as_of(s, c, as_of, why, sizeof(why)) == CIVIC_OK;
 }
 
 static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
@@ -490,8 +498,8 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
 {
     char why[160];
     int64_t as_of;
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_result *res = NULL;
     int rc, tries = 0;
     do rc = civic_engine_subject(s->engine, rq->id, as_of, &res);
@@ -510,8 +518,8 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
     if (!rq->id[0]) /* /subjects//record: a client's empty id, no subject any event has */
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad subject",
                           "an empty subject id (GET /subjects/{id}/record)");
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_record *rec = NULL;
     int rc, tries = 0;
     do rc = civic_engine_record(s->engine, rq->id, as_of, &rec);
@@ -530,8 +538,8 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
     uint64_t depth = 1;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_groups *g = NULL;
     int rc, tries = 0;
     do rc = civic_engine_groups(s->engine, (uint32_t)depth, as_of, &g);
@@ -552,8 +560,8 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is an integer 0..4294967295");
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     const char *group = arg(c, "group");
     /* a path no event can have (as a log's group is refused): not an empty
      * ranking */
@@ -1213,8 +1221,8 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     if (!v)
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before",
                           "before=H is required: every event archived at H is removed");
-    if (!parse_time_arg(s, "before", v, &before, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before", why);
+    int trc = parse_time_arg(s, "before", v, &before, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad before", why);
     if (future && strcmp(future, "yes") != 0)
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad future",
                           "future takes yes alone: future=yes purges at a before later than now");
@@ -1270,8 +1278,8 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
 {
     char why[160];
     int64_t as_of;
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why)))
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_list *list = NULL;
     int rc, tries = 0;
     do rc = civic_engine_list(s->engine, rq->id, as_of, &list);
@@ -1328,9 +1336,10 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     /* The default as_of is taken under the page's lock: a purge, which
      * moves the horizon, waits for the page. */
     pthread_rwlock_rdlock(&s->page_lock);
-    if (!parse_as_of(s, c, &as_of, why, sizeof(why))) {
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) {
         pthread_rwlock_unlock(&s->page_lock);
-        return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad as_of", why);
+        return send_time_error(c, rq, trc, "bad as_of", why);
     }
     report_options o = { (uint32_t)depth, min_group, NULL };
     buf b = { 0 };

@@ -1193,6 +1193,41 @@ def test_out_of_memory_after_a_write(tmp):
         srv.stop()
 
 
+def test_out_of_memory_is_503(tmp):
+    """Out of memory at any allocation of a request is answered 503
+    {"error": "out of memory"} (or the connection is closed unanswered),
+    as the manual says any route may: never a 4xx that blames the request
+    (a bad as_of, a bad before)."""
+    srv = armed_server(tmp, "oom-503")
+    if not srv:
+        return
+    try:
+        srv.request("POST", "/events", b"id,subject,type,ts,qty,group\n"
+                    b"m1,om1,volunteer_hour,2025-03-01,1,oom/a\n", "text/csv")
+        routes = [("GET", "/subjects/om1?as_of=2025-06-01"),
+                  ("GET", "/subjects/om1/record?as_of=2025-06-01+08:00"),
+                  ("GET", "/rank?as_of=2025-06-01"),
+                  ("POST", "/purge?before=2001-01-01")]
+        for method, path in routes:
+            right = srv.request(method, path)
+
+            def send(k):
+                return answer_or_closed(srv, method, path)
+
+            def look(k, status, answer):
+                check(status in (None, right[0], 503),
+                      "out of memory at allocation %d of %s %s: %s %s"
+                      % (k, method, path, status, answer))
+                if status == 503:
+                    check(answer.get("error") == "out of memory",
+                          "out of memory at allocation %d of %s %s: 503 %s"
+                          % (k, method, path, answer))
+
+            oom_sweep(srv, send, look)
+    finally:
+        srv.stop()
+
+
 def test_source_from_token(tmp):
     tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "tokens"),
                                  [("clerk-a", "write", "clerk-a-0123456789-token"),
@@ -1751,6 +1786,7 @@ def main():
         test_term_with_a_pipelined_write(tmp)
         test_compact_full_disk(tmp)
         test_out_of_memory_after_a_write(tmp)
+        test_out_of_memory_is_503(tmp)
         test_limits()
         test_answer_budget()
         test_answer_address_share()
