@@ -206,6 +206,7 @@ typedef struct request {
                               * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
     bool too_big, over_budget;
+    bool body_oom;           /* the body's buffer could not grow: 503 out of memory */
     bool late;               /* begun once the stop had begun: refused, never run */
     const token_entry *token;
     char method[16];
@@ -791,8 +792,8 @@ static bool grow_body(server *s, request *rq, size_t need)
     }
     if (room > rq->reserved) rq->reserved = room;
     char *p = realloc(rq->body, room + 1);
-    if (!p) {
-        rq->over_budget = true;
+    if (!p) { /* memory, not the budget: neither "busy" nor a budget refusal */
+        rq->body_oom = true;
         return false;
     }
     rq->body = p;
@@ -807,7 +808,7 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
         rq->too_big = true;
         drop_body(s, rq);
     }
-    if (!rq->too_big && !rq->over_budget) {
+    if (!rq->too_big && !rq->over_budget && !rq->body_oom) {
         if (rq->len + *size + 1 > rq->cap && !grow_body(s, rq, rq->len + *size)) {
             drop_body(s, rq);
         } else {
@@ -1739,6 +1740,8 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
             return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
                                 "the server's budget for request bodies is spent; retry later",
                                 (header){ "Retry-After", RETRY_AFTER_SECONDS });
+        if (rq->body_oom)
+            return send_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL);
         return post_events(s, c, rq);
     case ROUTE_SUBJECT: return get_subject(s, c, rq);
     case ROUTE_RECORD: return get_record(s, c, rq);

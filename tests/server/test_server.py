@@ -1207,12 +1207,16 @@ def test_out_of_memory_is_503(tmp):
         routes = [("GET", "/subjects/om1?as_of=2025-06-01"),
                   ("GET", "/subjects/om1/record?as_of=2025-06-01+08:00"),
                   ("GET", "/rank?as_of=2025-06-01"),
-                  ("POST", "/purge?before=2001-01-01")]
-        for method, path in routes:
-            right = srv.request(method, path)
+                  ("POST", "/purge?before=2001-01-01"),
+                  ("POST", "/events", b"id,subject,type,ts,qty,group\n"
+                   b"m2,om2,volunteer_hour,2025-03-02,1,oom/a\n")]
+        for method, path, *body in routes:
+            body = body[0] if body else None
+            ctype = "text/csv" if body else None
+            right = srv.request(method, path, body, ctype)
 
             def send(k):
-                return answer_or_closed(srv, method, path)
+                return answer_or_closed(srv, method, path, body, ctype)
 
             def look(k, status, answer):
                 check(status in (None, right[0], 503),
@@ -1224,6 +1228,11 @@ def test_out_of_memory_is_503(tmp):
                           % (k, method, path, answer))
 
             oom_sweep(srv, send, look)
+        # a body buffer that cannot grow is memory, not the body budget
+        status, text = srv.raw("GET", "/metrics")[0::2]
+        check(status == 200 and b"\ncivic_body_budget_refusals_total 0\n" in text,
+              "out of memory is not counted as a body budget refusal: %s"
+              % re.findall(rb"civic_body_budget_refusals_total .*", text))
     finally:
         srv.stop()
 
