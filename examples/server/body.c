@@ -466,7 +466,10 @@ void body_error_as_sent(civic_rules *rules, const char *in, size_t in_len, const
     opts.format = csv ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_JSONL;
     civic_error again = CIVIC_ERROR_INIT;
     int rc = CIVIC_E_NOMEM;
-    if (rules && err->code != CIVIC_E_NOMEM && civic_engine_new(&scratch, rules, NULL) == CIVIC_OK)
+    /* out of memory has no line to tell again: its reason stays (an
+     * `again` never loaded would have replaced it with an empty one) */
+    if (err->code == CIVIC_E_NOMEM) return;
+    if (rules && civic_engine_new(&scratch, rules, NULL) == CIVIC_OK)
         rc = civic_engine_load(scratch, in, in_len, &opts, NULL, &again);
     civic_engine_free(scratch);
     if (rc == err->code && again.line == err->line) {

@@ -115,7 +115,7 @@ void view_load_report(buf *b, int rc, const civic_load_report *rep,
         json_key(b, "column", &first);
         json_u64(b, err->column);
         json_key(b, "reason", &first);
-        json_str(b, err->message);
+        json_str(b, err->message[0] ? err->message : civic_strerror(rc)); /* never "" */
     }
     json_key(b, "accepted", &first);
     json_u64(b, rep->accepted);

@@ -1070,9 +1070,10 @@ def test_compact_full_disk(tmp):
 
 # ---------------------------------------------------------------- out of memory
 
-def armed_server(tmp, name, extra=()):
+def armed_server(tmp, name, extra=(), token=None):
     """A server on tmp/name under tests/server/failmalloc_armed.c (built here,
-    once), or None when no C compiler builds the shim."""
+    once), or None when no C compiler builds the shim; with a token, it takes
+    --tokens and that token is an admin's, sent with every request."""
     so = os.path.join(tmp, "failmalloc_armed.so")
     if not os.path.exists(so):
         src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failmalloc_armed.c")
@@ -1083,8 +1084,12 @@ def armed_server(tmp, name, extra=()):
             return None
     ctl = os.path.join(tmp, name + ".ctl")
     env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_CTL=ctl)
+    if token:
+        tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, name + ".tokens"),
+                                     [("oom", "admin", token)])
+        extra = ["--tokens", tokens] + list(extra)
     srv = harness.Server(ARGS.server, os.path.join(tmp, name), ["--sync", "none"] + list(extra),
-                         env=env)
+                         token=token, env=env)
     srv.ctl = ctl
     return srv.start()
 
@@ -1197,8 +1202,9 @@ def test_out_of_memory_is_503(tmp):
     """Out of memory at any allocation of a request is answered 503
     {"error": "out of memory"} (or the connection is closed unanswered),
     as the manual says any route may: never a 4xx that blames the request
-    (a bad as_of, a bad before)."""
-    srv = armed_server(tmp, "oom-503")
+    (a bad as_of, a bad before).  With --tokens, so that a batch's events
+    get a source (the body is rewritten) and the tokens are checked."""
+    srv = armed_server(tmp, "oom-503", token="oom-admin-token-0123456789abcdef")
     if not srv:
         return
     try:
@@ -1225,6 +1231,10 @@ def test_out_of_memory_is_503(tmp):
                 if status == 503:
                     check(answer.get("error") == "out of memory",
                           "out of memory at allocation %d of %s %s: 503 %s"
+                          % (k, method, path, answer))
+                    # a batch's load report says why too
+                    check("reason" not in answer or "out of memory" in answer["reason"],
+                          "out of memory at allocation %d of %s %s: the reason: %s"
                           % (k, method, path, answer))
 
             oom_sweep(srv, send, look)

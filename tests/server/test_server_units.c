@@ -492,6 +492,30 @@ static void errors_of_the_engine_state_name_the_body_as_sent(void **state)
  * load of the rewrite is refused, that of the body as sent is not, so the
  * message says what passed the limit (it said only "record longer than
  * 1 MiB", of bytes civic-score takes). */
+/* A load of the rewritten body that ran out of memory is not told again
+ * (it has no line, and loading the body as sent would want memory too):
+ * its reason stays, not the empty one of a load never made. */
+static void out_of_memory_in_a_sourced_body_keeps_its_reason(void **state)
+{
+    (void)state;
+    const char *in = "id,subject,type,ts\nf1,a,fine,2025-01-01\n";
+    buf out = { 0 };
+    body_source_csv(in, strlen(in), "ingest", &out);
+    civic_error err = CIVIC_ERROR_INIT;
+    err.code = CIVIC_E_NOMEM;
+    snprintf(err.message, sizeof(err.message), "out of memory");
+    error_as_sent(in, &out, true, &err);
+    free(out.p);
+    assert_int_equal(err.code, CIVIC_E_NOMEM);
+    assert_string_equal(err.message, "out of memory");
+    /* with no rules to load it again either (the body budget was spent) */
+    civic_error bare = CIVIC_ERROR_INIT;
+    bare.code = CIVIC_E_NOMEM;
+    snprintf(bare.message, sizeof(bare.message), "out of memory");
+    body_error_as_sent(NULL, in, strlen(in), in, strlen(in), true, &bare);
+    assert_string_equal(bare.message, "out of memory");
+}
+
 static void a_limit_passed_by_the_source_says_so(void **state)
 {
     (void)state;
@@ -614,6 +638,7 @@ int main(void)
         cmocka_unit_test(errors_in_a_sourced_body_name_the_body_as_sent),
         cmocka_unit_test(errors_of_the_engine_state_name_the_body_as_sent),
         cmocka_unit_test(a_limit_passed_by_the_source_says_so),
+        cmocka_unit_test(out_of_memory_in_a_sourced_body_keeps_its_reason),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
         cmocka_unit_test(an_ipv6_client_address_is_its_64_prefix),
     };
