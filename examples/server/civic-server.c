@@ -1079,7 +1079,18 @@ static int open_data(server *s)
     uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u) |
                       (s->opt.rescore ? CIVIC_JOURNAL_OTHER_RULES : 0u);
     unsigned copies = s->opt.recover ? damaged_copies(s, NULL, 0) : 0;
+    /* --sync group's thread is started here, and inherits this mask: with
+     * SIGINT and SIGTERM open it would take their default action whenever
+     * one came while the main thread was not in sigwait (serve), and end
+     * the process without the stop.  One that comes meanwhile waits, and
+     * ends the start-up as before once they are open again. */
+    sigset_t stops, before_open;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stops, &before_open);
     int rc = civic_engine_journal_open(s->engine, s->journal_path, policy, &rep, &err);
+    pthread_sigmask(SIG_SETMASK, &before_open, NULL);
     if (rc != CIVIC_OK) {
         /* the library's way out names its flag; the service's is --recover
          * (--rescore) */
