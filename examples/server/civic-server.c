@@ -2762,21 +2762,45 @@ static int serve(server *s, const char *cert, const char *key)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
+    /* The threads the server needs, before it listens: one that cannot be
+     * started (a limit on threads, no memory for its stack) stops the
+     * start-up, as the --sync group thread does in the library.  Without
+     * the compaction thread the journal would grow until the disk is full,
+     * without the reaper a slow client would hold a connection for ever. */
+    bool compacting = false;
+    if (s->opt.data_dir) {
+        int rc = pthread_create(&s->compactor, NULL, compactor_main, s);
+        if (rc != 0) {
+            fprintf(stderr, SERVER_NAME ": cannot start the compaction thread: %s\n", strerror(rc));
+            return 2;
+        }
+        compacting = true;
+    }
     /* one address's share of the body budget: half of it, or one --max-body
      * body when that is more (else such a body could never be taken) */
     size_t share = s->opt.body_budget_bytes / 2 > s->opt.body_bytes_max
                        ? s->opt.body_budget_bytes / 2 : s->opt.body_bytes_max;
     if (guard_init(&s->guard, s->opt.request_seconds, s->opt.body_budget_bytes, share,
-                   s->opt.answer_budget_bytes, s->opt.per_ip_max) != 0)
+                   s->opt.answer_budget_bytes, s->opt.per_ip_max) != 0) {
+        stop_compactor(s, compacting);
         return 1;
-    struct MHD_Daemon *d = guard_start(&s->guard) == 0 ? start_daemon(s, cert, key) : NULL;
+    }
+    int reaper = guard_start(&s->guard);
+    if (reaper != 0) {
+        fprintf(stderr, SERVER_NAME ": cannot start the request deadline thread "
+                "(--request-timeout): %s\n", strerror(reaper));
+        guard_destroy(&s->guard);
+        stop_compactor(s, compacting);
+        return 2;
+    }
+    struct MHD_Daemon *d = start_daemon(s, cert, key);
     if (!d) {
         fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u\n", s->opt.bind, s->opt.port);
         guard_destroy(&s->guard);
+        stop_compactor(s, compacting);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    bool compacting = s->opt.data_dir && pthread_create(&s->compactor, NULL, compactor_main, s) == 0;
     printf(SERVER_NAME " listening on %s port %u (%" PRIu64 " events%s%s%s)\n", s->opt.bind,
            info ? info->port : s->opt.port, civic_engine_event_count(s->engine),
            s->opt.data_dir ? ", durable" : "", cert ? ", https" : "",

@@ -116,7 +116,8 @@ static void *reaper_main(void *arg)
 int guard_start(guard *g)
 {
     if (g->request_seconds == 0) return 0;
-    if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) return -1;
+    int rc = pthread_create(&g->reaper, NULL, reaper_main, g);
+    if (rc != 0) return rc;
     g->reaper_running = true;
     return 0;
 }

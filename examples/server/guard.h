@@ -103,7 +103,7 @@ typedef struct guard {
 
 int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
                size_t answer_budget_bytes, unsigned per_address);
-int guard_start(guard *g);            /* the reaper thread; 0 or -1 */
+int guard_start(guard *g);            /* the reaper thread; 0, or pthread_create's error */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
 

@@ -1095,18 +1095,27 @@ def test_compact_full_disk(tmp):
 
 # ---------------------------------------------------------------- out of memory
 
-def armed_server(tmp, name, extra=(), token=None):
-    """A server on tmp/name under tests/server/failmalloc_armed.c (built here,
-    once), or None when no C compiler builds the shim; with a token, it takes
-    --tokens and that token is an admin's, sent with every request."""
-    so = os.path.join(tmp, "failmalloc_armed.so")
+def build_shim(tmp, name):
+    """tests/server/NAME.c built as tmp/NAME.so (once), or None when no C
+    compiler builds it (the test is then skipped, and says so)."""
+    so = os.path.join(tmp, name + ".so")
     if not os.path.exists(so):
-        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failmalloc_armed.c")
-        r = subprocess.run([os.environ.get("CC") or "cc", "-shared", "-fPIC", "-o", so, src],
-                           capture_output=True, timeout=60)
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+        r = subprocess.run([os.environ.get("CC") or "cc", "-shared", "-fPIC", "-o", so, src,
+                            "-ldl"], capture_output=True, timeout=60)
         if r.returncode != 0:
-            print("skip: the out-of-memory tests (the shim does not build: %r)" % r.stderr[-200:])
+            print("skip: the tests with %s (it does not build: %r)" % (name, r.stderr[-200:]))
             return None
+    return so
+
+
+def armed_server(tmp, name, extra=(), token=None):
+    """A server on tmp/name under tests/server/failmalloc_armed.c, or None
+    without a C compiler; with a token, it takes --tokens and that token is
+    an admin's, sent with every request."""
+    so = build_shim(tmp, "failmalloc_armed")
+    if not so:
+        return None
     ctl = os.path.join(tmp, name + ".ctl")
     env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_CTL=ctl)
     if token:
@@ -1270,6 +1279,52 @@ def test_out_of_memory_is_503(tmp):
               % re.findall(rb"civic_body_budget_refusals_total .*", text))
     finally:
         srv.stop()
+
+
+def start_under(env, args, timeout=20):
+    """Start the server with env; ("ran", output) once it printed its
+    listening line (it is then stopped with SIGTERM), else (exit status,
+    output) when it exited first."""
+    p = subprocess.Popen([ARGS.server] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    try:
+        line = p.stdout.readline()
+        if b"listening" in line:
+            p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+    finally:
+        timer.cancel()
+    text = (line + out + err).decode(errors="replace")
+    return ("ran" if b"listening" in line else p.returncode), text
+
+
+def test_start_without_threads(tmp):
+    """A thread the server needs that cannot be started (pthread_create
+    fails: a limit on processes, no memory for a stack) stops the start-up
+    with a message, as the --sync group thread does: the server may not run
+    on without it (without the compaction thread, silently, the journal
+    would grow until the disk is full)."""
+    so = build_shim(tmp, "failthread")
+    if not so:
+        return
+    count = os.path.join(tmp, "threads.count")
+    for extra in ([], ["--sync", "group"]):
+        args = ["--port", "0", "--data", os.path.join(tmp, "threads")] + extra
+        env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_COUNT=count)
+        if os.path.exists(count):
+            os.unlink(count)
+        what, out = start_under(env, args)
+        with open(count) as f:
+            n = int(f.read())
+        check(what == "ran" and n >= 3, "the server starts under the shim: %s %s %s"
+              % (what, n, out[-300:]))
+        for k in range(1, n + 1):
+            what, out = start_under(dict(env, CIVIC_FAIL_THREAD=str(k)), args)
+            check(what != "ran" and what != 0 and "civic-server: " in out,
+                  "thread %d of %d cannot start (%s): the start-up fails, saying so: %s %r"
+                  % (k, n, " ".join(extra) or "--sync always", what, out[-300:]))
 
 
 def test_source_from_token(tmp):
@@ -1832,6 +1887,7 @@ def main():
         test_compact_full_disk(tmp)
         test_out_of_memory_after_a_write(tmp)
         test_out_of_memory_is_503(tmp)
+        test_start_without_threads(tmp)
         test_limits()
         test_answer_budget()
         test_answer_address_share()
