@@ -2718,6 +2718,52 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_END);
 }
 
+/* MHD_start_daemon failed (err: errno just after): the address is blamed
+ * only when it cannot be bound, which a probe socket bound to it tells
+ * (libmicrohttpd sets SO_REUSEADDR, and so does the probe).  Otherwise it
+ * is memory or threads (exit 2, as out of memory anywhere in the start-up),
+ * or what libmicrohttpd printed above it: a certificate or key GnuTLS
+ * cannot read (exit 1, a bad option).  Returns the exit status. */
+static int daemon_failed(const server *s, int err)
+{
+    struct sockaddr_storage ss;
+    unsigned flags = 0;
+    int bind_err = 0;
+    if (fill_address(s->opt.bind, s->opt.port, &ss, &flags)) {
+        int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno; /* no descriptor, no memory: not the address */
+        } else {
+            int one = 1;
+            (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+            if (ss.ss_family == AF_INET6) /* as libmicrohttpd without dual stack */
+                (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+            socklen_t len = ss.ss_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+                                                     : (socklen_t)sizeof(struct sockaddr_in);
+            if (bind(fd, (const struct sockaddr *)&ss, len) != 0) bind_err = errno;
+            close(fd);
+        }
+    }
+    if (bind_err) {
+        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u: %s\n", s->opt.bind,
+                s->opt.port, strerror(bind_err));
+        return 1;
+    }
+    if (err == ENOMEM || err == EAGAIN || err == ENOBUFS || err == EMFILE || err == ENFILE) {
+        fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u: %s\n",
+                s->opt.bind, s->opt.port,
+                err == ENOMEM  ? "out of memory"
+                : err == EAGAIN ? "a thread cannot be started (a limit on threads, or out of memory)"
+                                : strerror(err));
+        return 2;
+    }
+    fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u (the address "
+            "can be bound; libmicrohttpd says why above%s)\n", s->opt.bind, s->opt.port,
+            s->opt.tls_cert ? ": with --tls-cert, most often a certificate or key it cannot read"
+                            : "");
+    return 1;
+}
+
 static void stop_compactor(server *s, bool running)
 {
     pthread_mutex_lock(&s->stop_mutex);
@@ -2793,12 +2839,13 @@ static int serve(server *s, const char *cert, const char *key)
         stop_compactor(s, compacting);
         return 2;
     }
+    errno = 0;
     struct MHD_Daemon *d = start_daemon(s, cert, key);
     if (!d) {
-        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u\n", s->opt.bind, s->opt.port);
+        int status = daemon_failed(s, errno);
         guard_destroy(&s->guard);
         stop_compactor(s, compacting);
-        return 1;
+        return status;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     printf(SERVER_NAME " listening on %s port %u (%" PRIu64 " events%s%s%s)\n", s->opt.bind,

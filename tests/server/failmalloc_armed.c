@@ -8,8 +8,9 @@
 ** the file is whole once it exists) how many calls of malloc, calloc and
 ** realloc there were since the last SIGUSR2, reads a number K from the file
 ** CIVIC_FAIL_CTL, and fails the Kth call from then on (returns NULL with
-** ENOMEM), once; K = 0 fails none.  Calls are counted across threads.  The
-** handler uses only async-signal-safe calls.
+** ENOMEM), once; K = 0 fails none.  Before the first SIGUSR2, CIVIC_FAIL_AT=N
+** fails the Nth call from the start, as tests/cli/failmalloc.c does.  Calls
+** are counted across threads.  The handler uses only async-signal-safe calls.
 */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,6 +69,8 @@ static void on_usr2(int sig)
 
 __attribute__((constructor)) static void start(void)
 {
+    const char *at = getenv("CIVIC_FAIL_AT");
+    if (at) atomic_store(&fail_at, strtoul(at, NULL, 10));
     const char *c = getenv("CIVIC_FAIL_CTL");
     if (!c || strlen(c) >= sizeof(ctl)) return;
     strcpy(ctl, c);

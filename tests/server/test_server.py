@@ -1322,9 +1322,45 @@ def test_start_without_threads(tmp):
               % (what, n, out[-300:]))
         for k in range(1, n + 1):
             what, out = start_under(dict(env, CIVIC_FAIL_THREAD=str(k)), args)
-            check(what != "ran" and what != 0 and "civic-server: " in out,
+            # exit 2, as out of memory: the address is not what failed
+            check(what == 2 and "cannot start" in out and "cannot listen" not in out,
                   "thread %d of %d cannot start (%s): the start-up fails, saying so: %s %r"
                   % (k, n, " ".join(extra) or "--sync always", what, out[-300:]))
+
+
+def test_start_out_of_memory(tmp):
+    """Out of memory while libmicrohttpd starts (the last allocations before
+    the listening line, failed each in turn) is said as such and exits 2,
+    as out of memory anywhere in the start-up: not "cannot listen on ADDR
+    port N", the manual's exit 1 for an address that cannot be bound."""
+    so = build_shim(tmp, "failmalloc_armed")
+    if not so:
+        return
+    ctl = os.path.join(tmp, "start-oom.ctl")
+    with open(ctl, "w") as f:
+        f.write("0\n")
+    env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_CTL=ctl)
+    args = ["--port", "0"]
+    # how many allocations the start-up makes, up to its listening line
+    p = subprocess.Popen([ARGS.server] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env)
+    try:
+        line = p.stdout.readline()
+        # arm() asks the shim through a server's ctl and proc: this one is
+        # not a harness.Server, whose start would add its /healthz polls
+        n = arm(argparse.Namespace(ctl=ctl, proc=p, output=lambda: line.decode()), 0)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=60)
+    inside = 0
+    for k in range(max(1, n - 25), n + 1):
+        what, out = start_under(dict(env, CIVIC_FAIL_AT=str(k)), args)
+        check(what in ("ran", 2) and "cannot listen" not in out,
+              "out of memory at allocation %d of %d of the start-up: %s %r"
+              % (k, n, what, out[-300:]))
+        inside += "cannot start the HTTP service" in out
+    check(inside > 0, "the sweep failed allocations of libmicrohttpd's start (%d..%d)"
+          % (max(1, n - 25), n))
 
 
 def test_source_from_token(tmp):
@@ -1888,6 +1924,7 @@ def main():
         test_out_of_memory_after_a_write(tmp)
         test_out_of_memory_is_503(tmp)
         test_start_without_threads(tmp)
+        test_start_out_of_memory(tmp)
         test_limits()
         test_answer_budget()
         test_answer_address_share()
