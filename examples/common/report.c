@@ -341,7 +341,9 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
         text(out, x.balance_reset);
         put(out, ". ");
     }
-    if (civic_rules_spec_version(r) >= 2) {
+    /* Objections take effect under every scheme (a version-1 scheme has the
+       defaults: at any time, marked), so every page says how. */
+    {
         span w = span_of(x.objection_window);
         if (w.kind == 'f') put(out, "An entry may be contested at any time");
         else {

@@ -599,6 +599,22 @@ def wording_page(tmp):
     check("Soft\u00adhyphen" in page, "wording: a soft hyphen in a measure's text stays")
 
 
+def v1_scheme_page(tmp):
+    """A version-1 scheme's page says how objections work, as a version-2
+    scheme with the same defaults does: an objection may be made at any
+    time and the entry keeps its effect, marked."""
+    rules = os.path.join(REPO, "examples", "data", "community-1.0.toml")
+    raw = subprocess.run([ARGS.cli, "-r", rules, "-f", "html", SAMPLE],
+                         check=True, capture_output=True, timeout=60).stdout
+    out = os.path.join(tmp, "v1-scheme.html")
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "v1 scheme")
+    check("An entry may be contested at any time; while contested it keeps its effect "
+          "and is marked." in text_of(dom),
+          "v1 scheme: the page says how an entry may be contested")
+
+
 def hidden_cell_pages(tmp):
     """Two logs that differ only inside a small cell (s1 of south, a group
     of 2, is a court defaulter in one and recycles in the other; the lists
@@ -1280,6 +1296,7 @@ def main():
         list_times_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
+        v1_scheme_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
         if ARGS.keep:
