@@ -177,6 +177,24 @@ static void name_text(const answers_sink *out, const char *s) { escaped(out, s, 
  * data-* attributes finds the ids of the log. */
 static void attr(const answers_sink *out, const char *s) { escaped(out, s, AS_ATTRIBUTE); }
 
+/* A text of the rules or the events as it is shown: isolated in a <bdi>
+ * (SPEC 11.5), so that a right-to-left name keeps its brackets and digits
+ * where its writer put them and does not reorder the page's own words. */
+static void shown(const answers_sink *out, const char *s)
+{
+    put(out, "<bdi>");
+    text(out, s);
+    put(out, "</bdi>");
+}
+
+/* A resident's id or a group, displayed and isolated. */
+static void shown_name(const answers_sink *out, const char *s)
+{
+    put(out, "<bdi>");
+    name_text(out, s);
+    put(out, "</bdi>");
+}
+
 static void fixed(const answers_sink *out, int64_t v, unsigned places)
 {
     char buf[32];
@@ -308,7 +326,7 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     for (size_t g = 0; g < civic_rules_grade_count(r); g++) {
         int64_t min = 0;
         put(out, "<tr><td>");
-        text(out, civic_rules_grade_name(r, g));
+        shown(out, civic_rules_grade_name(r, g));
         put(out, "</td><td class=\"n\">");
         if (civic_rules_grade_min(r, g, &min) == CIVIC_OK) fixed(out, min, 2);
         else put(out, "below");
@@ -436,7 +454,7 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const cap
     if (x->cap_group[0]) {
         part(out, &first);
         put(out, "shared ");
-        text(out, x->cap_group);
+        shown(out, x->cap_group);
         civic_cap_info c = CIVIC_CAP_INFO_INIT;
         if (cap_named(r, caps, x->cap_group, &c)) {
             put(out, ": ");
@@ -451,14 +469,14 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const cap
         fixed(out, x->repeat_factor, 2);
         if (strcmp(x->category, x->code) != 0) {
             put(out, " (");
-            text(out, x->category);
+            shown(out, x->category);
             put(out, ")");
         }
     } else if (strcmp(x->category, x->code) != 0) {
         /* it escalates nothing itself, but counts as a prior offence of its category */
         part(out, &first);
         put(out, "counts as a repeat in ");
-        text(out, x->category);
+        shown(out, x->category);
     }
 }
 
@@ -477,7 +495,7 @@ static void effect_cell(const answers_sink *out, const civic_rule_info *x)
     if (x->flag[0]) {
         part(out, &first);
         put(out, "flag ");
-        text(out, x->flag);
+        shown(out, x->flag);
     }
 }
 
@@ -554,9 +572,9 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
         put(out, "<tr data-rule=\"");
         attr(out, x.code);
         put(out, "\"><td>");
-        text(out, x.code);
+        shown(out, x.code);
         put(out, "<br><small>");
-        text(out, x.dimension);
+        shown(out, x.dimension);
         put(out, "</small></td>");
         rule_cells(out, r, &caps, &x);
         put(out, "</tr>\n");
@@ -565,7 +583,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
             /* the code again, heard but not seen: a screen reader moving
              * cell by cell meets this row without the one above */
             put(out, "<tr><td>&rarr; <span class=\"vh\">");
-            text(out, x.code);
+            shown(out, x.code);
             put(out, " </span>from ");
             when(out, r, x.from);
             put(out, x.recount ? " (also for past events)" : "");
@@ -612,12 +630,12 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
     put(out, "<p data-tier=\"");
     attr(out, x.name);
     put(out, "\">");
-    text(out, x.name);
+    shown(out, x.name);
     put(out, qty ? ": the quantity of " : ": the points of ");
     for (size_t k = 0; k < x.rule_count; k++) {
         size_t rule = civic_rules_tier_rule(r, t, k);
         put(out, k == 0 ? "" : k + 1 == x.rule_count ? " and " : ", ");
-        text(out, civic_rules_rule_code(r, rule));
+        shown(out, civic_rules_rule_code(r, rule));
     }
     if (strcmp(x.window, "lifetime") == 0) put(out, ", all time");
     else if (strcmp(x.window, "year") == 0 || strcmp(x.window, "quarter") == 0 ||
@@ -634,7 +652,7 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
     for (size_t l = 0; l < x.level_count; l++) {
         int64_t min = 0;
         put(out, l ? "; " : "");
-        text(out, civic_rules_tier_level_name(r, t, l));
+        shown(out, civic_rules_tier_level_name(r, t, l));
         put(out, " from ");
         if (civic_rules_tier_level_min(r, t, l, &min) == CIVIC_OK) trimmed(out, min, qty ? 3 : 2);
     }
@@ -653,19 +671,19 @@ static void measure_conditions(const answers_sink *out, const civic_rules *r,
         for (size_t g = 0; g < civic_rules_grade_count(r) && g < 64; g++) {
             if (!(m->grades >> g & 1u)) continue;
             joined(out, &one, " or ");
-            text(out, civic_rules_grade_name(r, g));
+            shown(out, civic_rules_grade_name(r, g));
         }
     }
     if (m->flag[0]) {
         joined(out, &first, " and ");
         put(out, "flag ");
-        text(out, m->flag);
+        shown(out, m->flag);
     }
     if (m->tier[0]) {
         joined(out, &first, " and ");
-        text(out, m->tier);
+        shown(out, m->tier);
         put(out, " ");
-        text(out, m->min_level);
+        shown(out, m->min_level);
         put(out, " or more");
     }
     if (m->has_min_score) {
@@ -693,9 +711,9 @@ static void scheme_outputs(const answers_sink *out, const civic_rules *r)
         if (civic_rules_measure_info(r, i, &m) != CIVIC_OK) continue;
         bool restriction = m.kind == CIVIC_MEASURE_RESTRICTION;
         putf(out, "<li class=\"%s\">", restriction ? "restriction" : "incentive");
-        text(out, m.text[0] ? m.text : m.code);
+        shown(out, m.text[0] ? m.text : m.code);
         put(out, restriction ? " (restriction, list " : " (benefit, list ");
-        text(out, m.code);
+        shown(out, m.code);
         put(out, "; for ");
         measure_conditions(out, r, &m);
         put(out, ")</li>\n");
@@ -779,11 +797,11 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     put(out, "<figure class=\"chart\" data-chart=\"");
     attr(out, s->path);
     put(out, "\"><figcaption class=\"vh\">Grades in ");
-    if (s->path[0]) name_text(out, s->path);
+    if (s->path[0]) shown_name(out, s->path);
     else put(out, "all groups");
     for (size_t k = 0; k < ng; k++) { /* the figures too, for whoever cannot see the bars */
         put(out, k ? ", " : ": ");
-        text(out, civic_groups_grade_name(g, k));
+        shown(out, civic_groups_grade_name(g, k));
         putf(out, " %" PRIu64, s->grade_counts[k]);
     }
     put(out, "</figcaption>\n<div class=\"bars\" aria-hidden=\"true\">\n");
@@ -792,7 +810,7 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
         /* hundredths of a percent of the bar column; 0 is a sliver of 1 px */
         unsigned w = (unsigned)(n > UINT64_MAX / 10000u ? n / (top / 10000u) : 10000u * n / top);
         put(out, "<span class=\"gl\">");
-        text(out, civic_groups_grade_name(g, k));
+        shown(out, civic_groups_grade_name(g, k));
         put(out, "</span><svg width=\"100%\" height=\"16\" focusable=\"false\"><rect x=\"0\" "
                  "y=\"0\" ");
         if (w) putf(out, "width=\"%u.%02u%%\"", w / 100u, w % 100u);
@@ -821,7 +839,7 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
         put(out, "<section class=\"group\" data-group=\"");
         attr(out, s.path);
         put(out, "\"><h3>");
-        if (s.path[0]) name_text(out, s.path);
+        if (s.path[0]) shown_name(out, s.path);
         else put(out, "All residents");
         put(out, "</h3>\n");
         if (s.subjects < opt->min_group) {
@@ -871,9 +889,9 @@ static void resident_row(const answers_sink *out, const cells *c, const char *su
         attr(out, entry);
     }
     put(out, "\"><td class=\"id\">"); /* ids without spaces wrap, not widen the table */
-    name_text(out, subject);
+    shown_name(out, subject);
     put(out, "</td><td class=\"id\">");
-    name_text(out, cell_group(c, group));
+    shown_name(out, cell_group(c, group));
     put(out, "</td><td>");
 }
 
@@ -924,7 +942,7 @@ static void list_table(const answers_sink *out, const civic_rules *r, const list
         view_get(list, i, &x);
         if (cell_size(c, x.group) < min_group) continue;
         resident_row(out, c, x.subject, x.group, NULL);
-        text(out, x.grade);
+        shown(out, x.grade);
         if (flag) {
             put(out, "</td><td class=\"d\">");
             when(out, r, x.since);
@@ -937,11 +955,12 @@ static void list_table(const answers_sink *out, const civic_rules *r, const list
 }
 
 static void one_list(const answers_sink *out, const civic_rules *r, const list_view *list,
-                     bool flag, const char *name, const char *caption, const cells *c,
-                     uint64_t min_group)
+                     bool flag, const char *name, const char *lead, const char *caption,
+                     const cells *c, uint64_t min_group)
 {
     put(out, "<h3>");
-    text(out, caption);
+    put(out, lead);
+    shown(out, caption);
     put(out, "</h3>\n");
     /* Only who may be named decides between a table and a sentence: an
      * empty list and one whose members are all in small cells look alike. */
@@ -1067,15 +1086,13 @@ static int lists_section(const answers_sink *out, const civic_engine *e, int64_t
     int rc = CIVIC_OK;
     put(out, "<h2 id=\"lists\">Lists</h2>\n");
     for (size_t f = 0; rc == CIVIC_OK && f < civic_rules_flag_count(r); f++) {
-        char caption[200];
         const char *name = civic_rules_flag_name(r, f);
-        snprintf(caption, sizeof(caption), "Flag: %s", name);
         civic_list *list = NULL;
         rc = civic_engine_list(e, name, as_of, &list);
         if (rc != CIVIC_OK) break;
         list_view v = { list, NULL, NULL, 0 };
-        one_list(out, r, &v, civic_list_kind(list) == CIVIC_LIST_FLAG, name, caption, c,
-                 min_group);
+        one_list(out, r, &v, civic_list_kind(list) == CIVIC_LIST_FLAG, name, "Flag: ", name,
+                 c, min_group);
         civic_list_free(list);
     }
     measure_rows mr;
@@ -1085,7 +1102,7 @@ static int lists_section(const answers_sink *out, const civic_engine *e, int64_t
     for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
         const char *t = civic_rules_measure_text(r, m), *code = civic_rules_measure_code(r, m);
         list_view v = { NULL, mr.all, mr.rows + mr.start[m], mr.start[m + 1] - mr.start[m] };
-        one_list(out, r, &v, false, code, t[0] ? t : code, c, min_group);
+        one_list(out, r, &v, false, code, "", t[0] ? t : code, c, min_group);
     }
     measure_rows_free(&mr);
     if (civic_rules_flag_count(r) + civic_rules_measure_count(r) == 0)
@@ -1554,7 +1571,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
                          "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
                          "<th>Points</th><th>Dated</th><th>Counts from</th></tr></thead>\n");
             resident_row(out, c, s.subject, s.group, x.id);
-            text(out, x.type);
+            shown(out, x.type);
             put(out, "</td><td class=\"n\">");
             fixed(out, points, 2);
             put(out, "</td><td class=\"d\">");
@@ -1632,10 +1649,10 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     put(out, "</title>\n<style>");
     put(out, style);
     put(out, "</style>\n</head>\n<body>\n<header><h1>");
-    if (o.title) text(out, o.title);
+    if (o.title) shown(out, o.title);
     else {
         put(out, "Public notice: ");
-        text(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+        shown(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
     }
     put(out, "</h1>\n<p class=\"meta\">As of ");
     when(out, r, as_of);

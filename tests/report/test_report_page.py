@@ -270,7 +270,7 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
     for g in set(want_groups) - small:
         figures = ", ".join("%s %d" % (k, want_bars.get((g, k), 0)) for k in grades)
         check('<figcaption class="vh">Grades in %s: %s</figcaption>'
-              % (html.escape(g or "all groups"), figures) in raw,
+              % (html.escape(g or "all groups"), figures) in re.sub(r"</?bdi>", "", raw),
               "%s: the chart of %r is named with its figures (%s)" % (label, g, figures))
     check(page.ungrouped == want_ungrouped, "%s: the page counts %s residents in no group, wanted %s"
           % (label, page.ungrouped, want_ungrouped))
@@ -409,6 +409,7 @@ def small_page(tmp):
 def text_of(dom):
     """The page's text as a reader sees it: no tags, entities decoded, one
     space between words."""
+    dom = re.sub(r"</?bdi>", "", dom)        # inline: a name isolated within its sentence
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", dom)))
 
 
@@ -592,7 +593,7 @@ def wording_page(tmp):
     check("zw\\u200bx" in page and "sh\\u00adx\\ufeffy\\u2060z" in page
           and "caf\u00e9\u200d<" in page and 'data-subject="zw\u200bx"' in page
           and "bob\\u200e<" in page and "zw\\\\u200bx<" in page
-          and not re.search('class="id">[^<]*[\u200b\u00ad\ufeff\u2060\u200e]', page),
+          and not re.search('class="id"><bdi>[^<]*[\u200b\u00ad\ufeff\u2060\u200e]', page),
           "wording: an invisible character in a name is shown as its escape, a backslash "
           "doubled")
     # the scheme's own texts keep theirs: a soft hyphen there is typography
@@ -613,6 +614,54 @@ def v1_scheme_page(tmp):
     check("An entry may be contested at any time; while contested it keeps its effect "
           "and is marked." in text_of(dom),
           "v1 scheme: the page says how an entry may be contested")
+
+
+RTL_SCHEME = "\u05de\u05d5\u05e2\u05e6\u05d4 \u05de\u05e7\u05d5\u05de\u05d9\u05ea (\u05e6\u05e4\u05d5\u05df)!"
+RTL_GRADE = "\u05d8\u05d5\u05d1 (\u05de\u05d0\u05d5\u05d3)!"
+RTL_FLAG = "\u0645\u062e\u0627\u0644\u0641 (\u0623)"
+RTL_DIMENSION = "\u0645\u062f\u0646\u064a (1)"
+RTL_MEASURE = "\u0645\u0643\u0627\u0641\u0623\u0629 \u0644\u0644\u0645\u062a\u0637\u0648\u0639\u064a\u0646!"
+RTL_GROUP = "\u05e6\u05e4\u05d5\u05df (2)"
+RTL_SUBJECT = "12 \u05e9\u05db\u05df"
+
+
+def rtl_page(tmp):
+    """Every text of the rules or the events (the scheme's name, a grade, a
+    flag, a dimension, a measure's text, a group, a resident's id: here
+    Hebrew and Arabic, with brackets, a "!" and leading digits) is isolated
+    on the page -- the whole text of a <bdi>, wherever it is shown -- so that
+    its brackets and digits stay where its writer put them and the page's
+    own English sentences stay left to right around it."""
+    rules = ("[scheme]\nname = \"%s\"\nbase = 100\n"
+             "[[grade]]\nname = \"%s\"\nmin = 100\n[[grade]]\nname = \"low\"\n"
+             "[rule.fine]\npoints = -5\nflag = \"%s\"\ndimension = \"%s\"\n"
+             "[measure.help]\ntext = \"%s\"\nkind = \"incentive\"\ngrades = \"%s\"\n"
+             % (RTL_SCHEME, RTL_GRADE, RTL_FLAG, RTL_DIMENSION, RTL_MEASURE, RTL_GRADE))
+    log = "id,subject,type,ts,group\n" + "".join(
+        "e%d,%s,fine,2025-05-0%d,%s\n" % (i, who, i + 1, RTL_GROUP)
+        for i, who in enumerate(["a", "b", "c", "d", RTL_SUBJECT]))
+    rules_path, log_path = write_case(tmp, "rtl", rules, log)
+    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "-t", "2025-06-30",
+                          "--min-group", "1", log_path],
+                         check=True, capture_output=True, timeout=60).stdout
+    out = os.path.join(tmp, "rtl.html")
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "rtl")
+    body = dom[dom.find("<body"):]
+    shown = re.sub(r"<[^>]*>", lambda m: m.group(0) if m.group(0).startswith(("<bdi", "</bdi"))
+                   else "\x00", body)       # the text nodes, with the <bdi> tags alone kept
+    for what, t in (("scheme", RTL_SCHEME), ("grade", RTL_GRADE), ("flag", RTL_FLAG),
+                    ("dimension", RTL_DIMENSION), ("measure", RTL_MEASURE),
+                    ("group", RTL_GROUP), ("resident", RTL_SUBJECT)):
+        esc = html.escape(t, quote=False)
+        everywhere = shown.count(esc)
+        isolated = shown.count("<bdi>%s</bdi>" % esc)
+        check(everywhere > 0 and everywhere == isolated,
+              "rtl: the %s %r is isolated in a <bdi> wherever it is shown (%d of %d)"
+              % (what, t, isolated, everywhere))
+    check("Every resident starts at" in text_of(dom) and '<html lang="en"' in dom
+          and ' dir="rtl"' not in dom, "rtl: the page's own sentences stay left to right")
 
 
 def hidden_cell_pages(tmp):
@@ -1015,7 +1064,7 @@ def posted_as_they_will_be(tmp):
                                  timeout=60).stdout.decode()
             got = {}
             for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-                cells = re.sub(r"<[^>]*>", "|", m.group(0)).split("|")
+                cells = re.sub(r"<[^>]*>", "|", re.sub(r"</?bdi>", "", m.group(0))).split("|")
                 if cells[1] == subject:
                     got[m.group(1)] = cells[-7] + (" held" if held in m.group(0) else "")
             check(got == rows, "posted: %s at %s: %s, not %s" % (subject, at, got, rows))
@@ -1297,6 +1346,7 @@ def main():
         hidden_cell_pages(tmp)
         wording_page(tmp)
         v1_scheme_page(tmp)
+        rtl_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
         if ARGS.keep:
