@@ -187,6 +187,19 @@ static void shown(const answers_sink *out, const char *s)
     put(out, "</bdi>");
 }
 
+/* A name in a cell with the punctuation around it: in a cell a name is a
+ * box of its own (see style), and a line may break on either side of a box;
+ * here the box is the span, "(" and ")" or ":" in it beside the name. */
+static void shown_glued(const answers_sink *out, const char *before, const char *s,
+                        const char *after)
+{
+    put(out, "<span class=\"nm\">");
+    put(out, before);
+    shown(out, s);
+    put(out, after);
+    put(out, "</span>");
+}
+
 /* A resident's id or a group, displayed and isolated. */
 static void shown_name(const answers_sink *out, const char *s)
 {
@@ -298,6 +311,13 @@ static const char style[] =
     "th,td{border:1px solid #999;padding:.2rem .45rem;text-align:left;vertical-align:top}"
     "small{color:#555}"
     "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    /* SPEC 11.5: points and dates are never split (a points cell's note
+     * wraps); a name in a cell is one box as wide as its longest word, at
+     * most 15em, and a longer word wraps inside it: the table stays as
+     * narrow as its ordinary words allow, and nothing else is cut. */
+    "td.n,td.d{white-space:nowrap}td.n small{white-space:normal}"
+    "td bdi,td .nm{display:inline-block;max-width:min(15em,60vw);overflow-wrap:break-word}"
+    "td .nm bdi{display:inline}"
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
     ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem;min-width:0}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"
@@ -309,7 +329,7 @@ static const char style[] =
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"
     "@media print{body{max-width:none;font-size:9pt}.group{break-inside:avoid}"
-    "th,td{overflow-wrap:anywhere}td.n,td.d{white-space:nowrap}"
+    "td bdi,td .nm{max-width:14em}"
     ".wrap{overflow:visible}table{font-size:8pt}"
     "h2,h3{break-after:avoid}a{color:inherit}}";
 
@@ -454,10 +474,12 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const cap
     if (x->cap_group[0]) {
         part(out, &first);
         put(out, "shared ");
-        shown(out, x->cap_group);
         civic_cap_info c = CIVIC_CAP_INFO_INIT;
-        if (cap_named(r, caps, x->cap_group, &c)) {
-            put(out, ": ");
+        bool named = cap_named(r, caps, x->cap_group, &c);
+        if (named) shown_glued(out, "", x->cap_group, ":");
+        else shown(out, x->cap_group);
+        if (named) {
+            put(out, " ");
             fixed(out, c.limit, 2);
             period_put(out, c.period);
             if (c.net) put(out, " (net)");
@@ -468,9 +490,8 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const cap
         put(out, "repeat &times;");
         fixed(out, x->repeat_factor, 2);
         if (strcmp(x->category, x->code) != 0) {
-            put(out, " (");
-            shown(out, x->category);
-            put(out, ")");
+            put(out, " ");
+            shown_glued(out, "(", x->category, ")");
         }
     } else if (strcmp(x->category, x->code) != 0) {
         /* it escalates nothing itself, but counts as a prior offence of its category */

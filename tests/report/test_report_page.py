@@ -1163,6 +1163,36 @@ MEASURE_JS = r"""
     });
     out.charts.push({chart: c.getAttribute("data-chart"), texts: texts, bars: bars});
   });
+  // every table cell: the words a line break cuts in two, how many lines
+  // its dates (td.d) or its points (td.n's first text) take, its width
+  function tops(range) {
+    var t = {};
+    Array.prototype.forEach.call(range.getClientRects(), function (r) {
+      if (r.width > 0 && r.height > 0) t[Math.round(r.top)] = 1; });
+    return Object.keys(t).length;
+  }
+  out.cells = [];
+  document.querySelectorAll("th,td").forEach(function (c) {
+    var broken = [], walk = document.createTreeWalker(c, NodeFilter.SHOW_TEXT), n;
+    while ((n = walk.nextNode())) {
+      if (n.parentElement.closest(".vh")) continue;
+      var re = /[^\s\-\/]+[\-\/]*/g, m;   // a line may break after a hyphen or a slash
+      while ((m = re.exec(n.data))) {
+        var r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+        if (tops(r) > 1) broken.push(m[0]);
+      }
+    }
+    var whole = document.createRange();
+    if (c.classList.contains("n") && c.firstChild) whole.selectNodeContents(c.firstChild);
+    else whole.selectNodeContents(c);
+    var t = c.closest("table"), w = c.closest(".wrap");
+    out.cells.push({table: t.getAttribute("data-table") || t.getAttribute("data-list"),
+                    tag: c.tagName.toLowerCase(), cls: c.className, col: c.cellIndex,
+                    text: c.textContent, broken: broken, lines: tops(whole),
+                    width: c.getBoundingClientRect().width,
+                    tableWidth: t.getBoundingClientRect().width,
+                    wrap: w ? w.clientWidth : W});
+  });
   // a named resident's cell, against the box its table scrolls in
   out.residents = [];
   document.querySelectorAll("tr[data-subject] > td:first-child").forEach(function (td) {
@@ -1313,6 +1343,80 @@ def long_names_page(tmp):
               "its table: %s" % (label, [(r["cell"], r["wrap"]) for r in cells]))
 
 
+LONG_CODE = ("residents_committee_election_of_the_eastern_district_" * 2)[:64]
+LONG_FLAG = ("dishonest_in_the_committee_election_of_the_eastern_" * 2)[:64]
+LONG_CAP = ("community_service_in_the_eastern_district_committee_" * 2)[:64]
+LONG_CATEGORY = ("neighbourhood_peace_in_the_eastern_district_" * 2)[:64]
+LONG_GROUP = ("Xiangyanghuayuanshequ" * 10)[:200]
+
+
+def cells_page(tmp):
+    """A table's cells as Chromium lays them out (worked out by hand from the
+    pages): a date or a points figure is never split, on screen or on paper;
+    a header or a word of an ordinary length (the sample's rule codes, "by
+    severity", "5 years") is never cut in two, the note under a points
+    figure wraps; a name longer than its column can be (a 64-byte rule code,
+    flag, shared cap or category, a group of 200 letters) wraps, and on a
+    wide screen keeps its table from scrolling.  The sample's page at
+    1200 px and printed, the README's page (--groups 2) at 390 and
+    1200 px, and a page of long names at 1200 and 390 px and printed."""
+    sample = subprocess.run([ARGS.cli, "-f", "html", SAMPLE], check=True,
+                            capture_output=True, timeout=60).stdout
+    readme = subprocess.run([ARGS.cli, "-f", "html", "--groups", "2", SAMPLE], check=True,
+                            capture_output=True, timeout=60).stdout
+    rules = ('[scheme]\nbase = 1000\n[[grade]]\nname = "Good"\nmin = 1000\n'
+             '[[grade]]\nname = "Poor"\n[cap.%s]\nlimit = 5\nperiod = "month"\n'
+             '[rule.%s]\npoints = -10\npublicity = "30d"\nflag = "%s"\ncategory = "%s"\n'
+             'repeat_factor = 2\nvalid = "5y"\n'
+             '[rule.help]\npoints = 1\ncap_group = "%s"\n'
+             % (LONG_CAP, LONG_CODE, LONG_FLAG, LONG_CATEGORY, LONG_CAP))
+    log = "id,subject,type,ts,group\n" + "".join(
+        "e%d,s%d,%s,2025-0%d-01T10:00:00,%s\n" % (i, i, LONG_CODE, 1 + i % 2, LONG_GROUP)
+        for i in range(6))
+    rules_path, log_path = write_case(tmp, "cells", rules, log)
+    long_page = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "-t", "2025-02-10",
+                                log_path], check=True, capture_output=True, timeout=60).stdout
+    check(LONG_GROUP.encode() in long_page and b'data-table="posted"' in long_page
+          and LONG_FLAG.encode() in long_page, "cells: the long names are on the page")
+    for name, raw, width, printed in (("sample", sample, 1200, False),
+                                      ("sample", sample, 700, True),
+                                      ("readme", readme, 390, False),
+                                      ("readme", readme, 1200, False),
+                                      ("long", long_page, 1200, False),
+                                      ("long", long_page, 390, False),
+                                      ("long", long_page, 700, True)):
+        label = "cells: %s at %d%s" % (name, width, " printed" if printed else "")
+        got = layout(raw, tmp, "cells-" + name, width, printed)
+        if got is None:
+            continue
+        check_readable(label, got)
+        cells = got["cells"]
+        check(cells, "%s: the tables' cells were measured" % label)
+        for c in cells:
+            what = "%s (%s, column %d, %r)" % (label, c["table"], c["col"], c["text"][:40])
+            if c["tag"] == "th":
+                check(not c["broken"], "%s: a header is not cut: %s" % (what, c["broken"]))
+            if c["cls"] in ("d", "n") and c["tag"] == "td":
+                check(c["lines"] == 1, "%s: a %s on one line, not %d"
+                      % (what, "date" if c["cls"] == "d" else "points figure", c["lines"]))
+            short = [w for w in c["broken"] if len(w) < 30]
+            check(not short, "%s: no word of an ordinary length is cut: %s" % (what, short))
+            if width == 1200 and c["tag"] == "th":
+                check(c["tableWidth"] <= c["wrap"] + 0.5,
+                      "%s: the table fits the window, its long names wrapped (%d > %d px)"
+                      % (what, c["tableWidth"], c["wrap"]))
+        if name == "sample" and printed:
+            width_of = {}
+            for c in cells:
+                if c["table"] == "rules" and c["tag"] == "th":
+                    width_of[c["text"]] = c["width"]
+            # its figures are at most 7 characters and its note may wrap: it
+            # is no wider than the column of the rule codes, kept whole
+            check(width_of and width_of["Points"] <= width_of["Rule"],
+                  "%s: the points column, its notes wrapped, is no wider than the "
+                  "rules': %s" % (label, width_of))
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -1349,6 +1453,7 @@ def main():
         rtl_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
+        cells_page(tmp)
         if ARGS.keep:
             os.makedirs(ARGS.keep, exist_ok=True)
             for name in os.listdir(tmp):
