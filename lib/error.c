@@ -61,6 +61,19 @@ const char *civic__path_brief(const char *path, char *buf)
     return buf;
 }
 
+const char *civic__path_fit(const char *path, size_t room, char *buf)
+{
+    const char *brief = civic__path_brief(path, buf);
+    size_t n = strlen(brief);
+    if (room < 16) room = 16;
+    if (n <= room) return brief;
+    size_t tail = n - (room - 3); /* > 3: room < n */
+    while (tail < n && ((unsigned char)brief[tail] & 0xC0) == 0x80) tail++;
+    memmove(buf + 3, brief + tail, n - tail + 1);
+    memcpy(buf, "...", 3);
+    return buf;
+}
+
 int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
                      uint64_t offset, const char *fmt, ...)
 {

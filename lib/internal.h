@@ -125,6 +125,9 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
  * still fits the message.  buf: CIVIC_PATH_BRIEF_SIZE bytes.  errno is kept. */
 #define CIVIC_PATH_BRIEF_SIZE 148
 const char *civic__path_brief(const char *path, char *buf);
+/* civic__path_brief, cut further to its last `room` bytes (at least 16),
+ * "..." first, so that what a message says after the path fits whole. */
+const char *civic__path_fit(const char *path, size_t room, char *buf);
 
 void civic__error_clear(civic_error *err);
 /* Copy an error into a caller's struct, field by field (dst may be NULL). */

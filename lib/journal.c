@@ -333,8 +333,13 @@ static int replay_payload(civic_engine *e, struct civic_journal *j, uint64_t off
              * version reserves (a sound record, refused): the code of a
              * file the journal cannot open, and not called damage */
             bool refused = rc == CIVIC_E_OVERFLOW || rc == CIVIC_E_VERSION;
+            char fit[CIVIC_PATH_BRIEF_SIZE]; /* the file cut rather than the cause */
+            size_t rest = strlen("journal , record at byte 18446744073709551615: ") +
+                          strlen(why.message) + 1;
             civic__error_set(err, refused ? CIVIC_E_CORRUPT : rc, 0, 0, off,
-                             "journal %s, record at byte %llu: %s", jname(j),
+                             "journal %s, record at byte %llu: %s",
+                             civic__path_fit(j->path, sizeof(why.message) > rest
+                                                          ? sizeof(why.message) - rest : 0, fit),
                              (unsigned long long)off, why.message);
             if (refused) civic__error_refused_tail(err, rc);
             return refused ? CIVIC_E_CORRUPT : rc;

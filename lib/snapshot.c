@@ -417,10 +417,18 @@ static int read_block(civic_engine *e, snap_reader *r, const unsigned char *tag,
             return CIVIC_E_CORRUPT;
         }
         if (rc == CIVIC_E_NOMEM) return civic__error_set(r->err, rc, 0, 0, 0, NULL);
-        if (rc < 0) /* a conflict with an event held: named as a journal names its own */
+        if (rc < 0) { /* a conflict with an event held: named as a journal names its own,
+                       * the file cut rather than the cause */
+            char fit[CIVIC_PATH_BRIEF_SIZE];
+            size_t used_by_rest = strlen("snapshot , record at byte 18446744073709551615: ") +
+                                  strlen(why.message) + 1;
+            size_t room = sizeof(why.message) > used_by_rest ? sizeof(why.message) - used_by_rest
+                                                             : 0;
             return civic__error_set(r->err, rc, 0, 0, at + 16 + pos,
-                                    "snapshot %s, record at byte %llu: %s", r->name,
+                                    "snapshot %s, record at byte %llu: %s",
+                                    civic__path_fit(r->path, room, fit),
                                     (unsigned long long)(at + 16 + pos), why.message);
+        }
         pos += used;
     }
     if (pos != bytes) return corrupt(r, at + 16 + pos, "block longer than its events");

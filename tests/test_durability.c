@@ -1610,6 +1610,26 @@ static void a_snapshot_event_in_conflict_names_the_file_and_record(void **state)
     if (strncmp(err.message, want, strlen(want)) != 0)
         fail_msg("got: %s\nwant it to begin: %s", err.message, want);
     assert_int_equal(civic_engine_event_count(b), 1);
+    /* under a long name the file is cut, never the cause, which ends the
+     * message whole: the cause of a conflict is what an operator acts on */
+    char cause_copy[256], name[201], id[101];
+    memset(id, 'x', 100);
+    id[100] = '\0';
+    add_one(b, id, "dog", "2024-01-01");
+    memset(name, 'n', 195);
+    memcpy(name + 195, ".snap", 6);
+    civic_engine *c = fresh_engine();
+    add_one(c, id, "fine", "2024-01-01");
+    assert_int_equal(civic_engine_save(c, path_in("short.snap"), NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("short.snap"), &err), CIVIC_E_CONFLICT);
+    snprintf(cause_copy, sizeof(cause_copy), "%s", strstr(err.message, ": event id") + 2);
+    assert_int_equal(civic_engine_save(c, path_in(name), NULL), CIVIC_OK);
+    civic_engine_free(c);
+    assert_int_equal(civic_engine_load_snapshot(b, path_in(name), &err), CIVIC_E_CONFLICT);
+    size_t m = strlen(err.message), k = strlen(cause_copy);
+    if (m < k || strcmp(err.message + m - k, cause_copy) != 0 ||
+        strncmp(err.message, "snapshot ", 9) != 0 || !strstr(err.message, "nnnn.snap, record at byte 64: "))
+        fail_msg("got: %s\nwant it to end: %s", err.message, cause_copy);
     civic_engine_free(b);
 }
 
