@@ -36,6 +36,9 @@
 **     stay valid after the engine and rules are freed.  Free each once.
 **   - Allocator hooks must be thread-safe if the engine is used from several
 **     threads.
+**   - Threads the library starts (a journal's group sync, load helpers, query
+**     workers, the fault-ahead of adds) block every signal: a signal sent to
+**     the process goes to one of the program's own threads (since 1.1).
 **   - fork(): a child made while another thread of the parent is inside a
 **     call on an engine must not call that engine: the child's copy of its
 **     lock is held by a thread that does not exist there, and the call waits

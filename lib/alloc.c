@@ -20,6 +20,8 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
@@ -371,4 +373,20 @@ char *civic__arena_strndup(civic_arena *arena, const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
+}
+
+/* ------------------------------------------------------------ threads */
+
+/* Every thread the library starts blocks every signal it can: a program's
+ * signals are the program's (one that blocks SIGTERM in its own threads and
+ * waits for it in sigwait would otherwise see it go to a library thread,
+ * whose default action ends the process).  The caller's mask is kept. */
+int civic__thread_create(pthread_t *thread, void *(*run)(void *), void *arg)
+{
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &before);
+    int rc = pthread_create(thread, NULL, run, arg);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    return rc;
 }

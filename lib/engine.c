@@ -389,7 +389,7 @@ static void ahead_after_add(civic_engine *e)
     a->stop = a->finished = 0;
     a->failed = false;
     a->pid = getpid();
-    a->running = pthread_create(&a->thread, NULL, ahead_main, a) == 0;
+    a->running = civic__thread_create(&a->thread, ahead_main, a) == 0;
 }
 
 /* Any write but an add: the thread stops, and the rounds start over from

@@ -124,6 +124,10 @@ int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
  * bytes (cut between characters) around "...", so that the reason after it
  * still fits the message.  buf: CIVIC_PATH_BRIEF_SIZE bytes.  errno is kept. */
 #define CIVIC_PATH_BRIEF_SIZE 148
+/* alloc.c: pthread_create for the library's own threads, every signal
+ * blocked in them (the caller's mask unchanged); pthread_create's result. */
+int civic__thread_create(pthread_t *thread, void *(*run)(void *), void *arg);
+
 const char *civic__path_brief(const char *path, char *buf);
 /* civic__path_brief, cut further to its last `room` bytes (at least 16),
  * "..." first, so that what a message says after the path fits whole. */

@@ -1011,7 +1011,7 @@ static int open_apply(civic_engine *e, void *ctx, civic_error *err)
     int rc = journal_attach(e, j, &o->rep, err);
     if (rc != CIVIC_OK) return rc;
     if (j->policy == CIVIC_SYNC_GROUP) {
-        if (pthread_create(&j->thread, NULL, group_main, j) != 0)
+        if (civic__thread_create(&j->thread, group_main, j) != 0)
             return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, "cannot start the sync thread");
         j->thread_started = true;
     }

@@ -473,7 +473,7 @@ static civic_pipe *pipe_start(civic_loader *ld, size_t first_len)
     size_t want = first_len < HELPER_BYTES_MIN ? 0 : ld->engine->threads - 1;
     if (want > HELPERS_MAX) want = HELPERS_MAX;
     /* Fewer helpers than asked (even none) is slower, never wrong. */
-    while (pp->helpers < want && pthread_create(&pp->tid[pp->helpers], NULL, helper_main, pp) == 0)
+    while (pp->helpers < want && civic__thread_create(&pp->tid[pp->helpers], helper_main, pp) == 0)
         pp->helpers++;
     return pp;
 fail_done:

@@ -729,7 +729,7 @@ static int evaluate_parts(const civic_engine *e, int64_t as_of, const uint32_t *
         /* Fewer threads than asked (even none) is slower, never wrong. */
         for (size_t i = 0; i < k; i++) workers[i] = (eval_worker){ &pool, &evs[i] };
         for (size_t i = 1; i < k; i++)
-            started[i] = pthread_create(&tid[i], NULL, eval_worker_run, &workers[i]) == 0;
+            started[i] = civic__thread_create(&tid[i], eval_worker_run, &workers[i]) == 0;
         eval_worker_run(&workers[0]);
         for (size_t i = 1; i < k; i++)
             if (started[i]) pthread_join(tid[i], NULL);
@@ -855,7 +855,7 @@ static int evaluate_all(const civic_engine *e, int64_t as_of, civic_result *res)
         pthread_t tid;
         bool started = false;
         if (e->threads >= 2 && ne >= SCATTER_PARALLEL_EVENTS_MIN) {
-            started = pthread_create(&tid, NULL, scatter_back, &back) == 0;
+            started = civic__thread_create(&tid, scatter_back, &back) == 0;
             if (started) front.to = ne / 2;
         }
         scatter_front(&front);

@@ -22,7 +22,10 @@
 #include "alloc_fail.h"
 #include "internal.h" /* civic_engine.two_pass_events, .threads */
 
+#include <dirent.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -1368,9 +1371,70 @@ static void big_blocks_grow_whole_and_keep_their_bytes(void **state)
     assert_int_equal(af.live_blocks, 0);
 }
 
+/* ------------------------------------------------------------ signals
+ * The library's own threads (a journal's group sync, the fault-ahead of
+ * adds, load helpers, query workers) never take the process's signals: a
+ * program that blocks SIGTERM in its threads and waits for it in sigwait
+ * (as civic-server does) had it go to the group sync thread, started with
+ * the caller's mask open, where its default action ended the process. */
+
+/* Whether every thread but this one has SIGTERM blocked (Linux: /proc). */
+static bool other_threads_block_sigterm(int *others)
+{
+    char path[300], line[256];
+    *others = 0;
+    bool all = true;
+    pid_t self = (pid_t)syscall(SYS_gettid);
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return true; /* no /proc: nothing to look at */
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (ent->d_name[0] == '.' || atoi(ent->d_name) == self) continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/status", ent->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        while (fgets(line, sizeof(line), f))
+            if (strncmp(line, "SigBlk:", 7) == 0) {
+                unsigned long long mask = strtoull(line + 7, NULL, 16);
+                (*others)++;
+                if (!(mask & (1ull << (SIGTERM - 1)))) all = false;
+            }
+        fclose(f);
+    }
+    closedir(d);
+    return all;
+}
+
+static void library_threads_take_no_signals(void **state)
+{
+    (void)state;
+    sigset_t none, before;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, &before); /* the caller's mask: all open */
+    civic_rules *rules = NULL;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_new(&e, rules, NULL), CIVIC_OK);
+    civic_rules_free(rules);
+    char dir[] = "/tmp/civic-signals-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/j.civic", dir);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, path, CIVIC_SYNC_GROUP, NULL, &err), CIVIC_OK);
+    int others = 0;
+    bool blocked = other_threads_block_sigterm(&others);
+    assert_true(others >= 1); /* the group sync thread */
+    assert_true(blocked);
+    civic_engine_free(e);
+    unlink(path);
+    rmdir(dir);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(library_threads_take_no_signals),
         cmocka_unit_test(one_writer_and_readers_never_see_half_a_batch),
         cmocka_unit_test(engines_on_several_threads_share_one_rules_object),
         cmocka_unit_test(an_answer_is_read_from_several_threads_after_the_engine_is_gone),
