@@ -331,7 +331,7 @@ static size_t address_holds(const guard *g, const conn_slot *s, bool answers)
 
 guard_take guard_reserve_from(guard *g, struct MHD_Connection *c, size_t bytes)
 {
-    conn_slot *s = slot_of(c);
+    conn_slot *s = g->per_address ? slot_of(c) : NULL; /* 0: no per-address bound at all */
     if (!s) return guard_reserve(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
     pthread_mutex_lock(&g->mutex);
     size_t held = address_holds(g, s, false);
@@ -391,7 +391,7 @@ bool guard_reserve_answer(guard *g, size_t bytes)
 guard_take guard_reserve_answer_from(guard *g, struct MHD_Connection *c, size_t bytes)
 {
     bytes = guard_answer_bytes(bytes);
-    conn_slot *s = bytes ? slot_of(c) : NULL;
+    conn_slot *s = bytes && g->per_address ? slot_of(c) : NULL; /* as guard_reserve_from */
     if (!s) return guard_reserve_answer(g, bytes) ? GUARD_TAKEN : GUARD_SPENT;
     pthread_mutex_lock(&g->mutex);
     size_t held = address_holds(g, s, true);

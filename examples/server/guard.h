@@ -18,6 +18,8 @@
 **                     of it (half of it, or one --max-body when that is more),
 **                     so that bodies declared and never sent from one address
 **                     cannot lock every other writer out until the deadline.
+**                     With per_address 0 (--max-per-ip 0, behind a proxy)
+**                     neither budget has a per-address share.
 **   answer budget     answers are built whole and held until their client has
 **                     read them (a client that asks and never reads holds its
 **                     answer until the connection closes); the bytes of the

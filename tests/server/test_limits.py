@@ -566,6 +566,24 @@ def test_address_share():
         for s, _ in held + refused:
             s.close()
         srv.stop()
+    # --max-per-ip 0 (behind a proxy, every client on its address) turns the
+    # address's share off with the connection limit: all four are held
+    srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "4M",
+                                             "--max-per-ip", "0"]).start()
+    held = []
+    try:
+        for _ in range(4):
+            s = open_socket(srv.port)
+            s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                      b"Content-Length: %d\r\n\r\nid,subject" % MIB)
+            r, _, _ = select.select([s], [], [], 1.0)
+            held.append((s, s.recv(4096) if r else b""))
+        check(all(not a for _, a in held),
+              "share: none with --max-per-ip 0 (%r)" % [a[:60] for _, a in held if a])
+    finally:
+        for s, _ in held:
+            s.close()
+        srv.stop()
 
 
 def test_descriptors():

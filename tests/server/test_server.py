@@ -573,6 +573,20 @@ def test_answer_address_share():
         for s in held:
             s.close()
         check(srv.stop() == 0, "answer share: clean exit on SIGTERM")
+    # --max-per-ip 0 (behind a proxy, where every client has its address)
+    # turns the per-address shares off with the connection limit
+    srv = Server(extra=["--answer-budget", str(subjects * 271 * 3), "--max-per-ip", "0"]).start()
+    held = []
+    try:
+        status, _ = srv.post("id,subject,type,ts\n" + rows)
+        held.append(ask_and_never_read(srv, "/rank"))
+        status, _, body = srv.raw("GET", "/rank")
+        check(status == 200 and body == rank,
+              "answer share: none with --max-per-ip 0 (%d %r)" % (status, body[:120]))
+    finally:
+        for s in held:
+            s.close()
+        check(srv.stop() == 0, "answer share: clean exit on SIGTERM")
 
 
 # ---------------------------------------------------------------- 3. restart
