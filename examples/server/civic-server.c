@@ -569,7 +569,7 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     if (group) {
         size_t n = strlen(group), segments = 1;
         for (size_t i = 0; i < n; i++) segments += group[i] == '/';
-        const char *bad = n > 0 && (group[0] == '/' || group[n - 1] == '/') /* "": everyone */
+        const char *bad = group[0] == '/' || group[n - 1] == '/' /* n > 0: arg() */
                               ? "a group path may not start or end with '/'"
                           : strstr(group, "//")              ? "empty segment in group path"
                           : n > CIVIC_GROUP_BYTES_MAX        ? "longer than 255 bytes"

@@ -371,8 +371,8 @@ def test_bad_requests(srv):
         status, e = srv.get("/rank", group=g)
         check(status == 400 and e.get("error") == "bad group" and why in e.get("reason", ""),
               "/rank?group=%s: %s %s" % (g, status, e))
-    # an empty group is everyone, as an absent one (its check read the byte
-    # before the empty value; ASan's build would say so)
+    # an empty group is everyone, as an absent one (arg() reads an empty
+    # value as none)
     status, every = srv.request("GET", "/rank?group=&as_of=2025-01-01")
     status2, plain = srv.request("GET", "/rank?as_of=2025-01-01")
     check(status == status2 == 200 and every["subjects"] == plain["subjects"],
