@@ -681,6 +681,9 @@ int civic__toml_parse(const char *text, size_t len, bool file, const civic_alloc
 /* Why the first look-alike character in t[0..n) is wrong (a dash or a
  * printed minus for '-', a typographic quote, a no-break space ...), or NULL. */
 const char *civic__toml_lookalike_in(const char *t, size_t n);
+/* That, or for any other character that is not ASCII its code point (in
+ * buf, of `size` bytes: 120 are enough), or NULL. */
+const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size);
 
 /* fileio.c: what a file is when its first bytes say it is not text (none of
  * these can begin a rules file, a CSV header or a JSON line). */

@@ -806,8 +806,8 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n)) {
-        char msg[200];
-        const char *why = civic__toml_lookalike_in(name, n);
+        char msg[240], cp_why[120];
+        const char *why = civic__toml_char_why(name, n, cp_why, sizeof(cp_why));
         snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
                  why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,

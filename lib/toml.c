@@ -90,18 +90,35 @@ static uint32_t code_point(const unsigned char *t, size_t n)
     return cp;
 }
 
+#define NOT_ASCII_WHY "U+%04X is not ASCII: keys, numbers and the words of headers are " \
+                      "written in ASCII, which it may look like"
+
+const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size)
+{
+    const char *why = civic__toml_lookalike_in(t, n);
+    if (why) return why;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = (unsigned char)t[i] >= 0x80
+                          ? code_point((const unsigned char *)t + i, n - i) : 0;
+        if (cp) {
+            snprintf(buf, size, NOT_ASCII_WHY, (unsigned)cp);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 /* syntax(), naming the character at `at` when it is a look-alike, or any
  * other that is not ASCII (a Cyrillic o in "points" looks like the Latin). */
 static int syntax_at_char(toml_state *s, size_t at, const char *what)
 {
     const char *why = at < s->len ? lookalike(s->text + at, s->len - at) : NULL;
-    char msg[200];
+    char msg[200], cp_why[120];
     uint32_t cp = !why && at < s->len && (unsigned char)s->text[at] >= 0x80
                       ? code_point((const unsigned char *)s->text + at, s->len - at) : 0;
     if (cp) {
-        snprintf(msg, sizeof(msg), "%s (U+%04X is not ASCII: keys, numbers and the words "
-                 "of headers are written in ASCII, which it may look like)", what, (unsigned)cp);
-        return syntax(s, at, msg);
+        snprintf(cp_why, sizeof(cp_why), NOT_ASCII_WHY, (unsigned)cp);
+        why = cp_why;
     }
     if (!why) return syntax(s, at, what);
     snprintf(msg, sizeof(msg), "%s (%s)", what, why);

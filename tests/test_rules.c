@@ -127,6 +127,9 @@ static void syntax_errors_name_line_and_column(void **state)
                                                "valid = \"end\xe2\x80\x93of\xe2\x80\x93year\"\n",
                                                CIVIC_E_RULES), 20, 9,
                                    "(U+2013 is a dash, not a minus sign: write -)");
+    an_error_names_line_and_column(rules_error("[rule.\xd0\xb0]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (U+0430 is not "
+                                   "ASCII");
     an_error_names_line_and_column(rules_error("[rule.x\xc2\xa0]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
                                    "rule codes are 1..64 characters of [a-z0-9_.-] (U+00A0 is a "
                                    "no-break space");
