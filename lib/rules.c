@@ -1147,9 +1147,15 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         if (rc == CIVIC_OK) b->mx[b->index].bare_dotted = bare_dotted(key + 8, len - 8);
         return rc;
     }
-    char shown[64], meant[96];
+    char shown[64], meant[96], cp_why[120];
     civic__excerpt_raw(shown, sizeof(shown), key, len); /* a header may hold any byte */
-    if (table_meant(key, len, array, meant, sizeof(meant)))
+    const char *dot = memchr(key, '.', len); /* the table's word: a look-alike letter in it */
+    const char *why = civic__toml_char_why(key, dot ? (size_t)(dot - key) : len, cp_why,
+                                           sizeof(cp_why));
+    if (why)
+        snprintf(msg, sizeof(msg), "unknown table %s%s%s (%s)", array ? "[[" : "[", shown,
+                 array ? "]]" : "]", why);
+    else if (table_meant(key, len, array, meant, sizeof(meant)))
         snprintf(msg, sizeof(msg), "unknown table %s%s%s (did you mean %s?)", array ? "[[" : "[",
                  shown, array ? "]]" : "]", meant);
     else

@@ -332,6 +332,10 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         return syntax(s, at, "expected a string, number, true or false (write true and false "
                              "in lower case)");
     if (i == int_at) {
+        if (ascii_word_is(t + int_at, n - int_at, "inf") ||
+            ascii_word_is(t + int_at, n - int_at, "nan"))
+            return syntax(s, at, "expected a string, number, true or false (TOML's inf and nan "
+                                 "are not numbers here)");
         if (unquoted_word(t, n, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n);
         return syntax_at_char(s, at, "expected a string, number, true or false");

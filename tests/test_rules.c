@@ -127,6 +127,8 @@ static void syntax_errors_name_line_and_column(void **state)
                                                "valid = \"end\xe2\x80\x93of\xe2\x80\x93year\"\n",
                                                CIVIC_E_RULES), 20, 9,
                                    "(U+2013 is a dash, not a minus sign: write -)");
+    an_error_names_line_and_column(rules_error("[rul\xd0\xb5.x]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
+                                   "unknown table [rul\xd0\xb5.x] (U+0435 is not ASCII");
     an_error_names_line_and_column(rules_error("[rule.\xd0\xb0]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
                                    "rule codes are 1..64 characters of [a-z0-9_.-] (U+0430 is not "
                                    "ASCII");
@@ -141,6 +143,9 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "malformed number (write it in double quotes: \"1y\")");
     an_error_names_line_and_column(rules_error("[scheme]\nvalid = end-of-year\n", CIVIC_E_SYNTAX),
                                    2, 9, "(write it in double quotes: \"end-of-year\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = inf\n", CIVIC_E_SYNTAX), 2, 8,
+                                   "expected a string, number, true or false (TOML's inf and nan "
+                                   "are not numbers here)");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 10x0\n", CIVIC_E_SYNTAX), 2, 8,
                                    "malformed number");
     /* TOML spellings the subset leaves out, each by its name */
