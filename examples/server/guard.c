@@ -348,15 +348,22 @@ guard_take guard_reserve_from(guard *g, struct MHD_Connection *c, size_t bytes)
     return t;
 }
 
+/* What c's slot holds of the body budget (or of the answer budget) goes
+ * down by bytes. */
+static void slot_release(guard *g, struct MHD_Connection *c, size_t bytes, bool answers)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    size_t *held = answers ? &s->answered : &s->reserved;
+    *held -= bytes < *held ? bytes : *held;
+    pthread_mutex_unlock(&g->mutex);
+}
+
 void guard_release_from(guard *g, struct MHD_Connection *c, size_t bytes)
 {
     if (!bytes) return;
-    conn_slot *s = slot_of(c);
-    if (s) {
-        pthread_mutex_lock(&g->mutex);
-        s->reserved -= bytes < s->reserved ? bytes : s->reserved;
-        pthread_mutex_unlock(&g->mutex);
-    }
+    slot_release(g, c, bytes, false);
     guard_release(g, bytes);
 }
 
@@ -417,11 +424,6 @@ void guard_release_answer(guard *g, size_t bytes)
 void guard_release_answer_from(guard *g, struct MHD_Connection *c, size_t bytes)
 {
     if (!bytes) return;
-    conn_slot *s = slot_of(c);
-    if (s) {
-        pthread_mutex_lock(&g->mutex);
-        s->answered -= bytes < s->answered ? bytes : s->answered;
-        pthread_mutex_unlock(&g->mutex);
-    }
+    slot_release(g, c, bytes, true);
     guard_release_answer(g, bytes);
 }

@@ -9,36 +9,20 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
+
+#include "../fail_shim.h"
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
-static atomic_ulong calls;
-static unsigned long fail_at;
-
 __attribute__((constructor)) static void start(void)
 {
-    const char *at = getenv("CIVIC_FAIL_THREAD");
-    fail_at = at ? strtoul(at, NULL, 10) : 0;
-}
-
-__attribute__((destructor)) static void finish(void)
-{
-    const char *path = getenv("CIVIC_FAIL_COUNT");
-    FILE *f = path ? fopen(path, "w") : NULL;
-    if (f) {
-        fprintf(f, "%lu\n", (unsigned long)atomic_load(&calls));
-        fclose(f);
-    }
+    fail_at_from("CIVIC_FAIL_THREAD");
 }
 
 int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     static create_fn real;
     if (!real) real = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
-    unsigned long n = atomic_fetch_add(&calls, 1) + 1;
-    if (fail_at && n == fail_at) return EAGAIN;
+    if (this_call_fails()) return EAGAIN;
     return real(t, attr, fn, arg);
 }

@@ -527,6 +527,20 @@ def test_chunked_budget():
         srv.stop()
 
 
+def declare_bodies(srv, n):
+    """n POSTs from 127.0.0.1 declaring a 1 MiB body and sending its first
+    bytes only: [(socket, what the server answered within a second, b"" if
+    nothing)]."""
+    out = []
+    for _ in range(n):
+        s = open_socket(srv.port)
+        s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                  b"Content-Length: %d\r\n\r\nid,subject" % MIB)
+        r, _, _ = select.select([s], [], [], 1.0)
+        out.append((s, s.recv(4096) if r else b""))
+    return out
+
+
 def test_address_share():
     """One address may hold at most half of --body-budget: four header-only
     POSTs from 127.0.0.1 each declaring --max-body (1 MiB of a 4 MiB budget)
@@ -537,12 +551,7 @@ def test_address_share():
     srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "4M"]).start()
     held, refused = [], []
     try:
-        for _ in range(4):
-            s = open_socket(srv.port)
-            s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-                      b"Content-Length: %d\r\n\r\nid,subject" % MIB)
-            r, _, _ = select.select([s], [], [], 1.0)
-            answer = s.recv(4096) if r else b""
+        for s, answer in declare_bodies(srv, 4):
             (refused if answer else held).append((s, answer))
         check(len(held) == 2 and all(a.startswith(b"HTTP/1.1 503") and b"Retry-After: " in a
                                      for _, a in refused),
@@ -572,12 +581,7 @@ def test_address_share():
                                              "--max-per-ip", "0"]).start()
     held = []
     try:
-        for _ in range(4):
-            s = open_socket(srv.port)
-            s.sendall(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
-                      b"Content-Length: %d\r\n\r\nid,subject" % MIB)
-            r, _, _ = select.select([s], [], [], 1.0)
-            held.append((s, s.recv(4096) if r else b""))
+        held = declare_bodies(srv, 4)
         check(all(not a for _, a in held),
               "share: none with --max-per-ip 0 (%r)" % [a[:60] for _, a in held if a])
     finally:

@@ -16,7 +16,7 @@
      civic-score -f html, POST /purge and 410 Gone before its horizon, and the
      source of events posted by a token.
   6. out of memory: each allocation of one request failed in turn, under
-     tests/server/failmalloc_armed.c (built with cc; skipped without one).
+     tests/cli/failmalloc.c (built with cc; skipped without one).
 
 usage: test_server.py --server build/civic-server --cli build/civic-score
        [--sample examples/data/sample.csv] [--rounds 6] [--seed N]
@@ -426,6 +426,30 @@ def ask_and_never_read(srv, path, source="127.0.0.1"):
     return held
 
 
+def unread_rank_size():
+    """The kernel's largest socket send buffer (tcp_wmem's maximum), and how
+    many subjects make a /rank bigger than it by 1 MiB: an answer the server
+    holds when its client does not read (a row of these ids is about 271
+    bytes)."""
+    try:
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            wmem = int(f.read().split()[2])
+    except (OSError, ValueError, IndexError):
+        wmem = 4 << 20
+    return wmem, (wmem + (1 << 20)) // 270 + 1
+
+
+def rank_when_free(srv, seconds=10):
+    """GET /rank until it is 200 (a holder gone frees its bytes when the
+    server sees the close) or `seconds` pass: (status, body)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, _, body = srv.raw("GET", "/rank")
+        if status == 200 or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.1)
+
+
 def test_answer_budget():
     """--answer-budget: an answer is held whole until its client reads it;
     clients that ask for big answers and never read must not hold memory
@@ -435,12 +459,7 @@ def test_answer_budget():
     (an Error, as the document says), a small answer (/healthz) still goes
     out, and once the holder is gone big answers go out again."""
     import openapi_check
-    try:
-        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-            wmem = int(f.read().split()[2])
-    except (OSError, ValueError, IndexError):
-        wmem = 4 << 20
-    subjects = (wmem + (1 << 20)) // 270 + 1  # a /rank row of these ids is about 271 bytes
+    wmem, subjects = unread_rank_size()
     budget = subjects * 271 * 3 // 2
     srv = Server(extra=["--answer-budget", str(budget)]).start()
     held = None
@@ -469,12 +488,7 @@ def test_answer_budget():
               "answer budget: the refusal is counted in /metrics")
         held.close()
         held = None
-        deadline = time.monotonic() + 10
-        while True:
-            status, _, body = srv.raw("GET", "/rank")
-            if status == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        status, body = rank_when_free(srv)
         check(status == 200 and body == rank,
               "answer budget: back once the holder is gone (%d)" % status)
         _, _, metrics = srv.raw("GET", "/metrics")
@@ -530,12 +544,7 @@ def test_answer_address_share():
     the address's share), a reader on 127.0.0.2 still gets /rank, and the
     share comes back when the holder goes.  One answer larger than the
     share still goes out to an address that holds nothing else."""
-    try:
-        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
-            wmem = int(f.read().split()[2])
-    except (OSError, ValueError, IndexError):
-        wmem = 4 << 20
-    subjects = (wmem + (1 << 20)) // 270 + 1
+    wmem, subjects = unread_rank_size()
     srv = Server(extra=["--answer-budget", str(subjects * 271 * 3)]).start()
     held = []
     try:
@@ -561,12 +570,7 @@ def test_answer_address_share():
         check(b"\ncivic_answer_budget_refusals_total 1\n" in metrics,
               "answer share: the refusal is counted in /metrics")
         held.pop(0).close()
-        deadline = time.monotonic() + 10
-        while True:
-            status, _, body = srv.raw("GET", "/rank")
-            if status == 200 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        status, body = rank_when_free(srv)
         check(status == 200 and body == rank,
               "answer share: back once the address's holder is gone (%d)" % status)
     finally:
@@ -1110,11 +1114,12 @@ def test_compact_full_disk(tmp):
 # ---------------------------------------------------------------- out of memory
 
 def build_shim(tmp, name):
-    """tests/server/NAME.c built as tmp/NAME.so (once), or None when no C
-    compiler builds it (the test is then skipped, and says so)."""
-    so = os.path.join(tmp, name + ".so")
+    """tests/NAME.c (NAME: cli/failmalloc, server/failthread) built as
+    tmp/BASENAME.so (once), or None when no C compiler builds it (the test is
+    then skipped, and says so)."""
+    so = os.path.join(tmp, os.path.basename(name) + ".so")
     if not os.path.exists(so):
-        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", name + ".c")
         r = subprocess.run([os.environ.get("CC") or "cc", "-shared", "-fPIC", "-o", so, src,
                             "-ldl"], capture_output=True, timeout=60)
         if r.returncode != 0:
@@ -1124,10 +1129,10 @@ def build_shim(tmp, name):
 
 
 def armed_server(tmp, name, extra=(), token=None):
-    """A server on tmp/name under tests/server/failmalloc_armed.c, or None
+    """A server on tmp/name under tests/cli/failmalloc.c, or None
     without a C compiler; with a token, it takes --tokens and that token is
     an admin's, sent with every request."""
-    so = build_shim(tmp, "failmalloc_armed")
+    so = build_shim(tmp, "cli/failmalloc")
     if not so:
         return None
     ctl = os.path.join(tmp, name + ".ctl")
@@ -1320,7 +1325,7 @@ def test_start_without_threads(tmp):
     with a message, as the --sync group thread does: the server may not run
     on without it (without the compaction thread, silently, the journal
     would grow until the disk is full)."""
-    so = build_shim(tmp, "failthread")
+    so = build_shim(tmp, "server/failthread")
     if not so:
         return
     count = os.path.join(tmp, "threads.count")
@@ -1347,7 +1352,7 @@ def test_start_out_of_memory(tmp):
     the listening line, failed each in turn) is said as such and exits 2,
     as out of memory anywhere in the start-up: not "cannot listen on ADDR
     port N", the manual's exit 1 for an address that cannot be bound."""
-    so = build_shim(tmp, "failmalloc_armed")
+    so = build_shim(tmp, "cli/failmalloc")
     if not so:
         return
     ctl = os.path.join(tmp, "start-oom.ctl")
