@@ -68,15 +68,18 @@ static void sha256_pads_every_length_around_a_block(void **state)
     }
 }
 
-static char *write_temp(const char *text)
+/* Loads TEXT as a tokens file from a temporary file, which it removes. */
+static int load_text(tokens *t, const char *text, char *why, size_t cap)
 {
-    static char path[64];
+    char path[64];
     snprintf(path, sizeof(path), "/tmp/civic-tokens-XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
-    return path;
+    int rc = tokens_load(t, path, why, cap);
+    assert_int_equal(unlink(path), 0);
+    return rc;
 }
 
 static void token_line_hashes_and_checks_its_input(void **state)
@@ -110,7 +113,7 @@ static void tokens_file_loads_and_finds_by_token(void **state)
     snprintf(text, sizeof(text), "# tokens\n\n  reader read %s\r\nboss\tadmin\t%s\n", hr, ha);
     tokens t;
     char why[300];
-    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), 0);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
     assert_int_equal(t.count, 2);
     const token_entry *e = tokens_find(&t, "admin-token-0000000", 19);
     assert_non_null(e);
@@ -129,17 +132,17 @@ static void tokens_file_errors_name_the_line(void **state)
     tokens t;
     hex_of("x", 1, h);
     snprintf(text, sizeof(text), "a read %s\nb superuser %s\n", h, h);
-    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, ":2: role 'superuser'"));
     snprintf(text, sizeof(text), "a read %s\na write %s\n", h, h);
-    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "appears twice"));
     snprintf(text, sizeof(text), "a read %s\nb write %s\n", h, h);
-    assert_int_equal(tokens_load(&t, write_temp(text), why, sizeof(why)), -1);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
     assert_non_null(strstr(why, "listed twice"));
-    assert_int_equal(tokens_load(&t, write_temp("a read abc\n"), why, sizeof(why)), -1);
+    assert_int_equal(load_text(&t, "a read abc\n", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "64 hex"));
-    assert_int_equal(tokens_load(&t, write_temp("# nothing\n"), why, sizeof(why)), -1);
+    assert_int_equal(load_text(&t, "# nothing\n", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "no tokens"));
     assert_int_equal(tokens_load(&t, "/nonexistent/tokens", why, sizeof(why)), -1);
 }
