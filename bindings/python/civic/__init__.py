@@ -2486,9 +2486,12 @@ class Engine(_Owner):
         future=True: such a purge removes entries still in force today and
         makes every question about the present unanswerable, for good.
         Events that arrive after a purge are judged by what is left: one
-        that points at a removed event, or a member of a removed act dated
-        no later than the act's archival, is archived on arrival, where
-        sent before the purge it might have counted (docs/evaluation.md).
+        that points at a removed event of its subject, dated from that
+        event to `before`, or a member of a removed act dated no later
+        than the act's archival, is archived on arrival, where sent before
+        the purge it might have counted; any other pointer at a removed
+        event is dangling, and a later member starts a new act
+        (docs/evaluation.md).
         Returns a PurgeReport(events, acts, horizon, held)."""
         if not isinstance(future, bool):
             raise TypeError("future must be bool, not %s" % type(future).__name__)
