@@ -2396,14 +2396,14 @@ class Engine(_Owner):
     def groups(self, depth: int, as_of: _Any = None) -> _List["GroupStats"]:
         """GroupStats per group path at `depth` (0: one group "" of
         everyone), sorted by path.  A depth outside 0..64 raises CivicError
-        CIVIC_E_INVALID."""
+        CIVIC_E_INVALID (also a ValueError, as 1.0 raised for a negative one)."""
         depth = _index(depth)
         if depth is None:
             raise TypeError("depth must be int")
         if not 0 <= depth <= _capi.CIVIC_GROUP_DEPTH_MAX:
             # one error for every depth out of range: CivicError, as 65 and
-            # on raised since 1.0 (a negative one was a ValueError)
-            raise CivicError(CIVIC_E_INVALID, "depth %s: out of range 0..%d (segments of a "
+            # on raised since 1.0, that is also the ValueError a negative one was
+            raise _capi.CivicValueError(CIVIC_E_INVALID, "depth %s: out of range 0..%d (segments of a "
                              "group path)" % (_int_shown(depth), _capi.CIVIC_GROUP_DEPTH_MAX))
         with self._use() as p:
             out = _capi.groups_p()

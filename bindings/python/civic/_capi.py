@@ -601,11 +601,12 @@ class CivicOverflowError(CivicError, OverflowError):
 
 
 class CivicValueError(CivicError, ValueError):
-    """A str argument holding a NUL character (U+0000: text from outside,
-    a JSON "\\u0000"), which a C string cannot carry: a CivicError, as every
-    error is, with the code and message the library gives the value (an
-    event's field: as a log's field holding it), and the ValueError 1.0
-    raised, for callers that catch that."""
+    """An argument 1.0 refused with ValueError: mostly a str holding a NUL
+    character (U+0000: text from outside, a JSON "\\u0000"), which a C
+    string cannot carry, or a negative groups() depth.  A CivicError, as
+    every error is, with the code and message the library gives the value
+    (an event's field: as a log's field holding it), and the ValueError
+    1.0 raised, for callers that catch that."""
 
 
 class CivicEncodeError(CivicError, UnicodeEncodeError):

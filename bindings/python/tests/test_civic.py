@@ -2460,6 +2460,8 @@ class TestAnswers(Base):
                              (10 ** 100, "1" + "0" * 19 + "... (101 digits)")):
             with self.assertRaises(civic.CivicError, msg=shown) as cm:
                 self.engine.groups(depth)
+            # and still the ValueError 1.0 raised, for code that catches that
+            self.assertIsInstance(cm.exception, ValueError, msg=shown)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
             self.assertEqual(cm.exception.message,
                              "depth %s: out of range 0..64 (segments of a group path)" % shown)
