@@ -712,12 +712,12 @@ static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t li
     /* an id a purge removed stays known: the event is a duplicate (SPEC 10.4) */
     if (e->tombs.count && civic__tomb_find(e, p->id, p->id_len)) return CIVIC_DUPLICATE;
     if (e->event_count >= e->events_max && line) /* a line of a load: named, as any */
-        return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "line %llu: the engine holds "
-                                "%llu event%s, its limit", (unsigned long long)line,
+        return civic__error_set(err, CIVIC_E_LIMIT, line, 0, 0, "line %llu: past the engine's "
+                                "limit of %llu event%s", (unsigned long long)line,
                                 (unsigned long long)e->events_max, e->events_max == 1 ? "" : "s");
     if (e->event_count >= e->events_max)
-        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "the engine holds %llu event%s, "
-                                "its limit", (unsigned long long)e->events_max,
+        return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0, "past the engine's limit of %llu "
+                                "event%s", (unsigned long long)e->events_max,
                                 e->events_max == 1 ? "" : "s");
     return CIVIC_OK;
 }

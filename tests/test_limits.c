@@ -1338,7 +1338,7 @@ static void engines_hold_events_max_events_not_more(void **state)
             assert_int_equal(rc, CIVIC_E_LIMIT);
             assert_int_equal(err.line, 6);
             /* the message names the line too, as every error of a load does */
-            assert_string_equal(err.message, "line 6: the engine holds 5 events, its limit");
+            assert_string_equal(err.message, "line 6: past the engine's limit of 5 events");
             assert_int_equal(civic_engine_event_count(e), 2);
             char *after = subjects_csv(e, INT64_MAX);
             assert_string_equal(before, after);
@@ -1354,7 +1354,7 @@ static void engines_hold_events_max_events_not_more(void **state)
         assert_int_equal(civic_engine_new(&e, r, &one), CIVIC_OK);
         const char *two = "id,subject,type,ts\na,s,fine,2024-01-01\nb,s,fine,2024-01-02\n";
         assert_int_equal(civic_engine_load(e, two, strlen(two), NULL, NULL, &err), CIVIC_E_LIMIT);
-        assert_string_equal(err.message, "line 3: the engine holds 1 event, its limit");
+        assert_string_equal(err.message, "line 3: past the engine's limit of 1 event");
         civic_engine_free(e);
     }
     /* exactly filling the engine in one batch works */
