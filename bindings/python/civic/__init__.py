@@ -64,6 +64,7 @@ import operator as _operator
 import os as _os
 import re as _re
 import sys as _sys
+import stat as _stat
 import threading as _threading
 import time as _time
 import warnings as _warnings
@@ -197,14 +198,25 @@ _READ_AS_TEXT = ("the str was read as events text, not as the path of the file i
 
 def _say_read_as_text(e, text):
     """A failed load(text) of a one-line str that names a regular file (a
-    path without .csv, .jsonl or .ndjson, which 1.0 read as the file): the
-    error's message says how the str was read, or the CSV or JSON error
-    about the path's own characters leaves the caller to guess.  The file
-    is not opened: only whether it is a regular file is looked up."""
-    if (len(text) >= 4096 or any(c in text for c in "\n\r\0") or
-            not _os.path.isfile(text)):
+    path without .csv, .jsonl or .ndjson, which 1.0 read as the file), a
+    directory, a FIFO or a device (never opened from a str): the error's
+    message says how the str was read, or the CSV or JSON error about the
+    path's own characters leaves the caller to guess.  Nothing is opened:
+    only what the path names is looked up."""
+    if len(text) >= 4096 or any(c in text for c in "\n\r\0"):
         return
-    e.message = "%s; %s" % (e.message, _READ_AS_TEXT)
+    try:
+        mode = _os.stat(text).st_mode
+    except (OSError, ValueError):
+        return
+    if _stat.S_ISREG(mode):
+        hint = _READ_AS_TEXT
+    else:
+        kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)
+                else "not a regular file")
+        hint = ("the str was read as events text: the path it names is %s, which load() "
+                "does not open from a str" % kind)
+    e.message = "%s; %s" % (e.message, hint)
     e.args = (e.code, e.message, e.line, e.column, e.offset)
 
 
@@ -2054,9 +2066,9 @@ class Engine(_Owner):
         in .csv, .jsonl or .ndjson is, as in libcivic 1.0, the path of a
         regular file (or a missing one: FileNotFoundError), with a
         FutureWarning: use load_file() for a path in a str.  When any
-        other one-line str that names a regular file fails to load, the
-        error's message ends by saying it was read as events text, not as
-        that file's path.
+        other one-line str that names a regular file, a directory or a
+        FIFO fails to load, the error's message ends by saying it was read
+        as events text, not as that path.
         format: None (by extension, else by content), "csv" or "jsonl".
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and

@@ -1768,13 +1768,22 @@ class TestLoad(Base):
                 self.assertTrue(r.message.endswith("'{'; " + hint), r.message)
                 rep = self.engine.load('{"id":"x"}', format="jsonl", lenient=True)
                 self.assertNotIn("read as events text", rep.rejections[0].message)
-                # no hint where the str names no regular file, or is not one line
-                os.mkdir("dir")
-                for text in (os.path.join(d, "missing.txt"), "dir", d, path + "\n",
-                             path + "\nx"):
+                # no hint where the str names nothing, or is not one line
+                for text in (os.path.join(d, "missing.txt"), path + "\n", path + "\nx"):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text)
                     self.assertNotIn("read as events text", cm.exception.message, text)
+                # a directory or a FIFO, even named .csv, is not opened from a
+                # str: the error says so, not only that the header has no 'id'
+                os.mkdir("dir.csv")
+                os.mkfifo("pipe.csv")
+                for text, kind in (("dir.csv", "a directory"), (d, "a directory"),
+                                   ("pipe.csv", "a FIFO")):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(text)
+                    self.assertTrue(cm.exception.message.endswith(
+                        "; the str was read as events text: the path it names is %s, which "
+                        "load() does not open from a str" % kind), cm.exception.message)
                 self.assertEqual(self.engine.event_count, 0)
                 # read as a file when given as one
                 self.assertEqual(self.engine.load(pathlib.Path(path)).accepted, 3)
