@@ -3210,7 +3210,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     events).  format: None (by content, CSV when header is given), "csv"
     or "jsonl".  rules or utc_offset (seconds east of UTC): how ts forms
     without an offset are read for max_ts (default: the built-in
-    scheme's).  key="id" parts by the event id instead (every event with
+    scheme's; given both, utc_offset is used).  key="id" parts by the event id instead (every event with
     one id in one part).  views=True: each part is a read-only memoryview
     of one buffer that the parts share, not a bytes copy of its own -- a
     copy less of the whole input, for big blocks (the buffer is freed with
