@@ -890,6 +890,7 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
                              int format, int64_t as_of, uint64_t top, FILE *out)
 {
     size_t n = civic_groups_count(g);
+    bool v2 = civic_engine_spec_version(e) >= 2;
     civic_result *all = NULL;
     int rc = civic_engine_rank(e, NULL, as_of, 0, &all);
     if (rc != CIVIC_OK) return rc; /* the caller says why, once */
@@ -938,7 +939,7 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
             csv_field(out, x.grade);
             fputc('\n', out);
         } else if (format == FMT_JSON) {
-            answers_rankings_row(&sink, s.path, &x, r == 0);
+            answers_rankings_row(&sink, s.path, all, row[r].at, &x, v2 ? ANSWERS_V2 : 0, r == 0);
         } else {
             grid_put(&t, s.path[0] ? s.path : "(all)");
             grid_put_u64(&t, x.rank);

@@ -367,8 +367,8 @@ void answers_groups(const answers_sink *out, const civic_rules *rules, const civ
 
 void answers_rankings_begin(const answers_sink *out) { put(out, "{\"rankings\":["); }
 
-void answers_rankings_row(const answers_sink *out, const char *group, const civic_score *s,
-                          int first)
+void answers_rankings_row(const answers_sink *out, const char *group, const civic_result *res,
+                          size_t i, const civic_score *s, uint32_t flags, int first)
 {
     put(out, first ? "\n{\"group\":" : ",\n{\"group\":");
     answers_string(out, group);
@@ -380,6 +380,12 @@ void answers_rankings_row(const answers_sink *out, const char *group, const civi
     answers_points(out, s->score);
     key(out, "grade");
     answers_string(out, s->grade);
+    if (flags & ANSWERS_V2) {
+        row_ref r = { res, i };
+        tiers(out, &r, s->tier_count, row_tier);
+        key(out, "measures");
+        answers_flags(out, s->measures);
+    }
     put(out, "}");
 }
 

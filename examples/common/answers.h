@@ -143,11 +143,12 @@ void answers_groups(const answers_sink *out, const civic_rules *rules, const civ
 
 /* Rankings within groups -- civic-score --groups D --top N:
  *   {"rankings":[{"group","rank","subject","score","grade"},...]}
- * written in pieces: begin, one row per ranked subject (first: nonzero for
- * the first row of the document), end. */
+ * written in pieces: begin, one row per ranked subject (row i of res, whose
+ * score s is; first: nonzero for the first row of the document), end; with
+ * ANSWERS_V2 a row adds "tiers" and "measures", as answers_score does. */
 void answers_rankings_begin(const answers_sink *out);
-void answers_rankings_row(const answers_sink *out, const char *group, const civic_score *s,
-                          int first);
+void answers_rankings_row(const answers_sink *out, const char *group, const civic_result *res,
+                          size_t i, const civic_score *s, uint32_t flags, int first);
 void answers_rankings_end(const answers_sink *out);
 
 /* A list -- civic-score --list NAME, GET /lists/{name}:

@@ -882,6 +882,15 @@ status joined-csv 2 "line 3, column 15: field 'type': .* (the line starts with U
 printf '{"id":"j1","subject":"s1","type":"fine","ts":"2022-02-01"}\n\357\273\277{"id":"j2","subject":"s1","type":"fine","ts":"2022-02-01"}\n' >"$T/bomcat.jsonl"
 status joined-jsonl 2 "line 2, column 1: expected a JSON object '{' (the line starts with U+FEFF, a byte-order mark: were files joined? remove it)$" -- $R "$T/bomcat.jsonl"
 
+# a version-2 scheme's rankings rows carry the subject's tiers and measures, as
+# --top and every answer about a subject do (a version-1 scheme's keep 1.0's five
+# keys: json-group-ranks above); worked by hand: s1 has 2 help, bronze, thanked
+printf '[[grade]]\nname = "A"\n[rule.help]\npoints = 10\n[tier.helper]\nrules = "help"\n[[tier.helper.level]]\nname = "bronze"\nmin = 2\n[measure.thanks]\ntext = "A thank-you"\nkind = "incentive"\ntier = "helper"\nmin_level = "bronze"\n' >"$T/tm.toml"
+printf 'id,subject,type,ts,group\na,s1,help,2022-01-01,north\nb,s1,help,2022-01-02,north\nc,s2,help,2022-01-03,south\n' >"$T/tm.csv"
+"$CLI" -r "$T/tm.toml" -t 2022-10-01 -f json --groups 1 --top 1 "$T/tm.csv" >"$T/out" 2>"$T/err"
+printf '{"rankings":[\n{"group":"north","rank":1,"subject":"s1","score":20.00,"grade":"A","tiers":{"helper":"bronze"},"measures":["thanks"]},\n{"group":"south","rank":1,"subject":"s2","score":10.00,"grade":"A","tiers":{"helper":null},"measures":[]}\n]}\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "rankings rows with tiers and measures: $(cat "$T/out" "$T/err")"; fi
+
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
