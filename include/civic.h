@@ -819,7 +819,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** the child shares the parent's descriptor, so its records would land where
 ** the parent's next batch overwrites them.  Freeing the engine or closing
 ** the journal there only closes the child's copy of the descriptor; the
-** child may then open a journal of its own, under another path.
+** child may then open a journal of its own, under another path.  Every
+** descriptor the library opens (a journal, a snapshot and its temporary
+** file, a file it reads) is close-on-exec: a program the host starts
+** (system, popen, posix_spawn, fork and exec) inherits none of them, so it
+** does not hold a journal's lock after the engine is freed.
 */
 
 /* Sync policies for civic_engine_journal_open (one of the first three, and

@@ -10,7 +10,10 @@
 **
 ** Invariants: every function either completes the whole operation or
 ** returns false with errno saying why; a short read or write is retried,
-** never reported as success.
+** never reported as success.  Every descriptor opened here is close-on-exec
+** from the moment it exists (O_CLOEXEC, mkostemp, fopen "e"; opendir sets it
+** itself): a program the host starts meanwhile (system, popen, posix_spawn)
+** would otherwise keep the file open, and with it a journal's lock.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* F_OFD_SETLK (Linux); flock */
@@ -127,7 +130,7 @@ bool civic__read_all(int fd, void *data, size_t n, uint64_t offset)
 FILE *civic__fopen_read(const char *path)
 {
     FILE *f;
-    while (!(f = fopen(path, "rb")) && errno == EINTR) {}
+    while (!(f = fopen(path, "rbe")) && errno == EINTR) {}
     return f;
 }
 
@@ -217,7 +220,7 @@ bool civic__fsync_parent(const char *path)
 {
     char dir[DIR_BYTES_MAX];
     if (!parent_of(path, dir)) return false;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return false;
     int rc = fsync(fd);
     int saved = errno;
@@ -372,7 +375,7 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     size_t at = civic__name_fit(path, sizeof(TEMP_SUFFIX) - 1, tmp);
     for (int attempt = 0; attempt < TEMP_ATTEMPTS; attempt++) {
         memcpy(tmp + at, TEMP_SUFFIX, sizeof(TEMP_SUFFIX));
-        int made = mkstemp(tmp);
+        int made = mkostemp(tmp, O_CLOEXEC);
         int fd = civic__fd_above_stdio(made);
         if (fd < 0) {
             int why = errno;
@@ -423,7 +426,7 @@ static bool is_temp_of(const char *name, const char *base, size_t base_len)
 /* Remove the temporary file at full if no live writer holds it. */
 static void sweep_one(const char *full)
 {
-    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return;
     struct stat held, named;
     if (civic__file_lock(fd, false, false) == 0 && fstat(fd, &held) == 0 &&

@@ -1496,10 +1496,10 @@ bool civic__write_all(int fd, const void *p, size_t n, uint64_t offset);
 bool civic__read_all(int fd, void *p, size_t n, uint64_t offset);
 /* fsync the directory holding path; false on error (errno set). */
 bool civic__fsync_parent(const char *path);
-/* fopen(path, "rb") and fread(3) that go on after a signal the host
- * catches without SA_RESTART (EINTR: a FIFO's open waiting for its writer,
- * a read of a pipe); fread's short count otherwise means EOF or error, as
- * ferror(f) and errno say. */
+/* fopen(path, "rb") (close-on-exec) and fread(3) that go on after a signal
+ * the host catches without SA_RESTART (EINTR: a FIFO's open waiting for its
+ * writer, a read of a pipe); fread's short count otherwise means EOF or
+ * error, as ferror(f) and errno say. */
 FILE *civic__fopen_read(const char *path);
 size_t civic__fread(void *p, size_t n, FILE *f);
 /* A file replaced by rename must be the file its name leads to: a rename
@@ -1525,8 +1525,9 @@ int civic__fd_above_stdio(int fd);
  * whole component ("~" and 8 hex digits), so that the suffix fits; returns
  * the length of out.  The same path always gives the same name. */
 size_t civic__name_fit(const char *path, size_t suffix_bytes, char *out);
-/* Create "<path>.tmp.XXXXXX" (path as civic__name_fit gives it; mode 0600) and lock it exclusively until it
- * is closed: *fd_out, and *name (*name_size bytes from alc) for the rename.
+/* Create "<path>.tmp.XXXXXX" (path as civic__name_fit gives it; mode 0600,
+ * close-on-exec) and lock it exclusively until it is closed: *fd_out, and
+ * *name (*name_size bytes from alc) for the rename.
  * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
 int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
                        size_t *name_size, int *fd_out);

@@ -10,12 +10,14 @@
 #define _GNU_SOURCE /* syscall, F_OFD_SETLK */
 #include "support.h"
 #include "alloc_fail.h"
+#include "internal.h" /* civic__fopen_read */
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -37,6 +39,18 @@ static void crash_point(void)
     if (crash_at && ++crash_calls == crash_at) raise(SIGKILL);
 }
 
+/* While watch_exec is set, every descriptor the library syncs or closes
+ * that a program it started would inherit (no FD_CLOEXEC) is counted. */
+static bool watch_exec;
+static int inheritable_seen;
+
+static void exec_point(int fd)
+{
+    if (!watch_exec || fd < 0) return;
+    int flags = (int)syscall(SYS_fcntl, fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) inheritable_seen++;
+}
+
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset)
 {
     crash_point();
@@ -45,6 +59,7 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset)
 int fsync(int fd)
 {
     crash_point();
+    exec_point(fd);
     return (int)syscall(SYS_fsync, fd);
 }
 int fdatasync(int fd)
@@ -65,6 +80,7 @@ int unlink(const char *path)
 int close(int fd)
 {
     crash_point();
+    exec_point(fd);
     return (int)syscall(SYS_close, fd);
 }
 
@@ -953,6 +969,126 @@ static void a_forked_child_cannot_write_the_parents_journal(void **state)
         civic_engine *b = journaled(name, CIVIC_SYNC_ALWAYS, &rep);
         assert_int_equal(rep.batches, 2);
         assert_int_equal(civic_engine_event_count(b), 2);
+        civic_engine_free(b);
+    }
+}
+
+/* The descriptors open now (a bitmap of the first 1024), without the one
+ * that reads /proc/self/fd itself. */
+static void open_fds(bool open[1024])
+{
+    memset(open, 0, 1024 * sizeof(bool));
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) skip(); /* no /proc */
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(ent->d_name, &end, 10);
+        if (*end == '\0' && end != ent->d_name && fd >= 0 && fd < 1024 && fd != dirfd(d))
+            open[fd] = true;
+    }
+    closedir(d);
+}
+
+/* How many descriptors opened since `before` a program started now would
+ * inherit (no FD_CLOEXEC); *opened gets how many were opened at all. */
+static int inheritable_since(const bool before[1024], int *opened)
+{
+    bool now[1024];
+    open_fds(now);
+    int bad = 0;
+    *opened = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        if (!now[fd] || before[fd]) continue;
+        ++*opened;
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0 || !(flags & FD_CLOEXEC)) bad++;
+    }
+    return bad;
+}
+
+/* Every descriptor the library opens is close-on-exec from the moment it
+ * is made: the journal it creates, the one a compaction installs, a
+ * snapshot's temporary file, the directory it syncs, the temporary files
+ * it sweeps and the files it reads.  Without it, a program the host starts
+ * meanwhile (system, popen, posix_spawn) inherits the descriptor. */
+static void descriptors_the_library_opens_are_close_on_exec(void **state)
+{
+    (void)state;
+    bool before[1024];
+    int opened = 0;
+    open_fds(before);
+    inheritable_seen = 0;
+    watch_exec = true;
+    civic_engine *e = journaled("exec.jnl", CIVIC_SYNC_ALWAYS, NULL); /* a new file */
+    int created = inheritable_since(before, &opened);
+    int held_after_create = opened;
+    add_one(e, "x1", "fine", "2024-01-01");
+    touch(path_in("exec.snap.tmp.Stale1")); /* for the save's sweep to open */
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_save(e, path_in("exec.snap"), &err), CIVIC_OK);
+    touch(path_in("exec.snap.tmp.Stale2"));
+    assert_int_equal(civic_engine_compact(e, path_in("exec.snap"), &err), CIVIC_OK);
+    int compacted = inheritable_since(before, &opened);
+    int held_after_compact = opened;
+    FILE *f = civic__fopen_read(path_in("exec.snap"));
+    assert_non_null(f);
+    int flags = fcntl(fileno(f), F_GETFD);
+    fclose(f);
+    civic_engine_free(e);
+    civic_engine *b = fresh_engine(); /* opening an existing journal */
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("exec.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(b, path_in("exec.jnl"), CIVIC_SYNC_ALWAYS, NULL,
+                                               &err),
+                     CIVIC_OK);
+    int reopened = inheritable_since(before, &opened);
+    civic_engine_free(b);
+    watch_exec = false;
+    assert_true(held_after_create >= 1);  /* the journal's descriptor, at least */
+    assert_true(held_after_compact >= 1);
+    assert_int_equal(created, 0);
+    assert_int_equal(compacted, 0);
+    assert_int_equal(reopened, 0);
+    assert_true(flags >= 0 && (flags & FD_CLOEXEC));
+    assert_int_equal(inheritable_seen, 0); /* synced or closed: temporary files, directories */
+}
+
+/* A program the host starts while a journal is open (here `sleep`, through
+ * posix_spawn) must not keep the journal's descriptor, and with it the
+ * journal's lock: after the engine is freed, another engine opens the
+ * journal at once, not only once the program has exited.  Both for a
+ * journal the open created and for the one a compaction installed. */
+static void a_spawned_program_keeps_no_journal_locked(void **state)
+{
+    (void)state;
+    extern char **environ;
+    for (int round = 0; round < 2; round++) { /* created, then compacted */
+        civic_engine *e = journaled("spawn.jnl", CIVIC_SYNC_ALWAYS, NULL);
+        add_one(e, round ? "s2" : "s1", "fine", round ? "2024-01-02" : "2024-01-01");
+        if (round == 1) assert_int_equal(civic_engine_compact(e, path_in("spawn.snap"), NULL),
+                                         CIVIC_OK);
+        char *argv[] = { "sleep", "30", NULL };
+        pid_t pid;
+        int execd[2]; /* reads end of file once the child has exec'd (or died) */
+        assert_int_equal(pipe2(execd, O_CLOEXEC), 0);
+        assert_int_equal(posix_spawnp(&pid, "sleep", NULL, NULL, argv, environ), 0);
+        close(execd[1]);
+        /* posix_spawn returns after the exec, but under valgrind the child
+         * runs on beside the parent, holding every descriptor, until then */
+        char c;
+        assert_int_equal(read(execd[0], &c, 1), 0);
+        close(execd[0]);
+        civic_engine_free(e);
+        civic_engine *b = fresh_engine();
+        civic_error err = CIVIC_ERROR_INIT;
+        if (round == 1) assert_int_equal(civic_engine_load_snapshot(b, path_in("spawn.snap"), &err),
+                                         CIVIC_OK);
+        int rc = civic_engine_journal_open(b, path_in("spawn.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err);
+        kill(pid, SIGKILL);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (rc != CIVIC_OK) fail_msg("round %d: %s", round, err.message);
+        assert_int_equal(civic_engine_event_count(b), (size_t)(round + 1));
         civic_engine_free(b);
     }
 }
@@ -2834,6 +2970,8 @@ int main(void)
         cmocka_unit_test(a_save_onto_a_journal_is_refused),
         cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
+        cmocka_unit_test(descriptors_the_library_opens_are_close_on_exec),
+        cmocka_unit_test(a_spawned_program_keeps_no_journal_locked),
         cmocka_unit_test(a_snapshot_holding_a_purge_is_not_half_journaled),
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
         cmocka_unit_test(a_purge_record_without_its_number_still_replays),
