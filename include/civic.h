@@ -554,10 +554,13 @@ CIVIC_API size_t civic_result_count(const civic_result *result);
  *  NULL), CIVIC_E_VERSION (out->version unknown). */
 CIVIC_API int civic_result_get(const civic_result *result, size_t i, civic_score *out);
 
-/** The subtotal of row i in dimension d (hundredths; docs/evaluation.md, step 8), and the
- *  dimension names, which are the scheme's (civic_rules_dimension_name). */
+/** The subtotal of row i in dimension d (hundredths; docs/evaluation.md,
+ *  step 8) into *out.
+ *  @return CIVIC_OK, CIVIC_E_INVALID (i or d out of range, NULL). */
 CIVIC_API int civic_result_dimension(const civic_result *result, size_t i, size_t d,
                                      int64_t *out);
+/** The number of dimensions and their names, which are the scheme's
+ *  (civic_rules_dimension_name); NULL for d out of range. */
 CIVIC_API size_t civic_result_dimension_count(const civic_result *result);
 CIVIC_API const char *civic_result_dimension_name(const civic_result *result, size_t d);
 
@@ -685,7 +688,15 @@ typedef struct civic_entry {
 CIVIC_API int civic_engine_record(const civic_engine *engine, const char *subject,
                                   int64_t as_of, civic_record **out);
 CIVIC_API size_t civic_record_count(const civic_record *record);
+/** Fill *out with entry i (0 .. civic_record_count - 1); a version 1 caller
+ *  gets the 1.0 fields and marks.  Strings are borrowed from the record.
+ *  @return CIVIC_OK, CIVIC_E_INVALID (i out of range, NULL; checked before
+ *          the version), CIVIC_E_VERSION (out->version 0 or newer than
+ *          CIVIC_ENTRY_VERSION). */
 CIVIC_API int civic_record_entry(const civic_record *record, size_t i, civic_entry *out);
+/** Fill *out with the subject's score at as_of, as civic_engine_subject gives it.
+ *  @return CIVIC_OK, CIVIC_E_INVALID (NULL), CIVIC_E_VERSION (out->version
+ *          0 or newer than CIVIC_SCORE_VERSION). */
 CIVIC_API int civic_record_summary(const civic_record *record, civic_score *out);
 /** Tier t of the record's subject (since 1.1); see civic_result_tier. */
 CIVIC_API int civic_record_tier(const civic_record *record, size_t t, civic_tier_value *out);
@@ -725,6 +736,10 @@ typedef struct civic_group_stats {
 CIVIC_API int civic_engine_groups(const civic_engine *engine, uint32_t depth,
                                   int64_t as_of, civic_groups **out);
 CIVIC_API size_t civic_groups_count(const civic_groups *groups);
+/** Fill *out with group i (0 .. civic_groups_count - 1).
+ *  @return CIVIC_OK, CIVIC_E_INVALID (i out of range, NULL; checked before
+ *          the version), CIVIC_E_VERSION (out->version 0 or newer than
+ *          CIVIC_GROUP_STATS_VERSION). */
 CIVIC_API int civic_groups_get(const civic_groups *groups, size_t i,
                                civic_group_stats *out);
 CIVIC_API size_t civic_groups_grade_count(const civic_groups *groups);
@@ -1078,6 +1093,10 @@ CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, in
                                 civic_list **out);
 CIVIC_API uint32_t civic_list_kind(const civic_list *list);   /* CIVIC_LIST_* */
 CIVIC_API size_t civic_list_count(const civic_list *list);
+/** Fill *out with entry i (0 .. civic_list_count - 1).
+ *  @return CIVIC_OK, CIVIC_E_INVALID (i out of range, NULL; checked before
+ *          the version, so every i of an empty list), CIVIC_E_VERSION
+ *          (out->version 0 or newer than CIVIC_LIST_ENTRY_VERSION). */
 CIVIC_API int civic_list_get(const civic_list *list, size_t i, civic_list_entry *out);
 CIVIC_API void civic_list_free(civic_list *list);
 

@@ -7,6 +7,8 @@
 #include "support.h"
 #include "internal.h"
 
+#include <ctype.h>
+
 static void teardown_results(void) { support_release(); }
 
 /* ------------------------------------------------ SPEC section 8 examples */
@@ -944,6 +946,192 @@ static void a_group_no_event_can_hold_ranks_nobody(void **state)
     civic_engine_free(e);
 }
 
+/* ------------------------------------------------ accessor status codes */
+
+/* The doc comment right above `CIVIC_API int <name>(` in include/civic.h
+ * (malloc'd), or NULL when the declaration has none of its own. */
+static char *header_doc_of(const char *name)
+{
+    size_t len = 0;
+    char *h = read_file("include/civic.h", &len);
+    char decl[128];
+    snprintf(decl, sizeof(decl), "\nCIVIC_API int %s(", name);
+    const char *at = strstr(h, decl);
+    assert_non_null(at);
+    char *doc = NULL;
+    if (at - h >= 2 && memcmp(at - 2, "*/", 2) == 0) {
+        const char *start = at - 2;
+        while (start > h && memcmp(start, "/**", 3) != 0) start--;
+        size_t n = (size_t)(at - start);
+        doc = malloc(n + 1);
+        assert_non_null(doc);
+        memcpy(doc, start, n);
+        doc[n] = '\0';
+    }
+    free(h);
+    return doc;
+}
+
+/* name's doc comment has an @return naming exactly the codes in `seen`
+ * (what the calls below returned), no more and no fewer. */
+static void documents_exactly(const char *name, const int *seen, size_t n)
+{
+    static const struct { int code; const char *text; } names[] = {
+        { CIVIC_OK, "CIVIC_OK" }, { CIVIC_E_INVALID, "CIVIC_E_INVALID" },
+        { CIVIC_E_VERSION, "CIVIC_E_VERSION" },
+    };
+    char *doc = header_doc_of(name);
+    if (!doc) fail_msg("%s: no doc comment of its own in civic.h", name);
+    const char *ret = strstr(doc, "@return");
+    if (!ret) fail_msg("%s: its doc comment has no @return", name);
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        bool returned = false;
+        for (size_t i = 0; i < n; i++) returned |= seen[i] == names[k].code;
+        if (returned != (strstr(ret, names[k].text) != NULL))
+            fail_msg("%s: returns %s%s, its @return %s it", name, returned ? "" : "never ",
+                     names[k].text, returned ? "does not name" : "names");
+    }
+    for (const char *c = strstr(ret, "CIVIC_"); c; c = strstr(c + 1, "CIVIC_")) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+            known |= strncmp(c, names[k].text, strlen(names[k].text)) == 0 &&
+                     !(isalnum((unsigned char)c[strlen(names[k].text)]) ||
+                       c[strlen(names[k].text)] == '_');
+        if (!known && strncmp(c, "CIVIC_E_", 8) == 0)
+            fail_msg("%s: its @return names a code it never returns: %.20s", name, c);
+    }
+    free(doc);
+}
+
+/* Each answer accessor returns CIVIC_E_INVALID for a NULL argument or an
+ * index out of range -- checked before the struct's version, so also on an
+ * empty list with version 0 -- CIVIC_E_VERSION for a version 0 or newer
+ * than the library's, CIVIC_OK otherwise; and its comment in civic.h says
+ * so (libcivic(3) promises that the header lists every status). */
+static void answer_accessors_return_the_codes_the_header_documents(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.fine]\npoints = -10\nflag = \"fined\"\n"
+                                  "dimension = \"legal\"\n");
+    load_ok(e, "id,subject,type,ts,group\nf1,s,fine,2024-01-01,a/b\n");
+    int64_t t = when(e, "2024-06-01");
+    int seen[8];
+    size_t n;
+
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subject(e, "s", t, &res), CIVIC_OK);
+    int64_t v = 0;
+    n = 0;
+    seen[n++] = civic_result_dimension(res, 0, 0, &v);
+    assert_int_equal(seen[n - 1], CIVIC_OK);
+    seen[n++] = civic_result_dimension(NULL, 0, 0, &v);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_result_dimension(res, 0, 0, NULL);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_result_dimension(res, 1, 0, &v);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_result_dimension(res, 0, civic_result_dimension_count(res), &v);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    documents_exactly("civic_result_dimension", seen, n);
+    civic_result_free(res);
+
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_record(e, "s", t, &rec), CIVIC_OK);
+    civic_entry x = CIVIC_ENTRY_INIT;
+    n = 0;
+    seen[n++] = civic_record_entry(rec, 0, &x);
+    assert_int_equal(seen[n - 1], CIVIC_OK);
+    x.version = 1; /* a 1.0 caller */
+    assert_int_equal(civic_record_entry(rec, 0, &x), CIVIC_OK);
+    seen[n++] = civic_record_entry(NULL, 0, &x);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_record_entry(rec, 0, NULL);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_record_entry(rec, 1, &x);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    x.version = 0;
+    seen[n++] = civic_record_entry(rec, 0, &x);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    assert_int_equal(civic_record_entry(rec, 1, &x), CIVIC_E_INVALID); /* range first */
+    x.version = CIVIC_ENTRY_VERSION + 1;
+    seen[n++] = civic_record_entry(rec, 0, &x);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    documents_exactly("civic_record_entry", seen, n);
+
+    civic_score sum = CIVIC_SCORE_INIT;
+    n = 0;
+    seen[n++] = civic_record_summary(rec, &sum);
+    assert_int_equal(seen[n - 1], CIVIC_OK);
+    seen[n++] = civic_record_summary(NULL, &sum);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_record_summary(rec, NULL);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    sum.version = 0;
+    seen[n++] = civic_record_summary(rec, &sum);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    sum.version = CIVIC_SCORE_VERSION + 1;
+    seen[n++] = civic_record_summary(rec, &sum);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    documents_exactly("civic_record_summary", seen, n);
+    civic_record_free(rec);
+
+    civic_groups *g = NULL;
+    assert_int_equal(civic_engine_groups(e, 1, t, &g), CIVIC_OK);
+    assert_int_equal(civic_groups_count(g), 1);
+    civic_group_stats st = CIVIC_GROUP_STATS_INIT;
+    n = 0;
+    seen[n++] = civic_groups_get(g, 0, &st);
+    assert_int_equal(seen[n - 1], CIVIC_OK);
+    seen[n++] = civic_groups_get(NULL, 0, &st);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_groups_get(g, 0, NULL);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_groups_get(g, 1, &st);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    st.version = 0;
+    seen[n++] = civic_groups_get(g, 0, &st);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    assert_int_equal(civic_groups_get(g, 1, &st), CIVIC_E_INVALID); /* range first */
+    st.version = CIVIC_GROUP_STATS_VERSION + 1;
+    seen[n++] = civic_groups_get(g, 0, &st);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    documents_exactly("civic_groups_get", seen, n);
+    civic_groups_free(g);
+
+    civic_list *l = NULL;
+    assert_int_equal(civic_engine_list(e, "fined", t, &l), CIVIC_OK);
+    assert_int_equal(civic_list_count(l), 1);
+    civic_list_entry le = CIVIC_LIST_ENTRY_INIT;
+    n = 0;
+    seen[n++] = civic_list_get(l, 0, &le);
+    assert_int_equal(seen[n - 1], CIVIC_OK);
+    assert_string_equal(le.subject, "s");
+    seen[n++] = civic_list_get(NULL, 0, &le);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_list_get(l, 0, NULL);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    seen[n++] = civic_list_get(l, 1, &le);
+    assert_int_equal(seen[n - 1], CIVIC_E_INVALID);
+    le.version = 0;
+    seen[n++] = civic_list_get(l, 0, &le);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    le.version = CIVIC_LIST_ENTRY_VERSION + 1;
+    seen[n++] = civic_list_get(l, 0, &le);
+    assert_int_equal(seen[n - 1], CIVIC_E_VERSION);
+    documents_exactly("civic_list_get", seen, n);
+    civic_list_free(l);
+    /* an empty list: every index is out of range, whatever the version */
+    assert_int_equal(civic_engine_list(e, "fined", when(e, "2023-06-01"), &l), CIVIC_OK);
+    assert_int_equal(civic_list_count(l), 0);
+    le.version = 0;
+    assert_int_equal(civic_list_get(l, 0, &le), CIVIC_E_INVALID);
+    le.version = CIVIC_LIST_ENTRY_VERSION;
+    assert_int_equal(civic_list_get(l, 0, &le), CIVIC_E_INVALID);
+    civic_list_free(l);
+    civic_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -975,6 +1163,7 @@ int main(void)
         cmocka_unit_test(the_record_explains_every_score),
         cmocka_unit_test(spec_5_group_values_and_rankings_computed_by_hand),
         cmocka_unit_test(a_group_no_event_can_hold_ranks_nobody),
+        cmocka_unit_test(answer_accessors_return_the_codes_the_header_documents),
     };
     return cmocka_run_group_tests_name("eval", tests, NULL, NULL);
 }
