@@ -2102,25 +2102,25 @@ static const char *rules_shown(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
-/* The rules read from standard input ("-"), kept: --compare's second pass
- * makes its engines again.  Freed at the end of main. */
-static char *stdin_rules;
-static size_t stdin_rules_len;
-
+/* The scheme of a rules file (NULL: the built-in one), read once a run:
+ * --compare's second pass makes its engines again from the civic_rules
+ * loaded here (a FIFO, a <(...) or /dev/stdin opened again is empty, or
+ * waits for a writer that will not come). */
 static int load_rules(const char *path, civic_rules **rules)
 {
     civic_error err = CIVIC_ERROR_INIT;
     int rc;
     bool from_stdin = path && strcmp(path, "-") == 0;
-    if (from_stdin && !stdin_rules && !(stdin_rules = read_stdin(&stdin_rules_len))) {
+    char *text = NULL;
+    size_t len = 0;
+    if (from_stdin && !(text = read_stdin(&len))) {
         complain("<stdin>: cannot read the rules: %s", strerror(errno ? errno : ENOMEM));
         return EXIT_INPUT;
     }
-    const char *text = stdin_rules;
-    size_t len = stdin_rules_len;
     if (from_stdin && len == 0) { /* a pipe whose writer failed: say that, not "no [[grade]]" */
         complain("%s", "<stdin>: standard input is empty: the rules (-r - or --compare -) were "
                        "to come on it");
+        free(text);
         return EXIT_INPUT;
     }
     if (from_stdin) {
@@ -2144,8 +2144,10 @@ static int load_rules(const char *path, civic_rules **rules)
         else
             complain("%s: %s", path ? path : "built-in rules",
                      err.message[0] ? err.message : civic_strerror(rc));
+        free(text);
         return EXIT_INPUT;
     }
+    free(text);
     return 0;
 }
 
@@ -2369,7 +2371,7 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int new_engine(const char *rules_path, civic_engine **out);
+static int new_engine(civic_rules *rules, civic_engine **out);
 
 /* With --compare, what a message about a log line says it was loaded under
  * (the other scheme's messages name that one); NULL without. */
@@ -2433,7 +2435,8 @@ static void report_held(const reject_log *r, const line_set *skip1, const line_s
  * lines, both engines are loaded again without the lines bad in themselves,
  * and conflicts are judged afresh (once more, rarely: a conflict under one
  * scheme only, two times that are one instant under one utc_offset only). */
-static int load_compared_leniently(const options *o, civic_engine **e, civic_engine **next,
+static int load_compared_leniently(const options *o, civic_rules *rules,
+                                   civic_rules *compare_rules, civic_engine **e, civic_engine **next,
                                    const char *const *bufs, const size_t *lens,
                                    bool show_progress, uint64_t *skipped)
 {
@@ -2448,8 +2451,8 @@ static int load_compared_leniently(const options *o, civic_engine **e, civic_eng
             civic_engine_free(*e);
             civic_engine_free(*next);
             *e = *next = NULL;
-            status = new_engine(o->rules_path, e);
-            if (status == 0) status = new_engine(o->compare, next);
+            status = new_engine(rules, e);
+            if (status == 0) status = new_engine(compare_rules, next);
         }
         for (int i = 0; status == 0 && i < n; i++) {
             const char *path = o->files[i];
@@ -2558,8 +2561,10 @@ static bool read_once(const char *path)
 
 static bool stdin_closed; /* and held on /dev/null: /dev/stdin would open that */
 
-/* Load every input file into e (and into next, for --compare). */
-static int load_all(const options *o, civic_engine **e, civic_engine **next, uint64_t *skipped)
+/* Load every input file into e (and into next, for --compare), the engines
+ * of rules and compare_rules (NULL without --compare). */
+static int load_all(const options *o, civic_rules *rules, civic_rules *compare_rules,
+                    civic_engine **e, civic_engine **next, uint64_t *skipped)
 {
     int n = o->file_count, status = 0;
     for (int i = 0; stdin_closed && i < n; i++) { /* "-" finds out when it reads */
@@ -2607,8 +2612,8 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
         }
     }
     if (status == 0 && *next && o->lenient) {
-        status = load_compared_leniently(o, e, next, (const char *const *)bufs, lens,
-                                         show_progress, skipped);
+        status = load_compared_leniently(o, rules, compare_rules, e, next,
+                                         (const char *const *)bufs, lens, show_progress, skipped);
     } else {
         for (int i = 0; status == 0 && i < n; i++) {
             /* --compare: a file bad under either scheme is named by its first
@@ -2638,16 +2643,14 @@ static int load_all(const options *o, civic_engine **e, civic_engine **next, uin
     return status;
 }
 
-static int new_engine(const char *rules_path, civic_engine **out)
+/* An engine of rules (it takes its own reference: rules stay the caller's). */
+static int new_engine(civic_rules *rules, civic_engine **out)
 {
-    civic_rules *rules = NULL;
-    int status = load_rules(rules_path, &rules);
-    if (status == 0 && civic_engine_new(out, rules, NULL) != CIVIC_OK) {
+    if (civic_engine_new(out, rules, NULL) != CIVIC_OK) {
         fprintf(stderr, "civic-score: out of memory\n");
-        status = EXIT_INPUT;
+        return EXIT_INPUT;
     }
-    civic_rules_free(rules);
-    return status;
+    return 0;
 }
 
 /* A descriptor 0, 1 or 2 the caller closed is held open on /dev/null the
@@ -2675,10 +2678,13 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN); /* past ulimit -f a write fails (EFBIG) and is reported */
     int status = parse_options(argc, argv, &o);
     civic_engine *e = NULL, *next = NULL;
+    civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
-    if (status == 0) status = new_engine(o.rules_path, &e);
+    if (status == 0) status = load_rules(o.rules_path, &rules);
+    if (status == 0) status = new_engine(rules, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
-    if (status == 0 && o.compare) status = new_engine(o.compare, &next);
+    if (status == 0 && o.compare) status = load_rules(o.compare, &compare_rules);
+    if (status == 0 && o.compare) status = new_engine(compare_rules, &next);
     /* A file that is not an event log is told first (as the Dask example
      * does), then a bad -t, both before any input is read */
     for (int i = 0; status == 0 && i < o.file_count; i++) {
@@ -2690,13 +2696,14 @@ int main(int argc, char **argv)
         status = parse_as_of(e, o.as_of_text, &o.as_of);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
-    if (status == 0) status = load_all(&o, &e, &next, &skipped);
+    if (status == 0) status = load_all(&o, rules, compare_rules, &e, &next, &skipped);
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) complain("%" PRIu64 " bad line%s skipped", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);
     civic_engine_free(next);
+    civic_rules_free(rules);
+    civic_rules_free(compare_rules);
     free(o.files);
-    free(stdin_rules);
     if (status != 0 && status != 100) { /* failed: nothing of an answer on standard output */
         fflush(stderr);
         _exit(status);

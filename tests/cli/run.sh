@@ -548,6 +548,26 @@ if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare-lenient stdin: 
 "$CLI" -r "$T/now.toml" --compare - --lenient -f csv "$T/cmp.csv" <"$T/new.toml" >"$T/out" 2>"$T/err"
 if cmp -s "$T/out" "$T/cmp-want.csv" && grep -q "(under <stdin>)" "$T/err"; then ok
 else bad "compare-lenient rules on stdin: $(cat "$T/out" "$T/err")"; fi
+# every rules file is read once, whatever names it: the second pass (a line
+# bad under one scheme only) opened a FIFO, a <(...) or /dev/stdin again, and
+# found it empty ("the rules define no [[grade]]") or waited for a writer
+# forever (by hand: extra is a rule of ra only, left out under both; s1's
+# fine is -10 under ra, -20 under rb)
+printf '[scheme]\nname = "a"\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n[rule.extra]\npoints = 1\n' >"$T/ra.toml"
+printf '[scheme]\nname = "b"\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -20\n' >"$T/rb.toml"
+printf 'id,subject,type,ts\ne1,s1,fine,2024-01-01\ne2,s1,extra,2024-01-02\n' >"$T/rab.csv"
+printf 'subject,group,score,grade,new_score,new_grade,delta\ns1,,-10.00,A,-20.00,A,-10.00\n' >"$T/rab-want.csv"
+golden compare-lenient-files "$T/rab-want.csv" -- -r "$T/ra.toml" --compare "$T/rb.toml" --lenient -f csv "$T/rab.csv"
+if mkfifo "$T/rb.fifo" 2>/dev/null; then
+    timeout 20 sh -c 'cat "$1" >"$2"' sh "$T/rb.toml" "$T/rb.fifo" &
+    timeout 20 "$CLI" -r "$T/ra.toml" --compare "$T/rb.fifo" --lenient -f csv "$T/rab.csv" >"$T/out" 2>"$T/err" </dev/null; rc=$?
+    wait
+    if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/rab-want.csv" && grep -q "1 bad line skipped" "$T/err"
+    then ok; else bad "compare-lenient rules from a FIFO: exit $rc: $(cat "$T/out" "$T/err")"; fi
+fi
+cat "$T/ra.toml" | timeout 20 "$CLI" -r /dev/stdin --compare "$T/rb.toml" --lenient -f csv "$T/rab.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/rab-want.csv" && grep -q "1 bad line skipped" "$T/err"
+then ok; else bad "compare-lenient rules from /dev/stdin: exit $rc: $(cat "$T/out" "$T/err")"; fi
 # strict: the first bad line, whichever scheme refuses it (line 3's only_a
 # under new.toml; it named line 4, the first bad under now.toml, loaded first)
 status compare-strict 2 "cmp.csv (under .*new.toml): line 3, column 6: field 'type': unknown type.*only_a" -- -r "$T/now.toml" --compare "$T/new.toml" "$T/cmp.csv"
