@@ -2102,6 +2102,16 @@ static const char *rules_shown(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
+static bool stdin_closed; /* and held on /dev/null: /dev/stdin would open that */
+
+/* Whether path is a name of descriptor 0 that opens what it holds (with
+ * standard input closed, the /dev/null held in its place: an empty file). */
+static bool names_stdin_fd(const char *path)
+{
+    return strcmp(path, "/dev/stdin") == 0 || strcmp(path, "/dev/fd/0") == 0 ||
+           strcmp(path, "/proc/self/fd/0") == 0;
+}
+
 /* The scheme of a rules file (NULL: the built-in one), read once a run:
  * --compare's second pass makes its engines again from the civic_rules
  * loaded here (a FIFO, a <(...) or /dev/stdin opened again is empty, or
@@ -2113,6 +2123,10 @@ static int load_rules(const char *path, civic_rules **rules)
     bool from_stdin = path && strcmp(path, "-") == 0;
     char *text = NULL;
     size_t len = 0;
+    if (path && stdin_closed && names_stdin_fd(path)) { /* as "-" finds out when it reads */
+        complain("%s: cannot read the rules: %s", path, strerror(EBADF));
+        return EXIT_INPUT;
+    }
     if (from_stdin && !(text = read_stdin(&len))) {
         complain("<stdin>: cannot read the rules: %s", strerror(errno ? errno : ENOMEM));
         return EXIT_INPUT;
@@ -2559,8 +2573,6 @@ static bool read_once(const char *path)
                                     S_ISSOCK(st.st_mode));
 }
 
-static bool stdin_closed; /* and held on /dev/null: /dev/stdin would open that */
-
 /* Load every input file into e (and into next, for --compare), the engines
  * of rules and compare_rules (NULL without --compare). */
 static int load_all(const options *o, civic_rules *rules, civic_rules *compare_rules,
@@ -2569,8 +2581,7 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
     int n = o->file_count, status = 0;
     for (int i = 0; stdin_closed && i < n; i++) { /* "-" finds out when it reads */
         const char *f = o->files[i];
-        if (strcmp(f, "/dev/stdin") == 0 || strcmp(f, "/dev/fd/0") == 0 ||
-            strcmp(f, "/proc/self/fd/0") == 0) {
+        if (names_stdin_fd(f)) {
             complain("%s: cannot read: %s", f, strerror(EBADF));
             return EXIT_INPUT;
         }

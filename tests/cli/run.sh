@@ -598,6 +598,19 @@ fi
 "$CLI" -r "$T/now.toml" -f csv /dev/stdin <&- >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "/dev/stdin: cannot read: Bad file descriptor" "$T/err"; then ok; else
     bad "closed stdin as /dev/stdin: $rc $(cat "$T/err")"; fi
+# rules so named too, as -r - says (it read the /dev/null held in its place:
+# "the rules define no [[grade]]")
+"$CLI" -r - -f csv "$T/cmp.csv" <&- >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: cannot read the rules: Bad file descriptor$" "$T/err"
+then ok; else bad "closed stdin as -r -: $rc $(cat "$T/err")"; fi
+for f in /dev/stdin /dev/fd/0 /proc/self/fd/0; do
+    "$CLI" -r $f -f csv "$T/cmp.csv" <&- >"$T/out" 2>"$T/err"; rc=$?
+    if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: $f: cannot read the rules: Bad file descriptor" ]
+    then ok; else bad "closed stdin as -r $f: $rc $(cat "$T/err")"; fi
+done
+"$CLI" -r "$T/now.toml" --compare /dev/stdin -f csv "$T/cmp.csv" <&- >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: /dev/stdin: cannot read the rules: Bad file descriptor" ]
+then ok; else bad "closed stdin as --compare /dev/stdin: $rc $(cat "$T/err")"; fi
 
 # --compare as a table lists every subject, and only those that change with
 # --changed (by hand: a's fine is -10 under both, b's honour 5 now and 10 new),
