@@ -464,31 +464,34 @@ static bool overflow_subject(const civic_engine *e, const char *subject, int64_t
 }
 
 /* A query of e at as_of (of one subject, or NULL) that failed.  Overflow is
- * the one a good input meets: say which bound, and which subject from when. */
-static void query_error(int rc, int sums, const civic_engine *e, const char *subject,
-                        int64_t as_of)
+ * the one a good input meets: say which bound, and which subject from when;
+ * with --compare, under which scheme (`under`, as a bad line's message says
+ * it; NULL without). */
+static void query_error(int rc, int sums, const civic_engine *e, const char *under,
+                        const char *subject, int64_t as_of)
 {
+    const char *u0 = under ? " (under " : "", *u1 = under ? under : "", *u2 = under ? ")" : "";
     static const char *what[] = { "", ", or a group's scores or balances (about 9.2e16)" };
     char who[CIVIC_ID_BYTES_MAX + 1], at[40];
     int64_t when;
     if (rc != CIVIC_E_OVERFLOW) {
         complain("%s", civic_strerror(rc));
     } else if (!overflow_subject(e, subject, as_of, who, sizeof(who), &when)) {
-        complain("arithmetic overflow: a subject's points, balance or dimension subtotal "
+        complain("arithmetic overflow%s%s%s: a subject's points, balance or dimension subtotal "
                  "(about 9.2e16) or a tier's quantity (about 9.2e15 units)%s, summed, pass "
                  "what 64 bits hold "
                  "(rules with very large points or quantities, and many events or subjects)",
-                 what[sums]);
+                 u0, u1, u2, what[sums]);
     } else if (format_time(civic_engine_rules(e), when, at, sizeof(at)), !who[0]) {
-        complain("arithmetic overflow (from %s on): a subject's points, balance or dimension "
-                 "subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), summed, "
-                 "pass what 64 bits hold (rules with very large points or quantities, and many "
-                 "events)", at);
-    } else {
-        complain("arithmetic overflow: subject '%s' (from %s on): its points, balance or "
+        complain("arithmetic overflow (%s%s%sfrom %s on): a subject's points, balance or "
                  "dimension subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), "
                  "summed, pass what 64 bits hold (rules with very large points or quantities, "
-                 "and many events)", who, at);
+                 "and many events)", under ? "under " : "", u1, under ? ", " : "", at);
+    } else {
+        complain("arithmetic overflow%s%s%s: subject '%s' (from %s on): its points, balance "
+                 "or dimension subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 "
+                 "units), summed, pass what 64 bits hold (rules with very large points or "
+                 "quantities, and many events)", u0, u1, u2, who, at);
     }
 }
 
@@ -1158,8 +1161,10 @@ static void print_matrix_json(const compare_ctx *c, FILE *out)
             c->rows_changed);
 }
 
+/* now_rules, new_rules: the two schemes' names, for messages */
 static int run_compare(const civic_engine *now, const civic_engine *next, int format,
-                       bool changed_only, int64_t as_of, const char *new_rules, FILE *out)
+                       bool changed_only, int64_t as_of, const char *now_rules,
+                       const char *new_rules, FILE *out)
 {
     compare_ctx c = { now, next, format, changed_only, NULL, 0, 0, 0, 0,
                       { NULL, 0, 0, 7, 0x54u }, out };
@@ -1200,8 +1205,11 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
     civic_result_free(a);
     civic_result_free(b);
     free(c.matrix);
-    if (rc != CIVIC_OK) /* whichever scheme overflows */
-        query_error(rc, SUMS_SUBJECT, overflows_at(now, NULL, as_of) ? now : next, NULL, as_of);
+    if (rc != CIVIC_OK) { /* whichever scheme overflows */
+        bool in_now = overflows_at(now, NULL, as_of);
+        query_error(rc, SUMS_SUBJECT, in_now ? now : next, in_now ? now_rules : new_rules, NULL,
+                    as_of);
+    }
     return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 
@@ -2102,6 +2110,14 @@ static const char *rules_shown(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
+/* With --compare, what a message about a log line says it was loaded under
+ * (the other scheme's messages name that one); NULL without. */
+static const char *current_scheme(const options *o)
+{
+    if (!o->compare) return NULL;
+    return o->rules_path ? rules_shown(o->rules_path) : "the built-in scheme";
+}
+
 static bool stdin_closed; /* and held on /dev/null: /dev/stdin would open that */
 
 /* Whether path is a name of descriptor 0 that opens what it holds (with
@@ -2188,7 +2204,7 @@ static int run_report(const civic_engine *e, const options *o, int64_t as_of, FI
     answers_sink sink = answers_file_sink(out);
     int rc = report_html(&sink, e, as_of, &ro);
     if (rc != CIVIC_OK) {
-        query_error(rc, SUMS_EITHER, e, NULL, as_of);
+        query_error(rc, SUMS_EITHER, e, NULL, NULL, as_of);
         return EXIT_INPUT;
     }
     return 0;
@@ -2246,8 +2262,8 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         as_of = next_latest;
     int rc, sums = SUMS_SUBJECT;
     if (next)
-        return run_compare(e, next, o->format, o->changed != 0, as_of, rules_shown(o->compare),
-                           out);
+        return run_compare(e, next, o->format, o->changed != 0, as_of, current_scheme(o),
+                           rules_shown(o->compare), out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
     if (o->list) {
         civic_list *list = NULL;
@@ -2293,7 +2309,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_result_free(res);
     }
     if (rc != CIVIC_OK) {
-        query_error(rc, sums, e, o->explain, as_of);
+        query_error(rc, sums, e, NULL, o->explain, as_of);
         return EXIT_INPUT;
     }
     return 0;
@@ -2386,14 +2402,6 @@ static char *read_file(const char *path, size_t *len)
 }
 
 static int new_engine(civic_rules *rules, civic_engine **out);
-
-/* With --compare, what a message about a log line says it was loaded under
- * (the other scheme's messages name that one); NULL without. */
-static const char *current_scheme(const options *o)
-{
-    if (!o->compare) return NULL;
-    return o->rules_path ? rules_shown(o->rules_path) : "the built-in scheme";
-}
 
 /* Into d (empty, sorted): the lines of a and b (sorted), with both (true) or
  * in one only (false).  False when out of memory. */

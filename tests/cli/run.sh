@@ -244,8 +244,33 @@ status overflow-top 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:0
     -r "$T/big.toml" --top 1 "$T/big2.csv"
 status overflow-explain 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
     -r "$T/big.toml" --explain s "$T/big2.csv"
-status overflow-compare 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
+status overflow-compare 2 "arithmetic overflow (under .*big.toml): subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
     -r "$T/big.toml" --compare "$T/big.toml" "$T/big2.csv"
+# --compare names the scheme that overflows, either one, as a bad line's
+# message does; without it the message is as it was (by hand: 1e12 points x
+# 11529 units = 1.1529e16 points an event, 8 of them fit in 2^63 hundredths,
+# the 9th, on the 9th, does not; under pa.toml 10 x 11529 points fit)
+printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1\nper = "unit"\n' >"$T/pa.toml"
+printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nper = "unit"\n' >"$T/pb.toml"
+{ echo id,subject,type,ts,qty; for i in 01 02 03 04 05 06 07 08 09 10; do
+    echo "b$i,s1,big,2025-01-$i,11529"; done; } >"$T/pab.csv"
+ovf_tail="its points, balance or dimension subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), summed, pass what 64 bits hold (rules with very large points or quantities, and many events)"
+for args in "pa.toml --compare pb.toml" "pb.toml --compare pa.toml" "pb.toml"; do
+    set -- $args
+    case $args in
+    *compare*) want="civic-score: arithmetic overflow (under $T/pb.toml): subject 's1' (from 2025-01-09T00:00:00+00:00 on): $ovf_tail" ;;
+    *) want="civic-score: arithmetic overflow: subject 's1' (from 2025-01-09T00:00:00+00:00 on): $ovf_tail" ;;
+    esac
+    if [ $# -eq 3 ]; then "$CLI" -r "$T/$1" --compare "$T/$3" "$T/pab.csv" >"$T/out" 2>"$T/err"; rc=$?
+    else "$CLI" -r "$T/$1" "$T/pab.csv" >"$T/out" 2>"$T/err"; rc=$?; fi
+    if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "$want" ] && [ ! -s "$T/out" ]; then ok; else
+        bad "overflow -r $args: exit $rc: $(cat "$T/err")"; fi
+done
+# every event at one instant: no subject named, the scheme still is
+sed 's/2025-01-[0-9]*/2025-01-05/' "$T/pab.csv" >"$T/pab1.csv"
+"$CLI" -r "$T/pa.toml" --compare "$T/pb.toml" "$T/pab1.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: arithmetic overflow (under $T/pb.toml, from 2025-01-05T00:00:00+00:00 on): a subject's points, balance or dimension subtotal (about 9.2e16) or a tier's quantity (about 9.2e15 units), summed, pass what 64 bits hold (rules with very large points or quantities, and many events)" ]
+then ok; else bad "overflow --compare at one instant: exit $rc: $(cat "$T/err")"; fi
 # each score fits, their difference does not: --compare's delta is exact
 # (8 x 10000 x 1e12 = 8e16 points under one scheme, -8e16 under the other:
 # a delta of -1.6e17 points, past 2^63 hundredths; it wrapped to 2.4e16)
