@@ -8,6 +8,11 @@
 #   make check-fresh   `make test` in a fresh clone inside a clean Debian root
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR= MANDIR= DOCDIR=
 #
+# The usual variables are honoured: CC, AR, PKG_CONFIG, CPPFLAGS, CFLAGS
+# (default -O2 -g), LDFLAGS, and EXTRA_CFLAGS (added after CFLAGS), so that
+# `eval "$(dpkg-buildflags --export=sh)"; make` builds with a distribution's
+# hardening flags.
+#
 # Each area adds its own targets in a fragment (tests/tests.mk, bench/bench.mk,
 # bindings/python/python.mk, ...); a fragment that has tests appends their
 # target to TEST_TARGETS, which `make test` runs in order.
@@ -23,12 +28,18 @@ SOVERSION     := $(shell sed -n 's/^\#define CIVIC_SOVERSION \([0-9]*\).*/\1/p' 
 VERSION       := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
 CC      ?= cc
+AR      ?= ar
+PKG_CONFIG ?= pkg-config
 B       := build
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Iinclude
+# Every compile gets ALL_CFLAGS, every link LDFLAGS too.  The tree's own -I
+# come first (a rule adds its others in front of ALL_CFLAGS), so that a -I in
+# CPPFLAGS or CFLAGS, such as -I/usr/local/include holding an older civic.h,
+# cannot shadow them.
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude $(CPPFLAGS) $(WARN) $(CFLAGS) $(EXTRA_CFLAGS)
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DCIVIC_BUILDING
 LDLIBS  := -lpthread
 
@@ -79,11 +90,15 @@ $(B)/lib $(B)/tests $(B)/examples:
 
 $(STATIC): $(LIB_OBJ)
 	rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
+# The compile flags go to the link too (a -fsanitize= or -flto needs them
+# there).  -z defs refuses a library with an unresolved symbol, except under
+# -fsanitize=: clang leaves its sanitizer runtimes out of shared objects.
+ZDEFS := $(if $(findstring -fsanitize=,$(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS)),,-Wl,-z,defs)
 $(SHARED): $(LIB_OBJ) lib/civic.map
-	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,-soname,$(SONAME) \
-	    -Wl,--version-script,lib/civic.map -Wl,-z,defs -Wl,-z,relro -Wl,-z,now $(LDLIBS)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(LDFLAGS) -shared -o $@ $(LIB_OBJ) -Wl,-soname,$(SONAME) \
+	    -Wl,--version-script,lib/civic.map $(ZDEFS) -Wl,-z,relro -Wl,-z,now $(LDLIBS)
 
 $(B)/$(SONAME): $(SHARED)
 	ln -sf $(REALNAME) $@
@@ -97,7 +112,7 @@ ANSWERS_SRC := examples/common/answers.c examples/common/report.c
 ANSWERS_HDR := examples/common/answers.h examples/common/report.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
         $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
 	mkdir -p $@

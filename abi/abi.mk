@@ -22,8 +22,10 @@
 #                        static), run both, check the files, make uninstall
 #   make check-warnings  the library and examples with gcc and clang at -Werror,
 #                        in build/gcc and build/clang
+#   make check-build-flags  CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and
+#                        PKG_CONFIG reach every compile and link (make -n)
 #
-# All outputs go under $(B)/abi and $(B)/gcc, $(B)/clang; nothing in the source
+# All outputs go under $(B)/abi, $(B)/build-flags and $(B)/gcc, $(B)/clang; nothing in the source
 # tree is written except by abi-baseline.
 
 ABI_BASELINE := abi/libcivic.so.$(SOVERSION).abi
@@ -164,3 +166,69 @@ $(B)/abi/consumer_1_0: tests/consumer/consumer_1_0.c abi/1.0.0/civic.h | $(B)
 
 check-old-consumer: $(B)/abi/consumer_1_0 lib
 	LD_LIBRARY_PATH=$(CURDIR)/$(B) $(B)/abi/consumer_1_0
+
+# ------------------------------------------------------------ build flags --
+
+# A packager's flags reach every command of the build (dpkg-buildflags and
+# the like): `make -n` of a rebuild, with a marker in each variable, of the
+# library, the programs, the tests, the bench tools and the fuzz replays.
+# Every compile has CPPFLAGS, CFLAGS and EXTRA_CFLAGS, every link CFLAGS,
+# EXTRA_CFLAGS and LDFLAGS (the shared library's included), the archive is made by $(AR) and
+# libmicrohttpd found by $(PKG_CONFIG); no -I of the tree comes after the
+# caller's (an older civic.h in /usr/local/include must not win).  With
+# -fsanitize= the shared library links without -z defs (clang does not put
+# its sanitizer runtimes into shared objects); without it, with.
+BF_B     := $(B)/build-flags
+BF_GOALS  = all $(patsubst $(B)/%,$(BF_B)/%,$(SERVER) $(TEST_BIN) $(B)/tests/test_server_units \
+            $(BENCH_GEN) $(BENCH_API) $(FUZZ_REPLAY_BIN))
+BF_VARS  := DEPS_DONE=1 B=$(BF_B) CC=civic-mark-cc AR=civic-mark-ar \
+            PKG_CONFIG=$(CURDIR)/$(BF_B)/pkg-config CPPFLAGS=-DCIVIC_MARK_CPPFLAGS \
+            CFLAGS='-O2 -g -DCIVIC_MARK_CFLAGS -I/civic-mark-shadow' \
+            LDFLAGS=-Wl,--civic-mark-ldflags
+# The recipe as one line per command: continuation lines joined.
+BF_JOIN  := sed -e ':a' -e '/\\$$/N' -e 's/\\\n//' -e 'ta'
+
+TEST_TARGETS += check-build-flags
+.PHONY: check-build-flags
+check-build-flags:
+	@set -e; mkdir -p $(BF_B); \
+	printf '#!/bin/sh\necho -DCIVIC_MARK_PKG_CONFIG\n' > $(BF_B)/pkg-config; \
+	chmod +x $(BF_B)/pkg-config; \
+	$(MAKE) --no-print-directory -n -B $(BF_VARS) EXTRA_CFLAGS=-DCIVIC_MARK_EXTRA \
+	    $(BF_GOALS) > $(BF_B)/plain.raw; \
+	$(MAKE) --no-print-directory -n -B $(BF_VARS) EXTRA_CFLAGS=-fsanitize=thread \
+	    $(BF_B)/$(REALNAME) > $(BF_B)/sanitized.raw; \
+	$(BF_JOIN) $(BF_B)/plain.raw > $(BF_B)/plain.txt; \
+	$(BF_JOIN) $(BF_B)/sanitized.raw > $(BF_B)/sanitized.txt
+	@awk -v server=$(BF_B)/civic-server ' \
+	    function bad(why, line) { if (!(why in n)) { first[why] = line; whys[++nwhy] = why } n[why]++ } \
+	    /^ar / { bad("ar, not $$(AR)", $$0) } \
+	    /^civic-mark-ar rcs / { ars++ } \
+	    /^civic-mark-cc / { \
+	        ccs++; \
+	        if ($$0 ~ / -shared /) { shared++; \
+	            if (index($$0, "-Wl,-z,defs") == 0) bad("no -z defs", $$0); } \
+	        else if (index($$0, " -DCIVIC_MARK_CPPFLAGS") == 0) bad("no CPPFLAGS", $$0); \
+	        if (index($$0, " -DCIVIC_MARK_CFLAGS") == 0) bad("no CFLAGS", $$0); \
+	        if (index($$0, " -DCIVIC_MARK_EXTRA") == 0) bad("no EXTRA_CFLAGS", $$0); \
+	        if ($$0 !~ / -c /) { links++; \
+	            if (index($$0, " -Wl,--civic-mark-ldflags") == 0) bad("no LDFLAGS", $$0); } \
+	        rest = substr($$0, index($$0, "-I/civic-mark-shadow") + 1); \
+	        if (index($$0, "-I/civic-mark-shadow") == 0 || rest ~ / -I/) \
+	            bad("a -I of the tree after the caller'\''s", $$0); \
+	        if (index($$0, " -o " server " ") && index($$0, " -DCIVIC_MARK_PKG_CONFIG") == 0) \
+	            bad("libmicrohttpd not found with $$(PKG_CONFIG)", $$0); \
+	        if (index($$0, " -o " server " ")) servers++; \
+	    } \
+	    END { if (!ars) bad("no $$(AR) rcs", "(none)"); \
+	          if (!shared || !servers || links < 10 || ccs < 40) \
+	              bad("too few commands (" ccs " compiles and links, " links " links, " \
+	                  shared " shared, " servers " servers)", "(none)"); \
+	          for (i = 1; i <= nwhy; i++) \
+	              print "check-build-flags: " whys[i] " (" n[whys[i]] " commands), the first:\n  " first[whys[i]]; \
+	          if (nwhy) exit 1 }' $(BF_B)/plain.txt
+	@grep '^civic-mark-cc .* -shared ' $(BF_B)/sanitized.txt | awk ' \
+	    { n++; if (index($$0, " -fsanitize=thread") == 0 || index($$0, "-Wl,-z,defs")) { \
+	        print "check-build-flags: sanitized shared link without -fsanitize or with -z defs:\n  " $$0; exit 1 } } \
+	    END { if (n != 1) { print "check-build-flags: " n " shared links under -fsanitize"; exit 1 } }'
+	@echo "check-build-flags: CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and PKG_CONFIG reach every command"

@@ -44,10 +44,10 @@ $(B)/bench:
 	mkdir -p $@
 
 $(BENCH_GEN): bench/gen.c | $(B)/bench
-	$(CC) $(ALL_CFLAGS) -o $@ bench/gen.c
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/gen.c
 
 $(BENCH_API): bench/api_bench.c include/civic.h $(STATIC) | $(B)/bench
-	$(CC) $(ALL_CFLAGS) -o $@ bench/api_bench.c $(STATIC) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/api_bench.c $(STATIC) $(LDLIBS)
 
 bench-tools: $(BENCH_GEN) $(BENCH_API) $(CLI)
 

@@ -22,8 +22,8 @@
 #
 # The sanitizer builds are the ordinary rules run again by a sub-make with
 # another build directory (B=...) and EXTRA_CFLAGS, which ALL_CFLAGS passes to
-# both compiling and linking.  Only the static library is built there: the
-# shared library's -z defs link does not take sanitizer runtimes.
+# both compiling and linking.  Only the static library, which the tests link,
+# is built there.
 
 CLANG      ?= clang
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -80,7 +80,7 @@ $(B)/fuzz-replay:
 	mkdir -p $@
 
 $(B)/fuzz-replay/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDR) $(STATIC) | $(B)/fuzz-replay
-	$(CC) $(ALL_CFLAGS) -Wno-conversion -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	$(CC) $(ALL_CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
 	    $(STATIC) $(LDLIBS)
 
 # Replay with whatever build B and EXTRA_CFLAGS say (plain gcc by default).

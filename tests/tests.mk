@@ -13,7 +13,7 @@ TEST_TARGETS += test-c test-cli
 .PHONY: test-c test-cli
 
 $(B)/tests/%: tests/%.c tests/support.h $(STATIC) | deps $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
+	$(CC) -Ilib $(ALL_CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
 
 test-c: $(TEST_BIN)
 	@for t in $(TEST_BIN); do $$t || exit 1; done

@@ -26,8 +26,8 @@
 
 SERVER     := $(B)/civic-server
 PYTHON     ?= python3
-MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   := $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 LOADTEST_SECONDS ?= 10
 LOADTEST_THREADS ?= 4
 LOADTEST_CONNS   ?= 32
@@ -53,7 +53,7 @@ server: | deps
 # libmicrohttpd-dev comes from `make deps` (tests/deps.sh), like every package.
 $(SERVER): examples/server/civic-server.c $(SERVER_SRC) $(SERVER_HDR) include/civic.h $(STATIC) \
           $(if $(OPENAPI_DOC),$(B)/openapi_embed.h) | $(B)
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) $(OPENAPI_FLAGS) -Iexamples/server -Iexamples/common -o $@ \
+	$(CC) $(OPENAPI_FLAGS) -Iexamples/server -Iexamples/common $(ALL_CFLAGS) $(MHD_CFLAGS) $(LDFLAGS) -o $@ \
 	    examples/server/civic-server.c $(SERVER_SRC) $(STATIC) $(MHD_LIBS) $(LDLIBS)
 
 # docs/openapi.json as a C array (od and sed: no xxd needed).
@@ -65,14 +65,14 @@ $(B)/openapi_embed.h: $(OPENAPI_DOC) | $(B)
 
 $(B)/tests/test_server_units: tests/server/test_server_units.c $(SERVER_SRC) $(SERVER_HDR) \
                               $(STATIC) | deps $(B)/tests
-	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion -Iexamples/server -Iexamples/common -o $@ $< \
+	$(CC) -Iexamples/server -Iexamples/common $(ALL_CFLAGS) $(MHD_CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $< \
 	    $(SERVER_SRC) $(STATIC) -lcmocka $(MHD_LIBS) $(LDLIBS)
 
 test-server-units: $(B)/tests/test_server_units
 	$(B)/tests/test_server_units
 
 $(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_fail.h $(STATIC) | deps $(B)/tests
-	$(CC) $(ALL_CFLAGS) -Wno-conversion -Ilib -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
+	$(CC) -Ilib $(ALL_CFLAGS) -Wno-conversion $(LDFLAGS) -o $@ $< $(STATIC) -lcmocka $(LDLIBS)
 
 test-durability: $(B)/tests/test_durability
 	$(B)/tests/test_durability
