@@ -24,6 +24,8 @@
 #                        in build/gcc and build/clang
 #   make check-build-flags  CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and
 #                        PKG_CONFIG reach every compile and link (make -n)
+#   make check-32bit     without __int128 (32-bit targets) lib/number.c stops
+#                        saying a 64-bit target is needed; civic.h compiles -m32
 #
 # All outputs go under $(B)/abi, $(B)/build-flags and $(B)/gcc, $(B)/clang; nothing in the source
 # tree is written except by abi-baseline.
@@ -232,3 +234,24 @@ check-build-flags:
 	        print "check-build-flags: sanitized shared link without -fsanitize or with -z defs:\n  " $$0; exit 1 } } \
 	    END { if (n != 1) { print "check-build-flags: " n " shared links under -fsanitize"; exit 1 } }'
 	@echo "check-build-flags: CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and PKG_CONFIG reach every command"
+
+# ---------------------------------------------------------------- 32-bit --
+
+# The library needs __int128, which gcc and clang have on 64-bit targets
+# only: a 32-bit build stops at lib/number.c's #error, which must say that a
+# 64-bit target is needed (checked with __int128 hidden, so that any 64-bit
+# compiler shows it).  The public header has no such need: it compiles for a
+# 32-bit target (-m32, when the compiler has the 32-bit headers).
+TEST_TARGETS += check-32bit
+.PHONY: check-32bit
+check-32bit:
+	@out=$$($(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib -U__SIZEOF_INT128__ \
+	    -fsyntax-only lib/number.c 2>&1); \
+	msg=$$(printf '%s\n' "$$out" | grep -m1 'error.*libcivic'); \
+	case $$msg in *"a 64-bit target"*) echo "check-32bit: without __int128: $$msg";; \
+	    *) printf 'check-32bit: without __int128, lib/number.c does not say that a 64-bit target is needed:\n%s\n' \
+	           "$$out" | head -5 >&2; exit 1;; esac
+	@if echo 'int main(void) { return 0; }' | $(CC) -m32 -x c -fsyntax-only -include stdint.h - 2>/dev/null; then \
+	    $(CC) -m32 -std=c11 $(HDR_CFLAGS) -fsyntax-only $(CONSUMER_DIR)/header_c.c && \
+	    echo "check-32bit: civic.h compiles with $(CC) -m32"; \
+	else echo "check-32bit: $(CC) -m32 cannot compile here (no 32-bit headers); header check skipped"; fi

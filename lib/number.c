@@ -17,7 +17,7 @@
 #if defined(__SIZEOF_INT128__)
 __extension__ typedef __int128 civic_i128;
 #else
-#error "libcivic needs a compiler with __int128 (gcc or clang)"
+#error "libcivic needs a 64-bit target: it uses __int128, which gcc and clang provide on 64-bit targets only"
 #endif
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
