@@ -58,6 +58,10 @@ LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
 INPUT_ERROR = "civic_dask input error: "
 EXIT_USAGE, EXIT_INPUT = 1, 2
+# Without Dask: the advice of `make dask-demo` (examples/dask/dask.mk), exit 2.
+NO_DASK = ("civic_dask: dask is not installed: "
+           "sudo apt-get install -y python3-dask python3-distributed")
+EXIT_NO_DASK = 2
 
 
 # --------------------------------------------------------------------------
@@ -956,6 +960,18 @@ def _number(text, low, high):
     return n if low <= n <= high else None
 
 
+def _dask_missing(e):
+    """Whether the ImportError e says that dask or distributed is not
+    installed (dask.distributed re-raises the latter as a plain ImportError
+    from it), rather than that an installed one is broken."""
+    while e is not None:
+        if isinstance(e, ModuleNotFoundError) and \
+                (e.name or "").split(".")[0] in ("dask", "distributed"):
+            return True
+        e = e.__cause__
+    return False
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1, as civic-score's (argparse's own exit 2 is
     civic-score's status for bad rules or input)."""
@@ -1093,7 +1109,13 @@ def main(argv=None):
             return EXIT_USAGE
 
     import logging
-    from dask.distributed import Client, LocalCluster
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as e:
+        if not _dask_missing(e):
+            raise
+        print(NO_DASK, file=sys.stderr)
+        return EXIT_NO_DASK
     os.environ["CIVIC_LIBRARY"] = library       # inherited by LocalCluster workers
     cluster = None
     if a.scheduler:

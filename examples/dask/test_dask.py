@@ -16,11 +16,13 @@ duplicates, groups of depth 1 to 4 with commas and quotes, non-ASCII subject
 ids (one with U+2028), five timestamp forms).  Every output must be byte-identical to
 `civic-score -f csv` with the same options.
 
-CIVIC_DASK_EVENTS=N overrides the size of the generated log.
+CIVIC_DASK_EVENTS=N overrides the size of the generated log.  NoDaskTest
+needs no Dask (`python3 examples/dask/test_dask.py NoDaskTest` runs anywhere).
 """
 
 import csv
 import datetime as dt
+import importlib.util
 import json
 import logging
 import os
@@ -921,6 +923,46 @@ class DaskTest(unittest.TestCase):
     def test_big_rankings_as_of(self):
         self.same("-t", "2024-06-30T12:00:00+08:00", "--groups", "2", "--top", "3",
                   self.big_csv, self.big_jsonl)
+
+
+class NoDaskTest(unittest.TestCase):
+    """Without Dask the script says how to install it, in one line, as
+    `make dask-demo` does (examples/dask/dask.mk), and exits 2.  Needs no
+    Dask: the script runs in an interpreter where importing dask (or only
+    distributed) fails as it does when the package is missing."""
+
+    ADVICE = ("civic_dask: dask is not installed: "
+              "sudo apt-get install -y python3-dask python3-distributed\n")
+
+    def run_without(self, modules, *args):
+        hide = ("import runpy, sys\n"
+                "for name in sys.argv[1].split(','): sys.modules[name] = None\n"
+                "sys.argv = sys.argv[2:]\n"
+                "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+        return subprocess.run([sys.executable, "-c", hide, ",".join(modules), SCRIPT] + list(args),
+                              capture_output=True, text=True, timeout=120)
+
+    def test_without_dask_one_line_of_advice_and_exit_2(self):
+        if not os.path.exists(LIBRARY):
+            raise unittest.SkipTest("%s is not built (make)" % LIBRARY)
+        with tempfile.TemporaryDirectory(prefix="civic-nodask-") as d:
+            out = os.path.join(d, "out.csv")
+            p = self.run_without(["dask", "distributed"], "-o", out, SAMPLE)
+            self.assertEqual((p.returncode, p.stderr, p.stdout), (2, self.ADVICE, ""))
+            self.assertFalse(os.path.exists(out))
+            # dask there but not distributed (python3-dask alone)
+            if importlib.util.find_spec("dask") is None:
+                return
+            p = self.run_without(["distributed"], "-o", out, SAMPLE)
+            self.assertEqual((p.returncode, p.stderr, p.stdout), (2, self.ADVICE, ""))
+
+    def test_without_dask_usage_errors_and_help_are_as_before(self):
+        p = self.run_without(["dask", "distributed"], SAMPLE)     # no -o
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("the following arguments are required: -o", p.stderr)
+        p = self.run_without(["dask", "distributed"], "--help")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("usage: civic_dask.py", p.stdout)
 
 
 class ReadBlockTest(unittest.TestCase):
