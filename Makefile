@@ -7,6 +7,9 @@
 #   make test       `make deps`, then every test
 #   make check-fresh   `make test` in a fresh clone inside a clean Debian root
 #   make install    PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= BINDIR= MANDIR= DOCDIR=
+#   SERVER=auto|yes|no  whether `make` builds (and `make install` installs) the
+#                   service civic-server: by default when libmicrohttpd is found
+#                   (examples/server/server.mk)
 #
 # The usual variables are honoured: CC, AR, PKG_CONFIG, CPPFLAGS, CFLAGS
 # (default -O2 -g), LDFLAGS, and EXTRA_CFLAGS (added after CFLAGS), so that
@@ -176,7 +179,8 @@ install: all
 	ln -sf $(REALNAME) "$(DESTDIR)$(LIBDIR)/libcivic.so"
 	install -m 644 $(B)/civic.pc "$(DESTDIR)$(PKGCONFIGDIR)/civic.pc"
 	install -m 755 $(CLI) "$(DESTDIR)$(BINDIR)/civic-score"
-	@if [ -f $(B)/civic-server ]; then \
+	@if [ "$(SERVER_MODE)" = no ]; then echo "(civic-server: SERVER=no; not installed)"; \
+	elif [ -f $(B)/civic-server ]; then \
 	    echo "install -m 755 $(B)/civic-server '$(DESTDIR)$(BINDIR)/civic-server'"; \
 	    install -m 755 $(B)/civic-server "$(DESTDIR)$(BINDIR)/civic-server"; \
 	else echo "(civic-server not built: libmicrohttpd-dev is missing; not installed)"; fi
@@ -187,7 +191,7 @@ install: all
 	for f in $(MAN3_FUNCS); do \
 	    echo '.so man3/libcivic.3' > "$(DESTDIR)$(MANDIR)/man3/$$f.3" && \
 	    chmod 644 "$(DESTDIR)$(MANDIR)/man3/$$f.3" || exit 1; done
-	@if [ -f $(B)/civic-server ]; then \
+	@if [ "$(SERVER_MODE)" != no ] && [ -f $(B)/civic-server ]; then \
 	    echo "install -m 644 $(MAN8) '$(DESTDIR)$(MANDIR)/man8/civic-server.8'"; \
 	    install -m 644 $(MAN8) "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
 	install -m 644 $(TOPDOCS) "$(DESTDIR)$(DOCDIR)/"

@@ -181,7 +181,7 @@ check-old-consumer: $(B)/abi/consumer_1_0 lib
 # -fsanitize= the shared library links without -z defs (clang does not put
 # its sanitizer runtimes into shared objects); without it, with.
 BF_B     := $(B)/build-flags
-BF_GOALS  = all $(patsubst $(B)/%,$(BF_B)/%,$(SERVER) $(TEST_BIN) $(B)/tests/test_server_units \
+BF_GOALS  = all $(patsubst $(B)/%,$(BF_B)/%,$(SERVER_BIN) $(TEST_BIN) $(B)/tests/test_server_units \
             $(BENCH_GEN) $(BENCH_API) $(FUZZ_REPLAY_BIN))
 BF_VARS  := DEPS_DONE=1 B=$(BF_B) CC=civic-mark-cc AR=civic-mark-ar \
             PKG_CONFIG=$(CURDIR)/$(BF_B)/pkg-config CPPFLAGS=-DCIVIC_MARK_CPPFLAGS \
@@ -255,3 +255,40 @@ check-32bit:
 	    $(CC) -m32 -std=c11 $(HDR_CFLAGS) -fsyntax-only $(CONSUMER_DIR)/header_c.c && \
 	    echo "check-32bit: civic.h compiles with $(CC) -m32"; \
 	else echo "check-32bit: $(CC) -m32 cannot compile here (no 32-bit headers); header check skipped"; fi
+
+# ------------------------------------------------------------ SERVER= ----
+
+# Whether `make` builds civic-server: SERVER=auto (the default) when
+# libmicrohttpd is found, by $(PKG_CONFIG) or else its header in
+# /usr/include (MHD_HEADER); SERVER=no never; SERVER=yes always, and without
+# libmicrohttpd it fails saying so, before compiling anything of the service.
+# make -n of `all` for each case (PKG_CONFIG=true finds it, false does not),
+# then a real SERVER=yes build of the service without libmicrohttpd.
+SW_B     := $(B)/server-switch
+SW_MAKE   = $(MAKE) --no-print-directory DEPS_DONE=1 B=$(SW_B)
+SW_NONE  := PKG_CONFIG=false MHD_HEADER=/nonexistent/microhttpd.h
+TEST_TARGETS += check-server-switch
+.PHONY: check-server-switch
+check-server-switch:
+	@set -e; mkdir -p $(SW_B); \
+	has() { if grep -q -- " -o $(SW_B)/civic-server " $(SW_B)/n.txt; then echo yes; else echo no; fi; }; \
+	for c in "auto PKG_CONFIG=true MHD_HEADER=/nonexistent/microhttpd.h:yes" \
+	         "auto PKG_CONFIG=false MHD_HEADER=include/civic.h:yes" \
+	         "auto $(SW_NONE):no" "no PKG_CONFIG=true:no" "yes $(SW_NONE):yes" "'':yes"; do \
+	    vars=$${c%:*}; want=$${c##*:}; \
+	    eval "$(SW_MAKE) -n -B SERVER=$$vars all" > $(SW_B)/n.txt; \
+	    got=$$(has); [ "$$got" = "$$want" ] || { \
+	        echo "check-server-switch: make SERVER=$$vars all: civic-server built: $$got, not $$want" >&2; \
+	        exit 1; }; \
+	done; \
+	if $(SW_MAKE) SERVER=bogus -n all > $(SW_B)/bogus.txt 2>&1 || \
+	    ! grep -q 'SERVER=bogus: give SERVER=yes, no or auto' $(SW_B)/bogus.txt; then \
+	    echo "check-server-switch: SERVER=bogus was not refused:" >&2; cat $(SW_B)/bogus.txt >&2; exit 1; fi; \
+	rm -f $(SW_B)/civic-server; \
+	if $(SW_MAKE) SERVER=yes $(SW_NONE) -o $(SW_B)/libcivic.a $(SW_B)/civic-server \
+	    > $(SW_B)/yes.txt 2>&1 || [ -e $(SW_B)/civic-server ] || \
+	    ! grep -q 'civic-server needs libmicrohttpd.*SERVER=no' $(SW_B)/yes.txt || \
+	    grep -q 'civic-server\.c' $(SW_B)/yes.txt; then \
+	    echo "check-server-switch: SERVER=yes without libmicrohttpd did not stop at once, saying why:" >&2; \
+	    cat $(SW_B)/yes.txt >&2; exit 1; fi; \
+	echo "check-server-switch: SERVER=auto, no, yes and a bad value do what they say"

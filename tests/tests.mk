@@ -22,11 +22,11 @@ test-cli: $(CLI)
 	@sh tests/cli/run.sh $(CLI)
 
 # One vocabulary (docs/answers.md): civic-score's JSON, the Python binding's
-# to_dict() and, when libmicrohttpd is there, the service's JSON, compared
+# to_dict() and, when `make` builds the service (SERVER=), its JSON, compared
 # field by field on the same logs (tests/vocabulary/test_vocabulary.py).
 TEST_TARGETS += test-vocabulary
 .PHONY: test-vocabulary
-VOCAB_SERVER := $(if $(wildcard /usr/include/microhttpd.h),$(B)/civic-server)
+VOCAB_SERVER := $(if $(SERVER_BUILT),$(SERVER_BIN))
 test-vocabulary: lib $(CLI) $(VOCAB_SERVER)
 	$(PYTHON) tests/vocabulary/test_vocabulary.py --cli $(CLI) --library $(B)/$(SONAME) \
 	    $(if $(VOCAB_SERVER),--server $(VOCAB_SERVER))
