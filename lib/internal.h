@@ -188,7 +188,12 @@ bool civic__code_valid(const char *s, size_t n);
 bool civic__utf8_valid(const char *s, size_t n);
 /* Encode code point cp (a Unicode scalar value) at d; returns 1..4 bytes. */
 size_t civic__utf8_put(char *d, uint32_t cp);
-/* Inline: every event hashes three strings on the parsing threads. */
+/* Inline: every event hashes three strings on the parsing threads.  The
+ * first use of __int128 in every file: a 32-bit target stops here, saying
+ * why (as lib/number.c does). */
+#ifndef __SIZEOF_INT128__
+#error "libcivic needs a 64-bit target: it uses __int128, which gcc and clang provide on 64-bit targets only"
+#endif
 __extension__ typedef unsigned __int128 civic_u128;
 
 /* Multiply and fold: the core of wyhash-style mixing. */
