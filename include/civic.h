@@ -1128,6 +1128,10 @@ typedef struct civic_purge_report {
  *  just no longer count the removed entries); a question about T < before
  *  fails with CIVIC_E_PURGED.  With a journal attached the purge is
  *  journaled like a batch: after a crash it is there whole or not at all.
+ *  The journal and a snapshot saved before still hold the removed events
+ *  (the journal's records are never rewritten): civic_engine_compact
+ *  writes both files without them, so compact after a purge that the law
+ *  asks for (civic-server does, before it answers).
  *  `before` must lie in CIVIC_TIME_MIN..CIVIC_TIME_MAX.  Any such `before`
  *  is taken, one later than the present too (SPEC 10.4): that removes
  *  entries still in force and makes every question about the present fail

@@ -863,6 +863,36 @@ def test_purge(tmp):
         srv.stop()
 
 
+def test_purge_removes_the_bytes(tmp):
+    """A purge answered is a deletion done: the data directory's files hold
+    nothing of a purged event but its id (the tombstone that makes it a
+    duplicate if sent again).  The journal kept the whole events until the
+    next compaction (--compact-every, 300 s by default), though the law an
+    office purges for asks for them to be gone."""
+    data = os.path.join(tmp, "purge-bytes")
+    srv = Server(data).start()
+    try:
+        log = ("id,subject,type,ts,ref,group\n"
+               "b1,old,illegal_parking,2015-03-01T10:00:00+08:00,,erased-district\n"
+               "b2,old,object,2015-03-05T10:00:00+08:00,b1,erased-district\n"
+               "b3,old,recycling,2016-01-01T10:00:00+08:00,,kept-district\n")
+        status, rep = srv.post(log)
+        check(status == 200 and rep["accepted"] == 3, "the batch: %s %s" % (status, rep))
+
+        def held():
+            return b"".join(open(os.path.join(data, f), "rb").read()
+                            for f in sorted(os.listdir(data))
+                            if os.path.isfile(os.path.join(data, f)))
+        check(b"erased-district" in held(), "before the purge the journal holds the events")
+        status, rep = srv.request("POST", "/purge?before=2021-01-01")
+        check(status == 200 and rep.get("events") == 2, "the purge: %s %s" % (status, rep))
+        check(b"erased-district" not in held() and b"kept-district" in held(),
+              "after the purge's answer no file of %s holds the purged events: %r"
+              % (data, sorted(os.listdir(data))))
+    finally:
+        srv.stop()
+
+
 def test_port_in_use(srv):
     """A second server on a port one already listens on exits 1 (the manual's
     "when the address cannot be bound"): it must not share the port and
@@ -1932,6 +1962,7 @@ def main():
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
         test_purge(tmp)
+        test_purge_removes_the_bytes(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_source_from_token(tmp)

@@ -2493,7 +2493,10 @@ class Engine(_Owner):
         stay what they were; a question about T < before then raises
         CivicError CIVIC_E_PURGED.  Durable with a journal attached (a
         journal opened with other_rules=True that holds a purge of the old
-        rules takes no write, CIVIC_E_MISMATCH, until compact()).
+        rules takes no write, CIVIC_E_MISMATCH, until compact()); the
+        journal still holds the removed events until compact(), which
+        writes the snapshot and journal without them: call it after a
+        purge the law asks for.
         A `before` later than the wall clock now raises ValueError unless
         future=True: such a purge removes entries still in force today and
         makes every question about the present unanswerable, for good.
