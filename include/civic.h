@@ -874,14 +874,18 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * and so does a purge in it that the engine does not hold already (what a
  * purge removes depends on the rules): compact under the old rules first,
  * then load the snapshot with CIVIC_SNAPSHOT_OTHER_RULES, which keeps the
- * purge's result.  Once replayed, a journal that holds nothing but events
- * has its header rewritten to name the engine's rules (so that what is
- * appended, a purge above all, is read under the rules it was made under);
- * one that holds a purge of the old rules keeps their name, and every write
- * of the engine (events or a purge) fails with CIVIC_E_MISMATCH until a
- * compaction: what it appended would be read under the old rules.  A
- * snapshot keeps its header until a compaction (civic_engine_compact)
- * writes both files under the engine's rules: do that at once. */
+ * purge's result.  The open leaves the file's header naming the old
+ * rules (a program that fails or is killed before its compaction leaves
+ * both files under them, openable with them as before); a journal
+ * that holds nothing but events has its header rewritten to name the
+ * engine's rules by the engine's first write to it (events or a purge),
+ * before it is appended, so that what is appended, a purge above all, is
+ * read under the rules it was made under; one that holds a purge of the
+ * old rules keeps their name, and every write of the engine fails with
+ * CIVIC_E_MISMATCH until a compaction: what it appended would be read
+ * under the old rules.  A snapshot keeps its header until a compaction
+ * (civic_engine_compact) writes both files under the engine's rules: do
+ * that at once. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically

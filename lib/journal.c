@@ -82,7 +82,8 @@ struct civic_journal {
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
     bool other_rules;          /* CIVIC_JOURNAL_OTHER_RULES: replay a file of other rules */
-    bool foreign;              /* ... and the file is of other rules */
+    bool foreign;              /* ... and the file's header names other rules (until the
+                                  first write sets it to these, or a compaction) */
     bool holds_purge;          /* a purge record was replayed (or skipped as held) */
     uint64_t fingerprint;      /* the rules the file's header names */
     uint32_t interval_ms;
@@ -968,21 +969,15 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
             return io_error(err, "truncate its torn tail", j->path);
         rep->bytes_truncated = file_size - j->size;
     }
-    /* A file of other rules, replayed under these (CIVIC_JOURNAL_OTHER_RULES):
-     * when it holds nothing but events (each validated anew: they fit these
-     * rules), its header is set to these, so that what is appended from here
-     * on, a purge above all (what it removes depends on the rules), is read
-     * under the rules it was made under.  A file that holds a purge of the
-     * old rules (one the engine holds, or the open was refused) keeps their
-     * name, lest that purge be run again under these over a snapshot that
-     * does not hold it; until a compaction it takes no write
-     * (journal_append). */
-    if (j->foreign && !j->holds_purge) {
-        if (!set_header(j, e->rules->fingerprint, j->version))
-            return io_error(err, "set its header to these rules", j->path);
-        j->fingerprint = e->rules->fingerprint;
-        j->foreign = false;
-    }
+    /* A file of other rules, replayed under these (CIVIC_JOURNAL_OTHER_RULES),
+     * keeps their name here (j->foreign): its header is set to these rules
+     * by the engine's first write, when it holds nothing but events, so that
+     * what is appended, a purge above all (what it removes depends on the
+     * rules), is read under the rules it was made under (journal_append).
+     * Not at the open: a program that opens it so and compacts at once (as
+     * the header advises) and fails or is killed before the snapshot lands
+     * would leave a journal naming these rules beside a snapshot of the
+     * old, which neither opens (a compaction writes both files anew). */
     rep->bytes_kept = j->size;
     return CIVIC_OK;
 }
@@ -1207,8 +1202,11 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
     if (in_child(j)) return child_error(err, j);
     /* A file that still names other rules (journal_attach): what is appended
      * would be read under them, a purge would remove what their retain says
-     * and an event of a rule they lack could not be read at all. */
-    if (j->foreign)
+     * and an event of a rule they lack could not be read at all.  One that
+     * holds a purge of theirs keeps their name until a compaction, lest that
+     * purge be run again under these over a snapshot that does not hold it;
+     * one of events alone is set to these rules first (below). */
+    if (j->foreign && j->holds_purge)
         return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 0, "journal %s still names the "
                                 "rules it was written under (it holds a purge of theirs): "
                                 "compact (civic_engine_compact) before any write, so that "
@@ -1217,7 +1215,15 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
                                 "sync failed; close and reopen the journal",
                                 civic__path_brief(j->path, brief));
-    if (v2 && j->version == JNL_VERSION_1 && !set_version_2(j, j->fingerprint)) {
+    uint32_t version = v2 ? JNL_VERSION_2 : j->version;
+    if (j->foreign) { /* synced before anything is appended under it */
+        if (!set_header(j, e->rules->fingerprint, version)) {
+            atomic_store(&j->failed, 1); /* only a reopen can say what the header holds now */
+            return io_error(err, "set its header to these rules", j->path);
+        }
+        j->fingerprint = e->rules->fingerprint;
+        j->foreign = false;
+    } else if (version != j->version && !set_version_2(j, j->fingerprint)) {
         atomic_store(&j->failed, 1); /* only a reopen can say what the header holds now */
         return io_error(err, "set its header to format version 2", j->path);
     }

@@ -1336,6 +1336,117 @@ static void files_of_a_revised_scheme_load_when_asked(void **state)
     civic_engine_free(e);
 }
 
+/* A journal replayed under other rules keeps its header until the engine
+ * writes to it: a program that opens it so and compacts at once (civic-server
+ * --rescore), and fails or is killed before the snapshot lands, leaves both
+ * files under the old rules, openable with them as before.  Relabelled at
+ * the open, the journal named the new rules beside a snapshot of the old:
+ * refused under either.  The first write relabels it; a compaction writes
+ * both files under the new rules. */
+static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state)
+{
+    (void)state;
+    const char *old_rules = TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.honour]\npoints = 5\n";
+    const char *new_rules = TEST_SCHEME "[rule.fine]\npoints = -10\n[rule.honour]\npoints = 7\n";
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("kh.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh1,r1,honour,2024-01-01\n");
+    assert_int_equal(civic_engine_compact(m, path_in("kh.snap"), &err), CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh2,r1,honour,2024-01-03\n"); /* in the journal only */
+    civic_engine_free(m);
+    size_t n_jnl, n_snap;
+    unsigned char *jnl = read_all(path_in("kh.jnl"), &n_jnl);
+    unsigned char *snap = read_all(path_in("kh.snap"), &n_snap);
+
+    /* opened under the revision, no write, freed: the journal is as it was */
+    civic_engine *e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 14));
+    civic_engine_free(e);
+    size_t n;
+    unsigned char *now = read_all(path_in("kh.jnl"), &n);
+    assert_int_equal(n, n_jnl);
+    assert_memory_equal(now, jnl, n);
+    free(now);
+
+    /* ... and so after a compaction that fails (the snapshot's directory is
+     * missing): the old rules open both files, without a flag */
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_compact(e, path_in("no-such-dir/kh.snap"), &err), CIVIC_E_IO);
+    civic_engine_free(e);
+    now = read_all(path_in("kh.jnl"), &n);
+    assert_int_equal(n, n_jnl);
+    assert_memory_equal(now, jnl, n);
+    free(now);
+    now = read_all(path_in("kh.snap"), &n);
+    assert_int_equal(n, n_snap);
+    assert_memory_equal(now, snap, n);
+    free(now);
+    e = engine_from(old_rules);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 10));
+    civic_engine_free(e);
+
+    /* the first write relabels it: the journal opens under the revision,
+     * without a flag, and holds the event */
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    load_ok(e, "id,subject,type,ts\nh3,r1,honour,2024-01-05\n");
+    civic_engine_free(e);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2); /* h2, h3 */
+    assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 14));
+    civic_engine_free(e);
+    e = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_MISMATCH);
+    civic_engine_free(e);
+
+    /* a compaction after an open under other rules, with no write, leaves
+     * both files under the revision */
+    m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("kh2.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh4,r2,honour,2024-01-01\n");
+    civic_engine_free(m);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
+                                                    &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh2.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    assert_int_equal(civic_engine_compact(e, path_in("kh2.snap"), &err), CIVIC_OK);
+    civic_engine_free(e);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh2.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh2.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2); /* h1, h4 */
+    assert_int_equal(score_at(e, "r2", "2024-02-01").score, P(1007));
+    civic_engine_free(e);
+    free(jnl);
+    free(snap);
+}
+
 /* A purge in a journal of other rules: what it removed depends on the old
  * rules' retain, so replayed under the revision (retain 6y, not 2y) it would
  * bring f1 back.  Refused, the engine unchanged; compacted under the old
@@ -2976,6 +3087,7 @@ int main(void)
         cmocka_unit_test(a_purge_the_snapshot_holds_is_not_replayed_over_it),
         cmocka_unit_test(a_purge_record_without_its_number_still_replays),
         cmocka_unit_test(files_of_a_revised_scheme_load_when_asked),
+        cmocka_unit_test(a_journal_of_other_rules_keeps_its_header_until_a_write),
         cmocka_unit_test(a_purge_of_other_rules_is_not_replayed_under_these),
         cmocka_unit_test(a_fifo_or_device_is_no_place_for_a_journal_or_snapshot),
         cmocka_unit_test(a_save_and_a_load_of_one_path_at_once_both_work),

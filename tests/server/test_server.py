@@ -31,6 +31,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -1665,6 +1666,89 @@ def test_rescore(tmp):
               "rescore: the start-up says what it did: %s" % srv.output())
 
 
+def test_rescore_that_fails_changes_nothing(tmp):
+    """A --rescore whose compaction fails (a file size limit: the snapshot
+    cannot be written, "File too large") or that is killed before the
+    snapshot lands (tests/server/killrename.c: SIGKILL at its rename)
+    leaves the directory as it was: both files byte for byte, and a plain
+    start under the old rules opens it (s1's three honours: 1000 + 15, by
+    hand).  The journal named the new rules as soon as it was read under
+    them: neither rules opened the directory then.  Then --rescore goes
+    through (1000 + 21)."""
+    data = os.path.join(tmp, "rescore-fails")
+    rules = {}
+    for name, honour in (("old", 5), ("new", 7)):
+        rules[name] = os.path.join(tmp, "rescore-fails-%s.toml" % name)
+        with open(rules[name], "w") as f:
+            f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n'
+                    '[rule.honour]\npoints = %d\n' % honour)
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh1,s1,honour,2025-01-01\n"
+                                b"h2,s1,honour,2025-01-02\n", "text/csv")
+        check(status == 200, "rescore fails: posted under the old rules")
+    finally:
+        srv.stop()  # a clean stop: both in the snapshot
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh3,s1,honour,2025-01-03\n",
+                                "text/csv")
+        check(status == 200, "rescore fails: posted under the old rules, into the journal")
+    finally:
+        srv.stop(signal.SIGKILL)  # h3 in the journal alone
+
+    def files():
+        out = {}
+        for n in ("snapshot.civic", "journal.civic"):
+            with open(os.path.join(data, n), "rb") as f:
+                out[n] = f.read()
+        return out
+
+    def limit():  # a write past 64 bytes fails (EFBIG; the server ignores SIGXFSZ)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    before = files()
+    check(len(before["snapshot.civic"]) > 64,
+          "rescore fails: the snapshot is larger than the limit (%d bytes)"
+          % len(before["snapshot.civic"]))
+    cmd = [os.path.abspath(ARGS.server), "--port", "0", "--data", os.path.abspath(data),
+           "--rules", rules["new"], "--rescore"]
+    so = build_shim(tmp, "server/killrename")
+    for how in ("error", "killed") if so else ("error",):
+        if how == "error":
+            p = subprocess.run(cmd, capture_output=True, timeout=20, preexec_fn=limit)
+        else:
+            env = dict(os.environ, LD_PRELOAD=so, CIVIC_KILL_RENAME="/snapshot.civic")
+            p = subprocess.run(cmd, capture_output=True, timeout=20, env=env)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        check(p.returncode == 2 and "compaction" in out and "File too large" in out
+              if how == "error" else p.returncode == -signal.SIGKILL,
+              "rescore fails (%s): as the test means it to: %d %s" % (how, p.returncode, out))
+        check(files() == before, "rescore fails (%s): both files are as they were" % how)
+        srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+        try:
+            srv.start()
+            status, body = srv.request("GET", "/subjects/s1?as_of=2025-02-01")
+            check(status == 200 and body.get("score") == 1015,
+                  "rescore fails (%s): the old rules open the directory as before: %s %s"
+                  % (how, status, body))
+        except RuntimeError as e:
+            check(False, "rescore fails (%s): the old rules open the directory as before: %s"
+                  % (how, e))
+        finally:
+            srv.stop(signal.SIGKILL)  # no compaction at the stop: the files stay as they were
+        check(files() == before, "rescore fails (%s): the old rules' start changed nothing" % how)
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["new"], "--rescore"])
+    srv.start()
+    try:
+        status, body = srv.request("GET", "/subjects/s1?as_of=2025-02-01")
+        check(status == 200 and body.get("score") == 1021,
+              "rescore fails: then --rescore goes through: %s %s" % (status, body))
+    finally:
+        srv.stop()
+
 def test_snapshot_not_a_file(tmp):
     """A FIFO (or a directory) as DIR/snapshot.civic stops the start-up with
     a message; a FIFO had it wait for a writer, saying nothing."""
@@ -1983,6 +2067,7 @@ def main():
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
+        test_rescore_that_fails_changes_nothing(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
         test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)

@@ -2592,13 +2592,13 @@ class Engine(_Owner):
         starts anew).  A path that is a symbolic link means the file it leads to
         (a link to a missing file raises CIVIC_E_IO).  other_rules=True
         replays a journal written under other rules (a scheme revised
-        since) under the engine's, each event validated anew; a journal of
-        events only has its header rewritten to name these rules (what is
-        appended from then on, a purge above all, is read under them), one
-        that holds a purge of the old rules refuses every write (add, load,
-        purge: CIVIC_E_MISMATCH) until compact().
-        compact() at once after it, which writes the snapshot under them
-        too."""
+        since) under the engine's, each event validated anew, its header
+        left naming the old rules; a journal of events only has its header
+        rewritten to name these rules by the engine's first write to it
+        (what is appended from then on, a purge above all, is read under
+        them), one that holds a purge of the old rules refuses every write
+        (add, load, purge: CIVIC_E_MISMATCH) until compact().
+        compact() at once after it, which writes both files under them."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]

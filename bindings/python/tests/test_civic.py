@@ -2763,9 +2763,13 @@ class TestDurability(Base):
                 e.journal_open(jnl)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
             self.assertIn("open with other_rules=True", cm.exception.message)
+            written = jnl.read_bytes()
             e.journal_open(jnl, other_rules=True)
             self.assertEqual({s.subject: s.score for s in e.subjects()},
                              {k: v + 1 for k, v in before.items()})
+            # the open changes no file: a compaction that failed here would
+            # leave both under the old rules, as they were
+            self.assertEqual(jnl.read_bytes(), written)
             e.compact(snap)
         with civic.Engine.open_snapshot(snap, revised) as e:  # the snapshot carries it now
             self.assertEqual(e.event_count, 5)
@@ -2780,8 +2784,8 @@ class TestDurability(Base):
             self.assertEqual(e.event_count, 5)
 
     def test_a_purge_after_a_revision_is_written_under_it(self):
-        """A journal of other rules replayed under a revision is relabelled at
-        once: a purge made under the revision (its retain of 10 years, not 3)
+        """A journal of other rules replayed under a revision is relabelled
+        before the first write to it: a purge made under the revision (its retain of 10 years, not 3)
         is replayed under it, and its events are kept.  Before, the purge went
         into a file that still named the old rules: the next open was refused,
         and the way out it named ran the purge under the old retain, deleting
