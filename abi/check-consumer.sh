@@ -66,11 +66,16 @@ soname=$(readelf -d "$lib/$REALNAME" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 grep -qx 'prefix=/usr' "$lib/pkgconfig/civic.pc" ||
     fail "civic.pc does not say prefix=/usr (stale build/civic.pc?): $(grep '^prefix=' "$lib/pkgconfig/civic.pc")"
 [ -x "$root/bin/civic-score" ] || fail "no executable bin/civic-score"
-if [ -f "$B/civic-server" ]; then
+# the service and its man page are installed when it was built, unless
+# SERVER=no (then never, though `make test` builds it to test it)
+if [ "${SERVER_MODE:-auto}" = no ]; then
+    [ ! -e "$root/bin/civic-server" ] || fail "SERVER=no, yet civic-server was installed"
+    [ ! -e "$root/share/man/man8/civic-server.8" ] || fail "SERVER=no, yet civic-server.8 was installed"
+elif [ -f "$B/civic-server" ]; then
     [ -x "$root/bin/civic-server" ] || fail "civic-server was built but not installed"
+    [ -f "$root/share/man/man8/civic-server.8" ] || fail "no share/man/man8/civic-server.8"
 fi
 [ -f "$root/share/man/man1/civic-score.1" ] || fail "no share/man/man1/civic-score.1"
-[ -f "$root/share/man/man8/civic-server.8" ] || fail "no share/man/man8/civic-server.8"
 for f in README.md CHANGELOG.md LICENSE docs/README.md docs/rules.md docs/events.md \
          docs/evaluation.md docs/answers.md docs/http-api.md docs/openapi.yaml; do
     [ -f "$root/share/doc/libcivic/$f" ] || fail "no share/doc/libcivic/$f"
