@@ -875,17 +875,22 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * purge removes depends on the rules): compact under the old rules first,
  * then load the snapshot with CIVIC_SNAPSHOT_OTHER_RULES, which keeps the
  * purge's result.  The open leaves the file's header naming the old
- * rules (a program that fails or is killed before its compaction leaves
- * both files under them, openable with them as before); a journal
- * that holds nothing but events has its header rewritten to name the
- * engine's rules by the engine's first write to it (events or a purge),
- * before it is appended, so that what is appended, a purge above all, is
- * read under the rules it was made under; one that holds a purge of the
- * old rules keeps their name, and every write of the engine fails with
- * CIVIC_E_MISMATCH until a compaction: what it appended would be read
- * under the old rules.  A snapshot keeps its header until a compaction
- * (civic_engine_compact) writes both files under the engine's rules: do
- * that at once. */
+ * rules; a journal that holds nothing but events has its header
+ * rewritten to name the engine's rules by the engine's first write to it
+ * (events or a purge), before it is appended, so that what is appended, a
+ * purge above all, is read under the rules it was made under; one that
+ * holds a purge of the old rules keeps their name, and every write of the
+ * engine fails with CIVIC_E_MISMATCH until a compaction: what it appended
+ * would be read under the old rules.  A snapshot keeps its header until a
+ * compaction (civic_engine_compact) writes both files under the engine's
+ * rules: do that at once.  A program that fails or is killed before the
+ * compaction's snapshot is in place leaves both files under the old rules,
+ * openable with them as before; once the snapshot is in place, the
+ * journal's header is set to the engine's rules at once (since 1.1), so
+ * that a compaction failing after that (no space for the fresh journal)
+ * leaves both under the new rules.  Only a kill in the moment between the
+ * two leaves a snapshot of the new rules beside a journal of the old: an
+ * open with the new rules and this flag finishes the change. */
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically

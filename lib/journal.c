@@ -1295,6 +1295,21 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     /* (1) the snapshot, durable and in place ... */
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
+    /* A journal still naming other rules (opened with OTHER_RULES, no write
+     * since) is set to these now, in place (no space needed): should the
+     * fresh journal fail to replace it (a full disk) or the process die
+     * first, the snapshot of these rules lies beside a journal of these
+     * rules, which opens; its events are all the snapshot's.  One holding a
+     * purge of the old rules keeps their name (journal_append).  On failure
+     * the fresh journal below replaces it all the same. */
+    if (j->foreign && !j->holds_purge) {
+        if (set_header(j, e->rules->fingerprint, j->version)) {
+            j->fingerprint = e->rules->fingerprint;
+            j->foreign = false;
+        } else {
+            atomic_store(&j->failed, 1); /* only a reopen can say what the header holds now */
+        }
+    }
     /* ... (2) only then the empty journal replaces the old one. */
     civic__temp_sweep(j->path);
     int fd, placed;

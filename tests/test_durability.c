@@ -84,6 +84,34 @@ int close(int fd)
     return (int)syscall(SYS_close, fd);
 }
 
+/* mkostemp, as the C library's, except that a template that starts with
+ * fail_temp_of fails with ENOSPC (a full disk: no temporary file for that
+ * path can be made, while the others can). */
+static char fail_temp_of[256];
+
+int mkostemp(char *tmpl, int flags)
+{
+    if (fail_temp_of[0] && strncmp(tmpl, fail_temp_of, strlen(fail_temp_of)) == 0) {
+        errno = ENOSPC;
+        return -1;
+    }
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    static unsigned next = 1;
+    size_t n = strlen(tmpl);
+    if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        unsigned x = next++ * 2654435761u ^ (unsigned)getpid();
+        for (size_t i = n - 6; i < n; i++, x /= 36) tmpl[i] = letters[x % 36];
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, tmpl, O_RDWR | O_CREAT | O_EXCL | flags, 0600);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 #define RULES_TEXT                                                                          \
     TEST_SCHEME                                                                             \
     "[rule.fine]\npoints = -10\nvalid = \"1y\"\nflag = \"fined\"\n"                       \
@@ -1442,6 +1470,35 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
                      CIVIC_OK);
     assert_int_equal(civic_engine_event_count(e), 2); /* h1, h4 */
     assert_int_equal(score_at(e, "r2", "2024-02-01").score, P(1007));
+    civic_engine_free(e);
+
+    /* a compaction whose snapshot lands but whose fresh journal cannot be
+     * made (a full disk): the journal it leaves names the revision too, so
+     * the revision opens both files without a flag (the journal named the
+     * old rules beside a snapshot of the new: neither opened them) */
+    m = engine_from(old_rules);
+    assert_int_equal(civic_engine_journal_open(m, path_in("kh3.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh5,r3,honour,2024-01-01\n");
+    assert_int_equal(civic_engine_compact(m, path_in("kh3.snap"), &err), CIVIC_OK);
+    load_ok(m, "id,subject,type,ts\nh6,r3,honour,2024-01-02\n"); /* in the journal only */
+    civic_engine_free(m);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh3.snap"),
+                                                    CIVIC_SNAPSHOT_OTHER_RULES, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh3.jnl"),
+                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
+                                               &err), CIVIC_OK);
+    snprintf(fail_temp_of, sizeof(fail_temp_of), "%s", path_in("kh3.jnl"));
+    assert_int_equal(civic_engine_compact(e, path_in("kh3.snap"), &err), CIVIC_E_IO);
+    fail_temp_of[0] = '\0';
+    civic_engine_free(e);
+    e = engine_from(new_rules);
+    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh3.snap"), &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in("kh3.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(e), 2); /* h5, h6 */
+    assert_int_equal(score_at(e, "r3", "2024-02-01").score, P(1014));
     civic_engine_free(e);
     free(jnl);
     free(snap);
