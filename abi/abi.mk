@@ -24,7 +24,7 @@
 #                        in build/gcc and build/clang
 #   make check-build-flags  CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and
 #                        PKG_CONFIG reach every compile and link (make -n)
-#   make check-32bit     without __int128 (32-bit targets) lib/number.c stops
+#   make check-32bit     without __int128 (32-bit targets) the library stops
 #                        saying a 64-bit target is needed; civic.h compiles -m32
 #
 # All outputs go under $(B)/abi, $(B)/build-flags and $(B)/gcc, $(B)/clang; nothing in the source
@@ -238,8 +238,9 @@ check-build-flags:
 # ---------------------------------------------------------------- 32-bit --
 
 # The library needs __int128, which gcc and clang have on 64-bit targets
-# only: a 32-bit build stops at lib/number.c's #error, which must say that a
-# 64-bit target is needed (checked with __int128 hidden, so that any 64-bit
+# only: a 32-bit build stops at the #error of lib/internal.h (the first use
+# in every file; lib/number.c has its own), which must say that a 64-bit
+# target is needed (checked with __int128 hidden, so that any 64-bit
 # compiler shows it).  The public header has no such need: it compiles for a
 # 32-bit target (-m32, when the compiler has the 32-bit headers).
 TEST_TARGETS += check-32bit
