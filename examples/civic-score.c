@@ -1535,21 +1535,33 @@ static int check_binary_file(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     size_t n = fread(head, 1, sizeof(head), f);
-    fclose(f);
     uint32_t named = format_of_name(path);
     const char *what = not_a_log(head, n, named);
     if (what) {
+        fclose(f);
         complain("%s: not an event log: %s", path, what);
         return EXIT_INPUT;
     }
     /* A log whose name says the other format (an export renamed): each of
-     * its lines would be bad, and --lenient would skip them all and exit 0. */
-    size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-    while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
-        i++;
-    size_t eol = i, line = 1;
+     * its lines would be bad, and --lenient would skip them all and exit 0.
+     * The first line that is not blank is looked at, past the first 4 KiB
+     * too (up to 1 MiB of blank lines), and read whole as far as 4 KiB go. */
+    size_t i = n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, line = 1;
+    for (int more = 256;; more--) {
+        while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'))
+            line += head[i++] == '\n';
+        if (i < n || n < sizeof(head) || more == 0) break;
+        n = fread(head, 1, sizeof(head), f);
+        i = 0;
+    }
+    if (i > 0 && i < n && n == sizeof(head)) {
+        memmove(head, head + i, n - i);
+        n = n - i + fread(head + n - i, 1, i, f);
+        i = 0;
+    }
+    fclose(f);
+    size_t eol = i;
     while (eol < n && head[eol] != '\n') eol++;
-    for (size_t k = 0; k < i; k++) line += head[k] == '\n';
     /* the line read, when blank lines come first ("its first line" is blank) */
     char which[64] = "first line";
     if (line > 1) snprintf(which, sizeof(which), "first non-blank line, line %zu,", line);

@@ -218,6 +218,16 @@ status misnamed-jsonl-blank 2 "looks like JSON Lines (its first non-blank line, 
     $R "$T/jsonl-blank.csv"
 status misnamed-csv-blank 2 "looks like CSV (its first non-blank line, line 3, is a CSV header), but its name says JSON Lines" -- \
     $R "$T/csv-blank.jsonl"
+# ... past the first 4 KiB of blank lines too (it read the lines as bad ones
+# of the format the name says); a line that straddles 4 KiB is read whole
+{ i=0; while [ $i -lt 4100 ]; do echo; i=$((i + 1)); done
+  echo '{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01"}'; } >"$T/jsonl-blank4k.csv"
+status misnamed-jsonl-blank-4k 2 "looks like JSON Lines (its first non-blank line, line 4101, starts with '{'), but its name says CSV" -- \
+    $R "$T/jsonl-blank4k.csv"
+{ i=0; while [ $i -lt 4090 ]; do echo; i=$((i + 1)); done
+  printf 'id,subject,type,ts\ne1,s1,fine,2022-03-01\n'; } >"$T/csv-blank4k.jsonl"
+status misnamed-csv-blank-4k 2 "looks like CSV (its first non-blank line, line 4091, is a CSV header), but its name says JSON Lines" -- \
+    $R "$T/csv-blank4k.jsonl"
 # as the library reads a header: names quoted, in any case, with blanks around
 printf '"id","subject","type","ts"\ne1,s1,fine,2022-03-01\n' >"$T/csv-quoted.jsonl"
 printf 'Id, Subject ,TYPE,"Ts"\r\ne1,s1,fine,2022-03-01\r\n' >"$T/csv-upper.jsonl"
