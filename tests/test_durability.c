@@ -1371,6 +1371,23 @@ static void files_of_a_revised_scheme_load_when_asked(void **state)
  * the open, the journal named the new rules beside a snapshot of the old:
  * refused under either.  The first write relabels it; a compaction writes
  * both files under the new rules. */
+/* An engine of rules_text with the snapshot and journal of these names in
+ * the test directory, read as of other rules (OTHER_RULES) or plainly. */
+static civic_engine *opened(const char *rules_text, const char *snap, const char *jnl, bool other)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_engine *e = engine_from(rules_text);
+    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in(snap),
+                                                    other ? CIVIC_SNAPSHOT_OTHER_RULES : 0u, &err),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, path_in(jnl),
+                                               CIVIC_SYNC_ALWAYS |
+                                                   (other ? CIVIC_JOURNAL_OTHER_RULES : 0u),
+                                               NULL, &err),
+                     CIVIC_OK);
+    return e;
+}
+
 static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state)
 {
     (void)state;
@@ -1389,12 +1406,7 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
     unsigned char *snap = read_all(path_in("kh.snap"), &n_snap);
 
     /* opened under the revision, no write, freed: the journal is as it was */
-    civic_engine *e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
-                                                    &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"),
-                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
-                                               &err), CIVIC_OK);
+    civic_engine *e = opened(new_rules, "kh.snap", "kh.jnl", true);
     assert_int_equal(civic_engine_event_count(e), 2);
     assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 14));
     civic_engine_free(e);
@@ -1406,12 +1418,7 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
 
     /* ... and so after a compaction that fails (the snapshot's directory is
      * missing): the old rules open both files, without a flag */
-    e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
-                                                    &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"),
-                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
-                                               &err), CIVIC_OK);
+    e = opened(new_rules, "kh.snap", "kh.jnl", true);
     assert_int_equal(civic_engine_compact(e, path_in("no-such-dir/kh.snap"), &err), CIVIC_E_IO);
     civic_engine_free(e);
     now = read_all(path_in("kh.jnl"), &n);
@@ -1422,10 +1429,7 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
     assert_int_equal(n, n_snap);
     assert_memory_equal(now, snap, n);
     free(now);
-    e = engine_from(old_rules);
-    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh.snap"), &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
-                     CIVIC_OK);
+    e = opened(old_rules, "kh.snap", "kh.jnl", false);
     assert_int_equal(civic_engine_event_count(e), 2);
     assert_int_equal(score_at(e, "r1", "2024-02-01").score, P(1000 + 10));
     civic_engine_free(e);
@@ -1456,18 +1460,10 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
                      CIVIC_OK);
     load_ok(m, "id,subject,type,ts\nh4,r2,honour,2024-01-01\n");
     civic_engine_free(m);
-    e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh.snap"), CIVIC_SNAPSHOT_OTHER_RULES,
-                                                    &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh2.jnl"),
-                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
-                                               &err), CIVIC_OK);
+    e = opened(new_rules, "kh.snap", "kh2.jnl", true);
     assert_int_equal(civic_engine_compact(e, path_in("kh2.snap"), &err), CIVIC_OK);
     civic_engine_free(e);
-    e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh2.snap"), &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh2.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
-                     CIVIC_OK);
+    e = opened(new_rules, "kh2.snap", "kh2.jnl", false);
     assert_int_equal(civic_engine_event_count(e), 2); /* h1, h4 */
     assert_int_equal(score_at(e, "r2", "2024-02-01").score, P(1007));
     civic_engine_free(e);
@@ -1483,20 +1479,12 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
     assert_int_equal(civic_engine_compact(m, path_in("kh3.snap"), &err), CIVIC_OK);
     load_ok(m, "id,subject,type,ts\nh6,r3,honour,2024-01-02\n"); /* in the journal only */
     civic_engine_free(m);
-    e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot_ext(e, path_in("kh3.snap"),
-                                                    CIVIC_SNAPSHOT_OTHER_RULES, &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh3.jnl"),
-                                               CIVIC_SYNC_ALWAYS | CIVIC_JOURNAL_OTHER_RULES, NULL,
-                                               &err), CIVIC_OK);
+    e = opened(new_rules, "kh3.snap", "kh3.jnl", true);
     snprintf(fail_temp_of, sizeof(fail_temp_of), "%s", path_in("kh3.jnl"));
     assert_int_equal(civic_engine_compact(e, path_in("kh3.snap"), &err), CIVIC_E_IO);
     fail_temp_of[0] = '\0';
     civic_engine_free(e);
-    e = engine_from(new_rules);
-    assert_int_equal(civic_engine_load_snapshot(e, path_in("kh3.snap"), &err), CIVIC_OK);
-    assert_int_equal(civic_engine_journal_open(e, path_in("kh3.jnl"), CIVIC_SYNC_ALWAYS, NULL, &err),
-                     CIVIC_OK);
+    e = opened(new_rules, "kh3.snap", "kh3.jnl", false);
     assert_int_equal(civic_engine_event_count(e), 2); /* h5, h6 */
     assert_int_equal(score_at(e, "r3", "2024-02-01").score, P(1014));
     civic_engine_free(e);

@@ -1606,28 +1606,36 @@ def test_upgrade_from_the_1_0_built_in_scheme(tmp):
         srv.stop()
 
 
+def revised_scheme(tmp, name, honours):
+    """A scheme and its revisions, tmp/NAME-KEY.toml for each (KEY, points of
+    an honour) of honours (None: no honour rule), and the data directory
+    tmp/NAME holding two honours of s1 posted under "old" (a clean stop: both
+    in the snapshot).  Returns (data, {KEY: path})."""
+    data = os.path.join(tmp, name)
+    rules = {}
+    for key, points in honours:
+        rules[key] = os.path.join(tmp, "%s-%s.toml" % (name, key))
+        with open(rules[key], "w") as f:
+            f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n'
+                    + ("" if points is None else "[rule.honour]\npoints = %d\n" % points))
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
+    srv.start()
+    try:
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh1,s1,honour,2025-01-01\n"
+                                b"h2,s1,honour,2025-01-02\n", "text/csv")
+        check(status == 200, "%s: posted under the old rules" % name)
+    finally:
+        srv.stop()
+    return data, rules
+
+
 def test_rescore(tmp):
     """A scheme revised (an honour gives 7, not 5): the data directory of the
     old rules is refused under the new ones, saying what to do; --rescore
     reads it under them (s1's two honours: 1000 + 14, by hand) and rewrites
     it, so the next start needs nothing; an event the revision has no rule
     for is named, and nothing changes."""
-    data = os.path.join(tmp, "rescore")
-    rules = {}
-    for name, honour in (("old", "[rule.honour]\npoints = 5\n"), ("new", "[rule.honour]\npoints = 7\n"),
-                         ("none", "")):
-        rules[name] = os.path.join(tmp, "rescore-%s.toml" % name)
-        with open(rules[name], "w") as f:
-            f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n'
-                    + honour)
-    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
-    srv.start()
-    try:
-        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh1,s1,honour,2025-01-01\n"
-                                b"h2,s1,honour,2025-01-02\n", "text/csv")
-        check(status == 200, "rescore: posted under the old rules")
-    finally:
-        srv.stop()
+    data, rules = revised_scheme(tmp, "rescore", (("old", 5), ("new", 7), ("none", None)))
     code, out = start_fails(data, ["--rules", rules["new"]])
     check(code == 2 and "saved under other rules" in out and "--rescore" in out and
           "CIVIC_SNAPSHOT_OTHER_RULES" not in out,  # the library's flag is no way out here
@@ -1675,21 +1683,7 @@ def test_rescore_that_fails_changes_nothing(tmp):
     hand).  The journal named the new rules as soon as it was read under
     them: neither rules opened the directory then.  Then --rescore goes
     through (1000 + 21)."""
-    data = os.path.join(tmp, "rescore-fails")
-    rules = {}
-    for name, honour in (("old", 5), ("new", 7)):
-        rules[name] = os.path.join(tmp, "rescore-fails-%s.toml" % name)
-        with open(rules[name], "w") as f:
-            f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n'
-                    '[rule.honour]\npoints = %d\n' % honour)
-    srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
-    srv.start()
-    try:
-        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nh1,s1,honour,2025-01-01\n"
-                                b"h2,s1,honour,2025-01-02\n", "text/csv")
-        check(status == 200, "rescore fails: posted under the old rules")
-    finally:
-        srv.stop()  # a clean stop: both in the snapshot
+    data, rules = revised_scheme(tmp, "rescore-fails", (("old", 5), ("new", 7)))
     srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
     srv.start()
     try:
