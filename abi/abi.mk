@@ -143,7 +143,8 @@ check-cxx: $(SHARED) $(B)/libcivic.so $(B)/$(SONAME) | $(ABI_OUT) deps
 
 check-consumer: all | deps
 	+@MAKE='$(MAKE)' B='$(B)' CC='$(CC)' VERSION='$(VERSION)' REALNAME='$(REALNAME)' \
-	    SONAME='$(SONAME)' SERVER_MODE='$(SERVER_MODE)' sh abi/check-consumer.sh
+	    SONAME='$(SONAME)' SERVER_MODE='$(SERVER_MODE)' PKG_CONFIG='$(PKG_CONFIG)' \
+	    sh abi/check-consumer.sh
 
 # --------------------------------------------------------------- warnings --
 

@@ -20,8 +20,9 @@ case "${MAKEFLAGS:-}" in
     *n*) echo "sh abi/check-consumer.sh  # install into a staging DESTDIR, build and run" \
               "tests/consumer/consumer.c, uninstall"; exit 0 ;;
 esac
-command -v pkg-config >/dev/null 2>&1 || {
-    echo "check-consumer: pkg-config not found; install it with: sudo apt-get install -y pkg-config" >&2
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}   # make passes its PKG_CONFIG
+command -v "$PKG_CONFIG" >/dev/null 2>&1 || {
+    echo "check-consumer: $PKG_CONFIG not found; install pkg-config with: sudo apt-get install -y pkg-config" >&2
     exit 1
 }
 
@@ -109,11 +110,11 @@ PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR PKG_CONFIG_PATH \
     PKG_CONFIG_ALLOW_SYSTEM_CFLAGS PKG_CONFIG_ALLOW_SYSTEM_LIBS
 
-pcver=$(pkg-config --modversion civic) || fail "pkg-config cannot find civic"
+pcver=$("$PKG_CONFIG" --modversion civic) || fail "pkg-config cannot find civic"
 [ "$pcver" = "$VERSION" ] || fail "pkg-config --modversion civic says $pcver, not $VERSION"
-cflags=$(pkg-config --cflags civic)
-libs=$(pkg-config --libs civic)
-static_libs=$(pkg-config --static --libs civic)
+cflags=$("$PKG_CONFIG" --cflags civic)
+libs=$("$PKG_CONFIG" --libs civic)
+static_libs=$("$PKG_CONFIG" --static --libs civic)
 case $cflags in *"$stage/usr/include"*) ;; *) fail "pkg-config --cflags civic gave '$cflags'";; esac
 echo "check-consumer: pkg-config --cflags --libs civic: $cflags $libs"
 echo "check-consumer: pkg-config --static --libs civic: $static_libs"
