@@ -131,8 +131,8 @@ FORCE:
 
 # The sample log (examples/data/gen_sample.py) under the built-in scheme:
 # every subject with its tiers and measures, the streets, the record of a
-# listed defaulter, two lists, what the 1.0 scheme would make of the same log,
-# and the public notice page.
+# listed defaulter, two lists, the objections still to decide, what the 1.0
+# scheme would make of the same log, and the public notice page.
 demo: $(CLI)
 	$(CLI) examples/data/sample.csv
 	@echo
@@ -143,6 +143,8 @@ demo: $(CLI)
 	$(CLI) --list dishonest examples/data/sample.csv
 	@echo
 	$(CLI) --list no_subsidy examples/data/sample.csv
+	@echo
+	$(CLI) --objections examples/data/sample.csv
 	@echo
 	$(CLI) --compare examples/data/community-1.0.toml --changed examples/data/sample.csv
 	@echo

@@ -51,6 +51,7 @@ typedef struct options {
     uint64_t top;         /* 0: all */
     int lenient;
     const char *list;     /* --list NAME */
+    int objections;       /* --objections */
     const char *compare;  /* --compare NEW-RULES */
     int changed;          /* --changed */
     uint64_t min_group;   /* --min-group K (html) */
@@ -71,6 +72,7 @@ static const char usage_text[] =
     "      --groups DEPTH    report groups at DEPTH instead of subjects (0: everyone)\n"
     "      --top N           only the N best (by score, ties by id); with --groups, per group\n"
     "      --list NAME       the subjects a flag or measure applies to, with since/until\n"
+    "      --objections      the objections still to decide, oldest first\n"
     "      --compare RULES   score under the current and under RULES: what would change\n"
     "      --changed         with --compare: only subjects whose score or grade changes\n"
     "      --min-group K     with -f html: groups under K subjects stay anonymous (5)\n"
@@ -1012,6 +1014,182 @@ static void print_list(const civic_engine *e, const civic_list *list, const char
     if (format == FMT_TABLE) grid_print(&g, out);
 }
 
+/* ------------------------------------------------------------ objections */
+
+/* The objections still to decide (--objections): every `object` entry in
+ * state applied (accepted, in time, with a target) whose target is still
+ * contested at T -- marked so under contested = "mark", in state contested
+ * under "suspend" (SPEC 10.2) -- that is, neither dismissed nor upheld by a
+ * revoke (a revoked entry is neither marked nor contested).  Found through
+ * the public answers only: the subjects at T, then each one's record. */
+typedef struct objection_rows {
+    answers_objection *row; /* row[i].objection heads one allocation that
+                             * also holds entry and type; subject and group
+                             * are borrowed from the subjects' answer */
+    size_t count, cap;
+} objection_rows;
+
+static void objection_rows_free(objection_rows *r)
+{
+    for (size_t i = 0; i < r->count; i++) free((char *)r->row[i].objection);
+    free(r->row);
+}
+
+/* Oldest first, as an office works through them: filed, then subject, then
+ * the objection's id, bytewise (strcmp compares as unsigned char). */
+static int objection_order(const void *a, const void *b)
+{
+    const answers_objection *x = a, *y = b;
+    if (x->filed != y->filed) return x->filed < y->filed ? -1 : 1;
+    int c = strcmp(x->subject, y->subject);
+    return c ? c : strcmp(x->objection, y->objection);
+}
+
+/* The record's entries sorted by id, to find an objection's target. */
+typedef struct id_entry {
+    const char *id;
+    size_t at;
+} id_entry;
+
+static int id_entry_order(const void *a, const void *b)
+{
+    return strcmp(((const id_entry *)a)->id, ((const id_entry *)b)->id);
+}
+
+static int add_objection(objection_rows *r, const civic_score *s, const civic_entry *o,
+                         const civic_entry *x)
+{
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        answers_objection *row = realloc(r->row, cap * sizeof(*row));
+        if (!row) return CIVIC_E_NOMEM;
+        r->row = row;
+        r->cap = cap;
+    }
+    size_t lo = strlen(o->id) + 1, le = strlen(x->id) + 1, lt = strlen(x->type) + 1;
+    char *text = malloc(lo + le + lt);
+    if (!text) return CIVIC_E_NOMEM;
+    memcpy(text, o->id, lo);
+    memcpy(text + lo, x->id, le);
+    memcpy(text + lo + le, x->type, lt);
+    r->row[r->count++] = (answers_objection){ s->subject, s->group, text, o->ts, text + lo,
+                                              text + lo + le, x->raw, x->counted };
+    return CIVIC_OK;
+}
+
+/* Into r, the objections of one subject's record still to decide. */
+static int record_objections(const civic_record *rec, const civic_score *s, objection_rows *r)
+{
+    size_t n = civic_record_count(rec), open = 0;
+    for (size_t i = 0; i < n; i++) {
+        civic_entry o = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &o);
+        open += o.kind == CIVIC_KIND_OBJECT && o.state == CIVIC_STATE_APPLIED;
+    }
+    if (open == 0) return CIVIC_OK; /* most subjects: no index to build */
+    id_entry *ids = malloc(n * sizeof(*ids));
+    if (!ids) return CIVIC_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &x);
+        ids[i] = (id_entry){ x.id, i };
+    }
+    qsort(ids, n, sizeof(*ids), id_entry_order);
+    int rc = CIVIC_OK;
+    for (size_t i = 0; i < n && rc == CIVIC_OK; i++) {
+        civic_entry o = CIVIC_ENTRY_INIT, x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, i, &o);
+        if (o.kind != CIVIC_KIND_OBJECT || o.state != CIVIC_STATE_APPLIED) continue;
+        id_entry key = { o.ref, 0 };
+        const id_entry *t = bsearch(&key, ids, n, sizeof(*ids), id_entry_order);
+        if (!t) continue; /* an applied objection has its target: not reached */
+        civic_record_entry(rec, t->at, &x);
+        if (x.state == CIVIC_STATE_CONTESTED || (x.marks & CIVIC_MARK_CONTESTED))
+            rc = add_objection(r, s, &o, &x);
+    }
+    free(ids);
+    return rc;
+}
+
+static void print_objections(const civic_rules *rules, const objection_rows *r, int format,
+                             int64_t as_of, FILE *out)
+{
+    char when[40], filed[40];
+    if (format == FMT_JSON) {
+        answers_sink sink = answers_file_sink(out);
+        answers_objections(&sink, rules, r->row, r->count, as_of);
+        return;
+    }
+    grid g = { NULL, 0, 0, 8, 0xc0u }; /* RAW and COUNTED right-aligned */
+    if (format == FMT_CSV) {
+        fputs("subject,group,objection,filed,entry,type,raw,counted\n", out);
+    } else {
+        format_time(rules, as_of, when, sizeof(when));
+        fprintf(out, "objections to decide, as of %s: %zu\n\n", when, r->count);
+        const char *head[] = { "SUBJECT", "GROUP", "OBJECTION", "FILED", "ENTRY", "TYPE", "RAW",
+                               "COUNTED" };
+        for (size_t c = 0; c < 8; c++) grid_put(&g, head[c]);
+    }
+    for (size_t i = 0; i < r->count; i++) {
+        const answers_objection *x = &r->row[i];
+        format_time(rules, x->filed, filed, sizeof(filed));
+        if (format == FMT_CSV) {
+            csv_field(out, x->subject);
+            fputc(',', out);
+            csv_field(out, x->group);
+            fputc(',', out);
+            csv_field(out, x->objection);
+            fprintf(out, ",%s,", filed);
+            csv_field(out, x->entry);
+            fputc(',', out);
+            csv_field(out, x->type);
+            fputc(',', out);
+            put_fixed(out, x->raw);
+            fputc(',', out);
+            put_fixed(out, x->counted);
+            fputc('\n', out);
+            continue;
+        }
+        grid_put(&g, x->subject);
+        grid_put(&g, x->group[0] ? x->group : "-");
+        grid_put(&g, x->objection);
+        grid_put(&g, filed);
+        grid_put(&g, x->entry);
+        grid_put(&g, x->type);
+        grid_put_fixed(&g, x->raw);
+        grid_put_fixed(&g, x->counted);
+    }
+    if (format == FMT_TABLE) grid_print(&g, out);
+}
+
+/* --objections: every row gathered and sorted before anything is printed,
+ * so that an error leaves standard output empty. */
+static int run_objections(const civic_engine *e, int format, int64_t as_of, FILE *out)
+{
+    objection_rows rows = { NULL, 0, 0 };
+    civic_result *res = NULL;
+    const char *failed = NULL; /* the subject whose record failed */
+    int rc = civic_engine_subjects(e, as_of, &res);
+    for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        civic_record *rec = NULL;
+        civic_result_get(res, i, &s);
+        rc = civic_engine_record(e, s.subject, as_of, &rec);
+        if (rc == CIVIC_OK) rc = record_objections(rec, &s, &rows);
+        if (rc != CIVIC_OK) failed = s.subject;
+        civic_record_free(rec);
+    }
+    if (rc == CIVIC_OK) {
+        if (rows.count) qsort(rows.row, rows.count, sizeof(*rows.row), objection_order);
+        print_objections(civic_engine_rules(e), &rows, format, as_of, out);
+    } else {
+        query_error(rc, SUMS_SUBJECT, e, NULL, failed, as_of);
+    }
+    objection_rows_free(&rows);
+    civic_result_free(res);
+    return rc == CIVIC_OK ? 0 : EXIT_INPUT;
+}
+
 /* ------------------------------------------------------------ what-if */
 
 typedef struct compare_row {
@@ -1861,7 +2039,7 @@ static bool parse_count(const char *s, uint64_t max, uint64_t *out)
 }
 
 enum { OPT_EXPLAIN = 256, OPT_GROUPS, OPT_TOP, OPT_LENIENT, OPT_PRINT_RULES, OPT_VERSION,
-       OPT_LIST, OPT_COMPARE, OPT_CHANGED, OPT_MIN_GROUP, OPT_DETAIL };
+       OPT_LIST, OPT_COMPARE, OPT_CHANGED, OPT_MIN_GROUP, OPT_DETAIL, OPT_OBJECTIONS };
 
 static const struct option long_options[] = {
     { "rules", required_argument, NULL, 'r' },
@@ -1874,6 +2052,7 @@ static const struct option long_options[] = {
     { "lenient", no_argument, NULL, OPT_LENIENT },
     { "print-rules", no_argument, NULL, OPT_PRINT_RULES },
     { "list", required_argument, NULL, OPT_LIST },
+    { "objections", no_argument, NULL, OPT_OBJECTIONS },
     { "compare", required_argument, NULL, OPT_COMPARE },
     { "changed", no_argument, NULL, OPT_CHANGED },
     { "min-group", required_argument, NULL, OPT_MIN_GROUP },
@@ -1905,9 +2084,14 @@ static int check_combinations(const options *o, bool format_given)
     bool html = o->format == FMT_HTML;
     if (o->print_rules && (o->as_of_text || format_given || o->explain || o->groups >= 0 ||
                            o->top || o->lenient || o->file_count || o->list || o->compare ||
-                           o->changed || o->min_group || o->detail))
+                           o->changed || o->min_group || o->detail || o->objections))
         return usage_error("%s", "--print-rules prints the scheme and takes no other option "
                                  "or file but -r");
+    /* before the others, so that the message names --objections whatever it is given with */
+    if (o->objections && (o->explain || o->groups >= 0 || o->top || o->list || o->compare ||
+                          o->changed || html))
+        return usage_error("%s", "--objections goes with none of --explain, --groups, --top, "
+                                 "--list, --compare, --changed, --format html");
     if (o->explain && o->groups >= 0)
         return usage_error("%s", "--explain and --groups do not go together");
     if (o->explain && o->top)
@@ -1961,6 +2145,7 @@ static int parse_options(int argc, char **argv, options *o)
             o->compare = v;
             break;
         case OPT_CHANGED: o->changed = 1; break;
+        case OPT_OBJECTIONS: o->objections = 1; break;
         case OPT_DETAIL: o->detail = 1; break;
         case OPT_MIN_GROUP:
             if (!parse_count(v, UINT32_MAX, &n) || n == 0)
@@ -2277,6 +2462,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         return run_compare(e, next, o->format, o->changed != 0, as_of, current_scheme(o),
                            rules_shown(o->compare), out);
     if (o->format == FMT_HTML) return run_report(e, o, as_of, out);
+    if (o->objections) return run_objections(e, o->format, as_of, out);
     if (o->list) {
         civic_list *list = NULL;
         rc = civic_engine_list(e, o->list, as_of, &list);

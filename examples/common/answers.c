@@ -424,6 +424,36 @@ void answers_list(const answers_sink *out, const civic_rules *rules, const civic
     put(out, "\n]}\n");
 }
 
+void answers_objections(const answers_sink *out, const civic_rules *rules,
+                        const answers_objection *rows, size_t n, int64_t as_of)
+{
+    put(out, "{\"as_of\":");
+    answers_time(out, rules, as_of);
+    key(out, "objections");
+    put(out, "[");
+    for (size_t i = 0; i < n; i++) {
+        const answers_objection *x = &rows[i];
+        put(out, i ? ",\n{\"subject\":" : "\n{\"subject\":");
+        answers_string(out, x->subject);
+        key(out, "group");
+        answers_string(out, x->group);
+        key(out, "objection");
+        answers_string(out, x->objection);
+        key(out, "filed");
+        answers_time(out, rules, x->filed);
+        key(out, "entry");
+        answers_string(out, x->entry);
+        key(out, "type");
+        answers_string(out, x->type);
+        key(out, "raw");
+        answers_points(out, x->raw);
+        key(out, "counted");
+        answers_points(out, x->counted);
+        put(out, "}");
+    }
+    put(out, "\n]}\n");
+}
+
 void answers_error(const answers_sink *out, int code, const civic_error *err)
 {
     int has = err && err->message[0];

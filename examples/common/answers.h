@@ -159,6 +159,23 @@ void answers_rankings_end(const answers_sink *out);
 void answers_list(const answers_sink *out, const civic_rules *rules, const civic_list *list,
                   const char *name, int64_t as_of);
 
+/* One objection still to decide (civic-score --objections): its subject and
+ * the subject's group, the objection's id and ts (filed), and the contested
+ * entry's id, type, raw and counted at the as-of time. */
+typedef struct answers_objection {
+    const char *subject, *group, *objection;
+    int64_t filed;
+    const char *entry, *type;
+    int64_t raw, counted;
+} answers_objection;
+
+/* The objections still to decide -- civic-score --objections:
+ *   {"as_of":TIME,"objections":[ROW,...]}
+ * ROW: {"subject","group","objection","filed","entry","type","raw","counted"},
+ * the n rows in the order given (the CLI's: filed, subject, objection id). */
+void answers_objections(const answers_sink *out, const civic_rules *rules,
+                        const answers_objection *rows, size_t n, int64_t as_of);
+
 /* An error answer: {"error":STRERROR,"line":N,"column":N,"reason":MESSAGE}
  * for a library status `code` and the error struct a call filled (NULL, or
  * one without a message: line and column 0, reason = civic_strerror). */

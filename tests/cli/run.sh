@@ -254,6 +254,8 @@ status overflow-top 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:0
     -r "$T/big.toml" --top 1 "$T/big2.csv"
 status overflow-explain 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
     -r "$T/big.toml" --explain s "$T/big2.csv"
+status overflow-objections 2 "arithmetic overflow: subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
+    -r "$T/big.toml" --objections "$T/big2.csv"
 status overflow-compare 2 "arithmetic overflow (under .*big.toml): subject 's' (from 2025-01-12T00:00:00+00:00 on)" -- \
     -r "$T/big.toml" --compare "$T/big.toml" "$T/big2.csv"
 # --compare names the scheme that overflows, either one, as a bad line's
@@ -358,6 +360,7 @@ if ${CC:-cc} -shared -fPIC -o "$T/failmalloc.so" "$(dirname "$0")/failmalloc.c" 
     oom_sweep explain $R --explain s2 $D/events.csv
     oom_sweep compare $R --compare $D/rules.toml $D/events.csv
     oom_sweep html $R -f html $D/events.csv
+    oom_sweep objections -r $D/objections-mark.toml -t 2025-04-01 --objections $D/objections.csv
 else
     bad "oom: cannot build the allocation shim: $(cat "$T/err")"
 fi
@@ -959,6 +962,40 @@ printf 'id,subject,type,ts,group\na,s1,help,2022-01-01,north\nb,s1,help,2022-01-
 printf '{"rankings":[\n{"group":"north","rank":1,"subject":"s1","score":20.00,"grade":"A","tiers":{"helper":"bronze"},"measures":["thanks"]},\n{"group":"south","rank":1,"subject":"s2","score":10.00,"grade":"A","tiers":{"helper":null},"measures":[]}\n]}\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else bad "rankings rows with tiers and measures: $(cat "$T/out" "$T/err")"; fi
 
+# --objections: the objections still to decide at T, oldest first (filed,
+# subject, id bytewise: o10 before o9), under both contested modes.  By hand
+# from objections.csv at 2025-04-01: o1 (f1), o10 and o9 (two against f6, whose
+# third, o12, a dismissal dated at T decided), o11 (a subject without a group),
+# o7 (its dismissal d7 is dated after T) and o6 (against h1, still pending in
+# its publicity period); not o2 (dismissed), o3 (upheld: f3 revoked), o4 (late),
+# o5 (no target), o13 (against an objection), nor s5 (no objection).
+OM="-r $D/objections-mark.toml"
+OS="-r $D/objections-suspend.toml"
+golden objections-table $D/expected/objections-mark.txt -- $OM -t 2025-04-01 --objections $D/objections.csv
+golden objections-csv $D/expected/objections-mark.csv -- $OM -t 2025-04-01 -f csv --objections $D/objections.csv
+golden objections-json $D/expected/objections-mark.json -- $OM -t 2025-04-01 -f json --objections $D/objections.csv
+golden objections-suspend-csv $D/expected/objections-suspend.csv -- $OS -t 2025-04-01 -f csv --objections $D/objections.csv
+golden objections-suspend-json $D/expected/objections-suspend.json -- $OS -t 2025-04-01 -f json --objections $D/objections.csv
+# on 2025-04-20 d7 has decided o7, and h1 is in effect (it counts, marked)
+golden objections-later $D/expected/objections-later-mark.csv -- $OM -t 2025-04-20 -f csv --objections $D/objections.csv
+golden objections-later-suspend $D/expected/objections-later-suspend.csv -- $OS -t 2025-04-20 -f csv --objections $D/objections.csv
+# none to decide: before the first objection, and under a version-1 scheme
+"$CLI" $OM -t 2025-03-01 -f csv --objections $D/objections.csv >"$T/out" 2>"$T/err"
+printf 'subject,group,objection,filed,entry,type,raw,counted\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections, none yet: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 --objections $D/events.csv >"$T/out" 2>"$T/err"
+printf 'objections to decide, as of 2022-10-01T00:00:00+08:00: 0\n\nSUBJECT  GROUP  OBJECTION  FILED  ENTRY  TYPE  RAW  COUNTED\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections table, version 1: $(cat "$T/out" "$T/err")"; fi
+"$CLI" $R -t 2022-10-01 -f json --objections $D/events.csv >"$T/out" 2>"$T/err"
+printf '{"as_of":"2022-10-01T00:00:00+08:00","objections":[\n]}\n' >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections json, version 1: $(cat "$T/out" "$T/err")"; fi
+# what it does not go with: usage errors, as --list's
+for other in "--explain s1" "--groups 1" "--top 1" "--list dishonest" "--compare $D/rules.toml" "--changed" "-f html"; do
+    status "objections with $other" 1 "^civic-score: --objections goes with none of --explain, --groups, --top, --list, --compare, --changed, --format html$" -- \
+        $R --objections $other $D/events.csv
+done
+status objections-print-rules 1 "--print-rules prints the scheme and takes no other option" -- --print-rules --objections
+status objections-value 1 "option '--objections' takes no value" -- $R --objections=x $D/events.csv
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
