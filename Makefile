@@ -111,8 +111,8 @@ $(B)/libcivic.so: $(SHARED)
 # The CLI links the static library: one self-contained binary to copy around.
 # Its JSON comes from the answer writer it shares with the service
 # (examples/common/answers.h).
-ANSWERS_SRC := examples/common/answers.c examples/common/report.c
-ANSWERS_HDR := examples/common/answers.h examples/common/report.h
+ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/common/report.c
+ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
         $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)

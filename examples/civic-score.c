@@ -15,6 +15,7 @@
 */
 #include "civic.h"
 #include "common/answers.h"
+#include "common/objections.h"
 #include "common/report.h"
 #include "common/width.h"
 
@@ -1016,102 +1017,9 @@ static void print_list(const civic_engine *e, const civic_list *list, const char
 
 /* ------------------------------------------------------------ objections */
 
-/* The objections still to decide (--objections): every `object` entry in
- * state applied (accepted, in time, with a target) whose target is still
- * contested at T -- marked so under contested = "mark", in state contested
- * under "suspend" (SPEC 10.2) -- that is, neither dismissed nor upheld by a
- * revoke (a revoked entry is neither marked nor contested).  Found through
- * the public answers only: the subjects at T, then each one's record. */
-typedef struct objection_rows {
-    answers_objection *row; /* row[i].objection heads one allocation that
-                             * also holds entry and type; subject and group
-                             * are borrowed from the subjects' answer */
-    size_t count, cap;
-} objection_rows;
-
-static void objection_rows_free(objection_rows *r)
-{
-    for (size_t i = 0; i < r->count; i++) free((char *)r->row[i].objection);
-    free(r->row);
-}
-
-/* Oldest first, as an office works through them: filed, then subject, then
- * the objection's id, bytewise (strcmp compares as unsigned char). */
-static int objection_order(const void *a, const void *b)
-{
-    const answers_objection *x = a, *y = b;
-    if (x->filed != y->filed) return x->filed < y->filed ? -1 : 1;
-    int c = strcmp(x->subject, y->subject);
-    return c ? c : strcmp(x->objection, y->objection);
-}
-
-/* The record's entries sorted by id, to find an objection's target. */
-typedef struct id_entry {
-    const char *id;
-    size_t at;
-} id_entry;
-
-static int id_entry_order(const void *a, const void *b)
-{
-    return strcmp(((const id_entry *)a)->id, ((const id_entry *)b)->id);
-}
-
-static int add_objection(objection_rows *r, const civic_score *s, const civic_entry *o,
-                         const civic_entry *x)
-{
-    if (r->count == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        answers_objection *row = realloc(r->row, cap * sizeof(*row));
-        if (!row) return CIVIC_E_NOMEM;
-        r->row = row;
-        r->cap = cap;
-    }
-    size_t lo = strlen(o->id) + 1, le = strlen(x->id) + 1, lt = strlen(x->type) + 1;
-    char *text = malloc(lo + le + lt);
-    if (!text) return CIVIC_E_NOMEM;
-    memcpy(text, o->id, lo);
-    memcpy(text + lo, x->id, le);
-    memcpy(text + lo + le, x->type, lt);
-    r->row[r->count++] = (answers_objection){ s->subject, s->group, text, o->ts, text + lo,
-                                              text + lo + le, x->raw, x->counted };
-    return CIVIC_OK;
-}
-
-/* Into r, the objections of one subject's record still to decide. */
-static int record_objections(const civic_record *rec, const civic_score *s, objection_rows *r)
-{
-    size_t n = civic_record_count(rec), open = 0;
-    for (size_t i = 0; i < n; i++) {
-        civic_entry o = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, i, &o);
-        open += o.kind == CIVIC_KIND_OBJECT && o.state == CIVIC_STATE_APPLIED;
-    }
-    if (open == 0) return CIVIC_OK; /* most subjects: no index to build */
-    id_entry *ids = malloc(n * sizeof(*ids));
-    if (!ids) return CIVIC_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        civic_entry x = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, i, &x);
-        ids[i] = (id_entry){ x.id, i };
-    }
-    qsort(ids, n, sizeof(*ids), id_entry_order);
-    int rc = CIVIC_OK;
-    for (size_t i = 0; i < n && rc == CIVIC_OK; i++) {
-        civic_entry o = CIVIC_ENTRY_INIT, x = CIVIC_ENTRY_INIT;
-        civic_record_entry(rec, i, &o);
-        if (o.kind != CIVIC_KIND_OBJECT || o.state != CIVIC_STATE_APPLIED) continue;
-        id_entry key = { o.ref, 0 };
-        const id_entry *t = bsearch(&key, ids, n, sizeof(*ids), id_entry_order);
-        if (!t) continue; /* an applied objection has its target: not reached */
-        civic_record_entry(rec, t->at, &x);
-        if (x.state == CIVIC_STATE_CONTESTED || (x.marks & CIVIC_MARK_CONTESTED))
-            rc = add_objection(r, s, &o, &x);
-    }
-    free(ids);
-    return rc;
-}
-
-static void print_objections(const civic_rules *rules, const objection_rows *r, int format,
+/* The rows come from examples/common/objections.c, which civic-server's
+ * GET /objections shares. */
+static void print_objections(const civic_rules *rules, const objections *r, int format,
                              int64_t as_of, FILE *out)
 {
     char when[40], filed[40];
@@ -1166,27 +1074,14 @@ static void print_objections(const civic_rules *rules, const objection_rows *r, 
  * so that an error leaves standard output empty. */
 static int run_objections(const civic_engine *e, int format, int64_t as_of, FILE *out)
 {
-    objection_rows rows = { NULL, 0, 0 };
-    civic_result *res = NULL;
+    objections rows = OBJECTIONS_INIT;
     const char *failed = NULL; /* the subject whose record failed */
-    int rc = civic_engine_subjects(e, as_of, &res);
-    for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(res); i++) {
-        civic_score s = CIVIC_SCORE_INIT;
-        civic_record *rec = NULL;
-        civic_result_get(res, i, &s);
-        rc = civic_engine_record(e, s.subject, as_of, &rec);
-        if (rc == CIVIC_OK) rc = record_objections(rec, &s, &rows);
-        if (rc != CIVIC_OK) failed = s.subject;
-        civic_record_free(rec);
-    }
-    if (rc == CIVIC_OK) {
-        if (rows.count) qsort(rows.row, rows.count, sizeof(*rows.row), objection_order);
+    int rc = objections_collect(e, as_of, &rows, &failed);
+    if (rc == CIVIC_OK)
         print_objections(civic_engine_rules(e), &rows, format, as_of, out);
-    } else {
+    else
         query_error(rc, SUMS_SUBJECT, e, NULL, failed, as_of);
-    }
-    objection_rows_free(&rows);
-    civic_result_free(res);
+    objections_free(&rows);
     return rc == CIVIC_OK ? 0 : EXIT_INPUT;
 }
 

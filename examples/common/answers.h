@@ -159,7 +159,8 @@ void answers_rankings_end(const answers_sink *out);
 void answers_list(const answers_sink *out, const civic_rules *rules, const civic_list *list,
                   const char *name, int64_t as_of);
 
-/* One objection still to decide (civic-score --objections): its subject and
+/* One objection still to decide (civic-score --objections, civic-server's
+ * GET /objections; objections.h gathers them): its subject and
  * the subject's group, the objection's id and ts (filed), and the contested
  * entry's id, type, raw and counted at the as-of time. */
 typedef struct answers_objection {
@@ -172,7 +173,8 @@ typedef struct answers_objection {
 /* The objections still to decide -- civic-score --objections:
  *   {"as_of":TIME,"objections":[ROW,...]}
  * ROW: {"subject","group","objection","filed","entry","type","raw","counted"},
- * the n rows in the order given (the CLI's: filed, subject, objection id). */
+ * the n rows in the order given (objections_collect's, objections.h: filed,
+ * subject, objection id). */
 void answers_objections(const answers_sink *out, const civic_rules *rules,
                         const answers_objection *rows, size_t n, int64_t as_of);
 
