@@ -17,6 +17,8 @@
 **   GET  /rank?group=&top=&as_of=      read   ranking (everyone when group is absent)
 **   GET  /lists/{name}?as_of=          read   SPEC 11.3: the subjects a flag or
 **                                             measure applies to (404: no such name)
+**   GET  /objections?as_of=            read   the objections still to decide, oldest
+**                                             first (civic-score --objections)
 **   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
 **                                             (text/html); public with
 **                                             --public-reports (depth and min_group
@@ -150,9 +152,10 @@ typedef struct server {
     char *openapi;           /* --openapi FILE, else NULL */
     size_t openapi_len;
     double start_unix;
-    /* A notice page is made of many queries: it reads under this lock and
-     * every write takes it, so one page is of one moment (its names are
-     * checked against its figures).  Other queries are single calls. */
+    /* A notice page, and the objections to decide, are made of many
+     * queries: they read under this lock and every write takes it, so one
+     * answer is of one moment (a page's names are checked against its
+     * figures).  Other queries are single calls. */
     pthread_rwlock_t page_lock;
     pthread_mutex_t compact_mutex; /* one compaction at a time */
     pthread_mutex_t stats_mutex;   /* the four below; never held during a compaction */
@@ -1316,6 +1319,34 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* GET /objections?as_of= -- civic-score --objections -f json: the objections
+ * still to decide (SPEC 10.2), gathered by examples/common/objections.c.
+ * Made of one query per subject, so read under the page's lock, as the
+ * notice page: a write waits, and the rows are of one moment (a purge
+ * cannot overtake the default as_of either). */
+static enum MHD_Result get_objections(server *s, struct MHD_Connection *c, request *rq)
+{
+    char why[160];
+    int64_t as_of;
+    pthread_rwlock_rdlock(&s->page_lock);
+    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    if (trc != CIVIC_OK) {
+        pthread_rwlock_unlock(&s->page_lock);
+        return send_time_error(c, rq, trc, "bad as_of", why);
+    }
+    objections o = OBJECTIONS_INIT;
+    int rc = objections_collect(s->engine, as_of, &o, NULL);
+    pthread_rwlock_unlock(&s->page_lock);
+    if (rc != CIVIC_OK) {
+        objections_free(&o);
+        return send_query_error(s, c, rq, rc, as_of);
+    }
+    buf b = { 0 };
+    view_objections(&b, s->rules, &o, as_of);
+    objections_free(&o);
+    return send_json(c, rq, MHD_HTTP_OK, &b);
+}
+
 /* SPEC 11.5: GET /report?as_of=&depth=&min_group= -- the page of
  * civic-score --format html --groups DEPTH --min-group K. */
 static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
@@ -1435,7 +1466,7 @@ static const struct {
     { "/rank", ROUTE_RANK },       { "/healthz", ROUTE_HEALTHZ },
     { "/metrics", ROUTE_METRICS }, { "/openapi.json", ROUTE_OPENAPI },
     { "/compact", ROUTE_COMPACT }, { "/purge", ROUTE_PURGE },
-    { "/report", ROUTE_REPORT },
+    { "/report", ROUTE_REPORT },   { "/objections", ROUTE_OBJECTIONS },
 };
 
 /* The route of rq->path; sets rq->id for the routes that carry one.  An id
@@ -1678,7 +1709,8 @@ static const char *route_params(route_id r)
     switch (r) {
     case ROUTE_SUBJECT:
     case ROUTE_RECORD:
-    case ROUTE_LISTS: return "as_of";
+    case ROUTE_LISTS:
+    case ROUTE_OBJECTIONS: return "as_of";
     case ROUTE_GROUPS: return "as_of depth";
     case ROUTE_RANK: return "as_of group top";
     case ROUTE_REPORT: return "as_of depth min_group";
@@ -1771,6 +1803,7 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
     case ROUTE_PURGE: return post_purge(s, c, rq);
     case ROUTE_LISTS: return get_list(s, c, rq);
     case ROUTE_REPORT: return get_report(s, c, rq);
+    case ROUTE_OBJECTIONS: return get_objections(s, c, rq);
     default: return send_error(c, rq, MHD_HTTP_NOT_FOUND, "not found", "no such route");
     }
 }

@@ -10,7 +10,8 @@
 
 static const char *const ROUTE_LABELS[ROUTE_COUNT] = {
     "/events", "/subjects/{id}", "/subjects/{id}/record", "/groups", "/rank", "/healthz",
-    "/metrics", "/openapi.json", "/compact", "/purge", "/lists/{name}", "/report", "other",
+    "/metrics", "/openapi.json", "/compact", "/purge", "/lists/{name}", "/report", "/objections",
+    "other",
 };
 
 static const unsigned STATUSES[METRICS_STATUS_COUNT - 1] = {

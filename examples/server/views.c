@@ -92,6 +92,12 @@ void view_list(buf *b, const civic_rules *r, const civic_list *list, const char 
     answers_list(&out, r, list, name, as_of);
 }
 
+void view_objections(buf *b, const civic_rules *r, const objections *o, int64_t as_of)
+{
+    answers_sink out = view_sink(b);
+    answers_objections(&out, r, o->row, o->count, as_of);
+}
+
 void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held)
 {
     answers_sink out = view_sink(b);

@@ -31,6 +31,7 @@
 #include "answers.h"
 #include "civic.h"
 #include "json.h"
+#include "objections.h"
 
 /* A sink that appends to b (an allocation failure sets b->oom). */
 answers_sink view_sink(buf *b);
@@ -53,6 +54,8 @@ void view_groups(buf *b, const civic_rules *r, const civic_groups *g, uint32_t d
 /* {"as_of","list","kind","subjects":[...]} */
 void view_list(buf *b, const civic_rules *r, const civic_list *list, const char *name,
                int64_t as_of);
+/* {"as_of","objections":[...]}: civic-score --objections -f json */
+void view_objections(buf *b, const civic_rules *r, const objections *o, int64_t as_of);
 /* {"horizon","events","acts","held"} */
 void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held);
 /* The answer to POST /events: error fields when rc fails, then the counts. */

@@ -91,6 +91,8 @@ ROUTES = [
     ("GET", "/lists/no-such-list", "read", 404),
     ("GET", "/report", "read", 200),
     ("HEAD", "/report?depth=2", "read", 200),
+    ("GET", "/objections", "read", 200),
+    ("HEAD", "/objections?as_of=2025-06-30", "read", 200),
     ("POST", "/compact", "admin", 200),
     ("POST", "/purge?before=2020-01-01", "admin", "purge"),
     ("GET", "/metrics", "admin", 200),
@@ -242,7 +244,9 @@ def test_public_reports(tmp):
         check(status == 200, "/report is public with --public-reports (%d)" % status)
         # the lists name every subject with group and score: a reader's; the
         # public reads them on the page, where small groups show no names
-        for path in ("/lists/dishonest", "/lists/priority_service", "/lists/nope"):
+        # and so do the objections to decide (who objected to what)
+        for path in ("/lists/dishonest", "/lists/priority_service", "/lists/nope",
+                     "/objections"):
             status, _, _ = srv.raw("GET", path)
             check(status == 401, "--public-reports leaves %s to readers (%d)" % (path, status))
         status, _, _ = srv.raw("GET", "/lists/dishonest", token=tok("reader"))
@@ -385,7 +389,7 @@ ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 PATHS = {"/events": "POST", "/compact": "POST", "/purge": "POST", "/subjects/x": "GET, HEAD",
          "/subjects/x/record": "GET, HEAD", "/groups": "GET, HEAD", "/rank": "GET, HEAD",
          "/healthz": "GET, HEAD", "/metrics": "GET, HEAD", "/openapi.json": "GET, HEAD",
-         "/lists/x": "GET, HEAD", "/report": "GET, HEAD"}
+         "/lists/x": "GET, HEAD", "/report": "GET, HEAD", "/objections": "GET, HEAD"}
 
 
 def strict_json(data):

@@ -13,7 +13,8 @@
      is present and no batch is half-applied.
   5. version 2: GET /lists/{name} byte for byte as civic-score --list -f json
      (404 for a name that is no list), GET /report byte for byte as
-     civic-score -f html, POST /purge and 410 Gone before its horizon, and the
+     civic-score -f html, GET /objections byte for byte as civic-score
+     --objections -f json, POST /purge and 410 Gone before its horizon, and the
      source of events posted by a token.
   6. out of memory: each allocation of one request failed in turn, under
      tests/cli/failmalloc.c (built with cc; skipped without one).
@@ -632,7 +633,8 @@ def test_overflow_says_why(tmp):
             "b%d,b,unit,2022-01-02T00:00:%02dZ,10000\n" % (i, i) for i in range(10))
         status, rep = srv.post(body)
         check(status == 200 and rep.get("accepted") == 11, "the events are accepted: %s" % rep)
-        for path in ("/subjects/b", "/subjects/b/record", "/rank", "/groups?depth=0"):
+        for path in ("/subjects/b", "/subjects/b/record", "/rank", "/groups?depth=0",
+                     "/objections"):
             status, d = srv.get(path)
             check(status == 400 and d.get("error") == "arithmetic overflow"
                   and "pass what 64 bits hold" in d.get("reason", ""),
@@ -752,6 +754,120 @@ def test_lists_and_report(log, log_path):
         srv.stop()
 
 
+CLI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "cli")
+OBJECTIONS_LOG = os.path.join(CLI_DIR, "objections.csv")
+
+
+def test_objections(tmp):
+    """GET /objections is civic-score --objections -f json, byte for byte, on
+    the same rules and log (tests/cli/objections*.{csv,toml}): at the default
+    as_of, at each as_of asked (none filed yet, the day o7 and o12 are still
+    open, after d7 and d12 decided them), under contested = "mark" and
+    "suspend"; and by hand at 2025-04-01: six rows, oldest first, o9 after
+    o10 (same filed time and subject: the ids bytewise).  An empty list is
+    an answer (the built-in scheme with no objection); a bad as_of is 400,
+    an unknown parameter 400, an as_of before a purge's horizon 410, HEAD
+    the headers alone, another method 405."""
+    with open(OBJECTIONS_LOG, "rb") as f:
+        log = f.read()
+    for scheme in ("mark", "suspend"):
+        rules = os.path.join(CLI_DIR, "objections-%s.toml" % scheme)
+        srv = Server(extra=["--rules", rules]).start()
+        try:
+            status, rep = srv.post(log)
+            check(status == 200 and rep.get("accepted") == 25,
+                  "objections (%s): the log is taken: %s %s" % (scheme, status, rep))
+            for as_of in (None, "2025-03-01", "2025-04-01", "2025-04-14T23:59:59+08:00",
+                          "2025-04-20", "now"):
+                path = "/objections" + ("?" + urllib.parse.urlencode({"as_of": as_of})
+                                        if as_of else "")
+                status, h, body = srv.raw("GET", path)
+                want = cli_bytes(OBJECTIONS_LOG, "-f", "json", "--objections",
+                                 *(["-t", as_of] if as_of else []), rules=rules)
+                if as_of == "now" and status == 200 and body != want:
+                    # a second may pass between the two
+                    want = cli_bytes(OBJECTIONS_LOG, "-f", "json", "--objections", "-t",
+                                     json.loads(body)["as_of"], rules=rules)
+                check(status == 200 and h.get("content-type") == "application/json; charset=utf-8"
+                      and body == want,
+                      "GET %s (%s) == civic-score --objections -f json (%d, %r vs %r)"
+                      % (path, scheme, status, body[:300], want[:300]))
+            # by hand, from the log (not from civic-score): what is open at 2025-04-01
+            status, d = srv.get("/objections", as_of="2025-04-01")
+            rows = [(r["subject"], r["group"], r["objection"], r["filed"], r["entry"], r["type"],
+                     r["raw"], r["counted"]) for r in d.get("objections", [])]
+            fine = decimal.Decimal("-10.00") if scheme == "mark" else decimal.Decimal("0.00")
+            D = decimal.Decimal
+            check(status == 200 and d.get("as_of") == "2025-04-01T00:00:00+08:00" and rows == [
+                ("s4", "", "o11", "2025-03-02T00:00:00+08:00", "f7", "fine", D("-10.00"), fine),
+                ("s2", "south/b", "o7", "2025-03-03T00:00:00+08:00", "f5", "fine", D("-10.00"),
+                 fine),
+                ("s1", "north/a,b", "o1", "2025-03-05T00:00:00+08:00", "f1", "fine", D("-10.00"),
+                 fine),
+                ("s3", "south/c", "o10", "2025-03-05T00:00:00+08:00", "f6", "fine", D("-10.00"),
+                 fine),
+                ("s3", "south/c", "o9", "2025-03-05T00:00:00+08:00", "f6", "fine", D("-10.00"),
+                 fine),
+                ("s2", "south/b", "o6", "2025-03-29T00:00:00+08:00", "h1", "honour", D("20.00"),
+                 D("0.00"))],
+                "GET /objections?as_of=2025-04-01 (%s), by hand: %d %s" % (scheme, status, rows))
+            status, d = srv.get("/objections", as_of="2025-03-01")
+            check(status == 200 and d == {"as_of": "2025-03-01T00:00:00+08:00",
+                                          "objections": []},
+                  "GET /objections before any objection: an empty list (%d %s)" % (status, d))
+            status, h, body = srv.raw("HEAD", "/objections")
+            check(status == 200 and body == b"" and h.get("content-type", "").startswith(
+                "application/json"), "HEAD /objections: headers only (%d)" % status)
+            for bad, error in (("as_of=yesterday", "bad as_of"), ("as_of=2025-02-30", "bad as_of"),
+                               ("asof=2025-04-01", "bad parameter"),
+                               ("as_of=2025-04-01&as_of=2025-04-02", "bad parameter"),
+                               ("group=south", "bad parameter")):
+                status, e = srv.request("GET", "/objections?" + bad)
+                check(status == 400 and e.get("error") == error,
+                      "GET /objections?%s is 400 %s: %d %s" % (bad, error, status, e))
+            status, h, _ = srv.raw("POST", "/objections")
+            check(status == 405 and h.get("allow") == "GET, HEAD",
+                  "POST /objections is 405 (%d %s)" % (status, h.get("allow")))
+            status, e = srv.get("/objections/s1")
+            check(status == 404, "GET /objections/s1 is no route (%d %s)" % (status, e))
+        finally:
+            srv.stop()
+    # a purge: an as_of before its horizon is 410, and the default follows it
+    srv = Server(os.path.join(tmp, "objections-purge")).start()
+    try:
+        srv.post(PURGE_LOG)
+        status, d = srv.get("/objections", as_of="2015-04-01")
+        check(status == 200 and [r["objection"] for r in d["objections"]] == ["p2"]
+              and d["objections"][0]["counted"] == decimal.Decimal("-10.00"),
+              "the built-in scheme's open objection p2 (marked): %d %s" % (status, d))
+        status, rep = srv.request("POST", "/purge?before=2021-01-01")
+        check(status == 200, "objections: the purge (%d %s)" % (status, rep))
+        status, e = srv.get("/objections", as_of="2020-06-01")
+        check(status == 410 and "purge" in e.get("reason", "") and "2021-01-01" in e["reason"],
+              "GET /objections before the horizon is 410 Gone: %d %s" % (status, e))
+        status, d = srv.get("/objections")
+        check(status == 200 and d == {"as_of": "2021-01-01T00:00:00+08:00", "objections": []},
+              "GET /objections after the purge: at the horizon, p2 gone with p1: %d %s"
+              % (status, d))
+    finally:
+        srv.stop()
+    # with --tokens: a reader's route, as /lists
+    tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "objections-tokens"),
+                                 [("viewer", "read", "viewer-objections-0123456789"),
+                                  ("ingest", "write", "ingest-objections-0123456789")])
+    srv = harness.Server(ARGS.server, None, ["--tokens", tokens, "--public-reports"]).start()
+    try:
+        for token, want in (("", 401), ("wrong-objections-0123456789", 401),
+                            ("viewer-objections-0123456789", 200),
+                            ("ingest-objections-0123456789", 200)):
+            status, h, body = srv.raw("GET", "/objections", token=token)
+            check(status == want and (want != 401 or "www-authenticate" in h),
+                  "GET /objections with token %r: %d, want %d (%r)"
+                  % (token, status, want, body[:120]))
+    finally:
+        srv.stop()
+
+
 PURGE_LOG = ("id,subject,type,ts,ref\n"
              "p1,old,illegal_parking,2015-03-01T10:00:00+08:00,\n"   # retain 5y: archived 2020-03-01
              "p2,old,object,2015-03-05T10:00:00+08:00,p1\n"
@@ -837,7 +953,7 @@ def test_purge(tmp):
                    srv.get("/groups", depth=0, as_of=t)[1])
             check(now == before[t], "answers at %s unchanged by the purge" % t)
         for path in ("/subjects/old", "/subjects/old/record", "/groups", "/rank",
-                     "/lists/dishonest", "/report"):
+                     "/lists/dishonest", "/report", "/objections"):
             status, e = srv.get(path, as_of="2020-06-01")
             check(status == 410 and "purge" in e.get("reason", "") and "2021-01-01" in e["reason"],
                   "GET %s before the horizon is 410 Gone: %s %s" % (path, status, e))
@@ -925,7 +1041,8 @@ def test_default_as_of_outruns_purges(tmp):
         check(status == 200, "purge race: the log is posted: %s %s" % (status, reply))
         stop = threading.Event()
         gone = []
-        paths = ["/subjects/s7", "/subjects/s7/record", "/rank?top=3", "/groups", "/report"]
+        paths = ["/subjects/s7", "/subjects/s7/record", "/rank?top=3", "/groups", "/report",
+                 "/objections"]
 
         def reader(k):
             while not stop.is_set():
@@ -1292,11 +1409,14 @@ def test_out_of_memory_is_503(tmp):
     if not srv:
         return
     try:
-        srv.request("POST", "/events", b"id,subject,type,ts,qty,group\n"
-                    b"m1,om1,volunteer_hour,2025-03-01,1,oom/a\n", "text/csv")
+        srv.request("POST", "/events", b"id,subject,type,ts,qty,group,ref\n"
+                    b"m1,om1,volunteer_hour,2025-03-01,1,oom/a,\n"
+                    b"m0,om0,illegal_parking,2025-03-01,,oom/b,\n"
+                    b"mo,om0,object,2025-03-02,,oom/b,m0\n", "text/csv")
         routes = [("GET", "/subjects/om1?as_of=2025-06-01"),
                   ("GET", "/subjects/om1/record?as_of=2025-06-01+08:00"),
                   ("GET", "/rank?as_of=2025-06-01"),
+                  ("GET", "/objections?as_of=2025-06-01"),
                   ("POST", "/purge?before=2001-01-01"),
                   ("POST", "/events", b"id,subject,type,ts,qty,group\n"
                    b"m2,om2,volunteer_hour,2025-03-02,1,oom/a\n")]
@@ -1519,6 +1639,9 @@ def test_document(tmp, log_path):
             ask(srv, "GET", "/lists/{name}", "/lists/" + name)
         for url in ("/report", "/report?depth=2&min_group=1", "/report?min_group=0"):
             ask(srv, "GET", "/report", url)
+        for url in ("/objections", "/objections?as_of=2025-02-03", "/objections?as_of=soon",
+                    "/objections?as_of=2000-01-01"):
+            ask(srv, "GET", "/objections", url)
         for template in ("/healthz", "/metrics", "/openapi.json"):
             ask(srv, "GET", template, template)
             ask(srv, "GET", template, template + "?x=%00")      # a bad request target
@@ -1546,6 +1669,8 @@ def test_document(tmp, log_path):
     try:
         ask(srv, "GET", "/rank", "/rank", token="")                            # 401
         ask(srv, "GET", "/rank", "/rank", token="wrong-0123456789-token")      # 401
+        ask(srv, "GET", "/objections", "/objections", token="")                # 401
+        ask(srv, "GET", "/objections", "/objections", token="viewer-0123456789-token")
         ask(srv, "POST", "/events", "/events", b"id,subject,type,ts\n", "text/csv",
             token="viewer-0123456789-token")                                   # 403
         ask(srv, "GET", "/metrics", "/metrics", token="viewer-0123456789-token")  # 403
@@ -2039,6 +2164,7 @@ def main():
             srv.stop()
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
+        test_objections(tmp)
         test_purge(tmp)
         test_purge_removes_the_bytes(tmp)
         test_report_while_writing(tmp)
