@@ -49,7 +49,8 @@ Conventions
   - Version 2 (libcivic 1.1): Engine.add(act=, source=),
     tiers and measures on every Score and Record, the record's eff, from_,
     act, source, merged_with, frozen, contested, floored and to_balance,
-    Engine.list(name, as_of), Engine.purge(before), Rules.tiers / measures /
+    Engine.list(name, as_of), Engine.objections(as_of), Engine.purge(before),
+    Rules.tiers / measures /
     flags / rule_info() / to_toml(), civic.compare().  to_dict() writes the
     version-2 keys only when the engine's spec_version is 2, as civic-score
     does, so a version-1 scheme and log keep their 1.0 answers.
@@ -93,7 +94,8 @@ __all__ = [
     "to_records",
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
-    "JournalReport", "ListAnswer", "ListRow", "PurgeReport", "Tier", "Measure", "RuleInfo",
+    "JournalReport", "ListAnswer", "ListRow", "ObjectionRow", "PurgeReport", "Tier", "Measure",
+    "RuleInfo",
     "SchemeInfo", "Cap", "ValidityClass", "TierInfo", "MeasureInfo",
     "compare", "CompareRow", "Comparison", "split", "split_part", "Split",
     "CIVIC_OK", "CIVIC_DUPLICATE", "CIVIC_E_INVALID", "CIVIC_E_NOMEM",
@@ -1496,6 +1498,70 @@ class ListAnswer:
 
 
 @_dataclass(frozen=True)
+class ObjectionRow:
+    """One objection still to decide (Engine.objections): the subject and
+    its group, the objection's id and ts (filed, int Unix seconds), and the
+    id, type and raw points of the entry it contests with what that entry
+    counts at the as-of time (0.00 while contested = "suspend" suspends it,
+    or while it is pending)."""
+    subject: str
+    group: str                      # "" when no event carries a group
+    objection: str
+    filed: int
+    entry: str
+    type: str
+    raw: _decimal.Decimal
+    counted: _decimal.Decimal
+    utc_offset: int = _field(default=0, repr=False, compare=False)
+
+    def to_dict(self) -> _Dict[str, _Any]:
+        """{subject, group, objection, filed, entry, type, raw, counted}, filed
+        as ISO text: a row of civic-score --objections -f json and of
+        GET /objections."""
+        return {"subject": self.subject, "group": self.group, "objection": self.objection,
+                "filed": _time_text(self.filed, self.utc_offset), "entry": self.entry,
+                "type": self.type, "raw": self.raw, "counted": self.counted}
+
+
+def _record_objections(rec, subject, group, offset, out):
+    """Into out, (filed, subject id bytes, objection id bytes, ObjectionRow)
+    for each objection of record `rec` still to decide: an `object` entry
+    in state applied whose target is contested (marked under contested =
+    "mark", in state contested under "suspend"), as
+    examples/common/objections.c finds them for civic-score."""
+    read, e = _lib.civic_record_entry, _capi.civic_entry()
+    ref, version = _byref(e), _capi.CIVIC_ENTRY_VERSION
+    kind_object, applied = _capi.CIVIC_KIND_OBJECT, _capi.CIVIC_STATE_APPLIED
+    n = _lib.civic_record_count(rec)
+    open_at = []
+    for i in range(n):          # most records hold no objection: no index then
+        e.version = version
+        read(rec, i, ref)
+        if e.kind == kind_object and e.state == applied:
+            open_at.append(i)
+    if not open_at:
+        return
+    targets = {}
+    for i in range(n):
+        e.version = version
+        read(rec, i, ref)
+        targets[e.id] = (e.state, e.marks, e.type, e.raw, e.counted)
+    contested, marked = _capi.CIVIC_STATE_CONTESTED, _capi.CIVIC_MARK_CONTESTED
+    for i in open_at:
+        e.version = version
+        read(rec, i, ref)
+        x = targets.get(e.ref)
+        if x is None:           # an applied objection has its target: not reached
+            continue
+        state, marks, type_, raw, counted = x
+        if state == contested or marks & marked:
+            oid, target = e.id, e.ref
+            out.append((e.ts, subject, oid, ObjectionRow(
+                _str(subject), group, _str(oid), int(e.ts), _str(target), _str(type_),
+                _points(raw), _points(counted), offset)))
+
+
+@_dataclass(frozen=True)
 class PurgeReport:
     """What Engine.purge did."""
     events: int             # events removed
@@ -1565,7 +1631,8 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     pandas.DataFrame(civic.to_records(...)) or csv.DictWriter.
 
     answers: a list of Score (subjects(), rank()), of GroupStats (groups()),
-    of Entry, of ListRow, of CompareRow, a Record (its entries), a
+    of Entry, of ListRow, of ObjectionRow (objections()), of CompareRow, a
+    Record (its entries), a
     ListAnswer or a Comparison (its rows: the columns of civic-score
     --compare NEW -f csv; the transitions and counts are not rows).
     Keys are the JSON names (docs/answers.md); nested values are flattened:
@@ -1631,6 +1698,12 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
                  "score": _flat_number(a.score, numbers), "grade": a.grade,
                  "since": _flat_time(a.since, a.utc_offset),
                  "until": _flat_time(a.until, a.utc_offset)}
+        elif isinstance(a, ObjectionRow):
+            # the columns of civic-score --objections -f csv
+            d = {"subject": a.subject, "group": a.group, "objection": a.objection,
+                 "filed": _flat_time(a.filed, a.utc_offset), "entry": a.entry, "type": a.type,
+                 "raw": _flat_number(a.raw, numbers),
+                 "counted": _flat_number(a.counted, numbers)}
         elif isinstance(a, CompareRow):
             # the columns of civic-score --compare NEW -f csv
             d = {"subject": a.subject, "group": a.group,
@@ -1641,9 +1714,9 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
             raise TypeError("to_records takes a %s by itself, not in a list: "
                             "to_records(x), not to_records([x])" % type(a).__name__)
         else:
-            raise TypeError("to_records takes a list of Score, GroupStats, Entry, ListRow or "
-                            "CompareRow, a Record, a ListAnswer or a Comparison; the list "
-                            "holds a %s" % type(a).__name__)
+            raise TypeError("to_records takes a list of Score, GroupStats, Entry, ListRow, "
+                            "ObjectionRow or CompareRow, a Record, a ListAnswer or a "
+                            "Comparison; the list holds a %s" % type(a).__name__)
         rows.append(d)
     return rows
 
@@ -2485,6 +2558,43 @@ class Engine(_Owner):
             return ListAnswer(name, kind, t, rows, offset)
         finally:
             _lib.civic_list_free(out)
+
+    def objections(self, as_of: _Any = None) -> _List["ObjectionRow"]:
+        """The objections still to decide at as_of, oldest first: by filed,
+        then subject, then objection id, bytewise; the rows of
+        civic-score --objections and GET /objections (to_dict() gives their
+        JSON).  A row is an `object` entry accepted and decided by neither
+        a `dismiss` of it nor a `revoke` of its entry (the objection upheld)
+        by then; an empty list when there is none, under any scheme.
+        Made of one question per subject (its record): events another
+        thread loads meanwhile may be in some rows and not in others.
+        CivicError CIVIC_E_PURGED for an as_of before a purge's horizon."""
+        with self._use() as p:
+            offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
+            found = []
+
+            def gather(t):
+                found.clear()   # asked again when a purge overtook the default
+                out = _capi.result_p()
+                _lib.civic_engine_subjects(p, t, _byref(out))
+                try:
+                    row = _capi.civic_score()
+                    for i in range(_lib.civic_result_count(out)):
+                        row.version = _capi.CIVIC_SCORE_VERSION
+                        _lib.civic_result_get(out, i, _byref(row))
+                        subject, group = row.subject, _str(row.group)
+                        rec = _capi.record_p()
+                        _lib.civic_engine_record(p, subject, t, _byref(rec))
+                        try:
+                            _record_objections(rec, subject, group, offset, found)
+                        finally:
+                            _lib.civic_record_free(rec)
+                finally:
+                    _lib.civic_result_free(out)
+
+            self._ask(p, as_of, gather)
+        found.sort(key=lambda f: f[:3])
+        return [f[3] for f in found]
 
     def purge(self, before: _Any, *, future: bool = False) -> "PurgeReport":
         """Physically remove every event archived by retention at `before`

@@ -946,6 +946,148 @@ RETAIN_LOG = """\
     """
 
 
+# --------------------------------------------------------------------------
+# The objections still to decide (civic-score --objections, GET /objections)
+# --------------------------------------------------------------------------
+
+CLI_DIR = os.path.join(REPO, "tests", "cli")
+OBJECTIONS_LOG = os.path.join(CLI_DIR, "objections.csv")
+
+
+def objections_rules(mode):
+    return os.path.join(CLI_DIR, "objections-%s.toml" % mode)
+
+
+class TestObjections(unittest.TestCase):
+    """Engine.objections over tests/cli/objections.csv, whose rows the CLI's
+    tests work out by hand: at 2025-04-01 six objections are open (o1; o7,
+    dismissed only on 04-15; o6 against h1, still pending; o9 and o10 against
+    f6; o11 of a subject without a group); o2 is dismissed, o3 upheld by r3,
+    o4 late, o5 dangling, o12 dismissed at T itself, o13 against an
+    objection (rejected)."""
+
+    def engine(self, mode):
+        e = civic.Engine(civic.Rules.from_file(objections_rules(mode)))
+        self.addCleanup(e.close)
+        e.load_file(OBJECTIONS_LOG)
+        return e
+
+    def rows(self, got):
+        return [(r.subject, r.group, r.objection, r.filed, r.entry, r.type, r.raw, r.counted)
+                for r in got]
+
+    def test_open_objections_oldest_first_by_hand(self):
+        for mode in ("mark", "suspend"):
+            e = self.engine(mode)
+            t = e.parse_time
+            # a fine counts -10.00 while marked, nothing while suspended; h1
+            # (honour, publicity 7d from 03-28) is pending at 04-01 either way
+            fine = D("-10.00") if mode == "mark" else D("0.00")
+            got = e.objections("2025-04-01")
+            self.assertIsInstance(got, list)
+            self.assertEqual(self.rows(got), [
+                ("s4", "", "o11", t("2025-03-02"), "f7", "fine", D("-10.00"), fine),
+                ("s2", "south/b", "o7", t("2025-03-03"), "f5", "fine", D("-10.00"), fine),
+                ("s1", "north/a,b", "o1", t("2025-03-05"), "f1", "fine", D("-10.00"), fine),
+                # same filed time and subject: the ids bytewise, "o10" < "o9"
+                ("s3", "south/c", "o10", t("2025-03-05"), "f6", "fine", D("-10.00"), fine),
+                ("s3", "south/c", "o9", t("2025-03-05"), "f6", "fine", D("-10.00"), fine),
+                ("s2", "south/b", "o6", t("2025-03-29"), "h1", "honour", D("20.00"), D("0.00")),
+            ], mode)
+            self.assertEqual(got[0].filed, 1740844800)     # 2025-03-02T00:00:00+08:00
+            self.assertIsInstance(got[0].filed, int)
+            self.assertEqual(str(got[0].raw), "-10.00")
+            # 04-20: d7 (04-15) decided o7; h1 counts once its publicity is over
+            # (mark), or still nothing while o6 suspends it
+            honour = D("20.00") if mode == "mark" else D("0.00")
+            self.assertEqual([(r.objection, r.counted) for r in e.objections("2025-04-20")],
+                             [("o11", fine), ("o1", fine), ("o10", fine), ("o9", fine),
+                              ("o6", honour)], mode)
+            # before the first objection: none, an answer
+            self.assertEqual(e.objections("2025-03-01"), [])
+            # the default as_of: the latest ts held (d7, 2025-04-15)
+            self.assertEqual(e.objections(), e.objections("2025-04-15"))
+
+    def test_row_to_dict_is_the_json_row(self):
+        row = self.engine("mark").objections("2025-04-01")[2]
+        d = row.to_dict()
+        self.assertEqual(list(d), ["subject", "group", "objection", "filed", "entry", "type",
+                                   "raw", "counted"])
+        self.assertEqual(d, {"subject": "s1", "group": "north/a,b", "objection": "o1",
+                             "filed": "2025-03-05T00:00:00+08:00", "entry": "f1",
+                             "type": "fine", "raw": D("-10.00"), "counted": D("-10.00")})
+        import dataclasses
+        with self.assertRaises(dataclasses.FrozenInstanceError):
+            row.counted = D("0.00")
+        self.assertEqual(hash(row), hash(self.engine("mark").objections("2025-04-01")[2]))
+        self.assertIsInstance(row, civic.ObjectionRow)
+        self.assertIn("ObjectionRow", civic.__all__)
+        # flat, for pandas: the columns of civic-score --objections -f csv
+        flat = civic.to_records(self.engine("suspend").objections("2025-04-01"))
+        self.assertEqual(list(flat[2]), ["subject", "group", "objection", "filed", "entry",
+                                         "type", "raw", "counted"])
+        self.assertEqual((flat[2]["objection"], flat[2]["raw"], flat[2]["counted"]),
+                         ("o1", -10.0, 0.0))
+        self.assertEqual(flat[2]["filed"].isoformat(), "2025-03-05T00:00:00+08:00")
+
+    def test_none_to_decide_under_version_1_and_empty(self):
+        e = civic.Engine(civic.Rules.default())
+        self.addCleanup(e.close)
+        self.assertEqual(e.objections(), [])         # no event at all
+        e = civic.Engine(civic.Rules.from_text(scheme(V1_RULES)))
+        self.addCleanup(e.close)
+        e.load(V1_LOG)
+        self.assertEqual((e.spec_version, e.objections("2022-06-01")), (1, []))
+
+    def test_purge_and_bad_times(self):
+        e = civic.Engine(civic.Rules.from_text(scheme(RETAIN)))
+        self.addCleanup(e.close)
+        e.load(textwrap.dedent(RETAIN_LOG))
+        got = e.objections("2015-04-01")
+        self.assertEqual(self.rows(got), [("s", "", "o1", e.parse_time("2015-03-05"), "f1",
+                                           "fine", D("-10.00"), D("-10.00"))])
+        e.purge("2020-03-01")
+        with self.assertRaises(civic.CivicError) as cm:
+            e.objections("2015-04-01")
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_PURGED)
+        self.assertIn("before the purge horizon 2020-03-01T00:00:00+08:00", str(cm.exception))
+        self.assertEqual(e.objections(), [])    # at the horizon: o1 went with f1
+        with self.assertRaises(civic.CivicError):
+            e.objections("soon")
+        e.close()
+        with self.assertRaises(ValueError):
+            e.objections()
+
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_objections_equal_the_cli(self):
+        for mode in ("mark", "suspend"):
+            e = self.engine(mode)
+            for t in ("2025-03-01", "2025-04-01", "2025-04-14T23:59:59+08:00", "2025-04-20",
+                      None):
+                out = subprocess.run([CLI, "-r", objections_rules(mode), "--objections",
+                                      "-f", "json"] + (["-t", t] if t else []) + [OBJECTIONS_LOG],
+                                     capture_output=True, check=True)
+                want = json.loads(out.stdout, parse_float=Decimal)
+                got = e.objections(t)
+                self.assertEqual(len(got), len(want["objections"]), (mode, t))
+                for row, w in zip(got, want["objections"]):
+                    d = row.to_dict()
+                    for key in ("subject", "group", "objection", "filed", "entry", "type",
+                                "raw", "counted"):
+                        self.assertEqual(d[key], w[key], (mode, t, w["objection"], key))
+                    self.assertEqual(row.filed, e.parse_time(w["filed"]))
+                    self.assertEqual(list(d), list(w))
+        # the sample log under the built-in scheme: one open objection
+        s = civic.Engine()
+        self.addCleanup(s.close)
+        s.load_file(SAMPLE)
+        out = subprocess.run([CLI, "--objections", "-f", "json", SAMPLE], capture_output=True,
+                             check=True)
+        want = json.loads(out.stdout, parse_float=Decimal)["objections"]
+        self.assertEqual([r.to_dict() for r in s.objections()], want)
+        self.assertEqual(len(want), 1)
+
+
 class TestPurge(V2):
     def test_names_and_horizon_before_any_purge(self):
         e = self.engine(RETAIN, RETAIN_LOG)
