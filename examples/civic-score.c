@@ -608,7 +608,7 @@ static void entry_marks(const civic_entry *x, char *buf, size_t size)
 /* The version-2 columns of one --explain CSV line. */
 static void record_csv_v2(const civic_rules *rules, const civic_entry *x, FILE *out)
 {
-    char eff[40], from[40];
+    char eff[40], from[40], corrected[40];
     format_time(rules, x->eff, eff, sizeof(eff));
     if (x->kind == CIVIC_KIND_RULE && x->from != CIVIC_NO_TIME)
         format_time(rules, x->from, from, sizeof(from));
@@ -624,6 +624,11 @@ static void record_csv_v2(const civic_rules *rules, const civic_entry *x, FILE *
             (x->marks & CIVIC_MARK_CONTESTED) ? "yes" : "no",
             (x->marks & CIVIC_MARK_FLOORED) ? "yes" : "no");
     if (x->kind == CIVIC_KIND_RULE || x->kind == CIVIC_KIND_REDEEM) put_fixed(out, x->to_balance);
+    if (x->kind == CIVIC_KIND_RULE && x->corrected != CIVIC_FOREVER)
+        format_time(rules, x->corrected, corrected, sizeof(corrected));
+    else
+        corrected[0] = '\0';
+    fprintf(out, ",%s", corrected);
 }
 
 /* The --detail columns of one --explain CSV line, qty,flag,ceiling,affects:
@@ -692,7 +697,7 @@ static void print_record(const civic_engine *e, const civic_record *rec, int for
     format_time(rules, as_of, when, sizeof(when));
     if (format == FMT_CSV) {
         fputs(v2 ? "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group,eff,"
-                   "from,act,source,merged_with,frozen,contested,floored,to_balance"
+                   "from,act,source,merged_with,frozen,contested,floored,to_balance,corrected"
                  : "id,ts,type,state,raw,counted,dimension,capped,escalated,end,ref,group",
               out);
         fputs(detail ? ",qty,flag,ceiling,affects\n" : "\n", out);

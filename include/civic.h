@@ -667,8 +667,10 @@ typedef struct civic_entry {
                               governs it, CIVIC_NO_TIME for the base table */
     int64_t to_balance;    /* hundredths it changed the balance of T by (rule
                               events that affect the balance, and redeems) */
-    int64_t corrected;     /* rule events: from when a correction lifted its
-                              ceiling and freeze, CIVIC_FOREVER if never */
+    int64_t corrected;     /* rule events: from when a correction (the
+                              earliest; only events dated at or before
+                              as_of are seen) lifted its ceiling and
+                              freeze, CIVIC_FOREVER if none did */
     const char *act;       /* "" if none */
     const char *source;    /* "" if none */
     const char *merged_with; /* state MERGED: id of the act's event that counts */

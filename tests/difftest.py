@@ -14,7 +14,7 @@ answer is compared with the reference model:
   - rankings      `--top N`, `--groups D --top N`     (SPEC 5/6 ranking)
   - records       `--explain SUBJECT` in csv and json (SPEC 4/10.6 record:
                   states, raw, counted, marks, end, eff, from, act, source,
-                  merged_with, to_balance, archived count)
+                  merged_with, to_balance, corrected, archived count)
   - lists         `--list NAME` in csv and json       (SPEC 11.3; a name that
                   is neither a flag nor a measure: exit status 1)
   - what-if       `--compare NEW-RULES [--changed]`   (SPEC 11.4; a second
@@ -25,8 +25,8 @@ Cases are version-1 cases (SPEC 2-8 only: every output must have the exact
 layout of civic-score 1.0.0) or version-2 cases (a random subset of the
 features of SPEC 9-11, possibly empty, and the --list/--compare questions).
 Layouts follow the lead's interface notes: at spec version 2 the record gains
-the columns eff,from,act,source,merged_with,frozen,contested,floored,to_balance
-and the JSON gains archived/tiers/measures.
+the columns eff,from,act,source,merged_with,frozen,contested,floored,to_balance,
+corrected and the JSON gains archived/tiers/measures.
 
     python3 tests/difftest.py                    # 1000 cases, seed 1
     python3 tests/difftest.py --seed 42 --cases 1 # reproduce case 42 alone
@@ -1127,7 +1127,7 @@ def run_cli(cli, rules_path, events_paths, query, stdin=False):
 
 EXPLAIN_HEADER = model.EXPLAIN_HEADER_V1
 EXPLAIN_HEADER_V2 = model.EXPLAIN_HEADER_V2
-TIME_COLUMNS = (1, 9, 12, 13)  # ts, end, eff, from: compared as instants
+TIME_COLUMNS = (1, 9, 12, 13, 21)  # ts, end, eff, from, corrected: compared as instants
 # Exact JSON layouts of civic-score 1.0.0 (spec version 1 must keep them).
 SUBJECT_KEYS_V1 = ["subject", "group", "score", "grade", "balance", "flags", "ceiling",
                    "events", "dimensions"]
@@ -1139,7 +1139,7 @@ ENTRY_KEYS_V1 = ["id", "ts", "type", "kind", "state", "raw", "counted", "dimensi
 SUBJECT_KEYS_V2 = ["tiers", "measures"]
 RECORD_KEYS_V2 = ["archived", "tiers", "measures"]
 ENTRY_KEYS_V2 = ["eff", "from", "act", "source", "merged_with", "frozen", "contested",
-                 "floored", "to_balance"]
+                 "floored", "to_balance", "corrected"]
 LIST_TOP_KEYS = ["as_of", "list", "kind", "subjects"]
 LIST_ITEM_KEYS = ["subject", "group", "score", "grade", "since", "until"]
 
@@ -1179,11 +1179,12 @@ def explain_columns(row, version):
     always = [0, 1, 2, 3, 10, 11]  # id, ts, type, state, ref, group
     if state == "revoked":
         # a revoked entry counts for nothing; its raw/end are presentation
-        return always + ([12, 13, 14, 15, 16] if version == 2 else [])
+        # (corrected: a correction applies to a revoked target too, D43)
+        return always + ([12, 13, 14, 15, 16, 21] if version == 2 else [])
     if state in ("contested", "merged", "pending") and kind not in model.BUILTIN_TYPES:
         # not folded: no raw/counted/end/marks to speak of, but its version,
         # dimension, merge partner and the contested mark are facts
-        return always + [6, 12, 13, 14, 15, 16, 18]
+        return always + [6, 12, 13, 14, 15, 16, 18, 21]
     return list(range(n))
 
 
@@ -1370,7 +1371,8 @@ def json_entry_row(entry, version, offset):
                 same_instant(text(entry.get("from")), offset), text(entry.get("act")),
                 text(entry.get("source")), text(entry.get("merged_with")),
                 yes(entry.get("frozen")), yes(entry.get("contested")),
-                yes(entry.get("floored")), text(entry.get("to_balance"))]
+                yes(entry.get("floored")), text(entry.get("to_balance")),
+                same_instant(text(entry.get("corrected")), offset)]
     return row
 
 

@@ -565,6 +565,23 @@ class SpecExamplesV2(unittest.TestCase):
         self.assertEqual([(e.id, e.state, e.frozen) for e in r.record],
                          [("e1", "active", False), ("h1", "active", True),
                           ("c1", "applied", False), ("h2", "active", False)])
+        # D43: the target's `corrected` is the correction's ts, once it is known
+        self.assertEqual([(e.id, e.corrected) for e in r.record],
+                         [("e1", T("2021-07-01")), ("h1", None), ("c1", None),
+                          ("h2", None)])
+        self.assertEqual([e.corrected for e in at(s, log, "r", "2021-06-30T23:59:59").record],
+                         [None, None])
+        # a second correction, later: the earliest counts; one before its
+        # target is dangling and sets nothing
+        log.add({"id": "c2", "subject": "r", "type": "correct", "ts": "2021-08-15", "ref": "e1"})
+        log.add({"id": "c3", "subject": "r", "type": "correct", "ts": "2021-06-05", "ref": "h1"})
+        log.add({"id": "c4", "subject": "r", "type": "correct", "ts": "2021-04-01", "ref": "e1"})
+        rows = m.explain_rows(s, log, "r", m.parse_ts("2021-09-01", s.utc_offset), 2)
+        self.assertEqual(rows[0][-2:], ["to_balance", "corrected"])
+        self.assertEqual({row[0]: row[-1] for row in rows[1:]},
+                         {"c4": "", "e1": "2021-07-01T00:00:00+00:00",
+                          "h1": "2021-06-05T00:00:00+00:00", "c3": "", "c1": "", "h2": "",
+                          "c2": ""})
         r = at(s, log, "r", "2023-05-02")
         self.assertEqual((r.score, r.grade), (pts("1100"), "AAA"))
         # h2 at its own instant, after the correction: not frozen, no ceiling

@@ -231,6 +231,13 @@ static void entry_v2(const answers_sink *out, const civic_rules *rules, const ci
     key(out, "to_balance");
     if (x->kind == CIVIC_KIND_RULE || x->kind == CIVIC_KIND_REDEEM) answers_points(out, x->to_balance);
     else put(out, "null");
+    /* the record at T holds no event dated after T, so a correction after T
+     * leaves CIVIC_FOREVER here: the record never shows the future */
+    key(out, "corrected");
+    if (x->kind == CIVIC_KIND_RULE && x->corrected != CIVIC_FOREVER)
+        answers_time(out, rules, x->corrected);
+    else
+        put(out, "null");
 }
 
 void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,

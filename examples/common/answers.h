@@ -69,8 +69,8 @@ answers_sink answers_file_sink(FILE *f);
                                   civic-score --explain --detail) */
 /* Flag of every answer: the version-2 keys (tiers, measures, archived, and
  * the entry keys eff, from, act, source, merged_with, frozen, contested,
- * floored, to_balance).  Pass it when civic_engine_spec_version() is 2, so
- * that version-1 inputs keep their 1.0 bytes. */
+ * floored, to_balance, corrected).  Pass it when civic_engine_spec_version()
+ * is 2, so that version-1 inputs keep their 1.0 bytes. */
 #define ANSWERS_V2       0x8u
 /* Flag of answers_record(): "ceiling" (the lowest ceiling in effect, points
  * or null, as in a score row) right after "flags", so that the record alone
@@ -111,8 +111,10 @@ void answers_subjects(const answers_sink *out, const civic_rules *rules,
  * ("both", "score" or "balance"); with ANSWERS_V2 every entry adds eff
  * (time), from (time of the rule version, null for the base table or a
  * non-rule entry), act, source, merged_with (strings, null when none),
- * frozen, contested, floored (booleans) and to_balance (points for rule
- * events and redeems, null otherwise). */
+ * frozen, contested, floored (booleans), to_balance (points for rule
+ * events and redeems, null otherwise) and corrected (time from which the
+ * earliest correction dated at or before the as-of time lifted a rule event's
+ * ceiling and freeze; null when none did, and for other kinds). */
 void answers_entry(const answers_sink *out, const civic_rules *rules, const civic_entry *x,
                    uint32_t flags);
 

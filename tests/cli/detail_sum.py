@@ -12,8 +12,8 @@ here comes from the code under test but the record's fields):
     "score" or "both", bounded to the scheme's min..max (once with clamp =
     "final", after each entry in the record's order with "running"), then
     held to the record's "ceiling", equals the record's score;
-  - the record's ceiling is the lowest ceiling of its active entries, but
-    where a correction may have lifted one (then no lower than that);
+  - the record's ceiling is the lowest ceiling of its active entries that
+    no correction lifted by the as-of time (the entry's "corrected" is null);
   - the CSV's columns qty, flag, ceiling and affects say what the JSON says,
     and without them each line is the line printed without --detail; the
     JSON without the detail keys is the record printed without --detail.
@@ -76,10 +76,8 @@ def main():
             rec = json.loads(run(cli, q + ["-f", "json", "--detail", log]), parse_float=D)
             plain = json.loads(run(cli, q + ["-f", "json", log]), parse_float=D)
             score, total, naive = rec["score"], base, base
-            ceilings, corrected = [], False
+            ceilings = []
             for e in rec["entries"]:
-                if e["kind"] == "correct" and e["state"] == "applied":
-                    corrected = True
                 if e["state"] != "active" or e["kind"] != "rule":
                     continue
                 naive += e["counted"]
@@ -87,7 +85,8 @@ def main():
                     balance_only += 1
                 if e["affects"] in ("score", "both"):
                     total = bound(total + e["counted"]) if running else total + e["counted"]
-                if e["ceiling"] is not None:
+                # a version-1 record has no "corrected": nothing corrects there
+                if e["ceiling"] is not None and e.get("corrected") is None:
                     ceilings.append(e["ceiling"])
             total = bound(total)
             if rec["ceiling"] is not None and total > rec["ceiling"]:
@@ -97,9 +96,7 @@ def main():
                 problems.append("%s: base + active entries = %s, the score is %s" % (at, total, score))
             naive_wrong += naive != score
             lowest = min(ceilings) if ceilings else None
-            if not (rec["ceiling"] == lowest or
-                    corrected and (lowest is not None and
-                                   (rec["ceiling"] is None or rec["ceiling"] >= lowest))):
+            if rec["ceiling"] != lowest:
                 problems.append("%s: record ceiling %s, lowest of the active entries %s"
                                 % (at, rec["ceiling"], lowest))
             # the JSON without the detail keys is the plain record, key order too

@@ -431,6 +431,35 @@ status detail-groups 1 "^civic-score: --detail needs --explain$" -- $R --detail 
 status detail-table 1 "^civic-score: --detail goes with -f csv or -f json (the table's NOTE shows flag, ceiling and what an entry affects)$" -- \
     $R --explain s5 --detail $D/events.csv
 status detail-print-rules 1 "takes no other option or file" -- --print-rules --detail
+# version 2: each entry's `corrected`, when a correction (the earliest) lifted
+# its ceiling and freeze, as the table's NOTE says it; a correction dated after
+# the as-of time is not seen (n1 keeps its ceiling at 2021-09-01), other kinds
+# and uncorrected rule events null; CSV after to_balance, before --detail's
+CR="-r $D/corrections.toml"
+golden json-explain-corrected $D/expected/corrections.json -- $CR -t 2021-09-01 -f json --explain s1 $D/corrections.csv
+golden explain-corrected $D/expected/corrections.csv -- $CR -t 2021-09-01 -f csv --explain s1 $D/corrections.csv
+golden explain-corrected-detail $D/expected/corrections-detail.csv -- $CR -t 2021-09-01 -f csv --detail --explain s1 $D/corrections.csv
+if command -v python3 >/dev/null 2>&1; then
+    # at the correction's own instant it counts; a second before, not yet; the
+    # table's NOTE names the same entries
+    for t in 2021-06-30T23:59:59 2021-07-01 2021-10-01; do
+        "$CLI" $CR -t $t -f json --explain s1 $D/corrections.csv >"$T/out.json" 2>"$T/err"
+        "$CLI" $CR -t $t --explain s1 $D/corrections.csv >"$T/out" 2>>"$T/err"
+        if python3 - "$t" "$T/out.json" "$T/out" <<'PY'
+import json, sys
+t, doc, table = sys.argv[1], json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+want = {"2021-06-30T23:59:59": {"f1": "2021-06-10T00:00:00+00:00"},
+        "2021-07-01": {"e1": "2021-07-01T00:00:00+00:00", "f1": "2021-06-10T00:00:00+00:00"},
+        "2021-10-01": {"e1": "2021-07-01T00:00:00+00:00", "f1": "2021-06-10T00:00:00+00:00",
+                       "n1": "2021-10-01T00:00:00+00:00"}}[t]
+got = {e["id"]: e["corrected"] for e in doc["entries"] if e["corrected"] is not None}
+assert got == want, got
+noted = {l.split()[1]: l.rsplit("corrected ", 1)[1] for l in table.splitlines() if " corrected " in l}
+assert noted == want, noted
+PY
+        then ok; else bad "corrected at $t: $(cat "$T/err")"; fi
+    done
+fi
 # an independent sum: for every subject, base + the active entries that affect
 # the score, bounded, held to the ceiling, is the score (tests/cli/detail_sum.py)
 if command -v python3 >/dev/null 2>&1; then
@@ -438,6 +467,8 @@ if command -v python3 >/dev/null 2>&1; then
         bad "detail: the records of examples/data/sample.csv do not add up to the scores"; fi
     if python3 $D/detail_sum.py "$CLI" $D/rules.toml $D/events.csv 2022-06-01 2022-10-01; then ok; else
         bad "detail: the records of $D/events.csv do not add up to the scores"; fi
+    if python3 $D/detail_sum.py "$CLI" $D/corrections.toml $D/corrections.csv 2021-06-05 2021-06-30T23:59:59 2021-07-01 2021-09-01 2021-10-01; then ok; else
+        bad "detail: the records of $D/corrections.csv do not add up to the scores"; fi
 fi
 # --explain twice: a usage error (it printed the second subject's record and
 # said nothing of the first); -r, -t, -f and --groups given twice: the last

@@ -1391,6 +1391,7 @@ class Entry:
         self.contested = False   # the mark of contested = "mark"
         self.floored = False
         self.to_balance = None   # hundredths that reached the balance at T, or None
+        self.corrected = None    # rule events: ts of the earliest applied correction <= T
         self.end = FOREVER
         self.version = None      # the rule version governing it at T
         self.life = None         # the version in force at its ts
@@ -1654,6 +1655,13 @@ def analyse(scheme, log, subject, T):
         entries[e.id].state = "applied"
         if target.id not in corrected_at or e.ts < corrected_at[target.id]:
             corrected_at[target.id] = e.ts
+    # DECISION D43: the record's `corrected` of a rule event is the ts of the
+    # earliest applied correction pointing at it (9.5: "from the correction's
+    # ts (the earliest, if there are several)"); `mine` holds only events
+    # dated at or before T, so a later correction is not seen.  Whatever the
+    # target's state (D20: a correction of a revoked target is applied too).
+    for target_id, c in corrected_at.items():
+        entries[target_id].corrected = c
 
     # ---- steps 3 and 4: acts (SPEC 9.4) and retention (SPEC 10.4).
     # DECISION D35: an act is first split at its archival instants t* (9.4:
@@ -2280,7 +2288,8 @@ SUBJECT_HEADER = ["subject", "group", "score", "grade", "balance", "flags"]
 EXPLAIN_HEADER_V1 = ["id", "ts", "type", "state", "raw", "counted", "dimension", "capped",
                      "escalated", "end", "ref", "group"]
 EXPLAIN_HEADER_V2 = EXPLAIN_HEADER_V1 + ["eff", "from", "act", "source", "merged_with",
-                                         "frozen", "contested", "floored", "to_balance"]
+                                         "frozen", "contested", "floored", "to_balance",
+                                         "corrected"]
 LIST_HEADER = ["subject", "group", "score", "grade", "since", "until"]
 
 
@@ -2312,7 +2321,8 @@ def explain_rows(scheme, log, subject, T, version):
                     "" if entry.from_ts is None else format_local(entry.from_ts, offset),
                     e.act, e.source, entry.merged_with, _yes(entry.frozen),
                     _yes(entry.contested), _yes(entry.floored),
-                    "" if entry.to_balance is None else format_hundredths(entry.to_balance)]
+                    "" if entry.to_balance is None else format_hundredths(entry.to_balance),
+                    "" if entry.corrected is None else format_local(entry.corrected, offset)]
         rows.append(row)
     return rows
 

@@ -1682,6 +1682,55 @@ def test_document(tmp, log_path):
     check(not problems, "every answer fits docs/openapi.json (%d do not)" % len(problems))
 
 
+CORRECTED_EVENTS = (b"id,subject,type,ts,ref\n"
+                    b"k1,corr-s,court_defaulter,2025-01-05,\n"     # ceiling and freeze: corrected
+                    b"k2,corr-s,drunk_driving,2025-01-10,\n"      # ceiling: corrected after T
+                    b"c1,corr-s,correct,2025-03-01,k1\n"          # not a rule event
+                    b"k3,corr-s,dispute_mediation,2025-03-05,\n"  # not corrected
+                    b"c2,corr-s,correct,2025-06-01,k2\n")
+
+
+def test_corrected(tmp):
+    """A record entry's `corrected`: when the earliest correction dated at or
+    before the as-of time lifted a rule event's ceiling and freeze, null
+    otherwise (a correction after the as-of time is not seen) and for other
+    kinds; the score's ceiling is then the lowest of the active entries whose
+    `corrected` is null; every entry key is one docs/openapi.json declares."""
+    import openapi_check
+    doc = openapi_check.load()
+    declared = set(doc["components"]["schemas"]["Entry"]["properties"])
+    srv = Server(os.path.join(tmp, "corrected")).start()
+    try:
+        status, _ = srv.post(CORRECTED_EVENTS)
+        check(status == 200, "corrections posted: %s" % status)
+        for as_of, want, ceiling in (
+                ("2025-04-01", {"k1": "2025-03-01T00:00:00+08:00", "k2": None, "c1": None,
+                                "k3": None}, 850),
+                ("2025-06-01", {"k1": "2025-03-01T00:00:00+08:00",
+                                "k2": "2025-06-01T00:00:00+08:00", "c1": None, "k3": None,
+                                "c2": None}, None),
+                ("2025-02-28T23:59:59", {"k1": None, "k2": None}, 599)):
+            url = "/subjects/corr-s/record?as_of=" + as_of
+            status, h, data = srv.raw("GET", url)
+            problems = openapi_check.check_response(doc, "GET", "/subjects/{id}/record", status,
+                                                    h.get("content-type"), data)
+            check(status == 200 and not problems, "record at %s fits the document: %s %s"
+                  % (as_of, status, problems))
+            rec = json.loads(data)
+            got = {e["id"]: e.get("corrected", "absent") for e in rec["entries"]}
+            check(got == want, "corrected at %s: %s, not %s" % (as_of, got, want))
+            undeclared = {k for e in rec["entries"] for k in e} - declared
+            check(not undeclared, "entry keys the document does not declare: %s" % undeclared)
+            lowest = [e["ceiling"] for e in rec["entries"] if e["state"] == "active"
+                      and e.get("ceiling") is not None and e.get("corrected") is None]
+            _, row = srv.get("/subjects/corr-s", as_of=as_of)
+            check(row.get("ceiling") == ceiling and (min(lowest) if lowest else None) == ceiling,
+                  "ceiling at %s: %s, the uncorrected entries' %s, not %s"
+                  % (as_of, row.get("ceiling"), lowest, ceiling))
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- 4. crash rounds
 
 SIZES = [1, 3, 40, 400, 16000]
@@ -2169,6 +2218,7 @@ def main():
         test_purge_removes_the_bytes(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
+        test_corrected(tmp)
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
         test_timer_compacts_after_a_purge(tmp)

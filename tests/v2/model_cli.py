@@ -204,7 +204,9 @@ def main(argv):
                         "act": ev.act or None, "source": ev.source or None,
                         "merged_with": e.merged_with or None, "frozen": e.frozen,
                         "contested": e.contested, "floored": e.floored,
-                        "to_balance": None if e.to_balance is None else Raw(num(e.to_balance))})
+                        "to_balance": None if e.to_balance is None else Raw(num(e.to_balance)),
+                        "corrected": None if e.corrected is None
+                        else m.format_local(e.corrected, offset)})
                 entries.append(entry)
             top["entries"] = entries
             out.write(dump(top) + "\n")

@@ -226,7 +226,7 @@ def compare_log(name, cli, engine, server, as_ofs, problems, server_problems):
 V1_ENTRY = ["id", "ts", "type", "kind", "state", "raw", "counted", "dimension", "capped",
             "escalated", "end", "ref", "group"]
 V2_KEYS = {"tiers", "measures", "archived", "eff", "from", "act", "source", "merged_with",
-           "frozen", "contested", "floored", "to_balance"}
+           "frozen", "contested", "floored", "to_balance", "corrected"}
 
 # A version-2 log under the built-in scheme (lib/default_rules.toml: utc
 # +08:00, objection_window 15d, contested "mark", balance_min 0, deductions
@@ -260,6 +260,8 @@ V2_EXPECT = [("a1", "state", "merged"), ("a1", "merged_with", "a2"),
              ("a2", "source", "traffic police"), ("a1", "act", "A1"),
              ("o1", "state", "dismissed"), ("x1", "state", "applied"),
              ("h1", "frozen", True), ("k1", "state", "applied"),
+             ("c1", "corrected", "2024-08-01T00:00:00+08:00"), ("h1", "corrected", None),
+             ("k1", "corrected", None),
              ("r1", "state", "premature"), ("r2", "state", "applied"),
              ("o2", "state", "late"), ("o3", "state", "dangling"),
              ("x2", "state", "dangling"), ("y2", "state", "rejected"),

@@ -48,8 +48,8 @@ Conventions
     civic.to_records(answers) flattens answers for pandas.DataFrame.
   - Version 2 (libcivic 1.1): Engine.add(act=, source=),
     tiers and measures on every Score and Record, the record's eff, from_,
-    act, source, merged_with, frozen, contested, floored and to_balance,
-    Engine.list(name, as_of), Engine.objections(as_of), Engine.purge(before),
+    act, source, merged_with, frozen, contested, floored, to_balance and
+    corrected, Engine.list(name, as_of), Engine.objections(as_of), Engine.purge(before),
     Rules.tiers / measures /
     flags / rule_info() / to_toml(), civic.compare().  to_dict() writes the
     version-2 keys only when the engine's spec_version is 2, as civic-score
@@ -1316,8 +1316,10 @@ class Entry:
     calls it "from"), act, source, merged_with (None when absent), the marks
     frozen, contested and floored, to_balance (what reached the balance of
     the as-of time: Decimal for rule events and redeems, None otherwise) and
-    corrected (from when a correction lifted its ceiling and freeze, None if
-    never; not in the JSON)."""
+    corrected (int Unix seconds: from when the earliest correction dated at
+    or before the as-of time lifted a rule event's ceiling and freeze; None
+    when none did by then -- a correction dated later is not seen -- and for
+    other kinds)."""
     id: str
     ts: int
     type: str                       # rule code or a built-in type ("revoke" ... "correct")
@@ -1360,8 +1362,8 @@ class Entry:
         for an effect without end, None for entries that are not rule
         events), ref, group; detail=True adds qty, flag, ceiling and affects
         to rule events, as the service's record does; at spec version 2,
-        then eff, from, act, source, merged_with, frozen, contested, floored
-        and to_balance."""
+        then eff, from, act, source, merged_with, frozen, contested, floored,
+        to_balance and corrected."""
         if self.kind != "rule":
             end = None
         elif self.end is None:
@@ -1380,6 +1382,8 @@ class Entry:
             d.update(act=self.act, source=self.source, merged_with=self.merged_with,
                      frozen=self.frozen, contested=self.contested, floored=self.floored,
                      to_balance=self.to_balance)
+            d["corrected"] = (None if self.corrected is None
+                              else _time_text(self.corrected, self.utc_offset))
         return d
 
 
@@ -1638,15 +1642,15 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     Keys are the JSON names (docs/answers.md); nested values are flattened:
     dimensions.NAME, grades.NAME, tiers.NAME; flags and measures become one
     ';'-joined str, as in CSV.  The version-2 keys (tiers, measures; eff,
-    from, act, source, merged_with, frozen, contested, floored, to_balance)
-    appear when the answer's spec version is 2, as in to_dict().  numbers:
-    "float" (default; pandas gives float64 columns; a missing ceiling is
+    from, act, source, merged_with, frozen, contested, floored, to_balance,
+    corrected) appear when the answer's spec version is 2, as in to_dict().
+    numbers: "float" (default; pandas gives float64 columns; a missing ceiling is
     None, which pandas makes NaN in a column that has a ceiling somewhere and
     leaves None in an object column when no row has one)
     or "decimal" (exact decimal.Decimal; pandas gives object columns).
     Entry and list times are aware datetime.datetime in the scheme's offset
-    (pandas: datetime64 with that offset), None when the effect has no end;
-    a time whose local date would fall in year 0 or 10000 is given in UTC, and
+    (pandas: datetime64 with that offset), None when the effect has no end
+    (corrected: None when no correction); a time whose local date would fall in year 0 or 10000 is given in UTC, and
     one after 9999-12-31T23:59:59Z (no calendar holds it) as None too: the
     None of an end that never comes.  The answer's attributes tell them
     apart (Entry.end, Entry.eff, ListRow.until: int Unix seconds for every
@@ -1692,7 +1696,8 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
                           "from": _flat_time(a.from_, a.utc_offset), "act": a.act,
                           "source": a.source, "merged_with": a.merged_with,
                           "frozen": a.frozen, "contested": a.contested, "floored": a.floored,
-                          "to_balance": _flat_number(a.to_balance, numbers)})
+                          "to_balance": _flat_number(a.to_balance, numbers),
+                          "corrected": _flat_time(a.corrected, a.utc_offset)})
         elif isinstance(a, ListRow):
             d = {"subject": a.subject, "group": a.group,
                  "score": _flat_number(a.score, numbers), "grade": a.grade,

@@ -406,7 +406,80 @@ class TestSpecExamples(V2):
         self.assertEqual((x["c1"].kind, x["c1"].state), ("correct", "applied"))
         self.assertEqual(x["e1"].corrected, e.parse_time("2021-07-01"))
         self.assertIsNone(x["h2"].corrected)
+        self.assertEqual([(y.id, y.to_dict()["corrected"]) for y in x.values()],
+                         [("e1", "2021-07-01T00:00:00+08:00"), ("h1", None), ("c1", None),
+                          ("h2", None)])
+        # the record of a time before the correction does not show it
+        self.assertEqual({y.id: (y.corrected, y.to_dict()["corrected"])
+                          for y in e.record("s", "2021-06-15")},
+                         {"e1": (None, None), "h1": (None, None)})
         self.assertScore(e, "2023-05-02", "1100.00", "AAA")
+
+    def test_corrected_lifts_ceilings_by_the_as_of_time(self):
+        # a ceiling and freeze corrected before T (twice: the earliest counts),
+        # a ceiling corrected after T, a freeze corrected, a ceiling never
+        # corrected, and the corrections themselves
+        e = self.engine(CORRECTIONS, CORRECTIONS_LOG)
+        rec = e.record("s", "2021-09-01")
+        self.assertEqual({x.id: x.to_dict()["corrected"] for x in rec},
+                         {"e1": "2021-07-01T00:00:00+08:00", "n1": None,
+                          "f1": "2021-06-10T00:00:00+08:00", "p1": None, "c3": None,
+                          "c1": None, "c1b": None})
+        self.assertEqual(rec.entries[0].to_dict(True)["corrected"], "2021-07-01T00:00:00+08:00")
+        self.assertEqual(list(rec.entries[0].to_dict())[-1], "corrected")
+        # the score's ceiling: the lowest of the entries not corrected by T
+        self.assertEqual(rec.summary.ceiling, D("950.00"))
+        self.assertEqual(min(x.ceiling for x in rec if x.ceiling is not None
+                             and x.state == "active" and x.corrected is None), D("950.00"))
+        later = {x.id: x.to_dict()["corrected"] for x in e.record("s", "2021-10-01")}
+        self.assertEqual(later["n1"], "2021-10-01T00:00:00+08:00")
+        row = civic.to_records(rec)[0]
+        self.assertEqual(row["corrected"].isoformat(), "2021-07-01T00:00:00+08:00")
+        self.assertIsNone(civic.to_records(rec)[1]["corrected"])
+        if cli_available():   # to_dict() is the CLI's JSON, key order too
+            with tempfile.TemporaryDirectory() as d:
+                rules, log = os.path.join(d, "r.toml"), os.path.join(d, "log.csv")
+                with open(rules, "w") as f:
+                    f.write(scheme(CORRECTIONS))
+                with open(log, "w") as f:
+                    f.write(textwrap.dedent(CORRECTIONS_LOG))
+                for t in ("2021-06-30T23:59:59", "2021-09-01", "2021-10-01"):
+                    out = subprocess.run([CLI, "-r", rules, "-f", "json", "-t", t,
+                                          "--explain", "s", log], capture_output=True, check=True)
+                    self.assertEqual(json.loads(out.stdout, parse_float=Decimal),
+                                     e.record("s", t).to_dict(), t)
+
+
+CORRECTIONS = """\
+    [rule.drunk]
+    points = -150
+    ceiling = 850
+    valid = "2y"
+    freeze = true
+    [rule.noise]
+    points = -10
+    ceiling = 980
+    valid = "1y"
+    [rule.hold]
+    points = -5
+    valid = "1y"
+    freeze = true
+    [rule.speeding]
+    points = -20
+    ceiling = 950
+    valid = "1y"
+    """
+CORRECTIONS_LOG = """\
+    id,subject,type,ts,ref
+    e1,s,drunk,2021-05-01,
+    n1,s,noise,2021-05-10,
+    f1,s,hold,2021-05-20,
+    p1,s,speeding,2021-06-01,
+    c3,s,correct,2021-06-10,f1
+    c1,s,correct,2021-07-01,e1
+    c1b,s,correct,2021-08-01,e1
+    c2,s,correct,2021-10-01,n1
+    """
 
 
 TIER_RULES = """\
@@ -775,7 +848,7 @@ V1_LOG = ("id,subject,type,ts,qty,group,ref\n"
 V1_ENTRY_KEYS = ["id", "ts", "type", "kind", "state", "raw", "counted", "dimension", "capped",
                  "escalated", "end", "ref", "group"]
 V2_ENTRY_KEYS = V1_ENTRY_KEYS + ["eff", "from", "act", "source", "merged_with", "frozen",
-                                 "contested", "floored", "to_balance"]
+                                 "contested", "floored", "to_balance", "corrected"]
 
 
 class TestVersions(V2):
