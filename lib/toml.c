@@ -108,10 +108,23 @@ const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size
     return NULL;
 }
 
+/* A NUL byte at `at`, where a key, a value, a line's end or a header's name
+ * is read: named, at its own column (read as part of the value before it,
+ * it was "expected a string, number, true or false" or "malformed number"
+ * at that value).  As a buffer's last byte it is most often a caller's
+ * length of strlen(text) + 1: NUL_WHY says so (a file has no such length). */
+static int nul_byte(toml_state *s, size_t at)
+{
+    if (!s->file && at + 1 == s->len) return syntax(s, at, "a NUL byte (" NUL_WHY ")");
+    return syntax(s, at, "a NUL byte in the rules text");
+}
+
 /* syntax(), naming the character at `at` when it is a look-alike, or any
- * other that is not ASCII (a Cyrillic o in "points" looks like the Latin). */
+ * other that is not ASCII (a Cyrillic o in "points" looks like the Latin),
+ * or a NUL byte. */
 static int syntax_at_char(toml_state *s, size_t at, const char *what)
 {
+    if (at < s->len && s->text[at] == '\0') return nul_byte(s, at);
     const char *why = at < s->len ? lookalike(s->text + at, s->len - at) : NULL;
     char msg[200], cp_why[120];
     uint32_t cp = !why && at < s->len && (unsigned char)s->text[at] >= 0x80
@@ -313,17 +326,22 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     if (c == '[') return syntax(s, s->pos, "arrays are not supported");
     if (c == '{') return syntax(s, s->pos, "inline tables are not supported");
     size_t at = s->pos;
-    while (s->pos < s->len && s->text[s->pos] != ' ' && s->text[s->pos] != '\t' &&
-           s->text[s->pos] != '\n' && s->text[s->pos] != '\r' && s->text[s->pos] != '#')
+    /* a control byte ends the word: "true\0" is true and a NUL after it,
+     * named at its own column */
+    while (s->pos < s->len && s->text[s->pos] != ' ' && s->text[s->pos] != '#' &&
+           (unsigned char)s->text[s->pos] >= 0x20 && s->text[s->pos] != 0x7f)
         s->pos++;
     const char *t = s->text + at;
     size_t n = s->pos - at;
+    /* a word cut short by such a byte is no whole word to quote */
+    bool cut = s->pos < s->len && s->text[s->pos] != ' ' && s->text[s->pos] != '#' &&
+               s->text[s->pos] != '\t' && s->text[s->pos] != '\n' && s->text[s->pos] != '\r';
     v->text = t;
     v->len = n;
     if ((n == 4 && memcmp(t, "true", 4) == 0) || (n == 5 && memcmp(t, "false", 5) == 0)) {
         v->type = CIVIC_TOML_BOOL;
         v->boolean = n == 4;
-        return CIVIC_OK;
+        return cut ? syntax_at_char(s, s->pos, "unexpected text after the value") : CIVIC_OK;
     }
     size_t i = (n > 0 && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
     size_t int_at = i;
@@ -336,7 +354,7 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             ascii_word_is(t + int_at, n - int_at, "nan"))
             return syntax(s, at, "expected a string, number, true or false (TOML's inf and nan "
                                  "are not numbers here)");
-        if (unquoted_word(t, n, 0))
+        if (!cut && unquoted_word(t, n, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n);
         return syntax_at_char(s, at, "expected a string, number, true or false");
     }
@@ -360,17 +378,19 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
         /* a duration left unquoted: 1y, 30d */
-        if (int_at == 0 && v->type == CIVIC_TOML_INTEGER && unquoted_word(t, n, i))
+        if (int_at == 0 && v->type == CIVIC_TOML_INTEGER && !cut && unquoted_word(t, n, i))
             return quote_it(s, at, "malformed number", t, n);
         /* a number whole up to a byte that can be part of none: that byte
-         * (a NUL is the text's end, most often: civic__error_nul_hint) */
-        if (ch != '\0' && (unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&
+         * (a control byte ends the word, and is named below) */
+        if ((unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&
             !(ch >= 'A' && ch <= 'Z') &&
             !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
             return syntax(s, at + i, "unexpected text after the value");
         return syntax(s, at, "malformed number");
     }
-    return CIVIC_OK;
+    /* that byte before what the value is for is judged ("'valid' must be a
+     * string" would hide it) */
+    return cut ? syntax_at_char(s, s->pos, "unexpected text after the value") : CIVIC_OK;
 }
 
 static int parse_header(toml_state *s, const civic_toml_handler *h)
@@ -387,6 +407,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     size_t blank = 0, quote = 0, hash = 0; /* the first of each outside double quotes, + 1 */
     while (s->pos < s->len && (quoted || s->text[s->pos] != ']') && s->text[s->pos] != '\n') {
         char c = s->text[s->pos];
+        if (c == '\0') return nul_byte(s, s->pos); /* a name shows it as \x00, far from it */
         if (c == '"') quoted = !quoted;
         else if (quoted && c == '\\' && s->pos + 1 < s->len && s->text[s->pos + 1] != '\n')
             s->pos++; /* an escape: the name's reader refuses it, by name */
@@ -424,8 +445,6 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     if (s->text[at] == '"' || s->text[at] == '\'')
         return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
-    if (s->pos == at && at + 1 == s->len && s->text[at] == '\0') /* the text's last byte */
-        return syntax(s, at, s->file ? "a NUL byte" : "a NUL byte (" NUL_WHY ")");
     if (s->pos == at) return syntax_at_char(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");

@@ -289,6 +289,85 @@ static void syntax_errors_name_line_and_column(void **state)
                                    2, 8, "NUL character");
 }
 
+/* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
+ * as a buffer (civic_rules_parse): the message of each, which must fail. */
+static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
+                                  char *text_msg, size_t size)
+{
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    char path[] = "/tmp/civic-rules-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+    assert_int_equal(civic_rules_load_file(&r, path, NULL, &err), CIVIC_E_SYNTAX);
+    unlink(path);
+    assert_null(r);
+    snprintf(file_msg, size, "%s", err.message);
+    assert_int_equal(civic_rules_parse(&r, text, len, NULL, &err), CIVIC_E_SYNTAX);
+    assert_null(r);
+    snprintf(text_msg, size, "%s", err.message);
+}
+
+/* A NUL byte where a key, a value or a line's end is read is named, at its
+ * own line and column (it was "expected a string, number, true or false" at
+ * the value before it, or "malformed number"); a buffer's last byte, a
+ * caller's strlen(text) + 1, says so.  Columns counted by hand. */
+static void a_nul_byte_is_named_at_its_line_and_column(void **state)
+{
+    (void)state;
+#define NUL_G "[[grade]]\nname = \"A\"\n[rule.a]\n"
+    static const struct { const char *text; size_t len; const char *where; } cases[] = {
+        { NUL_G "freeze = true\0\n", sizeof(NUL_G "freeze = true\0\n") - 1, "line 4, column 14" },
+        { NUL_G "points = 1\0\n", sizeof(NUL_G "points = 1\0\n") - 1, "line 4, column 11" },
+        { NUL_G "valid = 1\0\n", sizeof(NUL_G "valid = 1\0\n") - 1, "line 4, column 10" },
+        { NUL_G "freeze = 1\0\n", sizeof(NUL_G "freeze = 1\0\n") - 1, "line 4, column 11" },
+        { NUL_G "points = 1.5\0\n", sizeof(NUL_G "points = 1.5\0\n") - 1, "line 4, column 13" },
+        { NUL_G "flag = \"x\"\0\n", sizeof(NUL_G "flag = \"x\"\0\n") - 1, "line 4, column 11" },
+        { NUL_G "points = 1 \0\n", sizeof(NUL_G "points = 1 \0\n") - 1, "line 4, column 12" },
+        { NUL_G "\0points = 1\n", sizeof(NUL_G "\0points = 1\n") - 1, "line 4, column 1" },
+        { NUL_G "  \0\n", sizeof(NUL_G "  \0\n") - 1, "line 4, column 3" },
+        { NUL_G "points\0= 1\n", sizeof(NUL_G "points\0= 1\n") - 1, "line 4, column 7" },
+        { NUL_G "points = \0\n", sizeof(NUL_G "points = \0\n") - 1, "line 4, column 10" },
+        { "[[grade]]\0\nname = \"A\"\n", sizeof("[[grade]]\0\nname = \"A\"\n") - 1,
+          "line 1, column 10" },
+        { "[[grade\0]]\nname = \"A\"\n", sizeof("[[grade\0]]\nname = \"A\"\n") - 1,
+          "line 1, column 8" },
+        { NUL_G "[rule.b\0]\n", sizeof(NUL_G "[rule.b\0]\n") - 1, "line 4, column 8" },
+    };
+    char file_msg[300], text_msg[300], want[300];
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        rules_errors_of_bytes(cases[k].text, cases[k].len, file_msg, text_msg, sizeof(file_msg));
+        snprintf(want, sizeof(want), "%s: a NUL byte in the rules text", cases[k].where);
+        assert_string_equal(file_msg, want);
+        assert_string_equal(text_msg, want);
+        /* without the line end after it, the NUL is the text's last byte:
+         * a file says what it is, a buffer why it is there */
+        rules_errors_of_bytes(cases[k].text, cases[k].len - 1, file_msg, text_msg,
+                              sizeof(file_msg));
+        if (cases[k].text[cases[k].len - 2] != '\0') continue;
+        assert_string_equal(file_msg, want);
+        snprintf(want, sizeof(want), "%s: a NUL byte (a length of strlen(text) + 1 takes in the "
+                 "terminating NUL)", cases[k].where);
+        assert_string_equal(text_msg, want);
+    }
+    /* another control byte after a value is the text after it, at that byte */
+    an_error_names_line_and_column(rules_error(NUL_G "freeze = true\x01\n", CIVIC_E_SYNTAX), 4,
+                                   14, "unexpected text after the value");
+    an_error_names_line_and_column(rules_error(NUL_G "points = 1\x01\n", CIVIC_E_SYNTAX), 4,
+                                   11, "unexpected text after the value");
+    /* a word cut short by one is no word to quote */
+    civic_error e = rules_error(NUL_G "cap_period = wee\x01k\n", CIVIC_E_SYNTAX);
+    an_error_names_line_and_column(e, 4, 14, "expected a string, number, true or false");
+    assert_null(strstr(e.message, "quotes"));
+    e = rules_error(NUL_G "valid = 1\x01y\n", CIVIC_E_SYNTAX);
+    an_error_names_line_and_column(e, 4, 10, "unexpected text after the value");
+#undef NUL_G
+}
+
 /* A file that is not text says what it is at once: "expected a key" at line
  * 1 would send its reader looking for a typo. */
 static void a_compressed_utf16_or_utf32_rules_file_says_what_it_is(void **state)
@@ -514,7 +593,8 @@ static void rules_files_load_from_disk_with_clear_io_errors(void **state)
                                "UTF-8: iconv -f UTF-32 -t UTF-8)" },
         { "\x1f\x8b\x08\x00\x00\x00", 6, "line 1, column 1: not a rules file: gzip-compressed "
                                        "data (decompress it first)" },
-        { "[[grade]]\nname = \"A\"\n\0", 22, "line 3, column 1: a NUL byte" },
+        { "[[grade]]\nname = \"A\"\n\0", 22,
+          "line 3, column 1: a NUL byte in the rules text" },
         { "[[grade]]\nnam = \"A\"\n\0", 21, "line 2, column 1: unknown key 'nam' in [[grade]] "
                                           "(did you mean 'name'?)" },
     };
@@ -775,6 +855,7 @@ int main(void)
         cmocka_unit_test(values_are_checked_for_type_and_range),
         cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
         cmocka_unit_test(timestamps_parse_in_every_form),
+        cmocka_unit_test(a_nul_byte_is_named_at_its_line_and_column),
         cmocka_unit_test(a_compressed_utf16_or_utf32_rules_file_says_what_it_is),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
         cmocka_unit_test(strerror_and_names_cover_every_code),

@@ -573,7 +573,10 @@ status rules-utf16 2 "r16.toml: line 1, column 1: not a rules file: UTF-16 text 
 printf '[\000\000\000[\000\000\000g\000\000\000' >"$T/r32.toml"
 status rules-utf32 2 "r32.toml: line 1, column 1: not a rules file: UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)$" -- -r "$T/r32.toml" $D/events.csv
 printf '[[grade]]\nname = "A"\n\000' >"$T/rnul.toml"
-status rules-nul-end 2 "rnul.toml: line 3, column 1: a NUL byte$" -- -r "$T/rnul.toml" $D/events.csv
+status rules-nul-end 2 "rnul.toml: line 3, column 1: a NUL byte in the rules text$" -- -r "$T/rnul.toml" $D/events.csv
+# a NUL after a value is named at its own column (not "expected a string" at the value)
+printf '[[grade]]\nname = "A"\n[rule.a]\nfreeze = true\000\n' >"$T/rnul2.toml"
+status rules-nul-value 2 "rnul2.toml: line 4, column 14: a NUL byte in the rules text$" -- --print-rules -r "$T/rnul2.toml"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"

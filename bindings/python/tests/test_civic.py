@@ -917,11 +917,14 @@ class TestRules(Base):
             self.assertNotIn("strlen", cm.exception.message)
         # the library's hint for a C caller's strlen(text) + 1 means nothing
         # in Python: the NUL is named, as a character to remove
-        for text, want in ((RULES.rstrip("\n") + "\0", "(the text ends in a NUL byte: remove "
-                            "the '\\x00' at the text's end)"),
+        for text, want in ((RULES.rstrip("\n") + "\0", "a NUL byte (remove the '\\x00' at "
+                            "the text's end)"),
                            ((RULES.rstrip("\n") + "\0").encode(), "the text's end"),
                            ("[[grade]]\nname = \"A\"\n\0", "line 3, column 1: a NUL byte "
-                            "(remove the '\\x00' at the text's end)")):
+                            "(remove the '\\x00' at the text's end)"),
+                           ("[[grade]]\nname = \"A\0", "line 2, column 10: control character in a "
+                            "string (the text ends in a NUL byte: remove the '\\x00' at the "
+                            "text's end)")):
             with self.assertRaises(civic.CivicError) as cm:
                 civic.Rules.from_text(text)
             self.assertIn(want, cm.exception.message)
