@@ -1069,15 +1069,34 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     return 1; /* unknown */
 }
 
+/* A header's name after its word, as the reader takes it: bare, without a
+ * quote or a backslash, or "quoted" whole (civic__rb_header_name). */
+static bool name_readable(const char *s, size_t n)
+{
+    const char *name;
+    size_t k;
+    if (n == 0) return false;
+    if (s[0] == '"') return civic__rb_header_name(s, n, &name, &k);
+    return memchr(s, '"', n) == NULL && memchr(s, '\\', n) == NULL;
+}
+
 /* The table an unknown header most likely meant, as it should be written,
  * into out: its first word misspelt ("[rulle.a]", "[[grades]]", "[Rule.a]"),
- * or in the wrong brackets ([grade], [[scheme]], [[cap.x]]).  The name after
- * the word is kept; false when nothing is near enough, a word that needs a
- * name has none, or the guess is what was written. */
+ * or in the wrong brackets ([grade], [[scheme]], [[cap.x]]), or quoted whole
+ * (["rule.a"], TOML's one quoted key).  The name after the word is kept;
+ * false when nothing is near enough, a word that needs a name has none, the
+ * name is none a header reads (a stray quote: [rule".a"]), or the guess is
+ * what was written.  What it offers is a header the reader takes. */
 static bool table_meant(const char *key, size_t len, bool array, char *out, size_t size)
 {
     static const char *const words[] = { "scheme", "grade", "validity", "cap", "rule", "tier",
                                          "measure", NULL };
+    bool quoted = len > 2 && key[0] == '"' && key[len - 1] == '"' &&
+                  !memchr(key + 1, '"', len - 2) && !memchr(key + 1, '\\', len - 2);
+    if (quoted) { /* its word and name without the quotes */
+        key++;
+        len -= 2;
+    }
     const char *dot = memchr(key, '.', len);
     size_t w = dot ? (size_t)(dot - key) : len;
     const char *word = NULL;
@@ -1101,7 +1120,8 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     bool ends = suffix && len - w > k && memcmp(key + len - k, suffix, k) == 0;
     if (array && suffix && !ends) return false;
     bool many = array && ends;
-    if (many == array && civic__rb_key_is(key, w, word)) return false; /* as written */
+    if (many == array && !quoted && civic__rb_key_is(key, w, word)) return false; /* as written */
+    if (!name_readable(dot + 1, len - w - 1 - (many ? k : 0))) return false;
     char rest[64];
     civic__excerpt_raw(rest, sizeof(rest), dot + 1, len - w - 1);
     snprintf(out, size, "%s%s.%s%s", many ? "[[" : "[", word, rest, many ? "]]" : "]");
