@@ -251,6 +251,17 @@ static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
     return CIVIC_OK;
 }
 
+/* The bytes of the valid UTF-8 sequence that starts at t (of n), or 0. */
+static size_t utf8_sequence(const char *t, size_t n)
+{
+    unsigned char c = (unsigned char)t[0];
+    size_t k = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    return k && k <= n && civic__utf8_valid(t, k) ? k : 0;
+}
+
 /* A basic string starting at s->pos (the opening quote). */
 static int parse_string(toml_state *s, civic_toml_value *v)
 {
@@ -274,8 +285,13 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             unsigned char u = (unsigned char)c;
             if ((u < 0x20 && u != '\t') || u == 0x7f)
                 return syntax(s, s->pos, "control character in a string");
-            s->buf[n++] = c;
-            s->pos++;
+            /* each character as written, so a byte that is not UTF-8 is
+             * named where it is (an escape writes only whole characters) */
+            size_t k = u < 0x80 ? 1 : utf8_sequence(s->text + s->pos, s->len - s->pos);
+            if (k == 0) return syntax(s, s->pos, "string is not valid UTF-8");
+            memcpy(s->buf + n, s->text + s->pos, k);
+            n += k;
+            s->pos += k;
             continue;
         }
         size_t at = s->pos++;
@@ -306,7 +322,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
         default: return syntax(s, at, "unknown escape in a string");
         }
     }
-    if (!civic__utf8_valid(s->buf, n)) return syntax(s, open, "string is not valid UTF-8");
+    CIVIC_ASSERT(civic__utf8_valid(s->buf, n));
     v->type = CIVIC_TOML_STRING;
     v->text = s->buf;
     v->len = n;

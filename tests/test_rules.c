@@ -273,8 +273,25 @@ static void syntax_errors_name_line_and_column(void **state)
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xe2\x82\xac" "1\n",
                                                CIVIC_E_SYNTAX),
                                    2, 10, "expected a string, number, true or false");
-    an_error_names_line_and_column(rules_error("[scheme]\nname = \"\xff\"\n", CIVIC_E_SYNTAX), 2, 8,
-                                   "UTF-8");
+    /* bytes that are not UTF-8 in a string: at the first of them, escapes,
+     * characters of several bytes and the line counted (it was the quote) */
+    static const struct { const char *text; uint64_t line; uint32_t column; } not_utf8[] = {
+        { "[scheme]\nname = \"\xff\"\n", 2, 9 },
+        { "[scheme]\nname = \"harbour district \377 north\"\n[[grade]]\nname = \"A\"\n", 2, 26 },
+        { "[scheme]\nname = \"a\\n\\u00e9 \xc3(\"\n", 2, 19 },  /* a lead byte, no more */
+        { "[scheme]\nname = \"ab\xe2\x82\"\n", 2, 11 },           /* cut short by the quote */
+        { "[scheme]\nname = \"\xc3\xa9\x80\"\n", 2, 11 },        /* a stray continuation */
+        { "[scheme]\nname = \"\xc0\xaf\"\n", 2, 9 },              /* overlong */
+        { "[scheme]\nname = \"\xed\xa0\x80\"\n", 2, 9 },         /* a surrogate */
+        { "[scheme]\nname = \"\xe2\x82\xac\xff\"\n", 2, 12 },
+        { "[scheme]\nname = \"\xc3\\n\"\n", 2, 9 },              /* an escape after a lead */
+        { "[scheme]\r\n\r\nname = \"x\xf4\x90\x80\x80\"\r\n", 3, 10 }, /* above U+10FFFF */
+        { "[[grade]]\nname = \"A\"\n[rule.a]\npoints = 1\nflag = \"\\t\\\"x\xfe\"\n", 5, 14 },
+    };
+    for (size_t k = 0; k < sizeof(not_utf8) / sizeof(not_utf8[0]); k++)
+        an_error_names_line_and_column(rules_error(not_utf8[k].text, CIVIC_E_SYNTAX),
+                                       not_utf8[k].line, not_utf8[k].column,
+                                       "string is not valid UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
                                    "dotted keys");
     /* lines ended by a lone CR; a raw CR inside a string */

@@ -577,6 +577,9 @@ status rules-nul-end 2 "rnul.toml: line 3, column 1: a NUL byte in the rules tex
 # a NUL after a value is named at its own column (not "expected a string" at the value)
 printf '[[grade]]\nname = "A"\n[rule.a]\nfreeze = true\000\n' >"$T/rnul2.toml"
 status rules-nul-value 2 "rnul2.toml: line 4, column 14: a NUL byte in the rules text$" -- --print-rules -r "$T/rnul2.toml"
+# a byte that is not UTF-8 in a string: at that byte, not at the opening quote
+printf '[scheme]\nname = "harbour district \377 north"\n[[grade]]\nname = "A"\n' >"$T/rutf8.toml"
+status rules-not-utf8 2 "rutf8.toml: line 2, column 26: string is not valid UTF-8$" -- --print-rules -r "$T/rutf8.toml"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"
