@@ -273,7 +273,8 @@ static int parse_string(toml_state *s, civic_toml_value *v)
         if (s->pos >= s->len || s->text[s->pos] == '\n')
             return syntax(s, open, "unterminated string");
         if (s->text[s->pos] == '\r') { /* a CR in a string is written as the escape */
-            if (s->pos + 1 < s->len && s->text[s->pos + 1] == '\n')
+            /* but one before a LF, or as the text's last byte, ends the line */
+            if (s->pos + 1 == s->len || s->text[s->pos + 1] == '\n')
                 return syntax(s, open, "unterminated string");
             return syntax(s, s->pos, "control character in a string");
         }
@@ -316,7 +317,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             break;
         case '\n': return syntax(s, open, "unterminated string"); /* "\ at a line's end */
         case '\r':
-            if (s->pos < s->len && s->text[s->pos] == '\n') /* CRLF's */
+            if (s->pos == s->len || s->text[s->pos] == '\n') /* CRLF's, or the last line's */
                 return syntax(s, open, "unterminated string");
             return syntax(s, at, "unknown escape in a string");
         default: return syntax(s, at, "unknown escape in a string");

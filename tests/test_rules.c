@@ -301,6 +301,11 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "control character in a string");
     an_error_names_line_and_column(rules_error("[scheme]\r\nname = \"x\r\n", CIVIC_E_SYNTAX), 2, 8,
                                    "unterminated string");
+    /* a CR as the file's last byte is its last line end: in a string too */
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"abc\r", CIVIC_E_SYNTAX), 2, 8,
+                                   "unterminated string");
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"abc\\\r", CIVIC_E_SYNTAX), 2,
+                                   8, "unterminated string");
     /* a NUL would cut the scheme's name (and its fingerprint) short */
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"a\\u0000b\"\n", CIVIC_E_RULES),
                                    2, 8, "NUL character");

@@ -580,6 +580,9 @@ status rules-nul-value 2 "rnul2.toml: line 4, column 14: a NUL byte in the rules
 # a byte that is not UTF-8 in a string: at that byte, not at the opening quote
 printf '[scheme]\nname = "harbour district \377 north"\n[[grade]]\nname = "A"\n' >"$T/rutf8.toml"
 status rules-not-utf8 2 "rutf8.toml: line 2, column 26: string is not valid UTF-8$" -- --print-rules -r "$T/rutf8.toml"
+# a CR as the file's last byte ends its last line: a string open there is unterminated
+printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\nflag = "abc\r' >"$T/rcr.toml"
+status rules-cr-in-string 2 "rcr.toml: line 5, column 8: unterminated string$" -- --print-rules -r "$T/rcr.toml"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"
