@@ -96,16 +96,24 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
 
 /* Eight digits that are a date written without dashes (20250101, quoted or
  * not): as a timestamp they are Unix seconds, an instant of 1970 to 1973,
- * never what a rules file that writes them means. */
-static bool compact_date(const char *s, size_t n)
+ * never what a rules file that writes them means.  Leading zeros before
+ * them (020250101: a number may carry them) change nothing: the date's
+ * eight digits, or NULL. */
+static const char *compact_date(const char *s, size_t n)
 {
-    if (n != 8) return false;
+    while (n > 8 && s[0] == '0') {
+        s++;
+        n--;
+    }
+    if (n != 8) return NULL;
     for (size_t i = 0; i < 8; i++)
-        if (s[i] < '0' || s[i] > '9') return false;
+        if (s[i] < '0' || s[i] > '9') return NULL;
     int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int month = (s[4] - '0') * 10 + (s[5] - '0'), day = (s[6] - '0') * 10 + (s[7] - '0');
     return year >= 1900 && month >= 1 && month <= 12 && day >= 1 &&
-           day <= civic__days_in_month(year, month);
+                   day <= civic__days_in_month(year, month)
+               ? s
+               : NULL;
 }
 
 /* `from` of change i, in the scheme's local time (known only now). */
@@ -113,14 +121,16 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
 {
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
-    char msg[200];
-    if (compact_date(x->from_text, x->from_len)) {
-        const char *d = x->from_text, *q = x->from_quoted ? "\"" : "";
-        char when[40];
+    char msg[256];
+    const char *d = x->from_text ? compact_date(x->from_text, x->from_len) : NULL;
+    if (d) {
+        const char *q = x->from_quoted ? "\"" : "";
+        char when[40], shown[48];
+        civic__excerpt(shown, sizeof(shown), x->from_text, x->from_len); /* zeros and all */
         civic__time_format(strtoll(d, NULL, 10), b->r->utc_offset, when, sizeof(when));
-        snprintf(msg, sizeof(msg), "'from': %s%.8s%s would be Unix seconds, %s: write the date as "
-                 "\"%.4s-%.2s-%.2s\" (that instant itself as \"%s\")", q, d, q, when, d, d + 4,
-                 d + 6, when);
+        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: write the date as "
+                 "\"%.4s-%.2s-%.2s\" (that instant itself as \"%s\")", q, shown, q, when, d,
+                 d + 4, d + 6, when);
         return civic__rb_at(err, x->at[RK_FROM], msg);
     }
     if (!x->from_text) {

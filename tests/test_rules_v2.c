@@ -205,11 +205,21 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 20240229\n", 6, 8,
              "'from': 20240229 would be Unix seconds, 1970-08-23T06:17:09+00:00: write the date "
              "as \"2024-02-29\"");
+    /* leading zeros (a number may carry them) hide no such date */
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n", 6, 8,
+             "'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date "
+             "as \"2025-01-01\" (that instant itself as \"1970-08-23T09:01:41+00:00\")");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"00020240229\"\n", 6, 8,
+             "'from': \"00020240229\" would be Unix seconds, 1970-08-23T06:17:09+00:00: write the "
+             "date as \"2024-02-29\"");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = +020250101\n", 6, 8,
+             "'from': 020250101 would be Unix seconds");
     {
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
         static const char *const seconds[] = { "\"20250229\"", "20230229", "\"20251301\"",
-                                               "\"1735689600\"", "\"18991231\"", "2025010" };
+                                               "\"1735689600\"", "\"18991231\"", "2025010",
+                                               "\"020251301\"", "0001735689600", "00000000" };
         for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
             char text[160];
             snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",

@@ -583,6 +583,9 @@ status rules-not-utf8 2 "rutf8.toml: line 2, column 26: string is not valid UTF-
 # a CR as the file's last byte ends its last line: a string open there is unterminated
 printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\nflag = "abc\r' >"$T/rcr.toml"
 status rules-cr-in-string 2 "rcr.toml: line 5, column 8: unterminated string$" -- --print-rules -r "$T/rcr.toml"
+# a date without dashes is no Unix seconds of 1970, leading zeros before it or not
+printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n' >"$T/rfrom0.toml"
+status rules-from-leading-zero 2 "rfrom0.toml: line 6, column 8: 'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date as \"2025-01-01\"" -- --print-rules -r "$T/rfrom0.toml"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"
