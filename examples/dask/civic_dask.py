@@ -972,6 +972,23 @@ def _dask_missing(e):
     return False
 
 
+def _not_libcivic(message, library):
+    """Why the binding could not load `library`, from its ImportError's
+    message, or None when the message is about something else.  The
+    loader's reason comes last ("PATH: invalid ELF header" for a static
+    archive or a file that is no library); a shared library without
+    civic_version_number is some other library."""
+    if message.startswith(library + " is not libcivic: "):
+        return "not a libcivic shared library (%s)" % message[len(library) + 18:]
+    if message.startswith(library + " is libcivic "):
+        return message[len(library) + 1:]          # another major version, or too old
+    last = message.rstrip().splitlines()[-1].strip()
+    if "tried:" not in message or library not in last:
+        return None
+    why = last[last.rindex(library) + len(library):].lstrip(": ")
+    return "not a libcivic shared library (%s)" % (why or "it cannot be loaded")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1, as civic-score's (argparse's own exit 2 is
     civic-score's status for bad rules or input)."""
@@ -1071,7 +1088,14 @@ def main(argv=None):
             print("civic_dask: %s: %s" % (f, what), file=sys.stderr)
             return EXIT_INPUT
     library = os.path.abspath(a.library)
-    civic = _civic(BINDINGS, library)
+    try:
+        civic = _civic(BINDINGS, library)
+    except ImportError as e:
+        why = _not_libcivic(str(e), library)
+        if why is None:
+            raise
+        print("civic_dask: --library %s: %s" % (a.library, why), file=sys.stderr)
+        return EXIT_USAGE
     if a.rules:
         # read by the library, so that a bad file is told in civic-score's
         # words (the file, line and column; a file it cannot open by name)

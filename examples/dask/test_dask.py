@@ -513,6 +513,34 @@ class DaskTest(unittest.TestCase):
             self.assertIn(want, p.stderr)
             self.assertIn(want, cli.stderr)
 
+    def test_library_that_is_not_libcivic(self):
+        # a file that exists but is no libcivic: one line naming it and why,
+        # exit 1 as for a --library that does not exist (it was a traceback)
+        libc = None
+        with open("/proc/self/maps") as f:
+            for row in f:
+                path = row.split()[-1]
+                if os.path.basename(path).startswith("libc.so"):
+                    libc = path
+                    break
+        self.assertTrue(libc, "no libc in /proc/self/maps")
+        static = os.path.join(ROOT, "build", "libcivic.a")
+        self.assertTrue(os.path.exists(static), static)
+        out = os.path.join(self.tmp.name, "lib.csv")
+        for library, why in ((static, "invalid ELF header"),
+                             (libc, "no civic_version_number")):
+            want = ("civic_dask: --library %s: not a libcivic shared library (%s)\n"
+                    % (library, why))
+            for how in ("--library", "CIVIC_LIBRARY"):
+                args = ["--library", library] if how == "--library" else []
+                env = dict(os.environ, CIVIC_LIBRARY=library)
+                if how == "--library":
+                    env["CIVIC_LIBRARY"] = LIBRARY
+                p = subprocess.run([sys.executable, SCRIPT, "-o", out] + args + [SAMPLE],
+                                   capture_output=True, text=True, env=env)
+                self.assertEqual((p.returncode, p.stderr, p.stdout), (1, want, ""), how)
+                self.assertFalse(os.path.exists(out))
+
     def bad(self, name, data, *args):
         """Write `data` (bytes; None: as it is) as `name`; civic-score and civic_dask must both
         refuse it with exit 2, civic_dask in one short line.  Returns
