@@ -1065,6 +1065,17 @@ def main(argv=None):
         a.as_of = int(time.time())
     if a.output != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(a.output))):
         ap.error("-o %s: no such directory" % a.output)
+    if a.output != "-":
+        # before anything is read: writing the answer would destroy the log
+        # (another spelling of its name, or a link to it, included)
+        for f in a.files:
+            try:
+                same = os.path.samefile(a.output, f)
+            except OSError:
+                continue                # not there yet (-o), or told below (an input)
+            if same:
+                ap.error("-o %s is the input file %s: it would be overwritten (write the "
+                         "output elsewhere)" % (a.output, f))
     if not os.path.isfile(a.library):
         ap.error("--library %s: no such file (build it with make)" % a.library)
     for f in a.files:

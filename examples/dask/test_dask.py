@@ -513,6 +513,44 @@ class DaskTest(unittest.TestCase):
             self.assertIn(want, p.stderr)
             self.assertIn(want, cli.stderr)
 
+    def test_output_that_is_an_input_is_refused(self):
+        # -o naming an input overwrote the event log (exit 0, events gone);
+        # another spelling, a hard link or a symbolic link is the same file
+        d = os.path.join(self.tmp.name, "same")
+        os.makedirs(d, exist_ok=True)
+        log = os.path.join(d, "same.csv")
+        with open(SAMPLE, "rb") as f:
+            data = f.read()
+        with open(log, "wb") as f:
+            f.write(data)
+        hard, soft = os.path.join(d, "hard.csv"), os.path.join(d, "soft.csv")
+        for link in (hard, soft):
+            if os.path.lexists(link):
+                os.remove(link)
+        os.link(log, hard)
+        os.symlink("same.csv", soft)
+        other = os.path.join(self.tmp.name, "big_other.csv")
+        for out, inputs in (("same.csv", ["same.csv"]),
+                            ("./same.csv", ["same.csv"]),
+                            ("../same/same.csv", [SAMPLE, "same.csv"]),
+                            ("hard.csv", ["same.csv"]),
+                            ("same.csv", [SAMPLE, "soft.csv"])):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out] + inputs, cwd=d,
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1, (out, inputs, p.stderr))
+            self.assertIn("error: -o %s is the input file %s" % (out, inputs[-1]), p.stderr)
+            self.assertNotIn("Traceback", p.stderr)
+            with open(log, "rb") as f:
+                self.assertEqual(f.read(), data, (out, inputs))
+        # an -o that does not exist yet, beside the inputs, is fine
+        if os.path.exists(other):
+            os.remove(other)
+        p = subprocess.run([sys.executable, SCRIPT, "-o", other, "--workers", "1", log],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(other, "rb") as f:
+            self.assertEqual(f.read(), cli(SAMPLE))
+
     def test_library_that_is_not_libcivic(self):
         # a file that exists but is no libcivic: one line naming it and why,
         # exit 1 as for a --library that does not exist (it was a traceback)
