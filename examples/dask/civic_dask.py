@@ -834,6 +834,19 @@ def _parse_size(text):
     return int(float(m.group(1)) * (1024 if m.group(3) else 1000) ** unit)
 
 
+# The smallest --blocksize taken: each block is P + 2 tasks at ~1 ms of the
+# scheduler's each, so 1-byte blocks of a 460 kB log ran for more than 20
+# minutes in 2.8 GB.  run() takes any size (its caller decides).  The tests
+# force several blocks on small files with CIVIC_DASK_TEST_MIN_BLOCKSIZE, a
+# test hook, not an option.
+BLOCKSIZE_MIN = 64000
+
+
+def _blocksize_min():
+    hook = os.environ.get("CIVIC_DASK_TEST_MIN_BLOCKSIZE", "")
+    return int(hook) if hook.isdigit() else BLOCKSIZE_MIN
+
+
 def plan_blocks(files, blocksize):
     """[(path, name, format, CSV header, start, length)] over every file:
     the format goes by extension (.csv, .jsonl, .ndjson), else by content."""
@@ -1061,6 +1074,10 @@ def main(argv=None):
             raise ValueError("empty blocks")
     except ValueError:
         ap.error("--blocksize needs a size such as 16MB")
+    if _parse_size(a.blocksize) < _blocksize_min():
+        ap.error("--blocksize needs at least 64kB (%d bytes), not '%s': every block is "
+                 "several tasks, and tiny blocks make millions of them" % (BLOCKSIZE_MIN,
+                                                                          a.blocksize))
     if a.as_of == "now":            # as civic-score -t now: the present moment
         a.as_of = int(time.time())
     if a.output != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(a.output))):

@@ -222,7 +222,10 @@ class DaskTest(unittest.TestCase):
         if scheduler:
             cmd += ["--scheduler", self.address]
         t = time.time()
-        p = subprocess.run(cmd + list(args), capture_output=True)
+        # small blocks force several blocks on small files: the script's
+        # minimum is lifted for these runs (a test hook; not for users)
+        env = dict(os.environ, CIVIC_DASK_TEST_MIN_BLOCKSIZE="1")
+        p = subprocess.run(cmd + list(args), capture_output=True, env=env)
         took = time.time() - t
         self.assertEqual(p.returncode, expect, "civic_dask %s: %s" % (" ".join(args),
                                                                      p.stderr.decode()[-3000:]))
@@ -512,6 +515,28 @@ class DaskTest(unittest.TestCase):
             self.assertEqual((p.returncode, cli.returncode), (1, 1), (p.stderr, cli.stderr))
             self.assertIn(want, p.stderr)
             self.assertIn(want, cli.stderr)
+
+    def test_blocksize_below_the_minimum_is_refused(self):
+        # --blocksize 1 on a 460 kB log ran for more than 20 minutes in 2.8 GB
+        # (a block, and its tasks, per byte): below 64kB is a usage error
+        out = os.path.join(self.tmp.name, "bs.csv")
+        for size in ("1", "40", "63999", "63999B", "63kB", "0.06MB", "62KiB"):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, "--blocksize", size, SAMPLE],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1, (size, p.stderr))
+            self.assertIn("error: --blocksize needs at least 64kB (64000 bytes), not '%s'" % size,
+                          p.stderr)
+            self.assertFalse(os.path.exists(out), size)
+        # the minimum itself, without the tests' hook
+        self.assertNotIn("CIVIC_DASK_TEST_MIN_BLOCKSIZE", os.environ)
+        for size in ("64000", "64kB", "64KiB"):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, "--blocksize", size,
+                                "--scheduler", self.address, SAMPLE], capture_output=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, (size, p.stderr))
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), cli(SAMPLE), size)
+            os.remove(out)
 
     def test_output_that_is_an_input_is_refused(self):
         # -o naming an input overwrote the event log (exit 0, events gone);
