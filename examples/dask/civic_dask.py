@@ -141,6 +141,21 @@ def _file_line(path, offset, line):
     return n + line
 
 
+def _inside_quotes(path, offset):
+    """Whether byte `offset` of a CSV file is inside a quoted field: an odd
+    number of quotes before it (an escaped quote is two; the records before
+    a block that failed may hold a stray one, hence the hint's "may")."""
+    n = 0
+    with open(path, "rb") as f:
+        while offset > 0:
+            chunk = f.read(min(offset, 1 << 20))
+            if not chunk:
+                break
+            n += chunk.count(b'"')
+            offset -= len(chunk)
+    return n % 2 == 1
+
+
 _WHERE = re.compile(r"^line \d+(, column \d+)?: ")
 _LINES = re.compile(r"\b(lines? )(\d+)(?:( to )(\d+))?")
 
@@ -258,6 +273,13 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             whole = _unterminated_in_file(path, at, bytes(data), e.line, e.column, first)
             if whole:
                 what, column = whole
+        if (fmt != "jsonl" and at and "quote" in what and "blocks are cut" not in what
+                and _inside_quotes(path, at)):
+            # the block begins inside a quoted field of the file (README
+            # limitation (c)): its first lines are the rest of that field
+            what += (" (a quoted field with a line break may cross the block boundary before "
+                     "line %d: use a larger --blocksize, or remove line breaks from quoted "
+                     "fields)" % (first + 1))
         where = "line %d" % (first + e.line)
         if column:
             where += ", column %d" % column

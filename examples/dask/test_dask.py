@@ -660,6 +660,66 @@ class DaskTest(unittest.TestCase):
         self.assertIn("field 'id': longer than 128 bytes", err)
         self.assertNotIn("line 2", err)
 
+    def test_quoted_line_break_across_a_block_start_is_named(self):
+        # A valid log (civic-score reads it) whose ignored column holds a
+        # quoted line break: where a block boundary falls inside that field,
+        # the block after it begins in the middle of the field, and its
+        # split failed as if the file were bad ("a quote inside an unquoted
+        # field"), with no word of the block boundary.
+        rows = [b"id,subject,type,ts,note"] + [b"e%03d,s%d,volunteer_hour,2024-01-01,x"
+                                               % (i, i % 5) for i in range(100)]
+        rows[40] = b'e039,s1,volunteer_hour,2024-01-01,"multi\nline, note"'
+        data = b"\n".join(rows) + b"\n"
+        path = os.path.join(self.tmp.name, "multiline.csv")
+        with open(path, "wb") as f:
+            f.write(data)
+        self.assertEqual(subprocess.run([CLI, "-f", "csv", path], capture_output=True)
+                         .returncode, 0)
+        blocksize = data.index(b"multi\n") + 3     # the second block starts at "line, note"
+        hint = ("(a quoted field with a line break may cross the block boundary before line 42: "
+                "use a larger --blocksize, or remove line breaks from quoted fields)")
+        # each block as a task splits it, in this process: which of the two
+        # failing blocks a run reports first is the cluster's choice
+        sys.path.insert(0, HERE)
+        import civic_dask
+        header = civic_dask._csv_header(path, "multiline.csv")[0]
+        errors = []
+        for _, name, fmt, head, start, length in civic_dask.plan_blocks([path], blocksize):
+            try:
+                civic_dask._split_block(path, name, fmt, head, start, length, 3, 0, "subject",
+                                        civic_dask.BINDINGS, LIBRARY)
+            except ValueError as e:
+                errors.append(str(e))
+        self.assertEqual(head, header)
+        self.assertEqual(len(errors), 2, errors)
+        # the block the field opens in: already said so
+        self.assertIn("multiline.csv: line 41, column 35: a quoted field runs past the end of "
+                      "its block", errors[0])
+        self.assertNotIn(hint, errors[0])
+        # the block that begins inside it: the real error's line and column
+        # (line 42 is `line, note"`: the quote is its 11th character), and why
+        self.assertEqual(errors[1], "civic_dask input error: %s: line 42, column 11: a quote "
+                                    "inside an unquoted field (quote the whole field) %s"
+                                    % (path, hint))
+        # end to end: whichever block is told, the block boundary is named
+        err = self.dask("--blocksize", str(blocksize), "--partitions", "3", path, expect=2)
+        self.assertTrue(hint in err or "a quoted field runs past the end of its block" in err,
+                        err)
+        # a quote error in a block that does not begin inside a quoted field
+        # gets no such hint
+        lines = rows[:40] + rows[41:]
+        lines[60] = b'e060,s1,volunteer_hour,2024-01-01,bad"quote'
+        err = self.dask("--blocksize", str(blocksize), "--partitions", "3",
+                        self.write("stray2.csv", b"\n".join(lines) + b"\n"), expect=2)
+        self.assertIn("line 61, column 38: a quote inside an unquoted field", err)
+        self.assertNotIn("block boundary", err)
+
+    def write(self, name, data):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
     def test_unreadable_record_names_no_event(self):
         # an unterminated quote: civic-score names the line only; the record
         # read back as best it could be named a subject that is no subject
