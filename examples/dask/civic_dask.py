@@ -58,9 +58,9 @@ LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
 INPUT_ERROR = "civic_dask input error: "
 EXIT_USAGE, EXIT_INPUT = 1, 2
-# Without Dask: the advice of `make dask-demo` (examples/dask/dask.mk), exit 2.
-NO_DASK = ("civic_dask: dask is not installed: "
-           "sudo apt-get install -y python3-dask python3-distributed")
+# Without Dask: which module is missing, for which interpreter, and how to
+# get it (_no_dask), exit 2.  Debian's packages install for this one.
+DEBIAN_PYTHON = "/usr/bin/python3"
 EXIT_NO_DASK = 2
 
 
@@ -996,15 +996,38 @@ def _number(text, low, high):
 
 
 def _dask_missing(e):
-    """Whether the ImportError e says that dask or distributed is not
+    """"dask" or "distributed" when the ImportError e says that it is not
     installed (dask.distributed re-raises the latter as a plain ImportError
-    from it), rather than that an installed one is broken."""
+    from it), None when an installed one is broken."""
     while e is not None:
-        if isinstance(e, ModuleNotFoundError) and \
-                (e.name or "").split(".")[0] in ("dask", "distributed"):
-            return True
+        if isinstance(e, ModuleNotFoundError):
+            name = (e.name or "").split(".")[0]
+            if name in ("dask", "distributed"):
+                return name
         e = e.__cause__
-    return False
+    return None
+
+
+def _no_dask(missing):
+    """The one line said when `missing` ("dask" or "distributed") cannot be
+    imported: for the interpreter this runs under, which is not always the
+    one Debian's python3-dask and python3-distributed install for (pyenv's
+    python3, a venv's, first on PATH)."""
+    what = "dask" if missing == "dask" else "distributed (dask.distributed)"
+    here = sys.executable or "this interpreter"
+    install = "sudo apt-get install -y python3-dask python3-distributed"
+    if (sys.executable and os.path.realpath(sys.executable) == os.path.realpath(DEBIAN_PYTHON)
+            and sys.prefix == sys.base_prefix):
+        if missing != "dask":
+            install = "sudo apt-get install -y python3-distributed"
+        return "civic_dask: %s is not installed for %s: %s" % (what, here, install)
+    if os.path.exists(DEBIAN_PYTHON):
+        return ("civic_dask: %s is not installed for %s, the interpreter this ran under: run it "
+                "with %s, for which Debian's packages install Dask (%s)"
+                % (what, here, DEBIAN_PYTHON, install))
+    return ("civic_dask: %s is not installed for %s, the interpreter this ran under: install "
+            "dask and distributed for it (%s -m pip install dask distributed)"
+            % (what, here, here))
 
 
 def _not_libcivic(message, library):
@@ -1186,9 +1209,10 @@ def main(argv=None):
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as e:
-        if not _dask_missing(e):
+        missing = _dask_missing(e)
+        if missing is None:
             raise
-        print(NO_DASK, file=sys.stderr)
+        print(_no_dask(missing), file=sys.stderr)
         return EXIT_NO_DASK
     os.environ["CIVIC_LIBRARY"] = library       # inherited by LocalCluster workers
     cluster = None

@@ -1077,35 +1077,57 @@ class DaskTest(unittest.TestCase):
 
 
 class NoDaskTest(unittest.TestCase):
-    """Without Dask the script says how to install it, in one line, as
-    `make dask-demo` does (examples/dask/dask.mk), and exits 2.  Needs no
-    Dask: the script runs in an interpreter where importing dask (or only
-    distributed) fails as it does when the package is missing."""
+    """Without Dask the script says in one line which module is missing, for
+    which interpreter, and how to get it, and exits 2.  Needs no Dask: the
+    script runs in an interpreter where importing dask (or only distributed)
+    fails as it does when the package is missing, and that interpreter may
+    be made to call itself another (sys.executable) to see the advice for
+    one that is not Debian's /usr/bin/python3."""
 
-    ADVICE = ("civic_dask: dask is not installed: "
-              "sudo apt-get install -y python3-dask python3-distributed\n")
+    INSTALL = "sudo apt-get install -y python3-dask python3-distributed"
 
-    def run_without(self, modules, *args):
+    def run_without(self, modules, *args, executable=None):
         hide = ("import runpy, sys\n"
                 "for name in sys.argv[1].split(','): sys.modules[name] = None\n"
-                "sys.argv = sys.argv[2:]\n"
+                "if sys.argv[2]: sys.executable = sys.argv[2]\n"
+                "sys.argv = sys.argv[3:]\n"
                 "runpy.run_path(sys.argv[0], run_name='__main__')\n")
-        return subprocess.run([sys.executable, "-c", hide, ",".join(modules), SCRIPT] + list(args),
+        return subprocess.run([sys.executable, "-c", hide, ",".join(modules), executable or "",
+                               SCRIPT] + list(args),
                               capture_output=True, text=True, timeout=120)
 
     def test_without_dask_one_line_of_advice_and_exit_2(self):
         if not os.path.exists(LIBRARY):
             raise unittest.SkipTest("%s is not built (make)" % LIBRARY)
+        if not os.path.exists("/usr/bin/python3"):
+            raise unittest.SkipTest("no /usr/bin/python3 (Debian's, which the advice names)")
+        other = "/opt/no-such/pyenv/bin/python3"        # pyenv's, say: not /usr/bin/python3
+        cases = [(["dask", "distributed"], other,
+                  "civic_dask: dask is not installed for /opt/no-such/pyenv/bin/python3, the "
+                  "interpreter this ran under: run it with /usr/bin/python3, for which Debian's "
+                  "packages install Dask (%s)\n" % self.INSTALL)]
+        if sys.prefix == sys.base_prefix:       # not a venv: /usr/bin/python3 is itself
+            cases.append((["dask", "distributed"], "/usr/bin/python3",
+                          "civic_dask: dask is not installed for /usr/bin/python3: %s\n"
+                          % self.INSTALL))
+        # dask there but not distributed (python3-dask alone): says which
+        if importlib.util.find_spec("dask") is not None:
+            cases.append((["distributed"], other,
+                          "civic_dask: distributed (dask.distributed) is not installed for "
+                          "/opt/no-such/pyenv/bin/python3, the interpreter this ran under: run "
+                          "it with /usr/bin/python3, for which Debian's packages install Dask "
+                          "(%s)\n" % self.INSTALL))
+            if sys.prefix == sys.base_prefix:
+                cases.append((["distributed"], "/usr/bin/python3",
+                              "civic_dask: distributed (dask.distributed) is not installed for "
+                              "/usr/bin/python3: sudo apt-get install -y python3-distributed\n"))
         with tempfile.TemporaryDirectory(prefix="civic-nodask-") as d:
             out = os.path.join(d, "out.csv")
-            p = self.run_without(["dask", "distributed"], "-o", out, SAMPLE)
-            self.assertEqual((p.returncode, p.stderr, p.stdout), (2, self.ADVICE, ""))
-            self.assertFalse(os.path.exists(out))
-            # dask there but not distributed (python3-dask alone)
-            if importlib.util.find_spec("dask") is None:
-                return
-            p = self.run_without(["distributed"], "-o", out, SAMPLE)
-            self.assertEqual((p.returncode, p.stderr, p.stdout), (2, self.ADVICE, ""))
+            for hidden, executable, advice in cases:
+                p = self.run_without(hidden, "-o", out, SAMPLE, executable=executable)
+                self.assertEqual((p.returncode, p.stderr, p.stdout), (2, advice, ""),
+                                 (hidden, executable))
+                self.assertFalse(os.path.exists(out))
 
     def test_without_dask_usage_errors_and_help_are_as_before(self):
         p = self.run_without(["dask", "distributed"], SAMPLE)     # no -o
