@@ -178,7 +178,8 @@ check-old-consumer: $(B)/abi/consumer_1_0 lib
 # Every compile has CPPFLAGS, CFLAGS and EXTRA_CFLAGS, every link CFLAGS,
 # EXTRA_CFLAGS and LDFLAGS (the shared library's included), the archive is made by $(AR) and
 # libmicrohttpd found by $(PKG_CONFIG); no -I of the tree comes after the
-# caller's (an older civic.h in /usr/local/include must not win).  With
+# caller's (an older civic.h in /usr/local/include must not win); check-consumer
+# takes $(PKG_CONFIG) and reads make -n from MAKEFLAGS' flags only.  With
 # -fsanitize= the shared library links without -z defs (clang does not put
 # its sanitizer runtimes into shared objects); without it, with.
 BF_B     := $(B)/build-flags
@@ -234,6 +235,14 @@ check-build-flags:
 	    { n++; if (index($$0, " -fsanitize=thread") == 0 || index($$0, "-Wl,-z,defs")) { \
 	        print "check-build-flags: sanitized shared link without -fsanitize or with -z defs:\n  " $$0; exit 1 } } \
 	    END { if (n != 1) { print "check-build-flags: " n " shared links under -fsanitize"; exit 1 } }'
+	@# check-consumer: its $$(PKG_CONFIG), and make -n seen in MAKEFLAGS' flags only
+	@cc_env='VERSION=0 REALNAME=x SONAME=x PKG_CONFIG=/nonexistent/civic-mark-pkg-config'; \
+	out=$$(env $$cc_env MAKEFLAGS='s -- CC=clang' sh abi/check-consumer.sh 2>&1) && rc=0 || rc=$$?; \
+	case "$$rc $$out" in "1 check-consumer: /nonexistent/civic-mark-pkg-config not found"*) ;; \
+	    *) echo "check-build-flags: check-consumer under make -s CC=clang: exit $$rc: $$out"; exit 1;; esac; \
+	out=$$(env $$cc_env MAKEFLAGS='ns' sh abi/check-consumer.sh 2>&1) && rc=0 || rc=$$?; \
+	case "$$rc $$out" in "0 sh abi/check-consumer.sh  #"*) ;; \
+	    *) echo "check-build-flags: check-consumer under make -n: exit $$rc: $$out"; exit 1;; esac
 	@echo "check-build-flags: CPPFLAGS, CFLAGS, EXTRA_CFLAGS, LDFLAGS, AR and PKG_CONFIG reach every command"
 
 # ---------------------------------------------------------------- 32-bit --

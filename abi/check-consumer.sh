@@ -14,9 +14,13 @@ for v in VERSION REALNAME SONAME; do
     eval "[ -n \"\${$v:-}\" ]" || { echo "check-consumer: $v not set (run it through make)" >&2; exit 2; }
 done
 # make -n: the recipe runs (it is a '+' line, for the jobserver), but the
-# make install inside it would only print: say what would run, and stop
-case "${MAKEFLAGS:-}" in
-    -*|" "*) ;;
+# make install inside it would only print: say what would run, and stop.
+# Only MAKEFLAGS' first word holds the one-letter flags ("ns"); what
+# follows ("-- CC=clang PKG_CONFIG=...") may hold any letter.
+flags=${MAKEFLAGS:-}
+flags=${flags%% *}
+case $flags in
+    -*|"") ;;
     *n*) echo "sh abi/check-consumer.sh  # install into a staging DESTDIR, build and run" \
               "tests/consumer/consumer.c, uninstall"; exit 0 ;;
 esac
