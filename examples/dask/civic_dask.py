@@ -1130,14 +1130,15 @@ def main(argv=None):
     if a.output != "-":
         # before anything is read: writing the answer would destroy the log
         # (another spelling of its name, or a link to it, included)
-        for f in a.files:
+        for f in a.files + ([a.rules] if a.rules else []):
             try:
                 same = os.path.samefile(a.output, f)
             except OSError:
                 continue                # not there yet (-o), or told below (an input)
             if same:
-                ap.error("-o %s is the input file %s: it would be overwritten (write the "
-                         "output elsewhere)" % (a.output, f))
+                ap.error("-o %s is the %s file %s: it would be overwritten (write the "
+                         "output elsewhere)" % (a.output, "rules" if f is a.rules else "input",
+                                                f))
     if not os.path.isfile(a.library):
         ap.error("--library %s: no such file (build it with make)" % a.library)
     for f in a.files:

@@ -567,6 +567,18 @@ class DaskTest(unittest.TestCase):
             self.assertNotIn("Traceback", p.stderr)
             with open(log, "rb") as f:
                 self.assertEqual(f.read(), data, (out, inputs))
+        # nor the rules file (-r is read too)
+        rules = os.path.join(d, "rules.toml")
+        with open(rules, "w") as f:
+            f.write('[[grade]]\nname = "A"\n')
+        with open(rules, "rb") as f:
+            rules_data = f.read()
+        p = subprocess.run([sys.executable, SCRIPT, "-o", "./rules.toml", "-r", "rules.toml",
+                            "same.csv"], cwd=d, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("error: -o ./rules.toml is the rules file rules.toml", p.stderr)
+        with open(rules, "rb") as f:
+            self.assertEqual(f.read(), rules_data)
         # an -o that does not exist yet, beside the inputs, is fine
         if os.path.exists(other):
             os.remove(other)
