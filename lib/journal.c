@@ -92,6 +92,8 @@ struct civic_journal {
     unsigned char *buf;        /* one record: header + payload */
     size_t buf_size;
     atomic_int failed;         /* a write or sync failed: refuse appends */
+    atomic_int unsynced_lost;  /* ... a sync under GROUP or NONE, of writes acknowledged
+                                  before it: the close must not say nothing was lost */
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     pthread_t thread;
@@ -780,7 +782,10 @@ static void *group_main(void *arg)
         pthread_mutex_unlock(&j->mutex);
         bool ok = fdatasync(fd) == 0 && still_named(fd);
         pthread_mutex_lock(&j->mutex);
-        if (!ok) atomic_store(&j->failed, 1);
+        if (!ok) {
+            atomic_store(&j->unsynced_lost, 1);
+            atomic_store(&j->failed, 1);
+        }
         j->syncing = false;
         pthread_cond_broadcast(&j->cond);
     }
@@ -816,6 +821,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     j->buf_size = JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX;
     j->buf = civic__malloc(alc, j->buf_size);
     atomic_init(&j->failed, 0);
+    atomic_init(&j->unsynced_lost, 0);
     pthread_condattr_t ca;
     bool cond_ok = pthread_condattr_init(&ca) == 0;
     if (cond_ok) {
@@ -1061,7 +1067,10 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
     return rc;
 }
 
-/* Stop the thread, sync, close.  Returns false when the final sync failed. */
+/* Stop the thread, sync, close.  Returns false when the final sync failed,
+ * or an earlier write or sync; errno is ENOENT when the file has no name
+ * left (looked at even after an earlier failure: a sync that found the file
+ * removed set `failed`, and the close must say what that means). */
 static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j)
 {
     if (in_child(j)) { /* no sync thread here; its mutex may have been held at the fork */
@@ -1078,8 +1087,10 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
         pthread_mutex_unlock(&j->mutex);
         pthread_join(j->thread, NULL);
     }
-    bool ok = fdatasync(j->fd) == 0 && !atomic_load(&j->failed) && still_named(j->fd);
-    int saved = errno; /* ENOENT: removed while open */
+    bool synced = fdatasync(j->fd) == 0;
+    int saved = synced ? 0 : errno;
+    if (!still_named(j->fd)) saved = errno; /* ENOENT: removed while open */
+    bool ok = synced && saved == 0 && !atomic_load(&j->failed);
     journal_destroy(alc, j);
     errno = saved;
     return ok;
@@ -1111,19 +1122,27 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
-    bool earlier = atomic_load(&j->failed);
+    bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
     errno = 0;
-    if (!journal_shutdown(&e->alc, j) && !child)
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
-                                earlier ? "journal %s: closed after an earlier failed write or "
-                                          "sync (what failed was not acknowledged); open it "
-                                          "again to go on"
-                                : errno == ENOENT
-                                    ? "journal %s was removed while open (its file has no name "
-                                      "left): what was written to it cannot be recovered"
-                                    : "journal %s: the final sync failed",
-                                path);
-    return CIVIC_OK;
+    if (journal_shutdown(&e->alc, j) || child) return CIVIC_OK;
+    /* A removal first, even after an earlier failure: every write to the
+     * file is gone, acknowledged ones too (under NONE the adds after the
+     * removal returned CIVIC_OK). */
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
+                            errno == ENOENT
+                                ? "journal %s was removed while open (its file has no name "
+                                  "left): what was written to it cannot be recovered, "
+                                  "acknowledged writes included"
+                            : earlier && lost
+                                ? "journal %s: closed after an earlier failed sync; the writes "
+                                  "acknowledged before it (unsynced under the group or no-sync "
+                                  "policy) may not be in the journal; open it again to see "
+                                  "what it holds"
+                            : earlier ? "journal %s: closed after an earlier failed write or "
+                                        "sync (what failed was not acknowledged); open it "
+                                        "again to go on"
+                                      : "journal %s: the final sync failed",
+                            path);
 }
 
 /* ------------------------------------------------------------ append */
@@ -1272,6 +1291,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
         pthread_mutex_lock(&j->mutex);
         while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
         if (fdatasync(j->fd) != 0 || !still_named(j->fd)) {
+            if (j->policy != CIVIC_SYNC_ALWAYS) atomic_store(&j->unsynced_lost, 1);
             atomic_store(&j->failed, 1);
             rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
@@ -1327,6 +1347,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     j->foreign = j->holds_purge = false;
     j->dirty = false;
     atomic_store(&j->failed, rc != CIVIC_OK);
+    atomic_store(&j->unsynced_lost, 0); /* the snapshot holds every event */
     return rc;
 }
 

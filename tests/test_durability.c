@@ -1725,6 +1725,35 @@ static void a_journal_removed_while_open_takes_no_more_writes(void **state)
     }
 }
 
+/* A journal removed while open, found out by an explicit sync (which
+ * fails): the close after it must not say that nothing acknowledged was
+ * lost.  Under NONE and GROUP the adds after the removal returned CIVIC_OK
+ * and went to a file with no name; under ALWAYS the one before it did.  (It
+ * said "closed after an earlier failed write or sync (what failed was not
+ * acknowledged)".) */
+static void a_close_after_a_removal_says_the_acknowledged_writes_are_gone(void **state)
+{
+    (void)state;
+    uint32_t policies[] = { CIVIC_SYNC_NONE, CIVIC_SYNC_GROUP, CIVIC_SYNC_ALWAYS };
+    for (size_t k = 0; k < 3; k++) {
+        civic_engine *e = journaled("gone2.jnl", policies[k], NULL);
+        add_one(e, "g1", "fine", "2024-01-01");
+        assert_int_equal(unlink(path_in("gone2.jnl")), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        if (policies[k] == CIVIC_SYNC_NONE) {
+            add_one(e, "g2", "fine", "2024-01-02"); /* acknowledged, and in no journal */
+            add_one(e, "g3", "fine", "2024-01-03");
+        }
+        assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "removed while open"));
+        assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "removed while open"));
+        assert_non_null(strstr(err.message, "cannot be recovered"));
+        assert_null(strstr(err.message, "not acknowledged"));
+        civic_engine_free(e);
+    }
+}
+
 /* Two engines that find no journal at one path and create it at the same
  * moment: one gets it, the other is told it is locked, never both.  (A
  * rename into place let the second creation replace the first; both opens
@@ -3125,6 +3154,7 @@ int main(void)
         cmocka_unit_test(a_second_engine_cannot_open_a_journal_in_use),
         cmocka_unit_test(a_save_onto_a_journal_is_refused),
         cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
+        cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(descriptors_the_library_opens_are_close_on_exec),
         cmocka_unit_test(a_spawned_program_keeps_no_journal_locked),

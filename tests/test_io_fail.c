@@ -392,6 +392,39 @@ static int remove_dir(void **state)
     return rmdir(dir);
 }
 
+/* A sync that fails (here the check that the file still has a name) under
+ * CIVIC_SYNC_NONE: the adds before it were acknowledged without a sync, so
+ * the close may not say that what failed was not acknowledged.  Under
+ * CIVIC_SYNC_ALWAYS every acknowledged add was synced, and it may. */
+static void a_close_after_a_failed_sync_says_what_may_be_lost(void **state)
+{
+    (void)state;
+    uint32_t policies[] = { CIVIC_SYNC_NONE, CIVIC_SYNC_ALWAYS };
+    for (size_t k = 0; k < 2; k++) {
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_engine *e = engine_from(RULES);
+        assert_int_equal(civic_engine_journal_open(e, journal_path(), policies[k], NULL, &err),
+                         CIVIC_OK);
+        civic_event ev = event_of("n1", "s1", "fine", "2024-01-01");
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+        stat_calls = 0;
+        stat_fail_at = 1; /* the sync's check of the file */
+        assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+        stat_fail_at = 0;
+        assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+        if (policies[k] == CIVIC_SYNC_NONE) {
+            assert_non_null(strstr(err.message, "closed after an earlier failed sync; the writes "
+                                                "acknowledged before it"));
+            assert_non_null(strstr(err.message, "may not be in the journal"));
+            assert_null(strstr(err.message, "not acknowledged"));
+        } else {
+            assert_non_null(strstr(err.message, "(what failed was not acknowledged)"));
+        }
+        civic_engine_free(e);
+        assert_int_equal(unlink(journal_path()), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +433,7 @@ int main(void)
         cmocka_unit_test(a_recovery_whose_copy_fails_leaves_no_copy),
         cmocka_unit_test(a_recovery_whose_copy_cannot_be_synced_says_so),
         cmocka_unit_test(a_journal_replaced_between_open_and_lock_is_opened_again),
+        cmocka_unit_test(a_close_after_a_failed_sync_says_what_may_be_lost),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -733,6 +733,7 @@ _IO_PATH_PATTERNS = (
     r"^journal (.*): cannot (?:%s): [^:]*$" % "|".join(_re.escape(s) for s in _JOURNAL_STEPS),
     r"^journal (.*): an earlier write or sync failed(?:; close and reopen the journal)?$",
     r"^journal (.*): closed after an earlier failed write or sync \(",
+    r"^journal (.*): closed after an earlier failed sync; ",
     r"^journal (.*): the final sync failed$",
     r"^journal (.*): opened by process -?\d+, not this one;",
     r"^cannot (?:open|read) (.*): [^:]*$",

@@ -2684,8 +2684,9 @@ class TestDurability(Base):
                 x = raised(call)
                 self.assertTrue(x.message.startswith("journal "), x.message)
                 self.assertEqual(x.filename, given)
-            self.assertIn("closed after an earlier failed write",
-                          raised(e.journal_close).message)
+            x = raised(e.journal_close)  # every write to it is gone, acknowledged ones too
+            self.assertIn("was removed while open", x.message)
+            self.assertEqual(x.filename, given)
         # what a message says, read back (a pickled error, a path the call
         # did not give): the path, ": " and " is " in it too
         p = "/tmp/a: b is c/j.log"
@@ -2713,6 +2714,11 @@ class TestDurability(Base):
                     "journal %s: an earlier write or sync failed",
                     "journal %s: closed after an earlier failed write or sync (what failed "
                     "was not acknowledged); open it again to go on",
+                    "journal %s: closed after an earlier failed sync; the writes "
+                    "acknowledged before it (unsynced under the group or no-sync policy) may "
+                    "not be in the journal; open it again to see what it holds",
+                    "journal %s was removed while open (its file has no name left): what was "
+                    "written to it cannot be recovered, acknowledged writes included",
                     "journal %s: the final sync failed",
                     "journal %s: opened by process 12, not this one; after fork() a child "
                     "must open a journal of its own",
