@@ -87,13 +87,23 @@ int civic__event_decode_insert(civic_engine *e, const unsigned char *p, size_t n
     bool has_ref = known && civic__type_has_ref(builtin);
     if (known && builtin >= CIVIC_TYPE_OBJECT && builtin <= CIVIC_TYPE_CORRECT &&
         (qty != 0 || len[4] == 0)) {
-        /* a quantity, or no ref: an event of a rule 1.0 let be named object,
-         * dismiss or correct, codes this version reserves.  A sound record
-         * that cannot be read as this version's type, even under other
-         * rules (renaming the rule leaves the record's code as it was); the
-         * caller frames it as a refusal, not damage */
+        /* a quantity, or no ref: in a record of format 1, an event of a
+         * rule 1.0 let be named object, dismiss or correct, codes this
+         * version reserves.  A sound record that cannot be read as this
+         * version's type, even under other rules (renaming the rule leaves
+         * the record's code as it was); the caller frames it as a refusal,
+         * not damage.  Format 2 is this version's alone (1.0 never wrote
+         * it, and an event of those types makes a file's records format 2):
+         * there the record is damaged, whatever its checksum says. */
         char shown_id[64];
         civic__excerpt(shown_id, sizeof(shown_id), s[1], len[1]);
+        if (format >= 2)
+            return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
+                                    "invalid event record: event \"%s\" has type \"%.*s\" and %s, "
+                                    "which a record of format 2 never holds (libcivic 1.0 wrote "
+                                    "none): the record is damaged",
+                                    shown_id, (int)len[0], s[0],
+                                    qty != 0 ? "a quantity" : "no ref");
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0,
                                 "event \"%s\" has type \"%.*s\": a 1.0 rule code this version "
                                 "reserves for objections/corrections",

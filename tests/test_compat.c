@@ -478,6 +478,110 @@ static void a_1_0_rule_of_a_reserved_code_is_named_not_called_damage(void **stat
     civic_rules_free(renamed);
 }
 
+/* The record of event o1 (an object of h1) in bytes[0..n): where its qty
+ * lies, one bit of which is flipped.  Format 2 stores ts, qty, then the
+ * type and the id as u8 length + bytes. */
+static size_t flip_object_qty(unsigned char *bytes, size_t n)
+{
+    static const unsigned char key[] = "\x06object\x02o1";
+    for (size_t at = 16; at + sizeof(key) - 1 <= n; at++)
+        if (memcmp(bytes + at, key, sizeof(key) - 1) == 0) {
+            bytes[at - 8] ^= 1; /* qty 0 -> 1 (thousandths) */
+            return at - 8;
+        }
+    fail_msg("no record of o1");
+    return 0;
+}
+
+static void write_bytes(const char *path, const unsigned char *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* What a damaged record says of itself.  An object is an event of version
+ * 2, whose records are format 2, which 1.0 never wrote: such a record with
+ * a quantity, checksum and all right, is damage (a flipped bit its writer
+ * checksummed), not the "1.0 rule of a reserved code" whose file is sound.
+ * (It was told the file was not damaged and to export it with 1.0.) */
+static void a_format_2_object_record_with_a_quantity_is_called_damage(void **state)
+{
+    (void)state;
+    civic_rules *r = NULL;
+    assert_int_equal(civic_rules_default(&r, NULL), CIVIC_OK);
+    char jnl[] = "/tmp/civic-compat-jnl-XXXXXX", snap[] = "/tmp/civic-compat-snap-XXXXXX";
+    int fd = mkstemp(jnl);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(jnl);
+    fd = mkstemp(snap);
+    assert_true(fd >= 0);
+    close(fd);
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_NONE, NULL, &err), CIVIC_OK);
+    load_ok(e, "id,subject,type,ts,ref\nh1,r1,honour_city,2024-05-01,\n"
+               "o1,r1,object,2024-05-03,h1\n");
+    assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+    assert_int_equal(snapshot_version(snap), 2);
+    civic_engine_free(e);
+    assert_int_equal(journal_version(jnl), 2);
+
+    /* the journal: the bit flipped, the record's checksum made right */
+    size_t n;
+    unsigned char *j = (unsigned char *)read_file(jnl, &n);
+    size_t qty = flip_object_qty(j, n), at = 32;
+    for (;;) {
+        assert_true(at + 24 <= n);
+        size_t len = civic__get32(j + at + 12);
+        if (qty < at + 24 + len) {
+            assert_true(civic__get32(j + at + 4) & 0x4u); /* FORMAT2 */
+            civic__put32(j + at + 20,
+                         civic__crc32c(civic__crc32c(0, j + at, 20), j + at + 24, len));
+            break;
+        }
+        at += 24 + len;
+    }
+    write_bytes(jnl, j, n);
+    free(j);
+    /* the snapshot: the bit flipped, its block's checksum and the file's */
+    unsigned char *s = (unsigned char *)read_file(snap, &n);
+    qty = flip_object_qty(s, n);
+    for (at = 48;; at += 16 + civic__get32(s + at + 8)) {
+        assert_true(at + 16 <= n);
+        uint32_t len = civic__get32(s + at + 8);
+        if (qty < at + 16 + len) {
+            assert_memory_equal(s + at, "EVTS", 4);
+            civic__put32(s + at + 12, civic__crc32c(civic__crc32c(0, s + at, 12), s + at + 16, len));
+            civic__put32(s + n - 4, civic__crc32c(0, s, n - 4));
+            break;
+        }
+    }
+    write_bytes(snap, s, n);
+    free(s);
+
+    const char *what[] = { "journal", "snapshot" };
+    for (int k = 0; k < 2; k++) {
+        e = NULL;
+        assert_int_equal(civic_engine_new(&e, r, NULL), CIVIC_OK);
+        int rc = k == 0 ? civic_engine_journal_open(e, jnl, CIVIC_SYNC_NONE, NULL, &err)
+                        : civic_engine_load_snapshot(e, snap, &err);
+        assert_int_equal(rc, CIVIC_E_CORRUPT);
+        if (!strstr(err.message, what[k]) || !strstr(err.message, "\"o1\"") ||
+            !strstr(err.message, "damaged") || strstr(err.message, "not damaged") ||
+            strstr(err.message, "1.0 rule code") || strstr(err.message, "export its events"))
+            fail_msg("%s: %s", what[k], err.message);
+        assert_int_equal(civic_engine_event_count(e), 0);
+        civic_engine_free(e);
+    }
+    unlink(jnl);
+    unlink(snap);
+    civic_rules_free(r);
+}
+
 static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
 {
     (void)state;
@@ -561,6 +665,7 @@ int main(void)
         cmocka_unit_test(objections_and_corrections_make_the_files_version_2),
         cmocka_unit_test(a_refused_batch_with_an_act_leaves_the_files_version_1),
         cmocka_unit_test(a_1_0_rule_of_a_reserved_code_is_named_not_called_damage),
+        cmocka_unit_test(a_format_2_object_record_with_a_quantity_is_called_damage),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
     };
