@@ -152,7 +152,8 @@ demo: $(CLI)
 	@echo "the public notice page: $(B)/notice.html"
 
 # The manual: man pages, and in DOCDIR the README, CHANGELOG and LICENSE with
-# the docs/ folder beside them (so the README's links to docs/ still work).
+# the docs/ folder beside them (so the README's links to docs/ still work),
+# and the valgrind suppressions libcivic(3) points helgrind and drd users to.
 MAN1 := docs/civic-score.1
 MAN3 := docs/libcivic.3
 MAN8 := docs/civic-server.8
@@ -197,6 +198,7 @@ install: all
 	    echo "install -m 644 $(MAN8) '$(DESTDIR)$(MANDIR)/man8/civic-server.8'"; \
 	    install -m 644 $(MAN8) "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
 	install -m 644 $(TOPDOCS) "$(DESTDIR)$(DOCDIR)/"
+	install -m 644 lib/libcivic.supp "$(DESTDIR)$(DOCDIR)/libcivic.supp"
 	install -m 644 $(DOCS) "$(DESTDIR)$(DOCDIR)/docs/"
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN1) > "$(DESTDIR)$(DOCDIR)/docs/civic-score.1"
 	sed 's|/usr/local/share/doc/libcivic|$(DOCDIR)|' $(MAN3) > "$(DESTDIR)$(DOCDIR)/docs/libcivic.3"
@@ -214,7 +216,7 @@ uninstall:
 	    $(BINDIR)/civic-score $(BINDIR)/civic-server \
 	    $(MANDIR)/man1/civic-score.1 $(MANDIR)/man8/civic-server.8 $(MANDIR)/man3/libcivic.3 \
 	    $(addprefix $(MANDIR)/man3/,$(addsuffix .3,$(MAN3_FUNCS))) \
-	    $(addprefix $(DOCDIR)/,$(TOPDOCS)) \
+	    $(addprefix $(DOCDIR)/,$(TOPDOCS)) $(DOCDIR)/libcivic.supp \
 	    $(addprefix $(DOCDIR)/docs/,$(notdir $(DOCS))) \
 	    $(addprefix $(DOCDIR)/examples/data/,$(notdir $(INSTALL_DATA))) \
 	    $(addprefix $(DOCDIR)/,$(INSTALL_LINKED)); do rm -f "$$d$$f"; done; \

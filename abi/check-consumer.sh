@@ -82,7 +82,7 @@ elif [ -f "$B/civic-server" ]; then
 fi
 [ -f "$root/share/man/man1/civic-score.1" ] || fail "no share/man/man1/civic-score.1"
 for f in README.md CHANGELOG.md LICENSE docs/README.md docs/rules.md docs/events.md \
-         docs/evaluation.md docs/answers.md docs/http-api.md docs/openapi.yaml; do
+         docs/evaluation.md docs/answers.md docs/http-api.md docs/openapi.yaml libcivic.supp; do
     [ -f "$root/share/doc/libcivic/$f" ] || fail "no share/doc/libcivic/$f"
 done
 # every relative link of the installed manual resolves in the installed tree

@@ -12,6 +12,13 @@
 #                        one writes; queries share cached folds)
 #   make valgrind        every test binary of the normal build, and the fuzz
 #                        corpus replay, under valgrind (leak check, zero errors)
+#   make helgrind        tests/test_threads.c under valgrind's helgrind, and
+#   make drd             under drd, with the suppressions of lib/libcivic.supp
+#                        (what they cannot know of __atomic), failing on any
+#                        report; VALGRIND_SUPP= runs them without the file.  Not
+#                        part of `make test`, which has ThreadSanitizer for the
+#                        races themselves: they take minutes (helgrind about 7,
+#                        drd about 5 on two cores)
 #   make fuzz SECONDS=N  each libFuzzer harness (clang, fuzzer+ASan+UBSan) for N
 #                        seconds (default 60); new inputs go to
 #                        $(B)/libfuzzer/corpus/HARNESS, crashes to
@@ -56,7 +63,7 @@ VALGRIND_REPLAY := valgrind -q --leak-check=full --errors-for-leak-kinds=definit
 
 TEST_TARGETS += test-asan test-fuzz-replay test-tsan
 
-.PHONY: asan test-asan tsan test-tsan valgrind fuzz fuzz-lib fuzz-replay \
+.PHONY: asan test-asan tsan test-tsan valgrind helgrind drd fuzz fuzz-lib fuzz-replay \
         test-fuzz-replay $(addprefix fuzz-,$(FUZZ_HARNESSES))
 
 # tests.mk is read after this fragment, so name the binaries here too.
@@ -113,6 +120,20 @@ valgrind: $(REL_TEST_BIN) $(FUZZ_REPLAY_BIN) | deps
 	@for h in $(FUZZ_HARNESSES); do echo "valgrind replay_$$h"; \
 	    $(VALGRIND_REPLAY) $(B)/fuzz-replay/replay_$$h tests/fuzz/corpus/$$h >/dev/null || exit 1; done
 	@echo "valgrind: every test binary and the fuzz corpus replay ran clean"
+
+# ------------------------------------------------------------ helgrind, drd
+
+# The thread tests under each race detector, with the suppression file a
+# host running its own program under them is told to use (libcivic(3)):
+# every report fails, so a report the file does not cover, or a renamed
+# function it names, is found here.
+VALGRIND_SUPP ?= lib/libcivic.supp
+RACE_CHECK = CIVIC_TEST_UNDER_VALGRIND=1 valgrind -q --tool=$(1) --error-exitcode=1 \
+	    $(if $(VALGRIND_SUPP),--suppressions=$(VALGRIND_SUPP)) $(B)/tests/test_threads >/dev/null
+
+helgrind drd: $(B)/tests/test_threads | deps
+	$(call RACE_CHECK,$@)
+	@echo "$@: the thread tests ran without a report ($(or $(VALGRIND_SUPP),no suppressions))"
 
 # ------------------------------------------------------------ libFuzzer
 
