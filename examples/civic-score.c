@@ -1033,15 +1033,15 @@ static void print_objections(const civic_rules *rules, const objections *r, int 
         answers_objections(&sink, rules, r->row, r->count, as_of);
         return;
     }
-    grid g = { NULL, 0, 0, 8, 0xc0u }; /* RAW and COUNTED right-aligned */
+    grid g = { NULL, 0, 0, 9, 0x180u }; /* RAW and COUNTED right-aligned */
     if (format == FMT_CSV) {
-        fputs("subject,group,objection,filed,entry,type,raw,counted\n", out);
+        fputs("subject,group,objection,filed,entry,type,state,raw,counted\n", out);
     } else {
         format_time(rules, as_of, when, sizeof(when));
         fprintf(out, "objections to decide, as of %s: %zu\n\n", when, r->count);
-        const char *head[] = { "SUBJECT", "GROUP", "OBJECTION", "FILED", "ENTRY", "TYPE", "RAW",
-                               "COUNTED" };
-        for (size_t c = 0; c < 8; c++) grid_put(&g, head[c]);
+        const char *head[] = { "SUBJECT", "GROUP", "OBJECTION", "FILED", "ENTRY", "TYPE", "STATE",
+                               "RAW", "COUNTED" };
+        for (size_t c = 0; c < 9; c++) grid_put(&g, head[c]);
     }
     for (size_t i = 0; i < r->count; i++) {
         const answers_objection *x = &r->row[i];
@@ -1056,7 +1056,7 @@ static void print_objections(const civic_rules *rules, const objections *r, int 
             csv_field(out, x->entry);
             fputc(',', out);
             csv_field(out, x->type);
-            fputc(',', out);
+            fprintf(out, ",%s,", x->state);
             put_fixed(out, x->raw);
             fputc(',', out);
             put_fixed(out, x->counted);
@@ -1069,6 +1069,7 @@ static void print_objections(const civic_rules *rules, const objections *r, int 
         grid_put(&g, filed);
         grid_put(&g, x->entry);
         grid_put(&g, x->type);
+        grid_put(&g, x->state);
         grid_put_fixed(&g, x->raw);
         grid_put_fixed(&g, x->counted);
     }

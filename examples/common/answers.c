@@ -452,6 +452,8 @@ void answers_objections(const answers_sink *out, const civic_rules *rules,
         answers_string(out, x->entry);
         key(out, "type");
         answers_string(out, x->type);
+        key(out, "state");
+        answers_string(out, x->state);
         key(out, "raw");
         answers_points(out, x->raw);
         key(out, "counted");

@@ -164,17 +164,20 @@ void answers_list(const answers_sink *out, const civic_rules *rules, const civic
 /* One objection still to decide (civic-score --objections, civic-server's
  * GET /objections; objections.h gathers them): its subject and
  * the subject's group, the objection's id and ts (filed), and the contested
- * entry's id, type, raw and counted at the as-of time. */
+ * entry's id, type, state name at the as-of time (civic_state_name: active,
+ * expired, repaired, contested, pending, merged ...; whether it still counts),
+ * raw and counted points (the record's, as in its civic_entry). */
 typedef struct answers_objection {
     const char *subject, *group, *objection;
     int64_t filed;
-    const char *entry, *type;
+    const char *entry, *type, *state;
     int64_t raw, counted;
 } answers_objection;
 
 /* The objections still to decide -- civic-score --objections:
  *   {"as_of":TIME,"objections":[ROW,...]}
- * ROW: {"subject","group","objection","filed","entry","type","raw","counted"},
+ * ROW: {"subject","group","objection","filed","entry","type","state","raw",
+ *       "counted"},
  * the n rows in the order given (objections_collect's, objections.h: filed,
  * subject, objection id). */
 void answers_objections(const answers_sink *out, const civic_rules *rules,

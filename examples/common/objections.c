@@ -9,7 +9,8 @@
 #include <string.h>
 
 /* Each row's objection heads one allocation that also holds its entry and
- * type; subject and group are borrowed from o->subjects. */
+ * type; subject and group are borrowed from o->subjects, the state name is
+ * static (civic_state_name). */
 static void rows_free(objections *o)
 {
     for (size_t i = 0; i < o->count; i++) free((char *)o->row[i].objection);
@@ -66,8 +67,12 @@ static int add_objection(objections *r, const civic_score *s, const civic_entry 
     memcpy(text, o->id, lo);
     memcpy(text + lo, x->id, le);
     memcpy(text + lo + le, x->type, lt);
+    /* the state tells whether the entry still counts at T (expired, repaired,
+     * merged, pending or suspended: not); counted is the record's, which an
+     * expired or repaired entry keeps (SPEC 10.6, record states) */
     r->row[r->count++] = (answers_objection){ s->subject, s->group, text, o->ts, text + lo,
-                                              text + lo + le, x->raw, x->counted };
+                                              text + lo + le, civic_state_name(x->state),
+                                              x->raw, x->counted };
     return CIVIC_OK;
 }
 

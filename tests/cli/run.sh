@@ -1022,12 +1022,20 @@ golden objections-suspend-json $D/expected/objections-suspend.json -- $OS -t 202
 # on 2025-04-20 d7 has decided o7, and h1 is in effect (it counts, marked)
 golden objections-later $D/expected/objections-later-mark.csv -- $OM -t 2025-04-20 -f csv --objections $D/objections.csv
 golden objections-later-suspend $D/expected/objections-later-suspend.csv -- $OS -t 2025-04-20 -f csv --objections $D/objections.csv
+# the state of the contested entry, which says whether it still counts at T
+# (counted is the record's, as in --explain): by hand from objections-states.csv
+# at 2025-03-01, marked: x1 (litter, valid 30 days) expired on 2025-01-31, y1
+# repaired by rp1 on 2025-02-01, m2 merged into m1 (act a1, the larger |raw|)
+OT="-r $D/objections-states.toml"
+golden objections-states-table $D/expected/objections-states.txt -- $OT -t 2025-03-01 --objections $D/objections-states.csv
+golden objections-states-csv $D/expected/objections-states.csv -- $OT -t 2025-03-01 -f csv --objections $D/objections-states.csv
+golden objections-states-json $D/expected/objections-states.json -- $OT -t 2025-03-01 -f json --objections $D/objections-states.csv
 # none to decide: before the first objection, and under a version-1 scheme
 "$CLI" $OM -t 2025-03-01 -f csv --objections $D/objections.csv >"$T/out" 2>"$T/err"
-printf 'subject,group,objection,filed,entry,type,raw,counted\n' >"$T/want"
+printf 'subject,group,objection,filed,entry,type,state,raw,counted\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections, none yet: $(cat "$T/out" "$T/err")"; fi
 "$CLI" $R -t 2022-10-01 --objections $D/events.csv >"$T/out" 2>"$T/err"
-printf 'objections to decide, as of 2022-10-01T00:00:00+08:00: 0\n\nSUBJECT  GROUP  OBJECTION  FILED  ENTRY  TYPE  RAW  COUNTED\n' >"$T/want"
+printf 'objections to decide, as of 2022-10-01T00:00:00+08:00: 0\n\nSUBJECT  GROUP  OBJECTION  FILED  ENTRY  TYPE  STATE  RAW  COUNTED\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections table, version 1: $(cat "$T/out" "$T/err")"; fi
 "$CLI" $R -t 2022-10-01 -f json --objections $D/events.csv >"$T/out" 2>"$T/err"
 printf '{"as_of":"2022-10-01T00:00:00+08:00","objections":[\n]}\n' >"$T/want"

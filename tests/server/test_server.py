@@ -756,6 +756,7 @@ def test_lists_and_report(log, log_path):
 
 CLI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "cli")
 OBJECTIONS_LOG = os.path.join(CLI_DIR, "objections.csv")
+STATES_LOG = os.path.join(CLI_DIR, "objections-states.csv")
 
 
 def test_objections(tmp):
@@ -764,52 +765,76 @@ def test_objections(tmp):
     as_of, at each as_of asked (none filed yet, the day o7 and o12 are still
     open, after d7 and d12 decided them), under contested = "mark" and
     "suspend"; and by hand at 2025-04-01: six rows, oldest first, o9 after
-    o10 (same filed time and subject: the ids bytewise).  An empty list is
+    o10 (same filed time and subject: the ids bytewise).  The same on
+    objections-states.{csv,toml}, whose contested entries are expired,
+    repaired, merged and active at 2025-03-01 (by hand).  An empty list is
     an answer (the built-in scheme with no objection); a bad as_of is 400,
     an unknown parameter 400, an as_of before a purge's horizon 410, HEAD
     the headers alone, another method 405."""
-    with open(OBJECTIONS_LOG, "rb") as f:
-        log = f.read()
-    for scheme in ("mark", "suspend"):
+    D = decimal.Decimal
+    for scheme, log_path, events in (("mark", OBJECTIONS_LOG, 25),
+                                     ("suspend", OBJECTIONS_LOG, 25),
+                                     ("states", STATES_LOG, 9)):
+        with open(log_path, "rb") as f:
+            log = f.read()
         rules = os.path.join(CLI_DIR, "objections-%s.toml" % scheme)
         srv = Server(extra=["--rules", rules]).start()
         try:
             status, rep = srv.post(log)
-            check(status == 200 and rep.get("accepted") == 25,
+            check(status == 200 and rep.get("accepted") == events,
                   "objections (%s): the log is taken: %s %s" % (scheme, status, rep))
-            for as_of in (None, "2025-03-01", "2025-04-01", "2025-04-14T23:59:59+08:00",
-                          "2025-04-20", "now"):
+            for as_of in (None, "2025-01-20", "2025-03-01", "2025-04-01",
+                          "2025-04-14T23:59:59+08:00", "2025-04-20", "now"):
                 path = "/objections" + ("?" + urllib.parse.urlencode({"as_of": as_of})
                                         if as_of else "")
                 status, h, body = srv.raw("GET", path)
-                want = cli_bytes(OBJECTIONS_LOG, "-f", "json", "--objections",
+                want = cli_bytes(log_path, "-f", "json", "--objections",
                                  *(["-t", as_of] if as_of else []), rules=rules)
                 if as_of == "now" and status == 200 and body != want:
                     # a second may pass between the two
-                    want = cli_bytes(OBJECTIONS_LOG, "-f", "json", "--objections", "-t",
+                    want = cli_bytes(log_path, "-f", "json", "--objections", "-t",
                                      json.loads(body)["as_of"], rules=rules)
                 check(status == 200 and h.get("content-type") == "application/json; charset=utf-8"
                       and body == want,
                       "GET %s (%s) == civic-score --objections -f json (%d, %r vs %r)"
                       % (path, scheme, status, body[:300], want[:300]))
+            if scheme == "states":
+                # by hand, from the log: x1 (litter, valid 30 days) expired on
+                # 01-31 and y1 was repaired on 02-01, both keeping their counted
+                # points; m2 is merged into m1 (act a1, the larger |raw|)
+                status, d = srv.get("/objections", as_of="2025-03-01")
+                rows = [(r["objection"], r["entry"], r["type"], r["state"], r["raw"],
+                         r["counted"]) for r in d.get("objections", [])]
+                check(status == 200 and rows == [
+                    ("o1", "x1", "litter", "expired", D("-10.00"), D("-10.00")),
+                    ("o2", "y1", "fine", "repaired", D("-10.00"), D("-10.00")),
+                    ("o3", "m2", "noise", "merged", D("-5.00"), D("0.00")),
+                    ("o4", "m1", "fine", "active", D("-10.00"), D("-10.00"))],
+                      "GET /objections?as_of=2025-03-01 (states), by hand: %d %s"
+                      % (status, rows))
+                continue
             # by hand, from the log (not from civic-score): what is open at 2025-04-01
             status, d = srv.get("/objections", as_of="2025-04-01")
             rows = [(r["subject"], r["group"], r["objection"], r["filed"], r["entry"], r["type"],
-                     r["raw"], r["counted"]) for r in d.get("objections", [])]
-            fine = decimal.Decimal("-10.00") if scheme == "mark" else decimal.Decimal("0.00")
-            D = decimal.Decimal
+                     r["state"], r["raw"], r["counted"]) for r in d.get("objections", [])]
+            fine = D("-10.00") if scheme == "mark" else D("0.00")
+            # marked, the fines are active and h1 pending (publicity 7d from
+            # 03-28); suspended, every one is contested (the state shown first)
+            on = "active" if scheme == "mark" else "contested"
+            later = "pending" if scheme == "mark" else "contested"
             check(status == 200 and d.get("as_of") == "2025-04-01T00:00:00+08:00" and rows == [
-                ("s4", "", "o11", "2025-03-02T00:00:00+08:00", "f7", "fine", D("-10.00"), fine),
-                ("s2", "south/b", "o7", "2025-03-03T00:00:00+08:00", "f5", "fine", D("-10.00"),
+                ("s4", "", "o11", "2025-03-02T00:00:00+08:00", "f7", "fine", on, D("-10.00"),
                  fine),
-                ("s1", "north/a,b", "o1", "2025-03-05T00:00:00+08:00", "f1", "fine", D("-10.00"),
-                 fine),
-                ("s3", "south/c", "o10", "2025-03-05T00:00:00+08:00", "f6", "fine", D("-10.00"),
-                 fine),
-                ("s3", "south/c", "o9", "2025-03-05T00:00:00+08:00", "f6", "fine", D("-10.00"),
-                 fine),
-                ("s2", "south/b", "o6", "2025-03-29T00:00:00+08:00", "h1", "honour", D("20.00"),
-                 D("0.00"))],
+                ("s2", "south/b", "o7", "2025-03-03T00:00:00+08:00", "f5", "fine", on,
+                 D("-10.00"), fine),
+                ("s1", "north/a,b", "o1", "2025-03-05T00:00:00+08:00", "f1", "fine", on,
+                 D("-10.00"), fine),
+                ("s3", "south/c", "o10", "2025-03-05T00:00:00+08:00", "f6", "fine", on,
+                 D("-10.00"), fine),
+                ("s3", "south/c", "o9", "2025-03-05T00:00:00+08:00", "f6", "fine", on,
+                 D("-10.00"), fine),
+                ("s2", "south/b", "o6", "2025-03-29T00:00:00+08:00", "h1", "honour", later,
+                 D("20.00"), D("0.00"))],
                 "GET /objections?as_of=2025-04-01 (%s), by hand: %d %s" % (scheme, status, rows))
             status, d = srv.get("/objections", as_of="2025-03-01")
             check(status == 200 and d == {"as_of": "2025-03-01T00:00:00+08:00",

@@ -1505,26 +1505,31 @@ class ListAnswer:
 class ObjectionRow:
     """One objection still to decide (Engine.objections): the subject and
     its group, the objection's id and ts (filed, int Unix seconds), and the
-    id, type and raw points of the entry it contests with what that entry
-    counts at the as-of time (0.00 while contested = "suspend" suspends it,
-    or while it is pending)."""
+    entry it contests: its id, type, state, raw and counted points as its
+    record at the as-of time gives them.  The state says whether the entry
+    still counts then: only an "active" one does ("contested", suspended
+    under contested = "suspend", "pending", "merged", "expired" and
+    "repaired" do not); counted is its points after caps, which an expired
+    or repaired entry keeps."""
     subject: str
     group: str                      # "" when no event carries a group
     objection: str
     filed: int
     entry: str
     type: str
+    state: str
     raw: _decimal.Decimal
     counted: _decimal.Decimal
     utc_offset: int = _field(default=0, repr=False, compare=False)
 
     def to_dict(self) -> _Dict[str, _Any]:
-        """{subject, group, objection, filed, entry, type, raw, counted}, filed
-        as ISO text: a row of civic-score --objections -f json and of
-        GET /objections."""
+        """{subject, group, objection, filed, entry, type, state, raw,
+        counted}, filed as ISO text: a row of civic-score --objections -f json
+        and of GET /objections."""
         return {"subject": self.subject, "group": self.group, "objection": self.objection,
                 "filed": _time_text(self.filed, self.utc_offset), "entry": self.entry,
-                "type": self.type, "raw": self.raw, "counted": self.counted}
+                "type": self.type, "state": self.state, "raw": self.raw,
+                "counted": self.counted}
 
 
 def _record_objections(rec, subject, group, offset, out):
@@ -1562,6 +1567,7 @@ def _record_objections(rec, subject, group, offset, out):
             oid, target = e.id, e.ref
             out.append((e.ts, subject, oid, ObjectionRow(
                 _str(subject), group, _str(oid), int(e.ts), _str(target), _str(type_),
+                _code_name(_STATE_NAMES, _lib.civic_state_name, state),
                 _points(raw), _points(counted), offset)))
 
 
@@ -1707,7 +1713,7 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
             # the columns of civic-score --objections -f csv
             d = {"subject": a.subject, "group": a.group, "objection": a.objection,
                  "filed": _flat_time(a.filed, a.utc_offset), "entry": a.entry, "type": a.type,
-                 "raw": _flat_number(a.raw, numbers),
+                 "state": a.state, "raw": _flat_number(a.raw, numbers),
                  "counted": _flat_number(a.counted, numbers)}
         elif isinstance(a, CompareRow):
             # the columns of civic-score --compare NEW -f csv

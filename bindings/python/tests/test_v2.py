@@ -1046,8 +1046,8 @@ class TestObjections(unittest.TestCase):
         return e
 
     def rows(self, got):
-        return [(r.subject, r.group, r.objection, r.filed, r.entry, r.type, r.raw, r.counted)
-                for r in got]
+        return [(r.subject, r.group, r.objection, r.filed, r.entry, r.type, r.state, r.raw,
+                 r.counted) for r in got]
 
     def test_open_objections_oldest_first_by_hand(self):
         for mode in ("mark", "suspend"):
@@ -1055,17 +1055,21 @@ class TestObjections(unittest.TestCase):
             t = e.parse_time
             # a fine counts -10.00 while marked, nothing while suspended; h1
             # (honour, publicity 7d from 03-28) is pending at 04-01 either way
+            # (its state: pending when marked, contested -- suspended -- first)
             fine = D("-10.00") if mode == "mark" else D("0.00")
+            on = "active" if mode == "mark" else "contested"
+            later = "pending" if mode == "mark" else "contested"
             got = e.objections("2025-04-01")
             self.assertIsInstance(got, list)
             self.assertEqual(self.rows(got), [
-                ("s4", "", "o11", t("2025-03-02"), "f7", "fine", D("-10.00"), fine),
-                ("s2", "south/b", "o7", t("2025-03-03"), "f5", "fine", D("-10.00"), fine),
-                ("s1", "north/a,b", "o1", t("2025-03-05"), "f1", "fine", D("-10.00"), fine),
+                ("s4", "", "o11", t("2025-03-02"), "f7", "fine", on, D("-10.00"), fine),
+                ("s2", "south/b", "o7", t("2025-03-03"), "f5", "fine", on, D("-10.00"), fine),
+                ("s1", "north/a,b", "o1", t("2025-03-05"), "f1", "fine", on, D("-10.00"), fine),
                 # same filed time and subject: the ids bytewise, "o10" < "o9"
-                ("s3", "south/c", "o10", t("2025-03-05"), "f6", "fine", D("-10.00"), fine),
-                ("s3", "south/c", "o9", t("2025-03-05"), "f6", "fine", D("-10.00"), fine),
-                ("s2", "south/b", "o6", t("2025-03-29"), "h1", "honour", D("20.00"), D("0.00")),
+                ("s3", "south/c", "o10", t("2025-03-05"), "f6", "fine", on, D("-10.00"), fine),
+                ("s3", "south/c", "o9", t("2025-03-05"), "f6", "fine", on, D("-10.00"), fine),
+                ("s2", "south/b", "o6", t("2025-03-29"), "h1", "honour", later, D("20.00"),
+                 D("0.00")),
             ], mode)
             self.assertEqual(got[0].filed, 1740844800)     # 2025-03-02T00:00:00+08:00
             self.assertIsInstance(got[0].filed, int)
@@ -1073,22 +1077,46 @@ class TestObjections(unittest.TestCase):
             # 04-20: d7 (04-15) decided o7; h1 counts once its publicity is over
             # (mark), or still nothing while o6 suspends it
             honour = D("20.00") if mode == "mark" else D("0.00")
-            self.assertEqual([(r.objection, r.counted) for r in e.objections("2025-04-20")],
-                             [("o11", fine), ("o1", fine), ("o10", fine), ("o9", fine),
-                              ("o6", honour)], mode)
+            self.assertEqual([(r.objection, r.state, r.counted)
+                              for r in e.objections("2025-04-20")],
+                             [("o11", on, fine), ("o1", on, fine), ("o10", on, fine),
+                              ("o9", on, fine), ("o6", on, honour)], mode)
             # before the first objection: none, an answer
             self.assertEqual(e.objections("2025-03-01"), [])
             # the default as_of: the latest ts held (d7, 2025-04-15)
             self.assertEqual(e.objections(), e.objections("2025-04-15"))
 
+    def test_the_state_says_whether_the_entry_still_counts(self):
+        # tests/cli/objections-states.{toml,csv}, marked, at 2025-03-01, by
+        # hand: x1 (litter, valid 30 days from 01-01) expired on 01-31 and y1
+        # was repaired by rp1 on 02-01, both keeping their counted -10.00; m2
+        # (noise -5) is merged into m1 (fine -10, the larger |raw|, act a1)
+        e = civic.Engine(civic.Rules.from_file(objections_rules("states")))
+        self.addCleanup(e.close)
+        e.load_file(os.path.join(CLI_DIR, "objections-states.csv"))
+        t = e.parse_time
+        self.assertEqual(self.rows(e.objections("2025-03-01")), [
+            ("s1", "", "o1", t("2025-01-05"), "x1", "litter", "expired", D("-10.00"),
+             D("-10.00")),
+            ("s2", "", "o2", t("2025-01-10"), "y1", "fine", "repaired", D("-10.00"),
+             D("-10.00")),
+            ("s3", "", "o3", t("2025-01-15"), "m2", "noise", "merged", D("-5.00"), D("0.00")),
+            ("s3", "", "o4", t("2025-01-20"), "m1", "fine", "active", D("-10.00"), D("-10.00")),
+        ])
+        # before x1 lapses and before the repair: both active
+        self.assertEqual([(r.entry, r.state) for r in e.objections("2025-01-20")],
+                         [("x1", "active"), ("y1", "active"), ("m2", "merged"),
+                          ("m1", "active")])
+
     def test_row_to_dict_is_the_json_row(self):
         row = self.engine("mark").objections("2025-04-01")[2]
         d = row.to_dict()
         self.assertEqual(list(d), ["subject", "group", "objection", "filed", "entry", "type",
-                                   "raw", "counted"])
+                                   "state", "raw", "counted"])
         self.assertEqual(d, {"subject": "s1", "group": "north/a,b", "objection": "o1",
                              "filed": "2025-03-05T00:00:00+08:00", "entry": "f1",
-                             "type": "fine", "raw": D("-10.00"), "counted": D("-10.00")})
+                             "type": "fine", "state": "active", "raw": D("-10.00"),
+                             "counted": D("-10.00")})
         import dataclasses
         with self.assertRaises(dataclasses.FrozenInstanceError):
             row.counted = D("0.00")
@@ -1098,9 +1126,9 @@ class TestObjections(unittest.TestCase):
         # flat, for pandas: the columns of civic-score --objections -f csv
         flat = civic.to_records(self.engine("suspend").objections("2025-04-01"))
         self.assertEqual(list(flat[2]), ["subject", "group", "objection", "filed", "entry",
-                                         "type", "raw", "counted"])
-        self.assertEqual((flat[2]["objection"], flat[2]["raw"], flat[2]["counted"]),
-                         ("o1", -10.0, 0.0))
+                                         "type", "state", "raw", "counted"])
+        self.assertEqual((flat[2]["objection"], flat[2]["state"], flat[2]["raw"],
+                          flat[2]["counted"]), ("o1", "contested", -10.0, 0.0))
         self.assertEqual(flat[2]["filed"].isoformat(), "2025-03-05T00:00:00+08:00")
 
     def test_none_to_decide_under_version_1_and_empty(self):
@@ -1118,7 +1146,7 @@ class TestObjections(unittest.TestCase):
         e.load(textwrap.dedent(RETAIN_LOG))
         got = e.objections("2015-04-01")
         self.assertEqual(self.rows(got), [("s", "", "o1", e.parse_time("2015-03-05"), "f1",
-                                           "fine", D("-10.00"), D("-10.00"))])
+                                           "fine", "active", D("-10.00"), D("-10.00"))])
         e.purge("2020-03-01")
         with self.assertRaises(civic.CivicError) as cm:
             e.objections("2015-04-01")
@@ -1133,12 +1161,16 @@ class TestObjections(unittest.TestCase):
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_objections_equal_the_cli(self):
-        for mode in ("mark", "suspend"):
-            e = self.engine(mode)
-            for t in ("2025-03-01", "2025-04-01", "2025-04-14T23:59:59+08:00", "2025-04-20",
-                      None):
+        states_log = os.path.join(CLI_DIR, "objections-states.csv")
+        for mode in ("mark", "suspend", "states"):
+            log = states_log if mode == "states" else OBJECTIONS_LOG
+            e = civic.Engine(civic.Rules.from_file(objections_rules(mode)))
+            self.addCleanup(e.close)
+            e.load_file(log)
+            for t in ("2025-01-20", "2025-03-01", "2025-04-01", "2025-04-14T23:59:59+08:00",
+                      "2025-04-20", None):
                 out = subprocess.run([CLI, "-r", objections_rules(mode), "--objections",
-                                      "-f", "json"] + (["-t", t] if t else []) + [OBJECTIONS_LOG],
+                                      "-f", "json"] + (["-t", t] if t else []) + [log],
                                      capture_output=True, check=True)
                 want = json.loads(out.stdout, parse_float=Decimal)
                 got = e.objections(t)
@@ -1146,7 +1178,7 @@ class TestObjections(unittest.TestCase):
                 for row, w in zip(got, want["objections"]):
                     d = row.to_dict()
                     for key in ("subject", "group", "objection", "filed", "entry", "type",
-                                "raw", "counted"):
+                                "state", "raw", "counted"):
                         self.assertEqual(d[key], w[key], (mode, t, w["objection"], key))
                     self.assertEqual(row.filed, e.parse_time(w["filed"]))
                     self.assertEqual(list(d), list(w))
