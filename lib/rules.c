@@ -1069,24 +1069,37 @@ static int on_array(builder *b, const char *key, size_t len, pos p, civic_error 
     return 1; /* unknown */
 }
 
-/* A header's name after its word, as the reader takes it: bare, without a
- * quote or a backslash, or "quoted" whole (civic__rb_header_name). */
-static bool name_readable(const char *s, size_t n)
+/* A header's name after its word, as the reader takes it -- bare, or
+ * "quoted" whole (civic__rb_header_name) -- and a name of that table: a rule
+ * code or cap name of [a-z0-9_.-], a tier or measure name of [A-Za-z0-9_.-]
+ * (lib/tiers.c), 1..64 bytes.  So no quote, backslash or blank is left in
+ * it, nor a capital in a rule code. */
+static bool name_readable(const char *s, size_t n, bool capitals)
 {
-    const char *name;
-    size_t k;
+    const char *name = s;
+    size_t k = n;
     if (n == 0) return false;
-    if (s[0] == '"') return civic__rb_header_name(s, n, &name, &k);
-    return memchr(s, '"', n) == NULL && memchr(s, '\\', n) == NULL;
+    if (s[0] == '"' && !civic__rb_header_name(s, n, &name, &k)) return false;
+    if (k == 0 || k > CIVIC_CODE_BYTES_MAX) return false;
+    for (size_t i = 0; i < k; i++) {
+        char c = name[i];
+        bool lower = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                     c == '-';
+        if (!lower && !(capitals && c >= 'A' && c <= 'Z')) return false;
+    }
+    return true;
 }
 
 /* The table an unknown header most likely meant, as it should be written,
  * into out: its first word misspelt ("[rulle.a]", "[[grades]]", "[Rule.a]"),
  * or in the wrong brackets ([grade], [[scheme]], [[cap.x]]), or quoted whole
- * (["rule.a"], TOML's one quoted key).  The name after the word is kept;
- * false when nothing is near enough, a word that needs a name has none, the
- * name is none a header reads (a stray quote: [rule".a"]), or the guess is
- * what was written.  What it offers is a header the reader takes. */
+ * (["rule.a"], TOML's one quoted key).  The name after the word is kept; a
+ * name ending in .change (rule) or .level (tier) is offered as that array,
+ * [[rule.a.change]], whatever the brackets were ([rule.a.change] is a rule
+ * "a.change").  False when nothing is near enough, a word that needs a name
+ * has none, the name is none a header reads (a stray quote: [rule".a"]) or
+ * none of its table (["rule.A"], ["rule.a b"]), or the guess is what was
+ * written.  What it offers is a header the reader takes as that table. */
 static bool table_meant(const char *key, size_t len, bool array, char *out, size_t size)
 {
     static const char *const words[] = { "scheme", "grade", "validity", "cap", "rule", "tier",
@@ -1119,12 +1132,14 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     size_t k = suffix ? strlen(suffix) : 0;
     bool ends = suffix && len - w > k && memcmp(key + len - k, suffix, k) == 0;
     if (array && suffix && !ends) return false;
-    bool many = array && ends;
+    bool many = ends;
     if (many == array && !quoted && civic__rb_key_is(key, w, word)) return false; /* as written */
-    if (!name_readable(dot + 1, len - w - 1 - (many ? k : 0))) return false;
-    char rest[64];
-    civic__excerpt_raw(rest, sizeof(rest), dot + 1, len - w - 1);
-    snprintf(out, size, "%s%s.%s%s", many ? "[[" : "[", word, rest, many ? "]]" : "]");
+    bool capitals = strcmp(word, "tier") == 0 || strcmp(word, "measure") == 0;
+    if (!name_readable(dot + 1, len - w - 1 - (many ? k : 0), capitals)) return false;
+    /* whole, not an excerpt: a name of its table is plain ASCII, at most 64
+     * bytes and its quotes, and out holds it with the word and .change */
+    snprintf(out, size, "%s%s.%.*s%s", many ? "[[" : "[", word, (int)(len - w - 1), dot + 1,
+             many ? "]]" : "]");
     return true;
 }
 
@@ -1167,7 +1182,7 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         if (rc == CIVIC_OK) b->mx[b->index].bare_dotted = bare_dotted(key + 8, len - 8);
         return rc;
     }
-    char shown[64], meant[96], cp_why[120];
+    char shown[64], meant[96], cp_why[120]; /* meant: [[measure. 66 bytes .change]] */
     civic__excerpt_raw(shown, sizeof(shown), key, len); /* a header may hold any byte */
     const char *dot = memchr(key, '.', len); /* the table's word: a look-alike letter in it */
     const char *why = civic__toml_char_why(key, dot ? (size_t)(dot - key) : len, cp_why,
