@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,7 +302,11 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
  * and creating at once hung there.) */
 
 #define TEMP_SUFFIX ".tmp.XXXXXX"
-#define TEMP_ATTEMPTS 8
+/* Each attempt lost means a sweeper took that very file between its creation
+ * and its lock; an engine opening the same snapshot in a loop on a loaded
+ * machine won 8 in a row once (a test saw the save fail), so a writer that
+ * loses yields the processor and tries up to 64 names. */
+#define TEMP_ATTEMPTS 64
 
 /* ------------------------------------------------------------ names that fit
  *
@@ -400,6 +405,7 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         if ((rc == 0 && !stated) || (rc != 0 && rc != EAGAIN && rc != EACCES && rc != EWOULDBLOCK))
             unlink(tmp);
         close(fd);
+        sched_yield(); /* let the sweeper finish before the next name */
         errno = why;
     }
     int saved = errno;
