@@ -2735,7 +2735,15 @@ static bool fill_address(const char *bind, unsigned port, struct sockaddr_storag
 static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key)
 {
     struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+    /* poll(2), not MHD_USE_AUTO's epoll: libmicrohttpd 0.9.75 registers
+     * its connections edge-triggered and, after a read shorter than its
+     * buffer, reads again only on the next edge.  A client that sends part
+     * of a request and closes has its bytes and its FIN in one edge: the
+     * close was never read, and the connection held its slot (--max-per-ip,
+     * --max-connections) and its body's budget until --request-timeout or
+     * --timeout, for ever with both 0.  poll is level-triggered: the close
+     * is read on the next turn. */
+    unsigned flags = MHD_USE_POLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC; /* a wake-up channel: MHD_stop_daemon at shutdown */
     if (!fill_address(s->opt.bind, s->opt.port, &ss, &flags)) return NULL;
     if (cert) flags |= MHD_USE_TLS;
@@ -2897,7 +2905,8 @@ static int serve(server *s, const char *cert, const char *key)
     fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
     /* Take no new connection, then let the requests that began be answered:
      * each arrives whole within --request-timeout or the guard cuts it.  Not
-     * MHD_quiesce_daemon: with epoll and a thread pool it races each worker's
+     * MHD_quiesce_daemon: with epoll (which start_daemon no longer
+     * asks for) and a thread pool it races each worker's
      * own removal of the listening socket from its epoll set, and the loser's
      * EPOLL_CTL_DEL (ENOENT) is an MHD_PANIC -- abort() before the compaction
      * below ("Failed to remove listen FD from epoll set", libmicrohttpd 0.9.75). */

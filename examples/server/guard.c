@@ -205,9 +205,8 @@ void guard_request_begun(guard *g, struct MHD_Connection *c)
 /* Whether a whole request head waits in the kernel for a busy thread (the
  * connection is queued, not slow): asked only at the limit; a peek takes
  * nothing from the stream.  A connection its client has closed is not left
- * out: libmicrohttpd keeps one that sent part of a request before closing
- * until the request deadline, and after the answer a peek cannot tell that
- * from one closed with nothing more to say. */
+ * out: it holds its slot until libmicrohttpd reads the close, and after the
+ * answer a peek cannot tell that from one closed with nothing more to say. */
 static bool head_queued(MHD_socket fd)
 {
     char b[1024];

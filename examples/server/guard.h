@@ -122,8 +122,8 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * is new.  So before refusing for the first bound, it peeks at the
  * address's waiting connections: one whose whole request head is queued is
  * not waiting (plain HTTP only: TLS records hide the head).  One its client
- * closed still counts: libmicrohttpd keeps a half-closed connection that
- * sent part of a request until the deadline. */
+ * closed still counts until libmicrohttpd has read the close (its thread's
+ * next turn: the daemon polls level-triggered, see start_daemon). */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 /* A request line arrived on c: a shutdown waits for its answer. */
 void guard_request_begun(guard *g, struct MHD_Connection *c);

@@ -20,6 +20,9 @@ resident memory (VmRSS from /proc) and the latency another client sees:
               POSTs from it cannot lock the other writers out.
   drain       SIGTERM lets a request whose body is still arriving finish.
   churn       48 clients opening a connection per request are (almost) never refused.
+  closed      clients that send part of a request and close give their slot and
+              their share of the body budget back within a second or two, even
+              with both timeouts 0.
   descriptors started with stdout and stderr closed, the journal survives a
               kill; under ulimit -n 9 the server refuses to start, saying why.
 
@@ -286,25 +289,122 @@ def test_per_address_limit():
               "/metrics counts the connections --max-per-ip refused: %s" % refused)
     finally:
         srv.stop()
-    # A client that half-closes after its partial head still holds its slot
-    # until the deadline: a peek that left closed connections out let 255
-    # of them in.  (A short deadline: the drain at the stop
-    # waits for them.)
-    srv = harness.Server(ARGS.server, extra=["--request-timeout", "5"]).start()
+    # A client that half-closes after its partial head can never finish its
+    # request: the server closes the connection as soon as it reads the
+    # close, so none is kept, even with no deadline and no idle timeout.
+    # (Such connections were kept until the deadline, each holding its slot.)
+    srv = harness.Server(ARGS.server, extra=["--request-timeout", "0", "--timeout", "0"]).start()
     try:
-        counts = []
-        for attempt in range(4):
-            # a retry waits out the deadline: the last try's half-closed
-            # sockets hold their slots until then (a retry after half a
-            # second found them all taken: 29, then 3, then 0)
-            time.sleep(0.5 if attempt == 0 else 6.0)
-            kept = count_admitted(srv, 100, half_close=True)
-            counts.append(kept)
-            if kept >= 32:
-                break
-        check(counts[-1] == 32,
-              "--max-per-ip (default 32): %s of 100 half-closed connections from one address "
-              "kept" % " then ".join(str(k) for k in counts))
+        kept = count_admitted(srv, 100, half_close=True)
+        n = open_after(srv, 2)
+        check(kept == 0 and n == 1,
+              "--max-per-ip: of 100 connections half-closed after part of a request, %d kept "
+              "and %s open (/metrics itself included)" % (kept, n))
+    finally:
+        srv.stop()
+
+
+def answered_within(srv, seconds, source="127.0.0.1", method="GET", path="/healthz",
+                    body=None):
+    """Seconds until a request from source is answered 200 (asked again
+    every 0.1 s), or None: (seconds, the last status or error)."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < seconds:
+        try:
+            conn = srv.connection(timeout=1, source=source)
+            headers = {"Content-Type": "text/csv"} if body else None
+            last, _, _ = srv.raw(method, path, body, headers, conn=conn)
+            conn.close()
+            if last == 200:
+                return time.monotonic() - t0, last
+        except (OSError, http.client.HTTPException) as e:
+            last = type(e).__name__
+        time.sleep(0.1)
+    return None, last
+
+
+def metric(srv, name, source=None):
+    """A value from /metrics, or None (no answer, or no such line)."""
+    try:
+        conn = srv.connection(timeout=2, source=source)
+        _, _, body = srv.raw("GET", "/metrics", conn=conn)
+        conn.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def open_after(srv, seconds, source=None):
+    """Connections open (the one asking included) once they are down to that
+    one, or after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        n = metric(srv, "civic_connections_open", source)
+        if n == 1 or time.monotonic() >= deadline:
+            return n
+        time.sleep(0.1)
+
+
+def close_after_part(port, source, part):
+    """A client that sends part of a request and closes at once (both ways)."""
+    try:
+        s = open_socket(port, source)
+        s.sendall(part)
+        s.close()
+    except OSError:
+        pass  # refused by a limit: nothing held
+
+
+def test_closed_requests():
+    """A client that sends part of a request and closes at once gives its
+    slot back at once: the server saw the bytes and the close in one wake-up
+    and never read again (libmicrohttpd's epoll is edge-triggered), so the
+    connection stayed in CLOSE-WAIT until --request-timeout or --timeout --
+    for ever with both 0 -- counting against --max-per-ip and
+    --max-connections, a POST's body holding its share of --body-budget.
+    40 such from one address turned its next request away for 30 s."""
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+    srv = harness.Server(ARGS.server).start()
+    try:
+        for _ in range(40):
+            close_after_part(srv.port, "127.0.0.1", head)
+        t, last = answered_within(srv, 5)
+        check(t is not None and t < 2.0,
+              "closed requests: 40 from one address closed after part of a request, the "
+              "address is answered again within 2 s (%s s, %s)" % (t, last))
+        n = open_after(srv, 2)
+        check(n == 1, "closed requests: none of the 40 stays open (%s open, /metrics itself "
+              "included)" % n)
+    finally:
+        srv.stop()
+    # no deadline, no idle timeout: only the close itself gives the slots back
+    srv = harness.Server(ARGS.server, extra=["--request-timeout", "0", "--timeout", "0",
+                                             "--max-connections", "16", "--threads", "2",
+                                             "--max-body", "1M", "--body-budget", "2M"]).start()
+    try:
+        post = (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                b"Content-Length: %d\r\n\r\nid,subject" % MIB)
+        for source in ("127.0.0.10", "127.0.0.11"):  # the whole body budget, one MiB each
+            close_after_part(srv.port, source, post)
+        for i in range(2, 10):
+            for _ in range(8):
+                close_after_part(srv.port, "127.0.0.%d" % i, head)
+        t, last = answered_within(srv, 5, source="127.0.0.12")
+        check(t is not None and t < 2.0,
+              "closed requests: with both timeouts 0, 64 closed from 8 addresses leave "
+              "--max-connections 16 free for a ninth within 2 s (%s s, %s)" % (t, last))
+        t, last = answered_within(srv, 5, source="127.0.0.12", method="POST", path="/events",
+                                  body=b"id,subject,type,ts\ncl1,closed,recycling,2025-01-01\n")
+        check(t is not None and t < 2.0,
+              "closed requests: with both timeouts 0, bodies closed half sent give the body "
+              "budget back within 2 s (%s s, %s)" % (t, last))
+        n = open_after(srv, 2, "127.0.0.12")
+        check(n == 1, "closed requests: with both timeouts 0, none of them stays open (%s "
+              "open, /metrics itself included)" % n)
     finally:
         srv.stop()
 
@@ -852,7 +952,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
