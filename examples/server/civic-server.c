@@ -2568,21 +2568,27 @@ static bool is_loopback(const char *addr)
     return false;
 }
 
-/* The whole of a small file (certificate, key, document), NUL-terminated. */
-static char *read_small_file(const char *path, size_t *len)
+/* The whole of a small file (certificate, key, document), NUL-terminated;
+ * NULL, reported with the option that named it, when it cannot be read. */
+static char *read_small_file(const char *option, const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, SERVER_NAME ": %s: %s\n", path, strerror(errno));
+        fprintf(stderr, SERVER_NAME ": %s %s: %s\n", option, path, strerror(errno));
         return NULL;
     }
     char *p = malloc(FILE_BYTES_MAX + 1);
+    errno = 0;
     size_t n = p ? fread(p, 1, FILE_BYTES_MAX + 1, f) : 0;
-    bool bad = !p || ferror(f) || n > FILE_BYTES_MAX;
+    int err = p && ferror(f) ? errno : 0; /* a directory: EISDIR */
+    bool bad = !p || err || n > FILE_BYTES_MAX;
     fclose(f);
     if (bad) {
-        fprintf(stderr, SERVER_NAME ": %s: unreadable or larger than %u bytes\n", path,
-                FILE_BYTES_MAX);
+        if (err)
+            fprintf(stderr, SERVER_NAME ": %s %s: %s\n", option, path, strerror(err));
+        else
+            fprintf(stderr, SERVER_NAME ": %s %s: unreadable or larger than %u bytes\n", option,
+                    path, FILE_BYTES_MAX);
         free(p);
         return NULL;
     }
@@ -2668,7 +2674,9 @@ static int open_access_log(const server *s)
     return open(s->opt.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 }
 
-/* Tokens, access log, OpenAPI document.  0 or -1 (reported). */
+/* Tokens, access log, OpenAPI document.  The exit status (reported): 0,
+ * 1 for an access log or a document that cannot be opened (a bad option),
+ * 2 for a tokens file that cannot be read or holds a bad line. */
 static int open_resources(server *s)
 {
     char why[300];
@@ -2677,7 +2685,7 @@ static int open_resources(server *s)
     if (s->opt.tokens_path) {
         if (tokens_load(&s->tokens, s->opt.tokens_path, why, sizeof(why)) != 0) {
             fprintf(stderr, SERVER_NAME ": --tokens %s\n", why);
-            return -1;
+            return 2;
         }
         s->auth = true;
     }
@@ -2686,11 +2694,12 @@ static int open_resources(server *s)
         if (s->access_fd < 0) {
             fprintf(stderr, SERVER_NAME ": --access-log %s: %s\n", s->opt.access_log,
                     strerror(errno));
-            return -1;
+            return 1;
         }
     }
-    if (s->opt.openapi_path && !(s->openapi = read_small_file(s->opt.openapi_path, &s->openapi_len)))
-        return -1;
+    if (s->opt.openapi_path &&
+        !(s->openapi = read_small_file("--openapi", s->opt.openapi_path, &s->openapi_len)))
+        return 1;
     return 0;
 }
 
@@ -2960,13 +2969,12 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s.stop_mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
-    if (s.opt.tls_cert && (!(cert = read_small_file(s.opt.tls_cert, NULL)) ||
-                           !(key = read_small_file(s.opt.tls_key, NULL))))
-        status = 2;
-    else if (open_resources(&s) != 0 || open_engine(&s) != 0)
-        status = 2;
-    else
-        status = serve(&s, cert, key);
+    /* a file an option names that cannot be read is a bad option (1) */
+    if (s.opt.tls_cert && (!(cert = read_small_file("--tls-cert", s.opt.tls_cert, NULL)) ||
+                           !(key = read_small_file("--tls-key", s.opt.tls_key, NULL))))
+        status = 1;
+    else if ((status = open_resources(&s)) == 0)
+        status = open_engine(&s) != 0 ? 2 : serve(&s, cert, key);
     civic_engine_free(s.engine);
     civic_rules_free(s.rules);
     tokens_free(&s.tokens);

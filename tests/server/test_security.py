@@ -345,6 +345,24 @@ def test_command_line(tmp):
     check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out, "--help")
     rc, out, err = run("--tls-cert", "x.pem")
     check(rc == 1 and "go together" in err, "--tls-cert alone: %r" % err)
+    # A file an option names that cannot be read (or opened) is a bad option:
+    # exit 1, as the manual says, naming the file (it was 2, as for bad data).
+    readable = os.path.join(tmp, "readable.pem")
+    with open(readable, "w") as f:
+        f.write("not a key\n")
+    missing = os.path.join(tmp, "nonexistent", "x")
+    for args in (["--tls-cert", missing, "--tls-key", readable],
+                 ["--tls-cert", tmp, "--tls-key", readable],      # a directory
+                 ["--tls-cert", readable, "--tls-key", missing],
+                 ["--openapi", missing],
+                 ["--openapi", tmp],
+                 ["--access-log", missing]):
+        rc, out, err = run("--port", "0", *args)
+        named = missing if missing in args else tmp
+        option = args[args.index(named) - 1]
+        check(rc == 1 and "%s %s: " % (option, named) in err and "listening" not in out,
+              "%s %s: a file that cannot be read is a bad option, exit 1, naming it (%s, %r)"
+              % (option, named, rc, err[:200]))
     # Options of the data directory without one: the operator believes in a
     # durability (or a rescore, a recovery) that is not there.
     for opt in (["--rescore"], ["--recover"], ["--sync", "group"], ["--compact-every", "5"]):
