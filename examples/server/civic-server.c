@@ -1440,17 +1440,13 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
      * ones). */
     bool reader = rq->token && rq->token->role >= ROLE_READ;
     bool weaker = min_group < s->opt.min_group || depth != s->opt.report_depth;
-    if (s->auth && weaker && !reader) {
-        size_t tlen = 0;
-        const char *sent = bearer_token(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                    "Authorization"), &tlen);
-        const char *unknown = !rq->token && sent ? " (the token sent is not known)" : "";
+    if (s->auth && weaker && !reader) { /* no credentials: others got 401 (check_auth) */
         if (min_group < s->opt.min_group)
             snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with "
-                     "the read role%s", s->opt.min_group, unknown);
+                     "the read role", s->opt.min_group);
         else
             snprintf(why, sizeof(why), "a depth other than the service's %u needs a token with "
-                     "the read role%s", s->opt.report_depth, unknown);
+                     "the read role", s->opt.report_depth);
         return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
     }
     /* The default as_of is taken under the page's lock: a purge, which
@@ -1611,7 +1607,12 @@ static verdict check_auth(server *s, struct MHD_Connection *c, request *rq, unsi
     size_t len = 0;
     const char *token = bearer_token(h, &len);
     if (token) rq->token = tokens_find(&s->tokens, token, len);
-    if (need == ROLE_NONE) return (verdict){ 0 };
+    /* A route open to all looks at no credentials, but for the public page
+     * (--public-reports): it is the public's to a caller who sends none, and
+     * credentials sent must be a known token there as on every route that
+     * reads them ("a missing or unknown token gets 401"), or a caller whose
+     * token is wrong would take the public page for its own. */
+    if (need == ROLE_NONE && !(rq->route == ROUTE_REPORT && h)) return (verdict){ 0 };
     if (!token)
         return (verdict){ MHD_HTTP_UNAUTHORIZED, "authentication required",
                           "send Authorization: Bearer <token>", { "WWW-Authenticate", REALM } };
