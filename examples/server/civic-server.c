@@ -2748,7 +2748,8 @@ static int open_access_log(const server *s)
 }
 
 /* Tokens, access log, OpenAPI document.  The exit status (reported): 0,
- * 1 for an access log or a document that cannot be opened (a bad option),
+ * 1 for an access log or a document that cannot be opened, or a document
+ * that is not JSON (a bad option),
  * 2 for a tokens file that cannot be read or holds a bad line. */
 static int open_resources(server *s)
 {
@@ -2773,6 +2774,12 @@ static int open_resources(server *s)
     if (s->opt.openapi_path &&
         !(s->openapi = read_small_file("--openapi", s->opt.openapi_path, &s->openapi_len)))
         return 1;
+    size_t at = 0; /* served as application/json: JSON it must be */
+    if (s->openapi && !json_valid(s->openapi, s->openapi_len, &at)) {
+        fprintf(stderr, SERVER_NAME ": --openapi %s: not JSON (at byte %zu)\n",
+                s->opt.openapi_path, at);
+        return 1;
+    }
     return 0;
 }
 

@@ -129,3 +129,136 @@ void json_flags(buf *b, const char *flags)
     }
     buf_puts(b, "]");
 }
+
+/* ------------------------------------------------------------ checking */
+
+typedef struct json_reader {
+    const unsigned char *s;
+    size_t n, i;
+} json_reader;
+
+static void skip_blanks(json_reader *r)
+{
+    while (r->i < r->n && (r->s[r->i] == ' ' || r->s[r->i] == '\t' || r->s[r->i] == '\n' ||
+                           r->s[r->i] == '\r'))
+        r->i++;
+}
+
+static bool digits(json_reader *r)
+{
+    size_t from = r->i;
+    while (r->i < r->n && r->s[r->i] >= '0' && r->s[r->i] <= '9') r->i++;
+    return r->i > from;
+}
+
+static bool read_number(json_reader *r)
+{
+    if (r->s[r->i] == '-') r->i++;
+    if (r->i < r->n && r->s[r->i] == '0') r->i++; /* no leading zeros: "01" ends at the 0 */
+    else if (!digits(r)) return false;
+    if (r->i < r->n && r->s[r->i] == '.') {
+        r->i++;
+        if (!digits(r)) return false;
+    }
+    if (r->i < r->n && (r->s[r->i] == 'e' || r->s[r->i] == 'E')) {
+        r->i++;
+        if (r->i < r->n && (r->s[r->i] == '+' || r->s[r->i] == '-')) r->i++;
+        if (!digits(r)) return false;
+    }
+    return true;
+}
+
+/* At the opening quote; past the closing one, or r->i at the bad byte. */
+static bool read_string(json_reader *r)
+{
+    r->i++;
+    while (r->i < r->n) {
+        unsigned char c = r->s[r->i];
+        if (c == '"') {
+            r->i++;
+            return true;
+        }
+        if (c < 0x20) return false;
+        if (c == '\\') {
+            const unsigned char *e = r->s + r->i + 1;
+            size_t left = r->n - r->i - 1;
+            bool hex4 = left >= 5 && *e == 'u' && hex_digit((char)e[1]) >= 0 &&
+                        hex_digit((char)e[2]) >= 0 && hex_digit((char)e[3]) >= 0 &&
+                        hex_digit((char)e[4]) >= 0;
+            if (hex4) r->i += 6;
+            else if (left >= 1 && strchr("\"\\/bfnrt", *e) && *e) r->i += 2;
+            else return false;
+            continue;
+        }
+        size_t k = c < 0x80 ? 1 : utf8_seq(r->s + r->i, r->n - r->i);
+        if (k == 0) return false;
+        r->i += k;
+    }
+    return false; /* no closing quote: r->i is n */
+}
+
+static bool read_value(json_reader *r, unsigned depth);
+
+/* At '[' or '{': the members, each a value (with a string key and ':' in
+ * an object), up to the closing bracket. */
+static bool read_container(json_reader *r, unsigned depth)
+{
+    if (depth >= JSON_DEPTH_MAX) return false;
+    unsigned char close = r->s[r->i] == '[' ? ']' : '}';
+    r->i++;
+    skip_blanks(r);
+    if (r->i < r->n && r->s[r->i] == close) {
+        r->i++;
+        return true;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (r->i >= r->n || r->s[r->i] != '"' || !read_string(r)) return false;
+            skip_blanks(r);
+            if (r->i >= r->n || r->s[r->i] != ':') return false;
+            r->i++;
+            skip_blanks(r);
+        }
+        if (!read_value(r, depth + 1)) return false;
+        skip_blanks(r);
+        if (r->i >= r->n) return false;
+        if (r->s[r->i] == close) {
+            r->i++;
+            return true;
+        }
+        if (r->s[r->i] != ',') return false;
+        r->i++;
+        skip_blanks(r);
+    }
+}
+
+static bool read_value(json_reader *r, unsigned depth)
+{
+    if (r->i >= r->n) return false;
+    unsigned char c = r->s[r->i];
+    if (c == '{' || c == '[') return read_container(r, depth);
+    if (c == '"') return read_string(r);
+    if (c == '-' || (c >= '0' && c <= '9')) return read_number(r);
+    static const char *const words[] = { "true", "false", "null" };
+    for (size_t w = 0; w < 3; w++) {
+        size_t len = strlen(words[w]);
+        if (r->n - r->i >= len && memcmp(r->s + r->i, words[w], len) == 0) {
+            r->i += len;
+            return true;
+        }
+    }
+    return false; /* r->i at the word's first byte */
+}
+
+bool json_valid(const char *s, size_t n, size_t *at)
+{
+    json_reader r = { (const unsigned char *)s, n, 0 };
+    skip_blanks(&r);
+    bool ok = read_value(&r, 0);
+    if (ok) {
+        skip_blanks(&r);
+        ok = r.i == n; /* one value, nothing after it */
+    }
+    *at = ok ? 0 : r.i;
+    return ok;
+}

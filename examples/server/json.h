@@ -60,4 +60,11 @@ void json_time(buf *b, const civic_rules *r, int64_t t);
 /* ';'-joined flags as an array of strings. */
 void json_flags(buf *b, const char *flags);
 
+/* Whether s[0..n) is one JSON value (RFC 8259: whitespace around it, UTF-8
+ * strings, arrays and objects nested at most JSON_DEPTH_MAX deep); if not,
+ * *at is the offset of the first byte that cannot be read (n at a premature
+ * end).  For a document served as JSON (--openapi), checked at start-up. */
+#define JSON_DEPTH_MAX 512u
+bool json_valid(const char *s, size_t n, size_t *at);
+
 #endif

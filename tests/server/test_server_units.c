@@ -623,6 +623,78 @@ static void an_ipv6_client_address_is_its_64_prefix(void **state)
     assert_false(same_address("::1", "192.0.2.7"));
 }
 
+/* One document: valid or not, and where the first bad byte is. */
+static void expect_json(const char *doc, size_t len, bool valid, size_t at)
+{
+    size_t got = (size_t)-1;
+    bool ok = json_valid(doc, len, &got);
+    if (ok != valid || (!valid && got != at))
+        fail_msg("json_valid(\"%.*s\"): %s at %zu, wanted %s at %zu", (int)(len > 60 ? 60 : len),
+                 doc, ok ? "valid" : "invalid", got, valid ? "valid" : "invalid", at);
+}
+#define JSON_OK(doc) expect_json(doc, sizeof(doc) - 1, true, 0)
+#define JSON_BAD(doc, at) expect_json(doc, sizeof(doc) - 1, false, at)
+
+static void json_valid_takes_every_kind_of_value(void **state)
+{
+    (void)state;
+    JSON_OK("{}");
+    JSON_OK(" [ ] ");
+    JSON_OK("\t\r\n{\"openapi\": \"3.1.0\", \"a\": [1, -0, 2.5, -2.5e+3, 1E-2, 0.0e0, true, "
+            "false, null, {\"\": {}}, \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\uD83D\\uDE00\"]}\n");
+    JSON_OK("\"h\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+    JSON_OK("0");
+    JSON_OK("-12345678901234567890123");
+    JSON_OK("null");
+}
+
+static void json_valid_names_the_first_bad_byte(void **state)
+{
+    (void)state;
+    JSON_BAD("", 0);
+    JSON_BAD("   ", 3);
+    JSON_BAD("{", 1);
+    JSON_BAD("{\"a\"}", 4);
+    JSON_BAD("{\"a\":1,}", 7);
+    JSON_BAD("[1,]", 3);
+    JSON_BAD("[1 2]", 3);
+    JSON_BAD("{a:1}", 1);
+    JSON_BAD("01", 1);
+    JSON_BAD("1.", 2);
+    JSON_BAD(".5", 0);
+    JSON_BAD("-", 1);
+    JSON_BAD("1e", 2);
+    JSON_BAD("+1", 0);
+    JSON_BAD("tru", 0);
+    JSON_BAD("nul", 0);
+    JSON_BAD("NaN", 0);
+    JSON_BAD("\"a\x01\"", 2);
+    JSON_BAD("\"\\q\"", 1);
+    JSON_BAD("\"\\u12\"", 1);
+    JSON_BAD("\"\xff\"", 1);
+    JSON_BAD("\"\xc3\"", 1);
+    JSON_BAD("\"abc", 4);
+    JSON_BAD("[1] x", 4);
+    JSON_BAD("{} {}", 3);
+    JSON_BAD("openapi: 3.1.0", 0);
+    JSON_BAD("{\"a\":1}\0", 7);
+}
+
+/* Nesting at the bound, and one past it (the checker recurses). */
+static void json_valid_bounds_the_nesting(void **state)
+{
+    (void)state;
+    char doc[2 * (JSON_DEPTH_MAX + 1) + 1];
+    for (size_t depth = JSON_DEPTH_MAX - 1; depth <= JSON_DEPTH_MAX + 1; depth++) {
+        memset(doc, '[', depth);
+        memset(doc + depth, ']', depth);
+        size_t at = 0;
+        bool ok = json_valid(doc, 2 * depth, &at);
+        assert_int_equal(ok, depth <= JSON_DEPTH_MAX);
+        if (!ok) assert_int_equal(at, JSON_DEPTH_MAX);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +716,9 @@ int main(void)
         cmocka_unit_test(out_of_memory_in_a_sourced_body_keeps_its_reason),
         cmocka_unit_test(the_source_rewrite_reads_csv_as_the_load_does),
         cmocka_unit_test(an_ipv6_client_address_is_its_64_prefix),
+        cmocka_unit_test(json_valid_takes_every_kind_of_value),
+        cmocka_unit_test(json_valid_names_the_first_bad_byte),
+        cmocka_unit_test(json_valid_bounds_the_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
