@@ -74,6 +74,7 @@
 
 #include "auth.h"
 #include "body.h"
+#include "certdate.h"
 #include "civic.h"
 #include "guard.h"
 #include "json.h"
@@ -2670,6 +2671,24 @@ static char *read_small_file(const char *option, const char *path, size_t *len)
     return p;
 }
 
+/* A certificate out of its dates is served all the same (GnuTLS does not
+ * look on the server's side), and clients refuse it: say so at start-up.
+ * Dates that cannot be read say nothing (GnuTLS judges the file). */
+static void warn_cert_dates(const char *path, const char *pem)
+{
+    int64_t not_before, not_after, now = (int64_t)time(NULL);
+    if (cert_validity(pem, strlen(pem), &not_before, &not_after) != 0) return;
+    bool expired = now > not_after;
+    if (!expired && now >= not_before) return;
+    time_t t = (time_t)(expired ? not_after : not_before);
+    struct tm tm;
+    char when[40];
+    if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(when, sizeof(when), "%lld (Unix time)", (long long)t);
+    fprintf(stderr, SERVER_NAME ": warning: --tls-cert %s: the certificate %s %s: clients will "
+            "refuse it\n", path, expired ? "expired on" : "is not valid until", when);
+}
+
 /* Checks that need no resources: option combinations and the bind rule. */
 static int check_options(const options *o)
 {
@@ -3052,10 +3071,13 @@ int main(int argc, char **argv)
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */
     if (s.opt.tls_cert && (!(cert = read_small_file("--tls-cert", s.opt.tls_cert, NULL)) ||
-                           !(key = read_small_file("--tls-key", s.opt.tls_key, NULL))))
+                           !(key = read_small_file("--tls-key", s.opt.tls_key, NULL)))) {
         status = 1;
-    else if ((status = open_resources(&s)) == 0)
-        status = open_engine(&s) != 0 ? 2 : serve(&s, cert, key);
+    } else {
+        if (cert) warn_cert_dates(s.opt.tls_cert, cert);
+        if ((status = open_resources(&s)) == 0)
+            status = open_engine(&s) != 0 ? 2 : serve(&s, cert, key);
+    }
     civic_engine_free(s.engine);
     civic_rules_free(s.rules);
     tokens_free(&s.tokens);

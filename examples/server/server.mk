@@ -16,7 +16,8 @@
 #   make test-server-limits   tests/server/test_limits.py: slowloris, body bomb,
 #                             request deadline, chunked bodies (RSS and latency asserted)
 #   make test-server-units    tests/server/test_server_units.c (cmocka): SHA-256,
-#                             tokens file, body rewriting (JSON arrays, source)
+#                             tokens file, body rewriting (JSON arrays, source),
+#                             the --openapi JSON check, certificate dates
 #   make loadtest             wrk on loopback, read-heavy and write-heavy mixes
 #                             (LOADTEST_SECONDS=10 LOADTEST_THREADS=4 LOADTEST_CONNS=32
 #                             LOADTEST_ARGS='--auth --tls' to run with tokens and HTTPS)

@@ -2,7 +2,8 @@
 ** test_server_units.c -- cmocka tests of civic-server's own modules:
 ** SHA-256 against the FIPS 180-4 examples, the tokens file and bearer
 ** parsing, JSON output that stays valid UTF-8, and the rewriting of POST
-** bodies (JSON arrays to lines, the `source` of events posted by a token).
+** bodies (JSON arrays to lines, the `source` of events posted by a token);
+** the JSON check of an --openapi document, a certificate's dates.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include "civic.h"
 #include "auth.h"
 #include "body.h"
+#include "certdate.h"
 #include "guard.h"
 #include "json.h"
 #include "sha256.h"
@@ -695,6 +697,74 @@ static void json_valid_bounds_the_nesting(void **state)
     }
 }
 
+/* Made for these tests (python cryptography): notBefore 2020-01-01, notAfter
+ * 2021-01-01T12:30:15Z, both UTCTime; and notBefore 2049-01-01 (UTCTime),
+ * notAfter 2051-06-30T23:59:59Z (GeneralizedTime, as from 2050 on). */
+static const char expired_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBFjCBvKADAgECAgIwOTAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAkxMjcuMC4w\n"
+    "LjEwHhcNMjAwMTAxMDAwMDAwWhcNMjEwMTAxMTIzMDE1WjAUMRIwEAYDVQQDDAkx\n"
+    "MjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQwGOS6Pm3wVkTH0rw7\n"
+    "qMu0mVNd+uB+lUoOe4quyh+etnln6EE6/iU0tD91sQmsZuGRphEApYIuNepDIOsL\n"
+    "7QRfMAoGCCqGSM49BAMCA0kAMEYCIQCgwJa/GtGMSs84tymLQ8vM9QcgyRL0q3W/\n"
+    "0bkbffFKogIhAJnxa4rdKj/yqVVEDMYRFAYwM8LDTk9wlea4Ha1PlRQ2\n"
+    "-----END CERTIFICATE-----\n";
+static const char future_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBGDCBvqADAgECAgIwOTAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAkxMjcuMC4w\n"
+    "LjEwIBcNNDkwMTAxMDAwMDAwWhgPMjA1MTA2MzAyMzU5NTlaMBQxEjAQBgNVBAMM\n"
+    "CTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABOmqhD011G/7duVi\n"
+    "NdC7B8CIn/VVThcwgswwHd+bvdjBag1oLak73HvCGmr1ztde9WA29AXyNx8ViWiL\n"
+    "9bQqXf8wCgYIKoZIzj0EAwIDSQAwRgIhAN5sxH343S3fCtwLlmG5jBMztmmlYT/v\n"
+    "UvrvXnq46KhQAiEAgE26Eenae0TNzfwbQgywTpj6IKh+GGSMa1tC5K4ikA0=\n"
+    "-----END CERTIFICATE-----\n";
+
+static void cert_validity_reads_both_time_forms(void **state)
+{
+    (void)state;
+    int64_t nb = 0, na = 0;
+    assert_int_equal(cert_validity(expired_pem, strlen(expired_pem), &nb, &na), 0);
+    assert_int_equal(nb, 1577836800); /* 2020-01-01T00:00:00Z */
+    assert_int_equal(na, 1609504215); /* 2021-01-01T12:30:15Z */
+    assert_int_equal(cert_validity(future_pem, strlen(future_pem), &nb, &na), 0);
+    assert_int_equal(nb, 2493072000); /* 2049-01-01T00:00:00Z */
+    assert_int_equal(na, 2571782399); /* 2051-06-30T23:59:59Z */
+    /* a chain: the first certificate's; text before the block is skipped */
+    char two[sizeof(expired_pem) + sizeof(future_pem) + 16];
+    snprintf(two, sizeof(two), "# leaf\n%s%s", future_pem, expired_pem);
+    assert_int_equal(cert_validity(two, strlen(two), &nb, &na), 0);
+    assert_int_equal(na, 2571782399);
+}
+
+/* Whatever it cannot read is "cannot tell" (-1), every cut of the file
+ * included, without reading past it (valgrind, ASan). */
+static void cert_validity_gives_up_on_what_it_cannot_read(void **state)
+{
+    (void)state;
+    int64_t nb, na;
+    assert_int_equal(cert_validity("", 0, &nb, &na), -1);
+    assert_int_equal(cert_validity("hello", 5, &nb, &na), -1);
+    const char *key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0w\n"
+                      "-----END PRIVATE KEY-----\n";
+    assert_int_equal(cert_validity(key, strlen(key), &nb, &na), -1);
+    const char *bad64 = "-----BEGIN CERTIFICATE-----\nMIIB*FjCB\n-----END CERTIFICATE-----\n";
+    assert_int_equal(cert_validity(bad64, strlen(bad64), &nb, &na), -1);
+    size_t n = strlen(expired_pem);
+    for (size_t cut = 0; cut < n - strlen("-----END CERTIFICATE-----\n"); cut++) {
+        char *p = malloc(cut ? cut : 1);
+        assert_non_null(p);
+        memcpy(p, expired_pem, cut);
+        assert_int_equal(cert_validity(p, cut, &nb, &na), -1);
+        free(p);
+    }
+    /* a byte of the DER changed: the first tag is no SEQUENCE ("MI" -> "NI") */
+    char *p = strdup(expired_pem);
+    assert_non_null(p);
+    p[28] = 'N';
+    assert_int_equal(cert_validity(p, n, &nb, &na), -1);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +789,8 @@ int main(void)
         cmocka_unit_test(json_valid_takes_every_kind_of_value),
         cmocka_unit_test(json_valid_names_the_first_bad_byte),
         cmocka_unit_test(json_valid_bounds_the_nesting),
+        cmocka_unit_test(cert_validity_reads_both_time_forms),
+        cmocka_unit_test(cert_validity_gives_up_on_what_it_cannot_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
