@@ -1658,13 +1658,15 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
         assert_int_equal(civic_engine_event_count(e), 0);
         civic_engine_free(e);
     }
-    /* without a final line break, the NUL ends the last field or value: the
-     * error of that field or value, and the hint after it */
+    /* without a final line break, the NUL ends the last field or value: in
+     * rules, the value stops at it and the NUL is named at its own column
+     * with the hint; in a log, the error of that field or value, and the
+     * hint after it */
     const char *rules_open = TEST_SCHEME "[rule.fine]\npoints = -10";
     err = (civic_error)CIVIC_ERROR_INIT;
     assert_int_equal(civic_rules_parse(&r, rules_open, strlen(rules_open) + 1, NULL, &err),
                      CIVIC_E_SYNTAX);
-    assert_non_null(strstr(err.message, "(the text ends in a NUL byte: a length of strlen"));
+    assert_non_null(strstr(err.message, "column 13: a NUL byte (a length of strlen(text) + 1"));
     const char *open_logs[] = { "id,subject,type,ts\na,s,fine,2024-01-01",
                                 "{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\","
                                 "\"ts\":\"2024-01-01\"}" };
