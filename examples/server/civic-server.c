@@ -55,7 +55,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -188,13 +187,6 @@ typedef struct verdict {
     const char *error, *reason;
     header extra;
 } verdict;
-
-/* A body past --max-body (413, whatever else), or past the body budget. */
-static const verdict too_large = { MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
-                                   "see --max-body", { NULL, NULL } };
-static const verdict busy_bodies = { MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                                     "the server's budget for request bodies is spent; "
-                                     "retry later", { "Retry-After", RETRY_AFTER_SECONDS } };
 
 /* One HTTP request, from its request line (uri_logger) to completed(). */
 typedef struct request {
@@ -829,69 +821,6 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
         }
     }
     *size = 0;
-}
-
-/* Set on a request thread just before its handler returns MHD_NO to close
- * a connection on purpose (refuse_body_now): libmicrohttpd then logs
- * "Application reported internal error" ("%s\n"), which mhd_log leaves
- * out.  handle() clears it, should that message not come. */
-static _Thread_local bool closing_on_purpose;
-
-/* MHD_OPTION_EXTERNAL_LOGGER: libmicrohttpd's messages to standard error, as
- * its own logger prints them, but for the one a purposeful close causes. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    bool quiet = closing_on_purpose && strcmp(fmt, "%s\n") == 0;
-    closing_on_purpose = false;
-    if (!quiet) vfprintf(stderr, fmt, ap);
-}
-
-/* A body refused while it arrives (chunked: past --max-body, or past the
- * body budget) is answered at once and its connection closed, not read to
- * an end that may never come, as a Content-Length past them is refused
- * before the body (admit_body).
- * libmicrohttpd 0.9.75 takes an answer only before a body is read or after
- * all of it (MHD_queue_response in HEADERS_PROCESSED or FULL_REQ_RECEIVED),
- * so the answer, a few hundred bytes, is written to the socket here, as
- * libmicrohttpd would write it, and MHD_NO has libmicrohttpd close the
- * connection.  Over TLS the socket carries GnuTLS's records, not ours to
- * write: that connection is closed unanswered. */
-static enum MHD_Result refuse_body_now(struct MHD_Connection *c, request *rq, const verdict *v)
-{
-    rq->answered = true;
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (fd && !MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION)) {
-        char body[512], head[512], date[64];
-        int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"reason\":\"%s\"}\n",
-                            v->error, v->reason); /* fixed texts: nothing to escape */
-        time_t now = time(NULL);
-        struct tm tm;
-        if (!gmtime_r(&now, &tm) || !strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm))
-            date[0] = '\0';
-        int hlen = snprintf(head, sizeof(head),
-                            "HTTP/1.1 %u %s\r\n%s%s%sConnection: close\r\n"
-                            "Content-Type: application/json; charset=utf-8\r\n"
-                            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                            "%s%s%s%sContent-Length: %d\r\n\r\n",
-                            v->status, MHD_get_reason_phrase_for(v->status),
-                            date[0] ? "Date: " : "", date, date[0] ? "\r\n" : "",
-                            v->extra.name ? v->extra.name : "", v->extra.name ? ": " : "",
-                            v->extra.name ? v->extra.value : "", v->extra.name ? "\r\n" : "",
-                            blen);
-        if (blen > 0 && (size_t)blen < sizeof(body) && hlen > 0 && (size_t)hlen < sizeof(head)) {
-            /* the socket's buffer is empty (the previous answer on it went
-             * out whole before this request was read): one send each */
-            int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
-            if (send(fd->connect_fd, head, (size_t)hlen, flags | MSG_MORE) == hlen &&
-                send(fd->connect_fd, body, (size_t)blen, flags) == blen) {
-                rq->status = v->status;
-                rq->bytes = (uint64_t)blen;
-            }
-        }
-    }
-    closing_on_purpose = true;
-    return MHD_NO;
 }
 
 /* ------------------------------------------------------------ durability */
@@ -1855,8 +1784,13 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad parameter", why);
     switch (rq->route) {
     case ROUTE_EVENTS:
-        if (rq->too_big) return send_verdict(c, rq, &too_large);
-        if (rq->over_budget) return send_verdict(c, rq, &busy_bodies);
+        if (rq->too_big)
+            return send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                              "see --max-body");
+        if (rq->over_budget)
+            return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                                "the server's budget for request bodies is spent; retry later",
+                                (header){ "Retry-After", RETRY_AFTER_SECONDS });
         if (rq->body_oom)
             return send_error(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory", NULL);
         return post_events(s, c, rq);
@@ -2289,7 +2223,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     server *s = cls;
     request *rq = *con_cls;
     (void)url; /* routed from the raw target (uri_logger), which keeps %00 visible */
-    closing_on_purpose = false;
     if (!rq) return MHD_NO;
     if (rq->answered) {
         *upload_size = 0;
@@ -2297,13 +2230,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (!rq->started) return first_call(s, c, rq, method, version);
     if (*upload_size) {
-        if (rq->pending.status) {
-            *upload_size = 0;
-        } else {
-            collect_body(s, rq, upload, upload_size);
-            if (rq->too_big) return refuse_body_now(c, rq, &too_large);
-            if (rq->over_budget) return refuse_body_now(c, rq, &busy_bodies);
-        }
+        if (rq->pending.status) *upload_size = 0;
+        else collect_body(s, rq, upload, upload_size);
         return MHD_YES;
     }
     guard_request_arrived(&s->guard, c);
@@ -2861,7 +2789,6 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
         { MHD_OPTION_END, 0, NULL },
     };
     return MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first: see mhd_log */
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,

@@ -15,8 +15,7 @@ resident memory (VmRSS from /proc) and the latency another client sees:
               back when they go.
   deadline    with --request-timeout 2: trickled headers and a trickled
               body are cut off after 2 s, an idle keep-alive connection too.
-  chunked     bodies without Content-Length draw on the budget as they grow, and
-              are refused (413, 503) as soon as they pass a limit, not at their end.
+  chunked     bodies without Content-Length draw on the budget as they grow.
   share       one address holds at most half the body budget: header-only
               POSTs from it cannot lock the other writers out.
   drain       SIGTERM lets a request whose body is still arriving finish.
@@ -554,68 +553,6 @@ def wait_budget_free(srv, seconds=10):
         time.sleep(0.05)
 
 
-def answer_within(s, seconds):
-    """What the server sent on s within `seconds`, and whether it then
-    closed s (end of stream or a reset): (bytes, closed)."""
-    data, deadline = b"", time.monotonic() + seconds
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            r, _, _ = select.select([s], [], [], max(left, 0))
-            if not r:
-                return data, False
-            got = s.recv(65536)
-            if not got:
-                return data, True
-            data += got
-    except OSError:
-        return data, True
-
-
-def test_chunked_early():
-    """A chunked body is refused as soon as it passes --max-body (413), or
-    the body budget (503), and the connection closed: the rest was read to
-    the end of the body first, however long (4.5 GB in 8 s, unanswered), as
-    a body with Content-Length over the limit is not."""
-    srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "1M"]).start()
-    held = None
-    try:
-        s = open_socket(srv.port)
-        try:  # 1.5 MiB, and no last chunk: the body never ends
-            s.sendall(chunked_headers() + b"".join(chunk(b"x" * 65536) for _ in range(24)))
-        except OSError:
-            pass  # answered and closed under the sender
-        answer, closed = answer_within(s, 2)
-        s.close()
-        check(answer.startswith(b"HTTP/1.1 413") and closed,
-              "a chunked body is answered 413 as soon as it passes --max-body, and closed "
-              "(%r, closed %s)" % (answer[:40], closed))
-        wait_budget_free(srv)
-        held = open_socket(srv.port)
-        held.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024)))
-        time.sleep(0.5)
-        s = open_socket(srv.port)
-        try:
-            s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024)))
-        except OSError:
-            pass
-        answer, closed = answer_within(s, 2)
-        s.close()
-        check(answer.startswith(b"HTTP/1.1 503") and b"Retry-After: " in answer and closed,
-              "a chunked body past the budget is answered 503 + Retry-After at once, and "
-              "closed (%r, closed %s)" % (answer[:40], closed))
-        held.close()
-        held = None
-        wait_budget_free(srv)
-        status, _ = srv.request("POST", "/events",
-                                b"id,subject,type,ts\nce1,early,recycling,2025-01-01\n", "text/csv")
-        check(status == 200, "after the early answers the budget is back (%d)" % status)
-    finally:
-        if held:
-            held.close()
-        srv.stop()
-
-
 def test_chunked_budget():
     srv = harness.Server(ARGS.server, extra=["--max-body", "1M", "--body-budget", "1M"]).start()
     try:
@@ -624,11 +561,8 @@ def test_chunked_budget():
         time.sleep(0.5)
         s = open_socket(srv.port)
         s.settimeout(10)
-        try:
-            s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024))
-                      + b"0\r\n\r\n")
-        except OSError:
-            pass  # the answer may come, and the connection close, before the rest is sent
+        s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"#" * (600 * 1024))
+                  + b"0\r\n\r\n")
         answer = s.recv(4096)
         check(answer.startswith(b"HTTP/1.1 503") and b"Retry-After" in answer,
               "a chunked body past the budget gets 503 + Retry-After: %r" % answer[:40])
@@ -637,11 +571,8 @@ def test_chunked_budget():
         time.sleep(0.5)
         s = open_socket(srv.port)
         s.settimeout(10)
-        try:
-            s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"x" * (1100 * 1024))
-                      + b"0\r\n\r\n")
-        except OSError:
-            pass  # the answer may come, and the connection close, before the rest is sent
+        s.sendall(chunked_headers() + chunk(b"id,subject,type,ts\n" + b"x" * (1100 * 1024))
+                  + b"0\r\n\r\n")
         answer = s.recv(4096)
         check(answer.startswith(b"HTTP/1.1 413"), "a chunked body past --max-body gets 413")
         s.close()
@@ -1022,7 +953,7 @@ def main():
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
     probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
-              ("chunked", test_chunked_budget), ("chunked-early", test_chunked_early), ("share", test_address_share),
+              ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
     tmp = tempfile.mkdtemp(prefix="civic-limits-")
