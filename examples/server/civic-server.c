@@ -2723,8 +2723,10 @@ static int open_resources(server *s)
         return 1;
     size_t at = 0; /* served as application/json: JSON it must be */
     if (s->openapi && !json_valid(s->openapi, s->openapi_len, &at)) {
-        fprintf(stderr, SERVER_NAME ": --openapi %s: not JSON (at byte %zu)\n",
-                s->opt.openapi_path, at);
+        bool bom = s->openapi_len >= 3 && memcmp(s->openapi, "\xEF\xBB\xBF", 3) == 0;
+        fprintf(stderr, SERVER_NAME ": --openapi %s: not JSON (at byte %zu%s)\n",
+                s->opt.openapi_path, at, bom ? ": a byte-order mark, which JSON sent over "
+                "HTTP may not start with; remove it" : "");
         return 1;
     }
     return 0;
