@@ -128,32 +128,29 @@ def _read_block(path, start, length):
     return view[:n], at
 
 
-def _file_line(path, offset, line):
-    """Line `line` of a block starting at byte `offset`, as a line of the file."""
+def _count_before(path, offset, byte):
+    """How many times `byte` occurs in the first `offset` bytes of a file."""
     n = 0
     with open(path, "rb") as f:
         while offset > 0:
             chunk = f.read(min(offset, 1 << 20))
             if not chunk:
                 break
-            n += chunk.count(b"\n")
+            n += chunk.count(byte)
             offset -= len(chunk)
-    return n + line
+    return n
+
+
+def _file_line(path, offset, line):
+    """Line `line` of a block starting at byte `offset`, as a line of the file."""
+    return _count_before(path, offset, b"\n") + line
 
 
 def _inside_quotes(path, offset):
     """Whether byte `offset` of a CSV file is inside a quoted field: an odd
     number of quotes before it (an escaped quote is two; the records before
     a block that failed may hold a stray one, hence the hint's "may")."""
-    n = 0
-    with open(path, "rb") as f:
-        while offset > 0:
-            chunk = f.read(min(offset, 1 << 20))
-            if not chunk:
-                break
-            n += chunk.count(b'"')
-            offset -= len(chunk)
-    return n % 2 == 1
+    return _count_before(path, offset, b'"') % 2 == 1
 
 
 _WHERE = re.compile(r"^line \d+(, column \d+)?: ")
