@@ -311,7 +311,7 @@ static int read_record(struct civic_journal *j, uint64_t off, uint64_t file_size
  * correct), which it reads as damage: a file holding one is version 2. */
 static bool v2_type(const unsigned char *rec, size_t n)
 {
-    uint16_t t;
+    uint16_t t = 0;   /* read only when the lookup succeeds; set for -Wmaybe-uninitialized */
     return n > 16 && rec[16] <= n - 17 &&
            civic__builtin_type((const char *)rec + 17, rec[16], &t) && t >= CIVIC_TYPE_OBJECT &&
            t <= CIVIC_TYPE_CORRECT;
