@@ -21,8 +21,9 @@
 **                                             first (civic-score --objections)
 **   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
 **                                             (text/html); public with
-**                                             --public-reports (depth and min_group
-**                                             then the service's for the public)
+**                                             --public-reports (depth, min_group
+**                                             and as_of then the service's for the
+**                                             public)
 **   POST /compact                      admin  snapshot + fresh journal now
 **   POST /purge?before=H[&future=yes]  admin  SPEC 10.4: remove what retention
 **                                             archived at H; later questions about
@@ -1367,16 +1368,24 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
      * service's, not a caller's to lower: a min_group of 1 would name the one
      * resident of a group, and another depth pools other groups (at depth 0
      * everyone is one group, big enough to name the residents of the small
-     * ones). */
+     * ones).  Nor is its time: at a past as_of the page names who was on each
+     * list then, entries revoked since (SPEC 3: as if they never existed) and
+     * entries retention has archived (SPEC 10.4) among them, which
+     * /lists?as_of= keeps to readers.  Any as_of is refused, whatever its
+     * value: none is the public's to give, so none is parsed. */
     bool reader = rq->token && rq->token->role >= ROLE_READ;
-    bool weaker = min_group < s->opt.min_group || depth != s->opt.report_depth;
+    bool weaker = min_group < s->opt.min_group || depth != s->opt.report_depth ||
+                  arg(c, "as_of");
     if (s->auth && weaker && !reader) { /* no credentials: others got 401 (check_auth) */
         if (min_group < s->opt.min_group)
             snprintf(why, sizeof(why), "a min_group below the service's %u needs a token with "
                      "the read role", s->opt.min_group);
-        else
+        else if (depth != s->opt.report_depth)
             snprintf(why, sizeof(why), "a depth other than the service's %u needs a token with "
                      "the read role", s->opt.report_depth);
+        else
+            snprintf(why, sizeof(why), "an as_of needs a token with the read role (the public "
+                     "page is at the service's default as_of)");
         return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
     }
     /* The default as_of is taken under the page's lock: a purge, which
@@ -2325,7 +2334,8 @@ static void usage(FILE *f)
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
           "                          route is open and only a loopback --bind is allowed\n"
           "  --insecure              allow a non-loopback --bind without --tokens\n"
-          "  --public-reports        GET /report without a token (the notice page)\n"
+          "  --public-reports        GET /report without a token (the notice page, at\n"
+          "                          the default as_of only)\n"
           "  --min-group K           /report's min_group: its default, and the least a\n"
           "                          caller without a read token may ask (default 5)\n"
           "  --report-depth D        /report's depth: its default, and the only one a\n"

@@ -298,7 +298,7 @@ def test_public_reports(tmp):
         # asked: a wrong or malformed token was served the public page.
         for method, path in (("GET", "/report"), ("HEAD", "/report"),
                              ("GET", "/report?min_group=5"), ("GET", "/report?min_group=1"),
-                             ("GET", "/report?depth=2")):
+                             ("GET", "/report?depth=2"), ("GET", "/report?as_of=2020-01-01")):
             public_ok = "?" not in path or path.endswith("min_group=5")
             for what, role, header in CREDENTIALS + MALFORMED:
                 headers = {"Authorization": header} if header else {}
@@ -330,6 +330,81 @@ def test_public_reports(tmp):
         _, _, plain = srv.raw("GET", "/report")
         _, _, two = srv.raw("GET", "/report?depth=2&min_group=2")
         check(plain == two, "--report-depth 2 --min-group 2: the default page is that one")
+    finally:
+        srv.stop()
+
+
+
+PAST_RULES = """[scheme]
+base = 1000
+[[grade]]
+name = "A"
+min = 1000
+[[grade]]
+name = "B"
+[rule.fine]
+points = -10
+valid = "2y"
+flag = "dishonest"
+retain = "5y"
+affects = "score"
+"""
+
+
+def test_public_report_as_of(tmp):
+    """--public-reports: the public page is the present one.  Any as_of made
+    it a time machine for the lists: at 2015-03-01 it named p0..p4, e0 since
+    revoked on appeal and all of them archived by retention, while
+    /lists/dishonest?as_of= answers 401 without a token."""
+    d = os.path.join(tmp, "as_of")
+    os.mkdir(d)
+    rules = os.path.join(d, "pr.toml")
+    with open(rules, "w") as f:
+        f.write(PAST_RULES)
+    log = ["id,subject,type,ts,group,ref"]
+    log += ["e%d,p%d,fine,2015-01-01,g," % (i, i) for i in range(5)]
+    log += ["r0,p0,revoke,2015-06-01,g,e0"]
+    log += ["k%d,q%d,fine,2024-01-01,h," % (i, i) for i in range(5)]
+    srv = start(d, ["--rules", rules, "--public-reports"], data=False)
+    try:
+        status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
+                                  "text/csv", token=tok("boss"))
+        check(status == 200 and rep.get("accepted") == 11, "the log is loaded: %d %s"
+              % (status, rep))
+        past = [b">p%d<" % i for i in range(5)]
+        now = [b">q%d<" % i for i in range(5)]
+        status, _, page = srv.raw("GET", "/report")
+        check(status == 200 and all(q in page for q in now)
+              and not any(p in page for p in past),
+              "the public page names q0..q4 and none of p0..p4 (%d)" % status)
+        # a reader may ask any as_of (and sees the past: that is the check that
+        # the page of 2015-03-01 does name them)
+        status, _, page = srv.raw("GET", "/report?as_of=2015-03-01", token=tok("reader"))
+        check(status == 200 and all(p in page for p in past),
+              "a reader asks the page of 2015-03-01 (%d)" % status)
+        # no as_of from the public, whatever it names: the past, the present,
+        # the default's own instant, or no time at all; AS_OF is as_of
+        for q in ("as_of=2015-03-01", "as_of=2015-03-01&depth=1&min_group=5",
+                  "AS_OF=2015-03-01", "as_of=now", "as_of=2024-01-01", "as_of=1704067200",
+                  "as_of=2030-01-01", "as_of=yesterday"):
+            for method in ("GET", "HEAD"):
+                status, _, body = srv.raw(method, "/report?" + q)
+                check(status == 403, "%s /report?%s without a token: %d, want 403 %s"
+                      % (method, q, status, body[:200]))
+                if method == "GET":
+                    check(b"an as_of needs a token with the read role" in body
+                          and not any(p in body for p in past),
+                          "/report?%s: the reason: %s" % (q, body[:200]))
+        # an empty as_of is absent: the default page
+        status, _, page = srv.raw("GET", "/report?as_of=")
+        check(status == 200 and all(q in page for q in now),
+              "/report?as_of= without a token is the default page (%d)" % status)
+        # the lists at a past date were a reader's already
+        status, _, _ = srv.raw("GET", "/lists/dishonest?as_of=2015-03-01")
+        check(status == 401, "/lists/dishonest?as_of= without a token: %d" % status)
+        # credentials that are no known token: 401 first, as on every route
+        status, _, _ = srv.raw("GET", "/report?as_of=2015-03-01", token="wrong")
+        check(status == 401, "/report?as_of= with a wrong token: %d" % status)
     finally:
         srv.stop()
 
@@ -1074,6 +1149,7 @@ def main():
         os.mkdir(os.path.join(tmp, "roles"))
         test_roles(os.path.join(tmp, "roles"))
         test_public_reports(tmp)
+        test_public_report_as_of(tmp)
         srv = start(tmp, data=True)
         try:
             load_sample(srv)
