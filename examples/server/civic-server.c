@@ -694,7 +694,10 @@ static void count_write(server *s, int rc, bool wrote)
 
 /* The library's hint that a body looks like the other format says "load it
  * as ...", which a client does by its Content-Type: say that instead (the
- * library's words stay when the service's would not fit). */
+ * library's words stay when the service's would not fit).  Its hint for a
+ * JSON array read as JSON Lines or CSV tells civic-score's user, who can
+ * load no array, to drop the brackets; the service reads the very body
+ * under application/json (docs/http-api.md), so it says that. */
 static void say_content_type(civic_error *err)
 {
     static const char *const hints[][2] = {
@@ -702,6 +705,8 @@ static void say_content_type(civic_error *err)
           " (the body looks like JSON Lines: send it with Content-Type: application/x-ndjson)" },
         { " (the text looks like CSV: load it as CSV)",
           " (the body looks like CSV: send it with Content-Type: text/csv)" },
+        { " (the text is a JSON array: JSON Lines is one object a line, without '[' and ']')",
+          " (the body is a JSON array: send it with Content-Type: application/json)" },
     };
     size_t m = strlen(err->message);
     for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]); k++) {
