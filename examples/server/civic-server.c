@@ -205,6 +205,9 @@ typedef struct request {
                               * NUL or invalid UTF-8 (the query's parameters are checked
                               * decoded, by check_request) */
     bool record_suffix;      /* the raw path ends in "/record", not encoded */
+    size_t bad_escape;       /* the byte (from 1) in the raw target of the first '%' not
+                              * followed by two hex digits, in the path or the query; 0: none */
+    char escape[4];          /* that '%' and what follows it, up to two printable characters */
     bool blank_target;       /* the raw target holds a space */
     bool blanks_before;      /* more than one blank between the method and the target */
     char target_why[200];    /* a reason made for this request: a bad query parameter's
@@ -1625,6 +1628,13 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "more than one blank between the method and the request target",
                           { 0 } };
+    if (rq->bad_escape) { /* read as text, it would name another subject or group */
+        snprintf(rq->target_why, sizeof(rq->target_why),
+                 "a malformed percent-escape \"%s\" at byte %zu of the request target: a '%%' "
+                 "must be followed by two hex digits (send a '%%' itself as %%25)",
+                 rq->escape, rq->bad_escape);
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target", rq->target_why, { 0 } };
+    }
     arg_check ac = { !rq->bad_target, rq->target_why, sizeof(rq->target_why) };
     if (ac.ok) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_is_text, &ac);
     if (!ac.ok)
@@ -1826,10 +1836,37 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
 
 /* ------------------------------------------------------------ request life */
 
+/* The first '%' in uri that is not followed by two hex digits (RFC 3986,
+ * 2.1), as a 1-based byte with the escape as sent in esc; 0 when none.
+ * libmicrohttpd and decode_target leave such a '%' as text: "/subjects/a%ZZ"
+ * was answered as the subject "a%ZZ" at the base score, where a client
+ * meant some other id or sent "%" unencoded. */
+static size_t malformed_escape(const char *uri, char esc[4])
+{
+    for (size_t i = 0; uri[i]; i++) {
+        if (uri[i] != '%') continue;
+        if (hex_digit(uri[i + 1]) >= 0 && hex_digit(uri[i + 2]) >= 0) {
+            i += 2;
+            continue;
+        }
+        /* shown: the '%' and the characters after it that a reader would
+         * take as its digits, printable ASCII short of a delimiter */
+        size_t k = 0;
+        esc[k++] = '%';
+        for (size_t j = i + 1; k < 3 && uri[j] > ' ' && uri[j] < 0x7f &&
+                               !strchr("%?&=#", uri[j]); j++)
+            esc[k++] = uri[j];
+        esc[k] = '\0';
+        return i + 1;
+    }
+    return 0;
+}
+
 /* Percent-decode the path of the raw target into rq->path (invalid escapes
- * stay as they are, like libmicrohttpd's); flag NUL and invalid UTF-8, in
- * the path or as "%00" in the query. */
-static bool decode_target(request *rq, const char *uri)
+ * stay as they are, like libmicrohttpd's, but are flagged: rq->bad_escape,
+ * the byte counted from the target's start as sent, `skipped` bytes before
+ * uri); flag NUL and invalid UTF-8, in the path or as "%00" in the query. */
+static bool decode_target(request *rq, const char *uri, size_t skipped)
 {
     size_t n = strcspn(uri, "?");
     rq->path = malloc(n + 1);
@@ -1851,6 +1888,8 @@ static bool decode_target(request *rq, const char *uri)
     const char *q = uri + n;
     rq->bad_target = has_control(rq->path, k) || !utf8_valid(rq->path, k) ||
                      strstr(q, "%00") != NULL;
+    rq->bad_escape = malformed_escape(uri, rq->escape);
+    if (rq->bad_escape) rq->bad_escape += skipped;
     return true;
 }
 
@@ -1885,7 +1924,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     rq->route = ROUTE_NONE;
     size_t n = strlen(uri);
     rq->uri = malloc(n + 1);
-    if (!rq->uri || !decode_target(rq, origin_form(uri))) {
+    const char *origin = origin_form(uri);
+    if (!rq->uri || !decode_target(rq, origin, (size_t)(origin - uri))) {
         free(rq->uri);
         free(rq);
         return NULL;

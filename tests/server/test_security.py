@@ -802,6 +802,36 @@ def test_targets(srv):
                  "/subjects/a%C2%85b", "/subjects/%C2%9F/record"):
         status, _, data = srv.raw("GET", path, token=tok("reader"))
         check(status == 400 and "error" in strict_json(data), "%s answers 400 (%d)" % (path, status))
+    # A '%' not followed by two hex digits, in the path or in a query
+    # parameter's name or value, was taken as the text itself (a subject
+    # "a%ZZ" at the base score, an empty ranking of the group "a%ZZ"): 400,
+    # the reason naming the escape and its byte in the target as sent
+    for path, esc, at in (("/subjects/a%ZZ", "%ZZ", 12), ("/subjects/%", "%", 11),
+                          ("/subjects/a%G1b/record", "%G1", 12), ("/subjects/a%2", "%2", 12),
+                          ("/subjects/a%2%41", "%2", 12), ("/lists/x%?as_of=now", "%", 9),
+                          ("/rank?group=a%ZZ", "%ZZ", 14), ("/rank?group=a%2", "%2", 14),
+                          ("/rank?group=%&top=1", "%", 13), ("/rank?gr%zzoup=a", "%zz", 9),
+                          ("/rank?top=1&group=%g0", "%g0", 19), ("/healthz?probe=%", "%", 16),
+                          ("/subjects/x?as_of=2025-01-01%2", "%2", 29),
+                          ("http://h:1/subjects/a%ZZ", "%ZZ", 22)):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        answer = strict_json(data) if status == 400 else {}
+        check(answer.get("error") == "bad request target" and
+              '"%s" at byte %d of the request target' % (esc, at) in answer.get("reason", ""),
+              "%s answers 400 naming %s at byte %d (%d %r)" % (path, esc, at, status, data[:200]))
+    # ... and well-formed ones work as before: %25 is a '%', a '+' in a query
+    # is read as '+' (a time's offset), hex digits in either case
+    for path, key, want in (("/subjects/a%25b", "subject", "a%b"),
+                            ("/subjects/%e5%b1%85%E6%B0%91-7", "subject", "居民-7"),
+                            ("/rank?group=a%25", "group", "a%"),
+                            ("/subjects/x?as_of=2025-01-01T00:00:00+08:00", "as_of",
+                             "2025-01-01T00:00:00+08:00"),
+                            ("/subjects/x?as_of=2025-01-01T00:00:00%2B08:00", "as_of",
+                             "2025-01-01T00:00:00+08:00")):
+        status, _, data = srv.raw("GET", path, token=tok("reader"))
+        answer = strict_json(data) if status == 200 else {}
+        check(answer.get(key) == want, "%s answers 200 with %s %r (%d %r)"
+              % (path, key, want, status, data[:200]))
     # An empty id for the record (a client's f"/subjects/{id}/record" of "")
     # is refused, not answered as the row of a subject "/record"
     status, _, data = srv.raw("GET", "/subjects//record", token=tok("reader"))
