@@ -391,32 +391,85 @@ static int shown_bytes(const char *s, size_t max)
     return (int)n;
 }
 
+/* The raw value of query parameter `name` (given once: params_ok) in the
+ * target as sent, *len its bytes; NULL when none is found.  Names are
+ * compared as libmicrohttpd does, decoded and in any case. */
+static const char *raw_arg(const request *rq, const char *name, size_t *len)
+{
+    const char *q = rq && rq->uri ? strchr(rq->uri, '?') : NULL;
+    size_t want = strlen(name);
+    for (; q && *q; q += strcspn(q, "&")) {
+        q++; /* past '?' or '&' */
+        size_t seg = strcspn(q, "&"), key = strcspn(q, "&=");
+        char dec[16];
+        size_t k = 0;
+        for (size_t i = 0; i < key && k < sizeof(dec); i++, k++) {
+            int hi = q[i] == '%' ? hex_digit(q[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(q[i + 2]) : -1;
+            dec[k] = lo >= 0 ? (char)(hi << 4 | lo) : q[i] == '+' ? ' ' : q[i];
+            if (lo >= 0) i += 2;
+        }
+        if (key < seg && k == want && strncasecmp(dec, name, want) == 0) {
+            *len = seg - key - 1;
+            return q + key + 1;
+        }
+    }
+    return NULL;
+}
+
+/* v, the decoded value of `name`, as the client sent it, into shown (len
+ * bytes and a NUL): libmicrohttpd decodes an unencoded '+' to a space, as
+ * it does %20, and a reason that echoed every space as the '+' it is read
+ * as pointed at a '+' never sent ("+now" for %20now).  So the raw value is
+ * decoded again with each '+' left as it is; when it is not found, or not
+ * v (a target copied otherwise), a space is shown as the '+' read. */
+static void value_as_sent(const request *rq, const char *name, const char *v, size_t len,
+                          char *shown)
+{
+    size_t rlen = 0, i = 0, k = 0;
+    const char *raw = raw_arg(rq, name, &rlen);
+    for (; raw && i < rlen && k < len; i++, k++) {
+        int hi = raw[i] == '%' ? hex_digit(raw[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+        char got = lo >= 0 ? (char)(hi << 4 | lo) : raw[i] == '+' ? ' ' : raw[i];
+        if (v[k] != got) break;
+        shown[k] = lo >= 0 ? got : raw[i];
+        if (lo >= 0) i += 2;
+    }
+    if (!raw || i != rlen || k != len) /* not the value seen: as it is read */
+        for (k = 0; k < len; k++) shown[k] = v[k] == ' ' ? '+' : v[k];
+    shown[len] = '\0';
+}
+
 /* A time in any ts form.  A '+' sent unencoded arrives as a space, so a
  * space is read as '+', except the one that may stand for the 'T' between
- * date and time (YYYY-MM-DD HH:MM...).  CIVIC_OK; CIVIC_E_INVALID with the
- * reason in why; CIVIC_E_NOMEM (send_time_error). */
-static int parse_time_arg(server *s, const char *name, const char *v, int64_t *out, char *why,
-                          size_t n)
+ * date and time (YYYY-MM-DD HH:MM...).  A reason quotes the value as sent
+ * (value_as_sent).  CIVIC_OK; CIVIC_E_INVALID with the reason in why;
+ * CIVIC_E_NOMEM (send_time_error). */
+static int parse_time_arg(server *s, const request *rq, const char *name, const char *v,
+                          int64_t *out, char *why, size_t n)
 {
     size_t len = strlen(v); /* within libmicrohttpd's memory for a request's target */
-    char *text = malloc(len + 1);
+    char *text = malloc(2 * (len + 1));
     if (!text) return CIVIC_E_NOMEM; /* 503, as any route's: not the value's fault */
     for (size_t i = 0; i <= len; i++) text[i] = v[i] == ' ' ? '+' : v[i];
     if (len > 11 && v[10] == ' ' && v[4] == '-' && v[7] == '-' && v[11] >= '0' && v[11] <= '9')
         text[10] = ' ';
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse_time_ext(s->rules, text, len, out, &err);
-    int shown = shown_bytes(text, 60); /* ending at a character's end */
+    char *sent = text + len + 1;
+    if (rc != CIVIC_OK) value_as_sent(rq, name, v, len, sent);
+    int shown = rc != CIVIC_OK ? shown_bytes(sent, 60) : 0; /* ending at a character's end */
     if (rc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
         snprintf(why, n, "%s \"%.*s\" is out of range (years 0001..9999 in UTC)", name, shown,
-                 text);
+                 sent);
     else if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0)
         /* of the right form, but a day, an hour or an offset that does not exist */
-        snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, text,
+        snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, sent,
                  shown_bytes(err.message, 60), err.message);
     else if (rc != CIVIC_OK) /* only an as_of takes "now" (parse_as_of) */
         snprintf(why, n, "%s \"%.*s\" is not a timestamp (YYYY-MM-DD, "
-                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)", name, shown, text,
+                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)", name, shown, sent,
                  strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds");
     free(text);
     return rc == CIVIC_OK ? CIVIC_OK : CIVIC_E_INVALID;
@@ -425,7 +478,8 @@ static int parse_time_arg(server *s, const char *name, const char *v, int64_t *o
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
  * ts held (now when empty), or the purge horizon when that is later (nothing
  * before it can be answered). */
-static int parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *why, size_t n)
+static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, int64_t *out,
+                       char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
     if (v && strcmp(v, "now") == 0) {
@@ -438,7 +492,7 @@ static int parse_as_of(server *s, struct MHD_Connection *c, int64_t *out, char *
         if (h != CIVIC_NO_TIME && h > *out) *out = h;
         return CIVIC_OK;
     }
-    return parse_time_arg(s, "as_of", v, out, why, n);
+    return parse_time_arg(s, rq, "as_of", v, out, why, n);
 }
 
 /* A time parameter parse_time_arg did not read: 400 `error` with why, or
@@ -459,7 +513,7 @@ static bool overtaken(server *s, struct MHD_Connection *c, int rc, int64_t *as_o
 {
     char why[8];
     return rc == CIVIC_E_PURGED && !arg(c, "as_of") && ++*tries <= 8 &&
-           parse_as_of(s, c, as_of, why, sizeof(why)) == CIVIC_OK;
+           parse_as_of(s, c, NULL, as_of, why, sizeof(why)) == CIVIC_OK;
 }
 
 static bool parse_uint(const char *v, uint64_t max, uint64_t *out)
@@ -507,7 +561,7 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
 {
     char why[160];
     int64_t as_of;
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_result *res = NULL;
     int rc, tries = 0;
@@ -527,7 +581,7 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
     if (!rq->id[0]) /* /subjects//record: a client's empty id, no subject any event has */
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad subject",
                           "an empty subject id (GET /subjects/{id}/record)");
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_record *rec = NULL;
     int rc, tries = 0;
@@ -547,7 +601,7 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
     uint64_t depth = 1;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad depth", "depth is an integer 0..64");
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_groups *g = NULL;
     int rc, tries = 0;
@@ -569,7 +623,7 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad top", "top is an integer 0..4294967295");
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     const char *group = arg(c, "group");
     /* a path no event can have (as a log's group is refused): not an empty
@@ -1246,7 +1300,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     if (!v)
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad before",
                           "before=H is required: every event archived at H is removed");
-    int trc = parse_time_arg(s, "before", v, &before, why, sizeof(why));
+    int trc = parse_time_arg(s, rq, "before", v, &before, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad before", why);
     if (future && strcmp(future, "yes") != 0)
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad future",
@@ -1309,7 +1363,7 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
 {
     char why[160];
     int64_t as_of;
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
     civic_list *list = NULL;
     int rc, tries = 0;
@@ -1339,7 +1393,7 @@ static enum MHD_Result get_objections(server *s, struct MHD_Connection *c, reque
     char why[160];
     int64_t as_of;
     pthread_rwlock_rdlock(&s->page_lock);
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) {
         pthread_rwlock_unlock(&s->page_lock);
         return send_time_error(c, rq, trc, "bad as_of", why);
@@ -1399,7 +1453,7 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     /* The default as_of is taken under the page's lock: a purge, which
      * moves the horizon, waits for the page. */
     pthread_rwlock_rdlock(&s->page_lock);
-    int trc = parse_as_of(s, c, &as_of, why, sizeof(why));
+    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) {
         pthread_rwlock_unlock(&s->page_lock);
         return send_time_error(c, rq, trc, "bad as_of", why);

@@ -183,6 +183,29 @@ def test_answers(srv, log, log_path):
     status2, b = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00%%2B08:00" % quoted)
     check(status == status2 == 200 and a == b,
           "as_of with a space for the T: %s %s vs %s %s" % (status, a, status2, b))
+    # ... and an encoded space read as '+' too (libmicrohttpd gives both as a space)
+    status3, c = srv.request("GET", "/subjects/%s?as_of=2025-01-01T00:00:00%%2008:00" % quoted)
+    check(status3 == 200 and c == b, "as_of with %%20 for the '+': %s %s vs %s" % (status3, c, b))
+    # a bad time's reason quotes it as the client sent it: an encoded space
+    # was echoed as the '+' it is read as, a '+' the client never sent; an
+    # unencoded '+' stays a '+' (it arrives as a space too)
+    forms = " is not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now)"
+    for query, reason in (("as_of=%20now", 'as_of " now"' + forms),
+                          ("AS_OF=%20now", 'as_of " now"' + forms),
+                          ("as_of=2026-01-05T10:00:00%2B08:00%20",
+                           'as_of "2026-01-05T10:00:00+08:00 ": bad UTC offset (expected Z or '
+                           '+HH:MM)'),
+                          ("as_of=2026-01-05T10:00:00+08:00+",
+                           'as_of "2026-01-05T10:00:00+08:00+": bad UTC offset (expected Z or '
+                           '+HH:MM)'),
+                          ("as_of=now%20%2B+x", 'as_of "now ++x"' + forms),
+                          ("&&as_of=%C3%A9%20", 'as_of "\u00e9 "' + forms)):
+        status, e = srv.request("GET", "/subjects/%s?%s" % (quoted, query))
+        check(status == 400 and e.get("reason") == reason,
+              "?%s echoes the value as sent: %s %s" % (query, status, e))
+    status, e = srv.request("POST", "/purge?before=2025-01-01%20x")
+    check(status == 400 and e.get("reason", "").startswith('before "2025-01-01 x" is not a '),
+          "purge before=2025-01-01%%20x echoes a space: %s %s" % (status, e))
     # a long fraction of a second, which civic-score -t takes (the service
     # refused as_of past 79 bytes)
     long_as_of = "2025-01-01T00:00:00." + "0" * 300 + "+08:00"
