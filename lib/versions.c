@@ -116,13 +116,59 @@ static const char *compact_date(const char *s, size_t n)
                : NULL;
 }
 
+/* Digits only (a bare integer's '+' is gone) of value below 100000000 (an
+ * instant before 1973-03-03T09:46:40Z): as Unix seconds a year (2026), a
+ * year and month (202603) or a spreadsheet's day number (45000), which put
+ * every past entry under the change (compact_date's eight-digit dates have
+ * their own message).  The digits after leading zeros, or NULL. */
+static const char *few_digits(const char *s, size_t n, size_t *len)
+{
+    if (n == 0) return NULL; /* "": a bad timestamp */
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return NULL;
+    while (n > 0 && s[0] == '0') {
+        s++;
+        n--;
+    }
+    *len = n;
+    return n < 9 ? s : NULL;
+}
+
+/* The refusal of few_digits' d (n digits): the instant it would be and the
+ * date to write, that of a year or year and month when it reads as one. */
+static int from_too_small(builder *b, const rule_extra *x, const char *d, size_t n,
+                          civic_error *err)
+{
+    const char *q = x->from_quoted ? "\"" : "";
+    char when[40], shown[48], msg[320], date[16];
+    civic__excerpt(shown, sizeof(shown), x->from_text, x->from_len); /* zeros and all */
+    civic__time_format(n ? strtoll(d, NULL, 10) : 0, b->r->utc_offset, when, sizeof(when));
+    int year = n >= 4 ? (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0')
+                      : 0;
+    int month = n == 6 ? (d[4] - '0') * 10 + (d[5] - '0') : 0;
+    if (year >= 1900 && (n == 4 || (month >= 1 && month <= 12))) { /* as compact_date's */
+        snprintf(date, sizeof(date), "%.4s-%02d-01", d, n == 4 ? 1 : month);
+        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: a %s is written "
+                 "as a date, \"%s\" (that instant itself as \"%s\")", q, shown, q, when,
+                 n == 4 ? "year" : "year and month", date, when);
+    } else {
+        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: write a date, as "
+                 "\"2026-01-01\" (not a spreadsheet's day number; that instant itself as "
+                 "\"%s\")", q, shown, q, when, when);
+    }
+    return civic__rb_at(err, x->at[RK_FROM], msg);
+}
+
 /* `from` of change i, in the scheme's local time (known only now). */
 static int change_from(builder *b, uint32_t i, civic_error *err)
 {
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
     char msg[256];
+    size_t few_len = 0;
     const char *d = x->from_text ? compact_date(x->from_text, x->from_len) : NULL;
+    const char *few = x->from_text && !d ? few_digits(x->from_text, x->from_len, &few_len) : NULL;
+    if (few) return from_too_small(b, x, few, few_len, err);
     if (d) {
         const char *q = x->from_quoted ? "\"" : "";
         char when[40], shown[48];

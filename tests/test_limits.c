@@ -787,7 +787,7 @@ static void schemes_hold_16384_flags_not_more(void **state)
         len += (size_t)snprintf(t + len, cap - len, "[[grade]]\nname = \"A\"\n[rule.r]\n");
         for (int i = 0; i < n; i++)
             len += (size_t)snprintf(t + len, cap - len,
-                                    "[[rule.r.change]]\nfrom = %d\nflag = \"f%d\"\n", i + 1, i);
+                                    "[[rule.r.change]]\nfrom = %d\nflag = \"f%d\"\n", 1000000001 + i, i);
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
         int rc = civic_rules_parse(&r, t, len, NULL, &err);

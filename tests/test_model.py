@@ -380,7 +380,19 @@ class SpecExamplesV2(unittest.TestCase):
             with self.assertRaises(m.ModelError):
                 scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
                           'points = -20\n' % written)
-        for written in ('"20250229"', '1735689600'):   # no date; other seconds
+        for written in ('"1735689600"', '1735689600'):   # other seconds
+            scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
+                      'points = -20\n' % written)
+
+    def test_from_of_fewer_than_nine_digits_is_refused(self):
+        # as Unix seconds an instant before 1973-03-03: a year, a year and
+        # month or a spreadsheet's day number, quoted or not
+        for written in ('2026', '"2026"', '202603', '45000', '"045000"', '99999999', '0',
+                        '"20250229"'):
+            with self.assertRaises(m.ModelError):
+                scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
+                          'points = -20\n' % written)
+        for written in ('100000000', '"0100000000"', '-5'):   # seconds; before 1970, signed
             scheme_of('[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = %s\n'
                       'points = -20\n' % written)
 

@@ -94,7 +94,9 @@ static void changes_take_effect_at_from_and_recounts_only_from_then(void **state
 /* The version lookup searches (a rule may have thousands of changes): on
  * rules of 1..40 changes, some recounting, it gives at every pair of times
  * around the changes what the contract's words give, read literally: the
- * last change dated by as_of that recounts or is dated by ts. */
+ * last change dated by as_of that recounts or is dated by ts.  The changes
+ * from T0 on (fewer than nine digits are refused as `from`). */
+#define T0 1000000000
 static void version_lookup_is_the_contracts_on_many_changes(void **state)
 {
     (void)state;
@@ -109,7 +111,7 @@ static void version_lookup_is_the_contracts_on_many_changes(void **state)
             seed = seed * 1103515245u + 12345u;
             len += (size_t)snprintf(text + len, sizeof(text) - len,
                                     "[[rule.fine.change]]\nfrom = %d\npoints = -%d\n%s",
-                                    1000 * (k + 1), k + 2, (seed >> 16) % 3 == 0 ? "recount = true\n" : "");
+                                    T0 + 1000 * (k + 1), k + 2, (seed >> 16) % 3 == 0 ? "recount = true\n" : "");
         }
         civic_rules *r = rules_from(text);
         const civic_rule *base = &r->rules[0], *v = r->versions + base->change_first;
@@ -118,7 +120,7 @@ static void version_lookup_is_the_contracts_on_many_changes(void **state)
         int64_t times[3 * 42];
         int nt = 0;
         for (int k = 0; k <= n + 1; k++)
-            for (int d = -1; d <= 1; d++) times[nt++] = 1000 * k + d;
+            for (int d = -1; d <= 1; d++) times[nt++] = T0 + 1000 * k + d;
         for (int i = 0; i < nt; i++) {
             for (int j = i; j < nt; j++) {
                 int64_t ts = times[i], as_of = times[j];
@@ -217,9 +219,8 @@ static void change_checks_name_line_and_column(void **state)
     {
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
-        static const char *const seconds[] = { "\"20250229\"", "20230229", "\"20251301\"",
-                                               "\"1735689600\"", "\"18991231\"", "2025010",
-                                               "\"020251301\"", "0001735689600", "00000000" };
+        static const char *const seconds[] = { "\"1735689600\"", "0001735689600",
+                                               "100000000", "\"0100000000\"", "-5" };
         for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
             char text[160];
             snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",
@@ -592,6 +593,50 @@ static void a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused(
 
 /* A change's from as an integer takes TOML's '+', as every number does:
  * the same instant as without it, and as its timestamp string. */
+/* Fewer than nine digits as Unix seconds are an instant before 1973-03-03:
+ * a year, a year and month or a spreadsheet's day number, never what a
+ * rules file means (each would put every past entry under the change).
+ * Eight digits that are no date get this message, dates the one above.
+ * The instants by hand: 2026 s = 00:33:46; 202603 s = 2 d 8:16:43;
+ * 45000 s = 12:30:00; 99999999 s = 1157 d (1970, 1971, 1972 and 61 days
+ * of 1973) 9:46:39. */
+static void a_from_of_fewer_than_nine_digits_is_refused(void **state)
+{
+    (void)state;
+#define CH G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
+    fails_at(CH "2026\n", 6, 8, "'from': 2026 would be Unix seconds, 1970-01-01T00:33:46+00:00: "
+             "a year is written as a date, \"2026-01-01\" (that instant itself as "
+             "\"1970-01-01T00:33:46+00:00\")");
+    fails_at(CH "\"2026\"\n", 6, 8, "'from': \"2026\" would be Unix seconds, "
+             "1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"");
+    fails_at(CH "+02026\n", 6, 8, "'from': 02026 would be Unix seconds, 1970-01-01T00:33:46+00:00: "
+             "a year is written as a date, \"2026-01-01\"");
+    fails_at(CH "202603\n", 6, 8, "'from': 202603 would be Unix seconds, "
+             "1970-01-03T08:16:43+00:00: a year and month is written as a date, \"2026-03-01\" "
+             "(that instant itself as \"1970-01-03T08:16:43+00:00\")");
+    fails_at(CH "45000\n", 6, 8, "'from': 45000 would be Unix seconds, 1970-01-01T12:30:00+00:00: "
+             "write a date, as \"2026-01-01\" (not a spreadsheet's day number; that instant "
+             "itself as \"1970-01-01T12:30:00+00:00\")");
+    fails_at(CH "\"45000\"\n", 6, 8, "'from': \"45000\" would be Unix seconds, "
+             "1970-01-01T12:30:00+00:00: write a date");
+    fails_at(CH "99999999\n", 6, 8, "'from': 99999999 would be Unix seconds, "
+             "1973-03-03T09:46:39+00:00: write a date");
+    /* eight digits that are no date, and a month 13 */
+    fails_at(CH "\"20250229\"\n", 6, 8, "'from': \"20250229\" would be Unix seconds, "
+             "1970-08-23T09:03:49+00:00: write a date");
+    fails_at(CH "202613\n", 6, 8, "'from': 202613 would be Unix seconds, "
+             "1970-01-03T08:16:53+00:00: write a date");
+    fails_at(CH "0\n", 6, 8, "'from': 0 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
+             "write a date");
+    fails_at(CH "\"00000000\"\n", 6, 8, "'from': \"00000000\" would be Unix seconds, "
+             "1970-01-01T00:00:00+00:00");
+    /* the instant in the scheme's offset, as the eight-digit message */
+    fails_at("[scheme]\nutc_offset = \"+08:00\"\n" CH "2026\n", 8, 8,
+             "'from': 2026 would be Unix seconds, 1970-01-01T08:33:46+08:00: a year is written "
+             "as a date, \"2026-01-01\" (that instant itself as \"1970-01-01T08:33:46+08:00\")");
+#undef CH
+}
+
 static void a_from_in_unix_seconds_may_carry_a_plus(void **state)
 {
     (void)state;
@@ -875,6 +920,7 @@ int main(void)
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),
         cmocka_unit_test(a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused),
+        cmocka_unit_test(a_from_of_fewer_than_nine_digits_is_refused),
         cmocka_unit_test(a_from_in_unix_seconds_may_carry_a_plus),
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),

@@ -586,6 +586,9 @@ status rules-cr-in-string 2 "rcr.toml: line 5, column 8: unterminated string$" -
 # a date without dashes is no Unix seconds of 1970, leading zeros before it or not
 printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n' >"$T/rfrom0.toml"
 status rules-from-leading-zero 2 "rfrom0.toml: line 6, column 8: 'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date as \"2025-01-01\"" -- --print-rules -r "$T/rfrom0.toml"
+# a year (or any fewer than nine digits) is no Unix seconds of 1970 either
+printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 2026\n' >"$T/rfromyear.toml"
+status rules-from-year 2 "rfromyear.toml: line 6, column 8: 'from': 2026 would be Unix seconds, 1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"" -- --print-rules -r "$T/rfromyear.toml"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"

@@ -934,6 +934,13 @@ def parse_rules(text):
         # in 1970-1973, never a change a scheme means.
         if _compact_date(str(value)):
             raise ModelError("%s: from %s is a date without dashes" % (where, value))
+        # Fewer than nine digits (quoted or not, leading zeros aside) are an
+        # instant before 1973-03-03 as Unix seconds: a year, a year and month
+        # or a spreadsheet's day number, refused as the dates above.
+        digits = value.lstrip("+") if kind == "int" else value
+        if kind in ("int", "str") and digits.isascii() and digits.isdigit() and \
+                int(digits) < 100000000:
+            raise ModelError("%s: from %s is fewer than nine digits" % (where, value))
         if kind == "str":
             from_ts = parse_ts(value, scheme.utc_offset)
         elif kind == "int":
