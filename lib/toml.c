@@ -456,6 +456,33 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     return end_of_line_after(s, true);
 }
 
+/* The brackets a table header lost at the start of its line (the line
+ * "rule.a]" read as a dotted key): "[" or "[[" when the line, before any
+ * comment, ends in ']' or "]]" and has no '=', else NULL. */
+static const char *lost_brackets(const toml_state *s)
+{
+    size_t end = s->line_start;
+    while (end < s->len && s->text[end] != '\n' && s->text[end] != '#') {
+        if (s->text[end] == '=') return NULL;
+        end++;
+    }
+    while (end > s->line_start && (s->text[end - 1] == ' ' || s->text[end - 1] == '\t' ||
+                                   s->text[end - 1] == '\r'))
+        end--;
+    if (end - s->line_start < 2 || s->text[end - 1] != ']') return NULL;
+    return s->text[end - 2] == ']' ? "[[" : "[";
+}
+
+static int dotted_key(toml_state *s)
+{
+    const char *lost = lost_brackets(s);
+    char msg[100];
+    if (!lost) return syntax(s, s->pos, "dotted keys are not supported");
+    snprintf(msg, sizeof(msg), "dotted keys are not supported (missing '%s' at the start of a "
+             "table header?)", lost);
+    return syntax(s, s->pos, msg);
+}
+
 static int parse_pair(toml_state *s, const civic_toml_handler *h)
 {
     size_t at = s->pos;
@@ -464,9 +491,9 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
     if (s->pos == at) return syntax_at_char(s, at, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
-    if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
+    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
     skip_ws(s);
-    if (s->pos < s->len && s->text[s->pos] == '.') return syntax(s, s->pos, "dotted keys are not supported");
+    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
     if (s->pos >= s->len || s->text[s->pos] != '=')
         return syntax_at_char(s, s->pos, "expected '=' after the key");
     s->pos++;

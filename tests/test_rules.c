@@ -311,6 +311,26 @@ static void syntax_errors_name_line_and_column(void **state)
                                    2, 8, "NUL character");
 }
 
+/* A table header without its opening '[' reads as a dotted key: the
+ * missing bracket is named when the line ends in ']' and has no '=' */
+static void a_header_without_its_opening_bracket_is_named(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error(TEST_GRADES "rule.illegal_parking]\npoints = 1\n",
+                                               CIVIC_E_SYNTAX),
+                                   18, 5, "dotted keys are not supported (missing '[' at the "
+                                          "start of a table header?)");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "rule.a.change]]  # c\r\nfrom = \"2026-01-01\"\n",
+                                               CIVIC_E_SYNTAX),
+                                   20, 5, "dotted keys are not supported (missing '[[' at the "
+                                          "start of a table header?)");
+    civic_error e = rules_error("[scheme]\nname.x = \"a]\"\n", CIVIC_E_SYNTAX); /* a key */
+    assert_string_equal(e.message, "line 2, column 5: dotted keys are not supported");
+    e = rules_error("[scheme]\nname.x\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 5: dotted keys are not supported");
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -920,6 +940,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
         cmocka_unit_test(load_time_checks_fail_clearly),
         cmocka_unit_test(values_are_checked_for_type_and_range),
         cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
