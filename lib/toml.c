@@ -179,9 +179,35 @@ static void skip_ws(toml_state *s)
     while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
 }
 
-/* After a value, or a table header (header): only blanks and a comment may
- * remain. */
-static int end_of_line_after(toml_state *s, bool header)
+/* What to write instead of the text at t (n > 0 bytes) found after a
+ * value, or where a key would start: a thousands separator or a decimal
+ * comma, a unit after a number (number), another language's comment.
+ * NULL when it is none of those. */
+static const char *stray_text_hint(const char *t, size_t n, bool number)
+{
+    if (n >= 2 && t[0] == ',' && t[1] >= '0' && t[1] <= '9')
+        return "no thousands separators; the decimal point is '.'";
+    if (t[0] == ';' || (n >= 2 && ((t[0] == '/' && t[1] == '/') || (t[0] == '-' && t[1] == '-'))))
+        return "a comment starts with '#'";
+    if (number && (t[0] == '%' || (t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+        return "write the number alone, without a unit";
+    return NULL;
+}
+
+/* syntax_at_char(), with stray_text_hint's hint when the text at `at` (to
+ * the end of the text, or of the value's word: end) has one. */
+static int stray_text(toml_state *s, size_t at, size_t end, bool number, const char *what)
+{
+    const char *hint = at < end ? stray_text_hint(s->text + at, end - at, number) : NULL;
+    char msg[160];
+    if (!hint) return syntax_at_char(s, at, what);
+    snprintf(msg, sizeof(msg), "%s (%s)", what, hint);
+    return syntax(s, at, msg);
+}
+
+/* After a value (a number: number), or a table header (header): only
+ * blanks and a comment may remain. */
+static int end_of_line_after(toml_state *s, bool header, bool number)
 {
     skip_ws(s);
     if (s->pos < s->len && s->text[s->pos] == '#') {
@@ -220,7 +246,7 @@ static int end_of_line_after(toml_state *s, bool header)
         return syntax_at_char(s, s->pos, "unexpected text after the table header");
     }
     if (s->pos < s->len && s->text[s->pos] != '\n')
-        return syntax_at_char(s, s->pos, "unexpected text after the value");
+        return stray_text(s, s->pos, s->len, number, "unexpected text after the value");
     if (s->pos < s->len) s->pos++;
     s->line++;
     s->line_start = s->pos;
@@ -229,7 +255,7 @@ static int end_of_line_after(toml_state *s, bool header)
 
 static int end_of_line(toml_state *s)
 {
-    return end_of_line_after(s, false);
+    return end_of_line_after(s, false, false);
 }
 
 static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
@@ -402,7 +428,7 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if ((unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&
             !(ch >= 'A' && ch <= 'Z') &&
             !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
-            return syntax(s, at + i, "unexpected text after the value");
+            return stray_text(s, at + i, at + n, true, "unexpected text after the value");
         return syntax(s, at, "malformed number");
     }
     /* that byte before what the value is for is judged ("'valid' must be a
@@ -453,7 +479,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (end == at) return syntax(s, open, "empty table header");
     int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
-    return end_of_line_after(s, true);
+    return end_of_line_after(s, true, false);
 }
 
 /* The brackets a table header lost at the start of its line (the line
@@ -489,13 +515,19 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     if (s->text[at] == '"' || s->text[at] == '\'')
         return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
-    if (s->pos == at) return syntax_at_char(s, at, "expected a key, a [table] or a comment");
+    if (s->pos == at)
+        return stray_text(s, at, s->len, false, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
     skip_ws(s);
     if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
-    if (s->pos >= s->len || s->text[s->pos] != '=')
+    if (s->pos >= s->len || s->text[s->pos] != '=') {
+        size_t dashes = 0; /* "-- a comment": a key of dashes, and no '=' */
+        while (at + dashes < key_end && s->text[at + dashes] == '-') dashes++;
+        if (dashes >= 2 && at + dashes == key_end)
+            return syntax(s, s->pos, "expected '=' after the key (a comment starts with '#')");
         return syntax_at_char(s, s->pos, "expected '=' after the key");
+    }
     s->pos++;
     skip_ws(s);
     civic_toml_value v;
@@ -504,7 +536,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     if (rc != CIVIC_OK) return rc;
     rc = h->pair(h->ctx, s->text + at, key_end - at, &v, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
-    return end_of_line(s);
+    return end_of_line_after(s, false, v.type == CIVIC_TOML_INTEGER ||
+                                           v.type == CIVIC_TOML_DECIMAL);
 }
 
 /* What a file that is not text is, said at once ("expected a key" at line 1

@@ -331,6 +331,59 @@ static void a_header_without_its_opening_bracket_is_named(void **state)
     assert_string_equal(e.message, "line 2, column 5: dotted keys are not supported");
 }
 
+/* Text after a value that is a thousands separator, a unit or another
+ * language's comment: what to write instead */
+static void text_after_a_value_says_what_to_write(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t line;
+        uint32_t column;
+        const char *hint;
+    } cases[] = {
+        { "[scheme]\nbase = 1,000\n", 2, 9, "no thousands separators; the decimal point is '.'" },
+        { "[rule.a]\npoints = -1,5\n", 2, 12, "no thousands separators; the decimal point is '.'" },
+        { "[rule.a]\npoints = 5 points\n", 2, 12, "write the number alone, without a unit" },
+        { "[rule.a]\npoints = 2.5 pts # c\n", 2, 14, "write the number alone, without a unit" },
+        { "[rule.a]\npoints = 1\nrepeat_factor = 200%\n", 3, 20,
+          "write the number alone, without a unit" },
+        { "[rule.a]\npoints = 5 %\n", 2, 12, "write the number alone, without a unit" },
+        { "[rule.a]\npoints = -10 ; fine\n", 2, 14, "a comment starts with '#'" },
+        { "[rule.a]\npoints = -10;fine\n", 2, 13, "a comment starts with '#'" },
+        { "[rule.a]\npoints = -10 // fine\n", 2, 14, "a comment starts with '#'" },
+        { "[rule.a]\npoints = -10 -- fine\n", 2, 14, "a comment starts with '#'" },
+        { "[scheme]\nname = \"x\" // c\n", 2, 12, "a comment starts with '#'" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char want[200];
+        snprintf(want, sizeof(want), "unexpected text after the value (%s)", cases[k].hint);
+        an_error_names_line_and_column(rules_error(cases[k].text, CIVIC_E_SYNTAX), cases[k].line,
+                                       cases[k].column, want);
+    }
+    /* a line that starts as another language's comment */
+    an_error_names_line_and_column(rules_error("[scheme]\n; c\n", CIVIC_E_SYNTAX), 2, 1,
+                                   "expected a key, a [table] or a comment (a comment starts "
+                                   "with '#')");
+    an_error_names_line_and_column(rules_error("[scheme]\n  // c\n", CIVIC_E_SYNTAX), 2, 3,
+                                   "expected a key, a [table] or a comment (a comment starts "
+                                   "with '#')");
+    an_error_names_line_and_column(rules_error("[scheme]\n-- c\n", CIVIC_E_SYNTAX), 2, 4,
+                                   "expected '=' after the key (a comment starts with '#')");
+    /* and none where none fits: a unit after a string or a boolean, a comma
+     * with no digit after it, a word after a key */
+    static const char *const plain[][2] = {
+        { "[scheme]\nname = \"x\" y\n", "line 2, column 12: unexpected text after the value" },
+        { "[rule.a]\nfreeze = true yes\n", "line 2, column 15: unexpected text after the value" },
+        { "[scheme]\nbase = 10,\n", "line 2, column 10: unexpected text after the value" },
+        { "[scheme]\nbase = 10, 5\n", "line 2, column 10: unexpected text after the value" },
+        { "[scheme]\nbase 1\n", "line 2, column 6: expected '=' after the key" },
+        { "[scheme]\n-x 1\n", "line 2, column 4: expected '=' after the key" },
+    };
+    for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
+        assert_string_equal(rules_error(plain[k][0], CIVIC_E_SYNTAX).message, plain[k][1]);
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -940,6 +993,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(text_after_a_value_says_what_to_write),
         cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
         cmocka_unit_test(load_time_checks_fail_clearly),
         cmocka_unit_test(values_are_checked_for_type_and_range),
