@@ -356,6 +356,40 @@ static int parse_string(toml_state *s, civic_toml_value *v)
     return CIVIC_OK;
 }
 
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* A number as other languages write it, the word at `at` (n bytes, its
+ * digits from int_at, after a sign): .5 for 0.5, a blank after the sign
+ * (- 10), two signs (--10).  What to write (in buf), or NULL. */
+static const char *number_hint(const toml_state *s, size_t at, size_t n, size_t int_at,
+                               char *buf, size_t size)
+{
+    const char *t = s->text + at;
+    if (int_at < n && t[int_at] == '.') {
+        size_t k = int_at + 1;
+        while (k < n && is_digit(t[k])) k++;
+        if (k == n && k > int_at + 1 && n <= 24) {
+            snprintf(buf, size, "write %.*s0%.*s, not %.*s", (int)int_at, t,
+                     (int)(n - int_at), t + int_at, (int)n, t);
+            return buf;
+        }
+        return NULL;
+    }
+    if (int_at == 1 && n == 1) { /* the sign alone, digits after a blank */
+        size_t k = at + 1, d;
+        while (k < s->len && (s->text[k] == ' ' || s->text[k] == '\t')) k++;
+        for (d = k; d < s->len && (is_digit(s->text[d]) || s->text[d] == '.'); d++) {}
+        if (d > k && is_digit(s->text[k]) && d - k <= 24) {
+            snprintf(buf, size, "no blank after the sign: write %c%.*s", t[0], (int)(d - k),
+                     s->text + k);
+            return buf;
+        }
+    }
+    if (int_at == 1 && n > 2 && (t[1] == '-' || t[1] == '+') && is_digit(t[2]))
+        return "a number has one sign";
+    return NULL;
+}
+
 static int parse_value(toml_state *s, civic_toml_value *v)
 {
     v->line = s->line;
@@ -399,6 +433,12 @@ static int parse_value(toml_state *s, civic_toml_value *v)
                                  "are not numbers here)");
         if (!cut && unquoted_word(t, n, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n);
+        char hint_buf[80], msg[140];
+        const char *hint = cut ? NULL : number_hint(s, at, n, int_at, hint_buf, sizeof(hint_buf));
+        if (hint) {
+            snprintf(msg, sizeof(msg), "expected a string, number, true or false (%s)", hint);
+            return syntax(s, at, msg);
+        }
         return syntax_at_char(s, at, "expected a string, number, true or false");
     }
     v->type = CIVIC_TOML_INTEGER;

@@ -384,6 +384,30 @@ static void text_after_a_value_says_what_to_write(void **state)
         assert_string_equal(rules_error(plain[k][0], CIVIC_E_SYNTAX).message, plain[k][1]);
 }
 
+/* Numbers other languages write (.5) or a sign apart from its digits */
+static void a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write(void **s)
+{
+    (void)s;
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = .5\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "expected a string, number, true or false (write 0.5, not .5)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = -.25\n", CIVIC_E_SYNTAX), 2,
+                                   10, "expected a string, number, true or false (write -0.25, "
+                                       "not -.25)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = - 10\n", CIVIC_E_SYNTAX), 2,
+                                   10, "expected a string, number, true or false (no blank after "
+                                       "the sign: write -10)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = + 2.5\n", CIVIC_E_SYNTAX), 2,
+                                   10, "expected a string, number, true or false (no blank after "
+                                       "the sign: write +2.5)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = --10\n", CIVIC_E_SYNTAX), 2,
+                                   10, "expected a string, number, true or false (a number has "
+                                       "one sign)");
+    civic_error e = rules_error("[rule.a]\npoints = - x\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
+    e = rules_error("[rule.a]\npoints = .\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -993,6 +1017,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
         cmocka_unit_test(text_after_a_value_says_what_to_write),
         cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
         cmocka_unit_test(load_time_checks_fail_clearly),
