@@ -433,6 +433,9 @@ static int parse_value(toml_state *s, civic_toml_value *v)
                                  "are not numbers here)");
         if (!cut && unquoted_word(t, n, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n);
+        /* drunk_driving": the closing quote without its opening one */
+        if (!cut && n > 1 && t[n - 1] == '"' && unquoted_word(t, n - 1, 0))
+            return quote_it(s, at, "expected a string, number, true or false", t, n - 1);
         char hint_buf[80], msg[140];
         const char *hint = cut ? NULL : number_hint(s, at, n, int_at, hint_buf, sizeof(hint_buf));
         if (hint) {

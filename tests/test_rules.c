@@ -408,6 +408,18 @@ static void a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_w
     assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
 }
 
+/* A word with its closing quote but not its opening one */
+static void a_word_with_only_its_closing_quote_is_told_to_quote(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nflag = drunk_driving\"\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 8, "expected a string, number, true or false (write it in "
+                                         "double quotes: \"drunk_driving\")");
+    civic_error e = rules_error("[rule.a]\npoints = 1\nflag = a\"b\"\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 3, column 8: expected a string, number, true or false");
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -1017,6 +1029,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
         cmocka_unit_test(text_after_a_value_says_what_to_write),
         cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
