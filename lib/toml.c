@@ -479,6 +479,37 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     return cut ? syntax_at_char(s, s->pos, "unexpected text after the value") : CIVIC_OK;
 }
 
+/* A blank at b inside the header text [at, end), not around a dot nor in
+ * its first word (the table's kind): the name without its blanks, [rule.a
+ * b] -> "a rule code has no blanks: write a_b" (in buf); else NULL. */
+static const char *blank_in_name(const toml_state *s, size_t at, size_t end, size_t b,
+                                 char *buf, size_t size)
+{
+    const char *t = s->text;
+    size_t from = b, to = b, dot = at;
+    while (from > at && t[from - 1] != '.') from--;
+    while (dot < end && t[dot] != '.') dot++;
+    while (to < end && t[to] != '.') to++;
+    while (to > b && (t[to - 1] == ' ' || t[to - 1] == '\t')) to--;
+    if (from == at || from == b || !bare_key_char(t[b - 1])) return NULL;
+    size_t after = b;
+    while (after < to && (t[after] == ' ' || t[after] == '\t')) after++;
+    if (after == to) return NULL; /* a blank before a dot, or before ']' */
+    char name[72];
+    size_t n = 0;
+    for (size_t k = from; k < to; k++) {
+        bool blank = t[k] == ' ' || t[k] == '\t';
+        if (!blank && !bare_key_char(t[k])) return NULL;
+        if (n + 1 >= sizeof(name)) return NULL;
+        if (!blank) name[n++] = t[k];
+        else if (name[n - 1] != '_') name[n++] = '_';
+    }
+    bool rule = dot - at == 4 && memcmp(t + at, "rule", 4) == 0;
+    snprintf(buf, size, "%s has no blanks: write %.*s", rule ? "a rule code" : "a name", (int)n,
+             name);
+    return buf;
+}
+
 static int parse_header(toml_state *s, const civic_toml_handler *h)
 {
     size_t open = s->pos;
@@ -511,9 +542,15 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (hash && hash - 1 < end)
         return syntax(s, hash - 1, "a comment inside a table header: close it with ']' before "
                                    "the '#'");
-    if (blank && blank - 1 < end)
-        return syntax(s, blank - 1, "a blank inside a table header (write [rule.CODE], no "
-                                    "blanks around its dots)");
+    if (blank && blank - 1 < end) {
+        char name[120], msg[180];
+        const char *why = blank_in_name(s, at, end, blank - 1, name, sizeof(name));
+        if (!why)
+            return syntax(s, blank - 1, "a blank inside a table header (write [rule.CODE], no "
+                                        "blanks around its dots)");
+        snprintf(msg, sizeof(msg), "a blank inside a table header (%s)", why);
+        return syntax(s, blank - 1, msg);
+    }
     s->pos++;
     if (array) {
         if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, s->pos, "expected ']]'");

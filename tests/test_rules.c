@@ -420,6 +420,33 @@ static void a_word_with_only_its_closing_quote_is_told_to_quote(void **state)
     assert_string_equal(e.message, "line 3, column 8: expected a string, number, true or false");
 }
 
+/* A blank inside a table header's name, not around its dots: the name
+ * written without it */
+static void a_blank_inside_a_header_name_gives_the_name_without_it(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error("[rule.illegal parking]\n", CIVIC_E_SYNTAX), 1, 14,
+                                   "a blank inside a table header (a rule code has no blanks: "
+                                   "write illegal_parking)");
+    an_error_names_line_and_column(rules_error("[[rule.illegal \t parking.change]]\n",
+                                               CIVIC_E_SYNTAX),
+                                   1, 15, "a blank inside a table header (a rule code has no "
+                                          "blanks: write illegal_parking)");
+    an_error_names_line_and_column(rules_error("[cap.big votes]\n", CIVIC_E_SYNTAX), 1, 9,
+                                   "a blank inside a table header (a name has no blanks: write "
+                                   "big_votes)");
+    /* around a dot, or in the table's kind: as before */
+    an_error_names_line_and_column(rules_error("[rule. a]\n", CIVIC_E_SYNTAX), 1, 7,
+                                   "a blank inside a table header (write [rule.CODE], no blanks "
+                                   "around its dots)");
+    an_error_names_line_and_column(rules_error("[rule .a]\n", CIVIC_E_SYNTAX), 1, 6,
+                                   "a blank inside a table header (write [rule.CODE], no blanks "
+                                   "around its dots)");
+    an_error_names_line_and_column(rules_error("[sch eme]\n", CIVIC_E_SYNTAX), 1, 5,
+                                   "a blank inside a table header (write [rule.CODE], no blanks "
+                                   "around its dots)");
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -1029,6 +1056,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
         cmocka_unit_test(text_after_a_value_says_what_to_write),
