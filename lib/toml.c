@@ -346,7 +346,8 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             if (s->pos == s->len || s->text[s->pos] == '\n') /* CRLF's, or the last line's */
                 return syntax(s, open, "unterminated string");
             return syntax(s, at, "unknown escape in a string");
-        default: return syntax(s, at, "unknown escape in a string");
+        default: /* "C:\office": a backslash meant as itself (no literal strings here) */
+            return syntax(s, at, "unknown escape in a string (write \\\\ for a backslash)");
         }
     }
     CIVIC_ASSERT(civic__utf8_valid(s->buf, n));

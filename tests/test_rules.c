@@ -447,6 +447,15 @@ static void a_blank_inside_a_header_name_gives_the_name_without_it(void **state)
                                    "around its dots)");
 }
 
+/* A backslash meant as itself (a Windows path): how to write it */
+static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error("[scheme]\nname = \"C:\\office\"\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 11, "unknown escape in a string (write \\\\ for a backslash)");
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -1056,6 +1065,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
