@@ -390,11 +390,16 @@ static const char *moved_key(const char *table, const char *key, size_t len)
             civic__rb_key_is(key, len, moved[i].key))
             return moved[i].hint;
     /* a scheme's settings written at the end of the file land in the last
-     * rule; a measure's or a tier's keys copied into a rule; a rule's into
-     * [scheme] (a rule has no name: that one is left unexplained) */
+     * rule or grade; a measure's or a tier's keys copied into a rule; a
+     * rule's into [scheme]; a rule given a name as a scheme or grade has */
+    if (strcmp(table, "[grade]") == 0 && civic__rb_find_key(scheme_keys, key, len) >= 0)
+        return "a key of [scheme]: write it under [scheme]"; /* but name and min, its own */
     if (change || strcmp(table, "rule") == 0) {
         if (civic__rb_key_is(key, len, "min")) return "a key of [scheme] or of [[grade]]";
-        if (!civic__rb_key_is(key, len, "name") && civic__rb_find_key(scheme_keys, key, len) >= 0)
+        if (civic__rb_key_is(key, len, "name"))
+            return "a rule is named by its code, [rule.CODE]; 'name' is a key of [scheme] or "
+                   "of [[grade]]";
+        if (civic__rb_find_key(scheme_keys, key, len) >= 0)
             return "a key of [scheme]: write it under [scheme]";
         if (civic__rb_find_key(civic__rb_measure_keys, key, len) >= 0)
             return "a key of [measure.CODE]";

@@ -852,7 +852,24 @@ static void unknown_keys_name_the_likely_key(void **state)
         { "[scheme]\ncap = 5\n",
           "line 2, column 1: unknown key 'cap' in [scheme] (a key of [rule.CODE])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nname = \"x\"\n",
-          "line 20, column 1: unknown key 'name' in [rule]" },
+          "line 20, column 1: unknown key 'name' in [rule] (a rule is named by its code, "
+          "[rule.CODE]; 'name' is a key of [scheme] or of [[grade]])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
+                      "name = \"x\"\n",
+          "line 22, column 1: unknown key 'name' in [rule change] (a rule is named by its code, "
+          "[rule.CODE]; 'name' is a key of [scheme] or of [[grade]])" },
+        { TEST_GRADES "[rule.a]\npoints = 1\nmax = 2000\n",
+          "line 20, column 1: unknown key 'max' in [rule] (a key of [scheme]: write it under "
+          "[scheme])" },
+        /* and after a grade: min and name are its own */
+        { "[[grade]]\nname = \"A\"\nmax = 2000\n",
+          "line 3, column 1: unknown key 'max' in [[grade]] (a key of [scheme]: write it under "
+          "[scheme])" },
+        { "[[grade]]\nname = \"A\"\nbase = 1000\n",
+          "line 3, column 1: unknown key 'base' in [[grade]] (a key of [scheme]: write it under "
+          "[scheme])" },
+        { "[[grade]]\nname = \"A\"\npoints = 1\n",
+          "line 3, column 1: unknown key 'points' in [[grade]]" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                       "period = \"day\"\n",
           "line 22, column 1: unknown key 'period' in [rule change] "
