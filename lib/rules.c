@@ -136,6 +136,14 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
     return CIVIC_OK;
 }
 
+int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const char *what)
+{
+    char msg[CIVIC_ERROR_MESSAGE_SIZE];
+    const char *why = civic__toml_lookalike_in(v->text, v->len);
+    if (why) snprintf(msg, sizeof(msg), "%s (%s)", what, why);
+    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, why ? msg : what);
+}
+
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                        const char *const *choices, const uint8_t *values, uint8_t *out)
 {
@@ -151,7 +159,7 @@ int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *ke
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+    return civic__rb_lookalike_error(v, err, msg);
 }
 
 static int want_period(const civic_toml_value *v, civic_error *err, const char *key,
@@ -490,7 +498,7 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = civic__rb_at(err, p, !civic__offset_shaped(v->text, v->len)
+            rc = civic__rb_lookalike_error(v, err, !civic__offset_shaped(v->text, v->len)
                                           ? "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\""
                                       : v->text[4] >= '6' /* a shaped one has digits there */
                                           ? "'utc_offset': minutes out of range (00..59)"

@@ -119,6 +119,9 @@ const char *civic__rb_intern(builder *b, const char *s, size_t n);
 int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *key);
 int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *key,
                      int64_t *out);
+/* CIVIC_E_RULES at the value v: `what`, and the look-alike character the
+ * value holds, if any, named after it (civic__toml_lookalike_in). */
+int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const char *what);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

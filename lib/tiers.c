@@ -363,6 +363,22 @@ static int compare_u32(const void *a, const void *b)
 /* A list item holding a comma: the list was written with the wrong separator. */
 #define LIST_COMMA " (names are separated by ';', not ',')"
 
+/* What the message of a list item that names nothing adds: LIST_COMMA for
+ * a comma, ASCII, full-width (U+FF0C) or ideographic (U+3001, as an input
+ * method for Chinese types it); else the look-alike character it holds,
+ * named; else NULL (a did-you-mean may follow). */
+static const char *item_hint(const char *item, size_t n, char *buf, size_t size)
+{
+    for (size_t i = 0; i < n; i++)
+        if (item[i] == ',' || (i + 3 <= n && (memcmp(item + i, "\xef\xbc\x8c", 3) == 0 ||
+                                              memcmp(item + i, "\xe3\x80\x81", 3) == 0)))
+            return LIST_COMMA;
+    const char *why = civic__toml_lookalike_in(item, n);
+    if (!why) return NULL;
+    snprintf(buf, size, " (%s)", why);
+    return buf;
+}
+
 static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -380,9 +396,11 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
         if (i == UINT32_MAX) {
             char shown[64];
             civic__excerpt(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
+            char why[120];
+            const char *hint = item_hint(item, n, why, sizeof(why));
             snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme%s", shown,
-                     memchr(item, ',', n) ? LIST_COMMA : "");
-            if (memchr(item, ',', n)) return civic__rb_at(err, x->rules, msg);
+                     hint ? hint : "");
+            if (hint) return civic__rb_at(err, x->rules, msg);
             return civic__rb_meant(msg, civic__rb_nearest_name(r, civic__rb_rule_name,
                                                                r->rule_count, item, n),
                                    x->rules, err);
@@ -495,8 +513,10 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                          "named here, as ';' separates the names: rename it)", whole);
                 return civic__rb_at(err, x->at[2], msg);
             }
-            if (memchr(item, ',', n)) {
-                snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", LIST_COMMA);
+            char why[120];
+            const char *hint = item_hint(item, n, why, sizeof(why));
+            if (hint) {
+                snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", hint);
                 return civic__rb_at(err, x->at[2], msg);
             }
             return civic__rb_meant(msg, civic__rb_nearest_name(r, grade_name, r->grade_count,

@@ -52,6 +52,9 @@ static const char *lookalike(const char *t, size_t n)
         { "\xe2\x80\x9e", "U+201E is a typographic quote: write \"...\"" },
         { "\xe2\x80\x98", "U+2018 is a typographic quote: write \"...\"" },
         { "\xe2\x80\x99", "U+2019 is a typographic quote: write \"...\"" },
+        { "\xe2\x80\x90", "U+2010 is a typographic hyphen: write -" },
+        { "\xe2\x80\x91", "U+2011 is a non-breaking hyphen: write -" },
+        { "\xe2\x80\x92", "U+2012 is a figure dash, not a minus sign: write -" },
         { "\xe2\x80\x93", "U+2013 is a dash, not a minus sign: write -" },
         { "\xe2\x80\x94", "U+2014 is a dash, not a minus sign: write -" },
         { "\xe2\x88\x92", "U+2212 is a minus sign only in print: write -" },
@@ -443,6 +446,9 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             snprintf(msg, sizeof(msg), "expected a string, number, true or false (%s)", hint);
             return syntax(s, at, msg);
         }
+        /* -１0: the look-alike after the sign, named at its own column */
+        if (int_at && lookalike(t + int_at, n - int_at))
+            return syntax_at_char(s, at + int_at, "expected a string, number, true or false");
         return syntax_at_char(s, at, "expected a string, number, true or false");
     }
     v->type = CIVIC_TOML_INTEGER;

@@ -456,6 +456,69 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
                                    2, 11, "unknown escape in a string (write \\\\ for a backslash)");
 }
 
+/* A look-alike inside a word value (a choice, an offset, a duration, a list
+ * of names, a number after its sign) is named, as where it stops the file */
+static void a_lookalike_inside_a_word_value_is_named(void **state)
+{
+    (void)state;
+#define WIDE "(a full-width character, as an input method for Chinese or Japanese types it: " \
+             "write it in ASCII)"
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "per = \"\xef\xbd\x95nit\"\n", CIVIC_E_RULES),
+                                   20, 7, "'per' must be one of \"event\", \"unit\" " WIDE);
+    an_error_names_line_and_column(rules_error("[scheme]\nclamp = \"\xef\xbd\x86inal\"\n",
+                                               CIVIC_E_RULES),
+                                   2, 9, "'clamp' must be one of \"final\", \"running\" " WIDE);
+    an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"\xef\xbc\x8b" "08:00\"\n",
+                                               CIVIC_E_RULES),
+                                   2, 14, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
+                                          WIDE);
+    an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"+08\xef\xbc\x9a" "00\"\n",
+                                               CIVIC_E_RULES),
+                                   2, 14, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
+                                          WIDE);
+    /* after a sign: at the character, as without one */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = -\xef\xbc\x91" "0\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 11, "expected a string, number, true or false " WIDE);
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = \xef\xbc\x91" "0\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "expected a string, number, true or false " WIDE);
+    /* hyphens a word processor puts in a word */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "valid = \"end\xe2\x80\x91of\xe2\x80\x91month\"\n",
+                                               CIVIC_E_RULES),
+                                   20, 9, "(U+2011 is a non-breaking hyphen: write -)");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "valid = \"end\xe2\x80\x90of\xe2\x80\x90month\"\n",
+                                               CIVIC_E_RULES),
+                                   20, 9, "(U+2010 is a typographic hyphen: write -)");
+    an_error_names_line_and_column(rules_error("[rul\xe2\x80\x90" "e.a]\n", CIVIC_E_RULES), 1, 2,
+                                   "(U+2010 is a typographic hyphen: write -)");
+    /* a list of names: a full-width comma is the comma it stands for */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[measure.m]\nkind = \"restriction\"\n"
+                                               "grades = \"AAA\xef\xbc\x8c" "A\"\n",
+                                               CIVIC_E_RULES),
+                                   20, 10, "'grades': \"AAA\xef\xbc\x8c" "A\" is not a grade of "
+                                           "this scheme (names are separated by ';', not ',')");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[measure.m]\nkind = \"restriction\"\n"
+                                               "grades = \"AAA\xe3\x80\x81" "A\"\n",
+                                               CIVIC_E_RULES),
+                                   20, 10, "(names are separated by ';', not ',')");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[measure.m]\nkind = \"restriction\"\n"
+                                               "grades = \"AAA\xc2\xa0\"\n", CIVIC_E_RULES),
+                                   20, 10, "is not a grade of this scheme (U+00A0 is a no-break "
+                                           "space: write a plain space)");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n[rule.b]\n"
+                                               "points = 1\n[tier.t]\n"
+                                               "rules = \"a\xef\xbc\x8c" "b\"\nmeasure = \"qty\"\n"
+                                               "[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
+                                               CIVIC_E_RULES),
+                                   23, 9, "'rules': \"a\xef\xbc\x8c" "b\" is not a rule of this "
+                                          "scheme (names are separated by ';', not ',')");
+#undef WIDE
+}
+
 /* The rules parsed from text[0..len) as a file (civic_rules_load_file) and
  * as a buffer (civic_rules_parse): the message of each, which must fail. */
 static void rules_errors_of_bytes(const char *text, size_t len, char *file_msg,
@@ -1082,6 +1145,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
