@@ -2823,6 +2823,48 @@ class TestDurability(Base):
                         e.journal_open(jnl)
                     self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
 
+    def test_a_journal_of_events_is_relabelled_by_the_first_write(self):
+        """journal_open(other_rules=True) leaves the journal's header naming
+        the old rules; the engine's first write to it rewrites it.  An open
+        and a close without a write leave the file as it was: the old rules
+        open it, the new ones only with other_rules=True.  The README said
+        the open itself relabelled it."""
+        text = ('[scheme]\nbase = %d\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "10y"\naffects = "score"\n')
+        old, new = civic.Rules.from_text(text % 1000), civic.Rules.from_text(text % 1001)
+        jnl = self.dir / "relabel.jnl"
+        with civic.Engine(old) as e:
+            e.journal_open(jnl)
+            for i in range(3):
+                e.add(id="f%d" % i, subject="r1", type="fine", ts="2020-01-0%d" % (i + 1))
+        written = jnl.read_bytes()
+        with civic.Engine(new) as e:
+            self.assertEqual(e.journal_open(jnl, other_rules=True).events, 3)
+        self.assertEqual(jnl.read_bytes(), written)
+        with civic.Engine(old) as e:          # still the old rules' journal
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 3)
+        with civic.Engine(new) as e:
+            with self.assertRaises(civic.CivicError) as cm:
+                e.journal_open(jnl)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+        with civic.Engine(new) as e:          # the first write relabels it
+            e.journal_open(jnl, other_rules=True)
+            e.add(id="f3", subject="r1", type="fine", ts="2020-01-04")
+        with civic.Engine(new) as e:
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 4)
+        readme = os.path.join(PKG_ROOT, "README.md")
+        if not os.path.exists(readme):                  # an installed package
+            return
+        with open(readme, encoding="utf-8") as f:
+            words = " ".join(f.read().split())
+        self.assertFalse("as soon as `journal_open(..., other_rules=True)` has read it" in words,
+                         "the open does not relabel the journal")
+        self.assertTrue(re.search(r"`journal_open\(\.\.\., other_rules=True\)` leaves the "
+                                  r"journal's header naming the old rules.{0,400}first write", words),
+                        "the README says when a journal of events is relabelled")
+
     def test_a_journal_holding_a_purge_of_old_rules_keeps_their_name(self):
         """A journal that holds a purge of the old rules (one its snapshot
         holds) is replayed under a revision, but keeps the old rules' name:
