@@ -1091,14 +1091,24 @@ class Rules(_Owner):
         """RuleInfo of one version of a rule, as published: rule is a rule
         code (str) or its index in Rules.rules; change 0 is the base table,
         k its k-th change (RuleInfo.changes says how many there are).
-        CivicError CIVIC_E_NOTFOUND for an unknown code, CIVIC_E_INVALID for
-        an index or change out of range (its message says how many there
-        are)."""
+        CivicError CIVIC_E_NOTFOUND for an unknown code (one holding a NUL
+        too, also a ValueError), CIVIC_E_INVALID for an index or change out
+        of range (its message says how many there are); a code with a lone
+        surrogate raises CIVIC_E_EVENT, also a UnicodeEncodeError, as every
+        str argument does."""
         change = _index(change)
         if change is None:
             raise TypeError("change must be int")
         if change < 0:
             raise ValueError("change must be >= 0")
+        if isinstance(rule, str):
+            if "\0" in rule:
+                # as list(): no rule code holds a control character, and a
+                # NUL cannot be passed on (SPEC 7: a CivicError, and the
+                # ValueError a NUL in a str argument raises)
+                raise _capi.CivicValueError(CIVIC_E_NOTFOUND, "no rule %r in the scheme"
+                                            % (rule,))
+            _cstr(rule, "rule")   # a lone surrogate: CivicEncodeError naming it
         with self._use() as p:
             if isinstance(rule, str):
                 codes = [_str(_lib.civic_rules_rule_code(p, i))
@@ -3407,8 +3417,11 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
 def split_part(key: _Union[str, bytes], parts: int) -> int:
     """The part (0..parts-1) that civic.split gives the events of subject
     (or id) `key`: frozen, the same in every process, machine and 1.x
-    release.  parts: 1..CIVIC_SPLIT_PARTS_MAX, what split takes."""
-    raw = _as_bytes(key, "key")
+    release.  parts: 1..CIVIC_SPLIT_PARTS_MAX, what split takes.  A str
+    key holding a NUL (no event's subject or id can) raises CivicError
+    CIVIC_E_EVENT, also a ValueError; one holding a lone surrogate,
+    CIVIC_E_EVENT, also a UnicodeEncodeError."""
+    raw = _cstr(key, "key") if isinstance(key, str) else _as_bytes(key, "key")
     parts = _index(parts)
     if parts is None:
         raise TypeError("parts must be int")

@@ -299,6 +299,27 @@ class TestSplit(unittest.TestCase):
         self.assertEqual(civic.split_part("r1", top),
                          civic._capi.lib.civic_split_part(b"r1", 2, top))
 
+    def test_split_part_refuses_a_key_no_event_can_have(self):
+        # a NUL: no event's subject or id holds one, and a C string cannot
+        # carry it (split_part("r\0", 65536) answered 46748): CIVIC_E_EVENT,
+        # also the ValueError; a lone surrogate: CIVIC_E_EVENT, also the
+        # UnicodeEncodeError, naming the argument and the offset
+        for key, at in (("r\0", 1), ("\0r1", 0)):
+            with self.assertRaises(ValueError) as cm:
+                civic.split_part(key, 65536)
+            self.assertIsInstance(cm.exception, civic.CivicError)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+            self.assertEqual(cm.exception.message, "key: a NUL character at character %d, "
+                             "which a C string cannot carry" % at)
+        with self.assertRaises(UnicodeEncodeError) as cm:
+            civic.split_part("r\udcff", 4)
+        self.assertIsInstance(cm.exception, civic.CivicError)
+        self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+        self.assertEqual(cm.exception.message,
+                         "key: a lone surrogate ('\\udcff') at character 1 is not UTF-8 text")
+        # bytes are the key's bytes, as before
+        self.assertEqual(civic.split_part(b"r1", 4), civic.split_part("r1", 4))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -987,6 +987,35 @@ class TestRulesDescribed(V2):
         self.assertIn("rule 'volunteer_hour' has 1 change: change 5 is out of range",
                       cm.exception.message)
 
+    def test_rule_info_refuses_a_nul_or_a_lone_surrogate_as_list_does(self):
+        # a NUL (no rule code holds one, and a C string cannot carry it):
+        # CIVIC_E_NOTFOUND, also the ValueError; a lone surrogate: CIVIC_E_EVENT
+        # naming the argument and offset, also the UnicodeEncodeError (both
+        # were a plain CivicError CIVIC_E_NOTFOUND, caught by neither)
+        r = civic.Rules.from_text(scheme(self.RULES))
+        self.addCleanup(r.close)
+        with civic.Engine(r) as e:
+            for rule in ("drunk\0", "\0"):
+                with self.assertRaises(ValueError) as cm:
+                    r.rule_info(rule)
+                self.assertIsInstance(cm.exception, civic.CivicError)
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_NOTFOUND)
+                self.assertEqual(cm.exception.message, "no rule %r in the scheme" % rule)
+                with self.assertRaises(ValueError) as listed:   # the same kind of error
+                    e.list(rule)
+                self.assertEqual(listed.exception.code, civic.CIVIC_E_NOTFOUND)
+            with self.assertRaises(UnicodeEncodeError) as cm:
+                r.rule_info("drunk\udcff")
+            self.assertIsInstance(cm.exception, civic.CivicError)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
+            self.assertEqual(cm.exception.message, "rule: a lone surrogate ('\\udcff') at "
+                             "character 5 is not UTF-8 text")
+            self.assertEqual((cm.exception.start, cm.exception.end), (5, 6))
+            with self.assertRaises(UnicodeEncodeError) as listed:
+                e.list("drunk\udcff")
+            self.assertEqual(listed.exception.code, civic.CIVIC_E_EVENT)
+        self.assertEqual(r.rule_info("drunk").code, "drunk")
+
     def test_to_toml_parses_back_to_the_same_fingerprint(self):
         for text in (scheme(self.RULES), scheme(OUTPUTS), civic.default_rules_text()):
             r = civic.Rules.from_text(text)
