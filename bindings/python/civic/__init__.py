@@ -2168,7 +2168,11 @@ class Engine(_Owner):
         of the batch is applied.  lenient=True: bad lines are skipped and
         listed in the report's rejections as (line, column, code, message).
         A file that cannot be read raises CivicOSError (also an OSError:
-        FileNotFoundError, PermissionError ...)."""
+        FileNotFoundError, PermissionError ...).
+        A file object is read whole, as one batch, before the library sees
+        it (all of it held in memory: a pipe without end never returns);
+        load_file(path), "/dev/stdin" for standard input, is read by the
+        library as it goes, with much less memory."""
         if isinstance(source, _os.PathLike):
             with self._naming(source):
                 return self._load(_path_bytes(source), None, format, lenient)
@@ -2863,7 +2867,10 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             changed: bool = False, *, lenient: bool = False) -> Comparison:
     """Score the same events under rules_now and rules_new at one as-of time
     (as civic-score --compare).  events: anything Engine.load takes
-    (str text, bytes, an mmap, a file object, an os.PathLike path; a str as
+    (str text, bytes, an mmap, a file object (read whole, as one batch,
+    before the library sees it, as load() reads it), an os.PathLike path
+    (read by the library as it goes, once per scheme: not "/dev/stdin" of
+    a pipe, which can be read once); a str as
     load() reads it: a 1.0 file name such as "events.csv" is read as that
     file, with one FutureWarning: pass a pathlib.Path), or an iterable of
     dicts of Engine.add's keyword arguments.  as_of: any ts form; None is
