@@ -562,6 +562,10 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
     if (!(x->keys & (0xFCu)))
         return civic__rb_at(err, x->header, "a measure needs at least one condition (grades, "
                                             "flag, tier and min_level, min_score, max_score)");
+    /* inclusive bounds (SPEC 11.2): a band that holds no score is a slip */
+    if (m->has_min_score && m->has_max_score && m->min_score > m->max_score)
+        return civic__rb_at(err, x->at[7], "'max_score' is below 'min_score' (no score is in "
+                                           "both: the measure could never apply)");
     if (x->grades && (rc = measure_grades(b, m, x, err)) != CIVIC_OK) return rc;
     if ((rc = measure_tier(b, m, x, err)) != CIVIC_OK) return rc;
     if (x->flag) {

@@ -495,12 +495,18 @@ def gen_scheme(rng, features=frozenset(), y0=2022, span=1, codes=None, offset=No
                     tier, level_names = rng.choice(tiers)
                     conditions.append("tier = %s" % toml_string(tier))
                     conditions.append("min_level = %s" % toml_string(rng.choice(level_names)))
+                low = None
                 if rng.random() < 0.3:
-                    conditions.append("min_score = %s" % fixed_text(
-                        base + 100 * rng.randint(-50, 30)))
+                    low = base + 100 * rng.randint(-50, 30)
+                    conditions.append("min_score = %s" % fixed_text(low))
                 if rng.random() < 0.3:
-                    conditions.append("max_score = %s" % fixed_text(
-                        base + 100 * rng.randint(-30, 50)))
+                    high = base + 100 * rng.randint(-30, 50)
+                    if low is not None and low > high:
+                        # a band that holds no score is refused at load
+                        # (D14): the same two draws, in order
+                        conditions[-1] = "min_score = %s" % fixed_text(high)
+                        high = low
+                    conditions.append("max_score = %s" % fixed_text(high))
             lines.append("[measure.%s]" % code)
             if rng.random() < 0.8:
                 lines.append("text = %s" % toml_string(rng.choice(

@@ -1127,6 +1127,8 @@ class BoundariesV2(unittest.TestCase):
             'min_level = "y"\n',
             '[rule.a]\n[measure.m]\nkind = "bonus"\nmin_score = 5\n',
             '[rule.a]\n[measure.m]\nkind = "incentive"\nmin_score = 5\nextra = 1\n',
+            '[rule.a]\n[measure.m]\nkind = "incentive"\nmin_score = 5\nmax_score = 4.99\n',
+            '[rule.a]\n[measure.m]\nkind = "incentive"\nmax_score = 4.99\nmin_score = 5\n',
         ]
         for text in bad:
             with self.assertRaises(m.ModelError, msg=text):

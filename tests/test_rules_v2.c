@@ -398,6 +398,17 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R T "[measure.dishonest]\nkind = \"restriction\"\nmin_score = 1\n", 11, 2,
              "share its code with a flag");
     fails_at(G1 R T "[measure.m]\nkind = \"bonus\"\nmin_score = 5\n", 12, 8, "'kind' must be");
+    /* a score band that holds no score: the measure could never apply; at
+     * max_score's value wherever it stands; a band of one score is fine */
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 2000\nmax_score = 10\n", 14, 13,
+             "'max_score' is below 'min_score' (no score is in both: the measure could never "
+             "apply)");
+    fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmax_score = 999.99\nmin_score = 1000\n", 13,
+             13, "'max_score' is below 'min_score'");
+    civic_rules_free(rules_from(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 1000\n"
+                                "max_score = 1000\n"));
+    civic_rules_free(rules_from(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 999.99\n"
+                                "max_score = 1000\n"));
     fails_at(G1 R T "[tier.t]\nrules = \"a\"\n", 11, 2, "duplicate tier 't' (first at line 6)");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\nmin_score = 5\n"
              "[measure.m]\nkind = \"incentive\"\nmin_score = 6\n", 14, 2,

@@ -1101,9 +1101,11 @@ def parse_rules(text):
         if "min_score" in keys:
             measure.min_score = _number(keys["min_score"], 2, "min_score")
         if "max_score" in keys:
-            # DECISION D14: min_score > max_score is accepted (the measure
-            # never applies); SPEC lists no such check.
             measure.max_score = _number(keys["max_score"], 2, "max_score")
+            # DECISION D14: min_score > max_score is refused (the measure
+            # could never apply); equal is a band of one score.
+            if measure.min_score is not None and measure.min_score > measure.max_score:
+                raise ModelError("%s: max_score below min_score" % where)
         if (measure.grades is None and measure.flag is None and measure.tier is None
                 and measure.min_score is None and measure.max_score is None):
             raise ModelError("%s: a measure lists at least one condition" % where)
