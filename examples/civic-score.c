@@ -2347,17 +2347,26 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
 {
     const civic_rules *rules = civic_engine_rules(e);
     int64_t as_of = 0;
+    bool none = false; /* no events, and no -t */
     if (o->as_of_text) {
         as_of = strcmp(o->as_of_text, "now") == 0 ? (int64_t)time(NULL) : o->as_of;
     } else if (civic_engine_time_range(e, NULL, &as_of) != CIVIC_OK) {
         as_of = 0; /* no events: nothing to score */
+        none = true;
     }
     /* --compare: the two schemes may read a local ts as two instants (their
      * utc_offsets differ); by default the later, so both count every event */
     int64_t next_latest;
-    if (next && !o->as_of_text && civic_engine_time_range(next, NULL, &next_latest) == CIVIC_OK &&
-        next_latest > as_of)
-        as_of = next_latest;
+    if (next && !o->as_of_text && civic_engine_time_range(next, NULL, &next_latest) == CIVIC_OK) {
+        none = false;
+        if (next_latest > as_of) as_of = next_latest;
+    }
+    if (none) { /* the default of time 0, documented, is rarely meant (a notice dated 1970) */
+        char when[40];
+        format_time(rules, as_of, when, sizeof(when));
+        complain("warning: no events and no -t: the answer is as of %s (Unix time 0); give -t",
+                 when);
+    }
     int rc, sums = SUMS_SUBJECT;
     if (next)
         return run_compare(e, next, o->format, o->changed != 0, as_of, current_scheme(o),

@@ -597,10 +597,26 @@ if grep -q '^s,,990.00,A,-10.00,$' "$T/out" && grep -q '2 bad lines skipped' "$T
 # a bad file among good ones fails the run: nothing half-scored is printed
 status strict-no-output 2 "" -- $R -f csv $D/events.csv "$T/bad.csv"
 if [ ! -s "$T/out" ]; then ok; else bad "strict failure printed output"; fi
-# an empty input scores nothing and succeeds
+# an empty input scores nothing and succeeds; with no -t its answer is as of
+# time 0, which standard error says (a notice dated 1970 is no one's intent)
 printf '' >"$T/empty.csv"
-"$CLI" $R -f csv "$T/empty.csv" >"$T/out" 2>&1
+"$CLI" $R -f csv "$T/empty.csv" >"$T/out" 2>"$T/err"
 if [ "$(cat "$T/out")" = "subject,group,score,grade,balance,flags" ]; then ok; else bad "empty input: $(cat "$T/out")"; fi
+warn0="civic-score: warning: no events and no -t: the answer is as of 1970-01-01T08:00:00+08:00 (Unix time 0); give -t"
+if [ "$(cat "$T/err")" = "$warn0" ]; then ok; else bad "empty input, no -t: stderr '$(cat "$T/err")'"; fi
+printf 'id,subject,type,ts,group\n' >"$T/header-only.csv"
+"$CLI" -f html "$T/header-only.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && grep -q "As of 1970-01-01 08:00\." "$T/out" && [ "$(cat "$T/err")" = "$warn0" ]; then ok
+else bad "empty notice, no -t: exit $rc, stderr '$(cat "$T/err")'"; fi
+for f in table json; do
+    "$CLI" -f $f "$T/header-only.csv" >"$T/out" 2>"$T/err"
+    if [ "$(cat "$T/err")" = "$warn0" ]; then ok; else bad "empty -f $f, no -t: stderr '$(cat "$T/err")'"; fi
+done
+# ... and not when -t gives the time, nor when there are events
+"$CLI" -f html -t 2025-01-01 "$T/header-only.csv" >"$T/out" 2>"$T/err"
+if [ ! -s "$T/err" ] && grep -q "As of 2025-01-01\." "$T/out"; then ok; else bad "empty notice with -t: stderr '$(cat "$T/err")'"; fi
+"$CLI" $R -f csv $D/events.csv >"$T/out" 2>"$T/err"
+if [ ! -s "$T/err" ]; then ok; else bad "events, no -t: stderr '$(cat "$T/err")'"; fi
 
 # every command the README and the manual show, run, prints what they say
 # it prints (tests/cli/doc-examples.py)
