@@ -112,7 +112,8 @@ $(B)/libcivic.so: $(SHARED)
 # Its JSON comes from the answer writer it shares with the service
 # (examples/common/answers.h).
 ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/common/report.c
-ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h
+ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h \
+               examples/common/shown.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
         $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)

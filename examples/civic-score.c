@@ -17,6 +17,7 @@
 #include "common/answers.h"
 #include "common/objections.h"
 #include "common/report.h"
+#include "common/shown.h"
 #include "common/width.h"
 
 #include <ctype.h>
@@ -100,10 +101,12 @@ static size_t utf8_at(const unsigned char *p)
 }
 
 /* The character at p as a terminal should see it: its length in bytes, and
- * in esc (at least 8 bytes) its escape, or "" when it is shown as it is.  C0
- * controls, DEL and a byte that is not UTF-8 are \xNN; C1 controls and the
- * bidi controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069,
- * which make a terminal show the rest of a line reversed) are \uNNNN. */
+ * in esc (SHOWN_ESCAPE_BYTES) its escape, or "" when it is shown as it is.
+ * C0 controls, DEL and a byte that is not UTF-8 are \xNN; what shown.h
+ * escapes -- C1 controls, the bidi controls (which make a terminal show the
+ * rest of a line reversed), characters that show nothing or read as another
+ * (U+200D, U+00A0, a tag) -- are \uNNNN (\UNNNNNNNN beyond U+FFFF), as the
+ * notice page shows them. */
 static size_t escape_at(const unsigned char *p, char *esc)
 {
     size_t len = *p < 0x80 ? 1 : utf8_at(p);
@@ -114,9 +117,7 @@ static size_t escape_at(const unsigned char *p, char *esc)
     }
     uint32_t cp = len == 1 ? *p : (uint32_t)(*p & (0xff >> (len + 1)));
     for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[k] & 0x3fu);
-    if ((cp >= 0x80 && cp < 0xa0) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-        (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-        snprintf(esc, 8, "\\u%04x", (unsigned)cp);
+    if (shown_escaped(cp)) shown_escape(cp, esc);
     return len;
 }
 
@@ -138,7 +139,7 @@ static size_t shown_at(const unsigned char *p, char *esc)
  * backslash as \\ (shown_at). */
 static void put_shown(FILE *out, const char *s)
 {
-    char esc[8];
+    char esc[SHOWN_ESCAPE_BYTES];
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         size_t len = shown_at(p, esc);
         if (esc[0]) fputs(esc, out);
@@ -172,7 +173,7 @@ static void complain(const char *fmt, ...)
             text = big;
         }
     }
-    char out[4096 + 8];
+    char out[4096 + SHOWN_ESCAPE_BYTES]; /* a flush past 4096: then one escape and a line feed */
     size_t k = (size_t)snprintf(out, sizeof(out), "civic-score: ");
     for (const unsigned char *p = (const unsigned char *)text;; p++) {
         if (k > 4096 || !*p) {
@@ -181,7 +182,7 @@ static void complain(const char *fmt, ...)
             k = 0;
             if (!*p) break;
         }
-        char esc[8];
+        char esc[SHOWN_ESCAPE_BYTES];
         size_t len = escape_at(p, esc);
         if (esc[0]) {
             memcpy(out + k, esc, strlen(esc));
@@ -306,7 +307,7 @@ static size_t text_width(const char *s)
  * shown_at), widths computed, then printed. */
 static char *dup_shown(const char *s)
 {
-    char esc[8];
+    char esc[SHOWN_ESCAPE_BYTES];
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         size_t len = shown_at(p, esc);

@@ -6,6 +6,7 @@
 ** or the events is HTML-escaped.
 */
 #include "report.h"
+#include "shown.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -61,35 +62,39 @@ static size_t noncharacter(const char *p)
     return 0;
 }
 
-/* The code point of the invisible character at p, one that shows nothing
- * and joins nothing (U+00AD, U+061C, U+180E, U+200B, U+200E, U+200F,
- * U+2060..U+2064, U+FEFF), or 0; *len its bytes.  Two names that differ by
- * one would read the same. */
-static unsigned invisible(const char *p, size_t *len)
+/* The code point of the UTF-8 character at p (a lead byte of two to four),
+ * *len its bytes; 0 with *len 1 for a byte that begins none (the library
+ * keeps only valid UTF-8: never, but a page written from it stays sound). */
+static uint32_t code_point(const char *p, size_t *len)
 {
     const unsigned char *u = (const unsigned char *)p;
-    *len = u[0] == 0xc2 || u[0] == 0xd8 ? 2 : 3;
-    if (u[0] == 0xc2 && u[1] == 0xad) return 0xad;
-    if (u[0] == 0xd8 && u[1] == 0x9c) return 0x61c;
-    if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0x8e || u[2] == 0x8f)) return 0x2000u + (u[2] - 0x80u);
-    if (u[0] == 0xe1 && u[1] == 0xa0 && u[2] == 0x8e) return 0x180e;
-    if (u[0] == 0xe2 && u[1] == 0x80 && u[2] == 0x8b) return 0x200b;
-    if (u[0] == 0xe2 && u[1] == 0x81 && u[2] >= 0xa0 && u[2] <= 0xa4)
-        return 0x2060u + (u[2] - 0xa0u);
-    if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf) return 0xfeff;
-    return 0;
+    size_t n = u[0] >= 0xc2 && u[0] <= 0xdf ? 2 : u[0] >= 0xe0 && u[0] <= 0xef ? 3
+             : u[0] >= 0xf0 && u[0] <= 0xf4 ? 4 : 0;
+    uint32_t cp = n ? (uint32_t)(u[0] & (0xff >> (n + 1))) : 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((u[k] & 0xc0) != 0x80) n = 0;
+        if (!n) break;
+        cp = (cp << 6) | (u[k] & 0x3fu);
+    }
+    *len = n ? n : 1;
+    return n ? cp : 0;
 }
 
 /* Text into HTML, escaped.  A noncharacter or a control character (but tab
- * and line feed), which a page may not hold, is shown as U+FFFD.  Displayed
- * (display: element content, not an attribute's value), a text that opens a
- * direction override or isolate (a resident's name with U+202E, say) gets
- * it closed at its end, so it cannot turn the page's own words after it
- * around; openers past DIRECTION_DEPTH are left out.  A name (a resident's
- * id, a group: what tells two people apart on a list) shows an invisible
- * character as its escape (\u200b) and a backslash as \\, so that two
- * names that differ never read alike; the scheme's own texts keep theirs
- * (a soft hyphen is typography there). */
+ * and line feed), which a page may not hold, is shown as U+FFFD; in an
+ * attribute's value a noncharacter is a character reference (&#xfffe;),
+ * which HTML keeps as that code point, so data-subject holds the id
+ * exactly.  Displayed (display: element content, not an attribute's value),
+ * a text that opens a direction override or isolate (a scheme's text with
+ * U+202E, say) gets it closed at its end, so it cannot turn the page's own
+ * words after it around; openers past DIRECTION_DEPTH are left out.  A name
+ * (a resident's id, a group: what tells two people apart on a list) shows
+ * every character shown.h escapes (the one predicate of civic-score's
+ * table: bidi controls, joiners, spaces but U+0020, tags, noncharacters ...)
+ * as its escape (\u200d), and a backslash as \\, each in a span of class
+ * "esc" (a style of its own), so that two names that differ never read
+ * alike; the scheme's own texts keep theirs (a soft hyphen is typography
+ * there). */
 enum { AS_ATTRIBUTE, AS_TEXT, AS_NAME };
 #define DIRECTION_DEPTH 128
 static void escaped(const answers_sink *out, const char *s, int mode)
@@ -102,13 +107,15 @@ static void escaped(const answers_sink *out, const char *s, int mode)
     for (; *p; p++) {
         const char *rep = NULL;
         size_t skip = 1;
-        char esc[8];
-        unsigned cp = mode == AS_NAME && (unsigned char)*p >= 0xc2 ? invisible(p, &skip) : 0;
-        if (cp || (mode == AS_NAME && *p == '\\')) {
-            if (cp) snprintf(esc, sizeof(esc), "\\u%04x", cp);
-            else snprintf(esc, sizeof(esc), "\\\\");
+        char esc[SHOWN_ESCAPE_BYTES];
+        uint32_t cp = mode == AS_NAME && (unsigned char)*p >= 0xc2 ? code_point(p, &skip) : 0;
+        if (shown_escaped(cp) || (mode == AS_NAME && *p == '\\')) {
+            if (*p == '\\') snprintf(esc, sizeof(esc), "\\\\");
+            else shown_escape(cp, esc);
             out->write(out->ctx, run, (size_t)(p - run));
+            put(out, "<span class=\"esc\">");
             put(out, esc);
+            put(out, "</span>");
             p += skip - 1;
             run = p + 1;
             continue;
@@ -124,6 +131,11 @@ static void escaped(const answers_sink *out, const char *s, int mode)
             skip = noncharacter(p);
             if (!skip) continue;
             rep = "\xef\xbf\xbd";
+            if (!display) {
+                size_t n;
+                snprintf(esc, sizeof(esc), "&#x%x;", (unsigned)code_point(p, &n));
+                rep = esc;
+            }
             break;
         case '\xe2': {
             int c = display ? direction_control(p) : 0;
@@ -325,6 +337,9 @@ static const char style[] =
     "minmax(3rem,1fr) auto;gap:.3rem .5rem;align-items:center;font-size:.85rem}"
     ".bars svg{display:block;width:100%;height:16px}.gl{overflow-wrap:anywhere}"
     ".gc{text-align:right;font-variant-numeric:tabular-nums}"
+    /* an escape in a name (\\u200d: see escaped) is not the name's own text */
+    ".esc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.85em;color:#8a1c00;"
+    "background:#f1f1f1;border-radius:2px;padding:0 .08em}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"

@@ -827,6 +827,30 @@ then ok; else bad "bidi controls in a warning: $(cat "$T/err")"; fi
 printf 'id,subject,type,ts\ne1,s,fi%sne,2022-03-01\n' "$rlo" >"$T/bidi-type.csv"
 status bidi-message 2 "unknown type .*\"fi\\\\u202ene\"" -- $R "$T/bidi-type.csv"
 
+# Ids that differ only by a character that shows nothing or reads as another
+# (a joiner, a variation selector, a tag, a space that is not U+0020, a line
+# separator, a noncharacter, a closing isolate) read apart in the table: each
+# such character is its escape, \uNNNN, or \UNNNNNNNN beyond U+FFFF.  The four
+# ids a reviewer found alike on the notice page first (r0001 four times).
+printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\nflag = "dishonest"\n' >"$T/alike.toml"
+{ printf 'id,subject,type,ts,group\ne1,r0001,fine,2025-03-01,g\ne2,\342\200\2561000r,fine,2025-03-01,g\n'
+  printf 'e3,r0001\342\201\251,fine,2025-03-01,g\ne4,r0001\342\200\215,fine,2025-03-01,g\n'
+  n=0
+  for ch in '\342\200\215' '\342\201\251' '\342\200\256' '\342\200\213' '\342\200\214' '\315\217' \
+            '\357\270\217' '\363\240\201\201' '\363\240\204\200' '\342\200\250' '\342\200\251' '\302\240' \
+            '\342\200\207' '\342\200\257' '\343\200\200' '\357\277\276' '\364\217\277\277' '\357\267\220' \
+            '\341\240\216' '\357\273\277' '\342\201\240' '\302\255' '\341\205\237' '\343\205\244' '\357\277\271'; do
+      n=$((n + 1)); printf "a$n,a${ch}z,fine,2025-03-01,g\n"
+  done; } >"$T/alike.csv"
+printf '%s\n' r0001 '\u202e1000r' 'r0001\u2069' 'r0001\u200d' 'a\u200dz' 'a\u2069z' 'a\u202ez' 'a\u200bz' \
+    'a\u200cz' 'a\u034fz' 'a\ufe0fz' 'a\U000e0041z' 'a\U000e0100z' 'a\u2028z' 'a\u2029z' 'a\u00a0z' 'a\u2007z' \
+    'a\u202fz' 'a\u3000z' 'a\ufffez' 'a\U0010ffffz' 'a\ufdd0z' 'a\u180ez' 'a\ufeffz' 'a\u2060z' 'a\u00adz' \
+    'a\u115fz' 'a\u3164z' 'a\ufff9z' | LC_ALL=C sort >"$T/alike.want"
+"$CLI" -r "$T/alike.toml" --list dishonest "$T/alike.csv" >"$T/out" 2>"$T/err"; rc=$?
+LC_ALL=C awk 'NR > 3 { print $1 }' "$T/out" | LC_ALL=C sort >"$T/alike.got"
+if [ $rc -eq 0 ] && cmp -s "$T/alike.want" "$T/alike.got" && LC_ALL=C grep -q '^a\\U000e0041z  *g  ' "$T/out"
+then ok; else bad "ids alike in the table: exit $rc $(cat "$T/err"; diff "$T/alike.want" "$T/alike.got")"; fi
+
 # A backslash in the table and its titles is written \\, so that the ten
 # ASCII bytes \u202eevil are not shown as U+202E and evil are (\u202eevil:
 # the two subjects read alike); CSV keeps the log's bytes, and messages,

@@ -573,7 +573,7 @@ def wording_page(tmp):
                      "1 year"):
         check(unwanted not in words, "wording: the page does not say %r" % unwanted)
     page = raw.decode("utf-8")
-    check("\u202ekcab\u202c" in page and page.count("\u202eunclosed\u202c") >= 2,
+    check(page.count("\u202eunclosed\u202c") >= 2,
           "wording: an override a text leaves open is closed right after it")
     # every element's own text, and the page's text as a whole, leave no
     # override open; an attribute, never shown, holds the id exactly
@@ -582,22 +582,91 @@ def wording_page(tmp):
           "wording: no text of the page leaves a direction override open")
     check('data-subject="\u202ekcab"' in page and 'data-subject="\u202ekcab\u202c"' not in page,
           "wording: data-subject is the resident's id exactly")
-    check("\u202ekcab\u202c" in dom, "wording: the resident's name is on the list, closed")
-    # noncharacters (valid UTF-8 an id may hold, which HTML forbids) as U+FFFD
-    check("non\ufffdchar" in page and "\ufffdx\ufffd" in page
-          and not re.search("[\ufffe\ufdd0\U0010ffff]", page),
-          "wording: a noncharacter in a name is shown as U+FFFD")
-    # an invisible character is shown as its escape, so that two names that
-    # differ by one do not read the same; a joiner, part of how a name is
-    # written, stays; the attribute holds the id exactly
-    check("zw\\u200bx" in page and "sh\\u00adx\\ufeffy\\u2060z" in page
-          and "caf\u00e9\u200d<" in page and 'data-subject="zw\u200bx"' in page
-          and "bob\\u200e<" in page and "zw\\\\u200bx<" in page
-          and not re.search('class="id"><bdi>[^<]*[\u200b\u00ad\ufeff\u2060\u200e]', page),
+    # the resident's own override is shown as its escape, not obeyed
+    check('<bdi><span class="esc">\\u202e</span>kcab</bdi>' in dom and "\u202ekcab" not in
+          re.sub(r"<[^>]*>", "", dom), "wording: the resident's override is shown as its escape")
+    # noncharacters (valid UTF-8 an id may hold, which HTML forbids as text)
+    # as their escapes, and in data-subject as character references, which
+    # keep them: the DOM holds the id exactly
+    check('non<span class="esc">\\ufffe</span>char' in page
+          and '<span class="esc">\\ufdd0</span>x<span class="esc">\\U0010ffff</span>' in page
+          and 'data-subject="non&#xfffe;char"' in page
+          and not re.search("[\ufffe\ufdd0\U0010ffff]", page)
+          and 'data-subject="non\ufffechar"' in dom,
+          "wording: a noncharacter in a name is shown as its escape and kept in data-subject")
+    # an invisible character is shown as its escape, a joiner too, so that
+    # two names that differ by one do not read the same; the attribute
+    # holds the id exactly
+    esc = '<span class="esc">%s</span>'
+    check("zw%sx" % (esc % "\\u200b") in page
+          and "sh%sx%sy%sz" % (esc % "\\u00ad", esc % "\\ufeff", esc % "\\u2060") in page
+          and "caf\u00e9%s<" % (esc % "\\u200d") in page and 'data-subject="zw\u200bx"' in page
+          and "bob%s<" % (esc % "\\u200e") in page and "zw%su200bx<" % (esc % "\\\\") in page
+          and not re.search('class="id"><bdi>[^<]*[\u200b\u00ad\ufeff\u2060\u200e\u200d]', page),
           "wording: an invisible character in a name is shown as its escape, a backslash "
           "doubled")
     # the scheme's own texts keep theirs: a soft hyphen there is typography
     check("Soft\u00adhyphen" in page, "wording: a soft hyphen in a measure's text stays")
+
+
+# Characters that show nothing or read as another, each with the escape the
+# page (and the CLI's table) shows for it, written by hand.
+ALIKE = [("\u200d", "\\u200d"), ("\u2069", "\\u2069"), ("\u202e", "\\u202e"),
+         ("\u200b", "\\u200b"), ("\u200c", "\\u200c"), ("\u034f", "\\u034f"),
+         ("\ufe0f", "\\ufe0f"), ("\U000e0041", "\\U000e0041"), ("\U000e0100", "\\U000e0100"),
+         ("\u2028", "\\u2028"), ("\u2029", "\\u2029"), ("\u00a0", "\\u00a0"),
+         ("\u2007", "\\u2007"), ("\u202f", "\\u202f"), ("\u3000", "\\u3000"),
+         ("\ufffe", "\\ufffe"), ("\U0010ffff", "\\U0010ffff"), ("\ufdd0", "\\ufdd0"),
+         ("\u180e", "\\u180e"), ("\ufeff", "\\ufeff"), ("\u2060", "\\u2060"),
+         ("\u00ad", "\\u00ad"), ("\u115f", "\\u115f"), ("\u3164", "\\u3164"),
+         ("\ufff9", "\\ufff9"), ("\u2066", "\\u2066"), ("\u061c", "\\u061c")]
+
+
+def lookalike_page(tmp):
+    """Residents whose ids differ read apart on a list: the four a reviewer
+    found all reading r0001 (U+202E turning "1000r" around, a trailing
+    U+2069, a trailing U+200D), and an id for each character of ALIKE.  On
+    the page each such character is its escape, in a style of its own; the
+    data-subject attribute, in the DOM, is the id exactly (a noncharacter
+    too: written as a character reference, which keeps it)."""
+    rules = ("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\nmin = 1000\n[[grade]]\n"
+             "name = \"B\"\n[rule.fine]\npoints = -10\nflag = \"dishonest\"\n"
+             "[rule.help]\npoints = 1\n")
+    shown = {"r0001": "r0001", "\u202e1000r": "\\u202e1000r",
+             "r0001\u2069": "r0001\\u2069", "r0001\u200d": "r0001\\u200d"}
+    for ch, esc in ALIKE:
+        shown["a%sz" % ch] = "a%sz" % esc
+    log = "id,subject,type,ts,group\n" + "".join(
+        "e%d,%s,fine,2025-03-01,g\n" % (i, who) for i, who in enumerate(shown)) + \
+        "h1,x1,help,2025-03-01,g\n"
+    rules_path, log_path = write_case(tmp, "alike", rules, log)
+    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", log_path],
+                         check=True, capture_output=True, timeout=60).stdout
+    out = os.path.join(tmp, "alike.html")
+    with open(out, "wb") as f:
+        f.write(raw)
+    dom, _ = render(out, tmp, "alike")
+    page = Page()
+    page.feed(dom)
+    listed = page.lists.get("dishonest", [])
+    check(sorted(listed) == sorted(shown),
+          "alike: data-subject is each resident's id exactly (%d of %d; extra %r)"
+          % (len(set(listed) & set(shown)), len(shown), sorted(set(listed) - set(shown))[:4]))
+    seen = {}
+    for who in listed:
+        cells = page.cells.get(("dishonest", who), [""])
+        seen[who] = cells[0]
+        check(cells[0] == shown.get(who), "alike: the id %r reads %r on the list, not %r"
+              % (who, cells[0], shown.get(who)))
+    check(len(set(seen.values())) == len(seen), "alike: no two residents read alike")
+    text = raw.decode("utf-8")
+    for ch, esc in ALIKE:
+        check('<span class="esc">%s</span>' % esc in text,
+              "alike: the escape %s is in a style of its own" % esc)
+    check(re.search(r"\.esc\s*\{[^}]*color", text) is not None,
+          "alike: the page's style gives an escape a color of its own")
+    check(not re.search("[\ufffe\ufdd0\U0010ffff]", text),
+          "alike: a noncharacter is not in the page's bytes")
 
 
 def v1_scheme_page(tmp):
@@ -1449,6 +1518,7 @@ def main():
         list_times_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
+        lookalike_page(tmp)
         v1_scheme_page(tmp)
         rtl_page(tmp)
         chart_layout_page(tmp)
