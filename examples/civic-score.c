@@ -1477,6 +1477,9 @@ static const char *binary_kind(const unsigned char *p, size_t n)
                             "save the sheet as CSV, first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
+        /* an OLE2 compound file: what Excel 97-2003 saves as .xls */
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "an Excel workbook: save it as CSV "
+                                                  "(UTF-8, comma-separated) first" },
         /* UTF-32's marks before UTF-16's: FF FE begins both */
         { "\xff\xfe\0\0", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },
         { "\0\0\xfe\xff", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },

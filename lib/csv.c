@@ -169,6 +169,18 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
  * line, or a line that is the header again, is most often the start of
  * another file joined to the first: said, and the line is left as it is
  * read (1.0 read it so: what it accepted is accepted). */
+/* A record of commas and blanks only, as a spreadsheet leaves below its
+ * data: no field of it holds anything. */
+static bool separators_only(const char *p, size_t n)
+{
+    bool comma = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == ',') comma = true;
+        else if (p[i] != ' ' && p[i] != '\t') return false;
+    }
+    return comma;
+}
+
 static void csv_note(const civic_loader *ld, civic_error *e)
 {
     const csv_state *st = state_in(ld);
@@ -196,6 +208,8 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         civic__error_append(e, " (" CIVIC__BOM_LINE ")");
     else if (header)
         civic__error_append(e, " (the line repeats the header: were files joined? remove it)");
+    else if (st->header_done && separators_only(p, n))
+        civic__error_append(e, " (an empty row (only separators): delete it)");
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
@@ -453,6 +467,16 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
     return CIVIC_OK;
 }
 
+/* Whether a header's names hold U+FF0C, the full-width comma an input
+ * method types for ',' (the header is then one or two long names). */
+static bool full_width_commas(const csv_record *r)
+{
+    for (uint32_t c = 0; c < r->count; c++)
+        for (size_t i = 0; i + 3 <= r->len[c]; i++)
+            if (memcmp(r->field[c] + i, "\xEF\xBC\x8C", 3) == 0) return true;
+    return false;
+}
+
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     csv_state *st = state_of(ld);
@@ -490,7 +514,9 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
         if (seen[k]) continue;
         civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
                          "line %llu: the header has no '%s' column (required: id, subject, "
-                         "type, ts)", (unsigned long long)line, civic__field_names[k]);
+                         "type, ts)%s", (unsigned long long)line, civic__field_names[k],
+                         full_width_commas(r) ? " (it uses the full-width comma '\xEF\xBC\x8C'; "
+                                                "the separator is ',')" : "");
         goto fatal;
     }
     /* what a second header, of files joined, is told by (csv_note) */

@@ -114,8 +114,9 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
     f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
 }
 
-static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
-                       int field, const char *fmt, const char *detail)
+/* field_error with `after` (a hint) after the value shown. */
+static int field_error_after(civic_error *err, int code, uint64_t line, const civic_fields *f,
+                             int field, const char *fmt, const char *detail, const char *after)
 {
     char what[200];
     char shown[64];
@@ -130,16 +131,22 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
     const char *name = civic__field_names[field];
     if (line && column)
         return civic__error_set(err, code, line, column, 0,
-                                "line %llu, column %u: field '%s': %s%s%s%s",
+                                "line %llu, column %u: field '%s': %s%s%s%s%s",
                                 (unsigned long long)line, column, name, what,
-                                show ? " \"" : "", shown, show ? "\"" : "");
+                                show ? " \"" : "", shown, show ? "\"" : "", after);
     if (line)
-        return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s",
+        return civic__error_set(err, code, line, 0, 0, "line %llu: field '%s': %s%s%s%s%s",
                                 (unsigned long long)line, name, what, show ? " \"" : "",
-                                shown, show ? "\"" : "");
-    return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s",
+                                shown, show ? "\"" : "", after);
+    return civic__error_set(err, code, 0, (uint32_t)(field + 1), 0, "field '%s': %s%s%s%s%s",
                             name, what, show ? " \"" : "", shown,
-                            show ? "\"" : "");
+                            show ? "\"" : "", after);
+}
+
+static int field_error(civic_error *err, int code, uint64_t line, const civic_fields *f,
+                       int field, const char *fmt, const char *detail)
+{
+    return field_error_after(err, code, line, f, field, fmt, detail, "");
 }
 
 /* An id-like field: required (1..max bytes) or optional (0..max); the
@@ -203,10 +210,14 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
     int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_lookup(e->rules, t, n) : -1;
     if (r >= 0) *out = (uint16_t)r;
-    else if (!civic__builtin_type(t, n, out))
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
-                            "unknown type (not a rule code, revoke, repair, redeem, object, "
-                            "dismiss or correct)%s", NULL);
+    else if (!civic__builtin_type(t, n, out)) {
+        char meant[96] = "";
+        const char *near = civic__rules_type_meant(e->rules, t, n);
+        if (near) snprintf(meant, sizeof(meant), " (did you mean '%s'?)", near);
+        return field_error_after(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
+                                 "unknown type (not a rule code, revoke, repair, redeem, object, "
+                                 "dismiss or correct)%s", NULL, meant);
+    }
     return CIVIC_OK;
 }
 

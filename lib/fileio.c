@@ -157,6 +157,8 @@ civic_binary civic__binary_kind(const char *data, size_t len)
         { "PK\x03\x04", 4, CIVIC_BINARY_ZIP },
         { "SQLite format 3", 16, CIVIC_BINARY_SQLITE },
         { "\x7f" "ELF", 4, CIVIC_BINARY_ELF },
+        /* an OLE2 compound file: what Excel 97-2003 saves as .xls */
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, CIVIC_BINARY_XLS },
         { "\xff\xfe\0\0", 4, CIVIC_BINARY_UTF32 }, /* before UTF-16's, which it begins with */
         { "\0\0\xfe\xff", 4, CIVIC_BINARY_UTF32 },
         { "\xff\xfe", 2, CIVIC_BINARY_UTF16 },
@@ -188,6 +190,8 @@ const char *civic__binary_text(civic_binary kind, bool rules)
                                  "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
         [CIVIC_BINARY_UTF32] = { "UTF-32 text (event logs are UTF-8: convert it first)",
                                  "UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)" },
+        [CIVIC_BINARY_XLS] = { "an Excel workbook: save it as CSV (UTF-8, comma-separated)",
+                               "an Excel workbook" },
     };
     return rules && what[kind][1] ? what[kind][1] : what[kind][0];
 }

@@ -696,7 +696,7 @@ typedef enum civic_binary {
     CIVIC_BINARY_NONE, /* text, as far as the first bytes tell */
     CIVIC_BINARY_GZIP, CIVIC_BINARY_ZSTD, CIVIC_BINARY_XZ, CIVIC_BINARY_BZIP2,
     CIVIC_BINARY_ZIP, CIVIC_BINARY_SQLITE, CIVIC_BINARY_ELF, CIVIC_BINARY_UTF16,
-    CIVIC_BINARY_UTF32
+    CIVIC_BINARY_UTF32, CIVIC_BINARY_XLS
 } civic_binary;
 
 civic_binary civic__binary_kind(const char *data, size_t len);
@@ -1239,6 +1239,11 @@ static inline bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
     }
     return false;
 }
+/* rules.c: the type an unknown event type most likely meant, a rule code or
+ * a built-in name: the same after the blanks around it are trimmed and
+ * full-width ASCII is folded, in other letters, or as near as the rules
+ * reader's "did you mean" asks; NULL if none. */
+const char *civic__rules_type_meant(const civic_rules *r, const char *s, size_t n);
 /* The name of a type (rule code or built-in name) and its length. */
 const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
 /* CIVIC_KIND_* of a type. */

@@ -338,6 +338,50 @@ const char *civic__rb_nearest_name(const civic_rules *r, name_fn name, uint32_t 
     return nearest(&x, named_at, count, key, len);
 }
 
+static const char *type_at(const void *ctx, size_t i)
+{
+    const civic_rules *r = ctx;
+    if (i < r->rule_count) return r->rules[i].code;
+    return civic__builtin_name((uint16_t)(CIVIC_TYPE_OBJECT + (i - r->rule_count)));
+}
+
+/* One character of s[*i..n) for a type's guess: full-width ASCII
+ * (U+FF01..U+FF5E, as an input method types it) as ASCII, U+3000 (the
+ * ideographic space) as a space, any other byte as itself. */
+static unsigned char folded_at(const unsigned char *s, size_t n, size_t *i)
+{
+    unsigned char c = s[*i];
+    if (c == 0xE3 && *i + 2 < n && s[*i + 1] == 0x80 && s[*i + 2] == 0x80) {
+        *i += 3;
+        return ' ';
+    }
+    if (c == 0xEF && *i + 2 < n &&
+        ((s[*i + 1] == 0xBC && s[*i + 2] >= 0x81 && s[*i + 2] <= 0xBF) ||
+         (s[*i + 1] == 0xBD && s[*i + 2] >= 0x80 && s[*i + 2] <= 0x9E))) {
+        unsigned cp = 0xF000u | (unsigned)(s[*i + 1] & 0x3F) << 6 | (unsigned)(s[*i + 2] & 0x3F);
+        *i += 3;
+        return (unsigned char)(cp - 0xFEE0u);
+    }
+    (*i)++;
+    return c;
+}
+
+const char *civic__rules_type_meant(const civic_rules *r, const char *s, size_t n)
+{
+    char t[KEY_NEAR_MAX];
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = folded_at((const unsigned char *)s, n, &i);
+        if (m == 0 && (c == ' ' || c == '\t')) continue;
+        if (c < ' ' ? c != '\t' : c >= 0x7F) return NULL; /* garbled, or no code's letters */
+        if (m == sizeof(t)) return NULL;
+        t[m++] = (char)c;
+    }
+    while (m && (t[m - 1] == ' ' || t[m - 1] == '\t')) m--;
+    if (memchr(t, '\t', m)) return NULL; /* a tab inside: no code's */
+    return nearest(r, type_at, (size_t)r->rule_count + CIVIC_BUILTIN_COUNT, t, m);
+}
+
 int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,
                         uint64_t first)
 {

@@ -111,6 +111,60 @@ static void a_quoted_value_is_safe_to_print(void **state)
     load_fails(ctl, csv, CIVIC_E_EVENT, 2, 5, shown);
 }
 
+/* The reader's errors say what was most likely meant: a type that is a rule
+ * code in other letters, with blanks around it, in full-width letters or
+ * one or two edits away; a header written with full-width commas; a row of
+ * nothing but separators.  Code, line and column stay those of the error. */
+static void log_errors_say_what_was_meant(void **state)
+{
+    (void)state;
+    const uint32_t csv = CIVIC_FORMAT_CSV;
+    load_fails("id,subject,type,ts\nx,s,Fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "unknown type (not a rule code, revoke, repair, redeem, object, dismiss or "
+               "correct) \"Fine\" (did you mean 'fine'?)");
+    load_fails("id,subject,type,ts\nx,s,fien,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "\"fien\" (did you mean 'fine'?)");
+    load_fails("id,subject,type,ts\nx,s, fine\t,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "(did you mean 'fine'?)");
+    load_fails("id,subject,type,ts\nx,s,\xef\xbd\x86\xef\xbd\x89\xef\xbd\x8e\xef\xbd\x85,"
+               "2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5, "(did you mean 'fine'?)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"HOUR \",\"ts\":\"2024-01-01\"}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "\"HOUR \" (did you mean 'hour'?)");
+    load_fails("id,subject,type,ts\nx,s,Revoke,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
+               "(did you mean 'revoke'?)");
+    /* nothing near: no guess */
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *far = "id,subject,type,ts\nx,s,volunteer,2024-01-01\n";
+    assert_int_equal(civic_engine_load(e, far, strlen(far), NULL, NULL, &err), CIVIC_E_EVENT);
+    assert_null(strstr(err.message, "did you mean"));
+    /* nor for a type holding a control byte or other letters than a code's:
+     * garbled text, told as it is (the same whatever the bytes) */
+    static const char *const garbled[] = { "fine\x01", "fine\tb", "fin\xc3\xa9" };
+    for (size_t k = 0; k < sizeof(garbled) / sizeof(garbled[0]); k++) {
+        civic_event ev = CIVIC_EVENT_INIT;
+        ev.id = "g";
+        ev.subject = "s";
+        ev.type = garbled[k];
+        ev.ts = "2024-01-01";
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_EVENT);
+        assert_non_null(strstr(err.message, "unknown type"));
+        assert_null(strstr(err.message, "did you mean"));
+    }
+    civic_engine_free(e);
+    /* full-width commas: one column named "id，subject，type，ts" */
+    load_fails("id\xef\xbc\x8csubject\xef\xbc\x8ctype\xef\xbc\x8cts\nx\xef\xbc\x8cs\n", csv,
+               CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (it uses "
+               "the full-width comma '\xef\xbc\x8c'; the separator is ',')");
+    /* a row of separators only, as a spreadsheet leaves after its data */
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\n,,,,\n", csv, CIVIC_E_EVENT, 3, 1,
+               "field 'id': missing (an empty row (only separators): delete it)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\n,,,,,,\r\n", csv, CIVIC_E_SYNTAX, 3,
+               0, "expected 5 fields as in the header, found 7 (an empty row (only separators): "
+               "delete it)");
+}
+
 static void csv_bad_lines_are_named(void **state)
 {
     /* A record over two lines: an error names its first line, with a column
@@ -761,6 +815,7 @@ static void what_is_not_a_log_is_named(void **state)
         { "PK\x03\x04\x14\x00", 6, "zip archive" },
         { "SQLite format 3\x00\x10\x00", 18, "SQLite database" },
         { "\x7f" "ELF\x02\x01", 6, "a program" },
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", 9, "an Excel workbook: save it as CSV" },
         { "\xff\xfei\x00d\x00", 6, "UTF-16" },
         { "\xfe\xff\x00i\x00d", 6, "UTF-16" },
         { "\xff\xfe\x00\x00i\x00\x00\x00", 8, "UTF-32" }, /* its mark begins as UTF-16's */
@@ -1810,6 +1865,7 @@ int main(void)
         cmocka_unit_test(lenient_mode_applies_every_good_line),
         cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
         cmocka_unit_test(what_is_not_a_log_is_named),
+        cmocka_unit_test(log_errors_say_what_was_meant),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),
         cmocka_unit_test(a_callback_into_another_engine_may_not_write_the_first),
