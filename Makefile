@@ -115,8 +115,9 @@ ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/c
 ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h \
                examples/common/shown.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
-        $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
+        examples/common/hints.c examples/common/hints.h $(STATIC) | $(B)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c examples/common/hints.c \
+	    $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
 	mkdir -p $@

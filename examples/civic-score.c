@@ -15,6 +15,7 @@
 */
 #include "civic.h"
 #include "common/answers.h"
+#include "common/hints.h"
 #include "common/objections.h"
 #include "common/report.h"
 #include "common/shown.h"
@@ -1332,6 +1333,67 @@ static bool line_set_equal(const line_set *a, const line_set *b)
     return a->n == b->n && (a->n == 0 || memcmp(a->line, b->line, a->n * sizeof(*a->line)) == 0);
 }
 
+/* ------------------------------------------------------------ warnings */
+
+/* Inputs the contract takes that most likely mean something else than they
+ * say (examples/common/hints.h; docs/civic-score.1, WARNINGS): each kind is
+ * one line on standard error, the first and how many, printed after the
+ * load and before the answer.  None costs a reading of the input of its
+ * own: a header is looked at in the first bytes read before the load
+ * (check_binary_file, load_stream, load_all). */
+enum { WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KINDS };
+
+static struct {
+    uint64_t count;
+    char text[4096 + 512]; /* the first, with its file */
+} warned[WARN_KINDS];
+
+static void warn_note(int kind, const char *label, const char *text)
+{
+    if (!warned[kind].count)
+        snprintf(warned[kind].text, sizeof(warned[kind].text), "%s%s%s", label ? label : "",
+                 label ? ": " : "", text);
+    warned[kind].count++;
+}
+
+static void warn_print(void)
+{
+    static const char *const such[WARN_KINDS] = { "columns", "columns", "columns" };
+    for (int k = 0; k < WARN_KINDS; k++) {
+        if (!warned[k].count) continue;
+        char more[64] = "";
+        if (warned[k].count > 1)
+            snprintf(more, sizeof(more), " (%" PRIu64 " such %s)", warned[k].count, such[k]);
+        complain("warning: %s%s", warned[k].text, more);
+    }
+}
+
+/* The header of a CSV input, from its first bytes p[0..n) (ended: the
+ * input ends there): its first line that is not blank, as the load takes
+ * it; nothing for JSON Lines. */
+static void warn_header(const char *label, const unsigned char *p, size_t n, bool ended,
+                        uint32_t format)
+{
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
+    uint64_t line = 1;
+    for (; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++)
+        if (p[i] == '\n') line++, start = i + 1;
+    if (format == CIVIC_FORMAT_JSONL || i >= n || p[i] == '{') return;
+    i = start; /* blanks that begin the line are its own */
+    const unsigned char *nl = memchr(p + i, '\n', n - i);
+    size_t end = nl ? (size_t)(nl - p) : n;
+    hint_column col[HINT_FIELDS];
+    hints_header((const char *)p + i, end - i, nl || ended, col);
+    for (int k = 0; k < HINT_FIELDS; k++) {
+        if (!col[k].found) continue;
+        char text[512];
+        snprintf(text, sizeof(text), "column '%s' (line %" PRIu64 ", column %u) is ignored: "
+                 "did you mean '%s'? without it %s", col[k].name, line, col[k].column,
+                 hints_field_name(k), hints_field_without(k));
+        warn_note(WARN_COLUMN_QTY + k, label, text);
+    }
+}
+
 typedef struct progress progress;
 static void progress_hold(progress *p);
 static void progress_release(progress *p);
@@ -1625,6 +1687,7 @@ static int check_binary_file(const char *path)
         complain("%s: not an event log: %s", path, what);
         return EXIT_INPUT;
     }
+    warn_header(path, head, n, n < sizeof(head), named); /* a header longer: not looked at */
     /* A log whose name says the other format (an export renamed): each of
      * its lines would be bad, and --lenient would skip them all and exit 0.
      * The first line that is not blank is looked at, past the first 4 KiB
@@ -1816,6 +1879,7 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
         complain("%s: not an event log: %s", name, what);
         return -1;
     }
+    warn_header(name, head, n, n < sizeof(head), opts ? opts->format : CIVIC_FORMAT_AUTO);
     int fds[2];
     if (pipe(fds) != 0) {
         complain("%s: cannot read: %s", name, strerror(errno));
@@ -2740,6 +2804,9 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             complain("%s: not an event log: %s", std ? "<stdin>" : path,
                      what);
             status = EXIT_INPUT;
+        } else { /* read once: its header looked at here, not by a load */
+            warn_header(std ? "<stdin>" : path, (const unsigned char *)text, lens[i], true,
+                        std ? CIVIC_FORMAT_AUTO : format_of_name(path));
         }
     }
     if (status == 0 && *next && o->lenient) {
@@ -2828,6 +2895,7 @@ int main(int argc, char **argv)
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, rules, compare_rules, &e, &next, &skipped);
+    if (status == 0) warn_print(); /* after the load, before the answer */
     if (status == 0) status = run(&o, e, next, stdout);
     if (skipped) complain("%" PRIu64 " bad line%s skipped", skipped, skipped == 1 ? "" : "s");
     civic_engine_free(e);

@@ -1094,5 +1094,68 @@ done
 status objections-print-rules 1 "--print-rules prints the scheme and takes no other option" -- --print-rules --objections
 status objections-value 1 "option '--objections' takes no value" -- $R --objections=x $D/events.csv
 
+# Warnings: inputs the contract takes that likely mean something else than
+# they say.  Standard output and the exit status stay as without them; each
+# kind of warning is one line on standard error, with the first place and a
+# count, after the load and before the answer.
+# warns NAME COUNT PATTERN -- ARGS: exit 0, COUNT warning lines, one of them matching
+warns() {
+    name=$1; count=$2; pattern=$3; shift 4
+    "$CLI" "$@" >"$T/out" 2>"$T/err" </dev/null; rc=$?
+    if [ $rc -ne 0 ]; then bad "$name: exit $rc: $(cat "$T/err")"; return; fi
+    n=$(grep -c "^civic-score: warning: " "$T/err")
+    if [ "$n" -ne "$count" ]; then bad "$name: $n warning lines, expected $count: $(cat "$T/err")"; return; fi
+    if [ -n "$pattern" ] && ! grep -q -- "$pattern" "$T/err"; then
+        bad "$name: stderr lacks '$pattern': $(cat "$T/err")"; return
+    fi
+    ok
+}
+# 1. a header column near qty, group or ref is ignored as the contract says, and said so
+printf 'id,subject,type,ts,note\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/note.csv"
+"$CLI" -f csv "$T/note.csv" >"$T/want" 2>/dev/null
+for col in qyt QTY2 Qty. quantity 'ｑｔｙ' ' Qyt ' hours; do
+    printf 'id,subject,type,ts,%s\ne1,r1,volunteer_hour,2025-03-04,3\n' "$col" >"$T/col.csv"
+    case $col in hours) want=0 ;; *) want=1 ;; esac
+    warns "near-qty $col" $want "" -- -f csv "$T/col.csv"
+    if cmp -s "$T/out" "$T/want"; then ok; else bad "near-qty $col: the answer changed"; fi
+done
+printf 'id,subject,type,ts,qyt\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/col.csv"
+warns near-qty-words 1 "^civic-score: warning: $T/col.csv: column 'qyt' (line 1, column 20) is ignored: did you mean 'qty'? without it every event counts as one unit$" -- "$T/col.csv"
+printf 'id,subject,type,ts,Grup,refs\ne1,r1,volunteer_hour,2025-03-04,a,\n' >"$T/col.csv"
+warns near-group-and-ref 2 "column 'Grup' (line 1, column 20) is ignored: did you mean 'group'? without it no subject gets a group$" -- "$T/col.csv"
+if grep -q "column 'refs' (line 1, column 25) is ignored: did you mean 'ref'? without it no revoke or repair has its target$" "$T/err"; then ok; else bad "near-ref: $(cat "$T/err")"; fi
+# not near: other columns an export carries, a near name beside the real one,
+# a quoted name (not looked at), a header continued on a second line
+printf 'id,subject,type,ts,hours,note,city,day,qty,qty2\ne1,r1,volunteer_hour,2025-03-04,3,n,c,d,1,1\n' >"$T/col.csv"
+warns not-near 0 "" -- "$T/col.csv"
+printf 'id,subject,type,ts,"qyt, or so",grp\ne1,r1,volunteer_hour,2025-03-04,3,g\n' >"$T/col.csv"
+warns near-after-quoted 1 "column 'grp' (line 1, column 33) is ignored: did you mean 'group'?" -- "$T/col.csv"
+printf 'id,subject,type,ts,grp,"a\nb",qty\ne1,r1,volunteer_hour,2025-03-04,g,x,1\n' >"$T/col.csv"
+warns near-header-two-lines 0 "" -- "$T/col.csv"
+# blank lines before the header: its line; a byte-order mark: the columns
+# from the byte after it (as the load counts them)
+printf '\n\nid,subject,type,ts,qyt\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/col.csv"
+warns near-line-3 1 "column 'qyt' (line 3, column 20) is ignored" -- "$T/col.csv"
+printf '\357\273\277id,subject,type,ts,qyt\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/col.csv"
+warns near-bom 1 "column 'qyt' (line 1, column 20) is ignored" -- "$T/col.csv"
+# every input the same way: two files (one line, counted), standard input, a
+# FIFO, --compare; JSON Lines has no header
+printf 'id,subject,type,ts,qyt\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/col1.csv"
+sed 's/^e1,/e2,/' "$T/col1.csv" >"$T/col2.csv"
+warns near-two-files 1 "col1.csv: column 'qyt' (line 1, column 20) is ignored: did you mean 'qty'? without it every event counts as one unit (2 such columns)$" -- "$T/col1.csv" "$T/col2.csv"
+"$CLI" - <"$T/col1.csv" >"$T/out" 2>"$T/err"
+if grep -q "^civic-score: warning: <stdin>: column 'qyt' (line 1, column 20) is ignored" "$T/err"; then ok; else bad "near-qty stdin: $(cat "$T/err")"; fi
+"$CLI" --compare lib/default_rules.toml - <"$T/col1.csv" >"$T/out" 2>"$T/err"
+if [ "$(grep -c "^civic-score: warning: <stdin>: column 'qyt'" "$T/err")" -eq 1 ]; then ok; else bad "near-qty compare stdin: $(cat "$T/err")"; fi
+warns near-qty-compare 1 "col1.csv: column 'qyt' (line 1, column 20) is ignored" -- --compare lib/default_rules.toml "$T/col1.csv"
+if mkfifo "$T/col.fifo" 2>/dev/null; then
+    cat "$T/col1.csv" >"$T/col.fifo" &
+    "$CLI" "$T/col.fifo" >"$T/out" 2>"$T/err"
+    wait
+    if grep -q "^civic-score: warning: $T/col.fifo: column 'qyt' (line 1, column 20) is ignored" "$T/err"; then ok; else bad "near-qty fifo: $(cat "$T/err")"; fi
+fi
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","qyt":3}\n' >"$T/col.jsonl"
+warns near-qty-jsonl 0 "" -- "$T/col.jsonl"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

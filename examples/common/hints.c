@@ -1,0 +1,150 @@
+/*
+** hints.c -- see hints.h.  The header is split at its commas and nothing
+** else: a quoted name is skipped (not compared), so a comma inside it does
+** not cut it.
+*/
+#include "hints.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define NAME_FOLDED_MAX 16      /* a longer name is near no field */
+
+static const char *const field_names[] = { "id", "subject", "type", "ts", "qty", "group",
+                                           "ref", "act", "source" };
+enum { NAME_QTY = 4, NAME_COUNT = 9 };
+
+const char *hints_field_name(int k) { return field_names[NAME_QTY + k]; }
+
+const char *hints_field_without(int k)
+{
+    static const char *const without[] = { "every event counts as one unit",
+                                           "no subject gets a group",
+                                           "no revoke or repair has its target" };
+    return without[k];
+}
+
+static bool blank(unsigned c) { return c == ' ' || c == '\t'; }
+
+/* The field a header name takes (the load's rule: any case, blanks
+ * around it ignored), or -1. */
+static int name_field(const char *s, size_t n)
+{
+    while (n && blank((unsigned char)*s)) s++, n--;
+    while (n && blank((unsigned char)s[n - 1])) n--;
+    for (int k = 0; k < NAME_COUNT; k++)
+        if (strlen(field_names[k]) == n && strncasecmp(s, field_names[k], n) == 0) return k;
+    return -1;
+}
+
+/* Full-width ASCII (U+FF01..U+FF5E, as an input method types it) folded to
+ * ASCII, lower case, blanks around it trimmed; false if too long. */
+static bool fold_name(const char *s, size_t n, char *out, size_t size, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i++];
+        if (c == 0xEF && i + 1 < n &&
+            ((p[i] == 0xBC && p[i + 1] >= 0x81 && p[i + 1] <= 0xBF) ||
+             (p[i] == 0xBD && p[i + 1] >= 0x80 && p[i + 1] <= 0x9E))) {
+            c = ((0xFu << 12) | (unsigned)(p[i] & 0x3F) << 6 | (unsigned)(p[i + 1] & 0x3F)) -
+                0xFEE0u; /* U+FF01..U+FF5E -> '!'..'~' */
+            i += 2;
+        }
+        if (c >= 'A' && c <= 'Z') c += 'a' - 'A';
+        if (m == 0 && blank(c)) continue;
+        if (m == size) return false;
+        out[m++] = (char)c;
+    }
+    while (m && blank((unsigned char)out[m - 1])) m--;
+    *len = m;
+    return true;
+}
+
+/* The edit distance of a and b (optimal string alignment: an insertion, a
+ * deletion, a change or a swap of neighbours is one edit); both short. */
+static unsigned distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    unsigned d[NAME_FOLDED_MAX + 1][NAME_FOLDED_MAX + 1];
+    for (size_t i = 0; i <= an; i++) d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= bn; j++) d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= an; i++)
+        for (size_t j = 1; j <= bn; j++) {
+            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[an][bn];
+}
+
+/* The optional field (HINT_*) a name no field takes most likely meant: one
+ * edit away, or two with the same first letter ("grp"), or spelt out
+ * ("quantity"); -1 if none ("hours", "city", "day" are other columns). */
+static int near_field(const char *s, size_t n)
+{
+    char f[NAME_FOLDED_MAX];
+    size_t m;
+    if (!fold_name(s, n, f, sizeof(f), &m) || m == 0) return -1;
+    if (m == 8 && memcmp(f, "quantity", 8) == 0) return HINT_QTY;
+    int best = -1;
+    unsigned best_d = 3;
+    for (int k = 0; k < HINT_FIELDS; k++) {
+        const char *name = hints_field_name(k);
+        unsigned d = distance(f, m, name, strlen(name));
+        if (d > 2 || (d == 2 && f[0] != name[0]) || d >= best_d) continue;
+        best = k;
+        best_d = d;
+    }
+    return best;
+}
+
+/* name[0..n) into c, cut to HINT_NAME_SHOWN_MAX bytes at a character's start. */
+static void keep_name(hint_column *c, const char *name, size_t n, uint32_t column)
+{
+    if (n > HINT_NAME_SHOWN_MAX) {
+        n = HINT_NAME_SHOWN_MAX;
+        while (n > 0 && ((unsigned char)name[n] & 0xC0) == 0x80) n--;
+    }
+    memcpy(c->name, name, n);
+    c->name[n] = '\0';
+    c->column = column;
+    c->found = true;
+}
+
+void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_FIELDS])
+{
+    hint_column near[HINT_FIELDS];
+    bool has[NAME_COUNT] = { false };
+    memset(out, 0, HINT_FIELDS * sizeof(*out));
+    memset(near, 0, sizeof(near));
+    if (!complete) return; /* its last names unread: the real one may be there */
+    if (n > 0 && p[n - 1] == '\r') n--;
+    for (size_t at = 0; at <= n; at++) {
+        size_t end = at;
+        if (at < n && p[at] == '"') { /* skipped, but for a field's own name */
+            for (end = at + 1;; end++) {
+                if (end >= n) return; /* closed on a later line: names unread */
+                if (p[end] == '"' && end + 1 < n && p[end + 1] == '"') end++;
+                else if (p[end] == '"') break;
+            }
+            int k = name_field(p + at + 1, end - at - 1);
+            if (k >= 0) has[k] = true;
+            while (end < n && p[end] != ',') end++;
+        } else {
+            while (end < n && p[end] != ',') end++;
+            int k = name_field(p + at, end - at), f;
+            if (k >= 0) has[k] = true;
+            else if ((f = near_field(p + at, end - at)) >= 0 && !near[f].found)
+                keep_name(&near[f], p + at, end - at, (uint32_t)at + 1);
+        }
+        at = end;
+    }
+    for (int k = 0; k < HINT_FIELDS; k++)
+        if (!has[NAME_QTY + k]) out[k] = near[k];
+}

@@ -1,0 +1,56 @@
+/*
+** hints.h -- what in an event log most likely means something else than it
+** says, though the contract takes it, as far as civic-score can tell without
+** reading the log a second time: a CSV header column one or two edits from
+** qty, group or ref (ignored, as every other column).  civic-score warns
+** about them.
+**
+** It reads no records: the header is one line civic-score has read already
+** (the first bytes of a file or of standard input), split here at its commas
+** (the load's only separator).
+** Uses only libc and civic.h.
+*/
+#ifndef CIVIC_EXAMPLES_HINTS_H
+#define CIVIC_EXAMPLES_HINTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "civic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The optional fields a near name is taken for. */
+enum { HINT_QTY, HINT_GROUP, HINT_REF, HINT_FIELDS };
+
+#define HINT_NAME_SHOWN_MAX 160 /* bytes of a column's name shown in a message */
+
+typedef struct hint_column {
+    bool found;
+    char name[HINT_NAME_SHOWN_MAX + 1]; /* as written (cut at a character's start) */
+    uint32_t column;                   /* its first byte, from 1, as the load counts */
+} hint_column;
+
+/* The header line p[0..n) (a byte-order mark before it excluded: columns
+ * count from the byte after it, as the load counts them): for each of qty, group and ref the header lacks,
+ * the first column whose name is one or two edits from it (any case,
+ * full-width letters, blanks around it), or "quantity" for qty.  A quoted
+ * name is not looked at; a quote that the line does not close (a name
+ * holding a line break) leaves every out[k].found false, as does a last
+ * name that `complete` says may be cut (a header longer than what was read).
+ * The field names and what the contract does with them: docs/events.md. */
+void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_FIELDS]);
+
+/* The name of field k ("qty") and what its absence does ("every event
+ * counts as one unit"). */
+const char *hints_field_name(int k);
+const char *hints_field_without(int k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
