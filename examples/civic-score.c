@@ -1340,8 +1340,9 @@ static bool line_set_equal(const line_set *a, const line_set *b)
  * one line on standard error, the first and how many, printed after the
  * load and before the answer.  None costs a reading of the input of its
  * own: a header is looked at in the first bytes read before the load
- * (check_binary_file, load_stream, load_all). */
-enum { WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KINDS };
+ * (check_binary_file, load_stream, load_all), a time as the engine holds it
+ * after the load. */
+enum { WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_TS, WARN_AS_OF, WARN_KINDS };
 
 static struct {
     uint64_t count;
@@ -1358,7 +1359,7 @@ static void warn_note(int kind, const char *label, const char *text)
 
 static void warn_print(void)
 {
-    static const char *const such[WARN_KINDS] = { "columns", "columns", "columns" };
+    static const char *const such[WARN_KINDS] = { "columns", "columns", "columns", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
         char more[64] = "";
@@ -1392,6 +1393,39 @@ static void warn_header(const char *label, const unsigned char *p, size_t n, boo
                  hints_field_name(k), hints_field_without(k));
         warn_note(WARN_COLUMN_QTY + k, label, text);
     }
+}
+
+/* Before 1973-03-03: a time written as a bare integer of 8 digits or
+ * fewer, most likely (Unix seconds as the contract says, where a date
+ * without dashes or a spreadsheet's day number was meant). */
+#define EARLY_TS 100000000
+
+/* The earliest ts of e's events, when early: label names the input that
+ * holds it (NULL: unknown).  No count or line: the events are not read
+ * again for them. */
+static void warn_early_ts(const civic_engine *e, const char *label)
+{
+    int64_t first;
+    if (civic_engine_time_range(e, &first, NULL) != CIVIC_OK || first >= EARLY_TS) return;
+    char when[40], meant[80], text[256];
+    format_time(civic_engine_rules(e), first, when, sizeof(when));
+    hints_meant(civic_engine_rules(e), first, meant, sizeof(meant));
+    snprintf(text, sizeof(text), "the earliest event's ts is %s (Unix seconds %" PRId64 "): a "
+             "bare integer ts is Unix seconds; a date needs its dashes (%s)", when, first, meant);
+    warn_note(WARN_TS, label, text);
+}
+
+/* -t given as a bare integer before 1973-03-03. */
+static void warn_as_of(const civic_rules *rules, const char *text)
+{
+    int64_t secs;
+    if (!hints_small_seconds(text, strlen(text), &secs)) return;
+    char when[40], meant[80], line[256];
+    format_time(rules, secs, when, sizeof(when));
+    hints_meant(rules, secs, meant, sizeof(meant));
+    snprintf(line, sizeof(line), "--as-of %s is Unix seconds: %s; a date needs its dashes (%s)",
+             text, when, meant);
+    warn_note(WARN_AS_OF, NULL, line);
 }
 
 typedef struct progress progress;
@@ -2809,9 +2843,12 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
                         std ? CIVIC_FORMAT_AUTO : format_of_name(path));
         }
     }
+    const char *early = NULL; /* the input that brought the earliest ts, when early */
+    int64_t early_ts = 0;
     if (status == 0 && *next && o->lenient) {
         status = load_compared_leniently(o, rules, compare_rules, e, next,
                                          (const char *const *)bufs, lens, show_progress, skipped);
+        if (o->file_count == 1) early = o->files[0]; /* else none named */
     } else {
         for (int i = 0; status == 0 && i < n; i++) {
             /* --compare: a file bad under either scheme is named by its first
@@ -2831,8 +2868,15 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             if (f->text) complain("%s", f->text); /* else said already (no memory to hold it) */
             free(now.text);
             free(then.text);
+            int64_t first; /* the earliest so far: of this input when it is earlier */
+            if (status == 0 && civic_engine_time_range(*e, &first, NULL) == CIVIC_OK &&
+                first < EARLY_TS && (!early || first < early_ts)) {
+                early = o->files[i];
+                early_ts = first;
+            }
         }
     }
+    if (status == 0) warn_early_ts(*e, early ? rules_shown(early) : NULL);
     for (int i = 0; bufs && i < n; i++)
         if (bufs[i] != stdin_buf) free(bufs[i]);
     free(stdin_buf);
@@ -2892,6 +2936,7 @@ int main(int argc, char **argv)
     }
     if (status == 0 && o.as_of_text)
         status = parse_as_of(e, o.as_of_text, &o.as_of);
+    if (status == 0 && o.as_of_text) warn_as_of(civic_engine_rules(e), o.as_of_text);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, rules, compare_rules, &e, &next, &skipped);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#define SMALL_SECONDS 100000000 /* 1973-03-03T09:46:40Z */
 #define NAME_FOLDED_MAX 16      /* a longer name is near no field */
 
 static const char *const field_names[] = { "id", "subject", "type", "ts", "qty", "group",
@@ -147,4 +148,36 @@ void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_F
     }
     for (int k = 0; k < HINT_FIELDS; k++)
         if (!has[NAME_QTY + k]) out[k] = near[k];
+}
+
+bool hints_small_seconds(const char *t, size_t n, int64_t *secs)
+{
+    size_t i = n > 0 && t[0] == '-';
+    if (i == n || n > 20) return false;
+    int64_t v = 0;
+    for (size_t k = i; k < n; k++) {
+        if (t[k] < '0' || t[k] > '9') return false;
+        if (v < SMALL_SECONDS) v = v * 10 + (t[k] - '0'); /* else stays large */
+    }
+    if (!i && v >= SMALL_SECONDS) return false;
+    *secs = i ? -v : v;
+    return true;
+}
+
+void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
+{
+    char date[16], when[40];
+    int64_t t;
+    snprintf(buf, size, "YYYY-MM-DD");
+    if (secs >= 19000101 && secs <= 99991231) { /* a date without its dashes? */
+        snprintf(date, sizeof(date), "%04d-%02d-%02d", (int)(secs / 10000),
+                 (int)(secs / 100 % 100), (int)(secs % 100));
+        if (civic_rules_parse_time(rules, date, strlen(date), &t) == CIVIC_OK)
+            snprintf(buf, size, "%s", date);
+    } else if (secs >= 20000 && secs <= 80000) { /* 1954 .. 2119 as a spreadsheet's day */
+        /* day 25569 is 1970-01-01; its local midnight, written by the library */
+        t = (secs - 25569) * 86400 - civic_rules_utc_offset(rules);
+        if (civic_rules_format_time(rules, t, when, sizeof(when)) == CIVIC_OK)
+            snprintf(buf, size, "%.10s, if it is a spreadsheet's day number", when);
+    }
 }

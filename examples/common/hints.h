@@ -2,12 +2,14 @@
 ** hints.h -- what in an event log most likely means something else than it
 ** says, though the contract takes it, as far as civic-score can tell without
 ** reading the log a second time: a CSV header column one or two edits from
-** qty, group or ref (ignored, as every other column).  civic-score warns
-** about them.
+** qty, group or ref (ignored, as every other column), and a bare integer
+** time before 1973-03-03 (Unix seconds, where a date without dashes or a
+** spreadsheet's day number was meant).  civic-score warns about them.
 **
 ** It reads no records: the header is one line civic-score has read already
 ** (the first bytes of a file or of standard input), split here at its commas
-** (the load's only separator).
+** (the load's only separator); a time is looked at as the engine holds it
+** (civic_engine_time_range).
 ** Uses only libc and civic.h.
 */
 #ifndef CIVIC_EXAMPLES_HINTS_H
@@ -48,6 +50,17 @@ void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_F
  * counts as one unit"). */
 const char *hints_field_name(int k);
 const char *hints_field_without(int k);
+
+/* Whether t[0..n) is a bare integer (an optional '-', digits) whose value
+ * is below 100000000 (1973-03-03T09:46:40Z); *secs set when so. */
+bool hints_small_seconds(const char *t, size_t n, int64_t *secs);
+
+/* What the bare integer secs (below 100000000) was most likely meant as,
+ * into buf: "2025-03-04" (a date of 1900 or later written without dashes),
+ * "2023-03-15, if it is a spreadsheet's day number" (20000..80000), else
+ * "YYYY-MM-DD".  Dates are checked and written by the library (rules: any
+ * scheme). */
+void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

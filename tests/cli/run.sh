@@ -1157,5 +1157,41 @@ fi
 printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","qyt":3}\n' >"$T/col.jsonl"
 warns near-qty-jsonl 0 "" -- "$T/col.jsonl"
 
+# 2. a bare integer ts before 1973-03-03: Unix seconds, as the contract says;
+# the earliest event's is named (found as the engine holds it, by the input
+# that brought it), and the date it likely was (by hand: 45000 days after
+# 1899-12-30 is 2023-03-15; 20250304 s is 1970-08-23T09:05:04Z)
+printf 'id,subject,type,ts\ne1,r1,volunteer_hour,45000\ne2,r1,volunteer_hour,20250304\ne3,r1,volunteer_hour,2025-03-04\n' >"$T/small.csv"
+warns small-ts 1 "^civic-score: warning: $T/small.csv: the earliest event's ts is 1970-01-01T20:30:00+08:00 (Unix seconds 45000): a bare integer ts is Unix seconds; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -f csv "$T/small.csv"
+# (the two 1970 events expired long before 2025: as without the warning)
+if grep -q '^r1,,1001.00,A,1.00,$' "$T/out"; then ok; else bad "small-ts: the answer: $(cat "$T/out")"; fi
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":20250304}\n' >"$T/small.jsonl"
+warns small-ts-jsonl 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304): a bare integer ts is Unix seconds; a date needs its dashes (2025-03-04)$" -- "$T/small.jsonl"
+cat "$T/small.jsonl" | "$CLI" - >"$T/out" 2>"$T/err"
+if grep -q "^civic-score: warning: <stdin>: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304)" "$T/err"; then ok; else bad "small-ts stdin: $(cat "$T/err")"; fi
+# two inputs: the one that holds the earliest is named
+printf 'id,subject,type,ts\ne9,r1,volunteer_hour,2025-03-01\n' >"$T/late.csv"
+warns small-ts-second 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- "$T/late.csv" "$T/small.jsonl" "$T/late.csv"
+printf 'id,subject,type,ts\ne8,r1,volunteer_hour,1000\n' >"$T/earlier.csv"
+warns small-ts-earlier 1 "^civic-score: warning: $T/earlier.csv: the earliest event's ts is 1970-01-01T08:16:40+08:00 (Unix seconds 1000): a bare integer ts is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- "$T/small.jsonl" "$T/earlier.csv"
+warns small-ts-compare 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- --compare lib/default_rules.toml "$T/small.jsonl"
+# not before 1973-03-03: no warning (100000000 is 1973-03-03T09:46:40Z)
+printf 'id,subject,type,ts\ne1,r1,volunteer_hour,100000000\ne2,r1,volunteer_hour,2025-03-04\n' >"$T/big.csv"
+warns large-ts 0 "" -- "$T/big.csv"
+printf 'id,subject,type,ts\ne1,r1,volunteer_hour,99999999\n' >"$T/big.csv"
+warns below-limit-ts 1 "(Unix seconds 99999999)" -- "$T/big.csv"
+# -t given so
+warns small-as-of 1 "^civic-score: warning: --as-of 20250304 is Unix seconds: 1970-08-23T17:05:04+08:00; a date needs its dashes (2025-03-04)$" -- -t 20250304 "$T/late.csv"
+warns small-as-of-day 1 "^civic-score: warning: --as-of 45000 is Unix seconds: 1970-01-01T20:30:00+08:00; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -t 45000 "$T/late.csv"
+warns large-as-of 0 "" -- -t 1741051800 "$T/late.csv"
+warns date-as-of 0 "" -- -t 2025-03-04 "$T/late.csv"
+# --lenient: a skipped line is reported as skipped, not warned about too
+printf 'id,subject,type,ts\ne1,r1,nope,45000\ne2,r1,volunteer_hour,-5\n' >"$T/small.csv"
+warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5): a bare integer ts is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"
+if grep -q "skipped: line 2" "$T/err" && grep -q "^civic-score: 1 bad line skipped$" "$T/err"; then ok; else bad "small-ts-lenient: $(cat "$T/err")"; fi
+# warnings come before the answer
+"$CLI" "$T/small.jsonl" >"$T/both" 2>&1
+if head -1 "$T/both" | grep -q "^civic-score: warning: "; then ok; else bad "warning order: $(cat "$T/both")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
