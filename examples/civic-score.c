@@ -2445,6 +2445,63 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
                        "Unix seconds or now)", text);
 }
 
+/* Subject ids an answer shows that begin or end with a blank: each is
+ * another subject than the id without them (a clerk's "r0001 " beside
+ * "r0001").  Told from the ids printed, which the answer walks anyway: the
+ * log is not read for them.  The first and how many, before the answer. */
+typedef struct blank_ids {
+    uint64_t count;
+    const char *first; /* borrowed from the answer, which outlives the warning */
+} blank_ids;
+
+static bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static void blank_note(blank_ids *b, const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || (!is_blank(id[0]) && !is_blank(id[n - 1]))) return;
+    if (!b->count++) b->first = id;
+}
+
+static void blank_warn(const blank_ids *b)
+{
+    if (!b->count) return;
+    const char *id = b->first;
+    size_t n = strlen(id), lo = 0, hi = n;
+    while (lo < hi && is_blank(id[lo])) lo++;
+    while (hi > lo && is_blank(id[hi - 1])) hi--;
+    char more[64] = "";
+    if (b->count > 1) snprintf(more, sizeof(more), " (%" PRIu64 " such subjects)", b->count);
+    if (lo == hi)
+        complain("warning: subject '%s' is blanks only%s", id, more);
+    else
+        complain("warning: subject '%s' %s: it is a different subject from '%.*s'%s", id,
+                 lo > 0 && hi < n ? "has blanks around it"
+                 : lo > 0        ? "begins with a blank"
+                                 : "ends with a blank",
+                 (int)(hi - lo), id + lo, more);
+}
+
+static void blank_warn_result(const civic_result *res)
+{
+    blank_ids b = { 0, NULL };
+    for (size_t i = 0; i < civic_result_count(res); i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        if (civic_result_get(res, i, &s) == CIVIC_OK) blank_note(&b, s.subject);
+    }
+    blank_warn(&b);
+}
+
+static void blank_warn_list(const civic_list *list)
+{
+    blank_ids b = { 0, NULL };
+    for (size_t i = 0; i < civic_list_count(list); i++) {
+        civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+        if (civic_list_get(list, i, &x) == CIVIC_OK) blank_note(&b, x.subject);
+    }
+    blank_warn(&b);
+}
+
 static int run(const options *o, civic_engine *e, const civic_engine *next, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
@@ -2481,6 +2538,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         if (rc == CIVIC_E_NOTFOUND)
             return usage_error("--list: '%s' is neither a flag nor a measure of the scheme",
                                o->list);
+        if (rc == CIVIC_OK) blank_warn_list(list);
         if (rc == CIVIC_OK) print_list(e, list, o->list, o->format, as_of, out);
         civic_list_free(list);
     } else if (o->explain) {
@@ -2499,6 +2557,9 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
                 complain("warning: subject '%s' has no events at or before %s "
                          "(the record is empty; the score is the base)", o->explain, when);
         }
+        blank_ids b = { 0, NULL };
+        blank_note(&b, o->explain);
+        if (rc == CIVIC_OK) blank_warn(&b);
         if (rc == CIVIC_OK) print_record(e, rec, o->format, o->detail != 0, as_of, out);
         civic_record_free(rec);
     } else if (o->groups >= 0) {
@@ -2515,6 +2576,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         civic_result *res = NULL;
         rc = o->top ? civic_engine_rank(e, NULL, as_of, o->top, &res)
                     : civic_engine_subjects(e, as_of, &res);
+        if (rc == CIVIC_OK) blank_warn_result(res);
         if (rc == CIVIC_OK) print_subjects(e, res, o->format, as_of, o->top != 0, out);
         civic_result_free(res);
     }
