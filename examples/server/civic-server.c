@@ -2851,6 +2851,15 @@ static int open_engine(server *s)
                      s->opt.rules_path != NULL);
         return -1;
     }
+    /* A min on the last grade does nothing: that grade takes every score
+     * below the one before it (as civic-score warns; the API gives no line). */
+    size_t grades = civic_rules_grade_count(s->rules);
+    int64_t last_min;
+    if (grades > 0 && civic_rules_grade_min(s->rules, grades - 1, &last_min) == CIVIC_OK)
+        fprintf(stderr, SERVER_NAME ": warning: %s: the last grade's min (grade '%s') has no "
+                "effect: the last grade takes every lower score; to set the scheme's lowest "
+                "score put min under [scheme]\n", s->opt.rules_path ? s->opt.rules_path : "rules",
+                civic_rules_grade_name(s->rules, grades - 1));
     if ((rc = civic_engine_new(&s->engine, s->rules, NULL)) != CIVIC_OK) {
         report_error("engine", rc, NULL, false);
         return -1;

@@ -689,7 +689,7 @@ cat "$T/cmp.csv" | "$CLI" -r "$T/now.toml" --compare "$T/new.toml" --lenient -f 
 if cmp -s "$T/out" "$T/cmp-want.csv"; then ok; else bad "compare /dev/stdin: $(cat "$T/out" "$T/err")"; fi
 if [ -p "$T/fifo.csv" ]; then
     printf 'id,subject,type,ts,group\na,s1,fine,2022-01-01,g1\n' >"$T/cmp-good.csv"
-    "$CLI" -r "$T/now.toml" --compare "$T/new.toml" -f csv "$T/cmp-good.csv" >"$T/cmp-good-want.csv" 2>&1
+    "$CLI" -r "$T/now.toml" --compare "$T/new.toml" -f csv "$T/cmp-good.csv" >"$T/cmp-good-want.csv" 2>/dev/null
     cat "$T/cmp-good.csv" >"$T/fifo.csv" &
     "$CLI" -r "$T/now.toml" --compare "$T/new.toml" -f csv "$T/fifo.csv" >"$T/out" 2>"$T/err"
     wait
@@ -1209,6 +1209,13 @@ warns blank-around 1 "^civic-score: warning: subject ' r 0001 ' has blanks aroun
 warns blank-inside 0 "" -- $R -t 2022-05-01 $D/events.csv
 "$CLI" $R -t 2022-05-01 "$T/blank.csv" >"$T/both" 2>&1
 if head -1 "$T/both" | grep -q "^civic-score: warning: subject"; then ok; else bad "blank warning order: $(cat "$T/both")"; fi
+
+# 4. a min on the last grade does nothing: said when the rules are read
+sed 's/^name = "D"$/name = "D"\nmin = 0/' $D/rules.toml >"$T/lastmin.toml"
+warns last-grade-min 1 "^civic-score: warning: $T/lastmin.toml: the last grade's min (grade 'D') has no effect: the last grade takes every lower score; to set the scheme's lowest score put min under \[scheme\]$" -- -r "$T/lastmin.toml" -t 2022-10-01 -f csv $D/events.csv
+if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "last-grade-min: the answer changed"; fi
+warns last-grade-min-compare 1 "^civic-score: warning: $T/lastmin.toml: the last grade's min (grade 'D') has no effect" -- $R --compare "$T/lastmin.toml" -t 2022-10-01 -f csv $D/events.csv
+warns no-last-grade-min 0 "" -- $R -t 2022-10-01 -f csv $D/events.csv
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

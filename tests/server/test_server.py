@@ -711,6 +711,29 @@ def test_one_server_per_directory(tmp):
         srv.stop()
 
 
+def test_last_grade_min_warned(tmp):
+    """A min on the last grade does nothing (that grade takes every score
+    below the one before it): said at start-up, on standard error, as
+    civic-score says it; the server starts and answers as before."""
+    path = os.path.join(tmp, "last-min.toml")
+    with open("tests/cli/rules.toml") as f:
+        text = f.read().replace('name = "D"\n', 'name = "D"\nmin = 0\n', 1)
+    with open(path, "w") as f:
+        f.write(text)
+    srv = Server(None, extra=["--rules", path]).start()
+    try:
+        out = srv.output()
+        check("civic-server: warning: %s: the last grade's min (grade 'D') has no effect" % path
+              in out and "put min under [scheme]" in out, "last grade's min: %r" % out[-400:])
+    finally:
+        srv.stop()
+    srv = Server(None, extra=["--rules", "tests/cli/rules.toml"]).start()
+    try:
+        check("warning" not in srv.output(), "no min on the last grade: %r" % srv.output()[-400:])
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- 5. version 2
 
 def cli_bytes(log_path, *args, rules=None):
@@ -2291,6 +2314,7 @@ def main():
         test_answer_address_share()
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
+        test_last_grade_min_warned(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
