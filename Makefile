@@ -110,14 +110,15 @@ $(B)/libcivic.so: $(SHARED)
 
 # The CLI links the static library: one self-contained binary to copy around.
 # Its JSON comes from the answer writer it shares with the service
-# (examples/common/answers.h).
-ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/common/report.c
+# (examples/common/answers.h), and the warnings about a scheme
+# (examples/common/hints.h).
+ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/common/report.c \
+               examples/common/hints.c
 ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h \
-               examples/common/shown.h
+               examples/common/shown.h examples/common/hints.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
-        examples/common/hints.c examples/common/hints.h $(STATIC) | $(B)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c examples/common/hints.c \
-	    $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
+        $(STATIC) | $(B)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)
 
 $(B):
 	mkdir -p $@

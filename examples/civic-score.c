@@ -1342,7 +1342,7 @@ static bool line_set_equal(const line_set *a, const line_set *b)
  * own: a header is looked at in the first bytes read before the load
  * (check_binary_file, load_stream, load_all), a time as the engine holds it
  * after the load. */
-enum { WARN_LAST_MIN, WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_TS, WARN_AS_OF,
+enum { WARN_LAST_MIN, WARN_RETAIN, WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_TS, WARN_AS_OF,
        WARN_KINDS };
 
 static struct {
@@ -1360,8 +1360,8 @@ static void warn_note(int kind, const char *label, const char *text)
 
 static void warn_print(void)
 {
-    static const char *const such[WARN_KINDS] = { "rules files", "columns", "columns", "columns",
-                                                  "", "" };
+    static const char *const such[WARN_KINDS] = { "rules files", "rules", "columns", "columns",
+                                                  "columns", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
         char more[64] = "";
@@ -1417,18 +1417,17 @@ static void warn_early_ts(const civic_engine *e, const char *label)
     warn_note(WARN_TS, label, text);
 }
 
-/* A min on the last grade does nothing: that grade takes every score below
- * the one before it.  (The API gives no line: none is named.) */
-static void warn_last_grade_min(const civic_rules *rules, const char *path)
+/* What in a rules file most likely does not do what was meant
+ * (hints_scheme): its label is the file. */
+static void warn_scheme_hint(void *path, int kind, const char *text)
 {
-    size_t n = civic_rules_grade_count(rules);
-    int64_t min;
-    if (n == 0 || civic_rules_grade_min(rules, n - 1, &min) != CIVIC_OK) return;
-    char text[512];
-    snprintf(text, sizeof(text), "the last grade's min (grade '%s') has no effect: the last "
-             "grade takes every lower score; to set the scheme's lowest score put min under "
-             "[scheme]", civic_rules_grade_name(rules, n - 1));
-    warn_note(WARN_LAST_MIN, strcmp(path, "-") == 0 ? "<stdin>" : path, text);
+    warn_note(kind == HINT_LAST_MIN ? WARN_LAST_MIN : WARN_RETAIN,
+              strcmp(path, "-") == 0 ? "<stdin>" : path, text);
+}
+
+static void warn_scheme(const civic_rules *rules, const char *path)
+{
+    hints_scheme(rules, warn_scheme_hint, (void *)path);
 }
 
 /* -t given as a bare integer before 1973-03-03. */
@@ -3001,11 +3000,11 @@ int main(int argc, char **argv)
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
     if (status == 0) status = load_rules(o.rules_path, &rules);
-    if (status == 0 && o.rules_path) warn_last_grade_min(rules, o.rules_path);
+    if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare) status = load_rules(o.compare, &compare_rules);
-    if (status == 0 && o.compare) warn_last_grade_min(compare_rules, o.compare);
+    if (status == 0 && o.compare) warn_scheme(compare_rules, o.compare);
     if (status == 0 && o.compare) status = new_engine(compare_rules, &next);
     /* A file that is not an event log is told first (as the Dask example
      * does), then a bad -t, both before any input is read */

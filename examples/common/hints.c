@@ -181,3 +181,67 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
             snprintf(buf, size, "%.10s, if it is a spreadsheet's day number", when);
     }
 }
+
+/* A scheme's rules and changes, one version at a time: more than this many
+ * and the retain check says nothing (it compares versions pairwise). */
+#define HINT_VERSIONS_MAX 4096
+
+/* The first rule other than `skip` of which some version touches the
+ * balance and has cap group (key 0) or category (key 1) `name`; NULL when
+ * none. */
+static const char *balance_rule_with(const civic_rules *rules, size_t skip, int key,
+                                     const char *name)
+{
+    for (size_t j = 0; j < civic_rules_rule_count(rules); j++) {
+        civic_rule_info v = CIVIC_RULE_INFO_INIT;
+        for (size_t c = 0; j != skip && civic_rules_rule_info(rules, j, c, &v) == CIVIC_OK; c++) {
+            const char *its = key == 0 ? v.cap_group : v.category;
+            if ((v.affects & CIVIC_AFFECTS_BALANCE) && strcmp(its, name) == 0)
+                return v.code;
+            if (c >= v.changes) break;
+        }
+    }
+    return NULL;
+}
+
+void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
+                  void *payload)
+{
+    char text[1024];
+    size_t n = civic_rules_grade_count(rules), versions = 0;
+    int64_t min;
+    if (n > 0 && civic_rules_grade_min(rules, n - 1, &min) == CIVIC_OK) {
+        snprintf(text, sizeof(text), "the last grade's min (grade '%s') has no effect: the last "
+                 "grade takes every lower score; to set the scheme's lowest score put min under "
+                 "[scheme]", civic_rules_grade_name(rules, n - 1));
+        say(payload, HINT_LAST_MIN, text);
+    }
+    for (size_t i = 0; i < civic_rules_rule_count(rules); i++) {
+        civic_rule_info v = CIVIC_RULE_INFO_INIT;
+        if (civic_rules_rule_info(rules, i, 0, &v) == CIVIC_OK) versions += 1 + v.changes;
+    }
+    if (versions > HINT_VERSIONS_MAX) return;
+    for (size_t i = 0; i < civic_rules_rule_count(rules); i++) {
+        civic_rule_info v = CIVIC_RULE_INFO_INIT;
+        const char *other = NULL;
+        char why[400] = "";
+        for (size_t c = 0; !other && civic_rules_rule_info(rules, i, c, &v) == CIVIC_OK; c++) {
+            if (v.retain[0] && strcmp(v.retain, "forever") != 0) {
+                if (v.cap_group[0] && (other = balance_rule_with(rules, i, 0, v.cap_group)))
+                    snprintf(why, sizeof(why), "shares cap group '%s' with rule '%s'",
+                             v.cap_group, other);
+                else if (v.category[0] && (other = balance_rule_with(rules, i, 1, v.category)))
+                    snprintf(why, sizeof(why), "shares category '%s' with rule '%s'", v.category,
+                             other);
+            }
+            if (c >= v.changes) break;
+        }
+        if (!other) continue;
+        snprintf(text, sizeof(text), "rule '%s' has retain and %s, which touches the balance: "
+                 "once its entries are archived, the balance entries they capped or escalated count "
+                 "otherwise, and a redeem accepted before may be rejected (keep rules with retain "
+                 "out of the cap groups and categories of balance rules)", v.code,
+                 why);
+        say(payload, HINT_RETAIN, text);
+    }
+}

@@ -62,6 +62,18 @@ bool hints_small_seconds(const char *t, size_t n, int64_t *secs);
  * scheme). */
 void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size);
 
+/* What in a scheme most likely does not do what its writer meant, though
+ * the rules load (docs/rules.md): a min on the last grade, which has no
+ * effect, and a rule with `retain` that shares a cap group or a category
+ * with a rule that touches the balance (archiving its entries then changes
+ * what balance entries count: docs/evaluation.md, what "spendable points
+ * are never rewritten" covers).  A `retain` rule that freezes is not
+ * warned of: the built-in scheme's court_defaulter is one.  Each warning
+ * is one line, given to say() with its kind. */
+enum { HINT_LAST_MIN, HINT_RETAIN, HINT_SCHEME_KINDS };
+void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
+                  void *payload);
+
 #ifdef __cplusplus
 }
 #endif

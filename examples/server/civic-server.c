@@ -77,6 +77,7 @@
 #include "certdate.h"
 #include "civic.h"
 #include "guard.h"
+#include "hints.h"
 #include "json.h"
 #include "metrics.h"
 #include "report.h"
@@ -2841,6 +2842,12 @@ static int open_resources(server *s)
     return 0;
 }
 
+static void warn_scheme_hint(void *path, int kind, const char *text)
+{
+    (void)kind;
+    fprintf(stderr, SERVER_NAME ": warning: %s: %s\n", (const char *)path, text);
+}
+
 static int open_engine(server *s)
 {
     civic_error err = CIVIC_ERROR_INIT;
@@ -2851,15 +2858,10 @@ static int open_engine(server *s)
                      s->opt.rules_path != NULL);
         return -1;
     }
-    /* A min on the last grade does nothing: that grade takes every score
-     * below the one before it (as civic-score warns; the API gives no line). */
-    size_t grades = civic_rules_grade_count(s->rules);
-    int64_t last_min;
-    if (grades > 0 && civic_rules_grade_min(s->rules, grades - 1, &last_min) == CIVIC_OK)
-        fprintf(stderr, SERVER_NAME ": warning: %s: the last grade's min (grade '%s') has no "
-                "effect: the last grade takes every lower score; to set the scheme's lowest "
-                "score put min under [scheme]\n", s->opt.rules_path ? s->opt.rules_path : "rules",
-                civic_rules_grade_name(s->rules, grades - 1));
+    /* What in the rules most likely does not do what was meant, as
+     * civic-score warns (examples/common/hints.h; the API gives no line). */
+    hints_scheme(s->rules, warn_scheme_hint, (void *)(s->opt.rules_path ? s->opt.rules_path
+                                                                          : "rules"));
     if ((rc = civic_engine_new(&s->engine, s->rules, NULL)) != CIVIC_OK) {
         report_error("engine", rc, NULL, false);
         return -1;

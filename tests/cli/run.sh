@@ -1217,5 +1217,33 @@ if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "last-grade-min: 
 warns last-grade-min-compare 1 "^civic-score: warning: $T/lastmin.toml: the last grade's min (grade 'D') has no effect" -- $R --compare "$T/lastmin.toml" -t 2022-10-01 -f csv $D/events.csv
 warns no-last-grade-min 0 "" -- $R -t 2022-10-01 -f csv $D/events.csv
 
+# 5. a rule with retain that shares a cap group or a category with a rule that
+# touches the balance: archiving its entries changes what they count (a
+# redeem accepted before may be rejected: the manual's worked account)
+RT='[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n[cap.votes]\nlimit = 10\nperiod = "year"\n'
+printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-cap.toml"
+printf 'id,subject,type,ts,ref,qty\na1,s1,award,2022-01-01,,\nh1,s1,help,2022-01-02,,\nr1,s1,redeem,2022-01-03,,5\n' >"$T/retain.csv"
+warns retain-cap 1 "^civic-score: warning: $T/retain-cap.toml: rule 'award' has retain and shares cap group 'votes' with rule 'help', which touches the balance: once its entries are archived, the balance entries they capped or escalated count otherwise, and a redeem accepted before may be rejected (keep rules with retain out of the cap groups and categories of balance rules)$" -- -r "$T/retain-cap.toml" -t 2022-01-30 --explain s1 -f csv "$T/retain.csv"
+# (what it warns of, by hand: at 01-30 h1 is capped to 0 and r1 rejected; at
+# 01-31 a1 is archived, h1 counts 10 and r1 is accepted)
+if grep -q '^r1,.*,redeem,rejected,' "$T/out"; then ok; else bad "retain-cap before: $(cat "$T/out")"; fi
+"$CLI" -r "$T/retain-cap.toml" -t 2022-01-31 --explain s1 -f csv "$T/retain.csv" >"$T/out" 2>/dev/null
+if grep -q '^r1,.*,redeem,accepted,' "$T/out"; then ok; else bad "retain-cap after: $(cat "$T/out")"; fi
+printf "$RT"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\nrepeat_factor = 2\ncategory = "noise"\n' >"$T/retain-cat.toml"
+warns retain-category 1 "rule 'award' has retain and shares category 'noise' with rule 'help', which touches the balance" -- -r "$T/retain-cat.toml" -t 2022-01-30 "$T/retain.csv"
+# a change that puts the retain rule in the cap group is looked at too
+printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[[rule.award.change]]\nfrom = "2023-01-01"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-change.toml"
+warns retain-change 1 "rule 'award' has retain and shares cap group 'votes' with rule 'help'" -- -r "$T/retain-change.toml" -t 2022-01-30 "$T/retain.csv"
+# (one line for both files: the first, and how many)
+warns retain-compare 1 "$T/retain-cat.toml: rule 'award' has retain and shares category 'noise' .* (2 such rules)$" -- -r "$T/retain-cat.toml" --compare "$T/retain-cap.toml" -t 2022-01-30 "$T/retain.csv"
+# not warned: the other rule of the cap group is score-only, or the retain
+# rule shares nothing with the balance rule
+printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\ncap_group = "votes"\n' >"$T/retain-score.toml"
+warns retain-score-only 0 "" -- -r "$T/retain-score.toml" -t 2022-01-30 "$T/retain.csv"
+printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-apart.toml"
+warns retain-apart 0 "" -- -r "$T/retain-apart.toml" -t 2022-01-30 "$T/retain.csv"
+# the built-in scheme (its court_defaulter has retain and freeze) is warned of nothing
+warns default-scheme 0 "" -- -r lib/default_rules.toml -t 2025-01-01 examples/data/sample.csv
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -732,6 +732,27 @@ def test_last_grade_min_warned(tmp):
         check("warning" not in srv.output(), "no min on the last grade: %r" % srv.output()[-400:])
     finally:
         srv.stop()
+    # a rule with retain in a balance rule's cap group: archiving its
+    # entries changes what the balance rule counts (as civic-score says)
+    path = os.path.join(tmp, "retain-cap.toml")
+    with open(path, "w") as f:
+        f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\n'
+                'name = "B"\n[cap.votes]\nlimit = 10\nperiod = "year"\n[rule.award]\n'
+                'points = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n'
+                '[rule.help]\npoints = 10\ncap_group = "votes"\n')
+    srv = Server(None, extra=["--rules", path]).start()
+    try:
+        out = srv.output()
+        check("civic-server: warning: %s: rule 'award' has retain and shares cap group 'votes' "
+              "with rule 'help', which touches the balance" % path in out,
+              "retain in a balance rule's cap group: %r" % out[-400:])
+    finally:
+        srv.stop()
+    srv = Server(None).start()   # the built-in scheme: nothing to warn of
+    try:
+        check("warning" not in srv.output(), "the built-in scheme: %r" % srv.output()[-400:])
+    finally:
+        srv.stop()
 
 
 # ---------------------------------------------------------------- 5. version 2
