@@ -2580,6 +2580,18 @@ static void defaults(options *o)
     o->report_depth = 1;
 }
 
+/* What --help, --version and --hash-token printed, written out: 0, or 1
+ * said on standard error when it could not be (a full disk, a closed
+ * standard output: a token line appended to the tokens file by a shell
+ * redirection would be missing, and the client refused with 401). */
+static int stdout_written(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
+    fprintf(stderr, SERVER_NAME ": cannot write output: %s\n",
+            errno ? strerror(errno) : "write error");
+    return 1;
+}
+
 static int hash_token_main(const char *name, const char *role)
 {
     char token[TOKEN_BYTES_MAX + 3];
@@ -2590,7 +2602,7 @@ static int hash_token_main(const char *name, const char *role)
         return 1;
     }
     fputs(line, stdout);
-    return 0;
+    return stdout_written();
 }
 
 /* What a value of d must be, for its refusal. */
@@ -2630,10 +2642,10 @@ static int parse_options(int argc, char **argv, options *o, int *status)
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "--version") == 0) {
             if (eq) return usage_error("%s takes no value%s", a, "");
-            if (a[1] == 'h' || a[2] == 'h') return usage(stdout), *status = 0, 1;
+            if (a[1] == 'h' || a[2] == 'h') return usage(stdout), *status = stdout_written(), 1;
             printf(SERVER_NAME " (libcivic %s, libmicrohttpd %s)\n", civic_version(),
                    MHD_get_version());
-            return *status = 0, 1;
+            return *status = stdout_written(), 1;
         }
         if (strcmp(a, "--hash-token") == 0) {
             if (eq) return usage_error("%s takes NAME and ROLE as two arguments%s", a, "");

@@ -505,6 +505,17 @@ def test_command_line(tmp):
     check(rc == 1 and "16.." in err, "a short token is refused: %r" % err)
     rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-s3cret-s3cret\n")
     check(rc == 0 and re.fullmatch(r"ops admin [0-9a-f]{64}\n", out), "--hash-token line %r" % out)
+    # what they print cannot be written (a full disk): said, exit 1, where a
+    # shell's `>> tokens` would otherwise have added no line in silence
+    if os.path.exists("/dev/full"):
+        for args, stdin in ((("--hash-token", "ops", "admin"), "s3cret-s3cret-s3cret\n"),
+                            (("--version",), ""), (("--help",), "")):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([ARGS.server, *args], input=stdin.encode(), stdout=full,
+                                   stderr=subprocess.PIPE, timeout=30)
+            err = p.stderr.decode()
+            check(p.returncode == 1 and "cannot write output: No space left on device" in err,
+                  "%s to a full disk: exit %d, %r" % (args[0], p.returncode, err))
     with open(os.path.join(tmp, "bad"), "w") as f:
         f.write("ops admin nothex\n")
     rc, out, err = run("--tokens", os.path.join(tmp, "bad"), "--port", "0")
