@@ -31,14 +31,16 @@ int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_er
         char shown[64];
         civic__excerpt(shown, sizeof(shown), name, n); /* a header may hold any byte */
         const char *q = memchr(name, '.', n) ? "\"" : ""; /* [[rule."a.b".change]] */
-        /* a misspelt code: the rule it most likely is, rather than the order */
+        /* a misspelt code: the rule it most likely is, beside the order,
+         * which stays (only the rules read so far are known: the change
+         * may be of a rule further down, [rule.dog2] below a change of it
+         * after [rule.dog1]) */
         const char *near = civic__rb_nearest_name(r, civic__rb_rule_name, r->rule_count, name, n);
-        int k = snprintf(msg, sizeof(msg), "[[rule.%s%s%s.change]] has no [rule.%s%s%s] before it",
-                         q, shown, q, q, shown, q);
-        if (k > 0 && (size_t)k < sizeof(msg) && near)
-            snprintf(msg + k, sizeof(msg) - (size_t)k, " (did you mean '%s'?)", near);
-        else if (k > 0 && (size_t)k < sizeof(msg))
-            snprintf(msg + k, sizeof(msg) - (size_t)k, " (a change follows the rule it changes)");
+        int k = snprintf(msg, sizeof(msg), "[[rule.%s%s%s.change]] has no [rule.%s%s%s] before it "
+                         "(a change follows the rule it changes", q, shown, q, q, shown, q);
+        if (k > 0 && (size_t)k < sizeof(msg))
+            snprintf(msg + k, sizeof(msg) - (size_t)k, "%s%s%s)", near ? "; did you mean '" : "",
+                     near ? near : "", near ? "'?" : "");
         return civic__rb_at(err, p, msg);
     }
     if (b->change_count >= CIVIC_RULE_COUNT_MAX * 4u)

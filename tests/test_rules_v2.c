@@ -192,13 +192,21 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[[rule.\"a.b\".change]]\npoints = 2\n", 3, 3,
              "[[rule.\"a.b\".change]] has no [rule.\"a.b\"] before it (a change follows the "
              "rule it changes)");
-    /* a misspelt rule: the one it most likely is */
+    /* a misspelt rule: the one it most likely is, beside the order (only
+     * the rules before it are known: the change may be of a later one) */
     fails_at(G1 "[rule.illegal_parking]\npoints = 1\n[[rule.ilegal_parking.change]]\n"
                 "from = \"2026-01-01\"\n", 5, 3,
-             "[[rule.ilegal_parking.change]] has no [rule.ilegal_parking] before it (did you mean "
-             "'illegal_parking'?)");
+             "[[rule.ilegal_parking.change]] has no [rule.ilegal_parking] before it (a change "
+             "follows the rule it changes; did you mean 'illegal_parking'?)");
     fails_at(G1 "[rule.park]\npoints = 1\n[[rule.prak.change]]\nfrom = \"2026-01-01\"\n", 5, 3,
-             "[[rule.prak.change]] has no [rule.prak] before it (did you mean 'park'?)");
+             "[[rule.prak.change]] has no [rule.prak] before it (a change follows the rule it "
+             "changes; did you mean 'park'?)");
+    /* a change above its own rule, near another's code: the order is what
+     * is wrong, and is said */
+    fails_at(G1 "[rule.dog1]\npoints = 5\n[[rule.dog2.change]]\nfrom = \"2026-01-01\"\n"
+                "points = 3\n[rule.dog2]\npoints = 4\n", 5, 3,
+             "[[rule.dog2.change]] has no [rule.dog2] before it (a change follows the rule it "
+             "changes; did you mean 'dog1'?)");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                 "[[rule.a.change]]\nfrom = \"2023-01-01\"\n", 8, 8, "later than");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
