@@ -486,34 +486,67 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     return cut ? syntax_at_char(s, s->pos, "unexpected text after the value") : CIVIC_OK;
 }
 
-/* A blank at b inside the header text [at, end), not around a dot nor in
- * its first word (the table's kind): the name without its blanks, [rule.a
- * b] -> "a rule code has no blanks: write a_b" (in buf); else NULL. */
+/* A blank at b inside the header text [at, end) of a [[...]] (array) or
+ * [...] header, when it is inside the name of a rule, cap, tier or measure
+ * ([rule.CODE], [[rule.CODE.change]], [cap.NAME], [tier.NAME],
+ * [[tier.NAME.level]], [measure.NAME]; not in .change or .level, nor in the
+ * table's word), no blank of the name is at its ends or beside a dot, and
+ * the name with each run of blanks as '_', in lower case where the table's
+ * names have no capitals, is one of that table (1..64 bytes of
+ * [a-z0-9_.-], or [A-Za-z0-9_.-] for a tier or measure): "a rule code has
+ * no blanks: write a_b" (in buf), "or capitals" when it was lowered; else
+ * NULL, as for [[rule.park.change x]], whose code is park. */
 static const char *blank_in_name(const toml_state *s, size_t at, size_t end, size_t b,
-                                 char *buf, size_t size)
+                                 bool array, char *buf, size_t size)
 {
+    static const struct {
+        const char *word, *suffix; /* suffix: of the table's [[...]] form */
+        bool capitals;
+    } kinds[] = {
+        { "rule", ".change", false },
+        { "cap", NULL, false },
+        { "tier", ".level", true },
+        { "measure", NULL, true },
+    };
     const char *t = s->text;
-    size_t from = b, to = b, dot = at;
-    while (from > at && t[from - 1] != '.') from--;
-    while (dot < end && t[dot] != '.') dot++;
-    while (to < end && t[to] != '.') to++;
-    while (to > b && (t[to - 1] == ' ' || t[to - 1] == '\t')) to--;
-    if (from == at || from == b || !bare_key_char(t[b - 1])) return NULL;
-    size_t after = b;
-    while (after < to && (t[after] == ' ' || t[after] == '\t')) after++;
-    if (after == to) return NULL; /* a blank before a dot, or before ']' */
-    char name[72];
-    size_t n = 0;
-    for (size_t k = from; k < to; k++) {
-        bool blank = t[k] == ' ' || t[k] == '\t';
-        if (!blank && !bare_key_char(t[k])) return NULL;
-        if (n + 1 >= sizeof(name)) return NULL;
-        if (!blank) name[n++] = t[k];
-        else if (name[n - 1] != '_') name[n++] = '_';
+    const char *dot = memchr(t + at, '.', end - at);
+    if (!dot) return NULL;
+    size_t from = (size_t)(dot - t) + 1, to = end;
+    int kind = -1;
+    for (int i = 0; i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
+        if (strlen(kinds[i].word) == from - 1 - at && memcmp(t + at, kinds[i].word, from - 1 - at) == 0)
+            kind = i;
+    if (kind < 0 || b < from) return NULL;
+    if (array) {
+        const char *suffix = kinds[kind].suffix;
+        size_t m = suffix ? strlen(suffix) : 0;
+        if (!suffix || to - from <= m || memcmp(t + to - m, suffix, m) != 0) return NULL;
+        to -= m;
     }
-    bool rule = dot - at == 4 && memcmp(t + at, "rule", 4) == 0;
-    snprintf(buf, size, "%s has no blanks: write %.*s", rule ? "a rule code" : "a name", (int)n,
-             name);
+    if (b >= to) return NULL;
+    char name[CIVIC_CODE_BYTES_MAX + 1];
+    size_t n = 0;
+    bool lowered = false;
+    for (size_t k = from; k < to; k++) {
+        char c = t[k];
+        if (n == CIVIC_CODE_BYTES_MAX) return NULL;
+        if (c == ' ' || c == '\t') {
+            size_t run = k;
+            while (run < to && (t[run] == ' ' || t[run] == '\t')) run++;
+            if (k == from || run == to || t[k - 1] == '.' || t[run] == '.') return NULL;
+            if (t[k - 1] != '_' && t[run] != '_') name[n++] = '_';
+            k = run - 1;
+        } else if (c >= 'A' && c <= 'Z' && !kinds[kind].capitals) {
+            name[n++] = (char)(c - 'A' + 'a');
+            lowered = true;
+        } else if (bare_key_char(c) || c == '.') {
+            name[n++] = c;
+        } else {
+            return NULL; /* a quote, a character not of ASCII */
+        }
+    }
+    snprintf(buf, size, "%s has no blanks%s: write %.*s", kind == 0 ? "a rule code" : "a name",
+             lowered ? " or capitals" : "", (int)n, name);
     return buf;
 }
 
@@ -551,7 +584,7 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
                                    "the '#'");
     if (blank && blank - 1 < end) {
         char name[120], msg[180];
-        const char *why = blank_in_name(s, at, end, blank - 1, name, sizeof(name));
+        const char *why = blank_in_name(s, at, end, blank - 1, array, name, sizeof(name));
         if (!why)
             return syntax(s, blank - 1, "a blank inside a table header (write [rule.CODE], no "
                                         "blanks around its dots)");

@@ -435,6 +435,47 @@ static void a_blank_inside_a_header_name_gives_the_name_without_it(void **state)
     an_error_names_line_and_column(rules_error("[cap.big votes]\n", CIVIC_E_SYNTAX), 1, 9,
                                    "a blank inside a table header (a name has no blanks: write "
                                    "big_votes)");
+    /* capitals too, where the name may not hold them: said, and the name
+     * given in lower case; a tier's name may */
+    an_error_names_line_and_column(rules_error("[rule.Illegal parking]\n", CIVIC_E_SYNTAX), 1,
+                                   14, "a blank inside a table header (a rule code has no blanks "
+                                       "or capitals: write illegal_parking)");
+    an_error_names_line_and_column(rules_error("[cap.Big votes]\n", CIVIC_E_SYNTAX), 1, 9,
+                                   "a blank inside a table header (a name has no blanks or "
+                                   "capitals: write big_votes)");
+    an_error_names_line_and_column(rules_error("[tier.Big votes]\n", CIVIC_E_SYNTAX), 1, 10,
+                                   "a blank inside a table header (a name has no blanks: write "
+                                   "Big_votes)");
+    /* a code with dots in it is given whole */
+    an_error_names_line_and_column(rules_error("[rule.city.park here]\n", CIVIC_E_SYNTAX), 1, 16,
+                                   "a blank inside a table header (a rule code has no blanks: "
+                                   "write city.park_here)");
+    /* a blank after the code ([[rule.park.change x]], [[rule.park.chan ge]]:
+     * the code is park), a name that no blank-less spelling makes one of
+     * its table (a quote in it, 65 bytes), or a blank beside a later dot:
+     * as before */
+    static const char *const generic[] = {
+        "[[rule.park.change x]]\n",
+        "[[rule.park.chan ge]]\n",
+        "[[tier.t.lev el]]\n",
+        "[rule.a b\"c\"]\n",
+        "[rule.a b.c d .e]\n",
+        "[rule.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa bbbbbbbbbbbbbbbbbbbbbbbb]\n",
+        "[grade.a b]\n",
+    };
+    for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]); k++) {
+        civic_error e = rules_error(generic[k], CIVIC_E_SYNTAX);
+        const char *plain = ": a blank inside a table header (write [rule.CODE], no blanks "
+                            "around its dots)";
+        if (!strstr(e.message, plain)) fprintf(stderr, "%s-> %s\n", generic[k], e.message);
+        assert_non_null(strstr(e.message, plain));
+    }
+    /* 64 bytes is a code's most: given */
+    an_error_names_line_and_column(rules_error("[rule.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+                                               "bbbbbbbbbbbbbbbbbbbbbbb]\n", CIVIC_E_SYNTAX),
+                                   1, 47, "(a rule code has no blanks: write "
+                                          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa_"
+                                          "bbbbbbbbbbbbbbbbbbbbbbb)");
     /* around a dot, or in the table's kind: as before */
     an_error_names_line_and_column(rules_error("[rule. a]\n", CIVIC_E_SYNTAX), 1, 7,
                                    "a blank inside a table header (write [rule.CODE], no blanks "
