@@ -182,13 +182,30 @@ static void skip_ws(toml_state *s)
     while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
 }
 
-/* What to write instead of the text at t (n > 0 bytes) found after a
- * value, or where a key would start: a thousands separator or a decimal
- * comma, a unit after a number (number), another language's comment.
- * NULL when it is none of those. */
-static const char *stray_text_hint(const char *t, size_t n, bool number)
+/* Whether t[0..n) holds only blanks before the line's end (a CR, a
+ * comment or the end of the text). */
+static bool rest_of_line_blank(const char *t, size_t n)
 {
-    if (n >= 2 && t[0] == ',' && t[1] >= '0' && t[1] <= '9')
+    size_t k = 0;
+    while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
+    return k == n || t[k] == '\n' || t[k] == '\r' || t[k] == '#';
+}
+
+/* What to write instead of the text at t (the rest of the text, n > 0
+ * bytes) found after a value (after), or where a key would start: another
+ * key (word =), a statement's ';' at the line's end, another language's
+ * comment, and after a number (number) a thousands separator or a
+ * decimal comma, or a unit.  NULL when it is none of those. */
+static const char *stray_text_hint(const char *t, size_t n, bool after, bool number)
+{
+    size_t k = 0;
+    while (k < n && bare_key_char(t[k])) k++;
+    if (k > 0) { /* points = 5 valid = "1y" */
+        while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
+        if (k < n && t[k] == '=') return "a key must start its own line";
+    }
+    if (after && t[0] == ';' && rest_of_line_blank(t + 1, n - 1)) return "no ';' at the end of a line";
+    if (number && n >= 2 && t[0] == ',' && t[1] >= '0' && t[1] <= '9')
         return "no thousands separators; the decimal point is '.'";
     if (t[0] == ';' || (n >= 2 && ((t[0] == '/' && t[1] == '/') || (t[0] == '-' && t[1] == '-'))))
         return "a comment starts with '#'";
@@ -197,11 +214,12 @@ static const char *stray_text_hint(const char *t, size_t n, bool number)
     return NULL;
 }
 
-/* syntax_at_char(), with stray_text_hint's hint when the text at `at` (to
- * the end of the text, or of the value's word: end) has one. */
-static int stray_text(toml_state *s, size_t at, size_t end, bool number, const char *what)
+/* syntax_at_char(), with stray_text_hint's hint when the text at `at` has
+ * one. */
+static int stray_text(toml_state *s, size_t at, bool after, bool number, const char *what)
 {
-    const char *hint = at < end ? stray_text_hint(s->text + at, end - at, number) : NULL;
+    const char *hint = at < s->len ? stray_text_hint(s->text + at, s->len - at, after, number)
+                                   : NULL;
     char msg[160];
     if (!hint) return syntax_at_char(s, at, what);
     snprintf(msg, sizeof(msg), "%s (%s)", what, hint);
@@ -249,7 +267,7 @@ static int end_of_line_after(toml_state *s, bool header, bool number)
         return syntax_at_char(s, s->pos, "unexpected text after the table header");
     }
     if (s->pos < s->len && s->text[s->pos] != '\n')
-        return stray_text(s, s->pos, s->len, number, "unexpected text after the value");
+        return stray_text(s, s->pos, true, number, "unexpected text after the value");
     if (s->pos < s->len) s->pos++;
     s->line++;
     s->line_start = s->pos;
@@ -379,11 +397,16 @@ static const char *number_hint(const toml_state *s, size_t at, size_t n, size_t 
         }
         return NULL;
     }
-    if (int_at == 1 && n == 1) { /* the sign alone, digits after a blank */
+    if (int_at == 1 && n == 1) { /* the sign alone, a whole number after a blank */
         size_t k = at + 1, d;
         while (k < s->len && (s->text[k] == ' ' || s->text[k] == '\t')) k++;
-        for (d = k; d < s->len && (is_digit(s->text[d]) || s->text[d] == '.'); d++) {}
-        if (d > k && is_digit(s->text[k]) && d - k <= 24) {
+        for (d = k; d < s->len && is_digit(s->text[d]); d++) {}
+        if (d > k && d + 1 < s->len && s->text[d] == '.' && is_digit(s->text[d + 1]))
+            for (d++; d < s->len && is_digit(s->text[d]); d++) {}
+        /* and nothing of its word after it: - 1y is no -1 */
+        bool whole = d == s->len || s->text[d] == ' ' || s->text[d] == '\t' ||
+                     s->text[d] == '#' || s->text[d] == '\n' || s->text[d] == '\r';
+        if (d > k && whole && d - k <= 24) {
             snprintf(buf, size, "no blank after the sign: write %c%.*s", t[0], (int)(d - k),
                      s->text + k);
             return buf;
@@ -478,7 +501,7 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if ((unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&
             !(ch >= 'A' && ch <= 'Z') &&
             !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
-            return stray_text(s, at + i, at + n, true, "unexpected text after the value");
+            return stray_text(s, at + i, true, true, "unexpected text after the value");
         return syntax(s, at, "malformed number");
     }
     /* that byte before what the value is for is judged ("'valid' must be a
@@ -636,7 +659,7 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
         return syntax(s, at, "quoted keys are not supported");
     while (s->pos < s->len && bare_key_char(s->text[s->pos])) s->pos++;
     if (s->pos == at)
-        return stray_text(s, at, s->len, false, "expected a key, a [table] or a comment");
+        return stray_text(s, at, false, false, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
     if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
     skip_ws(s);

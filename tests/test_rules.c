@@ -354,6 +354,15 @@ static void text_after_a_value_says_what_to_write(void **state)
         { "[rule.a]\npoints = -10 // fine\n", 2, 14, "a comment starts with '#'" },
         { "[rule.a]\npoints = -10 -- fine\n", 2, 14, "a comment starts with '#'" },
         { "[scheme]\nname = \"x\" // c\n", 2, 12, "a comment starts with '#'" },
+        /* another key on the value's line, after a number or not */
+        { "[rule.a]\npoints = 5 valid = \"1y\"\n", 2, 12, "a key must start its own line" },
+        { "[scheme]\nname = \"x\" base=5\n", 2, 12, "a key must start its own line" },
+        { "[rule.a]\nfreeze = true\tpoints = 1\n", 2, 15, "a key must start its own line" },
+        /* a statement's ';' at the line's end, blanks or a comment after it */
+        { "[rule.a]\npoints = 5;\n", 2, 11, "no ';' at the end of a line" },
+        { "[rule.a]\npoints = 5 ; \r\n", 2, 12, "no ';' at the end of a line" },
+        { "[rule.a]\npoints = 5.5;  # five\n", 2, 13, "no ';' at the end of a line" },
+        { "[scheme]\nname = \"x\";", 2, 11, "no ';' at the end of a line" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char want[200];
@@ -368,6 +377,9 @@ static void text_after_a_value_says_what_to_write(void **state)
     an_error_names_line_and_column(rules_error("[scheme]\n  // c\n", CIVIC_E_SYNTAX), 2, 3,
                                    "expected a key, a [table] or a comment (a comment starts "
                                    "with '#')");
+    an_error_names_line_and_column(rules_error("[scheme]\n;\n", CIVIC_E_SYNTAX), 2, 1,
+                                   "expected a key, a [table] or a comment (a comment starts "
+                                   "with '#')");
     an_error_names_line_and_column(rules_error("[scheme]\n-- c\n", CIVIC_E_SYNTAX), 2, 4,
                                    "expected '=' after the key (a comment starts with '#')");
     /* and none where none fits: a unit after a string or a boolean, a comma
@@ -379,6 +391,9 @@ static void text_after_a_value_says_what_to_write(void **state)
         { "[scheme]\nbase = 10, 5\n", "line 2, column 10: unexpected text after the value" },
         { "[scheme]\nbase 1\n", "line 2, column 6: expected '=' after the key" },
         { "[scheme]\n-x 1\n", "line 2, column 4: expected '=' after the key" },
+        /* a comma after a string is no thousands separator */
+        { "[rule.a]\npoints = 1\nflag = \"x\",2\n",
+          "line 3, column 11: unexpected text after the value" },
     };
     for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
         assert_string_equal(rules_error(plain[k][0], CIVIC_E_SYNTAX).message, plain[k][1]);
@@ -402,7 +417,17 @@ static void a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_w
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = --10\n", CIVIC_E_SYNTAX), 2,
                                    10, "expected a string, number, true or false (a number has "
                                        "one sign)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = - 10 # c\n", CIVIC_E_SYNTAX),
+                                   2, 10, "expected a string, number, true or false (no blank after "
+                                          "the sign: write -10)");
     civic_error e = rules_error("[rule.a]\npoints = - x\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
+    /* no hint that would drop what follows the number (- 1y is no -1) */
+    e = rules_error("[rule.a]\npoints = 1\nvalid = - 1y\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 3, column 9: expected a string, number, true or false");
+    e = rules_error("[rule.a]\npoints = - 1.2.3\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
+    e = rules_error("[rule.a]\npoints = - 1,5\n", CIVIC_E_SYNTAX);
     assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
     e = rules_error("[rule.a]\npoints = .\n", CIVIC_E_SYNTAX);
     assert_string_equal(e.message, "line 2, column 10: expected a string, number, true or false");
