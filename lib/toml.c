@@ -264,7 +264,7 @@ static int end_of_line_after(toml_state *s, bool header, bool number)
                      "after the table header", (int)(k - s->pos), s->text + s->pos);
             return syntax(s, s->pos, msg);
         }
-        return syntax_at_char(s, s->pos, "unexpected text after the table header");
+        return stray_text(s, s->pos, true, false, "unexpected text after the table header");
     }
     if (s->pos < s->len && s->text[s->pos] != '\n')
         return stray_text(s, s->pos, true, number, "unexpected text after the value");
@@ -669,6 +669,14 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
         while (at + dashes < key_end && s->text[at + dashes] == '-') dashes++;
         if (dashes >= 2 && at + dashes == key_end)
             return syntax(s, s->pos, "expected '=' after the key (a comment starts with '#')");
+        /* "scheme]", "grade]]": a header without its '[', its name a key */
+        const char *lost = s->pos < s->len && s->text[s->pos] == ']' ? lost_brackets(s) : NULL;
+        if (lost) {
+            char msg[100];
+            snprintf(msg, sizeof(msg), "expected '=' after the key (missing '%s' at the start of "
+                     "a table header?)", lost);
+            return syntax(s, s->pos, msg);
+        }
         return syntax_at_char(s, s->pos, "expected '=' after the key");
     }
     s->pos++;

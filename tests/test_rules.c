@@ -325,7 +325,19 @@ static void a_header_without_its_opening_bracket_is_named(void **state)
                                                CIVIC_E_SYNTAX),
                                    20, 5, "dotted keys are not supported (missing '[[' at the "
                                           "start of a table header?)");
-    civic_error e = rules_error("[scheme]\nname.x = \"a]\"\n", CIVIC_E_SYNTAX); /* a key */
+    /* a name without a dot: read as a key, without its '=' */
+    an_error_names_line_and_column(rules_error("scheme]\nbase = 1000\n", CIVIC_E_SYNTAX), 1, 7,
+                                   "expected '=' after the key (missing '[' at the start of a "
+                                   "table header?)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\n"
+                                               "grade ]] # B\nname = \"B\"\n", CIVIC_E_SYNTAX),
+                                   5, 7, "expected '=' after the key (missing '[[' at the start "
+                                         "of a table header?)");
+    civic_error e = rules_error("[scheme]\nbase] = 1\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 5: expected '=' after the key");
+    e = rules_error("[scheme]\nbase ]x\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 2, column 6: expected '=' after the key");
+    e = rules_error("[scheme]\nname.x = \"a]\"\n", CIVIC_E_SYNTAX); /* a key */
     assert_string_equal(e.message, "line 2, column 5: dotted keys are not supported");
     e = rules_error("[scheme]\nname.x\n", CIVIC_E_SYNTAX);
     assert_string_equal(e.message, "line 2, column 5: dotted keys are not supported");
@@ -382,6 +394,20 @@ static void text_after_a_value_says_what_to_write(void **state)
                                    "with '#')");
     an_error_names_line_and_column(rules_error("[scheme]\n-- c\n", CIVIC_E_SYNTAX), 2, 4,
                                    "expected '=' after the key (a comment starts with '#')");
+    /* after a table header, as after a value */
+    an_error_names_line_and_column(rules_error("[rule.park] ; parking\n", CIVIC_E_SYNTAX), 1, 13,
+                                   "unexpected text after the table header (a comment starts "
+                                   "with '#')");
+    an_error_names_line_and_column(rules_error("[[grade]]// B\n", CIVIC_E_SYNTAX), 1, 10,
+                                   "unexpected text after the table header (a comment starts "
+                                   "with '#')");
+    an_error_names_line_and_column(rules_error("[rule.park];\n", CIVIC_E_SYNTAX), 1, 12,
+                                   "unexpected text after the table header (no ';' at the end "
+                                   "of a line)");
+    assert_string_equal(rules_error("[rule.park] x\n", CIVIC_E_SYNTAX).message,
+                        "line 1, column 13: unexpected text after the table header");
+    assert_string_equal(rules_error("[scheme] 1,000\n", CIVIC_E_SYNTAX).message,
+                        "line 1, column 10: unexpected text after the table header");
     /* and none where none fits: a unit after a string or a boolean, a comma
      * with no digit after it, a word after a key */
     static const char *const plain[][2] = {
