@@ -664,6 +664,8 @@ typedef struct civic_toml_value {
     int type;
     const char *text;        /* strings: unescaped bytes; numbers: the literal */
     size_t len;
+    size_t plain;            /* strings: text's bytes before its first escape, each the
+                              * file's byte as far after the opening quote */
     bool boolean;
     uint64_t line;
     uint32_t column;
@@ -686,6 +688,8 @@ int civic__toml_parse(const char *text, size_t len, bool file, const civic_alloc
 /* Why the first look-alike character in t[0..n) is wrong (a dash or a
  * printed minus for '-', a typographic quote, a no-break space ...), or NULL. */
 const char *civic__toml_lookalike_in(const char *t, size_t n);
+/* That, and the offset of the character in t (at). */
+const char *civic__toml_lookalike_at(const char *t, size_t n, size_t *at);
 /* That, or for any other character that is not ASCII its code point (in
  * buf, of `size` bytes: 120 are enough), or NULL. */
 const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size);

@@ -136,12 +136,24 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
     return CIVIC_OK;
 }
 
+pos civic__rb_text_pos(const civic_toml_value *v, size_t i)
+{
+    pos p = { v->line, v->column, v->offset };
+    if (v->type != CIVIC_TOML_STRING || i >= v->plain) return p; /* after an escape: unknown */
+    uint64_t column = (uint64_t)v->column + 1 + i; /* a string is on one line */
+    p.column = column > UINT32_MAX ? UINT32_MAX : (uint32_t)column;
+    p.offset = v->offset + 1 + i;
+    return p;
+}
+
 int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const char *what)
 {
     char msg[CIVIC_ERROR_MESSAGE_SIZE];
-    const char *why = civic__toml_lookalike_in(v->text, v->len);
+    size_t at = 0;
+    const char *why = civic__toml_lookalike_at(v->text, v->len, &at);
+    pos p = why ? civic__rb_text_pos(v, at) : (pos){ v->line, v->column, v->offset };
     if (why) snprintf(msg, sizeof(msg), "%s (%s)", what, why);
-    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, why ? msg : what);
+    return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, why ? msg : what);
 }
 
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
@@ -204,10 +216,7 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
                  : civic__rb_key_is(v->text, v->len, "by-severity")
                      ? " (\"by-severity\" is for a rule's 'valid' only)"
                      : "");
-        const char *why = civic__toml_lookalike_in(v->text, v->len);
-        size_t used = strlen(msg);
-        if (why) snprintf(msg + used, sizeof(msg) - used, " (%s)", why);
-        return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+        return civic__rb_lookalike_error(v, err, msg);
     }
     return CIVIC_OK;
 }

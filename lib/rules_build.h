@@ -119,8 +119,12 @@ const char *civic__rb_intern(builder *b, const char *s, size_t n);
 int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *key);
 int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *key,
                      int64_t *out);
+/* Where byte i of v's text is in the file: in a string before its first
+ * escape, that byte's own line and column; else where v starts. */
+pos civic__rb_text_pos(const civic_toml_value *v, size_t i);
 /* CIVIC_E_RULES at the value v: `what`, and the look-alike character the
- * value holds, if any, named after it (civic__toml_lookalike_in). */
+ * value holds, if any, named after it (civic__toml_lookalike_in), at that
+ * character's column when civic__rb_text_pos knows it. */
 int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const char *what);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);

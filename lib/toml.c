@@ -74,13 +74,22 @@ static const char *lookalike(const char *t, size_t n)
     return NULL;
 }
 
-const char *civic__toml_lookalike_in(const char *t, size_t n)
+const char *civic__toml_lookalike_at(const char *t, size_t n, size_t *at)
 {
     for (size_t i = 0; i < n; i++) {
         const char *why = lookalike(t + i, n - i);
-        if (why) return why;
+        if (why) {
+            *at = i;
+            return why;
+        }
     }
     return NULL;
+}
+
+const char *civic__toml_lookalike_in(const char *t, size_t n)
+{
+    size_t at;
+    return civic__toml_lookalike_at(t, n, &at);
 }
 
 /* The code point of the UTF-8 sequence at t (valid or not: 0 if not). */
@@ -314,6 +323,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
 {
     size_t open = s->pos++;
     size_t n = 0;
+    v->plain = SIZE_MAX; /* till the first escape */
     if (s->pos + 1 < s->len && s->text[s->pos] == '"' && s->text[s->pos + 1] == '"')
         return syntax(s, open, "multi-line strings are not supported");
     for (;;) {
@@ -343,6 +353,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             continue;
         }
         size_t at = s->pos++;
+        if (v->plain == SIZE_MAX) v->plain = n;
         if (s->pos >= s->len) return syntax(s, open, "unterminated string"); /* "\ at the end */
         char e = s->text[s->pos++];
         uint32_t cp = 0;
@@ -375,6 +386,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
     v->type = CIVIC_TOML_STRING;
     v->text = s->buf;
     v->len = n;
+    if (v->plain > n) v->plain = n; /* no escape */
     return CIVIC_OK;
 }
 

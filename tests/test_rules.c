@@ -125,7 +125,7 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "expected '=' after the key (U+043E is not ASCII");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "valid = \"end\xe2\x80\x93of\xe2\x80\x93year\"\n",
-                                               CIVIC_E_RULES), 20, 9,
+                                               CIVIC_E_RULES), 20, 13,
                                    "(U+2013 is a dash, not a minus sign: write -)");
     an_error_names_line_and_column(rules_error("[rul\xd0\xb5.x]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
                                    "unknown table [rul\xd0\xb5.x] (U+0435 is not ASCII");
@@ -557,17 +557,25 @@ static void a_lookalike_inside_a_word_value_is_named(void **state)
              "write it in ASCII)"
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "per = \"\xef\xbd\x95nit\"\n", CIVIC_E_RULES),
+                                   20, 8, "'per' must be one of \"event\", \"unit\" " WIDE);
+    /* an escape after the character leaves its column known; one before
+     * it, the opening quote's is given */
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "per = \"\xef\xbd\x95nit\\t\"\n", CIVIC_E_RULES),
+                                   20, 8, "'per' must be one of \"event\", \"unit\" " WIDE);
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
+                                               "per = \"\\t\xef\xbd\x95nit\"\n", CIVIC_E_RULES),
                                    20, 7, "'per' must be one of \"event\", \"unit\" " WIDE);
     an_error_names_line_and_column(rules_error("[scheme]\nclamp = \"\xef\xbd\x86inal\"\n",
                                                CIVIC_E_RULES),
-                                   2, 9, "'clamp' must be one of \"final\", \"running\" " WIDE);
+                                   2, 10, "'clamp' must be one of \"final\", \"running\" " WIDE);
     an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"\xef\xbc\x8b" "08:00\"\n",
                                                CIVIC_E_RULES),
-                                   2, 14, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
+                                   2, 15, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
                                           WIDE);
     an_error_names_line_and_column(rules_error("[scheme]\nutc_offset = \"+08\xef\xbc\x9a" "00\"\n",
                                                CIVIC_E_RULES),
-                                   2, 14, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
+                                   2, 18, "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" "
                                           WIDE);
     /* after a sign: at the character, as without one */
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = -\xef\xbc\x91" "0\n",
@@ -580,11 +588,11 @@ static void a_lookalike_inside_a_word_value_is_named(void **state)
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "valid = \"end\xe2\x80\x91of\xe2\x80\x91month\"\n",
                                                CIVIC_E_RULES),
-                                   20, 9, "(U+2011 is a non-breaking hyphen: write -)");
+                                   20, 13, "(U+2011 is a non-breaking hyphen: write -)");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "valid = \"end\xe2\x80\x90of\xe2\x80\x90month\"\n",
                                                CIVIC_E_RULES),
-                                   20, 9, "(U+2010 is a typographic hyphen: write -)");
+                                   20, 13, "(U+2010 is a typographic hyphen: write -)");
     an_error_names_line_and_column(rules_error("[rul\xe2\x80\x90" "e.a]\n", CIVIC_E_RULES), 1, 2,
                                    "(U+2010 is a typographic hyphen: write -)");
     /* a list of names: a full-width comma is the comma it stands for */
