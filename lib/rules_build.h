@@ -36,6 +36,7 @@ typedef struct rule_extra {
     uint32_t rule;           /* the rule index (changes) */
     bool bare_dotted;        /* [rule.a.b]: a dotted code, not quoted */
     bool from_quoted;        /* from = "..." (a string), not a bare integer */
+    bool from_plus;          /* from = +N: TOML's '+', not in from_text */
 } rule_extra;
 
 typedef struct grade_extra { pos header, min; uint32_t keys; } grade_extra;

@@ -97,6 +97,7 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     x->from_text = civic__rb_intern(b, v->text + plus, v->len - plus);
     x->from_len = v->len - plus;
     x->from_quoted = v->type == CIVIC_TOML_STRING;
+    x->from_plus = plus;
     return x->from_text ? CIVIC_OK : CIVIC_E_NOMEM;
 }
 
@@ -124,6 +125,17 @@ static const char *compact_date(const char *s, size_t n)
                : NULL;
 }
 
+/* A change's from as written, for a message: its quotes, '+' and leading
+ * zeros kept, the text cut as civic__excerpt cuts it to 47 bytes (shown:
+ * 52 bytes hold it all). */
+static void from_shown(const rule_extra *x, char *shown, size_t size)
+{
+    const char *q = x->from_quoted ? "\"" : "";
+    char text[48];
+    civic__excerpt(text, sizeof(text), x->from_text, x->from_len);
+    snprintf(shown, size, "%s%s%s%s", q, x->from_plus ? "+" : "", text, q);
+}
+
 /* Digits only (a bare integer's '+' is gone) of value below 100000000 (an
  * instant before 1973-03-03T09:46:40Z): as Unix seconds a year (2026), a
  * year and month (202603) or a spreadsheet's day number (45000), which put
@@ -147,22 +159,21 @@ static const char *few_digits(const char *s, size_t n, size_t *len)
 static int from_too_small(builder *b, const rule_extra *x, const char *d, size_t n,
                           civic_error *err)
 {
-    const char *q = x->from_quoted ? "\"" : "";
-    char when[40], shown[48], msg[320], date[16];
-    civic__excerpt(shown, sizeof(shown), x->from_text, x->from_len); /* zeros and all */
+    char when[40], shown[52], msg[320], date[16];
+    from_shown(x, shown, sizeof(shown));
     civic__time_format(n ? strtoll(d, NULL, 10) : 0, b->r->utc_offset, when, sizeof(when));
     int year = n >= 4 ? (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0')
                       : 0;
     int month = n == 6 ? (d[4] - '0') * 10 + (d[5] - '0') : 0;
     if (year >= 1900 && (n == 4 || (month >= 1 && month <= 12))) { /* as compact_date's */
         snprintf(date, sizeof(date), "%.4s-%02d-01", d, n == 4 ? 1 : month);
-        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: a %s is written "
-                 "as a date, \"%s\" (that instant itself as \"%s\")", q, shown, q, when,
+        snprintf(msg, sizeof(msg), "'from': %s would be Unix seconds, %s: a %s is written "
+                 "as a date, \"%s\" (that instant itself as \"%s\")", shown, when,
                  n == 4 ? "year" : "year and month", date, when);
     } else {
-        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: write a date, as "
+        snprintf(msg, sizeof(msg), "'from': %s would be Unix seconds, %s: write a date, as "
                  "\"2026-01-01\" (not a spreadsheet's day number; that instant itself as "
-                 "\"%s\")", q, shown, q, when, when);
+                 "\"%s\")", shown, when, when);
     }
     return civic__rb_at(err, x->at[RK_FROM], msg);
 }
@@ -178,12 +189,11 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     const char *few = x->from_text && !d ? few_digits(x->from_text, x->from_len, &few_len) : NULL;
     if (few) return from_too_small(b, x, few, few_len, err);
     if (d) {
-        const char *q = x->from_quoted ? "\"" : "";
-        char when[40], shown[48];
-        civic__excerpt(shown, sizeof(shown), x->from_text, x->from_len); /* zeros and all */
+        char when[40], shown[52];
+        from_shown(x, shown, sizeof(shown));
         civic__time_format(strtoll(d, NULL, 10), b->r->utc_offset, when, sizeof(when));
-        snprintf(msg, sizeof(msg), "'from': %s%s%s would be Unix seconds, %s: write the date as "
-                 "\"%.4s-%.2s-%.2s\" (that instant itself as \"%s\")", q, shown, q, when, d,
+        snprintf(msg, sizeof(msg), "'from': %s would be Unix seconds, %s: write the date as "
+                 "\"%.4s-%.2s-%.2s\" (that instant itself as \"%s\")", shown, when, d,
                  d + 4, d + 6, when);
         return civic__rb_at(err, x->at[RK_FROM], msg);
     }

@@ -230,8 +230,10 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"00020240229\"\n", 6, 8,
              "'from': \"00020240229\" would be Unix seconds, 1970-08-23T06:17:09+00:00: write the "
              "date as \"2024-02-29\"");
+    /* the value quoted as written, its '+' too */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = +020250101\n", 6, 8,
-             "'from': 020250101 would be Unix seconds");
+             "'from': +020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the "
+             "date as \"2025-01-01\"");
     {
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
@@ -636,7 +638,9 @@ static void a_from_of_fewer_than_nine_digits_is_refused(void **state)
              "\"1970-01-01T00:33:46+00:00\")");
     fails_at(CH "\"2026\"\n", 6, 8, "'from': \"2026\" would be Unix seconds, "
              "1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"");
-    fails_at(CH "+02026\n", 6, 8, "'from': 02026 would be Unix seconds, 1970-01-01T00:33:46+00:00: "
+    fails_at(CH "+02026\n", 6, 8, "'from': +02026 would be Unix seconds, "
+             "1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"");
+    fails_at(CH "+2026\n", 6, 8, "'from': +2026 would be Unix seconds, 1970-01-01T00:33:46+00:00: "
              "a year is written as a date, \"2026-01-01\"");
     fails_at(CH "202603\n", 6, 8, "'from': 202603 would be Unix seconds, "
              "1970-01-03T08:16:43+00:00: a year and month is written as a date, \"2026-03-01\" "
