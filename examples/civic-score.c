@@ -1409,11 +1409,12 @@ static void warn_early_ts(const civic_engine *e, const char *label)
 {
     int64_t first;
     if (civic_engine_time_range(e, &first, NULL) != CIVIC_OK || first >= EARLY_TS) return;
-    char when[40], meant[80], text[256];
+    char when[40], meant[80], text[512];
     format_time(civic_engine_rules(e), first, when, sizeof(when));
     hints_meant(civic_engine_rules(e), first, meant, sizeof(meant));
-    snprintf(text, sizeof(text), "the earliest event's ts is %s (Unix seconds %" PRId64 "): a "
-             "bare integer ts is Unix seconds; a date needs its dashes (%s)", when, first, meant);
+    snprintf(text, sizeof(text), "the earliest event's ts is %s (Unix seconds %" PRId64 "), "
+             "before 1973: if it was written as a bare integer, that is Unix seconds; a date "
+             "needs its dashes (%s)", when, first, meant);
     warn_note(WARN_TS, label, text);
 }
 
@@ -1588,9 +1589,11 @@ static const char *binary_kind(const unsigned char *p, size_t n)
                             "save the sheet as CSV, first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
-        /* an OLE2 compound file: what Excel 97-2003 saves as .xls */
-        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "an Excel workbook: save it as CSV "
-                                                  "(UTF-8, comma-separated) first" },
+        /* an OLE2 compound file: what Excel 97-2003 saves as .xls (and Word
+         * its .doc, Outlook its .msg) */
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "an Excel 97-2003 workbook or another old "
+                                                  "Office file (a .doc, a .msg): save the sheet "
+                                                  "as CSV (UTF-8, comma-separated) first" },
         /* UTF-32's marks before UTF-16's: FF FE begins both */
         { "\xff\xfe\0\0", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },
         { "\0\0\xfe\xff", 4, "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE | civic-score -)" },

@@ -190,8 +190,9 @@ const char *civic__binary_text(civic_binary kind, bool rules)
                                  "UTF-16 text (save it as UTF-8: iconv -f UTF-16 -t UTF-8)" },
         [CIVIC_BINARY_UTF32] = { "UTF-32 text (event logs are UTF-8: convert it first)",
                                  "UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)" },
-        [CIVIC_BINARY_XLS] = { "an Excel workbook: save it as CSV (UTF-8, comma-separated)",
-                               "an Excel workbook" },
+        [CIVIC_BINARY_XLS] = { "an Excel 97-2003 workbook or another old Office file (a .doc, "
+                               "a .msg): save the sheet as CSV (UTF-8, comma-separated)",
+                               "an Excel 97-2003 workbook or another old Office file" },
     };
     return rules && what[kind][1] ? what[kind][1] : what[kind][0];
 }

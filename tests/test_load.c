@@ -815,7 +815,9 @@ static void what_is_not_a_log_is_named(void **state)
         { "PK\x03\x04\x14\x00", 6, "zip archive" },
         { "SQLite format 3\x00\x10\x00", 18, "SQLite database" },
         { "\x7f" "ELF\x02\x01", 6, "a program" },
-        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", 9, "an Excel workbook: save it as CSV" },
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", 9,
+          "an Excel 97-2003 workbook or another old Office file (a .doc, a .msg): save the sheet "
+          "as CSV" },
         { "\xff\xfei\x00d\x00", 6, "UTF-16" },
         { "\xfe\xff\x00i\x00d", 6, "UTF-16" },
         { "\xff\xfe\x00\x00i\x00\x00\x00", 8, "UTF-32" }, /* its mark begins as UTF-16's */

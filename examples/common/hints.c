@@ -64,45 +64,60 @@ static bool fold_name(const char *s, size_t n, char *out, size_t size, size_t *l
     return true;
 }
 
-/* The edit distance of a and b (optimal string alignment: an insertion, a
- * deletion, a change or a swap of neighbours is one edit); both short. */
-static unsigned distance(const char *a, size_t an, const char *b, size_t bn)
+/* Whether a and b (both of n letters) differ by one swap of neighbours. */
+static bool one_swap(const char *a, const char *b, size_t n)
 {
-    unsigned d[NAME_FOLDED_MAX + 1][NAME_FOLDED_MAX + 1];
-    for (size_t i = 0; i <= an; i++) d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= bn; j++) d[0][j] = (unsigned)j;
-    for (size_t i = 1; i <= an; i++)
-        for (size_t j = 1; j <= bn; j++) {
-            unsigned best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[an][bn];
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) i++;
+    return i + 1 < n && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           memcmp(a + i + 2, b + i + 2, n - i - 2) == 0;
 }
 
-/* The optional field (HINT_*) a name no field takes most likely meant: one
- * edit away, or two with the same first letter ("grp"), or spelt out
- * ("quantity"); -1 if none ("hours", "city", "day" are other columns). */
+/* Whether a (an letters) is b (bn letters) with one letter more, one fewer
+ * or one other. */
+static bool one_edit(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an + 1 < bn || bn + 1 < an) return false;
+    size_t i = 0;
+    while (i < an && i < bn && a[i] == b[i]) i++;
+    if (an == bn) return i < an && memcmp(a + i + 1, b + i + 1, an - i - 1) == 0;
+    if (an > bn) return memcmp(a + i + 1, b + i, bn - i) == 0;
+    return memcmp(a + i, b + i + 1, an - i) == 0;
+}
+
+/* The optional field (HINT_*) a name no field takes most likely meant,
+ * from its letters (any case, full-width ones folded; other characters
+ * such as '.' or '_' dropped, but a digit or a non-ASCII letter means
+ * another column: "qty2"): the field's own letters ("Qty.", "ｑｔｙ"), two
+ * neighbours swapped ("qyt", "gruop"), for group one letter more, fewer or
+ * other ("grup", "groups"), or a usual long or short form ("quantity",
+ * "qnty", "grp", "reference").  Short names one letter from qty or ref
+ * ("qtr", "reg", "rem") are other columns, as "hours" and "city" are. */
 static int near_field(const char *s, size_t n)
 {
-    char f[NAME_FOLDED_MAX];
-    size_t m;
+    static const struct { const char *name; int field; } forms[] = {
+        { "quantity", HINT_QTY }, { "qnty", HINT_QTY }, { "grp", HINT_GROUP },
+        { "reference", HINT_REF },
+    };
+    char f[NAME_FOLDED_MAX], l[NAME_FOLDED_MAX];
+    size_t m, k = 0;
     if (!fold_name(s, n, f, sizeof(f), &m) || m == 0) return -1;
-    if (m == 8 && memcmp(f, "quantity", 8) == 0) return HINT_QTY;
-    int best = -1;
-    unsigned best_d = 3;
-    for (int k = 0; k < HINT_FIELDS; k++) {
-        const char *name = hints_field_name(k);
-        unsigned d = distance(f, m, name, strlen(name));
-        if (d > 2 || (d == 2 && f[0] != name[0]) || d >= best_d) continue;
-        best = k;
-        best_d = d;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)f[i];
+        if ((c >= '0' && c <= '9') || c >= 0x80) return -1;
+        if (c >= 'a' && c <= 'z') l[k++] = (char)c;
     }
-    return best;
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+        if (strlen(forms[i].name) == k && memcmp(l, forms[i].name, k) == 0) return forms[i].field;
+    for (int h = 0; h < HINT_FIELDS; h++) {
+        const char *name = hints_field_name(h);
+        size_t len = strlen(name);
+        if ((len == k && (memcmp(l, name, k) == 0 || one_swap(l, name, k))) ||
+            (k == len + 1 && l[len] == 's' && memcmp(l, name, len) == 0) ||
+            (h == HINT_GROUP && one_edit(l, k, name, len)))
+            return h;
+    }
+    return -1;
 }
 
 /* name[0..n) into c, cut to HINT_NAME_SHOWN_MAX bytes at a character's start. */
@@ -187,8 +202,9 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
 #define HINT_VERSIONS_MAX 4096
 
 /* The first rule other than `skip` of which some version touches the
- * balance and has cap group (key 0) or category (key 1) `name`; NULL when
- * none. */
+ * balance and has cap group (key 0) `name`, or category (key 1) `name` and
+ * a repeat_factor (a category counts only for escalation); NULL when none.
+ * Versions are compared whatever their dates. */
 static const char *balance_rule_with(const civic_rules *rules, size_t skip, int key,
                                      const char *name)
 {
@@ -196,7 +212,8 @@ static const char *balance_rule_with(const civic_rules *rules, size_t skip, int 
         civic_rule_info v = CIVIC_RULE_INFO_INIT;
         for (size_t c = 0; j != skip && civic_rules_rule_info(rules, j, c, &v) == CIVIC_OK; c++) {
             const char *its = key == 0 ? v.cap_group : v.category;
-            if ((v.affects & CIVIC_AFFECTS_BALANCE) && strcmp(its, name) == 0)
+            if ((v.affects & CIVIC_AFFECTS_BALANCE) && strcmp(its, name) == 0 &&
+                (key == 0 || v.repeat_factor != 0))
                 return v.code;
             if (c >= v.changes) break;
         }

@@ -1,7 +1,7 @@
 /*
 ** hints.h -- what in an event log most likely means something else than it
 ** says, though the contract takes it, as far as civic-score can tell without
-** reading the log a second time: a CSV header column one or two edits from
+** reading the log a second time: a CSV header column most likely meant for
 ** qty, group or ref (ignored, as every other column), and a bare integer
 ** time before 1973-03-03 (Unix seconds, where a date without dashes or a
 ** spreadsheet's day number was meant).  civic-score warns about them.
@@ -37,9 +37,10 @@ typedef struct hint_column {
 } hint_column;
 
 /* The header line p[0..n) (a byte-order mark before it excluded: columns
- * count from the byte after it, as the load counts them): for each of qty, group and ref the header lacks,
- * the first column whose name is one or two edits from it (any case,
- * full-width letters, blanks around it), or "quantity" for qty.  A quoted
+ * count from the byte after it, as the load counts them): for each of qty,
+ * group and ref the header lacks, the first column whose name most likely
+ * means it (hints.c, near_field: "qyt", "Qty.", "refs", "grup", "quantity";
+ * not "qtr" or "qty2").  A quoted
  * name is not looked at; a quote that the line does not close (a name
  * holding a line break) leaves every out[k].found false, as does a last
  * name that `complete` says may be cut (a header longer than what was read).
@@ -64,12 +65,13 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
 
 /* What in a scheme most likely does not do what its writer meant, though
  * the rules load (docs/rules.md): a min on the last grade, which has no
- * effect, and a rule with `retain` that shares a cap group or a category
- * with a rule that touches the balance (archiving its entries then changes
- * what balance entries count: docs/evaluation.md, what "spendable points
- * are never rewritten" covers).  A `retain` rule that freezes is not
- * warned of: the built-in scheme's court_defaulter is one.  Each warning
- * is one line, given to say() with its kind. */
+ * effect, and a rule with `retain` that shares a cap group with a rule
+ * that touches the balance, or a category with one that escalates
+ * (repeat_factor), in any of their versions (archiving its entries then
+ * changes what balance entries count: docs/evaluation.md, what "spendable
+ * points are never rewritten" covers).  Its freeze alone is not a reason
+ * (the built-in scheme's court_defaulter has retain and freeze).  Each
+ * warning is one line, given to say() with its kind. */
 enum { HINT_LAST_MIN, HINT_RETAIN, HINT_SCHEME_KINDS };
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload);

@@ -138,7 +138,7 @@ printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
 status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
 # an old Excel workbook (an OLE2 file) saved under a .csv name: said so, not "binary data"
 printf '\320\317\021\340\241\261\032\341\000\000\000\000' >"$T/sheet.csv"
-status excel-xls 2 "sheet.csv: not an event log: an Excel workbook: save it as CSV" -- $R "$T/sheet.csv"
+status excel-xls 2 "sheet.csv: not an event log: an Excel 97-2003 workbook or another old Office file (a .doc, a .msg): save the sheet as CSV" -- $R "$T/sheet.csv"
 printf '\377\376i\000d\000,\000s\000\n\000' >"$T/bom16.csv"
 status utf16-bom 2 "not an event log: UTF-16 text (convert it first" -- $R "$T/bom16.csv"
 printf '\377\376\000\000i\000\000\000d\000\000\000' >"$T/bom32.csv"
@@ -1113,9 +1113,9 @@ warns() {
 # 1. a header column near qty, group or ref is ignored as the contract says, and said so
 printf 'id,subject,type,ts,note\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/note.csv"
 "$CLI" -f csv "$T/note.csv" >"$T/want" 2>/dev/null
-for col in qyt QTY2 Qty. quantity 'ｑｔｙ' ' Qyt ' hours; do
+for col in qyt QTYs Qty. quantity qnty 'ｑｔｙ' ' Qyt ' hours QTY2 qtr; do
     printf 'id,subject,type,ts,%s\ne1,r1,volunteer_hour,2025-03-04,3\n' "$col" >"$T/col.csv"
-    case $col in hours) want=0 ;; *) want=1 ;; esac
+    case $col in hours|QTY2|qtr) want=0 ;; *) want=1 ;; esac
     warns "near-qty $col" $want "" -- -f csv "$T/col.csv"
     if cmp -s "$T/out" "$T/want"; then ok; else bad "near-qty $col: the answer changed"; fi
 done
@@ -1128,6 +1128,10 @@ if grep -q "column 'refs' (line 1, column 25) is ignored: did you mean 'ref'? wi
 # a quoted name (not looked at), a header continued on a second line
 printf 'id,subject,type,ts,hours,note,city,day,qty,qty2\ne1,r1,volunteer_hour,2025-03-04,3,n,c,d,1,1\n' >"$T/col.csv"
 warns not-near 0 "" -- "$T/col.csv"
+# short names one letter from qty or ref are other columns (a quarter, a
+# region, a remark, a revision, a rep), as is a name with a digit
+printf 'id,subject,type,ts,qtr,reg,rem,rev,rep,red,ref1,grp2\ne1,r1,volunteer_hour,2025-03-04,1,2,3,4,5,6,7,8\n' >"$T/col.csv"
+warns not-near-short 0 "" -- "$T/col.csv"
 printf 'id,subject,type,ts,"qyt, or so",grp\ne1,r1,volunteer_hour,2025-03-04,3,g\n' >"$T/col.csv"
 warns near-after-quoted 1 "column 'grp' (line 1, column 33) is ignored: did you mean 'group'?" -- "$T/col.csv"
 printf 'id,subject,type,ts,grp,"a\nb",qty\ne1,r1,volunteer_hour,2025-03-04,g,x,1\n' >"$T/col.csv"
@@ -1162,18 +1166,18 @@ warns near-qty-jsonl 0 "" -- "$T/col.jsonl"
 # that brought it), and the date it likely was (by hand: 45000 days after
 # 1899-12-30 is 2023-03-15; 20250304 s is 1970-08-23T09:05:04Z)
 printf 'id,subject,type,ts\ne1,r1,volunteer_hour,45000\ne2,r1,volunteer_hour,20250304\ne3,r1,volunteer_hour,2025-03-04\n' >"$T/small.csv"
-warns small-ts 1 "^civic-score: warning: $T/small.csv: the earliest event's ts is 1970-01-01T20:30:00+08:00 (Unix seconds 45000): a bare integer ts is Unix seconds; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -f csv "$T/small.csv"
+warns small-ts 1 "^civic-score: warning: $T/small.csv: the earliest event's ts is 1970-01-01T20:30:00+08:00 (Unix seconds 45000), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -f csv "$T/small.csv"
 # (the two 1970 events expired long before 2025: as without the warning)
 if grep -q '^r1,,1001.00,A,1.00,$' "$T/out"; then ok; else bad "small-ts: the answer: $(cat "$T/out")"; fi
 printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":20250304}\n' >"$T/small.jsonl"
-warns small-ts-jsonl 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304): a bare integer ts is Unix seconds; a date needs its dashes (2025-03-04)$" -- "$T/small.jsonl"
+warns small-ts-jsonl 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2025-03-04)$" -- "$T/small.jsonl"
 cat "$T/small.jsonl" | "$CLI" - >"$T/out" 2>"$T/err"
 if grep -q "^civic-score: warning: <stdin>: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304)" "$T/err"; then ok; else bad "small-ts stdin: $(cat "$T/err")"; fi
 # two inputs: the one that holds the earliest is named
 printf 'id,subject,type,ts\ne9,r1,volunteer_hour,2025-03-01\n' >"$T/late.csv"
 warns small-ts-second 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- "$T/late.csv" "$T/small.jsonl" "$T/late.csv"
 printf 'id,subject,type,ts\ne8,r1,volunteer_hour,1000\n' >"$T/earlier.csv"
-warns small-ts-earlier 1 "^civic-score: warning: $T/earlier.csv: the earliest event's ts is 1970-01-01T08:16:40+08:00 (Unix seconds 1000): a bare integer ts is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- "$T/small.jsonl" "$T/earlier.csv"
+warns small-ts-earlier 1 "^civic-score: warning: $T/earlier.csv: the earliest event's ts is 1970-01-01T08:16:40+08:00 (Unix seconds 1000), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- "$T/small.jsonl" "$T/earlier.csv"
 warns small-ts-compare 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- --compare lib/default_rules.toml "$T/small.jsonl"
 # not before 1973-03-03: no warning (100000000 is 1973-03-03T09:46:40Z)
 printf 'id,subject,type,ts\ne1,r1,volunteer_hour,100000000\ne2,r1,volunteer_hour,2025-03-04\n' >"$T/big.csv"
@@ -1187,7 +1191,7 @@ warns large-as-of 0 "" -- -t 1741051800 "$T/late.csv"
 warns date-as-of 0 "" -- -t 2025-03-04 "$T/late.csv"
 # --lenient: a skipped line is reported as skipped, not warned about too
 printf 'id,subject,type,ts\ne1,r1,nope,45000\ne2,r1,volunteer_hour,-5\n' >"$T/small.csv"
-warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5): a bare integer ts is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"
+warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"
 if grep -q "skipped: line 2" "$T/err" && grep -q "^civic-score: 1 bad line skipped$" "$T/err"; then ok; else bad "small-ts-lenient: $(cat "$T/err")"; fi
 # warnings come before the answer
 "$CLI" "$T/small.jsonl" >"$T/both" 2>&1
@@ -1240,6 +1244,9 @@ warns retain-compare 1 "$T/retain-cat.toml: rule 'award' has retain and shares c
 # rule shares nothing with the balance rule
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\ncap_group = "votes"\n' >"$T/retain-score.toml"
 warns retain-score-only 0 "" -- -r "$T/retain-score.toml" -t 2022-01-30 "$T/retain.csv"
+# a category counts only where the balance rule escalates (repeat_factor)
+printf "$RT"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\ncategory = "noise"\n' >"$T/retain-cat-flat.toml"
+warns retain-category-flat 0 "" -- -r "$T/retain-cat-flat.toml" -t 2022-01-30 "$T/retain.csv"
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-apart.toml"
 warns retain-apart 0 "" -- -r "$T/retain-apart.toml" -t 2022-01-30 "$T/retain.csv"
 # the built-in scheme (its court_defaulter has retain and freeze) is warned of nothing
