@@ -914,9 +914,19 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     uint32_t given = opts->header ? CIVIC_FORMAT_AUTO : format;
     if (format == CIVIC_FORMAT_AUTO)
         format = opts->header ? CIVIC_FORMAT_CSV : detect_format(data, len);
-    if (format == CIVIC_FORMAT_CSV)
+    /* What no event log can be (UTF-16, a zip, a workbook) is said so, as a
+     * load says it (lib/load.c, feed), not where a line of it then fails;
+     * not with the header given apart (data is a later block of the file) */
+    const char *what =
+        opts->header ? NULL : civic__binary_text(civic__binary_kind(data, len), false);
+    if (what) {
+        c.line = 1;
+        rc = civic__error_set(c.err, CIVIC_E_SYNTAX, 1, 1, 0,
+                              "line 1, column 1: not an event log: %s", what);
+    } else if (format == CIVIC_FORMAT_CSV) {
         rc = opts->header ? csv_given_header(&c, opts->header, opts->header_len)
                           : csv_own_header(&c, &pos);
+    }
     uint64_t bytes_max = (uint64_t)len + 1 + (format == CIVIC_FORMAT_CSV
                                                   ? (uint64_t)c.parts * (c.hdr_len + 1) : 0);
     if (report) {
@@ -926,6 +936,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
         report->max_ts = CIVIC_NO_TIME;
         report->bytes_max = bytes_max;
     }
+    if (what) return rc;
     if (rc != CIVIC_OK) return with_hints(err, rc, given, data, len); /* a bad header */
     if (!out && out_cap == 0) return rc;                           /* the size asked */
     if (out_cap < bytes_max)

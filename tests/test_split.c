@@ -668,6 +668,26 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         split_as_load(bad[i], strlen(bad[i]));
+    /* what no event log can be, though what follows its first bytes splits
+     * as CSV up to a later line (the fuzzer's case: FE FF, a UTF-16 mark,
+     * then a header): what it is, at line 1, as the load says (the split
+     * failed at line 3 instead) */
+    static const char *const binary[][2] = {
+        { "\xfe\xff,id,subject,type,ts\r\n\r\ne1,x,s,good,2024-01-01\r\ne2,\"a\nb\",s1,good,1\r\n",
+          "UTF-16 text (event logs are UTF-8: convert it first)" },
+        { "\xff\xfeid,subject,type,ts\ne1,s1,good,2024-01-01\n", "UTF-16 text" },
+        { "PK\x03\x04id,subject,type,ts\ne1,s1,good,2024-01-01\n", "a zip archive" },
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1id,subject,type,ts\ne1,s1,good,2024-01-01\n",
+          "an Excel 97-2003 workbook" },
+    };
+    for (size_t i = 0; i < sizeof(binary) / sizeof(binary[0]); i++) {
+        civic_error e = split_as_load(binary[i][0], strlen(binary[i][0]));
+        assert_int_equal(e.code, CIVIC_E_SYNTAX);
+        assert_int_equal(e.line, 1);
+        if (!strstr(e.message, "line 1, column 1: not an event log: ") ||
+            !strstr(e.message, binary[i][1]))
+            fail_msg("%s", e.message);
+    }
     /* the header again: the split reads its ts first, the load its type,
      * and both say what the line is */
     static const char *const again[][2] = {
