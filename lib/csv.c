@@ -169,9 +169,7 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
  * line, or a line that is the header again, is most often the start of
  * another file joined to the first: said, and the line is left as it is
  * read (1.0 read it so: what it accepted is accepted). */
-/* A record of commas and blanks only, as a spreadsheet leaves below its
- * data: no field of it holds anything. */
-static bool separators_only(const char *p, size_t n)
+bool civic__csv_separators_only(const char *p, size_t n)
 {
     bool comma = false;
     for (size_t i = 0; i < n; i++) {
@@ -208,8 +206,8 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         civic__error_append(e, " (" CIVIC__BOM_LINE ")");
     else if (header)
         civic__error_append(e, " (the line repeats the header: were files joined? remove it)");
-    else if (st->header_done && separators_only(p, n))
-        civic__error_append(e, " (an empty row (only separators): delete it)");
+    else if (st->header_done && civic__csv_separators_only(p, n))
+        civic__error_append(e, CIVIC__EMPTY_ROW);
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,

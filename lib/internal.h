@@ -1194,6 +1194,11 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
  * of a carriage return already).  The load and the split say it alike. */
 bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *raw,
                         size_t raw_n, uint32_t ncols, uint64_t line, uint64_t raw_line);
+/* csv.c: whether the record p[0..n) after the header is commas and blanks
+ * only, as a spreadsheet leaves below its data; its error then adds
+ * CIVIC__EMPTY_ROW, in the load and the split alike. */
+bool civic__csv_separators_only(const char *p, size_t n);
+#define CIVIC__EMPTY_ROW " (an empty row (only separators): delete it)"
 /* csv.c, for the load and the split alike: the end of the CSV record at p
  * (see csv.c), the message of a record longer than 1 MiB and of a quote at
  * p[open] never closed (its column returned, *line moved to its line), and

@@ -659,7 +659,7 @@ static int cr_hint(split_ctx *c, int rc, size_t at, uint64_t first)
 /* rc of the record at data[at], whose first line ends at body, with what
  * a load notes of it (csv.c's csv_note, jsonl.c's jsonl_note): a
  * byte-order mark that opens it, a CSV line that is the header again
- * (files joined). */
+ * (files joined), a CSV row of separators only. */
 static int joined_hint(split_ctx *c, int rc, size_t at, size_t body, bool csv)
 {
     const char *p = c->data + at;
@@ -679,6 +679,8 @@ static int joined_hint(split_ctx *c, int rc, size_t at, size_t body, bool csv)
     else if (header)
         civic__error_append(c->err, " (the line repeats the header: were files joined? remove "
                                     "it)");
+    else if (csv && civic__csv_separators_only(p, n))
+        civic__error_append(c->err, CIVIC__EMPTY_ROW);
     return rc;
 }
 

@@ -661,6 +661,9 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
         "id,subject,type,ts,note\ne1,s1,good,2024-13-01,\"a\nb\"\n",
         "id,subject,type,ts\ne1,s1,good,\"2024-01-01\ne2,s2,good,2024-01-02\"\n",
         "id,\"subject,type\nx\",ts\ne1,s1,good,2024-01-01\n",
+        /* a row of separators only, as a spreadsheet leaves below its data */
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\n,\n",
+        "id,subject,type,ts\ne1,s1,good,2024-01-01\n , ,\t\r\n",
         /* files joined: a byte-order mark that opens a line, the header again */
         "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
         "\xEF\xBB\xBF{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n",
