@@ -1413,7 +1413,7 @@ static void warn_early_ts(const civic_engine *e, const char *label)
     format_time(civic_engine_rules(e), first, when, sizeof(when));
     hints_meant(civic_engine_rules(e), first, meant, sizeof(meant));
     snprintf(text, sizeof(text), "the earliest event's ts is %s (Unix seconds %" PRId64 "), "
-             "before 1973: if it was written as a bare integer, that is Unix seconds; a date "
+             "before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date "
              "needs its dashes (%s)", when, first, meant);
     warn_note(WARN_TS, label, text);
 }

@@ -39,13 +39,29 @@ static int name_field(const char *s, size_t n)
     return -1;
 }
 
+/* The bytes at p[i..n) of a space a spreadsheet or an input method leaves
+ * around a name that the load does not trim (U+00A0, U+3000, U+200B), or 0. */
+static size_t wide_blank(const unsigned char *p, size_t i, size_t n)
+{
+    if (i + 1 < n && p[i] == 0xC2 && p[i + 1] == 0xA0) return 2;
+    if (i + 2 < n && p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x80) return 3;
+    if (i + 2 < n && p[i] == 0xE2 && p[i + 1] == 0x80 && p[i + 2] == 0x8B) return 3;
+    return 0;
+}
+
 /* Full-width ASCII (U+FF01..U+FF5E, as an input method types it) folded to
- * ASCII, lower case, blanks around it trimmed; false if too long. */
+ * ASCII, lower case, blanks around it trimmed (wide_blank's spaces too,
+ * anywhere); false if too long. */
 static bool fold_name(const char *s, size_t n, char *out, size_t size, size_t *len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t m = 0;
     for (size_t i = 0; i < n;) {
+        size_t wide = wide_blank(p, i, n);
+        if (wide) {
+            i += wide;
+            continue;
+        }
         unsigned c = p[i++];
         if (c == 0xEF && i + 1 < n &&
             ((p[i] == 0xBC && p[i + 1] >= 0x81 && p[i + 1] <= 0xBF) ||
@@ -88,16 +104,16 @@ static bool one_edit(const char *a, size_t an, const char *b, size_t bn)
 /* The optional field (HINT_*) a name no field takes most likely meant,
  * from its letters (any case, full-width ones folded; other characters
  * such as '.' or '_' dropped, but a digit or a non-ASCII letter means
- * another column: "qty2"): the field's own letters ("Qty.", "ｑｔｙ"), two
- * neighbours swapped ("qyt", "gruop"), for group one letter more, fewer or
- * other ("grup", "groups"), or a usual long or short form ("quantity",
- * "qnty", "grp", "reference").  Short names one letter from qty or ref
- * ("qtr", "reg", "rem") are other columns, as "hours" and "city" are. */
+ * another column: "qty2"): the field's own letters ("Qty.", "ｑｔｙ", "qty"
+ * and an ideographic space), two neighbours swapped ("qyt", "gruop"), a
+ * plural ("refs"), for group one letter more, fewer or other ("grup"), or a
+ * usual long or short form ("quantity", "qnty", "grp").  Short names one
+ * letter from qty or ref ("qtr", "reg", "rem") are other columns, as
+ * "hours", "city" and "Reference" (a ticket number, most often) are. */
 static int near_field(const char *s, size_t n)
 {
     static const struct { const char *name; int field; } forms[] = {
         { "quantity", HINT_QTY }, { "qnty", HINT_QTY }, { "grp", HINT_GROUP },
-        { "reference", HINT_REF },
     };
     char f[NAME_FOLDED_MAX], l[NAME_FOLDED_MAX];
     size_t m, k = 0;
@@ -227,7 +243,9 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
     char text[1024];
     size_t n = civic_rules_grade_count(rules), versions = 0;
     int64_t min;
-    if (n > 0 && civic_rules_grade_min(rules, n - 1, &min) == CIVIC_OK) {
+    civic_scheme_info scheme = CIVIC_SCHEME_INFO_INIT;
+    bool floor = civic_rules_scheme_info(rules, &scheme) == CIVIC_OK && scheme.has_min;
+    if (n > 0 && !floor && civic_rules_grade_min(rules, n - 1, &min) == CIVIC_OK) {
         snprintf(text, sizeof(text), "the last grade's min (grade '%s') has no effect: the last "
                  "grade takes every lower score; to set the scheme's lowest score put min under "
                  "[scheme]", civic_rules_grade_name(rules, n - 1));

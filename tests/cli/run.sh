@@ -1113,9 +1113,9 @@ warns() {
 # 1. a header column near qty, group or ref is ignored as the contract says, and said so
 printf 'id,subject,type,ts,note\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/note.csv"
 "$CLI" -f csv "$T/note.csv" >"$T/want" 2>/dev/null
-for col in qyt QTYs Qty. quantity qnty 'ｑｔｙ' ' Qyt ' hours QTY2 qtr; do
-    printf 'id,subject,type,ts,%s\ne1,r1,volunteer_hour,2025-03-04,3\n' "$col" >"$T/col.csv"
-    case $col in hours|QTY2|qtr) want=0 ;; *) want=1 ;; esac
+for col in qyt QTYs Qty. quantity qnty 'ｑｔｙ' ' Qyt ' 'qty　' 'Qty\302\240' hours QTY2 qtr Reference; do
+    printf "id,subject,type,ts,$col\ne1,r1,volunteer_hour,2025-03-04,3\n" >"$T/col.csv"
+    case $col in hours|QTY2|qtr|Reference) want=0 ;; *) want=1 ;; esac
     warns "near-qty $col" $want "" -- -f csv "$T/col.csv"
     if cmp -s "$T/out" "$T/want"; then ok; else bad "near-qty $col: the answer changed"; fi
 done
@@ -1166,18 +1166,18 @@ warns near-qty-jsonl 0 "" -- "$T/col.jsonl"
 # that brought it), and the date it likely was (by hand: 45000 days after
 # 1899-12-30 is 2023-03-15; 20250304 s is 1970-08-23T09:05:04Z)
 printf 'id,subject,type,ts\ne1,r1,volunteer_hour,45000\ne2,r1,volunteer_hour,20250304\ne3,r1,volunteer_hour,2025-03-04\n' >"$T/small.csv"
-warns small-ts 1 "^civic-score: warning: $T/small.csv: the earliest event's ts is 1970-01-01T20:30:00+08:00 (Unix seconds 45000), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -f csv "$T/small.csv"
+warns small-ts 1 "^civic-score: warning: $T/small.csv: the earliest event's ts is 1970-01-01T20:30:00+08:00 (Unix seconds 45000), before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -f csv "$T/small.csv"
 # (the two 1970 events expired long before 2025: as without the warning)
 if grep -q '^r1,,1001.00,A,1.00,$' "$T/out"; then ok; else bad "small-ts: the answer: $(cat "$T/out")"; fi
 printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":20250304}\n' >"$T/small.jsonl"
-warns small-ts-jsonl 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2025-03-04)$" -- "$T/small.jsonl"
+warns small-ts-jsonl 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304), before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (2025-03-04)$" -- "$T/small.jsonl"
 cat "$T/small.jsonl" | "$CLI" - >"$T/out" 2>"$T/err"
 if grep -q "^civic-score: warning: <stdin>: the earliest event's ts is 1970-08-23T17:05:04+08:00 (Unix seconds 20250304)" "$T/err"; then ok; else bad "small-ts stdin: $(cat "$T/err")"; fi
 # two inputs: the one that holds the earliest is named
 printf 'id,subject,type,ts\ne9,r1,volunteer_hour,2025-03-01\n' >"$T/late.csv"
 warns small-ts-second 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- "$T/late.csv" "$T/small.jsonl" "$T/late.csv"
 printf 'id,subject,type,ts\ne8,r1,volunteer_hour,1000\n' >"$T/earlier.csv"
-warns small-ts-earlier 1 "^civic-score: warning: $T/earlier.csv: the earliest event's ts is 1970-01-01T08:16:40+08:00 (Unix seconds 1000), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- "$T/small.jsonl" "$T/earlier.csv"
+warns small-ts-earlier 1 "^civic-score: warning: $T/earlier.csv: the earliest event's ts is 1970-01-01T08:16:40+08:00 (Unix seconds 1000), before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- "$T/small.jsonl" "$T/earlier.csv"
 warns small-ts-compare 1 "^civic-score: warning: $T/small.jsonl: the earliest event's ts is 1970-08-23T" -- --compare lib/default_rules.toml "$T/small.jsonl"
 # not before 1973-03-03: no warning (100000000 is 1973-03-03T09:46:40Z)
 printf 'id,subject,type,ts\ne1,r1,volunteer_hour,100000000\ne2,r1,volunteer_hour,2025-03-04\n' >"$T/big.csv"
@@ -1191,7 +1191,7 @@ warns large-as-of 0 "" -- -t 1741051800 "$T/late.csv"
 warns date-as-of 0 "" -- -t 2025-03-04 "$T/late.csv"
 # --lenient: a skipped line is reported as skipped, not warned about too
 printf 'id,subject,type,ts\ne1,r1,nope,45000\ne2,r1,volunteer_hour,-5\n' >"$T/small.csv"
-warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5), before 1973: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"
+warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5), before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"
 if grep -q "skipped: line 2" "$T/err" && grep -q "^civic-score: 1 bad line skipped$" "$T/err"; then ok; else bad "small-ts-lenient: $(cat "$T/err")"; fi
 # warnings come before the answer
 "$CLI" "$T/small.jsonl" >"$T/both" 2>&1
@@ -1220,6 +1220,9 @@ warns last-grade-min 1 "^civic-score: warning: $T/lastmin.toml: the last grade's
 if cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "last-grade-min: the answer changed"; fi
 warns last-grade-min-compare 1 "^civic-score: warning: $T/lastmin.toml: the last grade's min (grade 'D') has no effect" -- $R --compare "$T/lastmin.toml" -t 2022-10-01 -f csv $D/events.csv
 warns no-last-grade-min 0 "" -- $R -t 2022-10-01 -f csv $D/events.csv
+# a scheme that sets its lowest score: the band "D: 0 and up" is harmless, not warned of
+awk '/^\[scheme\]$/ { print; print "min = 0"; next } { print }' "$T/lastmin.toml" >"$T/lastmin-floor.toml"
+warns last-grade-min-floor 0 "" -- -r "$T/lastmin-floor.toml" -t 2022-10-01 -f csv $D/events.csv
 
 # 5. a rule with retain that shares a cap group or a category with a rule that
 # touches the balance: archiving its entries changes what they count (a
