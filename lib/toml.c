@@ -179,6 +179,26 @@ static bool unquoted_word(const char *t, size_t n, size_t from)
     return true;
 }
 
+/* t[0..n) is 1..24 ASCII letters. */
+static bool letters_only(const char *t, size_t n)
+{
+    if (n == 0 || n > 24) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z'))) return false;
+    return true;
+}
+
+/* t[0..n) names a span of a duration, in any case: d, w, m, y, or day,
+ * week, month, year with or without an 's'. */
+static bool duration_unit(const char *t, size_t n)
+{
+    static const char *const units[] = { "d", "w", "m", "y", "day", "days", "week", "weeks",
+                                         "month", "months", "year", "years" };
+    for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+        if (ascii_word_is(t, n, units[k])) return true;
+    return false;
+}
+
 static int quote_it(toml_state *s, size_t at, const char *what, const char *t, size_t n)
 {
     char msg[120];
@@ -505,9 +525,17 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
-        /* a duration left unquoted: 1y, 30d */
-        if (int_at == 0 && v->type == CIVIC_TOML_INTEGER && !cut && unquoted_word(t, n, i))
-            return quote_it(s, at, "malformed number", t, n);
+        /* letters alone after the number: a duration left unquoted (1y,
+         * 30d, 3months; SPEC 2's Nd, Nm, Ny, and a week or a unit's word
+         * that quoted is told the durations) to quote; any other letters a
+         * unit (5h, -10pt, 2.5pts), written away as after "5 points" --
+         * quoted, 5h would be "'points' must be a number" */
+        if (!cut && letters_only(t + i, n - i)) {
+            bool duration = duration_unit(t + i, n - i);
+            if (duration && int_at == 0 && v->type == CIVIC_TOML_INTEGER)
+                return quote_it(s, at, "malformed number", t, n);
+            if (!duration) return stray_text(s, at + i, true, true, "unexpected text after the value");
+        }
         /* a number whole up to a byte that can be part of none: that byte
          * (a control byte ends the word, and is named below) */
         if ((unsigned char)ch < 0x80 && !(ch >= 'a' && ch <= 'z') &&

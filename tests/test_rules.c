@@ -215,8 +215,11 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "exponents");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 0x10\n", CIVIC_E_SYNTAX), 2, 8,
                                    "hexadecimal");
-    an_error_names_line_and_column(rules_error("[scheme]\nbase = 12ab\n", CIVIC_E_SYNTAX), 2, 8,
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 12a3\n", CIVIC_E_SYNTAX), 2, 8,
                                    "malformed number");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 12ab\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "unexpected text after the value (write the number alone, "
+                                   "without a unit)");
     /* characters an editor or a word processor put there unseen, each named */
     an_error_names_line_and_column(rules_error("[scheme]\nname = \xe2\x80\x9c" "A\xe2\x80\x9d\n",
                                                CIVIC_E_SYNTAX),
@@ -423,6 +426,39 @@ static void text_after_a_value_says_what_to_write(void **state)
     };
     for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
         assert_string_equal(rules_error(plain[k][0], CIVIC_E_SYNTAX).message, plain[k][1]);
+}
+
+/* A unit written onto a number (5h, -10pt, 2.5pts): not a word to quote,
+ * but the number alone, as "5 points" is told; a duration (1y, 30d, 12m)
+ * is still told to quote */
+static void a_unit_on_a_number_says_to_write_the_number_alone(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        uint32_t column;
+    } cases[] = {
+        { "5h", 11 }, { "5pts", 11 }, { "-10pt", 13 }, { "+10pt", 13 }, { "2.5pts", 13 },
+        { "5H", 11 }, { "10points", 12 },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[80];
+        snprintf(text, sizeof(text), "[rule.a]\npoints = %s\n", cases[k].value);
+        an_error_names_line_and_column(rules_error(text, CIVIC_E_SYNTAX), 2, cases[k].column,
+                                       "unexpected text after the value (write the number "
+                                       "alone, without a unit)");
+    }
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = 30d\n", CIVIC_E_SYNTAX), 2, 9,
+                                   "malformed number (write it in double quotes: \"30d\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = 12m # c\n", CIVIC_E_SYNTAX), 2,
+                                   9, "malformed number (write it in double quotes: \"12m\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nvalid = 3Months\n", CIVIC_E_SYNTAX), 2,
+                                   9, "malformed number (write it in double quotes: \"3Months\")");
+    /* neither where the letters are not a unit's alone */
+    assert_string_equal(rules_error("[scheme]\nbase = 10x0\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 8: malformed number");
+    assert_string_equal(rules_error("[rule.a]\npoints = -1y\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 10: malformed number");
 }
 
 /* Numbers other languages write (.5) or a sign apart from its digits */
@@ -1249,6 +1285,7 @@ int main(void)
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
+        cmocka_unit_test(a_unit_on_a_number_says_to_write_the_number_alone),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
         cmocka_unit_test(text_after_a_value_says_what_to_write),
         cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
