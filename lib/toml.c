@@ -485,6 +485,10 @@ static int parse_value(toml_state *s, civic_toml_value *v)
     if (i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
         return syntax(s, at, "expected a string, number, true or false (write true and false "
                              "in lower case)");
+    /* another language's boolean: quoted it would be "must be true or false" */
+    if (ascii_word_is(t, n, "yes") || ascii_word_is(t, n, "no") || ascii_word_is(t, n, "on") ||
+        ascii_word_is(t, n, "off"))
+        return syntax(s, at, "expected a string, number, true or false (write true or false)");
     if (i == int_at) {
         if (ascii_word_is(t + int_at, n - int_at, "inf") ||
             ascii_word_is(t + int_at, n - int_at, "nan"))

@@ -461,6 +461,30 @@ static void a_unit_on_a_number_says_to_write_the_number_alone(void **state)
                         "line 2, column 10: malformed number");
 }
 
+/* yes, no, on, off for a boolean: true or false, not a quoted word (which
+ * would be "'freeze' must be true or false") */
+static void yes_no_on_off_are_told_to_write_true_or_false(void **state)
+{
+    (void)state;
+    static const char *const words[] = { "yes", "Yes", "NO", "on", "Off", "oN" };
+    for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
+        char text[80];
+        snprintf(text, sizeof(text), "[rule.a]\npoints = 1\nfreeze = %s\n", words[k]);
+        assert_string_equal(rules_error(text, CIVIC_E_SYNTAX).message,
+                            "line 3, column 10: expected a string, number, true or false "
+                            "(write true or false)");
+    }
+    /* as True is told */
+    assert_string_equal(rules_error("[rule.a]\npoints = 1\nfreeze = True\n", CIVIC_E_SYNTAX)
+                            .message,
+                        "line 3, column 10: expected a string, number, true or false (write "
+                        "true and false in lower case)");
+    /* other words are still told to quote */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nflag = none\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 8, "(write it in double quotes: \"none\")");
+}
+
 /* Numbers other languages write (.5) or a sign apart from its digits */
 static void a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write(void **s)
 {
@@ -1286,6 +1310,7 @@ int main(void)
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
         cmocka_unit_test(a_unit_on_a_number_says_to_write_the_number_alone),
+        cmocka_unit_test(yes_no_on_off_are_told_to_write_true_or_false),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
         cmocka_unit_test(text_after_a_value_says_what_to_write),
         cmocka_unit_test(a_header_without_its_opening_bracket_is_named),
