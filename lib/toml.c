@@ -199,9 +199,35 @@ static bool duration_unit(const char *t, size_t n)
     return false;
 }
 
+/* The bytes from `at` a value left unquoted is, its first word n bytes
+ * ("name = Harbour district"): the rest of the line up to a comment (a '#'
+ * after a blank or right after the word), its trailing blanks and one
+ * closing quote left out; the word alone when the rest holds what a string
+ * would not take as written or what is likely no part of the value (a
+ * quote, a backslash, a control byte, text not UTF-8, an '=' of another
+ * key, a ';' or "//"), or is over 60 bytes. */
+static size_t unquoted_value(const toml_state *s, size_t at, size_t n)
+{
+    const char *t = s->text;
+    size_t e = at + n;
+    while (e < s->len && t[e] != '\n' && t[e] != '\r' &&
+           !(t[e] == '#' && (e == at + n || t[e - 1] == ' ' || t[e - 1] == '\t')))
+        e++;
+    while (e > at + n && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+    if (e > at + n && t[e - 1] == '"') e--;
+    if (e - at > 60 || !civic__utf8_valid(t + at, e - at)) return n;
+    for (size_t k = at + n; k < e; k++) {
+        unsigned char c = (unsigned char)t[k];
+        if (c == '"' || c == '\\' || c == '=' || c == ';' || (c < 0x20 && c != '\t') ||
+            c == 0x7f || (c == '/' && k + 1 < e && t[k + 1] == '/'))
+            return n;
+    }
+    return e - at;
+}
+
 static int quote_it(toml_state *s, size_t at, const char *what, const char *t, size_t n)
 {
-    char msg[120];
+    char msg[160];
     snprintf(msg, sizeof(msg), "%s (write it in double quotes: \"%.*s\")", what, (int)n, t);
     return syntax(s, at, msg);
 }
@@ -495,7 +521,8 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             return syntax(s, at, "expected a string, number, true or false (TOML's inf and nan "
                                  "are not numbers here)");
         if (!cut && unquoted_word(t, n, 0))
-            return quote_it(s, at, "expected a string, number, true or false", t, n);
+            return quote_it(s, at, "expected a string, number, true or false", t,
+                            unquoted_value(s, at, n));
         /* drunk_driving": the closing quote without its opening one */
         if (!cut && n > 1 && t[n - 1] == '"' && unquoted_word(t, n - 1, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n - 1);

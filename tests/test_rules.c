@@ -531,6 +531,37 @@ static void a_word_with_only_its_closing_quote_is_told_to_quote(void **state)
     assert_string_equal(e.message, "line 3, column 8: expected a string, number, true or false");
 }
 
+/* Words of a value without their quotes: the whole value quoted, up to the
+ * line's end or a comment */
+static void an_unquoted_value_of_several_words_is_quoted_whole(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        { "[scheme]\nname = Harbour district\n", "\"Harbour district\"" },
+        { "[scheme]\nname = Harbour district\"\n", "\"Harbour district\"" },
+        { "[scheme]\nname = Harbour  district  # c\n", "\"Harbour  district\"" },
+        { "[scheme]\nname = Harbour district\t\r\n", "\"Harbour district\"" },
+        { "[scheme]\nname = Harbour\n", "\"Harbour\"" },
+        { "[scheme]\nname = Harbour#1\n", "\"Harbour\"" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char want[160];
+        snprintf(want, sizeof(want), "line 2, column 8: expected a string, number, true or false "
+                 "(write it in double quotes: %s)", cases[k][1]);
+        assert_string_equal(rules_error(cases[k][0], CIVIC_E_SYNTAX).message, want);
+    }
+    /* a second key, a quote or a backslash in the rest: the word alone */
+    assert_string_equal(rules_error("[rule.a]\npoints = 1\nflag = x valid = \"1y\"\n",
+                                    CIVIC_E_SYNTAX).message,
+                        "line 3, column 8: expected a string, number, true or false (write it "
+                        "in double quotes: \"x\")");
+    assert_string_equal(rules_error("[scheme]\nname = a \"b\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 8: expected a string, number, true or false (write it "
+                        "in double quotes: \"a\")");
+    assert_string_equal(rules_error("[scheme]\nname = C: \\x\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 8: expected a string, number, true or false");
+}
+
 /* A blank inside a table header's name, not around its dots: the name
  * written without it */
 static void a_blank_inside_a_header_name_gives_the_name_without_it(void **state)
@@ -1309,6 +1340,7 @@ int main(void)
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
         cmocka_unit_test(a_word_with_only_its_closing_quote_is_told_to_quote),
+        cmocka_unit_test(an_unquoted_value_of_several_words_is_quoted_whole),
         cmocka_unit_test(a_unit_on_a_number_says_to_write_the_number_alone),
         cmocka_unit_test(yes_no_on_off_are_told_to_write_true_or_false),
         cmocka_unit_test(a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write),
