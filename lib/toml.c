@@ -337,13 +337,20 @@ static int end_of_line(toml_state *s)
 static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
 {
     uint32_t v = 0;
-    if (at + n > s->len) return syntax(s, at, "short unicode escape");
     for (size_t i = 0; i < n; i++) {
+        /* a bad digit before the text's end is named first ("D:\Udata" as
+         * the file's end) */
+        if (at + i >= s->len) return syntax(s, at, "short unicode escape");
         char c = s->text[at + i];
         uint32_t d;
         if (c >= '0' && c <= '9') d = (uint32_t)(c - '0');
         else if (c >= 'a' && c <= 'f') d = (uint32_t)(c - 'a' + 10);
         else if (c >= 'A' && c <= 'F') d = (uint32_t)(c - 'A' + 10);
+        /* "C:\Users", "D:\Udata": a path's backslash, as "C:\office" is told
+         * (a letter where a digit should be; a digit mistyped is no path) */
+        else if (i == 0 || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z'))
+            return syntax(s, at + i, "bad hex digit in a unicode escape (write \\\\ for a "
+                                     "backslash)");
         else return syntax(s, at + i, "bad hex digit in a unicode escape");
         v = v * 16 + d;
     }

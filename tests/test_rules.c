@@ -637,6 +637,24 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
     an_error_names_line_and_column(rules_error("[scheme]\nname = \"C:\\office\"\n",
                                                CIVIC_E_SYNTAX),
                                    2, 11, "unknown escape in a string (write \\\\ for a backslash)");
+    /* \U or \u not followed by hex digits: a path, as \office is */
+    assert_string_equal(rules_error("[scheme]\nname = \"C:\\Users\\clerk\"\n", CIVIC_E_SYNTAX)
+                            .message,
+                        "line 2, column 13: bad hex digit in a unicode escape (write \\\\ for a "
+                        "backslash)");
+    assert_string_equal(rules_error("[scheme]\nname = \"D:\\uploads\"\n", CIVIC_E_SYNTAX)
+                            .message,
+                        "line 2, column 13: bad hex digit in a unicode escape (write \\\\ for a "
+                        "backslash)");
+    assert_string_equal(rules_error("[scheme]\nname = \"D:\\Udata\"\n", CIVIC_E_SYNTAX)
+                            .message,
+                        "line 2, column 15: bad hex digit in a unicode escape (write \\\\ for a "
+                        "backslash)");
+    /* an escape's digits mistyped is no path */
+    assert_string_equal(rules_error("[scheme]\nname = \"\\u00e\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 14: bad hex digit in a unicode escape");
+    assert_string_equal(rules_error("[scheme]\nname = \"\\u00-9\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 13: bad hex digit in a unicode escape");
 }
 
 /* A look-alike inside a word value (a choice, an offset, a duration, a list
