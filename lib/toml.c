@@ -717,7 +717,28 @@ static const char *lost_brackets(const toml_state *s)
                                    s->text[end - 1] == '\r'))
         end--;
     if (end - s->line_start < 2 || s->text[end - 1] != ']') return NULL;
-    return s->text[end - 2] == ']' ? "[[" : "[";
+    bool two = s->text[end - 2] == ']';
+    /* the brackets its table takes ("scheme]]" is [scheme]; the reader's
+     * arrays of tables are [[grade]], [[validity]], [[rule.CODE.change]]
+     * and [[tier.NAME.level]]), else as many as it lost */
+    size_t from = s->line_start, to = end - (two ? 2 : 1);
+    while (from < to && (s->text[from] == ' ' || s->text[from] == '\t')) from++;
+    while (to > from && (s->text[to - 1] == ' ' || s->text[to - 1] == '\t')) to--;
+    const char *t = s->text + from;
+    size_t n = to - from;
+#define NAMED(w) (n == sizeof(w) - 1 && memcmp(t, w, n) == 0)
+#define PREFIXED(w) (n > sizeof(w) - 1 && memcmp(t, w, sizeof(w) - 1) == 0)
+#define SUFFIXED(w) (n > sizeof(w) - 1 && memcmp(t + n - (sizeof(w) - 1), w, sizeof(w) - 1) == 0)
+    if (NAMED("grade") || NAMED("validity") || (PREFIXED("rule.") && SUFFIXED(".change")) ||
+        (PREFIXED("tier.") && SUFFIXED(".level")))
+        return "[[";
+    if (NAMED("scheme") || PREFIXED("rule.") || PREFIXED("cap.") || PREFIXED("tier.") ||
+        PREFIXED("measure."))
+        return "[";
+#undef NAMED
+#undef PREFIXED
+#undef SUFFIXED
+    return two ? "[[" : "[";
 }
 
 static int dotted_key(toml_state *s)

@@ -336,6 +336,33 @@ static void a_header_without_its_opening_bracket_is_named(void **state)
                                                "grade ]] # B\nname = \"B\"\n", CIVIC_E_SYNTAX),
                                    5, 7, "expected '=' after the key (missing '[[' at the start "
                                          "of a table header?)");
+    /* the brackets the table takes, not the count of those left */
+    static const char *const lost[][2] = {
+        { "scheme]]\nbase = 1000\n", "line 1, column 7: expected '=' after the key (missing "
+                                      "'[' at the start of a table header?)" },
+        { "[scheme]\nbase = 1000\ngrade]\n", "line 3, column 6: expected '=' after the key "
+                                             "(missing '[[' at the start of a table header?)" },
+        { "[scheme]\nbase = 1000\nvalidity]\n", "line 3, column 9: expected '=' after the "
+                                                "key (missing '[[' at the start of a table "
+                                                "header?)" },
+        { "rule.a]]\n", "line 1, column 5: dotted keys are not supported (missing '[' at the "
+                        "start of a table header?)" },
+        { "cap.votes]]\n", "line 1, column 4: dotted keys are not supported (missing '[' at the "
+                           "start of a table header?)" },
+        { "tier.T]]\n", "line 1, column 5: dotted keys are not supported (missing '[' at the "
+                        "start of a table header?)" },
+        { "measure.m]]\n", "line 1, column 8: dotted keys are not supported (missing '[' at "
+                           "the start of a table header?)" },
+        { "rule.a.change]\n", "line 1, column 5: dotted keys are not supported (missing '[[' "
+                              "at the start of a table header?)" },
+        { "tier.T.level]\n", "line 1, column 5: dotted keys are not supported (missing '[[' at "
+                             "the start of a table header?)" },
+        /* a table that is none: as its brackets say */
+        { "[scheme]\nbase = 1000\nfoo]]\n", "line 3, column 4: expected '=' after the key "
+                                            "(missing '[[' at the start of a table header?)" },
+    };
+    for (size_t k = 0; k < sizeof(lost) / sizeof(lost[0]); k++)
+        assert_string_equal(rules_error(lost[k][0], CIVIC_E_SYNTAX).message, lost[k][1]);
     civic_error e = rules_error("[scheme]\nbase] = 1\n", CIVIC_E_SYNTAX);
     assert_string_equal(e.message, "line 2, column 5: expected '=' after the key");
     e = rules_error("[scheme]\nbase ]x\n", CIVIC_E_SYNTAX);
