@@ -475,6 +475,23 @@ static bool full_width_commas(const csv_record *r)
     return false;
 }
 
+/* The header is a spreadsheet's line setting the separator, "sep=," (the
+ * record "sep=" and an empty field, blanks and a CR aside): no log has it,
+ * as the command-line tool refuses "sep=;" rather than read past it
+ * (SPEC 3: a header line names the columns). */
+static bool separator_line(const csv_record *r)
+{
+    if (r->count != 2) return false;
+    const char *a = r->field[0], *b = r->field[1];
+    size_t an = r->len[0], bn = r->len[1];
+    if (an >= 3 && memcmp(a, "\xEF\xBB\xBF", 3) == 0) a += 3, an -= 3;
+    while (an && (*a == ' ' || *a == '\t')) a++, an--;
+    while (bn && (b[bn - 1] == ' ' || b[bn - 1] == '\t' || b[bn - 1] == '\r')) bn--;
+    while (bn && (*b == ' ' || *b == '\t')) b++, bn--;
+    return bn == 0 && an == 4 && (a[0] == 's' || a[0] == 'S') && (a[1] == 'e' || a[1] == 'E') &&
+           (a[2] == 'p' || a[2] == 'P') && a[3] == '=';
+}
+
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     csv_state *st = state_of(ld);
@@ -510,11 +527,16 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
         if (seen[k]) continue;
+        char sep_hint[80];
+        snprintf(sep_hint, sizeof(sep_hint), " (a spreadsheet's 'sep=,' line: delete line %llu)",
+                 (unsigned long long)line);
         civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
                          "line %llu: the header has no '%s' column (required: id, subject, "
                          "type, ts)%s", (unsigned long long)line, civic__field_names[k],
                          full_width_commas(r) ? " (it uses the full-width comma '\xEF\xBC\x8C'; "
-                                                "the separator is ',')" : "");
+                                                "the separator is ',')"
+                         : separator_line(r) ? sep_hint
+                                             : "");
         goto fatal;
     }
     /* what a second header, of files joined, is told by (csv_note) */

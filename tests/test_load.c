@@ -157,6 +157,22 @@ static void log_errors_say_what_was_meant(void **state)
                CIVIC_E_SYNTAX, 1, 0,
                "line 1: the header has no 'id' column (required: id, subject, type, ts) (it uses "
                "the full-width comma '\xef\xbc\x8c'; the separator is ',')");
+    /* a spreadsheet's line that sets the separator, before the header: no
+     * log has it (as 'sep=;' is refused), so it is told to go */
+    load_fails("sep=,\nid,subject,type,ts\nx,s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+               "spreadsheet's 'sep=,' line: delete line 1)");
+    load_fails("\xef\xbb\xbfSEP=, \r\nid,subject,type,ts\r\nx,s,fine,2024-01-01\r\n", csv,
+               CIVIC_E_SYNTAX, 1, 0, "(a spreadsheet's 'sep=,' line: delete line 1)");
+    {
+        civic_engine *en = fresh();
+        civic_error er = CIVIC_ERROR_INIT;
+        const char *other = "sep=,x\nid,subject,type,ts\n";
+        assert_int_equal(civic_engine_load(en, other, strlen(other), NULL, NULL, &er),
+                         CIVIC_E_SYNTAX);
+        assert_null(strstr(er.message, "sep="));
+        civic_engine_free(en);
+    }
     /* a row of separators only, as a spreadsheet leaves after its data */
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\n,,,,\n", csv, CIVIC_E_EVENT, 3, 1,
                "field 'id': missing (an empty row (only separators): delete it)");
