@@ -2520,6 +2520,32 @@ static void blank_warn_list(const civic_list *list)
     blank_warn(&b);
 }
 
+/* For a subject with no events: " (the log has 'r0002 ', another subject:
+ * mind the blanks)" when a subject that differs from it only by blanks
+ * around it has some (a padded export), else "".  Asked only then: it
+ * lists every subject. */
+static const char *padded_twin(const civic_engine *e, const char *id, int64_t as_of)
+{
+    static char said[CIVIC_ID_BYTES_MAX + 80];
+    civic_result *res = NULL;
+    size_t n = strlen(id);
+    said[0] = '\0';
+    if (n == 0 || civic_engine_subjects(e, as_of, &res) != CIVIC_OK) return said;
+    for (size_t i = 0; i < civic_result_count(res) && !said[0]; i++) {
+        civic_score s = CIVIC_SCORE_INIT;
+        if (civic_result_get(res, i, &s) != CIVIC_OK) continue;
+        const char *t = s.subject;
+        size_t lo = 0, hi = strlen(t);
+        while (lo < hi && is_blank(t[lo])) lo++;
+        while (hi > lo && is_blank(t[hi - 1])) hi--;
+        if ((lo > 0 || hi < strlen(t)) && hi - lo == n && memcmp(t + lo, id, n) == 0)
+            snprintf(said, sizeof(said), " (the log has '%s', another subject: mind the "
+                     "blanks)", t);
+    }
+    civic_result_free(res);
+    return said;
+}
+
 static int run(const options *o, civic_engine *e, const civic_engine *next, FILE *out)
 {
     const civic_rules *rules = civic_engine_rules(e);
@@ -2573,7 +2599,8 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
                          when, sum.archived, sum.archived == 1 ? "y" : "ies");
             else
                 complain("warning: subject '%s' has no events at or before %s "
-                         "(the record is empty; the score is the base)", o->explain, when);
+                         "(the record is empty; the score is the base)%s", o->explain, when,
+                         padded_twin(e, o->explain, as_of));
         }
         blank_ids b = { 0, NULL };
         blank_note(&b, o->explain);

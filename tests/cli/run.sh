@@ -1208,6 +1208,11 @@ done
 warns blank-top-3 1 "^civic-score: warning: subject ' r0001' begins with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --top 3 "$T/blank.csv"
 warns blank-explain 1 "^civic-score: warning: subject 'r0001 ' ends with a blank: it is a different subject from 'r0001'$" -- $R -t 2022-05-01 --explain 'r0001 ' "$T/blank.csv"
 warns blank-explain-none 0 "" -- $R -t 2022-05-01 --explain r0001 "$T/blank.csv"
+# the plain id of a subject the log holds only padded: the empty record's
+# warning names the padded one
+printf 'id,subject,type,ts\ne1, r0002,fine,2022-03-01\n' >"$T/blank3.csv"
+warns blank-explain-twin 1 "^civic-score: warning: subject 'r0002' has no events at or before .* (the record is empty; the score is the base) (the log has ' r0002', another subject: mind the blanks)$" -- $R -t 2022-05-01 --explain r0002 "$T/blank3.csv"
+warns blank-explain-no-twin 1 "the score is the base)$" -- $R -t 2022-05-01 --explain r0003 "$T/blank3.csv"
 printf 'id,subject,type,ts\ne1,r0001,fine,2022-03-01\ne2," r 0001 ",fine,2022-03-01\n' >"$T/blank2.csv"
 warns blank-around 1 "^civic-score: warning: subject ' r 0001 ' has blanks around it: it is a different subject from 'r 0001'$" -- $R "$T/blank2.csv"
 warns blank-inside 0 "" -- $R -t 2022-05-01 $D/events.csv
