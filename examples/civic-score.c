@@ -264,19 +264,6 @@ static void csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* Whether cp lies in one of the n sorted, disjoint ranges r. */
-static bool in_ranges(const width_range *r, size_t n, uint32_t cp)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cp < r[mid].first) hi = mid;
-        else if (cp > r[mid].last) lo = mid + 1;
-        else return true;
-    }
-    return false;
-}
-
 /* The cells a terminal gives a table cell's text (UTF-8 with what a terminal
  * would act on escaped already: dup_shown), as glibc's wcwidth counts them
  * under a UTF-8 locale: combining marks (Thai's, Devanagari's too),
@@ -296,8 +283,8 @@ static size_t text_width(const char *s)
         }
         uint32_t cp = (uint32_t)(*p & (0xff >> (len + 1)));
         for (size_t k = 1; k < len; k++) cp = (cp << 6) | (p[k] & 0x3fu);
-        if (in_ranges(width_wide, sizeof(width_wide) / sizeof(width_wide[0]), cp)) w += 2;
-        else if (!in_ranges(width_zero, sizeof(width_zero) / sizeof(width_zero[0]), cp)) w++;
+        if (shown_in_ranges(width_wide, sizeof(width_wide) / sizeof(width_wide[0]), cp)) w += 2;
+        else if (!shown_in_ranges(width_zero, sizeof(width_zero) / sizeof(width_zero[0]), cp)) w++;
         p += len;
     }
     return w;

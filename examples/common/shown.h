@@ -50,18 +50,26 @@ static const shown_range shown_escaped_ranges[] = {
     {0xe0000, 0xe0fff},
 };
 
-/* Whether the code point cp is shown as its escape (see the list above). */
-static inline bool shown_escaped(uint32_t cp)
+/* Whether cp lies in one of the n sorted, disjoint ranges r (also the
+ * character widths' tables, width.h). */
+static inline bool shown_in_ranges(const shown_range *r, size_t n, uint32_t cp)
 {
-    if ((cp & 0xfffeu) == 0xfffeu) return true; /* U+xFFFE, U+xFFFF of every plane */
-    size_t lo = 0, hi = sizeof(shown_escaped_ranges) / sizeof(shown_escaped_ranges[0]);
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp < shown_escaped_ranges[mid].first) hi = mid;
-        else if (cp > shown_escaped_ranges[mid].last) lo = mid + 1;
+        if (cp < r[mid].first) hi = mid;
+        else if (cp > r[mid].last) lo = mid + 1;
         else return true;
     }
     return false;
+}
+
+/* Whether the code point cp is shown as its escape (see the list above). */
+static inline bool shown_escaped(uint32_t cp)
+{
+    return (cp & 0xfffeu) == 0xfffeu || /* U+xFFFE, U+xFFFF of every plane */
+           shown_in_ranges(shown_escaped_ranges,
+                           sizeof(shown_escaped_ranges) / sizeof(shown_escaped_ranges[0]), cp);
 }
 
 /* The escape of cp into esc: \u200d, or \U000e0041 beyond U+FFFF (eight

@@ -4,16 +4,15 @@
 ** from glibc 2.36's wcwidth() under C.UTF-8.  Edit the generator, never this file.
 **
 ** Two sorted lists of disjoint ranges: width_zero (no cell) and width_wide
-** (two cells); every other character takes one.
+** (two cells); every other character takes one.  A range is shown.h's,
+** searched with shown_in_ranges.
 */
 #ifndef CIVIC_WIDTH_H
 #define CIVIC_WIDTH_H
 
-#include <stdint.h>
+#include "shown.h"
 
-typedef struct width_range {
-    uint32_t first, last;
-} width_range;
+typedef shown_range width_range;
 
 /* wcwidth 0 */
 static const width_range width_zero[] = {
