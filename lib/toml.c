@@ -23,6 +23,7 @@ typedef struct toml_state {
     char *buf;
     size_t buf_cap;
     civic_error *err;
+    size_t value_at; /* the last value's first byte */
 } toml_state;
 
 static uint32_t col(const toml_state *s, size_t at)
@@ -232,6 +233,8 @@ static int quote_it(toml_state *s, size_t at, const char *what, const char *t, s
     return syntax(s, at, msg);
 }
 
+#define NUMBER_GROUPED_WHY "a number is written without spaces or separators"
+
 static void skip_ws(toml_state *s)
 {
     while (s->pos < s->len && (s->text[s->pos] == ' ' || s->text[s->pos] == '\t')) s->pos++;
@@ -244,6 +247,58 @@ static bool rest_of_line_blank(const char *t, size_t n)
     size_t k = 0;
     while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
     return k == n || t[k] == '\n' || t[k] == '\r' || t[k] == '#';
+}
+
+/* The bytes of a thousands separator at t (n bytes) a number may be written
+ * with: a blank, an apostrophe (1'000), a no-break, narrow no-break or thin
+ * space; 0 if none. */
+static size_t group_separator(const char *t, size_t n)
+{
+    if (n >= 1 && (t[0] == ' ' || t[0] == '\t' || t[0] == '\'')) return 1;
+    if (n >= 2 && memcmp(t, "\xc2\xa0", 2) == 0) return 2;
+    if (n >= 3 && (memcmp(t, "\xe2\x80\xaf", 3) == 0 || memcmp(t, "\xe2\x80\x89", 3) == 0))
+        return 3;
+    return 0;
+}
+
+/* The number a value written with its digits grouped stands for, the value
+ * at s->text + at (1 000, -1'000.5, 1 000 000): a sign, 1..3 digits, groups
+ * of a separator and 3 digits, a fraction, and then the value's end (a
+ * blank, a comment, the line's end).  "write 1000" in buf when the value is
+ * that; else NULL. */
+static const char *grouped_number(const toml_state *s, size_t at, char *buf, size_t size)
+{
+    const char *t = s->text + at;
+    size_t n = s->len - at, k = 0, w = 0, groups = 0;
+    char digits[40];
+    if (k < n && (t[k] == '-' || t[k] == '+')) digits[w++] = t[k++];
+    size_t lead = k;
+    while (k < n && t[k] >= '0' && t[k] <= '9' && k - lead < 3) digits[w++] = t[k++];
+    if (k == lead) return NULL;
+    for (;;) {
+        size_t sep = k < n ? group_separator(t + k, n - k) : 0, d = k + sep;
+        if (!sep || w + 3 >= sizeof(digits) - 12) break;
+        size_t e = d;
+        while (e < n && e - d < 4 && t[e] >= '0' && t[e] <= '9') e++;
+        if (e - d != 3) break;
+        memcpy(digits + w, t + d, 3);
+        w += 3;
+        k = e;
+        groups++;
+    }
+    if (groups == 0) return NULL;
+    if (k < n && t[k] == '.') {
+        size_t f = k + 1;
+        while (f < n && f - k <= 8 && t[f] >= '0' && t[f] <= '9') f++;
+        if (f == k + 1 || f - k > 8) return NULL;
+        memcpy(digits + w, t + k, f - k);
+        w += f - k;
+        k = f;
+    }
+    if (k < n && t[k] != ' ' && t[k] != '\t' && t[k] != '#' && t[k] != '\n' && t[k] != '\r')
+        return NULL;
+    snprintf(buf, size, "%s: write %.*s", NUMBER_GROUPED_WHY, (int)w, digits);
+    return buf;
 }
 
 /* What to write instead of the text at t (the rest of the text, n > 0
@@ -275,7 +330,12 @@ static int stray_text(toml_state *s, size_t at, bool after, bool number, const c
 {
     const char *hint = at < s->len ? stray_text_hint(s->text + at, s->len - at, after, number)
                                    : NULL;
-    char msg[160];
+    char msg[160], grouped[80];
+    /* 1 000: digits after a number and a blank */
+    if (!hint && number && after && at < s->len && s->text[at] >= '0' && s->text[at] <= '9') {
+        hint = grouped_number(s, s->value_at, grouped, sizeof(grouped));
+        if (!hint) hint = NUMBER_GROUPED_WHY;
+    }
     if (!hint) return syntax_at_char(s, at, what);
     snprintf(msg, sizeof(msg), "%s (%s)", what, hint);
     return syntax(s, at, msg);
@@ -484,6 +544,7 @@ static const char *number_hint(const toml_state *s, size_t at, size_t n, size_t 
 
 static int parse_value(toml_state *s, civic_toml_value *v)
 {
+    s->value_at = s->pos;
     v->line = s->line;
     v->column = col(s, s->pos);
     v->offset = s->pos;
@@ -562,6 +623,11 @@ static int parse_value(toml_state *s, civic_toml_value *v)
             return syntax(s, at, "exponents are not supported; write the number out");
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
+        char grouped[80], msg[120];
+        if (group_separator(t + i, n - i) && grouped_number(s, at, grouped, sizeof(grouped))) {
+            snprintf(msg, sizeof(msg), "malformed number (%s)", grouped); /* 1'000 */
+            return syntax(s, at + i, msg);
+        }
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
         /* letters alone after the number: a duration left unquoted (1y,
          * 30d, 3months; SPEC 2's Nd, Nm, Ny, and a week or a unit's word
@@ -812,7 +878,7 @@ static const char *not_text(const char *text, size_t len)
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err)
 {
-    toml_state s = { text, len, 0, 0, 1, file, alc, NULL, 0, err };
+    toml_state s = { text, len, 0, 0, 1, file, alc, NULL, 0, err, 0 };
     int rc = CIVIC_OK;
     const char *what = not_text(text, len);
     if (what)

@@ -405,6 +405,18 @@ static void text_after_a_value_says_what_to_write(void **state)
         { "[rule.a]\npoints = 5 ; \r\n", 2, 12, "no ';' at the end of a line" },
         { "[rule.a]\npoints = 5.5;  # five\n", 2, 13, "no ';' at the end of a line" },
         { "[scheme]\nname = \"x\";", 2, 11, "no ';' at the end of a line" },
+        /* digits grouped by a blank, as a clerk writes thousands */
+        { "[scheme]\nbase = 1 000\n", 2, 10,
+          "a number is written without spaces or separators: write 1000" },
+        { "[scheme]\nbase = 1 000 000 # c\n", 2, 10,
+          "a number is written without spaces or separators: write 1000000" },
+        { "[rule.a]\npoints = -1 000.5\n", 2, 13,
+          "a number is written without spaces or separators: write -1000.5" },
+        { "[scheme]\nmax = 2\t000\r\n", 2, 9,
+          "a number is written without spaces or separators: write 2000" },
+        /* not thousands: no number to write, the rule alone */
+        { "[rule.a]\npoints = 5 10\n", 2, 12, "a number is written without spaces or separators" },
+        { "[scheme]\nbase = 1 0000\n", 2, 10, "a number is written without spaces or separators" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char want[200];
@@ -438,6 +450,23 @@ static void text_after_a_value_says_what_to_write(void **state)
                         "line 1, column 13: unexpected text after the table header");
     assert_string_equal(rules_error("[scheme] 1,000\n", CIVIC_E_SYNTAX).message,
                         "line 1, column 10: unexpected text after the table header");
+    /* thousands grouped by an apostrophe or a no-break or thin space, inside
+     * the number's word: the same, at the separator (not "write a plain
+     * space", which would be the error above) */
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1'000\n", CIVIC_E_SYNTAX), 2, 9,
+                                   "malformed number (a number is written without spaces or "
+                                   "separators: write 1000)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1\xc2\xa0" "000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 9, "malformed number (a number is written without spaces "
+                                         "or separators: write 1000)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1\xe2\x80\xaf" "000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 9, "malformed number (a number is written without spaces "
+                                         "or separators: write 1000)");
+    /* a no-break space that groups nothing is still named as such */
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1\xc2\xa0\n", CIVIC_E_SYNTAX),
+                                   2, 9, "(U+00A0 is a no-break space: write a plain space)");
     /* and none where none fits: a unit after a string or a boolean, a comma
      * with no digit after it, a word after a key */
     static const char *const plain[][2] = {
