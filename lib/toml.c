@@ -817,6 +817,28 @@ static int dotted_key(toml_state *s)
     return syntax(s, s->pos, msg);
 }
 
+/* A ':' (or a full-width one) where the '=' of the key at s->text[at..key_end)
+ * belongs, at s->pos, as YAML and JSON write it: told, with the line as TOML
+ * writes it when the value after it is 1..40 bytes of text on that line. */
+static int colon_for_equals(toml_state *s, size_t at, size_t key_end)
+{
+    const char *t = s->text;
+    size_t v = s->pos + (t[s->pos] == ':' ? 1 : 3), e;
+    bool quoted = false;
+    while (v < s->len && (t[v] == ' ' || t[v] == '\t')) v++;
+    for (e = v; e < s->len && t[e] != '\n' && t[e] != '\r' && (quoted || t[e] != '#'); e++)
+        if (t[e] == '"') quoted = !quoted;
+    while (e > v && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+    bool text = e > v && e - v <= 40 && key_end - at <= 40 && civic__utf8_valid(t + v, e - v);
+    for (size_t k = v; text && k < e; k++)
+        if ((unsigned char)t[k] < 0x20 || t[k] == 0x7f) text = false;
+    char msg[160];
+    if (!text) return syntax(s, s->pos, "expected '=' after the key (TOML uses '=', not ':')");
+    snprintf(msg, sizeof(msg), "expected '=' after the key (TOML uses '=', not ':': write "
+             "%.*s = %.*s)", (int)(key_end - at), t + at, (int)(e - v), t + v);
+    return syntax(s, s->pos, msg);
+}
+
 static int parse_pair(toml_state *s, const civic_toml_handler *h)
 {
     size_t at = s->pos;
@@ -834,6 +856,9 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
         while (at + dashes < key_end && s->text[at + dashes] == '-') dashes++;
         if (dashes >= 2 && at + dashes == key_end)
             return syntax(s, s->pos, "expected '=' after the key (a comment starts with '#')");
+        if (s->pos < s->len && (s->text[s->pos] == ':' || (s->len - s->pos >= 3 &&
+                                memcmp(s->text + s->pos, "\xef\xbc\x9a", 3) == 0)))
+            return colon_for_equals(s, at, key_end);
         /* "scheme]", "grade]]": a header without its '[', its name a key */
         const char *lost = s->pos < s->len && s->text[s->pos] == ']' ? lost_brackets(s) : NULL;
         if (lost) {

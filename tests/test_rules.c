@@ -482,6 +482,25 @@ static void text_after_a_value_says_what_to_write(void **state)
     };
     for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]); k++)
         assert_string_equal(rules_error(plain[k][0], CIVIC_E_SYNTAX).message, plain[k][1]);
+    /* a ':' for '=', as YAML and JSON write it: the line as TOML writes it */
+    static const char *const colon[][2] = {
+        { "[scheme]\nbase: 1000\n", "line 2, column 5: expected '=' after the key (TOML uses "
+                                     "'=', not ':': write base = 1000)" },
+        { "[scheme]\nname : \"Harbour # 1\" # c\r\n",
+          "line 2, column 6: expected '=' after the key (TOML uses '=', not ':': write "
+          "name = \"Harbour # 1\")" },
+        { "[rule.a]\npoints:-5\n", "line 2, column 7: expected '=' after the key (TOML uses "
+                                   "'=', not ':': write points = -5)" },
+        { "[scheme]\nbase\xef\xbc\x9a 1000\n", "line 2, column 5: expected '=' after the key "
+                                              "(TOML uses '=', not ':': write base = 1000)" },
+        /* nothing after it, or too much to repeat: the rule alone */
+        { "[scheme]\nbase:\n", "line 2, column 5: expected '=' after the key (TOML uses '=', "
+                               "not ':')" },
+        { "[scheme]\nname: \"a name much longer than forty bytes, as some are\"\n",
+          "line 2, column 5: expected '=' after the key (TOML uses '=', not ':')" },
+    };
+    for (size_t k = 0; k < sizeof(colon) / sizeof(colon[0]); k++)
+        assert_string_equal(rules_error(colon[k][0], CIVIC_E_SYNTAX).message, colon[k][1]);
 }
 
 /* A unit written onto a number (5h, -10pt, 2.5pts): not a word to quote,
