@@ -679,6 +679,11 @@ typedef struct civic_toml_handler {
     int (*pair)(void *ctx, const char *key, size_t len, const civic_toml_value *value,
                 uint64_t line, uint32_t column, uint64_t offset, civic_error *err);
     void *ctx;
+    /* Optional: what the value of a key is, for the hint of a value that is
+     * neither: CIVIC_TOML_STRING (a string: "write it in double quotes"),
+     * CIVIC_TOML_DECIMAL (a number: "without a unit"), or -1 (either, a
+     * boolean, or a key not known: no hint). */
+    int (*value_type)(void *ctx, const char *key, size_t len);
 } civic_toml_handler;
 
 /* file: text is a whole file's bytes, not a caller's buffer (whose last NUL

@@ -542,7 +542,8 @@ static const char *number_hint(const toml_state *s, size_t at, size_t n, size_t 
     return NULL;
 }
 
-static int parse_value(toml_state *s, civic_toml_value *v)
+/* type: what the key's value is (civic_toml_handler's value_type). */
+static int parse_value(toml_state *s, civic_toml_value *v, int type)
 {
     s->value_at = s->pos;
     v->line = s->line;
@@ -631,14 +632,18 @@ static int parse_value(toml_state *s, civic_toml_value *v)
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");
         /* letters alone after the number: a duration left unquoted (1y,
          * 30d, 3months; SPEC 2's Nd, Nm, Ny, and a week or a unit's word
-         * that quoted is told the durations) to quote; any other letters a
-         * unit (5h, -10pt, 2.5pts), written away as after "5 points" --
-         * quoted, 5h would be "'points' must be a number" */
+         * that quoted is told the durations) to quote where the key's value
+         * is a string; any other letters, or a duration's on a key whose
+         * value is a number (points = 5d), a unit (5h, -10pt, 2.5pts),
+         * written away as after "5 points" -- quoted, 5h would be "'points'
+         * must be a number" */
         if (!cut && letters_only(t + i, n - i)) {
             bool duration = duration_unit(t + i, n - i);
-            if (duration && int_at == 0 && v->type == CIVIC_TOML_INTEGER)
+            if (duration && type == CIVIC_TOML_STRING && int_at == 0 &&
+                v->type == CIVIC_TOML_INTEGER)
                 return quote_it(s, at, "malformed number", t, n);
-            if (!duration) return stray_text(s, at + i, true, true, "unexpected text after the value");
+            if (!duration || type == CIVIC_TOML_DECIMAL)
+                return stray_text(s, at + i, true, true, "unexpected text after the value");
         }
         /* a number whole up to a byte that can be part of none: that byte
          * (a control byte ends the word, and is named below) */
@@ -873,7 +878,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     skip_ws(s);
     civic_toml_value v;
     memset(&v, 0, sizeof(v));
-    int rc = parse_value(s, &v);
+    int rc = parse_value(s, &v, h->value_type ? h->value_type(h->ctx, s->text + at, key_end - at)
+                                              : -1);
     if (rc != CIVIC_OK) return rc;
     rc = h->pair(h->ctx, s->text + at, key_end - at, &v, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;

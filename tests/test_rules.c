@@ -529,11 +529,52 @@ static void a_unit_on_a_number_says_to_write_the_number_alone(void **state)
                                    9, "malformed number (write it in double quotes: \"12m\")");
     an_error_names_line_and_column(rules_error("[scheme]\nvalid = 3Months\n", CIVIC_E_SYNTAX), 2,
                                    9, "malformed number (write it in double quotes: \"3Months\")");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nrepair_after = 3m\n",
+                                               CIVIC_E_SYNTAX),
+                                   3, 16, "malformed number (write it in double quotes: \"3m\")");
+    an_error_names_line_and_column(rules_error("[scheme]\nobjection_window = 30d\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 20, "malformed number (write it in double quotes: \"30d\")");
+    /* a duration's letters on a key whose value is a number: a unit, not a
+     * string to quote ("5d" quoted would be "'points' must be a number") */
+    static const struct {
+        const char *text;
+        uint64_t line;
+        uint32_t column;
+    } numbers[] = {
+        { "[rule.a]\npoints = 5d\n", 2, 11 },
+        { "[rule.a]\npoints = 10Days # c\n", 2, 12 },
+        { "[scheme]\nbase = 1000y\n", 2, 12 },
+        { "[scheme]\nmax = 3m\n", 2, 8 },
+        { "[scheme]\nbalance_min = 5d\n", 2, 16 },
+        { "[[grade]]\nname = \"A\"\nmin = 30d\n", 3, 9 },
+        { "[cap.c]\nlimit = 1y\n", 2, 10 },
+        { "[rule.a]\npoints = 1\ncap = 20m\n", 3, 9 },
+        { "[rule.a]\npoints = 1\nceiling = 850d\n", 3, 14 },
+        { "[rule.a]\npoints = 1\nrepeat_factor = 2w\n", 3, 18 },
+        { "[measure.m]\nmin_score = 7d\n", 2, 14 },
+    };
+    for (size_t k = 0; k < sizeof(numbers) / sizeof(numbers[0]); k++)
+        an_error_names_line_and_column(rules_error(numbers[k].text, CIVIC_E_SYNTAX),
+                                       numbers[k].line, numbers[k].column,
+                                       "unexpected text after the value (write the number "
+                                       "alone, without a unit)");
+    /* a key whose value is neither (a boolean, a time, a misspelt key):
+     * no advice that would be wrong */
+    assert_string_equal(rules_error("[rule.a]\npoints = 1\nfreeze = 5d\n", CIVIC_E_SYNTAX)
+                            .message, "line 3, column 10: malformed number");
+    assert_string_equal(rules_error("[rule.a]\npoints = 1\nvaild = 5d\n", CIVIC_E_SYNTAX)
+                            .message, "line 3, column 9: malformed number");
     /* neither where the letters are not a unit's alone */
     assert_string_equal(rules_error("[scheme]\nbase = 10x0\n", CIVIC_E_SYNTAX).message,
                         "line 2, column 8: malformed number");
-    assert_string_equal(rules_error("[rule.a]\npoints = -1y\n", CIVIC_E_SYNTAX).message,
-                        "line 2, column 10: malformed number");
+    /* a signed duration is no duration to quote (on a number's key, -1y is
+     * a unit, as 5d above) */
+    assert_string_equal(rules_error("[rule.a]\npoints = 1\nvalid = -1y\n", CIVIC_E_SYNTAX)
+                            .message, "line 3, column 9: malformed number");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = -1y\n", CIVIC_E_SYNTAX), 2, 12,
+                                   "unexpected text after the value (write the number alone, "
+                                   "without a unit)");
 }
 
 /* yes, no, on, off for a boolean: true or false, not a quoted word (which
