@@ -890,12 +890,46 @@ bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *n
     return true;
 }
 
+/* The code a rule name with capitals or blanks (a quoted name's) stands
+ * for: lower case, each run of blanks one '_' (none at the ends), in buf
+ * (CIVIC_CODE_BYTES_MAX + 1 bytes), with what was changed in *why; false
+ * when that is no code either. */
+static bool code_for_name(const char *name, size_t n, char *buf, const char **why)
+{
+    size_t w = 0;
+    bool upper = false, blank = false;
+    for (size_t k = 0; k < n; k++) {
+        char c = name[k];
+        if (w == CIVIC_CODE_BYTES_MAX) return false;
+        if (c == ' ' || c == '\t') {
+            size_t run = k;
+            while (run < n && (name[run] == ' ' || name[run] == '\t')) run++;
+            if (k == 0 || run == n) return false;
+            buf[w++] = '_';
+            blank = true;
+            k = run - 1;
+        } else {
+            upper |= c >= 'A' && c <= 'Z';
+            buf[w++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+        }
+    }
+    buf[w] = '\0';
+    *why = upper && blank ? "codes are lower case, with '_' for a blank"
+           : upper        ? "codes are lower case"
+                          : "codes have '_' for a blank";
+    return (upper || blank) && civic__code_valid(buf, w);
+}
+
 static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n)) {
-        char msg[240], cp_why[120];
-        const char *why = civic__toml_char_why(name, n, cp_why, sizeof(cp_why));
+        char msg[240], cp_why[120], code[CIVIC_CODE_BYTES_MAX + 1], hint[140];
+        const char *why = civic__toml_char_why(name, n, cp_why, sizeof(cp_why)), *what;
+        if (!why && code_for_name(name, n, code, &what)) { /* [rule.Illegal_parking] */
+            snprintf(hint, sizeof(hint), "%s: write [rule.%s]", what, code);
+            why = hint;
+        }
         snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
                  why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,

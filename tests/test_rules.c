@@ -135,6 +135,23 @@ static void syntax_errors_name_line_and_column(void **state)
     an_error_names_line_and_column(rules_error("[rule.x\xc2\xa0]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
                                    "rule codes are 1..64 characters of [a-z0-9_.-] (U+00A0 is a "
                                    "no-break space");
+    /* capitals, and blanks a quoted name may hold: the code to write */
+    an_error_names_line_and_column(rules_error("[rule.Illegal_parking]\npoints = 1\n",
+                                               CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (codes are "
+                                   "lower case: write [rule.illegal_parking])");
+    an_error_names_line_and_column(rules_error("[rule.\"Illegal  Parking\"]\npoints = 1\n",
+                                               CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (codes are "
+                                   "lower case, with '_' for a blank: write "
+                                   "[rule.illegal_parking])");
+    an_error_names_line_and_column(rules_error("[rule.\"illegal parking\"]\npoints = 1\n",
+                                               CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (codes have "
+                                   "'_' for a blank: write [rule.illegal_parking])");
+    /* none where lower case is not enough */
+    assert_string_equal(rules_error("[rule.\"Park!\"]\npoints = 1\n", CIVIC_E_RULES).message,
+                        "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-]");
     /* a word or a duration left unquoted: write it in double quotes */
     an_error_names_line_and_column(rules_error("[scheme]\nvalid = forever\n", CIVIC_E_SYNTAX), 2, 9,
                                    "expected a string, number, true or false (write it in double "
