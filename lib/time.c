@@ -116,6 +116,14 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
         v = v * 10 + (s[i] - '0');
     }
     if (s[0] == '-') v = -v;
+    /* 13 digits: Unix milliseconds (a JavaScript Date.now(), a Java
+     * currentTimeMillis()) of 2001..2286, most likely; as seconds every such
+     * value is past the range (one just past it is no such slip) */
+    if (v >= INT64_C(1000000000000) && v < INT64_C(10000000000000)) {
+        *why = "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; "
+               "write Unix seconds (drop the last three digits)";
+        return CIVIC_E_LIMIT;
+    }
     if (v < CIVIC_TIME_MIN || v > CIVIC_TIME_MAX) {
         *why = "timestamp out of range (years 0001..9999 in UTC)";
         return CIVIC_E_LIMIT;

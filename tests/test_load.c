@@ -572,6 +572,16 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_LIMIT, 1, 44, "timestamp out of range (years 0001..9999 in UTC) \"7.5e99\"");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-2.5E+41}\n", jl,
                CIVIC_E_LIMIT, 1, 44, "-2.5E+41");
+    /* Unix milliseconds, as a number or as text, in JSON Lines and CSV */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1767607200000}\n", jl,
+               CIVIC_E_LIMIT, 1, 44, "field 'ts': timestamp out of range (years 0001..9999 in "
+               "UTC): it looks like milliseconds; write Unix seconds (drop the last three digits) "
+               "\"1767607200000\"");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"1767607200000\"}\n",
+               jl, CIVIC_E_LIMIT, 1, 44, "it looks like milliseconds; write Unix seconds (drop the "
+               "last three digits)");
+    load_fails("id,subject,type,ts\nx,s,fine,1767607200000\n", CIVIC_FORMAT_CSV, CIVIC_E_LIMIT, 2,
+               10, "it looks like milliseconds; write Unix seconds (drop the last three digits)");
     /* a qty number too large or too small to write out says which, as one
      * that can be written out does (both were "not a number") */
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e400}\n",

@@ -223,6 +223,25 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 20240229\n", 6, 8,
              "'from': 20240229 would be Unix seconds, 1970-08-23T06:17:09+00:00: write the date "
              "as \"2024-02-29\"");
+    /* Unix milliseconds, quoted or not */
+    {
+        static const char *const ms[] = { "1772323200000", "\"1772323200000\"" };
+        for (size_t k = 0; k < 2; k++) {
+            char text[200];
+            snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",
+                     ms[k]);
+            civic_rules *r = NULL;
+            civic_error err = CIVIC_ERROR_INIT;
+            assert_int_not_equal(civic_rules_parse(&r, text, strlen(text), NULL, &err), CIVIC_OK);
+            assert_null(r);
+            assert_int_equal(err.line, 6);
+            assert_int_equal(err.column, 8);
+            assert_string_equal(err.message,
+                                "line 6, column 8: 'from': timestamp out of range (years "
+                                "0001..9999 in UTC): it looks like milliseconds; write Unix "
+                                "seconds (drop the last three digits)");
+        }
+    }
     /* leading zeros (a number may carry them) hide no such date */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n", 6, 8,
              "'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date "

@@ -281,6 +281,8 @@ static void every_clock_parses_like_the_plain_parser(void **state)
 static void a_refused_time_says_why(void **state)
 {
     (void)state;
+#define MS_WHY "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; " \
+               "write Unix seconds (drop the last three digits)"
     static const struct { const char *s; int32_t offset; int rc; const char *why; } cases[] = {
         { "2024-05-01T10:00:00+24:00", 0, CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
         { "2024-05-01T10:00:00-08:60", 0, CIVIC_E_EVENT, "UTC offset minutes out of range (00..59)" },
@@ -291,7 +293,18 @@ static void a_refused_time_says_why(void **state)
         { "0001-01-01T07:59:59+08:00", 0, CIVIC_E_LIMIT,
           "timestamp out of range (years 0001..9999 in UTC)" },
         { "99999999999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        /* 13 digits, Unix milliseconds (2026-01-05, 2001-09-09), leading
+         * zeros or not: said; a value just past the range, 12 or 14 digits,
+         * or one below the range, is not */
+        { "1767607200000", 0, CIVIC_E_LIMIT, MS_WHY },
+        { "0001767607200000", 0, CIVIC_E_LIMIT, MS_WHY },
+        { "1000000000000", 0, CIVIC_E_LIMIT, MS_WHY },
+        { "253402300800", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "10000000000000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "-1767607200000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
     };
+#undef MS_WHY
     civic_ts_cache cache;
     memset(&cache, 0, sizeof(cache));
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
