@@ -149,6 +149,21 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
     return field_error_after(err, code, line, f, field, fmt, detail, "");
 }
 
+/* A ts or qty that holds a look-alike character (a full-width digit or
+ * dash, a dash or a printed minus for '-', a no-break space), which no
+ * timestamp or number can: "bad timestamp", the value and what the
+ * character is, as the rules reader names it (the rest of the usual reason,
+ * the forms allowed, would push that out of the message); else CIVIC_OK. */
+static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *f, int field,
+                           const char *what)
+{
+    const char *why = civic__toml_lookalike_in(f->v[field], f->n[field]);
+    char after[128];
+    if (!why) return CIVIC_OK;
+    snprintf(after, sizeof(after), " (%s)", why);
+    return field_error_after(err, CIVIC_E_EVENT, line, f, field, "%s", what, after);
+}
+
 /* An id-like field: required (1..max bytes) or optional (0..max); the
  * errors.  check_text below is the inline front that handles every field a
  * reader already proved printable. */
@@ -345,6 +360,8 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         int64_t v;
         int rc = civic__decimal_parse(q, n, 2, false, kept, CIVIC_POINTS_MAX * 100,
                                       &v, &why);
+        if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad redeem amount"))
+            return CIVIC_E_EVENT;
         if (rc != CIVIC_OK)
             return field_error(err, rc, line, f, CIVIC_F_QTY,
                                "bad redeem amount: %s (a positive decimal, at most 2 places, "
@@ -358,6 +375,8 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     }
     int rc = civic__decimal_parse(q, n, 3, false, kept, CIVIC_QTY_MAX * 1000,
                                   &p->qty, &why);
+    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad qty"))
+        return CIVIC_E_EVENT;
     if (rc != CIVIC_OK)
         return field_error(err, rc, line, f, CIVIC_F_QTY,
                            "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
@@ -395,6 +414,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
                                                 e->rules->utc_offset, f->ts_cache, &p->ts, &why)
                      : civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset,
                                          &p->ts, &why);
+    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_TS, "bad timestamp"))
+        return CIVIC_E_EVENT;
     if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)

@@ -92,6 +92,12 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     if (v->type != CIVIC_TOML_STRING && v->type != CIVIC_TOML_INTEGER)
         return civic__rb_at(err, p, "'from' must be a timestamp (\"2026-01-01\", "
                                     "\"2026-01-01T08:00:00+08:00\" or Unix seconds)");
+    /* a look-alike ("2026－03－01", an en dash for '-') can be in no
+     * timestamp: named at its column now, as unquoted it is, while the value
+     * is at hand (change_from reads it once the scheme's offset is known) */
+    if (v->type == CIVIC_TOML_STRING && civic__toml_lookalike_in(v->text, v->len))
+        return civic__rb_lookalike_error(v, err, "'from': bad timestamp (expected YYYY-MM-DD, "
+                                                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)");
     /* an integer's '+' is TOML's, not a timestamp's: Unix seconds either way */
     size_t plus = v->type == CIVIC_TOML_INTEGER && v->len > 1 && v->text[0] == '+';
     x->from_text = civic__rb_intern(b, v->text + plus, v->len - plus);

@@ -132,6 +132,30 @@ static void log_errors_say_what_was_meant(void **state)
                CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "\"HOUR \" (did you mean 'hour'?)");
     load_fails("id,subject,type,ts\nx,s,Revoke,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
                "(did you mean 'revoke'?)");
+    /* a look-alike character in a ts or a qty: named, the value shown */
+#define WIDE "(a full-width character, as an input method for Chinese or Japanese types it: " \
+             "write it in ASCII)"
+    load_fails("id,subject,type,ts\nx,s,fine,2024\xef\xbc\x8d" "01\xef\xbc\x8d" "01\n", csv,
+               CIVIC_E_EVENT, 2, 10, "line 2, column 10: field 'ts': bad timestamp \"2024\xef\xbc\x8d"
+               "01\xef\xbc\x8d" "01\" " WIDE);
+    load_fails("id,subject,type,ts\nx,s,fine,2024\xe2\x80\x90" "01\xe2\x80\x90" "01\n", csv,
+               CIVIC_E_EVENT, 2, 10, "field 'ts': bad timestamp \"2024\xe2\x80\x90" "01\xe2\x80\x90"
+               "01\" (U+2010 is a typographic hyphen: write -)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\xef\xbc\x92\n", csv, CIVIC_E_EVENT, 2,
+               21, "line 2, column 21: field 'qty': bad qty \"\xef\xbc\x92\" " WIDE);
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1\xc2\xa0\n", csv, CIVIC_E_EVENT, 2,
+               21, "field 'qty': bad qty \"1\xc2\xa0\" (U+00A0 is a no-break space: write a plain "
+               "space)");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\xe2\x88\x92" "5\n", csv,
+               CIVIC_E_EVENT, 2, 23, "field 'qty': bad redeem amount \"\xe2\x88\x92" "5\" "
+               "(U+2212 is a minus sign only in print: write -)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024\xef\xbc\x8d" "01"
+               "\xef\xbc\x8d" "01\",\"qty\":1}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
+               "field 'ts': bad timestamp \"2024\xef\xbc\x8d" "01\xef\xbc\x8d" "01\" " WIDE);
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":"
+               "\"\xef\xbc\x92\"}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
+               "field 'qty': bad qty \"\xef\xbc\x92\" " WIDE);
+#undef WIDE
     /* nothing near: no guess */
     civic_engine *e = fresh();
     civic_error err = CIVIC_ERROR_INIT;

@@ -242,6 +242,18 @@ static void change_checks_name_line_and_column(void **state)
                                 "seconds (drop the last three digits)");
         }
     }
+    /* a look-alike inside a quoted 'from' is named at its column, as it is
+     * unquoted */
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2026\xef\xbc\x8d" "03\xef\xbc\x8d"
+                "01\"\n", 6, 13,
+             "'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix "
+             "seconds) (a full-width character, as an input method for Chinese or Japanese types "
+             "it: write it in ASCII)");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2026-03\xe2\x80\x90" "01\"\n", 6,
+             16, "'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix "
+                 "seconds) (U+2010 is a typographic hyphen: write -)");
+    fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2026-03-01T08:00:00\xef\xbc\x8b"
+                "08:00\"\n", 6, 28, "(a full-width character");
     /* leading zeros (a number may carry them) hide no such date */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n", 6, 8,
              "'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date "
