@@ -188,7 +188,8 @@ bool hints_small_seconds(const char *t, size_t n, int64_t *secs)
     int64_t v = 0;
     for (size_t k = i; k < n; k++) {
         if (t[k] < '0' || t[k] > '9') return false;
-        if (v < SMALL_SECONDS) v = v * 10 + (t[k] - '0'); /* else stays large */
+        if (v > (INT64_MAX - 9) / 10) return false; /* past every time */
+        v = v * 10 + (t[k] - '0');
     }
     if (!i && v >= SMALL_SECONDS) return false;
     *secs = i ? -v : v;

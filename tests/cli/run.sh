@@ -1188,6 +1188,8 @@ warns below-limit-ts 1 "(Unix seconds 99999999)" -- "$T/big.csv"
 warns small-as-of 1 "^civic-score: warning: --as-of 20250304 is Unix seconds: 1970-08-23T17:05:04+08:00; a date needs its dashes (2025-03-04)$" -- -t 20250304 "$T/late.csv"
 warns small-as-of-day 1 "^civic-score: warning: --as-of 45000 is Unix seconds: 1970-01-01T20:30:00+08:00; a date needs its dashes (2023-03-15, if it is a spreadsheet's day number)$" -- -t 45000 "$T/late.csv"
 warns large-as-of 0 "" -- -t 1741051800 "$T/late.csv"
+# a negative one is told as the value it is, all its digits read
+warns negative-as-of 1 "^civic-score: warning: --as-of -62135596800 is Unix seconds: 0001-01-01T08:00:00+08:00; a date needs its dashes (YYYY-MM-DD)$" -- -t -62135596800 "$T/late.csv"
 warns date-as-of 0 "" -- -t 2025-03-04 "$T/late.csv"
 # --lenient: a skipped line is reported as skipped, not warned about too
 printf 'id,subject,type,ts\ne1,r1,nope,45000\ne2,r1,volunteer_hour,-5\n' >"$T/small.csv"
