@@ -33,8 +33,9 @@ typedef struct jline {
     size_t out_len;
     const char *why; /* first error */
     size_t why_at;
-    bool v1;         /* act and source are not read (rules of version 1, or a
-                        split): their variants are other keys, as in 1.0 */
+    bool v1;         /* rules of version 1, or a split: act and source are
+                        not read, and a variant of any field's name is
+                        another key, ignored, as in 1.0 */
 } jline;
 
 /* The out buffer of a line holds its decoded strings (never longer than the
@@ -321,7 +322,8 @@ static bool skip_value(jline *j, int depth)
  * event without the field, silently (CSV headers match in any case and
  * without the blanks around a name, so a log converted from one may well
  * say "Qty" or "qty "), so object() refuses them where the exact key is
- * absent. */
+ * absent, under version-2 rules (under rules of version 1 they are ignored,
+ * as 1.0 ignored them). */
 static int key_field(const char *k, size_t n)
 {
     static const uint8_t lens[CIVIC_F_COUNT] = { 2, 7, 4, 2, 3, 5, 3, 3, 6 }; /* of the names */
@@ -459,10 +461,13 @@ static bool object(jline *j, civic_fields *f)
         if (field >= CIVIC_F_COUNT) {
             /* a variant is refused only where it would leave the event
              * without the field (the exact key absent, after the line is
-             * read); one of act or source where those are not read was a
-             * key like any other in 1.0, and is ignored as one */
+             * read), and only under version-2 rules: in 1.0 every variant
+             * was a key like any other, ignored, and under rules of
+             * version 1 (or in a split, which leaves it to the engine that
+             * loads the part) it is ignored as one, so a 1.0 log keeps its
+             * answers (SPEC, "Version 2") */
             int base = field % CIVIC_F_COUNT;
-            if (!(j->v1 && (base == CIVIC_F_ACT || base == CIVIC_F_SOURCE)) && !variant_at[base]) {
+            if (!j->v1 && !variant_at[base]) {
                 variant_at[base] = key_at + 1;
                 variant_blanks[base] = field >= 2 * CIVIC_F_COUNT;
             }
@@ -707,7 +712,8 @@ int civic__jsonl_code(const char *why)
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
                         size_t *why_at)
 {
-    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true }; /* act and source: the loading engine's */
+    /* act, source and the variants of every field's name: the loading engine's */
+    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true };
     memset(f, 0, sizeof(*f));
     ws(&j);
     if (j.i == n) return 0;

@@ -13,9 +13,10 @@
 ** It does not validate events beyond what it reads: the record structure,
 ** the key (present, at most CIVIC_ID_BYTES_MAX bytes) and the ts.  The engine
 ** that loads a part checks the rest, with the same messages a load of the
-** whole input would give; so a JSON key or a CSV column that spells act or
-** source in other letters, refused, ignored or read by the rules' version,
-** which a split has not, is left to it.
+** whole input would give; so a CSV column that spells act or source in
+** other letters, and a JSON key that spells any field's name in other
+** letters or with blanks around it, refused, ignored or read by the rules'
+** version, which a split has not, is left to it.
 **
 ** Two passes, one over the input and one over a scratch array of (offset,
 ** length, part) per record: the first parses and counts each part's bytes

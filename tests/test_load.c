@@ -46,6 +46,22 @@ static void load_fails(const char *data, uint32_t format, int code, uint64_t lin
     civic_engine_free(e);
 }
 
+/* A load that must fail under the rules text, at line 1 and column, with words. */
+static void load_fails_under(const char *rules, const char *data, uint32_t column,
+                             const char *words)
+{
+    civic_engine *e = engine_from(rules);
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.format = CIVIC_FORMAT_JSONL;
+    assert_int_equal(civic_engine_load(e, data, strlen(data), &opts, NULL, &err), CIVIC_E_SYNTAX);
+    assert_int_equal(civic_engine_event_count(e), 0);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, column);
+    assert_non_null(strstr(err.message, words));
+    civic_engine_free(e);
+}
+
 static void csv_accepts_quotes_bom_crlf_and_extra_columns(void **state)
 {
     (void)state;
@@ -432,15 +448,48 @@ static void jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored(void **
     assert_int_equal(entry_of(e, "u2").qty, 2000);
     entry_done();
     civic_engine_free(e);
-    /* without the exact key: refused at the first variant of it, after the
-     * rest of the line is read */
-    load_fails("{\"Group\":\"g\",\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\","
-               "\"ts\":\"2024-01-01\",\"GROUP\":\"h\"}\n",
-               CIVIC_FORMAT_JSONL, CIVIC_E_SYNTAX, 1, 2, "keys are lower case: write \"group\"");
-    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"qty \":1,\"type\":\"fine\","
-               "\"ts\":\"2024-01-01\",\"Qty\":5}\n",
-               CIVIC_FORMAT_JSONL, CIVIC_E_SYNTAX, 1, 25,
-               "a key has no blanks around it: write \"qty\"");
+}
+
+/* Absent the exact key, a field's name in other letters or with blanks
+ * around it: in 1.0 a key like any other, ignored (the line read without
+ * the field), so under rules that use no version-2 key it is ignored again
+ * and a 1.0 log keeps its answers; under version-2 rules it is refused at
+ * the first such key, after the rest of the line is read. */
+static void jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules(void **state)
+{
+    (void)state;
+    const char *log = "{\"id\":\"e1\",\"subject\":\"u1\",\"type\":\"hour\",\"ts\":\"2024-01-01\","
+                      "\"Qty\":5,\"Group\":\"g\",\"REF\":\"e0\"}\n"
+                      "{\"id\":\"e2\",\"subject\":\"u2\",\"type\":\"hour\",\"ts\":\"2024-01-01\","
+                      "\"qty \":4,\" group\":\"h\",\"QTY\":3}\n";
+    civic_engine *e = fresh();
+    load_ok(e, log);
+    assert_int_equal(civic_engine_event_count(e), 2);
+    assert_int_equal(civic_engine_spec_version(e), 1);
+    civic_entry x = entry_of(e, "u1");
+    assert_int_equal(x.qty, 1000); /* one unit, as without the key */
+    assert_string_equal(x.group, "");
+    assert_string_equal(x.ref, "");
+    x = entry_of(e, "u2");
+    assert_int_equal(x.qty, 1000);
+    assert_string_equal(x.group, "");
+    assert_int_equal(score_at(e, "u1", "2024-02-01").score, P(1001));
+    entry_done();
+    civic_engine_free(e);
+    /* a field that must be there is missing, as 1.0 said */
+    load_fails("{\"id\":\"x\",\"Subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "field 'subject': missing");
+
+    const char *v2 = RULES "[[rule.fine.change]]\nfrom = \"2030-01-01\"\npoints = -20\n";
+    load_fails_under(v2, "{\"Group\":\"g\",\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\","
+                         "\"ts\":\"2024-01-01\",\"GROUP\":\"h\"}\n",
+                     2, "keys are lower case: write \"group\"");
+    load_fails_under(v2, "{\"id\":\"x\",\"subject\":\"s\",\"qty \":1,\"type\":\"fine\","
+                         "\"ts\":\"2024-01-01\",\"Qty\":5}\n",
+                     25, "a key has no blanks around it: write \"qty\"");
+    load_fails_under(v2, "{\"id\":\"x\",\"Subject\":\"s\",\"type\":\"fine\","
+                         "\"ts\":\"2024-01-01\"}\n",
+                     11, "keys are lower case: write \"subject\"");
 }
 
 /* act and source are version 2: in 1.0 "Source" was a key like any other,
@@ -552,16 +601,18 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",}\n", jl,
                CIVIC_E_SYNTAX, 1, 57, "expected a key");
     load_fails("{\"id\":\"x\",\"id\":\"y\"}\n", jl, CIVIC_E_SYNTAX, 1, 11, "duplicate key \"id\"");
-    /* a field's name in other letters is not another key to ignore: read
-     * without it, the event would count one unit where the log says five */
-    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"Qty\":5}\n",
-               jl, CIVIC_E_SYNTAX, 1, 57, "keys are lower case: write \"qty\"");
-    load_fails("{\"ID\":\"x\"}\n", jl, CIVIC_E_SYNTAX, 1, 2, "write \"id\"");
+    /* under version-2 rules a field's name in other letters is not another
+     * key to ignore: read without it, the event would count one unit where
+     * the log says five (under rules of version 1 it is ignored, as in 1.0) */
+    const char *v2 = RULES "[[rule.fine.change]]\nfrom = \"2030-01-01\"\npoints = -20\n";
+    load_fails_under(v2, "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"Qty\":5}\n",
+                     57, "keys are lower case: write \"qty\"");
+    load_fails_under(v2, "{\"ID\":\"x\"}\n", 2, "write \"id\"");
     /* nor its name with blanks around it, as a CSV header's name may have */
-    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty \":5}\n",
-               jl, CIVIC_E_SYNTAX, 1, 57, "a key has no blanks around it: write \"qty\"");
-    load_fails("{\"id\":\"x\",\"\\t Group\":\"g\"}\n", jl, CIVIC_E_SYNTAX, 1, 11,
-               "a key has no blanks around it: write \"group\"");
+    load_fails_under(v2, "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty \":5}\n",
+                     57, "a key has no blanks around it: write \"qty\"");
+    load_fails_under(v2, "{\"id\":\"x\",\"\\t Group\":\"g\"}\n", 11,
+                     "a key has no blanks around it: write \"group\"");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
                CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
@@ -1912,6 +1963,7 @@ int main(void)
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
         cmocka_unit_test(jsonl_bad_lines_are_named),
         cmocka_unit_test(jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored),
+        cmocka_unit_test(jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules),
         cmocka_unit_test(jsonl_variants_of_act_and_source_are_other_keys_under_version_1_rules),
         cmocka_unit_test(csv_variants_of_act_and_source_are_other_columns_under_version_1_rules),
         cmocka_unit_test(lenient_mode_applies_every_good_line),

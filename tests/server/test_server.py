@@ -755,6 +755,34 @@ def test_last_grade_min_warned(tmp):
         srv.stop()
 
 
+def test_key_in_other_letters(tmp):
+    """A key spelling a field's name in other letters or with blanks around
+    it ("Qty", "qty "), the exact key absent: under rules that use no
+    version-2 key it is ignored, as 1.0 ignored it (the event counts one
+    unit); under version-2 rules (the built-in scheme) it is refused with
+    the key to write, as the load refuses it."""
+    body = (b'{"id":"k1","subject":"keys-s","type":"volunteer_hour","ts":"2025-01-05","Qty":5}\n'
+            b'{"id":"k2","subject":"keys-s","type":"volunteer_hour","ts":"2025-01-06","qty ":4}\n')
+    srv = Server(None, extra=["--rules", os.path.join("examples", "data",
+                                                      "community-1.0.toml")]).start()
+    try:
+        status, rep = srv.request("POST", "/events", body, "application/x-ndjson")
+        _, rec = srv.request("GET", "/subjects/keys-s/record")
+        qty = [str(e.get("qty")) for e in rec.get("entries", [])]
+        check(status == 200 and rep.get("accepted") == 2 and qty == ["1.000", "1.000"],
+              "a key in other letters under 1.0 rules is ignored: %s %s %s" % (status, rep, qty))
+    finally:
+        srv.stop()
+    srv = Server(None).start()
+    try:
+        status, e = srv.request("POST", "/events", body, "application/x-ndjson")
+        check(status == 400 and e.get("line") == 1 and e.get("column") == 73 and
+              'keys are lower case: write \\"qty\\"' in json.dumps(e),
+              "a key in other letters under version-2 rules is refused: %s %s" % (status, e))
+    finally:
+        srv.stop()
+
+
 # ---------------------------------------------------------------- 5. version 2
 
 def cli_bytes(log_path, *args, rules=None):
@@ -2336,6 +2364,7 @@ def main():
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
         test_last_grade_min_warned(tmp)
+        test_key_in_other_letters(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)

@@ -887,6 +887,27 @@ class TestVersions(V2):
         self.assertEqual([list(x) for x in rec["entries"]], [V2_ENTRY_KEYS] * 3)
         self.assertEqual(rec["tiers"], {})
 
+    def test_a_key_in_other_letters_is_ignored_under_v1_rules(self):
+        # "Qty", " group", "REF" with no exact key: other keys in 1.0, ignored
+        # under rules of version 1 (load and split alike); refused under
+        # version-2 rules with the key to write
+        log = ('{"id":"e1","subject":"s1","type":"fine","ts":"2022-03-01","Qty":5,'
+               '" group":"d1/a","REF":"x"}\n')
+        e = self.engine(V1_RULES)
+        self.assertEqual(e.load(log).accepted, 1)
+        self.assertEqual(e.spec_version, 1)
+        entry = e.record("s1", "2022-06-01").entries[0]
+        self.assertEqual((entry.group, entry.ref), ("", ""))
+        self.assertEqual(e.score("s1", "2022-06-01").score, 990)
+        parts = civic.split(log, 2, e.rules)
+        self.assertEqual(sum(parts.part_events), 1)
+        v2 = self.engine(OUTPUTS)
+        self.assertEqual(v2.rules.spec_version, 2)
+        with self.assertRaises(civic.CivicError) as cm:
+            v2.load(log.replace('"fine"', '"honour"'))
+        self.assertEqual((cm.exception.line, cm.exception.column), (1, 61))
+        self.assertIn('keys are lower case: write "qty"', str(cm.exception))
+
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_to_dict_equals_the_cli_at_both_versions(self):
         lines = V1_LOG.splitlines()
