@@ -1329,8 +1329,13 @@ static bool line_set_equal(const line_set *a, const line_set *b)
  * own: a header is looked at in the first bytes read before the load
  * (check_binary_file, load_stream, load_all), a time as the engine holds it
  * after the load. */
-enum { WARN_LAST_MIN, WARN_RETAIN, WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_TS, WARN_AS_OF,
-       WARN_KINDS };
+enum { WARN_LAST_MIN, WARN_RETAIN, WARN_COLUMN_QTY, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KEY,
+       WARN_TS, WARN_AS_OF, WARN_KINDS };
+
+/* The rules use no version-2 key: a JSON Lines key spelling a field's name
+ * in other letters is ignored by the load (as 1.0 ignored it), so warned of;
+ * under version-2 rules the load refuses it and says so itself. */
+static bool warn_keys_ignored;
 
 static struct {
     uint64_t count;
@@ -1348,7 +1353,7 @@ static void warn_note(int kind, const char *label, const char *text)
 static void warn_print(void)
 {
     static const char *const such[WARN_KINDS] = { "rules files", "rules", "columns", "columns",
-                                                  "columns", "", "" };
+                                                  "columns", "keys", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
         char more[64] = "";
@@ -1358,9 +1363,26 @@ static void warn_print(void)
     }
 }
 
+/* A JSON Lines input's first line p[0..n) (complete: not cut by the bytes
+ * read), line `line` of label: a key spelling a field's name in other
+ * letters, which the load ignores under these rules (hints_jsonl_keys). */
+static void warn_keys(const char *label, const unsigned char *p, size_t n, bool complete,
+                      uint64_t line)
+{
+    hint_key key;
+    if (!warn_keys_ignored) return;
+    hints_jsonl_keys((const char *)p, n, complete, &key);
+    if (!key.found) return;
+    char text[512];
+    snprintf(text, sizeof(text), "line %" PRIu64 ": key \"%s\" is ignored (%s: \"%s\")", line,
+             key.name, key.blanks ? "a key has no blanks around it" : "keys are lower case",
+             key.field);
+    warn_note(WARN_KEY, label, text);
+}
+
 /* The header of a CSV input, from its first bytes p[0..n) (ended: the
  * input ends there): its first line that is not blank, as the load takes
- * it; nothing for JSON Lines. */
+ * it; for JSON Lines, that line's keys (warn_keys). */
 static void warn_header(const char *label, const unsigned char *p, size_t n, bool ended,
                         uint32_t format)
 {
@@ -1368,10 +1390,15 @@ static void warn_header(const char *label, const unsigned char *p, size_t n, boo
     uint64_t line = 1;
     for (; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++)
         if (p[i] == '\n') line++, start = i + 1;
-    if (format == CIVIC_FORMAT_JSONL || i >= n || p[i] == '{') return;
+    if (i >= n || (format == CIVIC_FORMAT_CSV && p[i] == '{')) return;
+    bool jsonl = format == CIVIC_FORMAT_JSONL || p[i] == '{';
     i = start; /* blanks that begin the line are its own */
     const unsigned char *nl = memchr(p + i, '\n', n - i);
     size_t end = nl ? (size_t)(nl - p) : n;
+    if (jsonl) {
+        warn_keys(label, p + i, end - i, nl || ended, line);
+        return;
+    }
     hint_column col[HINT_FIELDS];
     hints_header((const char *)p + i, end - i, nl || ended, col);
     for (int k = 0; k < HINT_FIELDS; k++) {
@@ -3017,6 +3044,7 @@ int main(int argc, char **argv)
     civic_rules *rules = NULL, *compare_rules = NULL; /* each read once */
     uint64_t skipped = 0;
     if (status == 0) status = load_rules(o.rules_path, &rules);
+    if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;

@@ -5,6 +5,7 @@
 */
 #include "hints.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@
 
 static const char *const field_names[] = { "id", "subject", "type", "ts", "qty", "group",
                                            "ref", "act", "source" };
-enum { NAME_QTY = 4, NAME_COUNT = 9 };
+enum { NAME_QTY = 4, NAME_ACT = 7, NAME_COUNT = 9 };
 
 const char *hints_field_name(int k) { return field_names[NAME_QTY + k]; }
 
@@ -179,6 +180,148 @@ void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_F
     }
     for (int k = 0; k < HINT_FIELDS; k++)
         if (!has[NAME_QTY + k]) out[k] = near[k];
+}
+
+/* ------------------------------------------------ a JSON Lines line's keys */
+
+#define KEY_DECODED_MAX 256 /* a longer key is compared with no field's name */
+
+/* The JSON string at p[*i] == '"': *i moves past its closing quote; its
+ * text decoded into buf (a \u escape past ASCII as the byte 0x80, which
+ * is in no field's name), *len SIZE_MAX when longer than size.  False when
+ * the line ends inside it or an escape is malformed. */
+static bool json_string(const char *p, size_t n, size_t *i, char *buf, size_t size, size_t *len)
+{
+    size_t m = 0;
+    bool fits = true;
+    for (++*i; *i < n;) {
+        unsigned c = (unsigned char)p[(*i)++];
+        if (c == '"') {
+            *len = fits ? m : SIZE_MAX;
+            return true;
+        }
+        if (c == '\\') {
+            if (*i >= n) return false;
+            char e = p[(*i)++];
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            const char *at = e ? strchr(from, e) : NULL;
+            if (at) {
+                c = (unsigned char)to[at - from];
+            } else if (e == 'u' && *i + 4 <= n) {
+                unsigned v = 0;
+                for (int k = 0; k < 4; k++) {
+                    char h = p[(*i)++];
+                    v <<= 4;
+                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+                    else if ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') v |= (unsigned)((h | 0x20) - 'a' + 10);
+                    else return false;
+                }
+                c = v < 0x80 ? v : 0x80;
+            } else {
+                return false;
+            }
+        }
+        if (m < size) buf[m++] = (char)c;
+        else fits = false;
+    }
+    return false;
+}
+
+/* A member's value from p[*i]: *i moves to the ',' or '}' after it.  False
+ * when the line ends first or a bracket does not match. */
+static bool json_skip(const char *p, size_t n, size_t *i)
+{
+    unsigned depth = 0;
+    while (*i < n) {
+        char c = p[*i];
+        size_t len;
+        if (depth == 0 && (c == ',' || c == '}')) return true;
+        if (c == '"') {
+            if (!json_string(p, n, i, NULL, 0, &len)) return false;
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        else if (c == ']' || c == '}') {
+            if (depth == 0) return false;
+            depth--;
+        }
+        ++*i;
+    }
+    return false;
+}
+
+/* The field (NAME_*) key k[0..n) spells, as the load reads keys: *exact
+ * when it is the name itself; else in other letters, or with blanks
+ * (spaces, tabs) around it (*blanks).  -1: another key. */
+static int key_field(const char *k, size_t n, bool *exact, bool *blanks)
+{
+    size_t a = 0, m = n;
+    while (a < m && blank((unsigned char)k[a])) a++;
+    while (m > a && blank((unsigned char)k[m - 1])) m--;
+    for (int f = 0; f < NAME_COUNT; f++) {
+        if (strlen(field_names[f]) != m - a || strncasecmp(k + a, field_names[f], m - a) != 0)
+            continue;
+        *blanks = a > 0 || m < n;
+        *exact = !*blanks && memcmp(k, field_names[f], n) == 0;
+        return f;
+    }
+    return -1;
+}
+
+static void ws(const char *p, size_t n, size_t *i)
+{
+    while (*i < n && (p[*i] == ' ' || p[*i] == '\t' || p[*i] == '\r')) ++*i;
+}
+
+void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out)
+{
+    struct { size_t at, end; bool blanks; } first[NAME_COUNT]; /* its first variant */
+    bool exact[NAME_COUNT] = { false }, seen[NAME_COUNT] = { false };
+    char key[KEY_DECODED_MAX];
+    size_t i = 0;
+    memset(out, 0, sizeof(*out));
+    if (!complete) return; /* the exact key may come after the bytes read */
+    ws(p, n, &i);
+    if (i >= n || p[i] != '{') return;
+    i++;
+    ws(p, n, &i);
+    if (i < n && p[i] == '}') return;
+    for (;;) {
+        size_t at = i, len;
+        bool is_exact, blanks;
+        if (i >= n || p[i] != '"' || !json_string(p, n, &i, key, sizeof(key), &len)) return;
+        size_t end = i - 1;
+        ws(p, n, &i);
+        if (i >= n || p[i] != ':') return;
+        i++;
+        ws(p, n, &i);
+        if (!json_skip(p, n, &i)) return;
+        int f = len == SIZE_MAX ? -1 : key_field(key, len, &is_exact, &blanks);
+        if (f >= 0 && is_exact) exact[f] = true;
+        else if (f >= 0 && !seen[f]) {
+            seen[f] = true;
+            first[f].at = at + 1;
+            first[f].end = end;
+            first[f].blanks = blanks;
+        }
+        if (p[i] == '}') break;
+        i++; /* ',' */
+        ws(p, n, &i);
+    }
+    int pick = -1;
+    for (int f = 0; f < NAME_ACT; f++) /* act and source: not read under these rules */
+        if (seen[f] && !exact[f] && (pick < 0 || first[f].at < first[pick].at)) pick = f;
+    if (pick < 0) return;
+    size_t len = first[pick].end - first[pick].at;
+    if (len > HINT_NAME_SHOWN_MAX) {
+        len = HINT_NAME_SHOWN_MAX;
+        while (len > 0 && ((unsigned char)p[first[pick].at + len] & 0xC0) == 0x80) len--;
+    }
+    memcpy(out->name, p + first[pick].at, len);
+    out->name[len] = '\0';
+    out->field = field_names[pick];
+    out->blanks = first[pick].blanks;
+    out->found = true;
 }
 
 bool hints_small_seconds(const char *t, size_t n, int64_t *secs)

@@ -2,13 +2,16 @@
 ** hints.h -- what in an event log most likely means something else than it
 ** says, though the contract takes it, as far as civic-score can tell without
 ** reading the log a second time: a CSV header column most likely meant for
-** qty, group or ref (ignored, as every other column), and a bare integer
-** time before 1973-03-03 (Unix seconds, where a date without dashes or a
-** spreadsheet's day number was meant).  civic-score warns about them.
+** qty, group or ref (ignored, as every other column), a JSON Lines key
+** spelling a field's name in other letters (ignored under rules of version
+** 1), and a bare integer time before 1973-03-03 (Unix seconds, where a date
+** without dashes or a spreadsheet's day number was meant).  civic-score
+** (and civic-server, for the keys) warns about them.
 **
-** It reads no records: the header is one line civic-score has read already
-** (the first bytes of a file or of standard input), split here at its commas
-** (the load's only separator); a time is looked at as the engine holds it
+** It reads no records: the header, or a JSON Lines log's first line, is one
+** line civic-score has read already (the first bytes of a file or of
+** standard input), a header split here at its commas (the load's only
+** separator); a time is looked at as the engine holds it
 ** (civic_engine_time_range).
 ** Uses only libc and civic.h.
 */
@@ -46,6 +49,25 @@ typedef struct hint_column {
  * name that `complete` says may be cut (a header longer than what was read).
  * The field names and what the contract does with them: docs/events.md. */
 void hints_header(const char *p, size_t n, bool complete, hint_column out[HINT_FIELDS]);
+
+/* A key of a JSON Lines line that spells a field's name in other letters
+ * or with blanks around it ("Qty", "qty "), where the line lacks the exact
+ * key: under rules that use no version-2 key the load ignores it, as 1.0
+ * did (under version-2 rules it refuses it).  act and source are left out:
+ * under those rules their exact keys are not read either. */
+typedef struct hint_key {
+    bool found;
+    bool blanks;                       /* blanks around it; else other letters */
+    char name[HINT_NAME_SHOWN_MAX + 1]; /* as written between its quotes (cut) */
+    const char *field;                 /* the key to write: "qty" */
+} hint_key;
+
+/* The line p[0..n) (without its line break; a byte-order mark before it
+ * excluded), when it holds one JSON object: its first such key, in *out
+ * (out->found false when none, when the line is no object that reads to
+ * its end, or when `complete` says it may be cut: the exact key may come
+ * after).  A key written with escapes is compared as it decodes. */
+void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out);
 
 /* The name of field k ("qty") and what its absence does ("every event
  * counts as one unit"). */

@@ -167,6 +167,9 @@ typedef struct server {
     /* The last write to the data directory (a batch that added events, a
      * purge, a compaction) failed with an I/O error: /healthz "writes". */
     atomic_bool writes_failing;
+    /* A JSON Lines key ignored for its letters was said on standard error
+     * (once in the service's life: warn_ignored_key). */
+    atomic_bool key_warned;
     /* Writes that reached the data directory (batches that added events,
      * purges), and their number at the last compaction: the timer compacts
      * when they differ (the event count alone misses a purge). */
@@ -777,6 +780,30 @@ static void say_content_type(civic_error *err)
     }
 }
 
+/* Under rules that use no version-2 key, a JSON Lines body's first line
+ * holding a key that spells a field's name in other letters or with blanks
+ * around it ("Qty"), which the load ignores as 1.0 did: said on standard
+ * error, once in the service's life, as civic-score says it.  Only that
+ * line is looked at (hints_jsonl_keys), never the whole body. */
+static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t format)
+{
+    if (format == CIVIC_FORMAT_CSV || civic_rules_spec_version(s->rules) >= 2 ||
+        atomic_load(&s->key_warned))
+        return;
+    size_t i = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
+    uint64_t line = 1;
+    for (; i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'); i++)
+        if (data[i] == '\n') line++, start = i + 1;
+    if (i >= len || data[i] != '{') return;
+    const char *nl = memchr(data + start, '\n', len - start);
+    hint_key key;
+    hints_jsonl_keys(data + start, (nl ? (size_t)(nl - data) : len) - start, true, &key);
+    if (!key.found || atomic_exchange(&s->key_warned, true)) return;
+    fprintf(stderr, SERVER_NAME ": warning: POST /events: line %" PRIu64 ": key \"%s\" is "
+            "ignored (%s: \"%s\")\n", line, key.name,
+            key.blanks ? "a key has no blanks around it" : "keys are lower case", key.field);
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -805,6 +832,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
+    warn_ignored_key(s, data, prep ? text.len : rq->len, opts.format);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
         /* the body read again holds memory as the load did: within the body
          * budget, or not read again (its column is then moved back only) */

@@ -1160,6 +1160,37 @@ if mkfifo "$T/col.fifo" 2>/dev/null; then
 fi
 printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","qyt":3}\n' >"$T/col.jsonl"
 warns near-qty-jsonl 0 "" -- "$T/col.jsonl"
+# JSON Lines, under rules that use no version-2 key: a key spelling a field's
+# name in other letters or with blanks around it, the exact key absent, is
+# ignored by the load as 1.0 ignored it; said once, from the first line
+# (the answer and the exit status as without the key)
+V1R=examples/data/community-1.0.toml
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04"}\n' >"$T/key0.jsonl"
+"$CLI" -r $V1R "$T/key0.jsonl" >"$T/want" 2>/dev/null
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","Qty":3}\n' >"$T/key.jsonl"
+warns key-jsonl 1 "^civic-score: warning: $T/key.jsonl: line 1: key \"Qty\" is ignored (keys are lower case: \"qty\")$" -- -r $V1R "$T/key.jsonl"
+if cmp -s "$T/out" "$T/want"; then ok; else bad "key-jsonl: the answer changed"; fi
+printf '\n{"id":"e1","subject":"r1"," group":"g","type":"volunteer_hour","ts":"2025-03-04","QTY":3}\n' >"$T/key.jsonl"
+warns key-jsonl-blanks 1 "^civic-score: warning: $T/key.jsonl: line 2: key \" group\" is ignored (a key has no blanks around it: \"group\")$" -- -r $V1R "$T/key.jsonl"
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","\\u0051ty":3}\n' >"$T/key.jsonl"
+warns key-jsonl-escaped 1 "line 1: key \"\\\\u0051ty\" is ignored (keys are lower case: \"qty\")$" -- -r $V1R "$T/key.jsonl"
+sed 's/"e1"/"e2"/' "$T/key.jsonl" >"$T/key2.jsonl"
+warns key-jsonl-two-files 1 "key.jsonl: line 1: key .* (2 such keys)$" -- -r $V1R "$T/key.jsonl" "$T/key2.jsonl"
+"$CLI" -r $V1R - <"$T/key.jsonl" >"$T/out" 2>"$T/err"
+if grep -q "^civic-score: warning: <stdin>: line 1: key " "$T/err"; then ok; else bad "key-jsonl stdin: $(cat "$T/err")"; fi
+# not warned: beside the exact key; act or source (not read under these
+# rules); a key no field's name; the second line's keys (not read again)
+for line in '"Qty":3,"qty":3' '"Source":"x","ACT":"y"' '"qyt":3'; do
+    printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04",%s}\n' "$line" >"$T/key.jsonl"
+    warns "key-jsonl-not $line" 0 "" -- -r $V1R "$T/key.jsonl"
+done
+printf '{"id":"e2","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","Qty":3}\n' | cat "$T/key0.jsonl" - >"$T/key.jsonl"
+warns key-jsonl-not-line-2 0 "" -- -r $V1R "$T/key.jsonl"
+# under version-2 rules (the built-in scheme) the load refuses it instead
+printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","Qty":3}\n' >"$T/key.jsonl"
+"$CLI" "$T/key.jsonl" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -ne 0 ] && grep -q 'keys are lower case: write "qty"' "$T/err" && ! grep -q warning "$T/err"; then ok
+else bad "key-jsonl v2: exit $rc: $(cat "$T/err")"; fi
 
 # 2. a bare integer ts before 1973-03-03: Unix seconds, as the contract says;
 # the earliest event's is named (found as the engine holds it, by the input

@@ -771,6 +771,16 @@ def test_key_in_other_letters(tmp):
         qty = [str(e.get("qty")) for e in rec.get("entries", [])]
         check(status == 200 and rep.get("accepted") == 2 and qty == ["1.000", "1.000"],
               "a key in other letters under 1.0 rules is ignored: %s %s %s" % (status, rep, qty))
+        # said on standard error from the body's first line, once in the service's life
+        status2, _ = srv.request("POST", "/events", body.replace(b'"k', b'"m'),
+                                 "application/x-ndjson")
+        srv.request("POST", "/events", b'{"id":"k9","subject":"keys-s","type":"volunteer_hour",'
+                    b'"ts":"2025-01-07"}\n', "application/x-ndjson")
+        out = srv.output()
+        want = ('civic-server: warning: POST /events: line 1: key "Qty" is ignored '
+                '(keys are lower case: "qty")\n')
+        check(status2 == 200 and out.count(want) == 1 and out.count("warning") == 1,
+              "a key in other letters under 1.0 rules is said once: %r" % out[-600:])
     finally:
         srv.stop()
     srv = Server(None).start()
@@ -779,6 +789,8 @@ def test_key_in_other_letters(tmp):
         check(status == 400 and e.get("line") == 1 and e.get("column") == 73 and
               'keys are lower case: write \\"qty\\"' in json.dumps(e),
               "a key in other letters under version-2 rules is refused: %s %s" % (status, e))
+        check("warning" not in srv.output(),
+              "refused under version-2 rules, not warned of: %r" % srv.output()[-400:])
     finally:
         srv.stop()
 
