@@ -572,8 +572,11 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
             break;
         }
         if (plain && r->count == 1 && r->len[0] == 1 && r->field[0][0] == '\0' && n > 0 &&
-            (size_t)n < sizeof(what)) /* a record of one NUL byte alone */
-            snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
+            (size_t)n < sizeof(what)) /* a record of one NUL byte alone: named (the
+                                          * hint of strlen + 1 only where it is the
+                                          * text's last byte and only NUL:
+                                          * civic__error_nul_hint) */
+            snprintf(what + n, sizeof(what) - (size_t)n, ": " NUL_ALONE);
         char hint[384];
         return csv_error(ld, CIVIC_E_SYNTAX, line, 0, /* stops joined records */
                          with_break_hint(r, st->raw, st->raw_n, line, what, hint,

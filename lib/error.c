@@ -144,19 +144,31 @@ void civic__error_append(civic_error *err, const char *hint)
     memcpy(err->message + m, hint, size);
 }
 
-void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
+bool civic__nul_only_last(const char *text, size_t len)
 {
-    static const char hint[] = " (the text ends in a NUL byte: " NUL_WHY ")";
-    if (!err || err->version < 1 || len == 0 || text[len - 1] != '\0' ||
-        strstr(err->message, "NUL byte"))
-        return;
     /* Only where the last byte is the text's one NUL: UTF-16LE and UTF-32LE
      * text ends in a NUL as part of its last character (with a BOM or
      * without one), and data that holds NULs elsewhere is no C string a
      * length of strlen + 1 took one too many bytes of. */
-    if (memchr(text, '\0', len - 1) || civic__binary_kind(text, len) != CIVIC_BINARY_NONE)
-        return;
-    append_hint(err, hint, sizeof(hint));
+    return len > 0 && text[len - 1] == '\0' && !memchr(text, '\0', len - 1) &&
+           civic__binary_kind(text, len) == CIVIC_BINARY_NONE;
+}
+
+bool civic__error_names_nul_alone(const civic_error *err)
+{
+    size_t m = strlen(err->message), k = sizeof(NUL_ALONE) - 1;
+    return m >= k && memcmp(err->message + m - k, NUL_ALONE, k) == 0;
+}
+
+void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
+{
+    static const char hint[] = " (the text ends in a NUL byte: " NUL_WHY ")";
+    static const char why[] = " (" NUL_WHY ")";
+    if (!err || err->version < 1 || len == 0 || text[len - 1] != '\0') return;
+    bool alone = civic__error_names_nul_alone(err);
+    if ((!alone && strstr(err->message, "NUL byte")) || !civic__nul_only_last(text, len)) return;
+    if (alone) append_hint(err, why, sizeof(why));
+    else append_hint(err, hint, sizeof(hint));
 }
 
 void civic__error_refused_tail(civic_error *err, int why)

@@ -403,10 +403,20 @@ typedef struct civic_duration {
 /* A NUL byte alone (the last byte of a rules text, a log line of one NUL):
  * most often a caller's length of strlen(text) + 1. */
 #define NUL_WHY "a length of strlen(text) + 1 takes in the terminating NUL"
-/* A failed parse of text[0..len) whose last byte is its only NUL byte (and
- * that is not UTF-16 or UTF-32 text or other binary data): the hint added to
- * err's message (unless it names a NUL already). */
+/* What a log's error says of a line of one NUL byte, at its end: NUL_WHY is
+ * added only where that NUL is the text's last byte and only NUL (a NUL
+ * line in the middle of a log is no such length; docs/events.md). */
+#define NUL_ALONE "a NUL byte"
+/* Whether text[0..len) is a caller's text whose last byte is its only NUL
+ * byte (and that is not UTF-16 or UTF-32 text or other binary data). */
+bool civic__nul_only_last(const char *text, size_t len);
+/* A failed parse of text[0..len) for which civic__nul_only_last holds: the
+ * hint added to err's message, " (" NUL_WHY ")" after a message that ends in
+ * NUL_ALONE (the line of that NUL), else " (the text ends in a NUL byte: "
+ * NUL_WHY ")" unless the message names a NUL already. */
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
+/* Whether err's message ends in NUL_ALONE. */
+bool civic__error_names_nul_alone(const civic_error *err);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
 void civic__error_array_hint(civic_error *err, const char *text, size_t len);

@@ -441,7 +441,7 @@ static bool object(jline *j, civic_fields *f)
     size_t variant_at[CIVIC_F_COUNT] = { 0 };
     bool variant_blanks[CIVIC_F_COUNT] = { false };
     ws(j);
-    if (j->n == 1 && j->p[0] == '\0') return fail(j, "a NUL byte (" NUL_WHY ")"); /* alone */
+    if (j->n == 1 && j->p[0] == '\0') return fail(j, NUL_ALONE); /* alone, as csv.c */
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
     j->i++;
     ws(j);

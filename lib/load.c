@@ -223,6 +223,8 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
     civic_loader ld;
     loader_init(&ld, e, opts, report, err);
     ld.size_hint = len;
+    ld.text = data;
+    ld.text_len = len;
     buffer_load b = { &ld, format, data, len };
     rc = civic__engine_write(e, buffer_apply, &b, err);
     loader_finish(&ld, rc);

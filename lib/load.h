@@ -80,6 +80,12 @@ struct civic_loader {
     struct civic_pipe *pipe;   /* helper threads, or NULL (pipeline.c) */
     uint64_t size_hint;        /* bytes of the whole input, 0 when unknown */
     civic_skip skip;
+    /* The whole text of a load from memory (NULL for a stream): a line of
+     * one NUL byte gets NUL_WHY where that NUL is the text's last byte and
+     * only NUL (civic__nul_only_last, looked at once: nul_checked). */
+    const char *text;
+    size_t text_len;
+    bool nul_checked, nul_only_last;
 };
 
 /* ------------------------------------------------------------ the sink (sink.c) */

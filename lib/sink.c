@@ -31,6 +31,11 @@ int civic__loader_reject(civic_loader *ld, const civic_error *bad)
 {
     civic_error at = at_record(ld, bad);
     const civic_error *e = &at;
+    if (ld->text && civic__error_names_nul_alone(&at)) { /* a line of one NUL byte */
+        if (!ld->nul_checked) ld->nul_only_last = civic__nul_only_last(ld->text, ld->text_len);
+        ld->nul_checked = true;
+        if (ld->nul_only_last) civic__error_append(&at, " (" NUL_WHY ")");
+    }
     if (e->code == CIVIC_E_NOMEM || !ld->lenient) {
         civic__error_copy(ld->err, e);
         if (ld->report) ld->report->rejected++;

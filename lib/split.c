@@ -500,7 +500,7 @@ static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t foun
                  "lines must end in LF or CRLF)", (size_t)(cr - text) + 1);
     else if (text && len > 0 && text[0] == '\0' && (len == 1 || (len == 2 && text[1] == '\r')) &&
              n > 0 && (size_t)n < sizeof(what)) /* a record of one NUL byte alone, as csv.c */
-        snprintf(what + n, sizeof(what) - (size_t)n, ": a NUL byte (" NUL_WHY ")");
+        snprintf(what + n, sizeof(what) - (size_t)n, ": " NUL_ALONE);
     return csv_syntax(c, line, 0, at, what);
 }
 

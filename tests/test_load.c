@@ -1866,6 +1866,57 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
     }
 }
 
+/* The messages of a lenient load's rejected lines, kept for the test. */
+static char rejected_msg[4][CIVIC_ERROR_MESSAGE_SIZE];
+static int keep_reject(void *payload, const civic_error *err)
+{
+    size_t *n = payload;
+    if (*n < 4) memcpy(rejected_msg[(*n)++], err->message, sizeof(err->message));
+    return 0;
+}
+
+/* A line of one NUL byte: named, but told of a length of strlen(text) + 1
+ * only where the text's last byte is its only NUL (a caller's length that
+ * took in the terminating NUL); a NUL line in the middle of a log, or a
+ * last one after another NUL, is no such length.  Strict and lenient, CSV
+ * and JSON Lines alike. */
+static void a_nul_line_gets_the_strlen_hint_only_at_the_texts_end(void **state)
+{
+    (void)state;
+    /* sizeof - 1: every byte of the literal, its NULs too */
+#define NUL_CASE(text, hint) { text, sizeof(text) - 1, hint }
+    static const struct { const char *text; size_t len; bool hint; } cases[] = {
+        NUL_CASE("id,subject,type,ts\ne1,s,fine,2024-01-01\n\0\ne2,s,fine,2024-01-02\n", false),
+        NUL_CASE("id,subject,type,ts\ne1,s,fine,2024-01-01\n\0\ne2,s,fine,2024-01-02\n\0", false),
+        NUL_CASE("id,subject,type,ts\ne1,s,fine,2024-01-01\n\0", true),
+        NUL_CASE("{\"id\":\"e1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n\0\n"
+                 "{\"id\":\"e2\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-02\"}\n", false),
+        NUL_CASE("{\"id\":\"e1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n\0", true),
+    };
+#undef NUL_CASE
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t len = cases[k].len;
+        for (int lenient = 0; lenient < 2; lenient++) {
+            civic_engine *e = fresh();
+            civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+            civic_error err = CIVIC_ERROR_INIT;
+            size_t n = 0;
+            rejected_msg[0][0] = '\0';
+            o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+            o.on_reject = keep_reject;
+            o.payload = &n;
+            int rc = civic_engine_load(e, cases[k].text, len, &o, NULL, &err);
+            if (lenient && n == 0) fail_msg("case %zu: no line rejected", k);
+            const char *msg = lenient ? rejected_msg[0] : err.message;
+            assert_int_equal(rc == CIVIC_OK, lenient);
+            if (!strstr(msg, "a NUL byte") ||
+                (strstr(msg, "strlen(text) + 1 takes in the terminating NUL") != NULL) != cases[k].hint)
+                fail_msg("case %zu, lenient %d: %s", k, lenient, msg);
+            civic_engine_free(e);
+        }
+    }
+}
+
 /* A log loaded as the other format (a JSON Lines body sent as CSV, a CSV
  * file read as JSON Lines) fails at its first line with an error of that
  * line alone ("a quote inside an unquoted field", "expected a JSON object
@@ -1982,6 +2033,7 @@ int main(void)
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
+        cmocka_unit_test(a_nul_line_gets_the_strlen_hint_only_at_the_texts_end),
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),

@@ -720,6 +720,23 @@ static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
     assert_string_equal(split_as_load(text, strlen(text) + 1).message,
                         "line 3: expected 4 fields as in the header, found 1: a NUL byte (a "
                         "length of strlen(text) + 1 takes in the terminating NUL)");
+    /* a NUL line in the middle of the text, or last after another NUL: no
+     * length of strlen + 1, so named without that hint, as the load does */
+    static const char mid_csv[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\0\n"
+                                  "e2,s1,good,2024-01-02\n\0";
+    static const char mid_jsonl[] = "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+                                    "\0\n{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":2}\n";
+    for (size_t cut = 0; cut < 2; cut++) { /* with the last NUL, and without it */
+        civic_error m = split_as_load(mid_csv, sizeof(mid_csv) - 1 - cut);
+        assert_string_equal(m.message, "line 3: expected 4 fields as in the header, found 1: "
+                                       "a NUL byte");
+    }
+    assert_string_equal(split_as_load(mid_jsonl, sizeof(mid_jsonl) - 1).message,
+                        "line 2, column 1: a NUL byte");
+    static const char end_jsonl[] = "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n\0";
+    assert_string_equal(split_as_load(end_jsonl, sizeof(end_jsonl) - 1).message,
+                        "line 2, column 1: a NUL byte (a length of strlen(text) + 1 takes in the "
+                        "terminating NUL)");
     /* a length that takes in the terminating NUL: the load's hint */
     text = "id,subject,type,ts\ne1,s1,good\n";
     assert_non_null(strstr(split_as_load(text, strlen(text) + 1).message,

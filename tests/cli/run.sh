@@ -577,6 +577,13 @@ printf '[\000\000\000[\000\000\000g\000\000\000' >"$T/r32.toml"
 status rules-utf32 2 "r32.toml: line 1, column 1: not a rules file: UTF-32 text (save it as UTF-8: iconv -f UTF-32 -t UTF-8)$" -- -r "$T/r32.toml" $D/events.csv
 printf '[[grade]]\nname = "A"\n\000' >"$T/rnul.toml"
 status rules-nul-end 2 "rnul.toml: line 3, column 1: a NUL byte in the rules text$" -- -r "$T/rnul.toml" $D/events.csv
+# a log line of one NUL byte in the middle of a file: named, without the
+# hint of a caller's strlen(text) + 1 (that is for a text whose last byte is
+# its only NUL)
+printf 'id,subject,type,ts\ne1,a,help,2024-01-01\n\000\ne2,a,help,2024-01-02\n' >"$T/n1.csv"
+printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.help]\npoints = 1\n' >"$T/n1.toml"
+status log-nul-line 0 "n1.csv: skipped: line 3: expected 4 fields as in the header, found 1: a NUL byte$" -- -r "$T/n1.toml" --lenient "$T/n1.csv"
+if grep -q strlen "$T/err"; then bad "log-nul-line: $(cat "$T/err")"; else ok; fi
 # a NUL after a value is named at its own column (not "expected a string" at the value)
 printf '[[grade]]\nname = "A"\n[rule.a]\nfreeze = true\000\n' >"$T/rnul2.toml"
 status rules-nul-value 2 "rnul2.toml: line 4, column 14: a NUL byte in the rules text$" -- --print-rules -r "$T/rnul2.toml"
