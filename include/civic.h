@@ -1006,7 +1006,10 @@ typedef struct civic_journal_report {
  *  when two engines create a missing journal at the same moment.  A path
  *  that is a symbolic link names the file it leads to (a compaction
  *  replaces that file, and the link stays); a link to a missing file, and
- *  a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.
+ *  a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.  A
+ *  relative path is resolved once, here (since 1.1): a later chdir() does
+ *  not move the journal, and a compaction starts the fresh journal where
+ *  this one was opened.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.
@@ -1060,7 +1063,10 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *  @return CIVIC_OK, CIVIC_E_IO, CIVIC_E_NOMEM, CIVIC_E_INVALID (also when
  *          snapshot_path names the journal's file, by its path or any other
  *          name: a link, a relative path; or holds any engine's journal, as
- *          for civic_engine_save).  On error the old journal
+ *          for civic_engine_save); CIVIC_E_IO also, before anything is
+ *          written, when the journal's name now leads to another file (its
+ *          directory moved since the open and another journal made there,
+ *          say), which a compaction never replaces.  On error the old journal
  *          stays attached and complete, except when only the last step
  *          failed (the directory sync after the new journal took the
  *          path): the snapshot and the new journal then hold every event,

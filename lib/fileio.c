@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,33 @@ bool civic__fsync_parent(const char *path)
 }
 
 /* ------------------------------------------------------------ links */
+
+/* The name of path that no later chdir() changes (internal.h). */
+bool civic__absolute_name(const char *path, char *out, size_t out_size)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char rel[PATH_MAX], dir[PATH_MAX];
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof(rel)) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    if (!slash) {
+        memcpy(rel, ".", 2);
+    } else if (n == 0) {
+        memcpy(rel, "/", 2);
+    } else {
+        memcpy(rel, path, n);
+        rel[n] = '\0';
+    }
+    if (!realpath(rel, dir)) return false;
+    int len = snprintf(out, out_size, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
+    if (len < 0 || (size_t)len >= out_size) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    return true;
+}
 
 int civic__link_target(const char *what, const char *path, char *out, civic_error *err)
 {

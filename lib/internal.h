@@ -1545,6 +1545,13 @@ size_t civic__fread(void *p, size_t n, FILE *f);
  * followed, or path (or the file it leads to) is a FIFO, a device or a
  * socket, which the rename would replace. */
 int civic__link_target(const char *what, const char *path, char *out, civic_error *err);
+/* path's absolute name into out (CIVIC_ABSOLUTE_NAME_SIZE bytes): its
+ * directory by realpath(3) -- the file itself may not exist yet -- then "/"
+ * and its last component, so that the name no later chdir() changes.  False
+ * (errno set) when the directory cannot be resolved (missing, no access:
+ * as an open of path would fail) or the name does not fit. */
+#define CIVIC_ABSOLUTE_NAME_SIZE (PATH_MAX + 256)
+bool civic__absolute_name(const char *path, char *out, size_t out_size);
 /* Lock the whole open file fd, shared or exclusive, against every other
  * open of it -- in this process too (open file description locks, or
  * flock).  wait: block until granted.  Returns 0, EAGAIN when another open

@@ -76,8 +76,11 @@
 
 struct civic_journal {
     int fd;
-    char *path;
+    char *path;                /* as given (or the file a link led to): for messages */
     size_t path_size;
+    char *file;                /* the same file by an absolute name, fixed at the open: for
+                                  every file operation after it (resolve_file) */
+    size_t file_size;
     char label[CIVIC_PATH_BRIEF_SIZE]; /* path as messages give it: jname() */
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
@@ -657,11 +660,11 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY
         if (n == 0) snprintf(tail, sizeof(tail), ".damaged.%lld", now);
         else snprintf(tail, sizeof(tail), ".damaged.%lld.%d", now, n);
         size_t tail_len = strlen(tail);
-        if (strlen(j->path) + tail_len >= COPY_NAME_SIZE) {
+        if (strlen(j->file) + tail_len >= COPY_NAME_SIZE) {
             errno = ENAMETOOLONG;
             break;
         }
-        size_t at = civic__name_fit(j->path, tail_len, name);
+        size_t at = civic__name_fit(j->file, tail_len, name);
         memcpy(name + at, tail, tail_len + 1);
         fd = civic__fd_above_stdio(open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (fd < 0 && errno != EEXIST) break;
@@ -802,6 +805,7 @@ static void journal_destroy(const civic_allocator *alc, struct civic_journal *j)
     pthread_mutex_destroy(&j->mutex);
     civic__free(alc, j->buf, j->buf_size);
     civic__free(alc, j->path, j->path_size);
+    civic__free(alc, j->file, j->file_size);
     civic__free(alc, j, sizeof(*j));
 }
 
@@ -853,7 +857,7 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
     int rc = keep_copy(j, file_size, copy, err);
     if (rc != CIVIC_OK) return rc;
     int old = j->fd, placed;
-    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &j->fd, &placed, err);
+    rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, true, &j->fd, &placed, err);
     if (rc != CIVIC_OK) {
         int saved = errno;
         j->fd = old;
@@ -881,6 +885,33 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
     return CIVIC_OK;
 }
 
+/* j->file: the journal's file by an absolute name, fixed here, which no
+ * later working directory changes (civic.h: each state of a compaction
+ * recovers every acknowledged event; the file is locked against every
+ * other engine).  A relative path used to be resolved again at each use: a
+ * program that opened "journal.civic" and then called chdir() had its
+ * compaction put the fresh journal in the new directory -- later adds went
+ * there, lost to a recovery from the real files, and a journal of that name
+ * there (another engine's, locked) was replaced.  An absolute name rather
+ * than a descriptor of the directory (openat, renameat): every later use --
+ * the temporary file (mkostemp has no *at form), the sweep of stale ones,
+ * the name fitted to NAME_MAX, the directory sync, the ".damaged." copy --
+ * goes through fileio.c's helpers by path, as the snapshot's do.  A
+ * directory moved while the journal is open is caught by compaction
+ * (name_is_ours), not followed.  Messages keep j->path, as given. */
+static int resolve_file(const civic_allocator *alc, struct civic_journal *j, civic_error *err)
+{
+    char abs[CIVIC_ABSOLUTE_NAME_SIZE];
+    if (!civic__absolute_name(j->path, abs, sizeof(abs))) return io_error(err, "open", j->path);
+    size_t size = strlen(abs) + 1;
+    char *file = civic__strndup(alc, abs, size - 1);
+    if (!file) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    civic__free(alc, j->file, j->file_size);
+    j->file = file;
+    j->file_size = size;
+    return CIVIC_OK;
+}
+
 /* Open (or create) the file and replay it.  The caller holds the write lock. */
 static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journal_report *rep,
                           civic_error *err)
@@ -898,13 +929,15 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         j->path = copy;
         j->path_size = size;
     }
-    civic__temp_sweep(j->path); /* what a killed open or compaction left */
+    int rc = resolve_file(&e->alc, j, err);
+    if (rc != CIVIC_OK) return rc;
+    civic__temp_sweep(j->file); /* what a killed open or compaction left */
     struct stat st, named;
     /* Twice at most: an engine that finds no journal and loses the race to
      * create it opens the winner's, and finds it locked.  (A few more times
      * for the file replaced under its name, below.) */
     for (int attempt = 0;; attempt++) {
-        j->fd = civic__fd_above_stdio(open(j->path, O_RDWR | O_CLOEXEC));
+        j->fd = civic__fd_above_stdio(open(j->file, O_RDWR | O_CLOEXEC));
         if (j->fd < 0 && errno != ENOENT) return io_error(err, "open", j->path);
         if (j->fd >= 0 && !lock_file(j->fd))
             return errno == EAGAIN
@@ -918,7 +951,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
          * that unnamed file would lose every batch, and a later compaction of
          * this engine would put its stale state over the other's: open the
          * name again, which finds the new journal, locked. */
-        if (j->fd >= 0 && (st.st_nlink == 0 || stat(j->path, &named) != 0 ||
+        if (j->fd >= 0 && (st.st_nlink == 0 || stat(j->file, &named) != 0 ||
                            named.st_dev != st.st_dev || named.st_ino != st.st_ino)) {
             close(j->fd);
             j->fd = -1;
@@ -930,17 +963,16 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         /* A file this name found may have been put here by a rename whose
          * directory sync failed (a compaction's last step): its name is made
          * durable before anything is appended under it. */
-        if (j->fd >= 0 && st.st_size > 0 && !civic__fsync_parent(j->path))
+        if (j->fd >= 0 && st.st_size > 0 && !civic__fsync_parent(j->file))
             return io_error(err, "sync its directory", j->path);
         if (j->fd >= 0 && st.st_size > 0) break;
         bool replace = j->fd >= 0;
         if (j->fd >= 0) close(j->fd);
-        int rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, replace, &j->fd, NULL,
-                              err);
+        rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, replace, &j->fd, NULL, err);
         if (rc == CIVIC_E_IO && errno == EEXIST && !replace) {
             /* open found nothing, yet the name exists: a symbolic link to a
              * missing file (which a rename used to replace), else a race */
-            if (lstat(j->path, &st) == 0 && S_ISLNK(st.st_mode))
+            if (lstat(j->file, &st) == 0 && S_ISLNK(st.st_mode))
                 return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s is a symbolic "
                                         "link to a missing file: give the journal's own path",
                                         jname(j));
@@ -959,7 +991,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     }
     uint64_t file_size = (uint64_t)st.st_size, stop = file_size;
     bool framing = false, in_batch = false, kept_v2 = false, damaged;
-    int rc = check_header(e, j, file_size, &damaged, err);
+    rc = check_header(e, j, file_size, &damaged, err);
     if (rc == CIVIC_E_CORRUPT && damaged && j->recover) return start_anew(e, j, file_size, rep, err);
     if (rc == CIVIC_OK)
         rc = replay(e, j, file_size, rep, &stop, &framing, &in_batch, &kept_v2, err);
@@ -1077,6 +1109,7 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
         close(j->fd);
         civic__free(alc, j->buf, j->buf_size);
         civic__free(alc, j->path, j->path_size);
+        civic__free(alc, j->file, j->file_size);
         civic__free(alc, j, sizeof(*j));
         return false;
     }
@@ -1307,11 +1340,30 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
     return rc;
 }
 
+/* The journal's name leads to its file, or to nothing (the file was removed
+ * while open: a compaction puts a fresh journal there, as it always has).
+ * Another file there -- the directory moved since the open and another made
+ * in its place, the file renamed over -- may be another engine's journal,
+ * locked: a compaction must not replace it (civic.h: the lock). */
+static bool name_is_ours(const struct civic_journal *j)
+{
+    struct stat named, held;
+    if (stat(j->file, &named) != 0) return errno == ENOENT;
+    return fstat(j->fd, &held) == 0 && named.st_dev == held.st_dev &&
+           named.st_ino == held.st_ino;
+}
+
 /* Called with the engine read-locked (no appends) and j->mutex held. */
 static int compact_locked(civic_engine *e, struct civic_journal *j, const char *snapshot_path,
                           civic_error *err)
 {
     while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
+    /* before anything is written: a refusal leaves both files as they were */
+    if (!name_is_ours(j))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: that name now leads to "
+                                "another file (the journal's directory was moved or the file "
+                                "replaced since it was opened); not replacing it: close the "
+                                "journal and open it again", jname(j));
     /* (1) the snapshot, durable and in place ... */
     int rc = civic__snapshot_write(e, snapshot_path, err);
     if (rc != CIVIC_OK) return rc;
@@ -1331,9 +1383,9 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
         }
     }
     /* ... (2) only then the empty journal replaces the old one. */
-    civic__temp_sweep(j->path);
+    civic__temp_sweep(j->file);
     int fd, placed;
-    rc = create_fresh(&e->alc, j->path, e->rules->fingerprint, true, &fd, &placed, err);
+    rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, true, &fd, &placed, err);
     if (rc != CIVIC_OK && placed < 0) return rc; /* the old journal is still the path's */
     /* The empty journal names the path now (the snapshot holds every event).
      * When its directory entry may not be durable yet, appends are refused
@@ -1352,11 +1404,15 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
 }
 
 /* path names the journal's file: its text, or another name (a link, a
- * relative path, a hard link) of the same file.  j->mutex held. */
+ * relative path, a hard link) of the same file.  The text is compared in
+ * the absolute form the open fixed (a relative path names another file
+ * once the working directory changed).  j->mutex held. */
 static bool is_journal(const struct civic_journal *j, const char *path)
 {
     struct stat a, b;
-    return strcmp(path, j->path) == 0 ||
+    char abs[CIVIC_ABSOLUTE_NAME_SIZE];
+    bool same_text = civic__absolute_name(path, abs, sizeof(abs)) && strcmp(abs, j->file) == 0;
+    return same_text ||
            (stat(path, &a) == 0 && fstat(j->fd, &b) == 0 && a.st_dev == b.st_dev &&
             a.st_ino == b.st_ino);
 }

@@ -2785,6 +2785,131 @@ static void compaction_through_symbolic_links_keeps_the_links(void **state)
     civic_engine_free(a);
 }
 
+/* A journal opened by a relative path, then the program changes its working
+ * directory: a compaction used to resolve the path again, against the new
+ * directory, and put the fresh journal there -- every later add went to it,
+ * lost to a recovery from the real files, and a journal of that name there
+ * (another engine's, locked) was replaced.  The journal's own directory
+ * keeps both: the snapshot and journal recover every event, and the other
+ * directory is left as it was. */
+static void compaction_after_a_chdir_keeps_the_journal_where_it_was_opened(void **state)
+{
+    (void)state;
+    int home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(home >= 0);
+    for (int round = 0; round < 2; round++) { /* alone, then beside another engine's journal */
+        char a[32], b[32];
+        snprintf(a, sizeof(a), "cwd%d-a", round);
+        snprintf(b, sizeof(b), "cwd%d-b", round);
+        assert_int_equal(mkdir(path_in(a), 0700), 0);
+        assert_int_equal(mkdir(path_in(b), 0700), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_engine *other = NULL;
+        size_t other_bytes = 0;
+        unsigned char *other_before = NULL;
+        if (round == 1) {
+            assert_int_equal(chdir(path_in(b)), 0);
+            other = fresh_engine();
+            assert_int_equal(civic_engine_journal_open(other, "j.jnl", CIVIC_SYNC_ALWAYS, NULL,
+                                                       &err), CIVIC_OK);
+            add_one(other, "theirs", "dog", "2024-03-01");
+        }
+        assert_int_equal(chdir(path_in(a)), 0);
+        civic_engine *e = fresh_engine();
+        assert_int_equal(civic_engine_journal_open(e, "j.jnl", CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_OK);
+        add_one(e, "a1", "fine", "2024-01-01");
+        assert_int_equal(chdir(path_in(b)), 0);
+        char bj[300], snap[300], aj[300];
+        snprintf(bj, sizeof(bj), "%s/j.jnl", path_in(b));
+        snprintf(snap, sizeof(snap), "%s/s.snap", path_in(a));
+        snprintf(aj, sizeof(aj), "%s/j.jnl", path_in(a));
+        if (other) other_before = read_all(bj, &other_bytes);
+        int rc = civic_engine_compact(e, snap, &err);
+        if (rc != CIVIC_OK) fprintf(stderr, "compact: %s\n", err.message);
+        assert_int_equal(rc, CIVIC_OK);
+        assert_int_equal(file_size(aj), 32); /* the journal it opened, started anew */
+        add_one(e, "a2", "dog", "2024-01-02"); /* after the compaction, still in b */
+        assert_true(file_size(aj) > 32);
+        /* a second compaction and add, as a long-running program goes on */
+        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+        add_one(e, "a3", "donation", "2024-01-03");
+        /* the other directory holds what it held */
+        if (other) {
+            size_t n;
+            unsigned char *after = read_all(bj, &n);
+            assert_int_equal(n, other_bytes);
+            assert_memory_equal(after, other_before, n);
+            free(after);
+            free(other_before);
+            const char *theirs[] = { "j.jnl" };
+            assert_true(names_are(b, theirs, 1));
+            add_one(other, "theirs2", "fine", "2024-03-02"); /* its journal is still its own */
+            assert_int_equal(civic_engine_journal_close(other, &err), CIVIC_OK);
+            civic_engine_free(other);
+            civic_engine *o = fresh_engine();
+            assert_int_equal(civic_engine_journal_open(o, bj, CIVIC_SYNC_ALWAYS, NULL, &err),
+                             CIVIC_OK);
+            assert_int_equal(civic_engine_event_count(o), 2);
+            civic_engine_free(o);
+        } else {
+            assert_true(names_are(b, NULL, 0));
+        }
+        assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_OK);
+        /* recovery from the files where the journal was opened: every event */
+        char rs[64], rj[64];
+        snprintf(rs, sizeof(rs), "%s/s.snap", a);
+        snprintf(rj, sizeof(rj), "%s/j.jnl", a);
+        civic_engine *r = recover(rs, rj, NULL);
+        assert_int_equal(civic_engine_event_count(r), 3);
+        assert_same_answers(e, r);
+        civic_engine_free(r);
+        civic_engine_free(e);
+        const char *ours[] = { "j.jnl", "s.snap" };
+        assert_true(names_are(a, ours, 2));
+        assert_int_equal(fchdir(home), 0);
+    }
+    close(home);
+}
+
+/* The journal's directory moved while it is open, and another engine's
+ * journal made at its old name: a compaction would replace that journal
+ * (locked, its engine appending) with its own.  It is refused before
+ * anything is written, and each engine goes on with its own file. */
+static void a_compaction_never_replaces_a_file_its_journal_no_longer_is(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir(path_in("mv"), 0700), 0);
+    civic_engine *e = journaled("mv/j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "m1", "fine", "2024-01-01");
+    assert_int_equal(rename(path_in("mv"), path_in("mv-old")), 0);
+    assert_int_equal(mkdir(path_in("mv"), 0700), 0);
+    civic_engine *other = journaled("mv/j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(other, "o1", "dog", "2024-02-01");
+    size_t n_before, n_after;
+    unsigned char *before = read_all(path_in("mv/j.jnl"), &n_before);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_compact(e, path_in("mv-old/s.snap"), &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "another file"));
+    unsigned char *after = read_all(path_in("mv/j.jnl"), &n_after);
+    assert_int_equal(n_after, n_before);
+    assert_memory_equal(after, before, n_after);
+    free(before);
+    free(after);
+    const char *kept[] = { "j.jnl" };
+    assert_true(names_are("mv-old", kept, 1)); /* no snapshot either */
+    add_one(e, "m2", "fine", "2024-01-02"); /* into its own file, moved with its directory */
+    add_one(other, "o2", "fine", "2024-02-02");
+    civic_engine_free(e);
+    civic_engine_free(other);
+    civic_engine *r = recover("mv-old/none.snap", "mv-old/j.jnl", NULL);
+    assert_int_equal(civic_engine_event_count(r), 2);
+    civic_engine_free(r);
+    r = recover("mv/none.snap", "mv/j.jnl", NULL);
+    assert_int_equal(civic_engine_event_count(r), 2);
+    civic_engine_free(r);
+}
+
 /* Compaction reports a failure with one code whether or not the caller
  * passed an error struct: fail each of its allocations in turn (with err,
  * then the same one without). */
@@ -3169,6 +3294,8 @@ int main(void)
         cmocka_unit_test(two_engines_creating_one_journal_never_both_get_it),
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
+        cmocka_unit_test(compaction_after_a_chdir_keeps_the_journal_where_it_was_opened),
+        cmocka_unit_test(a_compaction_never_replaces_a_file_its_journal_no_longer_is),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
         cmocka_unit_test(journal_big_batch_torn_between_records_is_dropped_whole),

@@ -3083,6 +3083,35 @@ class TestDurability(Base):
             self.assertEqual((rep.batches, rep.accepted), (1, 1))
             self.assertEqual(e.subjects(), self.engine.subjects())
 
+    def test_compact_after_a_chdir_keeps_the_journal_where_it_was_opened(self):
+        # a journal opened by a relative path, then the working directory
+        # changes: the compaction and the adds after it stay in the journal's
+        # own directory, and a journal of that name in the new one is left
+        # alone (a compaction used to put its fresh journal there)
+        a, b = self.dir / "a", self.dir / "b"
+        a.mkdir()
+        b.mkdir()
+        home = os.getcwd()
+        self.addCleanup(os.chdir, home)
+        os.chdir(b)
+        other = civic.Engine(self.rules)
+        self.addCleanup(other.close)
+        other.journal_open("journal.civic")
+        other.add(id="b1", subject="s2", type="fine", ts="2022-02-01")
+        theirs = (b / "journal.civic").read_bytes()
+        os.chdir(a)
+        self.engine.journal_open("journal.civic")
+        self.engine.add(id="a1", subject="s1", type="fine", ts="2022-01-01")
+        os.chdir(b)
+        self.engine.compact(a / "snapshot.civic")
+        self.engine.add(id="a2", subject="s1", type="fine", ts="2022-01-02")
+        self.engine.journal_close()
+        self.assertEqual((b / "journal.civic").read_bytes(), theirs)
+        self.assertEqual(sorted(p.name for p in b.iterdir()), ["journal.civic"])
+        with civic.Engine.open_snapshot(a / "snapshot.civic", self.rules) as e:
+            e.journal_open(a / "journal.civic")
+            self.assertEqual(e.event_count, 2)
+
     def test_compact_refuses_the_journal_under_another_name(self):
         journal = self.dir / "events.journal"
         self.engine.journal_open(journal)
