@@ -928,7 +928,12 @@ CIVIC_API int civic_engine_save(const civic_engine *engine, const char *path,
  *  with CIVIC_SNAPSHOT_OTHER_RULES), the message then naming the event and
  *  its record and saying the file is not damaged; a snapshot of other
  *  rules with
- *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem.  With
+ *  CIVIC_E_MISMATCH.  err->offset is the byte offset of the problem; a
+ *  checksum mismatch says only that the part it covers is damaged
+ *  somewhere, so the message names that part and its byte range ("damaged
+ *  in the block at bytes 48 to 1887: block checksum mismatch"), and
+ *  err->offset is the block's first byte (for the header's checksum and
+ *  the file's, in the trailer, the checksum's own first byte).  With
  *  a journal attached, the loaded events are journaled like any batch; a
  *  snapshot that holds a purge (civic_engine_purge) the engine has not made
  *  itself fails with CIVIC_E_INVALID, since a journal records only its own

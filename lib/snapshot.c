@@ -317,6 +317,19 @@ static int corrupt(snap_reader *r, uint64_t offset, const char *what)
                             (unsigned long long)offset, what);
 }
 
+/* A checksum mismatch: the damage lies somewhere in the part the checksum
+ * covers, bytes first to last (where: "its header", "the block", "its
+ * trailer"), and the message names that range rather than one byte of it.
+ * offset stays as err->offset has always been: the block's first byte, the
+ * checksum's own for the header and the trailer (civic.h). */
+static int corrupt_in(snap_reader *r, uint64_t offset, const char *where, uint64_t first,
+                      uint64_t last, const char *what)
+{
+    return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, offset,
+                            "snapshot %s is damaged in %s at bytes %llu to %llu: %s", r->name,
+                            where, (unsigned long long)first, (unsigned long long)last, what);
+}
+
 /* Read exactly n bytes or fail as "truncated". */
 static int reader_get(snap_reader *r, void *p, size_t n, const char *what)
 {
@@ -341,7 +354,9 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 0, "snapshot %s: not a libcivic "
                                 "snapshot (it is a libcivic journal)", r->name);
     if (memcmp(h, "CIVICSNP", 8) != 0) return corrupt(r, 0, "not a libcivic snapshot (bad magic)");
-    if (civic__get32(h + 44) != civic__crc32c(0, h, 44)) return corrupt(r, 44, "header checksum mismatch");
+    if (civic__get32(h + 44) != civic__crc32c(0, h, 44))
+        return corrupt_in(r, 44, "its header", 0, SNAP_HEADER_BYTES - 1,
+                          "header checksum mismatch");
     r->version = civic__get32(h + 8);
     if (r->version < 1 || r->version > SNAP_FORMAT_VERSION)
         return civic__error_set(r->err, CIVIC_E_CORRUPT, 0, 0, 8,
@@ -388,7 +403,8 @@ static int read_framed(civic_engine *e, snap_reader *r, const unsigned char *tag
     }
     if ((rc = reader_get(r, *buf, bytes, "truncated block")) != CIVIC_OK) return rc;
     uint32_t crc = civic__crc32c(civic__crc32c(0, tag, 4), h, 8);
-    if (civic__crc32c(crc, *buf, bytes) != want) return corrupt(r, at, "block checksum mismatch");
+    if (civic__crc32c(crc, *buf, bytes) != want)
+        return corrupt_in(r, at, "the block", at, r->offset - 1, "block checksum mismatch");
     *count_out = count;
     *bytes_out = bytes;
     return CIVIC_OK;
@@ -503,7 +519,10 @@ static int read_trailer(snap_reader *r, const unsigned char *tag, uint64_t heade
     uint32_t crc = r->crc;
     if ((rc = reader_get(r, t + 28, 4, "truncated trailer")) != CIVIC_OK) return rc;
     if (memcmp(t, "CIVICEND", 8) != 0) return corrupt(r, at, "unknown block tag");
-    if (civic__get32(t + 28) != crc) return corrupt(r, at + 28, "file checksum mismatch");
+    /* Every byte before the trailer passed its block's or the header's own
+     * checksum: what the file's finds damaged is the trailer. */
+    if (civic__get32(t + 28) != crc)
+        return corrupt_in(r, at + 28, "its trailer", at, r->offset - 1, "file checksum mismatch");
     if (civic__get64(t + 8) != header_count || events != header_count)
         return corrupt(r, at, "event count does not match the header");
     if (civic__get64(t + 16) != r->offset || civic__get32(t + 24) != 0)

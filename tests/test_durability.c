@@ -499,6 +499,56 @@ static void snapshot_with_any_flipped_bit_is_rejected(void **state)
     civic_engine_free(a);
 }
 
+/* A checksum says that what it covers is damaged, not where: a byte flipped
+ * deep in a block used to be reported "damaged at byte 48" (the block's
+ * first byte).  The message names the part the checksum covers, by its byte
+ * range; err->offset stays that part's first byte for a block, the
+ * checksum's own for the header and the trailer. */
+static void a_checksum_mismatch_names_the_part_it_covers(void **state)
+{
+    (void)state;
+    civic_engine *a = engine_with_log(40);
+    assert_int_equal(civic_engine_save(a, path_in("sum.snap"), NULL), CIVIC_OK);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *good = read_all(path_in("sum.snap"), &n);
+    /* the layout, read by hand: a 48-byte header, then the first block's
+     * tag, count, payload bytes and checksum (16 bytes), its payload, ...,
+     * and a 32-byte trailer */
+    assert_memory_equal(good + 48, "EVTS", 4);
+    uint32_t payload = (uint32_t)good[56] | (uint32_t)good[57] << 8 |
+                       (uint32_t)good[58] << 16 | (uint32_t)good[59] << 24;
+    assert_true(payload > 100 && 48 + 16 + payload + 32 <= n);
+    assert_memory_equal(good + n - 32, "CIVICEND", 8);
+    char block[80], trailer[80];
+    snprintf(block, sizeof(block), "is damaged in the block at bytes 48 to %u: block checksum "
+             "mismatch", 48u + 16u + payload - 1u);
+    snprintf(trailer, sizeof(trailer), "is damaged in its trailer at bytes %zu to %zu: file "
+             "checksum mismatch", n - 32, n - 1);
+    const struct { size_t at; const char *says; uint64_t offset; } cases[] = {
+        { 48 + 16 + payload / 2, block, 48 },   /* deep in the block's payload */
+        { 48 + 16 + payload - 1, block, 48 },   /* its last byte */
+        { 61, block, 48 },                      /* its checksum */
+        { 20, "is damaged in its header at bytes 0 to 47: header checksum mismatch", 44 },
+        { n - 3, trailer, n - 4 },              /* the file checksum itself */
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        unsigned char *bad = malloc(n);
+        assert_non_null(bad);
+        memcpy(bad, good, n);
+        bad[cases[k].at] ^= 0x10;
+        write_all(path_in("sum-bad.snap"), bad, n);
+        free(bad);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(load_into_fresh(path_in("sum-bad.snap"), &err), CIVIC_E_CORRUPT);
+        if (!strstr(err.message, cases[k].says))
+            fail_msg("byte %zu: \"%s\", not \"%s\"", cases[k].at, err.message, cases[k].says);
+        assert_null(strstr(err.message, "damaged at byte"));
+        assert_int_equal(err.offset, cases[k].offset);
+    }
+    free(good);
+}
+
 /* Recompute the header checksum after editing a header field. */
 static uint32_t crc32c(const unsigned char *p, size_t n)
 {
@@ -3267,6 +3317,7 @@ int main(void)
         cmocka_unit_test(snapshot_save_leaves_no_temporary_file),
         cmocka_unit_test(snapshot_truncated_at_every_offset_is_rejected),
         cmocka_unit_test(snapshot_with_any_flipped_bit_is_rejected),
+        cmocka_unit_test(a_checksum_mismatch_names_the_part_it_covers),
         cmocka_unit_test(snapshot_with_wrong_magic_version_or_rules_is_named),
         cmocka_unit_test(snapshot_holding_one_id_twice_is_corrupt),
         cmocka_unit_test(snapshot_loads_as_one_batch_into_a_busy_engine),
