@@ -614,6 +614,151 @@ static void a_list_ends_where_retention_archives_the_entry(void **state)
     civic_engine_free(e);
 }
 
+/* A flag's list evaluates only the subjects that can carry the flag: one
+ * whose answer overflows (12 repeats of 1e12 points x 90) but holds no
+ * event of a rule that names it does not fail the list; a list it may be
+ * on, a measure's list and every answer about it still fail. */
+static void a_flag_list_evaluates_only_who_can_carry_the_flag(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n"
+                                  "[rule.bad]\npoints = 0\nflag = \"dishonest\"\nvalid = \"30d\"\n"
+                                  "[rule.odd]\npoints = 0\nflag = \"odd\"\n"
+                                  "[measure.watch]\nkind = \"restriction\"\n"
+                                  "flag = \"dishonest\"\n");
+    char log[1024] = "id,subject,type,ts\na,s,bad,2022-01-01\no,rich,odd,2022-01-01\n";
+    for (int i = 1; i <= 12; i++) {
+        size_t n = strlen(log);
+        snprintf(log + n, sizeof(log) - n, "b%d,rich,big,2022-01-%02d\n", i, i);
+    }
+    load_ok(e, log);
+    civic_list *l = NULL;
+    assert_int_equal(civic_engine_list(e, "dishonest", when(e, "2022-01-20"), &l), CIVIC_OK);
+    assert_int_equal(civic_list_count(l), 1);
+    civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+    assert_int_equal(civic_list_get(l, 0, &x), CIVIC_OK);
+    assert_string_equal(x.subject, "s");
+    assert_int_equal(x.since, when(e, "2022-01-01"));
+    assert_int_equal(x.until, when(e, "2022-01-31"));
+    civic_list_free(l);
+    l = NULL;
+    assert_int_equal(civic_engine_list(e, "odd", when(e, "2022-01-20"), &l), CIVIC_E_OVERFLOW);
+    assert_null(l);
+    assert_int_equal(civic_engine_list(e, "watch", when(e, "2022-01-20"), &l), CIVIC_E_OVERFLOW);
+    assert_null(l);
+    civic_result *res = NULL;
+    assert_int_equal(civic_engine_subjects(e, when(e, "2022-01-20"), &res), CIVIC_E_OVERFLOW);
+    civic_engine_free(e);
+    support_release();
+}
+
+/* Whether the ';'-joined names hold name. */
+static bool names_hold(const char *names, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = names; *p;) {
+        const char *semi = strchr(p, ';');
+        size_t k = semi ? (size_t)(semi - p) : strlen(p);
+        if (k == n && memcmp(p, name, n) == 0) return true;
+        p += k + (semi != NULL);
+    }
+    return false;
+}
+
+/* Every flag's list at t holds exactly the subjects whose answer (all of
+ * them, through civic_engine_subjects) carries the flag, with the same
+ * group, score and grade. */
+static void flag_lists_agree_with_the_answers(const civic_engine *e, int64_t t)
+{
+    const civic_rules *r = civic_engine_rules(e);
+    civic_result *all = NULL;
+    assert_int_equal(civic_engine_subjects(e, t, &all), CIVIC_OK);
+    for (size_t f = 0; f < civic_rules_flag_count(r); f++) {
+        const char *name = civic_rules_flag_name(r, f);
+        civic_list *l = NULL;
+        assert_int_equal(civic_engine_list(e, name, t, &l), CIVIC_OK);
+        size_t k = 0;
+        for (size_t i = 0; i < civic_result_count(all); i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            assert_int_equal(civic_result_get(all, i, &s), CIVIC_OK);
+            if (!names_hold(s.flags, name)) continue;
+            civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
+            if (civic_list_get(l, k++, &x) != CIVIC_OK)
+                fail_msg("flag %s at %lld: %s missing", name, (long long)t, s.subject);
+            assert_string_equal(x.subject, s.subject);
+            assert_string_equal(x.group, s.group);
+            assert_string_equal(x.grade, s.grade);
+            assert_int_equal(x.score, s.score);
+            assert_true(x.since != CIVIC_NO_TIME && x.since <= t && t < x.until);
+        }
+        if (civic_list_count(l) != k)
+            fail_msg("flag %s at %lld: %zu listed, %zu carry it", name, (long long)t,
+                     civic_list_count(l), k);
+        civic_list_free(l);
+    }
+    civic_result_free(all);
+}
+
+/* The subjects a flag's list evaluates are those with an event of a rule
+ * one of whose versions in force by T names the flag: a change that adds
+ * or drops a flag (recount or not), freezes and ceilings, acts whose
+ * merged members carry a flag, objections that suspend, and a purge all
+ * leave every list as the answers say.  Thirty flags no event carries,
+ * and subjects that carry none, are in the scheme and the log too. */
+static void flag_lists_hold_whoever_the_answers_flag(void **state)
+{
+    (void)state;
+    char rules[8192];
+    int n = snprintf(rules, sizeof(rules), "%s",
+        "[scheme]\nbase = 1000\nutc_offset = \"+08:00\"\ncontested = \"suspend\"\n"
+        "objection_window = \"15d\"\n" TEST_GRADES
+        "[rule.plain]\npoints = 1\n"
+        "[rule.a]\npoints = -5\nvalid = \"30d\"\nflag = \"fa\"\n"
+        "[[rule.a.change]]\nfrom = \"2022-03-01\"\nflag = \"fb\"\n"
+        "[rule.b]\npoints = -3\nvalid = \"90d\"\naffects = \"score\"\n"
+        "[[rule.b.change]]\nfrom = \"2022-02-01\"\nrecount = true\nflag = \"fc\"\n"
+        "[rule.c]\npoints = -2\nvalid = \"1y\"\naffects = \"score\"\nflag = \"fd\"\n"
+        "[[rule.c.change]]\nfrom = \"2022-04-01\"\nrecount = true\nflag = false\n"
+        "[rule.d]\npoints = -4\nvalid = \"1y\"\nflag = \"fh\"\n"
+        "[[rule.d.change]]\nfrom = \"2022-04-01\"\nflag = false\n"
+        "[rule.fr]\npoints = -1\nvalid = \"20d\"\nfreeze = true\nflag = \"fe\"\n"
+        "[rule.ce]\npoints = 0\nvalid = \"60d\"\nceiling = 900\nflag = \"ff\"\n"
+        "[rule.up]\npoints = 5\nvalid = \"1y\"\nflag = \"fg\"\n"
+        "[rule.m]\npoints = -6\nvalid = \"1y\"\nflag = \"fm\"\n");
+    for (int i = 0; i < 30; i++)
+        n += snprintf(rules + n, sizeof(rules) - (size_t)n,
+                      "[rule.u%d]\npoints = -1\nflag = \"u%d\"\n", i, i);
+    civic_engine *e = engine_from(rules);
+    char log[32768];
+    n = snprintf(log, sizeof(log), "%s",
+        "id,subject,type,ts,ref,act\n"
+        "p0,old,c,2021-01-05,,\np1,old,a,2021-01-06,,\np2,old,plain,2022-01-02,,\n"
+        "a1,s1,a,2022-01-10,,\na2,s1,a,2022-03-10,,\na3,s1,plain,2022-01-11,,\n"
+        "b1,s2,b,2022-01-05,,\n"
+        "c1,s3,c,2022-01-05,,\n"
+        "d1,s4,d,2022-01-05,,\nd2,s4,d,2022-04-05,,\n"
+        "f1,s5,fr,2022-02-01,,\nf2,s5,up,2022-02-05,,\nf3,s5,ce,2022-02-10,,\n"
+        "m1,s6,m,2022-01-10,,x\nm2,s6,a,2022-01-10,,x\nm3,s6,up,2022-02-01,,y\n"
+        "m4,s6,fr,2022-02-01,,y\n"
+        "o1,s7,a,2022-02-01,,\no2,s7,up,2022-02-01,,\no3,s7,object,2022-02-05,o1,\n"
+        "o4,s7,object,2022-02-06,o2,\no5,s7,dismiss,2022-02-07,o4,\n");
+    /* enough events that carry no flag that a list of few subjects finds
+     * their events through their chains, and one of many by a pass */
+    for (int i = 0; i < 400; i++)
+        n += snprintf(log + n, sizeof(log) - (size_t)n, "q%d,z%d,plain,2022-01-%02d,,\n", i,
+                      i % 7, 1 + i % 28);
+    load_ok(e, log);
+    /* the instants of changes and events themselves too */
+    const char *at[] = { "2022-01-20", "2022-02-01", "2022-02-02", "2022-02-15", "2022-03-15",
+                         "2022-04-01", "2022-04-10", "2022-06-01", "2023-06-01" };
+    for (int k = 0; k < 9; k++) flag_lists_agree_with_the_answers(e, when(e, at[k]));
+    assert_int_equal(civic_engine_purge(e, when(e, "2021-12-31"), NULL, NULL), CIVIC_OK);
+    for (int k = 0; k < 9; k++) flag_lists_agree_with_the_answers(e, when(e, at[k]));
+    civic_engine_free(e);
+    support_release();
+}
+
 /* ------------------------------------------------------------ more */
 
 static int64_t tier_of(const civic_engine *e, const char *subject, const char *as_of,
@@ -803,6 +948,8 @@ int main(void)
         cmocka_unit_test(an_objection_after_the_window_is_late),
         cmocka_unit_test(mark_mode_only_marks_the_entry),
         cmocka_unit_test(lists_give_the_flagged_stretch_containing_t),
+        cmocka_unit_test(a_flag_list_evaluates_only_who_can_carry_the_flag),
+        cmocka_unit_test(flag_lists_hold_whoever_the_answers_flag),
         cmocka_unit_test(tier_windows_count_what_falls_inside_them),
         cmocka_unit_test(measures_hold_when_every_condition_holds),
         cmocka_unit_test(a_freeze_ends_with_its_entry_exactly),
