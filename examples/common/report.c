@@ -1019,87 +1019,98 @@ static void one_list(const answers_sink *out, const civic_rules *r, const list_v
                   PRIu64 " members are not named here.</p>\n", min_group);
 }
 
-/* Every measure's list, from one answer of every subject (the subjects a
- * list may hold, with the measures that apply to each): a civic_engine_list
- * a measure is a pass over every subject, and a page of M measures took M
- * of them.  Measure m's rows of all are rows[start[m] .. start[m + 1]). */
-typedef struct measure_rows {
-    civic_result *all;
-    size_t *rows, *start;
-    struct measure_code { const char *code; size_t m; } *by_code; /* sorted by code */
-    size_t measure_count;
-} measure_rows;
+/* Names (measure codes, flags) sorted, to find the one a ';'-joined answer
+ * field names: { name, its index in the scheme }. */
+typedef struct name_index { const char *code; size_t m; } name_index;
 
 static int code_compare(const void *a, const void *b)
 {
-    return strcmp(((const struct measure_code *)a)->code, ((const struct measure_code *)b)->code);
+    return strcmp(((const name_index *)a)->code, ((const name_index *)b)->code);
 }
 
-/* The measure whose code is s[0..n), or SIZE_MAX. */
-static size_t measure_find(const measure_rows *mr, const char *s, size_t n)
+/* The index of the name s[0..n) among the count of by, or SIZE_MAX. */
+static size_t name_find(const name_index *by, size_t count, const char *s, size_t n)
 {
-    size_t lo = 0, hi = mr->measure_count;
+    size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        const char *code = mr->by_code[mid].code;
+        const char *code = by[mid].code;
         int cmp = strncmp(code, s, n);
         if (cmp == 0 && code[n]) cmp = 1; /* code longer than s[0..n) */
-        if (cmp == 0) return mr->by_code[mid].m;
+        if (cmp == 0) return by[mid].m;
         if (cmp < 0) lo = mid + 1;
         else hi = mid;
     }
     return SIZE_MAX;
 }
 
-/* Call f(mr, m, i) for each measure m named in row i's ';'-joined codes. */
-static void row_measures(const measure_rows *mr, size_t i,
-                         void (*f)(const measure_rows *, size_t, size_t))
+/* Call f(ctx, m, i) for each name of by in joined, the ';'-joined names of
+ * row i. */
+static void each_name(const name_index *by, size_t count, const char *joined, size_t i,
+                      void (*f)(const void *, size_t, size_t), const void *ctx)
 {
-    civic_score s = CIVIC_SCORE_INIT;
-    civic_result_get(mr->all, i, &s);
-    for (const char *p = s.measures; *p;) {
+    for (const char *p = joined; *p;) {
         const char *semi = strchr(p, ';');
         size_t n = semi ? (size_t)(semi - p) : strlen(p);
-        size_t m = measure_find(mr, p, n);
-        if (m != SIZE_MAX) f(mr, m, i);
+        size_t m = name_find(by, count, p, n);
+        if (m != SIZE_MAX) f(ctx, m, i);
         p += n + (semi != NULL);
     }
 }
 
-static void count_row(const measure_rows *mr, size_t m, size_t i)
+/* Every measure's list, from one answer of every subject (the subjects a
+ * list may hold, with the measures that apply to each): a civic_engine_list
+ * a measure is a pass over every subject, and a page of M measures took M
+ * of them.  Measure m's rows of all are rows[start[m] .. start[m + 1]). */
+typedef struct measure_rows {
+    const civic_result *all;   /* the page's: borrowed */
+    size_t *rows, *start;
+    name_index *by_code;       /* sorted by code */
+    size_t measure_count;
+} measure_rows;
+
+/* Call f(mr, m, i) for each measure m named in row i's ';'-joined codes. */
+static void row_measures(const measure_rows *mr, size_t i,
+                         void (*f)(const void *, size_t, size_t))
 {
+    civic_score s = CIVIC_SCORE_INIT;
+    civic_result_get(mr->all, i, &s);
+    each_name(mr->by_code, mr->measure_count, s.measures, i, f, mr);
+}
+
+static void count_row(const void *ctx, size_t m, size_t i)
+{
+    const measure_rows *mr = ctx;
     (void)i;
     mr->start[m + 1]++;
 }
 
-static void place_row(const measure_rows *mr, size_t m, size_t i)
+static void place_row(const void *ctx, size_t m, size_t i)
 {
+    const measure_rows *mr = ctx;
     mr->rows[mr->start[m]++] = i; /* start[m] runs up to the end of m's rows */
 }
 
 static void measure_rows_free(measure_rows *mr)
 {
-    civic_result_free(mr->all);
     free(mr->rows);
     free(mr->start);
     free(mr->by_code);
     memset(mr, 0, sizeof(*mr));
 }
 
-static int measure_rows_make(const civic_engine *e, int64_t as_of, measure_rows *mr)
+static int measure_rows_make(const civic_rules *r, const civic_result *all, measure_rows *mr)
 {
-    const civic_rules *r = civic_engine_rules(e);
     size_t nm = civic_rules_measure_count(r);
     memset(mr, 0, sizeof(*mr));
-    int rc = civic_engine_subjects(e, as_of, &mr->all);
-    if (rc != CIVIC_OK) return rc;
-    size_t n = civic_result_count(mr->all);
+    mr->all = all;
+    size_t n = civic_result_count(all);
     mr->start = calloc(nm + 1, sizeof(size_t));
     mr->by_code = malloc((nm ? nm : 1) * sizeof(*mr->by_code));
     if (!mr->start || !mr->by_code) goto nomem;
     mr->measure_count = nm;
     for (size_t m = 0; m < nm; m++)
-        mr->by_code[m] = (struct measure_code){ civic_rules_measure_code(r, m), m };
+        mr->by_code[m] = (name_index){ civic_rules_measure_code(r, m), m };
     qsort(mr->by_code, nm, sizeof(*mr->by_code), code_compare);
     for (size_t i = 0; i < n; i++) row_measures(mr, i, count_row);
     for (size_t m = 0; m < nm; m++) mr->start[m + 1] += mr->start[m];
@@ -1115,33 +1126,68 @@ nomem:
     return CIVIC_E_NOMEM;
 }
 
-static int lists_section(const answers_sink *out, const civic_engine *e, int64_t as_of,
-                         const cells *c, uint64_t min_group)
+static void carry(const void *ctx, size_t f, size_t i)
+{
+    (void)i;
+    ((unsigned char *)(uintptr_t)ctx)[f] = 1;
+}
+
+/* carried[f] = 1 when some subject's answer carries flag f: a flag's list
+ * holds just those subjects (with since and until, which only
+ * civic_engine_list gives), so a flag nobody carries is an empty list, not
+ * a query; a scheme may have 16,384 flags, few of them carried.  NULL when
+ * out of memory. */
+static unsigned char *flags_carried(const civic_rules *r, const civic_result *all)
+{
+    size_t nf = civic_rules_flag_count(r), n = civic_result_count(all);
+    unsigned char *carried = calloc(nf ? nf : 1, 1);
+    name_index *by = malloc((nf ? nf : 1) * sizeof(*by));
+    if (carried && by) {
+        for (size_t f = 0; f < nf; f++) by[f] = (name_index){ civic_rules_flag_name(r, f), f };
+        qsort(by, nf, sizeof(*by), code_compare);
+        for (size_t i = 0; i < n; i++) {
+            civic_score s = CIVIC_SCORE_INIT;
+            civic_result_get(all, i, &s);
+            each_name(by, nf, s.flags, i, carry, carried);
+        }
+    } else {
+        free(carried);
+        carried = NULL;
+    }
+    free(by);
+    return carried;
+}
+
+/* The lists, from all (every subject's answer at as_of): a flag's list is
+ * asked for only when some subject carries the flag. */
+static int lists_section(const answers_sink *out, const civic_engine *e, const civic_result *all,
+                         int64_t as_of, const cells *c, uint64_t min_group)
 {
     const civic_rules *r = civic_engine_rules(e);
-    int rc = CIVIC_OK;
+    size_t nf = civic_rules_flag_count(r);
+    unsigned char *carried = nf ? flags_carried(r, all) : NULL;
+    int rc = nf && !carried ? CIVIC_E_NOMEM : CIVIC_OK;
     put(out, "<h2 id=\"lists\">Lists</h2>\n");
-    for (size_t f = 0; rc == CIVIC_OK && f < civic_rules_flag_count(r); f++) {
+    for (size_t f = 0; rc == CIVIC_OK && f < nf; f++) {
         const char *name = civic_rules_flag_name(r, f);
+        list_view v = { NULL, NULL, NULL, 0 }; /* nobody */
         civic_list *list = NULL;
-        rc = civic_engine_list(e, name, as_of, &list);
-        if (rc != CIVIC_OK) break;
-        list_view v = { list, NULL, NULL, 0 };
-        one_list(out, r, &v, civic_list_kind(list) == CIVIC_LIST_FLAG, name, "Flag: ", name,
-                 c, min_group);
+        if (carried[f] && (rc = civic_engine_list(e, name, as_of, &list)) != CIVIC_OK) break;
+        v.list = list;
+        one_list(out, r, &v, true, name, "Flag: ", name, c, min_group);
         civic_list_free(list);
     }
+    free(carried);
     measure_rows mr;
     memset(&mr, 0, sizeof(mr));
-    if (rc == CIVIC_OK && civic_rules_measure_count(r) > 0)
-        rc = measure_rows_make(e, as_of, &mr);
+    if (rc == CIVIC_OK && civic_rules_measure_count(r) > 0) rc = measure_rows_make(r, all, &mr);
     for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
         const char *t = civic_rules_measure_text(r, m), *code = civic_rules_measure_code(r, m);
         list_view v = { NULL, mr.all, mr.rows + mr.start[m], mr.start[m + 1] - mr.start[m] };
         one_list(out, r, &v, false, code, "", t[0] ? t : code, c, min_group);
     }
     measure_rows_free(&mr);
-    if (civic_rules_flag_count(r) + civic_rules_measure_count(r) == 0)
+    if (nf + civic_rules_measure_count(r) == 0)
         put(out, "<p>The scheme has no flags or measures.</p>\n");
     return rc;
 }
@@ -1639,24 +1685,17 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
 /* ------------------------------------------------------------ page */
 
 /* The subjects in no group at depth (0 at depth 0: all are in the one
- * group); a failed query (out of memory) fails the page. */
-static int ungrouped(const civic_engine *e, const civic_groups *g, uint32_t depth,
-                     int64_t as_of, uint64_t *out)
+ * group), of all, every subject's answer. */
+static uint64_t ungrouped(const civic_result *all, const civic_groups *g, uint32_t depth)
 {
-    civic_result *all = NULL;
-    *out = 0;
-    if (depth == 0) return CIVIC_OK;
-    int rc = civic_engine_subjects(e, as_of, &all);
-    if (rc != CIVIC_OK) return rc;
+    if (depth == 0) return 0;
     uint64_t n = civic_result_count(all), grouped = 0;
-    civic_result_free(all);
     for (size_t i = 0; i < civic_groups_count(g); i++) {
         civic_group_stats s = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &s);
         grouped += s.subjects;
     }
-    *out = n - grouped;
-    return CIVIC_OK;
+    return n - grouped;
 }
 
 int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
@@ -1669,12 +1708,15 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     civic_groups *g = NULL;
     int rc = civic_engine_groups(e, o.depth, as_of, &g);
     if (rc != CIVIC_OK) return rc;
-    cells c = { g, o.depth, 0 };
-    rc = ungrouped(e, g, o.depth, as_of, &c.ungrouped);
+    /* every subject's answer, asked for once: the ungrouped count, the flags
+     * carried and the measures' lists (a failed query fails the page) */
+    civic_result *all = NULL;
+    rc = civic_engine_subjects(e, as_of, &all);
     if (rc != CIVIC_OK) {
         civic_groups_free(g);
         return rc;
     }
+    cells c = { g, o.depth, ungrouped(all, g, o.depth) };
     put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     if (o.title) text(out, o.title);
@@ -1698,13 +1740,14 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     scheme_outputs(out, r);
     groups_section(out, g, c.ungrouped, &o);
     rc = posted_section(out, e, as_of, &c, o.min_group);
-    if (rc == CIVIC_OK) rc = lists_section(out, e, as_of, &c, o.min_group);
+    if (rc == CIVIC_OK) rc = lists_section(out, e, all, as_of, &c, o.min_group);
     /* the header gives the date; the figures are those of one instant */
     char exact[40];
     if (civic_rules_format_time(r, as_of, exact, sizeof(exact)) != CIVIC_OK)
         snprintf(exact, sizeof(exact), "%" PRId64, as_of);
     putf(out, "</main>\n<footer>Computed by libcivic %s. Figures are exact as of %s.</footer>\n"
               "</body>\n</html>\n", civic_version(), exact);
+    civic_result_free(all);
     civic_groups_free(g);
     return rc;
 }
