@@ -1008,7 +1008,8 @@ typedef struct civic_journal_report {
  *  another (an open file description lock, or flock where those are
  *  missing): a second open fails with CIVIC_E_IO ("locked by another
  *  engine") until the first engine closes the journal or is freed, also
- *  when two engines create a missing journal at the same moment.  A path
+ *  when two engines create a missing journal at the same moment, or find
+ *  the same empty file and make it a journal (since 1.1).  A path
  *  that is a symbolic link names the file it leads to (a compaction
  *  replaces that file, and the link stays); a link to a missing file, and
  *  a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.  A

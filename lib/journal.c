@@ -186,12 +186,14 @@ static bool lock_file(int fd)
 
 /* Write a header-only journal to the open, locked temporary file fd (named
  * tmp), sync it and put it at path: it stays locked, as the journal.
- * replace: rename it over the (empty) file there.  Otherwise path had no
- * file, and it is linked there, which fails with EEXIST when another engine
- * created one meanwhile: a rename would put this journal over that one,
- * and both engines would go on writing, one of them into a file nobody can
- * open again.  (Only a file system without hard links gets the rename.)
- * Returns the failed step or NULL (errno says why). */
+ * replace: rename it over the file there (the journal a compaction or a
+ * recovery replaces, or an empty file), which the caller holds locked until
+ * the rename is done.  Otherwise path had no file, and it is linked there,
+ * which fails with EEXIST when another engine created one meanwhile: a
+ * rename would put this journal over that one, and both engines would go on
+ * writing, one of them into a file nobody can open again.  (Only a file
+ * system without hard links gets the rename.)  Returns the failed step or
+ * NULL (errno says why). */
 static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64_t fingerprint,
                                bool replace)
 {
@@ -966,9 +968,25 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         if (j->fd >= 0 && st.st_size > 0 && !civic__fsync_parent(j->file))
             return io_error(err, "sync its directory", j->path);
         if (j->fd >= 0 && st.st_size > 0) break;
-        bool replace = j->fd >= 0;
-        if (j->fd >= 0) close(j->fd);
+        /* An empty file (`touch`, a creation killed before its header) is
+         * replaced by a fresh journal renamed over it, and its lock is held
+         * until then.  Let go first, another engine could lock the empty
+         * file meanwhile and replace it too: the later rename won, and the
+         * other engine appended to a file with no name, every write it
+         * acknowledged lost.  Held, that engine finds it locked, or (locked
+         * after the rename) no longer named, and opens the name again, which
+         * leads to the fresh journal, locked.  Not the header written into
+         * the empty file in place: a crash in that write could leave a short
+         * or zeroed header, which the next open refuses as no journal. */
+        int empty = j->fd;
+        bool replace = empty >= 0;
+        j->fd = -1;
         rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, replace, &j->fd, NULL, err);
+        if (replace) {
+            int saved = errno;
+            close(empty);
+            errno = saved;
+        }
         if (rc == CIVIC_E_IO && errno == EEXIST && !replace) {
             /* open found nothing, yet the name exists: a symbolic link to a
              * missing file (which a rename used to replace), else a race */
