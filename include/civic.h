@@ -815,9 +815,13 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
 ** (a batch of several records may reach the disk in any order), the tail
-** is truncated and counted in bytes_truncated; when other intact records
-** follow it, the file was damaged in
-** the middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
+** is truncated and counted in bytes_truncated.  In the second case the
+** batch may as well have been written whole and damaged later (one bit
+** flipped in its first record): a copy of the whole file is kept first,
+** named as for CIVIC_JOURNAL_RECOVER below (since 1.1; when the copy
+** cannot be made, the open fails with CIVIC_E_IO and leaves the file as it
+** is).  When other intact records follow it, the file was damaged in the
+** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
 ** naming the byte offset and the number of intact batches after it, rather
 ** than drop acknowledged batches -- unless the caller asks for recovery with
 ** CIVIC_JOURNAL_RECOVER, which keeps a copy of the damaged file first.  (A
@@ -989,7 +993,9 @@ typedef struct civic_journal_report {
     uint64_t events;          /* events in them (duplicates included) */
     uint64_t accepted;        /* events new to the engine */
     uint64_t bytes_kept;      /* journal size after recovery */
-    uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally) */
+    uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally); a
+                                 copy of the file kept when intact records
+                                 followed the damage (see above) */
 } civic_journal_report;
 #define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
 
@@ -998,9 +1004,10 @@ typedef struct civic_journal_report {
  *  existing one is replayed into the engine first: every committed batch is
  *  inserted (duplicates are fine, so the engine may already hold the
  *  snapshot the journal continues); a torn tail (see above) is truncated and
- *  counted in report->bytes_truncated; damage followed by intact records
- *  fails the open (CIVIC_E_CORRUPT, err->offset at the damage) unless
- *  CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
+ *  counted in report->bytes_truncated (a copy of the file kept first when
+ *  it holds an intact record after the damage); damage followed by intact
+ *  records fails the open (CIVIC_E_CORRUPT, err->offset at the damage)
+ *  unless CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
  *  call is appended before it returns (see the crash table above).  Events
  *  the engine held before this call are NOT written to the journal: attach
  *  the journal to a fresh engine, or to one just loaded from its snapshot.

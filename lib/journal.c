@@ -27,9 +27,10 @@
 **     a tail that a crash may have torn; replay applies a batch only when it
 **     has read its COMMIT record, and truncates the file at the end of the
 **     last committed batch (j->size) -- but only when nothing intact follows
-**     the first unusable record.  Damage followed by intact records is never
-**     truncated silently: the open fails, or with CIVIC_JOURNAL_RECOVER a
-**     copy of the whole file is kept first.
+**     the first unusable record, or only the rest of its torn batch.  Damage
+**     followed by intact records is never truncated without a copy: the open
+**     fails, or a copy of the whole file is kept first (with
+**     CIVIC_JOURNAL_RECOVER, or when they are the rest of the torn batch).
 **   - The engine reaches the journal only through its commit hook
 **     (journal_commit), attached and detached by writes of this file.
 **   - Appends happen only under the engine's write lock and write at
@@ -458,11 +459,12 @@ static int replay(civic_engine *e, struct civic_journal *j, uint64_t file_size,
  * follows it, that is a torn tail: a write cut short by a crash (a record
  * whose bytes end early, or whose pages never reached the disk), and it is
  * truncated; so is a batch of several records torn that way, when only
- * more of its records are intact after the damage.  When other intact
- * records follow it, the file was damaged in the middle and truncating
- * would drop batches that were acknowledged: the
- * open fails unless the caller asks for recovery (CIVIC_JOURNAL_RECOVER),
- * which keeps a copy of the file first. */
+ * more of its records are intact after the damage (a copy of the file kept
+ * first: a batch written whole and damaged later looks the same).  When
+ * other intact records follow it, the file was damaged in the middle and
+ * truncating would drop batches that were acknowledged: the open fails
+ * unless the caller asks for recovery (CIVIC_JOURNAL_RECOVER), which keeps
+ * a copy of the file first. */
 
 /* The file as the scan after the damage reads it: a window of it in memory,
  * where record magics are found and headers checked without a read each. */
@@ -709,7 +711,8 @@ static bool first_of_several(struct civic_journal *j, uint64_t stop, uint64_t fi
 }
 
 /* Replay stopped at `stop`, before the end of the file: a torn tail
- * (CIVIC_OK: truncate), damage with intact records after it (CIVIC_E_CORRUPT
+ * (CIVIC_OK: truncate; a copy kept first when it holds an intact record
+ * after the damage), damage with intact records after it (CIVIC_E_CORRUPT
  * unless recover), or a read error.  in_batch: the replay was inside a
  * batch of several records, whose first it had read.  A batch written as
  * several records may reach the disk in any order: when what is intact
@@ -731,9 +734,15 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
     bool rest_of_one = !framing && !in_batch && firsts == 0 &&
                        (commits == 0 || (commits == 1 && last_commits)) &&
                        first_of_several(j, stop, file_size);
-    if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one))
-        return CIVIC_OK; /* torn */
     char copy[COPY_NAME_SIZE];
+    /* Torn, and cut.  But an intact record after the damage may as well say
+     * the batch was written whole and damaged later (a flipped bit in its
+     * first record, synced and closed): the two look the same, and what is
+     * accepted stays as it was, but those bytes are not destroyed without a
+     * copy, kept as for CIVIC_JOURNAL_RECOVER (a failure to keep it fails
+     * the open, the file as it was). */
+    if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one))
+        return records == 0 ? CIVIC_OK : keep_copy(j, file_size, copy, err);
     if (j->recover) return keep_copy(j, file_size, copy, err);
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,

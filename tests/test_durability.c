@@ -307,6 +307,21 @@ static bool names_are(const char *sub, const char *const *want, size_t count)
     return same;
 }
 
+/* The copies of the damaged journal dir/name kept beside it: the names that
+ * start with name.damaged. */
+static int copies_of(const char *name)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%s.damaged.", name);
+    int copies = 0;
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) copies += strncmp(ent->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return copies;
+}
+
 static void touch(const char *path)
 {
     FILE *f = fopen(path, "wb");
@@ -558,6 +573,11 @@ static uint32_t crc32c(const unsigned char *p, size_t n)
         for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
     }
     return ~c;
+}
+
+static uint32_t get_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
 static void put_le32(unsigned char *p, uint32_t v)
@@ -2197,6 +2217,7 @@ static void journal_torn_tail_is_truncated_at_every_offset(void **state)
             civic_engine_free(c);
         }
     }
+    assert_int_equal(copies_of("t2.jnl"), 0); /* nothing intact after the damage, ever */
     free(bytes);
 }
 
@@ -2599,6 +2620,7 @@ static void journal_big_batch_torn_between_records_is_dropped_whole(void **state
     assert_int_equal(civic_engine_event_count(b), 1);
     assert_int_equal(civic_engine_subject_count(b), 1);
     assert_int_equal(file_size(path_in("big.jnl")), good);
+    assert_int_equal(copies_of("big.jnl"), 0); /* nothing intact after the damage */
     civic_engine_free(b);
 }
 
@@ -2629,6 +2651,7 @@ static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
     assert_int_equal(rep.batches, 1);
     assert_int_equal(rep.bytes_truncated, big - good);
     assert_int_equal(file_size(path_in("page.jnl")), good);
+    assert_int_equal(copies_of("page.jnl"), 1); /* its commit was intact: a copy first */
     assert_int_equal(open_damaged("page2.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
     assert_int_equal(events, 0);
     assert_non_null(strstr(err.message, "1 intact batches"));
@@ -2670,8 +2693,67 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
             assert_int_equal(rc, CIVIC_E_CORRUPT);
             assert_int_equal(file_size(path_in("first2.jnl")), n);
         }
+        assert_int_equal(copies_of("first2.jnl"), 1); /* the cut's; the refusal keeps none */
         free(bad);
     }
+    free(whole);
+}
+
+/* One flipped bit in the first record of a big batch, in a journal synced
+ * and closed: the open cannot tell it from a torn write (the batch's last
+ * record is intact), so it still cuts the batch as a torn tail; but that
+ * record shows the batch was written whole, so a copy of the file is kept
+ * first, named as CIVIC_JOURNAL_RECOVER names one.  (It was cut, more than
+ * a MiB, with no copy.)  A tail with nothing intact after the damage, the
+ * usual torn write, keeps none. */
+static void a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/flip", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled("flip/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
+               "x3,other,fine,2024-01-03\n");
+    uint64_t good = file_size(path_in("flip/f.jnl"));
+    char *log = make_log(30000, "b");
+    load_ok(a, log);
+    free(log);
+    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *whole = read_all(path_in("flip/f.jnl"), &n);
+    /* two records: FIRST, then COMMIT, which ends the file */
+    size_t second = (size_t)good + 24 + get_le32(whole + good + 12);
+    assert_int_equal(get_le32(whole + good + 4), 1);
+    assert_memory_equal(whole + second, "CJRC", 4);
+    assert_int_equal(get_le32(whole + second + 4), 2);
+    assert_int_equal(second + 24 + get_le32(whole + second + 12), n);
+    unsigned char *bad = malloc(n);
+    memcpy(bad, whole, n);
+    bad[good + 24 + 1000] ^= 0x04; /* in the first record's payload */
+    write_all(path_in("flip/f.jnl"), bad, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("flip/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(rep.bytes_truncated, n - good);
+    assert_int_equal(file_size(path_in("flip/f.jnl")), good);
+    only_journal_and_its_copy("flip", "f.jnl", bad, n);
+    empty_dir("flip");
+    /* torn inside the second record, or inside the first: nothing intact
+     * after the damage, no copy */
+    const size_t cut[] = { second + 500, (size_t)good + 5000 };
+    for (size_t c = 0; c < 2; c++) {
+        write_all(path_in("flip/f.jnl"), whole, cut[c]);
+        assert_int_equal(open_damaged("flip/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+        assert_int_equal(events, 3);
+        assert_int_equal(file_size(path_in("flip/f.jnl")), good);
+        const char *only[] = { "f.jnl" };
+        assert_true(names_are("flip", only, 1));
+    }
+    free(bad);
     free(whole);
 }
 
@@ -3478,6 +3560,7 @@ int main(void)
         cmocka_unit_test(snapshot_with_a_horizon_but_no_purge_count_loads),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail),
+        cmocka_unit_test(a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),

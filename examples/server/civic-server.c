@@ -1018,16 +1018,24 @@ static unsigned damaged_copies(const server *s, char *newest, size_t size)
     return n;
 }
 
-/* Startup report of the journal replay; `copy`: --recover cut it at damage,
- * keeping the whole file under this name (else NULL). */
+/* Startup report of the journal replay; `copy`: the open kept the whole
+ * file under this name before it cut the journal (else NULL): --recover cut
+ * it at damage, or, without it, the torn tail it cut held an intact record
+ * after the damage. */
 static void report_journal(server *s, const civic_journal_report *rep, unsigned swept,
                            const char *copy)
 {
-    if (copy)
+    if (copy && s->opt.recover)
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
                 "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
                 "on are gone from it (the whole file, with any intact batches after the damage, "
                 "is kept as %s)\n",
+                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
+    else if (copy)
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+                "the journal, %" PRIu64 " torn bytes truncated; the torn batch had an intact "
+                "record after the damage, which a crash can leave but so can damage to a batch "
+                "written whole: the whole file is kept as %s)\n",
                 civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
     else
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
@@ -1174,7 +1182,7 @@ static int open_data(server *s)
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     uint32_t policy = s->opt.sync_policy | (s->opt.recover ? CIVIC_JOURNAL_RECOVER : 0u) |
                       (s->opt.rescore ? CIVIC_JOURNAL_OTHER_RULES : 0u);
-    unsigned copies = s->opt.recover ? damaged_copies(s, NULL, 0) : 0;
+    unsigned copies = damaged_copies(s, NULL, 0);
     /* --sync group's thread is started here, and inherits this mask: with
      * SIGINT and SIGTERM open it would take their default action whenever
      * one came while the main thread was not in sigwait (serve), and end
@@ -1228,7 +1236,7 @@ static int open_data(server *s)
     unsigned left = stale_files(s, false);
     char copy[PATH_MAX + 64];
     report_journal(s, &rep, stale > left ? stale - left : 0,
-                   s->opt.recover && damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
+                   damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
     if (s->opt.rescore) {
         /* both files under the rules they were read under, before any write */
         if (compact_now(s, NULL, NULL) != CIVIC_OK) return -1;

@@ -36,6 +36,7 @@ import resource
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -2093,6 +2094,49 @@ def test_1_0_event_past_the_bound(tmp):
     check(after == before, "bound: the refused directory is left as it was")
 
 
+def test_torn_tail_holding_an_intact_record(tmp):
+    """A byte flipped in the first of a batch's two records, in a journal
+    synced and left: the start-up cuts the batch as a torn tail, as a crash
+    can leave one so, but its second record is intact, as damage to a batch
+    written whole leaves it too: the whole file is kept as
+    journal.civic.damaged.<time> first, and the start-up names it."""
+    data = os.path.join(tmp, "torn-copy")
+    srv = Server(data).start()
+    status, _ = srv.post("id,subject,type,ts\n" + "".join(
+        "tc-%d,tc,recycling,2025-03-01\n" % i for i in range(3)))
+    check(status == 200, "the small batch: %s" % status)
+    status, _ = srv.post("id,subject,type,ts\n" + "".join(
+        "tb-%d,tb%d,recycling,2025-03-02\n" % (i, i % 50) for i in range(40000)))
+    check(status == 200, "the big batch: %s" % status)
+    srv.stop(signal.SIGKILL)
+    journal = os.path.join(data, "journal.civic")
+    with open(journal, "rb") as f:
+        raw = bytearray(f.read())
+    records, off = [], 32
+    while off + 24 <= len(raw):
+        flags, length = struct.unpack_from("<I4xI", raw, off + 4)
+        records.append((off, flags))
+        off += 24 + length
+    check(off == len(raw) and [f & 3 for _, f in records[-3:]] == [3, 1, 2],
+          "a batch of one record, then one of two (FIRST, COMMIT): %s" % records)
+    raw[records[-2][0] + 24 + 1000] ^= 0x04   # in the big batch's first record
+    with open(journal, "wb") as f:
+        f.write(raw)
+    srv = Server(data).start()
+    held = ids_held(srv, "tc")
+    check(held == {"tc-%d" % i for i in range(3)} and not ids_held(srv, "tb0"),
+          "the batch before the damage stays, the damaged one is cut: %s" % sorted(held))
+    copies = [n for n in os.listdir(data) if n.startswith("journal.civic.damaged.")]
+    check(len(copies) == 1, "a copy of the journal was kept: %s" % copies)
+    out = srv.output()
+    check("torn bytes truncated" in out and copies and ("kept as %s" % copies[0]) in out,
+          "the start-up says it cut a torn tail and names the copy: %r" % out)
+    if copies:
+        with open(os.path.join(data, copies[0]), "rb") as f:
+            check(f.read() == bytes(raw), "the copy is the file as it was, byte for byte")
+    srv.stop()
+
+
 def test_journal_damage(tmp):
     """Issue 17, findings 2 and 3: a byte flipped in the middle of the journal
     stops the start-up (nothing truncated) unless --recover is given, which
@@ -2384,6 +2428,7 @@ def main():
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
         test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)
+        test_torn_tail_holding_an_intact_record(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2718,8 +2718,10 @@ class Engine(_Owner):
         syncs every interval_ms, default 50) or "none".  Returns a
         JournalReport of what was replayed.
 
-        A torn tail (a write a crash cut short) is truncated.  A journal
-        damaged in the middle, with intact batches after the damage, raises
+        A torn tail (a write a crash cut short) is truncated; when an intact
+        record of its batch follows the damage (a batch written whole and
+        damaged later looks the same), a copy of the file is kept first, as
+        "<path>.damaged.<unix time>".  A journal damaged in the middle, with intact batches after the damage, raises
         CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
         rather than drop acknowledged batches; recover=True keeps a copy of
         the file as "<path>.damaged.<unix time>" and cuts the journal at the
