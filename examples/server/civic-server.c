@@ -2431,6 +2431,18 @@ static void log_access(server *s, struct MHD_Connection *c, const request *rq, u
     free(b.p);
 }
 
+/* The status libmicrohttpd queued itself for a request it refused after its
+ * request line (a header line without a colon, a bad Content-Length or chunk
+ * size): the service queued nothing, and it was logged as if the client had
+ * left.  0 when nothing was queued (the client left, a time limit, the stop).
+ * A refusal at the request line itself (the version, the line's length or
+ * blanks) never reaches the service: no request, no line, no count. */
+static unsigned refused_status(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+    return i ? i->http_status : 0;
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
@@ -2438,6 +2450,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request *rq = *con_cls;
     if (!rq) return;
     uint64_t micros = (uint64_t)(now_us() - rq->start_us);
+    if (!rq->status) rq->status = refused_status(c);
     metrics_observe(&s->metrics, rq->route, rq->status, micros);
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
     guard_release_from(&s->guard, c, rq->reserved);

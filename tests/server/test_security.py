@@ -1074,6 +1074,7 @@ def test_access_log(tmp):
     check(byp.get("/subjects/%FF%FE", {}).get("status") == 400
           and byp["/subjects/%FF%FE"]["token"] is None, "access log of a bad target")
     check(byp.get("/events", {}).get("token") == "ingest", "access log names the writer")
+    test_access_log_refused(tmp, log)
     # SIGHUP reopens the log by its name (a rotation) and stops nothing
     srv = start(tmp, ["--access-log", log], data=False)
     try:
@@ -1144,6 +1145,60 @@ def test_access_log(tmp):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_access_log_refused(tmp, log):
+    """A request libmicrohttpd refuses itself, after the request line, is
+    logged and counted with the status it sent (it was logged "status":0,
+    which means the client left, and counted status="none"); one refused
+    at its request line reaches the service not at all and leaves no line."""
+    os.remove(log)
+    srv = start(tmp, ["--access-log", log], data=False)
+    chunked = b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n" \
+              b"Transfer-Encoding: chunked\r\nAuthorization: Bearer %s\r\n\r\n" % tok("ingest").encode()
+    cases = [(b"GET /healthz?refused=1 HTTP/1.1\r\nBadHeader\r\nHost: x\r\n\r\n", 400),
+             (b"POST /events?refused=2 HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+             (chunked.replace(b"/events", b"/events?refused=3") + b"ZZ\r\n", 400),
+             (chunked.replace(b"/events", b"/events?refused=4") + b"FFFFFFFFFFFFFFFFFF\r\n", 413),
+             (b"GET /healthz?unlogged=1 HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+             (b"GET /healthz?unlogged=2 http/1.1\r\nHost: x\r\n\r\n", 400)]
+    try:
+        for data, status in cases:
+            out = raw_bytes(srv, data)
+            check(out.startswith(b"HTTP/1.1 %d " % status),
+                  "refused by libmicrohttpd: %r answers %d: %r" % (data[:40], status, out[:40]))
+        # a client that leaves before its request is in: status 0
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        sock.sendall(b"GET /healthz?left=1 HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.2)
+        sock.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with open(log, "rb") as f:
+                if b"left=1" in f.read():
+                    break
+            time.sleep(0.02)
+        _, _, text = srv.raw("GET", "/metrics", token=tok("boss"))
+    finally:
+        srv.stop()
+    with open(log, "rb") as f:
+        byp = {l["path"]: l for l in (strict_json(x) for x in f.read().splitlines())}
+    for i, status in enumerate([400, 400, 400, 413]):
+        line = byp.get("%s?refused=%d" % ("/healthz" if i == 0 else "/events", i + 1), {})
+        check(line.get("status") == status and line.get("bytes") == 0,
+              "a refusal of libmicrohttpd logged with its status %d: %s" % (status, line))
+    check(byp.get("/healthz?left=1", {}).get("status") == 0,
+          "a client that left is logged status 0: %s" % byp.get("/healthz?left=1"))
+    check(not [p for p in byp if "unlogged" in p], "refused at the request line: no line %s" % byp)
+    values = {l.rsplit(" ", 1)[0]: float(l.rsplit(" ", 1)[1])
+              for l in text.decode().splitlines() if l and not l.startswith("#")}
+    counted = {k: v for k, v in values.items() if k.startswith("civic_http_requests_total") and v}
+    # (the route is known once the headers are in: before, "other")
+    check(counted.get('civic_http_requests_total{route="/events",status="400"}') == 1
+          and counted.get('civic_http_requests_total{route="/events",status="413"}') == 1
+          and counted.get('civic_http_requests_total{route="other",status="400"}') == 2
+          and counted.get('civic_http_requests_total{route="other",status="none"}') == 1,
+          "refusals of libmicrohttpd counted by status: %s" % counted)
 
 
 # ---------------------------------------------------------------- 6. TLS
