@@ -56,6 +56,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -138,8 +139,22 @@ typedef struct options {
     const char *openapi_path;
 } options;
 
+/* libmicrohttpd's (and GnuTLS's) messages, through MHD_OPTION_EXTERNAL_LOGGER:
+ * while the daemon starts, the first is kept for civic-server's own line
+ * (which says it once); after, they are said with the prefix, at most one
+ * a minute (per connection, a scanner could fill the log), the others
+ * counted. */
+typedef struct mhd_log {
+    pthread_mutex_t mutex;
+    bool starting;           /* MHD_start_daemon runs: kept, not said */
+    char kept[320];          /* the first message of the start, else "" */
+    int64_t said_us;         /* when the last one was said; 0: none yet */
+    uint64_t unsaid;         /* messages not said since */
+} mhd_log;
+
 typedef struct server {
     options opt;
+    mhd_log mhd_log;
     civic_rules *rules;
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
@@ -2770,6 +2785,14 @@ static char *read_small_file(const char *option, const char *path, size_t *len)
     return p;
 }
 
+/* Whether a PEM key is encrypted: PKCS #8 ("ENCRYPTED PRIVATE KEY") or the
+ * traditional form's "Proc-Type: 4,ENCRYPTED" header. */
+static bool encrypted_key(const char *pem)
+{
+    return pem && (strstr(pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+                   strstr(pem, "Proc-Type: 4,ENCRYPTED"));
+}
+
 /* A certificate out of its dates is served all the same (GnuTLS does not
  * look on the server's side), and clients refuse it: say so at start-up.
  * Dates that cannot be read say nothing (GnuTLS judges the file). */
@@ -2951,6 +2974,66 @@ static bool fill_address(const char *bind, unsigned port, struct sockaddr_storag
     return false;
 }
 
+/* ------------------------------------------------------------ libmicrohttpd's messages */
+
+#define MHD_LOG_EVERY_US (60 * 1000000LL)
+
+static void mhd_log_init(mhd_log *l)
+{
+    pthread_mutex_init(&l->mutex, NULL);
+    l->starting = false;
+    l->kept[0] = '\0';
+    l->said_us = 0;
+    l->unsaid = 0;
+}
+
+/* MHD_OPTION_EXTERNAL_LOGGER: one line, its line ends and other control
+ * characters (a client's bytes may be quoted) made blanks. */
+static void mhd_logger(void *cls, const char *fm, va_list ap)
+{
+    mhd_log *l = cls;
+    char m[sizeof(l->kept)];
+    int n = vsnprintf(m, sizeof(m), fm, ap);
+    if (n < 0) return;
+    size_t len = strlen(m);
+    while (len > 0 && (m[len - 1] == '\n' || m[len - 1] == '\r' || m[len - 1] == ' '))
+        m[--len] = '\0';
+    if (len > 0 && m[len - 1] == '.') m[--len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)m[i] < 0x20 || m[i] == 0x7f) m[i] = ' ';
+    pthread_mutex_lock(&l->mutex);
+    if (l->starting) {
+        if (!l->kept[0]) memcpy(l->kept, m, len + 1);
+    } else {
+        int64_t now = now_us();
+        if (l->said_us && now - l->said_us < MHD_LOG_EVERY_US) {
+            l->unsaid++;
+        } else {
+            if (l->unsaid)
+                fprintf(stderr, SERVER_NAME ": libmicrohttpd: %s (%" PRIu64 " more message%s of "
+                        "libmicrohttpd before it not shown: at most one a minute is)\n", m,
+                        l->unsaid, l->unsaid == 1 ? "" : "s");
+            else
+                fprintf(stderr, SERVER_NAME ": libmicrohttpd: %s\n", m);
+            l->said_us = now;
+            l->unsaid = 0;
+        }
+    }
+    pthread_mutex_unlock(&l->mutex);
+}
+
+/* At the stop: how many were not said since the last one. */
+static void mhd_log_flush(mhd_log *l)
+{
+    pthread_mutex_lock(&l->mutex);
+    if (l->unsaid)
+        fprintf(stderr, SERVER_NAME ": %" PRIu64 " more message%s of libmicrohttpd since the last "
+                "one shown, not shown (at most one a minute is)\n", l->unsaid,
+                l->unsaid == 1 ? "" : "s");
+    l->unsaid = 0;
+    pthread_mutex_unlock(&l->mutex);
+}
+
 static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *key)
 {
     struct sockaddr_storage ss;
@@ -2971,7 +3054,13 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
         { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
         { MHD_OPTION_END, 0, NULL },
     };
-    return MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
+    pthread_mutex_lock(&s->mhd_log.mutex);
+    s->mhd_log.starting = true;
+    pthread_mutex_unlock(&s->mhd_log.mutex);
+    /* the logger first: the options after it are reported through it */
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &s->mhd_log,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
@@ -2982,6 +3071,14 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,
                             MHD_OPTION_ARRAY, tls,
                             MHD_OPTION_END);
+    int err = errno;
+    pthread_mutex_lock(&s->mhd_log.mutex);
+    s->mhd_log.starting = false;
+    if (d && s->mhd_log.kept[0]) /* said by no line of civic-server's */
+        fprintf(stderr, SERVER_NAME ": libmicrohttpd: %s\n", s->mhd_log.kept);
+    pthread_mutex_unlock(&s->mhd_log.mutex);
+    errno = err;
+    return d;
 }
 
 /* MHD_start_daemon failed (err: errno just after): the address is blamed
@@ -3023,9 +3120,12 @@ static int daemon_failed(const server *s, int err)
                                 : strerror(err));
         return 2;
     }
-    fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u (the address "
-            "can be bound; libmicrohttpd says why above%s)\n", s->opt.bind, s->opt.port,
-            s->opt.tls_cert ? ": with --tls-cert, most often a certificate or key it cannot read"
+    /* libmicrohttpd's reason, kept from its start (a line of its own came
+     * first, without the prefix, and this one pointed "above") */
+    const char *why = s->mhd_log.kept[0] ? s->mhd_log.kept : "libmicrohttpd gave no reason";
+    fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u: %s%s\n",
+            s->opt.bind, s->opt.port, why,
+            s->opt.tls_cert ? " (with --tls-cert, most often a certificate or key it cannot read)"
                             : "");
     return 1;
 }
@@ -3137,6 +3237,7 @@ static int serve(server *s, const char *cert, const char *key)
         nanosleep(&nap, NULL);
     }
     MHD_stop_daemon(d);
+    mhd_log_flush(&s->mhd_log);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
     /* a supervisor told of a stop that wrote no snapshot (a full disk):
@@ -3177,11 +3278,18 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s.compact_mutex, NULL);
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
+    mhd_log_init(&s.mhd_log);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */
     if (s.opt.tls_cert && (!(cert = read_small_file("--tls-cert", s.opt.tls_cert, NULL)) ||
                            !(key = read_small_file("--tls-key", s.opt.tls_key, NULL)))) {
+        status = 1;
+    } else if (encrypted_key(key)) {
+        /* GnuTLS, given no passphrase, says only "Decryption has failed" */
+        fprintf(stderr, SERVER_NAME ": --tls-key %s: an encrypted (passphrase-protected) key is "
+                "not supported: write the key without a passphrase (openssl pkey -in KEY -out "
+                "PLAIN), readable by this user only\n", s.opt.tls_key);
         status = 1;
     } else {
         if (cert) warn_cert_dates(s.opt.tls_cert, cert);

@@ -1230,8 +1230,45 @@ def test_tls(tmp):
             check(status >= 400, "plain HTTP to the HTTPS port is refused (%d)" % status)
         except Exception:
             pass  # the TLS layer drops the connection: refused, as it should be
+        # plain HTTP from a scanner, connection after connection: GnuTLS's
+        # complaint was written once per connection, without the prefix
+        for _ in range(20):
+            raw_bytes(srv, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", wait=5)
     finally:
         srv.stop()
+    lines = [l for l in srv.output().splitlines() if l]
+    check(all(l.startswith("civic-server: ") or l.startswith("civic-server listening")
+              for l in lines), "every line of standard error has the prefix: %r" % lines[:5])
+    check(len([l for l in lines if "handshake" in l]) == 1,
+          "a handshake failure said once a minute: %r" % lines[:5])
+    more = [int(m.group(1)) for m in (re.search(r"(\d+) more messages? of libmicrohttpd", l)
+                                      for l in lines) if m]
+    check(len(more) == 1 and more[0] >= 19, "the messages not shown are counted: %r" % lines)
+    test_tls_start_failures(tmp, cert)
+
+
+def test_tls_start_failures(tmp, cert):
+    """One line per failure to start, with the prefix: libmicrohttpd's and
+    GnuTLS's own lines came first, without it, and civic-server's pointed
+    "above"; a key with a passphrase is not supported, and said so."""
+    garbage = os.path.join(tmp, "garbage.key")
+    with open(garbage, "w") as f:
+        f.write("not a key\n")
+    pkcs8, legacy = os.path.join(tmp, "enc8.key"), os.path.join(tmp, "enc1.key")
+    _, key = harness.self_signed_cert(tmp)
+    subprocess.run(["openssl", "pkey", "-in", key, "-aes256", "-passout", "pass:secret", "-out",
+                    pkcs8], check=True, capture_output=True, timeout=60)
+    subprocess.run(["openssl", "ec", "-in", key, "-aes256", "-passout", "pass:secret", "-out",
+                    legacy], check=True, capture_output=True, timeout=60)
+    for k, said in ((garbage, "certificate/key"), (pkcs8, "passphrase"), (legacy, "passphrase")):
+        p = subprocess.run([ARGS.server, "--port", "0", "--tls-cert", cert, "--tls-key", k],
+                           capture_output=True, text=True, timeout=30)
+        lines = p.stderr.splitlines()
+        check(p.returncode == 1 and len(lines) == 1 and lines[0].startswith("civic-server: ")
+              and said in lines[0], "--tls-key %s: one line saying %r, exit 1: %s %r"
+              % (os.path.basename(k), said, p.returncode, p.stderr))
+    check("not supported" in p.stderr and "--tls-key" in p.stderr,
+          "an encrypted key is not supported, named: %r" % p.stderr)
 
 
 def main():

@@ -1159,6 +1159,9 @@ def test_port_in_use(srv):
         check(second.returncode == 1 and b"cannot listen" in second.stderr,
               "a second server on a port in use exits 1: %s %r"
               % (second.returncode, second.stderr[-200:]))
+        # said once, by civic-server (libmicrohttpd's line without the prefix came first)
+        check(second.stderr.count(b"\n") == 1 and second.stderr.startswith(b"civic-server: "),
+              "a port in use: one line: %r" % second.stderr)
     except subprocess.TimeoutExpired:
         check(False, "a second server on a port in use exits 1: it was still running after 15 s")
     status, h = srv.request("GET", "/healthz")
