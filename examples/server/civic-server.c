@@ -228,6 +228,7 @@ typedef struct request {
                               * followed by two hex digits, in the path or the query; 0: none */
     char escape[4];          /* that '%' and what follows it, up to two printable characters */
     bool blank_target;       /* the raw target holds a space */
+    bool userinfo;           /* an absolute-form target with "user:password@" */
     bool blanks_before;      /* more than one blank between the method and the target */
     char target_why[200];    /* a reason made for this request: a bad query parameter's
                               * (check_request), a content coding's (admit_body) */
@@ -1730,6 +1731,11 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "a blank in the request target: send a space in a path or a query "
                           "as %20", { 0 } };
+    if (rq->userinfo) /* RFC 9110, 4.2.4: to be treated as an error; never logged */
+        return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                          "credentials (user:password@) in the request target: send them in "
+                          "the Authorization header",
+                          { 0 } };
     if (rq->blanks_before) /* RFC 9112, 3: one SP between the method and the target */
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
                           "more than one blank between the method and the request target",
@@ -2012,6 +2018,18 @@ static const char *origin_form(const char *uri)
     return s ? uri + s + strcspn(uri + s, "/?") : uri;
 }
 
+/* In an absolute-form target, the '@' that ends its userinfo
+ * ("http://user:password@host/..."), else NULL. */
+static const char *userinfo_at(const char *uri)
+{
+    const char *origin = origin_form(uri);
+    if (origin == uri) return NULL;
+    const char *at = NULL;
+    for (const char *p = strchr(uri, ':') + 3; p < origin; p++)
+        if (*p == '@') at = p; /* the last: a password may hold one */
+    return at;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: called with the raw target as soon as the
  * request line is read; what it returns becomes the request's *con_cls. */
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
@@ -2043,6 +2061,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
      * the version: "GET /subjects/a b HTTP/1.1" has the target
      * "/subjects/a b" */
     rq->blank_target = memchr(uri, ' ', n) != NULL;
+    rq->userinfo = userinfo_at(uri) != NULL;
     return rq;
 }
 
@@ -2413,11 +2432,79 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t n)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, out, (socklen_t)n);
 }
 
+/* Query parameter names whose values are credentials (compared decoded, in
+ * any case): logged as REDACTED. */
+static const char *const SECRET_PARAMS[] = {
+    "access_token", "refresh_token", "id_token", "token", "api_key", "apikey", "api-key",
+    "key", "password", "passwd", "pwd", "pass", "secret", "client_secret", "auth",
+    "authorization", "credentials", "session", "sessionid", "signature", "sig",
+};
+
+static bool secret_param(const char *name, size_t n)
+{
+    char d[32];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k + 1 >= sizeof(d)) return false; /* longer than every name above */
+        int hi = name[i] == '%' && i + 2 < n ? hex_digit(name[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(name[i + 2]) : -1;
+        if (lo >= 0) {
+            d[k++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            d[k++] = name[i];
+        }
+    }
+    d[k] = '\0';
+    for (size_t j = 0; j < sizeof(SECRET_PARAMS) / sizeof(SECRET_PARAMS[0]); j++)
+        if (strcasecmp(d, SECRET_PARAMS[j]) == 0) return true;
+    return false;
+}
+
+/* The target as logged: a userinfo ("user:password@", refused) and the
+ * values of credential parameters made REDACTED; the rest as sent. */
+static void logged_target(buf *out, const char *uri)
+{
+    const char *at = userinfo_at(uri);
+    if (at) {
+        const char *host = strchr(uri, ':') + 3;
+        buf_put(out, uri, (size_t)(host - uri));
+        buf_puts(out, "REDACTED");
+        uri = at;
+    }
+    const char *q = strchr(uri, '?');
+    if (!q) {
+        buf_puts(out, uri);
+        return;
+    }
+    buf_put(out, uri, (size_t)(q + 1 - uri));
+    for (const char *p = q + 1;;) {
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        if (eq && secret_param(p, (size_t)(eq - p))) {
+            buf_put(out, p, (size_t)(eq + 1 - p));
+            buf_puts(out, "REDACTED");
+        } else {
+            buf_put(out, p, len);
+        }
+        if (!p[len]) break;
+        buf_put(out, "&", 1);
+        p += len + 1;
+    }
+}
+
 static void log_access(server *s, struct MHD_Connection *c, const request *rq, uint64_t micros)
 {
     char remote[INET6_ADDRSTRLEN + 1];
     remote_of(c, remote, sizeof(remote));
-    access_entry e = { unix_now(), remote, rq->method[0] ? rq->method : "-", rq->uri,
+    buf target = { 0 };
+    logged_target(&target, rq->uri);
+    buf_put(&target, "", 1); /* its NUL */
+    if (target.oom) {
+        free(target.p);
+        return;
+    }
+    access_entry e = { unix_now(), remote, rq->method[0] ? rq->method : "-", target.p,
                        rq->status, rq->bytes, micros, rq->token ? rq->token->name : NULL };
     buf b = { 0 };
     /* after a line cut short (a full disk), a line feed first: the cut line
@@ -2427,6 +2514,7 @@ static void log_access(server *s, struct MHD_Connection *c, const request *rq, u
     access_line(&b, &e);
     if (b.oom) {
         free(b.p);
+        free(target.p);
         return;
     }
     /* One write(2) per line on an O_APPEND descriptor: lines never interleave. */
@@ -2444,6 +2532,7 @@ static void log_access(server *s, struct MHD_Connection *c, const request *rq, u
                     "be written are lost; said again when it writes again)\n", why);
     }
     free(b.p);
+    free(target.p);
 }
 
 /* The status libmicrohttpd queued itself for a request it refused after its

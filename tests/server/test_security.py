@@ -1075,6 +1075,7 @@ def test_access_log(tmp):
           and byp["/subjects/%FF%FE"]["token"] is None, "access log of a bad target")
     check(byp.get("/events", {}).get("token") == "ingest", "access log names the writer")
     test_access_log_refused(tmp, log)
+    test_access_log_credentials(tmp, log)
     # SIGHUP reopens the log by its name (a rotation) and stops nothing
     srv = start(tmp, ["--access-log", log], data=False)
     try:
@@ -1145,6 +1146,36 @@ def test_access_log(tmp):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_access_log_credentials(tmp, log):
+    """Credentials never reach the access log: a target with userinfo
+    (answered 200, and logged with it) is refused, RFC 9110, 4.2.4; a query
+    parameter named as a credential is logged with its value REDACTED."""
+    os.remove(log)
+    srv = start(tmp, ["--access-log", log], data=False)
+    auth = b"Authorization: Bearer " + tok("reader").encode() + b"\r\n"
+    try:
+        for target in (b"http://user:pw-secret@h/rank?top=1", b"HTTPS://pw-secret@h:80/healthz",
+                       b"http://a:b@c:pw-secret@h/healthz"):
+            out = raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: h\r\n" + auth
+                            + b"Connection: close\r\n\r\n")
+            check(out.startswith(b"HTTP/1.1 400 ") and b"user:password@" in out,
+                  "a target with userinfo is refused: %r %r" % (target, out[:300]))
+        for q in ("access_token=pw-secret", "Token=pw-secret", "api_key=pw-secret",
+                  "password=pw-secret", "pass%77ord=pw-secret"):
+            srv.raw("GET", "/healthz?x=1&" + q)
+        check(srv.raw("GET", "/rank?top=1", token=tok("reader"))[0] == 200, "/rank?top=1")
+    finally:
+        srv.stop()
+    with open(log, "rb") as f:
+        text = f.read()
+    paths = [strict_json(l)["path"] for l in text.splitlines()]
+    check(b"pw-secret" not in text and len([p for p in paths if p != "/healthz"]) == 9, "no credential logged: %r" % paths)
+    check("http://REDACTED@h/rank?top=1" in paths and "HTTPS://REDACTED@h:80/healthz" in paths
+          and "/healthz?x=1&access_token=REDACTED" in paths and "/healthz?x=1&Token=REDACTED" in paths
+          and "/healthz?x=1&pass%77ord=REDACTED" in paths and "/rank?top=1" in paths,
+          "credentials logged as REDACTED: %r" % paths)
 
 
 def test_access_log_refused(tmp, log):
