@@ -6,10 +6,13 @@
 #include "json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *role_name(unsigned role)
 {
@@ -114,17 +117,47 @@ static int add_line(tokens *t, char *line, char *why, size_t n)
     return 0;
 }
 
+/* The file opened for reading if it is a regular one: a FIFO's open would
+ * wait for a writer (O_NONBLOCK: it does not), a directory's read fails
+ * with no more than "read error".  NULL with the reason in why. */
+static FILE *open_regular(const char *path, unsigned *mode, char *why, size_t why_bytes)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, why_bytes, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, why_bytes, "%s: %s", path, S_ISDIR(st.st_mode) ? strerror(EISDIR)
+                 : "not a regular file (a FIFO, a socket or a device): give a file");
+        close(fd);
+        return NULL;
+    }
+    *mode = (unsigned)(st.st_mode & 07777);
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        snprintf(why, why_bytes, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
 {
     memset(t, 0, sizeof(*t));
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(why, why_bytes, "%s: %s", path, strerror(errno));
-        return -1;
-    }
+    unsigned mode = 0;
+    FILE *f = open_regular(path, &mode, why, why_bytes);
+    if (!f) return -1;
     char line[512], reason[200];
     int rc = 0;
     for (unsigned long no = 1; rc == 0 && fgets(line, sizeof(line), f); no++) {
+        /* an editor's byte-order mark, before the first line only */
+        if (no == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+            memmove(line, line + 3, strlen(line + 3) + 1);
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n') line[--len] = '\0';
         if (len && line[len - 1] == '\r') line[--len] = '\0';
@@ -143,6 +176,7 @@ int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
     }
     fclose(f);
     if (rc != 0) tokens_free(t);
+    else t->mode = mode;
     return rc;
 }
 

@@ -40,6 +40,7 @@ typedef struct token_entry {
 typedef struct tokens {
     token_entry *entries;
     size_t count;
+    unsigned mode;           /* the file's permission bits (tokens_load) */
 } tokens;
 
 /* Read a tokens file.  Returns 0, or -1 with the reason (file:line: ...) in why. */

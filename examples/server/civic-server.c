@@ -2992,6 +2992,12 @@ static int open_resources(server *s)
             return 2;
         }
         s->auth = true;
+        /* the hashes are no secret, but whoever may write the file may add
+         * an admin, and a leak helps a guess: warn, as ssh does for a key */
+        if (s->tokens.mode & 077)
+            fprintf(stderr, SERVER_NAME ": warning: --tokens %s has mode %04o: others than its "
+                    "owner may read%s it (chmod 600 %s)\n", s->opt.tokens_path, s->tokens.mode,
+                    s->tokens.mode & 022 ? " or change" : "", s->opt.tokens_path);
     }
     if (s->opt.access_log) {
         s->access_fd = open_access_log(s);

@@ -30,7 +30,8 @@ def rss_kib(pid):
 
 def make_tokens(binary, path, entries):
     """Write a tokens file with `civic-server --hash-token`; entries: [(name, role, token)]."""
-    with open(path, "w") as f:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        os.fchmod(f.fileno(), 0o600)  # as the manual says: else a warning
         for name, role, token in entries:
             out = subprocess.run([binary, "--hash-token", name, role], input=token + "\n",
                                  capture_output=True, text=True, check=True, timeout=30)

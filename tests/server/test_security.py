@@ -417,6 +417,44 @@ def run(*args, stdin=""):
     return p.returncode, p.stdout, p.stderr
 
 
+def test_tokens_file(tmp):
+    """--tokens: a file others may read or change is warned of (as ssh does
+    for a key); a directory says so; a FIFO is refused at once (the start-up
+    blocked for ever); a byte-order mark before the first line is skipped."""
+    d = os.path.join(tmp, "tokfile")
+    os.mkdir(d)
+    path = harness.make_tokens(ARGS.server, os.path.join(d, "tokens"),
+                               [("a", "read", "a-0123456789abcdef-token")])
+    for mode, warned in ((0o644, True), (0o640, True), (0o600, False)):
+        os.chmod(path, mode)
+        srv = harness.Server(ARGS.server, None, ["--tokens", path]).start()
+        srv.stop()
+        out = srv.output()
+        said = "civic-server: warning: --tokens %s has mode %04o" % (path, mode)
+        check((said in out and "chmod 600 %s" % path in out) == warned
+              and ("warning" in out) == warned,
+              "--tokens of mode %04o: warned %s: %r" % (mode, warned, out))
+    rc, out, err = run("--port", "0", "--tokens", d)
+    check(rc == 2 and "--tokens %s: Is a directory" % d in err, "--tokens DIR: %s %r" % (rc, err))
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    try:
+        rc, out, err = run("--port", "0", "--tokens", fifo)
+        check(rc == 2 and "not a regular file" in err, "--tokens FIFO: %s %r" % (rc, err))
+    except subprocess.TimeoutExpired:
+        check(False, "--tokens FIFO: the start-up blocked")
+    with open(path, "rb") as f:
+        text = f.read()
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + text)
+    srv = harness.Server(ARGS.server, None, ["--tokens", path], token="a-0123456789abcdef-token")
+    srv.start()
+    try:
+        check(srv.raw("GET", "/rank")[0] == 200, "a tokens file with a byte-order mark")
+    finally:
+        srv.stop()
+
+
 def test_command_line(tmp):
     rc, out, err = run("--version")
     check(rc == 0 and out.startswith("civic-server") and "libcivic" in out, "--version: %r" % out)
@@ -1310,6 +1348,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="civic-security-")
     try:
         test_command_line(tmp)
+        test_tokens_file(tmp)
         os.mkdir(os.path.join(tmp, "roles"))
         test_roles(os.path.join(tmp, "roles"))
         test_public_reports(tmp)

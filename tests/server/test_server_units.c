@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -147,6 +148,52 @@ static void tokens_file_errors_name_the_line(void **state)
     assert_int_equal(load_text(&t, "# nothing\n", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "no tokens"));
     assert_int_equal(tokens_load(&t, "/nonexistent/tokens", why, sizeof(why)), -1);
+}
+
+/* A byte-order mark before the first line (an editor's) is skipped: it
+ * made the first name "\xEF\xBB\xBFa", refused as bad bytes the message
+ * did not show. */
+static void tokens_file_skips_a_byte_order_mark(void **state)
+{
+    (void)state;
+    char h[SHA256_HEX_BYTES + 1], text[400], why[300];
+    tokens t;
+    hex_of("bom-token-000000000", 19, h);
+    snprintf(text, sizeof(text), "\xEF\xBB\xBF" "a read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
+    assert_int_equal(t.count, 1);
+    assert_string_equal(t.entries[0].name, "a");
+    tokens_free(&t);
+    /* only at the start of the file */
+    snprintf(text, sizeof(text), "a read %s\n\xEF\xBB\xBF" "b read %s\n", h, h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":2: "));
+}
+
+/* Only a regular file: a directory was "read error", a FIFO blocked the
+ * start-up for ever (the open waits for a writer).  Its mode is kept for
+ * the caller's warning. */
+static void tokens_file_is_a_regular_file(void **state)
+{
+    (void)state;
+    char why[300], dir[64], fifo[80];
+    tokens t;
+    snprintf(dir, sizeof(dir), "/tmp/civic-tokdir-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tokens_load(&t, dir, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "Is a directory"));
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(tokens_load(&t, fifo, why, sizeof(why)), -1); /* at once */
+    assert_non_null(strstr(why, "not a regular file"));
+    assert_int_equal(unlink(fifo), 0);
+    assert_int_equal(rmdir(dir), 0);
+    char h[SHA256_HEX_BYTES + 1], text[400];
+    hex_of("mode-token-00000000", 19, h);
+    snprintf(text, sizeof(text), "a read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
+    assert_int_equal(t.mode, 0600); /* mkstemp's */
+    tokens_free(&t);
 }
 
 static void bearer_header_gives_the_token(void **state)
@@ -773,6 +820,8 @@ int main(void)
         cmocka_unit_test(token_line_hashes_and_checks_its_input),
         cmocka_unit_test(tokens_file_loads_and_finds_by_token),
         cmocka_unit_test(tokens_file_errors_name_the_line),
+        cmocka_unit_test(tokens_file_skips_a_byte_order_mark),
+        cmocka_unit_test(tokens_file_is_a_regular_file),
         cmocka_unit_test(bearer_header_gives_the_token),
         cmocka_unit_test(json_strings_are_valid_utf8_whatever_the_input),
         cmocka_unit_test(json_arrays_become_one_element_per_line),
