@@ -234,7 +234,10 @@ int token_line(const char *name, const char *role, const char *token, size_t len
     }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)token[i];
-        if (c <= 0x20 || c == 0x7f) {
+        /* C1 controls, U+0080..U+009F in UTF-8, too (as in paths) */
+        bool c1 = c == 0xc2 && i + 1 < len && (unsigned char)token[i + 1] >= 0x80 &&
+                  (unsigned char)token[i + 1] <= 0x9f;
+        if (c <= 0x20 || c == 0x7f || c1) {
             snprintf(why, why_bytes, "a token has no spaces or control characters");
             return -1;
         }

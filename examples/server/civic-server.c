@@ -2803,6 +2803,10 @@ static int parse_options(int argc, char **argv, options *o, int *status)
         if (strcmp(a, "--hash-token") == 0) {
             if (eq) return usage_error("%s takes NAME and ROLE as two arguments%s", a, "");
             if (i + 2 >= argc) return usage_error("%s needs NAME and ROLE%s", a, "");
+            /* what follows was ignored, exit 0: a bad option is exit 1 */
+            if (i + 3 < argc)
+                return usage_error("%s takes NAME and ROLE only: '%s' is one argument too many",
+                                   a, argv[i + 3]);
             return *status = hash_token_main(argv[i + 1], argv[i + 2]), 1;
         }
         const opt_def *d = NULL;

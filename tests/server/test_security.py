@@ -543,6 +543,16 @@ def test_command_line(tmp):
     check(rc == 1 and "16.." in err, "a short token is refused: %r" % err)
     rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-s3cret-s3cret\n")
     check(rc == 0 and re.fullmatch(r"ops admin [0-9a-f]{64}\n", out), "--hash-token line %r" % out)
+    # arguments after NAME ROLE were ignored, exit 0: a bad option is exit 1
+    for extra in (["extra"], ["--port", "99999"], ["--port", "8080"]):
+        rc, out, err = run("--hash-token", "ops", "admin", *extra, stdin="s3cret-s3cret-s3cret\n")
+        check(rc == 1 and out == "" and "'%s'" % extra[0] in err and "usage:" in err,
+              "--hash-token ops admin %s: refused, exit 1: %s %r %r" % (extra, rc, out, err))
+    # a C1 control (U+0085 NEL) is a control character, as in paths
+    rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u0085-s3cret-s3cret\n")
+    check(rc == 1 and out == "" and "control" in err, "a token with U+0085: %s %r" % (rc, err))
+    rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u00a0-s3cret-s3cret\n")
+    check(rc == 0, "U+00A0 is no control character: %s %r" % (rc, err))
     # what they print cannot be written (a full disk): said, exit 1, where a
     # shell's `>> tokens` would otherwise have added no line in silence
     if os.path.exists("/dev/full"):

@@ -105,6 +105,19 @@ static void token_line_hashes_and_checks_its_input(void **state)
                                 sizeof(why)), -1);
     assert_int_equal(token_line("ok", "read", "0123456789 abcdef0", 18, line, sizeof(line), why,
                                 sizeof(why)), -1);
+    /* C1 controls (U+0080..U+009F) too, as in paths; U+00A0 and U+0100 are none */
+    const char *c1[] = { "0123456789\xc2\x85" "abcdef", "\xc2\x80" "0123456789abcdef",
+                         "0123456789abcdef\xc2\x9f" };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(token_line("ok", "read", c1[i], strlen(c1[i]), line, sizeof(line), why,
+                                    sizeof(why)), -1);
+        assert_non_null(strstr(why, "control"));
+    }
+    const char *fine[] = { "0123456789\xc2\xa0" "abcdef", "0123456789\xc4\x80" "abcdef",
+                           "0123456789abcdef\xc2" };
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(token_line("ok", "read", fine[i], strlen(fine[i]), line, sizeof(line),
+                                    why, sizeof(why)), 0);
 }
 
 static void tokens_file_loads_and_finds_by_token(void **state)
