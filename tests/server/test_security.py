@@ -994,6 +994,18 @@ def test_targets(srv):
             check(False, "%s: the answer is not valid UTF-8 JSON: %s" % (path, e))
 
 
+def test_tabs_in_the_request_line(srv):
+    """What the manual says of tabs: one in place of either blank of the
+    request line gets libmicrohttpd's 400 (HTML); tabs in place of both get
+    no answer, the connection closed (the manual said the latter of one)."""
+    for line, answer in ((b"GET\t/healthz HTTP/1.1", b"HTTP/1.1 400 Bad Request\r\n"),
+                         (b"GET /healthz\tHTTP/1.1", b"HTTP/1.1 400 Bad Request\r\n"),
+                         (b"GET\t/healthz\tHTTP/1.1", b"")):
+        out = raw_bytes(srv, line + b"\r\nHost: x\r\n\r\n")
+        check(out.startswith(answer) and (not answer or b"<html>" in out) and
+              (answer or out == b""), "%r answers %r: %r" % (line, answer, out[:120]))
+
+
 def test_absolute_form(srv):
     """A target in absolute form (RFC 9112, 3.2.2: a server must accept it)
     is routed on its path; only http and https, in any case, are read so."""
@@ -1370,6 +1382,7 @@ def main():
             test_keep_alive(srv)
             test_targets(srv)
             test_absolute_form(srv)
+            test_tabs_in_the_request_line(srv)
             test_framing(srv)
             test_hidden_framing(srv)
             test_no_length(srv)
