@@ -213,21 +213,24 @@ def test_idle_keep_alive():
 
 
 def test_churn():
-    """The churn probe, run a second time when the first run fails: a
-    reset counts against the server only when both runs see more than 1 in
-    100 (another tenant's job holding both cores has pushed one run of a
-    full `make test` to 2 in 100, and the rerun alone passed)."""
-    first = churn_once()
+    """The churn probe, run a second time when the first run fails.  A
+    loaded machine refuses more: another tenant's job holding both cores has
+    pushed runs of a full `make test` to 2 or 3 in 100 twice in a row (the
+    guard refuses a client that waits between its connect and its first byte
+    while 32 others do, as it should), while the faults this probe caught
+    refused 1 in 10 and 1 in 3.  So the first run must refuse at most 1 in
+    100, and the second, run only after the first failed, at most 1 in 20."""
+    first = churn_once(100)
     if first is None:
         return
     print("churn: first run %s; running it again" % first, file=sys.stderr)
-    second = churn_once()
+    second = churn_once(20)
     check(second is None,
-          "churn: 48 clients opening a connection per request, at most 1 in 100 refused "
-          "(in one of two runs): %s, then %s" % (first, second))
+          "churn: 48 clients opening a connection per request, at most 1 in 100 refused, "
+          "or 1 in 20 in a second run: %s, then %s" % (first, second))
 
 
-def churn_once():
+def churn_once(one_in):
     """48 clients on one address, each opening a connection per request and
     closing it after the answer (as curl in a loop, or a proxy): more than
     --max-per-ip (32) at once, but a connection whose whole request waits in
@@ -268,7 +271,7 @@ def churn_once():
     # once (8 of 7,859 in one run beside a full test run and two other jobs).
     # The count before the peek reset one in three.
     failed = sum(v for k, v in results.items() if k != 200)
-    ok = results.get(200, 0) > 100 and failed * 100 <= results.get(200, 0)
+    ok = results.get(200, 0) > 100 and failed * one_in <= results.get(200, 0)
     return None if ok else results   # None: passed; else what was counted
 
 
