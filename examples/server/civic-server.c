@@ -2432,32 +2432,32 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t n)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)a)->sin6_addr, out, (socklen_t)n);
 }
 
-/* Query parameter names whose values are credentials (compared decoded, in
- * any case): logged as REDACTED. */
-static const char *const SECRET_PARAMS[] = {
-    "access_token", "refresh_token", "id_token", "token", "api_key", "apikey", "api-key",
-    "key", "password", "passwd", "pwd", "pass", "secret", "client_secret", "auth",
-    "authorization", "credentials", "session", "sessionid", "signature", "sig",
+/* Parts of query parameter names whose values are credentials (the name
+ * compared decoded, in any case, anywhere in it: accessToken, bearer_token,
+ * private_key, token[] too): logged as REDACTED.  No parameter the service
+ * reads (as_of, before, depth, group, min_group, top) holds one. */
+static const char *const SECRET_PARTS[] = {
+    "token", "key", "secret", "pass", "pwd", "auth", "sig", "session", "cred", "bearer",
 };
 
 static bool secret_param(const char *name, size_t n)
 {
-    char d[32];
+    char d[128];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (k + 1 >= sizeof(d)) return false; /* longer than every name above */
+        if (k + 1 >= sizeof(d)) return true; /* too long to look at: not written */
         int hi = name[i] == '%' && i + 2 < n ? hex_digit(name[i + 1]) : -1;
         int lo = hi >= 0 ? hex_digit(name[i + 2]) : -1;
+        char c = name[i];
         if (lo >= 0) {
-            d[k++] = (char)(hi << 4 | lo);
+            c = (char)(hi << 4 | lo);
             i += 2;
-        } else {
-            d[k++] = name[i];
         }
+        d[k++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c ? c : ' '; /* %00: a blank */
     }
     d[k] = '\0';
-    for (size_t j = 0; j < sizeof(SECRET_PARAMS) / sizeof(SECRET_PARAMS[0]); j++)
-        if (strcasecmp(d, SECRET_PARAMS[j]) == 0) return true;
+    for (size_t j = 0; j < sizeof(SECRET_PARTS) / sizeof(SECRET_PARTS[0]); j++)
+        if (strstr(d, SECRET_PARTS[j])) return true;
     return false;
 }
 

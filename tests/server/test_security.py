@@ -1223,7 +1223,9 @@ def test_access_log_credentials(tmp, log):
             check(out.startswith(b"HTTP/1.1 400 ") and b"user:password@" in out,
                   "a target with userinfo is refused: %r %r" % (target, out[:300]))
         for q in ("access_token=pw-secret", "Token=pw-secret", "api_key=pw-secret",
-                  "password=pw-secret", "pass%77ord=pw-secret"):
+                  "password=pw-secret", "pass%77ord=pw-secret", "accessToken=pw-secret",
+                  "bearer_token=pw-secret", "private_key=pw-secret", "token[]=pw-secret",
+                  "token%3D=pw-secret", "x%00secret=pw-secret"):
             srv.raw("GET", "/healthz?x=1&" + q)
         check(srv.raw("GET", "/rank?top=1", token=tok("reader"))[0] == 200, "/rank?top=1")
     finally:
@@ -1231,10 +1233,11 @@ def test_access_log_credentials(tmp, log):
     with open(log, "rb") as f:
         text = f.read()
     paths = [strict_json(l)["path"] for l in text.splitlines()]
-    check(b"pw-secret" not in text and len([p for p in paths if p != "/healthz"]) == 9, "no credential logged: %r" % paths)
+    check(b"pw-secret" not in text and len([p for p in paths if p != "/healthz"]) == 15, "no credential logged: %r" % paths)
     check("http://REDACTED@h/rank?top=1" in paths and "HTTPS://REDACTED@h:80/healthz" in paths
           and "/healthz?x=1&access_token=REDACTED" in paths and "/healthz?x=1&Token=REDACTED" in paths
-          and "/healthz?x=1&pass%77ord=REDACTED" in paths and "/rank?top=1" in paths,
+          and "/healthz?x=1&pass%77ord=REDACTED" in paths and "/rank?top=1" in paths
+          and "/healthz?x=1&accessToken=REDACTED" in paths and "/healthz?x=1&token[]=REDACTED" in paths,
           "credentials logged as REDACTED: %r" % paths)
 
 
