@@ -818,9 +818,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** is truncated and counted in bytes_truncated.  In the second case the
 ** batch may as well have been written whole and damaged later (one bit
 ** flipped in its first record): a copy of the whole file is kept first,
-** named as for CIVIC_JOURNAL_RECOVER below (since 1.1; when the copy
-** cannot be made, the open fails with CIVIC_E_IO and leaves the file as it
-** is).  When other intact records follow it, the file was damaged in the
+** named as for CIVIC_JOURNAL_RECOVER below (since 1.1), when it can be
+** written; when it cannot (a read-only directory, a full disk: the copy is
+** as big as the journal), the batch is cut without one, as before 1.1,
+** since a crash in the write of a batch leaves the same bytes and the
+** open must not fail for them.  The open does not say whether a copy was
+** kept: look for the file.  When other intact records follow it, the file was damaged in the
 ** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
 ** naming the byte offset and the number of intact batches after it, rather
 ** than drop acknowledged batches -- unless the caller asks for recovery with
@@ -870,7 +873,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
  * magic whole, or an intact record where a journal's first one starts;
  * since 1.1) is damage before every record: the copy is kept and the
  * journal starts anew.  A file that is no journal (neither) is refused all
- * the same, and left as it is. */
+ * the same, and left as it is.  When the copy cannot be written, the open
+ * fails with CIVIC_E_IO and the file is left as it is -- except for the torn
+ * batch of a torn tail (above), which is cut with or without the flag, its
+ * copy kept only when it can be written. */
 #define CIVIC_JOURNAL_RECOVER 0x100u
 /* A flag for civic_engine_journal_open (since 1.1), or'ed into the policy:
  * a journal written under other rules (a scheme revised since: a rule
@@ -994,8 +1000,10 @@ typedef struct civic_journal_report {
     uint64_t accepted;        /* events new to the engine */
     uint64_t bytes_kept;      /* journal size after recovery */
     uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally); a
-                                 copy of the file kept when intact records
-                                 followed the damage (see above) */
+                                 copy of the file kept first when intact
+                                 records followed the damage -- for a torn
+                                 batch only when the copy could be written
+                                 (see above) */
 } civic_journal_report;
 #define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
 
@@ -1005,7 +1013,8 @@ typedef struct civic_journal_report {
  *  inserted (duplicates are fine, so the engine may already hold the
  *  snapshot the journal continues); a torn tail (see above) is truncated and
  *  counted in report->bytes_truncated (a copy of the file kept first when
- *  it holds an intact record after the damage); damage followed by intact
+ *  it holds an intact record after the damage and the copy can be written;
+ *  when it cannot, the tail is cut all the same); damage followed by intact
  *  records fails the open (CIVIC_E_CORRUPT, err->offset at the damage)
  *  unless CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
  *  call is appended before it returns (see the crash table above).  Events

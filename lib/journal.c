@@ -30,7 +30,9 @@
 **     the first unusable record, or only the rest of its torn batch.  Damage
 **     followed by intact records is never truncated without a copy: the open
 **     fails, or a copy of the whole file is kept first (with
-**     CIVIC_JOURNAL_RECOVER, or when they are the rest of the torn batch).
+**     CIVIC_JOURNAL_RECOVER, or when they are the rest of the torn batch --
+**     the one exception: that batch is cut without its copy when the copy
+**     cannot be written, judge_damage).
 **   - The engine reaches the journal only through its commit hook
 **     (journal_commit), attached and detached by writes of this file.
 **   - Appends happen only under the engine's write lock and write at
@@ -653,10 +655,14 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
 enum { COPY_NAME_SIZE = 4200 };
 
 /* Copy the whole file to "<path>.damaged.<unix time>[.n]" (path's name cut
- * to fit NAME_MAX, civic__name_fit), synced; name gets its name. */
+ * to fit NAME_MAX, civic__name_fit), synced; name gets its name.  On
+ * CIVIC_E_IO, *unwritable says whether it was the copy that could not be
+ * created, written or synced (a read-only directory, a full disk, a file
+ * size limit), not a read of the journal; no part of a copy is left. */
 static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY_NAME_SIZE],
-                     civic_error *err)
+                     bool *unwritable, civic_error *err)
 {
+    *unwritable = true;
     int fd = -1;
     long long now = (long long)time(NULL);
     for (int n = 0; fd < 0 && n < 100; n++) {
@@ -674,12 +680,14 @@ static int keep_copy(struct civic_journal *j, uint64_t file_size, char name[COPY
         if (fd < 0 && errno != EEXIST) break;
     }
     if (fd < 0) return io_error(err, "create a copy of the damaged file", j->path);
-    bool ok = true;
+    bool ok = true, read_ok = true;
     for (uint64_t at = 0; ok && at < file_size;) {
         size_t n = file_size - at < j->buf_size ? (size_t)(file_size - at) : j->buf_size;
-        ok = civic__read_all(j->fd, j->buf, n, at) && civic__write_all(fd, j->buf, n, at);
+        read_ok = civic__read_all(j->fd, j->buf, n, at);
+        ok = read_ok && civic__write_all(fd, j->buf, n, at);
         at += n;
     }
+    *unwritable = read_ok;
     ok = ok && fsync(fd) == 0;
     int saved = errno;
     close(fd);
@@ -735,15 +743,27 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
                        (commits == 0 || (commits == 1 && last_commits)) &&
                        first_of_several(j, stop, file_size);
     char copy[COPY_NAME_SIZE];
+    bool unwritable;
     /* Torn, and cut.  But an intact record after the damage may as well say
      * the batch was written whole and damaged later (a flipped bit in its
      * first record, synced and closed): the two look the same, and what is
-     * accepted stays as it was, but those bytes are not destroyed without a
-     * copy, kept as for CIVIC_JOURNAL_RECOVER (a failure to keep it fails
-     * the open, the file as it was). */
-    if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one))
-        return records == 0 ? CIVIC_OK : keep_copy(j, file_size, copy, err);
-    if (j->recover) return keep_copy(j, file_size, copy, err);
+     * accepted stays as it was, but those bytes are kept in a copy, as for
+     * CIVIC_JOURNAL_RECOVER, when the copy can be written.  When it cannot
+     * (a read-only directory; a full disk, maybe what ended the program; the
+     * copy is the whole journal) the batch is cut without one, as before
+     * copies were kept: a crash in a batch's write leaves these bytes, and
+     * failing the open would block every ordinary restart.  A failed read
+     * of the journal still fails the open. */
+    if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one)) {
+        if (records == 0) return CIVIC_OK;
+        rc = keep_copy(j, file_size, copy, &unwritable, err);
+        if (rc == CIVIC_E_IO && unwritable) {
+            civic__error_clear(err);
+            return CIVIC_OK;
+        }
+        return rc;
+    }
+    if (j->recover) return keep_copy(j, file_size, copy, &unwritable, err);
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
                                 "journal %s is damaged at byte %llu, and the %llu bytes after "
@@ -865,7 +885,8 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
                       civic_journal_report *rep, civic_error *err)
 {
     char copy[COPY_NAME_SIZE];
-    int rc = keep_copy(j, file_size, copy, err);
+    bool unwritable;
+    int rc = keep_copy(j, file_size, copy, &unwritable, err);
     if (rc != CIVIC_OK) return rc;
     int old = j->fd, placed;
     rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, true, &j->fd, &placed, err);

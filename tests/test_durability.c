@@ -2757,6 +2757,109 @@ static void a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy(void *
     free(whole);
 }
 
+/* Cap the size of files this process writes at limit bytes (SIGXFSZ
+ * ignored: a write past it fails with EFBIG), or restore *old.  Root
+ * ignores a read-only directory, not this. */
+static void cap_file_size(rlim_t limit, struct rlimit *old, void (**prev)(int))
+{
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, old), 0);
+    *prev = signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = *old;
+    small.rlim_cur = limit;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+}
+
+static void uncap_file_size(const struct rlimit *old, void (*prev)(int))
+{
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, old), 0);
+    signal(SIGXFSZ, prev);
+}
+
+/* The torn batch above, its copy impossible to write: a crash in a batch's
+ * write leaves these bytes, and a full disk (the copy is the whole journal)
+ * may be what ended the program.  The open cuts the batch without a copy,
+ * as it did before copies were kept, rather than fail every restart with
+ * "cannot create a copy of the damaged file".  Damage in the middle keeps
+ * needing its copy: under CIVIC_JOURNAL_RECOVER the open fails, the file as
+ * it was.  With room again, the torn batch is cut after a copy. */
+static void a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/nocopy", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled("nocopy/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
+               "x3,other,fine,2024-01-03\n");
+    uint64_t good = file_size(path_in("nocopy/f.jnl"));
+    char *log = make_log(30000, "b");
+    load_ok(a, log);
+    free(log);
+    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bad = read_all(path_in("nocopy/f.jnl"), &n);
+    assert_true(n > good + 100000); /* one big batch after the 3 events */
+    bad[good + 24 + 1000] ^= 0x04;  /* in its first record's payload */
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    const char *only[] = { "f.jnl" };
+    /* the copy cannot grow past the good part of the journal */
+    write_all(path_in("nocopy/f.jnl"), bad, n);
+    struct rlimit old;
+    void (*prev)(int);
+    cap_file_size((rlim_t)good, &old, &prev);
+    int rc = open_damaged("nocopy/f.jnl", 0, &rep, &err, &events);
+    uncap_file_size(&old, prev);
+    if (rc != CIVIC_OK) fprintf(stderr, "rc %d: %s\n", rc, err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(err.code, 0);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(rep.bytes_truncated, n - good);
+    assert_int_equal(file_size(path_in("nocopy/f.jnl")), good);
+    assert_true(names_are("nocopy", only, 1)); /* no copy, not part of one */
+    /* a read-only directory, where permissions bite (not for root) */
+    if (geteuid() != 0) {
+        write_all(path_in("nocopy/f.jnl"), bad, n);
+        assert_int_equal(chmod(sub, 0500), 0);
+        rc = open_damaged("nocopy/f.jnl", 0, &rep, &err, &events);
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(rc, CIVIC_OK);
+        assert_int_equal(events, 3);
+        assert_int_equal(file_size(path_in("nocopy/f.jnl")), good);
+        assert_true(names_are("nocopy", only, 1));
+    }
+    /* with room, the copy is kept */
+    write_all(path_in("nocopy/f.jnl"), bad, n);
+    assert_int_equal(open_damaged("nocopy/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(file_size(path_in("nocopy/f.jnl")), good);
+    only_journal_and_its_copy("nocopy", "f.jnl", bad, n);
+    empty_dir("nocopy");
+    free(bad);
+    /* damage in the middle, under CIVIC_JOURNAL_RECOVER: no cut without a copy */
+    uint64_t at[6];
+    five_batches("nocopy/m.jnl", at);
+    unsigned char *mid = read_all(path_in("nocopy/m.jnl"), &n);
+    mid[at[1] + 30] ^= 0x40;
+    write_all(path_in("nocopy/m.jnl"), mid, n);
+    cap_file_size((rlim_t)at[1], &old, &prev);
+    rc = open_damaged("nocopy/m.jnl", CIVIC_JOURNAL_RECOVER, &rep, &err, &events);
+    uncap_file_size(&old, prev);
+    assert_int_equal(rc, CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "copy"));
+    assert_int_equal(events, 0);
+    size_t m;
+    unsigned char *after = read_all(path_in("nocopy/m.jnl"), &m);
+    assert_int_equal(m, n);
+    assert_memory_equal(after, mid, n);
+    const char *only_m[] = { "m.jnl" };
+    assert_true(names_are("nocopy", only_m, 1));
+    free(after);
+    free(mid);
+}
+
 /* Damage that ends one committed batch and begins the next is damage in
  * the middle even when only the rest of that next batch is intact after it:
  * the batch it hit first was acknowledged.  (A review of the rule above
@@ -3561,6 +3664,7 @@ int main(void)
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail),
         cmocka_unit_test(a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy),
+        cmocka_unit_test(a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),

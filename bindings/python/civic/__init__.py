@@ -2721,7 +2721,10 @@ class Engine(_Owner):
         A torn tail (a write a crash cut short) is truncated; when an intact
         record of its batch follows the damage (a batch written whole and
         damaged later looks the same), a copy of the file is kept first, as
-        "<path>.damaged.<unix time>".  A journal damaged in the middle, with intact batches after the damage, raises
+        "<path>.damaged.<unix time>", when it can be written (in a
+        read-only directory or on a full disk the batch is cut without
+        one).  A journal damaged in the middle, with intact batches after
+        the damage, raises
         CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
         rather than drop acknowledged batches; recover=True keeps a copy of
         the file as "<path>.damaged.<unix time>" and cuts the journal at the
