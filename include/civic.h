@@ -1031,7 +1031,14 @@ typedef struct civic_journal_report {
  *  a FIFO, device or socket (or a link to one), fail with CIVIC_E_IO.  A
  *  relative path is resolved once, here (since 1.1): a later chdir() does
  *  not move the journal, and a compaction starts the fresh journal where
- *  this one was opened.
+ *  this one was opened.  Except when the journal has no absolute name of
+ *  at most PATH_MAX bytes (a working directory nested deeper than that,
+ *  which only a relative path reaches): the path is then kept as given and
+ *  resolved again at each use, as before 1.1, so after a chdir() a
+ *  compaction starts the fresh journal under that path in the new working
+ *  directory (refusing, with CIVIC_E_IO, when a file of that name is
+ *  there already) and later writes go to it -- do not change the working
+ *  directory while such a journal is open.
  *  A purge in the journal is replayed where it stands; should the replay
  *  fail after one, the engine keeps what was replayed up to the failure
  *  (a purge cannot be undone) -- discard it and recover from the files.

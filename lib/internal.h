@@ -1549,7 +1549,9 @@ int civic__link_target(const char *what, const char *path, char *out, civic_erro
  * directory by realpath(3) -- the file itself may not exist yet -- then "/"
  * and its last component, so that the name no later chdir() changes.  False
  * (errno set) when the directory cannot be resolved (missing, no access:
- * as an open of path would fail) or the name does not fit. */
+ * as an open of path would fail) or the name does not fit (ENAMETOOLONG,
+ * also for a working directory deeper than PATH_MAX, where path itself may
+ * still open: the journal then uses path as given). */
 #define CIVIC_ABSOLUTE_NAME_SIZE (PATH_MAX + 256)
 bool civic__absolute_name(const char *path, char *out, size_t out_size);
 /* Lock the whole open file fd, shared or exclusive, against every other

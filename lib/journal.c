@@ -84,6 +84,7 @@ struct civic_journal {
     char *file;                /* the same file by an absolute name, fixed at the open: for
                                   every file operation after it (resolve_file) */
     size_t file_size;
+    bool file_as_given;        /* no absolute name fits: file is path, resolved at each use */
     char label[CIVIC_PATH_BRIEF_SIZE]; /* path as messages give it: jname() */
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
@@ -930,17 +931,28 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
  * the name fitted to NAME_MAX, the directory sync, the ".damaged." copy --
  * goes through fileio.c's helpers by path, as the snapshot's do.  A
  * directory moved while the journal is open is caught by compaction
- * (name_is_ours), not followed.  Messages keep j->path, as given. */
+ * (name_is_ours), not followed.  Messages keep j->path, as given.
+ *
+ * A name too long for an absolute form (ENAMETOOLONG: a working directory
+ * deeper than PATH_MAX, which only a relative path reaches) is used as
+ * given, resolved again at each use, as before names were fixed (civic.h
+ * says what a chdir() then does); the open used to fail there.  Not a
+ * directory descriptor with *at calls for that case either: mkostemp, the
+ * sweep and the directory sync would each need an *at form of their own,
+ * in fileio.c, shared with the snapshot, for a case this rare. */
 static int resolve_file(const civic_allocator *alc, struct civic_journal *j, civic_error *err)
 {
     char abs[CIVIC_ABSOLUTE_NAME_SIZE];
-    if (!civic__absolute_name(j->path, abs, sizeof(abs))) return io_error(err, "open", j->path);
-    size_t size = strlen(abs) + 1;
-    char *file = civic__strndup(alc, abs, size - 1);
+    bool as_given = !civic__absolute_name(j->path, abs, sizeof(abs));
+    if (as_given && errno != ENAMETOOLONG) return io_error(err, "open", j->path);
+    const char *name = as_given ? j->path : abs;
+    size_t size = strlen(name) + 1;
+    char *file = civic__strndup(alc, name, size - 1);
     if (!file) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
     civic__free(alc, j->file, j->file_size);
     j->file = file;
     j->file_size = size;
+    j->file_as_given = as_given;
     return CIVIC_OK;
 }
 
@@ -1459,7 +1471,9 @@ static bool is_journal(const struct civic_journal *j, const char *path)
 {
     struct stat a, b;
     char abs[CIVIC_ABSOLUTE_NAME_SIZE];
-    bool same_text = civic__absolute_name(path, abs, sizeof(abs)) && strcmp(abs, j->file) == 0;
+    bool same_text = j->file_as_given ? strcmp(path, j->file) == 0
+                                      : civic__absolute_name(path, abs, sizeof(abs)) &&
+                                            strcmp(abs, j->file) == 0;
     return same_text ||
            (stat(path, &a) == 0 && fstat(j->fd, &b) == 0 && a.st_dev == b.st_dev &&
             a.st_ino == b.st_ino);

@@ -3229,6 +3229,79 @@ static void compaction_after_a_chdir_keeps_the_journal_where_it_was_opened(void 
     close(home);
 }
 
+enum { DEEP_LEVELS = 22, DEEP_NAME_BYTES = 200 };
+
+/* Go down DEEP_LEVELS new directories of DEEP_NAME_BYTES-byte names from
+ * the working directory (into the deepest; its name is longer than
+ * PATH_MAX, so only relative paths reach it), or, up, remove them from the
+ * deepest, which must be empty by then. */
+static void deep_directories(bool down)
+{
+    char name[DEEP_NAME_BYTES + 1];
+    memset(name, 'd', DEEP_NAME_BYTES);
+    name[DEEP_NAME_BYTES] = '\0';
+    for (int i = 0; i < DEEP_LEVELS; i++) {
+        if (down) {
+            assert_int_equal(mkdir(name, 0700), 0);
+            assert_int_equal(chdir(name), 0);
+        } else {
+            assert_int_equal(chdir(".."), 0);
+            assert_int_equal(rmdir(name), 0);
+        }
+    }
+}
+
+/* A journal opened by a relative path in a working directory whose name
+ * is longer than PATH_MAX (4,439 bytes here), which has no absolute name
+ * the open could fix: it opens, takes adds, compacts and recovers, the path
+ * used as given, as it was before the open fixed absolute names.  (It
+ * failed: "cannot open: File name too long".) */
+static void a_journal_deeper_than_path_max_opens_compacts_and_recovers(void **state)
+{
+    (void)state;
+    int home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(home >= 0);
+    assert_int_equal(chdir(dir), 0);
+    deep_directories(true);
+    char cwd[PATH_MAX];
+    assert_null(getcwd(cwd, sizeof(cwd))); /* its name does not fit in PATH_MAX */
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_engine *e = fresh_engine();
+    int rc = civic_engine_journal_open(e, "j.jnl", CIVIC_SYNC_ALWAYS, &rep, &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "open: %s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(rep.created, 1);
+    add_one(e, "d1", "fine", "2024-01-01");
+    rc = civic_engine_compact(e, "s.snap", &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "compact: %s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    struct stat st;
+    assert_int_equal(stat("j.jnl", &st), 0);
+    assert_int_equal(st.st_size, 32); /* started anew */
+    add_one(e, "d2", "dog", "2024-01-02");
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_OK);
+    civic_engine *r = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(r, "s.snap", &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(r), 1);
+    rep = (civic_journal_report)CIVIC_JOURNAL_REPORT_INIT;
+    assert_int_equal(civic_engine_journal_open(r, "j.jnl", CIVIC_SYNC_ALWAYS, &rep, &err),
+                     CIVIC_OK);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(civic_engine_event_count(r), 2);
+    assert_same_answers(e, r);
+    /* the snapshot given as the journal's own name, relative, is refused */
+    assert_int_equal(civic_engine_compact(r, "j.jnl", &err), CIVIC_E_INVALID);
+    assert_int_equal(civic_engine_journal_close(r, &err), CIVIC_OK);
+    civic_engine_free(r);
+    civic_engine_free(e);
+    assert_int_equal(unlink("j.jnl"), 0);
+    assert_int_equal(unlink("s.snap"), 0);
+    deep_directories(false);
+    assert_int_equal(fchdir(home), 0);
+    close(home);
+}
+
 /* The journal's directory moved while it is open, and another engine's
  * journal made at its old name: a compaction would replace that journal
  * (locked, its engine appending) with its own.  It is refused before
@@ -3655,6 +3728,7 @@ int main(void)
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
         cmocka_unit_test(compaction_after_a_chdir_keeps_the_journal_where_it_was_opened),
+        cmocka_unit_test(a_journal_deeper_than_path_max_opens_compacts_and_recovers),
         cmocka_unit_test(a_compaction_never_replaces_a_file_its_journal_no_longer_is),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
         cmocka_unit_test(journal_torn_tail_is_truncated_at_every_offset),
