@@ -1448,7 +1448,12 @@ typedef struct civic_split_report {
  *  the id: present, at most CIVIC_ID_BYTES_MAX bytes) and the ts, parsed as
  *  civic_engine_load parses it (so report->max_ts is the latest ts an engine
  *  loading the parts would hold).  Every other field is checked by the
- *  engine that loads the part.  Errors name the line (physical lines of
+ *  engine that loads the part.  A JSON Lines line whose subject (or id) or
+ *  ts key is there only in other letters or with blanks ("Subject",
+ *  "ts ") fails with CIVIC_E_SYNTAX at that key's column, "field
+ *  'subject': missing (keys are lower case: write "subject")": the split
+ *  has no rules, so it says what either version's engine would.  Errors
+ *  name the line (physical lines of
  *  data from 1; with opts->header, data's first line is line 1, and an
  *  error in the header itself has line 0) and the byte column, as
  *  civic_engine_load does; err->offset is the record's byte offset in data.
@@ -1468,7 +1473,8 @@ typedef struct civic_split_report {
  *  @param report     optional (needed to learn bytes_max and max_ts).
  *  @param err        optional: line, column and message of the first problem.
  *  @return CIVIC_OK, CIVIC_E_SYNTAX (malformed CSV or JSON, a bad header),
- *          CIVIC_E_EVENT (no subject or ts, a bad ts), CIVIC_E_LIMIT (a
+ *          CIVIC_E_EVENT (no subject or ts, a bad ts; CIVIC_E_SYNTAX when
+ *          the line holds one in other letters), CIVIC_E_LIMIT (a
  *          field or record too long, JSON nested past 64 levels (since
  *          1.1; CIVIC_E_SYNTAX before), more than 1024 columns, a ts outside
  *          CIVIC_TIME_MIN..MAX, or out_cap < report->bytes_max),

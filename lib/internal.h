@@ -1679,8 +1679,19 @@ uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len);
  * CIVIC__JSONL_LINE_EXTRA_BYTES bytes).  1: an object; 0: a blank line;
  * -1: malformed, with *why (static text) and *why_at (0-based byte). */
 #define CIVIC__JSONL_LINE_EXTRA_BYTES 192
-int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
-                        size_t *why_at);
+/* Of an object: for each field without its exact key, the first key that
+ * spells its name in other letters or with blanks around it ("Subject",
+ * "ts "): the key's column (1-based; 0: none) and whether it has blanks.
+ * The loader refuses such a key under version-2 rules; a split, which has
+ * no rules, only notes it. */
+typedef struct civic_jsonl_variants {
+    uint32_t column[CIVIC_F_COUNT];
+    bool bare[CIVIC_F_COUNT];
+} civic_jsonl_variants;
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f,
+                        civic_jsonl_variants *variants, const char **why, size_t *why_at);
+/* What the loader says of such a key under version-2 rules (static text). */
+const char *civic__jsonl_variant_why(int field, bool bare);
 /* Whether that failure is a whole object, a CR and another object: a file
  * whose lines end in a lone CR. */
 bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_at);

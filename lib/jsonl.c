@@ -36,6 +36,7 @@ typedef struct jline {
     bool v1;         /* rules of version 1, or a split: act and source are
                         not read, and a variant of any field's name is
                         another key, ignored, as in 1.0 */
+    civic_jsonl_variants *variants; /* a split's: where the variants stand */
 } jline;
 
 /* The out buffer of a line holds its decoded strings (never longer than the
@@ -467,7 +468,7 @@ static bool object(jline *j, civic_fields *f)
              * loads the part) it is ignored as one, so a 1.0 log keeps its
              * answers (SPEC, "Version 2") */
             int base = field % CIVIC_F_COUNT;
-            if (!j->v1 && !variant_at[base]) {
+            if ((!j->v1 || j->variants) && !variant_at[base]) {
                 variant_at[base] = key_at + 1;
                 variant_blanks[base] = field >= 2 * CIVIC_F_COUNT;
             }
@@ -495,36 +496,49 @@ static bool object(jline *j, civic_fields *f)
         if (j->i < j->n && j->p[j->i] == '}') { j->i++; break; }
         return fail(j, "expected ',' or '}'");
     }
+    if (j->variants)
+        for (int v = 0; v < CIVIC_F_COUNT; v++) {
+            j->variants->column[v] = seen[v] ? 0 : (uint32_t)variant_at[v];
+            j->variants->bare[v] = variant_blanks[v];
+        }
     /* the first variant whose field has no exact key, where it stands */
     int refused = -1;
-    for (int v = 0; v < CIVIC_F_COUNT; v++)
+    for (int v = 0; v < CIVIC_F_COUNT && !j->v1; v++)
         if (variant_at[v] && !seen[v] && (refused < 0 || variant_at[v] < variant_at[refused]))
             refused = v;
     if (refused >= 0) {
-        static const char *const bare[CIVIC_F_COUNT] = {
-            "a key has no blanks around it: write \"id\"",
-            "a key has no blanks around it: write \"subject\"",
-            "a key has no blanks around it: write \"type\"",
-            "a key has no blanks around it: write \"ts\"",
-            "a key has no blanks around it: write \"qty\"",
-            "a key has no blanks around it: write \"group\"",
-            "a key has no blanks around it: write \"ref\"",
-            "a key has no blanks around it: write \"act\"",
-            "a key has no blanks around it: write \"source\"",
-        };
-        static const char *const lower[CIVIC_F_COUNT] = {
-            "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",
-            "keys are lower case: write \"type\"", "keys are lower case: write \"ts\"",
-            "keys are lower case: write \"qty\"", "keys are lower case: write \"group\"",
-            "keys are lower case: write \"ref\"", "keys are lower case: write \"act\"",
-            "keys are lower case: write \"source\"",
-        };
         j->i = variant_at[refused] - 1;
-        return fail(j, (variant_blanks[refused] ? bare : lower)[refused]);
+        return fail(j, civic__jsonl_variant_why(refused, variant_blanks[refused]));
     }
     ws(j);
     if (j->i != j->n) return fail(j, AFTER_OBJECT);
     return true;
+}
+
+/* What object() says of a variant of field's name: in other letters, or
+ * (bare) with blanks around it. */
+const char *civic__jsonl_variant_why(int field, bool bare_blanks)
+{
+    static const char *const bare[CIVIC_F_COUNT] = {
+        "a key has no blanks around it: write \"id\"",
+        "a key has no blanks around it: write \"subject\"",
+        "a key has no blanks around it: write \"type\"",
+        "a key has no blanks around it: write \"ts\"",
+        "a key has no blanks around it: write \"qty\"",
+        "a key has no blanks around it: write \"group\"",
+        "a key has no blanks around it: write \"ref\"",
+        "a key has no blanks around it: write \"act\"",
+        "a key has no blanks around it: write \"source\"",
+    };
+    static const char *const lower[CIVIC_F_COUNT] = {
+        "keys are lower case: write \"id\"", "keys are lower case: write \"subject\"",
+        "keys are lower case: write \"type\"", "keys are lower case: write \"ts\"",
+        "keys are lower case: write \"qty\"", "keys are lower case: write \"group\"",
+        "keys are lower case: write \"ref\"", "keys are lower case: write \"act\"",
+        "keys are lower case: write \"source\"",
+    };
+    CIVIC_ASSERT(field >= 0 && field < CIVIC_F_COUNT);
+    return (bare_blanks ? bare : lower)[field];
 }
 
 /* The line the serial reader is at (without its LF), for jsonl_note. */
@@ -545,7 +559,7 @@ static void jsonl_note(const civic_loader *ld, civic_error *e)
 
 static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, char *buf)
 {
-    jline j = { p, n, 0, line, buf, 0, NULL, 0, ld->engine->rules->spec_version < 2 };
+    jline j = { p, n, 0, line, buf, 0, NULL, 0, ld->engine->rules->spec_version < 2, NULL };
     civic_fields f;
     memset(&f, 0, sizeof(f));
     ws(&j);
@@ -656,7 +670,7 @@ static void jsonl_part_run(civic_part *part)
         } else {
             CIVIC_ASSERT(used + n + JSON_LINE_EXTRA_BYTES <= part->scratch_cap);
             jline j = { p, n, 0, 0, part->scratch + used, 0, NULL, 0,
-                        part->ld->engine->rules->spec_version < 2 };
+                        part->ld->engine->rules->spec_version < 2, NULL };
             civic_fields f;
             memset(&f, 0, sizeof(f));
             f.ts_cache = &dates;
@@ -709,11 +723,13 @@ int civic__jsonl_code(const char *why)
     return why == TOO_DEEP ? CIVIC_E_LIMIT : CIVIC_E_SYNTAX;
 }
 
-int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, const char **why,
-                        size_t *why_at)
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f,
+                        civic_jsonl_variants *variants, const char **why, size_t *why_at)
 {
-    /* act, source and the variants of every field's name: the loading engine's */
-    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true };
+    /* act, source and the variants of every field's name: the loading
+     * engine's (variants only notes where they stand) */
+    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true, variants };
+    memset(variants, 0, sizeof(*variants));
     memset(f, 0, sizeof(*f));
     ws(&j);
     if (j.i == n) return 0;

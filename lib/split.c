@@ -16,7 +16,9 @@
 ** whole input would give; so a CSV column that spells act or source in
 ** other letters, and a JSON key that spells any field's name in other
 ** letters or with blanks around it, refused, ignored or read by the rules'
-** version, which a split has not, is left to it.
+** version, which a split has not, is left to it -- except where the split
+** needs the field (the key, ts) and the exact key is absent: variant_error
+** says both versions' words.
 **
 ** Two passes, one over the input and one over a scratch array of (offset,
 ** length, part) per record: the first parses and counts each part's bytes
@@ -712,6 +714,31 @@ static int csv_read(split_ctx *c, size_t pos)
 
 /* ----------------------------------------------------------- JSON Lines */
 
+/* A key or ts the split needs, absent but for a key that spells its name
+ * in other letters or with blanks ("Subject", "ts "): under version-2 rules
+ * the engine refuses that key (CIVIC_E_SYNTAX, at its column) before it
+ * looks at the fields, under version 1 it ignores it and finds the field
+ * missing (CIVIC_E_EVENT, no column).  A split has no rules: it says both,
+ * with the version-2 code and column (the built-in scheme's), of the first
+ * such key, as the engine refuses the first. */
+static int variant_error(split_ctx *c, uint64_t line, size_t at, const civic_fields *f,
+                         const civic_jsonl_variants *var)
+{
+    const int need[2] = { c->key_field, CIVIC_F_TS };
+    int field = -1;
+    for (int i = 0; i < 2; i++) {
+        int k = need[i];
+        bool gone = !f->v[k] || f->n[k] == 0;
+        if (gone && var->column[k] && (field < 0 || var->column[k] < var->column[field]))
+            field = k;
+    }
+    if (field < 0) return CIVIC_OK;
+    char what[96];
+    snprintf(what, sizeof(what), "missing (%s)",
+             civic__jsonl_variant_why(field, var->bare[field]));
+    return field_error(c, CIVIC_E_SYNTAX, line, var->column[field], at, field, what, NULL, 0);
+}
+
 static int jsonl_read(split_ctx *c, size_t pos)
 {
     const char *p = c->data;
@@ -733,9 +760,10 @@ static int jsonl_read(split_ctx *c, size_t pos)
             c->jbuf_cap = want;
         }
         civic_fields f;
+        civic_jsonl_variants var;
         const char *why = NULL;
         size_t why_at = 0;
-        int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, &why, &why_at);
+        int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, &var, &why, &why_at);
         if (got < 0) {
             uint32_t column = (uint32_t)(why_at + 1);
             if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
@@ -748,7 +776,9 @@ static int jsonl_read(split_ctx *c, size_t pos)
         }
         if (got > 0) {
             int k = c->key_field;
-            int rc = take_event(c, line, pos, end, f.v[k], f.n[k], f.column[k], f.v[CIVIC_F_TS],
+            int rc = variant_error(c, line, pos, &f, &var);
+            if (rc != CIVIC_OK) return rc;
+            rc = take_event(c, line, pos, end, f.v[k], f.n[k], f.column[k], f.v[CIVIC_F_TS],
                                 f.n[CIVIC_F_TS], f.column[CIVIC_F_TS], f.ts_number);
             if (rc != CIVIC_OK) return rc;
         }

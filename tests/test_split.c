@@ -813,9 +813,80 @@ static void a_load_and_a_split_agree_on_keys_in_other_letters(void **state)
     };
     for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++)
         assert_int_equal(split_as_load(alone[i], strlen(alone[i])).code, CIVIC_OK);
-    /* one that must be there, missing to both alike */
-    const char *subject = "{\"id\":\"j1\",\"Subject\":\"s\",\"type\":\"good\",\"ts\":1}\n";
-    assert_int_equal(split_as_load(subject, strlen(subject)).code, CIVIC_E_EVENT);
+}
+
+/* The subject or ts, which a split needs, only in other letters or with
+ * blanks: the split cannot leave the key to the engine.  It says at the
+ * variant's column what the engine says under version-2 rules (the
+ * built-in scheme's), with its code, after the "missing" of version 1. */
+static void split_names_a_subject_or_ts_key_in_other_letters(const char *text, uint32_t column,
+                                                             const char *engine_says,
+                                                             const char *split_says)
+{
+    civic_engine *v2 = engine_from_threads(NULL, SERIAL_READER);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(v2, text, strlen(text), NULL, NULL, &lerr),
+                     CIVIC_E_SYNTAX);
+    assert_int_equal(lerr.line, 2);
+    assert_int_equal(lerr.column, column);
+    assert_string_equal(lerr.message, engine_says);
+    civic_engine_free(v2);
+    expect_error(text, CIVIC_E_SYNTAX, 2, column, split_says);
+    split_out s = split_text(text, 3);
+    assert_string_equal(s.err.message, split_says);
+    split_free(&s);
+}
+
+static void a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_letters(
+    void **state)
+{
+    (void)state;
+#define GOOD_LINE "{\"id\":\"j0\",\"subject\":\"s\",\"type\":\"donation\",\"ts\":1}\n"
+    split_names_a_subject_or_ts_key_in_other_letters(
+        GOOD_LINE "{\"id\":\"a1\",\"Subject\":\"x\",\"type\":\"donation\",\"ts\":1}\n", 12,
+        "line 2, column 12: keys are lower case: write \"subject\"",
+        "line 2, column 12: field 'subject': missing (keys are lower case: write \"subject\")");
+    split_names_a_subject_or_ts_key_in_other_letters(
+        GOOD_LINE "{\"id\":\"a1\",\"subject \":\"x\",\"type\":\"donation\",\"ts\":1}\n", 12,
+        "line 2, column 12: a key has no blanks around it: write \"subject\"",
+        "line 2, column 12: field 'subject': missing (a key has no blanks around it: write "
+        "\"subject\")");
+    split_names_a_subject_or_ts_key_in_other_letters(
+        GOOD_LINE "{\"id\":\"a1\",\"subject\":\"x\",\"type\":\"donation\",\"TS\":1}\n", 44,
+        "line 2, column 44: keys are lower case: write \"ts\"",
+        "line 2, column 44: field 'ts': missing (keys are lower case: write \"ts\")");
+    /* no subject at all: the ts variant is what the engine refuses first */
+    split_names_a_subject_or_ts_key_in_other_letters(
+        GOOD_LINE "{\"id\":\"a1\",\"type\":\"donation\",\" ts\":1}\n", 30,
+        "line 2, column 30: a key has no blanks around it: write \"ts\"",
+        "line 2, column 30: field 'ts': missing (a key has no blanks around it: write \"ts\")");
+    /* both: the first of them, as the engine */
+    split_names_a_subject_or_ts_key_in_other_letters(
+        GOOD_LINE "{\"TS\":1,\"id\":\"a1\",\"SUBJECT\":\"x\",\"type\":\"donation\"}\n", 2,
+        "line 2, column 2: keys are lower case: write \"ts\"",
+        "line 2, column 2: field 'ts': missing (keys are lower case: write \"ts\")");
+#undef GOOD_LINE
+    /* under rules of version 1 the engine says the first words alone */
+    const char *v1 = "{\"id\":\"j1\",\"Subject\":\"s\",\"type\":\"good\",\"ts\":1}\n";
+    civic_engine *e = engine_from(SPLIT_SCHEME);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, v1, strlen(v1), NULL, NULL, &lerr), CIVIC_E_EVENT);
+    assert_string_equal(lerr.message, "line 1: field 'subject': missing");
+    civic_engine_free(e);
+    expect_error(v1, CIVIC_E_SYNTAX, 1, 12,
+                 "line 1, column 12: field 'subject': missing (keys are lower case: write "
+                 "\"subject\")");
+    /* an exact key beside the variant: its value is the field's */
+    const char *empty = "{\"id\":\"j1\",\"Subject\":\"s\",\"subject\":\"\",\"type\":\"good\","
+                        "\"ts\":1}\n";
+    expect_error(empty, CIVIC_E_EVENT, 1, 36, "line 1, column 36: field 'subject': missing");
+    /* the key is the id: a subject in other letters is the engine's */
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    o.flags = CIVIC_SPLIT_KEY_ID;
+    split_out s = split_opts(v1, strlen(v1), &o);
+    assert_int_equal(s.rc, CIVIC_OK);
+    split_free(&s);
 }
 
 static void a_header_given_apart_reads_a_later_block(void **state)
@@ -1125,6 +1196,7 @@ int main(void)
         cmocka_unit_test(bad_input_names_its_line_and_column),
         cmocka_unit_test(a_load_and_a_split_agree_on_what_is_wrong),
         cmocka_unit_test(a_load_and_a_split_agree_on_keys_in_other_letters),
+        cmocka_unit_test(a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_letters),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),

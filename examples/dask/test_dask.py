@@ -995,6 +995,24 @@ class DaskTest(unittest.TestCase):
             self.assertIn(where, want)
             self.assertIn("%s: %s" % (name, where), err)
 
+    def test_subject_or_ts_key_in_other_letters_named_at_its_column(self):
+        # the split, which has no rules, gives both versions' words at the
+        # key's column; civic-score (version-2 rules) the second alone
+        ok = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+        for key, column, why in ((b'"Subject"', 12, 'keys are lower case: write "subject"'),
+                                 (b'"subject "', 12,
+                                  'a key has no blanks around it: write "subject"')):
+            err, want = self.bad("variant.jsonl", ok + b'{"id":"a1",' + key + b':"x",'
+                                 b'"type":"donation","ts":"2022-01-01"}\n')
+            self.assertIn("line 2, column %d: %s" % (column, why), want)
+            self.assertIn("variant.jsonl: line 2, column %d: field 'subject': missing (%s)"
+                          % (column, why), err)
+        err, want = self.bad("ts.jsonl", ok + b'{"id":"a1","subject":"x","type":"donation",'
+                             b'"TS":"2022-01-01"}\n')
+        self.assertIn('line 2, column 44: keys are lower case: write "ts"', want)
+        self.assertIn("ts.jsonl: line 2, column 44: event id 'a1' (subject 'x'): field 'ts': "
+                      'missing (keys are lower case: write "ts")', err)
+
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
         # the subject partitions cannot see it, --check-ids can.

@@ -233,6 +233,25 @@ class TestSplit(unittest.TestCase):
             civic.split(b"e1,s1,x,1\n", 2, header=b"id,subject,type,ts\nextra\n")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
 
+    def test_a_subject_key_in_other_letters_gets_the_engines_words(self):
+        good = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+        for key, why in ((b"Subject", 'keys are lower case: write "subject"'),
+                         (b"subject ", 'a key has no blanks around it: write "subject"')):
+            data = good + b'{"id":"a1","' + key + b'":"x","type":"donation","ts":"2022-01-01"}\n'
+            with civic.Engine(self.rules) as engine:
+                with self.assertRaises(civic.CivicError) as cm:
+                    engine.load(data)
+            load = cm.exception
+            self.assertEqual((load.code, load.line, load.column),
+                             (civic.CIVIC_E_SYNTAX, 2, 12))
+            self.assertEqual(load.message, "line 2, column 12: " + why)
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split(data, 2, rules=self.rules)
+            e = cm.exception
+            self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_SYNTAX, 2, 12))
+            self.assertEqual(e.message,
+                             "line 2, column 12: field 'subject': missing (%s)" % why)
+
     def test_text_decoded_with_surrogateescape_splits_as_its_bytes(self):
         # a str log read with errors="surrogateescape" (a file that is not
         # all UTF-8) is its bytes again, as Engine.load takes it: the parts
