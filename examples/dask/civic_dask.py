@@ -895,6 +895,38 @@ def plan_blocks(files, blocksize):
     return blocks
 
 
+# The scheduler spends ~1 ms or more per task (measured 1-4 ms), and a split
+# is a task per block plus one per block and part, so a large --partitions
+# over a small input spent minutes on tasks of nothing before the answer,
+# which depends on no P.  Past this many, main warns before the work starts.
+TASKS_WARN = 100000
+
+
+def task_count(nblocks, nparts, check_ids=False):
+    """The Dask tasks of a run: per split, blocks x (P + 2) (the split and
+    its P + 1 outputs) + P scores; --check-ids splits and loads again."""
+    return (2 if check_ids else 1) * (nblocks * (nparts + 2) + nparts)
+
+
+def many_tasks_warning(nblocks, nparts, check_ids=False):
+    """The warning for a run of more than TASKS_WARN tasks, else None."""
+    tasks = task_count(nblocks, nparts, check_ids)
+    if tasks <= TASKS_WARN:
+        return None
+    minutes = tasks // 60000
+    text = ("civic_dask: warning: --partitions %d over %d block%s is {:,} Dask tasks, at 1 ms "
+            "or more each %s of the scheduler's time: the answer is the same for any "
+            "--partitions; " % (nparts, nblocks, "" if nblocks == 1 else "s",
+                                "%d minute%s or more" % (minutes, "" if minutes == 1 else "s")
+                                if minutes else "seconds")).format(tasks)
+    fit = (TASKS_WARN // (2 if check_ids else 1) - 2 * nblocks) // (nblocks + 1)
+    if fit >= 1:
+        return text + ("use at most {:,} for {:,} tasks, or leave it out (one per worker "
+                       "thread)").format(fit, TASKS_WARN)
+    return text + ("no --partitions keeps %d blocks under {:,} tasks: use a larger "
+                   "--blocksize" % nblocks).format(TASKS_WARN)
+
+
 def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=None,
         blocksize="16MB", library=LIBRARY, bindings=BINDINGS, verify_ids=False, threads=2):
     """Compute the civic-score CSV text for `files` on `client`'s cluster.
@@ -929,6 +961,9 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         # array, not its hash table (docs/internals.md).
         nparts = sum(client.nthreads().values()) or 1
     info["partitions"] = nparts
+    warning = many_tasks_warning(len(blocks), nparts, verify_ids)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     sources = [(name, fmt, path, start, length) for path, name, fmt, _, start, length in blocks]
 
     def split_all(key):

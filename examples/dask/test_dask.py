@@ -1013,6 +1013,55 @@ class DaskTest(unittest.TestCase):
         self.assertIn("ts.jsonl: line 2, column 44: event id 'a1' (subject 'x'): field 'ts': "
                       'missing (keys are lower case: write "ts")', err)
 
+    def test_many_tasks_are_warned_of_before_they_start(self):
+        # 1 event and --partitions 65536 ran 11 minutes without a word: the
+        # cost, blocks x (P + 2) + P tasks, is told before the work starts
+        path = os.path.join(self.tmp.name, "one.jsonl")
+        with open(path, "wb") as f:
+            f.write(b'{"id":"a1","subject":"x","type":"donation","ts":"2022-01-01"}\n')
+        env = dict(os.environ, CIVIC_LIBRARY=LIBRARY)
+        p = subprocess.Popen([sys.executable, SCRIPT, "--scheduler", self.address,
+                              "--partitions", "65536", "-o", os.devnull, path],
+                             stderr=subprocess.PIPE, env=env)
+        try:
+            # the warning comes before the work, or the run looks hung
+            import select
+            ready = select.select([p.stderr], [], [], 60)[0]
+            self.assertTrue(ready, "no word on stderr in 60 s")
+            first = p.stderr.readline().decode()
+        finally:
+            p.kill()
+            p.wait()
+            p.stderr.close()
+        self.assertEqual(first, "civic_dask: warning: --partitions 65536 over 1 block is 131,074 "
+                         "Dask tasks, at 1 ms or more each 2 minutes or more of the scheduler's "
+                         "time: the answer is the same for any --partitions; use at most 49,999 "
+                         "for 100,000 tasks, or leave it out (one per worker thread)\n")
+
+    def test_the_task_count_is_warned_of_past_100000(self):
+        sys.path.insert(0, HERE)
+        import civic_dask
+        warn = civic_dask.many_tasks_warning
+        # 1 block: P + 2 + P tasks; 49,999 partitions are 100,000
+        self.assertIsNone(warn(1, 49998, False))
+        self.assertIsNone(warn(1, 49999, False))
+        self.assertIn("is 100,002 Dask tasks, at 1 ms or more each 1 minute or more",
+                      warn(1, 50000, False))
+        # 270 blocks of --partitions 256 (the README's plan): ~70,000 tasks
+        self.assertIsNone(warn(270, 256, False))
+        # 270 blocks: the largest P under the limit is 367 (99,997 tasks)
+        self.assertIsNone(warn(270, 367, False))
+        self.assertIn("use at most 367 for 100,000 tasks", warn(270, 368, False))
+        # --check-ids splits and loads everything a second time
+        self.assertIsNone(warn(1, 24999, True))
+        self.assertIn("is 100,004 Dask tasks", warn(1, 25000, True))
+        self.assertIn("use at most 24,999 for", warn(1, 25000, True))
+        # so many blocks that no P keeps it under: say so, not "at most 0"
+        text = warn(50000, 1, False)
+        self.assertIn("is 150,001 Dask tasks", text)
+        self.assertIn("a larger --blocksize", text)
+        self.assertNotIn("at most", text)
+
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
         # the subject partitions cannot see it, --check-ids can.
