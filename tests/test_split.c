@@ -889,6 +889,40 @@ static void a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_le
     split_free(&s);
 }
 
+/* The split checks the key and the ts only, the engine the type first: on
+ * a line with several bad fields they may name two of them, on one line,
+ * with one hint (docs/events.md says so). */
+static void a_line_with_several_bad_fields_may_be_named_by_its_ts(void **state)
+{
+    (void)state;
+    static const char header[] = "id,subject,type,ts\na1,x,donation,2022-01-01\n"
+                                 "id,subject,type,ts\n";
+    static const char typo[] = "id,subject,type,ts\na1,x,donation,2022-01-01\n"
+                               "a2,y,donaton,2022-13-01\n";
+    const char *texts[2] = { header, typo };
+    const uint32_t split_column[2] = { 17, 14 }, load_column[2] = { 12, 6 };
+    for (int i = 0; i < 2; i++) {
+        civic_engine *e = engine_from_threads(NULL, SERIAL_READER);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, texts[i], strlen(texts[i]), NULL, NULL, &lerr),
+                         CIVIC_E_EVENT);
+        civic_engine_free(e);
+        split_out s = split_text(texts[i], 3);
+        assert_int_equal(s.rc, CIVIC_E_EVENT);
+        assert_int_equal(s.err.line, 3);
+        assert_int_equal(lerr.line, 3);
+        assert_int_equal(s.err.column, split_column[i]);
+        assert_int_equal(lerr.column, load_column[i]);
+        assert_non_null(strstr(s.err.message, "field 'ts'"));
+        assert_non_null(strstr(lerr.message, "field 'type'"));
+        const char *hint = " (the line repeats the header: were files joined? remove it)";
+        bool split_hint = strstr(s.err.message, hint) != NULL;
+        assert_int_equal(split_hint, strstr(lerr.message, hint) != NULL);
+        assert_int_equal(split_hint, i == 0);
+        split_free(&s);
+    }
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1197,6 +1231,7 @@ int main(void)
         cmocka_unit_test(a_load_and_a_split_agree_on_what_is_wrong),
         cmocka_unit_test(a_load_and_a_split_agree_on_keys_in_other_letters),
         cmocka_unit_test(a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_letters),
+        cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
