@@ -26,6 +26,14 @@
 */
 #include "fuzz_load.h"
 
+/* The load's words for a JSON key spelling a field's name in other letters
+ * or with blanks (jsonl.c). */
+static bool variant_key_error(const char *message)
+{
+    return strstr(message, "keys are lower case: write") ||
+           strstr(message, "a key has no blanks around it: write");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static civic_engine *fz_engine(void)
@@ -124,8 +132,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  err.message);
         FZ_CHECK(wrc != CIVIC_OK, "the split refused what a load takes: %s", err.message);
         /* A record the load cannot read is the first thing wrong for the
-         * split too (it checks less of the lines before), said alike. */
-        FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header ||
+         * split too (it checks less of the lines before), said alike -- but
+         * for a JSON key spelling a field's name in other letters or with
+         * blanks: the load refuses it under version-2 rules, and the split,
+         * which has no rules, ignores it (unless it is the subject's or the
+         * ts's, which it needs), so it may stop at a later line. */
+        FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header || variant_key_error(werr.message) ||
                      (rc == wrc && err.line == werr.line && err.column == werr.column &&
                       strcmp(err.message, werr.message) == 0),
                  "the load says \"%s\", the split \"%s\"", werr.message, err.message);
