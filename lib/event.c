@@ -151,16 +151,36 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
 
 /* A ts or qty that holds a look-alike character (a full-width digit or
  * dash, a dash or a printed minus for '-', a no-break space), which no
- * timestamp or number can: "bad timestamp", the value and what the
- * character is, as the rules reader names it (the rest of the usual reason,
- * the forms allowed, would push that out of the message); else CIVIC_OK. */
+ * timestamp or number can: `what` ("bad timestamp"), the value, and what the
+ * character is; else CIVIC_OK.  Never the rules reader's replacement where
+ * the field would still refuse it: a ts keeps the forms it allows (a
+ * no-break space for a plain one leaves 2026-01-05 10:00, still no ts), and
+ * a qty (`rule`: "a qty", "a redeem amount") is told what it is (a plain
+ * space or '-' is no qty either); only a full-width digit or '.' is told to
+ * be written in ASCII. */
 static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *f, int field,
-                           const char *what)
+                           const char *what, const char *rule)
 {
-    const char *why = civic__toml_lookalike_in(f->v[field], f->n[field]);
-    char after[128];
-    if (!why) return CIVIC_OK;
-    snprintf(after, sizeof(after), " (%s)", why);
+    char name[64], after[176];
+    size_t at;
+    const char *v = f->v[field];
+    if (!civic__toml_lookalike_name(v, f->n[field], name, sizeof(name), &at)) return CIVIC_OK;
+    const unsigned char *u = (const unsigned char *)v + at;
+    bool wide_digit = f->n[field] - at >= 3 && u[0] == 0xef && u[1] == 0xbc &&
+                      ((u[2] >= 0x90 && u[2] <= 0x99) || u[2] == 0x8e); /* U+FF10..19, FF0E */
+    bool minus = at == 0 && f->n[field] >= 3 &&
+                 (memcmp(u, "\xe2\x88\x92", 3) == 0 || memcmp(u, "\xef\xbc\x8d", 3) == 0 ||
+                  (u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x90 && u[2] <= 0x94));
+    if (!rule)
+        snprintf(after, sizeof(after), " (%s; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] "
+                 "or Unix seconds)", name);
+    else if (wide_digit)
+        snprintf(after, sizeof(after), " (%s)", civic__toml_lookalike_in(v + at, f->n[field] - at));
+    else if (minus)
+        snprintf(after, sizeof(after), " (%s: %s is not negative)", name, rule);
+    else
+        snprintf(after, sizeof(after), " (%s: %s is digits with at most one '.', no spaces)",
+                 name, rule);
     return field_error_after(err, CIVIC_E_EVENT, line, f, field, "%s", what, after);
 }
 
@@ -360,7 +380,8 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         int64_t v;
         int rc = civic__decimal_parse(q, n, 2, false, kept, CIVIC_POINTS_MAX * 100,
                                       &v, &why);
-        if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad redeem amount"))
+        if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad redeem amount",
+                                              "a redeem amount"))
             return CIVIC_E_EVENT;
         if (rc != CIVIC_OK)
             return field_error(err, rc, line, f, CIVIC_F_QTY,
@@ -375,7 +396,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     }
     int rc = civic__decimal_parse(q, n, 3, false, kept, CIVIC_QTY_MAX * 1000,
                                   &p->qty, &why);
-    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad qty"))
+    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad qty", "a qty"))
         return CIVIC_E_EVENT;
     if (rc != CIVIC_OK)
         return field_error(err, rc, line, f, CIVIC_F_QTY,
@@ -414,7 +435,7 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
                                                 e->rules->utc_offset, f->ts_cache, &p->ts, &why)
                      : civic__time_parse(f->v[CIVIC_F_TS], f->n[CIVIC_F_TS], e->rules->utc_offset,
                                          &p->ts, &why);
-    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_TS, "bad timestamp"))
+    if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_TS, "bad timestamp", NULL))
         return CIVIC_E_EVENT;
     if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||

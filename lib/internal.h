@@ -705,6 +705,12 @@ int civic__toml_parse(const char *text, size_t len, bool file, const civic_alloc
 const char *civic__toml_lookalike_in(const char *t, size_t n);
 /* That, and the offset of the character in t (at). */
 const char *civic__toml_lookalike_at(const char *t, size_t n, size_t *at);
+/* The first look-alike in t[0..n) named, what it is without what to write
+ * ("U+00A0 is a no-break space", "U+FF0D is a full-width character"), in
+ * buf (of `size` bytes: 64 are enough), its offset in *at; or NULL: for a
+ * field where the usual replacement may still be wrong (a qty, a ts). */
+const char *civic__toml_lookalike_name(const char *t, size_t n, char *buf, size_t size,
+                                       size_t *at);
 /* That, or for any other character that is not ASCII its code point (in
  * buf, of `size` bytes: 120 are enough), or NULL. */
 const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size);

@@ -103,6 +103,20 @@ static uint32_t code_point(const unsigned char *t, size_t n)
     return cp;
 }
 
+const char *civic__toml_lookalike_name(const char *t, size_t n, char *buf, size_t size,
+                                       size_t *at)
+{
+    const char *why = civic__toml_lookalike_at(t, n, at);
+    if (!why) return NULL;
+    const char *colon = strchr(why, ':');
+    if (why[0] == 'U' || why[0] == '0') /* "U+00A0 is a no-break space: ..." */
+        snprintf(buf, size, "%.*s", (int)(colon ? (size_t)(colon - why) : strlen(why)), why);
+    else /* the full-width range, named by its code point */
+        snprintf(buf, size, "U+%04X is a full-width character",
+                 (unsigned)code_point((const unsigned char *)t + *at, n - *at));
+    return buf;
+}
+
 #define NOT_ASCII_WHY "U+%04X is not ASCII: keys, numbers and the words of headers are " \
                       "written in ASCII, which it may look like"
 

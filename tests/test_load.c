@@ -148,30 +148,59 @@ static void log_errors_say_what_was_meant(void **state)
                CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "\"HOUR \" (did you mean 'hour'?)");
     load_fails("id,subject,type,ts\nx,s,Revoke,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 5,
                "(did you mean 'revoke'?)");
-    /* a look-alike character in a ts or a qty: named, the value shown */
+    /* a look-alike character in a ts or a qty: named, the value shown, and
+     * no replacement advised that the field still refuses: a ts keeps the
+     * forms it allows (2026-01-05 10:00, with a plain space, is no ts
+     * either), a qty says what a qty is (1 000 is no qty, nor is -1) */
+#define FORMS "expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)"
 #define WIDE "(a full-width character, as an input method for Chinese or Japanese types it: " \
              "write it in ASCII)"
+#define QTY_IS "a qty is digits with at most one '.', no spaces)"
     load_fails("id,subject,type,ts\nx,s,fine,2024\xef\xbc\x8d" "01\xef\xbc\x8d" "01\n", csv,
                CIVIC_E_EVENT, 2, 10, "line 2, column 10: field 'ts': bad timestamp \"2024\xef\xbc\x8d"
-               "01\xef\xbc\x8d" "01\" " WIDE);
+               "01\xef\xbc\x8d" "01\" (U+FF0D is a full-width character; " FORMS);
     load_fails("id,subject,type,ts\nx,s,fine,2024\xe2\x80\x90" "01\xe2\x80\x90" "01\n", csv,
                CIVIC_E_EVENT, 2, 10, "field 'ts': bad timestamp \"2024\xe2\x80\x90" "01\xe2\x80\x90"
-               "01\" (U+2010 is a typographic hyphen: write -)");
+               "01\" (U+2010 is a typographic hyphen; " FORMS);
+    load_fails("id,subject,type,ts\nx,s,fine,2026-01-05\xc2\xa0" "10:00\n", csv, CIVIC_E_EVENT, 2,
+               10, "field 'ts': bad timestamp \"2026-01-05\xc2\xa0" "10:00\" (U+00A0 is a "
+               "no-break space; " FORMS);
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\xef\xbc\x92\n", csv, CIVIC_E_EVENT, 2,
                21, "line 2, column 21: field 'qty': bad qty \"\xef\xbc\x92\" " WIDE);
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1\xc2\xa0\n", csv, CIVIC_E_EVENT, 2,
-               21, "field 'qty': bad qty \"1\xc2\xa0\" (U+00A0 is a no-break space: write a plain "
-               "space)");
+               21, "field 'qty': bad qty \"1\xc2\xa0\" (U+00A0 is a no-break space: " QTY_IS);
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1\xc2\xa0" "000\n", csv, CIVIC_E_EVENT,
+               2, 21, "field 'qty': bad qty \"1\xc2\xa0" "000\" (U+00A0 is a no-break space: "
+               QTY_IS);
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1\xe3\x80\x80" "000\n", csv,
+               CIVIC_E_EVENT, 2, 21, "(U+3000 is an ideographic space: " QTY_IS);
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\xe2\x88\x92" "1\n", csv,
+               CIVIC_E_EVENT, 2, 21, "field 'qty': bad qty \"\xe2\x88\x92" "1\" (U+2212 is a "
+               "minus sign only in print: a qty is not negative)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\xef\xbc\x8d" "1\n", csv,
+               CIVIC_E_EVENT, 2, 21, "(U+FF0D is a full-width character: a qty is not negative)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1\xe2\x80\x93" "2\n", csv,
+               CIVIC_E_EVENT, 2, 21, "(U+2013 is a dash, not a minus sign: " QTY_IS);
     load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\xe2\x88\x92" "5\n", csv,
                CIVIC_E_EVENT, 2, 23, "field 'qty': bad redeem amount \"\xe2\x88\x92" "5\" "
-               "(U+2212 is a minus sign only in print: write -)");
+               "(U+2212 is a minus sign only in print: a redeem amount is not negative)");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,1\xc2\xa0" "000\n", csv,
+               CIVIC_E_EVENT, 2, 23, "(U+00A0 is a no-break space: a redeem amount is digits "
+               "with at most one '.', no spaces)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024\xef\xbc\x8d" "01"
                "\xef\xbc\x8d" "01\",\"qty\":1}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
-               "field 'ts': bad timestamp \"2024\xef\xbc\x8d" "01\xef\xbc\x8d" "01\" " WIDE);
+               "field 'ts': bad timestamp \"2024\xef\xbc\x8d" "01\xef\xbc\x8d" "01\" (U+FF0D is a "
+               "full-width character; " FORMS);
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":"
                "\"\xef\xbc\x92\"}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
                "field 'qty': bad qty \"\xef\xbc\x92\" " WIDE);
+    /* the forms fit in the message with the longest ts (64 bytes) shown */
+    load_fails("id,subject,type,ts\nx,s,fine,2026-01-05\xc2\xa0"
+               "10:00:00.1111111111111111111111111111111111111+08:00\n", csv, CIVIC_E_EVENT, 2, 10,
+               "(U+00A0 is a no-break space; " FORMS);
+#undef QTY_IS
 #undef WIDE
+#undef FORMS
     /* nothing near: no guess */
     civic_engine *e = fresh();
     civic_error err = CIVIC_ERROR_INIT;
