@@ -691,8 +691,9 @@ typedef struct civic_toml_handler {
     void *ctx;
     /* Optional: what the value of a key is, for the hint of a value that is
      * neither: CIVIC_TOML_STRING (a string: "write it in double quotes"),
-     * CIVIC_TOML_DECIMAL (a number: "without a unit"), or -1 (either, a
-     * boolean, or a key not known: no hint). */
+     * CIVIC_TOML_DECIMAL (a number: "without a unit"), CIVIC_TOML_BOOL, or
+     * -1 (either, or a key not known: no hint); and for the line a ':' for
+     * '=' is told to write (valid = "5d", base = 1000, none for -1). */
     int (*value_type)(void *ctx, const char *key, size_t len);
 } civic_toml_handler;
 

@@ -836,10 +836,51 @@ static int dotted_key(toml_state *s)
     return syntax(s, s->pos, msg);
 }
 
+/* Whether t[0..n) is a number as TOML writes it and a key of numbers takes
+ * it: a sign, digits, at most one '.' with digits after it. */
+static bool plain_number(const char *t, size_t n)
+{
+    size_t k = n && (t[0] == '-' || t[0] == '+'), d = k;
+    while (k < n && t[k] >= '0' && t[k] <= '9') k++;
+    if (k == d) return false;
+    if (k < n && t[k] == '.') {
+        size_t f = ++k;
+        while (k < n && t[k] >= '0' && t[k] <= '9') k++;
+        if (k == f) return false;
+    }
+    return k == n;
+}
+
+/* The value t[0..n) after a ':' as the key's value is written (type: the
+ * handler's value_type), in buf: a string's in double quotes (unless it is
+ * one), a number or a boolean as it is (n > 0); NULL when the line would
+ * still be refused (points = 5d, freeze = yes, name = "say "hi"", an array)
+ * or the key is of no table, whose value is not known. */
+static const char *value_as_written(const char *t, size_t n, int type, char *buf, size_t size)
+{
+    size_t quotes = 0;
+    if (t[0] == '[' || t[0] == '{' || t[0] == '\'') return NULL; /* no array, table, literal */
+    for (size_t k = 0; k < n; k++) {
+        if (t[k] == '\\') return NULL;
+        quotes += t[k] == '"';
+    }
+    bool quoted = n >= 2 && t[0] == '"' && t[n - 1] == '"' && quotes == 2;
+    if (type == CIVIC_TOML_STRING && (quoted || quotes == 0))
+        snprintf(buf, size, "%s%.*s%s", quoted ? "" : "\"", (int)n, t, quoted ? "" : "\"");
+    else if ((type == CIVIC_TOML_DECIMAL && plain_number(t, n)) ||
+             (type == CIVIC_TOML_BOOL && ((n == 4 && memcmp(t, "true", 4) == 0) ||
+                                          (n == 5 && memcmp(t, "false", 5) == 0))))
+        snprintf(buf, size, "%.*s", (int)n, t);
+    else
+        return NULL;
+    return buf;
+}
+
 /* A ':' (or a full-width one) where the '=' of the key at s->text[at..key_end)
  * belongs, at s->pos, as YAML and JSON write it: told, with the line as TOML
- * writes it when the value after it is 1..40 bytes of text on that line. */
-static int colon_for_equals(toml_state *s, size_t at, size_t key_end)
+ * writes it when the value after it is 1..40 bytes of text on that line and
+ * can be written as the key's value (type: the handler's value_type). */
+static int colon_for_equals(toml_state *s, size_t at, size_t key_end, int type)
 {
     const char *t = s->text;
     size_t v = s->pos + (t[s->pos] == ':' ? 1 : 3), e;
@@ -851,10 +892,11 @@ static int colon_for_equals(toml_state *s, size_t at, size_t key_end)
     bool text = e > v && e - v <= 40 && key_end - at <= 40 && civic__utf8_valid(t + v, e - v);
     for (size_t k = v; text && k < e; k++)
         if ((unsigned char)t[k] < 0x20 || t[k] == 0x7f) text = false;
-    char msg[160];
-    if (!text) return syntax(s, s->pos, "expected '=' after the key (TOML uses '=', not ':')");
+    char msg[160], value[48];
+    const char *written = text ? value_as_written(t + v, e - v, type, value, sizeof(value)) : NULL;
+    if (!written) return syntax(s, s->pos, "expected '=' after the key (TOML uses '=', not ':')");
     snprintf(msg, sizeof(msg), "expected '=' after the key (TOML uses '=', not ':': write "
-             "%.*s = %.*s)", (int)(key_end - at), t + at, (int)(e - v), t + v);
+             "%.*s = %s)", (int)(key_end - at), t + at, written);
     return syntax(s, s->pos, msg);
 }
 
@@ -877,7 +919,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
             return syntax(s, s->pos, "expected '=' after the key (a comment starts with '#')");
         if (s->pos < s->len && (s->text[s->pos] == ':' || (s->len - s->pos >= 3 &&
                                 memcmp(s->text + s->pos, "\xef\xbc\x9a", 3) == 0)))
-            return colon_for_equals(s, at, key_end);
+            return colon_for_equals(s, at, key_end, h->value_type
+                                        ? h->value_type(h->ctx, s->text + at, key_end - at) : -1);
         /* "scheme]", "grade]]": a header without its '[', its name a key */
         const char *lost = s->pos < s->len && s->text[s->pos] == ']' ? lost_brackets(s) : NULL;
         if (lost) {

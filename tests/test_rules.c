@@ -510,6 +510,34 @@ static void text_after_a_value_says_what_to_write(void **state)
                                    "'=', not ':': write points = -5)" },
         { "[scheme]\nbase\xef\xbc\x9a 1000\n", "line 2, column 5: expected '=' after the key "
                                               "(TOML uses '=', not ':': write base = 1000)" },
+        /* the line as the key's value is written: a string's quoted, a
+         * number's and a boolean's not, and none for a key of no table or a
+         * value that would still be refused there */
+        { "[rule.a]\npoints = 1\nvalid: 5d\n", "line 3, column 6: expected '=' after the key "
+                                               "(TOML uses '=', not ':': write valid = \"5d\")" },
+        { "[rule.a]\npoints = 1\ncap_period: month\n",
+          "line 3, column 11: expected '=' after the key (TOML uses '=', not ':': write "
+          "cap_period = \"month\")" },
+        { "[scheme]\nname: community scheme # c\n",
+          "line 2, column 5: expected '=' after the key (TOML uses '=', not ':': write "
+          "name = \"community scheme\")" },
+        { "[rule.a]\npoints = 1\nfreeze: true\n", "line 3, column 7: expected '=' after the "
+                                                  "key (TOML uses '=', not ':': write freeze = "
+                                                  "true)" },
+        { "[rule.a]\npoints: 5d\n", "line 2, column 7: expected '=' after the key (TOML uses "
+                                     "'=', not ':')" },
+        { "[rule.a]\npoints: \"5\"\n", "line 2, column 7: expected '=' after the key (TOML "
+                                        "uses '=', not ':')" },
+        { "[rule.a]\npoints = 1\nfreeze: yes\n", "line 3, column 7: expected '=' after the "
+                                                 "key (TOML uses '=', not ':')" },
+        { "[scheme]\nname: say \"hi\"\n", "line 2, column 5: expected '=' after the key "
+                                          "(TOML uses '=', not ':')" },
+        { "[rule.a]\npoints = 1\naffects: [a, b]\n", "line 3, column 8: expected '=' after "
+                                                     "the key (TOML uses '=', not ':')" },
+        { "[scheme]\nnmae: community\n", "line 2, column 5: expected '=' after the key (TOML "
+                                         "uses '=', not ':')" },
+        { "[scheme]\nbogus: 1000\n", "line 2, column 6: expected '=' after the key (TOML uses "
+                                     "'=', not ':')" },
         /* nothing after it, or too much to repeat: the rule alone */
         { "[scheme]\nbase:\n", "line 2, column 5: expected '=' after the key (TOML uses '=', "
                                "not ':')" },
