@@ -892,6 +892,9 @@ bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *n
     return true;
 }
 
+#define RESERVED_CODES_WHY "rule codes revoke, repair, redeem, object, dismiss and correct " \
+                           "are reserved"
+
 /* The code a rule name with capitals or blanks (a quoted name's) stands
  * for: lower case, each run of blanks one '_' (none at the ends), in buf
  * (CIVIC_CODE_BYTES_MAX + 1 bytes), with what was changed in *why; false
@@ -929,7 +932,12 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
         char msg[240], cp_why[120], code[CIVIC_CODE_BYTES_MAX + 1], hint[140];
         const char *why = civic__toml_char_why(name, n, cp_why, sizeof(cp_why)), *what;
         if (!why && code_for_name(name, n, code, &what)) { /* [rule.Illegal_parking] */
-            snprintf(hint, sizeof(hint), "%s: write [rule.%s]", what, code);
+            /* [rule.REVOKE]: [rule.revoke] would be refused as reserved */
+            bool reserved = civic__builtin_type(code, strlen(code), NULL);
+            if (reserved)
+                snprintf(hint, sizeof(hint), "%s; " RESERVED_CODES_WHY, what);
+            else
+                snprintf(hint, sizeof(hint), "%s: write [rule.%s]", what, code);
             why = hint;
         }
         snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
@@ -938,8 +946,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
                                p.column, p.offset, msg);
     }
     if (civic__builtin_type(name, n, NULL))
-        return civic__rb_at(err, p, "rule codes revoke, repair, redeem, object, dismiss and "
-                                    "correct are reserved");
+        return civic__rb_at(err, p, RESERVED_CODES_WHY);
     uint32_t first = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
     if (first != UINT32_MAX)
         return civic__rb_duplicate(err, p, "rule", name, n, b->rx[first].header.line);

@@ -149,6 +149,18 @@ static void syntax_errors_name_line_and_column(void **state)
                                                CIVIC_E_RULES), 1, 2,
                                    "rule codes are 1..64 characters of [a-z0-9_.-] (codes have "
                                    "'_' for a blank: write [rule.illegal_parking])");
+    /* a code that lower case makes reserved: no header to write, but that
+     * it is reserved (the next error it would lead to) */
+    an_error_names_line_and_column(rules_error("[rule.REVOKE]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (codes are "
+                                   "lower case; rule codes revoke, repair, redeem, object, dismiss "
+                                   "and correct are reserved)");
+    an_error_names_line_and_column(rules_error("[rule.Object]\npoints = 1\n", CIVIC_E_RULES), 1, 2,
+                                   "rule codes are 1..64 characters of [a-z0-9_.-] (codes are "
+                                   "lower case; rule codes revoke, repair, redeem, object, dismiss "
+                                   "and correct are reserved)");
+    assert_null(strstr(rules_error("[rule.\"Dis miss\"]\npoints = 1\n", CIVIC_E_RULES).message,
+                       "reserved"));
     /* none where lower case is not enough */
     assert_string_equal(rules_error("[rule.\"Park!\"]\npoints = 1\n", CIVIC_E_RULES).message,
                         "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-]");
