@@ -264,22 +264,42 @@ static bool rest_of_line_blank(const char *t, size_t n)
 }
 
 /* The bytes of a thousands separator at t (n bytes) a number may be written
- * with: a blank, an apostrophe (1'000), a no-break, narrow no-break or thin
- * space; 0 if none. */
+ * with: a blank, an apostrophe (1'000) or the one a word processor types for
+ * it (U+2019, a right single quotation mark; U+02BC), a no-break, narrow
+ * no-break or thin space; 0 if none. */
 static size_t group_separator(const char *t, size_t n)
 {
     if (n >= 1 && (t[0] == ' ' || t[0] == '\t' || t[0] == '\'')) return 1;
-    if (n >= 2 && memcmp(t, "\xc2\xa0", 2) == 0) return 2;
-    if (n >= 3 && (memcmp(t, "\xe2\x80\xaf", 3) == 0 || memcmp(t, "\xe2\x80\x89", 3) == 0))
+    if (n >= 2 && (memcmp(t, "\xc2\xa0", 2) == 0 || memcmp(t, "\xca\xbc", 2) == 0)) return 2;
+    if (n >= 3 && (memcmp(t, "\xe2\x80\xaf", 3) == 0 || memcmp(t, "\xe2\x80\x89", 3) == 0 ||
+                   memcmp(t, "\xe2\x80\x99", 3) == 0))
         return 3;
     return 0;
+}
+
+/* Whether the number whose digits (a sign, an integer part, a fraction) are
+ * d[0..n) is within what a number key allows, 1e12 at most either way
+ * (CIVIC_POINTS_MAX: points, base, min, max, cap, limit, ceiling ...). */
+static bool grouped_in_range(const char *d, size_t n)
+{
+    size_t k = n && (d[0] == '-' || d[0] == '+'), e = k;
+    int64_t v = 0;
+    while (e < n && d[e] != '.') {
+        if (v > CIVIC_POINTS_MAX) return false; /* before it could overflow */
+        v = v * 10 + (d[e++] - '0');
+    }
+    if (v > CIVIC_POINTS_MAX) return false;
+    for (size_t f = e + 1; v == CIVIC_POINTS_MAX && f < n; f++)
+        if (d[f] != '0') return false;
+    return true;
 }
 
 /* The number a value written with its digits grouped stands for, the value
  * at s->text + at (1 000, -1'000.5, 1 000 000): a sign, 1..3 digits, groups
  * of a separator and 3 digits, a fraction, and then the value's end (a
  * blank, a comment, the line's end).  "write 1000" in buf when the value is
- * that; else NULL. */
+ * that; the rule alone when it is more than any number key allows (no
+ * number to write that is then refused as too large); else NULL. */
 static const char *grouped_number(const toml_state *s, size_t at, char *buf, size_t size)
 {
     const char *t = s->text + at;
@@ -311,6 +331,7 @@ static const char *grouped_number(const toml_state *s, size_t at, char *buf, siz
     }
     if (k < n && t[k] != ' ' && t[k] != '\t' && t[k] != '#' && t[k] != '\n' && t[k] != '\r')
         return NULL;
+    if (!grouped_in_range(digits, w)) return NUMBER_GROUPED_WHY;
     snprintf(buf, size, "%s: write %.*s", NUMBER_GROUPED_WHY, (int)w, digits);
     return buf;
 }
@@ -639,8 +660,10 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
         if (i == int_at + 1 && t[int_at] == '0' && (ch == 'x' || ch == 'o' || ch == 'b'))
             return syntax(s, at, "hexadecimal, octal and binary numbers are not supported");
         char grouped[80], msg[120];
-        if (group_separator(t + i, n - i) && grouped_number(s, at, grouped, sizeof(grouped))) {
-            snprintf(msg, sizeof(msg), "malformed number (%s)", grouped); /* 1'000 */
+        const char *whole = group_separator(t + i, n - i)
+                                ? grouped_number(s, at, grouped, sizeof(grouped)) : NULL;
+        if (whole) {
+            snprintf(msg, sizeof(msg), "malformed number (%s)", whole); /* 1'000 */
             return syntax(s, at + i, msg);
         }
         if (lookalike(t + i, n - i)) return syntax_at_char(s, at + i, "malformed number");

@@ -493,6 +493,39 @@ static void text_after_a_value_says_what_to_write(void **state)
                                                CIVIC_E_SYNTAX),
                                    2, 9, "malformed number (a number is written without spaces "
                                          "or separators: write 1000)");
+    /* U+2019 (a right single quotation mark: the apostrophe a word processor
+     * types) and U+02BC group thousands as the ASCII apostrophe does */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\xe2\x80\x99" "000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 11, "malformed number (a number is written without spaces "
+                                          "or separators: write 1000)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 12\xca\xbc" "500\xca\xbc" "000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "malformed number (a number is written without spaces "
+                                          "or separators: write 12500000)");
+    /* grouped past what any number key allows (1e12): the rule, no number
+     * to write that would be refused as too large */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1 000 000 000 000 000 000 000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 12, "unexpected text after the value (a number is written "
+                                          "without spaces or separators)");
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = -1'000'000'000'001\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 12, "malformed number (a number is written without spaces "
+                                          "or separators)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1 000 000 000 000.5\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "unexpected text after the value (a number is written "
+                                          "without spaces or separators)");
+    /* at the limit: still written out */
+    an_error_names_line_and_column(rules_error("[rule.a]\npoints = -1 000 000 000 000\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 13, "unexpected text after the value (a number is written "
+                                          "without spaces or separators: write -1000000000000)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1 000 000 000 000.00\n",
+                                               CIVIC_E_SYNTAX),
+                                   2, 10, "unexpected text after the value (a number is written "
+                                          "without spaces or separators: write 1000000000000.00)");
     /* a no-break space that groups nothing is still named as such */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1\xc2\xa0\n", CIVIC_E_SYNTAX),
                                    2, 9, "(U+00A0 is a no-break space: write a plain space)");
