@@ -2463,7 +2463,18 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
     civic_error err = CIVIC_ERROR_INIT;
     int prc = civic_rules_parse_time_ext(civic_engine_rules(e), text, strlen(text), as_of, &err);
     if (prc == CIVIC_OK) return 0;
-    if (prc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
+    /* well formed: the instant is outside the calendar; the library's reason
+     * after "out of range", which for 13 digits says they look like
+     * milliseconds, as a log's ts is told */
+    static const char range[] = "timestamp out of range";
+    if (prc == CIVIC_E_LIMIT && strncmp(err.message, range, sizeof(range) - 1) == 0 &&
+        !strchr(err.message, '%')) {
+        char fmt[sizeof(err.message) + 32];
+        snprintf(fmt, sizeof(fmt), "--as-of time '%%s' out of range%s",
+                 err.message + sizeof(range) - 1);
+        return usage_error(fmt, text);
+    }
+    if (prc == CIVIC_E_LIMIT)
         return usage_error("--as-of time '%s' out of range (years 0001..9999 in UTC)", text);
     /* Of the right form, but a day, an hour or an offset that does not
      * exist (2025-06-31): the reason, as a log's ts is told it. */

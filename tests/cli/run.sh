@@ -553,6 +553,10 @@ status usage-as-of-day 1 "bad --as-of time '2025-06-31': day out of range for th
 status usage-as-of-month 1 "bad --as-of time '2025-13-01': month out of range" -- $R -t 2025-13-01 $D/events.csv
 status usage-as-of-hour 1 "bad --as-of time '2025-06-30T24:00:01': time of day out of range" -- $R -t 2025-06-30T24:00:01 $D/events.csv
 status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
+# 13 digits, Unix milliseconds most likely: told so, as a log's ts is; 14
+# digits only the range
+status usage-as-of-millis 1 "--as-of time '1767607200000' out of range (years 0001..9999 in UTC): it looks like milliseconds; write Unix seconds (drop the last three digits)\$" -- $R -t 1767607200000 $D/events.csv
+status usage-as-of-14-digits 1 "--as-of time '99999999999999' out of range (years 0001..9999 in UTC)\$" -- $R -t 99999999999999 $D/events.csv
 # -t is read before any input: a typo is told at once, not after the load
 # (nor after a wait on standard input), whatever the files are
 status usage-as-of-first 1 "bad --as-of time 'bad'" -- $R -t bad "$T/no-such-file.csv"
