@@ -794,9 +794,10 @@ static int rule_key(builder *b, civic_rule *rule, rule_extra *x, int k,
 /* What the value of a key is, in any table (no key name is a number in one
  * and a string in another): a number of points (CIVIC_TOML_DECIMAL), a
  * string (CIVIC_TOML_STRING), a boolean (CIVIC_TOML_BOOL), or -1 for a
- * change's 'from' (a string or Unix seconds) and a key of no table; for the
- * reader's hints on a value that is neither (points = 5d, valid = 5d) and
- * on a ':' for '=' (valid: 5d is told to write valid = "5d"). */
+ * change's 'from' (a string or Unix seconds), an array of strings (rules,
+ * grades) and a key of no table; for the reader's hints on a value that is
+ * neither (points = 5d, valid = 5d) and on a ':' for '=' (valid: 5d is told
+ * to write valid = "5d"). */
 static int value_type(void *ctx, const char *key, size_t len)
 {
     static const char *const numbers[] = { "base", "min", "max", "balance_min", "points", "cap",
@@ -809,7 +810,9 @@ static int value_type(void *ctx, const char *key, size_t len)
     (void)ctx;
     if (civic__rb_find_key(numbers, key, len) >= 0) return CIVIC_TOML_DECIMAL;
     if (civic__rb_find_key(booleans, key, len) >= 0) return CIVIC_TOML_BOOL;
-    if (len == 4 && memcmp(key, "from", 4) == 0) return -1;
+    if ((len == 4 && memcmp(key, "from", 4) == 0) || (len == 5 && memcmp(key, "rules", 5) == 0) ||
+        (len == 6 && memcmp(key, "grades", 6) == 0))
+        return -1; /* a string or seconds; arrays of strings */
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         if (civic__rb_find_key(strings[i], key, len) >= 0) return CIVIC_TOML_STRING;
     return -1; /* a grade's name and min, a validity class's valid and up_to: above */

@@ -581,6 +581,11 @@ static void text_after_a_value_says_what_to_write(void **state)
                                                      "the key (TOML uses '=', not ':')" },
         { "[scheme]\nnmae: community\n", "line 2, column 5: expected '=' after the key (TOML "
                                          "uses '=', not ':')" },
+        /* an array of strings is no string: rules = "a" would be refused */
+        { "[rule.a]\npoints = 1\n[tier.t]\nrules: a\n", "line 4, column 6: expected '=' after "
+                                                       "the key (TOML uses '=', not ':')" },
+        { "[measure.m]\ngrades: A\n", "line 2, column 7: expected '=' after the key (TOML uses "
+                                       "'=', not ':')" },
         { "[scheme]\nbogus: 1000\n", "line 2, column 6: expected '=' after the key (TOML uses "
                                      "'=', not ':')" },
         /* nothing after it, or too much to repeat: the rule alone */
