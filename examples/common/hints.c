@@ -213,7 +213,8 @@ static bool json_string(const char *p, size_t n, size_t *i, char *buf, size_t si
                     char h = p[(*i)++];
                     v <<= 4;
                     if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-                    else if ((h | 0x20) >= 'a' && (h | 0x20) <= 'f') v |= (unsigned)((h | 0x20) - 'a' + 10);
+                    else if ((h | 0x20) >= 'a' && (h | 0x20) <= 'f')
+                        v |= (unsigned)((h | 0x20) - 'a' + 10);
                     else return false;
                 }
                 c = v < 0x80 ? v : 0x80;
