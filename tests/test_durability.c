@@ -2699,6 +2699,27 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
     free(whole);
 }
 
+/* In the new directory dir/name (its path in sub), the journal f.jnl of a
+ * batch of 3 events and then a batch of 30,000, which spans two records,
+ * synced and closed; the size of the journal after the first batch. */
+static uint64_t two_batch_journal(const char *name, char sub[300])
+{
+    char jnl[64];
+    snprintf(sub, 300, "%s/%s", dir, name);
+    snprintf(jnl, sizeof(jnl), "%s/f.jnl", name);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled(jnl, CIVIC_SYNC_ALWAYS, NULL);
+    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
+               "x3,other,fine,2024-01-03\n");
+    uint64_t good = file_size(path_in(jnl));
+    char *log = make_log(30000, "b");
+    load_ok(a, log);
+    free(log);
+    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
+    civic_engine_free(a);
+    return good;
+}
+
 /* One flipped bit in the first record of a big batch, in a journal synced
  * and closed: the open cannot tell it from a torn write (the batch's last
  * record is intact), so it still cuts the batch as a torn tail; but that
@@ -2709,17 +2730,7 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
 static void a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy(void **state)
 {
     char sub[300];
-    snprintf(sub, sizeof(sub), "%s/flip", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
-    civic_engine *a = journaled("flip/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
-    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
-               "x3,other,fine,2024-01-03\n");
-    uint64_t good = file_size(path_in("flip/f.jnl"));
-    char *log = make_log(30000, "b");
-    load_ok(a, log);
-    free(log);
-    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
-    civic_engine_free(a);
+    uint64_t good = two_batch_journal("flip", sub);
     size_t n;
     unsigned char *whole = read_all(path_in("flip/f.jnl"), &n);
     /* two records: FIRST, then COMMIT, which ends the file */
@@ -2785,17 +2796,7 @@ static void uncap_file_size(const struct rlimit *old, void (*prev)(int))
 static void a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one(void **state)
 {
     char sub[300];
-    snprintf(sub, sizeof(sub), "%s/nocopy", dir);
-    assert_int_equal(mkdir(sub, 0700), 0);
-    civic_engine *a = journaled("nocopy/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
-    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
-               "x3,other,fine,2024-01-03\n");
-    uint64_t good = file_size(path_in("nocopy/f.jnl"));
-    char *log = make_log(30000, "b");
-    load_ok(a, log);
-    free(log);
-    assert_int_equal(civic_engine_journal_close(a, NULL), CIVIC_OK);
-    civic_engine_free(a);
+    uint64_t good = two_batch_journal("nocopy", sub);
     size_t n;
     unsigned char *bad = read_all(path_in("nocopy/f.jnl"), &n);
     assert_true(n > good + 100000); /* one big batch after the 3 events */
