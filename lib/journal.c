@@ -216,15 +216,18 @@ static const char *fresh_steps(int fd, const char *tmp, const char *path, uint64
 }
 
 /* Create a header-only journal at path atomically (temporary file, sync,
- * lock, link or rename, directory sync; replace as in fresh_steps).
+ * lock, link or rename, directory sync; replace as in fresh_steps); its
+ * messages name the journal as the caller gave it (shown), not path, the
+ * absolute name resolve_file fixed.
  * *fd_out gets its open descriptor.  Returns CIVIC_OK, CIVIC_E_NOMEM or
  * CIVIC_E_IO (errno EEXIST: another engine created path first): the same
  * code whether or not err is given.  When only the directory sync failed,
  * the new file already names path: with placed, *placed gets its open
  * descriptor (the caller must not go on with the file it replaced), else
  * it is closed; *placed is -1 otherwise. */
-static int create_fresh(const civic_allocator *alc, const char *path, uint64_t fingerprint,
-                        bool replace, int *fd_out, int *placed, civic_error *err)
+static int create_fresh(const civic_allocator *alc, const char *path, const char *shown,
+                        uint64_t fingerprint, bool replace, int *fd_out, int *placed,
+                        civic_error *err)
 {
     size_t tmp_size = 0;
     char *tmp = NULL;
@@ -250,7 +253,7 @@ static int create_fresh(const civic_allocator *alc, const char *path, uint64_t f
         fd = -1;
     }
     int saved = errno;
-    rc = fd < 0 ? io_error(err, step, path) : CIVIC_OK;
+    rc = fd < 0 ? io_error(err, step, shown) : CIVIC_OK;
     civic__free(alc, tmp, tmp_size);
     *fd_out = fd;
     errno = saved;
@@ -890,7 +893,8 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
     int rc = keep_copy(j, file_size, copy, &unwritable, err);
     if (rc != CIVIC_OK) return rc;
     int old = j->fd, placed;
-    rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, true, &j->fd, &placed, err);
+    rc = create_fresh(&e->alc, j->file, j->path, e->rules->fingerprint, true, &j->fd, &placed,
+                      err);
     if (rc != CIVIC_OK) {
         int saved = errno;
         j->fd = old;
@@ -1023,7 +1027,8 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
         int empty = j->fd;
         bool replace = empty >= 0;
         j->fd = -1;
-        rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, replace, &j->fd, NULL, err);
+        rc = create_fresh(&e->alc, j->file, j->path, e->rules->fingerprint, replace, &j->fd, NULL,
+                          err);
         if (replace) {
             int saved = errno;
             close(empty);
@@ -1445,7 +1450,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     /* ... (2) only then the empty journal replaces the old one. */
     civic__temp_sweep(j->file);
     int fd, placed;
-    rc = create_fresh(&e->alc, j->file, e->rules->fingerprint, true, &fd, &placed, err);
+    rc = create_fresh(&e->alc, j->file, j->path, e->rules->fingerprint, true, &fd, &placed, err);
     if (rc != CIVIC_OK && placed < 0) return rc; /* the old journal is still the path's */
     /* The empty journal names the path now (the snapshot holds every event).
      * When its directory entry may not be durable yet, appends are refused

@@ -1562,6 +1562,32 @@ static void a_journal_of_other_rules_keeps_its_header_until_a_write(void **state
     free(snap);
 }
 
+/* A journal opened by a relative name whose file cannot be made (no
+ * temporary file: a full disk, a directory the process cannot write) is
+ * named in the message as the caller gave it, as every other message of
+ * the journal names it -- not by the absolute name the open fixed. */
+static void a_failed_creation_names_the_journal_as_given(void **state)
+{
+    (void)state;
+    int home = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(home >= 0);
+    assert_int_equal(mkdir(path_in("given"), 0700), 0);
+    assert_int_equal(chdir(path_in("given")), 0);
+    char cwd[200]; /* fits fail_temp_of with the name */
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    snprintf(fail_temp_of, sizeof(fail_temp_of), "%s/j.jnl", cwd);
+    civic_engine *e = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_open(e, "j.jnl", CIVIC_SYNC_ALWAYS, NULL, &err),
+                     CIVIC_E_IO);
+    fail_temp_of[0] = '\0';
+    assert_non_null(strstr(err.message, "journal j.jnl: cannot create a temporary file"));
+    assert_null(strstr(err.message, cwd));
+    civic_engine_free(e);
+    assert_int_equal(fchdir(home), 0);
+    close(home);
+}
+
 /* A purge in a journal of other rules: what it removed depends on the old
  * rules' retain, so replayed under the revision (retain 6y, not 2y) it would
  * bring f1 back.  Refused, the engine unchanged; compacted under the old
@@ -3264,7 +3290,7 @@ static void a_journal_deeper_than_path_max_opens_compacts_and_recovers(void **st
     assert_true(home >= 0);
     assert_int_equal(chdir(dir), 0);
     deep_directories(true);
-    char cwd[PATH_MAX];
+    char cwd[200]; /* fits fail_temp_of with the name */
     assert_null(getcwd(cwd, sizeof(cwd))); /* its name does not fit in PATH_MAX */
     civic_error err = CIVIC_ERROR_INIT;
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
@@ -3729,6 +3755,7 @@ int main(void)
         cmocka_unit_test(a_journal_path_linking_to_nothing_is_named),
         cmocka_unit_test(compaction_through_symbolic_links_keeps_the_links),
         cmocka_unit_test(compaction_after_a_chdir_keeps_the_journal_where_it_was_opened),
+        cmocka_unit_test(a_failed_creation_names_the_journal_as_given),
         cmocka_unit_test(a_journal_deeper_than_path_max_opens_compacts_and_recovers),
         cmocka_unit_test(a_compaction_never_replaces_a_file_its_journal_no_longer_is),
         cmocka_unit_test(journal_with_damaged_header_or_other_rules_is_refused),
