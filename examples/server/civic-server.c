@@ -20,7 +20,8 @@
 **   GET  /objections?as_of=            read   the objections still to decide, oldest
 **                                             first (civic-score --objections)
 **   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
-**                                             (text/html); public with
+**                                             (text/html), without as_of of the
+**                                             present moment; public with
 **                                             --public-reports (depth, min_group
 **                                             and as_of then the service's for the
 **                                             public)
@@ -496,10 +497,13 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
 }
 
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
- * ts held (now when empty), or the purge horizon when that is later (nothing
+ * ts held (now when empty), or with `present` the present moment (GET
+ * /report: a page of the latest ts would go on naming, through a quiet
+ * stretch, residents whose listing has ended or whose entry retention has
+ * archived since); either way the purge horizon when that is later (nothing
  * before it can be answered). */
-static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, int64_t *out,
-                       char *why, size_t n)
+static int parse_as_of_or(server *s, struct MHD_Connection *c, const request *rq, bool present,
+                          int64_t *out, char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
     if (v && strcmp(v, "now") == 0) {
@@ -507,12 +511,21 @@ static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, i
         return CIVIC_OK;
     }
     if (!v) {
-        if (civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK) *out = (int64_t)time(NULL);
+        if (present || civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK)
+            *out = (int64_t)time(NULL);
         int64_t h = civic_engine_purge_horizon(s->engine);
         if (h != CIVIC_NO_TIME && h > *out) *out = h;
         return CIVIC_OK;
     }
     return parse_time_arg(s, rq, "as_of", v, out, why, n);
+}
+
+/* as_of, absent: the latest ts held (1.0's default, kept by every route but
+ * GET /report). */
+static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, int64_t *out,
+                       char *why, size_t n)
+{
+    return parse_as_of_or(s, c, rq, false, out, why, n);
 }
 
 /* A time parameter parse_time_arg did not read: 400 `error` with why, or
@@ -1500,13 +1513,14 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
                      "the read role", s->opt.report_depth);
         else
             snprintf(why, sizeof(why), "an as_of needs a token with the read role (the public "
-                     "page is at the service's default as_of)");
+                     "page is of the present moment)");
         return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
     }
-    /* The default as_of is taken under the page's lock: a purge, which
-     * moves the horizon, waits for the page. */
+    /* The default as_of, the present moment (the page an office posts
+     * today), is taken under the page's lock: a purge, which moves the
+     * horizon, waits for the page. */
     pthread_rwlock_rdlock(&s->page_lock);
-    int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
+    int trc = parse_as_of_or(s, c, rq, true, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) {
         pthread_rwlock_unlock(&s->page_lock);
         return send_time_error(c, rq, trc, "bad as_of", why);
@@ -2587,8 +2601,8 @@ static void usage(FILE *f)
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
           "                          route is open and only a loopback --bind is allowed\n"
           "  --insecure              allow a non-loopback --bind without --tokens\n"
-          "  --public-reports        GET /report without a token (the notice page, at\n"
-          "                          the default as_of only)\n"
+          "  --public-reports        GET /report without a token (the notice page of\n"
+          "                          the present moment only)\n"
           "  --min-group K           /report's min_group: its default, and the least a\n"
           "                          caller without a read token may ask (default 5)\n"
           "  --report-depth D        /report's depth: its default, and the only one a\n"

@@ -19,6 +19,7 @@ Loopback only; every server and request bounded in time.
 usage: test_security.py --server build/civic-server
 """
 import argparse
+import datetime
 import gzip
 import json
 import os
@@ -364,7 +365,9 @@ def test_public_report_as_of(tmp):
     log = ["id,subject,type,ts,group,ref"]
     log += ["e%d,p%d,fine,2015-01-01,g," % (i, i) for i in range(5)]
     log += ["r0,p0,revoke,2015-06-01,g,e0"]
-    log += ["k%d,q%d,fine,2024-01-01,h," % (i, i) for i in range(5)]
+    # q0..q4 in force today (the public page is of the present moment)
+    recent = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    log += ["k%d,q%d,fine,%s,h," % (i, i, recent) for i in range(5)]
     srv = start(d, ["--rules", rules, "--public-reports"], data=False)
     try:
         status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
@@ -383,7 +386,7 @@ def test_public_report_as_of(tmp):
         check(status == 200 and all(p in page for p in past),
               "a reader asks the page of 2015-03-01 (%d)" % status)
         # no as_of from the public, whatever it names: the past, the present,
-        # the default's own instant, or no time at all; AS_OF is as_of
+        # a recent day, or no time at all; AS_OF is as_of
         for q in ("as_of=2015-03-01", "as_of=2015-03-01&depth=1&min_group=5",
                   "AS_OF=2015-03-01", "as_of=now", "as_of=2024-01-01", "as_of=1704067200",
                   "as_of=2030-01-01", "as_of=yesterday"):
@@ -410,6 +413,85 @@ def test_public_report_as_of(tmp):
 
 
 # ---------------------------------------------------------------- 2, 3. command line
+
+PRESENT_RULES = """[scheme]
+base = 1000
+utc_offset = "+08:00"
+[[grade]]
+name = "A"
+min = 1000
+[[grade]]
+name = "D"
+[rule.court_defaulter]
+points = 0
+ceiling = 599
+flag = "dishonest"
+valid = "5y"
+retain = "5y"
+affects = "score"
+[rule.volunteer]
+points = 5
+valid = "1y"
+"""
+
+
+def page_as_of(page):
+    """The instant a notice page says its figures are exact as of (Unix
+    seconds), from its footer; None when it names none."""
+    m = re.search(rb"Figures are exact as of ([0-9T:+-]+)\.", page)
+    return int(datetime.datetime.fromisoformat(m.group(1).decode()).timestamp()) if m else None
+
+
+def test_public_report_is_the_present(tmp):
+    """--public-reports: the page without as_of is the page of the present
+    moment.  It was dated at the latest ts held, so in a quiet stretch it
+    went on naming p1, whose listing ended (and whose entry retention
+    archived) on 2026-12-04, after the last event of late November; a
+    visitor cannot ask for another as_of (403), and /lists/dishonest?as_of=now
+    was already empty.  The other routes keep 1.0's default."""
+    d = os.path.join(tmp, "present")
+    os.mkdir(d)
+    rules = os.path.join(d, "present.toml")
+    with open(rules, "w") as f:
+        f.write(PRESENT_RULES)
+    log = ["id,subject,type,ts,group",
+           "d1,p1,court_defaulter,2021-12-04T10:00:00+08:00,g",
+           "d7,p7,court_defaulter,2026-01-10T10:00:00+08:00,g"]
+    log += ["v%d,p%d,volunteer,2026-11-%02dT10:00:00+08:00,g" % (i, i, 20 + i)
+            for i in range(2, 7)]
+    srv = start(d, ["--rules", rules, "--public-reports", "--min-group", "1"], data=False)
+    try:
+        status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
+                                  "text/csv", token=tok("ingest"))
+        check(status == 200 and rep.get("accepted") == 7, "the log is loaded: %d %s"
+              % (status, rep))
+        # the check can fail: at the latest ts held (2026-11-26) p1 is listed
+        status, _, page = srv.raw("GET", "/report?as_of=2026-11-26T10:00:00%2B08:00",
+                                  token=tok("reader"))
+        check(status == 200 and b">p1<" in page and b"2026-12-04" in page,
+              "the page of 2026-11-26 names p1 until 2026-12-04 (%d)" % status)
+        status, d1 = srv.request("GET", "/lists/dishonest?as_of=now", token=tok("reader"))
+        check(status == 200 and [r["subject"] for r in d1.get("subjects", [])] == ["p7"],
+              "/lists/dishonest?as_of=now holds p7 alone: %d %s" % (status, d1))
+        # the other routes keep their default: the latest ts held
+        status, d2 = srv.request("GET", "/lists/dishonest", token=tok("reader"))
+        check(status == 200 and d2.get("as_of") == "2026-11-26T10:00:00+08:00"
+              and [r["subject"] for r in d2.get("subjects", [])] == ["p1", "p7"],
+              "/lists/dishonest without as_of is at the latest ts held: %d %s" % (status, d2))
+        for token in ("", tok("reader")):
+            before = time.time()
+            status, _, page = srv.raw("GET", "/report", token=token)
+            after = time.time()
+            t = page_as_of(page)
+            check(status == 200 and t is not None and int(before) <= t <= after + 1,
+                  "GET /report (token %r) is the page of now: %d, as of %s, asked at %d"
+                  % (token[:2], status, t, before))
+            check(status == 200 and b">p7<" in page and b">p1<" not in page,
+                  "GET /report (token %r) names p7 and not p1, archived since (%d)"
+                  % (token[:2], status))
+    finally:
+        srv.stop()
+
 
 def run(*args, stdin=""):
     p = subprocess.run([ARGS.server, *args], input=stdin, capture_output=True, text=True,
@@ -1378,6 +1460,7 @@ def main():
         test_roles(os.path.join(tmp, "roles"))
         test_public_reports(tmp)
         test_public_report_as_of(tmp)
+        test_public_report_is_the_present(tmp)
         srv = start(tmp, data=True)
         try:
             load_sample(srv)
