@@ -337,12 +337,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned
 /* The answer to a write the engine applied and journaled (a batch, a purge,
  * a compaction) is b: when memory ran out while it was made, b is emptied
  * into `room`, on the caller's stack, to make it again there (true): its
- * counts are numbers, and COMMITTED_ANSWER_BYTES holds the longest.  A 503
+ * counts are numbers (and a batch's warning at most FUTURE_WARNING_BYTES),
+ * and COMMITTED_ANSWER_BYTES holds the longest.  A 503
  * "out of memory" would say nothing was applied, and a client would send
  * again a batch that is on disk; if even libmicrohttpd cannot make the
  * answer, the connection is closed unanswered (send_body; the manual says
  * such a POST may have been applied). */
-#define COMMITTED_ANSWER_BYTES 256u
+#define COMMITTED_ANSWER_BYTES 640u
 static bool answer_again_in(buf *b, char *room, size_t n)
 {
     if (!b->oom || b->fixed) return false; /* made, or made on the stack already */
@@ -833,6 +834,64 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
             key.blanks ? "a key has no blanks around it" : "keys are lower case", key.field);
 }
 
+/* An event dated more than FUTURE_SECONDS_MAX after the server's clock: a
+ * mistyped year (2062 for 2026), most often.  It is taken (1.0 took it, and
+ * a client may post ahead), but from then on every answer without as_of is
+ * of its date, and a revoke of it does not help (the revoke is held too).
+ * The answer's `warning` is at most FUTURE_WARNING_BYTES. */
+#define FUTURE_SECONDS_MAX 86400
+#define FUTURE_WARNING_BYTES 320u
+
+/* The latest ts of the batch's `len` bytes at data (format as loaded), read
+ * by civic_split into one part: CIVIC_NO_TIME when it cannot be read (the
+ * copy is past the body budget, or memory ran out). */
+static int64_t batch_latest(server *s, const char *data, size_t len, uint32_t format)
+{
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.format = format;
+    o.parts = 1;
+    o.utc_offset = civic_rules_utc_offset(s->rules);
+    civic_split_report r = CIVIC_SPLIT_REPORT_INIT;
+    if (civic_split(data, len, &o, NULL, 0, NULL, NULL, &r, NULL) != CIVIC_OK ||
+        r.bytes_max > SIZE_MAX || !guard_reserve(&s->guard, (size_t)r.bytes_max))
+        return CIVIC_NO_TIME;
+    size_t cap = (size_t)r.bytes_max;
+    char *out = malloc(cap ? cap : 1);
+    uint64_t end;
+    int rc = out ? civic_split(data, len, &o, out, cap, &end, NULL, &r, NULL) : CIVIC_E_NOMEM;
+    free(out);
+    guard_release(&s->guard, cap);
+    return rc == CIVIC_OK ? r.max_ts : CIVIC_NO_TIME;
+}
+
+/* After a batch was applied: the warning of an event dated past the clock
+ * (SPEC 3 bounds no ts; the answer and standard error say it), or "" when
+ * there is none.  Only when the latest ts held is past the clock is the
+ * batch read again, so an ordinary batch costs one call. */
+static void future_warning(server *s, const char *data, size_t len, uint32_t format, char *w,
+                           size_t n)
+{
+    w[0] = '\0';
+    int64_t now = (int64_t)time(NULL), held;
+    if (civic_engine_time_range(s->engine, NULL, &held) != CIVIC_OK ||
+        held <= now + FUTURE_SECONDS_MAX)
+        return;
+    int64_t latest = batch_latest(s, data, len, format);
+    if (latest != CIVIC_NO_TIME && latest <= now + FUTURE_SECONDS_MAX) return;
+    char t[40], clock[40];
+    if (civic_rules_format_time(s->rules, latest != CIVIC_NO_TIME ? latest : held, t, sizeof(t)))
+        snprintf(t, sizeof(t), "%" PRId64, latest != CIVIC_NO_TIME ? latest : held);
+    if (civic_rules_format_time(s->rules, now, clock, sizeof(clock)))
+        snprintf(clock, sizeof(clock), "%" PRId64, now);
+    /* unread (memory): what is certain, that the service holds such an event */
+    const char *who = latest != CIVIC_NO_TIME ? "an event of the batch is"
+                                              : "the service holds an event";
+    snprintf(w, n, "%s dated %s, more than a day after the server's clock (%s): answers "
+             "without as_of (but GET /report's) are now of that date, and a revoke does not "
+             "undo it; as_of=now answers the present", who, t, clock);
+    fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -872,6 +931,10 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
         if (reread) guard_release(&s->guard, rq->len);
     }
     if (rc != CIVIC_OK) say_content_type(&err);
+    char warning[FUTURE_WARNING_BYTES];
+    warning[0] = '\0';
+    if (rc == CIVIC_OK) future_warning(s, data, prep ? text.len : rq->len, opts.format, warning,
+                                       sizeof(warning));
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);
@@ -881,9 +944,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     buf b = { 0 };
     char room[COMMITTED_ANSWER_BYTES];
     uint64_t held = civic_engine_event_count(s->engine);
-    view_load_report(&b, rc, &rep, &err, held);
+    view_load_report(&b, rc, &rep, &err, held, warning);
     if (rc == CIVIC_OK && answer_again_in(&b, room, sizeof(room)))
-        view_load_report(&b, rc, &rep, &err, held);
+        view_load_report(&b, rc, &rep, &err, held, warning);
     return send_json(c, rq, rc == CIVIC_OK ? MHD_HTTP_OK : status_of(rc), &b);
 }
 

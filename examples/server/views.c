@@ -109,7 +109,7 @@ void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uin
 }
 
 void view_load_report(buf *b, int rc, const civic_load_report *rep,
-                             const civic_error *err, uint64_t events)
+                             const civic_error *err, uint64_t events, const char *warning)
 {
     bool first = true;
     buf_puts(b, "{");
@@ -133,5 +133,9 @@ void view_load_report(buf *b, int rc, const civic_load_report *rep,
     json_u64(b, rep->lines);
     json_key(b, "events", &first);
     json_u64(b, events);
+    if (warning && warning[0]) {
+        json_key(b, "warning", &first);
+        json_str(b, warning);
+    }
     buf_puts(b, "}");
 }

@@ -1229,6 +1229,66 @@ def test_default_as_of_outruns_purges(tmp):
         srv.stop()
 
 
+def test_future_dated_event(tmp):
+    """An event dated more than a day after the server's clock (a mistyped
+    2062 for 2026) moves every answer without as_of to its date for good, and
+    a revoke of it does not help (the revoke is held too).  It is taken, as
+    1.0 took it, but the answer of POST /events carries a `warning` naming
+    the batch's latest date, standard error gets one line, and the document
+    declares the field.  A day ahead or less (clocks differ) is no warning;
+    nor is a later batch of present events, while one of another future
+    date is; a rejected batch warns of nothing."""
+    import openapi_check
+    props = openapi_check.resolve(openapi_check.load(), {
+        "$ref": "#/components/schemas/LoadReport"}).get("properties", {})
+    check(props.get("warning", {}).get("type") == "string",
+          "docs/openapi.json: LoadReport declares a string `warning`: %s" % sorted(props))
+    srv = Server(os.path.join(tmp, "future")).start()
+    try:
+        now = int(time.time())
+
+        def post(*lines):
+            body = "id,subject,type,ts,ref\n" + "".join(x + "\n" for x in lines)
+            return srv.request("POST", "/events", body.encode(), "text/csv")
+
+        def warned():
+            return [x for x in srv.output().splitlines()
+                    if "warning: POST /events:" in x]
+
+        status, rep = post("f1,s1,recycling,%d," % (now - 86400 * 10),
+                           "f2,s2,recycling,%d," % (now + 86400 - 60))
+        check(status == 200 and rep.get("accepted") == 2 and "warning" not in rep
+              and not warned(), "a day ahead or less is no warning: %d %s %s"
+              % (status, rep, warned()))
+        status, rep = post("f3,s1,recycling,2062-11-28T10:00:00+08:00,")
+        w = rep.get("warning", "")
+        check(status == 200 and rep.get("accepted") == 1 and "2062-11-28T10:00:00+08:00" in w
+              and "as_of=now" in w and "more than a day after the server's clock" in w,
+              "a 2062 event is taken with a warning: %d %s" % (status, rep))
+        check(len(warned()) == 1 and "2062-11-28T10:00:00+08:00" in warned()[0],
+              "one line on standard error: %s" % warned())
+        # what the warning says: answers without as_of are of 2062, a
+        # revoke does not undo it; as_of=now answers the present
+        status, rep = post("r3,s1,revoke,%d,f3" % now)
+        check(status == 200 and "warning" not in rep and len(warned()) == 1,
+              "a batch of present events is no warning: %d %s %s" % (status, rep, warned()))
+        _, rank = srv.get("/rank")
+        _, present = srv.get("/rank", as_of="now")
+        check(rank.get("as_of") == "2062-11-28T10:00:00+08:00"
+              and present.get("as_of", "").startswith(time.strftime("%Y-", time.gmtime(now))),
+              "the default as_of stays 2062 after the revoke, as_of=now is today: %s %s"
+              % (rank.get("as_of"), present.get("as_of")))
+        status, rep = post("f4,s2,recycling,%d," % (now + 86400 + 3600))
+        check(status == 200 and "warning" in rep and len(warned()) == 2,
+              "a day and an hour ahead is a warning, the service holding 2062: %d %s"
+              % (status, rep))
+        status, rep = post("f5,s3,recycling,2061-01-01,", "f6,s3,nope,2025-01-01,")
+        check(status == 400 and "warning" not in rep and len(warned()) == 2,
+              "a rejected batch warns of nothing: %d %s" % (status, rep))
+    finally:
+        srv.stop()
+
+
 def metric_value(srv, name):
     _, _, text = srv.raw("GET", "/metrics")
     m = re.search(r"^%s (\S+)$" % re.escape(name), text.decode(), re.M)
@@ -2425,6 +2485,7 @@ def main():
         test_corrected(tmp)
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
+        test_future_dated_event(tmp)
         test_timer_compacts_after_a_purge(tmp)
         test_term_with_a_pipelined_write(tmp)
         test_term_at_once_with_sync_group(tmp)
