@@ -9,7 +9,8 @@
 #   make test-server          tests/server/test_server.py: HTTP answers against
 #                             civic-score (lists and /report byte for byte), purge,
 #                             source from the token, restarts, kill -9 crash rounds,
-#                             out of memory at each allocation of a request in turn
+#                             out of memory at each allocation of a request in turn,
+#                             the audit recipe of docs/http-api.md (Python binding)
 #   make test-server-security tests/server/test_security.py: every route x role x
 #                             missing/wrong token, the bind rule, the command line,
 #                             keep-alive, 405/400/415, metrics, access log, TLS
@@ -107,7 +108,8 @@ $(B)/tests/test_durability: tests/test_durability.c tests/support.h tests/alloc_
 test-durability: $(B)/tests/test_durability
 	$(B)/tests/test_durability
 
-test-server: $(SERVER_BIN) $(CLI) | deps
+# lib: the audit recipe of docs/http-api.md runs on the Python binding.
+test-server: $(SERVER_BIN) $(CLI) lib | deps
 	$(PYTHON) tests/server/test_server.py --server $(SERVER_BIN) --cli $(CLI)
 
 # Needs the openssl CLI for the throw-away TLS certificate (make deps).

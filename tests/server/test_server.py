@@ -18,6 +18,9 @@
      source of events posted by a token.
   6. out of memory: each allocation of one request failed in turn, under
      tests/cli/failmalloc.c (built with cc; skipped without one).
+  7. the manual: the audit recipe of docs/http-api.md, run as written on a
+     copy of a running service's data directory (the Python binding, with
+     the libcivic.so beside --server).
 
 usage: test_server.py --server build/civic-server --cli build/civic-score
        [--sample examples/data/sample.csv] [--rounds 6] [--seed N]
@@ -1289,6 +1292,81 @@ def test_future_dated_event(tmp):
         srv.stop()
 
 
+HTTP_API = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                        "docs", "http-api.md")
+BINDING = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                       "bindings", "python")
+
+
+def library():
+    """libcivic.so.MAJOR beside the service (make test-server builds it)."""
+    d = os.path.dirname(os.path.abspath(ARGS.server))
+    names = sorted((n for n in os.listdir(d) if re.fullmatch(r"libcivic\.so\.\d+", n)), key=len)
+    return os.path.join(d, names[0]) if names else None
+
+
+def test_audit_recipe(tmp, log_path):
+    """docs/http-api.md, "Auditing the events held": the Python blocks of
+    that section, run as they are written on a copy of a running service's
+    data directory (journal first, then snapshot, after a compaction and a
+    batch since, so that both files hold events), print the what-if of
+    new-rules.toml (illegal_parking -20 for -10) at 2025-12-01, which must
+    be civic-score --compare --changed on the log the service was sent."""
+    with open(HTTP_API, encoding="utf-8") as f:
+        doc = f.read()
+    m = re.search(r"^## Auditing the events held\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    blocks = re.findall(r"^```python\n(.*?)^```", m.group(1), re.M | re.S) if m else []
+    if not check(blocks, "docs/http-api.md has a section \"Auditing the events held\" with "
+                 "its Python recipe"):
+        return
+    lib = library()
+    if not check(lib, "libcivic.so beside %s (make lib)" % ARGS.server):
+        return
+    work = os.path.join(tmp, "audit-recipe")
+    os.mkdir(work)
+    rules = subprocess.run([ARGS.cli, "--print-rules"], check=True, capture_output=True,
+                           text=True).stdout
+    new, n = re.subn(r"(\[rule\.illegal_parking\][^\[]*?\npoints = )-10\n", r"\1-20\n", rules)
+    check(n == 1, "new-rules.toml: illegal_parking -20 (%d)" % n)
+    with open(os.path.join(work, "new-rules.toml"), "w") as f:
+        f.write(new)
+    later = (b"id,subject,type,ts\n"
+             b"au1,r0012,illegal_parking,2025-11-30T10:00:00+08:00\n"
+             b"au2,r0040,illegal_parking,2025-11-29T10:00:00+08:00\n")
+    with open(log_path, "rb") as f:
+        sent = f.read()
+    data = os.path.join(tmp, "audit-data")
+    srv = Server(data).start()
+    try:
+        check(srv.post(sent)[0] == 200, "audit: the log is posted")
+        check(srv.request("POST", "/compact")[0] == 200, "audit: a compaction")
+        check(srv.post(later)[0] == 200, "audit: a batch after it")
+        os.mkdir(os.path.join(work, "audit"))
+        for name in ("journal.civic", "snapshot.civic"):      # in this order
+            shutil.copy(os.path.join(data, name), os.path.join(work, "audit", name))
+        _, health = srv.get("/healthz")
+    finally:
+        srv.stop()
+    env = dict(os.environ, CIVIC_LIBRARY=lib,
+               PYTHONPATH=os.pathsep.join([BINDING] + [os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([sys.executable, "-c", "\n".join(blocks)], cwd=work, env=env,
+                         capture_output=True, text=True, timeout=120)
+    later_path = os.path.join(work, "later.csv")
+    with open(later_path, "wb") as f:
+        f.write(later)
+    want = subprocess.run([ARGS.cli, "--compare", os.path.join(work, "new-rules.toml"),
+                           "--changed", "-f", "csv", "-t", "2025-12-01", log_path, later_path],
+                          check=True, capture_output=True, text=True).stdout
+    rows = list(csv.DictReader(io.StringIO(want)))
+    want = "subject,score,grade,new_score,new_grade\n" + "".join(
+        "%s,%s,%s,%s,%s\n" % (r["subject"], r["score"], r["grade"], r["new_score"],
+                              r["new_grade"]) for r in rows)
+    check(run.returncode == 0 and run.stdout == want and len(rows) > 3,
+          "the recipe's what-if on the copy (%s events held) is civic-score --compare: rc %d, "
+          "%r vs %r, %s" % (health.get("events"), run.returncode, run.stdout[:300], want[:300],
+                            run.stderr[-500:]))
+
+
 def metric_value(srv, name):
     _, _, text = srv.raw("GET", "/metrics")
     m = re.search(r"^%s (\S+)$" % re.escape(name), text.decode(), re.M)
@@ -2486,6 +2564,7 @@ def main():
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
         test_future_dated_event(tmp)
+        test_audit_recipe(tmp, log_path)
         test_timer_compacts_after_a_purge(tmp)
         test_term_with_a_pipelined_write(tmp)
         test_term_at_once_with_sync_group(tmp)
