@@ -2887,7 +2887,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     An event valid under one scheme and not the other raises CivicError
     (CIVIC_E_EVENT); its `scheme` attribute (and a note) says which refused
     it, "rules_now" or "rules_new" (of the events either refuses, the first
-    in the log, as civic-score names it).  Of event dicts, an error names the
+    in the log, as civic-score names it, even when the other scheme stops
+    later at a conflict or a limit error: a line one scheme refuses can make
+    a later line a conflict under the other).  Of event dicts, an error names the
     event by its 1-based number: CivicError.line, and "event N: " before
     the message of every error (TypeError and ValueError too).
     lenient=True (keyword only), as civic-score --compare NEW --lenient:
@@ -2935,12 +2937,18 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
                 try:
                     _compare_load(engine, scheme, events, path, False)
                 except CivicError as e:
-                    # as civic-score: the log's first bad line, under the
-                    # scheme that refused it (rules_now's when both did);
-                    # an error that is no scheme's doing stops at once
-                    if e.code != _capi.CIVIC_E_EVENT or not e.line:
-                        raise
-                    if first is None or e.line < first.line:
+                    # as civic-score --compare (load_all): whatever stopped
+                    # each scheme's load (a bad line, a conflict, a limit),
+                    # the one of the earlier line, rules_now's when both
+                    # name the same line or rules_new's names none; an error
+                    # that names no line under rules_now stops at once.  A
+                    # line one scheme refuses can make a later line a
+                    # conflict under the other: that later line is not named.
+                    if first is None:
+                        if not e.line:
+                            raise
+                        first = e
+                    elif e.line and e.line < first.line:
                         first = e
             if first is not None:
                 raise first

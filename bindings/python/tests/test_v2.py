@@ -1645,6 +1645,77 @@ class TestCompare(V2):
         with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int"):
             civic.compare(bad, now, new)
 
+    # strict, a conflict or a limit error on a later line under one scheme
+    # does not hide an earlier line the other refused: the log's first bad
+    # line is named, as civic-score --compare names it (by hand: line 3's
+    # "award" is no rule of NOW; line 4 repeats e1 with another type, or has
+    # a 129-byte id, so the scheme that took line 3 stops at line 4)
+    LATER_LOGS = {
+        "conflict": ("id,subject,type,ts\n"
+                     "e0,s0,fine,2022-01-01\n"
+                     "e1,s1,award,2022-01-02\n"
+                     "e1,s1,fine,2022-01-03\n"),
+        "limit": ("id,subject,type,ts\n"
+                  "e0,s0,fine,2022-01-01\n"
+                  "e1,s1,award,2022-01-02\n"
+                  + "x" * 129 + ",s1,fine,2022-01-03\n"),
+    }
+
+    def test_compare_names_an_earlier_refused_line_before_a_later_conflict_or_limit(self):
+        now = civic.Rules.from_text(scheme(self.NOW))
+        with_award = civic.Rules.from_text(scheme(self.NOW + "[rule.award]\npoints = 5\n"))
+        self.addCleanup(now.close)
+        self.addCleanup(with_award.close)
+        # each log alone under the scheme that takes line 3: the later error is there
+        for what, code in (("conflict", civic.CIVIC_E_CONFLICT), ("limit", civic.CIVIC_E_LIMIT)):
+            e = civic.Engine(with_award)
+            self.addCleanup(e.close)
+            with self.assertRaises(civic.CivicError) as cm:
+                e.load(self.LATER_LOGS[what])
+            self.assertEqual((cm.exception.code, cm.exception.line), (code, 4))
+        with tempfile.TemporaryDirectory() as d:
+            for what, log in self.LATER_LOGS.items():
+                path = pathlib.Path(d, what + ".csv")
+                path.write_text(log)
+                keys = log.splitlines()[0].split(",")
+                dicts = [dict(zip(keys, line.split(","))) for line in log.splitlines()[1:]]
+                for a, b, which in ((now, with_award, "rules_now"),
+                                    (with_award, now, "rules_new")):
+                    for events, line in ((path, 3), (log, 3), (dicts, 2)):
+                        with self.subTest(what=what, scheme=which, events=type(events).__name__):
+                            with self.assertRaises(civic.CivicError) as cm:
+                                civic.compare(events, a, b)
+                            self.assertEqual((cm.exception.code, cm.exception.line,
+                                              cm.exception.scheme),
+                                             (civic.CIVIC_E_EVENT, line, which))
+                            self.assertIn("field 'type': unknown type", str(cm.exception))
+
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_compare_names_the_bad_line_the_cli_names(self):
+        with tempfile.TemporaryDirectory() as d:
+            paths = {"now": os.path.join(d, "now.toml"), "new": os.path.join(d, "new.toml")}
+            with open(paths["now"], "w") as f:
+                f.write(scheme(self.NOW))
+            with open(paths["new"], "w") as f:
+                f.write(scheme(self.NOW + "[rule.award]\npoints = 5\n"))
+            rules = {k: civic.Rules.from_file(p) for k, p in paths.items()}
+            for r in rules.values():
+                self.addCleanup(r.close)
+            for what, log in self.LATER_LOGS.items():
+                path = os.path.join(d, what + ".csv")
+                with open(path, "w") as f:
+                    f.write(log)
+                for a, b in (("now", "new"), ("new", "now")):
+                    out = subprocess.run([CLI, "-r", paths[a], "--compare", paths[b], path],
+                                         capture_output=True, text=True)
+                    self.assertEqual(out.returncode, 2)
+                    with self.assertRaises(civic.CivicError) as cm:
+                        civic.compare(pathlib.Path(path), rules[a], rules[b])
+                    e = cm.exception
+                    under = paths[a] if e.scheme == "rules_now" else paths[b]
+                    self.assertEqual(out.stderr, "civic-score: %s (under %s): %s\n"
+                                     % (path, under, e.message))
+
     def test_compare_default_as_of_counts_every_event_under_both_offsets(self):
         # 2022-01-01 is 2021-12-31T16:00Z eight hours east and 2022-01-01T08:00Z
         # eight hours west: the later, so the fine counts under both (by hand:
