@@ -2172,7 +2172,10 @@ class Engine(_Owner):
         A file object is read whole, as one batch, before the library sees
         it (all of it held in memory: a pipe without end never returns);
         load_file(path), "/dev/stdin" for standard input, is read by the
-        library as it goes, with much less memory."""
+        library as it goes, with much less memory, and to its end: Ctrl-C
+        on a pipe that stays open is raised only once the writer closes it,
+        the batch applied (for a stream without end, load blocks of whole
+        lines as bytes, each a batch: the README shows how)."""
         if isinstance(source, _os.PathLike):
             with self._naming(source):
                 return self._load(_path_bytes(source), None, format, lenient)

@@ -22,6 +22,7 @@ import time
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -2007,6 +2008,83 @@ class TestLoad(Base):
         self.assertEqual(seen, [])
         rep = self.engine.load(data, lenient=True)            # and the engine goes on
         self.assertEqual((rep.accepted, rep.rejected), (6, 6))
+
+    # Ctrl-C and a stream without end (README, "Ctrl-C during a ... load")
+    CHILD = textwrap.dedent("""\
+        import sys
+        sys.path.insert(0, sys.argv[1])
+        import civic
+        engine = civic.Engine(civic.Rules.from_text(sys.argv[2]))
+        try:
+            if sys.argv[3] == "load_file":
+                print("loading", flush=True)
+                engine.load_file("/dev/stdin")
+            else:                         # the README's way: blocks of whole lines
+                src = sys.stdin.buffer
+                header = src.readline()
+                while True:
+                    lines = src.readlines(1 << 16)
+                    if not lines:
+                        break
+                    engine.load(header + b"".join(lines), format="csv")
+                    print("loaded", engine.event_count, flush=True)
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt", engine.event_count, flush=True)
+        """)
+
+    def _child(self, how):
+        env = dict(os.environ)
+        p = subprocess.Popen([sys.executable, "-c", self.CHILD, PKG_ROOT, RULES, how],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.addCleanup(p.wait)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        self.addCleanup(p.stdout.close)
+        self.addCleanup(lambda: p.stdin.closed or p.stdin.close())
+        return p
+
+    @unittest.skipUnless(hasattr(signal, "SIGINT") and os.path.exists("/dev/stdin"),
+                         "no SIGINT or /dev/stdin")
+    def test_ctrl_c_waits_for_load_file_of_an_open_pipe_to_end(self):
+        # the library reads /dev/stdin to its end, through Ctrl-C; the batch
+        # is applied and KeyboardInterrupt raised when the pipe closes
+        p = self._child("load_file")
+        p.stdin.write(b"id,subject,type,ts\n" + b"".join(
+            b"e%d,s1,fine,2022-03-01\n" % i for i in range(3)))
+        p.stdin.flush()
+        self.assertEqual(p.stdout.readline(), b"loading\n")
+        time.sleep(0.5)                   # into the library's read
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        self.assertIsNone(p.poll(), "Ctrl-C stopped load_file of an open pipe")
+        p.stdin.write(b"e3,s1,fine,2022-03-01\n")
+        p.stdin.close()
+        self.assertEqual(p.stdout.read(), b"KeyboardInterrupt 4\n")   # the batch applied
+        self.assertEqual(p.wait(), 0)
+
+    @unittest.skipUnless(hasattr(signal, "SIGINT"), "no SIGINT")
+    def test_ctrl_c_stops_a_stream_read_in_blocks_of_lines(self):
+        # what the README says to do instead: Python's own read stops at
+        # once, the blocks loaded before it applied, the one being read not
+        p = self._child("blocks")
+        line = b"e%06d,s1,fine,2022-03-01,%s\n"
+        lines = [line % (i, b"x" * 40) for i in range(1500)]    # 68 bytes each
+        block = -(-(1 << 16) // 68)       # readlines(1 << 16): the lines up to 64 KiB, 964
+        p.stdin.write(b"id,subject,type,ts,note\n" + b"".join(lines))
+        p.stdin.flush()
+        self.assertEqual(p.stdout.readline(), b"loaded %d\n" % block)
+        time.sleep(0.5)                   # the child waits for the rest of a block
+        p.send_signal(signal.SIGINT)
+        self.assertEqual(p.stdout.readline(), b"KeyboardInterrupt %d\n" % block)
+        self.assertEqual(p.wait(timeout=60), 0)   # while the pipe is still open
+        self.assertFalse(p.stdin.closed)
+        readme = os.path.join(PKG_ROOT, "README.md")
+        if not os.path.exists(readme):                  # an installed package
+            return
+        with open(readme, encoding="utf-8") as f:
+            words = " ".join(f.read().split())
+        self.assertTrue(re.search(r'`load_file\("/dev/stdin"\)`.{0,300}cannot be stopped by '
+                                  r'Ctrl-C', words), "the README says Ctrl-C waits for the pipe")
+        self.assertIn("src.readlines(1 << 20)", words)
 
     def test_a_lenient_load_made_inside_a_lenient_load_leaves_it_its_ctrl_c(self):
         # Python code that runs inside a lenient load's reject callback (a
