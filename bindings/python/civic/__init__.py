@@ -2739,9 +2739,16 @@ class Engine(_Owner):
         left naming the old rules; a journal of events only has its header
         rewritten to name these rules by the engine's first write to it
         (what is appended from then on, a purge above all, is read under
-        them), one that holds a purge of the old rules refuses every write
-        (add, load, purge: CIVIC_E_MISMATCH) until compact().
-        compact() at once after it, which writes both files under them."""
+        them).  A journal that holds a purge of the old rules raises
+        CIVIC_E_MISMATCH (a purge cannot be run again under other rules):
+        open it under the old rules and compact(), then load that snapshot
+        under these with other_rules=True, open the journal with
+        other_rules=True and compact() again.  Only an engine that holds
+        that purge already (its snapshot was saved after it) opens such a
+        journal, which then refuses every write (add, load, purge:
+        CIVIC_E_MISMATCH) until compact().  Call compact() at once after
+        an open with other_rules=True: it writes both files under these
+        rules."""
         if sync not in _SYNC:
             raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
         policy = _SYNC[sync]

@@ -2989,6 +2989,52 @@ class TestDurability(Base):
             e.journal_open(jnl)
             self.assertEqual(e.event_count, 2)  # f1, f2
 
+    def test_a_journal_holding_a_purge_the_engine_lacks_opens_only_under_its_rules(self):
+        """journal_open(other_rules=True) of a journal that holds a purge of
+        the old rules, into an engine that does not hold that purge (a fresh
+        one), raises CIVIC_E_MISMATCH: the purge cannot be run under the
+        revision.  The way out: open it under the old rules and compact,
+        then load the snapshot under the revision.  The README said such a
+        journal opened and refused writes until compact()."""
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "%s"\naffects = "score"\n')
+        old, new = civic.Rules.from_text(text % "1y"), civic.Rules.from_text(text % "10y")
+        jnl, snap = self.dir / "q.jnl", self.dir / "q.snap"
+        with civic.Engine(old) as e:
+            e.journal_open(jnl)
+            e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
+            e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
+            self.assertEqual(e.purge("2015-01-01").events, 1)  # f0, under the 1-year retain
+        written = jnl.read_bytes()
+        with civic.Engine(new) as e:
+            with self.assertRaises(civic.CivicError) as cm:
+                e.journal_open(jnl, other_rules=True)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_MISMATCH)
+            self.assertIn("open the journal under the rules it was written with and compact",
+                          cm.exception.message)
+            self.assertEqual(e.event_count, 0)
+            e.add(id="x", subject="r2", type="fine", ts="2020-01-01")  # no journal attached
+        self.assertEqual(jnl.read_bytes(), written)
+        with civic.Engine(old) as e:                   # the way out
+            e.journal_open(jnl)
+            e.compact(snap)
+        with civic.Engine.open_snapshot(snap, new, other_rules=True) as e:
+            e.journal_open(jnl, other_rules=True)
+            e.add(id="f2", subject="r1", type="fine", ts="2021-01-01")   # written
+            e.compact(snap)
+        with civic.Engine.open_snapshot(snap, new) as e:
+            e.journal_open(jnl)
+            self.assertEqual(e.event_count, 2)          # f1, f2: the purge's result kept
+        readme = os.path.join(PKG_ROOT, "README.md")
+        for words in ([open(readme, encoding="utf-8").read()]
+                      if os.path.exists(readme) else []) + [civic.Engine.journal_open.__doc__]:
+            words = " ".join(words.split())
+            self.assertFalse(re.search(r"holds a purge (made under|of) the old rules (keeps "
+                                       r"their name and )?refuses every write", words),
+                             "such a journal does not open: it cannot refuse writes")
+            self.assertTrue(re.search(r"purge.{0,200}CIVIC_E_MISMATCH.{0,300}under the old "
+                                      r"rules.{0,40}compact", words), "the way out is told")
+
     def test_a_purge_is_held_only_up_to_the_engines_horizon(self):
         """A journal's purge is skipped when the engine holds it already (its
         snapshot was saved after it); the number alone could match a purge of
