@@ -2310,7 +2310,10 @@ class Engine(_Owner):
 
     @property
     def subject_count(self) -> int:
-        """Distinct subjects held."""
+        """Distinct subjects held: every subject that holds an event, one
+        whose every event is archived too (until a purge removes them), so
+        it can be more than len(subjects()), which, like `in`, leaves such
+        a subject out."""
         with self._use() as p:
             return int(_lib.civic_engine_subject_count(p))
 

@@ -2395,6 +2395,31 @@ class TestAnswers(Base):
         self.assertEqual(e.groups(1), [])
         self.assertFalse("s1" in e)
 
+    def test_subject_count_counts_a_subject_whose_every_event_is_archived(self):
+        # subject_count is the library's count of subjects holding an event,
+        # archived or not (until a purge removes it); subjects() and `in`
+        # leave out a subject whose every event is archived at the as-of time
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "1y"\naffects = "score"\n')
+        with civic.Engine(civic.Rules.from_text(text)) as e:
+            e.add(id="f0", subject="old", type="fine", ts="2010-01-01")
+            e.add(id="f1", subject="new", type="fine", ts="2020-01-01")
+            self.assertEqual(e.subject_count, 2)
+            self.assertEqual([s.subject for s in e.subjects()], ["new"])
+            self.assertNotIn("old", e)
+            self.assertEqual((e.score("old").events, e.score("old").archived), (0, 1))
+            self.assertEqual([s.subject for s in e.subjects("2010-06-01")], ["old"])
+            e.purge("2015-01-01")
+            self.assertEqual(e.subject_count, 1)
+        self.assertIn("archived", civic.Engine.subject_count.__doc__)
+        readme = os.path.join(PKG_ROOT, "README.md")
+        if not os.path.exists(readme):                  # an installed package
+            return
+        with open(readme, encoding="utf-8") as f:
+            words = " ".join(f.read().split())
+        self.assertTrue(re.search(r"`subject_count` counts.{0,200}archived", words),
+                        "the README says subject_count counts archived subjects")
+
     def test_in_asks_for_a_subject(self):
         self.add("f1", "s1", "fine", "2022-03-01")
         self.add("f2", "s2", "fine", "2022-05-01")
