@@ -21,7 +21,8 @@
 **                                             first (civic-score --objections)
 **   GET  /report?as_of=&depth=&min_group=  read   SPEC 11.5: the public notice page
 **                                             (text/html), without as_of of the
-**                                             present moment; public with
+**                                             latest ts held (with --report-now
+**                                             of the present moment); public with
 **                                             --public-reports (depth, min_group
 **                                             and as_of then the service's for the
 **                                             public)
@@ -130,6 +131,8 @@ typedef struct options {
     bool rescore;            /* --rescore: read a data directory of other rules */
     const char *data_only;   /* the first option given that means nothing without --data */
     bool public_reports;
+    bool report_now;         /* --report-now: GET /report's default as_of is the present
+                                moment, not the latest ts held */
     unsigned min_group;      /* --min-group: /report's default, and the least a caller
                                 without a read token may ask */
     unsigned report_depth;   /* --report-depth: /report's default, and the only depth a
@@ -498,8 +501,9 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
 }
 
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
- * ts held (now when empty), or with `present` the present moment (GET
- * /report: a page of the latest ts would go on naming, through a quiet
+ * ts held (now when empty), as civic-score's -t defaults to the latest ts of
+ * its input, or with `present` the present moment (GET /report under
+ * --report-now: a page of the latest ts would go on naming, through a quiet
  * stretch, residents whose listing has ended or whose entry retention has
  * archived since); either way the purge horizon when that is later (nothing
  * before it can be answered). */
@@ -522,7 +526,7 @@ static int parse_as_of_or(server *s, struct MHD_Connection *c, const request *rq
 }
 
 /* as_of, absent: the latest ts held (1.0's default, kept by every route but
- * GET /report). */
+ * GET /report under --report-now). */
 static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, int64_t *out,
                        char *why, size_t n)
 {
@@ -1576,14 +1580,16 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
                      "the read role", s->opt.report_depth);
         else
             snprintf(why, sizeof(why), "an as_of needs a token with the read role (the public "
-                     "page is of the present moment)");
+                     "page is %s)", s->opt.report_now ? "of the present moment"
+                                                       : "at the service's default as_of");
         return send_error(c, rq, MHD_HTTP_FORBIDDEN, "forbidden", why);
     }
-    /* The default as_of, the present moment (the page an office posts
-     * today), is taken under the page's lock: a purge, which moves the
-     * horizon, waits for the page. */
+    /* The default as_of, the latest ts held as civic-score -f html's on the
+     * same events (SPEC 11.5: the same page), or with --report-now the
+     * present moment (the page an office posts today), is taken under the
+     * page's lock: a purge, which moves the horizon, waits for the page. */
     pthread_rwlock_rdlock(&s->page_lock);
-    int trc = parse_as_of_or(s, c, rq, true, &as_of, why, sizeof(why));
+    int trc = parse_as_of_or(s, c, rq, s->opt.report_now, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) {
         pthread_rwlock_unlock(&s->page_lock);
         return send_time_error(c, rq, trc, "bad as_of", why);
@@ -2664,8 +2670,11 @@ static void usage(FILE *f)
           "  --tokens FILE           API tokens (name role sha256 per line); without it every\n"
           "                          route is open and only a loopback --bind is allowed\n"
           "  --insecure              allow a non-loopback --bind without --tokens\n"
-          "  --public-reports        GET /report without a token (the notice page of\n"
-          "                          the present moment only)\n"
+          "  --public-reports        GET /report without a token (the notice page at\n"
+          "                          the default as_of only; see --report-now)\n"
+          "  --report-now            GET /report's default as_of is the present moment\n"
+          "                          (the other routes': the latest ts held); for a\n"
+          "                          page posted with --public-reports\n"
           "  --min-group K           /report's min_group: its default, and the least a\n"
           "                          caller without a read token may ask (default 5)\n"
           "  --report-depth D        /report's depth: its default, and the only one a\n"
@@ -2718,6 +2727,7 @@ static const opt_def OPTIONS[] = {
     OPT("--recover", OPT_FLAG, recover, 0, 0),
     OPT("--rescore", OPT_FLAG, rescore, 0, 0),
     OPT("--public-reports", OPT_FLAG, public_reports, 0, 0),
+    OPT("--report-now", OPT_FLAG, report_now, 0, 0),
     OPT("--min-group", OPT_UINT, min_group, 1, UINT32_MAX),
     OPT("--report-depth", OPT_UINT, report_depth, 0, CIVIC_GROUP_DEPTH_MAX),
     OPT("--tls-cert", OPT_STR, tls_cert, 0, 0),

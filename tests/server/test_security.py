@@ -365,9 +365,7 @@ def test_public_report_as_of(tmp):
     log = ["id,subject,type,ts,group,ref"]
     log += ["e%d,p%d,fine,2015-01-01,g," % (i, i) for i in range(5)]
     log += ["r0,p0,revoke,2015-06-01,g,e0"]
-    # q0..q4 in force today (the public page is of the present moment)
-    recent = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
-    log += ["k%d,q%d,fine,%s,h," % (i, i, recent) for i in range(5)]
+    log += ["k%d,q%d,fine,2024-01-01,h," % (i, i) for i in range(5)]
     srv = start(d, ["--rules", rules, "--public-reports"], data=False)
     try:
         status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
@@ -386,7 +384,7 @@ def test_public_report_as_of(tmp):
         check(status == 200 and all(p in page for p in past),
               "a reader asks the page of 2015-03-01 (%d)" % status)
         # no as_of from the public, whatever it names: the past, the present,
-        # a recent day, or no time at all; AS_OF is as_of
+        # the default's own instant, or no time at all; AS_OF is as_of
         for q in ("as_of=2015-03-01", "as_of=2015-03-01&depth=1&min_group=5",
                   "AS_OF=2015-03-01", "as_of=now", "as_of=2024-01-01", "as_of=1704067200",
                   "as_of=2030-01-01", "as_of=yesterday"):
@@ -443,12 +441,13 @@ def page_as_of(page):
 
 
 def test_public_report_is_the_present(tmp):
-    """--public-reports: the page without as_of is the page of the present
-    moment.  It was dated at the latest ts held, so in a quiet stretch it
-    went on naming p1, whose listing ended (and whose entry retention
+    """--public-reports --report-now: the page without as_of is the page of
+    the present moment.  Without --report-now it is dated at the latest ts
+    held (as civic-score -f html of the same log), so in a quiet stretch it
+    goes on naming p1, whose listing ended (and whose entry retention
     archived) on 2026-12-04, after the last event of late November; a
     visitor cannot ask for another as_of (403), and /lists/dishonest?as_of=now
-    was already empty.  The other routes keep 1.0's default."""
+    is already empty.  The other routes keep 1.0's default either way."""
     d = os.path.join(tmp, "present")
     os.mkdir(d)
     rules = os.path.join(d, "present.toml")
@@ -459,7 +458,28 @@ def test_public_report_is_the_present(tmp):
            "d7,p7,court_defaulter,2026-01-10T10:00:00+08:00,g"]
     log += ["v%d,p%d,volunteer,2026-11-%02dT10:00:00+08:00,g" % (i, i, 20 + i)
             for i in range(2, 7)]
+    latest = "2026-11-26T10:00:00+08:00"
+    # without --report-now: the page of the latest ts held, for everyone
     srv = start(d, ["--rules", rules, "--public-reports", "--min-group", "1"], data=False)
+    try:
+        status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
+                                  "text/csv", token=tok("ingest"))
+        check(status == 200 and rep.get("accepted") == 7, "the log is loaded: %d %s"
+              % (status, rep))
+        for token in ("", tok("reader")):
+            status, _, page = srv.raw("GET", "/report", token=token)
+            check(status == 200 and page_as_of(page) == int(
+                      datetime.datetime.fromisoformat(latest).timestamp())
+                  and b">p1<" in page and b">p7<" in page,
+                  "GET /report (token %r) without --report-now is the page of the latest ts "
+                  "held, naming p1: %d, as of %s" % (token[:2], status, page_as_of(page)))
+        status, _, body = srv.raw("GET", "/report?as_of=now")
+        check(status == 403 and b"the public page is at the service's default as_of" in body,
+              "/report?as_of=now without a token: %d %s" % (status, body[:200]))
+    finally:
+        srv.stop()
+    srv = start(d, ["--rules", rules, "--public-reports", "--report-now", "--min-group", "1"],
+                data=False)
     try:
         status, rep = srv.request("POST", "/events", ("\n".join(log) + "\n").encode(),
                                   "text/csv", token=tok("ingest"))
@@ -475,7 +495,7 @@ def test_public_report_is_the_present(tmp):
               "/lists/dishonest?as_of=now holds p7 alone: %d %s" % (status, d1))
         # the other routes keep their default: the latest ts held
         status, d2 = srv.request("GET", "/lists/dishonest", token=tok("reader"))
-        check(status == 200 and d2.get("as_of") == "2026-11-26T10:00:00+08:00"
+        check(status == 200 and d2.get("as_of") == latest
               and [r["subject"] for r in d2.get("subjects", [])] == ["p1", "p7"],
               "/lists/dishonest without as_of is at the latest ts held: %d %s" % (status, d2))
         for token in ("", tok("reader")):
@@ -489,6 +509,10 @@ def test_public_report_is_the_present(tmp):
             check(status == 200 and b">p7<" in page and b">p1<" not in page,
                   "GET /report (token %r) names p7 and not p1, archived since (%d)"
                   % (token[:2], status))
+        # an as_of from the public is still refused, the reason naming the page
+        status, _, body = srv.raw("GET", "/report?as_of=now")
+        check(status == 403 and b"the public page is of the present moment" in body,
+              "--report-now: /report?as_of=now without a token: %d %s" % (status, body[:200]))
     finally:
         srv.stop()
 
@@ -552,7 +576,9 @@ def test_command_line(tmp):
                        (["--max-body", "1X"], "a size"),
                        (["--sync", "sometimes"], "always, group or none"),
                        (["--port=http"], "bad value for --port: 'http'"),
-                       (["--insecure=yes"], "--insecure takes no value")):
+                       (["--insecure=yes"], "--insecure takes no value"),
+                       (["--public-reports=yes"], "--public-reports takes no value"),
+                       (["--report-now=x"], "--report-now takes no value")):
         rc, out, err = run(*args)
         check(rc == 1 and want in err and "usage:" in err, "%s: %r" % (args, err[:200]))
     rc, out, err = run("--version=1")
@@ -561,7 +587,8 @@ def test_command_line(tmp):
     check(rc == 1 and "--body-budget" in err and "unknown option" not in err,
           "--name=value is read as --name value: %r" % err[:200])
     rc, out, err = run("--help")
-    check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out, "--help")
+    check(rc == 0 and "--tokens FILE" in out and "--request-timeout" in out
+          and "--report-now" in out, "--help")
     rc, out, err = run("--tls-cert", "x.pem")
     check(rc == 1 and "go together" in err, "--tls-cert alone: %r" % err)
     # A file an option names that cannot be read (or opened) is a bad option:

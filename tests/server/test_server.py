@@ -822,6 +822,22 @@ def page_as_of(page):
     return int(datetime.datetime.fromisoformat(m.group(1).decode()).timestamp()) if m else None
 
 
+def log_latest(log):
+    """The latest ts of a CSV log (Unix seconds), read here: a date alone is
+    its midnight at the built-in scheme's +08:00, digits are Unix seconds."""
+    latest = None
+    for row in csv.DictReader(io.StringIO(log.decode("utf-8-sig"))):
+        ts = row["ts"].strip()
+        if ts.isdigit():
+            t = int(ts)
+        else:
+            if "T" not in ts:
+                ts += "T00:00:00+08:00"
+            t = int(datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())
+        latest = t if latest is None else max(latest, t)
+    return latest
+
+
 def test_lists_and_report(log, log_path):
     srv = Server().start()
     try:
@@ -861,16 +877,13 @@ def test_lists_and_report(log, log_path):
                             ({"depth": "0", "min_group": "1000"}, ["--groups", "0",
                                                                    "--min-group", "1000"])):
             path = "/report" + ("?" + urllib.parse.urlencode(query) if query else "")
-            asked = int(time.time())
             status, h, body = srv.raw("GET", path)
             if "as_of" not in query:
-                # without as_of the page is of the present moment, not of
-                # the latest ts held (2025 in the sample): civic-score at
-                # the instant the page gives, which must be the present
-                t = page_as_of(body)
-                check(t is not None and asked <= t <= time.time() + 1,
-                      "GET %s is the page of now: as of %s, asked at %d" % (path, t, asked))
-                args = ["-t", str(t if t is not None else 0)] + args
+                # without as_of (and without --report-now) the page is of
+                # the latest ts held, as every route and civic-score's -t
+                check(page_as_of(body) == log_latest(log),
+                      "GET %s is the page of the log's latest ts %s: as of %s"
+                      % (path, log_latest(log), page_as_of(body)))
             want = cli_bytes(log_path, "-f", "html", *args)
             check(status == 200 and h.get("content-type") == "text/html; charset=utf-8"
                   and "default-src 'none'" in h.get("content-security-policy", "")
@@ -883,6 +896,41 @@ def test_lists_and_report(log, log_path):
         for bad in ("depth=x", "depth=65", "min_group=0", "min_group=-1", "as_of=never"):
             status, e = srv.request("GET", "/report?" + bad)
             check(status == 400 and "error" in e, "GET /report?%s is 400 (%d)" % (bad, status))
+    finally:
+        srv.stop()
+    test_report_now(log, log_path)
+
+
+def test_report_now(log, log_path):
+    """--report-now: GET /report without as_of is the page of the present
+    moment, civic-score -f html -t at the instant the page gives (which must
+    be now, not the log's latest ts, 2025 in the sample); with an as_of it
+    is as without the option, and the other routes keep their default."""
+    srv = Server(extra=["--report-now"]).start()
+    try:
+        srv.post(log)
+        for query, args in (({}, []), ({"depth": "3", "min_group": "2"},
+                                       ["--groups", "3", "--min-group", "2"]),
+                            ({"as_of": "2025-06-30", "depth": "2"},
+                             ["-t", "2025-06-30", "--groups", "2"])):
+            path = "/report" + ("?" + urllib.parse.urlencode(query) if query else "")
+            asked = int(time.time())
+            status, h, body = srv.raw("GET", path)
+            if "as_of" not in query:
+                t = page_as_of(body)
+                check(t is not None and asked <= t <= time.time() + 1 and t > log_latest(log),
+                      "--report-now: GET %s is the page of now: as of %s, asked at %d"
+                      % (path, t, asked))
+                args = ["-t", str(t if t is not None else 0)] + args
+            want = cli_bytes(log_path, "-f", "html", *args)
+            check(status == 200 and body == want,
+                  "--report-now: GET %s == civic-score -f html %s (%d, %d vs %d bytes)"
+                  % (path, " ".join(args), status, len(body), len(want)))
+        _, rank = srv.get("/rank", top="1")
+        _, want = srv.get("/rank", top="1", as_of=str(log_latest(log)))
+        check(rank.get("as_of") and rank.get("as_of") == want.get("as_of"),
+              "--report-now: /rank without as_of is still at the latest ts held: %s %s"
+              % (rank.get("as_of"), want.get("as_of")))
     finally:
         srv.stop()
 
