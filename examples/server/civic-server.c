@@ -890,9 +890,11 @@ static void future_warning(server *s, const char *data, size_t len, uint32_t for
     /* unread (memory): what is certain, that the service holds such an event */
     const char *who = latest != CIVIC_NO_TIME ? "an event of the batch is"
                                               : "the service holds an event";
+    /* GET /report's default is of that date too, but under --report-now */
     snprintf(w, n, "%s dated %s, more than a day after the server's clock (%s): answers "
-             "without as_of (but GET /report's) are now of that date, and a revoke does not "
-             "undo it; as_of=now answers the present", who, t, clock);
+             "without as_of%s are now of that date, and a revoke does not undo it; as_of=now "
+             "answers the present", who, t, clock,
+             s->opt.report_now ? " (but GET /report's, under --report-now)" : "");
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
 }
 

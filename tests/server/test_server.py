@@ -1288,7 +1288,9 @@ def test_future_dated_event(tmp):
     the batch's latest date, standard error gets one line, and the document
     declares the field.  A day ahead or less (clocks differ) is no warning;
     nor is a later batch of present events, while one of another future
-    date is; a rejected batch warns of nothing."""
+    date is; a rejected batch warns of nothing.  What the warning says of
+    GET /report is true: its page is of that date too, but under
+    --report-now (of the present moment), where the warning says so."""
     import openapi_check
     props = openapi_check.resolve(openapi_check.load(), {
         "$ref": "#/components/schemas/LoadReport"}).get("properties", {})
@@ -1318,6 +1320,14 @@ def test_future_dated_event(tmp):
               "a 2062 event is taken with a warning: %d %s" % (status, rep))
         check(len(warned()) == 1 and "2062-11-28T10:00:00+08:00" in warned()[0],
               "one line on standard error: %s" % warned())
+        # without --report-now the page is of 2062 as well, and the warning
+        # excepts no route
+        _, _, page = srv.raw("GET", "/report")
+        check(page_as_of(page) == int(datetime.datetime.fromisoformat(
+                  "2062-11-28T10:00:00+08:00").timestamp())
+              and "answers without as_of are now of that date" in w and "report" not in w,
+              "without --report-now GET /report is of 2062 too, as the warning says: %s %r"
+              % (page_as_of(page), w))
         # what the warning says: answers without as_of are of 2062, a
         # revoke does not undo it; as_of=now answers the present
         status, rep = post("r3,s1,revoke,%d,f3" % now)
@@ -1336,6 +1346,21 @@ def test_future_dated_event(tmp):
         status, rep = post("f5,s3,recycling,2061-01-01,", "f6,s3,nope,2025-01-01,")
         check(status == 400 and "warning" not in rep and len(warned()) == 2,
               "a rejected batch warns of nothing: %d %s" % (status, rep))
+    finally:
+        srv.stop()
+    # --report-now: GET /report without as_of stays of the present moment,
+    # and the warning says so
+    srv = Server(os.path.join(tmp, "future-now"), extra=["--report-now"]).start()
+    try:
+        status, rep = srv.post("id,subject,type,ts\nf3,s1,recycling,2062-11-28T10:00:00+08:00\n")
+        w = rep.get("warning", "")
+        asked = int(time.time())
+        _, _, page = srv.raw("GET", "/report")
+        t = page_as_of(page)
+        check(status == 200 and "answers without as_of (but GET /report's, under --report-now) "
+              "are now of that date" in w and t is not None and asked <= t <= time.time() + 1,
+              "--report-now: GET /report is of now, as the warning says: %d %s %r"
+              % (status, t, w))
     finally:
         srv.stop()
 
