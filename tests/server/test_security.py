@@ -445,20 +445,28 @@ def test_public_report_is_the_present(tmp):
     the present moment.  Without --report-now it is dated at the latest ts
     held (as civic-score -f html of the same log), so in a quiet stretch it
     goes on naming p1, whose listing ended (and whose entry retention
-    archived) on 2026-12-04, after the last event of late November; a
-    visitor cannot ask for another as_of (403), and /lists/dishonest?as_of=now
-    is already empty.  The other routes keep 1.0's default either way."""
+    archived) eight days ago, after the last event ten days ago; a visitor
+    cannot ask for another as_of (403), and /lists/dishonest?as_of=now holds
+    p7 alone.  The other routes keep 1.0's default either way.  Every date
+    is counted back from today, so the test holds whatever the clock says."""
     d = os.path.join(tmp, "present")
     os.mkdir(d)
     rules = os.path.join(d, "present.toml")
     with open(rules, "w") as f:
         f.write(PRESENT_RULES)
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+
+    def day(n):  # n days before today, at 10:00 in the scheme's offset
+        return (today - datetime.timedelta(days=n)).isoformat() + "T10:00:00+08:00"
+    ended = today - datetime.timedelta(days=8)  # p1's 5y listing ends then
+    # five years before `ended` (a 29 February has none: the 28th, ending a day earlier)
+    listed = ended.replace(year=ended.year - 5, day=min(ended.day, 28) if ended.month == 2
+                           else ended.day)
     log = ["id,subject,type,ts,group",
-           "d1,p1,court_defaulter,2021-12-04T10:00:00+08:00,g",
-           "d7,p7,court_defaulter,2026-01-10T10:00:00+08:00,g"]
-    log += ["v%d,p%d,volunteer,2026-11-%02dT10:00:00+08:00,g" % (i, i, 20 + i)
-            for i in range(2, 7)]
-    latest = "2026-11-26T10:00:00+08:00"
+           "d1,p1,court_defaulter,%sT10:00:00+08:00,g" % listed.isoformat(),
+           "d7,p7,court_defaulter,%s,g" % day(330)]
+    log += ["v%d,p%d,volunteer,%s,g" % (i, i, day(16 - i)) for i in range(2, 7)]
+    latest = day(10)
     # without --report-now: the page of the latest ts held, for everyone
     srv = start(d, ["--rules", rules, "--public-reports", "--min-group", "1"], data=False)
     try:
@@ -485,11 +493,12 @@ def test_public_report_is_the_present(tmp):
                                   "text/csv", token=tok("ingest"))
         check(status == 200 and rep.get("accepted") == 7, "the log is loaded: %d %s"
               % (status, rep))
-        # the check can fail: at the latest ts held (2026-11-26) p1 is listed
-        status, _, page = srv.raw("GET", "/report?as_of=2026-11-26T10:00:00%2B08:00",
+        # the check can fail: at the latest ts held (ten days ago) p1 is listed
+        status, _, page = srv.raw("GET", "/report?as_of=" + latest.replace("+", "%2B"),
                                   token=tok("reader"))
-        check(status == 200 and b">p1<" in page and b"2026-12-04" in page,
-              "the page of 2026-11-26 names p1 until 2026-12-04 (%d)" % status)
+        until = listed.replace(year=listed.year + 5).isoformat()
+        check(status == 200 and b">p1<" in page and until.encode() in page,
+              "the page of %s names p1 until %s (%d)" % (latest, until, status))
         status, d1 = srv.request("GET", "/lists/dishonest?as_of=now", token=tok("reader"))
         check(status == 200 and [r["subject"] for r in d1.get("subjects", [])] == ["p7"],
               "/lists/dishonest?as_of=now holds p7 alone: %d %s" % (status, d1))
