@@ -1388,6 +1388,10 @@ CIVIC_API int civic_rules_to_toml(const civic_rules *rules, char *buf, size_t si
 #define CIVIC_SPLIT_KEY_ID 0x1u  /* part by the event id instead of the subject:
                                     every event with one id lands in one part,
                                     where an engine sees any conflict */
+#define CIVIC_SPLIT_V2 0x2u      /* the parts will be loaded under rules of
+                                    version 2 (civic_rules_spec_version 2):
+                                    refuse what such a load refuses of the
+                                    keys and columns, as civic_split says */
 
 #define CIVIC_SPLIT_OPTIONS_VERSION 1
 typedef struct civic_split_options {
@@ -1452,9 +1456,16 @@ typedef struct civic_split_report {
  *  ts key is there only in other letters or with blanks ("Subject",
  *  "ts ") fails with CIVIC_E_SYNTAX at that key's column, "field
  *  'subject': missing (keys are lower case: write "subject")": the split
- *  has no rules, so it says what either version's engine would.  Errors
- *  name the line (physical lines of
- *  data from 1; with opts->header, data's first line is line 1, and an
+ *  has no rules, so it says what either version's engine would.
+ *  With CIVIC_SPLIT_V2 the caller says the parts will be loaded under rules
+ *  of version 2, and the split refuses what such a load refuses of the
+ *  keys, with the load's code, line, column and words: a JSON key for any
+ *  field in other letters or with blanks on a line without the exact key
+ *  ("line 2, column 62: keys are lower case: write "qty"", where without
+ *  the flag the split goes on, to a later line or to success), and a CSV
+ *  header that names act or source twice ("act" and "ACT").  Pass it
+ *  whenever the rules that load the parts are version 2.  Errors name the
+ *  line (physical lines of data from 1; with opts->header, data's first line is line 1, and an
  *  error in the header itself has line 0) and the byte column, as
  *  civic_engine_load does; err->offset is the record's byte offset in data.
  *

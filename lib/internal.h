@@ -1689,13 +1689,14 @@ uint32_t civic__subject_intern(civic_engine *e, const char *id, size_t len);
 /* Of an object: for each field without its exact key, the first key that
  * spells its name in other letters or with blanks around it ("Subject",
  * "ts "): the key's column (1-based; 0: none) and whether it has blanks.
- * The loader refuses such a key under version-2 rules; a split, which has
- * no rules, only notes it. */
+ * The loader refuses such a key under version-2 rules, and so does
+ * civic__jsonl_fields with v2 (a split with CIVIC_SPLIT_V2); without, a
+ * split only notes it. */
 typedef struct civic_jsonl_variants {
     uint32_t column[CIVIC_F_COUNT];
     bool bare[CIVIC_F_COUNT];
 } civic_jsonl_variants;
-int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f,
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, bool v2,
                         civic_jsonl_variants *variants, const char **why, size_t *why_at);
 /* What the loader says of such a key under version-2 rules (static text). */
 const char *civic__jsonl_variant_why(int field, bool bare);

@@ -33,8 +33,8 @@ typedef struct jline {
     size_t out_len;
     const char *why; /* first error */
     size_t why_at;
-    bool v1;         /* rules of version 1, or a split: act and source are
-                        not read, and a variant of any field's name is
+    bool v1;         /* rules of version 1, or a split without
+                        CIVIC_SPLIT_V2: a variant of any field's name is
                         another key, ignored, as in 1.0 */
     civic_jsonl_variants *variants; /* a split's: where the variants stand */
 } jline;
@@ -464,9 +464,9 @@ static bool object(jline *j, civic_fields *f)
              * without the field (the exact key absent, after the line is
              * read), and only under version-2 rules: in 1.0 every variant
              * was a key like any other, ignored, and under rules of
-             * version 1 (or in a split, which leaves it to the engine that
-             * loads the part) it is ignored as one, so a 1.0 log keeps its
-             * answers (SPEC, "Version 2") */
+             * version 1 (or in a split without CIVIC_SPLIT_V2, which
+             * leaves it to the engine that loads the part) it is ignored as
+             * one, so a 1.0 log keeps its answers (SPEC, "Version 2") */
             int base = field % CIVIC_F_COUNT;
             if ((!j->v1 || j->variants) && !variant_at[base]) {
                 variant_at[base] = key_at + 1;
@@ -723,12 +723,13 @@ int civic__jsonl_code(const char *why)
     return why == TOO_DEEP ? CIVIC_E_LIMIT : CIVIC_E_SYNTAX;
 }
 
-int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f,
+int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, bool v2,
                         civic_jsonl_variants *variants, const char **why, size_t *why_at)
 {
-    /* act, source and the variants of every field's name: the loading
-     * engine's (variants only notes where they stand) */
-    jline j = { p, n, 0, 0, buf, 0, NULL, 0, true, variants };
+    /* the variants of every field's name: refused as a load under
+     * version-2 rules refuses them (v2), else the loading engine's
+     * (variants only notes where they stand) */
+    jline j = { p, n, 0, 0, buf, 0, NULL, 0, !v2, variants };
     memset(variants, 0, sizeof(*variants));
     memset(f, 0, sizeof(*f));
     ws(&j);

@@ -18,7 +18,10 @@
 ** letters or with blanks around it, refused, ignored or read by the rules'
 ** version, which a split has not, is left to it -- except where the split
 ** needs the field (the key, ts) and the exact key is absent: variant_error
-** says both versions' words.
+** says both versions' words.  With CIVIC_SPLIT_V2 the caller says the
+** version: such a column or key is read, or refused, as a load under
+** version-2 rules does (the same parser and name matching, so the same
+** line, column and words).
 **
 ** Two passes, one over the input and one over a scratch array of (offset,
 ** length, part) per record: the first parses and counts each part's bytes
@@ -105,6 +108,8 @@ typedef struct split_ctx {
     uint64_t part_magic;        /* 2^64 / parts, rounded up: see part_of */
     int32_t utc_offset;
     int key_field;              /* CIVIC_F_SUBJECT or CIVIC_F_ID */
+    bool v2;                    /* CIVIC_SPLIT_V2: the keys read as version-2 rules
+                                   read them */
     const civic_allocator *alc;
     civic_error *err;
     uint64_t *part_end;         /* bytes per part in pass one */
@@ -446,9 +451,10 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
             f.n = close > from + 1 ? close - from - 2 : 0;
             if (memchr(f.v, '"', f.n)) f.n = 0;
         }
-        /* act and source in other letters: the loading engine's, by its
-         * rules (not one column twice here) */
-        int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, true) : -1;
+        /* act and source in other letters: those columns under version-2
+         * rules (CIVIC_SPLIT_V2), so one beside the exact name is a column
+         * twice, as csv.c says; else the loading engine's, by its rules */
+        int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, !c->v2) : -1;
         too_many = too_many || col == SPLIT_COLUMNS_MAX;
         if (k >= 0 && seen[k] && twice < 0) {
             twice = k;
@@ -714,7 +720,8 @@ static int csv_read(split_ctx *c, size_t pos)
 
 /* ----------------------------------------------------------- JSON Lines */
 
-/* A key or ts the split needs, absent but for a key that spells its name
+/* Without CIVIC_SPLIT_V2 (with it the parser has refused the line): a key
+ * or ts the split needs, absent but for a key that spells its name
  * in other letters or with blanks ("Subject", "ts "): under version-2 rules
  * the engine refuses that key (CIVIC_E_SYNTAX, at its column) before it
  * looks at the fields, under version 1 it ignores it and finds the field
@@ -763,7 +770,7 @@ static int jsonl_read(split_ctx *c, size_t pos)
         civic_jsonl_variants var;
         const char *why = NULL;
         size_t why_at = 0;
-        int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, &var, &why, &why_at);
+        int got = civic__jsonl_fields(p + pos, n, c->jbuf, &f, c->v2, &var, &why, &why_at);
         if (got < 0) {
             uint32_t column = (uint32_t)(why_at + 1);
             if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
@@ -861,11 +868,12 @@ static int check_values(const char *data, size_t len, const civic_split_options 
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
                                 "opts->format is %u: not CIVIC_FORMAT_AUTO (0), CIVIC_FORMAT_CSV "
                                 "(1) or CIVIC_FORMAT_JSONL (2)", (unsigned)o->format);
-    if (o->flags & ~CIVIC_SPLIT_KEY_ID)
+    const uint32_t known = CIVIC_SPLIT_KEY_ID | CIVIC_SPLIT_V2;
+    if (o->flags & ~known)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0,
-                                "opts->flags 0x%x has unknown bits 0x%x (CIVIC_SPLIT_KEY_ID is the "
-                                "only flag)", (unsigned)o->flags,
-                                (unsigned)(o->flags & ~CIVIC_SPLIT_KEY_ID));
+                                "opts->flags 0x%x has unknown bits 0x%x (the flags are "
+                                "CIVIC_SPLIT_KEY_ID and CIVIC_SPLIT_V2)", (unsigned)o->flags,
+                                (unsigned)(o->flags & ~known));
     if (o->reserved)
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "opts->reserved is %u: it must be 0",
                                 (unsigned)o->reserved);
@@ -935,6 +943,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     c.part_magic = UINT64_MAX / opts->parts + 1;
     c.utc_offset = opts->utc_offset;
     c.key_field = (opts->flags & CIVIC_SPLIT_KEY_ID) ? CIVIC_F_ID : CIVIC_F_SUBJECT;
+    c.v2 = (opts->flags & CIVIC_SPLIT_V2) != 0;
     c.alc = &alc;
     c.err = err ? err : &unasked;
     c.max_ts = CIVIC_NO_TIME;

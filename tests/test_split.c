@@ -889,6 +889,114 @@ static void a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_le
     split_free(&s);
 }
 
+/* Rules of version 2 (SPLIT_SCHEME with a rule change). */
+#define SPLIT_SCHEME_V2 SPLIT_SCHEME "[[rule.good.change]]\nfrom = \"2030-01-01\"\npoints = 4\n"
+
+/* The load's error for text under SPLIT_SCHEME_V2, after checking that a
+ * split with CIVIC_SPLIT_V2 (and `flags`) gives the same: code, line,
+ * column and message. */
+static civic_error v2_split_as_load(const char *text, uint32_t flags)
+{
+    civic_engine *e = engine_from(SPLIT_SCHEME_V2);
+    assert_int_equal(civic_rules_spec_version(civic_engine_rules(e)), 2);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    int lrc = civic_engine_load(e, text, strlen(text), NULL, NULL, &lerr);
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    o.utc_offset = 8 * 3600;
+    o.flags = CIVIC_SPLIT_V2 | flags;
+    split_out s = split_opts(text, strlen(text), &o);
+    if (s.rc != lrc || strcmp(s.err.message, lerr.message) != 0)
+        fprintf(stderr, "the load says %d \"%s\", the split %d \"%s\"\n", lrc, lerr.message, s.rc,
+                s.err.message);
+    assert_int_equal(s.rc, lrc);
+    assert_int_equal(s.err.line, lerr.line);
+    assert_int_equal(s.err.column, lerr.column);
+    assert_string_equal(s.err.message, lerr.message);
+    split_free(&s);
+    civic_engine_free(e);
+    lerr.code = lrc;
+    return lerr;
+}
+
+/* CIVIC_SPLIT_V2: the parts will be loaded under version-2 rules, so a key
+ * in other letters or with blanks that such a load refuses is refused by
+ * the split, on the same line with the same words, not ignored (the split
+ * succeeding where the load fails, or stopping at a later line). */
+static void a_version_2_split_refuses_a_key_a_version_2_load_refuses(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint64_t line;
+        uint32_t column;
+        const char *says;
+    } refused[] = {
+        /* a field the split does not need: without the flag it succeeds */
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1,\"Qty\":5}\n", 1, 47,
+          "line 1, column 47: keys are lower case: write \"qty\"" },
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"Type \":\"good\",\"ts\":1}\n"
+          "{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\"}\n", 1, 26,
+          "line 1, column 26: a key has no blanks around it: write \"type\"" },
+        /* a field it needs: the load's words, not "missing" */
+        { "{\"id\":\"j0\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+          "{\"id\":\"a1\",\"Subject\":\"x\",\"type\":\"good\",\"ts\":1}\n", 2, 12,
+          "line 2, column 12: keys are lower case: write \"subject\"" },
+        { "{\"TS\":1,\"id\":\"a1\",\"SUBJECT\":\"x\",\"type\":\"good\"}\n", 1, 2,
+          "line 1, column 2: keys are lower case: write \"ts\"" },
+        /* act and source are read under version 2: a variant is refused */
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1,\"Source\":\"x\"}\n", 1,
+          47, "line 1, column 47: keys are lower case: write \"source\"" },
+        /* CSV: act and source in other letters are those columns */
+        { "id,subject,type,ts,act,ACT\nj1,s,good,2024-01-01,a,b\n", 1, 24,
+          "line 1, column 24: column 'act' appears twice in the header" },
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        civic_error e = v2_split_as_load(refused[i].text, 0);
+        assert_int_equal(e.code, CIVIC_E_SYNTAX);
+        assert_int_equal(e.line, refused[i].line);
+        assert_int_equal(e.column, refused[i].column);
+        assert_string_equal(e.message, refused[i].says);
+    }
+    /* by id too: the subject in other letters is refused all the same */
+    civic_error e = v2_split_as_load(refused[2].text, CIVIC_SPLIT_KEY_ID);
+    assert_string_equal(e.message, refused[2].says);
+    /* without the flag: the first two pass the split (or it names a later
+     * line), the third is "missing" with a hint */
+    split_out s = split_text(refused[0].text, 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    split_free(&s);
+    expect_error(refused[1].text, CIVIC_E_EVENT, 2, 0, "line 2: field 'ts': missing");
+    /* what both versions take is split alike */
+    const char *fine[] = {
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1,\"group\":\"a\","
+        "\"Group\":\"b\"}\n",
+        "{\"ID\":\"J1\",\"id\":\"j1\",\"Subject \":\"t\",\"subject\":\"s\",\"type\":\"good\","
+        "\"ts\":1}\n",
+        "id,subject,type,ts,Source\nj1,s,good,2024-01-01,a\n",
+    };
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+        assert_int_equal(v2_split_as_load(fine[i], 0).code, CIVIC_OK);
+    for (int jsonl = 0; jsonl < 2; jsonl++) {
+        char *log = make_log(400, 30, jsonl);
+        civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+        o.parts = 3;
+        o.utc_offset = 8 * 3600;
+        split_out a = split_opts(log, strlen(log), &o);
+        o.flags = CIVIC_SPLIT_V2;
+        split_out b = split_opts(log, strlen(log), &o);
+        assert_int_equal(a.rc, CIVIC_OK);
+        assert_int_equal(b.rc, CIVIC_OK);
+        assert_int_equal(a.rep.bytes, b.rep.bytes);
+        assert_int_equal(a.rep.max_ts, b.rep.max_ts);
+        assert_memory_equal(a.end, b.end, 3 * sizeof(uint64_t));
+        assert_memory_equal(a.buf, b.buf, a.rep.bytes);
+        split_free(&a);
+        split_free(&b);
+        free(log);
+    }
+}
+
 /* The split checks the key and the ts only, the engine the type first: on
  * a line with several bad fields they may name two of them, on one line,
  * with one hint (docs/events.md says so). */
@@ -1044,7 +1152,12 @@ static void a_bad_argument_is_named_with_its_value(void **state)
     bad = o;
     bad.flags = 0x81;
     split_refuses(log, 5, &bad, out, sizeof(out), end,
-                  "opts->flags 0x81 has unknown bits 0x80 (CIVIC_SPLIT_KEY_ID is the only flag)");
+                  "opts->flags 0x81 has unknown bits 0x80 (the flags are CIVIC_SPLIT_KEY_ID and "
+                  "CIVIC_SPLIT_V2)");
+    bad.flags = CIVIC_SPLIT_KEY_ID | CIVIC_SPLIT_V2 | 0x4;
+    split_refuses(log, 5, &bad, out, sizeof(out), end,
+                  "opts->flags 0x7 has unknown bits 0x4 (the flags are CIVIC_SPLIT_KEY_ID and "
+                  "CIVIC_SPLIT_V2)");
     bad = o;
     bad.reserved = 3;
     split_refuses(log, 5, &bad, out, sizeof(out), end, "opts->reserved is 3: it must be 0");
@@ -1231,6 +1344,7 @@ int main(void)
         cmocka_unit_test(a_load_and_a_split_agree_on_what_is_wrong),
         cmocka_unit_test(a_load_and_a_split_agree_on_keys_in_other_letters),
         cmocka_unit_test(a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_letters),
+        cmocka_unit_test(a_version_2_split_refuses_a_key_a_version_2_load_refuses),
         cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),

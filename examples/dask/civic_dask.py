@@ -241,15 +241,19 @@ def _header_line(path):
 
 
 def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
-                 library):
+                 library, spec_version=1):
     """Read one block and split it in C.  Returns a flat tuple (latest ts or
     None, events, part 0, ..., part P-1) whose parts are b"" when they hold
-    no event, so that the graph moves each part on its own."""
+    no event, so that the graph moves each part on its own.  spec_version:
+    the rules' (Rules.spec_version); under version 2 the split refuses a
+    key in other letters as the partition's load would, on its line, not
+    after a later bad line."""
     civic = _civic(bindings, library)
     data, at = _read_block(path, start, length)
     try:
         s = civic.split(data, nparts, format=fmt, header=header if at else None,
-                        utc_offset=utc_offset, key=key, views=True)
+                        utc_offset=utc_offset, key=key, views=True,
+                        spec_version=spec_version)
     except civic.CivicError as e:
         what = _WHERE.sub("", e.message or str(e))
         given = _GIVEN.match(what) if fmt != "jsonl" else None
@@ -941,6 +945,7 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     with civic.Rules.from_text(rules_text) as rules:
         grade_names = [g.name for g in rules.grades]
         utc_offset = rules.utc_offset
+        spec_version = rules.spec_version
         as_of_t = None if as_of is None else rules.parse_time(as_of)
     if groups is None:
         mode = "top" if top else "subjects"
@@ -969,7 +974,7 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     def split_all(key):
         return [delayed(_split_block, pure=True, nout=nparts + 2)(
                     path, name, fmt, header, start, length, nparts, utc_offset, key, bindings,
-                    library)
+                    library, spec_version)
                 for path, name, fmt, header, start, length in blocks]
 
     splits = split_all("subject")

@@ -996,8 +996,8 @@ class DaskTest(unittest.TestCase):
             self.assertIn("%s: %s" % (name, where), err)
 
     def test_subject_or_ts_key_in_other_letters_named_at_its_column(self):
-        # the split, which has no rules, gives both versions' words at the
-        # key's column; civic-score (version-2 rules) the second alone
+        # under version-2 rules (the built-in scheme) the split refuses the
+        # key as civic-score does, in its words, at the key's column
         ok = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
         for key, column, why in ((b'"Subject"', 12, 'keys are lower case: write "subject"'),
                                  (b'"subject "', 12,
@@ -1005,13 +1005,29 @@ class DaskTest(unittest.TestCase):
             err, want = self.bad("variant.jsonl", ok + b'{"id":"a1",' + key + b':"x",'
                                  b'"type":"donation","ts":"2022-01-01"}\n')
             self.assertIn("line 2, column %d: %s" % (column, why), want)
-            self.assertIn("variant.jsonl: line 2, column %d: field 'subject': missing (%s)"
-                          % (column, why), err)
+            self.assertIn("variant.jsonl: line 2, column %d: %s" % (column, why), err)
         err, want = self.bad("ts.jsonl", ok + b'{"id":"a1","subject":"x","type":"donation",'
                              b'"TS":"2022-01-01"}\n')
         self.assertIn('line 2, column 44: keys are lower case: write "ts"', want)
-        self.assertIn("ts.jsonl: line 2, column 44: event id 'a1' (subject 'x'): field 'ts': "
-                      'missing (keys are lower case: write "ts")', err)
+        self.assertIn("ts.jsonl: line 2, column 44: event id 'a1' (subject 'x'): "
+                      'keys are lower case: write "ts"', err)
+
+    def test_a_key_version_2_rules_refuse_is_named_on_its_line(self):
+        # "Qty" alone, which the split left to the engine of a partition:
+        # the split went on and named a later bad line, civic-score this one
+        ok = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+        err, want = self.bad("qty.jsonl", ok + b'{"id":"a1","subject":"x","type":"donation",'
+                             b'"ts":"2022-01-01","Qty":2}\n' + ok.replace(b"a0", b"a2")
+                             + b'{"id":"a3","subject":"y","type":"donation"}\n')
+        self.assertIn('line 2, column 62: keys are lower case: write "qty"', want)
+        self.assertIn("qty.jsonl: line 2, column 62: event id 'a1' (subject 'x'): "
+                      'keys are lower case: write "qty"', err)
+        # a CSV header naming act twice, as version-2 rules read it
+        err, want = self.bad("act.csv", b"id,subject,type,ts,act,ACT\n"
+                             b"e1,s1,volunteer_hour,2024-01-01,a,b\n")
+        self.assertIn("line 1, column 24: column 'act' appears twice in the header", want)
+        self.assertIn("act.csv: line 1, column 24: column 'act' appears twice in the header",
+                      err)
 
     def test_many_tasks_are_warned_of_before_they_start(self):
         # 1 event and --partitions 65536 ran 11 minutes without a word: the

@@ -4,7 +4,8 @@
 ** Input: one mode byte, then CSV or JSON Lines (format by content, as a load
 ** chooses it).  Mode bits 0-2: parts - 1 (1..8); bit 3: part by event id;
 ** bit 4: a CSV input's first line is given apart as the header (the block
-** after it is split, as a later block of a file would be).
+** after it is split, as a later block of a file would be); bit 5:
+** CIVIC_SPLIT_V2 (the built-in rules that load the whole are version 2).
 **
 ** The checks, against one engine loading the whole input (built-in rules):
 **   - the size query and the split agree on bytes_max; the split writes no
@@ -12,7 +13,8 @@
 **   - a split that fails names a line, and the whole load fails too: the
 **     split checks nothing a load does not; when the load cannot read a
 **     record, the split fails with the load's error (code, line, column,
-**     message);
+**     message) -- without CIVIC_SPLIT_V2, unless the load refuses a JSON
+**     key in other letters;
 **   - each record is in the part of its key, each CSV part starts with the
 **     header, the events of all parts add up;
 **   - by subject: when the whole loads, every part loads, they hold its
@@ -83,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
     o.parts = 1u + (mode & 7u);
-    o.flags = (mode & 8) ? CIVIC_SPLIT_KEY_ID : 0;
+    o.flags = ((mode & 8) ? CIVIC_SPLIT_KEY_ID : 0) | ((mode & 32) ? CIVIC_SPLIT_V2 : 0);
     o.utc_offset = civic_rules_utc_offset(fz_default_rules());
     const char *block = text;
     size_t block_len = len;
@@ -133,11 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(wrc != CIVIC_OK, "the split refused what a load takes: %s", err.message);
         /* A record the load cannot read is the first thing wrong for the
          * split too (it checks less of the lines before), said alike -- but
-         * for a JSON key spelling a field's name in other letters or with
-         * blanks: the load refuses it under version-2 rules, and the split,
-         * which has no rules, ignores it (unless it is the subject's or the
-         * ts's, which it needs), so it may stop at a later line. */
-        FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header || variant_key_error(werr.message) ||
+         * without CIVIC_SPLIT_V2 for a JSON key spelling a field's name in
+         * other letters or with blanks: the load refuses it under these
+         * version-2 rules, and the split, not told the version, ignores it
+         * (unless it is the subject's or the ts's, which it needs), so it
+         * may stop at a later line.  With the flag it refuses it alike. */
+        FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header ||
+                     (!(o.flags & CIVIC_SPLIT_V2) && variant_key_error(werr.message)) ||
                      (rc == wrc && err.line == werr.line && err.column == werr.column &&
                       strcmp(err.message, werr.message) == 0),
                  "the load says \"%s\", the split \"%s\"", werr.message, err.message);

@@ -3362,7 +3362,8 @@ _OUTPUT_MMAP_BYTES = 1 << 20
 def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
           rules: _Optional["Rules"] = None, format: _Optional[str] = None,
           header: _Union[bytes, str, None] = None, utc_offset: _Optional[int] = None,
-          key: str = "subject", views: bool = False) -> Split:
+          key: str = "subject", views: bool = False,
+          spec_version: _Optional[int] = None) -> Split:
     """Cut a buffer of CSV or JSON Lines events into `parts` parts by subject
     (civic_split): every event record, unchanged, goes to part
     civic.split_part(subject, parts), so each part can be scored by an
@@ -3377,7 +3378,15 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     events).  format: None (by content, CSV when header is given), "csv"
     or "jsonl".  rules or utc_offset (seconds east of UTC): how ts forms
     without an offset are read for max_ts (default: the built-in
-    scheme's; given both, utc_offset is used).  key="id" parts by the event id instead (every event with
+    scheme's; given both, utc_offset is used).  spec_version: the version
+    of the rules that will load the parts, 1 or 2 (None: the rules' own,
+    Rules.spec_version, given or the built-in scheme's when neither rules
+    nor utc_offset is given; with utc_offset alone, 1).  For 2 a JSON key
+    in other letters or with blanks ("Qty", "type ") that a load under
+    such rules refuses is refused by the split too, with the load's line,
+    column and words (CIVIC_SPLIT_V2), and so is a CSV header that names
+    act or source twice; for 1 the split leaves such keys to the engine
+    that loads a part.  key="id" parts by the event id instead (every event with
     one id in one part).  views=True: each part is a read-only memoryview
     of one buffer that the parts share, not a bytes copy of its own -- a
     copy less of the whole input, for big blocks (the buffer is freed with
@@ -3398,11 +3407,12 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         raise ValueError("key must be 'subject' or 'id', not %r" % (key,))
     if not isinstance(views, bool):
         raise TypeError("views must be bool")
+    if rules is not None and not isinstance(rules, Rules):
+        raise TypeError("rules must be civic.Rules, not %s" % type(rules).__name__)
+    flags = _SPLIT_KEYS[key]
     if utc_offset is None:
         if rules is None:
             rules = Rules.default()
-        if not isinstance(rules, Rules):
-            raise TypeError("rules must be civic.Rules, not %s" % type(rules).__name__)
         utc_offset = rules.utc_offset
     else:
         utc_offset = _index(utc_offset)
@@ -3410,6 +3420,12 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
             raise TypeError("utc_offset must be int seconds")
         if not -86399 <= utc_offset <= 86399:   # the C field is 32 bits: it would wrap
             raise ValueError("utc_offset must be -86399..86399 seconds")
+    if spec_version is None:
+        spec_version = rules.spec_version if rules is not None else 1
+    elif spec_version not in (1, 2) or isinstance(spec_version, bool):
+        raise ValueError("spec_version must be None, 1 or 2, not %r" % (spec_version,))
+    if spec_version == 2:
+        flags |= _capi.CIVIC_SPLIT_V2
     # a log given as str is log text, as for Engine.load: text decoded with
     # surrogateescape gets its bytes back, so a bad line is named by line
     # and column, not refused as a UnicodeEncodeError
@@ -3421,7 +3437,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
                                      format=_FORMATS[format], parts=parts,
                                      utc_offset=utc_offset, header=head,
                                      header_len=len(head) if head is not None else 0,
-                                     flags=_SPLIT_KEYS[key], reserved=0, allocator=None)
+                                     flags=flags, reserved=0, allocator=None)
     report = _capi.civic_split_report(version=_capi.CIVIC_SPLIT_REPORT_VERSION)
     err = _capi.new_error()
     ends = (_capi.c_uint64 * parts)()

@@ -15,6 +15,7 @@ sys.path.insert(0, PKG_ROOT)
 import civic                      # noqa: E402
 
 SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
+V1_RULES = os.path.join(REPO, "examples", "data", "community-1.0.toml")
 
 
 def sample_bytes():
@@ -234,7 +235,12 @@ class TestSplit(unittest.TestCase):
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
 
     def test_a_subject_key_in_other_letters_gets_the_engines_words(self):
+        # the built-in rules are version 2: the split refuses the key as a
+        # load under them does (CIVIC_SPLIT_V2), in the same words; under
+        # version-1 rules, or with no rules at all (utc_offset alone), it
+        # says both versions' words
         good = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+        self.assertEqual(self.rules.spec_version, 2)
         for key, why in ((b"Subject", 'keys are lower case: write "subject"'),
                          (b"subject ", 'a key has no blanks around it: write "subject"')):
             data = good + b'{"id":"a1","' + key + b'":"x","type":"donation","ts":"2022-01-01"}\n'
@@ -245,12 +251,55 @@ class TestSplit(unittest.TestCase):
             self.assertEqual((load.code, load.line, load.column),
                              (civic.CIVIC_E_SYNTAX, 2, 12))
             self.assertEqual(load.message, "line 2, column 12: " + why)
+            for kw in ({"rules": self.rules}, {}, {"rules": self.rules, "utc_offset": 0}):
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.split(data, 2, **kw)
+                e = cm.exception
+                self.assertEqual((e.code, e.line, e.column, e.message),
+                                 (load.code, load.line, load.column, load.message))
+            with civic.Rules.from_file(V1_RULES) as v1:
+                self.assertEqual(v1.spec_version, 1)
+                for kw in ({"rules": v1}, {"utc_offset": 0}):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        civic.split(data, 2, **kw)
+                    e = cm.exception
+                    self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_SYNTAX, 2, 12))
+                    self.assertEqual(e.message,
+                                     "line 2, column 12: field 'subject': missing (%s)" % why)
+
+    def test_a_key_a_version_2_load_refuses_is_refused_by_the_split(self):
+        # "Qty" alone: a load under version-2 rules refuses it; the split,
+        # told the rules, refuses it too (it passed before), and under
+        # version-1 rules both take the line
+        data = (b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+                b'{"id":"a1","subject":"y","type":"donation","ts":"2022-01-01","Qty":5}\n')
+        with civic.Engine(self.rules) as engine:
             with self.assertRaises(civic.CivicError) as cm:
-                civic.split(data, 2, rules=self.rules)
-            e = cm.exception
-            self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_SYNTAX, 2, 12))
-            self.assertEqual(e.message,
-                             "line 2, column 12: field 'subject': missing (%s)" % why)
+                engine.load(data)
+        load = cm.exception
+        self.assertEqual(load.message, 'line 2, column 62: keys are lower case: write "qty"')
+        for kw in ({"rules": self.rules}, {}):
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split(data, 3, **kw)
+            self.assertEqual((cm.exception.code, cm.exception.line, cm.exception.column,
+                              cm.exception.message),
+                             (load.code, load.line, load.column, load.message))
+        with civic.Rules.from_file(V1_RULES) as v1:
+            s = civic.split(data, 3, rules=v1)
+            self.assertEqual(s.events, 2)
+            with civic.Engine(v1) as engine:
+                engine.load(data)
+        self.assertEqual(civic.split(data, 3, utc_offset=0).events, 2)
+        # said without rules (a worker that has only the offset), or
+        # against the rules' own version
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(data, 3, utc_offset=0, spec_version=2)
+        self.assertEqual(cm.exception.message, load.message)
+        self.assertEqual(civic.split(data, 3, rules=self.rules, spec_version=1).events, 2)
+        for bad in (0, 3, True, "2"):
+            with self.assertRaises(ValueError):
+                civic.split(data, 3, spec_version=bad)
+        self.assertEqual(civic._capi.CIVIC_SPLIT_V2, 0x2)
 
     def test_text_decoded_with_surrogateescape_splits_as_its_bytes(self):
         # a str log read with errors="surrogateescape" (a file that is not
