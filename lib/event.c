@@ -112,6 +112,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
     f->ts_cache = NULL;
     f->hashed = false;
     f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
+    f->variants = 0;
 }
 
 /* field_error with `after` (a hint) after the value shown. */
@@ -147,6 +148,19 @@ static int field_error(civic_error *err, int code, uint64_t line, const civic_fi
                        int field, const char *fmt, const char *detail)
 {
     return field_error_after(err, code, line, f, field, fmt, detail, "");
+}
+
+/* A required field absent: "missing", as 1.0 said it, and where a JSON key
+ * spells its name in other letters or with blanks (read under version-1
+ * rules as another key, as in 1.0), that key's column and the key to write,
+ * as civic_split says it.  Only on this path: a valid line pays nothing. */
+static int missing_error(civic_error *err, uint64_t line, const civic_fields *f, int field)
+{
+    char after[80] = "";
+    if (f->variants >> field & 1)
+        snprintf(after, sizeof(after), " (%s)",
+                 civic__jsonl_variant_why(field, f->variants >> (field + 4) & 1));
+    return field_error_after(err, CIVIC_E_EVENT, line, f, field, "missing%s", NULL, after);
 }
 
 /* A ts or qty that holds a look-alike character (a full-width digit or
@@ -192,7 +206,7 @@ static int check_text_slow(const civic_fields *f, int field, size_t max, bool re
 {
     size_t bad;
     if (!f->v[field] || f->n[field] == 0) {
-        if (required) return field_error(err, CIVIC_E_EVENT, line, f, field, "missing%s", NULL);
+        if (required) return missing_error(err, line, f, field);
         return CIVIC_OK;
     }
     if (f->n[field] > max) {
@@ -242,7 +256,7 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
 {
     const char *t = f->v[CIVIC_F_TYPE];
     size_t n = f->n[CIVIC_F_TYPE];
-    if (!t || n == 0) return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE, "missing%s", NULL);
+    if (!t || n == 0) return missing_error(err, line, f, CIVIC_F_TYPE);
     int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_lookup(e->rules, t, n) : -1;
     if (r >= 0) *out = (uint16_t)r;
     else if (!civic__builtin_type(t, n, out)) {
@@ -426,7 +440,7 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         (rc = parse_type(e, f, line, &p->type, err)) != CIVIC_OK)
         return rc;
     if (!f->v[CIVIC_F_TS] || f->n[CIVIC_F_TS] == 0)
-        return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_TS, "missing%s", NULL);
+        return missing_error(err, line, f, CIVIC_F_TS);
     if (f->ts_number >= CIVIC_NUM_LONG || f->n[CIVIC_F_TS] > 64) {
         const char *form = civic__ts_form_refused(f->ts_number, f->n[CIVIC_F_TS], &rc);
         if (form) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", form);

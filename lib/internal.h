@@ -1182,6 +1182,11 @@ typedef struct civic_fields {
                                 * whether it was written out (a number kept as
                                 * written has its exponent read, so the message
                                 * says why it is refused) */
+    uint8_t variants;          /* JSON Lines under version-1 rules: bit k (k <=
+                                * CIVIC_F_TS) a key spelling field k's name in
+                                * other letters or with blanks, the exact key
+                                * absent (column[k] is that key's); bit k + 4:
+                                * with blanks.  Read only to say "missing" */
     uint32_t id_hash, subject_hash;
 } civic_fields;
 

@@ -441,6 +441,7 @@ static bool object(jline *j, civic_fields *f)
      * offset + 1 (0: none) and its kind, judged once the line is read */
     size_t variant_at[CIVIC_F_COUNT] = { 0 };
     bool variant_blanks[CIVIC_F_COUNT] = { false };
+    bool variant = false; /* any: the rare case, judged after the line */
     ws(j);
     if (j->n == 1 && j->p[0] == '\0') return fail(j, NUL_ALONE); /* alone, as csv.c */
     if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
@@ -466,11 +467,14 @@ static bool object(jline *j, civic_fields *f)
              * was a key like any other, ignored, and under rules of
              * version 1 (or in a split without CIVIC_SPLIT_V2, which
              * leaves it to the engine that loads the part) it is ignored as
-             * one, so a 1.0 log keeps its answers (SPEC, "Version 2") */
+             * one, so a 1.0 log keeps its answers (SPEC, "Version 2"); a
+             * field the event needs is then missing, as in 1.0, and the
+             * message names the key */
             int base = field % CIVIC_F_COUNT;
-            if ((!j->v1 || j->variants) && !variant_at[base]) {
+            if (!variant_at[base]) {
                 variant_at[base] = key_at + 1;
                 variant_blanks[base] = field >= 2 * CIVIC_F_COUNT;
+                variant = true;
             }
             field = -1;
         }
@@ -500,6 +504,15 @@ static bool object(jline *j, civic_fields *f)
         for (int v = 0; v < CIVIC_F_COUNT; v++) {
             j->variants->column[v] = seen[v] ? 0 : (uint32_t)variant_at[v];
             j->variants->bare[v] = variant_blanks[v];
+        }
+    else if (variant && j->v1)
+        /* a load under version-1 rules reads the line without the field;
+         * where it is one the event needs, its "missing" names the key
+         * (event.c, missing_error) */
+        for (int v = 0; v <= CIVIC_F_TS; v++) {
+            if (!variant_at[v] || seen[v]) continue;
+            f->column[v] = (uint32_t)variant_at[v];
+            f->variants |= (uint8_t)(1u << v | (variant_blanks[v] ? 1u << (v + 4) : 0));
         }
     /* the first variant whose field has no exact key, where it stands */
     int refused = -1;

@@ -521,6 +521,93 @@ static void jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules(
                      11, "keys are lower case: write \"subject\"");
 }
 
+/* civic_reject_fn: the message, into the payload's buffer. */
+static int reject_message(void *payload, const civic_error *err)
+{
+    memcpy(payload, err->message, sizeof(err->message));
+    return 0;
+}
+
+/* The load of `log` under RULES (version 1) fails at its last line with
+ * CIVIC_E_EVENT, column and exactly `says`: by the serial reader and by the
+ * pipeline (a log past 4 KiB, `good` repeated before it), strict, and
+ * lenient (the line rejected with those words, the others taken). */
+static void v1_load_refuses_last_line(const char *line, uint32_t column, const char *says)
+{
+    const char *good = "{\"id\":\"g%04u\",\"subject\":\"u%u\",\"type\":\"fine\",\"ts\":1704067200}\n";
+    for (unsigned lines = 0; lines <= 100; lines += 100) {
+        size_t cap = lines * 80 + strlen(line) + 1, len = 0;
+        char *log = malloc(cap), want[256];
+        assert_non_null(log);
+        for (unsigned i = 0; i < lines; i++)
+            len += (size_t)snprintf(log + len, cap - len, good, i, i % 7);
+        snprintf(log + len, cap - len, "%s", line);
+        assert_true(lines == 0 || strlen(log) > 4096);
+        snprintf(want, sizeof(want), "line %u, column %u: %s", lines + 1, column, says);
+        for (int serial = 0; serial < 2; serial++) {
+            civic_engine *e = engine_from_threads(RULES, serial ? SERIAL_READER : 2);
+            assert_int_equal(civic_rules_spec_version(civic_engine_rules(e)), 1);
+            civic_error err = CIVIC_ERROR_INIT;
+            assert_int_equal(civic_engine_load(e, log, strlen(log), NULL, NULL, &err),
+                             CIVIC_E_EVENT);
+            assert_int_equal(err.line, lines + 1);
+            assert_int_equal(err.column, column);
+            assert_string_equal(err.message, want);
+            assert_int_equal(civic_engine_event_count(e), 0);
+            civic_load_options lenient = CIVIC_LOAD_OPTIONS_INIT;
+            civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+            char rejected[sizeof(err.message)] = "";
+            lenient.flags = CIVIC_LOAD_LENIENT;
+            lenient.on_reject = reject_message;
+            lenient.payload = rejected;
+            assert_int_equal(civic_engine_load(e, log, strlen(log), &lenient, &rep, &err),
+                             CIVIC_OK);
+            assert_int_equal(rep.rejected, 1);
+            assert_string_equal(rejected, want);
+            assert_int_equal(civic_engine_event_count(e), lines);
+            civic_engine_free(e);
+        }
+        free(log);
+    }
+}
+
+/* Under version-1 rules a line whose only id, subject, type or ts key is
+ * spelt in other letters or with blanks is refused as 1.0 refused it, the
+ * field missing (CIVIC_E_EVENT), with the words a split gives it: at that
+ * key's column, the key to write.  A key beside the exact one, or the
+ * exact key with null, gives no hint. */
+static void jsonl_a_required_key_only_in_other_letters_is_missing_with_the_key_to_write(
+    void **state)
+{
+    (void)state;
+    v1_load_refuses_last_line(
+        "{\"id\":\"x\",\"Subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", 11,
+        "field 'subject': missing (keys are lower case: write \"subject\")");
+    v1_load_refuses_last_line(
+        "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"TS\":\"2024-01-01\"}", 39,
+        "field 'ts': missing (keys are lower case: write \"ts\")");
+    v1_load_refuses_last_line(
+        "{\"type\":\"fine\",\" id\":\"x\",\"subject\":\"s\",\"ts\":\"2024-01-01\"}\n", 16,
+        "field 'id': missing (a key has no blanks around it: write \"id\")");
+    /* the first variant of the field's name */
+    v1_load_refuses_last_line(
+        "{\"id\":\"x\",\"subject\":\"s\",\"Type\":\"fine\",\"TYPE \":\"x\",\"ts\":\"2024-01-01\"}\n", 25,
+        "field 'type': missing (keys are lower case: write \"type\")");
+    /* the exact key, null: missing, as before, without a hint */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":null,\"TS\":1}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, NULL);
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *null_ts = "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":null,\"TS\":1}\n";
+    assert_int_equal(civic_engine_load(e, null_ts, strlen(null_ts), NULL, NULL, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "line 1: field 'ts': missing");
+    assert_int_equal(err.column, 0);
+    /* a variant of an optional field stays ignored */
+    load_ok(e, "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1,\"Group\":\"g\"}\n");
+    civic_engine_free(e);
+}
+
 /* act and source are version 2: in 1.0 "Source" was a key like any other,
  * ignored.  Under rules that use no version-2 key a log of 1.0 keeps its
  * answers, so a case variant of act or source (or one with blanks) is
@@ -2044,6 +2131,8 @@ int main(void)
         cmocka_unit_test(jsonl_bad_lines_are_named),
         cmocka_unit_test(jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored),
         cmocka_unit_test(jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules),
+        cmocka_unit_test(
+            jsonl_a_required_key_only_in_other_letters_is_missing_with_the_key_to_write),
         cmocka_unit_test(jsonl_variants_of_act_and_source_are_other_keys_under_version_1_rules),
         cmocka_unit_test(csv_variants_of_act_and_source_are_other_columns_under_version_1_rules),
         cmocka_unit_test(lenient_mode_applies_every_good_line),

@@ -866,12 +866,15 @@ static void a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_le
         "line 2, column 2: keys are lower case: write \"ts\"",
         "line 2, column 2: field 'ts': missing (keys are lower case: write \"ts\")");
 #undef GOOD_LINE
-    /* under rules of version 1 the engine says the first words alone */
+    /* under rules of version 1 the engine says the same words (the key
+     * missing, as in 1.0), with the code of that refusal */
     const char *v1 = "{\"id\":\"j1\",\"Subject\":\"s\",\"type\":\"good\",\"ts\":1}\n";
     civic_engine *e = engine_from(SPLIT_SCHEME);
     civic_error lerr = CIVIC_ERROR_INIT;
     assert_int_equal(civic_engine_load(e, v1, strlen(v1), NULL, NULL, &lerr), CIVIC_E_EVENT);
-    assert_string_equal(lerr.message, "line 1: field 'subject': missing");
+    assert_int_equal(lerr.column, 12);
+    assert_string_equal(lerr.message, "line 1, column 12: field 'subject': missing (keys are lower "
+                                      "case: write \"subject\")");
     civic_engine_free(e);
     expect_error(v1, CIVIC_E_SYNTAX, 1, 12,
                  "line 1, column 12: field 'subject': missing (keys are lower case: write "

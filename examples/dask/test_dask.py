@@ -43,6 +43,7 @@ SCRIPT = os.path.join(HERE, "civic_dask.py")
 CLI = os.path.join(ROOT, "build", "civic-score")
 LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 SAMPLE = os.path.join(ROOT, "examples", "data", "sample.csv")
+V1_RULES = os.path.join(ROOT, "examples", "data", "community-1.0.toml")
 EVENTS = int(os.environ.get("CIVIC_DASK_EVENTS", "200000"))
 JSONL_EVENTS = 5000
 
@@ -1011,6 +1012,24 @@ class DaskTest(unittest.TestCase):
         self.assertIn('line 2, column 44: keys are lower case: write "ts"', want)
         self.assertIn("ts.jsonl: line 2, column 44: event id 'a1' (subject 'x'): "
                       'keys are lower case: write "ts"', err)
+
+    def test_a_key_in_other_letters_under_version_1_rules_in_civic_scores_words(self):
+        # version-1 rules read "Subject" as another key, so the field is
+        # missing, as 1.0 said; civic-score and the split both name the key
+        ok = b'{"id":"a0","subject":"x","type":"donation","ts":"2022-01-01"}\n'
+        for key, column, why in ((b'"Subject"', 12, 'keys are lower case: write "subject"'),
+                                 (b'" subject"', 12,
+                                  'a key has no blanks around it: write "subject"')):
+            path = os.path.join(self.tmp.name, "v1.jsonl")
+            with open(path, "wb") as f:
+                f.write(ok + b'{"id":"a1",' + key + b':"x","type":"donation",'
+                        b'"ts":"2022-01-01"}\n')
+            p = subprocess.run([CLI, "-f", "csv", "-r", V1_RULES, path], capture_output=True)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            says = "line 2, column %d: field 'subject': missing (%s)" % (column, why)
+            self.assertEqual(p.stderr.decode(), "civic-score: %s: %s\n" % (path, says))
+            err = self.dask("-r", V1_RULES, path, expect=2)
+            self.assertEqual(err, "civic_dask: %s: %s\n" % (path, says))
 
     def test_a_key_version_2_rules_refuse_is_named_on_its_line(self):
         # "Qty" alone, which the split left to the engine of a partition:

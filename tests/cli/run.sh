@@ -1214,6 +1214,12 @@ for line in '"Qty":3,"qty":3' '"Source":"x","ACT":"y"' '"qyt":3'; do
 done
 printf '{"id":"e2","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","Qty":3}\n' | cat "$T/key0.jsonl" - >"$T/key.jsonl"
 warns key-jsonl-not-line-2 0 "" -- -r $V1R "$T/key.jsonl"
+# a field the event needs there only so: missing, as 1.0 refused it (exit 2),
+# named at the key with the key to write
+printf '{"id":"e2","subject":"r1","type":"volunteer_hour","TS":"2025-03-04"}\n' | cat "$T/key0.jsonl" - >"$T/key.jsonl"
+status key-jsonl-missing-ts 2 "^civic-score: $T/key.jsonl: line 2, column 51: field 'ts': missing (keys are lower case: write \"ts\")$" -- -r $V1R "$T/key.jsonl"
+printf '{"id":"e2"," subject":"r1","type":"volunteer_hour","ts":"2025-03-04"}\n' >"$T/key.jsonl"
+status key-jsonl-missing-subject 2 "^civic-score: $T/key.jsonl: line 1, column 12: field 'subject': missing (a key has no blanks around it: write \"subject\")$" -- -r $V1R "$T/key.jsonl"
 # under version-2 rules (the built-in scheme) the load refuses it instead
 printf '{"id":"e1","subject":"r1","type":"volunteer_hour","ts":"2025-03-04","Qty":3}\n' >"$T/key.jsonl"
 "$CLI" "$T/key.jsonl" >"$T/out" 2>"$T/err"; rc=$?
