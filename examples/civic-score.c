@@ -155,16 +155,18 @@ static void put_shown(FILE *out, const char *s)
  * a name with an escape sequence in it is shown, not acted on, and a byte
  * that is not UTF-8 as \xNN too (a lone 0x9b is a terminal's CSI in an 8-bit
  * locale).  Written in one piece (standard error is unbuffered) unless
- * longer than 4 KiB. */
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
+ * longer than 4 KiB.  false: not all of it was written (errno says why). */
+static bool complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool complain(const char *fmt, ...)
 {
     char small[1024], *text = small;
+    bool written = true;
+    int failed_errno = 0;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    if (n < 0) return;
+    if (n < 0) return false;
     if ((size_t)n >= sizeof(small)) {
         char *big = malloc((size_t)n + 1);
         if (big) { /* else the first 1023 bytes */
@@ -179,7 +181,10 @@ static void complain(const char *fmt, ...)
     for (const unsigned char *p = (const unsigned char *)text;; p++) {
         if (k > 4096 || !*p) {
             if (!*p) out[k++] = '\n';
-            fwrite(out, 1, k, stderr);
+            if (fwrite(out, 1, k, stderr) != k && written) {
+                written = false;
+                failed_errno = errno;
+            }
             k = 0;
             if (!*p) break;
         }
@@ -195,6 +200,27 @@ static void complain(const char *fmt, ...)
         p += len - 1;
     }
     if (text != small) free(text);
+    if (!written) errno = failed_errno;
+    return written;
+}
+
+/* Why a report of input left out (a line skipped under --lenient) could not
+ * be written to standard error, 0 while every one was: such a run fails
+ * (exit 2), since nothing else tells that input was lost. */
+static int lost_report_errno;
+
+static void note_lost_report(bool written)
+{
+    if (!written && !lost_report_errno) lost_report_errno = errno ? errno : EIO;
+}
+
+/* The run's end when a report of skipped lines was lost: said if standard
+ * error takes it after all (a disk that had room again), exit 2. */
+static int lost_report(void)
+{
+    complain("cannot write the report of a skipped line to standard error: %s",
+             strerror(lost_report_errno));
+    return EXIT_INPUT;
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -1519,7 +1545,7 @@ static int on_reject(void *payload, const civic_error *err)
     if (ctx->quiet || (ctx->reported && line_set_has(ctx->reported, err->line))) return 0;
     ctx->count++;
     progress_hold(ctx->prog);
-    complain("%s: skipped: %s", ctx->name, err->message);
+    note_lost_report(complain("%s: skipped: %s", ctx->name, err->message));
     progress_release(ctx->prog);
     return 0;
 }
@@ -2782,7 +2808,7 @@ static void report_held(const reject_log *r, const line_set *skip1, const line_s
         uint64_t line = r->conflict.line[k];
         if (line_set_has(skip1, line) || (skip2 && line_set_has(skip2, line))) continue;
         if (only && !line_set_has(only, line)) continue;
-        complain("%s", r->held[k]);
+        note_lost_report(complain("%s", r->held[k]));
         ++*skipped;
     }
 }
@@ -2892,9 +2918,11 @@ static int load_compared_leniently(const options *o, civic_rules *rules,
                            !line_set_join(&drop[i], &then[i].own)))
                 oom = true;
             if (!differ && once[i])
-                complain("%s: %zu line%s bad under one scheme only %s left out under both",
-                         strcmp(o->files[i], "-") == 0 ? "<stdin>" : o->files[i], once[i],
-                         once[i] == 1 ? "" : "s", once[i] == 1 ? "is" : "are");
+                note_lost_report(complain("%s: %zu line%s bad under one scheme only %s left "
+                                          "out under both",
+                                          strcmp(o->files[i], "-") == 0 ? "<stdin>" : o->files[i],
+                                          once[i], once[i] == 1 ? "" : "s",
+                                          once[i] == 1 ? "is" : "are"));
         }
         if (oom) status = EXIT_INPUT;
         if (!differ) break;
@@ -3075,9 +3103,14 @@ int main(int argc, char **argv)
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
         status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
     if (status == 0) status = load_all(&o, rules, compare_rules, &e, &next, &skipped);
+    /* a skipped line whose report was lost: no answer, as if it had failed */
+    if (status == 0 && lost_report_errno) status = lost_report();
     if (status == 0) warn_print(); /* after the load, before the answer */
     if (status == 0) status = run(&o, e, next, stdout);
-    if (skipped) complain("%" PRIu64 " bad line%s skipped", skipped, skipped == 1 ? "" : "s");
+    if (skipped)
+        note_lost_report(complain("%" PRIu64 " bad line%s skipped", skipped,
+                                  skipped == 1 ? "" : "s"));
+    if ((status == 0 || status == 100) && lost_report_errno) status = lost_report();
     civic_engine_free(e);
     civic_engine_free(next);
     civic_rules_free(rules);

@@ -625,6 +625,23 @@ status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"
 "$CLI" $R --lenient -f csv "$T/bad.csv" >"$T/out" 2>"$T/err"
 if grep -q '^s,,990.00,A,-10.00,$' "$T/out" && grep -q '2 bad lines skipped' "$T/err"; then ok; else bad "lenient output: $(cat "$T/out" "$T/err")"; fi
+# a skipped line's report that cannot be written (a full disk, a closed
+# standard error) fails the run: the line was lost and nothing said so (exit 0)
+if [ -w /dev/full ]; then
+    "$CLI" $R --lenient -f csv "$T/bad.csv" >"$T/out" 2>/dev/full; rc=$?
+    if [ $rc -eq 2 ] && [ ! -s "$T/out" ]; then ok; else bad "lenient 2>/dev/full: exit $rc: $(cat "$T/out")"; fi
+    "$CLI" $R --lenient -t 2022-10-01 -f csv $D/events.csv >"$T/out" 2>/dev/full; rc=$?
+    if [ $rc -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "lenient 2>/dev/full, nothing skipped: exit $rc"; fi
+fi
+"$CLI" $R --lenient -f csv "$T/bad.csv" >"$T/out" 2>&-; rc=$?
+if [ $rc -eq 2 ] && [ ! -s "$T/out" ]; then ok; else bad "lenient 2>&-: exit $rc: $(cat "$T/out")"; fi
+"$CLI" $R --lenient -t 2022-10-01 -f csv $D/events.csv >"$T/out" 2>&-; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$T/out" $D/expected/subjects.csv; then ok; else bad "lenient 2>&-, nothing skipped: exit $rc"; fi
+# standard error that takes only the first reports (past ulimit -f, 1 KiB at most)
+awk 'BEGIN { print "id,subject,type,ts"; print "g,s,fine,2022-01-01"
+             for (i = 0; i < 100; i++) printf "b%d,s,nope,2022-01-02\n", i }' >"$T/many-bad.csv"
+sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R --lenient -f csv "$T/many-bad.csv" >"$T/out" 2>"$T/err-limited"; rc=$?
+if [ $rc -eq 2 ] && [ ! -s "$T/out" ]; then ok; else bad "lenient, stderr past ulimit -f: exit $rc"; fi
 # a bad file among good ones fails the run: nothing half-scored is printed
 status strict-no-output 2 "" -- $R -f csv $D/events.csv "$T/bad.csv"
 if [ ! -s "$T/out" ]; then ok; else bad "strict failure printed output"; fi
