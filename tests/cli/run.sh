@@ -775,6 +775,11 @@ if grep -q '2 subjects, 1 with a new score or grade' "$T/out" &&
 "$CLI" -r "$T/x.toml" --compare "$T/y.toml" --changed "$T/xy.csv" >"$T/out" 2>"$T/err"
 if ! grep -Eq '^a ' "$T/out" && grep -Eq '^b +d1/s2 +1005[.]00 +A +1010[.]00' "$T/out"; then ok; else
     bad "compare table --changed: $(cat "$T/out" "$T/err")"; fi
+# its title (as its matrix) counts every subject, not the rows shown, as the
+# manual says: 2 subjects over the one row that changed
+if grep -q ': 2 subjects, 1 with a new score or grade$' "$T/out" &&
+   [ "$(grep -Ec '^[ab] ' "$T/out")" -eq 1 ]; then ok; else
+    bad "compare table --changed title: $(cat "$T/out" "$T/err")"; fi
 # schemes eight hours east and west of UTC read 2022-01-01 as two instants: by
 # default the later, so the fine counts under both, whichever scheme is current
 sed 's/+08:00/-08:00/' "$T/x.toml" >"$T/w.toml"
