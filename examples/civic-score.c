@@ -1615,6 +1615,24 @@ static bool text_after_array(const unsigned char *p, size_t n, size_t i)
     return false;
 }
 
+/* What the library's log reader says the first bytes p[0..n) are, when it
+ * refuses them as no event log (UTF-16 or UTF-32 text without a byte order
+ * mark), else NULL: its own words, asked only once NULs are found.  In a
+ * static buffer. */
+static const char *library_names(const unsigned char *p, size_t n)
+{
+    static const char lead[] = "not an event log: ";
+    static char what[CIVIC_ERROR_MESSAGE_SIZE];
+    civic_split_options opts = CIVIC_SPLIT_OPTIONS_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    if (civic_split((const char *)p, n, &opts, NULL, 0, NULL, NULL, NULL, &err) != CIVIC_E_SYNTAX)
+        return NULL;
+    const char *at = strstr(err.message, lead);
+    if (!at) return NULL;
+    snprintf(what, sizeof(what), "%s", at + sizeof(lead) - 1);
+    return what;
+}
+
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
@@ -1660,8 +1678,10 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     const unsigned char *nl = memchr(p, '\n', n);
     size_t header = i < n && p[i] == '{' ? 0 : nl ? (size_t)(nl - p) : n, nuls = 0;
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
-    if (memchr(p, '\0', header) || nuls * 8 > n)
-        return "binary data (it holds NUL bytes; event logs are UTF-8 text)";
+    if (memchr(p, '\0', header) || nuls * 8 > n) {
+        const char *named = library_names(p, n);
+        return named ? named : "binary data (it holds NUL bytes; event logs are UTF-8 text)";
+    }
     return NULL;
 }
 

@@ -171,6 +171,17 @@ civic_binary civic__binary_kind(const char *data, size_t len)
     if (len >= 10 && memcmp(data, "BZh", 3) == 0 && data[3] >= '1' && data[3] <= '9' &&
         memcmp(data + 4, "1AY&SY", 6) == 0)
         return CIVIC_BINARY_BZIP2;
+    /* Without a byte order mark, only where a NUL is among the first bytes
+     * (no text of a rules file or a log begins so): UTF-16, two characters
+     * each with a NUL beside it (a stray NUL is the parser's to name, line
+     * and column); UTF-32, a character of ASCII and three NULs */
+    const unsigned char *u = (const unsigned char *)data;
+    if (len < 4 || !memchr(data, '\0', 4)) return CIVIC_BINARY_NONE;
+    if ((u[0] && !u[1] && u[2] && !u[3]) || (!u[0] && u[1] && !u[2] && u[3]))
+        return CIVIC_BINARY_UTF16;
+    if ((u[0] && u[0] < 0x80 && !u[1] && !u[2] && !u[3]) ||
+        (!u[0] && !u[1] && !u[2] && u[3] && u[3] < 0x80))
+        return CIVIC_BINARY_UTF32;
     return CIVIC_BINARY_NONE;
 }
 

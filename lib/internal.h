@@ -717,7 +717,10 @@ const char *civic__toml_lookalike_name(const char *t, size_t n, char *buf, size_
 const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size);
 
 /* fileio.c: what a file is when its first bytes say it is not text (none of
- * these can begin a rules file, a CSV header or a JSON line). */
+ * these can begin a rules file, a CSV header or a JSON line): a magic
+ * number, a byte order mark, or UTF-16 or UTF-32 text without one (a NUL
+ * among its first four bytes: one check shared by the rules reader and the
+ * log reader). */
 typedef enum civic_binary {
     CIVIC_BINARY_NONE, /* text, as far as the first bytes tell */
     CIVIC_BINARY_GZIP, CIVIC_BINARY_ZSTD, CIVIC_BINARY_XZ, CIVIC_BINARY_BZIP2,

@@ -971,19 +971,7 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
  * would send its reader looking for a typo); NULL for text. */
 static const char *not_text(const char *text, size_t len)
 {
-    civic_binary kind = civic__binary_kind(text, len);
-    /* UTF-16 without a byte order mark: two characters of ASCII, each with
-     * a NUL beside it (a stray NUL is the parser's to name, line and column);
-     * UTF-32 without one: a character of ASCII and three NULs */
-    if (kind == CIVIC_BINARY_NONE && len >= 4 &&
-        ((text[0] && !text[1] && text[2] && !text[3]) || (!text[0] && text[1] && !text[2] && text[3])))
-        kind = CIVIC_BINARY_UTF16;
-    const unsigned char *u = (const unsigned char *)text;
-    if (kind == CIVIC_BINARY_NONE && len >= 4 &&
-        ((u[0] && u[0] < 0x80 && !u[1] && !u[2] && !u[3]) ||
-         (!u[0] && !u[1] && !u[2] && u[3] && u[3] < 0x80)))
-        kind = CIVIC_BINARY_UTF32;
-    return civic__binary_text(kind, true);
+    return civic__binary_text(civic__binary_kind(text, len), true);
 }
 
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,

@@ -1039,6 +1039,12 @@ static void what_is_not_a_log_is_named(void **state)
         { "\xfe\xff\x00i\x00d", 6, "UTF-16" },
         { "\xff\xfe\x00\x00i\x00\x00\x00", 8, "UTF-32" }, /* its mark begins as UTF-16's */
         { "\x00\x00\xfe\xff\x00\x00\x00i", 8, "UTF-32" },
+        /* without a byte order mark, as the rules reader names them (a
+         * character of ASCII beside one NUL, or three) */
+        { "i\0d\0,\0s\0\n\0", 10, "UTF-16 text (event logs are UTF-8: convert it first)" },
+        { "\0i\0d\0,\0s\0\n", 10, "UTF-16 text (event logs are UTF-8: convert it first)" },
+        { "i\0\0\0d\0\0\0", 8, "UTF-32 text (event logs are UTF-8: convert it first)" },
+        { "\0\0\0i\0\0\0d", 8, "UTF-32 text (event logs are UTF-8: convert it first)" },
     };
     char path[] = "/tmp/civic-test-notlog-XXXXXX";
     int fd = mkstemp(path);
@@ -1078,6 +1084,48 @@ static void what_is_not_a_log_is_named(void **state)
         assert_int_equal(civic_engine_event_count(e), 1);
         civic_engine_free(e);
     }
+}
+
+/* UTF-16 and UTF-32 text without a byte order mark is named as the rules
+ * reader names it, by a strict JSON Lines load and by civic_split too; a
+ * stray NUL in a header is still the header's to name, and a lenient JSON
+ * Lines load skips such a first line as with a mark. */
+static void unmarked_utf16_and_utf32_are_named(void **state)
+{
+    (void)state;
+    static const char want16[] = "line 1, column 1: not an event log: UTF-16 text (event logs "
+                                 "are UTF-8: convert it first)";
+    static const char jsonl16[] = "{\0\"\0i\0d\0\"\0:\0\"\0a\0\"\0}\0\n\0";
+    civic_engine *e = fresh();
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    opts.format = CIVIC_FORMAT_JSONL;
+    assert_int_equal(civic_engine_load(e, jsonl16, sizeof(jsonl16) - 1, &opts, NULL, &err),
+                     CIVIC_E_SYNTAX);
+    assert_string_equal(err.message, want16);
+    opts.flags = CIVIC_LOAD_LENIENT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    assert_int_equal(civic_engine_load(e, jsonl16, sizeof(jsonl16) - 1, &opts, &rep, NULL),
+                     CIVIC_OK);
+    assert_int_equal(rep.rejected, 2); /* the line, and the NUL after its line feed */
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+
+    static const char csv16be[] = "\0i\0d\0,\0s\0u\0b\0j\0e\0c\0t\0\n";
+    civic_split_options so = CIVIC_SPLIT_OPTIONS_INIT;
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_split(csv16be, sizeof(csv16be) - 1, &so, NULL, 0, NULL, NULL, NULL,
+                                 &err),
+                     CIVIC_E_SYNTAX);
+    assert_string_equal(err.message, want16);
+
+    static const char stray[] = "id,s\0ubject,type,ts\na,s,fine,2024-01-01\n";
+    e = fresh();
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_true(civic_engine_load(e, stray, sizeof(stray) - 1, NULL, NULL, &err) < 0);
+    assert_null(strstr(err.message, "UTF-16"));
+    assert_null(strstr(err.message, "not an event log"));
+    civic_engine_free(e);
 }
 
 static int stop_at_first(void *payload, const civic_error *err)
@@ -1966,7 +2014,8 @@ static void a_length_that_takes_in_the_nul_says_so(void **state)
     static const struct { const char *bytes; size_t len; const char *what; } wide[] = {
         { "\xff\xfei\0d\0,\0s\0\n\0", 12, "line 1, column 1: not an event log: UTF-16 text "
                                           "(event logs are UTF-8: convert it first)" },
-        { "i\0d\0,\0s\0u\0b\0,\0t\0\n\0", 18, NULL },
+        { "i\0d\0,\0s\0u\0b\0,\0t\0\n\0", 18, "line 1, column 1: not an event log: UTF-16 "
+                                                 "text (event logs are UTF-8: convert it first)" },
         { "\xff\xfe\0\0i\0\0\0\n\0\0\0", 12, "line 1, column 1: not an event log: UTF-32 "
                                              "text (event logs are UTF-8: convert it first)" },
         { "id,subject,type,ts\na,s,fi\0ne,2024-01-01\n\0", 41, NULL },
@@ -2138,6 +2187,7 @@ int main(void)
         cmocka_unit_test(lenient_mode_applies_every_good_line),
         cmocka_unit_test(an_unreadable_header_stops_a_lenient_load),
         cmocka_unit_test(what_is_not_a_log_is_named),
+        cmocka_unit_test(unmarked_utf16_and_utf32_are_named),
         cmocka_unit_test(log_errors_say_what_was_meant),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),

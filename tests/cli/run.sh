@@ -134,8 +134,23 @@ if command -v gzip >/dev/null 2>&1; then
 fi
 printf 'id,sub\000ject,type,ts\n' >"$T/nul.csv"
 status binary-file 2 "not an event log: binary data" -- $R "$T/nul.csv"
+# UTF-16 and UTF-32 without a byte order mark: named as the library names them
+# (it said "binary data", where the rules reader named the same text)
 printf 'i\000d\000,\000s\000\n\000\000\001\000\n\000' >"$T/nul.csv"
-status binary-utf16 2 "not an event log: binary data" -- $R "$T/nul.csv"
+status binary-utf16 2 "nul.csv: not an event log: UTF-16 text (event logs are UTF-8: convert it first)$" -- $R "$T/nul.csv"
+printf 'id,subject,type,ts\ne1,s1,volunteer_hour,2024-05-01\n' >"$T/u8.csv"
+if iconv -f UTF-8 -t UTF-16LE "$T/u8.csv" >"$T/u16le.csv" 2>/dev/null &&
+   iconv -f UTF-8 -t UTF-16BE "$T/u8.csv" >"$T/u16be.csv" &&
+   iconv -f UTF-8 -t UTF-32LE "$T/u8.csv" >"$T/u32le.csv" &&
+   iconv -f UTF-8 -t UTF-32BE "$T/u8.csv" >"$T/u32be.csv"; then
+    for enc in 16le 16be 32le 32be; do
+        bits=${enc%??}
+        status "utf$enc-unmarked" 2 "u$enc.csv: not an event log: UTF-$bits text (event logs are UTF-8: convert it first)$" -- $R --lenient "$T/u$enc.csv"
+        "$CLI" $R - <"$T/u$enc.csv" >"$T/out" 2>"$T/err"; rc=$?
+        if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "civic-score: <stdin>: not an event log: UTF-$bits text (event logs are UTF-8: convert it first)" ]
+        then ok; else bad "utf$enc-unmarked on stdin: $rc $(cat "$T/err")"; fi
+    done
+fi
 # an old Excel workbook (an OLE2 file) saved under a .csv name: said so, not "binary data"
 printf '\320\317\021\340\241\261\032\341\000\000\000\000' >"$T/sheet.csv"
 status excel-xls 2 "sheet.csv: not an event log: an Excel 97-2003 workbook or another old Office file (a .doc, a .msg): save the sheet as CSV" -- $R "$T/sheet.csv"

@@ -916,6 +916,14 @@ class TestRules(Base):
             with self.assertRaises(civic.CivicError) as cm:
                 load()
             self.assertNotIn("strlen", cm.exception.message)
+        # without a byte order mark too, a log is named as the rules reader
+        # names it (it was "the header has no 'id' column")
+        for data, what in ((log.encode("utf-16-le"), "UTF-16"), (log.encode("utf-16-be"), "UTF-16"),
+                           (log.encode("utf-32-le"), "UTF-32"), (log.encode("utf-32-be"), "UTF-32")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(data)
+            self.assertIn("not an event log: %s text (event logs are UTF-8: convert it first)"
+                          % what, cm.exception.message)
         # the library's hint for a C caller's strlen(text) + 1 means nothing
         # in Python: the NUL is named, as a character to remove
         for text, want in ((RULES.rstrip("\n") + "\0", "a NUL byte (remove the '\\x00' at "
