@@ -730,8 +730,9 @@ _NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat FILE
                            "FILE.csv)"))
 
 
-def _binary_kind(path):
-    """None for a file that looks like text, else what it looks like."""
+def _binary_kind(path, library):
+    """None for a file that looks like text, else what it looks like
+    (library: the libcivic to ask, only for a file holding NULs)."""
     with open(path, "rb") as f:
         head = f.read(4096)
     for magic, what in _NOT_TEXT:
@@ -747,6 +748,17 @@ def _binary_kind(path):
                 "FILE > FILE.jsonl)")
     header = b"" if body.startswith(b"{") else body.split(b"\n", 1)[0]
     if b"\0" in header or head.count(b"\0") * 8 > len(head):
+        # UTF-16 or UTF-32 without a byte order mark: the library's log
+        # reader names it, in its own words (as civic-score asks it)
+        lead = "not an event log: "
+        try:
+            civic = _civic(BINDINGS, os.path.abspath(library))
+            civic.split(head, 1)
+        except ImportError:
+            pass  # not a libcivic: main says so next
+        except civic.CivicError as e:
+            if lead in str(e):
+                return str(e).split(lead, 1)[1]
         return "binary data (it holds NUL bytes; event logs are UTF-8 text)"
     return None
 
@@ -1185,7 +1197,7 @@ def main(argv=None):
             print("civic_dask: %s: %s" % (f, why), file=sys.stderr)
             return EXIT_INPUT
         try:
-            what = _binary_kind(f)
+            what = _binary_kind(f, a.library)
         except OSError as e:
             print("civic_dask: %s: %s" % (f, e.strerror or e), file=sys.stderr)
             return EXIT_INPUT

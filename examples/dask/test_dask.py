@@ -460,6 +460,10 @@ class DaskTest(unittest.TestCase):
         for name, data, what in (("le.csv", text.encode("utf-16"), "UTF-16 text"),
                                  ("be.csv", b"\xfe\xff" + text.encode("utf-16-be"), "UTF-16 text"),
                                  ("le32.csv", text.encode("utf-32"), "UTF-32 text"),
+                                 # without a byte order mark: named by the library's reader
+                                 ("lenb.csv", text.encode("utf-16-le"), "UTF-16 text"),
+                                 ("benb.csv", text.encode("utf-16-be"), "UTF-16 text"),
+                                 ("le32nb.csv", text.encode("utf-32-le"), "UTF-32 text"),
                                  ("array.json", b'[{"id":"a","subject":"s","type":"x"}]\n',
                                   "a JSON array")):
             path = os.path.join(self.tmp.name, name)
