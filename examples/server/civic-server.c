@@ -584,7 +584,9 @@ static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, req
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           "a subject's points, balance, dimension subtotal or tier quantity, or a "
                           "group's balance, summed at this as_of, pass what 64 bits hold (rules "
-                          "with very large points or quantities; civic-score names the subject)");
+                          "with very large points or quantities; civic-score on the same events "
+                          "names the subject, unless all its events lie at the instant its sum "
+                          "overflows)");
     if (rc != CIVIC_E_PURGED) return send_error(c, rq, status_of(rc), civic_strerror(rc), NULL);
     char h[40], t[40], why[256];
     if (civic_rules_format_time(s->rules, civic_engine_purge_horizon(s->engine), h, sizeof(h)))

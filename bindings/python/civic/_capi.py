@@ -768,7 +768,8 @@ def error_from(code, err=None):
 
 OVERFLOW_WHY = ("a subject's points, balance, dimension subtotal or tier quantity, or a group's "
                 "balance, summed at this as_of, pass what 64 bits hold (rules with very large "
-                "points or quantities; civic-score names the subject)")
+                "points or quantities; civic-score on the same events names the subject, unless "
+                "all its events lie at the instant its sum overflows)")
 
 
 def check_status(result, func, args):
