@@ -1062,7 +1062,10 @@ typedef struct civic_journal_report {
  *          journal already attached), CIVIC_E_VERSION.  On error the engine
  *          is unchanged (but for a purge replayed before the failure,
  *          above) and no journal is attached.
- *  Threads: a write (the replay is one batch). */
+ *  Threads: a write (the replay is one batch).  While another thread closes
+ *  this engine's journal, the open waits for that close to finish (since
+ *  1.1; before, it could fail with CIVIC_E_IO, "locked by another engine");
+ *  while the journal stays attached, the open fails with CIVIC_E_INVALID. */
 CIVIC_API int civic_engine_journal_open(civic_engine *engine, const char *path,
                                         uint32_t sync_policy,
                                         civic_journal_report *report, civic_error *err);
@@ -1075,7 +1078,9 @@ CIVIC_API int civic_engine_journal_sync(civic_engine *engine, civic_error *err);
 /** Sync and detach the journal (civic_engine_free also does this, silently).
  *  The engine keeps its events.  @return CIVIC_OK, CIVIC_E_IO (the final
  *  sync failed; the journal is detached anyway), CIVIC_E_INVALID (none).
- *  Threads: a write. */
+ *  Threads: a write, the detach; the final sync follows it, queries and
+ *  writes going on meanwhile (unjournaled), and an open of this engine's
+ *  journal waits for it. */
 CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err);
 
 /** Compaction: save a snapshot of every event to `snapshot_path`, then start

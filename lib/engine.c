@@ -314,9 +314,12 @@ typedef struct civic_ahead {
 } civic_ahead;
 
 /* The engine's lock, and the adds' thread that the write lock orders: only
- * this file knows what they are. */
+ * this file knows what they are.  `journal` orders the journal's opens and
+ * closes (civic__engine_journal_begin); queries and other writes never take
+ * it. */
 struct civic_lock {
     pthread_rwlock_t rw;
+    pthread_mutex_t journal;
     civic_ahead ahead;
 };
 
@@ -416,16 +419,25 @@ static void ahead_reset(civic_engine *e)
     a->store = a->next_store = a->base_store = e->id_store.used;
 }
 
-static int engine_lock_init(pthread_rwlock_t *lock)
+static int engine_lock_init(struct civic_lock *lock)
 {
     pthread_rwlockattr_t attr;
     if (pthread_rwlockattr_init(&attr) != 0) return -1;
 #if defined(__GLIBC__) && defined(__USE_GNU)
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 #endif
-    int rc = pthread_rwlock_init(lock, &attr);
+    int rc = pthread_rwlock_init(&lock->rw, &attr);
     pthread_rwlockattr_destroy(&attr);
+    if (rc != 0) return rc;
+    rc = pthread_mutex_init(&lock->journal, NULL);
+    if (rc != 0) pthread_rwlock_destroy(&lock->rw);
     return rc;
+}
+
+static void engine_lock_destroy(struct civic_lock *lock)
+{
+    pthread_mutex_destroy(&lock->journal);
+    pthread_rwlock_destroy(&lock->rw);
 }
 
 /* The engines whose writes this thread is in, innermost first: a reject
@@ -458,6 +470,21 @@ void civic__engine_read_begin(const civic_engine *e)
 void civic__engine_read_end(const civic_engine *e)
 {
     if (!writing || !civic__engine_writing(e)) pthread_rwlock_unlock(&e->lock->rw);
+}
+
+/* Not from a callback of the engine's own write (its write lock held, and
+ * another thread's open may hold `journal` and wait for that lock): the
+ * write that follows refuses it (civic__engine_write). */
+bool civic__engine_journal_begin(const civic_engine *e)
+{
+    if (writing && civic__engine_writing(e)) return false;
+    pthread_mutex_lock(&e->lock->journal);
+    return true;
+}
+
+void civic__engine_journal_end(const civic_engine *e, bool began)
+{
+    if (began) pthread_mutex_unlock(&e->lock->journal);
 }
 
 static int add_apply(civic_engine *e, void *ctx, civic_error *err);
@@ -543,13 +570,13 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     civic__ids_init(&e->ids);
     e->lock = civic__malloc(&a, sizeof(*e->lock));
     if (e->lock) memset(&e->lock->ahead, 0, sizeof(e->lock->ahead));
-    if (!e->lock || engine_lock_init(&e->lock->rw) != 0) {
+    if (!e->lock || engine_lock_init(e->lock) != 0) {
         civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
     }
     if (civic__cache_new(e) != CIVIC_OK) {
-        pthread_rwlock_destroy(&e->lock->rw);
+        engine_lock_destroy(e->lock);
         civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
@@ -559,7 +586,7 @@ int civic_engine_new(civic_engine **out, civic_rules *rules, const civic_engine_
     if (civic__event_limits(e) != CIVIC_OK) {
         civic__cache_free(e);
         civic_rules_free(rules);
-        pthread_rwlock_destroy(&e->lock->rw);
+        engine_lock_destroy(e->lock);
         civic__free(&a, e->lock, sizeof(*e->lock));
         civic__free(&a, e, sizeof(*e));
         return CIVIC_E_NOMEM;
@@ -595,7 +622,7 @@ void civic_engine_free(civic_engine *e)
     civic__free(&a, e->subjects, e->subject_cap * sizeof(civic_subject));
     civic__free(&a, e->groups, e->group_cap * sizeof(civic_intern));
     civic__arena_free(&e->names);
-    pthread_rwlock_destroy(&e->lock->rw);
+    engine_lock_destroy(e->lock);
     civic__free(&a, e->lock, sizeof(*e->lock));
     civic__free(&a, e->qty_fast, (e->rules->rule_count ? e->rules->rule_count : 1) * sizeof(uint32_t));
     civic_rules_free(e->rules);

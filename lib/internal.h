@@ -1044,6 +1044,13 @@ void civic__engine_read_begin(const civic_engine *e);
 void civic__engine_read_end(const civic_engine *e);
 /* Whether this thread is inside a write to e (a reject callback of its load). */
 bool civic__engine_writing(const civic_engine *e);
+/* A journal's open or close of e, whole, between these two (the close's
+ * sync and the release of the file's lock happen after its write): another
+ * open waits for it rather than find the engine free and its file still
+ * locked.  Queries and other writes go on meanwhile.  begin returns whether
+ * it took the lock (not in a callback of e's own write); give that to end. */
+bool civic__engine_journal_begin(const civic_engine *e);
+void civic__engine_journal_end(const civic_engine *e, bool began);
 /* Writes: apply changes the engine under the exclusive lock; returns < 0 on
  * failure (then every change since the call began is rolled back), else 0
  * or an information code such as CIVIC_DUPLICATE.  New events of a

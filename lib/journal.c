@@ -1156,8 +1156,14 @@ int civic_engine_journal_open(civic_engine *e, const char *path, uint32_t sync_p
         return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported journal report version");
     journal_open_ctx o = { journal_alloc(&e->alc, path, sync_policy), CIVIC_JOURNAL_REPORT_INIT };
     if (!o.j) return civic__error_set(err, CIVIC_E_NOMEM, 0, 0, 0, NULL);
+    /* After another thread's close of this engine's journal, whole: that
+     * close lets go of the file (and its lock) after its write, and an open
+     * in between found the engine free and the file locked, "by another
+     * engine".  Likewise a failed open's file, closed below. */
+    bool began = civic__engine_journal_begin(e);
     rc = civic__engine_write(e, open_apply, &o, err);
     if (rc != CIVIC_OK) journal_destroy(&e->alc, o.j);
+    civic__engine_journal_end(e, began);
     if (report)
         civic__copy_fields(report, &o.rep, report_fields, CIVIC_FIELD_COUNT(report_fields),
                            report->version);
@@ -1215,14 +1221,25 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     struct civic_journal *j = NULL;
+    /* The sync and the file's release after the write (queries and adds go
+     * on meanwhile), but before another open of this engine's journal
+     * (civic_engine_journal_open). */
+    bool began = civic__engine_journal_begin(e);
     int rc = civic__engine_write(e, close_apply, &j, err);
-    if (rc != CIVIC_OK) return rc;
+    if (rc != CIVIC_OK) {
+        civic__engine_journal_end(e, began);
+        return rc;
+    }
     char path[256];
     snprintf(path, sizeof(path), "%s", j->path);
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
     bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
     errno = 0;
-    if (journal_shutdown(&e->alc, j) || child) return CIVIC_OK;
+    bool closed = journal_shutdown(&e->alc, j);
+    int saved = errno;
+    civic__engine_journal_end(e, began);
+    errno = saved;
+    if (closed || child) return CIVIC_OK;
     /* A removal first, even after an earlier failure: every write to the
      * file is gone, acknowledged ones too (under NONE the adds after the
      * removal returned CIVIC_OK). */

@@ -1371,6 +1371,104 @@ static void big_blocks_grow_whole_and_keep_their_bytes(void **state)
     assert_int_equal(af.live_blocks, 0);
 }
 
+/* ------------------------------------------------------------ journal open/close
+ * Two threads open and close a journal on ONE engine, over and over.  There
+ * is no other engine: an open that finds the engine's own journal attached
+ * is refused as "the engine already has a journal" (CIVIC_E_INVALID), or
+ * it waits for the other thread's close and succeeds.  It used to fail,
+ * thousands of times in a few seconds, with CIVIC_E_IO "locked by another
+ * engine": the close detached the journal under the engine's lock and let
+ * go of its file (and the file's lock) after, so an open in between found
+ * the engine free and the file still locked by it.  The same for an open
+ * that fails after locking the file (a damaged header): the next open must
+ * see the damage, not the failed open's lock. */
+
+typedef struct cycle_job {
+    civic_engine *engine;
+    const char *path;
+    int want;              /* the one failure allowed: its code */
+    const char *want_text; /* and a text its message holds */
+    unsigned opens;        /* rounds until this many opens ... */
+    unsigned max_rounds;   /* ... or this many rounds */
+    unsigned rounds, opened, refused;
+    unsigned others;       /* any other outcome */
+    char first[CIVIC_ERROR_MESSAGE_SIZE + 64];
+} cycle_job;
+
+/* A refused open is quick and a successful one is not (the close syncs):
+ * each thread goes on until it opened its share, yielding after a refusal,
+ * or ran its rounds. */
+static void *open_close_cycles(void *arg)
+{
+    cycle_job *job = arg;
+    for (; job->opened < job->opens && job->rounds < job->max_rounds; job->rounds++) {
+        civic_error err = CIVIC_ERROR_INIT;
+        int rc = civic_engine_journal_open(job->engine, job->path, CIVIC_SYNC_NONE, NULL, &err);
+        if (rc == CIVIC_OK) {
+            job->opened++;
+            rc = civic_engine_journal_close(job->engine, &err);
+            if (rc == CIVIC_OK) continue;
+        } else if (rc == job->want && strstr(err.message, job->want_text)) {
+            job->refused++;
+            sched_yield();
+            continue;
+        }
+        if (job->others++ == 0)
+            snprintf(job->first, sizeof(job->first), "round %u: %d %s", job->rounds, rc,
+                     err.message);
+    }
+    return NULL;
+}
+
+/* Two threads cycling on one engine; every round opened and closed the
+ * journal or failed as `want`.  Returns the opens of both. */
+static unsigned two_cycling_threads(const char *path, unsigned opens, unsigned max_rounds,
+                                    int want, const char *want_text)
+{
+    civic_rules *rules = NULL;
+    civic_engine *e = NULL;
+    assert_int_equal(civic_rules_default(&rules, NULL), CIVIC_OK);
+    assert_int_equal(civic_engine_new(&e, rules, NULL), CIVIC_OK);
+    civic_rules_free(rules);
+    cycle_job jobs[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        jobs[i] = (cycle_job){ e, path, want, want_text, opens, max_rounds, 0, 0, 0, 0, "" };
+        assert_int_equal(pthread_create(&t[i], NULL, open_close_cycles, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (jobs[i].others)
+            fail_msg("thread %d: %u of %u rounds neither opened and closed the journal nor "
+                     "failed with %d \"%s\"; the first: %s", i, jobs[i].others, jobs[i].rounds,
+                     want, want_text, jobs[i].first);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(jobs[i].opened + jobs[i].refused, jobs[i].rounds);
+    civic_error err = CIVIC_ERROR_INIT; /* nothing left attached */
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_INVALID);
+    civic_engine_free(e);
+    return jobs[0].opened + jobs[1].opened;
+}
+
+static void one_engine_opens_and_closes_its_journal_on_two_threads(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/civic-cycles-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/j.civic", dir);
+    bool slow = getenv("CIVIC_TEST_UNDER_VALGRIND") != NULL;
+    assert_true(two_cycling_threads(path, slow ? 30 : 150, 200000, CIVIC_E_INVALID,
+                                    "the engine already has a journal") > 0);
+    /* a file damaged at its header: every open fails so, on either thread */
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 64; i++) fputc('x', f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(two_cycling_threads(path, 1, slow ? 200 : 2000, CIVIC_E_CORRUPT, ""), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ------------------------------------------------------------ signals
  * The library's own threads (a journal's group sync, the fault-ahead of
  * adds, load helpers, query workers) never take the process's signals: a
@@ -1449,6 +1547,7 @@ int main(void)
         cmocka_unit_test(small_batches_match_the_serial_reader),
         cmocka_unit_test(prefault_changes_no_byte),
         cmocka_unit_test(big_blocks_grow_whole_and_keep_their_bytes),
+        cmocka_unit_test(one_engine_opens_and_closes_its_journal_on_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
