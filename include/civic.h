@@ -25,7 +25,9 @@
 ** Threads
 **   - civic_rules is immutable after parsing and may be shared by any number
 **     of threads and engines (it is reference counted).
-**   - Every civic_engine function is thread-safe.  Queries (civic_engine_subject,
+**   - Every civic_engine function is thread-safe, but civic_engine_free (no
+**     other thread may be using the engine) and a journal in a fork()'s
+**     child (below).  Queries (civic_engine_subject,
 **     _subjects, _rank, _record, _groups, _event_count, _save ...) run
 **     concurrently; writes (civic_engine_add, _load, _load_file,
 **     _load_snapshot, _journal_open, _journal_close) are serialized against
