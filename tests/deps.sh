@@ -98,6 +98,8 @@ if [ "${1:-}" != --check ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nul
     echo "deps: installed $need"
     exit 0
 fi
+# One line that works on a fresh machine too, whose package lists are
+# empty until an update (as the root path above finds out).
 echo "deps: missing test dependencies; install them with:" >&2
-echo "  sudo apt-get install -y $need" >&2
+echo "  sudo apt-get update && sudo apt-get install -y $need" >&2
 exit 1
