@@ -230,6 +230,18 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* --list NAME of a name that is neither a flag nor a measure of the scheme:
+ * a usage error that names the scheme's lists, as the service's 404 does. */
+static int unknown_list(const civic_rules *rules, const char *name)
+{
+    char names[300];
+    hints_list_names(rules, names, sizeof(names));
+    complain("--list: '%s' is neither a flag nor a measure of the scheme (lists: %s)", name,
+             names);
+    fputs("Try 'civic-score --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
 /* path itself when it names standard input: "-", or a name of the pipe or
  * socket standard input is (/dev/stdin, /dev/fd/0); else NULL.  A regular
  * file read through /dev/stdin is opened again from its start: not one. */
@@ -2650,9 +2662,7 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
     if (o->list) {
         civic_list *list = NULL;
         rc = civic_engine_list(e, o->list, as_of, &list);
-        if (rc == CIVIC_E_NOTFOUND)
-            return usage_error("--list: '%s' is neither a flag nor a measure of the scheme",
-                               o->list);
+        if (rc == CIVIC_E_NOTFOUND) return unknown_list(civic_engine_rules(e), o->list);
         if (rc == CIVIC_OK) blank_warn_list(list);
         if (rc == CIVIC_OK) print_list(e, list, o->list, o->format, as_of, out);
         civic_list_free(list);
@@ -3121,7 +3131,7 @@ int main(int argc, char **argv)
         status = parse_as_of(e, o.as_of_text, &o.as_of);
     if (status == 0 && o.as_of_text) warn_as_of(civic_engine_rules(e), o.as_of_text);
     if (status == 0 && o.list && !names_a_list(civic_engine_rules(e), o.list))
-        status = usage_error("--list: '%s' is neither a flag nor a measure of the scheme", o.list);
+        status = unknown_list(civic_engine_rules(e), o.list);
     if (status == 0) status = load_all(&o, rules, compare_rules, &e, &next, &skipped);
     /* a skipped line whose report was lost: no answer, as if it had failed */
     if (status == 0 && lost_report_errno) status = lost_report();

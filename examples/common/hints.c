@@ -425,3 +425,28 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
         say(payload, HINT_RETAIN, text);
     }
 }
+
+void hints_list_names(const civic_rules *rules, char *out, size_t n)
+{
+    static const char more[] = ", ...";
+    size_t at = 0, flags = civic_rules_flag_count(rules);
+    size_t total = flags + civic_rules_measure_count(rules);
+    out[0] = '\0';
+    if (total == 0) {
+        snprintf(out, n, "none");
+        return;
+    }
+    for (size_t i = 0; i < total; i++) {
+        const char *name = i < flags ? civic_rules_flag_name(rules, i)
+                                     : civic_rules_measure_code(rules, i - flags);
+        size_t len = strlen(name) + (i ? 2 : 0);
+        /* room for this name, and for ", ..." after it unless it is the last */
+        if (at + len + (i + 1 < total ? sizeof(more) - 1 : 0) >= n) {
+            const char *cut = i ? more : more + 2; /* "..." alone when no name fits */
+            if (at + strlen(cut) < n) memcpy(out + at, cut, strlen(cut) + 1);
+            return;
+        }
+        snprintf(out + at, n - at, "%s%s", i ? ", " : "", name);
+        at += len;
+    }
+}

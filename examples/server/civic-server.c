@@ -1479,22 +1479,6 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
-/* The flags and measures of the scheme, "a, b, c" (for a 404's reason). */
-static void list_names(const civic_rules *r, char *out, size_t n)
-{
-    size_t at = 0;
-    out[0] = '\0';
-    size_t flags = civic_rules_flag_count(r), total = flags + civic_rules_measure_count(r);
-    for (size_t i = 0; i < total && at < n; i++) {
-        const char *name = i < flags ? civic_rules_flag_name(r, i)
-                                     : civic_rules_measure_code(r, i - flags);
-        int k = snprintf(out + at, n - at, "%s%s", i ? ", " : "", name);
-        if (k < 0) break;
-        at += (size_t)k;
-    }
-    if (total == 0) snprintf(out, n, "none");
-}
-
 /* SPEC 11.3: GET /lists/{name}?as_of= -- civic-score --list NAME -f json. */
 static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq)
 {
@@ -1508,7 +1492,7 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     while (overtaken(s, c, rc, &as_of, &tries));
     if (rc == CIVIC_E_NOTFOUND) {
         char names[300], reason[500];
-        list_names(s->rules, names, sizeof(names));
+        hints_list_names(s->rules, names, sizeof(names));
         snprintf(reason, sizeof(reason), "\"%.*s\" is neither a flag nor a measure of the "
                  "scheme (lists: %s)", shown_bytes(rq->id, 128), rq->id, names);
         return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such list", reason);
