@@ -2542,7 +2542,7 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
         snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s", err.message);
         return usage_error(fmt, text);
     }
-    return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
+    return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], "
                        "Unix seconds or now)", text);
 }
 

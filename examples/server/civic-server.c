@@ -1211,7 +1211,11 @@ static int open_data(server *s)
 {
     civic_error err = CIVIC_ERROR_INIT;
     if (mkdir(s->opt.data_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, SERVER_NAME ": cannot create %s: %s\n", s->opt.data_dir, strerror(errno));
+        /* the service makes the directory, not its parents: say which is missing */
+        fprintf(stderr, SERVER_NAME ": cannot create %s: %s%s\n", s->opt.data_dir,
+                strerror(errno), errno == ENOENT ? " (its parent directory does not exist: "
+                                                   "--data creates the directory, not its "
+                                                   "parents)" : "");
         return -1;
     }
     snprintf(s->snapshot_path, sizeof(s->snapshot_path), "%s/snapshot.civic", s->opt.data_dir);

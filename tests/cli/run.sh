@@ -580,6 +580,7 @@ status usage-bad-as-of 1 "bad --as-of" -- $R -t yesterday $D/events.csv
 status usage-as-of-day 1 "bad --as-of time '2025-06-31': day out of range for the month" -- $R -t 2025-06-31 $D/events.csv
 status usage-as-of-month 1 "bad --as-of time '2025-13-01': month out of range" -- $R -t 2025-13-01 $D/events.csv
 status usage-as-of-hour 1 "bad --as-of time '2025-06-30T24:00:01': time of day out of range" -- $R -t 2025-06-30T24:00:01 $D/events.csv
+status usage-as-of-forms 1 "bad --as-of time 'yesterday' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS\\[Z|+HH:MM\\], Unix seconds or now)" -- $R -t yesterday $D/events.csv
 status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
 # 13 digits, Unix milliseconds most likely: told so, as a log's ts is; 14
 # digits only the range

@@ -592,6 +592,12 @@ def test_command_line(tmp):
         check(rc == 1 and want in err and "usage:" in err, "%s: %r" % (args, err[:200]))
     rc, out, err = run("--version=1")
     check(rc == 1 and "--version takes no value" in err, "--version=1: %r" % err[:200])
+    # --data makes its directory, not the parents: a missing parent is named as the cause
+    missing = os.path.join(tmp, "no-such-parent", "data")
+    rc, out, err = run("--port", "0", "--data", missing)
+    check(rc != 0 and ("cannot create %s" % missing) in err
+          and "its parent directory does not exist" in err, "--data without a parent: %r"
+          % err[:300])
     rc, out, err = run("--port=0", "--max-body=512M")
     check(rc == 1 and "--body-budget" in err and "unknown option" not in err,
           "--name=value is read as --name value: %r" % err[:200])
