@@ -3290,7 +3290,7 @@ static void a_journal_deeper_than_path_max_opens_compacts_and_recovers(void **st
     assert_true(home >= 0);
     assert_int_equal(chdir(dir), 0);
     deep_directories(true);
-    char cwd[200]; /* fits fail_temp_of with the name */
+    char cwd[PATH_MAX];
     assert_null(getcwd(cwd, sizeof(cwd))); /* its name does not fit in PATH_MAX */
     civic_error err = CIVIC_ERROR_INIT;
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
