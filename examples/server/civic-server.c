@@ -848,54 +848,36 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
 #define FUTURE_SECONDS_MAX 86400
 #define FUTURE_WARNING_BYTES 320u
 
-/* The latest ts of the batch's `len` bytes at data (format as loaded), read
- * by civic_split into one part: CIVIC_NO_TIME when it cannot be read (the
- * copy is past the body budget, or memory ran out). */
-static int64_t batch_latest(server *s, const char *data, size_t len, uint32_t format)
+/* The latest ts held, CIVIC_NO_TIME when none (read under the page's
+ * lock, as the load that changes it). */
+static int64_t latest_held(const server *s)
 {
-    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
-    o.format = format;
-    o.parts = 1;
-    o.utc_offset = civic_rules_utc_offset(s->rules);
-    civic_split_report r = CIVIC_SPLIT_REPORT_INIT;
-    if (civic_split(data, len, &o, NULL, 0, NULL, NULL, &r, NULL) != CIVIC_OK ||
-        r.bytes_max > SIZE_MAX || !guard_reserve(&s->guard, (size_t)r.bytes_max))
-        return CIVIC_NO_TIME;
-    size_t cap = (size_t)r.bytes_max;
-    char *out = malloc(cap ? cap : 1);
-    uint64_t end;
-    int rc = out ? civic_split(data, len, &o, out, cap, &end, NULL, &r, NULL) : CIVIC_E_NOMEM;
-    free(out);
-    guard_release(&s->guard, cap);
-    return rc == CIVIC_OK ? r.max_ts : CIVIC_NO_TIME;
+    int64_t t;
+    return civic_engine_time_range(s->engine, NULL, &t) == CIVIC_OK ? t : CIVIC_NO_TIME;
 }
 
 /* After a batch was applied: the warning of an event dated past the clock
- * (SPEC 3 bounds no ts; the answer and standard error say it), or "" when
- * there is none.  Only when the latest ts held is past the clock is the
- * batch read again, so an ordinary batch costs one call. */
-static void future_warning(server *s, const char *data, size_t len, uint32_t format, char *w,
-                           size_t n)
+ * that moved the latest ts held (before, after: read under the lock around
+ * the load), or "" when the batch did not (SPEC 3 bounds no ts; the answer
+ * and standard error say it).  A batch whose events lie before a date
+ * already held moves no default and is not warned of, nor is one sent
+ * again (its events are duplicates). */
+static void future_warning(server *s, int64_t before, int64_t after, char *w, size_t n)
 {
     w[0] = '\0';
-    int64_t now = (int64_t)time(NULL), held;
-    if (civic_engine_time_range(s->engine, NULL, &held) != CIVIC_OK ||
-        held <= now + FUTURE_SECONDS_MAX)
+    int64_t now = (int64_t)time(NULL);
+    if (after == CIVIC_NO_TIME || after <= now + FUTURE_SECONDS_MAX ||
+        (before != CIVIC_NO_TIME && after <= before))
         return;
-    int64_t latest = batch_latest(s, data, len, format);
-    if (latest != CIVIC_NO_TIME && latest <= now + FUTURE_SECONDS_MAX) return;
     char t[40], clock[40];
-    if (civic_rules_format_time(s->rules, latest != CIVIC_NO_TIME ? latest : held, t, sizeof(t)))
-        snprintf(t, sizeof(t), "%" PRId64, latest != CIVIC_NO_TIME ? latest : held);
+    if (civic_rules_format_time(s->rules, after, t, sizeof(t)))
+        snprintf(t, sizeof(t), "%" PRId64, after);
     if (civic_rules_format_time(s->rules, now, clock, sizeof(clock)))
         snprintf(clock, sizeof(clock), "%" PRId64, now);
-    /* unread (memory): what is certain, that the service holds such an event */
-    const char *who = latest != CIVIC_NO_TIME ? "an event of the batch is"
-                                              : "the service holds an event";
     /* GET /report's default is of that date too, but under --report-now */
-    snprintf(w, n, "%s dated %s, more than a day after the server's clock (%s): answers "
-             "without as_of%s are now of that date, and a revoke does not undo it; as_of=now "
-             "answers the present", who, t, clock,
+    snprintf(w, n, "an event of the batch is dated %s, more than a day after the server's "
+             "clock (%s): answers without as_of%s are now of that date, and a revoke does not "
+             "undo it; as_of=now answers the present", t, clock,
              s->opt.report_now ? " (but GET /report's, under --report-now)" : "");
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
 }
@@ -926,7 +908,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     civic_error err = CIVIC_ERROR_INIT;
     const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
     pthread_rwlock_wrlock(&s->page_lock);
+    int64_t before = latest_held(s);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
+    int64_t after = rc == CIVIC_OK ? latest_held(s) : CIVIC_NO_TIME;
     pthread_rwlock_unlock(&s->page_lock);
     warn_ignored_key(s, data, prep ? text.len : rq->len, opts.format);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
@@ -941,8 +925,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc != CIVIC_OK) say_content_type(&err);
     char warning[FUTURE_WARNING_BYTES];
     warning[0] = '\0';
-    if (rc == CIVIC_OK) future_warning(s, data, prep ? text.len : rq->len, opts.format, warning,
-                                       sizeof(warning));
+    if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);

@@ -1287,8 +1287,9 @@ def test_future_dated_event(tmp):
     1.0 took it, but the answer of POST /events carries a `warning` naming
     the batch's latest date, standard error gets one line, and the document
     declares the field.  A day ahead or less (clocks differ) is no warning;
-    nor is a later batch of present events, while one of another future
-    date is; a rejected batch warns of nothing.  What the warning says of
+    nor is a later batch of present events, one whose future date lies
+    before the latest held, or the batch sent again, while one that moves
+    the latest date on is; a rejected batch warns of nothing.  What the warning says of
     GET /report is true: its page is of that date too, but under
     --report-now (of the present moment), where the warning says so."""
     import openapi_check
@@ -1339,11 +1340,24 @@ def test_future_dated_event(tmp):
               and present.get("as_of", "").startswith(time.strftime("%Y-", time.gmtime(now))),
               "the default as_of stays 2062 after the revoke, as_of=now is today: %s %s"
               % (rank.get("as_of"), present.get("as_of")))
+        # a batch whose future date lies before 2062 moves no answer: no
+        # warning (it said "answers are now of" this batch's date, false);
+        # nor the 2062 batch sent again (a duplicate moves nothing); one past
+        # 2062 moves them on, and is warned of with its own date
         status, rep = post("f4,s2,recycling,%d," % (now + 86400 + 3600))
-        check(status == 200 and "warning" in rep and len(warned()) == 2,
-              "a day and an hour ahead is a warning, the service holding 2062: %d %s"
+        check(status == 200 and rep.get("accepted") == 1 and "warning" not in rep
+              and len(warned()) == 1,
+              "a day and an hour ahead, the service holding 2062, moves nothing: no warning: "
+              "%d %s %s" % (status, rep, warned()))
+        status, rep = post("f3,s1,recycling,2062-11-28T10:00:00+08:00,")
+        check(status == 200 and rep.get("duplicates") == 1 and "warning" not in rep
+              and len(warned()) == 1, "the 2062 batch sent again: no warning: %d %s"
               % (status, rep))
-        status, rep = post("f5,s3,recycling,2061-01-01,", "f6,s3,nope,2025-01-01,")
+        status, rep = post("f7,s4,recycling,2063-01-05,")
+        check(status == 200 and "2063-01-05T00:00:00+08:00" in rep.get("warning", "")
+              and len(warned()) == 2, "an event past 2062 is warned of, its date named: %d %s"
+              % (status, rep))
+        status, rep = post("f5,s3,recycling,2064-01-01,", "f6,s3,nope,2025-01-01,")
         check(status == 400 and "warning" not in rep and len(warned()) == 2,
               "a rejected batch warns of nothing: %d %s" % (status, rep))
     finally:
