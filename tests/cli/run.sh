@@ -671,6 +671,17 @@ awk 'BEGIN { print "id,subject,type,ts"; print "g,s,fine,2022-01-01"
              for (i = 0; i < 100; i++) printf "b%d,s,nope,2022-01-02\n", i }' >"$T/many-bad.csv"
 sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R --lenient -f csv "$T/many-bad.csv" >"$T/out" 2>"$T/err-limited"; rc=$?
 if [ $rc -eq 2 ] && [ ! -s "$T/out" ]; then ok; else bad "lenient, stderr past ulimit -f: exit $rc"; fi
+# standard error that takes every skipped line's report but not the count after
+# the answer: the answer stands, whole, and the run succeeds (it exited 2 after
+# printing the answer, part of a long one already written)
+"$CLI" $R --lenient -f csv "$T/bad.csv" >"$T/out-whole" 2>"$T/err-whole"
+sh -c 'ulimit -f 1; exec head -c 100000 /dev/zero' >"$T/room" 2>/dev/null
+room=$(wc -c <"$T/room") # what a file takes under ulimit -f 1 (dash: 512 bytes, bash: 1024)
+before_count=$(sed '$d' "$T/err-whole" | wc -c)
+head -c $((room - before_count - 3)) /dev/zero | tr '\0' x >"$T/err-prefilled"
+sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R --lenient -f csv "$T/bad.csv" >"$T/out" 2>>"$T/err-prefilled"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$T/out" "$T/out-whole" && [ "$(tail -c 4 "$T/err-prefilled")" = "$(printf "\nciv")" ]; then ok; else
+    bad "lenient, the count after the answer lost: exit $rc, $(tail -c 40 "$T/err-prefilled")"; fi
 # a bad file among good ones fails the run: nothing half-scored is printed
 status strict-no-output 2 "" -- $R -f csv $D/events.csv "$T/bad.csv"
 if [ ! -s "$T/out" ]; then ok; else bad "strict failure printed output"; fi
