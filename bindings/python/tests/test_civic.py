@@ -2019,7 +2019,12 @@ class TestLoad(Base):
 
     # Ctrl-C and a stream without end (README, "Ctrl-C during a ... load")
     CHILD = textwrap.dedent("""\
+        import signal
         import sys
+        # Ctrl-C raises KeyboardInterrupt even where the test runs with
+        # SIGINT ignored (a job started in the background: Python then
+        # leaves it ignored, and the child would wait for ever)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, sys.argv[1])
         import civic
         engine = civic.Engine(civic.Rules.from_text(sys.argv[2]))
@@ -2048,6 +2053,11 @@ class TestLoad(Base):
         self.addCleanup(lambda: p.poll() is None and p.kill())
         self.addCleanup(p.stdout.close)
         self.addCleanup(lambda: p.stdin.closed or p.stdin.close())
+        # a child that never answers fails the test, not the run: killed,
+        # its output ends and the reads below see that
+        watchdog = threading.Timer(60, p.kill)
+        watchdog.start()
+        self.addCleanup(watchdog.cancel)
         return p
 
     @unittest.skipUnless(hasattr(signal, "SIGINT") and os.path.exists("/dev/stdin"),
