@@ -1251,8 +1251,9 @@ def main(argv=None):
             elif why and not why.startswith("not a timestamp"):
                 print("civic_dask: bad --as-of time %r: %s" % (a.as_of, why), file=sys.stderr)
             else:
-                print("civic_dask: bad --as-of time %r (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+HH:MM], "
-                      "Unix seconds or now)" % a.as_of, file=sys.stderr)
+                print("civic_dask: bad --as-of time %r (YYYY-MM-DD, "
+                      "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now)" % a.as_of,
+                      file=sys.stderr)
             return EXIT_USAGE
 
     import logging

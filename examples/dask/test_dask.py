@@ -511,7 +511,7 @@ class DaskTest(unittest.TestCase):
         for t, want in (("2025-02-30", b"bad --as-of time '2025-02-30': day out of range for "
                                        b"the month"),
                         ("bogus", b"bad --as-of time 'bogus' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS"
-                                  b"[+HH:MM], Unix seconds or now)"),
+                                  b"[Z|+HH:MM], Unix seconds or now)"),
                         ("253402300800", b"--as-of time '253402300800' out of range (years "
                                          b"0001..9999 in UTC)")):
             p = subprocess.run([sys.executable, SCRIPT, "-o", out, "-t", t, SAMPLE],
