@@ -500,6 +500,18 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
     return rc == CIVIC_OK ? CIVIC_OK : CIVIC_E_INVALID;
 }
 
+/* The as_of of a question that gives none: the latest ts held (the present
+ * when none), or with `present` the present moment; the purge horizon when
+ * that is later (nothing before it can be answered). */
+static int64_t default_as_of(const server *s, bool present)
+{
+    int64_t t;
+    if (present || civic_engine_time_range(s->engine, NULL, &t) != CIVIC_OK)
+        t = (int64_t)time(NULL);
+    int64_t h = civic_engine_purge_horizon(s->engine);
+    return h != CIVIC_NO_TIME && h > t ? h : t;
+}
+
 /* as_of in any ts form, or "now" (as civic-score -t now); absent: the latest
  * ts held (now when empty), as civic-score's -t defaults to the latest ts of
  * its input, or with `present` the present moment (GET /report under
@@ -516,10 +528,7 @@ static int parse_as_of_or(server *s, struct MHD_Connection *c, const request *rq
         return CIVIC_OK;
     }
     if (!v) {
-        if (present || civic_engine_time_range(s->engine, NULL, out) != CIVIC_OK)
-            *out = (int64_t)time(NULL);
-        int64_t h = civic_engine_purge_horizon(s->engine);
-        if (h != CIVIC_NO_TIME && h > *out) *out = h;
+        *out = default_as_of(s, present);
         return CIVIC_OK;
     }
     return parse_time_arg(s, rq, "as_of", v, out, why, n);
@@ -848,27 +857,17 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
 #define FUTURE_SECONDS_MAX 86400
 #define FUTURE_WARNING_BYTES 320u
 
-/* The latest ts held, CIVIC_NO_TIME when none (read under the page's
- * lock, as the load that changes it). */
-static int64_t latest_held(const server *s)
-{
-    int64_t t;
-    return civic_engine_time_range(s->engine, NULL, &t) == CIVIC_OK ? t : CIVIC_NO_TIME;
-}
-
 /* After a batch was applied: the warning of an event dated past the clock
- * that moved the latest ts held (before, after: read under the lock around
- * the load), or "" when the batch did not (SPEC 3 bounds no ts; the answer
- * and standard error say it).  A batch whose events lie before a date
- * already held moves no default and is not warned of, nor is one sent
- * again (its events are duplicates). */
+ * that moved the default as_of (before, after: default_as_of, read under
+ * the lock around the load), or "" when the batch did not (SPEC 3 bounds no
+ * ts; the answer and standard error say it).  A batch whose events lie
+ * before a date already held, or before a purge horizon, moves no default
+ * and is not warned of, nor is one sent again (its events are duplicates). */
 static void future_warning(server *s, int64_t before, int64_t after, char *w, size_t n)
 {
     w[0] = '\0';
     int64_t now = (int64_t)time(NULL);
-    if (after == CIVIC_NO_TIME || after <= now + FUTURE_SECONDS_MAX ||
-        (before != CIVIC_NO_TIME && after <= before))
-        return;
+    if (after <= now + FUTURE_SECONDS_MAX || after <= before) return;
     char t[40], clock[40];
     if (civic_rules_format_time(s->rules, after, t, sizeof(t)))
         snprintf(t, sizeof(t), "%" PRId64, after);
@@ -908,9 +907,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     civic_error err = CIVIC_ERROR_INIT;
     const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
     pthread_rwlock_wrlock(&s->page_lock);
-    int64_t before = latest_held(s);
+    int64_t before = default_as_of(s, false);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
-    int64_t after = rc == CIVIC_OK ? latest_held(s) : CIVIC_NO_TIME;
+    int64_t after = rc == CIVIC_OK ? default_as_of(s, false) : before;
     pthread_rwlock_unlock(&s->page_lock);
     warn_ignored_key(s, data, prep ? text.len : rq->len, opts.format);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */

@@ -1377,6 +1377,24 @@ def test_future_dated_event(tmp):
               % (status, t, w))
     finally:
         srv.stop()
+    # after a purge ahead of the clock (future=yes) the default as_of is its
+    # horizon: an event before it moves nothing and is not warned of (it was
+    # told answers are now of its date); one past it is
+    srv = Server(os.path.join(tmp, "future-horizon")).start()
+    try:
+        status, e = srv.request("POST", "/purge?before=2070-01-01&future=yes")
+        check(status == 200, "a purge ahead of the clock: %d %s" % (status, e))
+        status, rep = srv.post("id,subject,type,ts\nh1,s1,recycling,2062-11-28\n")
+        _, rank = srv.get("/rank")
+        check(status == 200 and "warning" not in rep
+              and rank.get("as_of", "").startswith("2070-01-01"),
+              "an event before a future horizon: no warning, answers of 2070: %d %s %s"
+              % (status, rep, rank.get("as_of")))
+        status, rep = srv.post("id,subject,type,ts\nh2,s1,recycling,2071-03-01\n")
+        check(status == 200 and "2071-03-01" in rep.get("warning", ""),
+              "an event past a future horizon is warned of: %d %s" % (status, rep))
+    finally:
+        srv.stop()
 
 
 HTTP_API = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
