@@ -578,17 +578,22 @@ static void bad_input_names_its_line_and_column(void **state)
     split_free(&s);
 }
 
-/* The load's error for text[0..len) (built-in test scheme), after checking
- * that the split gives the same: code, line, column and message. */
-static civic_error split_as_load(const char *text, size_t len)
+/* The load's error for text[0..len) by an engine of `scheme`, after
+ * checking that a split with `flags` gives the same: code, line, column and
+ * message.  The engine is freed. */
+static civic_error split_as_load_by(civic_engine *e, const char *text, size_t len,
+                                    uint32_t flags)
 {
-    civic_engine *e = engine_from(SPLIT_SCHEME);
     civic_error lerr = CIVIC_ERROR_INIT;
     int lrc = civic_engine_load(e, text, len, NULL, NULL, &lerr);
     civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
     o.parts = 2;
     o.utc_offset = 8 * 3600;
+    o.flags = flags;
     split_out s = split_opts(text, len, &o);
+    if (s.rc != lrc || strcmp(s.err.message, lerr.message) != 0)
+        fprintf(stderr, "the load says %d \"%s\", the split %d \"%s\"\n", lrc, lerr.message, s.rc,
+                s.err.message);
     assert_int_equal(s.rc, lrc);
     assert_int_equal(s.err.line, lerr.line);
     assert_int_equal(s.err.column, lerr.column);
@@ -597,6 +602,13 @@ static civic_error split_as_load(const char *text, size_t len)
     civic_engine_free(e);
     lerr.code = lrc;
     return lerr;
+}
+
+/* The load's error for text[0..len) (built-in test scheme), after checking
+ * that the split gives the same: code, line, column and message. */
+static civic_error split_as_load(const char *text, size_t len)
+{
+    return split_as_load_by(engine_from(SPLIT_SCHEME), text, len, 0);
 }
 
 static void a_load_and_a_split_agree_on_what_is_wrong(void **state)
@@ -902,24 +914,7 @@ static civic_error v2_split_as_load(const char *text, uint32_t flags)
 {
     civic_engine *e = engine_from(SPLIT_SCHEME_V2);
     assert_int_equal(civic_rules_spec_version(civic_engine_rules(e)), 2);
-    civic_error lerr = CIVIC_ERROR_INIT;
-    int lrc = civic_engine_load(e, text, strlen(text), NULL, NULL, &lerr);
-    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
-    o.parts = 2;
-    o.utc_offset = 8 * 3600;
-    o.flags = CIVIC_SPLIT_V2 | flags;
-    split_out s = split_opts(text, strlen(text), &o);
-    if (s.rc != lrc || strcmp(s.err.message, lerr.message) != 0)
-        fprintf(stderr, "the load says %d \"%s\", the split %d \"%s\"\n", lrc, lerr.message, s.rc,
-                s.err.message);
-    assert_int_equal(s.rc, lrc);
-    assert_int_equal(s.err.line, lerr.line);
-    assert_int_equal(s.err.column, lerr.column);
-    assert_string_equal(s.err.message, lerr.message);
-    split_free(&s);
-    civic_engine_free(e);
-    lerr.code = lrc;
-    return lerr;
+    return split_as_load_by(e, text, strlen(text), CIVIC_SPLIT_V2 | flags);
 }
 
 /* CIVIC_SPLIT_V2: the parts will be loaded under version-2 rules, so a key
