@@ -2986,21 +2986,31 @@ class TestDurability(Base):
                                   r"journal's header naming the old rules.{0,400}first write", words),
                         "the README says when a journal of events is relabelled")
 
+    def _journal_with_a_purge(self, name):
+        """Rules with a 1-year retain (old) and a 10-year one (new), and a
+        journal at NAME.jnl written under the old rules that holds a purge
+        (f0 removed, f1 kept); the engine that wrote it is closed.  Returns
+        old, new, the journal's path and NAME.snap's, and the open engine
+        for the caller's with-block."""
+        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
+                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "%s"\naffects = "score"\n')
+        old, new = civic.Rules.from_text(text % "1y"), civic.Rules.from_text(text % "10y")
+        jnl, snap = self.dir / (name + ".jnl"), self.dir / (name + ".snap")
+        e = civic.Engine(old)
+        e.journal_open(jnl)
+        e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
+        e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
+        self.assertEqual(e.purge("2015-01-01").events, 1)  # f0, under the 1-year retain
+        return old, new, jnl, snap, e
+
     def test_a_journal_holding_a_purge_of_old_rules_keeps_their_name(self):
         """A journal that holds a purge of the old rules (one its snapshot
         holds) is replayed under a revision, but keeps the old rules' name:
         relabelled, a later open of it over a snapshot that does not hold the
         purge would run it under the revision's retain, bringing back events
         it deleted.  Until a compaction, a purge is refused, naming compact()."""
-        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
-                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "%s"\naffects = "score"\n')
-        old, new = civic.Rules.from_text(text % "1y"), civic.Rules.from_text(text % "10y")
-        jnl, snap = self.dir / "p.jnl", self.dir / "p.snap"
-        with civic.Engine(old) as e:
-            e.journal_open(jnl)
-            e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
-            e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
-            self.assertEqual(e.purge("2015-01-01").events, 1)  # f0, under the 1-year retain
+        old, new, jnl, snap, e = self._journal_with_a_purge("p")
+        with e:
             e.save(snap)                                        # holds the purge
         with civic.Engine.open_snapshot(snap, new, other_rules=True) as e:
             e.journal_open(jnl, other_rules=True)
@@ -3039,15 +3049,8 @@ class TestDurability(Base):
         revision.  The way out: open it under the old rules and compact,
         then load the snapshot under the revision.  The README said such a
         journal opened and refused writes until compact()."""
-        text = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 0\n'
-                '[rule.fine]\npoints = -10\nvalid = "1y"\nretain = "%s"\naffects = "score"\n')
-        old, new = civic.Rules.from_text(text % "1y"), civic.Rules.from_text(text % "10y")
-        jnl, snap = self.dir / "q.jnl", self.dir / "q.snap"
-        with civic.Engine(old) as e:
-            e.journal_open(jnl)
-            e.add(id="f0", subject="r1", type="fine", ts="2010-01-01")
-            e.add(id="f1", subject="r1", type="fine", ts="2020-01-01")
-            self.assertEqual(e.purge("2015-01-01").events, 1)  # f0, under the 1-year retain
+        old, new, jnl, snap, e = self._journal_with_a_purge("q")
+        e.close()
         written = jnl.read_bytes()
         with civic.Engine(new) as e:
             with self.assertRaises(civic.CivicError) as cm:
