@@ -1064,11 +1064,11 @@ def _no_dask(missing):
     python3, a venv's, first on PATH)."""
     what = "dask" if missing == "dask" else "distributed (dask.distributed)"
     here = sys.executable or "this interpreter"
-    install = "sudo apt-get install -y python3-dask python3-distributed"
+    install = "sudo apt-get update && sudo apt-get install -y python3-dask python3-distributed"
     if (sys.executable and os.path.realpath(sys.executable) == os.path.realpath(DEBIAN_PYTHON)
             and sys.prefix == sys.base_prefix):
         if missing != "dask":
-            install = "sudo apt-get install -y python3-distributed"
+            install = "sudo apt-get update && sudo apt-get install -y python3-distributed"
         return "civic_dask: %s is not installed for %s: %s" % (what, here, install)
     if os.path.exists(DEBIAN_PYTHON):
         return ("civic_dask: %s is not installed for %s, the interpreter this ran under: run it "

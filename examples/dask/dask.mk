@@ -21,7 +21,7 @@ TEST_TARGETS += test-dask
 test-dask: lib $(CLI) | deps
 	@py=$$($(dask_python)); \
 	if [ -z "$$py" ]; then \
-	  echo "test-dask: dask is not installed (make deps, or sudo apt-get install -y $(DASK_PKGS))" >&2; \
+	  echo "test-dask: dask is not installed (make deps, or sudo apt-get update && sudo apt-get install -y $(DASK_PKGS))" >&2; \
 	  exit 1; \
 	fi; \
 	echo "$$py examples/dask/test_dask.py"; \
@@ -29,7 +29,7 @@ test-dask: lib $(CLI) | deps
 
 dask-demo: lib $(CLI)
 	@py=$$($(dask_python)); \
-	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
+	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get update && sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
 	$$py examples/dask/civic_dask.py --workers 2 --groups 2 -o - examples/data/sample.csv
 
 # A benchmark, not a test (never in TEST_TARGETS): civic_dask.py end to end
@@ -44,7 +44,7 @@ DASK_N := $(or $(DASK_N),1000000)
 .PHONY: dask-bench
 dask-bench: lib $(CLI) bench/out/lean-$(DASK_N)-42.csv
 	@py=$$($(dask_python)); \
-	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
+	if [ -z "$$py" ]; then echo "dask is not installed: sudo apt-get update && sudo apt-get install -y $(DASK_PKGS)"; exit 1; fi; \
 	CIVIC_LIBRARY=$(CURDIR)/$(B)/$(SONAME) $$py examples/dask/bench_dask.py \
 	    bench/out/lean-$(DASK_N)-42.csv -r bench/out/lean-$(DASK_N)-42.rules.toml \
 	    --workers 2 --repeat $(or $(REPEAT),1) --json bench/out/dask-$(DASK_N).results.json \

@@ -1202,7 +1202,7 @@ class NoDaskTest(unittest.TestCase):
     be made to call itself another (sys.executable) to see the advice for
     one that is not Debian's /usr/bin/python3."""
 
-    INSTALL = "sudo apt-get install -y python3-dask python3-distributed"
+    INSTALL = "sudo apt-get update && sudo apt-get install -y python3-dask python3-distributed"
 
     def run_without(self, modules, *args, executable=None):
         hide = ("import runpy, sys\n"
@@ -1238,7 +1238,8 @@ class NoDaskTest(unittest.TestCase):
             if sys.prefix == sys.base_prefix:
                 cases.append((["distributed"], "/usr/bin/python3",
                               "civic_dask: distributed (dask.distributed) is not installed for "
-                              "/usr/bin/python3: sudo apt-get install -y python3-distributed\n"))
+                              "/usr/bin/python3: sudo apt-get update && "
+                              "sudo apt-get install -y python3-distributed\n"))
         with tempfile.TemporaryDirectory(prefix="civic-nodask-") as d:
             out = os.path.join(d, "out.csv")
             for hidden, executable, advice in cases:

@@ -82,7 +82,7 @@ server: | deps
 $(SERVER_BIN): examples/server/civic-server.c $(SERVER_SRC) $(SERVER_HDR) include/civic.h $(STATIC) \
           $(if $(OPENAPI_DOC),$(B)/openapi_embed.h) | $(B)
 	@$(mhd_found) || { echo "civic-server needs libmicrohttpd, which $(PKG_CONFIG) does not know" \
-	    "and whose header $(MHD_HEADER) is missing: sudo apt-get install -y libmicrohttpd-dev," \
+	    "and whose header $(MHD_HEADER) is missing: sudo apt-get update && sudo apt-get install -y libmicrohttpd-dev," \
 	    "or make SERVER=no to build without the service" >&2; exit 1; }
 	$(CC) $(OPENAPI_FLAGS) -Iexamples/server -Iexamples/common $(ALL_CFLAGS) $(MHD_CFLAGS) $(LDFLAGS) -o $@ \
 	    examples/server/civic-server.c $(SERVER_SRC) $(STATIC) $(MHD_LIBS) $(LDLIBS)
