@@ -1208,7 +1208,17 @@ static int open_data(server *s)
      * compaction and go on from a snapshot older than the journal. */
     s->data_fd = open(s->opt.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->data_fd < 0) {
-        fprintf(stderr, SERVER_NAME ": %s: %s\n", s->opt.data_dir, strerror(errno));
+        int e = errno;
+        char target[256];
+        ssize_t n = e == ENOENT ? readlink(s->opt.data_dir, target, sizeof(target) - 1) : -1;
+        if (n > 0) {            /* mkdir said EEXIST: a link to nowhere */
+            target[n] = '\0';
+            fprintf(stderr, SERVER_NAME ": %s is a symbolic link to %s%s, which does not exist: "
+                    "create that directory, or name another with --data\n", s->opt.data_dir,
+                    target, (size_t)n == sizeof(target) - 1 ? "..." : "");
+        } else {
+            fprintf(stderr, SERVER_NAME ": %s: %s\n", s->opt.data_dir, strerror(e));
+        }
         return -1;
     }
     if (flock(s->data_fd, LOCK_EX | LOCK_NB) != 0) {

@@ -598,6 +598,12 @@ def test_command_line(tmp):
     check(rc != 0 and ("cannot create %s" % missing) in err
           and "its parent directory does not exist" in err, "--data without a parent: %r"
           % err[:300])
+    # a --data that is a link to nowhere: mkdir finds it there, opening it fails
+    link = os.path.join(tmp, "data-link")
+    os.symlink(os.path.join(tmp, "moved-away"), link)
+    rc, out, err = run("--port", "0", "--data", link)
+    check(rc != 0 and ("%s is a symbolic link to %s" % (link, os.path.join(tmp, "moved-away")))
+          in err and "which does not exist" in err, "--data, a dangling link: %r" % err[:300])
     rc, out, err = run("--port=0", "--max-body=512M")
     check(rc == 1 and "--body-budget" in err and "unknown option" not in err,
           "--name=value is read as --name value: %r" % err[:200])
