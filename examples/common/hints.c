@@ -428,7 +428,9 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
 
 void hints_list_names(const civic_rules *rules, char *out, size_t n)
 {
-    static const char more[] = ", ...";
+    /* "; " between names: a flag may hold ", " but never ';', nor may a
+     * measure's code */
+    static const char more[] = "; ...";
     size_t at = 0, flags = civic_rules_flag_count(rules);
     size_t total = flags + civic_rules_measure_count(rules);
     out[0] = '\0';
@@ -446,7 +448,7 @@ void hints_list_names(const civic_rules *rules, char *out, size_t n)
             if (at + strlen(cut) < n) memcpy(out + at, cut, strlen(cut) + 1);
             return;
         }
-        snprintf(out + at, n - at, "%s%s", i ? ", " : "", name);
+        snprintf(out + at, n - at, "%s%s", i ? "; " : "", name);
         at += len;
     }
 }

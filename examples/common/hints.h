@@ -98,10 +98,10 @@ enum { HINT_LAST_MIN, HINT_RETAIN, HINT_SCHEME_KINDS };
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload);
 
-/* The scheme's list names, its flags then its measures, ", "-separated,
- * into out (n > 0): for the message of a name that is neither ("none" when
- * the scheme has no list; cut at a name's end with ", ..." when they do not
- * fit). */
+/* The scheme's list names, its flags then its measures, "; "-separated
+ * (a flag may hold ", "), into out (n > 0): for the message of a name that
+ * is neither ("none" when the scheme has no list; cut at a name's end with
+ * "; ..." when they do not fit). */
 void hints_list_names(const civic_rules *rules, char *out, size_t n);
 
 #ifdef __cplusplus

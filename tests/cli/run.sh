@@ -219,19 +219,24 @@ status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nu
 { sleep 4; } | timeout 3 "$CLI" -r $D/rules.toml --list no_such_list - >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure of the scheme (lists: dishonest)$" "$T/err"; then ok; else
     bad "--list of an unknown name, before the input, naming the scheme's lists: $rc $(cat "$T/err")"; fi
-# the names of a scheme with more lists than a line holds end with ", ...", and
+# the names of a scheme with more lists than a line holds end with "; ...", and
 # one with none says so
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'
   i=0; while [ $i -lt 60 ]; do printf '[rule.r%d]\npoints = -1\nflag = "flag_number_%03d"\n' $i $i; i=$((i + 1)); done
 } >"$T/many-lists.toml"
 "$CLI" -r "$T/many-lists.toml" --list q "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -q "(lists: flag_number_000, flag_number_001, .*[0-9], \.\.\.)$" "$T/err" &&
+if [ $rc -eq 1 ] && grep -q "(lists: flag_number_000; flag_number_001; .*[0-9]; \.\.\.)$" "$T/err" &&
    ! grep -q "flag_number_059" "$T/err"; then ok; else
     bad "--list of an unknown name, many lists: $rc $(cat "$T/err")"; fi
 printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.x]\npoints = 1\n' >"$T/no-lists.toml"
 "$CLI" -r "$T/no-lists.toml" --list q "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "'q' is neither a flag nor a measure of the scheme (lists: none)$" "$T/err"; then ok; else
     bad "--list of an unknown name, no lists: $rc $(cat "$T/err")"; fi
+# a flag's name may hold ", ": the names are told apart by "; "
+printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.x]\npoints = -1\nflag = "drunk, driving"\n[rule.y]\npoints = -2\nflag = "noise"\n' >"$T/comma-lists.toml"
+"$CLI" -r "$T/comma-lists.toml" --list driving "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "(lists: drunk, driving; noise)$" "$T/err"; then ok; else
+    bad "--list of an unknown name, a flag holding a comma: $rc $(cat "$T/err")"; fi
 
 # a log whose name says the other format: refused whole, saying so (each line
 # was bad, and --lenient skipped them all and exited 0)
