@@ -1889,10 +1889,15 @@ def _score_from(s, dims=None, tiers=None, spec_version=1, decoded=None):
 
 def _convert_result(result, spec_version=1):
     """A civic_result -> list of Score.  Does not free it."""
+    return list(_result_rows(result, spec_version))
+
+
+def _result_rows(result, spec_version=1):
+    """The Scores of a civic_result, made one at a time as they are asked
+    for.  Does not free it."""
     n = _lib.civic_result_count(result)
     ndim = _lib.civic_result_dimension_count(result)
     names = [_str(_lib.civic_result_dimension_name(result, d)) for d in range(ndim)]
-    out = []
     row = _capi.civic_score()
     row_ref = _byref(row)
     value = _c_int64()
@@ -1914,8 +1919,19 @@ def _convert_result(result, spec_version=1):
         tiers = _read_tiers(row.tier_count,
                             lambda t, tv, i=i: tier(result, i, t, tv_ref), tv, decoded) \
             if row.tier_count else None
-        out.append(_score_from(row, dims, tiers, spec_version, decoded))
-    return out
+        yield _score_from(row, dims, tiers, spec_version, decoded)
+
+
+def _owned_rows(result, spec_version):
+    """_result_rows of a civic_result this generator owns: freed when the
+    rows are exhausted, or when the generator is closed or collected.  The
+    first next() only enters the try (yields None), so that the result is
+    freed even if no row is ever asked for; the caller makes that call."""
+    try:
+        yield None
+        yield from _result_rows(result, spec_version)
+    finally:
+        _lib.civic_result_free(result)
 
 
 _KIND_NAMES: _Dict[int, str] = {}    # the library's names of kinds and states,
@@ -2430,7 +2446,23 @@ class Engine(_Owner):
             _lib.civic_result_free(out)
 
     def __iter__(self) -> _Iterator["Score"]:
-        return iter(self.subjects())
+        """The rows of subjects() (default as_of), in its order, each made
+        only when the iterator reaches it: the memory of one Score at a
+        time, not of the whole list (about 1.1 KB a subject).  The answer is
+        asked of the library once, when iter() is called; that answer (in C
+        memory, about 120 bytes a subject) is a snapshot that owns its memory,
+        so writes to the engine while an iterator is open, from this thread
+        or another, are safe and do not change its rows (iterate again to
+        see them), and an iterator outlives close() of its engine.  The C
+        answer is freed when the iterator is exhausted, closed (close()) or
+        collected."""
+        with self._use() as p:
+            out = _capi.result_p()
+            self._ask(p, None, lambda t: _lib.civic_engine_subjects(p, t, _byref(out)))
+            version = int(_lib.civic_engine_spec_version(p))
+        rows = _owned_rows(out, version)
+        next(rows)      # into its try: from here close() and collection free out
+        return rows
 
     def __contains__(self, item: _Any) -> bool:
         """`"r1" in engine`: whether subject r1 has events (as score() counts

@@ -2627,6 +2627,158 @@ class TestAnswers(Base):
 # --------------------------------------------------------------------------
 
 
+class TestIteration(Base):
+    """`for s in engine` converts row by row from one C answer
+    (civic_engine_subjects), taken when iter() is called."""
+
+    TYPES = ("fine", "dog", "donation", "volunteer_hour", "defaulter", "shop_bonus")
+
+    def log(self, subjects, per=3):
+        lines = ["id,subject,type,ts,qty,group,ref"]
+        k = 0
+        for s in range(subjects):
+            for j in range(per):
+                t = self.TYPES[(s + j) % len(self.TYPES)]
+                qty = "3" if t == "volunteer_hour" else ""
+                lines.append("e%d,s%05d,%s,2022-%02d-%02d,%s,d%d/st%d," % (
+                    k, s, t, 1 + j % 12, 1 + s % 28, qty, s % 3, s % 5))
+                k += 1
+        return "\n".join(lines) + "\n"
+
+    def counting(self):
+        """Patch the binding's calls that make and free a civic_result; the
+        set it returns holds the results made and not yet freed."""
+        from unittest import mock
+        live = set()
+        lib = civic._lib
+        make, free = lib.civic_engine_subjects, lib.civic_result_free
+
+        def subjects(engine, t, out):
+            status = make(engine, t, out)
+            live.add(ctypes_address(out))
+            return status
+
+        def result_free(result):
+            live.discard(ctypes_address(result))
+            free(result)
+
+        for name, f in (("civic_engine_subjects", subjects), ("civic_result_free", result_free)):
+            patch = mock.patch.object(lib, name, f)
+            patch.start()
+            self.addCleanup(patch.stop)
+        return live
+
+    def test_rows_are_those_of_subjects(self):
+        self.engine.load(self.log(300))
+        self.engine.add(id="late", subject="s00007", type="fine", ts="2023-06-01")
+        want = self.engine.subjects()
+        self.assertEqual(len(want), 300)
+        self.assertEqual(list(self.engine), want)
+        self.assertEqual([s.subject for s in self.engine], ["s%05d" % i for i in range(300)])
+        self.assertEqual(list(self.engine), [s for s in iter(self.engine)])
+
+    def test_iteration_is_lazy(self):
+        # subjects() makes every Score (about 1.2 KB each) before the first
+        # is seen; iter(engine) converted them all too: now its first row
+        # costs one row
+        import tracemalloc
+        self.engine.load(self.log(20000, per=1))
+        tracemalloc.start()
+        try:
+            tracemalloc.reset_peak()
+            whole = self.engine.subjects()
+            _, peak_whole = tracemalloc.get_traced_memory()
+            del whole
+            tracemalloc.reset_peak()
+            base, _ = tracemalloc.get_traced_memory()
+            it = iter(self.engine)
+            first = next(it)
+            _, peak_first = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        self.assertEqual(first.subject, "s00000")
+        self.assertGreater(peak_whole, 10_000_000)      # the measure means something
+        self.assertLess(peak_first - base, 500_000)
+        it.close()
+
+    def test_the_c_answer_is_freed_however_iteration_ends(self):
+        self.engine.load(self.log(50))
+        live = self.counting()
+        list(self.engine)                            # exhausted
+        self.assertEqual(live, set())
+        it = iter(self.engine)
+        self.assertEqual(len(live), 1)               # held while iterating
+        next(it), next(it)
+        it.close()                                   # closed
+        self.assertEqual(live, set())
+        for taken in (0, 1, 25):                     # abandoned: collected
+            it = iter(self.engine)
+            for _ in range(taken):
+                next(it)
+            del it
+            gc.collect()
+            self.assertEqual(live, set(), taken)
+        for row in self.engine:                      # a break
+            if row.subject == "s00010":
+                break
+        del row
+        gc.collect()
+        self.assertEqual(live, set())
+        self.assertTrue("s00003" in self.engine)
+        self.assertTrue(self.engine.score("s00003") in self.engine)   # stops at it
+        gc.collect()
+        self.assertEqual(live, set())
+
+    def test_abandoned_iterators_do_not_grow_memory(self):
+        # 400 iterators of 5,000 subjects abandoned after one row: were each
+        # C answer kept, that is hundreds of megabytes
+        self.engine.load(self.log(5000, per=1))
+        for _ in range(20):
+            next(iter(self.engine))
+        gc.collect()
+        before = rss_bytes()
+        for _ in range(400):
+            next(iter(self.engine))
+        gc.collect()
+        self.assertLess(rss_bytes() - before, 32 << 20)
+
+    def test_writes_while_iterating_do_not_change_the_rows(self):
+        self.engine.load(self.log(40))
+        want = self.engine.subjects()
+        it = iter(self.engine)
+        got = [next(it)]
+        k = 0
+        for row in it:
+            got.append(row)
+            # a new subject before and after this row, an event of the next
+            # subject, and one of a subject already seen
+            for s in ("s%05d" % (int(row.subject[1:]) + 1), row.subject + "x", "a" + row.subject,
+                      got[0].subject):
+                self.engine.add(id="w%d" % k, subject=s, type="fine", ts="2022-02-01")
+                k += 1
+        self.assertEqual(got, want)
+        self.assertEqual(self.engine.subject_count, 40 + 1 + 2 * 39)   # s00040, 39 x, 39 a
+        self.assertNotEqual(self.engine.subjects()[:40], want)
+
+    def test_an_iterator_outlives_its_engine(self):
+        self.engine.load(self.log(30))
+        want = self.engine.subjects()
+        it = iter(self.engine)
+        first = next(it)
+        self.engine.close()
+        gc.collect()
+        self.assertEqual([first] + list(it), want)
+        with self.assertRaises(ValueError):           # a closed engine: at iter()
+            iter(self.engine)
+
+
+def ctypes_address(p):
+    """The address a ctypes pointer (or a byref() of one) holds."""
+    import ctypes
+    obj = getattr(p, "_obj", p)
+    return ctypes.cast(obj, ctypes.c_void_p).value
+
+
 class TestDecimalContext(Base):
     """Answers and quantities are exact whatever decimal context the caller
     set: a prec=5 context rounded 1005.34 to 1005.3, prec=3 a qty of 2.345
