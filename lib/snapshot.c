@@ -597,7 +597,10 @@ static int snapshot_apply(civic_engine *e, void *ctx, civic_error *err)
      * where added after the load it is a duplicate; one pointing at a
      * purged event would stay dangling, where added after it is archived
      * on arrival.  The answer would hang on the order of the calls. */
-    if (r->first > 0 && (e->tombs.count > tombs || !civic__act_tombs_known(e, act_tombs))) {
+    if (r->first > 0 && (e->tombs.count > tombs || !civic__act_tombs_known(e, act_tombs) ||
+                         r->horizon > e->purge_horizon)) {
+        /* the horizon too: a purge that removed nothing still says that
+         * nothing archived before it is held, which events held may break */
         civic__tombs_truncate(e, tombs, act_tombs);
         return civic__error_set(r->err, CIVIC_E_INVALID, 0, 0, 0, "snapshot %s holds a purge "
                                 "this engine has not made, and the engine already holds %llu "

@@ -545,6 +545,27 @@ static void a_purged_snapshot_is_not_merged_into_held_events(void **state)
     assert_int_equal(civic_engine_load_snapshot(b, path_in("merge.snap"), NULL), CIVIC_OK);
     civic_engine_free(b);
     civic_engine_free(a);
+    /* a purge that removed nothing holds no tombstone, only its horizon,
+     * which still says that nothing archived before it is held: f1 (2015,
+     * archived by 2021) would stay, counted as archived, and be saved
+     * again under that horizon */
+    a = engine_from(RULES);
+    load_ok(a, "id,subject,type,ts\ng1,s1,fine,2019-03-01\n");
+    rep = (civic_purge_report)CIVIC_PURGE_REPORT_INIT;
+    assert_int_equal(civic_engine_purge(a, at(a, "2021-01-01"), &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.events, 0);
+    assert_int_equal(civic_engine_save(a, path_in("horizon.snap"), NULL), CIVIC_OK);
+    b = engine_from(RULES);
+    load_ok(b, "id,subject,type,ts\nf1,s9,fine,2015-03-01\n");
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load_snapshot(b, path_in("horizon.snap"), &err), CIVIC_E_INVALID);
+    assert_non_null(strstr(err.message, "holds a purge this engine has not made"));
+    assert_int_equal(civic_engine_event_count(b), 1);
+    assert_true(civic_engine_purge_horizon(b) == CIVIC_NO_TIME);
+    civic_engine_free(b);
+    /* the engine that made it takes it back (its own purge) */
+    assert_int_equal(civic_engine_load_snapshot(a, path_in("horizon.snap"), NULL), CIVIC_OK);
+    civic_engine_free(a);
     support_release();
 }
 
