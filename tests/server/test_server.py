@@ -1216,6 +1216,125 @@ def test_purge_removes_the_bytes(tmp):
         srv.stop()
 
 
+def test_purge_compaction_owed_at_start(tmp):
+    """A purge whose compaction failed (a full disk: here a file size limit,
+    the snapshot cannot be written) left the removed events in
+    snapshot.civic; a restart replayed the purge from the journal, said
+    writes were ok, and the timer never compacted (nothing was written since
+    the start), so the removed events stayed in the files for good.  The
+    start-up compacts when the journal it replays holds a purge the snapshot
+    lacks; when that fails too, the service starts all the same, /healthz
+    says writes are failing and the timer tries again (here once the limit
+    is lifted).  So does a compaction killed between its snapshot and its
+    fresh journal (tests/server/killrename.c): the old journal, every batch
+    of it in the snapshot already, still held the purged events."""
+    kept = "".join("k%d,s%d,volunteer_hour,2024-05-01,kept-district\n" % (i, i % 40)
+                   for i in range(200))
+    log = ("id,subject,type,ts,group\n"
+           "e1,old,illegal_parking,2015-03-01T10:00:00+08:00,erased-district\n"
+           "e2,old,illegal_parking,2015-04-01T10:00:00+08:00,erased-district\n" + kept)
+    limit_bytes = 1024
+
+    def limited():  # a write past limit_bytes fails (EFBIG; the server ignores SIGXFSZ)
+        resource.setrlimit(resource.RLIMIT_FSIZE,
+                           (limit_bytes, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def held(data):
+        return b"".join(open(os.path.join(data, f), "rb").read()
+                        for f in sorted(os.listdir(data))
+                        if os.path.isfile(os.path.join(data, f)))
+
+    def start(data, extra=(), preexec=None, env=None):
+        srv = Server(data, extra)
+        srv.port = harness.free_port()
+        srv.proc = subprocess.Popen([ARGS.server, "--port", str(srv.port), "--data", data]
+                                    + list(extra), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE, preexec_fn=preexec, env=env)
+        deadline = time.time() + 30
+        while time.time() < deadline and srv.proc.poll() is None:
+            try:
+                if srv.raw("GET", "/healthz", timeout=1)[0] == 200:
+                    return srv
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.05)
+        return srv
+
+    def stop(srv):
+        if srv.proc.poll() is None:
+            srv.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = srv.proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            srv.proc.kill()
+            _, err = srv.proc.communicate()
+        return srv.proc.returncode, err.decode(errors="replace")
+
+    so = build_shim(tmp, "server/killrename")
+    for space in ("at the restart", "only later") + (("killed",) if so else ()):
+        data = os.path.join(tmp, "purge-owed-" + space.split()[0])
+        srv = start(data)
+        status, rep = srv.post(log)
+        if space == "killed":  # the log in the journal alone
+            srv.proc.kill()
+        code, _ = stop(srv)
+        check(status == 200 and rep.get("accepted") == 202 and
+              (code == -signal.SIGKILL if space == "killed" else
+               code == 0 and os.path.getsize(os.path.join(data, "snapshot.civic")) > limit_bytes),
+              "purge owed (%s): the log is posted: %s %s %s" % (space, status, rep, code))
+        if space == "killed":  # SIGKILL as the purge's compaction renames the fresh journal
+            srv = start(data, env=dict(os.environ, LD_PRELOAD=so,
+                                       CIVIC_KILL_RENAME="/journal.civic"))
+            try:
+                srv.request("POST", "/purge?before=2021-01-01")
+            except (OSError, http.client.HTTPException):
+                pass
+            code, err = stop(srv)
+            with open(os.path.join(data, "snapshot.civic"), "rb") as f:
+                snap = f.read()
+            check(code == -signal.SIGKILL and b"erased-district" not in snap
+                  and b"erased-district" in held(data),
+                  "purge owed (killed): the snapshot is written, the old journal stays: %s %s"
+                  % (code, err))
+            space = "at the restart"
+        else:
+            srv = start(data, preexec=limited)
+            status, rep = srv.request("POST", "/purge?before=2021-01-01")
+            code, err = stop(srv)
+            check(status == 200 and rep.get("events") == 2 and "File too large" in err
+                  and code == 3 and b"erased-district" in held(data),
+                  "purge owed: the purge is answered, its compaction fails: %s %s %s %s"
+                  % (status, rep, code, err))
+        srv = start(data, ["--compact-every", "1"],
+                    preexec=None if space == "at the restart" else limited)
+        try:
+            running = srv.proc.poll() is None
+            status, h = srv.request("GET", "/healthz") if running else (None, {})
+            if space == "at the restart":
+                check(running and status == 200 and h.get("writes") == "ok"
+                      and h.get("events") == 200 and b"erased-district" not in held(data),
+                      "purge owed: the start-up compacts: no file holds the purged events: "
+                      "%s %s %r" % (status, h, sorted(os.listdir(data))))
+                continue
+            check(running and status == 200 and h.get("writes") == "failing"
+                  and h.get("events") == 200,
+                  "purge owed: the start-up's compaction fails, the service starts, /healthz "
+                  "says writes are failing: %s %s" % (status, h))
+            if not running:
+                continue
+            resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                             (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            deadline = time.time() + 10
+            while time.time() < deadline and b"erased-district" in held(data):
+                time.sleep(0.2)
+            _, h = srv.request("GET", "/healthz")
+            check(b"erased-district" not in held(data) and h.get("writes") == "ok",
+                  "purge owed: the timer compacts once there is space: %s %r"
+                  % (h, sorted(os.listdir(data))))
+        finally:
+            code, err = stop(srv)
+            check(code == 0, "purge owed (%s): a clean stop: %s %s" % (space, code, err))
+
+
 def test_port_in_use(srv):
     """A second server on a port one already listens on exits 1 (the manual's
     "when the address cannot be bound"): it must not share the port and
@@ -2663,6 +2782,7 @@ def main():
         test_objections(tmp)
         test_purge(tmp)
         test_purge_removes_the_bytes(tmp)
+        test_purge_compaction_owed_at_start(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_corrected(tmp)
