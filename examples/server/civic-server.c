@@ -881,6 +881,8 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
 }
 
+static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -922,6 +924,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
         if (reread) guard_release(&s->guard, rq->len);
     }
     if (rc != CIVIC_OK) say_content_type(&err);
+    /* the data directory refused the batch (a full disk): the operator's
+     * business, as a failed compaction is, not only the client's */
+    if (rc == CIVIC_E_IO) report_error("POST /events", rc, &err, false);
     char warning[FUTURE_WARNING_BYTES];
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
@@ -1485,6 +1490,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     pthread_rwlock_unlock(&s->page_lock);
     note_write(s, rc, true);
     count_write(s, rc, true);
+    if (rc == CIVIC_E_IO) report_error("POST /purge", rc, &err, false);
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");

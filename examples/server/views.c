@@ -116,10 +116,12 @@ void view_load_report(buf *b, int rc, const civic_load_report *rep,
     if (rc != CIVIC_OK) {
         json_key(b, "error", &first);
         json_str(b, civic_strerror(rc));
-        json_key(b, "line", &first);
-        json_u64(b, err->line);
-        json_key(b, "column", &first);
-        json_u64(b, err->column);
+        if (rc != CIVIC_E_IO) { /* the data directory's fault, not a line's of the body */
+            json_key(b, "line", &first);
+            json_u64(b, err->line);
+            json_key(b, "column", &first);
+            json_u64(b, err->column);
+        }
         json_key(b, "reason", &first);
         json_str(b, err->message[0] ? err->message : civic_strerror(rc)); /* never "" */
     }

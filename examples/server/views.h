@@ -58,7 +58,8 @@ void view_list(buf *b, const civic_rules *r, const civic_list *list, const char 
 void view_objections(buf *b, const civic_rules *r, const objections *o, int64_t as_of);
 /* {"horizon","events","acts","held"} */
 void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held);
-/* The answer to POST /events: error fields when rc fails, then the counts,
+/* The answer to POST /events: error fields when rc fails (no line and column
+ * for CIVIC_E_IO, which no line of the body caused), then the counts,
  * then `warning` when warning is neither NULL nor "". */
 void view_load_report(buf *b, int rc, const civic_load_report *rep, const civic_error *err,
                       uint64_t events, const char *warning);

@@ -1216,6 +1216,37 @@ def test_purge_removes_the_bytes(tmp):
         srv.stop()
 
 
+def piped_server(data, extra=(), preexec=None, env=None):
+    """A Server on data whose standard error is a pipe, not a file (a file
+    size limit set on the process leaves a pipe alone), started with
+    preexec_fn preexec; its proc may have exited: see stop_piped."""
+    srv = Server(data, extra)
+    srv.port = harness.free_port()
+    srv.proc = subprocess.Popen([ARGS.server, "--port", str(srv.port), "--data", data]
+                                + list(extra), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, preexec_fn=preexec, env=env)
+    deadline = time.time() + 30
+    while time.time() < deadline and srv.proc.poll() is None:
+        try:
+            if srv.raw("GET", "/healthz", timeout=1)[0] == 200:
+                return srv
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.05)
+    return srv
+
+
+def stop_piped(srv):
+    """SIGTERM a piped_server: (exit code, standard error)."""
+    if srv.proc.poll() is None:
+        srv.proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = srv.proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        srv.proc.kill()
+        _, err = srv.proc.communicate()
+    return srv.proc.returncode, err.decode(errors="replace")
+
+
 def test_purge_compaction_owed_at_start(tmp):
     """A purge whose compaction failed (a full disk: here a file size limit,
     the snapshot cannot be written) left the removed events in
@@ -1244,51 +1275,26 @@ def test_purge_compaction_owed_at_start(tmp):
                         for f in sorted(os.listdir(data))
                         if os.path.isfile(os.path.join(data, f)))
 
-    def start(data, extra=(), preexec=None, env=None):
-        srv = Server(data, extra)
-        srv.port = harness.free_port()
-        srv.proc = subprocess.Popen([ARGS.server, "--port", str(srv.port), "--data", data]
-                                    + list(extra), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, preexec_fn=preexec, env=env)
-        deadline = time.time() + 30
-        while time.time() < deadline and srv.proc.poll() is None:
-            try:
-                if srv.raw("GET", "/healthz", timeout=1)[0] == 200:
-                    return srv
-            except (OSError, http.client.HTTPException):
-                time.sleep(0.05)
-        return srv
-
-    def stop(srv):
-        if srv.proc.poll() is None:
-            srv.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = srv.proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            srv.proc.kill()
-            _, err = srv.proc.communicate()
-        return srv.proc.returncode, err.decode(errors="replace")
-
     so = build_shim(tmp, "server/killrename")
     for space in ("at the restart", "only later") + (("killed",) if so else ()):
         data = os.path.join(tmp, "purge-owed-" + space.split()[0])
-        srv = start(data)
+        srv = piped_server(data)
         status, rep = srv.post(log)
         if space == "killed":  # the log in the journal alone
             srv.proc.kill()
-        code, _ = stop(srv)
+        code, _ = stop_piped(srv)
         check(status == 200 and rep.get("accepted") == 202 and
               (code == -signal.SIGKILL if space == "killed" else
                code == 0 and os.path.getsize(os.path.join(data, "snapshot.civic")) > limit_bytes),
               "purge owed (%s): the log is posted: %s %s %s" % (space, status, rep, code))
         if space == "killed":  # SIGKILL as the purge's compaction renames the fresh journal
-            srv = start(data, env=dict(os.environ, LD_PRELOAD=so,
+            srv = piped_server(data, env=dict(os.environ, LD_PRELOAD=so,
                                        CIVIC_KILL_RENAME="/journal.civic"))
             try:
                 srv.request("POST", "/purge?before=2021-01-01")
             except (OSError, http.client.HTTPException):
                 pass
-            code, err = stop(srv)
+            code, err = stop_piped(srv)
             with open(os.path.join(data, "snapshot.civic"), "rb") as f:
                 snap = f.read()
             check(code == -signal.SIGKILL and b"erased-district" not in snap
@@ -1297,14 +1303,14 @@ def test_purge_compaction_owed_at_start(tmp):
                   % (code, err))
             space = "at the restart"
         else:
-            srv = start(data, preexec=limited)
+            srv = piped_server(data, preexec=limited)
             status, rep = srv.request("POST", "/purge?before=2021-01-01")
-            code, err = stop(srv)
+            code, err = stop_piped(srv)
             check(status == 200 and rep.get("events") == 2 and "File too large" in err
                   and code == 3 and b"erased-district" in held(data),
                   "purge owed: the purge is answered, its compaction fails: %s %s %s %s"
                   % (status, rep, code, err))
-        srv = start(data, ["--compact-every", "1"],
+        srv = piped_server(data, ["--compact-every", "1"],
                     preexec=None if space == "at the restart" else limited)
         try:
             running = srv.proc.poll() is None
@@ -1331,8 +1337,45 @@ def test_purge_compaction_owed_at_start(tmp):
                   "purge owed: the timer compacts once there is space: %s %r"
                   % (h, sorted(os.listdir(data))))
         finally:
-            code, err = stop(srv)
+            code, err = stop_piped(srv)
             check(code == 0, "purge owed (%s): a clean stop: %s %s" % (space, code, err))
+
+
+def test_write_refused_for_io(tmp):
+    """A batch or a purge the journal cannot take (a full disk: here a file
+    size limit, the append fails) is answered 503 with the reason, and that
+    reason is on standard error too, as a failed compaction's is (nothing
+    was written there: an operator watching the log saw no sign of it).
+    The 503 of a batch carries no "line" and "column" (0 and 0: no line of
+    the body is at fault), as the Error schema allows."""
+    data = os.path.join(tmp, "append-fails")
+    srv = piped_server(data)
+    try:
+        status, rep = srv.post("id,subject,type,ts\na1,old,illegal_parking,2015-03-01\n"
+                               "a2,s1,volunteer_hour,2024-05-01\n")
+        check(status == 200 and rep.get("accepted") == 2, "append fails: the first batch: %s %s"
+              % (status, rep))
+        size = os.path.getsize(os.path.join(data, "journal.civic"))
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        status, e = srv.post("id,subject,type,ts\na3,s2,volunteer_hour,2024-05-02\n")
+        check(status == 503 and "File too large" in e.get("reason", "")
+              and "line" not in e and "column" not in e and e.get("accepted") == 0,
+              "append fails: POST /events is 503 with the reason, no line nor column: %s %s"
+              % (status, e))
+        batch_reason = e.get("reason", "?")
+        status, p = srv.request("POST", "/purge?before=2021-01-01")
+        check(status == 503 and "File too large" in p.get("reason", ""),
+              "append fails: POST /purge is 503 with the reason: %s %s" % (status, p))
+        purge_reason = p.get("reason", "?")
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    finally:
+        code, err = stop_piped(srv)
+    lines = err.splitlines()
+    check(code == 0 and "civic-server: POST /events: %s" % batch_reason in lines
+          and "civic-server: POST /purge: %s" % purge_reason in lines,
+          "append fails: each refusal is one line on standard error: %s %r" % (code, err))
 
 
 def test_port_in_use(srv):
@@ -2783,6 +2826,7 @@ def main():
         test_purge(tmp)
         test_purge_removes_the_bytes(tmp)
         test_purge_compaction_owed_at_start(tmp)
+        test_write_refused_for_io(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_corrected(tmp)
