@@ -1209,6 +1209,27 @@ static bool compaction_owed(const server *s, const civic_journal_report *rep,
     return horizon != snapshot_horizon || (rep->batches > 0 && rep->accepted == 0);
 }
 
+/* A --rescore whose compaction failed (a full disk): what it left.  The
+ * compaction replaces the snapshot first (a rename), then the journal,
+ * which it leaves as it was until the snapshot is in place (the library
+ * then sets its header to these rules, so that the pair opens under them),
+ * so the snapshot's file tells (was: it before the compaction, NULL when
+ * there was none). */
+static void rescore_failed(const server *s, const struct stat *was)
+{
+    struct stat now;
+    bool has = stat(s->snapshot_path, &now) == 0;
+    if (was ? has && now.st_dev == was->st_dev && now.st_ino == was->st_ino : !has)
+        fprintf(stderr, SERVER_NAME ": the rescore was not done, and nothing was changed: the "
+                "data directory is as it was, under the rules it was written with.  Fix the "
+                "cause (free some space) and start again with --rescore\n");
+    else
+        fprintf(stderr, SERVER_NAME ": the rescore was not completed: snapshot.civic holds "
+                "every event under these rules, but the fresh journal beside it could not be "
+                "made, and the rules the directory was written with no longer open it.  Fix the "
+                "cause (free some space) and start again with these rules and --rescore\n");
+}
+
 static int open_data(server *s)
 {
     civic_error err = CIVIC_ERROR_INIT;
@@ -1369,7 +1390,12 @@ static int open_data(server *s)
     }
     if (s->opt.rescore) {
         /* both files under the rules they were read under, before any write */
-        if (compact_now(s, NULL, NULL) != CIVIC_OK) return -1;
+        struct stat was;
+        bool had = stat(s->snapshot_path, &was) == 0;
+        if (compact_now(s, NULL, NULL) != CIVIC_OK) {
+            rescore_failed(s, had ? &was : NULL);
+            return -1;
+        }
         fprintf(stderr, SERVER_NAME ": rescored %" PRIu64 " events under %s; the data directory "
                 "is written under these rules now\n", civic_engine_event_count(s->engine),
                 s->opt.rules_path ? s->opt.rules_path : "the built-in rules");

@@ -2421,8 +2421,13 @@ def test_rescore_that_fails_changes_nothing(tmp):
     leaves the directory as it was: both files byte for byte, and a plain
     start under the old rules opens it (s1's three honours: 1000 + 15, by
     hand).  The journal named the new rules as soon as it was read under
-    them: neither rules opened the directory then.  Then --rescore goes
-    through (1000 + 21)."""
+    them: neither rules opened the directory then.  Standard error said
+    only the compaction's error: it says that the rescore was not done and
+    that nothing was changed, as other refused starts do.  Then --rescore
+    goes through (1000 + 21).  A compaction that fails after the snapshot
+    landed (killrename.c: the fresh journal's rename fails, ENOSPC) does
+    not say that: the snapshot is of the new rules, so it says what to do;
+    --rescore again goes through."""
     data, rules = revised_scheme(tmp, "rescore-fails", (("old", 5), ("new", 7)))
     srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
     srv.start()
@@ -2460,6 +2465,9 @@ def test_rescore_that_fails_changes_nothing(tmp):
         check(p.returncode == 2 and "compaction" in out and "File too large" in out
               if how == "error" else p.returncode == -signal.SIGKILL,
               "rescore fails (%s): as the test means it to: %d %s" % (how, p.returncode, out))
+        check(how != "error" or ("the rescore was not done, and nothing was changed" in out
+                                 and "start again with --rescore" in out),
+              "rescore fails (%s): standard error says nothing was changed: %s" % (how, out))
         check(files() == before, "rescore fails (%s): both files are as they were" % how)
         srv = harness.Server(ARGS.server, data, ["--rules", rules["old"]])
         try:
@@ -2482,6 +2490,38 @@ def test_rescore_that_fails_changes_nothing(tmp):
               "rescore fails: then --rescore goes through: %s %s" % (status, body))
     finally:
         srv.stop()
+    if not so:
+        return
+    data, rules = revised_scheme(tmp, "rescore-half", (("old", 5), ("new", 7)))
+    before = files_of(data)
+    env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_RENAME="/journal.civic")
+    p = subprocess.run([os.path.abspath(ARGS.server), "--port", "0", "--data",
+                        os.path.abspath(data), "--rules", rules["new"], "--rescore"],
+                       capture_output=True, timeout=20, env=env)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    after = files_of(data)
+    check(p.returncode == 2 and "No space left" in out
+          and "nothing was changed" not in out and "the rescore was not completed" in out
+          and after["snapshot.civic"] != before["snapshot.civic"],
+          "rescore half done: the snapshot landed, the journal did not, and standard error says "
+          "so: %d %s" % (p.returncode, out))
+    srv = harness.Server(ARGS.server, data, ["--rules", rules["new"], "--rescore"])
+    srv.start()
+    try:
+        status, body = srv.request("GET", "/subjects/s1?as_of=2025-02-01")
+        check(status == 200 and body.get("score") == 1014,
+              "rescore half done: --rescore again goes through: %s %s" % (status, body))
+    finally:
+        srv.stop()
+
+
+def files_of(data):
+    """{name: bytes} of data's snapshot.civic and journal.civic."""
+    out = {}
+    for n in ("snapshot.civic", "journal.civic"):
+        with open(os.path.join(data, n), "rb") as f:
+            out[n] = f.read()
+    return out
 
 def test_snapshot_not_a_file(tmp):
     """A FIFO (or a directory) as DIR/snapshot.civic stops the start-up with
