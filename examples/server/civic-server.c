@@ -855,7 +855,7 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
  * of its date, and a revoke of it does not help (the revoke is held too).
  * The answer's `warning` is at most FUTURE_WARNING_BYTES. */
 #define FUTURE_SECONDS_MAX 86400
-#define FUTURE_WARNING_BYTES 320u
+#define FUTURE_WARNING_BYTES 400u
 
 /* After a batch was applied: the warning of an event dated past the clock
  * that moved the default as_of (before, after: default_as_of, read under
@@ -873,11 +873,21 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
         snprintf(t, sizeof(t), "%" PRId64, after);
     if (civic_rules_format_time(s->rules, now, clock, sizeof(clock)))
         snprintf(clock, sizeof(clock), "%" PRId64, now);
+    /* as_of=now is 410 while a purge's horizon is ahead of the clock
+     * (future=yes): the warning names it instead of promising the present */
+    char gone[128] = "as_of=now answers the present", h[40];
+    int64_t horizon = civic_engine_purge_horizon(s->engine);
+    if (horizon != CIVIC_NO_TIME && horizon > now) {
+        if (civic_rules_format_time(s->rules, horizon, h, sizeof(h)))
+            snprintf(h, sizeof(h), "%" PRId64, horizon);
+        snprintf(gone, sizeof(gone), "as_of=now is before the purge horizon %s (410): ask "
+                 "about it or later", h);
+    }
     /* GET /report's default is of that date too, but under --report-now */
     snprintf(w, n, "an event of the batch is dated %s, more than a day after the server's "
              "clock (%s): answers without as_of%s are now of that date, and a revoke does not "
-             "undo it; as_of=now answers the present", t, clock,
-             s->opt.report_now ? " (but GET /report's, under --report-now)" : "");
+             "undo it; %s", t, clock,
+             s->opt.report_now ? " (but GET /report's, under --report-now)" : "", gone);
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
 }
 

@@ -1555,6 +1555,13 @@ def test_future_dated_event(tmp):
         status, rep = srv.post("id,subject,type,ts\nh2,s1,recycling,2071-03-01\n")
         check(status == 200 and "2071-03-01" in rep.get("warning", ""),
               "an event past a future horizon is warned of: %d %s" % (status, rep))
+        # the warning said "as_of=now answers the present", which is 410 before that horizon
+        w = rep.get("warning", "")
+        gone, _ = srv.get("/rank", as_of="now")
+        check(gone == 410 and "as_of=now answers the present" not in w
+              and "as_of=now is before the purge horizon 2070-01-01T00:00:00+08:00" in w,
+              "past a future horizon the warning names it, as_of=now being 410: %d %r"
+              % (gone, w))
     finally:
         srv.stop()
 
