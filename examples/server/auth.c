@@ -237,6 +237,12 @@ int token_line(const char *name, const char *role, const char *token, size_t len
         /* C1 controls, U+0080..U+009F in UTF-8, too (as in paths) */
         bool c1 = c == 0xc2 && i + 1 < len && (unsigned char)token[i + 1] >= 0x80 &&
                   (unsigned char)token[i + 1] <= 0x9f;
+        if (c == '\n' || (c == '\r' && i + 1 < len && token[i + 1] == '\n')) {
+            /* a line break inside: more than the one line the token is */
+            snprintf(why, why_bytes, "the token is one line, and standard input held more (a "
+                     "line break at byte %zu)", i + 1);
+            return -1;
+        }
         if (c <= 0x20 || c == 0x7f || c1) {
             snprintf(why, why_bytes, "a token has no spaces or control characters");
             return -1;

@@ -683,6 +683,11 @@ def test_command_line(tmp):
     check(rc == 1 and out == "" and "control" in err, "a token with U+0085: %s %r" % (rc, err))
     rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u00a0-s3cret-s3cret\n")
     check(rc == 0, "U+00A0 is no control character: %s %r" % (rc, err))
+    # the token is one line: a second one (a pasted file) is named as such
+    for stdin in ("s3cret-s3cret-s3cret\nsecond\n", "s3cret-s3cret-s3cret\r\n\n"):
+        rc, out, err = run("--hash-token", "ops", "admin", stdin=stdin)
+        check(rc == 1 and out == "" and "the token is one line" in err and "byte 21" in err,
+              "two lines to --hash-token: %s %r" % (rc, err))
     # what they print cannot be written (a full disk): said, exit 1, where a
     # shell's `>> tokens` would otherwise have added no line in silence
     if os.path.exists("/dev/full"):
