@@ -3349,8 +3349,15 @@ static int daemon_failed(const server *s, int err)
         }
     }
     if (bind_err) {
-        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u: %s\n", s->opt.bind,
-                s->opt.port, strerror(bind_err));
+        /* ::ffff:a.b.c.d under IPV6_V6ONLY: EINVAL, which says nothing */
+        char v4[INET_ADDRSTRLEN] = "";
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+            (void)inet_ntop(AF_INET, a6->s6_addr + 12, v4, sizeof(v4));
+        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u: %s%s%s%s\n", s->opt.bind,
+                s->opt.port, strerror(bind_err),
+                v4[0] ? " (an IPv4-mapped IPv6 address: give the IPv4 address itself, --bind "
+                      : "", v4, v4[0] ? ")" : "");
         return 1;
     }
     if (err == ENOMEM || err == EAGAIN || err == ENOBUFS || err == EMFILE || err == ENFILE) {

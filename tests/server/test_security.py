@@ -655,6 +655,11 @@ def test_command_line(tmp):
         rc, out, err = run("--bind", bind, "--port", "0")
         check(rc == 1 and "refusing to listen" in err and "--insecure" in err,
               "--bind %s without --tokens is refused: %r" % (bind, err))
+    # an IPv4-mapped IPv6 address cannot be bound (the service listens IPv6
+    # only there): the message names the IPv4 address to give
+    rc, out, err = run("--bind", "::ffff:127.0.0.1", "--port", "0")
+    check(rc == 1 and "IPv4-mapped" in err and "--bind 127.0.0.1" in err,
+          "--bind ::ffff:127.0.0.1 says what to give: %r" % err)
     # A name is no address: said first (it was refused for want of --tokens,
     # and then, with them, for not being an address), with what to give.
     for extra in ([], ["--insecure"]):
