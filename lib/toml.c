@@ -974,6 +974,61 @@ static const char *not_text(const char *text, size_t len)
     return civic__binary_text(civic__binary_kind(text, len), true);
 }
 
+/* Which of id, subject, type and ts (bits 1, 2, 4, 8) the comma-separated
+ * names of the line t[0..n) are: quoted or not, in any case, with blanks
+ * around them (as the log's loader matches them). */
+static unsigned log_header_names(const char *t, size_t n)
+{
+    static const char *const need[] = { "id", "subject", "type", "ts" };
+    unsigned found = 0;
+    for (size_t at = 0; at <= n;) {
+        size_t end = at;
+        while (end < n && t[end] != ',') end++;
+        size_t a = at, e = end;
+        if (e > a && t[e - 1] == '\r') e--;
+        while (a < e && (t[a] == ' ' || t[a] == '\t')) a++;
+        while (e > a && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+        if (e - a >= 2 && t[a] == '"' && t[e - 1] == '"') {
+            for (a++, e--; a < e && (t[a] == ' ' || t[a] == '\t'); a++) {}
+            while (e > a && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+        }
+        for (unsigned k = 0; k < 4; k++)
+            if (ascii_word_is(t + a, e - a, need[k])) found |= 1u << k;
+        at = end + 1;
+    }
+    return found;
+}
+
+/* t[i..n) opens a JSON object: '{', blanks, then a key's quote or '}'. */
+static bool json_object_at(const char *t, size_t n, size_t i)
+{
+    if (i >= n || t[i] != '{') return false;
+    for (i++; i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'); i++) {}
+    return i < n && (t[i] == '"' || t[i] == '}');
+}
+
+/* When the parse failed on the first line that is not blank and that line
+ * is an event log's (a JSON object, or a CSV header naming id, subject, type
+ * and ts: the rules and the log swapped), the error says so after its own
+ * words, its code, line and column unchanged (civic-score, civic-server and
+ * the Python binding all show it).  An error path only. */
+static void name_an_event_log(const char *t, size_t n, civic_error *err)
+{
+    if (!err || err->version < 1 || err->code != CIVIC_E_SYNTAX) return;
+    size_t i = n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, e;
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n')) i++;
+    for (e = i; e < n && t[e] != '\n'; e++) {}
+    if (err->offset < i || err->offset > e) return;
+    const char *what = json_object_at(t, n, i) ? "its first line is a JSON object"
+                       : log_header_names(t + i, e - i) == 15
+                           ? "its first line is a CSV header naming id, subject, type and ts"
+                           : NULL;
+    size_t used = strlen(err->message);
+    if (what)
+        snprintf(err->message + used, sizeof(err->message) - used,
+                 "; not a rules file: an event log (%s)", what);
+}
+
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err)
 {
@@ -993,5 +1048,6 @@ int civic__toml_parse(const char *text, size_t len, bool file, const civic_alloc
         else rc = parse_pair(&s, handler);
     }
     civic__free(alc, s.buf, s.buf_cap);
+    if (rc == CIVIC_E_SYNTAX) name_an_event_log(text, len, err);
     return rc;
 }

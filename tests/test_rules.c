@@ -1058,6 +1058,47 @@ static void a_compressed_utf16_or_utf32_rules_file_says_what_it_is(void **state)
     }
 }
 
+/* An event log given where the rules go (the two swapped) says so, after
+ * the parser's own words, which keep their code, line and column. */
+static void an_event_log_given_as_rules_says_it_is_one(void **state)
+{
+    (void)state;
+    static const char csv[] = "its first line is a CSV header naming id, subject, type and ts";
+    static const char json[] = "its first line is a JSON object";
+    static const struct { const char *text; uint64_t line; uint32_t column; const char *what,
+                          *why; } cases[] = {
+        { "id,subject,type,ts,qty\ne1,s1,fine,2022-01-01,\n", 1, 3,
+          "expected '=' after the key", csv },
+        { "\xef\xbb\xbf" "ID, Subject ,\"type\",TS\r\n", 1, 3, "expected '=' after the key", csv },
+        { "\n\nts,id,subject,type\n", 3, 3, "expected '=' after the key", csv },
+        { "{\"id\":\"a1\",\"subject\":\"s1\",\"type\":\"vol\",\"ts\":\"2022-01-01\"}\n", 1, 1,
+          "expected a key, a [table] or a comment", json },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_rules_parse(&r, cases[k].text, strlen(cases[k].text), NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_null(r);
+        an_error_names_line_and_column(err, cases[k].line, cases[k].column, cases[k].what);
+        char want[200];
+        snprintf(want, sizeof(want), "; not a rules file: an event log (%s)", cases[k].why);
+        const char *at = strstr(err.message, want);
+        assert_non_null(at);
+        assert_string_equal(at, want); /* last, and once */
+    }
+    /* a key that is one of those names, or a header naming fewer, is no log */
+    const char *no_log[] = { "id,subject,type\n", "id = 1\n", "{ id = 1 }\n", "[id,subject]\n",
+                             "[scheme]\nid,subject,type,ts\n" };
+    for (size_t k = 0; k < sizeof(no_log) / sizeof(no_log[0]); k++) {
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_not_equal(civic_rules_parse(&r, no_log[k], strlen(no_log[k]), NULL, &err),
+                             CIVIC_OK);
+        assert_null(strstr(err.message, "event log"));
+    }
+}
+
 static void load_time_checks_fail_clearly(void **state)
 {
     (void)state;
@@ -1581,6 +1622,7 @@ int main(void)
         cmocka_unit_test(timestamps_parse_in_every_form),
         cmocka_unit_test(a_nul_byte_is_named_at_its_line_and_column),
         cmocka_unit_test(a_compressed_utf16_or_utf32_rules_file_says_what_it_is),
+        cmocka_unit_test(an_event_log_given_as_rules_says_it_is_one),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
         cmocka_unit_test(strerror_and_names_cover_every_code),
         cmocka_unit_test(calendar_matches_a_naive_calendar_in_any_order),

@@ -759,6 +759,24 @@ def test_last_grade_min_warned(tmp):
         srv.stop()
 
 
+def test_log_given_as_rules(tmp):
+    """An event log given with --rules (the two swapped) is named as one, as
+    civic-score names it, after the parser's words (line and column kept)."""
+    for name, text, words, what in (
+            ("log.csv", "id,subject,type,ts,qty\ne1,s1,fine,2022-01-01,\n",
+             "line 1, column 3: expected '=' after the key",
+             "its first line is a CSV header naming id, subject, type and ts"),
+            ("log.jsonl", '{"id":"a1","subject":"s1","type":"vol","ts":"2022-01-01"}\n',
+             "line 1, column 1: expected a key, a [table] or a comment",
+             "its first line is a JSON object")):
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        code, out = start_fails(os.path.join(tmp, "swapped-data"), ["--rules", path])
+        want = "civic-server: %s: %s; not a rules file: an event log (%s)\n" % (path, words, what)
+        check(code != 0 and want in out, "a log given as rules: %s %r" % (code, out[-400:]))
+
+
 def test_key_in_other_letters(tmp):
     """A key spelling a field's name in other letters or with blanks around
     it ("Qty", "qty "), the exact key absent: under rules that use no
@@ -2895,6 +2913,7 @@ def main():
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
         test_last_grade_min_warned(tmp)
+        test_log_given_as_rules(tmp)
         test_key_in_other_letters(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)

@@ -901,6 +901,30 @@ class TestRules(Base):
                 self.assertIn("not a rules file: " + what, cm.exception.message)
                 self.assertNotIn("strlen", cm.exception.message)
 
+    def test_an_event_log_given_as_rules_says_it_is_one(self):
+        # the rules and the log swapped: the parser's words, code, line and
+        # column, then what the text is, from a file or from text
+        csv = "id,subject,type,ts,qty\ne1,s1,fine,2022-01-01,\n"
+        jsonl = '{"id":"a1","subject":"s1","type":"vol","ts":"2022-01-01"}\n'
+        with tempfile.TemporaryDirectory() as d:
+            for text, col, words, what in (
+                    (csv, 3, "expected '=' after the key",
+                     "its first line is a CSV header naming id, subject, type and ts"),
+                    (jsonl, 1, "expected a key, a [table] or a comment",
+                     "its first line is a JSON object")):
+                path = os.path.join(d, "log")
+                with open(path, "w") as f:
+                    f.write(text)
+                for load in (lambda: civic.Rules.from_file(path),
+                             lambda: civic.Rules.from_text(text)):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        load()
+                    self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                    self.assertEqual((cm.exception.line, cm.exception.column), (1, col))
+                    self.assertEqual(cm.exception.message,
+                                     "line 1, column %d: %s; not a rules file: an event log "
+                                     "(%s)" % (col, words, what))
+
     def test_wide_text_in_a_buffer_gets_no_strlen_hint(self):
         # bytes of UTF-16LE or UTF-32LE end in a NUL as part of their last
         # character: no C caller's strlen(text) + 1, as for a file; a text
