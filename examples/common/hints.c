@@ -325,6 +325,40 @@ void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out)
     out->found = true;
 }
 
+static bool toml_name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+bool hints_rules_text(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    for (;;) {
+        while (i < n && (blank(u[i]) || u[i] == '\r' || u[i] == '\n')) i++;
+        if (i >= n || u[i] != '#') break;
+        while (i < n && u[i] != '\n') i++;
+    }
+    size_t k = i, brackets = 0;
+    while (k < n && u[k] == '[' && brackets < 2) k++, brackets++;
+    size_t name = k;
+    while (k < n && toml_name_char(u[k])) k++;
+    if (k == name || !((u[name] | 0x20) >= 'a' && (u[name] | 0x20) <= 'z')) return false;
+    if (brackets && ((k - name == 4 && (memcmp(p + name, "true", 4) == 0 ||
+                                        memcmp(p + name, "null", 4) == 0)) ||
+                     (k - name == 5 && memcmp(p + name, "false", 5) == 0)))
+        return false; /* a JSON array: [true] */
+    if (brackets == 0) {
+        while (k < n && blank(u[k])) k++;
+        return k < n && u[k] == '=';
+    }
+    for (size_t b = 0; b < brackets; b++, k++)
+        if (k >= n || u[k] != ']') return false;
+    while (k < n && blank(u[k])) k++;
+    return k == n || u[k] == '\n' || u[k] == '\r' || u[k] == '#';
+}
+
 bool hints_small_seconds(const char *t, size_t n, int64_t *secs)
 {
     size_t i = n > 0 && t[0] == '-';

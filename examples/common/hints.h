@@ -69,6 +69,15 @@ typedef struct hint_key {
  * after).  A key written with escapes is compared as it decodes. */
 void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out);
 
+/* Whether the text p[0..n) is a rules file, not an event log: its first
+ * line that is not blank nor a '#' comment is a TOML table header
+ * ("[scheme]", "[[grade]]", "[rule.litter]": a name of ASCII letters,
+ * digits, '_', '-' and '.', a letter first, in brackets, then only blanks
+ * or a comment) or a key = value line ("base = 1000").  No JSON array
+ * ("[1, 2]", "[{", "[true]") nor a line of a log is either.  For an error's message, once the text
+ * failed to load as a log (civic-server's POST /events). */
+bool hints_rules_text(const char *p, size_t n);
+
 /* The name of field k ("qty") and what its absence does ("every event
  * counts as one unit"). */
 const char *hints_field_name(int k);

@@ -893,6 +893,13 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
 
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
 
+/* The reason given for a body that is a rules file, not events (curl -d
+ * @rules.toml), as civic-score names one given without -r: whatever the
+ * Content-Type, its first line is no log's. */
+#define RULES_BODY_WHY "not an event log: a rules file (TOML: a [table] or a key = value " \
+                       "line): a scheme is given to civic-server with --rules FILE at " \
+                       "start-up, not posted"
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -908,6 +915,8 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     int prep = prepare_body(s, rq, &opts.format, json, &text, &lines, &sourced, why, sizeof(why));
     if (prep < 0) {
         atomic_fetch_add(&s->metrics.rejected_batches, 1);
+        if (hints_rules_text(rq->body ? rq->body : "", rq->len)) /* "[scheme]": no array */
+            return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "syntax error", RULES_BODY_WHY);
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "invalid JSON array", why);
     }
     if (text.oom) {
@@ -937,6 +946,8 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     /* the data directory refused the batch (a full disk): the operator's
      * business, as a failed compaction is, not only the client's */
     if (rc == CIVIC_E_IO) report_error("POST /events", rc, &err, false);
+    if (rc == CIVIC_E_SYNTAX && hints_rules_text(rq->body ? rq->body : "", rq->len))
+        snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
     char warning[FUTURE_WARNING_BYTES];
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));

@@ -356,6 +356,22 @@ def test_bad_requests(srv):
         check(status == 400 and e.get("line") == 1 and e.get("reason", "").endswith(hint),
               "a body of the other format (%s) says which type reads it: %s %s"
               % (ctype, status, e))
+    # a rules file posted as events (curl -d @rules.toml): named as one, as
+    # civic-score names it, whatever the Content-Type (it said "invalid JSON
+    # array": text after the closing ']' of [scheme])
+    for body in ("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\n",
+                 "[rule.litter]\npoints = -20\n",
+                 "# the scheme\n\n[[grade]]\nname = \"A\"\n", "base = 1000\n"):
+        for ctype in (None, "application/x-www-form-urlencoded", "text/csv",
+                      "application/x-ndjson", "application/json"):
+            status, e = srv.post(body, ctype)
+            check(status == 400 and e.get("error") == "syntax error" and
+                  e.get("reason", "").startswith("not an event log: a rules file (TOML: a "
+                                                 "[table] or a key = value line): ") and
+                  "--rules FILE" in e["reason"],
+                  "a rules file posted (%s) says so: %s %s" % (ctype, status, e))
+    status, e = srv.post("[1, 2]\n", "application/json")   # an array, not a table header
+    check(status == 400 and "rules file" not in e.get("reason", ""), "[1, 2]: %s" % e)
     status, e = srv.post(log.rstrip("\n").encode() + b"\0")
     check(status == 400 and "(the text ends in a NUL byte" in e.get("reason", ""),
           "a body that ends in its one NUL says so: %s %s" % (status, e))
