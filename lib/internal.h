@@ -1722,6 +1722,12 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
  * else CIVIC_E_SYNTAX. */
 int civic__jsonl_code(const char *why);
 
+/* What a ts or qty written without quotes that is no JSON number most
+ * likely is (a date, a full-width digit ...), appended to e, whose message
+ * the line's why began: where why is such an error; else nothing.  The
+ * line is p[0..n), why_at the error's byte. */
+void civic__jsonl_detail(const char *p, size_t n, const char *why, size_t why_at, civic_error *e);
+
 /* purge.c */
 /* The tomb of an event id, or NULL. */
 const civic_tomb *civic__tomb_find(const civic_engine *e, const char *id, size_t len);

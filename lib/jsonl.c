@@ -358,6 +358,69 @@ static size_t magnitude_up(char *p, size_t n)
     return n + 1;
 }
 
+/* A ts or qty written without quotes that is no JSON number: these words,
+ * and, appended when the error is told (civic__jsonl_detail), what the
+ * value most likely is.  Objects of their own: the detail is found by
+ * address, as AFTER_OBJECT is. */
+static const char BARE_TS[] = "field 'ts': not a JSON number";
+static const char BARE_QTY[] = "field 'qty': not a JSON number";
+
+/* The end of the bare value at `at`: where a ',', a '}', a blank or the
+ * line's end stops it. */
+static size_t bare_end(const char *p, size_t n, size_t at)
+{
+    while (at < n && p[at] != ',' && p[at] != '}' && p[at] != ' ' && p[at] != '\t' &&
+           p[at] != '\r')
+        at++;
+    return at;
+}
+
+static bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* The value of the ts or qty at `at`, without quotes, is no JSON number
+ * (number() refused it, or text runs on from where it stopped): the error
+ * names the field and points at the value's first byte, as .5 and +1 do.
+ * An error path only: the words number() chose are replaced. */
+static bool bare_number_fail(jline *j, int field, size_t at)
+{
+    static const char *const whys[2][5] = {
+        { "field 'ts': malformed number",
+          "field 'ts': malformed number (JSON writes 5.0 or 5, not 5.)",
+          "field 'ts': malformed number (JSON writes -0.5, not -.5)",
+          "field 'ts': malformed number (a digit must follow the exponent's 'e')",
+          "field 'ts': leading zero in a number (JSON writes 5, not 05)" },
+        { "field 'qty': malformed number",
+          "field 'qty': malformed number (JSON writes 5.0 or 5, not 5.)",
+          "field 'qty': malformed number (JSON writes -0.5, not -.5)",
+          "field 'qty': malformed number (a digit must follow the exponent's 'e')",
+          "field 'qty': leading zero in a number (JSON writes 5, not 05)" },
+    };
+    enum { MALFORMED, DOT, MINUS_DOT, EXPONENT, LEADING_ZERO, NOT_NUMBER };
+    const char *p = j->p;
+    size_t e = bare_end(p, j->n, at), k = at + (at < e && p[at] == '-');
+    int kind = NOT_NUMBER;
+    bool hex = k + 1 < e && p[k] == '0' && (p[k + 1] == 'x' || p[k + 1] == 'X');
+    if (k < e && p[k] == '.' && k > at) kind = MINUS_DOT;
+    else if (k >= e || (!ascii_digit(p[k]) && (unsigned char)p[k] < 0x80)) kind = MALFORMED;
+    else if (!hex && p[k] == '0' && k + 1 < e && ascii_digit(p[k + 1])) kind = LEADING_ZERO;
+    else if (ascii_digit(p[k])) {
+        while (k < e && ascii_digit(p[k])) k++;
+        if (k < e && p[k] == '.') { /* 5., but 5.０ is a look-alike's */
+            if (++k >= e || (!ascii_digit(p[k]) && (unsigned char)p[k] < 0x80)) kind = DOT;
+            while (k < e && ascii_digit(p[k])) k++;
+        }
+        if (kind == NOT_NUMBER && k < e && (p[k] == 'e' || p[k] == 'E')) {
+            k++;
+            size_t d = k + (k < e && (p[k] == '+' || p[k] == '-'));
+            if (d >= e || !ascii_digit(p[d])) kind = EXPONENT;
+        }
+    }
+    j->why = NULL;
+    j->i = at;
+    if (kind == NOT_NUMBER) return fail(j, field == CIVIC_F_QTY ? BARE_QTY : BARE_TS);
+    return fail(j, whys[field == CIVIC_F_QTY][kind]);
+}
+
 /* One member value for a known field. */
 static bool field_value(jline *j, int field, civic_fields *f)
 {
@@ -373,7 +436,7 @@ static bool field_value(jline *j, int field, civic_fields *f)
         return literal(j, "null");
     } else if ((c == '-' || (c >= '0' && c <= '9')) &&
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
-        if (!number(j, &s, &len)) return false;
+        if (!number(j, &s, &len)) return bare_number_fail(j, field, column - 1);
         char *plain = j->out + j->out_len;
         uint8_t kept;
         size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX, &kept);
@@ -415,6 +478,9 @@ static bool field_value(jline *j, int field, civic_fields *f)
               "field 'qty': malformed number (JSON writes 1, not +1)" },
         };
         return fail(j, malformed[field == CIVIC_F_QTY][c == '+']);
+    } else if ((unsigned char)c >= 0x80 && (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
+        /* a full-width digit, a printed minus: named when the error is told */
+        return bare_number_fail(j, field, column - 1);
     } else {
         /* the field named, as every other message of a field names it */
         static const char *const wrong[CIVIC_F_COUNT] = {
@@ -498,6 +564,12 @@ static bool object(jline *j, civic_fields *f)
         ws(j);
         if (j->i < j->n && j->p[j->i] == ',') { j->i++; continue; }
         if (j->i < j->n && j->p[j->i] == '}') { j->i++; break; }
+        /* a bare ts or qty that runs on from where its number stopped
+         * (2022-01-01, 0x10, 1.5.2): no JSON number either */
+        if ((field == CIVIC_F_TS || field == CIVIC_F_QTY) && f->column[field] && j->i < j->n &&
+            j->p[f->column[field] - 1] != '"' && j->p[j->i - 1] != ' ' &&
+            j->p[j->i - 1] != '\t' && j->p[j->i - 1] != '\r')
+            return bare_number_fail(j, field, f->column[field] - 1);
         return fail(j, "expected ',' or '}'");
     }
     if (j->variants)
@@ -591,6 +663,7 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
         }
         civic__error_set(&e, civic__jsonl_code(j.why), line, column, 0,
                          "line %llu, column %u: %s", (unsigned long long)line, column, j.why);
+        civic__jsonl_detail(p, n, j.why, j.why_at, &e);
         return civic__loader_reject(ld, &e);
     }
     return civic__loader_event(ld, &f, line);
@@ -751,4 +824,42 @@ int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, boo
     *why = j.why;
     *why_at = j.why_at;
     return -1;
+}
+
+/* What a bare ts or qty that is no JSON number (BARE_TS, BARE_QTY) most
+ * likely is, from its bytes at why_at: a date or time, hexadecimal, digits
+ * grouped, or a character that only looks like a digit or a minus (named
+ * with its code point, as in a string or a CSV field).  Appended to e. */
+void civic__jsonl_detail(const char *p, size_t n, const char *why, size_t why_at, civic_error *e)
+{
+    if ((why != BARE_TS && why != BARE_QTY) || why_at >= n) return;
+    bool qty = why == BARE_QTY;
+    size_t end = bare_end(p, n, why_at), len = end - why_at, at, k = 0;
+    const char *v = p + why_at;
+    size_t sign = v[0] == '-';
+    if (len == 0) return;
+    char hint[160], name[64];
+    hint[0] = '\0';
+    while (k < len && (ascii_digit(v[k]) || (k == 0 && v[k] == '-'))) k++;
+    if (civic__toml_lookalike_name(v, len, name, sizeof(name), &at)) {
+        const unsigned char *u = (const unsigned char *)v + at;
+        bool wide = len - at >= 3 && u[0] == 0xef && u[1] == 0xbc &&
+                    ((u[2] >= 0x90 && u[2] <= 0x99) || u[2] == 0x8e); /* U+FF10..19, FF0E */
+        bool minus = at == 0 && len >= 3 &&
+                     (memcmp(u, "\xe2\x88\x92", 3) == 0 || memcmp(u, "\xef\xbc\x8d", 3) == 0 ||
+                      (u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x90 && u[2] <= 0x94));
+        snprintf(hint, sizeof(hint), " (%s%s)", name,
+                 wide ? ": write it in ASCII"
+                      : minus ? (qty ? ": a qty is not negative" : ": write -") : "");
+    } else if (len > sign + 1 && v[sign] == '0' && (v[sign + 1] | 0x20) == 'x') {
+        snprintf(hint, sizeof(hint), " (a number is written in decimal)");
+    } else if (memchr(v, '_', len) || memchr(v, '\'', len)) {
+        snprintf(hint, sizeof(hint), " (a number is written without spaces or separators)");
+    } else if (!qty && k > 0 && !sign && k < len && (v[k] == '-' || v[k] == ':') &&
+               len <= 40 && civic__ascii_printable(v, len) && !memchr(v, '"', len) &&
+               !memchr(v, '\\', len)) {
+        snprintf(hint, sizeof(hint), " (a date or time is written as a string here: \"%.*s\")",
+                 (int)len, v);
+    }
+    if (hint[0]) civic__error_append(e, hint);
 }

@@ -708,6 +708,85 @@ static void csv_variants_of_act_and_source_are_other_columns_under_version_1_rul
     civic_engine_free(e);
 }
 
+/* The whole message of the one bad line of a JSON Lines text, which a load
+ * (under RULES) and a split both give, line 1. */
+static void jsonl_says(const char *data, uint32_t column, const char *message)
+{
+    civic_engine *e = fresh();
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    opts.format = CIVIC_FORMAT_JSONL;
+    int rc = civic_engine_load(e, data, strlen(data), &opts, NULL, &err);
+    if (rc != CIVIC_E_SYNTAX || err.column != column || strcmp(err.message, message) != 0)
+        fprintf(stderr, "got %d column %u: %s\n", rc, err.column, err.message);
+    assert_int_equal(rc, CIVIC_E_SYNTAX);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, column);
+    assert_string_equal(err.message, message);
+    civic_engine_free(e);
+    civic_split_options so = CIVIC_SPLIT_OPTIONS_INIT;
+    civic_error serr = CIVIC_ERROR_INIT;
+    so.format = CIVIC_FORMAT_JSONL;
+    so.parts = 3;
+    char out[256];
+    uint64_t end[3];
+    assert_true(strlen(data) < sizeof(out));
+    assert_int_equal(civic_split(data, strlen(data), &so, out, sizeof(out), end, NULL, NULL,
+                                 &serr),
+                     CIVIC_E_SYNTAX);
+    assert_int_equal(serr.column, column);
+    assert_string_equal(serr.message, message);
+}
+
+/* A ts or qty written without quotes that is no JSON number: the field
+ * named, at the value's first byte, and why (it said "malformed number" at
+ * the byte after it, or "expected ',' or '}'" at the byte that stopped the
+ * number). */
+static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **state)
+{
+    (void)state;
+#define Q "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":"
+#define T "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":"
+    jsonl_says(Q "5.}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                              "5.0 or 5, not 5.)");
+    jsonl_says(Q "-.5}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                               "-0.5, not -.5)");
+    jsonl_says(Q "5e}\n", 63, "line 1, column 63: field 'qty': malformed number (a digit must "
+                              "follow the exponent's 'e')");
+    jsonl_says(Q "-}\n", 63, "line 1, column 63: field 'qty': malformed number");
+    jsonl_says(Q "05}\n", 63, "line 1, column 63: field 'qty': leading zero in a number (JSON "
+                              "writes 5, not 05)");
+    jsonl_says(T "-0123}\n", 44, "line 1, column 44: field 'ts': leading zero in a number (JSON "
+                                 "writes 5, not 05)");
+    jsonl_says(T "2022-01-01}\n", 44, "line 1, column 44: field 'ts': not a JSON number (a date "
+                                      "or time is written as a string here: \"2022-01-01\")");
+    jsonl_says(T "2022-01-01T10:00:00Z , \"qty\":1}\n", 44,
+               "line 1, column 44: field 'ts': not a JSON number (a date or time is written as "
+               "a string here: \"2022-01-01T10:00:00Z\")");
+    jsonl_says(Q "0x10}\n", 63, "line 1, column 63: field 'qty': not a JSON number (a number "
+                                "is written in decimal)");
+    jsonl_says(Q "1_000}\n", 63, "line 1, column 63: field 'qty': not a JSON number (a number "
+                                 "is written without spaces or separators)");
+    jsonl_says(Q "1.5.2}\n", 63, "line 1, column 63: field 'qty': not a JSON number");
+    jsonl_says(Q "2022-01-01}\n", 63, "line 1, column 63: field 'qty': not a JSON number");
+    /* a character that only looks like a digit or a minus: named with its
+     * code point, as in a string or a CSV field */
+    jsonl_says(Q "\xe2\x88\x92" "5}\n", 63, "line 1, column 63: field 'qty': not a JSON number "
+               "(U+2212 is a minus sign only in print: a qty is not negative)");
+    jsonl_says(T "\xe2\x88\x92" "5}\n", 44, "line 1, column 44: field 'ts': not a JSON number "
+               "(U+2212 is a minus sign only in print: write -)");
+    jsonl_says(Q "\xef\xbc\x95}\n", 63, "line 1, column 63: field 'qty': not a JSON number "
+               "(U+FF15 is a full-width character: write it in ASCII)");
+    jsonl_says(Q "1\xef\xbc\x90}\n", 63, "line 1, column 63: field 'qty': not a JSON number "
+               "(U+FF10 is a full-width character: write it in ASCII)");
+    /* text after a whole number and a blank is no part of it */
+    jsonl_says(Q "5 6}\n", 65, "line 1, column 65: expected ',' or '}'");
+    jsonl_says(Q "5\n", 64, "line 1, column 64: expected ',' or '}'"); /* cut short */
+    jsonl_says(Q "five}\n", 63, "line 1, column 63: field 'qty': must be a string or a number");
+#undef Q
+#undef T
+}
+
 static void jsonl_bad_lines_are_named(void **state)
 {
     (void)state;
@@ -2178,6 +2257,7 @@ int main(void)
         cmocka_unit_test(oversize_fields_hit_their_limits),
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
         cmocka_unit_test(jsonl_bad_lines_are_named),
+        cmocka_unit_test(jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field),
         cmocka_unit_test(jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored),
         cmocka_unit_test(jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules),
         cmocka_unit_test(
