@@ -91,14 +91,25 @@ static bool escape(jline *j, uint32_t *cp)
     case 'u': break;
     default: j->i--; return fail(j, "unknown escape in a string");
     }
+    /* a bad or lone escape is told at its backslash, as the rules reader
+     * tells it (j->i is not read on after a failure) */
     int hi = j->i + 4 <= j->n ? hex4(j->p + j->i) : -1;
-    if (hi < 0) return fail(j, "bad \\u escape");
+    if (hi < 0) {
+        j->i -= 2; /* the backslash, before the u */
+        return fail(j, "bad \\u escape");
+    }
     j->i += 4;
-    if (hi >= 0xdc00 && hi <= 0xdfff) return fail(j, "lone low surrogate in \\u escape");
+    if (hi >= 0xdc00 && hi <= 0xdfff) {
+        j->i -= 6; /* the backslash of the six bytes read */
+        return fail(j, "lone low surrogate in \\u escape");
+    }
     if (hi >= 0xd800 && hi <= 0xdbff) {
         int lo = (j->i + 6 <= j->n && j->p[j->i] == '\\' && j->p[j->i + 1] == 'u')
                      ? hex4(j->p + j->i + 2) : -1;
-        if (lo < 0xdc00 || lo > 0xdfff) return fail(j, "lone high surrogate in \\u escape");
+        if (lo < 0xdc00 || lo > 0xdfff) {
+            j->i -= 6; /* the backslash of the high half */
+            return fail(j, "lone high surrogate in \\u escape");
+        }
         j->i += 6;
         *cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) + ((uint32_t)lo - 0xdc00);
         return true;

@@ -787,6 +787,28 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
 #undef T
 }
 
+/* A bad \u escape, and a surrogate escape without its pair, are told at
+ * the backslash of the escape at fault, as the rules reader tells them (it
+ * was the byte after the escape, or its 'u'). */
+static void jsonl_a_bad_unicode_escape_is_told_at_its_backslash(void **state)
+{
+    (void)state;
+#define REST ",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n"
+    jsonl_says("{\"id\":\"a1\",\"subject\":\"\\udc00xyz\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n",
+               23, "line 1, column 23: lone low surrogate in \\u escape");
+    jsonl_says("{\"id\":\"a\\u12\"" REST, 9, "line 1, column 9: bad \\u escape");
+    jsonl_says("{\"id\":\"a\\u12G4\"" REST, 9, "line 1, column 9: bad \\u escape");
+    jsonl_says("{\"id\":\"x\\ud800\"" REST, 9, "line 1, column 9: lone high surrogate in \\u escape");
+    jsonl_says("{\"id\":\"x\\ud800\\u0041\"" REST, 9,
+               "line 1, column 9: lone high surrogate in \\u escape");
+    jsonl_says("{\"id\":\"x\\ud800\\udc00\\udc00\"" REST, 21,
+               "line 1, column 21: lone low surrogate in \\u escape");
+    /* in the value of a key that is ignored too */
+    jsonl_says("{\"note\":\"ab\\ud800\",\"id\":\"x\"" REST, 12,
+               "line 1, column 12: lone high surrogate in \\u escape");
+#undef REST
+}
+
 static void jsonl_bad_lines_are_named(void **state)
 {
     (void)state;
@@ -2257,6 +2279,7 @@ int main(void)
         cmocka_unit_test(oversize_fields_hit_their_limits),
         cmocka_unit_test(jsonl_accepts_numbers_nulls_and_unknown_keys),
         cmocka_unit_test(jsonl_bad_lines_are_named),
+        cmocka_unit_test(jsonl_a_bad_unicode_escape_is_told_at_its_backslash),
         cmocka_unit_test(jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field),
         cmocka_unit_test(jsonl_a_key_in_other_letters_beside_the_exact_one_is_ignored),
         cmocka_unit_test(jsonl_a_key_in_other_letters_alone_is_ignored_under_version_1_rules),
