@@ -405,15 +405,23 @@ def _event_in(data, fmt, names, line):
     return event if event[0] else None
 
 
-def _block_line(path, start, length, piece, line):
+def _block_line(path, start, length, piece, line, fmt="csv"):
     """The line of the file that physical line `line` of a piece of the
     block (path, start, length) was copied from, or None when unsure.  The
     split copies each record unchanged and in order, so the piece's line is
     found among the block's lines: the same bytes, at a line start outside
     quotes, as often before it in the block as in the piece (an identical
-    record has the same subject, so it is in the same piece)."""
+    record has the same subject, so it is in the same piece).  Quotes
+    count in CSV only: a JSON string holds no raw line break, so every
+    line of JSON Lines is a record, and its quotes (an escaped \" among
+    them) pair up with no line's."""
+    csv = fmt != "jsonl"
+
+    def outside(data, k):               # offset k is not inside a quoted CSV field
+        return not csv or data.count(b'"', 0, k) % 2 == 0
+
     at = _line_start(piece, line)
-    if at is None or piece.count(b'"', 0, at) % 2:
+    if at is None or not outside(piece, at):
         return None                     # inside a quoted field: no line to find
     end = piece.find(b"\n", at)
     text = piece[at:end + 1 if end >= 0 else len(piece)]
@@ -422,7 +430,7 @@ def _block_line(path, start, length, piece, line):
         k = piece.find(text, k)
         if k < 0 or k >= at:
             break
-        if (k == 0 or piece[k - 1] == 0x0A) and piece.count(b'"', 0, k) % 2 == 0:
+        if (k == 0 or piece[k - 1] == 0x0A) and outside(piece, k):
             seen += 1
         k += 1
     with open(path, "rb") as f:         # the block as _read_block cuts it (no buffer kept)
@@ -442,7 +450,7 @@ def _block_line(path, start, length, piece, line):
         k = data.find(text, k)
         if k < 0:
             return None
-        if (k == bom or (k and data[k - 1] == 0x0A)) and data.count(b'"', 0, k) % 2 == 0:
+        if (k == bom or (k and data[k - 1] == 0x0A)) and outside(data, k):
             if not seen:
                 return _file_line(path, first, data.count(b"\n", 0, k) + 1)
             seen -= 1
@@ -466,7 +474,7 @@ def _load_pieces(civic, engine, pieces, sources):
             message = _WHERE.sub("", e.message or str(e))
             data = bytes(piece) if e.line else b""
             event = _event_at(data, fmt, e.line) if e.line else None
-            line = _block_line(path, start, length, data, e.line) if e.line else None
+            line = _block_line(path, start, length, data, e.line, fmt) if e.line else None
             if line:
                 # a hint's lines are of the same record, whose lines follow
                 # each other in the piece as in the file

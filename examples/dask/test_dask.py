@@ -1000,6 +1000,49 @@ class DaskTest(unittest.TestCase):
             self.assertIn(where, want)
             self.assertIn("%s: %s" % (name, where), err)
 
+    def test_escaped_quote_in_json_lines_hides_no_line(self):
+        # An escaped \" earlier in the block made the read-back count the
+        # quotes of JSON Lines as if it were CSV: the bad line was taken to
+        # be inside a quoted field and lost its line and column, or an
+        # identical line after it was named.  In JSON Lines every line
+        # break ends a record.
+        err, want = self.bad(
+            "esc1.jsonl",
+            b'{"id":"e1","subject":"s1","type":"volunteer_hour","ts":"2025-03-01","qty":2,'
+            b'"source":"desk \\"A"}\n'
+            b'{"id":"e2","subject":"s1","type":"volunteer_hour","ts":"2025-03-02","qty":"x"}\n')
+        self.assertIn("line 2, column 75: field 'qty': bad qty", want)
+        self.assertIn("esc1.jsonl: line 2, column 75: event id 'e2' (subject 's1'): field "
+                      "'qty': bad qty", err)
+        lines = [b'{"id":"c","subject":"s1","type":"blood_donation","ts":"2025-01-01",'
+                 b'"source":"a"}',
+                 b'{"id":"q1","subject":"zz","type":"blood_donation","ts":"2025-01-02",'
+                 b'"source":"desk \\"A"}',
+                 b'{"id":"c","subject":"s1","type":"blood_donation","ts":"2025-01-01",'
+                 b'"source":"b"}',
+                 b'{"id":"q2","subject":"zz","type":"blood_donation","ts":"2025-01-03",'
+                 b'"source":"desk \\"B"}',
+                 b'{"id":"c","subject":"s1","type":"blood_donation","ts":"2025-01-01",'
+                 b'"source":"b"}']
+        data = b"\n".join(lines) + b"\n"
+        for parts in ("1", "2", "3"):
+            err, want = self.bad("esc2.jsonl", data, "--partitions", parts)
+            self.assertIn("esc2.jsonl: line 3, column 7: event id", want)
+            self.assertIn("esc2.jsonl: line 3, column 7: event id 'c' (subject 's1')", err, parts)
+        # CSV still counts quotes: a bad record's text inside an earlier
+        # quoted field (with "" in it) of another subject's record, in
+        # another partition (s1 and s2 part at P = 2 and 3), is not the
+        # record named
+        data = (b'id,subject,type,ts,note\n'
+                b'k0,s2,volunteer_hour,2024-01-01,"say ""hi""\nk2,s1,nope,2024-01-02,x\nend"\n'
+                b'o1,s2,volunteer_hour,2024-01-01,y\n'
+                b'k2,s1,nope,2024-01-02,x\n')
+        for parts in ((), ("--partitions", "2"), ("--partitions", "3")):
+            err, want = self.bad("quotedcopy.csv", data, *parts)
+            self.assertIn("line 6, column 7: field 'type': unknown type", want)
+            self.assertIn("quotedcopy.csv: line 6, column 7: event id 'k2' (subject 's1')", err,
+                          parts)
+
     def test_subject_or_ts_key_in_other_letters_named_at_its_column(self):
         # under version-2 rules (the built-in scheme) the split refuses the
         # key as civic-score does, in its words, at the key's column
