@@ -892,7 +892,8 @@ def _blocksize_min():
 
 def plan_blocks(files, blocksize):
     """[(path, name, format, CSV header, start, length)] over every file:
-    the format goes by extension (.csv, .jsonl, .ndjson), else by content."""
+    the format goes by extension (.csv, .jsonl, .ndjson), else by content.
+    A length is `blocksize` or what the file holds from `start`, the less."""
     blocks = []
     for name in files:
         # Workers open the absolute path (their working directory may differ);
@@ -912,10 +913,14 @@ def plan_blocks(files, blocksize):
         # holds whole, and no later one holds it: after blank lines longer
         # than a block, the block the header began was split with the
         # header given apart, and took it for an event.
+        # No block reaches past the end the file has now: its reader's buffer
+        # is the block's length (a small file with --blocksize 1GB took a
+        # gigabyte).  A file that grows meanwhile is read as planned: a
+        # block holds the lines that start in it, the last one whole.
         first = max(first, blocksize)
-        blocks.append((path, name, fmt, header, 0, first))
+        blocks.append((path, name, fmt, header, 0, min(first, size)))
         for start in range(first, size, blocksize):
-            blocks.append((path, name, fmt, header, start, blocksize))
+            blocks.append((path, name, fmt, header, start, min(blocksize, size - start)))
     return blocks
 
 

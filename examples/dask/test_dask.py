@@ -1043,6 +1043,29 @@ class DaskTest(unittest.TestCase):
             self.assertIn("quotedcopy.csv: line 6, column 7: event id 'k2' (subject 's1')", err,
                           parts)
 
+    def test_a_small_file_with_a_huge_blocksize_takes_no_such_memory(self):
+        # every block had the full --blocksize, and its reader a buffer as
+        # big, zero-filled: 37 kB with --blocksize 512MB peaked at 0.58 GB
+        # (1GB: 1.05 GB; the script alone takes ~0.1 GB).  Its own cluster
+        # (threads of its process): the peak of a process that only runs it.
+        small = os.path.join(self.tmp.name, "small-huge-blocks.csv")
+        with open(small, "w") as f:
+            f.write("id,subject,type,ts\n")
+            f.writelines("e%d,s%d,volunteer_hour,2025-01-01\n" % (i, i % 7)
+                         for i in range(1000))
+        out = os.path.join(self.tmp.name, "small-huge-blocks.out.csv")
+        peak = ("import resource, subprocess, sys\n"
+                "p = subprocess.run(sys.argv[1:])\n"
+                "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+        p = subprocess.run([sys.executable, "-c", peak, sys.executable, SCRIPT, "--workers", "2",
+                            "--blocksize", "512MB", "-o", out, small, small],
+                           capture_output=True, text=True)
+        status, kib = p.stdout.split()
+        self.assertEqual(status, "0", p.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), cli(small, small))
+        self.assertLess(int(kib), 300 << 10, "peak RSS %d MB" % (int(kib) >> 10))
+
     def test_subject_or_ts_key_in_other_letters_named_at_its_column(self):
         # under version-2 rules (the built-in scheme) the split refuses the
         # key as civic-score does, in its words, at the key's column
@@ -1338,6 +1361,35 @@ class ReadBlockTest(unittest.TestCase):
                                                "into the field)", 100),
                          "unterminated quoted field at end of input (the quote opens here: 2 "
                          "lines after it were read into the field)")
+
+    def test_a_small_file_gets_no_block_of_the_full_blocksize(self):
+        # every block had the full --blocksize, and its buffer as much again
+        # zero-filled: a 37 kB file with --blocksize 1GB took 1.07 GB
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "small.csv")
+            with open(path, "w") as f:
+                f.write("id,subject,type,ts\n")
+                f.writelines("e%d,s%d,volunteer_hour,2025-01-01\n" % (i, i % 7)
+                             for i in range(1000))
+            size = os.path.getsize(path)
+            for blocksize in (64 << 20, 30000, 10000, size, size - 1, 1 << 40):
+                blocks = self.mod.plan_blocks([path], blocksize)
+                # the blocks tile the file, and none reaches past its end
+                self.assertEqual([b[4] for b in blocks], list(range(0, size, blocksize)),
+                                 blocksize)
+                self.assertEqual([b[5] for b in blocks],
+                                 [min(blocksize, size - b[4]) for b in blocks], blocksize)
+                got = []
+                threading.current_thread().civic_block = None
+                for b in blocks:
+                    view, at = self.mod._read_block(path, b[4], b[5])
+                    got.append(bytes(view))
+                    view.release()
+                    # the buffer is of the block's own size, not the planned one
+                    self.assertLessEqual(len(threading.current_thread().civic_block),
+                                         min(blocksize, size) + self.mod.BLOCK_SLACK, blocksize)
+                with open(path, "rb") as f:
+                    self.assertEqual(b"".join(got), f.read(), blocksize)
 
     @staticmethod
     def reference(path, start, length):
