@@ -1205,8 +1205,12 @@ def main(argv=None):
         ap.error("--library %s: no such file (build it with make)" % a.library)
     for f in a.files:
         if not os.path.isfile(f):
+            # a pipe (a shell's <(...)), a device (/dev/null) or a socket:
+            # blocks are read at offsets, in any order, which a stream has not
             why = ("standard input is not read: give files" if f == "-" else
-                   "a directory, not a file" if os.path.isdir(f) else "no such file")
+                   "a directory, not a file" if os.path.isdir(f) else
+                   "not a regular file (civic_dask reads files by blocks, at offsets: save the "
+                   "stream to a file first)" if os.path.exists(f) else "no such file")
             print("civic_dask: %s: %s" % (f, why), file=sys.stderr)
             return EXIT_INPUT
         try:

@@ -1043,6 +1043,17 @@ class DaskTest(unittest.TestCase):
             self.assertIn("quotedcopy.csv: line 6, column 7: event id 'k2' (subject 's1')", err,
                           parts)
 
+    def test_input_that_is_not_a_regular_file_is_named_so(self):
+        # a pipe (a shell's <(...)) or a device was "no such file": blocks
+        # are read at offsets, which a stream does not have
+        fifo = os.path.join(self.tmp.name, "stream.csv")
+        if not os.path.exists(fifo):
+            os.mkfifo(fifo)
+        for path in (fifo, os.devnull):
+            err = self.dask(path, expect=2)
+            self.assertEqual(err, "civic_dask: %s: not a regular file (civic_dask reads files by "
+                                  "blocks, at offsets: save the stream to a file first)\n" % path)
+
     def test_a_small_file_with_a_huge_blocksize_takes_no_such_memory(self):
         # every block had the full --blocksize, and its reader a buffer as
         # big, zero-filled: 37 kB with --blocksize 512MB peaked at 0.58 GB
