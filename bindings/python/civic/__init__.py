@@ -2161,7 +2161,8 @@ class Engine(_Owner):
 
     def load(self, source: _Union[str, bytes, bytearray, memoryview, _os.PathLike,
                                   _IO[str], _IO[bytes]],
-             format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
+             format: _Optional[str] = None, lenient: bool = False, *,
+             max_rejections: _Optional[int] = None) -> "LoadReport":
         """Load a batch of CSV or JSON Lines events.
 
         source: the events themselves as str text, bytes, a bytearray or a
@@ -2183,27 +2184,32 @@ class Engine(_Owner):
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
         listed in the report's rejections as (line, column, code, message).
+        max_rejections (keyword only): None keeps every rejection; N keeps
+        the first N (by line) in report.rejections, while report.rejected
+        still counts them all; 0 keeps none (each kept one holds some 550
+        bytes: a log of millions of bad lines would hold them all).
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...).
         A file object is read whole, as one batch, before the library sees
         it (all of it held in memory: a pipe without end never returns);
         load_file(path), "/dev/stdin" for standard input, is read by the
-        library as it goes, with much less memory, and to its end: Ctrl-C
+        library as it goes, with much less memory (the events, and for a
+        lenient load the rejections kept), and to its end: Ctrl-C
         on a pipe that stays open is raised only once the writer closes it,
         the batch applied (for a stream without end, load blocks of whole
         lines as bytes, each a batch: the README shows how)."""
         if isinstance(source, _os.PathLike):
             with self._naming(source):
-                return self._load(_path_bytes(source), None, format, lenient)
+                return self._load(_path_bytes(source), None, format, lenient, max_rejections)
         if isinstance(source, str):
             if _names_a_file(source):
                 _warn("Engine.load(%r) reads a file as libcivic 1.0 did; libcivic 2 reads "
                       "every str as events: use load_file() for a path" % source,
                       FutureWarning)
                 with self._naming(source):
-                    return self._load(_path_bytes(source), None, format, lenient)
+                    return self._load(_path_bytes(source), None, format, lenient, max_rejections)
             try:
-                report = self._load(None, _log_bytes(source), format, lenient)
+                report = self._load(None, _log_bytes(source), format, lenient, max_rejections)
             except CivicError as e:
                 _say_read_as_text(e, source)
                 raise
@@ -2219,7 +2225,7 @@ class Engine(_Owner):
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position
-            return self._load(None, source, format, lenient)
+            return self._load(None, source, format, lenient, max_rejections)
         read = getattr(source, "read", None)
         if callable(read):
             try:
@@ -2238,19 +2244,20 @@ class Engine(_Owner):
             if not isinstance(data, (bytes, bytearray)):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)
-            return self._load(None, data, format, lenient)
+            return self._load(None, data, format, lenient, max_rejections)
         raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
                         "path, not %s" % type(source).__name__)
 
     def load_file(self, path: _Union[str, bytes, _os.PathLike],
-                  format: _Optional[str] = None, lenient: bool = False) -> "LoadReport":
+                  format: _Optional[str] = None, lenient: bool = False, *,
+                  max_rejections: _Optional[int] = None) -> "LoadReport":
         """Load the CSV or JSON Lines file at `path` (str, bytes or
         os.PathLike), read by the library: format by extension (.csv,
         .jsonl, .ndjson), else by content.  Otherwise as load()."""
         with self._naming(path):
-            return self._load(_path_bytes(path), None, format, lenient)
+            return self._load(_path_bytes(path), None, format, lenient, max_rejections)
 
-    def _load(self, path, data, format, lenient):
+    def _load(self, path, data, format, lenient, max_rejections=None):
         if format not in _FORMATS:
             raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
         # lenient="no" would be true: a string (or anything but a bool or an
@@ -2260,6 +2267,14 @@ class Engine(_Owner):
         elif not isinstance(lenient, int):
             raise TypeError("lenient must be bool, not %s" % type(lenient).__name__)
         lenient = bool(lenient)
+        if max_rejections is not None:
+            n = _index(max_rejections)
+            if n is None:
+                raise TypeError("max_rejections must be None or int, not %s"
+                                % type(max_rejections).__name__)
+            if n < 0:
+                raise ValueError("max_rejections must be None or >= 0, not %d" % n)
+            max_rejections = n
         rejections = []
         opts = _capi.civic_load_options(version=_capi.CIVIC_LOAD_OPTIONS_VERSION,
                                         format=_FORMATS[format],
@@ -2270,6 +2285,8 @@ class Engine(_Owner):
             def on_reject(payload, errp):
                 if raised:
                     return 1
+                if max_rejections is not None and len(rejections) >= max_rejections:
+                    return 0   # counted in the report's rejected, not kept
                 e = errp.contents
                 rejections.append(Rejection(int(e.line), int(e.column), int(e.code),
                                             _str(e.message), int(e.offset)))
@@ -2290,7 +2307,7 @@ class Engine(_Owner):
         except CivicError as e:
             if raised:   # the callback raised: nothing of the batch was applied
                 raise raised[0] from None
-            if not lenient and not rejections and report.rejected:
+            if not lenient and not rejections and report.rejected and max_rejections != 0:
                 # strict: the line that failed the batch is its one rejection
                 rejections.append(Rejection(e.line, e.column, e.code, e.message, e.offset))
             e.report = _report_from(report, rejections)

@@ -2011,6 +2011,47 @@ class TestLoad(Base):
             self.engine.load(CSV_BAD, lenient=None)              # None: the default
         self.assertEqual(self.engine.load(CSV_BAD, lenient=1).accepted, 2)
 
+    def test_max_rejections_keeps_the_first_n_and_counts_them_all(self):
+        # a lenient load of many bad lines held every Rejection (about
+        # 550 bytes each): max_rejections caps the list, not the count
+        lines = ["id,subject,type,ts"]
+        for i in range(200):
+            lines.append("g%d,s1,fine,2022-03-01" % i if i % 2 else
+                         "b%d,s1,no_such_rule,2022-03-01" % i)
+        text = "\n".join(lines) + "\n"
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "bad.csv")
+        with open(path, "w") as f:
+            f.write(text)
+
+        def fresh(method, source):
+            def load(**kw):
+                with civic.Engine(self.rules) as e:
+                    return getattr(e, method)(source, **kw)
+            return load
+        for load in (fresh("load", text), fresh("load_file", path)):
+            rep = load(lenient=True, max_rejections=3)
+            self.assertEqual((rep.lines, rep.accepted, rep.rejected), (201, 100, 100))
+            self.assertEqual([r.line for r in rep.rejections], [2, 4, 6])
+            self.assertTrue(all(r.code == civic.CIVIC_E_EVENT for r in rep.rejections))
+            rep = load(lenient=True, max_rejections=0)
+            self.assertEqual((rep.rejected, rep.rejections), (100, []))
+            rep = load(lenient=True)                             # None: every one, as before
+            self.assertEqual(len(rep.rejections), 100)
+            self.assertEqual(len(load(lenient=True, max_rejections=None).rejections), 100)
+            self.assertEqual(len(load(lenient=True, max_rejections=1000).rejections), 100)
+        with self.assertRaises(TypeError):
+            self.engine.load(text, None, True, 3)            # keyword only
+        for bad, error in ((-1, ValueError), (True, TypeError), (False, TypeError),
+                           (1.0, TypeError), ("3", TypeError)):
+            for load in (self.engine.load, self.engine.load_file):
+                with self.assertRaises(error, msg=repr(bad)) as cm:
+                    load(path if load == self.engine.load_file else text, lenient=True,
+                         max_rejections=bad)
+                self.assertIn("max_rejections", str(cm.exception))
+        self.assertEqual(self.engine.event_count, 0)
+
     def test_ctrl_c_in_a_lenient_load_is_raised_and_applies_nothing(self):
         # Ctrl-C lands in the Python that collects the rejections: ctypes
         # would only print it, and the load would fail as if a callback of
