@@ -126,6 +126,20 @@ _FORMATS = {None: _capi.CIVIC_FORMAT_AUTO, "auto": _capi.CIVIC_FORMAT_AUTO,
             "csv": _capi.CIVIC_FORMAT_CSV, "jsonl": _capi.CIVIC_FORMAT_JSONL,
             "ndjson": _capi.CIVIC_FORMAT_JSONL}
 
+
+
+def _format_code(format):
+    """A load's or a split's format argument as the C constant: a name that
+    is no format is a bad value (ValueError), a format that is no str a
+    wrong type (TypeError), as the module's other arguments."""
+    if format is not None and not isinstance(format, str):
+        raise TypeError("format must be None, 'csv' or 'jsonl', not %s"
+                        % type(format).__name__)
+    if format not in _FORMATS:
+        raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+    return _FORMATS[format]
+
+
 _AFFECTS = {0: "", _capi.CIVIC_AFFECTS_SCORE: "score",
             _capi.CIVIC_AFFECTS_BALANCE: "balance",
             _capi.CIVIC_AFFECTS_SCORE | _capi.CIVIC_AFFECTS_BALANCE: "both"}
@@ -450,11 +464,18 @@ def _iso(value):
     return text + "%s%02d:%02d" % (sign, minutes // 60, minutes % 60)
 
 
+def _not_a_time(value, what):
+    """The TypeError of a time argument of a type no time is given in: it
+    names every type taken (a bool too is refused, though an int)."""
+    return TypeError("%s must be datetime, date, int or str, not %s"
+                     % (what, type(value).__name__))
+
+
 def _ts_text(value, what="ts"):
     """A ts argument (datetime, date, int Unix seconds -- or any integer
     type, see _index --, str) as text."""
     if isinstance(value, bool):
-        raise TypeError("%s must be datetime, int or str, not bool" % what)
+        raise _not_a_time(value, what)
     if isinstance(value, _dt.datetime):
         try:
             return _iso(value)
@@ -479,8 +500,7 @@ def _ts_text(value, what="ts"):
     n = _index(value)
     if n is not None:
         return _int_field(n)
-    raise TypeError("%s must be datetime, date, int or str, not %s"
-                    % (what, type(value).__name__))
+    raise _not_a_time(value, what)
 
 
 def _qty_text(value):
@@ -2258,8 +2278,7 @@ class Engine(_Owner):
             return self._load(_path_bytes(path), None, format, lenient, max_rejections)
 
     def _load(self, path, data, format, lenient, max_rejections=None):
-        if format not in _FORMATS:
-            raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+        fmt = _format_code(format)
         # lenient="no" would be true: a string (or anything but a bool or an
         # int) is a TypeError, as for every other argument
         if lenient is None:
@@ -2277,7 +2296,7 @@ class Engine(_Owner):
             max_rejections = n
         rejections = []
         opts = _capi.civic_load_options(version=_capi.CIVIC_LOAD_OPTIONS_VERSION,
-                                        format=_FORMATS[format],
+                                        format=fmt,
                                         flags=_capi.CIVIC_LOAD_LENIENT if lenient else 0)
         callback = on_reject = None
         raised = []   # what the callback raised (Ctrl-C): the load stops, then it is raised
@@ -3316,7 +3335,8 @@ def _as_bytes(value, what):
         return bytes(value)
     if isinstance(value, str):
         return _utf8(value, what)
-    raise TypeError("%s must be bytes or str, not %s" % (what, type(value).__name__))
+    raise TypeError("%s must be bytes, bytearray, memoryview, mmap or str, not %s"
+                    % (what, type(value).__name__))
 
 
 class _PyBuffer(_ctypes.Structure):
@@ -3450,8 +3470,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         raise TypeError("parts must be int")
     if not 1 <= parts <= _capi.CIVIC_SPLIT_PARTS_MAX:
         raise ValueError("parts must be 1..%d" % _capi.CIVIC_SPLIT_PARTS_MAX)
-    if format not in _FORMATS:
-        raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+    fmt = _format_code(format)
     if key not in _SPLIT_KEYS:
         raise ValueError("key must be 'subject' or 'id', not %r" % (key,))
     if not isinstance(views, bool):
@@ -3483,7 +3502,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     head = None if header is None else \
         _log_bytes(header) if isinstance(header, str) else _as_bytes(header, "header")
     opts = _capi.civic_split_options(version=_capi.CIVIC_SPLIT_OPTIONS_VERSION,
-                                     format=_FORMATS[format], parts=parts,
+                                     format=fmt, parts=parts,
                                      utc_offset=utc_offset, header=head,
                                      header_len=len(head) if head is not None else 0,
                                      flags=flags, reserved=0, allocator=None)
@@ -3562,7 +3581,8 @@ def _path_bytes(path):
     decoded from (a UnicodeEncodeError; one that surrogateescape made is
     the byte it was)."""
     if not isinstance(path, (str, bytes, _os.PathLike)):
-        raise TypeError("path must be str or os.PathLike, not %s" % type(path).__name__)
+        raise TypeError("path must be str, bytes or os.PathLike, not %s"
+                        % type(path).__name__)
     try:
         raw = _os.fsencode(path)
     except UnicodeEncodeError as e:

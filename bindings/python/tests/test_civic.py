@@ -2308,6 +2308,34 @@ class TestLoad(Base):
             self.engine.load(CSV_GOOD, format="xml")
         with self.assertRaises(TypeError):
             self.engine.load(42)
+        # a format that is no str is a wrong type: TypeError, as the module says
+        for bad in (1, b"csv", True):
+            with self.assertRaises(TypeError) as cm:
+                self.engine.load(CSV_GOOD, format=bad)
+            self.assertEqual(str(cm.exception), "format must be None, 'csv' or 'jsonl', not %s"
+                             % type(bad).__name__)
+        # a path is str, bytes or os.PathLike: the message names all three
+        for call in (self.engine.load_file, self.engine.save, civic.Rules.from_file):
+            with self.assertRaises(TypeError) as cm:
+                call(3)
+            self.assertEqual(str(cm.exception), "path must be str, bytes or os.PathLike, not int")
+        self.assertEqual(self.engine.event_count, 0)
+
+    def test_a_time_of_a_wrong_type_names_every_type_taken(self):
+        # a bool said "datetime, int or str", leaving out date, which is taken
+        said = "%s must be datetime, date, int or str, not %s"
+        calls = (("ts", lambda v: self.engine.add(id="x", subject="s", type="fine", ts=v)),
+                 ("as_of", lambda v: self.engine.score("s", as_of=v)),
+                 ("as_of", lambda v: self.engine.rank(as_of=v)),
+                 ("before", lambda v: self.engine.purge(v)),
+                 ("time", lambda v: self.rules.parse_time(v)),
+                 ("time", lambda v: self.engine.parse_time(v)))
+        for what, call in calls:
+            for bad in (True, 1.5, [1]) + ((None,) if what != "as_of" else ()):
+                with self.assertRaises(TypeError, msg=(what, bad)) as cm:
+                    call(bad)
+                self.assertEqual(str(cm.exception), said % (what, type(bad).__name__))
+        self.assertEqual(self.engine.event_count, 0)
 
 
 # --------------------------------------------------------------------------

@@ -344,6 +344,18 @@ class TestSplit(unittest.TestCase):
             civic.split(b"", 2, key="group")
         with self.assertRaises(TypeError):
             civic.split(42, 2)
+        # the message names every type taken, and a format that is no str
+        # is a wrong type (a TypeError), an unknown name a wrong value
+        for call in (lambda: civic.split(None, 2), lambda: civic.split(b"", 2, header=3),
+                     lambda: civic.split_part(None, 2)):
+            with self.assertRaises(TypeError) as cm:
+                call()
+            self.assertIn("must be bytes, bytearray, memoryview, mmap or str, not",
+                          str(cm.exception))
+        with self.assertRaises(TypeError) as cm:
+            civic.split(b"", 2, format=1)
+        self.assertEqual(str(cm.exception),
+                         "format must be None, 'csv' or 'jsonl', not int")
         with self.assertRaises(TypeError):
             civic.split(b"", 2, rules="community")
         self.assertEqual(civic.split_part("r1", 1), 0)
