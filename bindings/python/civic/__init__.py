@@ -2344,14 +2344,23 @@ class Engine(_Owner):
         program that knows about how much it will feed (capped at the
         engine's events_max; the arrays the engine would grow to, reserved
         at once, resident as they fill).  A hint: no answer changes, and
-        the engine still grows past it."""
+        the engine still grows past it.  Memory that cannot be had raises
+        CivicError CIVIC_E_NOMEM (no answer changes; some room
+        may stay reserved)."""
         events = _index(events)
         if events is None:
             raise TypeError("events must be int")
         if events < 0:
             raise ValueError("events must be >= 0")
+        asked = min(events, 2 ** 64 - 1)   # the C argument is 64 bits; capped there anyway
         with self._use() as p:
-            _lib.civic_engine_reserve(p, min(events, 2 ** 64 - 1), _capi.new_error())
+            try:
+                _lib.civic_engine_reserve(p, asked, _capi.new_error())
+            except CivicError as e:
+                if asked != events:   # name the number given, not the one C was passed
+                    e.message = e.message.replace("(%d asked" % asked, "(%d asked" % events)
+                    e.args = (e.code, e.message, e.line, e.column, e.offset)
+                raise
 
     # counts
     @property

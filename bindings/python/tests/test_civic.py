@@ -1550,6 +1550,19 @@ class TestLoad(Base):
         with civic.Engine(self.rules, events_max=3) as e:
             e.reserve(2 ** 70)
             self.assertEqual(e.load(CSV_GOOD).accepted, 3)
+        # more than the memory can hold: CIVIC_E_NOMEM, naming the number
+        # given (2**64 and more went to C as 2**64 - 1, the number it named)
+        for asked in (2 ** 64, 2 ** 70):
+            with civic.Engine(self.rules) as e:
+                try:
+                    e.reserve(asked)
+                except civic.CivicError as x:
+                    self.assertEqual(x.code, civic.CIVIC_E_NOMEM)
+                    self.assertIn("(%d asked" % asked, x.message)
+                    self.assertIn("(%d asked" % asked, str(x))
+                    self.assertNotIn(str(2 ** 64 - 1), str(x))
+                else:
+                    pass    # a machine with room for every event an engine holds
         with self.assertRaises(TypeError):
             self.engine.reserve(1.5)
         with self.assertRaises(TypeError):
