@@ -1666,6 +1666,10 @@ def _flat_time(t, utc_offset):
     return None
 
 
+_TAKES = ("to_records takes a list of Score, GroupStats, Entry, ListRow, ObjectionRow or "
+          "CompareRow, a Record, a ListAnswer or a Comparison; ")
+
+
 def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[str, _Any]]:
     """Answers as flat dicts of plain Python values, one per row, for
     pandas.DataFrame(civic.to_records(...)) or csv.DictWriter.
@@ -1698,6 +1702,14 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
         answers = answers.entries
     elif isinstance(answers, (ListAnswer, Comparison)):
         answers = answers.rows
+    elif isinstance(answers, (Score, GroupStats, Entry, ListRow, ObjectionRow, CompareRow)):
+        raise TypeError(_TAKES + "a single %s goes in a list: to_records([x]), not "
+                        "to_records(x)" % type(answers).__name__)
+    else:
+        try:
+            answers = iter(answers)
+        except TypeError:   # a LoadReport, a number: "'X' object is not iterable" helps no one
+            raise TypeError(_TAKES + "it was given a %s" % type(answers).__name__) from None
     rows = []
     for a in answers:
         if isinstance(a, Score):
@@ -1755,9 +1767,7 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
             raise TypeError("to_records takes a %s by itself, not in a list: "
                             "to_records(x), not to_records([x])" % type(a).__name__)
         else:
-            raise TypeError("to_records takes a list of Score, GroupStats, Entry, ListRow, "
-                            "ObjectionRow or CompareRow, a Record, a ListAnswer or a "
-                            "Comparison; the list holds a %s" % type(a).__name__)
+            raise TypeError(_TAKES + "the list holds a %s" % type(a).__name__)
         rows.append(d)
     return rows
 

@@ -4218,6 +4218,23 @@ class TestVocabulary(unittest.TestCase):
         # a Record in a list said "takes ... a Record ..., not Record"
         with self.assertRaisesRegex(TypeError, r"by itself, not in a list"):
             civic.to_records([self.engine.record("s1", "2022-06-01")])
+        # a single answer said "'Score' object is not iterable": it goes in a list
+        takes = ("to_records takes a list of Score, GroupStats, Entry, ListRow, ObjectionRow "
+                 "or CompareRow, a Record, a ListAnswer or a Comparison; ")
+        one = (self.engine.score("s1", "2022-06-01"), self.engine.groups(1, "2022-06-01")[0],
+               self.engine.record("s1", "2022-06-01").entries[0])
+        for answer in one:
+            name = type(answer).__name__
+            with self.assertRaises(TypeError) as cm:
+                civic.to_records(answer)
+            self.assertEqual(str(cm.exception), takes + "a single %s goes in a list: "
+                             "to_records([x]), not to_records(x)" % name)
+            self.assertEqual(len(civic.to_records([answer])), 1)
+        for other in (self.engine.load(""), 42, None):
+            with self.assertRaises(TypeError) as cm:
+                civic.to_records(other)
+            self.assertEqual(str(cm.exception), takes + "it was given a %s"
+                             % type(other).__name__)
 
     def test_to_records_at_the_edges_of_the_calendar(self):
         # 0001-01-01T00:00Z is a valid ts, but under a western offset its local
