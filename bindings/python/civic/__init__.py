@@ -1813,9 +1813,11 @@ class LoadReport:
     rejections: _List[Rejection] = _field(default_factory=list)
 
     def to_dict(self) -> _Dict[str, _Any]:
-        """{accepted, duplicates, rejected, lines} as the service answers
-        POST /events, and rejections: [{line, column, offset, reason}, ...]
-        (the lines a lenient load skipped; offset None when not known)."""
+        """{accepted, duplicates, rejected, lines}, the counts the service
+        answers POST /events with (its answer adds events, the number held
+        after the batch, and has no rejections), and rejections: [{line,
+        column, offset, reason}, ...] (the lines a lenient load skipped;
+        offset None when not known)."""
         return {"accepted": self.accepted, "duplicates": self.duplicates,
                 "rejected": self.rejected, "lines": self.lines,
                 "rejections": [{"line": r.line, "column": r.column, "offset": r.offset,

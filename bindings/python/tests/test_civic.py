@@ -4331,6 +4331,25 @@ class TestVocabulary(unittest.TestCase):
         self.assertEqual(self.engine.event_count, 6)
 
 class TestPackaging(unittest.TestCase):
+    def test_the_readme_names_the_public_api(self):
+        # a review found public names the README never named: every name
+        # of __all__, and these attributes, must be written there
+        with open(os.path.join(PKG_ROOT, "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        missing = [n for n in civic.__all__ if "`%s" % n not in readme
+                   and ".%s" % n not in readme and "civic.%s" % n not in readme]
+        for name in ("Rules.default()", "Engine.rules", "Engine.parse_time", "Rules.closed",
+                     "Engine.closed", "subject in engine", "Record.subject",
+                     "Record.spec_version", "ListAnswer.subjects", "Score.spec_version",
+                     "Entry.spec_version", "LoadReport.to_dict()", "library_version()",
+                     "library_path()", "civic.__version__"):
+            if name not in readme:
+                missing.append(name)
+        self.assertEqual(missing, [])
+        # LoadReport.to_dict() is not the service's answer to POST /events
+        doc = civic.LoadReport.to_dict.__doc__
+        self.assertIn("events", doc.replace("POST /events", ""))
+
     def test_py_typed_marks_the_package_typed(self):
         self.assertTrue(os.path.exists(os.path.join(os.path.dirname(civic.__file__),
                                                     "py.typed")))
