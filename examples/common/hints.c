@@ -349,9 +349,17 @@ bool hints_rules_text(const char *p, size_t n)
                                         memcmp(p + name, "null", 4) == 0)) ||
                      (k - name == 5 && memcmp(p + name, "false", 5) == 0)))
         return false; /* a JSON array: [true] */
-    if (brackets == 0) {
+    if (brackets == 0) { /* a value TOML takes, not a spreadsheet's "sep=," nor a form's "a=b&c=d" */
         while (k < n && blank(u[k])) k++;
-        return k < n && u[k] == '=';
+        if (k >= n || u[k] != '=') return false;
+        for (k++; k < n && blank(u[k]); k++) {}
+        size_t end = k;
+        while (end < n && u[end] != '\n') end++;
+        if (memchr(p + k, '&', end - k)) return false;
+        return k < n && (u[k] == '"' || u[k] == '\'' || u[k] == '[' || u[k] == '{' ||
+                         u[k] == '+' || u[k] == '-' || (u[k] >= '0' && u[k] <= '9') ||
+                         (n - k >= 4 && memcmp(p + k, "true", 4) == 0) ||
+                         (n - k >= 5 && memcmp(p + k, "false", 5) == 0));
     }
     for (size_t b = 0; b < brackets; b++, k++)
         if (k >= n || u[k] != ']') return false;

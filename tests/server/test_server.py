@@ -372,6 +372,15 @@ def test_bad_requests(srv):
                   "a rules file posted (%s) says so: %s %s" % (ctype, status, e))
     status, e = srv.post("[1, 2]\n", "application/json")   # an array, not a table header
     check(status == 400 and "rules file" not in e.get("reason", ""), "[1, 2]: %s" % e)
+    # a spreadsheet's "sep=," line and a form body are no key = value of TOML:
+    # the library's own words (the sep= hint) stay
+    status, e = srv.post("sep=,\r\nid,subject,type,ts\r\ne1,s1,volunteer_hour,2024-01-01\r\n",
+                         "text/csv")
+    check(status == 400 and "rules file" not in e.get("reason", "") and
+          "sep=," in e.get("reason", ""), "a sep=, line is no rules file: %s" % e)
+    status, e = srv.post("id=e1&subject=s1&type=volunteer_hour&ts=2024-01-01",
+                         "application/x-www-form-urlencoded")
+    check(status == 400 and "rules file" not in e.get("reason", ""), "a form body: %s" % e)
     status, e = srv.post(log.rstrip("\n").encode() + b"\0")
     check(status == 400 and "(the text ends in a NUL byte" in e.get("reason", ""),
           "a body that ends in its one NUL says so: %s %s" % (status, e))
