@@ -388,6 +388,16 @@ static size_t bare_end(const char *p, size_t n, size_t at)
 
 static bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* c, right after a bare number, could be more of the same value (2022-01,
+ * 0x10, 1_000, 1.5.2, 5â): not a quote, bracket or brace, which
+ * are a missing comma's or a wrong bracket's, told as such. */
+static bool runs_on(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return ascii_digit(c) || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || c == '-' ||
+           c == '+' || c == ':' || c == '.' || c == '_' || c == '\'' || u >= 0x80;
+}
+
 /* The value of the ts or qty at `at`, without quotes, is no JSON number
  * (number() refused it, or text runs on from where it stopped): the error
  * names the field and points at the value's first byte, as .5 and +1 do.
@@ -579,7 +589,7 @@ static bool object(jline *j, civic_fields *f)
          * (2022-01-01, 0x10, 1.5.2): no JSON number either */
         if ((field == CIVIC_F_TS || field == CIVIC_F_QTY) && f->column[field] && j->i < j->n &&
             j->p[f->column[field] - 1] != '"' && j->p[j->i - 1] != ' ' &&
-            j->p[j->i - 1] != '\t' && j->p[j->i - 1] != '\r')
+            j->p[j->i - 1] != '\t' && j->p[j->i - 1] != '\r' && runs_on(j->p[j->i]))
             return bare_number_fail(j, field, f->column[field] - 1);
         return fail(j, "expected ',' or '}'");
     }
@@ -866,11 +876,16 @@ void civic__jsonl_detail(const char *p, size_t n, const char *why, size_t why_at
         snprintf(hint, sizeof(hint), " (a number is written in decimal)");
     } else if (memchr(v, '_', len) || memchr(v, '\'', len)) {
         snprintf(hint, sizeof(hint), " (a number is written without spaces or separators)");
-    } else if (!qty && k > 0 && !sign && k < len && (v[k] == '-' || v[k] == ':') &&
-               len <= 40 && civic__ascii_printable(v, len) && !memchr(v, '"', len) &&
-               !memchr(v, '\\', len)) {
-        snprintf(hint, sizeof(hint), " (a date or time is written as a string here: \"%.*s\")",
-                 (int)len, v);
+    } else if (!qty && k > 0 && !sign && k < len && (v[k] == '-' || v[k] == ':')) {
+        /* the time after a blank too ("2022-01-01 10:00:00"), or the hint
+         * would move the event to midnight */
+        size_t dlen = len;
+        if (end + 1 < n && p[end] == ' ' && ascii_digit(p[end + 1]))
+            dlen = bare_end(p, n, end + 1) - why_at;
+        if (dlen <= 40 && civic__ascii_printable(v, dlen) && !memchr(v, '"', dlen) &&
+            !memchr(v, '\\', dlen))
+            snprintf(hint, sizeof(hint),
+                     " (a date or time is written as a string here: \"%.*s\")", (int)dlen, v);
     }
     if (hint[0]) civic__error_append(e, hint);
 }

@@ -779,6 +779,15 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
                "(U+FF15 is a full-width character: write it in ASCII)");
     jsonl_says(Q "1\xef\xbc\x90}\n", 63, "line 1, column 63: field 'qty': not a JSON number "
                "(U+FF10 is a full-width character: write it in ASCII)");
+    /* a date and its time after a blank: the hint keeps the time (without
+     * it, the event would move to midnight) */
+    jsonl_says(T "2022-01-01 10:00:00}\n", 44, "line 1, column 44: field 'ts': not a JSON "
+               "number (a date or time is written as a string here: \"2022-01-01 10:00:00\")");
+    /* a quote, bracket or brace after a whole number is a missing comma's or
+     * a wrong bracket's, told where it is, not the number's */
+    jsonl_says(T "1640995200\"qty\":2}\n", 54, "line 1, column 54: expected ',' or '}'");
+    jsonl_says(Q "2)\n", 64, "line 1, column 64: expected ',' or '}'");
+    jsonl_says(Q "2]\n", 64, "line 1, column 64: expected ',' or '}'");
     /* text after a whole number and a blank is no part of it */
     jsonl_says(Q "5 6}\n", 65, "line 1, column 65: expected ',' or '}'");
     jsonl_says(Q "5\n", 64, "line 1, column 64: expected ',' or '}'"); /* cut short */
