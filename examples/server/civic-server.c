@@ -1271,8 +1271,11 @@ static int open_data(server *s)
     s->data_fd = open(s->opt.data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->data_fd < 0) {
         int e = errno;
-        char target[256];
-        ssize_t n = e == ENOENT ? readlink(s->opt.data_dir, target, sizeof(target) - 1) : -1;
+        char target[256], link[PATH_MAX];
+        size_t len = strlen(s->opt.data_dir); /* "dir/link/": the link itself */
+        while (len > 1 && s->opt.data_dir[len - 1] == '/') len--;
+        snprintf(link, sizeof(link), "%.*s", (int)len, s->opt.data_dir);
+        ssize_t n = e == ENOENT ? readlink(link, target, sizeof(target) - 1) : -1;
         if (n > 0) {            /* mkdir said EEXIST: a link to nowhere */
             target[n] = '\0';
             fprintf(stderr, SERVER_NAME ": %s is a symbolic link to %s%s, which does not exist: "
@@ -1402,8 +1405,11 @@ static int open_data(server *s)
          * Done now, or else left to the timer (a write counted: it compacts
          * when the counts differ), /healthz saying writes are failing. */
         atomic_fetch_add(&s->writes, 1);
-        fprintf(stderr, SERVER_NAME ": a purge's compaction did not complete before the "
-                "last stop: compacting now, so that no file holds the purged events\n");
+        fprintf(stderr, SERVER_NAME ": %s: compacting now, so that no file holds purged "
+                "events\n", civic_engine_purge_horizon(s->engine) != snapshot_horizon
+                                ? "a purge's compaction did not complete before the last stop"
+                                : "a compaction was cut short before the last stop, after a "
+                                  "purge (its files may hold purged events)");
         if (compact_now(s, NULL, NULL) != CIVIC_OK)
             fprintf(stderr, SERVER_NAME ": starting all the same; the compaction is tried "
                     "again every --compact-every period (the purged events stay in %s "

@@ -604,6 +604,8 @@ def test_command_line(tmp):
     rc, out, err = run("--port", "0", "--data", link)
     check(rc != 0 and ("%s is a symbolic link to %s" % (link, os.path.join(tmp, "moved-away")))
           in err and "which does not exist" in err, "--data, a dangling link: %r" % err[:300])
+    rc, out, err = run("--port", "0", "--data", link + "/")
+    check(rc != 0 and "is a symbolic link to" in err, "--data, a dangling link/: %r" % err[:300])
     rc, out, err = run("--port=0", "--max-body=512M")
     check(rc == 1 and "--body-budget" in err and "unknown option" not in err,
           "--name=value is read as --name value: %r" % err[:200])

@@ -2512,7 +2512,9 @@ class Engine(_Owner):
         or another, are safe and do not change its rows (iterate again to
         see them), and an iterator outlives close() of its engine.  The C
         answer is freed when the iterator is exhausted, closed (close()) or
-        collected."""
+        collected.  One iterator is for one thread: another thread's next()
+        while one runs raises ValueError ("generator already executing");
+        give each thread its own iter(engine)."""
         with self._use() as p:
             out = _capi.result_p()
             self._ask(p, None, lambda t: _lib.civic_engine_subjects(p, t, _byref(out)))
