@@ -2216,10 +2216,12 @@ class Engine(_Owner):
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
         listed in the report's rejections as (line, column, code, message).
-        max_rejections (keyword only): None keeps every rejection; N keeps
-        the first N (by line) in report.rejections, while report.rejected
-        still counts them all; 0 keeps none (each kept one holds some 550
-        bytes: a log of millions of bad lines would hold them all).
+        max_rejections (keyword only), for a lenient load: None keeps every
+        rejection; N keeps the first N (by line) in report.rejections, while
+        report.rejected still counts them all; 0 keeps none (each kept one
+        holds some 550 bytes: a log of millions of bad lines would hold them
+        all).  A strict load's error report always holds the line that
+        failed it.
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...).
         A file object is read whole, as one batch, before the library sees
@@ -2338,7 +2340,7 @@ class Engine(_Owner):
         except CivicError as e:
             if raised:   # the callback raised: nothing of the batch was applied
                 raise raised[0] from None
-            if not lenient and not rejections and report.rejected and max_rejections != 0:
+            if not lenient and not rejections and report.rejected:
                 # strict: the line that failed the batch is its one rejection
                 rejections.append(Rejection(e.line, e.column, e.code, e.message, e.offset))
             e.report = _report_from(report, rejections)

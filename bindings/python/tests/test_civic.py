@@ -2064,6 +2064,12 @@ class TestLoad(Base):
                          max_rejections=bad)
                 self.assertIn("max_rejections", str(cm.exception))
         self.assertEqual(self.engine.event_count, 0)
+        # a strict load's error report names the line that failed it, whatever
+        # max_rejections says (it caps what a lenient load keeps)
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.load(text, max_rejections=0)
+        self.assertEqual(cm.exception.report.rejected, 1)
+        self.assertEqual([r.line for r in cm.exception.report.rejections], [cm.exception.line])
 
     def test_ctrl_c_in_a_lenient_load_is_raised_and_applies_nothing(self):
         # Ctrl-C lands in the Python that collects the rejections: ctypes
