@@ -389,13 +389,12 @@ static size_t bare_end(const char *p, size_t n, size_t at)
 static bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* c, right after a bare number, could be more of the same value (2022-01,
- * 0x10, 1_000, 1.5.2, 5â): not a quote, bracket or brace, which
- * are a missing comma's or a wrong bracket's, told as such. */
+ * 0x10, 1_000, 2022/01/01, 50%): anything but a quote, bracket, brace or
+ * parenthesis, which are a missing comma's or a wrong bracket's, told as
+ * such where they stand. */
 static bool runs_on(char c)
 {
-    unsigned char u = (unsigned char)c;
-    return ascii_digit(c) || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z') || c == '-' ||
-           c == '+' || c == ':' || c == '.' || c == '_' || c == '\'' || u >= 0x80;
+    return c != '"' && c != '[' && c != ']' && c != '{' && c != '(' && c != ')';
 }
 
 /* The value of the ts or qty at `at`, without quotes, is no JSON number
@@ -877,15 +876,19 @@ void civic__jsonl_detail(const char *p, size_t n, const char *why, size_t why_at
     } else if (memchr(v, '_', len) || memchr(v, '\'', len)) {
         snprintf(hint, sizeof(hint), " (a number is written without spaces or separators)");
     } else if (!qty && k > 0 && !sign && k < len && (v[k] == '-' || v[k] == ':')) {
-        /* the time after a blank too ("2022-01-01 10:00:00"), or the hint
-         * would move the event to midnight */
+        /* the whole value, up to its ',' or '}': a time or an offset after a
+         * blank is part of it, and a hint without them would move the event */
         size_t dlen = len;
-        if (end + 1 < n && p[end] == ' ' && ascii_digit(p[end + 1]))
-            dlen = bare_end(p, n, end + 1) - why_at;
+        while (why_at + dlen < n && p[why_at + dlen] != ',' && p[why_at + dlen] != '}')
+            dlen++;
+        while (dlen > len && (v[dlen - 1] == ' ' || v[dlen - 1] == '\t' || v[dlen - 1] == '\r'))
+            dlen--;
         if (dlen <= 40 && civic__ascii_printable(v, dlen) && !memchr(v, '"', dlen) &&
             !memchr(v, '\\', dlen))
             snprintf(hint, sizeof(hint),
                      " (a date or time is written as a string here: \"%.*s\")", (int)dlen, v);
+        else
+            snprintf(hint, sizeof(hint), " (a date or time is written as a string here)");
     }
     if (hint[0]) civic__error_append(e, hint);
 }

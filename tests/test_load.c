@@ -783,6 +783,15 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
      * it, the event would move to midnight) */
     jsonl_says(T "2022-01-01 10:00:00}\n", 44, "line 1, column 44: field 'ts': not a JSON "
                "number (a date or time is written as a string here: \"2022-01-01 10:00:00\")");
+    /* and its offset after a second blank (the hint without it would move
+     * the event by hours); text the hint cannot quote gets the hint alone */
+    jsonl_says(T "2022-01-01 10:00:00 Z}\n", 44, "line 1, column 44: field 'ts': not a JSON "
+               "number (a date or time is written as a string here: \"2022-01-01 10:00:00 Z\")");
+    jsonl_says(T "2022-01-01 10:00:00\"}\n", 44, "line 1, column 44: field 'ts': not a JSON "
+               "number (a date or time is written as a string here)");
+    /* other text that runs on from a number: the field named */
+    jsonl_says(T "2022/01/01}\n", 44, "line 1, column 44: field 'ts': not a JSON number");
+    jsonl_says(Q "50%}\n", 63, "line 1, column 63: field 'qty': not a JSON number");
     /* a quote, bracket or brace after a whole number is a missing comma's or
      * a wrong bracket's, told where it is, not the number's */
     jsonl_says(T "1640995200\"qty\":2}\n", 54, "line 1, column 54: expected ',' or '}'");

@@ -349,17 +349,23 @@ bool hints_rules_text(const char *p, size_t n)
                                         memcmp(p + name, "null", 4) == 0)) ||
                      (k - name == 5 && memcmp(p + name, "false", 5) == 0)))
         return false; /* a JSON array: [true] */
-    if (brackets == 0) { /* a value TOML takes, not a spreadsheet's "sep=," nor a form's "a=b&c=d" */
+    if (brackets == 0) {
+        /* "key = value" as a rules file writes it: a blank before the '='
+         * (a spreadsheet's "sep=," and a form's "qty=5" have none), then a
+         * value TOML takes */
+        size_t eq = k;
         while (k < n && blank(u[k])) k++;
-        if (k >= n || u[k] != '=') return false;
+        if (k == eq || k >= n || u[k] != '=') return false;
         for (k++; k < n && blank(u[k]); k++) {}
-        size_t end = k;
-        while (end < n && u[end] != '\n') end++;
-        if (memchr(p + k, '&', end - k)) return false;
+        static const char *const words[] = { "true", "false", "inf", "nan" };
+        for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+            size_t len = strlen(words[w]);
+            if (n - k >= len && memcmp(p + k, words[w], len) == 0 &&
+                (k + len == n || !toml_name_char(u[k + len])))
+                return true;
+        }
         return k < n && (u[k] == '"' || u[k] == '\'' || u[k] == '[' || u[k] == '{' ||
-                         u[k] == '+' || u[k] == '-' || (u[k] >= '0' && u[k] <= '9') ||
-                         (n - k >= 4 && memcmp(p + k, "true", 4) == 0) ||
-                         (n - k >= 5 && memcmp(p + k, "false", 5) == 0));
+                         u[k] == '+' || u[k] == '-' || (u[k] >= '0' && u[k] <= '9'));
     }
     for (size_t b = 0; b < brackets; b++, k++)
         if (k >= n || u[k] != ']') return false;

@@ -73,10 +73,10 @@ void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out);
  * line that is not blank nor a '#' comment is a TOML table header
  * ("[scheme]", "[[grade]]", "[rule.litter]": a name of ASCII letters,
  * digits, '_', '-' and '.', a letter first, in brackets, then only blanks
- * or a comment) or a key = value line whose value is one TOML takes
- * ("base = 1000", name = "x"; not a spreadsheet's "sep=," nor a form's
- * "id=e1&ts=..."). No JSON array ("[1, 2]", "[{", "[true]") nor a line of a
- * log is either.  For an error's message, once the text
+ * or a comment) or a key = value line with a blank before its '=' and a
+ * value TOML takes ("base = 1000", name = "x"; not a spreadsheet's "sep=,"
+ * nor a form's "qty=5"). No JSON array ("[1, 2]", "[{", "[true]") nor a
+ * line of a log is either.  For an error's message, once the text
  * failed to load as a log (civic-server's POST /events). */
 bool hints_rules_text(const char *p, size_t n);
 

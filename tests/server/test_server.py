@@ -378,9 +378,17 @@ def test_bad_requests(srv):
                          "text/csv")
     check(status == 400 and "rules file" not in e.get("reason", "") and
           "sep=," in e.get("reason", ""), "a sep=, line is no rules file: %s" % e)
-    status, e = srv.post("id=e1&subject=s1&type=volunteer_hour&ts=2024-01-01",
-                         "application/x-www-form-urlencoded")
-    check(status == 400 and "rules file" not in e.get("reason", ""), "a form body: %s" % e)
+    for form in ("id=e1&subject=s1&type=volunteer_hour&ts=2024-01-01", "qty=5",
+                 'events=[{"id":"e1","subject":"s1","type":"volunteer_hour","ts":"2024-01-01"}]'):
+        status, e = srv.post(form, "application/x-www-form-urlencoded")
+        check(status == 400 and "rules file" not in e.get("reason", ""),
+              "a form body %r: %s" % (form, e))
+    # and a rules file whose first line holds a '&', or a TOML word as value, is one
+    for body in ('name = "Parks & Recreation"\n[scheme]\nbase = 1000\n', "x = inf\n",
+                 "flag = true\n"):
+        status, e = srv.post(body, "text/csv")
+        check(status == 400 and e.get("reason", "").startswith("not an event log: a rules file"),
+              "a rules file %r posted says so: %s" % (body, e))
     status, e = srv.post(log.rstrip("\n").encode() + b"\0")
     check(status == 400 and "(the text ends in a NUL byte" in e.get("reason", ""),
           "a body that ends in its one NUL says so: %s %s" % (status, e))
