@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ CRC-32C */
@@ -449,7 +450,16 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
         if ((rc == 0 && !stated) || (rc != 0 && rc != EAGAIN && rc != EACCES && rc != EWOULDBLOCK))
             unlink(tmp);
         close(fd);
-        sched_yield(); /* let the sweeper finish before the next name */
+        /* let the sweeper finish before the next name: a yield first, then,
+         * as losses repeat (a loaded machine preempting this thread between
+         * its create and its lock while a load sweeps again and again),
+         * a wait growing to 6 ms, 0.2 s in all */
+        if (attempt < 8) {
+            sched_yield();
+        } else {
+            struct timespec pause = { 0, (long)attempt * 100000L };
+            nanosleep(&pause, NULL);
+        }
         errno = why;
     }
     int saved = errno;
