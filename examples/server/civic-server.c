@@ -45,7 +45,8 @@
 ** Durability (--data DIR): DIR/snapshot.civic and DIR/journal.civic; every
 ** POST is journaled before it is answered; a background thread compacts
 ** every --compact-every seconds when events or a purge were written, and at
-** shutdown.
+** shutdown.  DIR/purge-owed, while it exists, says that a purge's
+** compaction is owed (mark_owed).
 */
 #define _DEFAULT_SOURCE /* realpath, flock */
 #include <arpa/inet.h>
@@ -163,6 +164,7 @@ typedef struct server {
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
     char journal_path[PATH_BYTES_MAX];
+    char owed_path[PATH_BYTES_MAX]; /* DIR/purge-owed: see mark_owed */
     tokens tokens;
     bool auth;               /* a tokens file was given */
     guard guard;
@@ -186,6 +188,12 @@ typedef struct server {
     /* The last write to the data directory (a batch that added events, a
      * purge, a compaction) failed with an I/O error: /healthz "writes". */
     atomic_bool writes_failing;
+    /* purge_owed: DIR/purge-owed exists (read and changed under
+     * compact_mutex: mark_owed); owed_failing: and the last compaction since
+     * it was made failed, so /healthz says writes are failing whatever a
+     * batch did since (SPEC 10.4: the purged events are still in the files). */
+    bool purge_owed;
+    atomic_bool owed_failing;
     /* A JSON Lines key ignored for its letters was said on standard error
      * (once in the service's life: warn_ignored_key). */
     atomic_bool key_warned;
@@ -699,13 +707,20 @@ static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* /healthz "writes" and civic_writes_failing: the last write failed, or a
+ * purge's compaction is owed and the last try failed. */
+static bool writes_failing(server *s)
+{
+    return atomic_load(&s->writes_failing) || atomic_load(&s->owed_failing);
+}
+
 /* Liveness for anyone; the counts only for a reader (or without --tokens). */
 static enum MHD_Result get_health(server *s, struct MHD_Connection *c, request *rq)
 {
     buf b = { 0 };
     buf_printf(&b, "{\"status\":\"ok\",\"version\":\"%s\",\"durable\":%s,\"writes\":\"%s\"",
                civic_version(), s->opt.data_dir ? "true" : "false",
-               atomic_load(&s->writes_failing) ? "failing" : "ok");
+               writes_failing(s) ? "failing" : "ok");
     if (!s->auth || (rq->token && rq->token->role >= ROLE_READ))
         buf_printf(&b, ",\"events\":%" PRIu64 ",\"subjects\":%" PRIu64,
                    civic_engine_event_count(s->engine), civic_engine_subject_count(s->engine));
@@ -1043,6 +1058,7 @@ static void report_error(const char *what, int rc, const civic_error *err, bool 
  * that a process killed while saving, compacting or creating a journal left
  * in the data directory.  With `sweep`, each one no live writer holds (the
  * library's writers hold a lock on theirs until the rename) is removed.
+ * DIR/purge-owed is no temporary file: it stays (mark_owed).
  * Returns how many there are (were, before the sweep). */
 static unsigned stale_files(const server *s, bool sweep)
 {
@@ -1215,19 +1231,42 @@ static void recovery_hint(const char *what, const char *recover)
 
 static int compact_now(server *s, double *seconds, civic_error *why);
 
-/* Whether the start-up owes a purge its compaction (SPEC 10.4: no file
- * keeps a purged event once a compaction succeeds): the journal replayed a
- * purge that moved the snapshot's horizon (the compaction after it failed,
- * or the process stopped first), or, the engine having purged, every batch
- * of the journal was in the snapshot already (a compaction cut between its
- * snapshot and its fresh journal: the old journal may hold purged events).
- * A plain start costs no more than before: no purge, no compaction. */
-static bool compaction_owed(const server *s, const civic_journal_report *rep,
-                            int64_t snapshot_horizon)
+/* DIR/purge-owed says that a purge may have left removed events in the
+ * data directory's files (SPEC 10.4: none once a compaction succeeds).  It
+ * is made, durable (the file and the directory synced), before a purge is
+ * journaled, under compact_mutex, so that no compaction runs between the two;
+ * removed when the purge removed nothing, and otherwise only once a
+ * compaction succeeds (compact_now).  A start that finds it compacts.  An
+ * empty file: its existence is what counts.  0, or -1 with errno. */
+static int mark_owed(server *s)
 {
-    int64_t horizon = civic_engine_purge_horizon(s->engine);
-    if (horizon == CIVIC_NO_TIME) return false;
-    return horizon != snapshot_horizon || (rep->batches > 0 && rep->accepted == 0);
+    if (s->purge_owed) return 0;
+    int fd = open(s->owed_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    int rc = fsync(fd), e = errno;
+    close(fd);
+    if (rc == 0 && s->data_fd >= 0 && fsync(s->data_fd) != 0) rc = -1, e = errno;
+    if (rc != 0) { /* not durable: no purge, and no debt left behind */
+        (void)unlink(s->owed_path);
+        errno = e;
+        return -1;
+    }
+    s->purge_owed = true;
+    return 0;
+}
+
+/* DIR/purge-owed removed (under compact_mutex): nothing is owed any more.
+ * When it cannot be (said on standard error), it stays owed: the next
+ * compaction tries again, and a start that finds it only compacts once more. */
+static void clear_owed(server *s)
+{
+    if (unlink(s->owed_path) != 0 && errno != ENOENT) {
+        fprintf(stderr, SERVER_NAME ": cannot remove %s: %s\n", s->owed_path, strerror(errno));
+        return;
+    }
+    if (s->data_fd >= 0) (void)fsync(s->data_fd);
+    s->purge_owed = false;
+    atomic_store(&s->owed_failing, false);
 }
 
 /* A --rescore whose compaction failed (a full disk): what it left.  The
@@ -1264,6 +1303,7 @@ static int open_data(server *s)
     }
     snprintf(s->snapshot_path, sizeof(s->snapshot_path), "%s/snapshot.civic", s->opt.data_dir);
     snprintf(s->journal_path, sizeof(s->journal_path), "%s/journal.civic", s->opt.data_dir);
+    snprintf(s->owed_path, sizeof(s->owed_path), "%s/purge-owed", s->opt.data_dir);
     /* One server per directory, decided before anything is read: the
      * journal's lock alone comes after the snapshot is loaded, so a second
      * server could read the snapshot, wait out the first one's last
@@ -1349,7 +1389,6 @@ static int open_data(server *s)
      * one came while the main thread was not in sigwait (serve), and end
      * the process without the stop.  One that comes meanwhile waits, and
      * ends the start-up as before once they are open again. */
-    int64_t snapshot_horizon = civic_engine_purge_horizon(s->engine);
     sigset_t stops, before_open;
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
@@ -1399,17 +1438,16 @@ static int open_data(server *s)
     char copy[PATH_MAX + 64];
     report_journal(s, &rep, stale > left ? stale - left : 0,
                    damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
-    if (!s->opt.rescore && compaction_owed(s, &rep, snapshot_horizon)) {
+    struct stat owed;
+    s->purge_owed = lstat(s->owed_path, &owed) == 0;
+    if (!s->opt.rescore && s->purge_owed) {
         /* SPEC 10.4: a purge's events leave the files at the next
          * compaction; the one that failed before the stop is owed still.
          * Done now, or else left to the timer (a write counted: it compacts
          * when the counts differ), /healthz saying writes are failing. */
         atomic_fetch_add(&s->writes, 1);
-        fprintf(stderr, SERVER_NAME ": %s: compacting now, so that no file holds purged "
-                "events\n", civic_engine_purge_horizon(s->engine) != snapshot_horizon
-                                ? "a purge's compaction did not complete before the last stop"
-                                : "a compaction was cut short before the last stop, after a "
-                                  "purge (its files may hold purged events)");
+        fprintf(stderr, SERVER_NAME ": a purge's compaction did not complete before the last "
+                "stop: compacting now, so that no file holds purged events\n");
         if (compact_now(s, NULL, NULL) != CIVIC_OK)
             fprintf(stderr, SERVER_NAME ": starting all the same; the compaction is tried "
                     "again every --compact-every period (the purged events stay in %s "
@@ -1443,6 +1481,8 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     double took = (double)(now_us() - t0) / 1e6;
     note_write(s, rc, true);
     if (rc == CIVIC_OK) atomic_store(&s->compacted_writes, writes);
+    if (rc == CIVIC_OK && s->purge_owed) clear_owed(s);
+    else if (rc != CIVIC_OK && s->purge_owed) atomic_store(&s->owed_failing, true);
     pthread_mutex_unlock(&s->compact_mutex);
     if (rc == CIVIC_OK) {
         pthread_mutex_lock(&s->stats_mutex);
@@ -1538,9 +1578,30 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     }
     civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
+    /* the debt is on disk before the purge is (mark_owed); no compaction
+     * runs between the two (a purge waits for one that is running) */
+    pthread_mutex_lock(&s->compact_mutex);
+    bool owed_before = s->purge_owed;
+    if (s->opt.data_dir && mark_owed(s) != 0) {
+        int e = errno;
+        pthread_mutex_unlock(&s->compact_mutex);
+        char reason[PATH_BYTES_MAX + 128];
+        snprintf(reason, sizeof(reason), "cannot create %s: %s (nothing was purged)",
+                 s->owed_path, strerror(e));
+        note_write(s, CIVIC_E_IO, true);
+        fprintf(stderr, SERVER_NAME ": POST /purge: %s\n", reason);
+        return send_error(c, rq, status_of(CIVIC_E_IO), civic_strerror(CIVIC_E_IO), reason);
+    }
     pthread_rwlock_wrlock(&s->page_lock);
     int rc = civic_engine_purge(s->engine, before, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
+    /* a purge that removed nothing is followed by no compaction, and owes
+     * none; nor does one refused before it was journaled (an I/O error may
+     * have left it in the journal: then the marker stays) */
+    if (s->opt.data_dir && !owed_before &&
+        (rc == CIVIC_OK ? !rep.events && !rep.acts : rc != CIVIC_E_IO))
+        clear_owed(s);
+    pthread_mutex_unlock(&s->compact_mutex);
     note_write(s, rc, true);
     count_write(s, rc, true);
     if (rc == CIVIC_E_IO) report_error("POST /purge", rc, &err, false);
@@ -1706,7 +1767,7 @@ static enum MHD_Result get_metrics(server *s, struct MHD_Connection *c, request 
     m.events = civic_engine_event_count(s->engine);
     m.subjects = civic_engine_subject_count(s->engine);
     m.durable = s->opt.data_dir != NULL;
-    m.writes_failing = atomic_load(&s->writes_failing);
+    m.writes_failing = writes_failing(s);
     m.journal_bytes = file_bytes(s->journal_path);
     m.snapshot_bytes = file_bytes(s->snapshot_path);
     pthread_mutex_lock(&s->stats_mutex);

@@ -117,7 +117,8 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_durable", "gauge", "1 when the server keeps --data.", s->durable ? 1 : 0);
     metric(out, "civic_writes_failing", "gauge",
            "1 while the last write (a batch, a purge, a compaction) failed with an I/O error, "
-           "as /healthz \"writes\": \"failing\".", s->writes_failing ? 1 : 0);
+           "or while a purge's compaction is owed and the last compaction failed, as /healthz "
+           "\"writes\": \"failing\".", s->writes_failing ? 1 : 0);
     metric(out, "civic_journal_bytes", "gauge", "Size of the journal file.", (double)s->journal_bytes);
     metric(out, "civic_snapshot_bytes", "gauge", "Size of the snapshot file.", (double)s->snapshot_bytes);
     metric(out, "civic_compactions_total", "counter", "Compactions that succeeded.",

@@ -1304,12 +1304,12 @@ def test_purge_compaction_owed_at_start(tmp):
     snapshot.civic; a restart replayed the purge from the journal, said
     writes were ok, and the timer never compacted (nothing was written since
     the start), so the removed events stayed in the files for good.  The
-    start-up compacts when the journal it replays holds a purge the snapshot
-    lacks; when that fails too, the service starts all the same, /healthz
-    says writes are failing and the timer tries again (here once the limit
-    is lifted).  So does a compaction killed between its snapshot and its
-    fresh journal (tests/server/killrename.c): the old journal, every batch
-    of it in the snapshot already, still held the purged events."""
+    start-up compacts when it finds purge-owed, the file a purge leaves until
+    a compaction succeeds; when that fails too, the service starts all the
+    same, /healthz says writes are failing and the timer tries again (here
+    once the limit is lifted).  So does a compaction killed between its
+    snapshot and its fresh journal (tests/server/killrename.c): the old
+    journal still held the purged events."""
     kept = "".join("k%d,s%d,volunteer_hour,2024-05-01,kept-district\n" % (i, i % 40)
                    for i in range(200))
     log = ("id,subject,type,ts,group\n"
@@ -1390,6 +1390,153 @@ def test_purge_compaction_owed_at_start(tmp):
         finally:
             code, err = stop_piped(srv)
             check(code == 0, "purge owed (%s): a clean stop: %s %s" % (space, code, err))
+
+
+def test_purge_owed_is_remembered(tmp):
+    """Whether a start owes a purge its compaction is a file of the data
+    directory, purge-owed, made before the purge is journaled and removed
+    once a compaction succeeds (or at once when the purge removed nothing),
+    not guessed from the replay.  The guess missed a purge whose compaction
+    wrote the snapshot but not the fresh journal, once one more batch was
+    journaled: the old journal, holding the purged events, stayed for good
+    (tests/server/killrename.c: the fresh journal's rename fails, ENOSPC).
+    And a batch acknowledged after the failed compaction made /healthz say
+    writes were ok while the purged events were still in the files.  Purges
+    that removed nothing owe nothing (the guess compacted after them); a
+    purge whose marker cannot be made is refused, nothing removed."""
+    so = build_shim(tmp, "server/killrename")
+    if not so:
+        return
+    log = ("id,subject,type,ts,group\n"
+           "o1,old,illegal_parking,2014-03-01T10:00:00+08:00,erased-district\n"
+           "n1,new,illegal_parking,2025-03-01T10:00:00+08:00,kept-district\n")
+    batch = "id,subject,type,ts\nn2,other,illegal_parking,2025-04-01T10:00:00+08:00\n"
+
+    def held(data):
+        return b"".join(open(os.path.join(data, f), "rb").read()
+                        for f in sorted(os.listdir(data))
+                        if os.path.isfile(os.path.join(data, f)))
+
+    def metric(srv, name):
+        _, _, text = srv.raw("GET", "/metrics")
+        found = [ln.split()[-1] for ln in text.decode().splitlines() if ln.startswith(name + " ")]
+        return found[0] if found else None
+
+    # the fresh journal cannot be made: the old one, purged events and all, stays
+    data = os.path.join(tmp, "owed-journal-kept")
+    srv = piped_server(data, env=dict(os.environ, LD_PRELOAD=so,
+                                      CIVIC_FAIL_RENAME="/journal.civic"))
+    status, rep = srv.post(log)
+    status2, p = srv.request("POST", "/purge?before=2021-01-01")
+    _, h1 = srv.request("GET", "/healthz")
+    status3, rep3 = srv.post(batch)
+    _, h2 = srv.request("GET", "/healthz")
+    failing = metric(srv, "civic_writes_failing")
+    srv.proc.kill()
+    code, err = stop_piped(srv)
+    check(status == 200 and status2 == 200 and p.get("events") == 1 and status3 == 200
+          and rep3.get("accepted") == 1 and b"erased-district" in held(data)
+          and os.path.exists(os.path.join(data, "purge-owed")),
+          "owed (journal kept): the purge's compaction fails, a batch follows, the marker "
+          "stays: %s %s %s %s %r %s" % (status, p, status3, rep3, sorted(os.listdir(data)), err))
+    check(h1.get("writes") == "failing" and h2.get("writes") == "failing" and failing == "1",
+          "owed (journal kept): /healthz says writes are failing after the purge, and still "
+          "after an acknowledged batch (civic_writes_failing %s): %s %s" % (failing, h1, h2))
+    srv = piped_server(data)
+    try:
+        status, h = srv.request("GET", "/healthz")
+        check(status == 200 and h.get("writes") == "ok" and h.get("events") == 2
+              and b"erased-district" not in held(data)
+              and not os.path.exists(os.path.join(data, "purge-owed")),
+              "owed (journal kept): the restart compacts: no file holds the purged event, "
+              "the marker is gone: %s %s %r" % (status, h, sorted(os.listdir(data))))
+    finally:
+        code, err = stop_piped(srv)
+    check(code == 0 and "a purge's compaction did not complete before the last stop: "
+          "compacting now" in err,
+          "owed (journal kept): the start says why it compacts: %s %s" % (code, err))
+
+    # no snapshot can be written, before or after the restart: failing throughout
+    data = os.path.join(tmp, "owed-no-snapshot")
+    env = dict(os.environ, LD_PRELOAD=so, CIVIC_FAIL_RENAME="/snapshot.civic")
+    srv = piped_server(data, env=env)
+    srv.post(log)
+    status, p = srv.request("POST", "/purge?before=2021-01-01")
+    code, err = stop_piped(srv)
+    check(status == 200 and p.get("events") == 1 and code == 3,
+          "owed (no snapshot): the purge is answered, the stop's compaction fails: %s %s %s %s"
+          % (status, p, code, err))
+    srv = piped_server(data, env=env)
+    try:
+        _, h1 = srv.request("GET", "/healthz")
+        status, c = srv.request("POST", "/compact")
+        status2, rep = srv.post(batch)
+        _, h2 = srv.request("GET", "/healthz")
+        failing = metric(srv, "civic_writes_failing")
+        check(h1.get("writes") == "failing" and status == 503 and status2 == 200
+              and rep.get("accepted") == 1 and h2.get("writes") == "failing" and failing == "1"
+              and b"erased-district" in held(data),
+              "owed (no snapshot): /healthz says writes are failing at the start, after a "
+              "failed POST /compact and after an acknowledged batch (civic_writes_failing "
+              "%s): %s %s %s %s" % (failing, h1, status, status2, h2))
+    finally:
+        code, err = stop_piped(srv)
+    check(code == 3 and "starting all the same" in err,
+          "owed (no snapshot): the start-up's compaction failed, the service started: %s %s"
+          % (code, err))
+
+    # purges that removed nothing owe nothing: no compaction at the next start
+    for case in ("a purge sent twice", "a first purge that removed nothing"):
+        data = os.path.join(tmp, "owed-nothing-" + case.split()[1])
+        srv = piped_server(data)
+        if case == "a purge sent twice":
+            srv.post(log)
+            first = srv.request("POST", "/purge?before=2021-01-01")
+        else:
+            srv.post("id,subject,type,ts\nn1,new,illegal_parking,2025-03-01T10:00:00+08:00\n")
+            first = srv.request("POST", "/compact")
+        status, p = srv.request("POST", "/purge?before=2021-01-01")
+        srv.proc.kill()
+        stop_piped(srv)
+        snap = os.stat(os.path.join(data, "snapshot.civic"))
+        check(first[0] == 200 and status == 200 and p.get("events") == 0
+              and not os.path.exists(os.path.join(data, "purge-owed")),
+              "owes nothing (%s): no marker after a purge that removed nothing: %s %s %r"
+              % (case, first, p, sorted(os.listdir(data))))
+        srv = piped_server(data)
+        try:
+            status, h = srv.request("GET", "/healthz")
+            now = os.stat(os.path.join(data, "snapshot.civic"))
+            check(status == 200 and h.get("writes") == "ok"
+                  and (now.st_ino, now.st_mtime_ns) == (snap.st_ino, snap.st_mtime_ns),
+                  "owes nothing (%s): the start does not compact: %s %s" % (case, status, h))
+        finally:
+            code, err = stop_piped(srv)
+        check(code == 0 and "compact" not in err,
+              "owes nothing (%s): the start says nothing of a compaction: %s %s"
+              % (case, code, err))
+
+    # the debt cannot be written down (here a link where the file goes): no purge
+    data = os.path.join(tmp, "owed-cannot-mark")
+    srv = piped_server(data)
+    try:
+        srv.post(log)
+        os.symlink(os.path.join(tmp, "nowhere", "purge-owed"), os.path.join(data, "purge-owed"))
+        status, e = srv.request("POST", "/purge?before=2021-01-01")
+        _, h = srv.request("GET", "/healthz")
+        gone = srv.get("/subjects/old", as_of="2020-06-01")[0]
+        check(status == 503 and "purge-owed" in e.get("reason", "")
+              and "nothing was purged" in e["reason"] and h.get("events") == 2 and gone == 200,
+              "owed (cannot mark): the purge is refused, nothing removed: %s %s %s %s"
+              % (status, e, h, gone))
+        os.unlink(os.path.join(data, "purge-owed"))
+        status, p = srv.request("POST", "/purge?before=2021-01-01")
+        check(status == 200 and p.get("events") == 1
+              and not os.path.lexists(os.path.join(data, "purge-owed")),
+              "owed (cannot mark): once the file can be made the purge goes ahead: %s %s"
+              % (status, p))
+    finally:
+        stop_piped(srv)
 
 
 def test_write_refused_for_io(tmp):
@@ -2924,6 +3071,7 @@ def main():
         test_purge(tmp)
         test_purge_removes_the_bytes(tmp)
         test_purge_compaction_owed_at_start(tmp)
+        test_purge_owed_is_remembered(tmp)
         test_write_refused_for_io(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
