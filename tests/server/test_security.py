@@ -512,7 +512,8 @@ def test_public_report_is_the_present(tmp):
             status, _, page = srv.raw("GET", "/report", token=token)
             after = time.time()
             t = page_as_of(page)
-            check(status == 200 and t is not None and int(before) <= t <= after + 1,
+            # int(before) - 1: the service's time(), the coarse clock, can lag a tick
+            check(status == 200 and t is not None and int(before) - 1 <= t <= after + 1,
                   "GET /report (token %r) is the page of now: %d, as of %s, asked at %d"
                   % (token[:2], status, t, before))
             check(status == 200 and b">p7<" in page and b">p1<" not in page,

@@ -215,8 +215,10 @@ def test_answers(srv, log, log_path):
     long_as_of = "2025-01-01T00:00:00." + "0" * 300 + "+08:00"
     status, c = srv.request("GET", "/subjects/%s?as_of=%s" % (quoted, urllib.parse.quote(long_as_of)))
     check(status == 200 and c == b, "as_of with a 300-digit fraction: %s %s" % (status, c))
-    # as_of=now: the present moment (as civic-score -t now), answered as that time
-    t0 = int(time.time())
+    # as_of=now: the present moment (as civic-score -t now), answered as that time;
+    # the service reads time(), the coarse clock, which can lag Python's
+    # time.time() by a tick: a second before t0 is the same moment
+    t0 = int(time.time()) - 1
     status, a = srv.get("/subjects/" + quoted, as_of="now")
     t1 = int(time.time())
     when = (datetime.datetime.fromisoformat(a["as_of"]).timestamp()
@@ -965,7 +967,7 @@ def test_report_now(log, log_path):
                             ({"as_of": "2025-06-30", "depth": "2"},
                              ["-t", "2025-06-30", "--groups", "2"])):
             path = "/report" + ("?" + urllib.parse.urlencode(query) if query else "")
-            asked = int(time.time())
+            asked = int(time.time()) - 1    # time(), the service's, can lag a tick
             status, h, body = srv.raw("GET", path)
             if "as_of" not in query:
                 t = page_as_of(body)
@@ -1728,7 +1730,7 @@ def test_future_dated_event(tmp):
     try:
         status, rep = srv.post("id,subject,type,ts\nf3,s1,recycling,2062-11-28T10:00:00+08:00\n")
         w = rep.get("warning", "")
-        asked = int(time.time())
+        asked = int(time.time()) - 1    # time(), the service's, can lag a tick
         _, _, page = srv.raw("GET", "/report")
         t = page_as_of(page)
         check(status == 200 and "answers without as_of (but GET /report's, under --report-now) "
