@@ -2229,11 +2229,17 @@ static int parse_options(int argc, char **argv, options *o)
             printf("civic-score %s (libcivic %s)\n", CIVIC_VERSION, civic_version());
             return 100;
         case OPT_PRINT_RULES: o->print_rules = 1; break;
-        case OPT_LIST:
+        case OPT_LIST: /* twice, as --explain: the last would drop a list asked for */
+            if (o->list)
+                return usage_error("%s", "--list takes one name; it was given twice: run "
+                                         "civic-score once per list");
             if (!*v) return usage_error("%s", "option --list needs a flag or measure name");
             o->list = v;
             break;
         case OPT_COMPARE:
+            if (o->compare)
+                return usage_error("%s", "--compare takes one rules file; it was given twice: "
+                                         "run civic-score once per scheme");
             if (!*v) return usage_error("%s", "option --compare needs a rules file");
             o->compare = v;
             break;

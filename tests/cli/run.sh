@@ -528,6 +528,12 @@ fi
 # counts, as in 1.0.0 (the manual says so)
 status explain-twice 1 "^civic-score: --explain takes one subject; it was given twice: run civic-score once per subject$" -- \
     $R --explain s1 --explain s5 $D/events.csv
+# --list and --compare twice: the same (the first list asked for, or the first
+# scheme to compare with, was dropped without a word)
+status list-twice 1 "^civic-score: --list takes one name; it was given twice: run civic-score once per list$" -- \
+    $R --list a --list b $D/events.csv
+status compare-twice 1 "^civic-score: --compare takes one rules file; it was given twice: run civic-score once per scheme$" -- \
+    $R --compare $D/rules.toml --compare $D/rules.toml $D/events.csv
 golden last-option-counts $D/expected/subjects.csv -- -r $D/bad-rules.toml $R -t 2000-01-01 -t 2022-10-01 -f json -f csv $D/events.csv
 golden last-groups-counts $D/expected/groups1.csv -- $R -t 2022-10-01 --groups 2 --groups 1 -f csv $D/events.csv
 status print-rules-file 1 "takes no other option or file" -- --print-rules $D/events.csv
