@@ -2017,6 +2017,14 @@ static enum MHD_Result find_coding(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* Why a body is too large: the limit, and what to do. */
+static const char *too_big_why(const server *s, char *why, size_t n)
+{
+    snprintf(why, n, "the body is over --max-body, %zu bytes: send the events in smaller "
+             "batches, or start the service with a larger --max-body", s->opt.body_bytes_max);
+    return why;
+}
+
 /* POST /events: refuse a content coding (a gzip body was read as CSV and
  * refused with the C API's words about strlen), and a declared size over
  * --max-body or the budget, before reading it; reserve what it declared. */
@@ -2035,8 +2043,8 @@ static verdict admit_body(server *s, struct MHD_Connection *c, request *rq)
     uint64_t n;
     if (!cl || !parse_uint(cl, UINT64_MAX, &n) || n == 0) return (verdict){ 0 };
     if (n > s->opt.body_bytes_max)
-        return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large", "see --max-body",
-                          { 0 } };
+        return (verdict){ MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
+                          too_big_why(s, rq->target_why, sizeof(rq->target_why)), { 0 } };
     guard_take t = guard_reserve_from(&s->guard, c, (size_t)n); /* the body's bytes; the spare
                                                                    byte is not counted */
     if (t != GUARD_TAKEN)
@@ -2138,7 +2146,7 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq
     case ROUTE_EVENTS:
         if (rq->too_big)
             return send_error(c, rq, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large",
-                              "see --max-body");
+                              too_big_why(s, why, sizeof(why)));
         if (rq->over_budget)
             return send_error_h(c, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
                                 "the server's budget for request bodies is spent; retry later",

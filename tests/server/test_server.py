@@ -477,7 +477,10 @@ def test_limits():
         big = "id,subject,type,ts\n" + "".join(
             "l%04d,lim,recycling,2025-01-01\n" % i for i in range(100))
         status, e = srv.post(big)
-        check(status == 413 and "error" in e, "body over --max-body is 413 (%s)" % status)
+        check(status == 413 and e.get("error") == "request body too large"
+              and "over --max-body, 1024 bytes" in e.get("reason", "")
+              and "smaller batches" in e["reason"],
+              "body over --max-body is 413, the limit named: %s %s" % (status, e))
         status, h = srv.get("/healthz")
         check(h["events"] == 1, "a too-large body applies nothing")
     finally:
