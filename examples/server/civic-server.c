@@ -3381,6 +3381,11 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
         { MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
         { MHD_OPTION_END, 0, NULL },
     };
+    struct MHD_OptionItem pool[] = { /* one thread is no pool (libmicrohttpd warns of 0 or 1) */
+        { s->opt.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+          (intptr_t)s->opt.threads, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     pthread_mutex_lock(&s->mhd_log.mutex);
     s->mhd_log.starting = true;
     pthread_mutex_unlock(&s->mhd_log.mutex);
@@ -3389,7 +3394,6 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
         MHD_start_daemon(flags, (uint16_t)s->opt.port, guard_accept, &s->guard, handle, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, &s->mhd_log,
                             MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->opt.connections_max,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
@@ -3397,6 +3401,7 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
                             MHD_OPTION_NOTIFY_COMPLETED, completed, s,
                             MHD_OPTION_NOTIFY_CONNECTION, guard_notify, &s->guard,
                             MHD_OPTION_ARRAY, tls,
+                            MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_END);
     int err = errno;
     pthread_mutex_lock(&s->mhd_log.mutex);

@@ -485,6 +485,17 @@ def test_limits():
         check(h["events"] == 1, "a too-large body applies nothing")
     finally:
         check(srv.stop() == 0, "clean exit on SIGTERM")
+    # --threads 1 is one thread, not a pool: answered, and no word from
+    # libmicrohttpd (a pool of 1 is "ignored" with a warning on stderr)
+    srv = Server(extra=["--threads", "1"]).start()
+    try:
+        status, _ = srv.post("id,subject,type,ts\nt1,one,recycling,2025-01-01\n")
+        status2, r = srv.get("/rank")
+        check(status == 200 and status2 == 200 and len(r.get("subjects", [])) == 1
+              and "libmicrohttpd" not in srv.output(),
+              "--threads 1 answers, with no warning: %s %s %r" % (status, r, srv.output()))
+    finally:
+        check(srv.stop() == 0, "clean exit on SIGTERM")
 
 
 def ask_and_never_read(srv, path, source="127.0.0.1"):
