@@ -397,7 +397,10 @@ CIVIC_API int civic_engine_add(civic_engine *engine, const civic_event *event,
  *  or a compaction fails with CIVIC_E_INVALID, and it must not free it.
  *  The same holds through another engine's callback called from it.  It
  *  must not wait for another thread that uses the engine (that thread waits
- *  for the load).  It must return: leaving it by longjmp() or a C++
+ *  for the load); a query of another engine waits for that engine's write,
+ *  so two lenient loads whose callbacks each query the other's engine wait
+ *  for each other for ever (query the other engine outside the load, or
+ *  always in one order).  It must return: leaving it by longjmp() or a C++
  *  exception leaves the engine locked and the thread's state inside the
  *  library stale (later calls on that thread may crash); to stop, return
  *  non-zero and raise after the load returns CIVIC_E_USER. */
