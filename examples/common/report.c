@@ -266,6 +266,17 @@ static void when(const answers_sink *out, const civic_rules *r, int64_t t)
     put(out, buf);
 }
 
+/* A date (and its time of day) among words, in a cell whose words wrap: a
+ * box of its own that a line never breaks (SPEC 11.5: dates are never
+ * split; a line may otherwise break after a hyphen, "2026-03-", and at the
+ * space before the time). */
+static void when_unsplit(const answers_sink *out, const civic_rules *r, int64_t t)
+{
+    put(out, "<span class=\"d\">");
+    when(out, r, t);
+    put(out, "</span>");
+}
+
 /* A duration of the rules file in words.  kind: 'n' for N days, months or
  * years ("30d"), 'e' for the end of a calendar period ("end-of-quarter"),
  * 'f' for "forever", 0 for anything else (shown as written). */
@@ -327,7 +338,7 @@ static const char style[] =
      * wraps); a name in a cell is one box as wide as its longest word, at
      * most 15em, and a longer word wraps inside it: the table stays as
      * narrow as its ordinary words allow, and nothing else is cut. */
-    "td.n,td.d{white-space:nowrap}td.n small{white-space:normal}"
+    "td.n,td.d,td .d{white-space:nowrap}td.n small{white-space:normal}"
     "td bdi,td .nm{display:inline-block;max-width:min(15em,60vw);overflow-wrap:break-word}"
     "td .nm bdi{display:inline}"
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
@@ -621,7 +632,7 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
             put(out, "<tr><td>&rarr; <span class=\"vh\">");
             shown(out, x.code);
             put(out, " </span>from ");
-            when(out, r, x.from);
+            when_unsplit(out, r, x.from);
             put(out, x.recount ? " (also for past events)" : "");
             put(out, "</td>");
             rule_cells(out, r, &caps, &x);
@@ -1658,8 +1669,13 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             fixed(out, points, 2);
             put(out, "</td><td class=\"d\">");
             when(out, r, x.ts);
-            put(out, gone || held ? "</td><td>" : "</td><td class=\"d\">"); /* a note wraps */
-            when(out, r, x.eff);
+            if (gone || held) { /* the note wraps, its date does not */
+                put(out, "</td><td>");
+                when_unsplit(out, r, x.eff);
+            } else {
+                put(out, "</td><td class=\"d\">");
+                when(out, r, x.eff);
+            }
             if (gone) put(out, ", on the balance only (repaired)");
             else if (held) put(out, ", only if the freeze on this resident is lifted by then");
             put(out, "</td></tr>\n");

@@ -856,6 +856,12 @@ def write_case(tmp, name, rules_text, log_text):
     return paths
 
 
+def undated(row):
+    """A row's HTML without the box that keeps a date among words whole
+    (<span class="d">): its cells' texts as they read."""
+    return re.sub(r'<span class="d">([^<]*)</span>', r"\1", row)
+
+
 def page_html(rules, log, as_of):
     """civic-score's notice page at as_of, every group named (--min-group 1)."""
     return subprocess.run([ARGS.cli, "-f", "html", "-t", as_of, "--min-group", "1", "-r", rules,
@@ -880,7 +886,7 @@ def posted_repaired_at_its_balance_effect(tmp):
 
     def cells(entry):
         row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
-        return [c for c in re.sub(r"<[^>]*>", "|", row.group(0)).split("|") if c] if row else []
+        return [c for c in re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|") if c] if row else []
 
     check("-20.00" in cells("d2") and "2022-03-12, on the balance only (repaired)" in cells("d2"),
           "posted: a repaired repeat offence at its escalated balance effect: %r" % cells("d2"))
@@ -898,7 +904,7 @@ def posted_repaired_at_its_balance_effect(tmp):
         "h1,s1,honour,2024-03-01,\n")
     raw2 = page_html(rules2, log2, "2024-03-03")
     row = re.search(r'data-entry="f1".*?</tr>', raw2, re.S)
-    cells2 = [c for c in re.sub(r"<[^>]*>", "|", row.group(0)).split("|") if c] if row else []
+    cells2 = [c for c in re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|") if c] if row else []
     check("-10.00" in cells2, "posted: a repaired entry's balance effect is of its own eff, "
           "not of a later balance period: %r" % cells2)
     # what the page foretold is what the engine does once they count
@@ -975,7 +981,7 @@ def posted_repaired_or_frozen(tmp):
 
     def note(entry):
         row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
-        return re.sub(r"<[^>]*>", "|", row.group(0)).split("|")[-3] if row else None
+        return re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|")[-3] if row else None
 
     check(note("a3") == "2022-03-08, on the balance only (repaired)" and note("f2") == "2022-03-08",
           "posted: a repaired entry that feeds the balance says it counts there only: %r %r"
@@ -994,6 +1000,44 @@ def posted_repaired_or_frozen(tmp):
         e = [x for x in rec["entries"] if x["id"] == entry]
         check(len(e) == 1 and e[0]["frozen"] is frozen,
               "posted: %s is frozen once it counts: %s, not %s" % (entry, frozen, e))
+
+
+def posted_notes_keep_their_dates(tmp):
+    """A "Counts from" cell with a note (repaired: on the balance only; held
+    by a freeze) keeps its date, and its time of day, on one line while the
+    note wraps: at 375 px (a phone) and on a 90 mm sheet (340 px), as at
+    320 px.  So does a rule's change row ("from 2026-03-10 09:30 (also for
+    past events)")."""
+    rules, log = write_case(
+        tmp, "posted-notes",
+        '[scheme]\nname = "m"\nbase = 1000\nutc_offset = "+08:00"\n[[grade]]\nname = "A"\n'
+        'min = 1000\n[[grade]]\nname = "B"\n[rule.gift]\npoints = 10\npublicity = "7d"\n'
+        '[rule.drunk]\npoints = -100\nfreeze = true\nvalid = "1y"\naffects = "score"\n'
+        '[[rule.drunk.change]]\nfrom = "2026-03-10T09:30:00+08:00"\nrecount = true\n'
+        'points = -120\n',
+        "id,subject,type,ts,group,ref\ng1,q1,gift,2026-03-05,g,\nrp1,q1,repair,2026-03-06,g,g1\n"
+        "d1,q3,drunk,2026-03-01,g,\ng3,q3,gift,2026-03-05T09:30:00,g,\n")
+    raw = page_html(rules, log, "2026-03-07").encode("utf-8")
+    text = re.sub(r"<[^>]*>", "", raw.decode("utf-8"))
+    for want in ("2026-03-12, on the balance only (repaired)",
+                 "2026-03-12 09:30, only if the freeze on this resident is lifted by then",
+                 "from 2026-03-10 09:30 (also for past events)"):
+        check(want in text, "posted notes: the page says %r" % want)
+    for width, printed in ((320, False), (375, False), (340, True)):
+        label = "posted notes at %d%s" % (width, " printed" if printed else "")
+        got = layout(raw, tmp, "posted-notes", width, printed)
+        if got is None:
+            continue
+        if not printed:   # on paper nothing scrolls: a six-column table runs past 90 mm
+            check_readable(label, got)
+        notes = [c for c in got["cells"] if re.search(r"only \(|only if|past events", c["text"])]
+        check(len(notes) == 3, "%s: the three cells with notes were measured: %d"
+              % (label, len(notes)))
+        for c in got["cells"]:
+            check(not c["split"], "%s: no date or points figure split in %r: %s"
+                  % (label, c["text"][:60], c["split"]))
+        check(any(c["lines"] > 1 for c in notes if "freeze" in c["text"]),
+              "%s: the freeze note wraps (the cell is not kept on one line)" % label)
 
 
 def posted_points_as_they_will_count(tmp):
@@ -1020,7 +1064,7 @@ def posted_points_as_they_will_count(tmp):
                               log], check=True, capture_output=True, timeout=60).stdout.decode()
         rows = {}
         for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-            rows[m.group(1)] = re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+            rows[m.group(1)] = re.sub(r"<[^>]*>", "|", undated(m.group(0))).split("|")[-7]
         return raw, rows
 
     raw, got = points("2024-01-05")
@@ -1037,7 +1081,7 @@ def posted_points(rules, log, at):
     """The Points cell of every posted entry of the page at `at`, by entry id."""
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode()
-    return {m.group(1): re.sub(r"<[^>]*>", "|", m.group(0)).split("|")[-7]
+    return {m.group(1): re.sub(r"<[^>]*>", "|", undated(m.group(0))).split("|")[-7]
             for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
 
 
@@ -1133,7 +1177,7 @@ def posted_as_they_will_be(tmp):
                                  timeout=60).stdout.decode()
             got = {}
             for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-                cells = re.sub(r"<[^>]*>", "|", re.sub(r"</?bdi>", "", m.group(0))).split("|")
+                cells = re.sub(r"<[^>]*>", "|", re.sub(r"</?bdi>", "", undated(m.group(0)))).split("|")
                 if cells[1] == subject:
                     got[m.group(1)] = cells[-7] + (" held" if held in m.group(0) else "")
             check(got == rows, "posted: %s at %s: %s, not %s" % (subject, at, got, rows))
@@ -1251,13 +1295,24 @@ MEASURE_JS = r"""
         if (tops(r) > 1) broken.push(m[0]);
       }
     }
+    // every date (with its time of day) and every points figure in the
+    // cell, wherever it stands (a note's date, "from 2024-01-01 09:30")
+    var split = [], walk2 = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);
+    while ((n = walk2.nextNode())) {
+      if (n.parentElement.closest(".vh")) continue;
+      var fig = /\d{4,5}-\d\d-\d\d(?: \d\d:\d\d(?::\d\d)?)?|[-+]?\d+\.\d\d/g, f;
+      while ((f = fig.exec(n.data))) {
+        var q = document.createRange(); q.setStart(n, f.index); q.setEnd(n, f.index + f[0].length);
+        if (tops(q) > 1) split.push(f[0]);
+      }
+    }
     var whole = document.createRange();
     if (c.classList.contains("n") && c.firstChild) whole.selectNodeContents(c.firstChild);
     else whole.selectNodeContents(c);
     var t = c.closest("table"), w = c.closest(".wrap");
     out.cells.push({table: t.getAttribute("data-table") || t.getAttribute("data-list"),
                     tag: c.tagName.toLowerCase(), cls: c.className, col: c.cellIndex,
-                    text: c.textContent, broken: broken, lines: tops(whole),
+                    text: c.textContent, broken: broken, split: split, lines: tops(whole),
                     width: c.getBoundingClientRect().width,
                     tableWidth: t.getBoundingClientRect().width,
                     wrap: w ? w.clientWidth : W});
@@ -1468,6 +1523,7 @@ def cells_page(tmp):
             if c["cls"] in ("d", "n") and c["tag"] == "td":
                 check(c["lines"] == 1, "%s: a %s on one line, not %d"
                       % (what, "date" if c["cls"] == "d" else "points figure", c["lines"]))
+            check(not c["split"], "%s: no date or points figure split: %s" % (what, c["split"]))
             short = [w for w in c["broken"] if len(w) < 30]
             check(not short, "%s: no word of an ordinary length is cut: %s" % (what, short))
             if width == 1200 and c["tag"] == "th":
@@ -1510,6 +1566,7 @@ def main():
         posted_repaired_or_frozen(tmp)
         posted_repaired_at_its_balance_effect(tmp)
         posted_says_when_objections_close(tmp)
+        posted_notes_keep_their_dates(tmp)
         posted_points_as_they_will_count(tmp)
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
