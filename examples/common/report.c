@@ -359,6 +359,39 @@ static const char style[] =
     ".wrap{overflow:visible}table{font-size:8pt}"
     "h2,h3{break-after:avoid}a{color:inherit}}";
 
+/* A table, in a box that scrolls it on its own and that a keyboard reaches
+ * (tabindex) to scroll it: the box a region and the table both named for a
+ * screen reader by the heading they stand under (heading: its id), or by
+ * label where no heading names them alone; its header cells column headers.
+ * Nothing a sighted reader sees changes (a caption would be a second title,
+ * printed too).  data="key": the table's data-table or data-list; the
+ * header row, cols, ends at NULL. */
+/* The end of a start tag: its name for a screen reader (see table_open). */
+static void aria_name(const answers_sink *out, const char *heading, const char *label)
+{
+    put(out, heading ? " aria-labelledby=\"" : " aria-label=\"");
+    attr(out, heading ? heading : label);
+    put(out, "\">");
+}
+
+static void table_open(const answers_sink *out, const char *heading, const char *label,
+                       const char *data, const char *key, const char *const *cols)
+{
+    put(out, "<div class=\"wrap\" tabindex=\"0\" role=\"region\"");
+    aria_name(out, heading, label);
+    putf(out, "<table %s=\"", data);
+    attr(out, key);
+    put(out, "\"");
+    aria_name(out, heading, label);
+    put(out, "<thead><tr>");
+    for (; *cols; cols++) {
+        put(out, "<th scope=\"col\">");
+        put(out, *cols);
+        put(out, "</th>");
+    }
+    put(out, "</tr></thead>\n");
+}
+
 /* ------------------------------------------------------------ the scheme */
 
 static void scheme_overview(const answers_sink *out, const civic_rules *r)
@@ -366,9 +399,9 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     put(out, "<h2 id=\"scheme\">The scheme</h2>\n<p>Every resident starts at ");
     fixed(out, civic_rules_base(r), 2);
     put(out, " points. Each rule below adds or deducts points while it is in effect; the grade "
-             "follows the score.</p>\n<div class=\"wrap\" tabindex=\"0\">"
-             "<table data-table=\"grades\"><thead><tr><th>Grade</th><th>From score</th></tr>"
-             "</thead>\n");
+             "follows the score.</p>\n");
+    static const char *const cols[] = { "Grade", "From score", NULL };
+    table_open(out, NULL, "Grades", "data-table", "grades", cols); /* no heading of its own */
     for (size_t g = 0; g < civic_rules_grade_count(r); g++) {
         int64_t min = 0;
         put(out, "<tr><td>");
@@ -608,10 +641,10 @@ static bool rule_version(const civic_rules *r, size_t i, size_t k, civic_rule_in
 static void scheme_rules(const answers_sink *out, const civic_rules *r)
 {
     cap_table caps = caps_read(r);
-    put(out, "<h3>Rules</h3>\n<div class=\"wrap\" tabindex=\"0\">"
-             "<table data-table=\"rules\"><thead><tr><th>Rule</th><th>Points</th><th>Valid</th>"
-             "<th>Caps, repeats</th><th>Grade, flag</th><th>Publicity, repair, deletion</th>"
-             "</tr></thead>\n");
+    static const char *const cols[] = { "Rule", "Points", "Valid", "Caps, repeats",
+                                        "Grade, flag", "Publicity, repair, deletion", NULL };
+    put(out, "<h3 id=\"rules\">Rules</h3>\n");
+    table_open(out, "rules", NULL, "data-table", "rules", cols);
     for (size_t i = 0; i < civic_rules_rule_count(r); i++) {
         civic_rule_info x;
         if (!rule_version(r, i, 0, &x)) continue;
@@ -643,9 +676,9 @@ static void scheme_rules(const answers_sink *out, const civic_rules *r)
     put(out, "</table></div>\n");
     size_t classes = civic_rules_validity_count(r);
     if (classes == 0) return;
-    put(out, "<h3>Validity by severity</h3>\n<div class=\"wrap\" tabindex=\"0\">"
-             "<table data-table=\"validity\"><thead><tr><th>Points, either sign</th>"
-             "<th>Valid</th></tr></thead>\n");
+    static const char *const classes_cols[] = { "Points, either sign", "Valid", NULL };
+    put(out, "<h3 id=\"validity\">Validity by severity</h3>\n");
+    table_open(out, "validity", NULL, "data-table", "validity", classes_cols);
     int64_t below = -1;
     for (size_t i = 0; i < classes; i++) {
         civic_validity_info v = CIVIC_VALIDITY_INFO_INIT;
@@ -974,16 +1007,16 @@ static void view_get(const list_view *v, size_t i, civic_list_entry *x)
     x->score = s.score;
 }
 
-/* The rows of a list a page may name: members of cells of min_group or more. */
+/* The rows of a list a page may name: members of cells of min_group or more.
+ * heading: the id of the list's heading. */
 static void list_table(const answers_sink *out, const civic_rules *r, const list_view *list,
-                       const char *name, bool flag, const cells *c, uint64_t min_group)
+                       const char *name, const char *heading, bool flag, const cells *c,
+                       uint64_t min_group)
 {
-    put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-list=\"");
-    attr(out, name);
-    put(out, flag ? "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th>"
-                    "<th>Since</th><th>Until</th></tr></thead>\n"
-                  : "\"><thead><tr><th>Resident</th><th>Group</th><th>Grade</th></tr>"
-                    "</thead>\n");
+    static const char *const flag_cols[] = { "Resident", "Group", "Grade", "Since", "Until",
+                                             NULL };
+    static const char *const measure_cols[] = { "Resident", "Group", "Grade", NULL };
+    table_open(out, heading, NULL, "data-list", name, flag ? flag_cols : measure_cols);
     for (size_t i = 0; i < view_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         view_get(list, i, &x);
@@ -1001,11 +1034,14 @@ static void list_table(const answers_sink *out, const civic_rules *r, const list
     put(out, "</table></div>\n");
 }
 
+/* The page's k-th list (from 1: its heading's id, "list-k"). */
 static void one_list(const answers_sink *out, const civic_rules *r, const list_view *list,
-                     bool flag, const char *name, const char *lead, const char *caption,
+                     size_t k, bool flag, const char *name, const char *lead, const char *caption,
                      const cells *c, uint64_t min_group)
 {
-    put(out, "<h3>");
+    char heading[32];
+    snprintf(heading, sizeof(heading), "list-%zu", k);
+    putf(out, "<h3 id=\"%s\">", heading);
     put(out, lead);
     shown(out, caption);
     put(out, "</h3>\n");
@@ -1023,7 +1059,7 @@ static void one_list(const answers_sink *out, const civic_rules *r, const list_v
         attr(out, name);
         put(out, small ? "\">Nobody is named.</p>\n" : "\">Nobody.</p>\n");
     } else {
-        list_table(out, r, list, name, flag, c, min_group);
+        list_table(out, r, list, name, heading, flag, c, min_group);
     }
     if (small)
         putf(out, "<p class=\"small\" data-hidden=\"1\">Residents of groups with fewer than %"
@@ -1185,7 +1221,7 @@ static int lists_section(const answers_sink *out, const civic_engine *e, const c
         civic_list *list = NULL;
         if (carried[f] && (rc = civic_engine_list(e, name, as_of, &list)) != CIVIC_OK) break;
         v.list = list;
-        one_list(out, r, &v, true, name, "Flag: ", name, c, min_group);
+        one_list(out, r, &v, f + 1, true, name, "Flag: ", name, c, min_group);
         civic_list_free(list);
     }
     free(carried);
@@ -1195,7 +1231,7 @@ static int lists_section(const answers_sink *out, const civic_engine *e, const c
     for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
         const char *t = civic_rules_measure_text(r, m), *code = civic_rules_measure_code(r, m);
         list_view v = { NULL, mr.all, mr.rows + mr.start[m], mr.start[m + 1] - mr.start[m] };
-        one_list(out, r, &v, false, code, "", t[0] ? t : code, c, min_group);
+        one_list(out, r, &v, nf + m + 1, false, code, "", t[0] ? t : code, c, min_group);
     }
     measure_rows_free(&mr);
     if (nf + civic_rules_measure_count(r) == 0)
@@ -1659,10 +1695,9 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             /* a repaired one at what it will take from or add to the balance
              * (escalated, capped); a held one at what it would count on its own */
             int64_t points = gone ? pr.balance : held ? pr.raw : pr.points;
-            if (rows++ == 0)
-                put(out, "<div class=\"wrap\" tabindex=\"0\"><table data-table=\"posted\">"
-                         "<thead><tr><th>Resident</th><th>Group</th><th>Rule</th>"
-                         "<th>Points</th><th>Dated</th><th>Counts from</th></tr></thead>\n");
+            static const char *const cols[] = { "Resident", "Group", "Rule", "Points", "Dated",
+                                                "Counts from", NULL };
+            if (rows++ == 0) table_open(out, "posted", NULL, "data-table", "posted", cols);
             resident_row(out, c, s.subject, s.group, x.id);
             shown(out, x.type);
             put(out, "</td><td class=\"n\">");

@@ -412,7 +412,7 @@ if ${CC:-cc} -shared -fPIC -o "$T/failmalloc.so" "$(dirname "$0")/failmalloc.c" 
     done
     grown=$(( $(cat "$T/count400") - $(cat "$T/count200") ))
     if [ "$grown" -lt 200 ] && grep -q '<p data-list="f1">Nobody.</p>' "$T/page400" &&
-       grep -q '<table data-list="f0">' "$T/page400"; then ok
+       grep -q '<table data-list="f0" ' "$T/page400"; then ok
     else bad "page-unflagged: 200 more flags nobody carries made $grown more allocations"; fi
 else
     bad "oom: cannot build the allocation shim: $(cat "$T/err")"

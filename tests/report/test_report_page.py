@@ -406,6 +406,85 @@ def small_page(tmp):
     check_published_scheme("small log", dom)
 
 
+class Tables(html.parser.HTMLParser):
+    """Each table of a page with its accessible name as a screen reader
+    computes it (aria-labelledby: the text of the element named; else
+    aria-label), the scroll box around it, and its header cells."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.ids = {}          # id -> [tag, text]
+        self.open_ids = []     # ids whose element is open, innermost last
+        self.wraps = []        # attrs of the open div.wrap boxes
+        self.tables = []       # {"key", "attrs", "wrap", "th": [attrs, ...]}
+        self.headings = []     # ids of the headings so far
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            check(a["id"] not in self.ids, "tables: id %r is unique" % a["id"])
+            self.ids[a["id"]] = [tag, ""]
+            self.open_ids.append((tag, a["id"]))
+            if tag in ("h2", "h3"):
+                self.headings.append(a["id"])
+        if tag == "div" and a.get("class") == "wrap":
+            self.wraps.append(a)
+        if tag == "table":
+            self.tables.append({"key": a.get("data-table") or a.get("data-list"), "attrs": a,
+                                "wrap": self.wraps[-1] if self.wraps else None, "th": []})
+        if tag == "th":
+            self.tables[-1]["th"].append(a)
+
+    def handle_endtag(self, tag):
+        if self.open_ids and self.open_ids[-1][0] == tag:
+            self.open_ids.pop()
+
+    def handle_data(self, data):
+        for _, i in self.open_ids:
+            self.ids[i][1] += data
+
+    def name(self, a):
+        if a and a.get("aria-labelledby"):
+            return " ".join(self.ids.get(i, ["", "?"])[1] for i in a["aria-labelledby"].split())
+        return a.get("aria-label") if a else None
+
+
+def tables_are_named(tmp):
+    """Every table, and the box that scrolls it (focusable, so a keyboard
+    user can scroll it), has a name a screen reader announces: the heading
+    it stands under, or "Grades" for the scheme's grades; the box is a
+    region; every header cell is a column header (scope="col").  Nothing a
+    sighted reader sees changes: no caption, no new text.  The small log at
+    2025-05-08, where n6's honour is posted (every kind of table), worked
+    out by hand."""
+    log = os.path.join(tmp, "tables.csv")
+    with open(log, "w") as f:
+        f.write(SMALL_LOG)
+    raw = subprocess.run([ARGS.cli, "-f", "html", "--groups", "1", "--min-group", "1",
+                          "-t", "2025-05-08", log],
+                         check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+    page = Tables()
+    page.feed(raw)
+    want = {"grades": "Grades", "rules": "Rules", "validity": "Validity by severity",
+            "posted": "Posted before they count", "dishonest": "Flag: dishonest",
+            "no_subsidy": "Not eligible for community subsidies while listed as dishonest"}
+    got = {t["key"]: page.name(t["attrs"]) for t in page.tables}
+    check(got == want, "tables: each table is named by its heading: %s" % got)
+    for t in page.tables:
+        w = t["wrap"] or {}
+        check(w.get("tabindex") == "0" and w.get("role") == "region"
+              and page.name(w) == want.get(t["key"]),
+              "tables: the scroll box of %s is a region named %r: %s"
+              % (t["key"], want.get(t["key"]), w))
+        for a in (t["attrs"], w):
+            for i in a.get("aria-labelledby", "").split():
+                check(page.ids.get(i, [""])[0] in ("h2", "h3"),
+                      "tables: %s is named by a heading (#%s)" % (t["key"], i))
+        check(t["th"] and all(a.get("scope") == "col" for a in t["th"]),
+              "tables: every header cell of %s has scope=\"col\": %s" % (t["key"], t["th"]))
+    check("<caption" not in raw, "tables: no caption (the page looks as it did)")
+
+
 def text_of(dom):
     """The page's text as a reader sees it: no tags, entities decoded, one
     space between words."""
@@ -1561,6 +1640,7 @@ def main():
         sample_page(tmp)                   # the page of the brief: every group shown
         sample_page(tmp, min_group=11)     # two of its four groups (10 and 5) suppressed
         small_page(tmp)
+        tables_are_named(tmp)
         ungrouped_page(tmp)
         posted_page(tmp)
         posted_repaired_or_frozen(tmp)
