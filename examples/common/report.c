@@ -911,22 +911,28 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
     putf(out, "<h2 id=\"groups\">Grades by group</h2>\n<p class=\"meta\">Groups at depth %u",
          opt->depth);
     if (opt->min_group > 1) /* under --min-group 1 no group is too small */
-        putf(out, "; groups with fewer than %" PRIu64 " residents show no figures", opt->min_group);
-    put(out, ".</p>\n<div class=\"groups\">\n");
+        putf(out, "; groups with fewer than %" PRIu64 " residents are counted, not shown",
+             opt->min_group);
+    put(out, ".</p>\n");
+    /* A group under min_group has no section: no figures, and no name either
+     * (a group's name may be a household's, and one section each made 20,000
+     * residents in groups of their own 20,000 sections saying nothing).  They
+     * are counted once, below (SPEC 11.5: small groups show no statistics). */
+    uint64_t small = 0;
     for (size_t i = 0; i < civic_groups_count(g); i++) {
         civic_group_stats s = CIVIC_GROUP_STATS_INIT;
         civic_groups_get(g, i, &s);
+        if (s.subjects < opt->min_group) {
+            small++;
+            continue;
+        }
+        if (i == small) put(out, "<div class=\"groups\">\n"); /* the first one shown */
         put(out, "<section class=\"group\" data-group=\"");
         attr(out, s.path);
         put(out, "\"><h3>");
         if (s.path[0]) shown_name(out, s.path);
         else put(out, "All residents");
         put(out, "</h3>\n");
-        if (s.subjects < opt->min_group) {
-            putf(out, "<p class=\"small\" data-suppressed=\"1\">Fewer than %" PRIu64
-                      " residents: not shown.</p></section>\n", opt->min_group);
-            continue;
-        }
         putf(out, "<p>%" PRIu64 " resident%s; mean ", s.subjects, s.subjects == 1 ? "" : "s");
         fixed(out, s.mean, 2);
         put(out, ", median ");
@@ -935,7 +941,11 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
         chart(out, g, &s);
         put(out, "</section>\n");
     }
-    put(out, "</div>\n");
+    if (small < civic_groups_count(g)) put(out, "</div>\n");
+    if (small)
+        putf(out, "<p class=\"small\" data-suppressed=\"%" PRIu64 "\">%" PRIu64 " group%s with "
+                  "fewer than %" PRIu64 " residents %s not shown.</p>\n", small, small,
+             small == 1 ? "" : "s", opt->min_group, small == 1 ? "is" : "are");
     /* residents whose group path is shallower than the depth (or empty) are in no group */
     if (ungrouped && ungrouped < opt->min_group) /* a cell as small as any group's */
         putf(out, "<p data-ungrouped=\"suppressed\">Fewer than %" PRIu64 " residents%s in no "

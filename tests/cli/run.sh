@@ -566,7 +566,7 @@ printf 'id,subject,type,ts\na1,s1,fine,2022-03-01\n' >"$T/lone.csv"
 if grep -q '<p data-ungrouped="1">The one resident is in no group at depth 1.</p>' "$T/out"; then ok
 else bad "page-lone-ungrouped: $(grep -i "group at" "$T/out" | head -3)"; fi
 "$CLI" $R -f html --groups 1 --min-group 2 "$T/one.csv" >"$T/out" 2>"$T/err"
-if grep -q "groups with fewer than 2 residents show no figures" "$T/out"; then ok; else bad "page-min-group-2: $(grep -i "fewer" "$T/out" | head -5)"; fi
+if grep -q "groups with fewer than 2 residents are counted, not shown" "$T/out"; then ok; else bad "page-min-group-2: $(grep -i "fewer" "$T/out" | head -5)"; fi
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
 status flag-with-value 1 "" -- --lenient=yes $D/events.csv
 

@@ -11,8 +11,9 @@ renders the page in headless Chromium, takes the DOM (--dump-dom) and a PNG
     for the sample, by this test from the subjects' own answers through the
     Python binding (the test groups them and counts grades itself); for the
     small log, by hand;
-  - groups under --min-group show no figures (data-suppressed, no bars), and
-    their subjects are named on no list; every non-empty list then carries
+  - groups under --min-group have no section (no figures, no name: a
+    group's name may be a household's), counted once in one sentence
+    (data-suppressed, its count), and their subjects are named on no list; every non-empty list then carries
     the same note (data-hidden), never a count; the residents in no group
     are a cell too, not counted when under --min-group;
   - the page has no <script> and no external URL (src/href/url() to http,
@@ -145,7 +146,7 @@ class Page(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.sections = []        # data-group of each group section, in order
-        self.suppressed = set()   # sections with data-suppressed
+        self.suppressed = None    # data-suppressed: the groups not shown, counted
         self.bars = {}            # (group, grade) -> data-count
         self.lists = {}           # data-list -> [data-subject, ...]
         self.hidden = {}          # data-list -> data-hidden
@@ -182,8 +183,10 @@ class Page(html.parser.HTMLParser):
         if tag == "section" and "data-group" in a:
             self._section = a["data-group"]
             self.sections.append(self._section)
-        if "data-suppressed" in a and self._section is not None:
-            self.suppressed.add(self._section)
+        if "data-suppressed" in a:
+            check(self.suppressed is None and self._section is None,
+                  "the small groups are counted once, outside every group's section")
+            self.suppressed = int(a["data-suppressed"])
         if tag == "rect" and "data-count" in a:
             key = (a.get("data-group"), a.get("data-grade"))
             check(key not in self.bars, "one bar per group and grade: %s twice" % (key,))
@@ -243,12 +246,17 @@ def check_page(label, raw, dom, want_groups, want_bars, grades, lists, min_group
     page = Page()
     page.feed(dom)
     check_self_contained(label, raw, dom, page)
-    check(sorted(page.sections) == sorted(want_groups),
-          "%s: every group at depth %d has a section: %s vs %s"
-          % (label, depth, sorted(page.sections), sorted(want_groups)))
     small = {g for g, n in want_groups.items() if n < min_group}
-    check(page.suppressed == small, "%s: exactly the groups under %d are suppressed: %s vs %s"
-          % (label, min_group, sorted(page.suppressed), sorted(small)))
+    check(sorted(page.sections) == sorted(set(want_groups) - small),
+          "%s: every group at depth %d of %d residents or more has a section: %s vs %s"
+          % (label, depth, min_group, sorted(page.sections), sorted(set(want_groups) - small)))
+    check(page.suppressed == (len(small) or None),
+          "%s: the %d groups under %d are counted once: %s"
+          % (label, len(small), min_group, page.suppressed))
+    for g in small:   # named nowhere: not in an attribute, not in a heading
+        check('data-group="%s"' % html.escape(g) not in raw
+              and not re.search(r"<h3>(<bdi>)?%s(</bdi>)?</h3>" % re.escape(html.escape(g)), raw),
+              "%s: the small group %r is not named" % (label, g))
     check(all(g not in small for g, _ in page.bars),
           "%s: a suppressed group has no bars" % label)
     for g in want_groups:
@@ -832,6 +840,50 @@ def hidden_cell_pages(tmp):
           "hidden cell: the defaulter's list names nobody and says so")
     check(pages[0] == pages[1], "hidden cell: a page does not tell whether a member of a "
           "small cell is listed (the two pages differ)")
+
+
+def small_groups_counted(tmp):
+    """20,000 residents each in a group of their own gave 20,000 sections
+    saying "Fewer than 5 residents: not shown." (3.1 MB, over a thousand
+    printed pages, each a group's name): the groups under --min-group are
+    counted in one sentence, and the page does not grow with them.  By
+    hand: 1, 2 and 300 singletons beside north, a group of 5 (n1..n5), at
+    --min-group 5; and 2 singletons alone, where no group is shown."""
+    def page(singletons, with_north=True, min_group=5):
+        log = os.path.join(tmp, "singletons-%d-%s.csv" % (singletons, with_north))
+        with open(log, "w") as f:
+            f.write("id,subject,type,ts,qty,group\n")
+            for i in range(5 if with_north else 0):
+                f.write("n%d,n%d,recycling,2025-05-01,1,north\n" % (i, i))
+            for i in range(singletons):
+                f.write("s%d,s%d,recycling,2025-05-01,1,home%05d\n" % (i, i, i))
+        return subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30", "--min-group",
+                               str(min_group), log], check=True, capture_output=True,
+                              timeout=60).stdout.decode("utf-8")
+    one, two, many = page(1), page(2), page(300)
+    for n, raw in ((1, one), (2, two), (300, many)):
+        p = Page()
+        p.feed(raw)
+        check(p.sections == ["north"], "singletons %d: north alone has a section: %s"
+              % (n, p.sections[:5]))
+        check(p.suppressed == n, "singletons %d: counted %s" % (n, p.suppressed))
+        check("home0" not in raw, "singletons %d: no small group is named" % n)
+    check('<p class="small" data-suppressed="1">1 group with fewer than 5 residents is not '
+          'shown.</p>' in one, "singletons: one small group in words")
+    check('<p class="small" data-suppressed="300">300 groups with fewer than 5 residents are '
+          'not shown.</p>' in many, "singletons: 300 small groups in words")
+    check(len(many) - len(two) == 2 * (len("300") - len("2")),   # the count, twice
+          "singletons: 298 more small groups add nothing but digits (%d bytes more)"
+          % (len(many) - len(two)))
+    alone = page(2, with_north=False)
+    p = Page()
+    p.feed(alone)
+    check(p.sections == [] and p.suppressed == 2 and 'class="groups"' not in alone
+          and "No residents have records yet" not in alone,
+          "singletons alone: no section, no empty grid, 2 groups counted: %s %s"
+          % (p.sections, p.suppressed))
+    check("groups with fewer than" not in page(2, min_group=1),
+          "singletons under --min-group 1: every group shown, none counted")
 
 
 def shallow_path_page(tmp):
@@ -1651,6 +1703,7 @@ def main():
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
         posted_across_a_recount(tmp)
+        small_groups_counted(tmp)
         shallow_path_page(tmp)
         list_times_page(tmp)
         hidden_cell_pages(tmp)
