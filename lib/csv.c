@@ -179,6 +179,49 @@ bool civic__csv_separators_only(const char *p, size_t n)
     return comma;
 }
 
+/* What the line p[0..n) (no mark, no line end), refused, is to the header
+ * held: HEADER_SAME, the header again (its bytes, or names that match the
+ * same columns in the same order); HEADER_ORDER or HEADER_OTHER, a header
+ * of the same columns in another order or of other columns (names as a
+ * header holds them, id, subject, type and ts among them, none twice; a
+ * name no field takes is a column the header ignores); else HEADER_NOT.
+ * On the error path only: of a line already refused. */
+enum { HEADER_NOT, HEADER_SAME, HEADER_ORDER, HEADER_OTHER };
+
+static int header_again(const civic_loader *ld, const char *p, size_t n)
+{
+    const csv_state *st = state_in(ld);
+    if (n == st->header_n && civic__hash_bytes(p, n) == st->header_hash) return HEADER_SAME;
+    bool v1 = ld->engine->rules->spec_version < 2, in_order = true;
+    bool seen[CIVIC_F_COUNT] = { false }, held[CIVIC_F_COUNT] = { false };
+    uint32_t count = 0;
+    for (size_t start = 0;; count++) {
+        const char *comma = memchr(p + start, ',', n - start);
+        size_t end = comma ? (size_t)(comma - p) : n;
+        const char *name = p + start;
+        size_t len = end - start;
+        while (len && (*name == ' ' || *name == '\t')) name++, len--;
+        while (len && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
+        if (len >= 2 && name[0] == '"' && name[len - 1] == '"') name++, len -= 2;
+        if (count >= CSV_COLUMNS_MAX) return HEADER_NOT;
+        int k = civic__field_of_name(name, len, v1); /* -1: a column no field takes */
+        if (k >= 0 && seen[k]) return HEADER_NOT;
+        if (k >= 0) seen[k] = true;
+        if (count >= st->ncols || st->col_field[count] != k) in_order = false;
+        if (!comma) break;
+        start = end + 1;
+    }
+    for (int k = 0; k <= CIVIC_F_TS; k++)
+        if (!seen[k]) return HEADER_NOT;
+    if (in_order && count + 1 == st->ncols) return HEADER_SAME;
+    for (uint32_t c = 0; c < st->ncols; c++)
+        if (st->col_field[c] >= 0) held[st->col_field[c]] = true;
+    return count + 1 == st->ncols && memcmp(seen, held, sizeof(seen)) == 0 ? HEADER_ORDER
+                                                                           : HEADER_OTHER;
+}
+
+#define HEADER_JOINED "were files joined? load them as separate files"
+
 static void csv_note(const civic_loader *ld, civic_error *e)
 {
     const csv_state *st = state_in(ld);
@@ -197,15 +240,22 @@ static void csv_note(const civic_loader *ld, civic_error *e)
     bool bom = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
     if (bom) p += 3, n -= 3;
     if (n > 0 && p[n - 1] == '\r') n--;
-    bool header = st->header_done && n == st->header_n &&
-                  civic__hash_bytes(p, n) == st->header_hash;
-    if (bom && header)
+    int header = st->header_done ? header_again(ld, p, n) : HEADER_NOT;
+    const char *other = header == HEADER_ORDER ? "is a header of another column order: "
+                        HEADER_JOINED : "is a header of other columns: " HEADER_JOINED;
+    char hint[160];
+    if (bom && header == HEADER_SAME)
         civic__error_append(e, " (the line starts with U+FEFF, a byte-order mark, and repeats "
                                "the header: were files joined? remove the line)");
+    else if (bom && header != HEADER_NOT)
+        snprintf(hint, sizeof(hint), " (the line starts with U+FEFF and %s)",
+                 other), civic__error_append(e, hint);
     else if (bom)
         civic__error_append(e, " (" CIVIC__BOM_LINE ")");
-    else if (header)
+    else if (header == HEADER_SAME)
         civic__error_append(e, " (the line repeats the header: were files joined? remove it)");
+    else if (header != HEADER_NOT)
+        snprintf(hint, sizeof(hint), " (the line %s)", other), civic__error_append(e, hint);
     else if (st->header_done && civic__csv_separators_only(p, n))
         civic__error_append(e, CIVIC__EMPTY_ROW);
 }

@@ -2052,6 +2052,59 @@ static void a_byte_order_mark_inside_a_log_is_named(void **state)
                    CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
                    "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
                    "line repeats the header: were files joined? remove it)");
+    /* the header again in other letters or with blanks: names match as the header's do */
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\nID, Subject ,TYPE,Ts\r\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 14: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"TYPE\" (the "
+                   "line repeats the header: were files joined? remove it)");
+    /* a header of another column order: every line after it would be read
+     * under the first header's columns */
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\nsubject,id,type,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line is a header of another column order: were files joined? load them "
+                   "as separate files)");
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\n\"subject\",\"id\",\"type\",\"ts\"\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 16: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line is a header of another column order: were files joined? load them "
+                   "as separate files)");
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\n\xEF\xBB\xBFid,subject,ts,type\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 15: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"ts\" (the line "
+                   "starts with U+FEFF and is a header of another column order: were files "
+                   "joined? load them as separate files)");
+    /* other columns: one more, or one fewer */
+    both_modes_say("id,subject,type,ts,qty\na1,s,fine,2024-01-01,1\nid,subject,type,ts,qty,group\n",
+                   CIVIC_E_SYNTAX, 3, "line 3: expected 5 fields as in the header, found 6 (the "
+                   "line is a header of other columns: were files joined? load them as "
+                   "separate files)");
+    both_modes_say("id,subject,type,ts,qty\na1,s,fine,2024-01-01,1\nid,subject,type,ts,group\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line is a header of other columns: were files joined? load them as "
+                   "separate files)");
+    both_modes_say("id,subject,type,ts,qty\na1,s,fine,2024-01-01,1\nid,subject,type,ts,qty,note\n",
+                   CIVIC_E_SYNTAX, 3, "line 3: expected 5 fields "
+                   "as in the header, found 6 (the line is a header of other columns: were "
+                   "files joined? load them as separate files)");
+    /* a column no field takes, named otherwise: the same columns */
+    both_modes_say("id,subject,type,ts,note\na1,s,fine,2024-01-01,x\nID,subject,type,ts,Remark\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line repeats the header: were files joined? remove it)");
+    /* not a header: a required name missing, or one named twice */
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\nid,subject,kind,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"kind\"");
+    both_modes_say("id,subject,type,ts\na1,s,fine,2024-01-01\nid,subject,type,id\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\"");
+    both_modes_say("id,subject,type,ts,qty\na1,s,fine,2024-01-01,1\nid,subject,type,qty,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
+                   "line is a header of another column order: were files joined? load them "
+                   "as separate files)");
     /* what 1.0 accepted is accepted: the mark is then the id's first bytes */
     civic_engine *e = fresh();
     load_ok(e, "id,subject,type,ts\n\xEF\xBB\xBF" "e2,s,fine,2024-01-01\ne2,s,fine,2024-01-01\n");

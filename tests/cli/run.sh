@@ -1140,6 +1140,13 @@ status stray-quote-value-lenient 0 "skipped: line 2, column 7: .* (the quoted fi
 printf '\357\273\277id,subject,type,ts\ne1,s1,fine,2022-02-01\n' >"$T/bom1.csv"
 cat "$T/bom1.csv" "$T/bom1.csv" >"$T/bomcat.csv"
 status joined-csv 2 "line 3, column 15: field 'type': .* (the line starts with U+FEFF, a byte-order mark, and repeats the header: were files joined? remove the line)$" -- $R "$T/bomcat.csv"
+# the header again in other letters, or of another column order (the lines after
+# it would be read under the first header's columns: lenient skips it, saying so)
+printf 'id,subject,type,ts\r\ne1,s1,fine,2022-02-01\r\nID,Subject,Type,TS\r\n' >"$T/hdrcase.csv"
+status joined-csv-case 2 "line 3, column 12: field 'type': .* \"Type\" (the line repeats the header: were files joined? remove it)$" -- $R "$T/hdrcase.csv"
+printf 'id,subject,type,ts\r\ne1,s1,fine,2022-02-01\r\nsubject,id,type,ts\r\ns2,e2,fine,2022-02-05\r\n' >"$T/hdrorder.csv"
+status joined-csv-order 2 "line 3, column 12: field 'type': .* \"type\" (the line is a header of another column order: were files joined? load them as separate files)$" -- $R "$T/hdrorder.csv"
+status joined-csv-order-lenient 0 "skipped: line 3, column 12: field 'type': .* (the line is a header of another column order: were files joined? load them as separate files)$" -- $R --lenient "$T/hdrorder.csv"
 printf '{"id":"j1","subject":"s1","type":"fine","ts":"2022-02-01"}\n\357\273\277{"id":"j2","subject":"s1","type":"fine","ts":"2022-02-01"}\n' >"$T/bomcat.jsonl"
 status joined-jsonl 2 "line 2, column 1: expected a JSON object '{' (the line starts with U+FEFF, a byte-order mark: were files joined? remove it)$" -- $R "$T/bomcat.jsonl"
 
