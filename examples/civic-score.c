@@ -1742,22 +1742,12 @@ static bool csv_header_line(const unsigned char *p, size_t n)
     return header_names(p, n, ',', &fields) == 15;
 }
 
-/* A header separated by sep: three fields or more, one of them named as a
- * column the load needs ("ID;Subject;Type;Date"), not a title line. */
-static bool header_separated_by(const unsigned char *p, size_t n, unsigned char sep)
-{
-    size_t fields;
-    unsigned found = header_names(p, n, sep, &fields);
-    return found && fields >= 3;
-}
-
 /* What text that cannot be an event log most likely is, from its first
- * line that is not blank or a '#' comment: a rules file, or an export
- * whose header is separated by something else than commas (';' or tabs
- * between three names or more, one a column the load needs, or Excel's
- * "sep=;" line).  A log's first line has a comma (a CSV header names four
- * columns) or is a JSON object; anything else fails at its header, in a
- * lenient load too. */
+ * line that is not blank or a '#' comment: a rules file.  A log's first
+ * line has a comma (a CSV header names four columns) or is a JSON object;
+ * anything else fails at its header, in a lenient load too, and an export
+ * separated by ';' or tabs, or that opens with a spreadsheet's "sep=;"
+ * line, is named there, in the library's words. */
 static const char *text_kind(const unsigned char *p, size_t n)
 {
     size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
@@ -1770,14 +1760,7 @@ static const char *text_kind(const unsigned char *p, size_t n)
     while (end < n && p[end] != '\n') end++;
     if (i >= n || memchr(p + i, ',', end - i) || p[i] == '{') return NULL;
     if (end - i >= 4 && strncasecmp((const char *)p + i, "sep=", 4) == 0)
-        return "an export whose first line sets its separator (sep=): civic-score reads "
-               "fields separated by commas: save the export as CSV with commas";
-    if (header_separated_by(p + i, end - i, ';'))
-        return "CSV whose fields are separated by ';' (civic-score reads fields separated "
-               "by commas: save the export as CSV with commas)";
-    if (header_separated_by(p + i, end - i, '\t'))
-        return "tab-separated text (civic-score reads fields separated by commas: save "
-               "the export as CSV with commas)";
+        return NULL; /* a spreadsheet's "sep=;", no key = value: the load names it */
     size_t k = i;
     while (k < end && (isalnum(p[k]) || p[k] == '_' || p[k] == '-')) k++;
     size_t eq = k;

@@ -222,6 +222,8 @@ static int header_again(const civic_loader *ld, const char *p, size_t n)
 
 #define HEADER_JOINED "were files joined? load them as separate files"
 
+static const char *separators_hint(const char *p, size_t n, bool v1);
+
 static void csv_note(const civic_loader *ld, civic_error *e)
 {
     const csv_state *st = state_in(ld);
@@ -236,6 +238,10 @@ static void csv_note(const civic_loader *ld, civic_error *e)
                  (unsigned long long)st->raw_line,
                  (unsigned long long)(st->raw_line + breaks_in(p, n)));
         civic__error_append(e, hint);
+    }
+    if (!st->header_done) { /* a header that cannot be read: "id";"subject";... */
+        const char *hint = separators_hint(p, n, ld->engine->rules->spec_version < 2);
+        if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
     }
     bool bom = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
     if (bom) p += 3, n -= 3;
@@ -525,21 +531,93 @@ static bool full_width_commas(const csv_record *r)
     return false;
 }
 
-/* The header is a spreadsheet's line setting the separator, "sep=," (the
- * record "sep=" and an empty field, blanks and a CR aside): no log has it,
- * as the command-line tool refuses "sep=;" rather than read past it
- * (SPEC 3: a header line names the columns). */
-static bool separator_line(const csv_record *r)
+/* The header line p[0..n), its mark and blanks and CR at either end aside
+ * and a quote around it all taken off: *n then its length. */
+static const char *header_core(const char *p, size_t *n)
 {
-    if (r->count != 2) return false;
-    const char *a = r->field[0], *b = r->field[1];
-    size_t an = r->len[0], bn = r->len[1];
-    if (an >= 3 && memcmp(a, "\xEF\xBB\xBF", 3) == 0) a += 3, an -= 3;
-    while (an && (*a == ' ' || *a == '\t')) a++, an--;
-    while (bn && (b[bn - 1] == ' ' || b[bn - 1] == '\t' || b[bn - 1] == '\r')) bn--;
-    while (bn && (*b == ' ' || *b == '\t')) b++, bn--;
-    return bn == 0 && an == 4 && (a[0] == 's' || a[0] == 'S') && (a[1] == 'e' || a[1] == 'E') &&
-           (a[2] == 'p' || a[2] == 'P') && a[3] == '=';
+    if (*n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, *n -= 3;
+    while (*n && (*p == ' ' || *p == '\t')) p++, --*n;
+    while (*n && (p[*n - 1] == ' ' || p[*n - 1] == '\r')) --*n;
+    if (*n >= 2 && p[0] == '"' && p[*n - 1] == '"') p++, *n -= 2;
+    return p;
+}
+
+/* The separator a spreadsheet's line "sep=X" sets (the record "sep=" and
+ * an empty field when X is ',', or "sep=X" quoted whole: any case), or -1:
+ * no log has it (SPEC 3: a header line names the columns). */
+static int separator_line(const char *p, size_t n)
+{
+    p = header_core(p, &n);
+    if (n != 5 || (p[0] != 's' && p[0] != 'S') || (p[1] != 'e' && p[1] != 'E') ||
+        (p[2] != 'p' && p[2] != 'P') || p[3] != '=')
+        return -1;
+    return (unsigned char)p[4];
+}
+
+/* Whether the header line p[0..n) is one separated by sep: three names or
+ * more, one of them a column the load needs ("ID;Subject;Type;Date"), not a
+ * title line that holds a ';'.  Names as a header's: any case, blanks
+ * around, quoted or not. */
+static bool separated_by(const char *p, size_t n, char sep, bool v1)
+{
+    uint32_t fields = 0;
+    bool needed = false;
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3;
+    if (n && p[n - 1] == '\r') n--;
+    for (size_t at = 0; at <= n && fields < CSV_COLUMNS_MAX; fields++) {
+        const char *end = memchr(p + at, sep, n - at);
+        size_t len = end ? (size_t)(end - (p + at)) : n - at;
+        const char *name = p + at;
+        while (len && (*name == ' ' || *name == '\t')) name++, len--;
+        while (len && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
+        if (len >= 2 && name[0] == '"' && name[len - 1] == '"') name++, len -= 2;
+        int k = civic__field_of_name(name, len, v1);
+        if (k >= 0 && k <= CIVIC_F_TS) needed = true;
+        if (!end) {
+            fields++;
+            break;
+        }
+        at = (size_t)(end - p) + 1;
+    }
+    return needed && fields >= 3;
+}
+
+/* The hint for a header line p[0..n) separated by ';' or tabs, or "". */
+static const char *separators_hint(const char *p, size_t n, bool v1)
+{
+    if (separated_by(p, n, ';', v1))
+        return " (the fields are separated by ';': save the export as CSV with commas)";
+    if (separated_by(p, n, '\t', v1))
+        return " (the fields are separated by tabs: save the export as CSV with commas)";
+    return "";
+}
+
+/* What a header that lacks a required column most likely is (the words for
+ * every front end: civic-score shows them as they are), into buf, or "":
+ * written with full-width commas, a spreadsheet's "sep=X" line, or fields
+ * separated by ';' or tabs.  Looked for only once the header failed. */
+static const char *header_hint(const civic_loader *ld, const csv_record *r, uint64_t line,
+                               char *buf, size_t size)
+{
+    const csv_state *st = state_in(ld);
+    const char *p = st->raw ? st->raw : "";
+    size_t n = st->raw ? st->raw_n : 0;
+    bool v1 = ld->engine->rules->spec_version < 2;
+    int sep = separator_line(p, n);
+    if (full_width_commas(r))
+        return " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')";
+    if (sep == ',')
+        snprintf(buf, size, " (a spreadsheet's 'sep=,' line: delete line %llu)",
+                 (unsigned long long)line);
+    else if (sep == '\t')
+        snprintf(buf, size, " (a spreadsheet's 'sep=' line of a tab: the fields are separated "
+                 "by tabs; save the export as CSV with commas)");
+    else if (sep > ' ' && sep < 0x7f)
+        snprintf(buf, size, " (a spreadsheet's 'sep=%c' line: the fields are separated by "
+                 "'%c'; save the export as CSV with commas)", sep, sep);
+    else
+        return separators_hint(p, n, v1);
+    return buf;
 }
 
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
@@ -577,16 +655,11 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
     }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
         if (seen[k]) continue;
-        char sep_hint[80];
-        snprintf(sep_hint, sizeof(sep_hint), " (a spreadsheet's 'sep=,' line: delete line %llu)",
-                 (unsigned long long)line);
+        char hint[128];
         civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
                          "line %llu: the header has no '%s' column (required: id, subject, "
                          "type, ts)%s", (unsigned long long)line, civic__field_names[k],
-                         full_width_commas(r) ? " (it uses the full-width comma '\xEF\xBC\x8C'; "
-                                                "the separator is ',')"
-                         : separator_line(r) ? sep_hint
-                                             : "");
+                         header_hint(ld, r, line, hint, sizeof(hint)));
         goto fatal;
     }
     /* what a second header, of files joined, is told by (csv_note) */

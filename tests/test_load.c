@@ -233,6 +233,44 @@ static void log_errors_say_what_was_meant(void **state)
                "spreadsheet's 'sep=,' line: delete line 1)");
     load_fails("\xef\xbb\xbfSEP=, \r\nid,subject,type,ts\r\nx,s,fine,2024-01-01\r\n", csv,
                CIVIC_E_SYNTAX, 1, 0, "(a spreadsheet's 'sep=,' line: delete line 1)");
+    /* quoted, as some tools write it; another separator: deleting the
+     * line would not do, the fields are separated so */
+    load_fails("\"sep=,\"\r\nid,subject,type,ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+               "spreadsheet's 'sep=,' line: delete line 1)");
+    load_fails("sep=;\r\nid;subject;type;ts\r\nx;s;fine;2024-01-01\r\n", csv, CIVIC_E_SYNTAX,
+               1, 0, "line 1: the header has no 'id' column (required: id, subject, type, ts) "
+               "(a spreadsheet's 'sep=;' line: the fields are separated by ';'; save the "
+               "export as CSV with commas)");
+    load_fails("sep=|\nid|subject|type|ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep=|' line: the fields are separated by '|'; save the export "
+               "as CSV with commas)");
+    load_fails("sep=\t\nid\tsubject\ttype\tts\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep=' line of a tab: the fields are separated by tabs; save "
+               "the export as CSV with commas)");
+    /* a header separated by ';' or tabs: three names or more, one a column
+     * the load needs (not a title line that holds a ';') */
+    load_fails("\xef\xbb\xbfID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n", csv,
+               CIVIC_E_SYNTAX, 1, 0, "line 1: the header has no 'id' column (required: id, "
+               "subject, type, ts) (the fields are separated by ';': save the export as CSV "
+               "with commas)");
+    load_fails("\"id\";\"subject\";\"type\";\"ts\"\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(the fields are separated by ';': save the export as CSV with commas)");
+    load_fails("id\tsubject\ttype\tts\nx\ts\tfine\t2024-01-01\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (the "
+               "fields are separated by tabs: save the export as CSV with commas)");
+    {
+        const char *plain[] = { "Events export; March 2025\nid,subject,type,ts\n",
+                                "id;subject\nx;y\n" };
+        for (size_t k = 0; k < 2; k++) {
+            civic_engine *en = fresh();
+            civic_error er = CIVIC_ERROR_INIT;
+            assert_int_equal(civic_engine_load(en, plain[k], strlen(plain[k]), NULL, NULL, &er),
+                             CIVIC_E_SYNTAX);
+            assert_null(strstr(er.message, "separated"));
+            civic_engine_free(en);
+        }
+    }
     {
         civic_engine *en = fresh();
         civic_error er = CIVIC_ERROR_INIT;

@@ -161,7 +161,7 @@ status utf32-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UT
 printf '\000\000\376\377\000\000\000i' >"$T/bom32be.csv"
 status utf32be-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f UTF-32" -- $R "$T/bom32be.csv"
 # text that cannot be events: a rules file given without -r (comments first
-# too), an export separated by ';' or tabs; a '#' line before a CSV header
+# too); an export separated by ';' or tabs, a '#' line before a CSV header
 # is still the load's to name
 status rules-as-log 2 "rules.toml: not an event log: a rules file (TOML: a \[table\] or a key = value line): give it with -r FILE" -- $R $D/rules.toml
 # the other way round: a log given where a rules file goes (-r, --compare)
@@ -190,13 +190,17 @@ status toml-not-log 2 "half.toml: line 3, column 3: expected '=' after the key$"
 printf '# the scheme\n\nbase = 1000\n' >"$T/plain.toml"
 status rules-key-as-log 2 "not an event log: a rules file" -- $R "$T/plain.toml"
 printf '\357\273\277ID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n' >"$T/semi.csv"
-status semicolons 2 "semi.csv: not an event log: CSV whose fields are separated by ';'" -- $R "$T/semi.csv"
+# (in the library's words, which every front end gives, --lenient too)
+status semicolons 2 "semi.csv: line 1: the header has no 'id' column (required: id, subject, type, ts) (the fields are separated by ';': save the export as CSV with commas)$" -- $R "$T/semi.csv"
+status semicolons-lenient 2 "semi.csv: line 1: .* (the fields are separated by ';': save the export as CSV with commas)$" -- $R --lenient "$T/semi.csv"
 printf 'id\tsubject\ttype\tts\n' >"$T/tabs.csv"
-status tabs 2 "not an event log: tab-separated text" -- $R "$T/tabs.csv"
+status tabs 2 "tabs.csv: line 1: the header has no 'id' column (required: id, subject, type, ts) (the fields are separated by tabs: save the export as CSV with commas)$" -- $R "$T/tabs.csv"
 printf '# x\nid,subject,type,ts\n' >"$T/hash.csv"
 status hash-before-header 2 "line 1" -- $R "$T/hash.csv"
 printf 'sep=;\nid;subject;type;ts\n' >"$T/excel.csv"
-status excel-sep 2 "not an event log: an export whose first line sets its separator (sep=)" -- $R "$T/excel.csv"
+status excel-sep 2 "excel.csv: line 1: the header has no 'id' column (required: id, subject, type, ts) (a spreadsheet's 'sep=;' line: the fields are separated by ';'; save the export as CSV with commas)$" -- $R "$T/excel.csv"
+printf '"sep=,"\nid,subject,type,ts\n' >"$T/excel2.csv"
+status excel-sep-quoted 2 "excel2.csv: line 1: the header has no 'id' column (required: id, subject, type, ts) (a spreadsheet's 'sep=,' line: delete line 1)$" -- $R "$T/excel2.csv"
 # a title line with a ';' is no header separated by ';': the load names it
 printf 'Events export; March 2025\nid,subject,type,ts\n' >"$T/title.csv"
 status title-line 2 "line 1: the header has no 'id' column" -- $R "$T/title.csv"
