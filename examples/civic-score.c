@@ -1645,6 +1645,24 @@ static const char *library_names(const unsigned char *p, size_t n)
     return what;
 }
 
+static bool csv_header_line(const unsigned char *p, size_t n);
+
+/* Whether the first line, from p[i] on (past a mark and blank lines), is
+ * whole and clean text before any NUL: a CSV header naming id, subject,
+ * type and ts, or a JSON object, with no control byte but a tab or its CR.
+ * A log cut short by a crash may end in NUL bytes (a zero-filled tail): its
+ * lines are left to speak (the NUL line is that line's error, skipped under
+ * --lenient), not the file refused as binary data. */
+static bool clean_first_line(const unsigned char *p, size_t n, size_t i)
+{
+    const unsigned char *nl = i < n ? memchr(p + i, '\n', n - i) : NULL;
+    if (!nl) return false;
+    size_t end = (size_t)(nl - p);
+    for (size_t k = i; k < end; k++)
+        if (p[k] < 0x20 && p[k] != '\t' && !(p[k] == '\r' && k + 1 == end)) return false;
+    return p[i] == '{' || csv_header_line(p + i, end - i);
+}
+
 /* What a file that is not text most likely is, from its first bytes; NULL
  * for text.  Event logs are UTF-8 text: a compressed file or a database
  * would otherwise fail with a confusing "bad header" at line 1. */
@@ -1690,7 +1708,7 @@ static const char *binary_kind(const unsigned char *p, size_t n)
     const unsigned char *nl = memchr(p, '\n', n);
     size_t header = i < n && p[i] == '{' ? 0 : nl ? (size_t)(nl - p) : n, nuls = 0;
     for (size_t k = 0; k < n; k++) nuls += p[k] == '\0';
-    if (memchr(p, '\0', header) || nuls * 8 > n) {
+    if (memchr(p, '\0', header) || (nuls * 8 > n && !clean_first_line(p, n, i))) {
         const char *named = library_names(p, n);
         return named ? named : "binary data (it holds NUL bytes; event logs are UTF-8 text)";
     }

@@ -672,6 +672,30 @@ fatal:
     return civic__loader_fatal(ld, &e);
 }
 
+/* A record of one line whose field count is not the header's and that holds
+ * NUL bytes: the NULs named first, as they most often make the count (a
+ * file cut short by a crash, its tail zero-filled, ends in a "line" of NULs
+ * alone: one field).  Out of the way of good lines: met only once the line
+ * is refused. */
+static int csv_nul_count(civic_loader *ld, const csv_record *r, uint64_t line)
+{
+    const csv_state *st = state_in(ld);
+    const char *p = st->raw;
+    size_t n = st->raw_n, nuls = 0;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
+    char what[160];
+    if (nuls == n) {
+        snprintf(what, sizeof(what), "%zu NUL bytes (a file cut short by a crash may end in "
+                 "them)", nuls);
+        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
+    }
+    size_t at = (size_t)((const char *)memchr(p, '\0', n) - p);
+    snprintf(what, sizeof(what), "a NUL byte (expected %u fields as in the header, found %s%u)",
+             st->ncols, r->too_many ? "more than " : "", r->count);
+    return csv_error(ld, CIVIC_E_SYNTAX, line, at < UINT32_MAX ? (uint32_t)(at + 1) : 0, what);
+}
+
 /* plain: the record has no quote, so its fields are its bytes, at their
  * columns of its one line. */
 static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool plain)
@@ -680,6 +704,9 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
     civic_fields f;
     char what[192];
     if (r->count != st->ncols || r->too_many) {
+        if (plain && st->raw && memchr(st->raw, '\0', st->raw_n) &&
+            !(r->count == 1 && r->len[0] == 1)) /* one NUL alone: NUL_ALONE below */
+            return csv_nul_count(ld, r, line);
         int n = snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
                          st->ncols, r->too_many ? "more than " : "", r->count);
         /* two records joined by a lone CR (a line end of old Mac files)

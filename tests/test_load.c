@@ -2292,6 +2292,45 @@ static void a_nul_line_gets_the_strlen_hint_only_at_the_texts_end(void **state)
     }
 }
 
+/* A log cut short by a crash may end in NUL bytes (a zero-filled tail): a
+ * line that holds NULs names them before its field count (which the NULs
+ * make: one field), and a lenient load keeps every line before it. */
+static void a_line_of_nul_bytes_is_named_before_its_field_count(void **state)
+{
+    (void)state;
+    char text[512];
+    size_t len = (size_t)snprintf(text, sizeof(text), "id,subject,type,ts,qty,group,ref\r\n"
+                                  "e1,r1,fine,2024-01-01,1,a/b,\r\ne2,r2,fine,2024-01-02,1,a/b,"
+                                  "\r\ne3,r3,fine,2024-01-03,1,a/b,\r\n");
+    memset(text + len, 0, 100);
+    len += 100;
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, text, len, NULL, NULL, &err), CIVIC_E_SYNTAX);
+    assert_int_equal(err.line, 5);
+    assert_string_equal(err.message, "line 5: 100 NUL bytes (a file cut short by a crash may "
+                                     "end in them)");
+    assert_int_equal(civic_engine_event_count(e), 0);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    o.flags = CIVIC_LOAD_LENIENT;
+    assert_int_equal(civic_engine_load(e, text, len, &o, &rep, NULL), CIVIC_OK);
+    assert_int_equal(rep.accepted, 3);
+    assert_int_equal(rep.rejected, 1);
+    assert_int_equal(civic_engine_event_count(e), 3);
+    civic_engine_free(e);
+    /* NULs among other bytes: the first one named, at its column */
+    static const char mixed[] = "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s\0\0\0\n";
+    e = fresh();
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, mixed, sizeof(mixed) - 1, NULL, NULL, &err),
+                     CIVIC_E_SYNTAX);
+    assert_string_equal(err.message, "line 3, column 5: a NUL byte (expected 4 fields as in "
+                                     "the header, found 2)");
+    assert_int_equal(err.column, 5);
+    civic_engine_free(e);
+}
+
 /* A log loaded as the other format (a JSON Lines body sent as CSV, a CSV
  * file read as JSON Lines) fails at its first line with an error of that
  * line alone ("a quote inside an unquoted field", "expected a JSON object
@@ -2414,6 +2453,7 @@ int main(void)
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
         cmocka_unit_test(a_nul_line_gets_the_strlen_hint_only_at_the_texts_end),
+        cmocka_unit_test(a_line_of_nul_bytes_is_named_before_its_field_count),
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),

@@ -214,6 +214,18 @@ done
 printf 'id,subject,type,ts,note\na1,s\000x,donation,2022-03-01,\na2,s,donation,2022-03-01,n\000\n' >"$T/nul.csv"
 status nul-in-a-field 2 "line 2, column 4: field 'subject'" -- $R "$T/nul.csv"
 status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
+# a log cut short by a crash, its tail zero-filled (NULs more than an eighth of
+# it): a clean header before the NULs is no binary file; the lines speak, the
+# NUL line named (strict), skipped with the good lines kept (--lenient)
+{ printf 'id,subject,type,ts,qty,group,ref\r\n'
+  for i in 1 2 3; do printf 'z%s,s%s,donation,2022-03-0%s,1,a/b,\r\n' $i $i $i; done
+  head -c 100 /dev/zero; } >"$T/ztail.csv"
+status nul-tail 2 "ztail.csv: line 5: 100 NUL bytes (a file cut short by a crash may end in them)$" -- $R "$T/ztail.csv"
+status nul-tail-lenient 0 "ztail.csv: skipped: line 5: 100 NUL bytes (a file cut short by a crash may end in them)$" -- $R --lenient -f csv "$T/ztail.csv"
+if [ "$(grep -c '^s[123],' "$T/out")" = 3 ]; then ok; else bad "nul-tail-lenient: not the 3 good events: $(cat "$T/out")"; fi
+# NULs after a first line that is no log's header: still binary data
+{ printf 'PNG image\r\n'; head -c 200 /dev/zero; } >"$T/png.csv"
+status nul-after-other-line 2 "png.csv: not an event log: binary data" -- $R --lenient "$T/png.csv"
 # JSON Lines has no header: a NUL in its first line is that line's too
 printf '{"id":"a1","sub\000ject":"s","type":"donation","ts":"2022-03-01"}\n{"id":"a2","subject":"s","type":"donation","ts":"2022-03-01"}\n' >"$T/nul.jsonl"
 status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.jsonl"
