@@ -198,6 +198,23 @@ static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *
     return field_error_after(err, CIVIC_E_EVENT, line, f, field, "%s", what, after);
 }
 
+/* A ts or qty refused: what its value most likely is, where it says (into
+ * buf, " (...)"), else "".  A database dump writes NULL or \N for an empty
+ * field.  On the error path only. */
+static const char *value_hint(const civic_fields *f, int field, char *buf, size_t size)
+{
+    const char *v = f->v[field];
+    size_t n = f->n[field];
+    bool null = (n == 2 && v[0] == '\\' && v[1] == 'N') ||
+                (n == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' &&
+                 (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l');
+    buf[0] = '\0';
+    if (null)
+        snprintf(buf, size, " (a database's NULL? an empty field is absent%s)",
+                 field == CIVIC_F_TS ? ", and a ts is required" : ": a qty of 1");
+    return buf;
+}
+
 /* An id-like field: required (1..max bytes) or optional (0..max); the
  * errors.  check_text below is the inline front that handles every field a
  * reader already proved printable. */
@@ -397,10 +414,12 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad redeem amount",
                                               "a redeem amount"))
             return CIVIC_E_EVENT;
+        char hint[128];
         if (rc != CIVIC_OK)
-            return field_error(err, rc, line, f, CIVIC_F_QTY,
-                               "bad redeem amount: %s (a positive decimal, at most 2 places, "
-                               "at most 1e12)", why);
+            return field_error_after(err, rc, line, f, CIVIC_F_QTY,
+                                     "bad redeem amount: %s (a positive decimal, at most 2 "
+                                     "places, at most 1e12)", why,
+                                     value_hint(f, CIVIC_F_QTY, hint, sizeof(hint)));
         if (n > 64) return qty_too_long(f, line, err);
         if (v <= 0)
             return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
@@ -412,10 +431,12 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
                                   &p->qty, &why);
     if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_QTY, "bad qty", "a qty"))
         return CIVIC_E_EVENT;
-    if (rc != CIVIC_OK)
-        return field_error(err, rc, line, f, CIVIC_F_QTY,
-                           "bad qty: %s (a non-negative decimal, at most 3 places, at most 1e12)",
-                           why);
+    if (rc != CIVIC_OK) {
+        char hint[128];
+        return field_error_after(err, rc, line, f, CIVIC_F_QTY, "bad qty: %s (a non-negative "
+                                 "decimal, at most 3 places, at most 1e12)", why,
+                                 value_hint(f, CIVIC_F_QTY, hint, sizeof(hint)));
+    }
     if (n > 64) return qty_too_long(f, line, err);
     /* the bound is the event's, factor included: say so, since the qty
      * alone may be well within its own limit */
@@ -451,7 +472,11 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
                                          &p->ts, &why);
     if (rc != CIVIC_OK && lookalike_error(err, line, f, CIVIC_F_TS, "bad timestamp", NULL))
         return CIVIC_E_EVENT;
-    if (rc != CIVIC_OK) return field_error(err, rc, line, f, CIVIC_F_TS, "%s", why);
+    if (rc != CIVIC_OK) {
+        char hint[128];
+        return field_error_after(err, rc, line, f, CIVIC_F_TS, "%s", why,
+                                 value_hint(f, CIVIC_F_TS, hint, sizeof(hint)));
+    }
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)
         return rc;

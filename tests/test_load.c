@@ -198,6 +198,20 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("id,subject,type,ts\nx,s,fine,2026-01-05\xc2\xa0"
                "10:00:00.1111111111111111111111111111111111111+08:00\n", csv, CIVIC_E_EVENT, 2, 10,
                "(U+00A0 is a no-break space; " FORMS);
+    /* a database dump's NULL or \N for an empty field */
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,NULL\n", csv, CIVIC_E_EVENT, 2, 21,
+               "line 2, column 21: field 'qty': bad qty: not a number (a non-negative decimal, "
+               "at most 3 places, at most 1e12) \"NULL\" (a database's NULL? an empty field is "
+               "absent: a qty of 1)");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\\N\n", csv, CIVIC_E_EVENT, 2, 23,
+               "\"\\\\N\" (a database's NULL? an empty field is absent: a qty of 1)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"null\"}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "field 'ts': bad timestamp (" FORMS
+               " \"null\" (a database's NULL? an empty field is absent, and a ts is required)");
+    load_fails("id,subject,type,ts\nx,s,fine,\\N\r\n", csv, CIVIC_E_EVENT, 2, 10,
+               "(a database's NULL? an empty field is absent, and a ts is required)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,NULLS\n", csv, CIVIC_E_EVENT, 2, 21,
+               "at most 1e12) \"NULLS\"");
 #undef QTY_IS
 #undef WIDE
 #undef FORMS
