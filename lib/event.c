@@ -198,20 +198,137 @@ static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *
     return field_error_after(err, CIVIC_E_EVENT, line, f, field, "%s", what, after);
 }
 
+/* Whether v[0..n) is the lower-case word in any case. */
+static bool same_letters(const char *v, const char *word, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((v[i] >= 'A' && v[i] <= 'Z' ? v[i] - 'A' + 'a' : v[i]) != word[i]) return false;
+    return true;
+}
+
+/* Digits at v[*i..): at least lo, at most hi of them; their value. */
+static bool hint_digits(const char *v, size_t n, size_t *i, size_t lo, size_t hi, int *out)
+{
+    size_t k = 0;
+    int x = 0;
+    while (*i + k < n && k < hi && v[*i + k] >= '0' && v[*i + k] <= '9')
+        x = x * 10 + (v[*i + k] - '0'), k++;
+    *i += k;
+    *out = x;
+    return k >= lo;
+}
+
+static bool hint_char(const char *v, size_t n, size_t *i, char c)
+{
+    if (*i >= n || v[*i] != c) return false;
+    ++*i;
+    return true;
+}
+
+/* A ts in a locale's form: day.month.year (time after a blank, or none),
+ * a date with '/' (which way round depends on the country), or a time
+ * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS). */
+static void ts_hint(const char *v, size_t n, char *buf, size_t size)
+{
+    size_t i = 0;
+    int a, b, y, h = 0, m = 0;
+    bool time = false;
+    if (hint_digits(v, n, &i, 1, 2, &a) && i < n && (v[i] == '.' || v[i] == '/')) {
+        char sep = v[i++];
+        if (!hint_digits(v, n, &i, 1, 2, &b) || !hint_char(v, n, &i, sep) ||
+            !hint_digits(v, n, &i, 4, 4, &y))
+            return;
+        if (i < n && v[i] == ' ') {
+            i++;
+            time = hint_digits(v, n, &i, 1, 2, &h) && hint_char(v, n, &i, ':') &&
+                   hint_digits(v, n, &i, 2, 2, &m) && h < 24 && m < 60;
+            if (!time) return;
+        }
+        if (i != n) return;
+        if (sep == '/')
+            snprintf(buf, size, " (day/month/year or month/day/year? write YYYY-MM-DD)");
+        else if (a >= 1 && a <= 31 && b >= 1 && b <= 12 && time)
+            snprintf(buf, size, " (day.month.year? write %04d-%02d-%02dT%02d:%02d:00)", y, b, a,
+                     h, m);
+        else if (a >= 1 && a <= 31 && b >= 1 && b <= 12)
+            snprintf(buf, size, " (day.month.year? write %04d-%02d-%02d)", y, b, a);
+        return;
+    }
+    i = 0;
+    if (!hint_digits(v, n, &i, 4, 4, &y) || !hint_char(v, n, &i, '-') ||
+        !hint_digits(v, n, &i, 2, 2, &a) || !hint_char(v, n, &i, '-') ||
+        !hint_digits(v, n, &i, 2, 2, &b) || i >= n || (v[i] != ' ' && v[i] != 'T'))
+        return;
+    i++;
+    if (!hint_digits(v, n, &i, 2, 2, &h) || !hint_char(v, n, &i, ':') ||
+        !hint_digits(v, n, &i, 2, 2, &m))
+        return;
+    size_t tail = n - i; /* Z, an offset, or nothing */
+    if (tail > 6 || (tail && v[i] != 'Z' && v[i] != '+' && v[i] != '-')) return;
+    char day_time[17];
+    memcpy(day_time, v, 16);
+    day_time[10] = 'T';
+    day_time[16] = '\0';
+    snprintf(buf, size, " (the seconds are required: write %s:00%.*s)", day_time, (int)tail,
+             v + i);
+}
+
+/* A qty in a locale's form: a decimal comma (with '.' between thousands,
+ * or not), blanks between thousands, or a spreadsheet's TRUE or FALSE. */
+static void qty_hint(const char *v, size_t n, char *buf, size_t size)
+{
+    size_t i = 0, comma = SIZE_MAX, dots = 0, blanks = 0, digits = 0;
+    char plain[72];
+    if ((n == 4 && same_letters(v, "true", 4)) ||
+        (n == 5 && same_letters(v, "false", 5))) {
+        snprintf(buf, size, " (a spreadsheet's TRUE or FALSE? a qty is a number: leave it "
+                 "empty for 1)");
+        return;
+    }
+    if (n == 0 || n >= sizeof(plain) || v[0] < '0' || v[0] > '9') return;
+    for (; i < n; i++) {
+        char c = v[i];
+        if (c >= '0' && c <= '9') {
+            plain[digits++] = c;
+            continue;
+        }
+        size_t run = i; /* the group after a '.' or a blank: three digits */
+        while (run + 1 < n && v[run + 1] >= '0' && v[run + 1] <= '9') run++;
+        if (c == ',' && comma == SIZE_MAX && run > i) comma = digits, plain[digits++] = '.';
+        else if (c == '.' && comma == SIZE_MAX && run - i == 3) dots++;
+        else if (c == ' ' && comma == SIZE_MAX && !dots && run - i == 3) blanks++;
+        else return;
+    }
+    plain[digits] = '\0';
+    if (blanks && comma == SIZE_MAX)
+        snprintf(buf, size, " (a space as thousands separator? write %s)", plain);
+    else if (comma == SIZE_MAX || blanks)
+        return;
+    else if (!dots && digits - comma - 1 == 3)
+        snprintf(buf, size, " (a decimal comma or a thousands separator? write %s or %.*s%s)",
+                 plain, (int)comma, plain, plain + comma + 1);
+    else
+        snprintf(buf, size, " (a decimal comma? write %s)", plain);
+}
+
 /* A ts or qty refused: what its value most likely is, where it says (into
  * buf, " (...)"), else "".  A database dump writes NULL or \N for an empty
- * field.  On the error path only. */
+ * field; a locale writes dates and numbers its own way.  On the error path
+ * only. */
 static const char *value_hint(const civic_fields *f, int field, char *buf, size_t size)
 {
     const char *v = f->v[field];
     size_t n = f->n[field];
     bool null = (n == 2 && v[0] == '\\' && v[1] == 'N') ||
-                (n == 4 && (v[0] | 0x20) == 'n' && (v[1] | 0x20) == 'u' &&
-                 (v[2] | 0x20) == 'l' && (v[3] | 0x20) == 'l');
+                (n == 4 && same_letters(v, "null", 4));
     buf[0] = '\0';
     if (null)
         snprintf(buf, size, " (a database's NULL? an empty field is absent%s)",
                  field == CIVIC_F_TS ? ", and a ts is required" : ": a qty of 1");
+    else if (field == CIVIC_F_TS)
+        ts_hint(v, n, buf, size);
+    else
+        qty_hint(v, n, buf, size);
     return buf;
 }
 
@@ -231,9 +348,18 @@ static int check_text_slow(const civic_fields *f, int field, size_t max, bool re
         snprintf(limit, sizeof(limit), "%zu", max);
         return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
     }
-    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad))
-        return field_error(err, CIVIC_E_EVENT, line, f, field,
-                           "not UTF-8 text without control characters%s", NULL);
+    if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad)) {
+        /* a byte of a Latin-1 (Windows-1252) letter, not UTF-8: à..ÿ but × and ÷,
+         * and not followed by a byte that would go on a UTF-8 character (an
+         * encoded surrogate, a character cut short, are no Latin-1) */
+        const unsigned char *u = (const unsigned char *)f->v[field];
+        bool latin1 = u[bad] >= 0xC0 && u[bad] != 0xD7 && u[bad] != 0xF7 &&
+                      (bad + 1 >= f->n[field] || (u[bad + 1] & 0xC0) != 0x80);
+        return field_error_after(err, CIVIC_E_EVENT, line, f, field,
+                                 "not UTF-8 text without control characters%s", NULL,
+                                 latin1 ? " (Latin-1 text? convert it with iconv -f "
+                                          "WINDOWS-1252 -t UTF-8)" : "");
+    }
     return CIVIC_OK;
 }
 

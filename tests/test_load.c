@@ -47,6 +47,25 @@ static void load_fails(const char *data, uint32_t format, int code, uint64_t lin
 }
 
 /* A load that must fail under the rules text, at line 1 and column, with words. */
+/* The message of a strict load of data (CSV or JSON Lines by its content)
+ * that fails, for a check of how it ends. */
+static const char *load_message(const char *data)
+{
+    static char message[sizeof(((civic_error *)0)->message)];
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_not_equal(civic_engine_load(e, data, strlen(data), NULL, NULL, &err), CIVIC_OK);
+    memcpy(message, err.message, sizeof(message));
+    civic_engine_free(e);
+    return message;
+}
+
+static bool ends_with(const char *s, const char *end)
+{
+    size_t n = strlen(s), m = strlen(end);
+    return n >= m && strcmp(s + n - m, end) == 0;
+}
+
 static void load_fails_under(const char *rules, const char *data, uint32_t column,
                              const char *words)
 {
@@ -210,8 +229,49 @@ static void log_errors_say_what_was_meant(void **state)
                " \"null\" (a database's NULL? an empty field is absent, and a ts is required)");
     load_fails("id,subject,type,ts\nx,s,fine,\\N\r\n", csv, CIVIC_E_EVENT, 2, 10,
                "(a database's NULL? an empty field is absent, and a ts is required)");
-    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,NULLS\n", csv, CIVIC_E_EVENT, 2, 21,
-               "at most 1e12) \"NULLS\"");
+    /* a ts or qty in a locale's form: the form named, what to write */
+    load_fails("id,subject,type,ts\nx,s,fine,01.12.2026\n", csv, CIVIC_E_EVENT, 2, 10,
+               "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"01.12.2026\" "
+               "(day.month.year? write 2026-12-01)");
+    load_fails("id,subject,type,ts\nx,s,fine,6.12.2026 09:30\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"6.12.2026 09:30\" (day.month.year? write 2026-12-06T09:30:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,12/06/2026\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"12/06/2026\" (day/month/year or month/day/year? write YYYY-MM-DD)");
+    load_fails("id,subject,type,ts\nx,s,fine,2026-12-01 09:00\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"2026-12-01 09:00\" (the seconds are required: write 2026-12-01T09:00:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,2026-12-01T09:00+08:00\n", csv, CIVIC_E_EVENT, 2,
+               10, "(the seconds are required: write 2026-12-01T09:00:00+08:00)");
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,31.02.26\n"),
+                          "\"31.02.26\""));
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,2026-12-01 09\n"),
+                          "\"2026-12-01 09\""));
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"250,5\"\n", csv, CIVIC_E_EVENT, 2,
+               21, "at most 1e12) \"250,5\" (a decimal comma? write 250.5)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"1.000,5\"\n", csv, CIVIC_E_EVENT,
+               2, 21, "\"1.000,5\" (a decimal comma? write 1000.5)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"1,000\"\n", csv, CIVIC_E_EVENT,
+               2, 21, "\"1,000\" (a decimal comma or a thousands separator? write 1.000 or "
+               "1000)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1 000\n", csv, CIVIC_E_EVENT, 2,
+               21, "\"1 000\" (a space as thousands separator? write 1000)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,TRUE\n", csv, CIVIC_E_EVENT, 2,
+               21, "\"TRUE\" (a spreadsheet's TRUE or FALSE? a qty is a number: leave it "
+               "empty for 1)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,false\n", csv, CIVIC_E_EVENT, 2,
+               21, "(a spreadsheet's TRUE or FALSE? a qty is a number: leave it empty for 1)");
+    assert_true(ends_with(load_message("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1 00\n"),
+                          "\"1 00\""));
+    assert_true(ends_with(load_message("id,subject,type,ts,qty\nx,s,fine,2024-01-01,NULLS\n"),
+                          "\"NULLS\""));
+    /* Latin-1 (Windows-1252) text, not UTF-8: the bytes of letters */
+    load_fails("id,subject,type,ts\nx,M\xfcller,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3,
+               "field 'subject': not UTF-8 text without control characters \"M\\xfcller\" "
+               "(Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,\xed\xa0\x80" "b,fine,2024-01-01\n"),
+                          "\"\\xed\\xa0\\x80" "b\""));
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,M\x01ller,fine,2024-01-01\n"),
+                          "field 'subject': not UTF-8 text without control characters "
+                          "\"M\\x01ller\""));
 #undef QTY_IS
 #undef WIDE
 #undef FORMS
