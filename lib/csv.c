@@ -180,7 +180,7 @@ bool civic__csv_separators_only(const char *p, size_t n)
 }
 
 /* What the line p[0..n) (no mark, no line end), refused, is to the header
- * held: HEADER_SAME, the header again (its bytes, or names that match the
+ * h: HEADER_SAME, the header again (its bytes, or names that match the
  * same columns in the same order); HEADER_ORDER or HEADER_OTHER, a header
  * of the same columns in another order or of other columns (names as a
  * header holds them, id, subject, type and ts among them, none twice; a
@@ -188,11 +188,10 @@ bool civic__csv_separators_only(const char *p, size_t n)
  * On the error path only: of a line already refused. */
 enum { HEADER_NOT, HEADER_SAME, HEADER_ORDER, HEADER_OTHER };
 
-static int header_again(const civic_loader *ld, const char *p, size_t n)
+static int header_again(const civic_csv_header *h, const char *p, size_t n)
 {
-    const csv_state *st = state_in(ld);
-    if (n == st->header_n && civic__hash_bytes(p, n) == st->header_hash) return HEADER_SAME;
-    bool v1 = ld->engine->rules->spec_version < 2, in_order = true;
+    if (n == h->n && civic__hash_bytes(p, n) == h->hash) return HEADER_SAME;
+    bool in_order = true;
     bool seen[CIVIC_F_COUNT] = { false }, held[CIVIC_F_COUNT] = { false };
     uint32_t count = 0;
     for (size_t start = 0;; count++) {
@@ -204,49 +203,34 @@ static int header_again(const civic_loader *ld, const char *p, size_t n)
         while (len && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
         if (len >= 2 && name[0] == '"' && name[len - 1] == '"') name++, len -= 2;
         if (count >= CSV_COLUMNS_MAX) return HEADER_NOT;
-        int k = civic__field_of_name(name, len, v1); /* -1: a column no field takes */
+        int k = civic__field_of_name(name, len, h->v1); /* -1: a column no field takes */
         if (k >= 0 && seen[k]) return HEADER_NOT;
         if (k >= 0) seen[k] = true;
-        if (count >= st->ncols || st->col_field[count] != k) in_order = false;
+        if (count >= h->ncols || h->col_field[count] != k) in_order = false;
         if (!comma) break;
         start = end + 1;
     }
     for (int k = 0; k <= CIVIC_F_TS; k++)
         if (!seen[k]) return HEADER_NOT;
-    if (in_order && count + 1 == st->ncols) return HEADER_SAME;
-    for (uint32_t c = 0; c < st->ncols; c++)
-        if (st->col_field[c] >= 0) held[st->col_field[c]] = true;
-    return count + 1 == st->ncols && memcmp(seen, held, sizeof(seen)) == 0 ? HEADER_ORDER
-                                                                           : HEADER_OTHER;
+    if (in_order && count + 1 == h->ncols) return HEADER_SAME;
+    for (uint32_t c = 0; c < h->ncols; c++)
+        if (h->col_field[c] >= 0) held[h->col_field[c]] = true;
+    return count + 1 == h->ncols && memcmp(seen, held, sizeof(seen)) == 0 ? HEADER_ORDER
+                                                                          : HEADER_OTHER;
 }
 
 #define HEADER_JOINED "were files joined? load them as separate files"
 
-static const char *separators_hint(const char *p, size_t n, bool v1);
-
-static void csv_note(const civic_loader *ld, civic_error *e)
+/* What the load and the split note of a line refused, p[0..n) (without its
+ * LF), once the header h is read (NULL: not yet): a byte-order mark that
+ * opens it, the header again or another file's header, a row of separators
+ * only.  The words of both: civic_split says them as the load does. */
+void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_csv_header *h)
 {
-    const csv_state *st = state_in(ld);
-    const char *p = st->raw;
-    size_t n = st->raw_n;
-    if (!p) return;
-    if (st->broken_line && !strstr(e->message, "holds line breaks")) { /* said already */
-        char hint[160];
-        snprintf(hint, sizeof(hint), " (the quoted field opened at line %llu, column %u holds "
-                 "line breaks: lines %llu to %llu were read as one record)",
-                 (unsigned long long)st->broken_line, st->broken_column,
-                 (unsigned long long)st->raw_line,
-                 (unsigned long long)(st->raw_line + breaks_in(p, n)));
-        civic__error_append(e, hint);
-    }
-    if (!st->header_done) { /* a header that cannot be read: "id";"subject";... */
-        const char *hint = separators_hint(p, n, ld->engine->rules->spec_version < 2);
-        if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
-    }
     bool bom = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0;
     if (bom) p += 3, n -= 3;
     if (n > 0 && p[n - 1] == '\r') n--;
-    int header = st->header_done ? header_again(ld, p, n) : HEADER_NOT;
+    int header = h ? header_again(h, p, n) : HEADER_NOT;
     const char *other = header == HEADER_ORDER ? "is a header of another column order: "
                         HEADER_JOINED : "is a header of other columns: " HEADER_JOINED;
     char hint[160];
@@ -262,8 +246,34 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         civic__error_append(e, " (the line repeats the header: were files joined? remove it)");
     else if (header != HEADER_NOT)
         snprintf(hint, sizeof(hint), " (the line %s)", other), civic__error_append(e, hint);
-    else if (st->header_done && civic__csv_separators_only(p, n))
+    else if (h && civic__csv_separators_only(p, n))
         civic__error_append(e, CIVIC__EMPTY_ROW);
+}
+
+static const char *separators_hint(const char *p, size_t n, bool v1);
+
+static void csv_note(const civic_loader *ld, civic_error *e)
+{
+    const csv_state *st = state_in(ld);
+    const char *p = st->raw;
+    size_t n = st->raw_n;
+    bool v1 = ld->engine->rules->spec_version < 2;
+    if (!p) return;
+    if (st->broken_line && !strstr(e->message, "holds line breaks")) { /* said already */
+        char hint[160];
+        snprintf(hint, sizeof(hint), " (the quoted field opened at line %llu, column %u holds "
+                 "line breaks: lines %llu to %llu were read as one record)",
+                 (unsigned long long)st->broken_line, st->broken_column,
+                 (unsigned long long)st->raw_line,
+                 (unsigned long long)(st->raw_line + breaks_in(p, n)));
+        civic__error_append(e, hint);
+    }
+    if (!st->header_done) { /* a header that cannot be read: "id";"subject";... */
+        const char *hint = separators_hint(p, n, v1);
+        if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
+    }
+    civic_csv_header h = { st->ncols, st->col_field, st->header_hash, st->header_n, v1 };
+    civic__csv_line_note(e, p, n, st->header_done ? &h : NULL);
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,

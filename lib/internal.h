@@ -1236,6 +1236,22 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
  * CIVIC__EMPTY_ROW, in the load and the split alike. */
 bool civic__csv_separators_only(const char *p, size_t n);
 #define CIVIC__EMPTY_ROW " (an empty row (only separators): delete it)"
+/* A CSV header as read (the load's or the split's): ncols columns, each
+ * the CIVIC_F_* it takes or -1; the hash and length of its bytes (no mark,
+ * no line end); v1: names matched as rules of version 1 (or a split without
+ * CIVIC_SPLIT_V2) match them. */
+typedef struct civic_csv_header {
+    uint32_t ncols;
+    const int16_t *col_field;
+    uint64_t hash;
+    size_t n;
+    bool v1;
+} civic_csv_header;
+/* csv.c: what a line refused, p[0..n) without its LF, is besides its error,
+ * appended to e in the load's words (the split says it alike): a byte-order
+ * mark that opens it, the header h again or another file's header (files
+ * joined), a row of separators only.  h NULL: no header read yet. */
+void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_csv_header *h);
 /* csv.c, for the load and the split alike: the end of the CSV record at p
  * (see csv.c), the message of a record longer than 1 MiB and of a quote at
  * p[open] never closed (its column returned, *line moved to its line), and

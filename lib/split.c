@@ -117,6 +117,8 @@ typedef struct split_ctx {
     /* CSV */
     uint32_t ncols;
     int32_t key_col, ts_col;
+    int16_t col_field[SPLIT_COLUMNS_MAX]; /* column -> CIVIC_F_* or -1: what the
+                                             header named, for a line's hint */
     const char *hdr;            /* the header record to copy, BOM excluded */
     size_t hdr_len;             /* with its line break, if it has one */
     /* what was read */
@@ -456,6 +458,7 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
          * twice, as csv.c says; else the loading engine's, by its rules */
         int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, !c->v2) : -1;
         too_many = too_many || col == SPLIT_COLUMNS_MAX;
+        if (col < SPLIT_COLUMNS_MAX) c->col_field[col] = (int16_t)(k >= 0 && !seen[k] ? k : -1);
         if (k >= 0 && seen[k] && twice < 0) {
             twice = k;
             twice_column = field_line == line ? f.column : 0; /* as csv.c */
@@ -666,30 +669,23 @@ static int cr_hint(split_ctx *c, int rc, size_t at, uint64_t first)
 }
 
 /* rc of the record at data[at], whose first line ends at body, with what
- * a load notes of it (csv.c's csv_note, jsonl.c's jsonl_note): a
- * byte-order mark that opens it, a CSV line that is the header again
- * (files joined), a CSV row of separators only. */
+ * a load notes of it (csv.c's civic__csv_line_note, jsonl.c's jsonl_note):
+ * a byte-order mark that opens it, a CSV line that is the header again or
+ * another file's header (files joined), a CSV row of separators only. */
 static int joined_hint(split_ctx *c, int rc, size_t at, size_t body, bool csv)
 {
     const char *p = c->data + at;
     size_t n = body - at, h = c->hdr_len;
     if (rc == CIVIC_E_NOMEM) return rc;
-    bool bom = n >= 3 && memcmp(p, BOM, 3) == 0;
-    if (bom) p += 3, n -= 3;
-    if (n > 0 && p[n - 1] == '\r') n--;
+    if (!csv) {
+        if (n >= 3 && memcmp(p, BOM, 3) == 0) civic__error_append(c->err, " (" CIVIC__BOM_LINE ")");
+        return rc;
+    }
     if (h > 0 && c->hdr[h - 1] == '\n') h--;
     if (h > 0 && c->hdr[h - 1] == '\r') h--;
-    bool header = csv && c->hdr && n == h && memcmp(p, c->hdr, n) == 0;
-    if (bom && header)
-        civic__error_append(c->err, " (the line starts with U+FEFF, a byte-order mark, and "
-                                    "repeats the header: were files joined? remove the line)");
-    else if (bom)
-        civic__error_append(c->err, " (" CIVIC__BOM_LINE ")");
-    else if (header)
-        civic__error_append(c->err, " (the line repeats the header: were files joined? remove "
-                                    "it)");
-    else if (csv && civic__csv_separators_only(p, n))
-        civic__error_append(c->err, CIVIC__EMPTY_ROW);
+    civic_csv_header hdr = { c->ncols, c->col_field, c->hdr ? civic__hash_bytes(c->hdr, h) : 0,
+                             h, !c->v2 };
+    civic__csv_line_note(c->err, p, n, c->hdr ? &hdr : NULL);
     return rc;
 }
 

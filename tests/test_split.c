@@ -1029,6 +1029,73 @@ static void a_line_with_several_bad_fields_may_be_named_by_its_ts(void **state)
     }
 }
 
+/* The split's error for text and the load's: the same code and line, and
+ * both end in `hint` (the field named may differ: the split reads the ts
+ * where the load reads the type first). */
+static void split_hint_as_load(const char *text, const char *hint)
+{
+    civic_engine *e = engine_from(SPLIT_SCHEME);
+    civic_error lerr = CIVIC_ERROR_INIT;
+    int lrc = civic_engine_load(e, text, strlen(text), NULL, NULL, &lerr);
+    civic_engine_free(e);
+    split_out s = split_text(text, 2);
+    size_t h = strlen(hint), sn = strlen(s.err.message), ln = strlen(lerr.message);
+    if (sn < h || ln < h || strcmp(s.err.message + sn - h, hint) != 0 ||
+        strcmp(lerr.message + ln - h, hint) != 0)
+        fail_msg("the load says \"%s\", the split \"%s\"; both should end in \"%s\"",
+                 lerr.message, s.err.message, hint);
+    assert_int_equal(s.rc, lrc);
+    assert_int_equal(s.err.line, lerr.line);
+    split_free(&s);
+}
+
+/* Another file's header below the first (files joined): the split says
+ * what the line is as the load says it, whether it names the columns in
+ * other letters, in another order, or others. */
+static void a_split_names_a_header_of_another_file_as_a_load_does(void **state)
+{
+    (void)state;
+#define FIRST "id,subject,type,ts\ne1,s1,good,2024-01-01\n"
+#define ORDER " (the line is a header of another column order: were files joined? load them " \
+              "as separate files)"
+#define OTHER " (the line is a header of other columns: were files joined? load them as " \
+              "separate files)"
+#define SAME " (the line repeats the header: were files joined? remove it)"
+    split_hint_as_load(FIRST "ID,Subject,Type,TS\ne2,s1,good,2024-01-01\n", SAME);
+    split_hint_as_load(FIRST " id , subject,type,ts \n", SAME);
+    split_hint_as_load(FIRST "\"id\",\"subject\",\"type\",\"ts\"\n", SAME);
+    split_hint_as_load(FIRST "\xEF\xBB\xBFID,Subject,Type,TS\n",
+                       " (the line starts with U+FEFF, a byte-order mark, and repeats the "
+                       "header: were files joined? remove the line)");
+    split_hint_as_load(FIRST "subject,id,type,ts\ns1,e2,good,2024-01-01\n", ORDER);
+    split_hint_as_load(FIRST "id,type,subject,ts\ne2,good,s1,2024-01-01\n", ORDER);
+    split_hint_as_load(FIRST "\"subject\",\"id\",\"type\",\"ts\"\n", ORDER);
+    split_hint_as_load("id,subject,type,ts\r\ne1,s1,good,2024-01-01\r\nsubject,id,type,ts\r\n",
+                       ORDER);
+    /* a header of other columns: the field count is what both say */
+    const char *count[] = {
+        FIRST "id,subject,type,ts,qty\ne2,s1,good,2024-01-01,1\n",
+        FIRST "id,subject,type,ts,x,y\n",
+        "id,subject,type,ts,qty\ne1,s1,good,2024-01-01,1\nid,subject,type,ts\n",
+        FIRST "\xEF\xBB\xBFid,subject,type,ts,qty\n",
+    };
+    for (size_t i = 0; i < sizeof(count) / sizeof(count[0]); i++) {
+        civic_error e = split_as_load(count[i], strlen(count[i]));
+        if (!strstr(e.message, i == 3 ? " (the line starts with U+FEFF and is a header of "
+                                        "other columns: were files joined? load them as "
+                                        "separate files)" : OTHER))
+            fail_msg("%s", e.message);
+    }
+    /* under version-2 rules a column of act in other letters is act */
+    civic_error e = v2_split_as_load("id,subject,type,ts,act\ne1,s1,good,2024-01-01,a\n"
+                                     "id,subject,type,ts,ACT,x\n", 0);
+    assert_non_null(strstr(e.message, OTHER));
+#undef FIRST
+#undef ORDER
+#undef OTHER
+#undef SAME
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1344,6 +1411,7 @@ int main(void)
         cmocka_unit_test(a_split_says_what_the_engine_says_of_a_subject_or_ts_key_in_other_letters),
         cmocka_unit_test(a_version_2_split_refuses_a_key_a_version_2_load_refuses),
         cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
+        cmocka_unit_test(a_split_names_a_header_of_another_file_as_a_load_does),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
