@@ -250,8 +250,6 @@ void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_c
         civic__error_append(e, CIVIC__EMPTY_ROW);
 }
 
-static const char *separators_hint(const char *p, size_t n, bool v1);
-
 static void csv_note(const civic_loader *ld, civic_error *e)
 {
     const csv_state *st = state_in(ld);
@@ -269,7 +267,7 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         civic__error_append(e, hint);
     }
     if (!st->header_done) { /* a header that cannot be read: "id";"subject";... */
-        const char *hint = separators_hint(p, n, v1);
+        const char *hint = civic__csv_separators_hint(p, n, v1);
         if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
     }
     civic_csv_header h = { st->ncols, st->col_field, st->header_hash, st->header_n, v1 };
@@ -531,13 +529,12 @@ static int split_quoted(civic_loader *ld, const char *p, size_t n, csv_record *r
     return CIVIC_OK;
 }
 
-/* Whether a header's names hold U+FF0C, the full-width comma an input
- * method types for ',' (the header is then one or two long names). */
-static bool full_width_commas(const csv_record *r)
+/* Whether a header record p[0..n) holds U+FF0C, the full-width comma an
+ * input method types for ',' (the header is then one or two long names). */
+static bool full_width_commas(const char *p, size_t n)
 {
-    for (uint32_t c = 0; c < r->count; c++)
-        for (size_t i = 0; i + 3 <= r->len[c]; i++)
-            if (memcmp(r->field[c] + i, "\xEF\xBC\x8C", 3) == 0) return true;
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (memcmp(p + i, "\xEF\xBC\x8C", 3) == 0) return true;
     return false;
 }
 
@@ -593,7 +590,7 @@ static bool separated_by(const char *p, size_t n, char sep, bool v1)
 }
 
 /* The hint for a header line p[0..n) separated by ';' or tabs, or "". */
-static const char *separators_hint(const char *p, size_t n, bool v1)
+const char *civic__csv_separators_hint(const char *p, size_t n, bool v1)
 {
     if (separated_by(p, n, ';', v1))
         return " (the fields are separated by ';': save the export as CSV with commas)";
@@ -602,19 +599,17 @@ static const char *separators_hint(const char *p, size_t n, bool v1)
     return "";
 }
 
-/* What a header that lacks a required column most likely is (the words for
- * every front end: civic-score shows them as they are), into buf, or "":
- * written with full-width commas, a spreadsheet's "sep=X" line, or fields
- * separated by ';' or tabs.  Looked for only once the header failed. */
-static const char *header_hint(const civic_loader *ld, const csv_record *r, uint64_t line,
-                               char *buf, size_t size)
+/* What a header record p[0..n) (its first line: line) that lacks a
+ * required column most likely is (the words for every front end:
+ * civic-score shows them as they are, civic_split says them as the load),
+ * into buf, or "": written with full-width commas, a spreadsheet's "sep=X"
+ * line, or fields separated by ';' or tabs.  Looked for only once the
+ * header failed. */
+const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool v1, char *buf,
+                                   size_t size)
 {
-    const csv_state *st = state_in(ld);
-    const char *p = st->raw ? st->raw : "";
-    size_t n = st->raw ? st->raw_n : 0;
-    bool v1 = ld->engine->rules->spec_version < 2;
     int sep = separator_line(p, n);
-    if (full_width_commas(r))
+    if (full_width_commas(p, n))
         return " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')";
     if (sep == ',')
         snprintf(buf, size, " (a spreadsheet's 'sep=,' line: delete line %llu)",
@@ -626,7 +621,7 @@ static const char *header_hint(const civic_loader *ld, const csv_record *r, uint
         snprintf(buf, size, " (a spreadsheet's 'sep=%c' line: the fields are separated by "
                  "'%c'; save the export as CSV with commas)", sep, sep);
     else
-        return separators_hint(p, n, v1);
+        return civic__csv_separators_hint(p, n, v1);
     return buf;
 }
 
@@ -669,7 +664,9 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
         civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
                          "line %llu: the header has no '%s' column (required: id, subject, "
                          "type, ts)%s", (unsigned long long)line, civic__field_names[k],
-                         header_hint(ld, r, line, hint, sizeof(hint)));
+                         civic__csv_header_hint(st->raw ? st->raw : "", st->raw ? st->raw_n : 0,
+                                                line, ld->engine->rules->spec_version < 2,
+                                                hint, sizeof(hint)));
         goto fatal;
     }
     /* what a second header, of files joined, is told by (csv_note) */

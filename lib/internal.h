@@ -1252,6 +1252,14 @@ typedef struct civic_csv_header {
  * mark that opens it, the header h again or another file's header (files
  * joined), a row of separators only.  h NULL: no header read yet. */
 void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_csv_header *h);
+/* csv.c, for the load and the split alike: what a header record p[0..n)
+ * (without its LF; its first line: line) that lacks a required column most
+ * likely is, " (...)" in buf (size >= 128) or a static string, or "" (full-
+ * width commas, a spreadsheet's "sep=X" line, ';' or tabs between names);
+ * and of a header that fails otherwise, the hint of ';' or tabs alone. */
+const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool v1, char *buf,
+                                   size_t size);
+const char *civic__csv_separators_hint(const char *p, size_t n, bool v1);
 /* csv.c, for the load and the split alike: the end of the CSV record at p
  * (see csv.c), the message of a record longer than 1 MiB and of a quote at
  * p[open] never closed (its column returned, *line moved to its line), and

@@ -426,7 +426,7 @@ static int read_error(split_ctx *c, const char *p, size_t n, const csv_pos *pos,
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
 {
     bool seen[CIVIC_F_COUNT] = { false }, too_many = false;
-    char what[128];
+    char what[256];
     uint64_t line = pos->line;
     size_t at = pos->i;
     uint32_t col = 0, twice_column = 0;
@@ -486,8 +486,13 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     }
     for (int k = 0; k <= CIVIC_F_TS; k++) {
         if (seen[k]) continue;
+        char hint[128];
+        /* what it most likely is, as the load says it (not of a header
+         * given apart: it has no line of the text to name) */
         snprintf(what, sizeof(what), "the header has no '%s' column (required: id, subject, "
-                 "type, ts)", civic__field_names[k]);
+                 "type, ts)%s", civic__field_names[k],
+                 line ? civic__csv_header_hint(p + at, pos->i - at, line, !c->v2, hint,
+                                               sizeof(hint)) : "");
         return break_hint(c, csv_syntax(c, line, 0, at, what), &brk, line, pos->line);
     }
     c->ncols = col;
@@ -802,6 +807,22 @@ static uint32_t detect_format(const char *data, size_t len)
     return i < len && data[i] == '{' ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_CSV;
 }
 
+/* rc of data's own header at data[at], which failed, with the hint of
+ * fields separated by ';' or tabs where the load gives it (a header that
+ * fails as CSV: "id";"subject";...), unless the message says it already. */
+static int separated_hint(split_ctx *c, int rc, size_t at)
+{
+    bool quoted, unterminated;
+    size_t open = 0;
+    if (rc == CIVIC_E_NOMEM || strstr(c->err->message, "separated by")) return rc;
+    size_t len = civic__csv_record_end(c->data + at, c->len - at, true, &quoted, &unterminated,
+                                       &open);
+    if (len > 0 && c->data[at + len - 1] == '\n') len--;
+    const char *hint = civic__csv_separators_hint(c->data + at, len, !c->v2);
+    if (*hint) civic__error_append(c->err, hint);
+    return rc;
+}
+
 /* data's own header: after blank lines, the first record.  *pos moves past
  * it; no header at all (a blank input) leaves c->hdr_len 0. */
 static int csv_own_header(split_ctx *c, size_t *pos)
@@ -816,7 +837,7 @@ static int csv_own_header(split_ctx *c, size_t *pos)
             size_t end = 0;
             int rc = csv_header(c, p, c->len, &hp, &end);
             c->line = hp.line;
-            if (rc != CIVIC_OK) return rc;
+            if (rc != CIVIC_OK) return separated_hint(c, rc, *pos);
             c->hdr = p + *pos;
             c->hdr_len = end - *pos;
             *pos = end;

@@ -1096,6 +1096,43 @@ static void a_split_names_a_header_of_another_file_as_a_load_does(void **state)
 #undef SAME
 }
 
+/* A header that is not CSV with commas (an export separated by ';' or
+ * tabs, one a spreadsheet's "sep=X" line opens, one written with
+ * full-width commas): the split's error says what it is, as the load's. */
+static void a_split_says_what_a_header_of_another_separator_is(void **state)
+{
+    (void)state;
+    static const char *const text[][2] = {
+        { "id;subject;type;ts\ne1;s1;good;2024-01-01\n",
+          " (the fields are separated by ';': save the export as CSV with commas)" },
+        { "\n\nID; Subject ;Type;Date\n", " (the fields are separated by ';'" },
+        { "id\tsubject\ttype\tts\ne1\ts1\tgood\t2024-01-01\n",
+          " (the fields are separated by tabs: save the export as CSV with commas)" },
+        { "sep=;\nid;subject;type;ts\n", " (a spreadsheet's 'sep=;' line: the fields are "
+          "separated by ';'; save the export as CSV with commas)" },
+        { "\xEF\xBB\xBF\"sep=;\"\nid;subject;type;ts\n", " (a spreadsheet's 'sep=;' line" },
+        { "sep=,\nid,subject,type,ts\ne1,s1,good,2024-01-01\n",
+          " (a spreadsheet's 'sep=,' line: delete line 1)" },
+        { "\n\"sep=,\"\nid,subject,type,ts\n", " (a spreadsheet's 'sep=,' line: delete line 2)" },
+        { "sep=\t\nid\tsubject\ttype\tts\n", " (a spreadsheet's 'sep=' line of a tab" },
+        { "id\xEF\xBC\x8Csubject\xEF\xBC\x8Ctype\xEF\xBC\x8Cts\n",
+          " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')" },
+        /* a header that fails as CSV before its names are looked at */
+        { "\"id\";\"subject\";\"type\";\"ts\"\n\"e1\";\"s1\";\"good\";\"2024-01-01\"\n",
+          "line 1, column 5: unexpected character after a closing quote (the fields are "
+          "separated by ';': save the export as CSV with commas)" },
+        { "\"id\"\t\"subject\"\t\"type\"\t\"ts\"\n", " (the fields are separated by tabs" },
+    };
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+        civic_error e = split_as_load(text[i][0], strlen(text[i][0]));
+        assert_int_equal(e.code, CIVIC_E_SYNTAX);
+        if (!strstr(e.message, text[i][1])) fail_msg("%s", e.message);
+    }
+    /* a title line that holds a ';' is not taken for a separated header */
+    const char *title = "Events; March\nid,subject,type,ts\n";
+    assert_null(strstr(split_as_load(title, strlen(title)).message, "separated by"));
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1412,6 +1449,7 @@ int main(void)
         cmocka_unit_test(a_version_2_split_refuses_a_key_a_version_2_load_refuses),
         cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
         cmocka_unit_test(a_split_names_a_header_of_another_file_as_a_load_does),
+        cmocka_unit_test(a_split_says_what_a_header_of_another_separator_is),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
