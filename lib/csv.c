@@ -679,28 +679,35 @@ fatal:
     return civic__loader_fatal(ld, &e);
 }
 
-/* A record of one line whose field count is not the header's and that holds
- * NUL bytes: the NULs named first, as they most often make the count (a
- * file cut short by a crash, its tail zero-filled, ends in a "line" of NULs
- * alone: one field).  Out of the way of good lines: met only once the line
- * is refused. */
+/* A record of one line, p[0..n) without its LF, whose field count (found,
+ * or more than found) is not the header's ncols and that holds NUL bytes:
+ * the NULs named first, as they most often make the count (a file cut
+ * short by a crash, its tail zero-filled, ends in a "line" of NULs alone:
+ * one field), into what; the first NUL's column returned, or 0.  For the
+ * load and the split alike; met only once the line is refused. */
+uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, uint32_t ncols,
+                             uint32_t found, bool more)
+{
+    size_t nuls = 0;
+    if (n > 0 && p[n - 1] == '\r') n--;
+    for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
+    if (nuls == n) {
+        snprintf(what, size, "%zu NUL bytes (a file cut short by a crash may end in them)", nuls);
+        return 0;
+    }
+    size_t at = (size_t)((const char *)memchr(p, '\0', n) - p);
+    snprintf(what, size, "a NUL byte (expected %u fields as in the header, found %s%u)", ncols,
+             more ? "more than " : "", found);
+    return at < UINT32_MAX ? (uint32_t)(at + 1) : 0;
+}
+
 static int csv_nul_count(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     const csv_state *st = state_in(ld);
-    const char *p = st->raw;
-    size_t n = st->raw_n, nuls = 0;
-    if (n > 0 && p[n - 1] == '\r') n--;
-    for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
     char what[160];
-    if (nuls == n) {
-        snprintf(what, sizeof(what), "%zu NUL bytes (a file cut short by a crash may end in "
-                 "them)", nuls);
-        return csv_error(ld, CIVIC_E_SYNTAX, line, 0, what);
-    }
-    size_t at = (size_t)((const char *)memchr(p, '\0', n) - p);
-    snprintf(what, sizeof(what), "a NUL byte (expected %u fields as in the header, found %s%u)",
-             st->ncols, r->too_many ? "more than " : "", r->count);
-    return csv_error(ld, CIVIC_E_SYNTAX, line, at < UINT32_MAX ? (uint32_t)(at + 1) : 0, what);
+    uint32_t column = civic__csv_nul_what(what, sizeof(what), st->raw, st->raw_n, st->ncols,
+                                          r->count, r->too_many);
+    return csv_error(ld, CIVIC_E_SYNTAX, line, column, what);
 }
 
 /* plain: the record has no quote, so its fields are its bytes, at their

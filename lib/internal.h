@@ -1260,6 +1260,12 @@ void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_c
 const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool v1, char *buf,
                                    size_t size);
 const char *civic__csv_separators_hint(const char *p, size_t n, bool v1);
+/* csv.c, for the load and the split alike: the error of a one-line record
+ * p[0..n) (without its LF) that holds NUL bytes and has found (more: more
+ * than found) fields, not the header's ncols, named by its NULs, into what
+ * (size >= 160); the first NUL's column, or 0 for a line of NULs alone. */
+uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, uint32_t ncols,
+                             uint32_t found, bool more);
 /* csv.c, for the load and the split alike: the end of the CSV record at p
  * (see csv.c), the message of a record longer than 1 MiB and of a quote at
  * p[open] never closed (its column returned, *line moved to its line), and

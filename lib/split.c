@@ -507,6 +507,14 @@ static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t foun
                            const char *text, size_t len)
 {
     char what[192];
+    bool more = found > SPLIT_COLUMNS_MAX;
+    bool nul_alone = text && len > 0 && text[0] == '\0' &&
+                     (len == 1 || (len == 2 && text[1] == '\r'));
+    if (text && !nul_alone && memchr(text, '\0', len)) { /* named by its NULs, as csv.c */
+        uint32_t column = civic__csv_nul_what(what, sizeof(what), text, len, c->ncols,
+                                              more ? SPLIT_COLUMNS_MAX : found, more);
+        return csv_syntax(c, line, column, at, what);
+    }
     int n = snprintf(what, sizeof(what), "expected %u fields as in the header, found %s%u",
                      c->ncols, found > SPLIT_COLUMNS_MAX ? "more than " : "",
                      found > SPLIT_COLUMNS_MAX ? SPLIT_COLUMNS_MAX : found);
@@ -514,8 +522,7 @@ static int csv_count_error(split_ctx *c, uint64_t line, size_t at, uint32_t foun
     if (cr && cr + 1 < text + len && n > 0 && (size_t)n < sizeof(what))
         snprintf(what + n, sizeof(what) - (size_t)n, " (a carriage return at column %zu: "
                  "lines must end in LF or CRLF)", (size_t)(cr - text) + 1);
-    else if (text && len > 0 && text[0] == '\0' && (len == 1 || (len == 2 && text[1] == '\r')) &&
-             n > 0 && (size_t)n < sizeof(what)) /* a record of one NUL byte alone, as csv.c */
+    else if (nul_alone && n > 0 && (size_t)n < sizeof(what)) /* one NUL byte alone, as csv.c */
         snprintf(what + n, sizeof(what) - (size_t)n, ": " NUL_ALONE);
     return csv_syntax(c, line, 0, at, what);
 }

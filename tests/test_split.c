@@ -1133,6 +1133,46 @@ static void a_split_says_what_a_header_of_another_separator_is(void **state)
     assert_null(strstr(split_as_load(title, strlen(title)).message, "separated by"));
 }
 
+/* A CSV line that holds NUL bytes and has not the header's field count (a
+ * log whose tail a crash zero-filled): named by its NULs, as a load names
+ * it, not by its count alone. */
+static void a_split_names_a_line_of_nul_bytes_as_a_load_does(void **state)
+{
+    (void)state;
+    static const char tail[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\0\0\0\0\0\0\0\0\0\0";
+    static const char crlf[] = "id,subject,type,ts\r\ne1,s1,good,2024-01-01\r\n\0\0\0\0\r\n";
+    static const char mid[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s\0\0,x\n";
+    static const char more[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s1,good,"
+                               "2024-01-01,\0\n";
+    static const char bom[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\xEF\xBB\xBF\0\0\0\n";
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *says;
+    } nul[] = {
+        { tail, sizeof(tail) - 1, "line 3: 10 NUL bytes (a file cut short by a crash may end in "
+                                  "them)" },
+        { crlf, sizeof(crlf) - 1, "line 3: 4 NUL bytes (a file cut short by a crash may end in "
+                                  "them)" },
+        { mid, sizeof(mid) - 1, "line 3, column 5: a NUL byte (expected 4 fields as in the "
+                                "header, found 3)" },
+        { more, sizeof(more) - 1, "line 3, column 23: a NUL byte (expected 4 fields as in the "
+                                  "header, found 5)" },
+        { bom, sizeof(bom) - 1, "line 3, column 4: a NUL byte (expected 4 fields as in the "
+                                "header, found 1) (the line starts with U+FEFF, a byte-order "
+                                "mark: were files joined? remove it)" },
+    };
+    for (size_t i = 0; i < sizeof(nul) / sizeof(nul[0]); i++) {
+        civic_error e = split_as_load(nul[i].text, nul[i].len);
+        assert_int_equal(e.code, CIVIC_E_SYNTAX);
+        assert_string_equal(e.message, nul[i].says);
+    }
+    /* a quoted record is not looked into for NULs, in the load as in the split */
+    static const char quoted[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\"e2\",\0\n";
+    assert_string_equal(split_as_load(quoted, sizeof(quoted) - 1).message,
+                        "line 3: expected 4 fields as in the header, found 2");
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1450,6 +1490,7 @@ int main(void)
         cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
         cmocka_unit_test(a_split_names_a_header_of_another_file_as_a_load_does),
         cmocka_unit_test(a_split_says_what_a_header_of_another_separator_is),
+        cmocka_unit_test(a_split_names_a_line_of_nul_bytes_as_a_load_does),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
