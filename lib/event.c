@@ -314,11 +314,9 @@ static void qty_hint(const char *v, size_t n, char *buf, size_t size)
 /* A ts or qty refused: what its value most likely is, where it says (into
  * buf, " (...)"), else "".  A database dump writes NULL or \N for an empty
  * field; a locale writes dates and numbers its own way.  On the error path
- * only. */
-static const char *value_hint(const civic_fields *f, int field, char *buf, size_t size)
+ * only; civic_split gives a ts the same hint. */
+const char *civic__value_hint(int field, const char *v, size_t n, char *buf, size_t size)
 {
-    const char *v = f->v[field];
-    size_t n = f->n[field];
     bool null = (n == 2 && v[0] == '\\' && v[1] == 'N') ||
                 (n == 4 && same_letters(v, "null", 4));
     buf[0] = '\0';
@@ -330,6 +328,11 @@ static const char *value_hint(const civic_fields *f, int field, char *buf, size_
     else
         qty_hint(v, n, buf, size);
     return buf;
+}
+
+static const char *value_hint(const civic_fields *f, int field, char *buf, size_t size)
+{
+    return civic__value_hint(field, f->v[field], f->n[field], buf, size);
 }
 
 /* An id-like field: required (1..max bytes) or optional (0..max); the

@@ -1214,6 +1214,11 @@ enum { CIVIC_NUM_TEXT, /* not a number: a string, or CSV or the API */
  * status.  The load and the split say it alike. */
 const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
 
+/* event.c: what a ts or qty (field, CIVIC_F_TS or CIVIC_F_QTY) v[0..n)
+ * that failed to parse most likely is, " (...)" in buf (size >= 128), else
+ * "": a database's NULL, a locale's date or number.  The load's words, which
+ * civic_split gives a ts too. */
+const char *civic__value_hint(int field, const char *v, size_t n, char *buf, size_t size);
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
 /* Columns a CSV header may have (the loaders' and civic_split's): columns

@@ -164,9 +164,11 @@ static int add_record(split_ctx *c, size_t at, size_t end, const char *key, size
 }
 
 /* The problems a load would report for the key and ts fields, with its
- * wording (event.c's field_error). */
-static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, size_t at,
-                       int field, const char *what, const char *v, size_t n)
+ * wording (event.c's field_error_after), `after` (a hint) after the value
+ * shown. */
+static int field_error_after(split_ctx *c, int code, uint64_t line, uint32_t column, size_t at,
+                             int field, const char *what, const char *v, size_t n,
+                             const char *after)
 {
     char shown[64];
     const char *name = civic__field_names[field];
@@ -174,12 +176,18 @@ static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, s
     if (v && n) civic__excerpt(shown, sizeof(shown), v, n);
     if (column)
         return civic__error_set(c->err, code, line, column, at,
-                                "line %llu, column %u: field '%s': %s%s%s%s",
+                                "line %llu, column %u: field '%s': %s%s%s%s%s",
                                 (unsigned long long)line, column, name, what,
-                                shown[0] ? " \"" : "", shown, shown[0] ? "\"" : "");
-    return civic__error_set(c->err, code, line, 0, at, "line %llu: field '%s': %s%s%s%s",
+                                shown[0] ? " \"" : "", shown, shown[0] ? "\"" : "", after);
+    return civic__error_set(c->err, code, line, 0, at, "line %llu: field '%s': %s%s%s%s%s",
                             (unsigned long long)line, name, what, shown[0] ? " \"" : "", shown,
-                            shown[0] ? "\"" : "");
+                            shown[0] ? "\"" : "", after);
+}
+
+static int field_error(split_ctx *c, int code, uint64_t line, uint32_t column, size_t at,
+                       int field, const char *what, const char *v, size_t n)
+{
+    return field_error_after(c, code, line, column, at, field, what, v, n, "");
 }
 
 /* Check the key and ts of a record, fold the ts into max_ts and file the
@@ -204,7 +212,11 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
         if (form) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, form, ts, ts_len);
     }
     rc = civic__time_parse_cached(ts, ts_len, c->utc_offset, &c->dates, &t, &why);
-    if (rc != CIVIC_OK) return field_error(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len);
+    if (rc != CIVIC_OK) { /* what the ts most likely is, as the load says it */
+        char hint[128];
+        return field_error_after(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len,
+                                 civic__value_hint(CIVIC_F_TS, ts, ts_len, hint, sizeof(hint)));
+    }
     if (t > c->max_ts) c->max_ts = t;
     return add_record(c, at, end, key, key_len);
 }

@@ -1173,6 +1173,54 @@ static void a_split_names_a_line_of_nul_bytes_as_a_load_does(void **state)
                         "line 3: expected 4 fields as in the header, found 2");
 }
 
+/* A ts a database dump wrote as NULL or \N, or in a locale's form: the
+ * split, which reads the ts, says what to write, as the load does (CSV,
+ * quoted or not, and JSON Lines). */
+static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *ts, *hint;
+    } ts[] = {
+        { "NULL", " (a database's NULL? an empty field is absent, and a ts is required)" },
+        { "null", " (a database's NULL? an empty field is absent, and a ts is required)" },
+        { "\\N", " (a database's NULL? an empty field is absent, and a ts is required)" },
+        { "01.12.2026", " (day.month.year? write 2026-12-01)" },
+        { "06.12.2026 09:30", " (day.month.year? write 2026-12-06T09:30:00)" },
+        { "12/06/2026", " (day/month/year or month/day/year? write YYYY-MM-DD)" },
+        { "2026-12-01 09:00", " (the seconds are required: write 2026-12-01T09:00:00)" },
+        { "2026-12-01T09:00+01:00",
+          " (the seconds are required: write 2026-12-01T09:00:00+01:00)" },
+    };
+    for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+        char text[3][256];
+        char json[64]; /* the ts as a JSON string: a backslash escaped */
+        size_t k = 0;
+        for (const char *q = ts[i].ts; *q; q++) {
+            if (*q == '\\') json[k++] = '\\';
+            json[k++] = *q;
+        }
+        json[k] = '\0';
+        snprintf(text[0], sizeof(text[0]), "id,subject,type,ts\ne1,s1,good,2024-01-01\n"
+                 "e2,s1,good,%s\n", ts[i].ts);
+        snprintf(text[1], sizeof(text[1]), "id,subject,type,ts\n\"e1\",\"s1\",\"good\",\"%s\"\n",
+                 ts[i].ts);
+        snprintf(text[2], sizeof(text[2]), "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\","
+                 "\"ts\":\"%s\"}\n", json);
+        for (int t = 0; t < 3; t++) {
+            civic_error e = split_as_load(text[t], strlen(text[t]));
+            assert_int_equal(e.code, CIVIC_E_EVENT);
+            size_t m = strlen(e.message), h = strlen(ts[i].hint);
+            if (m < h || strcmp(e.message + m - h, ts[i].hint) != 0) fail_msg("%s", e.message);
+        }
+    }
+    /* a ts in no such form: no hint, in the split as in the load */
+    const char *plain = "id,subject,type,ts\ne1,s1,good,TRUE\n";
+    assert_string_equal(split_as_load(plain, strlen(plain)).message,
+                        "line 2, column 12: field 'ts': bad timestamp (expected YYYY-MM-DD, "
+                        "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"TRUE\"");
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1491,6 +1539,7 @@ int main(void)
         cmocka_unit_test(a_split_names_a_header_of_another_file_as_a_load_does),
         cmocka_unit_test(a_split_says_what_a_header_of_another_separator_is),
         cmocka_unit_test(a_split_names_a_line_of_nul_bytes_as_a_load_does),
+        cmocka_unit_test(a_split_says_what_to_write_for_a_ts_in_another_form),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
