@@ -1221,6 +1221,44 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
                         "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"TRUE\"");
 }
 
+/* What the split does not read or check, it does not refuse, so it gives
+ * no hint of it (docs/events.md lists them): a qty in another form, Latin-1
+ * text in an id, subject or group.  The load of the part gives the hint. */
+static void what_the_split_does_not_check_the_load_of_its_part_names(void **state)
+{
+    (void)state;
+    static const char *const text[][2] = {
+        { "id,subject,type,ts,qty\ne1,s1,good,2024-01-01,NULL\n",
+          " (a database's NULL? an empty field is absent: a qty of 1)" },
+        { "id,subject,type,ts,qty\ne1,s1,good,2024-01-01,\"250,5\"\n",
+          " (a decimal comma? write 250.5)" },
+        { "id,subject,type,ts,qty\ne1,s1,good,2024-01-01,TRUE\n",
+          " (a spreadsheet's TRUE or FALSE? a qty is a number: leave it empty for 1)" },
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1,\"qty\":\"1 000\"}\n",
+          " (a space as thousands separator? write 1000)" },
+        { "id,subject,type,ts\ne1,M\xfcller,good,2024-01-01\n",
+          " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)" },
+        { "id,subject,type,ts\nM\xfcller,s1,good,2024-01-01\n",
+          " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)" },
+        { "id,subject,type,ts,group\ne1,s1,good,2024-01-01,K\xf6ln\n",
+          " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)" },
+    };
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+        split_out s = split_text(text[i][0], 1);
+        assert_int_equal(s.rc, CIVIC_OK);
+        char *part = part_text(&s, 0);
+        civic_engine *e = engine_from(SPLIT_SCHEME);
+        civic_error lerr = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, part, strlen(part), NULL, NULL, &lerr),
+                         CIVIC_E_EVENT);
+        size_t m = strlen(lerr.message), h = strlen(text[i][1]);
+        if (m < h || strcmp(lerr.message + m - h, text[i][1]) != 0) fail_msg("%s", lerr.message);
+        civic_engine_free(e);
+        free(part);
+        split_free(&s);
+    }
+}
+
 static void a_header_given_apart_reads_a_later_block(void **state)
 {
     (void)state;
@@ -1540,6 +1578,7 @@ int main(void)
         cmocka_unit_test(a_split_says_what_a_header_of_another_separator_is),
         cmocka_unit_test(a_split_names_a_line_of_nul_bytes_as_a_load_does),
         cmocka_unit_test(a_split_says_what_to_write_for_a_ts_in_another_form),
+        cmocka_unit_test(what_the_split_does_not_check_the_load_of_its_part_names),
         cmocka_unit_test(a_header_given_apart_reads_a_later_block),
         cmocka_unit_test(arguments_and_buffer_sizes_are_checked),
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
