@@ -172,12 +172,26 @@ static int missing_error(civic_error *err, uint64_t line, const civic_fields *f,
  * a qty (`rule`: "a qty", "a redeem amount") is told what it is (a plain
  * space or '-' is no qty either); only a full-width digit or '.' is told to
  * be written in ASCII. */
+bool civic__ts_lookalike_hint(const char *v, size_t n, char *after, size_t size)
+{
+    char name[64];
+    size_t at;
+    if (!civic__toml_lookalike_name(v, n, name, sizeof(name), &at)) return false;
+    snprintf(after, size, " (%s; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix "
+             "seconds)", name);
+    return true;
+}
+
 static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *f, int field,
                            const char *what, const char *rule)
 {
     char name[64], after[176];
     size_t at;
     const char *v = f->v[field];
+    if (!rule) /* a ts: the forms it allows (civic_split says it alike) */
+        return civic__ts_lookalike_hint(v, f->n[field], after, sizeof(after))
+                   ? field_error_after(err, CIVIC_E_EVENT, line, f, field, "%s", what, after)
+                   : CIVIC_OK;
     if (!civic__toml_lookalike_name(v, f->n[field], name, sizeof(name), &at)) return CIVIC_OK;
     const unsigned char *u = (const unsigned char *)v + at;
     bool wide_digit = f->n[field] - at >= 3 && u[0] == 0xef && u[1] == 0xbc &&
@@ -185,10 +199,7 @@ static int lookalike_error(civic_error *err, uint64_t line, const civic_fields *
     bool minus = at == 0 && f->n[field] >= 3 &&
                  (memcmp(u, "\xe2\x88\x92", 3) == 0 || memcmp(u, "\xef\xbc\x8d", 3) == 0 ||
                   (u[0] == 0xe2 && u[1] == 0x80 && u[2] >= 0x90 && u[2] <= 0x94));
-    if (!rule)
-        snprintf(after, sizeof(after), " (%s; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] "
-                 "or Unix seconds)", name);
-    else if (wide_digit)
+    if (wide_digit)
         snprintf(after, sizeof(after), " (%s)", civic__toml_lookalike_in(v + at, f->n[field] - at));
     else if (minus)
         snprintf(after, sizeof(after), " (%s: %s is not negative)", name, rule);

@@ -1219,6 +1219,11 @@ const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
  * "": a database's NULL, a locale's date or number.  The load's words, which
  * civic_split gives a ts too. */
 const char *civic__value_hint(int field, const char *v, size_t n, char *buf, size_t size);
+/* event.c: whether a ts v[0..n) holds a look-alike character (a full-width
+ * digit or dash, a no-break space), and then in after (size >= 176) the
+ * hint the load gives it after "bad timestamp" and the value; civic_split
+ * gives it alike. */
+bool civic__ts_lookalike_hint(const char *v, size_t n, char *after, size_t size);
 /* event.c: what an event is. */
 extern const char *const civic__field_names[CIVIC_F_COUNT];
 /* Columns a CSV header may have (the loaders' and civic_split's): columns

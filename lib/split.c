@@ -213,7 +213,10 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
     }
     rc = civic__time_parse_cached(ts, ts_len, c->utc_offset, &c->dates, &t, &why);
     if (rc != CIVIC_OK) { /* what the ts most likely is, as the load says it */
-        char hint[128];
+        char hint[176];
+        if (civic__ts_lookalike_hint(ts, ts_len, hint, sizeof(hint)))
+            return field_error_after(c, CIVIC_E_EVENT, line, ts_column, at, CIVIC_F_TS,
+                                     "bad timestamp", ts, ts_len, hint);
         return field_error_after(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len,
                                  civic__value_hint(CIVIC_F_TS, ts, ts_len, hint, sizeof(hint)));
     }

@@ -1214,6 +1214,21 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
             if (m < h || strcmp(e.message + m - h, ts[i].hint) != 0) fail_msg("%s", e.message);
         }
     }
+    /* a ts that holds a look-alike character (a full-width dash, a
+     * no-break space): named as the load names it */
+    const char *alike[] = {
+        "id,subject,type,ts\ne1,s1,good,2026\xEF\xBC\x8D" "01\xEF\xBC\x8D" "05\n",
+        "id,subject,type,ts\ne1,s1,good,\"2026-01-05\xC2\xA0" "10:00:00\"\n",
+        "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"\xEF\xBC\x92" "026-01-05\"}\n",
+    };
+    for (size_t i = 0; i < sizeof(alike) / sizeof(alike[0]); i++) {
+        civic_error e = split_as_load(alike[i], strlen(alike[i]));
+        assert_int_equal(e.code, CIVIC_E_EVENT);
+        if (!strstr(e.message, "field 'ts': bad timestamp \"") ||
+            !strstr(e.message, "; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix "
+                               "seconds)"))
+            fail_msg("%s", e.message);
+    }
     /* a ts in no such form: no hint, in the split as in the load */
     const char *plain = "id,subject,type,ts\ne1,s1,good,TRUE\n";
     assert_string_equal(split_as_load(plain, strlen(plain)).message,
