@@ -19,6 +19,11 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def port_taken(output, port):
+    """Whether a server's output says it exited because `port` was in use."""
+    return ("cannot listen on" in output and "port %d: Address already in use" % port in output)
+
+
 def rss_kib(pid):
     """Resident set size of a process, from /proc (KiB)."""
     with open("/proc/%d/status" % pid) as f:
@@ -60,7 +65,11 @@ class Server:
         self.proc = None
         self.port = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, tries=5):
+        """Start on a free port.  The port is free when free_port() looks, but
+        another process (a parallel run's server, a client's ephemeral port)
+        may take it before the server binds it: then, and only then, the
+        start is tried again on another port, up to `tries` times."""
         self.port = free_port()
         cmd = [self.binary, "--port", str(self.port)] + self.extra
         if self.data:
@@ -70,7 +79,10 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited: %s" % self.output())
+                said = self.output()
+                if tries > 1 and port_taken(said, self.port):
+                    return self.start(timeout, tries - 1)
+                raise RuntimeError("server exited: %s" % said)
             try:
                 status, _, _ = self.raw("GET", "/healthz", timeout=1)
                 if status == 200:

@@ -1611,6 +1611,32 @@ def test_port_in_use(srv):
     check(status == 200, "the first server still answers: %s" % status)
 
 
+def test_start_on_a_port_taken_meanwhile():
+    """The harness picks a free port, then the server binds it: another
+    process (a parallel run's server, a client's ephemeral port) may take
+    it in between.  The start is tried again on another port, and only for
+    that: here the first port picked is held by a listening socket."""
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen(1)
+    taken = held.getsockname()[1]
+    picks, real = [], harness.free_port
+    harness.free_port = lambda host="127.0.0.1": picks.append(1) or (
+        taken if len(picks) == 1 else real(host))
+    srv = Server()
+    try:
+        srv.start()
+        check(srv.port != taken and len(picks) == 2 and srv.get("/healthz")[0] == 200,
+              "a port taken before the server binds it: started on another (%s, %d picks)"
+              % (srv.port, len(picks)))
+    except RuntimeError as e:
+        check(False, "a port taken before the server binds it: the start failed: %s" % e)
+    finally:
+        harness.free_port = real
+        held.close()
+        srv.stop()
+
+
 def test_default_as_of_outruns_purges(tmp):
     """A question without as_of is asked at the latest ts or the purge
     horizon, whichever is later; a purge that moved the horizon past it
@@ -3087,6 +3113,7 @@ def main():
             test_port_in_use(srv)
         finally:
             srv.stop()
+        test_start_on_a_port_taken_meanwhile()
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
         test_objections(tmp)
