@@ -2148,6 +2148,29 @@ class TestLoad(Base):
         self.addCleanup(watchdog.cancel)
         return p
 
+    @staticmethod
+    def _wait_in_the_library(p):
+        """Until the child's library has opened /dev/stdin: a second
+        descriptor of the pipe that is its standard input (Linux's /proc).
+        A Ctrl-C before that is Python's, between the print and the call,
+        and rightly stops the child: a fixed half second, which a loaded
+        machine may not give the child, failed the test then.  Without
+        /proc, the half second."""
+        fds = "/proc/%d/fd" % p.pid
+        if not os.path.isdir(fds):
+            time.sleep(0.5)
+            return
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                pipe = os.readlink(os.path.join(fds, "0"))
+                if any(fd != "0" and os.readlink(os.path.join(fds, fd)) == pipe
+                       for fd in os.listdir(fds)):
+                    return
+            except OSError:    # a descriptor closed while looked at
+                pass
+            time.sleep(0.01)
+
     @unittest.skipUnless(hasattr(signal, "SIGINT") and os.path.exists("/dev/stdin"),
                          "no SIGINT or /dev/stdin")
     def test_ctrl_c_waits_for_load_file_of_an_open_pipe_to_end(self):
@@ -2158,7 +2181,7 @@ class TestLoad(Base):
             b"e%d,s1,fine,2022-03-01\n" % i for i in range(3)))
         p.stdin.flush()
         self.assertEqual(p.stdout.readline(), b"loading\n")
-        time.sleep(0.5)                   # into the library's read
+        self._wait_in_the_library(p)      # into the library's read
         p.send_signal(signal.SIGINT)
         time.sleep(0.5)
         self.assertIsNone(p.poll(), "Ctrl-C stopped load_file of an open pipe")
