@@ -2003,15 +2003,23 @@ def test_compact_full_disk(tmp):
     """A compaction that cannot write its snapshot answers 503 naming the
     file and the cause (it said only "compaction"), and loses nothing: the
     batches acknowledged before it are there after a restart.  A full
-    tmpfs as root (as on CI), else a directory made read-only."""
+    tmpfs as root (as on CI), else a directory made read-only; as root
+    where nothing can be mounted (a container without CAP_SYS_ADMIN) a
+    read-only directory stops nothing, so there a file-size limit set on
+    the server (RLIMIT_FSIZE, which binds root too) refuses the write."""
     data = os.path.join(tmp, "fulldisk")
     os.mkdir(data)
     mounted = False
-    if os.geteuid() == 0:
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", data],
-                                 capture_output=True).returncode == 0
+    root = os.geteuid() == 0
+    if root:
+        try:
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", data],
+                                     capture_output=True).returncode == 0
+        except OSError:     # no mount(8)
+            mounted = False
         if not mounted:
-            print("test-server: no tmpfs mount here; the full disk is a read-only directory")
+            print("test-server: no tmpfs mount here; the full disk is a file-size limit")
+    capped = root and not mounted
     try:
         srv = Server(data).start()
         try:
@@ -2029,12 +2037,16 @@ def test_compact_full_disk(tmp):
                     pass
                 finally:
                     os.close(fd)
+            elif capped:
+                resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                                 (1, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
             else:
                 os.chmod(data, 0o555)
             status, reply = srv.request("POST", "/compact")
             reason = reply.get("reason", "")
-            check(status == 503 and "snapshot" in reason and
-                  ("No space left" in reason or "ermission denied" in reason),
+            why = ("File too large" if capped else "No space left" if mounted
+                   else "ermission denied")
+            check(status == 503 and "snapshot" in reason and why in reason,
                   "full disk: POST /compact says which file and why: %s %s" % (status, reply))
             status, reply = srv.request("GET", "/healthz")
             check(status == 200 and reply.get("status") == "ok" and
@@ -2046,6 +2058,9 @@ def test_compact_full_disk(tmp):
                   "full disk: /metrics civic_writes_failing 1 (%d)" % status)
             if mounted:
                 os.unlink(os.path.join(data, "filler"))
+            elif capped:
+                resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                                 (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
             else:
                 os.chmod(data, 0o755)
             status, reply = srv.request("POST", "/compact")
@@ -2061,7 +2076,7 @@ def test_compact_full_disk(tmp):
             srv.stop()
             if mounted and os.path.exists(os.path.join(data, "filler")):
                 os.unlink(os.path.join(data, "filler"))
-            elif not mounted:
+            elif not capped:
                 os.chmod(data, 0o755)
         srv = Server(data).start()
         try:
