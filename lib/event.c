@@ -236,11 +236,22 @@ static bool hint_char(const char *v, size_t n, size_t *i, char c)
     return true;
 }
 
+/* Whether the ts a hint would advise is one the field takes (under the
+ * rules' utc_offset): a hint never advises a value still refused. */
+static bool ts_takes(const char *w, int32_t utc_offset)
+{
+    int64_t t;
+    const char *why;
+    return civic__time_parse(w, strlen(w), utc_offset, &t, &why) == CIVIC_OK;
+}
+
 /* A ts in a locale's form: day.month.year (time after a blank, or none),
  * a date with '/' (which way round depends on the country), or a time
- * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS). */
-static void ts_hint(const char *v, size_t n, char *buf, size_t size)
+ * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS).  What it would write
+ * is given only where the ts parser takes it. */
+static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
+    char w[40];
     size_t i = 0;
     int a, b, y, h = 0, m = 0;
     bool time = false;
@@ -256,13 +267,15 @@ static void ts_hint(const char *v, size_t n, char *buf, size_t size)
             if (!time) return;
         }
         if (i != n) return;
-        if (sep == '/')
+        if (sep == '/') {
             snprintf(buf, size, " (day/month/year or month/day/year? write YYYY-MM-DD)");
-        else if (a >= 1 && a <= 31 && b >= 1 && b <= 12 && time)
-            snprintf(buf, size, " (day.month.year? write %04d-%02d-%02dT%02d:%02d:00)", y, b, a,
-                     h, m);
-        else if (a >= 1 && a <= 31 && b >= 1 && b <= 12)
-            snprintf(buf, size, " (day.month.year? write %04d-%02d-%02d)", y, b, a);
+            return;
+        }
+        if (time)
+            snprintf(w, sizeof(w), "%04d-%02d-%02dT%02d:%02d:00", y, b, a, h, m);
+        else
+            snprintf(w, sizeof(w), "%04d-%02d-%02d", y, b, a);
+        if (ts_takes(w, utc_offset)) snprintf(buf, size, " (day.month.year? write %s)", w);
         return;
     }
     i = 0;
@@ -276,17 +289,27 @@ static void ts_hint(const char *v, size_t n, char *buf, size_t size)
         return;
     size_t tail = n - i; /* Z, an offset, or nothing */
     if (tail > 6 || (tail && v[i] != 'Z' && v[i] != '+' && v[i] != '-')) return;
-    char day_time[17];
-    memcpy(day_time, v, 16);
-    day_time[10] = 'T';
-    day_time[16] = '\0';
-    snprintf(buf, size, " (the seconds are required: write %s:00%.*s)", day_time, (int)tail,
-             v + i);
+    snprintf(w, sizeof(w), "%.10sT%.5s:00%.*s", v, v + 11, (int)tail, v + i);
+    if (ts_takes(w, utc_offset)) snprintf(buf, size, " (the seconds are required: write %s)", w);
+}
+
+/* Whether the qty a hint would advise is one the field takes: a qty's 3
+ * places or a redeem amount's 2 (more than 0), at most 1e12, as parse_qty
+ * reads it.  A hint never advises a value still refused. */
+static bool qty_takes(const char *w, size_t n, bool redeem)
+{
+    int64_t v;
+    const char *why;
+    if (redeem)
+        return civic__decimal_parse(w, n, 2, false, false, CIVIC_POINTS_MAX * 100, &v,
+                                    &why) == CIVIC_OK && v > 0;
+    return civic__decimal_parse(w, n, 3, false, false, CIVIC_QTY_MAX * 1000, &v, &why) ==
+           CIVIC_OK;
 }
 
 /* A qty in a locale's form: a decimal comma (with '.' between thousands,
  * or not), blanks between thousands, or a spreadsheet's TRUE or FALSE. */
-static void qty_hint(const char *v, size_t n, char *buf, size_t size)
+static void qty_hint(const char *v, size_t n, bool redeem, char *buf, size_t size)
 {
     size_t i = 0, comma = SIZE_MAX, dots = 0, blanks = 0, digits = 0;
     char plain[72];
@@ -311,22 +334,38 @@ static void qty_hint(const char *v, size_t n, char *buf, size_t size)
         else return;
     }
     plain[digits] = '\0';
-    if (blanks && comma == SIZE_MAX)
-        snprintf(buf, size, " (a space as thousands separator? write %s)", plain);
-    else if (comma == SIZE_MAX || blanks)
+    if (blanks && comma == SIZE_MAX) {
+        if (qty_takes(plain, digits, redeem))
+            snprintf(buf, size, " (a space as thousands separator? write %s)", plain);
         return;
-    else if (!dots && digits - comma - 1 == 3)
-        snprintf(buf, size, " (a decimal comma or a thousands separator? write %s or %.*s%s)",
-                 plain, (int)comma, plain, plain + comma + 1);
-    else
+    }
+    if (comma == SIZE_MAX || blanks) return;
+    /* the comma read as a decimal point, and (three digits after it, no
+     * '.' before, no leading 0) as a thousands separator: each offered if
+     * the field takes it */
+    char whole[72];
+    bool decimal = qty_takes(plain, digits, redeem), thousands = false;
+    if (!dots && digits - comma - 1 == 3 && plain[0] != '0') {
+        snprintf(whole, sizeof(whole), "%.*s%s", (int)comma, plain, plain + comma + 1);
+        thousands = qty_takes(whole, digits - 1, redeem);
+    }
+    if (decimal && thousands)
+        snprintf(buf, size, " (a decimal comma or a thousands separator? write %s or %s)",
+                 plain, whole);
+    else if (decimal)
         snprintf(buf, size, " (a decimal comma? write %s)", plain);
+    else if (thousands)
+        snprintf(buf, size, " (a thousands separator? write %s)", whole);
 }
 
 /* A ts or qty refused: what its value most likely is, where it says (into
  * buf, " (...)"), else "".  A database dump writes NULL or \N for an empty
- * field; a locale writes dates and numbers its own way.  On the error path
+ * field; a locale writes dates and numbers its own way.  What it advises is
+ * read as the field reads it (a ts under utc_offset, a redeem amount's 2
+ * places or a qty's 3) and given only where taken.  On the error path
  * only; civic_split gives a ts the same hint. */
-const char *civic__value_hint(int field, const char *v, size_t n, char *buf, size_t size)
+const char *civic__value_hint(int field, bool redeem, int32_t utc_offset, const char *v,
+                              size_t n, char *buf, size_t size)
 {
     bool null = (n == 2 && v[0] == '\\' && v[1] == 'N') ||
                 (n == 4 && same_letters(v, "null", 4));
@@ -335,15 +374,17 @@ const char *civic__value_hint(int field, const char *v, size_t n, char *buf, siz
         snprintf(buf, size, " (a database's NULL? an empty field is absent%s)",
                  field == CIVIC_F_TS ? ", and a ts is required" : ": a qty of 1");
     else if (field == CIVIC_F_TS)
-        ts_hint(v, n, buf, size);
+        ts_hint(v, n, utc_offset, buf, size);
     else
-        qty_hint(v, n, buf, size);
+        qty_hint(v, n, redeem, buf, size);
     return buf;
 }
 
-static const char *value_hint(const civic_fields *f, int field, char *buf, size_t size)
+static const char *value_hint(const civic_engine *e, const civic_parsed *p,
+                              const civic_fields *f, int field, char *buf, size_t size)
 {
-    return civic__value_hint(field, f->v[field], f->n[field], buf, size);
+    return civic__value_hint(field, field == CIVIC_F_QTY && p->type == CIVIC_TYPE_REDEEM,
+                             e->rules->utc_offset, f->v[field], f->n[field], buf, size);
 }
 
 /* An id-like field: required (1..max bytes) or optional (0..max); the
@@ -559,7 +600,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
             return field_error_after(err, rc, line, f, CIVIC_F_QTY,
                                      "bad redeem amount: %s (a positive decimal, at most 2 "
                                      "places, at most 1e12)", why,
-                                     value_hint(f, CIVIC_F_QTY, hint, sizeof(hint)));
+                                     value_hint(e, p, f, CIVIC_F_QTY, hint, sizeof(hint)));
         if (n > 64) return qty_too_long(f, line, err);
         if (v <= 0)
             return field_error(err, CIVIC_E_EVENT, line, f, CIVIC_F_QTY,
@@ -575,7 +616,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         char hint[128];
         return field_error_after(err, rc, line, f, CIVIC_F_QTY, "bad qty: %s (a non-negative "
                                  "decimal, at most 3 places, at most 1e12)", why,
-                                 value_hint(f, CIVIC_F_QTY, hint, sizeof(hint)));
+                                 value_hint(e, p, f, CIVIC_F_QTY, hint, sizeof(hint)));
     }
     if (n > 64) return qty_too_long(f, line, err);
     /* the bound is the event's, factor included: say so, since the qty
@@ -615,7 +656,7 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
     if (rc != CIVIC_OK) {
         char hint[128];
         return field_error_after(err, rc, line, f, CIVIC_F_TS, "%s", why,
-                                 value_hint(f, CIVIC_F_TS, hint, sizeof(hint)));
+                                 value_hint(e, p, f, CIVIC_F_TS, hint, sizeof(hint)));
     }
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)

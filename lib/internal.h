@@ -1216,9 +1216,12 @@ const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
 
 /* event.c: what a ts or qty (field, CIVIC_F_TS or CIVIC_F_QTY) v[0..n)
  * that failed to parse most likely is, " (...)" in buf (size >= 128), else
- * "": a database's NULL, a locale's date or number.  The load's words, which
- * civic_split gives a ts too. */
-const char *civic__value_hint(int field, const char *v, size_t n, char *buf, size_t size);
+ * "": a database's NULL, a locale's date or number, the value to write only
+ * where the field takes it (a ts under utc_offset; a redeem amount's 2
+ * places when redeem, else a qty's 3).  The load's words, which civic_split
+ * gives a ts too. */
+const char *civic__value_hint(int field, bool redeem, int32_t utc_offset, const char *v,
+                              size_t n, char *buf, size_t size);
 /* event.c: whether a ts v[0..n) holds a look-alike character (a full-width
  * digit or dash, a no-break space), and then in after (size >= 176) the
  * hint the load gives it after "bad timestamp" and the value; civic_split

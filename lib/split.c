@@ -218,7 +218,8 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
             return field_error_after(c, CIVIC_E_EVENT, line, ts_column, at, CIVIC_F_TS,
                                      "bad timestamp", ts, ts_len, hint);
         return field_error_after(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len,
-                                 civic__value_hint(CIVIC_F_TS, ts, ts_len, hint, sizeof(hint)));
+                                 civic__value_hint(CIVIC_F_TS, false, c->utc_offset, ts, ts_len, hint,
+                                                   sizeof(hint)));
     }
     if (t > c->max_ts) c->max_ts = t;
     return add_record(c, at, end, key, key_len);

@@ -245,6 +245,39 @@ static void log_errors_say_what_was_meant(void **state)
                           "\"31.02.26\""));
     assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,2026-12-01 09\n"),
                           "\"2026-12-01 09\""));
+    /* a hint never advises a value the field still refuses: what it would
+     * write is read as the field reads it (a day or hour out of range, a bad
+     * offset, too many places, over 1e12), else no hint */
+    static const char *const no_ts_hint[] = {
+        "2024-02-30 10:00", "31.02.2024", "2024-01-01T10:00+0800", "2024-01-01 25:00",
+        "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
+    };
+    for (size_t k = 0; k < sizeof(no_ts_hint) / sizeof(no_ts_hint[0]); k++) {
+        char text[128], end[64];
+        snprintf(text, sizeof(text), "id,subject,type,ts\nx,s,fine,%s\n", no_ts_hint[k]);
+        snprintf(end, sizeof(end), "\"%s\"", no_ts_hint[k]);
+        const char *m = load_message(text);
+        if (!ends_with(m, end)) fail_msg("%s", m);
+    }
+    static const char *const no_qty_hint[][2] = {
+        { "fine", "1,2345" }, { "fine", "0,0001" }, { "fine", "9999999999999,5" },
+        { "fine", "9 999 999 999 999" }, { "redeem", "0,001" },
+        { "fine", "1111111111111111111111111111111111111111111111111111111111111,5" },
+    };
+    for (size_t k = 0; k < sizeof(no_qty_hint) / sizeof(no_qty_hint[0]); k++) {
+        char text[192], end[80];
+        snprintf(text, sizeof(text), "id,subject,type,ts,qty\nx,s,%s,2024-01-01,\"%s\"\n",
+                 no_qty_hint[k][0], no_qty_hint[k][1]);
+        snprintf(end, sizeof(end), "\"%s\"", no_qty_hint[k][1]);
+        const char *m = load_message(text); /* the longest shown cut short, "...\"" */
+        if (!ends_with(m, strlen(end) < 40 ? end : "...\"") || strstr(m, "write"))
+            fail_msg("%s", m);
+    }
+    /* of "write X or Y", only the form the field takes */
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\"2,125\"\n", csv, CIVIC_E_EVENT,
+               2, 23, "\"2,125\" (a thousands separator? write 2125)");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\"2,50\"\n", csv, CIVIC_E_EVENT,
+               2, 23, "\"2,50\" (a decimal comma? write 2.50)");
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"250,5\"\n", csv, CIVIC_E_EVENT, 2,
                21, "at most 1e12) \"250,5\" (a decimal comma? write 250.5)");
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"1.000,5\"\n", csv, CIVIC_E_EVENT,
