@@ -550,15 +550,22 @@ static const char *header_core(const char *p, size_t *n)
 }
 
 /* The separator a spreadsheet's line "sep=X" sets (the record "sep=" and
- * an empty field when X is ',', or "sep=X" quoted whole: any case), or -1:
- * no log has it (SPEC 3: a header line names the columns). */
-static int separator_line(const char *p, size_t n)
+ * an empty field when X is ',', or "sep=X" quoted whole: any case): its
+ * length (X one character, of ASCII or UTF-8, or none: 0) and *sep where
+ * it is, or -1: no log has it (SPEC 3: a header line names the columns). */
+static int separator_line(const char *p, size_t n, const char **sep)
 {
     p = header_core(p, &n);
-    if (n != 5 || (p[0] != 's' && p[0] != 'S') || (p[1] != 'e' && p[1] != 'E') ||
+    if (n < 4 || n > 8 || (p[0] != 's' && p[0] != 'S') || (p[1] != 'e' && p[1] != 'E') ||
         (p[2] != 'p' && p[2] != 'P') || p[3] != '=')
         return -1;
-    return (unsigned char)p[4];
+    *sep = p + 4;
+    unsigned char c = n > 4 ? (unsigned char)p[4] : 0;
+    size_t len = n == 4 ? 0 : c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                                                            : c >= 0xF0 && c <= 0xF4 ? 4 : 5;
+    size_t bad;
+    if (n - 4 != len || (len > 1 && !civic__text_valid(p + 4, len, &bad))) return -1;
+    return (int)len;
 }
 
 /* Whether the header line p[0..n) is one separated by sep: three names or
@@ -608,18 +615,25 @@ const char *civic__csv_separators_hint(const char *p, size_t n, bool v1)
 const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool v1, char *buf,
                                    size_t size)
 {
-    int sep = separator_line(p, n);
+    const char *sep = "";
+    int len = separator_line(p, n, &sep);
     if (full_width_commas(p, n))
         return " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')";
-    if (sep == ',')
+    if (len == 1 && sep[0] == ',')
         snprintf(buf, size, " (a spreadsheet's 'sep=,' line: delete line %llu)",
                  (unsigned long long)line);
-    else if (sep == '\t')
+    else if (len == 1 && sep[0] == '\t')
         snprintf(buf, size, " (a spreadsheet's 'sep=' line of a tab: the fields are separated "
                  "by tabs; save the export as CSV with commas)");
-    else if (sep > ' ' && sep < 0x7f)
-        snprintf(buf, size, " (a spreadsheet's 'sep=%c' line: the fields are separated by "
-                 "'%c'; save the export as CSV with commas)", sep, sep);
+    else if (len == 0)
+        snprintf(buf, size, " (a spreadsheet's 'sep=' line that names no separator: save the "
+                 "export as CSV with commas)");
+    else if (len == 1 && ((unsigned char)sep[0] < ' ' || sep[0] == 0x7f))
+        snprintf(buf, size, " (a spreadsheet's 'sep=' line of a control character: save the "
+                 "export as CSV with commas)");
+    else if (len > 0) /* one character, ASCII or UTF-8 (checked whole) */
+        snprintf(buf, size, " (a spreadsheet's 'sep=%.*s' line: the fields are separated by "
+                 "'%.*s'; save the export as CSV with commas)", len, sep, len, sep);
     else
         return civic__csv_separators_hint(p, n, v1);
     return buf;

@@ -355,6 +355,30 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("sep=\t\nid\tsubject\ttype\tts\n", csv, CIVIC_E_SYNTAX, 1, 0,
                "(a spreadsheet's 'sep=' line of a tab: the fields are separated by tabs; save "
                "the export as CSV with commas)");
+    /* any other one character, of UTF-8 too, or none: named too */
+    load_fails("sep=\xc3\xa9\nid\xc3\xa9subject\xc3\xa9type\xc3\xa9ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+               "spreadsheet's 'sep=\xc3\xa9' line: the fields are separated by '\xc3\xa9'; save the "
+               "export as CSV with commas)");
+    load_fails("\"sep=\xe2\x80\xa2\"\nid,subject,type,ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep=\xe2\x80\xa2' line: the fields are separated by "
+               "'\xe2\x80\xa2'; save the export as CSV with commas)");
+    load_fails("sep=\r\nid,subject,type,ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+               "spreadsheet's 'sep=' line that names no separator: save the export as CSV with "
+               "commas)");
+    load_fails("sep=\x01\nid\x01subject\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep=' line of a control character: save the export as CSV "
+               "with commas)");
+    /* two characters, or bytes that are not one UTF-8 character: no such line */
+    {
+        const char *other[] = { "sep=;;\nid;subject;type;ts\n", "sep=\xc3\nid\n",
+                                "sep=\xc3\xa9\xc3\xa9\nid\n", "sep=\xe9\nid\n" };
+        for (size_t k = 0; k < 4; k++) {
+            const char *m = load_message(other[k]);
+            if (strstr(m, "sep=")) fail_msg("%s", m);
+        }
+    }
     /* a header separated by ';' or tabs: three names or more, one a column
      * the load needs (not a title line that holds a ';') */
     load_fails("\xef\xbb\xbfID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n", csv,

@@ -1115,6 +1115,10 @@ static void a_split_says_what_a_header_of_another_separator_is(void **state)
           " (a spreadsheet's 'sep=,' line: delete line 1)" },
         { "\n\"sep=,\"\nid,subject,type,ts\n", " (a spreadsheet's 'sep=,' line: delete line 2)" },
         { "sep=\t\nid\tsubject\ttype\tts\n", " (a spreadsheet's 'sep=' line of a tab" },
+        { "sep=\xC3\xA9\nid\xC3\xA9subject\n", " (a spreadsheet's 'sep=\xC3\xA9' line: the fields are "
+          "separated by '\xC3\xA9'; save the export as CSV with commas)" },
+        { "sep=\nid;subject;type;ts\n", " (a spreadsheet's 'sep=' line that names no "
+          "separator: save the export as CSV with commas)" },
         { "id\xEF\xBC\x8Csubject\xEF\xBC\x8Ctype\xEF\xBC\x8Cts\n",
           " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')" },
         /* a header that fails as CSV before its names are looked at */
