@@ -387,6 +387,26 @@ static const char *value_hint(const civic_engine *e, const civic_parsed *p,
                              e->rules->utc_offset, f->v[field], f->n[field], buf, size);
 }
 
+/* Whether the first byte not UTF-8, s[bad], of the text s[0..n) is most
+ * likely a Latin-1 (Windows-1252) letter: a byte of one (à..ÿ but × and ÷)
+ * not followed by a byte that would go on a UTF-8 character (an encoded
+ * surrogate is no Latin-1).  A UTF-8 lead byte last is a character cut
+ * short, no Latin-1, after UTF-8 text or (0xC2, 0xC3: Latin-1's Â, Ã, which
+ * end no word, UTF-8's é cut) anywhere; only a letter ending a word of
+ * ASCII letters is Latin-1 (Jos\xe9, José).  On the error path only; the
+ * JSON Lines reader judges its strings alike. */
+bool civic__latin1_like(const char *s, size_t n, size_t bad)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[bad] < 0xC0 || u[bad] == 0xD7 || u[bad] == 0xF7) return false;
+    if (bad + 1 < n) return (u[bad + 1] & 0xC0) != 0x80;
+    if (u[bad] > 0xF4) return true; /* no UTF-8 lead byte */
+    if (u[bad] <= 0xC3 || bad == 0) return false;
+    for (size_t i = 0; i < bad; i++)
+        if (u[i] >= 0x80) return false;
+    return (u[bad - 1] | 0x20) >= 'a' && (u[bad - 1] | 0x20) <= 'z';
+}
+
 /* An id-like field: required (1..max bytes) or optional (0..max); the
  * errors.  check_text below is the inline front that handles every field a
  * reader already proved printable. */
@@ -404,12 +424,7 @@ static int check_text_slow(const civic_fields *f, int field, size_t max, bool re
         return field_error(err, CIVIC_E_LIMIT, line, f, field, "longer than %s bytes", limit);
     }
     if (!f->printable && !civic__text_valid(f->v[field], f->n[field], &bad)) {
-        /* a byte of a Latin-1 (Windows-1252) letter, not UTF-8: à..ÿ but × and ÷,
-         * and not followed by a byte that would go on a UTF-8 character (an
-         * encoded surrogate, a character cut short, are no Latin-1) */
-        const unsigned char *u = (const unsigned char *)f->v[field];
-        bool latin1 = u[bad] >= 0xC0 && u[bad] != 0xD7 && u[bad] != 0xF7 &&
-                      (bad + 1 >= f->n[field] || (u[bad + 1] & 0xC0) != 0x80);
+        bool latin1 = civic__latin1_like(f->v[field], f->n[field], bad);
         return field_error_after(err, CIVIC_E_EVENT, line, f, field,
                                  "not UTF-8 text without control characters%s", NULL,
                                  latin1 ? " (Latin-1 text? convert it with iconv -f "

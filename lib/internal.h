@@ -1220,6 +1220,10 @@ const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
  * where the field takes it (a ts under utc_offset; a redeem amount's 2
  * places when redeem, else a qty's 3).  The load's words, which civic_split
  * gives a ts too. */
+/* event.c: whether text s[0..n), whose first byte not UTF-8 is s[bad], is
+ * most likely Latin-1 (Windows-1252) text, not UTF-8 cut short: the load's
+ * hint "(Latin-1 text? ...)", of a CSV field and a JSON string alike. */
+bool civic__latin1_like(const char *s, size_t n, size_t bad);
 const char *civic__value_hint(int field, bool redeem, int32_t utc_offset, const char *v,
                               size_t n, char *buf, size_t size);
 /* event.c: whether a ts v[0..n) holds a look-alike character (a full-width

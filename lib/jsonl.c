@@ -157,6 +157,7 @@ static bool string(jline *j, bool store, const char **s, size_t *len)
         j->i += plain + 1;
         return true;
     }
+    size_t first = j->i; /* the string's first byte, for an error's hint */
     for (;;) {
         size_t run = plain_run(j->p + j->i, j->n - j->i);
         if (run) {
@@ -179,8 +180,16 @@ static bool string(jline *j, bool store, const char **s, size_t *len)
         size_t k = 1;
         if (c >= 0x80) {
             k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (at + k > j->n || !civic__utf8_valid(j->p + at, k))
-                return fail(j, "invalid UTF-8 in a string");
+            if (at + k > j->n || !civic__utf8_valid(j->p + at, k)) {
+                /* the string's bytes to its closing quote (a Latin-1
+                 * letter is never one): Latin-1 text, as a CSV field's */
+                const char *q = memchr(j->p + at, '"', j->n - at);
+                size_t end = q ? (size_t)(q - j->p) : j->n;
+                return fail(j, civic__latin1_like(j->p + first, end - first, at - first)
+                                   ? "invalid UTF-8 in a string (Latin-1 text? convert it with "
+                                     "iconv -f WINDOWS-1252 -t UTF-8)"
+                                   : "invalid UTF-8 in a string");
+            }
         }
         if (store) {
             memcpy(j->out + j->out_len, j->p + at, k);

@@ -300,6 +300,29 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("id,subject,type,ts\nx,M\xfcller,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3,
                "field 'subject': not UTF-8 text without control characters \"M\\xfcller\" "
                "(Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    /* UTF-8 cut short at a field's end is no Latin-1: a lead byte last
+     * after UTF-8 text, or 0xC3 (the lead of UTF-8's é, Latin-1's Ã) after
+     * ASCII; a Latin-1 letter ending a word of ASCII is (Jos\xe9, José) */
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,Jos\xc3,fine,2024-01-01\n"),
+                          "\"Jos\\xc3\""));
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,\xe4\xb8\xad\xe6,fine,2024-01-01\n"),
+                          "\"\xe4\xb8\xad\\xe6\""));
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,\xc3\xa9t\xc3,fine,2024-01-01\n"),
+                          "\""));
+    assert_null(strstr(load_message("id,subject,type,ts\nx,\xc3\xa9t\xc3,fine,2024-01-01\n"),
+                       "Latin-1"));
+    load_fails("id,subject,type,ts\nx,Jos\xe9,fine,2024-01-01\n", csv, CIVIC_E_EVENT, 2, 3,
+               "\"Jos\\xe9\" (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    /* JSON Lines alike, in any string */
+    load_fails("{\"id\":\"x\",\"subject\":\"M\xfcller\",\"type\":\"fine\",\"ts\":1}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_SYNTAX, 1, 0, "invalid UTF-8 in a string (Latin-1 "
+               "text? convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    load_fails("{\"id\":\"x\",\"subject\":\"Jos\xe9\",\"type\":\"fine\",\"ts\":1}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_SYNTAX, 1, 0, "(Latin-1 text? convert it with iconv");
+    assert_null(strstr(load_message("{\"id\":\"x\",\"subject\":\"Jos\xc3\",\"type\":\"fine\","
+                                    "\"ts\":1}\n"), "Latin-1"));
+    assert_null(strstr(load_message("{\"id\":\"x\",\"subject\":\"\xed\xa0\x80\",\"type\":"
+                                    "\"fine\",\"ts\":1}\n"), "Latin-1"));
     assert_true(ends_with(load_message("id,subject,type,ts\nx,\xed\xa0\x80" "b,fine,2024-01-01\n"),
                           "\"\\xed\\xa0\\x80" "b\""));
     assert_true(ends_with(load_message("id,subject,type,ts\nx,M\x01ller,fine,2024-01-01\n"),

@@ -1247,6 +1247,15 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
         size_t m = strlen(e.message), h = strlen(end);
         if (m < h || strcmp(e.message + m - h, end) != 0) fail_msg("%s", e.message);
     }
+    /* a JSON string, which the split reads whole, of Latin-1 text: the
+     * load's hint; UTF-8 cut short at its end: none */
+    const char *latin1 = "{\"id\":\"j1\",\"subject\":\"M\xfcller\",\"type\":\"good\",\"ts\":1}\n";
+    assert_string_equal(split_as_load(latin1, strlen(latin1)).message,
+                        "line 1, column 24: invalid UTF-8 in a string (Latin-1 text? convert it "
+                        "with iconv -f WINDOWS-1252 -t UTF-8)");
+    const char *cut = "{\"id\":\"j1\",\"subject\":\"Jos\xc3\",\"type\":\"good\",\"ts\":1}\n";
+    assert_string_equal(split_as_load(cut, strlen(cut)).message,
+                        "line 1, column 26: invalid UTF-8 in a string");
     /* a ts in no such form: no hint, in the split as in the load */
     const char *plain = "id,subject,type,ts\ne1,s1,good,TRUE\n";
     assert_string_equal(split_as_load(plain, strlen(plain)).message,
