@@ -185,7 +185,9 @@ bool civic__csv_separators_only(const char *p, size_t n)
  * of the same columns in another order or of other columns (names as a
  * header holds them, id, subject, type and ts among them, none twice; a
  * name no field takes is a column the header ignores); else HEADER_NOT.
- * On the error path only: of a line already refused. */
+ * The line is split as CSV (a quoted name may hold a comma); one whose
+ * field in the header's ts column is a time is data, not a header.  On the
+ * error path only: of a line already refused. */
 enum { HEADER_NOT, HEADER_SAME, HEADER_ORDER, HEADER_OTHER };
 
 static int header_again(const civic_csv_header *h, const char *p, size_t n)
@@ -195,7 +197,19 @@ static int header_again(const civic_csv_header *h, const char *p, size_t n)
     bool seen[CIVIC_F_COUNT] = { false }, held[CIVIC_F_COUNT] = { false };
     uint32_t count = 0;
     for (size_t start = 0;; count++) {
-        const char *comma = memchr(p + start, ',', n - start);
+        /* split as CSV: a comma inside quotes is a name's ("a,b"); a
+         * quote left open, or text after one closed, is no header */
+        size_t from = start, q = start;
+        while (q < n && (p[q] == ' ' || p[q] == '\t')) q++;
+        if (q < n && p[q] == '"') {
+            for (q++; q < n && (p[q] != '"' || (q + 1 < n && p[q + 1] == '"')); q++)
+                q += p[q] == '"';
+            if (q >= n) return HEADER_NOT;
+            from = q + 1;
+            while (from < n && (p[from] == ' ' || p[from] == '\t')) from++;
+            if (from < n && p[from] != ',') return HEADER_NOT;
+        }
+        const char *comma = memchr(p + from, ',', n - from);
         size_t end = comma ? (size_t)(comma - p) : n;
         const char *name = p + start;
         size_t len = end - start;
@@ -203,6 +217,11 @@ static int header_again(const civic_csv_header *h, const char *p, size_t n)
         while (len && (name[len - 1] == ' ' || name[len - 1] == '\t')) len--;
         if (len >= 2 && name[0] == '"' && name[len - 1] == '"') name++, len -= 2;
         if (count >= CSV_COLUMNS_MAX) return HEADER_NOT;
+        int64_t t;
+        const char *why;
+        if (count < h->ncols && h->col_field[count] == CIVIC_F_TS && len &&
+            civic__time_parse(name, len, 0, &t, &why) == CIVIC_OK)
+            return HEADER_NOT; /* its ts is a time: data, whatever else it holds */
         int k = civic__field_of_name(name, len, h->v1); /* -1: a column no field takes */
         if (k >= 0 && seen[k]) return HEADER_NOT;
         if (k >= 0) seen[k] = true;

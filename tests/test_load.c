@@ -2297,6 +2297,24 @@ static void a_byte_order_mark_inside_a_log_is_named(void **state)
                    "code, revoke, repair, redeem, object, dismiss or correct) \"type\" (the "
                    "line is a header of another column order: were files joined? load them "
                    "as separate files)");
+    /* a quoted name holding a comma is one column, as the header reads it */
+    both_modes_say("id,subject,type,ts,\"a,b\"\na1,s,fine,2024-01-01,x\n"
+                   "ID,SUBJECT,TYPE,TS,\"a,b\"\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 12: field 'type': unknown type (not a rule "
+                   "code, revoke, repair, redeem, object, dismiss or correct) \"TYPE\" (the "
+                   "line repeats the header: were files joined? remove it)");
+    /* a line whose ts is a time is data, whatever its other fields say
+     * (an event of a rule named "type" whose note is "ts") */
+    {
+        civic_engine *en = engine_from(TEST_SCHEME "[rule.type]\npoints = -1\n");
+        civic_error er = CIVIC_ERROR_INIT;
+        const char *data = "id,subject,type,ts,note\nid,subject,type,2024-01-01,x\n"
+                           "id,subject,type,2024-01-02,ts\n";
+        assert_int_equal(civic_engine_load(en, data, strlen(data), NULL, NULL, &er),
+                         CIVIC_E_CONFLICT);
+        if (strstr(er.message, "header")) fail_msg("%s", er.message);
+        civic_engine_free(en);
+    }
     /* what 1.0 accepted is accepted: the mark is then the id's first bytes */
     civic_engine *e = fresh();
     load_ok(e, "id,subject,type,ts\n\xEF\xBB\xBF" "e2,s,fine,2024-01-01\ne2,s,fine,2024-01-01\n");

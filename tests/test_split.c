@@ -1086,6 +1086,9 @@ static void a_split_names_a_header_of_another_file_as_a_load_does(void **state)
                                         "separate files)" : OTHER))
             fail_msg("%s", e.message);
     }
+    /* a quoted name holding a comma is one column, as the header reads it */
+    split_hint_as_load("id,subject,type,ts,\"a,b\"\ne1,s1,good,2024-01-01,x\n"
+                       "ID,SUBJECT,TYPE,TS,\"a,b\"\ne2,s1,good,2024-01-01,x\n", SAME);
     /* under version-2 rules a column of act in other letters is act */
     civic_error e = v2_split_as_load("id,subject,type,ts,act\ne1,s1,good,2024-01-01,a\n"
                                      "id,subject,type,ts,ACT,x\n", 0);
