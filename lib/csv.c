@@ -713,10 +713,11 @@ fatal:
 }
 
 /* A record of one line, p[0..n) without its LF, whose field count (found,
- * or more than found) is not the header's ncols and that holds NUL bytes:
- * the NULs named first, as they most often make the count (a file cut
- * short by a crash, its tail zero-filled, ends in a "line" of NULs alone:
- * one field), into what; the first NUL's column returned, or 0.  For the
+ * or more than found) is not the header's ncols and that holds NUL bytes,
+ * into what: the NULs named first where they make the count (a file cut
+ * short by a crash, its tail zero-filled, ends in a "line" of NULs alone,
+ * or of a few bytes and NULs: one field), the first NUL's column returned;
+ * else the count, the first NUL's column after it, 0 returned.  For the
  * load and the split alike; met only once the line is refused. */
 uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, uint32_t ncols,
                              uint32_t found, bool more)
@@ -729,6 +730,11 @@ uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, u
         return 0;
     }
     size_t at = (size_t)((const char *)memchr(p, '\0', n) - p);
+    if (found != 1 || more) { /* the NULs did not make the count: it first */
+        snprintf(what, size, "expected %u fields as in the header, found %s%u, and a NUL byte "
+                 "at column %zu", ncols, more ? "more than " : "", found, at + 1);
+        return 0;
+    }
     snprintf(what, size, "a NUL byte (expected %u fields as in the header, found %s%u)", ncols,
              more ? "more than " : "", found);
     return at < UINT32_MAX ? (uint32_t)(at + 1) : 0;

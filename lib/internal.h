@@ -1279,8 +1279,10 @@ const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool 
 const char *civic__csv_separators_hint(const char *p, size_t n, bool v1);
 /* csv.c, for the load and the split alike: the error of a one-line record
  * p[0..n) (without its LF) that holds NUL bytes and has found (more: more
- * than found) fields, not the header's ncols, named by its NULs, into what
- * (size >= 160); the first NUL's column, or 0 for a line of NULs alone. */
+ * than found) fields, not the header's ncols, into what (size >= 160):
+ * named by its NULs when they are all it holds or it is one field (the
+ * first NUL's column returned, or 0 for a line of NULs alone), else by its
+ * count, the first NUL's column after it (0 returned). */
 uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, uint32_t ncols,
                              uint32_t found, bool more);
 /* csv.c, for the load and the split alike: the end of the CSV record at p

@@ -1161,10 +1161,10 @@ static void a_split_names_a_line_of_nul_bytes_as_a_load_does(void **state)
                                   "them)" },
         { crlf, sizeof(crlf) - 1, "line 3: 4 NUL bytes (a file cut short by a crash may end in "
                                   "them)" },
-        { mid, sizeof(mid) - 1, "line 3, column 5: a NUL byte (expected 4 fields as in the "
-                                "header, found 3)" },
-        { more, sizeof(more) - 1, "line 3, column 23: a NUL byte (expected 4 fields as in the "
-                                  "header, found 5)" },
+        { mid, sizeof(mid) - 1, "line 3: expected 4 fields as in the header, found 3, and a "
+                                "NUL byte at column 5" },
+        { more, sizeof(more) - 1, "line 3: expected 4 fields as in the header, found 5, and a "
+                                  "NUL byte at column 23" },
         { bom, sizeof(bom) - 1, "line 3, column 4: a NUL byte (expected 4 fields as in the "
                                 "header, found 1) (the line starts with U+FEFF, a byte-order "
                                 "mark: were files joined? remove it)" },
