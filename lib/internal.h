@@ -1770,6 +1770,9 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
 /* The code of that failure: CIVIC_E_LIMIT for nesting past 64 levels,
  * else CIVIC_E_SYNTAX. */
 int civic__jsonl_code(const char *why);
+/* The words of a line's first error, why, for the line p[0..n): why, or
+ * for a line of NULs alone their count and why, in buf (size >= 96). */
+const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf, size_t size);
 
 /* What a ts or qty written without quotes that is no JSON number most
  * likely is (a date, a full-width digit ...), appended to e, whose message

@@ -44,6 +44,8 @@ typedef struct jline {
 #define JSON_LINE_EXTRA_BYTES (2 * JSON_NUMBER_BYTES_MAX)
 
 static const char AFTER_OBJECT[] = "unexpected text after the object";
+/* A line of NULs alone (CR aside): civic__jsonl_why counts them. */
+static const char NULS_LINE[] = "NUL bytes (a file cut short by a crash may end in them)";
 /* A limit, not a syntax error: CIVIC_E_LIMIT (civic__jsonl_code). */
 static const char TOO_DEEP[] = "nesting deeper than 64";
 
@@ -539,7 +541,12 @@ static bool object(jline *j, civic_fields *f)
     bool variant = false; /* any: the rare case, judged after the line */
     ws(j);
     if (j->n == 1 && j->p[0] == '\0') return fail(j, NUL_ALONE); /* alone, as csv.c */
-    if (j->i >= j->n || j->p[j->i] != '{') return fail(j, "expected a JSON object '{'");
+    if (j->i >= j->n || j->p[j->i] != '{') {
+        /* a tail a crash zero-filled: its NULs, as csv.c names them */
+        size_t k = 0, end = j->n - (j->p[j->n - 1] == '\r');
+        while (k < end && j->p[k] == '\0') k++;
+        return fail(j, k == end && k ? NULS_LINE : "expected a JSON object '{'");
+    }
     j->i++;
     ws(j);
     bool empty = j->i < j->n && j->p[j->i] == '}'; /* refused: no id, or text after */
@@ -690,8 +697,10 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
                              (unsigned long long)line, column);
             return civic__loader_fatal(ld, &e);
         }
+        char why[96];
         civic__error_set(&e, civic__jsonl_code(j.why), line, column, 0,
-                         "line %llu, column %u: %s", (unsigned long long)line, column, j.why);
+                         "line %llu, column %u: %s", (unsigned long long)line, column,
+                         civic__jsonl_why(p, n, j.why, why, sizeof(why)));
         civic__jsonl_detail(p, n, j.why, j.why_at, &e);
         return civic__loader_reject(ld, &e);
     }
@@ -836,6 +845,13 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
 int civic__jsonl_code(const char *why)
 {
     return why == TOO_DEEP ? CIVIC_E_LIMIT : CIVIC_E_SYNTAX;
+}
+
+const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf, size_t size)
+{
+    if (why != NULS_LINE) return why;
+    snprintf(buf, size, "%zu %s", n - (n && p[n - 1] == '\r'), NULS_LINE);
+    return buf;
 }
 
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, bool v2,

@@ -2491,6 +2491,22 @@ static void a_line_of_nul_bytes_is_named_before_its_field_count(void **state)
     assert_int_equal(rep.rejected, 1);
     assert_int_equal(civic_engine_event_count(e), 3);
     civic_engine_free(e);
+    /* JSON Lines alike: a line of NULs after the last object is named by them */
+    len = (size_t)snprintf(text, sizeof(text), "{\"id\":\"j1\",\"subject\":\"s\",\"type\":"
+                           "\"fine\",\"ts\":1}\n{\"id\":\"j2\",\"subject\":\"s\",\"type\":"
+                           "\"fine\",\"ts\":2}\n");
+    memset(text + len, 0, 40);
+    len += 40;
+    {
+        civic_load_options jo = CIVIC_LOAD_OPTIONS_INIT;
+        jo.format = CIVIC_FORMAT_JSONL;
+        e = fresh();
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, text, len, &jo, NULL, &err), CIVIC_E_SYNTAX);
+        assert_string_equal(err.message, "line 3, column 1: 40 NUL bytes (a file cut short by "
+                                         "a crash may end in them)");
+        civic_engine_free(e);
+    }
     /* NULs among other bytes did not make the count: the count first, the
      * first NUL after it; a zero-filled tail glued to nothing (one field)
      * is named by its NULs */

@@ -1174,6 +1174,13 @@ static void a_split_names_a_line_of_nul_bytes_as_a_load_does(void **state)
         assert_int_equal(e.code, CIVIC_E_SYNTAX);
         assert_string_equal(e.message, nul[i].says);
     }
+    /* JSON Lines alike */
+    static const char json[] = "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+                               "{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":2}\n"
+                               "\0\0\0\0\0\0\0\0\0\0\0\0\r\n";
+    assert_string_equal(split_as_load(json, sizeof(json) - 1).message,
+                        "line 3, column 1: 12 NUL bytes (a file cut short by a crash may end in "
+                        "them)");
     /* a quoted record is not looked into for NULs, in the load as in the split */
     static const char quoted[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\"e2\",\0\n";
     assert_string_equal(split_as_load(quoted, sizeof(quoted) - 1).message,
