@@ -574,6 +574,15 @@ static const char *header_core(const char *p, size_t *n)
  * it is, or -1: no log has it (SPEC 3: a header line names the columns). */
 static int separator_line(const char *p, size_t n, const char **sep)
 {
+    const char *q = p;
+    size_t m = n; /* "sep= ": a blank is the separator named, not the line's end */
+    if (m >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0) q += 3, m -= 3;
+    if (m && q[m - 1] == '\r') m--;
+    if (m == 5 && (q[0] | 0x20) == 's' && (q[1] | 0x20) == 'e' && (q[2] | 0x20) == 'p' &&
+        q[3] == '=' && q[4] == ' ') {
+        *sep = q + 4;
+        return 1;
+    }
     p = header_core(p, &n);
     if (n < 4 || n > 8 || (p[0] != 's' && p[0] != 'S') || (p[1] != 'e' && p[1] != 'E') ||
         (p[2] != 'p' && p[2] != 'P') || p[3] != '=')

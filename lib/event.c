@@ -293,9 +293,10 @@ static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size
     if (ts_takes(w, utc_offset)) snprintf(buf, size, " (the seconds are required: write %s)", w);
 }
 
-/* Whether the qty a hint would advise is one the field takes: a qty's 3
- * places or a redeem amount's 2 (more than 0), at most 1e12, as parse_qty
- * reads it.  A hint never advises a value still refused. */
+/* Whether the qty a hint would advise is of the field's form and limits: a
+ * qty's 3 places or a redeem amount's 2 (more than 0), at most 1e12, as
+ * parse_qty reads it (points x qty past 2^60 hundredths, the event's
+ * bound, is refused even so: the docs say it). */
 static bool qty_takes(const char *w, size_t n, bool redeem)
 {
     int64_t v;

@@ -540,7 +540,8 @@ static bool object(jline *j, civic_fields *f)
     bool variant_blanks[CIVIC_F_COUNT] = { false };
     bool variant = false; /* any: the rare case, judged after the line */
     ws(j);
-    if (j->n == 1 && j->p[0] == '\0') return fail(j, NUL_ALONE); /* alone, as csv.c */
+    if (j->n && j->p[0] == '\0' && (j->n == 1 || (j->n == 2 && j->p[1] == '\r')))
+        return fail(j, NUL_ALONE); /* alone (a CR after it aside), as csv.c */
     if (j->i >= j->n || j->p[j->i] != '{') {
         /* a tail a crash zero-filled: its NULs, as csv.c names them */
         size_t k = 0, end = j->n - (j->p[j->n - 1] == '\r');

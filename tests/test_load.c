@@ -390,6 +390,13 @@ static void log_errors_say_what_was_meant(void **state)
                "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
                "spreadsheet's 'sep=' line that names no separator: save the export as CSV with "
                "commas)");
+    /* a blank is a separator too: kept, not trimmed as the line's end */
+    load_fails("sep= \nid subject type ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep= ' line: the fields are separated by ' '; save the export "
+               "as CSV with commas)");
+    load_fails("sep= \r\nid subject type ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               "(a spreadsheet's 'sep= ' line: the fields are separated by ' '; save the export "
+               "as CSV with commas)");
     load_fails("sep=\x01\nid\x01subject\n", csv, CIVIC_E_SYNTAX, 1, 0,
                "(a spreadsheet's 'sep=' line of a control character: save the export as CSV "
                "with commas)");
@@ -2506,6 +2513,23 @@ static void a_line_of_nul_bytes_is_named_before_its_field_count(void **state)
         assert_string_equal(err.message, "line 3, column 1: 40 NUL bytes (a file cut short by "
                                          "a crash may end in them)");
         civic_engine_free(e);
+        /* one NUL alone is "a NUL byte", as in CSV, with a CRLF line end too */
+        static const char *lone[] = { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\","
+                                      "\"ts\":1}\n\0\n{\"id\":\"j2\",\"subject\":\"s\","
+                                      "\"type\":\"fine\",\"ts\":2}\n",
+                                      "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\","
+                                      "\"ts\":1}\r\n\0\r\n{\"id\":\"j2\",\"subject\":\"s\","
+                                      "\"type\":\"fine\",\"ts\":2}\r\n" };
+        for (size_t k = 0; k < 2; k++) {
+            size_t at = strlen(lone[k]) + 1; /* past the NUL: the rest */
+            len = at + strlen(lone[k] + at);
+            e = fresh();
+            err = (civic_error)CIVIC_ERROR_INIT;
+            assert_int_equal(civic_engine_load(e, lone[k], len, &jo, NULL, &err),
+                             CIVIC_E_SYNTAX);
+            assert_string_equal(err.message, "line 2, column 1: a NUL byte");
+            civic_engine_free(e);
+        }
     }
     /* NULs among other bytes did not make the count: the count first, the
      * first NUL after it; a zero-filled tail glued to nothing (one field)
