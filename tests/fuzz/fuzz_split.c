@@ -41,6 +41,26 @@ static bool variant_key_error(const char *message)
            strstr(message, "column 'source' appears twice in the header");
 }
 
+/* Whether two messages are the same but for the note of a line that is a
+ * header again or another file's header (with a byte-order mark or not):
+ * a split not told the version reads `act` and `source` as columns it
+ * ignores, the load under version-2 rules as fields, so a line naming them
+ * (twice, or where the header has the other) may be a header to one and
+ * not the other. */
+static bool same_but_header_note(const char *a, const char *b)
+{
+    static const char *notes[] = { " (the line repeats the header", " (the line is a header of",
+                                   " (the line starts with U+FEFF" };
+    size_t n[2] = { strlen(a), strlen(b) };
+    const char *m[2] = { a, b };
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+            const char *at = strstr(m[k], notes[i]);
+            if (at && (size_t)(at - m[k]) < n[k]) n[k] = (size_t)(at - m[k]);
+        }
+    return n[0] == n[1] && memcmp(a, b, n[0]) == 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static civic_engine *fz_engine(void)
@@ -149,7 +169,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(wrc != CIVIC_E_SYNTAX || o.header ||
                      (!(o.flags & CIVIC_SPLIT_V2) && variant_key_error(werr.message)) ||
                      (rc == wrc && err.line == werr.line && err.column == werr.column &&
-                      strcmp(err.message, werr.message) == 0),
+                      (strcmp(err.message, werr.message) == 0 ||
+                       (!(o.flags & CIVIC_SPLIT_V2) &&
+                        same_but_header_note(err.message, werr.message)))),
                  "the load says \"%s\", the split \"%s\"", werr.message, err.message);
         goto done;
     }
