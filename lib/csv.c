@@ -289,8 +289,11 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         const char *hint = civic__csv_separators_hint(p, n, v1);
         if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
     }
+    /* of the record's first line, as the split notes it: a quote that
+     * opened a field holding line breaks is no header's */
+    const char *lf = memchr(p, '\n', n);
     civic_csv_header h = { st->ncols, st->col_field, st->header_hash, st->header_n, v1 };
-    civic__csv_line_note(e, p, n, st->header_done ? &h : NULL);
+    civic__csv_line_note(e, p, lf ? (size_t)(lf - p) : n, st->header_done ? &h : NULL);
 }
 
 static int csv_error(civic_loader *ld, int code, uint64_t line, uint32_t column,
