@@ -368,38 +368,38 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("\"sep=,\"\r\nid,subject,type,ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
                "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
                "spreadsheet's 'sep=,' line: delete line 1)");
-    load_fails("sep=;\r\nid;subject;type;ts\r\nx;s;fine;2024-01-01\r\n", csv, CIVIC_E_SYNTAX,
-               1, 0, "line 1: the header has no 'id' column (required: id, subject, type, ts) "
-               "(a spreadsheet's 'sep=;' line: the fields are separated by ';'; save the "
-               "export as CSV with commas)");
-    load_fails("sep=|\nid|subject|type|ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep=|' line: the fields are separated by '|'; save the export "
-               "as CSV with commas)");
-    load_fails("sep=\t\nid\tsubject\ttype\tts\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep=' line of a tab: the fields are separated by tabs; save "
-               "the export as CSV with commas)");
-    /* any other one character, of UTF-8 too, or none: named too */
-    load_fails("sep=\xc3\xa9\nid\xc3\xa9subject\xc3\xa9type\xc3\xa9ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-               "spreadsheet's 'sep=\xc3\xa9' line: the fields are separated by '\xc3\xa9'; save the "
-               "export as CSV with commas)");
-    load_fails("\"sep=\xe2\x80\xa2\"\nid,subject,type,ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep=\xe2\x80\xa2' line: the fields are separated by "
-               "'\xe2\x80\xa2'; save the export as CSV with commas)");
-    load_fails("sep=\r\nid,subject,type,ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-               "spreadsheet's 'sep=' line that names no separator: save the export as CSV with "
-               "commas)");
-    /* a blank is a separator too: kept, not trimmed as the line's end */
-    load_fails("sep= \nid subject type ts\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep= ' line: the fields are separated by ' '; save the export "
-               "as CSV with commas)");
-    load_fails("sep= \r\nid subject type ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep= ' line: the fields are separated by ' '; save the export "
-               "as CSV with commas)");
-    load_fails("sep=\x01\nid\x01subject\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "(a spreadsheet's 'sep=' line of a control character: save the export as CSV "
-               "with commas)");
+    /* another separator, of ASCII or UTF-8, a tab, a blank (kept, not
+     * trimmed as the line's end), a control character, or none: each named */
+    static const struct {
+        const char *text, *says;
+    } seps[] = {
+        { "sep=;\r\nid;subject;type;ts\r\nx;s;fine;2024-01-01\r\n",
+          "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+          "spreadsheet's 'sep=;' line: the fields are separated by ';'; save the export as CSV "
+          "with commas)" },
+        { "sep=|\nid|subject|type|ts\n", "(a spreadsheet's 'sep=|' line: the fields are "
+          "separated by '|'; save the export as CSV with commas)" },
+        { "sep=\t\nid\tsubject\ttype\tts\n", "(a spreadsheet's 'sep=' line of a tab: the "
+          "fields are separated by tabs; save the export as CSV with commas)" },
+        { "sep=\xc3\xa9\nid\xc3\xa9subject\xc3\xa9type\xc3\xa9ts\n",
+          "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
+          "spreadsheet's 'sep=\xc3\xa9' line: the fields are separated by '\xc3\xa9'; save the "
+          "export as CSV with commas)" },
+        { "\"sep=\xe2\x80\xa2\"\nid,subject,type,ts\n", "(a spreadsheet's 'sep=\xe2\x80\xa2' "
+          "line: the fields are separated by '\xe2\x80\xa2'; save the export as CSV with "
+          "commas)" },
+        { "sep=\r\nid,subject,type,ts\r\n", "line 1: the header has no 'id' column (required: "
+          "id, subject, type, ts) (a spreadsheet's 'sep=' line that names no separator: save "
+          "the export as CSV with commas)" },
+        { "sep= \nid subject type ts\n", "(a spreadsheet's 'sep= ' line: the fields are "
+          "separated by ' '; save the export as CSV with commas)" },
+        { "sep= \r\nid subject type ts\r\n", "(a spreadsheet's 'sep= ' line: the fields are "
+          "separated by ' '; save the export as CSV with commas)" },
+        { "sep=\x01\nid\x01subject\n", "(a spreadsheet's 'sep=' line of a control character: "
+          "save the export as CSV with commas)" },
+    };
+    for (size_t k = 0; k < sizeof(seps) / sizeof(seps[0]); k++)
+        load_fails(seps[k].text, csv, CIVIC_E_SYNTAX, 1, 0, seps[k].says);
     /* two characters, or bytes that are not one UTF-8 character: no such line */
     {
         const char *other[] = { "sep=;;\nid;subject;type;ts\n", "sep=\xc3\nid\n",
