@@ -475,7 +475,10 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     if (r >= 0) *out = (uint16_t)r;
     else if (!civic__builtin_type(t, n, out)) {
         char meant[96] = "";
-        const char *near = civic__rules_type_meant(e->rules, t, n);
+        /* Not for a caller that keeps no message (a parallel part, which
+         * reads a refused line again serially): the search is a distance to
+         * every rule code. */
+        const char *near = err ? civic__rules_type_meant(e->rules, t, n) : NULL;
         if (near) snprintf(meant, sizeof(meant), " (did you mean '%s'?)", near);
         return field_error_after(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
                                  "unknown type (not a rule code, revoke, repair, redeem, object, "

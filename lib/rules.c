@@ -264,18 +264,28 @@ int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_
 
 /* The edit distance of a and b, letters compared without case, counting an
  * insertion, a deletion, a substitution or a swap of two neighbours as one
- * (optimal string alignment).  Both are at most KEY_NEAR_MAX bytes. */
+ * (optimal string alignment), or limit + 1 as soon as it is surely more than
+ * limit: a row's least value never falls in the rows below it, and only
+ * cells within limit of the diagonal can end at most limit, so a name far
+ * from the key costs a few rows, not the whole table (an event log's every
+ * unknown type is measured against every rule code).  Both are at most
+ * KEY_NEAR_MAX bytes. */
 enum { KEY_NEAR_MAX = 32 };
 
 static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
 
-static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn)
+static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn, unsigned limit)
 {
     unsigned d[KEY_NEAR_MAX + 1][KEY_NEAR_MAX + 1];
-    for (size_t i = 0; i <= an; i++) d[i][0] = (unsigned)i;
-    for (size_t j = 0; j <= bn; j++) d[0][j] = (unsigned)j;
+    const unsigned far = limit + 1;
+    if (an > bn + limit || bn > an + limit) return far;
+    for (size_t i = 0; i <= an; i++) d[i][0] = i < far ? (unsigned)i : far;
+    for (size_t j = 0; j <= bn; j++) d[0][j] = j < far ? (unsigned)j : far;
     for (size_t i = 1; i <= an; i++) {
-        for (size_t j = 1; j <= bn; j++) {
+        size_t lo = i > limit ? i - limit : 1, hi = i + limit < bn ? i + limit : bn;
+        unsigned least = d[i][0];
+        if (lo > 1) d[i][lo - 1] = far;
+        for (size_t j = lo; j <= hi; j++) {
             int ca = ascii_lower((unsigned char)a[i - 1]);
             int cb = ascii_lower((unsigned char)b[j - 1]);
             unsigned best = d[i - 1][j - 1] + (ca != cb);
@@ -284,8 +294,11 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn)
             if (i > 1 && j > 1 && ca == ascii_lower((unsigned char)b[j - 2]) &&
                 ascii_lower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
+            d[i][j] = best < far ? best : far;
+            if (d[i][j] < least) least = d[i][j];
         }
+        if (hi < bn) d[i][hi + 1] = far;
+        if (least >= far) return far;
     }
     return d[an][bn];
 }
@@ -306,7 +319,7 @@ static const char *nearest(const void *ctx, const char *(*nth)(const void *, siz
         if (!name) break;
         size_t m = strlen(name);
         if (m > KEY_NEAR_MAX || (m > len ? m - len : len - m) > best) continue;
-        unsigned d = key_distance(key, len, name, m);
+        unsigned d = key_distance(key, len, name, m, best);
         if (d < best || (d == best && !found)) {
             best = d;
             found = name;
