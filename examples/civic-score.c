@@ -188,6 +188,10 @@ static bool complain(const char *fmt, ...)
             k = 0;
             if (!*p) break;
         }
+        if (*p >= 0x20 && *p < 0x7f) { /* plain ASCII, most of a message: as it is */
+            out[k++] = (char)*p;
+            continue;
+        }
         char esc[SHOWN_ESCAPE_BYTES];
         size_t len = escape_at(p, esc);
         if (esc[0]) {
