@@ -184,6 +184,34 @@ static int from_too_small(builder *b, const rule_extra *x, const char *d, size_t
     return civic__rb_at(err, x->at[RK_FROM], msg);
 }
 
+/* A '-' and digits alone (quoted or not; a bare integer's '+' is gone):
+ * as Unix seconds -0 is 1970-01-01 and any other an instant before 1970,
+ * which puts every past entry under the change even more surely than
+ * few_digits' (SPEC 9.1: from, the instant a version takes effect).
+ * Refused while its local date is one a timestamp can be written for;
+ * past year 1..9999 in UTC, the range's own message. */
+static int from_negative(builder *b, const rule_extra *x, civic_error *err)
+{
+    const char *s = x->from_text;
+    size_t n = x->from_len;
+    if (n < 2 || s[0] != '-') return CIVIC_OK;
+    for (size_t i = 1; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return CIVIC_OK;
+    int64_t t;
+    const char *why = NULL;
+    if (civic__time_parse(s, n, b->r->utc_offset, &t, &why) != CIVIC_OK) return CIVIC_OK;
+    /* a local date before year 1 has no timestamp to write: the rules' text
+     * writes that from as seconds (rules_text.c), read back as written */
+    if (t + b->r->utc_offset < CIVIC_TIME_MIN) return CIVIC_OK;
+    if (t == 0) return from_too_small(b, x, "", 0, err);
+    char when[40], shown[52], msg[320];
+    from_shown(x, shown, sizeof(shown));
+    civic__time_format(t, b->r->utc_offset, when, sizeof(when));
+    snprintf(msg, sizeof(msg), "'from': %s would be Unix seconds, %s, before 1970: write a "
+             "date, as \"2026-01-01\" (that instant itself as \"%s\")", shown, when, when);
+    return civic__rb_at(err, x->at[RK_FROM], msg);
+}
+
 /* `from` of change i, in the scheme's local time (known only now). */
 static int change_from(builder *b, uint32_t i, civic_error *err)
 {
@@ -194,6 +222,8 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     const char *d = x->from_text ? compact_date(x->from_text, x->from_len) : NULL;
     const char *few = x->from_text && !d ? few_digits(x->from_text, x->from_len, &few_len) : NULL;
     if (few) return from_too_small(b, x, few, few_len, err);
+    int rc = x->from_text ? from_negative(b, x, err) : CIVIC_OK;
+    if (rc != CIVIC_OK) return rc;
     if (d) {
         char when[40], shown[52];
         from_shown(x, shown, sizeof(shown));

@@ -269,7 +269,7 @@ static void change_checks_name_line_and_column(void **state)
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
         static const char *const seconds[] = { "\"1735689600\"", "0001735689600",
-                                               "100000000", "\"0100000000\"", "-5" };
+                                               "100000000", "\"0100000000\"" };
         for (size_t k = 0; k < sizeof(seconds) / sizeof(seconds[0]); k++) {
             char text[160];
             snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = %s\n",
@@ -699,6 +699,40 @@ static void a_from_of_fewer_than_nine_digits_is_refused(void **state)
 #undef CH
 }
 
+/* A sign before the digits slips past none of it: -0 is 0, 1970-01-01,
+ * and a negative count of seconds is before 1970, putting every past entry
+ * under the change even more surely.  The instants by hand: -1 s is
+ * 1969-12-31T23:59:59; -2026 s is 33 min 46 s before midnight, 23:26:14. */
+static void a_from_of_a_sign_and_digits_is_refused(void **state)
+{
+    (void)state;
+#define CH G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
+    fails_at(CH "-0\n", 6, 8, "'from': -0 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
+             "write a date, as \"2026-01-01\"");
+    fails_at(CH "-00\n", 6, 8, "'from': -00 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
+             "write a date");
+    fails_at(CH "\"-0\"\n", 6, 8, "'from': \"-0\" would be Unix seconds, "
+             "1970-01-01T00:00:00+00:00: write a date");
+    fails_at(CH "-1\n", 6, 8, "'from': -1 would be Unix seconds, 1969-12-31T23:59:59+00:00, "
+             "before 1970: write a date, as \"2026-01-01\" (that instant itself as "
+             "\"1969-12-31T23:59:59+00:00\")");
+    fails_at(CH "-2026\n", 6, 8, "'from': -2026 would be Unix seconds, "
+             "1969-12-31T23:26:14+00:00, before 1970: write a date");
+    fails_at(CH "\"-2026\"\n", 6, 8, "'from': \"-2026\" would be Unix seconds, "
+             "1969-12-31T23:26:14+00:00, before 1970: write a date");
+    fails_at(CH "-20250101\n", 6, 8, "'from': -20250101 would be Unix seconds, "
+             "1969-05-11T14:58:19+00:00, before 1970: write a date");
+    fails_at(CH "-1000000000\n", 6, 8, "'from': -1000000000 would be Unix seconds, "
+             "1938-04-24T22:13:20+00:00, before 1970: write a date");
+    /* an instant before 1970 written as one is what it says */
+    civic_rules_free(rules_from(CH "\"1969-12-31T23:59:59Z\"\npoints = 2\n"));
+    /* and seconds whose local date is before year 1, as the rules' text
+     * writes such a from (no timestamp can), are read back */
+    civic_rules_free(rules_from("[scheme]\nutc_offset = \"-08:00\"\n" CH "-62135596800\n"
+                                "points = 2\n"));
+#undef CH
+}
+
 static void a_from_in_unix_seconds_may_carry_a_plus(void **state)
 {
     (void)state;
@@ -983,6 +1017,7 @@ int main(void)
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),
         cmocka_unit_test(a_bare_dotted_tier_measure_or_change_toml_reads_as_a_key_is_refused),
         cmocka_unit_test(a_from_of_fewer_than_nine_digits_is_refused),
+        cmocka_unit_test(a_from_of_a_sign_and_digits_is_refused),
         cmocka_unit_test(a_from_in_unix_seconds_may_carry_a_plus),
         cmocka_unit_test(dimensions_are_numbered_by_first_use_and_written_back_so),
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
