@@ -2359,52 +2359,6 @@ static int parse_options(int argc, char **argv, options *o)
     return usage_error("%s", why);
 }
 
-/* What a file that is no rules file most likely is, from its first bytes:
- * an event log given where the rules go (-r and the log swapped, or a log
- * after --compare); NULL when nothing says so.  A rules file never begins
- * with '{', nor with a line naming id, subject, type and ts by commas. */
-static size_t skip_blanks(const unsigned char *p, size_t n, size_t i)
-{
-    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
-    return i;
-}
-
-/* p[i] opens a JSON object: '{', then a key's quote or the closing '}'
- * ([{scheme] is a rules file's slip, not JSON). */
-static bool json_object_at(const unsigned char *p, size_t n, size_t i)
-{
-    if (i >= n || p[i] != '{') return false;
-    i = skip_blanks(p, n, i + 1);
-    return i < n && (p[i] == '"' || p[i] == '}');
-}
-
-static const char *log_kind_of(const unsigned char *p, size_t n)
-{
-    size_t i = skip_blanks(p, n, n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0);
-    if (json_object_at(p, n, i)) return "its first line is a JSON object";
-    if (i < n && p[i] == '[')
-        return json_object_at(p, n, skip_blanks(p, n, i + 1)) ? "a JSON array of objects" : NULL;
-    size_t end = i;
-    while (end < n && p[end] != '\n') end++;
-    return csv_header_line(p + i, end - i)
-               ? "its first line is a CSV header naming id, subject, type and ts"
-               : NULL;
-}
-
-static const char *log_kind(const char *path)
-{
-    unsigned char p[4096];
-    struct stat st;
-    /* a regular file only: a pipe or FIFO was read once already, and
-     * opening a FIFO again waits for a writer that will not come */
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t n = fread(p, 1, sizeof(p), f);
-    fclose(f);
-    return log_kind_of(p, n);
-}
-
 /* A rules file's name in messages: "-" is standard input. */
 static const char *rules_shown(const char *path)
 {
@@ -2462,15 +2416,17 @@ static int load_rules(const char *path, civic_rules **rules)
         rc = civic_rules_default(rules, NULL);
     }
     if (rc != CIVIC_OK) {
-        /* the parser's message would be about TOML: say what the file is */
-        const char *log = NULL;
-        if (path && (rc == CIVIC_E_SYNTAX || rc == CIVIC_E_RULES))
-            log = from_stdin ? log_kind_of((const unsigned char *)text, len < 4096 ? len : 4096)
-                             : log_kind(path);
+        /* what the file is, when the library says (an event log, JSON):
+         * its line and column, not its words on TOML before that */
+        const char *what = strstr(err.message, "not a rules file: ");
         if (from_stdin) path = "<stdin>";
-        if (log)
-            complain("%s: not a rules file: an event log (%s): the rules file is the one "
-                     "given with -r or --compare, the logs come after the options", path, log);
+        if (path && what && err.line > 0)
+            complain("%s: line %llu, column %u: %s%s", path, (unsigned long long)err.line,
+                     err.column, what,
+                     strncmp(what, "not a rules file: an event log", 30) == 0
+                         ? ": the rules file is the one given with -r or --compare, the logs "
+                           "come after the options"
+                         : "");
         else if (path && named_in(rc, &err, path)) complain("%s", err.message);
         else
             complain("%s: %s", path ? path : "built-in rules",

@@ -999,34 +999,99 @@ static unsigned log_header_names(const char *t, size_t n)
     return found;
 }
 
-/* t[i..n) opens a JSON object: '{', blanks, then a key's quote or '}'. */
+static bool json_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* t[i..n) opens a JSON object: '{', blanks, then a key's quote or '}', or
+ * nothing more on its line (a pretty-printed object's lone '{'). */
 static bool json_object_at(const char *t, size_t n, size_t i)
 {
     if (i >= n || t[i] != '{') return false;
-    for (i++; i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n'); i++) {}
-    return i < n && (t[i] == '"' || t[i] == '}');
+    size_t j = i + 1;
+    while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) j++;
+    if (j >= n || t[j] == '\n') return true;
+    return t[j] == '"' || t[j] == '}';
+}
+
+/* t[i..n) opens a JSON array: '[' alone on its line, or '[' and blanks
+ * before an object or the closing ']' ("[[grade]]", "[scheme]" and the slip
+ * "[{scheme]" are TOML's). */
+static bool json_array_at(const char *t, size_t n, size_t i)
+{
+    if (i >= n || t[i] != '[') return false;
+    size_t j = i + 1;
+    while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) j++;
+    if (j >= n || t[j] == '\n') return true;
+    while (j < n && json_blank(t[j])) j++;
+    return j < n && (t[j] == ']' || json_object_at(t, n, j));
+}
+
+/* Whether t[0..n) names, as JSON keys ("key" then ':'), an event's id,
+ * subject and type or ts, as an event line does (SPEC 3). */
+static bool json_event_keys(const char *t, size_t n)
+{
+    static const char *const need[] = { "id", "subject", "type", "ts" };
+    unsigned found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != '"') continue;
+        size_t e = i + 1;
+        while (e < n && t[e] != '"') e += t[e] == '\\' ? 2 : 1;
+        if (e >= n) break;
+        size_t c = e + 1;
+        while (c < n && json_blank(t[c])) c++;
+        if (c < n && t[c] == ':')
+            for (unsigned k = 0; k < 4; k++)
+                if (e - i - 1 == strlen(need[k]) && memcmp(t + i + 1, need[k], e - i - 1) == 0)
+                    found |= 1u << k;
+        i = e;
+    }
+    return (found & 3u) == 3u && (found & 12u) != 0;
 }
 
 /* When the parse failed on the first line that is not blank and that line
- * is an event log's (a JSON object, or a CSV header naming id, subject, type
- * and ts: the rules and the log swapped), the error says so after its own
- * words, its code, line and column unchanged (civic-score, civic-server and
- * the Python binding all show it).  An error path only. */
+ * is an event log's (a JSON object holding an event's keys, an array of
+ * such objects, or a CSV header naming id, subject, type and ts: the rules
+ * and the log swapped), the error says so after its own words, its code,
+ * line and column unchanged (civic-score, civic-server and the Python
+ * binding all show it); any other JSON is rules written in JSON, told to
+ * be TOML.  An error path only. */
 static void name_an_event_log(const char *t, size_t n, civic_error *err)
 {
-    if (!err || err->version < 1 || err->code != CIVIC_E_SYNTAX) return;
+    if (!err || err->version < 1) return;
     size_t i = n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, e;
-    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n')) i++;
+    while (i < n && json_blank(t[i])) i++;
     for (e = i; e < n && t[e] != '\n'; e++) {}
     if (err->offset < i || err->offset > e) return;
-    const char *what = json_object_at(t, n, i) ? "its first line is a JSON object"
-                       : log_header_names(t + i, e - i) == 15
-                           ? "its first line is a CSV header naming id, subject, type and ts"
-                           : NULL;
+    /* "[{"id": ...}]" is read as a header: an unknown table, not bad syntax */
+    if (err->code != CIVIC_E_SYNTAX && !(err->code == CIVIC_E_RULES && json_array_at(t, n, i)))
+        return;
+    const char *log = NULL, *other = NULL;
+    if (json_object_at(t, n, i)) {
+        if (json_event_keys(t + i, e - i)) log = "its first line is a JSON object";
+        else other = "a JSON document (rules are written in TOML; see the manual's rules chapter)";
+    } else if (json_array_at(t, n, i)) {
+        size_t o = i + 1, c;
+        while (o < n && json_blank(t[o])) o++;
+        for (c = o; c < n && t[c] != '}'; c++) {} /* an event's fields hold no object */
+        if (o < n && t[o] == '{' && json_event_keys(t + o, c - o)) log = "a JSON array of objects";
+        else other = "a JSON document (rules are written in TOML; see the manual's rules chapter)";
+    } else if (log_header_names(t + i, e - i) == 15) {
+        log = "its first line is a CSV header naming id, subject, type and ts";
+    }
+    if (!log && !other) return;
+    char tail[160];
+    if (log) snprintf(tail, sizeof(tail), "not a rules file: an event log (%s)", log);
+    else snprintf(tail, sizeof(tail), "not a rules file: %s", other);
     size_t used = strlen(err->message);
-    if (what)
-        snprintf(err->message + used, sizeof(err->message) - used,
-                 "; not a rules file: an event log (%s)", what);
+    if (used + 2 + strlen(tail) >= sizeof(err->message)) {
+        /* the parser's words too long to keep it whole ("unknown table"
+         * and its list): what the text is takes their place after
+         * "line L, column C: " */
+        const char *words = strstr(err->message, ": ");
+        used = words ? (size_t)(words + 2 - err->message) : 0;
+        snprintf(err->message + used, sizeof(err->message) - used, "%s", tail);
+        return;
+    }
+    snprintf(err->message + used, sizeof(err->message) - used, "; %s", tail);
 }
 
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
@@ -1048,6 +1113,6 @@ int civic__toml_parse(const char *text, size_t len, bool file, const civic_alloc
         else rc = parse_pair(&s, handler);
     }
     civic__free(alc, s.buf, s.buf_cap);
-    if (rc == CIVIC_E_SYNTAX) name_an_event_log(text, len, err);
+    if (rc == CIVIC_E_SYNTAX || rc == CIVIC_E_RULES) name_an_event_log(text, len, err);
     return rc;
 }

@@ -1087,15 +1087,56 @@ static void an_event_log_given_as_rules_says_it_is_one(void **state)
         assert_non_null(at);
         assert_string_equal(at, want); /* last, and once */
     }
+    /* JSON is a log only when its first object holds an event's keys (id,
+     * subject and type or ts): any other is a JSON document, rules written
+     * in JSON (an object without them, pretty-printed or empty, a lone '['),
+     * named after the parser's words at line 1, column 1 */
+    static const char doc[] = "; not a rules file: a JSON document (rules are written in TOML; "
+                              "see the manual's rules chapter)";
+    static const char array[] = "; not a rules file: an event log (a JSON array of objects)";
+    static const struct { const char *text, *want; int code; } json_cases[] = {
+        { "{\"scheme\": {\"base\": 100}, \"grade\": [{\"name\": \"A\"}]}\n", doc, CIVIC_E_SYNTAX },
+        { "{}\n", doc, CIVIC_E_SYNTAX },
+        { "{\"base\": 100}\n", doc, CIVIC_E_SYNTAX },
+        { "{\n  \"scheme\": {\"base\": 100}\n}\n", doc, CIVIC_E_SYNTAX },
+        { "{\n  \"id\": \"a1\", \"subject\": \"s1\", \"type\": \"vol\"\n}\n", doc, CIVIC_E_SYNTAX },
+        { "{\"id\": \"a1\", \"type\": \"vol\"}\n", doc, CIVIC_E_SYNTAX },
+        { "[\n  1, 2\n]\n", doc, CIVIC_E_SYNTAX },
+        { "[ {\"name\": \"A\"} ]\n", doc, CIVIC_E_SYNTAX },
+        { "{\"subject\":\"s1\", \"id\" : \"a1\",\"ts\":1}\n", "; not a rules file: an event log "
+                                                             "(its first line is a JSON object)", CIVIC_E_SYNTAX },
+        { "[{\"id\":\"a1\",\"subject\":\"s1\",\"type\":\"vol\"}]\n", array, CIVIC_E_RULES },
+        { "[\n  {\n    \"id\": \"a1\",\n    \"subject\": \"s1\",\n    \"ts\": 1\n  }\n]\n", array, CIVIC_E_SYNTAX },
+    };
+    for (size_t k = 0; k < sizeof(json_cases) / sizeof(json_cases[0]); k++) {
+        civic_rules *r = NULL;
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_rules_parse(&r, json_cases[k].text, strlen(json_cases[k].text),
+                                           NULL, &err), json_cases[k].code);
+        /* the parser's words too long to take these after them give way */
+        const char *want = json_cases[k].code == CIVIC_E_RULES ? json_cases[k].want + 2
+                                                               : json_cases[k].want;
+        const char *at = strstr(err.message, want);
+        if (!at || strcmp(at, want) != 0 || err.line != 1)
+            fprintf(stderr, "%s: got %llu:%u %s\n", json_cases[k].text,
+                    (unsigned long long)err.line, err.column, err.message);
+        assert_int_equal(err.line, 1);
+        assert_non_null(at);
+        assert_string_equal(at, want); /* last, and once */
+        if (json_cases[k].code == CIVIC_E_RULES)
+            assert_int_equal(at - err.message, strlen("line 1, column 2: "));
+    }
     /* a key that is one of those names, or a header naming fewer, is no log */
     const char *no_log[] = { "id,subject,type\n", "id = 1\n", "{ id = 1 }\n", "[id,subject]\n",
-                             "[scheme]\nid,subject,type,ts\n" };
+                             "[scheme]\nid,subject,type,ts\n", "[{scheme]\nbase = 1\n",
+                             "[[grade]\n" };
     for (size_t k = 0; k < sizeof(no_log) / sizeof(no_log[0]); k++) {
         civic_rules *r = NULL;
         civic_error err = CIVIC_ERROR_INIT;
         assert_int_not_equal(civic_rules_parse(&r, no_log[k], strlen(no_log[k]), NULL, &err),
                              CIVIC_OK);
         assert_null(strstr(err.message, "event log"));
+        assert_null(strstr(err.message, "JSON"));
     }
 }
 

@@ -166,10 +166,21 @@ status utf32be-bom 2 "not an event log: UTF-32 text (convert it first: iconv -f 
 status rules-as-log 2 "rules.toml: not an event log: a rules file (TOML: a \[table\] or a key = value line): give it with -r FILE" -- $R $D/rules.toml
 # the other way round: a log given where a rules file goes (-r, --compare)
 # is named as one, after the parser's own message
-status log-as-rules 2 "events.csv: not a rules file: an event log (its first line is a CSV header naming id, subject, type and ts)" -- -r $D/events.csv $D/rules.toml
-status log-as-compared-rules 2 "more.jsonl: not a rules file: an event log (its first line is a JSON object)" -- $R --compare $D/more.jsonl $D/events.csv
-printf '\n [ {"id":"1"} ]\n' >"$T/array.json"
-status array-as-rules 2 "array.json: not a rules file: an event log (a JSON array of objects)" -- -r "$T/array.json" $D/events.csv
+# (the line and column of the library's message kept, its words on TOML not)
+status log-as-rules 2 "events.csv: line 1, column 3: not a rules file: an event log (its first line is a CSV header naming id, subject, type and ts): the rules file is the one given with -r or --compare" -- -r $D/events.csv $D/rules.toml
+status log-as-compared-rules 2 "more.jsonl: line 1, column 1: not a rules file: an event log (its first line is a JSON object): the rules file" -- $R --compare $D/more.jsonl $D/events.csv
+printf '\n [ {"id":"1", "subject":"s1", "ts":1} ]\n' >"$T/array.json"
+status array-as-rules 2 "array.json: line 2, column 14: not a rules file: an event log (a JSON array of objects): the rules file" -- -r "$T/array.json" $D/events.csv
+# rules written in JSON are no event log: an object or array without an
+# event's keys, pretty-printed too, is told to be TOML
+printf '{"scheme": {"base": 100}, "grade": [{"name": "A"}]}\n' >"$T/rules.json"
+status json-rules 2 "rules.json: line 1, column 1: not a rules file: a JSON document (rules are written in TOML; see the manual's rules chapter)$" -- -r "$T/rules.json" $D/events.csv
+printf '{\n  "base": 100\n}\n' >"$T/pretty.json"
+"$CLI" -r - $D/events.csv <"$T/pretty.json" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: line 1, column 1: not a rules file: a JSON document (rules are written in TOML" "$T/err"
+then ok; else bad "json-rules-stdin: exit $rc: $(cat "$T/err")"; fi
+printf '{}\n' >"$T/empty.json"
+status json-empty-rules 2 "empty.json: line 1, column 1: not a rules file: a JSON document" -- $R --compare "$T/empty.json" $D/events.csv
 # a rules file whose first header has a stray brace is no JSON: the
 # parser's line and column, not "an event log"
 printf '[{scheme]\nbase = 1000\n' >"$T/brace.toml"
@@ -179,11 +190,11 @@ printf '{scheme}\n' >"$T/brace2.toml"
 "$CLI" -r "$T/brace2.toml" $D/events.csv >"$T/out" 2>"$T/err" </dev/null
 if grep -q "event log" "$T/err"; then bad "brace-line-is-no-log: called an event log: $(cat "$T/err")"; else ok; fi
 # a FIFO given as the rules is read once: the hint must not open it again
-# (that waits for a writer forever)
+# (that waits for a writer forever); the library's reading of it names it
 mkfifo "$T/rules.fifo"
 (printf 'id,subject,type,ts\n' >"$T/rules.fifo" &)
 timeout 20 "$CLI" -r "$T/rules.fifo" $D/events.csv >"$T/out" 2>"$T/err" </dev/null; rc=$?
-if [ $rc -eq 2 ] && grep -q "line 1, column 3: expected '=' after the key" "$T/err"; then ok
+if [ $rc -eq 2 ] && grep -q "line 1, column 3: not a rules file: an event log" "$T/err"; then ok
 else bad "log-as-rules-fifo: exit $rc: $(cat "$T/err")"; fi
 printf '[scheme]\nbase = 10\nid,subject,type,ts\n' >"$T/half.toml"
 status toml-not-log 2 "half.toml: line 3, column 3: expected '=' after the key$" -- -r "$T/half.toml" $D/events.csv
@@ -362,7 +373,7 @@ then ok; else bad "rules-stdin-bad: exit $rc: $(cat "$T/err")"; fi
 "$CLI" -r $D/rules.toml --compare $D/rules.toml --lenient -f csv $D/events.csv >"$T/want" 2>/dev/null
 if [ -s "$T/want" ] && cmp -s "$T/out" "$T/want"; then ok; else bad "compare-stdin: $(cat "$T/out" "$T/err")"; fi
 printf 'id,subject,type,ts\n' | "$CLI" -r - --print-rules >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 2 ] && grep -q "<stdin>: not a rules file: an event log" "$T/err"
+if [ $rc -eq 2 ] && grep -q "<stdin>: line 1, column 3: not a rules file: an event log" "$T/err"
 then ok; else bad "rules-stdin-log: exit $rc: $(cat "$T/err")"; fi
 status rules-and-log-stdin 1 "standard input is read once: it cannot hold both the rules (-r -) and a log (-)" -- -r - <$D/rules.toml
 status rules-and-compare-stdin 1 "standard input is read once: it cannot hold both schemes (-r - and --compare -)" -- -r - --compare - $D/events.csv <$D/rules.toml

@@ -824,6 +824,15 @@ def test_log_given_as_rules(tmp):
         code, out = start_fails(os.path.join(tmp, "swapped-data"), ["--rules", path])
         want = "civic-server: %s: %s; not a rules file: an event log (%s)\n" % (path, words, what)
         check(code != 0 and want in out, "a log given as rules: %s %r" % (code, out[-400:]))
+    # rules written in JSON are no event log
+    path = os.path.join(tmp, "rules.json")
+    with open(path, "w") as f:
+        f.write('{"scheme": {"base": 100}, "grade": [{"name": "A"}]}\n')
+    code, out = start_fails(os.path.join(tmp, "json-rules-data"), ["--rules", path])
+    want = ("civic-server: %s: line 1, column 1: expected a key, a [table] or a comment; not a "
+            "rules file: a JSON document (rules are written in TOML; see the manual's rules "
+            "chapter)\n" % path)
+    check(code != 0 and want in out, "rules in JSON: %s %r" % (code, out[-400:]))
 
 
 def test_key_in_other_letters(tmp):
