@@ -156,6 +156,102 @@ int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const
     return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, why ? msg : what);
 }
 
+/* The word v's text would be with every copy of the look-alike at text[at]
+ * (m bytes) replaced by rep (rn bytes; a blank-like one at the value's
+ * start or end deleted instead when edge_delete), into buf; its length, or
+ * SIZE_MAX when buf is too small. */
+static size_t replaced(const civic_toml_value *v, size_t at, size_t m, const char *rep,
+                       size_t rn, bool edge_delete, char *buf, size_t size)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < v->len;) {
+        if (i >= at && i + m <= v->len && memcmp(v->text + i, v->text + at, m) == 0) {
+            bool edge = i == 0 || i + m == v->len;
+            size_t k = edge && edge_delete ? 0 : rn;
+            if (j + k > size) return SIZE_MAX;
+            memcpy(buf + j, rep, k);
+            j += k;
+            i += m;
+            continue;
+        }
+        if (j + 1 > size) return SIZE_MAX;
+        buf[j++] = v->text[i++];
+    }
+    return j;
+}
+
+static bool word_blank(char c) { return c == ' ' || c == '\t'; }
+
+int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char *what,
+                         civic__rb_word_ok ok, const void *ctx)
+{
+    char msg[CIVIC_ERROR_MESSAGE_SIZE], buf[128];
+    size_t at = 0;
+    if (!ok || v->type != CIVIC_TOML_STRING) return civic__rb_lookalike_error(v, err, what);
+    const char *why = civic__toml_lookalike_at(v->text, v->len, &at);
+    if (why) {
+        unsigned char c = (unsigned char)v->text[at];
+        size_t m = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        if (m > v->len - at) m = v->len - at;
+        const char *colon = strrchr(why, ':');
+        int name = (int)(colon ? (size_t)(colon - why) : strlen(why));
+        bool space = strstr(why, "write a plain space") != NULL;
+        char rep[1];
+        size_t rn = 0;
+        bool known = true;
+        if (space) rep[rn++] = ' ';
+        else if (colon && strcmp(colon, ": write -") == 0) rep[rn++] = '-';
+        else if (colon && strcmp(colon, ": delete it") == 0) rn = 0;
+        else if (m == 3 && c == 0xef && ((unsigned char)v->text[at + 1] & 0xfe) == 0xbc)
+            rep[rn++] = (char)((((unsigned char)v->text[at + 1] & 0x3f) << 6 |
+                                ((unsigned char)v->text[at + 2] & 0x3f)) - 0xee0 + 0x00);
+        else known = false; /* a typographic quote: its "..." is the value's quotes */
+        pos p = civic__rb_text_pos(v, at);
+        bool edge = at == 0 || at + m == v->len;
+        size_t n = known ? replaced(v, at, m, rep, rn, space, buf, sizeof(buf)) : SIZE_MAX;
+        bool accepted = n != SIZE_MAX && ok(buf, n, ctx);
+        size_t lead = 0, trail = 0; /* or accepted once its blanks go too */
+        while (!accepted && n != SIZE_MAX && lead < n && word_blank(buf[lead])) lead++;
+        while (!accepted && n != SIZE_MAX && trail < n - lead && word_blank(buf[n - 1 - trail]))
+            trail++;
+        bool trimmed = !accepted && (lead || trail) && ok(buf + lead, n - lead - trail, ctx);
+        if (space && edge && accepted)
+            snprintf(msg, sizeof(msg), "%s (%.*s at its %s: delete it)", what, name, why,
+                     at == 0 ? "start" : "end");
+        else if (trimmed)
+            snprintf(msg, sizeof(msg), "%s (%s; and %s at its %s: delete %s)", what, why,
+                     lead + trail == 1 ? "a blank" : "blanks",
+                     lead && trail ? "start and end" : lead ? "start" : "end",
+                     lead + trail == 1 ? "it" : "them");
+        else if (accepted || !known)
+            snprintf(msg, sizeof(msg), "%s (%s)", what, why);
+        else
+            snprintf(msg, sizeof(msg), "%s (%.*s)", what, name, why);
+        return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, msg);
+    }
+    size_t lead = 0, trail = 0;
+    while (lead < v->len && word_blank(v->text[lead])) lead++;
+    while (trail < v->len - lead && word_blank(v->text[v->len - 1 - trail])) trail++;
+    if ((!lead && !trail) || lead == v->len) return civic__rb_lookalike_error(v, err, what);
+    char shown[48];
+    civic__excerpt(shown, sizeof(shown), v->text, v->len);
+    bool one = lead + trail == 1;
+    bool del = ok(v->text + lead, v->len - lead - trail, ctx);
+    snprintf(msg, sizeof(msg), "%s (\"%s\" has %s at its %s%s)", what, shown,
+             one ? "a blank" : "blanks", lead && trail ? "start and end" : lead ? "start" : "end",
+             !del ? "" : one ? ": delete it" : ": delete them");
+    pos p = civic__rb_text_pos(v, lead ? 0 : v->len - trail);
+    return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, msg);
+}
+
+/* civic__rb_word_ok of a choice: ctx its NULL-ended names. */
+static bool choice_ok(const char *t, size_t n, const void *ctx)
+{
+    for (const char *const *c = ctx; *c; c++)
+        if (civic__rb_key_is(t, n, *c)) return true;
+    return false;
+}
+
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                        const char *const *choices, const uint8_t *values, uint8_t *out)
 {
@@ -171,7 +267,7 @@ int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *ke
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    return civic__rb_lookalike_error(v, err, msg);
+    return civic__rb_word_error(v, err, msg, choice_ok, choices);
 }
 
 static int want_period(const civic_toml_value *v, civic_error *err, const char *key,
@@ -196,6 +292,14 @@ int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const 
     return civic__rb_error(err, CIVIC_E_LIMIT, v->line, v->column, v->offset, msg);
 }
 
+/* civic__rb_word_ok of a duration: ctx a bool, "by-severity" allowed. */
+static bool duration_ok(const char *t, size_t n, const void *ctx)
+{
+    civic_duration d;
+    return (*(const bool *)ctx && civic__rb_key_is(t, n, "by-severity")) ||
+           civic__duration_parse(t, n, &d);
+}
+
 int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *key,
                        bool allow_severity, civic_duration *out)
 {
@@ -216,7 +320,7 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
                  : civic__rb_key_is(v->text, v->len, "by-severity")
                      ? " (\"by-severity\" is for a rule's 'valid' only)"
                      : "");
-        return civic__rb_lookalike_error(v, err, msg);
+        return civic__rb_word_error(v, err, msg, duration_ok, &allow_severity);
     }
     return CIVIC_OK;
 }
@@ -534,6 +638,14 @@ static int scheme_pair_v2(builder *b, int k, const civic_toml_value *v, civic_er
     }
 }
 
+/* civic__rb_word_ok of 'utc_offset'. */
+static bool offset_ok(const char *t, size_t n, const void *ctx)
+{
+    int32_t off;
+    (void)ctx;
+    return civic__offset_parse(t, n, &off);
+}
+
 static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
 {
     static const char *const clamps[] = { "final", "running", NULL };
@@ -564,11 +676,12 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
         if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = civic__rb_lookalike_error(v, err, !civic__offset_shaped(v->text, v->len)
+            rc = civic__rb_word_error(v, err, !civic__offset_shaped(v->text, v->len)
                                           ? "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\""
                                       : v->text[4] >= '6' /* a shaped one has digits there */
                                           ? "'utc_offset': minutes out of range (00..59)"
-                                          : "'utc_offset' out of range (-23:59..+23:59)");
+                                          : "'utc_offset' out of range (-23:59..+23:59)",
+                                      offset_ok, NULL);
         return rc;
     case 6: b->valid_pos = p; return civic__rb_duration(v, err, "valid", true, &r->valid);
     case 7:

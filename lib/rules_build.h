@@ -127,6 +127,17 @@ pos civic__rb_text_pos(const civic_toml_value *v, size_t i);
  * value holds, if any, named after it (civic__toml_lookalike_in), at that
  * character's column when civic__rb_text_pos knows it. */
 int civic__rb_lookalike_error(const civic_toml_value *v, civic_error *err, const char *what);
+/* Whether t[0..n) would be accepted in place of a word value (ctx: the
+ * check's data, as its choices). */
+typedef bool (*civic__rb_word_ok)(const char *t, size_t n, const void *ctx);
+/* civic__rb_lookalike_error for a word value (a choice, a duration, an
+ * offset, a timestamp): a look-alike's replacement is suggested only when
+ * ok accepts the value with it, a no-break space at its start or end is to
+ * be deleted, and blanks at the value's start or end are named, quoted
+ * with the value, at the first one's column ("delete it" when ok accepts
+ * the value without them).  ok NULL: civic__rb_lookalike_error. */
+int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char *what,
+                         civic__rb_word_ok ok, const void *ctx);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

@@ -147,10 +147,22 @@ int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_erro
     return CIVIC_OK;
 }
 
+static const char *const window_names[] = { "lifetime", "year", "quarter", "month", NULL };
+
+/* civic__rb_word_ok of a tier's window: a name, or days, months or years. */
+static bool window_ok(const char *t, size_t n, const void *ctx)
+{
+    civic_duration d;
+    (void)ctx;
+    for (size_t i = 0; window_names[i]; i++)
+        if (civic__rb_key_is(t, n, window_names[i])) return true;
+    return civic__duration_parse(t, n, &d) &&
+           (d.kind == CIVIC_DUR_DAYS || d.kind == CIVIC_DUR_MONTHS || d.kind == CIVIC_DUR_YEARS);
+}
+
 static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *err)
 {
-    static const char *const names[] = { "lifetime", "year", "quarter", "month", NULL };
-    pos p = { v->line, v->column, v->offset };
+    static const char *const *const names = window_names;
     int rc = civic__rb_string(v, err, "window");
     if (rc != CIVIC_OK) return rc;
     for (uint8_t i = 0; names[i]; i++) {
@@ -163,8 +175,9 @@ static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *er
     if (!civic__duration_parse(v->text, v->len, &t->rolling) ||
         (t->rolling.kind != CIVIC_DUR_DAYS && t->rolling.kind != CIVIC_DUR_MONTHS &&
          t->rolling.kind != CIVIC_DUR_YEARS))
-        return civic__rb_at(err, p, "'window' must be \"lifetime\", \"year\", \"quarter\", "
-                                    "\"month\" or a rolling period such as \"12m\" or \"90d\"");
+        return civic__rb_word_error(v, err, "'window' must be \"lifetime\", \"year\", "
+                                    "\"quarter\", \"month\" or a rolling period such as \"12m\" "
+                                    "or \"90d\"", window_ok, NULL);
     t->window = CIVIC_WINDOW_ROLLING;
     return CIVIC_OK;
 }

@@ -78,6 +78,20 @@ int civic__rb_new_change(builder *b, const char *name, size_t n, pos p, civic_er
     return CIVIC_OK;
 }
 
+/* civic__rb_word_ok of a from: a timestamp, and no digits alone (with a
+ * sign or not) below 100000000, which change_from refuses. */
+static bool from_ok(const char *t, size_t n, const void *ctx)
+{
+    int64_t at;
+    const char *why = NULL;
+    (void)ctx;
+    if (civic__time_parse(t, n, 0, &at, &why) != CIVIC_OK) return false;
+    size_t i = n && (t[0] == '-' || t[0] == '+');
+    bool digits = i < n;
+    for (size_t k = i; k < n; k++) digits = digits && t[k] >= '0' && t[k] <= '9';
+    return !digits || (t[0] != '-' && at >= 100000000);
+}
+
 int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
 {
     rule_extra *x = &b->chx[b->index];
@@ -95,9 +109,13 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     /* a look-alike ("2026－03－01", an en dash for '-') can be in no
      * timestamp: named at its column now, as unquoted it is, while the value
      * is at hand (change_from reads it once the scheme's offset is known) */
-    if (v->type == CIVIC_TOML_STRING && civic__toml_lookalike_in(v->text, v->len))
-        return civic__rb_lookalike_error(v, err, "'from': bad timestamp (expected YYYY-MM-DD, "
-                                                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)");
+    if (v->type == CIVIC_TOML_STRING && !from_ok(v->text, v->len, NULL))
+        if (civic__toml_lookalike_in(v->text, v->len) ||
+            (v->len && (v->text[0] == ' ' || v->text[0] == '\t' || v->text[v->len - 1] == ' ' ||
+                        v->text[v->len - 1] == '\t')))
+            return civic__rb_word_error(v, err, "'from': bad timestamp (expected YYYY-MM-DD, "
+                                                "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)",
+                                        from_ok, NULL);
     /* an integer's '+' is TOML's, not a timestamp's: Unix seconds either way */
     size_t plus = v->type == CIVIC_TOML_INTEGER && v->len > 1 && v->text[0] == '+';
     x->from_text = civic__rb_intern(b, v->text + plus, v->len - plus);

@@ -868,6 +868,57 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
                         "line 2, column 13: bad hex digit in a unicode escape");
 }
 
+/* A word value with a stray blank at its start or end (" unit", "1y ",
+ * a no-break space after "unit") names it, quoted, at the blank's column,
+ * and says to delete it when the value without it is accepted: a plain
+ * space in its place would be refused too.  A look-alike's replacement is
+ * suggested only when the value with it is accepted. */
+static void a_stray_blank_in_a_word_value_is_named(void **state)
+{
+    (void)state;
+#define RA TEST_GRADES "[rule.a]\npoints = 1\n"
+    static const char choices[] = "'per' must be one of \"event\", \"unit\" ";
+    static const struct { const char *text; uint64_t line; uint32_t column; const char *what; }
+        cases[] = {
+        { RA "per = \"unit\xc2\xa0\"\n", 20, 12,
+          "(U+00A0 is a no-break space at its end: delete it)" },
+        { RA "per = \"\xc2\xa0unit\"\n", 20, 8,
+          "(U+00A0 is a no-break space at its start: delete it)" },
+        { RA "per = \"unit \"\n", 20, 12, "(\"unit \" has a blank at its end: delete it)" },
+        { RA "per = \" unit\"\n", 20, 8, "(\" unit\" has a blank at its start: delete it)" },
+        { RA "per = \"\tunit  \"\n", 20, 8, /* a tab itself, not an escape */
+          "(\"\\x09unit  \" has blanks at its start and end: delete them)" },
+        { RA "valid = \"1y \"\n", 20, 12, "(\"1y \" has a blank at its end: delete it)" },
+        { RA "valid = \" by-severity\"\n", 20, 10,
+          "(\" by-severity\" has a blank at its start: delete it)" },
+        { "[scheme]\nutc_offset = \"+08:00 \"\n" TEST_GRADES, 2, 21,
+          "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\" (\"+08:00 \" has a blank at its "
+          "end: delete it)" },
+        { "[scheme]\nclamp = \" final\"\n" TEST_GRADES, 2, 10,
+          "(\" final\" has a blank at its start: delete it)" },
+        { RA "[[rule.a.change]]\nfrom = \"2026-01-01 \"\npoints = 2\n", 21, 19,
+          "(\"2026-01-01 \" has a blank at its end: delete it)" },
+        { RA "[tier.t]\nrules = \"a\"\nwindow = \"12m \"\n[[tier.t.level]]\nname = \"x\"\n"
+             "min = 1\n", 22, 14, "(\"12m \" has a blank at its end: delete it)" },
+        { RA "[[rule.a.change]]\nfrom = \"2026-01-01\xc2\xa0\"\npoints = 2\n", 21, 19,
+          "(U+00A0 is a no-break space at its end: delete it)" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+        an_error_names_line_and_column(rules_error(cases[k].text, CIVIC_E_RULES), cases[k].line,
+                                       cases[k].column, cases[k].what);
+    /* the message is the value's own before it */
+    an_error_names_line_and_column(rules_error(RA "per = \"unit \"\n", CIVIC_E_RULES), 20, 12,
+                                   choices);
+    /* without the blank it is still no choice: named, not "delete it" */
+    civic_error e = rules_error(RA "per = \"hour \"\n", CIVIC_E_RULES);
+    an_error_names_line_and_column(e, 20, 12, "(\"hour \" has a blank at its end)");
+    /* a no-break space inside a word: a plain space would be refused too */
+    e = rules_error(RA "per = \"un\xc2\xa0it\"\n", CIVIC_E_RULES);
+    an_error_names_line_and_column(e, 20, 10, "(U+00A0 is a no-break space)");
+    assert_null(strstr(e.message, "write a plain space"));
+#undef RA
+}
+
 /* A look-alike inside a word value (a choice, an offset, a duration, a list
  * of names, a number after its sign) is named, as where it stops the file */
 static void a_lookalike_inside_a_word_value_is_named(void **state)
@@ -879,13 +930,20 @@ static void a_lookalike_inside_a_word_value_is_named(void **state)
                                                "per = \"\xef\xbd\x95nit\"\n", CIVIC_E_RULES),
                                    20, 8, "'per' must be one of \"event\", \"unit\" " WIDE);
     /* an escape after the character leaves its column known; one before
-     * it, the opening quote's is given */
+     * it, the opening quote's is given (and the tab, a blank at the
+     * value's edge, is to go too: "unit\t" in ASCII is still no choice) */
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "per = \"\xef\xbd\x95nit\\t\"\n", CIVIC_E_RULES),
-                                   20, 8, "'per' must be one of \"event\", \"unit\" " WIDE);
+                                   20, 8, "'per' must be one of \"event\", \"unit\" (a full-width "
+                                          "character, as an input method for Chinese or Japanese "
+                                          "types it: write it in ASCII; and a blank at its end: "
+                                          "delete it)");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1\n"
                                                "per = \"\\t\xef\xbd\x95nit\"\n", CIVIC_E_RULES),
-                                   20, 7, "'per' must be one of \"event\", \"unit\" " WIDE);
+                                   20, 7, "'per' must be one of \"event\", \"unit\" (a full-width "
+                                          "character, as an input method for Chinese or Japanese "
+                                          "types it: write it in ASCII; and a blank at its start: "
+                                          "delete it)");
     an_error_names_line_and_column(rules_error("[scheme]\nclamp = \"\xef\xbd\x86inal\"\n",
                                                CIVIC_E_RULES),
                                    2, 10, "'clamp' must be one of \"final\", \"running\" " WIDE);
@@ -1647,6 +1705,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
