@@ -120,7 +120,20 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
     char msg[160];
     const char *why;
     if (v->type != CIVIC_TOML_INTEGER && v->type != CIVIC_TOML_DECIMAL) {
-        snprintf(msg, sizeof(msg), "'%s' must be a number", key);
+        int64_t as_number;
+        size_t k = v->len && (v->text[0] == '-' || v->text[0] == '+');
+        /* "5": the number the key takes, written as TOML writes one */
+        bool quoted = v->type == CIVIC_TOML_STRING && v->len > k && v->len <= 24 &&
+                      v->text[k] != '.' && v->text[v->len - 1] != '.' &&
+                      civic__decimal_parse(v->text, v->len, 2, true, false,
+                                           CIVIC_POINTS_MAX * 100, &as_number, &why) == CIVIC_OK;
+        for (size_t i = k; quoted && i < v->len; i++)
+            quoted = (v->text[i] >= '0' && v->text[i] <= '9') || v->text[i] == '.';
+        if (quoted)
+            snprintf(msg, sizeof(msg), "'%s' must be a number (drop the quotes: %s = %.*s)", key,
+                     key, (int)v->len, v->text);
+        else
+            snprintf(msg, sizeof(msg), "'%s' must be a number", key);
         return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
     }
     int rc = civic__decimal_parse(v->text, v->len, 2, true, false, CIVIC_POINTS_MAX * 100, out,
@@ -304,6 +317,26 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
                        bool allow_severity, civic_duration *out)
 {
     char msg[240];
+    if (v->type == CIVIC_TOML_INTEGER && v->len <= 8 && v->text[0] >= '1' && v->text[0] <= '9') {
+        /* valid = 365: a count without its unit, each the duration takes */
+        civic_duration d;
+        char forms[3][16];
+        size_t n = 0;
+        for (const char *u = "dmy"; *u; u++) {
+            snprintf(forms[n], sizeof(forms[n]), "%.*s%c", (int)v->len, v->text, *u);
+            if (civic__duration_parse(forms[n], strlen(forms[n]), &d)) n++;
+        }
+        if (n) {
+            char list[80];
+            size_t l = 0;
+            for (size_t i = 0; i < n; i++)
+                l += (size_t)snprintf(list + l, sizeof(list) - l, "%s\"%s\"",
+                                      i == 0 ? "" : i + 1 == n ? " or " : ", ", forms[i]);
+            snprintf(msg, sizeof(msg), "'%s' must be a string (quote it with its unit: %s)", key,
+                     list);
+            return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+        }
+    }
     int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
     if (allow_severity && civic__rb_key_is(v->text, v->len, "by-severity")) {

@@ -688,6 +688,9 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
             !(ch >= 'A' && ch <= 'Z') &&
             !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
             return stray_text(s, at + i, true, true, "unexpected text after the value");
+        /* utc_offset = +08:00: an offset left unquoted, as 1y above */
+        if (type == CIVIC_TOML_STRING && civic__offset_shaped(t, n))
+            return quote_it(s, at, "malformed number", t, n);
         return syntax(s, at, "malformed number");
     }
     /* that byte before what the value is for is judged ("'valid' must be a
@@ -849,10 +852,88 @@ static const char *lost_brackets(const toml_state *s)
     return two ? "[[" : "[";
 }
 
-static int dotted_key(toml_state *s)
+/* The value of the line from `at` as written, for a hint: up to a comment
+ * or the line's end, blanks around it dropped; 0 when it is over 40 bytes
+ * or holds a control byte or a quote after its first (not shown whole). */
+static size_t value_shown(const toml_state *s, size_t at)
+{
+    const char *t = s->text;
+    size_t e = at;
+    bool quoted = at < s->len && t[at] == '"';
+    while (e < s->len && t[e] != '\n' && t[e] != '\r' &&
+           !(t[e] == '#' && !quoted && e > at && (t[e - 1] == ' ' || t[e - 1] == '\t')))
+        e++;
+    while (e > at && (t[e - 1] == ' ' || t[e - 1] == '\t')) e--;
+    if (e == at || e - at > 40 || !civic__utf8_valid(t + at, e - at)) return 0;
+    for (size_t k = at; k < e; k++)
+        if ((unsigned char)t[k] < 0x20 || t[k] == 0x7f || (k > at && k + 1 < e && t[k] == '"') ||
+            t[k] == '\\')
+            return 0;
+    return e - at;
+}
+
+/* "rule.vh.points = 5": the header and key to write instead, into msg
+ * ("write [rule.vh] on its own line, then points = 5"); false when the key
+ * is no table of the scheme's and a key (its first part is not one a
+ * header starts with), or the line is no key = value. */
+static bool dotted_hint(const toml_state *s, size_t at, char *msg, size_t size)
+{
+    const char *t = s->text;
+    size_t part[8], plen[8], parts = 0, i = at;
+    for (;;) {
+        size_t b = i;
+        while (i < s->len && bare_key_char(t[i])) i++;
+        if (i == b || parts == 8) return false;
+        part[parts] = b;
+        plen[parts++] = i - b;
+        while (i < s->len && (t[i] == ' ' || t[i] == '\t')) i++;
+        if (i >= s->len || t[i] != '.') break;
+        i++;
+        while (i < s->len && (t[i] == ' ' || t[i] == '\t')) i++;
+    }
+    if (parts < 2 || i >= s->len || t[i] != '=') return false;
+    for (i++; i < s->len && (t[i] == ' ' || t[i] == '\t');) i++;
+    static const char *const tables[] = { "scheme", "rule", "cap", "tier", "measure", "grade",
+                                          "validity" };
+    size_t k = 0;
+    while (k < 7 && !(plen[0] == strlen(tables[k]) && memcmp(t + part[0], tables[k], plen[0]) == 0))
+        k++;
+    if (k == 7) return false;
+    bool inline_table = i < s->len && t[i] == '{';
+    size_t last = inline_table ? parts : parts - 1; /* the parts the header takes */
+    if (last == 0 || (k >= 5 && last != 1) || (k == 0 && last != 1) || (k > 0 && k < 5 && last < 2))
+        return false;
+    char header[120];
+    size_t n = 0;
+    for (size_t p = 0; p < last; p++) {
+        if (n + plen[p] + 2 > sizeof(header)) return false;
+        if (p) header[n++] = '.';
+        memcpy(header + n, t + part[p], plen[p]);
+        n += plen[p];
+    }
+    header[n] = '\0';
+    const char *open = k >= 5 ? "[[" : "[", *close = k >= 5 ? "]]" : "]";
+    size_t vn = inline_table ? 0 : value_shown(s, i);
+    if (inline_table)
+        snprintf(msg, size, "write %s%s%s on its own line, then one key = value a line", open,
+                 header, close);
+    else if (vn)
+        snprintf(msg, size, "write %s%s%s on its own line, then %.*s = %.*s", open, header,
+                 close, (int)plen[parts - 1], t + part[parts - 1], (int)vn, t + i);
+    else
+        snprintf(msg, size, "write %s%s%s on its own line, then %.*s = its value", open, header,
+                 close, (int)plen[parts - 1], t + part[parts - 1]);
+    return true;
+}
+
+static int dotted_key(toml_state *s, size_t at)
 {
     const char *lost = lost_brackets(s);
-    char msg[100];
+    char msg[240], hint[200];
+    if (!lost && dotted_hint(s, at, hint, sizeof(hint))) {
+        snprintf(msg, sizeof(msg), "dotted keys are not supported (%s)", hint);
+        return syntax(s, s->pos, msg);
+    }
     if (!lost) return syntax(s, s->pos, "dotted keys are not supported");
     snprintf(msg, sizeof(msg), "dotted keys are not supported (missing '%s' at the start of a "
              "table header?)", lost);
@@ -923,6 +1004,57 @@ static int colon_for_equals(toml_state *s, size_t at, size_t key_end, int type)
     return syntax(s, s->pos, msg);
 }
 
+/* An array or an inline table after key = (neither is in the subset):
+ * named, with what to write where the manual has a form for it: a list of
+ * names (rules, grades) joined by ';', [[grade]] or [[validity]] tables,
+ * a table's header and one key a line. */
+static int bracket_value(toml_state *s, const char *key, size_t klen)
+{
+    const char *t = s->text;
+    size_t i = s->pos + 1;
+    char msg[240];
+    if (t[s->pos] == '{')
+        return syntax(s, s->pos, "inline tables are not supported (write a table as [NAME] on "
+                                 "its own line, then one key = value a line)");
+    while (i < s->len && (t[i] == ' ' || t[i] == '\t')) i++;
+    bool named = (klen == 5 && memcmp(key, "grade", 5) == 0) ||
+                 (klen == 8 && memcmp(key, "validity", 8) == 0);
+    if (named && i < s->len && t[i] == '{') {
+        snprintf(msg, sizeof(msg), "arrays are not supported (write [[%.*s]] on its own line, "
+                 "then one key = value a line, for each)", (int)klen, key);
+        return syntax(s, s->pos, msg);
+    }
+    bool list = (klen == 5 && memcmp(key, "rules", 5) == 0) ||
+                (klen == 6 && memcmp(key, "grades", 6) == 0);
+    char joined[120];
+    size_t n = 0, items = 0;
+    while (list) { /* "name", ... ] of simple strings, a comma after the last allowed */
+        if (i < s->len && t[i] == ']' && items) break;
+        if (i >= s->len || t[i] != '"') list = false;
+        size_t b = ++i;
+        while (list && i < s->len && t[i] != '"') {
+            unsigned char c = (unsigned char)t[i];
+            if (c < 0x20 || c == 0x7f || c == '\\' || c == ';') list = false;
+            i++;
+        }
+        if (!list || i >= s->len || i == b || n + (i - b) + 2 > sizeof(joined)) {
+            list = false;
+            break;
+        }
+        if (items++) joined[n++] = ';';
+        memcpy(joined + n, t + b, i - b);
+        n += i - b;
+        for (i++; i < s->len && (t[i] == ' ' || t[i] == '\t');) i++;
+        if (i < s->len && t[i] == ',')
+            for (i++; i < s->len && (t[i] == ' ' || t[i] == '\t');) i++;
+        else if (i >= s->len || t[i] != ']') list = false;
+    }
+    if (!list) return syntax(s, s->pos, "arrays are not supported");
+    snprintf(msg, sizeof(msg), "arrays are not supported (write %.*s = \"%.*s\")", (int)klen, key,
+             (int)n, joined);
+    return syntax(s, s->pos, msg);
+}
+
 static int parse_pair(toml_state *s, const civic_toml_handler *h)
 {
     size_t at = s->pos;
@@ -932,9 +1064,9 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     if (s->pos == at)
         return stray_text(s, at, false, false, "expected a key, a [table] or a comment");
     size_t key_end = s->pos;
-    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
+    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s, at);
     skip_ws(s);
-    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s);
+    if (s->pos < s->len && s->text[s->pos] == '.') return dotted_key(s, at);
     if (s->pos >= s->len || s->text[s->pos] != '=') {
         size_t dashes = 0; /* "-- a comment": a key of dashes, and no '=' */
         while (at + dashes < key_end && s->text[at + dashes] == '-') dashes++;
@@ -956,6 +1088,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
     }
     s->pos++;
     skip_ws(s);
+    if (s->pos < s->len && (s->text[s->pos] == '[' || s->text[s->pos] == '{'))
+        return bracket_value(s, s->text + at, key_end - at);
     civic_toml_value v;
     memset(&v, 0, sizeof(v));
     int rc = parse_value(s, &v, h->value_type ? h->value_type(h->ctx, s->text + at, key_end - at)

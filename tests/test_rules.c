@@ -868,6 +868,70 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
                         "line 2, column 13: bad hex digit in a unicode escape");
 }
 
+/* TOML idioms the subset leaves out say what to write instead: a dotted
+ * key as its table's header and its key, an inline table as a table, an
+ * array as the ';'-joined list or the [[...]] tables the manual takes, an
+ * offset or a number in the other form of value its key takes. */
+static void a_toml_idiom_left_out_says_what_to_write(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+#define AB G "[rule.vh]\npoints = 1\n[rule.fine]\npoints = -1\n"
+    static const struct { const char *text; int code; uint64_t line; uint32_t column;
+                          const char *what; } cases[] = {
+        { "rule.vh.points = 5\n" G, CIVIC_E_SYNTAX, 1, 5, "dotted keys are not supported (write "
+          "[rule.vh] on its own line, then points = 5)" },
+        { "scheme.base = 100 # the base\n" G, CIVIC_E_SYNTAX, 1, 7, "dotted keys are not supported "
+          "(write [scheme] on its own line, then base = 100)" },
+        { "scheme . base = 100\n" G, CIVIC_E_SYNTAX, 1, 8, "(write [scheme] on its own line, then "
+          "base = 100)" },
+        { "grade.name = \"A\"\n", CIVIC_E_SYNTAX, 1, 6, "(write [[grade]] on its own line, then "
+          "name = \"A\")" },
+        { "rule.vh = { points = 1.5, per = \"unit\" }\n" G, CIVIC_E_SYNTAX, 1, 5,
+          "dotted keys are not supported (write [rule.vh] on its own line, then one key = value "
+          "a line)" },
+        { G "[rule.fine]\npoints = { value = -10 }\n", CIVIC_E_SYNTAX, 4, 10,
+          "inline tables are not supported (write a table as [NAME] on its own line, then one "
+          "key = value a line)" },
+        { AB "[tier.t]\nrules = [\"vh\", \"fine\"]\n", CIVIC_E_SYNTAX, 8, 9,
+          "arrays are not supported (write rules = \"vh;fine\")" },
+        { AB "[measure.m]\nkind = \"restriction\"\ngrades = [ \"A\",\"B\", ]\n", CIVIC_E_SYNTAX, 9,
+          10, "arrays are not supported (write grades = \"A;B\")" },
+        { "grade = [{name = \"A\"}]\n", CIVIC_E_SYNTAX, 1, 9, "arrays are not supported (write "
+          "[[grade]] on its own line, then one key = value a line, for each)" },
+        { "[scheme]\nutc_offset = +08:00\n" G, CIVIC_E_SYNTAX, 2, 14,
+          "malformed number (write it in double quotes: \"+08:00\")" },
+        { G "[rule.a]\npoints = \"5\"\n", CIVIC_E_RULES, 4, 10,
+          "'points' must be a number (drop the quotes: points = 5)" },
+        { G "[rule.a]\npoints = \"-2.5\"\n", CIVIC_E_RULES, 4, 10,
+          "'points' must be a number (drop the quotes: points = -2.5)" },
+        { G "[rule.a]\npoints = 1\nvalid = 365\n", CIVIC_E_RULES, 5, 9,
+          "'valid' must be a string (quote it with its unit: \"365d\", \"365m\" or \"365y\")" },
+        { G "[rule.a]\npoints = 1\nvalid = 20000\n", CIVIC_E_RULES, 5, 9,
+          "'valid' must be a string (quote it with its unit: \"20000d\" or \"20000m\")" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+        an_error_names_line_and_column(rules_error(cases[k].text, cases[k].code), cases[k].line,
+                                       cases[k].column, cases[k].what);
+    /* no hint where the suggestion would be refused: a table the scheme
+     * has no such header for, a list of what is no simple name, a number
+     * with too many places, a duration of no length */
+    static const char *const bare[] = {
+        "foo.bar = 1\n" G, "[tier.t]\nrules = [\"a;b\", \"c\"]\n" G,
+        "[scheme]\nname = [\"a\", \"b\"]\n" G,
+    };
+    for (size_t k = 0; k < sizeof(bare) / sizeof(bare[0]); k++) {
+        civic_error e = rules_error(bare[k], CIVIC_E_SYNTAX);
+        assert_null(strstr(e.message, "(write"));
+    }
+    civic_error e = rules_error(G "[rule.a]\npoints = \"1.234\"\n", CIVIC_E_RULES);
+    assert_null(strstr(e.message, "drop the quotes"));
+    e = rules_error(G "[rule.a]\npoints = 1\nvalid = 0\n", CIVIC_E_RULES);
+    assert_null(strstr(e.message, "quote it"));
+#undef AB
+#undef G
+}
+
 /* A word value with a stray blank at its start or end (" unit", "1y ",
  * a no-break space after "unit") names it, quoted, at the blank's column,
  * and says to delete it when the value without it is accepted: a plain
@@ -1705,6 +1769,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
