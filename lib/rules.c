@@ -621,20 +621,36 @@ static const char *moved_key(const char *table, const char *key, size_t len)
     return NULL;
 }
 
-int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, const char *key,
-                      size_t len, uint64_t line, uint32_t column, uint64_t offset,
-                      civic_error *err)
+void civic__rb_header_of(char *out, size_t size, const char *word, const char *name,
+                         bool bare_dotted, const char *suffix)
 {
-    char msg[240], shown[72];
+    const char *q = strchr(name, '.') && !bare_dotted ? "\"" : ""; /* [rule."a.b"] */
+    snprintf(out, size, "%s%s.%s%s%s%s%s", suffix ? "[[" : "[", word, q, name, q,
+             suffix ? suffix : "", suffix ? "]]" : "]");
+}
+
+int civic__rb_unknown_in(const char *table, const char *header, const char *const *keys,
+                         size_t nkeys, const char *key, size_t len, uint64_t line,
+                         uint32_t column, uint64_t offset, civic_error *err)
+{
+    char msg[320], shown[72];
     const char *near = nearest_key(keys, nkeys, key, len);
     civic__excerpt_raw(shown, sizeof(shown), key, len); /* cut as any value: "..." says so */
-    int n = snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", shown, table);
+    int n = header ? snprintf(msg, sizeof(msg), "unknown key '%s' in %s", shown, header)
+                   : snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", shown, table);
     const char *moved = near ? NULL : moved_key(table, key, len);
     if (n > 0 && (size_t)n < sizeof(msg)) {
         if (near) snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);
         else if (moved) snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s)", moved);
     }
     return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
+}
+
+int civic__rb_unknown(const char *table, const char *const *keys, size_t nkeys, const char *key,
+                      size_t len, uint64_t line, uint32_t column, uint64_t offset,
+                      civic_error *err)
+{
+    return civic__rb_unknown_in(table, NULL, keys, nkeys, key, len, line, column, offset, err);
 }
 
 int civic__rb_find_key(const char *const *keys, const char *key, size_t len)
@@ -983,6 +999,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
     static const char *const grade_keys[] = { "name", "min", NULL };
     builder *b = ctx;
     int k, rc;
+    char header[160]; /* the table as its header is written, for "unknown key" */
     b->last.line = line;
     b->key_at = (pos){ line, column, offset };
     switch (b->table) {
@@ -999,16 +1016,22 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
         rc = civic__rb_seen(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : grade_pair(b, k, v, err);
     case T_CAP:
-        if ((k = civic__rb_find_key(cap_keys, key, len)) < 0)
-            return civic__rb_unknown("cap", cap_keys, SIZE_MAX, key, len,
-                                     line, column, offset, err);
+        if ((k = civic__rb_find_key(cap_keys, key, len)) < 0) {
+            civic__rb_header_of(header, sizeof(header), "cap", b->r->caps[b->index].name,
+                                b->cx[b->index].bare_dotted, NULL);
+            return civic__rb_unknown_in("cap", header, cap_keys, SIZE_MAX, key, len, line, column,
+                                        offset, err);
+        }
         rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
-        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
+        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0) {
             /* a rule's own keys: from and recount are a change's */
-            return civic__rb_unknown("rule", rule_keys_list, RK_FROM, key, len, line, column,
-                                     offset, err);
+            civic__rb_header_of(header, sizeof(header), "rule", b->r->rules[b->index].code,
+                                b->rx[b->index].bare_dotted, NULL);
+            return civic__rb_unknown_in("rule", header, rule_keys_list, RK_FROM, key, len, line,
+                                        column, offset, err);
+        }
         if (k >= RK_FROM) { /* often [rule.X.change] written with single brackets */
             char msg[200];
             const char *code = b->r->rules[b->index].code;
@@ -1024,9 +1047,13 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                               : rule_key(b, &b->r->rules[b->index], &b->rx[b->index], k, v,
                                          false, err);
     case T_CHANGE:
-        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0)
-            return civic__rb_unknown("rule change", rule_keys_list, SIZE_MAX, key, len, line,
-                                     column, offset, err);
+        if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0) {
+            uint32_t rule = b->chx[b->index].rule;
+            civic__rb_header_of(header, sizeof(header), "rule", b->r->rules[rule].code,
+                                b->rx[rule].bare_dotted, ".change");
+            return civic__rb_unknown_in("rule change", header, rule_keys_list, SIZE_MAX, key,
+                                        len, line, column, offset, err);
+        }
         rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
         if (rc != CIVIC_OK) return rc;
         if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);
@@ -1393,7 +1420,8 @@ static bool name_readable(const char *s, size_t n, bool capitals)
  * has none, the name is none a header reads (a stray quote: [rule".a"]) or
  * none of its table (["rule.A"], ["rule.a b"]), or the guess is what was
  * written.  What it offers is a header the reader takes as that table. */
-static bool table_meant(const char *key, size_t len, bool array, char *out, size_t size)
+static bool table_meant(const char *key, size_t len, bool array, bool plural, char *out,
+                        size_t size)
 {
     static const char *const words[] = { "scheme", "grade", "validity", "cap", "rule", "tier",
                                          "measure", NULL };
@@ -1426,7 +1454,8 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     bool ends = suffix && len - w > k && memcmp(key + len - k, suffix, k) == 0;
     if (array && suffix && !ends) return false;
     bool many = ends;
-    if (many == array && !quoted && civic__rb_key_is(key, w, word)) return false; /* as written */
+    if (many == array && !quoted && !plural && civic__rb_key_is(key, w, word))
+        return false; /* as written */
     bool capitals = strcmp(word, "tier") == 0 || strcmp(word, "measure") == 0;
     if (!name_readable(dot + 1, len - w - 1 - (many ? k : 0), capitals)) return false;
     /* whole, not an excerpt: a name of its table is plain ASCII, at most 64
@@ -1434,6 +1463,25 @@ static bool table_meant(const char *key, size_t len, bool array, char *out, size
     snprintf(out, size, "%s%s.%.*s%s", many ? "[[" : "[", word, (int)(len - w - 1), dot + 1,
              many ? "]]" : "]");
     return true;
+}
+
+/* table_meant of a header written in the plural: [[rule.a.changes]],
+ * [[tier.t.levels]], [[validities]] (the array tables take the singular). */
+static bool plural_meant(const char *key, size_t len, bool array, char *out, size_t size)
+{
+    static const char *const forms[][2] = { { ".changes", ".change" }, { ".levels", ".level" },
+                                            { "validities", "validity" } };
+    char one[160];
+    for (size_t i = 0; i < 3; i++) {
+        size_t k = strlen(forms[i][0]), o = strlen(forms[i][1]);
+        if (len < k || len - k + o >= sizeof(one) || memcmp(key + len - k, forms[i][0], k) != 0 ||
+            (i == 2 && len != k))
+            continue;
+        memcpy(one, key, len - k);
+        memcpy(one + len - k, forms[i][1], o);
+        return table_meant(one, len - k + o, array, true, out, size);
+    }
+    return false;
 }
 
 static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t line,
@@ -1483,7 +1531,8 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
     if (why)
         snprintf(msg, sizeof(msg), "unknown table %s%s%s (%s)", array ? "[[" : "[", shown,
                  array ? "]]" : "]", why);
-    else if (table_meant(key, len, array, meant, sizeof(meant)))
+    else if (table_meant(key, len, array, false, meant, sizeof(meant)) ||
+             plural_meant(key, len, array, meant, sizeof(meant)))
         snprintf(msg, sizeof(msg), "unknown table %s%s%s (did you mean %s?)", array ? "[[" : "[",
                  shown, array ? "]]" : "]", meant);
     else

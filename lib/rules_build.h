@@ -138,6 +138,15 @@ typedef bool (*civic__rb_word_ok)(const char *t, size_t n, const void *ctx);
  * the value without them).  ok NULL: civic__rb_lookalike_error. */
 int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char *what,
                          civic__rb_word_ok ok, const void *ctx);
+/* The header of a table as written, into out: [word.name], the name
+ * quoted when it holds a dot and was not written bare, or [[word.name
+ * suffix]] with a suffix (".change"). */
+void civic__rb_header_of(char *out, size_t size, const char *word, const char *name,
+                         bool bare_dotted, const char *suffix);
+/* civic__rb_unknown naming the table by header (NULL: [table]). */
+int civic__rb_unknown_in(const char *table, const char *header, const char *const *keys,
+                         size_t nkeys, const char *key, size_t len, uint64_t line,
+                         uint32_t column, uint64_t offset, civic_error *err);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

@@ -203,9 +203,12 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
                  "with double brackets", (int)len, key, q, (int)(n - 6), t->name, q);
         return civic__rb_error(err, CIVIC_E_RULES, ka.line, ka.column, ka.offset, msg);
     }
-    if (k < 0)
-        return civic__rb_unknown("tier", keys, SIZE_MAX, key, len,
-                                 ka.line, ka.column, ka.offset, err);
+    if (k < 0) {
+        char header[160];
+        civic__rb_header_of(header, sizeof(header), "tier", t->name, x->bare_dotted, NULL);
+        return civic__rb_unknown_in("tier", header, keys, SIZE_MAX, key, len, ka.line, ka.column,
+                                    ka.offset, err);
+    }
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);

@@ -774,9 +774,11 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     size_t at = s->pos;
     bool quoted = false;
     size_t blank = 0, quote = 0, hash = 0; /* the first of each outside double quotes, + 1 */
+    size_t opened = 0; /* the quote that opened the last quoted part */
     while (s->pos < s->len && (quoted || s->text[s->pos] != ']') && s->text[s->pos] != '\n') {
         char c = s->text[s->pos];
         if (c == '\0') return nul_byte(s, s->pos); /* a name shows it as \x00, far from it */
+        if (c == '"' && !quoted) opened = s->pos;
         if (c == '"') quoted = !quoted;
         else if (quoted && c == '\\' && s->pos + 1 < s->len && s->text[s->pos + 1] != '\n')
             s->pos++; /* an escape: the name's reader refuses it, by name */
@@ -784,6 +786,13 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
         else if (!quoted && c == '\'' && !quote) quote = s->pos + 1;
         else if (!quoted && c == '#' && !hash) hash = s->pos + 1;
         s->pos++;
+    }
+    if (quoted && memchr(s->text + opened, ']', s->pos - opened)) {
+        /* [rule.vh"]: a quote never closed, the ']' taken into it */
+        char msg[160];
+        snprintf(msg, sizeof(msg), "unterminated table header (a stray '\"' at column %u: delete "
+                 "it, or close the quoted name with another '\"')", col(s, opened));
+        return syntax(s, opened, msg);
     }
     if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, open, "unterminated table header");
     size_t end = s->pos;

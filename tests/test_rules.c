@@ -868,6 +868,32 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
                         "line 2, column 13: bad hex digit in a unicode escape");
 }
 
+/* A header's slips name what to write: a stray quote at its own column,
+ * a plural of an array table the singular it takes. */
+static void a_header_slip_says_what_to_write(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+    an_error_names_line_and_column(rules_error(G "[rule.vh\"]\npoints = 1\n", CIVIC_E_SYNTAX), 3, 9,
+                                   "unterminated table header (a stray '\"' at column 9: delete "
+                                   "it, or close the quoted name with another '\"')");
+    an_error_names_line_and_column(rules_error(G "[rule.\"vh]\npoints = 1\n", CIVIC_E_SYNTAX), 3, 7,
+                                   "(a stray '\"' at column 7");
+    static const struct { const char *text; uint64_t line; const char *what; } plural[] = {
+        { G "[rule.vh]\npoints = 1\n[[rule.vh.changes]]\nfrom = \"2026-01-01\"\n", 5,
+          "unknown table [[rule.vh.changes]] (did you mean [[rule.vh.change]]?)" },
+        { G "[rule.vh]\npoints = 1\n[tier.t]\nrules = \"vh\"\n[[tier.t.levels]]\nname = \"x\"\n"
+            "min = 1\n", 7, "unknown table [[tier.t.levels]] (did you mean [[tier.t.level]]?)" },
+        { G "[[validities]]\nname = \"x\"\n", 3,
+          "unknown table [[validities]] (did you mean [[validity]]?)" },
+        { "[[grades]]\nname = \"x\"\n", 1, "unknown table [[grades]] (did you mean [[grade]]?)" },
+    };
+    for (size_t k = 0; k < sizeof(plural) / sizeof(plural[0]); k++)
+        an_error_names_line_and_column(rules_error(plural[k].text, CIVIC_E_RULES), plural[k].line,
+                                       3, plural[k].what);
+#undef G
+}
+
 /* TOML idioms the subset leaves out say what to write instead: a dotted
  * key as its table's header and its key, an inline table as a table, an
  * array as the ';'-joined list or the [[...]] tables the manual takes, an
@@ -1494,59 +1520,59 @@ static void unknown_keys_name_the_likely_key(void **state)
         { "[scheme]\nbalance = 1\n", "line 2, column 1: unknown key 'balance' in [scheme]" },
         { "[scheme]\nx = 1\n", "line 2, column 1: unknown key 'x' in [scheme]" },
         { TEST_GRADES "[rule.a]\npionts = 1\n", "line 19, column 1: unknown key 'pionts' in "
-                                                "[rule] (did you mean 'points'?)" },
+                                                "[rule.a] (did you mean 'points'?)" },
         { TEST_GRADES "[rule.a]\ncolour = 1\n", "line 19, column 1: unknown key 'colour' in "
-                                                "[rule]" },
+                                                "[rule.a]" },
         /* from and recount are a change's keys: not offered in [rule.X] */
-        { TEST_GRADES "[rule.a]\nfrm = 1\n", "line 19, column 1: unknown key 'frm' in [rule]" },
+        { TEST_GRADES "[rule.a]\nfrm = 1\n", "line 19, column 1: unknown key 'frm' in [rule.a]" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nrecont = true\n",
-          "line 21, column 1: unknown key 'recont' in [rule change] (did you mean 'recount'?)" },
+          "line 21, column 1: unknown key 'recont' in [[rule.a.change]] (did you mean 'recount'?)" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrmo = \"2024-01-01\"\n",
-          "line 21, column 1: unknown key 'frmo' in [rule change] (did you mean 'from'?)" },
-        { TEST_GRADES "[cap.c]\nlimt = 5\n", "line 19, column 1: unknown key 'limt' in [cap] "
+          "line 21, column 1: unknown key 'frmo' in [[rule.a.change]] (did you mean 'from'?)" },
+        { TEST_GRADES "[cap.c]\nlimt = 5\n", "line 19, column 1: unknown key 'limt' in [cap.c] "
                                              "(did you mean 'limit'?)" },
         { TEST_GRADES "[tier.t]\nrule = \"a\"\n", "line 19, column 1: unknown key 'rule' in "
-                                                  "[tier] (did you mean 'rules'?)" },
+                                                  "[tier.t] (did you mean 'rules'?)" },
         { "[[grade]]\nmni = 1\n", "line 2, column 1: unknown key 'mni' in [[grade]] "
                                   "(did you mean 'min'?)" },
         { "[[grade]]\nmn = 1\n", "line 2, column 1: unknown key 'mn' in [[grade]] "
                                  "(did you mean 'min'?)" },
         /* a key under another table's name for it, or in the wrong table */
         { TEST_GRADES "[cap.c]\nlimit = 5\ncap_mode = \"net\"\n",
-          "line 20, column 1: unknown key 'cap_mode' in [cap] (did you mean 'mode'?)" },
+          "line 20, column 1: unknown key 'cap_mode' in [cap.c] (did you mean 'mode'?)" },
         { TEST_GRADES "[rule.a]\npoints = 1\nmode = \"net\"\n",
-          "line 20, column 1: unknown key 'mode' in [rule] (did you mean 'cap_mode'? 'mode' is "
+          "line 20, column 1: unknown key 'mode' in [rule.a] (did you mean 'cap_mode'? 'mode' is "
           "a key of [cap.NAME])" },
         /* scheme settings added at the end of the file land in the last
          * rule; a measure's or a tier's keys in a rule; a rule's in [scheme] */
         { TEST_GRADES "[rule.a]\npoints = 1\nbase = 1000\n",
-          "line 20, column 1: unknown key 'base' in [rule] (a key of [scheme]: write it under "
+          "line 20, column 1: unknown key 'base' in [rule.a] (a key of [scheme]: write it under "
           "[scheme])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nutc_offset = \"+08:00\"\n",
-          "line 20, column 1: unknown key 'utc_offset' in [rule] (a key of [scheme]: write it "
+          "line 20, column 1: unknown key 'utc_offset' in [rule.a] (a key of [scheme]: write it "
           "under [scheme])" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 1\ncontested = \"mark\"\n",
-          "line 22, column 1: unknown key 'contested' in [rule change] (a key of [scheme]: write "
+          "line 22, column 1: unknown key 'contested' in [[rule.a.change]] (a key of [scheme]: write "
           "it under [scheme])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nmin = 0\n",
-          "line 20, column 1: unknown key 'min' in [rule] (a key of [scheme] or of [[grade]])" },
+          "line 20, column 1: unknown key 'min' in [rule.a] (a key of [scheme] or of [[grade]])" },
         { TEST_GRADES "[rule.a]\npoints = 1\ntext = \"x\"\n",
-          "line 20, column 1: unknown key 'text' in [rule] (a key of [measure.CODE])" },
+          "line 20, column 1: unknown key 'text' in [rule.a] (a key of [measure.CODE])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nwindow = \"1y\"\n",
-          "line 20, column 1: unknown key 'window' in [rule] (a key of [tier.NAME])" },
+          "line 20, column 1: unknown key 'window' in [rule.a] (a key of [tier.NAME])" },
         { "[scheme]\ncategory = \"x\"\n",
           "line 2, column 1: unknown key 'category' in [scheme] (a key of [rule.CODE])" },
         { "[scheme]\ncap = 5\n",
           "line 2, column 1: unknown key 'cap' in [scheme] (a key of [rule.CODE])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nname = \"x\"\n",
-          "line 20, column 1: unknown key 'name' in [rule] (a rule is named by its code, "
+          "line 20, column 1: unknown key 'name' in [rule.a] (a rule is named by its code, "
           "[rule.CODE]; 'name' is a key of [scheme] or of [[grade]])" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                       "name = \"x\"\n",
-          "line 22, column 1: unknown key 'name' in [rule change] (a rule is named by its code, "
+          "line 22, column 1: unknown key 'name' in [[rule.a.change]] (a rule is named by its code, "
           "[rule.CODE]; 'name' is a key of [scheme] or of [[grade]])" },
         { TEST_GRADES "[rule.a]\npoints = 1\nmax = 2000\n",
-          "line 20, column 1: unknown key 'max' in [rule] (a key of [scheme]: write it under "
+          "line 20, column 1: unknown key 'max' in [rule.a] (a key of [scheme]: write it under "
           "[scheme])" },
         /* and after a grade: min and name are its own */
         { "[[grade]]\nname = \"A\"\nmax = 2000\n",
@@ -1559,15 +1585,21 @@ static void unknown_keys_name_the_likely_key(void **state)
           "line 3, column 1: unknown key 'points' in [[grade]]" },
         { TEST_GRADES "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\n"
                       "period = \"day\"\n",
-          "line 22, column 1: unknown key 'period' in [rule change] "
+          "line 22, column 1: unknown key 'period' in [[rule.a.change]] "
           "(did you mean 'cap_period'?)" },
         { TEST_GRADES "[rule.a]\npoints = 1\nbalance_min = 0\n",
-          "line 20, column 1: unknown key 'balance_min' in [rule] (a key of [scheme])" },
+          "line 20, column 1: unknown key 'balance_min' in [rule.a] (a key of [scheme])" },
         { "base = 1000\n", "line 1, column 1: unknown key 'base' in [top level] "
                            "(a key of [scheme]: write it under [scheme])" },
         { "points = 1\n", "line 1, column 1: unknown key 'points' in [top level] "
                           "(a key of [rule.CODE]: write it under its rule)" },
         { "zork = 1\n", "line 1, column 1: unknown key 'zork' in [top level]" },
+        /* the table named as its header is written: a rule whose code has a
+         * dot ([rule.fine.cap] for a cap of rule fine) by that header */
+        { TEST_GRADES "[rule.fine]\npoints = -1\n[rule.fine.cap]\nlimit = 5\n",
+          "line 21, column 1: unknown key 'limit' in [rule.fine.cap] (did you mean 'cap'?)" },
+        { TEST_GRADES "[rule.\"x.y\"]\nlimt = 5\n",
+          "line 19, column 1: unknown key 'limt' in [rule.\"x.y\"]" },
         /* a key too long to show whole is cut as every value is: "..." says so */
         { "[scheme]\nkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
           "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk = 1\n",
@@ -1769,6 +1801,7 @@ int main(void)
         cmocka_unit_test(unknown_tables_and_keys_are_errors),
         cmocka_unit_test(unknown_keys_name_the_likely_key),
         cmocka_unit_test(syntax_errors_name_line_and_column),
+        cmocka_unit_test(a_header_slip_says_what_to_write),
         cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),

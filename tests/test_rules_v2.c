@@ -392,7 +392,7 @@ static void tiers_and_measures_are_checked(void **state)
     /* a NUL in the list is shown, not the end of the message's text */
     fails_at(G1 R "[tier.t]\nrules = \"a\\u0000\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
              7, 9, "'rules': \"a\\x00\" is not a rule");
-    fails_at(G1 R "[tier.t]\nrules = \"a\"\nbogus = \"x\"\n", 8, 1, "unknown key 'bogus' in [tier]");
+    fails_at(G1 R "[tier.t]\nrules = \"a\"\nbogus = \"x\"\n", 8, 1, "unknown key 'bogus' in [tier.t]");
     fails_at(G1 R T "  name = \"two\"\n", 11, 3, "duplicate key 'name'");
     fails_at(G1 R "[measure.m]\nflag = \"dishonest\"\n  flag = \"dishonest\"\n", 8, 3,
              "duplicate key 'flag'");
