@@ -838,21 +838,12 @@ class Rules(_Owner):
     @classmethod
     def from_text(cls, text: _Union[str, bytes, bytearray, memoryview]) -> "Rules":
         """Parse rules from TOML text (str or UTF-8 bytes).  CivicError with
-        line and column on a bad file."""
+        line and column on a bad file.  A str decoded with surrogateescape is
+        the bytes it was decoded from again, as for Engine.load (the parser
+        then reads what from_file and the CLI read in the file: a comment
+        may hold them; any other lone surrogate is the bytes that spell it)."""
         if isinstance(text, str):
-            try:
-                data = _utf8(text, "text", _capi.CIVIC_E_SYNTAX)
-            except CivicError as e:
-                # where the parser would name a byte that is not UTF-8: the
-                # line, and the column in bytes (a byte order mark not counted)
-                head = text[:e.start]
-                e.line = head.count("\n") + 1
-                line = head[head.rfind("\n") + 1:]
-                if e.line == 1 and line.startswith("\ufeff"):
-                    line = line[1:]
-                e.column = len(line.encode("utf-8")) + 1
-                e.args = (e.code, e.message, e.line, e.column, e.offset)
-                raise
+            data = _log_bytes(text)
         elif isinstance(text, (bytes, bytearray, memoryview)):
             data = bytes(text)
         else:
