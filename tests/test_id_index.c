@@ -504,6 +504,82 @@ static void chosen_ids_do_not_collide_under_the_process_key(void **state)
     support_release();
 }
 
+/* The model of an id's number: prefix, then 1-18 digits without a leading
+ * zero ("0" itself has one digit), read one digit at a time. */
+static bool model_number(const char *prefix, const char *s, size_t n, uint64_t *v)
+{
+    size_t k = strlen(prefix);
+    if (n <= k || n - k > CIVIC_DENSE_DIGITS_MAX || memcmp(s, prefix, k) != 0) return false;
+    if (s[k] == '0' && n - k > 1) return false;
+    uint64_t x = 0;
+    for (size_t i = k; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        x = x * 10 + (uint64_t)(s[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+static void number_check(const civic_dense_ids *d, const char *prefix, const char *s, size_t n)
+{
+    uint64_t want = 0, got = 0;
+    bool want_ok = model_number(prefix, s, n, &want);
+    bool ok = civic__dense_number(d, s, n, &got);
+    if (ok != want_ok || (ok && got != want))
+        fail_msg("prefix \"%s\", id \"%.*s\" (%zu bytes): %s %llu, the model %s %llu", prefix,
+                 (int)n, s, n, ok ? "number" : "no number", (unsigned long long)got,
+                 want_ok ? "number" : "no number", (unsigned long long)want);
+}
+
+/* An id's number, at every length of digits, with every byte value in
+ * every position (numbers of four to eight digits are read a word at a
+ * time), the id taken from the middle of a buffer whose bytes around it
+ * are digits too, and at its very end. */
+static void an_ids_number_is_read_alike_at_every_length_and_byte(void **state)
+{
+    (void)state;
+    static const char *const prefixes[] = { "", "e", "evt-", "abcdefghijklmno" };
+    char buf[64], id[40];
+    for (size_t pi = 0; pi < sizeof prefixes / sizeof prefixes[0]; pi++) {
+        civic_dense_ids d;
+        memset(&d, 0, sizeof d);
+        size_t k = strlen(prefixes[pi]);
+        d.prefix_len = (uint8_t)k;
+        d.prefix[0] = (char)k;
+        memcpy(d.prefix + 1, prefixes[pi], k);
+        for (size_t digits = 1; digits <= CIVIC_DENSE_DIGITS_MAX + 1; digits++) {
+            size_t n = k + digits;
+            for (int round = 0; round < 40; round++) {
+                memcpy(id, prefixes[pi], k);
+                for (size_t i = k; i < n; i++) id[i] = (char)('0' + rnd() % 10);
+                if (round % 4 == 0) id[k] = (char)('1' + rnd() % 9);
+                for (size_t at = k; at < n; at++) {
+                    char keep = id[at];
+                    for (int c = 0; c < 256; c++) {
+                        id[at] = (char)c;
+                        memset(buf, '7', sizeof buf); /* digits around: they must not count */
+                        memcpy(buf + 8, id, n);
+                        number_check(&d, prefixes[pi], buf + 8, n);
+                        memcpy(buf + sizeof buf - n, id, n);
+                        number_check(&d, prefixes[pi], buf + sizeof buf - n, n);
+                    }
+                    id[at] = keep;
+                }
+                number_check(&d, prefixes[pi], id, n);
+            }
+        }
+        /* the largest and smallest of each length */
+        for (size_t digits = 1; digits <= CIVIC_DENSE_DIGITS_MAX; digits++) {
+            memcpy(id, prefixes[pi], k);
+            memset(id + k, '9', digits);
+            number_check(&d, prefixes[pi], id, k + digits);
+            memset(id + k, '0', digits);
+            id[k] = '1';
+            number_check(&d, prefixes[pi], id, k + digits);
+        }
+    }
+}
+
 /* CIVIC_HASH_SEED: a whole number fixes the key; anything else (which strtoull
  * alone read as 0, or as the number it begins with) leaves it random. */
 static void only_a_whole_number_is_a_hash_seed(void **state)
@@ -549,6 +625,7 @@ int main(void)
         cmocka_unit_test(every_second_or_third_number_is_in_the_array),
         cmocka_unit_test(subjects_with_colliding_hashes),
         cmocka_unit_test(only_a_whole_number_is_a_hash_seed),
+        cmocka_unit_test(an_ids_number_is_read_alike_at_every_length_and_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
