@@ -1112,6 +1112,7 @@ static void csv_part_run(civic_part *part)
     memset(&f, 0, sizeof(f));
     memset(&dates, 0, sizeof(dates));
     f.ts_cache = &dates;
+    f.id_prefix = part->id_prefix;
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
         size_t body;

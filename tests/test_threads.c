@@ -929,6 +929,102 @@ static void pipelined_loads_give_the_answers_of_one_thread(void **state)
     free(data);
 }
 
+/* A numbered log ("1", "2", ...) whose parsing threads read each id's
+ * number instead of hashing it, once the engine's array holds its ids: ids
+ * far past the array's reach go to the table all the same, under their
+ * hash (the insert computes it then), and are found there by later lines
+ * and by civic_engine_add.  Every 997th line's id is such a far number;
+ * from line 100 000 on, every 1009th line repeats the far-numbered event
+ * of about 100 000 lines back (a duplicate), every 30011th gives that id
+ * another subject (a conflict) and every 40009th repeats a near-numbered
+ * event (a duplicate found in the array). */
+#define FAR_ID(i) (90000000000ull + (unsigned long long)(i) * 1000ull)
+
+static size_t far_line(char *out, size_t cap, unsigned long long id, unsigned i)
+{
+    return (size_t)snprintf(out, cap, "%llu,s%05u,%s,%lld,%u\n", id, (i * 7919u) % 20011u,
+                            kinds[i % K], (long long)(1700000000 + (int64_t)i * 60), 1 + i % 3);
+}
+
+static char *make_far_numbers_log(unsigned *twins, unsigned *conflicts)
+{
+    size_t cap = 64 + (size_t)PIPE_LINES * 140, at = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    *twins = *conflicts = 0;
+    at += (size_t)snprintf(out, cap, "id,subject,type,ts,qty\n");
+    for (unsigned i = 0; i < PIPE_LINES; i++) {
+        unsigned far = (i - 100000) / 997 * 997 + 996; /* a far line ~100 000 back */
+        if (i >= 100000 && i % 1009 == 0) {
+            at += far_line(out + at, cap - at, FAR_ID(far), far);
+            ++*twins;
+        }
+        if (i >= 100000 && i % 30011 == 0) {
+            at += (size_t)snprintf(out + at, cap - at, "%llu,other,donation,1700000000,1\n",
+                                   FAR_ID(far));
+            ++*conflicts;
+        }
+        if (i >= 100000 && i % 40009 == 0) {
+            at += far_line(out + at, cap - at, i - 90000 + 1ull, i - 90000);
+            ++*twins;
+        }
+        at += far_line(out + at, cap - at, i % 997 == 996 ? FAR_ID(i) : i + 1ull, i);
+    }
+    return out;
+}
+
+static void far_numbers_are_found_in_the_table_by_parallel_loads(void **state)
+{
+    (void)state;
+    unsigned twins, conflicts;
+    char *data = make_far_numbers_log(&twins, &conflicts);
+    civic_load_report one = CIVIC_LOAD_REPORT_INIT;
+    reject_log one_log = { { 0 }, 0, "" };
+    char *want = pipeline_answers(SERIAL_READER, data, NULL, &one, &one_log);
+    assert_int_equal(one.accepted, PIPE_LINES);
+    assert_int_equal(one.duplicates, twins);
+    assert_int_equal(one.rejected, conflicts);
+    assert_true(twins > 100 && conflicts >= 4);
+    for (uint32_t threads = 1; threads <= 4; threads *= 2) {
+        civic_engine *e = engine_from_threads(NULL, threads);
+        civic_load_options lo = CIVIC_LOAD_OPTIONS_INIT;
+        reject_log log = { { 0 }, 0, "" };
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        lo.flags = CIVIC_LOAD_LENIENT;
+        lo.on_reject = log_reject;
+        lo.payload = &log;
+        assert_int_equal(civic_engine_load(e, data, strlen(data), &lo, &rep, NULL), CIVIC_OK);
+        assert_int_equal(rep.lines, one.lines);
+        assert_int_equal(rep.accepted, one.accepted);
+        assert_int_equal(rep.duplicates, one.duplicates);
+        assert_int_equal(rep.rejected, one.rejected);
+        assert_int_equal(log.count, one_log.count);
+        for (size_t i = 0; i < log.count && i < 64; i++) assert_int_equal(log.lines[i], one_log.lines[i]);
+        char *got = subjects_csv(e, AS_OF);
+        assert_string_equal(got, want);
+        free(got);
+        /* the far ids of the last spans, added again: held, under their hash */
+        for (unsigned i = PIPE_LINES - 10 * 997; i < PIPE_LINES; i++) {
+            if (i % 997 != 996) continue;
+            char id[32], subject[16], ts[32], qty[8];
+            snprintf(id, sizeof id, "%llu", FAR_ID(i));
+            snprintf(subject, sizeof subject, "s%05u", (i * 7919u) % 20011u);
+            snprintf(ts, sizeof ts, "%lld", (long long)(1700000000 + (int64_t)i * 60));
+            snprintf(qty, sizeof qty, "%u", 1 + i % 3);
+            civic_event ev = CIVIC_EVENT_INIT;
+            ev.id = id;
+            ev.subject = subject;
+            ev.type = kinds[i % K];
+            ev.ts = ts;
+            ev.qty = qty;
+            assert_int_equal(civic_engine_add(e, &ev, NULL), CIVIC_DUPLICATE);
+        }
+        civic_engine_free(e);
+    }
+    free(want);
+    free(data);
+}
+
 /* Strict: the first bad line stops the load wherever it falls in the
  * pipeline, with the error of the serial reader, and the engine keeps
  * exactly what it held before. */
@@ -1542,6 +1638,7 @@ int main(void)
         cmocka_unit_test(adds_fault_ahead_and_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
+        cmocka_unit_test(far_numbers_are_found_in_the_table_by_parallel_loads),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
         cmocka_unit_test(default_threads_follow_the_affinity_mask),
         cmocka_unit_test(small_batches_match_the_serial_reader),
