@@ -323,12 +323,13 @@ void civic__civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 int civic__days_in_month(int64_t y, int m);
 void civic__civil_from_time(int64_t t, int32_t offset, civic_civil *out);
 int64_t civic__time_from_civil(const civic_civil *c, int32_t offset);
-/* Inline: callers divide by constants, which then compile to multiplies. */
+/* Inline: callers divide by constants, which then compile to multiplies.
+ * The remainder has a's sign, so it alone says when to round down: by a
+ * positive constant, one compare of it (the quotient's multiply reused). */
 static inline int64_t civic__floor_div(int64_t a, int64_t b)
 {
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
-    return q;
+    int64_t q = a / b, r = a % b;
+    return q - (r != 0 && (r < 0) != (b < 0));
 }
 
 /* Parse any SPEC ts form.  *why gets a static reason on failure. */

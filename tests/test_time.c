@@ -382,6 +382,34 @@ static void the_public_parse_says_why_as_a_log_does(void **state)
     civic_rules_free(r);
 }
 
+/* civic__floor_div against its definition, q * b <= a < (q + 1) * b for
+ * b > 0 (reversed for b < 0), checked in 128 bits: around zero, around
+ * multiples, and at the ends of the range, for the divisors the library
+ * uses and some negative ones. */
+__extension__ typedef __int128 wide_int;
+
+static void floor_division_rounds_down_everywhere(void **state)
+{
+    (void)state;
+    static const int64_t divisors[] = { 1, 2, 3, 7, 12, 60, 86400, 146097, 400, -1, -7, -86400 };
+    static const int64_t centres[] = { 0, 86400, -86400, 146097 * 3, -146097 * 5, INT64_MAX / 2,
+                                       INT64_MIN / 2, INT64_MAX - 200, INT64_MIN + 200 };
+    for (size_t d = 0; d < sizeof divisors / sizeof divisors[0]; d++) {
+        int64_t b = divisors[d];
+        for (size_t c = 0; c < sizeof centres / sizeof centres[0]; c++) {
+            for (int64_t k = -150; k <= 150; k++) {
+                int64_t a = centres[c] + k;
+                if (b == -1 && a == INT64_MIN) continue; /* overflows: no caller divides so */
+                int64_t q = civic__floor_div(a, b);
+                wide_int lo = (wide_int)q * b, hi = ((wide_int)q + 1) * b;
+                bool ok = b > 0 ? lo <= a && a < hi : lo >= a && a > hi;
+                if (!ok) fail_msg("floor_div(%lld, %lld) = %lld", (long long)a, (long long)b,
+                                  (long long)q);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +419,7 @@ int main(void)
         cmocka_unit_test(every_clock_parses_like_the_plain_parser),
         cmocka_unit_test(a_refused_time_says_why),
         cmocka_unit_test(the_public_parse_says_why_as_a_log_does),
+        cmocka_unit_test(floor_division_rounds_down_everywhere),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
