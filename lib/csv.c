@@ -1103,6 +1103,7 @@ static void csv_part_run(civic_part *part)
     uint64_t line = 0;
     civic_fields f;
     civic_ts_cache dates;
+    civic_type_cache types;
     int16_t map[CSV_COLUMNS_MAX];
     memset(map, 0xff, sizeof(map)); /* -1: no field */
     memcpy(map, st->col_field, st->ncols * sizeof(map[0]));
@@ -1111,7 +1112,9 @@ static void csv_part_run(civic_part *part)
      * (each at most once), and the others stay absent. */
     memset(&f, 0, sizeof(f));
     memset(&dates, 0, sizeof(dates));
+    memset(&types, 0, sizeof(types));
     f.ts_cache = &dates;
+    f.type_cache = &types;
     f.id_prefix = part->id_prefix;
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;

@@ -110,6 +110,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                    civic__ascii_printable(f->v[CIVIC_F_ACT], f->n[CIVIC_F_ACT]) &&
                    civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
+    f->type_cache = NULL;
     f->hashed = false;
     f->id_prefix = NULL;
     f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
@@ -472,9 +473,22 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
     const char *t = f->v[CIVIC_F_TYPE];
     size_t n = f->n[CIVIC_F_TYPE];
     if (!t || n == 0) return missing_error(err, line, f, CIVIC_F_TYPE);
+    uint64_t w[3];
+    size_t k = f->type_cache ? civic__type_cache_key(t, n, w) : CIVIC_TYPE_CACHE_SLOTS;
+    if (k < CIVIC_TYPE_CACHE_SLOTS) {
+        const civic_type_slot *c = &f->type_cache->slot[k];
+        if (c->len == n && c->w[0] == w[0] && c->w[1] == w[1] && c->w[2] == w[2]) {
+            *out = c->type;
+            return CIVIC_OK;
+        }
+    }
     int32_t r = n <= CIVIC_CODE_BYTES_MAX ? civic__rules_lookup(e->rules, t, n) : -1;
-    if (r >= 0) *out = (uint16_t)r;
-    else if (!civic__builtin_type(t, n, out)) {
+    if (r >= 0) {
+        *out = (uint16_t)r;
+        if (k < CIVIC_TYPE_CACHE_SLOTS) /* a rule's code only: the rest is rarer */
+            f->type_cache->slot[k] = (civic_type_slot){ { w[0], w[1], w[2] }, (uint32_t)n,
+                                                        (uint16_t)r };
+    } else if (!civic__builtin_type(t, n, out)) {
         char meant[96] = "";
         /* Not for a caller that keeps no message (a parallel part, which
          * reads a refused line again serially): the search is a distance to

@@ -343,6 +343,33 @@ typedef struct civic_ts_cache {
     uint16_t tail[2];          /* bytes 8..9 */
     int64_t days[2];
 } civic_ts_cache;
+
+/* The rule codes a parallel reader's lines named, by their bytes: a log
+ * names few, and a hit costs three word compares where the rules' lookup
+ * hashed the code and compared it.  Codes of 8 to 24 bytes, which three
+ * words (the first, the last and one between) spell out whole with the
+ * length; others are looked up as always.  One per thread; all zero to
+ * start (len 0: empty). */
+#define CIVIC_TYPE_CACHE_SLOTS 128
+typedef struct civic_type_slot {
+    uint64_t w[3];
+    uint32_t len;
+    uint16_t type;
+} civic_type_slot;
+typedef struct civic_type_cache {
+    civic_type_slot slot[CIVIC_TYPE_CACHE_SLOTS];
+} civic_type_cache;
+
+/* The slot of code (s, n) and its words, or CIVIC_TYPE_CACHE_SLOTS when
+ * its length is not cached. */
+static inline size_t civic__type_cache_key(const char *s, size_t n, uint64_t w[3])
+{
+    if (n < 8 || n > 24) return CIVIC_TYPE_CACHE_SLOTS;
+    memcpy(&w[0], s, 8);
+    memcpy(&w[1], s + (n - 8) / 2, 8); /* with the other two, every byte up to 24 */
+    memcpy(&w[2], s + n - 8, 8);
+    return (size_t)(((w[0] ^ w[2]) + w[1] + n) * UINT64_C(0x9E3779B97F4A7C15) >> 57);
+}
 /* civic__time_parse, quicker on a date in the cache: the same answers and
  * the same errors.  The inline civic__time_parse_cached (below, with the
  * byte readers) takes the case a log repeats; this takes every other. */
@@ -1190,6 +1217,7 @@ typedef struct civic_fields {
     bool printable;            /* only printable ASCII in id, subject, group, ref, act
                                 * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
+    civic_type_cache *type_cache; /* the reader's rule codes, or NULL */
     bool hashed;               /* id_hash and subject_hash are the fields' hashes */
     uint8_t ts_number, qty_number; /* CIVIC_NUM_*: text, or a JSON number and
                                 * whether it was written out (a number kept as

@@ -784,7 +784,9 @@ static void jsonl_part_run(civic_part *part)
     size_t pos = 0, used = 0;
     uint64_t line = 0;
     civic_ts_cache dates;
+    civic_type_cache types;
     memset(&dates, 0, sizeof(dates));
+    memset(&types, 0, sizeof(types));
     while (pos < part->len && part->count < part->cap) {
         const char *p = part->data + pos;
         const char *nl = memchr(p, '\n', part->len - pos);
@@ -799,6 +801,7 @@ static void jsonl_part_run(civic_part *part)
             civic_fields f;
             memset(&f, 0, sizeof(f));
             f.ts_cache = &dates;
+            f.type_cache = &types;
             f.id_prefix = part->id_prefix;
             ws(&j);
             if (j.i < n) {

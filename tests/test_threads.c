@@ -1025,6 +1025,152 @@ static void far_numbers_are_found_in_the_table_by_parallel_loads(void **state)
     free(data);
 }
 
+/* Rule codes alike but for one byte, anywhere in them, at every length
+ * from 1 to 40 (a parallel reader remembers the codes its lines named by
+ * their bytes, from 8 to 24 of them), named in a shuffled order: a parallel
+ * load gives each event the rule the serial reader gives it.  Rule k has
+ * k + 1 points and subject k only its events, so a wrong rule shows in a
+ * score. */
+#define CODES_MAX 420
+#define CODE_EVENTS 30u
+
+static void codes_alike_but_for_one_byte(char (*codes)[48], size_t *count)
+{
+    *count = 0;
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len && *count < CODES_MAX; at += len > 24 ? 7 : 1) {
+            memset(codes[*count], 'a', len);
+            codes[*count][len] = '\0';
+            codes[*count][at] = 'b';
+            ++*count;
+        }
+    }
+}
+
+static void rule_codes_alike_at_both_ends_are_told_apart(void **state)
+{
+    (void)state;
+    static char codes[CODES_MAX][48];
+    size_t count;
+    codes_alike_but_for_one_byte(codes, &count);
+    assert_true(count > 300 && count <= CODES_MAX);
+    size_t cap = 4096 + count * 96, at = 0;
+    char *rules = malloc(cap);
+    assert_non_null(rules);
+    at += (size_t)snprintf(rules, cap, "[scheme]\nbase = 1000\nmin = 0\nmax = 1000000\n"
+                                       TEST_GRADES);
+    for (size_t k = 0; k < count; k++)
+        at += (size_t)snprintf(rules + at, cap - at,
+                               "[rule.%s]\npoints = %zu\nvalid = \"forever\"\n", codes[k], k + 1);
+    size_t lines = count * CODE_EVENTS, lcap = 64 + lines * 80;
+    char *log = malloc(lcap);
+    assert_non_null(log);
+    size_t *order = malloc(lines * sizeof(*order));
+    assert_non_null(order);
+    for (size_t i = 0; i < lines; i++) order[i] = i;
+    uint64_t seed = 18;
+    for (size_t i = lines - 1; i > 0; i--) { /* Fisher-Yates */
+        seed = seed * UINT64_C(6364136223846793005) + 1442695040888963407u;
+        size_t j = (size_t)(seed >> 33) % (i + 1), x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    at = (size_t)snprintf(log, lcap, "id,subject,type,ts\n");
+    for (size_t i = 0; i < lines; i++) {
+        size_t k = order[i] % count;
+        at += (size_t)snprintf(log + at, lcap - at, "%zu,s%zu,%s,%lld\n", i + 1, k, codes[k],
+                               (long long)(1700000000 + (int64_t)i));
+    }
+    assert_true(at > 256 * 1024); /* helpers start */
+    char *want = NULL;
+    const uint32_t threads[] = { SERIAL_READER, 1, 2, 4 };
+    for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+        civic_engine *e = engine_from_threads(rules, threads[t]);
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        assert_int_equal(civic_engine_load(e, log, at, NULL, &rep, NULL), CIVIC_OK);
+        assert_int_equal(rep.accepted, lines);
+        char *got = subjects_csv(e, AS_OF);
+        if (!want) {
+            want = got;
+            /* by hand, one subject: 30 events of rule 7 (8 points each) */
+            civic_result *res = NULL;
+            civic_score sc = CIVIC_SCORE_INIT;
+            assert_int_equal(civic_engine_subject(e, "s7", AS_OF, &res), CIVIC_OK);
+            assert_int_equal(civic_result_get(res, 0, &sc), CIVIC_OK);
+            assert_int_equal(sc.score, (1000 + 8 * CODE_EVENTS) * 100); /* hundredths */
+            civic_result_free(res);
+        } else {
+            assert_string_equal(got, want);
+            free(got);
+        }
+        civic_engine_free(e);
+    }
+    free(want);
+    free(order);
+    free(log);
+    free(rules);
+}
+
+/* The parallel readers' cache of rule codes, white-box: a slot holding
+ * another code is never taken for the one looked up, even where both
+ * codes share a slot (simulated: the entry moved to the other's slot) and
+ * their words or length nearly agree.  Each pair differs in one byte only
+ * the middle word holds, or in length only, or (past 24 bytes, which are
+ * not cached) in a byte no word would hold. */
+static uint16_t type_through(civic_engine *e, civic_type_cache *cache, const char *code)
+{
+    const char *v[CIVIC_F_COUNT] = { "1", "s", code, "1700000000", NULL, NULL, NULL };
+    civic_fields f;
+    civic__fields_of(&f, v, NULL);
+    f.type_cache = cache;
+    civic_parsed p;
+    assert_int_equal(civic__event_parse(e, &f, &p, 0, NULL), CIVIC_OK);
+    return p.type;
+}
+
+static void a_cached_rule_code_is_never_taken_for_another(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        { "hhhhhhhhhhbhhhhhhhhh", "hhhhhhhhhhchhhhhhhhh" }, /* 20 bytes, byte 10 */
+        { "iiiiiiiiiiiiiiibiiiiiiii", "iiiiiiiiiiiiiiiciiiiiiii" }, /* 24, byte 15 */
+        { "jjjjjjjjjjjjjjjjbjjjjjjjj", "jjjjjjjjjjjjjjjjcjjjjjjjj" }, /* 25 (uncached), 16 */
+        { "ddddddddd", "dddddddddd" }, /* 9 and 10 bytes */
+        { "eeeeeeee", "eeeeeeeee" }, /* 8 and 9 */
+        { "ffffffffffffffffffffffff", "fffffffffffffffffffffffff" }, /* 24 and 25 */
+        { "ggggggg", "gggggggg" }, /* 7 and 8 */
+    };
+    const size_t n = sizeof(pairs) / sizeof(pairs[0]);
+    char rules[4096];
+    size_t at = (size_t)snprintf(rules, sizeof rules, "[scheme]\nbase = 1000\n" TEST_GRADES);
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 2; j++)
+            at += (size_t)snprintf(rules + at, sizeof rules - at, "[rule.%s]\npoints = 1\n",
+                                   pairs[i][j]);
+    assert_true(at < sizeof rules);
+    civic_engine *e = engine_from(rules);
+    for (size_t i = 0; i < n; i++) {
+        const char *a = pairs[i][0], *b = pairs[i][1];
+        uint64_t w[3];
+        size_t ka = civic__type_cache_key(a, strlen(a), w);
+        size_t kb = civic__type_cache_key(b, strlen(b), w);
+        civic_type_cache cache;
+        memset(&cache, 0, sizeof cache);
+        uint16_t ta = type_through(e, NULL, a), tb = type_through(e, NULL, b);
+        assert_int_not_equal(ta, tb);
+        for (int round = 0; round < 2; round++) {
+            /* a's entry where b's would be, then b's where a's would be */
+            assert_int_equal(type_through(e, &cache, round ? b : a), round ? tb : ta);
+            size_t from = round ? kb : ka, to = round ? ka : kb;
+            if (from < CIVIC_TYPE_CACHE_SLOTS && to < CIVIC_TYPE_CACHE_SLOTS)
+                cache.slot[to] = cache.slot[from];
+            assert_int_equal(type_through(e, &cache, round ? a : b), round ? ta : tb);
+            assert_int_equal(type_through(e, &cache, round ? b : a), round ? tb : ta);
+        }
+    }
+    civic_engine_free(e);
+}
+
 /* Strict: the first bad line stops the load wherever it falls in the
  * pipeline, with the error of the serial reader, and the engine keeps
  * exactly what it held before. */
@@ -1639,6 +1785,8 @@ int main(void)
         cmocka_unit_test(pipelined_loads_give_the_answers_of_one_thread),
         cmocka_unit_test(pipelined_strict_loads_fail_like_one_thread),
         cmocka_unit_test(far_numbers_are_found_in_the_table_by_parallel_loads),
+        cmocka_unit_test(rule_codes_alike_at_both_ends_are_told_apart),
+        cmocka_unit_test(a_cached_rule_code_is_never_taken_for_another),
         cmocka_unit_test(parallel_csv_reader_matches_serial_on_odd_bytes),
         cmocka_unit_test(default_threads_follow_the_affinity_mask),
         cmocka_unit_test(small_batches_match_the_serial_reader),
