@@ -114,12 +114,14 @@ static inline bool civic__id_number(const char *prefix, size_t k, const char *s,
     s += k;
     n -= k;
     if (s[0] == '0' && n > 1) return false;
-    if (n >= 4 && n <= 8) {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 4 && n <= 8) { /* its words read with the first byte low */
         int64_t x = civic__digits_4_to_8((const unsigned char *)s, n);
         if (x < 0) return false;
         *v = (uint64_t)x;
         return true;
     }
+#endif
     uint64_t x = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = (unsigned)(unsigned char)s[i] - '0';
