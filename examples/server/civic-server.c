@@ -3502,6 +3502,71 @@ static void reopen_access_log(server *s)
     fprintf(stderr, SERVER_NAME ": SIGHUP: reopened --access-log %s\n", s->opt.access_log);
 }
 
+/* The guard's cut_notice: begun requests the reaper cuts during the drain. */
+static void drain_cut_said(void *ctx, size_t requests, unsigned request_seconds)
+{
+    (void)ctx;
+    fprintf(stderr, SERVER_NAME ": %zu request%s cut at the drain deadline: not arrived whole "
+            "within --request-timeout %u s\n", requests, requests == 1 ? "" : "s",
+            request_seconds);
+}
+
+/* After SIGINT or SIGTERM (the guard draining): wait for the requests that
+ * began, at most --request-timeout + 1 s (31 s with 0), saying how many at
+ * the signal and how it ended: the reaper says the ones it cuts
+ * (drain_cut_said), this the ones still unanswered at the end, which
+ * MHD_stop_daemon cuts next.  A few lines, as the manual's stop section
+ * says. */
+static void drain(server *s, int sig)
+{
+    unsigned wait_s = (s->opt.request_seconds ? s->opt.request_seconds : 30) + 1;
+    size_t begun = guard_requests_begun(&s->guard);
+    if (begun)
+        fprintf(stderr, SERVER_NAME ": signal %d, shutting down: finishing %zu request%s "
+                "(at most %u s)\n", sig, begun, begun == 1 ? "" : "s", wait_s);
+    else
+        fprintf(stderr, SERVER_NAME ": signal %d, shutting down: no request to finish\n", sig);
+    int64_t t0 = now_us(), until = t0 + (int64_t)wait_s * 1000000;
+    size_t left;
+    while ((left = guard_requests_begun(&s->guard)) > 0 && now_us() < until) {
+        struct timespec nap = { 0, 20 * 1000000L };
+        nanosleep(&nap, NULL);
+    }
+    if (left)
+        fprintf(stderr, SERVER_NAME ": %zu request%s cut at the drain deadline: not answered "
+                "within %u s of the signal\n", left, left == 1 ? "" : "s", wait_s);
+    uint64_t answered = atomic_load(&s->guard.drain_answered);
+    uint64_t cut = atomic_load(&s->guard.drain_cuts) + left;
+    if (begun || answered || cut) {
+        char cuts[40] = "";
+        if (cut) snprintf(cuts, sizeof(cuts), ", %" PRIu64 " cut", cut);
+        fprintf(stderr, SERVER_NAME ": drained in %.1f s: %" PRIu64 " request%s answered%s\n",
+                (double)(now_us() - t0) / 1e6, answered, answered == 1 ? "" : "s", cuts);
+    }
+}
+
+/* The stop's last snapshot, said, then "stopped"; the exit status: 3 when
+ * the snapshot could not be written (a full disk), for a supervisor to
+ * see: nothing is lost, the journal holds every acknowledged batch. */
+static int last_snapshot(server *s)
+{
+    int status = 0;
+    uint64_t held = civic_engine_event_count(s->engine);
+    if (!s->opt.data_dir) {
+        fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
+                "in memory are not kept)\n", held, held == 1 ? "" : "s");
+    } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
+        fprintf(stderr, SERVER_NAME ": no snapshot written: nothing is lost, the journal holds "
+                "every acknowledged batch and the next start replays it\n");
+        status = 3;
+    } else {
+        fprintf(stderr, SERVER_NAME ": snapshot written: %" PRIu64 " event%s\n", held,
+                held == 1 ? "" : "s");
+    }
+    fprintf(stderr, SERVER_NAME ": stopped%s\n", status ? " (exit status 3)" : "");
+    return status;
+}
+
 /* Listen until SIGINT or SIGTERM (SIGHUP reopens the access log); then
  * stop, compact, and free. */
 static int serve(server *s, const char *cert, const char *key)
@@ -3536,6 +3601,7 @@ static int serve(server *s, const char *cert, const char *key)
         stop_compactor(s, compacting);
         return 1;
     }
+    guard_set_cut_notice(&s->guard, drain_cut_said, s);
     int reaper = guard_start(&s->guard);
     if (reaper != 0) {
         fprintf(stderr, SERVER_NAME ": cannot start the request deadline thread "
@@ -3560,7 +3626,6 @@ static int serve(server *s, const char *cert, const char *key)
     fflush(stdout);
     int sig = 0;
     while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) reopen_access_log(s);
-    fprintf(stderr, SERVER_NAME ": signal %d, shutting down\n", sig);
     /* Take no new connection, then let the requests that began be answered:
      * each arrives whole within --request-timeout or the guard cuts it.  Not
      * MHD_quiesce_daemon: with epoll (which start_daemon no longer
@@ -3569,20 +3634,12 @@ static int serve(server *s, const char *cert, const char *key)
      * EPOLL_CTL_DEL (ENOENT) is an MHD_PANIC -- abort() before the compaction
      * below ("Failed to remove listen FD from epoll set", libmicrohttpd 0.9.75). */
     guard_drain(&s->guard);
-    int64_t until = now_us() + ((int64_t)(s->opt.request_seconds ? s->opt.request_seconds
-                                                                 : 30) + 1) * 1000000;
-    while (guard_requests_begun(&s->guard) > 0 && now_us() < until) {
-        struct timespec nap = { 0, 20 * 1000000L };
-        nanosleep(&nap, NULL);
-    }
+    drain(s, sig);
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
-    /* a supervisor told of a stop that wrote no snapshot (a full disk):
-     * nothing is lost, the journal holds every acknowledged batch */
-    if (s->opt.data_dir && compact_now(s, NULL, NULL) != CIVIC_OK) return 3;
-    return 0;
+    return last_snapshot(s);
 }
 
 int main(int argc, char **argv)

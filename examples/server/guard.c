@@ -78,6 +78,10 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
     g->reaper_running = false;
     g->stopping = false;
     atomic_init(&g->draining, false);
+    atomic_init(&g->drain_answered, 0);
+    atomic_init(&g->drain_cuts, 0);
+    g->cut_notice = NULL;
+    g->cut_notice_ctx = NULL;
     if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
     if (pthread_cond_init(&g->wake, NULL) != 0) {
         pthread_mutex_destroy(&g->mutex);
@@ -86,11 +90,24 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
     return 0;
 }
 
+static bool overdue(const conn_slot *s, int64_t now, int64_t limit)
+{
+    return !s->answering && !s->shut && now - s->since_ms >= limit;
+}
+
+/* Under the mutex.  While draining, a begun request cut here is one the
+ * stop waited for: it is said first (libmicrohttpd's own line, after the
+ * shutdown, reads as if the client had left). */
 static void reap(guard *g, int64_t now)
 {
     int64_t limit = (int64_t)g->request_seconds * 1000;
+    bool draining = atomic_load(&g->draining);
+    size_t cut = 0;
+    for (conn_slot *s = g->head; s && draining; s = s->next) cut += s->begun && overdue(s, now, limit);
+    if (cut && g->cut_notice) g->cut_notice(g->cut_notice_ctx, cut, g->request_seconds);
+    atomic_fetch_add(&g->drain_cuts, cut);
     for (conn_slot *s = g->head; s; s = s->next) {
-        if (s->answering || s->shut || now - s->since_ms < limit) continue;
+        if (!overdue(s, now, limit)) continue;
         shutdown(s->fd, SHUT_RDWR);
         s->shut = true;
         atomic_fetch_add(&g->deadline_closes, 1);
@@ -125,6 +142,13 @@ int guard_start(guard *g)
 void guard_drain(guard *g)
 {
     atomic_store(&g->draining, true);
+}
+
+void guard_set_cut_notice(guard *g, void (*fn)(void *ctx, size_t requests,
+                                               unsigned request_seconds), void *ctx)
+{
+    g->cut_notice = fn;
+    g->cut_notice_ctx = ctx;
 }
 
 void guard_destroy(guard *g)
@@ -288,6 +312,7 @@ void guard_request_done(guard *g, struct MHD_Connection *c)
     conn_slot *s = slot_of(c);
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
+    if (s->begun && atomic_load(&g->draining)) atomic_fetch_add(&g->drain_answered, 1);
     s->answering = s->begun = false;
     s->since_ms = now_ms();
     pthread_mutex_unlock(&g->mutex);

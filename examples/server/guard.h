@@ -101,6 +101,13 @@ typedef struct guard {
     bool reaper_running;
     bool stopping;
     atomic_bool draining;      /* shutting down: guard_accept refuses every connection */
+    atomic_uint_fast64_t drain_answered; /* requests begun and answered while draining */
+    atomic_uint_fast64_t drain_cuts;     /* requests begun and cut by the reaper while draining */
+    /* While draining, told how many begun requests the reaper is about to
+     * cut (before it cuts them: libmicrohttpd's line about each comes
+     * after); called by the reaper thread under the guard's mutex. */
+    void (*cut_notice)(void *ctx, size_t requests, unsigned request_seconds);
+    void *cut_notice_ctx;
 } guard;
 
 int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t address_share_bytes,
@@ -108,6 +115,9 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
 int guard_start(guard *g);            /* the reaper thread; 0, or pthread_create's error */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
 void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
+/* Before guard_start: who is told of the requests cut while draining. */
+void guard_set_cut_notice(guard *g, void (*fn)(void *ctx, size_t requests,
+                                               unsigned request_seconds), void *ctx);
 
 /* MHD_OPTION_NOTIFY_CONNECTION callback; cls is the guard. */
 void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,

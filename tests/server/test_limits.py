@@ -19,6 +19,9 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   share       one address holds at most half the body budget: header-only
               POSTs from it cannot lock the other writers out.
   drain       SIGTERM lets a request whose body is still arriving finish.
+  stop-said   what a stop writes on standard error: the requests it waits
+              for, the ones cut at the drain deadline (said before
+              libmicrohttpd's own line), the last snapshot, "stopped".
   churn       48 clients opening a connection per request are (almost) never refused.
   closed      clients that send part of a request and close give their slot and
               their share of the body budget back within a second or two, even
@@ -882,6 +885,93 @@ def test_drain():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_stop_said():
+    """A stop says what it does: at the signal, how many requests it waits
+    for and for how long; a request cut at the drain deadline in the
+    server's own words, before libmicrohttpd's line (which reads as if the
+    client had left); how many were answered; the last snapshot and its
+    events (or that there is none); and "stopped" last.  It said only
+    "signal 15, shutting down"."""
+    import signal
+    body = b"id,subject,type,ts\n" + b"".join(
+        b"e%04d,s1,volunteer_hour,2024-01-01\n" % i for i in range(100))
+    head = (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+
+    def said(srv):
+        return [line for line in srv.output().splitlines() if "listening on" not in line]
+
+    tmp = tempfile.mkdtemp(prefix="civic-stop-said-")
+    try:
+        # a body half sent at the signal, finished during the drain
+        srv = harness.Server(ARGS.server, data=os.path.join(tmp, "data")).start()
+        status, _ = srv.request("POST", "/events", b"id,subject,type,ts\n"
+                                b"k1,s2,volunteer_hour,2024-01-01\n", "text/csv")
+        check(status == 200, "stop said: the first batch is acknowledged (%s)" % status)
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        s.sendall(body[50:])
+        s.settimeout(10)
+        reply = b""
+        try:
+            while b"}" not in reply:
+                got = s.recv(4096)
+                if not got:
+                    break
+                reply += got
+        except OSError:
+            pass
+        s.close()
+        rc = srv.proc.wait(timeout=30)
+        lines = said(srv)
+        want = ["civic-server: signal 15, shutting down: finishing 1 request (at most 31 s)",
+                "civic-server: snapshot written: 101 events",
+                "civic-server: stopped"]
+        check(rc == 0 and reply.startswith(b"HTTP/1.1 200")
+              and [l for l in lines if l in want] == want and lines[-1:] == want[-1:]
+              and any(l.startswith("civic-server: drained in ") and
+                      l.endswith(" s: 1 request answered") for l in lines),
+              "stop said: the request waited for, its answer, the snapshot, stopped "
+              "(exit %s): %r" % (rc, lines))
+
+        # a body that never comes: cut at the drain deadline, said first
+        srv = harness.Server(ARGS.server, extra=["--request-timeout", "2"]).start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        rc = srv.proc.wait(timeout=30)
+        s.close()
+        lines = said(srv)
+        cut = [i for i, l in enumerate(lines)
+               if l.startswith("civic-server: 1 request cut at the drain deadline")]
+        mhd = [i for i, l in enumerate(lines) if "libmicrohttpd" in l]
+        check(rc == 0 and lines[:1] == ["civic-server: signal 15, shutting down: finishing 1 "
+                                         "request (at most 3 s)"]
+              and len(cut) == 1 and all(i > cut[0] for i in mhd)
+              and "--request-timeout 2" in lines[cut[0]]
+              and any(l.startswith("civic-server: drained in ") and
+                      l.endswith(" s: 0 requests answered, 1 cut") for l in lines)
+              and any(l.startswith("civic-server: no snapshot: no --data") for l in lines)
+              and lines[-1:] == ["civic-server: stopped"],
+              "stop said: a request cut at the drain deadline is said before libmicrohttpd's "
+              "line (exit %s): %r" % (rc, lines))
+
+        # nothing in flight
+        srv = harness.Server(ARGS.server).start()
+        rc = srv.stop()
+        lines = said(srv)
+        check(rc == 0 and lines[:1] == ["civic-server: signal 15, shutting down: no request "
+                                         "to finish"]
+              and lines[-1:] == ["civic-server: stopped"],
+              "stop said: an idle stop (exit %s): %r" % (rc, lines))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_stop_under_churn():
     """SIGTERM while connections come and go: the stop compacts and exits 0
     every time.  libmicrohttpd's MHD_quiesce_daemon raced its epoll workers
@@ -985,7 +1075,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
