@@ -1865,6 +1865,48 @@ struct progress {
     char what[200];
 };
 
+/* Whether the progress line may be on the screen, for the handler of
+ * SIGINT and SIGTERM: set before the line is drawn, cleared once it is
+ * erased (one line at a time: loads follow one another). */
+static volatile sig_atomic_t progress_shown;
+static const int progress_signals[2] = { SIGINT, SIGTERM };
+static struct sigaction progress_old[2];
+
+/* Ctrl-C (or SIGTERM) during a load: the line is erased (the manual says it
+ * is when the load ends; else the shell's prompt would follow it), then the
+ * process dies by the signal as it would have.  write(2) and raise(3) are
+ * async-signal-safe, and so is signal(2), which puts the default action
+ * back; the signal raised here is delivered when the handler returns. */
+static void progress_interrupted(int sig)
+{
+    if (progress_shown) {
+        ssize_t w = write(STDERR_FILENO, "\r\033[K", 4);
+        (void)w;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* While a progress line may be shown, SIGINT and SIGTERM erase it first
+ * (a signal ignored when the process started stays ignored). */
+static void progress_catch(bool on)
+{
+    for (size_t i = 0; i < sizeof(progress_signals) / sizeof(progress_signals[0]); i++) {
+        if (!on) {
+            (void)sigaction(progress_signals[i], &progress_old[i], NULL);
+            continue;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = progress_interrupted;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        if (sigaction(progress_signals[i], NULL, &progress_old[i]) == 0 &&
+            progress_old[i].sa_handler != SIG_IGN)
+            (void)sigaction(progress_signals[i], &sa, NULL);
+    }
+}
+
 /* Write to standard error between these: the progress line is wiped first
  * (a report written after it would stay on the line it leaves), and redrawn
  * at the next tick. */
@@ -1874,6 +1916,7 @@ static void progress_hold(progress *p)
     pthread_mutex_lock(&p->mu);
     if (p->drawn) fprintf(stderr, "\r\033[K");
     p->drawn = false;
+    progress_shown = 0;
 }
 
 static void progress_release(progress *p)
@@ -1893,11 +1936,13 @@ static void *progress_main(void *arg)
         while (!p->done && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0) {
         }
         if (p->done) break;
+        progress_shown = 1;
         fprintf(stderr, "\rcivic-score: %s ... %ld s ", p->what, tick);
         fflush(stderr);
         p->drawn = true;
     }
     if (p->drawn) fprintf(stderr, "\r\033[K");
+    progress_shown = 0;
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
@@ -1918,7 +1963,9 @@ static void progress_start(progress *p, bool enabled, const char *name, const of
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    progress_catch(true);
     p->on = pthread_create(&p->thread, NULL, progress_main, p) == 0;
+    if (!p->on) progress_catch(false);
 }
 
 static void progress_stop(progress *p)
@@ -1929,6 +1976,7 @@ static void progress_stop(progress *p)
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->thread, NULL);
+    progress_catch(false);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
 }

@@ -3,11 +3,14 @@ and a load takes more than a second.  Standard input is fed after 2.5 s, so
 the load takes that long; run once with a pseudo-terminal as stderr (progress
 expected, then erased) and once with a pipe (none expected); then with a bad
 line under --lenient: its report starts on a line of its own, the progress
-line wiped first (it was written at the end of it, and stayed).
+line wiped first (it was written at the end of it, and stayed).  Ctrl-C
+(SIGINT) during the load erases the line too, and the process still dies
+by the signal.
 usage: python3 tests/cli/progress.py build/civic-score RULES.toml EVENTS.csv"""
 import fcntl
 import os
 import pty
+import signal
 import subprocess
 import sys
 import termios
@@ -67,6 +70,51 @@ if rc3 != 0 or report not in err3 or b"\r\x1b[K" + report not in err3 \
         or b"loading standard input ... 1 s" not in err3:
     print("a report under the progress line: rc=%d stderr=%r" % (rc3, err3))
     ok = False
+
+
+
+def interrupted(sig):
+    """Stop a load that waits for standard input with `sig` once the progress
+    line is shown: (exit status, what standard error showed)."""
+    import select
+    master, slave = pty.openpty()
+    p = subprocess.Popen([cli, "-r", rules, "-f", "csv", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    until = time.time() + 10
+    while b" s " not in shown and time.time() < until:
+        r, _, _ = select.select([master], [], [], 0.05)
+        if r:
+            try:
+                shown += os.read(master, 4096)
+            except OSError:
+                break
+    p.send_signal(sig)
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    p.stdin.close()
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return p.returncode, shown
+
+
+for sig in (signal.SIGINT, signal.SIGTERM):
+    rc5, shown = interrupted(sig)
+    if rc5 != -sig or b"loading standard input ... 1 s" not in shown \
+            or not shown.endswith(b"\r\x1b[K"):
+        print("progress line erased by %s: rc=%s stderr=%r" % (sig.name, rc5, shown))
+        ok = False
 
 
 def typed(argv):
