@@ -31,7 +31,9 @@
 ** Callers locate an id once (civic__ids_locate), then find it, make room
 ** for it (civic__ids_prepare, which may fail) and insert it when nothing
 ** else can fail.  Only the thread holding the engine's write lock touches
-** the index: the load's parsing threads never read it.
+** the index; a load's parsing threads read only the shape's prefix
+** (civic__ids_numbered_prefix), which no write changes while the load, one
+** write, runs (a purge, another write, chooses the shape anew).
 */
 #ifndef CIVIC_IDS_H
 #define CIVIC_IDS_H
@@ -114,7 +116,7 @@ static inline bool civic__id_number(const char *prefix, size_t k, const char *s,
     s += k;
     n -= k;
     if (s[0] == '0' && n > 1) return false;
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (n >= 4 && n <= 8) { /* its words read with the first byte low */
         int64_t x = civic__digits_4_to_8((const unsigned char *)s, n);
         if (x < 0) return false;
@@ -141,8 +143,9 @@ static inline bool civic__dense_number(const civic_dense_ids *d, const char *s, 
 
 /* The prefix (length-prefixed) whose ids a parallel load's parsing threads
  * may leave unhashed, for the array takes them: the shape's, once chosen,
- * while the array holds more ids than the table; else NULL.  The shape
- * never changes once chosen, so a number read with it stays right. */
+ * while the array holds more ids than the table; else NULL.  Only a purge
+ * chooses the shape again (it rebuilds the index), and a purge is a write
+ * of its own, never inside a load: a number read with it stays right. */
 static inline const char *civic__ids_numbered_prefix(const civic_id_index *x)
 {
     const civic_dense_ids *d = &x->dense;

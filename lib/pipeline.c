@@ -509,7 +509,8 @@ static int submit_span(civic_loader *ld, const char *data, size_t len)
         if (k < pp->helpers + 1) k = pp->helpers + 1;
         if (k > PARTS_MAX) k = PARTS_MAX;
         size_t at = 0, made = 0;
-        /* read by the helpers: the shape's bytes never change once chosen */
+        /* read by the helpers: no write but a purge changes the shape, and
+         * none runs inside this load (civic__ids_numbered_prefix) */
         const char *id_prefix = civic__ids_numbered_prefix(&e->ids);
         for (size_t i = 0; i < k && at < len; i++) {
             size_t end = i + 1 == k ? len : (len / k) * (i + 1);
