@@ -1115,7 +1115,6 @@ static void csv_part_run(civic_part *part)
     memset(&types, 0, sizeof(types));
     f.ts_cache = &dates;
     f.type_cache = &types;
-    f.id_prefix = part->id_prefix;
     while (pos < part->len && (part->count < part->cap || civic__part_grow(part))) {
         const char *p = part->data + pos;
         size_t body;

@@ -715,7 +715,7 @@ fail:
 /* Store p as event `index` of subject s and group g (both existing now):
  * nothing can fail any more. */
 static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uint32_t g,
-                         const insert_text *t, const civic_id_at *at, uint32_t id_hash)
+                         const insert_text *t, const civic_id_at *at)
 {
     uint32_t index = (uint32_t)e->event_count++;
     civic_ev *ev = &e->events[index];
@@ -740,25 +740,20 @@ static inline void store(civic_engine *e, const civic_parsed *p, uint32_t s, uin
         e->extras.v2_events = true;
     e->subjects[s].last = index;
     e->subjects[s].count++;
-    civic__ids_insert(&e->ids, at, id_hash, index);
+    civic__ids_insert(&e->ids, at, p->id_hash, index);
     if (p->ts < e->ts_min) e->ts_min = p->ts;
     if (p->ts > e->ts_max) e->ts_max = p->ts;
 }
 
 /* The first checks of an insert: a held id (duplicate or conflict), a
- * purged one, the engine's limit.  CIVIC_OK: p is new, *at says where its
- * id goes and *id_hash is its hash where the table takes it. */
+ * purged one, the engine's limit.  CIVIC_OK: p is new, and *at says where
+ * its id goes. */
 static inline int insert_new(civic_engine *e, const civic_parsed *p, uint64_t line,
-                             uint32_t column, civic_error *err, civic_id_at *at,
-                             uint32_t *id_hash)
+                             uint32_t column, civic_error *err, civic_id_at *at)
 {
-    *id_hash = p->id_hash;
-    if (p->id_number != CIVIC_NO_NUMBER)
-        civic__ids_locate_number(&e->ids, p->id_number, p->id, p->id_len, at, id_hash);
-    else
-        civic__ids_locate(&e->ids, p->id, p->id_len, at);
+    civic__ids_locate(&e->ids, p->id, p->id_len, at);
     uint32_t found = civic__ids_find_at(&e->ids, at, civic__event_key, e, p->id, p->id_len,
-                                        *id_hash);
+                                        p->id_hash);
     if (found != CIVIC_NONE) {
         const char *diff = civic__event_difference(e, found, p);
         if (!diff) return CIVIC_DUPLICATE;
@@ -782,8 +777,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
                                uint32_t column, civic_error *err, bool reserved)
 {
     civic_id_at at;
-    uint32_t id_hash;
-    int rc = insert_new(e, p, line, column, err, &at, &id_hash);
+    int rc = insert_new(e, p, line, column, err, &at);
     if (rc != CIVIC_OK) return rc;
     /* The store is checked even when reserved: an insert never relies on
      * a reservation for what it copies.  The id index is not reserved: the
@@ -818,7 +812,7 @@ static inline int event_insert(civic_engine *e, const civic_parsed *p, uint64_t 
         e->groups[g].text = t.group;
         civic__table_insert(&e->group_table, p->group_hash, g);
     }
-    store(e, p, s, g, &t, &at, id_hash);
+    store(e, p, s, g, &t, &at);
     return CIVIC_OK;
 }
 

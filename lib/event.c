@@ -112,7 +112,6 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
     f->ts_cache = NULL;
     f->type_cache = NULL;
     f->hashed = false;
-    f->id_prefix = NULL;
     f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
     f->variants = 0;
 }
@@ -719,15 +718,8 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         p->ref_len = f->n[CIVIC_F_REF];
         p->qty = 0; /* a qty on a pointer (revoke, repair ...) is checked, then ignored */
     }
-    /* Hash here: with parallel parsing this runs on the worker threads.  An
-     * id the engine's array of numbered ids takes needs its number, not a
-     * hash (the insert hashes it should the table be asked after all). */
-    p->id_number = CIVIC_NO_NUMBER;
-    p->id_hash = 0;
-    if (!f->id_prefix ||
-        !civic__id_number(f->id_prefix, civic__lp_len(f->id_prefix), p->id, p->id_len,
-                          &p->id_number))
-        p->id_hash = f->hashed ? f->id_hash : civic__hash32(p->id, p->id_len);
+    /* Hash here: with parallel parsing this runs on the worker threads. */
+    p->id_hash = f->hashed ? f->id_hash : civic__hash32(p->id, p->id_len);
     p->subject_hash = f->hashed ? f->subject_hash : civic__hash32(p->subject, p->subject_len);
     p->group_hash = p->group_len ? civic__hash32(p->group, p->group_len) : 0;
     p->subject_index = p->group_index = CIVIC_NONE;

@@ -31,9 +31,7 @@
 ** Callers locate an id once (civic__ids_locate), then find it, make room
 ** for it (civic__ids_prepare, which may fail) and insert it when nothing
 ** else can fail.  Only the thread holding the engine's write lock touches
-** the index; a load's parsing threads read only the shape's prefix
-** (civic__ids_numbered_prefix), which no write changes while the load, one
-** write, runs (a purge, another write, chooses the shape anew).
+** the index: the load's parsing threads never read it.
 */
 #ifndef CIVIC_IDS_H
 #define CIVIC_IDS_H
@@ -106,13 +104,13 @@ static inline int64_t civic__digits_4_to_8(const unsigned char *p, size_t n)
     return (int64_t)((w & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001) >> 32);
 }
 
-/* The number of id (s, n) if it is the k bytes at prefix followed by
- * digits as the shape says (k past CIVIC_DENSE_PREFIX_MAX: no shape). */
-static inline bool civic__id_number(const char *prefix, size_t k, const char *s, size_t n,
-                                    uint64_t *v)
+/* The number of id (s, n) if it has d's shape. */
+static inline bool civic__dense_number(const civic_dense_ids *d, const char *s, size_t n,
+                                       uint64_t *v)
 {
+    size_t k = d->prefix_len;
     if (k > CIVIC_DENSE_PREFIX_MAX || n <= k || n - k > CIVIC_DENSE_DIGITS_MAX) return false;
-    if (k && memcmp(s, prefix, k) != 0) return false;
+    if (k && memcmp(s, d->prefix + 1, k) != 0) return false;
     s += k;
     n -= k;
     if (s[0] == '0' && n > 1) return false;
@@ -134,43 +132,10 @@ static inline bool civic__id_number(const char *prefix, size_t k, const char *s,
     return true;
 }
 
-/* The number of id (s, n) if it has d's shape. */
-static inline bool civic__dense_number(const civic_dense_ids *d, const char *s, size_t n,
-                                       uint64_t *v)
-{
-    return civic__id_number(d->prefix + 1, d->prefix_len, s, n, v);
-}
-
-/* The prefix (length-prefixed) whose ids a parallel load's parsing threads
- * may leave unhashed, for the array takes them: the shape's, once chosen,
- * while the array holds more ids than the table; else NULL.  Only a purge
- * chooses the shape again (it rebuilds the index), and a purge is a write
- * of its own, never inside a load: a number read with it stays right. */
-static inline const char *civic__ids_numbered_prefix(const civic_id_index *x)
-{
-    const civic_dense_ids *d = &x->dense;
-    if (d->prefix_len > CIVIC_DENSE_PREFIX_MAX || d->count <= x->table.count) return NULL;
-    return d->prefix + 1;
-}
-
-/* Where an id number read while parsing goes (civic_parsed.id_number, of
- * the shape): *h gets the id's hash when the table may be asked for it. */
-static inline void civic__ids_locate_number(const civic_id_index *x, uint64_t v, const char *s,
-                                            size_t n, civic_id_at *at, uint32_t *h)
-{
-    const civic_dense_ids *d = &x->dense;
-    at->dense = false;
-    at->shaped = true;
-    at->v = v;
-    /* civic__ids_find_at and civic__ids_prepare ask the table only then */
-    if (v - d->base >= d->cap || d->pending) *h = civic__hash32(s, n);
-}
-
 static inline void civic__ids_locate(const civic_id_index *x, const char *s, size_t n,
                                      civic_id_at *at)
 {
     at->dense = false;
-    at->v = 0; /* read with dense, which is false: gcc may test it first */
     at->shaped = civic__dense_number(&x->dense, s, n, &at->v);
 }
 

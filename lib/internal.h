@@ -1199,8 +1199,6 @@ typedef struct civic_parsed {
     int64_t ts;
     int64_t qty;
     uint32_t id_hash, subject_hash, group_hash; /* computed while parsing */
-    uint64_t id_number;        /* the number of an id of f->id_prefix's shape, whose
-                                * id_hash is then not computed; else CIVIC_NO_NUMBER */
     /* Subject and group indices looked up ahead of the insert (parallel
      * loads), or CIVIC_NONE: unknown, the insert looks them up itself. */
     uint32_t subject_index, group_index;
@@ -1229,12 +1227,7 @@ typedef struct civic_fields {
                                 * absent (column[k] is that key's); bit k + 4:
                                 * with blanks.  Read only to say "missing" */
     uint32_t id_hash, subject_hash;
-    const char *id_prefix;     /* parallel loads: the prefix (length-prefixed) of
-                                * the engine's numbered ids (ids.h) while its
-                                * array holds most ids, else NULL */
 } civic_fields;
-
-#define CIVIC_NO_NUMBER UINT64_MAX /* civic_parsed.id_number: hashed as usual */
 
 /* What JSON Lines made of a ts or qty number.  Past PLAIN the number is kept
  * as written, and says why it could not be written out. */

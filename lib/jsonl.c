@@ -802,7 +802,6 @@ static void jsonl_part_run(civic_part *part)
             memset(&f, 0, sizeof(f));
             f.ts_cache = &dates;
             f.type_cache = &types;
-            f.id_prefix = part->id_prefix;
             ws(&j);
             if (j.i < n) {
                 if (!object(&j, &f)) civic__part_reread(part, p, whole, line);

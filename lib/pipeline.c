@@ -94,8 +94,7 @@ static size_t count_lines(const char *p, size_t n)
 __attribute__((always_inline)) static inline void event_prefetch(const civic_engine *e,
                                                                  const civic_parsed *p)
 {
-    if (civic__ids_table_hint(&e->ids) && p->id_number == CIVIC_NO_NUMBER)
-        civic__table_prefetch(&e->ids.table, p->id_hash);
+    if (civic__ids_table_hint(&e->ids)) civic__table_prefetch(&e->ids.table, p->id_hash);
     if (p->subject_index != CIVIC_NONE)
         __builtin_prefetch(&e->subjects[p->subject_index], 1);
     else
@@ -509,9 +508,6 @@ static int submit_span(civic_loader *ld, const char *data, size_t len)
         if (k < pp->helpers + 1) k = pp->helpers + 1;
         if (k > PARTS_MAX) k = PARTS_MAX;
         size_t at = 0, made = 0;
-        /* read by the helpers: no write but a purge changes the shape, and
-         * none runs inside this load (civic__ids_numbered_prefix) */
-        const char *id_prefix = civic__ids_numbered_prefix(&e->ids);
         for (size_t i = 0; i < k && at < len; i++) {
             size_t end = i + 1 == k ? len : (len / k) * (i + 1);
             if (end < at) end = at;
@@ -521,8 +517,7 @@ static int submit_span(civic_loader *ld, const char *data, size_t len)
             /* a fresh part in the slot's memory */
             *part = (civic_part){ .ld = ld, .data = data + at, .len = end - at,
                                   .out = part->out, .cap = part->cap,
-                                  .scratch = part->scratch, .scratch_cap = part->scratch_cap,
-                                  .id_prefix = id_prefix };
+                                  .scratch = part->scratch, .scratch_cap = part->scratch_cap };
             at = end;
         }
         pthread_mutex_lock(&pp->mu);

@@ -30,8 +30,6 @@ struct civic_part {
     size_t name_bytes; /* arena bytes their unknown subjects and groups may take */
     size_t stop;       /* set by the runner: offset of the first line it left */
     uint64_t lines;    /* set by the runner: lines before stop */
-    const char *id_prefix; /* civic__ids_numbered_prefix when the span was made:
-                            * the runner's civic_fields.id_prefix */
 };
 
 /* Parse [data, data + len) (whole lines) on helper threads and insert what
