@@ -202,25 +202,24 @@ static int from_too_small(builder *b, const rule_extra *x, const char *d, size_t
     return civic__rb_at(err, x->at[RK_FROM], msg);
 }
 
-/* A '-' and digits alone (quoted or not; a bare integer's '+' is gone):
- * as Unix seconds -0 is 1970-01-01 and any other an instant before 1970,
- * which puts every past entry under the change even more surely than
- * few_digits' (SPEC 9.1: from, the instant a version takes effect).
- * Refused while its local date is one a timestamp can be written for;
- * past year 1..9999 in UTC, the range's own message. */
+/* A '-' and digits alone (quoted or not; a bare integer's '+' is gone)
+ * whose magnitude is below few_digits' bound, 100000000, leading zeros
+ * aside: -0 is 1970-01-01 and -1 .. -99999999 an instant of 1966 to 1969,
+ * the slip of a year or date with a sign before it (-2026, -20250101),
+ * which puts every past entry under the change (SPEC 9.1: from, the
+ * instant a version takes effect).  A larger magnitude is Unix seconds
+ * as SPEC 9.1 takes any timestamp form (-1767225600 is 1914-01-01; the
+ * rules' text writes a from before year 1 so), read as before. */
 static int from_negative(builder *b, const rule_extra *x, civic_error *err)
 {
     const char *s = x->from_text;
     size_t n = x->from_len;
     if (n < 2 || s[0] != '-') return CIVIC_OK;
-    for (size_t i = 1; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return CIVIC_OK;
+    size_t len = 0;
+    if (!few_digits(s + 1, n - 1, &len)) return CIVIC_OK;
     int64_t t;
     const char *why = NULL;
     if (civic__time_parse(s, n, b->r->utc_offset, &t, &why) != CIVIC_OK) return CIVIC_OK;
-    /* a local date before year 1 has no timestamp to write: the rules' text
-     * writes that from as seconds (rules_text.c), read back as written */
-    if (t + b->r->utc_offset < CIVIC_TIME_MIN) return CIVIC_OK;
     if (t == 0) return from_too_small(b, x, "", 0, err);
     char when[40], shown[52], msg[320];
     from_shown(x, shown, sizeof(shown));

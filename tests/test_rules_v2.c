@@ -722,14 +722,33 @@ static void a_from_of_a_sign_and_digits_is_refused(void **state)
              "1969-12-31T23:26:14+00:00, before 1970: write a date");
     fails_at(CH "-20250101\n", 6, 8, "'from': -20250101 would be Unix seconds, "
              "1969-05-11T14:58:19+00:00, before 1970: write a date");
-    fails_at(CH "-1000000000\n", 6, 8, "'from': -1000000000 would be Unix seconds, "
-             "1938-04-24T22:13:20+00:00, before 1970: write a date");
+    /* the bound is the one digits alone have: 99999999 s before 1970 is
+     * 1966-10-31T14:13:21 (3 years 2 months back), leading zeros aside */
+    fails_at(CH "-99999999\n", 6, 8, "'from': -99999999 would be Unix seconds, "
+             "1966-10-31T14:13:21+00:00, before 1970: write a date");
+    fails_at(CH "\"-00099999999\"\n", 6, 8, "'from': \"-00099999999\" would be Unix seconds, "
+             "1966-10-31T14:13:21+00:00, before 1970: write a date");
     /* an instant before 1970 written as one is what it says */
     civic_rules_free(rules_from(CH "\"1969-12-31T23:59:59Z\"\npoints = 2\n"));
-    /* and seconds whose local date is before year 1, as the rules' text
-     * writes such a from (no timestamp can), are read back */
-    civic_rules_free(rules_from("[scheme]\nutc_offset = \"-08:00\"\n" CH "-62135596800\n"
-                                "points = 2\n"));
+    /* and so is a negative count of seconds from 100000000 on, as Unix
+     * seconds may carry a sign: -1767225600 is 1914-01-01 (56 years of
+     * 365.25 days back, 1767225600 s), quoted or not, leading zeros aside */
+    static const char *const past[] = { "-100000000", "\"-0100000000\"", "-1000000000",
+                                        "-1767225600", "\"-1767225600\"", "-62135596800" };
+    static const char *const offsets[] = { "", "[scheme]\nutc_offset = \"-08:00\"\n",
+                                           "[scheme]\nutc_offset = \"+08:00\"\n" };
+    for (size_t i = 0; i < sizeof(past) / sizeof(past[0]); i++)
+        for (size_t o = 0; o < sizeof(offsets) / sizeof(offsets[0]); o++) {
+            char text[240];
+            snprintf(text, sizeof(text), "%s" CH "%s\npoints = 2\n", offsets[o], past[i]);
+            civic_rules *r = rules_from(text);
+            if (strcmp(past[i], "-1767225600") == 0) {
+                civic_rule_info info = CIVIC_RULE_INFO_INIT;
+                assert_int_equal(civic_rules_rule_info(r, 0, 1, &info), CIVIC_OK);
+                assert_true(info.from == -1767225600);
+            }
+            civic_rules_free(r);
+        }
 #undef CH
 }
 
