@@ -912,16 +912,39 @@ static bool dotted_hint(const toml_state *s, size_t at, char *msg, size_t size)
     size_t last = inline_table ? parts : parts - 1; /* the parts the header takes */
     if (last == 0 || (k >= 5 && last != 1) || (k == 0 && last != 1) || (k > 0 && k < 5 && last < 2))
         return false;
+    /* a change of a rule and a level of a tier are arrays of tables, as
+     * grade and validity are (SPEC 9.1, 8.4): [[rule.a.change]] */
+    bool array = k >= 5;
+    if (last >= 3) {
+        const char *item = k == 1 ? "change" : k == 3 ? "level" : NULL;
+        if (item && plen[last - 1] == strlen(item) &&
+            memcmp(t + part[last - 1], item, plen[last - 1]) == 0)
+            array = true;
+    }
     char header[120];
     size_t n = 0;
     for (size_t p = 0; p < last; p++) {
         if (n + plen[p] + 2 > sizeof(header)) return false;
         if (p) header[n++] = '.';
         memcpy(header + n, t + part[p], plen[p]);
+        /* a rule code or cap name is lower case (header() tells a capital
+         * the code to write): its lower-case form, unless it is reserved */
+        if ((k == 1 || k == 2) && p > 0 && !(array && p == last - 1))
+            for (size_t c = n; c < n + plen[p]; c++)
+                if (header[c] >= 'A' && header[c] <= 'Z') header[c] = (char)(header[c] + 32);
         n += plen[p];
     }
     header[n] = '\0';
-    const char *open = k >= 5 ? "[[" : "[", *close = k >= 5 ? "]]" : "]";
+    if (k == 1) {
+        static const char *const reserved[] = { "revoke", "repair", "redeem",
+                                                "object", "dismiss", "correct" };
+        size_t code = plen[0] + 1, end = n - (array ? plen[last - 1] + 1 : 0);
+        for (size_t r = 0; r < 6; r++)
+            if (end - code == strlen(reserved[r]) &&
+                memcmp(header + code, reserved[r], end - code) == 0)
+                return false;
+    }
+    const char *open = array ? "[[" : "[", *close = array ? "]]" : "]";
     size_t vn = inline_table ? 0 : value_shown(s, i);
     if (inline_table)
         snprintf(msg, size, "write %s%s%s on its own line, then one key = value a line", open,

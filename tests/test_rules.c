@@ -958,6 +958,48 @@ static void a_toml_idiom_left_out_says_what_to_write(void **state)
 #undef G
 }
 
+/* A dotted key's hint, written into the file as it says, is accepted:
+ * a change or level is an array of tables ([[...]]), a rule code or cap
+ * name is lower case, and a reserved code gets no header to write. */
+static void a_dotted_key_hint_written_as_said_is_accepted(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+#define RA G "[rule.a]\npoints = 1\n"
+    static const struct { const char *text; uint64_t line; uint32_t column; const char *what;
+                          const char *applied; } cases[] = {
+        { RA "rule.a.change.from = \"2026-01-01\"\npoints = 2\n", 5, 5,
+          "(write [[rule.a.change]] on its own line, then from = \"2026-01-01\")",
+          RA "[[rule.a.change]]\nfrom = \"2026-01-01\"\npoints = 2\n" },
+        { RA "[tier.t]\nrules = \"a\"\ntier.t.level.name = \"x\"\nmin = 1\n", 7, 5,
+          "(write [[tier.t.level]] on its own line, then name = \"x\")",
+          RA "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n" },
+        { "rule.A.points = 1\n" G, 1, 5, "(write [rule.a] on its own line, then points = 1)",
+          "[rule.a]\npoints = 1\n" G },
+        { RA "cap.Day.limit = 5\nperiod = \"day\"\n", 5, 4,
+          "(write [cap.day] on its own line, then limit = 5)",
+          RA "[cap.day]\nlimit = 5\nperiod = \"day\"\n" },
+        { "rule.vh.points = 5\n" G, 1, 5, "(write [rule.vh] on its own line, then points = 5)",
+          "[rule.vh]\npoints = 5\n" G },
+        { "scheme.base = 100\n" G, 1, 7, "(write [scheme] on its own line, then base = 100)",
+          "[scheme]\nbase = 100\n" G },
+        { "grade.name = \"A\"\n", 1, 6, "(write [[grade]] on its own line, then name = \"A\")",
+          "[[grade]]\nname = \"A\"\n" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        an_error_names_line_and_column(rules_error(cases[k].text, CIVIC_E_SYNTAX), cases[k].line,
+                                       cases[k].column, cases[k].what);
+        civic_rules_free(rules_from(cases[k].applied));
+    }
+    /* a reserved code has no header to write */
+    civic_error e = rules_error("rule.revoke.points = 1\n" G, CIVIC_E_SYNTAX);
+    assert_null(strstr(e.message, "(write"));
+    e = rules_error("rule.REPAIR.points = 1\n" G, CIVIC_E_SYNTAX);
+    assert_null(strstr(e.message, "(write"));
+#undef RA
+#undef G
+}
+
 /* A word value with a stray blank at its start or end (" unit", "1y ",
  * a no-break space after "unit") names it, quoted, at the blank's column,
  * and says to delete it when the value without it is accepted: a plain
@@ -1803,6 +1845,7 @@ int main(void)
         cmocka_unit_test(syntax_errors_name_line_and_column),
         cmocka_unit_test(a_header_slip_says_what_to_write),
         cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
+        cmocka_unit_test(a_dotted_key_hint_written_as_said_is_accepted),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
