@@ -2088,6 +2088,43 @@ static bool named_in(int rc, const civic_error *err, const char *path)
     return rc == CIVIC_E_IO && strstr(err->message, path) != NULL;
 }
 
+/* What the library says a rules text is, or NULL: its "not a rules file: "
+ * right after "line L, column C: " (text that is none, or in place of the
+ * parser's words when they leave it no room), or after "; " ending the
+ * message in one of the forms name_an_event_log (lib/toml.c) writes.  The
+ * words anywhere else are the file's own text quoted back
+ * (["not a rules file: an event log"] is an unknown table, not a log). */
+static const char *rules_file_what(const civic_error *err)
+{
+    static const char tag[] = "not a rules file: ";
+    static const char *const tails[] = {
+        "an event log (its first line is a JSON object)",
+        "an event log (a JSON array of objects)",
+        "an event log (its first line is a CSV header naming id, subject, type and ts)",
+        "a JSON document (rules are written in TOML; see the manual's rules chapter)",
+    };
+    const size_t tl = sizeof(tag) - 1;
+    const char *m = err->message;
+    char prefix[64];
+    int n = snprintf(prefix, sizeof(prefix), "line %llu, column %u: ",
+                     (unsigned long long)err->line, err->column);
+    if (n > 0 && (size_t)n < sizeof(prefix) && strncmp(m, prefix, (size_t)n) == 0 &&
+        strncmp(m + n, tag, tl) == 0) {
+        /* not_text's own words (line 1, column 1) or a tail in their place */
+        if (err->line == 1 && err->column == 1) return m + n;
+        for (size_t k = 0; k < sizeof(tails) / sizeof(tails[0]); k++)
+            if (strcmp(m + n + tl, tails[k]) == 0) return m + n;
+    }
+    size_t len = strlen(m);
+    for (size_t k = 0; k < sizeof(tails) / sizeof(tails[0]); k++) {
+        size_t need = 2 + tl + strlen(tails[k]);
+        if (len >= need && memcmp(m + len - need, "; ", 2) == 0 &&
+            memcmp(m + len - need + 2, tag, tl) == 0 && strcmp(m + len - need + 2 + tl, tails[k]) == 0)
+            return m + len - need + 2;
+    }
+    return NULL;
+}
+
 /* A load's failure held back: its message as complain would print it, and
  * the line it names (0: none, as for a file that cannot be read). */
 typedef struct failure {
@@ -2466,7 +2503,7 @@ static int load_rules(const char *path, civic_rules **rules)
     if (rc != CIVIC_OK) {
         /* what the file is, when the library says (an event log, JSON):
          * its line and column, not its words on TOML before that */
-        const char *what = strstr(err.message, "not a rules file: ");
+        const char *what = rules_file_what(&err);
         if (from_stdin) path = "<stdin>";
         if (path && what && err.line > 0)
             complain("%s: line %llu, column %u: %s%s", path, (unsigned long long)err.line,

@@ -181,6 +181,15 @@ if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: line 1, column 1: not a rule
 then ok; else bad "json-rules-stdin: exit $rc: $(cat "$T/err")"; fi
 printf '{}\n' >"$T/empty.json"
 status json-empty-rules 2 "empty.json: line 1, column 1: not a rules file: a JSON document" -- $R --compare "$T/empty.json" $D/events.csv
+# the words "not a rules file: " in the file's own text, quoted back in the
+# parser's message, are no word of the library's on what the file is
+printf '["not a rules file: an event log"]\n' >"$T/words1.toml"
+printf '[rule.a]\npoints = 1\nper = "x; not a rules file: an event log (a JSON array of objects)"\n' >"$T/words2.toml"
+for f in words1 words2; do
+    "$CLI" --print-rules -r "$T/$f.toml" >"$T/out" 2>"$T/err" </dev/null; rc=$?
+    if [ $rc -eq 2 ] && ! grep -q "the rules file is the one given\|: not a rules file: an event log" "$T/err"
+    then ok; else bad "$f-is-no-log: exit $rc: $(cat "$T/err")"; fi
+done
 # a rules file whose first header has a stray brace is no JSON: the
 # parser's line and column, not "an event log"
 printf '[{scheme]\nbase = 1000\n' >"$T/brace.toml"
