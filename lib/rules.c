@@ -228,16 +228,36 @@ int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char
         while (!accepted && n != SIZE_MAX && trail < n - lead && word_blank(buf[n - 1 - trail]))
             trail++;
         bool trimmed = !accepted && (lead || trail) && ok(buf + lead, n - lead - trail, ctx);
+        /* what replaced() did to a blank-like one's copies: deleted at the
+         * value's start and end, a plain space elsewhere; said so, as
+         * either advice alone, done, leaves a value still refused */
+        bool at_start = false, at_end = false, inside = false;
+        for (size_t i = at; space && i + m <= v->len; i++)
+            if (memcmp(v->text + i, v->text + at, m) == 0) {
+                if (i == 0) at_start = true;
+                else if (i + m == v->len) at_end = true;
+                else inside = true;
+                i += m - 1;
+            }
+        char said[160];
+        const char *edges = at_start && at_end ? "start and end" : at_start ? "start" : "end";
+        if (space && edge && !inside)
+            snprintf(said, sizeof(said), "%.*s at its %s: delete %s", name, why, edges,
+                     at_start && at_end ? "them" : "it");
+        else if (space && edge)
+            snprintf(said, sizeof(said), "%.*s: delete it at its %s, write a plain space in its "
+                     "place elsewhere", name, why, edges);
+        else
+            snprintf(said, sizeof(said), "%s", why);
         if (space && edge && accepted)
-            snprintf(msg, sizeof(msg), "%s (%.*s at its %s: delete it)", what, name, why,
-                     at == 0 ? "start" : "end");
+            snprintf(msg, sizeof(msg), "%s (%s)", what, said);
         else if (trimmed)
-            snprintf(msg, sizeof(msg), "%s (%s; and %s at its %s: delete %s)", what, why,
+            snprintf(msg, sizeof(msg), "%s (%s; and %s at its %s: delete %s)", what, said,
                      lead + trail == 1 ? "a blank" : "blanks",
                      lead && trail ? "start and end" : lead ? "start" : "end",
                      lead + trail == 1 ? "it" : "them");
         else if (accepted || !known)
-            snprintf(msg, sizeof(msg), "%s (%s)", what, why);
+            snprintf(msg, sizeof(msg), "%s (%s)", what, said);
         else
             snprintf(msg, sizeof(msg), "%s (%.*s)", what, name, why);
         return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, msg);

@@ -1000,6 +1000,39 @@ static void a_dotted_key_hint_written_as_said_is_accepted(void **state)
 #undef G
 }
 
+/* A word value's hint, done as it says, gives a value the key takes: a
+ * no-break space at an edge is deleted whichever else is said, at both
+ * edges both are named, and a blank left after it is named too. */
+static void a_word_value_hint_done_as_said_is_accepted(void **state)
+{
+    (void)state;
+#define RA TEST_GRADES "[rule.a]\npoints = 1\n"
+    static const struct { const char *text; uint32_t column; const char *what;
+                          const char *applied; } cases[] = {
+        { RA "per = \"\xc2\xa0unit \"\n", 8, "(U+00A0 is a no-break space at its start: delete "
+          "it; and a blank at its end: delete it)", RA "per = \"unit\"\n" },
+        { RA "per = \"\xc2\xa0unit\xc2\xa0\"\n", 8, "(U+00A0 is a no-break space at its start "
+          "and end: delete them)", RA "per = \"unit\"\n" },
+        { RA "per = \"unit\xc2\xa0\"\n", 12, "(U+00A0 is a no-break space at its end: delete it)",
+          RA "per = \"unit\"\n" },
+        { RA "per = \" unit\xc2\xa0\"\n", 13, "(U+00A0 is a no-break space at its end: delete "
+          "it; and a blank at its start: delete it)", RA "per = \"unit\"\n" },
+        { RA "per = \"\xc2\xa0\xc2\xa0unit\"\n", 8, "(U+00A0 is a no-break space: delete it at "
+          "its start, write a plain space in its place elsewhere; and a blank at its start: "
+          "delete it)", RA "per = \"unit\"\n" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        an_error_names_line_and_column(rules_error(cases[k].text, CIVIC_E_RULES), 20,
+                                       cases[k].column, cases[k].what);
+        civic_rules_free(rules_from(cases[k].applied));
+    }
+    an_error_names_line_and_column(
+        rules_error("[scheme]\nutc_offset = \"\xe2\x80\x93" "08:00 \"\n" TEST_GRADES, CIVIC_E_RULES),
+        2, 15, "(U+2013 is a dash, not a minus sign: write -; and a blank at its end: delete it)");
+    civic_rules_free(rules_from("[scheme]\nutc_offset = \"-08:00\"\n" TEST_GRADES));
+#undef RA
+}
+
 /* A word value with a stray blank at its start or end (" unit", "1y ",
  * a no-break space after "unit") names it, quoted, at the blank's column,
  * and says to delete it when the value without it is accepted: a plain
@@ -1846,6 +1879,7 @@ int main(void)
         cmocka_unit_test(a_header_slip_says_what_to_write),
         cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
         cmocka_unit_test(a_dotted_key_hint_written_as_said_is_accepted),
+        cmocka_unit_test(a_word_value_hint_done_as_said_is_accepted),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
