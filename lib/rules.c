@@ -129,6 +129,14 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
                                            CIVIC_POINTS_MAX * 100, &as_number, &why) == CIVIC_OK;
         for (size_t i = k; quoted && i < v->len; i++)
             quoted = (v->text[i] >= '0' && v->text[i] <= '9') || v->text[i] == '.';
+        /* and only where the number is in the key's range (cap = "-3" is
+         * refused unquoted too): the signs SPEC 9.1 and 8 give them */
+        if (quoted && as_number < 0 &&
+            (strcmp(key, "cap") == 0 || strcmp(key, "limit") == 0 ||
+             strcmp(key, "up_to") == 0 || strcmp(key, "repeat_factor") == 0))
+            quoted = false;
+        if (quoted && as_number == 0 && strcmp(key, "repeat_factor") == 0) quoted = false;
+        if (quoted && as_number > 0 && strcmp(key, "balance_min") == 0) quoted = false;
         if (quoted)
             snprintf(msg, sizeof(msg), "'%s' must be a number (drop the quotes: %s = %.*s)", key,
                      key, (int)v->len, v->text);

@@ -24,6 +24,10 @@ typedef struct toml_state {
     size_t buf_cap;
     civic_error *err;
     size_t value_at; /* the last value's first byte */
+    size_t table_at, table_len; /* the last header's name as written */
+    bool table_array;           /* ... in [[...]] */
+    const char *key;            /* the key whose value is being read */
+    size_t key_len;
 } toml_state;
 
 static uint32_t col(const toml_state *s, size_t at)
@@ -689,7 +693,8 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
             !(ch >= '0' && ch <= '9') && ch != '.' && ch != '-' && ch != '+' && ch != ':')
             return stray_text(s, at + i, true, true, "unexpected text after the value");
         /* utc_offset = +08:00: an offset left unquoted, as 1y above */
-        if (type == CIVIC_TOML_STRING && civic__offset_shaped(t, n))
+        if (type == CIVIC_TOML_STRING && s->key_len == 10 &&
+            memcmp(s->key, "utc_offset", 10) == 0 && civic__offset_shaped(t, n))
             return quote_it(s, at, "malformed number", t, n);
         return syntax(s, at, "malformed number");
     }
@@ -790,8 +795,9 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (quoted && memchr(s->text + opened, ']', s->pos - opened)) {
         /* [rule.vh"]: a quote never closed, the ']' taken into it */
         char msg[160];
+        /* only "delete it": a quote closed after it ([rule.vh""]) is refused */
         snprintf(msg, sizeof(msg), "unterminated table header (a stray '\"' at column %u: delete "
-                 "it, or close the quoted name with another '\"')", col(s, opened));
+                 "it)", col(s, opened));
         return syntax(s, opened, msg);
     }
     if (s->pos >= s->len || s->text[s->pos] != ']') return syntax(s, open, "unterminated table header");
@@ -820,6 +826,9 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
     if (end == at) return syntax(s, open, "empty table header");
     int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
+    s->table_at = at;
+    s->table_len = end - at;
+    s->table_array = array;
     return end_of_line_after(s, true, false);
 }
 
@@ -1056,8 +1065,14 @@ static int bracket_value(toml_state *s, const char *key, size_t klen)
                  "then one key = value a line, for each)", (int)klen, key);
         return syntax(s, s->pos, msg);
     }
-    bool list = (klen == 5 && memcmp(key, "rules", 5) == 0) ||
-                (klen == 6 && memcmp(key, "grades", 6) == 0);
+    /* a list only where the key is one: rules in [tier.NAME], grades in
+     * [measure.NAME] (SPEC 8.4, 8.5); elsewhere the key is unknown */
+    const char *tt = s->text + s->table_at;
+    bool list = !s->table_array &&
+                ((klen == 5 && memcmp(key, "rules", 5) == 0 && s->table_len > 5 &&
+                  memcmp(tt, "tier.", 5) == 0) ||
+                 (klen == 6 && memcmp(key, "grades", 6) == 0 && s->table_len > 8 &&
+                  memcmp(tt, "measure.", 8) == 0));
     char joined[120];
     size_t n = 0, items = 0;
     while (list) { /* "name", ... ] of simple strings, a comma after the last allowed */
@@ -1124,6 +1139,8 @@ static int parse_pair(toml_state *s, const civic_toml_handler *h)
         return bracket_value(s, s->text + at, key_end - at);
     civic_toml_value v;
     memset(&v, 0, sizeof(v));
+    s->key = s->text + at;
+    s->key_len = key_end - at;
     int rc = parse_value(s, &v, h->value_type ? h->value_type(h->ctx, s->text + at, key_end - at)
                                               : -1);
     if (rc != CIVIC_OK) return rc;
@@ -1263,7 +1280,7 @@ static void name_an_event_log(const char *t, size_t n, civic_error *err)
 int civic__toml_parse(const char *text, size_t len, bool file, const civic_allocator *alc,
                       const civic_toml_handler *handler, civic_error *err)
 {
-    toml_state s = { text, len, 0, 0, 1, file, alc, NULL, 0, err, 0 };
+    toml_state s = { text, len, 0, 0, 1, file, alc, NULL, 0, err, 0, 0, 0, false, NULL, 0 };
     int rc = CIVIC_OK;
     const char *what = not_text(text, len);
     if (what)

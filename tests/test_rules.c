@@ -876,7 +876,9 @@ static void a_header_slip_says_what_to_write(void **state)
 #define G "[[grade]]\nname = \"A\"\n"
     an_error_names_line_and_column(rules_error(G "[rule.vh\"]\npoints = 1\n", CIVIC_E_SYNTAX), 3, 9,
                                    "unterminated table header (a stray '\"' at column 9: delete "
-                                   "it, or close the quoted name with another '\"')");
+                                   "it)");
+    /* done as it says, the header is taken */
+    civic_rules_free(rules_from(G "[rule.vh]\npoints = 1\n"));
     an_error_names_line_and_column(rules_error(G "[rule.\"vh]\npoints = 1\n", CIVIC_E_SYNTAX), 3, 7,
                                    "(a stray '\"' at column 7");
     static const struct { const char *text; uint64_t line; const char *what; } plural[] = {
@@ -996,6 +998,62 @@ static void a_dotted_key_hint_written_as_said_is_accepted(void **state)
     assert_null(strstr(e.message, "(write"));
     e = rules_error("rule.REPAIR.points = 1\n" G, CIVIC_E_SYNTAX);
     assert_null(strstr(e.message, "(write"));
+#undef RA
+#undef G
+}
+
+/* The array, offset and quoted-number hints, done as they say, are taken;
+ * where they would not be (a key the table has not, a value out of the
+ * key's range) there is none. */
+static void an_idiom_hint_is_given_only_where_taken(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+#define RA G "[rule.a]\npoints = 1\n"
+#define M "[measure.m]\nkind = \"restriction\"\n"
+    static const struct { const char *text; int code; const char *what; const char *applied; }
+        cases[] = {
+        { RA "[tier.t]\nrules = [\"a\"]\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
+          CIVIC_E_SYNTAX, "(write rules = \"a\")",
+          RA "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n" },
+        { RA M "grades = [\"A\"]\n", CIVIC_E_SYNTAX, "(write grades = \"A\")",
+          RA M "grades = \"A\"\n" },
+        { "[scheme]\nutc_offset = +08:00\n" G, CIVIC_E_SYNTAX, "(write it in double quotes: "
+          "\"+08:00\")", "[scheme]\nutc_offset = \"+08:00\"\n" G },
+        { RA "cap = \"3\"\ncap_period = \"day\"\n", CIVIC_E_RULES, "(drop the quotes: cap = 3)",
+          RA "cap = 3\ncap_period = \"day\"\n" },
+        { RA "repeat_factor = \"1.5\"\n", CIVIC_E_RULES,
+          "(drop the quotes: repeat_factor = 1.5)", RA "repeat_factor = 1.5\n" },
+        { RA "[cap.c]\nlimit = \"5\"\nperiod = \"day\"\n", CIVIC_E_RULES,
+          "(drop the quotes: limit = 5)", RA "[cap.c]\nlimit = 5\nperiod = \"day\"\n" },
+        { G "[rule.a]\npoints = \"-3\"\n", CIVIC_E_RULES, "(drop the quotes: points = -3)",
+          G "[rule.a]\npoints = -3\n" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, cases[k].code);
+        if (!strstr(e.message, cases[k].what)) fprintf(stderr, "got %s\n", e.message);
+        assert_non_null(strstr(e.message, cases[k].what));
+        civic_rules_free(rules_from(cases[k].applied));
+    }
+    static const struct { const char *text; int code; const char *not; } none[] = {
+        { "[scheme]\nrules = [\"a\"]\n" G, CIVIC_E_SYNTAX, "(write" },
+        { RA "rules = [\"a\"]\n", CIVIC_E_SYNTAX, "(write" },
+        { RA "grades = [\"A\"]\n", CIVIC_E_SYNTAX, "(write" },
+        { RA "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\nrules = [\"a\"]\n",
+          CIVIC_E_SYNTAX, "(write" },
+        { RA "valid = +08:00\n", CIVIC_E_SYNTAX, "double quotes" },
+        { RA "flag = -08:00\n", CIVIC_E_SYNTAX, "double quotes" },
+        { RA "cap = \"-3\"\ncap_period = \"day\"\n", CIVIC_E_RULES, "drop the quotes" },
+        { RA "repeat_factor = \"-3\"\n", CIVIC_E_RULES, "drop the quotes" },
+        { RA "repeat_factor = \"0\"\n", CIVIC_E_RULES, "drop the quotes" },
+        { RA "[cap.c]\nlimit = \"-3\"\nperiod = \"day\"\n", CIVIC_E_RULES, "drop the quotes" },
+    };
+    for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
+        civic_error e = rules_error(none[k].text, none[k].code);
+        if (strstr(e.message, none[k].not)) fprintf(stderr, "got %s\n", e.message);
+        assert_null(strstr(e.message, none[k].not));
+    }
+#undef M
 #undef RA
 #undef G
 }
@@ -1880,6 +1938,7 @@ int main(void)
         cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
         cmocka_unit_test(a_dotted_key_hint_written_as_said_is_accepted),
         cmocka_unit_test(a_word_value_hint_done_as_said_is_accepted),
+        cmocka_unit_test(an_idiom_hint_is_given_only_where_taken),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
