@@ -47,8 +47,8 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
     if (k < 0)
-        return civic__rb_unknown("validity", keys, SIZE_MAX, key, len,
-                                 ka.line, ka.column, ka.offset, err);
+        return civic__rb_unknown_in("validity", "[[validity]]", keys, SIZE_MAX, key, len,
+                                    ka.line, ka.column, ka.offset, err);
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) {
@@ -257,9 +257,13 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
     level_extra *x = &b->lx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0)
-        return civic__rb_unknown("tier level", keys, SIZE_MAX, key, len,
-                                 ka.line, ka.column, ka.offset, err);
+    if (k < 0) { /* named as its header is written: [[tier.t.level]] */
+        char header[160];
+        civic__rb_header_of(header, sizeof(header), "tier",
+                            b->r->tiers[b->level_tier[b->index]].name, x->bare_dotted, ".level");
+        return civic__rb_unknown_in("tier level", header, keys, SIZE_MAX, key, len, ka.line,
+                                    ka.column, ka.offset, err);
+    }
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 0) {
@@ -333,9 +337,12 @@ int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_
     measure_extra *x = &b->mx[b->index];
     pos p = { v->line, v->column, v->offset }, ka = b->key_at; /* the value's, the key's */
     int k = civic__rb_find_key(keys, key, len), rc;
-    if (k < 0)
-        return civic__rb_unknown("measure", keys, SIZE_MAX, key, len,
-                                 ka.line, ka.column, ka.offset, err);
+    if (k < 0) { /* named as its header is written: [measure.m] */
+        char header[160];
+        civic__rb_header_of(header, sizeof(header), "measure", m->code, x->bare_dotted, NULL);
+        return civic__rb_unknown_in("measure", header, keys, SIZE_MAX, key, len, ka.line,
+                                    ka.column, ka.offset, err);
+    }
     if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     x->at[k] = p;

@@ -393,6 +393,12 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.t]\nrules = \"a\\u0000\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
              7, 9, "'rules': \"a\\x00\" is not a rule");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nbogus = \"x\"\n", 8, 1, "unknown key 'bogus' in [tier.t]");
+    /* every table is named as its header is written */
+    fails_at(G1 R T "bogus = 1\n", 11, 1, "unknown key 'bogus' in [[tier.t.level]]");
+    fails_at(G1 R "[tier.\"t.u\"]\nrules = \"a\"\n[[tier.\"t.u\".level]]\nname = \"one\"\nbogus = 1\n",
+             10, 1, "unknown key 'bogus' in [[tier.\"t.u\".level]]");
+    fails_at(G1 R "[measure.m]\nbogus = 1\n", 7, 1, "unknown key 'bogus' in [measure.m]");
+    fails_at(G1 R "[[validity]]\nbogus = 1\n", 7, 1, "unknown key 'bogus' in [[validity]]");
     fails_at(G1 R T "  name = \"two\"\n", 11, 3, "duplicate key 'name'");
     fails_at(G1 R "[measure.m]\nflag = \"dishonest\"\n  flag = \"dishonest\"\n", 8, 3,
              "duplicate key 'flag'");
