@@ -285,6 +285,14 @@ int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char
     return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, msg);
 }
 
+/* civic__rb_word_ok of publicity: a period, not "forever". */
+static bool publicity_ok(const char *t, size_t n, const void *ctx)
+{
+    (void)ctx;
+    civic_duration d;
+    return civic__duration_parse(t, n, &d) && d.kind != CIVIC_DUR_FOREVER;
+}
+
 /* civic__rb_word_ok of a choice: ctx its NULL-ended names. */
 static bool choice_ok(const char *t, size_t n, const void *ctx)
 {
@@ -879,6 +887,11 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
         bool parsed = civic__duration_parse(v->text, v->len, &rule->publicity);
         if (!parsed && (rc = civic__rb_duration_limit(v, err, "publicity")) != CIVIC_OK)
             return rc;
+        if (!parsed && !civic__rb_key_is(v->text, v->len, "by-severity"))
+            /* " 7d": its stray blank named, as repair_after's and retain's */
+            return civic__rb_word_error(v, err, "'publicity' must be a period: \"Nd\", \"Nm\", "
+                                        "\"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\" or "
+                                        "\"end-of-year\"", publicity_ok, NULL);
         if (!parsed || rule->publicity.kind == CIVIC_DUR_FOREVER)
             return civic__rb_at(
                 err, p,

@@ -1205,7 +1205,14 @@ static bool json_array_at(const char *t, size_t n, size_t i)
     while (j < n && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r')) j++;
     if (j >= n || t[j] == '\n') return true;
     while (j < n && json_blank(t[j])) j++;
-    return j < n && (t[j] == ']' || json_object_at(t, n, j));
+    if (j < n && t[j] == ']') {
+        /* a lone [] or [ ] on its line is an empty table header, not JSON */
+        size_t k = j + 1;
+        while (k < n && (t[k] == ' ' || t[k] == '\t' || t[k] == '\r')) k++;
+        bool lone = memchr(t + i, '\n', j - i) == NULL && (k >= n || t[k] == '\n' || t[k] == '#');
+        return !lone;
+    }
+    return j < n && json_object_at(t, n, j);
 }
 
 /* Whether t[0..n) names, as JSON keys ("key" then ':'), an event's id,

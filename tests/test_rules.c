@@ -1374,6 +1374,16 @@ static void an_event_log_given_as_rules_says_it_is_one(void **state)
      * named after the parser's words at line 1, column 1 */
     static const char doc[] = "; not a rules file: a JSON document (rules are written in TOML; "
                               "see the manual's rules chapter)";
+    /* a lone [] or [ ] is an empty table header, not JSON */
+    static const char *const empty[] = { "[]\n" TEST_GRADES, "[ ]\n" TEST_GRADES, "[]",
+                                         "  [\t]  \n" TEST_GRADES, "[] # x\n" TEST_GRADES };
+    for (size_t k = 0; k < sizeof(empty) / sizeof(empty[0]); k++) {
+        civic_error e = rules_error(empty[k], CIVIC_E_SYNTAX);
+        if (!strstr(e.message, "empty table header") || strstr(e.message, "not a rules file"))
+            fprintf(stderr, "got %s\n", e.message);
+        assert_non_null(strstr(e.message, "empty table header"));
+        assert_null(strstr(e.message, "not a rules file"));
+    }
     static const char array[] = "; not a rules file: an event log (a JSON array of objects)";
     static const struct { const char *text, *want; int code; } json_cases[] = {
         { "{\"scheme\": {\"base\": 100}, \"grade\": [{\"name\": \"A\"}]}\n", doc, CIVIC_E_SYNTAX },

@@ -398,6 +398,19 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.\"t.u\"]\nrules = \"a\"\n[[tier.\"t.u\".level]]\nname = \"one\"\nbogus = 1\n",
              10, 1, "unknown key 'bogus' in [[tier.\"t.u\".level]]");
     fails_at(G1 R "[measure.m]\nbogus = 1\n", 7, 1, "unknown key 'bogus' in [measure.m]");
+    /* a stray blank in publicity is named as in repair_after and retain,
+     * and deleted as said the value is taken */
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \" 7d\"\n", 5, 14,
+             "(\" 7d\" has a blank at its start: delete it)");
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \"end-of-month \"\n", 5, 26,
+             "(\"end-of-month \" has a blank at its end: delete it)");
+    fails_at(G1 "[rule.a]\npoints = 1\nrepair_after = \" 7d\"\n", 5, 17,
+             "(\" 7d\" has a blank at its start: delete it)");
+    civic_rules_free(rules_from(G1 "[rule.a]\npoints = 1\npublicity = \"7d\"\n"));
+    civic_rules_free(rules_from(G1 "[rule.a]\npoints = 1\npublicity = \"end-of-month\"\n"));
+    /* a blank around a value refused without it is named, without "delete" */
+    fails_at(G1 "[rule.a]\npoints = 1\npublicity = \" forever\"\n", 5, 14,
+             "(\" forever\" has a blank at its start)");
     fails_at(G1 R "[[validity]]\nbogus = 1\n", 7, 1, "unknown key 'bogus' in [[validity]]");
     fails_at(G1 R T "  name = \"two\"\n", 11, 3, "duplicate key 'name'");
     fails_at(G1 R "[measure.m]\nflag = \"dishonest\"\n  flag = \"dishonest\"\n", 8, 3,
