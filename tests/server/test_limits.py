@@ -960,13 +960,19 @@ def test_stop_said():
               "stop said: a request cut at the drain deadline is said before libmicrohttpd's "
               "line (exit %s): %r" % (rc, lines))
 
-        # nothing in flight
+        # nothing in flight: but the start's last GET /healthz, answered to
+        # the client, may not yet be done on the server's side when the
+        # signal comes (libmicrohttpd ends a request after its answer is
+        # sent): then it is the one request finished, and said so
         srv = harness.Server(ARGS.server).start()
         rc = srv.stop()
         lines = said(srv)
-        check(rc == 0 and lines[:1] == ["civic-server: signal 15, shutting down: no request "
-                                         "to finish"]
-              and lines[-1:] == ["civic-server: stopped"],
+        idle = lines[:1] == ["civic-server: signal 15, shutting down: no request to finish"]
+        probe = (lines[:1] == ["civic-server: signal 15, shutting down: finishing 1 request "
+                               "(at most 31 s)"]
+                 and any(l.startswith("civic-server: drained in ") and
+                         l.endswith(": 1 request answered") for l in lines))
+        check(rc == 0 and (idle or probe) and lines[-1:] == ["civic-server: stopped"],
               "stop said: an idle stop (exit %s): %r" % (rc, lines))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
