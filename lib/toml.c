@@ -433,6 +433,15 @@ static int end_of_line(toml_state *s)
     return end_of_line_after(s, false, false);
 }
 
+/* The value of hex digit c, or -1. */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
 {
     uint32_t v = 0;
@@ -441,17 +450,14 @@ static int hex_value(toml_state *s, size_t at, size_t n, uint32_t *out)
          * the file's end) */
         if (at + i >= s->len) return syntax(s, at, "short unicode escape");
         char c = s->text[at + i];
-        uint32_t d;
-        if (c >= '0' && c <= '9') d = (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') d = (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') d = (uint32_t)(c - 'A' + 10);
+        int d = hex_digit(c);
         /* "C:\Users", "D:\Udata": a path's backslash, as "C:\office" is told
          * (a letter where a digit should be; a digit mistyped is no path) */
-        else if (i == 0 || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z'))
+        if (d < 0 && (i == 0 || (c >= 'g' && c <= 'z') || (c >= 'G' && c <= 'Z')))
             return syntax(s, at + i, "bad hex digit in a unicode escape (write \\\\ for a "
                                      "backslash)");
-        else return syntax(s, at + i, "bad hex digit in a unicode escape");
-        v = v * 16 + d;
+        if (d < 0) return syntax(s, at + i, "bad hex digit in a unicode escape");
+        v = v * 16 + (uint32_t)d;
     }
     if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) /* at its backslash, as other escapes */
         return syntax(s, at - 2, "unicode escape is not a scalar value");
@@ -530,8 +536,20 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             if (s->pos == s->len || s->text[s->pos] == '\n') /* CRLF's, or the last line's */
                 return syntax(s, open, "unterminated string");
             return syntax(s, at, "unknown escape in a string");
-        default: /* "C:\office": a backslash meant as itself (no literal strings here) */
+        default: { /* "C:\office": a backslash meant as itself (no literal strings here) */
+            int hi = s->pos + 1 < s->len ? hex_digit(s->text[s->pos]) : -1;
+            int lo = hi >= 0 ? hex_digit(s->text[s->pos + 1]) : -1;
+            if (e == 'x' && lo >= 0 && hi * 16 + lo >= 0x20 && hi * 16 + lo != 0x7f) {
+                /* \xHH, other languages' (and TOML 1.1's): its \u form, one
+                 * a name takes (a control character's is refused) */
+                char msg[160];
+                snprintf(msg, sizeof(msg), "unknown escape in a string (TOML 1.0 has no \\x: "
+                         "write \\u00%02X for that character, or \\\\ for a backslash)",
+                         (unsigned)(hi * 16 + lo));
+                return syntax(s, at, msg);
+            }
             return syntax(s, at, "unknown escape in a string (write \\\\ for a backslash)");
+        }
         }
     }
     CIVIC_ASSERT(civic__utf8_valid(s->buf, n));

@@ -866,6 +866,20 @@ static void a_lone_backslash_in_a_string_is_told_how_to_write_it(void **state)
                         "line 2, column 14: bad hex digit in a unicode escape");
     assert_string_equal(rules_error("[scheme]\nname = \"\\u00-9\"\n", CIVIC_E_SYNTAX).message,
                         "line 2, column 13: bad hex digit in a unicode escape");
+    /* \xHH, other languages' escape (TOML 1.1's too): the \u form to write,
+     * and that form is one the reader takes */
+    assert_string_equal(rules_error("[scheme]\nname = \"Caf\\xe9\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 12: unknown escape in a string (TOML 1.0 has no \\x: "
+                        "write \\u00E9 for that character, or \\\\ for a backslash)");
+    civic_rules *r = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *ok = "[scheme]\nname = \"Caf\\u00E9\"\n[[grade]]\nname = \"A\"\n";
+    assert_int_equal(civic_rules_parse(&r, ok, strlen(ok), NULL, &err), CIVIC_OK);
+    civic_rules_free(r);
+    /* a control character has no \u form a name takes: the plain advice */
+    assert_string_equal(rules_error("[scheme]\nname = \"a\\x1b\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 10: unknown escape in a string (write \\\\ for a "
+                        "backslash)");
 }
 
 /* A header's slips name what to write: a stray quote at its own column,
