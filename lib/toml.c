@@ -609,6 +609,7 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
     if (s->pos >= s->len || s->text[s->pos] == '\n' || s->text[s->pos] == '\r')
         return syntax(s, s->pos, "missing value after '='");
     char c = s->text[s->pos];
+    if (c == '#') return syntax(s, s->pos, "missing value after '=' (a comment starts here)");
     if (c == '"') return parse_string(s, v);
     if (c == '\'') return syntax(s, s->pos, "literal strings are not supported; use \"...\"");
     if (c == '[') return syntax(s, s->pos, "arrays are not supported");

@@ -119,6 +119,11 @@ static void syntax_errors_name_line_and_column(void **state)
                                    "unknown escape");
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 1.\n", CIVIC_E_SYNTAX), 2, 8,
                                    "digits after");
+    /* no value: at the line's end, or before a comment (a value to come) */
+    an_error_names_line_and_column(rules_error("[scheme]\nbase =\n", CIVIC_E_SYNTAX), 2, 7,
+                                   "missing value after '='");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = # soon\n", CIVIC_E_SYNTAX), 2,
+                                   8, "missing value after '=' (a comment starts here)");
     /* a letter that looks like an ASCII one, in a key; a dash for '-' in a
      * duration (a word processor's en dash) */
     an_error_names_line_and_column(rules_error("[scheme]\np\xd0\xbeints = 1\n", CIVIC_E_SYNTAX), 2, 2,
