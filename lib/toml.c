@@ -353,6 +353,14 @@ static const char *stray_text_hint(const char *t, size_t n, bool after, bool num
         while (k < n && (t[k] == ' ' || t[k] == '\t')) k++;
         if (k < n && t[k] == '=') return "a key must start its own line";
     }
+    if (after && t[0] == ',') { /* points = 2, per = "unit": an inline table's habit */
+        size_t j = 1, b;
+        while (j < n && (t[j] == ' ' || t[j] == '\t')) j++;
+        for (b = j; j < n && bare_key_char(t[j]);) j++;
+        while (j > b && j < n && (t[j] == ' ' || t[j] == '\t')) j++;
+        if (j > b && j < n && t[j] == '=')
+            return "a key must start its own line: no ',' between keys";
+    }
     if (after && t[0] == ';' && rest_of_line_blank(t + 1, n - 1)) return "no ';' at the end of a line";
     if (number && n >= 2 && t[0] == ',' && t[1] >= '0' && t[1] <= '9')
         return "no thousands separators; the decimal point is '.'";

@@ -434,6 +434,11 @@ static void text_after_a_value_says_what_to_write(void **state)
         { "[rule.a]\npoints = 5 valid = \"1y\"\n", 2, 12, "a key must start its own line" },
         { "[scheme]\nname = \"x\" base=5\n", 2, 12, "a key must start its own line" },
         { "[rule.a]\nfreeze = true\tpoints = 1\n", 2, 15, "a key must start its own line" },
+        /* an inline table's habit: keys parted by commas */
+        { "[rule.a]\npoints = 2, per = \"unit\"\n", 2, 11,
+          "a key must start its own line: no ',' between keys" },
+        { "[scheme]\nname = \"x\",base=5\n", 2, 11,
+          "a key must start its own line: no ',' between keys" },
         /* a statement's ';' at the line's end, blanks or a comment after it */
         { "[rule.a]\npoints = 5;\n", 2, 11, "no ';' at the end of a line" },
         { "[rule.a]\npoints = 5 ; \r\n", 2, 12, "no ';' at the end of a line" },
