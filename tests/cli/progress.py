@@ -78,8 +78,15 @@ def interrupted(sig):
     line is shown: (exit status, what standard error showed)."""
     import select
     master, slave = pty.openpty()
+    def as_at_a_terminal():
+        # a job started in the background by a shell without job control
+        # (make under nohup, a CI step) has SIGINT ignored, and civic-score
+        # keeps a signal ignored when it started: Ctrl-C at a terminal is
+        # the default action's
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     p = subprocess.Popen([cli, "-r", rules, "-f", "csv", "-"], stdin=subprocess.PIPE,
-                         stdout=subprocess.DEVNULL, stderr=slave)
+                         stdout=subprocess.DEVNULL, stderr=slave, preexec_fn=as_at_a_terminal)
     os.close(slave)
     shown = b""
     until = time.time() + 10
