@@ -726,27 +726,43 @@ static void a_from_of_a_sign_and_digits_is_refused(void **state)
 {
     (void)state;
 #define CH G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
-    fails_at(CH "-0\n", 6, 8, "'from': -0 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
-             "write a date, as \"2026-01-01\"");
-    fails_at(CH "-00\n", 6, 8, "'from': -00 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
-             "write a date");
-    fails_at(CH "\"-0\"\n", 6, 8, "'from': \"-0\" would be Unix seconds, "
-             "1970-01-01T00:00:00+00:00: write a date");
-    fails_at(CH "-1\n", 6, 8, "'from': -1 would be Unix seconds, 1969-12-31T23:59:59+00:00, "
-             "before 1970: write a date, as \"2026-01-01\" (that instant itself as "
-             "\"1969-12-31T23:59:59+00:00\")");
-    fails_at(CH "-2026\n", 6, 8, "'from': -2026 would be Unix seconds, "
-             "1969-12-31T23:26:14+00:00, before 1970: write a date");
-    fails_at(CH "\"-2026\"\n", 6, 8, "'from': \"-2026\" would be Unix seconds, "
-             "1969-12-31T23:26:14+00:00, before 1970: write a date");
-    fails_at(CH "-20250101\n", 6, 8, "'from': -20250101 would be Unix seconds, "
-             "1969-05-11T14:58:19+00:00, before 1970: write a date");
-    /* the bound is the one digits alone have: 99999999 s before 1970 is
-     * 1966-10-31T14:13:21 (3 years 2 months back), leading zeros aside */
-    fails_at(CH "-99999999\n", 6, 8, "'from': -99999999 would be Unix seconds, "
-             "1966-10-31T14:13:21+00:00, before 1970: write a date");
-    fails_at(CH "\"-00099999999\"\n", 6, 8, "'from': \"-00099999999\" would be Unix seconds, "
-             "1966-10-31T14:13:21+00:00, before 1970: write a date");
+    static const struct { const char *from, *what; } refused[] = {
+        { "-0\n",
+          "'from': -0 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
+          "write a date, as \"2026-01-01\"" },
+        { "-00\n",
+          "'from': -00 would be Unix seconds, 1970-01-01T00:00:00+00:00: "
+          "write a date" },
+        { "\"-0\"\n",
+          "'from': \"-0\" would be Unix seconds, "
+          "1970-01-01T00:00:00+00:00: write a date" },
+        { "-1\n",
+          "'from': -1 would be Unix seconds, 1969-12-31T23:59:59+00:00, "
+          "before 1970: write a date, as \"2026-01-01\" (that instant itself as "
+          "\"1969-12-31T23:59:59+00:00\")" },
+        { "-2026\n",
+          "'from': -2026 would be Unix seconds, "
+          "1969-12-31T23:26:14+00:00, before 1970: write a date" },
+        { "\"-2026\"\n",
+          "'from': \"-2026\" would be Unix seconds, "
+          "1969-12-31T23:26:14+00:00, before 1970: write a date" },
+        { "-20250101\n",
+          "'from': -20250101 would be Unix seconds, "
+          "1969-05-11T14:58:19+00:00, before 1970: write a date" },
+        /* the bound is the one digits alone have: 99999999 s before 1970 is
+         * 1966-10-31T14:13:21 (3 years 2 months back), leading zeros aside */
+        { "-99999999\n",
+          "'from': -99999999 would be Unix seconds, "
+          "1966-10-31T14:13:21+00:00, before 1970: write a date" },
+        { "\"-00099999999\"\n",
+          "'from': \"-00099999999\" would be Unix seconds, "
+          "1966-10-31T14:13:21+00:00, before 1970: write a date" },
+    };
+    for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+        char text[200];
+        snprintf(text, sizeof(text), CH "%s", refused[k].from);
+        fails_at(text, 6, 8, refused[k].what);
+    }
     /* an instant before 1970 written as one is what it says */
     civic_rules_free(rules_from(CH "\"1969-12-31T23:59:59Z\"\npoints = 2\n"));
     /* and so is a negative count of seconds from 100000000 on, as Unix

@@ -872,6 +872,19 @@ static char *make_pipeline_log(bool conflict_at_end)
     return out;
 }
 
+/* A load's report and rejected lines are the serial reader's (one). */
+static void same_report(const civic_load_report *rep, const reject_log *log,
+                        const civic_load_report *one, const reject_log *one_log)
+{
+    assert_int_equal(rep->lines, one->lines);
+    assert_int_equal(rep->accepted, one->accepted);
+    assert_int_equal(rep->duplicates, one->duplicates);
+    assert_int_equal(rep->rejected, one->rejected);
+    assert_int_equal(log->count, one_log->count);
+    for (size_t i = 0; i < log->count && i < 64; i++)
+        assert_int_equal(log->lines[i], one_log->lines[i]);
+}
+
 static char *pipeline_answers(uint32_t threads, const char *data, const char *path,
                               civic_load_report *rep, reject_log *log)
 {
@@ -914,12 +927,7 @@ static void pipelined_loads_give_the_answers_of_one_thread(void **state)
             civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
             reject_log log = { { 0 }, 0, "" };
             char *got = pipeline_answers(threads, data, from_file ? path : NULL, &rep, &log);
-            assert_int_equal(rep.lines, one.lines);
-            assert_int_equal(rep.accepted, one.accepted);
-            assert_int_equal(rep.duplicates, one.duplicates);
-            assert_int_equal(rep.rejected, one.rejected);
-            assert_int_equal(log.count, one_log.count);
-            for (size_t i = 0; i < log.count && i < 64; i++) assert_int_equal(log.lines[i], one_log.lines[i]);
+            same_report(&rep, &log, &one, &one_log);
             assert_string_equal(got, want);
             free(got);
         }
@@ -929,11 +937,10 @@ static void pipelined_loads_give_the_answers_of_one_thread(void **state)
     free(data);
 }
 
-/* A numbered log ("1", "2", ...) whose parsing threads read each id's
- * number instead of hashing it, once the engine's array holds its ids: ids
- * far past the array's reach go to the table all the same, under their
- * hash (the insert computes it then), and are found there by later lines
- * and by civic_engine_add.  Every 997th line's id is such a far number;
+/* A numbered log ("1", "2", ...) whose engine's array of numbered ids
+ * holds most of its ids: ids far past the array's reach go to the table,
+ * under their hash, and are found there by later lines and by
+ * civic_engine_add, on any number of parsing threads.  Every 997th line's id is such a far number;
  * from line 100 000 on, every 1009th line repeats the far-numbered event
  * of about 100 000 lines back (a duplicate), every 30011th gives that id
  * another subject (a conflict) and every 40009th repeats a near-numbered
@@ -994,12 +1001,7 @@ static void far_numbers_are_found_in_the_table_by_parallel_loads(void **state)
         lo.on_reject = log_reject;
         lo.payload = &log;
         assert_int_equal(civic_engine_load(e, data, strlen(data), &lo, &rep, NULL), CIVIC_OK);
-        assert_int_equal(rep.lines, one.lines);
-        assert_int_equal(rep.accepted, one.accepted);
-        assert_int_equal(rep.duplicates, one.duplicates);
-        assert_int_equal(rep.rejected, one.rejected);
-        assert_int_equal(log.count, one_log.count);
-        for (size_t i = 0; i < log.count && i < 64; i++) assert_int_equal(log.lines[i], one_log.lines[i]);
+        same_report(&rep, &log, &one, &one_log);
         char *got = subjects_csv(e, AS_OF);
         assert_string_equal(got, want);
         free(got);

@@ -22,6 +22,22 @@ with open(events, "rb") as f:
     data = f.read()
 
 
+def read_all(master):
+    """Everything left to read on a pty's master side, which is then closed
+    (reading it fails with EIO once the child's side is gone)."""
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    os.close(master)
+    return got
+
+
 def run(stderr_tty, data=data, extra=()):
     master = slave = None
     if stderr_tty:
@@ -42,15 +58,7 @@ def run(stderr_tty, data=data, extra=()):
     feeder.join()
     if stderr_tty:
         os.close(slave)
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            err += chunk
-        os.close(master)
+        err += read_all(master)
     return p.returncode, out, err
 
 
@@ -104,15 +112,7 @@ def interrupted(sig):
         p.kill()
         p.wait()
     p.stdin.close()
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
+    shown += read_all(master)
     return p.returncode, shown
 
 

@@ -808,6 +808,22 @@ def test_descriptors():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def json_reply(sock, timeout=10):
+    """What a raw socket receives up to the end of a JSON answer's body
+    (its '}'), the peer's close, an error or the timeout."""
+    sock.settimeout(timeout)
+    reply = b""
+    try:
+        while b"}" not in reply:
+            got = sock.recv(4096)
+            if not got:
+                break
+            reply += got
+    except OSError:
+        pass
+    return reply
+
+
 def test_drain():
     """SIGTERM stops listening and lets a request that has begun finish: a
     POST whose body is half sent when the signal comes is answered 200 and
@@ -850,16 +866,7 @@ def test_drain():
             refused = False
         check(refused, "drain: a connection after SIGTERM is refused or closed unanswered")
         s.sendall(body[50:])
-        s.settimeout(10)
-        reply = b""
-        try:
-            while b"}" not in reply:
-                got = s.recv(4096)
-                if not got:
-                    break
-                reply += got
-        except OSError:
-            pass
+        reply = json_reply(s)
         rc = srv.proc.wait(timeout=30)
         check(reply.startswith(b"HTTP/1.1 200") and b'"accepted":100' in reply and rc == 0,
               "drain: a body half sent at SIGTERM is answered (%r, exit %s)" % (reply[:80], rc))
@@ -914,16 +921,7 @@ def test_stop_said():
         srv.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         s.sendall(body[50:])
-        s.settimeout(10)
-        reply = b""
-        try:
-            while b"}" not in reply:
-                got = s.recv(4096)
-                if not got:
-                    break
-                reply += got
-        except OSError:
-            pass
+        reply = json_reply(s)
         s.close()
         rc = srv.proc.wait(timeout=30)
         lines = said(srv)
