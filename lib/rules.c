@@ -675,9 +675,18 @@ int civic__rb_unknown_in(const char *table, const char *header, const char *cons
     int n = header ? snprintf(msg, sizeof(msg), "unknown key '%s' in %s", shown, header)
                    : snprintf(msg, sizeof(msg), "unknown key '%s' in [%s]", shown, table);
     const char *moved = near ? NULL : moved_key(table, key, len);
+    /* the top level has no keys of its own: a misspelt [scheme] key there
+     * (`bse = 100` above every table) is offered the scheme's */
+    const char *scheme_near = near || moved || strcmp(table, "top level") != 0
+                                  ? NULL
+                                  : nearest_key(scheme_keys, SIZE_MAX, key, len);
     if (n > 0 && (size_t)n < sizeof(msg)) {
         if (near) snprintf(msg + n, sizeof(msg) - (size_t)n, " (did you mean '%s'?)", near);
         else if (moved) snprintf(msg + n, sizeof(msg) - (size_t)n, " (%s)", moved);
+        else if (scheme_near)
+            snprintf(msg + n, sizeof(msg) - (size_t)n,
+                     " (did you mean '%s'? a key of [scheme]: write it under [scheme])",
+                     scheme_near);
     }
     return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
 }

@@ -1761,6 +1761,12 @@ static void unknown_keys_name_the_likely_key(void **state)
         { "points = 1\n", "line 1, column 1: unknown key 'points' in [top level] "
                           "(a key of [rule.CODE]: write it under its rule)" },
         { "zork = 1\n", "line 1, column 1: unknown key 'zork' in [top level]" },
+        /* a misspelt [scheme] key above every table: the scheme's keys offered */
+        { "bse = 1000\n", "line 1, column 1: unknown key 'bse' in [top level] (did you "
+                           "mean 'base'? a key of [scheme]: write it under [scheme])" },
+        { "utc_ofset = \"+08:00\"\n",
+          "line 1, column 1: unknown key 'utc_ofset' in [top level] (did you mean "
+          "'utc_offset'? a key of [scheme]: write it under [scheme])" },
         /* the table named as its header is written: a rule whose code has a
          * dot ([rule.fine.cap] for a cap of rule fine) by that header */
         { TEST_GRADES "[rule.fine]\npoints = -1\n[rule.fine.cap]\nlimit = 5\n",
