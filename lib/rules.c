@@ -109,7 +109,9 @@ int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *ke
 {
     char msg[128];
     if (v->type == CIVIC_TOML_STRING) return CIVIC_OK;
-    snprintf(msg, sizeof(msg), "'%s' must be a string", key);
+    /* name = 2026 scheme: TOML read a number, and a name is any text */
+    snprintf(msg, sizeof(msg), "'%s' must be a string%s", key,
+             strcmp(key, "name") == 0 ? " (write the name in double quotes)" : "");
     return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
 }
 

@@ -961,6 +961,11 @@ static void a_toml_idiom_left_out_says_what_to_write(void **state)
           "'valid' must be a string (quote it with its unit: \"365d\", \"365m\" or \"365y\")" },
         { G "[rule.a]\npoints = 1\nvalid = 20000\n", CIVIC_E_RULES, 5, 9,
           "'valid' must be a string (quote it with its unit: \"20000d\" or \"20000m\")" },
+        /* a name TOML reads as a number or a boolean: any text is a name */
+        { "[scheme]\nname = 2026 scheme\n" G, CIVIC_E_RULES, 2, 8,
+          "'name' must be a string (write the name in double quotes)" },
+        { "[[grade]]\nname = true\nmin = 0\n", CIVIC_E_RULES, 2, 8,
+          "'name' must be a string (write the name in double quotes)" },
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
         an_error_names_line_and_column(rules_error(cases[k].text, cases[k].code), cases[k].line,
