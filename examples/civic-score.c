@@ -29,6 +29,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1869,6 +1870,12 @@ struct progress {
  * SIGINT and SIGTERM: set before the line is drawn, cleared once it is
  * erased (one line at a time: loads follow one another). */
 static volatile sig_atomic_t progress_shown;
+/* The line is drawn by its own thread, which never runs the handler (it
+ * blocks both signals), so the handler may wait for a draw under way to
+ * end before it erases: a draw either sees progress_dying and is skipped,
+ * or is seen by the handler in progress_drawing and waited for (both
+ * sequentially consistent, lock-free, so safe in a handler). */
+static atomic_int progress_drawing, progress_dying;
 static const int progress_signals[2] = { SIGINT, SIGTERM };
 static struct sigaction progress_old[2];
 
@@ -1879,6 +1886,12 @@ static struct sigaction progress_old[2];
  * back; the signal raised here is delivered when the handler returns. */
 static void progress_interrupted(int sig)
 {
+    atomic_store(&progress_dying, 1);
+    /* a second at most: a terminal stopped by Ctrl-S holds the draw */
+    for (int i = 0; i < 1000 && atomic_load(&progress_drawing); i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
     if (progress_shown) {
         ssize_t w = write(STDERR_FILENO, "\r\033[K", 4);
         (void)w;
@@ -1928,6 +1941,11 @@ static void *progress_main(void *arg)
 {
     progress *p = arg;
     struct timespec start, until;
+    sigset_t both;
+    sigemptyset(&both);
+    for (size_t i = 0; i < sizeof(progress_signals) / sizeof(progress_signals[0]); i++)
+        sigaddset(&both, progress_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &both, NULL); /* the handler runs on another thread */
     clock_gettime(CLOCK_REALTIME, &start);
     pthread_mutex_lock(&p->mu);
     for (long tick = 1; !p->done; tick++) {
@@ -1936,10 +1954,14 @@ static void *progress_main(void *arg)
         while (!p->done && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0) {
         }
         if (p->done) break;
-        progress_shown = 1;
-        fprintf(stderr, "\rcivic-score: %s ... %ld s ", p->what, tick);
-        fflush(stderr);
-        p->drawn = true;
+        atomic_store(&progress_drawing, 1);
+        if (!atomic_load(&progress_dying)) {
+            progress_shown = 1;
+            fprintf(stderr, "\rcivic-score: %s ... %ld s ", p->what, tick);
+            fflush(stderr);
+            p->drawn = true;
+        }
+        atomic_store(&progress_drawing, 0);
     }
     if (p->drawn) fprintf(stderr, "\r\033[K");
     progress_shown = 0;
