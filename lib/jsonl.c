@@ -91,7 +91,7 @@ static bool escape(jline *j, uint32_t *cp)
     case 'r': *cp = '\r'; return true;
     case 't': *cp = '\t'; return true;
     case 'u': break;
-    default: j->i--; return fail(j, "unknown escape in a string");
+    default: j->i -= 2; return fail(j, "unknown escape in a string (write \\\\ for a backslash)");
     }
     /* a bad or lone escape is told at its backslash, as the rules reader
      * tells it (j->i is not read on after a failure) */

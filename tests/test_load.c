@@ -1006,7 +1006,7 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
 
 /* A bad \u escape, and a surrogate escape without its pair, are told at
  * the backslash of the escape at fault, as the rules reader tells them (it
- * was the byte after the escape, or its 'u'). */
+ * was the byte after the escape, or its 'u'); so is an unknown escape. */
 static void jsonl_a_bad_unicode_escape_is_told_at_its_backslash(void **state)
 {
     (void)state;
@@ -1023,6 +1023,13 @@ static void jsonl_a_bad_unicode_escape_is_told_at_its_backslash(void **state)
     /* in the value of a key that is ignored too */
     jsonl_says("{\"note\":\"ab\\ud800\",\"id\":\"x\"" REST, 12,
                "line 1, column 12: lone high surrogate in \\u escape");
+    /* an escape JSON does not know, at its backslash too (it was the letter
+     * after it), with the rules reader's advice */
+    jsonl_says("{\"id\":\"a\\q\"" REST, 9,
+               "line 1, column 9: unknown escape in a string (write \\\\ for a backslash)");
+    /* in C:\temp, \t is a tab: the \x after it is at fault */
+    jsonl_says("{\"note\":\"C:\\temp\\x\",\"id\":\"x\"" REST, 17,
+               "line 1, column 17: unknown escape in a string (write \\\\ for a backslash)");
 #undef REST
 }
 
