@@ -4,7 +4,8 @@ file of the repository, and every #anchor at a heading of that file (GitHub's
 anchor rules: lower case, punctuation dropped, spaces to '-').  Also: no file
 there points outside the repository (../shared, /work) or cites the contract
 by "SPEC section".  And docs/openapi.json, which civic-server embeds, is
-docs/openapi.yaml converted (python3 docs/openapi_json.py writes it).
+docs/openapi.yaml converted (python3 docs/openapi_json.py writes it), each of its
+objects with only the fields OpenAPI 3.0.3 gives it (tests/server/openapi_check.py).
 usage: python3 tests/check-links.py [FILE.md ...]"""
 import glob
 import importlib.util
@@ -55,11 +56,24 @@ def openapi_stale():
     try:
         with open(mod.JSON, encoding="utf-8") as f:
             if f.read() == want:
-                return 0
+                return openapi_malformed()
     except FileNotFoundError:
         pass
     print("docs/openapi.json differs from docs/openapi.yaml: run python3 docs/openapi_json.py")
     return 1
+
+
+def openapi_malformed():
+    """1 when a key of docs/openapi.json is no field of the OpenAPI 3.0.3 object
+    where it stands (validators and client generators refuse the document)."""
+    script = os.path.join(REPO, "tests", "server", "openapi_check.py")
+    spec = importlib.util.spec_from_file_location("openapi_check", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    problems = mod.structure(mod.load())
+    for p in problems:
+        print("docs/openapi.yaml: %s" % p)
+    return 1 if problems else 0
 
 
 def main(files):

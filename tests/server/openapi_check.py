@@ -111,3 +111,131 @@ def check_response(doc, method, template, status, ctype, body):
         return ["%s %s %d: not JSON (%s)" % (method, template, status, e)]
     return ["%s %s %d: %s" % (method, template, status, m)
             for m in validate(doc, value, content[mime]["schema"])]
+
+
+# The fixed fields of each OpenAPI 3.0.3 object the document may use (the
+# specification's "Fixed Fields" tables); an "x-" key is an extension, and
+# any other key makes the document invalid for validators and generators
+# (a `description` beside `schema` in a media type did).
+FIELDS = {
+    "root": {"openapi", "info", "servers", "paths", "components", "security", "tags",
+             "externalDocs"},
+    "info": {"title", "description", "termsOfService", "contact", "license", "version"},
+    "server": {"url", "description", "variables"},
+    "path": {"$ref", "summary", "description", "get", "put", "post", "delete", "options",
+             "head", "patch", "trace", "servers", "parameters"},
+    "operation": {"tags", "summary", "description", "externalDocs", "operationId",
+                  "parameters", "requestBody", "responses", "callbacks", "deprecated",
+                  "security", "servers"},
+    "parameter": {"name", "in", "description", "required", "deprecated", "allowEmptyValue",
+                  "style", "explode", "allowReserved", "schema", "example", "examples",
+                  "content"},
+    "body": {"description", "content", "required"},
+    "media": {"schema", "example", "examples", "encoding"},
+    "response": {"description", "headers", "content", "links"},
+    "header": {"description", "required", "deprecated", "allowEmptyValue", "style",
+               "explode", "allowReserved", "schema", "example", "examples", "content"},
+    "components": {"schemas", "responses", "parameters", "examples", "requestBodies",
+                   "headers", "securitySchemes", "links", "callbacks"},
+    "security": {"type", "description", "name", "in", "scheme", "bearerFormat", "flows",
+                 "openIdConnectUrl"},
+    "schema": {"title", "multipleOf", "maximum", "exclusiveMaximum", "minimum",
+               "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems",
+               "minItems", "uniqueItems", "maxProperties", "minProperties", "required",
+               "enum", "type", "allOf", "oneOf", "anyOf", "not", "items", "properties",
+               "additionalProperties", "description", "format", "default", "nullable",
+               "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "example",
+               "deprecated"},
+}
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def structure(doc):
+    """The keys of `doc` that no OpenAPI 3.0.3 object where they stand
+    takes (a list of messages, empty when every object is well formed)."""
+    errs = []
+
+    def keys(node, kind, where):
+        if not isinstance(node, dict):
+            errs.append("%s: not an object" % where)
+            return False
+        if "$ref" in node and kind != "path":
+            return False  # a reference object: its target is checked where it is
+        for k in node:
+            if k not in FIELDS[kind] and not k.startswith("x-"):
+                errs.append("%s: '%s' is not a field of a %s object" % (where, k, kind))
+        return True
+
+    def schema(node, where):
+        if not keys(node, "schema", where):
+            return
+        for k in ("allOf", "oneOf", "anyOf"):
+            for i, s in enumerate(node.get(k, [])):
+                schema(s, "%s.%s[%d]" % (where, k, i))
+        for k in ("items", "not"):
+            if k in node:
+                schema(node[k], "%s.%s" % (where, k))
+        if isinstance(node.get("additionalProperties"), dict):
+            schema(node["additionalProperties"], where + ".additionalProperties")
+        for name, s in node.get("properties", {}).items():
+            schema(s, "%s.properties.%s" % (where, name))
+
+    def content(node, where):
+        for mime, m in node.items():
+            w = "%s.content[%s]" % (where, mime)
+            if keys(m, "media", w) and "schema" in m:
+                schema(m["schema"], w + ".schema")
+
+    def parameter(p, where):
+        if keys(p, "parameter", where):
+            if "schema" in p:
+                schema(p["schema"], where + ".schema")
+            content(p.get("content", {}), where)
+
+    def response(r, where):
+        if keys(r, "response", where):
+            content(r.get("content", {}), where)
+            for name, h in r.get("headers", {}).items():
+                if keys(h, "header", "%s.headers.%s" % (where, name)) and "schema" in h:
+                    schema(h["schema"], "%s.headers.%s.schema" % (where, name))
+
+    keys(doc, "root", "$")
+    keys(doc.get("info", {}), "info", "$.info")
+    for i, s in enumerate(doc.get("servers", [])):
+        keys(s, "server", "$.servers[%d]" % i)
+    for path, item in doc.get("paths", {}).items():
+        where = "$.paths[%s]" % path
+        if not keys(item, "path", where):
+            continue
+        for i, p in enumerate(item.get("parameters", [])):
+            parameter(p, "%s.parameters[%d]" % (where, i))
+        for method in METHODS:
+            op = item.get(method)
+            if op is None or not keys(op, "operation", "%s.%s" % (where, method)):
+                continue
+            w = "%s.%s" % (where, method)
+            for i, p in enumerate(op.get("parameters", [])):
+                parameter(p, "%s.parameters[%d]" % (w, i))
+            if "requestBody" in op and keys(op["requestBody"], "body", w + ".requestBody"):
+                content(op["requestBody"].get("content", {}), w + ".requestBody")
+            for status, r in op.get("responses", {}).items():
+                response(r, "%s.responses[%s]" % (w, status))
+    comp = doc.get("components", {})
+    keys(comp, "components", "$.components")
+    for name, s in comp.get("schemas", {}).items():
+        schema(s, "$.components.schemas.%s" % name)
+    for name, p in comp.get("parameters", {}).items():
+        parameter(p, "$.components.parameters.%s" % name)
+    for name, r in comp.get("responses", {}).items():
+        response(r, "$.components.responses.%s" % name)
+    for name, s in comp.get("securitySchemes", {}).items():
+        keys(s, "security", "$.components.securitySchemes.%s" % name)
+    return errs
+
+
+if __name__ == "__main__":
+    import sys
+    problems = structure(load(sys.argv[1] if len(sys.argv) > 1 else DOCUMENT))
+    for p in problems:
+        print("openapi: %s" % p)
+    sys.exit(1 if problems else 0)
