@@ -219,13 +219,23 @@ def _say_read_as_text(e, text):
     message says how the str was read, or the CSV or JSON error about the
     path's own characters leaves the caller to guess.  Nothing is opened:
     only what the path names is looked up."""
-    if len(text) >= 4096 or any(c in text for c in "\n\r\0"):
+    # a path read with readline() keeps its line break: one at the end
+    # only, and the path before it, is named too
+    path = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
+    if len(path) >= 4096 or any(c in path for c in "\n\r\0"):
         return
     try:
-        mode = _os.stat(text).st_mode
+        mode = _os.stat(path).st_mode
     except (OSError, ValueError):
         return
-    if _stat.S_ISREG(mode):
+    if path != text:
+        if not _stat.S_ISREG(mode):
+            return
+        hint = ("the str was read as events text: it ends in a line break, and without it "
+                "names a file (a line read with readline() keeps its line break): strip it, "
+                "then pass a pathlib.Path or an open file, or call load_file(), to read the "
+                "file")
+    elif _stat.S_ISREG(mode):
         hint = _READ_AS_TEXT
     else:
         kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)

@@ -577,8 +577,10 @@ class CivicOSError(CivicError, OSError):
     The concrete class is also the matching OSError subclass, so callers can
     catch FileNotFoundError, PermissionError, IsADirectoryError ... as with
     open().  .errno, .strerror and .filename are set from the library's
-    message ("cannot open PATH: No such file or directory"); .errno is EIO
-    when the message names no system error.  The Python API then sets
+    message ("cannot open PATH: No such file or directory"); a journal that
+    another engine holds is a BlockingIOError (EWOULDBLOCK, as flock()
+    says it); .errno is EIO when the message names no other system error.
+    The Python API then sets
     .filename to the path the call was given (for the attached journal's
     failures, the path journal_open was given).
     """
@@ -694,6 +696,11 @@ def _io_error(message, line, column, offset):
         if message.endswith(": " + os.strerror(n)):
             number = n
             break
+    else:
+        # a journal another engine holds: flock()'s own EWOULDBLOCK, so that
+        # `except BlockingIOError` tells a lock from a failing disk
+        if _re.match(_LOCKED, message):
+            number = _errno.EWOULDBLOCK
     os_type = type(OSError(number, ""))
     e = _os_error_class(os_type)(CIVIC_E_IO, message, line, column, offset)
     e.errno = number
@@ -705,6 +712,9 @@ def _io_error(message, line, column, offset):
             e.filename = m.group(1)
             break
     return e
+
+
+_LOCKED = r"^journal (.*) is locked by another engine \(in this process or another\)$"
 
 
 # Where the library's I/O messages name the path (lib/fileio.c, snapshot.c,
@@ -727,7 +737,7 @@ _IO_PATH_PATTERNS = (
     r"(?:journal|snapshot)'s own path$",
     r"^(?:journal|snapshot) (.*) is not a regular file \((?:a FIFO|a socket|a device)\)$",
     r"^(?:journal|snapshot) (.*): cannot follow its symbolic link: [^:]*$",
-    r"^journal (.*) is locked by another engine \(in this process or another\)$",
+    _LOCKED,
     r"^journal (.*) was removed while open \(its file has no name left",
     r"^journal (.*): started anew, the damaged file kept beside it as .*, but cannot "
     r"sync their directory: [^:]*$",

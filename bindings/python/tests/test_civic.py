@@ -1832,8 +1832,18 @@ class TestLoad(Base):
                 self.assertTrue(r.message.endswith("'{'; " + hint), r.message)
                 rep = self.engine.load('{"id":"x"}', format="jsonl", lenient=True)
                 self.assertNotIn("read as events text", rep.rejections[0].message)
+                # a path read with readline(): its line break is named
+                for text in (path + "\n", path + "\r\n"):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(text)
+                    self.assertTrue(cm.exception.message.endswith(
+                        "; the str was read as events text: it ends in a line break, and "
+                        "without it names a file (a line read with readline() keeps its line "
+                        "break): strip it, then pass a pathlib.Path or an open file, or call "
+                        "load_file(), to read the file"), cm.exception.message)
                 # no hint where the str names nothing, or is not one line
-                for text in (os.path.join(d, "missing.txt"), path + "\n", path + "\nx"):
+                for text in (os.path.join(d, "missing.txt"), path + "\nx", path + "\n\n",
+                             os.path.join(d, "missing.txt") + "\n", d + "\n"):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text)
                     self.assertNotIn("read as events text", cm.exception.message, text)
@@ -3086,6 +3096,12 @@ class TestDurability(Base):
                 x = raised(lambda: e2.journal_open(os.fsencode(other)))
                 self.assertIn("is locked by another engine", x.message)
                 self.assertEqual(x.filename, os.fsencode(other))
+                # a lock, not a failing disk: what flock() says, and picklable as such
+                self.assertIsInstance(x, BlockingIOError)
+                self.assertEqual((x.errno, x.code), (errno.EWOULDBLOCK, civic.CIVIC_E_IO))
+                y = pickle.loads(pickle.dumps(x))
+                self.assertIsInstance(y, BlockingIOError)
+                self.assertEqual((y.errno, y.message), (errno.EWOULDBLOCK, x.message))
             e.journal_close()
         # a journal removed while open: every later error names it as it was given
         sub = d / "sub"
