@@ -30,17 +30,22 @@ int64_t civic__days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* Within its era a day is 0..146096 and every quantity below is small and
+ * non-negative: they are worked out in 32-bit unsigned arithmetic, where a
+ * division by a constant is a multiply and a shift (in signed 64 bits each
+ * took a sign fix-up too, ~100 instructions a call: the evaluation calls
+ * this on every new month of every subject's events). */
 void civic__civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = civic__floor_div(z, 146097);
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
+    uint32_t doe = (uint32_t)(z - era * 146097);                       /* [0, 146096] */
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             /* [0, 365] */
+    uint32_t mp = (5 * doy + 2) / 153;                                  /* [0, 11] */
     *d = (int)(doy - (153 * mp + 2) / 5 + 1);
     *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 int civic__days_in_month(int64_t y, int m)

@@ -410,6 +410,50 @@ static void floor_division_rounds_down_everywhere(void **state)
     }
 }
 
+/* civic__civil_from_days names every day: walked one day at a time with a
+ * date counted the long way (from 0001-01-01, across 10,000 years), and
+ * far out (the evaluation's as-of bounds lie ~100,000 years off) by whole
+ * 400-year eras, which repeat the calendar exactly.  It works within an
+ * era in 32-bit unsigned arithmetic: an era split wrongly for days before
+ * 1970 or before year 1, or a quantity that does not fit, shows here. */
+static void every_day_has_its_civil_date(void **state)
+{
+    (void)state;
+    int64_t y = 1;
+    int m = 1, d = 1;
+    int64_t first = ref_days(1, 1, 1);
+    for (int64_t z = first; y <= 10000; z++) {
+        int64_t gy;
+        int gm, gd;
+        civic__civil_from_days(z, &gy, &gm, &gd);
+        if (gy != y || gm != m || gd != d)
+            fail_msg("day %lld: %lld-%d-%d, not %lld-%d-%d", (long long)z, (long long)gy, gm, gd,
+                     (long long)y, m, d);
+        if (civic__days_from_civil(y, m, d) != z)
+            fail_msg("days_from_civil of day %lld", (long long)z);
+        if (++d > ref_month_days(y, m)) {
+            d = 1;
+            if (++m > 12) {
+                m = 1;
+                y++;
+            }
+        }
+    }
+    static const int64_t eras[] = { -300, -251, -5, -4, -1, 1, 4, 250, 300 };
+    for (size_t k = 0; k < sizeof eras / sizeof eras[0]; k++) {
+        for (int64_t z = first, end = first + 146097; z < end;
+             z += z - first < 800 || end - z < 800 ? 1 : 97) { /* each end of the era whole */
+            int64_t y0, y1;
+            int m0, d0, m1, d1;
+            civic__civil_from_days(z, &y0, &m0, &d0);
+            civic__civil_from_days(z + eras[k] * 146097, &y1, &m1, &d1);
+            if (y1 != y0 + eras[k] * 400 || m1 != m0 || d1 != d0)
+                fail_msg("day %lld + %lld eras: %lld-%d-%d", (long long)z, (long long)eras[k],
+                         (long long)y1, m1, d1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +464,7 @@ int main(void)
         cmocka_unit_test(a_refused_time_says_why),
         cmocka_unit_test(the_public_parse_says_why_as_a_log_does),
         cmocka_unit_test(floor_division_rounds_down_everywhere),
+        cmocka_unit_test(every_day_has_its_civil_date),
     };
     return cmocka_run_group_tests_name("time", tests, NULL, NULL);
 }
