@@ -697,6 +697,25 @@ static void fold_day_init(fold_day *f)
     f->month_last = INT64_MIN;
 }
 
+/* Step f to the month after its own when days lies in it (items come in
+ * time order, so a new month is most often the next one): the month's
+ * bounds from its length alone, without the civil date's divisions. */
+static bool fold_next_month(fold_day *f, int64_t days)
+{
+    civic_day *d = &f->day;
+    if (f->month_last == INT64_MIN || days <= f->month_last) return false; /* no month yet */
+    int month = d->month == 12 ? 1 : d->month + 1;
+    int64_t year = d->year + (d->month == 12);
+    int64_t first = f->month_last + 1, last = first + civic__days_in_month(year, month) - 1;
+    if (days > last) return false;
+    d->year = year;
+    d->month = month;
+    d->mday = (int)(days - first) + 1;
+    f->month_first = first;
+    f->month_last = last;
+    return true;
+}
+
 static void fold_day_set(fold_day *f, int64_t days)
 {
     civic_day *d = &f->day;
@@ -704,9 +723,11 @@ static void fold_day_set(fold_day *f, int64_t days)
     if (days >= f->month_first && days <= f->month_last) {
         d->mday = (int)(days - f->month_first) + 1;
     } else {
-        civic__civil_from_days(days, &d->year, &d->month, &d->mday);
-        f->month_first = days - (d->mday - 1);
-        f->month_last = f->month_first + civic__days_in_month(d->year, d->month) - 1;
+        if (!fold_next_month(f, days)) {
+            civic__civil_from_days(days, &d->year, &d->month, &d->mday);
+            f->month_first = days - (d->mday - 1);
+            f->month_last = f->month_first + civic__days_in_month(d->year, d->month) - 1;
+        }
         f->bucket[CIVIC_PERIOD_MONTH] = d->year * 12 + (d->month - 1);
         f->bucket[CIVIC_PERIOD_QUARTER] = d->year * 4 + (d->month - 1) / 3;
         f->bucket[CIVIC_PERIOD_YEAR] = d->year;

@@ -326,6 +326,90 @@ static void calendar_validity_clamps_to_the_end_of_short_months(void **state)
     civic_engine_free(e);
 }
 
+static int month_days(int y, int m)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    return m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) ? 29 : dim[m - 1];
+}
+
+/* The fold carries an event's calendar date over from the event before it
+ * within a month, and steps to the next month by that month's length.  A
+ * subject per rule, an event a day from November 2023 to March 2025 (a
+ * leap February, two new years) but for June and July 2024 (a gap no step
+ * crosses): a cap of one event per month, quarter or year counts the first
+ * event of each and no other, and a month's validity ends on the same day
+ * a month later, or the last day of a shorter month. */
+static void every_day_of_a_long_run_is_in_its_own_month(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.v]\npoints = -1\nvalid = \"1m\"\n"
+                                  "[rule.m]\npoints = 5\ncap = 5\ncap_period = \"month\"\n"
+                                  "[rule.q]\npoints = 5\ncap = 5\ncap_period = \"quarter\"\n"
+                                  "[rule.y]\npoints = 5\ncap = 5\ncap_period = \"year\"\n");
+    static const char *const rule[] = { "v", "m", "q", "y" };
+    size_t cap = (size_t)1 << 17, len = 0, days = 0;
+    char *csv = malloc(cap);
+    assert_non_null(csv);
+    len += (size_t)snprintf(csv, cap, "id,subject,type,ts\n");
+    for (int y = 2023, m = 11, d = 1; y < 2025 || m <= 3;) {
+        if (!(y == 2024 && (m == 6 || m == 7))) {
+            for (size_t r = 0; r < 4; r++)
+                len += (size_t)snprintf(csv + len, cap - len, "%s%zu,%s,%s,%04d-%02d-%02d\n",
+                                        rule[r], days, rule[r], rule[r], y, m, d);
+            days++;
+        }
+        if (++d > month_days(y, m)) {
+            d = 1;
+            if (++m > 12) {
+                m = 1;
+                y++;
+            }
+        }
+    }
+    assert_true(len < cap);
+    load_ok(e, csv);
+    free(csv);
+    civic_record *rec = NULL;
+    for (size_t r = 0; r < 4; r++) {
+        assert_int_equal(civic_engine_record(e, rule[r], when(e, "2025-06-01"), &rec), CIVIC_OK);
+        assert_int_equal(civic_record_count(rec), days);
+        size_t i = 0;
+        int64_t last_bucket = -1;
+        for (int y = 2023, m = 11, d = 1; y < 2025 || m <= 3;) {
+            if (!(y == 2024 && (m == 6 || m == 7))) {
+                civic_entry x = CIVIC_ENTRY_INIT;
+                assert_int_equal(civic_record_entry(rec, i++, &x), CIVIC_OK);
+                if (r == 0) {
+                    int ny = y + (m == 12), nm = m == 12 ? 1 : m + 1;
+                    int nd = d < month_days(ny, nm) ? d : month_days(ny, nm);
+                    char end[40];
+                    snprintf(end, sizeof end, "%04d-%02d-%02d", ny, nm, nd);
+                    if (x.end != when(e, end))
+                        fail_msg("%04d-%02d-%02d: ends %lld, not %s", y, m, d, (long long)x.end, end);
+                } else {
+                    int64_t bucket = r == 1 ? y * 12 + m - 1 : r == 2 ? y * 4 + (m - 1) / 3 : y;
+                    int64_t want = bucket != last_bucket ? P(5) : 0;
+                    last_bucket = bucket;
+                    if (x.counted != want)
+                        fail_msg("%s on %04d-%02d-%02d: counted %lld, not %lld", rule[r], y, m, d,
+                                 (long long)x.counted, (long long)want);
+                }
+            }
+            if (++d > month_days(y, m)) {
+                d = 1;
+                if (++m > 12) {
+                    m = 1;
+                    y++;
+                }
+            }
+        }
+        civic_record_free(rec);
+        rec = NULL;
+    }
+    teardown_results();
+    civic_engine_free(e);
+}
+
 static void balance_takes_redemptions_and_resets_each_year(void **state)
 {
     (void)state;
@@ -1148,6 +1232,7 @@ int main(void)
         cmocka_unit_test(shared_caps_are_drawn_on_by_several_rules),
         cmocka_unit_test(a_revoke_gives_back_the_cap_room_it_used),
         cmocka_unit_test(calendar_validity_clamps_to_the_end_of_short_months),
+        cmocka_unit_test(every_day_of_a_long_run_is_in_its_own_month),
         cmocka_unit_test(balance_takes_redemptions_and_resets_each_year),
         cmocka_unit_test(running_clamp_is_a_floor_that_cannot_be_dug_below),
         cmocka_unit_test(the_lowest_ceiling_in_effect_wins_after_the_bound),
