@@ -946,6 +946,7 @@ static int64_t clamp(const civic_rules *r, int64_t s)
  * redeems that carry one and are neither revoked nor archived. */
 static uint32_t group_of(const civic_eval *ev, size_t n)
 {
+    if (!ev->e->group_count) return CIVIC_NONE; /* the engine holds none: no event has one */
     const civic_item *best = NULL;
     for (size_t i = 0; i < n; i++) {
         const civic_item *x = &ev->items[i];

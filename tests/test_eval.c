@@ -541,6 +541,32 @@ static void group_is_that_of_the_last_event_carrying_one(void **state)
     civic_engine_free(e);
 }
 
+/* An engine that holds no group answers no group without looking at the
+ * events; from the first group loaded on, each subject's is its own: a
+ * load that fails takes its new group back with its events, and a subject
+ * whose events carry none still has none. */
+static void no_subject_has_a_group_until_an_event_brings_one(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.a]\npoints = 1\n");
+    load_ok(e, "id,subject,type,ts\n1,s,a,2024-01-01\n2,t,a,2024-01-01\n");
+    assert_string_equal(score_at(e, "s", "2024-02-01").group, "");
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *bad = "id,subject,type,ts,group\n3,s,a,2024-01-02,d/s\n4,s,nope,2024-01-03,\n";
+    assert_int_equal(civic_engine_load(e, bad, strlen(bad), NULL, NULL, &err), CIVIC_E_EVENT);
+    assert_string_equal(score_at(e, "s", "2024-02-01").group, "");
+    assert_int_equal(score_at(e, "s", "2024-02-01").score, P(1001));
+    load_ok(e, "id,subject,type,ts,group\n5,t,a,2024-01-02,d/t\n");
+    assert_string_equal(score_at(e, "s", "2024-02-01").group, "");
+    assert_string_equal(score_at(e, "t", "2024-02-01").group, "d/t");
+    assert_string_equal(score_at(e, "t", "2024-01-01").group, ""); /* before it */
+    load_ok(e, "id,subject,type,ts,group\n6,t,a,2024-01-03,\n3,s,a,2024-01-02,d/s\n");
+    assert_string_equal(score_at(e, "t", "2024-02-01").group, "d/t");
+    assert_string_equal(score_at(e, "s", "2024-02-01").group, "d/s");
+    teardown_results();
+    civic_engine_free(e);
+}
+
 static void grades_switch_exactly_at_their_minimum(void **state)
 {
     (void)state;
@@ -1239,6 +1265,7 @@ int main(void)
         cmocka_unit_test(flags_are_sorted_and_distinct),
         cmocka_unit_test(dimensions_sum_what_is_in_effect),
         cmocka_unit_test(group_is_that_of_the_last_event_carrying_one),
+        cmocka_unit_test(no_subject_has_a_group_until_an_event_brings_one),
         cmocka_unit_test(grades_switch_exactly_at_their_minimum),
         cmocka_unit_test(revokes_and_repairs_without_a_valid_target_dangle),
         cmocka_unit_test(a_repair_dated_before_its_target_means_it_never_takes_effect),
