@@ -239,12 +239,19 @@ enum { SEEN_OBJECTION = 1, SEEN_CORRECTION = 2, SEEN_ACT = 4, SEEN_POINTER = 8 }
 
 /* When an event takes effect: ts, or ts + the publicity of the version in
  * force at ts (SPEC 10.1). */
-static int64_t event_eff(const civic_rules *r, const civic_ev *x)
+static int64_t published_eff(const civic_rules *r, const civic_ev *x)
 {
-    if (!r->any_publicity || !civic__type_is_rule(x->type)) return x->ts;
     const civic_rule *life = civic__rule_version_at(r, x->type, x->ts);
     return life->has_publicity ? civic__duration_end(&life->publicity, x->ts, r->utc_offset)
                                : x->ts;
+}
+
+/* Inline: gather asks it for every event, and without publicity (most
+ * schemes) the answer is ts. */
+static inline int64_t event_eff(const civic_rules *r, const civic_ev *x)
+{
+    if (!r->any_publicity || !civic__type_is_rule(x->type)) return x->ts;
+    return published_eff(r, x);
 }
 
 static void item_init(const civic_eval *ev, civic_item *it, uint32_t index)

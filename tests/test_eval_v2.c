@@ -166,6 +166,34 @@ static void example_6_publicity_holds_an_entry_pending(void **state)
     support_release();
 }
 
+/* In a scheme with publicity only the rules that have it take effect
+ * later: another rule's events, and a revoke (a built-in type, which has
+ * no rule to ask), take effect at their ts, and the record lists them all
+ * by when they take effect. */
+static void only_a_rule_with_publicity_takes_effect_later(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME "[rule.slow]\npoints = 5\npublicity = \"7d\"\n"
+                                  "[rule.fast]\npoints = 2\n");
+    load_ok(e, "id,subject,type,ts,ref\np1,s,slow,2022-03-01,\nf0,s,fast,2022-03-01,\n"
+               "r1,s,revoke,2022-03-02,f0\nf1,s,fast,2022-03-03,\n");
+    score_is(e, "2022-03-05", P(1002));             /* f1; f0 revoked, p1 pending */
+    score_is(e, "2022-03-08", P(1007));             /* and p1 from 8 March */
+    civic_record *rec = record_at(e, "s", "2022-03-10");
+    static const char *const order[] = { "f0", "r1", "f1", "p1" };
+    static const char *const eff[] = { "2022-03-01", "2022-03-02", "2022-03-03", "2022-03-08" };
+    assert_int_equal(civic_record_count(rec), 4);
+    for (size_t i = 0; i < 4; i++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        assert_int_equal(civic_record_entry(rec, i, &x), CIVIC_OK);
+        assert_string_equal(x.id, order[i]);
+        assert_int_equal(x.eff, when(e, eff[i]));
+    }
+    civic_record_free(rec);
+    civic_engine_free(e);
+    support_release();
+}
+
 static void example_7_an_objection_suspends_until_dismissed(void **state)
 {
     (void)state;
@@ -932,6 +960,7 @@ int main(void)
         cmocka_unit_test(example_3_validity_follows_the_escalated_size),
         cmocka_unit_test(example_5_a_freeze_stops_additions_until_repaired),
         cmocka_unit_test(example_6_publicity_holds_an_entry_pending),
+        cmocka_unit_test(only_a_rule_with_publicity_takes_effect_later),
         cmocka_unit_test(example_7_an_objection_suspends_until_dismissed),
         cmocka_unit_test(a_list_ends_where_retention_archives_the_entry),
         cmocka_unit_test(example_8_retention_archives_after_five_years),
