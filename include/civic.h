@@ -810,12 +810,19 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **                      civic_engine_journal_sync.
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
-** batches in order.  A journal whose file is removed while open (its
-** directory deleted) is found at the next sync (under ALWAYS, the write
-** that does it; under GROUP, the background sync; under any policy,
-** civic_engine_journal_sync and civic_engine_journal_close): that write
-** fails with CIVIC_E_IO and every later one too, until the journal is
-** opened again.  (A journal renamed away, or whose other hard link remains,
+** batches in order.  A journal whose file is removed while open (rm, its
+** directory deleted, another file moved over it) is found at the next sync
+** (under ALWAYS, the write that does it; under GROUP, the background sync;
+** under any policy, civic_engine_journal_sync and
+** civic_engine_journal_close): that write fails with CIVIC_E_IO and every
+** later one too.  Every batch the file held is then only in the engine:
+** civic_engine_compact keeps them (its snapshot holds every event, and the
+** fresh journal it starts at the path takes writes again; when another
+** file has taken the name, move that file away first: a compaction
+** replaces no other file).  Closing the journal and opening it again
+** instead starts an empty journal, and those batches are in neither file
+** at the next start (after a close, civic_engine_save to the snapshot
+** keeps them).  (A journal renamed away, or whose other hard link remains,
 ** still has a name and is not noticed.)  Recovery tells a torn tail from damage: when nothing
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
@@ -840,7 +847,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** refuses every later write (CIVIC_E_IO) until it is closed and reopened or
 ** compacted; a batch whose write reached the disk although its call failed
 ** may then reappear at the next replay, like any write whose acknowledgement
-** was lost.
+** was lost.  A reopen goes on from what the file holds, which is everything
+** acknowledged, except after a failed sync under GROUP or NONE (the
+** background sync, civic_engine_journal_sync): a failed fsync may drop
+** writes acknowledged before it from the file while the engine holds them,
+** so compact then (the message says which case it is).
 **
 ** A journal belongs to the process that opened it.  In a child made by
 ** fork() afterwards, every write to the engine, civic_engine_journal_sync

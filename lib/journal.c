@@ -170,12 +170,51 @@ static bool still_named(int fd)
     return false;
 }
 
+/* What to do once the journal's file lost its name (removed, or another
+ * file moved over it): every batch it held is now only in the engine, and a
+ * close and a reopen would start an empty journal at the path, losing them
+ * for good at the next restart.  A compaction writes them all to the
+ * snapshot and starts a fresh journal there; it replaces no other file, so
+ * one that took the name is moved away first. */
 static int removed_error(civic_error *err, struct civic_journal *j)
 {
-    char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s was removed while open (its "
-                            "file has no name left, its directory deleted perhaps): what is "
-                            "written to it cannot be recovered; open the journal again",
+    struct stat st;
+    const char *tail =
+        stat(j->file, &st) == 0
+            ? " was removed while open (its file has no name left, and another file has that "
+              "name now): every batch it held is only in this engine; move that file away, "
+              "then compact (civic_engine_compact) to keep them"
+            : " was removed while open (its file has no name left): every batch it held is "
+              "only in this engine; compact (civic_engine_compact) to keep them, before any "
+              "close (a reopen starts an empty journal)";
+    char fit[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
+    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
+                            civic__path_fit(j->path, room, fit), tail);
+}
+
+/* Why a journal whose `failed` is set refuses a write or a sync, and the way
+ * out that loses nothing.  A file that lost its name holds nothing any more
+ * (removed_error).  After a failed sync under GROUP or NONE the file may
+ * lack writes acknowledged before it (a failed fsync may drop the pages),
+ * while the engine holds them all: a compaction keeps them, a reopen would
+ * read only the file.  Otherwise (a failed append whose cut failed too, a
+ * failed sync under ALWAYS, a header that could not be rewritten, a
+ * compaction whose last step failed) what failed was not acknowledged and
+ * the files hold everything that was: a reopen goes on from them. */
+static int failed_error(civic_error *err, struct civic_journal *j)
+{
+    char brief[CIVIC_PATH_BRIEF_SIZE];
+    if (!still_named(j->fd)) return removed_error(err, j);
+    if (atomic_load(&j->unsynced_lost))
+        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier sync "
+                                "failed, and writes acknowledged before it may be missing "
+                                "from the file (this engine holds them); compact "
+                                "(civic_engine_compact) to keep them",
+                                civic__path_brief(j->path, brief));
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or sync "
+                            "failed (what failed was not acknowledged, and the files hold "
+                            "all that was); close and reopen the journal",
                             civic__path_brief(j->path, brief));
 }
 
@@ -268,7 +307,11 @@ static bool set_header(struct civic_journal *j, uint64_t fingerprint, uint32_t v
 {
     unsigned char h[JNL_HEADER_BYTES];
     make_header(h, fingerprint, version);
-    if (!civic__write_all(j->fd, h, sizeof(h), 0) || fdatasync(j->fd) != 0) return false;
+    if (!civic__write_all(j->fd, h, sizeof(h), 0)) return false;
+    if (fdatasync(j->fd) != 0) { /* as any failed sync: unsynced batches may be gone */
+        if (j->policy != CIVIC_SYNC_ALWAYS) atomic_store(&j->unsynced_lost, 1);
+        return false;
+    }
     j->version = version;
     return true;
 }
@@ -1243,21 +1286,21 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     /* A removal first, even after an earlier failure: every write to the
      * file is gone, acknowledged ones too (under NONE the adds after the
      * removal returned CIVIC_OK). */
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0,
-                            errno == ENOENT
-                                ? "journal %s was removed while open (its file has no name "
-                                  "left): what was written to it cannot be recovered, "
-                                  "acknowledged writes included"
-                            : earlier && lost
-                                ? "journal %s: closed after an earlier failed sync; the writes "
-                                  "acknowledged before it (unsynced under the group or no-sync "
-                                  "policy) may not be in the journal; open it again to see "
-                                  "what it holds"
-                            : earlier ? "journal %s: closed after an earlier failed write or "
-                                        "sync (what failed was not acknowledged); open it "
-                                        "again to go on"
-                                      : "journal %s: the final sync failed",
-                            path);
+    const char *tail =
+        errno == ENOENT ? " was removed while open (its file has no name left): every batch it "
+                          "held, acknowledged ones included, is only in this engine; save them "
+                          "(civic_engine_save) to the snapshot before opening the journal again"
+        : earlier && lost ? ": closed after an earlier failed sync; the writes acknowledged "
+                            "before it (unsynced under the group or no-sync policy) may not be "
+                            "in the journal, only in this engine: save them (civic_engine_save) "
+                            "to the snapshot before opening it again"
+        : earlier ? ": closed after an earlier failed write or sync (what failed was not "
+                    "acknowledged); open it again to go on"
+                  : ": the final sync failed";
+    char fit[CIVIC_PATH_BRIEF_SIZE];
+    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
+                            civic__path_fit(path, room, fit), tail);
 }
 
 /* ------------------------------------------------------------ append */
@@ -1332,7 +1375,6 @@ static int journal_purge(void *ctx, const civic_engine *e, int64_t before, civic
 static int journal_append(struct civic_journal *j, const civic_engine *e, const void *arg,
                           append_fn append, bool v2, civic_error *err)
 {
-    char brief[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
     if (in_child(j)) return child_error(err, j);
     /* A file that still names other rules (journal_attach): what is appended
      * would be read under them, a purge would remove what their retain says
@@ -1345,10 +1387,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
                                 "rules it was written under (it holds a purge of theirs): "
                                 "compact (civic_engine_compact) before any write, so that "
                                 "both files name these rules", jname(j));
-    if (atomic_load(&j->failed))
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
-                                "sync failed; close and reopen the journal",
-                                civic__path_brief(j->path, brief));
+    if (atomic_load(&j->failed)) return failed_error(err, j);
     uint32_t version = v2 ? JNL_VERSION_2 : j->version;
     if (j->foreign) { /* synced before anything is appended under it */
         if (!set_header(j, e->rules->fingerprint, version)) {
@@ -1410,9 +1449,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
             atomic_store(&j->failed, 1);
             rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
-            char brief[CIVIC_PATH_BRIEF_SIZE];
-            rc = civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or "
-                                  "sync failed", civic__path_brief(j->path, brief));
+            rc = failed_error(err, j);
         } else {
             j->dirty = false;
         }
@@ -1441,6 +1478,8 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
 {
     while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
     /* before anything is written: a refusal leaves both files as they were */
+    if (!name_is_ours(j) && !still_named(j->fd)) /* its batches only in the engine */
+        return removed_error(err, j);
     if (!name_is_ours(j))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: that name now leads to "
                                 "another file (the journal's directory was moved or the file "

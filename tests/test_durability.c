@@ -1844,10 +1844,97 @@ static void a_close_after_a_removal_says_the_acknowledged_writes_are_gone(void *
         assert_non_null(strstr(err.message, "removed while open"));
         assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
         assert_non_null(strstr(err.message, "removed while open"));
-        assert_non_null(strstr(err.message, "cannot be recovered"));
+        assert_non_null(strstr(err.message, "only in this engine"));
+        assert_non_null(strstr(err.message, "save them (civic_engine_save) to the snapshot"));
         assert_null(strstr(err.message, "not acknowledged"));
         civic_engine_free(e);
     }
+}
+
+/* The events an engine holds, recovered as a restart would: the snapshot
+ * (when there is one), then the journal. */
+static size_t recovered(const char *snap, const char *jnl)
+{
+    civic_engine *b = fresh_engine();
+    civic_error err = CIVIC_ERROR_INIT;
+    if (access(snap, F_OK) == 0)
+        assert_int_equal(civic_engine_load_snapshot(b, snap, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(b, jnl, CIVIC_SYNC_ALWAYS, NULL, &err), CIVIC_OK);
+    size_t n = civic_engine_event_count(b);
+    civic_engine_free(b);
+    return n;
+}
+
+/* A journal removed while open, then the way out its message gives.  It
+ * said "open the journal again", then "close and reopen the journal": that
+ * started an empty journal, and a restart got back 1 of 6 events.  The
+ * message names compaction, which keeps every one; when another file was
+ * moved over the journal, a compaction refuses to replace it, and the
+ * message says to move it away first. */
+static void a_removed_journal_points_at_the_compaction_that_keeps_its_events(void **state)
+{
+    (void)state;
+    char snap[256], jnl[256]; /* path_in's buffers are reused */
+    snprintf(snap, sizeof(snap), "%s", path_in("kept.snap"));
+    snprintf(jnl, sizeof(jnl), "%s", path_in("kept.jnl"));
+    uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP, CIVIC_SYNC_NONE };
+    for (size_t k = 0; k < 3; k++) {
+        unlink(snap);
+        civic_engine *e = journaled("kept.jnl", policies[k], NULL);
+        char id[16];
+        for (int i = 0; i < 5; i++) {
+            snprintf(id, sizeof(id), "k%d", i);
+            add_one(e, id, "fine", "2024-01-01");
+        }
+        assert_int_equal(unlink(jnl), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_event ev = event_of("k5", "solo", "fine", "2024-01-02");
+        if (policies[k] != CIVIC_SYNC_ALWAYS) { /* found by a sync, the add after it refused */
+            assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "compact (civic_engine_compact)"));
+        }
+        for (int again = 0; again < 2; again++) { /* the first refusal, and every later one */
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "was removed while open"));
+            assert_non_null(strstr(err.message, "only in this engine; compact "
+                                                "(civic_engine_compact) to keep them, before "
+                                                "any close (a reopen starts an empty journal)"));
+            assert_null(strstr(err.message, "reopen the journal"));
+            assert_null(strstr(err.message, "open the journal again"));
+        }
+        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+        civic_engine_free(e);
+        assert_int_equal(recovered(snap, jnl), 6);
+        unlink(jnl);
+    }
+    /* another file moved over the journal */
+    unlink(snap);
+    civic_engine *e = journaled("kept.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "m1", "fine", "2024-01-01");
+    write_all(path_in("other.file"), (const unsigned char *)"not mine\n", 9);
+    assert_int_equal(rename(path_in("other.file"), jnl), 0);
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_event ev = event_of("m2", "solo", "fine", "2024-01-02");
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "another file has that name now"));
+    assert_non_null(strstr(err.message, "move that file away, then compact "
+                                        "(civic_engine_compact) to keep them"));
+    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "move that file away"));
+    assert_int_equal(access(snap, F_OK), -1); /* refused before anything was written */
+    size_t n = 0;
+    unsigned char *other = read_all(jnl, &n);
+    assert_int_equal(n, 9); /* and that file is left alone */
+    free(other);
+    assert_int_equal(rename(jnl, path_in("other.file")), 0);
+    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+    civic_engine_free(e);
+    assert_int_equal(recovered(snap, jnl), 2);
+    unlink(path_in("other.file"));
+    unlink(jnl);
+    unlink(snap);
 }
 
 /* Two engines that find no journal at one path and create it at the same
@@ -3738,6 +3825,7 @@ int main(void)
         cmocka_unit_test(a_save_onto_a_journal_is_refused),
         cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
+        cmocka_unit_test(a_removed_journal_points_at_the_compaction_that_keeps_its_events),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(descriptors_the_library_opens_are_close_on_exec),
         cmocka_unit_test(a_spawned_program_keeps_no_journal_locked),

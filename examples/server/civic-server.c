@@ -907,6 +907,7 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
 }
 
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
+static void server_words(civic_error *err);
 
 /* The reason given for a body that is a rules file, not events (curl -d
  * @rules.toml), as civic-score names one given without -r: whatever the
@@ -960,6 +961,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc != CIVIC_OK) say_content_type(&err);
     /* the data directory refused the batch (a full disk): the operator's
      * business, as a failed compaction is, not only the client's */
+    server_words(&err);
     if (rc == CIVIC_E_IO) report_error("POST /events", rc, &err, false);
     if (rc == CIVIC_E_SYNTAX && hints_rules_text(rq->body ? rq->body : "", rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
@@ -1039,6 +1041,20 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
 }
 
 /* ------------------------------------------------------------ durability */
+
+/* The library's way out of a journal that lost its file, or whose sync
+ * failed, is a compaction, named by its C function; here it is POST /compact
+ * (the --compact-every timer and a clean stop compact too).  In place: the
+ * words are shorter. */
+static void server_words(civic_error *err)
+{
+    static const char lib[] = "compact (civic_engine_compact)", ours[] = "POST /compact";
+    char *at;
+    while ((at = strstr(err->message, lib)) != NULL) {
+        memcpy(at, ours, sizeof(ours) - 1);
+        memmove(at + sizeof(ours) - 1, at + sizeof(lib) - 1, strlen(at + sizeof(lib) - 1) + 1);
+    }
+}
 
 /* One line: `what`, then the library's message (or the status's words when
  * there is none).  The library's I/O messages name their file ("cannot open
@@ -1479,6 +1495,7 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     uint64_t writes = atomic_load(&s->writes); /* a write counted after this may not be in it */
     int rc = civic_engine_compact(s->engine, s->snapshot_path, &err);
     double took = (double)(now_us() - t0) / 1e6;
+    server_words(&err);
     note_write(s, rc, true);
     if (rc == CIVIC_OK) atomic_store(&s->compacted_writes, writes);
     if (rc == CIVIC_OK && s->purge_owed) clear_owed(s);
@@ -1604,6 +1621,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     pthread_mutex_unlock(&s->compact_mutex);
     note_write(s, rc, true);
     count_write(s, rc, true);
+    server_words(&err);
     if (rc == CIVIC_E_IO) report_error("POST /purge", rc, &err, false);
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),

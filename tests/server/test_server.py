@@ -1601,6 +1601,48 @@ def test_write_refused_for_io(tmp):
           "append fails: each refusal is one line on standard error: %s %r" % (code, err))
 
 
+def test_removed_journal_says_post_compact(tmp):
+    """A journal removed while the service runs (rm, or a file moved over
+    it): a batch is refused with 503, and its reason names POST /compact,
+    which keeps every event (the library's words "close and reopen the
+    journal" were passed on as they were, and that starts an empty journal:
+    the events acknowledged before the removal were gone at the next
+    start)."""
+    data = os.path.join(tmp, "journal-removed")
+    srv = piped_server(data)
+    try:
+        status, rep = srv.post("id,subject,type,ts\nr1,s1,volunteer_hour,2024-05-01\n"
+                               "r2,s1,volunteer_hour,2024-05-02\n")
+        check(status == 200 and rep.get("accepted") == 2,
+              "journal removed: the first batch: %s %s" % (status, rep))
+        os.unlink(os.path.join(data, "journal.civic"))
+        status, e = srv.post("id,subject,type,ts\nr3,s1,volunteer_hour,2024-05-03\n")
+        reason = e.get("reason", "")
+        check(status == 503 and "was removed while open" in reason
+              and "POST /compact to keep them" in reason and "civic_engine" not in reason
+              and "reopen the journal" not in reason,
+              "journal removed: 503 naming POST /compact: %s %s" % (status, e))
+        status, c = srv.request("POST", "/compact")
+        check(status == 200 and c.get("compacted") is True,
+              "journal removed: POST /compact: %s %s" % (status, c))
+        status, rep = srv.post("id,subject,type,ts\nr3,s1,volunteer_hour,2024-05-03\n")
+        check(status == 200 and rep.get("accepted") == 1,
+              "journal removed: a batch after the compaction: %s %s" % (status, rep))
+    finally:
+        srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
+        _, err = srv.proc.communicate()
+        err = err.decode(errors="replace")
+    check("POST /compact to keep them" in err,
+          "journal removed: standard error names POST /compact: %r" % err[-400:])
+    srv = piped_server(data)  # nothing acknowledged was lost
+    try:
+        status, h = srv.request("GET", "/healthz")
+        check(status == 200 and h.get("events") == 3,
+              "journal removed: a restart holds all three events: %s %s" % (status, h))
+    finally:
+        stop_piped(srv)
+
+
 def test_port_in_use(srv):
     """A second server on a port one already listens on exits 1 (the manual's
     "when the address cannot be bound"): it must not share the port and
@@ -3146,6 +3188,7 @@ def main():
         test_purge_compaction_owed_at_start(tmp)
         test_purge_owed_is_remembered(tmp)
         test_write_refused_for_io(tmp)
+        test_removed_journal_says_post_compact(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_corrected(tmp)

@@ -743,6 +743,8 @@ _IO_PATH_PATTERNS = (
     r"sync their directory: [^:]*$",
     r"^journal (.*): cannot (?:%s): [^:]*$" % "|".join(_re.escape(s) for s in _JOURNAL_STEPS),
     r"^journal (.*): an earlier write or sync failed(?:; close and reopen the journal)?$",
+    r"^journal (.*): an earlier write or sync failed \(what failed was not acknowledged",
+    r"^journal (.*): an earlier sync failed, and writes acknowledged before it ",
     r"^journal (.*): closed after an earlier failed write or sync \(",
     r"^journal (.*): closed after an earlier failed sync; ",
     r"^journal (.*): the final sync failed$",
@@ -759,6 +761,9 @@ def error_from(code, err=None):
     if code == CIVIC_E_IO:
         if err is not None:
             msg = err.message.decode("utf-8", "replace") if err.message else _strerror_text(code)
+            # the way out that keeps a journal's events, as Python spells it
+            msg = msg.replace("compact (civic_engine_compact)", "compact()")
+            msg = msg.replace("save them (civic_engine_save)", "save() them")
             return _io_error(msg, int(err.line), int(err.column), int(err.offset))
         return _io_error(_strerror_text(code), 0, 0, 0)
     if err is not None and err.message:

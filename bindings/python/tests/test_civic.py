@@ -3125,7 +3125,24 @@ class TestDurability(Base):
                 self.assertEqual(x.filename, given)
             x = raised(e.journal_close)  # every write to it is gone, acknowledged ones too
             self.assertIn("was removed while open", x.message)
+            self.assertIn("save() them to the snapshot", x.message)
             self.assertEqual(x.filename, given)
+        # a journal removed while open: the way out, in Python's words, keeps
+        # every event (a close and a reopen started an empty journal)
+        j, snap = self.dir / "kept.jnl", self.dir / "kept.snap"
+        with civic.Engine(self.rules) as e:
+            e.journal_open(j, sync="always")
+            e.add(id="a", subject="s", type="fine", ts="2022-03-01")
+            os.unlink(j)
+            x = raised(lambda: e.add(id="b", subject="s", type="fine", ts="2022-03-02"))
+            self.assertIn("compact() to keep them, before any close", x.message)
+            self.assertNotIn("civic_engine_", x.message)
+            self.assertEqual(x.filename, os.fspath(j))
+            e.compact(snap)
+            e.add(id="b", subject="s", type="fine", ts="2022-03-02")
+        with civic.Engine.open_snapshot(snap, self.rules) as back:
+            back.journal_open(j)
+            self.assertEqual(back.event_count, 2)
         # what a message says, read back (a pickled error, a path the call
         # did not give): the path, ": " and " is " in it too
         p = "/tmp/a: b is c/j.log"
@@ -3151,6 +3168,17 @@ class TestDurability(Base):
                     "journal %s: cannot open: Permission denied",
                     "journal %s: an earlier write or sync failed; close and reopen the journal",
                     "journal %s: an earlier write or sync failed",
+                    "journal %s: an earlier write or sync failed (what failed was not "
+                    "acknowledged, and the files hold all that was); close and reopen the "
+                    "journal",
+                    "journal %s: an earlier sync failed, and writes acknowledged before it may "
+                    "be missing from the file (this engine holds them); compact() to keep them",
+                    "journal %s was removed while open (its file has no name left): every "
+                    "batch it held is only in this engine; compact() to keep them, before any "
+                    "close (a reopen starts an empty journal)",
+                    "journal %s was removed while open (its file has no name left, and another "
+                    "file has that name now): every batch it held is only in this engine; move "
+                    "that file away, then compact() to keep them",
                     "journal %s: closed after an earlier failed write or sync (what failed "
                     "was not acknowledged); open it again to go on",
                     "journal %s: closed after an earlier failed sync; the writes "
