@@ -1117,7 +1117,11 @@ CIVIC_API int civic_engine_journal_close(civic_engine *engine, civic_error *err)
  *          written, when the journal's name now leads to another file (its
  *          directory moved since the open and another journal made there,
  *          say), which a compaction never replaces.  On error the old journal
- *          stays attached and complete, except when only the last step
+ *          stays attached and complete (when the snapshot was written and
+ *          only the fresh journal could not be made, a full disk say, the
+ *          message says so: "journal J: compaction: the snapshot was
+ *          written, and the old journal is still attached and whole; ...",
+ *          the cause last), except when only the last step
  *          failed (the directory sync after the new journal took the
  *          path): the snapshot and the new journal then hold every event,
  *          and the journal refuses writes (CIVIC_E_IO) until it is closed

@@ -1472,6 +1472,31 @@ static bool name_is_ours(const struct civic_journal *j)
            named.st_ino == held.st_ino;
 }
 
+/* A compaction whose snapshot is in place but whose fresh journal could not
+ * be made (a full disk): create_fresh's "journal J: cannot STEP: CAUSE" (in
+ * why), told as what it leaves.  The old journal is still attached and
+ * whole, and takes writes as before; or, when its file has no name left,
+ * every event is in the snapshot now, and writes are refused still (the
+ * next compaction, once the fresh journal can be made, ends that).  The
+ * cause stays last, where the Python binding reads errno from it. */
+static int fresh_failed(civic_error *err, struct civic_journal *j, const civic_error *why)
+{
+    char brief[CIVIC_PATH_BRIEF_SIZE], fit[CIVIC_PATH_BRIEF_SIZE], tail[CIVIC_ERROR_MESSAGE_SIZE];
+    size_t skip = strlen("journal ") + strlen(civic__path_brief(j->path, brief)) + strlen(": ");
+    const char *cause = strlen(why->message) > skip ? why->message + skip : why->message;
+    snprintf(tail, sizeof(tail), still_named(j->fd)
+                                     ? ": compaction: the snapshot was written, and the old "
+                                       "journal is still attached and whole; the fresh journal "
+                                       "to replace it failed: %s"
+                                     : ": compaction: the snapshot was written and holds every "
+                                       "event; the fresh journal to replace the removed one "
+                                       "failed: %s",
+             cause);
+    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
+                            civic__path_fit(j->path, room, fit), tail);
+}
+
 /* Called with the engine read-locked (no appends) and j->mutex held. */
 static int compact_locked(civic_engine *e, struct civic_journal *j, const char *snapshot_path,
                           civic_error *err)
@@ -1506,8 +1531,12 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     /* ... (2) only then the empty journal replaces the old one. */
     civic__temp_sweep(j->file);
     int fd, placed;
-    rc = create_fresh(&e->alc, j->file, j->path, e->rules->fingerprint, true, &fd, &placed, err);
-    if (rc != CIVIC_OK && placed < 0) return rc; /* the old journal is still the path's */
+    civic_error why = CIVIC_ERROR_INIT;
+    rc = create_fresh(&e->alc, j->file, j->path, e->rules->fingerprint, true, &fd, &placed, &why);
+    if (rc == CIVIC_E_IO && placed < 0) /* the old journal is still the path's */
+        return fresh_failed(err, j, &why);
+    if (rc != CIVIC_OK) civic__error_copy(err, &why);
+    if (rc != CIVIC_OK && placed < 0) return rc;
     /* The empty journal names the path now (the snapshot holds every event).
      * When its directory entry may not be durable yet, appends are refused
      * until a reopen: the old file has no name left, and writing on to it

@@ -1937,6 +1937,56 @@ static void a_removed_journal_points_at_the_compaction_that_keeps_its_events(voi
     unlink(snap);
 }
 
+/* A compaction whose snapshot is written but whose fresh journal cannot be
+ * made (a full disk) says what it leaves: the snapshot written, the old
+ * journal still attached and whole (it said only "journal J: cannot create
+ * a temporary file: No space left on device").  The cause stays last. */
+static void a_compaction_without_room_for_its_fresh_journal_says_what_it_left(void **state)
+{
+    (void)state;
+    char snap[256], jnl[256];
+    snprintf(snap, sizeof(snap), "%s", path_in("room.snap"));
+    snprintf(jnl, sizeof(jnl), "%s", path_in("room.jnl"));
+    civic_engine *e = journaled("room.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "r1", "fine", "2024-01-01");
+    add_one(e, "r2", "fine", "2024-01-02");
+    civic_error err = CIVIC_ERROR_INIT;
+    snprintf(fail_temp_of, sizeof(fail_temp_of), "%s", jnl);
+    int rc = civic_engine_compact(e, snap, &err);
+    fail_temp_of[0] = '\0';
+    assert_int_equal(rc, CIVIC_E_IO);
+    char want[512];
+    snprintf(want, sizeof(want), "journal %s: compaction: the snapshot was written, and the old "
+             "journal is still attached and whole; the fresh journal to replace it failed: "
+             "cannot create a temporary file: No space left on device", jnl);
+    assert_string_equal(err.message, want);
+    assert_int_equal(access(snap, F_OK), 0);
+    add_one(e, "r3", "fine", "2024-01-03"); /* the old journal takes writes as before */
+    civic_engine_free(e);
+    civic_engine *j = fresh_engine(); /* and holds them all, as the snapshot holds r1 and r2 */
+    assert_int_equal(civic_engine_journal_open(j, jnl, CIVIC_SYNC_ALWAYS, NULL, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_event_count(j), 3);
+    civic_engine_free(j);
+    assert_int_equal(recovered(snap, jnl), 3);
+
+    /* the journal removed while open: the snapshot holds every event */
+    unlink(snap);
+    e = journaled("room.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    assert_int_equal(unlink(jnl), 0);
+    snprintf(fail_temp_of, sizeof(fail_temp_of), "%s", jnl);
+    rc = civic_engine_compact(e, snap, &err);
+    fail_temp_of[0] = '\0';
+    assert_int_equal(rc, CIVIC_E_IO);
+    snprintf(want, sizeof(want), "journal %s: compaction: the snapshot was written and holds "
+             "every event; the fresh journal to replace the removed one failed: cannot create "
+             "a temporary file: No space left on device", jnl);
+    assert_string_equal(err.message, want);
+    civic_engine_free(e);
+    assert_int_equal(recovered(snap, jnl), 3);
+    unlink(jnl);
+    unlink(snap);
+}
+
 /* Two engines that find no journal at one path and create it at the same
  * moment: one gets it, the other is told it is locked, never both.  (A
  * rename into place let the second creation replace the first; both opens
@@ -3826,6 +3876,7 @@ int main(void)
         cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
         cmocka_unit_test(a_removed_journal_points_at_the_compaction_that_keeps_its_events),
+        cmocka_unit_test(a_compaction_without_room_for_its_fresh_journal_says_what_it_left),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(descriptors_the_library_opens_are_close_on_exec),
         cmocka_unit_test(a_spawned_program_keeps_no_journal_locked),

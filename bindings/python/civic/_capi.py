@@ -741,6 +741,8 @@ _IO_PATH_PATTERNS = (
     r"^journal (.*) was removed while open \(its file has no name left",
     r"^journal (.*): started anew, the damaged file kept beside it as .*, but cannot "
     r"sync their directory: [^:]*$",
+    # before the steps' form, which a compaction's failed fresh journal ends in
+    r"^journal (.*): compaction: the snapshot was written(?:,| and holds every event;) ",
     r"^journal (.*): cannot (?:%s): [^:]*$" % "|".join(_re.escape(s) for s in _JOURNAL_STEPS),
     r"^journal (.*): an earlier write or sync failed(?:; close and reopen the journal)?$",
     r"^journal (.*): an earlier write or sync failed \(what failed was not acknowledged",

@@ -3179,6 +3179,12 @@ class TestDurability(Base):
                     "journal %s was removed while open (its file has no name left, and another "
                     "file has that name now): every batch it held is only in this engine; move "
                     "that file away, then compact() to keep them",
+                    "journal %s: compaction: the snapshot was written, and the old journal is "
+                    "still attached and whole; the fresh journal to replace it failed: cannot "
+                    "write: No space left on device",
+                    "journal %s: compaction: the snapshot was written and holds every event; the "
+                    "fresh journal to replace the removed one failed: cannot create a temporary "
+                    "file: No such file or directory",
                     "journal %s: closed after an earlier failed write or sync (what failed "
                     "was not acknowledged); open it again to go on",
                     "journal %s: closed after an earlier failed sync; the writes "
