@@ -837,7 +837,9 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** open must not fail for them.  The open does not say whether a copy was
 ** kept: look for the file.  When other intact records follow it, the file was damaged in the
 ** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
-** naming the byte offset and the number of intact batches after it, rather
+** naming the byte offset and the number of intact batches after it (and,
+** apart from them, of intact records of batches not whole, such as the
+** rest of the damaged batch), rather
 ** than drop acknowledged batches -- unless the caller asks for recovery with
 ** CIVIC_JOURNAL_RECOVER, which keeps a copy of the damaged file first.  (A
 ** tail so full of damaged records that telling would mean reading it many

@@ -556,7 +556,9 @@ static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t p
 }
 
 /* The intact records in [from, file_size) (checksum good), the batch starts
- * among them and the whole batches (FIRST to COMMIT, back to back), and the
+ * among them and the whole batches (FIRST to COMMIT, back to back) and the
+ * records in those (*in_whole: the others belong to batches not whole, such as
+ * the rest of a batch whose first record is the damage), and the
  * commits (batch ends, whole or not); *last_commits: the last intact record
  * is a commit.  *unsure: the scan gave up.  It reads the file through a window that
  * holds any record whole, so records that follow one another are read and
@@ -565,15 +567,15 @@ static bool next_magic(const struct civic_journal *j, scan_window *w, uint64_t p
  * have it checksum that payload again for every one: the scan stops after
  * the payloads it checked add up to the tail a few times over. */
 static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_size,
-                        uint64_t *records, uint64_t *firsts, uint64_t *batches, uint64_t *commits,
-                        bool *last_commits, bool *unsure)
+                        uint64_t *records, uint64_t *firsts, uint64_t *batches,
+                        uint64_t *in_whole, uint64_t *commits, bool *last_commits, bool *unsure)
 {
     scan_window w = { j->buf, j->buf_size, 0, 0 }; /* one record's buffer holds any record */
-    uint64_t pos = from, work = 0;
+    uint64_t pos = from, work = 0, run = 0; /* run: the open batch's records so far */
     uint64_t budget = 4 * (file_size - from) +
                       2 * (uint64_t)(JNL_RECORD_HEADER_BYTES + JNL_PAYLOAD_BYTES_MAX);
     bool open = false;
-    *records = *firsts = *batches = *commits = 0;
+    *records = *firsts = *batches = *in_whole = *commits = 0;
     *last_commits = *unsure = false;
     int rc = CIVIC_OK;
     while (pos + JNL_RECORD_HEADER_BYTES <= file_size) {
@@ -599,9 +601,14 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
                 (*records)++;
                 if (flags & JNL_FIRST) {
                     open = true;
+                    run = 0;
                     (*firsts)++;
                 }
-                if ((flags & JNL_COMMIT) && open) (*batches)++;
+                run++;
+                if ((flags & JNL_COMMIT) && open) {
+                    (*batches)++;
+                    *in_whole += run;
+                }
                 if (flags & JNL_COMMIT) open = false;
                 *commits += (flags & JNL_COMMIT) != 0;
                 *last_commits = (flags & JNL_COMMIT) != 0;
@@ -616,6 +623,30 @@ static int count_intact(struct civic_journal *j, uint64_t from, uint64_t file_si
         }
     }
     return rc;
+}
+
+/* What count_intact found after the damage, as a message says it: "2
+ * intact batches (5 records) follow it" (commas: "2 intact batches, 5
+ * records, follow it", inside parentheses), and when some intact records are
+ * in no whole batch (the rest of a batch whose first record is the damage),
+ * ", plus 2 records of incomplete batches" -- they are not acknowledged
+ * batches, and were counted as if they were. */
+enum { FOLLOW_WORDS_SIZE = 160 };
+
+static void follow_words(char out[FOLLOW_WORDS_SIZE], bool commas, bool unsure,
+                         uint64_t batches, uint64_t whole, uint64_t records)
+{
+    char count[64]; /* "3 intact batches" */
+    snprintf(count, sizeof(count), "%s%llu intact batch%s", unsure ? "at least " : "",
+             (unsigned long long)batches, batches == 1 ? "" : "es");
+    int n = snprintf(out, FOLLOW_WORDS_SIZE, commas ? "%s, %llu record%s, follow%s it"
+                                                    : "%s (%llu record%s) follow%s it",
+                     count, (unsigned long long)whole, whole == 1 ? "" : "s",
+                     batches == 1 ? "s" : "");
+    if (records > whole && n > 0 && n < FOLLOW_WORDS_SIZE)
+        snprintf(out + n, (size_t)(FOLLOW_WORDS_SIZE - n),
+                 ", plus %llu record%s of incomplete batches",
+                 (unsigned long long)(records - whole), records - whole == 1 ? "" : "s");
 }
 
 /* 1: an intact record starts at pos (its header, its payload's checksum);
@@ -647,13 +678,13 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
     if (!civic__read_all(j->fd, h, n, 0)) return io_error(err, "read", j->path);
     bool magic = n >= 8 && memcmp(h, "CIVICJNL", 8) == 0;
     if (file_size < JNL_HEADER_BYTES || !magic || civic__get32(h + 28) != civic__crc32c(0, h, 28)) {
-        uint64_t records = 0, firsts, batches = 0, commits;
+        uint64_t records = 0, firsts, batches = 0, whole = 0, commits;
         bool unsure = false, last_commits;
         int first = magic ? 1 : intact_at(j, JNL_HEADER_BYTES, file_size);
         if (first < 0 ||
             (first > 0 && file_size > JNL_HEADER_BYTES &&
-             count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &commits,
-                          &last_commits, &unsure) != CIVIC_OK))
+             count_intact(j, JNL_HEADER_BYTES, file_size, &records, &firsts, &batches, &whole,
+                          &commits, &last_commits, &unsure) != CIVIC_OK))
             return io_error(err, "read", j->path);
         *damaged = first > 0;
         /* a snapshot given for the journal (files swapped): said as such */
@@ -665,12 +696,12 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
         if (!*damaged)
             return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                     "journal %s: not a libcivic journal (%s)", jname(j), what);
+        char follow[FOLLOW_WORDS_SIZE];
+        follow_words(follow, true, unsure, batches, whole, records);
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0,
                                 magic && file_size >= JNL_HEADER_BYTES ? 28 : 0,
-                                "journal %s: %s (%s%llu intact batches, %llu records, follow "
-                                "it); open with CIVIC_JOURNAL_RECOVER to keep a copy and start "
-                                "the journal anew", jname(j), what, unsure ? "at least " : "",
-                                (unsigned long long)batches, (unsigned long long)records);
+                                "journal %s: %s (%s); open with CIVIC_JOURNAL_RECOVER to keep a "
+                                "copy and start the journal anew", jname(j), what, follow);
     }
     j->version = civic__get32(h + 8);
     if ((j->version != JNL_VERSION_1 && j->version != JNL_VERSION_2) || civic__get32(h + 12) != 0 ||
@@ -781,10 +812,10 @@ static bool first_of_several(struct civic_journal *j, uint64_t stop, uint64_t fi
 static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bool in_batch,
                         uint64_t file_size, civic_error *err)
 {
-    uint64_t records, firsts, batches, commits;
+    uint64_t records, firsts, batches, whole, commits;
     bool unsure, last_commits;
     int rc = count_intact(j, framing ? stop : stop + 1, file_size, &records, &firsts, &batches,
-                          &commits, &last_commits, &unsure);
+                          &whole, &commits, &last_commits, &unsure);
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
     bool rest_of_one = !framing && !in_batch && firsts == 0 &&
                        (commits == 0 || (commits == 1 && last_commits)) &&
@@ -819,12 +850,18 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
                                 "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
                                 jname(j), (unsigned long long)stop,
                                 (unsigned long long)(file_size - stop));
+    char follow[FOLLOW_WORDS_SIZE], fit[CIVIC_PATH_BRIEF_SIZE];
+    follow_words(follow, false, false, batches, whole, records);
+    const char *tail = ": not truncating acknowledged data; open with CIVIC_JOURNAL_RECOVER to "
+                       "keep a copy and cut the journal there";
+    char at[24];
+    snprintf(at, sizeof(at), "%llu", (unsigned long long)stop);
+    size_t said = strlen("journal  is damaged at byte , and ") + strlen(at) + strlen(follow) +
+                  strlen(tail),
+           room = said < CIVIC_ERROR_MESSAGE_SIZE - 1 ? CIVIC_ERROR_MESSAGE_SIZE - 1 - said : 0;
     return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
-                            "journal %s is damaged at byte %llu, and %llu intact batches (%llu "
-                            "records) follow it: not truncating acknowledged data; open with "
-                            "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
-                            jname(j), (unsigned long long)stop, (unsigned long long)batches,
-                            (unsigned long long)records);
+                            "journal %s is damaged at byte %s, and %s%s",
+                            civic__path_fit(j->path, room, fit), at, follow, tail);
 }
 
 /* ------------------------------------------------------------ group sync */

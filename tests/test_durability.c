@@ -2817,7 +2817,7 @@ static void journal_big_batch_with_a_page_missing_is_a_torn_tail(void **state)
     assert_int_equal(copies_of("page.jnl"), 1); /* its commit was intact: a copy first */
     assert_int_equal(open_damaged("page2.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
     assert_int_equal(events, 0);
-    assert_non_null(strstr(err.message, "1 intact batches"));
+    assert_non_null(strstr(err.message, "1 intact batch (1 record) follows it, plus "));
     assert_int_equal(file_size(path_in("page2.jnl")), n);
     free(whole);
 }
@@ -2860,6 +2860,41 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
         free(bad);
     }
     free(whole);
+}
+
+/* A big batch damaged in its first record, then a whole batch: refused as
+ * damage, and the message counts what follows truly.  The rest of the big
+ * batch is intact records of no whole batch; they were counted with the
+ * batch after them ("1 intact batches (3 records) follow it", for one
+ * batch of one record). */
+static void damage_in_a_big_batch_counts_its_rest_apart_from_the_batches_after_it(void **state)
+{
+    (void)state;
+    civic_engine *a;
+    uint64_t good, big = x1_then_batch("rest.jnl", 70000, "b", &good, &a);
+    add_one(a, "x2", "fine", "2024-01-02");
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("rest.jnl"), &n);
+    size_t records = 0; /* the big batch's */
+    for (uint64_t at = good; at < big; at += 24 + get_le32(bytes + at + 12)) records++;
+    assert_true(records >= 3);
+    memset(bytes + good + 8192, 0, 4096); /* a page of its first record */
+    write_all(path_in("rest.jnl"), bytes, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("rest.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+    char want[512]; /* the path may be shortened to fit: the rest is said whole */
+    snprintf(want, sizeof(want), " is damaged at byte %llu, and 1 intact batch (1 record) "
+             "follows it, plus %zu records of incomplete batches: not truncating acknowledged "
+             "data; open with CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there",
+             (unsigned long long)good, records - 1);
+    size_t len = strlen(err.message);
+    assert_true(strncmp(err.message, "journal ", 8) == 0 && len > strlen(want));
+    assert_string_equal(err.message + len - strlen(want), want);
+    assert_int_equal(file_size(path_in("rest.jnl")), n); /* refused: left as it was */
+    free(bytes);
 }
 
 /* In the new directory dir/name (its path in sub), the journal f.jnl of a
@@ -3877,6 +3912,7 @@ int main(void)
         cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
         cmocka_unit_test(a_removed_journal_points_at_the_compaction_that_keeps_its_events),
         cmocka_unit_test(a_compaction_without_room_for_its_fresh_journal_says_what_it_left),
+        cmocka_unit_test(damage_in_a_big_batch_counts_its_rest_apart_from_the_batches_after_it),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),
         cmocka_unit_test(descriptors_the_library_opens_are_close_on_exec),
         cmocka_unit_test(a_spawned_program_keeps_no_journal_locked),

@@ -3552,7 +3552,7 @@ class TestDurability(Base):
                 e.journal_open(path)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_CORRUPT)
             self.assertEqual(cm.exception.offset, starts[1])
-            self.assertIn("1 intact batches", cm.exception.message)
+            self.assertIn("1 intact batch (1 record) follows it", cm.exception.message)
             # the way out is named as Python spells it, not as the C flag
             self.assertIn("open with recover=True", cm.exception.message)
             self.assertNotIn("CIVIC_JOURNAL_RECOVER", str(cm.exception))
