@@ -764,11 +764,19 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **             atomically (temporary file in the same directory, fsync,
 **             rename, fsync of the directory): a reader sees the old file or
 **             the new one, never a mix.  A writer holds a lock on its
-**             temporary file until the rename; temporary files of the same
-**             path that no live writer holds (left by a process killed while
-**             saving or compacting) are removed by the next save, snapshot
-**             load, journal open or compaction of that path, so they never
-**             pile up.
+**             temporary file, "<path>.tmp.civic.XXXXXX" (since 1.1: do not
+**             name other files so), until the rename; temporary files of
+**             the same path that no live writer holds (left by a process
+**             killed while saving or compacting) are removed by the next
+**             save, snapshot load, journal open or compaction of that path,
+**             so they never pile up.  A file named as libcivic 1.0 named
+**             them, "<path>.tmp." and six letters or digits (as a copy such
+**             as "s.civic.tmp.backup" may be named too), is removed then
+**             only when it is a leftover: no writer holds it, and it is
+**             empty, a snapshot without its trailer (cut short), a journal
+**             of its header alone or less, or another name of the path's
+**             own file.  A complete snapshot, a journal that holds batches
+**             and a file of other content stay.
 **   journal   an append-only file of checksummed batches.  Once attached,
 **             every successful civic_engine_add, _load, _load_file and
 **             _load_snapshot is appended BEFORE the call returns success; a
@@ -924,10 +932,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 #define CIVIC_JOURNAL_OTHER_RULES 0x200u
 
 /** Write every event of the engine to a snapshot file at `path`, atomically
- *  (a temporary file "<path>.tmp.XXXXXX" in the same directory, fsync,
- *  rename over path, fsync of the directory; when that name would pass
- *  NAME_MAX, 255 bytes, the file's name in it is cut to fit and "~" and 8 hex
- *  digits of a hash of the whole name end it before ".tmp.", since 1.1).
+ *  (a temporary file "<path>.tmp.civic.XXXXXX" in the same directory,
+ *  fsync, rename over path, fsync of the directory; 1.0 named it
+ *  "<path>.tmp.XXXXXX": see above for which such files a save removes; when
+ *  that name would pass NAME_MAX, 255 bytes, the file's name in it is cut to
+ *  fit and "~" and 8 hex digits of a hash of the whole name end it before
+ *  ".tmp.civic.", since 1.1).
  *  The file holds a header (magic "CIVICSNP", format version, rules fingerprint, event count, the
  *  time of the save in whole seconds: two saves of one engine in different
  *  seconds differ in it and in the checksums), checksummed blocks of event records, and a trailer with a

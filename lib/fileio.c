@@ -331,7 +331,7 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
 
 /* ------------------------------------------------------------ temporary files
  *
- * A file is replaced atomically by writing "<path>.tmp.XXXXXX" (path's
+ * A file is replaced atomically by writing "<path>.tmp.civic.XXXXXX" (path's
  * name cut to fit, as below, when that would be too long), syncing it
  * and renaming it over path.  A process killed meanwhile leaves the
  * temporary file behind.  Writers hold an exclusive lock on their temporary
@@ -346,7 +346,11 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
  * not let other threads run beside, so two engines of one process sweeping
  * and creating at once hung there.) */
 
-#define TEMP_SUFFIX ".tmp.XXXXXX"
+#define TEMP_SUFFIX ".tmp.civic.XXXXXX"
+/* The form libcivic 1.0 gave them.  An operator may name a file so too (a
+ * backup, "s.civic.tmp.backup"), so a sweep removes one only when it can
+ * tell it is a leftover: see legacy_leftover. */
+#define LEGACY_SUFFIX ".tmp.XXXXXX"
 /* Each attempt lost means a sweeper took that very file between its creation
  * and its lock; an engine opening the same snapshot in a loop on a loaded
  * machine won 8 in a row once (a test saw the save fail), so a writer that
@@ -355,7 +359,7 @@ int civic__file_lock(int fd, bool exclusive, bool wait)
 
 /* ------------------------------------------------------------ names that fit
  *
- * "<path>.tmp.XXXXXX" and "<path>.damaged.<time>" are longer than path's
+ * "<path>.tmp.civic.XXXXXX" and "<path>.damaged.<time>" are longer than path's
  * last component, which may itself be as long as a name can be.  When the
  * component plus the suffix would pass NAME_MAX (pathconf, at most 255),
  * the component is cut and tagged "~" plus 8 hex digits of a hash of the
@@ -468,14 +472,15 @@ int civic__temp_create(const civic_allocator *alc, const char *path, char **name
     return CIVIC_E_IO;
 }
 
-/* name is base + ".tmp." + six letters or digits (what mkstemp makes). */
-static bool is_temp_of(const char *name, const char *base, size_t base_len)
+/* name is base + `form` with its six X's letters or digits (what mkstemp
+ * makes). */
+static bool is_temp_of(const char *name, const char *base, size_t base_len, const char *form)
 {
-    const size_t tail = sizeof(TEMP_SUFFIX) - 1;
+    const size_t tail = strlen(form), fixed = tail - 6;
     if (strlen(name) != base_len + tail || memcmp(name, base, base_len) != 0 ||
-        memcmp(name + base_len, ".tmp.", 5) != 0)
+        memcmp(name + base_len, form, fixed) != 0)
         return false;
-    for (size_t i = base_len + 5; i < base_len + tail; i++) {
+    for (size_t i = base_len + fixed; i < base_len + tail; i++) {
         char c = name[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
             return false;
@@ -483,14 +488,52 @@ static bool is_temp_of(const char *name, const char *base, size_t base_len)
     return true;
 }
 
-/* Remove the temporary file at full if no live writer holds it. */
-static void sweep_one(const char *full)
+/* Whether n bytes at p start as magic does (all of p a prefix of it when
+ * shorter). */
+static bool starts_as(const unsigned char *p, size_t n, const char *magic)
+{
+    return memcmp(p, magic, n < 8 ? n : 8) == 0;
+}
+
+/* A file named as libcivic 1.0 named its temporary files, that no writer
+ * holds: removed only when it is what a writer killed before its rename
+ * left and holds nothing a complete file would -- empty (created, nothing
+ * written yet); the start of a snapshot without its trailer (the end a
+ * complete one has: "CIVICEND" and the file's length; snapshot.c); a
+ * journal of its header alone, or less (a journal is created so, and holds
+ * no batch; journal.c); or another name of `path`'s own file (a journal
+ * linked into place, killed before its temporary name was unlinked).
+ * Anything else -- a complete snapshot, a journal holding batches, a file
+ * that is no libcivic file at all -- may be a copy someone made, and
+ * stays. */
+static bool legacy_leftover(int fd, const struct stat *held, const char *path)
+{
+    struct stat own;
+    if (stat(path, &own) == 0 && own.st_dev == held->st_dev && own.st_ino == held->st_ino)
+        return true;
+    if (held->st_size == 0) return true;
+    unsigned char head[8], tail[32];
+    size_t n = held->st_size < 8 ? (size_t)held->st_size : 8;
+    if (!civic__read_all(fd, head, n, 0)) return false;
+    if (starts_as(head, n, "CIVICJNL")) return held->st_size <= 32; /* JNL_HEADER_BYTES */
+    if (!starts_as(head, n, "CIVICSNP")) return false;
+    if (held->st_size < 48 + 32) return true; /* a header and a trailer, at least */
+    if (!civic__read_all(fd, tail, sizeof(tail), (uint64_t)held->st_size - sizeof(tail)))
+        return false;
+    return memcmp(tail, "CIVICEND", 8) != 0 || civic__get64(tail + 16) != (uint64_t)held->st_size;
+}
+
+/* Remove the temporary file at full if no live writer holds it (and, for
+ * legacy, if it is a leftover: legacy_leftover; path is the file it was
+ * for). */
+static void sweep_one(const char *full, bool legacy, const char *path)
 {
     int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return;
     struct stat held, named;
     if (civic__file_lock(fd, false, false) == 0 && fstat(fd, &held) == 0 &&
-        lstat(full, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+        lstat(full, &named) == 0 && held.st_dev == named.st_dev && held.st_ino == named.st_ino &&
+        (!legacy || (S_ISREG(held.st_mode) && legacy_leftover(fd, &held, path))))
         unlink(full);
     close(fd);
 }
@@ -503,15 +546,19 @@ void civic__temp_sweep(const char *path)
     const char *slash = strrchr(fit, '/');
     const char *base = slash ? slash + 1 : fit;
     size_t base_len = strlen(base);
+    /* libcivic 1.0 named them after the whole name (it cut none) */
+    const char *whole = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t whole_len = strlen(whole);
     if (!parent_of(fit, dir) || base_len == 0 || base_len + sizeof(TEMP_SUFFIX) - 1 > 255)
         return;
     DIR *d = opendir(dir);
     if (!d) return; /* best effort: nothing to sweep, or no access */
     const struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
-        if (!is_temp_of(ent->d_name, base, base_len)) continue;
+        bool ours = is_temp_of(ent->d_name, base, base_len, TEMP_SUFFIX);
+        if (!ours && !is_temp_of(ent->d_name, whole, whole_len, LEGACY_SUFFIX)) continue;
         snprintf(full, sizeof(full), "%s/%s", dir, ent->d_name);
-        sweep_one(full);
+        sweep_one(full, !ours, path);
     }
     closedir(d);
 }

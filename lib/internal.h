@@ -1668,14 +1668,17 @@ int civic__fd_above_stdio(int fd);
  * whole component ("~" and 8 hex digits), so that the suffix fits; returns
  * the length of out.  The same path always gives the same name. */
 size_t civic__name_fit(const char *path, size_t suffix_bytes, char *out);
-/* Create "<path>.tmp.XXXXXX" (path as civic__name_fit gives it; mode 0600,
+/* Create "<path>.tmp.civic.XXXXXX" (path as civic__name_fit gives it; mode 0600,
  * close-on-exec) and lock it exclusively until it is closed: *fd_out, and
  * *name (*name_size bytes from alc) for the rename.
  * Returns CIVIC_OK, CIVIC_E_NOMEM or CIVIC_E_IO (errno says why). */
 int civic__temp_create(const civic_allocator *alc, const char *path, char **name,
                        size_t *name_size, int *fd_out);
-/* Remove every "<path>.tmp.XXXXXX" that no live writer holds: what a writer
- * killed before its rename left behind.  Best effort: errors are ignored. */
+/* Remove every "<path>.tmp.civic.XXXXXX" that no live writer holds: what a
+ * writer killed before its rename left behind; and every "<path>.tmp.XXXXXX"
+ * (libcivic 1.0's form, which an operator's copy may have too) that no
+ * writer holds and that is such a leftover by its content (fileio.c).  Best
+ * effort: errors are ignored. */
 void civic__temp_sweep(const char *path);
 
 /* ------------------------------------------------------------------ */

@@ -40,7 +40,8 @@
 ** previous one (when `path` is a symbolic link, the file it leads to: the
 ** link stays); the temporary name is locked by its writer until the
 ** rename, and saving or loading removes those that no live writer holds
-** (left by a writer killed before its rename), so they never pile up.
+** (left by a writer killed before its rename), so they never pile up (of
+** libcivic 1.0's form, only a leftover by its content: fileio.c).
 ** A load is one batch: any failure rolls back every event it inserted.
 ** Events are written in insertion order.
 */

@@ -1122,10 +1122,10 @@ static void descriptors_the_library_opens_are_close_on_exec(void **state)
     int created = inheritable_since(before, &opened);
     int held_after_create = opened;
     add_one(e, "x1", "fine", "2024-01-01");
-    touch(path_in("exec.snap.tmp.Stale1")); /* for the save's sweep to open */
+    touch(path_in("exec.snap.tmp.civic.Stale1")); /* for the save's sweep to open */
     civic_error err = CIVIC_ERROR_INIT;
     assert_int_equal(civic_engine_save(e, path_in("exec.snap"), &err), CIVIC_OK);
-    touch(path_in("exec.snap.tmp.Stale2"));
+    touch(path_in("exec.snap.tmp.civic.Stale2"));
     assert_int_equal(civic_engine_compact(e, path_in("exec.snap"), &err), CIVIC_OK);
     int compacted = inheritable_since(before, &opened);
     int held_after_compact = opened;
@@ -3608,30 +3608,97 @@ static void stale_temporary_files_are_removed_and_live_ones_kept(void **state)
     snprintf(sub, sizeof(sub), "%s/tmp", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
     civic_engine *e = engine_with_log(30);
-    touch(path_in("tmp/s.snap.tmp.AbC123"));   /* stale */
-    touch(path_in("tmp/s.snap.tmp.abc"));      /* not mkstemp's */
-    touch(path_in("tmp/other.snap.tmp.AbC123")); /* another path's */
-    int live = hold(path_in("tmp/s.snap.tmp.Live99"));
-    touch(path_in("tmp/j.jnl.tmp.Q1w2E3"));    /* stale */
+    touch(path_in("tmp/s.snap.tmp.civic.AbC123"));   /* stale */
+    touch(path_in("tmp/s.snap.tmp.civic.abc"));      /* not mkstemp's */
+    touch(path_in("tmp/other.snap.tmp.civic.AbC123")); /* another path's */
+    int live = hold(path_in("tmp/s.snap.tmp.civic.Live99"));
+    touch(path_in("tmp/j.jnl.tmp.civic.Q1w2E3"));    /* stale */
     assert_int_equal(civic_engine_save(e, path_in("tmp/s.snap"), NULL), CIVIC_OK);
-    const char *after_save[] = { "j.jnl.tmp.Q1w2E3", "other.snap.tmp.AbC123", "s.snap",
-                                 "s.snap.tmp.Live99", "s.snap.tmp.abc" };
+    const char *after_save[] = { "j.jnl.tmp.civic.Q1w2E3", "other.snap.tmp.civic.AbC123",
+                                 "s.snap", "s.snap.tmp.civic.Live99", "s.snap.tmp.civic.abc" };
     assert_true(names_are("tmp", after_save, 5));
-    touch(path_in("tmp/s.snap.tmp.Again1"));
+    touch(path_in("tmp/s.snap.tmp.civic.Again1"));
     civic_engine *b = fresh_engine();
     assert_int_equal(civic_engine_load_snapshot(b, path_in("tmp/s.snap"), NULL), CIVIC_OK);
     assert_int_equal(civic_engine_journal_open(b, path_in("tmp/j.jnl"), CIVIC_SYNC_ALWAYS, NULL,
                                                NULL),
                      CIVIC_OK);
-    const char *after_open[] = { "j.jnl", "other.snap.tmp.AbC123", "s.snap",
-                                 "s.snap.tmp.Live99", "s.snap.tmp.abc" };
+    const char *after_open[] = { "j.jnl", "other.snap.tmp.civic.AbC123", "s.snap",
+                                 "s.snap.tmp.civic.Live99", "s.snap.tmp.civic.abc" };
     assert_true(names_are("tmp", after_open, 5));
     close(live); /* the writer died: its file is stale now */
-    touch(path_in("tmp/j.jnl.tmp.R4t5Y6"));
+    touch(path_in("tmp/j.jnl.tmp.civic.R4t5Y6"));
     assert_int_equal(civic_engine_compact(b, path_in("tmp/s.snap"), NULL), CIVIC_OK);
-    const char *after_compact[] = { "j.jnl", "other.snap.tmp.AbC123", "s.snap", "s.snap.tmp.abc" };
+    const char *after_compact[] = { "j.jnl", "other.snap.tmp.civic.AbC123", "s.snap",
+                                    "s.snap.tmp.civic.abc" };
     assert_true(names_are("tmp", after_compact, 4));
     civic_engine_free(b);
+    civic_engine_free(e);
+}
+
+/* Files named as libcivic 1.0 named its temporary files ("<path>.tmp." and
+ * six letters or digits), which an operator may choose too ("cp s.snap
+ * s.snap.tmp.backup": it was deleted by the next save).  A sweep removes
+ * one only when it is what a killed 1.0 writer left: empty, a snapshot
+ * without its trailer, a journal of its header alone, or another name of
+ * the path's own file.  A complete snapshot, a journal holding batches and
+ * a file of other content stay, and so does a locked one. */
+static void files_in_the_1_0_temporary_form_go_only_when_they_are_leftovers(void **state)
+{
+    (void)state;
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/legacy", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *e = engine_with_log(30);
+    assert_int_equal(civic_engine_save(e, path_in("legacy/s.snap"), NULL), CIVIC_OK);
+    size_t n;
+    unsigned char *snap = read_all(path_in("legacy/s.snap"), &n);
+    write_all(path_in("legacy/s.snap.tmp.backup"), snap, n);     /* a copy: stays */
+    write_all(path_in("legacy/s.snap.tmp.Half01"), snap, n / 2); /* cut short: goes */
+    write_all(path_in("legacy/s.snap.tmp.Head02"), snap, 5);     /* "CIVIC": goes */
+    write_all(path_in("legacy/s.snap.tmp.Empty3"), snap, 0);     /* empty: goes */
+    touch(path_in("legacy/s.snap.tmp.notes1"));                  /* no libcivic file: stays */
+    int live = hold(path_in("legacy/s.snap.tmp.Live99"));        /* held, empty: stays */
+    assert_int_equal(civic_engine_save(e, path_in("legacy/s.snap"), NULL), CIVIC_OK);
+    const char *after_save[] = { "s.snap", "s.snap.tmp.Live99", "s.snap.tmp.backup",
+                                 "s.snap.tmp.notes1" };
+    assert_true(names_are("legacy", after_save, 4));
+    size_t kept_n;
+    unsigned char *kept = read_all(path_in("legacy/s.snap.tmp.backup"), &kept_n);
+    assert_true(kept_n == n && memcmp(kept, snap, n) == 0);
+    free(kept);
+    close(live);
+
+    /* a journal: a copy holding batches stays, a header alone goes, and so
+     * does another name of the journal's own file */
+    civic_engine *j = journaled("legacy/j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(j, "l1", "fine", "2024-01-01");
+    civic_engine_free(j);
+    unsigned char *jnl = read_all(path_in("legacy/j.jnl"), &n);
+    assert_true(n > 32);
+    write_all(path_in("legacy/j.jnl.tmp.backup"), jnl, n); /* stays */
+    write_all(path_in("legacy/j.jnl.tmp.Head04"), jnl, 32); /* the header alone: goes */
+    write_all(path_in("legacy/j.jnl.tmp.Part05"), jnl, 20); /* goes */
+    assert_int_equal(link(path_in("legacy/j.jnl"), path_in("legacy/j.jnl.tmp.Link06")), 0);
+    j = journaled("legacy/j.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    assert_int_equal(civic_engine_event_count(j), 1);
+    civic_engine_free(j);
+    const char *after_open[] = { "j.jnl", "j.jnl.tmp.backup", "s.snap", "s.snap.tmp.Live99",
+                                 "s.snap.tmp.backup", "s.snap.tmp.notes1" };
+    assert_true(names_are("legacy", after_open, 6));
+    kept = read_all(path_in("legacy/j.jnl.tmp.backup"), &kept_n);
+    assert_true(kept_n == n && memcmp(kept, jnl, n) == 0);
+    free(kept);
+    /* the copies open as what they are */
+    civic_engine *c = fresh_engine();
+    assert_int_equal(civic_engine_load_snapshot(c, path_in("legacy/s.snap.tmp.backup"), NULL),
+                     CIVIC_OK);
+    assert_int_equal(civic_engine_journal_open(c, path_in("legacy/j.jnl.tmp.backup"),
+                                               CIVIC_SYNC_ALWAYS, NULL, NULL),
+                     CIVIC_OK);
+    civic_engine_free(c);
+    free(jnl);
+    free(snap);
     civic_engine_free(e);
 }
 
@@ -3718,8 +3785,8 @@ static void compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal(
         size_t temps = 0;
         for (size_t i = 0; i < n; i++) {
             bool known = strcmp(names[i], "kc.snap") == 0 || strcmp(names[i], "kc.jnl") == 0;
-            if (!known && (strncmp(names[i], "kc.snap.tmp.", 12) == 0 ||
-                           strncmp(names[i], "kc.jnl.tmp.", 11) == 0))
+            if (!known && (strncmp(names[i], "kc.snap.tmp.civic.", 18) == 0 ||
+                           strncmp(names[i], "kc.jnl.tmp.civic.", 17) == 0))
                 temps++;
             else if (!known)
                 fail_msg("step %ld left %s", k, names[i]);
@@ -3956,6 +4023,7 @@ int main(void)
         cmocka_unit_test(compaction_recovers_the_same_events_from_every_crash_point),
         cmocka_unit_test(compaction_fails_with_one_code_with_or_without_an_error_struct),
         cmocka_unit_test(stale_temporary_files_are_removed_and_live_ones_kept),
+        cmocka_unit_test(files_in_the_1_0_temporary_form_go_only_when_they_are_leftovers),
         cmocka_unit_test(compaction_killed_at_every_step_leaves_one_snapshot_and_one_journal),
         cmocka_unit_test(snapshot_loaded_into_a_journaled_engine_is_journaled),
         cmocka_unit_test(allocation_failures_leave_the_engine_unchanged),

@@ -1070,10 +1070,28 @@ static void report_error(const char *what, int rc, const civic_error *err, bool 
         fprintf(stderr, SERVER_NAME ": %s: %s\n", what, err->message);
 }
 
-/* The temporary files "<name>.tmp.XXXXXX" of the snapshot and the journal
- * that a process killed while saving, compacting or creating a journal left
- * in the data directory.  With `sweep`, each one no live writer holds (the
- * library's writers hold a lock on theirs until the rename) is removed.
+/* Whether name is prefix and then mkstemp's six letters or digits. */
+static bool temp_named(const char *name, const char *prefix)
+{
+    size_t n = strlen(prefix), k = 0;
+    if (strncmp(name, prefix, n) != 0) return false;
+    const char *x = name + n;
+    while (k < 7 && ((x[k] >= 'a' && x[k] <= 'z') || (x[k] >= 'A' && x[k] <= 'Z') ||
+                     (x[k] >= '0' && x[k] <= '9')))
+        k++;
+    return k == 6 && x[6] == '\0';
+}
+
+/* The temporary files "<name>.tmp.civic.XXXXXX" of the snapshot and the
+ * journal that a process killed while saving, compacting or creating a
+ * journal left in the data directory, and those of libcivic 1.0,
+ * "<name>.tmp.XXXXXX".  With `sweep`, each one of the first form that no
+ * live writer holds (the library's writers hold a lock on theirs until the
+ * rename) is removed, and one of the 1.0 form only when it is empty too:
+ * an operator may name a copy so ("cp snapshot.civic
+ * snapshot.civic.tmp.backup"), and the library, which opens these files
+ * (the journal at every start, the snapshot when there is one), removes
+ * such a file only when it can tell a leftover from a copy (civic.h).
  * DIR/purge-owed is no temporary file: it stays (mark_owed).
  * Returns how many there are (were, before the sweep). */
 static unsigned stale_files(const server *s, bool sweep)
@@ -1083,15 +1101,12 @@ static unsigned stale_files(const server *s, bool sweep)
     unsigned n = 0;
     const struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
-        const char *name = ent->d_name, *x = name;
-        if (strncmp(name, "snapshot.civic.tmp.", 19) == 0) x = name + 19;
-        else if (strncmp(name, "journal.civic.tmp.", 18) == 0) x = name + 18;
-        else continue;
-        size_t k = 0; /* mkstemp's six letters and digits */
-        while (k < 7 && ((x[k] >= 'a' && x[k] <= 'z') || (x[k] >= 'A' && x[k] <= 'Z') ||
-                         (x[k] >= '0' && x[k] <= '9')))
-            k++;
-        if (k != 6 || x[6] != '\0') continue;
+        const char *name = ent->d_name;
+        bool ours = temp_named(name, "snapshot.civic.tmp.civic.") ||
+                    temp_named(name, "journal.civic.tmp.civic.");
+        if (!ours && !temp_named(name, "snapshot.civic.tmp.") &&
+            !temp_named(name, "journal.civic.tmp."))
+            continue;
         n++;
         if (!sweep) continue;
         char full[PATH_BYTES_MAX + 256];
@@ -1104,7 +1119,10 @@ static unsigned stale_files(const server *s, bool sweep)
 #else
         bool free_to_take = fcntl(fd, F_SETLK, &lk) == 0;
 #endif
-        if (free_to_take) unlink(full);
+        struct stat st;
+        if (free_to_take && (ours || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                                      st.st_size == 0)))
+            unlink(full);
         close(fd);
     }
     closedir(d);

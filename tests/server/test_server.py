@@ -3059,22 +3059,39 @@ def test_journal_damage(tmp):
     check(code != 0 and out.startswith("civic-server: scheme: line 2, column 1: unknown key"),
           "a bad rules file is named before the message: %d %r" % (code, out))
     # What a compaction killed before its rename leaves behind.
-    for name in ("snapshot.civic.tmp.Ab12Cd", "journal.civic.tmp.x9Y8z7"):
+    for name in ("snapshot.civic.tmp.civic.Ab12Cd", "journal.civic.tmp.civic.x9Y8z7"):
         with open(os.path.join(data, name), "wb") as f:
             f.write(b"half a file")
-    with open(os.path.join(data, "snapshot.civic.tmp.keep"), "wb") as f:
+    with open(os.path.join(data, "snapshot.civic.tmp.civic.keep"), "wb") as f:
         f.write(b"not ours: the name is not a temporary one")
+    # Named as libcivic 1.0 named them: a leftover goes (empty, a snapshot
+    # cut short), an operator's copy of the snapshot and a file of other
+    # content stay (the copy was deleted)
+    with open(os.path.join(data, "snapshot.civic"), "rb") as f:
+        snap_bytes = f.read()
+    for name, content in (("snapshot.civic.tmp.Ef34Gh", b""),
+                          ("snapshot.civic.tmp.Pa12Rt", snap_bytes[:60]),
+                          ("snapshot.civic.tmp.backup", snap_bytes),
+                          ("journal.civic.tmp.notes1", b"half a file")):
+        with open(os.path.join(data, name), "wb") as f:
+            f.write(content)
     srv = Server(data, ["--recover"]).start()
     try:
         check("snap1" in ids_held(srv, "dm"), "--recover starts from the snapshot alone")
         check("created an empty journal.civic beside snapshot.civic" in srv.output(),
               "--recover says it created the missing journal: %r" % srv.output())
         left = sorted(n for n in os.listdir(data) if ".tmp." in n)
-        check(left == ["snapshot.civic.tmp.keep"], "stale temporary files removed: %s" % left)
-        check("removed 2 stale temporary files" in srv.output(),
+        check(left == ["journal.civic.tmp.notes1", "snapshot.civic.tmp.backup",
+                       "snapshot.civic.tmp.civic.keep"],
+              "stale temporary files removed, a copy kept: %s" % left)
+        with open(os.path.join(data, "snapshot.civic.tmp.backup"), "rb") as f:
+            check(f.read() == snap_bytes, "the copy of the snapshot is kept whole")
+        check("removed 4 stale temporary files" in srv.output(),
               "the start-up says what it removed: %r" % srv.output())
     finally:
         srv.stop()
+    for name in ("journal.civic.tmp.notes1", "snapshot.civic.tmp.backup"):
+        os.remove(os.path.join(data, name))
 
 
 def batch_body(name, n, rng):
