@@ -1682,6 +1682,14 @@ static const char *binary_kind(const unsigned char *p, size_t n)
                             "save the sheet as CSV, first)" },
         { "SQLite format 3", 15, "an SQLite database (export the events as CSV first)" },
         { "\x7f" "ELF", 4, "a program, not an event log" },
+        /* the library's own files (lib/snapshot.c, lib/journal.c): read by
+         * the service or a program, never by this tool */
+        { "CIVICSNP", 8, "a libcivic snapshot (civic-server --data DIR reads one as "
+                         "DIR/snapshot.civic, a program with civic_engine_load_snapshot; "
+                         "civic-score reads event logs only)" },
+        { "CIVICJNL", 8, "a libcivic journal (civic-server --data DIR reads one as "
+                         "DIR/journal.civic, a program with civic_engine_journal_open; "
+                         "civic-score reads event logs only)" },
         /* an OLE2 compound file: what Excel 97-2003 saves as .xls (and Word
          * its .doc, Outlook its .msg) */
         { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "an Excel 97-2003 workbook or another old "

@@ -151,6 +151,13 @@ if iconv -f UTF-8 -t UTF-16LE "$T/u8.csv" >"$T/u16le.csv" 2>/dev/null &&
         then ok; else bad "utf$enc-unmarked on stdin: $rc $(cat "$T/err")"; fi
     done
 fi
+# a snapshot or a journal (files of the library, 1.0's here): named, with what reads them
+# (it said "binary data (it holds NUL bytes ...)")
+status snapshot-file 2 "snapshot.civic: not an event log: a libcivic snapshot (civic-server --data DIR reads one as DIR/snapshot.civic, a program with civic_engine_load_snapshot; civic-score reads event logs only)$" -- tests/fixtures/1.0.0/snapshot.civic
+status journal-file 2 "journal.civic: not an event log: a libcivic journal (civic-server --data DIR reads one as DIR/journal.civic, a program with civic_engine_journal_open; civic-score reads event logs only)$" -- $R --lenient tests/fixtures/1.0.0/journal.civic
+"$CLI" $R - <tests/fixtures/1.0.0/snapshot.civic >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: not an event log: a libcivic snapshot (" "$T/err"; then ok
+else bad "snapshot on stdin: $rc $(cat "$T/err")"; fi
 # an old Excel workbook (an OLE2 file) saved under a .csv name: said so, not "binary data"
 printf '\320\317\021\340\241\261\032\341\000\000\000\000' >"$T/sheet.csv"
 status excel-xls 2 "sheet.csv: not an event log: an Excel 97-2003 workbook or another old Office file (a .doc, a .msg): save the sheet as CSV" -- $R "$T/sheet.csv"
