@@ -1573,15 +1573,17 @@ static char *read_stdin(size_t *len)
     size_t cap = 1 << 20, n = 0;
     char *buf = malloc(cap);
     while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, stdin);
+        size_t want = cap - n, got = fread(buf + n, 1, want, stdin);
         n += got;
-        if (got == 0 && ferror(stdin)) { /* EISDIR, EIO, EBADF: not an empty input */
+        if (got < want && ferror(stdin)) { /* EISDIR, EIO, EBADF: not an empty input */
             int saved = errno;
             free(buf);
             errno = saved;
             return NULL;
         }
-        if (got == 0) break;
+        /* a short read is the end: a terminal's Ctrl-D is one end of file,
+         * and another read would wait for a second */
+        if (got < want) break;
         if (n == cap) {
             char *bigger = realloc(buf, cap * 2);
             if (!bigger) {
@@ -2022,6 +2024,8 @@ typedef struct feeder {
     int in_fd, out_fd;
     const unsigned char *head;
     size_t head_len;
+    bool ended;                /* the head met the end: read no more (a terminal's
+                                * Ctrl-D is one end of file, not a lasting state) */
     int read_errno;            /* a read that failed: the input is not all there */
 } feeder;
 
@@ -2042,7 +2046,7 @@ static void *feed_main(void *arg)
 {
     feeder *f = arg;
     char buf[1 << 16];
-    if (write_all(f->out_fd, f->head, f->head_len)) {
+    if (write_all(f->out_fd, f->head, f->head_len) && !f->ended) {
         for (;;) {
             ssize_t got = read(f->in_fd, buf, sizeof(buf));
             if (got < 0 && errno == EINTR) continue;
@@ -2054,15 +2058,20 @@ static void *feed_main(void *arg)
     return NULL;
 }
 
-/* Up to n bytes from fd (fewer only at its end); -1 (errno) when a read fails. */
-static ssize_t read_head(int fd, unsigned char *buf, size_t n)
+/* Up to n bytes from fd (fewer only at its end, and *ended then set); -1
+ * (errno) when a read fails. */
+static ssize_t read_head(int fd, unsigned char *buf, size_t n, bool *ended)
 {
     size_t have = 0;
+    *ended = false;
     while (have < n) {
         ssize_t got = read(fd, buf + have, n - have);
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) return -1;
-        if (got == 0) break;
+        if (got == 0) {
+            *ended = true;
+            break;
+        }
         have += (size_t)got;
     }
     return (ssize_t)have;
@@ -2075,7 +2084,8 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
                        civic_error *err)
 {
     static unsigned char head[4096];
-    ssize_t got = read_head(in_fd, head, sizeof(head));
+    bool ended;
+    ssize_t got = read_head(in_fd, head, sizeof(head), &ended);
     if (got < 0) {
         complain("%s: cannot read: %s", name, strerror(errno));
         return -1;
@@ -2092,7 +2102,7 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
         complain("%s: cannot read: %s", name, strerror(errno));
         return -1;
     }
-    feeder f = { in_fd, fds[1], head, n, 0 };
+    feeder f = { in_fd, fds[1], head, n, ended, 0 };
     pthread_t t;
     if (pthread_create(&t, NULL, feed_main, &f) != 0) {
         close(fds[0]);

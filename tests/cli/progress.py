@@ -124,9 +124,12 @@ for sig in (signal.SIGINT, signal.SIGTERM):
         ok = False
 
 
-def typed(argv):
+def typed(argv, first=b"id,subject,type,ts\n", then=b"e1,s1,fine,2022-01-01\n"):
     """Run with one pseudo-terminal as standard input, output and error,
-    type a log slowly, end it with ^D: what the terminal showed."""
+    type a log (or rules) slowly, end it with one ^D, as at a shell: the
+    exit status (None when the program still waited for more after that
+    ^D: a terminal's end of file is not lasting, and a second read waits
+    for a second ^D) and what the terminal showed."""
     master, slave = pty.openpty()
     p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
                          start_new_session=True,  # the pty becomes its controlling tty: /dev/tty
@@ -147,18 +150,21 @@ def typed(argv):
                 if not chunk:
                     return
                 shown += chunk
-    os.write(master, b"id,subject,type,ts\n")
+    os.write(master, first)
     drain(time.time() + 2.5)
-    os.write(master, b"e1,s1,fine,2022-01-01\n")
+    os.write(master, then)
     drain(time.time() + 0.3)
     os.write(master, b"\x04")
-    drain(time.time() + 0.3)
-    if p.poll() is None:  # (the reader asks once more after the first end of file)
+    until = time.time() + 10
+    while p.poll() is None and time.time() < until:
+        drain(time.time() + 0.1)
+    rc = p.poll()
+    if rc is None:  # one more ^D, so that it ends
         os.write(master, b"\x04")
-    p.wait(timeout=10)
+        p.wait(timeout=10)
     drain(time.time() + 0.3)
     os.close(master)
-    return p.returncode, shown
+    return rc, shown
 
 
 # the input is itself a terminal: the wait is for the user, and a progress
@@ -168,4 +174,17 @@ for argv in ([cli, "-r", rules, "-f", "csv"], [cli, "-r", rules, "-f", "csv", "/
     if rc4 != 0 or b"loading" in shown or b"\r" + b"civic" in shown or b"s1," not in shown:
         print("progress while a terminal is read (%s): rc=%s shown=%r" % (argv[-1], rc4, shown))
         ok = False
+# the rules typed (-r -), or the log for --compare, which are read whole
+# into memory: one ^D ends them too
+with open(rules, "rb") as f:
+    rules_text = f.read()
+rc6, shown = typed([cli, "-r", "-", "-f", "csv", events], rules_text[:len(rules_text) // 2],
+                   rules_text[len(rules_text) // 2:])
+if rc6 != 0 or b"subject,group,score" not in shown:
+    print("rules typed at a terminal (-r -): rc=%s shown=%r" % (rc6, shown[-300:]))
+    ok = False
+rc7, shown = typed([cli, "-r", rules, "--compare", rules, "-f", "csv"])
+if rc7 != 0 or b"s1," not in shown:
+    print("a log typed at a terminal for --compare: rc=%s shown=%r" % (rc7, shown[-300:]))
+    ok = False
 sys.exit(0 if ok else 1)
