@@ -146,30 +146,56 @@ static FILE *open_regular(const char *path, unsigned *mode, char *why, size_t wh
     return f;
 }
 
+/* Whole lines, whatever their length (getline): a line read in pieces had
+ * each later piece parsed as a line of its own, so a long comment could end
+ * in a live token line, and the line numbers after it were wrong.  A '#'
+ * line is a comment however long; any other line over TOKEN_LINE_BYTES_MAX
+ * bytes, or with a NUL byte in it (which would end it early), is refused. */
 int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
 {
     memset(t, 0, sizeof(*t));
     unsigned mode = 0;
     FILE *f = open_regular(path, &mode, why, why_bytes);
     if (!f) return -1;
-    char line[512], reason[200];
+    char *text = NULL, reason[200];
+    size_t cap = 0;
+    ssize_t got;
     int rc = 0;
-    for (unsigned long no = 1; rc == 0 && fgets(line, sizeof(line), f); no++) {
+    unsigned long no = 1;
+    for (; rc == 0 && (got = getline(&text, &cap, f)) >= 0; no++) {
+        char *line = text;
+        size_t len = (size_t)got;
         /* an editor's byte-order mark, before the first line only */
-        if (no == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
-            memmove(line, line + 3, strlen(line + 3) + 1);
-        size_t len = strlen(line);
+        if (no == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
         if (len && line[len - 1] == '\n') line[--len] = '\0';
         if (len && line[len - 1] == '\r') line[--len] = '\0';
         size_t lead = strspn(line, " \t");
-        if (!line[lead] || line[lead] == '#') continue;
-        if ((rc = add_line(t, line + lead, reason, sizeof(reason))) != 0)
+        if (lead < len && line[lead] == '#') continue;
+        if (memchr(line, '\0', len)) {
+            snprintf(why, why_bytes, "%s:%lu: line %lu holds a NUL byte (at byte %zu)", path,
+                     no, no, (size_t)((char *)memchr(line, '\0', len) - line) + 1);
+            rc = -1;
+        } else if (lead == len) {
+            continue;
+        } else if (len > TOKEN_LINE_BYTES_MAX) {
+            snprintf(why, why_bytes, "%s:%lu: line %lu is longer than %u bytes (%zu): a token "
+                     "line is NAME ROLE SHA256-HEX, a comment line begins with '#'", path, no,
+                     no, TOKEN_LINE_BYTES_MAX, len);
+            rc = -1;
+        } else if ((rc = add_line(t, line + lead, reason, sizeof(reason))) != 0) {
             snprintf(why, why_bytes, "%s:%lu: %s", path, no, reason);
+        }
     }
-    if (rc == 0 && ferror(f)) {
-        snprintf(why, why_bytes, "%s: read error", path);
+    if (rc == 0 && (ferror(f) || !feof(f))) {
+        /* getline fails without the error flag when it runs out of memory */
+        snprintf(why, why_bytes, "%s:%lu: %s", path, no,
+                 ferror(f) ? "read error" : strerror(errno));
         rc = -1;
     }
+    free(text);
     if (rc == 0 && t->count == 0) {
         snprintf(why, why_bytes, "%s: no tokens (make one with --hash-token NAME ROLE)", path);
         rc = -1;

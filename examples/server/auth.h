@@ -9,7 +9,8 @@
 ** name: 1..64 bytes of [A-Za-z0-9_.@-], unique (it becomes the source of the
 ** events the token posts and appears in the access log); role: read | write
 ** | admin, each including the ones before it.  Blank lines and lines starting
-** with '#' are ignored.  `civic-server --hash-token NAME ROLE` reads a token
+** with '#' (after blanks) are ignored, whatever their length; any other line
+** is at most TOKEN_LINE_BYTES_MAX bytes, with no NUL byte.  `civic-server --hash-token NAME ROLE` reads a token
 ** on standard input and prints its line.
 **
 ** A presented token is hashed and compared with every entry's hash by a loop
@@ -30,6 +31,7 @@ enum { ROLE_NONE = 0, ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
 #define TOKEN_BYTES_MIN 16u    /* shorter tokens are refused by --hash-token */
 #define TOKEN_BYTES_MAX 4096u
 #define TOKEN_COUNT_MAX 4096u
+#define TOKEN_LINE_BYTES_MAX 511u  /* a token line's bytes, its line end not counted */
 
 typedef struct token_entry {
     char name[TOKEN_NAME_BYTES_MAX + 1];

@@ -571,6 +571,82 @@ def test_tokens_file(tmp):
         srv.stop()
 
 
+def test_tokens_long_lines(tmp):
+    """A tokens file is read in whole lines.  It was read in pieces of 511
+    bytes, each later piece of a long line parsed as a line of its own: a
+    long comment about a revoked token, the token's old line quoted at its
+    end, brought that token back with its role (and the line numbers after
+    a long line were off by one).  A '#' line is a comment whatever its
+    length; any other line over 511 bytes is refused, naming its line."""
+    d = os.path.join(tmp, "toklines")
+    os.mkdir(d)
+    live = harness.make_tokens(ARGS.server, os.path.join(d, "live"),
+                               [("boss", "admin", "live-admin-token-000001")])
+    old = harness.make_tokens(ARGS.server, os.path.join(d, "old"),
+                              [("oldadmin", "admin", "old-admin-token-0000001")])
+    with open(live) as f:
+        live_text = f.read()
+    with open(old) as f:
+        old_text = f.read()
+    note = ("# revoked 2026-12-01: " + "leaked in a ticket; see incident report; " * 20)[:511]
+    path = os.path.join(d, "tokens")
+
+    def write(text, mode="w"):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), mode) as f:
+            f.write(text)
+
+    def statuses(*tokens):
+        """The status of GET /metrics with each token, or the start-up's failure."""
+        srv = harness.Server(ARGS.server, None, ["--tokens", path], token="")
+        try:
+            srv.start()
+        except RuntimeError as e:
+            return [str(e)[:200]] * len(tokens)
+        try:
+            return [srv.raw("GET", "/metrics", token=t)[0] for t in tokens]
+        finally:
+            srv.stop()
+
+    def refused():
+        """(exit status, output) of a start-up that fails; (None, output) if it served."""
+        srv = harness.Server(ARGS.server, None, ["--tokens", path], token="")
+        try:
+            srv.start()
+        except RuntimeError:
+            return srv.proc.returncode, srv.output()
+        srv.stop()
+        return None, srv.output()
+
+    for length in (511, 512, 5000):
+        write(live_text + note.ljust(length, "x") + old_text)
+        st_old, st_live = statuses("old-admin-token-0000001", "live-admin-token-000001")
+        check(st_old == 401 and st_live == 200,
+              "a %d-byte comment ending in a revoked token's line: old %s, live %s"
+              % (length, st_old, st_live))
+    # the line numbers after a long comment are true: the bad line is line 3
+    for length in (511, 5000):
+        write(live_text + "#" * length + "\nops admin nothex\n")
+        rc, err = refused()
+        check(rc == 2 and "%s:3: the hash is not 64 hex digits" % path in err,
+              "a bad line after a %d-byte comment is named as line 3: %s %r" % (length, rc, err))
+    # a token line of 511 bytes (blanks after the hash) is one, of 512 refused
+    entry = live_text.rstrip("\n")
+    for length, ok in ((510, True), (511, True), (512, False)):
+        write("# tokens\n" + entry.ljust(length) + "\r\n")
+        if ok:
+            st, = statuses("live-admin-token-000001")
+            check(st == 200, "a token line of %d bytes is read: %s" % (length, st))
+        else:
+            rc, err = refused()
+            check(rc == 2 and "%s:2: line 2 is longer than 511 bytes (512)" % path in err,
+                  "a token line of %d bytes is refused, naming it: %s %r" % (length, rc, err))
+    # a NUL byte would end the line early: refused, in a token line
+    write(live_text.encode() + b"ops admin " + b"0" * 64 + b"\0 junk\n", "wb")
+    rc, err = refused()
+    check(rc == 2 and "%s:2: line 2 holds a NUL byte (at byte 75)" % path in err,
+          "a NUL byte in a token line is refused: %s %r" % (rc, err))
+
+
 def test_command_line(tmp):
     rc, out, err = run("--version")
     check(rc == 0 and out.startswith("civic-server") and "libcivic" in out, "--version: %r" % out)
@@ -1517,6 +1593,7 @@ def main():
     try:
         test_command_line(tmp)
         test_tokens_file(tmp)
+        test_tokens_long_lines(tmp)
         os.mkdir(os.path.join(tmp, "roles"))
         test_roles(os.path.join(tmp, "roles"))
         test_public_reports(tmp)
