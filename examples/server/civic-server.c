@@ -157,6 +157,25 @@ typedef struct mhd_log {
     uint64_t unsaid;         /* messages not said since */
 } mhd_log;
 
+/* The last page GET /report made at its default as_of (the public page of
+ * --public-reports), served again while nothing it was made of changed: the
+ * engine (server.page_writes), the as_of, the depth and the min_group.  A
+ * page is one report_html of one moment, so the same key gives the same
+ * bytes; under --report-now the default as_of is the present, and a page up
+ * to REPORT_NOW_REUSE_SECONDS old is served again (it says its instant).
+ * Without it every anonymous GET /report cost a page (seconds of CPU on a
+ * big log) and held writes off while it was made. */
+#define REPORT_NOW_REUSE_SECONDS 60
+typedef struct report_cache {
+    pthread_mutex_t mutex;
+    bool valid;
+    uint64_t writes;
+    int64_t as_of;
+    uint64_t depth, min_group;
+    char *page;
+    size_t len;
+} report_cache;
+
 typedef struct server {
     options opt;
     mhd_log mhd_log;
@@ -181,6 +200,12 @@ typedef struct server {
      * answer is of one moment (a page's names are checked against its
      * figures).  Other queries are single calls. */
     pthread_rwlock_t page_lock;
+    /* Writes that took page_lock to change the engine (a batch, a purge),
+     * failed ones too: changed under the lock held for writing, read under
+     * it held for reading, so a page made and a count read under one hold
+     * belong together (the report cache's key). */
+    uint64_t page_writes;
+    report_cache report_cache;
     pthread_mutex_t compact_mutex; /* one compaction at a time */
     pthread_mutex_t stats_mutex;   /* the four below; never held during a compaction */
     uint64_t compactions, compaction_failures;
@@ -944,6 +969,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     civic_error err = CIVIC_ERROR_INIT;
     const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
     pthread_rwlock_wrlock(&s->page_lock);
+    s->page_writes++;
     int64_t before = default_as_of(s, false);
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     int64_t after = rc == CIVIC_OK ? default_as_of(s, false) : before;
@@ -1628,6 +1654,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
         return send_error(c, rq, status_of(CIVIC_E_IO), civic_strerror(CIVIC_E_IO), reason);
     }
     pthread_rwlock_wrlock(&s->page_lock);
+    s->page_writes++;
     int rc = civic_engine_purge(s->engine, before, &rep, &err);
     pthread_rwlock_unlock(&s->page_lock);
     /* a purge that removed nothing is followed by no compaction, and owes
@@ -1713,6 +1740,49 @@ static enum MHD_Result get_objections(server *s, struct MHD_Connection *c, reque
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* The cached page for this key into *b (a copy): true when there is one.
+ * Called with page_lock held for reading. */
+static bool report_cache_get(server *s, int64_t as_of, uint64_t depth, uint64_t min_group,
+                             buf *b)
+{
+    report_cache *rc = &s->report_cache;
+    pthread_mutex_lock(&rc->mutex);
+    bool same = rc->valid && rc->writes == s->page_writes && rc->depth == depth &&
+                rc->min_group == min_group &&
+                (rc->as_of == as_of ||
+                 (s->opt.report_now && rc->as_of < as_of &&
+                  as_of - rc->as_of < REPORT_NOW_REUSE_SECONDS));
+    if (same) buf_put(b, rc->page, rc->len);
+    pthread_mutex_unlock(&rc->mutex);
+    if (same && b->oom) { /* no copy: the page is made again */
+        free(b->p);
+        *b = (buf){ 0 };
+        return false;
+    }
+    return same;
+}
+
+/* Keep a page just made for this key (no copy, no cache: the next is made). */
+static void report_cache_put(server *s, int64_t as_of, uint64_t depth, uint64_t min_group,
+                             const buf *b)
+{
+    char *copy = malloc(b->len ? b->len : 1);
+    report_cache *rc = &s->report_cache;
+    pthread_mutex_lock(&rc->mutex);
+    free(rc->page);
+    rc->page = copy;
+    rc->valid = copy != NULL;
+    if (copy) {
+        memcpy(copy, b->p, b->len);
+        rc->len = b->len;
+        rc->writes = s->page_writes;
+        rc->as_of = as_of;
+        rc->depth = depth;
+        rc->min_group = min_group;
+    }
+    pthread_mutex_unlock(&rc->mutex);
+}
+
 /* SPEC 11.5: GET /report?as_of=&depth=&min_group= -- the page of
  * civic-score --format html --groups DEPTH --min-group K. */
 static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
@@ -1763,10 +1833,20 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
         pthread_rwlock_unlock(&s->page_lock);
         return send_time_error(c, rq, trc, "bad as_of", why);
     }
-    report_options o = { (uint32_t)depth, min_group, NULL };
+    /* a page at the default as_of (the public one) is served again while
+     * its key holds: a stream of them costs no more than one */
+    bool cacheable = !arg(c, "as_of");
     buf b = { 0 };
-    answers_sink out = view_sink(&b);
-    int rc = report_html(&out, s->engine, as_of, &o);
+    int rc = CIVIC_OK;
+    if (cacheable && report_cache_get(s, as_of, depth, min_group, &b)) {
+        atomic_fetch_add(&s->metrics.report_cache_hits, 1);
+    } else {
+        report_options o = { (uint32_t)depth, min_group, NULL };
+        answers_sink out = view_sink(&b);
+        rc = report_html(&out, s->engine, as_of, &o);
+        if (rc == CIVIC_OK && cacheable && !b.oom)
+            report_cache_put(s, as_of, depth, min_group, &b);
+    }
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK) {
         free(b.p);
@@ -3708,6 +3788,7 @@ int main(int argc, char **argv)
     pthread_rwlock_init(&s.page_lock, &page_attr);
     pthread_rwlockattr_destroy(&page_attr);
     pthread_mutex_init(&s.compact_mutex, NULL);
+    pthread_mutex_init(&s.report_cache.mutex, NULL);
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
     mhd_log_init(&s.mhd_log);
@@ -3734,6 +3815,7 @@ int main(int argc, char **argv)
     if (s.access_fd >= 0) close(s.access_fd);
     if (s.data_fd >= 0) close(s.data_fd);
     free(s.openapi);
+    free(s.report_cache.page);
     free(cert);
     free(key);
     return status;

@@ -35,6 +35,7 @@ void metrics_init(metrics *m)
     }
     atomic_init(&m->rejected_batches, 0);
     atomic_init(&m->events_accepted, 0);
+    atomic_init(&m->report_cache_hits, 0);
 }
 
 /* Index of a status in STATUSES; the last slot counts every other status. */
@@ -114,6 +115,9 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
            "memory) is counted by "
            "civic_http_requests_total only.",
            (double)atomic_load(&m->rejected_batches));
+    metric(out, "civic_report_cache_hits_total", "counter",
+           "GET /report pages at the default as_of served again, not made again: nothing "
+           "they were made of had changed.", (double)atomic_load(&m->report_cache_hits));
     metric(out, "civic_durable", "gauge", "1 when the server keeps --data.", s->durable ? 1 : 0);
     metric(out, "civic_writes_failing", "gauge",
            "1 while the last write (a batch, a purge, a compaction) failed with an I/O error, "

@@ -34,6 +34,7 @@ typedef struct metrics {
     atomic_uint_fast64_t micros_sum[ROUTE_COUNT];
     atomic_uint_fast64_t rejected_batches;
     atomic_uint_fast64_t events_accepted;
+    atomic_uint_fast64_t report_cache_hits; /* GET /report pages served again */
 } metrics;
 
 /* Gauges and counters owned elsewhere, sampled at render time. */
