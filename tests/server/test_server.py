@@ -977,6 +977,33 @@ def test_lists_and_report(log, log_path):
     test_report_now(log, log_path)
 
 
+def test_ids_are_bytes_on_the_page():
+    """Ids are compared byte for byte, with no Unicode normalisation, and the
+    notice page escapes only the characters its manual lists: "café" with
+    U+00E9 and with e + U+0301, "Å" as U+00C5 and as U+212B, and a Latin and
+    a Cyrillic "a" are six residents, shown as they are written (alike, in
+    pairs).  The manual promised that ids that differ never read alike."""
+    ids = ["caf\u00e9", "cafe\u0301", "\u00c5", "\u212b", "a1", "\u04301"]
+    log = "id,subject,type,ts,group\n" + "".join(
+        "n%d,%s,court_defaulter,2025-01-01,g\n" % (i, sid) for i, sid in enumerate(ids))
+    srv = Server().start()
+    try:
+        status, rep = srv.post(log.encode())
+        check(status == 200 and rep.get("accepted") == 6, "six ids posted: %d %s" % (status, rep))
+        for sid in ids:
+            status, d = srv.get("/subjects/" + urllib.parse.quote(sid, safe=""))
+            check(status == 200 and d.get("subject") == sid,
+                  "%r is a subject of its own: %d %s" % (sid, status, d.get("subject")))
+        status, _, page = srv.raw("GET", "/report?min_group=1")
+        for sid in ids:
+            check(status == 200 and ('data-subject="%s"' % sid).encode() in page,
+                  "the page names %r: %d" % (sid, status))
+        check(b"\\u0301" not in page and b"\\u212b" not in page and b"\\u0430" not in page,
+              "a combining mark, U+212B and a Cyrillic letter are not escaped on the page")
+    finally:
+        srv.stop()
+
+
 def test_report_now(log, log_path):
     """--report-now: GET /report without as_of is the page of the present
     moment, civic-score -f html -t at the instant the page gives (which must
@@ -3199,6 +3226,7 @@ def main():
         test_start_on_a_port_taken_meanwhile()
         test_fields_match_cli(log, log_path)
         test_lists_and_report(log, log_path)
+        test_ids_are_bytes_on_the_page()
         test_objections(tmp)
         test_purge(tmp)
         test_purge_removes_the_bytes(tmp)
