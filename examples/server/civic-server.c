@@ -2894,7 +2894,18 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     request *rq = *con_cls;
     if (!rq) return;
     uint64_t micros = (uint64_t)(now_us() - rq->start_us);
-    if (!rq->status) rq->status = refused_status(c);
+    /* The service's own 431 (headers_too_large; the connection closed
+     * after it) whose connection ended in an error was not sent: the
+     * records of the query parameters left libmicrohttpd no memory to build
+     * it ("failed to create response header"), and the client got no
+     * answer.  Logged and counted as no answer, not as a 431. */
+    if (rq->status == MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE &&
+        toe == MHD_REQUEST_TERMINATED_WITH_ERROR) {
+        rq->status = 0;
+        rq->bytes = 0;
+    } else if (!rq->status) {
+        rq->status = refused_status(c);
+    }
     metrics_observe(&s->metrics, rq->route, rq->status, micros);
     if (s->access_fd >= 0) log_access(s, c, rq, micros);
     guard_release_from(&s->guard, c, rq->reserved);
