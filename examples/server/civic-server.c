@@ -3681,7 +3681,7 @@ static int last_snapshot(server *s)
     uint64_t held = civic_engine_event_count(s->engine);
     if (!s->opt.data_dir) {
         fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
-                "in memory are not kept)\n", held, held == 1 ? "" : "s");
+                "in memory %s not kept)\n", held, held == 1 ? "" : "s", held == 1 ? "is" : "are");
     } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
         fprintf(stderr, SERVER_NAME ": no snapshot written: nothing is lost, the journal holds "
                 "every acknowledged batch and the next start replays it\n");
