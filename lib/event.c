@@ -295,7 +295,7 @@ static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size
 }
 
 /* Whether the qty a hint would advise is of the field's form and limits: a
- * qty's 3 places or a redeem amount's 2 (more than 0), at most 1e12, as
+ * qty's 3 places or a redeem amount's 2 (more than 0), at most 1000000000000, as
  * parse_qty reads it (points x qty past 2^60 hundredths, the event's
  * bound, is refused even so: the docs say it). */
 static bool qty_takes(const char *w, size_t n, bool redeem)
@@ -632,7 +632,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
         if (rc != CIVIC_OK)
             return field_error_after(err, rc, line, f, CIVIC_F_QTY,
                                      "bad redeem amount: %s (a positive decimal, at most 2 "
-                                     "places, at most 1e12)", why,
+                                     "places, at most 1000000000000)", why,
                                      value_hint(e, p, f, CIVIC_F_QTY, hint, sizeof(hint)));
         if (n > 64) return qty_too_long(f, line, err);
         if (v <= 0)
@@ -648,7 +648,7 @@ static int parse_qty(const civic_engine *e, const civic_fields *f, uint64_t line
     if (rc != CIVIC_OK) {
         char hint[128];
         return field_error_after(err, rc, line, f, CIVIC_F_QTY, "bad qty: %s (a non-negative "
-                                 "decimal, at most 3 places, at most 1e12)", why,
+                                 "decimal, at most 3 places, at most 1000000000000)", why,
                                  value_hint(e, p, f, CIVIC_F_QTY, hint, sizeof(hint)));
     }
     if (n > 64) return qty_too_long(f, line, err);

@@ -152,7 +152,7 @@ int civic__rb_points(const civic_toml_value *v, civic_error *err, const char *ke
         if (why && strcmp(why, "too many decimal places") == 0)
             snprintf(msg, sizeof(msg), "'%s': decimals may have at most 2 places", key);
         else
-            snprintf(msg, sizeof(msg), "'%s': %s (at most 1e12)", key, why ? why : "bad number");
+            snprintf(msg, sizeof(msg), "'%s': %s (at most 1000000000000)", key, why ? why : "bad number");
         return civic__rb_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line,
                            v->column, v->offset, msg);
     }

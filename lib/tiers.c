@@ -465,7 +465,7 @@ static int level_check(builder *b, civic_tier *t, uint32_t l, const level_extra 
         if (why && strcmp(why, "too many decimal places") == 0)
             snprintf(msg, sizeof(msg), "'min': decimals may have at most 2 places");
         else
-            snprintf(msg, sizeof(msg), "'min': %s (at most 1e12)", why ? why : "bad number");
+            snprintf(msg, sizeof(msg), "'min': %s (at most 1000000000000)", why ? why : "bad number");
         return civic__rb_error(err, rc == CIVIC_E_LIMIT ? CIVIC_E_LIMIT : CIVIC_E_RULES,
                                x->min.line, x->min.column, x->min.offset, msg);
     }

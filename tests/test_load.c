@@ -220,7 +220,7 @@ static void log_errors_say_what_was_meant(void **state)
     /* a database dump's NULL or \N for an empty field */
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,NULL\n", csv, CIVIC_E_EVENT, 2, 21,
                "line 2, column 21: field 'qty': bad qty: not a number (a non-negative decimal, "
-               "at most 3 places, at most 1e12) \"NULL\" (a database's NULL? an empty field is "
+               "at most 3 places, at most 1000000000000) \"NULL\" (a database's NULL? an empty field is "
                "absent: a qty of 1)");
     load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\\N\n", csv, CIVIC_E_EVENT, 2, 23,
                "\"\\\\N\" (a database's NULL? an empty field is absent: a qty of 1)");
@@ -279,7 +279,7 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,\"2,50\"\n", csv, CIVIC_E_EVENT,
                2, 23, "\"2,50\" (a decimal comma? write 2.50)");
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"250,5\"\n", csv, CIVIC_E_EVENT, 2,
-               21, "at most 1e12) \"250,5\" (a decimal comma? write 250.5)");
+               21, "at most 1000000000000) \"250,5\" (a decimal comma? write 250.5)");
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"1.000,5\"\n", csv, CIVIC_E_EVENT,
                2, 21, "\"1.000,5\" (a decimal comma? write 1000.5)");
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\"1,000\"\n", csv, CIVIC_E_EVENT,
@@ -1101,7 +1101,7 @@ static void jsonl_bad_lines_are_named(void **state)
     /* a qty number too large or too small to write out says which, as one
      * that can be written out does (both were "not a number") */
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e400}\n",
-               jl, CIVIC_E_LIMIT, 1, 63, "bad qty: number too large (a non-negative decimal, at most 3 places, at most 1e12) \"1e400\"");
+               jl, CIVIC_E_LIMIT, 1, 63, "bad qty: number too large (a non-negative decimal, at most 3 places, at most 1000000000000) \"1e400\"");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"hour\",\"ts\":\"2024-01-01\",\"qty\":1e-400}\n",
                jl, CIVIC_E_EVENT, 1, 63, "bad qty: too many decimal places");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"redeem\",\"ts\":\"2024-01-01\",\"qty\":2E+41}\n",

@@ -1554,7 +1554,7 @@ static void values_are_checked_for_type_and_range(void **state)
     an_error_names_line_and_column(rules_error(TEST_GRADES "[cap.g]\nlimit = 1\n", CIVIC_E_RULES),
                                    18, 2, "without 'period'");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1000000000001\n",
-                                               CIVIC_E_LIMIT), 19, 10, "at most 1e12");
+                                               CIVIC_E_LIMIT), 19, 10, "at most 1000000000000");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = true\n",
                                                CIVIC_E_RULES), 19, 10, "must be a number");
 }

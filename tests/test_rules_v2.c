@@ -438,7 +438,7 @@ static void tiers_and_measures_are_checked(void **state)
     civic_error big = rules_error(G1 R "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"x\"\n"
                                   "min = 1000000000001\n", CIVIC_E_LIMIT);
     assert_int_equal(big.line, 10);
-    assert_non_null(strstr(big.message, "'min': number too large (at most 1e12)"));
+    assert_non_null(strstr(big.message, "'min': number too large (at most 1000000000000)"));
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nwindow = \"end-of-month\"\n", 8, 10, "'window' must be");
     fails_at(G1 R T "[measure.m]\nkind = \"incentive\"\n", 11, 2, "at least one condition");
     fails_at(G1 R T "[measure.m]\ngrades = \"A\"\n", 11, 2, "without 'kind'");
