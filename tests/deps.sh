@@ -53,6 +53,7 @@ python3-dask         has_module dask                                  test-dask
 python3-distributed  has_module distributed                           test-dask
 python3-pandas       has_module pandas                                test-python (to_records into a DataFrame)
 chromium             has chromium                                     browser tests of HTML pages
+groff-base           has groff                                        check-man3 (the manual pages at 80 columns)
 openssl              has openssl                                      test-server-security (a throw-away TLS certificate)
 '
 

@@ -40,10 +40,19 @@ check-links:
 
 # libcivic(3) names every function lib/civic.map exports (make install gives
 # each a page that opens it), and names no function that is not exported.
-check-man3:
+check-man3: | deps
 	@missing=; for f in $(MAN3_FUNCS); do grep -qw "$$f" $(MAN3) || missing="$$missing $$f"; done; \
 	extra=$$(grep -o 'civic_[a-z0-9_]*' $(MAN3) | sort -u | grep -vxF "$$(echo $(MAN3_FUNCS) | \
 	    tr ' ' '\n')" | grep -v '^civic_error$$' | tr '\n' ' '); \
 	if [ -n "$$missing$$extra" ]; then echo "check-man3: $(MAN3) lacks:$$missing;" \
 	    "names what is not exported: $$extra" >&2; exit 1; fi; \
 	echo "check-man3: $(MAN3) names all $(words $(MAN3_FUNCS)) exported functions"
+	@# Each page at 80 columns, as man shows it on a terminal that wide: no
+	@# line too long to fit (groff's warning), and no word hyphenated at a line
+	@# end (an option, a file name or a CSV header would be copied with U+2010).
+	@for f in $(MAN1) $(MAN3) $(MAN8); do \
+	    warn=$$(groff -man -Tutf8 -rLL=80n -ww -z $$f 2>&1); \
+	    if [ -n "$$warn" ]; then echo "check-man3: $$f at 80 columns: $$warn" >&2; exit 1; fi; \
+	    cut=$$(groff -man -Tutf8 -rLL=80n $$f 2>/dev/null | grep -n '‐$$' | head -3); \
+	    if [ -n "$$cut" ]; then echo "check-man3: $$f hyphenates at a line end: $$cut" >&2; exit 1; fi; \
+	done; echo "check-man3: $(MAN1), $(MAN3) and $(MAN8) fit 80 columns, nothing hyphenated"
