@@ -14,8 +14,9 @@
 **     U+E0000..U+E0FFF): joiners, direction marks and controls, variation
 **     selectors, tags, fillers, which a renderer may draw as nothing;
 **   - every space but U+0020 (U+00A0, U+1680, U+2000..U+200A, U+202F,
-**     U+205F, U+3000), which reads as a space, and the line and paragraph
-**     separators U+2028, U+2029;
+**     U+205F, U+3000), which reads as a space, the Braille pattern blank
+**     U+2800, which is drawn as one (a name "of nothing" is written with it),
+**     and the line and paragraph separators U+2028, U+2029;
 **   - the interlinear annotation characters U+FFF9..U+FFFB;
 **   - noncharacters (U+FDD0..U+FDEF and the last two code points of every
 **     plane, U+FFFE, U+1FFFF ... U+10FFFF), which a page may not hold.
@@ -44,7 +45,8 @@ typedef struct shown_range {
 static const shown_range shown_escaped_ranges[] = {
     {0x0080, 0x00a0},   {0x00ad, 0x00ad},   {0x034f, 0x034f},   {0x061c, 0x061c},
     {0x115f, 0x1160},   {0x1680, 0x1680},   {0x17b4, 0x17b5},   {0x180b, 0x180f},
-    {0x2000, 0x200f},   {0x2028, 0x202f},   {0x205f, 0x206f},   {0x3000, 0x3000},
+    {0x2000, 0x200f},   {0x2028, 0x202f},   {0x205f, 0x206f},   {0x2800, 0x2800},
+    {0x3000, 0x3000},
     {0x3164, 0x3164},   {0xfdd0, 0xfdef},   {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},
     {0xffa0, 0xffa0},   {0xfff0, 0xfffb},   {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
     {0xe0000, 0xe0fff},

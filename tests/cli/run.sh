@@ -986,13 +986,14 @@ printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nnam
   for ch in '\342\200\215' '\342\201\251' '\342\200\256' '\342\200\213' '\342\200\214' '\315\217' \
             '\357\270\217' '\363\240\201\201' '\363\240\204\200' '\342\200\250' '\342\200\251' '\302\240' \
             '\342\200\207' '\342\200\257' '\343\200\200' '\357\277\276' '\364\217\277\277' '\357\267\220' \
-            '\341\240\216' '\357\273\277' '\342\201\240' '\302\255' '\341\205\237' '\343\205\244' '\357\277\271'; do
+            '\341\240\216' '\357\273\277' '\342\201\240' '\302\255' '\341\205\237' '\343\205\244' '\357\277\271' \
+            '\342\240\200'; do
       n=$((n + 1)); printf "a$n,a${ch}z,fine,2025-03-01,g\n"
   done; } >"$T/alike.csv"
 printf '%s\n' r0001 '\u202e1000r' 'r0001\u2069' 'r0001\u200d' 'a\u200dz' 'a\u2069z' 'a\u202ez' 'a\u200bz' \
     'a\u200cz' 'a\u034fz' 'a\ufe0fz' 'a\U000e0041z' 'a\U000e0100z' 'a\u2028z' 'a\u2029z' 'a\u00a0z' 'a\u2007z' \
     'a\u202fz' 'a\u3000z' 'a\ufffez' 'a\U0010ffffz' 'a\ufdd0z' 'a\u180ez' 'a\ufeffz' 'a\u2060z' 'a\u00adz' \
-    'a\u115fz' 'a\u3164z' 'a\ufff9z' | LC_ALL=C sort >"$T/alike.want"
+    'a\u115fz' 'a\u3164z' 'a\ufff9z' 'a\u2800z' | LC_ALL=C sort >"$T/alike.want"
 "$CLI" -r "$T/alike.toml" --list dishonest "$T/alike.csv" >"$T/out" 2>"$T/err"; rc=$?
 LC_ALL=C awk 'NR > 3 { print $1 }' "$T/out" | LC_ALL=C sort >"$T/alike.got"
 if [ $rc -eq 0 ] && cmp -s "$T/alike.want" "$T/alike.got" && LC_ALL=C grep -q '^a\\U000e0041z  *g  ' "$T/out"
