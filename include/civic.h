@@ -774,9 +774,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **             as "s.civic.tmp.backup" may be named too), is removed then
 **             only when it is a leftover: no writer holds it, and it is
 **             empty, a snapshot without its trailer (cut short), a journal
-**             of its header alone or less, or another name of the path's
-**             own file.  A complete snapshot, a journal that holds batches
-**             and a file of other content stay.
+**             of its header alone or less, or another name of a journal's
+**             own file.  A complete snapshot (a hard link to the snapshot
+**             too), a journal that holds batches and a file of other
+**             content stay.
 **   journal   an append-only file of checksummed batches.  Once attached,
 **             every successful civic_engine_add, _load, _load_file and
 **             _load_snapshot is appended BEFORE the call returns success; a

@@ -501,21 +501,25 @@ static bool starts_as(const unsigned char *p, size_t n, const char *magic)
  * written yet); the start of a snapshot without its trailer (the end a
  * complete one has: "CIVICEND" and the file's length; snapshot.c); a
  * journal of its header alone, or less (a journal is created so, and holds
- * no batch; journal.c); or another name of `path`'s own file (a journal
- * linked into place, killed before its temporary name was unlinked).
+ * no batch; journal.c); or, for a journal, another name of `path`'s own
+ * file (linked into place, killed before its temporary name was unlinked;
+ * a snapshot is renamed into place, never linked).
  * Anything else -- a complete snapshot, a journal holding batches, a file
  * that is no libcivic file at all -- may be a copy someone made, and
  * stays. */
 static bool legacy_leftover(int fd, const struct stat *held, const char *path)
 {
     struct stat own;
-    if (stat(path, &own) == 0 && own.st_dev == held->st_dev && own.st_ino == held->st_ino)
-        return true;
     if (held->st_size == 0) return true;
     unsigned char head[8], tail[32];
     size_t n = held->st_size < 8 ? (size_t)held->st_size : 8;
     if (!civic__read_all(fd, head, n, 0)) return false;
-    if (starts_as(head, n, "CIVICJNL")) return held->st_size <= 32; /* JNL_HEADER_BYTES */
+    /* only a journal is linked into place; a snapshot is renamed, so a
+     * snapshot's other name is an operator's hard-linked copy, and stays */
+    if (starts_as(head, n, "CIVICJNL"))
+        return held->st_size <= 32 /* JNL_HEADER_BYTES */ ||
+               (stat(path, &own) == 0 && own.st_dev == held->st_dev &&
+                own.st_ino == held->st_ino);
     if (!starts_as(head, n, "CIVICSNP")) return false;
     if (held->st_size < 48 + 32) return true; /* a header and a trailer, at least */
     if (!civic__read_all(fd, tail, sizeof(tail), (uint64_t)held->st_size - sizeof(tail)))

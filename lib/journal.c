@@ -696,12 +696,17 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
         if (!*damaged)
             return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, 0,
                                     "journal %s: not a libcivic journal (%s)", jname(j), what);
-        char follow[FOLLOW_WORDS_SIZE];
+        char follow[FOLLOW_WORDS_SIZE], fit[CIVIC_PATH_BRIEF_SIZE];
+        char tail[CIVIC_ERROR_MESSAGE_SIZE + FOLLOW_WORDS_SIZE];
         follow_words(follow, true, unsure, batches, whole, records);
+        /* the path cut to leave the advice whole, as judge_damage does */
+        snprintf(tail, sizeof(tail), ": %s (%s); open with CIVIC_JOURNAL_RECOVER to keep a copy "
+                 "and start the journal anew", what, follow);
+        size_t said = strlen("journal ") + strlen(tail),
+               room = said < CIVIC_ERROR_MESSAGE_SIZE - 1 ? CIVIC_ERROR_MESSAGE_SIZE - 1 - said : 0;
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0,
-                                magic && file_size >= JNL_HEADER_BYTES ? 28 : 0,
-                                "journal %s: %s (%s); open with CIVIC_JOURNAL_RECOVER to keep a "
-                                "copy and start the journal anew", jname(j), what, follow);
+                                magic && file_size >= JNL_HEADER_BYTES ? 28 : 0, "journal %s%s",
+                                civic__path_fit(j->path, room, fit), tail);
     }
     j->version = civic__get32(h + 8);
     if ((j->version != JNL_VERSION_1 && j->version != JNL_VERSION_2) || civic__get32(h + 12) != 0 ||
@@ -1327,10 +1332,9 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
         errno == ENOENT ? " was removed while open (its file has no name left): every batch it "
                           "held, acknowledged ones included, is only in this engine; save them "
                           "(civic_engine_save) to the snapshot before opening the journal again"
-        : earlier && lost ? ": closed after an earlier failed sync; the writes acknowledged "
-                            "before it (unsynced under the group or no-sync policy) may not be "
-                            "in the journal, only in this engine: save them (civic_engine_save) "
-                            "to the snapshot before opening it again"
+        : earlier && lost ? ": closed after a failed sync; writes acknowledged before it "
+                            "may be missing from the file (group or no-sync policy), but the "
+                            "engine holds them: save it (civic_engine_save) before reopening"
         : earlier ? ": closed after an earlier failed write or sync (what failed was not "
                     "acknowledged); open it again to go on"
                   : ": the final sync failed";

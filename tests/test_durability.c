@@ -2894,6 +2894,24 @@ static void damage_in_a_big_batch_counts_its_rest_apart_from_the_batches_after_i
     assert_true(strncmp(err.message, "journal ", 8) == 0 && len > strlen(want));
     assert_string_equal(err.message + len - strlen(want), want);
     assert_int_equal(file_size(path_in("rest.jnl")), n); /* refused: left as it was */
+    /* its header damaged too, in a directory of a service's long name: the
+     * path is cut, the advice kept whole (it was cut off at ~65 bytes) */
+#define LONG_DIR "a-data-directory-of-the-points-service-in-production-number-01"
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/" LONG_DIR, dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    bytes[20] ^= 0xff;
+    write_all(path_in(LONG_DIR "/rest.jnl"), bytes, n);
+    assert_int_equal(open_damaged(LONG_DIR "/rest.jnl", 0, &rep, &err, &events), CIVIC_E_CORRUPT);
+#undef LONG_DIR
+    static const char advice[] = "); open with CIVIC_JOURNAL_RECOVER to keep a copy and start "
+                                 "the journal anew";
+    len = strlen(err.message);
+    assert_true(len > strlen(advice));
+    assert_string_equal(err.message + len - strlen(advice), advice);
+    assert_true(strncmp(err.message, "journal ...", 11) == 0); /* the path cut instead */
+    assert_non_null(strstr(err.message, "-number-01/rest.jnl: header checksum mismatch (2 intact "
+                                        "batches, 2 records, follow it, plus "));
     free(bytes);
 }
 
@@ -3659,10 +3677,14 @@ static void files_in_the_1_0_temporary_form_go_only_when_they_are_leftovers(void
     write_all(path_in("legacy/s.snap.tmp.Empty3"), snap, 0);     /* empty: goes */
     touch(path_in("legacy/s.snap.tmp.notes1"));                  /* no libcivic file: stays */
     int live = hold(path_in("legacy/s.snap.tmp.Live99"));        /* held, empty: stays */
+    /* a hard-linked copy of the snapshot: stays (a snapshot is renamed into
+     * place, never linked, so no leftover is another name of it) */
+    assert_int_equal(link(path_in("legacy/s.snap"), path_in("legacy/s.snap.tmp.before")), 0);
     assert_int_equal(civic_engine_save(e, path_in("legacy/s.snap"), NULL), CIVIC_OK);
     const char *after_save[] = { "s.snap", "s.snap.tmp.Live99", "s.snap.tmp.backup",
+                                 "s.snap.tmp.before",
                                  "s.snap.tmp.notes1" };
-    assert_true(names_are("legacy", after_save, 4));
+    assert_true(names_are("legacy", after_save, 5));
     size_t kept_n;
     unsigned char *kept = read_all(path_in("legacy/s.snap.tmp.backup"), &kept_n);
     assert_true(kept_n == n && memcmp(kept, snap, n) == 0);
@@ -3684,8 +3706,8 @@ static void files_in_the_1_0_temporary_form_go_only_when_they_are_leftovers(void
     assert_int_equal(civic_engine_event_count(j), 1);
     civic_engine_free(j);
     const char *after_open[] = { "j.jnl", "j.jnl.tmp.backup", "s.snap", "s.snap.tmp.Live99",
-                                 "s.snap.tmp.backup", "s.snap.tmp.notes1" };
-    assert_true(names_are("legacy", after_open, 6));
+                                 "s.snap.tmp.backup", "s.snap.tmp.before", "s.snap.tmp.notes1" };
+    assert_true(names_are("legacy", after_open, 7));
     kept = read_all(path_in("legacy/j.jnl.tmp.backup"), &kept_n);
     assert_true(kept_n == n && memcmp(kept, jnl, n) == 0);
     free(kept);

@@ -749,6 +749,7 @@ _IO_PATH_PATTERNS = (
     r"^journal (.*): an earlier sync failed, and writes acknowledged before it ",
     r"^journal (.*): closed after an earlier failed write or sync \(",
     r"^journal (.*): closed after an earlier failed sync; ",
+    r"^journal (.*): closed after a failed sync; ",
     r"^journal (.*): the final sync failed$",
     r"^journal (.*): opened by process -?\d+, not this one;",
     r"^cannot (?:open|read) (.*): [^:]*$",

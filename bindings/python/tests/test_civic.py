@@ -3190,6 +3190,9 @@ class TestDurability(Base):
                     "journal %s: closed after an earlier failed sync; the writes "
                     "acknowledged before it (unsynced under the group or no-sync policy) may "
                     "not be in the journal; open it again to see what it holds",
+                    "journal %s: closed after a failed sync; writes acknowledged before it may "
+                    "be missing from the file (group or no-sync policy), but the engine holds "
+                    "them: save it (civic_engine_save) before reopening",
                     "journal %s was removed while open (its file has no name left): what was "
                     "written to it cannot be recovered, acknowledged writes included",
                     "journal %s: the final sync failed",
