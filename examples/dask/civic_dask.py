@@ -274,10 +274,13 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
             whole = _unterminated_in_file(path, at, bytes(data), e.line, e.column, first)
             if whole:
                 what, column = whole
-        if (fmt != "jsonl" and at and "quote" in what and "blocks are cut" not in what
-                and _inside_quotes(path, at)):
+        inside = (fmt != "jsonl" and at and "blocks are cut" not in what
+                  and _inside_quotes(path, at))
+        if inside:
             # the block begins inside a quoted field of the file (README
-            # limitation (c)): its first lines are the rest of that field
+            # limitation (c)): its first lines are the rest of that field,
+            # read as records, so whatever the error says (a stray quote, a
+            # field count, a bad ts) it may come of that
             what += (" (a quoted field with a line break may cross the block boundary before "
                      "line %d: use a larger --blocksize, or remove line breaks from quoted "
                      "fields)" % (first + 1))
@@ -285,7 +288,10 @@ def _split_block(path, name, fmt, header, start, length, nparts, utc_offset, key
         if column:
             where += ", column %d" % column
         on_header = fmt != "jsonl" and at == 0 and e.line == _header_line(path)
-        event = None if on_header else _event_on_line(bytes(data), fmt, header, e.line)
+        # no event is named from a block begun inside a quoted field: its
+        # "fields" may be pieces of that field's text
+        event = (None if on_header or inside
+                 else _event_on_line(bytes(data), fmt, header, e.line))
         if event:
             where += ": event id %r (subject %r)" % event
         raise _input_error("%s: %s: %s" % (name, where, what))

@@ -737,6 +737,32 @@ class DaskTest(unittest.TestCase):
                         self.write("stray2.csv", b"\n".join(lines) + b"\n"), expect=2)
         self.assertIn("line 61, column 38: a quote inside an unquoted field", err)
         self.assertNotIn("block boundary", err)
+        # the field's next line holds no quote: the block after the boundary
+        # fails on a field count or a ts, not a quote; the boundary is named
+        # all the same, and no "event" is made of the note's words (it was
+        # "event id 'items: chairs' (subject ' tables')", with no hint)
+        rows2 = list(rows)
+        rows2[40] = (b'e039,s1,volunteer_hour,2024-01-01,"called back, left message\n'
+                     b'items: chairs, tables, cups, plates\ndone"')
+        data2 = b"\n".join(rows2) + b"\n"
+        path2 = self.write("note2.csv", data2)
+        self.assertEqual(subprocess.run([CLI, "-f", "csv", path2], capture_output=True)
+                         .returncode, 0)
+        blocksize2 = data2.index(b"items:")
+        errors = []
+        for _, name, fmt, head, start, length in civic_dask.plan_blocks([path2], blocksize2):
+            try:
+                civic_dask._split_block(path2, name, fmt, head, start, length, 3, 0, "subject",
+                                        civic_dask.BINDINGS, LIBRARY)
+            except ValueError as e:
+                errors.append(str(e))
+        self.assertEqual(len(errors), 2, errors)
+        self.assertIn("a quoted field runs past the end of its block", errors[0])
+        self.assertIn(" line 42", errors[1])
+        self.assertNotIn("event id", errors[1])
+        self.assertTrue(errors[1].endswith(
+            "(a quoted field with a line break may cross the block boundary before line 42: "
+            "use a larger --blocksize, or remove line breaks from quoted fields)"), errors[1])
 
     def write(self, name, data):
         path = os.path.join(self.tmp.name, name)
