@@ -204,18 +204,19 @@ static int removed_error(civic_error *err, struct civic_journal *j)
  * the files hold everything that was: a reopen goes on from them. */
 static int failed_error(civic_error *err, struct civic_journal *j)
 {
-    char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!still_named(j->fd)) return removed_error(err, j);
-    if (atomic_load(&j->unsynced_lost))
-        return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier sync "
-                                "failed, and writes acknowledged before it may be missing "
-                                "from the file (this engine holds them); compact "
-                                "(civic_engine_compact) to keep them",
-                                civic__path_brief(j->path, brief));
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: an earlier write or sync "
-                            "failed (what failed was not acknowledged, and the files hold "
-                            "all that was); close and reopen the journal",
-                            civic__path_brief(j->path, brief));
+    /* the path cut to leave the advice whole (a long one cut it off) */
+    const char *tail = atomic_load(&j->unsynced_lost)
+                           ? ": an earlier sync failed, and writes acknowledged before it may "
+                             "be missing from the file (this engine holds them); compact "
+                             "(civic_engine_compact) to keep them"
+                           : ": an earlier write or sync failed (what failed was not "
+                             "acknowledged, and the files hold all that was); close and "
+                             "reopen the journal";
+    char fit[CIVIC_PATH_BRIEF_SIZE];
+    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
+    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
+                            civic__path_fit(j->path, room, fit), tail);
 }
 
 /* An advisory lock so two engines (of this process or another) never

@@ -1139,7 +1139,9 @@ static unsigned stale_files(const server *s, bool sweep)
         snprintf(full, sizeof(full), "%s/%s", s->opt.data_dir, name);
         int fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) continue;
-        struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        /* a read lock, as the library's sweep takes: a write lock needs the
+         * file open for writing, and failed (EBADF) on every file */
+        struct flock lk = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 #ifdef F_OFD_SETLK
         bool free_to_take = fcntl(fd, F_OFD_SETLK, &lk) == 0;
 #else

@@ -3119,6 +3119,24 @@ def test_journal_damage(tmp):
         srv.stop()
     for name in ("journal.civic.tmp.notes1", "snapshot.civic.tmp.backup"):
         os.remove(os.path.join(data, name))
+    # A first compaction killed before its rename: no snapshot.civic yet, so
+    # no call of the library opens its path and sweeps; the server's own
+    # sweep removes them at start (it took a write lock on a file opened to
+    # read, which always failed: they stayed until the first compaction)
+    first = os.path.join(tmp, "first-compaction")
+    os.mkdir(first, 0o700)
+    for name, content in (("snapshot.civic.tmp.civic.AbC123", b"half a snapshot"),
+                          ("snapshot.civic.tmp.abcdef", b"")):
+        with open(os.path.join(first, name), "wb") as f:
+            f.write(content)
+    srv = Server(first, []).start()
+    try:
+        left = sorted(n for n in os.listdir(first) if ".tmp." in n)
+        check(left == [], "a first compaction's leftovers removed at start: %s" % left)
+        check("removed 2 stale temporary files" in srv.output(),
+              "the start-up says what it removed: %r" % srv.output())
+    finally:
+        srv.stop()
 
 
 def batch_body(name, n, rng):

@@ -767,6 +767,7 @@ def error_from(code, err=None):
             # the way out that keeps a journal's events, as Python spells it
             msg = msg.replace("compact (civic_engine_compact)", "compact()")
             msg = msg.replace("save them (civic_engine_save)", "save() them")
+            msg = msg.replace("save it (civic_engine_save)", "save() it")
             return _io_error(msg, int(err.line), int(err.column), int(err.offset))
         return _io_error(_strerror_text(code), 0, 0, 0)
     if err is not None and err.message:

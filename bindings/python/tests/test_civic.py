@@ -3127,6 +3127,16 @@ class TestDurability(Base):
             self.assertIn("was removed while open", x.message)
             self.assertIn("save() them to the snapshot", x.message)
             self.assertEqual(x.filename, given)
+        # the close after a failed sync, in Python's words too (a failed
+        # fsync is not made here: the library's message, as it gives it)
+        err = _capi.new_error()
+        err.message = (b"journal /srv/j.log: closed after a failed sync; writes acknowledged "
+                       b"before it may be missing from the file (group or no-sync policy), "
+                       b"but the engine holds them: save it (civic_engine_save) before "
+                       b"reopening")
+        x = _capi.error_from(civic.CIVIC_E_IO, err)
+        self.assertTrue(x.message.endswith("holds them: save() it before reopening"), x.message)
+        self.assertEqual(x.filename, "/srv/j.log")
         # a journal removed while open: the way out, in Python's words, keeps
         # every event (a close and a reopen started an empty journal)
         j, snap = self.dir / "kept.jnl", self.dir / "kept.snap"
