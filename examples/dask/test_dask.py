@@ -707,13 +707,18 @@ class DaskTest(unittest.TestCase):
         sys.path.insert(0, HERE)
         import civic_dask
         header = civic_dask._csv_header(path, "multiline.csv")[0]
-        errors = []
-        for _, name, fmt, head, start, length in civic_dask.plan_blocks([path], blocksize):
-            try:
-                civic_dask._split_block(path, name, fmt, head, start, length, 3, 0, "subject",
-                                        civic_dask.BINDINGS, LIBRARY)
-            except ValueError as e:
-                errors.append(str(e))
+
+        def block_errors(path, blocksize):
+            """Each block's split error, in file order, and the header given."""
+            errors = []
+            for _, name, fmt, head, start, length in civic_dask.plan_blocks([path], blocksize):
+                try:
+                    civic_dask._split_block(path, name, fmt, head, start, length, 3, 0,
+                                            "subject", civic_dask.BINDINGS, LIBRARY)
+                except ValueError as e:
+                    errors.append(str(e))
+            return errors, head
+        errors, head = block_errors(path, blocksize)
         self.assertEqual(head, header)
         self.assertEqual(len(errors), 2, errors)
         # the block the field opens in: already said so
@@ -748,14 +753,7 @@ class DaskTest(unittest.TestCase):
         path2 = self.write("note2.csv", data2)
         self.assertEqual(subprocess.run([CLI, "-f", "csv", path2], capture_output=True)
                          .returncode, 0)
-        blocksize2 = data2.index(b"items:")
-        errors = []
-        for _, name, fmt, head, start, length in civic_dask.plan_blocks([path2], blocksize2):
-            try:
-                civic_dask._split_block(path2, name, fmt, head, start, length, 3, 0, "subject",
-                                        civic_dask.BINDINGS, LIBRARY)
-            except ValueError as e:
-                errors.append(str(e))
+        errors = block_errors(path2, data2.index(b"items:"))[0]
         self.assertEqual(len(errors), 2, errors)
         self.assertIn("a quoted field runs past the end of its block", errors[0])
         self.assertIn(" line 42", errors[1])
