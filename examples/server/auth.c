@@ -150,7 +150,8 @@ static FILE *open_regular(const char *path, unsigned *mode, char *why, size_t wh
  * each later piece parsed as a line of its own, so a long comment could end
  * in a live token line, and the line numbers after it were wrong.  A '#'
  * line is a comment however long; any other line over TOKEN_LINE_BYTES_MAX
- * bytes, or with a NUL byte in it (which would end it early), is refused. */
+ * bytes (blanks at its ends not counted), or with a NUL byte in it (which
+ * would end it early), is refused. */
 int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
 {
     memset(t, 0, sizeof(*t));
@@ -174,16 +175,19 @@ int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
         if (len && line[len - 1] == '\r') line[--len] = '\0';
         size_t lead = strspn(line, " \t");
         if (lead < len && line[lead] == '#') continue;
+        /* blanks at either end are not the line's: an editor's trailing
+         * spaces do not make a token line too long */
+        while (len > lead && (line[len - 1] == ' ' || line[len - 1] == '\t')) line[--len] = '\0';
         if (memchr(line, '\0', len)) {
             snprintf(why, why_bytes, "%s:%lu: line %lu holds a NUL byte (at byte %zu)", path,
                      no, no, (size_t)((char *)memchr(line, '\0', len) - line) + 1);
             rc = -1;
         } else if (lead == len) {
             continue;
-        } else if (len > TOKEN_LINE_BYTES_MAX) {
+        } else if (len - lead > TOKEN_LINE_BYTES_MAX) {
             snprintf(why, why_bytes, "%s:%lu: line %lu is longer than %u bytes (%zu): a token "
                      "line is NAME ROLE SHA256-HEX, a comment line begins with '#'", path, no,
-                     no, TOKEN_LINE_BYTES_MAX, len);
+                     no, TOKEN_LINE_BYTES_MAX, len - lead);
             rc = -1;
         } else if ((rc = add_line(t, line + lead, reason, sizeof(reason))) != 0) {
             snprintf(why, why_bytes, "%s:%lu: %s", path, no, reason);

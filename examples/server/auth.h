@@ -10,7 +10,7 @@
 ** events the token posts and appears in the access log); role: read | write
 ** | admin, each including the ones before it.  Blank lines and lines starting
 ** with '#' (after blanks) are ignored, whatever their length; any other line
-** is at most TOKEN_LINE_BYTES_MAX bytes, with no NUL byte.  `civic-server --hash-token NAME ROLE` reads a token
+** is at most TOKEN_LINE_BYTES_MAX bytes (blanks at its ends not counted), with no NUL byte.  `civic-server --hash-token NAME ROLE` reads a token
 ** on standard input and prints its line.
 **
 ** A presented token is hashed and compared with every entry's hash by a loop

@@ -704,16 +704,27 @@ def test_tokens_long_lines(tmp):
         rc, err = refused()
         check(rc == 2 and "%s:3: the hash is not 64 hex digits" % path in err,
               "a bad line after a %d-byte comment is named as line 3: %s %r" % (length, rc, err))
-    # a token line of 511 bytes (blanks after the hash) is one, of 512 refused
+    # blanks at a token line's ends do not count: 600 of them after the hash,
+    # or 300 before and a tab after, still make a token line
     entry = live_text.rstrip("\n")
+    for text in (entry.ljust(600), " " * 300 + entry + "\t \t"):
+        write("# tokens\n" + text + "\r\n")
+        st, = statuses("live-admin-token-000001")
+        check(st == 200, "a token line with %d blanks at its ends is read: %s"
+              % (len(text) - len(entry), st))
+    # a line of 511 bytes without the blanks at its ends is one, of 512
+    # refused (naming its length without them); blanks between its fields count
+    name, role, digest = entry.split()
     for length, ok in ((510, True), (511, True), (512, False)):
-        write("# tokens\n" + entry.ljust(length) + "\r\n")
+        line = name + " " * (length - len(entry) + 1) + role + " " + digest
+        assert len(line) == length
+        write("# tokens\n\n  " + line + "   \r\n")
         if ok:
             st, = statuses("live-admin-token-000001")
             check(st == 200, "a token line of %d bytes is read: %s" % (length, st))
         else:
             rc, err = refused()
-            check(rc == 2 and "%s:2: line 2 is longer than 511 bytes (512)" % path in err,
+            check(rc == 2 and "%s:3: line 3 is longer than 511 bytes (512)" % path in err,
                   "a token line of %d bytes is refused, naming it: %s %r" % (length, rc, err))
     # a NUL byte would end the line early: refused, in a token line
     write(live_text.encode() + b"ops admin " + b"0" * 64 + b"\0 junk\n", "wb")
