@@ -168,6 +168,11 @@ typedef struct mhd_log {
 #define REPORT_NOW_REUSE_SECONDS 60
 typedef struct report_cache {
     pthread_mutex_t mutex;
+    /* Held while a page at the default as_of is made (after page_lock,
+     * never before it): the requests that missed the cache together wait
+     * for the one page and are served it, instead of each making its own
+     * (seconds of CPU each, after a write or under --report-now). */
+    pthread_mutex_t making;
     bool valid;
     uint64_t writes;
     int64_t as_of;
@@ -1840,7 +1845,13 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     bool cacheable = !arg(c, "as_of");
     buf b = { 0 };
     int rc = CIVIC_OK;
-    if (cacheable && report_cache_get(s, as_of, depth, min_group, &b)) {
+    bool hit = cacheable && report_cache_get(s, as_of, depth, min_group, &b);
+    bool waited = cacheable && !hit;
+    if (waited) { /* one maker: the others wait, then are served its page */
+        pthread_mutex_lock(&s->report_cache.making);
+        hit = report_cache_get(s, as_of, depth, min_group, &b);
+    }
+    if (hit) {
         atomic_fetch_add(&s->metrics.report_cache_hits, 1);
     } else {
         report_options o = { (uint32_t)depth, min_group, NULL };
@@ -1849,6 +1860,7 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
         if (rc == CIVIC_OK && cacheable && !b.oom)
             report_cache_put(s, as_of, depth, min_group, &b);
     }
+    if (waited) pthread_mutex_unlock(&s->report_cache.making);
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK) {
         free(b.p);
@@ -3802,6 +3814,7 @@ int main(int argc, char **argv)
     pthread_rwlockattr_destroy(&page_attr);
     pthread_mutex_init(&s.compact_mutex, NULL);
     pthread_mutex_init(&s.report_cache.mutex, NULL);
+    pthread_mutex_init(&s.report_cache.making, NULL);
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
     mhd_log_init(&s.mhd_log);

@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -598,6 +599,56 @@ def test_public_report_cache(tmp):
         check(status == status2 == 200 and again == first and report_cache_hits(srv) == 1,
               "--report-now: a repeat is served again: %d %d, same %s, hits %s"
               % (status, status2, again == first, report_cache_hits(srv)))
+    finally:
+        srv.stop()
+
+
+def test_public_report_one_maker(tmp):
+    """Requests for the public page that miss its cache together (after a
+    write, or under --report-now when the page is a minute old) wait for one
+    page and are served it: each made its own, so a burst of N anonymous
+    requests on a big log cost N pages of CPU at once.  Four requests at the
+    same moment, each page taking tens of milliseconds here: one page made,
+    three served again, all four the page a reader makes afresh."""
+    d = os.path.join(tmp, "onemaker")
+    os.mkdir(d)
+    srv = start(d, ["--public-reports"], data=False)
+    try:
+        types = ("neighbour_help", "environment_cleanup", "residents_meeting")
+        rows = ["id,subject,type,ts,group"] + [
+            "om%d,om-r%d,%s,2025-%02d-%02d,g%d" % (i, i % 10000, types[i % 3], 1 + i % 12,
+                                                   1 + i % 28, i % 50)
+            for i in range(100000)]
+        status, rep = srv.request("POST", "/events", ("\n".join(rows) + "\n").encode(),
+                                  "text/csv", token=tok("ingest"))
+        check(status == 200 and rep.get("accepted") == 100000,
+              "100000 events posted: %d %s" % (status, rep.get("accepted")))
+        for burst in (1, 2):
+            # a write: the next page is new, and four ask for it at once
+            status, _ = srv.request("POST", "/events", b"id,subject,type,ts\nom-w%d,om-r1,"
+                                    b"neighbour_help,2025-01-01\n" % burst, "text/csv",
+                                    token=tok("ingest"))
+            before = report_cache_hits(srv)
+            pages = []
+            gate = threading.Barrier(4)
+
+            def ask():
+                gate.wait()
+                pages.append(srv.raw("GET", "/report"))
+            askers = [threading.Thread(target=ask) for _ in range(4)]
+            for a in askers:
+                a.start()
+            for a in askers:
+                a.join()
+            made = [p for st, _, p in pages if st == 200]
+            t = page_as_of(made[0]) if made else None
+            _, _, fresh = srv.raw("GET", "/report?as_of=%d" % t, token=tok("reader"))
+            check(status == 200 and len(made) == 4 and len(set(made)) == 1 and made[0] == fresh
+                  and report_cache_hits(srv) - before == 3,
+                  "burst %d: four requests at once, one page made and served to all: %d, %d "
+                  "pages, %d distinct, fresh %s, served again %s"
+                  % (burst, status, len(made), len(set(made)), made[:1] == [fresh],
+                     report_cache_hits(srv) - before))
     finally:
         srv.stop()
 
@@ -1741,6 +1792,7 @@ def main():
         test_public_report_as_of(tmp)
         test_public_report_is_the_present(tmp)
         test_public_report_cache(tmp)
+        test_public_report_one_maker(tmp)
         srv = start(tmp, data=True)
         try:
             load_sample(srv)
