@@ -157,28 +157,34 @@ typedef struct mhd_log {
     uint64_t unsaid;         /* messages not said since */
 } mhd_log;
 
-/* The last page GET /report made at its default as_of (the public page of
- * --public-reports), served again while nothing it was made of changed: the
- * engine (server.page_writes), the as_of, the depth and the min_group.  A
- * page is one report_html of one moment, so the same key gives the same
+/* The last pages GET /report made at its default as_of (the public page of
+ * --public-reports), served again while nothing they were made of changed:
+ * the engine (server.page_writes), the as_of, the depth and the min_group.
+ * A page is one report_html of one moment, so the same key gives the same
  * bytes; under --report-now the default as_of is the present, and a page up
  * to REPORT_NOW_REUSE_SECONDS old is served again (it says its instant).
  * Without it every anonymous GET /report cost a page (seconds of CPU on a
- * big log) and held writes off while it was made. */
+ * big log) and held writes off while it was made.  Two are kept: the
+ * service's own page (its depth and min_group) and the last other one, so
+ * callers asking other min_groups do not put the public page out. */
 #define REPORT_NOW_REUSE_SECONDS 60
-typedef struct report_cache {
-    pthread_mutex_t mutex;
-    /* Held while a page at the default as_of is made (after page_lock,
-     * never before it): the requests that missed the cache together wait
-     * for the one page and are served it, instead of each making its own
-     * (seconds of CPU each, after a write or under --report-now). */
-    pthread_mutex_t making;
+typedef struct report_page {
     bool valid;
     uint64_t writes;
     int64_t as_of;
     uint64_t depth, min_group;
     char *page;
     size_t len;
+} report_page;
+
+typedef struct report_cache {
+    pthread_mutex_t mutex; /* the pages */
+    /* Held while a page at the default as_of is made (after page_lock,
+     * never before it): the requests that missed the cache together wait
+     * for the one page and are served it, instead of each making its own
+     * (seconds of CPU each, after a write or under --report-now). */
+    pthread_mutex_t making;
+    report_page pages[2]; /* [0] the service's own, [1] the last other */
 } report_cache;
 
 typedef struct server {
@@ -1747,6 +1753,13 @@ static enum MHD_Result get_objections(server *s, struct MHD_Connection *c, reque
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* The slot a page of this key is kept in. */
+static report_page *report_cache_slot(server *s, uint64_t depth, uint64_t min_group)
+{
+    bool own = depth == s->opt.report_depth && min_group == s->opt.min_group;
+    return &s->report_cache.pages[own ? 0 : 1];
+}
+
 /* The cached page for this key into *b (a copy): true when there is one.
  * Called with page_lock held for reading. */
 static bool report_cache_get(server *s, int64_t as_of, uint64_t depth, uint64_t min_group,
@@ -1754,12 +1767,13 @@ static bool report_cache_get(server *s, int64_t as_of, uint64_t depth, uint64_t 
 {
     report_cache *rc = &s->report_cache;
     pthread_mutex_lock(&rc->mutex);
-    bool same = rc->valid && rc->writes == s->page_writes && rc->depth == depth &&
-                rc->min_group == min_group &&
-                (rc->as_of == as_of ||
-                 (s->opt.report_now && rc->as_of < as_of &&
-                  as_of - rc->as_of < REPORT_NOW_REUSE_SECONDS));
-    if (same) buf_put(b, rc->page, rc->len);
+    const report_page *p = report_cache_slot(s, depth, min_group);
+    bool same = p->valid && p->writes == s->page_writes && p->depth == depth &&
+                p->min_group == min_group &&
+                (p->as_of == as_of ||
+                 (s->opt.report_now && p->as_of < as_of &&
+                  as_of - p->as_of < REPORT_NOW_REUSE_SECONDS));
+    if (same) buf_put(b, p->page, p->len);
     pthread_mutex_unlock(&rc->mutex);
     if (same && b->oom) { /* no copy: the page is made again */
         free(b->p);
@@ -1776,16 +1790,17 @@ static void report_cache_put(server *s, int64_t as_of, uint64_t depth, uint64_t 
     char *copy = malloc(b->len ? b->len : 1);
     report_cache *rc = &s->report_cache;
     pthread_mutex_lock(&rc->mutex);
-    free(rc->page);
-    rc->page = copy;
-    rc->valid = copy != NULL;
+    report_page *p = report_cache_slot(s, depth, min_group);
+    free(p->page);
+    p->page = copy;
+    p->valid = copy != NULL;
     if (copy) {
         memcpy(copy, b->p, b->len);
-        rc->len = b->len;
-        rc->writes = s->page_writes;
-        rc->as_of = as_of;
-        rc->depth = depth;
-        rc->min_group = min_group;
+        p->len = b->len;
+        p->writes = s->page_writes;
+        p->as_of = as_of;
+        p->depth = depth;
+        p->min_group = min_group;
     }
     pthread_mutex_unlock(&rc->mutex);
 }
@@ -3841,7 +3856,8 @@ int main(int argc, char **argv)
     if (s.access_fd >= 0) close(s.access_fd);
     if (s.data_fd >= 0) close(s.data_fd);
     free(s.openapi);
-    free(s.report_cache.page);
+    free(s.report_cache.pages[0].page);
+    free(s.report_cache.pages[1].page);
     free(cert);
     free(key);
     return status;

@@ -540,8 +540,8 @@ def test_public_report_cache(tmp):
     writes waited: eight anonymous loops made a one-line POST take 1.45 s.
     The last page made at the default as_of is served again, byte for byte
     the page made afresh, while no write came between, the as_of is the same
-    and so are depth and min_group; a write, or another page asked
-    meanwhile, makes the next one new.  Under --report-now a page up to 60 s
+    and so are depth and min_group; a write makes the next one new.  The
+    service's own page and the last other one are kept.  Under --report-now a page up to 60 s
     old is served again (it says its instant)."""
     d = os.path.join(tmp, "cache")
     os.mkdir(d)
@@ -563,14 +563,26 @@ def test_public_report_cache(tmp):
             check(status == 200 and again == first and report_cache_hits(srv) == n,
                   "repeat %d of the page is served again: %d, same %s, hits %s"
                   % (n, status, again == first, report_cache_hits(srv)))
-        # another page (a stricter min_group) is made, and then the default again
+        # another page (a stricter min_group) is made, and kept beside the
+        # service's own: neither puts the other out
         status, _, strict = srv.raw("GET", "/report?min_group=50")
         check(status == 200 and strict != first and report_cache_hits(srv) == 3,
               "/report?min_group=50 is its own page, made: %d, hits %s"
               % (status, report_cache_hits(srv)))
         status, _, again = srv.raw("GET", "/report")
-        check(status == 200 and again == first and report_cache_hits(srv) == 3,
-              "the default page after another is made again: hits %s" % report_cache_hits(srv))
+        check(status == 200 and again == first and report_cache_hits(srv) == 4,
+              "the default page after another is served again: hits %s" % report_cache_hits(srv))
+        status, _, again = srv.raw("GET", "/report?min_group=50")
+        check(status == 200 and again == strict and report_cache_hits(srv) == 5,
+              "the min_group=50 page is served again: hits %s" % report_cache_hits(srv))
+        # a third key puts the other page out, never the service's own
+        for k in (51, 52, 50):
+            srv.raw("GET", "/report?min_group=%d" % k)
+        check(report_cache_hits(srv) == 5, "min_group 51, 52 and 50 again are made: hits %s"
+              % report_cache_hits(srv))
+        status, _, again = srv.raw("GET", "/report")
+        check(status == 200 and again == first and report_cache_hits(srv) == 6,
+              "the service's page outlives other keys: hits %s" % report_cache_hits(srv))
         # a write makes the next page new, at the same as_of (an earlier ts)
         status, rep = srv.request("POST", "/events",
                                   b"id,subject,type,ts,group\ncache1,cache-subject,recycling,"
@@ -580,14 +592,14 @@ def test_public_report_cache(tmp):
         status, _, after = srv.raw("GET", "/report")
         _, _, fresh = srv.raw("GET", "/report?as_of=%d" % t, token=tok("reader"))
         check(status == 200 and page_as_of(after) == t and after != first and after == fresh
-              and report_cache_hits(srv) == 3,
+              and report_cache_hits(srv) == 6,
               "a write makes the next page new: %d, as of %s, new %s, fresh %s, hits %s"
               % (status, page_as_of(after), after != first, after == fresh,
                  report_cache_hits(srv)))
         status, _, _ = srv.raw("POST", "/purge?before=2000-01-01", token=tok("boss"))
         check(status == 200, "a purge that removes nothing: %d" % status)
         status, _, again = srv.raw("GET", "/report")
-        check(status == 200 and again == after and report_cache_hits(srv) == 3,
+        check(status == 200 and again == after and report_cache_hits(srv) == 6,
               "a purge makes the next page new: hits %s" % report_cache_hits(srv))
     finally:
         srv.stop()
