@@ -500,12 +500,19 @@ static inline void hint_publish(civic_engine *e)
     __atomic_store_n(&e->hint_subjects_mask, e->subject_table.mask, __ATOMIC_RELAXED);
 }
 
-int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
+int civic__engine_write_allowed(const civic_engine *e, civic_error *err)
 {
     if (writing && civic__engine_writing(e))
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "a write to the engine from a "
                                 "callback of its own write (a reject callback may query it, "
                                 "not change it)");
+    return CIVIC_OK;
+}
+
+int civic__engine_write(civic_engine *e, civic_apply_fn apply, void *ctx, civic_error *err)
+{
+    int refused = civic__engine_write_allowed(e, err);
+    if (refused != CIVIC_OK) return refused;
     pthread_rwlock_wrlock(&e->lock->rw);
     write_frame frame = { e, writing }; /* a callback may write to another engine */
     writing = &frame;

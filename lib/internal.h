@@ -1072,6 +1072,11 @@ void civic__engine_read_begin(const civic_engine *e);
 void civic__engine_read_end(const civic_engine *e);
 /* Whether this thread is inside a write to e (a reject callback of its load). */
 bool civic__engine_writing(const civic_engine *e);
+/* CIVIC_OK, or the CIVIC_E_INVALID civic__engine_write gives a write from
+ * inside one of e's writes: for a write that opens a file first, so that
+ * the refusal comes before the file is opened (a missing one said
+ * CIVIC_E_IO, a FIFO blocked) or its directory swept. */
+int civic__engine_write_allowed(const civic_engine *e, civic_error *err);
 /* A journal's open or close of e, whole, between these two (the close's
  * sync and the release of the file's lock happen after its write): another
  * open waits for it rather than find the engine free and its file still

@@ -333,6 +333,7 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     civic__error_clear(err);
     if (!e || !path) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     int rc = check_options(opts, report, err);
+    if (rc == CIVIC_OK) rc = civic__engine_write_allowed(e, err);
     if (rc != CIVIC_OK) return rc;
     uint32_t format = opts ? opts->format : CIVIC_FORMAT_AUTO;
     if (format == CIVIC_FORMAT_AUTO) {

@@ -632,6 +632,8 @@ int civic_engine_load_snapshot_ext(civic_engine *e, const char *path, uint32_t f
                                 "flags 0x%x has unknown bits 0x%x (CIVIC_SNAPSHOT_OTHER_RULES is "
                                 "the only flag)", (unsigned)flags,
                                 (unsigned)(flags & ~CIVIC_SNAPSHOT_OTHER_RULES));
+    int rc = civic__engine_write_allowed(e, err);
+    if (rc != CIVIC_OK) return rc;
     FILE *f = civic__fopen_read(path);
     char brief[CIVIC_PATH_BRIEF_SIZE];
     if (!f)
@@ -641,7 +643,7 @@ int civic_engine_load_snapshot_ext(civic_engine *e, const char *path, uint32_t f
     snap_reader r = { f, path, { 0 }, NULL, 0, 0, err, 0, 1, CIVIC_NO_TIME, 0,
                       (flags & CIVIC_SNAPSHOT_OTHER_RULES) != 0 };
     r.name = civic__path_brief(path, r.label);
-    int rc = civic__engine_write(e, snapshot_apply, &r, err);
+    rc = civic__engine_write(e, snapshot_apply, &r, err);
     fclose(f);
     return rc;
 }

@@ -1471,6 +1471,7 @@ typedef struct reenter {
     civic_engine *e;
     uint64_t seen;      /* events the callback saw */
     int add_rc, save_rc, query_rc;
+    int snap_rc, file_rc; /* loads of files that do not exist: refused as writes first */
 } reenter;
 
 static int reenter_reject(void *payload, const civic_error *err)
@@ -1485,6 +1486,8 @@ static int reenter_reject(void *payload, const civic_error *err)
     civic_error e2 = CIVIC_ERROR_INIT;
     r->add_rc = civic_engine_add(r->e, &ev, &e2);
     r->save_rc = civic_engine_save(r->e, "/tmp/civic-test-reenter.snap", NULL);
+    r->snap_rc = civic_engine_load_snapshot(r->e, "/nonexistent/civic-reenter.snap", NULL);
+    r->file_rc = civic_engine_load_file(r->e, "/nonexistent/civic-reenter.csv", NULL, NULL, NULL);
     return 0;
 }
 
@@ -1492,7 +1495,7 @@ static void a_reject_callback_may_query_the_engine_but_not_write_it(void **state
 {
     (void)state;
     civic_engine *e = fresh();
-    reenter r = { e, 0, 1, 1, 1 };
+    reenter r = { e, 0, 1, 1, 1, 1, 1 };
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
     opts.flags = CIVIC_LOAD_LENIENT;
     opts.on_reject = reenter_reject;
@@ -1504,6 +1507,10 @@ static void a_reject_callback_may_query_the_engine_but_not_write_it(void **state
     assert_int_equal(r.query_rc, CIVIC_OK);
     assert_int_equal(r.add_rc, CIVIC_E_INVALID);
     assert_int_equal(r.save_rc, CIVIC_E_INVALID);
+    /* the write is refused before the file is opened (a missing one said
+     * CIVIC_E_IO, a FIFO would block the load) */
+    assert_int_equal(r.snap_rc, CIVIC_E_INVALID);
+    assert_int_equal(r.file_rc, CIVIC_E_INVALID);
     assert_int_equal(civic_engine_event_count(e), 2);
     /* the load's lock held to its end: a write from this thread now works,
      * and the rwlock is in a usable state (a second load, a query) */
