@@ -637,6 +637,10 @@ enum { FOLLOW_WORDS_SIZE = 160 };
 static void follow_words(char out[FOLLOW_WORDS_SIZE], bool commas, bool unsure,
                          uint64_t batches, uint64_t whole, uint64_t records)
 {
+    if (batches == 0 && records == 0 && !unsure) { /* a header cut, and nothing after it */
+        snprintf(out, FOLLOW_WORDS_SIZE, "nothing follows it");
+        return;
+    }
     char count[64]; /* "3 intact batches" */
     snprintf(count, sizeof(count), "%s%llu intact batch%s", unsure ? "at least " : "",
              (unsigned long long)batches, batches == 1 ? "" : "es");
