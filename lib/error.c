@@ -74,6 +74,16 @@ const char *civic__path_fit(const char *path, size_t room, char *buf)
     return buf;
 }
 
+int civic__error_path(civic_error *err, int code, uint64_t offset, const char *what,
+                      const char *path, const char *tail)
+{
+    char fit[CIVIC_PATH_BRIEF_SIZE];
+    size_t said = strlen(what) + 1 + strlen(tail);
+    size_t room = said < CIVIC_ERROR_MESSAGE_SIZE - 1 ? CIVIC_ERROR_MESSAGE_SIZE - 1 - said : 0;
+    return civic__error_set(err, code, 0, 0, offset, "%s %s%s", what,
+                            civic__path_fit(path, room, fit), tail);
+}
+
 int civic__error_set(civic_error *err, int code, uint64_t line, uint32_t column,
                      uint64_t offset, const char *fmt, ...)
 {

@@ -132,6 +132,10 @@ const char *civic__path_brief(const char *path, char *buf);
 /* civic__path_brief, cut further to its last `room` bytes (at least 16),
  * "..." first, so that what a message says after the path fits whole. */
 const char *civic__path_fit(const char *path, size_t room, char *buf);
+/* civic__error_set with the message "WHAT PATH" and tail (the advice),
+ * the path cut (civic__path_fit) so that the tail is said whole. */
+int civic__error_path(civic_error *err, int code, uint64_t offset, const char *what,
+                      const char *path, const char *tail);
 
 void civic__error_clear(civic_error *err);
 /* Copy an error into a caller's struct, field by field (dst may be NULL). */

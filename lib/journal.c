@@ -187,10 +187,8 @@ static int removed_error(civic_error *err, struct civic_journal *j)
             : " was removed while open (its file has no name left): every batch it held is "
               "only in this engine; compact (civic_engine_compact) to keep them, before any "
               "close (a reopen starts an empty journal)";
-    char fit[CIVIC_PATH_BRIEF_SIZE]; /* not j->label: a sync may be saying something too */
-    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
-                            civic__path_fit(j->path, room, fit), tail);
+    /* not j->label: a sync may be saying something too */
+    return civic__error_path(err, CIVIC_E_IO, 0, "journal", j->path, tail);
 }
 
 /* Why a journal whose `failed` is set refuses a write or a sync, and the way
@@ -213,10 +211,7 @@ static int failed_error(civic_error *err, struct civic_journal *j)
                            : ": an earlier write or sync failed (what failed was not "
                              "acknowledged, and the files hold all that was); close and "
                              "reopen the journal";
-    char fit[CIVIC_PATH_BRIEF_SIZE];
-    size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
-    return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s%s",
-                            civic__path_fit(j->path, room, fit), tail);
+    return civic__error_path(err, CIVIC_E_IO, 0, "journal", j->path, tail);
 }
 
 /* An advisory lock so two engines (of this process or another) never
@@ -722,21 +717,21 @@ static int check_header(civic_engine *e, struct civic_journal *j, uint64_t file_
                                 JNL_VERSION_2);
     j->fingerprint = civic__get64(h + 16);
     j->foreign = j->fingerprint != e->rules->fingerprint;
+    /* the path cut so that the advice is said whole (a long one cut it off) */
     if (j->foreign && !j->other_rules && j->fingerprint == CIVIC__FINGERPRINT_1_0_BUILT_IN)
-        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
-                                "journal %s was written under libcivic 1.0's built-in scheme "
-                                "(examples/data/community-1.0.toml: open under it for 1.0's "
-                                "answers); a revised scheme: open with "
-                                "CIVIC_JOURNAL_OTHER_RULES to read its events under these",
-                                jname(j));
-    if (j->foreign && !j->other_rules)
-        return civic__error_set(err, CIVIC_E_MISMATCH, 0, 0, 16,
-                                "journal %s was written under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx); a revised scheme: open "
-                                "with CIVIC_JOURNAL_OTHER_RULES to read its events under "
-                                "these", jname(j),
-                                (unsigned long long)j->fingerprint,
-                                (unsigned long long)e->rules->fingerprint);
+        return civic__error_path(err, CIVIC_E_MISMATCH, 16, "journal", j->path,
+                                 " was written under libcivic 1.0's built-in scheme "
+                                 "(examples/data/community-1.0.toml: open under it for 1.0's "
+                                 "answers); a revised scheme: open with "
+                                 "CIVIC_JOURNAL_OTHER_RULES to read its events under these");
+    if (j->foreign && !j->other_rules) {
+        char tail[CIVIC_ERROR_MESSAGE_SIZE];
+        snprintf(tail, sizeof(tail), " was written under other rules (fingerprint %016llx, the "
+                 "engine's is %016llx); a revised scheme: open with CIVIC_JOURNAL_OTHER_RULES "
+                 "to read its events under these", (unsigned long long)j->fingerprint,
+                 (unsigned long long)e->rules->fingerprint);
+        return civic__error_path(err, CIVIC_E_MISMATCH, 16, "journal", j->path, tail);
+    }
     return CIVIC_OK;
 }
 

@@ -365,20 +365,21 @@ static int read_header(civic_engine *e, snap_reader *r, uint64_t *count)
                                 r->name, r->version, SNAP_FORMAT_VERSION);
     if (civic__get32(h + 12) != 0 || civic__get32(h + 40) != 0) return corrupt(r, 12, "unknown header flags");
     uint64_t fp = civic__get64(h + 16);
+    /* the path cut so that the advice is said whole (a long one cut it off) */
     if (fp != e->rules->fingerprint && !r->other_rules && fp == CIVIC__FINGERPRINT_1_0_BUILT_IN)
-        return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
-                                "snapshot %s was saved under libcivic 1.0's built-in scheme "
-                                "(examples/data/community-1.0.toml: load under it for 1.0's "
-                                "answers); a revised scheme: load with "
-                                "CIVIC_SNAPSHOT_OTHER_RULES to read its events under these",
-                                r->name);
-    if (fp != e->rules->fingerprint && !r->other_rules)
-        return civic__error_set(r->err, CIVIC_E_MISMATCH, 0, 0, 16,
-                                "snapshot %s was saved under other rules (fingerprint "
-                                "%016llx, the engine's is %016llx); a revised scheme: load "
-                                "with CIVIC_SNAPSHOT_OTHER_RULES to read its events under "
-                                "these", r->name,
-                                (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
+        return civic__error_path(r->err, CIVIC_E_MISMATCH, 16, "snapshot", r->path,
+                                 " was saved under libcivic 1.0's built-in scheme "
+                                 "(examples/data/community-1.0.toml: load under it for 1.0's "
+                                 "answers); a revised scheme: load with "
+                                 "CIVIC_SNAPSHOT_OTHER_RULES to read its events under these");
+    if (fp != e->rules->fingerprint && !r->other_rules) {
+        char tail[CIVIC_ERROR_MESSAGE_SIZE];
+        snprintf(tail, sizeof(tail), " was saved under other rules (fingerprint %016llx, the "
+                 "engine's is %016llx); a revised scheme: load with CIVIC_SNAPSHOT_OTHER_RULES "
+                 "to read its events under these",
+                 (unsigned long long)fp, (unsigned long long)e->rules->fingerprint);
+        return civic__error_path(r->err, CIVIC_E_MISMATCH, 16, "snapshot", r->path, tail);
+    }
     *count = civic__get64(h + 24);
     return CIVIC_OK;
 }

@@ -9,6 +9,7 @@
 #include "support.h"
 #include "../lib/internal.h" /* civic__crc32c: headers made by hand */
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *read_file(const char *path, size_t *n)
@@ -655,6 +656,67 @@ static void files_of_the_1_0_built_in_scheme_name_its_file(void **state)
     civic_rules_free(now);
 }
 
+/* The same refusals from a file in a deep directory: the message filled its
+ * 255 bytes and lost its end (past a 31-byte directory "...under the", past
+ * 100 bytes the file to load under).  The path is cut instead, and every
+ * message ends with its advice whole. */
+static void a_long_path_keeps_the_mismatch_advice_whole(void **state)
+{
+    (void)state;
+    size_t n;
+    char *text = read_file("examples/data/community-1.0.toml", &n);
+    civic_rules *old = rules_from(text), *now = NULL;
+    free(text);
+    assert_int_equal(civic_rules_default(&now, NULL), CIVIC_OK);
+    civic_rules *other = rules_from("[[grade]]\nname = \"A\"\n[rule.x]\npoints = 1\n");
+    char dir[] = "/tmp/civic-compat-long-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char deep[400], snap[460], jnl[460];
+    snprintf(deep, sizeof(deep), "%s/the-points-service-of-the-district-office-in-production-"
+             "its-data-directory-kept-on-the-shared-volume-number-0001", dir);
+    assert_int_equal(mkdir(deep, 0700), 0);
+    snprintf(snap, sizeof(snap), "%s/snapshot.civic", deep);
+    snprintf(jnl, sizeof(jnl), "%s/journal.civic", deep);
+    civic_engine *e = NULL;
+    civic_error err = CIVIC_ERROR_INIT;
+    const char *ends = "to read its events under these";
+    for (int k = 0; k < 2; k++) { /* written under 1.0's built-in scheme, under other rules */
+        unlink(snap);
+        unlink(jnl);
+        assert_int_equal(civic_engine_new(&e, k == 0 ? old : other, NULL), CIVIC_OK);
+        const char *log = "id,subject,type,ts\ne1,r1,x,2024-01-01\n";
+        assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_OK);
+        if (k == 1) assert_int_equal(civic_engine_load(e, log, strlen(log), NULL, NULL, &err),
+                                     CIVIC_OK);
+        assert_int_equal(civic_engine_save(e, snap, &err), CIVIC_OK);
+        civic_engine_free(e);
+        civic_rules *as = now;
+        e = NULL;
+        assert_int_equal(civic_engine_open_snapshot(&e, as, NULL, snap, &err), CIVIC_E_MISMATCH);
+        assert_non_null(strstr(err.message, "snapshot ..."));
+        assert_non_null(strstr(err.message, "/snapshot.civic was saved under"));
+        assert_non_null(strstr(err.message, k == 0 ? "(examples/data/community-1.0.toml: load "
+                                                     "under it" : "(fingerprint "));
+        assert_string_equal(err.message + strlen(err.message) - strlen(ends), ends);
+        assert_int_equal(civic_engine_new(&e, as, NULL), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_open(e, jnl, CIVIC_SYNC_ALWAYS, NULL, &err),
+                         CIVIC_E_MISMATCH);
+        assert_non_null(strstr(err.message, "journal ..."));
+        assert_non_null(strstr(err.message, "/journal.civic was written under"));
+        assert_non_null(strstr(err.message, "CIVIC_JOURNAL_OTHER_RULES"));
+        assert_string_equal(err.message + strlen(err.message) - strlen(ends), ends);
+        civic_engine_free(e);
+    }
+    unlink(snap);
+    unlink(jnl);
+    rmdir(deep);
+    rmdir(dir);
+    civic_rules_free(other);
+    civic_rules_free(old);
+    civic_rules_free(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +730,7 @@ int main(void)
         cmocka_unit_test(a_format_2_object_record_with_a_quantity_is_called_damage),
         cmocka_unit_test(the_1_0_built_in_scheme_is_kept_with_its_fingerprint),
         cmocka_unit_test(files_of_the_1_0_built_in_scheme_name_its_file),
+        cmocka_unit_test(a_long_path_keeps_the_mismatch_advice_whole),
     };
     return cmocka_run_group_tests_name("compat", tests, NULL, NULL);
 }
