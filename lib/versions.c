@@ -272,7 +272,7 @@ static int check_recount(builder *b, uint32_t i, const bool *balance, civic_erro
     static const int life[] = { RK_PUBLICITY, RK_RETAIN, RK_REPAIR_AFTER };
     static const char *const names[] = { "publicity", "retain", "repair_after" };
     rule_extra *x = &b->chx[i];
-    char msg[200];
+    char msg[232]; /* with "line L, column C: " within a civic_error's 256 */
     if (!b->changes[i].recount) return CIVIC_OK;
     for (int k = 0; k < 3; k++) {
         if (!(x->keys & (1u << life[k]))) continue;
@@ -280,11 +280,33 @@ static int check_recount(builder *b, uint32_t i, const bool *balance, civic_erro
                  "always follows the version in force at its ts)", names[k]);
         return civic__rb_at(err, x->at[life[k]], msg);
     }
-    if (balance[x->rule])
-        return civic__rb_at(err, x->at[RK_RECOUNT],
-                            "recount = true on a rule that affects the balance (spendable "
-                            "points are never rewritten; use affects = \"score\")");
-    return CIVIC_OK;
+    if (!balance[x->rule]) return CIVIC_OK;
+    /* The version to change: the first in file order that feeds the
+     * balance, as every later one inherits its affects (unless it sets
+     * affects itself).  Often not this change, which may say "score"
+     * already: the base before it feeds the balance by default. */
+    uint32_t rule = x->rule, first = UINT32_MAX; /* UINT32_MAX: the base */
+    if (!(b->r->rules[rule].affects & CIVIC_AFFECTS_BALANCE))
+        for (uint32_t j = 0; j < b->change_count && first == UINT32_MAX; j++)
+            if (b->chx[j].rule == rule && (b->changes[j].affects & CIVIC_AFFECTS_BALANCE))
+                first = j;
+    /* its header as written, a long code cut as any name a message quotes */
+    char code[48], header[80];
+    const rule_extra *fx = first == UINT32_MAX ? &b->rx[rule] : &b->chx[first];
+    const char *full = b->r->rules[rule].code;
+    const char *q = strchr(full, '.') && !b->rx[rule].bare_dotted ? "\"" : "";
+    civic__excerpt_raw(code, sizeof(code), full, b->r->rules[rule].code_len);
+    snprintf(header, sizeof(header), "%s%s%s%s%s", first == UINT32_MAX ? "[rule." : "[[rule.", q,
+             code, q, first == UINT32_MAX ? "]" : ".change]]");
+    if (first == i)
+        snprintf(msg, sizeof(msg), "recount = true on a rule that affects the balance (spendable "
+                 "points are never rewritten; this change affects the balance: give it "
+                 "affects = \"score\")");
+    else
+        snprintf(msg, sizeof(msg), "recount = true on a rule that affects the balance (spendable "
+                 "points are never rewritten; %s (line %llu) affects the balance: give it "
+                 "affects = \"score\")", header, (unsigned long long)fx->header.line);
+    return civic__rb_at(err, x->at[RK_RECOUNT], msg);
 }
 
 static const char *category_name(const civic_rules *r, uint32_t i) { return r->categories[i]; }

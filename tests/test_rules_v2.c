@@ -322,6 +322,67 @@ static void change_checks_name_line_and_column(void **state)
                 "from = \"2025-01-01\"\naffects = \"both\"\n", 8, 11, "affects the balance");
 }
 
+/* A recount refused for the balance names the version to give affects =
+ * "score": a change that says "score" already under a base that feeds the
+ * balance by default was told to use affects = "score" (what it did). */
+static void a_recount_on_a_balance_rule_names_the_version_that_feeds_it(void **state)
+{
+    (void)state;
+#define WHY "recount = true on a rule that affects the balance (spendable points are never " \
+            "rewritten; "
+    static const struct { const char *text; uint64_t line; uint32_t column; const char *what; }
+        cases[] = {
+        /* the base, by default */
+        { G1 "[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = \"2026-01-01\"\n"
+             "points = -5\naffects = \"score\"\nrecount = true\n", 9, 11,
+          "line 9, column 11: " WHY "[rule.fine] (line 3) affects the balance: give it "
+          "affects = \"score\")" },
+        /* an earlier change that set it (a later one inherits it) */
+        { G1 "[rule.fine]\npoints = -10\naffects = \"score\"\n[[rule.fine.change]]\n"
+             "from = \"2026-01-01\"\naffects = \"both\"\n[[rule.fine.change]]\n"
+             "from = \"2027-01-01\"\nrecount = true\n", 11, 11,
+          "line 11, column 11: " WHY "[[rule.fine.change]] (line 6) affects the balance: give "
+          "it affects = \"score\")" },
+        /* a later change */
+        { G1 "[rule.a]\npoints = 1\naffects = \"score\"\n[[rule.a.change]]\n"
+             "from = \"2024-01-01\"\nrecount = true\n[[rule.a.change]]\n"
+             "from = \"2025-01-01\"\naffects = \"both\"\n", 8, 11,
+          "line 8, column 11: " WHY "[[rule.a.change]] (line 9) affects the balance: give it "
+          "affects = \"score\")" },
+        /* the recount change itself */
+        { G1 "[rule.fine]\npoints = -10\naffects = \"score\"\n[[rule.fine.change]]\n"
+             "from = \"2026-01-01\"\naffects = \"balance\"\nrecount = true\n", 9, 11,
+          "line 9, column 11: " WHY "this change affects the balance: give it affects = "
+          "\"score\")" },
+        /* a code with a dot, quoted as written */
+        { G1 "[rule.\"a.b\"]\npoints = 1\n[[rule.\"a.b\".change]]\nfrom = \"2026-01-01\"\n"
+             "recount = true\n", 7, 11,
+          "line 7, column 11: " WHY "[rule.\"a.b\"] (line 3) affects the balance: give it "
+          "affects = \"score\")" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
+        assert_int_equal(e.line, cases[k].line);
+        assert_int_equal(e.column, cases[k].column);
+        assert_string_equal(e.message, cases[k].what);
+    }
+    /* the longest code is cut as a quoted name is, and the hint kept whole */
+    char text[512], code[65];
+    memset(code, 'x', 64);
+    code[64] = '\0';
+    snprintf(text, sizeof(text), G1 "[rule.%s]\npoints = 1\n[[rule.%s.change]]\n"
+             "from = \"2026-01-01\"\naffects = \"score\"\nrecount = true\n", code, code);
+    civic_error e = rules_error(text, CIVIC_E_RULES);
+    assert_non_null(strstr(e.message, "; [rule.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...] "
+                                      "(line 3) affects the balance: give it affects = "
+                                      "\"score\")"));
+    /* done as said, each loads */
+    civic_rules_free(rules_from(G1 "[rule.fine]\npoints = -10\naffects = \"score\"\n"
+                                "[[rule.fine.change]]\nfrom = \"2026-01-01\"\npoints = -5\n"
+                                "affects = \"score\"\nrecount = true\n"));
+#undef WHY
+}
+
 static void life_and_cap_keys_are_checked(void **state)
 {
     (void)state;
@@ -1060,6 +1121,7 @@ int main(void)
         cmocka_unit_test(a_version_one_scheme_keeps_its_fingerprint),
         cmocka_unit_test(every_version_two_key_makes_a_version_two_scheme),
         cmocka_unit_test(changes_take_effect_at_from_and_recounts_only_from_then),
+        cmocka_unit_test(a_recount_on_a_balance_rule_names_the_version_that_feeds_it),
         cmocka_unit_test(version_lookup_is_the_contracts_on_many_changes),
         cmocka_unit_test(a_change_keeps_what_it_does_not_list_and_false_removes),
         cmocka_unit_test(validity_classes_follow_the_size_of_raw),
