@@ -860,18 +860,63 @@ static void rule_remove(civic_rule *rule, rule_extra *x, int k)
     }
 }
 
-/* A rule code or category: 1..64 bytes of [a-z0-9_.-]. */
+static bool code_for_name(const char *name, size_t n, char *buf, const char **why);
+
+/* civic__rb_word_ok of a code. */
+static bool code_ok(const char *t, size_t n, const void *ctx)
+{
+    (void)ctx;
+    return civic__code_valid(t, n);
+}
+
+/* A rule code or category: 1..64 bytes of [a-z0-9_.-].  Refused, with what
+ * to write: the code a name with capitals or blanks stands for, as a rule's
+ * header is told; a look-alike or a stray blank at an end as in any word;
+ * else the first character that is none of those, and its column. */
 static int want_code(const civic_toml_value *v, civic_error *err, const char *key)
 {
-    char msg[160];
+    char msg[232], head[64], code[CIVIC_CODE_BYTES_MAX + 1];
+    const char *what;
     int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
-    if (!civic__code_valid(v->text, v->len)) {
-        snprintf(msg, sizeof(msg), "'%s' must be 1..64 characters of [a-z0-9_.-]", key);
-        return civic__rb_error(err, v->len > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES,
-                               v->line, v->column, v->offset, msg);
+    if (civic__code_valid(v->text, v->len)) return CIVIC_OK;
+    snprintf(head, sizeof(head), "'%s' must be 1..64 characters of [a-z0-9_.-]", key);
+    if (v->len > CIVIC_CODE_BYTES_MAX) {
+        snprintf(msg, sizeof(msg), "%s (it is %zu bytes long)", head, v->len);
+        return civic__rb_error(err, CIVIC_E_LIMIT, v->line, v->column, v->offset, msg);
     }
-    return CIVIC_OK;
+    bool edge = v->len && (word_blank(v->text[0]) || word_blank(v->text[v->len - 1]));
+    if (edge || civic__toml_lookalike_in(v->text, v->len))
+        return civic__rb_word_error(v, err, head, code_ok, NULL);
+    if (code_for_name(v->text, v->len, code, &what)) { /* "Traffic", "illegal parking" */
+        snprintf(msg, sizeof(msg), "%s (%s: write \"%s\")", head, what, code);
+        return civic__rb_at(err, (pos){ v->line, v->column, v->offset }, msg);
+    }
+    /* the first that is not a capital or a blank either ("Traf/fic": the
+     * '/'), if any: those are told once it is gone */
+    size_t i = 0, j = 0;
+    while (i < v->len && civic__code_valid(v->text + i, 1)) i++;
+    while (j < v->len && (civic__code_valid(v->text + j, 1) || word_blank(v->text[j]) ||
+                          (v->text[j] >= 'A' && v->text[j] <= 'Z')))
+        j++;
+    if (j < v->len) i = j;
+    if (i == v->len) return civic__rb_at(err, (pos){ v->line, v->column, v->offset }, head);
+    /* the character, as ASCII or by its code point (a string is UTF-8) */
+    unsigned char c = (unsigned char)v->text[i];
+    char shown[16], where[32] = "";
+    if (c > ' ' && c < 0x7f) {
+        snprintf(shown, sizeof(shown), "'%c'", c);
+    } else {
+        size_t m = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        uint32_t cp = m == 1 ? c : c & (0x7fu >> m);
+        for (size_t k = 1; k < m && i + k < v->len; k++)
+            cp = cp << 6 | ((unsigned char)v->text[i + k] & 0x3fu);
+        snprintf(shown, sizeof(shown), c == ' ' ? "a blank" : "U+%04X", (unsigned)cp);
+    }
+    if (i < v->plain) /* its own column, before any escape */
+        snprintf(where, sizeof(where), " at column %u", civic__rb_text_pos(v, i).column);
+    snprintf(msg, sizeof(msg), "%s (%s%s is not one of them)", head, shown, where);
+    return civic__rb_at(err, (pos){ v->line, v->column, v->offset }, msg);
 }
 
 /* The version-2 keys of a rule (SPEC 9, 10). */

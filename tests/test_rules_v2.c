@@ -322,6 +322,57 @@ static void change_checks_name_line_and_column(void **state)
                 "from = \"2025-01-01\"\naffects = \"both\"\n", 8, 11, "affects the balance");
 }
 
+/* A category that is no code says what to write: the code a name with
+ * capitals or blanks stands for (as a rule's header is told), or the first
+ * character that is none of [a-z0-9_.-] and its column; the error stays at
+ * the value. */
+static void a_category_that_is_no_code_says_what_to_write(void **state)
+{
+    (void)state;
+#define CAT "line 5, column 12: 'category' must be 1..64 characters of [a-z0-9_.-] "
+    static const struct { const char *value, *what, *applied; } cases[] = {
+        { "Traffic", CAT "(codes are lower case: write \"traffic\")", "traffic" },
+        { "illegal parking", CAT "(codes have '_' for a blank: write \"illegal_parking\")",
+          "illegal_parking" },
+        { "Illegal  Parking", CAT "(codes are lower case, with '_' for a blank: write "
+          "\"illegal_parking\")", "illegal_parking" },
+        { "traf/fic", CAT "('/' at column 17 is not one of them)", "traffic" },
+        /* a capital or a blank before it is told next, once the '/' is gone */
+        { "Traf/fic", CAT "('/' at column 17 is not one of them)", "traffic" },
+        { "a b/c", CAT "('/' at column 16 is not one of them)", "a_bc" },
+        { "caf\xc3\xa9", CAT "(U+00E9 at column 16 is not one of them)", "cafe" },
+        /* after an escape its column is not known: not given */
+        { "\\u00e9t\xc3\xa9", CAT "(U+00E9 is not one of them)", "ete" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[256];
+        snprintf(text, sizeof(text), G1 "[rule.fine]\npoints = -10\ncategory = \"%s\"\n",
+                 cases[k].value);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        if (strcmp(e.message, cases[k].what) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, cases[k].what);
+        assert_int_equal(e.line, 5);
+        assert_int_equal(e.column, 12);
+        snprintf(text, sizeof(text), G1 "[rule.fine]\npoints = -10\ncategory = \"%s\"\n",
+                 cases[k].applied);
+        civic_rules_free(rules_from(text));
+    }
+    /* in a change too, at its value */
+    fails_at(G1 "[rule.fine]\npoints = -10\n[[rule.fine.change]]\nfrom = \"2026-01-01\"\n"
+                "category = \"Dogs\"\n", 7, 12, "(codes are lower case: write \"dogs\")");
+    /* a stray blank at an end, or a look-alike, as in any word value */
+    fails_at(G1 "[rule.fine]\npoints = -10\ncategory = \" traffic\"\n", 5, 13,
+             "[a-z0-9_.-] (\" traffic\" has a blank at its start: delete it)");
+    fails_at(G1 "[rule.fine]\npoints = -10\ncategory = \"\xef\xbd\x94raffic\"\n", 5, 13,
+             "[a-z0-9_.-] (a full-width character");
+    /* too long: its length, a limit */
+    char text[256];
+    snprintf(text, sizeof(text), G1 "[rule.fine]\npoints = -10\ncategory = \"%065d\"\n", 0);
+    civic_error e = rules_error(text, CIVIC_E_LIMIT);
+    assert_string_equal(e.message, CAT "(it is 65 bytes long)");
+#undef CAT
+}
+
 /* A recount refused for the balance names the version to give affects =
  * "score": a change that says "score" already under a base that feeds the
  * balance by default was told to use affects = "score" (what it did). */
@@ -1122,6 +1173,7 @@ int main(void)
         cmocka_unit_test(every_version_two_key_makes_a_version_two_scheme),
         cmocka_unit_test(changes_take_effect_at_from_and_recounts_only_from_then),
         cmocka_unit_test(a_recount_on_a_balance_rule_names_the_version_that_feeds_it),
+        cmocka_unit_test(a_category_that_is_no_code_says_what_to_write),
         cmocka_unit_test(version_lookup_is_the_contracts_on_many_changes),
         cmocka_unit_test(a_change_keeps_what_it_does_not_list_and_false_removes),
         cmocka_unit_test(validity_classes_follow_the_size_of_raw),
