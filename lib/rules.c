@@ -303,6 +303,18 @@ static bool choice_ok(const char *t, size_t n, const void *ctx)
     return false;
 }
 
+int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const char *what,
+                           const char *near, civic__rb_word_ok ok, const void *ctx)
+{
+    char msg[232]; /* with "line L, column C: " within a civic_error's 256 */
+    bool edge = v->type == CIVIC_TOML_STRING && v->len &&
+                (word_blank(v->text[0]) || word_blank(v->text[v->len - 1]));
+    if (!near || edge || v->type != CIVIC_TOML_STRING || civic__toml_lookalike_in(v->text, v->len))
+        return civic__rb_word_error(v, err, what, ok, ctx);
+    snprintf(msg, sizeof(msg), "%s (did you mean \"%s\"?)", what, near);
+    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+}
+
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                        const char *const *choices, const uint8_t *values, uint8_t *out)
 {
@@ -318,7 +330,8 @@ int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *ke
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    return civic__rb_word_error(v, err, msg, choice_ok, choices);
+    return civic__rb_word_refused(v, err, msg, civic__rb_word_meant(choices, v->text, v->len),
+                                  choice_ok, choices);
 }
 
 static int want_period(const civic_toml_value *v, civic_error *err, const char *key,
@@ -482,12 +495,11 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn,
  * for i < n (NULL ends them early): the same letters in another case, or
  * one edit away ("pionts", "bsae"), or two for names of six bytes or more
  * ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if none is
- * that near. */
-static const char *nearest(const void *ctx, const char *(*nth)(const void *, size_t), size_t n,
-                           const char *key, size_t len)
+ * that near.  nearest_within: at most `best` edits away. */
+static const char *nearest_within(const void *ctx, const char *(*nth)(const void *, size_t),
+                                  size_t n, const char *key, size_t len, unsigned best)
 {
     const char *found = NULL;
-    unsigned best = len >= 6 ? 2 : 1;
     if (len == 0 || len > KEY_NEAR_MAX) return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *name = nth(ctx, i);
@@ -503,6 +515,12 @@ static const char *nearest(const void *ctx, const char *(*nth)(const void *, siz
     return found;
 }
 
+static const char *nearest(const void *ctx, const char *(*nth)(const void *, size_t), size_t n,
+                           const char *key, size_t len)
+{
+    return nearest_within(ctx, nth, n, key, len, len >= 6 ? 2 : 1);
+}
+
 /* The limits the messages of new_rule and new_cap give. */
 _Static_assert(CIVIC_RULE_COUNT_MAX == 16384 && CIVIC_CAP_COUNT_MAX == 16384,
                "'too many rules (at most 16384)'");
@@ -515,6 +533,33 @@ static const char *nearest_key(const char *const *keys, size_t nkeys, const char
                                size_t len)
 {
     return keys ? nearest(keys, key_at, nkeys, key, len) : NULL;
+}
+
+static bool ascii_prefix(const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an > bn) return false;
+    for (size_t i = 0; i < an; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i])) return false;
+    return true;
+}
+
+const char *civic__rb_word_meant(const char *const *words, const char *t, size_t n)
+{
+    const char *found = NULL;
+    size_t count = 0;
+    if (n == 0) return NULL;
+    for (size_t i = 0; words[i]; i++) {
+        size_t m = strlen(words[i]);
+        if ((n >= 2 && ascii_prefix(t, n, words[i], m)) || ascii_prefix(words[i], m, t, n)) {
+            if (m == n) return words[i]; /* the same in another case */
+            found = words[i];
+            count++;
+        }
+    }
+    if (count == 1) return found; /* "susp", "suspended": one word only */
+    /* a word is one of a few: two letters off ("daily"), but for the
+     * shortest values ("no" is no "net") */
+    return nearest_within(words, key_at, SIZE_MAX, t, n, n >= 3 ? 2 : 1);
 }
 
 typedef struct name_list {

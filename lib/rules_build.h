@@ -147,6 +147,17 @@ void civic__rb_header_of(char *out, size_t size, const char *word, const char *n
 int civic__rb_unknown_in(const char *table, const char *header, const char *const *keys,
                          size_t nkeys, const char *key, size_t len, uint64_t line,
                          uint32_t column, uint64_t offset, civic_error *err);
+/* The word of `words` (NULL-terminated) a refused word value most likely
+ * meant: the same in another case, the only word it starts (with two
+ * letters or more: "susp") or that starts it ("suspended"), else the first
+ * of the nearest two edits away ("daily": "day"; one for a value of one or
+ * two letters), as civic__rb_unknown measures them; NULL if none. */
+const char *civic__rb_word_meant(const char *const *words, const char *t, size_t n);
+/* civic__rb_word_error, or, when near is not NULL and the value holds no
+ * look-alike and no blank at an end (which that names), `what` and
+ * "(did you mean \"near\"?)". */
+int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const char *what,
+                           const char *near, civic__rb_word_ok ok, const void *ctx);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

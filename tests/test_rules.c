@@ -1171,6 +1171,79 @@ static void a_stray_blank_in_a_word_value_is_named(void **state)
 #undef RA
 }
 
+/* A word value near one of the key's words (the same in another case, the
+ * only one it starts or that starts it, two letters off, one for the
+ * shortest) is offered it, at the value; written as said, the file loads.
+ * A look-alike or a blank at an end keeps its own advice. */
+static void a_word_near_a_choice_is_offered_it(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+#define RULE G "[rule.a]\npoints = 1\n"
+#define CAP RULE "cap = 5\ncap_period = \"day\"\n"
+    static const struct {
+        const char *before, *key, *value, *after, *words, *meant;
+        uint64_t line;
+        uint32_t column;
+    } cases[] = {
+        { "[scheme]\n", "contested", "suspended", G, "\"mark\", \"suspend\"", "suspend", 2, 13 },
+        { "[scheme]\n", "contested", "Mark", G, "\"mark\", \"suspend\"", "mark", 2, 13 },
+        { "[scheme]\n", "clamp", "run", G, "\"final\", \"running\"", "running", 2, 9 },
+        { "[scheme]\n", "clamp", "fine", G, "\"final\", \"running\"", "final", 2, 9 },
+        { "[scheme]\n", "balance_reset", "yearly", G,
+          "\"never\", \"month\", \"quarter\", \"year\"", "year", 2, 17 },
+        { RULE, "affects", "Score", "", "\"both\", \"score\", \"balance\"", "score", 5, 11 },
+        { RULE, "affects", "bal", "", "\"both\", \"score\", \"balance\"", "balance", 5, 11 },
+        { RULE, "affects", "balanse", "", "\"both\", \"score\", \"balance\"", "balance", 5, 11 },
+        { RULE, "per", "units", "", "\"event\", \"unit\"", "unit", 5, 7 },
+        { RULE "cap = 5\n", "cap_period", "daily", "",
+          "\"day\", \"week\", \"month\", \"quarter\", \"year\", \"lifetime\"", "day", 6, 14 },
+        { RULE "cap = 5\n", "cap_period", "Monthly", "",
+          "\"day\", \"week\", \"month\", \"quarter\", \"year\", \"lifetime\"", "month", 6, 14 },
+        { CAP, "cap_mode", "NET", "", "\"both\", \"net\"", "net", 7, 12 },
+        { G "[cap.c]\nlimit = 5\nperiod = \"day\"\n", "mode", "nett", "", "\"both\", \"net\"",
+          "net", 6, 8 },
+        { G "[cap.c]\nlimit = 5\n", "period", "wek", "",
+          "\"day\", \"week\", \"month\", \"quarter\", \"year\", \"lifetime\"", "week", 5, 10 },
+        { RULE "[tier.t]\nrules = \"a\"\n", "measure", "point", "[[tier.t.level]]\nname = \"x\"\n"
+          "min = 1\n", "\"qty\", \"points\"", "points", 7, 11 },
+        { G "[measure.m]\nmin_score = 1\n", "kind", "restrict", "",
+          "\"incentive\", \"restriction\"", "restriction", 5, 8 },
+    };
+    char text[512], want[256];
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        snprintf(text, sizeof(text), "%s%s = \"%s\"\n%s", cases[k].before, cases[k].key,
+                 cases[k].value, cases[k].after);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        snprintf(want, sizeof(want), "line %llu, column %u: '%s' must be one of %s (did you "
+                 "mean \"%s\"?)", (unsigned long long)cases[k].line, cases[k].column,
+                 cases[k].key, cases[k].words, cases[k].meant);
+        if (strcmp(e.message, want) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, want);
+        snprintf(text, sizeof(text), "%s%s = \"%s\"\n%s", cases[k].before, cases[k].key,
+                 cases[k].meant, cases[k].after);
+        civic_rules_free(rules_from(text));
+    }
+    /* none near: the words alone; two prefixes: none; the shortest: one letter off */
+    static const char *const far[] = { RULE "affects = \"none\"\n", RULE "affects = \"b\"\n",
+                                       RULE "per = \"hour\"\n", CAP "cap_mode = \"no\"\n",
+                                       "[scheme]\ncontested = \"ignore\"\n" G };
+    for (size_t k = 0; k < sizeof(far) / sizeof(far[0]); k++) {
+        civic_error e = rules_error(far[k], CIVIC_E_RULES);
+        assert_null(strstr(e.message, "did you mean"));
+        assert_true(e.message[strlen(e.message) - 1] == '"');
+    }
+    /* a blank at an end or a look-alike: its own advice, not a guess */
+    civic_error e = rules_error(RULE "affects = \" Score\"\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 5, column 12: 'affects' must be one of \"both\", "
+                                   "\"score\", \"balance\" (\" Score\" has a blank at its start)");
+    e = rules_error(RULE "per = \"\xef\xbd\x95nits\"\n", CIVIC_E_RULES);
+    assert_null(strstr(e.message, "did you mean"));
+#undef CAP
+#undef RULE
+#undef G
+}
+
 /* A look-alike inside a word value (a choice, an offset, a duration, a list
  * of names, a number after its sign) is named, as where it stops the file */
 static void a_lookalike_inside_a_word_value_is_named(void **state)
@@ -1985,6 +2058,7 @@ int main(void)
         cmocka_unit_test(a_word_value_hint_done_as_said_is_accepted),
         cmocka_unit_test(an_idiom_hint_is_given_only_where_taken),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
+        cmocka_unit_test(a_word_near_a_choice_is_offered_it),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
