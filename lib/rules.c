@@ -204,6 +204,7 @@ static size_t replaced(const civic_toml_value *v, size_t at, size_t m, const cha
 }
 
 static bool word_blank(char c) { return c == ' ' || c == '\t'; }
+static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
 
 int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char *what,
                          civic__rb_word_ok ok, const void *ctx)
@@ -304,15 +305,103 @@ static bool choice_ok(const char *t, size_t n, const void *ctx)
 }
 
 int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const char *what,
-                           const char *near, civic__rb_word_ok ok, const void *ctx)
+                           const char *hint, bool edges, civic__rb_word_ok ok, const void *ctx)
 {
     char msg[232]; /* with "line L, column C: " within a civic_error's 256 */
     bool edge = v->type == CIVIC_TOML_STRING && v->len &&
                 (word_blank(v->text[0]) || word_blank(v->text[v->len - 1]));
-    if (!near || edge || v->type != CIVIC_TOML_STRING || civic__toml_lookalike_in(v->text, v->len))
+    size_t lead = 0, trail = 0; /* " 1y": the blank is the slip, said so */
+    while (edge && lead < v->len && word_blank(v->text[lead])) lead++;
+    while (edge && trail < v->len - lead && word_blank(v->text[v->len - 1 - trail])) trail++;
+    if (edge && edges && lead < v->len && ok(v->text + lead, v->len - lead - trail, ctx))
+        edges = false;
+    if (!hint || (edge && !edges) || v->type != CIVIC_TOML_STRING ||
+        civic__toml_lookalike_in(v->text, v->len))
         return civic__rb_word_error(v, err, what, ok, ctx);
-    snprintf(msg, sizeof(msg), "%s (did you mean \"%s\"?)", what, near);
+    snprintf(msg, sizeof(msg), "%s %s", what, hint);
     return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+}
+
+/* A unit in words (lower case, a blank between words) as the form's unit
+ * and how many of it one is: a day, a week (7 days), a month, a quarter (3
+ * months), a year; 'h' hours (whole days of them) and 'w' working days (no
+ * form counts them); 0 for none. */
+static uint64_t unit_days(const char *u, size_t n, char *unit)
+{
+    static const struct { const char *word; char unit; unsigned times; } units[] = {
+        { "d", 'd', 1 }, { "day", 'd', 1 }, { "days", 'd', 1 }, { "calendar day", 'd', 1 },
+        { "calendar days", 'd', 1 }, { "w", 'd', 7 }, { "wk", 'd', 7 }, { "wks", 'd', 7 },
+        { "week", 'd', 7 }, { "weeks", 'd', 7 }, { "m", 'm', 1 }, { "mo", 'm', 1 },
+        { "mos", 'm', 1 }, { "mon", 'm', 1 }, { "mth", 'm', 1 }, { "mths", 'm', 1 },
+        { "month", 'm', 1 }, { "months", 'm', 1 }, { "q", 'm', 3 }, { "quarter", 'm', 3 },
+        { "quarters", 'm', 3 }, { "y", 'y', 1 }, { "yr", 'y', 1 }, { "yrs", 'y', 1 },
+        { "year", 'y', 1 }, { "years", 'y', 1 }, { "h", 'h', 1 }, { "hr", 'h', 1 },
+        { "hrs", 'h', 1 }, { "hour", 'h', 1 }, { "hours", 'h', 1 }, { "wd", 'w', 1 },
+        { "workday", 'w', 1 }, { "workdays", 'w', 1 }, { "work day", 'w', 1 },
+        { "work days", 'w', 1 }, { "working day", 'w', 1 }, { "working days", 'w', 1 },
+        { "business day", 'w', 1 }, { "business days", 'w', 1 },
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (civic__rb_key_is(u, n, units[i].word)) {
+            *unit = units[i].unit;
+            return units[i].times;
+        }
+    return 0;
+}
+
+const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *named,
+                                    civic__rb_word_ok ok, const void *ctx, char *buf,
+                                    size_t size)
+{
+    size_t i = 0, end = n;
+    while (i < end && word_blank(t[i])) i++;
+    while (end > i && word_blank(t[end - 1])) end--;
+    const char *near = civic__rb_word_meant(named, t + i, end - i);
+    if (near) {
+        snprintf(buf, size, "(did you mean \"%s\"?)", near);
+        return buf;
+    }
+    /* N, then blanks or a '-', then a unit in words, any case */
+    uint64_t count = 0;
+    size_t digits = 0;
+    while (i < end && t[i] >= '0' && t[i] <= '9' && digits < 8) {
+        count = count * 10 + (uint64_t)(t[i++] - '0');
+        digits++;
+    }
+    if (!digits || count == 0 || (i < end && t[i] >= '0' && t[i] <= '9')) return NULL;
+    char u[24], unit = 0, form[24];
+    size_t m = 0;
+    while (i < end && (word_blank(t[i]) || t[i] == '-')) i++;
+    for (; i < end; i++) { /* each run of blanks or '-' one blank */
+        bool gap = word_blank(t[i]) || t[i] == '-';
+        if (gap && m && u[m - 1] == ' ') continue;
+        if (m + 1 >= sizeof(u)) return NULL;
+        u[m++] = gap ? ' ' : (char)ascii_lower((unsigned char)t[i]);
+    }
+    uint64_t times = unit_days(u, m, &unit);
+    if (!times) return NULL;
+    if (unit == 'w') {
+        /* n working days span at most 7 days a week, and the rest of a
+         * week with a weekend (2 days) in it: 5 -> 7, 3 -> 5 */
+        uint64_t span = count / 5 * 7 + (count % 5 ? count % 5 + 2 : 0);
+        snprintf(form, sizeof(form), "%llud", (unsigned long long)span);
+        if (ok(form, strlen(form), ctx))
+            snprintf(buf, size, "(working days cannot be written: %llu working days span at "
+                     "most %llu calendar days, \"%s\")", (unsigned long long)count,
+                     (unsigned long long)span, form);
+        else
+            snprintf(buf, size, "(working days cannot be written: count calendar days, \"Nd\")");
+        return buf;
+    }
+    if (unit == 'h') {
+        if (count % 24) return NULL;
+        count /= 24;
+        unit = 'd';
+    }
+    snprintf(form, sizeof(form), "%llu%c", (unsigned long long)(count * times), unit);
+    if (!ok(form, strlen(form), ctx)) return NULL;
+    snprintf(buf, size, "(did you mean \"%s\"?)", form);
+    return buf;
 }
 
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
@@ -330,8 +419,10 @@ int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *ke
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    return civic__rb_word_refused(v, err, msg, civic__rb_word_meant(choices, v->text, v->len),
-                                  choice_ok, choices);
+    const char *near = civic__rb_word_meant(choices, v->text, v->len);
+    char hint[96];
+    if (near) snprintf(hint, sizeof(hint), "(did you mean \"%s\"?)", near);
+    return civic__rb_word_refused(v, err, msg, near ? hint : NULL, false, choice_ok, choices);
 }
 
 static int want_period(const civic_toml_value *v, civic_error *err, const char *key,
@@ -397,14 +488,24 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
     }
     if (!civic__duration_parse(v->text, v->len, out)) {
         if ((rc = civic__rb_duration_limit(v, err, key)) != CIVIC_OK) return rc;
+        static const char *const named[] = { "forever", "end-of-month", "end-of-quarter",
+                                             "end-of-year", "by-severity", NULL };
+        static const char *const named_v1[] = { "forever", "end-of-month", "end-of-quarter",
+                                                "end-of-year", NULL };
+        bool severity = civic__rb_key_is(v->text, v->len, "by-severity");
+        char hint[128];
         snprintf(msg, sizeof(msg), "'%s' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), "
                  "\"end-of-month\", \"end-of-quarter\"%s \"end-of-year\"%s", key,
                  allow_severity ? "," : " or",
                  allow_severity ? " or \"by-severity\""
-                 : civic__rb_key_is(v->text, v->len, "by-severity")
-                     ? " (\"by-severity\" is for a rule's 'valid' only)"
-                     : "");
-        return civic__rb_word_error(v, err, msg, duration_ok, &allow_severity);
+                 : severity ? " (\"by-severity\" is for a rule's 'valid' only)"
+                            : "");
+        const char *words = severity ? NULL
+                            : civic__rb_duration_hint(v->text, v->len,
+                                                      allow_severity ? named : named_v1,
+                                                      duration_ok, &allow_severity, hint,
+                                                      sizeof(hint));
+        return civic__rb_word_refused(v, err, msg, words, true, duration_ok, &allow_severity);
     }
     return CIVIC_OK;
 }
@@ -459,8 +560,6 @@ int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_
  * unknown type is measured against every rule code).  Both are at most
  * KEY_NEAR_MAX bytes. */
 enum { KEY_NEAR_MAX = 32 };
-
-static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
 
 static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn, unsigned limit)
 {
@@ -988,11 +1087,20 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
         bool parsed = civic__duration_parse(v->text, v->len, &rule->publicity);
         if (!parsed && (rc = civic__rb_duration_limit(v, err, "publicity")) != CIVIC_OK)
             return rc;
-        if (!parsed && !civic__rb_key_is(v->text, v->len, "by-severity"))
-            /* " 7d": its stray blank named, as repair_after's and retain's */
-            return civic__rb_word_error(v, err, "'publicity' must be a period: \"Nd\", \"Nm\", "
-                                        "\"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\" or "
-                                        "\"end-of-year\"", publicity_ok, NULL);
+        if (!parsed && !civic__rb_key_is(v->text, v->len, "by-severity")) {
+            /* " 7d": its stray blank named, as repair_after's and retain's;
+             * "2 weeks": the form to write */
+            static const char *const named[] = { "end-of-month", "end-of-quarter",
+                                                 "end-of-year", NULL };
+            char hint[128];
+            return civic__rb_word_refused(v, err, "'publicity' must be a period: \"Nd\", "
+                                          "\"Nm\", \"Ny\" (N >= 1), \"end-of-month\", "
+                                          "\"end-of-quarter\" or \"end-of-year\"",
+                                          civic__rb_duration_hint(v->text, v->len, named,
+                                                                  publicity_ok, NULL, hint,
+                                                                  sizeof(hint)),
+                                          true, publicity_ok, NULL);
+        }
         if (!parsed || rule->publicity.kind == CIVIC_DUR_FOREVER)
             return civic__rb_at(
                 err, p,

@@ -153,11 +153,20 @@ int civic__rb_unknown_in(const char *table, const char *header, const char *cons
  * of the nearest two edits away ("daily": "day"; one for a value of one or
  * two letters), as civic__rb_unknown measures them; NULL if none. */
 const char *civic__rb_word_meant(const char *const *words, const char *t, size_t n);
-/* civic__rb_word_error, or, when near is not NULL and the value holds no
- * look-alike and no blank at an end (which that names), `what` and
- * "(did you mean \"near\"?)". */
+/* civic__rb_word_error, or, when hint is not NULL and the value holds no
+ * look-alike (and no blank at an end, unless edges: the hint is the whole
+ * value to write), `what` and the hint ("(did you mean \"score\"?)"). */
 int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const char *what,
-                           const char *near, civic__rb_word_ok ok, const void *ctx);
+                           const char *hint, bool edges, civic__rb_word_ok ok, const void *ctx);
+/* What a refused duration t[0..n) is to be written as, into buf: near one
+ * of the `named` forms the key takes (civic__rb_word_meant), or a count
+ * with a unit in words or another case ("3 months", "2 weeks", "3M",
+ * "48 hours") as the form ok accepts, "(did you mean \"3m\"?)"; working
+ * days ("5 working days", "5 wd") as calendar days, which no form counts.
+ * NULL if none. */
+const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *named,
+                                    civic__rb_word_ok ok, const void *ctx, char *buf,
+                                    size_t size);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

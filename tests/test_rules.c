@@ -1244,6 +1244,110 @@ static void a_word_near_a_choice_is_offered_it(void **state)
 #undef G
 }
 
+/* A duration in words ("3 months", "2 weeks", "3M"), or near a named form
+ * ("end of month"), is offered the form to write, on every key that takes
+ * a duration; working days, which no form counts, are told as calendar
+ * days.  Written as said, the file loads. */
+static void a_duration_in_words_is_offered_its_form(void **state)
+{
+    (void)state;
+#define G "[[grade]]\nname = \"A\"\n"
+#define RULE G "[rule.a]\npoints = 1\n"
+#define FORMS "\"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\""
+#define V1 FORMS " or \"end-of-year\""
+#define V2 FORMS ", \"end-of-year\" or \"by-severity\""
+#define PUB "a period: \"Nd\", \"Nm\", \"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\" or " \
+            "\"end-of-year\""
+#define WIN "\"lifetime\", \"year\", \"quarter\", \"month\" or a rolling period such as \"12m\" or " \
+            "\"90d\""
+#define TIER RULE "[tier.t]\nrules = \"a\"\n"
+#define LEVEL "[[tier.t.level]]\nname = \"x\"\nmin = 1\n"
+    static const struct {
+        const char *before, *key, *value, *after, *forms, *hint, *applied;
+        uint64_t line;
+        uint32_t column;
+    } cases[] = {
+        { RULE, "valid", "3 months", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "3months", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "3M", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "2 Weeks", "", V2, "(did you mean \"14d\"?)", "14d", 5, 9 },
+        { RULE, "valid", "1 quarter", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "30 days", "", V2, "(did you mean \"30d\"?)", "30d", 5, 9 },
+        { RULE, "valid", "48 hours", "", V2, "(did you mean \"2d\"?)", "2d", 5, 9 },
+        { RULE, "valid", " 2-year ", "", V2, "(did you mean \"2y\"?)", "2y", 5, 9 },
+        { RULE, "valid", "End of Month", "", V2, "(did you mean \"end-of-month\"?)",
+          "end-of-month", 5, 9 },
+        { RULE, "valid", "by severity", "[[validity]]\nvalid = \"1y\"\n", V2,
+          "(did you mean \"by-severity\"?)", "by-severity", 5, 9 },
+        { "[scheme]\n", "valid", "for ever", G, V2, "(did you mean \"forever\"?)", "forever", 2,
+          9 },
+        { RULE, "repair_after", "3 months", "", V1, "(did you mean \"3m\"?)", "3m", 5, 16 },
+        { RULE, "repair_after", "5 working days", "", V1, "(working days cannot be written: 5 "
+          "working days span at most 7 calendar days, \"7d\")", "7d", 5, 16 },
+        { RULE "affects = \"score\"\n", "retain", "5 years", "", V1, "(did you mean \"5y\"?)",
+          "5y", 6, 10 },
+        { "[scheme]\n", "objection_window", "3 wd", G, V1, "(working days cannot be written: 3 "
+          "working days span at most 5 calendar days, \"5d\")", "5d", 2, 20 },
+        { "[scheme]\n", "objection_window", "10 business days", G, V1, "(working days cannot be "
+          "written: 10 working days span at most 14 calendar days, \"14d\")", "14d", 2, 20 },
+        { G "[[validity]]\n", "valid", "1 yr", "", V1, "(did you mean \"1y\"?)", "1y", 4, 9 },
+        { RULE, "publicity", "2 weeks", "", PUB, "(did you mean \"14d\"?)", "14d", 5, 13 },
+        { RULE, "publicity", "7 Working Days", "", PUB, "(working days cannot be written: 7 "
+          "working days span at most 11 calendar days, \"11d\")", "11d", 5, 13 },
+        { TIER, "window", "12 months", LEVEL, WIN, "(did you mean \"12m\"?)", "12m", 7, 10 },
+        { TIER, "window", "Monthly", LEVEL, WIN, "(did you mean \"month\"?)", "month", 7, 10 },
+    };
+    char text[512], want[256];
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        snprintf(text, sizeof(text), "%s%s = \"%s\"\n%s", cases[k].before, cases[k].key,
+                 cases[k].value, cases[k].after);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        snprintf(want, sizeof(want), "line %llu, column %u: '%s' must be %s %s",
+                 (unsigned long long)cases[k].line, cases[k].column, cases[k].key,
+                 cases[k].forms, cases[k].hint);
+        if (strcmp(e.message, want) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, want);
+        snprintf(text, sizeof(text), "%s%s = \"%s\"\n%s", cases[k].before, cases[k].key,
+                 cases[k].applied, cases[k].after);
+        civic_rules_free(rules_from(text));
+    }
+    /* no form to offer: none guessed */
+    static const char *const none[] = {
+        RULE "valid = \"three months\"\n", RULE "valid = \"25 hours\"\n",
+        RULE "valid = \"0 days\"\n", RULE "valid = \"4000000 days\"\n",
+        RULE "valid = \"3 fortnights\"\n", RULE "affects = \"score\"\nretain = \"by severity\"\n",
+        RULE "publicity = \"for ever\"\n",
+    };
+    for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
+        civic_error e = rules_error(none[k], CIVIC_E_RULES);
+        if (strchr(e.message, '(') != strrchr(e.message, '('))
+            fprintf(stderr, "got %s\n", e.message);
+        assert_null(strstr(e.message, "did you mean"));
+        assert_null(strstr(e.message, "working days"));
+    }
+    /* the most working days a form counts: the hint whole within the message */
+    civic_error e = rules_error("[scheme]\nobjection_window = \"2614285 wd\"\n" G, CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 2, column 20: 'objection_window' must be " V1
+                                   " (working days cannot be written: 2614285 working days "
+                                   "span at most 3659999 calendar days, \"3659999d\")");
+    e = rules_error("[scheme]\nobjection_window = \"2614286 wd\"\n" G, CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 2, column 20: 'objection_window' must be " V1
+                                   " (working days cannot be written: count calendar days, "
+                                   "\"Nd\")");
+    /* a value right but for a blank at an end keeps that advice */
+    e = rules_error(RULE "valid = \"1y \"\n", CIVIC_E_RULES);
+    assert_non_null(strstr(e.message, "(\"1y \" has a blank at its end: delete it)"));
+#undef LEVEL
+#undef TIER
+#undef WIN
+#undef PUB
+#undef V2
+#undef V1
+#undef FORMS
+#undef RULE
+#undef G
+}
+
 /* A look-alike inside a word value (a choice, an offset, a duration, a list
  * of names, a number after its sign) is named, as where it stops the file */
 static void a_lookalike_inside_a_word_value_is_named(void **state)
@@ -2059,6 +2163,7 @@ int main(void)
         cmocka_unit_test(an_idiom_hint_is_given_only_where_taken),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_word_near_a_choice_is_offered_it),
+        cmocka_unit_test(a_duration_in_words_is_offered_its_form),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),
         cmocka_unit_test(a_blank_inside_a_header_name_gives_the_name_without_it),
