@@ -509,6 +509,41 @@ static int tier_levels(builder *b, uint32_t ti, civic_error *err)
 
 static const char *grade_name(const civic_rules *r, uint32_t g) { return r->grades[g].name; }
 
+static bool same_but_case(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n) return false;
+    for (size_t i = 0; i < n; i++) {
+        char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+        char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+        if (x != y) return false;
+    }
+    return true;
+}
+
+/* "the grades are "A", "B" and "C")" into out, as many as fit, the rest
+ * counted ("and 12 more"), each name cut as a message quotes one. */
+static void grade_list(const civic_rules *r, char *out, size_t size)
+{
+    enum { TAIL = sizeof(" and 64 more)") - 1 };
+    uint32_t count = r->grade_count;
+    int k = snprintf(out, size, count == 1 ? "the only grade is " : "the grades are ");
+    size_t len = k > 0 ? (size_t)k : 0;
+    for (uint32_t g = 0; g < count && len < size; g++) {
+        char shown[64], piece[80];
+        civic__excerpt(shown, sizeof(shown), r->grades[g].name, strlen(r->grades[g].name));
+        int p = snprintf(piece, sizeof(piece), "%s\"%s\"",
+                         g == 0 ? "" : g + 1 == count ? " and " : ", ", shown);
+        size_t need = (size_t)p + (g + 1 == count ? 1 : TAIL); /* and ")" or the tail */
+        if (len + need >= size) {
+            snprintf(out + len, size - len, " and %u more)", (unsigned)(count - g));
+            return;
+        }
+        memcpy(out + len, piece, (size_t)p);
+        len += (size_t)p;
+    }
+    snprintf(out + len, size - len, ")");
+}
+
 static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                           civic_error *err)
 {
@@ -548,9 +583,24 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                 snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", hint);
                 return civic__rb_at(err, x->at[2], msg);
             }
-            return civic__rb_meant(msg, civic__rb_nearest_name(r, grade_name, r->grade_count,
-                                                               item, n),
-                                   x->at[2], err);
+            /* the grade it most likely is, and the grades there are */
+            const char *near = civic__rb_nearest_name(r, grade_name, r->grade_count, item, n);
+            /* grades are often one letter: "X" is one edit from "A", not near it */
+            if (near && n <= 2 && !same_but_case(item, n, near)) near = NULL;
+            if (near) {
+                civic__excerpt_raw(whole, sizeof(whole), near, strlen(near));
+                len += snprintf(msg + len, sizeof(msg) - (size_t)len, " (did you mean '%s'? ",
+                                whole);
+            } else {
+                len += snprintf(msg + len, sizeof(msg) - (size_t)len, " (");
+            }
+            /* within a civic_error's message after "line L, column C: " */
+            int head = snprintf(NULL, 0, "line %llu, column %u: ",
+                                (unsigned long long)x->at[2].line, x->at[2].column);
+            size_t room = CIVIC_ERROR_MESSAGE_SIZE - (size_t)head;
+            if (room > sizeof(msg)) room = sizeof(msg);
+            if (len > 0 && (size_t)len < room) grade_list(r, msg + len, room - (size_t)len);
+            return civic__rb_at(err, x->at[2], msg);
         }
         if (m->grades & UINT64_C(1) << g) {
             char shown[64];

@@ -1157,13 +1157,67 @@ static void a_grade_with_a_semicolon_cannot_be_named_by_a_measure(void **state)
     fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"Z\"\n",
              7, 10, "'grades': \"Z\" is not a grade of this scheme");
     fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"a\"\n",
-             7, 10, "'grades': \"a\" is not a grade of this scheme (did you mean 'A'?)");
+             7, 10, "'grades': \"a\" is not a grade of this scheme (did you mean 'A'? the only "
+             "grade is \"A\")");
     /* a list written with commas: the separator is ';' */
     fails_at(G1 "[rule.f]\npoints = -10\n[measure.m]\nkind = \"incentive\"\ngrades = \"A, B\"\n",
              7, 10, "'grades': \"A, B\" is not a grade of this scheme (names are separated by "
              "';', not ',')");
     fails_at(G1 "[rule.a]\npoints = 1\n[rule.b]\npoints = 1\n[tier.t]\nrules = \"a,b\"\n", 8, 9,
              "'rules': \"a,b\" is not a rule of this scheme (names are separated by ';', not ',')");
+}
+
+/* A grade a measure names that the scheme lacks is told the scheme's
+ * grades, as many as the message holds and the rest counted, and the one
+ * it most likely is. */
+static void a_measure_naming_no_grade_is_told_the_grades(void **state)
+{
+    (void)state;
+#define G4 "[[grade]]\nname = \"AAA\"\nmin = 3\n[[grade]]\nname = \"AA\"\nmin = 2\n" \
+           "[[grade]]\nname = \"A\"\nmin = 1\n[[grade]]\nname = \"B\"\n"
+#define M "[measure.m]\nkind = \"incentive\"\ngrades = "
+    static const struct { const char *text, *what; } cases[] = {
+        { G1 M "\"AAA\"\n", "line 5, column 10: 'grades': \"AAA\" is not a grade of this scheme "
+                            "(the only grade is \"A\")" },
+        { G4 M "\"X\"\n", "line 14, column 10: 'grades': \"X\" is not a grade of this scheme (the "
+                          "grades are \"AAA\", \"AA\", \"A\" and \"B\")" },
+        { G4 M "\"AA;aaa\"\n", "line 14, column 10: 'grades': \"aaa\" is not a grade of this "
+                               "scheme (did you mean 'AAA'? the grades are \"AAA\", \"AA\", \"A\" "
+                               "and \"B\")" },
+        { G4 M "\"AAAA\"\n", "line 14, column 10: 'grades': \"AAAA\" is not a grade of this "
+                             "scheme (did you mean 'AAA'? the grades are \"AAA\", \"AA\", \"A\" "
+                             "and \"B\")" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
+        if (strcmp(e.message, cases[k].what) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, cases[k].what);
+    }
+    /* 64 grades of long names: as many as fit, the rest counted, and the
+     * message whole to its ')', after a line number of any length */
+    static const size_t blank_lines[] = { 0, 9999000 };
+    for (size_t k = 0; k < 2; k++) {
+        char *text = malloc(blank_lines[k] + 40000), *w = text;
+        assert_non_null(text);
+        memset(w, '\n', blank_lines[k]);
+        w += blank_lines[k];
+        for (int g = 0; g < 64; g++)
+            w += sprintf(w, "[[grade]]\nname = \"%02d %0200d\"\nmin = %d\n", g, 0, 100 - g);
+        w += sprintf(w, M "\"01 %0200d\"\n", 1);
+        civic_rules *r = (civic_rules *)1;
+        civic_error e = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_rules_parse(&r, text, (size_t)(w - text), NULL, &e),
+                         CIVIC_E_RULES);
+        free(text);
+        assert_int_equal(e.line, blank_lines[k] + 195);
+        const char *list = strstr(e.message, " (the grades are \"00 0000");
+        assert_non_null(list);
+        assert_true(strlen(e.message) < CIVIC_ERROR_MESSAGE_SIZE - 1);
+        assert_non_null(strstr(list, "...\", \"01 0000"));
+        assert_string_equal(e.message + strlen(e.message) - 14, "\" and 62 more)");
+    }
+#undef M
+#undef G4
 }
 
 int main(void)
@@ -1191,6 +1245,7 @@ int main(void)
         cmocka_unit_test(version_two_accessors_describe_the_scheme),
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
         cmocka_unit_test(a_grade_with_a_semicolon_cannot_be_named_by_a_measure),
+        cmocka_unit_test(a_measure_naming_no_grade_is_told_the_grades),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
