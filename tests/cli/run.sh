@@ -669,6 +669,32 @@ status help 0 "" -- --help
 status version 0 "" -- --version
 status missing-file 2 "^civic-score: cannot open /nonexistent/events.csv: No such file or directory$" -- $R /nonexistent/events.csv
 status bad-rules-line 2 "line 2, column 1: unknown key 'bse'" -- -r "$D/bad-rules.toml" $D/events.csv
+# A new office operator's slips in a rules file: each refused at its line
+# and column, with what to write (the expected lines written by hand).
+# slip NAME EXTRA EXPECTED-MESSAGE: the base file with EXTRA appended
+slip() {
+    printf '[[grade]]\nname = "A"\n[rule.fine]\npoints = -10\n%b' "$2" >"$T/slip.toml"
+    "$CLI" -r "$T/slip.toml" $D/events.csv >"$T/out" 2>"$T/err" </dev/null; rc=$?
+    want="civic-score: $T/slip.toml: $3"
+    if [ $rc -eq 2 ] && [ "$(cat "$T/err")" = "$want" ] && [ ! -s "$T/out" ]; then ok; else
+        bad "$1: exit $rc: $(cat "$T/err") (wanted: $want)"; fi
+}
+slip recount-on-balance '[[rule.fine.change]]\nfrom = "2026-01-01"\npoints = -5\naffects = "score"\nrecount = true\n' \
+    'line 9, column 11: recount = true on a rule that affects the balance (spendable points are never rewritten; [rule.fine] (line 3) affects the balance: give it affects = "score")'
+slip category-capital 'category = "Traffic"\n' \
+    "line 5, column 12: 'category' must be 1..64 characters of [a-z0-9_.-] (codes are lower case: write \"traffic\")"
+slip category-byte 'category = "traffic/parking"\n' \
+    "line 5, column 12: 'category' must be 1..64 characters of [a-z0-9_.-] ('/' at column 20 is not one of them)"
+slip duration-words 'repair_after = "3 months"\n' \
+    "line 5, column 16: 'repair_after' must be \"forever\", \"Nd\", \"Nm\", \"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\" or \"end-of-year\" (did you mean \"3m\"?)"
+slip working-days 'publicity = "5 working days"\n' \
+    "line 5, column 13: 'publicity' must be a period: \"Nd\", \"Nm\", \"Ny\" (N >= 1), \"end-of-month\", \"end-of-quarter\" or \"end-of-year\" (working days cannot be written: 5 working days span at most 7 calendar days, \"7d\")"
+slip near-word 'affects = "Score"\n' \
+    "line 5, column 11: 'affects' must be one of \"both\", \"score\", \"balance\" (did you mean \"score\"?)"
+slip no-such-grade '[measure.m]\nkind = "incentive"\ngrades = "AAA"\n' \
+    "line 7, column 10: 'grades': \"AAA\" is not a grade of this scheme (the only grade is \"A\")"
+printf '[scheme]\ncontested = "suspended"\n[[grade]]\nname = "A"\n' >"$T/slip.toml"
+status near-word-scheme 2 "slip.toml: line 2, column 13: 'contested' must be one of \"mark\", \"suspend\" (did you mean \"suspend\"?)\$" -- -r "$T/slip.toml" $D/events.csv
 # a rules file that cannot be opened: the library's message names it, once
 status rules-missing 2 "^civic-score: cannot open $T/none.toml: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
 # a rules "file" that never ends: the limit, with the path said once
