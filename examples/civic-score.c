@@ -910,50 +910,57 @@ static void print_groups(const civic_engine *e, const civic_groups *g, int forma
 }
 
 /* Rankings within every group at a depth (--groups D --top N). */
-/* A subject's place in its group's ranking: the group's index, then the
+/* A subject's place in its group's ranking: its group at the depth (the
+ * first len bytes of its group path, borrowed from the ranking), then the
  * subject's position in the ranking of everyone. */
 typedef struct group_row {
-    size_t group, at;
+    const char *path;
+    size_t len, at;
 } group_row;
 
+/* Groups bytewise by path (a shorter path before one it begins), as
+ * civic_engine_groups sorts them; within one, the ranking's order. */
 static int group_row_order(const void *a, const void *b)
 {
     const group_row *x = a, *y = b;
-    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    int cmp = memcmp(x->path, y->path, x->len < y->len ? x->len : y->len);
+    if (cmp == 0 && x->len != y->len) cmp = x->len < y->len ? -1 : 1;
+    if (cmp != 0) return cmp;
     return (x->at > y->at) - (x->at < y->at);
 }
 
-/* The best `top` of every group at `depth` (a CIVIC_E_* code; nothing is
- * printed on an error).  One ranking of everyone, each
- * subject put in its group: a ranking asked group by group scored everyone
- * once per group (9 s for 8,000 groups).  A group's ranking is
- * the same rows in the same order (best score first, ties by id) whichever
- * way it is made, since the groups at one depth do not overlap. */
-static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint32_t depth,
-                             int format, int64_t as_of, uint64_t top, FILE *out)
+static bool same_group(const group_row *x, const group_row *y)
 {
-    size_t n = civic_groups_count(g);
+    return x->len == y->len && memcmp(x->path, y->path, x->len) == 0;
+}
+
+/* The best `top` of every group at `depth` (a CIVIC_E_* code; nothing is
+ * printed on an error).  One ranking of everyone, each subject put in its
+ * group by its group path: a ranking asked group by group scored everyone
+ * once per group (9 s for 8,000 groups).  A group's ranking is the same
+ * rows in the same order (best score first, ties by id) whichever way it is
+ * made, since the groups at one depth do not overlap.  The groups'
+ * statistics (civic_engine_groups) are not asked: their sums, which this
+ * answer does not show, may pass 64 bits where every score fits. */
+static int print_group_ranks(const civic_engine *e, uint32_t depth, int format, int64_t as_of,
+                             uint64_t top, FILE *out)
+{
     bool v2 = civic_engine_spec_version(e) >= 2;
     civic_result *all = NULL;
     int rc = civic_engine_rank(e, NULL, as_of, 0, &all);
     if (rc != CIVIC_OK) return rc; /* the caller says why, once */
     size_t count = civic_result_count(all), rows = 0;
     group_row *row = malloc((count ? count : 1) * sizeof(group_row));
-    uint64_t *taken = calloc(n ? n : 1, sizeof(uint64_t));
-    if (!row || !taken) {
-        free(row);
-        free(taken);
+    if (!row) {
         civic_result_free(all);
         return CIVIC_E_NOMEM;
     }
     for (size_t k = 0; k < count; k++) {
         civic_score x = CIVIC_SCORE_INIT;
         civic_result_get(all, k, &x);
-        size_t i = answers_group_of(g, depth, x.group);
-        if (i != SIZE_MAX && taken[i] < top) {
-            taken[i]++;
-            row[rows++] = (group_row){ i, k };
-        }
+        const char *path = x.group ? x.group : "";
+        size_t len = answers_group_prefix(path, depth);
+        if (len != SIZE_MAX) row[rows++] = (group_row){ path, len, k };
     }
     qsort(row, rows, sizeof(group_row), group_row_order);
     /* RANK, SCORE and GRADE right-aligned, and no title: 1.0's bytes */
@@ -965,15 +972,20 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
         const char *head[] = { "GROUP", "RANK", "SUBJECT", "SCORE", "GRADE" };
         for (size_t c = 0; c < 5; c++) grid_put(&t, head[c]);
     }
-    for (size_t r = 0, place = 0; r < rows; r++) {
-        civic_group_stats s = CIVIC_GROUP_STATS_INIT;
+    char path[CIVIC_GROUP_BYTES_MAX + 1] = "";
+    for (size_t r = 0, place = 0, shown = 0; r < rows; r++) {
         civic_score x = CIVIC_SCORE_INIT;
-        civic_groups_get(g, row[r].group, &s);
+        if (r > 0 && same_group(&row[r - 1], &row[r])) {
+            place++;
+        } else {
+            place = 1;
+            snprintf(path, sizeof(path), "%.*s", (int)row[r].len, row[r].path);
+        }
+        if (place > top) continue;
         civic_result_get(all, row[r].at, &x);
-        place = r > 0 && row[r - 1].group == row[r].group ? place + 1 : 1;
         x.rank = place;
         if (format == FMT_CSV) {
-            csv_field(out, s.path);
+            csv_field(out, path);
             fprintf(out, ",%" PRIu64 ",", x.rank);
             csv_field(out, x.subject);
             fputc(',', out);
@@ -982,17 +994,18 @@ static int print_group_ranks(const civic_engine *e, const civic_groups *g, uint3
             csv_field(out, x.grade);
             fputc('\n', out);
         } else if (format == FMT_JSON) {
-            answers_rankings_row(&sink, s.path, all, row[r].at, &x, v2 ? ANSWERS_V2 : 0, r == 0);
+            answers_rankings_row(&sink, path, all, row[r].at, &x, v2 ? ANSWERS_V2 : 0,
+                                 shown == 0);
         } else {
-            grid_put(&t, s.path[0] ? s.path : "(all)");
+            grid_put(&t, path[0] ? path : "(all)");
             grid_put_u64(&t, x.rank);
             grid_put(&t, x.subject);
             grid_put_fixed(&t, x.score);
             grid_put(&t, x.grade);
         }
+        shown++;
     }
     free(row);
-    free(taken);
     civic_result_free(all);
     if (format == FMT_JSON) answers_rankings_end(&sink);
     else if (format == FMT_TABLE) grid_print(&t, out);
@@ -2780,15 +2793,13 @@ static int run(const options *o, civic_engine *e, const civic_engine *next, FILE
         if (rc == CIVIC_OK) blank_warn(&b);
         if (rc == CIVIC_OK) print_record(e, rec, o->format, o->detail != 0, as_of, out);
         civic_record_free(rec);
+    } else if (o->groups >= 0 && o->top) { /* rankings: no group's sums */
+        rc = print_group_ranks(e, (uint32_t)o->groups, o->format, as_of, o->top, out);
     } else if (o->groups >= 0) {
         civic_groups *g = NULL;
         sums = SUMS_EITHER;
         rc = civic_engine_groups(e, (uint32_t)o->groups, as_of, &g);
-        if (rc == CIVIC_OK) {
-            if (o->top)
-                rc = print_group_ranks(e, g, (uint32_t)o->groups, o->format, as_of, o->top, out);
-            else print_groups(e, g, o->format, as_of, (unsigned)o->groups, out);
-        }
+        if (rc == CIVIC_OK) print_groups(e, g, o->format, as_of, (unsigned)o->groups, out);
         civic_groups_free(g);
     } else {
         civic_result *res = NULL;

@@ -479,9 +479,7 @@ void answers_error(const answers_sink *out, int code, const civic_error *err)
 
 /* ------------------------------------------------------------ groups */
 
-/* Bytes of the first `depth` segments of path, or SIZE_MAX when it has
- * fewer. */
-static size_t prefix_len(const char *path, uint32_t depth)
+size_t answers_group_prefix(const char *path, uint32_t depth)
 {
     if (depth == 0) return 0;
     if (!*path) return SIZE_MAX;
@@ -498,7 +496,7 @@ static size_t prefix_len(const char *path, uint32_t depth)
 size_t answers_group_of(const civic_groups *g, uint32_t depth, const char *path)
 {
     if (!path) path = "";
-    size_t n = prefix_len(path, depth);
+    size_t n = answers_group_prefix(path, depth);
     if (n == SIZE_MAX) return SIZE_MAX;
     size_t lo = 0, hi = civic_groups_count(g);
     while (lo < hi) {

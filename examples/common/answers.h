@@ -132,6 +132,12 @@ void answers_record(const answers_sink *out, const civic_rules *rules, const civ
  * grades ({grade name: subjects} in grade order). */
 void answers_group(const answers_sink *out, const civic_groups *g, size_t i);
 
+/* Bytes of the first `depth` segments of path (a subject's group), or
+ * SIZE_MAX when it has fewer (the subject is in no group at that depth): the
+ * group at `depth` it belongs to is path[0..n), as civic_engine_groups
+ * makes them. */
+size_t answers_group_prefix(const char *path, uint32_t depth);
+
 /* The index in g (groups at `depth`, sorted by path bytewise) of the group a
  * subject whose group is `path` belongs to, or SIZE_MAX when the path has
  * fewer than `depth` segments (the subject is in no group there).  A binary

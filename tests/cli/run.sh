@@ -481,6 +481,28 @@ printf '[[grade]]\nname = "A"\n[rule.big]\npoints = 1000000000000\nper = "unit"\
 status overflow-subjects-fine 0 "" -- -r "$T/gbig.toml" "$T/gbig.csv"
 status overflow-groups 2 "or a group's scores or balances (about 9.2e16), summed, pass" -- \
     -r "$T/gbig.toml" --groups 0 "$T/gbig.csv"
+# --groups D --top N shows no group's sum: it ranks where a group's balance
+# passes 64 bits (it failed with the message above).  By hand: s1's 9 events
+# of 10000 units x 1e12 are 9e16 points, s3's 11529.215 units 1.1529215e16,
+# each within 2^63 hundredths, their sum (1.01529215e17) not; each score is
+# held at max 1e12, so s1 comes before s3 (ties by id).
+printf '[scheme]\nname = "big"\nbase = 0\nmin = -1000000000000\nmax = 1000000000000\nutc_offset = "+00:00"\n[[grade]]\nname = "P"\nmin = 0\n[[grade]]\nname = "N"\n[rule.huge]\npoints = 1000000000000\nper = "unit"\ndimension = "x"\n' >"$T/rbig.toml"
+{ echo id,subject,type,ts,qty,group; for i in 0 1 2 3 4 5 6 7 8; do
+    echo "e$i,s1,huge,2025-01-0$((i + 1)),10000,g"; done; echo "n2,s3,huge,2025-01-01,11529.215,g"; } >"$T/rbig.csv"
+status overflow-group-sums 2 "or a group's scores or balances (about 9.2e16), summed, pass" -- \
+    -r "$T/rbig.toml" --groups 1 -f csv "$T/rbig.csv"
+"$CLI" -r "$T/rbig.toml" --groups 1 --top 1 -f csv "$T/rbig.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$T/err" ] && [ "$(cat "$T/out")" = "group,rank,subject,score,grade
+g,1,s1,1000000000000.00,P" ]; then ok; else bad "group ranks past a group's sum: exit $rc: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/rbig.toml" --groups 0 --top 2 "$T/rbig.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$T/out")" = "GROUP  RANK  SUBJECT             SCORE  GRADE
+(all)     1  s1       1000000000000.00      P
+(all)     2  s3       1000000000000.00      P" ]; then ok; else bad "group ranks past a group's sum, table: exit $rc: $(cat "$T/out" "$T/err")"; fi
+"$CLI" -r "$T/rbig.toml" --groups 1 --top 5 -f json "$T/rbig.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$T/out")" = '{"rankings":[
+{"group":"g","rank":1,"subject":"s1","score":1000000000000.00,"grade":"P"},
+{"group":"g","rank":2,"subject":"s3","score":1000000000000.00,"grade":"P"}
+]}' ]; then ok; else bad "group ranks past a group's sum, json: exit $rc: $(cat "$T/out" "$T/err")"; fi
 # a tier's quantity past it, every point 0: the message names tiers (it said points)
 printf '[scheme]\nbase = 0\n[[grade]]\nname = "A"\n[rule.v]\npoints = 0\nper = "unit"\n[tier.t]\nrules = "v"\n[[tier.t.level]]\nname = "x"\nmin = 1\n' >"$T/tbig.toml"
 { echo id,subject,type,ts,qty; i=1; while [ $i -le 10000 ]; do
