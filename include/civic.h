@@ -291,7 +291,13 @@ CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
  *  0001..9999 in UTC)"), without the text, which the caller names as it was
  *  given.  The reason begins "bad timestamp" exactly when the text has none
  *  of the accepted forms (a caller may put its own list of forms in its
- *  place); every other reason names the part that is wrong.
+ *  place: the reason's first ")" ends the library's); every other reason
+ *  names the part that is wrong.  Such a reason goes on, where the text
+ *  most likely means a time written otherwise, with what it is, in
+ *  parentheses, as a log's ts is told it: "bad timestamp (expected ...)
+ *  (the seconds are required: write 2025-11-28T19:04:00)", "(day.month.year?
+ *  write 2026-12-01)", "(U+FF12 is a full-width character)", "(a database's
+ *  NULL? it is no time)" (since 1.1).
  *  @return as civic_rules_parse_time. */
 CIVIC_API int civic_rules_parse_time_ext(const civic_rules *rules, const char *text,
                                          size_t len, int64_t *out, civic_error *err);

@@ -382,6 +382,20 @@ const char *civic__value_hint(int field, bool redeem, int32_t utc_offset, const 
     return buf;
 }
 
+const char *civic__time_hint(int32_t utc_offset, const char *v, size_t n, char *buf, size_t size)
+{
+    char name[64];
+    size_t at;
+    buf[0] = '\0';
+    if (civic__toml_lookalike_name(v, n, name, sizeof(name), &at))
+        snprintf(buf, size, " (%s)", name);
+    else if ((n == 2 && v[0] == '\\' && v[1] == 'N') || (n == 4 && same_letters(v, "null", 4)))
+        snprintf(buf, size, " (a database's NULL? it is no time)");
+    else
+        ts_hint(v, n, utc_offset, buf, size);
+    return buf;
+}
+
 static const char *value_hint(const civic_engine *e, const civic_parsed *p,
                               const civic_fields *f, int field, char *buf, size_t size)
 {

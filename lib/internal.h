@@ -1264,6 +1264,13 @@ const char *civic__ts_form_refused(uint8_t number, size_t n, int *code);
 bool civic__latin1_like(const char *s, size_t n, size_t bad);
 const char *civic__value_hint(int field, bool redeem, int32_t utc_offset, const char *v,
                               size_t n, char *buf, size_t size);
+/* event.c: what a time v[0..n) of none of the ts forms most likely is, for
+ * civic_rules_parse_time_ext, " (...)" in buf (size >= 128), else "": the
+ * look-alike character named ("U+FF12 is a full-width character"), a
+ * locale's date or a time without its seconds as the load tells a ts (the
+ * time to write only where it is taken under utc_offset), a database's NULL
+ * (as no time: a time given to a function has no empty field to be). */
+const char *civic__time_hint(int32_t utc_offset, const char *v, size_t n, char *buf, size_t size);
 /* event.c: whether a ts v[0..n) holds a look-alike character (a full-width
  * digit or dash, a no-break space), and then in after (size >= 176) the
  * hint the load gives it after "bad timestamp" and the value; civic_split

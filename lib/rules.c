@@ -2326,8 +2326,14 @@ int civic_rules_parse_time_ext(const civic_rules *r, const char *text, size_t le
         return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     const char *why = NULL;
     int rc = civic__time_parse(text, len, r->utc_offset, out, &why);
-    if (rc != CIVIC_OK) return civic__error_set(err, rc, 0, 0, 0, "%s", why ? why : "bad timestamp");
-    return CIVIC_OK;
+    if (rc == CIVIC_OK) return CIVIC_OK;
+    if (!why) why = "bad timestamp";
+    /* of no form: what it most likely is, after the list of forms, which a
+     * caller may replace by its own (civic.h) */
+    char hint[176] = "";
+    if (rc == CIVIC_E_EVENT && strncmp(why, "bad timestamp", 13) == 0)
+        civic__time_hint(r->utc_offset, text, len, hint, sizeof(hint));
+    return civic__error_set(err, rc, 0, 0, 0, "%s%s", why, hint);
 }
 
 int civic_rules_format_time(const civic_rules *r, int64_t t, char *buf, size_t size)

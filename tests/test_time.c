@@ -382,6 +382,53 @@ static void the_public_parse_says_why_as_a_log_does(void **state)
     civic_rules_free(r);
 }
 
+/* civic_rules_parse_time_ext: a time of no form that most likely means one
+ * is told what it is after the library's list of forms, in the words a
+ * log's ts gets (civic-score -t and the service's as_of gave the forms
+ * only); the list's first ')' ends it, so a caller that puts its own in its
+ * place keeps the rest.  The time to write is given only where taken. */
+static void the_public_parse_says_what_a_formless_time_most_likely_is(void **state)
+{
+    (void)state;
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_rules *r = rules_from(TEST_SCHEME "[rule.fine]\npoints = -1\n"); /* +08:00 */
+    static const char forms[] = "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] "
+                                "or Unix seconds)";
+    static const struct { const char *s, *hint; } cases[] = {
+        { "2025-11-28 19:04", " (the seconds are required: write 2025-11-28T19:04:00)" },
+        { "2026-12-01 09:00+01:00", " (the seconds are required: write 2026-12-01T09:00:00+01:00)" },
+        { "01.12.2026", " (day.month.year? write 2026-12-01)" },
+        { "06.12.2026 09:30", " (day.month.year? write 2026-12-06T09:30:00)" },
+        { "12/06/2026", " (day/month/year or month/day/year? write YYYY-MM-DD)" },
+        { "NULL", " (a database's NULL? it is no time)" },
+        { "\\N", " (a database's NULL? it is no time)" },
+        { "\xef\xbc\x92" "025-01-01", " (U+FF12 is a full-width character)" },
+        { "2026\xe2\x80\x93" "01-05", " (U+2013 is a dash, not a minus sign)" },
+        { "31.02.2026", "" },       /* no such day: no time to write */
+        { "yesterday", "" },
+        { "nul", "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *s = cases[i].s;
+        char want[CIVIC_ERROR_MESSAGE_SIZE];
+        int64_t t = 0;
+        snprintf(want, sizeof(want), "%s%s", forms, cases[i].hint);
+        assert_int_equal(civic_rules_parse_time_ext(r, s, strlen(s), &t, &err), CIVIC_E_EVENT);
+        assert_int_equal(err.code, CIVIC_E_EVENT);
+        assert_string_equal(err.message, want);
+        assert_ptr_equal(strchr(err.message, ')') + 1, err.message + strlen(forms));
+    }
+    /* a reason of a part that is wrong gets none (a day that does not
+     * exist is told so, the seconds left out or not) */
+    int64_t t = 0;
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-06-31", 10, &t, &err), CIVIC_E_EVENT);
+    assert_string_equal(err.message, "day out of range for the month");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30 10:00", 16, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "day out of range for the month");
+    civic_rules_free(r);
+}
+
 /* civic__floor_div against its definition, q * b <= a < (q + 1) * b for
  * b > 0 (reversed for b < 0), checked in 128 bits: around zero, around
  * multiples, and at the ends of the range, for the divisors the library
@@ -463,6 +510,7 @@ int main(void)
         cmocka_unit_test(every_clock_parses_like_the_plain_parser),
         cmocka_unit_test(a_refused_time_says_why),
         cmocka_unit_test(the_public_parse_says_why_as_a_log_does),
+        cmocka_unit_test(the_public_parse_says_what_a_formless_time_most_likely_is),
         cmocka_unit_test(floor_division_rounds_down_everywhere),
         cmocka_unit_test(every_day_has_its_civil_date),
     };
