@@ -2647,8 +2647,18 @@ static int parse_as_of(civic_engine *e, const char *text, int64_t *as_of)
         snprintf(fmt, sizeof(fmt), "bad --as-of time '%%s': %s", err.message);
         return usage_error(fmt, text);
     }
-    return usage_error("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], "
-                       "Unix seconds or now)", text);
+    /* Of no form: our list of forms (with "now") in place of the library's,
+     * which its first ')' ends, and what the text most likely is where the
+     * library says it, as a log's ts is told it ("(the seconds are
+     * required: write 2025-11-28T19:04:00)") */
+    const char *hint = "";
+    if (prc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) == 0 &&
+        strchr(err.message, ')'))
+        hint = strchr(err.message, ')') + 1;
+    complain("bad --as-of time '%s' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or "
+             "now)%s", text, hint);
+    fputs("Try 'civic-score --help'.\n", stderr);
+    return EXIT_USAGE;
 }
 
 /* Subject ids an answer shows that begin or end with a blank: each is
