@@ -510,11 +510,15 @@ static void value_as_sent(const request *rq, const char *name, const char *v, si
     shown[len] = '\0';
 }
 
+/* Bytes of a bad time's reason: the value shown (60 bytes at most), the
+ * forms and the library's hint (about 60). */
+#define TIME_WHY_BYTES 256
+
 /* A time in any ts form.  A '+' sent unencoded arrives as a space, so a
  * space is read as '+', except the one that may stand for the 'T' between
  * date and time (YYYY-MM-DD HH:MM...).  A reason quotes the value as sent
- * (value_as_sent).  CIVIC_OK; CIVIC_E_INVALID with the reason in why;
- * CIVIC_E_NOMEM (send_time_error). */
+ * (value_as_sent).  CIVIC_OK; CIVIC_E_INVALID with the reason in why
+ * (TIME_WHY_BYTES hold any); CIVIC_E_NOMEM (send_time_error). */
 static int parse_time_arg(server *s, const request *rq, const char *name, const char *v,
                           int64_t *out, char *why, size_t n)
 {
@@ -537,9 +541,15 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
         snprintf(why, n, "%s \"%.*s\": %.*s", name, shown, sent,
                  shown_bytes(err.message, 60), err.message);
     else if (rc != CIVIC_OK) /* only an as_of takes "now" (parse_as_of) */
+        /* our list of forms in place of the library's (which its first ')'
+         * ends), then what the value most likely is where the library says
+         * it, as a log's ts and civic-score -t are told it ("(the seconds
+         * are required: write 2025-11-28T19:04:00)") */
         snprintf(why, n, "%s \"%.*s\" is not a timestamp (YYYY-MM-DD, "
-                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)", name, shown, sent,
-                 strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds");
+                 "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM]%s)%s", name, shown, sent,
+                 strcmp(name, "as_of") == 0 ? ", Unix seconds or now" : " or Unix seconds",
+                 rc == CIVIC_E_EVENT && strchr(err.message, ')') ? strchr(err.message, ')') + 1
+                                                                 : "");
     free(text);
     return rc == CIVIC_OK ? CIVIC_OK : CIVIC_E_INVALID;
 }
@@ -652,7 +662,7 @@ static enum MHD_Result send_query_error(server *s, struct MHD_Connection *c, req
 
 static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
@@ -669,7 +679,7 @@ static enum MHD_Result get_subject(server *s, struct MHD_Connection *c, request 
 
 static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     if (!rq->id[0]) /* /subjects//record: a client's empty id, no subject any event has */
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad subject",
@@ -689,7 +699,7 @@ static enum MHD_Result get_record(server *s, struct MHD_Connection *c, request *
 
 static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     uint64_t depth = 1;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))
@@ -711,7 +721,7 @@ static enum MHD_Result get_groups(server *s, struct MHD_Connection *c, request *
  * group, "" for everyone). */
 static enum MHD_Result get_rank(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     uint64_t top = 0;
     if (arg(c, "top") && !parse_uint(arg(c, "top"), UINT32_MAX, &top))
@@ -1703,7 +1713,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
 /* SPEC 11.3: GET /lists/{name}?as_of= -- civic-score --list NAME -f json. */
 static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
     if (trc != CIVIC_OK) return send_time_error(c, rq, trc, "bad as_of", why);
@@ -1732,7 +1742,7 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
  * cannot overtake the default as_of either). */
 static enum MHD_Result get_objections(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     pthread_rwlock_rdlock(&s->page_lock);
     int trc = parse_as_of(s, c, rq, &as_of, why, sizeof(why));
@@ -1809,7 +1819,7 @@ static void report_cache_put(server *s, int64_t as_of, uint64_t depth, uint64_t 
  * civic-score --format html --groups DEPTH --min-group K. */
 static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
 {
-    char why[160];
+    char why[TIME_WHY_BYTES];
     int64_t as_of;
     uint64_t depth = s->opt.report_depth, min_group = s->opt.min_group;
     if (arg(c, "depth") && !parse_uint(arg(c, "depth"), CIVIC_GROUP_DEPTH_MAX, &depth))

@@ -171,6 +171,24 @@ def test_answers(srv, log, log_path):
         status, e = srv.request("GET", "/subjects/%s?as_of=%s" % (subject, bad))
         check(status == 400 and e.get("reason") == 'as_of "%s": %s' % (bad, why),
               "as_of=%s: %s %s" % (bad, status, e))
+    # a time of no form that most likely means one: after the forms, what to
+    # write, as a log's ts and civic-score -t are told it (it listed the
+    # forms only)
+    forms_now = " is not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now)"
+    for bad, shown, hint in (
+            ("2025-11-28%2019:04", "2025-11-28 19:04",
+             " (the seconds are required: write 2025-11-28T19:04:00)"),
+            ("01.12.2026", "01.12.2026", " (day.month.year? write 2026-12-01)"),
+            ("12/06/2026", "12/06/2026", " (day/month/year or month/day/year? write YYYY-MM-DD)"),
+            ("NULL", "NULL", " (a database's NULL? it is no time)"),
+            ("%EF%BC%92025-01-01", "\uff12025-01-01", " (U+FF12 is a full-width character)")):
+        status, e = srv.request("GET", "/subjects/%s?as_of=%s" % (subject, bad))
+        check(status == 400 and e.get("reason") == 'as_of "%s"%s%s' % (shown, forms_now, hint),
+              "as_of=%s says what it most likely is: %s %s" % (bad, status, e))
+    status, e = srv.request("POST", "/purge?before=NULL")
+    check(status == 400 and e.get("reason") == 'before "NULL" is not a timestamp (YYYY-MM-DD, '
+          'YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) (a database\'s NULL? it is no time)',
+          "purge before=NULL says what it most likely is: %s %s" % (status, e))
     # the forms an as_of takes include "now" (a purge's before does not take it)
     status, e = srv.request("GET", "/subjects/%s?as_of=today" % subject)
     check(status == 400 and e.get("reason", "").endswith("Unix seconds or now)"),
