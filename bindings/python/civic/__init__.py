@@ -631,6 +631,11 @@ def _parse_time(rules_ptr, value, what="time"):
                    "Unix seconds or now)" if what == "as_of" else
                    "not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
                    "or Unix seconds)")
+            # then what it most likely is, where the library says it after its
+            # own list of forms (which its first ")" ends), as a log's ts is
+            # told it: "(the seconds are required: write 2025-11-28T19:04:00)"
+            if e.message and e.message.startswith("bad timestamp") and ")" in e.message:
+                why += e.message[e.message.index(")") + 1:]
         raise (_capi.CivicValueError if nul else CivicError)(
             e.code, "bad %s %r: %s" % (what, text, why)) from None
     return out.value

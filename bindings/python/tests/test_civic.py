@@ -1006,6 +1006,21 @@ class TestRules(Base):
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("soon")
         self.assertIn("bad time 'soon': not a timestamp (YYYY-MM-DD", str(cm.exception))
+        # a time of no form that most likely means one: what to write, after
+        # the forms, as a log's ts is told it (the forms were all it said)
+        forms = ("not a timestamp (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM], "
+                 "Unix seconds or now)")
+        for text, hint in (("2022-03-01 10:00",
+                            " (the seconds are required: write 2022-03-01T10:00:00)"),
+                           ("01.03.2022", " (day.month.year? write 2022-03-01)"),
+                           ("NULL", " (a database's NULL? it is no time)")):
+            with civic.Engine(r) as e:
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.score("s", as_of=text)
+                self.assertEqual(cm.exception.message, "bad as_of %r: %s%s" % (text, forms, hint))
+        with self.assertRaises(civic.CivicError) as cm:
+            r.parse_time("soon")
+        self.assertTrue(str(cm.exception).endswith("or Unix seconds)"), str(cm.exception))
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("0001-01-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
