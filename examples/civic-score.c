@@ -1316,10 +1316,10 @@ static int run_compare(const civic_engine *now, const civic_engine *next, int fo
             fprintf(out, ", as of %s: %zu subject%s, %zu with a new score or grade\n\n", when,
                     c.rows_total, c.rows_total == 1 ? "" : "s", c.rows_changed);
             print_matrix(&c, out);
-            if (changed_only ? c.rows_changed : c.rows_total) {
-                fputc('\n', out);
-                grid_print(&c.g, out);
-            }
+            /* its column header also without a row (nothing changed, an
+             * empty log), as every other table and the CSV print theirs */
+            fputc('\n', out);
+            grid_print(&c.g, out);
         }
     }
     if (c.g.cells) {

@@ -936,6 +936,23 @@ if ! grep -Eq '^a ' "$T/out" && grep -Eq '^b +d1/s2 +1005[.]00 +A +1010[.]00' "$
 if grep -q ': 2 subjects, 1 with a new score or grade$' "$T/out" &&
    [ "$(grep -Ec '^[ab] ' "$T/out")" -eq 1 ]; then ok; else
     bad "compare table --changed title: $(cat "$T/out" "$T/err")"; fi
+# nothing changed: the table's column header still, as every other empty
+# table and the CSV have theirs (it ended at the matrix).  By hand: a's fine
+# is 990 (B), b's honour 1005 (A) under both; an empty log the same
+"$CLI" -r "$T/x.toml" --compare "$T/x.toml" --changed "$T/xy.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ ! -s "$T/err" ] && [ "$(cat "$T/out")" = "what-if under $T/x.toml, as of 2022-01-02T00:00:00+08:00: 2 subjects, 0 with a new score or grade
+
+NOW \\ NEW  A  B
+A          1  0
+B          0  1
+
+SUBJECT  GROUP  SCORE  GRADE  NEW SCORE  NEW GRADE  DELTA" ]; then ok; else
+    bad "compare table --changed, none changed: exit $rc: $(cat "$T/out" "$T/err")"; fi
+printf 'id,subject,type,ts\n' >"$T/none.csv"
+"$CLI" -r "$T/x.toml" --compare "$T/y.toml" -t 2022-01-01 "$T/none.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(tail -2 "$T/out")" = "
+SUBJECT  GROUP  SCORE  GRADE  NEW SCORE  NEW GRADE  DELTA" ]; then ok; else
+    bad "compare table of an empty log: exit $rc: $(cat "$T/out" "$T/err")"; fi
 # schemes eight hours east and west of UTC read 2022-01-01 as two instants: by
 # default the later, so the fine counts under both, whichever scheme is current
 sed 's/+08:00/-08:00/' "$T/x.toml" >"$T/w.toml"
