@@ -2360,7 +2360,8 @@ static int parse_options(int argc, char **argv, options *o)
     for (;;) {
         /* '-': files come back in order as option 1, so that options after
          * them are read whatever POSIXLY_CORRECT says (the manual's promise) */
-        int opt = getopt_long(argc, argv, "-:r:t:f:h", long_options, NULL);
+        int longindex = -1; /* set when the option was given in its long form */
+        int opt = getopt_long(argc, argv, "-:r:t:f:h", long_options, &longindex);
         if (opt == -1) break;
         /* The argument getopt just read (an error leaves optind past it). */
         const char *v = optarg, *a = argv[optind > 1 && optind <= argc ? optind - 1 : 0];
@@ -2395,8 +2396,10 @@ static int parse_options(int argc, char **argv, options *o)
             o->min_group = n;
             break;
         case OPT_LENIENT: o->lenient = 1; break;
-        case 'r':
-            if (!*v) return usage_error("%s", "option -r needs a rules file");
+        case 'r': /* named as typed: --rules= is no -r */
+            if (!*v)
+                return usage_error("option %s needs a rules file",
+                                   longindex >= 0 ? "--rules" : "-r");
             o->rules_path = v;
             break;
         case 't': o->as_of_text = v; break;

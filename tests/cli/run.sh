@@ -617,6 +617,10 @@ status long-flag-value 1 "option '--lenient' takes no value" -- --lenient=1 $D/e
 status ambiguous-long 1 "option '--c' is ambiguous" -- --c x $D/events.csv
 status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
 status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
+# the form typed is named (--rules= said "option -r"), abbreviated or not
+status empty-rules-long 1 "^civic-score: option --rules needs a rules file$" -- --rules= $D/events.csv
+status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file$" -- --rules '' $D/events.csv
+status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file$" -- --rul= $D/events.csv
 status top-blank 1 "--top needs a positive number, not ' 3'" -- $R --top ' 3' $D/events.csv
 status min-group-big 1 "^civic-score: --min-group needs a number from 1 to 4294967295, not .4294967296.$" -- $R -f html --min-group 4294967296 $D/events.csv
 status min-group-zero 1 "--min-group needs a number from 1 to 4294967295, not .0." -- $R -f html --min-group 0 $D/events.csv
