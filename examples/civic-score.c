@@ -2344,8 +2344,8 @@ static int check_combinations(const options *o, bool format_given)
                                  "flag, ceiling and what an entry affects)");
     if (o->min_group && !html) return usage_error("%s", "--min-group needs --format html");
     if (html && (o->explain || o->top || o->list || o->compare))
-        return usage_error("%s", "--format html is the notice page: it goes with --groups and "
-                                 "--min-group only");
+        return usage_error("%s", "--format html is the notice page: of the other options it "
+                                 "goes with -r, -t, --groups, --min-group and --lenient only");
     return 0;
 }
 

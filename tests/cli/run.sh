@@ -621,6 +621,14 @@ status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/ev
 status empty-rules-long 1 "^civic-score: option --rules needs a rules file$" -- --rules= $D/events.csv
 status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file$" -- --rules '' $D/events.csv
 status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file$" -- --rul= $D/events.csv
+# the page's options, all of them (it named --groups and --min-group only,
+# though -r, -t and --lenient go with it too)
+for other in "--explain s1" "--top 1" "--list dishonest" "--compare $D/rules.toml"; do
+    status "html with $other" 1 "^civic-score: --format html is the notice page: of the other options it goes with -r, -t, --groups, --min-group and --lenient only$" -- \
+        $R -f html $other $D/events.csv
+done
+"$CLI" $R -t 2022-10-01 --lenient --groups 1 --min-group 1 -f html $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && grep -q '^<!DOCTYPE html>' "$T/out"; then ok; else bad "html with -r -t --lenient --groups --min-group: exit $rc: $(cat "$T/err")"; fi
 status top-blank 1 "--top needs a positive number, not ' 3'" -- $R --top ' 3' $D/events.csv
 status min-group-big 1 "^civic-score: --min-group needs a number from 1 to 4294967295, not .4294967296.$" -- $R -f html --min-group 4294967296 $D/events.csv
 status min-group-zero 1 "--min-group needs a number from 1 to 4294967295, not .0." -- $R -f html --min-group 0 $D/events.csv
