@@ -348,9 +348,11 @@ static const char style[] =
     "minmax(3rem,1fr) auto;gap:.3rem .5rem;align-items:center;font-size:.85rem}"
     ".bars svg{display:block;width:100%;height:16px}.gl{overflow-wrap:anywhere}"
     ".gc{text-align:right;font-variant-numeric:tabular-nums}"
-    /* an escape in a name (\\u200d: see escaped) is not the name's own text */
+    /* an escape in a name (\\u200d: see escaped) is not the name's own text;
+     * it reads left to right, isolated, inside a right-to-left name too (a
+     * Hebrew id's showed back to front, its backslash at its right end) */
     ".esc{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:.85em;color:#8a1c00;"
-    "background:#f1f1f1;border-radius:2px;padding:0 .08em}"
+    "background:#f1f1f1;border-radius:2px;padding:0 .08em;direction:ltr;unicode-bidi:isolate}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.incentive{color:#064}.restriction{color:#8a1c00}"
     "footer{margin-top:2rem;font-size:.8rem;color:#555}"
     "h1,h2,h3,p,li,figcaption,.id{overflow-wrap:anywhere}"

@@ -821,6 +821,73 @@ def rtl_page(tmp):
           and ' dir="rtl"' not in dom, "rtl: the page's own sentences stay left to right")
 
 
+# Reads, in a copy of a page laid out by Chromium, the left edge of every
+# character of every escape (.esc) and of the name around it, in the order
+# of the text: an escape reads left to right when its edges increase.
+ESC_ORDER_JS = r"""
+(function () {
+  var out = [];
+  document.querySelectorAll("tr[data-subject] .esc").forEach(function (el) {
+    var n = el.firstChild, xs = [];
+    for (var i = 0; i < n.data.length; i++) {
+      var r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+      xs.push(r.getBoundingClientRect().left);
+    }
+    out.push({subject: el.closest("tr").getAttribute("data-subject"), text: n.data, xs: xs});
+  });
+  var pre = document.createElement("pre");
+  pre.id = "civic-esc";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+"""
+
+
+def rtl_escape_page(tmp):
+    """An escape inside a right-to-left id or group (a Hebrew id with a
+    U+200B, "shin U+202E alef") reads left to right, whole: "\\u200b", not
+    "u200b\\" as the id's own direction turned it.  The page's style gives
+    an escape its own direction, isolated from the name around it; in
+    Chromium each escape's characters stand left to right."""
+    shalom = "\u05e9\u05dc\u05d5\u05dd"
+    rules = ('[scheme]\nname = "test"\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n'
+             '[[grade]]\nname = "D"\n[rule.fine]\npoints = -30\nflag = "red"\nvalid = "6m"\n')
+    ids = [shalom + "\u200b", "a\u200bb", "\u05e9\u202e\u05d0"]
+    group = "\u05e6\u05e4\u05d5\u05df\u200b"
+    log = "id,subject,type,ts,group\n" + "".join(
+        "f%d,%s,fine,2025-03-02T10:00:00,%s\n" % (i, who, group) for i, who in enumerate(ids))
+    rules_path, log_path = write_case(tmp, "rtl-esc", rules, log)
+    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "--min-group", "1",
+                          log_path], check=True, capture_output=True, timeout=60).stdout
+    text = raw.decode("utf-8")
+    esc_rule = re.search(r"\.esc\s*\{([^}]*)\}", text)
+    check(esc_rule and re.search(r"direction:\s*ltr", esc_rule.group(1))
+          and re.search(r"unicode-bidi:\s*isolate", esc_rule.group(1)),
+          "rtl escape: the style reads an escape left to right, isolated: %r"
+          % (esc_rule.group(0) if esc_rule else None))
+    check('<h3><bdi>\u05e6\u05e4\u05d5\u05df<span class="esc">\\u200b</span></bdi></h3>' in text,
+          "rtl escape: the group's heading shows its escape")
+    page = text.replace("</body>", "<script>%s</script></body>" % ESC_ORDER_JS)
+    path = os.path.join(tmp, "rtl-esc-probe.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+    rc, dom, _ = chromium(["--dump-dom", "--window-size=1280,1200", "file://" + path], tmp,
+                          "rtl escape")
+    m = re.search(r'<pre id="civic-esc">(.*?)</pre>', dom.decode("utf-8"), re.S)
+    if not check(rc == 0 and m, "rtl escape: the escapes were measured"):
+        return
+    got = json.loads(html.unescape(m.group(1)))
+    check(sorted((g["subject"], g["text"]) for g in got)
+          == sorted([(ids[0], "\\u200b"), (ids[1], "\\u200b"), (ids[2], "\\u202e")]
+                    + [(who, "\\u200b") for who in ids]),
+          "rtl escape: every id's and group's escape is on the list: %r"
+          % [(g["subject"], g["text"]) for g in got])
+    for g in got:
+        check(g["xs"] == sorted(g["xs"]) and len(set(g["xs"])) == len(g["xs"]),
+              "rtl escape: %r of %r reads left to right (its characters' left edges %r)"
+              % (g["text"], g["subject"], g["xs"]))
+
+
 def hidden_cell_pages(tmp):
     """Two logs that differ only inside a small cell (s1 of south, a group
     of 2, is a court defaulter in one and recycles in the other; the lists
@@ -1712,6 +1779,7 @@ def main():
         lookalike_page(tmp)
         v1_scheme_page(tmp)
         rtl_page(tmp)
+        rtl_escape_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
         cells_page(tmp)
