@@ -212,6 +212,17 @@ static void shown_glued(const answers_sink *out, const char *before, const char 
     put(out, "</span>");
 }
 
+/* A text of the rules shown in the page's <title>, which holds no markup:
+ * isolated as shown isolates it, by U+2068 FIRST STRONG ISOLATE and U+2069
+ * POP DIRECTIONAL ISOLATE (a right-to-left name ending in "!" kept it at
+ * its end in the <h1> but not in the window's title). */
+static void title_shown(const answers_sink *out, const char *s)
+{
+    put(out, "\xe2\x81\xa8");
+    text(out, s);
+    put(out, "\xe2\x81\xa9");
+}
+
 /* A resident's id or a group, displayed and isolated. */
 static void shown_name(const answers_sink *out, const char *s)
 {
@@ -1782,10 +1793,10 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     cells c = { g, o.depth, ungrouped(all, g, o.depth) };
     put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-    if (o.title) text(out, o.title);
+    if (o.title) title_shown(out, o.title);
     else {
         put(out, "Public notice: ");
-        text(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+        title_shown(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
     }
     put(out, "</title>\n<style>");
     put(out, style);

@@ -1008,13 +1008,14 @@ fi
 
 # A scheme's name may hold control characters (the rules file allows them):
 # the table shows them as escapes, not as what a terminal would act on, and
-# the page (-f html) as U+FFFD; --print-rules writes C1 as TOML escapes too.
+# the page (-f html) as U+FFFD (its title isolating the name: U+2068 before
+# it); --print-rules writes C1 as TOML escapes too.
 sed '1a name = "a\\u001b[2J\\u0007\\u009b31m\\u00e9z"' $D/rules.toml >"$T/ctl.toml"
 "$CLI" -r "$T/ctl.toml" -t 2022-10-01 $D/events.csv >"$T/out" 2>"$T/err"
 if [ "$(head -n 1 "$T/out")" = '"a\x1b[2J\x07\u009b31m''é''z" scheme, as of 2022-10-01T00:00:00+08:00: 5 subjects' ] &&
     ! LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then ok; else bad "control characters in the table's scheme name: $(head -n 1 "$T/out" | od -c | head -3)"; fi
 "$CLI" -r "$T/ctl.toml" -t 2022-10-01 -f html $D/events.csv >"$T/out" 2>"$T/err"
-if grep -q "<title>Public notice: a$(printf '\357\277\275')\[2J$(printf '\357\277\275\357\277\275')31m" "$T/out" &&
+if grep -q "<title>Public notice: $(printf '\342\201\250')a$(printf '\357\277\275')\[2J$(printf '\357\277\275\357\277\275')31m" "$T/out" &&
     ! LC_ALL=C grep -q "$(printf '\033\|\302\233\|\007')" "$T/out"; then ok; else bad "control characters in the page's scheme name"; fi
 "$CLI" -r "$T/ctl.toml" -t 2022-10-01 -f json --top 1 $D/events.csv >"$T/out" 2>"$T/err"
 if grep -q '"scheme":"a\\u001b\[2J\\u0007\\u009b31m''é''z"' "$T/out"; then ok; else bad "C1 in -f json: $(head -c 200 "$T/out")"; fi

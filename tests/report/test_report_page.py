@@ -819,6 +819,14 @@ def rtl_page(tmp):
               % (what, t, isolated, everywhere))
     check("Every resident starts at" in text_of(dom) and '<html lang="en"' in dom
           and ' dir="rtl"' not in dom, "rtl: the page's own sentences stay left to right")
+    # the window's title has no <bdi>: the name is isolated there by U+2068
+    # FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE, so its "!"
+    # stays at its end as in the <h1> (it showed at the left of the name)
+    title = re.search(r"<title>(.*?)</title>", raw.decode("utf-8"), re.S)
+    check(title and title.group(1) == "Public notice: \u2068%s\u2069" % RTL_SCHEME,
+          "rtl: the title isolates the scheme's name: %r" % (title.group(1) if title else None))
+    check("<h1>Public notice: <bdi>%s</bdi></h1>" % RTL_SCHEME in raw.decode("utf-8"),
+          "rtl: the heading isolates the scheme's name")
 
 
 # Reads, in a copy of a page laid out by Chromium, the left edge of every
