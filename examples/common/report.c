@@ -1793,18 +1793,25 @@ int report_html(const answers_sink *out, const civic_engine *e, int64_t as_of,
     cells c = { g, o.depth, ungrouped(all, g, o.depth) };
     put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
              "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+    /* a scheme without a name is called what civic-score's table calls it,
+     * in the page's words (not isolated: no name of the rules) */
+    const char *name = civic_rules_name(r);
     if (o.title) title_shown(out, o.title);
-    else {
+    else if (name[0]) {
         put(out, "Public notice: ");
-        title_shown(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+        title_shown(out, name);
+    } else {
+        put(out, "Public notice: unnamed scheme");
     }
     put(out, "</title>\n<style>");
     put(out, style);
     put(out, "</style>\n</head>\n<body>\n<header><h1>");
     if (o.title) shown(out, o.title);
-    else {
+    else if (name[0]) {
         put(out, "Public notice: ");
-        shown(out, civic_rules_name(r)[0] ? civic_rules_name(r) : "community credit");
+        shown(out, name);
+    } else {
+        put(out, "Public notice: unnamed scheme");
     }
     put(out, "</h1>\n<p class=\"meta\">As of ");
     when(out, r, as_of);

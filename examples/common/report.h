@@ -41,7 +41,8 @@ extern "C" {
 typedef struct report_options {
     uint32_t depth;      /* group depth of the statistics (civic-score: --groups, default 1) */
     uint64_t min_group;  /* groups under this many subjects stay anonymous (default 5) */
-    const char *title;   /* optional heading; NULL: "Public notice: <scheme name>" */
+    const char *title;   /* optional heading; NULL: "Public notice: <scheme name>", or
+                            "Public notice: unnamed scheme" for a scheme without one */
 } report_options;
 
 /* Write the page for engine e at as_of.  Returns CIVIC_OK or the status of

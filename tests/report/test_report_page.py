@@ -896,6 +896,34 @@ def rtl_escape_page(tmp):
               % (g["text"], g["subject"], g["xs"]))
 
 
+def unnamed_scheme_page(tmp):
+    """A scheme without a name ([scheme] has no name) is called what the
+    table and the JSON call it, in the title and the heading alike: an
+    "unnamed scheme" (the page said "community credit", a name nobody
+    gave).  A scheme named so is still isolated as a name is."""
+    body = ('base = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "D"\n'
+            '[rule.fine]\npoints = -30\n')
+    log = "id,subject,type,ts\nf1,s1,fine,2025-03-02\n"
+    for name, title, h1 in (
+            (None, "Public notice: unnamed scheme", "<h1>Public notice: unnamed scheme</h1>"),
+            ("unnamed scheme", "Public notice: \u2068unnamed scheme\u2069",
+             "<h1>Public notice: <bdi>unnamed scheme</bdi></h1>")):
+        rules = "[scheme]\n" + ('name = "%s"\n' % name if name else "") + body
+        rules_path, log_path = write_case(tmp, "unnamed", rules, log)
+        raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", log_path],
+                             check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
+        got = re.search(r"<title>(.*?)</title>", raw, re.S)
+        check(got and got.group(1) == title, "unnamed: the title of a scheme named %r is %r: %r"
+              % (name, title, got.group(1) if got else None))
+        check(h1 in raw, "unnamed: the heading of a scheme named %r is %r: %r"
+              % (name, h1, re.findall(r"<h1>.*?</h1>", raw)))
+        check("community credit" not in raw, "unnamed: no name the scheme does not have")
+        table = subprocess.run([ARGS.cli, "-r", rules_path, log_path], check=True,
+                               capture_output=True, timeout=60).stdout.decode("utf-8")
+        check(table.startswith('"unnamed scheme" scheme,' if name else "unnamed scheme,"),
+              "unnamed: the table calls it so too: %r" % table.splitlines()[0])
+
+
 def hidden_cell_pages(tmp):
     """Two logs that differ only inside a small cell (s1 of south, a group
     of 2, is a court defaulter in one and recycles in the other; the lists
@@ -1788,6 +1816,7 @@ def main():
         v1_scheme_page(tmp)
         rtl_page(tmp)
         rtl_escape_page(tmp)
+        unnamed_scheme_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
         cells_page(tmp)
