@@ -573,15 +573,19 @@ static void limits_cell(const answers_sink *out, const civic_rules *r, const cap
     }
 }
 
-static void effect_cell(const answers_sink *out, const civic_rule_info *x)
+/* What a version of a rule does beside its points: "at most 599.00; stops
+ * additions; flag dishonest" (at_most: the words before the ceiling).
+ * lifted: a correction took the ceiling and the freeze away. */
+static void effect_put(const answers_sink *out, const civic_rule_info *x, bool lifted,
+                       const char *at_most)
 {
     bool first = true;
-    if (x->ceiling != CIVIC_FOREVER) {
+    if (x->ceiling != CIVIC_FOREVER && !lifted) {
         part(out, &first);
-        put(out, "at most ");
+        put(out, at_most);
         fixed(out, x->ceiling, 2);
     }
-    if (x->freeze) {
+    if (x->freeze && !lifted) {
         part(out, &first);
         put(out, "stops additions");
     }
@@ -590,6 +594,16 @@ static void effect_cell(const answers_sink *out, const civic_rule_info *x)
         put(out, "flag ");
         shown(out, x->flag);
     }
+}
+
+static bool has_effect(const civic_rule_info *x, bool lifted)
+{
+    return ((x->ceiling != CIVIC_FOREVER || x->freeze) && !lifted) || x->flag[0];
+}
+
+static void effect_cell(const answers_sink *out, const civic_rule_info *x)
+{
+    effect_put(out, x, false, "at most ");
 }
 
 static void life_cell(const answers_sink *out, const civic_rule_info *x)
@@ -1279,6 +1293,35 @@ static bool any_publicity(const civic_rules *r)
     return false;
 }
 
+/* The rules' codes sorted, to find a posted entry's rule: a scheme may have
+ * thousands of rules and a page thousands of posted entries.  NULL when out
+ * of memory (each is then looked for in turn). */
+static name_index *rule_codes(const civic_rules *r)
+{
+    size_t n = civic_rules_rule_count(r);
+    name_index *by = malloc((n ? n : 1) * sizeof(*by));
+    if (!by) return NULL;
+    for (size_t i = 0; i < n; i++) by[i] = (name_index){ civic_rules_rule_code(r, i), i };
+    qsort(by, n, sizeof(*by), code_compare);
+    return by;
+}
+
+/* The version of rule `code` whose `from` is from (an entry's: the version
+ * that governs it) into *x; false when there is none. */
+static bool rule_version_from(const civic_rules *r, const name_index *codes, const char *code,
+                              int64_t from, civic_rule_info *x)
+{
+    size_t n = civic_rules_rule_count(r), i = 0;
+    if (codes) i = name_find(codes, n, code, strlen(code));
+    else
+        while (i < n && strcmp(civic_rules_rule_code(r, i), code) != 0) i++;
+    if (i >= n || !rule_version(r, i, 0, x)) return false;
+    uint32_t changes = x->changes;
+    for (size_t k = 1; x->from != from && k <= changes; k++)
+        if (!rule_version(r, i, k, x)) return false;
+    return x->from == from;
+}
+
 static int ref_compare(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -1556,6 +1599,8 @@ typedef struct projected {
     int64_t points; /* what it will count: 0 unless it counts */
     int64_t raw;    /* its points before caps, escalated (what a freeze holds) */
     int64_t balance; /* what it will change the balance by (a repaired one too) */
+    int64_t from;   /* the `from` of the version of its rule that governs it then */
+    bool lifted;    /* a correction will have lifted its ceiling and freeze */
 } projected;
 
 /* What entry x does in `then`, if it took effect there (active then, or
@@ -1565,7 +1610,8 @@ typedef struct projected {
 static projected projected_in(const civic_record *then, const by_id *index, const civic_entry *x,
                               bool later)
 {
-    projected out = { true, false, x->raw, x->raw, x->raw };
+    projected out = { true, false, x->raw, x->raw, x->raw, x->from,
+                      x->corrected != CIVIC_FOREVER };
     if (!then) return out;
     out.counts = false;
     out.points = 0;
@@ -1586,6 +1632,8 @@ static projected projected_in(const civic_record *then, const by_id *index, cons
         out.points = out.counts ? y.counted : 0;
         out.raw = y.raw;
         out.balance = y.to_balance;
+        out.from = y.from;
+        out.lifted = y.corrected != CIVIC_FOREVER;
         break;
     }
     return out;
@@ -1691,6 +1739,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     size_t rows = 0;
     projection proj;
     memset(&proj, 0, sizeof(proj));
+    name_index *codes = rule_codes(r);
     rc = recount_froms(r, &proj);
     for (size_t i = 0; rc == CIVIC_OK && i < civic_result_count(all); i++) {
         civic_score s = CIVIC_SCORE_INIT;
@@ -1723,6 +1772,19 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             if (rows++ == 0) table_open(out, "posted", NULL, "data-table", "posted", cols);
             resident_row(out, c, s.subject, s.group, x.id);
             shown(out, x.type);
+            /* a direct grade (0 points, say) does what its points do not
+             * tell: said under its rule as the rules table says it, of its
+             * rule's version then, unless a correction lifted it; nothing
+             * when it will count nowhere (merged, repaired, archived by
+             * then).  Under the rule, a long flag's name wraps in the rule's
+             * column rather than widen the table by a column of its own. */
+            civic_rule_info v;
+            if (!gone && (pr.counts || held) &&
+                rule_version_from(r, codes, x.type, pr.from, &v) && has_effect(&v, pr.lifted)) {
+                put(out, "<br><small>");
+                effect_put(out, &v, pr.lifted, "score at most ");
+                put(out, "</small>");
+            }
             put(out, "</td><td class=\"n\">");
             fixed(out, points, 2);
             put(out, "</td><td class=\"d\">");
@@ -1743,6 +1805,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         projection_next(&proj);
     }
     projection_next(&proj);
+    free(codes);
     free(proj.recounts);
     civic_rules_free(proj.rules);
     civic_result_free(all);

@@ -1312,6 +1312,52 @@ def posted_points_as_they_will_count(tmp):
           "before it is: %s" % got)
 
 
+def posted_direct_grades(tmp):
+    """A posted entry whose rule grades directly, freezes or flags says under
+    its rule what it will do when it counts, in the words of the rules
+    table: d1 (0 points) "score at most 599.00; stops additions; flag
+    dishonest", not 0.00 alone; f1 its flag; a1 nothing more.  What a
+    correction lifted before it counts is not said (d2 keeps its flag); nor
+    is what its rule's version on its date has not (g1, dated after a change
+    that drops the ceiling; g0, dated before it, keeps it).  Worked by hand,
+    then checked against the engine once they count."""
+    rules, log = write_case(
+        tmp, "posted-direct",
+        '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+        '[rule.defaulter]\npoints = 0\nceiling = 599\nfreeze = true\nflag = "dishonest"\n'
+        'publicity = "2d"\nvalid = "5y"\n'
+        '[rule.fine]\npoints = -10\nflag = "red"\npublicity = "7d"\n'
+        '[rule.award]\npoints = 20\npublicity = "7d"\n'
+        '[rule.grave]\npoints = -50\nceiling = 700\npublicity = "7d"\n'
+        '[[rule.grave.change]]\nfrom = "2022-03-03"\nceiling = false\n',
+        "id,subject,type,ts,ref\n"
+        "d1,r1,defaulter,2022-03-04,\nf1,r2,fine,2022-03-01,\na1,r3,award,2022-03-01,\n"
+        "d2,r4,defaulter,2022-03-04,\nc2,r4,correct,2022-03-04T12:00:00,d2\n"
+        "g0,r6,grave,2022-03-01,\ng1,r5,grave,2022-03-04,\n")
+    raw = page_html(rules, log, "2022-03-05")
+    got = {}
+    for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
+        note = re.search(r"<small>(.*?)</small>", cells[2], re.S)
+        got[m.group(1)] = (re.sub(r"<[^>]*>", "", cells[3]),
+                           re.sub(r"<[^>]*>", "", note.group(1)) if note else None)
+    want = {"d1": ("0.00", "score at most 599.00; stops additions; flag dishonest"),
+            "f1": ("-10.00", "flag red"), "a1": ("20.00", None),
+            "d2": ("0.00", "flag dishonest"), "g0": ("-50.00", "score at most 700.00"),
+            "g1": ("-50.00", None)}
+    check(got == want, "posted: a direct grade, a freeze or a flag is said with its points: %s"
+          % {k: v for k, v in got.items() if want.get(k) != v})
+    check("flag <bdi>dishonest</bdi></small>" in raw, "posted: a flag's name is isolated")
+    # what the page foretold is what the engine does once they count
+    rows = {r["subject"]: r for r in json.loads(subprocess.run(
+        [ARGS.cli, "-f", "json", "-t", "2022-03-12", "-r", rules, log], check=True,
+        capture_output=True, timeout=60).stdout)["subjects"]}
+    check([(rows[s]["score"], rows[s]["flags"]) for s in ("r1", "r2", "r4", "r5", "r6")]
+          == [(599.0, ["dishonest"]), (990.0, ["red"]), (1000.0, ["dishonest"]), (950.0, []),
+              (700.0, [])],
+          "posted: the engine does what the page said: %s" % rows)
+
+
 def posted_points(rules, log, at):
     """The Points cell of every posted entry of the page at `at`, by entry id."""
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules, log],
@@ -1804,6 +1850,7 @@ def main():
         posted_says_when_objections_close(tmp)
         posted_notes_keep_their_dates(tmp)
         posted_points_as_they_will_count(tmp)
+        posted_direct_grades(tmp)
         posted_acts_as_they_will_count(tmp)
         posted_as_they_will_be(tmp)
         posted_across_a_recount(tmp)
