@@ -115,7 +115,7 @@ $(B)/libcivic.so: $(SHARED)
 ANSWERS_SRC := examples/common/answers.c examples/common/objections.c examples/common/report.c \
                examples/common/hints.c
 ANSWERS_HDR := examples/common/answers.h examples/common/objections.h examples/common/report.h \
-               examples/common/shown.h examples/common/hints.h
+               examples/common/shown.h examples/common/width.h examples/common/hints.h
 $(CLI): examples/civic-score.c examples/common/width.h $(ANSWERS_SRC) $(ANSWERS_HDR) include/civic.h \
         $(STATIC) | $(B)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ examples/civic-score.c $(ANSWERS_SRC) $(STATIC) $(LDLIBS)

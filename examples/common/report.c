@@ -7,6 +7,7 @@
 */
 #include "report.h"
 #include "shown.h"
+#include "width.h" /* width_zero: the marks that stack (stacked_mark) */
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -94,9 +95,27 @@ static uint32_t code_point(const char *p, size_t *len)
  * as its escape (\u200d), and a backslash as \\, each in a span of class
  * "esc" (a style of its own), so that two names that differ never read
  * alike; the scheme's own texts keep theirs (a soft hyphen is typography
- * there). */
+ * there).  A name's combining marks past MARKS_STACKED on one character are
+ * escapes too (the page's alone, not the table's): piled up they were drawn
+ * over the rows around, hiding them and themselves. */
 enum { AS_ATTRIBUTE, AS_TEXT, AS_NAME };
 #define DIRECTION_DEPTH 128
+
+/* The combining marks a name may stack on one character before the next is
+ * shown as its escape (SPEC 11.5): Vietnamese, Hebrew with niqqud, Arabic
+ * with harakat, Thai, Tibetan stacks use up to 3; "Z" with 29 more drew
+ * them over the rows below. */
+#define MARKS_STACKED 3
+
+/* Whether cp is a mark drawn on the character before it (a combining or an
+ * enclosing mark: no cell of its own in width.h's table), not one of the
+ * conjoining Hangul jamo that table also holds (they join into a syllable
+ * beside one another, not on top). */
+static bool stacked_mark(uint32_t cp)
+{
+    if ((cp >= 0x1160 && cp <= 0x11ff) || (cp >= 0xd7b0 && cp <= 0xd7ff)) return false;
+    return shown_in_ranges(width_zero, sizeof(width_zero) / sizeof(width_zero[0]), cp);
+}
 static void escaped(const answers_sink *out, const char *s, int mode)
 {
     bool display = mode != AS_ATTRIBUTE;
@@ -104,12 +123,20 @@ static void escaped(const answers_sink *out, const char *s, int mode)
     const char *p = run;
     char open[DIRECTION_DEPTH]; /* 'e' or 'i', innermost last */
     size_t depth = 0;
+    unsigned marks = 0; /* the marks on the last character of a name so far */
     for (; *p; p++) {
         const char *rep = NULL;
         size_t skip = 1;
         char esc[SHOWN_ESCAPE_BYTES];
         uint32_t cp = mode == AS_NAME && (unsigned char)*p >= 0xc2 ? code_point(p, &skip) : 0;
-        if (shown_escaped(cp) || (mode == AS_NAME && *p == '\\')) {
+        bool piled = false; /* a mark past MARKS_STACKED on one character */
+        if (mode == AS_NAME && ((unsigned char)*p & 0xc0) != 0x80 && !shown_escaped(cp)) {
+            /* counted at a character's first byte; an escaped character is
+             * no base for the marks after it */
+            if (cp && stacked_mark(cp)) piled = ++marks > MARKS_STACKED;
+            else marks = 0;
+        }
+        if (piled || shown_escaped(cp) || (mode == AS_NAME && *p == '\\')) {
             if (*p == '\\') snprintf(esc, sizeof(esc), "\\\\");
             else shown_escape(cp, esc);
             out->write(out->ctx, run, (size_t)(p - run));
@@ -352,6 +379,9 @@ static const char style[] =
     "td.n,td.d,td .d{white-space:nowrap}td.n small{white-space:normal}"
     "td bdi,td .nm{display:inline-block;max-width:min(15em,60vw);overflow-wrap:break-word}"
     "td .nm bdi{display:inline}"
+    /* a name's marks (stacked on one character, MARKS_STACKED at most: see
+     * escaped) stay in its own cell or heading, never over a neighbour's */
+    "td.id,.group h3{overflow:hidden}"
     ".groups{display:flex;flex-wrap:wrap;gap:1rem}"
     ".group{border:1px solid #bbb;border-radius:4px;padding:.5rem;flex:1 1 18rem;min-width:0}"
     ".small{color:#555;font-style:italic}svg{max-width:100%;height:auto}"

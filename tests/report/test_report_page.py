@@ -48,6 +48,7 @@ import argparse
 import html
 import html.parser
 import json
+import math
 import os
 import re
 import shutil
@@ -57,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
@@ -894,6 +896,151 @@ def rtl_escape_page(tmp):
         check(g["xs"] == sorted(g["xs"]) and len(set(g["xs"])) == len(g["xs"]),
               "rtl escape: %r of %r reads left to right (its characters' left edges %r)"
               % (g["text"], g["subject"], g["xs"]))
+
+
+def png_pixels(path):
+    """(width, height, rows): an 8-bit RGB or RGBA PNG (what Chromium's
+    --screenshot writes) read with the standard library, each row a bytes
+    object of width * channels samples."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat, head = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IHDR":
+            head = struct.unpack(">IIBBBBB", data[pos + 8:pos + 21])
+        elif kind == b"IDAT":
+            idat += data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    w, h, depth, color, _, _, interlace = head
+    if depth != 8 or color not in (2, 6) or interlace:
+        raise ValueError("not an 8-bit RGB(A) PNG: %s" % (head,))
+    ch = 3 if color == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), w * ch, [], bytearray(w * ch)
+    for y in range(h):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - ch] if i >= ch else 0
+            b, c = prev[i], prev[i - ch] if i >= ch else 0
+            if kind == 1: line[i] = (line[i] + a) & 255
+            elif kind == 2: line[i] = (line[i] + b) & 255
+            elif kind == 3: line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p_ = a + b - c
+                pa, pb, pc = abs(p_ - a), abs(p_ - b), abs(p_ - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, ch, rows
+
+
+def ink_outside(shot, bare, box, ch):
+    """The pixels that differ between two screenshots of a page (shot and
+    bare, rows of png_pixels) outside box (l, t, r, b in px): what the text
+    hidden in bare draws beyond its box."""
+    l, t, r, b = box
+    out = []
+    for y, (p, q) in enumerate(zip(shot, bare)):
+        if p == q:
+            continue
+        for x in range(len(p) // ch):
+            if p[x * ch:x * ch + 3] != q[x * ch:x * ch + 3] and not (l <= x < r and t <= y < b):
+                out.append((x, y))
+    return out
+
+
+# The box of the first list cell of id ZALGO, in CSS pixels.
+CELL_BOX_JS = r"""
+(function () {
+  var td = document.querySelector("td.id bdi[data-probe]").closest("td"), r = td.getBoundingClientRect();
+  var pre = document.createElement("pre");
+  pre.id = "civic-box";
+  pre.textContent = JSON.stringify([r.left, r.top, r.right, r.bottom]);
+  document.body.appendChild(pre);
+})();
+"""
+
+ZALGO = "Z" + "".join(chr(c) for c in (0x334, 0x321, 0x322, 0x31b, 0x317, 0x318, 0x319, 0x31c, 0x31d,
+                                       0x31e, 0x31f, 0x320, 0x324, 0x325, 0x326, 0x329, 0x32a, 0x32b,
+                                       0x32c, 0x32d, 0x32e, 0x32f, 0x330, 0x331, 0x332, 0x333, 0x339,
+                                       0x33a, 0x33b))
+# Names as the scripts that put marks on a letter write them, none with more
+# than 3 on one: each shown as it is.
+MARKED_NAMES = ["Vie\u0323\u0302t Nguye\u0303\u0302n",             # Vietnamese, decomposed
+                "\u05e9\u05bc\u05c1\u05b8\u05dc\u05d5\u05b9\u05dd",   # Hebrew with niqqud
+                "\u0645\u064f\u062d\u064e\u0645\u0651\u064e\u062f",   # Arabic with harakat
+                "\u0915\u094d\u0937\u0924\u094d\u0930\u093f\u092f",   # Devanagari
+                "\u0e19\u0e49\u0e33\u0e01\u0e34\u0e4a",               # Thai
+                "\u0f56\u0f66\u0f92\u0fb2\u0f74\u0f56\u0f66",         # Tibetan, a stack of 3
+                "\U0001f44d\U0001f3fd\U0001f469\U0001f3ff",             # emoji with skin tones
+                "\u1100\u1161\u11a8",                              # conjoining Hangul jamo
+                "Z\u0301\u0330\u0308a\u0303\u0324\u0331"]             # 3 on each of two letters
+
+
+def combining_marks_page(tmp):
+    """An id of "Z" and 29 combining marks drew them over the ids of the rows
+    below.  A name shows at most 3 marks on one character and each one
+    after them as its escape, so it hides nothing from a reader, and a cell
+    or a group's heading holding a name clips what is drawn beyond it;
+    names of scripts that write marks (MARKED_NAMES) are shown as they are.
+    In Chromium, what the id draws stays within its cell: the screenshot
+    differs from one with the id hidden only inside the id's cell."""
+    rules = ('[scheme]\nname = "z"\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n'
+             '[[grade]]\nname = "D"\n[rule.fine]\npoints = -30\nflag = "red"\n')
+    group = "g\u0301\u0302\u0303\u0304\u0306"
+    names = [ZALGO, "a0001", "a0002", "a0003"] + MARKED_NAMES
+    log = "id,subject,type,ts,group\n" + "".join(
+        "f%d,%s,fine,2025-03-02,%s\n" % (i, who, group) for i, who in enumerate(names))
+    rules_path, log_path = write_case(tmp, "marks", rules, log)
+    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "--min-group", "1",
+                          log_path], check=True, capture_output=True, timeout=60).stdout
+    text = raw.decode("utf-8")
+    esc = lambda s: "".join('<span class="esc">\\u%04x</span>' % ord(c) for c in s)
+    cell = '<td class="id"><bdi>%s%s</bdi></td>' % (ZALGO[:4], esc(ZALGO[4:]))
+    check(text.count(cell) == 1, "marks: the id shows 3 marks on its Z and the 26 after them "
+          "as escapes: %r" % re.findall(r'<td class="id"><bdi>Z.{0,80}', text)[:1])
+    heading = '<h3><bdi>%s%s</bdi></h3>' % (group[:4], esc(group[4:]))
+    check(heading in text and '<td class="id"><bdi>%s%s</bdi></td>' % (group[:4], esc(group[4:]))
+          in text, "marks: a group's name shows its fourth and fifth marks as escapes")
+    for who in MARKED_NAMES:
+        check('<td class="id"><bdi>%s</bdi></td>' % html.escape(who) in text,
+              "marks: %r (%s) is shown as it is" % (who, " ".join("%04x" % ord(c) for c in who)))
+    style = re.search(r"<style>(.*?)</style>", text, re.S).group(1)
+    clipped = [sel for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", style)
+               if re.search(r"overflow:\s*hidden", body)]
+    check(any("td.id" in sel.split(",") for sel in clipped)
+          and any(".group h3" in sel.split(",") for sel in clipped),
+          "marks: a name's cell and a group's heading clip what is drawn beyond them: %s" % clipped)
+    # in Chromium: the id's ink stays in its cell
+    row = '<tr data-subject="%s"><td class="id"><bdi' % ZALGO
+    check(text.count(row) == 1, "marks: the id's row is on the list")
+    probe = text.replace(row, row + ' data-probe="1"', 1)
+    shots = {}
+    for name, page in (("shot", probe), ("bare", probe.replace(
+            'data-probe="1"', 'data-probe="1" style="visibility:hidden"', 1))):
+        path = os.path.join(tmp, "marks-%s.html" % name)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        png = os.path.join(tmp, "marks-%s.png" % name)
+        rc, _, _ = chromium(["--screenshot=" + png, "--window-size=1000,1600", "file://" + path],
+                            tmp, "marks " + name)
+        shots[name] = png_pixels(png) if rc == 0 and os.path.exists(png) else None
+    path = os.path.join(tmp, "marks-box.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(probe.replace("</body>", "<script>%s</script></body>" % CELL_BOX_JS))
+    rc, dom, _ = chromium(["--dump-dom", "--window-size=1000,1600", "file://" + path], tmp,
+                          "marks box")
+    m = re.search(r'<pre id="civic-box">(.*?)</pre>', dom.decode("utf-8"), re.S)
+    if not check(m and shots["shot"] and shots["bare"], "marks: the page was drawn and measured"):
+        return
+    l, t, r, b = json.loads(m.group(1))
+    box = (math.floor(l), math.floor(t), math.ceil(r), math.ceil(b))
+    w, h, ch, rows = shots["shot"]
+    stray = ink_outside(rows, shots["bare"][3], box, ch)
+    check(not stray, "marks: the id draws nothing outside its cell %s: %d pixels, first %s"
+          % (box, len(stray), stray[:3]))
+    check(ink_outside(rows, shots["bare"][3], (0, 0, 0, 0), ch),
+          "marks: hiding the id changes the screenshot (it is in the window)")
 
 
 def unnamed_scheme_page(tmp):
@@ -1864,6 +2011,7 @@ def main():
         rtl_page(tmp)
         rtl_escape_page(tmp)
         unnamed_scheme_page(tmp)
+        combining_marks_page(tmp)
         chart_layout_page(tmp)
         long_names_page(tmp)
         cells_page(tmp)
