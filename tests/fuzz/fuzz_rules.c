@@ -83,9 +83,30 @@ static void exercise(civic_rules *r, const char *text, size_t size)
     civic_engine_free(e);
 }
 
+/* The same bytes as a time (civic_rules_parse_time_ext): its reason, with
+ * the hint a time of no form gets, is one terminated message, and a time
+ * it accepts formats back. */
+static void as_time(const char *text, size_t size)
+{
+    static civic_rules *def;
+    if (!def) FZ_CHECK(civic_rules_default(&def, NULL) == CIVIC_OK, "default rules");
+    int64_t t = 0;
+    civic_error err = CIVIC_ERROR_INIT;
+    int rc = civic_rules_parse_time_ext(def, text, size < 300 ? size : 300, &t, &err);
+    if (rc != CIVIC_OK) {
+        FZ_CHECK(err.code == rc && err.message[0] != '\0', "time: code %d, message '%s'",
+                 err.code, err.message);
+        FZ_CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL, "time: unterminated");
+        return;
+    }
+    char buf[64];
+    FZ_CHECK(civic_rules_format_time(def, t, buf, sizeof(buf)) == CIVIC_OK, "time: format");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
+    as_time(text, size);
     civic_rules *r = (civic_rules *)1;
     civic_error err = CIVIC_ERROR_INIT;
     int rc = civic_rules_parse(&r, text, size, NULL, &err);
