@@ -7,7 +7,7 @@
 #                       hand-counted log) in headless Chromium; check the DOM
 #                       (groups, bar counts, suppressed groups, hidden names,
 #                       lists, nothing external, no script) and the screenshot.
-#                       About half a minute; every Chromium run is bounded.
+#                       About two to three minutes; every Chromium run is bounded.
 #
 # Chromium comes from `make deps` (tests/deps.sh).  REPORT_KEEP=DIR keeps
 # the pages and screenshots.
