@@ -577,16 +577,14 @@ def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threa
             st[6][v] = st[6].get(v, 0) + 1
         return out
     if mode == "ranks":
-        # each group's balance too: civic-score's rankings are of its group
-        # statistics, which fail when a group's balance passes 64 bits
-        members, balances = {}, {}
+        # no group sums: civic-score's rankings show none, and do not fail
+        # when a group's balance passes 64 bits
+        members = {}
         for subject, group, v, grade, b, _ in rows:
             path = _prefix(group, depth)
             if path is not None:
                 members.setdefault(path, []).append((-v, subject, grade))
-                balances[path] = balances.get(path, 0) + b
-        return {path: (heapq.nsmallest(top, best), balances[path])
-                for path, best in members.items()}
+        return {path: heapq.nsmallest(top, best) for path, best in members.items()}
     raise ValueError("unknown mode %r" % mode)
 
 
@@ -648,12 +646,11 @@ def _merge_groups(parts):
 
 
 def _merge_ranks(parts, top):
-    out, balances = {}, {}
+    out = {}
     for part in parts:
-        for path, (rows, balance) in part.items():
+        for path, rows in part.items():
             out.setdefault(path, []).extend(rows)
-            balances[path] = balances.get(path, 0) + balance
-    return {path: (heapq.nsmallest(top, rows), balances[path]) for path, rows in out.items()}
+    return {path: heapq.nsmallest(top, rows) for path, rows in out.items()}
 
 
 def _merge_top(parts, top):
@@ -1045,8 +1042,7 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         _check_balances(st[2] for st in result.values())
         text = format_groups(result, grade_names)
     else:
-        _check_balances(balance for _, balance in result.values())
-        text = format_ranks({path: rows for path, (rows, _) in result.items()})
+        text = format_ranks(result)
     info["total_s"] = round(time.time() - t0, 2)
     return text, info
 
