@@ -386,9 +386,9 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
         uint64_t span = count / 5 * 7 + (count % 5 ? count % 5 + 2 : 0);
         snprintf(form, sizeof(form), "%llud", (unsigned long long)span);
         if (ok(form, strlen(form), ctx))
-            snprintf(buf, size, "(working days cannot be written: %llu working days span at "
-                     "most %llu calendar days, \"%s\")", (unsigned long long)count,
-                     (unsigned long long)span, form);
+            snprintf(buf, size, "(working days cannot be written: %llu working day%s span%s "
+                     "at most %llu calendar days, \"%s\")", (unsigned long long)count,
+                     count == 1 ? "" : "s", count == 1 ? "s" : "", (unsigned long long)span, form);
         else
             snprintf(buf, size, "(working days cannot be written: count calendar days, \"Nd\")");
         return buf;

@@ -1288,6 +1288,8 @@ static void a_duration_in_words_is_offered_its_form(void **state)
           "5y", 6, 10 },
         { "[scheme]\n", "objection_window", "3 wd", G, V1, "(working days cannot be written: 3 "
           "working days span at most 5 calendar days, \"5d\")", "5d", 2, 20 },
+        { RULE, "repair_after", "1 working day", "", V1, "(working days cannot be written: 1 "
+          "working day spans at most 3 calendar days, \"3d\")", "3d", 5, 16 },
         { "[scheme]\n", "objection_window", "10 business days", G, V1, "(working days cannot be "
           "written: 10 working days span at most 14 calendar days, \"14d\")", "14d", 2, 20 },
         { G "[[validity]]\n", "valid", "1 yr", "", V1, "(did you mean \"1y\"?)", "1y", 4, 9 },
