@@ -169,6 +169,13 @@ typedef struct mhd_log {
  * callers asking other min_groups do not put the public page out. */
 #define REPORT_NOW_REUSE_SECONDS 60
 typedef struct report_page {
+    /* Held while a page of this slot at the default as_of is made (after
+     * page_lock, never before it): the requests that missed the cache
+     * together wait for the one page and are served it, instead of each
+     * making its own (seconds of CPU each, after a write or under
+     * --report-now).  One per slot: the public page never waits for
+     * another key's. */
+    pthread_mutex_t making;
     bool valid;
     uint64_t writes;
     int64_t as_of;
@@ -178,12 +185,7 @@ typedef struct report_page {
 } report_page;
 
 typedef struct report_cache {
-    pthread_mutex_t mutex; /* the pages */
-    /* Held while a page at the default as_of is made (after page_lock,
-     * never before it): the requests that missed the cache together wait
-     * for the one page and are served it, instead of each making its own
-     * (seconds of CPU each, after a write or under --report-now). */
-    pthread_mutex_t making;
+    pthread_mutex_t mutex; /* the pages' keys and bytes */
     report_page pages[2]; /* [0] the service's own, [1] the last other */
 } report_cache;
 
@@ -1871,9 +1873,10 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     buf b = { 0 };
     int rc = CIVIC_OK;
     bool hit = cacheable && report_cache_get(s, as_of, depth, min_group, &b);
-    bool waited = cacheable && !hit;
-    if (waited) { /* one maker: the others wait, then are served its page */
-        pthread_mutex_lock(&s->report_cache.making);
+    pthread_mutex_t *making = cacheable && !hit
+                                  ? &report_cache_slot(s, depth, min_group)->making : NULL;
+    if (making) { /* one maker: the others wait, then are served its page */
+        pthread_mutex_lock(making);
         hit = report_cache_get(s, as_of, depth, min_group, &b);
     }
     if (hit) {
@@ -1885,7 +1888,7 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
         if (rc == CIVIC_OK && cacheable && !b.oom)
             report_cache_put(s, as_of, depth, min_group, &b);
     }
-    if (waited) pthread_mutex_unlock(&s->report_cache.making);
+    if (making) pthread_mutex_unlock(making);
     pthread_rwlock_unlock(&s->page_lock);
     if (rc != CIVIC_OK) {
         free(b.p);
@@ -3839,7 +3842,8 @@ int main(int argc, char **argv)
     pthread_rwlockattr_destroy(&page_attr);
     pthread_mutex_init(&s.compact_mutex, NULL);
     pthread_mutex_init(&s.report_cache.mutex, NULL);
-    pthread_mutex_init(&s.report_cache.making, NULL);
+    pthread_mutex_init(&s.report_cache.pages[0].making, NULL);
+    pthread_mutex_init(&s.report_cache.pages[1].making, NULL);
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
     mhd_log_init(&s.mhd_log);
