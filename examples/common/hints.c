@@ -108,13 +108,19 @@ static bool one_edit(const char *a, size_t an, const char *b, size_t bn)
  * another column: "qty2"): the field's own letters ("Qty.", "ｑｔｙ", "qty"
  * and an ideographic space), two neighbours swapped ("qyt", "gruop"), a
  * plural ("refs"), for group one letter more, fewer or other ("grup"), or a
- * usual long or short form ("quantity", "qnty", "grp").  Short names one
- * letter from qty or ref ("qtr", "reg", "rem") are other columns, as
- * "hours", "city" and "Reference" (a ticket number, most often) are. */
+ * usual long or short form ("quantity", "qnty", "grp"), or what a quantity
+ * is most often called in an export ("hours": the built-in scheme's
+ * volunteer hours; "amount": a redemption's points; "units").  Those are
+ * only said when the header has no qty column (hints_header): with one,
+ * an "hours" beside it is another column.  Short names one letter from qty
+ * or ref ("qtr", "reg", "rem") are other columns, as "city" and
+ * "Reference" (a ticket number, most often) are. */
 static int near_field(const char *s, size_t n)
 {
     static const struct { const char *name; int field; } forms[] = {
         { "quantity", HINT_QTY }, { "qnty", HINT_QTY }, { "grp", HINT_GROUP },
+        { "hours", HINT_QTY },    { "hour", HINT_QTY }, { "hrs", HINT_QTY },
+        { "amount", HINT_QTY },   { "units", HINT_QTY },
     };
     char f[NAME_FOLDED_MAX], l[NAME_FOLDED_MAX];
     size_t m, k = 0;

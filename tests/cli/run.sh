@@ -1357,9 +1357,9 @@ warns() {
 # 1. a header column near qty, group or ref is ignored as the contract says, and said so
 printf 'id,subject,type,ts,note\ne1,r1,volunteer_hour,2025-03-04,3\n' >"$T/note.csv"
 "$CLI" -f csv "$T/note.csv" >"$T/want" 2>/dev/null
-for col in qyt QTYs Qty. quantity qnty 'ｑｔｙ' ' Qyt ' 'qty　' 'Qty\302\240' hours QTY2 qtr Reference; do
+for col in qyt QTYs Qty. quantity qnty 'ｑｔｙ' ' Qyt ' 'qty　' 'Qty\302\240' hours Hours HRS Amount units QTY2 qtr Reference count; do
     printf "id,subject,type,ts,$col\ne1,r1,volunteer_hour,2025-03-04,3\n" >"$T/col.csv"
-    case $col in hours|QTY2|qtr|Reference) want=0 ;; *) want=1 ;; esac
+    case $col in QTY2|qtr|Reference|count) want=0 ;; *) want=1 ;; esac
     warns "near-qty $col" $want "" -- -f csv "$T/col.csv"
     if cmp -s "$T/out" "$T/want"; then ok; else bad "near-qty $col: the answer changed"; fi
 done
