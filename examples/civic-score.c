@@ -2090,6 +2090,18 @@ static ssize_t read_head(int fd, unsigned char *buf, size_t n, bool *ended)
     return (ssize_t)have;
 }
 
+/* Events read from a terminal: what the wait is for, said once to a
+ * person (standard error a terminal too).  Without it `civic-score
+ * --explain r0007`, the log forgotten, looked like a hang. */
+static void terminal_note(int in_fd)
+{
+    static bool said;
+    if (said || !isatty(in_fd) || !isatty(STDERR_FILENO)) return;
+    said = true;
+    fputs("civic-score: reading events from the terminal: type a CSV header and its lines, "
+          "then Ctrl-D (or name a log: civic-score [OPTIONS] FILE...)\n", stderr);
+}
+
 /* Load the stream in_fd, named name in messages.  -1: the input was refused
  * or could not be read (said on standard error). */
 static int load_stream(civic_engine *e, int in_fd, const char *name,
@@ -2098,6 +2110,7 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
 {
     static unsigned char head[4096];
     bool ended;
+    terminal_note(in_fd);
     ssize_t got = read_head(in_fd, head, sizeof(head), &ended);
     if (got < 0) {
         complain("%s: cannot read: %s", name, strerror(errno));
@@ -3126,6 +3139,7 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             lens[i] = stdin_len;
             continue;
         }
+        if (std) terminal_note(STDIN_FILENO);
         char *text = std ? read_stdin(&lens[i]) : read_file(path, &lens[i]);
         if (!text) {
             complain("%s: cannot read: %s", std ? "<stdin>" : path,
