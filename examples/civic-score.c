@@ -2734,13 +2734,27 @@ static void blank_warn_list(const civic_list *list)
     blank_warn(&b);
 }
 
+static bool same_but_case(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z') x = (unsigned char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = (unsigned char)(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
 /* For a subject with no events: " (the log has 'r0002 ', another subject:
  * mind the blanks)" when a subject that differs from it only by blanks
- * around it has some (a padded export), else "".  Asked only then: it
+ * around it has some (a padded export), else " (the log has 'r0007',
+ * another subject: ids differ in capitals)" for one that differs only in
+ * ASCII letters' case (an id typed by hand), else "".  Asked only then: it
  * lists every subject. */
 static const char *padded_twin(const civic_engine *e, const char *id, int64_t as_of)
 {
     static char said[CIVIC_ID_BYTES_MAX + 80];
+    char cased[CIVIC_ID_BYTES_MAX + 80] = "";
     civic_result *res = NULL;
     size_t n = strlen(id);
     said[0] = '\0';
@@ -2755,8 +2769,12 @@ static const char *padded_twin(const civic_engine *e, const char *id, int64_t as
         if ((lo > 0 || hi < strlen(t)) && hi - lo == n && memcmp(t + lo, id, n) == 0)
             snprintf(said, sizeof(said), " (the log has '%s', another subject: mind the "
                      "blanks)", t);
+        else if (!cased[0] && strlen(t) == n && same_but_case(t, id, n))
+            snprintf(cased, sizeof(cased), " (the log has '%s', another subject: ids differ "
+                     "in capitals)", t);
     }
     civic_result_free(res);
+    if (!said[0]) memcpy(said, cased, sizeof(said));
     return said;
 }
 

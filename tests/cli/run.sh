@@ -1496,6 +1496,12 @@ warns blank-explain-none 0 "" -- $R -t 2022-05-01 --explain r0001 "$T/blank.csv"
 printf 'id,subject,type,ts\ne1, r0002,fine,2022-03-01\n' >"$T/blank3.csv"
 warns blank-explain-twin 1 "^civic-score: warning: subject 'r0002' has no events at or before .* (the record is empty; the score is the base) (the log has ' r0002', another subject: mind the blanks)$" -- $R -t 2022-05-01 --explain r0002 "$T/blank3.csv"
 warns blank-explain-no-twin 1 "the score is the base)$" -- $R -t 2022-05-01 --explain r0003 "$T/blank3.csv"
+# an id typed in other capitals than the log's: the empty record's warning
+# names the log's (its stdout is the base score, as for any id without events)
+printf 'id,subject,type,ts\ne1,r0004,fine,2022-03-01\ne2,Ab-9,fine,2022-03-01\n' >"$T/case.csv"
+warns case-explain-twin 1 "^civic-score: warning: subject 'R0004' has no events at or before .* (the record is empty; the score is the base) (the log has 'r0004', another subject: ids differ in capitals)$" -- $R -t 2022-05-01 --explain R0004 "$T/case.csv"
+warns case-explain-twin-2 1 "(the log has 'Ab-9', another subject: ids differ in capitals)$" -- $R -t 2022-05-01 --explain aB-9 "$T/case.csv"
+warns case-explain-no-twin 1 "the score is the base)$" -- $R -t 2022-05-01 --explain r00044 "$T/case.csv"
 printf 'id,subject,type,ts\ne1,r0001,fine,2022-03-01\ne2," r 0001 ",fine,2022-03-01\n' >"$T/blank2.csv"
 warns blank-around 1 "^civic-score: warning: subject ' r 0001 ' has blanks around it: it is a different subject from 'r 0001'$" -- $R "$T/blank2.csv"
 warns blank-inside 0 "" -- $R -t 2022-05-01 $D/events.csv
