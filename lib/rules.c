@@ -404,6 +404,16 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
     return buf;
 }
 
+int civic__rb_duration_refused(const civic_toml_value *v, civic_error *err, const char *what,
+                               const char *const *named, civic__rb_word_ok ok, const void *ctx)
+{
+    char hint[128];
+    return civic__rb_word_refused(v, err, what,
+                                  civic__rb_duration_hint(v->text, v->len, named, ok, ctx, hint,
+                                                          sizeof(hint)),
+                                  true, ok, ctx);
+}
+
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                        const char *const *choices, const uint8_t *values, uint8_t *out)
 {
@@ -1092,14 +1102,10 @@ static int rule_pair_v2(builder *b, civic_rule *rule, rule_extra *x, int k,
              * "2 weeks": the form to write */
             static const char *const named[] = { "end-of-month", "end-of-quarter",
                                                  "end-of-year", NULL };
-            char hint[128];
-            return civic__rb_word_refused(v, err, "'publicity' must be a period: \"Nd\", "
-                                          "\"Nm\", \"Ny\" (N >= 1), \"end-of-month\", "
-                                          "\"end-of-quarter\" or \"end-of-year\"",
-                                          civic__rb_duration_hint(v->text, v->len, named,
-                                                                  publicity_ok, NULL, hint,
-                                                                  sizeof(hint)),
-                                          true, publicity_ok, NULL);
+            return civic__rb_duration_refused(v, err, "'publicity' must be a period: \"Nd\", "
+                                              "\"Nm\", \"Ny\" (N >= 1), \"end-of-month\", "
+                                              "\"end-of-quarter\" or \"end-of-year\"",
+                                              named, publicity_ok, NULL);
         }
         if (!parsed || rule->publicity.kind == CIVIC_DUR_FOREVER)
             return civic__rb_at(

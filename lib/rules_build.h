@@ -167,6 +167,10 @@ int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const ch
 const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *named,
                                     civic__rb_word_ok ok, const void *ctx, char *buf,
                                     size_t size);
+/* civic__rb_word_refused of a duration value: what (the forms the key
+ * takes), then civic__rb_duration_hint's form to write, if any. */
+int civic__rb_duration_refused(const civic_toml_value *v, civic_error *err, const char *what,
+                               const char *const *named, civic__rb_word_ok ok, const void *ctx);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

@@ -175,14 +175,11 @@ static int tier_window(const civic_toml_value *v, civic_tier *t, civic_error *er
     if (!civic__duration_parse(v->text, v->len, &t->rolling) ||
         (t->rolling.kind != CIVIC_DUR_DAYS && t->rolling.kind != CIVIC_DUR_MONTHS &&
          t->rolling.kind != CIVIC_DUR_YEARS)) {
-        char hint[128]; /* "12 months", "Monthly": the form to write */
-        return civic__rb_word_refused(v, err, "'window' must be \"lifetime\", \"year\", "
-                                      "\"quarter\", \"month\" or a rolling period such as "
-                                      "\"12m\" or \"90d\"",
-                                      civic__rb_duration_hint(v->text, v->len, window_names,
-                                                              window_ok, NULL, hint,
-                                                              sizeof(hint)),
-                                      true, window_ok, NULL);
+        /* "12 months", "Monthly": the form to write */
+        return civic__rb_duration_refused(v, err, "'window' must be \"lifetime\", \"year\", "
+                                          "\"quarter\", \"month\" or a rolling period such as "
+                                          "\"12m\" or \"90d\"",
+                                          window_names, window_ok, NULL);
     }
     t->window = CIVIC_WINDOW_ROLLING;
     return CIVIC_OK;

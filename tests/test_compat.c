@@ -596,6 +596,18 @@ static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
     free(text);
 }
 
+/* 1.0's built-in scheme (kept as examples/data/community-1.0.toml) and
+ * today's. */
+static void old_and_now(civic_rules **old, civic_rules **now)
+{
+    size_t n;
+    char *text = read_file("examples/data/community-1.0.toml", &n);
+    *old = rules_from(text);
+    free(text);
+    *now = NULL;
+    assert_int_equal(civic_rules_default(now, NULL), CIVIC_OK);
+}
+
 /* Files a 1.0 program wrote under its built-in scheme (a 1.0 civic-server
  * run without --rules) carry that scheme's fingerprint; under 1.1's revised
  * built-in scheme they are refused naming the file that keeps 1.0's answers,
@@ -603,11 +615,8 @@ static void the_1_0_built_in_scheme_is_kept_with_its_fingerprint(void **state)
 static void files_of_the_1_0_built_in_scheme_name_its_file(void **state)
 {
     (void)state;
-    size_t n;
-    char *text = read_file("examples/data/community-1.0.toml", &n);
-    civic_rules *old = rules_from(text), *now = NULL;
-    free(text);
-    assert_int_equal(civic_rules_default(&now, NULL), CIVIC_OK);
+    civic_rules *old, *now;
+    old_and_now(&old, &now);
     char snap[] = "/tmp/civic-compat-snap-XXXXXX", jnl[] = "/tmp/civic-compat-jnl-XXXXXX";
     int fd = mkstemp(snap);
     assert_true(fd >= 0);
@@ -663,11 +672,8 @@ static void files_of_the_1_0_built_in_scheme_name_its_file(void **state)
 static void a_long_path_keeps_the_mismatch_advice_whole(void **state)
 {
     (void)state;
-    size_t n;
-    char *text = read_file("examples/data/community-1.0.toml", &n);
-    civic_rules *old = rules_from(text), *now = NULL;
-    free(text);
-    assert_int_equal(civic_rules_default(&now, NULL), CIVIC_OK);
+    civic_rules *old, *now;
+    old_and_now(&old, &now);
     civic_rules *other = rules_from("[[grade]]\nname = \"A\"\n[rule.x]\npoints = 1\n");
     char dir[] = "/tmp/civic-compat-long-XXXXXX";
     assert_non_null(mkdtemp(dir));

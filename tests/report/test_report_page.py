@@ -58,11 +58,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
+sys.path.insert(0, os.path.join(REPO, "docs"))
+import notice_png  # noqa: E402  (the PNG reader the manual's picture is checked with)
 CHROMIUM_SECONDS = 90
 FAILURES = []
 ARGS = None
@@ -866,10 +867,7 @@ def rtl_escape_page(tmp):
     group = "\u05e6\u05e4\u05d5\u05df\u200b"
     log = "id,subject,type,ts,group\n" + "".join(
         "f%d,%s,fine,2025-03-02T10:00:00,%s\n" % (i, who, group) for i, who in enumerate(ids))
-    rules_path, log_path = write_case(tmp, "rtl-esc", rules, log)
-    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "--min-group", "1",
-                          log_path], check=True, capture_output=True, timeout=60).stdout
-    text = raw.decode("utf-8")
+    text = case_page(tmp, "rtl-esc", rules, log)
     esc_rule = re.search(r"\.esc\s*\{([^}]*)\}", text)
     check(esc_rule and re.search(r"direction:\s*ltr", esc_rule.group(1))
           and re.search(r"unicode-bidi:\s*isolate", esc_rule.group(1)),
@@ -899,39 +897,12 @@ def rtl_escape_page(tmp):
 
 
 def png_pixels(path):
-    """(width, height, rows): an 8-bit RGB or RGBA PNG (what Chromium's
-    --screenshot writes) read with the standard library, each row a bytes
-    object of width * channels samples."""
-    with open(path, "rb") as f:
-        data = f.read()
-    pos, idat, head = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        if kind == b"IHDR":
-            head = struct.unpack(">IIBBBBB", data[pos + 8:pos + 21])
-        elif kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + n]
-        pos += 12 + n
-    w, h, depth, color, _, _, interlace = head
-    if depth != 8 or color not in (2, 6) or interlace:
-        raise ValueError("not an 8-bit RGB(A) PNG: %s" % (head,))
-    ch = 3 if color == 2 else 4
-    raw, stride, rows, prev = zlib.decompress(idat), w * ch, [], bytearray(w * ch)
-    for y in range(h):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - ch] if i >= ch else 0
-            b, c = prev[i], prev[i - ch] if i >= ch else 0
-            if kind == 1: line[i] = (line[i] + a) & 255
-            elif kind == 2: line[i] = (line[i] + b) & 255
-            elif kind == 3: line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p_ = a + b - c
-                pa, pb, pc = abs(p_ - a), abs(p_ - b), abs(p_ - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, ch, rows
+    """(width, height, channels, rows): an 8-bit RGB or RGBA PNG (what
+    Chromium's --screenshot writes), read by the manual's own PNG reader
+    (docs/notice_png.py), each row a bytes object of width * channels
+    samples."""
+    rows, ch = notice_png.rows(path)
+    return (len(rows[0]) // ch if rows else 0), len(rows), ch, rows
 
 
 def ink_outside(shot, bare, box, ch):
@@ -991,10 +962,7 @@ def combining_marks_page(tmp):
     names = [ZALGO, "a0001", "a0002", "a0003"] + MARKED_NAMES
     log = "id,subject,type,ts,group\n" + "".join(
         "f%d,%s,fine,2025-03-02,%s\n" % (i, who, group) for i, who in enumerate(names))
-    rules_path, log_path = write_case(tmp, "marks", rules, log)
-    raw = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "--min-group", "1",
-                          log_path], check=True, capture_output=True, timeout=60).stdout
-    text = raw.decode("utf-8")
+    text = case_page(tmp, "marks", rules, log)
     esc = lambda s: "".join('<span class="esc">\\u%04x</span>' % ord(c) for c in s)
     cell = '<td class="id"><bdi>%s%s</bdi></td>' % (ZALGO[:4], esc(ZALGO[4:]))
     check(text.count(cell) == 1, "marks: the id shows 3 marks on its Z and the 26 after them "
@@ -1236,6 +1204,14 @@ def write_case(tmp, name, rules_text, log_text):
         with open(path, "w") as f:
             f.write(text)
     return paths
+
+
+def case_page(tmp, name, rules_text, log_text):
+    """The page civic-score makes of a case (write_case) at --min-group 1."""
+    rules_path, log_path = write_case(tmp, name, rules_text, log_text)
+    return subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "--min-group", "1",
+                           log_path], check=True, capture_output=True,
+                          timeout=60).stdout.decode("utf-8")
 
 
 def undated(row):
