@@ -349,27 +349,147 @@ static uint64_t unit_days(const char *u, size_t n, char *unit)
     return 0;
 }
 
+/* t[0..n) lower case, each run of blanks, '-' and '_' one blank, into
+ * out[size]; false if it does not fit. */
+static bool words_of(const char *t, size_t n, char *out, size_t size, size_t *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool gap = word_blank(t[i]) || t[i] == '-' || t[i] == '_';
+        if (gap && (k == 0 || out[k - 1] == ' ')) continue;
+        if (k + 1 >= size) return false;
+        out[k++] = gap ? ' ' : (char)ascii_lower((unsigned char)t[i]);
+    }
+    while (k && out[k - 1] == ' ') k--;
+    out[k] = '\0';
+    *m = k;
+    return true;
+}
+
+/* A named form said with a word before it ("end-of-month", "calendar
+ * year", "per quarter" where the key wants "month", "year", "quarter"):
+ * that form, or NULL. */
+static const char *named_after_word(const char *const *named, const char *w, size_t m)
+{
+    static const char *const before[] = { "end of the ", "end of ", "calendar ", "per ", "each ", "every ",
+                                          "a ", "the ", "current ", "this ", NULL };
+    for (size_t b = 0; named && before[b]; b++) {
+        size_t k = strlen(before[b]);
+        if (m <= k || memcmp(w, before[b], k) != 0) continue;
+        for (size_t i = 0; named[i]; i++)
+            if (civic__rb_key_is(w + k, m - k, named[i])) return named[i];
+    }
+    return NULL;
+}
+
+/* The named form t[0..n) was meant to be: one near it as a word value is
+ * (civic__rb_word_meant), or one said with a word before it; or NULL. */
+static const char *form_meant(const char *const *named, const char *t, size_t n)
+{
+    char w[48];
+    size_t m;
+    const char *near = civic__rb_word_meant(named, t, n);
+    if (!near && words_of(t, n, w, sizeof(w), &m)) near = named_after_word(named, w, m);
+    return near;
+}
+
+/* An ISO 8601 period of one kind of unit, "P3M", "P1Y6M" (months), "P2W",
+ * "P90D", any case, as a form: its count and unit ('d', 'm', 'y'), or
+ * false (time parts, days with months, none). */
+static bool iso_period(const char *w, size_t m, uint64_t *count, char *unit)
+{
+    uint64_t part[4] = { 0 }; /* Y M W D */
+    bool seen[4] = { false };
+    static const char units[] = "ymwd";
+    size_t i = 1;
+    if (m < 3 || w[0] != 'p') return false;
+    for (int last = -1; i < m;) {
+        uint64_t v = 0;
+        size_t digits = 0;
+        while (i < m && w[i] >= '0' && w[i] <= '9' && digits < 8) {
+            v = v * 10 + (uint64_t)(w[i++] - '0');
+            digits++;
+        }
+        const char *u = i < m && digits ? strchr(units, w[i]) : NULL;
+        if (!u || !*u || (int)(u - units) <= last) return false;
+        last = (int)(u - units);
+        part[last] = v;
+        seen[last] = true;
+        i++;
+    }
+    if ((seen[0] || seen[1]) && (seen[2] || seen[3])) return false;
+    if (seen[0] || seen[1]) {
+        *count = part[0] * 12 + part[1];
+        *unit = 'm';
+        if (part[1] == 0) {
+            *count = part[0];
+            *unit = 'y';
+        }
+    } else {
+        *count = part[2] * 7 + part[3];
+        *unit = 'd';
+    }
+    return *count > 0;
+}
+
+/* A count in words at the start of w ("three", "a"), up to twelve: its
+ * value, and *used the letters it takes with the blank after it; 0 if
+ * none. */
+static uint64_t count_in_words(const char *w, size_t m, size_t *used)
+{
+    static const struct { const char *word; unsigned value; } words[] = {
+        { "a", 1 }, { "an", 1 }, { "one", 1 }, { "two", 2 }, { "three", 3 }, { "four", 4 },
+        { "five", 5 }, { "six", 6 }, { "seven", 7 }, { "eight", 8 }, { "nine", 9 },
+        { "ten", 10 }, { "eleven", 11 }, { "twelve", 12 },
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t k = strlen(words[i].word);
+        if (m > k && memcmp(w, words[i].word, k) == 0 && w[k] == ' ') {
+            *used = k + 1;
+            return words[i].value;
+        }
+    }
+    return 0;
+}
+
 const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *named,
                                     civic__rb_word_ok ok, const void *ctx, char *buf,
                                     size_t size)
 {
     size_t i = 0, end = n;
+    char w[48], unit = 0, form[24];
+    size_t wn = 0;
+    uint64_t count = 0;
     while (i < end && word_blank(t[i])) i++;
     while (end > i && word_blank(t[end - 1])) end--;
-    const char *near = civic__rb_word_meant(named, t + i, end - i);
+    const char *near = form_meant(named, t + i, end - i);
+    if (!words_of(t + i, end - i, w, sizeof(w), &wn)) wn = 0;
     if (near) {
         snprintf(buf, size, "(did you mean \"%s\"?)", near);
         return buf;
     }
-    /* N, then blanks or a '-', then a unit in words, any case */
-    uint64_t count = 0;
-    size_t digits = 0;
+    if (wn && iso_period(w, wn, &count, &unit)) { /* "P3M" */
+        snprintf(form, sizeof(form), "%llu%c", (unsigned long long)count, unit);
+        if (!ok(form, strlen(form), ctx)) return NULL;
+        snprintf(buf, size, "(did you mean \"%s\"?)", form);
+        return buf;
+    }
+    /* N or a count in words, then blanks or a '-', then a unit in words,
+     * any case */
+    size_t digits = 0, used = 0;
     while (i < end && t[i] >= '0' && t[i] <= '9' && digits < 8) {
         count = count * 10 + (uint64_t)(t[i++] - '0');
         digits++;
     }
+    if (!digits && wn && (count = count_in_words(w, wn, &used)) != 0) {
+        /* "three months": the unit is what follows the word, as written */
+        t = w + used;
+        i = 0;
+        end = wn - used;
+        digits = 1;
+    }
     if (!digits || count == 0 || (i < end && t[i] >= '0' && t[i] <= '9')) return NULL;
-    char u[24], unit = 0, form[24];
+    char u[24];
     size_t m = 0;
     while (i < end && (word_blank(t[i]) || t[i] == '-')) i++;
     for (; i < end; i++) { /* each run of blanks or '-' one blank */
@@ -429,7 +549,7 @@ int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *ke
     size_t n = (size_t)snprintf(msg, sizeof(msg), "'%s' must be one of", key);
     for (size_t i = 0; choices[i] && n < sizeof(msg); i++)
         n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s \"%s\"", i ? "," : "", choices[i]);
-    const char *near = civic__rb_word_meant(choices, v->text, v->len);
+    const char *near = form_meant(choices, v->text, v->len); /* "end-of-month": "month" */
     char hint[96];
     if (near) snprintf(hint, sizeof(hint), "(did you mean \"%s\"?)", near);
     return civic__rb_word_refused(v, err, msg, near ? hint : NULL, false, choice_ok, choices);

@@ -1298,6 +1298,26 @@ static void a_duration_in_words_is_offered_its_form(void **state)
           "working days span at most 11 calendar days, \"11d\")", "11d", 5, 13 },
         { TIER, "window", "12 months", LEVEL, WIN, "(did you mean \"12m\"?)", "12m", 7, 10 },
         { TIER, "window", "Monthly", LEVEL, WIN, "(did you mean \"month\"?)", "month", 7, 10 },
+        /* a count in words, an ISO 8601 period, a form with a word before it */
+        { RULE, "valid", "three months", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "Twelve Months", "", V2, "(did you mean \"12m\"?)", "12m", 5, 9 },
+        { RULE, "valid", "a year", "", V2, "(did you mean \"1y\"?)", "1y", 5, 9 },
+        { RULE, "repair_after", "two weeks", "", V1, "(did you mean \"14d\"?)", "14d", 5, 16 },
+        { RULE, "publicity", "five working days", "", PUB, "(working days cannot be written: 5 "
+          "working days span at most 7 calendar days, \"7d\")", "7d", 5, 13 },
+        { RULE, "valid", "P3M", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
+        { RULE, "valid", "p1y", "", V2, "(did you mean \"1y\"?)", "1y", 5, 9 },
+        { RULE, "valid", "P1Y6M", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
+        { RULE, "valid", "P2W", "", V2, "(did you mean \"14d\"?)", "14d", 5, 9 },
+        { RULE "affects = \"score\"\n", "retain", "P5Y", "", V1, "(did you mean \"5y\"?)", "5y",
+          6, 10 },
+        { TIER, "window", "end-of-month", LEVEL, WIN, "(did you mean \"month\"?)", "month", 7,
+          10 },
+        { TIER, "window", "End of the Quarter", LEVEL, WIN, "(did you mean \"quarter\"?)",
+          "quarter", 7, 10 },
+        { TIER, "window", "calendar year", LEVEL, WIN, "(did you mean \"year\"?)", "year", 7,
+          10 },
+        { TIER, "window", "P90D", LEVEL, WIN, "(did you mean \"90d\"?)", "90d", 7, 10 },
     };
     char text[512], want[256];
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -1315,7 +1335,10 @@ static void a_duration_in_words_is_offered_its_form(void **state)
     }
     /* no form to offer: none guessed */
     static const char *const none[] = {
-        RULE "valid = \"three months\"\n", RULE "valid = \"25 hours\"\n",
+        RULE "valid = \"thirteen months\"\n", RULE "valid = \"25 hours\"\n",
+        RULE "valid = \"PT24H\"\n", RULE "valid = \"P1M2D\"\n", RULE "valid = \"P0D\"\n",
+        RULE "valid = \"P99999999Y\"\n", RULE "valid = \"P\"\n", RULE "valid = \"P3\"\n",
+        RULE "valid = \"P3M3M\"\n", RULE "valid = \"an hour\"\n",
         RULE "valid = \"0 days\"\n", RULE "valid = \"4000000 days\"\n",
         RULE "valid = \"3 fortnights\"\n", RULE "affects = \"score\"\nretain = \"by severity\"\n",
         RULE "publicity = \"for ever\"\n",
@@ -1336,6 +1359,11 @@ static void a_duration_in_words_is_offered_its_form(void **state)
     assert_string_equal(e.message, "line 2, column 20: 'objection_window' must be " V1
                                    " (working days cannot be written: count calendar days, "
                                    "\"Nd\")");
+    /* a calendar period said as a form of another key: the word to write */
+    e = rules_error(RULE "cap = 5\ncap_period = \"end-of-month\"\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 6, column 14: 'cap_period' must be one of \"day\", "
+                                   "\"week\", \"month\", \"quarter\", \"year\", \"lifetime\" "
+                                   "(did you mean \"month\"?)");
     /* a value right but for a blank at an end keeps that advice */
     e = rules_error(RULE "valid = \"1y \"\n", CIVIC_E_RULES);
     assert_non_null(strstr(e.message, "(\"1y \" has a blank at its end: delete it)"));
