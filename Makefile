@@ -176,7 +176,7 @@ INSTALL_LINKED := include/civic.h abi/README.md bench/RESULTS.md bindings/python
 install: all
 	install -d -m 755 "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(INCLUDEDIR)" \
 	    "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGCONFIGDIR)" "$(DESTDIR)$(MANDIR)/man1" \
-	    "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(DOCDIR)/docs" \
+	    "$(DESTDIR)$(MANDIR)/man3" "$(DESTDIR)$(DOCDIR)/docs" \
 	    "$(DESTDIR)$(DOCDIR)/examples/data"
 	install -m 644 include/civic.h "$(DESTDIR)$(INCLUDEDIR)/civic.h"
 	install -m 644 $(STATIC) "$(DESTDIR)$(LIBDIR)/libcivic.a"
@@ -199,6 +199,7 @@ install: all
 	    chmod 644 "$(DESTDIR)$(MANDIR)/man3/$$f.3" || exit 1; done
 	@if [ "$(SERVER_MODE)" != no ] && [ -f $(B)/civic-server ]; then \
 	    echo "install -m 644 $(MAN8) '$(DESTDIR)$(MANDIR)/man8/civic-server.8'"; \
+	    install -d -m 755 "$(DESTDIR)$(MANDIR)/man8" && \
 	    install -m 644 $(MAN8) "$(DESTDIR)$(MANDIR)/man8/civic-server.8"; fi
 	install -m 644 $(TOPDOCS) "$(DESTDIR)$(DOCDIR)/"
 	install -m 644 lib/libcivic.supp "$(DESTDIR)$(DOCDIR)/libcivic.supp"

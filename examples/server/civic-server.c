@@ -1235,21 +1235,24 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
                            const char *copy)
 {
     if (copy && s->opt.recover)
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
                 "the journal); the journal was cut at the damage: %" PRIu64 " bytes from there "
                 "on are gone from it (the whole file, with any intact batches after the damage, "
                 "is kept as %s)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
+                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                rep->bytes_truncated, copy);
     else if (copy)
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " torn bytes truncated; the torn batch had an intact "
                 "record after the damage, which a crash can leave but so can damage to a batch "
                 "written whole: the whole file is kept as %s)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated, copy);
+                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                rep->bytes_truncated, copy);
     else
-        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batches from "
+        fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " torn bytes truncated)\n",
-                civic_engine_event_count(s->engine), rep->batches, rep->bytes_truncated);
+                civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",
+                rep->bytes_truncated);
     if (rep->created && s->opt.recover && access(s->snapshot_path, F_OK) == 0)
         fprintf(stderr, SERVER_NAME ": created an empty journal.civic beside snapshot.civic "
                 "(--recover): the service goes on from the snapshot alone\n");

@@ -710,6 +710,8 @@ def test_restart(data, log_path):
         srv.stop(signal.SIGKILL)
         srv = Server(data).start()
         check(snapshot_answers(srv) == before, "same answers after SIGKILL restart")
+        check("(1 batch from the journal, 0 torn bytes truncated)" in srv.output(),
+              "the one batch replayed is said in the singular: %r" % srv.output()[-300:])
         check(server_rows(srv)["restart-subject"]["score"] is not None, "acked event survived kill -9")
         want = cli_rows(log_path)
         got = server_rows(srv)
