@@ -55,4 +55,9 @@ check-man3: | deps
 	    if [ -n "$$warn" ]; then echo "check-man3: $$f at 80 columns: $$warn" >&2; exit 1; fi; \
 	    cut=$$(groff -man -Tutf8 -rLL=80n $$f 2>/dev/null | grep -n '‐$$' | head -3); \
 	    if [ -n "$$cut" ]; then echo "check-man3: $$f hyphenates at a line end: $$cut" >&2; exit 1; fi; \
+	    wide=$$(groff -man -Tutf8 -rLL=80n -P-cbou $$f 2>/dev/null | $(PYTHON) -c \
+	        'import sys; [print(n, l) for n, l in enumerate(sys.stdin, 1) if len(l) > 81]' | \
+	        head -3); \
+	    if [ -n "$$wide" ]; then echo "check-man3: $$f has lines past 80 columns" \
+	        "(an example not folded?): $$wide" >&2; exit 1; fi; \
 	done; echo "check-man3: $(MAN1), $(MAN3) and $(MAN8) fit 80 columns, nothing hyphenated"
