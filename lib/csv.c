@@ -670,12 +670,91 @@ const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool 
     return buf;
 }
 
+/* A name longer than this is no export's name of a required column. */
+#define LIKE_NAME_MAX 24
+
+void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n)
+{
+    /* what an export most often calls a required column, in lower case
+     * without blanks, '_' and '-' ("Event ID", "event_id", "resident-id") */
+    static const struct {
+        const char *word;
+        int field;
+    } likes[] = {
+        { "eventid", CIVIC_F_ID },       { "resident", CIVIC_F_SUBJECT },
+        { "subjectid", CIVIC_F_SUBJECT }, { "residentid", CIVIC_F_SUBJECT },
+        { "member", CIVIC_F_SUBJECT },   { "eventtype", CIVIC_F_TYPE },
+        { "kind", CIVIC_F_TYPE },        { "date", CIVIC_F_TS },
+        { "time", CIVIC_F_TS },          { "timestamp", CIVIC_F_TS },
+        { "datetime", CIVIC_F_TS },
+    };
+    char word[LIKE_NAME_MAX + 1];
+    size_t w = 0;
+    while (n && (*name == ' ' || *name == '\t')) name++, n--;
+    while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
+    if (n == 0 || n > LIKE_NAME_MAX) return;
+    for (size_t i = 0; i < n; i++) { /* letters, blanks, '_' and '-' only: said as it is */
+        char c = name[i];
+        if (c >= 'A' && c <= 'Z') word[w++] = (char)(c - 'A' + 'a');
+        else if (c >= 'a' && c <= 'z') word[w++] = c;
+        else if (c != ' ' && c != '_' && c != '-') return;
+    }
+    word[w] = '\0';
+    for (size_t k = 0; k < sizeof(likes) / sizeof(likes[0]); k++) {
+        if (strcmp(word, likes[k].word) != 0) continue;
+        if (!like->name[likes[k].field]) { /* the first such name */
+            like->name[likes[k].field] = name;
+            like->n[likes[k].field] = n;
+        }
+        return;
+    }
+}
+
+void civic__csv_missing_what(char *what, size_t size, const bool *seen,
+                             const civic_csv_like *like, const char *hint, size_t said)
+{
+    int missing[CIVIC_F_TS + 1], m = 0, renames = 0;
+    for (int k = 0; k <= CIVIC_F_TS; k++)
+        if (!seen[k]) {
+            missing[m++] = k;
+            renames += like && like->name[k];
+        }
+    size_t at = 0;
+    at += (size_t)snprintf(what, size, "the header has no ");
+    for (int i = 0; i < m && at < size; i++) /* 'id', 'subject' or 'ts' */
+        at += (size_t)snprintf(what + at, size - at, "%s'%s'",
+                               i == 0 ? "" : i + 1 == m ? " or " : ", ",
+                               civic__field_names[missing[i]]);
+    if (at < size)
+        at += (size_t)snprintf(what + at, size - at, " column (required: id, subject, type, "
+                               "ts)%s", hint);
+    if (m < 2 || *hint || renames == 0 || at >= size) return;
+    /* "; rename 'Event ID' to 'id', 'Resident' to 'subject' and 'Date' to
+     * 'ts'": whole or not at all (each name is at most LIKE_NAME_MAX
+     * bytes of ASCII: "; rename " and four of a separator, the name, a
+     * column's and "'' to ''" fit this) */
+    char rename[9 + 4 * (5 + LIKE_NAME_MAX + 7 + 8) + 1];
+    size_t r = (size_t)snprintf(rename, sizeof(rename), "; rename ");
+    for (int i = 0, j = 0; i < m; i++) {
+        int k = missing[i];
+        if (!like->name[k]) continue;
+        r += (size_t)snprintf(rename + r, sizeof(rename) - r, "%s'%.*s' to '%s'",
+                              j == 0 ? "" : j + 1 == renames ? " and " : ", ",
+                              (int)like->n[k], like->name[k], civic__field_names[k]);
+        j++;
+    }
+    if (said + at + r < CIVIC_ERROR_MESSAGE_SIZE && at + r < size)
+        memcpy(what + at, rename, r + 1);
+}
+
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     csv_state *st = state_of(ld);
     char what[128];
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
+    civic_csv_like like;
+    memset(&like, 0, sizeof(like));
     if (r->too_many) {
         civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
                          (unsigned long long)line, CSV_COLUMNS_MAX);
@@ -686,6 +765,7 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
         st->col_field[c] = -1;
         int k = civic__field_of_name(r->field[c], r->len[c],
                                      ld->engine->rules->spec_version < 2);
+        if (k < 0) civic__csv_like_note(&like, r->field[c], r->len[c]);
         if (k >= 0) {
             if (seen[k]) {
                 snprintf(what, sizeof(what), "column '%s' appears twice in the header",
@@ -703,15 +783,22 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
             st->col_field[c] = (int16_t)k;
         }
     }
-    for (int k = 0; k <= CIVIC_F_TS; k++) {
-        if (seen[k]) continue;
-        char hint[128];
-        civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0,
-                         "line %llu: the header has no '%s' column (required: id, subject, "
-                         "type, ts)%s", (unsigned long long)line, civic__field_names[k],
-                         civic__csv_header_hint(st->raw ? st->raw : "", st->raw ? st->raw_n : 0,
-                                                line, ld->engine->rules->spec_version < 2,
-                                                hint, sizeof(hint)));
+    if (!seen[CIVIC_F_ID] || !seen[CIVIC_F_SUBJECT] || !seen[CIVIC_F_TYPE] || !seen[CIVIC_F_TS]) {
+        /* every required column missing, at once, and what the header
+         * most likely is, or what to rename (not in a header a stray
+         * quote made of several lines, nor in one that a byte-order mark
+         * opens: the note of that follows, csv_note) */
+        char hint[128], words[CIVIC_ERROR_MESSAGE_SIZE], at[32];
+        int said = snprintf(at, sizeof(at), "line %llu: ", (unsigned long long)line);
+        bool noted = r->broken_line ||
+                     (st->raw && st->raw_n >= 3 && memcmp(st->raw, "\xEF\xBB\xBF", 3) == 0);
+        civic__csv_missing_what(words, sizeof(words), seen, noted ? NULL : &like,
+                                civic__csv_header_hint(st->raw ? st->raw : "",
+                                                       st->raw ? st->raw_n : 0, line,
+                                                       ld->engine->rules->spec_version < 2,
+                                                       hint, sizeof(hint)),
+                                said > 0 ? (size_t)said : 0);
+        civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0, "%s%s", at, words);
         goto fatal;
     }
     /* what a second header, of files joined, is told by (csv_note) */

@@ -1322,6 +1322,27 @@ void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_c
 const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool v1, char *buf,
                                    size_t size);
 const char *civic__csv_separators_hint(const char *p, size_t n, bool v1);
+/* csv.c, for the load and the split alike: of a header's names that take
+ * no field, the first that is what an export most likely calls each
+ * required column ("Event ID", "Resident", "Event Type", "Date"), noted
+ * name by name as the header is read (civic__csv_like_note; zero it first);
+ * then the words of a header that lacks required columns, not seen[]
+ * (civic__csv_missing_what). */
+typedef struct civic_csv_like {
+    const char *name[CIVIC_F_TS + 1]; /* blanks around trimmed; NULL: none */
+    size_t n[CIVIC_F_TS + 1];
+} civic_csv_like;
+void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n);
+/* What follows "line N: " (said bytes before it) in the error of a header
+ * that lacks the required columns not seen[CIVIC_F_ID..CIVIC_F_TS], into
+ * what (size >= CIVIC_ERROR_MESSAGE_SIZE): every one named ("the header
+ * has no 'id', 'subject' or 'ts' column (required: ...)"; one alone in
+ * the words it always had), then hint (civic__csv_header_hint); then,
+ * when two or more are missing, hint is "" and like is not NULL, what to
+ * rename ("; rename 'Event ID' to 'id' and 'Date' to 'ts'"), only when
+ * it fits the message whole. */
+void civic__csv_missing_what(char *what, size_t size, const bool *seen,
+                             const civic_csv_like *like, const char *hint, size_t said);
 /* csv.c, for the load and the split alike: the error of a one-line record
  * p[0..n) (without its LF) that holds NUL bytes and has found (more: more
  * than found) fields, not the header's ncols, into what (size >= 160):

@@ -442,7 +442,9 @@ static int read_error(split_ctx *c, const char *p, size_t n, const csv_pos *pos,
 static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_t *end)
 {
     bool seen[CIVIC_F_COUNT] = { false }, too_many = false;
-    char what[256];
+    char what[CIVIC_ERROR_MESSAGE_SIZE];
+    civic_csv_like like;
+    memset(&like, 0, sizeof(like));
     uint64_t line = pos->line;
     size_t at = pos->i;
     uint32_t col = 0, twice_column = 0;
@@ -473,6 +475,7 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
          * rules (CIVIC_SPLIT_V2), so one beside the exact name is a column
          * twice, as csv.c says; else the loading engine's, by its rules */
         int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, !c->v2) : -1;
+        if (k < 0 && col < SPLIT_COLUMNS_MAX) civic__csv_like_note(&like, f.v, f.n);
         too_many = too_many || col == SPLIT_COLUMNS_MAX;
         if (col < SPLIT_COLUMNS_MAX) c->col_field[col] = (int16_t)(k >= 0 && !seen[k] ? k : -1);
         if (k >= 0 && seen[k] && twice < 0) {
@@ -488,6 +491,7 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     } while (more);
     /* the lines a stray quote joined to a header of the text, as the load
      * says them (not of one given apart, whose lines count from 0) */
+    bool broken = brk.line != 0;
     if (!line) brk.line = 0;
     if (too_many)
         return break_hint(c, civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
@@ -500,15 +504,20 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
                  civic__field_names[twice]);
         return break_hint(c, csv_syntax(c, line, twice_column, at, what), &brk, line, pos->line);
     }
-    for (int k = 0; k <= CIVIC_F_TS; k++) {
-        if (seen[k]) continue;
-        char hint[128];
-        /* what it most likely is, as the load says it (not of a header
-         * given apart: it has no line of the text to name) */
-        snprintf(what, sizeof(what), "the header has no '%s' column (required: id, subject, "
-                 "type, ts)%s", civic__field_names[k],
-                 line ? civic__csv_header_hint(p + at, pos->i - at, line, !c->v2, hint,
-                                               sizeof(hint)) : "");
+    if (!seen[CIVIC_F_ID] || !seen[CIVIC_F_SUBJECT] || !seen[CIVIC_F_TYPE] || !seen[CIVIC_F_TS]) {
+        char hint[128], where[32];
+        /* every required column missing, and what it most likely is, as
+         * the load says it (not of a header given apart: it has no line
+         * of the text to name), or what to rename (not in a header a
+         * stray quote made of several lines, nor in one that a byte-order
+         * mark opens: the load notes those after it) */
+        int said = line ? snprintf(where, sizeof(where), "line %llu: ", (unsigned long long)line)
+                        : (int)strlen("the given header: ");
+        bool noted = broken || (pos->i - at >= 3 && memcmp(p + at, "\xEF\xBB\xBF", 3) == 0);
+        civic__csv_missing_what(what, sizeof(what), seen, noted ? NULL : &like,
+                                line ? civic__csv_header_hint(p + at, pos->i - at, line, !c->v2,
+                                                              hint, sizeof(hint)) : "",
+                                said > 0 ? (size_t)said : 0);
         return break_hint(c, csv_syntax(c, line, 0, at, what), &brk, line, pos->line);
     }
     c->ncols = col;

@@ -351,46 +351,44 @@ static void log_errors_say_what_was_meant(void **state)
         assert_null(strstr(err.message, "did you mean"));
     }
     civic_engine_free(e);
+    /* A header read as one column (or as "sep=" and ""): it lacks every
+     * required column, told at once, then what it most likely is. */
+#define NO_COLUMN_4 "line 1: the header has no 'id', 'subject', 'type' or 'ts' column " \
+                    "(required: id, subject, type, ts)"
     /* full-width commas: one column named "id，subject，type，ts" */
     load_fails("id\xef\xbc\x8csubject\xef\xbc\x8ctype\xef\xbc\x8cts\nx\xef\xbc\x8cs\n", csv,
                CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (it uses "
-               "the full-width comma '\xef\xbc\x8c'; the separator is ',')");
+               NO_COLUMN_4 " (it uses the full-width comma '\xef\xbc\x8c'; the separator is ',')");
     /* a spreadsheet's line that sets the separator, before the header: no
      * log has it (as 'sep=;' is refused), so it is told to go */
     load_fails("sep=,\nid,subject,type,ts\nx,s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-               "spreadsheet's 'sep=,' line: delete line 1)");
+               NO_COLUMN_4 " (a spreadsheet's 'sep=,' line: delete line 1)");
     load_fails("\xef\xbb\xbfSEP=, \r\nid,subject,type,ts\r\nx,s,fine,2024-01-01\r\n", csv,
                CIVIC_E_SYNTAX, 1, 0, "(a spreadsheet's 'sep=,' line: delete line 1)");
     /* quoted, as some tools write it; another separator: deleting the
      * line would not do, the fields are separated so */
     load_fails("\"sep=,\"\r\nid,subject,type,ts\r\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-               "spreadsheet's 'sep=,' line: delete line 1)");
+               NO_COLUMN_4 " (a spreadsheet's 'sep=,' line: delete line 1)");
     /* another separator, of ASCII or UTF-8, a tab, a blank (kept, not
      * trimmed as the line's end), a control character, or none: each named */
     static const struct {
         const char *text, *says;
     } seps[] = {
         { "sep=;\r\nid;subject;type;ts\r\nx;s;fine;2024-01-01\r\n",
-          "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-          "spreadsheet's 'sep=;' line: the fields are separated by ';'; save the export as CSV "
-          "with commas)" },
+          NO_COLUMN_4 " (a spreadsheet's 'sep=;' line: the fields are separated by ';'; save "
+                      "the export as CSV with commas)" },
         { "sep=|\nid|subject|type|ts\n", "(a spreadsheet's 'sep=|' line: the fields are "
           "separated by '|'; save the export as CSV with commas)" },
         { "sep=\t\nid\tsubject\ttype\tts\n", "(a spreadsheet's 'sep=' line of a tab: the "
           "fields are separated by tabs; save the export as CSV with commas)" },
         { "sep=\xc3\xa9\nid\xc3\xa9subject\xc3\xa9type\xc3\xa9ts\n",
-          "line 1: the header has no 'id' column (required: id, subject, type, ts) (a "
-          "spreadsheet's 'sep=\xc3\xa9' line: the fields are separated by '\xc3\xa9'; save the "
-          "export as CSV with commas)" },
+          NO_COLUMN_4 " (a spreadsheet's 'sep=\xc3\xa9' line: the fields are separated by "
+                      "'\xc3\xa9'; save the export as CSV with commas)" },
         { "\"sep=\xe2\x80\xa2\"\nid,subject,type,ts\n", "(a spreadsheet's 'sep=\xe2\x80\xa2' "
           "line: the fields are separated by '\xe2\x80\xa2'; save the export as CSV with "
           "commas)" },
-        { "sep=\r\nid,subject,type,ts\r\n", "line 1: the header has no 'id' column (required: "
-          "id, subject, type, ts) (a spreadsheet's 'sep=' line that names no separator: save "
-          "the export as CSV with commas)" },
+        { "sep=\r\nid,subject,type,ts\r\n", NO_COLUMN_4 " (a spreadsheet's 'sep=' line that "
+          "names no separator: save the export as CSV with commas)" },
         { "sep= \nid subject type ts\n", "(a spreadsheet's 'sep= ' line: the fields are "
           "separated by ' '; save the export as CSV with commas)" },
         { "sep= \r\nid subject type ts\r\n", "(a spreadsheet's 'sep= ' line: the fields are "
@@ -412,14 +410,13 @@ static void log_errors_say_what_was_meant(void **state)
     /* a header separated by ';' or tabs: three names or more, one a column
      * the load needs (not a title line that holds a ';') */
     load_fails("\xef\xbb\xbfID;Subject;Type;Date\r\na;b;c;2025-01-01\r\n", csv,
-               CIVIC_E_SYNTAX, 1, 0, "line 1: the header has no 'id' column (required: id, "
-               "subject, type, ts) (the fields are separated by ';': save the export as CSV "
-               "with commas)");
+               CIVIC_E_SYNTAX, 1, 0, NO_COLUMN_4 " (the fields are separated by ';': save the "
+               "export as CSV with commas)");
     load_fails("\"id\";\"subject\";\"type\";\"ts\"\n", csv, CIVIC_E_SYNTAX, 1, 0,
                "(the fields are separated by ';': save the export as CSV with commas)");
     load_fails("id\tsubject\ttype\tts\nx\ts\tfine\t2024-01-01\n", csv, CIVIC_E_SYNTAX, 1, 0,
-               "line 1: the header has no 'id' column (required: id, subject, type, ts) (the "
-               "fields are separated by tabs: save the export as CSV with commas)");
+               NO_COLUMN_4 " (the fields are separated by tabs: save the export as CSV with "
+               "commas)");
     {
         const char *plain[] = { "Events export; March 2025\nid,subject,type,ts\n",
                                 "id;subject\nx;y\n" };
@@ -447,6 +444,108 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\n,,,,,,\r\n", csv, CIVIC_E_SYNTAX, 3,
                0, "expected 5 fields as in the header, found 7 (an empty row (only separators): "
                "delete it)");
+#undef NO_COLUMN_4
+}
+
+/* The message of a header that lacks required columns, whole (and the
+ * same in a lenient load: no line can be read without them). */
+static void header_says(const char *data, const char *message)
+{
+    for (int lenient = 0; lenient < 2; lenient++) {
+        civic_engine *e = fresh();
+        civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+        assert_int_equal(civic_engine_load(e, data, strlen(data), &opts, NULL, &err),
+                         CIVIC_E_SYNTAX);
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, 0);
+        assert_string_equal(err.message, message);
+        civic_engine_free(e);
+    }
+}
+
+/* A header that lacks several required columns names them all at once (it
+ * named the first alone, and the next only once that was fixed); one that
+ * lacks one says what it always said.  What the header most likely is
+ * follows as before; else, when two or more are missing, the names an
+ * export most likely gave them, to rename, when that fits the message. */
+static void a_header_names_every_required_column_it_lacks(void **state)
+{
+    (void)state;
+#define REQUIRED " column (required: id, subject, type, ts)"
+#define SEMI " (the fields are separated by ';': save the export as CSV with commas)"
+    /* one: the words of before, byte for byte, a likely name or not */
+    header_says("subject,type,ts\n", "line 1: the header has no 'id'" REQUIRED);
+    header_says("id,type,ts\n", "line 1: the header has no 'subject'" REQUIRED);
+    header_says("id,subject,ts\n", "line 1: the header has no 'type'" REQUIRED);
+    header_says("id,subject,type\n", "line 1: the header has no 'ts'" REQUIRED);
+    header_says("Event ID,subject,type,ts\n", "line 1: the header has no 'id'" REQUIRED);
+    header_says("id,subject,type,Date\r\n", "line 1: the header has no 'ts'" REQUIRED);
+    /* two, three, four */
+    header_says("subject,ts\n", "line 1: the header has no 'id' or 'type'" REQUIRED);
+    header_says("qty,subject\n", "line 1: the header has no 'id', 'type' or 'ts'" REQUIRED);
+    header_says("x,y\n", "line 1: the header has no 'id', 'subject', 'type' or 'ts'" REQUIRED);
+    /* with what the header most likely is: fields separated by ';' (some
+     * names read as one column), a spreadsheet's 'sep=' line, tabs */
+    header_says("id;subject;x,type,ts\n", "line 1: the header has no 'id' or 'subject'" REQUIRED
+                SEMI);
+    header_says("id;subject;type,ts\n", "line 1: the header has no 'id', 'subject' or 'type'"
+                REQUIRED SEMI);
+    header_says("id;subject;type;ts\n", "line 1: the header has no 'id', 'subject', 'type' or "
+                "'ts'" REQUIRED SEMI);
+    header_says("sep=,\nid,subject,type,ts\n", "line 1: the header has no 'id', 'subject', "
+                "'type' or 'ts'" REQUIRED " (a spreadsheet's 'sep=,' line: delete line 1)");
+    header_says("id\tsubject\ttype\tts\n", "line 1: the header has no 'id', 'subject', 'type' "
+                "or 'ts'" REQUIRED " (the fields are separated by tabs: save the export as CSV "
+                "with commas)");
+    /* what to rename: any case, blanks, '_' and '-' aside, the first
+     * such name of each, in the header's own spelling */
+    header_says("Event ID,Resident,Event Type,Date\n", "line 1: the header has no 'id', "
+                "'subject', 'type' or 'ts'" REQUIRED "; rename 'Event ID' to 'id', 'Resident' to "
+                "'subject', 'Event Type' to 'type' and 'Date' to 'ts'");
+    header_says("event_id,note,resident-id,member,type,TIMESTAMP,time\r\n", "line 1: the header "
+                "has no 'id', 'subject' or 'ts'" REQUIRED "; rename 'event_id' to 'id', "
+                "'resident-id' to 'subject' and 'TIMESTAMP' to 'ts'");
+    header_says("\xEF\xBB\xBF\"eventid\", Subject_ID ,type,ts\n", "line 1: the header has no 'id' "
+                "or 'subject'" REQUIRED "; rename 'eventid' to 'id' and 'Subject_ID' to 'subject'");
+    header_says("id,Kind,datetime\n", "line 1: the header has no 'subject', 'type' or 'ts'"
+                REQUIRED "; rename 'Kind' to 'type' and 'datetime' to 'ts'");
+    header_says("id,subject,Event Type,x\n", "line 1: the header has no 'type' or 'ts'"
+                REQUIRED "; rename 'Event Type' to 'type'");
+    /* not a name that only holds such a word, nor one of other signs */
+    header_says("Event ID2,Residents,Date.,type\n", "line 1: the header has no 'id', 'subject' "
+                "or 'ts'" REQUIRED);
+    /* never instead of what the header most likely is: fields separated
+     * by ';' are the fix */
+    header_says("id;subject;x,Event ID,Resident,ts\n", "line 1: the header has no 'id', "
+                "'subject' or 'type'" REQUIRED SEMI);
+    /* nor before the note of a stray quote's lines or of a byte-order
+     * mark that opens the line, which follow */
+    header_says("\"a\nb\",Event ID,Resident,type,ts\n", "line 1: the header has no 'id' or "
+                "'subject'" REQUIRED " (the quoted field opened at line 1, column 1 holds line "
+                "breaks: lines 1 to 2 were read as one record)");
+    header_says("\xEF\xBB\xBF\xEF\xBB\xBFx,Resident,Event Type,Date\n", "line 1: the header "
+                "has no 'id', 'subject', 'type' or 'ts'" REQUIRED " (the line starts with U+FEFF, "
+                "a byte-order mark: were files joined? remove it)");
+    /* whole or not at all: a message of 255 bytes has room for it, one of
+     * 256 would be cut, so it is left out */
+    char data[160], want[CIVIC_ERROR_MESSAGE_SIZE];
+    const char *base = "line 1: the header has no 'id', 'subject', 'type' or 'ts'" REQUIRED;
+    for (int ts = 20; ts <= 21; ts++) {
+        snprintf(data, sizeof(data), "Event_________________ID,Resident----------------,"
+                 "Event               Type,Date%.*s\n", ts - 4, "_________________");
+        int n = snprintf(want, sizeof(want), "%s; rename 'Event_________________ID' to 'id', "
+                         "'Resident----------------' to 'subject', 'Event               Type' "
+                         "to 'type' and 'Date%.*s' to 'ts'", base, ts - 4, "_________________");
+        assert_int_equal(n, 235 + ts);
+        header_says(data, n < CIVIC_ERROR_MESSAGE_SIZE ? want : base);
+    }
+    /* a name past 24 bytes is no export's name of a column */
+    header_says("Event_________________ID_,Resident\n", "line 1: the header has no 'id', "
+                "'subject', 'type' or 'ts'" REQUIRED "; rename 'Resident' to 'subject'");
+#undef REQUIRED
+#undef SEMI
 }
 
 static void csv_bad_lines_are_named(void **state)
@@ -2682,6 +2781,7 @@ int main(void)
         cmocka_unit_test(what_is_not_a_log_is_named),
         cmocka_unit_test(unmarked_utf16_and_utf32_are_named),
         cmocka_unit_test(log_errors_say_what_was_meant),
+        cmocka_unit_test(a_header_names_every_required_column_it_lacks),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),
         cmocka_unit_test(a_callback_into_another_engine_may_not_write_the_first),

@@ -1140,6 +1140,77 @@ static void a_split_says_what_a_header_of_another_separator_is(void **state)
     assert_null(strstr(split_as_load(title, strlen(title)).message, "separated by"));
 }
 
+/* A header that lacks several required columns: the split names them all
+ * at once, with what the header most likely is or what to rename, in the
+ * load's words (the load's tests say when each is given). */
+static void a_split_names_every_missing_column_as_a_load_does(void **state)
+{
+    (void)state;
+#define NO "line 1: the header has no "
+#define REQUIRED " column (required: id, subject, type, ts)"
+#define SEMI " (the fields are separated by ';': save the export as CSV with commas)"
+    static const char *const text[][2] = {
+        { "subject,type,ts\ne1,good,2024-01-01\n", NO "'id'" REQUIRED },
+        { "Event ID,subject,type,ts\n", NO "'id'" REQUIRED },
+        { "subject,ts\n", NO "'id' or 'type'" REQUIRED },
+        { "qty,subject\n", NO "'id', 'type' or 'ts'" REQUIRED },
+        { "x,y\n", NO "'id', 'subject', 'type' or 'ts'" REQUIRED },
+        { "id;subject;x,type,ts\n", NO "'id' or 'subject'" REQUIRED SEMI },
+        { "id;subject;type,ts\n", NO "'id', 'subject' or 'type'" REQUIRED SEMI },
+        { "id;subject;type;ts\n", NO "'id', 'subject', 'type' or 'ts'" REQUIRED SEMI },
+        { "\n\"sep=,\"\nid,subject,type,ts\n", "line 2: the header has no 'id', 'subject', "
+          "'type' or 'ts'" REQUIRED " (a spreadsheet's 'sep=,' line: delete line 2)" },
+        { "Event ID,Resident,Event Type,Date\ne1,s1,good,2024-01-01\n", NO "'id', 'subject', "
+          "'type' or 'ts'" REQUIRED "; rename 'Event ID' to 'id', 'Resident' to 'subject', "
+          "'Event Type' to 'type' and 'Date' to 'ts'" },
+        { "event_id,note,resident-id,member,type,TIMESTAMP,time\r\n", NO "'id', 'subject' or "
+          "'ts'" REQUIRED "; rename 'event_id' to 'id', 'resident-id' to 'subject' and "
+          "'TIMESTAMP' to 'ts'" },
+        { "\xEF\xBB\xBF\"eventid\", Subject_ID ,type,ts\n", NO "'id' or 'subject'" REQUIRED
+          "; rename 'eventid' to 'id' and 'Subject_ID' to 'subject'" },
+        { "Event ID2,Residents,Date.,type\n", NO "'id', 'subject' or 'ts'" REQUIRED },
+        { "id;subject;x,Event ID,Resident,ts\n", NO "'id', 'subject' or 'type'" REQUIRED SEMI },
+        { "\"a\nb\",Event ID,Resident,type,ts\n", NO "'id' or 'subject'" REQUIRED " (the quoted "
+          "field opened at line 1, column 1 holds line breaks: lines 1 to 2 were read as one "
+          "record)" },
+        /* 255 bytes with what to rename; 256 would be cut: left out */
+        { "Event_________________ID,Resident----------------,Event               Type,"
+          "Date________________\n", NO "'id', 'subject', 'type' or 'ts'" REQUIRED "; rename "
+          "'Event_________________ID' to 'id', 'Resident----------------' to 'subject', "
+          "'Event               Type' to 'type' and 'Date________________' to 'ts'" },
+        { "Event_________________ID,Resident----------------,Event               Type,"
+          "Date_________________\n", NO "'id', 'subject', 'type' or 'ts'" REQUIRED },
+    };
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+        civic_error e = split_as_load(text[i][0], strlen(text[i][0]));
+        assert_int_equal(e.code, CIVIC_E_SYNTAX);
+        assert_string_equal(e.message, text[i][1]);
+    }
+    /* a header given apart: the same words after its own name, but no
+     * hint of a line it does not hold (as for one header) */
+    civic_split_options o = CIVIC_SPLIT_OPTIONS_INIT;
+    o.parts = 2;
+    static const char *const given[][2] = {
+        { "Event ID,Resident,type,ts\n", "the given header: the header has no 'id' or "
+          "'subject'" REQUIRED "; rename 'Event ID' to 'id' and 'Resident' to 'subject'" },
+        { "id;subject;type;ts", "the given header: the header has no 'id', 'subject', 'type' or "
+          "'ts'" REQUIRED },
+        { "subject,type,ts", "the given header: the header has no 'id'" REQUIRED },
+    };
+    for (size_t i = 0; i < sizeof(given) / sizeof(given[0]); i++) {
+        o.header = given[i][0];
+        o.header_len = strlen(o.header);
+        split_out s = split_opts("e1,s1,good,2024-01-01\n", 22, &o);
+        assert_int_equal(s.rc, CIVIC_E_SYNTAX);
+        assert_int_equal(s.err.line, 0);
+        assert_string_equal(s.err.message, given[i][1]);
+        split_free(&s);
+    }
+#undef NO
+#undef REQUIRED
+#undef SEMI
+}
+
 /* A CSV line that holds NUL bytes and has not the header's field count (a
  * log whose tail a crash zero-filled): named by its NULs, as a load names
  * it, not by its count alone. */
@@ -1628,6 +1699,7 @@ int main(void)
         cmocka_unit_test(a_line_with_several_bad_fields_may_be_named_by_its_ts),
         cmocka_unit_test(a_split_names_a_header_of_another_file_as_a_load_does),
         cmocka_unit_test(a_split_says_what_a_header_of_another_separator_is),
+        cmocka_unit_test(a_split_names_every_missing_column_as_a_load_does),
         cmocka_unit_test(a_split_names_a_line_of_nul_bytes_as_a_load_does),
         cmocka_unit_test(a_split_says_what_to_write_for_a_ts_in_another_form),
         cmocka_unit_test(what_the_split_does_not_check_the_load_of_its_part_names),
