@@ -1817,9 +1817,10 @@ class TestLoad(Base):
 
     def test_a_str_naming_a_file_is_text_and_the_error_says_so(self):
         # load("/path/events.txt") reads the str as events (1.0 read the
-        # file): the CSV or JSON error alone ("the header has no 'id'
-        # column") leaves the caller to guess why, so when a one-line str
-        # that fails names a regular file, the message says how it was read
+        # file): the CSV or JSON error alone ("the header has no 'id',
+        # 'subject', 'type' or 'ts' column") leaves the caller to guess why,
+        # so when a one-line str that fails names a regular file, the
+        # message says how it was read
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "events.txt")
             with open(path, "w") as f:
@@ -1863,7 +1864,8 @@ class TestLoad(Base):
                         self.engine.load(text)
                     self.assertNotIn("read as events text", cm.exception.message, text)
                 # a directory or a FIFO, even named .csv, is not opened from a
-                # str: the error says so, not only that the header has no 'id'
+                # str: the error says so, not only that the header has no 'id',
+                # 'subject', 'type' or 'ts' column
                 os.mkdir("dir.csv")
                 os.mkfifo("pipe.csv")
                 for text, kind in (("dir.csv", "a directory"), (d, "a directory"),
@@ -2348,6 +2350,41 @@ class TestLoad(Base):
             self.engine.load('{"id": "x", \n', format="jsonl")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
         self.assertEqual(cm.exception.line, 1)
+        self.assertEqual(self.engine.event_count, 0)
+
+    def test_a_header_names_every_required_column_it_lacks(self):
+        # all at once (it named the first alone, the next once that was
+        # fixed); one alone in the words it always had; what the header
+        # most likely is, or else what to rename, after them
+        req = " column (required: id, subject, type, ts)"
+        semi = " (the fields are separated by ';': save the export as CSV with commas)"
+        for text, want in (
+                (b"subject,type,ts\n", "the header has no 'id'" + req),
+                (b"Event ID,subject,type,ts\n", "the header has no 'id'" + req),
+                (b"subject,ts\n", "the header has no 'id' or 'type'" + req),
+                (b"id,group,qty\n", "the header has no 'subject', 'type' or 'ts'" + req),
+                (b"x\n", "the header has no 'id', 'subject', 'type' or 'ts'" + req),
+                (b"id;subject;x,type,ts\n", "the header has no 'id' or 'subject'" + req + semi),
+                (b"id;subject;type,ts\n",
+                 "the header has no 'id', 'subject' or 'type'" + req + semi),
+                (b"id;subject;type;ts\n",
+                 "the header has no 'id', 'subject', 'type' or 'ts'" + req + semi),
+                (b"Event ID,Resident,Event Type,Date\r\nk1,s1,fine,2022-03-01\r\n",
+                 "the header has no 'id', 'subject', 'type' or 'ts'" + req + "; rename "
+                 "'Event ID' to 'id', 'Resident' to 'subject', 'Event Type' to 'type' and "
+                 "'Date' to 'ts'"),
+                (b"event_id,member,type,ts\n", "the header has no 'id' or 'subject'" + req +
+                 "; rename 'event_id' to 'id' and 'member' to 'subject'")):
+            for lenient in (False, True):
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load(text, format="csv", lenient=lenient)
+                e = cm.exception
+                self.assertEqual((e.code, e.line, e.message), (civic.CIVIC_E_SYNTAX, 1,
+                                                               "line 1: " + want))
+                # the split says what the load says
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.split(text, 2)
+                self.assertEqual(cm.exception.message, e.message)
         self.assertEqual(self.engine.event_count, 0)
 
     def test_a_log_loaded_as_the_other_format_says_so(self):

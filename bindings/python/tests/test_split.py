@@ -230,6 +230,18 @@ class TestSplit(unittest.TestCase):
         with self.assertRaises(civic.CivicError) as cm:
             civic.split(b"id,subject,ts\n", 2)
         self.assertIn("no 'type' column", cm.exception.message)
+        # several missing: named at once, as the load names them
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b"Event ID,Resident,type,ts\ne1,s1,x,1\n", 2)
+        self.assertEqual(cm.exception.message,
+                         "line 1: the header has no 'id' or 'subject' column (required: id, "
+                         "subject, type, ts); rename 'Event ID' to 'id' and 'Resident' to "
+                         "'subject'")
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(b"e1,s1,x,1\n", 2, header=b"id;subject;type,ts")
+        self.assertEqual((cm.exception.line, cm.exception.message),
+                         (0, "the given header: the header has no 'id', 'subject' or 'type' "
+                             "column (required: id, subject, type, ts)"))
         with self.assertRaises(civic.CivicError) as cm:
             civic.split(b"e1,s1,x,1\n", 2, header=b"id,subject,type,ts\nextra\n")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
