@@ -728,7 +728,7 @@ void civic__csv_missing_what(char *what, size_t size, const bool *seen,
     if (at < size)
         at += (size_t)snprintf(what + at, size - at, " column (required: id, subject, type, "
                                "ts)%s", hint);
-    if (m < 2 || *hint || renames == 0 || at >= size) return;
+    if (*hint || renames == 0 || at >= size) return;
     /* "; rename 'Event ID' to 'id', 'Resident' to 'subject' and 'Date' to
      * 'ts'": whole or not at all (each name is at most LIKE_NAME_MAX
      * bytes of ASCII: "; rename " and four of a separator, the name, a

@@ -1338,8 +1338,7 @@ void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n);
  * what (size >= CIVIC_ERROR_MESSAGE_SIZE): every one named ("the header
  * has no 'id', 'subject' or 'ts' column (required: ...)"; one alone in
  * the words it always had), then hint (civic__csv_header_hint); then,
- * when two or more are missing, hint is "" and like is not NULL, what to
- * rename ("; rename 'Event ID' to 'id' and 'Date' to 'ts'"), only when
+ * when hint is "" and like is not NULL, what to rename ("; rename 'Event ID' to 'id' and 'Date' to 'ts'"), only when
  * it fits the message whole. */
 void civic__csv_missing_what(char *what, size_t size, const bool *seen,
                              const civic_csv_like *like, const char *hint, size_t said);

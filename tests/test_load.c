@@ -468,20 +468,23 @@ static void header_says(const char *data, const char *message)
 /* A header that lacks several required columns names them all at once (it
  * named the first alone, and the next only once that was fixed); one that
  * lacks one says what it always said.  What the header most likely is
- * follows as before; else, when two or more are missing, the names an
- * export most likely gave them, to rename, when that fits the message. */
+ * follows as before; else the names an export most likely gave them, to
+ * rename, when that fits the message. */
 static void a_header_names_every_required_column_it_lacks(void **state)
 {
     (void)state;
 #define REQUIRED " column (required: id, subject, type, ts)"
 #define SEMI " (the fields are separated by ';': save the export as CSV with commas)"
-    /* one: the words of before, byte for byte, a likely name or not */
+    /* one: the words of before, byte for byte, and what to rename where
+     * the header has a likely name */
     header_says("subject,type,ts\n", "line 1: the header has no 'id'" REQUIRED);
     header_says("id,type,ts\n", "line 1: the header has no 'subject'" REQUIRED);
     header_says("id,subject,ts\n", "line 1: the header has no 'type'" REQUIRED);
     header_says("id,subject,type\n", "line 1: the header has no 'ts'" REQUIRED);
-    header_says("Event ID,subject,type,ts\n", "line 1: the header has no 'id'" REQUIRED);
-    header_says("id,subject,type,Date\r\n", "line 1: the header has no 'ts'" REQUIRED);
+    header_says("Event ID,subject,type,ts\n", "line 1: the header has no 'id'" REQUIRED
+                "; rename 'Event ID' to 'id'");
+    header_says("id,subject,type,Date\r\n", "line 1: the header has no 'ts'" REQUIRED
+                "; rename 'Date' to 'ts'");
     /* two, three, four */
     header_says("subject,ts\n", "line 1: the header has no 'id' or 'type'" REQUIRED);
     header_says("qty,subject\n", "line 1: the header has no 'id', 'type' or 'ts'" REQUIRED);

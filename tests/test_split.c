@@ -1141,8 +1141,9 @@ static void a_split_says_what_a_header_of_another_separator_is(void **state)
 }
 
 /* A header that lacks several required columns: the split names them all
- * at once, with what the header most likely is or what to rename, in the
- * load's words (the load's tests say when each is given). */
+ * at once, with what the header most likely is or what to rename (one
+ * missing too), in the load's words (the load's tests say when each is
+ * given). */
 static void a_split_names_every_missing_column_as_a_load_does(void **state)
 {
     (void)state;
@@ -1151,7 +1152,7 @@ static void a_split_names_every_missing_column_as_a_load_does(void **state)
 #define SEMI " (the fields are separated by ';': save the export as CSV with commas)"
     static const char *const text[][2] = {
         { "subject,type,ts\ne1,good,2024-01-01\n", NO "'id'" REQUIRED },
-        { "Event ID,subject,type,ts\n", NO "'id'" REQUIRED },
+        { "Event ID,subject,type,ts\n", NO "'id'" REQUIRED "; rename 'Event ID' to 'id'" },
         { "subject,ts\n", NO "'id' or 'type'" REQUIRED },
         { "qty,subject\n", NO "'id', 'type' or 'ts'" REQUIRED },
         { "x,y\n", NO "'id', 'subject', 'type' or 'ts'" REQUIRED },

@@ -2355,12 +2355,13 @@ class TestLoad(Base):
     def test_a_header_names_every_required_column_it_lacks(self):
         # all at once (it named the first alone, the next once that was
         # fixed); one alone in the words it always had; what the header
-        # most likely is, or else what to rename, after them
+        # most likely is, or else what to rename, after them (one too)
         req = " column (required: id, subject, type, ts)"
         semi = " (the fields are separated by ';': save the export as CSV with commas)"
         for text, want in (
                 (b"subject,type,ts\n", "the header has no 'id'" + req),
-                (b"Event ID,subject,type,ts\n", "the header has no 'id'" + req),
+                (b"Event ID,subject,type,ts\n",
+                 "the header has no 'id'" + req + "; rename 'Event ID' to 'id'"),
                 (b"subject,ts\n", "the header has no 'id' or 'type'" + req),
                 (b"id,group,qty\n", "the header has no 'subject', 'type' or 'ts'" + req),
                 (b"x\n", "the header has no 'id', 'subject', 'type' or 'ts'" + req),
