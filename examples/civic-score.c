@@ -1467,25 +1467,16 @@ static void warn_header(const char *label, const unsigned char *p, size_t n, boo
     }
 }
 
-/* Before 1973-03-03: a time written as a bare integer of 8 digits or
- * fewer, most likely (Unix seconds as the contract says, where a date
- * without dashes or a spreadsheet's day number was meant). */
-#define EARLY_TS 100000000
-
-/* The earliest ts of e's events, when early: label names the input that
- * holds it (NULL: unknown).  No count or line: the events are not read
- * again for them. */
+/* The earliest ts of e's events, when before 1973-03-03 (hints_early_ts):
+ * label names the input that holds it (NULL: unknown).  No count or line:
+ * the events are not read again for them. */
 static void warn_early_ts(const civic_engine *e, const char *label)
 {
     int64_t first;
-    if (civic_engine_time_range(e, &first, NULL) != CIVIC_OK || first >= EARLY_TS) return;
-    char when[40], meant[80], text[512];
-    format_time(civic_engine_rules(e), first, when, sizeof(when));
-    hints_meant(civic_engine_rules(e), first, meant, sizeof(meant));
-    snprintf(text, sizeof(text), "the earliest event's ts is %s (Unix seconds %" PRId64 "), "
-             "before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date "
-             "needs its dashes (%s)", when, first, meant);
-    warn_note(WARN_TS, label, text);
+    char text[HINTS_TIME_TEXT_BYTES];
+    if (civic_engine_time_range(e, &first, NULL) == CIVIC_OK &&
+        hints_early_ts(civic_engine_rules(e), first, text, sizeof(text)))
+        warn_note(WARN_TS, label, text);
 }
 
 /* What in a rules file most likely does not do what was meant
@@ -1501,17 +1492,12 @@ static void warn_scheme(const civic_rules *rules, const char *path)
     hints_scheme(rules, warn_scheme_hint, (void *)path);
 }
 
-/* -t given as a bare integer before 1973-03-03. */
+/* -t given as a bare integer before 1973-03-03 (hints_small_time). */
 static void warn_as_of(const civic_rules *rules, const char *text)
 {
-    int64_t secs;
-    if (!hints_small_seconds(text, strlen(text), &secs)) return;
-    char when[40], meant[80], line[256];
-    format_time(rules, secs, when, sizeof(when));
-    hints_meant(rules, secs, meant, sizeof(meant));
-    snprintf(line, sizeof(line), "--as-of %s is Unix seconds: %s; a date needs its dashes (%s)",
-             text, when, meant);
-    warn_note(WARN_AS_OF, NULL, line);
+    char line[HINTS_TIME_TEXT_BYTES];
+    if (hints_small_time(rules, "--as-of ", text, strlen(text), line, sizeof(line)))
+        warn_note(WARN_AS_OF, NULL, line);
 }
 
 typedef struct progress progress;
@@ -3208,7 +3194,7 @@ static int load_all(const options *o, civic_rules *rules, civic_rules *compare_r
             free(then.text);
             int64_t first; /* the earliest so far: of this input when it is earlier */
             if (status == 0 && civic_engine_time_range(*e, &first, NULL) == CIVIC_OK &&
-                first < EARLY_TS && (!early || first < early_ts)) {
+                first < HINTS_SMALL_SECONDS && (!early || first < early_ts)) {
                 early = o->files[i];
                 early_ts = first;
             }

@@ -5,12 +5,12 @@
 */
 #include "hints.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#define SMALL_SECONDS 100000000 /* 1973-03-03T09:46:40Z */
 #define NAME_FOLDED_MAX 16      /* a longer name is near no field */
 
 static const char *const field_names[] = { "id", "subject", "type", "ts", "qty", "group",
@@ -389,7 +389,7 @@ bool hints_small_seconds(const char *t, size_t n, int64_t *secs)
         if (v > (INT64_MAX - 9) / 10) return false; /* past every time */
         v = v * 10 + (t[k] - '0');
     }
-    if (!i && v >= SMALL_SECONDS) return false;
+    if (!i && v >= HINTS_SMALL_SECONDS) return false;
     *secs = i ? -v : v;
     return true;
 }
@@ -410,6 +410,38 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
         if (civic_rules_format_time(rules, t, when, sizeof(when)) == CIVIC_OK)
             snprintf(buf, size, "%.10s, if it is a spreadsheet's day number", when);
     }
+}
+
+/* A time as the warnings write it: the rules' form, else its seconds. */
+static void time_text(const civic_rules *rules, int64_t t, char *buf, size_t size)
+{
+    if (civic_rules_format_time(rules, t, buf, size) != CIVIC_OK)
+        snprintf(buf, size, "%" PRId64, t);
+}
+
+bool hints_early_ts(const civic_rules *rules, int64_t first, char *buf, size_t size)
+{
+    if (first >= HINTS_SMALL_SECONDS) return false;
+    char when[40], meant[80];
+    time_text(rules, first, when, sizeof(when));
+    hints_meant(rules, first, meant, sizeof(meant));
+    snprintf(buf, size, "the earliest event's ts is %s (Unix seconds %" PRId64 "), before "
+             "1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; "
+             "a date needs its dashes (%s)", when, first, meant);
+    return true;
+}
+
+bool hints_small_time(const civic_rules *rules, const char *what, const char *text, size_t n,
+                      char *buf, size_t size)
+{
+    int64_t secs;
+    if (!hints_small_seconds(text, n, &secs)) return false;
+    char when[40], meant[80];
+    time_text(rules, secs, when, sizeof(when));
+    hints_meant(rules, secs, meant, sizeof(meant));
+    snprintf(buf, size, "%s%.*s is Unix seconds: %s; a date needs its dashes (%s)", what,
+             (int)n, text, when, meant);
+    return true;
 }
 
 /* A scheme's rules and changes, one version at a time: more than this many

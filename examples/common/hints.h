@@ -6,7 +6,8 @@
 ** spelling a field's name in other letters (ignored under rules of version
 ** 1), and a bare integer time before 1973-03-03 (Unix seconds, where a date
 ** without dashes or a spreadsheet's day number was meant).  civic-score
-** (and civic-server, for the keys) warns about them.
+** and civic-server warn about them (civic-server of the keys, of a batch's
+** early ts and of an as_of or a before written so).
 **
 ** It reads no records: the header, or a JSON Lines log's first line, is one
 ** line civic-score has read already (the first bytes of a file or of
@@ -85,8 +86,13 @@ bool hints_rules_text(const char *p, size_t n);
 const char *hints_field_name(int k);
 const char *hints_field_without(int k);
 
+/* Before 1973-03-03T09:46:40Z: a time written as a bare integer of 8
+ * digits or fewer, most likely (Unix seconds as the contract says, where a
+ * date without dashes or a spreadsheet's day number was meant). */
+#define HINTS_SMALL_SECONDS 100000000
+
 /* Whether t[0..n) is a bare integer (an optional '-', digits) whose value
- * is below 100000000 (1973-03-03T09:46:40Z); *secs set when so. */
+ * is below HINTS_SMALL_SECONDS; *secs set when so. */
 bool hints_small_seconds(const char *t, size_t n, int64_t *secs);
 
 /* What the bare integer secs (below 100000000) was most likely meant as,
@@ -95,6 +101,25 @@ bool hints_small_seconds(const char *t, size_t n, int64_t *secs);
  * "YYYY-MM-DD".  Dates are checked and written by the library (rules: any
  * scheme). */
 void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size);
+
+/* The warnings civic-score and civic-server give of such a time, one line
+ * each (without "warning: "), into buf (HINTS_TIME_TEXT_BYTES hold any):
+ *
+ * hints_early_ts: when `first`, the earliest ts of the events held, is
+ * before 1973-03-03 ("the earliest event's ts is 1970-08-23T17:20:05+08:00
+ * (Unix seconds 20251205), before 1973-03-03T09:46:40Z: ... a date needs
+ * its dashes (2025-12-05)"); false, buf untouched, when it is not.
+ *
+ * hints_small_time: when the time text[0..n), given as `what` (civic-score's
+ * "--as-of", civic-server's "as_of=" or "before=", written just before
+ * it), is a bare integer below 100000000 (hints_small_seconds): "--as-of
+ * 20251205 is Unix seconds: 1970-08-23T17:20:05+08:00; a date needs its
+ * dashes (2025-12-05)"; false, buf untouched, when it is not.  `what` is
+ * at most 16 bytes; the text is digits and a '-', at most 21 bytes. */
+#define HINTS_TIME_TEXT_BYTES 320
+bool hints_early_ts(const civic_rules *rules, int64_t first, char *buf, size_t size);
+bool hints_small_time(const civic_rules *rules, const char *what, const char *text, size_t n,
+                      char *buf, size_t size);
 
 /* What in a scheme most likely does not do what its writer meant, though
  * the rules load (docs/rules.md): a min on the last grade, which has no
