@@ -386,13 +386,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned
 /* The answer to a write the engine applied and journaled (a batch, a purge,
  * a compaction) is b: when memory ran out while it was made, b is emptied
  * into `room`, on the caller's stack, to make it again there (true): its
- * counts are numbers (and a batch's warning at most FUTURE_WARNING_BYTES),
+ * counts are numbers (and a batch's warning at most BATCH_WARNING_BYTES),
  * and COMMITTED_ANSWER_BYTES holds the longest.  A 503
  * "out of memory" would say nothing was applied, and a client would send
  * again a batch that is on disk; if even libmicrohttpd cannot make the
  * answer, the connection is closed unanswered (send_body; the manual says
  * such a POST may have been applied). */
-#define COMMITTED_ANSWER_BYTES 640u
+#define COMMITTED_ANSWER_BYTES (240u + BATCH_WARNING_BYTES)
 static bool answer_again_in(buf *b, char *room, size_t n)
 {
     if (!b->oom || b->fixed) return false; /* made, or made on the stack already */
@@ -916,9 +916,12 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
  * mistyped year (2062 for 2026), most often.  It is taken (1.0 took it, and
  * a client may post ahead), but from then on every answer without as_of is
  * of its date, and a revoke of it does not help (the revoke is held too).
- * The answer's `warning` is at most FUTURE_WARNING_BYTES. */
+ * Its warning is at most FUTURE_WARNING_BYTES. */
 #define FUTURE_SECONDS_MAX 86400
 #define FUTURE_WARNING_BYTES 400u
+/* The answer's `warning`: a future date's, an early one's (early_warning),
+ * or both, "; " between them. */
+#define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u + HINTS_TIME_TEXT_BYTES)
 
 /* After a batch was applied: the warning of an event dated past the clock
  * that moved the default as_of (before, after: default_as_of, read under
@@ -952,6 +955,25 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
              "undo it; %s", t, clock,
              s->opt.report_now ? " (but GET /report's, under --report-now)" : "", gone);
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
+}
+
+/* After a batch was applied: the warning of an event dated before
+ * 1973-03-03, a ts most likely written as a bare integer where a date
+ * without dashes (20251205) or a spreadsheet's day number was meant
+ * (hints_early_ts, civic-score's words), appended to w after "; " when w
+ * holds a warning already; nothing when the batch did not move the
+ * earliest ts held there (had: the service held events before it, the
+ * earliest at `before`; after: the earliest once it was applied, both read
+ * under the lock around the load).  A batch whose events all lie after one
+ * already held, or sent again, is not warned of, as a future date is not. */
+static void early_warning(server *s, bool had, int64_t before, int64_t after, char *w, size_t n)
+{
+    char text[HINTS_TIME_TEXT_BYTES];
+    if ((had && after >= before) || !hints_early_ts(s->rules, after, text, sizeof(text)))
+        return;
+    size_t used = strlen(w);
+    snprintf(w + used, n - used, "%s%s", used ? "; " : "", text);
+    fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", text);
 }
 
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
@@ -993,9 +1015,11 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     const char *data = prep ? (text.p ? text.p : "") : (rq->body ? rq->body : "");
     pthread_rwlock_wrlock(&s->page_lock);
     s->page_writes++;
-    int64_t before = default_as_of(s, false);
+    int64_t before = default_as_of(s, false), first_before = 0, first_after = 0;
+    bool had = civic_engine_time_range(s->engine, &first_before, NULL) == CIVIC_OK;
     int rc = civic_engine_load(s->engine, data, prep ? text.len : rq->len, &opts, &rep, &err);
     int64_t after = rc == CIVIC_OK ? default_as_of(s, false) : before;
+    bool has = rc == CIVIC_OK && civic_engine_time_range(s->engine, &first_after, NULL) == CIVIC_OK;
     pthread_rwlock_unlock(&s->page_lock);
     warn_ignored_key(s, data, prep ? text.len : rq->len, opts.format);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
@@ -1014,9 +1038,10 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc == CIVIC_E_IO) report_error("POST /events", rc, &err, false);
     if (rc == CIVIC_E_SYNTAX && hints_rules_text(rq->body ? rq->body : "", rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
-    char warning[FUTURE_WARNING_BYTES];
+    char warning[BATCH_WARNING_BYTES];
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
+    if (has) early_warning(s, had, first_before, first_after, warning, sizeof(warning));
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);

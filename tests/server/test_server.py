@@ -1911,6 +1911,76 @@ def test_future_dated_event(tmp):
         srv.stop()
 
 
+def cli_warnings(tmp, name, body):
+    """civic-score's warnings on the log `body` (its text after "FILE: ")."""
+    path = os.path.join(tmp, name)
+    with open(path, "wb") as f:
+        f.write(body)
+    p = subprocess.run([ARGS.cli, path], capture_output=True, text=True)
+    return [x.split(path + ": ", 1)[1] for x in p.stderr.splitlines()
+            if x.startswith("civic-score: warning: " + path + ": ")]
+
+
+def test_early_dated_event(tmp):
+    """A ts before 1973-03-03, most likely a date without its dashes
+    (20251205, read as Unix seconds: 1970) or a spreadsheet's day number,
+    is taken, but the batch that brings the earliest ts held there is
+    answered with a `warning` in civic-score's words on the same log, and
+    standard error gets it once; a later batch whose early ts lies after one
+    held, the batch sent again, a rejected one, and dates written with their
+    dashes are no warning.  A batch dated both too early and far ahead gets
+    both warnings, "; " between them, whatever the body's form."""
+    srv = Server(os.path.join(tmp, "early")).start()
+    try:
+        def warned():
+            return [x for x in srv.output().splitlines()
+                    if "warning: POST /events: the earliest event's ts" in x]
+
+        good = b"id,subject,type,ts\nd1,s1,recycling,2025-12-05\n"
+        status, rep = srv.post(good)
+        check(status == 200 and "warning" not in rep and not warned(),
+              "a date with its dashes: no warning: %d %s" % (status, rep))
+        body = b"id,subject,type,ts\ne1,s1,recycling,20251205\n"
+        want = cli_warnings(tmp, "early.csv", body)
+        status, rep = srv.post(body)
+        w = rep.get("warning", "")
+        check(len(want) == 1 and "a date needs its dashes (2025-12-05)" in want[0]
+              and status == 200 and rep.get("accepted") == 1 and w == want[0],
+              "20251205 is taken with civic-score's warning: %d %r, civic-score %r"
+              % (status, w, want))
+        check(len(warned()) == 1 and warned()[0].endswith(": " + w),
+              "one line on standard error: %s" % warned())
+        for again, what in ((b"id,subject,type,ts\ne2,s1,recycling,20251206\n",
+                             "an early ts after the earliest held"),
+                            (body, "the batch sent again"),
+                            (b"id,subject,type,ts\ne3,s1,recycling,19000\ne4,s1,nope,1\n",
+                             "a rejected batch")):
+            status, rep = srv.post(again)
+            check(status in (200, 400) and "warning" not in rep and len(warned()) == 1,
+                  "%s: no warning: %d %s %s" % (what, status, rep, warned()))
+        # earlier than any held: a spreadsheet's day number, as JSON Lines
+        jsonl = b'{"id":"e5","subject":"s2","type":"recycling","ts":"45991"}\n'
+        want = cli_warnings(tmp, "early.jsonl", jsonl)
+        status, rep = srv.post(jsonl, "application/x-ndjson")
+        check(status == 200 and len(want) == 1 and rep.get("warning") == want[0]
+              and "spreadsheet's day number" in want[0] and len(warned()) == 2,
+              "a day number, earlier still: warned as civic-score does: %d %s %r"
+              % (status, rep, want))
+    finally:
+        srv.stop()
+    srv = Server(os.path.join(tmp, "early-future")).start()
+    try:
+        status, rep = srv.post('[{"id": "b1", "subject": "s", "type": "recycling", '
+                               '"ts": "20251205"}, {"id": "b2", "subject": "s", '
+                               '"type": "recycling", "ts": "2062-11-28"}]', "application/json")
+        w = rep.get("warning", "").split("; the earliest event's ts is ")
+        check(status == 200 and len(w) == 2 and "2062-11-28" in w[0]
+              and w[1].startswith("1970-08-23") and w[1].endswith("(2025-12-05)"),
+              "a batch too early and far ahead: both warnings: %d %s" % (status, rep))
+    finally:
+        srv.stop()
+
+
 HTTP_API = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                         "docs", "http-api.md")
 BINDING = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
@@ -3281,6 +3351,7 @@ def main():
         test_source_from_token(tmp)
         test_default_as_of_outruns_purges(tmp)
         test_future_dated_event(tmp)
+        test_early_dated_event(tmp)
         test_audit_recipe(tmp, log_path)
         test_timer_compacts_after_a_purge(tmp)
         test_term_with_a_pipelined_write(tmp)
