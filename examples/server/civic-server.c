@@ -295,6 +295,7 @@ typedef struct request {
                               * spare byte after them */
     uint64_t received;       /* body bytes read, the dropped ones included */
     verdict pending;         /* a refusal to answer once the request is in */
+    char time_warning[HINTS_TIME_TEXT_BYTES]; /* parse_time_arg: "" when none */
     char *body;
     size_t len, cap;
 } request;
@@ -369,6 +370,11 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (extra.name) MHD_add_response_header(r, extra.name, extra.value);
+    if (rq->time_warning[0]) { /* RFC 7234, 5.5: 299, a persistent warning; ASCII, no '"' */
+        char w[sizeof(rq->time_warning) + 32];
+        snprintf(w, sizeof(w), "299 " SERVER_NAME " \"%s\"", rq->time_warning);
+        MHD_add_response_header(r, "Warning", w);
+    }
     rq->status = status;
     rq->bytes = b->len;
     rq->answered = true;
@@ -377,8 +383,12 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
     return rc;
 }
 
+/* A JSON answer; a 200 to a question whose time parse_time_arg warned of
+ * (as_of=20251205) carries the warning as its last key too. */
 static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned status, buf *b)
 {
+    if (status == MHD_HTTP_OK && rq->time_warning[0])
+        json_last_key(b, "warning", rq->time_warning);
     if (!b->len || b->p[b->len - 1] != '\n') buf_put(b, "\n", 1);
     return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
 }
@@ -520,8 +530,13 @@ static void value_as_sent(const request *rq, const char *name, const char *v, si
  * space is read as '+', except the one that may stand for the 'T' between
  * date and time (YYYY-MM-DD HH:MM...).  A reason quotes the value as sent
  * (value_as_sent).  CIVIC_OK; CIVIC_E_INVALID with the reason in why
- * (TIME_WHY_BYTES hold any); CIVIC_E_NOMEM (send_time_error). */
-static int parse_time_arg(server *s, const request *rq, const char *name, const char *v,
+ * (TIME_WHY_BYTES hold any); CIVIC_E_NOMEM (send_time_error).  A time taken
+ * that is a bare integer before 1973-03-03 (as_of=20251205: Unix seconds,
+ * where a date without dashes was most likely meant) leaves civic-score's
+ * warning of -t in rq->time_warning (hints_small_time), for the answer's
+ * Warning header and `warning` (send_body, send_json): answered as the
+ * contract reads it, as civic-score answers it. */
+static int parse_time_arg(server *s, request *rq, const char *name, const char *v,
                           int64_t *out, char *why, size_t n)
 {
     size_t len = strlen(v); /* within libmicrohttpd's memory for a request's target */
@@ -535,7 +550,15 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
     char *sent = text + len + 1;
     if (rc != CIVIC_OK) value_as_sent(rq, name, v, len, sent);
     int shown = rc != CIVIC_OK ? shown_bytes(sent, 60) : 0; /* ending at a character's end */
-    if (rc == CIVIC_E_LIMIT) /* well formed: the instant is outside the calendar */
+    static const char range[] = "timestamp out of range";
+    if (rc == CIVIC_E_LIMIT && strncmp(err.message, range, sizeof(range) - 1) == 0)
+        /* well formed: the instant is outside the calendar; the library's
+         * reason after "out of range", which for 13 digits says they look
+         * like milliseconds, as a log's ts and civic-score -t are told */
+        snprintf(why, n, "%s \"%.*s\" is out of range%.*s", name, shown, sent,
+                 shown_bytes(err.message + sizeof(range) - 1, 160),
+                 err.message + sizeof(range) - 1);
+    else if (rc == CIVIC_E_LIMIT)
         snprintf(why, n, "%s \"%.*s\" is out of range (years 0001..9999 in UTC)", name, shown,
                  sent);
     else if (rc == CIVIC_E_EVENT && strncmp(err.message, "bad timestamp", 13) != 0)
@@ -553,6 +576,11 @@ static int parse_time_arg(server *s, const request *rq, const char *name, const 
                  rc == CIVIC_E_EVENT && strchr(err.message, ')') ? strchr(err.message, ')') + 1
                                                                  : "");
     free(text);
+    if (rc == CIVIC_OK && rq) {
+        char what[16];
+        snprintf(what, sizeof(what), "%s=", name);
+        hints_small_time(s->rules, what, v, len, rq->time_warning, sizeof(rq->time_warning));
+    }
     return rc == CIVIC_OK ? CIVIC_OK : CIVIC_E_INVALID;
 }
 
@@ -575,7 +603,7 @@ static int64_t default_as_of(const server *s, bool present)
  * stretch, residents whose listing has ended or whose entry retention has
  * archived since); either way the purge horizon when that is later (nothing
  * before it can be answered). */
-static int parse_as_of_or(server *s, struct MHD_Connection *c, const request *rq, bool present,
+static int parse_as_of_or(server *s, struct MHD_Connection *c, request *rq, bool present,
                           int64_t *out, char *why, size_t n)
 {
     const char *v = arg(c, "as_of");
@@ -592,7 +620,7 @@ static int parse_as_of_or(server *s, struct MHD_Connection *c, const request *rq
 
 /* as_of, absent: the latest ts held (1.0's default, kept by every route but
  * GET /report under --report-now). */
-static int parse_as_of(server *s, struct MHD_Connection *c, const request *rq, int64_t *out,
+static int parse_as_of(server *s, struct MHD_Connection *c, request *rq, int64_t *out,
                        char *why, size_t n)
 {
     return parse_as_of_or(s, c, rq, false, out, why, n);

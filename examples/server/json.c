@@ -96,6 +96,18 @@ void json_key(buf *b, const char *key, bool *first)
     buf_put(b, ":", 1);
 }
 
+void json_last_key(buf *b, const char *key, const char *value)
+{
+    bool nl = b->len && b->p[b->len - 1] == '\n';
+    size_t end = b->len - (nl ? 1u : 0u); /* after the '}' */
+    if (b->oom || end < 2 || b->p[end - 1] != '}') return;
+    b->len = end - 1;
+    bool first = b->p[b->len - 1] == '{';
+    json_key(b, key, &first);
+    json_str(b, value);
+    buf_puts(b, nl ? "}\n" : "}");
+}
+
 void json_fixed(buf *b, int64_t v, unsigned places)
 {
     char tmp[32];

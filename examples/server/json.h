@@ -53,6 +53,10 @@ void json_strn(buf *b, const char *s, size_t n);
 /* "key": with a leading comma unless *first. */
 void json_key(buf *b, const char *key, bool *first);
 void json_fixed(buf *b, int64_t v, unsigned places);
+/* "key":"value" (json_str) made the last key of the object b holds (its
+ * '}' the last byte, or the last before a line feed); nothing when b holds
+ * none. */
+void json_last_key(buf *b, const char *key, const char *value);
 void json_u64(buf *b, uint64_t v);
 void json_bool(buf *b, bool v);
 /* A time as civic-score prints it: the rules' form, "forever" for CIVIC_FOREVER. */

@@ -1981,6 +1981,98 @@ def test_early_dated_event(tmp):
         srv.stop()
 
 
+def declared_keys(doc, schema):
+    """The keys an object schema of the document declares (its allOf's too)."""
+    import openapi_check
+    schema = openapi_check.resolve(doc, schema)
+    keys = set(schema.get("properties", {}))
+    for sub in schema.get("allOf", []):
+        keys |= declared_keys(doc, sub)
+    return keys
+
+
+def test_bare_integer_times(tmp, log_path):
+    """as_of=20251205 (and POST /purge's before=) is Unix seconds, 1970, as
+    the contract reads it: the answer is that of the same instant written
+    as a date (status 200, the same bytes), but for civic-score's warning of
+    -t 20251205, as_of= for --as-of, in a `Warning: 299 civic-server "..."`
+    header and, where the answer is JSON, as its last key `warning`.  A time
+    of 13 digits is refused with civic-score's hint that it looks like
+    milliseconds."""
+    import openapi_check
+    doc = openapi_check.load()
+    said = subprocess.run([ARGS.cli, "-t", "20251205", log_path], capture_output=True,
+                          text=True).stderr
+    cli = [x[len("civic-score: warning: --as-of "):] for x in said.splitlines()
+           if x.startswith("civic-score: warning: --as-of ")]
+    check(len(cli) == 1 and cli[0].endswith("a date needs its dashes (2025-12-05)"),
+          "civic-score -t 20251205 warns: %r" % said)
+    want = "as_of=" + (cli[0] if cli else "")
+    same = "1970-08-23T09%3A20%3A05Z"   # 20251205, written as a date: no warning
+    srv = Server(os.path.join(tmp, "bare")).start()
+    try:
+        with open(log_path, "rb") as f:
+            srv.post(f.read())
+        for template, path in (("/subjects/{id}", "/subjects/r0007"),
+                               ("/subjects/{id}/record", "/subjects/r0007/record"),
+                               ("/groups", "/groups?depth=2"), ("/rank", "/rank?top=3"),
+                               ("/lists/{name}", "/lists/dishonest"),
+                               ("/objections", "/objections"), ("/report", "/report")):
+            sep = "&" if "?" in path else "?"
+            status, h, data = srv.raw("GET", path + sep + "as_of=20251205")
+            s2, h2, plain = srv.raw("GET", path + sep + "as_of=" + same)
+            check(status == 200 == s2 and h.get("warning") == '299 civic-server "%s"' % want
+                  and "warning" not in h2,
+                  "GET %s?as_of=20251205: 200 with the Warning header: %d %r"
+                  % (path, status, h.get("warning")))
+            problems = openapi_check.check_response(doc, "GET", template, status,
+                                                    h.get("content-type"), data)
+            ok = doc["paths"][template]["get"]["responses"]["200"]
+            schema = ok["content"].get("application/json", {}).get("schema")
+            check(not problems and "Warning" in ok.get("headers", {})
+                  and (schema is None or "warning" in declared_keys(doc, schema)),
+                  "GET %s?as_of=20251205 fits the document, which declares the Warning "
+                  "header and the warning key: %s" % (path, problems))
+            if template == "/report":
+                check(data == plain, "the page of as_of=20251205 is that of 1970-08-23")
+                continue
+            got = json.loads(data)
+            check(got.pop("warning", None) == want and list(got) == list(json.loads(plain))
+                  and got == json.loads(plain),
+                  "GET %s?as_of=20251205: the answer of 1970-08-23, `warning` last: %r"
+                  % (path, data[-200:]))
+        status, h, _ = srv.raw("HEAD", "/subjects/r0007?as_of=20251205")
+        check(status == 200 and h.get("warning") == '299 civic-server "%s"' % want,
+              "HEAD: the Warning header: %d %r" % (status, h.get("warning")))
+        # dates, and integers from 100000000 (1973-03-03T09:46:40Z) on, are no warning
+        for v in ("2025-12-05", "100000000", "1764892800"):
+            status, h, data = srv.raw("GET", "/subjects/r0007?as_of=" + v)
+            check(status == 200 and "warning" not in h and b'"warning"' not in data,
+                  "as_of=%s: no warning: %d %r" % (v, status, h.get("warning")))
+        status, h, data = srv.raw("GET", "/subjects/r0007?as_of=99999999")
+        check(status == 200 and "as_of=99999999 is Unix seconds" in h.get("warning", ""),
+              "as_of=99999999: warned: %r" % h.get("warning"))
+        # milliseconds: refused, with what to write
+        for url in ("/subjects/r0007?as_of=1764892800000", "/purge?before=1764892800000"):
+            status, e = srv.request("GET" if "as_of" in url else "POST", url)
+            check(status == 400 and e.get("reason", "").endswith(
+                      "is out of range (years 0001..9999 in UTC): it looks like milliseconds; "
+                      "write Unix seconds (drop the last three digits)"),
+                  "%s: 400, looks like milliseconds: %d %s" % (url, status, e))
+        status, h, data = srv.raw("POST", "/purge?before=20251205")
+        rep = json.loads(data)
+        w = "before=" + (cli[0] if cli else "")
+        check(status == 200 and h.get("warning") == '299 civic-server "%s"' % w
+              and rep.get("warning") == w and rep.get("horizon") == "1970-08-23T17:20:05+08:00"
+              and not openapi_check.check_response(doc, "POST", "/purge", status,
+                                                   h.get("content-type"), data)
+              and "warning" in declared_keys(doc, {"$ref": "#/components/schemas/PurgeReport"}),
+              "POST /purge?before=20251205: a purge at 1970, warned of: %d %r %s"
+              % (status, h.get("warning"), rep))
+    finally:
+        srv.stop()
+
+
 HTTP_API = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                         "docs", "http-api.md")
 BINDING = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
@@ -3352,6 +3444,7 @@ def main():
         test_default_as_of_outruns_purges(tmp)
         test_future_dated_event(tmp)
         test_early_dated_event(tmp)
+        test_bare_integer_times(tmp, log_path)
         test_audit_recipe(tmp, log_path)
         test_timer_compacts_after_a_purge(tmp)
         test_term_with_a_pipelined_write(tmp)
