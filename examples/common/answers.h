@@ -74,8 +74,9 @@ answers_sink answers_file_sink(FILE *f);
 #define ANSWERS_V2       0x8u
 /* Flag of answers_record(): "ceiling" (the lowest ceiling in effect, points
  * or null, as in a score row) right after "flags", so that the record alone
- * adds up to the score (civic-score --explain --detail).  A flag of its own,
- * not part of ANSWERS_DETAIL: the service's record keeps its bytes. */
+ * adds up to the score (civic-score --explain --detail, the service's
+ * record).  A flag of its own, not part of ANSWERS_DETAIL, which
+ * answers_entry() takes too. */
 #define ANSWERS_CEILING  0x10u
 
 /* Primitives, for envelopes the functions below do not cover. */

@@ -68,7 +68,7 @@ void view_record(buf *b, const civic_rules *r, const civic_record *rec, int64_t 
                  uint32_t flags)
 {
     answers_sink out = view_sink(b);
-    answers_record(&out, r, rec, as_of, flags | ANSWERS_DETAIL);
+    answers_record(&out, r, rec, as_of, flags | ANSWERS_DETAIL | ANSWERS_CEILING);
 }
 
 void view_groups(buf *b, const civic_rules *r, const civic_groups *g, uint32_t depth,

@@ -12,7 +12,9 @@
 **                               after "scheme"
 **   GET /groups                 "depth" after "as_of"
 **   GET /subjects/{id}/record   the record with ANSWERS_DETAIL (qty, flag,
-**                               ceiling, affects on rule entries)
+**                               ceiling, affects on rule entries) and
+**                               ANSWERS_CEILING (the record's own ceiling):
+**                               civic-score --explain --detail's bytes
 **   POST /purge                 {"horizon","events","acts","held"}: the
 **                               civic_purge_report, and the events held after
 **

@@ -310,6 +310,12 @@ def test_fields_match_cli(log, log_path):
             c = cli_json(log_path, "--as-of", as_of, "--explain", subject)
             status, g = srv.get("/subjects/%s/record" % urllib.parse.quote(subject, safe=""),
                                 as_of=as_of)
+            # the record is civic-score --explain --detail's, its own ceiling
+            # after flags included, key for key and in order
+            d = cli_json(log_path, "--as-of", as_of, "--explain", subject, "--detail")
+            check(g == d and list(g) == list(d) and list(d)[6] == "ceiling",
+                  "record of %s == civic-score --explain --detail (%s vs %s)"
+                  % (subject, list(d), list(g)))
             head = {k: v for k, v in c.items() if k != "entries"}
             check({k: g[k] for k in head} == head and [k for k in g if k in c] == list(c),
                   "record of %s: CLI fields in CLI order (%s vs %s)" % (subject, list(c), list(g)))

@@ -14,10 +14,10 @@ by the golden tests).  Allowed differences, and only these: the service's
 answer to one subject may carry the envelope key "as_of", /rank may echo
 its "group" and /groups its "depth", and record entries may carry the
 documented detail keys qty, flag, ceiling and affects (equal to Python's
-Entry.to_dict(detail=True) where present).  civic-score --explain --detail
-gives those keys too: its record must equal Record.to_dict(detail=True)
-exactly, and, but for its top-level "ceiling" (checked against Python's
-summary too), the service's record.
+Entry.to_dict(detail=True) where present), and the record its top-level
+"ceiling".  civic-score --explain --detail gives those keys too: its record
+must equal Record.to_dict(detail=True) exactly, and the service's record
+(its top-level "ceiling" checked against Python's summary too).
 
 The logs:
   tests/cli      the CLI golden log under its version-1 rules: the answers
@@ -50,7 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir))
 DETAIL_KEYS = {"qty", "flag", "ceiling", "affects"}
 # Extra keys the service may add, by field path (indices as []).
-RECORD_EXTRA = {".entries[]." + k for k in DETAIL_KEYS}
+RECORD_EXTRA = {".entries[]." + k for k in DETAIL_KEYS} | {".ceiling"}
 
 
 def loads(text):
@@ -79,12 +79,6 @@ def diff(where, ref, other, allowed_extra=frozenset(), path=""):
     elif type(ref) is not type(other) or ref != other or str(ref) != str(other):
         out.append((where, path, "value", "%r, reference has %r" % (other, ref)))
     return out
-
-
-def without_ceiling(rec):
-    """A record of civic-score --explain --detail without its top-level
-    "ceiling", which the service's record and Python's to_dict() leave out."""
-    return {k: v for k, v in rec.items() if k != "ceiling"}
 
 
 def show(p):
@@ -206,10 +200,10 @@ def compare_log(name, cli, engine, server, as_ofs, problems, server_problems):
                             server_problems.append((at + " GET /subjects/%s/record" % subject,
                                                     ".entries[%d].%s" % (i, k), "value",
                                                     "%r, python has %r" % (b[k], a[k])))
-                # civic-score --detail's record is the service's, with the
-                # record's own "ceiling" after "flags"
+                # civic-score --detail's record is the service's, the
+                # record's own "ceiling" after "flags" included
                 server_problems += diff(at + " GET /subjects/%s/record (--detail)" % subject,
-                                        without_ceiling(rec_detail), got)
+                                        rec_detail, got)
             # --detail: Python's to_dict(detail=True) whole, the record's
             # ceiling too, and its summary's ceiling
             py = engine.record(subject, as_of)
