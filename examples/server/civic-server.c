@@ -280,6 +280,7 @@ typedef struct request {
     bool blank_target;       /* the raw target holds a space */
     bool userinfo;           /* an absolute-form target with "user:password@" */
     bool blanks_before;      /* more than one blank between the method and the target */
+    bool asterisk;           /* the target is "*" (RFC 9112, 3.2.4): OPTIONS of the server */
     char target_why[200];    /* a reason made for this request: a bad query parameter's
                               * (check_request), a content coding's (admit_body) */
     bool started, answered, arrived;
@@ -366,7 +367,7 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
     /* released by completed(), which libmicrohttpd calls once for every
      * request it handed us, the answer read or the connection gone */
     rq->answer_reserved += held;
-    MHD_add_response_header(r, "Content-Type", type);
+    if (type) MHD_add_response_header(r, "Content-Type", type); /* NULL: no body (OPTIONS) */
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (extra.name) MHD_add_response_header(r, extra.name, extra.value);
@@ -2050,6 +2051,16 @@ static bool route_is_post(route_id r)
     return r == ROUTE_EVENTS || r == ROUTE_COMPACT || r == ROUTE_PURGE;
 }
 
+/* The methods a request's target takes (its 405's and OPTIONS' Allow):
+ * the target * (OPTIONS of the server as a whole) every method the server
+ * takes on some path (RFC 9110, 9.3.7). */
+static const char *route_allow(const request *rq)
+{
+    return rq->asterisk ? "GET, HEAD, POST, OPTIONS"
+           : route_is_post(rq->route) ? "POST, OPTIONS"
+                                      : "GET, HEAD, OPTIONS";
+}
+
 static unsigned route_role(const server *s, route_id r)
 {
     switch (r) {
@@ -2185,16 +2196,24 @@ static verdict check_request(server *s, struct MHD_Connection *c, request *rq, c
                           : "the path or query holds a control character, a NUL byte or bytes "
                             "that are not UTF-8",
                           { 0 } };
+    bool asks_options = strcmp(method, "OPTIONS") == 0;
+    if (rq->asterisk) /* the server as a whole, which only OPTIONS asks about */
+        return asks_options ? (verdict){ 0 }
+                            : (verdict){ MHD_HTTP_BAD_REQUEST, "bad request target",
+                                         "the target * (the server as a whole) is for OPTIONS "
+                                         "alone (RFC 9112, 3.2.4)", { 0 } };
     if (rq->route == ROUTE_NONE)
         return (verdict){ MHD_HTTP_NOT_FOUND, "not found", "no such route", { 0 } };
     bool post = route_is_post(rq->route);
-    bool allowed = post ? strcmp(method, "POST") == 0
-                        : strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    bool allowed = asks_options ||
+                   (post ? strcmp(method, "POST") == 0
+                         : strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0);
     if (!allowed)
         return (verdict){ MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
                           post ? "use POST" : "use GET or HEAD",
-                          { "Allow", post ? "POST" : "GET, HEAD" } };
-    return check_auth(s, c, rq, route_role(s, rq->route));
+                          { "Allow", route_allow(rq) } };
+    /* what a path takes is no secret (GET /openapi.json says it to anyone) */
+    return asks_options ? (verdict){ 0 } : check_auth(s, c, rq, route_role(s, rq->route));
 }
 
 static bool expects_body(struct MHD_Connection *c)
@@ -2354,6 +2373,10 @@ static bool params_ok(struct MHD_Connection *c, const request *rq, char *why, si
 static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, request *rq)
 {
     char why[200];
+    if (strcmp(rq->method, "OPTIONS") == 0) { /* its parameters and body are ignored */
+        buf none = { 0 };
+        return send_body(c, rq, MHD_HTTP_OK, &none, NULL, (header){ "Allow", route_allow(rq) });
+    }
     if (!params_ok(c, rq, why, sizeof(why)))
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "bad parameter", why);
     switch (rq->route) {
@@ -2500,6 +2523,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
      * "/subjects/a b" */
     rq->blank_target = memchr(uri, ' ', n) != NULL;
     rq->userinfo = userinfo_at(uri) != NULL;
+    rq->asterisk = strcmp(uri, "*") == 0;
     return rq;
 }
 
@@ -2819,7 +2843,8 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
         return MHD_YES;
     }
     v = check_request(s, c, rq, method);
-    if (!v.status && rq->route == ROUTE_EVENTS && !has_length(c))
+    bool batch = rq->route == ROUTE_EVENTS && strcmp(method, "POST") == 0; /* not OPTIONS */
+    if (!v.status && batch && !has_length(c))
         /* RFC 9112, 6.3: without either, a request has no body; a batch
          * sent so (HTTP/1.0, then a half-close) was answered "accepted 0"
          * and its bytes read as the next request */
@@ -2827,7 +2852,7 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
                        "POST /events needs Content-Length or Transfer-Encoding: chunked "
                        "(where a body without either ends is not known)",
                        { "Connection", "close" } };
-    if (!v.status && rq->route == ROUTE_EVENTS) v = admit_body(s, c, rq);
+    if (!v.status && batch) v = admit_body(s, c, rq);
     if (v.status && expects_body(c)) return send_verdict(c, rq, &v);
     rq->pending = v;
     return MHD_YES;

@@ -9,7 +9,8 @@
   3. command line: --version, unknown options, missing and bad values,
      --hash-token.
   4. HTTP: keep-alive, 405 with Allow for every wrong method on every
-     route, 400 for NUL or invalid UTF-8 in the target, JSON answers valid
+     route, OPTIONS (of every route, and of the server: *), 400 for NUL or
+     invalid UTF-8 in the target, JSON answers valid
      UTF-8, JSON array bodies, 415.
   5. observability: /metrics in the Prometheus text format, the access log.
   6. TLS with a throw-away self-signed certificate (openssl CLI).
@@ -941,10 +942,11 @@ def test_command_line(tmp):
 # ---------------------------------------------------------------- 4. HTTP
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-PATHS = {"/events": "POST", "/compact": "POST", "/purge": "POST", "/subjects/x": "GET, HEAD",
-         "/subjects/x/record": "GET, HEAD", "/groups": "GET, HEAD", "/rank": "GET, HEAD",
-         "/healthz": "GET, HEAD", "/metrics": "GET, HEAD", "/openapi.json": "GET, HEAD",
-         "/lists/x": "GET, HEAD", "/report": "GET, HEAD", "/objections": "GET, HEAD"}
+GETS, POSTS = "GET, HEAD, OPTIONS", "POST, OPTIONS"
+PATHS = {"/events": POSTS, "/compact": POSTS, "/purge": POSTS, "/subjects/x": GETS,
+         "/subjects/x/record": GETS, "/groups": GETS, "/rank": GETS, "/healthz": GETS,
+         "/metrics": GETS, "/openapi.json": GETS, "/lists/x": GETS, "/report": GETS,
+         "/objections": GETS}
 
 
 def strict_json(data):
@@ -952,6 +954,12 @@ def strict_json(data):
 
 
 def test_methods(srv):
+    """405 with Allow for a method the path does not take; OPTIONS (RFC 9110,
+    9.3.7) answers 200 with the same Allow and no body, without a token
+    (what a path takes is public: GET /openapi.json says it), its query and
+    body ignored; OPTIONS * asks about the server as a whole, which takes
+    GET, HEAD, POST and OPTIONS, and * is no target for any other method
+    (400); an unknown path is 404 whatever the method."""
     for path, allow in PATHS.items():
         for m in ALL_METHODS:
             if m in allow.split(", "):
@@ -959,8 +967,22 @@ def test_methods(srv):
             status, h, data = srv.raw(m, path)
             check(status == 405 and h.get("allow") == allow,
                   "%s %s: %d Allow %r (wanted 405 %r)" % (m, path, status, h.get("allow"), allow))
-    status, _, _ = srv.raw("GET", "/no/such/route")
-    check(status == 404, "unknown route 404")
+        for query, body in (("", None), ("?asof=1&asof=2", b"id,subject,type,ts\n")):
+            status, h, data = srv.raw("OPTIONS", path + query, body)
+            check(status == 200 and h.get("allow") == allow and data == b""
+                  and h.get("content-length") == "0" and "content-type" not in h,
+                  "OPTIONS %s%s: %d Allow %r %r (wanted 200 %r, no body)"
+                  % (path, query, status, h.get("allow"), data[:80], allow))
+    status, h, data = srv.raw("OPTIONS", "*")
+    check(status == 200 and h.get("allow") == "GET, HEAD, POST, OPTIONS" and data == b"",
+          "OPTIONS *: %d Allow %r %r" % (status, h.get("allow"), data[:80]))
+    for m in ("GET", "HEAD", "POST", "DELETE"):
+        status, h, data = srv.raw(m, "*", b"" if m == "POST" else None)
+        check(status == 400 and (m == "HEAD" or strict_json(data)["error"] == "bad request target"),
+              "%s *: 400 (%d %r)" % (m, status, data[:120]))
+    for m in ("GET", "OPTIONS"):
+        status, _, _ = srv.raw(m, "/no/such/route")
+        check(status == 404, "%s of an unknown route: 404 (%d)" % (m, status))
 
 
 def test_keep_alive(srv):

@@ -1161,7 +1161,7 @@ def test_objections(tmp):
                 check(status == 400 and e.get("error") == error,
                       "GET /objections?%s is 400 %s: %d %s" % (bad, error, status, e))
             status, h, _ = srv.raw("POST", "/objections")
-            check(status == 405 and h.get("allow") == "GET, HEAD",
+            check(status == 405 and h.get("allow") == "GET, HEAD, OPTIONS",
                   "POST /objections is 405 (%d %s)" % (status, h.get("allow")))
             status, e = srv.get("/objections/s1")
             check(status == 404, "GET /objections/s1 is no route (%d %s)" % (status, e))
