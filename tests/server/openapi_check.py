@@ -86,31 +86,61 @@ def validate(doc, value, schema, where="$"):
     return errs
 
 
-def check_response(doc, method, template, status, ctype, body):
-    """The ways an answer (status, Content-Type, body bytes) of `method
-    template` (a path of the document, such as /subjects/{id}) breaks the
-    document."""
-    op = doc["paths"].get(template, {}).get(method.lower())
-    if op is None:
-        return ["%s %s is not in the document" % (method, template)]
-    responses = op["responses"]
-    if str(status) not in responses:
-        return ["%s %s: status %d is not among the documented %s"
-                % (method, template, status, sorted(responses))]
-    response = resolve(doc, responses[str(status)])
+def check_response(doc, method, template, status, ctype, body, headers=None):
+    """The ways an answer (status, Content-Type, body bytes, and its headers
+    with lower-case names when given) of `method template` (a path of the
+    document, such as /subjects/{id}; None for a path that is none of its)
+    breaks the document.  A path asked with a method it has no operation for
+    is answered as components/responses/MethodNotAllowed says, and a path
+    that is none of the document's as NotFound.  Where the response declares
+    an Allow header, it must name the path's operations, and where it
+    declares no content (HEAD, OPTIONS), no body may come."""
+    where = "%s %s" % (method, template)
+    common = doc["components"]["responses"]
+    item = doc["paths"].get(template) if template is not None else {}
+    if item is None:
+        return ["%s: the path is not in the document" % where]
+    op = item.get(method.lower())
+    if template is None or op is None:
+        want, name = (404, "NotFound") if template is None else (405, "MethodNotAllowed")
+        if status != want:
+            return ["%s: %s, where the document answers %d (components/responses/%s)"
+                    % (where, status, want, name)]
+        if name not in common:
+            return ["%s: %d, and the document has no components/responses/%s"
+                    % (where, status, name)]
+        response = common[name]
+    else:
+        responses = op["responses"]
+        if str(status) not in responses:
+            return ["%s: status %d is not among the documented %s"
+                    % (where, status, sorted(responses))]
+        response = resolve(doc, responses[str(status)])
+    problems = []
+    if headers is not None and "Allow" in response.get("headers", {}):
+        want = {m.upper() for m in METHODS if m in item}
+        got = {m.strip() for m in headers.get("allow", "").split(",") if m.strip()}
+        if got != want:
+            problems.append("%s %d: Allow %r, the document's operations are %s"
+                            % (where, status, headers.get("allow"), sorted(want)))
     content = response.get("content", {})
+    if not content or method.upper() == "HEAD":
+        if body:
+            problems.append("%s %d: a body of %d bytes, where the document has none"
+                            % (where, status, len(body)))
+        return problems
     mime = (ctype or "").split(";")[0].strip()
     if mime not in content:
-        return ["%s %s %d: Content-Type %r, the document says %s"
-                % (method, template, status, ctype, sorted(content))]
+        return problems + ["%s %d: Content-Type %r, the document says %s"
+                           % (where, status, ctype, sorted(content))]
     if mime != "application/json":
-        return []
+        return problems
     try:
         value = json.loads(body)
     except ValueError as e:
-        return ["%s %s %d: not JSON (%s)" % (method, template, status, e)]
-    return ["%s %s %d: %s" % (method, template, status, m)
-            for m in validate(doc, value, content[mime]["schema"])]
+        return problems + ["%s %d: not JSON (%s)" % (where, status, e)]
+    return problems + ["%s %d: %s" % (where, status, m)
+                       for m in validate(doc, value, content[mime]["schema"])]
 
 
 # The fixed fields of each OpenAPI 3.0.3 object the document may use (the

@@ -2709,7 +2709,10 @@ DOCUMENT_EVENTS = (b"id,subject,type,ts,ref,group\n"
 def test_document(tmp, log_path):
     """Every answer of every route, good and bad, against docs/openapi.json:
     its status is among the route's documented ones and its body fits the
-    schema (with 3.0.3's nullable), by tests/server/openapi_check.py."""
+    schema (with 3.0.3's nullable), by tests/server/openapi_check.py; HEAD of
+    every GET route, OPTIONS of every path (its Allow the path's operations),
+    a method a path has no operation for (405, the same Allow) and a path
+    that is none of the document's (404) are answered as it says."""
     import openapi_check
     doc = openapi_check.load()
     problems = []
@@ -2720,7 +2723,7 @@ def test_document(tmp, log_path):
             headers["Content-Type"] = ctype
         status, h, data = srv.raw(method, url, body, headers, token=token)
         problems.extend(openapi_check.check_response(doc, method, template, status,
-                                                     h.get("content-type"), data))
+                                                     h.get("content-type"), data, h))
         return status, data
 
     srv = Server(os.path.join(tmp, "document")).start()
@@ -2765,6 +2768,27 @@ def test_document(tmp, log_path):
         ask(srv, "POST", "/purge", "/purge?before=2030-01-01&future=yes")
         ask(srv, "POST", "/purge", "/purge?before=soon")
         ask(srv, "GET", "/subjects/{id}", "/subjects/doc-s?as_of=2029-01-01")   # 410
+        # HEAD of every GET route, OPTIONS of every path, methods a path has
+        # no operation for (405 with Allow), paths that are none of its (404)
+        for template, url in (("/subjects/{id}", "/subjects/doc-s"),
+                              ("/subjects/{id}", "/subjects/doc-s?as_of=soon"),
+                              ("/subjects/{id}", "/subjects/doc-s?as_of=2029-01-01"),
+                              ("/subjects/{id}/record", "/subjects/doc-s/record"),
+                              ("/groups", "/groups?depth=2"), ("/rank", "/rank?top=1"),
+                              ("/lists/{name}", "/lists/dishonest"),
+                              ("/lists/{name}", "/lists/no-such-list"),
+                              ("/objections", "/objections"), ("/report", "/report"),
+                              ("/healthz", "/healthz"), ("/metrics", "/metrics"),
+                              ("/openapi.json", "/openapi.json")):
+            ask(srv, "HEAD", template, url)
+        for template, item in doc["paths"].items():
+            url = template.replace("{id}", "doc-s").replace("{name}", "dishonest")
+            ask(srv, "OPTIONS", template, url)
+            for method in ("PUT", "DELETE", "PATCH", "GET" if "post" in item else "POST"):
+                ask(srv, method, template, url)
+        for url in ("/nowhere", "/subjects/", "/lists/", "/events/x", "/Rank"):
+            for method in ("GET", "HEAD", "POST", "OPTIONS"):
+                ask(srv, method, None, url)
     finally:
         srv.stop()
     tokens = harness.make_tokens(ARGS.server, os.path.join(tmp, "document-tokens"),
@@ -2779,6 +2803,8 @@ def test_document(tmp, log_path):
             token="viewer-0123456789-token")                                   # 403
         ask(srv, "GET", "/metrics", "/metrics", token="viewer-0123456789-token")  # 403
         ask(srv, "GET", "/healthz", "/healthz", token="")
+        ask(srv, "OPTIONS", "/rank", "/rank", token="")                        # no token
+        ask(srv, "OPTIONS", "/purge", "/purge", token="")
     finally:
         srv.stop()
     for p in problems[:20]:
