@@ -757,6 +757,36 @@ static void json_valid_bounds_the_nesting(void **state)
     }
 }
 
+/* A key made the last of an object (a warning after an answer's keys):
+ * before its '}', with or without the line feed after it, in an empty
+ * object too; nothing happens to what holds no object's end. */
+static void json_last_key_goes_before_the_brace(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        { "{\"a\":1}\n", "{\"a\":1,\"w\":\"x \\\"y\\\"\"}\n" },
+        { "{\"a\":[\n]}", "{\"a\":[\n],\"w\":\"x \\\"y\\\"\"}" },
+        { "{}\n", "{\"w\":\"x \\\"y\\\"\"}\n" },
+        { "[1]\n", "[1]\n" },
+        { "}", "}" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf b = { 0 };
+        buf_puts(&b, cases[i][0]);
+        json_last_key(&b, "w", "x \"y\"");
+        buf_put(&b, "", 1);
+        assert_false(b.oom);
+        assert_string_equal(b.p, cases[i][1]);
+        free(b.p);
+    }
+    char room[12]; /* an answer made on the stack: what does not fit is oom */
+    buf b = buf_over(room, sizeof(room));
+    buf_puts(&b, "{\"a\":1}");
+    json_last_key(&b, "w", "x");
+    assert_true(b.oom);
+}
+
 /* Made for these tests (python cryptography): notBefore 2020-01-01, notAfter
  * 2021-01-01T12:30:15Z, both UTCTime; and notBefore 2049-01-01 (UTCTime),
  * notAfter 2051-06-30T23:59:59Z (GeneralizedTime, as from 2050 on). */
@@ -851,6 +881,7 @@ int main(void)
         cmocka_unit_test(json_valid_takes_every_kind_of_value),
         cmocka_unit_test(json_valid_names_the_first_bad_byte),
         cmocka_unit_test(json_valid_bounds_the_nesting),
+        cmocka_unit_test(json_last_key_goes_before_the_brace),
         cmocka_unit_test(cert_validity_reads_both_time_forms),
         cmocka_unit_test(cert_validity_gives_up_on_what_it_cannot_read),
     };
