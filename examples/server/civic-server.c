@@ -33,6 +33,8 @@
 **                                             than now only with future=yes)
 **   GET  /metrics                      admin  Prometheus text format
 **   GET  /healthz, GET /openapi.json   public liveness; the API document
+**   OPTIONS any route, OPTIONS *       public 200 with Allow (the route's methods;
+**                                             for *, every method the server takes)
 **
 ** Roles include the lower ones (admin > write > read).  Without --tokens
 ** every route is open, and the server refuses a non-loopback --bind unless
