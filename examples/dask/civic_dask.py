@@ -50,6 +50,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -76,6 +77,12 @@ def _civic(bindings, library):
     if bindings and bindings not in sys.path:
         sys.path.insert(0, bindings)
     import civic
+    # civic-score's warnings are not given (README, limits (f)): a worker's
+    # would be of its partition only (its earliest ts is not the log's), and
+    # each worker would give them again
+    warning = getattr(civic, "CivicWarning", None)
+    if warning is not None:
+        warnings.filterwarnings("ignore", category=warning)
     return civic
 
 

@@ -41,6 +41,12 @@ Conventions
     format_time's CIVIC_E_INVALID) that is also an OverflowError, as 1.0
     raised.
     Wrong Python types raise TypeError, bad Python values ValueError.
+  - What the contract takes but most likely means something else is warned
+    of with civic.CivicWarning (a UserWarning), where and as civic-score
+    warns of it: a CSV column meant for qty, group or ref, a log's earliest
+    ts before 1973 (a date without its dashes), an as_of of bare digits,
+    a rules file's retain in a balance rule's cap group (LoadReport.warnings
+    holds a load's).
   - One vocabulary (docs/answers.md): every answer has to_dict(), whose keys
     and values are exactly those of civic-score --format json and of the
     service, read with json.loads(..., parse_float=decimal.Decimal): points
@@ -80,6 +86,7 @@ from typing import Any as _Any, Dict as _Dict, IO as _IO, Iterable as _Iterable,
     TypeVar as _TypeVar, Union as _Union
 
 from . import _capi
+from . import _hints
 from ._capi import CivicError, CivicOSError
 from ._capi import (CIVIC_OK, CIVIC_DUPLICATE, CIVIC_E_INVALID, CIVIC_E_NOMEM,  # noqa: F401
                     CIVIC_E_SYNTAX, CIVIC_E_RULES, CIVIC_E_EVENT, CIVIC_E_CONFLICT,
@@ -91,7 +98,7 @@ __version__ = _capi.PACKAGE_VERSION
 
 __all__ = [
     "__version__", "library_version", "library_path", "CivicError", "CivicOSError",
-    "to_records",
+    "CivicWarning", "to_records",
     "Rules", "default_rules", "default_rules_text", "Engine",
     "Score", "Entry", "Record", "GroupStats", "Grade", "LoadReport", "Rejection",
     "JournalReport", "ListAnswer", "ListRow", "ObjectionRow", "PurgeReport", "Tier", "Measure",
@@ -106,6 +113,21 @@ __all__ = [
 ]
 
 _lib = _capi.lib
+
+
+class CivicWarning(UserWarning):
+    """An input the contract takes that most likely means something else
+    than it says, warned about where civic-score warns (docs/civic-score.1,
+    WARNINGS), in the words civic-score writes after "warning: ": a CSV
+    column most likely meant for qty, group or ref (ignored, as every other
+    column); under rules of version 1, a JSON Lines key spelling a field's
+    name in other letters (ignored); a log whose earliest ts is before
+    1973-03-03 (a bare integer is Unix seconds: a date needs its dashes);
+    an as_of str of bare digits read so; a 13-digit int as_of (milliseconds,
+    past the year 9999); a rules file whose last grade has a min, or with a
+    rule with retain that shares a cap group or category with a balance
+    rule.  A load's warnings are in its LoadReport.warnings too.  Silence
+    them with warnings.simplefilter("ignore", civic.CivicWarning)."""
 
 
 def library_version() -> str:
@@ -591,6 +613,13 @@ def _out_of_range(n):
     return _capi.CivicOverflowError
 
 
+# The library's reason for a time outside the calendar, before what it adds
+# (lib/time.c), and what it adds for 13 digits, as a 13-digit int is told.
+_OUT_OF_RANGE = "timestamp out of range (years 0001..9999 in UTC)"
+_MILLISECONDS = ": it looks like milliseconds; write Unix seconds (drop the last three digits)"
+_MILLISECONDS_MIN = 10 ** 12
+
+
 def _parse_time(rules_ptr, value, what="time"):
     """Any ts form -> int64 Unix seconds under the rules' utc_offset; an as_of
     may also be "now" (as civic-score -t now)."""
@@ -601,7 +630,12 @@ def _parse_time(rules_ptr, value, what="time"):
         value = n
         if what == "as_of" and _capi.INT64_MIN <= value <= _capi.INT64_MAX:
             # any int64, as the C API takes and 1.0 passed on: a program may
-            # ask at 2**63 - 1 for "after everything"
+            # ask at 2**63 - 1 for "after everything"; one of 13 digits,
+            # which every other form refuses with _MILLISECONDS, is warned of
+            # (an int of any other size is Unix seconds: not warned of)
+            if _MILLISECONDS_MIN <= value < _MILLISECONDS_MIN * 10:
+                _warn("as_of %d is after the year 9999%s" % (value, _MILLISECONDS),
+                      CivicWarning)
             return value
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
@@ -638,6 +672,12 @@ def _parse_time(rules_ptr, value, what="time"):
                 why += e.message[e.message.index(")") + 1:]
         raise (_capi.CivicValueError if nul else CivicError)(
             e.code, "bad %s %r: %s" % (what, text, why)) from None
+    if what == "as_of":
+        # a bare integer before 1973: Unix seconds, where a date without its
+        # dashes was most likely meant (civic-score -t 20250101 warns so)
+        hint = _hints.as_of(rules_ptr, text)
+        if hint:
+            _warn(hint, CivicWarning)
     return out.value
 
 
@@ -847,8 +887,9 @@ class Rules(_Owner):
         # immutable, and written back whole by to_toml() (which parses to
         # the same scheme): a pickle, the argument of a multiprocessing or
         # Dask task, carries that text and is parsed again where it lands,
-        # into a handle of its own
-        return (Rules.from_text, (self.to_toml(),))
+        # into a handle of its own (without warning again of what
+        # from_text() or from_file() warned of where it was made)
+        return (_rules_from_toml, (self.to_toml(),))
 
     @classmethod
     def from_text(cls, text: _Union[str, bytes, bytearray, memoryview]) -> "Rules":
@@ -856,7 +897,18 @@ class Rules(_Owner):
         line and column on a bad file.  A str decoded with surrogateescape is
         the bytes it was decoded from again, as for Engine.load (the parser
         then reads what from_file and the CLI read in the file: a comment
-        may hold them; any other lone surrogate is the bytes that spell it)."""
+        may hold them; any other lone surrogate is the bytes that spell it).
+        What in the scheme most likely does not do what was meant (a min on
+        the last grade; a rule with retain sharing a cap group or category
+        with a balance rule) is warned of with CivicWarning, as civic-score
+        warns of it."""
+        rules = cls._parse(text)
+        rules._warn_scheme(None)
+        return rules
+
+    @classmethod
+    def _parse(cls, text):
+        """from_text() without its warnings."""
         if isinstance(text, str):
             data = _log_bytes(text)
         elif isinstance(text, (bytes, bytearray, memoryview)):
@@ -878,13 +930,23 @@ class Rules(_Owner):
 
     @classmethod
     def from_file(cls, path: _Union[str, bytes, _os.PathLike]) -> "Rules":
-        """Parse the rules file at `path` (str, bytes or os.PathLike)."""
+        """Parse the rules file at `path` (str, bytes or os.PathLike).  As
+        from_text(), what most likely does not do what was meant is warned
+        of with CivicWarning, the path before it, as civic-score says it."""
         raw = _path_bytes(path)
         out = _capi.rules_p()
         err = _capi.new_error()
         with _Naming(path):
             _lib.civic_rules_load_file(_byref(out), raw, None, err)
-        return cls(out)
+        rules = cls(out)
+        rules._warn_scheme(_path_shown(raw))
+        return rules
+
+    def _warn_scheme(self, label):
+        with self._use() as p:
+            said = _hints.scheme(p, label)
+        for text in said:
+            _warn(text, CivicWarning)
 
     @classmethod
     def default(cls) -> "Rules":
@@ -1260,6 +1322,12 @@ def _rule_info_from(i):
 def _dimensions(rules_ptr):
     return tuple(_str(_lib.civic_rules_dimension_name(rules_ptr, i))
                  for i in range(_lib.civic_rules_dimension_count(rules_ptr)))
+
+
+def _rules_from_toml(text):
+    """A pickled Rules (Rules.__reduce__): its to_toml() text parsed again,
+    without warnings."""
+    return Rules._parse(text)
 
 
 def default_rules() -> "Rules":
@@ -1811,23 +1879,29 @@ class Rejection(_namedtuple("Rejection", "line column code message")):
 
 @_dataclass(frozen=True)
 class LoadReport:
-    """What a load did."""
+    """What a load did: the counts, the lines a lenient load skipped
+    (rejections), and what it warned of with CivicWarning (warnings: the
+    texts, in civic-score's words)."""
     lines: int
     accepted: int
     duplicates: int
     rejected: int
     rejections: _List[Rejection] = _field(default_factory=list)
+    # what the load warned of (CivicWarning), civic-score's words
+    warnings: _List[str] = _field(default_factory=list)
 
     def to_dict(self) -> _Dict[str, _Any]:
         """{accepted, duplicates, rejected, lines}, the counts the service
         answers POST /events with (its answer adds events, the number held
         after the batch, and has no rejections), and rejections: [{line,
         column, offset, reason}, ...] (the lines a lenient load skipped;
-        offset None when not known)."""
+        offset None when not known), and warnings: [text, ...] (what the
+        load warned of)."""
         return {"accepted": self.accepted, "duplicates": self.duplicates,
                 "rejected": self.rejected, "lines": self.lines,
                 "rejections": [{"line": r.line, "column": r.column, "offset": r.offset,
-                                "reason": r.message} for r in self.rejections]}
+                                "reason": r.message} for r in self.rejections],
+                "warnings": list(self.warnings)}
 
 
 @_dataclass(frozen=True)
@@ -2148,7 +2222,7 @@ class Engine(_Owner):
         scheme, read back from the engine."""
         if self._rules.closed:
             with self._use() as p:
-                self._rules = Rules.from_text(_toml_of(_lib.civic_engine_rules(p)))
+                self._rules = Rules._parse(_toml_of(_lib.civic_engine_rules(p)))
         return self._rules
 
     # writes
@@ -2237,19 +2311,34 @@ class Engine(_Owner):
         lenient load the rejections kept), and to its end: Ctrl-C
         on a pipe that stays open is raised only once the writer closes it,
         the batch applied (for a stream without end, load blocks of whole
-        lines as bytes, each a batch: the README shows how)."""
+        lines as bytes, each a batch: the README shows how).
+        What in the batch most likely means something else than it says is
+        warned of with CivicWarning, as civic-score warns of it, and listed
+        in the report's warnings: a CSV column most likely meant for qty,
+        group or ref (looked at in the header: of a path, only of a regular
+        file, in its first 4096 bytes, as civic-score reads it); under rules
+        of version 1 a JSON Lines key spelling a field's name in other
+        letters; a batch that brings an earliest ts before 1973-03-03."""
+        return self._load_any(source, format, lenient, max_rejections, True)
+
+    def _load_any(self, source, format, lenient, max_rejections, warn):
+        """load(); warn=False leaves the warnings to the caller (in the
+        report's warnings only)."""
         if isinstance(source, _os.PathLike):
             with self._naming(source):
-                return self._load(_path_bytes(source), None, format, lenient, max_rejections)
+                return self._load(_path_bytes(source), None, format, lenient, max_rejections,
+                                  warn)
         if isinstance(source, str):
             if _names_a_file(source):
                 _warn("Engine.load(%r) reads a file as libcivic 1.0 did; libcivic 2 reads "
                       "every str as events: use load_file() for a path" % source,
                       FutureWarning)
                 with self._naming(source):
-                    return self._load(_path_bytes(source), None, format, lenient, max_rejections)
+                    return self._load(_path_bytes(source), None, format, lenient,
+                                      max_rejections, warn)
             try:
-                report = self._load(None, _log_bytes(source), format, lenient, max_rejections)
+                report = self._load(None, _log_bytes(source), format, lenient, max_rejections,
+                                    warn)
             except CivicError as e:
                 _say_read_as_text(e, source)
                 raise
@@ -2265,7 +2354,7 @@ class Engine(_Owner):
         if isinstance(source, (bytes, bytearray, memoryview, _mmap.mmap)):
             # an mmap is a buffer read whole, where it is (as civic.split
             # reads it), not a file object read from its position
-            return self._load(None, source, format, lenient, max_rejections)
+            return self._load(None, source, format, lenient, max_rejections, warn)
         read = getattr(source, "read", None)
         if callable(read):
             try:
@@ -2284,7 +2373,7 @@ class Engine(_Owner):
             if not isinstance(data, (bytes, bytearray)):
                 raise TypeError("the file object's read() gave %s, not str or bytes"
                                 % type(data).__name__)
-            return self._load(None, data, format, lenient, max_rejections)
+            return self._load(None, data, format, lenient, max_rejections, warn)
         raise TypeError("source must be str text, bytes, a file object or an os.PathLike "
                         "path, not %s" % type(source).__name__)
 
@@ -2297,7 +2386,7 @@ class Engine(_Owner):
         with self._naming(path):
             return self._load(_path_bytes(path), None, format, lenient, max_rejections)
 
-    def _load(self, path, data, format, lenient, max_rejections=None):
+    def _load(self, path, data, format, lenient, max_rejections=None, warn=True):
         fmt = _format_code(format)
         # lenient="no" would be true: a string (or anything but a bool or an
         # int) is a TypeError, as for every other argument
@@ -2314,6 +2403,7 @@ class Engine(_Owner):
             if n < 0:
                 raise ValueError("max_rejections must be None or >= 0, not %d" % n)
             max_rejections = n
+        head = _log_head(path, data)
         rejections = []
         opts = _capi.civic_load_options(version=_capi.CIVIC_LOAD_OPTIONS_VERSION,
                                         format=fmt,
@@ -2335,14 +2425,17 @@ class Engine(_Owner):
             opts.on_reject = callback
         report = _capi.civic_load_report(version=_capi.CIVIC_LOAD_REPORT_VERSION)
         err = _capi.new_error()
+        said = []
         try:
             with self._use() as p, self._naming():   # a journal's error (a path's: the caller's)
+                before = self._time_range(p)
                 if path is not None:
                     _lib.civic_engine_load_file(p, path, _byref(opts), _byref(report), err)
                 else:
                     with _Borrowed(data, "source") as src:
                         _lib.civic_engine_load(p, src.arg, src.size, _byref(opts),
                                                _byref(report), err)
+                said = _load_hints(p, head, path, fmt, before)
         except CivicError as e:
             if raised:   # the callback raised: nothing of the batch was applied
                 raise raised[0] from None
@@ -2356,7 +2449,10 @@ class Engine(_Owner):
                 _callback_unbox(on_reject)
         if raised:   # raised in the callback for the last line: the load had ended
             raise raised[0]
-        return _report_from(report, rejections)
+        if warn:
+            for text in said:
+                _warn(text, CivicWarning)
+        return _report_from(report, rejections, said)
 
     def reserve(self, events: int) -> None:
         """Make room now for `events` more events, so that the adds and
@@ -3014,7 +3110,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     scheme alone refused.  Of event dicts, an event that Engine.add
     refuses with CivicError (CIVIC_E_EVENT, CIVIC_E_CONFLICT,
     CIVIC_E_LIMIT) is skipped so, named by its number; a TypeError or
-    ValueError of a dict's arguments still raises."""
+    ValueError of a dict's arguments still raises.
+    What a log most likely means otherwise is warned of once with
+    CivicWarning, as load() warns of it (of the load under rules_now)."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
     for name, flag in (("changed", changed), ("lenient", lenient)):
@@ -3037,17 +3135,19 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
         _warn("civic.compare(%r) reads a file as libcivic 1.0 did; libcivic 2 reads every "
               "str as events: pass a pathlib.Path for a path" % events, FutureWarning)
         path = events
-    rejections, once = [], 0
+    rejections, once, said = [], 0, []
     if lenient:
-        now, new, rejections, once = _load_compared_leniently(rules_now, rules_new, events,
-                                                              path)
+        now, new, rejections, once, said = _load_compared_leniently(rules_now, rules_new,
+                                                                    events, path)
     else:
         now, new = Engine(rules_now), Engine(rules_new)
         try:
             first = None
             for engine, scheme in ((now, "rules_now"), (new, "rules_new")):
                 try:
-                    _compare_load(engine, scheme, events, path, False)
+                    got = _compare_load(engine, scheme, events, path, False)
+                    if scheme == "rules_now":
+                        said = got[1]
                 except CivicError as e:
                     # as civic-score --compare (load_all): whatever stopped
                     # each scheme's load (a bad line, a conflict, a limit),
@@ -3068,6 +3168,10 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             now.close()
             new.close()
             raise
+    # what the log most likely means otherwise, once (as civic-score
+    # --compare), from rules_now's load
+    for text in said:
+        _warn(text, CivicWarning)
     with now, new:
         if as_of is not None:
             with now._use() as p:
@@ -3106,8 +3210,9 @@ def _compare_load(engine, scheme, events, path, lenient, drop=(), data=None, fmt
     """Load compare's events into the engine of one scheme ("rules_now" or
     "rules_new"): the event dicts but those numbered in drop, data (bytes,
     the events with the dropped lines blanked) in format fmt, the file at
-    path, or events as load() takes them.  The rejections of a lenient load
-    (of dicts: the CivicError of each event add() refused)."""
+    path, or events as load() takes them.  (The rejections of a lenient load
+    (of dicts: the CivicError of each event add() refused), the load's
+    warnings (not warned of: compare() warns once))."""
     try:
         if isinstance(events, list):
             rejected = []
@@ -3124,12 +3229,15 @@ def _compare_load(engine, scheme, events, path, lenient, drop=(), data=None, fmt
                     if not lenient or e.code not in _BAD_EVENT:
                         raise
                     rejected.append(Rejection(e.line, e.column, e.code, e.message))
-            return rejected
+            return rejected, []
         if data is not None:
-            return engine.load(data, format=fmt, lenient=lenient).rejections
-        if path is not None:
-            return engine.load_file(path, lenient=lenient).rejections
-        return engine.load(events, lenient=lenient).rejections
+            report = engine._load_any(data, fmt, lenient, None, False)
+        elif path is not None:
+            with engine._naming(path):
+                report = engine._load(_path_bytes(path), None, None, lenient, None, False)
+        else:
+            report = engine._load_any(events, None, lenient, None, False)
+        return report.rejections, report.warnings
     except CivicError as e:
         # which scheme refused an event (a type only one of them knows); a
         # file that cannot be read or a conflict is no scheme's doing
@@ -3150,10 +3258,11 @@ def _load_compared_leniently(rules_now, rules_new, events, path):
     judged among the lines that remain, in as many passes as it takes for
     both schemes to refuse the same lines.  Returns the two engines, the
     lines skipped in the order civic-score reports them (each a Rejection
-    whose .scheme says which scheme refused it; "rules_now" when both did)
-    and how many of them one scheme alone refused."""
+    whose .scheme says which scheme refused it; "rules_now" when both did),
+    how many of them one scheme alone refused, and the warnings of the
+    first load (rules_now's, of the events as given)."""
     schemes = ("rules_now", "rules_new")
-    drop, once, reported = set(), 0, []
+    drop, once, reported, said = set(), 0, [], None
     data = fmt = spans = None
     while True:
         engines = []
@@ -3161,8 +3270,10 @@ def _load_compared_leniently(rules_now, rules_new, events, path):
             got = []
             for rules, scheme in zip((rules_now, rules_new), schemes):
                 engines.append(Engine(rules))
-                rejected = _compare_load(engines[-1], scheme, events, path, True, drop,
-                                         data, fmt)
+                rejected, warned = _compare_load(engines[-1], scheme, events, path, True,
+                                                 drop, data, fmt)
+                if said is None:    # the first load's, of the events as given
+                    said = warned
                 got.append([Rejection(*r, offset=_offset_before_blanking(r.offset, spans),
                                       scheme=scheme) for r in rejected])
         except BaseException:
@@ -3184,7 +3295,7 @@ def _load_compared_leniently(rules_now, rules_new, events, path):
                 reported += [r for line, r in a_conflict.items() if line not in b_own]
                 reported += [r for line, r in b_conflict.items()
                              if line not in a_own and line not in a_conflict]
-                return engines[0], engines[1], reported, once
+                return engines[0], engines[1], reported, once, said
         else:
             # conflicts under one scheme only: final, reported now
             one = set(a_conflict) ^ set(b_conflict)
@@ -3672,7 +3783,57 @@ class _Naming:
         return False
 
 
-def _report_from(r, rejections):
+def _report_from(r, rejections, warnings=()):
     return LoadReport(lines=int(r.lines), accepted=int(r.accepted),
                       duplicates=int(r.duplicates), rejected=int(r.rejected),
-                      rejections=list(rejections))
+                      rejections=list(rejections), warnings=list(warnings))
+
+
+# The first bytes of an input given in memory that are looked at for its
+# header (a longer first line is not looked at), and of a file, as
+# civic-score reads them.
+_HEAD_BYTES, _HEAD_FILE_BYTES = 65536, 4096
+
+
+def _log_head(path, data):
+    """(the first bytes of a load's input, whether the input ends there),
+    for its header's warnings: of a path, a regular file's first 4096 bytes
+    (a FIFO, standard input or a device is not read twice); None when they
+    cannot be had (the load then says what is wrong)."""
+    try:
+        if path is not None:
+            if not _stat.S_ISREG(_os.stat(path).st_mode):
+                return None
+            with open(path, "rb") as f:
+                head = f.read(_HEAD_FILE_BYTES)
+            return head, len(head) < _HEAD_FILE_BYTES
+        if isinstance(data, (bytes, bytearray, _mmap.mmap)):
+            return bytes(data[:_HEAD_BYTES]), len(data) <= _HEAD_BYTES
+        view = memoryview(data)
+        if not view.c_contiguous:
+            return None
+        view = view.cast("B")
+        return view[:_HEAD_BYTES].tobytes(), view.nbytes <= _HEAD_BYTES
+    except (OSError, ValueError, TypeError, BufferError):
+        return None
+
+
+def _load_hints(p, head, path, fmt, before):
+    """The warnings of a load into engine p that succeeded (civic-score's
+    warn_header and warn_early_ts): of its input's head (_log_head), path
+    the file's (its label) or None, and of the earliest ts held when the
+    batch brought it (before: the engine's time range before the load)."""
+    rules = _lib.civic_engine_rules(p)
+    label = None if path is None else _path_shown(path)
+    said = []
+    if head is not None:
+        if path is not None and fmt == _capi.CIVIC_FORMAT_AUTO:
+            fmt = _FORMATS[_format_of_name(path)]    # as the library reads a file's name
+        said += _hints.log_hints(head[0], head[1], fmt,
+                                 int(_lib.civic_rules_spec_version(rules)) < 2, label)
+    after = Engine._time_range(p)
+    if after and (before is None or after[0] < before[0]):
+        early = _hints.early_ts(rules, after[0], label)
+        if early:
+            said.append(early)
+    return said

@@ -2017,7 +2017,8 @@ class TestLoad(Base):
         self.assertIsNone(civic.Rejection(1, 0, 0, "m").offset)
         # a load report is an answer too: to_dict() with the service's keys
         d = rep.to_dict()
-        self.assertEqual(list(d), ["accepted", "duplicates", "rejected", "lines", "rejections"])
+        self.assertEqual(list(d), ["accepted", "duplicates", "rejected", "lines", "rejections",
+                                   "warnings"])
         self.assertEqual((d["accepted"], d["duplicates"], d["rejected"], d["lines"]), (2, 0, 2, 5))
         self.assertEqual([(x["line"], x["offset"]) for x in d["rejections"]],
                          [(3, starts[0]), (5, starts[1])])

@@ -1,0 +1,272 @@
+"""civic.CivicWarning: what the binding warns of where civic-score warns
+(docs/civic-score.1, WARNINGS), in civic-score's words, compared with
+build/civic-score where it is built; and a time given in milliseconds.
+
+    CIVIC_LIBRARY=build/libcivic.so.1 python3 -m unittest discover -s bindings/python/tests
+"""
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import unittest
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PKG_ROOT = os.path.dirname(HERE)
+REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
+sys.path.insert(0, PKG_ROOT)
+
+import civic                      # noqa: E402
+
+CLI = os.environ.get("CIVIC_SCORE") or os.path.join(REPO, "build", "civic-score")
+SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
+V1_RULES = os.path.join(REPO, "examples", "data", "community-1.0.toml")
+
+HOURS = "id,subject,type,ts,hours\ne1,r1,volunteer_hour,2025-01-01,3\n"
+HOURS_SAID = ("column 'hours' (line 1, column 20) is ignored: did you mean 'qty'? without "
+              "it every event counts as one unit")
+EARLY = "id,subject,type,ts\ne1,r1,illegal_parking,20250101\n"
+EARLY_SAID = ("the earliest event's ts is 1970-08-23T17:01:41+08:00 (Unix seconds 20250101), "
+              "before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix "
+              "seconds; a date needs its dashes (2025-01-01)")
+
+# The manual's account of retention and caps (tests/cli/run.sh, 5.)
+RT = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n'
+      '[cap.votes]\nlimit = 10\nperiod = "year"\n')
+RETAIN_CAP = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
+              'cap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n')
+RETAIN_SAID = ("rule 'award' has retain and shares cap group 'votes' with rule 'help', which "
+               "touches the balance: once its entries are archived, the balance entries they "
+               "capped or escalated count otherwise, and a redeem accepted before may be "
+               "rejected (keep rules with retain out of the cap groups and categories of "
+               "balance rules)")
+RETAIN_CATEGORY = (RT + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
+                   'category = "noise"\n[rule.help]\npoints = -10\nrepeat_factor = 2\n'
+                   'category = "noise"\n')
+RETAIN_CHANGE = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
+                 '[[rule.award.change]]\nfrom = "2023-01-01"\ncap_group = "votes"\n'
+                 '[rule.help]\npoints = 10\ncap_group = "votes"\n')
+RETAIN_SCORE_ONLY = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
+                     'cap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\n'
+                     'cap_group = "votes"\n')
+RETAIN_FLAT = (RT + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
+               'category = "noise"\n[rule.help]\npoints = -10\ncategory = "noise"\n')
+LAST_MIN = RT.replace('name = "B"\n', 'name = "B"\nmin = 0\n') + '[rule.help]\npoints = 1\n'
+
+
+def cli_available():
+    return os.access(CLI, os.X_OK)
+
+
+def cli_warnings(*args):
+    """civic-score's warnings for args, each after "civic-score: warning: "."""
+    p = subprocess.run([CLI] + list(args), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    prefix = "civic-score: warning: "
+    return [line[len(prefix):] for line in p.stderr.decode("utf-8", "replace").splitlines()
+            if line.startswith(prefix)]
+
+
+class Caught:
+    """`with Caught() as said:` the texts of the CivicWarnings raised inside
+    (every one: the "always" filter), in order."""
+
+    def __enter__(self):
+        self._cm = warnings.catch_warnings(record=True)
+        self._got = self._cm.__enter__()
+        warnings.simplefilter("always")
+        self.texts = []
+        return self
+
+    def __exit__(self, *exc):
+        self._cm.__exit__(*exc)
+        self.records = [w for w in self._got if issubclass(w.category, civic.CivicWarning)]
+        self.texts[:] = [str(w.message) for w in self.records]
+        return False
+
+
+class TestCivicWarning(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.engine = civic.Engine()
+        self.addCleanup(self.engine.close)
+
+    def path(self, name, text):
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        return path
+
+    def test_the_class_is_a_user_warning_the_package_exports(self):
+        self.assertTrue(issubclass(civic.CivicWarning, UserWarning))
+        self.assertIn("CivicWarning", civic.__all__)
+        self.assertIn("CivicWarning", civic.__doc__)
+
+    def test_a_load_warns_of_a_column_meant_for_qty_and_a_date_without_dashes(self):
+        # the binding loaded both silently: every event one unit, and the
+        # event of 2025 in 1970
+        for source in (HOURS, HOURS.encode(), bytearray(HOURS.encode()),
+                       memoryview(HOURS.encode())):
+            with civic.Engine() as e, Caught() as got:
+                report = e.load(source)
+            self.assertEqual(got.texts, [HOURS_SAID], type(source))
+            self.assertEqual(report.warnings, [HOURS_SAID])
+            self.assertEqual(report.to_dict()["warnings"], [HOURS_SAID])
+            # attributed to the caller's line, as every warning of the binding
+            self.assertEqual(got.records[0].filename, __file__)
+        with Caught() as got:
+            report = self.engine.load(EARLY)
+        self.assertEqual((got.texts, report.warnings), ([EARLY_SAID], [EARLY_SAID]))
+        # a later batch that brings no earlier ts is not warned of again
+        with Caught() as got:
+            report = self.engine.load("id,subject,type,ts\ne2,r1,illegal_parking,2025-01-01\n")
+        self.assertEqual((got.texts, report.warnings), ([], []))
+        # a file is named before it, as civic-score names it
+        path = self.path("hours.csv", HOURS)
+        with civic.Engine() as e, Caught() as got:
+            e.load_file(path)
+        self.assertEqual(got.texts, ["%s: %s" % (path, HOURS_SAID)])
+        # a good log is not warned of
+        with civic.Engine() as e, Caught() as got:
+            report = e.load_file(SAMPLE)
+        self.assertEqual((got.texts, report.warnings), ([], []))
+        # nor a column beside qty, nor a failed load
+        with civic.Engine() as e, Caught() as got:
+            e.load("id,subject,type,ts,qty,hours\ne1,r1,volunteer_hour,2025-01-01,3,3\n")
+            with self.assertRaises(civic.CivicError):
+                e.load(HOURS.replace("volunteer_hour", "nope"))
+        self.assertEqual(got.texts, [])
+
+    def test_compare_warns_once(self):
+        rules = civic.default_rules()
+        for lenient in (False, True):
+            with Caught() as got:
+                civic.compare(HOURS.replace("2025-01-01", "20250101"), rules, rules,
+                              lenient=lenient)
+            self.assertEqual(got.texts, [HOURS_SAID, EARLY_SAID], lenient)
+
+    def test_an_as_of_of_bare_digits_is_warned_of_and_an_int_is_not(self):
+        e = self.engine
+        e.load("id,subject,type,ts\ne1,r1,illegal_parking,2025-01-01\n")
+        with Caught() as got:
+            e.score("r1", as_of="20250101")
+        self.assertEqual(got.texts, ["as_of '20250101' is Unix seconds: 1970-08-23T17:01:41+08:00;"
+                                     " a date needs its dashes (2025-01-01)"])
+        with Caught() as got:
+            civic.compare(EARLY.replace("20250101", "2025-01-01"), e.rules, e.rules,
+                          as_of="45658")
+        self.assertEqual(got.texts, ["as_of '45658' is Unix seconds: 1970-01-01T20:40:58+08:00; "
+                                     "a date needs its dashes (2025-01-01, if it is a "
+                                     "spreadsheet's day number)"])
+        # an int is Unix seconds, as documented: not warned of in the calendar
+        # (nor 2**63 - 1, "after everything"); one of 13 digits is milliseconds
+        with Caught() as got:
+            for t in (20250101, 0, -5, 1735689600, 2 ** 63 - 1, "2025-01-01", "now"):
+                e.score("r1", as_of=t)
+            e.parse_time("20250101")      # a conversion, not an as_of
+        self.assertEqual(got.texts, [])
+        with Caught() as got:
+            e.score("r1", as_of=1767607200000)
+        self.assertEqual(got.texts, ["as_of 1767607200000 is after the year 9999: it looks like "
+                                     "milliseconds; write Unix seconds (drop the last three "
+                                     "digits)"])
+
+    def test_rules_warn_of_retain_in_a_balance_rules_cap_group(self):
+        for text, said in ((RETAIN_CAP, [RETAIN_SAID]), (RETAIN_CHANGE, [RETAIN_SAID]),
+                           (RETAIN_CATEGORY, [RETAIN_SAID.replace(
+                               "cap group 'votes'", "category 'noise'")]),
+                           (RETAIN_SCORE_ONLY, []), (RETAIN_FLAT, [])):
+            with Caught() as got:
+                rules = civic.Rules.from_text(text)
+            self.assertEqual(got.texts, said)
+            path = self.path("rules.toml", text)
+            with Caught() as got:
+                civic.Rules.from_file(path)
+            self.assertEqual(got.texts, ["%s: %s" % (path, x) for x in said])
+            # a copy made from the rules is not warned of again: a pickle
+            # (a Dask task's argument) and an engine's rules read back
+            with Caught() as got:
+                pickle.loads(pickle.dumps(rules))
+                with civic.Engine(rules) as e:
+                    rules.close()
+                    e.rules
+            self.assertEqual(got.texts, [])
+        with Caught() as got:
+            civic.default_rules()
+            civic.Rules.from_text(civic.default_rules_text())
+            civic.Rules.from_file(V1_RULES)
+        self.assertEqual(got.texts, [])
+
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_the_warnings_are_civic_scores(self):
+        # the port of examples/common/hints.c gives its words, for the same input
+        headers = [
+            "id,subject,type,ts,hours", "id,subject,type,ts,Qty.", "id,subject,type,ts,qyt",
+            "id,subject,type,ts,gruop,refs", "id,subject,type,ts,grp,grup,Reference",
+            "\ufeffid,subject,type,ts,\uff31\uff54\uff59", "id,subject,type,ts,\u3000qty\u00a0",
+            "id,subject,type,ts,qty,hours", 'id,subject,type,ts,"hours"', "id,subject,type,ts,qty2",
+            "id,subject,type,ts,city,qtr,amount,units", "id , subject,type,ts,quantity\r",
+            "\n\nid,subject,type,ts,HRS",
+        ]
+        inputs = []
+        for i, header in enumerate(headers):
+            names = header.strip("\ufeff\n \r").split(",")
+            row = ["e1", "r1", "illegal_parking", "2025-01-01"] + [""] * (len(names) - 4)
+            inputs.append(("h%d.csv" % i, header + "\n" + ",".join(row) + "\n", None))
+        for i, ts in enumerate(("20250101", "45658", "-5", "0", "19991231", "20251332")):
+            inputs.append(("t%d.csv" % i, "id,subject,type,ts\ne1,r1,illegal_parking,%s\n" % ts,
+                           None))
+        v1_lines = ['{"id":"e1","subject":"r1","type":"donation","ts":"2025-01-01","Qty":2}',
+                    '{"id":"e1","subject":"r1","type":"donation","ts":"2025-01-01","qty ":2}',
+                    '{"ID":"e1","id":"e1","subject":"r1","type":"donation","ts":"2025-01-01"}',
+                    '{"id":"e1","Subject":"r1","subject":"r1","type":"donation",'
+                    '"Ts":"x","ts":"2025-01-01","\\u0047roup":"g"}']
+        for i, line in enumerate(v1_lines):
+            inputs.append(("k%d.jsonl" % i, line + "\n", V1_RULES))
+        warned = 0
+        for name, text, rules_path in inputs:
+            path = self.path(name, text)
+            args = ["-t", "2025-06-01"] + (["-r", rules_path] if rules_path else [])
+            want = cli_warnings(*(args + [path]))
+            warned += bool(want)
+            rules = civic.Rules.from_file(rules_path) if rules_path else civic.default_rules()
+            with civic.Engine(rules) as e, civic.Engine(rules) as e2, Caught() as got:
+                report = e.load_file(path)
+                e2.load(text)
+            self.assertEqual(report.warnings, want, text[:200])
+            unlabelled = [w[len(path) + 2:] for w in want]
+            self.assertEqual(got.texts, want + unlabelled, text[:200])
+        self.assertEqual(warned, 19)       # every input but the four said to be fine
+        # a file's header is looked at in its first 4096 bytes, as civic-score
+        # reads it; a log in memory in its first 64 KiB
+        long_header = "id,subject,type,ts,hours" + "".join(",c%03d%s" % (k, "x" * 45)
+                                                          for k in range(100))
+        text = long_header + "\ne1,r1,illegal_parking,2025-01-01" + "," * 101 + "\n"
+        path = self.path("long.csv", text)
+        self.assertEqual(cli_warnings("-t", "2025-06-01", path), [])
+        with civic.Engine() as e:
+            self.assertEqual(e.load_file(path).warnings, [])
+            self.assertEqual(e.load(text).warnings, [HOURS_SAID])
+        for t in ("20250101", "45658", "0", "-5", "99999999", "100000000", "2025-01-01"):
+            want = [w.replace("--as-of %s" % t, "as_of '%s'" % t)
+                    for w in cli_warnings("-t", t, SAMPLE)]
+            with civic.Engine() as e, Caught() as got:
+                e.score("r1", as_of=t)
+            self.assertEqual(got.texts, want, t)
+        log = self.path("help.csv", "id,subject,type,ts\nh1,s1,help,2022-01-02\n")
+        for text in (RETAIN_CAP, RETAIN_CATEGORY, RETAIN_CHANGE, RETAIN_SCORE_ONLY, RETAIN_FLAT,
+                     LAST_MIN):
+            path = self.path("rules.toml", text)
+            want = cli_warnings("-r", path, "-t", "2022-01-30", log)
+            with Caught() as got:
+                civic.Rules.from_file(path)
+            self.assertEqual(got.texts, want, text)
+            if text in (RETAIN_CAP, LAST_MIN):
+                self.assertEqual(len(want), 1, text)
+
+
+if __name__ == "__main__":
+    unittest.main()
