@@ -639,9 +639,10 @@ def _parse_time(rules_ptr, value, what="time"):
             return value
         # the range of every other form ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
-            raise _out_of_range(value)(_capi.CIVIC_E_LIMIT,
-                                       "bad %s %s: outside the years 0001 to 9999 in UTC"
-                                       % (what, _int_shown(value)))
+            raise _out_of_range(value)(
+                _capi.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 to 9999 in UTC%s"
+                % (what, _int_shown(value), _MILLISECONDS
+                   if _MILLISECONDS_MIN <= value < _MILLISECONDS_MIN * 10 else ""))
         return value
     text = _ts_text(value, what)
     # a NUL, which a C string cannot carry, goes as a control byte, which
@@ -657,7 +658,11 @@ def _parse_time(rules_ptr, value, what="time"):
         # the library's reason (a day or an hour that does not exist, an
         # offset out of range), with the argument's name and value
         if e.code == _capi.CIVIC_E_LIMIT:
+            # and the library's reason after it: 13 digits look like
+            # milliseconds (as civic-score -t says)
             why = "outside the years 0001 to 9999 in UTC"
+            if e.message and e.message.startswith(_OUT_OF_RANGE):
+                why += e.message[len(_OUT_OF_RANGE):]
         elif e.message and not e.message.startswith("bad timestamp"):
             why = e.message
         else:

@@ -174,6 +174,25 @@ class TestCivicWarning(unittest.TestCase):
                                      "milliseconds; write Unix seconds (drop the last three "
                                      "digits)"])
 
+    def test_a_time_in_milliseconds_is_told_so(self):
+        # as_of, parse_time and purge said only "outside the years 0001 to 9999"
+        e = self.engine
+        hint = ": it looks like milliseconds; write Unix seconds (drop the last three digits)"
+        for call, what in ((lambda t: e.score("r1", as_of=t), "as_of"),
+                           (e.parse_time, "time"), (e.rules.parse_time, "time"),
+                           (lambda t: e.purge(t), "before")):
+            # (an int as_of is any 64-bit value: warned of, above)
+            for t in ("1767607200000",) + ((1767607200000,) if what != "as_of" else ()):
+                with self.assertRaises(civic.CivicError) as cm:
+                    call(t)
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+                self.assertTrue(cm.exception.message.endswith(
+                    "outside the years 0001 to 9999 in UTC" + hint), cm.exception.message)
+        # 14 digits are no such slip
+        with self.assertRaises(civic.CivicError) as cm:
+            e.parse_time("17676072000000")
+        self.assertTrue(cm.exception.message.endswith("in UTC"), cm.exception.message)
+
     def test_rules_warn_of_retain_in_a_balance_rules_cap_group(self):
         for text, said in ((RETAIN_CAP, [RETAIN_SAID]), (RETAIN_CHANGE, [RETAIN_SAID]),
                            (RETAIN_CATEGORY, [RETAIN_SAID.replace(
