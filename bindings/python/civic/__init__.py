@@ -1417,7 +1417,9 @@ class Score:
 class Entry:
     """One entry of a credit record.  ts, end, eff and from_ are int Unix
     seconds (as in 1.0); to_dict() gives them as ISO text, like the JSON
-    answers.
+    answers.  qty is the event's units for rule events, None for other
+    kinds (as civic-score --explain --detail leaves it out: a redeem's
+    amount is its raw).
 
     Version 2 (libcivic 1.1): eff (when it takes effect: ts + the rule's
     publicity), from_ (the `from` of the rule version that governs it, None
@@ -1437,7 +1439,7 @@ class Entry:
     state: str                      # "active", "expired", ... "dangling", "merged" ...
     raw: _decimal.Decimal
     counted: _decimal.Decimal
-    qty: _decimal.Decimal
+    qty: _Optional[_decimal.Decimal]   # rule events only (as --detail); None otherwise
     dimension: str
     flag: str
     group: str
@@ -1767,6 +1769,9 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     None, which pandas makes NaN in a column that has a ceiling somewhere and
     leaves None in an object column when no row has one)
     or "decimal" (exact decimal.Decimal; pandas gives object columns).
+    An Entry's qty, flag, ceiling and affects are None, "", None and "" for
+    entries that are not rule events, as the empty fields of civic-score
+    --explain --detail -f csv.
     Entry and list times are aware datetime.datetime in the scheme's offset
     (pandas: datetime64 with that offset), None when the effect has no end
     (corrected: None when no correction); a time whose local date would fall in year 0 or 10000 is given in UTC, and
@@ -2099,7 +2104,7 @@ def _record_entries(out, count, utc_offset, spec_version):
             state=_code_name(_STATE_NAMES, state_name, e.state),
             raw=points(e.raw),
             counted=points(e.counted),
-            qty=_qty(e.qty),
+            qty=_qty(e.qty) if rule else None,
             dimension=text(e.dimension),
             flag=text(e.flag),
             group=text(e.group),

@@ -4355,6 +4355,48 @@ class TestVocabulary(unittest.TestCase):
             self.assertEqual(cli("--groups", "2")["groups"],
                              [g.to_dict() for g in self.engine.groups(2, "2022-06-01")])
 
+    @unittest.skipUnless(cli_available(), "build/civic-score not built")
+    def test_qty_is_given_for_rule_events_only(self):
+        # to_records() and Entry.qty gave 0.000 for a revoke and the amount
+        # for a redeem, where civic-score --explain --detail -f csv leaves
+        # qty empty and its JSON and to_dict(detail=True) have no qty:
+        # docs/answers.md gives it "for rule events only"
+        text = self.RULES + '[rule.help]\npoints = 2\nper = "unit"\naffects = "both"\n'
+        log = ("id,subject,type,ts,qty,group,ref\n"
+               "h1,s1,help,2022-03-01,3,,\n"
+               "d1,s1,redeem,2022-03-02,4,,\n"
+               "f1,s1,fine,2022-03-03,,,\n"
+               "r1,s1,revoke,2022-04-01,,,f1\n")
+        with tempfile.TemporaryDirectory() as d:
+            rules, path = os.path.join(d, "rules.toml"), os.path.join(d, "log.csv")
+            with open(rules, "w") as f:
+                f.write(text)
+            with open(path, "w") as f:
+                f.write(log)
+            out = subprocess.run([CLI, "-r", rules, "-t", "2022-06-01", "-f", "csv",
+                                  "--explain", "s1", "--detail", path],
+                                 capture_output=True, check=True, text=True).stdout
+        cli = list(csv.DictReader(io.StringIO(out)))
+        with civic.Rules.from_text(text) as r, civic.Engine(r) as e:
+            e.load(log)
+            rec = e.record("s1", "2022-06-01")
+        self.assertEqual([(x.id, x.kind, x.qty) for x in rec.entries],
+                         [("h1", "rule", D("3.000")), ("d1", "redeem", None),
+                          ("f1", "rule", D("1.000")), ("r1", "revoke", None)])
+        for numbers in ("float", "decimal"):
+            rows = civic.to_records(rec, numbers=numbers)
+            self.assertEqual([row["qty"] for row in rows], [3, None, 1, None])
+            # the four --detail columns, as the CLI's: empty (None, "") for the
+            # entries that are not rule events
+            for row, line in zip(rows, cli):
+                for key in ("qty", "flag", "ceiling", "affects"):
+                    got = row[key]
+                    self.assertEqual("" if got is None else
+                                     ("%.3f" % got if key == "qty" else str(got)),
+                                     line[key], (row["id"], key))
+        details = [x.to_dict(detail=True) for x in rec.entries]
+        self.assertEqual(["qty" in x for x in details], [True, False, True, False])
+
     def test_to_records_is_flat_and_plain(self):
         rows = civic.to_records(self.engine.subjects("2022-06-01"))
         self.assertEqual(rows[0]["score"], 1020.0)
