@@ -293,14 +293,20 @@ def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
             % (what, e.object[e.start], e.start), e.object, e.start, e.end) from None
 
 
-def _str_or_none(value, what, optional):
+def _str_or_none(value, what, optional, event=False):
     """value, a str argument, checked: None when it is absent and may be,
-    a TypeError when it is required or not a str."""
+    a TypeError when it is required or not a str.  A float NaN, pandas'
+    empty cell, is named so, as qty's is (event: a field of Engine.add)."""
     if value is None:
         if optional:
             return None
         raise TypeError("%s is required" % what)
     if not isinstance(value, str):
+        if isinstance(value, float) and value != value:
+            raise TypeError("%s must be str, not float nan (an empty cell?)%s" % (
+                what, (": omit %s (None)%s" % (what, " for an event without one" if event
+                                               else "")) if optional
+                else ": every event has one" if event else ""))
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
     return value
 
@@ -346,7 +352,7 @@ def _event_field(value, what, optional=False):
     any bad field, and checks the fields in its order (a field too long says
     so first); add() then puts the NUL back into the message's excerpt of
     the value."""
-    if _str_or_none(value, what, optional) is None:
+    if _str_or_none(value, what, optional, event=True) is None:
         return None
     if "\0" not in value:
         try:
@@ -498,7 +504,11 @@ def _iso(value):
 
 def _not_a_time(value, what):
     """The TypeError of a time argument of a type no time is given in: it
-    names every type taken (a bool too is refused, though an int)."""
+    names every type taken (a bool too is refused, though an int), and a
+    float NaN as pandas' empty cell, as qty's is."""
+    if isinstance(value, float) and value != value:
+        return TypeError("%s must be datetime, date, int or str, not float nan (an empty "
+                         "cell?)%s" % (what, ": every event has one" if what == "ts" else ""))
     return TypeError("%s must be datetime, date, int or str, not %s"
                      % (what, type(value).__name__))
 

@@ -1393,6 +1393,31 @@ class TestAdd(Base):
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
         self.assertEqual(e.event_count, 5)
 
+    def test_an_empty_cell_of_a_text_field_is_named(self):
+        # pandas' empty cell (float nan) in a text column said only "ref must
+        # be str, not float", where qty's says what it is and what to do
+        base = dict(id="n1", subject="s", type="fine", ts="2022-03-01")
+        for key in ("id", "subject", "type", "group", "ref", "act", "source"):
+            with self.assertRaises(TypeError) as cm:
+                self.engine.add(**dict(base, **{key: float("nan")}))
+            said = str(cm.exception)
+            self.assertTrue(said.startswith("%s must be str, not float nan (an empty cell?)"
+                                            % key), said)
+            if key in ("id", "subject", "type"):
+                self.assertTrue(said.endswith(": every event has one"), said)
+            else:
+                self.assertTrue(said.endswith(": omit %s (None) for an event without one"
+                                              % key), said)
+        with self.assertRaisesRegex(TypeError, r"^ts must be .*, not float nan \(an empty "
+                                               r"cell\?\): every event has one$"):
+            self.engine.add(**dict(base, ts=float("nan")))
+        with self.assertRaisesRegex(TypeError, r"^group must be str, not float nan \(an empty "
+                                               r"cell\?\): omit group \(None\)$"):
+            self.engine.rank(group=float("nan"))
+        with self.assertRaisesRegex(TypeError, r"^ref must be str, not float$"):
+            self.engine.add(**dict(base, ref=1.5))
+        self.assertEqual(self.engine.event_count, 0)
+
     def test_integers_of_other_types_are_ints(self):
         # numpy.int64, as DataFrame.itertuples() gives a column of ints, is no
         # int subclass: any integer type (operator.index) is taken where an
