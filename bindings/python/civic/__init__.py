@@ -40,7 +40,9 @@ Conventions
     offset moves out of datetime's range) a CivicError (CIVIC_E_LIMIT;
     format_time's CIVIC_E_INVALID) that is also an OverflowError, as 1.0
     raised.
-    Wrong Python types raise TypeError, bad Python values ValueError.
+    Wrong Python types raise TypeError, bad Python values ValueError; a
+    message shows at most 40 characters of a value given (then "..."), as
+    the library shows a field's.
   - What the contract takes but most likely means something else is warned
     of with civic.CivicWarning (a UserWarning), where and as civic-score
     warns of it: a CSV column meant for qty, group or ref, a log's earliest
@@ -158,7 +160,7 @@ def _format_code(format):
         raise TypeError("format must be None, 'csv' or 'jsonl', not %s"
                         % type(format).__name__)
     if format not in _FORMATS:
-        raise ValueError("format must be None, 'csv' or 'jsonl', not %r" % (format,))
+        raise ValueError("format must be None, 'csv' or 'jsonl', not %s" % _excerpt(format))
     return _FORMATS[format]
 
 
@@ -291,6 +293,25 @@ def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
         raise _capi.CivicEncodeError(
             code, "%s: a lone surrogate (%r) at character %d is not UTF-8 text"
             % (what, e.object[e.start], e.start), e.object, e.start, e.end) from None
+
+
+# How much of a caller's value a message shows, as the library shows a
+# field's (lib/error.c, excerpt): its first 40 characters, then "...".
+_SHOWN_MAX = 40
+
+
+def _excerpt(value):
+    """A caller's value as a message shows it: repr() of a str of at most 40
+    characters, of a longer one's first 40 with "..." inside the quotes
+    (a 100,000-character list name is not repeated whole); of any other
+    value its repr() cut so."""
+    if isinstance(value, str):
+        if len(value) <= _SHOWN_MAX:
+            return repr(value)
+        r = repr(value[:_SHOWN_MAX])
+        return r[:-1] + "..." + r[-1]
+    r = repr(value)
+    return r if len(r) <= _SHOWN_MAX else r[:_SHOWN_MAX] + "..."
 
 
 def _str_or_none(value, what, optional, event=False):
@@ -428,8 +449,7 @@ def _check_group(value, raw, error=CivicError):
            else "not UTF-8 text without control characters" if _CONTROL.search(value)
            else None)
     if why:
-        shown = value if len(value) <= 60 else value[:60] + "..."
-        raise error(_capi.CIVIC_E_INVALID, "group %r: %s" % (shown, why))
+        raise error(_capi.CIVIC_E_INVALID, "group %s: %s" % (_excerpt(value), why))
 
 
 def _index(value):
@@ -686,7 +706,7 @@ def _parse_time(rules_ptr, value, what="time"):
             if e.message and e.message.startswith("bad timestamp") and ")" in e.message:
                 why += e.message[e.message.index(")") + 1:]
         raise (_capi.CivicValueError if nul else CivicError)(
-            e.code, "bad %s %r: %s" % (what, text, why)) from None
+            e.code, "bad %s %s: %s" % (what, _excerpt(text), why)) from None
     if what == "as_of":
         # a bare integer before 1973: Unix seconds, where a date without its
         # dashes was most likely meant (civic-score -t 20250101 warns so)
@@ -1209,15 +1229,16 @@ class Rules(_Owner):
                 # as list(): no rule code holds a control character, and a
                 # NUL cannot be passed on (SPEC 7: a CivicError, and the
                 # ValueError a NUL in a str argument raises)
-                raise _capi.CivicValueError(CIVIC_E_NOTFOUND, "no rule %r in the scheme"
-                                            % (rule,))
+                raise _capi.CivicValueError(CIVIC_E_NOTFOUND, "no rule %s in the scheme"
+                                            % _excerpt(rule))
             _cstr(rule, "rule")   # a lone surrogate: CivicEncodeError naming it
         with self._use() as p:
             if isinstance(rule, str):
                 codes = [_str(_lib.civic_rules_rule_code(p, i))
                          for i in range(_lib.civic_rules_rule_count(p))]
                 if rule not in codes:
-                    raise CivicError(CIVIC_E_NOTFOUND, "no rule %r in the scheme" % (rule,))
+                    raise CivicError(CIVIC_E_NOTFOUND, "no rule %s in the scheme"
+                                     % _excerpt(rule))
                 index = codes.index(rule)
             elif _index(rule) is not None:     # numpy.int64 too
                 index = _index(rule)
@@ -1791,7 +1812,7 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
     time, None only for no end); the rows are the answers in order.
     """
     if numbers not in ("float", "decimal"):
-        raise ValueError("numbers must be 'float' or 'decimal', not %r" % (numbers,))
+        raise ValueError("numbers must be 'float' or 'decimal', not %s" % _excerpt(numbers))
     if isinstance(answers, Record):
         answers = answers.entries
     elif isinstance(answers, (ListAnswer, Comparison)):
@@ -2144,7 +2165,7 @@ def _record_entries(out, count, utc_offset, spec_version):
 # --------------------------------------------------------------------------
 
 
-_NO_LIST = "no flag or measure named %r in the scheme"
+_NO_LIST = "no flag or measure named %s in the scheme"
 
 
 def _purged(p, t):
@@ -2778,7 +2799,7 @@ class Engine(_Owner):
             # no flag or measure name holds a control character
             # (docs/rules.md), and a NUL cannot be passed on: what a
             # control character gets
-            raise _capi.CivicValueError(CIVIC_E_NOTFOUND, _NO_LIST % (name,))
+            raise _capi.CivicValueError(CIVIC_E_NOTFOUND, _NO_LIST % _excerpt(name))
         n = _cstr(name, "name")
         with self._use() as p:
             offset = int(_lib.civic_rules_utc_offset(_lib.civic_engine_rules(p)))
@@ -2787,7 +2808,7 @@ class Engine(_Owner):
                 t = self._ask(p, as_of, lambda t: _lib.civic_engine_list(p, n, t, _byref(out)))
             except CivicError as e:
                 if e.code == CIVIC_E_NOTFOUND:
-                    raise CivicError(e.code, _NO_LIST % (name,)) from None
+                    raise CivicError(e.code, _NO_LIST % _excerpt(name)) from None
                 raise
         try:
             kind = "flag" if _lib.civic_list_kind(out) == _capi.CIVIC_LIST_FLAG else "measure"
@@ -2968,7 +2989,8 @@ class Engine(_Owner):
         an open with other_rules=True: it writes both files under these
         rules."""
         if sync not in _SYNC:
-            raise ValueError("sync must be 'always', 'group' or 'none', not %r" % (sync,))
+            raise ValueError("sync must be 'always', 'group' or 'none', not %s"
+                             % _excerpt(sync))
         policy = _SYNC[sync]
         if not isinstance(recover, bool):
             raise TypeError("recover must be bool")
@@ -3634,7 +3656,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
         raise ValueError("parts must be 1..%d" % _capi.CIVIC_SPLIT_PARTS_MAX)
     fmt = _format_code(format)
     if key not in _SPLIT_KEYS:
-        raise ValueError("key must be 'subject' or 'id', not %r" % (key,))
+        raise ValueError("key must be 'subject' or 'id', not %s" % _excerpt(key))
     if not isinstance(views, bool):
         raise TypeError("views must be bool")
     if rules is not None and not isinstance(rules, Rules):
@@ -3653,7 +3675,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     if spec_version is None:
         spec_version = rules.spec_version if rules is not None else 1
     elif spec_version not in (1, 2) or isinstance(spec_version, bool):
-        raise ValueError("spec_version must be None, 1 or 2, not %r" % (spec_version,))
+        raise ValueError("spec_version must be None, 1 or 2, not %s" % _excerpt(spec_version))
     if spec_version == 2:
         flags |= _capi.CIVIC_SPLIT_V2
     # a log given as str is log text, as for Engine.load: text decoded with

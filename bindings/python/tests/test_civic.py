@@ -1418,6 +1418,26 @@ class TestAdd(Base):
             self.engine.add(**dict(base, ref=1.5))
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_a_long_value_is_shown_cut(self):
+        # a message repeated the whole argument, however long; the library
+        # shows a field's first 40 characters and "...", and so does the binding
+        long = "x" * 100000
+        calls = (lambda: self.engine.list(long), lambda: self.rules.rule_info(long),
+                 lambda: self.engine.score("s", as_of=long), lambda: self.rules.parse_time(long),
+                 lambda: self.engine.purge(long), lambda: self.engine.rank(long + "/"),
+                 lambda: self.engine.load("", format=long), lambda: civic.to_records([], long),
+                 lambda: civic.split_part(b"s", 2) and civic.split(b"", 2, key=long),
+                 lambda: self.engine.journal_open(os.devnull, sync=long))
+        for call in calls:
+            with self.assertRaises((civic.CivicError, ValueError)) as cm:
+                call()
+            said = str(cm.exception)
+            self.assertIn("'%s...'" % ("x" * 40), said)
+            self.assertLess(len(said), 400, said)
+        # a short one is shown whole, as before
+        with self.assertRaisesRegex(civic.CivicError, r"no flag or measure named 'nope' "):
+            self.engine.list("nope")
+
     def test_integers_of_other_types_are_ints(self):
         # numpy.int64, as DataFrame.itertuples() gives a column of ints, is no
         # int subclass: any integer type (operator.index) is taken where an
