@@ -2334,19 +2334,15 @@ class Engine(_Owner):
         FIFO fails to load, the error's message ends by saying it was read
         as events text, not as that path.
         format: None (by extension, else by content), "csv" or "jsonl".
-        Strict (lenient=False, the default): a bad line raises CivicError
-        naming it and nothing of the batch is applied.  lenient=True: bad
-        lines are skipped and listed in the report's rejections as (line,
-        column, code, message).  lenient is a bool (anything else, None and
-        1 too, raises TypeError, as for every other flag).
+        Strict (default): a bad line raises CivicError naming it and nothing
+        of the batch is applied.  lenient=True: bad lines are skipped and
+        listed in the report's rejections as (line, column, code, message).
         max_rejections (keyword only), for a lenient load: None keeps every
         rejection; N keeps the first N (by line) in report.rejections, while
         report.rejected still counts them all; 0 keeps none (each kept one
         holds some 550 bytes: a log of millions of bad lines would hold them
-        all).  A strict load checks max_rejections as a lenient one does
-        and has no use for it: it stops at its first bad line, and its
-        error's report always holds that line, whatever N is (so a program
-        may pass one max_rejections whatever its lenient).
+        all).  A strict load's error report always holds the line that
+        failed it.
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...).
         A file object is read whole, as one batch, before the library sees
@@ -2433,10 +2429,13 @@ class Engine(_Owner):
 
     def _load(self, path, data, format, lenient, max_rejections=None, warn=True):
         fmt = _format_code(format)
-        # a bool, as every other flag: lenient="no" would be true and None
-        # would be false (it read as strict)
-        if not isinstance(lenient, bool):
+        # lenient="no" would be true: a string (or anything but a bool or an
+        # int) is a TypeError, as for every other argument
+        if lenient is None:
+            lenient = False
+        elif not isinstance(lenient, int):
             raise TypeError("lenient must be bool, not %s" % type(lenient).__name__)
+        lenient = bool(lenient)
         if max_rejections is not None:
             n = _index(max_rejections)
             if n is None:
@@ -2444,9 +2443,6 @@ class Engine(_Owner):
                                 % type(max_rejections).__name__)
             if n < 0:
                 raise ValueError("max_rejections must be None or >= 0, not %d" % n)
-            # checked for a strict load too, which has no use for it (its
-            # error's report holds the one line that failed it, whatever n
-            # is): a program may pass one max_rejections with its lenient flag
             max_rejections = n
         head = _log_head(path, data)
         rejections = []
@@ -3161,9 +3157,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     CivicWarning, as load() warns of it (of the load under rules_now)."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
-    # changed="no" would be true; lenient is a bool, as load's
-    for name, flag, kinds in (("changed", changed, int), ("lenient", lenient, bool)):
-        if not isinstance(flag, kinds):
+    for name, flag in (("changed", changed), ("lenient", lenient)):
+        if not isinstance(flag, int):    # changed="no" would be true (as load's lenient)
             raise TypeError("%s must be bool, not %s" % (name, type(flag).__name__))
     if not isinstance(events, (str, bytes, bytearray, memoryview, _mmap.mmap, _os.PathLike)) \
             and not callable(getattr(events, "read", None)):
