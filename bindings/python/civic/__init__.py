@@ -1448,9 +1448,10 @@ class Score:
 class Entry:
     """One entry of a credit record.  ts, end, eff and from_ are int Unix
     seconds (as in 1.0); to_dict() gives them as ISO text, like the JSON
-    answers.  qty is the event's units for rule events, None for other
-    kinds (as civic-score --explain --detail leaves it out: a redeem's
-    amount is its raw).
+    answers.  qty is the event's units for rule events; for other kinds
+    it is what 1.0 gave (0, or a redeem's amount, which is also its raw),
+    kept for 1.0's programs: civic-score --explain --detail and
+    to_records() leave it out for them.
 
     Version 2 (libcivic 1.1): eff (when it takes effect: ts + the rule's
     publicity), from_ (the `from` of the rule version that governs it, None
@@ -1470,7 +1471,7 @@ class Entry:
     state: str                      # "active", "expired", ... "dangling", "merged" ...
     raw: _decimal.Decimal
     counted: _decimal.Decimal
-    qty: _Optional[_decimal.Decimal]   # rule events only (as --detail); None otherwise
+    qty: _decimal.Decimal   # as 1.0 gave it for every kind; to_records: rule events only
     dimension: str
     flag: str
     group: str
@@ -1851,7 +1852,8 @@ def to_records(answers: _Iterable[_Any], numbers: str = "float") -> _List[_Dict[
                  "counted": _flat_number(a.counted, numbers), "dimension": a.dimension,
                  "capped": a.capped, "escalated": a.escalated,
                  "end": _flat_time(a.end, a.utc_offset) if a.kind == "rule" else None,
-                 "ref": a.ref, "group": a.group, "qty": _flat_number(a.qty, numbers),
+                 "ref": a.ref, "group": a.group,
+                 "qty": _flat_number(a.qty, numbers) if a.kind == "rule" else None,
                  "flag": a.flag, "ceiling": _flat_number(a.ceiling, numbers),
                  "affects": a.affects}
             if a.spec_version >= 2:
@@ -2135,7 +2137,7 @@ def _record_entries(out, count, utc_offset, spec_version):
             state=_code_name(_STATE_NAMES, state_name, e.state),
             raw=points(e.raw),
             counted=points(e.counted),
-            qty=_qty(e.qty) if rule else None,
+            qty=_qty(e.qty),
             dimension=text(e.dimension),
             flag=text(e.flag),
             group=text(e.group),
@@ -2341,8 +2343,12 @@ class Engine(_Owner):
         rejection; N keeps the first N (by line) in report.rejections, while
         report.rejected still counts them all; 0 keeps none (each kept one
         holds some 550 bytes: a log of millions of bad lines would hold them
-        all).  A strict load's error report always holds the line that
-        failed it.
+        all).  A strict load checks max_rejections as a lenient one does
+        and has no use for it: it stops at its first bad line, and its
+        error's report always holds that line, whatever N is (so a program
+        may pass one max_rejections whatever its lenient).  lenient is read
+        as a truth value (None and 0 are strict), but a str ("no" would be
+        true) or another type raises TypeError.
         A file that cannot be read raises CivicOSError (also an OSError:
         FileNotFoundError, PermissionError ...).
         A file object is read whole, as one batch, before the library sees

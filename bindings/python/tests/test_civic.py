@@ -4402,8 +4402,8 @@ class TestVocabulary(unittest.TestCase):
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_qty_is_given_for_rule_events_only(self):
-        # to_records() and Entry.qty gave 0.000 for a revoke and the amount
-        # for a redeem, where civic-score --explain --detail -f csv leaves
+        # to_records() gave 0.000 for a revoke and the amount for a
+        # redeem, where civic-score --explain --detail -f csv leaves
         # qty empty and its JSON and to_dict(detail=True) have no qty:
         # docs/answers.md gives it "for rule events only"
         text = self.RULES + '[rule.help]\npoints = 2\nper = "unit"\naffects = "both"\n'
@@ -4425,9 +4425,11 @@ class TestVocabulary(unittest.TestCase):
         with civic.Rules.from_text(text) as r, civic.Engine(r) as e:
             e.load(log)
             rec = e.record("s1", "2022-06-01")
+        # Entry.qty keeps what 1.0 gave for every kind (a 1.0 program may
+        # sum it); to_records() gives the CLI's columns
         self.assertEqual([(x.id, x.kind, x.qty) for x in rec.entries],
-                         [("h1", "rule", D("3.000")), ("d1", "redeem", None),
-                          ("f1", "rule", D("1.000")), ("r1", "revoke", None)])
+                         [("h1", "rule", D("3.000")), ("d1", "redeem", D("4.000")),
+                          ("f1", "rule", D("1.000")), ("r1", "revoke", D("0.000"))])
         for numbers in ("float", "decimal"):
             rows = civic.to_records(rec, numbers=numbers)
             self.assertEqual([row["qty"] for row in rows], [3, None, 1, None])
