@@ -526,10 +526,14 @@ static void a_purged_snapshot_is_not_merged_into_held_events(void **state)
     assert_int_equal(civic_engine_event_count(b), 2);
     assert_true(civic_engine_purge_horizon(b) == CIVIC_NO_TIME);
     assert_true(score_at(b, "s9", "2020-06-01").score == 99000);
-    /* nothing of the snapshot stayed: the same engine saves the same bytes */
+    /* nothing of the snapshot stayed: the same engine saves the same bytes,
+     * but for the header's time of the save (bytes 32..39) and the header's
+     * checksum over it (44..47): under valgrind the two saves may fall in
+     * different seconds */
     assert_int_equal(civic_engine_save(b, path_in("b-after.snap"), NULL), CIVIC_OK);
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "cmp -s '%s/b-before.snap' '%s/b-after.snap'", dir, dir);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "cmp -s -n 32 '%s/b-before.snap' '%s/b-after.snap' && "
+             "cmp -s -i 48 '%s/b-before.snap' '%s/b-after.snap'", dir, dir, dir, dir);
     assert_int_equal(system(cmd), 0);
     civic_engine_free(b);
     /* the other order: the snapshot first, the event after is a duplicate */
