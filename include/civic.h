@@ -849,8 +849,16 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** written; when it cannot (a read-only directory, a full disk: the copy is
 ** as big as the journal), the batch is cut without one, as before 1.1,
 ** since a crash in the write of a batch leaves the same bytes and the
-** open must not fail for them.  The open does not say whether a copy was
-** kept: look for the file.  When other intact records follow it, the file was damaged in the
+** open must not fail for them.  So too (since 1.1) when nothing intact
+** follows the first unusable record but that record is whole in the file
+** (its header sound, the length it gives within the file) and fails its
+** checksum: a write cut short by a crash leaves a record shorter than its
+** length, so this one was damaged after it was written (one bit flipped
+** in the last batch, acknowledged and synced) or lost pages in a power
+** cut; it is cut, the copy kept first when it can be.  A record cut short
+** keeps no copy.  The report says whether a copy was kept and whether the
+** record cut was whole (copy_kept, cut_whole: report version 2, since
+** 1.1).  When other intact records follow it, the file was damaged in the
 ** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
 ** naming the byte offset and the number of intact batches after it (and,
 ** apart from them, of intact records of batches not whole, such as the
@@ -1025,7 +1033,7 @@ CIVIC_API int civic_engine_open_snapshot(civic_engine **out, civic_rules *rules,
                                          const civic_engine_options *opts,
                                          const char *path, civic_error *err);
 
-#define CIVIC_JOURNAL_REPORT_VERSION 1
+#define CIVIC_JOURNAL_REPORT_VERSION 2
 /** What civic_engine_journal_open found in the journal. */
 typedef struct civic_journal_report {
     uint32_t version;         /* CIVIC_JOURNAL_REPORT_VERSION, set by the caller */
@@ -1036,11 +1044,23 @@ typedef struct civic_journal_report {
     uint64_t bytes_kept;      /* journal size after recovery */
     uint64_t bytes_truncated; /* torn or corrupt tail cut off (0 normally); a
                                  copy of the file kept first when intact
-                                 records followed the damage -- for a torn
-                                 batch only when the copy could be written
+                                 records followed the damage, or the record
+                                 cut was whole in the file -- for a torn
+                                 tail only when the copy could be written
                                  (see above) */
+    /* version 2 (libcivic 1.1): */
+    uint32_t copy_kept;       /* 1 when a copy of the whole file was kept
+                                 before the cut, "<path>.damaged.<unix
+                                 time>" (CIVIC_JOURNAL_RECOVER names it) */
+    uint32_t cut_whole;       /* 1 when the tail cut began with a record
+                                 whole in the file (its header sound, its
+                                 length within the file) that failed its
+                                 checksum, nothing intact after it: no write
+                                 cut short by a crash, but damage after it
+                                 was written, or a power cut; set whether or
+                                 not the copy could be kept */
 } civic_journal_report;
-#define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0 }
+#define CIVIC_JOURNAL_REPORT_INIT { CIVIC_JOURNAL_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Attach the journal at `path` to the engine (at most one per engine).
  *  A missing or empty file is created (atomically, with its header).  An
@@ -1048,8 +1068,9 @@ typedef struct civic_journal_report {
  *  inserted (duplicates are fine, so the engine may already hold the
  *  snapshot the journal continues); a torn tail (see above) is truncated and
  *  counted in report->bytes_truncated (a copy of the file kept first when
- *  it holds an intact record after the damage and the copy can be written;
- *  when it cannot, the tail is cut all the same); damage followed by intact
+ *  it holds an intact record after the damage, or the record cut is whole
+ *  in the file, and the copy can be written; when it cannot, the tail is
+ *  cut all the same); damage followed by intact
  *  records fails the open (CIVIC_E_CORRUPT, err->offset at the damage)
  *  unless CIVIC_JOURNAL_RECOVER is given.  From then on every successful write
  *  call is appended before it returns (see the crash table above).  Events

@@ -801,21 +801,37 @@ static bool first_of_several(struct civic_journal *j, uint64_t stop, uint64_t fi
     return intact_at(j, stop + JNL_RECORD_HEADER_BYTES + len, file_size) == 1;
 }
 
+/* The record at stop, which replay could not use, is whole in the file: its
+ * header is sound and the length it gives lies within the file, so it was
+ * its checksum that failed.  A write() cut short by a crash leaves a record
+ * shorter than its length, or a header that is not sound; a record whole in
+ * length and bad is damage after it was written, or a power cut that lost
+ * pages of it while the file's size was kept.  False on a read error too. */
+static bool whole_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
+{
+    unsigned char h[JNL_RECORD_HEADER_BYTES];
+    uint32_t flags, count;
+    size_t len;
+    return stop + sizeof(h) <= file_size && civic__read_all(j->fd, h, sizeof(h), stop) &&
+           header_ok(h, stop, file_size, &flags, &count, &len);
+}
+
 /* Replay stopped at `stop`, before the end of the file: a torn tail
  * (CIVIC_OK: truncate; a copy kept first when it holds an intact record
- * after the damage), damage with intact records after it (CIVIC_E_CORRUPT
- * unless recover), or a read error.  in_batch: the replay was inside a
- * batch of several records, whose first it had read.  A batch written as
- * several records may reach the disk in any order: when what is intact
- * after the damage is only more of that batch (no record starts another),
- * the batch was torn, and it is cut as a torn tail.  So too when the
- * damaged record is the first of a batch of several (its header sound and
- * saying so, its payload bad, an intact record where it ends): what is
- * intact after it, no record starting a batch and at most one ending one,
- * last, is the rest of that one batch.  (A damaged record whose header does
- * not say so may have been a whole batch, acknowledged: that is damage.) */
+ * after the damage, or when the record at stop is whole in the file),
+ * damage with intact records after it (CIVIC_E_CORRUPT unless recover), or
+ * a read error.  in_batch: the replay was inside a batch of several
+ * records, whose first it had read.  A batch written as several records may
+ * reach the disk in any order: when what is intact after the damage is only
+ * more of that batch (no record starts another), the batch was torn, and it
+ * is cut as a torn tail.  So too when the damaged record is the first of a
+ * batch of several (its header sound and saying so, its payload bad, an
+ * intact record where it ends): what is intact after it, no record starting
+ * a batch and at most one ending one, last, is the rest of that one batch.
+ * (A damaged record whose header does not say so may have been a whole
+ * batch, acknowledged: that is damage.)  rep gets copy_kept and cut_whole. */
 static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bool in_batch,
-                        uint64_t file_size, civic_error *err)
+                        uint64_t file_size, civic_journal_report *rep, civic_error *err)
 {
     uint64_t records, firsts, batches, whole, commits;
     bool unsure, last_commits;
@@ -836,17 +852,33 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
      * copy is the whole journal) the batch is cut without one, as before
      * copies were kept: a crash in a batch's write leaves these bytes, and
      * failing the open would block every ordinary restart.  A failed read
-     * of the journal still fails the open. */
+     * of the journal still fails the open.
+     *
+     * With nothing intact after it, the damaged record is cut with no copy
+     * when it is short (a write cut short, the usual torn tail); when it is
+     * whole in the file (whole_at) it was written whole, and acknowledged
+     * when it ends a batch -- a batch of one record is up to a MiB, the
+     * whole of what a client sent -- so the file is copied first, on the
+     * same terms: a power cut may leave it so too, and a failed copy must
+     * not block the open.  (It was cut silently, and the next compaction
+     * made the loss final with nothing left to look at.) */
+    bool whole_record = records == 0 && !unsure && whole_at(j, stop, file_size);
     if (!unsure && (records == 0 || (in_batch && firsts == 0) || rest_of_one)) {
-        if (records == 0) return CIVIC_OK;
+        rep->cut_whole = whole_record;
+        if (records == 0 && !whole_record) return CIVIC_OK;
         rc = keep_copy(j, file_size, copy, &unwritable, err);
         if (rc == CIVIC_E_IO && unwritable) {
             civic__error_clear(err);
             return CIVIC_OK;
         }
+        rep->copy_kept = rc == CIVIC_OK;
         return rc;
     }
-    if (j->recover) return keep_copy(j, file_size, copy, &unwritable, err);
+    if (j->recover) {
+        rc = keep_copy(j, file_size, copy, &unwritable, err);
+        rep->copy_kept = rc == CIVIC_OK;
+        return rc;
+    }
     if (unsure)
         return civic__error_set(err, CIVIC_E_CORRUPT, 0, 0, stop,
                                 "journal %s is damaged at byte %llu, and the %llu bytes after "
@@ -998,6 +1030,7 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
     }
     close(old);
     civic__error_clear(err);
+    rep->copy_kept = 1;
     j->size = JNL_HEADER_BYTES;
     j->version = JNL_VERSION_1;
     j->fingerprint = e->rules->fingerprint;
@@ -1146,7 +1179,7 @@ static int journal_attach(civic_engine *e, struct civic_journal *j, civic_journa
     if (rc == CIVIC_OK)
         rc = replay(e, j, file_size, rep, &stop, &framing, &in_batch, &kept_v2, err);
     if (rc == CIVIC_OK && stop < file_size)
-        rc = judge_damage(j, stop, framing, in_batch, file_size, err);
+        rc = judge_damage(j, stop, framing, in_batch, file_size, rep, err);
     if (rc != CIVIC_OK) return rc;
     /* version 2 first: a crash before the cut must not leave 1.0 a version 1
      * header over records it cannot read */
@@ -1175,6 +1208,8 @@ static const civic_field report_fields[] = {
     CIVIC_FIELD(civic_journal_report, events, 1),  CIVIC_FIELD(civic_journal_report, accepted, 1),
     CIVIC_FIELD(civic_journal_report, bytes_kept, 1),
     CIVIC_FIELD(civic_journal_report, bytes_truncated, 1),
+    CIVIC_FIELD(civic_journal_report, copy_kept, 2),
+    CIVIC_FIELD(civic_journal_report, cut_whole, 2),
 };
 
 typedef struct journal_open_ctx {

@@ -322,6 +322,22 @@ static int copies_of(const char *name)
     return copies;
 }
 
+/* Remove the copies copies_of counts. */
+static void remove_copies(const char *name)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    char prefix[64], path[600];
+    snprintf(prefix, sizeof(prefix), "%s.damaged.", name);
+    const struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0) continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+        assert_int_equal(unlink(path), 0);
+    }
+    closedir(d);
+}
+
 static void touch(const char *path)
 {
     FILE *f = fopen(path, "wb");
@@ -2343,7 +2359,11 @@ static void journal_with_damaged_header_or_other_rules_is_refused(void **state)
 
 /* Cut the journal at every offset inside its last batch (and flip bytes in
  * it): the earlier batches come back, the torn one is gone, the file is cut
- * back to the last commit and accepts appends again. */
+ * back to the last commit and accepts appends again.  A cut record keeps no
+ * copy; a flipped one, whole in the file, keeps one when its header is
+ * still sound (a flip in its checksum or payload), and none when the flip
+ * made the header unsound (its magic, its reserved word): that one might
+ * be a write cut short. */
 static void journal_torn_tail_is_truncated_at_every_offset(void **state)
 {
     civic_engine *a = journaled("t.jnl", CIVIC_SYNC_ALWAYS, NULL);
@@ -2372,6 +2392,14 @@ static void journal_torn_tail_is_truncated_at_every_offset(void **state)
             assert_int_equal(civic_engine_event_count(b), expect == 3 ? 4 : 2);
             assert_int_equal(rep.bytes_truncated, expect == 3 ? 0 : (flip ? n : len) - good);
             assert_int_equal(file_size(path_in("t2.jnl")), expect == 3 ? n : good);
+            /* the copy goes with the record's being whole, and nothing else */
+            assert_int_equal(copies_of("t2.jnl"), rep.copy_kept);
+            assert_int_equal(rep.copy_kept, rep.cut_whole);
+            size_t in_record = len - (size_t)good;
+            if (!flip) assert_int_equal(rep.copy_kept, 0);
+            else if (in_record >= 20) assert_int_equal(rep.copy_kept, 1);
+            else if (in_record < 4 || in_record >= 16) assert_int_equal(rep.copy_kept, 0);
+            remove_copies("t2.jnl");
             add_one(b, "z1", "fine", "2024-05-01");
             civic_engine_free(b);
             civic_engine *c = journaled("t2.jnl", CIVIC_SYNC_ALWAYS, &rep);
@@ -2380,7 +2408,6 @@ static void journal_torn_tail_is_truncated_at_every_offset(void **state)
             civic_engine_free(c);
         }
     }
-    assert_int_equal(copies_of("t2.jnl"), 0); /* nothing intact after the damage, ever */
     free(bytes);
 }
 
@@ -2967,6 +2994,8 @@ static void a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy(void *
     assert_int_equal(events, 3);
     assert_int_equal(rep.batches, 1);
     assert_int_equal(rep.bytes_truncated, n - good);
+    assert_int_equal(rep.copy_kept, 1);
+    assert_int_equal(rep.cut_whole, 0); /* an intact record after it: the rule before */
     assert_int_equal(file_size(path_in("flip/f.jnl")), good);
     only_journal_and_its_copy("flip", "f.jnl", bad, n);
     empty_dir("flip");
@@ -3076,6 +3105,102 @@ static void a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one(void **
     assert_true(names_are("nocopy", only_m, 1));
     free(after);
     free(mid);
+}
+
+/* The last batch of one record (civic-server writes a batch as one record
+ * up to about a MiB), synced and closed, then a byte flipped in it: nothing
+ * intact follows it, as after a torn write, but the record is whole in the
+ * file -- its header sound, its length within the file -- which a write cut
+ * short by a crash never leaves.  It is cut as a torn tail still, but only
+ * after a copy of the whole file, and the report says both (copy_kept,
+ * cut_whole).  (It was cut with no copy and no word: 3,000 acknowledged
+ * events gone, and the next compaction left nothing to look at.)  The last
+ * record of a batch of several likewise.  With no room for the copy it is
+ * cut all the same, the report saying it was whole; a record cut short
+ * keeps no copy; a caller of report version 1 has neither field written. */
+static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void **state)
+{
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/whole", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    civic_engine *a = journaled("whole/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
+               "x3,other,fine,2024-01-03\n");
+    uint64_t good = file_size(path_in("whole/f.jnl"));
+    char *log = make_log(3000, "b");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bad = read_all(path_in("whole/f.jnl"), &n);
+    assert_int_equal(get_le32(bad + good + 4), 3); /* one record, FIRST | COMMIT, ends it */
+    assert_int_equal(good + 24 + get_le32(bad + good + 12), n);
+    bad[good + 24 + 5000] ^= 0x04;
+    write_all(path_in("whole/f.jnl"), bad, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.batches, 1);
+    assert_int_equal(rep.bytes_truncated, n - good);
+    assert_int_equal(rep.copy_kept, 1);
+    assert_int_equal(rep.cut_whole, 1);
+    assert_int_equal(file_size(path_in("whole/f.jnl")), good);
+    only_journal_and_its_copy("whole", "f.jnl", bad, n);
+    empty_dir("whole");
+    /* a caller built against report version 1: its struct ends before them */
+    civic_journal_report v1 = CIVIC_JOURNAL_REPORT_INIT;
+    v1.version = 1;
+    v1.copy_kept = v1.cut_whole = 7;
+    write_all(path_in("whole/f.jnl"), bad, n);
+    assert_int_equal(open_damaged("whole/f.jnl", 0, &v1, &err, &events), CIVIC_OK);
+    assert_int_equal(v1.bytes_truncated, n - good);
+    assert_int_equal(v1.copy_kept, 7);
+    assert_int_equal(v1.cut_whole, 7);
+    only_journal_and_its_copy("whole", "f.jnl", bad, n);
+    empty_dir("whole");
+    /* no room for the copy: cut without one, as a crash-left tail must not
+     * block the open, and said to be whole */
+    const char *only[] = { "f.jnl" };
+    write_all(path_in("whole/f.jnl"), bad, n);
+    struct rlimit old;
+    void (*prev)(int);
+    cap_file_size((rlim_t)good, &old, &prev);
+    int rc = open_damaged("whole/f.jnl", 0, &rep, &err, &events);
+    uncap_file_size(&old, prev);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.copy_kept, 0);
+    assert_int_equal(rep.cut_whole, 1);
+    assert_int_equal(file_size(path_in("whole/f.jnl")), good);
+    assert_true(names_are("whole", only, 1));
+    /* the record cut short, as a crash in its write leaves it: no copy */
+    write_all(path_in("whole/f.jnl"), bad, n - 100);
+    assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.bytes_truncated, n - 100 - good);
+    assert_int_equal(rep.copy_kept, 0);
+    assert_int_equal(rep.cut_whole, 0);
+    assert_true(names_are("whole", only, 1));
+    free(bad);
+    /* the last record of a batch of two, its first intact */
+    char sub2[300];
+    good = two_batch_journal("whole2", sub2);
+    bad = read_all(path_in("whole2/f.jnl"), &n);
+    size_t second = (size_t)good + 24 + get_le32(bad + good + 12);
+    assert_int_equal(get_le32(bad + second + 4), 2); /* COMMIT, which ends the file */
+    assert_int_equal(second + 24 + get_le32(bad + second + 12), n);
+    bad[second + 24 + 1000] ^= 0x04;
+    write_all(path_in("whole2/f.jnl"), bad, n);
+    assert_int_equal(open_damaged("whole2/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.bytes_truncated, n - good);
+    assert_int_equal(rep.copy_kept, 1);
+    assert_int_equal(rep.cut_whole, 1);
+    only_journal_and_its_copy("whole2", "f.jnl", bad, n);
+    empty_dir("whole2");
+    free(bad);
 }
 
 /* Damage that ends one committed batch and begins the next is damage in
@@ -4032,6 +4157,7 @@ int main(void)
         cmocka_unit_test(journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail),
         cmocka_unit_test(a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy),
         cmocka_unit_test(a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one),
+        cmocka_unit_test(a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy),
         cmocka_unit_test(journal_tail_of_false_headers_is_judged_without_rereading_it),
         cmocka_unit_test(journal_damage_across_two_batches_is_refused),
         cmocka_unit_test(journal_torn_tail_full_of_magics_is_cut),
