@@ -1956,6 +1956,10 @@ class JournalReport:
     accepted: int           # events new to the engine
     bytes_kept: int         # journal size after recovery
     bytes_truncated: int    # torn or corrupt tail cut off (0 normally)
+    copy_kept: bool = False  # a copy of the whole file was kept before the cut,
+                             # "<path>.damaged.<unix time>"
+    cut_whole: bool = False  # the cut began with a record whole in the file that
+                             # failed its checksum (damage, or a power cut)
 
 
 class _Decoded:
@@ -2968,10 +2972,12 @@ class Engine(_Owner):
 
         A torn tail (a write a crash cut short) is truncated; when an intact
         record of its batch follows the damage (a batch written whole and
-        damaged later looks the same), a copy of the file is kept first, as
-        "<path>.damaged.<unix time>", when it can be written (in a
-        read-only directory or on a full disk the batch is cut without
-        one).  A journal damaged in the middle, with intact batches after
+        damaged later looks the same), or the record cut is whole in the
+        file but fails its checksum (damage after it was written, or a
+        power cut: cut_whole), a copy of the file is kept first, as
+        "<path>.damaged.<unix time>" (copy_kept), when it can be written
+        (in a read-only directory or on a full disk the batch is cut
+        without one).  A journal damaged in the middle, with intact batches after
         the damage, raises
         CivicError CIVIC_E_CORRUPT (its offset is where the damage is)
         rather than drop acknowledged batches; recover=True keeps a copy of
@@ -3030,7 +3036,9 @@ class Engine(_Owner):
         return JournalReport(created=bool(report.created), batches=int(report.batches),
                              events=int(report.events), accepted=int(report.accepted),
                              bytes_kept=int(report.bytes_kept),
-                             bytes_truncated=int(report.bytes_truncated))
+                             bytes_truncated=int(report.bytes_truncated),
+                             copy_kept=bool(report.copy_kept),
+                             cut_whole=bool(report.cut_whole))
 
     def journal_sync(self) -> None:
         """Make every journaled batch durable now."""

@@ -125,7 +125,7 @@ CIVIC_MARK_FLOORED = 0x10
 CIVIC_AFFECTS_SCORE = 0x1
 CIVIC_AFFECTS_BALANCE = 0x2
 
-CIVIC_JOURNAL_REPORT_VERSION = 1
+CIVIC_JOURNAL_REPORT_VERSION = 2
 CIVIC_SYNC_ALWAYS = 0x1
 CIVIC_SYNC_GROUP = 0x2
 CIVIC_SYNC_NONE = 0x4
@@ -411,6 +411,9 @@ class civic_journal_report(Structure):
         ("accepted", c_uint64),
         ("bytes_kept", c_uint64),
         ("bytes_truncated", c_uint64),
+        # version 2 (libcivic 1.1):
+        ("copy_kept", c_uint32),
+        ("cut_whole", c_uint32),
     ]
 
 

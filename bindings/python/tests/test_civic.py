@@ -3645,6 +3645,28 @@ class TestDurability(Base):
             self.assertEqual(rep.bytes_kept, size)
             self.assertEqual(e.event_count, 4)
         self.assertEqual(path.stat().st_size, size)
+        self.assertEqual((rep.copy_kept, rep.cut_whole), (False, False))  # a write cut short
+
+    def test_a_whole_last_record_failing_its_checksum_is_cut_after_a_copy(self):
+        # whole in the file (its length within it), yet its checksum fails:
+        # no write cut short by a crash; cut as a torn tail after a copy
+        path = self.dir / "events.journal"
+        self.engine.journal_open(path)
+        self.fill(self.engine)
+        size = path.stat().st_size
+        self.engine.add(id="w1", subject="s1", type="fine", ts="2022-04-01")
+        self.engine.journal_close()
+        raw = bytearray(path.read_bytes())
+        raw[-3] ^= 0x04                                   # in the last record's payload
+        path.write_bytes(bytes(raw))
+        with civic.Engine(self.rules) as e:
+            rep = e.journal_open(path)
+            self.assertEqual((rep.copy_kept, rep.cut_whole), (True, True))
+            self.assertEqual(rep.bytes_truncated, len(raw) - size)
+            self.assertEqual(e.event_count, 4)
+        copies = [p for p in self.dir.iterdir() if p.name.startswith("events.journal.damaged.")]
+        self.assertEqual(len(copies), 1)
+        self.assertEqual(copies[0].read_bytes(), bytes(raw))
 
     def test_journal_damaged_in_the_middle_is_refused_then_recovered(self):
         path = self.dir / "events.journal"
@@ -3676,6 +3698,7 @@ class TestDurability(Base):
             rep = e.journal_open(path, recover=True)
             self.assertEqual((e.event_count, rep.batches), (1, 1))
             self.assertEqual(rep.bytes_kept, starts[1])
+            self.assertEqual((rep.copy_kept, rep.cut_whole), (True, False))
         copies = [p for p in self.dir.iterdir() if p.name.startswith("events.journal.damaged.")]
         self.assertEqual(len(copies), 1)
         self.assertEqual(copies[0].read_bytes(), bytes(raw))
