@@ -3164,6 +3164,67 @@ def test_torn_tail_holding_an_intact_record(tmp):
     srv.stop()
 
 
+def test_whole_last_batch_failing_its_checksum(tmp):
+    """A byte flipped in the journal's last batch, one record (a batch up to
+    about a MiB is one), after it was acknowledged and synced: nothing
+    intact follows it, as after a torn write, but it is whole in the file,
+    which a crash in a write does not leave.  The start-up still cuts it
+    (a power cut may leave it so too), but keeps journal.civic.damaged.<time>
+    first and says what was cut and where the copy is.  (It said "3000 torn
+    bytes truncated", kept nothing, and the next clean stop made the loss
+    final.)  A batch cut short, as a crash leaves it, is said as before."""
+    data = os.path.join(tmp, "whole-last")
+    srv = Server(data).start()
+    status, _ = srv.post("id,subject,type,ts\n" + "".join(
+        "wl-%d,wl,recycling,2025-03-01\n" % i for i in range(3)))
+    check(status == 200, "whole last: the small batch: %s" % status)
+    status, _ = srv.post("id,subject,type,ts\n" + "".join(
+        "wb-%d,wb%d,recycling,2025-03-02\n" % (i, i % 50) for i in range(3000)))
+    check(status == 200, "whole last: the batch of 3000: %s" % status)
+    srv.stop(signal.SIGKILL)
+    journal = os.path.join(data, "journal.civic")
+    with open(journal, "rb") as f:
+        raw = bytearray(f.read())
+    records, off = [], 32
+    while off + 24 <= len(raw):
+        flags, length = struct.unpack_from("<I4xI", raw, off + 4)
+        records.append(off)
+        off += 24 + length
+    check(off == len(raw) and len(records) == 2,
+          "whole last: two batches of one record each: %s" % records)
+    raw[records[-1] + 24 + 1000] ^= 0x04
+    with open(journal, "wb") as f:
+        f.write(raw)
+    srv = Server(data).start()
+    out = srv.output()
+    held = ids_held(srv, "wl")
+    check(held == {"wl-%d" % i for i in range(3)} and not ids_held(srv, "wb0"),
+          "whole last: the batch before stays, the damaged one is cut: %s" % sorted(held))
+    copies = [n for n in os.listdir(data) if n.startswith("journal.civic.damaged.")]
+    check(len(copies) == 1, "whole last: a copy of the journal was kept: %s" % copies)
+    check("whole in the file but failed its checksum" in out and "power cut" in out
+          and "torn bytes" not in out and copies and ("kept as %s)" % copies[0]) in out,
+          "whole last: the start-up says the cut record was whole and names the copy: %r" % out)
+    if copies:
+        with open(os.path.join(data, copies[0]), "rb") as f:
+            check(f.read() == bytes(raw), "whole last: the copy is the file byte for byte")
+        os.unlink(os.path.join(data, copies[0]))
+    status, _ = srv.post("id,subject,type,ts\n" + "".join(
+        "wc-%d,wc%d,recycling,2025-03-03\n" % (i, i % 50) for i in range(3000)))
+    check(status == 200, "whole last: another batch of 3000: %s" % status)
+    srv.stop(signal.SIGKILL)
+    with open(journal, "rb") as f:
+        raw = f.read()
+    with open(journal, "wb") as f:
+        f.write(raw[:-500])  # cut short, as a crash in its write leaves it
+    srv = Server(data).start()
+    out = srv.output()
+    check("torn bytes truncated)" in out and "whole in the file" not in out
+          and not [n for n in os.listdir(data) if n.startswith("journal.civic.damaged.")],
+          "whole last: a batch cut short is a torn tail, no copy: %r" % out)
+    srv.stop()
+
+
 def test_journal_damage(tmp):
     """Issue 17, findings 2 and 3: a byte flipped in the middle of the journal
     stops the start-up (nothing truncated) unless --recover is given, which
@@ -3502,6 +3563,7 @@ def main():
         test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)
         test_torn_tail_holding_an_intact_record(tmp)
+        test_whole_last_batch_failing_its_checksum(tmp)
         test_crash_rounds(os.path.join(tmp, "crash"), ARGS.rounds, ARGS.seed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
