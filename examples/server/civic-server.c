@@ -1379,6 +1379,22 @@ static void bound_hint(int rc, const civic_error *err)
             "it and --rescore\n");
 }
 
+/* A damaged snapshot.civic (the library's "snapshot PATH is damaged ..."):
+ * what to do, as recovery_hint says it for the journal.  No option starts
+ * past it: the journal beside it holds only what came after the last
+ * compaction, and a start on it alone would compact a snapshot without the
+ * rest.  A backup older than that compaction lacks what came between, and
+ * nothing tells (civic-server(8), --data). */
+static void snapshot_hint(int rc, const civic_error *err)
+{
+    if (rc != CIVIC_E_CORRUPT || !strstr(err->message, " is damaged ")) return;
+    fprintf(stderr, SERVER_NAME ": nothing was changed.  Move snapshot.civic aside and restore it "
+            "from a backup; leave journal.civic as it is (it holds what came after the last "
+            "compaction).  A backup older than that compaction lacks the events acknowledged in "
+            "between, which nothing detects: post them again from the office's log.  No option "
+            "starts past a damaged snapshot: the events it holds are in no other file\n");
+}
+
 /* Start-up refusals name what the operator can do, and what --recover costs. */
 static void recovery_hint(const char *what, const char *recover)
 {
@@ -1531,6 +1547,7 @@ static int open_data(server *s)
             char *flag = rc == CIVIC_E_MISMATCH ? strstr(err.message, "; a revised scheme: ") : NULL;
             if (flag) *flag = '\0';
             report_error("loading the snapshot", rc, &err, false);
+            snapshot_hint(rc, &err);
             if (rc == CIVIC_E_MISMATCH && !s->opt.rescore) rescore_hint(s, &err);
             misfit_hint(s, rc, &err);
             bound_hint(rc, &err);

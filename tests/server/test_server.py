@@ -3100,6 +3100,31 @@ def test_snapshot_not_a_file(tmp):
               "a %s as the snapshot stops the start-up: %d %r" % (kind, code, out))
 
 
+def test_damaged_snapshot(tmp):
+    """A damaged snapshot.civic stops the start-up, naming the damage, and
+    says what to do, as a damaged journal's refusal does: nothing was
+    changed, restore it from a backup, leave the journal, and no option
+    goes past it.  (It named the damage alone.)"""
+    data = os.path.join(tmp, "snap-damaged")
+    srv = Server(data).start()
+    srv.post("id,subject,type,ts\nsd1,sd,recycling,2025-03-01\nsd2,sd,recycling,2025-03-02\n")
+    check(srv.stop(signal.SIGTERM) == 0, "damaged snapshot: a clean stop writes the snapshot")
+    path = os.path.join(data, "snapshot.civic")
+    with open(path, "r+b") as f:
+        f.seek(60)  # in the first block of events
+        byte = f.read(1)[0]
+        f.seek(60)
+        f.write(bytes([byte ^ 0x20]))
+    before = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
+    code, out = start_fails(data)
+    check(code == 2 and "snapshot.civic is damaged in the block at bytes" in out
+          and "nothing was changed" in out and "restore it from a backup" in out
+          and "leave journal.civic as it is" in out and "No option starts past" in out,
+          "damaged snapshot: the refusal says what to do: %d %r" % (code, out))
+    after = {n: open(os.path.join(data, n), "rb").read() for n in os.listdir(data)}
+    check(after == before, "damaged snapshot: the refused start changed nothing")
+
+
 def test_1_0_event_past_the_bound(tmp):
     """A 1.0 data directory holding an event past this version's bound on one
     event's points is refused, left as it is, and the refusal says how a
@@ -3560,6 +3585,7 @@ def main():
         test_rescore(tmp)
         test_rescore_that_fails_changes_nothing(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
+        test_damaged_snapshot(tmp)
         test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)
         test_torn_tail_holding_an_intact_record(tmp)
