@@ -1147,6 +1147,60 @@ static void collect_body(server *s, request *rq, const char *data, size_t *size)
 
 /* ------------------------------------------------------------ durability */
 
+/* The library's words for a journal whose file was removed speak of an
+ * engine and its close ("before any close (a reopen starts an empty
+ * journal)"), which an operator cannot act on: the service closes its
+ * journal only at the stop, after the stop's compaction.  Said in the
+ * service's terms: what keeps the batches (POST /compact; the timer and a
+ * clean stop compact too) and what loses them (a kill or a crash first;
+ * with another file at the name, every compaction refuses until it is
+ * moved away, the stop's too).  Each replaces the library's tail whole,
+ * the path before it cut from the front to fit. */
+static const struct {
+    const char *lib, *ours;
+} removed_words[] = {
+    /* (the library's words, whole: test_server.py's test of a removed
+     * journal fails when they drift) */
+    { " was removed while open (its file has no name left): every batch it held is only in "
+      "this engine; compact (civic_engine_compact) to keep them, before any close (a reopen "
+      "starts an empty journal)",
+      " was removed while open: its batches are only in memory now; POST /compact to keep "
+      "them (the --compact-every timer and a clean stop compact too; a kill or a crash "
+      "before one loses them)" },
+    { " was removed while open (its file has no name left, and another file has that name "
+      "now): every batch it held is only in this engine; move that file away, then compact "
+      "(civic_engine_compact) to keep them",
+      " was removed while open, and another file took its name: its batches are only in "
+      "memory now; move that file away, then POST /compact to keep them (until then every "
+      "compaction fails, a clean stop's too)" },
+};
+
+static bool removed_in_server_words(civic_error *err)
+{
+    size_t len = strlen(err->message);
+    for (size_t i = 0; i < sizeof(removed_words) / sizeof(removed_words[0]); i++) {
+        size_t tail = strlen(removed_words[i].lib), ours = strlen(removed_words[i].ours);
+        if (len < tail + 8 || ours + 8 + 16 >= sizeof(err->message) ||
+            strncmp(err->message, "journal ", 8) != 0 ||
+            strcmp(err->message + len - tail, removed_words[i].lib) != 0)
+            continue;
+        /* "journal PATH" stays, its PATH cut to fit: its end kept (after
+         * "..."), as the library cuts a path, never inside a character */
+        char *path = err->message + 8;
+        size_t path_len = len - tail - 8, room = sizeof(err->message) - 1 - 8 - ours;
+        if (path_len > room) {
+            size_t skip = path_len - (room - 3);
+            while (skip < path_len && ((unsigned char)path[skip] & 0xC0) == 0x80) skip++;
+            memmove(path + 3, path + skip, path_len - skip);
+            memcpy(path, "...", 3);
+            path_len = path_len - skip + 3;
+        }
+        memcpy(path + path_len, removed_words[i].ours, ours + 1);
+        return true;
+    }
+    return false;
+}
+
 /* The library's way out of a journal that lost its file, or whose sync
  * failed, is a compaction, named by its C function; here it is POST /compact
  * (the --compact-every timer and a clean stop compact too).  In place: the
@@ -1155,6 +1209,7 @@ static void server_words(civic_error *err)
 {
     static const char lib[] = "compact (civic_engine_compact)", ours[] = "POST /compact";
     char *at;
+    if (removed_in_server_words(err)) return;
     while ((at = strstr(err->message, lib)) != NULL) {
         memcpy(at, ours, sizeof(ours) - 1);
         memmove(at + sizeof(ours) - 1, at + sizeof(lib) - 1, strlen(at + sizeof(lib) - 1) + 1);

@@ -1673,7 +1673,11 @@ def test_removed_journal_says_post_compact(tmp):
         reason = e.get("reason", "")
         check(status == 503 and "was removed while open" in reason
               and "POST /compact to keep them" in reason and "civic_engine" not in reason
-              and "reopen the journal" not in reason,
+              and "reopen the journal" not in reason
+              # the service's terms, not the library's "before any close (a
+              # reopen starts an empty journal)": what loses them is a kill
+              and "close" not in reason and "engine" not in reason
+              and "a clean stop compact too" in reason and "a kill or a crash" in reason,
               "journal removed: 503 naming POST /compact: %s %s" % (status, e))
         status, c = srv.request("POST", "/compact")
         check(status == 200 and c.get("compacted") is True,
@@ -1692,6 +1696,33 @@ def test_removed_journal_says_post_compact(tmp):
         status, h = srv.request("GET", "/healthz")
         check(status == 200 and h.get("events") == 3,
               "journal removed: a restart holds all three events: %s %s" % (status, h))
+        # another file moved over the journal: every compaction refuses
+        # until it is moved away, and the reason says so
+        status, _ = srv.post("id,subject,type,ts\nr4,s1,volunteer_hour,2024-05-04\n")
+        other = os.path.join(data, "other")
+        with open(other, "wb") as f:
+            f.write(b"not the journal")
+        os.rename(other, os.path.join(data, "journal.civic"))
+        status, e = srv.post("id,subject,type,ts\nr5,s1,volunteer_hour,2024-05-05\n")
+        reason = e.get("reason", "")
+        check(status == 503 and "another file took its name" in reason
+              and "move that file away, then POST /compact to keep them" in reason
+              and "a clean stop's too" in reason and "engine" not in reason,
+              "journal replaced: 503 saying to move the file away first: %s %s" % (status, e))
+        status, c = srv.request("POST", "/compact")
+        check(status == 503 and "move that file away" in c.get("reason", ""),
+              "journal replaced: POST /compact refuses until it is moved: %s %s" % (status, c))
+        os.rename(os.path.join(data, "journal.civic"), other)
+        status, c = srv.request("POST", "/compact")
+        check(status == 200 and c.get("compacted") is True,
+              "journal replaced: POST /compact once it is moved away: %s %s" % (status, c))
+    finally:
+        stop_piped(srv)
+    srv = piped_server(data)
+    try:
+        status, h = srv.request("GET", "/healthz")
+        check(status == 200 and h.get("events") == 4,
+              "journal replaced: a restart holds all four events: %s %s" % (status, h))
     finally:
         stop_piped(srv)
 
