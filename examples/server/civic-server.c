@@ -159,6 +159,26 @@ typedef struct mhd_log {
     uint64_t unsaid;         /* messages not said since */
 } mhd_log;
 
+/* Writes the data directory refused (POST /events, POST /purge answered
+ * 503: a full disk refuses every one), said on standard error as
+ * libmicrohttpd's messages are: at most one a minute for each route, the
+ * others counted and the count said with the next one shown, when writes go
+ * through again, or at the stop.  The first refusal after writes were said
+ * to go through again is shown at once, and so is that line (at most one a
+ * minute of it, so that a disk on the edge, a write taken, the next
+ * refused, cannot fill the log either).  (A full disk wrote one line per
+ * refused POST: 47,712 in minutes.) */
+enum { REFUSED_EVENTS, REFUSED_PURGE, REFUSED_ROUTES };
+typedef struct refused_log {
+    pthread_mutex_t mutex;
+    int64_t said_us[REFUSED_ROUTES]; /* when each route's last refusal was said; 0: none */
+    uint64_t unsaid[REFUSED_ROUTES]; /* its refusals not said since */
+    bool failing;                    /* a write refused since one last went through */
+    bool told;                       /* ... and one of them was said */
+    bool fresh;                      /* "writes go through again" said, no refusal since */
+    int64_t over_us;                 /* when that was last said; 0: never */
+} refused_log;
+
 /* The last pages GET /report made at its default as_of (the public page of
  * --public-reports), served again while nothing they were made of changed:
  * the engine (server.page_writes), the as_of, the depth and the min_group.
@@ -194,6 +214,7 @@ typedef struct report_cache {
 typedef struct server {
     options opt;
     mhd_log mhd_log;
+    refused_log refused_log;
     civic_rules *rules;
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
@@ -877,6 +898,75 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
     return 0;
 }
 
+#define REFUSED_EVERY_US (60 * 1000000LL)
+
+/* A write the data directory refused (route: REFUSED_*): "civic-server:
+ * WHAT: REASON" on standard error, unless this route said one less than a
+ * minute ago (refused_log). */
+static void say_refused(server *s, int route, const char *what, const char *reason)
+{
+    refused_log *l = &s->refused_log;
+    pthread_mutex_lock(&l->mutex);
+    int64_t now = now_us();
+    if (l->fresh || !l->said_us[route] || now - l->said_us[route] >= REFUSED_EVERY_US) {
+        if (l->unsaid[route])
+            fprintf(stderr, SERVER_NAME ": %s: %s (%" PRIu64 " more refused before it not shown: "
+                    "at most one a minute is)\n", what, reason, l->unsaid[route]);
+        else
+            fprintf(stderr, SERVER_NAME ": %s: %s\n", what, reason);
+        l->said_us[route] = now;
+        l->unsaid[route] = 0;
+        l->told = true;
+    } else {
+        l->unsaid[route]++;
+    }
+    l->failing = true;
+    l->fresh = false;
+    pthread_mutex_unlock(&l->mutex);
+}
+
+/* A write reached the data directory after refusals: said, with how many
+ * were not, when one of them was said (at most one a minute). */
+static void say_writes_again(server *s)
+{
+    refused_log *l = &s->refused_log;
+    pthread_mutex_lock(&l->mutex);
+    int64_t now = now_us();
+    if (l->failing && l->told && (!l->over_us || now - l->over_us >= REFUSED_EVERY_US)) {
+        uint64_t n = 0;
+        for (int r = 0; r < REFUSED_ROUTES; r++) {
+            n += l->unsaid[r];
+            l->unsaid[r] = 0;
+        }
+        if (n)
+            fprintf(stderr, SERVER_NAME ": writes reach the data directory again (%" PRIu64
+                    " refused write%s since the last one shown, not shown)\n", n,
+                    n == 1 ? "" : "s");
+        else
+            fprintf(stderr, SERVER_NAME ": writes reach the data directory again\n");
+        l->over_us = now;
+        l->fresh = true;
+    }
+    l->failing = l->told = false;
+    pthread_mutex_unlock(&l->mutex);
+}
+
+/* At the stop: how many were not said since the last one. */
+static void refused_flush(server *s)
+{
+    refused_log *l = &s->refused_log;
+    pthread_mutex_lock(&l->mutex);
+    uint64_t n = 0;
+    for (int r = 0; r < REFUSED_ROUTES; r++) {
+        n += l->unsaid[r];
+        l->unsaid[r] = 0;
+    }
+    if (n)
+        fprintf(stderr, SERVER_NAME ": %" PRIu64 " more refused write%s since the last one shown, "
+                "not shown (at most one a minute is)\n", n, n == 1 ? "" : "s");
+    pthread_mutex_unlock(&l->mutex);
+}
+
 /* A write's outcome for /healthz: an I/O error marks writes failing; a
  * write that reached the data directory (wrote: a batch that added events,
  * a purge, a compaction) marks them ok again. */
@@ -884,6 +974,7 @@ static void note_write(server *s, int rc, bool wrote)
 {
     if (rc == CIVIC_E_IO) atomic_store(&s->writes_failing, true);
     else if (rc == CIVIC_OK && wrote) atomic_store(&s->writes_failing, false);
+    if (rc == CIVIC_OK && wrote) say_writes_again(s);
 }
 
 /* A batch that added events, or a purge, reached the data directory. */
@@ -1066,7 +1157,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     /* the data directory refused the batch (a full disk): the operator's
      * business, as a failed compaction is, not only the client's */
     server_words(&err);
-    if (rc == CIVIC_E_IO) report_error("POST /events", rc, &err, false);
+    if (rc == CIVIC_E_IO)
+        say_refused(s, REFUSED_EVENTS, "POST /events",
+                    err.message[0] ? err.message : civic_strerror(rc));
     if (rc == CIVIC_E_SYNTAX && hints_rules_text(rq->body ? rq->body : "", rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
     char warning[BATCH_WARNING_BYTES];
@@ -1819,7 +1912,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
         snprintf(reason, sizeof(reason), "cannot create %s: %s (nothing was purged)",
                  s->owed_path, strerror(e));
         note_write(s, CIVIC_E_IO, true);
-        fprintf(stderr, SERVER_NAME ": POST /purge: %s\n", reason);
+        say_refused(s, REFUSED_PURGE, "POST /purge", reason);
         return send_error(c, rq, status_of(CIVIC_E_IO), civic_strerror(CIVIC_E_IO), reason);
     }
     pthread_rwlock_wrlock(&s->page_lock);
@@ -1836,7 +1929,9 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
     note_write(s, rc, true);
     count_write(s, rc, true);
     server_words(&err);
-    if (rc == CIVIC_E_IO) report_error("POST /purge", rc, &err, false);
+    if (rc == CIVIC_E_IO)
+        say_refused(s, REFUSED_PURGE, "POST /purge",
+                    err.message[0] ? err.message : civic_strerror(rc));
     if (rc != CIVIC_OK)
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           err.message[0] ? err.message : "purge");
@@ -3974,6 +4069,7 @@ static int serve(server *s, const char *cert, const char *key)
     drain(s, sig);
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
+    refused_flush(s);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
     return last_snapshot(s);
@@ -4015,6 +4111,7 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s.stats_mutex, NULL);
     pthread_mutex_init(&s.stop_mutex, NULL);
     mhd_log_init(&s.mhd_log);
+    pthread_mutex_init(&s.refused_log.mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */

@@ -1621,7 +1621,8 @@ def test_write_refused_for_io(tmp):
     """A batch or a purge the journal cannot take (a full disk: here a file
     size limit, the append fails) is answered 503 with the reason, and that
     reason is on standard error too, as a failed compaction's is (nothing
-    was written there: an operator watching the log saw no sign of it).
+    was written there: an operator watching the log saw no sign of it), at
+    most one a minute for each route, the others counted.
     The 503 of a batch carries no "line" and "column" (0 and 0: no line of
     the body is at fault), as the Error schema allows."""
     data = os.path.join(tmp, "append-fails")
@@ -1644,14 +1645,45 @@ def test_write_refused_for_io(tmp):
         check(status == 503 and "File too large" in p.get("reason", ""),
               "append fails: POST /purge is 503 with the reason: %s %s" % (status, p))
         purge_reason = p.get("reason", "?")
+        # A full disk refuses every POST: one line a minute of each route,
+        # the rest counted (47,712 lines in minutes, one per POST); the
+        # count is said when writes go through again, and the first
+        # refusal after that is said at once.
+        for i in range(4):
+            status, _ = srv.post("id,subject,type,ts\na%d,s2,volunteer_hour,2024-05-02\n"
+                                 % (10 + i))
+            check(status == 503, "append fails: refused again: %s" % status)
+        srv.request("POST", "/purge?before=2021-01-01")
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        status, _ = srv.post("id,subject,type,ts\na4,s2,volunteer_hour,2024-05-03\n")
+        check(status == 200, "append fails: with room again a batch goes through: %s" % status)
+        size = os.path.getsize(os.path.join(data, "journal.civic"))
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        for i in range(2):
+            status, _ = srv.post("id,subject,type,ts\na%d,s2,volunteer_hour,2024-05-04\n"
+                                 % (20 + i))
+            check(status == 503, "append fails: refused once more: %s" % status)
         resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
                          (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     finally:
         code, err = stop_piped(srv)
     lines = err.splitlines()
-    check(code == 0 and "civic-server: POST /events: %s" % batch_reason in lines
-          and "civic-server: POST /purge: %s" % purge_reason in lines,
-          "append fails: each refusal is one line on standard error: %s %r" % (code, err))
+    said = [x for x in lines if x.startswith(("civic-server: POST /events: ",
+                                              "civic-server: POST /purge: "))]
+    check(code == 0 and said[:2] == ["civic-server: POST /events: %s" % batch_reason,
+                                     "civic-server: POST /purge: %s" % purge_reason],
+          "append fails: the first refusal of each route is one line on standard error: "
+          "%s %r" % (code, err))
+    check("civic-server: writes reach the data directory again (5 refused writes since the last "
+          "one shown, not shown)" in lines,
+          "append fails: the refusals left out are counted when writes go through: %r" % err)
+    check(len(said) == 3 and said[2].startswith("civic-server: POST /events: ")
+          and "civic-server: 1 more refused write since the last one shown, not shown (at most "
+          "one a minute is)" in lines,
+          "append fails: the next refusal is said at once, the one after it counted at the "
+          "stop: %r" % err)
 
 
 def test_removed_journal_says_post_compact(tmp):
