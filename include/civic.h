@@ -808,7 +808,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** idempotent (an identical event is a duplicate), and a purge records its
 ** number in the engine's history (a replay skips one the snapshot holds),
 ** so replaying a journal that overlaps the snapshot is harmless; this is
-** what makes compaction crash-safe (see civic_engine_compact).
+** what makes compaction crash-safe (see civic_engine_compact).  Nothing in
+** a journal says whether a compaction started it (its header holds no
+** generation and no count of the events before it): opened without the
+** snapshot it continues, or beside an older one, it is replayed as it is,
+** and the open cannot tell; keep the two files together.
 **
 ** What survives a crash (process killed, or machine loses power):
 **   CIVIC_SYNC_ALWAYS  every call that returned success: the journal is

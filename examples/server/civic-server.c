@@ -1760,6 +1760,22 @@ static int open_data(server *s)
     char copy[PATH_MAX + 64];
     report_journal(s, &rep, stale > left ? stale - left : 0,
                    damaged_copies(s, copy, sizeof(copy)) > copies ? copy : NULL);
+    /* A journal that a compaction started looks like a fresh directory's
+     * first (nothing in it counts generations or events before it), so a
+     * snapshot missing beside it cannot be refused as a journal missing
+     * beside its snapshot is: said, for the operator who knows whether the
+     * directory was ever compacted, before the next compaction (the timer,
+     * the stop) writes a snapshot without what the lost one held. */
+    if (!have_snapshot && !rep.created)
+        fprintf(stderr, SERVER_NAME ": warning: there is no snapshot.civic beside journal.civic: "
+                "starting from the journal alone (%" PRIu64 " event%s).  Right for a directory "
+                "never compacted; but a compaction (a clean stop, POST /compact, the "
+                "--compact-every timer) leaves snapshot.civic, and nothing in the journal tells "
+                "whether one did: if one did, the events before it are missing.  Then stop the "
+                "service with SIGKILL, not a clean stop (its compaction would write a snapshot "
+                "without them), restore snapshot.civic from a backup and start again\n",
+                civic_engine_event_count(s->engine),
+                civic_engine_event_count(s->engine) == 1 ? "" : "s");
     struct stat owed;
     s->purge_owed = lstat(s->owed_path, &owed) == 0;
     if (!s->opt.rescore && s->purge_owed) {

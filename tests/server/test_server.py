@@ -3163,6 +3163,40 @@ def test_snapshot_not_a_file(tmp):
               "a %s as the snapshot stops the start-up: %d %r" % (kind, code, out))
 
 
+def test_snapshot_missing_beside_its_journal(tmp):
+    """snapshot.civic missing beside a journal that a compaction started:
+    nothing in the journal tells it from a fresh directory's first, so the
+    start-up goes on from the journal alone, but warns, saying what to do
+    before the next compaction writes a snapshot without the lost one's
+    events.  (It started silently, and its clean stop wrote the smaller
+    snapshot.)  A first start, and a start beside the snapshot, say
+    nothing of it."""
+    data = os.path.join(tmp, "snap-missing")
+    warning = "warning: there is no snapshot.civic beside journal.civic"
+    srv = Server(data).start()
+    check(warning not in srv.output(), "snapshot missing: not at a first start: %r"
+          % srv.output())
+    srv.post("id,subject,type,ts\nsm1,sm,recycling,2025-03-01\nsm2,sm,recycling,2025-03-02\n")
+    check(srv.stop(signal.SIGTERM) == 0, "snapshot missing: a clean stop compacts")
+    srv = Server(data).start()
+    check(warning not in srv.output(), "snapshot missing: not beside the snapshot: %r"
+          % srv.output())
+    srv.post("id,subject,type,ts\nsm3,sm,recycling,2025-03-03\n")
+    srv.stop(signal.SIGKILL)
+    os.rename(os.path.join(data, "snapshot.civic"), os.path.join(tmp, "snap-missing.backup"))
+    srv = Server(data).start()
+    out = srv.output()
+    check(warning in out and "starting from the journal alone (1 event)" in out
+          and "restore snapshot.civic from a backup" in out and "SIGKILL" in out,
+          "snapshot missing: the start-up warns, saying what to do: %r" % out)
+    srv.stop(signal.SIGKILL)
+    os.rename(os.path.join(tmp, "snap-missing.backup"), os.path.join(data, "snapshot.civic"))
+    srv = Server(data).start()  # as the warning says: the backup restored, nothing lost
+    check(ids_held(srv, "sm") == {"sm1", "sm2", "sm3"},
+          "snapshot missing: restored, every event is back: %s" % sorted(ids_held(srv, "sm")))
+    srv.stop()
+
+
 def test_damaged_snapshot(tmp):
     """A damaged snapshot.civic stops the start-up, naming the damage, and
     says what to do, as a damaged journal's refusal does: nothing was
@@ -3649,6 +3683,7 @@ def main():
         test_rescore_that_fails_changes_nothing(tmp)
         test_upgrade_from_the_1_0_built_in_scheme(tmp)
         test_damaged_snapshot(tmp)
+        test_snapshot_missing_beside_its_journal(tmp)
         test_1_0_event_past_the_bound(tmp)
         test_journal_damage(tmp)
         test_torn_tail_holding_an_intact_record(tmp)
