@@ -260,8 +260,11 @@ void civic__error_format_hint(civic_error *err, uint32_t format, const char *tex
         append_hint(err, csv, sizeof(csv));
 }
 
-static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool quoted)
+enum { EXCERPT_RAW, EXCERPT_QUOTED, EXCERPT_TOML };
+
+static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, int mode)
 {
+    bool quoted = mode != EXCERPT_RAW;
     size_t j = 0, i = 0;
     const size_t shown_max = 40;
     CIVIC_ASSERT(dst_size >= 8);
@@ -271,7 +274,9 @@ static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool qu
      * U+2066..U+2069: the rest of the line shown reversed) and the line and
      * paragraph separators (U+2028, U+2029) as \uNNNN.  Quoted (shown in
      * double quotes), a quote or a backslash in it is \" or \\, so that the
-     * quotes around it are the value's bounds. */
+     * quotes around it are the value's bounds; as TOML (a rules file's
+     * string), a control character is the escape that file takes (\t, \n,
+     * \r, \b, \f, else \u00NN: TOML has no \x). */
     while (i < n && i < shown_max) {
         unsigned char c = (unsigned char)s[i];
         size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
@@ -285,7 +290,12 @@ static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool qu
                     (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
         char esc[8];
         size_t out = 0;
-        if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)))
+        /* \b, \t, \n, \f, \r: 0x08..0x0d but 0x0b, which TOML has no letter for */
+        if (mode == EXCERPT_TOML && len == 1 && c >= 0x08 && c <= 0x0d && c != 0x0b)
+            out = (size_t)snprintf(esc, sizeof(esc), "\\%c", "btn_fr"[c - 0x08]);
+        else if (mode == EXCERPT_TOML && len == 1 && (c < 0x20 || c == 0x7f))
+            out = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", c);
+        else if (len == 0 || (len == 1 && (c < 0x20 || c == 0x7f)))
             out = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
         else if (quoted && (c == '"' || c == '\\'))
             out = (size_t)snprintf(esc, sizeof(esc), "\\%c", c);
@@ -311,12 +321,17 @@ static void excerpt(char *dst, size_t dst_size, const char *s, size_t n, bool qu
 
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n)
 {
-    excerpt(dst, dst_size, s, n, true);
+    excerpt(dst, dst_size, s, n, EXCERPT_QUOTED);
+}
+
+void civic__excerpt_toml(char *dst, size_t dst_size, const char *s, size_t n)
+{
+    excerpt(dst, dst_size, s, n, EXCERPT_TOML);
 }
 
 void civic__excerpt_raw(char *dst, size_t dst_size, const char *s, size_t n)
 {
-    excerpt(dst, dst_size, s, n, false);
+    excerpt(dst, dst_size, s, n, EXCERPT_RAW);
 }
 
 void civic__copy_fields(void *dst, const void *src, const civic_field *fields, size_t n,

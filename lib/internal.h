@@ -161,6 +161,9 @@ void civic__copy_fields(void *dst, const void *src, const civic_field *fields, s
  * double quotes (a quote or backslash in s is escaped); _raw, for source
  * text shown as written (a table's header), escapes neither. */
 void civic__excerpt(char *dst, size_t dst_size, const char *s, size_t n);
+/* civic__excerpt of a rules file's string: a control character in it as the
+ * escape that file takes (\t, \u0001), so the excerpt can be written back. */
+void civic__excerpt_toml(char *dst, size_t dst_size, const char *s, size_t n);
 void civic__excerpt_raw(char *dst, size_t dst_size, const char *s, size_t n);
 
 /* ------------------------------------------------------------------ */

@@ -278,7 +278,7 @@ int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char
     while (trail < v->len - lead && word_blank(v->text[v->len - 1 - trail])) trail++;
     if ((!lead && !trail) || lead == v->len) return civic__rb_lookalike_error(v, err, what);
     char shown[48];
-    civic__excerpt(shown, sizeof(shown), v->text, v->len);
+    civic__excerpt_toml(shown, sizeof(shown), v->text, v->len);
     bool one = lead + trail == 1;
     bool del = ok(v->text + lead, v->len - lead - trail, ctx);
     snprintf(msg, sizeof(msg), "%s (\"%s\" has %s at its %s%s)", what, shown,

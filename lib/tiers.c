@@ -405,6 +405,35 @@ static const char *item_hint(const char *item, size_t n, char *buf, size_t size)
     return buf;
 }
 
+/* Whether the name t[0..n) has blanks (' ', '\t') at its start or end and
+ * more than blanks: the name without them, t[*at .. *at + *len). */
+static bool name_trimmed(const char *t, size_t n, size_t *at, size_t *len)
+{
+    size_t lead = 0, end = n;
+    while (lead < n && (t[lead] == ' ' || t[lead] == '\t')) lead++;
+    while (end > lead && (t[end - 1] == ' ' || t[end - 1] == '\t')) end--;
+    *at = lead;
+    *len = end - lead;
+    return end > lead && (lead > 0 || end < n);
+}
+
+/* A name's blanks at its start or end, said as a word value's are, for a
+ * name that names something without them: " (a blank at its end: delete
+ * it)", or with the name first when quote (" (\"gold \" has a blank at its
+ * end: delete it)"), in buf. */
+static const char *blanks_said(const char *t, size_t n, bool quote, char *buf, size_t size)
+{
+    size_t at, len;
+    char shown[48];
+    name_trimmed(t, n, &at, &len);
+    bool lead = at > 0, trail = at + len < n, one = n - len == 1;
+    civic__excerpt_toml(shown, sizeof(shown), t, n);
+    snprintf(buf, size, " (%s%s%s%s at its %s: delete %s)", quote ? "\"" : "", quote ? shown : "",
+             quote ? "\" has " : "", one ? "a blank" : "blanks",
+             lead && trail ? "start and end" : lead ? "start" : "end", one ? "it" : "them");
+    return buf;
+}
+
 static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -421,9 +450,13 @@ static int tier_rules(builder *b, civic_tier *t, const tier_extra *x, civic_erro
         uint32_t i = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, item, n);
         if (i == UINT32_MAX) {
             char shown[64];
-            civic__excerpt(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
+            civic__excerpt_toml(shown, sizeof(shown), item, n); /* a NUL or a control: escaped */
             char why[120];
             const char *hint = item_hint(item, n, why, sizeof(why));
+            size_t a, m; /* "a; b": the blank after the ';' */
+            if (!hint && name_trimmed(item, n, &a, &m) &&
+                civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, item + a, m) != UINT32_MAX)
+                hint = blanks_said(item, n, false, why, sizeof(why));
             snprintf(msg, sizeof(msg), "'rules': \"%s\" is not a rule of this scheme%s", shown,
                      hint ? hint : "");
             if (hint) return civic__rb_at(err, x->rules, msg);
@@ -527,7 +560,7 @@ static void grade_list(const civic_rules *r, char *out, size_t size)
     size_t len = k > 0 ? (size_t)k : 0;
     for (uint32_t g = 0; g < count && len < size; g++) {
         char shown[64], piece[80];
-        civic__excerpt(shown, sizeof(shown), r->grades[g].name, strlen(r->grades[g].name));
+        civic__excerpt_toml(shown, sizeof(shown), r->grades[g].name, strlen(r->grades[g].name));
         int p = snprintf(piece, sizeof(piece), "%s\"%s\"",
                          g == 0 ? "" : g + 1 == count ? " and " : ", ", shown);
         size_t need = (size_t)p + (g + 1 == count ? 1 : TAIL); /* and ")" or the tail */
@@ -554,7 +587,7 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
         while (g < r->grade_count && !civic__rb_key_is(item, n, r->grades[g].name)) g++;
         if (g == r->grade_count) {
             char shown[40], whole[40];
-            civic__excerpt(shown, sizeof(shown), item, n);
+            civic__excerpt_toml(shown, sizeof(shown), item, n);
             int len = snprintf(msg, sizeof(msg), "'grades': \"%s\" is not a grade of this "
                                "scheme", shown);
             /* a grade whose name holds a ';' that splits here: say why */
@@ -569,13 +602,19 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
                     if (!stop) break;
                 }
                 if (!part) continue;
-                civic__excerpt(whole, sizeof(whole), name, strlen(name));
+                civic__excerpt_toml(whole, sizeof(whole), name, strlen(name));
                 snprintf(msg + len, sizeof(msg) - (size_t)len, " (the grade \"%s\" cannot be "
                          "named here, as ';' separates the names: rename it)", whole);
                 return civic__rb_at(err, x->at[2], msg);
             }
             char why[120];
             const char *hint = item_hint(item, n, why, sizeof(why));
+            size_t a, tn, k = r->grade_count; /* "AAA; AA": the blank after the ';' */
+            if (!hint && name_trimmed(item, n, &a, &tn))
+                for (k = 0; k < r->grade_count &&
+                            !civic__rb_key_is(item + a, tn, r->grades[k].name);)
+                    k++;
+            if (k < r->grade_count) hint = blanks_said(item, n, false, why, sizeof(why));
             if (hint) {
                 snprintf(msg + len, sizeof(msg) - (size_t)len, "%s", hint);
                 return civic__rb_at(err, x->at[2], msg);
@@ -601,7 +640,7 @@ static int measure_grades(builder *b, civic_measure *m, const measure_extra *x,
         }
         if (m->grades & UINT64_C(1) << g) {
             char shown[64];
-            civic__excerpt(shown, sizeof(shown), item, n);
+            civic__excerpt_toml(shown, sizeof(shown), item, n);
             snprintf(msg, sizeof(msg), "'grades': \"%s\" is listed twice", shown);
             return civic__rb_at(err, x->at[2], msg);
         }
@@ -617,13 +656,30 @@ static int measure_tier(builder *b, civic_measure *m, const measure_extra *x, ci
         return civic__rb_at(err, x->tier ? x->at[4] : x->at[5],
                             "'tier' and 'min_level' go together");
     if (!x->tier) return CIVIC_OK;
+    char msg[200], said[80];
+    size_t a, n;
     m->tier = tier_find(r, x->tier, x->tier_len);
-    if (m->tier == CIVIC_NONE) return civic__rb_at(err, x->at[4], "'tier' names no [tier.NAME]");
+    if (m->tier == CIVIC_NONE) {
+        /* "t ": the name without its blanks is a tier's */
+        bool blanks = name_trimmed(x->tier, x->tier_len, &a, &n) &&
+                      tier_find(r, x->tier + a, n) != CIVIC_NONE;
+        snprintf(msg, sizeof(msg), "'tier' names no [tier.NAME]%s",
+                 blanks ? blanks_said(x->tier, x->tier_len, true, said, sizeof(said)) : "");
+        return civic__rb_at(err, x->at[4], msg);
+    }
     const civic_tier *t = &r->tiers[m->tier];
     for (uint32_t l = 0; l < t->level_count; l++)
         if (civic__rb_key_is(x->min_level, x->min_level_len, t->levels[l].name)) m->min_level = l;
-    if (m->min_level == CIVIC_NONE)
-        return civic__rb_at(err, x->at[5], "'min_level' is not a level of that tier");
+    if (m->min_level == CIVIC_NONE) {
+        bool blanks = false;
+        if (name_trimmed(x->min_level, x->min_level_len, &a, &n))
+            for (uint32_t l = 0; l < t->level_count && !blanks; l++)
+                blanks = civic__rb_key_is(x->min_level + a, n, t->levels[l].name);
+        snprintf(msg, sizeof(msg), "'min_level' is not a level of that tier%s",
+                 blanks ? blanks_said(x->min_level, x->min_level_len, true, said, sizeof(said))
+                        : "");
+        return civic__rb_at(err, x->at[5], msg);
+    }
     return CIVIC_OK;
 }
 
@@ -646,6 +702,14 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
     if ((rc = measure_tier(b, m, x, err)) != CIVIC_OK) return rc;
     if (x->flag) {
         m->flag = civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, x->flag, x->flag_len);
+        size_t a, n; /* "dishonest ": the flag without its blanks is one */
+        if (m->flag == UINT32_MAX && name_trimmed(x->flag, x->flag_len, &a, &n) &&
+            civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, x->flag + a, n) != UINT32_MAX) {
+            char msg[200], said[80];
+            snprintf(msg, sizeof(msg), "'flag' is not a flag any rule of this scheme sets%s",
+                     blanks_said(x->flag, x->flag_len, true, said, sizeof(said)));
+            return civic__rb_at(err, x->at[3], msg);
+        }
         if (m->flag == UINT32_MAX)
             return civic__rb_meant("'flag' is not a flag any rule of this scheme sets",
                                    civic__rb_nearest_name(r, civic__rb_flag_name, r->flag_count,

@@ -156,7 +156,7 @@ static void from_shown(const rule_extra *x, char *shown, size_t size)
 {
     const char *q = x->from_quoted ? "\"" : "";
     char text[48];
-    civic__excerpt(text, sizeof(text), x->from_text, x->from_len);
+    civic__excerpt_toml(text, sizeof(text), x->from_text, x->from_len);
     snprintf(shown, size, "%s%s%s%s", q, x->from_plus ? "+" : "", text, q);
 }
 

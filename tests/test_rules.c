@@ -1139,7 +1139,10 @@ static void a_stray_blank_in_a_word_value_is_named(void **state)
         { RA "per = \"unit \"\n", 20, 12, "(\"unit \" has a blank at its end: delete it)" },
         { RA "per = \" unit\"\n", 20, 8, "(\" unit\" has a blank at its start: delete it)" },
         { RA "per = \"\tunit  \"\n", 20, 8, /* a tab itself, not an escape */
-          "(\"\\x09unit  \" has blanks at its start and end: delete them)" },
+          "(\"\\tunit  \" has blanks at its start and end: delete them)" },
+        /* quoted back with the escape a rules file takes (TOML has no \x) */
+        { RA "per = \"unit\\t\"\n", 20, 7,
+          "(\"unit\\t\" has a blank at its end: delete it)" },
         { RA "valid = \"1y \"\n", 20, 12, "(\"1y \" has a blank at its end: delete it)" },
         { RA "valid = \" by-severity\"\n", 20, 10,
           "(\" by-severity\" has a blank at its start: delete it)" },

@@ -501,9 +501,10 @@ static void tiers_and_measures_are_checked(void **state)
     fails_at(G1 R "[tier.t]\nrules = \"a;b\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
              7, 9, "\"b\" is not a rule");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\n", 6, 2, "at least one");
-    /* a NUL in the list is shown, not the end of the message's text */
+    /* a NUL in the list is shown, not the end of the message's text, as the
+     * escape that wrote it (TOML has no \x) */
     fails_at(G1 R "[tier.t]\nrules = \"a\\u0000\"\n[[tier.t.level]]\nname = \"x\"\nmin = 1\n",
-             7, 9, "'rules': \"a\\x00\" is not a rule");
+             7, 9, "'rules': \"a\\u0000\" is not a rule");
     fails_at(G1 R "[tier.t]\nrules = \"a\"\nbogus = \"x\"\n", 8, 1, "unknown key 'bogus' in [tier.t]");
     /* every table is named as its header is written */
     fails_at(G1 R T "bogus = 1\n", 11, 1, "unknown key 'bogus' in [[tier.t.level]]");
@@ -1220,6 +1221,54 @@ static void a_measure_naming_no_grade_is_told_the_grades(void **state)
 #undef G4
 }
 
+/* A blank beside a list's ';' ("AAA; AA") or at an end of a name a measure
+ * refers to ("gold ", "t ", "dishonest "): said so, and to delete it, where
+ * the name without it is one of the scheme's (a word value's blanks are
+ * told alike); one that is no name without them is told as before. */
+static void a_blank_around_a_name_a_measure_or_tier_names_is_told(void **state)
+{
+    (void)state;
+#define G3 "[[grade]]\nname = \"AAA\"\nmin = 2\n[[grade]]\nname = \"AA\"\nmin = 1\n" \
+           "[[grade]]\nname = \"B\"\n"
+#define R2 "[rule.a]\npoints = 1\nflag = \"dishonest\"\n[rule.b]\npoints = 1\n"
+#define T2 "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"gold\"\nmin = 1\n"
+#define M2 "[measure.m]\nkind = \"incentive\"\n"
+    static const struct { const char *text, *what; } cases[] = {
+        { G3 R2 M2 "grades = \"AAA; AA\"\n",
+          "line 16, column 10: 'grades': \" AA\" is not a grade of this scheme (a blank at its "
+          "start: delete it)" },
+        { G3 R2 M2 "grades = \"AAA ;AA\"\n",
+          "line 16, column 10: 'grades': \"AAA \" is not a grade of this scheme (a blank at its "
+          "end: delete it)" },
+        { G3 R2 "[tier.u]\nrules = \"a; b\"\n[[tier.u.level]]\nname = \"x\"\nmin = 1\n",
+          "line 15, column 9: 'rules': \" b\" is not a rule of this scheme (a blank at its "
+          "start: delete it)" },
+        { G3 R2 T2 M2 "tier = \"t\"\nmin_level = \"gold \"\n",
+          "line 22, column 13: 'min_level' is not a level of that tier (\"gold \" has a blank at "
+          "its end: delete it)" },
+        { G3 R2 T2 M2 "tier = \"t \"\nmin_level = \"gold\"\n",
+          "line 21, column 8: 'tier' names no [tier.NAME] (\"t \" has a blank at its end: delete "
+          "it)" },
+        { G3 R2 M2 "flag = \"  dishonest\"\n",
+          "line 16, column 8: 'flag' is not a flag any rule of this scheme sets (\"  dishonest\" "
+          "has blanks at its start: delete them)" },
+        /* no grade without the blank: as before */
+        { G3 R2 M2 "grades = \"AAA; X\"\n",
+          "line 16, column 10: 'grades': \" X\" is not a grade of this scheme (the grades are "
+          "\"AAA\", \"AA\" and \"B\")" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
+        if (strcmp(e.message, cases[k].what) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, cases[k].what);
+    }
+}
+
+#undef M2
+#undef T2
+#undef R2
+#undef G3
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1246,6 +1295,7 @@ int main(void)
         cmocka_unit_test(the_scheme_its_caps_classes_tiers_and_measures_are_described),
         cmocka_unit_test(a_grade_with_a_semicolon_cannot_be_named_by_a_measure),
         cmocka_unit_test(a_measure_naming_no_grade_is_told_the_grades),
+        cmocka_unit_test(a_blank_around_a_name_a_measure_or_tier_names_is_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
