@@ -712,6 +712,9 @@ typedef struct civic_toml_value {
     size_t plain;            /* strings: text's bytes before its first escape, each the
                               * file's byte as far after the opening quote */
     bool boolean;
+    size_t bare;             /* numbers: the bytes from text a string left unquoted would
+                              * be ("2 stars": the rest of the line up to a comment), len
+                              * when no more; else 0 */
     uint64_t line;
     uint32_t column;
     uint64_t offset;

@@ -107,11 +107,19 @@ static int64_t name_index(builder *b, name_set *set, name_fn name, const char **
 
 int civic__rb_string(const civic_toml_value *v, civic_error *err, const char *key)
 {
-    char msg[128];
+    char msg[160];
     if (v->type == CIVIC_TOML_STRING) return CIVIC_OK;
-    /* name = 2026 scheme: TOML read a number, and a name is any text */
-    snprintf(msg, sizeof(msg), "'%s' must be a string%s", key,
-             strcmp(key, "name") == 0 ? " (write the name in double quotes)" : "");
+    /* name = 2026 scheme: TOML read a number, and a name is any text; so is
+     * a level's name (min_level = 2 stars), a flag, a dimension, a text:
+     * the value to write, quoted whole */
+    bool text = strcmp(key, "min_level") == 0 || strcmp(key, "flag") == 0 ||
+                strcmp(key, "dimension") == 0 || strcmp(key, "text") == 0;
+    if (text && v->type != CIVIC_TOML_BOOL && v->bare && v->bare >= v->len && v->bare <= 60)
+        snprintf(msg, sizeof(msg), "'%s' must be a string (write it in double quotes: \"%.*s\")",
+                 key, (int)v->bare, v->text);
+    else
+        snprintf(msg, sizeof(msg), "'%s' must be a string%s", key,
+                 strcmp(key, "name") == 0 ? " (write the name in double quotes)" : "");
     return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
 }
 

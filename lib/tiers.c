@@ -276,8 +276,12 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
         x->name_at = p;
         return x->name ? CIVIC_OK : CIVIC_E_NOMEM;
     }
-    if (v->type != CIVIC_TOML_INTEGER && v->type != CIVIC_TOML_DECIMAL)
-        return civic__rb_at(err, p, "'min' must be a number");
+    if (v->type != CIVIC_TOML_INTEGER && v->type != CIVIC_TOML_DECIMAL) {
+        int64_t unused;
+        /* "'min' must be a number", with "drop the quotes" for min = "50" as
+         * a grade's min is told */
+        return civic__rb_points(v, err, "min", &unused);
+    }
     x->min = p;
     x->min_text = civic__rb_intern(b, v->text, v->len);
     x->min_len = v->len;

@@ -186,6 +186,17 @@ static bool bare_key_char(char c)
            c == '_' || c == '-';
 }
 
+/* t[0..n) is a list of names written without its quotes ("AAA;AA"): an
+ * ASCII letter, then letters, digits, '-', '_' and ';', at most 60. */
+static bool unquoted_names(const char *t, size_t n)
+{
+    if (n == 0 || n > 60 || !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!bare_key_char(t[i]) && t[i] != ';') return false;
+    return true;
+}
+
 /* t[from..n) is a bare word a value written without its quotes would be:
  * ASCII letters from `from` on (then digits, '-' and '_' too), at most 24. */
 static bool unquoted_word(const char *t, size_t n, size_t from)
@@ -224,8 +235,9 @@ static bool duration_unit(const char *t, size_t n)
  * closing quote left out; the word alone when the rest holds what a string
  * would not take as written or what is likely no part of the value (a
  * quote, a backslash, a control byte, text not UTF-8, an '=' of another
- * key, a ';' or "//"), or is over 60 bytes. */
-static size_t unquoted_value(const toml_state *s, size_t at, size_t n)
+ * key, a ';' -- but in a list of names (names), which ';' joins -- or
+ * "//"), or is over 60 bytes. */
+static size_t unquoted_value(const toml_state *s, size_t at, size_t n, bool names)
 {
     const char *t = s->text;
     size_t e = at + n;
@@ -237,8 +249,8 @@ static size_t unquoted_value(const toml_state *s, size_t at, size_t n)
     if (e - at > 60 || !civic__utf8_valid(t + at, e - at)) return n;
     for (size_t k = at + n; k < e; k++) {
         unsigned char c = (unsigned char)t[k];
-        if (c == '"' || c == '\\' || c == '=' || c == ';' || (c < 0x20 && c != '\t') ||
-            c == 0x7f || (c == '/' && k + 1 < e && t[k + 1] == '/'))
+        if (c == '"' || c == '\\' || c == '=' || (c == ';' && !names) ||
+            (c < 0x20 && c != '\t') || c == 0x7f || (c == '/' && k + 1 < e && t[k + 1] == '/'))
             return n;
     }
     return e - at;
@@ -643,21 +655,28 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
     size_t i = (n > 0 && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
     size_t int_at = i;
     while (i < n && t[i] >= '0' && t[i] <= '9') i++;
-    if (i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
+    /* True, No, On ...: a boolean's spelling, told so -- unless the key
+     * takes a string (names: a tier's rules, a measure's grades, joined by
+     * ';' in one), where it most likely begins one left unquoted ("name =
+     * On the hill", "flag = no"), quoted below */
+    bool names = (s->key_len == 5 && memcmp(s->key, "rules", 5) == 0) ||
+                 (s->key_len == 6 && memcmp(s->key, "grades", 6) == 0);
+    bool text_key = type == CIVIC_TOML_STRING || names;
+    if (!text_key && i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
         return syntax(s, at, "expected a string, number, true or false (write true and false "
                              "in lower case)");
     /* another language's boolean: quoted it would be "must be true or false" */
-    if (ascii_word_is(t, n, "yes") || ascii_word_is(t, n, "no") || ascii_word_is(t, n, "on") ||
-        ascii_word_is(t, n, "off"))
+    if (!text_key && (ascii_word_is(t, n, "yes") || ascii_word_is(t, n, "no") ||
+                      ascii_word_is(t, n, "on") || ascii_word_is(t, n, "off")))
         return syntax(s, at, "expected a string, number, true or false (write true or false)");
     if (i == int_at) {
         if (ascii_word_is(t + int_at, n - int_at, "inf") ||
             ascii_word_is(t + int_at, n - int_at, "nan"))
             return syntax(s, at, "expected a string, number, true or false (TOML's inf and nan "
                                  "are not numbers here)");
-        if (!cut && unquoted_word(t, n, 0))
+        if (!cut && (unquoted_word(t, n, 0) || (names && unquoted_names(t, n))))
             return quote_it(s, at, "expected a string, number, true or false", t,
-                            unquoted_value(s, at, n));
+                            unquoted_value(s, at, n, names));
         /* drunk_driving": the closing quote without its opening one */
         if (!cut && n > 1 && t[n - 1] == '"' && unquoted_word(t, n - 1, 0))
             return quote_it(s, at, "expected a string, number, true or false", t, n - 1);
@@ -727,7 +746,9 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
     }
     /* that byte before what the value is for is judged ("'valid' must be a
      * string" would hide it) */
-    return cut ? syntax_at_char(s, s->pos, "unexpected text after the value") : CIVIC_OK;
+    if (cut) return syntax_at_char(s, s->pos, "unexpected text after the value");
+    v->bare = unquoted_value(s, at, n, false); /* min_level = 2 stars */
+    return CIVIC_OK;
 }
 
 /* A blank at b inside the header text [at, end) of a [[...]] (array) or

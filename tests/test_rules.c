@@ -706,6 +706,58 @@ static void yes_no_on_off_are_told_to_write_true_or_false(void **state)
                                    3, 8, "(write it in double quotes: \"none\")");
 }
 
+/* A key that takes a string, whose value left unquoted begins with a word a
+ * boolean is spelt with (No, On, True): the string to write, quoted whole
+ * up to a comment, as any other word gets -- "write true or false" would
+ * give a value the key refuses */
+static void a_string_key_starting_with_a_boolean_word_is_told_to_quote_it(void **state)
+{
+    (void)state;
+    static const struct { const char *text; uint32_t column; const char *quoted; } cases[] = {
+        { "[scheme]\nname = On the hill\n", 8, "On the hill" },
+        { "[scheme]\nname = True north # a comment\n", 8, "True north" },
+        { "[scheme]\nname = FALSE\n", 8, "FALSE" },
+        { "[rule.a]\nflag = no\n", 8, "no" },
+        { "[rule.a]\ndimension = on line\n", 13, "on line" },
+        { "[rule.a]\nper = Yes\n", 7, "Yes" },
+        { "[[grade]]\nname = Off\n", 8, "Off" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char want[160];
+        snprintf(want, sizeof(want), "line 2, column %u: expected a string, number, true or "
+                 "false (write it in double quotes: \"%s\")", cases[k].column, cases[k].quoted);
+        assert_string_equal(rules_error(cases[k].text, CIVIC_E_SYNTAX).message, want);
+    }
+    /* a boolean key keeps its advice */
+    an_error_names_line_and_column(rules_error("[rule.a]\nfreeze = yes\n", CIVIC_E_SYNTAX), 2, 10,
+                                   "(write true or false)");
+}
+
+/* A number or a list left unquoted where the key takes a name: the value
+ * to write, quoted (a flag's, a dimension's or a text's "2 stars", as a
+ * name's "2026 scheme" is told to quote it) */
+static void a_name_left_unquoted_is_told_to_quote_it(void **state)
+{
+    (void)state;
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\nflag = 2 stars # c\n",
+                                               CIVIC_E_RULES),
+                                   19, 8, "'flag' must be a string (write it in double quotes: "
+                                          "\"2 stars\")");
+    an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\ndimension = 5\n",
+                                               CIVIC_E_RULES),
+                                   19, 13, "'dimension' must be a string (write it in double "
+                                           "quotes: \"5\")");
+    /* a name's own words are kept */
+    assert_string_equal(rules_error("[scheme]\nname = 2026 scheme\n" TEST_GRADES, CIVIC_E_RULES)
+                            .message,
+                        "line 2, column 8: 'name' must be a string (write the name in double "
+                        "quotes)");
+    /* a word key is not told to quote a number: quoted, it is refused too */
+    assert_string_equal(rules_error(TEST_GRADES "[rule.a]\nper = 2 unit\n", CIVIC_E_RULES)
+                            .message,
+                        "line 19, column 7: 'per' must be a string");
+}
+
 /* Numbers other languages write (.5) or a sign apart from its digits */
 static void a_number_without_a_leading_digit_or_with_a_loose_sign_says_what_to_write(void **s)
 {
@@ -2212,6 +2264,8 @@ int main(void)
         cmocka_unit_test(the_fingerprint_ignores_comments_and_key_order),
         cmocka_unit_test(timestamps_parse_in_every_form),
         cmocka_unit_test(a_nul_byte_is_named_at_its_line_and_column),
+        cmocka_unit_test(a_string_key_starting_with_a_boolean_word_is_told_to_quote_it),
+        cmocka_unit_test(a_name_left_unquoted_is_told_to_quote_it),
         cmocka_unit_test(a_compressed_utf16_or_utf32_rules_file_says_what_it_is),
         cmocka_unit_test(an_event_log_given_as_rules_says_it_is_one),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),

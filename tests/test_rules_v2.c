@@ -1264,6 +1264,32 @@ static void a_blank_around_a_name_a_measure_or_tier_names_is_told(void **state)
     }
 }
 
+/* A level's min in quotes, or a level's name, a measure's text or a list
+ * left unquoted: what to write, as a grade's min and a scheme's name are
+ * told. */
+static void a_level_or_measure_value_quoted_wrong_is_told_what_to_write(void **state)
+{
+    (void)state;
+    /* a level's min in quotes is told to drop them, as a grade's is */
+    fails_at(G3 R2 "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"gold\"\nmin = \"50\"\n",
+             18, 7, "'min' must be a number (drop the quotes: min = 50)");
+    /* a level's name, a measure's text or its list, left unquoted: the value to quote */
+    fails_at(G3 R2 T2 M2 "tier = \"t\"\nmin_level = 2 stars\n", 22, 13,
+             "'min_level' must be a string (write it in double quotes: \"2 stars\")");
+    civic_error e = rules_error(G3 R2 M2 "grades = AAA;AA\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 16, column 10: expected a string, number, true or false "
+                                   "(write it in double quotes: \"AAA;AA\")");
+    e = rules_error(G3 R2 M2 "grades = AAA; AA # the top two\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 16, column 10: expected a string, number, true or false "
+                                   "(write it in double quotes: \"AAA; AA\")");
+    e = rules_error(G3 R2 "[tier.u]\nrules = a;b\n", CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 15, column 9: expected a string, number, true or false "
+                                   "(write it in double quotes: \"a;b\")");
+    e = rules_error(G3 R2 M2 "flag = \"dishonest\"\ntext = No subsidies while listed\n",
+                    CIVIC_E_SYNTAX);
+    assert_string_equal(e.message, "line 17, column 8: expected a string, number, true or false "
+                                   "(write it in double quotes: \"No subsidies while listed\")");
+}
 #undef M2
 #undef T2
 #undef R2
@@ -1296,6 +1322,7 @@ int main(void)
         cmocka_unit_test(a_grade_with_a_semicolon_cannot_be_named_by_a_measure),
         cmocka_unit_test(a_measure_naming_no_grade_is_told_the_grades),
         cmocka_unit_test(a_blank_around_a_name_a_measure_or_tier_names_is_told),
+        cmocka_unit_test(a_level_or_measure_value_quoted_wrong_is_told_what_to_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
