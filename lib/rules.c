@@ -677,15 +677,18 @@ int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key
 }
 
 /* Each table records which keys it has seen, to reject duplicates. */
-int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
-                    uint32_t column, uint64_t offset, civic_error *err)
+int civic__rb_seen(builder *b, uint32_t *keys, int bit, const char *key, size_t len,
+                   uint64_t line, uint32_t column, uint64_t offset, civic_error *err)
 {
-    char msg[128];
+    char msg[200];
+    CIVIC_ASSERT(bit >= 0 && bit < 32);
     if (*keys & (1u << bit)) {
-        snprintf(msg, sizeof(msg), "duplicate key '%.*s'", (int)len, key);
+        snprintf(msg, sizeof(msg), "duplicate key '%.*s' (first at line %llu)", (int)len, key,
+                 (unsigned long long)b->key_line[bit]);
         return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
     }
     *keys |= 1u << bit;
+    b->key_line[bit] = line;
     return CIVIC_OK;
 }
 
@@ -1391,13 +1394,13 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
         if ((k = civic__rb_find_key(scheme_keys, key, len)) < 0)
             return civic__rb_unknown("scheme", scheme_keys, SIZE_MAX, key, len,
                                      line, column, offset, err);
-        rc = civic__rb_seen(&b->scheme_keys, k, key, len, line, column, offset, err);
+        rc = civic__rb_seen(b, &b->scheme_keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : scheme_pair(b, k, v, err);
     case T_GRADE:
         if ((k = civic__rb_find_key(grade_keys, key, len)) < 0)
             return civic__rb_unknown("[grade]", grade_keys, SIZE_MAX, key, len,
                                      line, column, offset, err);
-        rc = civic__rb_seen(&b->gx[b->index].keys, k, key, len, line, column, offset, err);
+        rc = civic__rb_seen(b, &b->gx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : grade_pair(b, k, v, err);
     case T_CAP:
         if ((k = civic__rb_find_key(cap_keys, key, len)) < 0) {
@@ -1406,7 +1409,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
             return civic__rb_unknown_in("cap", header, cap_keys, SIZE_MAX, key, len, line, column,
                                         offset, err);
         }
-        rc = civic__rb_seen(&b->cx[b->index].keys, k, key, len, line, column, offset, err);
+        rc = civic__rb_seen(b, &b->cx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc : cap_pair(b, k, v, err);
     case T_RULE:
         if ((k = civic__rb_find_key(rule_keys_list, key, len)) < 0) {
@@ -1426,7 +1429,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                      (int)(n > 64 ? 64 : n), code);
             return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
         }
-        rc = civic__rb_seen(&b->rx[b->index].keys, k, key, len, line, column, offset, err);
+        rc = civic__rb_seen(b, &b->rx[b->index].keys, k, key, len, line, column, offset, err);
         return rc != CIVIC_OK ? rc
                               : rule_key(b, &b->r->rules[b->index], &b->rx[b->index], k, v,
                                          false, err);
@@ -1438,7 +1441,7 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
             return civic__rb_unknown_in("rule change", header, rule_keys_list, SIZE_MAX, key,
                                         len, line, column, offset, err);
         }
-        rc = civic__rb_seen(&b->chx[b->index].keys, k, key, len, line, column, offset, err);
+        rc = civic__rb_seen(b, &b->chx[b->index].keys, k, key, len, line, column, offset, err);
         if (rc != CIVIC_OK) return rc;
         if (k >= RK_FROM) return civic__rb_change_pair(b, k, v, err);
         return rule_key(b, &b->changes[b->index], &b->chx[b->index], k, v, true, err);
@@ -1881,8 +1884,13 @@ static int on_table(void *ctx, const char *key, size_t len, bool array, uint64_t
         int rc = on_array(b, key, len, p, err);
         if (rc <= 0) return rc;
     } else if (civic__rb_key_is(key, len, "scheme")) {
-        if (b->scheme_seen) return civic__rb_at(err, p, "duplicate [scheme] table");
+        if (b->scheme_seen) {
+            snprintf(msg, sizeof(msg), "duplicate [scheme] table (first at line %llu)",
+                     (unsigned long long)b->scheme_at.line);
+            return civic__rb_at(err, p, msg);
+        }
         b->scheme_seen = true;
+        b->scheme_at = p;
         b->table = T_SCHEME;
         return CIVIC_OK;
     } else if (prefixed(key, len, "rule.")) {
@@ -1934,12 +1942,18 @@ static int check_scheme(builder *b, civic_error *err)
     civic_rules *r = b->r;
     if (r->has_min && r->has_max && r->min > r->max)
         return civic__rb_at(err, b->max_pos, "scheme max is below scheme min");
+    /* without a base of its own, the default 0 is the base that is out of
+     * bounds: said so, at the bound ("[scheme] min = 10" alone) */
     if (r->has_min && r->base < r->min)
         return civic__rb_at(err, b->base_pos.line ? b->base_pos : b->min_pos,
-                        "scheme base is below scheme min");
+                            b->base_pos.line ? "scheme base is below scheme min"
+                                             : "scheme base is below scheme min (base defaults "
+                                               "to 0: set base under [scheme])");
     if (r->has_max && r->base > r->max)
         return civic__rb_at(err, b->base_pos.line ? b->base_pos : b->max_pos,
-                        "scheme base is above scheme max");
+                            b->base_pos.line ? "scheme base is above scheme max"
+                                             : "scheme base is above scheme max (base defaults "
+                                               "to 0: set base under [scheme])");
     if (!r->has_min) r->min = INT64_MIN;
     if (!r->has_max) r->max = INT64_MAX;
     return CIVIC_OK;

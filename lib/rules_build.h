@@ -86,6 +86,8 @@ typedef struct builder {
     bool scheme_seen;
     pos base_pos, min_pos, max_pos, balance_min_pos, valid_pos, last;
     pos key_at;              /* the key of the pair being read */
+    uint64_t key_line[32];   /* the line of each key of the table being read */
+    pos scheme_at;           /* the [scheme] header */
     rule_extra *rx;          /* per base rule */
     size_t rx_cap;
     grade_extra *gx;
@@ -178,8 +180,12 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
                        bool allow_severity, civic_duration *out);
 int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key,
                     size_t max, bool no_semicolon);
-int civic__rb_seen(uint32_t *keys, int bit, const char *key, size_t len, uint64_t line,
-                   uint32_t column, uint64_t offset, civic_error *err);
+/* Marks key `bit` seen in the table's *keys; a key seen before is a
+ * "duplicate key 'K' (first at line N)": a table's keys are the lines after
+ * its header (no table is opened twice), so b->key_line keeps the lines of
+ * the keys of the table being read. */
+int civic__rb_seen(builder *b, uint32_t *keys, int bit, const char *key, size_t len,
+                   uint64_t line, uint32_t column, uint64_t offset, civic_error *err);
 /* "unknown key 'K' in [T]", with "(did you mean 'X'?)" when one of the
  * first nkeys of `keys` (NULL-terminated; NULL for none) is a likely
  * spelling of it. */

@@ -49,7 +49,7 @@ int civic__rb_class_pair(builder *b, const char *key, size_t len, const civic_to
     if (k < 0)
         return civic__rb_unknown_in("validity", "[[validity]]", keys, SIZE_MAX, key, len,
                                     ka.line, ka.column, ka.offset, err);
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
+    if ((rc = civic__rb_seen(b, &x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) {
         x->valid = p;
@@ -212,7 +212,7 @@ int civic__rb_tier_pair(builder *b, const char *key, size_t len, const civic_tom
         return civic__rb_unknown_in("tier", header, keys, SIZE_MAX, key, len, ka.line, ka.column,
                                     ka.offset, err);
     }
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
+    if ((rc = civic__rb_seen(b, &x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 1) return civic__rb_choice(v, err, "measure", measures, measure_values, &t->measure);
     if (k == 2) return tier_window(v, t, err);
@@ -267,7 +267,7 @@ int civic__rb_level_pair(builder *b, const char *key, size_t len, const civic_to
         return civic__rb_unknown_in("tier level", header, keys, SIZE_MAX, key, len, ka.line,
                                     ka.column, ka.offset, err);
     }
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
+    if ((rc = civic__rb_seen(b, &x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     if (k == 0) {
         if ((rc = civic__rb_label(v, err, "name", CIVIC_NAME_BYTES_MAX, true)) != CIVIC_OK)
@@ -350,7 +350,7 @@ int civic__rb_measure_pair(builder *b, const char *key, size_t len, const civic_
         return civic__rb_unknown_in("measure", header, keys, SIZE_MAX, key, len, ka.line,
                                     ka.column, ka.offset, err);
     }
-    if ((rc = civic__rb_seen(&x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
+    if ((rc = civic__rb_seen(b, &x->keys, k, key, len, ka.line, ka.column, ka.offset, err)) != CIVIC_OK)
         return rc;
     x->at[k] = p;
     switch (k) {

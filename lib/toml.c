@@ -872,6 +872,16 @@ static int parse_header(toml_state *s, const civic_toml_handler *h)
         s->pos++;
     }
     if (end == at) return syntax(s, open, "empty table header");
+    /* [rule.caf\xe9]: a file in another encoding (Latin-1), named at the
+     * byte -- as a code or an unknown table it would be told the characters
+     * a name takes, shown as \xe9 */
+    for (size_t k = at; k < end;) {
+        size_t m = (unsigned char)s->text[k] < 0x80 ? 1 : utf8_sequence(s->text + k, end - k);
+        if (m == 0)
+            return syntax(s, k, "table header is not valid UTF-8 (Latin-1 text? convert it "
+                                "with iconv -f WINDOWS-1252 -t UTF-8)");
+        k += m;
+    }
     int rc = h->table(h->ctx, s->text + at, end - at, array, s->line, col(s, at), at, s->err);
     if (rc != CIVIC_OK) return rc;
     s->table_at = at;

@@ -1772,9 +1772,58 @@ static void load_time_checks_fail_clearly(void **state)
         "duplicate cap 'c' (first at line 1)");
     an_error_names_line_and_column(
         rules_error(TEST_GRADES "[rule.a]\npoints = 1\npoints = 2\n", CIVIC_E_RULES), 20, 1,
-        "duplicate key");
+        "duplicate key 'points' (first at line 19)");
+    an_error_names_line_and_column(rules_error("[scheme]\nbase = 1\n\nbase = 2\n" TEST_GRADES,
+                                               CIVIC_E_RULES),
+                                   4, 1, "duplicate key 'base' (first at line 2)");
+    an_error_names_line_and_column(rules_error("[[grade]]\nname = \"a\"\nname = \"b\"\n",
+                                               CIVIC_E_RULES),
+                                   3, 1, "duplicate key 'name' (first at line 2)");
     an_error_names_line_and_column(rules_error("[scheme]\n[scheme]\n", CIVIC_E_RULES), 2, 2,
-                                   "duplicate [scheme]");
+                                   "duplicate [scheme] table (first at line 1)");
+    an_error_names_line_and_column(rules_error("# x\n[scheme]\nbase = 1\n[scheme]\n",
+                                               CIVIC_E_RULES),
+                                   4, 2, "duplicate [scheme] table (first at line 2)");
+}
+
+/* A bound that the default base (0) is outside: said at the bound, with the
+ * default named (the file sets no base to look at) */
+static void a_bound_beyond_the_default_base_names_the_default(void **state)
+{
+    (void)state;
+    assert_string_equal(rules_error("[scheme]\nmin = 10\n" TEST_GRADES, CIVIC_E_RULES).message,
+                        "line 2, column 7: scheme base is below scheme min (base defaults to 0: "
+                        "set base under [scheme])");
+    assert_string_equal(rules_error("[scheme]\nmax = -5\n" TEST_GRADES, CIVIC_E_RULES).message,
+                        "line 2, column 7: scheme base is above scheme max (base defaults to 0: "
+                        "set base under [scheme])");
+    /* a base of the file's own: as before */
+    assert_string_equal(rules_error("[scheme]\nbase = 5\nmin = 10\n" TEST_GRADES, CIVIC_E_RULES)
+                            .message,
+                        "line 2, column 8: scheme base is below scheme min");
+}
+
+/* A table header in another encoding than UTF-8 (a Latin-1 é): named at
+ * the byte, not as the characters a code takes */
+static void a_table_header_not_utf8_is_named_at_the_byte(void **state)
+{
+    (void)state;
+    static const char why[] = "table header is not valid UTF-8 (Latin-1 text? convert it with "
+                              "iconv -f WINDOWS-1252 -t UTF-8)";
+    char want[200];
+    snprintf(want, sizeof(want), "line 1, column 10: %s", why);
+    assert_string_equal(rules_error("[rule.caf\xe9]\npoints = 1\n", CIVIC_E_SYNTAX).message, want);
+    snprintf(want, sizeof(want), "line 1, column 11: %s", why);
+    assert_string_equal(rules_error("[rule.\"caf\xe9\"]\npoints = 1\n", CIVIC_E_SYNTAX).message,
+                        want);
+    snprintf(want, sizeof(want), "line 1, column 5: %s", why);
+    assert_string_equal(rules_error("[sch\xe9me]\n", CIVIC_E_SYNTAX).message, want);
+    snprintf(want, sizeof(want), "line 1, column 11: %s", why);
+    assert_string_equal(rules_error("[[tier.caf\xe9.level]]\n", CIVIC_E_SYNTAX).message, want);
+    /* UTF-8 that is not ASCII keeps its own message */
+    an_error_names_line_and_column(rules_error("[rule.caf\xc3\xa9]\npoints = 1\n",
+                                               CIVIC_E_RULES),
+                                   1, 2, "(U+00E9 is not ASCII");
 }
 
 static void values_are_checked_for_type_and_range(void **state)
@@ -2266,6 +2315,8 @@ int main(void)
         cmocka_unit_test(a_nul_byte_is_named_at_its_line_and_column),
         cmocka_unit_test(a_string_key_starting_with_a_boolean_word_is_told_to_quote_it),
         cmocka_unit_test(a_name_left_unquoted_is_told_to_quote_it),
+        cmocka_unit_test(a_bound_beyond_the_default_base_names_the_default),
+        cmocka_unit_test(a_table_header_not_utf8_is_named_at_the_byte),
         cmocka_unit_test(a_compressed_utf16_or_utf32_rules_file_says_what_it_is),
         cmocka_unit_test(an_event_log_given_as_rules_says_it_is_one),
         cmocka_unit_test(rules_files_load_from_disk_with_clear_io_errors),
