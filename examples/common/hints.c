@@ -468,6 +468,118 @@ static const char *balance_rule_with(const civic_rules *rules, size_t skip, int 
     return NULL;
 }
 
+/* The character that starts at p[i] (of n; valid UTF-8, as the library
+ * keeps names), its length in *len: when it is one no reader sees in a
+ * name, what it is ("U+00A0, a no-break space"), and in *zero whether it is
+ * zero-width (else a space other than ' '); NULL for any other.  A plain
+ * blank is the caller's to tell. */
+static const char *unseen_char(const unsigned char *p, size_t i, size_t n, size_t *len,
+                               bool *zero)
+{
+    uint32_t cp = p[i];
+    size_t k = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+    if (i + k > n) k = n - i;
+    if (k > 1) cp &= 0x3Fu >> (k - 1);
+    for (size_t j = 1; j < k; j++) cp = cp << 6 | (p[i + j] & 0x3Fu);
+    *len = k;
+    *zero = true;
+    switch (cp) {
+    case 0x200B: return "U+200B, a zero-width space";
+    case 0x200C: return "U+200C, a zero-width non-joiner";
+    case 0x200D: return "U+200D, a zero-width joiner";
+    case 0x2060: return "U+2060, a word joiner";
+    case 0xFEFF: return "U+FEFF, a byte-order mark";
+    default: break;
+    }
+    *zero = false;
+    if (cp == 0x00A0) return "U+00A0, a no-break space";
+    if (cp == 0x202F) return "U+202F, a narrow no-break space";
+    if (cp == 0x3000) return "U+3000, an ideographic space";
+    if (cp >= 0x2000 && cp <= 0x200A) return "a typographic space (U+2000..U+200A)";
+    return NULL;
+}
+
+/* What of the name s (a flag, a dimension) is unseen: blanks or other
+ * spaces at its start or end, or a zero-width character anywhere (a copy
+ * from a spreadsheet or a web page), said as civic-score says it of a
+ * subject id ("ends with a blank", "begins with U+00A0, a no-break space",
+ * "is blanks only") into why; the name without them into bare.  False
+ * when it has none. */
+static bool name_unseen(const char *s, char *why, size_t why_size, char *bare, size_t bare_size)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s), lo = 0, hi = n, k, m = 0;
+    bool zero;
+    const char *lead = NULL, *trail = NULL, *inside = NULL, *w;
+    while (lo < n) { /* the spaces it begins with */
+        w = blank(p[lo]) ? NULL : unseen_char(p, lo, n, &k, &zero);
+        if (!w && !blank(p[lo])) break;
+        if (w && !lead) lead = w;
+        lo += w ? k : 1;
+    }
+    while (hi > lo) { /* and ends with */
+        size_t i = hi - 1;
+        while (i > lo && (p[i] & 0xC0) == 0x80) i--;
+        w = blank(p[i]) ? NULL : unseen_char(p, i, hi, &k, &zero);
+        if (!w && !blank(p[i])) break;
+        if (w && !trail) trail = w;
+        hi = i;
+    }
+    for (size_t i = lo; i < hi; i += k) { /* zero-width ones inside: dropped */
+        w = unseen_char(p, i, hi, &k, &zero);
+        if (w && zero && !inside) inside = w;
+        if ((!w || !zero) && m + k < bare_size) memcpy(bare + m, s + i, k), m += k;
+    }
+    bare[m] = '\0';
+    if (lo == 0 && hi == n && !inside) return false;
+    if (m == 0) snprintf(why, why_size, "is blanks only");
+    else if (lead) snprintf(why, why_size, "begins with %s", lead);
+    else if (trail) snprintf(why, why_size, "ends with %s", trail);
+    else if (inside) snprintf(why, why_size, "holds %s", inside);
+    else
+        snprintf(why, why_size, "%s", lo > 0 && hi < n ? "has blanks around it"
+                                      : lo > 0        ? "begins with a blank"
+                                                      : "ends with a blank");
+    return true;
+}
+
+/* Flags and dimensions whose names hold what no reader sees (name_unseen):
+ * each is another list or subtotal than the name without it ("dishonest "
+ * beside "dishonest"), though the rules load (version 1 took them). */
+static void unseen_names(const civic_rules *rules, size_t versions,
+                         void (*say)(void *payload, int kind, const char *text), void *payload)
+{
+    char text[1024], why[96], bare[256];
+    size_t flags = civic_rules_flag_count(rules);
+    size_t total = flags + civic_rules_dimension_count(rules);
+    for (size_t i = 0; i < total; i++) {
+        bool flag = i < flags;
+        const char *name = flag ? civic_rules_flag_name(rules, i)
+                                : civic_rules_dimension_name(rules, i - flags);
+        if (!name || !name_unseen(name, why, sizeof(why), bare, sizeof(bare))) continue;
+        /* the first rule that names it (not looked for in a scheme too large
+         * to compare versions with names cheaply) */
+        const char *code = NULL;
+        for (size_t j = 0; !code && versions <= HINT_VERSIONS_MAX &&
+                           j < civic_rules_rule_count(rules); j++) {
+            civic_rule_info v = CIVIC_RULE_INFO_INIT;
+            for (size_t c = 0; !code && civic_rules_rule_info(rules, j, c, &v) == CIVIC_OK; c++) {
+                if (strcmp(flag ? v.flag : v.dimension, name) == 0) code = v.code;
+                if (c >= v.changes) break;
+            }
+        }
+        char who[96] = "";
+        if (code) snprintf(who, sizeof(who), "rule '%.64s': ", code);
+        const char *what = flag ? "flag" : "dimension";
+        if (strcmp(why, "is blanks only") == 0)
+            snprintf(text, sizeof(text), "%s%s '%s' is blanks only", who, what, name);
+        else
+            snprintf(text, sizeof(text), "%s%s '%s' %s: it is a different %s from '%s'", who,
+                     what, name, why, what, bare);
+        say(payload, HINT_UNSEEN, text);
+    }
+}
+
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload)
 {
@@ -486,6 +598,7 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
         civic_rule_info v = CIVIC_RULE_INFO_INIT;
         if (civic_rules_rule_info(rules, i, 0, &v) == CIVIC_OK) versions += 1 + v.changes;
     }
+    unseen_names(rules, versions, say, payload);
     if (versions > HINT_VERSIONS_MAX) return;
     for (size_t i = 0; i < civic_rules_rule_count(rules); i++) {
         civic_rule_info v = CIVIC_RULE_INFO_INIT;

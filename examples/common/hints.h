@@ -123,14 +123,18 @@ bool hints_small_time(const civic_rules *rules, const char *what, const char *te
 
 /* What in a scheme most likely does not do what its writer meant, though
  * the rules load (docs/rules.md): a min on the last grade, which has no
- * effect, and a rule with `retain` that shares a cap group with a rule
- * that touches the balance, or a category with one that escalates
- * (repeat_factor), in any of their versions (archiving its entries then
- * changes what balance entries count: docs/evaluation.md, what "spendable
- * points are never rewritten" covers).  Its freeze alone is not a reason
- * (the built-in scheme's court_defaulter has retain and freeze).  Each
- * warning is one line, given to say() with its kind. */
-enum { HINT_LAST_MIN, HINT_RETAIN, HINT_SCHEME_KINDS };
+ * effect; a flag or a dimension whose name begins or ends with a blank or
+ * another space (U+00A0, U+3000 ...) or holds a zero-width character
+ * (U+200B ...), which makes it another flag or subtotal than the name
+ * without them ("dishonest " beside "dishonest"; version 1 took such
+ * names, so they are not refused); and a rule with `retain` that shares a
+ * cap group with a rule that touches the balance, or a category with one
+ * that escalates (repeat_factor), in any of their versions (archiving its
+ * entries then changes what balance entries count: docs/evaluation.md,
+ * what "spendable points are never rewritten" covers).  Its freeze alone
+ * is not a reason (the built-in scheme's court_defaulter has retain and
+ * freeze).  Each warning is one line, given to say() with its kind. */
+enum { HINT_LAST_MIN, HINT_RETAIN, HINT_UNSEEN, HINT_SCHEME_KINDS };
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload);
 

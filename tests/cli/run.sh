@@ -1564,5 +1564,23 @@ warns retain-apart 0 "" -- -r "$T/retain-apart.toml" -t 2022-01-30 "$T/retain.cs
 # the built-in scheme (its court_defaulter has retain and freeze) is warned of nothing
 warns default-scheme 0 "" -- -r lib/default_rules.toml -t 2025-01-01 examples/data/sample.csv
 
+# 6. a flag or a dimension with a blank, another space or a zero-width
+# character at an end (or that one anywhere): another flag or subtotal than
+# the name without it, loaded as version 1 loaded it, and warned of
+UN='[[grade]]\nname = "A"\n[rule.fine]\npoints = -1\nflag = "dishonest"\n[rule.court]\npoints = -2\n'
+printf "$UN"'flag = "dishonest "\n' >"$T/unseen.toml"
+printf 'id,subject,type,ts\ne1,r1,fine,2022-03-01\ne2,r1,court,2022-03-02\n' >"$T/unseen.csv"
+"$CLI" -r "$T/unseen.toml" -t 2022-04-01 -f csv "$T/unseen.csv" >"$T/unseen-want" 2>/dev/null
+warns unseen-flag 1 "^civic-score: warning: $T/unseen.toml: rule 'court': flag 'dishonest ' ends with a blank: it is a different flag from 'dishonest'$" -- -r "$T/unseen.toml" -t 2022-04-01 -f csv "$T/unseen.csv"
+if cmp -s "$T/out" "$T/unseen-want"; then ok; else bad "unseen-flag: the answer changed"; fi
+printf "$UN"'dimension = "\302\240legal"\n' >"$T/unseen.toml"
+warns unseen-nbsp 1 "^civic-score: warning: $T/unseen.toml: rule 'court': dimension '\\\\u00a0legal' begins with U+00A0, a no-break space: it is a different dimension from 'legal'$" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
+printf "$UN"'flag = "dis\342\200\213honest"\n' >"$T/unseen.toml"
+warns unseen-zero-width 1 "rule 'court': flag 'dis.*honest' holds U+200B, a zero-width space: it is a different flag from 'dishonest'$" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
+printf "$UN"'flag = " dishonest"\ndimension = "legal "\n' >"$T/unseen.toml"
+warns unseen-two 1 "flag ' dishonest' begins with a blank: .* (2 such names)$" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
+printf "$UN"'flag = "dis honest"\ndimension = "legal"\n' >"$T/unseen.toml"
+warns unseen-inside 0 "" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

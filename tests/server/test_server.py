@@ -827,6 +827,21 @@ def test_last_grade_min_warned(tmp):
               "retain in a balance rule's cap group: %r" % out[-400:])
     finally:
         srv.stop()
+    # a flag with a blank at its end: another flag than the one without it
+    # (version 1 took such names, so the rules load), one line per name
+    path = os.path.join(tmp, "blank-flag.toml")
+    with open(path, "w") as f:
+        f.write('[[grade]]\nname = "A"\n[rule.fine]\npoints = -1\nflag = "dishonest"\n'
+                '[rule.court]\npoints = -2\nflag = "dishonest "\ndimension = " legal"\n')
+    srv = Server(None, extra=["--rules", path]).start()
+    try:
+        out = srv.output()
+        check("civic-server: warning: %s: rule 'court': flag 'dishonest ' ends with a blank: it "
+              "is a different flag from 'dishonest'" % path in out and
+              "rule 'court': dimension ' legal' begins with a blank: it is a different dimension "
+              "from 'legal'" in out, "a flag with a blank: %r" % out[-600:])
+    finally:
+        srv.stop()
     srv = Server(None).start()   # the built-in scheme: nothing to warn of
     try:
         check("warning" not in srv.output(), "the built-in scheme: %r" % srv.output()[-400:])
