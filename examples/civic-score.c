@@ -1395,6 +1395,7 @@ static bool warn_keys_ignored;
 
 static struct {
     uint64_t count;
+    uint64_t files;        /* rules warnings: how many rules files had one */
     char text[4096 + 512]; /* the first, with its file */
 } warned[WARN_KINDS];
 
@@ -1412,8 +1413,16 @@ static void warn_print(void)
                                                   "columns", "columns", "keys", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
-        char more[64] = "";
-        if (warned[k].count > 1)
+        char more[80] = "";
+        /* a rules warning counted per file (--compare names two, perhaps
+         * the same file twice): "2 such rules files", or of more in each
+         * "3 such rules in 2 rules files" */
+        if (warned[k].files > 1 && warned[k].count == warned[k].files)
+            snprintf(more, sizeof(more), " (%" PRIu64 " such rules files)", warned[k].files);
+        else if (warned[k].files > 1)
+            snprintf(more, sizeof(more), " (%" PRIu64 " such %s in %" PRIu64 " rules files)",
+                     warned[k].count, such[k], warned[k].files);
+        else if (warned[k].count > 1)
             snprintf(more, sizeof(more), " (%" PRIu64 " such %s)", warned[k].count, such[k]);
         complain("warning: %s%s", warned[k].text, more);
     }
@@ -1490,7 +1499,10 @@ static void warn_scheme_hint(void *path, int kind, const char *text)
 
 static void warn_scheme(const civic_rules *rules, const char *path)
 {
+    uint64_t before[WARN_KINDS];
+    for (int k = 0; k < WARN_KINDS; k++) before[k] = warned[k].count;
     hints_scheme(rules, warn_scheme_hint, (void *)path);
+    for (int k = 0; k < WARN_KINDS; k++) warned[k].files += warned[k].count > before[k];
 }
 
 /* -t given as a bare integer before 1973-03-03 (hints_small_time). */
@@ -3251,6 +3263,9 @@ int main(int argc, char **argv)
     if (status == 0) warn_keys_ignored = civic_rules_spec_version(rules) < 2;
     if (status == 0 && o.rules_path) warn_scheme(rules, o.rules_path);
     if (status == 0) status = new_engine(rules, &e);
+    /* the only check-only mode: what the rules' warnings say, on standard
+     * error (standard output is the scheme alone) */
+    if (status == 0 && o.print_rules) warn_print();
     if (status == 0 && o.print_rules) status = print_rules_text(civic_engine_rules(e), stdout) ? EXIT_INPUT : 100;
     if (status == 0 && o.compare) status = load_rules(o.compare, &compare_rules);
     if (status == 0 && o.compare) warn_scheme(compare_rules, o.compare);

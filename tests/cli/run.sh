@@ -1550,8 +1550,14 @@ warns retain-category 1 "rule 'award' has retain and shares category 'noise' wit
 # a change that puts the retain rule in the cap group is looked at too
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[[rule.award.change]]\nfrom = "2023-01-01"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-change.toml"
 warns retain-change 1 "rule 'award' has retain and shares cap group 'votes' with rule 'help'" -- -r "$T/retain-change.toml" -t 2022-01-30 "$T/retain.csv"
-# (one line for both files: the first, and how many)
-warns retain-compare 1 "$T/retain-cat.toml: rule 'award' has retain and shares category 'noise' .* (2 such rules)$" -- -r "$T/retain-cat.toml" --compare "$T/retain-cap.toml" -t 2022-01-30 "$T/retain.csv"
+# (one line for both files: the first, and how many, counted per file as
+# the last grade's min is: two files of one such rule each are not "2 such
+# rules", the same file twice least of all)
+warns retain-compare 1 "$T/retain-cat.toml: rule 'award' has retain and shares category 'noise' .* (2 such rules files)$" -- -r "$T/retain-cat.toml" --compare "$T/retain-cap.toml" -t 2022-01-30 "$T/retain.csv"
+warns retain-compare-same 1 "$T/retain-cap.toml: rule 'award' has retain .* (2 such rules files)$" -- -r "$T/retain-cap.toml" --compare "$T/retain-cap.toml" -t 2022-01-30 "$T/retain.csv"
+printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.prize]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-two.toml"
+warns retain-two 1 "$T/retain-two.toml: rule 'award' has retain .* (2 such rules)$" -- -r "$T/retain-two.toml" -t 2022-01-30 "$T/retain.csv"
+warns retain-two-compare 1 "$T/retain-two.toml: rule 'award' has retain .* (3 such rules in 2 rules files)$" -- -r "$T/retain-two.toml" --compare "$T/retain-cap.toml" -t 2022-01-30 "$T/retain.csv"
 # not warned: the other rule of the cap group is score-only, or the retain
 # rule shares nothing with the balance rule
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\ncap_group = "votes"\n' >"$T/retain-score.toml"
@@ -1581,6 +1587,16 @@ printf "$UN"'flag = " dishonest"\ndimension = "legal "\n' >"$T/unseen.toml"
 warns unseen-two 1 "flag ' dishonest' begins with a blank: .* (2 such names)$" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
 printf "$UN"'flag = "dis honest"\ndimension = "legal"\n' >"$T/unseen.toml"
 warns unseen-inside 0 "" -- -r "$T/unseen.toml" -t 2022-04-01 "$T/unseen.csv"
+
+# 7. --print-rules -r FILE, the one mode that only checks a rules file, says
+# its warnings too: on standard error, standard output the scheme alone
+printf "$UN"'flag = "dishonest "\n' >"$T/unseen.toml"
+"$CLI" --print-rules -r "$T/unseen.toml" >"$T/printed" 2>/dev/null
+warns print-rules-warns 1 "^civic-score: warning: $T/unseen.toml: rule 'court': flag 'dishonest ' ends with a blank" -- --print-rules -r "$T/unseen.toml"
+if cmp -s "$T/out" "$T/printed" && grep -q '^flag = "dishonest "$' "$T/out"; then ok; else bad "print-rules-warns: standard output: $(cat "$T/out")"; fi
+warns print-rules-last-min 1 "$T/lastmin.toml: the last grade's min (grade 'D') has no effect" -- --print-rules -r "$T/lastmin.toml"
+warns print-rules-retain 1 "$T/retain-two.toml: rule 'award' has retain .* (2 such rules)$" -- --print-rules -r "$T/retain-two.toml"
+warns print-rules-clean 0 "" -- --print-rules -r "$T/lastmin-floor.toml"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
