@@ -1847,6 +1847,16 @@ int civic__jsonl_code(const char *why);
 /* The words of a line's first error, why, for the line p[0..n): why, or
  * for a line of NULs alone their count and why, in buf (size >= 96). */
 const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf, size_t size);
+/* Whether the text p[0..n) (a load's first bytes; more follow unless final)
+ * is pretty-printed JSON, objects spread over lines (json.dumps(indent=2),
+ * jq .): its first line that is not blank a '{' alone, and from it a whole
+ * object of one member or more over several lines, then the next object or
+ * the end.  No JSON Lines log begins so (a '{' alone is a bad line), so a
+ * load refuses it whole, *line the line of that '{' and *at its offset. */
+bool civic__jsonl_pretty(const char *p, size_t n, bool final, uint64_t *line, size_t *at);
+/* What the load and the split say of it, after "line N: ". */
+#define CIVIC__PRETTY_JSON "a JSON object over several lines (pretty-printed JSON): JSON Lines " \
+                           "is one object a line (jq -c . FILE)"
 
 /* What a ts or qty written without quotes that is no JSON number most
  * likely is (a date, a full-width digit ...), appended to e, whose message

@@ -858,6 +858,88 @@ const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf
     return buf;
 }
 
+/* Blanks and line breaks, between the values of a document spread over
+ * lines. */
+static void ws_lines(jline *j)
+{
+    while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\r' ||
+                           j->p[j->i] == '\n'))
+        j->i++;
+}
+
+/* A JSON value at j->i whose arrays and objects may run over lines (a
+ * pretty-printed document), read to its end and checked as skip_value
+ * checks one line's: its strings and numbers by the line's own readers (a
+ * string still ends on its line). */
+static bool lines_value(jline *j, int depth)
+{
+    const char *s;
+    size_t len;
+    ws_lines(j);
+    if (j->i >= j->n) return false;
+    char c = j->p[j->i];
+    if (c == '"') return string(j, false, &s, &len);
+    if (c == 't') return literal(j, "true");
+    if (c == 'f') return literal(j, "false");
+    if (c == 'n') return literal(j, "null");
+    if (c == '-' || ascii_digit(c)) return number(j, &s, &len);
+    if ((c != '{' && c != '[') || depth >= JSON_DEPTH_MAX) return false;
+    char close = c == '{' ? '}' : ']';
+    j->i++;
+    ws_lines(j);
+    if (j->i < j->n && j->p[j->i] == close) {
+        j->i++;
+        return true;
+    }
+    for (;;) {
+        ws_lines(j);
+        if (c == '{') {
+            if (j->i >= j->n || j->p[j->i] != '"' || !string(j, false, &s, &len)) return false;
+            ws_lines(j);
+            if (j->i >= j->n || j->p[j->i] != ':') return false;
+            j->i++;
+        }
+        if (!lines_value(j, depth + 1)) return false;
+        ws_lines(j);
+        if (j->i < j->n && j->p[j->i] == ',') {
+            j->i++;
+            continue;
+        }
+        if (j->i < j->n && j->p[j->i] == close) {
+            j->i++;
+            return true;
+        }
+        return false;
+    }
+}
+
+bool civic__jsonl_pretty(const char *p, size_t n, bool final, uint64_t *line, size_t *at)
+{
+    size_t i = n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t l = 1;
+    for (;;) { /* blank lines, as the reader skips them */
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r')) i++;
+        if (i >= n || p[i] != '\n') break;
+        i++;
+        l++;
+    }
+    if (i >= n || p[i] != '{') return false;
+    size_t k = i + 1;
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r')) k++;
+    if (k >= n || p[k] != '\n') return false; /* the '{' not alone on its line */
+    while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n')) k++;
+    if (k >= n || p[k] != '"') return false; /* no member: not a printer's "{" line */
+    jline j = { p, n, i, 0, NULL, 0, NULL, 0, false, NULL };
+    if (!lines_value(&j, 0)) return false;
+    ws_lines(&j);
+    /* then the next object, or the end (a C string's NUL taken in aside) */
+    if (j.i < n ? p[j.i] != '{' && !(final && j.i + 1 == n && p[j.i] == '\0') : !final)
+        return false;
+    *line = l;
+    *at = i;
+    return true;
+}
+
 int civic__jsonl_fields(const char *p, size_t n, char *buf, civic_fields *f, bool v2,
                         civic_jsonl_variants *variants, const char **why, size_t *why_at)
 {

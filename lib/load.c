@@ -182,6 +182,17 @@ static int feed(civic_loader *ld, uint32_t format, const char *data, size_t len,
                              what);
             return civic__loader_fatal(ld, &e);
         }
+        /* Pretty-printed JSON (json.dumps(indent=2), jq .) is no log whose
+         * lines a lenient load could skip one by one, answering nothing:
+         * refused whole, in every mode, as a JSON array is (at its header) */
+        uint64_t line;
+        size_t at;
+        if (ld->format == &civic__jsonl_format && civic__jsonl_pretty(data, len, final, &line, &at)) {
+            civic_error e = CIVIC_ERROR_INIT;
+            civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, at, "line %llu: " CIVIC__PRETTY_JSON,
+                             (unsigned long long)line);
+            return civic__loader_fatal(ld, &e);
+        }
         if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) bom = 3;
         ld->bom_checked = true;
     }

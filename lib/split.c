@@ -1013,10 +1013,18 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
      * not with the header given apart (data is a later block of the file) */
     const char *what =
         opts->header ? NULL : civic__binary_text(civic__binary_kind(data, len), false);
+    size_t at = 0;
+    bool pretty = false;
     if (what) {
         c.line = 1;
         rc = civic__error_set(c.err, CIVIC_E_SYNTAX, 1, 1, 0,
                               "line 1, column 1: not an event log: %s", what);
+    } else if (format == CIVIC_FORMAT_JSONL && civic__jsonl_pretty(data, len, true, &c.line, &at)) {
+        /* pretty-printed JSON: refused whole, as a load refuses it */
+        what = CIVIC__PRETTY_JSON;
+        pretty = true;
+        rc = civic__error_set(c.err, CIVIC_E_SYNTAX, c.line, 0, at, "line %llu: %s",
+                              (unsigned long long)c.line, what);
     } else if (format == CIVIC_FORMAT_CSV) {
         rc = opts->header ? csv_given_header(&c, opts->header, opts->header_len)
                           : csv_own_header(&c, &pos);
@@ -1030,7 +1038,7 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
         report->max_ts = CIVIC_NO_TIME;
         report->bytes_max = bytes_max;
     }
-    if (what) return rc;
+    if (what) return pretty ? with_hints(err, rc, given, data, len) : rc; /* as a load */
     if (rc != CIVIC_OK) return with_hints(err, rc, given, data, len); /* a bad header */
     if (!out && out_cap == 0) return rc;                           /* the size asked */
     if (out_cap < bytes_max)

@@ -2761,6 +2761,155 @@ static void a_log_loaded_as_the_other_format_says_so(void **state)
     }
 }
 
+
+/* What a strict or lenient load of text (format as given) from memory, or
+ * of the file `name` holding it, fails with: its code, and err. */
+static int load_any(const char *text, size_t len, uint32_t format, bool lenient, const char *name,
+                    civic_error *err, civic_load_report *rep)
+{
+    civic_engine *e = fresh();
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = format;
+    o.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+    *err = (civic_error)CIVIC_ERROR_INIT;
+    int rc;
+    if (name) {
+        char dir[] = "/tmp/civic-any-XXXXXX", path[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(text, 1, len, f), len);
+        fclose(f);
+        rc = civic_engine_load_file(e, path, &o, rep, err);
+        unlink(path);
+        rmdir(dir);
+    } else {
+        rc = civic_engine_load(e, text, len, &o, rep, err);
+    }
+    if (rc != CIVIC_OK) assert_int_equal(civic_engine_event_count(e), 0);
+    civic_engine_free(e);
+    return rc;
+}
+
+/* The split of text (format as given) fails with err's message. */
+static void split_says(const char *text, size_t len, uint32_t format, const civic_error *err)
+{
+    civic_split_options so = CIVIC_SPLIT_OPTIONS_INIT;
+    so.parts = 2;
+    so.format = format;
+    civic_error serr = CIVIC_ERROR_INIT;
+    uint64_t end[2];
+    char *out = malloc(2 * len + 64);
+    assert_non_null(out);
+    int rc = civic_split(text, len, &so, out, 2 * len + 64, end, NULL, NULL, &serr);
+    free(out);
+    if (rc != err->code || strcmp(serr.message, err->message) != 0)
+        fail_msg("the split says %d %s, the load %d %s", rc, serr.message, err->code,
+                 err->message);
+    assert_int_equal(serr.line, err->line);
+    assert_int_equal(serr.column, err->column);
+    /* the size asked alone says it too, as for any input that is no log */
+    serr = (civic_error)CIVIC_ERROR_INIT;
+    rc = civic_split(text, len, &so, NULL, 0, NULL, NULL, NULL, &serr);
+    if (strstr(err->message, "pretty-printed")) assert_string_equal(serr.message, err->message);
+}
+
+#define PRETTY "a JSON object over several lines (pretty-printed JSON): JSON Lines is one " \
+               "object a line (jq -c . FILE)"
+
+/* Pretty-printed JSON (json.dumps(indent=2), jq .) given as a log: its
+ * first line, a '{' alone, said "expected a key string", and a lenient
+ * load skipped every line, answering nothing.  Refused whole, as what it
+ * is, strict or lenient, from memory or a file, by the split too; only
+ * where its first object reads whole over several lines. */
+static void pretty_printed_json_is_refused_whole(void **state)
+{
+    (void)state;
+    static const struct { const char *text; uint64_t line; } pretty[] = {
+        { "{\n  \"id\": \"a\",\n  \"subject\": \"s\",\n  \"type\": \"fine\",\n  \"ts\": "
+          "\"2024-01-01\"\n}\n{\n  \"id\": \"b\",\n  \"subject\": \"s\",\n  \"type\": \"fine\",\n"
+          "  \"ts\": 1704067200\n}\n", 1 },
+        /* jq . of one object, nested values; CRLF; blank lines and a mark first */
+        { "\xEF\xBB\xBF\n \r\n{ \r\n  \"id\": \"a\",\r\n  \"x\": [\r\n    1,\r\n    {\"y\": null}\r\n"
+          "  ],\r\n  \"subject\": \"s\"\r\n}\r\n", 3 },
+        /* a C caller's length of strlen + 1 */
+        { "{\n\"id\":\"a\"\n}\n", 1 },
+    };
+    for (size_t k = 0; k < sizeof(pretty) / sizeof(pretty[0]); k++) {
+        const char *text = pretty[k].text;
+        size_t len = strlen(text) + (k == 2);
+        char want[CIVIC_ERROR_MESSAGE_SIZE];
+        snprintf(want, sizeof(want), "line %llu: " PRETTY "%s",
+                 (unsigned long long)pretty[k].line,
+                 k == 2 ? " (the text ends in a NUL byte: a length of strlen(text) + 1 takes "
+                          "in the terminating NUL)" : "");
+        for (int how = 0; how < 6; how++) {
+            civic_error err;
+            civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+            const char *name = how < 2 ? NULL : how < 4 ? "log.jsonl" : "log.txt";
+            uint32_t format = how == 1 ? CIVIC_FORMAT_JSONL : CIVIC_FORMAT_AUTO;
+            if (name && k == 2) continue; /* a file holds no C string */
+            int rc = load_any(text, len, format, how % 2, name, &err, &rep);
+            const char *end = name ? strstr(want, " (the text ends") : NULL;
+            if (rc != CIVIC_E_SYNTAX || strncmp(err.message, want, end ? (size_t)(end - want)
+                                                                     : sizeof(want)) != 0)
+                fail_msg("case %zu, %d: %d %s", k, how, rc, err.message);
+            assert_int_equal(err.line, pretty[k].line);
+            assert_int_equal(err.column, 0);
+            assert_int_equal(rep.accepted, 0);
+            assert_int_equal(rep.rejected, 1);
+        }
+        civic_error err;
+        load_any(text, len, CIVIC_FORMAT_AUTO, false, NULL, &err, NULL);
+        split_says(text, len, CIVIC_FORMAT_AUTO, &err);
+    }
+    /* a big one, as a file the pipeline would read in parts */
+    size_t cap = 64 * 1024, n = 0;
+    char *big = malloc(cap);
+    assert_non_null(big);
+    for (int i = 0; n + 200 < cap; i++)
+        n += (size_t)snprintf(big + n, cap - n, "{\n    \"id\": \"e%d\",\n    \"subject\": \"s\",\n"
+                              "    \"type\": \"fine\",\n    \"ts\": \"2024-01-01\"\n}\n", i);
+    for (int lenient = 0; lenient < 2; lenient++) {
+        civic_error err;
+        assert_int_equal(load_any(big, n, CIVIC_FORMAT_AUTO, lenient, "big.jsonl", &err, NULL),
+                         CIVIC_E_SYNTAX);
+        assert_string_equal(err.message, "line 1: " PRETTY);
+    }
+    free(big);
+    /* no such document: the lines speak, and a lenient load reads the good
+     * ones (a '{' alone, then a line of its own; an empty object; one never
+     * closed; text after it; a '{' not alone on its line) */
+    static const char good[] = "{\"id\":\"g\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n";
+    static const char *const not_pretty[] = {
+        "{\n", "{\n}\n", "{\n\"id\": \"a\",\n", "{\n\"id\": \"a\"\n}\nx\n",
+        "{ \"id\": \"a\",\n\"subject\": \"s\"}\n", "{\n\"id\": \"a\n\"}\n",
+    };
+    for (size_t k = 0; k < sizeof(not_pretty) / sizeof(not_pretty[0]); k++) {
+        char text[256];
+        snprintf(text, sizeof(text), "%s%s", not_pretty[k], good);
+        civic_error err;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        civic_engine *e = fresh();
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        o.flags = CIVIC_LOAD_LENIENT;
+        err = (civic_error)CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, text, strlen(text), &o, &rep, &err), CIVIC_OK);
+        if (rep.accepted != 1) fail_msg("case %zu: %llu accepted", k,
+                                        (unsigned long long)rep.accepted);
+        civic_engine_free(e);
+        assert_true(load_any(text, strlen(text), CIVIC_FORMAT_AUTO, false, NULL, &err, NULL) < 0);
+        if (strstr(err.message, "pretty")) fail_msg("case %zu: %s", k, err.message);
+    }
+    /* given as CSV, it is the header's error, with what the text looks like */
+    civic_error err;
+    assert_int_equal(load_any(pretty[0].text, strlen(pretty[0].text), CIVIC_FORMAT_CSV, true,
+                              NULL, &err, NULL), CIVIC_E_SYNTAX);
+    assert_null(strstr(err.message, "pretty"));
+    assert_non_null(strstr(err.message, "(the text looks like JSON Lines: load it as JSON Lines)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2793,6 +2942,7 @@ int main(void)
         cmocka_unit_test(files_load_in_pieces_with_the_same_answers),
         cmocka_unit_test(threads_change_nothing_but_speed),
         cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
+        cmocka_unit_test(pretty_printed_json_is_refused_whole),
         cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),

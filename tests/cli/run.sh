@@ -726,6 +726,18 @@ if [ $? -eq 0 ] && [ "$(cat "$T/out")" = "$(printf 'subject,group,score,grade,ba
    grep -q "skipped: line 1, column 1: expected a JSON object" "$T/err"; then ok; else
     bad "a first line that is an array, lenient: $(cat "$T/out" "$T/err")"; fi
 status json-array-line-strict 2 "array-line.jsonl: line 1, column 1: expected a JSON object" -- $R "$T/array-line.jsonl"
+# pretty-printed JSON (json.dumps(indent=2), jq .) is refused whole as what
+# it is, --lenient too (every line was skipped: no answer, exit 0), by its
+# name or its content, on standard input too
+printf '{\n  "id": "a",\n  "subject": "s",\n  "type": "fine",\n  "ts": "2022-01-01"\n}\n{\n  "id": "b",\n  "subject": "s",\n  "type": "fine",\n  "ts": "2022-01-02"\n}\n' >"$T/pretty.jsonl"
+cp "$T/pretty.jsonl" "$T/pretty.json"
+pretty="line 1: a JSON object over several lines (pretty-printed JSON): JSON Lines is one object a line (jq -c . FILE)\$"
+status json-pretty 2 "^civic-score: $T/pretty.jsonl: $pretty" -- $R "$T/pretty.jsonl"
+status json-pretty-lenient 2 "^civic-score: $T/pretty.jsonl: $pretty" -- $R --lenient "$T/pretty.jsonl"
+status json-pretty-by-content 2 "^civic-score: $T/pretty.json: $pretty" -- $R --lenient "$T/pretty.json"
+"$CLI" $R --lenient - <"$T/pretty.jsonl" >"$T/out" 2>"$T/err"
+if [ $? -eq 2 ] && [ ! -s "$T/out" ] && grep -q "^civic-score: <stdin>: $pretty" "$T/err"; then ok; else
+    bad "pretty-printed JSON on standard input: $(cat "$T/out" "$T/err")"; fi
 status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help

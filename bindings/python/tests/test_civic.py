@@ -2023,6 +2023,30 @@ class TestLoad(Base):
             self.assertEqual(self.engine.load_file(path).accepted, 2)
         self.assertEqual(self.engine.event_count, 4)
 
+    def test_pretty_printed_json_is_refused_whole(self):
+        # json.dumps(indent=2) of each event: its first line, a '{' alone,
+        # was "expected a key string", and a lenient load skipped every line
+        text = "".join(json.dumps({"id": i, "subject": "s1", "type": "fine", "ts": "2022-03-01"},
+                                  indent=2) + "\n" for i in ("p1", "p2"))
+        said = ("line 1: a JSON object over several lines (pretty-printed JSON): JSON Lines is "
+                "one object a line (jq -c . FILE)")
+        for lenient in (False, True):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(text, lenient=lenient)
+            self.assertEqual((cm.exception.code, cm.exception.line, cm.exception.message),
+                             (civic.CIVIC_E_SYNTAX, 1, said))
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.jsonl")
+            with open(path, "w") as f:
+                f.write(text)
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load_file(path, lenient=True)
+            self.assertEqual(cm.exception.message, said)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(text, 2)
+        self.assertEqual(cm.exception.message, said)
+        self.assertEqual(self.engine.event_count, 0)
+
     def test_strict_batch_fails_whole_naming_the_line(self):
         self.engine.load(CSV_GOOD)
         with self.assertRaises(civic.CivicError) as cm:
