@@ -206,6 +206,78 @@ void civic__error_array_hint(civic_error *err, const char *text, size_t len)
     if (i < len && text[i] == '{') append_hint(err, hint, sizeof(hint));
 }
 
+static bool toml_name_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+}
+
+/* Whether text[0..n) is a rules file, not an event log: its first line that
+ * is not blank nor a '#' comment is a TOML table header ("[scheme]",
+ * "[[grade]]", "[rule.litter]": a name of ASCII letters, digits, '_', '-'
+ * and '.', a letter first, in brackets, then only blanks or a comment) or a
+ * key = value line with a blank before its '=' and a value TOML takes
+ * ("base = 1000", name = "x"; not a spreadsheet's "sep=," nor a form's
+ * "qty=5").  No JSON array ("[1, 2]", "[{", "[true]") nor a line of a log
+ * is either.  As civic-server's hints_rules_text judges a body (and
+ * civic-score a file, before it loads it), so that the three agree. */
+static bool rules_text(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    for (;;) {
+        while (i < n && (u[i] == ' ' || u[i] == '\t' || u[i] == '\r' || u[i] == '\n')) i++;
+        if (i >= n || u[i] != '#') break;
+        while (i < n && u[i] != '\n') i++;
+    }
+    size_t k = i, brackets = 0;
+    while (k < n && u[k] == '[' && brackets < 2) k++, brackets++;
+    size_t name = k;
+    while (k < n && toml_name_char(u[k])) k++;
+    if (k == name || !((u[name] | 0x20) >= 'a' && (u[name] | 0x20) <= 'z')) return false;
+    if (brackets && ((k - name == 4 && (memcmp(p + name, "true", 4) == 0 ||
+                                        memcmp(p + name, "null", 4) == 0)) ||
+                     (k - name == 5 && memcmp(p + name, "false", 5) == 0)))
+        return false; /* a JSON array: [true] */
+    if (brackets == 0) {
+        /* "key = value" as a rules file writes it: a blank before the '='
+         * (a spreadsheet's "sep=," and a form's "qty=5" have none), then a
+         * value TOML takes */
+        size_t eq = k;
+        while (k < n && (u[k] == ' ' || u[k] == '\t')) k++;
+        if (k == eq || k >= n || u[k] != '=') return false;
+        for (k++; k < n && (u[k] == ' ' || u[k] == '\t'); k++) {}
+        static const char *const words[] = { "true", "false", "inf", "nan" };
+        for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+            size_t len = strlen(words[w]);
+            if (n - k >= len && memcmp(p + k, words[w], len) == 0 &&
+                (k + len == n || !toml_name_char(u[k + len])))
+                return true;
+        }
+        return k < n && (u[k] == '"' || u[k] == '\'' || u[k] == '[' || u[k] == '{' ||
+                         u[k] == '+' || u[k] == '-' || (u[k] >= '0' && u[k] <= '9'));
+    }
+    for (size_t b = 0; b < brackets; b++, k++)
+        if (k >= n || u[k] != ']') return false;
+    while (k < n && (u[k] == ' ' || u[k] == '\t')) k++;
+    return k == n || u[k] == '\n' || u[k] == '\r' || u[k] == '#';
+}
+
+void civic__error_rules_hint(civic_error *err, const char *text, size_t len)
+{
+    static const char hint[] = " (the text looks like a rules file, TOML: give it as the rules, "
+                               "not as events)";
+    if (!err || err->version < 1 || err->line == 0) return;
+    /* the header's line: the first that is not empty, as the CSV reader
+     * skips them (a line of blanks is a record, a '#' comment a header) */
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t line = 1;
+    for (; i < len && (text[i] == '\n' || (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n'));
+         i++)
+        line += text[i] == '\n';
+    if (err->line == line && rules_text(text, len)) append_hint(err, hint, sizeof(hint));
+}
+
 /* Whether text[0..n) is a CSV header that names id, subject, type and ts:
  * names matched as the CSV reader matches them (any case, blanks around,
  * quoted or not), as civic-score's csv_header_line does. */

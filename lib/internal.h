@@ -455,6 +455,12 @@ bool civic__error_names_nul_alone(const civic_error *err);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
 void civic__error_array_hint(civic_error *err, const char *text, size_t len);
+/* A failed CSV load or split of text[0..len) at its header's line (the
+ * first that is not empty) where the text is a rules file (its first line
+ * that is not blank or a '#' comment a TOML [table] or a key = value): the
+ * hint that says so, for every front end (civic-score and civic-server
+ * name such a text before they load it, in their own words). */
+void civic__error_rules_hint(civic_error *err, const char *text, size_t len);
 /* A failed load of text[0..len) read as `format` (CIVIC_FORMAT_CSV or
  * CIVIC_FORMAT_JSONL, as given, not guessed) at the line of its first byte
  * that is no BOM or blank, which looks like the other format (a '{' where a

@@ -884,14 +884,17 @@ static int csv_own_header(split_ctx *c, size_t *pos)
 
 /* rc, and for data that cannot be read the hints a load gives it (it ends
  * in a NUL byte: a length of strlen + 1; it is a JSON array; it looks like
- * the other format than `given`, CIVIC_FORMAT_AUTO for none); not for an
- * error of the header given apart or of the arguments (line 0). */
-static int with_hints(civic_error *err, int rc, uint32_t given, const char *data, size_t len)
+ * the other format than `given`, CIVIC_FORMAT_AUTO for none; read as CSV
+ * with its own header (csv), it is a rules file); not for an error of the
+ * header given apart or of the arguments (line 0). */
+static int with_hints(civic_error *err, int rc, uint32_t given, bool csv, const char *data,
+                      size_t len)
 {
     if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && err && err->line > 0) {
         civic__error_nul_hint(err, data, len);
         civic__error_array_hint(err, data, len);
         civic__error_format_hint(err, given, data, len);
+        if (csv) civic__error_rules_hint(err, data, len);
     }
     return rc;
 }
@@ -1038,8 +1041,9 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
         report->max_ts = CIVIC_NO_TIME;
         report->bytes_max = bytes_max;
     }
-    if (what) return pretty ? with_hints(err, rc, given, data, len) : rc; /* as a load */
-    if (rc != CIVIC_OK) return with_hints(err, rc, given, data, len); /* a bad header */
+    bool own_csv = format == CIVIC_FORMAT_CSV && !opts->header;
+    if (what) return pretty ? with_hints(err, rc, given, own_csv, data, len) : rc; /* as a load */
+    if (rc != CIVIC_OK) return with_hints(err, rc, given, own_csv, data, len); /* a bad header */
     if (!out && out_cap == 0) return rc;                           /* the size asked */
     if (out_cap < bytes_max)
         return civic__error_set(err, CIVIC_E_LIMIT, 0, 0, 0,
@@ -1059,5 +1063,5 @@ int civic_split(const char *data, size_t len, const civic_split_options *opts, c
     }
     civic__free(&alc, c.recs, c.cap * sizeof(split_rec));
     civic__free(&alc, c.jbuf, c.jbuf_cap);
-    return with_hints(err, rc, given, data, len);
+    return with_hints(err, rc, given, own_csv, data, len);
 }

@@ -2910,6 +2910,60 @@ static void pretty_printed_json_is_refused_whole(void **state)
     assert_non_null(strstr(err.message, "(the text looks like JSON Lines: load it as JSON Lines)"));
 }
 
+#define RULES_HINT " (the text looks like a rules file, TOML: give it as the rules, not as events)"
+
+/* A rules file given as events failed at its CSV header with the reader's
+ * words alone ("a quote inside an unquoted field" of a comment, "the
+ * header has no 'id' ... column"): the error says what the text is, in a
+ * load from memory or a file and in a split (civic-score and civic-server
+ * name such a text before they load it, in their own words). */
+static void a_rules_file_given_as_events_says_so(void **state)
+{
+    (void)state;
+    static const struct { const char *text, *says; } rules[] = {
+        { "[scheme]\nbase = 1000\n", "line 1: the header has no 'id', 'subject', 'type' or 'ts' "
+          "column (required: id, subject, type, ts)" RULES_HINT },
+        { "# The \"community\" scheme\n[scheme]\n", "line 1, column 7: a quote inside an "
+          "unquoted field (quote the whole field)" RULES_HINT },
+        { "\n\r\nversion = 2\n[[grade]]\nname = \"A\"\n", "line 3: the header has no 'id', "
+          "'subject', 'type' or 'ts' column (required: id, subject, type, ts)" RULES_HINT },
+        { "# rules\n\n[rule.litter]  # a rule\npoints = -5\n", NULL },
+    };
+    for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]); k++) {
+        const char *text = rules[k].text;
+        for (int how = 0; how < 6; how++) {
+            civic_error err;
+            const char *name = how < 2 ? NULL : how < 4 ? "rules.toml" : "rules.csv";
+            uint32_t format = how == 1 ? CIVIC_FORMAT_CSV : CIVIC_FORMAT_AUTO;
+            int rc = load_any(text, strlen(text), format, how % 2, name, &err, NULL);
+            size_t m = strlen(err.message), h = sizeof(RULES_HINT) - 1;
+            if (rc != CIVIC_E_SYNTAX || m < h || strcmp(err.message + m - h, RULES_HINT) != 0 ||
+                (rules[k].says && strcmp(err.message, rules[k].says) != 0))
+                fail_msg("case %zu, %d: %d %s", k, how, rc, err.message);
+        }
+        civic_error err;
+        load_any(text, strlen(text), CIVIC_FORMAT_AUTO, false, NULL, &err, NULL);
+        split_says(text, strlen(text), CIVIC_FORMAT_AUTO, &err);
+    }
+    /* not as JSON Lines, nor for a text that is no rules file, nor for an
+     * error past the header */
+    static const struct { const char *text; uint32_t format; } other[] = {
+        { "[scheme]\nbase = 1000\n", CIVIC_FORMAT_JSONL },
+        { "sep=;\nid;subject;type;ts\n", CIVIC_FORMAT_AUTO },
+        { "qty=5\n", CIVIC_FORMAT_AUTO },
+        { "[1, 2]\n", CIVIC_FORMAT_AUTO },
+        { "[true]\n", CIVIC_FORMAT_AUTO },
+        { "id,subject,type,ts\n[scheme]\n", CIVIC_FORMAT_AUTO },
+        { "title\n[scheme]\n", CIVIC_FORMAT_AUTO },
+    };
+    for (size_t k = 0; k < sizeof(other) / sizeof(other[0]); k++) {
+        civic_error err;
+        assert_true(load_any(other[k].text, strlen(other[k].text), other[k].format, false, NULL,
+                             &err, NULL) < 0);
+        if (strstr(err.message, "rules file")) fail_msg("case %zu: %s", k, err.message);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2943,6 +2997,7 @@ int main(void)
         cmocka_unit_test(threads_change_nothing_but_speed),
         cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
         cmocka_unit_test(pretty_printed_json_is_refused_whole),
+        cmocka_unit_test(a_rules_file_given_as_events_says_so),
         cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),

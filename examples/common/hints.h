@@ -78,7 +78,9 @@ void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out);
  * value TOML takes ("base = 1000", name = "x"; not a spreadsheet's "sep=,"
  * nor a form's "qty=5"). No JSON array ("[1, 2]", "[{", "[true]") nor a
  * line of a log is either.  For an error's message, once the text
- * failed to load as a log (civic-server's POST /events). */
+ * failed to load as a log (civic-server's POST /events).  The library's
+ * CSV loads judge a text alike (lib/error.c, rules_text), to add their
+ * hint: change both. */
 bool hints_rules_text(const char *p, size_t n);
 
 /* The name of field k ("qty") and what its absence does ("every event

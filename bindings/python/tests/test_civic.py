@@ -2047,6 +2047,25 @@ class TestLoad(Base):
         self.assertEqual(cm.exception.message, said)
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_a_rules_file_given_as_events_says_so(self):
+        # it was the CSV reader's error alone, of the rules' first line
+        hint = " (the text looks like a rules file, TOML: give it as the rules, not as events)"
+        for lenient in (False, True):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(RULES, lenient=lenient)
+            self.assertTrue(cm.exception.message.endswith(hint), cm.exception.message)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "rules.toml")
+            with open(path, "w") as f:
+                f.write("# the \"community\" scheme\n[scheme]\nbase = 1000\n")
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load_file(path)
+            self.assertEqual(cm.exception.message, "line 1, column 7: a quote inside an unquoted "
+                             "field (quote the whole field)" + hint)
+        with self.assertRaises(civic.CivicError) as cm:
+            civic.split(RULES, 2)
+        self.assertTrue(cm.exception.message.endswith(hint), cm.exception.message)
+
     def test_strict_batch_fails_whole_naming_the_line(self):
         self.engine.load(CSV_GOOD)
         with self.assertRaises(civic.CivicError) as cm:
