@@ -161,6 +161,32 @@ bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *
     return true;
 }
 
+void civic__csv_stray_cr_note(civic_error *e, const char *p, size_t n)
+{
+    if (n < 2 || p[n - 1] != '\r' || p[n - 2] != '\r' || memchr(p, '\n', n) ||
+        strstr(e->message, "carriage return"))
+        return;
+    size_t cr = n - 2; /* the first of the CRs before the line end's */
+    while (cr > 0 && p[cr - 1] == '\r') cr--;
+    /* the last field's first byte: after the last comma outside quotes */
+    bool in = false, field_start = true;
+    size_t last = 0;
+    for (size_t i = 0; i < cr; i++) {
+        if (in) {
+            if (p[i] == '"') in = false; /* "" reads as a close and an open */
+            continue;
+        }
+        if (p[i] == '"' && field_start) in = true;
+        if (p[i] == ',') last = i + 1;
+        field_start = p[i] == ',';
+    }
+    if (in || e->column == 0 || e->column < last + 1 || cr >= UINT32_MAX) return;
+    char hint[96];
+    snprintf(hint, sizeof(hint), " (a carriage return at column %u: lines must end in LF or "
+             "CRLF)", (unsigned)(cr + 1));
+    civic__error_append(e, hint);
+}
+
 /* civic_format.note: of the record the serial reader is at.  A stray
  * quote that a later line closes makes one record of the lines between,
  * whose error may be any (a field's value, an id seen before): each says
@@ -289,6 +315,7 @@ static void csv_note(const civic_loader *ld, civic_error *e)
         const char *hint = civic__csv_separators_hint(p, n, v1);
         if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
     }
+    if (st->header_done) civic__csv_stray_cr_note(e, p, n); /* "...\r\r\n" */
     /* of the record's first line, as the split notes it: a quote that
      * opened a field holding line breaks is no header's */
     const char *lf = memchr(p, '\n', n);

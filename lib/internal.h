@@ -1303,6 +1303,12 @@ extern const char *const civic__field_names[CIVIC_F_COUNT];
  * under a header of ncols columns, and then in where (size >= 96) the hint
  * an error `what` at `line` gets: where the CR is ("" when `what` speaks
  * of a carriage return already).  The load and the split say it alike. */
+/* csv.c: an error e of the one-line record p[0..n) (without its LF) that
+ * ends in a carriage return before its line end's (CR CR LF: a line end
+ * written over one that had its CR already), met in its last field, where
+ * the CR shows only as "\x0d" in the value: where it is, as the header's and
+ * a mid-record CR are told.  The load and the split say it alike. */
+void civic__csv_stray_cr_note(civic_error *e, const char *p, size_t n);
 bool civic__csv_cr_hint(char *where, size_t size, const char *what, const char *raw,
                         size_t raw_n, uint32_t ncols, uint64_t line, uint64_t raw_line);
 /* csv.c: whether the record p[0..n) after the header is commas and blanks

@@ -745,7 +745,14 @@ static int csv_read(split_ctx *c, size_t pos)
         uint64_t first = c->line;
         if (quote) rc = csv_quoted(c, pos, &end);
         else rc = csv_plain(c, pos, body, end, comma, ncomma);
-        if (rc != CIVIC_OK) return joined_hint(c, cr_hint(c, rc, pos, first), pos, body, true);
+        if (rc == CIVIC_OK) {
+            pos = end;
+            continue;
+        }
+        rc = cr_hint(c, rc, pos, first);
+        if (rc != CIVIC_E_NOMEM && c->line == first) /* "...\r\r\n", as csv.c notes it */
+            civic__csv_stray_cr_note(c->err, p + pos, body - pos);
+        return joined_hint(c, rc, pos, body, true);
         pos = end;
     }
     return CIVIC_OK;

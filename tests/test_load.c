@@ -2964,6 +2964,75 @@ static void a_rules_file_given_as_events_says_so(void **state)
     }
 }
 
+#define CR_AT(c) " (a carriage return at column " #c ": lines must end in LF or CRLF)"
+
+/* A record that ends in a CR before its CRLF (a line end written over one
+ * that had its CR) showed the CR only as "\x0d" in its last field's error:
+ * where it is is said, as of a CR in the header or inside a record; a
+ * lenient load skips that line alone. */
+static void a_cr_before_the_line_end_is_named_where_it_is(void **state)
+{
+    (void)state;
+#define BAD_TS "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)"
+#define BAD_QTY "bad qty: not a number (a non-negative decimal, at most 3 places, at most " \
+                "1000000000000)"
+    static const struct { const char *text, *says; } cases[] = {
+        { "id,subject,type,ts\r\nx,s,fine,2024-01-01\r\r\n", "line 2, column 10: field 'ts': "
+          BAD_TS " \"2024-01-01\\x0d\"" CR_AT(20) },
+        { "id,subject,type,ts\nx,s,fine,2024-01-01\r\r\r\n", "line 2, column 10: field 'ts': "
+          BAD_TS " \"2024-01-01\\x0d\\x0d\"" CR_AT(20) },
+        { "id,subject,type,ts,qty\r\nx,s,fine,2024-01-01,\r\r\n", "line 2, column 21: field "
+          "'qty': " BAD_QTY " \"\\x0d\"" CR_AT(21) },
+        { "id,subject,type,ts\r\nx,s,fine,\"2024-01-01\"\r\r\n", "line 2, column 22: unexpected "
+          "character after a closing quote" CR_AT(22) },
+        { "id,subject,type,ts\r\nx,s,fine,2024-01-01\r\r", "line 2, column 10: field 'ts': "
+          BAD_TS " \"2024-01-01\\x0d\"" CR_AT(20) },
+        /* an error of another field is that field's alone */
+        { "id,subject,type,ts\r\nx,s,fien,2024-01-01\r\r\n", "line 2, column 5: field 'type': "
+          "unknown type (not a rule code, revoke, repair, redeem, object, dismiss or correct) "
+          "\"fien\" (did you mean 'fine'?)" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error err;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        const char *text = cases[k].text;
+        int rc = load_any(text, strlen(text), CIVIC_FORMAT_AUTO, false, NULL, &err, &rep);
+        if (rc >= 0 || strcmp(err.message, cases[k].says) != 0)
+            fail_msg("case %zu: %d %s", k, rc, err.message);
+        /* the split reads the ts, not the qty nor the type */
+        if (!strstr(err.message, "'qty'") && !strstr(err.message, "'type'"))
+            split_says(text, strlen(text), CIVIC_FORMAT_AUTO, &err);
+    }
+    /* lenient: that line skipped alone, with the same words, read serially
+     * or in parts (a load of 4 KiB and more) */
+    size_t cap = 16 * 1024, n = 0;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, "id,subject,type,ts\r\nbad,s,fine,2024-01-01\r\r\n");
+    for (int i = 0; n + 64 < cap; i++)
+        n += (size_t)snprintf(text + n, cap - n, "e%d,s,fine,2024-01-01\r\n", i);
+    for (int big = 0; big < 2; big++) {
+        civic_engine *e = fresh();
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        o.flags = CIVIC_LOAD_LENIENT;
+        size_t len = big ? n : 66; /* the header, that line and one more */
+        assert_int_equal(civic_engine_load(e, text, len, &o, &rep, &err), CIVIC_OK);
+        assert_int_equal(rep.rejected, 1);
+        assert_int_equal(rep.accepted, civic_engine_event_count(e));
+        civic_engine_free(e);
+        o.flags = 0;
+        assert_int_equal(load_any(text, len, CIVIC_FORMAT_AUTO, false, NULL, &err, NULL),
+                         CIVIC_E_EVENT);
+        assert_string_equal(err.message, "line 2, column 12: field 'ts': " BAD_TS
+                            " \"2024-01-01\\x0d\"" CR_AT(22));
+    }
+    free(text);
+#undef BAD_TS
+#undef BAD_QTY
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2998,6 +3067,7 @@ int main(void)
         cmocka_unit_test(threads_change_nothing_but_speed_jsonl),
         cmocka_unit_test(pretty_printed_json_is_refused_whole),
         cmocka_unit_test(a_rules_file_given_as_events_says_so),
+        cmocka_unit_test(a_cr_before_the_line_end_is_named_where_it_is),
         cmocka_unit_test(errors_give_the_byte_offset_of_their_record),
         cmocka_unit_test(blank_lines_before_the_header_cost_no_more_on_two_threads),
         cmocka_unit_test(a_caught_signal_does_not_fail_a_read),

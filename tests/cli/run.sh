@@ -738,6 +738,14 @@ status json-pretty-by-content 2 "^civic-score: $T/pretty.json: $pretty" -- $R --
 "$CLI" $R --lenient - <"$T/pretty.jsonl" >"$T/out" 2>"$T/err"
 if [ $? -eq 2 ] && [ ! -s "$T/out" ] && grep -q "^civic-score: <stdin>: $pretty" "$T/err"; then ok; else
     bad "pretty-printed JSON on standard input: $(cat "$T/out" "$T/err")"; fi
+# a CR before a record's CRLF (CR CR LF) is told where it is, not as "\x0d"
+# alone; --lenient skips that line
+printf 'id,subject,type,ts\r\na,s,fine,2022-01-01\r\r\nb,s,fine,2022-01-02\r\n' >"$T/crcr.csv"
+status csv-cr-cr-lf 2 "crcr.csv: line 2, column 10: field 'ts': bad timestamp (.*) \"2022-01-01\\\\x0d\" (a carriage return at column 20: lines must end in LF or CRLF)\$" -- $R "$T/crcr.csv"
+"$CLI" $R --lenient -t 2022-10-01 -f csv "$T/crcr.csv" >"$T/out" 2>"$T/err"
+if [ $? -eq 0 ] && [ "$(cat "$T/out")" = "$(printf 'subject,group,score,grade,balance,flags\ns,,990.00,A,-10.00,')" ] &&
+   grep -q "skipped: line 2, column 10: .*(a carriage return at column 20: lines must end in LF or CRLF)\$" "$T/err"; then ok; else
+    bad "a CR before CRLF, lenient: $(cat "$T/out" "$T/err")"; fi
 status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
