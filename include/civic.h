@@ -297,7 +297,9 @@ CIVIC_API int civic_rules_parse_time(const civic_rules *rules, const char *text,
  *  parentheses, as a log's ts is told it: "bad timestamp (expected ...)
  *  (the seconds are required: write 2025-11-28T19:04:00)", "(day.month.year?
  *  write 2026-12-01)", "(U+FF12 is a full-width character)", "(a database's
- *  NULL? it is no time)" (since 1.1).
+ *  NULL? it is no time)" (since 1.1); "bad UTC offset (expected Z or
+ *  +HH:MM)" goes on so where the offset lacks its ':' (+0800): "(write
+ *  +08:00)".
  *  @return as civic_rules_parse_time. */
 CIVIC_API int civic_rules_parse_time_ext(const civic_rules *rules, const char *text,
                                          size_t len, int64_t *out, civic_error *err);

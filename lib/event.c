@@ -246,16 +246,60 @@ static bool ts_takes(const char *w, int32_t utc_offset)
     return civic__time_parse(w, strlen(w), utc_offset, &t, &why) == CIVIC_OK;
 }
 
+/* A ts written otherwise than a form it may take, but meaning one: with
+ * a blank before or after it, a decimal comma before the fraction of a
+ * second, an offset without its ':'.  The hint into buf, where the ts
+ * parser takes what it would write; true when the value is of such a form
+ * (hint or not). */
+static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
+{
+    char w[72], t[48];
+    size_t a = 0, b = n, i = 0;
+    int d;
+    if (n == 0 || n >= sizeof(w) || memchr(v, '\0', n)) return false;
+    while (a < b && (v[a] == ' ' || v[a] == '\t')) a++;
+    while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) b--;
+    if (b > a && (a > 0 || b < n)) {
+        snprintf(w, sizeof(w), "%.*s", (int)(b - a), v + a);
+        if (ts_takes(w, utc_offset))
+            snprintf(buf, size, " (%s: write %s)", a == 0 ? "it ends in a blank" : b == n
+                     ? "it starts with a blank" : "blanks around it", w);
+        return true;
+    }
+    bool clock = n >= 19 && v[4] == '-' && v[13] == ':' && v[16] == ':';
+    if (clock && n > 20 && v[19] == ',' && v[20] >= '0' && v[20] <= '9') {
+        snprintf(w, sizeof(w), "%.19s.%.*s", v, (int)(n - 20), v + 20);
+        if (ts_takes(w, utc_offset)) snprintf(buf, size, " (a decimal comma? write %s)", w);
+        return true;
+    }
+    if (clock) { /* +0800, +08: write +08:00 */
+        i = 19;
+        if (i < n && v[i] == '.')
+            for (i++; i < n && v[i] >= '0' && v[i] <= '9'; i++) {}
+        size_t k = i + 1;
+        if (i >= n || (v[i] != '+' && v[i] != '-') || !hint_digits(v, n, &k, 2, 4, &d) ||
+            k != n || (n - i != 3 && n - i != 5))
+            return false;
+        snprintf(t, sizeof(t), "%c%.2s:%.2s", v[i], v + i + 1, n - i == 5 ? v + i + 3 : "00");
+        snprintf(w, sizeof(w), "%.*s%s", (int)i, v, t);
+        if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", t);
+        return true;
+    }
+    return false;
+}
+
 /* A ts in a locale's form: day.month.year (time after a blank, or none),
  * a date with '/' (which way round depends on the country), or a time
- * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS).  What it would write
- * is given only where the ts parser takes it. */
+ * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS); or written otherwise
+ * (ts_hint_otherwise).  What it would write is given only where the ts
+ * parser takes it. */
 static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
-    char w[40];
+    char w[48]; /* room for any int the format is given, as gcc counts */
     size_t i = 0;
     int a, b, y, h = 0, m = 0;
     bool time = false;
+    if (ts_hint_otherwise(v, n, utc_offset, buf, size)) return;
     if (hint_digits(v, n, &i, 1, 2, &a) && i < n && (v[i] == '.' || v[i] == '/')) {
         char sep = v[i++];
         if (!hint_digits(v, n, &i, 1, 2, &b) || !hint_char(v, n, &i, sep) ||

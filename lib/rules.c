@@ -2477,9 +2477,11 @@ int civic_rules_parse_time_ext(const civic_rules *r, const char *text, size_t le
     if (rc == CIVIC_OK) return CIVIC_OK;
     if (!why) why = "bad timestamp";
     /* of no form: what it most likely is, after the list of forms, which a
-     * caller may replace by its own (civic.h) */
+     * caller may replace by its own (civic.h); an offset without its ':'
+     * (+0800), what to write */
     char hint[176] = "";
-    if (rc == CIVIC_E_EVENT && strncmp(why, "bad timestamp", 13) == 0)
+    if (rc == CIVIC_E_EVENT && (strncmp(why, "bad timestamp", 13) == 0 ||
+                                strncmp(why, "bad UTC offset", 14) == 0))
         civic__time_hint(r->utc_offset, text, len, hint, sizeof(hint));
     return civic__error_set(err, rc, 0, 0, 0, "%s%s", why, hint);
 }

@@ -216,6 +216,14 @@ static int time_parse_local(const char *s, size_t n, int32_t local_offset, int64
             while (i < n && s[i] >= '0' && s[i] <= '9') i++;
             if (i == at) return CIVIC_E_EVENT;
         }
+        /* a fraction after a comma (ISO 8601 allows it, RFC 3339 not), or
+         * blanks after a good time: no offset at fault, but of no form (the
+         * value's hint, event.c, says what to write) */
+        size_t m = n;
+        while (m > i && (s[m - 1] == ' ' || s[m - 1] == '\t')) m--;
+        if (i < n && ((s[i] == ',' && i == 19 && i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9') ||
+                      (m < n && (m == i || civic__offset_parse(s + i, m - i, &offset)))))
+            return CIVIC_E_EVENT;
         if (i < n && !civic__offset_parse(s + i, n - i, &offset)) {
             *why = !civic__offset_shaped(s + i, n - i) ? "bad UTC offset (expected Z or +HH:MM)"
                    : s[i + 4] >= '6' ? "UTC offset minutes out of range (00..59)"

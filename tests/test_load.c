@@ -241,6 +241,27 @@ static void log_errors_say_what_was_meant(void **state)
                "\"2026-12-01 09:00\" (the seconds are required: write 2026-12-01T09:00:00)");
     load_fails("id,subject,type,ts\nx,s,fine,2026-12-01T09:00+08:00\n", csv, CIVIC_E_EVENT, 2,
                10, "(the seconds are required: write 2026-12-01T09:00:00+08:00)");
+    /* written otherwise than a form a ts takes: the fault, and what to write
+     * (a blank and a decimal comma were "bad UTC offset") */
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00Z \n", csv, CIVIC_E_EVENT, 2, 10,
+               "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"2024-01-01T09:30:00Z \" "
+               "(it ends in a blank: write 2024-01-01T09:30:00Z)");
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01 \n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"2024-01-01 \" (it ends in a blank: write 2024-01-01)");
+    load_fails("id,subject,type,ts\nx,s,fine,\t2024-01-01T09:30:00\n", csv, CIVIC_E_EVENT, 2, 10,
+               "(it starts with a blank: write 2024-01-01T09:30:00)");
+    load_fails("id,subject,type,ts\nx,s,fine, 1704067200 \n", csv, CIVIC_E_EVENT, 2, 10,
+               "(blanks around it: write 1704067200)");
+    load_fails("id,subject,type,ts\nx,s,fine,\"2024-01-01T09:30:00,5Z\"\n", csv, CIVIC_E_EVENT, 2,
+               10, "bad timestamp (" FORMS " \"2024-01-01T09:30:00,5Z\" (a decimal comma? write "
+               "2024-01-01T09:30:00.5Z)");
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00+0800\n", csv, CIVIC_E_EVENT, 2,
+               10, "field 'ts': bad UTC offset (expected Z or +HH:MM) \"2024-01-01T09:30:00+0800\" "
+               "(write +08:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00.25-05\n", csv, CIVIC_E_EVENT, 2,
+               10, "\"2024-01-01T09:30:00.25-05\" (write -05:00)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-03-04 \"}\n",
+               CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "(it ends in a blank: write 2025-03-04)");
     assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,31.02.26\n"),
                           "\"31.02.26\""));
     assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,2026-12-01 09\n"),
@@ -251,10 +272,12 @@ static void log_errors_say_what_was_meant(void **state)
     static const char *const no_ts_hint[] = {
         "2024-02-30 10:00", "31.02.2024", "2024-01-01T10:00+0800", "2024-01-01 25:00",
         "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
+        "2024-02-30 ", " 2024-01-01 10:00", "2024-02-30T10:00:00,5", "2024-01-01T10:00:00+2500",
+        "2024-01-01T10:00:00,",
     };
     for (size_t k = 0; k < sizeof(no_ts_hint) / sizeof(no_ts_hint[0]); k++) {
         char text[128], end[64];
-        snprintf(text, sizeof(text), "id,subject,type,ts\nx,s,fine,%s\n", no_ts_hint[k]);
+        snprintf(text, sizeof(text), "id,subject,type,ts\nx,s,fine,\"%s\"\n", no_ts_hint[k]);
         snprintf(end, sizeof(end), "\"%s\"", no_ts_hint[k]);
         const char *m = load_message(text);
         if (!ends_with(m, end)) fail_msg("%s", m);

@@ -1277,6 +1277,8 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
         { "2026-12-01 09:00", " (the seconds are required: write 2026-12-01T09:00:00)" },
         { "2026-12-01T09:00+01:00",
           " (the seconds are required: write 2026-12-01T09:00:00+01:00)" },
+        { "2026-12-01T09:00:00Z ", " (it ends in a blank: write 2026-12-01T09:00:00Z)" },
+        { "2026-12-01T09:00:00+0100", " (write +01:00)" },
     };
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
         char text[3][256];
@@ -1300,6 +1302,10 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
             if (m < h || strcmp(e.message + m - h, ts[i].hint) != 0) fail_msg("%s", e.message);
         }
     }
+    /* a decimal comma before the fraction of a second, quoted in CSV */
+    static const char comma[] = "id,subject,type,ts\ne1,s1,good,\"2026-12-01T09:00:00,5\"\n";
+    civic_error ce = split_as_load(comma, sizeof(comma) - 1);
+    assert_non_null(strstr(ce.message, " (a decimal comma? write 2026-12-01T09:00:00.5)"));
     /* a ts that holds a look-alike character (a full-width dash, a
      * no-break space): named as the load names it */
     const char *alike[] = {

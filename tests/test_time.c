@@ -281,6 +281,7 @@ static void every_clock_parses_like_the_plain_parser(void **state)
 static void a_refused_time_says_why(void **state)
 {
     (void)state;
+#define BAD_TS "bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds)"
 #define MS_WHY "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; " \
                "write Unix seconds (drop the last three digits)"
     static const struct { const char *s; int32_t offset; int rc; const char *why; } cases[] = {
@@ -289,6 +290,15 @@ static void a_refused_time_says_why(void **state)
         { "2024-05-01T10:00:00+8:00", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
         { "2024-05-01T10:00:00+0800", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
         { "2024-05-01T10:00:00+ab:00", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
+        /* no offset at fault: a blank after a good time, a fraction after
+         * a comma (of no form, told what to write by the value's hint) */
+        { "2024-05-01T10:00:00Z ", 0, CIVIC_E_EVENT, BAD_TS },
+        { "2024-05-01T10:00:00+08:00\t", 0, CIVIC_E_EVENT, BAD_TS },
+        { "2024-05-01T10:00:00.5 ", 0, CIVIC_E_EVENT, BAD_TS },
+        { "2024-05-01T10:00:00 ", 0, CIVIC_E_EVENT, BAD_TS },
+        { "2024-05-01T10:00:00,5Z", 0, CIVIC_E_EVENT, BAD_TS },
+        { "2024-05-01T10:00:00+0800 ", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
+        { "2024-05-01T10:00:00,", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
         { "0001-01-01", 8 * 3600, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         { "0001-01-01T07:59:59+08:00", 0, CIVIC_E_LIMIT,
           "timestamp out of range (years 0001..9999 in UTC)" },
@@ -305,6 +315,7 @@ static void a_refused_time_says_why(void **state)
         { "-1767607200000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
     };
 #undef MS_WHY
+#undef BAD_TS
     civic_ts_cache cache;
     memset(&cache, 0, sizeof(cache));
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -404,6 +415,10 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
         { "\\N", " (a database's NULL? it is no time)" },
         { "\xef\xbc\x92" "025-01-01", " (U+FF12 is a full-width character)" },
         { "2026\xe2\x80\x93" "01-05", " (U+2013 is a dash, not a minus sign)" },
+        { "2025-03-04T09:30:00Z ", " (it ends in a blank: write 2025-03-04T09:30:00Z)" },
+        { " 2025-03-04", " (it starts with a blank: write 2025-03-04)" },
+        { "2025-03-04T09:30:00,5Z", " (a decimal comma? write 2025-03-04T09:30:00.5Z)" },
+        { " 2025-13-01", "" },      /* no such month, without the blank either */
         { "31.02.2026", "" },       /* no such day: no time to write */
         { "yesterday", "" },
         { "nul", "" },
@@ -418,9 +433,21 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
         assert_string_equal(err.message, want);
         assert_ptr_equal(strchr(err.message, ')') + 1, err.message + strlen(forms));
     }
+    /* an offset without its ':' is told what to write after its reason
+     * (which civic-score -t and the service's as_of show whole); one out
+     * of range gets nothing */
+    int64_t t = 0;
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-03-04T09:30:00+0800", 24, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "bad UTC offset (expected Z or +HH:MM) (write +08:00)");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-03-04T09:30:00-05", 22, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "bad UTC offset (expected Z or +HH:MM) (write -05:00)");
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-03-04T09:30:00+2500", 24, &t, &err),
+                     CIVIC_E_EVENT);
+    assert_string_equal(err.message, "bad UTC offset (expected Z or +HH:MM)");
     /* a reason of a part that is wrong gets none (a day that does not
      * exist is told so, the seconds left out or not) */
-    int64_t t = 0;
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-06-31", 10, &t, &err), CIVIC_E_EVENT);
     assert_string_equal(err.message, "day out of range for the month");
     assert_int_equal(civic_rules_parse_time_ext(r, "2025-02-30 10:00", 16, &t, &err),

@@ -685,6 +685,8 @@ status usage-as-of-month 1 "bad --as-of time '2025-13-01': month out of range" -
 status usage-as-of-hour 1 "bad --as-of time '2025-06-30T24:00:01': time of day out of range" -- $R -t 2025-06-30T24:00:01 $D/events.csv
 status usage-as-of-forms 1 "bad --as-of time 'yesterday' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS\\[Z|+HH:MM\\], Unix seconds or now)" -- $R -t yesterday $D/events.csv
 status usage-as-of-range 1 "--as-of time '10000-01-02' out of range (years 0001..9999 in UTC)" -- $R -t 10000-01-02 $D/events.csv
+# an offset without its ':': the reason, and what to write
+status usage-as-of-offset 1 "bad --as-of time '2025-03-04T09:30:00+0800': bad UTC offset (expected Z or +HH:MM) (write +08:00)\$" -- $R -t 2025-03-04T09:30:00+0800 $D/events.csv
 # a time of no form that most likely means one: after the forms, what to
 # write, as a log's ts is told it (-t gave the forms only); the message's
 # start as it was, for scripts that match it
@@ -693,7 +695,9 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
             "01.12.2026|(day.month.year? write 2026-12-01)" \
             "12/06/2026|(day/month/year or month/day/year? write YYYY-MM-DD)" \
             "NULL|(a database's NULL? it is no time)" \
-            "$wide|(U+FF12 is a full-width character)"; do
+            "$wide|(U+FF12 is a full-width character)" \
+            "2025-03-04T09:30:00Z |(it ends in a blank: write 2025-03-04T09:30:00Z)" \
+            "2025-03-04T09:30:00,5Z|(a decimal comma? write 2025-03-04T09:30:00.5Z)"; do
     t=${case%%|*}; hint=${case#*|}
     "$CLI" $R -t "$t" $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
     if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "civic-score: bad --as-of time '$t' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now) $hint
