@@ -246,16 +246,37 @@ static bool ts_takes(const char *w, int32_t utc_offset)
     return civic__time_parse(w, strlen(w), utc_offset, &t, &why) == CIVIC_OK;
 }
 
+/* A time of day at v[*i..) to the end, after a blank or a 'T' ("9:30",
+ * "09:30:15"), or nothing: false when something else is there; *written
+ * "THH:MM:SS" or "". */
+static bool hint_time_tail(const char *v, size_t n, size_t *i, char *written, size_t size)
+{
+    int h, m, sec = 0;
+    written[0] = '\0';
+    if (*i == n) return true;
+    if (v[*i] != ' ' && v[*i] != 'T') return false;
+    ++*i;
+    if (!hint_digits(v, n, i, 1, 2, &h) || !hint_char(v, n, i, ':') ||
+        !hint_digits(v, n, i, 2, 2, &m))
+        return false;
+    if (*i < n && (!hint_char(v, n, i, ':') || !hint_digits(v, n, i, 2, 2, &sec)))
+        return false;
+    if (*i != n || h > 23 || m > 59 || sec > 59) return false;
+    snprintf(written, size, "T%02d:%02d:%02d", h, m, sec);
+    return true;
+}
+
 /* A ts written otherwise than a form it may take, but meaning one: with
  * a blank before or after it, a decimal comma before the fraction of a
- * second, an offset without its ':'.  The hint into buf, where the ts
- * parser takes what it would write; true when the value is of such a form
- * (hint or not). */
+ * second, an offset without its ':', a date year first with '/', with
+ * 年月日, or a spreadsheet's serial date and time (days since 1899-12-30:
+ * 45000.375).  The hint into buf, where the ts parser takes what it
+ * would write; true when the value is of such a form (hint or not). */
 static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
     char w[72], t[48];
     size_t a = 0, b = n, i = 0;
-    int d;
+    int y, mo, d;
     if (n == 0 || n >= sizeof(w) || memchr(v, '\0', n)) return false;
     while (a < b && (v[a] == ' ' || v[a] == '\t')) a++;
     while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) b--;
@@ -283,6 +304,42 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
         snprintf(t, sizeof(t), "%c%.2s:%.2s", v[i], v + i + 1, n - i == 5 ? v + i + 3 : "00");
         snprintf(w, sizeof(w), "%.*s%s", (int)i, v, t);
         if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", t);
+        return true;
+    }
+    static const char year[] = "\xE5\xB9\xB4", month[] = "\xE6\x9C\x88", day[] = "\xE6\x97\xA5";
+    if (hint_digits(v, n, &i, 4, 4, &y) && i < n && (v[i] == '/' || v[i] == year[0])) {
+        bool cjk = v[i] != '/'; /* 2025年3月4日 */
+        if (cjk ? n - i < 3 || memcmp(v + i, year, 3) != 0 : !hint_char(v, n, &i, '/')) return false;
+        i += cjk ? 3 : 0;
+        if (!hint_digits(v, n, &i, 1, 2, &mo)) return false;
+        if (cjk ? n - i < 3 || memcmp(v + i, month, 3) != 0 : !hint_char(v, n, &i, '/')) return false;
+        i += cjk ? 3 : 0;
+        if (!hint_digits(v, n, &i, 1, 2, &d)) return false;
+        if (cjk && (n - i < 3 || memcmp(v + i, day, 3) != 0)) return false;
+        i += cjk ? 3 : 0;
+        if (!hint_time_tail(v, n, &i, t, sizeof(t))) return false;
+        snprintf(w, sizeof(w), "%04d-%02d-%02d%s", y, mo, d, t);
+        if (ts_takes(w, utc_offset))
+            snprintf(buf, size, " (%s? write %s)", cjk ? "a date written with \xE5\xB9\xB4, "
+                     "\xE6\x9C\x88 and \xE6\x97\xA5" : "year/month/day", w);
+        return true;
+    }
+    i = 0;
+    if (hint_digits(v, n, &i, 5, 5, &d) && d >= 20000 && d <= 80000 && i + 1 < n &&
+        v[i] == '.' && n - i - 1 <= 12) { /* 1954 .. 2119, as a day number is told */
+        int64_t frac = 0, scale = 1, days = d - 25569, y64; /* day 25569: 1970-01-01 */
+        for (i++; i < n; i++) {
+            if (v[i] < '0' || v[i] > '9') return false;
+            frac = frac * 10 + (v[i] - '0');
+            scale *= 10;
+        }
+        int64_t secs = (frac * 86400 + scale / 2) / scale;
+        if (secs == 86400) days++, secs = 0;
+        civic__civil_from_days(days, &y64, &mo, &d);
+        snprintf(w, sizeof(w), "%04d-%02d-%02dT%02d:%02d:%02d", (int)y64, mo, d,
+                 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        if (ts_takes(w, utc_offset))
+            snprintf(buf, size, " (a spreadsheet's serial date and time? write %s)", w);
         return true;
     }
     return false;
@@ -353,12 +410,66 @@ static bool qty_takes(const char *w, size_t n, bool redeem)
            CIVIC_OK;
 }
 
+/* A qty in scientific notation, as a spreadsheet shows a large number
+ * (1E+12) and a program may write one (2.5e-3), which a qty's text is not
+ * (SPEC 3: a plain decimal): written out, into buf, where the field takes
+ * that; true when the value is of that form (hint or not). */
+static bool qty_exponent_hint(const char *v, size_t n, bool redeem, char *buf, size_t size)
+{
+    char digits[32], w[72];
+    size_t i = 0, d = 0, o = 0;
+    long point, exponent = 0;
+    for (; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+        if (d < sizeof(digits)) digits[d++] = v[i];
+    point = (long)d;
+    if (i == 0 || i > sizeof(digits)) return false;
+    if (i < n && v[i] == '.') {
+        size_t at = ++i;
+        for (; i < n && v[i] >= '0' && v[i] <= '9'; i++)
+            if (d < sizeof(digits)) digits[d++] = v[i];
+        if (i == at || i - at + (size_t)point > sizeof(digits)) return false;
+    }
+    if (i >= n || (v[i] != 'e' && v[i] != 'E')) return false;
+    bool negative = ++i < n && v[i] == '-';
+    if (i < n && (v[i] == '+' || v[i] == '-')) i++;
+    size_t at = i;
+    for (; i < n && v[i] >= '0' && v[i] <= '9' && exponent < 100; i++)
+        exponent = exponent * 10 + (v[i] - '0');
+    if (i == at || i != n) return true; /* of no form to write out */
+    point += negative ? -exponent : exponent; /* digits before the point */
+    if (point < -12 || point > 16) return true; /* past a qty's places or limit */
+    size_t lead = 0; /* leading zeros of the digits, not written */
+    while (lead + 1 < d && (long)lead + 1 < point && digits[lead] == '0') lead++;
+    if (point <= 0) {
+        w[o++] = '0';
+        w[o++] = '.';
+        for (long k = point; k < 0; k++) w[o++] = '0';
+        memcpy(w + o, digits, d);
+        o += d;
+    } else {
+        for (long k = (long)lead; k < point; k++) w[o++] = (size_t)k < d ? digits[k] : '0';
+        if ((size_t)point < d) {
+            w[o++] = '.';
+            memcpy(w + o, digits + point, d - (size_t)point);
+            o += d - (size_t)point;
+        }
+    }
+    if (memchr(w, '.', o))
+        while (w[o - 1] == '0' || w[o - 1] == '.')
+            if (w[--o] == '.') break;
+    w[o] = '\0';
+    if (qty_takes(w, o, redeem)) snprintf(buf, size, " (scientific notation? write %s)", w);
+    return true;
+}
+
 /* A qty in a locale's form: a decimal comma (with '.' between thousands,
- * or not), blanks between thousands, or a spreadsheet's TRUE or FALSE. */
+ * or not), blanks between thousands, or a spreadsheet's TRUE or FALSE; or
+ * in scientific notation (qty_exponent_hint). */
 static void qty_hint(const char *v, size_t n, bool redeem, char *buf, size_t size)
 {
     size_t i = 0, comma = SIZE_MAX, dots = 0, blanks = 0, digits = 0;
     char plain[72];
+    if (qty_exponent_hint(v, n, redeem, buf, size)) return;
     if ((n == 4 && same_letters(v, "true", 4)) ||
         (n == 5 && same_letters(v, "false", 5))) {
         snprintf(buf, size, " (a spreadsheet's TRUE or FALSE? a qty is a number: leave it "

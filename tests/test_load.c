@@ -260,8 +260,29 @@ static void log_errors_say_what_was_meant(void **state)
                "(write +08:00)");
     load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00.25-05\n", csv, CIVIC_E_EVENT, 2,
                10, "\"2024-01-01T09:30:00.25-05\" (write -05:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,2025/03/04\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"2025/03/04\" (year/month/day? write 2025-03-04)");
+    load_fails("id,subject,type,ts\nx,s,fine,2025/3/4 9:30\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"2025/3/4 9:30\" (year/month/day? write 2025-03-04T09:30:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,45000.375\n", csv, CIVIC_E_EVENT, 2, 10,
+               "\"45000.375\" (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)");
+    load_fails("id,subject,type,ts\nx,s,fine,2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n",
+               csv, CIVIC_E_EVENT, 2, 10, "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
+               "\xE6\x97\xA5? write 2025-03-04)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-03-04 \"}\n",
                CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "(it ends in a blank: write 2025-03-04)");
+    /* a qty in scientific notation, as a spreadsheet shows a large one */
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1E+12\n", csv, CIVIC_E_EVENT, 2,
+               21, "\"1E+12\" (scientific notation? write 1000000000000)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,2.5e-2\n", csv, CIVIC_E_EVENT, 2,
+               21, "\"2.5e-2\" (scientific notation? write 0.025)");
+    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,0.5e1\n", csv, CIVIC_E_EVENT, 2,
+               21, "\"0.5e1\" (scientific notation? write 5)");
+    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,1.25E2\n", csv, CIVIC_E_EVENT, 2,
+               23, "\"1.25E2\" (scientific notation? write 125)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":"
+               "\"1e3\"}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
+               "\"1e3\" (scientific notation? write 1000)");
     assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,31.02.26\n"),
                           "\"31.02.26\""));
     assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,2026-12-01 09\n"),
@@ -273,7 +294,8 @@ static void log_errors_say_what_was_meant(void **state)
         "2024-02-30 10:00", "31.02.2024", "2024-01-01T10:00+0800", "2024-01-01 25:00",
         "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
         "2024-02-30 ", " 2024-01-01 10:00", "2024-02-30T10:00:00,5", "2024-01-01T10:00:00+2500",
-        "2024-01-01T10:00:00,",
+        "2024/02/30", "2024/01/01 24:00", "2024\xE5\xB9\xB4" "2\xE6\x9C\x88" "30\xE6\x97\xA5",
+        "99999.5", "45000.5x", "2024-01-01T10:00:00,", "2025/03/04 ",
     };
     for (size_t k = 0; k < sizeof(no_ts_hint) / sizeof(no_ts_hint[0]); k++) {
         char text[128], end[64];
@@ -286,6 +308,8 @@ static void log_errors_say_what_was_meant(void **state)
         { "fine", "1,2345" }, { "fine", "0,0001" }, { "fine", "9999999999999,5" },
         { "fine", "9 999 999 999 999" }, { "redeem", "0,001" },
         { "fine", "1111111111111111111111111111111111111111111111111111111111111,5" },
+        { "fine", "1E13" }, { "fine", "1e-4" }, { "redeem", "1e-3" }, { "fine", "1e" },
+        { "fine", "1e+3x" }, { "fine", "2.5e-3" },
     };
     for (size_t k = 0; k < sizeof(no_qty_hint) / sizeof(no_qty_hint[0]); k++) {
         char text[192], end[80];

@@ -1279,6 +1279,10 @@ static void a_split_says_what_to_write_for_a_ts_in_another_form(void **state)
           " (the seconds are required: write 2026-12-01T09:00:00+01:00)" },
         { "2026-12-01T09:00:00Z ", " (it ends in a blank: write 2026-12-01T09:00:00Z)" },
         { "2026-12-01T09:00:00+0100", " (write +01:00)" },
+        { "2026/12/01", " (year/month/day? write 2026-12-01)" },
+        { "45000.375", " (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
+        { "2026\xE5\xB9\xB4" "12\xE6\x9C\x88" "1\xE6\x97\xA5",
+          " (a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and \xE6\x97\xA5? write 2026-12-01)" },
     };
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
         char text[3][256];

@@ -418,6 +418,11 @@ static void the_public_parse_says_what_a_formless_time_most_likely_is(void **sta
         { "2025-03-04T09:30:00Z ", " (it ends in a blank: write 2025-03-04T09:30:00Z)" },
         { " 2025-03-04", " (it starts with a blank: write 2025-03-04)" },
         { "2025-03-04T09:30:00,5Z", " (a decimal comma? write 2025-03-04T09:30:00.5Z)" },
+        { "2025/03/04", " (year/month/day? write 2025-03-04)" },
+        { "2025/3/4 9:30:15", " (year/month/day? write 2025-03-04T09:30:15)" },
+        { "45000.375", " (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
+        { "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5",
+          " (a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and \xE6\x97\xA5? write 2025-03-04)" },
         { " 2025-13-01", "" },      /* no such month, without the blank either */
         { "31.02.2026", "" },       /* no such day: no time to write */
         { "yesterday", "" },

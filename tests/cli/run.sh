@@ -697,7 +697,9 @@ for case in "2025-11-28 19:04|(the seconds are required: write 2025-11-28T19:04:
             "NULL|(a database's NULL? it is no time)" \
             "$wide|(U+FF12 is a full-width character)" \
             "2025-03-04T09:30:00Z |(it ends in a blank: write 2025-03-04T09:30:00Z)" \
-            "2025-03-04T09:30:00,5Z|(a decimal comma? write 2025-03-04T09:30:00.5Z)"; do
+            "2025-03-04T09:30:00,5Z|(a decimal comma? write 2025-03-04T09:30:00.5Z)" \
+            "2025/3/4 9:30|(year/month/day? write 2025-03-04T09:30:00)" \
+            "45000.375|(a spreadsheet's serial date and time? write 2023-03-15T09:00:00)"; do
     t=${case%%|*}; hint=${case#*|}
     "$CLI" $R -t "$t" $D/events.csv >"$T/out" 2>"$T/err"; rc=$?
     if [ $rc -eq 1 ] && [ ! -s "$T/out" ] && [ "$(cat "$T/err")" = "civic-score: bad --as-of time '$t' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now) $hint
