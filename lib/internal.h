@@ -1856,9 +1856,13 @@ bool civic__jsonl_lone_cr(const char *p, size_t n, const char *why, size_t why_a
 /* The code of that failure: CIVIC_E_LIMIT for nesting past 64 levels,
  * else CIVIC_E_SYNTAX. */
 int civic__jsonl_code(const char *why);
-/* The words of a line's first error, why, for the line p[0..n): why, or
- * for a line of NULs alone their count and why, in buf (size >= 96). */
-const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf, size_t size);
+/* The words of a line's first error, why (at p[why_at]), for the line
+ * p[0..n): why; for a line of NULs alone their count and why; for a
+ * malformed number, or a number given for a text field, why with examples
+ * of the value's own ("JSON writes 7, not 007"; "(write \"1\")"); the last
+ * two in buf (size >= 192). */
+const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
+                             size_t size);
 /* Whether the text p[0..n) (a load's first bytes; more follow unless final)
  * is pretty-printed JSON, objects spread over lines (json.dumps(indent=2),
  * jq .): its first line that is not blank a '{' alone, and from it a whole

@@ -408,25 +408,48 @@ static bool runs_on(char c)
     return c != '"' && c != '[' && c != ']' && c != '{' && c != '(' && c != ')';
 }
 
+/* What bare_number_fail and field_value say of a ts's or qty's malformed
+ * number ([0] ts, [1] qty).  Found by address when the error is told
+ * (number_why): the examples are then the value's own where it has them
+ * ("JSON writes 7, not 007"), these words where it cannot (text after it). */
+enum { MALFORMED, DOT, MINUS_DOT, EXPONENT, LEADING_ZERO, NOT_NUMBER };
+static const char *const NUMBER_WHYS[2][5] = {
+    { "field 'ts': malformed number",
+      "field 'ts': malformed number (JSON writes 5.0 or 5, not 5.)",
+      "field 'ts': malformed number (JSON writes -0.5, not -.5)",
+      "field 'ts': malformed number (a digit must follow the exponent's 'e')",
+      "field 'ts': leading zero in a number (JSON writes 5, not 05)" },
+    { "field 'qty': malformed number",
+      "field 'qty': malformed number (JSON writes 5.0 or 5, not 5.)",
+      "field 'qty': malformed number (JSON writes -0.5, not -.5)",
+      "field 'qty': malformed number (a digit must follow the exponent's 'e')",
+      "field 'qty': leading zero in a number (JSON writes 5, not 05)" },
+};
+/* .5 and +1, numbers in other languages ([0] ts, [1] qty; [.][0] .5) */
+static const char *const SIGN_WHYS[2][2] = {
+    { "field 'ts': malformed number (JSON writes 0.5, not .5)",
+      "field 'ts': malformed number (JSON writes 1, not +1)" },
+    { "field 'qty': malformed number (JSON writes 0.5, not .5)",
+      "field 'qty': malformed number (JSON writes 1, not +1)" },
+};
+/* A value of the wrong type, the field named, as every other message of a
+ * field names it (a number for a text field: what to write follows, from
+ * the value, number_why) */
+static const char *const WRONG_TYPE[CIVIC_F_COUNT] = {
+    "field 'id': must be a string", "field 'subject': must be a string",
+    "field 'type': must be a string", "field 'ts': must be a string or a number",
+    "field 'qty': must be a string or a number", "field 'group': must be a string",
+    "field 'ref': must be a string", "field 'act': must be a string",
+    "field 'source': must be a string",
+};
+_Static_assert(CIVIC_F_COUNT == 9, "a message for every field");
+
 /* The value of the ts or qty at `at`, without quotes, is no JSON number
  * (number() refused it, or text runs on from where it stopped): the error
  * names the field and points at the value's first byte, as .5 and +1 do.
  * An error path only: the words number() chose are replaced. */
 static bool bare_number_fail(jline *j, int field, size_t at)
 {
-    static const char *const whys[2][5] = {
-        { "field 'ts': malformed number",
-          "field 'ts': malformed number (JSON writes 5.0 or 5, not 5.)",
-          "field 'ts': malformed number (JSON writes -0.5, not -.5)",
-          "field 'ts': malformed number (a digit must follow the exponent's 'e')",
-          "field 'ts': leading zero in a number (JSON writes 5, not 05)" },
-        { "field 'qty': malformed number",
-          "field 'qty': malformed number (JSON writes 5.0 or 5, not 5.)",
-          "field 'qty': malformed number (JSON writes -0.5, not -.5)",
-          "field 'qty': malformed number (a digit must follow the exponent's 'e')",
-          "field 'qty': leading zero in a number (JSON writes 5, not 05)" },
-    };
-    enum { MALFORMED, DOT, MINUS_DOT, EXPONENT, LEADING_ZERO, NOT_NUMBER };
     const char *p = j->p;
     size_t e = bare_end(p, j->n, at), k = at + (at < e && p[at] == '-');
     int kind = NOT_NUMBER;
@@ -449,7 +472,7 @@ static bool bare_number_fail(jline *j, int field, size_t at)
     j->why = NULL;
     j->i = at;
     if (kind == NOT_NUMBER) return fail(j, field == CIVIC_F_QTY ? BARE_QTY : BARE_TS);
-    return fail(j, whys[field == CIVIC_F_QTY][kind]);
+    return fail(j, NUMBER_WHYS[field == CIVIC_F_QTY][kind]);
 }
 
 /* One member value for a known field. */
@@ -502,28 +525,13 @@ static bool field_value(jline *j, int field, civic_fields *f)
         /* .5 and +1 are numbers in other languages, a malformed one in
          * JSON: "must be a string or a number" would have the writer look
          * for a value of the wrong type */
-        static const char *const malformed[2][2] = {
-            { "field 'ts': malformed number (JSON writes 0.5, not .5)",
-              "field 'ts': malformed number (JSON writes 1, not +1)" },
-            { "field 'qty': malformed number (JSON writes 0.5, not .5)",
-              "field 'qty': malformed number (JSON writes 1, not +1)" },
-        };
-        return fail(j, malformed[field == CIVIC_F_QTY][c == '+']);
+        return fail(j, SIGN_WHYS[field == CIVIC_F_QTY][c == '+']);
     } else if ((unsigned char)c >= 0x80 && (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         /* a full-width digit, a printed minus: named when the error is told */
         return bare_number_fail(j, field, column - 1);
     } else {
-        /* the field named, as every other message of a field names it */
-        static const char *const wrong[CIVIC_F_COUNT] = {
-            "field 'id': must be a string", "field 'subject': must be a string",
-            "field 'type': must be a string", "field 'ts': must be a string or a number",
-            "field 'qty': must be a string or a number", "field 'group': must be a string",
-            "field 'ref': must be a string", "field 'act': must be a string",
-            "field 'source': must be a string",
-        };
-        _Static_assert(CIVIC_F_COUNT == 9, "a message for every field");
         j->i = column - 1;
-        return fail(j, wrong[field]);
+        return fail(j, WRONG_TYPE[field]);
     }
     f->v[field] = s;
     f->n[field] = len;
@@ -698,10 +706,10 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
                              (unsigned long long)line, column);
             return civic__loader_fatal(ld, &e);
         }
-        char why[96];
+        char why[192];
         civic__error_set(&e, civic__jsonl_code(j.why), line, column, 0,
                          "line %llu, column %u: %s", (unsigned long long)line, column,
-                         civic__jsonl_why(p, n, j.why, why, sizeof(why)));
+                         civic__jsonl_why(p, n, j.why, j.why_at, why, sizeof(why)));
         civic__jsonl_detail(p, n, j.why, j.why_at, &e);
         return civic__loader_reject(ld, &e);
     }
@@ -851,9 +859,107 @@ int civic__jsonl_code(const char *why)
     return why == TOO_DEEP ? CIVIC_E_LIMIT : CIVIC_E_SYNTAX;
 }
 
-const char *civic__jsonl_why(const char *p, size_t n, const char *why, char *buf, size_t size)
+/* Whether s[0..len) is one JSON number, whole. */
+static bool json_number(const char *s, size_t len)
 {
-    if (why != NULS_LINE) return why;
+    jline t = { s, len, 0, 0, NULL, 0, NULL, 0, false, NULL };
+    const char *v;
+    size_t vn;
+    return number(&t, &v, &vn) && t.i == len;
+}
+
+/* A value an example may quote: 1 to 24 bytes of printable ASCII, no quote
+ * or backslash (so that it reads as written). */
+static bool quotable(const char *v, size_t n)
+{
+    return n > 0 && n <= 24 && civic__ascii_printable(v, n) && !memchr(v, '"', n) &&
+           !memchr(v, '\\', n);
+}
+
+/* why, a malformed number's or a wrong type's (NUMBER_WHYS, SIGN_WHYS,
+ * WRONG_TYPE), with the examples taken from the value at p[why_at] where
+ * what it says to write is a JSON number (into buf): "JSON writes 7, not
+ * 007", and for a ts, whose text keeps them, that a string may have leading
+ * zeros; a number given for a text field, what to write ("1" for 1).  why
+ * as it is where the value gives no such example. */
+static const char *number_why(const char *p, size_t n, const char *why, size_t why_at,
+                              char *buf, size_t size)
+{
+    int qty = -1, kind = -1;
+    for (int q = 0; q < 2 && kind < 0; q++) {
+        if (why == NUMBER_WHYS[q][DOT] || why == NUMBER_WHYS[q][MINUS_DOT] ||
+            why == NUMBER_WHYS[q][LEADING_ZERO])
+            kind = why == NUMBER_WHYS[q][DOT] ? DOT : why == NUMBER_WHYS[q][MINUS_DOT]
+                                                          ? MINUS_DOT : LEADING_ZERO;
+        else if (why == SIGN_WHYS[q][0] || why == SIGN_WHYS[q][1])
+            kind = why == SIGN_WHYS[q][0] ? NOT_NUMBER : MALFORMED; /* .5 : +1 */
+        if (kind >= 0) qty = q;
+    }
+    if (why_at >= n) return why;
+    const char *v = p + why_at;
+    size_t vn = bare_end(p, n, why_at) - why_at;
+    if (!quotable(v, vn)) return why;
+    if (kind < 0) { /* a text field given a number: {"id":1}, {"id":007} */
+        size_t d = v[0] == '-';
+        while (d < vn && ascii_digit(v[d])) d++;
+        for (int f = 0; f < CIVIC_F_COUNT; f++) {
+            if (why != WRONG_TYPE[f] || f == CIVIC_F_TS || f == CIVIC_F_QTY) continue;
+            if (!json_number(v, vn) && (d < vn || d == (v[0] == '-'))) return why;
+            snprintf(buf, size, "%s (write \"%.*s\")", why, (int)vn, v);
+            return buf;
+        }
+        return why;
+    }
+    char fix[32], other[32];
+    size_t at = 0, o = 0, digits = v[0] == '-';
+    const char *field = qty ? "qty" : "ts";
+    const char *dot = memchr(v, '.', vn);
+    switch (kind) {
+    case DOT: /* 12. -> 12.0 or 12 (5.e3 -> 5.0e3 or 5e3) */
+        for (size_t i = 0; dot && i < vn; i++) {
+            fix[at++] = v[i];
+            if (v + i == dot) fix[at++] = '0';
+            else other[o++] = v[i];
+        }
+        fix[at] = other[o] = '\0';
+        if (!json_number(fix, at) || !json_number(other, o)) return why;
+        snprintf(buf, size, "field '%s': malformed number (JSON writes %s or %s, not %.*s)", field,
+                 fix, other, (int)vn, v);
+        return buf;
+    case LEADING_ZERO: /* 007 -> 7, -0123 -> -123, 00.5 -> 0.5 */
+        if (v[0] == '-') fix[at++] = '-';
+        for (size_t i = at; i < vn; i++)
+            if (v[i] != '0' || i + 1 == vn || !ascii_digit(v[i + 1]) || at > (v[0] == '-'))
+                fix[at++] = v[i];
+        fix[at] = '\0';
+        if (!json_number(fix, at)) return why;
+        /* a ts's text is Unix seconds with any leading zeros */
+        while (digits < vn && ascii_digit(v[digits])) digits++;
+        if (!qty && digits == vn)
+            snprintf(buf, size, "field 'ts': leading zero in a number (JSON writes %s, not %.*s; "
+                     "a string keeps leading zeros: \"%.*s\")", fix, (int)vn, v, (int)vn, v);
+        else
+            snprintf(buf, size, "field '%s': leading zero in a number (JSON writes %s, not %.*s)",
+                     field, fix, (int)vn, v);
+        return buf;
+    default: /* -.5 -> -0.5; .5 -> 0.5; +1 -> 1 (+.5 -> 0.5) */
+        for (size_t i = 0; i < vn; i++) {
+            if (kind == MALFORMED && i == 0) continue; /* the '+' */
+            if (v[i] == '.' && at == (kind == MINUS_DOT)) fix[at++] = '0';
+            fix[at++] = v[i];
+        }
+        fix[at] = '\0';
+        if (!json_number(fix, at)) return why;
+        snprintf(buf, size, "field '%s': malformed number (JSON writes %s, not %.*s)", field, fix,
+                 (int)vn, v);
+        return buf;
+    }
+}
+
+const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
+                             size_t size)
+{
+    if (why != NULS_LINE) return number_why(p, n, why, why_at, buf, size);
     snprintf(buf, size, "%zu %s", n - (n && p[n - 1] == '\r'), NULS_LINE);
     return buf;
 }

@@ -816,10 +816,10 @@ static int jsonl_read(split_ctx *c, size_t pos)
             if (civic__jsonl_lone_cr(p + pos, n, why, why_at))
                 why = "an object after a carriage return on the same line (lines must end in "
                       "LF or CRLF)"; /* as jsonl.c says it */
-            char text[96];
+            char text[192];
             int rc = civic__error_set(c->err, civic__jsonl_code(why), line, column, pos,
                                       "line %llu, column %u: %s", (unsigned long long)line,
-                                      column, civic__jsonl_why(p + pos, n, why, text,
+                                      column, civic__jsonl_why(p + pos, n, why, why_at, text,
                                                                sizeof(text)));
             civic__jsonl_detail(p + pos, n, why, why_at, c->err);
             return joined_hint(c, rc, pos, pos + n, false);

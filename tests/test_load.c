@@ -1104,8 +1104,33 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
     jsonl_says(Q "-}\n", 63, "line 1, column 63: field 'qty': malformed number");
     jsonl_says(Q "05}\n", 63, "line 1, column 63: field 'qty': leading zero in a number (JSON "
                               "writes 5, not 05)");
+    /* the examples are the value's own, and a ts's text keeps leading zeros */
     jsonl_says(T "-0123}\n", 44, "line 1, column 44: field 'ts': leading zero in a number (JSON "
-                                 "writes 5, not 05)");
+                                 "writes -123, not -0123; a string keeps leading zeros: "
+                                 "\"-0123\")");
+    jsonl_says(Q "007}\n", 63, "line 1, column 63: field 'qty': leading zero in a number (JSON "
+                               "writes 7, not 007)");
+    jsonl_says(Q "00.5}\n", 63, "line 1, column 63: field 'qty': leading zero in a number (JSON "
+                                "writes 0.5, not 00.5)");
+    jsonl_says(T "017e8}\n", 44, "line 1, column 44: field 'ts': leading zero in a number (JSON "
+                                 "writes 17e8, not 017e8)");
+    jsonl_says(Q "12.}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                               "12.0 or 12, not 12.)");
+    jsonl_says(Q "5.e1}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                                "5.0e1 or 5e1, not 5.e1)");
+    jsonl_says(Q "-.25}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                                "-0.25, not -.25)");
+    jsonl_says(Q ".25}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                               "0.25, not .25)");
+    jsonl_says(Q "+2.5}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                                "2.5, not +2.5)");
+    jsonl_says(Q "+.5}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                               "0.5, not +.5)");
+    /* a value the example cannot be made of keeps the words as they were */
+    jsonl_says(Q "05x}\n", 63, "line 1, column 63: field 'qty': leading zero in a number (JSON "
+                               "writes 5, not 05)");
+    jsonl_says(Q "+1x}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+                               "1, not +1)");
     jsonl_says(T "2022-01-01}\n", 44, "line 1, column 44: field 'ts': not a JSON number (a date "
                                       "or time is written as a string here: \"2022-01-01\")");
     jsonl_says(T "2022-01-01T10:00:00Z , \"qty\":1}\n", 44,
@@ -1204,7 +1229,19 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails_under(v2, "{\"id\":\"x\",\"\\t Group\":\"g\"}\n", 11,
                      "a key has no blanks around it: write \"group\"");
     load_fails("{\"id\":7,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
-               CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string");
+               CIVIC_E_SYNTAX, 1, 7, "field 'id': must be a string (write \"7\")");
+    /* a number for a text field: what to write, from the value; not for
+     * another value, nor for one that is no whole number */
+    load_fails("{\"id\":\"x\",\"subject\":-12.5e1,\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n",
+               jl, CIVIC_E_SYNTAX, 1, 21, "field 'subject': must be a string (write \"-12.5e1\")");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"ref\":3 }\n",
+               jl, CIVIC_E_SYNTAX, 1, 63, "field 'ref': must be a string (write \"3\")");
+    jsonl_says("{\"id\":007}\n", 7, "line 1, column 7: field 'id': must be a string (write "
+                                    "\"007\")");
+    jsonl_says("{\"id\":true}\n", 7, "line 1, column 7: field 'id': must be a string");
+    jsonl_says("{\"id\":-}\n", 7, "line 1, column 7: field 'id': must be a string");
+    jsonl_says("{\"id\":1x}\n", 7, "line 1, column 7: field 'id': must be a string");
+    jsonl_says("{\"id\":[1]}\n", 7, "line 1, column 7: field 'id': must be a string");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":true}\n", jl,
                CIVIC_E_SYNTAX, 1, 44, "field 'ts': must be a string or a number");
     /* ".5" and "+1" are numbers in other languages, not JSON: a malformed
@@ -1214,7 +1251,8 @@ static void jsonl_bad_lines_are_named(void **state)
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":+1}\n",
                jl, CIVIC_E_SYNTAX, 1, 63, "field 'qty': malformed number (JSON writes 1, not +1)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":+1735000000}\n", jl,
-               CIVIC_E_SYNTAX, 1, 44, "field 'ts': malformed number (JSON writes 1, not +1)");
+               CIVIC_E_SYNTAX, 1, 44, "field 'ts': malformed number (JSON writes 1735000000, not "
+               "+1735000000)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\"}\n", jl, CIVIC_E_EVENT, 1, 0, "'ts': missing");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"} x\n", jl,
                CIVIC_E_SYNTAX, 1, 58, "after the object");

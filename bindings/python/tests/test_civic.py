@@ -2066,6 +2066,20 @@ class TestLoad(Base):
             civic.split(RULES, 2)
         self.assertTrue(cm.exception.message.endswith(hint), cm.exception.message)
 
+    def test_json_numbers_are_told_with_their_own_examples(self):
+        # "JSON writes 5, not 05" whatever the value; an id given as a number
+        for line, said in (
+                ('{"id":1,"subject":"s1","type":"fine","ts":"2022-03-01"}',
+                 "field 'id': must be a string (write \"1\")"),
+                ('{"id":"x","subject":"s1","type":"fine","ts":"2022-03-01","qty":007}',
+                 "field 'qty': leading zero in a number (JSON writes 7, not 007)"),
+                ('{"id":"x","subject":"s1","type":"fine","ts":01646092800}',
+                 "field 'ts': leading zero in a number (JSON writes 1646092800, not "
+                 "01646092800; a string keeps leading zeros: \"01646092800\")")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(line + "\n")
+            self.assertTrue(cm.exception.message.endswith(said), cm.exception.message)
+
     def test_strict_batch_fails_whole_naming_the_line(self):
         self.engine.load(CSV_GOOD)
         with self.assertRaises(civic.CivicError) as cm:
