@@ -149,19 +149,21 @@ def library_path() -> str:
 _FORMATS = {None: _capi.CIVIC_FORMAT_AUTO, "auto": _capi.CIVIC_FORMAT_AUTO,
             "csv": _capi.CIVIC_FORMAT_CSV, "jsonl": _capi.CIVIC_FORMAT_JSONL,
             "ndjson": _capi.CIVIC_FORMAT_JSONL}
-
+# every value _format_code takes, for its messages
+_FORMATS_SAID = "None, 'auto', 'csv', 'jsonl' or 'ndjson' (in any case)"
 
 
 def _format_code(format):
-    """A load's or a split's format argument as the C constant: a name that
+    """A load's or a split's format argument as the C constant, its name in
+    any case ("JSONL", as a file's extension may be written): a name that
     is no format is a bad value (ValueError), a format that is no str a
     wrong type (TypeError), as the module's other arguments."""
     if format is not None and not isinstance(format, str):
-        raise TypeError("format must be None, 'csv' or 'jsonl', not %s"
-                        % type(format).__name__)
-    if format not in _FORMATS:
-        raise ValueError("format must be None, 'csv' or 'jsonl', not %s" % _excerpt(format))
-    return _FORMATS[format]
+        raise TypeError("format must be %s, not %s" % (_FORMATS_SAID, type(format).__name__))
+    code = _FORMATS.get(None if format is None else format.lower())
+    if code is None:
+        raise ValueError("format must be %s, not %s" % (_FORMATS_SAID, _excerpt(format)))
+    return code
 
 
 _AFFECTS = {0: "", _capi.CIVIC_AFFECTS_SCORE: "score",
@@ -2339,7 +2341,8 @@ class Engine(_Owner):
         other one-line str that names a regular file, a directory or a
         FIFO fails to load, the error's message ends by saying it was read
         as events text, not as that path.
-        format: None (by extension, else by content), "csv" or "jsonl".
+        format: None or "auto" (by extension, else by content), "csv", or
+        "jsonl" (also "ndjson"), in any case.
         Strict (default): a bad line raises CivicError naming it and nothing
         of the batch is applied.  lenient=True: bad lines are skipped and
         listed in the report's rejections as (line, column, code, message).
@@ -3642,10 +3645,11 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     is its bytes again, as for Engine.load); a last line
     without a line break is a record.  header: for a block of a CSV file
     after the first, the file's header record (data then holds only
-    events).  format: None (by content, CSV when header is given), "csv"
-    or "jsonl".  rules or utc_offset (seconds east of UTC): how ts forms
-    without an offset are read for max_ts (default: the built-in
-    scheme's; given both, utc_offset is used).  spec_version: the version
+    events).  format: None or "auto" (by content, CSV when header is
+    given), "csv", or "jsonl" (also "ndjson"), in any case.  rules or
+    utc_offset (seconds east of UTC): how ts forms without an offset are
+    read for max_ts (default: the built-in scheme's; given both,
+    utc_offset is used).  spec_version: the version
     of the rules that will load the parts, 1 or 2 (None: the rules' own,
     Rules.spec_version, given or the built-in scheme's when neither rules
     nor utc_offset is given; with utc_offset alone, 1).  For 2 a JSON key

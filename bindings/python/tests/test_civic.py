@@ -2023,6 +2023,19 @@ class TestLoad(Base):
             self.assertEqual(self.engine.load_file(path).accepted, 2)
         self.assertEqual(self.engine.event_count, 4)
 
+    def test_a_format_is_named_in_any_case(self):
+        # "JSONL" was refused though "ndjson" was taken: every name the
+        # module takes, in any case, for a load and a split
+        jsonl = '{"id":"j1","subject":"s1","type":"fine","ts":"2022-03-01"}\n'
+        for name, text in (("JSONL", jsonl), ("NDJson", jsonl), ("CSV", CSV_GOOD),
+                           ("Auto", CSV_GOOD), ("jsonl", jsonl)):
+            with civic.Engine(self.rules) as e:
+                self.assertGreater(e.load(text, format=name).accepted, 0, name)
+            self.assertEqual(civic.split(text, 2, format=name).events,
+                             len(text.strip().split("\n")) - (name in ("CSV", "Auto")), name)
+        with self.assertRaises(ValueError):
+            civic.split(jsonl, 2, format="json")
+
     def test_pretty_printed_json_is_refused_whole(self):
         # json.dumps(indent=2) of each event: its first line, a '{' alone,
         # was "expected a key string", and a lenient load skipped every line
@@ -2535,8 +2548,12 @@ class TestLoad(Base):
         for bad in (1, b"csv", True):
             with self.assertRaises(TypeError) as cm:
                 self.engine.load(CSV_GOOD, format=bad)
-            self.assertEqual(str(cm.exception), "format must be None, 'csv' or 'jsonl', not %s"
-                             % type(bad).__name__)
+            self.assertEqual(str(cm.exception), "format must be None, 'auto', 'csv', 'jsonl' or "
+                             "'ndjson' (in any case), not %s" % type(bad).__name__)
+        with self.assertRaises(ValueError) as cm:
+            self.engine.load(CSV_GOOD, format="xml")
+        self.assertEqual(str(cm.exception), "format must be None, 'auto', 'csv', 'jsonl' or "
+                         "'ndjson' (in any case), not 'xml'")
         # a path is str, bytes or os.PathLike: the message names all three
         for call in (self.engine.load_file, self.engine.save, civic.Rules.from_file):
             with self.assertRaises(TypeError) as cm:

@@ -367,7 +367,8 @@ class TestSplit(unittest.TestCase):
         with self.assertRaises(TypeError) as cm:
             civic.split(b"", 2, format=1)
         self.assertEqual(str(cm.exception),
-                         "format must be None, 'csv' or 'jsonl', not int")
+                         "format must be None, 'auto', 'csv', 'jsonl' or 'ndjson' (in any case), "
+                         "not int")
         with self.assertRaises(TypeError):
             civic.split(b"", 2, rules="community")
         self.assertEqual(civic.split_part("r1", 1), 0)
