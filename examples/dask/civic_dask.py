@@ -39,7 +39,9 @@ closes.
 Workers import the binding from bindings/python and load the library named
 by --library (default: $CIVIC_LIBRARY, else <repo>/build/libcivic.so.1); on a
 remote cluster these paths, and the input files, must exist on the worker
-machines.
+machines.  A worker keeps the binding and library of its first task: one
+that has others (or the library as it was before a rebuild) fails the job,
+exit 1, saying to restart the workers.
 """
 
 import argparse
@@ -58,6 +60,7 @@ BINDINGS = os.path.join(ROOT, "bindings", "python")
 LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 
 INPUT_ERROR = "civic_dask input error: "
+LIBRARY_ERROR = "civic_dask library error: "    # a worker has another library loaded: exit 1
 EXIT_USAGE, EXIT_INPUT = 1, 2
 # Without Dask: which module is missing, for which interpreter, and how to
 # get it (_no_dask), exit 2.  Debian's packages install for this one.
@@ -71,12 +74,14 @@ EXIT_NO_DASK = 2
 # --------------------------------------------------------------------------
 
 def _civic(bindings, library):
-    """Import the binding in this process (a worker or the client)."""
+    """Import the binding in this process (a worker or the client), and
+    check that it is the one asked for (_check_loaded)."""
     if library:
         os.environ["CIVIC_LIBRARY"] = library   # read once, at first import
     if bindings and bindings not in sys.path:
         sys.path.insert(0, bindings)
     import civic
+    _check_loaded(civic, bindings, library)
     # civic-score's warnings are not given (README, limits (f)): a worker's
     # would be of its partition only (its earliest ts is not the log's), and
     # each worker would give them again
@@ -84,6 +89,75 @@ def _civic(bindings, library):
     if warning is not None:
         warnings.filterwarnings("ignore", category=warning)
     return civic
+
+
+def _file_identity(path):
+    """What tells one build of a file from another at one path: a rebuild
+    writes a new file (another inode, size or modification time)."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _where():
+    """This process as a message names it: the Dask worker a task runs on,
+    or the client."""
+    try:
+        from distributed import get_worker
+        return "worker %s" % get_worker().address
+    except (ImportError, ValueError, AttributeError):
+        return "the client (this process)"
+
+
+def _check_loaded(civic, bindings, library):
+    """Refuse to go on with a binding or a library other than the ones
+    asked for.  A process imports the binding once and loads the library
+    named by CIVIC_LIBRARY at that import, so a worker of a long-lived
+    cluster (--scheduler) keeps what its first task asked for: a later job's
+    --library, or a rebuild of the same file, would score some partitions
+    with one library and some with another (workers that joined later load
+    the new one), and exit 0.  Compared: the real paths of the library and
+    of the binding's package, and the library file as it was when this
+    process first checked it (its identity, _file_identity) with the file
+    now.  A few system calls a task."""
+    fix = ("a worker loads libcivic and imports the binding at its first civic_dask task, and "
+           "keeps them: restart the workers (Client.restart(), or start dask worker anew), "
+           "then run this again")
+    if bindings:
+        package = os.path.dirname(os.path.abspath(civic.__file__))
+        want = os.path.join(bindings, "civic")
+        if os.path.realpath(package) != os.path.realpath(want):
+            raise _library_error("%s imported the civic binding from %s, not from %s: %s"
+                                 % (_where(), package, want, fix))
+    loaded = getattr(civic, "_civic_dask_loaded", None)
+    if loaded is None:
+        have = civic.library_path()
+        real = os.path.realpath(have) if os.sep in have else have
+        try:
+            identity = _file_identity(real)
+        except OSError:
+            identity = None
+        loaded = civic._civic_dask_loaded = (have, real, identity)
+    have, real, identity = loaded
+    if not library:
+        return
+    asked = os.path.realpath(library)
+    if asked != real:
+        raise _library_error("%s has libcivic %s loaded (version %s), not --library %s: %s, or "
+                             "give --library %s"
+                             % (_where(), have, civic.library_version(), library, fix, have))
+    try:
+        now = _file_identity(asked)
+    except OSError:
+        now = None
+    if identity is not None and now != identity:
+        raise _library_error("%s has libcivic %s loaded (version %s) as the file was before it "
+                             "changed (rebuilt or replaced since): %s"
+                             % (_where(), have, civic.library_version(), fix))
+
+
+def _library_error(message):
+    # A builtin exception type, as _input_error's: main says it in one line
+    return RuntimeError(LIBRARY_ERROR + message)
 
 
 def _input_error(message):
@@ -772,8 +846,8 @@ def _binary_kind(path, library):
         try:
             civic = _civic(BINDINGS, os.path.abspath(library))
             civic.split(head, 1)
-        except ImportError:
-            pass  # not a libcivic: main says so next
+        except (ImportError, RuntimeError):
+            pass  # not a libcivic, or not the one loaded: main says so next
         except civic.CivicError as e:
             if lead in str(e):
                 return str(e).split(lead, 1)[1]
@@ -1245,6 +1319,13 @@ def main(argv=None):
             raise
         print("civic_dask: --library %s: %s" % (a.library, why), file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as e:
+        # this process had imported another binding or library (main()
+        # called again in one interpreter): as a worker's, _check_loaded
+        if LIBRARY_ERROR not in str(e):
+            raise
+        print("civic_dask: " + str(e).split(LIBRARY_ERROR, 1)[1], file=sys.stderr)
+        return EXIT_USAGE
     if a.rules:
         # read by the library, so that a bad file is told in civic-score's
         # words (the file, line and column; a file it cannot open by name)
@@ -1334,6 +1415,10 @@ def main(argv=None):
                          threads=a.engine_threads)
     except Exception as e:      # noqa: BLE001 -- input errors come back as ValueError
         msg = str(e)
+        if LIBRARY_ERROR in msg:
+            print("civic_dask: " + msg[msg.index(LIBRARY_ERROR) + len(LIBRARY_ERROR):],
+                  file=sys.stderr)
+            return EXIT_USAGE
         if INPUT_ERROR in msg:
             print("civic_dask: " + msg[msg.index(INPUT_ERROR) + len(INPUT_ERROR):],
                   file=sys.stderr)

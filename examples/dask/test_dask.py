@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -629,6 +630,53 @@ class DaskTest(unittest.TestCase):
                                    capture_output=True, text=True, env=env)
                 self.assertEqual((p.returncode, p.stderr, p.stdout), (1, want, ""), how)
                 self.assertFalse(os.path.exists(out))
+
+    def test_a_worker_with_another_library_fails_the_job(self):
+        # A worker reads CIVIC_LIBRARY once, at its first import of the
+        # binding: on a long-lived cluster a later --library (or a rebuild
+        # of the same file) was ignored by the workers that had one, so a
+        # job could be scored by two libraries, exit 0.  Now every task
+        # checks, and the job fails in one line naming the worker, both
+        # libraries and what to do.  A cluster of its own: it is restarted.
+        from dask.distributed import Client, LocalCluster
+        other_dir = os.path.join(self.tmp.name, "otherlib")
+        os.makedirs(other_dir, exist_ok=True)
+        other = os.path.join(other_dir, "libcivic.so.1")
+        shutil.copyfile(os.path.realpath(LIBRARY), other)
+        out = os.path.join(self.tmp.name, "lib2.csv")
+        with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                          silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+            def run(library):
+                return subprocess.run([sys.executable, SCRIPT, "-o", out, "--scheduler",
+                                       cluster.scheduler_address, "--library", library, SAMPLE],
+                                      capture_output=True, text=True, timeout=300)
+            p = run(LIBRARY)                # the worker loads build/libcivic.so.1
+            self.assertEqual(p.returncode, 0, p.stderr)
+            worker = next(iter(client.scheduler_info()["workers"]))
+            p = run(other)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            self.assertRegex(p.stderr, r"^civic_dask: worker %s has libcivic %s loaded "
+                             r"\(version [0-9.]+\), not --library %s: "
+                             % tuple(map(re.escape, (worker, LIBRARY, other))))
+            self.assertIn("restart the workers", p.stderr)
+            # as told: restarted, the worker loads the library asked for
+            client.restart()
+            p = run(other)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), cli(SAMPLE))
+            # the same path, rebuilt (another file there): the worker still
+            # has the old one loaded
+            os.remove(other)
+            shutil.copyfile(os.path.realpath(LIBRARY), other)
+            p = run(other)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("as the file was before it changed (rebuilt or replaced since)",
+                          p.stderr)
+            self.assertIn("restart the workers", p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
     def bad(self, name, data, *args):
         """Write `data` (bytes; None: as it is) as `name`; civic-score and civic_dask must both
