@@ -62,6 +62,7 @@ LIBRARY = os.path.join(ROOT, "build", "libcivic.so.1")
 INPUT_ERROR = "civic_dask input error: "
 LIBRARY_ERROR = "civic_dask library error: "    # a worker has another library loaded: exit 1
 EXIT_USAGE, EXIT_INPUT = 1, 2
+EXIT_OUTPUT = 2         # civic-score's for an output that could not be written (a full disk)
 # Without Dask: which module is missing, for which interpreter, and how to
 # get it (_no_dask), exit 2.  Debian's packages install for this one.
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -1192,6 +1193,25 @@ def _not_libcivic(message, library):
     return "not a libcivic shared library (%s)" % (why or "it cannot be loaded")
 
 
+def _output_problem(path):
+    """Why the output file `path` cannot be written, as far as that can be
+    told without writing it, else None: no such directory, a directory, a
+    file or a directory that this user may not write (access(2): the
+    permissions, a read-only file system, an immutable file)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "a directory, not a file"
+    if not os.path.isdir(parent):
+        return "no such directory"
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            return "not writable (its permissions, or a read-only file system)"
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        return ("cannot be created: the directory %s is not writable (its permissions, or a "
+                "read-only file system)" % parent)
+    return None
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit 1, as civic-score's (argparse's own exit 2 is
     civic-score's status for bad rules or input)."""
@@ -1270,8 +1290,12 @@ def main(argv=None):
                                                                           a.blocksize))
     if a.as_of == "now":            # as civic-score -t now: the present moment
         a.as_of = int(time.time())
-    if a.output != "-" and not os.path.isdir(os.path.dirname(os.path.abspath(a.output))):
-        ap.error("-o %s: no such directory" % a.output)
+    if a.output != "-":
+        # what can be told before anything is read, not after the whole
+        # job (a full disk, /dev/full, is found when the answer is written)
+        why = _output_problem(a.output)
+        if why:
+            ap.error("-o %s: %s" % (a.output, why))
     if a.output != "-":
         # before anything is read: writing the answer would destroy the log
         # (another spelling of its name, or a link to it, included)
@@ -1428,16 +1452,25 @@ def main(argv=None):
         client.close()
         if cluster is not None:
             cluster.close()
-    if a.output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        try:
+    try:
+        if a.output == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
             with open(a.output, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
-        except OSError as e:
-            print("civic_dask: %s: %s" % (a.output, e.strerror), file=sys.stderr)
-            return EXIT_INPUT
+    except BrokenPipeError:
+        # the reader left (| head): end as civic-score does, by SIGPIPE
+        import signal
+        sys.stderr.flush()
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGPIPE)
+        return EXIT_OUTPUT
+    except OSError as e:
+        # civic-score's words and status for an output it could not write
+        print("civic_dask: %scannot write output: %s"
+              % ("" if a.output == "-" else a.output + ": ", e.strerror or e), file=sys.stderr)
+        return EXIT_OUTPUT
     if a.verbose:
         print("civic_dask: %s" % " ".join("%s=%s" % kv for kv in info.items()), file=sys.stderr)
     return 0
@@ -1447,6 +1480,9 @@ if __name__ == "__main__":
     status = main()
     # Everything is written and closed by now.  Leave without the
     # interpreter's teardown of the ~1,000 modules Dask imported (~0.3 s).
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass        # said by main (an output it could not write), or nowhere to say it
     os._exit(status)

@@ -531,6 +531,79 @@ class DaskTest(unittest.TestCase):
             self.assertIn(want, p.stderr)
             self.assertIn(want, cli.stderr)
 
+    def test_output_that_cannot_be_written(self):
+        # -o naming a directory or a file that cannot be written was found
+        # after the whole job, exit 2; it is a usage error, told before
+        # anything is read
+        d = os.path.join(self.tmp.name, "outdir")
+        os.makedirs(d, exist_ok=True)
+        for out, cwd in ((d, None), (".", d), (d + "/", None)):
+            t = time.time()
+            p = subprocess.run([sys.executable, SCRIPT, "-o", out, "--scheduler", self.address,
+                                SAMPLE], capture_output=True, text=True, cwd=cwd)
+            self.assertEqual(p.returncode, 1, (out, p.stderr))
+            self.assertIn("error: -o %s: a directory, not a file" % out, p.stderr)
+            self.assertNotIn("Traceback", p.stderr)
+            self.assertLess(time.time() - t, 30)
+        # a file, or a directory to create it in, that this user may not
+        # write: by its permissions when not root (root writes anyway),
+        # else as access(2) would answer for a read-only file system
+        existing, new = os.path.join(d, "existing.csv"), os.path.join(d, "sub", "new.csv")
+        os.makedirs(os.path.dirname(new), exist_ok=True)
+        with open(existing, "w") as f:
+            f.write("keep\n")
+        want = {existing: "-o %s: not writable (its permissions, or a read-only file system)"
+                          % existing,
+                new: "-o %s: cannot be created: the directory %s is not writable (its "
+                     "permissions, or a read-only file system)" % (new, os.path.dirname(new))}
+        if os.geteuid() != 0:
+            os.chmod(existing, 0o444)
+            os.chmod(os.path.dirname(new), 0o555)
+            try:
+                for out in (existing, new):
+                    p = subprocess.run([sys.executable, SCRIPT, "-o", out, SAMPLE],
+                                       capture_output=True, text=True)
+                    self.assertEqual(p.returncode, 1, (out, p.stderr))
+                    self.assertIn("error: " + want[out], p.stderr)
+            finally:
+                os.chmod(os.path.dirname(new), 0o755)
+                os.chmod(existing, 0o644)
+        sys.path.insert(0, HERE)
+        import civic_dask
+        real_access = os.access
+        refused = {existing, os.path.dirname(new)}
+
+        def access(path, mode, **kw):
+            return False if path in refused else real_access(path, mode, **kw)
+        import contextlib
+        import io
+        for out in (existing, new):
+            err = io.StringIO()
+            # a second input that does not exist: were -o not checked first,
+            # main would say so and return 2
+            with mock.patch.object(civic_dask.os, "access", access), \
+                    contextlib.redirect_stderr(err), self.assertRaises(SystemExit) as cm:
+                civic_dask.main(["-o", out, SAMPLE, os.path.join(d, "no-such.csv")])
+            self.assertEqual(cm.exception.code, 1, err.getvalue())
+            self.assertIn("error: " + want[out], err.getvalue())
+        with open(existing) as f:
+            self.assertEqual(f.read(), "keep\n")
+        self.assertFalse(os.path.exists(new))
+        # what cannot be told before writing (a full disk) is civic-score's
+        # failed output: its words, exit 2
+        if os.path.exists("/dev/full"):
+            p = subprocess.run([sys.executable, SCRIPT, "-o", "/dev/full", "--scheduler",
+                                self.address, SAMPLE], capture_output=True, text=True)
+            self.assertEqual((p.returncode, p.stderr),
+                             (2, "civic_dask: /dev/full: cannot write output: No space left on "
+                                 "device\n"))
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([sys.executable, SCRIPT, "-o", "-", "--scheduler",
+                                    self.address, SAMPLE], stdout=full, stderr=subprocess.PIPE,
+                                   text=True)
+            self.assertEqual((p.returncode, p.stderr),
+                             (2, "civic_dask: cannot write output: No space left on device\n"))
+
     def test_blocksize_below_the_minimum_is_refused(self):
         # --blocksize 1 on a 460 kB log ran for more than 20 minutes in 2.8 GB
         # (a block, and its tasks, per byte): below 64kB is a usage error
