@@ -485,6 +485,8 @@ def _event_in(data, fmt, names, line):
         fields = None if text is None or names is None else _csv_fields(text)
         if fields is None or len(fields) != len(names):
             return None     # which field is the id or the subject would be a guess
+        if [c.strip().lower() for c in fields] == names:
+            return None     # the header again (files joined with cat): no event, as civic-score
         rec = dict(zip(names, fields))
         event = rec.get("id"), rec.get("subject")
     for value in event:

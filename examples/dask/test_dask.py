@@ -1014,6 +1014,26 @@ class DaskTest(unittest.TestCase):
                     reason = reason.split(" (a carriage return", 1)[0]
                 self.assertIn(reason, err, blocks)
 
+    def test_a_repeated_header_names_no_event(self):
+        # files joined with cat: the second header is no event, and was
+        # named as one ("event id 'id' (subject 'subject')"), which
+        # civic-score does not do; the line and the hint are the file's
+        head = b"id,subject,type,ts,qty,group\n"
+        rows = b"".join(b"e%d,r%d,neighbour_help,2024-01-01T00:00:00Z,,g\n" % (i, i % 50)
+                        for i in range(1500))
+        for name, data in (("joined.csv", head + rows + head + rows.replace(b"e", b"f")),
+                           ("joined2.csv", head + rows + b" ID , Subject,TYPE,ts,qty,group\r\n"
+                                           + rows.replace(b"e", b"f"))):
+            for blocks in ((), ("--blocksize", "20kB"), ("--blocksize", "20kB", "--partitions",
+                                                         "3")):
+                err, want = self.bad(name, data, *blocks)
+                self.assertIn("line 1502, column ", want)
+                self.assertIn("(the line repeats the header: were files joined? remove it)", want)
+                self.assertRegex(err, r"^civic_dask: \S+/%s: line 1502, column \d+: field 'ts': "
+                                 % name, blocks)
+                self.assertIn("(the line repeats the header: were files joined? remove it)", err)
+                self.assertNotIn("event id", err, blocks)
+
     def test_small_blocks_crlf_bom_and_json_lines(self):
         # Many blocks: every one after the first is split with the file's
         # header; a JSON Lines file without a final line break.
