@@ -807,40 +807,81 @@ def _tree_reduce(items, merge, fan_in=8, **kw):
 
 # What a file that is not text most likely is, from its first bytes (as
 # civic-score says it): without this, a compressed log fails as "bad header".
-_NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat FILE > FILE.csv)"),
-             (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first: zstd -d FILE)"),
-             (b"\xfd\x37\x7a\x58\x5a", "xz-compressed data (decompress it first: xz -d FILE)"),
-             (b"BZh", "bzip2-compressed data (decompress it first: bzip2 -d FILE)"),
-             (b"PK\x03\x04", "a zip archive (extract the log first)"),
-             (b"SQLite format 3", "an SQLite database (export the events as CSV first)"),
-             (b"\x7fELF", "a program, not an event log"),
+# civic-score's advice pipes the text into it (zcat FILE | civic-score -);
+# blocks are read from files, so here it is a command that writes one, with
+# the file's own names (_made_name): {file} the log, {out} the file to make.
+_NOT_TEXT = ((b"\x1f\x8b", "gzip-compressed data (decompress it first: zcat {file} > {out})",
+              (".gz", ".gzip"), "unzipped"),
+             (b"\x28\xb5\x2f\xfd", "zstd-compressed data (decompress it first: zstdcat {file} > "
+                                 "{out})", (".zst", ".zstd"), "unzstd"),
+             (b"\xfd\x37\x7a\x58\x5a", "xz-compressed data (decompress it first: xzcat {file} > "
+                                     "{out})", (".xz",), "unxz"),
+             (b"BZh", "bzip2-compressed data (decompress it first: bzcat {file} > {out})",
+              (".bz2", ".bzip2"), "bunzipped"),
+             (b"PK\x03\x04", "a zip archive (extract the log first)", (), ""),
+             (b"SQLite format 3", "an SQLite database (export the events as CSV first)", (), ""),
+             (b"\x7fELF", "a program, not an event log", (), ""),
              # UTF-32's marks before UTF-16's: FF FE begins both
-             (b"\xff\xfe\0\0", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE > "
-                               "FILE.csv)"),
-             (b"\0\0\xfe\xff", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 FILE > "
-                               "FILE.csv)"),
-             (b"\xff\xfe", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
-                           "FILE.csv)"),
-             (b"\xfe\xff", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 FILE > "
-                           "FILE.csv)"))
+             (b"\xff\xfe\0\0", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 {file} > "
+                               "{out})", (), "utf8"),
+             (b"\0\0\xfe\xff", "UTF-32 text (convert it first: iconv -f UTF-32 -t UTF-8 {file} > "
+                               "{out})", (), "utf8"),
+             (b"\xff\xfe", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 {file} > "
+                           "{out})", (), "utf8"),
+             (b"\xfe\xff", "UTF-16 text (convert it first: iconv -f UTF-16 -t UTF-8 {file} > "
+                           "{out})", (), "utf8"))
+LOG_EXTENSIONS = (".csv", ".jsonl", ".ndjson")
+
+
+def _made_name(name, suffixes, tag, ext=".csv"):
+    """The name of the text to make from the log `name` (a compressed file,
+    UTF-16 ...): its name without the suffix of what it is (d10k.csv.gz ->
+    d10k.csv, events.gz -> events.csv); a log's extension kept, `tag`
+    before it where no suffix came off (x.csv -> x.unzipped.csv); else
+    `ext` for its extension (export.txt -> export.csv).  A name that a
+    file already has takes `tag` too (d10k.unzipped.csv): the command
+    would overwrite it."""
+    low = name.lower()
+    stripped = next((name[:-len(x)] for x in suffixes
+                     if low.endswith(x) and len(name) > len(x) and name[-len(x) - 1] != "/"),
+                    None)
+    base = name if stripped is None else stripped
+    root, e = os.path.splitext(base)
+    if e.lower() not in LOG_EXTENSIONS:
+        base, e = root + ext, ext
+    elif stripped is None:
+        return "%s.%s%s" % (root, tag, e)
+    if os.path.lexists(base):
+        return "%s.%s%s" % (os.path.splitext(base)[0], tag, e)
+    return base
+
+
+def _quoted(name):
+    import shlex
+    return shlex.quote(name)
 
 
 def _binary_kind(path, library):
     """None for a file that looks like text, else what it looks like
-    (library: the libcivic to ask, only for a file holding NULs)."""
+    (library: the libcivic to ask, only for a file holding NULs); path is
+    the name as given, which the advice names."""
     with open(path, "rb") as f:
         head = f.read(4096)
-    for magic, what in _NOT_TEXT:
+    for magic, what, suffixes, tag in _NOT_TEXT:
         if head.startswith(magic):
-            return what
+            return what.format(file=_quoted(path),
+                               out=_quoted(_made_name(path, suffixes, tag)))
     # a NUL in a CSV header, or NULs everywhere (UTF-16 without a BOM)
     body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     body = body.lstrip(b" \t\r\n")
     # "[{": a JSON array of events (an export); '[' alone may begin a CSV
     # header's first column name
     if body.startswith(b"[") and body[1:].lstrip(b" \t\r\n").startswith(b"{"):
+        out = os.path.splitext(path)[0] + ".jsonl"          # export.json -> export.jsonl
+        if out == path:
+            out = os.path.splitext(path)[0] + ".lines.jsonl"
         return ("a JSON array (civic_dask reads JSON Lines, one object a line: jq -c '.[]' "
-                "FILE > FILE.jsonl)")
+                "%s > %s)" % (_quoted(path), _quoted(out)))
     header = b"" if body.startswith(b"{") else body.split(b"\n", 1)[0]
     if b"\0" in header or head.count(b"\0") * 8 > len(head):
         # UTF-16 or UTF-32 without a byte order mark: the library's log

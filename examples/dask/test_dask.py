@@ -456,6 +456,22 @@ class DaskTest(unittest.TestCase):
         err = self.dask(gz, expect=2)
         self.assertIn("not an event log: gzip-compressed data", err)
         self.assertEqual(len(err.strip().splitlines()), 1, err)
+        # the advice names a file to write, without the compression's
+        # suffix (it was "zcat FILE > FILE.csv": d10k.csv.gz.csv), and not
+        # the log itself for one already named .csv, nor a file that exists
+        self.assertIn("(decompress it first: zcat %s > %s)" % (gz, gz[:-3]), err)
+        named = os.path.join(self.tmp.name, "zipped.csv")
+        with open(gz, "rb") as f, open(named, "wb") as g:
+            g.write(f.read())
+        err = self.dask(named, expect=2)
+        self.assertIn("(decompress it first: zcat %s > %s)"
+                      % (named, os.path.join(self.tmp.name, "zipped.unzipped.csv")), err)
+        taken = os.path.join(self.tmp.name, "events.csv.gz")     # events.csv is the big log
+        with open(gz, "rb") as f, open(taken, "wb") as g:
+            g.write(f.read())
+        err = self.dask(taken, expect=2)
+        self.assertIn("zcat %s > %s)" % (taken, os.path.join(self.tmp.name, "events.unzipped.csv")),
+                      err)
         err = self.dask(CLI, expect=2)
         self.assertIn("not an event log: a program", err)
         # checked before -t: a bad input with a bad -t is the input's error, as in civic-score
@@ -484,6 +500,11 @@ class DaskTest(unittest.TestCase):
             self.assertIn("not an event log: " + what, want.stderr)
             err = self.dask(path, expect=2)
             self.assertIn("%s: not an event log: %s" % (path, what), err)
+            # the file to write is named: not le.csv.csv, array.json.jsonl
+            made = {"le.csv": "le.utf8.csv", "be.csv": "be.utf8.csv", "le32.csv": "le32.utf8.csv",
+                    "array.json": "array.jsonl"}.get(name)
+            if made:
+                self.assertIn(" %s > %s)" % (path, os.path.join(self.tmp.name, made)), err)
 
     def test_unreachable_scheduler(self):
         # one line and exit 1, not distributed's tracebacks (port 1: nobody listens)
