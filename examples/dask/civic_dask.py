@@ -554,12 +554,20 @@ def _load_pieces(civic, engine, pieces, sources):
     The library's line is of the piece (the header and this partition's
     records of one block), not of the file: the file's is found by the
     record's bytes in the block (the column, in a line copied unchanged,
-    is the same)."""
-    for piece, (name, fmt, path, start, length) in zip(pieces, sources):
+    is the same).  Returns (earliest ts, index of the first block that
+    holds it) of the engine's events, None when it has none: the pieces
+    come in block order, so that block's file is the first to hold it, the
+    one civic-score's warning of an early ts names (the engine's time
+    range after each load: no pass of its own over the events)."""
+    early = None
+    for k, (piece, (name, fmt, path, start, length)) in enumerate(zip(pieces, sources)):
         if not len(piece):
             continue
         try:
             engine.load(piece, format=fmt)
+            span = engine.time_range
+            if span and (early is None or span[0] < early[0]):
+                early = (span[0], k)
         except civic.CivicError as e:
             message = _WHERE.sub("", e.message or str(e))
             data = bytes(piece) if e.line else b""
@@ -576,6 +584,7 @@ def _load_pieces(civic, engine, pieces, sources):
                 raise _input_error("%s: event id %r (subject %r): %s"
                                    % (name, event[0], event[1], message))
             raise _input_error("%s: %s" % (name, message))
+    return early
 
 
 def _fixed2(v):
@@ -615,18 +624,19 @@ def _subject_line(row):
 def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threads, bindings,
                      library):
     """Load one partition's pieces (every event of its subjects) into a fresh
-    engine and return its part of the answer:
+    engine and return (its part of the answer, its earliest ts and the
+    block that holds it: _load_pieces), the part being
       subjects: [(subject, CSV line)] sorted by subject
       top:      best `top` as [(-score, subject, line)]
       groups:   {path: [n, sum, balance, min, max, grade counts, {score: n}]}
       ranks:    {path: best `top` as [(-score, subject, grade)]}"""
     civic = _civic(bindings, library)
-    rows = []
+    rows, early = [], None
     with civic.Rules.from_text(rules_text) as rules:
         grade_index = {g.name: i for i, g in enumerate(rules.grades)}
         if any(pieces):
             with civic.Engine(rules, threads=threads) as engine:
-                _load_pieces(civic, engine, pieces, sources)
+                early = _load_pieces(civic, engine, pieces, sources)
                 del pieces
                 if as_of is not None:
                     try:
@@ -635,6 +645,11 @@ def _score_partition(pieces, sources, rules_text, as_of, mode, depth, top, threa
                         if e.code != civic.CIVIC_E_OVERFLOW:
                             raise
                         raise _overflow_error(mode in ("groups", "ranks")) from None
+    return _partition_part(rows, mode, depth, top, grade_index), early
+
+
+def _partition_part(rows, mode, depth, top, grade_index):
+    """A partition's part of the answer from its subjects' rows."""
     if mode == "subjects":
         return [(row[0], _subject_line(row)) for row in rows]
     if mode == "top":
@@ -739,6 +754,19 @@ def _merge_ranks(parts, top):
 
 def _merge_top(parts, top):
     return heapq.nsmallest(top, (row for part in parts for row in part))
+
+
+def _earliest(earlies):
+    """The earliest of partitions' (earliest ts, block), the first block on
+    a tie; None when none has an event."""
+    earlies = [e for e in earlies if e is not None]
+    return min(earlies) if earlies else None
+
+
+def _merge_partials(parts, combine, **kw):
+    """Partitions' (part of the answer, earliest ts and block) merged:
+    combine's merge of the parts, and the earliest."""
+    return combine([p[0] for p in parts], **kw), _earliest([p[1] for p in parts])
 
 
 # --------------------------------------------------------------------------
@@ -1091,7 +1119,8 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     Rules.parse_time.  threads: each engine's own threads (1: the worker's
     thread only, which costs no more CPU per event; 2, the default, lets an
     engine use a core another worker has left idle).  Returns (text, info
-    dict)."""
+    dict); info["warnings"] holds civic-score's warnings about the input
+    (input_warnings), for standard error."""
     from dask import delayed
     civic = _civic(bindings, library)
     t0 = time.time()
@@ -1112,6 +1141,8 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     blocks = plan_blocks(files, _parse_size(blocksize))
     info["blocks"] = len(blocks)
     if not blocks:
+        info["events"] = 0
+        info["warnings"] = input_warnings(civic, rules_text, files, as_of, 0, None)
         return empty, info
     if nparts is None:
         # One per worker thread: fewer, bigger engines, and one of two or
@@ -1139,11 +1170,11 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
     if mode == "subjects":
         answer = parts
     elif mode == "top":
-        answer = _tree_reduce(parts, _merge_top, top=top)
+        answer = _tree_reduce(parts, _merge_partials, combine=_merge_top, top=top)
     elif mode == "groups":
-        answer = _tree_reduce(parts, _merge_groups)
+        answer = _tree_reduce(parts, _merge_partials, combine=_merge_groups)
     else:
-        answer = _tree_reduce(parts, _merge_ranks, top=top)
+        answer = _tree_reduce(parts, _merge_partials, combine=_merge_ranks, top=top)
     wanted = [answer, as_of_v, [s[1] for s in splits]]
     if verify_ids:
         by_id = split_all("id")
@@ -1160,6 +1191,13 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         got = client.compute(wanted, sync=True)
     result, info["as_of"], info["events"] = got[0], got[1], sum(got[2])
     if mode == "subjects":
+        early = _earliest([r[1] for r in result])
+        result = [r[0] for r in result]
+    else:
+        result, early = result
+    info["warnings"] = input_warnings(civic, rules_text, files, as_of, info["events"],
+                                      early and (early[0], blocks[early[1]][1]))
+    if mode == "subjects":
         text = empty + "".join(line for _, line in heapq.merge(*result))
     elif mode == "top":
         text = empty + "".join(line for _, _, line in result)
@@ -1170,6 +1208,70 @@ def run(client, files, rules_text, as_of=None, groups=None, top=None, nparts=Non
         text = format_ranks(result)
     info["total_s"] = round(time.time() - t0, 2)
     return text, info
+
+
+HEAD_BYTES = 4096       # civic-score looks at a log's first 4 KiB for its header's warnings
+# civic-score's kinds of input warnings, in its order (warn_print), and what
+# "(2 such ...)" counts
+_WARN_KINDS = (("qty", "columns"), ("group", "columns"), ("ref", "columns"), ("key", "keys"),
+               ("ts", ""), ("as_of", ""))
+
+
+def input_warnings(civic, rules_text, files, as_of, events, early):
+    """civic-score's warnings about the input, in its words and order (the
+    text after "warning: "), from what this run has at hand, without a
+    reading of the input of its own: each file's header (its first 4 KiB,
+    as civic-score reads them: a CSV column most likely meant for qty,
+    group or ref; under version-1 rules a JSON Lines key in other letters),
+    the earliest ts (early: (ts, the first file that holds it), from the
+    partitions' engines), an as_of of bare digits, and no events without
+    one.  Through the binding's civic._hints, which mirrors civic-score's
+    checks.  Not given: the rules file's, and a subject with blanks at an
+    end (README, limit (f))."""
+    hints = civic._hints
+    capi = civic._capi
+    said = {}                       # kind -> [first text, count]
+
+    def note(kind, text):
+        if kind in said:
+            said[kind][1] += 1
+        else:
+            said[kind] = [text, 1]
+
+    with civic.Rules.from_text(rules_text) as rules, rules._use() as p:
+        keys_ignored = rules.spec_version < 2
+        for name in files:
+            try:
+                with open(name, "rb") as f:
+                    head = f.read(HEAD_BYTES)
+            except OSError:
+                continue
+            ext = os.path.splitext(name)[1].lower()
+            fmt = (capi.CIVIC_FORMAT_CSV if ext == ".csv" else
+                   capi.CIVIC_FORMAT_JSONL if ext in (".jsonl", ".ndjson") else
+                   capi.CIVIC_FORMAT_AUTO)
+            for text in hints.log_hints(head, len(head) < HEAD_BYTES, fmt, keys_ignored, name):
+                meant = re.search(r"is ignored: did you mean '(qty|group|ref)'\? without it "
+                                  r"[^']*$", text)
+                note(meant.group(1) if meant else "key", text)
+        if early is not None:
+            text = hints.early_ts(p, early[0], early[1])
+            if text:
+                note("ts", text)
+        secs = hints.small_seconds(as_of) if isinstance(as_of, str) else None
+        if secs is not None:
+            note("as_of", "--as-of %s is Unix seconds: %s; a date needs its dashes (%s)"
+                 % (as_of, hints.format_time(p, secs), hints.meant(p, secs)))
+        out = []
+        for kind, such in _WARN_KINDS:
+            if kind in said:
+                text, n = said[kind]
+                out.append(text + (" (%d such %s)" % (n, such) if n > 1 else ""))
+        if not events and as_of is None:
+            # civic-score's time 0, documented, is rarely meant (a notice of 1970)
+            out.append("no events and no -t: the answer is as of %s (Unix time 0); give -t"
+                       % hints.format_time(p, 0))
+    return out
 
 
 GROUPS_DEPTH_MAX = 64                   # civic-score's --groups
@@ -1495,6 +1597,9 @@ def main(argv=None):
         client.close()
         if cluster is not None:
             cluster.close()
+    # after the load, before the answer, as civic-score says them
+    for warning in info.pop("warnings", ()):
+        print("civic_dask: warning: " + warning, file=sys.stderr)
     try:
         if a.output == "-":
             sys.stdout.write(text)

@@ -216,7 +216,9 @@ class DaskTest(unittest.TestCase):
         cls.cluster.close()
         cls.tmp.cleanup()
 
-    def dask(self, *args, scheduler=True, expect=0):
+    def dask(self, *args, scheduler=True, expect=0, stderr=False):
+        """civic_dask's output (its standard error when it is to fail; with
+        stderr=True, (output, standard error))."""
         out = os.path.join(self.tmp.name, "out.csv")
         if os.path.exists(out):
             os.remove(out)
@@ -236,7 +238,7 @@ class DaskTest(unittest.TestCase):
         print("  civic_dask %s: %.1f s" % (" ".join(a if "/" not in a else os.path.basename(a)
                                                     for a in args), took), file=sys.stderr)
         with open(out, "rb") as f:
-            return f.read()
+            return (f.read(), p.stderr.decode()) if stderr else f.read()
 
     def same(self, *args, extra=()):
         """civic_dask (with `extra` options of its own) against civic-score."""
@@ -1372,6 +1374,59 @@ class DaskTest(unittest.TestCase):
         self.assertIn("is 150,001 Dask tasks", text)
         self.assertIn("a larger --blocksize", text)
         self.assertNotIn("at most", text)
+
+    def test_warnings_as_civic_score(self):
+        # civic-score's warnings about the input, which the Dask path did
+        # not give (answers right as the contract reads them, but most
+        # likely wrong): a column meant for qty, group or ref, a JSON Lines
+        # key in other letters under version-1 rules, an earliest ts before
+        # 1973 (a date written as a bare integer, found in any block and
+        # partition, named by the first file that holds it), -t of bare
+        # digits, no events without -t.  The same lines, in its order.
+        d = os.path.join(self.tmp.name, "warn")
+        os.makedirs(d, exist_ok=True)
+
+        def write(name, text):
+            path = os.path.join(d, name)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return path
+
+        def rows(prefix, n, bare_at=None, extra=",2,x"):
+            return "".join("%s%d,s%d,volunteer_hour,%s%s\n"
+                           % (prefix, i, i % 7, "20250301" if i == bare_at else "2025-03-%02d"
+                              % (i % 28 + 1), extra) for i in range(n))
+        a = write("a.csv", "id,subject,type,ts,quantity,grp\n" + rows("a", 300, bare_at=200))
+        b = write("b.csv", "\n\nid,subject,type,ts,Hours,refs\n" + rows("b", 300))
+        c = write("c.csv", "id,subject,type,ts\n" + rows("c", 300, bare_at=10, extra=""))
+        h = write("h.csv", "id,subject,type,ts\n")
+        k = write("k.jsonl", "".join('{"id":"k%d","subject":"s1","type":"volunteer_hour",'
+                                     '"ts":"2025-01-01","Qty":2}\n' % i for i in range(100)))
+        cases = [(a, b), (b, a), (b, c, a), ("-t", "20250301", b), (h,), ("-t", "now", h),
+                 ("--groups", "1", a, b), ("--top", "2", b, c), ("--groups", "0", "--top", "1",
+                                                                 c, b),
+                 ("-r", V1_RULES, k, b), ("-r", V1_RULES, c, k, a), (SAMPLE,)]
+        seen = set()
+        for args in cases:
+            want = subprocess.run([CLI, "-f", "csv"] + list(args), capture_output=True,
+                                  text=True)
+            self.assertEqual(want.returncode, 0, want.stderr)
+            want = [line.replace("civic-score: ", "", 1) for line in want.stderr.splitlines()
+                    if line.startswith("civic-score: warning: ")]
+            seen.update(want)
+            for blocks in ((), ("--blocksize", "1kB", "--partitions", "3")):
+                out, err = self.dask(*(blocks + args), stderr=True)
+                got = [line.replace("civic_dask: ", "", 1) for line in err.splitlines()
+                       if line.startswith("civic_dask: warning: ")]
+                self.assertEqual(got, want, (args, blocks))
+                if "now" not in args:
+                    self.assertEqual(out, cli(*args), (args, blocks))
+        # every kind was seen
+        seen = "\n".join(seen)
+        for kind in ("did you mean 'qty'", "did you mean 'group'", "did you mean 'ref'",
+                     "(2 such columns)", 'key "Qty" is ignored', "the earliest event's ts",
+                     "--as-of 20250301 is Unix seconds", "no events and no -t"):
+            self.assertIn(kind, seen)
 
     def test_check_ids(self):
         # An id reused with another subject is a conflict for civic-score;
