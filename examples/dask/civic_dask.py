@@ -83,9 +83,10 @@ def _civic(bindings, library):
         sys.path.insert(0, bindings)
     import civic
     _check_loaded(civic, bindings, library)
-    # civic-score's warnings are not given (README, limits (f)): a worker's
-    # would be of its partition only (its earliest ts is not the log's), and
-    # each worker would give them again
+    # the binding's warnings are not given: a worker's would be of its
+    # partition only (its earliest ts is not the log's), and each worker
+    # would give them again; the client gives civic-score's of the whole
+    # input (input_warnings; README, limit (f))
     warning = getattr(civic, "CivicWarning", None)
     if warning is not None:
         warnings.filterwarnings("ignore", category=warning)
