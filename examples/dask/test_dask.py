@@ -472,8 +472,8 @@ class DaskTest(unittest.TestCase):
         with open(gz, "rb") as f, open(taken, "wb") as g:
             g.write(f.read())
         err = self.dask(taken, expect=2)
-        self.assertIn("zcat %s > %s)" % (taken, os.path.join(self.tmp.name, "events.unzipped.csv")),
-                      err)
+        self.assertIn("zcat %s > %s)"
+                      % (taken, os.path.join(self.tmp.name, "events.unzipped.csv")), err)
         err = self.dask(CLI, expect=2)
         self.assertIn("not an event log: a program", err)
         # checked before -t: a bad input with a bad -t is the input's error, as in civic-score
@@ -741,7 +741,8 @@ class DaskTest(unittest.TestCase):
         shutil.copyfile(os.path.realpath(LIBRARY), other)
         out = os.path.join(self.tmp.name, "lib2.csv")
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                          dashboard_address="127.0.0.1:0",
+                          worker_dashboard_address="127.0.0.1:0",
                           silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
             def run(library):
                 return subprocess.run([sys.executable, SCRIPT, "-o", out, "--scheduler",
@@ -1047,14 +1048,15 @@ class DaskTest(unittest.TestCase):
         for name, data in (("joined.csv", head + rows + head + rows.replace(b"e", b"f")),
                            ("joined2.csv", head + rows + b" ID , Subject,TYPE,ts,qty,group\r\n"
                                            + rows.replace(b"e", b"f"))):
-            for blocks in ((), ("--blocksize", "20kB"), ("--blocksize", "20kB", "--partitions",
-                                                         "3")):
+            for blocks in ((), ("--blocksize", "20kB"),
+                           ("--blocksize", "20kB", "--partitions", "3")):
                 err, want = self.bad(name, data, *blocks)
                 self.assertIn("line 1502, column ", want)
-                self.assertIn("(the line repeats the header: were files joined? remove it)", want)
+                hint = "(the line repeats the header: were files joined? remove it)"
+                self.assertIn(hint, want)
                 self.assertRegex(err, r"^civic_dask: \S+/%s: line 1502, column \d+: field 'ts': "
                                  % name, blocks)
-                self.assertIn("(the line repeats the header: were files joined? remove it)", err)
+                self.assertIn(hint, err)
                 self.assertNotIn("event id", err, blocks)
 
     def test_small_blocks_crlf_bom_and_json_lines(self):
