@@ -45,6 +45,7 @@ exit 1, saying to restart the workers.
 """
 
 import argparse
+import errno
 import heapq
 import json
 import os
@@ -1339,6 +1340,27 @@ def _not_libcivic(message, library):
     return "not a libcivic shared library (%s)" % (why or "it cannot be loaded")
 
 
+def _write_all(stream, text):
+    """Write text to a text stream whole, as UTF-8, and flush it.  Through
+    its bytes layer, every byte until all are taken: unbuffered (python3
+    -u, PYTHONUNBUFFERED), that layer is the file itself, whose write may
+    take part (a pipe whose reader leaves), which a text stream's write
+    drops without a word, so the error of the next write was never seen."""
+    stream.flush()
+    out = getattr(stream, "buffer", None)
+    if out is None:
+        stream.write(text)
+        stream.flush()
+        return
+    data = memoryview(text.encode("utf-8"))      # civic-score's bytes, whatever the locale
+    while len(data):
+        n = out.write(data)
+        if n is None:                               # a non-blocking descriptor, full
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        data = data[n:]
+    out.flush()
+
+
 def _output_problem(path):
     """Why the output file `path` cannot be written, as far as that can be
     told without writing it, else None: no such directory, a directory, a
@@ -1603,8 +1625,7 @@ def main(argv=None):
         print("civic_dask: warning: " + warning, file=sys.stderr)
     try:
         if a.output == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _write_all(sys.stdout, text)
         else:
             with open(a.output, "w", encoding="utf-8", newline="") as f:
                 f.write(text)

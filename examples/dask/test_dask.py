@@ -626,6 +626,24 @@ class DaskTest(unittest.TestCase):
                                    text=True)
             self.assertEqual((p.returncode, p.stderr),
                              (2, "civic_dask: cannot write output: No space left on device\n"))
+        # a reader that leaves first (| head) ends it by SIGPIPE, quietly,
+        # as civic-score; buffered or not (an unbuffered write that was cut
+        # short was taken for a whole one: exit 0)
+        many = os.path.join(d, "many.csv")
+        with open(many, "w") as f:
+            f.write("id,subject,type,ts\n")
+            f.writelines("e%d,s%d,volunteer_hour,2025-01-01\n" % (i, i) for i in range(50000))
+        import signal
+        for unbuffered in ("", "1"):
+            env = dict(os.environ, PYTHONUNBUFFERED=unbuffered)
+            p = subprocess.Popen([sys.executable, SCRIPT, "-o", "-", "--scheduler", self.address,
+                                  many], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=env)
+            self.assertEqual(p.stdout.read(8), b"subject,")
+            p.stdout.close()
+            err = p.stderr.read().decode()
+            p.wait(timeout=120)
+            self.assertEqual((p.returncode, err), (-signal.SIGPIPE, ""), unbuffered)
 
     def test_blocksize_below_the_minimum_is_refused(self):
         # --blocksize 1 on a 460 kB log ran for more than 20 minutes in 2.8 GB
