@@ -857,12 +857,13 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** since a crash in the write of a batch leaves the same bytes and the
 ** open must not fail for them.  So too (since 1.1) when nothing intact
 ** follows the first unusable record but that record is whole in the file
-** (its header sound, the length it gives within the file) and fails its
-** checksum: a write cut short by a crash leaves a record shorter than its
-** length, so this one was damaged after it was written (one bit flipped
-** in the last batch, acknowledged and synced) or lost pages in a power
-** cut; it is cut, the copy kept first when it can be.  A record cut short
-** keeps no copy.  The report says whether a copy was kept and whether the
+** (its 24-byte header there, not all zero bytes, the length it gives
+** within the file) and fails its checksum or a check of its header: a
+** write cut short by a crash leaves a record shorter than its length, so
+** this one was damaged after it was written (one bit flipped in the last
+** batch, acknowledged and synced) or lost pages in a power cut; it is cut,
+** the copy kept first when it can be.  A record cut short, or a header of
+** zero bytes (pages a power cut never wrote), keeps no copy.  The report says whether a copy was kept and whether the
 ** record cut was whole (copy_kept, cut_whole: report version 2, since
 ** 1.1).  When other intact records follow it, the file was damaged in the
 ** middle, and civic_engine_journal_open fails with CIVIC_E_CORRUPT,
@@ -1059,9 +1060,10 @@ typedef struct civic_journal_report {
                                  before the cut, "<path>.damaged.<unix
                                  time>" (CIVIC_JOURNAL_RECOVER names it) */
     uint32_t cut_whole;       /* 1 when the tail cut began with a record
-                                 whole in the file (its header sound, its
-                                 length within the file) that failed its
-                                 checksum, nothing intact after it: no write
+                                 whole in the file (its header there and
+                                 not all zero, its length within the file)
+                                 that failed its checksum or a check of its
+                                 header, nothing intact after it: no write
                                  cut short by a crash, but damage after it
                                  was written, or a power cut; set whether or
                                  not the copy could be kept */

@@ -802,18 +802,22 @@ static bool first_of_several(struct civic_journal *j, uint64_t stop, uint64_t fi
 }
 
 /* The record at stop, which replay could not use, is whole in the file: its
- * header is sound and the length it gives lies within the file, so it was
- * its checksum that failed.  A write() cut short by a crash leaves a record
- * shorter than its length, or a header that is not sound; a record whole in
- * length and bad is damage after it was written, or a power cut that lost
- * pages of it while the file's size was kept.  False on a read error too. */
+ * 24-byte header is there and the length it gives lies within the file.  A
+ * write() cut short by a crash leaves a record shorter than its length (the
+ * header goes first, whole, in the same write); one whole in length and bad
+ * -- its checksum, or a bit of its header (the magic, the flags, the count)
+ * -- is damage after it was written, or a power cut that lost pages of it
+ * while the file's size was kept.  A header of zero bytes alone is pages a
+ * power cut never wrote (no copy for them).  False on a read error too. */
 static bool whole_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
 {
     unsigned char h[JNL_RECORD_HEADER_BYTES];
-    uint32_t flags, count;
-    size_t len;
-    return stop + sizeof(h) <= file_size && civic__read_all(j->fd, h, sizeof(h), stop) &&
-           header_ok(h, stop, file_size, &flags, &count, &len);
+    static const unsigned char zero[JNL_RECORD_HEADER_BYTES];
+    if (stop + sizeof(h) > file_size || !civic__read_all(j->fd, h, sizeof(h), stop) ||
+        memcmp(h, zero, sizeof(h)) == 0)
+        return false;
+    uint32_t len = civic__get32(h + 12);
+    return len <= JNL_PAYLOAD_BYTES_MAX && len <= file_size - stop - sizeof(h);
 }
 
 /* Replay stopped at `stop`, before the end of the file: a torn tail

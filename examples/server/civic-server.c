@@ -1435,7 +1435,7 @@ static unsigned damaged_copies(const server *s, char *newest, size_t size)
  * file under this name before it cut the journal (else NULL): --recover cut
  * it at damage, or, without it, the torn tail it cut held an intact record
  * after the damage, or began with a record whole in the file that failed
- * its checksum (rep->cut_whole: said with or without a copy, as a batch of
+ * its checks (rep->cut_whole: said with or without a copy, as a batch of
  * one record, acknowledged, may be what was cut). */
 static void report_journal(server *s, const civic_journal_report *rep, unsigned swept,
                            const char *copy)
@@ -1443,7 +1443,7 @@ static void report_journal(server *s, const civic_journal_report *rep, unsigned 
     if (rep->cut_whole)
         fprintf(stderr, SERVER_NAME ": recovered %" PRIu64 " events (%" PRIu64 " batch%s from "
                 "the journal, %" PRIu64 " bytes truncated: the record there was whole in the "
-                "file but failed its checksum, which a crash in a write does not leave: damage "
+                "file but failed its checks, which a crash in a write does not leave: damage "
                 "after it was written, or a power cut; the batch it held may have been "
                 "acknowledged: post it again from the office's log; %s%s)\n",
                 civic_engine_event_count(s->engine), rep->batches, rep->batches == 1 ? "" : "es",

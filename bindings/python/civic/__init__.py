@@ -1961,7 +1961,7 @@ class JournalReport:
     copy_kept: bool = False  # a copy of the whole file was kept before the cut,
                              # "<path>.damaged.<unix time>"
     cut_whole: bool = False  # the cut began with a record whole in the file that
-                             # failed its checksum (damage, or a power cut)
+                             # failed its checks (damage, or a power cut)
 
 
 class _Decoded:
