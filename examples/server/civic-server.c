@@ -1768,10 +1768,10 @@ static int open_data(server *s)
      * the stop) writes a snapshot without what the lost one held. */
     if (!have_snapshot && !rep.created)
         fprintf(stderr, SERVER_NAME ": warning: there is no snapshot.civic beside journal.civic: "
-                "starting from the journal alone (%" PRIu64 " event%s).  Right for a directory "
-                "never compacted; but a compaction (a clean stop, POST /compact, the "
-                "--compact-every timer) leaves snapshot.civic, and nothing in the journal tells "
-                "whether one did: if one did, the events before it are missing.  Then stop the "
+                "starting from the journal alone (%" PRIu64 " event%s).  Nothing is wrong if "
+                "this directory was never compacted (a first run stopped by a crash or a "
+                "kill).  If it was (a clean stop, POST /compact and the --compact-every timer "
+                "write snapshot.civic), the events before that compaction are missing: stop the "
                 "service with SIGKILL, not a clean stop (its compaction would write a snapshot "
                 "without them), restore snapshot.civic from a backup and start again\n",
                 civic_engine_event_count(s->engine),
