@@ -913,6 +913,11 @@ static const char *number_why(const char *p, size_t n, const char *why, size_t w
     char fix[32], other[32];
     size_t at = 0, o = 0, digits = v[0] == '-';
     const char *field = qty ? "qty" : "ts";
+    if (qty && v[0] == '-') { /* -0123, -.5: no fix a qty then takes */
+        snprintf(buf, size, "field 'qty': %s, and a qty must not be negative",
+                 kind == LEADING_ZERO ? "leading zero in a number" : "malformed number");
+        return buf;
+    }
     const char *dot = memchr(v, '.', vn);
     switch (kind) {
     case DOT: /* 12. -> 12.0 or 12 (5.e3 -> 5.0e3 or 5e3) */

@@ -1097,8 +1097,12 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
 #define T "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":"
     jsonl_says(Q "5.}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
                               "5.0 or 5, not 5.)");
-    jsonl_says(Q "-.5}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
-                               "-0.5, not -.5)");
+    /* no example for a negative qty, which a qty never is (the example
+     * -0.5 was then refused: "must not be negative") */
+    jsonl_says(Q "-.5}\n", 63, "line 1, column 63: field 'qty': malformed number, and a qty "
+                               "must not be negative");
+    jsonl_says(Q "-0123}\n", 63, "line 1, column 63: field 'qty': leading zero in a number, and "
+                                 "a qty must not be negative");
     jsonl_says(Q "5e}\n", 63, "line 1, column 63: field 'qty': malformed number (a digit must "
                               "follow the exponent's 'e')");
     jsonl_says(Q "-}\n", 63, "line 1, column 63: field 'qty': malformed number");
@@ -1118,7 +1122,7 @@ static void jsonl_a_bare_ts_or_qty_that_is_no_number_names_its_field(void **stat
                                "12.0 or 12, not 12.)");
     jsonl_says(Q "5.e1}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
                                 "5.0e1 or 5e1, not 5.e1)");
-    jsonl_says(Q "-.25}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
+    jsonl_says(T "-.25}\n", 44, "line 1, column 44: field 'ts': malformed number (JSON writes "
                                 "-0.25, not -.25)");
     jsonl_says(Q ".25}\n", 63, "line 1, column 63: field 'qty': malformed number (JSON writes "
                                "0.25, not .25)");
