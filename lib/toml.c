@@ -665,10 +665,15 @@ static int parse_value(toml_state *s, civic_toml_value *v, int type)
     if (!text_key && i == int_at && (ascii_word_is(t, n, "true") || ascii_word_is(t, n, "false")))
         return syntax(s, at, "expected a string, number, true or false (write true and false "
                              "in lower case)");
-    /* another language's boolean: quoted it would be "must be true or false" */
+    /* another language's boolean: quoted it would be "must be true or false"
+     * (a key that takes a number is told so: "points = no" wants none) */
     if (!text_key && (ascii_word_is(t, n, "yes") || ascii_word_is(t, n, "no") ||
                       ascii_word_is(t, n, "on") || ascii_word_is(t, n, "off")))
-        return syntax(s, at, "expected a string, number, true or false (write true or false)");
+        return syntax(s, at, type == CIVIC_TOML_DECIMAL || type == CIVIC_TOML_INTEGER
+                                 ? "expected a string, number, true or false (the key takes a "
+                                   "number)"
+                                 : "expected a string, number, true or false (write true or "
+                                   "false)");
     if (i == int_at) {
         if (ascii_word_is(t + int_at, n - int_at, "inf") ||
             ascii_word_is(t + int_at, n - int_at, "nan"))

@@ -728,9 +728,16 @@ static void a_string_key_starting_with_a_boolean_word_is_told_to_quote_it(void *
                  "false (write it in double quotes: \"%s\")", cases[k].column, cases[k].quoted);
         assert_string_equal(rules_error(cases[k].text, CIVIC_E_SYNTAX).message, want);
     }
-    /* a boolean key keeps its advice */
+    /* a boolean key keeps its advice; a key that takes a number is told so
+     * (it was told "write true or false", which it then refused) */
     an_error_names_line_and_column(rules_error("[rule.a]\nfreeze = yes\n", CIVIC_E_SYNTAX), 2, 10,
                                    "(write true or false)");
+    assert_string_equal(rules_error("[rule.a]\npoints = no\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 10: expected a string, number, true or false (the key "
+                        "takes a number)");
+    assert_string_equal(rules_error("[scheme]\nbase = Off\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 8: expected a string, number, true or false (the key "
+                        "takes a number)");
 }
 
 /* A number or a list left unquoted where the key takes a name: the value
