@@ -1356,8 +1356,8 @@ void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n);
  * what (size >= CIVIC_ERROR_MESSAGE_SIZE): every one named ("the header
  * has no 'id', 'subject' or 'ts' column (required: ...)"; one alone in
  * the words it always had), then hint (civic__csv_header_hint); then,
- * when hint is "" and like is not NULL, what to rename ("; rename 'Event ID' to 'id' and 'Date' to 'ts'"), only when
- * it fits the message whole. */
+ * when hint is "" and like is not NULL, what to rename ("; rename 'Event
+ * ID' to 'id' and 'Date' to 'ts'"), only when it fits the message whole. */
 void civic__csv_missing_what(char *what, size_t size, const bool *seen,
                              const civic_csv_like *like, const char *hint, size_t said);
 /* csv.c, for the load and the split alike: the error of a one-line record

@@ -753,7 +753,6 @@ static int csv_read(split_ctx *c, size_t pos)
         if (rc != CIVIC_E_NOMEM && c->line == first) /* "...\r\r\n", as csv.c notes it */
             civic__csv_stray_cr_note(c->err, p + pos, body - pos);
         return joined_hint(c, rc, pos, body, true);
-        pos = end;
     }
     return CIVIC_OK;
 }
