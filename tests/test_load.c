@@ -229,57 +229,59 @@ static void log_errors_say_what_was_meant(void **state)
                " \"null\" (a database's NULL? an empty field is absent, and a ts is required)");
     load_fails("id,subject,type,ts\nx,s,fine,\\N\r\n", csv, CIVIC_E_EVENT, 2, 10,
                "(a database's NULL? an empty field is absent, and a ts is required)");
-    /* a ts or qty in a locale's form: the form named, what to write */
-    load_fails("id,subject,type,ts\nx,s,fine,01.12.2026\n", csv, CIVIC_E_EVENT, 2, 10,
-               "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"01.12.2026\" "
-               "(day.month.year? write 2026-12-01)");
-    load_fails("id,subject,type,ts\nx,s,fine,6.12.2026 09:30\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"6.12.2026 09:30\" (day.month.year? write 2026-12-06T09:30:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,12/06/2026\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"12/06/2026\" (day/month/year or month/day/year? write YYYY-MM-DD)");
-    load_fails("id,subject,type,ts\nx,s,fine,2026-12-01 09:00\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"2026-12-01 09:00\" (the seconds are required: write 2026-12-01T09:00:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,2026-12-01T09:00+08:00\n", csv, CIVIC_E_EVENT, 2,
-               10, "(the seconds are required: write 2026-12-01T09:00:00+08:00)");
-    /* written otherwise than a form a ts takes: the fault, and what to write
-     * (a blank and a decimal comma were "bad UTC offset") */
-    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00Z \n", csv, CIVIC_E_EVENT, 2, 10,
-               "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"2024-01-01T09:30:00Z \" "
-               "(it ends in a blank: write 2024-01-01T09:30:00Z)");
-    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01 \n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"2024-01-01 \" (it ends in a blank: write 2024-01-01)");
-    load_fails("id,subject,type,ts\nx,s,fine,\t2024-01-01T09:30:00\n", csv, CIVIC_E_EVENT, 2, 10,
-               "(it starts with a blank: write 2024-01-01T09:30:00)");
-    load_fails("id,subject,type,ts\nx,s,fine, 1704067200 \n", csv, CIVIC_E_EVENT, 2, 10,
-               "(blanks around it: write 1704067200)");
-    load_fails("id,subject,type,ts\nx,s,fine,\"2024-01-01T09:30:00,5Z\"\n", csv, CIVIC_E_EVENT, 2,
-               10, "bad timestamp (" FORMS " \"2024-01-01T09:30:00,5Z\" (a decimal comma? write "
-               "2024-01-01T09:30:00.5Z)");
-    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00+0800\n", csv, CIVIC_E_EVENT, 2,
-               10, "field 'ts': bad UTC offset (expected Z or +HH:MM) \"2024-01-01T09:30:00+0800\" "
-               "(write +08:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01T09:30:00.25-05\n", csv, CIVIC_E_EVENT, 2,
-               10, "\"2024-01-01T09:30:00.25-05\" (write -05:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,2025/03/04\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"2025/03/04\" (year/month/day? write 2025-03-04)");
-    load_fails("id,subject,type,ts\nx,s,fine,2025/3/4 9:30\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"2025/3/4 9:30\" (year/month/day? write 2025-03-04T09:30:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,45000.375\n", csv, CIVIC_E_EVENT, 2, 10,
-               "\"45000.375\" (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)");
-    load_fails("id,subject,type,ts\nx,s,fine,2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n",
-               csv, CIVIC_E_EVENT, 2, 10, "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
-               "\xE6\x97\xA5? write 2025-03-04)");
+    /* a ts or qty in a locale's form, a ts written otherwise than a form it
+     * takes (a blank and a decimal comma were "bad UTC offset"), a qty in
+     * scientific notation as a spreadsheet shows a large one: the form named,
+     * and what to write */
+#define TS_ROW "id,subject,type,ts\nx,s,fine,"
+#define QTY_ROW "id,subject,type,ts,qty\nx,s,"
+    static const struct { const char *data; uint32_t column; const char *want; } hinted[] = {
+        { TS_ROW "01.12.2026\n", 10,
+          "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"01.12.2026\" "
+          "(day.month.year? write 2026-12-01)" },
+        { TS_ROW "6.12.2026 09:30\n", 10,
+          "\"6.12.2026 09:30\" (day.month.year? write 2026-12-06T09:30:00)" },
+        { TS_ROW "12/06/2026\n", 10,
+          "\"12/06/2026\" (day/month/year or month/day/year? write YYYY-MM-DD)" },
+        { TS_ROW "2026-12-01 09:00\n", 10,
+          "\"2026-12-01 09:00\" (the seconds are required: write 2026-12-01T09:00:00)" },
+        { TS_ROW "2026-12-01T09:00+08:00\n", 10,
+          "(the seconds are required: write 2026-12-01T09:00:00+08:00)" },
+        { TS_ROW "2024-01-01T09:30:00Z \n", 10,
+          "line 2, column 10: field 'ts': bad timestamp (" FORMS " \"2024-01-01T09:30:00Z \" "
+          "(it ends in a blank: write 2024-01-01T09:30:00Z)" },
+        { TS_ROW "2024-01-01 \n", 10, "\"2024-01-01 \" (it ends in a blank: write 2024-01-01)" },
+        { TS_ROW "\t2024-01-01T09:30:00\n", 10,
+          "(it starts with a blank: write 2024-01-01T09:30:00)" },
+        { TS_ROW " 1704067200 \n", 10, "(blanks around it: write 1704067200)" },
+        { TS_ROW "\"2024-01-01T09:30:00,5Z\"\n", 10,
+          "bad timestamp (" FORMS " \"2024-01-01T09:30:00,5Z\" (a decimal comma? write "
+          "2024-01-01T09:30:00.5Z)" },
+        { TS_ROW "2024-01-01T09:30:00+0800\n", 10,
+          "field 'ts': bad UTC offset (expected Z or +HH:MM) \"2024-01-01T09:30:00+0800\" "
+          "(write +08:00)" },
+        { TS_ROW "2024-01-01T09:30:00.25-05\n", 10,
+          "\"2024-01-01T09:30:00.25-05\" (write -05:00)" },
+        { TS_ROW "2025/03/04\n", 10, "\"2025/03/04\" (year/month/day? write 2025-03-04)" },
+        { TS_ROW "2025/3/4 9:30\n", 10,
+          "\"2025/3/4 9:30\" (year/month/day? write 2025-03-04T09:30:00)" },
+        { TS_ROW "45000.375\n", 10,
+          "\"45000.375\" (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
+        { TS_ROW "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n", 10,
+          "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
+          "\xE6\x97\xA5? write 2025-03-04)" },
+        { QTY_ROW "fine,2024-01-01,1E+12\n", 21,
+          "\"1E+12\" (scientific notation? write 1000000000000)" },
+        { QTY_ROW "fine,2024-01-01,2.5e-2\n", 21, "\"2.5e-2\" (scientific notation? write 0.025)" },
+        { QTY_ROW "fine,2024-01-01,0.5e1\n", 21, "\"0.5e1\" (scientific notation? write 5)" },
+        { QTY_ROW "redeem,2024-01-01,1.25E2\n", 23, "\"1.25E2\" (scientific notation? write 125)" },
+    };
+    for (size_t k = 0; k < sizeof(hinted) / sizeof(hinted[0]); k++)
+        load_fails(hinted[k].data, csv, CIVIC_E_EVENT, 2, hinted[k].column, hinted[k].want);
+#undef TS_ROW
+#undef QTY_ROW
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2025-03-04 \"}\n",
                CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0, "(it ends in a blank: write 2025-03-04)");
-    /* a qty in scientific notation, as a spreadsheet shows a large one */
-    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,1E+12\n", csv, CIVIC_E_EVENT, 2,
-               21, "\"1E+12\" (scientific notation? write 1000000000000)");
-    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,2.5e-2\n", csv, CIVIC_E_EVENT, 2,
-               21, "\"2.5e-2\" (scientific notation? write 0.025)");
-    load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,0.5e1\n", csv, CIVIC_E_EVENT, 2,
-               21, "\"0.5e1\" (scientific notation? write 5)");
-    load_fails("id,subject,type,ts,qty\nx,s,redeem,2024-01-01,1.25E2\n", csv, CIVIC_E_EVENT, 2,
-               23, "\"1.25E2\" (scientific notation? write 125)");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\",\"qty\":"
                "\"1e3\"}\n", CIVIC_FORMAT_JSONL, CIVIC_E_EVENT, 1, 0,
                "\"1e3\" (scientific notation? write 1000)");
