@@ -2495,6 +2495,35 @@ static void only_journal_and_its_copy(const char *sub, const char *name,
     free_names(names, count);
 }
 
+/* sub/f.jnl written as bytes[0..len) opens with the engine's 3 events and
+ * is cut to `good` bytes; the report says whether a copy was kept (then the
+ * directory holds the journal and the copy, and is emptied) and whether the
+ * record cut was whole (else it holds the journal alone). */
+static civic_journal_report opens_cut_to(const char *sub, const unsigned char *bytes, size_t len,
+                                         uint64_t good, uint32_t copy_kept, uint32_t cut_whole)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s/f.jnl", sub);
+    write_all(path_in(name), bytes, len);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    assert_int_equal(open_damaged(name, 0, &rep, &err, &events), CIVIC_OK);
+    assert_int_equal(events, 3);
+    assert_int_equal(rep.bytes_truncated, len - good);
+    assert_int_equal(rep.copy_kept, copy_kept);
+    assert_int_equal(rep.cut_whole, cut_whole);
+    assert_int_equal(file_size(path_in(name)), good);
+    if (copy_kept) {
+        only_journal_and_its_copy(sub, "f.jnl", bytes, len);
+        empty_dir(sub);
+    } else {
+        const char *only[] = { "f.jnl" };
+        assert_true(names_are(sub, only, 1));
+    }
+    return rep;
+}
+
 /* With CIVIC_JOURNAL_RECOVER the same file opens: a copy of it is kept as
  * <path>.damaged.<time>, the journal is cut at the damage, and later writes
  * go on from there. */
@@ -2985,30 +3014,13 @@ static void a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy(void *
     unsigned char *bad = malloc(n);
     memcpy(bad, whole, n);
     bad[good + 24 + 1000] ^= 0x04; /* in the first record's payload */
-    write_all(path_in("flip/f.jnl"), bad, n);
-    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
-    civic_error err = CIVIC_ERROR_INIT;
-    uint64_t events;
-    assert_int_equal(open_damaged("flip/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-    assert_int_equal(events, 3);
-    assert_int_equal(rep.batches, 1);
-    assert_int_equal(rep.bytes_truncated, n - good);
-    assert_int_equal(rep.copy_kept, 1);
-    assert_int_equal(rep.cut_whole, 0); /* an intact record after it: the rule before */
-    assert_int_equal(file_size(path_in("flip/f.jnl")), good);
-    only_journal_and_its_copy("flip", "f.jnl", bad, n);
-    empty_dir("flip");
+    /* an intact record after it: copied, as before, and not said to be whole */
+    assert_int_equal(opens_cut_to("flip", bad, n, good, 1, 0).batches, 1);
     /* torn inside the second record, or inside the first: nothing intact
      * after the damage, no copy */
     const size_t cut[] = { second + 500, (size_t)good + 5000 };
-    for (size_t c = 0; c < 2; c++) {
-        write_all(path_in("flip/f.jnl"), whole, cut[c]);
-        assert_int_equal(open_damaged("flip/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-        assert_int_equal(events, 3);
-        assert_int_equal(file_size(path_in("flip/f.jnl")), good);
-        const char *only[] = { "f.jnl" };
-        assert_true(names_are("flip", only, 1));
-    }
+    for (size_t c = 0; c < 2; c++)
+        opens_cut_to("flip", whole, cut[c], good, 0, 0);
     free(bad);
     free(whole);
 }
@@ -3135,19 +3147,10 @@ static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void
     assert_int_equal(get_le32(bad + good + 4), 3); /* one record, FIRST | COMMIT, ends it */
     assert_int_equal(good + 24 + get_le32(bad + good + 12), n);
     bad[good + 24 + 5000] ^= 0x04;
-    write_all(path_in("whole/f.jnl"), bad, n);
+    assert_int_equal(opens_cut_to("whole", bad, n, good, 1, 1).batches, 1);
     civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
     civic_error err = CIVIC_ERROR_INIT;
     uint64_t events;
-    assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-    assert_int_equal(events, 3);
-    assert_int_equal(rep.batches, 1);
-    assert_int_equal(rep.bytes_truncated, n - good);
-    assert_int_equal(rep.copy_kept, 1);
-    assert_int_equal(rep.cut_whole, 1);
-    assert_int_equal(file_size(path_in("whole/f.jnl")), good);
-    only_journal_and_its_copy("whole", "f.jnl", bad, n);
-    empty_dir("whole");
     /* a caller built against report version 1: its struct ends before them */
     civic_journal_report v1 = CIVIC_JOURNAL_REPORT_INIT;
     v1.version = 1;
@@ -3175,13 +3178,7 @@ static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void
     assert_int_equal(file_size(path_in("whole/f.jnl")), good);
     assert_true(names_are("whole", only, 1));
     /* the record cut short, as a crash in its write leaves it: no copy */
-    write_all(path_in("whole/f.jnl"), bad, n - 100);
-    assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-    assert_int_equal(events, 3);
-    assert_int_equal(rep.bytes_truncated, n - 100 - good);
-    assert_int_equal(rep.copy_kept, 0);
-    assert_int_equal(rep.cut_whole, 0);
-    assert_true(names_are("whole", only, 1));
+    opens_cut_to("whole", bad, n - 100, good, 0, 0);
     /* a bit of its header flipped (the flags, the magic, the reserved
      * word), its length still within the file: whole, copied (a review
      * found these cut with no copy, the header being "unsound") */
@@ -3191,26 +3188,14 @@ static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void
         memcpy(flipped, bad, n);
         flipped[good + 5000 + 24] ^= 0x04; /* undo the payload's flip */
         flipped[good + at[k]] ^= 0x10;
-        write_all(path_in("whole/f.jnl"), flipped, n);
-        assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-        assert_int_equal(events, 3);
-        assert_int_equal(rep.copy_kept, 1);
-        assert_int_equal(rep.cut_whole, 1);
-        only_journal_and_its_copy("whole", "f.jnl", flipped, n);
-        empty_dir("whole");
+        opens_cut_to("whole", flipped, n, good, 1, 1);
         free(flipped);
     }
     /* zero bytes where the record was, the file's size kept (pages a power
      * cut never wrote): cut with no copy */
     unsigned char *zeros = calloc(1, n);
     memcpy(zeros, bad, (size_t)good);
-    write_all(path_in("whole/f.jnl"), zeros, n);
-    assert_int_equal(open_damaged("whole/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-    assert_int_equal(events, 3);
-    assert_int_equal(rep.bytes_truncated, n - good);
-    assert_int_equal(rep.copy_kept, 0);
-    assert_int_equal(rep.cut_whole, 0);
-    assert_true(names_are("whole", only, 1));
+    opens_cut_to("whole", zeros, n, good, 0, 0);
     free(zeros);
     free(bad);
     /* the last record of a batch of two, its first intact */
@@ -3221,14 +3206,7 @@ static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void
     assert_int_equal(get_le32(bad + second + 4), 2); /* COMMIT, which ends the file */
     assert_int_equal(second + 24 + get_le32(bad + second + 12), n);
     bad[second + 24 + 1000] ^= 0x04;
-    write_all(path_in("whole2/f.jnl"), bad, n);
-    assert_int_equal(open_damaged("whole2/f.jnl", 0, &rep, &err, &events), CIVIC_OK);
-    assert_int_equal(events, 3);
-    assert_int_equal(rep.bytes_truncated, n - good);
-    assert_int_equal(rep.copy_kept, 1);
-    assert_int_equal(rep.cut_whole, 1);
-    only_journal_and_its_copy("whole2", "f.jnl", bad, n);
-    empty_dir("whole2");
+    opens_cut_to("whole2", bad, n, good, 1, 1);
     free(bad);
 }
 
