@@ -3270,20 +3270,17 @@ def test_1_0_event_past_the_bound(tmp):
     check(after == before, "bound: the refused directory is left as it was")
 
 
-def test_torn_tail_holding_an_intact_record(tmp):
-    """A byte flipped in the first of a batch's two records, in a journal
-    synced and left: the start-up cuts the batch as a torn tail, as a crash
-    can leave one so, but its second record is intact, as damage to a batch
-    written whole leaves it too: the whole file is kept as
-    journal.civic.damaged.<time> first, and the start-up names it."""
-    data = os.path.join(tmp, "torn-copy")
+def two_batches_killed(data, small, big, count, what):
+    """Starts a server on data, stores 3 events of `small` and then a batch
+    of `count` events of `big` (50 residents), kills it with SIGKILL and
+    returns the journal's path, its bytes and its records' (offset, flags)."""
     srv = Server(data).start()
     status, _ = srv.post("id,subject,type,ts\n" + "".join(
-        "tc-%d,tc,recycling,2025-03-01\n" % i for i in range(3)))
-    check(status == 200, "the small batch: %s" % status)
+        "%s-%d,%s,recycling,2025-03-01\n" % (small, i, small) for i in range(3)))
+    check(status == 200, "%s: the small batch: %s" % (what, status))
     status, _ = srv.post("id,subject,type,ts\n" + "".join(
-        "tb-%d,tb%d,recycling,2025-03-02\n" % (i, i % 50) for i in range(40000)))
-    check(status == 200, "the big batch: %s" % status)
+        "%s-%d,%s%d,recycling,2025-03-02\n" % (big, i, big, i % 50) for i in range(count)))
+    check(status == 200, "%s: the batch of %d: %s" % (what, count, status))
     srv.stop(signal.SIGKILL)
     journal = os.path.join(data, "journal.civic")
     with open(journal, "rb") as f:
@@ -3293,7 +3290,19 @@ def test_torn_tail_holding_an_intact_record(tmp):
         flags, length = struct.unpack_from("<I4xI", raw, off + 4)
         records.append((off, flags))
         off += 24 + length
-    check(off == len(raw) and [f & 3 for _, f in records[-3:]] == [3, 1, 2],
+    check(off == len(raw), "%s: the journal ends with its last record: %s" % (what, records))
+    return journal, raw, records
+
+
+def test_torn_tail_holding_an_intact_record(tmp):
+    """A byte flipped in the first of a batch's two records, in a journal
+    synced and left: the start-up cuts the batch as a torn tail, as a crash
+    can leave one so, but its second record is intact, as damage to a batch
+    written whole leaves it too: the whole file is kept as
+    journal.civic.damaged.<time> first, and the start-up names it."""
+    data = os.path.join(tmp, "torn-copy")
+    journal, raw, records = two_batches_killed(data, "tc", "tb", 40000, "torn copy")
+    check([f & 3 for _, f in records[-3:]] == [3, 1, 2],
           "a batch of one record, then one of two (FIRST, COMMIT): %s" % records)
     raw[records[-2][0] + 24 + 1000] ^= 0x04   # in the big batch's first record
     with open(journal, "wb") as f:
@@ -3323,25 +3332,9 @@ def test_whole_last_batch_failing_its_checksum(tmp):
     bytes truncated", kept nothing, and the next clean stop made the loss
     final.)  A batch cut short, as a crash leaves it, is said as before."""
     data = os.path.join(tmp, "whole-last")
-    srv = Server(data).start()
-    status, _ = srv.post("id,subject,type,ts\n" + "".join(
-        "wl-%d,wl,recycling,2025-03-01\n" % i for i in range(3)))
-    check(status == 200, "whole last: the small batch: %s" % status)
-    status, _ = srv.post("id,subject,type,ts\n" + "".join(
-        "wb-%d,wb%d,recycling,2025-03-02\n" % (i, i % 50) for i in range(3000)))
-    check(status == 200, "whole last: the batch of 3000: %s" % status)
-    srv.stop(signal.SIGKILL)
-    journal = os.path.join(data, "journal.civic")
-    with open(journal, "rb") as f:
-        raw = bytearray(f.read())
-    records, off = [], 32
-    while off + 24 <= len(raw):
-        flags, length = struct.unpack_from("<I4xI", raw, off + 4)
-        records.append(off)
-        off += 24 + length
-    check(off == len(raw) and len(records) == 2,
-          "whole last: two batches of one record each: %s" % records)
-    raw[records[-1] + 24 + 1000] ^= 0x04
+    journal, raw, records = two_batches_killed(data, "wl", "wb", 3000, "whole last")
+    check(len(records) == 2, "whole last: two batches of one record each: %s" % records)
+    raw[records[-1][0] + 24 + 1000] ^= 0x04
     with open(journal, "wb") as f:
         f.write(raw)
     srv = Server(data).start()
