@@ -27,8 +27,8 @@ test-python: lib $(CLI) | deps
 	@py=$$($(pandas_python)); \
 	if [ -z "$$py" ]; then echo "test-python: no interpreter has pandas (make deps)" >&2; exit 1; fi; \
 	echo "$$py: TestVocabulary (pandas)"; \
-	cd bindings/python && CIVIC_LIBRARY=$(CURDIR)/$(B)/libcivic.so.$(SOVERSION) \
-	    CIVIC_SCORE=$(CURDIR)/$(CLI) $$py -m unittest -q tests.test_civic.TestVocabulary
+	cd bindings/python/tests && CIVIC_LIBRARY=$(CURDIR)/$(B)/libcivic.so.$(SOVERSION) \
+	    CIVIC_SCORE=$(CURDIR)/$(CLI) $$py -m unittest -q test_civic.TestVocabulary
 
 test-python-install: lib | deps
 	sh bindings/python/test-install.sh $(PYTHON)

@@ -33,18 +33,12 @@ import unittest
 import weakref
 from decimal import Decimal
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PKG_ROOT = os.path.dirname(HERE)                      # bindings/python
-REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
-sys.path.insert(0, PKG_ROOT)
-
+from paths import PKG_ROOT, REPO, CLI, SAMPLE  # noqa: E402
 import civic                      # noqa: E402
 from civic import _capi           # noqa: E402
 
-CLI = os.environ.get("CIVIC_SCORE") or os.path.join(REPO, "build", "civic-score")
 MAP = os.path.join(REPO, "lib", "civic.map")
 HEADER = os.path.join(REPO, "include", "civic.h")
-SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
 
 D = Decimal
 

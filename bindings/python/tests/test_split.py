@@ -4,17 +4,11 @@
     CIVIC_LIBRARY=build/libcivic.so.1 python3 -m unittest discover -s bindings/python/tests
 """
 import os
-import sys
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PKG_ROOT = os.path.dirname(HERE)
-REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
-sys.path.insert(0, PKG_ROOT)
-
+from paths import REPO, SAMPLE  # noqa: E402
 import civic                      # noqa: E402
 
-SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
 V1_RULES = os.path.join(REPO, "examples", "data", "community-1.0.toml")
 
 

@@ -21,16 +21,10 @@ import time
 import unittest
 from decimal import Decimal
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PKG_ROOT = os.path.dirname(HERE)
-REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
-sys.path.insert(0, PKG_ROOT)
-
+from paths import REPO, CLI, SAMPLE  # noqa: E402
 import civic                      # noqa: E402
 from civic import _capi           # noqa: E402
 
-CLI = os.environ.get("CIVIC_SCORE") or os.path.join(REPO, "build", "civic-score")
-SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
 D = Decimal
 
 # The built-in bands of SPEC section 12: AAA >= 1050, AA >= 1030, A >= 960,

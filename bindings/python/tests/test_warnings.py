@@ -7,20 +7,13 @@ build/civic-score where it is built; and a time given in milliseconds.
 import os
 import pickle
 import subprocess
-import sys
 import tempfile
 import unittest
 import warnings
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PKG_ROOT = os.path.dirname(HERE)
-REPO = os.path.normpath(os.path.join(PKG_ROOT, os.pardir, os.pardir))
-sys.path.insert(0, PKG_ROOT)
-
+from paths import REPO, CLI, SAMPLE  # noqa: E402
 import civic                      # noqa: E402
 
-CLI = os.environ.get("CIVIC_SCORE") or os.path.join(REPO, "build", "civic-score")
-SAMPLE = os.path.join(REPO, "examples", "data", "sample.csv")
 V1_RULES = os.path.join(REPO, "examples", "data", "community-1.0.toml")
 
 HOURS = "id,subject,type,ts,hours\ne1,r1,volunteer_hour,2025-01-01,3\n"
