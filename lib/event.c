@@ -345,12 +345,83 @@ static bool ts_hint_otherwise(const char *v, size_t n, int32_t utc_offset, char 
     return false;
 }
 
+/* A ts with several of those slips at once, or a part of it in one digit
+ * where two are due ("2024-1-5", "T9:30:00", "+8:00"), or blanks before
+ * its offset: year-month-day ('-' or '/'), then perhaps a time (a blank or
+ * 'T', H:MM[:SS][.fraction or ,fraction]) and an offset (Z, +H, +HH,
+ * +HMM, +HHMM, +H:MM or +HH:MM), blanks around any of them.  The hint,
+ * the whole ts written in a form the field takes, into buf where the ts
+ * parser takes it.  Tried only when no other hint was found. */
+static void ts_hint_loose(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
+{
+    char w[96], frac[12] = "", off[16] = "";
+    size_t i = 0, f = 0;
+    int y, mo, d, h = -1, mi = 0, sec = 0, oh, om = 0;
+#define BLANKS() while (i < n && (v[i] == ' ' || v[i] == '\t')) i++
+    BLANKS();
+    if (!hint_digits(v, n, &i, 4, 4, &y) || i >= n || (v[i] != '-' && v[i] != '/')) return;
+    char sep = v[i++];
+    if (!hint_digits(v, n, &i, 1, 2, &mo) || !hint_char(v, n, &i, sep) ||
+        !hint_digits(v, n, &i, 1, 2, &d))
+        return;
+    size_t at = i;
+    BLANKS();
+    if (i == at && i < n && v[i] == 'T') i++;
+    if (i > at && i < n) { /* a time, after 'T' or blanks */
+        if (!hint_digits(v, n, &i, 1, 2, &h) || !hint_char(v, n, &i, ':') ||
+            !hint_digits(v, n, &i, 2, 2, &mi))
+            return;
+        if (i < n && v[i] == ':' && !(++i, hint_digits(v, n, &i, 2, 2, &sec))) return;
+        if (i < n && (v[i] == '.' || v[i] == ',')) {
+            for (i++; i < n && v[i] >= '0' && v[i] <= '9' && f < 9; i++) frac[f++] = v[i];
+            if (f == 0 || (i < n && v[i] >= '0' && v[i] <= '9')) return;
+            frac[f] = '\0';
+        }
+        BLANKS();
+        if (i < n && v[i] == 'Z') {
+            snprintf(off, sizeof(off), "Z");
+            i++;
+        } else if (i < n && (v[i] == '+' || v[i] == '-')) {
+            char sign = v[i++];
+            size_t k = i;
+            int digits;
+            if (!hint_digits(v, n, &i, 1, 4, &digits)) return;
+            if (i - k >= 3) { /* +HMM, +HHMM */
+                oh = digits / 100, om = digits % 100;
+            } else {
+                oh = digits;
+                if (i < n && v[i] == ':' && !(++i, hint_digits(v, n, &i, 2, 2, &om))) return;
+            }
+            if (oh > 23 || om > 59) return;
+            snprintf(off, sizeof(off), "%c%02u:%02u", sign, (unsigned)oh % 100u, (unsigned)om % 100u);
+        }
+        BLANKS();
+    }
+#undef BLANKS
+    if (i != n) return;
+    if (h < 0)
+        snprintf(w, sizeof(w), "%04d-%02d-%02d", y, mo, d);
+    else
+        snprintf(w, sizeof(w), "%04d-%02d-%02dT%02d:%02d:%02d%s%s%s", y, mo, d, h, mi, sec,
+                 f ? "." : "", frac, off);
+    if (ts_takes(w, utc_offset)) snprintf(buf, size, " (write %s)", w);
+}
+
 /* A ts in a locale's form: day.month.year (time after a blank, or none),
  * a date with '/' (which way round depends on the country), or a time
  * without its seconds (SPEC 3: YYYY-MM-DDTHH:MM:SS); or written otherwise
- * (ts_hint_otherwise).  What it would write is given only where the ts
- * parser takes it. */
+ * (ts_hint_otherwise); else with several slips (ts_hint_loose).  What it
+ * would write is given only where the ts parser takes it. */
+static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size);
+
 static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    ts_hint_forms(v, n, utc_offset, buf, size);
+    if (buf[0] == '\0' && n < 72 && !memchr(v, '\0', n)) ts_hint_loose(v, n, utc_offset, buf, size);
+}
+
+static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
     char w[48]; /* room for any int the format is given, as gcc counts */
     size_t i = 0;

@@ -46,7 +46,6 @@ static void load_fails(const char *data, uint32_t format, int code, uint64_t lin
     civic_engine_free(e);
 }
 
-/* A load that must fail under the rules text, at line 1 and column, with words. */
 /* The message of a strict load of data (CSV or JSON Lines by its content)
  * that fails, for a check of how it ends. */
 static const char *load_message(const char *data)
@@ -66,6 +65,7 @@ static bool ends_with(const char *s, const char *end)
     return n >= m && strcmp(s + n - m, end) == 0;
 }
 
+/* A load that must fail under the rules text, at line 1 and column, with words. */
 static void load_fails_under(const char *rules, const char *data, uint32_t column,
                              const char *words)
 {
@@ -270,6 +270,22 @@ static void log_errors_say_what_was_meant(void **state)
         { TS_ROW "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n", 10,
           "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
           "\xE6\x97\xA5? write 2025-03-04)" },
+        /* several slips at once, a part in one digit, a blank before the
+         * offset: the whole ts as the field takes it */
+        { TS_ROW "2024-01-01T09:30:00 +08:00\n", 10,
+          "bad UTC offset (expected Z or +HH:MM) \"2024-01-01T09:30:00 +08:00\" "
+          "(write 2024-01-01T09:30:00+08:00)" },
+        { TS_ROW "2024-01-01T09:30:00+0800 \n", 10, "(write 2024-01-01T09:30:00+08:00)" },
+        { TS_ROW "2024-01-01T09:30:00-8:00\n", 10, "(write 2024-01-01T09:30:00-08:00)" },
+        { TS_ROW "2024-01-01T09:30:00 Z\n", 10, "(write 2024-01-01T09:30:00Z)" },
+        { TS_ROW "2024-01-01T9:30:00\n", 10, "\"2024-01-01T9:30:00\" (write 2024-01-01T09:30:00)" },
+        { TS_ROW "2024-1-5\n", 10, FORMS " \"2024-1-5\" (write 2024-01-05)" },
+        { TS_ROW "2024/1/5 9:30 +530\n", 10, "(write 2024-01-05T09:30:00+05:30)" },
+        { TS_ROW "\" 2024-01-01 10:00\"\n", 10, "(write 2024-01-01T10:00:00)" },
+        { TS_ROW "2024-01-01T10:00+0800\n", 10, "(write 2024-01-01T10:00:00+08:00)" },
+        { TS_ROW "\"2024-01-05T10:00:00,25 +0530\"\n", 10,
+          "(write 2024-01-05T10:00:00.25+05:30)" },
+        { TS_ROW "2025/03/04 \n", 10, "\"2025/03/04 \" (write 2025-03-04)" },
         { QTY_ROW "fine,2024-01-01,1E+12\n", 21,
           "\"1E+12\" (scientific notation? write 1000000000000)" },
         { QTY_ROW "fine,2024-01-01,2.5e-2\n", 21, "\"2.5e-2\" (scientific notation? write 0.025)" },
@@ -293,11 +309,13 @@ static void log_errors_say_what_was_meant(void **state)
      * write is read as the field reads it (a day or hour out of range, a bad
      * offset, too many places, over 1e12), else no hint */
     static const char *const no_ts_hint[] = {
-        "2024-02-30 10:00", "31.02.2024", "2024-01-01T10:00+0800", "2024-01-01 25:00",
+        "2024-02-30 10:00", "31.02.2024", "2024-01-01 25:00",
         "2024-01-01T10:00-", "31.02.2024 10:00", "2024-01-01T10:00+25:00",
-        "2024-02-30 ", " 2024-01-01 10:00", "2024-02-30T10:00:00,5", "2024-01-01T10:00:00+2500",
+        "2024-02-30 ", "2024-02-30T10:00:00,5", "2024-01-01T10:00:00+2500",
         "2024/02/30", "2024/01/01 24:00", "2024\xE5\xB9\xB4" "2\xE6\x9C\x88" "30\xE6\x97\xA5",
-        "99999.5", "45000.5x", "2024-01-01T10:00:00,", "2025/03/04 ",
+        "99999.5", "45000.5x", "2024-01-01T10:00:00,", "2024-2-30", "2024-01-05T9:60",
+        "2024-01-05T24:00:00 +08:00", "2024-01-05T10:00:00+8:60", "2024-01-05 Z",
+        "2024-01-05T10:00:00 +08:00 x",
     };
     for (size_t k = 0; k < sizeof(no_ts_hint) / sizeof(no_ts_hint[0]); k++) {
         char text[128], end[64];
