@@ -195,6 +195,15 @@ void civic__csv_stray_cr_note(civic_error *e, const char *p, size_t n)
  * line, or a line that is the header again, is most often the start of
  * another file joined to the first: said, and the line is left as it is
  * read (1.0 read it so: what it accepted is accepted). */
+/* Whether p[0..n) (no line end) is spaces and tabs, one at least: no
+ * empty line, which is skipped, but a record of one field that is none. */
+static bool blanks_only(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t') return false;
+    return n > 0;
+}
+
 bool civic__csv_separators_only(const char *p, size_t n)
 {
     bool comma = false;
@@ -293,6 +302,8 @@ void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_c
         snprintf(hint, sizeof(hint), " (the line %s)", other), civic__error_append(e, hint);
     else if (h && civic__csv_separators_only(p, n))
         civic__error_append(e, CIVIC__EMPTY_ROW);
+    else if (h && blanks_only(p, n))
+        civic__error_append(e, " (a line of blanks only: delete it)");
 }
 
 static void csv_note(const civic_loader *ld, civic_error *e)
@@ -675,6 +686,11 @@ const char *civic__csv_header_hint(const char *p, size_t n, uint64_t line, bool 
 {
     const char *sep = "";
     int len = separator_line(p, n, &sep);
+    if (blanks_only(p, n > 0 && p[n - 1] == '\r' ? n - 1 : n)) {
+        snprintf(buf, size, " (line %llu holds blanks only: delete it, the header comes first)",
+                 (unsigned long long)line);
+        return buf;
+    }
     if (full_width_commas(p, n))
         return " (it uses the full-width comma '\xEF\xBC\x8C'; the separator is ',')";
     if (len == 1 && sep[0] == ',')

@@ -511,6 +511,12 @@ static void log_errors_say_what_was_meant(void **state)
     load_fails("id,subject,type,ts,qty\nx,s,fine,2024-01-01,\n,,,,,,\r\n", csv, CIVIC_E_SYNTAX, 3,
                0, "expected 5 fields as in the header, found 7 (an empty row (only separators): "
                "delete it)");
+    /* a line of blanks only (no empty line, which is skipped): said so,
+     * and before the header, by the header's error */
+    load_fails("id,subject,type,ts\nx,s,fine,2024-01-01\n \t\r\n", csv, CIVIC_E_SYNTAX, 3, 0,
+               "expected 4 fields as in the header, found 1 (a line of blanks only: delete it)");
+    load_fails("  \nid,subject,type,ts\nx,s,fine,2024-01-01\n", csv, CIVIC_E_SYNTAX, 1, 0,
+               NO_COLUMN_4 " (line 1 holds blanks only: delete it, the header comes first)");
 #undef NO_COLUMN_4
 }
 

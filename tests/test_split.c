@@ -1129,6 +1129,12 @@ static void a_split_says_what_a_header_of_another_separator_is(void **state)
           "line 1, column 5: unexpected character after a closing quote (the fields are "
           "separated by ';': save the export as CSV with commas)" },
         { "\"id\"\t\"subject\"\t\"type\"\t\"ts\"\n", " (the fields are separated by tabs" },
+        /* a line of blanks only before the header, or after it */
+        { " \t\r\nid,subject,type,ts\n", "line 1: the header has no 'id', 'subject', 'type' or "
+          "'ts' column (required: id, subject, type, ts) (line 1 holds blanks only: delete it, "
+          "the header comes first)" },
+        { "id,subject,type,ts\ne1,s1,good,2024-01-01\n  \n",
+          "line 3: expected 4 fields as in the header, found 1 (a line of blanks only: delete it)" },
     };
     for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
         civic_error e = split_as_load(text[i][0], strlen(text[i][0]));
