@@ -377,7 +377,8 @@ static const char style[] =
      * most 15em, and a longer word wraps inside it: the table stays as
      * narrow as its ordinary words allow, and nothing else is cut. */
     "td.n,td.d,td .d{white-space:nowrap}td.n small{white-space:normal}"
-    "td bdi,td .nm{display:inline-block;max-width:min(15em,60vw);overflow-wrap:break-word}"
+    "td bdi,td .nm{display:inline-block;vertical-align:top;max-width:min(15em,60vw);"
+    "overflow-wrap:break-word}"
     "td .nm bdi{display:inline}"
     /* a name's marks (stacked on one character, MARKS_STACKED at most: see
      * escaped) stay in its own cell or heading, never over a neighbour's */

@@ -1721,6 +1721,20 @@ MEASURE_JS = r"""
                     tableWidth: t.getBoundingClientRect().width,
                     wrap: w ? w.clientWidth : W});
   });
+  // a name in a cell after its label ("flag ", "shared "): the top of the
+  // label's last character and of the name's box, and the name's lines
+  out.labels = [];
+  document.querySelectorAll("td > bdi, td > .nm").forEach(function (el) {
+    var t = el.previousSibling;
+    if (!t || t.nodeType !== 3 || !/\S\s$/.test(t.data)) return;
+    var r = document.createRange(), k = t.data.replace(/\s+$/, "").length;
+    r.setStart(t, k - 1); r.setEnd(t, k);
+    var name = document.createRange(); name.selectNodeContents(el);
+    out.labels.push({label: t.data.slice(0, k).split(/[;:]\s*/).pop(), name: el.textContent,
+                     labelTop: r.getBoundingClientRect().top,
+                     labelHeight: r.getBoundingClientRect().height,
+                     nameTop: el.getBoundingClientRect().top, lines: tops(name)});
+  });
   // a named resident's cell, against the box its table scrolls in
   out.residents = [];
   document.querySelectorAll("tr[data-subject] > td:first-child").forEach(function (td) {
@@ -1934,6 +1948,18 @@ def cells_page(tmp):
                 check(c["tableWidth"] <= c["wrap"] + 0.5,
                       "%s: the table fits the window, its long names wrapped (%d > %d px)"
                       % (what, c["tableWidth"], c["wrap"]))
+        # a long name that wraps begins beside its label or on the line after
+        # it, never with the label beside its last line ("flag" read as a
+        # part of the name: it was, the name's box on the label's baseline)
+        for n in got["labels"]:
+            check(n["labelTop"] < n["nameTop"] + n["labelHeight"] / 2,
+                  "%s: the label %r stands before the name %r, not beside its last line "
+                  "(label's top %.0f, name's %.0f)" % (label, n["label"], n["name"][:30],
+                                                        n["labelTop"], n["nameTop"]))
+        if name == "long":
+            check(any(n["lines"] > 1 and n["name"] == LONG_FLAG for n in got["labels"]),
+                  "%s: the long flag after its label wraps: %s" % (label, [
+                      (n["label"], n["lines"]) for n in got["labels"]]))
         if name == "sample" and printed:
             width_of = {}
             for c in cells:
