@@ -1890,6 +1890,8 @@ LONG_FLAG = ("dishonest_in_the_committee_election_of_the_eastern_" * 2)[:64]
 LONG_CAP = ("community_service_in_the_eastern_district_committee_" * 2)[:64]
 LONG_CATEGORY = ("neighbourhood_peace_in_the_eastern_district_" * 2)[:64]
 LONG_GROUP = ("Xiangyanghuayuanshequ" * 10)[:200]
+SPACED_FLAGS = ("listed by the people's court as a judgment defaulter",
+                "judgment defaulter listed by the court of the year")
 
 
 def cells_page(tmp):
@@ -1920,13 +1922,23 @@ def cells_page(tmp):
                                 log_path], check=True, capture_output=True, timeout=60).stdout
     check(LONG_GROUP.encode() in long_page and b'data-table="posted"' in long_page
           and LONG_FLAG.encode() in long_page, "cells: the long names are on the page")
+    # flags of words, the cell wide enough for a part of one beside its label
+    rules = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "D"\n'
+             '[rule.court]\npoints = 0\nceiling = 599\nflag = "%s"\n'
+             '[rule.fine]\npoints = -10\nflag = "%s"\n' % SPACED_FLAGS)
+    rules_path, log_path = write_case(tmp, "cells-flags", rules,
+                                      "id,subject,type,ts\ne1,s1,fine,2025-01-01\n")
+    flags_page = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", log_path], check=True,
+                                capture_output=True, timeout=60).stdout
     for name, raw, width, printed in (("sample", sample, 1200, False),
                                       ("sample", sample, 700, True),
                                       ("readme", readme, 390, False),
                                       ("readme", readme, 1200, False),
                                       ("long", long_page, 1200, False),
                                       ("long", long_page, 390, False),
-                                      ("long", long_page, 700, True)):
+                                      ("long", long_page, 700, True),
+                                      ("flags", flags_page, 1280, False),
+                                      ("flags", flags_page, 700, True)):
         label = "cells: %s at %d%s" % (name, width, " printed" if printed else "")
         got = layout(raw, tmp, "cells-" + name, width, printed)
         if got is None:
@@ -1956,6 +1968,10 @@ def cells_page(tmp):
                   "%s: the label %r stands before the name %r, not beside its last line "
                   "(label's top %.0f, name's %.0f)" % (label, n["label"], n["name"][:30],
                                                         n["labelTop"], n["nameTop"]))
+        if name == "flags":
+            check(all(any(n["lines"] > 1 and n["name"] == f for n in got["labels"])
+                      for f in SPACED_FLAGS), "%s: the flags wrap after their label: %s"
+                  % (label, [(n["name"][:20], n["lines"]) for n in got["labels"]]))
         if name == "long":
             check(any(n["lines"] > 1 and n["name"] == LONG_FLAG for n in got["labels"]),
                   "%s: the long flag after its label wraps: %s" % (label, [
