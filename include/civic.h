@@ -832,7 +832,8 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
 ** batches in order.  A journal whose file is removed while open (rm, its
-** directory deleted, another file moved over it) is found at the next sync
+** directory deleted, another file moved over it), or moved or renamed (mv,
+** a log rotation: its name no longer leads to it) is found at the next sync
 ** (under ALWAYS, the write that does it; under GROUP, the background sync;
 ** under any policy, civic_engine_journal_sync and
 ** civic_engine_journal_close): that write fails with CIVIC_E_IO and every

@@ -158,16 +158,32 @@ static int io_error(civic_error *err, const char *what, const char *path)
                             civic__path_brief(path, brief), what, strerror(errno));
 }
 
-/* The file still has a name.  A journal whose file was removed (its
- * directory deleted, say) takes appends and syncs without complaint, and
- * all of it is gone at the next open: a write is refused then. */
-static bool still_named(int fd)
+/* The journal's name still leads to its file fd.  A journal whose file
+ * was removed (its directory deleted, say), or moved or renamed (a backup
+ * by mv, a log rotation), takes appends and syncs without complaint, and
+ * the open at the name finds none of them: a write is refused then (ENOENT).
+ * A name that cannot be looked up for another reason (EACCES) is taken to
+ * be ours; one resolved again at each use (file_as_given) is checked only
+ * for a link left, as a chdir() since the open would mislead the lookup. */
+static bool still_named(const struct civic_journal *j, int fd)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return false;
-    if (st.st_nlink > 0) return true;
+    struct stat held, named;
+    if (fstat(fd, &held) != 0) return false;
+    if (held.st_nlink > 0 && j->file_as_given) return true;
+    if (held.st_nlink > 0 && stat(j->file, &named) == 0 && named.st_dev == held.st_dev &&
+        named.st_ino == held.st_ino)
+        return true;
+    if (held.st_nlink > 0 && errno != ENOENT && errno != ENOTDIR) return true;
     errno = ENOENT;
     return false;
+}
+
+/* The journal's file still has a link, though not at its name: moved or
+ * renamed while open. */
+static bool moved_away(const struct civic_journal *j)
+{
+    struct stat held;
+    return fstat(j->fd, &held) == 0 && held.st_nlink > 0;
 }
 
 /* What to do once the journal's file lost its name (removed, or another
@@ -179,8 +195,17 @@ static bool still_named(int fd)
 static int removed_error(civic_error *err, struct civic_journal *j)
 {
     struct stat st;
+    bool other = stat(j->file, &st) == 0, moved = moved_away(j);
     const char *tail =
-        stat(j->file, &st) == 0
+        moved && other
+            ? " was moved or renamed while open and another file has its name: its batches are "
+              "in this engine and the moved file; close the journal and open the moved file, "
+              "or move it back (compaction will not replace the other)"
+        : moved
+            ? " was moved or renamed while open: every batch it held is in this engine, not at "
+              "its name; compact (civic_engine_compact) to keep them there, before any close (a "
+              "reopen starts an empty journal)"
+        : other
             ? " was removed while open (its file has no name left, and another file has that "
               "name now): every batch it held is only in this engine; move that file away, "
               "then compact (civic_engine_compact) to keep them"
@@ -202,7 +227,7 @@ static int removed_error(civic_error *err, struct civic_journal *j)
  * the files hold everything that was: a reopen goes on from them. */
 static int failed_error(civic_error *err, struct civic_journal *j)
 {
-    if (!still_named(j->fd)) return removed_error(err, j);
+    if (!still_named(j, j->fd)) return removed_error(err, j);
     /* the path cut to leave the advice whole (a long one cut it off) */
     const char *tail = atomic_load(&j->unsynced_lost)
                            ? ": an earlier sync failed, and writes acknowledged before it may "
@@ -939,7 +964,7 @@ static void *group_main(void *arg)
         j->syncing = true;
         int fd = j->fd;
         pthread_mutex_unlock(&j->mutex);
-        bool ok = fdatasync(fd) == 0 && still_named(fd);
+        bool ok = fdatasync(fd) == 0 && still_named(j, fd);
         pthread_mutex_lock(&j->mutex);
         if (!ok) {
             atomic_store(&j->unsynced_lost, 1);
@@ -1317,7 +1342,7 @@ static bool journal_shutdown(const civic_allocator *alc, struct civic_journal *j
     }
     bool synced = fdatasync(j->fd) == 0;
     int saved = synced ? 0 : errno;
-    if (!still_named(j->fd)) saved = errno; /* ENOENT: removed while open */
+    if (!still_named(j, j->fd)) saved = errno; /* ENOENT: removed while open */
     bool ok = synced && saved == 0 && !atomic_load(&j->failed);
     journal_destroy(alc, j);
     errno = saved;
@@ -1483,7 +1508,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
     uint64_t off = j->size;
     bool written = append(e, j, arg, &off);
     bool synced = written && (j->policy != CIVIC_SYNC_ALWAYS ||
-                              (fdatasync(j->fd) == 0 && still_named(j->fd)));
+                              (fdatasync(j->fd) == 0 && still_named(j, j->fd)));
     if (!synced) {
         int saved = errno;
         /* Cut the file back.  After a failed fsync the kernel may have
@@ -1524,7 +1549,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
     } else {
         pthread_mutex_lock(&j->mutex);
         while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
-        if (fdatasync(j->fd) != 0 || !still_named(j->fd)) {
+        if (fdatasync(j->fd) != 0 || !still_named(j, j->fd)) {
             if (j->policy != CIVIC_SYNC_ALWAYS) atomic_store(&j->unsynced_lost, 1);
             atomic_store(&j->failed, 1);
             rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
@@ -1564,7 +1589,7 @@ static int fresh_failed(civic_error *err, struct civic_journal *j, const civic_e
     char brief[CIVIC_PATH_BRIEF_SIZE], fit[CIVIC_PATH_BRIEF_SIZE], tail[CIVIC_ERROR_MESSAGE_SIZE];
     size_t skip = strlen("journal ") + strlen(civic__path_brief(j->path, brief)) + strlen(": ");
     const char *cause = strlen(why->message) > skip ? why->message + skip : why->message;
-    snprintf(tail, sizeof(tail), still_named(j->fd)
+    snprintf(tail, sizeof(tail), still_named(j, j->fd)
                                      ? ": compaction: the snapshot was written, and the old "
                                        "journal is still attached and whole; the fresh journal "
                                        "to replace it failed: %s"
@@ -1583,7 +1608,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
 {
     while (j->syncing) pthread_cond_wait(&j->cond, &j->mutex);
     /* before anything is written: a refusal leaves both files as they were */
-    if (!name_is_ours(j) && !still_named(j->fd)) /* its batches only in the engine */
+    if (!name_is_ours(j) && !still_named(j, j->fd)) /* its batches only in the engine */
         return removed_error(err, j);
     if (!name_is_ours(j))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: that name now leads to "

@@ -1953,6 +1953,81 @@ static void a_removed_journal_points_at_the_compaction_that_keeps_its_events(voi
     unlink(snap);
 }
 
+/* A journal moved or renamed while open (a backup by mv, a log rotation,
+ * a hard link made and the name removed): the open at its name finds none
+ * of its writes, as after a removal.  It took writes without complaint (the
+ * file kept a link), and a restart after a crash lost every acknowledged
+ * batch since (the service review).  Now the synced write is refused, and so
+ * are a sync, the adds after it and a close; the compaction the message names
+ * keeps every event at the name; with another file at the name, it refuses
+ * until that file is moved away. */
+static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
+{
+    (void)state;
+    char snap[256], jnl[256], moved[256];
+    snprintf(snap, sizeof(snap), "%s", path_in("mv.snap"));
+    snprintf(jnl, sizeof(jnl), "%s", path_in("mv.jnl"));
+    snprintf(moved, sizeof(moved), "%s", path_in("mv.bak"));
+    uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP, CIVIC_SYNC_NONE };
+    for (size_t k = 0; k < 3 * 2; k++) {
+        bool linked = k >= 3; /* a hard link, then the name removed */
+        unlink(snap);
+        civic_engine *e = journaled("mv.jnl", policies[k % 3], NULL);
+        add_one(e, "v1", "fine", "2024-01-01");
+        add_one(e, "v2", "fine", "2024-01-02");
+        if (linked)
+            assert_int_equal(link(jnl, moved) == 0 && unlink(jnl) == 0, 1);
+        else
+            assert_int_equal(rename(jnl, moved), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_event ev = event_of("v3", "solo", "fine", "2024-01-03");
+        if (policies[k % 3] != CIVIC_SYNC_ALWAYS) { /* found by a sync */
+            assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "was moved or renamed while open"));
+        }
+        for (int again = 0; again < 2; again++) {
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "mv.jnl was moved or renamed while open: every "
+                                                "batch it held is in this engine, not at its "
+                                                "name; compact (civic_engine_compact) to keep "
+                                                "them there, before any close (a reopen starts "
+                                                "an empty journal)"));
+            assert_int_equal(civic_engine_event_count(e), 2);
+        }
+        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_OK);
+        civic_engine_free(e);
+        assert_int_equal(recovered(snap, jnl), 3);
+        unlink(jnl);
+        unlink(moved);
+    }
+    /* moved away, and another file put at its name */
+    unlink(snap);
+    civic_engine *e = journaled("mv.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "w1", "fine", "2024-01-01");
+    assert_int_equal(rename(jnl, moved), 0);
+    write_all(jnl, (const unsigned char *)"not mine\n", 9);
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_event ev = event_of("w2", "solo", "fine", "2024-01-02");
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "was moved or renamed while open and another file has "
+                                        "its name: its batches are in this engine and the moved "
+                                        "file; close the journal and open the moved file, or "
+                                        "move it back (compaction will not replace the other)"));
+    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "(compaction will not replace the other)"));
+    assert_int_equal(access(snap, F_OK), -1); /* refused before anything was written */
+    assert_int_equal(unlink(jnl), 0); /* that file moved away: the compaction keeps them */
+    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+    civic_engine_free(e);
+    assert_int_equal(recovered(snap, jnl), 2);
+    unlink(jnl);
+    unlink(moved);
+    unlink(snap);
+}
+
 /* A compaction whose snapshot is written but whose fresh journal cannot be
  * made (a full disk) says what it leaves: the snapshot written, the old
  * journal still attached and whole (it said only "journal J: cannot create
@@ -3678,12 +3753,18 @@ static void a_compaction_never_replaces_a_file_its_journal_no_longer_is(void **s
     free(after);
     const char *kept[] = { "j.jnl" };
     assert_true(names_are("mv-old", kept, 1)); /* no snapshot either */
-    add_one(e, "m2", "fine", "2024-01-02"); /* into its own file, moved with its directory */
+    /* nor an add: its name leads to the other engine's journal (it went
+     * into its own file, moved with its directory, which no open at the
+     * name finds) */
+    civic_event ev = event_of("m2", "solo", "fine", "2024-01-02");
+    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "was moved or renamed while open and another file has "
+                                        "its name"));
     add_one(other, "o2", "fine", "2024-02-02");
     civic_engine_free(e);
     civic_engine_free(other);
     civic_engine *r = recover("mv-old/none.snap", "mv-old/j.jnl", NULL);
-    assert_int_equal(civic_engine_event_count(r), 2);
+    assert_int_equal(civic_engine_event_count(r), 1);
     civic_engine_free(r);
     r = recover("mv/none.snap", "mv/j.jnl", NULL);
     assert_int_equal(civic_engine_event_count(r), 2);
@@ -4133,6 +4214,7 @@ int main(void)
         cmocka_unit_test(a_journal_removed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
         cmocka_unit_test(a_removed_journal_points_at_the_compaction_that_keeps_its_events),
+        cmocka_unit_test(a_journal_renamed_while_open_takes_no_more_writes),
         cmocka_unit_test(a_compaction_without_room_for_its_fresh_journal_says_what_it_left),
         cmocka_unit_test(damage_in_a_big_batch_counts_its_rest_apart_from_the_batches_after_it),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),

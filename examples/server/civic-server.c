@@ -1266,6 +1266,18 @@ static const struct {
       " was removed while open, and another file took its name: its batches are only in "
       "memory now; move that file away, then POST /compact to keep them (until then every "
       "compaction fails, a clean stop's too)" },
+    { " was moved or renamed while open: every batch it held is in this engine, not at its "
+      "name; compact (civic_engine_compact) to keep them there, before any close (a reopen "
+      "starts an empty journal)",
+      " was moved or renamed while open: its batches are in memory, not at its name; POST "
+      "/compact to keep them (the --compact-every timer and a clean stop compact too; a kill "
+      "or a crash before one loses them)" },
+    { " was moved or renamed while open and another file has its name: its batches are in "
+      "this engine and the moved file; close the journal and open the moved file, or move it "
+      "back (compaction will not replace the other)",
+      " was moved or renamed while open, and another file took its name: its batches are in "
+      "memory and the moved file; move that other file away, then POST /compact to keep them "
+      "(until then every compaction fails, a clean stop's too)" },
 };
 
 static bool removed_in_server_words(civic_error *err)

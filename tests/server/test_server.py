@@ -1786,6 +1786,44 @@ def test_removed_journal_says_post_compact(tmp):
         stop_piped(srv)
 
 
+def test_renamed_journal_says_post_compact(tmp):
+    """A journal moved or renamed while the service runs (a backup by mv, a
+    log rotation): its name no longer leads to it, as after a removal.  The
+    batches after the rename were answered 200 into the moved file, and a
+    kill -9 then a restart (with --recover, which the start-up advised) lost
+    them (the security review).  Now a batch is refused with 503 naming POST
+    /compact, which keeps every event at the name."""
+    data = os.path.join(tmp, "journal-renamed")
+    srv = piped_server(data)
+    try:
+        status, rep = srv.post("id,subject,type,ts\nm1,s1,volunteer_hour,2024-05-01\n"
+                               "m2,s1,volunteer_hour,2024-05-02\n")
+        check(status == 200 and rep.get("accepted") == 2,
+              "journal renamed: the first batch: %s %s" % (status, rep))
+        os.rename(os.path.join(data, "journal.civic"), os.path.join(data, "journal.bak"))
+        status, e = srv.post("id,subject,type,ts\nm3,s1,volunteer_hour,2024-05-03\n")
+        reason = e.get("reason", "")
+        check(status == 503 and "was moved or renamed while open" in reason
+              and "POST /compact to keep them" in reason and "engine" not in reason,
+              "journal renamed: 503 naming POST /compact: %s %s" % (status, e))
+        status, c = srv.request("POST", "/compact")
+        check(status == 200 and c.get("compacted") is True,
+              "journal renamed: POST /compact: %s %s" % (status, c))
+        status, rep = srv.post("id,subject,type,ts\nm3,s1,volunteer_hour,2024-05-03\n")
+        check(status == 200 and rep.get("accepted") == 1,
+              "journal renamed: a batch after the compaction: %s %s" % (status, rep))
+    finally:
+        srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
+        srv.proc.communicate()
+    srv = piped_server(data)  # nothing acknowledged was lost
+    try:
+        status, h = srv.request("GET", "/healthz")
+        check(status == 200 and h.get("events") == 3,
+              "journal renamed: a restart holds all three events: %s %s" % (status, h))
+    finally:
+        stop_piped(srv)
+
+
 def test_port_in_use(srv):
     """A second server on a port one already listens on exits 1 (the manual's
     "when the address cannot be bound"): it must not share the port and
@@ -3672,6 +3710,7 @@ def main():
         test_purge_owed_is_remembered(tmp)
         test_write_refused_for_io(tmp)
         test_removed_journal_says_post_compact(tmp)
+        test_renamed_journal_says_post_compact(tmp)
         test_report_while_writing(tmp)
         test_document(tmp, log_path)
         test_corrected(tmp)

@@ -3294,6 +3294,24 @@ class TestDurability(Base):
             self.assertIn("was removed while open", x.message)
             self.assertIn("save() them to the snapshot", x.message)
             self.assertEqual(x.filename, given)
+        # a journal renamed while open (a backup by mv): named as given too,
+        # and compact() keeps every event at the name
+        given = str(d / "mv.log")
+        with civic.Engine(self.rules) as e:
+            e.journal_open(given, sync="always")
+            e.add(id="a", subject="s", type="fine", ts="2022-03-01")
+            os.rename(given, given + ".bak")
+            x = raised(lambda: e.add(id="b", subject="s", type="fine", ts="2022-03-02"))
+            self.assertIn("was moved or renamed while open", x.message)
+            self.assertIn("compact() to keep them there", x.message)
+            self.assertEqual(x.filename, given)
+            e.compact(self.dir / "mv.snap")
+            e.add(id="b", subject="s", type="fine", ts="2022-03-02")
+            e.journal_close()
+        with civic.Engine(self.rules) as e:
+            e.load_snapshot(self.dir / "mv.snap")
+            e.journal_open(given)
+            self.assertEqual(e.event_count, 2)
         # the close after a failed sync, in Python's words too (a failed
         # fsync is not made here: the library's message, as it gives it)
         err = _capi.new_error()
