@@ -276,7 +276,7 @@ static int check_recount(builder *b, uint32_t i, const bool *balance, civic_erro
     if (!b->changes[i].recount) return CIVIC_OK;
     for (int k = 0; k < 3; k++) {
         if (!(x->keys & (1u << life[k]))) continue;
-        snprintf(msg, sizeof(msg), "a recount change may not set '%s' (the life of an entry "
+        snprintf(msg, sizeof(msg), "a recount change may not set or remove '%s' (the life of an entry "
                  "always follows the version in force at its ts)", names[k]);
         return civic__rb_at(err, x->at[life[k]], msg);
     }

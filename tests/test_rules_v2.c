@@ -313,7 +313,11 @@ static void change_checks_name_line_and_column(void **state)
     /* recount */
     fails_at(G1 "[rule.a]\npoints = 1\naffects = \"score\"\n[[rule.a.change]]\n"
                 "from = \"2024-01-01\"\nrecount = true\npublicity = \"7d\"\n", 9, 13,
-             "may not set 'publicity'");
+             "may not set or remove 'publicity'");
+    fails_at(G1 "[rule.a]\npoints = 1\naffects = \"score\"\nretain = \"6m\"\n[[rule.a.change]]\n"
+                "from = \"2024-01-01\"\nrecount = true\nretain = false\n", 10, 10,
+             "a recount change may not set or remove 'retain' (the life of an entry always "
+             "follows the version in force at its ts)");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\nrecount = true\n",
              7, 11, "affects the balance");
     /* a later version that affects the balance counts too */
