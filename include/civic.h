@@ -844,8 +844,11 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** replaces no other file).  Closing the journal and opening it again
 ** instead starts an empty journal, and those batches are in neither file
 ** at the next start (after a close, civic_engine_save to the snapshot
-** keeps them).  (A journal renamed away, or whose other hard link remains,
-** still has a name and is not noticed.)  Recovery tells a torn tail from damage: when nothing
+** keeps them).  A journal moved or renamed and then given its name back is
+** refused still, as its failure said, until a compaction; one whose other
+** hard link remains while its name still leads to it is not affected, nor
+** one opened by a name deeper than PATH_MAX (resolved again at each use:
+** its move is not noticed).  Recovery tells a torn tail from damage: when nothing
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
 ** (a batch of several records may reach the disk in any order), the tail

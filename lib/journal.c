@@ -99,6 +99,7 @@ struct civic_journal {
     unsigned char *buf;        /* one record: header + payload */
     size_t buf_size;
     atomic_int failed;         /* a write or sync failed: refuse appends */
+    atomic_int name_lost;      /* its name was found not to lead to it (still_named) */
     atomic_int unsynced_lost;  /* ... a sync under GROUP or NONE, of writes acknowledged
                                   before it: the close must not say nothing was lost */
     pthread_mutex_t mutex;
@@ -165,15 +166,19 @@ static int io_error(civic_error *err, const char *what, const char *path)
  * A name that cannot be looked up for another reason (EACCES) is taken to
  * be ours; one resolved again at each use (file_as_given) is checked only
  * for a link left, as a chdir() since the open would mislead the lookup. */
-static bool still_named(const struct civic_journal *j, int fd)
+static bool still_named(struct civic_journal *j, int fd)
 {
     struct stat held, named;
     if (fstat(fd, &held) != 0) return false;
     if (held.st_nlink > 0 && j->file_as_given) return true;
-    if (held.st_nlink > 0 && stat(j->file, &named) == 0 && named.st_dev == held.st_dev &&
-        named.st_ino == held.st_ino)
-        return true;
-    if (held.st_nlink > 0 && errno != ENOENT && errno != ENOTDIR) return true;
+    if (held.st_nlink > 0) {
+        if (stat(j->file, &named) != 0) {
+            if (errno != ENOENT && errno != ENOTDIR) return true; /* cannot tell */
+        } else if (named.st_dev == held.st_dev && named.st_ino == held.st_ino) {
+            return true;
+        }
+    }
+    atomic_store(&j->name_lost, 1); /* failed_error: said so until a compaction */
     errno = ENOENT;
     return false;
 }
@@ -195,9 +200,13 @@ static bool moved_away(const struct civic_journal *j)
 static int removed_error(civic_error *err, struct civic_journal *j)
 {
     struct stat st;
+    bool back = still_named(j, j->fd);
     bool other = stat(j->file, &st) == 0, moved = moved_away(j);
     const char *tail =
-        moved && other
+        back
+            ? " was moved or renamed while open, and its name leads to it again: every batch "
+              "it held is in this engine and the file; compact (civic_engine_compact) to go on"
+        : moved && other
             ? " was moved or renamed while open and another file has its name: its batches are "
               "in this engine and the moved file; close the journal and open the moved file, "
               "or move it back (compaction will not replace the other)"
@@ -227,7 +236,8 @@ static int removed_error(civic_error *err, struct civic_journal *j)
  * the files hold everything that was: a reopen goes on from them. */
 static int failed_error(civic_error *err, struct civic_journal *j)
 {
-    if (!still_named(j, j->fd)) return removed_error(err, j);
+    /* its name lost, even if given back since: the reason it failed */
+    if (!still_named(j, j->fd) || atomic_load(&j->name_lost)) return removed_error(err, j);
     /* the path cut to leave the advice whole (a long one cut it off) */
     const char *tail = atomic_load(&j->unsynced_lost)
                            ? ": an earlier sync failed, and writes acknowledged before it may "
@@ -1007,6 +1017,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     j->buf = civic__malloc(alc, j->buf_size);
     atomic_init(&j->failed, 0);
     atomic_init(&j->unsynced_lost, 0);
+    atomic_init(&j->name_lost, 0);
     pthread_condattr_t ca;
     bool cond_ok = pthread_condattr_init(&ca) == 0;
     if (cond_ok) {
@@ -1380,9 +1391,10 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
         civic__engine_journal_end(e, began);
         return rc;
     }
-    char path[256];
-    snprintf(path, sizeof(path), "%s", j->path);
+    char path[CIVIC_PATH_BRIEF_SIZE], brief[CIVIC_PATH_BRIEF_SIZE]; /* cut whole characters */
+    snprintf(path, sizeof(path), "%s", civic__path_brief(j->path, brief));
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
+    bool moved = !child && moved_away(j); /* its file still linked: not at its name, if lost */
     bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
     errno = 0;
     bool closed = journal_shutdown(&e->alc, j);
@@ -1394,7 +1406,11 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
      * file is gone, acknowledged ones too (under NONE the adds after the
      * removal returned CIVIC_OK). */
     const char *tail =
-        errno == ENOENT ? " was removed while open (its file has no name left): every batch it "
+        errno == ENOENT && moved
+            ? " was moved or renamed while open: every batch it held, acknowledged ones "
+              "included, is in this engine, not at its name; save them (civic_engine_save) to "
+              "the snapshot before opening the journal again"
+        : errno == ENOENT ? " was removed while open (its file has no name left): every batch it "
                           "held, acknowledged ones included, is only in this engine; save them "
                           "(civic_engine_save) to the snapshot before opening the journal again"
         : earlier && lost ? ": closed after a failed sync; writes acknowledged before it "
@@ -1595,7 +1611,7 @@ static int fresh_failed(civic_error *err, struct civic_journal *j, const civic_e
                                        "journal is still attached and whole; the fresh journal "
                                        "to replace it failed: %s"
                                      : ": compaction: the snapshot was written and holds every "
-                                       "event; the fresh journal to replace the removed one "
+                                       "event; the fresh journal to replace the lost one "
                                        "failed: %s",
              cause);
     size_t room = CIVIC_ERROR_MESSAGE_SIZE - 1 - strlen("journal ") - strlen(tail);
@@ -1656,6 +1672,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     j->dirty = false;
     atomic_store(&j->failed, rc != CIVIC_OK);
     atomic_store(&j->unsynced_lost, 0); /* the snapshot holds every event */
+    atomic_store(&j->name_lost, 0); /* the fresh file has the name */
     return rc;
 }
 

@@ -2002,14 +2002,52 @@ static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
         unlink(jnl);
         unlink(moved);
     }
-    /* moved away, and another file put at its name */
+    /* under NONE, a close after the move says so (it said "removed") */
+    civic_engine *e = journaled("mv.jnl", CIVIC_SYNC_NONE, NULL);
+    add_one(e, "n1", "fine", "2024-01-01");
+    assert_int_equal(rename(jnl, moved), 0);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "mv.jnl was moved or renamed while open: every batch it "
+                                        "held, acknowledged ones included, is in this engine, "
+                                        "not at its name; save them"));
+    civic_engine_free(e);
+    unlink(moved);
+    /* moved away and renamed back before the next write (the background
+     * sync saw it away): refused still, as the failure was, and said so
+     * (it said "an earlier sync failed"); a compaction goes on */
+    for (size_t k = 0; k < 2; k++) {
+        unlink(snap);
+        e = journaled("mv.jnl", k ? CIVIC_SYNC_ALWAYS : CIVIC_SYNC_GROUP, NULL);
+        add_one(e, "b1", "fine", "2024-01-01");
+        assert_int_equal(rename(jnl, moved), 0);
+        civic_event ev = event_of("b2", "solo", "fine", "2024-01-02");
+        if (k) /* under ALWAYS the add sees it */
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+        else
+            assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+        assert_int_equal(rename(moved, jnl), 0);
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "mv.jnl was moved or renamed while open, and its "
+                                            "name leads to it again: every batch it held is in "
+                                            "this engine and the file; compact "
+                                            "(civic_engine_compact) to go on"));
+        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
+        civic_engine_free(e);
+        assert_int_equal(recovered(snap, jnl), 2);
+        unlink(jnl);
+    }
+    /* moved away, and another file put at its name (a log rotation's
+     * "create"): whatever errno the caller left (it was read after a stat
+     * that succeeded, and an add with errno 0 went through) */
     unlink(snap);
-    civic_engine *e = journaled("mv.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    e = journaled("mv.jnl", CIVIC_SYNC_ALWAYS, NULL);
     add_one(e, "w1", "fine", "2024-01-01");
     assert_int_equal(rename(jnl, moved), 0);
     write_all(jnl, (const unsigned char *)"not mine\n", 9);
-    civic_error err = CIVIC_ERROR_INIT;
     civic_event ev = event_of("w2", "solo", "fine", "2024-01-02");
+    errno = 0;
     assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
     assert_non_null(strstr(err.message, "was moved or renamed while open and another file has "
                                         "its name: its batches are in this engine and the moved "
@@ -2069,7 +2107,7 @@ static void a_compaction_without_room_for_its_fresh_journal_says_what_it_left(vo
     fail_temp_of[0] = '\0';
     assert_int_equal(rc, CIVIC_E_IO);
     snprintf(want, sizeof(want), "journal %s: compaction: the snapshot was written and holds "
-             "every event; the fresh journal to replace the removed one failed: cannot create "
+             "every event; the fresh journal to replace the lost one failed: cannot create "
              "a temporary file: No space left on device", jnl);
     assert_string_equal(err.message, want);
     civic_engine_free(e);

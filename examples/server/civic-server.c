@@ -1275,10 +1275,18 @@ static const struct {
     { " was moved or renamed while open and another file has its name: its batches are in "
       "this engine and the moved file; close the journal and open the moved file, or move it "
       "back (compaction will not replace the other)",
-      " was moved or renamed while open, and another file took its name: its batches are in "
-      "memory and the moved file; move that other file away, then POST /compact to keep them "
-      "(until then every compaction fails, a clean stop's too)" },
+      " was moved or renamed while open, and another file took its name: move that file "
+      "away, then POST /compact to keep the batches (every compaction fails until then)" },
+    { " was moved or renamed while open, and its name leads to it again: every batch it held "
+      "is in this engine and the file; compact (civic_engine_compact) to go on",
+      " was moved or renamed while open, and its name leads to it again: POST /compact to go "
+      "on (the --compact-every timer and a clean stop compact too)" },
 };
+
+/* A write was refused because journal.civic lost its name (removed_words):
+ * until a compaction succeeds, the batches since the last one are not all
+ * at that name, and a stop whose compaction fails must not say otherwise. */
+static atomic_bool journal_name_lost;
 
 static bool removed_in_server_words(civic_error *err)
 {
@@ -1301,6 +1309,7 @@ static bool removed_in_server_words(civic_error *err)
             path_len = path_len - skip + 3;
         }
         memcpy(path + path_len, removed_words[i].ours, ours + 1);
+        atomic_store(&journal_name_lost, true);
         return true;
     }
     return false;
@@ -1832,6 +1841,7 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     server_words(&err);
     note_write(s, rc, true);
     if (rc == CIVIC_OK) atomic_store(&s->compacted_writes, writes);
+    if (rc == CIVIC_OK) atomic_store(&journal_name_lost, false);
     if (rc == CIVIC_OK && s->purge_owed) clear_owed(s);
     else if (rc != CIVIC_OK && s->purge_owed) atomic_store(&s->owed_failing, true);
     pthread_mutex_unlock(&s->compact_mutex);
@@ -4016,8 +4026,14 @@ static int last_snapshot(server *s)
         fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
                 "in memory %s not kept)\n", held, held == 1 ? "" : "s", held == 1 ? "is" : "are");
     } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
-        fprintf(stderr, SERVER_NAME ": no snapshot written: nothing is lost, the journal holds "
-                "every acknowledged batch and the next start replays it\n");
+        if (atomic_load(&journal_name_lost))
+            fprintf(stderr, SERVER_NAME ": no snapshot written, and %s lost its name while the "
+                    "service ran: the batches since the last compaction are not in it, and are "
+                    "lost unless the journal moved away is put back there before the next "
+                    "start\n", s->journal_path);
+        else
+            fprintf(stderr, SERVER_NAME ": no snapshot written: nothing is lost, the journal "
+                    "holds every acknowledged batch and the next start replays it\n");
         status = 3;
     } else {
         fprintf(stderr, SERVER_NAME ": snapshot written: %" PRIu64 " event%s\n", held,

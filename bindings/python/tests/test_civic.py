@@ -3378,7 +3378,7 @@ class TestDurability(Base):
                     "still attached and whole; the fresh journal to replace it failed: cannot "
                     "write: No space left on device",
                     "journal %s: compaction: the snapshot was written and holds every event; the "
-                    "fresh journal to replace the removed one failed: cannot create a temporary "
+                    "fresh journal to replace the lost one failed: cannot create a temporary "
                     "file: No such file or directory",
                     "journal %s: closed after an earlier failed write or sync (what failed "
                     "was not acknowledged); open it again to go on",
