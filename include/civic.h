@@ -832,8 +832,10 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
 ** batches in order.  A journal whose file is removed while open (rm, its
-** directory deleted, another file moved over it), or moved or renamed (mv,
-** a log rotation: its name no longer leads to it) is found at the next sync
+** directory deleted, another file moved over it), or moved or renamed out
+** of its directory's name for it (mv, a log rotation that creates a new
+** file there, a hard link made and the name removed) is found at the next
+** sync
 ** (under ALWAYS, the write that does it; under GROUP, the background sync;
 ** under any policy, civic_engine_journal_sync and
 ** civic_engine_journal_close): that write fails with CIVIC_E_IO and every
@@ -845,10 +847,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** instead starts an empty journal, and those batches are in neither file
 ** at the next start (after a close, civic_engine_save to the snapshot
 ** keeps them).  A journal moved or renamed and then given its name back is
-** refused still, as its failure said, until a compaction; one whose other
-** hard link remains while its name still leads to it is not affected, nor
-** one opened by a name deeper than PATH_MAX (resolved again at each use:
-** its move is not noticed).  Recovery tells a torn tail from damage: when nothing
+** refused still, as its failure said, until a compaction.  Not noticed: a
+** move of its directory (a compaction refuses to replace what is at the
+** name then), a chroot() since the open, a name deeper than PATH_MAX
+** (resolved again at each use), a directory that cannot be searched; nor
+** is a second hard link that leaves the name leading to the file a loss.
+** Recovery tells a torn tail from damage: when nothing
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
 ** (a batch of several records may reach the disk in any order), the tail

@@ -85,6 +85,9 @@ struct civic_journal {
                                   every file operation after it (resolve_file) */
     size_t file_size;
     bool file_as_given;        /* no absolute name fits: file is path, resolved at each use */
+    bool dir_known;            /* file's directory, as found at the open (still_named) */
+    dev_t dir_dev;
+    ino_t dir_ino;
     char label[CIVIC_PATH_BRIEF_SIZE]; /* path as messages give it: jname() */
     uint32_t policy;           /* CIVIC_SYNC_ALWAYS / GROUP / NONE */
     bool recover;              /* CIVIC_JOURNAL_RECOVER: cut damage, keeping a copy */
@@ -159,24 +162,54 @@ static int io_error(civic_error *err, const char *what, const char *path)
                             civic__path_brief(path, brief), what, strerror(errno));
 }
 
+/* The directory part of the absolute name file, into dir: false when it
+ * has none or it does not fit. */
+static bool parent_of(const char *file, char *dir, size_t size)
+{
+    const char *slash = strrchr(file, '/');
+    size_t n = slash == file ? 1 : slash ? (size_t)(slash - file) : 0;
+    if (n == 0 || n >= size) return false;
+    memcpy(dir, file, n);
+    dir[n] = '\0';
+    return true;
+}
+
+/* j->file's directory as it is at the open: still_named tells a file moved
+ * out of it from a directory moved, or a chroot(), by it. */
+static void note_dir(struct civic_journal *j)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    j->dir_known = !j->file_as_given && parent_of(j->file, dir, sizeof(dir)) &&
+                   stat(dir, &st) == 0;
+    if (j->dir_known) j->dir_dev = st.st_dev, j->dir_ino = st.st_ino;
+}
+
 /* The journal's name still leads to its file fd.  A journal whose file
- * was removed (its directory deleted, say), or moved or renamed (a backup
- * by mv, a log rotation), takes appends and syncs without complaint, and
- * the open at the name finds none of them: a write is refused then (ENOENT).
- * A name that cannot be looked up for another reason (EACCES) is taken to
- * be ours; one resolved again at each use (file_as_given) is checked only
- * for a link left, as a chdir() since the open would mislead the lookup. */
+ * was removed (its directory deleted, say), or moved or renamed out of its
+ * name (a backup by mv, a log rotation that creates a new file there, a
+ * hard link made and the name removed), takes appends and syncs without
+ * complaint, and the open at the name finds none of them: a write is
+ * refused then (ENOENT).  Only where its directory is still found at its
+ * name: a directory moved (caught by compaction, name_is_ours, as before),
+ * a chroot() since the open (a privilege drop), a name resolved again at
+ * each use (file_as_given) or one that cannot be looked up (EACCES) cannot
+ * tell, and are taken to be ours. */
 static bool still_named(struct civic_journal *j, int fd)
 {
-    struct stat held, named;
+    struct stat held, named, d;
+    char dir[PATH_MAX];
     if (fstat(fd, &held) != 0) return false;
-    if (held.st_nlink > 0 && j->file_as_given) return true;
     if (held.st_nlink > 0) {
-        if (stat(j->file, &named) != 0) {
-            if (errno != ENOENT && errno != ENOTDIR) return true; /* cannot tell */
-        } else if (named.st_dev == held.st_dev && named.st_ino == held.st_ino) {
-            return true;
+        if (!j->dir_known) return true;
+        if (stat(j->file, &named) == 0) {
+            if (named.st_dev == held.st_dev && named.st_ino == held.st_ino) return true;
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+            return true; /* cannot tell */
         }
+        if (!parent_of(j->file, dir, sizeof(dir)) || stat(dir, &d) != 0 ||
+            d.st_dev != j->dir_dev || d.st_ino != j->dir_ino)
+            return true; /* not the directory it was in: cannot tell */
     }
     atomic_store(&j->name_lost, 1); /* failed_error: said so until a compaction */
     errno = ENOENT;
@@ -1116,6 +1149,7 @@ static int resolve_file(const civic_allocator *alc, struct civic_journal *j, civ
     j->file = file;
     j->file_size = size;
     j->file_as_given = as_given;
+    note_dir(j);
     return CIVIC_OK;
 }
 
@@ -1395,6 +1429,7 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     snprintf(path, sizeof(path), "%s", civic__path_brief(j->path, brief));
     bool child = in_child(j); /* a child's close only closes its copy: nothing to sync */
     bool moved = !child && moved_away(j); /* its file still linked: not at its name, if lost */
+    bool was_lost = atomic_load(&j->name_lost); /* its name lost, given back since if named */
     bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
     errno = 0;
     bool closed = journal_shutdown(&e->alc, j);
@@ -1413,6 +1448,8 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
         : errno == ENOENT ? " was removed while open (its file has no name left): every batch it "
                           "held, acknowledged ones included, is only in this engine; save them "
                           "(civic_engine_save) to the snapshot before opening the journal again"
+        : was_lost ? " was moved or renamed while open, and its name leads to it again: every "
+                     "batch it held is in the file; open it again to go on"
         : earlier && lost ? ": closed after a failed sync; writes acknowledged before it "
                             "may be missing from the file (group or no-sync policy), but the "
                             "engine holds them: save it (civic_engine_save) before reopening"

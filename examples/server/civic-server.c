@@ -4026,11 +4026,13 @@ static int last_snapshot(server *s)
         fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
                 "in memory %s not kept)\n", held, held == 1 ? "" : "s", held == 1 ? "is" : "are");
     } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
-        if (atomic_load(&journal_name_lost))
-            fprintf(stderr, SERVER_NAME ": no snapshot written, and %s lost its name while the "
-                    "service ran: the batches since the last compaction are not in it, and are "
-                    "lost unless the journal moved away is put back there before the next "
-                    "start\n", s->journal_path);
+        struct stat st;
+        bool gone = stat(s->journal_path, &st) != 0; /* removed, or its directory moved */
+        if (gone || atomic_load(&journal_name_lost))
+            fprintf(stderr, SERVER_NAME ": no snapshot written, and %s %s while the service "
+                    "ran: the batches since the last compaction are not there; put the journal "
+                    "moved away back there before the next start, if it was moved, or they are "
+                    "lost\n", s->journal_path, gone ? "is gone" : "lost its name");
         else
             fprintf(stderr, SERVER_NAME ": no snapshot written: nothing is lost, the journal "
                     "holds every acknowledged batch and the next start replays it\n");
