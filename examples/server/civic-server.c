@@ -864,20 +864,21 @@ static uint32_t format_of(struct MHD_Connection *c, bool *json, bool *unsupporte
  * array to lines, source added).  -1 with the reason for a bad array.  When
  * a source went in, *sourced says whether the body was CSV and *lines_out
  * keeps the text it went into (an array's lines; else empty: the body), so
- * that an error can be told as the body was sent. */
+ * that an error can be told as the body was sent.  *array says whether the
+ * body was a JSON array read as one (its elements are the lines). */
 static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf *out,
-                        buf *lines_out, int *sourced, char *why, size_t n)
+                        buf *lines_out, int *sourced, bool *array, char *why, size_t n)
 {
     const char *text = rq->body ? rq->body : "";
     size_t len = rq->len;
     buf lines = { 0 };
-    bool array = false; /* its lines, none for "[]", are the text */
+    *array = false; /* true: its lines, none for "[]", are the text */
     if ((json || *format == CIVIC_FORMAT_AUTO) && body_is_json_array(text, len)) {
         if (body_array_to_lines(text, len, &lines, why, n) != 0) {
             free(lines.p);
             return -1;
         }
-        array = true;
+        *array = true;
         *format = CIVIC_FORMAT_JSONL;
         text = lines.p ? lines.p : "";
         len = lines.len;
@@ -891,7 +892,7 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
         *sourced = f == CIVIC_FORMAT_CSV ? 2 : 1;
         return 1;
     }
-    if (array || lines.oom) {
+    if (*array || lines.oom) {
         *out = lines;
         return 1;
     }
@@ -988,8 +989,12 @@ static void count_write(server *s, int rc, bool wrote)
  * library's words stay when the service's would not fit).  Its hint for a
  * JSON array read as JSON Lines or CSV tells civic-score's user, who can
  * load no array, to drop the brackets; the service reads the very body
- * under application/json (docs/http-api.md), so it says that. */
-static void say_content_type(civic_error *err)
+ * under application/json (docs/http-api.md), so it says that.  But when the
+ * body was read as a JSON array (array), the line the library found to be
+ * an array is an element that is one ([[{...}]]): that element is not an
+ * object, as [1] is told, and the hint is dropped (it told a client who had
+ * sent application/json to send application/json). */
+static void say_content_type(civic_error *err, bool array)
 {
     static const char *const hints[][2] = {
         { " (the text looks like JSON Lines: load it as JSON Lines)",
@@ -1002,6 +1007,10 @@ static void say_content_type(civic_error *err)
     size_t m = strlen(err->message);
     for (size_t k = 0; k < sizeof(hints) / sizeof(hints[0]); k++) {
         size_t n = strlen(hints[k][0]), w = strlen(hints[k][1]);
+        if (array && k == 2 && m >= n && memcmp(err->message + m - n, hints[k][0], n) == 0) {
+            err->message[m - n] = '\0';
+            return;
+        }
         if (m >= n && memcmp(err->message + m - n, hints[k][0], n) == 0 &&
             m - n + w < sizeof(err->message)) {
             memcpy(err->message + m - n, hints[k][1], w + 1);
@@ -1111,7 +1120,7 @@ static void server_words(civic_error *err);
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
-    bool json, unsupported;
+    bool json, unsupported, array;
     opts.format = format_of(c, &json, &unsupported);
     if (unsupported)
         return send_error(c, rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported media type",
@@ -1120,7 +1129,8 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     char why[200];
     buf text = { 0 }, lines = { 0 };
     int sourced = 0; /* 1: a source went into JSON, 2: into CSV */
-    int prep = prepare_body(s, rq, &opts.format, json, &text, &lines, &sourced, why, sizeof(why));
+    int prep = prepare_body(s, rq, &opts.format, json, &text, &lines, &sourced, &array, why,
+                            sizeof(why));
     if (prep < 0) {
         atomic_fetch_add(&s->metrics.rejected_batches, 1);
         if (hints_rules_text(rq->body ? rq->body : "", rq->len)) /* "[scheme]": no array */
@@ -1153,7 +1163,7 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
                            text.p ? text.p : "", text.len, sourced == 2, &err);
         if (reread) guard_release(&s->guard, rq->len);
     }
-    if (rc != CIVIC_OK) say_content_type(&err);
+    if (rc != CIVIC_OK) say_content_type(&err, array);
     /* the data directory refused the batch (a full disk): the operator's
      * business, as a failed compaction is, not only the client's */
     server_words(&err);

@@ -1489,6 +1489,20 @@ def test_json_bodies(srv):
               "an array error's column counts from the element (%r): %s" % (lead, e))
     status, e = srv.request("POST", "/events", b'[{"id":"x"}', "application/json", token=ingest)
     check(status == 400 and "closing" in e.get("reason", ""), "an unclosed array is a 400 %s" % e)
+    # an element that is itself an array is an element that is no object, as
+    # [1] is told: not the hint to send the body as application/json, which
+    # is how it was sent (the library's hint for a JSON Lines text whose line
+    # is an array, said of the element); with a token, as here, the source
+    # goes into the element lines and the error is told again as sent
+    inner = b'{"id":"arrn1","subject":"s","type":"recycling","ts":"2025-01-01"}'
+    for body, line in ((b"[[" + inner + b"]]", 1), (b" [ [\n" + inner + b"] ]", 1),
+                       (b"[1]", 1), (b"[[]]", 1), (b"[" + inner + b",\n [" + inner + b"]]", 2)):
+        for ctype in ("application/json", None):
+            status, e = srv.request("POST", "/events", body, ctype, token=ingest)
+            check(status == 400 and e.get("line") == line and e.get("reason") ==
+                  "line %d, column 1: expected a JSON object '{'" % line,
+                  "an array element %r that is no object is told so (%s), without the "
+                  "Content-Type hint: %s %s" % (body[:30], ctype, status, e))
     status, e = srv.request("POST", "/events", b"--b\r\n\r\nx\r\n--b--\r\n",
                             "multipart/form-data; boundary=b", token=ingest)
     check(status == 415 and "application/json" in e.get("reason", ""), "multipart is 415 %s" % e)

@@ -382,6 +382,17 @@ def test_bad_requests(srv):
         check(status == 400 and e.get("line") == 1 and e.get("reason", "").endswith(hint),
               "a body of the other format (%s) says which type reads it: %s %s"
               % (ctype, status, e))
+    # a JSON array read as one, whose element is an array: that element is no
+    # object, as in [1]; the hint to send the body as application/json (it
+    # was) is for a JSON array sent as CSV or JSON Lines only
+    for body in ("[[%s]]" % array[1:-1], "[%s,\n[%s]]" % (array[1:-1], array[1:-1]), "[1]"):
+        line = body.count("\n") + 1
+        for ctype in ("application/json", "application/json; charset=utf-8", None):
+            status, e = srv.post(body, ctype)
+            check(status == 400 and e.get("line") == line and
+                  e.get("reason") == "line %d, column 1: expected a JSON object '{'" % line,
+                  "an array element that is an array is no object (%s): %s %s"
+                  % (ctype, status, e))
     # a rules file posted as events (curl -d @rules.toml): named as one, as
     # civic-score names it, whatever the Content-Type (it said "invalid JSON
     # array": text after the closing ']' of [scheme])
