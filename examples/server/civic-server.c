@@ -3026,23 +3026,69 @@ static verdict body_check(struct MHD_Connection *c, const request *rq)
                       { "Connection", "close" } };
 }
 
+/* What a request's head takes of its connection's memory: the request line
+ * and header lines, and a record of HEADER_RECORD bytes for each header,
+ * query parameter and cookie. */
+typedef struct head_use {
+    size_t text, used;
+    size_t records[3]; /* HEAD_HEADERS, HEAD_PARAMS, HEAD_COOKIES */
+} head_use;
+
+enum { HEAD_HEADERS, HEAD_PARAMS, HEAD_COOKIES };
+
+static size_t values_of(struct MHD_Connection *c, enum MHD_ValueKind kind)
+{
+    int n = MHD_get_connection_values(c, kind, NULL, NULL);
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* Whether the request's headers leave its connection too little memory to
- * answer.  libmicrohttpd keeps a request's header lines, and a record for
- * each header, query parameter and cookie, in the connection's memory pool
- * (CONNECTION_MEMORY), and builds the answer's headers in what is left:
- * with about 30.5 KB of headers the route ran (a batch was applied) and
- * the connection was then closed without an answer.  A request that leaves
- * less than HEADER_ROOM is answered 431 before any route runs. */
-static bool headers_too_large(struct MHD_Connection *c)
+ * answer, what they take in *u.  libmicrohttpd keeps a request's header
+ * lines, and a record for each header, query parameter and cookie, in the
+ * connection's memory pool (CONNECTION_MEMORY), and builds the answer's
+ * headers in what is left: with about 30.5 KB of headers the route ran (a
+ * batch was applied) and the connection was then closed without an
+ * answer.  A request that leaves less than HEADER_ROOM is answered 431
+ * before any route runs (head_too_large_why says which rule it broke). */
+static bool headers_too_large(struct MHD_Connection *c, head_use *u)
 {
     const union MHD_ConnectionInfo *hs =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     if (!hs) return false;
-    int n = MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_COOKIE_KIND |
-                                             MHD_GET_ARGUMENT_KIND | MHD_FOOTER_KIND,
-                                      NULL, NULL);
-    size_t used = hs->header_size + (n > 0 ? (size_t)n : 0) * HEADER_RECORD;
-    return used > CONNECTION_MEMORY - HEADER_ROOM;
+    u->text = hs->header_size;
+    u->records[HEAD_HEADERS] = values_of(c, MHD_HEADER_KIND | MHD_FOOTER_KIND);
+    u->records[HEAD_PARAMS] = values_of(c, MHD_GET_ARGUMENT_KIND);
+    u->records[HEAD_COOKIES] = values_of(c, MHD_COOKIE_KIND);
+    size_t n = u->records[HEAD_HEADERS] + u->records[HEAD_PARAMS] + u->records[HEAD_COOKIES];
+    u->used = u->text + n * HEADER_RECORD;
+    return u->used > CONNECTION_MEMORY - HEADER_ROOM;
+}
+
+/* The reason of the 431 for a head that takes u: the rule as it was
+ * broken.  When the records take more than the text, the kind with the
+ * most of them is named ("too many query parameters"), with how many would
+ * fit beside the rest (the text counted as it is: fewer parameters shorten
+ * it too, so that many fit at least); else the size of the text. */
+static void head_too_large_why(const head_use *u, char *why, size_t n)
+{
+    static const char *const kinds[] = { "headers", "query parameters", "cookies" };
+    const size_t limit = CONNECTION_MEMORY - HEADER_ROOM;
+    size_t all = u->records[HEAD_HEADERS] + u->records[HEAD_PARAMS] + u->records[HEAD_COOKIES];
+    int most = HEAD_HEADERS;
+    for (int k = HEAD_PARAMS; k <= HEAD_COOKIES; k++)
+        if (u->records[k] > u->records[most]) most = k;
+    size_t others = (all - u->records[most]) * HEADER_RECORD;
+    char rule[256];
+    snprintf(rule, sizeof(rule), "the request line and headers must stay under "
+             HEADER_LIMIT_TEXT " (%zu bytes), counting %u bytes for each header, query "
+             "parameter and cookie, and this request's %zu bytes and %zu of those come to %zu "
+             "bytes", limit, HEADER_RECORD, u->text, all, u->used);
+    if (all * HEADER_RECORD > u->text && u->text + others < limit)
+        snprintf(why, n, "too many %s (%zu): %s: send at most %zu %s; nothing of this request "
+                 "was run", kinds[most], u->records[most], rule,
+                 (limit - u->text - others) / HEADER_RECORD, kinds[most]);
+    else
+        snprintf(why, n, "%s; nothing of this request was run", rule);
 }
 
 static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *rq,
@@ -3053,11 +3099,12 @@ static enum MHD_Result first_call(server *s, struct MHD_Connection *c, request *
     /* first, so that a request refused for its headers or its framing is
      * counted in /metrics under its route, not under "other" */
     rq->route = match_route(rq);
-    if (headers_too_large(c)) {
+    head_use use;
+    if (headers_too_large(c, &use)) {
+        char why[400];
+        head_too_large_why(&use, why, sizeof(why));
         verdict big = { MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "request headers too large",
-                        "the request line and headers must stay under " HEADER_LIMIT_TEXT
-                        ": nothing of this request was run",
-                        { "Connection", "close" } };
+                        why, { "Connection", "close" } };
         return send_verdict(c, rq, &big);
     }
     verdict v = target_check(c, rq, method, version);

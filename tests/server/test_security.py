@@ -1221,6 +1221,51 @@ def test_header_room(srv):
                   "431 has a JSON error: %r" % out[:300])
 
 
+def test_header_room_names_the_rule(srv):
+    """A 431 of the service's own says which rule the request broke: many
+    query parameters (or headers, or cookies), each counted as 64 bytes,
+    got "the request line and headers must stay under 28 KB" of a target
+    of 3 KB; it names what there are too many of, the count, and how many
+    would fit (a request with that many is not refused for its head)."""
+    rule = ("the request line and headers must stay under 28 KB (28672 bytes), counting 64 "
+            "bytes for each header, query parameter and cookie, and this request's %d bytes "
+            "and %d of those come to %d bytes")
+
+    def head(n, what):
+        q = "&".join("p%d=v" % i for i in range(n)) if what == "query parameters" else "top=1"
+        lines = "".join("X-H%d: v\r\n" % i for i in range(n)) if what == "headers" else ""
+        if what == "cookies":
+            lines = "Cookie: " + "; ".join("c%d=v" % i for i in range(n)) + "\r\n"
+        return ("GET /rank?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n"
+                % (q, lines)).encode()
+
+    # the records besides the n added: the parameters (top=1 when they are
+    # not), the headers Host and Connection (and Cookie with cookies); of
+    # the kind named, `own` of them (Host and Connection are headers)
+    for n, what, other, own in ((420, "query parameters", 2, 0), (430, "headers", 3, 2),
+                                (400, "cookies", 4, 0)):
+        req = head(n, what)
+        records = n + other
+        used = len(req) + 64 * records
+        fit = (28672 - len(req) - 64 * (records - n - own)) // 64
+        out = raw_bytes(srv, req, wait=5)
+        body = out.split(b"\r\n\r\n", 1)[-1]
+        want = ("too many %s (%d): " % (what, n + own) + rule % (len(req), records, used) +
+                ": send at most %d %s; nothing of this request was run" % (fit, what))
+        check(out.startswith(b"HTTP/1.1 431 ") and strict_json(body).get("reason") == want,
+              "%d %s: 431 names the rule broken: %r" % (n, what, body[:400]))
+        out = raw_bytes(srv, head(fit - own, what), wait=5)
+        check(re.match(rb"HTTP/1\.1 (200|400|401) ", out) is not None,
+              "%d %s, as the 431 said, are not refused for the head: %r" % (fit, what, out[:100]))
+    # one long header: its size, not a count, is what broke the rule
+    req = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 29000 + b"\r\n\r\n"
+    out = raw_bytes(srv, req, wait=5)
+    want = rule % (len(req), 2, len(req) + 128) + "; nothing of this request was run"
+    check(out.startswith(b"HTTP/1.1 431 ") and
+          strict_json(out.split(b"\r\n\r\n", 1)[-1]).get("reason") == want,
+          "a long header: 431 gives the sizes: %r" % out[-400:])
+
+
 def test_parameter_records(tmp):
     """Each query parameter takes a record of libmicrohttpd's 32 KB per
     connection: from about 455 parameters (a 3 KB target) the service's own
@@ -1853,6 +1898,7 @@ def main():
             test_hidden_framing(srv)
             test_no_length(srv)
             test_header_room(srv)
+            test_header_room_names_the_rule(srv)
             test_json_bodies(srv)
             test_metrics(srv)
         finally:
