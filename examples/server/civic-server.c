@@ -2726,13 +2726,13 @@ static const char *userinfo_at(const char *uri)
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 {
     server *s = cls;
-    guard_request_begun(&s->guard, c);
+    /* a request begun before the stop is waited for, one begun after it is
+     * refused (the stop may close its connection before the answer is sent:
+     * it must not have run); the guard says which, and counts it so */
+    bool late = guard_request_begun(&s->guard, c);
     request *rq = calloc(1, sizeof(*rq));
     if (!rq) return NULL;
-    /* After guard_request_begun: a request begun before the stop is waited
-     * for, one begun after it is refused (the stop may close its connection
-     * before the answer is sent: it must not have run). */
-    rq->late = atomic_load(&s->guard.draining);
+    rq->late = late;
     rq->guard = &s->guard;
     rq->conn = c;
     rq->start_us = now_us();
@@ -4038,37 +4038,45 @@ static void drain_cut_said(void *ctx, size_t requests, unsigned request_seconds)
             request_seconds);
 }
 
-/* After SIGINT or SIGTERM (the guard draining): wait for the requests that
- * began, at most --request-timeout + 1 s (31 s with 0), saying how many at
- * the signal and how it ended: the reaper says the ones it cuts
- * (drain_cut_said), this the ones still unanswered at the end, which
- * MHD_stop_daemon cuts next.  A few lines, as the manual's stop section
- * says. */
-static void drain(server *s, int sig)
+/* After SIGINT or SIGTERM (the guard draining, `begun` requests begun and
+ * not yet answered then): wait for the requests that began, at most
+ * --request-timeout + 1 s (31 s with 0), saying how many at the signal and
+ * how it ended: the reaper says the ones it cuts (drain_cut_said), this the
+ * ones still unanswered at the end, which MHD_stop_daemon cuts next.  A
+ * request begun after the signal (late: answered 503, nothing of it run,
+ * or cut) is counted apart as refused, so that the answered and the cut
+ * are the `begun` said at the signal.  A few lines, as the manual's stop
+ * section says. */
+static void drain(server *s, int sig, size_t begun)
 {
     unsigned wait_s = (s->opt.request_seconds ? s->opt.request_seconds : 30) + 1;
-    size_t begun = guard_requests_begun(&s->guard);
     if (begun)
         fprintf(stderr, SERVER_NAME ": signal %d, shutting down: finishing %zu request%s "
                 "(at most %u s)\n", sig, begun, begun == 1 ? "" : "s", wait_s);
     else
         fprintf(stderr, SERVER_NAME ": signal %d, shutting down: no request to finish\n", sig);
     int64_t t0 = now_us(), until = t0 + (int64_t)wait_s * 1000000;
-    size_t left;
-    while ((left = guard_requests_begun(&s->guard)) > 0 && now_us() < until) {
+    size_t left, late;
+    while ((left = guard_requests_begun(&s->guard, &late)) > 0 && now_us() < until) {
         struct timespec nap = { 0, 20 * 1000000L };
         nanosleep(&nap, NULL);
     }
+    left -= late;
     if (left)
         fprintf(stderr, SERVER_NAME ": %zu request%s cut at the drain deadline: not answered "
                 "within %u s of the signal\n", left, left == 1 ? "" : "s", wait_s);
     uint64_t answered = atomic_load(&s->guard.drain_answered);
     uint64_t cut = atomic_load(&s->guard.drain_cuts) + left;
-    if (begun || answered || cut) {
-        char cuts[40] = "";
+    uint64_t refused = atomic_load(&s->guard.drain_refused) + late;
+    if (begun || answered || cut || refused) {
+        char cuts[40] = "", refusals[64] = "";
         if (cut) snprintf(cuts, sizeof(cuts), ", %" PRIu64 " cut", cut);
-        fprintf(stderr, SERVER_NAME ": drained in %.1f s: %" PRIu64 " request%s answered%s\n",
-                (double)(now_us() - t0) / 1e6, answered, answered == 1 ? "" : "s", cuts);
+        if (refused)
+            snprintf(refusals, sizeof(refusals), ", %" PRIu64 " refused (begun after the signal)",
+                     refused);
+        fprintf(stderr, SERVER_NAME ": drained in %.1f s: %" PRIu64 " request%s answered%s%s\n",
+                (double)(now_us() - t0) / 1e6, answered, answered == 1 ? "" : "s", cuts,
+                refusals);
     }
 }
 
@@ -4168,8 +4176,8 @@ static int serve(server *s, const char *cert, const char *key)
      * own removal of the listening socket from its epoll set, and the loser's
      * EPOLL_CTL_DEL (ENOENT) is an MHD_PANIC -- abort() before the compaction
      * below ("Failed to remove listen FD from epoll set", libmicrohttpd 0.9.75). */
-    guard_drain(&s->guard);
-    drain(s, sig);
+    size_t begun = guard_drain(&s->guard);
+    drain(s, sig, begun);
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
     refused_flush(s);

@@ -47,6 +47,7 @@ struct conn_slot {
     size_t answered;    /* bytes of the answer budget its answers hold */
     bool waiting;       /* no whole request yet: new, or a request is arriving */
     bool begun;         /* a request line arrived and its answer is not done */
+    bool late;          /* that request began once draining: refused, never run */
     bool answering;     /* the request arrived; not timed */
     bool shut;          /* already shut down by the reaper */
 };
@@ -80,6 +81,7 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
     atomic_init(&g->draining, false);
     atomic_init(&g->drain_answered, 0);
     atomic_init(&g->drain_cuts, 0);
+    atomic_init(&g->drain_refused, 0);
     g->cut_notice = NULL;
     g->cut_notice_ctx = NULL;
     if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
@@ -97,15 +99,21 @@ static bool overdue(const conn_slot *s, int64_t now, int64_t limit)
 
 /* Under the mutex.  While draining, a begun request cut here is one the
  * stop waited for: it is said first (libmicrohttpd's own line, after the
- * shutdown, reads as if the client had left). */
+ * shutdown, reads as if the client had left).  One begun once draining
+ * (late) the stop did not wait for: it is counted as refused, not said. */
 static void reap(guard *g, int64_t now)
 {
     int64_t limit = (int64_t)g->request_seconds * 1000;
     bool draining = atomic_load(&g->draining);
-    size_t cut = 0;
-    for (conn_slot *s = g->head; s && draining; s = s->next) cut += s->begun && overdue(s, now, limit);
+    size_t cut = 0, refused = 0;
+    for (conn_slot *s = g->head; s && draining; s = s->next) {
+        if (!s->begun || !overdue(s, now, limit)) continue;
+        if (s->late) refused++;
+        else cut++;
+    }
     if (cut && g->cut_notice) g->cut_notice(g->cut_notice_ctx, cut, g->request_seconds);
     atomic_fetch_add(&g->drain_cuts, cut);
+    atomic_fetch_add(&g->drain_refused, refused);
     for (conn_slot *s = g->head; s; s = s->next) {
         if (!overdue(s, now, limit)) continue;
         shutdown(s->fd, SHUT_RDWR);
@@ -139,9 +147,14 @@ int guard_start(guard *g)
     return 0;
 }
 
-void guard_drain(guard *g)
+size_t guard_drain(guard *g)
 {
+    size_t n = 0;
+    pthread_mutex_lock(&g->mutex); /* each request began before this, or is late */
     atomic_store(&g->draining, true);
+    for (conn_slot *s = g->head; s; s = s->next) n += s->begun && !s->shut;
+    pthread_mutex_unlock(&g->mutex);
+    return n;
 }
 
 void guard_set_cut_notice(guard *g, void (*fn)(void *ctx, size_t requests,
@@ -217,13 +230,16 @@ static conn_slot *slot_of(struct MHD_Connection *c)
     return i ? i->socket_context : NULL;
 }
 
-void guard_request_begun(guard *g, struct MHD_Connection *c)
+bool guard_request_begun(guard *g, struct MHD_Connection *c)
 {
     conn_slot *s = slot_of(c);
-    if (!s) return;
+    if (!s) return atomic_load(&g->draining);
     pthread_mutex_lock(&g->mutex);
     s->begun = s->waiting = true;
+    s->late = atomic_load(&g->draining);
+    bool late = s->late;
     pthread_mutex_unlock(&g->mutex);
+    return late;
 }
 
 /* Whether a whole request head waits in the kernel for a busy thread (the
@@ -288,12 +304,16 @@ enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t l
     return MHD_NO;
 }
 
-size_t guard_requests_begun(guard *g)
+size_t guard_requests_begun(guard *g, size_t *late)
 {
-    size_t n = 0;
+    size_t n = 0, l = 0;
     pthread_mutex_lock(&g->mutex);
-    for (conn_slot *s = g->head; s; s = s->next) n += s->begun && !s->shut;
+    for (conn_slot *s = g->head; s; s = s->next) {
+        n += s->begun && !s->shut;
+        l += s->begun && !s->shut && s->late;
+    }
     pthread_mutex_unlock(&g->mutex);
+    if (late) *late = l;
     return n;
 }
 
@@ -312,8 +332,9 @@ void guard_request_done(guard *g, struct MHD_Connection *c)
     conn_slot *s = slot_of(c);
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
-    if (s->begun && atomic_load(&g->draining)) atomic_fetch_add(&g->drain_answered, 1);
-    s->answering = s->begun = false;
+    if (s->begun && atomic_load(&g->draining))
+        atomic_fetch_add(s->late ? &g->drain_refused : &g->drain_answered, 1);
+    s->answering = s->begun = s->late = false;
     s->since_ms = now_ms();
     pthread_mutex_unlock(&g->mutex);
 }

@@ -103,6 +103,8 @@ typedef struct guard {
     atomic_bool draining;      /* shutting down: guard_accept refuses every connection */
     atomic_uint_fast64_t drain_answered; /* requests begun and answered while draining */
     atomic_uint_fast64_t drain_cuts;     /* requests begun and cut by the reaper while draining */
+    atomic_uint_fast64_t drain_refused;  /* requests begun once draining (refused, never run),
+                                          * answered or cut: in neither count above */
     /* While draining, told how many begun requests the reaper is about to
      * cut (before it cuts them: libmicrohttpd's line about each comes
      * after); called by the reaper thread under the guard's mutex. */
@@ -114,7 +116,9 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
                size_t answer_budget_bytes, unsigned per_address);
 int guard_start(guard *g);            /* the reaper thread; 0, or pthread_create's error */
 void guard_destroy(guard *g);         /* stops the reaper; after MHD_stop_daemon */
-void guard_drain(guard *g);           /* from now on guard_accept refuses (shutdown) */
+/* From now on guard_accept refuses (shutdown) and a request that begins is
+ * late; how many requests had begun and are not yet answered. */
+size_t guard_drain(guard *g);
 /* Before guard_start: who is told of the requests cut while draining. */
 void guard_set_cut_notice(guard *g, void (*fn)(void *ctx, size_t requests,
                                                unsigned request_seconds), void *ctx);
@@ -135,10 +139,12 @@ void guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
  * closed still counts until libmicrohttpd has read the close (its thread's
  * next turn: the daemon polls level-triggered, see start_daemon). */
 enum MHD_Result guard_accept(void *cls, const struct sockaddr *addr, socklen_t len);
-/* A request line arrived on c: a shutdown waits for its answer. */
-void guard_request_begun(guard *g, struct MHD_Connection *c);
-/* Connections whose request began and is not yet answered. */
-size_t guard_requests_begun(guard *g);
+/* A request line arrived on c: a shutdown waits for its answer.  True when
+ * it began once draining (late: to be refused, nothing of it run). */
+bool guard_request_begun(guard *g, struct MHD_Connection *c);
+/* Connections whose request began and is not yet answered; *late (unless
+ * NULL) how many of them began once draining. */
+size_t guard_requests_begun(guard *g, size_t *late);
 /* The request on c has arrived whole: stop timing it. */
 void guard_request_arrived(guard *g, struct MHD_Connection *c);
 /* The answer on c is done: time the next request from now. */

@@ -958,6 +958,44 @@ def test_stop_said():
               "stop said: a request cut at the drain deadline is said before libmicrohttpd's "
               "line (exit %s): %r" % (rc, lines))
 
+        # a request pipelined behind one being finished begins after the
+        # signal and is answered 503 "shutting down", nothing of it run: it
+        # is counted apart, as refused, so that the answered and the cut are
+        # the 2 being finished (it said "2 requests answered, 1 cut")
+        srv = harness.Server(ARGS.server, extra=["--request-timeout", "2"]).start()
+        stalled = socket.create_connection(("127.0.0.1", srv.port))
+        stalled.sendall(head + body[:50])
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        s.sendall(body[50:] + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10)
+        reply = b""
+        try:
+            while reply.count(b"}") < 2:  # both answers are JSON
+                got = s.recv(4096)
+                if not got:
+                    break
+                reply += got
+        except OSError:
+            pass
+        s.close()
+        first, _, second = reply.partition(b"}\n")
+        rc = srv.proc.wait(timeout=30)
+        stalled.close()
+        lines = said(srv)
+        check(rc == 0 and first.startswith(b"HTTP/1.1 200 ") and
+              second.startswith(b"HTTP/1.1 503 ") and b'"shutting down"' in second
+              and lines[:1] == ["civic-server: signal 15, shutting down: finishing 2 requests "
+                                "(at most 3 s)"]
+              and any(l.startswith("civic-server: drained in ") and
+                      l.endswith(" s: 1 request answered, 1 cut, 1 refused (begun after the "
+                                 "signal)") for l in lines),
+              "stop said: a request refused after the signal is not counted as answered "
+              "(exit %s): %r %r %r" % (rc, first[:40], second[:60], lines))
+
         # nothing in flight: but the start's last GET /healthz, answered to
         # the client, may not yet be done on the server's side when the
         # signal comes (libmicrohttpd ends a request after its answer is
