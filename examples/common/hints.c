@@ -381,8 +381,10 @@ bool hints_rules_text(const char *p, size_t n)
 
 bool hints_small_seconds(const char *t, size_t n, int64_t *secs)
 {
+    /* no bound on n: leading zeros, as many as there are, leave the value
+     * (the library reads 000...020251205 as 20251205) */
     size_t i = n > 0 && t[0] == '-';
-    if (i == n || n > 20) return false;
+    if (i == n) return false;
     int64_t v = 0;
     for (size_t k = i; k < n; k++) {
         if (t[k] < '0' || t[k] > '9') return false;
@@ -436,11 +438,20 @@ bool hints_small_time(const civic_rules *rules, const char *what, const char *te
 {
     int64_t secs;
     if (!hints_small_seconds(text, n, &secs)) return false;
-    char when[40], meant[80];
+    char when[40], meant[80], shown[80];
     time_text(rules, secs, when, sizeof(when));
     hints_meant(rules, secs, meant, sizeof(meant));
-    snprintf(buf, size, "%s%.*s is Unix seconds: %s; a date needs its dashes (%s)", what,
-             (int)n, text, when, meant);
+    /* the text as given, unless its leading zeros make it longer than any
+     * time's digits: then without them, and how many there were */
+    size_t sign = text[0] == '-', z = sign;
+    while (z + 1 < n && text[z] == '0') z++;
+    if (n <= HINTS_TIME_GIVEN_BYTES)
+        snprintf(shown, sizeof(shown), "%.*s", (int)n, text);
+    else
+        snprintf(shown, sizeof(shown), "%.*s%.*s (written with %zu leading zeros)", (int)sign,
+                 text, (int)(n - z), text + z, z - sign);
+    snprintf(buf, size, "%s%s is Unix seconds: %s; a date needs its dashes (%s)", what, shown,
+             when, meant);
     return true;
 }
 

@@ -94,7 +94,8 @@ const char *hints_field_without(int k);
 #define HINTS_SMALL_SECONDS 100000000
 
 /* Whether t[0..n) is a bare integer (an optional '-', digits) whose value
- * is below HINTS_SMALL_SECONDS; *secs set when so. */
+ * is below HINTS_SMALL_SECONDS, whatever its leading zeros; *secs set when
+ * so. */
 bool hints_small_seconds(const char *t, size_t n, int64_t *secs);
 
 /* What the bare integer secs (below 100000000) was most likely meant as,
@@ -117,8 +118,12 @@ void hints_meant(const civic_rules *rules, int64_t secs, char *buf, size_t size)
  * it), is a bare integer below 100000000 (hints_small_seconds): "--as-of
  * 20251205 is Unix seconds: 1970-08-23T17:20:05+08:00; a date needs its
  * dashes (2025-12-05)"; false, buf untouched, when it is not.  `what` is
- * at most 16 bytes; the text is digits and a '-', at most 21 bytes. */
+ * at most 16 bytes.  The text is written as given when it is at most
+ * HINTS_TIME_GIVEN_BYTES long (a '-' and 20 digits), else without its
+ * leading zeros, which it may hold any number of: "as_of=20251205 (written
+ * with 24 leading zeros) is Unix seconds: ...". */
 #define HINTS_TIME_TEXT_BYTES 320
+#define HINTS_TIME_GIVEN_BYTES 21
 bool hints_early_ts(const civic_rules *rules, int64_t first, char *buf, size_t size);
 bool hints_small_time(const civic_rules *rules, const char *what, const char *text, size_t n,
                       char *buf, size_t size);

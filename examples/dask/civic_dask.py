@@ -1263,7 +1263,7 @@ def input_warnings(civic, rules_text, files, as_of, events, early):
         secs = hints.small_seconds(as_of) if isinstance(as_of, str) else None
         if secs is not None:
             note("as_of", "--as-of %s is Unix seconds: %s; a date needs its dashes (%s)"
-                 % (as_of, hints.format_time(p, secs), hints.meant(p, secs)))
+                 % (hints.time_shown(as_of), hints.format_time(p, secs), hints.meant(p, secs)))
         out = []
         for kind, such in _WARN_KINDS:
             if kind in said:

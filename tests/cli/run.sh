@@ -1513,6 +1513,11 @@ warns large-as-of 0 "" -- -t 1741051800 "$T/late.csv"
 # a negative one is told as the value it is, all its digits read
 warns negative-as-of 1 "^civic-score: warning: --as-of -62135596800 is Unix seconds: 0001-01-01T08:00:00+08:00; a date needs its dashes (YYYY-MM-DD)$" -- -t -62135596800 "$T/late.csv"
 warns date-as-of 0 "" -- -t 2025-03-04 "$T/late.csv"
+# leading zeros, any number of them, leave the value (from 22 characters on
+# there was no warning): written as given up to 21 characters, else without them
+warns zeros-as-of 1 "^civic-score: warning: --as-of 000000000000020250304 is Unix seconds: 1970-08-23T17:05:04+08:00; a date needs its dashes (2025-03-04)$" -- -t 000000000000020250304 "$T/late.csv"
+warns many-zeros-as-of 1 "^civic-score: warning: --as-of 20250304 (written with 24 leading zeros) is Unix seconds: 1970-08-23T17:05:04+08:00; a date needs its dashes (2025-03-04)$" -- -t 00000000000000000000000020250304 "$T/late.csv"
+warns many-zeros-negative-as-of 1 "^civic-score: warning: --as-of -5 (written with 21 leading zeros) is Unix seconds: 1970-01-01T07:59:55+08:00; a date needs its dashes (YYYY-MM-DD)$" -- -t -0000000000000000000005 "$T/late.csv"
 # --lenient: a skipped line is reported as skipped, not warned about too
 printf 'id,subject,type,ts\ne1,r1,nope,45000\ne2,r1,volunteer_hour,-5\n' >"$T/small.csv"
 warns small-ts-lenient 1 "the earliest event's ts is 1970-01-01T07:59:55+08:00 (Unix seconds -5), before 1973-03-03T09:46:40Z: if it was written as a bare integer, that is Unix seconds; a date needs its dashes (YYYY-MM-DD)$" -- --lenient "$T/small.csv"

@@ -2212,6 +2212,33 @@ def test_bare_integer_times(tmp, log_path):
         status, h, data = srv.raw("GET", "/subjects/r0007?as_of=99999999")
         check(status == 200 and "as_of=99999999 is Unix seconds" in h.get("warning", ""),
               "as_of=99999999: warned: %r" % h.get("warning"))
+        # leading zeros leave the value: the warning whatever their number
+        # (from 22 characters on there was none, and the answer was of 1970),
+        # the text as given up to 21 characters, else without its zeros and
+        # their count, as civic-score -t writes it
+        for v, shown in (("0020251205", "0020251205"),
+                         ("0" * 13 + "20251205", "0" * 13 + "20251205"),
+                         ("0" * 14 + "20251205", "20251205 (written with 14 leading zeros)"),
+                         ("0" * 24 + "20251205", "20251205 (written with 24 leading zeros)"),
+                         ("-" + "0" * 29 + "5", "-5 (written with 29 leading zeros)"),
+                         ("0" * 3000 + "20251205", "20251205 (written with 3000 leading zeros)")):
+            said = subprocess.run([ARGS.cli, "-t", v, log_path], capture_output=True,
+                                  text=True).stderr
+            told = [x[len("civic-score: warning: --as-of "):] for x in said.splitlines()
+                    if x.startswith("civic-score: warning: --as-of ")]
+            text = told[0] if len(told) == 1 else ""
+            check(text.startswith(shown + " is Unix seconds: ")
+                  and (v.startswith("-") or text.endswith("1970-08-23T17:20:05+08:00; a date "
+                                                         "needs its dashes (2025-12-05)")),
+                  "civic-score -t %s... warns: %r" % (v[:40], said[-300:]))
+            status, h, data = srv.raw("GET", "/subjects/r0007?as_of=" + v)
+            s2, _, plain = srv.raw("GET", "/subjects/r0007?as_of=" + ("-5" if "-" in v else same))
+            got, instant = json.loads(data), json.loads(plain)
+            instant.pop("warning", None)  # as_of=-5 is warned of too
+            check(status == 200 == s2 and h.get("warning") == '299 civic-server "as_of=%s"' % text
+                  and got.pop("warning", None) == "as_of=" + text and got == instant,
+                  "as_of=%s... (%d characters): the answer of that instant, warned of: %d %r"
+                  % (v[:40], len(v), status, h.get("warning")))
         # milliseconds: refused, with what to write
         for url in ("/subjects/r0007?as_of=1764892800000", "/purge?before=1764892800000"):
             status, e = srv.request("GET" if "as_of" in url else "POST", url)

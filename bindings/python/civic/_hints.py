@@ -377,9 +377,10 @@ def format_time(rules, t):
 
 def small_seconds(text):
     """The value of text when it is a bare integer (an optional '-', digits)
-    below SMALL_SECONDS, else None (hints.c, hints_small_seconds)."""
+    below SMALL_SECONDS, whatever its leading zeros, else None (hints.c,
+    hints_small_seconds)."""
     digits = text[1:] if text[:1] == "-" else text
-    if not digits or len(text) > 20 or not all("0" <= c <= "9" for c in digits):
+    if not digits or not all("0" <= c <= "9" for c in digits):
         return None
     v = int(digits)
     if v > 2 ** 63 - 1:
@@ -421,14 +422,30 @@ def early_ts(rules, first, label=None):
                              meant(rules, first)))
 
 
+TIME_GIVEN_CHARS = 21  # a '-' and 20 digits (hints.h, HINTS_TIME_GIVEN_BYTES)
+
+
+def time_shown(text, quote=""):
+    """A bare integer time as its warning writes it, in quotes when given
+    (hints.c, hints_small_time): as given up to TIME_GIVEN_CHARS, else
+    without its leading zeros, and how many there were."""
+    if len(text) <= TIME_GIVEN_CHARS:
+        return quote + text + quote
+    sign = text[:1] if text[:1] == "-" else ""
+    digits = text[len(sign):]
+    kept = digits.lstrip("0") or "0"
+    return ("%s%s%s%s (written with %d leading zeros)"
+            % (quote, sign, kept, quote, len(digits) - len(kept)))
+
+
 def as_of(rules, text, what="as_of"):
     """The warning about an as_of given as a bare integer in a str before
     1973-03-03, else None."""
     secs = small_seconds(text)
     if secs is None:
         return None
-    return ("%s '%s' is Unix seconds: %s; a date needs its dashes (%s)"
-            % (what, text, format_time(rules, secs), meant(rules, secs)))
+    return ("%s %s is Unix seconds: %s; a date needs its dashes (%s)"
+            % (what, time_shown(text, "'"), format_time(rules, secs), meant(rules, secs)))
 
 
 def _text(b):

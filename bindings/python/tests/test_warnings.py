@@ -268,6 +268,22 @@ class TestCivicWarning(unittest.TestCase):
             with civic.Engine() as e, Caught() as got:
                 e.score("r1", as_of=t)
             self.assertEqual(got.texts, want, t)
+        # leading zeros leave the value, however many (from 21 characters on
+        # there was no warning): the text as given up to 21 characters, else
+        # without them, as civic-score -t writes it
+        for t, shown, cli_shown in (
+                ("0" * 13 + "20250101", "'%s'" % ("0" * 13 + "20250101"), "0" * 13 + "20250101"),
+                ("0" * 24 + "20250101", "'20250101' (written with 24 leading zeros)",
+                 "20250101 (written with 24 leading zeros)"),
+                ("-" + "0" * 21 + "5", "'-5' (written with 21 leading zeros)",
+                 "-5 (written with 21 leading zeros)")):
+            cli = cli_warnings("-t", t, SAMPLE)
+            self.assertEqual(len(cli), 1, (t, cli))
+            self.assertTrue(cli[0].startswith("--as-of %s is Unix seconds: " % cli_shown), cli)
+            with civic.Engine() as e, Caught() as got:
+                e.score("r1", as_of=t)
+            self.assertEqual(got.texts, [cli[0].replace("--as-of " + cli_shown, "as_of " + shown)],
+                             t)
         log = self.path("help.csv", "id,subject,type,ts\nh1,s1,help,2022-01-02\n")
         for text in (RETAIN_CAP, RETAIN_CATEGORY, RETAIN_CHANGE, RETAIN_SCORE_ONLY, RETAIN_FLAT,
                      LAST_MIN):
