@@ -1487,13 +1487,22 @@ def test_targets(srv):
 def test_tabs_in_the_request_line(srv):
     """What the manual says of tabs: one in place of either blank of the
     request line gets libmicrohttpd's 400 (HTML); tabs in place of both get
-    no answer, the connection closed (the manual said the latter of one)."""
+    no answer, the connection closed (the manual said the latter of one);
+    and of a line of one word: no answer either."""
     for line, answer in ((b"GET\t/healthz HTTP/1.1", b"HTTP/1.1 400 Bad Request\r\n"),
                          (b"GET /healthz\tHTTP/1.1", b"HTTP/1.1 400 Bad Request\r\n"),
                          (b"GET\t/healthz\tHTTP/1.1", b"")):
         out = raw_bytes(srv, line + b"\r\nHost: x\r\n\r\n")
         check(out.startswith(answer) and (not answer or b"<html>" in out) and
               (answer or out == b""), "%r answers %r: %r" % (line, answer, out[:120]))
+    # a request line of one word, without a blank, gets no answer either
+    # (libmicrohttpd closes the connection), as the manual says now: it did
+    # not, and listed only the line with tabs in place of both blanks
+    for data in (b"GARBAGE\r\n\r\n", b"GET\r\nHost: x\r\n\r\n", b"/healthz\r\n\r\n"):
+        out = raw_bytes(srv, data, wait=5)
+        check(out == b"", "the one-word request line %r gets no answer: %r" % (data, out[:120]))
+    status, _, _ = srv.raw("GET", "/healthz")
+    check(status == 200, "the service answers after them: %s" % status)
 
 
 def test_absolute_form(srv):
