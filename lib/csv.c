@@ -38,6 +38,7 @@ typedef struct csv_state {
     const char *raw;                    /* the record being read (serially), */
     size_t raw_n;                       /* without its LF, and its first line: */
     uint64_t raw_line;                  /* for csv_error and csv_note */
+    bool raw_last;                      /* no line break after it: the input's last */
     uint64_t broken_line;               /* its csv_record's, once split */
     uint32_t broken_column;
     uint64_t header_hash;               /* the header's bytes (no BOM, no line */
@@ -313,6 +314,10 @@ static void csv_note(const civic_loader *ld, civic_error *e)
     size_t n = st->raw_n;
     bool v1 = ld->engine->rules->spec_version < 2;
     if (!p) return;
+    /* a last line a crash cut short, its value ending in the zero-filled
+     * tail: said first, beside the value */
+    if (st->raw_last && e->line == st->raw_line && !memchr(p, '\n', n))
+        civic__loader_nul_tail(ld, e, p, n, false);
     if (st->broken_line && !strstr(e->message, "holds line breaks")) { /* said already */
         char hint[160];
         snprintf(hint, sizeof(hint), " (the quoted field opened at line %llu, column %u holds "
@@ -868,7 +873,7 @@ uint32_t civic__csv_nul_what(char *what, size_t size, const char *p, size_t n, u
     if (n > 0 && p[n - 1] == '\r') n--;
     for (size_t i = 0; i < n; i++) nuls += p[i] == '\0';
     if (nuls == n) {
-        snprintf(what, size, "%zu NUL bytes (a file cut short by a crash may end in them)", nuls);
+        snprintf(what, size, "%zu NUL bytes (" NULS_WHY ")", nuls);
         return 0;
     }
     size_t at = (size_t)((const char *)memchr(p, '\0', n) - p);
@@ -1011,6 +1016,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         state_of(ld)->raw = NULL;
         state_of(ld)->raw_line = line;
         state_of(ld)->broken_line = 0;
+        state_of(ld)->raw_last = false;
         if (n == SIZE_MAX) {
             if (len - pos > CIVIC_LINE_BYTES_MAX) {
                 /* as much of it as is here: records joined by lone CRs
@@ -1036,6 +1042,7 @@ static int csv_serial(civic_loader *ld, const char *data, size_t len, bool final
         size_t body = n && p[n - 1] == '\n' ? n - 1 : n;
         state_of(ld)->raw = p; /* for csv_error: records joined by lone CRs */
         state_of(ld)->raw_n = body;
+        state_of(ld)->raw_last = body == n; /* complete without a line break: final */
         if (!state_in(ld)->header_done &&
             civic__csv_header_cr(p, body < CIVIC_LINE_BYTES_MAX ? body : CIVIC_LINE_BYTES_MAX,
                                  &cr_line, &cr_column)) {

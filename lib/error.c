@@ -181,6 +181,26 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
     else append_hint(err, hint, sizeof(hint));
 }
 
+void civic__error_nul_tail_hint(civic_error *err, const char *p, size_t n, bool json)
+{
+    if (!err || err->version < 1 || err->column == 0 || err->code == CIVIC_E_NOMEM) return;
+    size_t nuls = 0, from = err->column - 1;
+    while (nuls < n && p[n - 1 - nuls] == '\0') nuls++;
+    if (nuls == 0 || from > n || strstr(err->message, "NUL byte")) return;
+    for (size_t i = from; i < n - nuls; i++) /* the value the column points at runs to them */
+        if (p[i] == ',' || (p[i] == '"' && i > from) ||
+            (json && (p[i] == '}' || p[i] == ']' || p[i] == ':')))
+            return;
+    char hint[112];
+    if (nuls == 1)
+        snprintf(hint, sizeof(hint), " (a NUL byte at the end of the input: a file cut short by "
+                 "a crash may end in NUL bytes)");
+    else
+        snprintf(hint, sizeof(hint), " (%zu NUL bytes to the end of the input: " NULS_WHY ")",
+                 nuls);
+    civic__error_append(err, hint);
+}
+
 void civic__error_refused_tail(civic_error *err, int why)
 {
     static const char bound[] = "; the file is not damaged: load its events again without it";

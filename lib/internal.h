@@ -452,6 +452,20 @@ bool civic__nul_only_last(const char *text, size_t len);
 void civic__error_nul_hint(civic_error *err, const char *text, size_t len);
 /* Whether err's message ends in NUL_ALONE. */
 bool civic__error_names_nul_alone(const civic_error *err);
+/* Why a log holds NUL bytes at its end: a crash cut it short, the tail of
+ * its last block zero-filled.  The line of such NULs alone says "N NUL
+ * bytes (" NULS_WHY ")" (csv.c, jsonl.c), and so does a value they cut
+ * (civic__error_nul_tail_hint). */
+#define NULS_WHY "a file cut short by a crash may end in them"
+/* An error of p[0..n), the input's last line (no line break after it), at
+ * err's column: where the line ends in NUL bytes and the error is of the
+ * value they end (no ',' between the column and the NULs, nor a '"' after
+ * the column's byte; in JSON (json) no '}' or ']' or ':' either) or of the
+ * NULs themselves, the hint " (N NUL bytes to the end of the input: "
+ * NULS_WHY ")" added to its message, unless it names a NUL already.  For
+ * the load's notes and the split alike; not where the input is a caller's
+ * text whose only NUL is its last byte (civic__error_nul_hint says that). */
+void civic__error_nul_tail_hint(civic_error *err, const char *p, size_t n, bool json);
 /* A failed parse of text[0..len) at the line of its first byte that is no
  * BOM or blank, a '[' before a '{': the hint that JSON Lines has no array. */
 void civic__error_array_hint(civic_error *err, const char *text, size_t len);

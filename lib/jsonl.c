@@ -45,7 +45,7 @@ typedef struct jline {
 
 static const char AFTER_OBJECT[] = "unexpected text after the object";
 /* A line of NULs alone (CR aside): civic__jsonl_why counts them. */
-static const char NULS_LINE[] = "NUL bytes (a file cut short by a crash may end in them)";
+static const char NULS_LINE[] = "NUL bytes (" NULS_WHY ")";
 /* A limit, not a syntax error: CIVIC_E_LIMIT (civic__jsonl_code). */
 static const char TOO_DEEP[] = "nesting deeper than 64";
 
@@ -675,14 +675,17 @@ const char *civic__jsonl_variant_why(int field, bool bare_blanks)
 typedef struct jsonl_state {
     const char *raw;
     size_t raw_n;
+    bool raw_last; /* no LF after it: the input's last line */
 } jsonl_state;
 
-/* civic_format.note: a line that a byte-order mark opens (files joined
- * with cat; the mark at the text's start is skipped) is no JSON object,
- * though it shows one. */
+/* civic_format.note: a last line a crash cut short, where the value the
+ * error is of ends in its zero-filled tail; a line that a byte-order mark
+ * opens (files joined with cat; the mark at the text's start is skipped)
+ * is no JSON object, though it shows one. */
 static void jsonl_note(const civic_loader *ld, civic_error *e)
 {
     const jsonl_state *st = ld->format_state;
+    if (st->raw && st->raw_last) civic__loader_nul_tail(ld, e, st->raw, st->raw_n, true);
     if (st->raw && st->raw_n >= 3 && memcmp(st->raw, "\xEF\xBB\xBF", 3) == 0)
         civic__error_append(e, " (" CIVIC__BOM_LINE ")");
 }
@@ -733,6 +736,7 @@ static int jsonl_serial(civic_loader *ld, const char *data, size_t len, bool fin
         jsonl_state *st = ld->format_state;
         st->raw = p;
         st->raw_n = n;
+        st->raw_last = !nl;
         if (ld->skip.on) { /* the rest of a line too long to hold */
             size_t k = n + (nl ? 1 : 0);
             ld->offset += k;

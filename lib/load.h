@@ -96,6 +96,12 @@ int civic__loader_reject(civic_loader *ld, const civic_error *e);
 /* A problem no mode can skip (no usable header): counted as one rejected
  * line and returned. */
 int civic__loader_fatal(civic_loader *ld, const civic_error *e);
+/* For a format's note: e, an error of p[0..n), the input's last line, with
+ * civic__error_nul_tail_hint's hint where it holds, unless the load is of a
+ * caller's text whose only NUL is its last byte (a length of strlen + 1:
+ * civic__error_nul_hint says that, after the load). */
+void civic__loader_nul_tail(const civic_loader *ld, civic_error *e, const char *p, size_t n,
+                            bool json);
 /* Convert fields, insert, count; routes bad lines through civic__loader_reject. */
 int civic__loader_event(civic_loader *ld, const civic_fields *f, uint64_t line);
 /* Insert an event parsed earlier, count it, route a conflict the same way.

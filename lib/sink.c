@@ -51,6 +51,14 @@ int civic__loader_reject(civic_loader *ld, const civic_error *bad)
     return CIVIC_OK;
 }
 
+void civic__loader_nul_tail(const civic_loader *ld, civic_error *e, const char *p, size_t n,
+                            bool json)
+{
+    if (n == 0 || p[n - 1] != '\0') return; /* the common case: no scan of the text */
+    if (ld->text && civic__nul_only_last(ld->text, ld->text_len)) return;
+    civic__error_nul_tail_hint(e, p, n, json);
+}
+
 int civic__loader_fatal(civic_loader *ld, const civic_error *bad)
 {
     civic_error at = at_record(ld, bad);

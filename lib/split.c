@@ -706,14 +706,18 @@ static int cr_hint(split_ctx *c, int rc, size_t at, uint64_t first)
 }
 
 /* rc of the record at data[at], whose first line ends at body, with what
- * a load notes of it (csv.c's civic__csv_line_note, jsonl.c's jsonl_note):
- * a byte-order mark that opens it, a CSV line that is the header again or
- * another file's header (files joined), a CSV row of separators only. */
+ * a load notes of it (csv.c's csv_note and civic__csv_line_note, jsonl.c's
+ * jsonl_note): a value that NUL bytes running to the end of the input end
+ * (a crash cut the file short), a byte-order mark that opens it, a CSV line
+ * that is the header again or another file's header (files joined), a CSV
+ * row of separators only. */
 static int joined_hint(split_ctx *c, int rc, size_t at, size_t body, bool csv)
 {
     const char *p = c->data + at;
     size_t n = body - at, h = c->hdr_len;
     if (rc == CIVIC_E_NOMEM) return rc;
+    if (body == c->len && n > 0 && p[n - 1] == '\0' && !civic__nul_only_last(c->data, c->len))
+        civic__error_nul_tail_hint(c->err, p, n, !csv); /* one line, the last */
     if (!csv) {
         if (n >= 3 && memcmp(p, BOM, 3) == 0) civic__error_append(c->err, " (" CIVIC__BOM_LINE ")");
         return rc;

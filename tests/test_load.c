@@ -2790,6 +2790,132 @@ static void a_line_of_nul_bytes_is_named_before_its_field_count(void **state)
     }
 }
 
+/* The error of text[0..len) loaded from a file (format given: the name
+ * says none), through the serial reader or two threads' part runners. */
+static civic_error file_error(const char *text, size_t len, uint32_t format, uint32_t threads)
+{
+    char path[] = "/tmp/civic-nul-tail-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+    civic_engine *e = engine_from_threads(RULES, threads);
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    o.format = format;
+    assert_int_not_equal(civic_engine_load_file(e, path, &o, NULL, &err), CIVIC_OK);
+    civic_engine_free(e);
+    unlink(path);
+    return err;
+}
+
+/* A log a crash cut short mid-line, its tail zero-filled: the NUL bytes
+ * end the last line's value, and its error says what they are, as the line
+ * of NULs alone says it; strict and lenient, from memory and from a file,
+ * CSV and JSON Lines.  Not where the NULs do not run to the end of the
+ * input, nor for another value of that line, nor for a caller's text whose
+ * only NUL is its last byte (a length of strlen + 1). */
+static void a_value_cut_short_by_nul_bytes_at_the_end_says_what_they_are(void **state)
+{
+    (void)state;
+    static const char why[] = "a file cut short by a crash may end in them)";
+    static const struct {
+        const char *head; /* then `nuls` NUL bytes, then `after` */
+        size_t nuls;
+        const char *after;
+        uint32_t format;
+        const char *says; /* NULL: the error without the hint */
+    } cases[] = {
+        { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,fine,2024-01-10T10:00:00", 3, "",
+          CIVIC_FORMAT_CSV, "line 3, column 11: field 'ts': bad UTC offset (expected Z or "
+          "+HH:MM) \"2024-01-10T10:00:00\\x00\\x00\\x00\" (3 NUL bytes to the end of the input: " },
+        { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,fine,2024-01-10T10:00:00", 100, "",
+          CIVIC_FORMAT_CSV, "line 3, column 11: field 'ts': longer than 64 bytes \"2024-01-10T10:"
+          "00:00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00...\" (100 NUL bytes to the "
+          "end of the input: " },
+        { "id,subject,type,ts,qty\r\ne1,s,hour,2024-01-01,2\r\ne2,s,hour,2024-01-01,1", 2, "",
+          CIVIC_FORMAT_CSV, "line 3, column 22: field 'qty': bad qty: not a number (a "
+          "non-negative decimal, at most 3 places, at most 1000000000000) \"1\\x00\\x00\" (2 NUL "
+          "bytes to the end of the input: " },
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n{\"id\":\"j2\",\"subject\":"
+          "\"s\",\"type\":\"fine\",\"ts\":\"2024-01-0", 4, "", CIVIC_FORMAT_JSONL,
+          "line 2, column 55: control character in a string (4 NUL bytes to the end of the "
+          "input: " },
+        { "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n{\"id\":\"j2\",\"subject\":"
+          "\"s\",\"type\":\"fine\",\"ts\":17000", 4, "", CIVIC_FORMAT_JSONL,
+          "line 2, column 45: field 'ts': not a JSON number (4 NUL bytes to the end of the "
+          "input: " },
+        /* the NULs end no value of the error: no hint */
+        { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,nosuch,2024-01-01", 3, "",
+          CIVIC_FORMAT_CSV, NULL },
+        { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,fine,2024-01-10T10:00:00", 3, "\n",
+          CIVIC_FORMAT_CSV, NULL },
+        { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,fine,2024-01-10T10:00:00", 3,
+          "\ne3,s,fine,2024-01-01\n", CIVIC_FORMAT_CSV, NULL },
+    };
+    char text[512];
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        size_t head = strlen(cases[k].head), after = strlen(cases[k].after);
+        size_t len = head + cases[k].nuls + after;
+        assert_true(len <= sizeof(text));
+        memcpy(text, cases[k].head, head);
+        memset(text + head, 0, cases[k].nuls);
+        memcpy(text + head + cases[k].nuls, cases[k].after, after);
+        civic_engine *e = fresh();
+        civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+        civic_error err = CIVIC_ERROR_INIT;
+        o.format = cases[k].format;
+        assert_int_not_equal(civic_engine_load(e, text, len, &o, NULL, &err), CIVIC_OK);
+        civic_engine_free(e);
+        if (cases[k].says) {
+            size_t n = strlen(cases[k].says);
+            if (strncmp(err.message, cases[k].says, n) != 0 || strcmp(err.message + n, why) != 0)
+                fail_msg("case %zu: %s", k, err.message);
+        } else if (strstr(err.message, "end of the input") || strstr(err.message, "crash")) {
+            fail_msg("case %zu: %s", k, err.message);
+        }
+        /* lenient: the rejected line says the same */
+        e = fresh();
+        size_t rejected = 0;
+        o.flags = CIVIC_LOAD_LENIENT;
+        o.on_reject = keep_reject;
+        o.payload = &rejected;
+        assert_int_equal(civic_engine_load(e, text, len, &o, NULL, NULL), CIVIC_OK);
+        civic_engine_free(e);
+        assert_int_equal(rejected, 1);
+        assert_string_equal(rejected_msg[0], err.message);
+        /* from a file, read in pieces; and with a part runner's lines,
+         * read again by the serial reader for the error */
+        assert_string_equal(file_error(text, len, cases[k].format, SERIAL_READER).message,
+                            err.message);
+        assert_string_equal(file_error(text, len, cases[k].format, 2).message, err.message);
+    }
+    /* past 4 KiB of good lines (the pipeline's, without a line break at
+     * the end), and one NUL from a file */
+    char big[8192];
+    size_t len = (size_t)snprintf(big, sizeof(big), "id,subject,type,ts\n");
+    for (int i = 0; i < 250; i++)
+        len += (size_t)snprintf(big + len, sizeof(big) - len, "e%d,s,fine,2024-01-01\n", i);
+    len += (size_t)snprintf(big + len, sizeof(big) - len, "x,s,fine,2024-01-0");
+    big[len++] = '\0';
+    civic_error err = file_error(big, len, CIVIC_FORMAT_CSV, 2);
+    assert_string_equal(err.message, "line 252, column 10: field 'ts': bad timestamp (expected "
+                        "YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) "
+                        "\"2024-01-0\\x00\" (a NUL byte at the end of the input: a file cut "
+                        "short by a crash may end in NUL bytes)");
+    assert_string_equal(file_error(big, len, CIVIC_FORMAT_CSV, SERIAL_READER).message,
+                        err.message);
+    /* the same text from memory: a caller's length of strlen + 1 */
+    civic_engine *e = engine_from_threads(RULES, 2);
+    err = (civic_error)CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_load(e, big, len, NULL, NULL, &err), CIVIC_E_EVENT);
+    civic_engine_free(e);
+    assert_non_null(strstr(err.message, "\"2024-01-0\\x00\" (the text ends in a NUL byte: a "
+                                        "length of strlen(text) + 1 takes in the terminating "
+                                        "NUL)"));
+    assert_null(strstr(err.message, "crash"));
+}
+
 /* A log loaded as the other format (a JSON Lines body sent as CSV, a CSV
  * file read as JSON Lines) fails at its first line with an error of that
  * line alone ("a quote inside an unquoted field", "expected a JSON object
@@ -3189,6 +3315,7 @@ int main(void)
         cmocka_unit_test(a_length_that_takes_in_the_nul_says_so),
         cmocka_unit_test(a_nul_line_gets_the_strlen_hint_only_at_the_texts_end),
         cmocka_unit_test(a_line_of_nul_bytes_is_named_before_its_field_count),
+        cmocka_unit_test(a_value_cut_short_by_nul_bytes_at_the_end_says_what_they_are),
         cmocka_unit_test(a_log_loaded_as_the_other_format_says_so),
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),

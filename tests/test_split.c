@@ -1263,6 +1263,41 @@ static void a_split_names_a_line_of_nul_bytes_as_a_load_does(void **state)
     static const char quoted[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\n\"e2\",\0\n";
     assert_string_equal(split_as_load(quoted, sizeof(quoted) - 1).message,
                         "line 3: expected 4 fields as in the header, found 2");
+    /* a line cut short mid-value, the NULs of the tail ending its value and
+     * the input: said as the load says it */
+    static const char ts[] = "id,subject,type,ts\ne1,s1,good,2024-01-01\ne2,s1,good,"
+                             "2024-01-10T10:00:00\0\0\0";
+    char key[300]; /* a key of 129 bytes and more: the split reads no key's text */
+    size_t key_len = (size_t)snprintf(key, sizeof(key), "id,type,ts,subject\ne1,good,2024-01-01,"
+                                      "s1\ne2,good,2024-01-01,s");
+    memset(key + key_len, 0, 200);
+    key_len += 200;
+    static const char jstr[] = "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+                               "{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":\"20\0\0";
+    static const char jnum[] = "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\",\"ts\":1}\n"
+                               "{\"id\":\"j2\",\"subject\":\"s\",\"type\":\"good\",\"ts\":17\0\0";
+    const struct {
+        const char *text;
+        size_t len;
+        const char *says;
+    } cut[] = {
+        { ts, sizeof(ts) - 1, "line 3, column 12: field 'ts': bad UTC offset (expected Z or "
+                              "+HH:MM) \"2024-01-10T10:00:00\\x00\\x00\\x00\" (3 NUL bytes to "
+                              "the end of the input: a file cut short by a crash may end in "
+                              "them)" },
+        { key, key_len, "line 3, column 20: field 'subject': longer than 128 bytes \"s\\x00\\x00"
+                        "\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00...\" (200 "
+                        "NUL bytes to the end of the input: a file cut short by a crash may end "
+                        "in them)" },
+        { jstr, sizeof(jstr) - 1, "line 2, column 48: control character in a string (2 NUL "
+                                  "bytes to the end of the input: a file cut short by a crash "
+                                  "may end in them)" },
+        { jnum, sizeof(jnum) - 1, "line 2, column 45: field 'ts': not a JSON number (2 NUL "
+                                  "bytes to the end of the input: a file cut short by a crash "
+                                  "may end in them)" },
+    };
+    for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+        assert_string_equal(split_as_load(cut[i].text, cut[i].len).message, cut[i].says);
 }
 
 /* A ts a database dump wrote as NULL or \N, or in a locale's form: the

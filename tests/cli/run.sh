@@ -265,6 +265,13 @@ status nul-lenient 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nul.csv"
 status nul-tail 2 "ztail.csv: line 5: 100 NUL bytes (a file cut short by a crash may end in them)$" -- $R "$T/ztail.csv"
 status nul-tail-lenient 0 "ztail.csv: skipped: line 5: 100 NUL bytes (a file cut short by a crash may end in them)$" -- $R --lenient -f csv "$T/ztail.csv"
 if [ "$(grep -c '^s[123],' "$T/out")" = 3 ]; then ok; else bad "nul-tail-lenient: not the 3 good events: $(cat "$T/out")"; fi
+# the crash cut the last line mid-value: its value's error says what the NULs are
+{ printf 'id,subject,type,ts\na1,s1,illegal_parking,2024-01-01\na2,s1,illegal_parking,2024-01-10T10:00:00'
+  head -c 3 /dev/zero; } >"$T/zcut.csv"
+status nul-cut-value 2 'zcut.csv: line 3, column 23: field .ts.: bad UTC offset (expected Z or +HH:MM) "2024-01-10T10:00:00\\x00\\x00\\x00" (3 NUL bytes to the end of the input: a file cut short by a crash may end in them)$' -- "$T/zcut.csv"
+{ printf 'id,subject,type,ts\na1,s1,illegal_parking,2024-01-01\na2,s1,illegal_parking,2024-01-10T10:00:00'
+  head -c 100 /dev/zero; } >"$T/zcut.csv"
+status nul-cut-value-long 2 'zcut.csv: line 3, column 23: field .ts.: longer than 64 bytes ".*" (100 NUL bytes to the end of the input: a file cut short by a crash may end in them)$' -- "$T/zcut.csv"
 # NULs after a first line that is no log's header: still binary data
 { printf 'PNG image\r\n'; head -c 200 /dev/zero; } >"$T/png.csv"
 status nul-after-other-line 2 "png.csv: not an event log: binary data" -- $R --lenient "$T/png.csv"
