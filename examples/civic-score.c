@@ -2146,11 +2146,23 @@ static int load_stream(civic_engine *e, int in_fd, const char *name,
     return rc;
 }
 
-/* The library's I/O messages name their file ("cannot open PATH: ..."); a
- * long path they shorten, and then it goes before the message as usual. */
-static bool named_in(int rc, const civic_error *err, const char *path)
+/* A file's message, its name before it as every other file error has it
+ * ("FILE: cannot open: reason"): the library's I/O message ("cannot open
+ * PATH: reason", "cannot read PATH: reason", a long PATH shortened) without
+ * its path, into buf; else the library's message (or the status's words). */
+static const char *file_words(int rc, const civic_error *err, char *buf, size_t size)
 {
-    return rc == CIVIC_E_IO && strstr(err->message, path) != NULL;
+    static const char *const verbs[] = { "cannot open ", "cannot read " };
+    const char *m = err->message;
+    for (size_t k = 0; rc == CIVIC_E_IO && k < sizeof(verbs) / sizeof(verbs[0]); k++) {
+        size_t n = strlen(verbs[k]);
+        const char *reason = NULL; /* after the last ": " (strerror's words hold none) */
+        for (const char *p = m + n; (p = strstr(p, ": ")) != NULL; p++) reason = p + 2;
+        if (strncmp(m, verbs[k], n) != 0 || !reason) continue;
+        snprintf(buf, size, "%.*s: %s", (int)(n - 1), verbs[k], reason);
+        return buf;
+    }
+    return m[0] ? m : civic_strerror(rc);
 }
 
 /* What the library says a rules text is, or NULL: its "not a rules file: "
@@ -2258,17 +2270,16 @@ static int load_input(civic_engine *e, const char *path, const char *under, cons
     }
     *skipped += ctx.count;
     if (rc == CIVIC_OK) return 0;
-    const char *what = err.message[0] ? err.message : civic_strerror(rc);
-    bool named = named_in(rc, &err, path);
-    size_t need = strlen(ctx.name) + strlen(what) + 3;
+    char words[CIVIC_ERROR_MESSAGE_SIZE];
+    const char *what = file_words(rc, &err, words, sizeof(words));
+    /* a file that cannot be read is so under every scheme: named alone */
+    const char *name = what == words ? (use_stdin ? "<stdin>" : path) : ctx.name;
+    size_t need = strlen(name) + strlen(what) + 3;
     if (held && (held->text = malloc(need)) != NULL) {
-        if (named) snprintf(held->text, need, "%s", what);
-        else snprintf(held->text, need, "%s: %s", ctx.name, what);
+        snprintf(held->text, need, "%s: %s", name, what);
         held->line = err.line;
-    } else if (named) {
-        complain("%s", what);
     } else {
-        complain("%s: %s", ctx.name, what);
+        complain("%s: %s", name, what);
     }
     return EXIT_INPUT;
 }
@@ -2580,10 +2591,11 @@ static int load_rules(const char *path, civic_rules **rules)
                          ? ": the rules file is the one given with -r or --compare, the logs "
                            "come after the options"
                          : "");
-        else if (path && named_in(rc, &err, path)) complain("%s", err.message);
-        else
+        else {
+            char words[CIVIC_ERROR_MESSAGE_SIZE];
             complain("%s: %s", path ? path : "built-in rules",
-                     err.message[0] ? err.message : civic_strerror(rc));
+                     file_words(rc, &err, words, sizeof(words)));
+        }
         free(text);
         return EXIT_INPUT;
     }

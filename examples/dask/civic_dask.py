@@ -1526,8 +1526,11 @@ def main(argv=None):
             with open(a.rules, "rb") as f:
                 rules_text = f.read().decode("utf-8-sig")
         except civic.CivicError as e:
-            named = e.code == civic.CIVIC_E_IO and a.rules in e.message
-            print("civic_dask: %s" % (e.message if named else "%s: %s" % (a.rules, e.message)),
+            # the file first, as civic-score's file_words: the library's
+            # "cannot open PATH: reason" as "PATH: cannot open: reason"
+            io = (re.match(r"(cannot (?:open|read)) .*: (.*)\Z", e.message, re.S)
+                  if e.code == civic.CIVIC_E_IO else None)
+            print("civic_dask: %s: %s" % (a.rules, "%s: %s" % io.groups() if io else e.message),
                   file=sys.stderr)
             return EXIT_INPUT
         except (OSError, UnicodeDecodeError) as e:

@@ -436,11 +436,11 @@ class DaskTest(unittest.TestCase):
 
     def test_bad_rules_named_as_civic_score_names_them(self):
         # in civic-score's words: "CIVIC_E_RULES: " and Python's "[Errno 2]"
-        # were in them
+        # were in them; a file that cannot be opened or read is named first
         bad = os.path.join(self.tmp.name, "bad.toml")
         with open(bad, "w") as f:
             f.write("[scheme]\nbase = \"x\"\n")
-        for rules in (bad, os.path.join(self.tmp.name, "no-such.toml")):
+        for rules in (bad, os.path.join(self.tmp.name, "no-such.toml"), self.tmp.name):
             want = subprocess.run([CLI, "-r", rules, SAMPLE], capture_output=True, text=True)
             self.assertEqual(want.returncode, 2)
             err = self.dask("-r", rules, SAMPLE, expect=2)

@@ -763,7 +763,11 @@ status usage-bad-top 1 "--top" -- --top 0 $D/events.csv
 status usage-missing-value 1 "needs" -- $D/events.csv --rules
 status help 0 "" -- --help
 status version 0 "" -- --version
-status missing-file 2 "^civic-score: cannot open /nonexistent/events.csv: No such file or directory$" -- $R /nonexistent/events.csv
+# a file that cannot be opened or read is named first, as every file's error
+status missing-file 2 "^civic-score: /nonexistent/events.csv: cannot open: No such file or directory$" -- $R /nonexistent/events.csv
+mkdir -p "$T/logdir"
+status directory-file 2 "^civic-score: $T/logdir: cannot read: Is a directory$" -- $R "$T/logdir"
+status compare-missing-file 2 "^civic-score: /nonexistent/events.csv: cannot open: No such file or directory$" -- $R --compare "$D/rules.toml" /nonexistent/events.csv
 status bad-rules-line 2 "line 2, column 1: unknown key 'bse'" -- -r "$D/bad-rules.toml" $D/events.csv
 # A new office operator's slips in a rules file: each refused at its line
 # and column, with what to write (the expected lines written by hand).
@@ -791,8 +795,10 @@ slip no-such-grade '[measure.m]\nkind = "incentive"\ngrades = "AAA"\n' \
     "line 7, column 10: 'grades': \"AAA\" is not a grade of this scheme (the only grade is \"A\")"
 printf '[scheme]\ncontested = "suspended"\n[[grade]]\nname = "A"\n' >"$T/slip.toml"
 status near-word-scheme 2 "slip.toml: line 2, column 13: 'contested' must be one of \"mark\", \"suspend\" (did you mean \"suspend\"?)\$" -- -r "$T/slip.toml" $D/events.csv
-# a rules file that cannot be opened: the library's message names it, once
-status rules-missing 2 "^civic-score: cannot open $T/none.toml: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
+# a rules file that cannot be opened or read: named first, once
+status rules-missing 2 "^civic-score: $T/none.toml: cannot open: No such file or directory$" -- -r "$T/none.toml" $D/events.csv
+status rules-directory 2 "^civic-score: $T/logdir: cannot read: Is a directory$" -- -r "$T/logdir" $D/events.csv
+status compare-rules-missing 2 "^civic-score: $T/none.toml: cannot open: No such file or directory$" -- --compare "$T/none.toml" $D/events.csv
 # a rules "file" that never ends: the limit, with the path said once
 status rules-too-large 2 "^civic-score: /dev/zero: rules file larger than 16 MiB$" -- -r /dev/zero $D/events.csv
 # a rules file that is not UTF-8 says what it is; one ending in a NUL byte
