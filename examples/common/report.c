@@ -266,7 +266,8 @@ static void fixed(const answers_sink *out, int64_t v, unsigned places)
 }
 
 /* A fixed-point value without the trailing zeros of its fraction ("100",
- * "2.5"): a threshold reads better so. */
+ * "2.5"): a tier's threshold of a quantity reads better so (one of points
+ * has its two decimals, as every figure of points). */
 static void trimmed(const answers_sink *out, int64_t v, unsigned places)
 {
     char buf[32];
@@ -792,7 +793,11 @@ static void tier_line(const answers_sink *out, const civic_rules *r, size_t t)
         put(out, l ? "; " : "");
         shown(out, civic_rules_tier_level_name(r, t, l));
         put(out, " from ");
-        if (civic_rules_tier_level_min(r, t, l, &min) == CIVIC_OK) trimmed(out, min, qty ? 3 : 2);
+        /* points with their two decimals, as everywhere on the page (and in
+         * Python's tier_info); a quantity as the rules write it */
+        if (civic_rules_tier_level_min(r, t, l, &min) != CIVIC_OK) continue;
+        if (qty) trimmed(out, min, 3);
+        else fixed(out, min, 2);
     }
     put(out, "</p>\n");
 }
@@ -945,8 +950,11 @@ static void chart(const answers_sink *out, const civic_groups *g, const civic_gr
     put(out, "</figcaption>\n<div class=\"bars\" aria-hidden=\"true\">\n");
     for (size_t k = 0; k < ng; k++) {
         uint64_t n = s->grade_counts[k];
-        /* hundredths of a percent of the bar column; 0 is a sliver of 1 px */
-        unsigned w = (unsigned)(n > UINT64_MAX / 10000u ? n / (top / 10000u) : 10000u * n / top);
+        /* hundredths of a percent of the bar column, rounded (1 of 7 is
+         * 14.29%, not 14.28%); 0 is a sliver of 1 px */
+        uint64_t scaled = n > UINT64_MAX / 10000u ? 0 : 10000u * n, rest = scaled % top;
+        unsigned w = (unsigned)(n > UINT64_MAX / 10000u ? n / (top / 10000u)
+                                                         : scaled / top + (rest >= top - rest));
         put(out, "<span class=\"gl\">");
         shown(out, civic_groups_grade_name(g, k));
         put(out, "</span><svg width=\"100%\" height=\"16\" focusable=\"false\"><rect x=\"0\" "

@@ -666,6 +666,17 @@ if grep -q '<p data-ungrouped="1">The one resident is in no group at depth 1.</p
 else bad "page-lone-ungrouped: $(grep -i "group at" "$T/out" | head -3)"; fi
 "$CLI" $R -f html --groups 1 --min-group 2 "$T/one.csv" >"$T/out" 2>"$T/err"
 if grep -q "groups with fewer than 2 residents are counted, not shown" "$T/out"; then ok; else bad "page-min-group-2: $(grep -i "fewer" "$T/out" | head -5)"; fi
+# a tier of points: its thresholds with two decimals, as every figure of
+# points (-10.5 written); a bar's width rounded: 1 of 7 is 14.29%
+printf '[scheme]\nbase = 100\n[[grade]]\nname = "A"\nmin = 100\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10.5\n[rule.help]\npoints = 5\n[tier.standing]\nrules = "fine;help"\nmeasure = "points"\n[[tier.standing.level]]\nname = "neg"\nmin = -10.5\n[[tier.standing.level]]\nname = "pos"\nmin = 0\n' >"$T/ptier.toml"
+{ printf 'id,subject,type,ts,group\nf1,s8,fine,2024-01-01,g\n'
+  for i in 1 2 3 4 5 6 7; do printf 'h%s,s%s,help,2024-01-01,g\n' $i $i; done; } >"$T/seven.csv"
+"$CLI" -r "$T/ptier.toml" -f html --min-group 1 "$T/seven.csv" >"$T/out" 2>"$T/err"
+if grep -q '<bdi>neg</bdi> from -10.50; <bdi>pos</bdi> from 0.00</p>' "$T/out"; then ok
+else bad "page-tier-points: $(grep -o 'data-tier.*' "$T/out")"; fi
+if grep -q 'width="14.29%" height="16" fill="#3b6ea8" data-group="g" data-grade="B" data-count="1"' "$T/out" &&
+   grep -q 'width="100.00%" height="16" fill="#3b6ea8" data-group="g" data-grade="A" data-count="7"' "$T/out"; then ok
+else bad "page-bar-rounded: $(grep -o '<rect[^>]*>' "$T/out")"; fi
 status missing-value-short 1 "option -t needs a time" -- $D/events.csv -t
 status flag-with-value 1 "" -- --lenient=yes $D/events.csv
 
