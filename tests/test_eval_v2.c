@@ -681,6 +681,47 @@ static void a_flag_list_evaluates_only_who_can_carry_the_flag(void **state)
     support_release();
 }
 
+/* One subject whose sum overflows (12 repeats of 1e12 points x 9000) fails
+ * every question about all subjects, a ranking of a group it is not in
+ * too, while every other subject is still answered one by one (the C API
+ * manual says so). */
+static void an_overflowing_subject_fails_all_subject_questions_only(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(TEST_SCHEME
+                                  "[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n");
+    char log[1024] = "id,subject,type,ts,group\nx1,a,big,2022-01-01,g2\n";
+    for (int i = 1; i <= 12; i++) {
+        size_t n = strlen(log);
+        snprintf(log + n, sizeof(log) - n, "b%d,rich,big,2022-01-%02d,g1\n", i, i);
+    }
+    load_ok(e, log);
+    int64_t t = when(e, "2022-01-20");
+    civic_result *res = NULL;
+    civic_groups *g = NULL;
+    civic_record *rec = NULL;
+    assert_int_equal(civic_engine_subjects(e, t, &res), CIVIC_E_OVERFLOW);
+    assert_int_equal(civic_engine_rank(e, NULL, t, 10, &res), CIVIC_E_OVERFLOW);
+    assert_int_equal(civic_engine_rank(e, "g2", t, 10, &res), CIVIC_E_OVERFLOW);
+    assert_int_equal(civic_engine_groups(e, 1, t, &g), CIVIC_E_OVERFLOW);
+    assert_null(res);
+    assert_null(g);
+    assert_int_equal(civic_engine_subject(e, "rich", t, &res), CIVIC_E_OVERFLOW);
+    assert_int_equal(civic_engine_record(e, "rich", t, &rec), CIVIC_E_OVERFLOW);
+    assert_int_equal(civic_engine_subject(e, "a", t, &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 1);
+    civic_result_free(res);
+    assert_int_equal(civic_engine_record(e, "a", t, &rec), CIVIC_OK);
+    assert_int_equal(civic_record_count(rec), 1);
+    civic_record_free(rec);
+    /* before the sum passes the bound, every question is answered */
+    assert_int_equal(civic_engine_subjects(e, when(e, "2022-01-05"), &res), CIVIC_OK);
+    assert_int_equal(civic_result_count(res), 2);
+    civic_result_free(res);
+    civic_engine_free(e);
+    support_release();
+}
+
 /* Whether the ';'-joined names hold name. */
 static bool names_hold(const char *names, const char *name)
 {
@@ -978,6 +1019,7 @@ int main(void)
         cmocka_unit_test(mark_mode_only_marks_the_entry),
         cmocka_unit_test(lists_give_the_flagged_stretch_containing_t),
         cmocka_unit_test(a_flag_list_evaluates_only_who_can_carry_the_flag),
+        cmocka_unit_test(an_overflowing_subject_fails_all_subject_questions_only),
         cmocka_unit_test(flag_lists_hold_whoever_the_answers_flag),
         cmocka_unit_test(tier_windows_count_what_falls_inside_them),
         cmocka_unit_test(measures_hold_when_every_condition_holds),
