@@ -642,6 +642,20 @@ static void a_list_ends_where_retention_archives_the_entry(void **state)
     civic_engine_free(e);
 }
 
+/* head, then 12 events of rule big for "rich" (2022-01-01 to 12, each line
+ * ending in more: a group's column), loaded into e: an overflowing sum
+ * under a scheme whose big is 1e12 points with a large repeat factor. */
+static void load_rich(civic_engine *e, const char *head, const char *more)
+{
+    char log[1024];
+    snprintf(log, sizeof(log), "%s", head);
+    for (int i = 1; i <= 12; i++) {
+        size_t n = strlen(log);
+        snprintf(log + n, sizeof(log) - n, "b%d,rich,big,2022-01-%02d%s\n", i, i, more);
+    }
+    load_ok(e, log);
+}
+
 /* A flag's list evaluates only the subjects that can carry the flag: one
  * whose answer overflows (12 repeats of 1e12 points x 90) but holds no
  * event of a rule that names it does not fail the list; a list it may be
@@ -655,12 +669,7 @@ static void a_flag_list_evaluates_only_who_can_carry_the_flag(void **state)
                                   "[rule.odd]\npoints = 0\nflag = \"odd\"\n"
                                   "[measure.watch]\nkind = \"restriction\"\n"
                                   "flag = \"dishonest\"\n");
-    char log[1024] = "id,subject,type,ts\na,s,bad,2022-01-01\no,rich,odd,2022-01-01\n";
-    for (int i = 1; i <= 12; i++) {
-        size_t n = strlen(log);
-        snprintf(log + n, sizeof(log) - n, "b%d,rich,big,2022-01-%02d\n", i, i);
-    }
-    load_ok(e, log);
+    load_rich(e, "id,subject,type,ts\na,s,bad,2022-01-01\no,rich,odd,2022-01-01\n", "");
     civic_list *l = NULL;
     assert_int_equal(civic_engine_list(e, "dishonest", when(e, "2022-01-20"), &l), CIVIC_OK);
     assert_int_equal(civic_list_count(l), 1);
@@ -690,12 +699,7 @@ static void an_overflowing_subject_fails_all_subject_questions_only(void **state
     (void)state;
     civic_engine *e = engine_from(TEST_SCHEME
                                   "[rule.big]\npoints = 1000000000000\nrepeat_factor = 9000\n");
-    char log[1024] = "id,subject,type,ts,group\nx1,a,big,2022-01-01,g2\n";
-    for (int i = 1; i <= 12; i++) {
-        size_t n = strlen(log);
-        snprintf(log + n, sizeof(log) - n, "b%d,rich,big,2022-01-%02d,g1\n", i, i);
-    }
-    load_ok(e, log);
+    load_rich(e, "id,subject,type,ts,group\nx1,a,big,2022-01-01,g2\n", ",g1");
     int64_t t = when(e, "2022-01-20");
     civic_result *res = NULL;
     civic_groups *g = NULL;

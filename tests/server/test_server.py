@@ -1724,6 +1724,36 @@ def test_write_refused_for_io(tmp):
           "stop: %r" % err)
 
 
+def lost_then_compacted(data, prefix, lose, what, said, unsaid):
+    """A server on data takes two events, then lose() takes the journal's
+    name from it: a third is refused with 503, its reason holding every
+    text of said and none of unsaid, until POST /compact, after which it is
+    taken.  The server, still running, is returned."""
+    srv = piped_server(data)
+    try:
+        status, rep = srv.post("id,subject,type,ts\n%s1,s1,volunteer_hour,2024-05-01\n"
+                               "%s2,s1,volunteer_hour,2024-05-02\n" % (prefix, prefix))
+        check(status == 200 and rep.get("accepted") == 2,
+              "%s: the first batch: %s %s" % (what, status, rep))
+        lose()
+        third = "id,subject,type,ts\n%s3,s1,volunteer_hour,2024-05-03\n" % prefix
+        status, e = srv.post(third)
+        reason = e.get("reason", "")
+        check(status == 503 and all(w in reason for w in said)
+              and not any(w in reason for w in unsaid),
+              "%s: 503 naming POST /compact: %s %s" % (what, status, e))
+        status, c = srv.request("POST", "/compact")
+        check(status == 200 and c.get("compacted") is True,
+              "%s: POST /compact: %s %s" % (what, status, c))
+        status, rep = srv.post(third)
+        check(status == 200 and rep.get("accepted") == 1,
+              "%s: a batch after the compaction: %s %s" % (what, status, rep))
+    except BaseException:
+        srv.proc.kill()
+        raise
+    return srv
+
+
 def test_removed_journal_says_post_compact(tmp):
     """A journal removed while the service runs (rm, or a file moved over
     it): a batch is refused with 503, and its reason names POST /compact,
@@ -1732,33 +1762,14 @@ def test_removed_journal_says_post_compact(tmp):
     the events acknowledged before the removal were gone at the next
     start)."""
     data = os.path.join(tmp, "journal-removed")
-    srv = piped_server(data)
-    try:
-        status, rep = srv.post("id,subject,type,ts\nr1,s1,volunteer_hour,2024-05-01\n"
-                               "r2,s1,volunteer_hour,2024-05-02\n")
-        check(status == 200 and rep.get("accepted") == 2,
-              "journal removed: the first batch: %s %s" % (status, rep))
-        os.unlink(os.path.join(data, "journal.civic"))
-        status, e = srv.post("id,subject,type,ts\nr3,s1,volunteer_hour,2024-05-03\n")
-        reason = e.get("reason", "")
-        check(status == 503 and "was removed while open" in reason
-              and "POST /compact to keep them" in reason and "civic_engine" not in reason
-              and "reopen the journal" not in reason
-              # the service's terms, not the library's "before any close (a
-              # reopen starts an empty journal)": what loses them is a kill
-              and "close" not in reason and "engine" not in reason
-              and "a clean stop compact too" in reason and "a kill or a crash" in reason,
-              "journal removed: 503 naming POST /compact: %s %s" % (status, e))
-        status, c = srv.request("POST", "/compact")
-        check(status == 200 and c.get("compacted") is True,
-              "journal removed: POST /compact: %s %s" % (status, c))
-        status, rep = srv.post("id,subject,type,ts\nr3,s1,volunteer_hour,2024-05-03\n")
-        check(status == 200 and rep.get("accepted") == 1,
-              "journal removed: a batch after the compaction: %s %s" % (status, rep))
-    finally:
-        srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
-        _, err = srv.proc.communicate()
-        err = err.decode(errors="replace")
+    # the service's terms, not the library's "before any close (a reopen
+    # starts an empty journal)": what loses them is a kill
+    srv = lost_then_compacted(
+        data, "r", lambda: os.unlink(os.path.join(data, "journal.civic")), "journal removed",
+        ["was removed while open", "POST /compact to keep them", "a clean stop compact too",
+         "a kill or a crash"], ["civic_engine", "reopen the journal", "close", "engine"])
+    srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
+    err = srv.proc.communicate()[1].decode(errors="replace")
     check("POST /compact to keep them" in err,
           "journal removed: standard error names POST /compact: %r" % err[-400:])
     srv = piped_server(data)  # nothing acknowledged was lost
@@ -1805,27 +1816,13 @@ def test_renamed_journal_says_post_compact(tmp):
     them (the security review).  Now a batch is refused with 503 naming POST
     /compact, which keeps every event at the name."""
     data = os.path.join(tmp, "journal-renamed")
-    srv = piped_server(data)
-    try:
-        status, rep = srv.post("id,subject,type,ts\nm1,s1,volunteer_hour,2024-05-01\n"
-                               "m2,s1,volunteer_hour,2024-05-02\n")
-        check(status == 200 and rep.get("accepted") == 2,
-              "journal renamed: the first batch: %s %s" % (status, rep))
-        os.rename(os.path.join(data, "journal.civic"), os.path.join(data, "journal.bak"))
-        status, e = srv.post("id,subject,type,ts\nm3,s1,volunteer_hour,2024-05-03\n")
-        reason = e.get("reason", "")
-        check(status == 503 and "was moved or renamed while open" in reason
-              and "POST /compact to keep them" in reason and "engine" not in reason,
-              "journal renamed: 503 naming POST /compact: %s %s" % (status, e))
-        status, c = srv.request("POST", "/compact")
-        check(status == 200 and c.get("compacted") is True,
-              "journal renamed: POST /compact: %s %s" % (status, c))
-        status, rep = srv.post("id,subject,type,ts\nm3,s1,volunteer_hour,2024-05-03\n")
-        check(status == 200 and rep.get("accepted") == 1,
-              "journal renamed: a batch after the compaction: %s %s" % (status, rep))
-    finally:
-        srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
-        srv.proc.communicate()
+    srv = lost_then_compacted(
+        data, "m", lambda: os.rename(os.path.join(data, "journal.civic"),
+                                     os.path.join(data, "journal.bak")),
+        "journal renamed", ["was moved or renamed while open", "POST /compact to keep them"],
+        ["engine"])
+    srv.proc.kill()  # kill -9: no compaction at the stop, the files as they are
+    srv.proc.communicate()
     srv = piped_server(data)  # nothing acknowledged was lost
     try:
         status, h = srv.request("GET", "/healthz")
