@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *civic_strerror(int code)
@@ -183,14 +184,23 @@ void civic__error_nul_hint(civic_error *err, const char *text, size_t len)
 
 void civic__error_nul_tail_hint(civic_error *err, const char *p, size_t n, bool json)
 {
-    if (!err || err->version < 1 || err->column == 0 || err->code == CIVIC_E_NOMEM) return;
-    size_t nuls = 0, from = err->column - 1;
+    static const char named[] = "a NUL byte at column ";
+    if (!err || err->version < 1 || err->code == CIVIC_E_NOMEM) return;
+    size_t nuls = 0;
     while (nuls < n && p[n - 1 - nuls] == '\0') nuls++;
-    if (nuls == 0 || from > n || strstr(err->message, "NUL byte")) return;
-    for (size_t i = from; i < n - nuls; i++) /* the value the column points at runs to them */
-        if (p[i] == ',' || (p[i] == '"' && i > from) ||
-            (json && (p[i] == '}' || p[i] == ']' || p[i] == ':')))
-            return;
+    if (nuls == 0) return;
+    const char *at = strstr(err->message, named);
+    if (at) { /* a record's fields miscounted at its first NUL: that it starts the run */
+        unsigned long column = strtoul(at + sizeof(named) - 1, NULL, 10);
+        if (column == 0 || column - 1 != n - nuls) return;
+    } else {
+        size_t from = err->column - 1;
+        if (err->column == 0 || from > n || strstr(err->message, "NUL byte")) return;
+        for (size_t i = from; i < n - nuls; i++) /* the value the column points at runs to them */
+            if (p[i] == ',' || (p[i] == '"' && i > from) ||
+                (json && (p[i] == '}' || p[i] == ']' || p[i] == ':')))
+                return;
+    }
     char hint[112];
     if (nuls == 1)
         snprintf(hint, sizeof(hint), " (a NUL byte at the end of the input: a file cut short by "

@@ -2845,6 +2845,11 @@ static void a_value_cut_short_by_nul_bytes_at_the_end_says_what_they_are(void **
           "\"s\",\"type\":\"fine\",\"ts\":17000", 4, "", CIVIC_FORMAT_JSONL,
           "line 2, column 45: field 'ts': not a JSON number (4 NUL bytes to the end of the "
           "input: " },
+        /* cut before the last column: the fields miscounted at the first NUL,
+         * which starts the run (the diff review) */
+        { "id,subject,type,ts,qty\ne1,s,fine,2024-01-01,1\ne2,s,fin", 3, "", CIVIC_FORMAT_CSV,
+          "line 3: expected 5 fields as in the header, found 3, and a NUL byte at column 9 (3 "
+          "NUL bytes to the end of the input: " },
         /* the NULs end no value of the error: no hint */
         { "id,subject,type,ts\ne1,s,fine,2024-01-01\ne2,s,nosuch,2024-01-01", 3, "",
           CIVIC_FORMAT_CSV, NULL },

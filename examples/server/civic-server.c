@@ -1293,10 +1293,6 @@ static const struct {
       "on (the --compact-every timer and a clean stop compact too)" },
 };
 
-/* A write was refused because journal.civic lost its name (removed_words):
- * until a compaction succeeds, the batches since the last one are not all
- * at that name, and a stop whose compaction fails must not say otherwise. */
-static atomic_bool journal_name_lost;
 
 static bool removed_in_server_words(civic_error *err)
 {
@@ -1319,7 +1315,6 @@ static bool removed_in_server_words(civic_error *err)
             path_len = path_len - skip + 3;
         }
         memcpy(path + path_len, removed_words[i].ours, ours + 1);
-        atomic_store(&journal_name_lost, true);
         return true;
     }
     return false;
@@ -1851,7 +1846,6 @@ static int compact_now(server *s, double *seconds, civic_error *why)
     server_words(&err);
     note_write(s, rc, true);
     if (rc == CIVIC_OK) atomic_store(&s->compacted_writes, writes);
-    if (rc == CIVIC_OK) atomic_store(&journal_name_lost, false);
     if (rc == CIVIC_OK && s->purge_owed) clear_owed(s);
     else if (rc != CIVIC_OK && s->purge_owed) atomic_store(&s->owed_failing, true);
     pthread_mutex_unlock(&s->compact_mutex);
@@ -4091,9 +4085,15 @@ static int last_snapshot(server *s)
         fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
                 "in memory %s not kept)\n", held, held == 1 ? "" : "s", held == 1 ? "is" : "are");
     } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
+        /* whether journal.civic still holds every batch: it is there, and
+         * the library finds its name leading to it (a journal that lost
+         * its name and has it back holds them all: "leads to it again") */
         struct stat st;
+        civic_error err = CIVIC_ERROR_INIT;
         bool gone = stat(s->journal_path, &st) != 0; /* removed, or its directory moved */
-        if (gone || atomic_load(&journal_name_lost))
+        bool lost = civic_engine_journal_sync(s->engine, &err) == CIVIC_E_IO &&
+                    strstr(err.message, " while open") && !strstr(err.message, "to it again");
+        if (gone || lost)
             fprintf(stderr, SERVER_NAME ": no snapshot written, and %s %s while the service "
                     "ran: the batches since the last compaction are not there; put the journal "
                     "moved away back there before the next start, if it was moved, or they are "

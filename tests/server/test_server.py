@@ -1845,6 +1845,29 @@ def test_renamed_journal_says_post_compact(tmp):
     finally:
         if srv.proc.poll() is None:
             stop_piped(srv)
+    # moved away and another file put at its name (a log rotation's
+    # "create"): the stop's compaction refuses to replace it, and says the
+    # batches are not there
+    data = os.path.join(tmp, "journal-rotated")
+    srv = piped_server(data)
+    try:
+        srv.post("id,subject,type,ts\nq1,s1,volunteer_hour,2024-05-01\n")
+        journal = os.path.join(data, "journal.civic")
+        os.rename(journal, journal + ".1")
+        with open(journal, "wb") as f:
+            f.write(b"not the journal")
+        status, e = srv.post("id,subject,type,ts\nq2,s1,volunteer_hour,2024-05-02\n")
+        check(status == 503 and "another file took its name" in e.get("reason", ""),
+              "journal rotated: 503: %s %s" % (status, e))
+        srv.proc.send_signal(signal.SIGTERM)
+        _, err = srv.proc.communicate(timeout=30)
+        err = err.decode(errors="replace")
+        check(srv.proc.returncode == 3 and "journal.civic lost its name while the service ran" in err
+              and "nothing is lost" not in err,
+              "journal rotated: the stop says what is lost: %s %r" % (srv.proc.returncode, err[-500:]))
+    finally:
+        if srv.proc.poll() is None:
+            stop_piped(srv)
 
 
 def test_port_in_use(srv):
