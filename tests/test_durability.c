@@ -1881,6 +1881,20 @@ static size_t recovered(const char *snap, const char *jnl)
     return n;
 }
 
+/* The way out a journal's lost name gives: a compaction to snap, after
+ * which ev is taken; the engine freed, and n events recovered from snap and
+ * jnl (then removed). */
+static void compacted_keeps(civic_engine *e, const char *snap, const char *jnl,
+                            const civic_event *ev, size_t n)
+{
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
+    assert_int_equal(civic_engine_add(e, ev, &err), CIVIC_OK);
+    civic_engine_free(e);
+    assert_int_equal(recovered(snap, jnl), n);
+    unlink(jnl);
+}
+
 /* A journal removed while open, then the way out its message gives.  It
  * said "open the journal again", then "close and reopen the journal": that
  * started an empty journal, and a restart got back 1 of 6 events.  The
@@ -1918,11 +1932,7 @@ static void a_removed_journal_points_at_the_compaction_that_keeps_its_events(voi
             assert_null(strstr(err.message, "reopen the journal"));
             assert_null(strstr(err.message, "open the journal again"));
         }
-        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
-        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
-        civic_engine_free(e);
-        assert_int_equal(recovered(snap, jnl), 6);
-        unlink(jnl);
+        compacted_keeps(e, snap, jnl, &ev, 6);
     }
     /* another file moved over the journal */
     unlink(snap);
@@ -2032,11 +2042,7 @@ static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
                                             "name leads to it again: every batch it held is in "
                                             "this engine and the file; compact "
                                             "(civic_engine_compact) to go on"));
-        assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
-        assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
-        civic_engine_free(e);
-        assert_int_equal(recovered(snap, jnl), 2);
-        unlink(jnl);
+        compacted_keeps(e, snap, jnl, &ev, 2);
     }
     /* moved away, and another file put at its name (a log rotation's
      * "create"): whatever errno the caller left (it was read after a stat
@@ -2057,11 +2063,7 @@ static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
     assert_non_null(strstr(err.message, "(compaction will not replace the other)"));
     assert_int_equal(access(snap, F_OK), -1); /* refused before anything was written */
     assert_int_equal(unlink(jnl), 0); /* that file moved away: the compaction keeps them */
-    assert_int_equal(civic_engine_compact(e, snap, &err), CIVIC_OK);
-    assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_OK);
-    civic_engine_free(e);
-    assert_int_equal(recovered(snap, jnl), 2);
-    unlink(jnl);
+    compacted_keeps(e, snap, jnl, &ev, 2);
     unlink(moved);
     unlink(snap);
 }
