@@ -393,7 +393,8 @@ static void ts_hint_loose(const char *v, size_t n, int32_t utc_offset, char *buf
                 if (i < n && v[i] == ':' && !(++i, hint_digits(v, n, &i, 2, 2, &om))) return;
             }
             if (oh > 23 || om > 59) return;
-            snprintf(off, sizeof(off), "%c%02u:%02u", sign, (unsigned)oh % 100u, (unsigned)om % 100u);
+            snprintf(off, sizeof(off), "%c%02u:%02u", sign, (unsigned)oh % 100u,
+                     (unsigned)om % 100u);
         }
         BLANKS();
     }
@@ -418,7 +419,8 @@ static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size
 {
     buf[0] = '\0';
     ts_hint_forms(v, n, utc_offset, buf, size);
-    if (buf[0] == '\0' && n < 72 && !memchr(v, '\0', n)) ts_hint_loose(v, n, utc_offset, buf, size);
+    if (buf[0] == '\0' && n < 72 && !memchr(v, '\0', n))
+        ts_hint_loose(v, n, utc_offset, buf, size);
 }
 
 static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)

@@ -1125,9 +1125,9 @@ static int start_anew(civic_engine *e, struct civic_journal *j, uint64_t file_si
  * the temporary file (mkostemp has no *at form), the sweep of stale ones,
  * the name fitted to NAME_MAX, the directory sync, the ".damaged." copy --
  * goes through fileio.c's helpers by path, as the snapshot's do.  A
- * directory moved while the journal is open is caught at the next sync
- * (still_named) and by compaction (name_is_ours), not followed.  Messages
- * keep j->path, as given.
+ * directory moved while the journal is open is caught by compaction
+ * (name_is_ours), not followed (still_named cannot tell it from a
+ * chroot()).  Messages keep j->path, as given.
  *
  * A name too long for an absolute form (ENAMETOOLONG: a working directory
  * deeper than PATH_MAX, which only a relative path reaches) is used as
