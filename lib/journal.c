@@ -105,6 +105,8 @@ struct civic_journal {
     atomic_int name_lost;      /* its name was found not to lead to it (still_named) */
     atomic_int unsynced_lost;  /* ... a sync under GROUP or NONE, of writes acknowledged
                                   before it: the close must not say nothing was lost */
+    atomic_int cut;            /* the file was found shorter than what was written to it
+                                  (cut_short): refuse appends until a compaction */
     pthread_mutex_t mutex;
     pthread_cond_t cond;
     pthread_t thread;
@@ -258,6 +260,29 @@ static int removed_error(civic_error *err, struct civic_journal *j)
     return civic__error_path(err, CIVIC_E_IO, 0, "journal", j->path, tail);
 }
 
+/* The file is shorter than the batches written to it: something truncated
+ * it while open (a log rotation's "copytruncate" empties it in place).  The
+ * next append would leave a hole of zero bytes where they were, which no
+ * open can read; the batches are all in the engine still.  Called with the
+ * engine locked (j->size is the writer's). */
+static bool cut_short(struct civic_journal *j)
+{
+    struct stat st;
+    if (!atomic_load(&j->cut) && fstat(j->fd, &st) == 0 && (uint64_t)st.st_size < j->size)
+        atomic_store(&j->cut, 1);
+    return atomic_load(&j->cut);
+}
+
+static int cut_error(civic_error *err, struct civic_journal *j)
+{
+    atomic_store(&j->failed, 1);
+    return civic__error_path(err, CIVIC_E_IO, 0, "journal", j->path,
+                             " was truncated while open (as copytruncate does): its batches "
+                             "are in this engine, not all in the file; compact "
+                             "(civic_engine_compact) to keep them, before any close (a reopen "
+                             "loses them)");
+}
+
 /* Why a journal whose `failed` is set refuses a write or a sync, and the way
  * out that loses nothing.  A file that lost its name holds nothing any more
  * (removed_error).  After a failed sync under GROUP or NONE the file may
@@ -271,6 +296,7 @@ static int failed_error(civic_error *err, struct civic_journal *j)
 {
     /* its name lost, even if given back since: the reason it failed */
     if (!still_named(j, j->fd) || atomic_load(&j->name_lost)) return removed_error(err, j);
+    if (atomic_load(&j->cut)) return cut_error(err, j);
     /* the path cut to leave the advice whole (a long one cut it off) */
     const char *tail = atomic_load(&j->unsynced_lost)
                            ? ": an earlier sync failed, and writes acknowledged before it may "
@@ -1051,6 +1077,7 @@ static struct civic_journal *journal_alloc(const civic_allocator *alc, const cha
     atomic_init(&j->failed, 0);
     atomic_init(&j->unsynced_lost, 0);
     atomic_init(&j->name_lost, 0);
+    atomic_init(&j->cut, 0);
     pthread_condattr_t ca;
     bool cond_ok = pthread_condattr_init(&ca) == 0;
     if (cond_ok) {
@@ -1431,12 +1458,13 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     bool moved = !child && moved_away(j); /* its file still linked: not at its name, if lost */
     bool was_lost = atomic_load(&j->name_lost); /* its name lost, given back since if named */
     bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
+    bool cut = !child && cut_short(j); /* no append since the write: j->size is still */
     errno = 0;
     bool closed = journal_shutdown(&e->alc, j);
     int saved = errno;
     civic__engine_journal_end(e, began);
     errno = saved;
-    if (closed || child) return CIVIC_OK;
+    if ((closed && !cut) || child) return CIVIC_OK;
     /* A removal first, even after an earlier failure: every write to the
      * file is gone, acknowledged ones too (under NONE the adds after the
      * removal returned CIVIC_OK). */
@@ -1450,6 +1478,9 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
                           "(civic_engine_save) to the snapshot before opening the journal again"
         : was_lost ? " was moved or renamed while open, and its name leads to it again: every "
                      "batch it held is in the file; open it again to go on"
+        : cut ? " was truncated while open (as copytruncate does): its batches, acknowledged "
+                "ones included, are in this engine, not all in the file; save them "
+                "(civic_engine_save) before opening it again"
         : earlier && lost ? ": closed after a failed sync; writes acknowledged before it "
                             "may be missing from the file (group or no-sync policy), but the "
                             "engine holds them: save it (civic_engine_save) before reopening"
@@ -1547,6 +1578,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
                                 "compact (civic_engine_compact) before any write, so that "
                                 "both files name these rules", jname(j));
     if (atomic_load(&j->failed)) return failed_error(err, j);
+    if (cut_short(j)) return cut_error(err, j);
     uint32_t version = v2 ? JNL_VERSION_2 : j->version;
     if (j->foreign) { /* synced before anything is appended under it */
         if (!set_header(j, e->rules->fingerprint, version)) {
@@ -1609,6 +1641,8 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
             rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
             rc = failed_error(err, j);
+        } else if (cut_short(j)) {
+            rc = cut_error(err, j);
         } else {
             j->dirty = false;
         }
@@ -1643,7 +1677,7 @@ static int fresh_failed(civic_error *err, struct civic_journal *j, const civic_e
     char brief[CIVIC_PATH_BRIEF_SIZE], fit[CIVIC_PATH_BRIEF_SIZE], tail[CIVIC_ERROR_MESSAGE_SIZE];
     size_t skip = strlen("journal ") + strlen(civic__path_brief(j->path, brief)) + strlen(": ");
     const char *cause = strlen(why->message) > skip ? why->message + skip : why->message;
-    snprintf(tail, sizeof(tail), still_named(j, j->fd)
+    snprintf(tail, sizeof(tail), still_named(j, j->fd) && !atomic_load(&j->cut)
                                      ? ": compaction: the snapshot was written, and the old "
                                        "journal is still attached and whole; the fresh journal "
                                        "to replace it failed: %s"
@@ -1710,6 +1744,7 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     atomic_store(&j->failed, rc != CIVIC_OK);
     atomic_store(&j->unsynced_lost, 0); /* the snapshot holds every event */
     atomic_store(&j->name_lost, 0); /* the fresh file has the name */
+    atomic_store(&j->cut, 0);
     return rc;
 }
 

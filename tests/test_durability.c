@@ -2068,6 +2068,65 @@ static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
     unlink(snap);
 }
 
+/* A journal truncated in place while open (a log rotation's copytruncate,
+ * to nothing or to its header): the next write went at the old end, behind
+ * a hole of zero bytes that no open can read, and every batch before it was
+ * lost at the restart.  Now the write, a sync and a close are refused with
+ * the way out, and the compaction it names keeps every event. */
+static void a_journal_truncated_while_open_takes_no_more_writes(void **state)
+{
+    (void)state;
+    char snap[256], jnl[256];
+    snprintf(snap, sizeof(snap), "%s", path_in("cut.snap"));
+    snprintf(jnl, sizeof(jnl), "%s", path_in("cut.jnl"));
+    uint32_t policies[] = { CIVIC_SYNC_ALWAYS, CIVIC_SYNC_GROUP, CIVIC_SYNC_NONE };
+    for (size_t k = 0; k < 3 * 2; k++) {
+        unlink(snap);
+        civic_engine *e = journaled("cut.jnl", policies[k % 3], NULL);
+        add_one(e, "c1", "fine", "2024-01-01");
+        add_one(e, "c2", "fine", "2024-01-02");
+        assert_int_equal(truncate(jnl, k < 3 ? 0 : 32), 0);
+        civic_error err = CIVIC_ERROR_INIT;
+        civic_event ev = event_of("c3", "solo", "fine", "2024-01-03");
+        for (int again = 0; again < 2; again++) {
+            assert_int_equal(civic_engine_add(e, &ev, &err), CIVIC_E_IO);
+            assert_non_null(strstr(err.message, "cut.jnl was truncated while open (as "
+                                                "copytruncate does): its batches are in this "
+                                                "engine, not all in the file; compact "
+                                                "(civic_engine_compact) to keep them, before any "
+                                                "close (a reopen loses them)"));
+            assert_int_equal(civic_engine_event_count(e), 2);
+        }
+        assert_int_equal(civic_engine_journal_sync(e, &err), CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "cut.jnl was truncated while open"));
+        compacted_keeps(e, snap, jnl, &ev, 3);
+    }
+    /* cut, then closed with no write between: the close says so */
+    unlink(snap);
+    civic_engine *e = journaled("cut.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "d1", "fine", "2024-01-01");
+    assert_int_equal(truncate(jnl, 0), 0);
+    civic_error err = CIVIC_ERROR_INIT;
+    assert_int_equal(civic_engine_journal_close(e, &err), CIVIC_E_IO);
+    assert_non_null(strstr(err.message, "cut.jnl was truncated while open (as copytruncate "
+                                        "does): its batches, acknowledged ones included, are in "
+                                        "this engine, not all in the file; save them "
+                                        "(civic_engine_save) before opening it again"));
+    civic_engine_free(e);
+    /* bytes after the last batch (a write cut short by a failed cut back)
+     * are no cut: the next batch is written over them */
+    unlink(jnl);
+    e = journaled("cut.jnl", CIVIC_SYNC_ALWAYS, NULL);
+    add_one(e, "g1", "fine", "2024-01-01");
+    FILE *f = fopen(jnl, "ab");
+    assert_non_null(f);
+    assert_int_equal(fputs("CJRC", f) >= 0 && fclose(f) == 0, 1);
+    add_one(e, "g2", "fine", "2024-01-02");
+    civic_engine_free(e);
+    assert_int_equal(recovered(snap, jnl), 2);
+    unlink(jnl);
+}
+
 /* A compaction whose snapshot is written but whose fresh journal cannot be
  * made (a full disk) says what it leaves: the snapshot written, the old
  * journal still attached and whole (it said only "journal J: cannot create
@@ -4249,6 +4308,7 @@ int main(void)
         cmocka_unit_test(a_close_after_a_removal_says_the_acknowledged_writes_are_gone),
         cmocka_unit_test(a_removed_journal_points_at_the_compaction_that_keeps_its_events),
         cmocka_unit_test(a_journal_renamed_while_open_takes_no_more_writes),
+        cmocka_unit_test(a_journal_truncated_while_open_takes_no_more_writes),
         cmocka_unit_test(a_compaction_without_room_for_its_fresh_journal_says_what_it_left),
         cmocka_unit_test(damage_in_a_big_batch_counts_its_rest_apart_from_the_batches_after_it),
         cmocka_unit_test(a_forked_child_cannot_write_the_parents_journal),

@@ -1291,6 +1291,12 @@ static const struct {
       "is in this engine and the file; compact (civic_engine_compact) to go on",
       " was moved or renamed while open, and its name leads to it again: POST /compact to go "
       "on (the --compact-every timer and a clean stop compact too)" },
+    { " was truncated while open (as copytruncate does): its batches are in this engine, not "
+      "all in the file; compact (civic_engine_compact) to keep them, before any close (a "
+      "reopen loses them)",
+      " was truncated while open (as copytruncate does): its batches are in memory, not all "
+      "in the file; POST /compact to keep them (a clean stop compacts too; a kill or a crash "
+      "before one loses them)" },
 };
 
 

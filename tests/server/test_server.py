@@ -1845,6 +1845,22 @@ def test_renamed_journal_says_post_compact(tmp):
     finally:
         if srv.proc.poll() is None:
             stop_piped(srv)
+    # truncated in place (a log rotation's "copytruncate"): the next batch
+    # went behind a hole of zero bytes, and a restart lost every event
+    data = os.path.join(tmp, "journal-truncated")
+    srv = lost_then_compacted(
+        data, "t", lambda: os.truncate(os.path.join(data, "journal.civic"), 0),
+        "journal truncated", ["was truncated while open", "POST /compact to keep them",
+                              "a kill or a crash"], ["engine", "close"])
+    srv.proc.kill()
+    srv.proc.communicate()
+    srv = piped_server(data)
+    try:
+        status, h = srv.request("GET", "/healthz")
+        check(status == 200 and h.get("events") == 3,
+              "journal truncated: a restart holds all three events: %s %s" % (status, h))
+    finally:
+        stop_piped(srv)
     # moved away and another file put at its name (a log rotation's
     # "create"): the stop's compaction refuses to replace it, and says the
     # batches are not there

@@ -743,6 +743,7 @@ _IO_PATH_PATTERNS = (
     _LOCKED,
     r"^journal (.*) was removed while open \(its file has no name left",
     r"^journal (.*) was moved or renamed while open[:, ]",
+    r"^journal (.*) was truncated while open \(as copytruncate does\): ",
     r"^journal (.*): started anew, the damaged file kept beside it as .*, but cannot "
     r"sync their directory: [^:]*$",
     # before the steps' form, which a compaction's failed fresh journal ends in

@@ -3312,6 +3312,28 @@ class TestDurability(Base):
             e.load_snapshot(self.dir / "mv.snap")
             e.journal_open(given)
             self.assertEqual(e.event_count, 2)
+        # a journal truncated in place while open (copytruncate): named as
+        # given, in Python's words, and compact() keeps every event
+        given = str(d / "cut.log")
+        with civic.Engine(self.rules) as e:
+            e.journal_open(given, sync="always")
+            e.add(id="a", subject="s", type="fine", ts="2022-03-01")
+            os.truncate(given, 0)
+            x = raised(lambda: e.add(id="b", subject="s", type="fine", ts="2022-03-02"))
+            self.assertIn("cut.log was truncated while open (as copytruncate does): its "
+                          "batches are in this engine, not all in the file; compact() to keep "
+                          "them", x.message)
+            self.assertEqual(x.filename, given)
+            e.compact(self.dir / "cut.snap")
+            e.add(id="b", subject="s", type="fine", ts="2022-03-02")
+            os.truncate(given, 0)
+            x = raised(e.journal_close)
+            self.assertIn("not all in the file; save() them before opening it again", x.message)
+            self.assertEqual(x.filename, given)
+            e.compact(self.dir / "cut.snap")  # the close detached it: a snapshot alone
+        with civic.Engine(self.rules) as e:
+            e.load_snapshot(self.dir / "cut.snap")
+            self.assertEqual(e.event_count, 2)
         # the close after a failed sync, in Python's words too (a failed
         # fsync is not made here: the library's message, as it gives it)
         err = _capi.new_error()
@@ -3391,6 +3413,9 @@ class TestDurability(Base):
                     "journal %s was removed while open (its file has no name left): what was "
                     "written to it cannot be recovered, acknowledged writes included",
                     "journal %s: the final sync failed",
+                    "journal %s was truncated while open (as copytruncate does): its "
+                    "batches are in this engine, not all in the file; compact() to keep them, "
+                    "before any close (a reopen loses them)",
                     "journal %s: opened by process 12, not this one; after fork() a child "
                     "must open a journal of its own",
                     "cannot open %s: No such file or directory",
