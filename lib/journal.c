@@ -1698,6 +1698,9 @@ static int compact_locked(civic_engine *e, struct civic_journal *j, const char *
     /* before anything is written: a refusal leaves both files as they were */
     if (!name_is_ours(j) && !still_named(j, j->fd)) /* its batches only in the engine */
         return removed_error(err, j);
+    struct stat named;
+    if (stat(j->file, &named) != 0 && errno != ENOENT) /* a directory that cannot be searched */
+        return io_error(err, "stat", j->path);
     if (!name_is_ours(j))
         return civic__error_set(err, CIVIC_E_IO, 0, 0, 0, "journal %s: that name now leads to "
                                 "another file (the journal's directory was moved or the file "

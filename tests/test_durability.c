@@ -2066,6 +2066,24 @@ static void a_journal_renamed_while_open_takes_no_more_writes(void **state)
     compacted_keeps(e, snap, jnl, &ev, 2);
     unlink(moved);
     unlink(snap);
+    /* a directory that cannot be searched (not for root): the compaction
+     * says so (it said "that name now leads to another file") */
+    if (geteuid() != 0) {
+        char sub[256];
+        snprintf(sub, sizeof(sub), "%s", path_in("unsearchable"));
+        assert_int_equal(mkdir(sub, 0700), 0);
+        e = journaled("unsearchable/j.jnl", CIVIC_SYNC_NONE, NULL);
+        add_one(e, "u1", "fine", "2024-01-01");
+        assert_int_equal(chmod(sub, 0), 0);
+        int rc = civic_engine_compact(e, snap, &err);
+        assert_int_equal(chmod(sub, 0700), 0);
+        assert_int_equal(rc, CIVIC_E_IO);
+        assert_non_null(strstr(err.message, "j.jnl: cannot stat: Permission denied"));
+        assert_int_equal(access(snap, F_OK), -1); /* refused before anything was written */
+        compacted_keeps(e, snap, path_in("unsearchable/j.jnl"), &ev, 2);
+        unlink(snap);
+        rmdir(sub);
+    }
 }
 
 /* A journal truncated in place while open (a log rotation's copytruncate,
