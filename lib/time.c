@@ -122,9 +122,10 @@ static int time_parse_integer(const char *s, size_t n, int64_t *out, const char 
     }
     if (s[0] == '-') v = -v;
     /* 13 digits: Unix milliseconds (a JavaScript Date.now(), a Java
-     * currentTimeMillis()) of 2001..2286, most likely; as seconds every such
-     * value is past the range (one just past it is no such slip) */
-    if (v >= INT64_C(1000000000000) && v < INT64_C(10000000000000)) {
+     * currentTimeMillis()) of 2001..2286, most likely, and 12 from 3 * 10^11
+     * on, those of 1979-07-05..2001-09-09; as seconds every such value is
+     * past the range (one just past it is no such slip) */
+    if (v >= INT64_C(300000000000) && v < INT64_C(10000000000000)) {
         *why = "timestamp out of range (years 0001..9999 in UTC): it looks like milliseconds; "
                "write Unix seconds (drop the last three digits)";
         return CIVIC_E_LIMIT;

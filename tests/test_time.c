@@ -304,13 +304,17 @@ static void a_refused_time_says_why(void **state)
           "timestamp out of range (years 0001..9999 in UTC)" },
         { "99999999999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         /* 13 digits, Unix milliseconds (2026-01-05, 2001-09-09), leading
-         * zeros or not: said; a value just past the range, 12 or 14 digits,
-         * or one below the range, is not */
+         * zeros or not, and 12 from 3 * 10^11 (2001-01-01, 1979-07-05): said;
+         * a value just past the range, 14 digits, or one below the range, is
+         * not */
+        { "978307200000", 0, CIVIC_E_LIMIT, MS_WHY },
+        { "300000000000", 0, CIVIC_E_LIMIT, MS_WHY },
+        { "299999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         { "1767607200000", 0, CIVIC_E_LIMIT, MS_WHY },
         { "0001767607200000", 0, CIVIC_E_LIMIT, MS_WHY },
         { "1000000000000", 0, CIVIC_E_LIMIT, MS_WHY },
         { "253402300800", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
-        { "999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "999999999999", 0, CIVIC_E_LIMIT, MS_WHY },
         { "10000000000000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         { "-1767607200000", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
     };

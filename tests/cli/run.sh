@@ -726,6 +726,7 @@ done
 # 13 digits, Unix milliseconds most likely: told so, as a log's ts is; 14
 # digits only the range
 status usage-as-of-millis 1 "--as-of time '1767607200000' out of range (years 0001..9999 in UTC): it looks like milliseconds; write Unix seconds (drop the last three digits)\$" -- $R -t 1767607200000 $D/events.csv
+status usage-as-of-millis-12 1 "--as-of time '978307200000' out of range (years 0001..9999 in UTC): it looks like milliseconds; write Unix seconds (drop the last three digits)\$" -- $R -t 978307200000 $D/events.csv
 status usage-as-of-14-digits 1 "--as-of time '99999999999999' out of range (years 0001..9999 in UTC)\$" -- $R -t 99999999999999 $D/events.csv
 # -t is read before any input: a typo is told at once, not after the load
 # (nor after a wait on standard input), whatever the files are

@@ -125,8 +125,8 @@ class CivicWarning(UserWarning):
     column); under rules of version 1, a JSON Lines key spelling a field's
     name in other letters (ignored); a log whose earliest ts is before
     1973-03-03 (a bare integer is Unix seconds: a date needs its dashes);
-    an as_of str of bare digits read so; a 13-digit int as_of (milliseconds,
-    past the year 9999); a rules file whose last grade has a min, or with a
+    an as_of str of bare digits read so; a 13-digit int as_of, or a 12-digit
+    one from 3 * 10**11 (milliseconds, past the year 9999); a rules file whose last grade has a min, or with a
     rule with retain that shares a cap group or category with a balance
     rule.  A load's warnings are in its LoadReport.warnings too.  Silence
     them with warnings.simplefilter("ignore", civic.CivicWarning)."""
@@ -646,10 +646,11 @@ def _out_of_range(n):
 
 
 # The library's reason for a time outside the calendar, before what it adds
-# (lib/time.c), and what it adds for 13 digits, as a 13-digit int is told.
+# (lib/time.c), and what it adds for 13 digits, and 12 from 3 * 10**11 on,
+# as such an int is told.
 _OUT_OF_RANGE = "timestamp out of range (years 0001..9999 in UTC)"
 _MILLISECONDS = ": it looks like milliseconds; write Unix seconds (drop the last three digits)"
-_MILLISECONDS_MIN = 10 ** 12
+_MILLISECONDS_MIN, _MILLISECONDS_END = 3 * 10 ** 11, 10 ** 13
 
 
 def _parse_time(rules_ptr, value, what="time"):
@@ -662,10 +663,11 @@ def _parse_time(rules_ptr, value, what="time"):
         value = n
         if what == "as_of" and _capi.INT64_MIN <= value <= _capi.INT64_MAX:
             # any int64, as the C API takes and 1.0 passed on: a program may
-            # ask at 2**63 - 1 for "after everything"; one of 13 digits,
-            # which every other form refuses with _MILLISECONDS, is warned of
+            # ask at 2**63 - 1 for "after everything"; one of 13 digits (or
+            # 12 from 3 * 10**11), which every other form refuses with
+            # _MILLISECONDS, is warned of
             # (an int of any other size is Unix seconds: not warned of)
-            if _MILLISECONDS_MIN <= value < _MILLISECONDS_MIN * 10:
+            if _MILLISECONDS_MIN <= value < _MILLISECONDS_END:
                 _warn("as_of %d is after the year 9999%s" % (value, _MILLISECONDS),
                       CivicWarning)
             return value
@@ -674,7 +676,7 @@ def _parse_time(rules_ptr, value, what="time"):
             raise _out_of_range(value)(
                 _capi.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 to 9999 in UTC%s"
                 % (what, _int_shown(value), _MILLISECONDS
-                   if _MILLISECONDS_MIN <= value < _MILLISECONDS_MIN * 10 else ""))
+                   if _MILLISECONDS_MIN <= value < _MILLISECONDS_END else ""))
         return value
     text = _ts_text(value, what)
     # a NUL, which a C string cannot carry, goes as a control byte, which

@@ -163,9 +163,11 @@ class TestCivicWarning(unittest.TestCase):
         self.assertEqual(got.texts, [])
         with Caught() as got:
             e.score("r1", as_of=1767607200000)
-        self.assertEqual(got.texts, ["as_of 1767607200000 is after the year 9999: it looks like "
+            e.score("r1", as_of=978307200000)  # 12 digits: 2001-01-01 in milliseconds
+            e.score("r1", as_of=299999999999)  # past the year 9999, but no such slip
+        self.assertEqual(got.texts, ["as_of %d is after the year 9999: it looks like "
                                      "milliseconds; write Unix seconds (drop the last three "
-                                     "digits)"])
+                                     "digits)" % t for t in (1767607200000, 978307200000)])
 
     def test_a_time_in_milliseconds_is_told_so(self):
         # as_of, parse_time and purge said only "outside the years 0001 to 9999"
@@ -175,7 +177,8 @@ class TestCivicWarning(unittest.TestCase):
                            (e.parse_time, "time"), (e.rules.parse_time, "time"),
                            (lambda t: e.purge(t), "before")):
             # (an int as_of is any 64-bit value: warned of, above)
-            for t in ("1767607200000",) + ((1767607200000,) if what != "as_of" else ()):
+            for t in ("1767607200000", "978307200000") + (
+                    (1767607200000, 978307200000) if what != "as_of" else ()):
                 with self.assertRaises(civic.CivicError) as cm:
                     call(t)
                 self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
