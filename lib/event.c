@@ -834,7 +834,8 @@ const char *civic__ts_form_refused(uint8_t number, size_t n, int *code)
     *code = CIVIC_E_LIMIT;
     /* written out, a ts number has no fraction and no leading zero, so one
      * longer than 64 bytes is out of range, as 1e40 is */
-    if (number == CIVIC_NUM_HUGE || (number == CIVIC_NUM_PLAIN && n > 64))
+    if (number == CIVIC_NUM_HUGE ||
+        ((number == CIVIC_NUM_PLAIN || number == CIVIC_NUM_CHANGED) && n > 64))
         return "timestamp out of range (years 0001..9999 in UTC)";
     if (number == CIVIC_NUM_LONG) return "a JSON number longer than 95 bytes";
     if (number == CIVIC_NUM_DIGITS) return "a JSON number with an exponent has at most 52 digits";
@@ -930,8 +931,9 @@ int civic__event_parse(const civic_engine *e, const civic_fields *f, civic_parse
         return CIVIC_E_EVENT;
     if (rc != CIVIC_OK) {
         char hint[128];
-        return field_error_after(err, rc, line, f, CIVIC_F_TS, "%s", why,
-                                 value_hint(e, p, f, CIVIC_F_TS, hint, sizeof(hint)));
+        const char *after = value_hint(e, p, f, CIVIC_F_TS, hint, sizeof(hint));
+        if (!*after && f->ts_number == CIVIC_NUM_CHANGED) after = CIVIC_TS_WRITTEN_OUT;
+        return field_error_after(err, rc, line, f, CIVIC_F_TS, "%s", why, after);
     }
     if ((rc = parse_qty(e, f, line, p, err)) != CIVIC_OK ||
         (rc = check_group(f, line, err)) != CIVIC_OK)

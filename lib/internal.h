@@ -1268,10 +1268,16 @@ typedef struct civic_fields {
  * as written, and says why it could not be written out. */
 enum { CIVIC_NUM_TEXT, /* not a number: a string, or CSV or the API */
        CIVIC_NUM_PLAIN, /* written out without its exponent ("1.5e2" -> "150") */
+       CIVIC_NUM_CHANGED, /* a ts: so, its text changed by it or by the drop of its
+                           * fraction (CIVIC_TS_WRITTEN_OUT) */
        CIVIC_NUM_LONG, /* longer than 95 bytes as written */
        CIVIC_NUM_DIGITS, /* more than 52 significant digits and an exponent */
        CIVIC_NUM_HUGE, /* 1e40 or more */
        CIVIC_NUM_TINY }; /* below 1e-41, not 0 (a ts: its second, 0 or -1) */
+
+/* What a refused ts adds, when no hint does, after its quote of a JSON
+ * number written out (CIVIC_NUM_CHANGED): "-62135596801" is in no file. */
+#define CIVIC_TS_WRITTEN_OUT " (the JSON number written out, to the whole second)"
 
 /* Why a ts is refused for its form (a JSON number past what can be written
  * out, or text longer than 64 bytes), NULL when it is not; *code its

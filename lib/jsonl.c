@@ -491,6 +491,8 @@ static bool field_value(jline *j, int field, civic_fields *f)
     } else if ((c == '-' || (c >= '0' && c <= '9')) &&
                (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         if (!number(j, &s, &len)) return bare_number_fail(j, field, column - 1);
+        const char *written = s;
+        size_t written_len = len;
         char *plain = j->out + j->out_len;
         uint8_t kept;
         size_t plain_len = plain_decimal(s, len, plain, JSON_NUMBER_BYTES_MAX, &kept);
@@ -521,6 +523,11 @@ static bool field_value(jline *j, int field, civic_fields *f)
             len = s[0] == '-' ? 2 : 1;
             f->ts_number = CIVIC_NUM_PLAIN;
         }
+        /* a ts number whose text the writing out changed (-62135596800.5 as
+         * -62135596801): a refusal says so, its quote being in no file */
+        if (field == CIVIC_F_TS && f->ts_number == CIVIC_NUM_PLAIN &&
+            (len != written_len || memcmp(s, written, len) != 0))
+            f->ts_number = CIVIC_NUM_CHANGED;
     } else if ((c == '.' || c == '+') && (field == CIVIC_F_TS || field == CIVIC_F_QTY)) {
         /* .5 and +1 are numbers in other languages, a malformed one in
          * JSON: "must be a string or a number" would have the writer look

@@ -217,9 +217,10 @@ static int take_event(split_ctx *c, uint64_t line, size_t at, size_t end, const 
         if (civic__ts_lookalike_hint(ts, ts_len, hint, sizeof(hint)))
             return field_error_after(c, CIVIC_E_EVENT, line, ts_column, at, CIVIC_F_TS,
                                      "bad timestamp", ts, ts_len, hint);
-        return field_error_after(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len,
-                                 civic__value_hint(CIVIC_F_TS, false, c->utc_offset, ts, ts_len, hint,
-                                                   sizeof(hint)));
+        const char *after = civic__value_hint(CIVIC_F_TS, false, c->utc_offset, ts, ts_len,
+                                              hint, sizeof(hint));
+        if (!*after && ts_number == CIVIC_NUM_CHANGED) after = CIVIC_TS_WRITTEN_OUT;
+        return field_error_after(c, rc, line, ts_column, at, CIVIC_F_TS, why, ts, ts_len, after);
     }
     if (t > c->max_ts) c->max_ts = t;
     return add_record(c, at, end, key, key_len);

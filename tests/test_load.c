@@ -1305,11 +1305,21 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_LIMIT, 1, 44, "timestamp out of range (years 0001..9999 in UTC) \"7.5e99\"");
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-2.5E+41}\n", jl,
                CIVIC_E_LIMIT, 1, 44, "-2.5E+41");
+    /* a ts number written out before it is refused: the quote says so
+     * ("-62135596801" is in no file); one as written is quoted alone */
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":-62135596800.5}\n", jl,
+               CIVIC_E_LIMIT, 1, 44, "timestamp out of range (years 0001..9999 in UTC) "
+               "\"-62135596801\" (the JSON number written out, to the whole second)");
+    load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1e20}\n", jl,
+               CIVIC_E_LIMIT, 1, 44, "\"100000000000000000000\" (the JSON number written out");
     /* Unix milliseconds, as a number or as text, in JSON Lines and CSV */
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1767607200000}\n", jl,
                CIVIC_E_LIMIT, 1, 44, "field 'ts': timestamp out of range (years 0001..9999 in "
                "UTC): it looks like milliseconds; write Unix seconds (drop the last three digits) "
                "\"1767607200000\"");
+    assert_true(ends_with(load_message("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\","
+                                       "\"ts\":-62135596801}\n"),
+                          "timestamp out of range (years 0001..9999 in UTC) \"-62135596801\""));
     load_fails("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"1767607200000\"}\n",
                jl, CIVIC_E_LIMIT, 1, 44, "it looks like milliseconds; write Unix seconds (drop the "
                "last three digits)");

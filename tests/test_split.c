@@ -565,6 +565,9 @@ static void bad_input_names_its_line_and_column(void **state)
                  CIVIC_E_SYNTAX, 2, 26, "expected a key string");
     expect_error("{\"id\":\"j1\",\"subject\":\"s\",\"ts\":\"bad\"}\n", CIVIC_E_EVENT, 1, 31,
                  "field 'ts': bad timestamp");
+    expect_error("{\"id\":\"j1\",\"subject\":\"s\",\"ts\":-62135596800.5}\n", CIVIC_E_LIMIT, 1, 31,
+                 "field 'ts': timestamp out of range (years 0001..9999 in UTC) \"-62135596801\" "
+                 "(the JSON number written out, to the whole second)");
     expect_error("{\"id\":\"j1\",\"ts\":1}\n", CIVIC_E_EVENT, 1, 0, "field 'subject': missing");
     expect_error("{\"id\":\"j1\",\"subject\":7,\"ts\":1}\n", CIVIC_E_SYNTAX, 1, 22,
                  "must be a string");
