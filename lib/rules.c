@@ -2483,7 +2483,9 @@ int civic_rules_parse_time_ext(const civic_rules *r, const char *text, size_t le
     if (rc == CIVIC_E_EVENT && (strncmp(why, "bad timestamp", 13) == 0 ||
                                 strncmp(why, "bad UTC offset", 14) == 0))
         civic__time_hint(r->utc_offset, text, len, hint, sizeof(hint));
-    return civic__error_set(err, rc, 0, 0, 0, "%s%s", why, hint);
+    civic__error_set(err, rc, 0, 0, 0, "%s%s", why, hint);
+    civic__error_nul_hint(err, text, len); /* a length of strlen + 1, as a load says */
+    return rc;
 }
 
 int civic_rules_format_time(const civic_rules *r, int64_t t, char *buf, size_t size)

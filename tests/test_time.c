@@ -391,6 +391,11 @@ static void the_public_parse_says_why_as_a_log_does(void **state)
         assert_int_equal(strncmp(err.message, "bad timestamp", 13), 0);
     }
     int64_t t;
+    /* a length of strlen + 1: said, as a load and civic_rules_parse say it */
+    assert_int_equal(civic_rules_parse_time_ext(r, "2025-12-31", 11, &t, &err), CIVIC_E_EVENT);
+    assert_non_null(strstr(err.message, "bad timestamp (expected "));
+    assert_non_null(strstr(err.message, " (the text ends in a NUL byte: a length of strlen(text) "
+                                        "+ 1 takes in the terminating NUL)"));
     assert_int_equal(civic_rules_parse_time_ext(NULL, "2024-01-01", 10, &t, &err), CIVIC_E_INVALID);
     assert_int_equal(civic_rules_parse_time_ext(r, NULL, 0, &t, &err), CIVIC_E_INVALID);
     assert_int_equal(civic_rules_parse_time_ext(r, "2024-01-01", 10, NULL, &err), CIVIC_E_INVALID);
