@@ -125,8 +125,9 @@ class CivicWarning(UserWarning):
     column); under rules of version 1, a JSON Lines key spelling a field's
     name in other letters (ignored); a log whose earliest ts is before
     1973-03-03 (a bare integer is Unix seconds: a date needs its dashes);
-    an as_of str of bare digits read so; a 13-digit int as_of, or a 12-digit
-    one from 3 * 10**11 (milliseconds, past the year 9999); a rules file whose last grade has a min, or with a
+    an as_of str of bare digits read so; a 13-digit int as_of or int given
+    to parse_time, or a 12-digit one from 3 * 10**11 (milliseconds, past
+    the year 9999); a rules file whose last grade has a min, or with a
     rule with retain that shares a cap group or category with a balance
     rule.  A load's warnings are in its LoadReport.warnings too.  Silence
     them with warnings.simplefilter("ignore", civic.CivicWarning)."""
@@ -655,23 +656,27 @@ _MILLISECONDS_MIN, _MILLISECONDS_END = 3 * 10 ** 11, 10 ** 13
 
 def _parse_time(rules_ptr, value, what="time"):
     """Any ts form -> int64 Unix seconds under the rules' utc_offset; an as_of
-    may also be "now" (as civic-score -t now)."""
+    may also be "now" (as civic-score -t now).  what: "as_of", "before"
+    (purge) or "time" (parse_time): an int as_of or time is any int64, as
+    1.0 took it; an int before has the range of every other form."""
     if what == "as_of" and isinstance(value, str) and value == "now":
         return int(_time.time())
     n = None if isinstance(value, (str, _dt.date)) else _index(value)
     if n is not None:
         value = n
-        if what == "as_of" and _capi.INT64_MIN <= value <= _capi.INT64_MAX:
-            # any int64, as the C API takes and 1.0 passed on: a program may
+        if what in ("as_of", "time") and _capi.INT64_MIN <= value <= _capi.INT64_MAX:
+            # any int64, as the C API takes and 1.0 passed on (an as_of, and
+            # parse_time's int, which 1.0 returned unchanged): a program may
             # ask at 2**63 - 1 for "after everything"; one of 13 digits (or
             # 12 from 3 * 10**11), which every other form refuses with
             # _MILLISECONDS, is warned of
             # (an int of any other size is Unix seconds: not warned of)
             if _MILLISECONDS_MIN <= value < _MILLISECONDS_END:
-                _warn("as_of %d is after the year 9999%s" % (value, _MILLISECONDS),
+                _warn("%s %d is after the year 9999%s" % (what, value, _MILLISECONDS),
                       CivicWarning)
             return value
-        # the range of every other form ("253402300800" as text, civic-score -t)
+        # purge's before (new in 1.1): the range of every other form
+        # ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
             raise _out_of_range(value)(
                 _capi.CIVIC_E_LIMIT, "bad %s %s: outside the years 0001 to 9999 in UTC%s"
@@ -1065,7 +1070,12 @@ class Rules(_Owner):
     def parse_time(self, value: _Any) -> int:
         """Any ts form (str, datetime, date, int) -> int Unix seconds, read in
         the scheme's local time when it has no offset.  CivicError
-        (CIVIC_E_EVENT) for a bad timestamp."""
+        (CIVIC_E_EVENT) for a bad timestamp, CIVIC_E_LIMIT for one outside
+        the years 0001 to 9999 in UTC.  An int is returned as it is, any
+        64-bit value, as 1.0 returned it (one of 13 digits, or 12 from
+        3 * 10**11, is warned of with CivicWarning as milliseconds, as an
+        int as_of is); past 64 bits it raises CIVIC_E_LIMIT, also an
+        OverflowError."""
         with self._use() as p:
             return _parse_time(p, value)
 
@@ -1074,8 +1084,8 @@ class Rules(_Owner):
         A time outside the years 0001 to 9999 in UTC (an entry's `end` may
         be one: its ts plus its validity) raises CivicError CIVIC_E_INVALID,
         the code civic_rules_format_time returns for it and 1.0 raised
-        (parse_time reads a time as the loader does, with the loader's
-        CIVIC_E_LIMIT); no calendar holds it.  Past 64 bits the error is
+        (parse_time reads a time given as text or a datetime as the loader
+        does, with the loader's CIVIC_E_LIMIT); no calendar holds it.  Past 64 bits the error is
         also an OverflowError."""
         t = _index(t)
         if t is None:
@@ -2604,7 +2614,8 @@ class Engine(_Owner):
             t = self._as_of(p, None)
 
     def parse_time(self, value: _Any) -> int:
-        """Any ts form -> int Unix seconds under the engine's rules."""
+        """Any ts form -> int Unix seconds under the engine's rules, as
+        Rules.parse_time."""
         with self._use() as p:
             return _parse_time(_lib.civic_engine_rules(p), value)
 

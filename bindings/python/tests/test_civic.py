@@ -1052,11 +1052,24 @@ class TestRules(Base):
             r.parse_time(str(_capi.CIVIC_TIME_MAX + 1))
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
         self.assertIn("outside the years 0001 to 9999", str(cm.exception))
-        # Unix seconds as an int have the range of every other form
-        for bad in (_capi.CIVIC_TIME_MAX + 1, _capi.CIVIC_TIME_MIN - 1, 2 ** 63 - 1, 2 ** 70):
-            with self.assertRaises(civic.CivicError) as cm:
-                r.parse_time(bad)
-            self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+        # an int is returned as it is, any 64-bit value, as 1.0 returned it
+        # (1.1 raised CIVIC_E_LIMIT, which no 1.0 except clause caught);
+        # past 64 bits it is the OverflowError 1.0 raised; purge's before
+        # (new in 1.1) keeps the range of every other form
+        with civic.Engine(r) as e, warnings.catch_warnings():
+            warnings.simplefilter("error")      # none of these is warned of
+            for t in (_capi.CIVIC_TIME_MAX + 1, _capi.CIVIC_TIME_MIN - 1, 2 ** 63 - 1,
+                      -2 ** 63, 299999999999, 10 ** 13, 0, -1):
+                self.assertEqual((r.parse_time(t), e.parse_time(t)), (t, t))
+                self.assertIs(type(r.parse_time(t)), int)
+            for bad in (2 ** 63, -2 ** 63 - 1, 2 ** 70):
+                with self.assertRaises(OverflowError) as cm:
+                    r.parse_time(bad)
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
+            for bad in (_capi.CIVIC_TIME_MAX + 1, _capi.CIVIC_TIME_MIN - 1, 2 ** 63 - 1):
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.purge(bad)
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
         # but a query's as_of takes any int64, as the C API does and 1.0
         # did: 2**63 - 1 asks after everything (past 64 bits it overflows)
         with civic.Engine(r) as e:
@@ -1250,14 +1263,14 @@ class TestRules(Base):
             with self.assertRaises(OverflowError) as cm:
                 r.parse_time(value)
             self.assertEqual(cm.exception.name, "CIVIC_E_LIMIT")
-        # what fits in 64 bits reached the library in 1.0, and what it
-        # refused was no OverflowError: out of range, but no overflow; a
-        # query answers at it (as_of may be any int64, as in C and 1.0)
+        # what fits in 64 bits is no overflow: parse_time returns it and a
+        # query answers at it (as_of may be any int64), as in C and 1.0;
+        # purge (new in 1.1) refuses it out of range, but not as an overflow
         for value in (2 ** 63 - 1, -2 ** 63, _capi.CIVIC_TIME_MAX + 1):
-            for fn in calls[:2] + [calls[7]]:
-                with self.assertRaises(civic.CivicError) as cm:
-                    fn(value)
-                self.assertNotIsInstance(cm.exception, OverflowError)
+            with self.assertRaises(civic.CivicError) as cm:
+                calls[7](value)
+            self.assertNotIsInstance(cm.exception, OverflowError)
+            self.assertEqual((calls[0](value), calls[1](value)), (value, value))
             for fn in calls[2:7] + calls[8:]:
                 fn(value)
         with self.assertRaises(civic.CivicError) as cm:   # as 1.0: the library's, for the text

@@ -176,14 +176,30 @@ class TestCivicWarning(unittest.TestCase):
         for call, what in ((lambda t: e.score("r1", as_of=t), "as_of"),
                            (e.parse_time, "time"), (e.rules.parse_time, "time"),
                            (lambda t: e.purge(t), "before")):
-            # (an int as_of is any 64-bit value: warned of, above)
+            # (an int as_of or parse_time is any 64-bit value: warned of, below)
             for t in ("1767607200000", "978307200000") + (
-                    (1767607200000, 978307200000) if what != "as_of" else ()):
+                    (1767607200000, 978307200000) if what == "before" else ()):
                 with self.assertRaises(civic.CivicError) as cm:
                     call(t)
                 self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
                 self.assertTrue(cm.exception.message.endswith(
                     "outside the years 0001 to 9999 in UTC" + hint), cm.exception.message)
+        # an int given to parse_time is returned as it is, any 64-bit value,
+        # as 1.0 returned it (1.1 raised CIVIC_E_LIMIT, which no 1.0 except
+        # clause caught); one of 13 digits, or 12 from 3 * 10**11, is warned
+        # of as an int as_of is
+        for parse in (e.parse_time, e.rules.parse_time):
+            with Caught() as got:
+                for t in (1767607200000, 978307200000):
+                    self.assertEqual(parse(t), t)
+            self.assertEqual(got.texts, ["time %d is after the year 9999: it looks like "
+                                         "milliseconds; write Unix seconds (drop the last "
+                                         "three digits)" % t
+                                         for t in (1767607200000, 978307200000)])
+            with Caught() as got:
+                for t in (2 ** 63 - 1, 10 ** 12 * 10, -2 ** 63, 299999999999, 20250101):
+                    self.assertEqual(parse(t), t)
+            self.assertEqual(got.texts, [])
         # 14 digits are no such slip
         with self.assertRaises(civic.CivicError) as cm:
             e.parse_time("17676072000000")
