@@ -654,11 +654,20 @@ _MILLISECONDS = ": it looks like milliseconds; write Unix seconds (drop the last
 _MILLISECONDS_MIN, _MILLISECONDS_END = 3 * 10 ** 11, 10 ** 13
 
 
+class _Read(int):
+    """An as_of already read by _parse_time, handed on to the queries a call
+    makes of its own (compare(): one per engine and per subject one scheme
+    lists): taken as it is, without warning of it again."""
+    __slots__ = ()
+
+
 def _parse_time(rules_ptr, value, what="time"):
     """Any ts form -> int64 Unix seconds under the rules' utc_offset; an as_of
     may also be "now" (as civic-score -t now).  what: "as_of", "before"
     (purge) or "time" (parse_time): an int as_of or time is any int64, as
     1.0 took it; an int before has the range of every other form."""
+    if type(value) is _Read:
+        return int(value)
     if what == "as_of" and isinstance(value, str) and value == "now":
         return int(_time.time())
     n = None if isinstance(value, (str, _dt.date)) else _index(value)
@@ -3184,7 +3193,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     CIVIC_E_LIMIT) is skipped so, named by its number; a TypeError or
     ValueError of a dict's arguments still raises.
     What a log most likely means otherwise is warned of once with
-    CivicWarning, as load() warns of it (of the load under rules_now)."""
+    CivicWarning, as load() warns of it (of the load under rules_now), and
+    so is an as_of, once however many questions compare() asks at it."""
     if not isinstance(rules_now, Rules) or not isinstance(rules_new, Rules):
         raise TypeError("rules_now and rules_new must be civic.Rules")
     for name, flag in (("changed", changed), ("lenient", lenient)):
@@ -3252,7 +3262,10 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
             # the schemes may read a local ts as two instants (their
             # utc_offsets differ): the later, so both count every event
             t = max([e.time_range[1] for e in (now, new) if e.time_range] or [0])
-        a, b = now.subjects(t), new.subjects(t)
+        # read once: its queries do not warn of it again (an int that looks
+        # like milliseconds was warned of once per query)
+        read = _Read(t)
+        a, b = now.subjects(read), new.subjects(read)
         by_now = {s.subject: s for s in a}
         by_new = {s.subject: s for s in b}
         names = sorted(set(by_now) | set(by_new), key=lambda x: x.encode("utf-8"))
@@ -3261,8 +3274,8 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
         matrix = {g: {k: 0 for k in grades_new} for g in grades_now}
         rows, n_changed = [], 0
         for name in names:
-            x = by_now.get(name) or now.score(name, t)
-            y = by_new.get(name) or new.score(name, t)
+            x = by_now.get(name) or now.score(name, read)
+            y = by_new.get(name) or new.score(name, read)
             matrix[x.grade][y.grade] += 1
             differs = x.score != y.score or x.grade != y.grade
             n_changed += differs

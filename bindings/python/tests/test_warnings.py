@@ -205,6 +205,26 @@ class TestCivicWarning(unittest.TestCase):
             e.parse_time("17676072000000")
         self.assertTrue(cm.exception.message.endswith("in UTC"), cm.exception.message)
 
+    def test_compare_warns_of_an_as_of_in_milliseconds_once(self):
+        # compare() warned of it when it read as_of, then again in each query
+        # it made: subjects() under each scheme and score() of each subject
+        # only one scheme lists (here the rules whose retain archives both
+        # subjects' events: 5 warnings in all)
+        log = "id,subject,type,ts\ne1,r1,help,2025-01-01\ne2,r2,help,2025-01-01\n"
+        rules = civic.Rules.from_text(RT + '[rule.help]\npoints = 10\n')
+        kept = civic.Rules.from_text(RT + '[rule.help]\npoints = 10\nretain = "30d"\n'
+                                     'affects = "score"\n')
+        for new, score in ((rules, "1010.00"), (kept, "1000.00")):
+            with Caught() as got:
+                c = civic.compare(log, rules, new, as_of=1767607200000)
+            self.assertEqual(got.texts, ["as_of 1767607200000 is after the year 9999: it looks "
+                                         "like milliseconds; write Unix seconds (drop the last "
+                                         "three digits)"])
+            self.assertEqual(got.records[0].filename, __file__)
+            self.assertEqual((c.as_of, type(c.as_of)), (1767607200000, int))
+            self.assertEqual([(x.subject, str(x.score), str(x.new_score)) for x in c.rows],
+                             [("r1", "1010.00", score), ("r2", "1010.00", score)])
+
     def test_rules_warn_of_retain_in_a_balance_rules_cap_group(self):
         for text, said in ((RETAIN_CAP, [RETAIN_SAID]), (RETAIN_CHANGE, [RETAIN_SAID]),
                            (RETAIN_CATEGORY, [RETAIN_SAID.replace(
