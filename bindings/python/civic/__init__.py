@@ -317,19 +317,37 @@ def _excerpt(value):
     return r if len(r) <= _SHOWN_MAX else r[:_SHOWN_MAX] + "..."
 
 
+def _empty_cell(value):
+    """How a message names value when it is pandas' empty cell of a column
+    of numbers or text: "float nan" for a float NaN (numpy's too),
+    "pandas.NA" for pandas.NA (the empty cell of a nullable dtype:
+    convert_dtypes(), "Int64", "string"); None for any other value.  pandas
+    is not imported to know it: pandas.NA is the one instance of its
+    NAType.  (pandas.NaT, the empty cell of a column of times, is a
+    datetime: _ts_text names it.)"""
+    if isinstance(value, float):
+        return "float nan" if value != value else None
+    t = type(value)
+    if t.__name__ == "NAType" and t.__module__.split(".")[0] == "pandas":
+        return "pandas.NA"
+    return None
+
+
 def _str_or_none(value, what, optional, event=False):
     """value, a str argument, checked: None when it is absent and may be,
-    a TypeError when it is required or not a str.  A float NaN, pandas'
-    empty cell, is named so, as qty's is (event: a field of Engine.add)."""
+    a TypeError when it is required or not a str.  pandas' empty cell (a
+    float NaN, pandas.NA) is named so, as qty's is (event: a field of
+    Engine.add)."""
     if value is None:
         if optional:
             return None
         raise TypeError("%s is required" % what)
     if not isinstance(value, str):
-        if isinstance(value, float) and value != value:
-            raise TypeError("%s must be str, not float nan (an empty cell?)%s" % (
-                what, (": omit %s (None)%s" % (what, " for an event without one" if event
-                                               else "")) if optional
+        empty = _empty_cell(value)
+        if empty:
+            raise TypeError("%s must be str, not %s (an empty cell?)%s" % (
+                what, empty, (": omit %s (None)%s" % (what, " for an event without one"
+                                                      if event else "")) if optional
                 else ": every event has one" if event else ""))
         raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
     return value
@@ -527,11 +545,12 @@ def _iso(value):
 
 def _not_a_time(value, what):
     """The TypeError of a time argument of a type no time is given in: it
-    names every type taken (a bool too is refused, though an int), and a
-    float NaN as pandas' empty cell, as qty's is."""
-    if isinstance(value, float) and value != value:
-        return TypeError("%s must be datetime, date, int or str, not float nan (an empty "
-                         "cell?)%s" % (what, ": every event has one" if what == "ts" else ""))
+    names every type taken (a bool too is refused, though an int), and
+    pandas' empty cell (a float NaN, pandas.NA) as such, as qty's is."""
+    empty = _empty_cell(value)
+    if empty:
+        return TypeError("%s must be datetime, date, int or str, not %s (an empty cell?)%s"
+                         % (what, empty, ": every event has one" if what == "ts" else ""))
     return TypeError("%s must be datetime, date, int or str, not %s"
                      % (what, type(value).__name__))
 
@@ -615,6 +634,9 @@ def _qty_text(value):
     n = _index(value)
     if n is not None:
         return _int_field(n)
+    if _empty_cell(value):   # pandas.NA: the empty cell of a nullable column
+        raise TypeError("qty must be int, str or decimal.Decimal, not pandas.NA (an empty "
+                        "cell?): omit qty (None) for an event without one")
     raise TypeError("qty must be int, str or decimal.Decimal, not %s"
                     % type(value).__name__)
 

@@ -260,6 +260,41 @@ def _score_in_another_process(task):
         return engine.subject_rows()
 
 
+def check_pandas_na(test, engine, na):
+    """na, pandas.NA or a stand-in, in each field of Engine.add and as a
+    group and an as_of: each TypeError says it may be an empty cell."""
+    base = dict(id="n1", subject="s", type="volunteer_hour", ts="2022-03-01")
+    said = {}
+    for key in ("id", "subject", "type", "ts", "qty", "group", "ref", "act", "source"):
+        with test.assertRaises(TypeError) as cm:
+            engine.add(**dict(base, **{key: na}))
+        said[key] = str(cm.exception)
+    every, omit = ": every event has one", ": omit %s (None) for an event without one"
+    test.assertEqual(said, {
+        "id": "id must be str, not pandas.NA (an empty cell?)" + every,
+        "subject": "subject must be str, not pandas.NA (an empty cell?)" + every,
+        "type": "type must be str, not pandas.NA (an empty cell?)" + every,
+        "ts": "ts must be datetime, date, int or str, not pandas.NA (an empty cell?)"
+              + every,
+        "qty": "qty must be int, str or decimal.Decimal, not pandas.NA (an empty cell?)"
+               + omit % "qty",
+        "group": "group must be str, not pandas.NA (an empty cell?)" + omit % "group",
+        "ref": "ref must be str, not pandas.NA (an empty cell?)" + omit % "ref",
+        "act": "act must be str, not pandas.NA (an empty cell?)" + omit % "act",
+        "source": "source must be str, not pandas.NA (an empty cell?)" + omit % "source"})
+    # as float NaN's, beside it
+    with test.assertRaises(TypeError) as cm:
+        engine.add(**dict(base, qty=float("nan")))
+    test.assertEqual(str(cm.exception), said["qty"].replace("pandas.NA", "float nan"))
+    with test.assertRaisesRegex(TypeError, r"^group must be str, not pandas\.NA \(an empty "
+                                           r"cell\?\): omit group \(None\)$"):
+        engine.rank(group=na)
+    with test.assertRaisesRegex(TypeError, r"^as_of must be datetime, date, int or str, "
+                                           r"not pandas\.NA \(an empty cell\?\)$"):
+        engine.score("s", as_of=na)
+    test.assertEqual(engine.event_count, 0)
+
+
 class Base(unittest.TestCase):
     def setUp(self):
         self.rules = civic.Rules.from_text(RULES)
@@ -1424,6 +1459,25 @@ class TestAdd(Base):
         with self.assertRaisesRegex(TypeError, r"^ref must be str, not float$"):
             self.engine.add(**dict(base, ref=1.5))
         self.assertEqual(self.engine.event_count, 0)
+
+    def test_pandas_na_is_named_an_empty_cell(self):
+        # pandas.NA, the empty cell of a nullable dtype (convert_dtypes(),
+        # "Int64", "string"), got "qty must be int, str or decimal.Decimal,
+        # not NAType", where float NaN and NaT are told they may be an
+        # empty cell; pandas is not needed to know it (TestVocabulary tries
+        # pandas' own)
+        def boolean(self):
+            raise TypeError("boolean value of NA is ambiguous")
+        NAType = type("NAType", (), {"__module__": "pandas._libs.missing",
+                                     "__bool__": boolean, "__repr__": lambda self: "<NA>"})
+        check_pandas_na(self, self.engine, NAType())
+        # a type of that name from elsewhere is no empty cell
+        other = type("NAType", (), {"__module__": "mylib"})()
+        with self.assertRaisesRegex(TypeError, r"^qty must be int, str or decimal\.Decimal, "
+                                               r"not NAType$"):
+            self.engine.add(id="n1", subject="s", type="fine", ts="2022-03-01", qty=other)
+        with self.assertRaisesRegex(TypeError, r"^group must be str, not NAType$"):
+            self.engine.add(id="n1", subject="s", type="fine", ts="2022-03-01", group=other)
 
     def test_a_long_value_is_shown_cut(self):
         # a message repeated the whole argument, however long; the library
@@ -4726,6 +4780,21 @@ class TestVocabulary(unittest.TestCase):
             self.engine.add(id="n3", subject="s9", type="fine", ts="2022-03-01",
                             qty=numpy.float64("nan"))
         self.assertEqual(self.engine.event_count, 6)
+        # and of nullable dtypes (convert_dtypes()): pandas.NA in every column
+        rows = pandas.DataFrame({"id": ["n4", None], "subject": ["s9", None],
+                                 "type": ["fine", None], "ts": [1646236800, None],
+                                 "qty": [1, None], "group": ["d1", None]}).convert_dtypes()
+        self.assertEqual(str(rows["ts"].dtype), "Int64")
+        self.assertTrue(self.engine.add(**{k: rows.at[0, k] for k in rows.columns}))
+        row = {k: rows.at[1, k] for k in rows.columns}
+        self.assertIs(row["qty"], pandas.NA)
+        for key in row:
+            with self.assertRaisesRegex(TypeError, r"^%s must be .*, not pandas\.NA \(an "
+                                                   r"empty cell\?\): " % key):
+                self.engine.add(**dict(row, **{k: rows.at[0, k] for k in row if k != key}))
+        with civic.Engine() as e:
+            check_pandas_na(self, e, pandas.NA)
+        self.assertEqual(self.engine.event_count, 7)
 
 class TestPackaging(unittest.TestCase):
     def test_the_readme_names_the_public_api(self):
