@@ -288,13 +288,15 @@ def _utf8(value, what, code=_capi.CIVIC_E_EVENT):
     surrogateescape: file names, argv) cannot be: a CivicError (also a
     UnicodeEncodeError) with code, by default what the library gives an
     event's text that is not UTF-8, naming the argument and the surrogate's
-    character offset.  An event log is not given here: _log_bytes hands its
-    bytes to the loader, which names the line."""
+    index in the str: "at index", counted from 0 as value[i] and the
+    error's .start count it (a column, the library's, is counted from 1).
+    An event log is not given here: _log_bytes hands its bytes to the
+    loader, which names the line."""
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError as e:
         raise _capi.CivicEncodeError(
-            code, "%s: a lone surrogate (%r) at character %d is not UTF-8 text"
+            code, "%s: a lone surrogate (%r) at index %d is not UTF-8 text"
             % (what, e.object[e.start], e.start), e.object, e.start, e.end) from None
 
 
@@ -357,12 +359,12 @@ def _cstr(value, what, optional=False):
     """A str argument as NUL-terminated UTF-8 bytes (None for absent).  A
     NUL in it, which a C string cannot carry, raises a CivicError that is
     also the ValueError 1.0 raised, CIVIC_E_EVENT as for a lone surrogate
-    (_utf8), naming the argument and the NUL's character offset."""
+    (_utf8), naming the argument and the NUL's index in the str (from 0)."""
     if _str_or_none(value, what, optional) is None:
         return None
     if "\0" in value:
         raise _capi.CivicValueError(
-            _capi.CIVIC_E_EVENT, "%s: a NUL character at character %d, which a C string "
+            _capi.CIVIC_E_EVENT, "%s: a NUL character at index %d, which a C string "
             "cannot carry" % (what, value.index("\0")))
     return _utf8(value, what)
 
@@ -3837,15 +3839,15 @@ def _path_bytes(path):
         raw = _os.fsencode(path)
     except UnicodeEncodeError as e:
         raise _capi.CivicEncodeError(
-            CIVIC_E_INVALID, "path %r: a lone surrogate (%r) at character %d names no file: "
+            CIVIC_E_INVALID, "path %r: a lone surrogate (%r) at index %d names no file: "
             "it was decoded from no bytes" % (e.object, e.object[e.start], e.start),
             e.object, e.start, e.end) from None
     if b"\0" in raw:
         shown = _os.fspath(path)
         nul, unit = ("\0", "character") if isinstance(shown, str) else (b"\0", "byte")
         raise _capi.CivicValueError(
-            CIVIC_E_INVALID, "path %r: a NUL %s at %s %d, which a C string cannot carry"
-            % (shown, unit, unit, shown.index(nul)))
+            CIVIC_E_INVALID, "path %r: a NUL %s at index %d, which a C string cannot carry"
+            % (shown, unit, shown.index(nul)))
     return raw
 
 

@@ -620,7 +620,7 @@ class CivicEncodeError(CivicError, UnicodeEncodeError):
     decoded with surrogateescape: file names, argv).  A CivicError with the
     code the library gives text that is not UTF-8 (SPEC 7: every error is a
     CivicError), and the UnicodeEncodeError 1.x raised, for callers that
-    catch that: .object, .start (the surrogate's character offset), .end.
+    catch that: .object, .start (the surrogate's index, from 0), .end.
     """
 
     def __init__(self, code, message, obj, start, end, line=0, column=0):

@@ -1756,21 +1756,24 @@ class TestLoad(Base):
             self.assertIn(what, str(cm.exception))
             self.assertIsInstance(cm.exception, ValueError)
         # SPEC 7: every error is a CivicError, with the code a load gives
-        # text that is not UTF-8 and the surrogate's character offset; still
+        # text that is not UTF-8 and the surrogate's index (from 0, said so:
+        # "at character 1" read as the first); still
         # a UnicodeEncodeError for callers that catch that (an event's
         # field: test_a_nul_or_a_lone_surrogate_in_a_field_is_refused_...)
         r = self.engine.rules
         ev = dict(id="u1", subject="s", type="fine", ts="2022-01-01")
-        calls = {"subject": lambda: self.engine.score(bad),
-                 "group": lambda: self.engine.rank(group=bad),
-                 "time": lambda: r.parse_time("2022" + bad)}
-        for what, call in calls.items():
+        calls = {"subject": (lambda: self.engine.score(bad), 1),
+                 "group": (lambda: self.engine.rank(group=bad), 1),
+                 "time": (lambda: r.parse_time("2022" + bad), 5)}
+        for what, (call, at) in calls.items():
             with self.assertRaises(civic.CivicError) as cm:
                 call()
             e = cm.exception
             self.assertEqual(e.code, civic.CIVIC_E_EVENT, what)
             self.assertIsInstance(e, UnicodeEncodeError)
-            self.assertIn(what + ": a lone surrogate ('\\udcff') at character ", e.message)
+            self.assertEqual(e.message, what + ": a lone surrogate ('\\udcff') at index %d is "
+                             "not UTF-8 text" % at)
+            self.assertEqual((e.start, e.object[at]), (at, "\udcff"))
             self.assertEqual(pickle.loads(pickle.dumps(e)).message, e.message)
         with self.assertRaises(civic.CivicError) as cm:
             self.engine.add(**dict(ev, ts="2022-01-01T00:00" + bad))
@@ -2881,7 +2884,7 @@ class TestAnswers(Base):
                 call("s1\0")
             self.assertIsInstance(cm.exception, civic.CivicError)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
-            self.assertEqual(cm.exception.message, "subject: a NUL character at character 2, "
+            self.assertEqual(cm.exception.message, "subject: a NUL character at index 2, "
                                                    "which a C string cannot carry")
         self.assertNotIn("s1\0", e)
         self.assertEqual((e.event_count, e.purge_horizon), (1, None))
@@ -3269,13 +3272,13 @@ class TestDurability(Base):
         for what, call in calls.items():
             for path, also, message in (
                     (d + "/a\0b", ValueError,
-                     "path %r: a NUL character at character %d, which a C string cannot "
+                     "path %r: a NUL character at index %d, which a C string cannot "
                      "carry" % (d + "/a\0b", len(d) + 2)),
                     (os.fsencode(d) + b"/a\0b", ValueError,
-                     "path %r: a NUL byte at byte %d, which a C string cannot carry"
+                     "path %r: a NUL byte at index %d, which a C string cannot carry"
                      % (os.fsencode(d) + b"/a\0b", len(os.fsencode(d)) + 2)),
                     (d + "/a\ud800b", UnicodeEncodeError,
-                     "path %r: a lone surrogate ('\\ud800') at character %d names no file: "
+                     "path %r: a lone surrogate ('\\ud800') at index %d names no file: "
                      "it was decoded from no bytes" % (d + "/a\ud800b", len(d) + 2))):
                 with self.assertRaises(civic.CivicError, msg=(what, path)) as cm:
                     call(path)

@@ -396,14 +396,15 @@ class TestSplit(unittest.TestCase):
                 civic.split_part(key, 65536)
             self.assertIsInstance(cm.exception, civic.CivicError)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
-            self.assertEqual(cm.exception.message, "key: a NUL character at character %d, "
+            self.assertEqual(cm.exception.message, "key: a NUL character at index %d, "
                              "which a C string cannot carry" % at)
+            self.assertEqual(key[at], "\0")   # counted from 0, as it says
         with self.assertRaises(UnicodeEncodeError) as cm:
             civic.split_part("r\udcff", 4)
         self.assertIsInstance(cm.exception, civic.CivicError)
         self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
         self.assertEqual(cm.exception.message,
-                         "key: a lone surrogate ('\\udcff') at character 1 is not UTF-8 text")
+                         "key: a lone surrogate ('\\udcff') at index 1 is not UTF-8 text")
         # bytes are the key's bytes, as before
         self.assertEqual(civic.split_part(b"r1", 4), civic.split_part("r1", 4))
 

@@ -1024,7 +1024,7 @@ class TestRulesDescribed(V2):
             self.assertIsInstance(cm.exception, civic.CivicError)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_EVENT)
             self.assertEqual(cm.exception.message, "rule: a lone surrogate ('\\udcff') at "
-                             "character 5 is not UTF-8 text")
+                             "index 5 is not UTF-8 text")
             self.assertEqual((cm.exception.start, cm.exception.end), (5, 6))
             with self.assertRaises(UnicodeEncodeError) as listed:
                 e.list("drunk\udcff")
