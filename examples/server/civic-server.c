@@ -3287,11 +3287,25 @@ static unsigned refused_status(struct MHD_Connection *c)
     return i ? i->http_status : 0;
 }
 
+/* How a request libmicrohttpd ended other than answered ended, for the
+ * stop's account (guard_request_ended): its idle timeout (--timeout),
+ * its client gone (closed or reset), or an error. */
+static guard_end end_of(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return GUARD_END_IDLE;
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return GUARD_END_CLIENT;
+    default: return GUARD_END_ERROR;
+    }
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     server *s = cls;
     request *rq = *con_cls;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) guard_request_ended(&s->guard, c, end_of(toe));
     if (!rq) return;
     uint64_t micros = (uint64_t)(now_us() - rq->start_us);
     /* The service's own 431 (headers_too_large; the connection closed
@@ -4038,11 +4052,25 @@ static void drain_cut_said(void *ctx, size_t requests, unsigned request_seconds)
             request_seconds);
 }
 
+/* Appends ", N WHAT" to the line at *used of `line` (n bytes) when n_of
+ * is not 0; one and many: the words for 1 and for more. */
+static void drain_count(char *line, size_t n, size_t *used, uint64_t n_of, const char *one,
+                        const char *many)
+{
+    if (!n_of || *used >= n) return;
+    int w = snprintf(line + *used, n - *used, ", %" PRIu64 " %s", n_of, n_of == 1 ? one : many);
+    if (w > 0) *used += (size_t)w;
+}
+
 /* After SIGINT or SIGTERM (the guard draining, `begun` requests begun and
  * not yet answered then): wait for the requests that began, at most
  * --request-timeout + 1 s (31 s with 0), saying how many at the signal and
  * how it ended: the reaper says the ones it cuts (drain_cut_said), this the
- * ones still unanswered at the end, which MHD_stop_daemon cuts next.  A
+ * ones still unanswered at the end, which MHD_stop_daemon cuts next.  The
+ * others end answered, or unanswered by libmicrohttpd's idle timeout
+ * (--timeout), their client giving up, or an error, each counted
+ * (guard_request_ended): the `begun` said at the signal, every one of them
+ * (the idle timeout ended one in silence: "0 requests answered").  A
  * request begun after the signal (late: answered 503, nothing of it run,
  * or cut) is counted apart as refused, so that the answered and the cut
  * are the `begun` said at the signal.  A few lines, as the manual's stop
@@ -4065,18 +4093,28 @@ static void drain(server *s, int sig, size_t begun)
     if (left)
         fprintf(stderr, SERVER_NAME ": %zu request%s cut at the drain deadline: not answered "
                 "within %u s of the signal\n", left, left == 1 ? "" : "s", wait_s);
-    uint64_t answered = atomic_load(&s->guard.drain_answered);
-    uint64_t cut = atomic_load(&s->guard.drain_cuts) + left;
-    uint64_t refused = atomic_load(&s->guard.drain_refused) + late;
-    if (begun || answered || cut || refused) {
-        char cuts[40] = "", refusals[64] = "";
-        if (cut) snprintf(cuts, sizeof(cuts), ", %" PRIu64 " cut", cut);
-        if (refused)
-            snprintf(refusals, sizeof(refusals), ", %" PRIu64 " refused (begun after the signal)",
-                     refused);
-        fprintf(stderr, SERVER_NAME ": drained in %.1f s: %" PRIu64 " request%s answered%s%s\n",
-                (double)(now_us() - t0) / 1e6, answered, answered == 1 ? "" : "s", cuts,
-                refusals);
+    const guard *g = &s->guard;
+    uint64_t answered = atomic_load(&g->drain_answered);
+    uint64_t cut = atomic_load(&g->drain_cuts) + left;
+    uint64_t idle = atomic_load(&g->drain_idle), gone = atomic_load(&g->drain_gone);
+    uint64_t failed = atomic_load(&g->drain_failed);
+    uint64_t refused = atomic_load(&g->drain_refused) + late;
+    if (begun || answered || cut || idle || gone || failed || refused) {
+        char line[320], idled[64];
+        size_t used = 0;
+        int w = snprintf(line, sizeof(line), "drained in %.1f s: %" PRIu64 " request%s answered",
+                         (double)(now_us() - t0) / 1e6, answered, answered == 1 ? "" : "s");
+        if (w > 0) used = (size_t)w;
+        snprintf(idled, sizeof(idled), "closed by the idle timeout (--timeout %u s)",
+                 s->opt.timeout_seconds);
+        drain_count(line, sizeof(line), &used, cut, "cut", "cut");
+        drain_count(line, sizeof(line), &used, idle, idled, idled);
+        drain_count(line, sizeof(line), &used, gone, "given up by its client",
+                    "given up by their clients");
+        drain_count(line, sizeof(line), &used, failed, "ended in an error", "ended in an error");
+        drain_count(line, sizeof(line), &used, refused, "refused (begun after the signal)",
+                    "refused (begun after the signal)");
+        fprintf(stderr, SERVER_NAME ": %s\n", line);
     }
 }
 

@@ -82,6 +82,9 @@ int guard_init(guard *g, unsigned request_seconds, size_t budget_bytes, size_t a
     atomic_init(&g->drain_answered, 0);
     atomic_init(&g->drain_cuts, 0);
     atomic_init(&g->drain_refused, 0);
+    atomic_init(&g->drain_idle, 0);
+    atomic_init(&g->drain_gone, 0);
+    atomic_init(&g->drain_failed, 0);
     g->cut_notice = NULL;
     g->cut_notice_ctx = NULL;
     if (pthread_mutex_init(&g->mutex, NULL) != 0) return -1;
@@ -199,10 +202,25 @@ static void slot_open(guard *g, struct MHD_Connection *c, void **ctx)
     pthread_mutex_unlock(&g->mutex);
 }
 
+/* Under the mutex: s's begun request ended unanswered (how), counted while
+ * draining as guard_request_ended says; no longer begun. */
+static void end_request(guard *g, conn_slot *s, guard_end how)
+{
+    if (s->begun && !s->shut && atomic_load(&g->draining)) {
+        atomic_uint_fast64_t *count = s->late ? &g->drain_refused
+                                    : how == GUARD_END_IDLE ? &g->drain_idle
+                                    : how == GUARD_END_CLIENT ? &g->drain_gone
+                                    : &g->drain_failed;
+        atomic_fetch_add(count, 1);
+    }
+    s->answering = s->begun = s->late = false;
+}
+
 static void slot_close(guard *g, conn_slot *s)
 {
     if (!s) return;
     pthread_mutex_lock(&g->mutex);
+    end_request(g, s, GUARD_END_CLIENT); /* none told: its client left, most likely */
     if (s->prev) s->prev->next = s->next;
     else if (g->head == s) g->head = s->next;
     if (s->next) s->next->prev = s->prev;
@@ -336,6 +354,15 @@ void guard_request_done(guard *g, struct MHD_Connection *c)
         atomic_fetch_add(s->late ? &g->drain_refused : &g->drain_answered, 1);
     s->answering = s->begun = s->late = false;
     s->since_ms = now_ms();
+    pthread_mutex_unlock(&g->mutex);
+}
+
+void guard_request_ended(guard *g, struct MHD_Connection *c, guard_end how)
+{
+    conn_slot *s = slot_of(c);
+    if (!s) return;
+    pthread_mutex_lock(&g->mutex);
+    end_request(g, s, how);
     pthread_mutex_unlock(&g->mutex);
 }
 

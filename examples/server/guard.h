@@ -104,7 +104,13 @@ typedef struct guard {
     atomic_uint_fast64_t drain_answered; /* requests begun and answered while draining */
     atomic_uint_fast64_t drain_cuts;     /* requests begun and cut by the reaper while draining */
     atomic_uint_fast64_t drain_refused;  /* requests begun once draining (refused, never run),
-                                          * answered or cut: in neither count above */
+                                          * answered or cut: in no count above or below */
+    /* requests begun before draining that ended unanswered while draining,
+     * other than cut by the reaper: by how (guard_request_ended) */
+    atomic_uint_fast64_t drain_idle;     /* closed by the idle timeout (--timeout) */
+    atomic_uint_fast64_t drain_gone;     /* given up by their client (closed, reset) */
+    atomic_uint_fast64_t drain_failed;   /* ended in an error (an answer that could not
+                                          * be sent, a connection closed unanswered) */
     /* While draining, told how many begun requests the reaper is about to
      * cut (before it cuts them: libmicrohttpd's line about each comes
      * after); called by the reaper thread under the guard's mutex. */
@@ -149,6 +155,16 @@ size_t guard_requests_begun(guard *g, size_t *late);
 void guard_request_arrived(guard *g, struct MHD_Connection *c);
 /* The answer on c is done: time the next request from now. */
 void guard_request_done(guard *g, struct MHD_Connection *c);
+/* How a request ended without its answer done (libmicrohttpd's termination
+ * code, read by the caller). */
+typedef enum { GUARD_END_IDLE, GUARD_END_CLIENT, GUARD_END_ERROR } guard_end;
+/* The request on c ended unanswered, its connection about to close: while
+ * draining, one the stop waits for is counted by how (drain_idle,
+ * drain_gone, drain_failed; one the reaper cut is counted already), a late
+ * one as refused, so that the stop accounts for each request it waited for.
+ * A connection that closes with its request begun and not ended so is
+ * counted as given up by its client. */
+void guard_request_ended(guard *g, struct MHD_Connection *c, guard_end how);
 
 bool guard_reserve(guard *g, size_t bytes);
 void guard_release(guard *g, size_t bytes);

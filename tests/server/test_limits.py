@@ -22,6 +22,8 @@ resident memory (VmRSS from /proc) and the latency another client sees:
   stop-said   what a stop writes on standard error: the requests it waits
               for, the ones cut at the drain deadline (said before
               libmicrohttpd's own line), the last snapshot, "stopped".
+  stop-accounts  the stop's last count holds every request it waited for:
+              closed by the idle timeout, given up by its client.
   churn       48 clients opening a connection per request are (almost) never refused.
   closed      clients that send part of a request and close give their slot and
               their share of the body budget back within a second or two, even
@@ -1014,6 +1016,83 @@ def test_stop_said():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_stop_accounts_for_each():
+    """The stop's last line accounts for every request being finished at
+    the signal: one the idle timeout (--timeout) closes during the drain,
+    and one its client gives up mid-body, were counted nowhere ("drained in
+    2.5 s: 0 requests answered" after "finishing 1 request"); each is said
+    now, by how it ended."""
+    import signal
+    head = (b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+            b"Content-Length: 200\r\n\r\nid,subject,type,ts\n")
+
+    def stop_with(extra, before_exit):
+        srv = harness.Server(ARGS.server, extra=extra).start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        before_exit(s)
+        rc = srv.proc.wait(timeout=60)
+        took = time.monotonic() - t0
+        s.close()
+        lines = [l for l in srv.output().splitlines() if "listening on" not in l]
+        drained = [l for l in lines if l.startswith("civic-server: drained in ")]
+        return rc, took, lines, drained
+
+    # no request deadline: the idle timeout, 2 s, ends the body that never comes
+    rc, took, lines, drained = stop_with(["--request-timeout", "0", "--timeout", "2"],
+                                         lambda s: None)
+    check(rc == 0 and took < 10
+          and lines[:1] == ["civic-server: signal 15, shutting down: finishing 1 request "
+                            "(at most 31 s)"]
+          and len(drained) == 1
+          and drained[0].endswith(" s: 0 requests answered, 1 closed by the idle timeout "
+                                  "(--timeout 2 s)")
+          and lines[-1:] == ["civic-server: stopped"],
+          "stop accounts: a request the idle timeout closes during the drain is said so "
+          "(exit %s, %.1f s): %r" % (rc, took, lines))
+
+    # its client closes mid-body during the drain
+    def give_up(s):
+        time.sleep(0.5)
+        s.close()
+    rc, took, lines, drained = stop_with([], give_up)
+    check(rc == 0 and took < 10
+          and lines[:1] == ["civic-server: signal 15, shutting down: finishing 1 request "
+                            "(at most 31 s)"]
+          and len(drained) == 1
+          and drained[0].endswith(" s: 0 requests answered, 1 given up by its client")
+          and lines[-1:] == ["civic-server: stopped"],
+          "stop accounts: a request its client gives up during the drain is said so "
+          "(exit %s, %.1f s): %r" % (rc, took, lines))
+
+    # two clients give up, one is answered: every one of the three is counted
+    srv = harness.Server(ARGS.server).start()
+    socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(3)]
+    for s in socks:
+        s.sendall(head)
+    time.sleep(0.5)
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    socks[0].sendall(b"e1,s1,volunteer_hour,2024-01-01\n".ljust(181, b"\n"))
+    reply = json_reply(socks[0])
+    socks[1].close()
+    socks[2].close()
+    rc = srv.proc.wait(timeout=60)
+    socks[0].close()
+    lines = [l for l in srv.output().splitlines() if "listening on" not in l]
+    check(rc == 0 and reply.startswith(b"HTTP/1.1 200 ")
+          and lines[:1] == ["civic-server: signal 15, shutting down: finishing 3 requests "
+                            "(at most 31 s)"]
+          and any(l.startswith("civic-server: drained in ") and
+                  l.endswith(" s: 1 request answered, 2 given up by their clients")
+                  for l in lines),
+          "stop accounts: answered and given up add up to the requests at the signal "
+          "(exit %s): %r %r" % (rc, reply[:40], lines))
+
+
 def test_stop_under_churn():
     """SIGTERM while connections come and go: the stop compacts and exits 0
     every time.  libmicrohttpd's MHD_quiesce_daemon raced its epoll workers
@@ -1117,7 +1196,7 @@ def main():
     p.add_argument("--server", default="build/civic-server")
     p.add_argument("--only", default="", help="comma-separated probe names")
     ARGS = p.parse_args()
-    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
+    probes = [("descriptors", test_descriptors), ("drain", test_drain), ("stop-said", test_stop_said), ("stop-accounts", test_stop_accounts_for_each), ("stop", test_stop_under_churn), ("per-ip", test_per_address_limit), ("closed", test_closed_requests), ("churn", test_churn), ("idle", test_idle_keep_alive), ("deadline", test_deadline),
               ("chunked", test_chunked_budget), ("share", test_address_share),
               ("bomb", test_body_bomb),
               ("slowloris", test_slowloris)]
