@@ -3393,18 +3393,23 @@ typedef struct opt_def {
     opt_kind kind;
     size_t offset;
     uint64_t min, max;
+    bool once; /* given again with another value: refused (parse_options) */
 } opt_def;
 
-#define OPT(name, kind, field, min, max) { name, kind, offsetof(options, field), min, max }
+#define OPT(name, kind, field, min, max) { name, kind, offsetof(options, field), min, max, false }
+/* What the service holds and serves (its data, its rules, its tokens): an
+ * option given twice took the last value, so that a unit file's --data and
+ * an override's left a service on an empty directory, unnoticed. */
+#define OPT_ONCE(name, field) { name, OPT_STR, offsetof(options, field), 0, 0, true }
 static const opt_def OPTIONS[] = {
     OPT("--bind", OPT_STR, bind, 0, 0),
     OPT("--port", OPT_UINT, port, 0, 65535),
-    OPT("--rules", OPT_STR, rules_path, 0, 0),
-    OPT("--data", OPT_STR, data_dir, 0, 0),
+    OPT_ONCE("--rules", rules_path),
+    OPT_ONCE("--data", data_dir),
     OPT("--sync", OPT_SYNC, sync_policy, 0, 0),
     OPT("--compact-every", OPT_UINT, compact_seconds, 1, 86400u * 365),
     OPT("--threads", OPT_UINT, threads, 1, 1024),
-    OPT("--tokens", OPT_STR, tokens_path, 0, 0),
+    OPT_ONCE("--tokens", tokens_path),
     OPT("--insecure", OPT_FLAG, insecure, 0, 0),
     OPT("--recover", OPT_FLAG, recover, 0, 0),
     OPT("--rescore", OPT_FLAG, rescore, 0, 0),
@@ -3545,9 +3550,22 @@ static void option_wants(const opt_def *d, char *out, size_t n)
     }
 }
 
+/* An option of OPT_ONCE given before (its value, NULL: not given) and now
+ * with v: -1 (usage error) when the two differ, else 0.  The same value
+ * twice is one directory, file or scheme: taken. */
+static int given_once(const opt_def *d, const char *was, const char *v)
+{
+    if (!d->once || !was || strcmp(was, v) == 0) return 0;
+    char what[2 * PATH_BYTES_MAX + 160];
+    snprintf(what, sizeof(what), "%s was given twice, '%s' and '%s': give it once (one is "
+             "used, not both)", d->name, was, v);
+    return usage_error("%s%s", what, "");
+}
+
 /* 0: go on; 1: done (exit 0, *status set); -1: usage error (exit 1).
  * An option's value is the next argument, or follows `=` in the same one
- * (--port=8080), as civic-score takes it. */
+ * (--port=8080), as civic-score takes it.  Given twice, an option takes the
+ * last value, but one of OPT_ONCE (given_once). */
 static int parse_options(int argc, char **argv, options *o, int *status)
 {
     defaults(o);
@@ -3594,6 +3612,9 @@ static int parse_options(int argc, char **argv, options *o, int *status)
         }
         if (!eq && i + 1 >= argc) return usage_error("option %s needs a value%s", a, "");
         const char *v = eq ? eq + 1 : argv[++i];
+        const char *was = NULL; /* an OPT_ONCE's defaults are NULL: not given */
+        if (d->once) memcpy(&was, (char *)o + d->offset, sizeof(was));
+        if (*v && given_once(d, was, v) != 0) return -1;
         if (!set_option(o, d, v)) {
             char what[160], wants[96];
             option_wants(d, wants, sizeof(wants));
@@ -4072,8 +4093,7 @@ static void drain_count(char *line, size_t n, size_t *used, uint64_t n_of, const
  * (guard_request_ended): the `begun` said at the signal, every one of them
  * (the idle timeout ended one in silence: "0 requests answered").  A
  * request begun after the signal (late: answered 503, nothing of it run,
- * or cut) is counted apart as refused, so that the answered and the cut
- * are the `begun` said at the signal.  A few lines, as the manual's stop
+ * or cut) is counted apart as refused.  A few lines, as the manual's stop
  * section says. */
 static void drain(server *s, int sig, size_t begun)
 {

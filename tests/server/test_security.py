@@ -841,6 +841,38 @@ def test_command_line(tmp):
           and "--report-now" in out, "--help")
     rc, out, err = run("--tls-cert", "x.pem")
     check(rc == 1 and "go together" in err, "--tls-cert alone: %r" % err)
+    # --data, --rules or --tokens given twice with two values took the last
+    # one in silence (a unit file's --data and an override's: a service on
+    # an empty directory): refused as a usage error, naming both, before
+    # anything else is looked at (here a --bind refused later, which ended
+    # the test when the server took them)
+    first, second = os.path.join(tmp, "twice-1"), os.path.join(tmp, "twice-2")
+    for opt in ("--data", "--rules", "--tokens"):
+        for args in ([opt, first, opt, second], [opt + "=" + first, "--port", "0",
+                                                 opt + "=" + second]):
+            rc, out, err = run("--bind", "localhost", *args)
+            check(rc == 1 and "%s was given twice, '%s' and '%s': give it once" % (
+                      opt, first, second) in err and "usage:" in err
+                  and "not an IPv4" not in err,
+                  "%s given twice is refused, naming both, exit 1: %s %r" % (args, rc, err[:300]))
+    # the same value twice is one: taken (here the start stops later, at --bind)
+    for opt in ("--data", "--rules", "--tokens"):
+        rc, out, err = run("--bind", "localhost", opt, first, opt, first)
+        check(rc == 1 and "given twice" not in err and "not an IPv4 or IPv6 address" in err,
+              "%s given twice with one value is taken: %s %r" % (opt, rc, err[:300]))
+    # the other options take the last value, as the manual says: --port P
+    # --port 0 listens on a port picked for it, not on P
+    port = harness.free_port()
+    p = subprocess.Popen([ARGS.server, "--port", str(port), "--port", "0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    got = re.search(r"listening on 127\.0\.0\.1 port (\d+) ", line)
+    check(got and int(got.group(1)) not in (0, port),
+          "--port given twice: the last counts: %r" % line)
     # A file an option names that cannot be read (or opened) is a bad option:
     # exit 1, as the manual says, naming the file (it was 2, as for bad data).
     readable = os.path.join(tmp, "readable.pem")
