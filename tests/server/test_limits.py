@@ -36,6 +36,7 @@ usage: test_limits.py --server build/civic-server
 import argparse
 import http.client
 import os
+import re
 import select
 import shutil
 import socket
@@ -1053,6 +1054,17 @@ def test_stop_accounts_for_each():
           and lines[-1:] == ["civic-server: stopped"],
           "stop accounts: a request the idle timeout closes during the drain is said so "
           "(exit %s, %.1f s): %r" % (rc, took, lines))
+    # the manual's wait with --request-timeout 0 is the one the server says
+    # (its --request-timeout entry said 30 s)
+    said = re.search(r"\(at most (\d+) s\)", lines[0] if lines else "")
+    man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                       "civic-server.8")
+    with open(man, encoding="utf-8") as f:
+        text = " ".join(f.read().replace("\\-", "-").split())
+    waits = re.findall(r"a stop waits at most (\d+) s|\+ 1 s \((\d+) s with 0\)", text)
+    check(said and len(waits) == 2 and all(said.group(1) in w for w in waits),
+          "stop accounts: the manual's waits with --request-timeout 0 are the server's %s s: %r"
+          % (said.group(1) if said else "?", waits))
 
     # its client closes mid-body during the drain
     def give_up(s):
