@@ -1642,6 +1642,13 @@ def test_metrics(srv):
                  "civic_last_compaction_timestamp_seconds",
                  "civic_last_compaction_duration_seconds", "civic_rejected_batches_total"):
         check(name in values, "metric %s present" % name)
+    # seconds to the microsecond, as the histogram's sums: the compaction's
+    # duration was written with 17 digits (0.074857999999999994)
+    seconds = [l for l in text.splitlines()
+               if l.startswith(("civic_last_compaction_", "civic_start_timestamp_seconds ",
+                                "civic_http_request_duration_seconds_sum"))]
+    check(len(seconds) >= 4 and all(re.fullmatch(r"\S+ \d+\.\d{6}", l) for l in seconds),
+          "metrics in seconds have 6 decimals: %r" % seconds)
     check(values.get("civic_events", 0) > 400 and values.get("civic_rejected_batches_total", 0) >= 1
           and values.get("civic_last_compaction_timestamp_seconds", 0) > 1e9,
           "metric values: events %s rejected %s" % (values.get("civic_events"),
