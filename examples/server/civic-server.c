@@ -167,7 +167,9 @@ typedef struct mhd_log {
  * to go through again is shown at once, and so is that line (at most one a
  * minute of it, so that a disk on the edge, a write taken, the next
  * refused, cannot fill the log either).  (A full disk wrote one line per
- * refused POST: 47,712 in minutes.) */
+ * refused POST: 47,712 in minutes.)  Failed compactions are said so too, in
+ * a log of their own (one route), which a compaction that succeeds ends:
+ * with --compact-every 1 on a full disk the timer wrote a line a second. */
 enum { REFUSED_EVENTS, REFUSED_PURGE, REFUSED_ROUTES };
 typedef struct refused_log {
     pthread_mutex_t mutex;
@@ -178,6 +180,19 @@ typedef struct refused_log {
     bool fresh;                      /* "writes go through again" said, no refusal since */
     int64_t over_us;                 /* when that was last said; 0: never */
 } refused_log;
+
+/* The words of a refused_log's lines: writes' or compactions'. */
+typedef struct refused_words {
+    const char *refused;  /* "refused", "failed" */
+    const char *again;    /* the line of the first write (compaction) that goes through */
+    const char *noun;     /* "refused write", "failed compaction" (an 's' is added) */
+} refused_words;
+static const refused_words WRITE_WORDS = {
+    "refused", "writes reach the data directory again", "refused write"
+};
+static const refused_words COMPACT_WORDS = {
+    "failed", "compactions succeed again", "failed compaction"
+};
 
 /* The last pages GET /report made at its default as_of (the public page of
  * --public-reports), served again while nothing they were made of changed:
@@ -215,6 +230,7 @@ typedef struct server {
     options opt;
     mhd_log mhd_log;
     refused_log refused_log;
+    refused_log compact_log;   /* failed compactions (route 0): see refused_log */
     civic_rules *rules;
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
@@ -901,18 +917,20 @@ static int prepare_body(server *s, request *rq, uint32_t *format, bool json, buf
 
 #define REFUSED_EVERY_US (60 * 1000000LL)
 
-/* A write the data directory refused (route: REFUSED_*): "civic-server:
- * WHAT: REASON" on standard error, unless this route said one less than a
- * minute ago (refused_log). */
-static void say_refused(server *s, int route, const char *what, const char *reason)
+/* A write the data directory refused (route: REFUSED_*; l: the writes', or
+ * the compactions' log): "civic-server: WHAT: REASON" on standard error,
+ * unless this route said one less than a minute ago (refused_log) and the
+ * line is not one to say `always` (a compaction at the start or the stop:
+ * once, and the last word on it). */
+static void say_limited(refused_log *l, const refused_words *w, int route, const char *what,
+                        const char *reason, bool always)
 {
-    refused_log *l = &s->refused_log;
     pthread_mutex_lock(&l->mutex);
     int64_t now = now_us();
-    if (l->fresh || !l->said_us[route] || now - l->said_us[route] >= REFUSED_EVERY_US) {
+    if (always || l->fresh || !l->said_us[route] || now - l->said_us[route] >= REFUSED_EVERY_US) {
         if (l->unsaid[route])
-            fprintf(stderr, SERVER_NAME ": %s: %s (%" PRIu64 " more refused before it not shown: "
-                    "at most one a minute is)\n", what, reason, l->unsaid[route]);
+            fprintf(stderr, SERVER_NAME ": %s: %s (%" PRIu64 " more %s before it not shown: "
+                    "at most one a minute is)\n", what, reason, l->unsaid[route], w->refused);
         else
             fprintf(stderr, SERVER_NAME ": %s: %s\n", what, reason);
         l->said_us[route] = now;
@@ -926,11 +944,15 @@ static void say_refused(server *s, int route, const char *what, const char *reas
     pthread_mutex_unlock(&l->mutex);
 }
 
-/* A write reached the data directory after refusals: said, with how many
- * were not, when one of them was said (at most one a minute). */
-static void say_writes_again(server *s)
+static void say_refused(server *s, int route, const char *what, const char *reason)
 {
-    refused_log *l = &s->refused_log;
+    say_limited(&s->refused_log, &WRITE_WORDS, route, what, reason, false);
+}
+
+/* A write (a compaction) went through after refusals: said, with how many
+ * were not, when one of them was said (at most one a minute). */
+static void say_again(refused_log *l, const refused_words *w)
+{
     pthread_mutex_lock(&l->mutex);
     int64_t now = now_us();
     if (l->failing && l->told && (!l->over_us || now - l->over_us >= REFUSED_EVERY_US)) {
@@ -940,11 +962,10 @@ static void say_writes_again(server *s)
             l->unsaid[r] = 0;
         }
         if (n)
-            fprintf(stderr, SERVER_NAME ": writes reach the data directory again (%" PRIu64
-                    " refused write%s since the last one shown, not shown)\n", n,
-                    n == 1 ? "" : "s");
+            fprintf(stderr, SERVER_NAME ": %s (%" PRIu64 " %s%s since the last one shown, "
+                    "not shown)\n", w->again, n, w->noun, n == 1 ? "" : "s");
         else
-            fprintf(stderr, SERVER_NAME ": writes reach the data directory again\n");
+            fprintf(stderr, SERVER_NAME ": %s\n", w->again);
         l->over_us = now;
         l->fresh = true;
     }
@@ -953,9 +974,8 @@ static void say_writes_again(server *s)
 }
 
 /* At the stop: how many were not said since the last one. */
-static void refused_flush(server *s)
+static void refused_flush(refused_log *l, const refused_words *w)
 {
-    refused_log *l = &s->refused_log;
     pthread_mutex_lock(&l->mutex);
     uint64_t n = 0;
     for (int r = 0; r < REFUSED_ROUTES; r++) {
@@ -963,8 +983,8 @@ static void refused_flush(server *s)
         l->unsaid[r] = 0;
     }
     if (n)
-        fprintf(stderr, SERVER_NAME ": %" PRIu64 " more refused write%s since the last one shown, "
-                "not shown (at most one a minute is)\n", n, n == 1 ? "" : "s");
+        fprintf(stderr, SERVER_NAME ": %" PRIu64 " more %s%s since the last one shown, not "
+                "shown (at most one a minute is)\n", n, w->noun, n == 1 ? "" : "s");
     pthread_mutex_unlock(&l->mutex);
 }
 
@@ -975,7 +995,7 @@ static void note_write(server *s, int rc, bool wrote)
 {
     if (rc == CIVIC_E_IO) atomic_store(&s->writes_failing, true);
     else if (rc == CIVIC_OK && wrote) atomic_store(&s->writes_failing, false);
-    if (rc == CIVIC_OK && wrote) say_writes_again(s);
+    if (rc == CIVIC_OK && wrote) say_again(&s->refused_log, &WRITE_WORDS);
 }
 
 /* A batch that added events, or a purge, reached the data directory. */
@@ -1582,7 +1602,7 @@ static void recovery_hint(const char *what, const char *recover)
             "file from a backup, or start once with --recover %s\n", what, recover);
 }
 
-static int compact_now(server *s, double *seconds, civic_error *why);
+static int compact_now(server *s, double *seconds, civic_error *why, bool always_said);
 
 /* DIR/purge-owed says that a purge may have left removed events in the
  * data directory's files (SPEC 10.4: none once a compaction succeeds).  It
@@ -1818,7 +1838,7 @@ static int open_data(server *s)
         atomic_fetch_add(&s->writes, 1);
         fprintf(stderr, SERVER_NAME ": a purge's compaction did not complete before the last "
                 "stop: compacting now, so that no file holds purged events\n");
-        if (compact_now(s, NULL, NULL) != CIVIC_OK)
+        if (compact_now(s, NULL, NULL, true) != CIVIC_OK)
             fprintf(stderr, SERVER_NAME ": starting all the same; the compaction is tried "
                     "again every --compact-every period (the purged events stay in %s "
                     "until one succeeds)\n", s->opt.data_dir);
@@ -1827,7 +1847,7 @@ static int open_data(server *s)
         /* both files under the rules they were read under, before any write */
         struct stat was;
         bool had = stat(s->snapshot_path, &was) == 0;
-        if (compact_now(s, NULL, NULL) != CIVIC_OK) {
+        if (compact_now(s, NULL, NULL, true) != CIVIC_OK) {
             rescore_failed(s, had ? &was : NULL);
             return -1;
         }
@@ -1840,8 +1860,10 @@ static int open_data(server *s)
 
 /* One compaction at a time (the timer, POST /compact, shutdown); its time
  * and duration go to /metrics.  Returns the library's code; why: its
- * message when it failed (may be NULL). */
-static int compact_now(server *s, double *seconds, civic_error *why)
+ * message when it failed (may be NULL).  A failure is said on standard
+ * error, at most one a minute (compact_log), but with always_said (the
+ * start's and the stop's, said once each). */
+static int compact_now(server *s, double *seconds, civic_error *why, bool always_said)
 {
     civic_error err = CIVIC_ERROR_INIT;
     pthread_mutex_lock(&s->compact_mutex);
@@ -1865,8 +1887,10 @@ static int compact_now(server *s, double *seconds, civic_error *why)
         pthread_mutex_lock(&s->stats_mutex);
         s->compaction_failures++;
         pthread_mutex_unlock(&s->stats_mutex);
-        report_error("compaction", rc, &err, false);
+        say_limited(&s->compact_log, &COMPACT_WORDS, 0, "compaction",
+                    err.message[0] ? err.message : civic_strerror(rc), always_said);
     }
+    if (rc == CIVIC_OK) say_again(&s->compact_log, &COMPACT_WORDS);
     if (why) *why = err;
     if (seconds) *seconds = took;
     return rc;
@@ -1887,7 +1911,7 @@ static void *compactor_main(void *arg)
         /* anything written since the last compaction (a failed one is
          * tried again at the next tick) */
         if (atomic_load(&s->writes) != atomic_load(&s->compacted_writes))
-            compact_now(s, NULL, NULL);
+            compact_now(s, NULL, NULL, false);
         pthread_mutex_lock(&s->stop_mutex);
     }
     pthread_mutex_unlock(&s->stop_mutex);
@@ -1903,7 +1927,7 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
                           "the server runs without --data: there is nothing to compact");
     double seconds = 0;
     civic_error why = CIVIC_ERROR_INIT;
-    int rc = compact_now(s, &seconds, &why);
+    int rc = compact_now(s, &seconds, &why, false);
     if (rc != CIVIC_OK) /* the library's message names the file and the cause */
         return send_error(c, rq, status_of(rc), civic_strerror(rc),
                           why.message[0] ? why.message : "compaction");
@@ -1990,7 +2014,7 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
      * law asks of an office, so it does not wait for --compact-every.  The
      * purge is journaled already: a failed compaction is logged (and
      * counted in /metrics) and the timer tries again. */
-    if (s->opt.data_dir && (rep.events || rep.acts)) (void)compact_now(s, NULL, NULL);
+    if (s->opt.data_dir && (rep.events || rep.acts)) (void)compact_now(s, NULL, NULL, false);
     buf b = { 0 };
     char room[COMMITTED_ANSWER_BYTES];
     uint64_t held = civic_engine_event_count(s->engine);
@@ -4148,7 +4172,7 @@ static int last_snapshot(server *s)
     if (!s->opt.data_dir) {
         fprintf(stderr, SERVER_NAME ": no snapshot: no --data (the %" PRIu64 " event%s held "
                 "in memory %s not kept)\n", held, held == 1 ? "" : "s", held == 1 ? "is" : "are");
-    } else if (compact_now(s, NULL, NULL) != CIVIC_OK) { /* it said why */
+    } else if (compact_now(s, NULL, NULL, true) != CIVIC_OK) { /* it said why */
         /* whether journal.civic still holds every batch: it is there, and
          * the library finds its name leading to it (a journal that lost
          * its name and has it back holds them all: "leads to it again") */
@@ -4170,6 +4194,7 @@ static int last_snapshot(server *s)
         fprintf(stderr, SERVER_NAME ": snapshot written: %" PRIu64 " event%s\n", held,
                 held == 1 ? "" : "s");
     }
+    refused_flush(&s->compact_log, &COMPACT_WORDS); /* after the last one */
     fprintf(stderr, SERVER_NAME ": stopped%s\n", status ? " (exit status 3)" : "");
     return status;
 }
@@ -4244,7 +4269,7 @@ static int serve(server *s, const char *cert, const char *key)
     drain(s, sig, begun);
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
-    refused_flush(s);
+    refused_flush(&s->refused_log, &WRITE_WORDS);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
     return last_snapshot(s);
@@ -4287,6 +4312,7 @@ int main(int argc, char **argv)
     pthread_mutex_init(&s.stop_mutex, NULL);
     mhd_log_init(&s.mhd_log);
     pthread_mutex_init(&s.refused_log.mutex, NULL);
+    pthread_mutex_init(&s.compact_log.mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */

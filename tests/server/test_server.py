@@ -1724,6 +1724,57 @@ def test_write_refused_for_io(tmp):
           "stop: %r" % err)
 
 
+def test_compaction_failures_limited(tmp):
+    """Failed compactions are said on standard error as refused writes are:
+    the first at once, then at most one a minute, the others counted; a
+    compaction that succeeds after them says so, with the count, and the
+    first failure after that is said at once.  Each one was a line (the
+    --compact-every 1 timer on a full disk: a line a second)."""
+    data = os.path.join(tmp, "compactions-fail")
+    srv = piped_server(data)
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    reasons = []
+    try:
+        status, rep = srv.post("id,subject,type,ts\nc1,s1,volunteer_hour,2024-05-01\n")
+        check(status == 200 and rep.get("accepted") == 1,
+              "compactions fail: the batch: %s %s" % (status, rep))
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (1, limit))
+        for i in range(4):
+            status, e = srv.request("POST", "/compact")
+            reasons.append(e.get("reason", "?"))
+            check(status == 503 and "File too large" in e.get("reason", ""),
+                  "compactions fail: POST /compact %d is 503 with the reason: %s %s"
+                  % (i, status, e))
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        status, _ = srv.request("POST", "/compact")
+        check(status == 200, "compactions fail: with room again one succeeds: %s" % status)
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE, (1, limit))
+        for i in range(2):
+            status, e = srv.request("POST", "/compact")
+            reasons.append(e.get("reason", "?"))
+            check(status == 503, "compactions fail: failing again: %s" % status)
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    finally:
+        code, err = stop_piped(srv)
+    lines = err.splitlines()
+    said = [x for x in lines if x.startswith("civic-server: compaction: ")]
+    at = [i for i, x in enumerate(lines) if x.startswith("civic-server: compaction: ")]
+    again = "civic-server: compactions succeed again (3 failed compactions since the last " \
+            "one shown, not shown)"
+    left = "civic-server: 1 more failed compaction since the last one shown, not shown " \
+           "(at most one a minute is)"
+    check(code == 0 and said == ["civic-server: compaction: %s" % reasons[0],
+                                 "civic-server: compaction: %s" % reasons[4]],
+          "compactions fail: the first of each spell is said, the others not: %s %r"
+          % (code, err))
+    check(again in lines and left in lines and len(at) == 2 and at[0] < lines.index(again)
+          < at[1] < lines.index(left) < lines.index("civic-server: stopped"),
+          "compactions fail: the ones not said are counted when one succeeds, and at the "
+          "stop: %r" % err)
+
+
 def lost_then_compacted(data, prefix, lose, what, said, unsaid):
     """A server on data takes two events, then lose() takes the journal's
     name from it: a third is refused with 503, its reason holding every
@@ -3798,6 +3849,7 @@ def main():
         test_purge_compaction_owed_at_start(tmp)
         test_purge_owed_is_remembered(tmp)
         test_write_refused_for_io(tmp)
+        test_compaction_failures_limited(tmp)
         test_removed_journal_says_post_compact(tmp)
         test_renamed_journal_says_post_compact(tmp)
         test_report_while_writing(tmp)
