@@ -423,14 +423,22 @@ static enum MHD_Result send_body(struct MHD_Connection *c, request *rq, unsigned
     return rc;
 }
 
+/* A JSON answer b as made: its `warning`, if any, holds the time's already
+ * (post_purge: one key, not two). */
+static enum MHD_Result send_json_made(struct MHD_Connection *c, request *rq, unsigned status,
+                                      buf *b)
+{
+    if (!b->len || b->p[b->len - 1] != '\n') buf_put(b, "\n", 1);
+    return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
+}
+
 /* A JSON answer; a 200 to a question whose time parse_time_arg warned of
  * (as_of=20251205) carries the warning as its last key too. */
 static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned status, buf *b)
 {
     if (status == MHD_HTTP_OK && rq->time_warning[0])
         json_last_key(b, "warning", rq->time_warning);
-    if (!b->len || b->p[b->len - 1] != '\n') buf_put(b, "\n", 1);
-    return send_body(c, rq, status, b, "application/json; charset=utf-8", (header){ 0 });
+    return send_json_made(c, rq, status, b);
 }
 
 /* The answer to a write the engine applied and journaled (a batch, a purge,
@@ -1940,6 +1948,17 @@ static enum MHD_Result post_compact(server *s, struct MHD_Connection *c, request
     return send_json(c, rq, MHD_HTTP_OK, &b);
 }
 
+/* The `warning` of a purge whose compaction failed (compact_now). */
+#define PURGE_OWED_WARNING                                                                     \
+    "the purge is applied (it is journaled: a restart replays it), but its compaction "       \
+    "failed: the data directory's files still hold the purged events until a compaction "    \
+    "succeeds (POST /compact, or the --compact-every timer); /healthz says writes are "        \
+    "failing until then"
+/* the answer, made again in COMMITTED_ANSWER_BYTES when memory runs out:
+ * its counts, the time's warning and this one (no byte of either escaped) */
+_Static_assert(160u + HINTS_TIME_TEXT_BYTES + 2u + sizeof(PURGE_OWED_WARNING) + 16u <=
+                   COMMITTED_ANSWER_BYTES, "a purge's answer fits COMMITTED_ANSWER_BYTES");
+
 /* SPEC 10.4: POST /purge?before=H removes every event archived at H (with
  * what points at it) and answers the civic_purge_report.  From then on a
  * question about T < H answers 410 Gone (send_query_error).  The library
@@ -2013,14 +2032,19 @@ static enum MHD_Result post_purge(server *s, struct MHD_Connection *c, request *
      * events until a compaction rewrites both files, and a purge is what a
      * law asks of an office, so it does not wait for --compact-every.  The
      * purge is journaled already: a failed compaction is logged (and
-     * counted in /metrics) and the timer tries again. */
-    if (s->opt.data_dir && (rep.events || rep.acts)) (void)compact_now(s, NULL, NULL, false);
+     * counted in /metrics), the timer tries again, and the answer's
+     * `warning` says so (after the time's, "; " between them: one key). */
+    bool owed = s->opt.data_dir && (rep.events || rep.acts) &&
+                compact_now(s, NULL, NULL, false) != CIVIC_OK;
+    char warning[sizeof(rq->time_warning) + 2 + sizeof(PURGE_OWED_WARNING)];
+    snprintf(warning, sizeof(warning), "%s%s%s", rq->time_warning,
+             rq->time_warning[0] && owed ? "; " : "", owed ? PURGE_OWED_WARNING : "");
     buf b = { 0 };
     char room[COMMITTED_ANSWER_BYTES];
     uint64_t held = civic_engine_event_count(s->engine);
-    view_purge(&b, s->rules, &rep, held);
-    if (answer_again_in(&b, room, sizeof(room))) view_purge(&b, s->rules, &rep, held);
-    return send_json(c, rq, MHD_HTTP_OK, &b);
+    view_purge(&b, s->rules, &rep, held, warning);
+    if (answer_again_in(&b, room, sizeof(room))) view_purge(&b, s->rules, &rep, held, warning);
+    return send_json_made(c, rq, MHD_HTTP_OK, &b);
 }
 
 /* SPEC 11.3: GET /lists/{name}?as_of= -- civic-score --list NAME -f json. */

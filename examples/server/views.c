@@ -98,14 +98,20 @@ void view_objections(buf *b, const civic_rules *r, const objections *o, int64_t 
     answers_objections(&out, r, o->row, o->count, as_of);
 }
 
-void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held)
+void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held,
+                const char *warning)
 {
     answers_sink out = view_sink(b);
     buf_puts(b, "{\"horizon\":");
     if (rep->horizon == CIVIC_NO_TIME) buf_puts(b, "null");
     else answers_time(&out, r, rep->horizon);
-    buf_printf(b, ",\"events\":%" PRIu64 ",\"acts\":%" PRIu64 ",\"held\":%" PRIu64 "}\n",
-               rep->events, rep->acts, held);
+    buf_printf(b, ",\"events\":%" PRIu64 ",\"acts\":%" PRIu64 ",\"held\":%" PRIu64, rep->events,
+               rep->acts, held);
+    if (warning && warning[0]) {
+        buf_puts(b, ",\"warning\":");
+        json_str(b, warning);
+    }
+    buf_puts(b, "}\n");
 }
 
 void view_load_report(buf *b, int rc, const civic_load_report *rep,

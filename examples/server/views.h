@@ -58,8 +58,10 @@ void view_list(buf *b, const civic_rules *r, const civic_list *list, const char 
                int64_t as_of);
 /* {"as_of","objections":[...]}: civic-score --objections -f json */
 void view_objections(buf *b, const civic_rules *r, const objections *o, int64_t as_of);
-/* {"horizon","events","acts","held"} */
-void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held);
+/* {"horizon","events","acts","held"}, then `warning` when warning is
+ * neither NULL nor "". */
+void view_purge(buf *b, const civic_rules *r, const civic_purge_report *rep, uint64_t held,
+                const char *warning);
 /* The answer to POST /events: error fields when rc fails (no line and column
  * for CIVIC_E_IO, which no line of the body caused), then the counts,
  * then `warning` when warning is neither NULL nor "". */

@@ -1508,6 +1508,69 @@ def test_purge_compaction_owed_at_start(tmp):
             check(code == 0, "purge owed (%s): a clean stop: %s %s" % (space, code, err))
 
 
+def test_purge_owed_warned(tmp):
+    """A purge whose compaction fails (a full disk: here a file size limit,
+    the snapshot cannot be written) was answered a plain 200: its answer
+    now carries a `warning` saying that the files still hold the purged
+    events, after the time's warning of a bare-integer before, "; "
+    between them, in one key (the Warning header keeps the time's alone)."""
+    rules = os.path.join(tmp, "retain-30d.toml")
+    with open(rules, "w") as f:
+        f.write('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\n'
+                'name = "B"\n[rule.note]\npoints = -5\nretain = "30d"\naffects = "score"\n')
+    data = os.path.join(tmp, "purge-warned")
+    log = ("id,subject,type,ts\no1,old,note,1000\no2,older,note,2010-01-01\n" +
+           "".join("k%d,s%d,note,2024-05-01\n" % (i, i % 40) for i in range(200)))
+    owed = ("the purge is applied (it is journaled: a restart replays it), but its "
+            "compaction failed: the data directory's files still hold the purged events "
+            "until a compaction succeeds (POST /compact, or the --compact-every timer); "
+            "/healthz says writes are failing until then")
+    srv = piped_server(data, ["--rules", rules])
+    status, rep = srv.post(log)
+    code, _ = stop_piped(srv)
+    check(status == 200 and rep.get("accepted") == 202 and code == 0
+          and os.path.getsize(os.path.join(data, "snapshot.civic")) > 1024,
+          "purge warned: the log is posted: %s %s %s" % (status, rep, code))
+
+    def limited():  # a write past 1024 bytes fails (EFBIG; the server ignores SIGXFSZ)
+        resource.setrlimit(resource.RLIMIT_FSIZE,
+                           (1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    srv = piped_server(data, ["--rules", rules], preexec=limited)
+    try:
+        # before=20251205 is 1970-08-23: o1 (1970-01-01, retained 30 days) goes
+        status, h, body = srv.raw("POST", "/purge?before=20251205")
+        rep = json.loads(body)
+        time_warning = ("before=20251205 is Unix seconds: 1970-08-23T09:20:05+00:00; a date needs "
+                        "its dashes (2025-12-05)")
+        check(status == 200 and rep.get("events") == 1
+              and rep.get("warning") == time_warning + "; " + owed
+              and body.count(b'"warning"') == 1
+              and h.get("warning") == '299 civic-server "%s"' % time_warning,
+              "purge warned: the time's warning, then the compaction's, in one key: %s %r %r"
+              % (status, body, h.get("warning")))
+        import openapi_check
+        problems = openapi_check.check_response(openapi_check.load(), "POST", "/purge", status,
+                                                h.get("content-type"), body, h)
+        check(not problems, "purge warned: the answer is as docs/openapi.json says: %s"
+              % problems)
+        # a purge of no bare integer: the compaction's warning alone
+        status, rep = srv.request("POST", "/purge?before=2011-06-01")
+        check(status == 200 and rep.get("events") == 1 and rep.get("warning") == owed,
+              "purge warned: a failed compaction alone: %s %s" % (status, rep))
+        _, hz = srv.request("GET", "/healthz")
+        check(hz.get("writes") == "failing", "purge warned: /healthz says so: %s" % hz)
+        # a purge that removes nothing compacts nothing: no warning
+        status, rep = srv.request("POST", "/purge?before=2011-06-01")
+        check(status == 200 and rep.get("events") == 0 and "warning" not in rep,
+              "purge warned: nothing removed, nothing said: %s %s" % (status, rep))
+        resource.prlimit(srv.proc.pid, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    finally:
+        code, err = stop_piped(srv)
+    check(code == 0, "purge warned: a clean stop once there is room: %s %s" % (code, err))
+
+
 def test_purge_owed_is_remembered(tmp):
     """Whether a start owes a purge its compaction is a file of the data
     directory, purge-owed, made before the purge is journaled and removed
@@ -3848,6 +3911,7 @@ def main():
         test_purge_removes_the_bytes(tmp)
         test_purge_compaction_owed_at_start(tmp)
         test_purge_owed_is_remembered(tmp)
+        test_purge_owed_warned(tmp)
         test_write_refused_for_io(tmp)
         test_compaction_failures_limited(tmp)
         test_removed_journal_says_post_compact(tmp)
