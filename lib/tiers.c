@@ -79,6 +79,20 @@ int civic__rb_check_classes(builder *b, civic_error *err)
             return civic__rb_at(err, x->up_to,
                                 "'up_to' must be strictly increasing from class to class");
     }
+    /* Classes that nothing says valid = "by-severity" of ([scheme], a rule
+     * or a change: the keys as written, before a rule takes the scheme's)
+     * would leave every entry to its own validity, "forever" by default,
+     * without a word.  [[validity]] is a key of version 2: refused. */
+    bool used = r->class_count == 0 || r->valid.kind == CIVIC_DUR_SEVERITY;
+    for (uint32_t i = 0; !used && i < r->rule_count; i++)
+        used = r->rules[i].valid.kind == CIVIC_DUR_SEVERITY;
+    for (uint32_t i = 0; !used && i < b->change_count; i++)
+        used = b->changes[i].valid.kind == CIVIC_DUR_SEVERITY;
+    if (!used)
+        return civic__rb_at(err, b->vx[0].header,
+                            "[[validity]] classes that no rule uses (nothing says valid = "
+                            "\"by-severity\"): add it under [scheme] or to the rules meant, or "
+                            "delete the classes");
     return CIVIC_OK;
 }
 

@@ -187,6 +187,7 @@ class SchemeContext:
         self.y0, self.span = y0, span
         self.offset_text = offset_text
         self.severity = severity  # [[validity]] classes exist
+        self.used_severity = False  # a rule or change says valid = "by-severity"
         self.flags = set()
 
 
@@ -250,6 +251,7 @@ def gen_rule(rng, code, ctx):
     if ctx.severity and rng.random() < 0.4:
         keys = [k for k in keys if not k.startswith("valid =")]
         keys.append('valid = "by-severity"')
+        ctx.used_severity = True
     cap_mode = "both"
     if "netcap" in f and has_cap and rng.random() < 0.6:
         cap_mode = rng.choice(["net", "net", "both"])
@@ -293,6 +295,7 @@ def gen_rule(rng, code, ctx):
                     valid = gen_duration(rng)
                     if ctx.severity and rng.random() < 0.4:
                         valid = "by-severity"
+                        ctx.used_severity = True
                     change.append("valid = %s" % toml_string(valid))
                 elif key == "repeat_factor":
                     change.append("repeat_factor = %s" % rng.choice(["2", "1.5", "3", "false"]))
@@ -424,6 +427,7 @@ def gen_scheme(rng, features=frozenset(), y0=2022, span=1, codes=None, offset=No
             lines.append("min = %s" % fixed_text(mins[i]))
         comment()
 
+    classes_at = len(lines)
     if severity:
         ups = sorted(rng.sample([100, 500, 1000, 2000, 3000, 4000, 6000, 10000, 250],
                                 rng.randint(0, 2)))
@@ -451,6 +455,13 @@ def gen_scheme(rng, features=frozenset(), y0=2022, span=1, codes=None, offset=No
         # AMBIGUITY: a '.' is allowed in rule codes: [rule.x.y] is rule "x.y".
         lines.extend(gen_rule(rng, code, ctx))
         comment()
+    if severity and scheme_valid != "by-severity" and not ctx.used_severity:
+        # classes no rule uses are refused (D44): none, then
+        end = classes_at
+        while end < len(lines) and (lines[end] == "[[validity]]" or
+                                    lines[end].startswith(("up_to =", "valid ="))):
+            end += 1
+        del lines[classes_at:end]
     rules = list(codes)
     if not rules:
         rules.append("fine")

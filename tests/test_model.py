@@ -695,6 +695,18 @@ class BoundariesV2(unittest.TestCase):
         # the class is chosen by raw, not by the capped counted
         self.assertEqual([e.counted for e in at(s, log, "s", "2020-02-01").record], [-500])
 
+    def test_classes_no_rule_uses_are_refused(self):
+        # D44: nothing says by-severity; [scheme], a rule or a change does
+        classes = '[[validity]]\nup_to = 20\nvalid = "6m"\n[[validity]]\nvalid = "2y"\n'
+        with self.assertRaises(m.ModelError):
+            scheme_of(classes + '[rule.a]\npoints = -10\n')
+        with self.assertRaises(m.ModelError):
+            scheme_of(classes + '[rule.a]\npoints = -10\nvalid = "1y"\n', 'valid = "1y"')
+        scheme_of(classes + '[rule.a]\npoints = -10\nvalid = "1y"\n', 'valid = "by-severity"')
+        scheme_of(classes + '[rule.a]\npoints = -10\nvalid = "by-severity"\n')
+        scheme_of(classes + '[rule.a]\npoints = -10\n[[rule.a.change]]\nfrom = "2026-01-01"\n'
+                  'valid = "by-severity"\n')
+
     def test_freeze_window_ends_and_correction(self):
         rules = ('[rule.f]\npoints = 0\nfreeze = true\nvalid = "10d"\n'
                  '[rule.add]\npoints = 5\n'

@@ -1354,7 +1354,8 @@ static void a_duration_in_words_is_offered_its_form(void **state)
           "working day spans at most 3 calendar days, \"3d\")", "3d", 5, 16 },
         { "[scheme]\n", "objection_window", "10 business days", G, V1, "(working days cannot be "
           "written: 10 working days span at most 14 calendar days, \"14d\")", "14d", 2, 20 },
-        { G "[[validity]]\n", "valid", "1 yr", "", V1, "(did you mean \"1y\"?)", "1y", 4, 9 },
+        { G "[[validity]]\n", "valid", "1 yr", "[rule.a]\nvalid = \"by-severity\"\n", V1,
+          "(did you mean \"1y\"?)", "1y", 4, 9 },
         { RULE, "publicity", "2 weeks", "", PUB, "(did you mean \"14d\"?)", "14d", 5, 13 },
         { RULE, "publicity", "7 Working Days", "", PUB, "(working days cannot be written: 7 "
           "working days span at most 11 calendar days, \"11d\")", "11d", 5, 13 },

@@ -45,7 +45,9 @@ static void every_version_two_key_makes_a_version_two_scheme(void **state)
         "[scheme]\nbalance_min = 0\n" G1,
         "[scheme]\ncontested = \"suspend\"\n" G1,
         "[scheme]\nobjection_window = \"7d\"\n" G1,
-        G1 "[[validity]]\nvalid = \"1y\"\n",
+        /* classes no rule uses are refused: a rule takes them (itself a
+         * version-2 key: see validity_classes_no_rule_uses_are_refused) */
+        G1 "[[validity]]\nvalid = \"1y\"\n[rule.a]\nvalid = \"by-severity\"\n",
         G1 "[cap.c]\nlimit = 1\nperiod = \"day\"\nmode = \"net\"\n",
         G1 "[rule.a]\npoints = 1\ncategory = \"x\"\n",
         G1 "[rule.a]\npoints = 1\nfreeze = true\n",
@@ -495,6 +497,52 @@ static void validity_classes_are_checked(void **state)
     /* unknown and duplicate keys at the key, as in every other table */
     fails_at(G1 "[[validity]]\nvalid = \"1y\"\n  valid = \"2y\"\n", 5, 3, "duplicate key 'valid'");
     fails_at(G1 "[[validity]]\nvalid = \"1y\"\n bogus = 1\n", 5, 2, "unknown key 'bogus'");
+}
+
+/* Classes that nothing says valid = "by-severity" of left every entry to its
+ * rule's own validity ("forever" by default) without a word: refused at the
+ * first class, since [[validity]] is a key of version 2. */
+static void validity_classes_no_rule_uses_are_refused(void **state)
+{
+    (void)state;
+#define CLASSES "[[validity]]\nup_to = 20\nvalid = \"6m\"\n[[validity]]\nvalid = \"2y\"\n"
+    const char *want = "[[validity]] classes that no rule uses (nothing says valid = "
+                       "\"by-severity\"): add it under [scheme] or to the rules meant, or "
+                       "delete the classes";
+    civic_error e = rules_error("[scheme]\nbase = 100\n" CLASSES G1 "[rule.a]\npoints = -10\n",
+                                CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 3, column 3: [[validity]] classes that no rule uses "
+                                   "(nothing says valid = \"by-severity\"): add it under [scheme] "
+                                   "or to the rules meant, or delete the classes");
+    /* a rule's own valid, a scheme's valid of another form: still unused */
+    fails_at("[scheme]\nvalid = \"1y\"\n" G1 CLASSES "[rule.a]\npoints = -10\nvalid = \"2y\"\n",
+             5, 3, want);
+    fails_at(G1 "[rule.a]\npoints = -10\n" CLASSES, 5, 3, want);
+    /* used: by [scheme] (even where every rule has its own valid: the classes
+     * are the scheme's default), by a rule, or by a change alone */
+    const char *used[] = {
+        "[scheme]\nbase = 100\nvalid = \"by-severity\"\n" CLASSES G1 "[rule.a]\npoints = -10\n",
+        "[scheme]\nvalid = \"by-severity\"\n" CLASSES G1 "[rule.a]\npoints = -10\nvalid = \"1y\"\n",
+        CLASSES G1 "[rule.a]\npoints = -10\n[rule.b]\npoints = -30\nvalid = \"by-severity\"\n",
+        CLASSES G1 "[rule.a]\npoints = -10\n[[rule.a.change]]\nfrom = \"2026-01-01\"\n"
+        "valid = \"by-severity\"\n",
+        CLASSES G1 "[rule.a]\npoints = -10\nvalid = \"by-severity\"\n[[rule.a.change]]\n"
+        "from = \"2026-01-01\"\nvalid = \"1y\"\n",
+    };
+    for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+        civic_rules_free(rules_from(used[i]));
+    /* the repro: the 2020 deduction of 10 lasts 6 months under by-severity */
+    civic_rules *r = rules_from("[scheme]\nbase = 100\nvalid = \"by-severity\"\n" CLASSES G1
+                                "[rule.a]\npoints = -10\n");
+    civic_engine *eng = NULL;
+    assert_int_equal(civic_engine_new(&eng, r, NULL), CIVIC_OK);
+    load_ok(eng, "id,subject,type,ts\ne1,s1,a,2020-01-01\n");
+    assert_int_equal(score_at(eng, "s1", "2020-06-30").score, P(90));
+    assert_int_equal(score_at(eng, "s1", "2025-01-01").score, P(100));
+    support_release();
+    civic_engine_free(eng);
+    civic_rules_free(r);
+#undef CLASSES
 }
 
 static void tiers_and_measures_are_checked(void **state)
@@ -1045,7 +1093,7 @@ static void the_scheme_its_caps_classes_tiers_and_measures_are_described(void **
         "[[validity]]\nup_to = 40\nvalid = \"1y\"\n[[validity]]\nup_to = 80.5\nvalid = \"2y\"\n"
         "[[validity]]\nvalid = \"forever\"\n"
         "[rule.z]\npoints = 1\ncap_group = \"votes\"\n[rule.a]\npoints = -1\nflag = \"f\"\n"
-        "[tier.t]\nrules = \"z;a\"\nmeasure = \"points\"\nwindow = \"12m\"\n"
+        "valid = \"by-severity\"\n[tier.t]\nrules = \"z;a\"\nmeasure = \"points\"\nwindow = \"12m\"\n"
         "[[tier.t.level]]\nname = \"one\"\nmin = 2.5\n[[tier.t.level]]\nname = \"two\"\nmin = 10\n"
         "[tier.q]\nrules = \"z\"\n[[tier.q.level]]\nname = \"x\"\nmin = 1.25\n"
         "[measure.m]\nkind = \"incentive\"\ngrades = \"AA;AAA\"\ntier = \"t\"\n"
@@ -1313,6 +1361,7 @@ int main(void)
         cmocka_unit_test(change_checks_name_line_and_column),
         cmocka_unit_test(life_and_cap_keys_are_checked),
         cmocka_unit_test(validity_classes_are_checked),
+        cmocka_unit_test(validity_classes_no_rule_uses_are_refused),
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),

@@ -977,6 +977,11 @@ def parse_rules(text):
     for a, b in zip(ups, ups[1:]):
         if not a < b:
             raise ModelError("[[validity]] up_to must be strictly increasing")
+    # DECISION D44: classes that nothing says valid = "by-severity" of (not
+    # [scheme], no rule, no change) are refused: they would do nothing.
+    if classes and scheme.valid != "by-severity" and not any(
+            v.valid == "by-severity" for rule in scheme.rules.values() for v in rule.versions):
+        raise ModelError("[[validity]] classes that no rule uses")
 
     # Load-time checks of SPEC section 2.
     if not scheme.grades:

@@ -581,6 +581,7 @@ class TestTiersMeasuresLists(V2):
             [rule.up]
             points = 10
             cap_group = "votes"
+            valid = "by-severity"
             [tier.t]
             rules = "up"
             measure = "points"
