@@ -701,6 +701,87 @@ static int measure_tier(builder *b, civic_measure *m, const measure_extra *x, ci
     return CIVIC_OK;
 }
 
+/* The scores grade g takes within the scheme's min..max, [*lo, *hi] in
+ * hundredths, inclusive (the first grade has no top, the last no floor of
+ * its own: its min has no effect); false when it takes none. */
+static bool grade_band(const civic_rules *r, uint32_t g, int64_t *lo, int64_t *hi)
+{
+    *lo = r->has_min ? r->min : INT64_MIN;
+    *hi = r->has_max ? r->max : INT64_MAX;
+    if (g + 1 < r->grade_count && r->grades[g].min > *lo) *lo = r->grades[g].min;
+    if (g > 0 && r->grades[g - 1].min - 1 < *hi) *hi = r->grades[g - 1].min - 1;
+    return *lo <= *hi;
+}
+
+/* A measure no score can meet: its min_score above the scheme's max, its
+ * max_score below the scheme's min, or its grades, within those bounds,
+ * nowhere in min_score..max_score (a score is always within the scheme's
+ * min..max, and a grade follows from the score).  Measures are a key of
+ * version 2, so such a slip is refused, as min_score above max_score is. */
+static int measure_reachable(const civic_rules *r, const civic_measure *m,
+                             const measure_extra *x, civic_error *err)
+{
+    char msg[232], num[32], shown[40], of[128];
+    if (m->has_min_score && r->has_max && m->min_score > r->max) {
+        civic__format_fixed(r->max, 2, num);
+        snprintf(msg, sizeof(msg), "'min_score' is above the scheme's max (%s): no score "
+                 "reaches it, so the measure could never apply", num);
+        return civic__rb_at(err, x->at[6], msg);
+    }
+    if (m->has_max_score && r->has_min && m->max_score < r->min) {
+        civic__format_fixed(r->min, 2, num);
+        snprintf(msg, sizeof(msg), "'max_score' is below the scheme's min (%s): no score "
+                 "is that low, so the measure could never apply", num);
+        return civic__rb_at(err, x->at[7], msg);
+    }
+    if (!m->has_grades) return CIVIC_OK;
+    int64_t want_lo = m->has_min_score ? m->min_score : INT64_MIN;
+    int64_t want_hi = m->has_max_score ? m->max_score : INT64_MAX;
+    int64_t top = INT64_MIN, bottom = INT64_MAX, lo, hi;
+    uint32_t top_g = 0, bottom_g = 0, listed = 0;
+    bool any = false;
+    for (uint32_t g = 0; g < r->grade_count; g++) {
+        if (!(m->grades >> g & 1u)) continue;
+        listed++;
+        if (!grade_band(r, g, &lo, &hi)) continue;
+        if ((lo > want_lo ? lo : want_lo) <= (hi < want_hi ? hi : want_hi)) return CIVIC_OK;
+        if (!any || hi > top) top = hi, top_g = g;
+        if (!any || lo < bottom) bottom = lo, bottom_g = g;
+        any = true;
+    }
+    if (!any) {
+        for (uint32_t g = 0; listed == 1 && g < r->grade_count; g++)
+            if (m->grades >> g & 1u)
+                civic__excerpt_toml(shown, sizeof(shown), r->grades[g].name,
+                                    strlen(r->grades[g].name));
+        if (listed == 1)
+            snprintf(msg, sizeof(msg), "'grades': grade \"%s\" takes no score within the "
+                     "scheme's min..max, so the measure could never apply", shown);
+        else
+            snprintf(msg, sizeof(msg), "'grades': none of these grades takes a score within "
+                     "the scheme's min..max, so the measure could never apply");
+        return civic__rb_at(err, x->at[2], msg);
+    }
+    bool above = m->has_min_score && top < m->min_score;
+    bool below = !above && m->has_max_score && bottom > m->max_score;
+    uint32_t g = above ? top_g : bottom_g;
+    civic__format_fixed(above ? top : bottom, 2, num);
+    civic__excerpt_toml(shown, sizeof(shown), r->grades[g].name, strlen(r->grades[g].name));
+    if (listed == 1)
+        snprintf(of, sizeof(of), "grade \"%s\" (at %s %s)", shown, above ? "most" : "least",
+                 num);
+    else
+        snprintf(of, sizeof(of), "the grades in 'grades' (at %s %s, grade \"%s\")",
+                 above ? "most" : "least", num, shown);
+    if (above || below)
+        snprintf(msg, sizeof(msg), "'%s' is %s every score of %s, so the measure could never "
+                 "apply", above ? "min_score" : "max_score", above ? "above" : "below", of);
+    else
+        snprintf(msg, sizeof(msg), "no score of the grades in 'grades' is within "
+                 "min_score..max_score, so the measure could never apply");
+    return civic__rb_at(err, above ? x->at[6] : x->at[7], msg);
+}
+
 static int measure_check(builder *b, uint32_t mi, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -717,6 +798,7 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
         return civic__rb_at(err, x->at[7], "'max_score' is below 'min_score' (no score is in "
                                            "both: the measure could never apply)");
     if (x->grades && (rc = measure_grades(b, m, x, err)) != CIVIC_OK) return rc;
+    if ((rc = measure_reachable(r, m, x, err)) != CIVIC_OK) return rc;
     if ((rc = measure_tier(b, m, x, err)) != CIVIC_OK) return rc;
     if (x->flag) {
         m->flag = civic__rb_set_find(r, &b->flag_set, civic__rb_flag_name, x->flag, x->flag_len);

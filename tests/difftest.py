@@ -362,6 +362,24 @@ def gen_rule(rng, code, ctx):
     return lines
 
 
+def never_applies(lo, hi, mins, names, conditions):
+    """Whether the measure conditions (lines of TOML) are met by no score of
+    a scheme of bounds lo..hi and grades names with mins (model D45)."""
+    grades = min_score = max_score = None
+    for line in conditions:
+        key, _, value = line.partition(" = ")
+        if key == "grades":
+            grades = [names.index(g) for g in json.loads(value).split(";")]
+        elif key in ("min_score", "max_score"):
+            points = model.parse_fixed(value, 2, key)
+            if key == "min_score":
+                min_score = points
+            else:
+                max_score = points
+    return model.never_applies(lo, hi, list(mins) + [None] * (len(names) - len(mins)), grades,
+                               min_score, max_score)
+
+
 def gen_scheme(rng, features=frozenset(), y0=2022, span=1, codes=None, offset=None):
     """Returns (rules_text, info) where info holds what the log generator needs.
     `codes` and `offset` force the rule codes and utc_offset (for --compare)."""
@@ -518,6 +536,12 @@ def gen_scheme(rng, features=frozenset(), y0=2022, span=1, codes=None, offset=No
                         conditions[-1] = "min_score = %s" % fixed_text(high)
                         high = low
                     conditions.append("max_score = %s" % fixed_text(high))
+                # a measure no score meets is refused (D45): its score
+                # conditions, then its grades, dropped until one does
+                for drop in (("min_score", "max_score"), ("grades",)):
+                    if not never_applies(lo, hi, mins, names, conditions):
+                        break
+                    conditions = [c for c in conditions if not c.startswith(drop)]
             lines.append("[measure.%s]" % code)
             if rng.random() < 0.8:
                 lines.append("text = %s" % toml_string(rng.choice(

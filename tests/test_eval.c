@@ -916,7 +916,8 @@ static void record_explains_every_score_under(const char *rules_text, const char
 }
 
 /* The community scheme, then the same scheme with tight bounds and a
- * running clamp, where bounding changes many scores. */
+ * running clamp, where bounding changes many scores (a max of 1050, the
+ * min of AAA: a measure of grades that no score reaches is refused). */
 static void the_record_explains_every_score(void **state)
 {
     (void)state;
@@ -930,7 +931,7 @@ static void the_record_explains_every_score(void **state)
     size_t n = strlen(text), head = (size_t)(at - text);
     char *tight = malloc(n + 64);
     assert_non_null(tight);
-    snprintf(tight, n + 64, "%.*smin = 500\nmax = 1010\nclamp = \"running\"\n%s", (int)head, text,
+    snprintf(tight, n + 64, "%.*smin = 500\nmax = 1050\nclamp = \"running\"\n%s", (int)head, text,
              at + strlen(bounds));
     record_explains_every_score_under(tight, csv);
     free(tight);

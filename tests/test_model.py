@@ -707,6 +707,21 @@ class BoundariesV2(unittest.TestCase):
         scheme_of(classes + '[rule.a]\npoints = -10\n[[rule.a.change]]\nfrom = "2026-01-01"\n'
                   'valid = "by-severity"\n')
 
+    def test_a_measure_no_score_meets_is_refused(self):
+        # D45: BANDS' grades: AAA from 1050 up, D (the last) below 600
+        for bad, keys in (('min_score = 2000.01', 'base = 1000\nmax = 2000'),
+                          ('max_score = -0.01', 'base = 1000\nmin = 0'),
+                          ('grades = "D"\nmin_score = 1000', 'base = 1000'),
+                          ('grades = "AAA"\nmax_score = 10', 'base = 1000')):
+            with self.assertRaises(m.ModelError, msg=bad):
+                scheme_of('[rule.a]\npoints = 1\n[measure.m]\nkind = "incentive"\n' + bad
+                          + '\n', keys)
+        for good, keys in (('min_score = 2000', 'base = 1000\nmax = 2000'),
+                           ('grades = "D"\nmax_score = 0', 'base = 1000'),
+                           ('grades = "AAA;D"\nmin_score = 1500', 'base = 1000')):
+            scheme_of('[rule.a]\npoints = 1\n[measure.m]\nkind = "incentive"\n' + good + '\n',
+                      keys)
+
     def test_freeze_window_ends_and_correction(self):
         rules = ('[rule.f]\npoints = 0\nfreeze = true\nvalid = "10d"\n'
                  '[rule.add]\npoints = 5\n'

@@ -545,6 +545,72 @@ static void validity_classes_no_rule_uses_are_refused(void **state)
 #undef CLASSES
 }
 
+/* A measure no score can meet (SPEC 11.2: a score is within the scheme's
+ * min..max, a grade follows from it): refused at the key that excludes it,
+ * as min_score above max_score is. */
+static void a_measure_no_score_can_meet_is_refused(void **state)
+{
+    (void)state;
+#define S200 "[scheme]\nbase = 100\nmin = 0\nmax = 200\n"
+#define AB "[[grade]]\nname = \"A\"\nmin = 100\n[[grade]]\nname = \"B\"\n"
+#define MM "[measure.m]\nkind = \"incentive\"\n"
+    civic_error e = rules_error(S200 AB MM "min_score = 500\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 12, column 13: 'min_score' is above the scheme's max "
+                                   "(200.00): no score reaches it, so the measure could never "
+                                   "apply");
+    e = rules_error(S200 AB MM "max_score = -0.01\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 12, column 13: 'max_score' is below the scheme's min "
+                                   "(0.00): no score is that low, so the measure could never "
+                                   "apply");
+    /* B takes the scores below 100 */
+    e = rules_error(S200 AB MM "grades = \"B\"\nmin_score = 150\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 13, column 13: 'min_score' is above every score of "
+                                   "grade \"B\" (at most 99.99), so the measure could never "
+                                   "apply");
+    e = rules_error(S200 AB MM "max_score = 50\ngrades = \"A\"\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 12, column 13: 'max_score' is below every score of "
+                                   "grade \"A\" (at least 100.00), so the measure could never "
+                                   "apply");
+    /* several grades: the nearest one is named */
+#define SAB "[[grade]]\nname = \"S\"\nmin = 150\n" AB
+    e = rules_error(S200 SAB MM "grades = \"A;B\"\nmin_score = 160\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 16, column 13: 'min_score' is above every score of the "
+                                   "grades in 'grades' (at most 149.99, grade \"A\"), so the "
+                                   "measure could never apply");
+    /* S and B, between them: neither bound alone */
+    fails_at(S200 SAB MM "grades = \"S;B\"\nmin_score = 100\nmax_score = 120\n", 17, 13,
+             "no score of the grades in 'grades' is within min_score..max_score, so the measure "
+             "could never apply");
+    /* a grade above the scheme's max takes no score */
+#define TOP "[[grade]]\nname = \"T\"\nmin = 300\n"
+    fails_at(S200 TOP AB MM "grades = \"T\"\n", 15, 10,
+             "'grades': grade \"T\" takes no score within the scheme's min..max, so the measure "
+             "could never apply");
+    fails_at(S200 TOP "[[grade]]\nname = \"U\"\nmin = 250\n" AB MM "grades = \"T;U\"\n", 18, 10,
+             "'grades': none of these grades takes a score within the scheme's min..max");
+    /* what some score meets loads: an edge of a band, a grade among others,
+     * no bounds on the scheme, the last grade below the scheme's min */
+    const char *fine[] = {
+        S200 AB MM "min_score = 200\n",
+        S200 AB MM "max_score = 0\n",
+        S200 AB MM "grades = \"B\"\nmax_score = 99.99\n",
+        S200 AB MM "grades = \"A\"\nmin_score = 200\n",
+        S200 AB MM "grades = \"A;B\"\nmin_score = 150\n",
+        S200 SAB MM "grades = \"S;B\"\nmin_score = 100\nmax_score = 150\n",
+        S200 TOP AB MM "grades = \"T;A\"\n",
+        "[scheme]\nbase = 100\n" AB MM "grades = \"B\"\nmin_score = -500\nmax_score = 99.99\n",
+        "[scheme]\nbase = 100\n" AB MM "grades = \"A\"\nmin_score = 5000\n",
+        "[scheme]\nbase = 100\nmin = 50\n" AB MM "grades = \"B\"\nmax_score = 60\n",
+    };
+    for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++)
+        civic_rules_free(rules_from(fine[i]));
+#undef TOP
+#undef SAB
+#undef MM
+#undef AB
+#undef S200
+}
+
 static void tiers_and_measures_are_checked(void **state)
 {
     (void)state;
@@ -1362,6 +1428,7 @@ int main(void)
         cmocka_unit_test(life_and_cap_keys_are_checked),
         cmocka_unit_test(validity_classes_are_checked),
         cmocka_unit_test(validity_classes_no_rule_uses_are_refused),
+        cmocka_unit_test(a_measure_no_score_can_meet_is_refused),
         cmocka_unit_test(tiers_and_measures_are_checked),
         cmocka_unit_test(the_scheme_written_back_parses_to_the_same_fingerprint),
         cmocka_unit_test(a_bare_dotted_name_that_toml_reads_as_a_key_is_refused),

@@ -1114,10 +1114,53 @@ def parse_rules(text):
         if (measure.grades is None and measure.flag is None and measure.tier is None
                 and measure.min_score is None and measure.max_score is None):
             raise ModelError("%s: a measure lists at least one condition" % where)
+        # DECISION D45: a measure whose score and grade conditions no score
+        # meets is refused (a score is within min..max, a grade follows from
+        # the score).
+        grades = None if measure.grades is None else [grade_names.index(g)
+                                                      for g in measure.grades]
+        if never_applies(scheme.min, scheme.max, [g.min for g in scheme.grades], grades,
+                         measure.min_score, measure.max_score):
+            raise ModelError("%s: the measure could never apply" % where)
         if code in all_flags:
             raise ModelError("%s: a measure may not share its code with a flag" % where)
         scheme.measures[code] = measure
     return scheme
+
+
+def grade_band(lo, hi, mins, i):
+    """The scores (hundredths, inclusive; None: unbounded) grade i takes
+    within the scheme's lo..hi, mins being the grades' mins in file order
+    (the last one's has no effect); None when it takes none."""
+    if i < len(mins) - 1:
+        lo = mins[i] if lo is None else max(lo, mins[i])
+    if i > 0:
+        hi = mins[i - 1] - 1 if hi is None else min(hi, mins[i - 1] - 1)
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    return lo, hi
+
+
+def never_applies(lo, hi, mins, grades, min_score, max_score):
+    """Whether no score meets a measure's min_score, max_score and grades
+    (indices, or None) under the scheme's bounds lo..hi (DECISION D45)."""
+    if min_score is not None and hi is not None and min_score > hi:
+        return True
+    if max_score is not None and lo is not None and max_score < lo:
+        return True
+    if grades is None:
+        return False
+    for i in grades:
+        band = grade_band(lo, hi, mins, i)
+        if band is None:
+            continue
+        a = band[0] if min_score is None else (min_score if band[0] is None
+                                               else max(band[0], min_score))
+        b = band[1] if max_score is None else (max_score if band[1] is None
+                                               else min(band[1], max_score))
+        if a is None or b is None or a <= b:
+            return False
+    return True
 
 
 def load_rules(path):
