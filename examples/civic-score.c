@@ -1385,8 +1385,11 @@ static bool line_set_equal(const line_set *a, const line_set *b)
  * own: a header is looked at in the first bytes read before the load
  * (check_binary_file, load_stream, load_all), a time as the engine holds it
  * after the load. */
-enum { WARN_LAST_MIN, WARN_RETAIN, WARN_UNSEEN, WARN_COLUMN_QTY, WARN_COLUMN_GROUP,
-       WARN_COLUMN_REF, WARN_KEY, WARN_TS, WARN_AS_OF, WARN_KINDS };
+/* the rules warnings are hints_scheme's kinds, in its order */
+enum { WARN_LAST_MIN = HINT_LAST_MIN, WARN_RETAIN = HINT_RETAIN, WARN_UNSEEN = HINT_UNSEEN,
+       WARN_GRADE = HINT_GRADE, WARN_CAP = HINT_CAP, WARN_CATEGORY = HINT_CATEGORY,
+       WARN_COLUMN_QTY = HINT_SCHEME_KINDS, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KEY,
+       WARN_TS, WARN_AS_OF, WARN_KINDS };
 
 /* The rules use no version-2 key: a JSON Lines key spelling a field's name
  * in other letters is ignored by the load (as 1.0 ignored it), so warned of;
@@ -1409,8 +1412,9 @@ static void warn_note(int kind, const char *label, const char *text)
 
 static void warn_print(void)
 {
-    static const char *const such[WARN_KINDS] = { "rules files", "rules", "names", "columns",
-                                                  "columns", "columns", "keys", "", "" };
+    static const char *const such[WARN_KINDS] = { "rules files", "rules", "names", "grades",
+                                                  "caps", "categories", "columns", "columns",
+                                                  "columns", "keys", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;
         char more[80] = "";
@@ -1492,9 +1496,7 @@ static void warn_early_ts(const civic_engine *e, const char *label)
  * (hints_scheme): its label is the file. */
 static void warn_scheme_hint(void *path, int kind, const char *text)
 {
-    warn_note(kind == HINT_LAST_MIN ? WARN_LAST_MIN : kind == HINT_RETAIN ? WARN_RETAIN
-                                                                         : WARN_UNSEEN,
-              strcmp(path, "-") == 0 ? "<stdin>" : path, text);
+    warn_note(kind, strcmp(path, "-") == 0 ? "<stdin>" : path, text);
 }
 
 static void warn_scheme(const civic_rules *rules, const char *path)

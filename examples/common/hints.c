@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -591,6 +592,257 @@ static void unseen_names(const civic_rules *rules, size_t versions,
     }
 }
 
+/* Grades no score can have: a score is always within the scheme's
+ * min..max, and its grade follows from it (the first grade whose min it
+ * reaches, else the last), so a grade whose min is above the scheme's max,
+ * or one below a grade that already takes the scheme's min, never applies.
+ * Grades are a key of version 1: the rules load, as 1.0 loaded them. */
+static void grades_never(const civic_rules *rules, const civic_scheme_info *s,
+                         void (*say)(void *payload, int kind, const char *text), void *payload)
+{
+    char text[1024], num[32], bound[32];
+    size_t n = civic_rules_grade_count(rules);
+    int64_t min, prev = 0;
+    for (size_t g = 0; g < n; g++) {
+        bool own = g + 1 < n && civic_rules_grade_min(rules, g, &min) == CIVIC_OK;
+        if (own && s->has_max && min > s->max) {
+            civic_format_fixed(min, 2, num, sizeof(num));
+            civic_format_fixed(s->max, 2, bound, sizeof(bound));
+            snprintf(text, sizeof(text), "grade '%s' can never apply: its min %s is above the "
+                     "scheme's max %s, the highest score", civic_rules_grade_name(rules, g), num,
+                     bound);
+            say(payload, HINT_GRADE, text);
+        } else if (g > 0 && s->has_min && prev <= s->min) {
+            /* the grade of the scheme's min: the first whose min it reaches */
+            size_t k = 0;
+            while (k + 1 < n && civic_rules_grade_min(rules, k, &min) == CIVIC_OK && min > s->min)
+                k++;
+            civic_format_fixed(s->min, 2, bound, sizeof(bound));
+            civic_rules_grade_min(rules, k, &min);
+            civic_format_fixed(min, 2, num, sizeof(num));
+            snprintf(text, sizeof(text), "grade '%s' can never apply: the scheme's min %s, the "
+                     "lowest score, already has grade '%s' (min %s)",
+                     civic_rules_grade_name(rules, g), bound, civic_rules_grade_name(rules, k),
+                     num);
+            say(payload, HINT_GRADE, text);
+        }
+        if (own) prev = min;
+        else if (g + 1 < n) break; /* (every grade but the last has a min) */
+    }
+}
+
+/* Names near enough to be one misspelt (a cap, a category), as an unknown
+ * key's "did you mean" measures it: the same letters in another case, or
+ * one edit away (a letter added, dropped or changed, two neighbours
+ * swapped), two for a name of six bytes or more; or the same once '_',
+ * '-', '.' and blanks are dropped ("red_light", "red-light", "redlight").
+ * Looked for among at most HINT_NEAR_NAMES_MAX names, every pair compared. */
+#define HINT_NEAR_NAMES_MAX 256
+#define HINT_NEAR_BYTES_MAX 64
+
+static unsigned char fold_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* The edit distance of a and b (optimal string alignment, letters without
+ * case), both at most HINT_NEAR_BYTES_MAX bytes. */
+static unsigned near_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+    unsigned d[HINT_NEAR_BYTES_MAX + 1][HINT_NEAR_BYTES_MAX + 1];
+    for (size_t i = 0; i <= an; i++) d[i][0] = (unsigned)i;
+    for (size_t j = 0; j <= bn; j++) d[0][j] = (unsigned)j;
+    for (size_t i = 1; i <= an; i++)
+        for (size_t j = 1; j <= bn; j++) {
+            unsigned char ca = fold_lower((unsigned char)a[i - 1]);
+            unsigned char cb = fold_lower((unsigned char)b[j - 1]);
+            unsigned best = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == fold_lower((unsigned char)b[j - 2]) &&
+                fold_lower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[an][bn];
+}
+
+/* s without '_', '-', '.' and blanks, lower case, into out (of
+ * HINT_NEAR_BYTES_MAX + 1). */
+static size_t near_letters(const char *s, char *out)
+{
+    size_t m = 0;
+    for (; *s && m < HINT_NEAR_BYTES_MAX; s++)
+        if (!strchr("_-. \t", *s)) out[m++] = (char)fold_lower((unsigned char)*s);
+    out[m] = '\0';
+    return m;
+}
+
+/* How near `name` is to `other`: 0 for not near, else the edit distance
+ * (1 or 2), or 1 for the same letters without separators. */
+static unsigned near_name(const char *name, const char *other)
+{
+    size_t n = strlen(name), m = strlen(other);
+    char a[HINT_NEAR_BYTES_MAX + 1], b[HINT_NEAR_BYTES_MAX + 1];
+    if (n == 0 || m == 0 || n > HINT_NEAR_BYTES_MAX || m > HINT_NEAR_BYTES_MAX) return 0;
+    if (strcmp(name, other) == 0) return 0;
+    unsigned limit = n >= 6 ? 2 : 1;
+    if ((n > m ? n - m : m - n) <= limit) {
+        unsigned d = near_distance(name, n, other, m);
+        if (d <= limit) return d ? d : 1;
+    }
+    near_letters(name, a);
+    near_letters(other, b);
+    return a[0] && strcmp(a, b) == 0 ? 1 : 0;
+}
+
+/* One version of a rule, for the checks below: its code, cap group and
+ * category, and whether it escalates.  The versions of all rules are kept
+ * rule by rule, in rule order. */
+typedef struct hint_version {
+    size_t rule;
+    const char *code, *cap_group, *category;
+    bool repeat;
+} hint_version;
+
+/* "rule 'a'", "rule 'a' and 2 more": the rules in a category, into buf. */
+static void rules_said(const char *first, size_t count, char *buf, size_t size)
+{
+    if (count > 1)
+        snprintf(buf, size, "rule '%s' and %zu more", first, count - 1);
+    else
+        snprintf(buf, size, "rule '%s'", first);
+}
+
+/* Shared caps no rule names in cap_group (in any version): they cap
+ * nothing.  With a cap_group a rule names near the cap's name (in a scheme
+ * of at most HINT_NEAR_NAMES_MAX caps), that rule and name. */
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void caps_unused(const civic_rules *rules, const hint_version *v, size_t versions,
+                        void (*say)(void *payload, int kind, const char *text), void *payload)
+{
+    char text[1024];
+    size_t caps = civic_rules_cap_count(rules);
+    /* the cap groups named, sorted: a scheme may have many caps */
+    const char **named = malloc((versions ? versions : 1) * sizeof(*named));
+    if (!named) return;
+    for (size_t k = 0; k < versions; k++) named[k] = v[k].cap_group;
+    qsort(named, versions, sizeof(*named), compare_names);
+    for (size_t i = 0; i < caps; i++) {
+        civic_cap_info cap = CIVIC_CAP_INFO_INIT;
+        if (civic_rules_cap_info(rules, i, &cap) != CIVIC_OK ||
+            bsearch(&cap.name, named, versions, sizeof(*named), compare_names))
+            continue;
+        const hint_version *near = NULL;
+        unsigned best = 3;
+        for (size_t k = 0; caps <= HINT_NEAR_NAMES_MAX && k < versions; k++) {
+            unsigned d = v[k].cap_group[0] ? near_name(cap.name, v[k].cap_group) : 0;
+            if (d && d < best) best = d, near = &v[k];
+        }
+        int len = snprintf(text, sizeof(text), "cap '%s' is named in no rule's cap_group, so it "
+                           "caps nothing", cap.name);
+        if (near && len > 0 && (size_t)len < sizeof(text))
+            snprintf(text + len, sizeof(text) - (size_t)len, " (rule '%s' names cap_group '%s': "
+                     "is one of the two misspelt?)", near->code, near->cap_group);
+        say(payload, HINT_CAP, text);
+    }
+    free(named);
+}
+
+/* One category: its name, the rules in it (counted once each, in rule
+ * order: the first and how many), whether it is named (a rule's category
+ * other than its own code) and whether a rule in it escalates. */
+typedef struct hint_category {
+    const char *name;
+    size_t first, count, last;
+    bool named, repeat;
+} hint_category;
+
+/* Whether some version of rule `rule` is in category `name`; its versions
+ * are v[start[rule]..start[rule + 1]). */
+static bool rule_in(const hint_version *v, const size_t *start, size_t rule, const char *name)
+{
+    for (size_t k = start[rule]; k < start[rule + 1]; k++)
+        if (strcmp(v[k].category, name) == 0) return true;
+    return false;
+}
+
+/* Categories a rule is most likely in by mistake, where escalation
+ * (repeat_factor) is at stake: a named category that is the code of a rule
+ * in another category (a rule is in its own code's category only while it
+ * names none), and, in a scheme of at most HINT_NEAR_NAMES_MAX categories,
+ * one only one rule is in that is near another category ("trafic" beside
+ * "traffic"): rules of different categories never escalate each other.  Of
+ * two such categories of one rule each, the later is named. */
+static void categories_apart(const civic_rules *rules, const hint_version *v, size_t versions,
+                             void (*say)(void *payload, int kind, const char *text),
+                             void *payload)
+{
+    char text[1024], who[160], whose[160];
+    size_t count = civic_rules_rule_count(rules), n = 0;
+    hint_category *c = malloc((versions ? versions : 1) * sizeof(*c));
+    bool *repeat = calloc(count + 1, sizeof(bool));
+    size_t *start = calloc(count + 2, sizeof(size_t));
+    if (!c || !repeat || !start) goto done;
+    for (size_t k = 0; k < versions; k++) {
+        repeat[v[k].rule] |= v[k].repeat;
+        start[v[k].rule + 1] = k + 1;
+    }
+    for (size_t r = 1; r <= count; r++)
+        if (start[r] < start[r - 1]) start[r] = start[r - 1]; /* (a rule without versions) */
+    for (size_t k = 0; k < versions; k++) {
+        size_t j = 0;
+        while (j < n && strcmp(c[j].name, v[k].category) != 0) j++;
+        if (j == n) c[n++] = (hint_category){ v[k].category, v[k].rule, 0, SIZE_MAX, false, false };
+        if (c[j].last != v[k].rule) c[j].count++;
+        c[j].last = v[k].rule;
+        c[j].named |= strcmp(v[k].category, v[k].code) != 0;
+        c[j].repeat |= repeat[v[k].rule];
+    }
+    for (size_t x = 0; x < n; x++) {
+        if (!c[x].named) continue;
+        const char *first = civic_rules_rule_code(rules, c[x].first);
+        rules_said(first, c[x].count, who, sizeof(who));
+        /* the code of a rule that is not in it */
+        size_t r = 0;
+        while (r < count && strcmp(civic_rules_rule_code(rules, r), c[x].name) != 0) r++;
+        if (r < count && !rule_in(v, start, r, c[x].name)) {
+            if (!c[x].repeat && !repeat[r]) continue;
+            const char *its = start[r] < start[r + 1] ? v[start[r]].category : "";
+            snprintf(text, sizeof(text), "%s %s category '%s', the code of rule '%s', which is "
+                     "in category '%s': they do not escalate each other (a rule is in its own "
+                     "code's category only when it names none)", who,
+                     c[x].count > 1 ? "have" : "has", c[x].name, c[x].name, its);
+            say(payload, HINT_CATEGORY, text);
+            continue;
+        }
+        if (c[x].count != 1 || n > HINT_NEAR_NAMES_MAX) continue;
+        size_t near = n;
+        unsigned best = 3;
+        for (size_t y = 0; y < n; y++) {
+            /* another category, not of this rule too; one named of one rule
+             * only if it comes first (the pair is said once, of the later) */
+            if (y == x || rule_in(v, start, c[x].first, c[y].name) ||
+                (c[y].named && c[y].count == 1 && y > x) || (!c[x].repeat && !c[y].repeat))
+                continue;
+            unsigned d = near_name(c[x].name, c[y].name);
+            if (d && d < best) best = d, near = y;
+        }
+        if (near == n) continue;
+        rules_said(civic_rules_rule_code(rules, c[near].first), c[near].count, whose,
+                   sizeof(whose));
+        snprintf(text, sizeof(text), "rule '%s' is the only rule in category '%s', near category "
+                 "'%s' (%s): rules in different categories do not escalate each other; if they "
+                 "are one family, give them one category", first, c[x].name, c[near].name, whose);
+        say(payload, HINT_CATEGORY, text);
+    }
+done:
+    free(c);
+    free(repeat);
+    free(start);
+}
+
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload)
 {
@@ -605,6 +857,8 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
                  "[scheme]", civic_rules_grade_name(rules, n - 1));
         say(payload, HINT_LAST_MIN, text);
     }
+    if (civic_rules_scheme_info(rules, &scheme) == CIVIC_OK)
+        grades_never(rules, &scheme, say, payload);
     for (size_t i = 0; i < civic_rules_rule_count(rules); i++) {
         civic_rule_info v = CIVIC_RULE_INFO_INIT;
         if (civic_rules_rule_info(rules, i, 0, &v) == CIVIC_OK) versions += 1 + v.changes;
@@ -634,6 +888,21 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
                  why);
         say(payload, HINT_RETAIN, text);
     }
+    hint_version *all = malloc((versions ? versions : 1) * sizeof(*all));
+    size_t k = 0;
+    for (size_t i = 0; all && i < civic_rules_rule_count(rules); i++) {
+        civic_rule_info v = CIVIC_RULE_INFO_INIT;
+        for (size_t c = 0; k < versions && civic_rules_rule_info(rules, i, c, &v) == CIVIC_OK;
+             c++) {
+            all[k++] = (hint_version){ i, v.code, v.cap_group, v.category, v.repeat_factor != 0 };
+            if (c >= v.changes) break;
+        }
+    }
+    if (all) {
+        caps_unused(rules, all, k, say, payload);
+        categories_apart(rules, all, k, say, payload);
+    }
+    free(all);
 }
 
 void hints_list_names(const civic_rules *rules, char *out, size_t n)

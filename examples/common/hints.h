@@ -140,8 +140,16 @@ bool hints_small_time(const civic_rules *rules, const char *what, const char *te
  * entries then changes what balance entries count: docs/evaluation.md,
  * what "spendable points are never rewritten" covers).  Its freeze alone
  * is not a reason (the built-in scheme's court_defaulter has retain and
- * freeze).  Each warning is one line, given to say() with its kind. */
-enum { HINT_LAST_MIN, HINT_RETAIN, HINT_UNSEEN, HINT_SCHEME_KINDS };
+ * freeze).  Also a grade no score can have (its min above the scheme's
+ * max, or below a grade that takes the scheme's min); a [cap.NAME] no rule
+ * names in cap_group, with a near cap group a rule names; and, where
+ * escalation is at stake, a category only one rule is in that is near
+ * another ("trafic" beside "traffic"), or one that is the code of a rule
+ * in another category (docs/rules.md, Warnings when a file is loaded; all
+ * load, as libcivic 1.0 loaded them).  Each warning is one line, given to
+ * say() with its kind; bindings/python/civic/_hints.py mirrors them. */
+enum { HINT_LAST_MIN, HINT_RETAIN, HINT_UNSEEN, HINT_GRADE, HINT_CAP, HINT_CATEGORY,
+       HINT_SCHEME_KINDS };
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload);
 

@@ -1592,7 +1592,8 @@ warns last-grade-min-floor 0 "" -- -r "$T/lastmin-floor.toml" -t 2022-10-01 -f c
 # 5. a rule with retain that shares a cap group or a category with a rule that
 # touches the balance: archiving its entries changes what they count (a
 # redeem accepted before may be rejected: the manual's worked account)
-RT='[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n[cap.votes]\nlimit = 10\nperiod = "year"\n'
+RN='[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n'
+RT="$RN"'[cap.votes]\nlimit = 10\nperiod = "year"\n'
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-cap.toml"
 printf 'id,subject,type,ts,ref,qty\na1,s1,award,2022-01-01,,\nh1,s1,help,2022-01-02,,\nr1,s1,redeem,2022-01-03,,5\n' >"$T/retain.csv"
 warns retain-cap 1 "^civic-score: warning: $T/retain-cap.toml: rule 'award' has retain and shares cap group 'votes' with rule 'help', which touches the balance: once its entries are archived, the balance entries they capped or escalated count otherwise, and a redeem accepted before may be rejected (keep rules with retain out of the cap groups and categories of balance rules)$" -- -r "$T/retain-cap.toml" -t 2022-01-30 --explain s1 -f csv "$T/retain.csv"
@@ -1601,7 +1602,7 @@ warns retain-cap 1 "^civic-score: warning: $T/retain-cap.toml: rule 'award' has 
 if grep -q '^r1,.*,redeem,rejected,' "$T/out"; then ok; else bad "retain-cap before: $(cat "$T/out")"; fi
 "$CLI" -r "$T/retain-cap.toml" -t 2022-01-31 --explain s1 -f csv "$T/retain.csv" >"$T/out" 2>/dev/null
 if grep -q '^r1,.*,redeem,accepted,' "$T/out"; then ok; else bad "retain-cap after: $(cat "$T/out")"; fi
-printf "$RT"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\nrepeat_factor = 2\ncategory = "noise"\n' >"$T/retain-cat.toml"
+printf "$RN"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\nrepeat_factor = 2\ncategory = "noise"\n' >"$T/retain-cat.toml"
 warns retain-category 1 "rule 'award' has retain and shares category 'noise' with rule 'help', which touches the balance" -- -r "$T/retain-cat.toml" -t 2022-01-30 "$T/retain.csv"
 # a change that puts the retain rule in the cap group is looked at too
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[[rule.award.change]]\nfrom = "2023-01-01"\ncap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-change.toml"
@@ -1619,7 +1620,7 @@ warns retain-two-compare 1 "$T/retain-two.toml: rule 'award' has retain .* (3 su
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\ncap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\ncap_group = "votes"\n' >"$T/retain-score.toml"
 warns retain-score-only 0 "" -- -r "$T/retain-score.toml" -t 2022-01-30 "$T/retain.csv"
 # a category counts only where the balance rule escalates (repeat_factor)
-printf "$RT"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\ncategory = "noise"\n' >"$T/retain-cat-flat.toml"
+printf "$RN"'[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\ncategory = "noise"\n[rule.help]\npoints = -10\ncategory = "noise"\n' >"$T/retain-cat-flat.toml"
 warns retain-category-flat 0 "" -- -r "$T/retain-cat-flat.toml" -t 2022-01-30 "$T/retain.csv"
 printf "$RT"'[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n[rule.help]\npoints = 10\ncap_group = "votes"\n' >"$T/retain-apart.toml"
 warns retain-apart 0 "" -- -r "$T/retain-apart.toml" -t 2022-01-30 "$T/retain.csv"
@@ -1653,6 +1654,57 @@ if cmp -s "$T/out" "$T/printed" && grep -q '^flag = "dishonest "$' "$T/out"; the
 warns print-rules-last-min 1 "$T/lastmin.toml: the last grade's min (grade 'D') has no effect" -- --print-rules -r "$T/lastmin.toml"
 warns print-rules-retain 1 "$T/retain-two.toml: rule 'award' has retain .* (2 such rules)$" -- --print-rules -r "$T/retain-two.toml"
 warns print-rules-clean 0 "" -- --print-rules -r "$T/lastmin-floor.toml"
+
+# 8. what loads but cannot do what it says: a grade no score has, a cap no
+# rule names, a category apart from the one most likely meant.  Warned of,
+# the answer and the exit status as without the warning (version-1 keys)
+printf '[scheme]\nbase = 100\nmin = 0\nmax = 200\n[[grade]]\nname = "S"\nmin = 300\n[[grade]]\nname = "A"\nmin = 100\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\n' >"$T/grade-over.toml"
+printf 'id,subject,type,ts\ne1,s1,fine,2022-01-01\n' >"$T/fine.csv"
+sed '/^\[\[grade\]\]$/{N;N;/name = "S"/d}' "$T/grade-over.toml" >"$T/grade-fit.toml"
+"$CLI" -r "$T/grade-fit.toml" -t 2022-02-01 -f csv "$T/fine.csv" >"$T/grade-want" 2>/dev/null
+warns grade-above-max 1 "^civic-score: warning: $T/grade-over.toml: grade 'S' can never apply: its min 300.00 is above the scheme's max 200.00, the highest score$" -- -r "$T/grade-over.toml" -t 2022-02-01 -f csv "$T/fine.csv"
+if cmp -s "$T/out" "$T/grade-want"; then ok; else bad "grade-above-max: the answer changed"; fi
+# (B, the last grade, below A, which takes the scheme's min: never; and a
+# second such grade is counted)
+printf '[scheme]\nbase = 100\nmin = 0\nmax = 200\n[[grade]]\nname = "S"\nmin = 300\n[[grade]]\nname = "A"\nmin = 0\n[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\n' >"$T/grade-two.toml"
+warns grade-below-min 1 "^civic-score: warning: $T/grade-two.toml: grade 'S' can never apply: .* (2 such grades)$" -- -r "$T/grade-two.toml" -t 2022-02-01 "$T/fine.csv"
+sed 's/name = "S"/name = "T"/; s/min = 300/min = 150/' "$T/grade-two.toml" >"$T/grade-low.toml"
+warns grade-below-min-words 1 "^civic-score: warning: $T/grade-low.toml: grade 'B' can never apply: the scheme's min 0.00, the lowest score, already has grade 'A' (min 0.00)$" -- -r "$T/grade-low.toml" -t 2022-02-01 "$T/fine.csv"
+warns grade-fit 0 "" -- -r "$T/grade-fit.toml" -t 2022-02-01 "$T/fine.csv"
+# a cap no rule names; with a near name a rule names, that rule and name
+CU='[[grade]]\nname = "A"\n[cap.vote]\nlimit = 10\nperiod = "day"\n[rule.help]\npoints = 1\ncap_group = "vote"\n'
+printf "$CU"'[cap.votes]\nlimit = 5\nperiod = "day"\n' >"$T/cap-near.toml"
+printf 'id,subject,type,ts\ne1,s1,help,2022-01-01\n' >"$T/help.csv"
+printf "$CU" >"$T/cap-used.toml"
+"$CLI" -r "$T/cap-used.toml" -t 2022-02-01 -f csv "$T/help.csv" >"$T/cap-want" 2>/dev/null
+warns cap-unused-near 1 "^civic-score: warning: $T/cap-near.toml: cap 'votes' is named in no rule's cap_group, so it caps nothing (rule 'help' names cap_group 'vote': is one of the two misspelt?)$" -- -r "$T/cap-near.toml" -t 2022-02-01 -f csv "$T/help.csv"
+if cmp -s "$T/out" "$T/cap-want"; then ok; else bad "cap-unused-near: the answer changed"; fi
+printf "$CU"'[cap.service]\nlimit = 5\nperiod = "day"\n[cap.other]\nlimit = 5\nperiod = "day"\n' >"$T/cap-far.toml"
+warns cap-unused 1 "^civic-score: warning: $T/cap-far.toml: cap 'service' is named in no rule's cap_group, so it caps nothing (2 such caps)$" -- -r "$T/cap-far.toml" -t 2022-02-01 "$T/help.csv"
+warns cap-used 0 "" -- -r "$T/cap-used.toml" -t 2022-02-01 "$T/help.csv"
+# a cap named by a change only is used
+printf '[[grade]]\nname = "A"\n[cap.votes]\nlimit = 10\nperiod = "day"\n[rule.help]\npoints = 1\n[[rule.help.change]]\nfrom = "2023-01-01"\ncap_group = "votes"\n' >"$T/cap-change.toml"
+warns cap-used-by-a-change 0 "" -- -r "$T/cap-change.toml" -t 2022-02-01 "$T/help.csv"
+# a misspelt category: parking and red_light do not escalate each other
+# (red_light on the 2nd counts -20, not -40); a category that is the code of
+# a rule in another category
+CT='[scheme]\nbase = 100\n[[grade]]\nname = "A"\n[rule.parking]\npoints = -10\ncategory = "traffic"\nrepeat_factor = 2\n[rule.red_light]\npoints = -20\nrepeat_factor = 2\n'
+printf "$CT"'category = "trafic"\n' >"$T/cat-typo.toml"
+printf "$CT"'category = "traffic"\n' >"$T/cat-one.toml"
+printf 'id,subject,type,ts\ne1,s1,parking,2022-01-01\ne2,s1,red_light,2022-01-02\n' >"$T/traffic.csv"
+warns category-near 1 "^civic-score: warning: $T/cat-typo.toml: rule 'red_light' is the only rule in category 'trafic', near category 'traffic' (rule 'parking'): rules in different categories do not escalate each other; if they are one family, give them one category$" -- -r "$T/cat-typo.toml" -t 2022-02-01 -f csv "$T/traffic.csv"
+if grep -q '^s1,,70.00,' "$T/out"; then ok; else bad "category-near: $(cat "$T/out")"; fi
+warns category-one 0 "" -- -r "$T/cat-one.toml" -t 2022-02-01 -f csv "$T/traffic.csv"
+if grep -q '^s1,,50.00,' "$T/out"; then ok; else bad "category-one: $(cat "$T/out")"; fi
+# (no repeat_factor: nothing escalates, nothing to warn of)
+sed '/^repeat_factor/d' "$T/cat-typo.toml" >"$T/cat-flat.toml"
+warns category-near-flat 0 "" -- -r "$T/cat-flat.toml" -t 2022-02-01 "$T/traffic.csv"
+printf '[[grade]]\nname = "A"\n[rule.dog]\npoints = -10\ncategory = "animals"\nrepeat_factor = 2\n[rule.bark]\npoints = -5\ncategory = "dog"\nrepeat_factor = 2\n' >"$T/cat-code.toml"
+printf 'id,subject,type,ts\ne1,s1,dog,2022-01-01\n' >"$T/dog.csv"
+warns category-code 1 "^civic-score: warning: $T/cat-code.toml: rule 'bark' has category 'dog', the code of rule 'dog', which is in category 'animals': they do not escalate each other (a rule is in its own code's category only when it names none)$" -- -r "$T/cat-code.toml" -t 2022-02-01 "$T/dog.csv"
+sed '/category = "animals"/d' "$T/cat-code.toml" >"$T/cat-code-own.toml"
+warns category-code-own 0 "" -- -r "$T/cat-code-own.toml" -t 2022-02-01 "$T/dog.csv"
+warns print-rules-category 1 "$T/cat-typo.toml: rule 'red_light' is the only rule in category 'trafic'" -- --print-rules -r "$T/cat-typo.toml"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

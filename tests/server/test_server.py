@@ -872,6 +872,44 @@ def test_last_grade_min_warned(tmp):
         srv.stop()
 
 
+def test_scheme_slips_warned(tmp):
+    """A grade no score has, a cap no rule names and a misspelt category
+    load (keys of version 1) and are said at start-up, one line each, in
+    civic-score's words (examples/common/hints.c; the Python binding's
+    mirror is compared with civic-score in its test_warnings.py); the
+    server starts as usual."""
+    path = os.path.join(tmp, "slips.toml")
+    with open(path, "w") as f:
+        f.write('[scheme]\nbase = 100\nmin = 0\nmax = 200\n[[grade]]\nname = "S"\n'
+                'min = 300\n[[grade]]\nname = "A"\nmin = 100\n[[grade]]\nname = "B"\n'
+                '[cap.vote]\nlimit = 10\nperiod = "day"\n[cap.votes]\nlimit = 5\n'
+                'period = "day"\n[rule.help]\npoints = 1\ncap_group = "vote"\n'
+                '[rule.parking]\npoints = -10\ncategory = "traffic"\nrepeat_factor = 2\n'
+                '[rule.red_light]\npoints = -20\ncategory = "trafic"\nrepeat_factor = 2\n')
+    said = ["grade 'S' can never apply: its min 300.00 is above the scheme's max 200.00, the "
+            "highest score",
+            "cap 'votes' is named in no rule's cap_group, so it caps nothing (rule 'help' names "
+            "cap_group 'vote': is one of the two misspelt?)",
+            "rule 'red_light' is the only rule in category 'trafic', near category 'traffic' "
+            "(rule 'parking'): rules in different categories do not escalate each other; if "
+            "they are one family, give them one category"]
+    srv = Server(None, extra=["--rules", path]).start()
+    try:
+        out = srv.output()
+        got = [line[len("civic-server: warning: %s: " % path):] for line in out.splitlines()
+               if line.startswith("civic-server: warning: %s: " % path)]
+        check(got == said, "slips in the rules: %r" % out[-1200:])
+        status, _ = srv.get("/subjects/nobody")
+        check(status == 200, "the server answers: %s" % status)
+    finally:
+        srv.stop()
+    cli = subprocess.run([ARGS.cli, "--print-rules", "-r", path], capture_output=True,
+                         text=True)
+    check(cli.returncode == 0 and
+          [line[len("civic-score: warning: %s: " % path):] for line in cli.stderr.splitlines()]
+          == said, "civic-score's words: %r" % cli.stderr)
+
+
 def test_log_given_as_rules(tmp):
     """An event log given with --rules (the two swapped) is named as one, as
     civic-score names it, after the parser's words (line and column kept)."""
@@ -3939,6 +3977,7 @@ def main():
         test_restart(data, log_path)
         test_one_server_per_directory(tmp)
         test_last_grade_min_warned(tmp)
+        test_scheme_slips_warned(tmp)
         test_log_given_as_rules(tmp)
         test_key_in_other_letters(tmp)
         test_overflow_says_why(tmp)

@@ -29,7 +29,9 @@ _NAME_FOLDED_MAX = 16      # a longer name is near no field
 _NAME_SHOWN_MAX = 160      # bytes of a name shown in a message
 _KEY_DECODED_MAX = 256     # a longer key is compared with no field's name
 SMALL_SECONDS = 100000000  # 1973-03-03T09:46:40Z
-_VERSIONS_MAX = 4096       # more rule versions: the retain check says nothing
+_VERSIONS_MAX = 4096       # more rule versions: the retain, cap and category checks say nothing
+_NEAR_NAMES_MAX = 256      # more caps or categories: no near name looked for
+_NEAR_BYTES_MAX = 64       # a longer name is near no other
 _BLANKS = b" \t"
 
 
@@ -469,11 +471,187 @@ def _rule_versions(rules, j):
     return out
 
 
+def _fixed(value):
+    """Hundredths as civic-score writes them: "200.00"."""
+    buf = _buffer(32)
+    _lib.civic_format_fixed(value, 2, buf, len(buf))
+    return buf.value.decode("ascii")
+
+
+def _grades_never(rules, info, said):
+    """Grades no score can have (hints.c, grades_never): a min above the
+    scheme's max, or below a grade that already takes the scheme's min."""
+    out = []
+    n = int(_lib.civic_rules_grade_count(rules))
+    mins = []
+    for g in range(n - 1):
+        got = _c_int64()
+        _lib.civic_rules_grade_min(rules, g, _byref(got))
+        mins.append(got.value)
+    name = lambda g: _text(_lib.civic_rules_grade_name(rules, g))  # noqa: E731
+    for g in range(n):
+        if g + 1 < n and info.has_max and mins[g] > info.max:
+            out.append("%sgrade '%s' can never apply: its min %s is above the scheme's max %s, "
+                       "the highest score" % (said, name(g), _fixed(mins[g]), _fixed(info.max)))
+        elif g > 0 and info.has_min and mins[g - 1] <= info.min:
+            k = 0
+            while k + 1 < n and mins[k] > info.min:
+                k += 1
+            out.append("%sgrade '%s' can never apply: the scheme's min %s, the lowest score, "
+                       "already has grade '%s' (min %s)"
+                       % (said, name(g), _fixed(info.min), name(k), _fixed(mins[k])))
+    return out
+
+
+def _fold(name):
+    return bytes(c + 32 if 0x41 <= c <= 0x5A else c for c in name)
+
+
+def _near_distance(a, b, limit):
+    """The edit distance of a and b (optimal string alignment, letters
+    without case), as hints.c's near_distance, or limit + 1 as soon as it is
+    surely more than limit (only cells within limit of the diagonal can end
+    at most limit, and a row's least value never falls below)."""
+    a, b = _fold(a), _fold(b)
+    far = limit + 1
+    if abs(len(a) - len(b)) > limit:
+        return far
+    prev2, prev = None, [min(j, far) for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        row = [far] * (len(b) + 1)
+        row[0] = min(i, far)
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
+            best = prev[j - 1] + (a[i - 1] != b[j - 1])
+            best = min(best, prev[j] + 1, row[j - 1] + 1)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                best = min(best, prev2[j - 2] + 1)
+            row[j] = min(best, far)
+        if min(row) >= far:
+            return far
+        prev2, prev = prev, row
+    return prev[len(b)]
+
+
+def _near_name(name, other):
+    """How near name is to other (bytes), as hints.c's near_name: 0 for not
+    near, else the edit distance (at most 1, or 2 from six bytes on), or 1
+    for the same letters without '_', '-', '.' and blanks."""
+    n, m = len(name), len(other)
+    if not n or not m or n > _NEAR_BYTES_MAX or m > _NEAR_BYTES_MAX or name == other:
+        return 0
+    limit = 2 if n >= 6 else 1
+    d = _near_distance(name, other, limit)
+    if d <= limit:
+        return d or 1
+    bare = lambda s: _fold(bytes(c for c in s if c not in b"_-. \t"))  # noqa: E731
+    return 1 if bare(name) and bare(name) == bare(other) else 0
+
+
+def _rules_said(first, count):
+    return ("rule '%s' and %d more" % (first, count - 1) if count > 1
+            else "rule '%s'" % first)
+
+
+def _caps_unused(rules, flat, said):
+    """Shared caps no version of a rule names in cap_group (hints.c,
+    caps_unused), with a near cap_group a rule names."""
+    out = []
+    caps = int(_lib.civic_rules_cap_count(rules))
+    named = [(code, v.cap_group or b"") for code, v, _ in flat]
+    used = {group for _, group in named}
+    for i in range(caps):
+        cap = _capi.civic_cap_info(version=_capi.CIVIC_CAP_INFO_VERSION)
+        try:
+            _lib.civic_rules_cap_info(rules, i, _byref(cap))
+        except CivicError:
+            continue
+        name = cap.name or b""
+        if name in used:
+            continue
+        near, best = None, 3
+        if caps <= _NEAR_NAMES_MAX:
+            for code, group in named:
+                d = _near_name(name, group) if group else 0
+                if d and d < best:
+                    near, best = (code, group), d
+        text = "%scap '%s' is named in no rule's cap_group, so it caps nothing" % (said,
+                                                                                  _text(name))
+        if near:
+            text += (" (rule '%s' names cap_group '%s': is one of the two misspelt?)"
+                     % (_text(near[0]), _text(near[1])))
+        out.append(text)
+    return out
+
+
+def _categories_apart(rules, flat, said):
+    """Categories a rule is most likely in by mistake, where escalation is at
+    stake (hints.c, categories_apart): a named category that is the code of
+    a rule in another, and one only one rule is in, near another."""
+    out = []
+    repeat = {}
+    for _, v, j in flat:
+        repeat[j] = repeat.get(j, False) or v.repeat_factor != 0
+    cats, index = [], {}
+    for code, v, j in flat:
+        name = v.category or b""
+        if name not in index:
+            index[name] = len(cats)
+            cats.append({"name": name, "first": j, "count": 0, "last": None, "named": False,
+                         "repeat": False})
+        c = cats[index[name]]
+        if c["last"] != j:
+            c["count"] += 1
+        c["last"] = j
+        c["named"] = c["named"] or name != code
+        c["repeat"] = c["repeat"] or repeat[j]
+    in_rule = {(j, v.category or b"") for _, v, j in flat}
+    codes = {}
+    for j in range(int(_lib.civic_rules_rule_count(rules))):
+        codes.setdefault(_lib.civic_rules_rule_code(rules, j), j)
+    for x, c in enumerate(cats):
+        if not c["named"]:
+            continue
+        first = _text(_lib.civic_rules_rule_code(rules, c["first"]))
+        r = codes.get(c["name"])
+        if r is not None and (r, c["name"]) not in in_rule:
+            if not c["repeat"] and not repeat.get(r):
+                continue
+            its = next(v.category or b"" for _, v, j in flat if j == r)
+            out.append("%s%s %s category '%s', the code of rule '%s', which is in category "
+                       "'%s': they do not escalate each other (a rule is in its own code's "
+                       "category only when it names none)"
+                       % (said, _rules_said(first, c["count"]),
+                          "have" if c["count"] > 1 else "has", _text(c["name"]),
+                          _text(c["name"]), _text(its)))
+            continue
+        if c["count"] != 1 or len(cats) > _NEAR_NAMES_MAX:
+            continue
+        near, best = None, 3
+        for y, o in enumerate(cats):
+            if (y == x or (c["first"], o["name"]) in in_rule or
+                    (o["named"] and o["count"] == 1 and y > x) or
+                    (not c["repeat"] and not o["repeat"])):
+                continue
+            d = _near_name(c["name"], o["name"])
+            if d and d < best:
+                near, best = o, d
+        if near is None:
+            continue
+        out.append("%srule '%s' is the only rule in category '%s', near category '%s' (%s): "
+                   "rules in different categories do not escalate each other; if they are one "
+                   "family, give them one category"
+                   % (said, first, _text(c["name"]), _text(near["name"]),
+                      _rules_said(_text(_lib.civic_rules_rule_code(rules, near["first"])),
+                                  near["count"])))
+    return out
+
+
 def scheme(rules, label=None):
     """What in a scheme most likely does not do what its writer meant
-    (hints.c, hints_scheme): a min on the last grade; a rule with retain
-    that shares a cap group with a rule that touches the balance, or a
-    category with one that escalates."""
+    (hints.c, hints_scheme): a min on the last grade; a grade no score has;
+    a rule with retain that shares a cap group with a rule that touches the
+    balance, or a category with one that escalates; a cap no rule names; a
+    category apart from the one most likely meant."""
     said = "%s: " % label if label else ""
     out = []
     n = int(_lib.civic_rules_grade_count(rules))
@@ -493,6 +671,11 @@ def scheme(rules, label=None):
                        % (said, _text(_lib.civic_rules_grade_name(rules, n - 1))))
         except CivicError:
             pass
+    try:
+        _lib.civic_rules_scheme_info(rules, _byref(info))
+        out += _grades_never(rules, info, said)
+    except CivicError:
+        pass
     count = int(_lib.civic_rules_rule_count(rules))
     versions = [_rule_versions(rules, j) for j in range(count)]
     if sum(len(v) for v in versions) > _VERSIONS_MAX:
@@ -530,4 +713,7 @@ def scheme(rules, label=None):
                    "otherwise, and a redeem accepted before may be rejected (keep rules with "
                    "retain out of the cap groups and categories of balance rules)"
                    % (said, _text(v.code), why))
+    flat = [(v.code, v, j) for j in range(count) for v in versions[j]]
+    out += _caps_unused(rules, flat, said)
+    out += _categories_apart(rules, flat, said)
     return out

@@ -25,8 +25,8 @@ EARLY_SAID = ("the earliest event's ts is 1970-08-23T17:01:41+08:00 (Unix second
               "seconds; a date needs its dashes (2025-01-01)")
 
 # The manual's account of retention and caps (tests/cli/run.sh, 5.)
-RT = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n'
-      '[cap.votes]\nlimit = 10\nperiod = "year"\n')
+RN = '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 1000\n[[grade]]\nname = "B"\n'
+RT = RN + '[cap.votes]\nlimit = 10\nperiod = "year"\n'
 RETAIN_CAP = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
               'cap_group = "votes"\n[rule.help]\npoints = 10\ncap_group = "votes"\n')
 RETAIN_SAID = ("rule 'award' has retain and shares cap group 'votes' with rule 'help', which "
@@ -34,7 +34,7 @@ RETAIN_SAID = ("rule 'award' has retain and shares cap group 'votes' with rule '
                "capped or escalated count otherwise, and a redeem accepted before may be "
                "rejected (keep rules with retain out of the cap groups and categories of "
                "balance rules)")
-RETAIN_CATEGORY = (RT + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
+RETAIN_CATEGORY = (RN + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
                    'category = "noise"\n[rule.help]\npoints = -10\nrepeat_factor = 2\n'
                    'category = "noise"\n')
 RETAIN_CHANGE = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
@@ -43,9 +43,42 @@ RETAIN_CHANGE = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "sco
 RETAIN_SCORE_ONLY = (RT + '[rule.award]\npoints = 10\nretain = "30d"\naffects = "score"\n'
                      'cap_group = "votes"\n[rule.help]\npoints = 10\naffects = "score"\n'
                      'cap_group = "votes"\n')
-RETAIN_FLAT = (RT + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
+RETAIN_FLAT = (RN + '[rule.award]\npoints = -10\nretain = "30d"\naffects = "score"\n'
                'category = "noise"\n[rule.help]\npoints = -10\ncategory = "noise"\n')
-LAST_MIN = RT.replace('name = "B"\n', 'name = "B"\nmin = 0\n') + '[rule.help]\npoints = 1\n'
+LAST_MIN = RN.replace('name = "B"\n', 'name = "B"\nmin = 0\n') + '[rule.help]\npoints = 1\n'
+# What loads but cannot do what it says (tests/cli/run.sh, 8.): a grade no
+# score has, a cap no rule names, a category apart from the one meant
+GRADE_OVER = ('[scheme]\nbase = 100\nmin = 0\nmax = 200\n[[grade]]\nname = "S"\nmin = 300\n'
+              '[[grade]]\nname = "A"\nmin = 100\n[[grade]]\nname = "B"\n'
+              '[rule.help]\npoints = 1\n')
+GRADE_OVER_SAID = ("grade 'S' can never apply: its min 300.00 is above the scheme's max 200.00, "
+                   "the highest score")
+GRADE_UNDER = GRADE_OVER.replace('min = 300', 'min = 150').replace('min = 100', 'min = 0')
+GRADE_UNDER_SAID = ("grade 'B' can never apply: the scheme's min 0.00, the lowest score, "
+                    "already has grade 'A' (min 0.00)")
+CAP_NEAR = ('[[grade]]\nname = "A"\n[cap.vote]\nlimit = 10\nperiod = "day"\n[rule.help]\n'
+            'points = 1\ncap_group = "vote"\n[cap.votes]\nlimit = 5\nperiod = "day"\n')
+CAP_NEAR_SAID = ("cap 'votes' is named in no rule's cap_group, so it caps nothing (rule 'help' "
+                 "names cap_group 'vote': is one of the two misspelt?)")
+CAP_FAR = CAP_NEAR.replace("[cap.votes]", "[cap.service]")
+CAP_FAR_SAID = "cap 'service' is named in no rule's cap_group, so it caps nothing"
+CATEGORY_TYPO = ('[[grade]]\nname = "A"\n[rule.help]\npoints = -10\ncategory = "traffic"\n'
+                 'repeat_factor = 2\n[rule.red_light]\npoints = -20\nrepeat_factor = 2\n'
+                 'category = "trafic"\n')
+CATEGORY_TYPO_SAID = ("rule 'red_light' is the only rule in category 'trafic', near category "
+                      "'traffic' (rule 'help'): rules in different categories do not escalate "
+                      "each other; if they are one family, give them one category")
+CATEGORY_CODE = ('[[grade]]\nname = "A"\n[rule.help]\npoints = -10\ncategory = "animals"\n'
+                 'repeat_factor = 2\n[rule.bark]\npoints = -5\ncategory = "help"\n')
+CATEGORY_CODE_SAID = ("rule 'bark' has category 'help', the code of rule 'help', which is in "
+                      "category 'animals': they do not escalate each other (a rule is in its "
+                      "own code's category only when it names none)")
+SLIPS = ((GRADE_OVER, [GRADE_OVER_SAID]), (GRADE_UNDER, [GRADE_UNDER_SAID]),
+         (CAP_NEAR, [CAP_NEAR_SAID]), (CAP_FAR, [CAP_FAR_SAID]),
+         (CATEGORY_TYPO, [CATEGORY_TYPO_SAID]), (CATEGORY_CODE, [CATEGORY_CODE_SAID]),
+         (CATEGORY_TYPO.replace('"trafic"', '"traffic"'), []),
+         (CATEGORY_TYPO.replace('repeat_factor = 2\n', ''), []),
+         (CAP_NEAR.replace('[cap.votes]\nlimit = 5\nperiod = "day"\n', ''), []))
 
 
 def cli_available():
@@ -251,6 +284,26 @@ class TestCivicWarning(unittest.TestCase):
             civic.Rules.from_file(V1_RULES)
         self.assertEqual(got.texts, [])
 
+    def test_rules_warn_of_what_cannot_do_what_it_says(self):
+        # each loaded silently: a grade no score has, a cap that caps nothing,
+        # rules that do not escalate each other
+        for text, said in SLIPS:
+            with Caught() as got:
+                civic.Rules.from_text(text)
+            self.assertEqual(got.texts, said, text)
+            path = self.path("rules.toml", text)
+            with Caught() as got:
+                civic.Rules.from_file(path)
+            self.assertEqual(got.texts, ["%s: %s" % (path, x) for x in said])
+        # one line each: two grades, two caps
+        text = GRADE_OVER.replace('min = 300', 'min = 300\n[[grade]]\nname = "T"\nmin = 250')
+        with Caught() as got:
+            civic.Rules.from_text(CAP_FAR + '[cap.other]\nlimit = 1\nperiod = "day"\n')
+            civic.Rules.from_text(text)
+        self.assertEqual(got.texts, [CAP_FAR_SAID, CAP_FAR_SAID.replace("service", "other"),
+                                     GRADE_OVER_SAID, GRADE_OVER_SAID.replace(
+                                         "'S'", "'T'").replace("300.00", "250.00")])
+
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_the_warnings_are_civic_scores(self):
         # the port of examples/common/hints.c gives its words, for the same input
@@ -325,7 +378,7 @@ class TestCivicWarning(unittest.TestCase):
                              t)
         log = self.path("help.csv", "id,subject,type,ts\nh1,s1,help,2022-01-02\n")
         for text in (RETAIN_CAP, RETAIN_CATEGORY, RETAIN_CHANGE, RETAIN_SCORE_ONLY, RETAIN_FLAT,
-                     LAST_MIN):
+                     LAST_MIN) + tuple(text for text, _ in SLIPS):
             path = self.path("rules.toml", text)
             want = cli_warnings("-r", path, "-t", "2022-01-30", log)
             with Caught() as got:
@@ -333,6 +386,9 @@ class TestCivicWarning(unittest.TestCase):
             self.assertEqual(got.texts, want, text)
             if text in (RETAIN_CAP, LAST_MIN):
                 self.assertEqual(len(want), 1, text)
+            for slip, said in SLIPS:
+                if text == slip:
+                    self.assertEqual(want, ["%s: %s" % (path, x) for x in said])
 
 
 if __name__ == "__main__":
