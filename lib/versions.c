@@ -234,7 +234,7 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
 {
     rule_extra *x = &b->chx[i];
     const char *why = NULL;
-    char msg[256];
+    char msg[320];
     size_t few_len = 0;
     const char *d = x->from_text ? compact_date(x->from_text, x->from_len) : NULL;
     const char *few = x->from_text && !d ? few_digits(x->from_text, x->from_len, &few_len) : NULL;
@@ -259,7 +259,18 @@ static int change_from(builder *b, uint32_t i, civic_error *err)
     }
     if (civic__time_parse(x->from_text, x->from_len, b->r->utc_offset, &b->changes[i].from,
                           &why) != CIVIC_OK) {
-        snprintf(msg, sizeof(msg), "'from': %s", why ? why : "bad timestamp");
+        /* of no form: the value, and what it most likely is, as a log's ts
+         * and an as-of time are told ("2026/01/01": year/month/day? write
+         * 2026-01-01), the time to write only where it is taken */
+        char shown[52], hint[176] = "";
+        if (!why) why = "bad timestamp";
+        bool form = strncmp(why, "bad timestamp", 13) == 0 || strncmp(why, "bad UTC offset", 14) == 0;
+        if (form) {
+            from_shown(x, shown, sizeof(shown));
+            civic__time_hint(b->r->utc_offset, x->from_text, x->from_len, hint, sizeof(hint));
+        }
+        snprintf(msg, sizeof(msg), "'from': %s%s%s%s", why, form ? " " : "", form ? shown : "",
+                 hint);
         return civic__rb_at(err, x->at[RK_FROM], msg);
     }
     return CIVIC_OK;

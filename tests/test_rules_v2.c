@@ -256,6 +256,44 @@ static void change_checks_name_line_and_column(void **state)
                  "seconds) (U+2010 is a typographic hyphen: write -)");
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2026-03-01T08:00:00\xef\xbc\x8b"
                 "08:00\"\n", 6, 28, "(a full-width character");
+    /* a from of none of the forms: the value, and what to write, as a log's
+     * ts and an as-of time are told; written as said, the file loads */
+    {
+#define FROM_FORMS "'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] " \
+                   "or Unix seconds) "
+        static const struct { const char *from, *want, *applied; } hinted[] = {
+            { "\"2026/01/01\"", FROM_FORMS "\"2026/01/01\" (year/month/day? write 2026-01-01)",
+              "\"2026-01-01\"" },
+            { "\"2026-1-1\"", FROM_FORMS "\"2026-1-1\" (write 2026-01-01)", "\"2026-01-01\"" },
+            { "\"2025-07-01T00:00\"", FROM_FORMS "\"2025-07-01T00:00\" (the seconds are "
+              "required: write 2025-07-01T00:00:00)", "\"2025-07-01T00:00:00\"" },
+            { "\"01.07.2025\"", FROM_FORMS "\"01.07.2025\" (day.month.year? write 2025-07-01)",
+              "\"2025-07-01\"" },
+            { "\"2026-01-01T08:00:00+0800\"", "'from': bad UTC offset (expected Z or +HH:MM) "
+              "\"2026-01-01T08:00:00+0800\" (write +08:00)", "\"2026-01-01T08:00:00+08:00\"" },
+            { "\"2026-01-01 8:00\"", FROM_FORMS "\"2026-01-01 8:00\" (write "
+              "2026-01-01T08:00:00)", "\"2026-01-01T08:00:00\"" },
+        };
+        for (size_t k = 0; k < sizeof(hinted) / sizeof(hinted[0]); k++) {
+            char text[200], want[300];
+            snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
+                     "%s\n", hinted[k].from);
+            civic_error e = rules_error(text, CIVIC_E_RULES);
+            snprintf(want, sizeof(want), "line 6, column 8: %s", hinted[k].want);
+            assert_string_equal(e.message, want);
+            snprintf(text, sizeof(text), G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
+                     "%s\n", hinted[k].applied);
+            civic_rules_free(rules_from(text));
+        }
+        /* no day to write where none exists; a range error keeps its words */
+        civic_error e = rules_error(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = "
+                                    "\"2026/02/30\"\n", CIVIC_E_RULES);
+        assert_string_equal(e.message, "line 6, column 8: " FROM_FORMS "\"2026/02/30\"");
+        e = rules_error(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2026-13-01\"\n",
+                        CIVIC_E_RULES);
+        assert_string_equal(e.message, "line 6, column 8: 'from': month out of range");
+#undef FROM_FORMS
+    }
     /* leading zeros (a number may carry them) hide no such date */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 020250101\n", 6, 8,
              "'from': 020250101 would be Unix seconds, 1970-08-23T09:01:41+00:00: write the date "

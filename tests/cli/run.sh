@@ -843,6 +843,11 @@ status rules-from-leading-zero 2 "rfrom0.toml: line 6, column 8: 'from': 0202501
 # a year (or any fewer than nine digits) is no Unix seconds of 1970 either
 printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 2026\n' >"$T/rfromyear.toml"
 status rules-from-year 2 "rfromyear.toml: line 6, column 8: 'from': 2026 would be Unix seconds, 1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"" -- --print-rules -r "$T/rfromyear.toml"
+# a from of none of the forms is told what to write, as a log's ts is
+slip from-slashes '[[rule.fine.change]]\nfrom = "2026/01/01"\npoints = -5\n' \
+    "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2026/01/01\" (year/month/day? write 2026-01-01)"
+slip from-no-seconds '[[rule.fine.change]]\nfrom = "2025-07-01T00:00"\npoints = -5\n' \
+    "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2025-07-01T00:00\" (the seconds are required: write 2025-07-01T00:00:00)"
 printf 'id,subject,type,ts\na,s,fine,2022-01-01\nb,s,nope,2022-01-02\nc,s,fine,2022-13-01\n' >"$T/bad.csv"
 status bad-input-line 2 "line 3, column 5: field 'type': unknown type" -- $R "$T/bad.csv"
 status lenient-skips 0 "line 4, column 10: field 'ts'" -- $R --lenient "$T/bad.csv"
