@@ -782,6 +782,56 @@ static int measure_reachable(const civic_rules *r, const civic_measure *m,
     return civic__rb_at(err, above ? x->at[6] : x->at[7], msg);
 }
 
+/* A measure's flag t[0..n) that no rule sets but one sets with blanks at
+ * its start or end ("dishonest " for "dishonest"): the slip is the rule's,
+ * said so with the first table in file order that writes that flag and its
+ * line (" (the flag 'dishonest ' that [rule.court] sets at line 4 has a
+ * blank at its end: delete it)"), in buf; NULL when no rule's flag is it. */
+static const char *flag_with_blanks(const builder *b, const char *t, size_t n, char *buf,
+                                    size_t size)
+{
+    const civic_rules *r = b->r;
+    uint32_t f = 0;
+    size_t a, len;
+    for (; f < r->flag_count; f++) {
+        const char *name = r->flags[f];
+        if (name_trimmed(name, strlen(name), &a, &len) && len == n && memcmp(name + a, t, n) == 0)
+            break;
+    }
+    if (f == r->flag_count) return NULL;
+    const rule_extra *x = NULL;
+    uint32_t rule = 0;
+    bool change = false;
+    for (uint32_t i = 0; i < r->rule_count; i++)
+        if ((b->rx[i].keys >> RK_FLAG & 1u) && r->rules[i].flag == f) {
+            x = &b->rx[i];
+            rule = i;
+            break;
+        }
+    for (uint32_t j = 0; j < b->change_count; j++)
+        if ((b->chx[j].keys >> RK_FLAG & 1u) && b->changes[j].flag == f &&
+            (!x || b->chx[j].at[RK_FLAG].line < x->at[RK_FLAG].line)) {
+            x = &b->chx[j];
+            rule = b->chx[j].rule;
+            change = true;
+            break;
+        }
+    if (!x) return NULL; /* every flag is some table's: not reached */
+    const char *name = r->flags[f];
+    char shown[48], code[48], header[80];
+    size_t fn = strlen(name);
+    name_trimmed(name, fn, &a, &len);
+    bool lead = a > 0, trail = a + len < fn, one = fn - len == 1;
+    civic__excerpt_toml(shown, sizeof(shown), name, fn);
+    civic__excerpt_raw(code, sizeof(code), r->rules[rule].code, r->rules[rule].code_len);
+    civic__rb_header_of(header, sizeof(header), "rule", code, b->rx[rule].bare_dotted,
+                        change ? ".change" : NULL);
+    snprintf(buf, size, " (the flag '%s' that %s sets at line %llu has %s at its %s: delete %s)",
+             shown, header, (unsigned long long)x->at[RK_FLAG].line, one ? "a blank" : "blanks",
+             lead && trail ? "start and end" : lead ? "start" : "end", one ? "it" : "them");
+    return buf;
+}
+
 static int measure_check(builder *b, uint32_t mi, civic_error *err)
 {
     civic_rules *r = b->r;
@@ -808,6 +858,13 @@ static int measure_check(builder *b, uint32_t mi, civic_error *err)
             char msg[200], said[80];
             snprintf(msg, sizeof(msg), "'flag' is not a flag any rule of this scheme sets%s",
                      blanks_said(x->flag, x->flag_len, true, said, sizeof(said)));
+            return civic__rb_at(err, x->at[3], msg);
+        }
+        char said[256];
+        if (m->flag == UINT32_MAX &&
+            flag_with_blanks(b, x->flag, x->flag_len, said, sizeof(said))) {
+            char msg[320];
+            snprintf(msg, sizeof(msg), "'flag' is not a flag any rule of this scheme sets%s", said);
             return civic__rb_at(err, x->at[3], msg);
         }
         if (m->flag == UINT32_MAX)

@@ -1408,6 +1408,17 @@ static void a_blank_around_a_name_a_measure_or_tier_names_is_told(void **state)
         { G3 R2 M2 "flag = \"  dishonest\"\n",
           "line 16, column 8: 'flag' is not a flag any rule of this scheme sets (\"  dishonest\" "
           "has blanks at its start: delete them)" },
+        /* the blank in the rule's flag, not the measure's: the rule's table
+         * and line, and the blank to delete there (not "did you mean
+         * 'dishonest '?", which advised adding it) */
+        { G3 "[rule.d]\nflag = \"dishonest \"\n" M2 "flag = \"dishonest\"\n",
+          "line 13, column 8: 'flag' is not a flag any rule of this scheme sets (the flag "
+          "'dishonest ' that [rule.d] sets at line 10 has a blank at its end: delete it)" },
+        { G3 "[rule.\"d.e\"]\nflag = \"x\"\n[[rule.\"d.e\".change]]\nfrom = \"2026-01-01\"\n"
+          "flag = \"  dishonest \"\n" M2 "flag = \"dishonest\"\n",
+          "line 16, column 8: 'flag' is not a flag any rule of this scheme sets (the flag "
+          "'  dishonest ' that [[rule.\"d.e\".change]] sets at line 13 has blanks at its start "
+          "and end: delete them)" },
         /* no grade without the blank: as before */
         { G3 R2 M2 "grades = \"AAA; X\"\n",
           "line 16, column 10: 'grades': \" X\" is not a grade of this scheme (the grades are "
@@ -1418,6 +1429,9 @@ static void a_blank_around_a_name_a_measure_or_tier_names_is_told(void **state)
         if (strcmp(e.message, cases[k].what) != 0) fprintf(stderr, "got %s\n", e.message);
         assert_string_equal(e.message, cases[k].what);
     }
+    /* the rule's flag without its blank, as said: the measure loads */
+    civic_rules_free(rules_from(G3 "[rule.d]\nflag = \"dishonest\"\n" M2
+                                "flag = \"dishonest\"\n"));
 }
 
 /* A level's min in quotes, or a level's name, a measure's text or a list

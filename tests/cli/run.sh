@@ -843,6 +843,9 @@ status rules-from-leading-zero 2 "rfrom0.toml: line 6, column 8: 'from': 0202501
 # a year (or any fewer than nine digits) is no Unix seconds of 1970 either
 printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = 2026\n' >"$T/rfromyear.toml"
 status rules-from-year 2 "rfromyear.toml: line 6, column 8: 'from': 2026 would be Unix seconds, 1970-01-01T00:33:46+00:00: a year is written as a date, \"2026-01-01\"" -- --print-rules -r "$T/rfromyear.toml"
+# a measure's flag that a rule sets with a blank at its end: the rule's blank
+slip flag-blank-in-rule 'flag = "dishonest "\n[measure.m]\nkind = "restriction"\nflag = "dishonest"\n' \
+    "line 8, column 8: 'flag' is not a flag any rule of this scheme sets (the flag 'dishonest ' that [rule.fine] sets at line 5 has a blank at its end: delete it)"
 # a from of none of the forms is told what to write, as a log's ts is
 slip from-slashes '[[rule.fine.change]]\nfrom = "2026/01/01"\npoints = -5\n' \
     "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2026/01/01\" (year/month/day? write 2026-01-01)"
