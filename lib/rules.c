@@ -1420,13 +1420,29 @@ static int on_pair(void *ctx, const char *key, size_t len, const civic_toml_valu
                                         column, offset, err);
         }
         if (k >= RK_FROM) { /* often [rule.X.change] written with single brackets */
-            char msg[200];
+            char msg[400]; /* cut to a civic_error's 256 bytes: whole with codes of 26 */
             const char *code = b->r->rules[b->index].code;
             size_t n = strlen(code);
-            if (n > 7 && strcmp(code + n - 7, ".change") == 0) n -= 7;
-            snprintf(msg, sizeof(msg), "key '%.*s' belongs to a rule change: write "
-                     "[[rule.%.*s.change]], with double brackets", (int)len, key,
-                     (int)(n > 64 ? 64 : n), code);
+            bool single = n > 7 && strcmp(code + n - 7, ".change") == 0;
+            if (single) n -= 7;
+            int m = (int)(n > 64 ? 64 : n);
+            /* [rule.new] with from: a rule that starts on a date, which is
+             * the rule counting nothing till then and a change from then on
+             * (a change needs its rule before it, so the double brackets
+             * alone lead to that error) */
+            if (k == RK_FROM && !single) {
+                char shown[72], rule[96], change[112];
+                snprintf(shown, sizeof(shown), "%.*s", m, code);
+                civic__rb_header_of(rule, sizeof(rule), "rule", shown,
+                                    b->rx[b->index].bare_dotted, NULL);
+                civic__rb_header_of(change, sizeof(change), "rule", shown,
+                                    b->rx[b->index].bare_dotted, ".change");
+                snprintf(msg, sizeof(msg), "key 'from' belongs to a rule change (a rule that "
+                         "starts on a date: leave %s empty, which counts 0 till then, and "
+                         "after it write %s with this from and the rule's keys)", rule, change);
+            } else
+                snprintf(msg, sizeof(msg), "key '%.*s' belongs to a rule change: write "
+                         "[[rule.%.*s.change]], with double brackets", (int)len, key, m, code);
             return civic__rb_error(err, CIVIC_E_RULES, line, column, offset, msg);
         }
         rc = civic__rb_seen(b, &b->rx[b->index].keys, k, key, len, line, column, offset, err);

@@ -332,6 +332,31 @@ static void change_checks_name_line_and_column(void **state)
     fails_at(G1 "[rule.a]\npoints = 1\n[rule.a.change]\nfrom = \"2024-01-01\"\n", 6, 1,
              "key 'from' belongs to a rule change: write [[rule.a.change]], with double brackets");
     fails_at(G1 "[rule.a]\npoints = 1\nrecount = true\n", 5, 1, "[[rule.a.change]]");
+    /* a from in a rule's own table: a rule that starts on a date, written
+     * as the manual says (an empty rule and a change); done so, it loads,
+     * and counts 0 before the date and the points from it on */
+    {
+        civic_error e = rules_error(G1 "[rule.new]\npoints = 5\nfrom = \"2026-01-01\"\n",
+                                    CIVIC_E_RULES);
+        assert_string_equal(e.message, "line 5, column 1: key 'from' belongs to a rule change (a "
+                                       "rule that starts on a date: leave [rule.new] empty, "
+                                       "which counts 0 till then, and after it write "
+                                       "[[rule.new.change]] with this from and the rule's keys)");
+        e = rules_error(G1 "[rule.\"n.w\"]\nfrom = \"2026-01-01\"\n", CIVIC_E_RULES);
+        assert_string_equal(e.message, "line 4, column 1: key 'from' belongs to a rule change (a "
+                                       "rule that starts on a date: leave [rule.\"n.w\"] empty, "
+                                       "which counts 0 till then, and after it write "
+                                       "[[rule.\"n.w\".change]] with this from and the rule's "
+                                       "keys)");
+        civic_rules *r = rules_from(G1 "[rule.new]\n[[rule.new.change]]\nfrom = \"2026-01-01\"\n"
+                                       "points = 5\n");
+        int64_t before = 0, on = 0;
+        assert_int_equal(civic_rules_parse_time(r, "2025-12-31T23:59:59", 19, &before), CIVIC_OK);
+        assert_int_equal(civic_rules_parse_time(r, "2026-01-01", 10, &on), CIVIC_OK);
+        assert_int_equal(civic__rule_version(r, 0, before, on)->points, 0);
+        assert_int_equal(civic__rule_version(r, 0, on, on)->points, P(5));
+        civic_rules_free(r);
+    }
     /* every resulting version is checked as a whole */
     fails_at(G1 "[rule.a]\npoints = 1\n[[rule.a.change]]\nfrom = \"2024-01-01\"\ncap = 5\n",
              7, 7, "'cap' needs 'cap_period'");

@@ -846,6 +846,9 @@ status rules-from-year 2 "rfromyear.toml: line 6, column 8: 'from': 2026 would b
 # a measure's flag that a rule sets with a blank at its end: the rule's blank
 slip flag-blank-in-rule 'flag = "dishonest "\n[measure.m]\nkind = "restriction"\nflag = "dishonest"\n' \
     "line 8, column 8: 'flag' is not a flag any rule of this scheme sets (the flag 'dishonest ' that [rule.fine] sets at line 5 has a blank at its end: delete it)"
+# from in a rule's own table: how a rule that starts on a date is written
+printf '[[grade]]\nname = "A"\n[rule.night_noise]\npoints = -5\nfrom = "2026-01-01"\n' >"$T/slip.toml"
+status from-in-rule 2 "slip.toml: line 5, column 1: key 'from' belongs to a rule change (a rule that starts on a date: leave \[rule.night_noise\] empty, which counts 0 till then, and after it write \[\[rule.night_noise.change\]\] with this from and the rule's keys)\$" -- -r "$T/slip.toml" $D/events.csv
 # a from of none of the forms is told what to write, as a log's ts is
 slip from-slashes '[[rule.fine.change]]\nfrom = "2026/01/01"\npoints = -5\n' \
     "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2026/01/01\" (year/month/day? write 2026-01-01)"
