@@ -773,6 +773,10 @@ const char *civic__toml_lookalike_name(const char *t, size_t n, char *buf, size_
 /* That, or for any other character that is not ASCII its code point (in
  * buf, of `size` bytes: 120 are enough), or NULL. */
 const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size);
+/* The code point of the first character of t[0..n) that is not ASCII (0:
+ * none, or not UTF-8), and in *like whether it is a letter of a script
+ * whose letters look like ASCII ones (Latin with marks, Greek, Cyrillic). */
+uint32_t civic__toml_not_ascii(const char *t, size_t n, bool *like);
 
 /* fileio.c: what a file is when its first bytes say it is not text (none of
  * these can begin a rules file, a CSV header or a JSON line): a magic

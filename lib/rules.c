@@ -1145,7 +1145,8 @@ static void rule_remove(civic_rule *rule, rule_extra *x, int k)
     }
 }
 
-static bool code_for_name(const char *name, size_t n, char *buf, const char **why);
+static bool code_for_name(const char *name, size_t n, bool lower, const char *noun, char *buf,
+                          char *why, size_t why_size);
 
 /* civic__rb_word_ok of a code. */
 static bool code_ok(const char *t, size_t n, const void *ctx)
@@ -1160,8 +1161,7 @@ static bool code_ok(const char *t, size_t n, const void *ctx)
  * else the first character that is none of those, and its column. */
 static int want_code(const civic_toml_value *v, civic_error *err, const char *key)
 {
-    char msg[232], head[64], code[CIVIC_CODE_BYTES_MAX + 1];
-    const char *what;
+    char msg[232], head[64], code[CIVIC_CODE_BYTES_MAX + 1], what[64];
     int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
     if (civic__code_valid(v->text, v->len)) return CIVIC_OK;
@@ -1173,7 +1173,8 @@ static int want_code(const civic_toml_value *v, civic_error *err, const char *ke
     bool edge = v->len && (word_blank(v->text[0]) || word_blank(v->text[v->len - 1]));
     if (edge || civic__toml_lookalike_in(v->text, v->len))
         return civic__rb_word_error(v, err, head, code_ok, NULL);
-    if (code_for_name(v->text, v->len, code, &what)) { /* "Traffic", "illegal parking" */
+    if (code_for_name(v->text, v->len, true, "codes", code, what, sizeof(what))) {
+        /* "Traffic", "illegal parking" (blanks at an end: above) */
         snprintf(msg, sizeof(msg), "%s (%s: write \"%s\")", head, what, code);
         return civic__rb_at(err, (pos){ v->line, v->column, v->offset }, msg);
     }
@@ -1487,51 +1488,84 @@ bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *n
 #define RESERVED_CODES_WHY "rule codes revoke, repair, redeem, object, dismiss and correct " \
                            "are reserved"
 
-/* The code a rule name with capitals or blanks (a quoted name's) stands
- * for: lower case, each run of blanks one '_' (none at the ends), in buf
- * (CIVIC_CODE_BYTES_MAX + 1 bytes), with what was changed in *why; false
- * when that is no code either. */
-static bool code_for_name(const char *name, size_t n, char *buf, const char **why)
+/* The code a name with capitals (when lower: a rule code, a cap name, a
+ * category) or blanks (a quoted name's) stands for: lower case, each run
+ * of blanks inside one '_', those at its start or end dropped, in buf
+ * (CIVIC_CODE_BYTES_MAX + 1 bytes), with what was changed in why ("codes
+ * are lower case"; noun: "codes" or "names"; "a blank at its end"); false
+ * when that is no name of [A-Za-z0-9_.-] ([a-z0-9_.-] when lower) either. */
+static bool code_for_name(const char *name, size_t n, bool lower, const char *noun, char *buf,
+                          char *why, size_t why_size)
 {
-    size_t w = 0;
+    size_t a = 0, e = n, w = 0;
     bool upper = false, blank = false;
-    for (size_t k = 0; k < n; k++) {
+    while (a < n && word_blank(name[a])) a++;
+    while (e > a && word_blank(name[e - 1])) e--;
+    for (size_t k = a; k < e; k++) {
         char c = name[k];
         if (w == CIVIC_CODE_BYTES_MAX) return false;
-        if (c == ' ' || c == '\t') {
-            size_t run = k;
-            while (run < n && (name[run] == ' ' || name[run] == '\t')) run++;
-            if (k == 0 || run == n) return false;
+        if (word_blank(c)) {
+            while (k + 1 < e && word_blank(name[k + 1])) k++;
             buf[w++] = '_';
             blank = true;
-            k = run - 1;
         } else {
-            upper |= c >= 'A' && c <= 'Z';
-            buf[w++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            upper |= lower && c >= 'A' && c <= 'Z';
+            buf[w++] = (char)(lower ? ascii_lower((unsigned char)c) : c);
         }
     }
     buf[w] = '\0';
-    *why = upper && blank ? "codes are lower case, with '_' for a blank"
-           : upper        ? "codes are lower case"
-                          : "codes have '_' for a blank";
-    return (upper || blank) && civic__code_valid(buf, w);
+    char low[CIVIC_CODE_BYTES_MAX + 1]; /* a name of [A-Za-z...] is a code in lower case */
+    for (size_t k = 0; k <= w; k++) low[k] = (char)ascii_lower((unsigned char)buf[k]);
+    bool edge = a > 0 || e < n, one = a + (n - e) == 1;
+    if (!(upper || blank || edge) || !civic__code_valid(low, w)) return false;
+    int k = upper || blank
+                ? snprintf(why, why_size, "%s %s", noun,
+                           upper && blank ? "are lower case, with '_' for a blank"
+                           : upper        ? "are lower case"
+                                          : "have '_' for a blank")
+                : 0;
+    if (edge && k >= 0 && (size_t)k < why_size)
+        snprintf(why + k, why_size - (size_t)k, "%s%s at its %s", k ? "; and " : "",
+                 one ? "a blank" : "blanks", a > 0 && e < n ? "start and end" : a > 0 ? "start"
+                                                                                      : "end");
+    return true;
+}
+
+const char *civic__rb_name_why(const char *word, const char *name, size_t n, bool lower,
+                               char *buf, size_t size)
+{
+    bool rule = strcmp(word, "rule") == 0, measure = strcmp(word, "measure") == 0, like;
+    if (civic__toml_lookalike_in(name, n)) return civic__toml_char_why(name, n, buf, size);
+    uint32_t cp = civic__toml_not_ascii(name, n, &like);
+    if (cp && like) return civic__toml_char_why(name, n, buf, size);
+    if (cp) { /* [rule.停车]: no ASCII letter it could be; where a name for people goes */
+        snprintf(buf, size, "U+%04X is not ASCII: %s", (unsigned)cp,
+                 rule      ? "rule codes are ASCII, as the log's type names them; a rule has "
+                             "no other name"
+                 : measure ? "measure names are ASCII; its text, which the notice page shows, "
+                             "may be any text"
+                 : strcmp(word, "tier") == 0 ? "tier names are ASCII; a level's name may be "
+                                               "any text"
+                                             : "cap names are ASCII");
+        return buf;
+    }
+    char code[CIVIC_CODE_BYTES_MAX + 1], what[120];
+    if (!code_for_name(name, n, lower, rule ? "codes" : "names", code, what, sizeof(what)))
+        return NULL;
+    /* [rule.REVOKE]: [rule.revoke] would be refused as reserved */
+    if (rule && civic__builtin_type(code, strlen(code), NULL))
+        snprintf(buf, size, "%s; " RESERVED_CODES_WHY, what);
+    else
+        snprintf(buf, size, "%s: write [%s.%s]", what, word, code);
+    return buf;
 }
 
 static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n)) {
-        char msg[240], cp_why[120], code[CIVIC_CODE_BYTES_MAX + 1], hint[140];
-        const char *why = civic__toml_char_why(name, n, cp_why, sizeof(cp_why)), *what;
-        if (!why && code_for_name(name, n, code, &what)) { /* [rule.Illegal_parking] */
-            /* [rule.REVOKE]: [rule.revoke] would be refused as reserved */
-            bool reserved = civic__builtin_type(code, strlen(code), NULL);
-            if (reserved)
-                snprintf(hint, sizeof(hint), "%s; " RESERVED_CODES_WHY, what);
-            else
-                snprintf(hint, sizeof(hint), "%s: write [rule.%s]", what, code);
-            why = hint;
-        }
+        char msg[320], hint[200]; /* [rule.Illegal_parking], [rule."a "] */
+        const char *why = civic__rb_name_why("rule", name, n, true, hint, sizeof(hint));
         snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
                  why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
@@ -1577,9 +1611,14 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
 static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!civic__code_valid(name, n))
+    if (!civic__code_valid(name, n)) {
+        char msg[320], hint[200]; /* [cap.Day], [cap."c "]: as a rule code is told */
+        const char *why = civic__rb_name_why("cap", name, n, true, hint, sizeof(hint));
+        snprintf(msg, sizeof(msg), "cap names are 1..64 characters of [a-z0-9_.-]%s%s%s",
+                 why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
-                           p.column, p.offset, "cap names are 1..64 characters of [a-z0-9_.-]");
+                               p.column, p.offset, msg);
+    }
     uint32_t first = civic__rb_set_find(r, &b->cap_set, cap_name, name, n);
     if (first != UINT32_MAX)
         return civic__rb_duplicate(err, p, "cap", name, n, b->cx[first].header.line);

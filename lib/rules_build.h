@@ -215,6 +215,15 @@ int civic__rb_rule_pair(builder *b, civic_rule *v, rule_extra *x, int k,
 /* Defaults and checks of one version (base or change) of rule `rule`. */
 int civic__rb_check_version(builder *b, uint32_t rule, civic_rule *v, rule_extra *x,
                             civic_error *err);
+/* What a [word.NAME] header whose NAME is none of its kind is told (the
+ * text inside the message's parentheses, in buf), or NULL: a look-alike
+ * character, or one not ASCII (of a letter no ASCII one looks like, said
+ * with where a name for people goes: a rule has none); else the header to
+ * write when capitals (lower: names of [a-z0-9_.-]) or blanks, inside or
+ * at an end, are its only slips ("codes are lower case: write
+ * [rule.illegal_parking]"), or for a rule code that is reserved so. */
+const char *civic__rb_name_why(const char *word, const char *name, size_t n, bool lower,
+                               char *buf, size_t size);
 /* The name part of [rule.NAME] / [cap.NAME]: bare (dots allowed) or "quoted". */
 bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *name_len);
 

@@ -121,22 +121,42 @@ const char *civic__toml_lookalike_name(const char *t, size_t n, char *buf, size_
     return buf;
 }
 
+/* "which it may look like" only of a letter of a script whose letters
+ * look like ASCII ones (Latin with marks, Greek, Cyrillic): a Cyrillic o
+ * in "points"; a Chinese character resembles none (ascii_like). */
 #define NOT_ASCII_WHY "U+%04X is not ASCII: keys, numbers and the words of headers are " \
-                      "written in ASCII, which it may look like"
+                      "written in ASCII%s"
+#define NOT_ASCII_LIKE ", which it may look like"
+
+static bool ascii_like(uint32_t cp)
+{
+    return (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+           (cp >= 0x370 && cp <= 0x52F) || (cp >= 0x1E00 && cp <= 0x1EFF);
+}
+
+uint32_t civic__toml_not_ascii(const char *t, size_t n, bool *like)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = (unsigned char)t[i] >= 0x80
+                          ? code_point((const unsigned char *)t + i, n - i) : 0;
+        if (cp) {
+            *like = ascii_like(cp);
+            return cp;
+        }
+    }
+    *like = false;
+    return 0;
+}
 
 const char *civic__toml_char_why(const char *t, size_t n, char *buf, size_t size)
 {
     const char *why = civic__toml_lookalike_in(t, n);
     if (why) return why;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t cp = (unsigned char)t[i] >= 0x80
-                          ? code_point((const unsigned char *)t + i, n - i) : 0;
-        if (cp) {
-            snprintf(buf, size, NOT_ASCII_WHY, (unsigned)cp);
-            return buf;
-        }
-    }
-    return NULL;
+    bool like;
+    uint32_t cp = civic__toml_not_ascii(t, n, &like);
+    if (!cp) return NULL;
+    snprintf(buf, size, NOT_ASCII_WHY, (unsigned)cp, like ? NOT_ASCII_LIKE : "");
+    return buf;
 }
 
 /* A NUL byte at `at`, where a key, a value, a line's end or a header's name
@@ -161,7 +181,8 @@ static int syntax_at_char(toml_state *s, size_t at, const char *what)
     uint32_t cp = !why && at < s->len && (unsigned char)s->text[at] >= 0x80
                       ? code_point((const unsigned char *)s->text + at, s->len - at) : 0;
     if (cp) {
-        snprintf(cp_why, sizeof(cp_why), NOT_ASCII_WHY, (unsigned)cp);
+        snprintf(cp_why, sizeof(cp_why), NOT_ASCII_WHY, (unsigned)cp,
+                 ascii_like(cp) ? NOT_ASCII_LIKE : "");
         why = cp_why;
     }
     if (!why) return syntax(s, at, what);

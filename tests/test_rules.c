@@ -169,6 +169,78 @@ static void syntax_errors_name_line_and_column(void **state)
     /* none where lower case is not enough */
     assert_string_equal(rules_error("[rule.\"Park!\"]\npoints = 1\n", CIVIC_E_RULES).message,
                         "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-]");
+    assert_string_equal(rules_error("[rule.\" \"]\npoints = 1\n", CIVIC_E_RULES).message,
+                        "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-]");
+#define G "[[grade]]\nname = \"A\"\n"
+    /* blanks at a quoted name's start or end, alone or with capitals and
+     * blanks inside, and in a cap's, tier's or measure's name: the header to
+     * write, which written so loads */
+    {
+        static const struct { const char *header, *what, *applied; } ends[] = {
+            { "[rule.\"a \"]", "rule codes are 1..64 characters of [a-z0-9_.-] (a blank at its "
+              "end: write [rule.a])", "[rule.a]" },
+            { "[rule.\" a\"]", "rule codes are 1..64 characters of [a-z0-9_.-] (a blank at its "
+              "start: write [rule.a])", "[rule.a]" },
+            { "[rule.\"Illegal parking \"]", "rule codes are 1..64 characters of [a-z0-9_.-] "
+              "(codes are lower case, with '_' for a blank; and a blank at its end: write "
+              "[rule.illegal_parking])", "[rule.illegal_parking]" },
+            { "[rule.\"  park\t\"]", "rule codes are 1..64 characters of [a-z0-9_.-] (blanks at "
+              "its start and end: write [rule.park])", "[rule.park]" },
+            { "[cap.\"c \"]", "cap names are 1..64 characters of [a-z0-9_.-] (a blank at its "
+              "end: write [cap.c])", "[cap.c]" },
+            { "[cap.Day]", "cap names are 1..64 characters of [a-z0-9_.-] (names are lower "
+              "case: write [cap.day])", "[cap.day]" },
+            { "[tier.\"Gold star \"]", "tier names are 1..64 characters of [A-Za-z0-9_.-] "
+              "(names have '_' for a blank; and a blank at its end: write [tier.Gold_star])",
+              "[tier.Gold_star]" },
+            { "[measure.\" m\"]", "measure names are 1..64 characters of [A-Za-z0-9_.-] (a "
+              "blank at its start: write [measure.m])", "[measure.m]" },
+        };
+        /* each header with what its table needs after it (a tier: rule z) */
+        static const char *const bodies[] = { "points = 1\n", "points = 1\n",
+                                              "points = 1\n", "points = 1\n",
+                                              "limit = 1\nperiod = \"day\"\n",
+                                              "limit = 1\nperiod = \"day\"\n",
+                                              "rules = \"z\"\n[[tier.Gold_star.level]]\nname = "
+                                              "\"x\"\nmin = 1\n",
+                                              "kind = \"incentive\"\nmin_score = 1\n" };
+        for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+            char text[320], want[320];
+            snprintf(text, sizeof(text), G "[rule.z]\n%s\n%s", ends[k].header, bodies[k]);
+            civic_error e2 = rules_error(text, CIVIC_E_RULES);
+            snprintf(want, sizeof(want), "line 4, column 2: %s", ends[k].what);
+            assert_string_equal(e2.message, want);
+            snprintf(text, sizeof(text), G "[rule.z]\n%s\n%s", ends[k].applied, bodies[k]);
+            civic_rules_free(rules_from(text));
+        }
+    }
+    /* a blank at an end of a code that is reserved: said so, no header */
+    assert_string_equal(rules_error("[rule.\"revoke \"]\npoints = 1\n", CIVIC_E_RULES).message,
+                        "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (a "
+                        "blank at its end; rule codes revoke, repair, redeem, object, dismiss and "
+                        "correct are reserved)");
+    /* a character that looks like no ASCII one: codes are ASCII, and where a
+     * name for people goes (a rule has none); not "which it may look like" */
+    assert_string_equal(rules_error("[rule.\xe5\x81\x9c\xe8\xbd\xa6]\npoints = 1\n",
+                                    CIVIC_E_RULES).message,
+                        "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-] "
+                        "(U+505C is not ASCII: rule codes are ASCII, as the log's type names "
+                        "them; a rule has no other name)");
+    assert_string_equal(rules_error(G "[measure.\xe5\x81\x9c]\n", CIVIC_E_RULES).message,
+                        "line 3, column 2: measure names are 1..64 characters of "
+                        "[A-Za-z0-9_.-] (U+505C is not ASCII: measure names are ASCII; its "
+                        "text, which the notice page shows, may be any text)");
+    assert_string_equal(rules_error(G "[tier.\xe6\x98\x9f]\n", CIVIC_E_RULES).message,
+                        "line 3, column 2: tier names are 1..64 characters of [A-Za-z0-9_.-] "
+                        "(U+661F is not ASCII: tier names are ASCII; a level's name may be any "
+                        "text)");
+    assert_string_equal(rules_error(G "[cap.\xe5\x81\x9c]\n", CIVIC_E_RULES).message,
+                        "line 3, column 2: cap names are 1..64 characters of [a-z0-9_.-] "
+                        "(U+505C is not ASCII: cap names are ASCII)");
+    assert_string_equal(rules_error(G "\xe7\x82\xb9 = 1\n", CIVIC_E_SYNTAX).message,
+                        "line 3, column 1: expected a key, a [table] or a comment (U+70B9 is not "
+                        "ASCII: keys, numbers and the words of headers are written in ASCII)");
+#undef G
     /* a word or a duration left unquoted: write it in double quotes */
     an_error_names_line_and_column(rules_error("[scheme]\nvalid = forever\n", CIVIC_E_SYNTAX), 2, 9,
                                    "expected a string, number, true or false (write it in double "

@@ -849,6 +849,11 @@ slip flag-blank-in-rule 'flag = "dishonest "\n[measure.m]\nkind = "restriction"\
 # from in a rule's own table: how a rule that starts on a date is written
 printf '[[grade]]\nname = "A"\n[rule.night_noise]\npoints = -5\nfrom = "2026-01-01"\n' >"$T/slip.toml"
 status from-in-rule 2 "slip.toml: line 5, column 1: key 'from' belongs to a rule change (a rule that starts on a date: leave \[rule.night_noise\] empty, which counts 0 till then, and after it write \[\[rule.night_noise.change\]\] with this from and the rule's keys)\$" -- -r "$T/slip.toml" $D/events.csv
+# a quoted rule code with a blank at its end: the header to write
+slip code-blank-end '[rule."Illegal parking "]\npoints = -10\n' \
+    "line 5, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (codes are lower case, with '_' for a blank; and a blank at its end: write [rule.illegal_parking])"
+slip code-not-ascii '[rule.\345\201\234\350\275\246]\npoints = -10\n' \
+    "line 5, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (U+505C is not ASCII: rule codes are ASCII, as the log's type names them; a rule has no other name)"
 # a from of none of the forms is told what to write, as a log's ts is
 slip from-slashes '[[rule.fine.change]]\nfrom = "2026/01/01"\npoints = -5\n' \
     "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2026/01/01\" (year/month/day? write 2026-01-01)"
