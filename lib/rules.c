@@ -1571,8 +1571,18 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
                                p.column, p.offset, msg);
     }
-    if (civic__builtin_type(name, n, NULL))
-        return civic__rb_at(err, p, RESERVED_CODES_WHY);
+    uint16_t type;
+    if (civic__builtin_type(name, n, &type)) {
+        /* a 1.0 file's [rule.correct]: the rule is renamed, and so is the
+         * type its events name in the log (a log's "correct" is now the
+         * built-in one) */
+        char msg[320];
+        snprintf(msg, sizeof(msg), RESERVED_CODES_WHY " ('%.*s' is a built-in event type%s: "
+                 "rename the rule, as [rule.%.*s_x] or a name of your own, and its events' "
+                 "type with it)", (int)n, name,
+                 type <= CIVIC_TYPE_CORRECT ? " since libcivic 1.1" : "", (int)n, name);
+        return civic__rb_at(err, p, msg);
+    }
     uint32_t first = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, name, n);
     if (first != UINT32_MAX)
         return civic__rb_duplicate(err, p, "rule", name, n, b->rx[first].header.line);

@@ -1942,6 +1942,32 @@ static void values_are_checked_for_type_and_range(void **state)
                                    "rule codes");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.redeem]\n", CIVIC_E_RULES), 18, 2,
                                    "reserved");
+    /* a 1.0 file's rule named as a type 1.1 built in: why, and the way out
+     * (rename the rule, and its events' type), which taken loads */
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.correct]\npoints = 2\n",
+                                    CIVIC_E_RULES).message,
+                        "line 3, column 2: rule codes revoke, repair, redeem, object, dismiss and "
+                        "correct are reserved ('correct' is a built-in event type since libcivic "
+                        "1.1: rename the rule, as [rule.correct_x] or a name of your own, and its "
+                        "events' type with it)");
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.object]\n",
+                                    CIVIC_E_RULES).message,
+                        "line 3, column 2: rule codes revoke, repair, redeem, object, dismiss and "
+                        "correct are reserved ('object' is a built-in event type since libcivic "
+                        "1.1: rename the rule, as [rule.object_x] or a name of your own, and its "
+                        "events' type with it)");
+    /* 1.0 reserved these already: no "since" */
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.revoke]\n",
+                                    CIVIC_E_RULES).message,
+                        "line 3, column 2: rule codes revoke, repair, redeem, object, dismiss and "
+                        "correct are reserved ('revoke' is a built-in event type: rename the "
+                        "rule, as [rule.revoke_x] or a name of your own, and its events' type "
+                        "with it)");
+    {
+        civic_rules *r = rules_from("[[grade]]\nname = \"A\"\n[rule.correct_x]\npoints = 2\n");
+        assert_int_equal(civic_rules_spec_version(r), 1);
+        civic_rules_free(r);
+    }
     an_error_names_line_and_column(rules_error(TEST_GRADES "[cap.g]\nlimit = 1\n", CIVIC_E_RULES),
                                    18, 2, "without 'period'");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a]\npoints = 1000000000001\n",

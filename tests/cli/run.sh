@@ -854,6 +854,9 @@ slip code-blank-end '[rule."Illegal parking "]\npoints = -10\n' \
     "line 5, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (codes are lower case, with '_' for a blank; and a blank at its end: write [rule.illegal_parking])"
 slip code-not-ascii '[rule.\345\201\234\350\275\246]\npoints = -10\n' \
     "line 5, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (U+505C is not ASCII: rule codes are ASCII, as the log's type names them; a rule has no other name)"
+# a 1.0 file's rule named as a type 1.1 built in: rename it
+slip reserved-since-1.1 '[rule.correct]\npoints = 2\n' \
+    "line 5, column 2: rule codes revoke, repair, redeem, object, dismiss and correct are reserved ('correct' is a built-in event type since libcivic 1.1: rename the rule, as [rule.correct_x] or a name of your own, and its events' type with it)"
 # a from of none of the forms is told what to write, as a log's ts is
 slip from-slashes '[[rule.fine.change]]\nfrom = "2026/01/01"\npoints = -5\n' \
     "line 6, column 8: 'from': bad timestamp (expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[Z|+HH:MM] or Unix seconds) \"2026/01/01\" (year/month/day? write 2026-01-01)"
