@@ -214,6 +214,15 @@ static size_t replaced(const civic_toml_value *v, size_t at, size_t m, const cha
 static bool word_blank(char c) { return c == ' ' || c == '\t'; }
 static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
 
+/* Whether t[0..n) is the lower-case word in any case. */
+static bool same_letters(const char *t, size_t n, const char *word)
+{
+    if (strlen(word) != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (ascii_lower((unsigned char)t[i]) != word[i]) return false;
+    return true;
+}
+
 int civic__rb_word_error(const civic_toml_value *v, civic_error *err, const char *what,
                          civic__rb_word_ok ok, const void *ctx)
 {
@@ -648,13 +657,32 @@ int civic__rb_duration(const civic_toml_value *v, civic_error *err, const char *
     return CIVIC_OK;
 }
 
+int civic__rb_bool_refused(const civic_toml_value *v, civic_error *err, const char *key)
+{
+    static const struct { const char *word; bool value; } words[] = {
+        { "true", true }, { "false", false }, { "yes", true }, { "no", false },
+        { "on", true }, { "off", false },
+    };
+    char msg[160];
+    size_t i = 0, n = sizeof(words) / sizeof(words[0]);
+    /* "true", "yes": the boolean it is, written as TOML writes one, as a
+     * number in quotes is told to drop them */
+    while (v->type == CIVIC_TOML_STRING && i < n && !same_letters(v->text, v->len, words[i].word))
+        i++;
+    if (v->type != CIVIC_TOML_STRING || i == n)
+        snprintf(msg, sizeof(msg), "'%s' must be true or false", key);
+    else
+        snprintf(msg, sizeof(msg), "'%s' must be true or false (drop the quotes%s: %s = %s)", key,
+                 i >= 2 ? " and write true or false"
+                 : civic__rb_key_is(v->text, v->len, words[i].word) ? ""
+                                                                   : " and write it in lower case",
+                 key, words[i].value ? "true" : "false");
+    return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
+}
+
 static int want_bool(const civic_toml_value *v, civic_error *err, const char *key, uint8_t *out)
 {
-    char msg[128];
-    if (v->type != CIVIC_TOML_BOOL) {
-        snprintf(msg, sizeof(msg), "'%s' must be true or false", key);
-        return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
-    }
+    if (v->type != CIVIC_TOML_BOOL) return civic__rb_bool_refused(v, err, key);
     *out = v->boolean ? 1 : 0;
     return CIVIC_OK;
 }

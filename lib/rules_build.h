@@ -173,6 +173,10 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
  * takes), then civic__rb_duration_hint's form to write, if any. */
 int civic__rb_duration_refused(const civic_toml_value *v, civic_error *err, const char *what,
                                const char *const *named, civic__rb_word_ok ok, const void *ctx);
+/* "'freeze' must be true or false" at v, a value that is not a boolean;
+ * one in quotes ("true", "yes") is told to drop them, and the boolean to
+ * write. */
+int civic__rb_bool_refused(const civic_toml_value *v, civic_error *err, const char *key);
 int civic__rb_choice(const civic_toml_value *v, civic_error *err, const char *key,
                      const char *const *choices, const uint8_t *values, uint8_t *out);
 int civic__rb_duration_limit(const civic_toml_value *v, civic_error *err, const char *key);

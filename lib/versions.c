@@ -98,8 +98,7 @@ int civic__rb_change_pair(builder *b, int k, const civic_toml_value *v, civic_er
     pos p = { v->line, v->column, v->offset };
     x->at[k] = p;
     if (k == RK_RECOUNT) {
-        if (v->type != CIVIC_TOML_BOOL)
-            return civic__rb_at(err, p, "'recount' must be true or false");
+        if (v->type != CIVIC_TOML_BOOL) return civic__rb_bool_refused(v, err, "recount");
         b->changes[b->index].recount = v->boolean ? 1 : 0;
         return CIVIC_OK;
     }

@@ -776,6 +776,40 @@ static void yes_no_on_off_are_told_to_write_true_or_false(void **state)
     an_error_names_line_and_column(rules_error("[rule.a]\npoints = 1\nflag = none\n",
                                                CIVIC_E_SYNTAX),
                                    3, 8, "(write it in double quotes: \"none\")");
+    /* a boolean in quotes, as a number in quotes is told: drop them, and
+     * what to write; done so, the file loads */
+    static const struct { const char *rule, *key, *value, *hint, *applied; } quoted[] = {
+        { "[rule.a]\n", "freeze", "\"true\"", "(drop the quotes: freeze = true)", "true" },
+        { "[rule.a]\n", "freeze", "\"false\"", "(drop the quotes: freeze = false)", "false" },
+        { "[rule.a]\n", "freeze", "\"yes\"", "(drop the quotes and write true or false: "
+          "freeze = true)", "true" },
+        { "[rule.a]\n", "freeze", "\"Off\"", "(drop the quotes and write true or false: "
+          "freeze = false)", "false" },
+        { "[rule.a]\n", "freeze", "\"TRUE\"", "(drop the quotes and write it in lower case: "
+          "freeze = true)", "true" },
+        { "[rule.a]\naffects = \"score\"\n[[rule.a.change]]\nfrom = \"2026-01-01\"\n",
+          "recount", "\"true\"", "(drop the quotes: recount = true)", "true" },
+    };
+    for (size_t k = 0; k < sizeof(quoted) / sizeof(quoted[0]); k++) {
+        char text[200], want[200];
+        snprintf(text, sizeof(text), "[[grade]]\nname = \"A\"\n%s%s = %s\n", quoted[k].rule,
+                 quoted[k].key, quoted[k].value);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        snprintf(want, sizeof(want), "'%s' must be true or false %s", quoted[k].key,
+                 quoted[k].hint);
+        if (!strstr(e.message, want)) fprintf(stderr, "got %s\n", e.message);
+        assert_non_null(strstr(e.message, want));
+        snprintf(text, sizeof(text), "[[grade]]\nname = \"A\"\n%s%s = %s\n", quoted[k].rule,
+                 quoted[k].key, quoted[k].applied);
+        civic_rules_free(rules_from(text));
+    }
+    /* no boolean in other words or other types: no hint */
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.a]\nfreeze = \"maybe\"\n",
+                                    CIVIC_E_RULES).message,
+                        "line 4, column 10: 'freeze' must be true or false");
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.a]\nfreeze = 1\n",
+                                    CIVIC_E_RULES).message,
+                        "line 4, column 10: 'freeze' must be true or false");
 }
 
 /* A key that takes a string, whose value left unquoted begins with a word a
