@@ -1055,6 +1055,43 @@ static bool offset_ok(const char *t, size_t n, const void *ctx)
     return civic__offset_parse(t, n, &off);
 }
 
+/* What a utc_offset of another form most likely is, "(did you mean
+ * \"+08:00\"?)" in buf, or NULL: an hour of one digit ("+8:00", "+8"), no
+ * ':' ("+0800", "+08"), a "UTC" or "GMT" before it ("UTC+8", "GMT +08:00";
+ * alone, "Z"), any case; only what offset_ok takes. */
+static const char *offset_meant(const char *t, size_t n, char *buf, size_t size)
+{
+    char w[8];
+    size_t i = 0, k;
+    int32_t off;
+    if (n >= 3 && (same_letters(t, 3, "utc") || same_letters(t, 3, "gmt"))) {
+        i = 3;
+        while (i < n && word_blank(t[i])) i++;
+        if (i == n) {
+            snprintf(buf, size, "(did you mean \"Z\"?)");
+            return buf;
+        }
+    }
+    if (i >= n || (t[i] != '+' && t[i] != '-')) return NULL;
+    char sign = t[i++];
+    for (k = i; k < n && t[k] >= '0' && t[k] <= '9';) k++;
+    size_t d = k - i; /* the digits before a ':', if any */
+    if (d == 0 || d > 4) return NULL;
+    const char *hh = t + i, *mm = "00";
+    size_t hn = d <= 2 ? d : d - 2;
+    if (d > 2) mm = t + i + hn; /* +0800, +800 */
+    if (k < n) {
+        if (d > 2 || t[k] != ':' || n - k != 3 || t[k + 1] < '0' || t[k + 1] > '9' ||
+            t[k + 2] < '0' || t[k + 2] > '9')
+            return NULL;
+        mm = t + k + 1;
+    }
+    snprintf(w, sizeof(w), "%c%s%.*s:%.2s", sign, hn == 1 ? "0" : "", (int)hn, hh, mm);
+    if (!offset_ok(w, strlen(w), NULL) || !civic__offset_parse(w, strlen(w), &off)) return NULL;
+    snprintf(buf, size, "(did you mean \"%s\"?)", w);
+    return buf;
+}
+
 static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error *err)
 {
     static const char *const clamps[] = { "final", "running", NULL };
@@ -1084,13 +1121,18 @@ static int scheme_pair(builder *b, int k, const civic_toml_value *v, civic_error
     case 4: return civic__rb_choice(v, err, "clamp", clamps, clamp_values, &r->clamp);
     case 5:
         rc = civic__rb_string(v, err, "utc_offset");
-        if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset))
-            rc = civic__rb_word_error(v, err, !civic__offset_shaped(v->text, v->len)
-                                          ? "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\""
-                                      : v->text[4] >= '6' /* a shaped one has digits there */
-                                          ? "'utc_offset': minutes out of range (00..59)"
-                                          : "'utc_offset' out of range (-23:59..+23:59)",
-                                      offset_ok, NULL);
+        if (rc == CIVIC_OK && !civic__offset_parse(v->text, v->len, &r->utc_offset)) {
+            char hint[48];
+            bool shaped = civic__offset_shaped(v->text, v->len);
+            /* "+8:00", "+0800", "UTC+8": the form to write */
+            const char *meant = shaped ? NULL : offset_meant(v->text, v->len, hint, sizeof(hint));
+            rc = civic__rb_word_refused(v, err, !shaped
+                                            ? "'utc_offset' must be \"+HH:MM\", \"-HH:MM\" or \"Z\""
+                                        : v->text[4] >= '6' /* a shaped one has digits there */
+                                            ? "'utc_offset': minutes out of range (00..59)"
+                                            : "'utc_offset' out of range (-23:59..+23:59)",
+                                        meant, false, offset_ok, NULL);
+        }
         return rc;
     case 6: b->valid_pos = p; return civic__rb_duration(v, err, "valid", true, &r->valid);
     case 7:

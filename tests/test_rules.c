@@ -1547,6 +1547,38 @@ static void a_duration_in_words_is_offered_its_form(void **state)
 #undef G
 }
 
+/* A utc_offset of another form than "+HH:MM" (an hour of one digit, no
+ * ':', "UTC" before it) is offered the offset to write, which loads. */
+static void an_offset_of_another_form_is_offered_its_form(void **state)
+{
+    (void)state;
+    static const struct { const char *value, *meant; } cases[] = {
+        { "+8:00", "+08:00" }, { "+0800", "+08:00" }, { "+08", "+08:00" }, { "UTC+8", "+08:00" },
+        { "+8", "+08:00" }, { "gmt -05:30", "-05:30" }, { "-530", "-05:30" }, { "UTC", "Z" },
+        { "utc+08:00", "+08:00" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char text[160], want[200];
+        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
+                 cases[k].value);
+        civic_error e = rules_error(text, CIVIC_E_RULES);
+        snprintf(want, sizeof(want), "line 2, column 14: 'utc_offset' must be \"+HH:MM\", "
+                 "\"-HH:MM\" or \"Z\" (did you mean \"%s\"?)", cases[k].meant);
+        assert_string_equal(e.message, want);
+        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
+                 cases[k].meant);
+        civic_rules_free(rules_from(text));
+    }
+    /* none that would be refused, or where the form is no offset */
+    static const char *const none[] = { "+24", "+0860", "+08:0", "UTC+", "+123456", "8" };
+    for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
+        char text[160];
+        snprintf(text, sizeof(text), "[scheme]\nutc_offset = \"%s\"\n[[grade]]\nname = \"A\"\n",
+                 none[k]);
+        assert_null(strstr(rules_error(text, CIVIC_E_RULES).message, "did you mean"));
+    }
+}
+
 /* A look-alike inside a word value (a choice, an offset, a duration, a list
  * of names, a number after its sign) is named, as where it stops the file */
 static void a_lookalike_inside_a_word_value_is_named(void **state)
@@ -2433,6 +2465,7 @@ int main(void)
         cmocka_unit_test(a_header_slip_says_what_to_write),
         cmocka_unit_test(a_toml_idiom_left_out_says_what_to_write),
         cmocka_unit_test(a_dotted_key_hint_written_as_said_is_accepted),
+        cmocka_unit_test(an_offset_of_another_form_is_offered_its_form),
         cmocka_unit_test(a_word_value_hint_done_as_said_is_accepted),
         cmocka_unit_test(an_idiom_hint_is_given_only_where_taken),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
