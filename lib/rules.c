@@ -411,30 +411,41 @@ static const char *form_meant(const char *const *named, const char *t, size_t n)
 }
 
 /* An ISO 8601 period of one kind of unit, "P3M", "P1Y6M" (months), "P2W",
- * "P90D", any case, as a form: its count and unit ('d', 'm', 'y'), or
- * false (time parts, days with months, none). */
+ * "P90D", "PT48H" (hours in whole days, as "48 hours" is told), any case,
+ * as a form: its count and unit ('d', 'm', 'y'), or false (minutes or
+ * seconds, hours that are no whole days, days with months, none). */
 static bool iso_period(const char *w, size_t m, uint64_t *count, char *unit)
 {
-    uint64_t part[4] = { 0 }; /* Y M W D */
+    uint64_t part[4] = { 0 }, hours = 0; /* Y M W D, and T...H */
     bool seen[4] = { false };
     static const char units[] = "ymwd";
-    size_t i = 1;
+    size_t i = 1, end = m;
     if (m < 3 || w[0] != 'p') return false;
-    for (int last = -1; i < m;) {
+    const char *time = memchr(w, 't', m);
+    if (time) { /* "PT48H": hours alone after the T, whole days of them */
+        size_t j = (size_t)(time - w) + 1, digits = 0;
+        while (j < m && w[j] >= '0' && w[j] <= '9' && digits < 8) {
+            hours = hours * 10 + (uint64_t)(w[j++] - '0');
+            digits++;
+        }
+        if (!digits || j + 1 != m || w[j] != 'h' || hours % 24) return false;
+        end = (size_t)(time - w);
+    }
+    for (int last = -1; i < end;) {
         uint64_t v = 0;
         size_t digits = 0;
-        while (i < m && w[i] >= '0' && w[i] <= '9' && digits < 8) {
+        while (i < end && w[i] >= '0' && w[i] <= '9' && digits < 8) {
             v = v * 10 + (uint64_t)(w[i++] - '0');
             digits++;
         }
-        const char *u = i < m && digits ? strchr(units, w[i]) : NULL;
+        const char *u = i < end && digits ? strchr(units, w[i]) : NULL;
         if (!u || !*u || (int)(u - units) <= last) return false;
         last = (int)(u - units);
         part[last] = v;
         seen[last] = true;
         i++;
     }
-    if ((seen[0] || seen[1]) && (seen[2] || seen[3])) return false;
+    if ((seen[0] || seen[1]) && (seen[2] || seen[3] || hours)) return false;
     if (seen[0] || seen[1]) {
         *count = part[0] * 12 + part[1];
         *unit = 'm';
@@ -443,7 +454,7 @@ static bool iso_period(const char *w, size_t m, uint64_t *count, char *unit)
             *unit = 'y';
         }
     } else {
-        *count = part[2] * 7 + part[3];
+        *count = part[2] * 7 + part[3] + hours / 24;
         *unit = 'd';
     }
     return *count > 0;
@@ -491,13 +502,19 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
         snprintf(buf, size, "(did you mean \"%s\"?)", form);
         return buf;
     }
-    /* N or a count in words, then blanks or a '-', then a unit in words,
-     * any case */
+    /* N (with a fraction: "1.5y" is "18m") or a count in words, then
+     * blanks or a '-', then a unit in words, any case */
     size_t digits = 0, used = 0;
+    uint64_t scale = 1; /* count is the number times scale */
     while (i < end && t[i] >= '0' && t[i] <= '9' && digits < 8) {
         count = count * 10 + (uint64_t)(t[i++] - '0');
         digits++;
     }
+    if (digits && i + 1 < end && t[i] == '.' && t[i + 1] >= '0' && t[i + 1] <= '9')
+        for (i++; i < end && t[i] >= '0' && t[i] <= '9' && scale < 1000; i++) {
+            count = count * 10 + (uint64_t)(t[i] - '0');
+            scale *= 10;
+        }
     if (!digits && wn && (count = count_in_words(w, wn, &used)) != 0) {
         /* "three months": the unit is what follows the word, as written */
         t = w + used;
@@ -517,6 +534,14 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
     }
     uint64_t times = unit_days(u, m, &unit);
     if (!times) return NULL;
+    if (scale > 1) { /* a fraction: whole in months ("0.5y"), days or hours' days, or none */
+        if (unit == 'w') return NULL;
+        uint64_t whole = count * times * (unit == 'y' ? 12 : 1);
+        if (whole % scale) return NULL;
+        count = whole / scale;
+        times = 1;
+        if (unit == 'y') unit = 'm';
+    }
     if (unit == 'w') {
         /* n working days span at most 7 days a week, and the rest of a
          * week with a weekend (2 days) in it: 5 -> 7, 3 -> 5 */

@@ -1487,6 +1487,14 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         { TIER, "window", "calendar year", LEVEL, WIN, "(did you mean \"year\"?)", "year", 7,
           10 },
         { TIER, "window", "P90D", LEVEL, WIN, "(did you mean \"90d\"?)", "90d", 7, 10 },
+        /* a fraction of a year in months, an ISO period's hours in whole days */
+        { RULE, "valid", "1.5y", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
+        { RULE, "valid", "0.5y", "", V2, "(did you mean \"6m\"?)", "6m", 5, 9 },
+        { RULE, "valid", "1.5 years", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
+        { RULE, "repair_after", "0.25y", "", V1, "(did you mean \"3m\"?)", "3m", 5, 16 },
+        { RULE, "valid", "PT48H", "", V2, "(did you mean \"2d\"?)", "2d", 5, 9 },
+        { RULE, "valid", "PT24H", "", V2, "(did you mean \"1d\"?)", "1d", 5, 9 },
+        { RULE, "valid", "P1DT24H", "", V2, "(did you mean \"2d\"?)", "2d", 5, 9 },
     };
     char text[512], want[256];
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -1505,7 +1513,9 @@ static void a_duration_in_words_is_offered_its_form(void **state)
     /* no form to offer: none guessed */
     static const char *const none[] = {
         RULE "valid = \"thirteen months\"\n", RULE "valid = \"25 hours\"\n",
-        RULE "valid = \"PT24H\"\n", RULE "valid = \"P1M2D\"\n", RULE "valid = \"P0D\"\n",
+        RULE "valid = \"PT36H\"\n", RULE "valid = \"P1M2D\"\n", RULE "valid = \"P0D\"\n",
+        RULE "valid = \"P1MT24H\"\n", RULE "valid = \"PT30M\"\n", RULE "valid = \"1.5m\"\n",
+        RULE "valid = \"1.01y\"\n", RULE "valid = \"2.5 weeks\"\n", RULE "valid = \"0.5d\"\n",
         RULE "valid = \"P99999999Y\"\n", RULE "valid = \"P\"\n", RULE "valid = \"P3\"\n",
         RULE "valid = \"P3M3M\"\n", RULE "valid = \"an hour\"\n",
         RULE "valid = \"0 days\"\n", RULE "valid = \"4000000 days\"\n",
