@@ -459,6 +459,16 @@ static int end_of_line_after(toml_state *s, bool header, bool number)
                      "after the table header", (int)(k - s->pos), s->text + s->pos);
             return syntax(s, s->pos, msg);
         }
+        /* [rule.a]]: a bracket too many (the brackets a header takes are
+         * the ones it was read with: a [grade] is told [[grade]] before) */
+        size_t b = s->pos;
+        while (b < s->len && s->text[b] == ']') b++;
+        if (b > s->pos && rest_of_line_blank(s->text + b, s->len - b))
+            return syntax(s, s->pos, b - s->pos == 1
+                                         ? "unexpected text after the table header (an extra "
+                                           "']': delete it)"
+                                         : "unexpected text after the table header (extra "
+                                           "']': delete them)");
         return stray_text(s, s->pos, true, false, "unexpected text after the table header");
     }
     if (s->pos < s->len && s->text[s->pos] != '\n')

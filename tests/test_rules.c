@@ -373,6 +373,16 @@ static void syntax_errors_name_line_and_column(void **state)
                                        "after the table header");
     an_error_names_line_and_column(rules_error(TEST_GRADES "[rule.a] ]\n", CIVIC_E_SYNTAX), 18,
                                    10, "unexpected text after the table header");
+    /* a bracket too many: to delete, and done so the file loads */
+    assert_string_equal(rules_error(TEST_GRADES "[rule.a]]\npoints = 1\n", CIVIC_E_SYNTAX).message,
+                        "line 18, column 9: unexpected text after the table header (an extra "
+                        "']': delete it)");
+    assert_string_equal(rules_error("[[grade]]]] # top\nname = \"A\"\n", CIVIC_E_SYNTAX).message,
+                        "line 1, column 10: unexpected text after the table header (extra ']': "
+                        "delete them)");
+    civic_rules_free(rules_from(TEST_GRADES "[rule.a]\npoints = 1\n"));
+    assert_string_equal(rules_error(TEST_GRADES "[rule.a]]x\n", CIVIC_E_SYNTAX).message,
+                        "line 18, column 9: unexpected text after the table header");
     /* a number whole up to a byte no number holds: that byte */
     an_error_names_line_and_column(rules_error("[scheme]\nbase = 10,\n", CIVIC_E_SYNTAX), 2, 10,
                                    "unexpected text after the value");
