@@ -527,6 +527,23 @@ static size_t utf8_sequence(const char *t, size_t n)
     return k && k <= n && civic__utf8_valid(t, k) ? k : 0;
 }
 
+/* A string value (its opening quote at open) whose byte at s->pos is not
+ * UTF-8: named with its key, and when the string's bytes look like Latin-1
+ * text (name = "caf\xe9"), the iconv a table header with them is told. */
+static int not_utf8(toml_state *s, size_t open)
+{
+    size_t end = open + 1; /* the string's bytes as written, to its closing quote */
+    while (end < s->len && s->text[end] != '"' && s->text[end] != '\n')
+        end += s->text[end] == '\\' && end + 1 < s->len ? 2 : 1;
+    if (end > s->len) end = s->len;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "'%.*s': string is not valid UTF-8%s",
+             (int)(s->key_len > 40 ? 40 : s->key_len), s->key,
+             civic__latin1_like(s->text + open + 1, end - open - 1, s->pos - open - 1)
+                 ? " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)" : "");
+    return syntax(s, s->pos, msg);
+}
+
 /* A basic string starting at s->pos (the opening quote). */
 static int parse_string(toml_state *s, civic_toml_value *v)
 {
@@ -555,7 +572,7 @@ static int parse_string(toml_state *s, civic_toml_value *v)
             /* each character as written, so a byte that is not UTF-8 is
              * named where it is (an escape writes only whole characters) */
             size_t k = u < 0x80 ? 1 : utf8_sequence(s->text + s->pos, s->len - s->pos);
-            if (k == 0) return syntax(s, s->pos, "string is not valid UTF-8");
+            if (k == 0) return not_utf8(s, open);
             memcpy(s->buf + n, s->text + s->pos, k);
             n += k;
             s->pos += k;

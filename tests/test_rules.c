@@ -411,6 +411,21 @@ static void syntax_errors_name_line_and_column(void **state)
         an_error_names_line_and_column(rules_error(not_utf8[k].text, CIVIC_E_SYNTAX),
                                        not_utf8[k].line, not_utf8[k].column,
                                        "string is not valid UTF-8");
+    /* named with the key; a Latin-1 letter told the iconv a header with one
+     * is told, and text in another encoding (GBK's 停车, named at its third
+     * byte) or UTF-8 cut short not */
+    assert_string_equal(rules_error("[[grade]]\nname = \"caf\xe9\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 12: 'name': string is not valid UTF-8 (Latin-1 text? "
+                        "convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.a]\nflag = \"\\t\\\"Jos\xe9\"\n",
+                                    CIVIC_E_SYNTAX).message,
+                        "line 4, column 16: 'flag': string is not valid UTF-8 (Latin-1 text? "
+                        "convert it with iconv -f WINDOWS-1252 -t UTF-8)");
+    assert_string_equal(rules_error("[[grade]]\nname = \"A\"\n[rule.a]\nflag = \"\xcd\xa3\xb3\xb5\"\n",
+                                    CIVIC_E_SYNTAX).message,
+                        "line 4, column 11: 'flag': string is not valid UTF-8");
+    assert_string_equal(rules_error("[scheme]\nname = \"\xc3\xa9t\xc3\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 12: 'name': string is not valid UTF-8");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
                                    "dotted keys");
     /* lines ended by a lone CR; a raw CR inside a string */

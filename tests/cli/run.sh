@@ -833,7 +833,7 @@ printf '[[grade]]\nname = "A"\n[rule.a]\nfreeze = true\000\n' >"$T/rnul2.toml"
 status rules-nul-value 2 "rnul2.toml: line 4, column 14: a NUL byte in the rules text$" -- --print-rules -r "$T/rnul2.toml"
 # a byte that is not UTF-8 in a string: at that byte, not at the opening quote
 printf '[scheme]\nname = "harbour district \377 north"\n[[grade]]\nname = "A"\n' >"$T/rutf8.toml"
-status rules-not-utf8 2 "rutf8.toml: line 2, column 26: string is not valid UTF-8$" -- --print-rules -r "$T/rutf8.toml"
+status rules-not-utf8 2 "rutf8.toml: line 2, column 26: 'name': string is not valid UTF-8 (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)$" -- --print-rules -r "$T/rutf8.toml"
 # a CR as the file's last byte ends its last line: a string open there is unterminated
 printf '[[grade]]\nname = "A"\n[rule.a]\npoints = 1\nflag = "abc\r' >"$T/rcr.toml"
 status rules-cr-in-string 2 "rcr.toml: line 5, column 8: unterminated string$" -- --print-rules -r "$T/rcr.toml"

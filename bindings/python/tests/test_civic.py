@@ -1785,7 +1785,9 @@ class TestLoad(Base):
             civic.Rules.from_text('[scheme]\nname = "\u00e9%s"\n' % bad)
         e = cm.exception
         self.assertEqual((e.code, e.line, e.column), (civic.CIVIC_E_SYNTAX, 2, 12))
-        self.assertEqual(str(e), "CIVIC_E_SYNTAX: line 2, column 12: string is not valid UTF-8")
+        self.assertEqual(str(e), "CIVIC_E_SYNTAX: line 2, column 12: 'name': string is not "
+                                 "valid UTF-8 (Latin-1 text? convert it with iconv -f "
+                                 "WINDOWS-1252 -t UTF-8)")
         raw = b"# caf\xe9, Latin-1\n" + RULES.encode()
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "r.toml")
