@@ -536,6 +536,7 @@ static int not_utf8(toml_state *s, size_t open)
     while (end < s->len && s->text[end] != '"' && s->text[end] != '\n')
         end += s->text[end] == '\\' && end + 1 < s->len ? 2 : 1;
     if (end > s->len) end = s->len;
+    if (end <= s->pos) end = s->pos + 1; /* never short of the byte itself */
     char msg[160];
     snprintf(msg, sizeof(msg), "'%.*s': string is not valid UTF-8%s",
              (int)(s->key_len > 40 ? 40 : s->key_len), s->key,
