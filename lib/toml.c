@@ -537,9 +537,9 @@ static int not_utf8(toml_state *s, size_t open)
         end += s->text[end] == '\\' && end + 1 < s->len ? 2 : 1;
     if (end > s->len) end = s->len;
     if (end <= s->pos) end = s->pos + 1; /* never short of the byte itself */
-    char msg[160];
-    snprintf(msg, sizeof(msg), "'%.*s': string is not valid UTF-8%s",
-             (int)(s->key_len > 40 ? 40 : s->key_len), s->key,
+    char msg[200], key[72];
+    civic__excerpt_raw(key, sizeof(key), s->key, s->key_len); /* a long one cut, with "..." */
+    snprintf(msg, sizeof(msg), "'%s': string is not valid UTF-8%s", key,
              civic__latin1_like(s->text + open + 1, end - open - 1, s->pos - open - 1)
                  ? " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)" : "");
     return syntax(s, s->pos, msg);

@@ -426,6 +426,12 @@ static void syntax_errors_name_line_and_column(void **state)
                         "line 4, column 11: 'flag': string is not valid UTF-8");
     assert_string_equal(rules_error("[scheme]\nname = \"\xc3\xa9t\xc3\"\n", CIVIC_E_SYNTAX).message,
                         "line 2, column 12: 'name': string is not valid UTF-8");
+    /* a key past 40 bytes cut, as every name a message quotes */
+    assert_string_equal(rules_error("[scheme]\nabcdefghijabcdefghijabcdefghijabcdefghijXYZ = "
+                                    "\"Jos\xe9\"\n", CIVIC_E_SYNTAX).message,
+                        "line 2, column 51: 'abcdefghijabcdefghijabcdefghijabcdefghij...': string "
+                        "is not valid UTF-8 (Latin-1 text? convert it with iconv -f WINDOWS-1252 "
+                        "-t UTF-8)");
     an_error_names_line_and_column(rules_error("[scheme]\na.b = 1\n", CIVIC_E_SYNTAX), 2, 2,
                                    "dotted keys");
     /* lines ended by a lone CR; a raw CR inside a string */
