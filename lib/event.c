@@ -423,6 +423,31 @@ static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size
         ts_hint_loose(v, n, utc_offset, buf, size);
 }
 
+/* Unix seconds with a fraction as text ("1741051800.5", as a JSON number
+ * is taken): the second it falls in, as a time's fraction is dropped (a
+ * negative one's rounds down).  From 100000000 on only: below, digits and
+ * a fraction are more likely a spreadsheet's day and time. */
+static bool ts_hint_fraction(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
+{
+    char w[24];
+    size_t i = v[0] == '-', int_at = i;
+    while (i < n && v[i] >= '0' && v[i] <= '9') i++;
+    size_t digits = i - int_at;
+    if (digits < 9 || digits > 12 || i >= n || v[i] != '.' || i + 1 >= n) return false;
+    bool fraction = false;
+    for (size_t k = i + 1; k < n; k++) {
+        if (v[k] < '0' || v[k] > '9') return false;
+        fraction |= v[k] != '0';
+    }
+    int64_t t = 0;
+    for (size_t k = int_at; k < i; k++) t = t * 10 + (v[k] - '0');
+    if (v[0] == '-') t = -t - (fraction ? 1 : 0);
+    snprintf(w, sizeof(w), "%lld", (long long)t);
+    if (ts_takes(w, utc_offset))
+        snprintf(buf, size, " (Unix seconds take no fraction: write %s)", w);
+    return true;
+}
+
 static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
     char w[48]; /* room for any int the format is given, as gcc counts */
@@ -430,6 +455,7 @@ static void ts_hint_forms(const char *v, size_t n, int32_t utc_offset, char *buf
     int a, b, y, h = 0, m = 0;
     bool time = false;
     if (ts_hint_otherwise(v, n, utc_offset, buf, size)) return;
+    if (ts_hint_fraction(v, n, utc_offset, buf, size)) return;
     if (hint_digits(v, n, &i, 1, 2, &a) && i < n && (v[i] == '.' || v[i] == '/')) {
         char sep = v[i++];
         if (!hint_digits(v, n, &i, 1, 2, &b) || !hint_char(v, n, &i, sep) ||

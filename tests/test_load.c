@@ -267,6 +267,13 @@ static void log_errors_say_what_was_meant(void **state)
           "\"2025/3/4 9:30\" (year/month/day? write 2025-03-04T09:30:00)" },
         { TS_ROW "45000.375\n", 10,
           "\"45000.375\" (a spreadsheet's serial date and time? write 2023-03-15T09:00:00)" },
+        /* Unix seconds with a fraction, as text: the second it falls in (a
+         * negative one's rounds down, as a JSON number's does) */
+        { TS_ROW "1741051800.5\n", 10,
+          "\"1741051800.5\" (Unix seconds take no fraction: write 1741051800)" },
+        { TS_ROW "-1000000000.25\n", 10,
+          "\"-1000000000.25\" (Unix seconds take no fraction: write -1000000001)" },
+        { TS_ROW "1741051800.000\n", 10, "(Unix seconds take no fraction: write 1741051800)" },
         { TS_ROW "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n", 10,
           "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
           "\xE6\x97\xA5? write 2025-03-04)" },
