@@ -381,6 +381,12 @@ static const char style[] =
     "td bdi,td .nm{display:inline-block;vertical-align:top;max-width:min(15em,60vw);"
     "overflow-wrap:break-word}"
     "td .nm bdi{display:inline}"
+    /* a note under a cell's first line ("flag red_list" under a posted
+     * entry's rule) is a box of its own, of lines of its size: a name's box
+     * in it, aligned to the top of its line, then stands on the note's line
+     * (in the cell's taller line it stood raised, as a superscript), and a
+     * long name that wraps still begins beside its label */
+    "td small{display:inline-block;vertical-align:top}"
     /* a name's marks (stacked on one character, MARKS_STACKED at most: see
      * escaped) stay in its own cell or heading, never over a neighbour's */
     "td.id,.group h3{overflow:hidden}"

@@ -1721,19 +1721,26 @@ MEASURE_JS = r"""
                     tableWidth: t.getBoundingClientRect().width,
                     wrap: w ? w.clientWidth : W});
   });
-  // a name in a cell after its label ("flag ", "shared "): the top of the
-  // label's last character and of the name's box, and the name's lines
+  // a name in a cell after its label ("flag ", "shared "), in the cell or
+  // in the note under its first line ("flag " in a posted entry's <small>):
+  // the top and bottom of the label's last character, the top of the name's
+  // box and of its first line of text, and the name's lines
   out.labels = [];
-  document.querySelectorAll("td > bdi, td > .nm").forEach(function (el) {
+  document.querySelectorAll("td > bdi, td > .nm, td > small > bdi").forEach(function (el) {
     var t = el.previousSibling;
     if (!t || t.nodeType !== 3 || !/\S\s$/.test(t.data)) return;
     var r = document.createRange(), k = t.data.replace(/\s+$/, "").length;
     r.setStart(t, k - 1); r.setEnd(t, k);
     var name = document.createRange(); name.selectNodeContents(el);
+    var first = Array.prototype.filter.call(name.getClientRects(), function (q) {
+      return q.width > 0 && q.height > 0; })[0];
     out.labels.push({label: t.data.slice(0, k).split(/[;:]\s*/).pop(), name: el.textContent,
+                     note: el.parentElement.tagName === "SMALL",
                      labelTop: r.getBoundingClientRect().top,
+                     labelBottom: r.getBoundingClientRect().bottom,
                      labelHeight: r.getBoundingClientRect().height,
-                     nameTop: el.getBoundingClientRect().top, lines: tops(name)});
+                     nameTop: el.getBoundingClientRect().top,
+                     nameLineTop: first ? first.top : null, lines: tops(name)});
   });
   // a named resident's cell, against the box its table scrolls in
   out.residents = [];
@@ -1901,9 +1908,13 @@ def cells_page(tmp):
     severity", "5 years") is never cut in two, the note under a points
     figure wraps; a name longer than its column can be (a 64-byte rule code,
     flag, shared cap or category, a group of 200 letters) wraps, and on a
-    wide screen keeps its table from scrolling.  The sample's page at
-    1200 px and printed, the README's page (--groups 2) at 390 and
-    1200 px, and a page of long names at 1200 and 390 px and printed."""
+    wide screen keeps its table from scrolling.  A name after its label
+    ("flag red_list", in a cell or in the note under a posted entry's rule)
+    starts on the label's line, or on a line under it, never raised above
+    it.  The sample's page at 1200 px and printed, the README's page
+    (--groups 2) at 390 and 1200 px, a page of long names at 1200 and
+    390 px and printed, and a page of posted flags at 1280 and 390 px and
+    printed."""
     sample = subprocess.run([ARGS.cli, "-f", "html", SAMPLE], check=True,
                             capture_output=True, timeout=60).stdout
     readme = subprocess.run([ARGS.cli, "-f", "html", "--groups", "2", SAMPLE], check=True,
@@ -1930,6 +1941,22 @@ def cells_page(tmp):
                                       "id,subject,type,ts\ne1,s1,fine,2025-01-01\n")
     flags_page = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", log_path], check=True,
                                 capture_output=True, timeout=60).stdout
+    # flags of one word in the note under a posted entry's rule, after the
+    # note's other words ("score at most 599.00; stops additions; flag
+    # dishonest"): they stood raised above the note's line, as superscripts
+    rules = ('[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "D"\n'
+             '[rule.honour]\npoints = 30\nflag = "red_list"\npublicity = "10d"\n'
+             '[rule.defaulter]\npoints = 0\nceiling = 599\nfreeze = true\nflag = "dishonest"\n'
+             'publicity = "10d"\n')
+    rules_path, log_path = write_case(tmp, "cells-posted", rules,
+                                      "id,subject,type,ts\nh1,s1,honour,2025-06-27\n"
+                                      "d1,s2,defaulter,2025-06-28\n")
+    posted_page = subprocess.run([ARGS.cli, "-r", rules_path, "-f", "html", "-t", "2025-06-30",
+                                  "--min-group", "1", log_path], check=True,
+                                 capture_output=True, timeout=60).stdout
+    check(b"<small>flag <bdi>red_list</bdi></small>" in posted_page and
+          b"<small>score at most 599.00; stops additions; flag <bdi>dishonest</bdi></small>"
+          in posted_page, "cells: the posted entries' flags are in the notes under their rules")
     for name, raw, width, printed in (("sample", sample, 1200, False),
                                       ("sample", sample, 700, True),
                                       ("readme", readme, 390, False),
@@ -1938,7 +1965,10 @@ def cells_page(tmp):
                                       ("long", long_page, 390, False),
                                       ("long", long_page, 700, True),
                                       ("flags", flags_page, 1280, False),
-                                      ("flags", flags_page, 700, True)):
+                                      ("flags", flags_page, 700, True),
+                                      ("posted", posted_page, 1280, False),
+                                      ("posted", posted_page, 390, False),
+                                      ("posted", posted_page, 700, True)):
         label = "cells: %s at %d%s" % (name, width, " printed" if printed else "")
         got = layout(raw, tmp, "cells-" + name, width, printed)
         if got is None:
@@ -1968,6 +1998,15 @@ def cells_page(tmp):
                   "%s: the label %r stands before the name %r, not beside its last line "
                   "(label's top %.0f, name's %.0f)" % (label, n["label"], n["name"][:30],
                                                         n["labelTop"], n["nameTop"]))
+            # and its first line is the label's line, or one under it: not
+            # raised above the label's line
+            check(n["nameLineTop"] is not None and
+                  (abs(n["nameLineTop"] - n["labelTop"]) < 1 or
+                   n["nameLineTop"] >= n["labelBottom"] - 1),
+                  "%s: the name %r%s stands on the line of its label %r, not raised above it "
+                  "(label's top %.1f, the name's first line's %s)"
+                  % (label, n["name"][:30], " in a note" if n["note"] else "", n["label"],
+                     n["labelTop"], n["nameLineTop"]))
         if name == "flags":
             check(all(any(n["lines"] > 1 and n["name"] == f for n in got["labels"])
                       for f in SPACED_FLAGS), "%s: the flags wrap after their label: %s"
@@ -1976,6 +2015,15 @@ def cells_page(tmp):
             check(any(n["lines"] > 1 and n["name"] == LONG_FLAG for n in got["labels"]),
                   "%s: the long flag after its label wraps: %s" % (label, [
                       (n["label"], n["lines"]) for n in got["labels"]]))
+            check(any(n["lines"] > 1 and n["name"] == LONG_FLAG and n["note"]
+                      for n in got["labels"]),
+                  "%s: the long flag in a posted entry's note was measured, wrapped: %s"
+                  % (label, [(n["name"][:20], n["note"], n["lines"]) for n in got["labels"]]))
+        if name == "posted":
+            check(sorted(n["name"] for n in got["labels"] if n["note"])
+                  == ["dishonest", "red_list"],
+                  "%s: both posted flags were measured in their notes: %s"
+                  % (label, [(n["name"], n["note"]) for n in got["labels"]]))
         if name == "sample" and printed:
             width_of = {}
             for c in cells:
