@@ -1781,7 +1781,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
         put(out, " of its date in the Dated column (an objection after that has no effect)");
     }
     put(out, ".</p>\n");
-    size_t rows = 0;
+    size_t rows = 0, ncontested = 0;
     projection proj;
     memset(&proj, 0, sizeof(proj));
     name_index *codes = rule_codes(r);
@@ -1834,7 +1834,11 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             fixed(out, points, 2);
             put(out, "</td><td class=\"d\">");
             when(out, r, x.ts);
-            if (gone || held) { /* the note wraps, its date does not */
+            /* an objection to it stands (contested = "mark": suspended, it
+             * would not be pending): marked, in the record's word, so that it
+             * does not read as one still open to a first objection */
+            bool contested = (x.marks & CIVIC_MARK_CONTESTED) != 0;
+            if (gone || held || contested) { /* the note wraps, its date does not */
                 put(out, "</td><td>");
                 when_unsplit(out, r, x.eff);
             } else {
@@ -1843,6 +1847,8 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             }
             if (gone) put(out, ", on the balance only (repaired)");
             else if (held) put(out, ", only if the freeze on this resident is lifted by then");
+            if (contested) put(out, ", <span data-mark=\"contested\">contested</span>");
+            if (contested) ncontested++;
             put(out, "</td></tr>\n");
         }
         free(repaired);
@@ -1855,7 +1861,11 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     civic_rules_free(proj.rules);
     civic_result_free(all);
     if (rows) put(out, "</table></div>\n");
-    else
+    if (ncontested) /* the scheme's "while contested it keeps its effect" */
+        put(out, "<p data-contested=\"1\">An entry marked contested has an objection to it "
+                 "still to be decided: it counts from its date all the same, unless the "
+                 "objection is upheld.</p>\n");
+    if (!rows)
         put(out, any_small_cell(c, min_group) ? "<p data-posted=\"0\">No entry is named.</p>\n"
                                               : "<p data-posted=\"0\">No entry is posted now.</p>\n");
     if (any_small_cell(c, min_group))

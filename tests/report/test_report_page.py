@@ -1299,6 +1299,48 @@ def posted_says_when_objections_close(tmp):
           "posted: no deadline without an objection window")
 
 
+def posted_contested(tmp):
+    """Under contested = "mark" an entry in its publicity period with an
+    objection standing against it is posted marked contested, as its record
+    marks it (it was a plain entry under the invitation to object), and the
+    mark is explained under the table: f1 (objected to on 06-12, within the
+    5 days) is; f2 (its objection dismissed), f3 (objected to after the
+    window: late) and f4 (none) are not.  Under "suspend" f1 is suspended,
+    not pending, and not posted; nothing is marked."""
+    rules = ('[scheme]\nbase = 1000\nobjection_window = "5d"\ncontested = "%s"\n'
+             '[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+             '[rule.fine]\npoints = -10\npublicity = "30d"\n')
+    log = ("id,subject,type,ts,ref\n"
+           "f1,s1,fine,2025-06-10,\no1,s1,object,2025-06-12,f1\n"
+           "f2,s2,fine,2025-06-10,\no2,s2,object,2025-06-11,f2\nx2,s2,dismiss,2025-06-13,o2\n"
+           "f3,s3,fine,2025-06-10,\no3,s3,object,2025-06-20,f3\n"
+           "f4,s4,fine,2025-06-10,\n")
+    rows = {}
+    for mode in ("mark", "suspend"):
+        rules_path, log_path = write_case(tmp, "posted-contested-" + mode, rules % mode, log)
+        raw = page_html(rules_path, log_path, "2025-06-30")
+        rows[mode] = (raw, dict(re.findall(r'<tr data-subject="[^"]*" data-entry="([^"]*)">(.*?)'
+                                           r'</tr>', raw)))
+    raw, got = rows["mark"]
+    check(sorted(got) == ["f1", "f2", "f3", "f4"],
+          "posted contested: every entry pending under \"mark\" is posted: %s" % sorted(got))
+    check(got.get("f1", "").endswith('<td><span class="d">2025-07-10</span>, '
+                                     '<span data-mark="contested">contested</span></td>'),
+          "posted contested: f1, its objection standing, is marked contested after the date it "
+          "counts from: %r" % got.get("f1", "")[-120:])
+    check(all("contested" not in got.get(k, "-contested") for k in ("f2", "f3", "f4")),
+          "posted contested: f2 (dismissed), f3 (late) and f4 are not marked: %s"
+          % [got.get(k, "")[-60:] for k in ("f2", "f3", "f4")])
+    check('<p data-contested="1">An entry marked contested has an objection to it still to be '
+          'decided: it counts from its date all the same, unless the objection is upheld.</p>'
+          in raw, "posted contested: the mark is explained under the table")
+    raw, got = rows["suspend"]
+    check(sorted(got) == ["f2", "f3", "f4"] and "contested" not in "".join(got.values())
+          and "data-contested" not in raw,
+          "posted contested: under \"suspend\" f1 is not posted and nothing is marked: %s"
+          % sorted(got))
+
+
 def posted_repaired_or_frozen(tmp):
     """An entry repaired before it counts never counts on the score: it is
     not posted (f1); one whose rule also feeds the balance still counts
@@ -2061,6 +2103,7 @@ def main():
         posted_repaired_or_frozen(tmp)
         posted_repaired_at_its_balance_effect(tmp)
         posted_says_when_objections_close(tmp)
+        posted_contested(tmp)
         posted_notes_keep_their_dates(tmp)
         posted_points_as_they_will_count(tmp)
         posted_direct_grades(tmp)
