@@ -1223,6 +1223,16 @@ typedef struct civic_list_entry {
  *          CIVIC_E_INVALID.  Ownership: civic_list_free.  Threads: a query. */
 CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, int64_t as_of,
                                 civic_list **out);
+/** The list a name that is neither a flag nor a measure of the scheme most
+ *  likely meant, for a "did you mean" after CIVIC_E_NOTFOUND: a flag or a
+ *  measure of the same letters in another case ("Dishonest": "dishonest"),
+ *  or as near as the rules reader's "did you mean" of a misspelt name asks
+ *  (one edit away, two for names of six bytes or more; the first of the
+ *  nearest, flags before measures).  The flag or measure itself when name
+ *  is one.  Ownership: borrowed from rules.
+ *  @return the name, or NULL when none is that near (or rules or name is
+ *          NULL).  Threads: any. */
+CIVIC_API const char *civic_rules_list_meant(const civic_rules *rules, const char *name);
 CIVIC_API uint32_t civic_list_kind(const civic_list *list);   /* CIVIC_LIST_* */
 CIVIC_API size_t civic_list_count(const civic_list *list);
 /** Fill *out with entry i (0 .. civic_list_count - 1).

@@ -1446,6 +1446,10 @@ static inline bool civic__builtin_type(const char *s, size_t n, uint16_t *type)
  * full-width ASCII is folded, in other letters, or as near as the rules
  * reader's "did you mean" asks; NULL if none. */
 const char *civic__rules_type_meant(const civic_rules *r, const char *s, size_t n);
+/* rules.c: the list (a flag, then a measure) a name that is none most
+ * likely meant, as near as the rules reader's "did you mean" asks; NULL if
+ * none. */
+const char *civic__rules_list_meant(const civic_rules *r, const char *s, size_t n);
 /* The name of a type (rule code or built-in name) and its length. */
 const char *civic__type_name(const civic_rules *r, uint16_t type, size_t *n);
 /* CIVIC_KIND_* of a type. */

@@ -317,6 +317,15 @@ int civic_engine_list(const civic_engine *e, const char *name, int64_t as_of, ci
     return CIVIC_OK;
 }
 
+const char *civic_rules_list_meant(const civic_rules *r, const char *name)
+{
+    if (!r || !name) return NULL;
+    uint32_t kind = 0, which = find_name(r, name, &kind);
+    if (which != CIVIC_NONE)
+        return kind == CIVIC_LIST_FLAG ? r->flags[which] : r->measures[which].code;
+    return civic__rules_list_meant(r, name, strlen(name));
+}
+
 uint32_t civic_list_kind(const civic_list *list) { return list ? list->kind : 0; }
 size_t civic_list_count(const civic_list *list) { return list ? list->count : 0; }
 

@@ -917,6 +917,18 @@ const char *civic__rules_type_meant(const civic_rules *r, const char *s, size_t 
     return nearest(r, type_at, (size_t)r->rule_count + CIVIC_BUILTIN_COUNT, t, m);
 }
 
+/* The names of the lists: the flags, then the measures' codes. */
+static const char *list_at(const void *ctx, size_t i)
+{
+    const civic_rules *r = ctx;
+    return i < r->flag_count ? r->flags[i] : r->measures[i - r->flag_count].code;
+}
+
+const char *civic__rules_list_meant(const civic_rules *r, const char *s, size_t n)
+{
+    return nearest(r, list_at, (size_t)r->flag_count + r->measure_count, s, n);
+}
+
 int civic__rb_duplicate(civic_error *err, pos p, const char *what, const char *name, size_t n,
                         uint64_t first)
 {

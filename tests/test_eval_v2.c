@@ -612,6 +612,47 @@ static void lists_give_the_flagged_stretch_containing_t(void **state)
     civic_engine_free(e);
 }
 
+/* The list a name that is none most likely meant: of the same letters in
+ * another case, or one or two edits away (as the rules reader's "did you
+ * mean"), flags before measures; a list gives itself, a tier no list. */
+static void a_name_that_is_no_list_gets_the_list_it_meant(void **state)
+{
+    (void)state;
+    civic_rules *r = rules_from(TEST_SCHEME
+                                "[rule.bad]\npoints = 0\nflag = \"dishonest\"\n"
+                                "[rule.slow]\npoints = -1\nflag = \"late\"\n"
+                                "[rule.help]\npoints = 1\n"
+                                "[tier.star]\nrules = \"help\"\n"
+                                "[[tier.star.level]]\nname = \"1 star\"\nmin = 1\n"
+                                "[measure.lace]\nkind = \"restriction\"\nflag = \"late\"\n"
+                                "[measure.no_subsidy]\nkind = \"restriction\"\n"
+                                "flag = \"dishonest\"\n");
+    const char *meant = civic_rules_list_meant(r, "Dishonest");
+    assert_non_null(meant);
+    assert_string_equal(meant, "dishonest");
+    /* two letters swapped, one letter wrong */
+    assert_string_equal(civic_rules_list_meant(r, "dishonset"), "dishonest");
+    assert_string_equal(civic_rules_list_meant(r, "NO_SUBSIDY"), "no_subsidy");
+    assert_string_equal(civic_rules_list_meant(r, "no_subsidi"), "no_subsidy");
+    /* "lane" is one edit from the flag "late" and the measure "lace": the flag */
+    assert_string_equal(civic_rules_list_meant(r, "lane"), "late");
+    /* a list gives itself, as the scheme holds it */
+    char name[] = "no_subsidy";
+    meant = civic_rules_list_meant(r, name);
+    assert_non_null(meant);
+    assert_string_equal(meant, "no_subsidy");
+    assert_ptr_not_equal(meant, name);
+    /* nothing that near; a tier is no list; "x" is one edit from no name
+     * of one or two letters */
+    assert_null(civic_rules_list_meant(r, "nobody"));
+    assert_null(civic_rules_list_meant(r, "star"));
+    assert_null(civic_rules_list_meant(r, "x"));
+    assert_null(civic_rules_list_meant(r, ""));
+    assert_null(civic_rules_list_meant(r, NULL));
+    assert_null(civic_rules_list_meant(NULL, "dishonest"));
+    civic_rules_free(r);
+}
+
 /* A list's until is where the subject leaves it as known at T: retention
  * archives an entry before its validity ends (10.4: it "stops counting"),
  * an act's members all at its t*.  Computed by hand: 90 days after 1 Jan
@@ -1022,6 +1063,7 @@ int main(void)
         cmocka_unit_test(an_objection_after_the_window_is_late),
         cmocka_unit_test(mark_mode_only_marks_the_entry),
         cmocka_unit_test(lists_give_the_flagged_stretch_containing_t),
+        cmocka_unit_test(a_name_that_is_no_list_gets_the_list_it_meant),
         cmocka_unit_test(a_flag_list_evaluates_only_who_can_carry_the_flag),
         cmocka_unit_test(an_overflowing_subject_fails_all_subject_questions_only),
         cmocka_unit_test(flag_lists_hold_whoever_the_answers_flag),
