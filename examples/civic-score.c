@@ -236,13 +236,13 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /* --list NAME of a name that is neither a flag nor a measure of the scheme:
- * a usage error that names the scheme's lists, as the service's 404 does. */
+ * a usage error that names the scheme's lists and the one it most likely
+ * meant, or says how a tier is listed, as the service's 404 does. */
 static int unknown_list(const civic_rules *rules, const char *name)
 {
-    char names[300];
-    hints_list_names(rules, names, sizeof(names));
-    complain("--list: '%s' is neither a flag nor a measure of the scheme (lists: %s)", name,
-             names);
+    char why[HINTS_NOT_A_LIST_BYTES];
+    hints_not_a_list(rules, name, '\'', why, sizeof(why));
+    complain("--list: '%s'%s", name, why);
     fputs("Try 'civic-score --help'.\n", stderr);
     return EXIT_USAGE;
 }

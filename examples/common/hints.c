@@ -905,29 +905,88 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
     free(all);
 }
 
-void hints_list_names(const civic_rules *rules, char *out, size_t n)
+/* The next list of the scheme from *at on (0 first), its flags then its
+ * measures, when tier is NULL; else the next of its measures on that tier;
+ * NULL past the last. */
+static const char *next_list(const civic_rules *rules, const char *tier, size_t *at)
+{
+    size_t flags = tier ? 0 : civic_rules_flag_count(rules);
+    if (*at < flags) return civic_rules_flag_name(rules, (*at)++);
+    for (; *at - flags < civic_rules_measure_count(rules); (*at)++) {
+        size_t m = *at - flags;
+        civic_measure_info x = CIVIC_MEASURE_INFO_INIT;
+        if (!tier || (civic_rules_measure_info(rules, m, &x) == CIVIC_OK &&
+                      strcmp(x.tier, tier) == 0)) {
+            (*at)++;
+            return civic_rules_measure_code(rules, m);
+        }
+    }
+    return NULL;
+}
+
+/* Those names (next_list), "; "-separated, into out (n > 0): "none" when
+ * there is none (then false); cut at a name's end with "; ..." when they do
+ * not fit. */
+static bool list_names(const civic_rules *rules, const char *tier, char *out, size_t n)
 {
     /* "; " between names: a flag may hold ", " but never ';', nor may a
      * measure's code */
     static const char more[] = "; ...";
-    size_t at = 0, flags = civic_rules_flag_count(rules);
-    size_t total = flags + civic_rules_measure_count(rules);
+    size_t at = 0, cursor = 0;
     out[0] = '\0';
-    if (total == 0) {
+    const char *name = next_list(rules, tier, &cursor);
+    if (!name) {
         snprintf(out, n, "none");
-        return;
+        return false;
     }
-    for (size_t i = 0; i < total; i++) {
-        const char *name = i < flags ? civic_rules_flag_name(rules, i)
-                                     : civic_rules_measure_code(rules, i - flags);
+    for (size_t i = 0; name; i++) {
+        const char *next = next_list(rules, tier, &cursor);
         size_t len = strlen(name) + (i ? 2 : 0);
-        /* room for this name, and for ", ..." after it unless it is the last */
-        if (at + len + (i + 1 < total ? sizeof(more) - 1 : 0) >= n) {
+        /* room for this name, and for "; ..." after it unless it is the last */
+        if (at + len + (next ? sizeof(more) - 1 : 0) >= n) {
             const char *cut = i ? more : more + 2; /* "..." alone when no name fits */
             if (at + strlen(cut) < n) memcpy(out + at, cut, strlen(cut) + 1);
-            return;
+            break;
         }
         snprintf(out + at, n - at, "%s%s", i ? "; " : "", name);
         at += len;
+        name = next;
     }
+    return true;
+}
+
+void hints_list_names(const civic_rules *rules, char *out, size_t n)
+{
+    (void)list_names(rules, NULL, out, n);
+}
+
+void hints_not_a_list(const civic_rules *rules, const char *name, char quote, char *out,
+                      size_t n)
+{
+    char names[HINTS_LIST_NAMES_BYTES];
+    const char *tier = NULL;
+    for (size_t t = 0; !tier && t < civic_rules_tier_count(rules); t++)
+        if (strcmp(civic_rules_tier_name(rules, t), name) == 0)
+            tier = civic_rules_tier_name(rules, t);
+    if (tier) {
+        /* a measure names a tier and a level of it: its list is of the
+         * subjects that reached that level (docs/rules.md, measures) */
+        if (list_names(rules, tier, names, sizeof(names))) {
+            snprintf(out, n, " is a tier, not a flag nor a measure: a tier is listed through a "
+                     "measure on it (measures on it: %s)", names);
+            return;
+        }
+        hints_list_names(rules, names, sizeof(names));
+        snprintf(out, n, " is a tier, not a flag nor a measure: a tier is listed through a "
+                 "measure on it (a [measure.CODE] with tier = \"%s\" and a min_level), and the "
+                 "scheme has none (lists: %s)", tier, names);
+        return;
+    }
+    hints_list_names(rules, names, sizeof(names));
+    const char *meant = civic_rules_list_meant(rules, name);
+    if (meant)
+        snprintf(out, n, " is neither a flag nor a measure of the scheme (did you mean %c%s%c? "
+                 "lists: %s)", quote, meant, quote, names);
+    else
+        snprintf(out, n, " is neither a flag nor a measure of the scheme (lists: %s)", names);
 }

@@ -159,6 +159,21 @@ void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind,
  * "; ..." when they do not fit). */
 void hints_list_names(const civic_rules *rules, char *out, size_t n);
 
+/* What a list name that is neither a flag nor a measure of the scheme gets
+ * told, after the name (which the caller writes, quoted), into out
+ * (HINTS_NOT_A_LIST_BYTES hold any):
+ *   " is neither a flag nor a measure of the scheme (did you mean
+ *   'dishonest'? lists: dishonest; no_subsidy)", the list
+ *   civic_rules_list_meant finds quoted with `quote`, when it finds one;
+ *   for a tier's name, that a tier is listed through a measure on it, and
+ *   which measures are ("(measures on it: star_rebate)"), or how one is
+ *   written and the scheme's lists when none is.
+ * civic-score's --list and civic-server's GET /lists/{name} say it. */
+#define HINTS_LIST_NAMES_BYTES 300
+#define HINTS_NOT_A_LIST_BYTES 800
+void hints_not_a_list(const civic_rules *rules, const char *name, char quote, char *out,
+                      size_t n);
+
 #ifdef __cplusplus
 }
 #endif

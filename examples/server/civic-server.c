@@ -2059,10 +2059,9 @@ static enum MHD_Result get_list(server *s, struct MHD_Connection *c, request *rq
     do rc = civic_engine_list(s->engine, rq->id, as_of, &list);
     while (overtaken(s, c, rc, &as_of, &tries));
     if (rc == CIVIC_E_NOTFOUND) {
-        char names[300], reason[500];
-        hints_list_names(s->rules, names, sizeof(names));
-        snprintf(reason, sizeof(reason), "\"%.*s\" is neither a flag nor a measure of the "
-                 "scheme (lists: %s)", shown_bytes(rq->id, 128), rq->id, names);
+        char told[HINTS_NOT_A_LIST_BYTES], reason[HINTS_NOT_A_LIST_BYTES + 200];
+        hints_not_a_list(s->rules, rq->id, '"', told, sizeof(told));
+        snprintf(reason, sizeof(reason), "\"%.*s\"%s", shown_bytes(rq->id, 128), rq->id, told);
         return send_error(c, rq, MHD_HTTP_NOT_FOUND, "no such list", reason);
     }
     if (rc != CIVIC_OK) return send_query_error(s, c, rq, rc, as_of);

@@ -284,6 +284,31 @@ status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nu
 { sleep 4; } | timeout 3 "$CLI" -r $D/rules.toml --list no_such_list - >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure of the scheme (lists: dishonest)$" "$T/err"; then ok; else
     bad "--list of an unknown name, before the input, naming the scheme's lists: $rc $(cat "$T/err")"; fi
+# a name a list's in other letters, or misspelt: the list it most likely
+# meant, as the rules reader offers one
+"$CLI" -r $D/rules.toml --list Dishonest "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'Dishonest' is neither a flag nor a measure of the scheme (did you mean 'dishonest'? lists: dishonest)" "$T/err"; then ok; else
+    bad "--list of a list's name in capitals: did you mean: $rc $(cat "$T/err")"; fi
+"$CLI" -r $D/rules.toml --list dishonset "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qF "'dishonset' is neither a flag nor a measure of the scheme (did you mean 'dishonest'? lists: dishonest)" "$T/err"; then ok; else
+    bad "--list of a misspelt list: did you mean: $rc $(cat "$T/err")"; fi
+# a tier is no list: it is listed through a measure on it; which ones, or how
+# one is written when the scheme has none
+{ printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.help]\npoints = 1\nper = "unit"\n'
+  printf '[rule.bad]\npoints = -5\nflag = "dishonest"\n'
+  printf '[tier.volunteer_star]\nrules = "help"\n[[tier.volunteer_star.level]]\nname = "1 star"\nmin = 10\n'
+} >"$T/tier-lists.toml"
+{ cat "$T/tier-lists.toml"
+  printf '[measure.rebate]\nkind = "incentive"\ntier = "volunteer_star"\nmin_level = "1 star"\n'
+  printf '[measure.no_subsidy]\nkind = "restriction"\nflag = "dishonest"\n'
+  printf '[measure.bus_pass]\nkind = "incentive"\ntier = "volunteer_star"\nmin_level = "1 star"\n'
+} >"$T/tier-measures.toml"
+"$CLI" -r "$T/tier-measures.toml" --list volunteer_star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (measures on it: rebate; bus_pass)" "$T/err"; then ok; else
+    bad "--list of a tier, its measures named: $rc $(cat "$T/err")"; fi
+"$CLI" -r "$T/tier-lists.toml" --list volunteer_star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (a [measure.CODE] with tier = \"volunteer_star\" and a min_level), and the scheme has none (lists: dishonest)" "$T/err"; then ok; else
+    bad "--list of a tier without measures: $rc $(cat "$T/err")"; fi
 # the names of a scheme with more lists than a line holds end with "; ...", and
 # one with none says so
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'

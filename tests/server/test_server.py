@@ -1039,11 +1039,26 @@ def test_lists_and_report(log, log_path):
         _, d = srv.get("/lists/dishonest")
         check(len(d.get("subjects", [])) >= 1 and d["kind"] == "flag"
               and d["subjects"][0]["since"], "the dishonest list of the sample: %s" % d)
-        for name in ("no-such-list", "volunteer_star", "illegal_parking"):
+        for name in ("no-such-list", "illegal_parking"):
             status, e = srv.get("/lists/" + name)
             check(status == 404 and e.get("error") == "no such list" and name in e["reason"]
-                  and "dishonest" in e["reason"] and "no_subsidy" in e["reason"],
+                  and "dishonest" in e["reason"] and "no_subsidy" in e["reason"]
+                  and "did you mean" not in e["reason"],
                   "GET /lists/%s is 404 naming the lists: %s %s" % (name, status, e))
+        # a list's name in other letters: the one it most likely meant, as
+        # civic-score --list says it; a tier: listed through a measure on it
+        lists = "dishonest; drunk_driving; priority_service; deposit_free_rental; " \
+                "volunteer_rebate; no_subsidy"
+        for name, reason in (
+                ("Dishonest", '"Dishonest" is neither a flag nor a measure of the scheme (did '
+                              'you mean "dishonest"? lists: %s)' % lists),
+                ("volunteer_star", '"volunteer_star" is a tier, not a flag nor a measure: a '
+                                   'tier is listed through a measure on it (measures on it: '
+                                   'volunteer_rebate)')):
+            status, e = srv.get("/lists/" + name)
+            check(status == 404 and e.get("error") == "no such list"
+                  and e.get("reason") == reason,
+                  "GET /lists/%s is 404 saying what was meant: %s %s" % (name, status, e))
         status, e = srv.get("/lists/dishonest", as_of="yesterday")
         check(status == 400 and "as_of" in e["error"], "a bad as_of on a list: %s" % e)
 

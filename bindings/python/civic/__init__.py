@@ -2221,6 +2221,29 @@ def _record_entries(out, count, utc_offset, spec_version):
 _NO_LIST = "no flag or measure named %s in the scheme"
 
 
+def _no_list(rules, name, n):
+    """The message of CIVIC_E_NOTFOUND for the list name (n: its bytes) under
+    the rules pointer rules: _NO_LIST, and as civic-score --list says it
+    (examples/common/hints.c, hints_not_a_list), that a tier is listed
+    through a measure on it, and which measures are, or the list the name
+    most likely meant (civic_rules_list_meant)."""
+    said = _NO_LIST % _excerpt(name)
+    if n in [_lib.civic_rules_tier_name(rules, t)
+             for t in range(_lib.civic_rules_tier_count(rules))]:
+        on = []
+        for m in range(_lib.civic_rules_measure_count(rules)):
+            x = _capi.civic_measure_info(version=_capi.CIVIC_MEASURE_INFO_VERSION)
+            if _lib.civic_rules_measure_info(rules, m, _byref(x)) == CIVIC_OK and x.tier == n:
+                on.append(_str(x.code))
+        if on:
+            return "%s: %s is a tier, listed through a measure on it (measures on it: %s)" \
+                % (said, _excerpt(name), "; ".join(on))
+        return "%s: %s is a tier, listed through a measure on it (a [measure.CODE] with " \
+            "tier = \"%s\" and a min_level; the scheme has none)" % (said, _excerpt(name), name)
+    meant = _lib.civic_rules_list_meant(rules, n)
+    return said + (" (did you mean %s?)" % _excerpt(_str(meant)) if meant else "")
+
+
 def _purged(p, t):
     """The CIVIC_E_PURGED of a question of engine p at t, saying what
     civic-server's 410 says: the time asked and the horizon, in the scheme's
@@ -2852,8 +2875,10 @@ class Engine(_Owner):
         measure of that name applies to, sorted by subject id bytewise, as a
         ListAnswer of ListRow(subject, group, score, grade, since, until).
         CivicError CIVIC_E_NOTFOUND when the name is neither a flag nor a
-        measure of the scheme; CIVIC_E_PURGED for an as_of before a purge's
-        horizon."""
+        measure of the scheme (its message names the list the name most
+        likely meant, "did you mean 'dishonest'?", or says that a tier is
+        listed through a measure on it); CIVIC_E_PURGED for an as_of before
+        a purge's horizon."""
         if isinstance(name, str) and "\0" in name:
             # no flag or measure name holds a control character
             # (docs/rules.md), and a NUL cannot be passed on: what a
@@ -2867,7 +2892,8 @@ class Engine(_Owner):
                 t = self._ask(p, as_of, lambda t: _lib.civic_engine_list(p, n, t, _byref(out)))
             except CivicError as e:
                 if e.code == CIVIC_E_NOTFOUND:
-                    raise CivicError(e.code, _NO_LIST % _excerpt(name)) from None
+                    raise CivicError(e.code, _no_list(_lib.civic_engine_rules(p), name, n)) \
+                        from None
                 raise
         try:
             kind = "flag" if _lib.civic_list_kind(out) == _capi.CIVIC_LIST_FLAG else "measure"

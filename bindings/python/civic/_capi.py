@@ -912,6 +912,7 @@ PROTOTYPES = {
     "civic_list_count": (c_size_t, [list_p], _N),
     "civic_list_get": (c_int, [list_p, c_size_t, POINTER(civic_list_entry)], _S),
     "civic_list_free": (None, [list_p], _N),
+    "civic_rules_list_meant": (c_char_p, [rules_p, c_char_p], _N),
     # Retention: purge (since 1.1)
     "civic_engine_purge": (c_int, [engine_p, c_int64, POINTER(civic_purge_report),
                                    _err_p], _S),

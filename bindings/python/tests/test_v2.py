@@ -660,6 +660,36 @@ class TestTiersMeasuresLists(V2):
         with self.assertRaises(TypeError):
             self.e.list(None)
 
+    def test_unknown_list_says_what_was_meant(self):
+        # a list's name in capitals or misspelt: the list it most likely
+        # meant, as civic-score --list and GET /lists/{name} say it
+        for name, meant in (("Dishonest", "dishonest"), ("dishonset", "dishonest"),
+                            ("PRIORITY_SERVICE", "priority_service")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.e.list(name, "2022-06-15")
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_NOTFOUND)
+            self.assertEqual(cm.exception.message, "no flag or measure named %r in the scheme "
+                             "(did you mean %r?)" % (name, meant))
+        with self.assertRaises(civic.CivicError) as cm:
+            self.e.list("nope", "2022-06-15")
+        self.assertEqual(cm.exception.message, "no flag or measure named 'nope' in the scheme")
+        # a tier is listed through a measure on it: OUTPUTS has one on
+        # volunteer_star; without it, how one is written
+        with self.assertRaises(civic.CivicError) as cm:
+            self.e.list("volunteer_star", "2022-06-15")
+        self.assertEqual(cm.exception.message,
+                         "no flag or measure named 'volunteer_star' in the scheme: "
+                         "'volunteer_star' is a tier, listed through a measure on it (measures "
+                         "on it: volunteer_rebate)")
+        bare = self.engine(OUTPUTS.split("[measure.")[0])
+        with self.assertRaises(civic.CivicError) as cm:
+            bare.list("volunteer_star")
+        self.assertEqual(cm.exception.message,
+                         "no flag or measure named 'volunteer_star' in the scheme: "
+                         "'volunteer_star' is a tier, listed through a measure on it (a "
+                         "[measure.CODE] with tier = \"volunteer_star\" and a min_level; the "
+                         "scheme has none)")
+
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_lists_equal_the_cli(self):
         with tempfile.TemporaryDirectory() as d:
