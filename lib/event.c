@@ -432,6 +432,7 @@ static bool ts_hint_fraction(const char *v, size_t n, int32_t utc_offset, char *
     char w[24];
     size_t i = v[0] == '-', int_at = i;
     while (i < n && v[i] >= '0' && v[i] <= '9') i++;
+    while (int_at < i && v[int_at] == '0') int_at++; /* the value decides, not its zeros */
     size_t digits = i - int_at;
     if (digits < 9 || digits > 12 || i >= n || v[i] != '.' || i + 1 >= n) return false;
     bool fraction = false;

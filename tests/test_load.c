@@ -274,6 +274,7 @@ static void log_errors_say_what_was_meant(void **state)
         { TS_ROW "-1000000000.25\n", 10,
           "\"-1000000000.25\" (Unix seconds take no fraction: write -1000000001)" },
         { TS_ROW "1741051800.000\n", 10, "(Unix seconds take no fraction: write 1741051800)" },
+        { TS_ROW "001741051800.5\n", 10, "(Unix seconds take no fraction: write 1741051800)" },
         { TS_ROW "2025\xE5\xB9\xB4" "3\xE6\x9C\x88" "4\xE6\x97\xA5\n", 10,
           "(a date written with \xE5\xB9\xB4, \xE6\x9C\x88 and "
           "\xE6\x97\xA5? write 2025-03-04)" },
@@ -1324,6 +1325,10 @@ static void jsonl_bad_lines_are_named(void **state)
                CIVIC_E_LIMIT, 1, 44, "field 'ts': timestamp out of range (years 0001..9999 in "
                "UTC): it looks like milliseconds; write Unix seconds (drop the last three digits) "
                "\"1767607200000\"");
+    /* digits and a fraction below 100000000, however many zeros lead them:
+     * not told to write Unix seconds of 1970 */
+    assert_true(ends_with(load_message("id,subject,type,ts\nx,s,fine,000045000.5\n"),
+                          "\"000045000.5\""));
     assert_true(ends_with(load_message("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\","
                                        "\"ts\":-62135596801}\n"),
                           "timestamp out of range (years 0001..9999 in UTC) \"-62135596801\""));

@@ -3602,10 +3602,23 @@ static void option_wants(const opt_def *d, char *out, size_t n)
  * twice is one directory, file or scheme: taken. */
 static int given_once(const opt_def *d, const char *was, const char *v)
 {
+    struct stat a, b;
     if (!d->once || !was || strcmp(was, v) == 0) return 0;
-    char what[2 * PATH_BYTES_MAX + 160];
-    snprintf(what, sizeof(what), "%s was given twice, '%s' and '%s': give it once (one is "
-             "used, not both)", d->name, was, v);
+    /* two spellings of one file or directory ("data", "data/"): one value */
+    if (stat(was, &a) == 0 && stat(v, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return 0;
+    /* each value at most 200 bytes, cut before a character, never inside one */
+    size_t n[2] = { strlen(was), strlen(v) };
+    const char *t[2] = { was, v };
+    for (int k = 0; k < 2; k++) {
+        if (n[k] <= 200) continue;
+        n[k] = 197;
+        while (n[k] > 0 && ((unsigned char)t[k][n[k]] & 0xC0) == 0x80) n[k]--;
+    }
+    char what[600];
+    snprintf(what, sizeof(what), "%s was given twice, '%.*s%s' and '%.*s%s': give it once (one "
+             "is used, not both)", d->name, (int)n[0], was, n[0] < strlen(was) ? "..." : "",
+             (int)n[1], v, n[1] < strlen(v) ? "..." : "");
     return usage_error("%s%s", what, "");
 }
 

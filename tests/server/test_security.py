@@ -860,6 +860,16 @@ def test_command_line(tmp):
         rc, out, err = run("--bind", "localhost", opt, first, opt, first)
         check(rc == 1 and "given twice" not in err and "not an IPv4 or IPv6 address" in err,
               "%s given twice with one value is taken: %s %r" % (opt, rc, err[:300]))
+    # two spellings of one directory ("d", "d/") are one value; a value too
+    # long to show whole is cut before a character, not inside one
+    rc, out, err = run("--bind", "localhost", "--data", tmp, "--data", tmp + "/")
+    check(rc == 1 and "given twice" not in err and "not an IPv4 or IPv6 address" in err,
+          "--data given as d and d/ is one value: %s %r" % (rc, err[:300]))
+    long_name = "\u00e9" * 3000
+    rc, out, err = run("--bind", "localhost", "--rules", long_name, "--rules", "x" + long_name)
+    check(rc == 1 and "--rules was given twice, '" + "\u00e9" * 98 + "...' and 'x" +
+          "\u00e9" * 98 + "...': give it once" in err,
+          "a long value given twice is cut before a character: %r" % err[:600])
     # the other options take the last value, as the manual says: --port P
     # --port 0 listens on a port picked for it, not on P
     port = harness.free_port()
