@@ -1388,7 +1388,7 @@ static bool line_set_equal(const line_set *a, const line_set *b)
 /* the rules warnings are hints_scheme's kinds, in its order */
 enum { WARN_LAST_MIN = HINT_LAST_MIN, WARN_RETAIN = HINT_RETAIN, WARN_UNSEEN = HINT_UNSEEN,
        WARN_GRADE = HINT_GRADE, WARN_CAP = HINT_CAP, WARN_CATEGORY = HINT_CATEGORY,
-       WARN_COLUMN_QTY = HINT_SCHEME_KINDS, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KEY,
+       WARN_CATEGORY_CODE = HINT_CATEGORY_CODE, WARN_COLUMN_QTY = HINT_SCHEME_KINDS, WARN_COLUMN_GROUP, WARN_COLUMN_REF, WARN_KEY,
        WARN_TS, WARN_AS_OF, WARN_KINDS };
 
 /* The rules use no version-2 key: a JSON Lines key spelling a field's name
@@ -1413,7 +1413,8 @@ static void warn_note(int kind, const char *label, const char *text)
 static void warn_print(void)
 {
     static const char *const such[WARN_KINDS] = { "rules files", "rules", "names", "grades",
-                                                  "caps", "categories", "columns", "columns",
+                                                  "caps", "categories", "categories",
+                                                  "columns", "columns",
                                                   "columns", "keys", "", "" };
     for (int k = 0; k < WARN_KINDS; k++) {
         if (!warned[k].count) continue;

@@ -814,7 +814,7 @@ static void categories_apart(const civic_rules *rules, const hint_version *v, si
                      "in category '%s': they do not escalate each other (a rule is in its own "
                      "code's category only when it names none)", who,
                      c[x].count > 1 ? "have" : "has", c[x].name, c[x].name, its);
-            say(payload, HINT_CATEGORY, text);
+            say(payload, HINT_CATEGORY_CODE, text); /* another slip than a near name */
             continue;
         }
         if (c[x].count != 1 || n > HINT_NEAR_NAMES_MAX) continue;

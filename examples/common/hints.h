@@ -149,7 +149,7 @@ bool hints_small_time(const civic_rules *rules, const char *what, const char *te
  * load, as libcivic 1.0 loaded them).  Each warning is one line, given to
  * say() with its kind; bindings/python/civic/_hints.py mirrors them. */
 enum { HINT_LAST_MIN, HINT_RETAIN, HINT_UNSEEN, HINT_GRADE, HINT_CAP, HINT_CATEGORY,
-       HINT_SCHEME_KINDS };
+       HINT_CATEGORY_CODE, HINT_SCHEME_KINDS };
 void hints_scheme(const civic_rules *rules, void (*say)(void *payload, int kind, const char *text),
                   void *payload);
 

@@ -1749,6 +1749,10 @@ warns category-code 1 "^civic-score: warning: $T/cat-code.toml: rule 'bark' has 
 sed '/category = "animals"/d' "$T/cat-code.toml" >"$T/cat-code-own.toml"
 warns category-code-own 0 "" -- -r "$T/cat-code-own.toml" -t 2022-02-01 "$T/dog.csv"
 warns print-rules-category 1 "$T/cat-typo.toml: rule 'red_light' is the only rule in category 'trafic'" -- --print-rules -r "$T/cat-typo.toml"
+# both slips in one scheme: two kinds, a line each (the second was "(2 such categories)")
+cat "$T/cat-typo.toml" >"$T/cat-both.toml"
+sed '/^\[\[grade\]\]/,/^name/d' "$T/cat-code.toml" >>"$T/cat-both.toml"
+warns category-both 2 "rule 'bark' has category 'dog', the code of rule 'dog'" -- -r "$T/cat-both.toml" -t 2022-02-01 "$T/dog.csv"
 
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]
