@@ -708,6 +708,11 @@ def _parse_time(rules_ptr, value, what="time"):
                 _warn("%s %d is after the year 9999%s" % (what, value, _MILLISECONDS),
                       CivicWarning)
             return value
+        # an as_of or time past 64 bits: that is its limit, not the calendar
+        if what in ("as_of", "time"):
+            raise _out_of_range(value)(
+                _capi.CIVIC_E_LIMIT, "bad %s %s: does not fit in 64 bits (an int %s is Unix "
+                "seconds, any 64-bit value)" % (what, _int_shown(value), what))
         # purge's before (new in 1.1): the range of every other form
         # ("253402300800" as text, civic-score -t)
         if not _capi.CIVIC_TIME_MIN <= value <= _capi.CIVIC_TIME_MAX:
