@@ -534,6 +534,10 @@ const char *civic__rb_duration_hint(const char *t, size_t n, const char *const *
     }
     uint64_t times = unit_days(u, m, &unit);
     if (!times) return NULL;
+    while (scale > 1 && count % 10 == 0) { /* "1.0y", "2.50m": the zeros say nothing */
+        count /= 10;
+        scale /= 10;
+    }
     if (scale > 1) { /* a fraction: whole in months ("0.5y"), days or hours' days, or none */
         if (unit == 'w') return NULL;
         uint64_t whole = count * times * (unit == 'y' ? 12 : 1);

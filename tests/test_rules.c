@@ -1521,6 +1521,9 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         /* a fraction of a year in months, an ISO period's hours in whole days */
         { RULE, "valid", "1.5y", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
         { RULE, "valid", "0.5y", "", V2, "(did you mean \"6m\"?)", "6m", 5, 9 },
+        /* zeros after the point say nothing: the unit as written */
+        { RULE, "valid", "1.0y", "", V2, "(did you mean \"1y\"?)", "1y", 5, 9 },
+        { RULE, "valid", "1.50y", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
         { RULE, "valid", "1.5 years", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
         { RULE, "repair_after", "0.25y", "", V1, "(did you mean \"3m\"?)", "3m", 5, 16 },
         { RULE, "valid", "PT48H", "", V2, "(did you mean \"2d\"?)", "2d", 5, 9 },
