@@ -430,6 +430,7 @@ static void ts_hint(const char *v, size_t n, int32_t utc_offset, char *buf, size
 static bool ts_hint_fraction(const char *v, size_t n, int32_t utc_offset, char *buf, size_t size)
 {
     char w[24];
+    if (n == 0) return false;
     size_t i = v[0] == '-', int_at = i;
     while (i < n && v[i] >= '0' && v[i] <= '9') i++;
     while (int_at < i && v[int_at] == '0') int_at++; /* the value decides, not its zeros */
