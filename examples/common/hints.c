@@ -964,10 +964,32 @@ void hints_not_a_list(const civic_rules *rules, const char *name, char quote, ch
                       size_t n)
 {
     char names[HINTS_LIST_NAMES_BYTES];
-    const char *tier = NULL;
+    const char *tier = NULL, *meant = civic_rules_list_meant(rules, name);
     for (size_t t = 0; !tier && t < civic_rules_tier_count(rules); t++)
         if (strcmp(civic_rules_tier_name(rules, t), name) == 0)
             tier = civic_rules_tier_name(rules, t);
+    /* a tier's name in other letters ("Volunteer_Star"), no list being
+     * nearer: that tier, named as the scheme writes it */
+    bool other_case = false;
+    for (size_t t = 0; !tier && !meant && t < civic_rules_tier_count(rules); t++) {
+        const char *x = civic_rules_tier_name(rules, t);
+        size_t k = 0;
+        while (x[k] && name[k] && fold_lower((unsigned char)x[k]) ==
+                                      fold_lower((unsigned char)name[k]))
+            k++;
+        if (!x[k] && !name[k]) tier = x, other_case = true;
+    }
+    if (other_case) {
+        char how[HINTS_LIST_NAMES_BYTES + 64];
+        if (list_names(rules, tier, names, sizeof(names)))
+            snprintf(how, sizeof(how), "measures on it: %s", names);
+        else
+            snprintf(how, sizeof(how), "the scheme has none");
+        snprintf(out, n, " is neither a flag nor a measure of the scheme (the tier %c%s%c, in "
+                 "those letters, is listed through a measure on it: %s)", quote, tier, quote,
+                 how);
+        return;
+    }
     if (tier) {
         /* a measure names a tier and a level of it: its list is of the
          * subjects that reached that level (docs/rules.md, measures) */
@@ -983,7 +1005,6 @@ void hints_not_a_list(const civic_rules *rules, const char *name, char quote, ch
         return;
     }
     hints_list_names(rules, names, sizeof(names));
-    const char *meant = civic_rules_list_meant(rules, name);
     if (meant)
         snprintf(out, n, " is neither a flag nor a measure of the scheme (did you mean %c%s%c? "
                  "lists: %s)", quote, meant, quote, names);

@@ -309,6 +309,10 @@ if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, 
 "$CLI" -r "$T/tier-lists.toml" --list volunteer_star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (a [measure.CODE] with tier = \"volunteer_star\" and a min_level), and the scheme has none (lists: dishonest)" "$T/err"; then ok; else
     bad "--list of a tier without measures: $rc $(cat "$T/err")"; fi
+# a tier's name in other letters: that tier, as the scheme writes it
+"$CLI" -r "$T/tier-measures.toml" --list Volunteer_Star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: measures on it: rebate; bus_pass)" "$T/err"; then ok; else
+    bad "--list of a tier in capitals: $rc $(cat "$T/err")"; fi
 # the names of a scheme with more lists than a line holds end with "; ...", and
 # one with none says so
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'

@@ -2233,8 +2233,16 @@ def _no_list(rules, name, n):
     through a measure on it, and which measures are, or the list the name
     most likely meant (civic_rules_list_meant)."""
     said = _NO_LIST % _excerpt(name)
-    if n in [_lib.civic_rules_tier_name(rules, t)
-             for t in range(_lib.civic_rules_tier_count(rules))]:
+    tiers = [_lib.civic_rules_tier_name(rules, t)
+             for t in range(_lib.civic_rules_tier_count(rules))]
+    meant = _lib.civic_rules_list_meant(rules, n)
+    if n not in tiers and not meant:
+        # a tier's name in other letters: that tier, as the scheme writes it
+        folded = [t for t in tiers if t.lower() == n.lower()]
+        if folded:
+            n = folded[0]
+            name = _str(n)
+    if n in tiers:
         on = []
         for m in range(_lib.civic_rules_measure_count(rules)):
             x = _capi.civic_measure_info(version=_capi.CIVIC_MEASURE_INFO_VERSION)
@@ -2245,7 +2253,6 @@ def _no_list(rules, name, n):
                 % (said, _excerpt(name), "; ".join(on))
         return "%s: %s is a tier, listed through a measure on it (a [measure.CODE] with " \
             "tier = \"%s\" and a min_level; the scheme has none)" % (said, _excerpt(name), name)
-    meant = _lib.civic_rules_list_meant(rules, n)
     return said + (" (did you mean %s?)" % _excerpt(_str(meant)) if meant else "")
 
 

@@ -681,6 +681,13 @@ class TestTiersMeasuresLists(V2):
                          "no flag or measure named 'volunteer_star' in the scheme: "
                          "'volunteer_star' is a tier, listed through a measure on it (measures "
                          "on it: volunteer_rebate)")
+        # a tier's name in other letters: that tier, as the scheme writes it
+        with self.assertRaises(civic.CivicError) as cm:
+            self.e.list("Volunteer_Star", "2022-06-15")
+        self.assertEqual(cm.exception.message,
+                         "no flag or measure named 'Volunteer_Star' in the scheme: "
+                         "'volunteer_star' is a tier, listed through a measure on it (measures "
+                         "on it: volunteer_rebate)")
         bare = self.engine(OUTPUTS.split("[measure.")[0])
         with self.assertRaises(civic.CivicError) as cm:
             bare.list("volunteer_star")
