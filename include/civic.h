@@ -853,10 +853,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** (resolved again at each use), a directory that cannot be searched; nor
 ** is a second hard link that leaves the name leading to the file a loss.
 ** A journal truncated in place while open (a log rotation's
-** copytruncate) is found at the next write, civic_engine_journal_sync or
-** civic_engine_journal_close (since 1.1; the write went on at the old end,
-** behind a hole of zero bytes no open reads): refused as a removed one is,
-** until civic_engine_compact keeps its batches.
+** copytruncate) is found where a lost name is (since 1.1; under ALWAYS the
+** write, before it; under GROUP the background sync; under any policy
+** civic_engine_journal_sync and civic_engine_journal_close): a write under
+** GROUP or NONE before then goes on at the old end, behind a hole of zero
+** bytes no open reads, and is in the engine.  It is refused as a removed
+** one is, until civic_engine_compact keeps its batches.
 ** Recovery tells a torn tail from damage: when nothing
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in

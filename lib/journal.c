@@ -260,17 +260,26 @@ static int removed_error(civic_error *err, struct civic_journal *j)
     return civic__error_path(err, CIVIC_E_IO, 0, "journal", j->path, tail);
 }
 
-/* The file is shorter than the batches written to it: something truncated
- * it while open (a log rotation's "copytruncate" empties it in place).  The
- * next append would leave a hole of zero bytes where they were, which no
- * open can read; the batches are all in the engine still.  Called with the
- * engine locked (j->size is the writer's). */
-static bool cut_short(struct civic_journal *j)
+/* The file was truncated in place while open (a log rotation's
+ * "copytruncate" empties it): shorter than `size`, the end of the batches
+ * written to it (0: not known), or, once a batch was written at the old end
+ * behind a hole of zero bytes no open reads, without its header's or its
+ * first record's magic there.  The batches are all in the engine still.
+ * Looked for where a lost name is (journal_append under ALWAYS, before the
+ * write; the group sync; civic_engine_journal_sync and _close): not at
+ * every append under GROUP or NONE, where three system calls a write would
+ * cost more than the write. */
+static bool cut_short(struct civic_journal *j, int fd, uint64_t size)
 {
     struct stat st;
-    if (!atomic_load(&j->cut) && fstat(j->fd, &st) == 0 && (uint64_t)st.st_size < j->size)
-        atomic_store(&j->cut, 1);
-    return atomic_load(&j->cut);
+    unsigned char m[8];
+    if (atomic_load(&j->cut) || fstat(fd, &st) != 0) return atomic_load(&j->cut);
+    bool cut = (uint64_t)st.st_size < size || pread(fd, m, 8, 0) != 8 ||
+               memcmp(m, "CIVICJNL", 8) != 0 ||
+               (st.st_size > JNL_HEADER_BYTES &&
+                (pread(fd, m, 4, JNL_HEADER_BYTES) != 4 || memcmp(m, "CJRC", 4) != 0));
+    if (cut) atomic_store(&j->cut, 1);
+    return cut;
 }
 
 static int cut_error(civic_error *err, struct civic_journal *j)
@@ -1033,7 +1042,7 @@ static void *group_main(void *arg)
         j->syncing = true;
         int fd = j->fd;
         pthread_mutex_unlock(&j->mutex);
-        bool ok = fdatasync(fd) == 0 && still_named(j, fd);
+        bool ok = fdatasync(fd) == 0 && still_named(j, fd) && !cut_short(j, fd, 0);
         pthread_mutex_lock(&j->mutex);
         if (!ok) {
             atomic_store(&j->unsynced_lost, 1);
@@ -1458,7 +1467,7 @@ int civic_engine_journal_close(civic_engine *e, civic_error *err)
     bool moved = !child && moved_away(j); /* its file still linked: not at its name, if lost */
     bool was_lost = atomic_load(&j->name_lost); /* its name lost, given back since if named */
     bool earlier = atomic_load(&j->failed), lost = atomic_load(&j->unsynced_lost);
-    bool cut = !child && cut_short(j); /* no append since the write: j->size is still */
+    bool cut = !child && cut_short(j, j->fd, j->size); /* no append since the write */
     errno = 0;
     bool closed = journal_shutdown(&e->alc, j);
     int saved = errno;
@@ -1578,7 +1587,7 @@ static int journal_append(struct civic_journal *j, const civic_engine *e, const 
                                 "compact (civic_engine_compact) before any write, so that "
                                 "both files name these rules", jname(j));
     if (atomic_load(&j->failed)) return failed_error(err, j);
-    if (cut_short(j)) return cut_error(err, j);
+    if (j->policy == CIVIC_SYNC_ALWAYS && cut_short(j, j->fd, j->size)) return cut_error(err, j);
     uint32_t version = v2 ? JNL_VERSION_2 : j->version;
     if (j->foreign) { /* synced before anything is appended under it */
         if (!set_header(j, e->rules->fingerprint, version)) {
@@ -1641,7 +1650,7 @@ int civic_engine_journal_sync(civic_engine *e, civic_error *err)
             rc = errno == ENOENT ? removed_error(err, j) : io_error(err, "sync", j->path);
         } else if (atomic_load(&j->failed)) {
             rc = failed_error(err, j);
-        } else if (cut_short(j)) {
+        } else if (cut_short(j, j->fd, j->size)) {
             rc = cut_error(err, j);
         } else {
             j->dirty = false;
