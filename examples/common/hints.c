@@ -960,6 +960,44 @@ void hints_list_names(const civic_rules *rules, char *out, size_t n)
     (void)list_names(rules, NULL, out, n);
 }
 
+/* The index of the rule coded name, or civic_rules_rule_count() if none. */
+static size_t rule_named(const civic_rules *rules, const char *name)
+{
+    size_t r = 0;
+    while (r < civic_rules_rule_count(rules) && strcmp(civic_rules_rule_code(rules, r), name))
+        r++;
+    return r;
+}
+
+/* The flags rule sets in any of its versions, each once and quoted, "; "
+ * between them (those that fit, then "; ..."); how many, 0 if none. */
+static size_t rule_flags(const civic_rules *rules, size_t rule, char quote, char *out, size_t n)
+{
+    static const char more[] = "; ...";
+    civic_rule_info info = CIVIC_RULE_INFO_INIT;
+    size_t at = 0, count = 0;
+    const char *seen[64];
+    out[0] = '\0';
+    if (civic_rules_rule_info(rules, rule, 0, &info) != CIVIC_OK) return 0;
+    for (size_t v = 0, changes = info.changes; v <= changes; v++) {
+        civic_rule_info x = CIVIC_RULE_INFO_INIT;
+        if (civic_rules_rule_info(rules, rule, v, &x) != CIVIC_OK || !x.flag[0]) continue;
+        bool again = false;
+        for (size_t i = 0; i < count && !again; i++) again = strcmp(seen[i], x.flag) == 0;
+        if (again || count == sizeof(seen) / sizeof(seen[0])) continue;
+        seen[count] = x.flag;
+        size_t len = strlen(x.flag) + 2 + (count ? 2 : 0);
+        if (at + len + sizeof(more) >= n) {
+            if (at + sizeof(more) <= n) memcpy(out + at, more, sizeof(more));
+            return count + 1;
+        }
+        snprintf(out + at, n - at, "%s%c%s%c", count ? "; " : "", quote, x.flag, quote);
+        at += len;
+        count++;
+    }
+    return count;
+}
+
 void hints_not_a_list(const civic_rules *rules, const char *name, char quote, char *out,
                       size_t n)
 {
@@ -1002,6 +1040,20 @@ void hints_not_a_list(const civic_rules *rules, const char *name, char quote, ch
         snprintf(out, n, " is a tier, not a flag nor a measure: a tier is listed through a "
                  "measure on it (a [measure.CODE] with tier = \"%s\" and a min_level), and the "
                  "scheme has none (lists: %s)", tier, names);
+        return;
+    }
+    size_t rule = rule_named(rules, name);
+    if (rule < civic_rules_rule_count(rules)) {
+        /* a rule's code: the list is of the flag it sets, if it sets one */
+        size_t flags = rule_flags(rules, rule, quote, names, sizeof(names));
+        if (flags) {
+            snprintf(out, n, " is a rule, not a flag nor a measure: the subjects it flags are "
+                     "on the list%s %s", flags > 1 ? "s" : "", names);
+            return;
+        }
+        hints_list_names(rules, names, sizeof(names));
+        snprintf(out, n, " is a rule, not a flag nor a measure, and sets no flag (lists: %s)",
+                 names);
         return;
     }
     hints_list_names(rules, names, sizeof(names));

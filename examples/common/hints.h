@@ -167,7 +167,8 @@ void hints_list_names(const civic_rules *rules, char *out, size_t n);
  *   civic_rules_list_meant finds quoted with `quote`, when it finds one;
  *   for a tier's name, that a tier is listed through a measure on it, and
  *   which measures are ("(measures on it: star_rebate)"), or how one is
- *   written and the scheme's lists when none is.
+ *   written and the scheme's lists when none is; for a rule's code, the
+ *   flags the rule sets ("on the list 'dishonest'"), or that it sets none.
  * civic-score's --list and civic-server's GET /lists/{name} say it. */
 #define HINTS_LIST_NAMES_BYTES 300
 #define HINTS_NOT_A_LIST_BYTES 800

@@ -313,6 +313,22 @@ if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, 
 "$CLI" -r "$T/tier-measures.toml" --list Volunteer_Star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: measures on it: rebate; bus_pass)" "$T/err"; then ok; else
     bad "--list of a tier in capitals: $rc $(cat "$T/err")"; fi
+# a rule's code is no list: the list of the flag it sets, or that it sets none
+# (tier-measures.toml: bad sets dishonest, help no flag)
+"$CLI" -r "$T/tier-measures.toml" --list bad "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'bad' is a rule, not a flag nor a measure: the subjects it flags are on the list 'dishonest'" "$T/err"; then ok; else
+    bad "--list of a rule that sets a flag: $rc $(cat "$T/err")"; fi
+"$CLI" -r "$T/tier-measures.toml" --list help "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'help' is a rule, not a flag nor a measure, and sets no flag (lists: dishonest; rebate; no_subsidy; bus_pass)" "$T/err"; then ok; else
+    bad "--list of a rule that sets no flag: $rc $(cat "$T/err")"; fi
+# a rule that sets two flags over its changes names both, once each
+{ printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fraud]\npoints = -50\nflag = "dishonest"\n'
+  printf '[[rule.fraud.change]]\nfrom = "2025-01-01"\nflag = "fraudster"\n'
+  printf '[[rule.fraud.change]]\nfrom = "2026-01-01"\nflag = "dishonest"\n'
+} >"$T/rule-flags.toml"
+"$CLI" -r "$T/rule-flags.toml" --list fraud "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'fraud' is a rule, not a flag nor a measure: the subjects it flags are on the lists 'dishonest'; 'fraudster'" "$T/err"; then ok; else
+    bad "--list of a rule whose changes set two flags: $rc $(cat "$T/err")"; fi
 # the names of a scheme with more lists than a line holds end with "; ...", and
 # one with none says so
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'

@@ -1039,6 +1039,7 @@ def test_lists_and_report(log, log_path):
         _, d = srv.get("/lists/dishonest")
         check(len(d.get("subjects", [])) >= 1 and d["kind"] == "flag"
               and d["subjects"][0]["since"], "the dishonest list of the sample: %s" % d)
+        # (illegal_parking is a rule: it sets no flag)
         for name in ("no-such-list", "illegal_parking"):
             status, e = srv.get("/lists/" + name)
             check(status == 404 and e.get("error") == "no such list" and name in e["reason"]
@@ -1054,7 +1055,11 @@ def test_lists_and_report(log, log_path):
                               'you mean "dishonest"? lists: %s)' % lists),
                 ("volunteer_star", '"volunteer_star" is a tier, not a flag nor a measure: a '
                                    'tier is listed through a measure on it (measures on it: '
-                                   'volunteer_rebate)')):
+                                   'volunteer_rebate)'),
+                ("illegal_parking", '"illegal_parking" is a rule, not a flag nor a measure, '
+                                    'and sets no flag (lists: %s)' % lists),
+                ("court_defaulter", '"court_defaulter" is a rule, not a flag nor a measure: '
+                                    'the subjects it flags are on the list "dishonest"')):
             status, e = srv.get("/lists/" + name)
             check(status == 404 and e.get("error") == "no such list"
                   and e.get("reason") == reason,

@@ -2253,6 +2253,19 @@ def _no_list(rules, name, n):
                 % (said, _excerpt(name), "; ".join(on))
         return "%s: %s is a tier, listed through a measure on it (a [measure.CODE] with " \
             "tier = \"%s\" and a min_level; the scheme has none)" % (said, _excerpt(name), name)
+    codes = [_lib.civic_rules_rule_code(rules, r)
+             for r in range(_lib.civic_rules_rule_count(rules))]
+    if n in codes:
+        # a rule's code: the list is of the flag it sets, if it sets one
+        flags = []
+        for v in _hints._rule_versions(rules, codes.index(n)):
+            if v.flag and v.flag not in flags:
+                flags.append(v.flag)
+        if flags:
+            return "%s: %s is a rule, the subjects it flags are on the list%s %s" % (
+                said, _excerpt(name), "s" if len(flags) > 1 else "",
+                "; ".join(_excerpt(_str(f)) for f in flags))
+        return "%s: %s is a rule, and sets no flag" % (said, _excerpt(name))
     return said + (" (did you mean %s?)" % _excerpt(_str(meant)) if meant else "")
 
 

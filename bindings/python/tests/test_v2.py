@@ -683,6 +683,13 @@ class TestTiersMeasuresLists(V2):
                              "no flag or measure named %r in the scheme: 'volunteer_star' is a "
                              "tier, listed through a measure on it (measures on it: "
                              "volunteer_rebate)" % asked)
+        # a rule's code: the list of the flag it sets, or that it sets none
+        for asked, told in (("defaulter", "the subjects it flags are on the list 'dishonest'"),
+                            ("honour", "and sets no flag")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.e.list(asked, "2022-06-15")
+            self.assertEqual(cm.exception.message, "no flag or measure named %r in the "
+                             "scheme: %r is a rule, %s" % (asked, asked, told))
         bare = self.engine(OUTPUTS.split("[measure.")[0])
         with self.assertRaises(civic.CivicError) as cm:
             bare.list("volunteer_star")
