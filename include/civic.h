@@ -465,7 +465,9 @@ CIVIC_API int civic_engine_load_file(civic_engine *engine, const char *path,
  *  engine in steps (each step copies or rehashes what is held, on fresh
  *  memory): for a program that knows about how much it will feed.  A
  *  hint: no answer changes, and the engine still grows past it.  Capped
- *  at the engine's events_max.  Memory: the sizes the engine would grow to
+ *  at the engine's events_max (so reserving UINT64_MAX asks for room for
+ *  events_max events, and fails with CIVIC_E_NOMEM if that much memory
+ *  cannot be had).  Memory: the sizes the engine would grow to
  *  for that many events (32 bytes per event in the array; in the id index
  *  4-8 for ids numbered in about the order they come, 11-21 for others;
  *  each rounded up to a power of two), reserved at once (in an empty
@@ -1229,8 +1231,9 @@ CIVIC_API int civic_engine_list(const civic_engine *engine, const char *name, in
  *  likely meant, for a "did you mean" after CIVIC_E_NOTFOUND: a flag or a
  *  measure of the same letters in another case ("Dishonest": "dishonest"),
  *  or as near as the rules reader's "did you mean" of a misspelt name asks
- *  (one edit away, two for names of six bytes or more; the first of the
- *  nearest, flags before measures).  The flag or measure itself when name
+ *  (one edit away, two for names of six letters or more, a letter being a
+ *  character whatever its bytes; the first of the nearest, flags before
+ *  measures).  The flag or measure itself when name
  *  is one.  Ownership: borrowed from rules.
  *  @return the name, or NULL when none is that near (or rules or name is
  *          NULL).  Threads: any. */
@@ -1339,7 +1342,8 @@ CIVIC_API uint32_t civic_rules_measure_kind(const civic_rules *rules, size_t m);
 typedef struct civic_rule_info {
     uint32_t version;         /* CIVIC_RULE_INFO_VERSION, set by the caller */
     uint32_t affects;         /* CIVIC_AFFECTS_* */
-    const char *code, *dimension, *flag, *category, *cap_group; /* "" if none */
+    const char *code, *dimension, *flag, *category, *cap_group; /* "" if none;
+                                 category: the rule's code when none is written */
     int64_t points;           /* hundredths */
     int64_t repeat_factor;    /* hundredths, 0 when none */
     int64_t cap;              /* hundredths, -1 when none */

@@ -749,17 +749,34 @@ int civic__rb_seen(builder *b, uint32_t *keys, int bit, const char *key, size_t 
     return CIVIC_OK;
 }
 
-/* The edit distance of a and b, letters compared without case, counting an
- * insertion, a deletion, a substitution or a swap of two neighbours as one
- * (optimal string alignment), or limit + 1 as soon as it is surely more than
- * limit: a row's least value never falls in the rows below it, and only
- * cells within limit of the diagonal can end at most limit, so a name far
- * from the key costs a few rows, not the whole table (an event log's every
- * unknown type is measured against every rule code).  Both are at most
- * KEY_NEAR_MAX bytes. */
+/* The letters of s (n bytes): each UTF-8 character one unit, its bytes
+ * packed in a uint32_t (an ASCII letter in lower case), so a misspelt name
+ * in Chinese is one edit from its list as one in English is; a byte that
+ * begins no character is a unit of its own.  At most n units. */
+static size_t near_units(const char *s, size_t n, uint32_t *u)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; m++) {
+        uint32_t x = (uint32_t)ascii_lower((unsigned char)s[i++]);
+        for (int k = 1; k < 4 && i < n && ((unsigned char)s[i] & 0xc0) == 0x80; k++)
+            x = x << 8 | (unsigned char)s[i++];
+        u[m] = x;
+    }
+    return m;
+}
+
+/* The edit distance of a and b (letters, as near_units makes them),
+ * counting an insertion, a deletion, a substitution or a swap of two
+ * neighbours as one (optimal string alignment), or limit + 1 as soon as it
+ * is surely more than limit: a row's least value never falls in the rows
+ * below it, and only cells within limit of the diagonal can end at most
+ * limit, so a name far from the key costs a few rows, not the whole table
+ * (an event log's every unknown type is measured against every rule code).
+ * Both are at most KEY_NEAR_MAX letters. */
 enum { KEY_NEAR_MAX = 32 };
 
-static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn, unsigned limit)
+static unsigned key_distance(const uint32_t *a, size_t an, const uint32_t *b, size_t bn,
+                             unsigned limit)
 {
     unsigned d[KEY_NEAR_MAX + 1][KEY_NEAR_MAX + 1];
     const unsigned far = limit + 1;
@@ -771,13 +788,12 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn,
         unsigned least = d[i][0];
         if (lo > 1) d[i][lo - 1] = far;
         for (size_t j = lo; j <= hi; j++) {
-            int ca = ascii_lower((unsigned char)a[i - 1]);
-            int cb = ascii_lower((unsigned char)b[j - 1]);
+            uint32_t ca = a[i - 1], cb = b[j - 1];
             unsigned best = d[i - 1][j - 1] + (ca != cb);
             if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
             if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && ca == ascii_lower((unsigned char)b[j - 2]) &&
-                ascii_lower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < best)
+            if (i > 1 && j > 1 && ca == b[j - 2] && a[i - 2] == cb &&
+                d[i - 2][j - 2] + 1 < best)
                 best = d[i - 2][j - 2] + 1;
             d[i][j] = best < far ? best : far;
             if (d[i][j] < least) least = d[i][j];
@@ -790,20 +806,25 @@ static unsigned key_distance(const char *a, size_t an, const char *b, size_t bn,
 
 /* The name a misspelt `key` most likely meant, of the names nth(ctx, i)
  * for i < n (NULL ends them early): the same letters in another case, or
- * one edit away ("pionts", "bsae"), or two for names of six bytes or more
- * ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if none is
- * that near.  nearest_within: at most `best` edits away. */
+ * one edit away ("pionts", "bsae"), or two for names of six letters or
+ * more ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if
+ * none is that near.  nearest_within: at most `best` edits away.  Names of
+ * more than KEY_NEAR_MAX bytes are none. */
 static const char *nearest_within(const void *ctx, const char *(*nth)(const void *, size_t),
                                   size_t n, const char *key, size_t len, unsigned best)
 {
     const char *found = NULL;
+    uint32_t a[KEY_NEAR_MAX], b[KEY_NEAR_MAX];
     if (len == 0 || len > KEY_NEAR_MAX) return NULL;
+    size_t an = near_units(key, len, a);
     for (size_t i = 0; i < n; i++) {
         const char *name = nth(ctx, i);
         if (!name) break;
         size_t m = strlen(name);
-        if (m > KEY_NEAR_MAX || (m > len ? m - len : len - m) > best) continue;
-        unsigned d = key_distance(key, len, name, m, best);
+        if (m > KEY_NEAR_MAX) continue;
+        size_t bn = near_units(name, m, b);
+        if ((bn > an ? bn - an : an - bn) > best) continue;
+        unsigned d = key_distance(a, an, b, bn, best);
         if (d < best || (d == best && !found)) {
             best = d;
             found = name;
@@ -815,7 +836,9 @@ static const char *nearest_within(const void *ctx, const char *(*nth)(const void
 static const char *nearest(const void *ctx, const char *(*nth)(const void *, size_t), size_t n,
                            const char *key, size_t len)
 {
-    return nearest_within(ctx, nth, n, key, len, len >= 6 ? 2 : 1);
+    uint32_t u[KEY_NEAR_MAX];
+    if (len == 0 || len > KEY_NEAR_MAX) return NULL;
+    return nearest_within(ctx, nth, n, key, len, near_units(key, len, u) >= 6 ? 2 : 1);
 }
 
 /* The limits the messages of new_rule and new_cap give. */

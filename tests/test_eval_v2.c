@@ -651,6 +651,24 @@ static void a_name_that_is_no_list_gets_the_list_it_meant(void **state)
     assert_null(civic_rules_list_meant(r, NULL));
     assert_null(civic_rules_list_meant(NULL, "dishonest"));
     civic_rules_free(r);
+    /* edits count letters, not bytes: a Chinese character dropped or
+     * changed (three bytes each) is one edit, as an ASCII letter is; a
+     * four-letter name is allowed one, whatever its bytes */
+    r = rules_from(TEST_SCHEME
+                   "[rule.bad]\npoints = 0\nflag = \"\xe5\xa4\xb1\xe4\xbf\xa1\xe4\xba"
+                   "\xba\xe5\x91\x98\"\n"                  /* 失信人员 */
+                   "[rule.cross]\npoints = -1\nflag = \"\xc3\x84rger\"\n"); /* Ärger */
+    assert_string_equal(civic_rules_list_meant(r, "\xe5\xa4\xb1\xe4\xbf\xa1\xe4\xba"
+                                                  "\xba"),                    /* 失信人 */
+                        "\xe5\xa4\xb1\xe4\xbf\xa1\xe4\xba\xba\xe5\x91\x98");
+    assert_string_equal(civic_rules_list_meant(r, "\xe5\xa4\xb1\xe8\xa8\x80\xe4\xba"
+                                                  "\xba\xe5\x91\x98"),     /* 失言人员 */
+                        "\xe5\xa4\xb1\xe4\xbf\xa1\xe4\xba\xba\xe5\x91\x98");
+    assert_string_equal(civic_rules_list_meant(r, "Arger"), "\xc3\x84rger");
+    /* one letter changed and one added to four: too far */
+    assert_null(civic_rules_list_meant(r, "\xe5\xa4\xb1\xe8\xa8\x80\xe4\xba\xba\xe5"
+                                          "\x91\x98\xe5\x91\x98"));
+    civic_rules_free(r);
 }
 
 /* A list's until is where the subject leaves it as known at T: retention
