@@ -646,12 +646,107 @@ def _categories_apart(rules, flat, said):
     return out
 
 
+def _unseen_char(ch):
+    """What a character no reader sees in a name is (hints.c, unseen_char),
+    and whether it is zero-width (else a space other than ' '); (None,
+    False) for any other.  A plain blank is the caller's to tell."""
+    cp = ord(ch)
+    zero = {0x200B: "U+200B, a zero-width space", 0x200C: "U+200C, a zero-width non-joiner",
+            0x200D: "U+200D, a zero-width joiner", 0x2060: "U+2060, a word joiner",
+            0xFEFF: "U+FEFF, a byte-order mark"}
+    if cp in zero:
+        return zero[cp], True
+    if cp == 0x00A0:
+        return "U+00A0, a no-break space", False
+    if cp == 0x202F:
+        return "U+202F, a narrow no-break space", False
+    if cp == 0x3000:
+        return "U+3000, an ideographic space", False
+    if 0x2000 <= cp <= 0x200A:
+        return "a typographic space (U+2000..U+200A)", False
+    return None, False
+
+
+def _name_unseen(name):
+    """What of the name (a flag, a dimension; str) no reader sees, as
+    hints.c's name_unseen: blanks or other spaces at its start or end, or a
+    zero-width character anywhere: (why, the name without them), or None
+    when it has none."""
+    n, lo, hi = len(name), 0, len(name)
+    lead = trail = inside = None
+    while lo < n:
+        w = None if name[lo] in " \t" else _unseen_char(name[lo])[0]
+        if not w and name[lo] not in " \t":
+            break
+        lead = lead or w
+        lo += 1
+    while hi > lo:
+        w = None if name[hi - 1] in " \t" else _unseen_char(name[hi - 1])[0]
+        if not w and name[hi - 1] not in " \t":
+            break
+        trail = trail or w
+        hi -= 1
+    bare = []
+    for ch in name[lo:hi]:
+        w, zero = _unseen_char(ch)
+        if w and zero:
+            inside = inside or w
+        else:
+            bare.append(ch)
+    if lo == 0 and hi == n and not inside:
+        return None
+    if not bare:
+        why = "is blanks only"
+    elif lead or trail or inside:
+        why = "begins with %s" % lead if lead else "ends with %s" % trail if trail \
+            else "holds %s" % inside
+    else:
+        why = "has blanks around it" if lo > 0 and hi < n else \
+            "begins with a blank" if lo > 0 else "ends with a blank"
+    return why, "".join(bare)
+
+
+def _unseen_names(rules, versions, said):
+    """Flags and dimensions whose names hold what no reader sees, as
+    hints.c's unseen_names: each is another list or subtotal than the name
+    without it, though the rules load (version 1 took them).  versions:
+    every rule's versions, or None in a scheme too large to look for the
+    rule that names one."""
+    out = []
+    flags = int(_lib.civic_rules_flag_count(rules))
+    for i in range(flags + int(_lib.civic_rules_dimension_count(rules))):
+        flag = i < flags
+        raw = _lib.civic_rules_flag_name(rules, i) if flag \
+            else _lib.civic_rules_dimension_name(rules, i - flags)
+        if not raw:
+            continue
+        name = raw.decode("utf-8", "replace")
+        unseen = _name_unseen(name)
+        if not unseen:
+            continue
+        code = None
+        for v in (x for vs in versions or () for x in vs):
+            if (v.flag if flag else v.dimension) == raw:
+                code = v.code
+                break
+        who = "rule '%s': " % _shown(code) if code else ""
+        what = "flag" if flag else "dimension"
+        if unseen[0] == "is blanks only":
+            out.append("%s%s%s '%s' is blanks only" % (said, who, what, _shown(raw)))
+        else:
+            out.append("%s%s%s '%s' %s: it is a different %s from '%s'"
+                       % (said, who, what, _shown(raw), unseen[0], what,
+                          _shown(unseen[1].encode("utf-8"))))
+    return out
+
+
 def scheme(rules, label=None):
     """What in a scheme most likely does not do what its writer meant
     (hints.c, hints_scheme): a min on the last grade; a grade no score has;
-    a rule with retain that shares a cap group with a rule that touches the
-    balance, or a category with one that escalates; a cap no rule names; a
-    category apart from the one most likely meant."""
+    a flag or a dimension whose name holds what no reader sees; a rule with
+    retain that shares a cap group with a rule that touches the balance, or
+    a category with one that escalates; a cap no rule names; a category
+    apart from the one most likely meant."""
     said = "%s: " % label if label else ""
     out = []
     n = int(_lib.civic_rules_grade_count(rules))
@@ -678,7 +773,9 @@ def scheme(rules, label=None):
         pass
     count = int(_lib.civic_rules_rule_count(rules))
     versions = [_rule_versions(rules, j) for j in range(count)]
-    if sum(len(v) for v in versions) > _VERSIONS_MAX:
+    large = sum(len(v) for v in versions) > _VERSIONS_MAX
+    out += _unseen_names(rules, None if large else versions, said)
+    if large:
         return out
 
     def balance_rule_with(skip, key, name):

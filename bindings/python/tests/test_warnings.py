@@ -73,7 +73,22 @@ CATEGORY_CODE = ('[[grade]]\nname = "A"\n[rule.help]\npoints = -10\ncategory = "
 CATEGORY_CODE_SAID = ("rule 'bark' has category 'help', the code of rule 'help', which is in "
                       "category 'animals': they do not escalate each other (a rule is in its "
                       "own code's category only when it names none)")
-SLIPS = ((GRADE_OVER, [GRADE_OVER_SAID]), (GRADE_UNDER, [GRADE_UNDER_SAID]),
+# a flag or a dimension with what no reader sees at an end (or a zero-width
+# character anywhere): another list or subtotal than the name without it
+UNSEEN = ('[[grade]]\nname = "A"\n[rule.help]\npoints = -1\nflag = "dishonest"\n'
+          '[rule.court]\npoints = -2\n')
+UNSEEN_SAID = "rule 'court': %s '%s' %s: it is a different %s from '%s'"
+SLIPS = ((UNSEEN + 'flag = "dishonest "\n',
+          [UNSEEN_SAID % ("flag", "dishonest ", "ends with a blank", "flag", "dishonest")]),
+         (UNSEEN + 'dimension = "\u00a0legal"\n',
+          [UNSEEN_SAID % ("dimension", "\\u00a0legal", "begins with U+00A0, a no-break space",
+                          "dimension", "legal")]),
+         (UNSEEN + 'flag = "dis\u200bhonest"\n',
+          [UNSEEN_SAID % ("flag", "dis\\u200bhonest", "holds U+200B, a zero-width space",
+                          "flag", "dishonest")]),
+         (UNSEEN + 'dimension = "\u3000"\n', ["rule 'court': dimension '\\u3000' is blanks only"]),
+         (UNSEEN + 'flag = "dis honest"\n', []),
+         (GRADE_OVER, [GRADE_OVER_SAID]), (GRADE_UNDER, [GRADE_UNDER_SAID]),
          (CAP_NEAR, [CAP_NEAR_SAID]), (CAP_FAR, [CAP_FAR_SAID]),
          (CATEGORY_TYPO, [CATEGORY_TYPO_SAID]), (CATEGORY_CODE, [CATEGORY_CODE_SAID]),
          (CATEGORY_TYPO.replace('"trafic"', '"traffic"'), []),
@@ -303,6 +318,12 @@ class TestCivicWarning(unittest.TestCase):
         self.assertEqual(got.texts, [CAP_FAR_SAID, CAP_FAR_SAID.replace("service", "other"),
                                      GRADE_OVER_SAID, GRADE_OVER_SAID.replace(
                                          "'S'", "'T'").replace("300.00", "250.00")])
+        # two names, two warnings (civic-score says the first, "(2 such names)")
+        with Caught() as got:
+            civic.Rules.from_text(UNSEEN + 'flag = " dishonest"\ndimension = "legal "\n')
+        self.assertEqual(got.texts, [
+            UNSEEN_SAID % ("flag", " dishonest", "begins with a blank", "flag", "dishonest"),
+            UNSEEN_SAID % ("dimension", "legal ", "ends with a blank", "dimension", "legal")])
 
     @unittest.skipUnless(cli_available(), "build/civic-score not built")
     def test_the_warnings_are_civic_scores(self):
