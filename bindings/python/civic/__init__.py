@@ -457,12 +457,12 @@ def _subject(value):
     return raw
 
 
-def _check_group(value, raw, error=CivicError):
+def _check_group(value, raw):
     """A group path to rank, refused for the reasons civic-server's /rank
     gives (an event's group is refused for the same, lib/event.c): the
     library would answer an empty ranking for a path no event can have.
-    error: the class to raise (rank() of a path with a NUL, which it
-    cannot pass on: CivicValueError, also the ValueError 1.0 raised)."""
+    Raised as CivicValueError: a ValueError too, as every other argument a
+    question refuses for its value (a NUL in it, which 1.0 refused so)."""
     why = ("a group path may not start or end with '/'" if raw[:1] == b"/" or raw[-1:] == b"/"
            else "empty segment in group path" if b"//" in raw
            else "longer than %d bytes" % _capi.CIVIC_GROUP_BYTES_MAX
@@ -472,7 +472,7 @@ def _check_group(value, raw, error=CivicError):
            else "not UTF-8 text without control characters" if _CONTROL.search(value)
            else None)
     if why:
-        raise error(_capi.CIVIC_E_INVALID, "group %s: %s" % (_excerpt(value), why))
+        raise _capi.CivicValueError(_capi.CIVIC_E_INVALID, "group %s: %s" % (_excerpt(value), why))
 
 
 def _index(value):
@@ -2794,13 +2794,13 @@ class Engine(_Owner):
         """Subjects of `group` (and below it; None = everyone), best score
         first, ties by subject id; at most `top` rows.  Score.rank is the
         1-based position.  A path no event can have ("d1/", "a//b", over 255
-        bytes or 64 segments, a control character) raises CivicError
-        CIVIC_E_INVALID, as civic-server's /rank answers 400 bad group (for
-        a NUL, also the ValueError 1.0 raised)."""
+        bytes or 64 segments, a control character) raises CivicValueError
+        (a CivicError and a ValueError) CIVIC_E_INVALID, as civic-server's
+        /rank answers 400 bad group."""
         if isinstance(group, str) and "\0" in group:
             # a control character: refused as /rank refuses it (a NUL
             # cannot be passed on)
-            _check_group(group, group.encode("utf-8", "surrogatepass"), _capi.CivicValueError)
+            _check_group(group, group.encode("utf-8", "surrogatepass"))
         g = _cstr(group, "group", optional=True)
         if g:
             _check_group(group, g)

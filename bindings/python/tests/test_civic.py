@@ -2970,6 +2970,8 @@ class TestAnswers(Base):
             with self.assertRaises(civic.CivicError, msg=bad[:20]) as cm:
                 self.engine.rank(bad)
             self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
+            # a ValueError too, as every other argument refused for its value
+            self.assertIsInstance(cm.exception, ValueError)
             self.assertIn(why, str(cm.exception))
         self.assertEqual(self.engine.rank("d" * 255), [])            # the bounds themselves
         self.assertEqual(self.engine.rank("/".join(["d"] * 64)), [])
