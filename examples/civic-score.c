@@ -1433,52 +1433,24 @@ static void warn_print(void)
     }
 }
 
-/* A JSON Lines input's first line p[0..n) (complete: not cut by the bytes
- * read), line `line` of label: a key spelling a field's name in other
- * letters, which the load ignores under these rules (hints_jsonl_keys). */
-static void warn_keys(const char *label, const unsigned char *p, size_t n, bool complete,
-                      uint64_t line)
+/* a log's warnings are hints_log_head's kinds, in its order */
+_Static_assert(HINT_LOG_COLUMN == 0 && WARN_COLUMN_QTY + HINT_LOG_KEY == WARN_KEY,
+               "civic-score's kinds of a log's warnings are hints_log_head's");
+
+static void warn_log_hint(void *label, int kind, const char *text)
 {
-    hint_key key;
-    if (!warn_keys_ignored) return;
-    hints_jsonl_keys((const char *)p, n, complete, &key);
-    if (!key.found) return;
-    char text[512];
-    snprintf(text, sizeof(text), "line %" PRIu64 ": key \"%s\" is ignored (%s: \"%s\")", line,
-             key.name, key.blanks ? "a key has no blanks around it" : "keys are lower case",
-             key.field);
-    warn_note(WARN_KEY, label, text);
+    warn_note(WARN_COLUMN_QTY + kind, label, text);
 }
 
-/* The header of a CSV input, from its first bytes p[0..n) (ended: the
- * input ends there): its first line that is not blank, as the load takes
- * it; for JSON Lines, that line's keys (warn_keys). */
+/* The header of an input, from its first bytes p[0..n) (ended: the input
+ * ends there): a CSV column most likely meant for qty, group or ref, or a
+ * JSON Lines key spelling a field's name in other letters, which the load
+ * ignores under these rules (hints_log_head). */
 static void warn_header(const char *label, const unsigned char *p, size_t n, bool ended,
                         uint32_t format)
 {
-    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
-    uint64_t line = 1;
-    for (; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++)
-        if (p[i] == '\n') line++, start = i + 1;
-    if (i >= n || (format == CIVIC_FORMAT_CSV && p[i] == '{')) return;
-    bool jsonl = format == CIVIC_FORMAT_JSONL || p[i] == '{';
-    i = start; /* blanks that begin the line are its own */
-    const unsigned char *nl = memchr(p + i, '\n', n - i);
-    size_t end = nl ? (size_t)(nl - p) : n;
-    if (jsonl) {
-        warn_keys(label, p + i, end - i, nl || ended, line);
-        return;
-    }
-    hint_column col[HINT_FIELDS];
-    hints_header((const char *)p + i, end - i, nl || ended, col);
-    for (int k = 0; k < HINT_FIELDS; k++) {
-        if (!col[k].found) continue;
-        char text[512];
-        snprintf(text, sizeof(text), "column '%s' (line %" PRIu64 ", column %u) is ignored: "
-                 "did you mean '%s'? without it %s", col[k].name, line, col[k].column,
-                 hints_field_name(k), hints_field_without(k));
-        warn_note(WARN_COLUMN_QTY + k, label, text);
-    }
+    hints_log_head((const char *)p, n, ended, format, warn_keys_ignored, warn_log_hint,
+                   (void *)label);
 }
 
 /* The earliest ts of e's events, when before 1973-03-03 (hints_early_ts):

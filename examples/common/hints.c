@@ -332,6 +332,41 @@ void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out)
     out->found = true;
 }
 
+void hints_log_head(const char *p, size_t n, bool ended, uint32_t format, bool keys_ignored,
+                    void (*say)(void *payload, int kind, const char *text), void *payload)
+{
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
+    uint64_t line = 1;
+    for (; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'); i++)
+        if (p[i] == '\n') line++, start = i + 1;
+    if (i >= n || (format == CIVIC_FORMAT_CSV && p[i] == '{')) return;
+    bool jsonl = format == CIVIC_FORMAT_JSONL || p[i] == '{';
+    i = start; /* blanks that begin the line are its own */
+    const char *nl = memchr(p + i, '\n', n - i);
+    size_t end = nl ? (size_t)(nl - p) : n;
+    char text[HINTS_LOG_TEXT_BYTES];
+    if (jsonl) {
+        hint_key key;
+        if (!keys_ignored) return;
+        hints_jsonl_keys(p + i, end - i, nl || ended, &key);
+        if (!key.found) return;
+        snprintf(text, sizeof(text), "line %" PRIu64 ": key \"%s\" is ignored (%s: \"%s\")",
+                 line, key.name,
+                 key.blanks ? "a key has no blanks around it" : "keys are lower case", key.field);
+        say(payload, HINT_LOG_KEY, text);
+        return;
+    }
+    hint_column col[HINT_FIELDS];
+    hints_header(p + i, end - i, nl || ended, col);
+    for (int k = 0; k < HINT_FIELDS; k++) {
+        if (!col[k].found) continue;
+        snprintf(text, sizeof(text), "column '%s' (line %" PRIu64 ", column %u) is ignored: "
+                 "did you mean '%s'? without it %s", col[k].name, line, col[k].column,
+                 hints_field_name(k), hints_field_without(k));
+        say(payload, HINT_LOG_COLUMN + k, text);
+    }
+}
+
 static bool toml_name_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -6,8 +6,8 @@
 ** spelling a field's name in other letters (ignored under rules of version
 ** 1), and a bare integer time before 1973-03-03 (Unix seconds, where a date
 ** without dashes or a spreadsheet's day number was meant).  civic-score
-** and civic-server warn about them (civic-server of the keys, of a batch's
-** early ts and of an as_of or a before written so).
+** and civic-server warn about them (civic-server of a batch's columns,
+** keys and early ts, and of an as_of or a before written so).
 **
 ** It reads no records: the header, or a JSON Lines log's first line, is one
 ** line civic-score has read already (the first bytes of a file or of
@@ -69,6 +69,26 @@ typedef struct hint_key {
  * its end, or when `complete` says it may be cut: the exact key may come
  * after).  A key written with escapes is compared as it decodes. */
 void hints_jsonl_keys(const char *p, size_t n, bool complete, hint_key *out);
+
+/* The warnings civic-score and civic-server give of a log from its first
+ * bytes p[0..n) (ended: the log ends there; else its first line may be
+ * cut, and is then not looked at), one line each (without "warning: " nor
+ * the log's name), given to say() with its kind: HINT_LOG_COLUMN + k for
+ * a CSV header column most likely meant for field k (hints_header:
+ * "column 'hours' (line 1, column 20) is ignored: did you mean 'qty'?
+ * without it every event counts as one unit"), HINT_LOG_KEY for a JSON
+ * Lines key in other letters (hints_jsonl_keys: "line 1: key \"Qty\" is
+ * ignored (keys are lower case: \"qty\")"), that one only when
+ * keys_ignored (the rules use no version-2 key).  The log's first line
+ * that is not blank is looked at (a byte-order mark before it excluded):
+ * JSON Lines under CIVIC_FORMAT_JSONL or when it begins with '{' (nothing
+ * then under CIVIC_FORMAT_CSV), else a CSV header.  A text is at most
+ * HINTS_LOG_TEXT_BYTES with its NUL; bindings/python/civic/_hints.py
+ * (log_hints) mirrors them. */
+enum { HINT_LOG_COLUMN, HINT_LOG_KEY = HINT_LOG_COLUMN + HINT_FIELDS, HINT_LOG_KINDS };
+#define HINTS_LOG_TEXT_BYTES 512
+void hints_log_head(const char *p, size_t n, bool ended, uint32_t format, bool keys_ignored,
+                    void (*say)(void *payload, int kind, const char *text), void *payload);
 
 /* Whether the text p[0..n) is a rules file, not an event log: its first
  * line that is not blank nor a '#' comment is a TOML table header
