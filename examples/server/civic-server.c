@@ -271,9 +271,10 @@ typedef struct server {
      * batch did since (SPEC 10.4: the purged events are still in the files). */
     bool purge_owed;
     atomic_bool owed_failing;
-    /* A JSON Lines key ignored for its letters was said on standard error
-     * (once in the service's life: warn_ignored_key). */
-    atomic_bool key_warned;
+    /* A warning of that kind of a batch's log (hints_log_head: a CSV column
+     * or a JSON Lines key the load ignores) was said on standard error (once
+     * in the service's life for each: log_warning). */
+    atomic_bool log_warned[HINT_LOG_KINDS];
     /* Writes that reached the data directory (batches that added events,
      * purges), and their number at the last compaction: the timer compacts
      * when they differ (the event count alone misses a purge). */
@@ -444,13 +445,14 @@ static enum MHD_Result send_json(struct MHD_Connection *c, request *rq, unsigned
 /* The answer to a write the engine applied and journaled (a batch, a purge,
  * a compaction) is b: when memory ran out while it was made, b is emptied
  * into `room`, on the caller's stack, to make it again there (true): its
- * counts are numbers (and a batch's warning at most BATCH_WARNING_BYTES),
- * and COMMITTED_ANSWER_BYTES holds the longest.  A 503
- * "out of memory" would say nothing was applied, and a client would send
- * again a batch that is on disk; if even libmicrohttpd cannot make the
- * answer, the connection is closed unanswered (send_body; the manual says
- * such a POST may have been applied). */
-#define COMMITTED_ANSWER_BYTES (240u + BATCH_WARNING_BYTES)
+ * counts are numbers (and a batch's warning at most BATCH_WARNING_BYTES,
+ * escaped: its log's warnings quote the log, whose bytes json_str may
+ * write as \u00XX, six for one), and COMMITTED_ANSWER_BYTES holds the
+ * longest.  A 503 "out of memory" would say nothing was applied, and a
+ * client would send again a batch that is on disk; if even libmicrohttpd
+ * cannot make the answer, the connection is closed unanswered (send_body;
+ * the manual says such a POST may have been applied). */
+#define COMMITTED_ANSWER_BYTES (240u + BATCH_WARNING_BYTES + 5u * LOG_WARNING_BYTES)
 static bool answer_again_in(buf *b, char *room, size_t n)
 {
     if (!b->oom || b->fixed) return false; /* made, or made on the stack already */
@@ -1047,30 +1049,6 @@ static void say_content_type(civic_error *err, bool array)
     }
 }
 
-/* Under rules that use no version-2 key, a JSON Lines body's first line
- * holding a key that spells a field's name in other letters or with blanks
- * around it ("Qty"), which the load ignores as 1.0 did: said on standard
- * error, once in the service's life, as civic-score says it.  Only that
- * line is looked at (hints_jsonl_keys), never the whole body. */
-static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t format)
-{
-    if (format == CIVIC_FORMAT_CSV || civic_rules_spec_version(s->rules) >= 2 ||
-        atomic_load(&s->key_warned))
-        return;
-    size_t i = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
-    uint64_t line = 1;
-    for (; i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'); i++)
-        if (data[i] == '\n') line++, start = i + 1;
-    if (i >= len || data[i] != '{') return;
-    const char *nl = memchr(data + start, '\n', len - start);
-    hint_key key;
-    hints_jsonl_keys(data + start, (nl ? (size_t)(nl - data) : len) - start, true, &key);
-    if (!key.found || atomic_exchange(&s->key_warned, true)) return;
-    fprintf(stderr, SERVER_NAME ": warning: POST /events: line %" PRIu64 ": key \"%s\" is "
-            "ignored (%s: \"%s\")\n", line, key.name,
-            key.blanks ? "a key has no blanks around it" : "keys are lower case", key.field);
-}
-
 /* An event dated more than FUTURE_SECONDS_MAX after the server's clock: a
  * mistyped year (2062 for 2026), most often.  It is taken (1.0 took it, and
  * a client may post ahead), but from then on every answer without as_of is
@@ -1078,9 +1056,13 @@ static void warn_ignored_key(server *s, const char *data, size_t len, uint32_t f
  * Its warning is at most FUTURE_WARNING_BYTES. */
 #define FUTURE_SECONDS_MAX 86400
 #define FUTURE_WARNING_BYTES 400u
-/* The answer's `warning`: a future date's, an early one's (early_warning),
- * or both, "; " between them. */
-#define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u + HINTS_TIME_TEXT_BYTES)
+/* The warnings of a batch's log (log_warnings): at most HINT_FIELDS, a
+ * CSV column for each of qty, group and ref, or a JSON Lines key. */
+#define LOG_WARNING_BYTES (HINT_FIELDS * (2u + HINTS_LOG_TEXT_BYTES))
+/* The answer's `warning`: a future date's, an early one's (early_warning)
+ * and the log's, those that are, "; " between them. */
+#define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u + HINTS_TIME_TEXT_BYTES + \
+                             LOG_WARNING_BYTES)
 
 /* After a batch was applied: the warning of an event dated past the clock
  * that moved the default as_of (before, after: default_as_of, read under
@@ -1135,6 +1117,41 @@ static void early_warning(server *s, bool had, int64_t before, int64_t after, ch
     fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", text);
 }
 
+/* The `warning` of a batch being made (w, n bytes) and the service. */
+typedef struct batch_warning {
+    server *s;
+    char *w;
+    size_t n;
+} batch_warning;
+
+/* One warning of a batch's log (hints_log_head), appended to the answer's
+ * after "; " when it holds one already; on standard error the first of
+ * its kind in the service's life (a client that posts such a log every
+ * minute would fill it). */
+static void log_warning(void *payload, int kind, const char *text)
+{
+    batch_warning *b = payload;
+    size_t used = strlen(b->w);
+    snprintf(b->w + used, b->n - used, "%s%s", used ? "; " : "", text);
+    if (!atomic_exchange(&b->s->log_warned[kind], true))
+        fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", text);
+}
+
+/* After a batch was applied: what in its log most likely means something
+ * else than it says, though the load took it, in civic-score's words on the
+ * same log (hints_log_head): a CSV column most likely meant for qty, group
+ * or ref, which the load ignores ("hours"), or, under rules that use no
+ * version-2 key, a JSON Lines key spelling a field's name in other letters
+ * ("Qty"), which it ignores as 1.0 did.  The body as the client sent it is
+ * looked at (a JSON array's element lines), its first line only. */
+static void log_warnings(server *s, const char *body, size_t len, uint32_t format, char *w,
+                         size_t n)
+{
+    batch_warning b = { s, w, n };
+    hints_log_head(body, len, true, format, civic_rules_spec_version(s->rules) < 2, log_warning,
+                   &b);
+}
+
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
 static void server_words(civic_error *err);
 
@@ -1181,7 +1198,6 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     int64_t after = rc == CIVIC_OK ? default_as_of(s, false) : before;
     bool has = rc == CIVIC_OK && civic_engine_time_range(s->engine, &first_after, NULL) == CIVIC_OK;
     pthread_rwlock_unlock(&s->page_lock);
-    warn_ignored_key(s, data, prep ? text.len : rq->len, opts.format);
     if (rc != CIVIC_OK && sourced) { /* the error as the client sent the body, not as rewritten */
         /* the body read again holds memory as the load did: within the body
          * budget, or not read again (its column is then moved back only) */
@@ -1204,6 +1220,11 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
     if (has) early_warning(s, had, first_before, first_after, warning, sizeof(warning));
+    if (rc == CIVIC_OK) { /* as sent: a JSON array's lines, the body else (no source added) */
+        const buf *elements = lines.p ? &lines : &text;
+        log_warnings(s, array ? (elements->p ? elements->p : "") : (rq->body ? rq->body : ""),
+                     array ? elements->len : rq->len, opts.format, warning, sizeof(warning));
+    }
     free(text.p);
     free(lines.p);
     if (rc == CIVIC_OK) atomic_fetch_add(&s->metrics.events_accepted, rep.accepted);

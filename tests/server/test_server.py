@@ -941,21 +941,39 @@ def test_key_in_other_letters(tmp):
     """A key spelling a field's name in other letters or with blanks around
     it ("Qty", "qty "), the exact key absent: under rules that use no
     version-2 key it is ignored, as 1.0 ignored it (the event counts one
-    unit); under version-2 rules (the built-in scheme) it is refused with
-    the key to write, as the load refuses it."""
+    unit), and every answer to such a body has civic-score's warning as its
+    `warning` (its other keys as without it); under version-2 rules (the
+    built-in scheme) it is refused with the key to write, as the load
+    refuses it."""
     body = (b'{"id":"k1","subject":"keys-s","type":"volunteer_hour","ts":"2025-01-05","Qty":5}\n'
             b'{"id":"k2","subject":"keys-s","type":"volunteer_hour","ts":"2025-01-06","qty ":4}\n')
-    srv = Server(None, extra=["--rules", os.path.join("examples", "data",
-                                                      "community-1.0.toml")]).start()
+    rules = os.path.join("examples", "data", "community-1.0.toml")
+    path = os.path.join(tmp, "keys.jsonl")
+    with open(path, "wb") as f:
+        f.write(body)
+    said = subprocess.run([ARGS.cli, "-r", rules, path], capture_output=True, text=True).stderr
+    cli = [x.split(path + ": ", 1)[1] for x in said.splitlines()
+           if x.startswith("civic-score: warning: " + path + ": ")]
+    srv = Server(None, extra=["--rules", rules]).start()
     try:
         status, rep = srv.request("POST", "/events", body, "application/x-ndjson")
         _, rec = srv.request("GET", "/subjects/keys-s/record")
         qty = [str(e.get("qty")) for e in rec.get("entries", [])]
         check(status == 200 and rep.get("accepted") == 2 and qty == ["1.000", "1.000"],
               "a key in other letters under 1.0 rules is ignored: %s %s %s" % (status, rep, qty))
-        # said on standard error from the body's first line, once in the service's life
-        status2, _ = srv.request("POST", "/events", body.replace(b'"k', b'"m'),
-                                 "application/x-ndjson")
+        check(cli == ['line 1: key "Qty" is ignored (keys are lower case: "qty")'] and
+              rep == {"accepted": 2, "duplicates": 0, "rejected": 0, "lines": 2, "events": 2,
+                      "warning": cli[0]},
+              "the answer has civic-score's warning of the key: %s, civic-score %r" % (rep, cli))
+        # said on standard error from the body's first line, once in the service's life;
+        # in the answer every time, a JSON array's first element looked at as its line 1
+        status2, rep2 = srv.request("POST", "/events", body.replace(b'"k', b'"m'),
+                                    "application/x-ndjson")
+        array = b"[" + body.replace(b'"k', b'"a').replace(b"\n", b",", 1).rstrip() + b"]"
+        status3, rep3 = srv.request("POST", "/events", array, "application/json")
+        check(status2 == 200 and rep2.get("warning") == cli[0] and status3 == 200 and
+              rep3.get("warning") == cli[0] and rep3.get("accepted") == 2,
+              "every answer to such a body has the warning: %s %s" % (rep2, rep3))
         srv.request("POST", "/events", b'{"id":"k9","subject":"keys-s","type":"volunteer_hour",'
                     b'"ts":"2025-01-07"}\n', "application/x-ndjson")
         out = srv.output()
@@ -963,6 +981,14 @@ def test_key_in_other_letters(tmp):
                 '(keys are lower case: "qty")\n')
         check(status2 == 200 and out.count(want) == 1 and out.count("warning") == 1,
               "a key in other letters under 1.0 rules is said once: %r" % out[-600:])
+        # the exact key beside it, or a refused batch: no warning
+        for other, what in ((b'{"id":"k3","subject":"keys-s","type":"volunteer_hour",'
+                             b'"ts":"2025-01-05","Qty":5,"qty":2}\n', "the exact key too"),
+                            (b'{"id":"k4","subject":"keys-s","type":"nope","ts":"2025-01-05",'
+                             b'"Qty":5}\n', "a refused batch")):
+            status, rep = srv.request("POST", "/events", other, "application/x-ndjson")
+            check(status in (200, 400) and "warning" not in rep,
+                  "%s: no warning: %s %s" % (what, status, rep))
     finally:
         srv.stop()
     srv = Server(None).start()
@@ -973,6 +999,53 @@ def test_key_in_other_letters(tmp):
               "a key in other letters under version-2 rules is refused: %s %s" % (status, e))
         check("warning" not in srv.output(),
               "refused under version-2 rules, not warned of: %r" % srv.output()[-400:])
+    finally:
+        srv.stop()
+
+
+def test_column_near_a_field(tmp):
+    """A CSV header column most likely meant for qty, group or ref, the
+    header lacking it ("hours", "grp"): the load ignores it, as every other
+    column (the events count one unit each), and the answer to the batch has
+    civic-score's warning on the same log as its `warning`, after a date's
+    (a 1970 ts here), "; " between them; standard error says each kind once
+    in the service's life.  A header that has qty too, or "qty2", is no
+    warning, nor is a refused batch."""
+    srv = Server(None).start()
+    try:
+        body = (b"id,subject,type,ts,hours,grp\n"
+                b"c1,cols-s,volunteer_hour,2025-03-04,4,d1\n")
+        want = cli_warnings(tmp, "cols.csv", body)
+        check(len(want) == 2 and want[0] == "column 'hours' (line 1, column 20) is ignored: did "
+              "you mean 'qty'? without it every event counts as one unit" and
+              want[1].startswith("column 'grp' (line 1, column 26) is ignored: did you mean "
+                                 "'group'?"), "civic-score's warnings: %r" % want)
+        status, rep = srv.post(body)
+        _, rec = srv.request("GET", "/subjects/cols-s/record")
+        qty = [str(e.get("qty")) for e in rec.get("entries", [])]
+        check(status == 200 and rep.get("accepted") == 1 and qty == ["1.000"] and
+              rep.get("warning") == "; ".join(want),
+              "the answer has civic-score's warnings of the columns: %s %s, civic-score %r"
+              % (status, rep, want))
+        # again, with a ts of 1970 too: both, the date's first; standard error once
+        body2 = b"id,subject,type,ts,hours\nc2,cols-s,volunteer_hour,20251205,4\n"
+        want2 = cli_warnings(tmp, "cols2.csv", body2)
+        status, rep = srv.post(body2)
+        check(len(want2) == 2 and status == 200 and
+              rep.get("warning") == want2[1] + "; " + want2[0],
+              "a date's warning, then the column's: %s, civic-score %r" % (rep, want2))
+        out = [x for x in srv.output().splitlines() if "is ignored: did you mean" in x]
+        check(out == ["civic-server: warning: POST /events: " + w for w in want],
+              "standard error says each kind once: %r" % out)
+        for other, what in ((b"id,subject,type,ts,qty,hours\nc3,cols-s,volunteer_hour,"
+                             b"2025-03-05,2,4\n", "a header with qty too"),
+                            (b"id,subject,type,ts,qty2\nc4,cols-s,volunteer_hour,2025-03-05,2\n",
+                             "qty2"),
+                            (b"id,subject,type,ts,hours\nc5,cols-s,nope,2025-03-05,2\n",
+                             "a refused batch")):
+            status, rep = srv.post(other)
+            check(status in (200, 400) and "warning" not in rep,
+                  "%s: no warning: %s %s" % (what, status, rep))
     finally:
         srv.stop()
 
@@ -3997,6 +4070,7 @@ def main():
         test_scheme_slips_warned(tmp)
         test_log_given_as_rules(tmp)
         test_key_in_other_letters(tmp)
+        test_column_near_a_field(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
