@@ -127,6 +127,25 @@ int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t 
     return -1;
 }
 
+bool body_lines_joined(const char *in, size_t len)
+{
+    if (memchr(in, '\n', len) || memchr(in, '\r', len)) return false;
+    size_t i = skip_bom(in, len);
+    while (i < len && blank(in[i])) i++;
+    if (i == len || in[i] == '[') return false; /* an array needs no line break */
+    if (in[i] == '#') return true;
+    if (in[i] != '{') { /* a ',' after a first name, not a form's "events=[...,...]" */
+        const char *comma = memchr(in + i, ',', len - i);
+        return comma && !memchr(in + i, '=', (size_t)(comma - (in + i)));
+    }
+    json_scan scan = { 0 };
+    for (; i < len; i++)
+        if (scan_step(&scan, in[i]) && in[i] == '}' && scan.depth == 0) break;
+    if (i == len) return false; /* its first object not closed: one object */
+    for (i++; i < len && blank(in[i]); i++) {}
+    return i < len && in[i] == '{';
+}
+
 /* ------------------------------------------------------------ JSON Lines */
 
 /* Whether the JSON string opening at line[i] == '"' spells source, its

@@ -34,6 +34,16 @@ bool body_is_json_array(const char *in, size_t len);
  * unterminated string).  out receives the JSON Lines text. */
 int body_array_to_lines(const char *in, size_t len, buf *out, char *why, size_t why_bytes);
 
+/* Whether a body without a line break (no LF nor CR) most likely had its
+ * line breaks removed, as curl -d (--data) removes them: a CSV text, whose
+ * one line can be a header at most and so hold no event (a ',' in it, or a
+ * '#' first: a rules file's comment, which then runs to its end), or a
+ * JSON object followed on its line by another ("{...}{...}").  Not one
+ * object alone (a batch of one event needs no line break), a JSON array,
+ * a form's fields ("a=1&b=2", an '=' before the first ','), nor an empty
+ * body. */
+bool body_lines_joined(const char *in, size_t len);
+
 void body_source_csv(const char *in, size_t len, const char *source, buf *out);
 void body_source_jsonl(const char *in, size_t len, const char *source, buf *out);
 

@@ -886,6 +886,14 @@ static uint32_t format_of(struct MHD_Connection *c, bool *json, bool *unsupporte
     return CIVIC_FORMAT_AUTO; /* sniffed by the library (curl -d sends form type) */
 }
 
+/* Whether the request's Content-Type is curl -d's (--data's) default, a
+ * form's, whose body curl sends without its line breaks. */
+static bool sent_as_form(struct MHD_Connection *c)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    return ct && ctype_is(ct, "application/x-www-form-urlencoded");
+}
+
 /* The text to load: the body itself, or a rewritten copy in *out (JSON
  * array to lines, source added).  -1 with the reason for a bad array.  When
  * a source went in, *sourced says whether the body was CSV and *lines_out
@@ -1056,13 +1064,21 @@ static void say_content_type(civic_error *err, bool array)
  * Its warning is at most FUTURE_WARNING_BYTES. */
 #define FUTURE_SECONDS_MAX 86400
 #define FUTURE_WARNING_BYTES 400u
+/* A body sent as a form (curl -d) without a line break, where a log would
+ * have more than one (body_lines_joined): what the answer says of it, after
+ * the error's reason or as a warning (a CSV header alone is no error). */
+#define CURL_DATA_HINT " (curl -d removes line breaks: use --data-binary)"
+#define CURL_DATA_WARNING "the body is a single line, a CSV header without events" \
+                          CURL_DATA_HINT
+
 /* The warnings of a batch's log (log_warnings): at most HINT_FIELDS, a
  * CSV column for each of qty, group and ref, or a JSON Lines key. */
 #define LOG_WARNING_BYTES (HINT_FIELDS * (2u + HINTS_LOG_TEXT_BYTES))
-/* The answer's `warning`: a future date's, an early one's (early_warning)
- * and the log's, those that are, "; " between them. */
+/* The answer's `warning`: a future date's, an early one's (early_warning),
+ * the log's and a body sent by curl -d's (CURL_DATA_WARNING), those that
+ * are, "; " between them. */
 #define BATCH_WARNING_BYTES (FUTURE_WARNING_BYTES + 2u + HINTS_TIME_TEXT_BYTES + \
-                             LOG_WARNING_BYTES)
+                             LOG_WARNING_BYTES + 2u + sizeof(CURL_DATA_WARNING))
 
 /* After a batch was applied: the warning of an event dated past the clock
  * that moved the default as_of (before, after: default_as_of, read under
@@ -1152,6 +1168,26 @@ static void log_warnings(server *s, const char *body, size_t len, uint32_t forma
                    &b);
 }
 
+/* The hint appended to err's message when it fits (else the message stays
+ * as it was). */
+static void add_hint(civic_error *err, const char *hint)
+{
+    size_t m = strlen(err->message), h = strlen(hint);
+    if (m + h < sizeof(err->message)) memcpy(err->message + m, hint, h + 1);
+}
+
+/* A rules file sent as a form (curl -d @rules.toml), its line breaks
+ * removed, whose first line was a table header: "[scheme]base = 1000 ...",
+ * which is read as a JSON array and fails as one. */
+static bool rules_joined(const char *p, size_t n)
+{
+    const char *close = memchr(p, ']', n);
+    if (!close || memchr(p, '\n', n) || memchr(p, '\r', n)) return false;
+    size_t end = (size_t)(close - p) + 1;
+    if (end < n && p[end] == ']') end++; /* [[grade]] */
+    return hints_rules_text(p, end);
+}
+
 static void report_error(const char *what, int rc, const civic_error *err, bool what_is_path);
 static void server_words(civic_error *err);
 
@@ -1176,9 +1212,12 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     int sourced = 0; /* 1: a source went into JSON, 2: into CSV */
     int prep = prepare_body(s, rq, &opts.format, json, &text, &lines, &sourced, &array, why,
                             sizeof(why));
+    const char *body = rq->body ? rq->body : "";
+    bool joined = sent_as_form(c) && body_lines_joined(body, rq->len);
     if (prep < 0) {
         atomic_fetch_add(&s->metrics.rejected_batches, 1);
-        if (hints_rules_text(rq->body ? rq->body : "", rq->len)) /* "[scheme]": no array */
+        if (hints_rules_text(body, rq->len) || /* "[scheme]": no array */
+            (sent_as_form(c) && rules_joined(body, rq->len)))
             return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "syntax error", RULES_BODY_WHY);
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "invalid JSON array", why);
     }
@@ -1214,16 +1253,23 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc == CIVIC_E_IO)
         say_refused(s, REFUSED_EVENTS, "POST /events",
                     err.message[0] ? err.message : civic_strerror(rc));
-    if (rc == CIVIC_E_SYNTAX && hints_rules_text(rq->body ? rq->body : "", rq->len))
+    if (rc == CIVIC_E_SYNTAX && hints_rules_text(body, rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
+    else if (rc != CIVIC_OK && rc != CIVIC_E_IO && joined)
+        add_hint(&err, CURL_DATA_HINT);
     char warning[BATCH_WARNING_BYTES];
     warning[0] = '\0';
     if (rc == CIVIC_OK) future_warning(s, before, after, warning, sizeof(warning));
     if (has) early_warning(s, had, first_before, first_after, warning, sizeof(warning));
     if (rc == CIVIC_OK) { /* as sent: a JSON array's lines, the body else (no source added) */
         const buf *elements = lines.p ? &lines : &text;
-        log_warnings(s, array ? (elements->p ? elements->p : "") : (rq->body ? rq->body : ""),
+        log_warnings(s, array ? (elements->p ? elements->p : "") : body,
                      array ? elements->len : rq->len, opts.format, warning, sizeof(warning));
+    }
+    if (rc == CIVIC_OK && joined) {
+        size_t used = strlen(warning);
+        snprintf(warning + used, sizeof(warning) - used, "%s%s", used ? "; " : "",
+                 CURL_DATA_WARNING);
     }
     free(text.p);
     free(lines.p);

@@ -1003,6 +1003,75 @@ def test_key_in_other_letters(tmp):
         srv.stop()
 
 
+def test_curl_data_removes_line_breaks(tmp):
+    """curl -d (--data) sends a file without its line breaks, as a form: a
+    body of that type without a line break where a log would have more than
+    one (CSV, whose one line is a header at most; JSON objects one after
+    another) gets "curl -d removes line breaks: use --data-binary" after its
+    error's reason, or as its warning when it loads (a header alone); one
+    object alone, a JSON array, a form's fields, or the same body under
+    another type, do not.  A rules file whose first line is a table header
+    is named as one still; one whose first line is a comment gets the
+    hint."""
+    hint = " (curl -d removes line breaks: use --data-binary)"
+    form = "application/x-www-form-urlencoded"
+
+    def stripped(text):  # as curl -d @file sends it
+        return text.replace("\r", "").replace("\n", "")
+
+    jsonl = ('{"id":"cd1","subject":"cd-s","type":"recycling","ts":"2025-03-04"}\n'
+             '{"id":"cd2","subject":"cd-s","type":"recycling","ts":"2025-03-05"}\n')
+    log = "id,subject,type,ts,qty\r\ncd3,cd-s,volunteer_hour,2025-03-04,4\r\n"
+    srv = Server(None).start()
+    try:
+        status, e = srv.post(stripped(jsonl), form)
+        check(status == 400 and e.get("reason") == "line 1, column 67: unexpected text after "
+              "the object" + hint, "JSON Lines joined: the hint after the reason: %s %s"
+              % (status, e))
+        status, e = srv.post(stripped(log), form)
+        check((status == 200 and e.get("accepted") == 0 and e.get("warning") ==
+               "the body is a single line, a CSV header without events" + hint) or
+              (status == 400 and hint in e.get("reason", "")),
+              "a CSV log joined: the hint: %s %s" % (status, e))
+        status, e = srv.post("id,subject,type,ts", form)
+        check(status == 200 and e == {"accepted": 0, "duplicates": 0, "rejected": 0, "lines": 1,
+                                      "events": 0, "warning": "the body is a single line, a CSV "
+                                      "header without events" + hint},
+              "a CSV header alone, as a form: the warning: %s %s" % (status, e))
+        status, e = srv.post(stripped("# the scheme\n[scheme]\nbase = 1000\n"), form)
+        check(status == 400 and e.get("reason", "").endswith(hint),
+              "a rules file, comment first, joined: the hint: %s %s" % (status, e))
+        for rules in ("[scheme]\nbase = 1000\n", "[[grade]]\nname = \"A\"\n"):
+            status, e = srv.post(stripped(rules), form)
+            reason = e.get("reason", "")
+            check(status == 400 and reason.startswith("not an event log: a rules file") and
+                  hint not in reason,
+                  "a rules file joined, a table first: named as one: %s %s" % (status, e))
+        for body, ctype, what in (
+                (jsonl.split("\n")[0], form, "one object"),
+                ("[%s]" % stripped(jsonl).replace("}{", "},{"), form, "a JSON array"),
+                (stripped(jsonl), "application/x-ndjson", "JSON Lines joined, as JSON Lines"),
+                ('events=[{"id":"a"},{"id":"b"}]', form, "a form's field"),
+                (jsonl, form, "JSON Lines with its line breaks")):
+            status, e = srv.post(body, ctype)
+            check("curl -d" not in json.dumps(e), "%s: no hint: %s %s" % (what, status, e))
+        # curl itself, when the machine has it
+        if shutil.which("curl"):
+            path = os.path.join(tmp, "joined.jsonl")
+            with open(path, "w") as f:
+                f.write(jsonl.replace("cd1", "cd4").replace("cd2", "cd5"))
+            out = subprocess.run(["curl", "-s", "-d", "@" + path,
+                                  "http://127.0.0.1:%d/events" % srv.port],
+                                 capture_output=True, text=True, timeout=60).stdout
+            check(hint in out, "curl -d @file: the hint: %r" % out)
+            out = subprocess.run(["curl", "-s", "--data-binary", "@" + path,
+                                  "http://127.0.0.1:%d/events" % srv.port],
+                                 capture_output=True, text=True, timeout=60).stdout
+            check('"accepted":2' in out, "curl --data-binary @file: taken: %r" % out)
+    finally:
+        srv.stop()
+
+
 def test_column_near_a_field(tmp):
     """A CSV header column most likely meant for qty, group or ref, the
     header lacking it ("hours", "grp"): the load ignores it, as every other
@@ -4071,6 +4140,7 @@ def main():
         test_log_given_as_rules(tmp)
         test_key_in_other_letters(tmp)
         test_column_near_a_field(tmp)
+        test_curl_data_removes_line_breaks(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)

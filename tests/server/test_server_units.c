@@ -286,6 +286,40 @@ static void expect_array_error(const char *in, const char *what)
     free(out.p);
 }
 
+/* curl -d removes a body's line breaks: a CSV log becomes one line, a
+ * header at most; JSON Lines becomes objects one after another. */
+static void lines_joined_by_curl_data_are_told(void **state)
+{
+    (void)state;
+    static const char *const joined[] = {
+        "id,subject,type,ts,qtyx1,s,volunteer_hour,2025-03-04,4",
+        "id,subject,type,ts",                       /* a header alone: no event */
+        "\xef\xbb\xbf  id,subject,type,ts",
+        "# civic rules[scheme]base = 1000",           /* a rules file, comment first */
+        "{\"id\":\"a\"}{\"id\":\"b\"}",
+        " {\"id\":\"a\",\"x\":{\"y\":\"}\"}}  {\"id\":\"b\"}", /* a '}' in a string, nested */
+    };
+    static const char *const not_joined[] = {
+        "",
+        "   ",
+        "{\"id\":\"a\",\"subject\":\"s\"}",    /* one event needs no line break */
+        "{\"id\":\"a\"} ",
+        "{\"id\":\"a\"} x",                        /* an error of its own */
+        "{\"id\":\"a\"",                           /* never closed: one object */
+        "[{\"id\":\"a\"},{\"id\":\"b\"}]",     /* an array needs no line break */
+        "qty=5&id=x1",                                  /* a form's fields */
+        "events=[{\"id\":\"a\"},{\"id\":\"b\"}]",
+        "id,subject,type,ts\nx1,s,recycling,2025-03-04",
+        "id,subject,type,ts\rx1,s,recycling,2025-03-04",
+        "{\"id\":\"a\"}\n{\"id\":\"b\"}",
+    };
+    for (size_t i = 0; i < sizeof(joined) / sizeof(joined[0]); i++)
+        if (!body_lines_joined(joined[i], strlen(joined[i]))) fail_msg("not told: %s", joined[i]);
+    for (size_t i = 0; i < sizeof(not_joined) / sizeof(not_joined[0]); i++)
+        if (body_lines_joined(not_joined[i], strlen(not_joined[i])))
+            fail_msg("told: %s", not_joined[i]);
+}
+
 static void json_arrays_that_are_not_valid_json_are_refused(void **state)
 {
     (void)state;
@@ -869,6 +903,7 @@ int main(void)
         cmocka_unit_test(json_strings_are_valid_utf8_whatever_the_input),
         cmocka_unit_test(json_arrays_become_one_element_per_line),
         cmocka_unit_test(json_arrays_that_are_not_valid_json_are_refused),
+        cmocka_unit_test(lines_joined_by_curl_data_are_told),
         cmocka_unit_test(csv_without_source_gains_the_column),
         cmocka_unit_test(csv_with_source_fills_only_empty_cells),
         cmocka_unit_test(json_objects_without_source_gain_the_key),
