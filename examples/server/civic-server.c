@@ -894,6 +894,42 @@ static bool sent_as_form(struct MHD_Connection *c)
     return ct && ctype_is(ct, "application/x-www-form-urlencoded");
 }
 
+static bool tchar(unsigned char c) /* RFC 9110, 5.6.2: a token's */
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The charset the request's Content-Type names (RFC 9110, 8.3.2:
+ * "text/csv; charset=windows-1252", the value a token or a quoted string),
+ * into out, when it is another than UTF-8 (utf-8, utf8) or ASCII (us-ascii,
+ * ascii: a body that is not UTF-8 is no ASCII either, and the library's own
+ * guess then stays).  False too for a value of n bytes or more, or of other
+ * characters than a token's (not named back).  The body is read as UTF-8
+ * whatever it says: the charset is named in the error of a body that is not
+ * (charset_hint). */
+static bool declared_charset(struct MHD_Connection *c, char *out, size_t n)
+{
+    const char *p = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    while (p && (p = strchr(p, ';')) != NULL) {
+        p += 1 + strspn(p + 1, " \t");
+        size_t name = strcspn(p, "=; \t");
+        if (name != 7 || strncasecmp(p, "charset", 7) != 0 || p[7] != '=') continue;
+        const char *v = p + 8;
+        bool quoted = *v == '"';
+        size_t len = quoted ? strcspn(v + 1, "\"") : strcspn(v, "; \t");
+        if (quoted) v++;
+        if (len == 0 || len >= n) return false;
+        for (size_t i = 0; i < len; i++)
+            if (!tchar((unsigned char)v[i])) return false;
+        memcpy(out, v, len);
+        out[len] = '\0';
+        return strcasecmp(out, "utf-8") != 0 && strcasecmp(out, "utf8") != 0 &&
+               strcasecmp(out, "us-ascii") != 0 && strcasecmp(out, "ascii") != 0;
+    }
+    return false;
+}
+
 /* The text to load: the body itself, or a rewritten copy in *out (JSON
  * array to lines, source added).  -1 with the reason for a bad array.  When
  * a source went in, *sourced says whether the body was CSV and *lines_out
@@ -1176,6 +1212,27 @@ static void add_hint(civic_error *err, const char *hint)
     if (m + h < sizeof(err->message)) memcpy(err->message + m, hint, h + 1);
 }
 
+/* The error of a body sent as charset=X (declared_charset) that is not
+ * UTF-8 (not its NUL or other control bytes: UTF-8 all the same): the
+ * charset named instead of the library's guess of Latin-1, or after the
+ * reason. */
+static void charset_hint(civic_error *err, const char *body, size_t len, const char *charset)
+{
+    static const char latin1[] = " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t "
+                                 "UTF-8)";
+    const unsigned char *u = (const unsigned char *)body;
+    size_t k = 1;
+    for (size_t i = 0; i < len && k; i += k) k = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
+    if (k) return; /* UTF-8: the error is another's */
+    char hint[sizeof(err->message)];
+    snprintf(hint, sizeof(hint), " (the Content-Type says charset=%s: the service reads UTF-8 "
+             "only; convert the body with iconv -f %s -t UTF-8)", charset, charset);
+    char *at = strstr(err->message, latin1);
+    if (at && strlen(err->message) - (sizeof(latin1) - 1) + strlen(hint) < sizeof(err->message))
+        memmove(at, at + sizeof(latin1) - 1, strlen(at + sizeof(latin1) - 1) + 1);
+    add_hint(err, hint);
+}
+
 /* A rules file sent as a form (curl -d @rules.toml), its line breaks
  * removed, whose first line was a table header: "[scheme]base = 1000 ...",
  * which is read as a JSON array and fails as one. */
@@ -1253,6 +1310,9 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (rc == CIVIC_E_IO)
         say_refused(s, REFUSED_EVENTS, "POST /events",
                     err.message[0] ? err.message : civic_strerror(rc));
+    char charset[48];
+    if (rc != CIVIC_OK && rc != CIVIC_E_IO && declared_charset(c, charset, sizeof(charset)))
+        charset_hint(&err, body, rq->len, charset);
     if (rc == CIVIC_E_SYNTAX && hints_rules_text(body, rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
     else if (rc != CIVIC_OK && rc != CIVIC_E_IO && joined)

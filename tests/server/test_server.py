@@ -1072,6 +1072,55 @@ def test_curl_data_removes_line_breaks(tmp):
         srv.stop()
 
 
+def test_declared_charset(tmp):
+    """The body is read as UTF-8 whatever charset its Content-Type names:
+    a body that is not UTF-8 sent as charset=windows-1252 (any but UTF-8 or
+    ASCII) gets the load's error with that charset named, and the iconv
+    that converts it, instead of the library's guess of Latin-1; a UTF-8 or
+    ASCII body is taken as without it, and an error of another kind stays
+    the library's."""
+    latin1 = b"id,subject,type,ts\ncs1,Jos\xe9,recycling,2025-03-04\n"
+    guess = " (Latin-1 text? convert it with iconv -f WINDOWS-1252 -t UTF-8)"
+
+    def named(cs):
+        return (" (the Content-Type says charset=%s: the service reads UTF-8 only; convert the "
+                "body with iconv -f %s -t UTF-8)" % (cs, cs))
+
+    srv = Server(None).start()
+    try:
+        status, plain = srv.post(latin1, "text/csv")
+        check(status == 400 and plain.get("reason", "").endswith(guess),
+              "no charset: the library's guess: %s %s" % (status, plain))
+        for ctype, cs in (("text/csv; charset=windows-1252", "windows-1252"),
+                          ('text/csv;Charset="ISO-8859-1"', "ISO-8859-1"),
+                          ("text/csv; header=present; charset=cp1252", "cp1252")):
+            status, e = srv.post(latin1, ctype)
+            check(status == 400 and e.get("line") == 2 and
+                  e.get("reason") == plain["reason"][:-len(guess)] + named(cs),
+                  "%s: the charset named: %s %s" % (ctype, status, e))
+        status, e = srv.post(b'{"id":"cs2","subject":"Jos\xe9","type":"recycling",'
+                             b'"ts":"2025-03-04"}\n', "application/x-ndjson; charset=latin1")
+        check(status == 400 and e.get("reason", "").endswith(named("latin1")),
+              "JSON Lines: the charset named: %s %s" % (status, e))
+        for ctype in ("text/csv; charset=utf-8", "text/csv; charset=UTF8",
+                      "text/csv; charset=us-ascii", 'text/csv; charset="a b"'):
+            status, e = srv.post(latin1, ctype)
+            check(status == 400 and e == plain, "%s: the library's guess: %s %s"
+                  % (ctype, status, e))
+        status, e = srv.post(b"id,subject,type,ts\ncs3,s,nope,2025-03-04\n",
+                             "text/csv; charset=windows-1252")
+        check(status == 400 and "charset" not in e.get("reason", ""),
+              "UTF-8 with an error of its own: not named: %s %s" % (status, e))
+        for i, body in enumerate(("id,subject,type,ts\ncs4,s,recycling,2025-03-04\n",
+                                  "id,subject,type,ts\ncs5,Jos\u00e9,recycling,2025-03-04\n")):
+            status, e = srv.post(body.encode(), "text/csv; charset=windows-1252")
+            check(status == 200 and e == {"accepted": 1, "duplicates": 0, "rejected": 0,
+                                          "lines": 2, "events": i + 1},
+                  "UTF-8 sent as windows-1252: taken as sent: %s %s" % (status, e))
+    finally:
+        srv.stop()
+
+
 def test_column_near_a_field(tmp):
     """A CSV header column most likely meant for qty, group or ref, the
     header lacking it ("hours", "grp"): the load ignores it, as every other
@@ -4141,6 +4190,7 @@ def main():
         test_key_in_other_letters(tmp)
         test_column_near_a_field(tmp)
         test_curl_data_removes_line_breaks(tmp)
+        test_declared_charset(tmp)
         test_overflow_says_why(tmp)
         test_snapshot_not_a_file(tmp)
         test_rescore(tmp)
