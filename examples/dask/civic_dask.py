@@ -1545,16 +1545,20 @@ def main(argv=None):
                 r.parse_time(a.as_of)
         except civic.CivicError as e:
             # as civic-score says it: the reason for a time of the right form
-            # that does not exist, else the forms
+            # that does not exist, else the forms; and the library's hint
+            # after either ("(write 2026-12-01)", "it looks like
+            # milliseconds ...")
             why = e.message.split("': ", 1)[1] if "': " in e.message else ""
             if e.code == civic.CIVIC_E_LIMIT:
-                print("civic_dask: --as-of time %r out of range (years 0001..9999 in UTC)"
-                      % a.as_of, file=sys.stderr)
+                hint = why.split(" in UTC", 1)[1] if " in UTC" in why else ""
+                print("civic_dask: --as-of time %r out of range (years 0001..9999 in UTC)%s"
+                      % (a.as_of, hint), file=sys.stderr)
             elif why and not why.startswith("not a timestamp"):
                 print("civic_dask: bad --as-of time %r: %s" % (a.as_of, why), file=sys.stderr)
             else:
+                hint = why.split("or Unix seconds)", 1)[1] if "or Unix seconds)" in why else ""
                 print("civic_dask: bad --as-of time %r (YYYY-MM-DD, "
-                      "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now)" % a.as_of,
+                      "YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now)%s" % (a.as_of, hint),
                       file=sys.stderr)
             return EXIT_USAGE
 

@@ -546,7 +546,15 @@ class DaskTest(unittest.TestCase):
                         ("bogus", b"bad --as-of time 'bogus' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS"
                                   b"[Z|+HH:MM], Unix seconds or now)"),
                         ("253402300800", b"--as-of time '253402300800' out of range (years "
-                                         b"0001..9999 in UTC)")):
+                                         b"0001..9999 in UTC)"),
+                        # and the hint civic-score gives after the forms or the range
+                        ("2026-12-1", b"bad --as-of time '2026-12-1' (YYYY-MM-DD, "
+                                      b"YYYY-MM-DDTHH:MM:SS[Z|+HH:MM], Unix seconds or now) "
+                                      b"(write 2026-12-01)\n"),
+                        ("NULL", b"Unix seconds or now) (a database's NULL? it is no time)\n"),
+                        ("1767607200000", b"--as-of time '1767607200000' out of range (years "
+                                          b"0001..9999 in UTC): it looks like milliseconds; "
+                                          b"write Unix seconds (drop the last three digits)\n")):
             p = subprocess.run([sys.executable, SCRIPT, "-o", out, "-t", t, SAMPLE],
                                capture_output=True)
             cli = subprocess.run([CLI, "-t", t, SAMPLE], capture_output=True)
