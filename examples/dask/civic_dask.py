@@ -1530,8 +1530,16 @@ def main(argv=None):
             # "cannot open PATH: reason" as "PATH: cannot open: reason"
             io = (re.match(r"(cannot (?:open|read)) .*: (.*)\Z", e.message, re.S)
                   if e.code == civic.CIVIC_E_IO else None)
-            print("civic_dask: %s: %s" % (a.rules, "%s: %s" % io.groups() if io else e.message),
-                  file=sys.stderr)
+            # what the file is, when the library says (an event log, JSON):
+            # its line and column, not the parser's words before that, as
+            # civic-score's rules_file_what
+            what = re.match(r"(line \d+, column \d+: )(?:.*; )?(not a rules file: .*)\Z",
+                            e.message, re.S)
+            said = ("%s: %s" % io.groups() if io else what.group(1) + what.group(2) + (
+                ": the rules file is the one given with -r, the logs come after the options"
+                if what.group(2).startswith("not a rules file: an event log") else "")
+                if what else e.message)
+            print("civic_dask: %s: %s" % (a.rules, said), file=sys.stderr)
             return EXIT_INPUT
         except (OSError, UnicodeDecodeError) as e:
             print("civic_dask: %s: %s" % (a.rules, getattr(e, "strerror", None) or e),

@@ -446,6 +446,18 @@ class DaskTest(unittest.TestCase):
             err = self.dask("-r", rules, SAMPLE, expect=2)
             self.assertEqual(err.replace("civic_dask: ", "", 1),
                              want.stderr.replace("civic-score: ", "", 1))
+        # an event log or JSON given as the rules: what it is, not the TOML
+        # parser's words before it (this has no --compare to name)
+        doc = os.path.join(self.tmp.name, "rules.json")
+        with open(doc, "w") as f:
+            f.write('{"scheme": {"base": 1000}}\n')
+        for rules in (SAMPLE, doc):
+            want = subprocess.run([CLI, "-r", rules, SAMPLE], capture_output=True, text=True)
+            self.assertIn("not a rules file: ", want.stderr)
+            err = self.dask("-r", rules, SAMPLE, expect=2)
+            self.assertEqual(err.replace("civic_dask: ", "", 1),
+                             want.stderr.replace("civic-score: ", "", 1).replace(
+                                 " or --compare", ""))
 
     def test_not_text(self):
         # a compressed log or a program is named as what it is, before any
