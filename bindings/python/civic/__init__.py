@@ -553,8 +553,16 @@ def _not_a_time(value, what):
     if empty:
         return TypeError("%s must be datetime, date, int or str, not %s (an empty cell?)%s"
                          % (what, empty, ": every event has one" if what == "ts" else ""))
+    kind = type(value)
+    if kind.__name__ == "datetime64" and kind.__module__ == "numpy":
+        # a numpy array's or a pandas column's .values element: no datetime
+        # (nor, at nanoseconds, is its .item(), an int)
+        return TypeError("%s must be datetime, date, int or str, not numpy.datetime64 (%s)"
+                         % (what, "NaT: an empty cell?" if value != value else
+                            "pandas.Timestamp(x) is a datetime, read as the scheme's local "
+                            "time when it has no zone"))
     return TypeError("%s must be datetime, date, int or str, not %s"
-                     % (what, type(value).__name__))
+                     % (what, kind.__name__))
 
 
 def _ts_text(value, what="ts"):

@@ -1466,6 +1466,29 @@ class TestAdd(Base):
             self.engine.add(**dict(base, ref=1.5))
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_numpy_datetime64_is_told_how_to_give_it(self):
+        # a numpy array's or a pandas column's .values element is no
+        # datetime: told what to give (pandas.Timestamp), or that NaT is an
+        # empty cell; numpy is not needed to know it (stand-ins of its name)
+        day = type("datetime64", (), {"__module__": "numpy", "__ne__": lambda a, b: False})()
+        nat = type("datetime64", (), {"__module__": "numpy", "__ne__": lambda a, b: True})()
+        base = dict(id="e1", subject="s1", type="fine")
+        with self.assertRaises(TypeError) as cm:
+            self.engine.add(ts=day, **base)
+        self.assertEqual(str(cm.exception), "ts must be datetime, date, int or str, not "
+                         "numpy.datetime64 (pandas.Timestamp(x) is a datetime, read as the "
+                         "scheme's local time when it has no zone)")
+        with self.assertRaises(TypeError) as cm:
+            self.engine.score("s1", as_of=nat)
+        self.assertEqual(str(cm.exception), "as_of must be datetime, date, int or str, not "
+                         "numpy.datetime64 (NaT: an empty cell?)")
+        # a type of that name from elsewhere is named as any other
+        other = type("datetime64", (), {"__module__": "mylib"})()
+        with self.assertRaisesRegex(TypeError, r"^ts must be datetime, date, int or str, "
+                                               r"not datetime64$"):
+            self.engine.add(ts=other, **base)
+        self.assertEqual(self.engine.event_count, 0)
+
     def test_pandas_na_is_named_an_empty_cell(self):
         # pandas.NA, the empty cell of a nullable dtype (convert_dtypes(),
         # "Int64", "string"), got "qty must be int, str or decimal.Decimal,
