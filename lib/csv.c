@@ -276,6 +276,7 @@ static int header_again(const civic_csv_header *h, const char *p, size_t n)
 
 #define HEADER_JOINED "were files joined? load them as separate files"
 
+
 /* What the load and the split note of a line refused, p[0..n) (without its
  * LF), once the header h is read (NULL: not yet): a byte-order mark that
  * opens it, the header again or another file's header, a row of separators
@@ -330,6 +331,10 @@ static void csv_note(const civic_loader *ld, civic_error *e)
     if (!st->header_done) { /* a header that cannot be read: "id";"subject";... */
         const char *hint = civic__csv_separators_hint(p, n, v1);
         if (*hint && !strstr(e->message, "separated by")) civic__error_append(e, hint);
+        /* the whole input, a log whose line breaks were removed: a quote
+         * of a field may be what fails, where the lines ran together */
+        if (st->raw_line == 1 && st->raw_last && !memchr(p, '\n', n))
+            civic__csv_one_line_note(e, p, n);
     }
     if (st->header_done) civic__csv_stray_cr_note(e, p, n); /* "...\r\r\n" */
     /* of the record's first line, as the split notes it: a quote that
@@ -392,6 +397,10 @@ static int csv_too_long(civic_loader *ld, const char *p, size_t n, bool complete
 {
     char what[256];
     civic__csv_too_long_what(what, sizeof(what), p, n, complete, line);
+    /* a header on line 1 with no line break in all that is read of it: a
+     * large log whose line breaks were removed (curl -d) */
+    if (!state_in(ld)->header_done && line == 1 && !memchr(p, '\n', n))
+        snprintf(what, sizeof(what), "record longer than 1 MiB" CIVIC__LONG_LINE_HINT);
     return csv_error(ld, CIVIC_E_LIMIT, line, 0, what);
 }
 
@@ -758,6 +767,13 @@ void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n)
     }
 }
 
+bool civic__csv_like_any(const civic_csv_like *like, const bool *seen)
+{
+    for (int k = 0; k <= CIVIC_F_TS; k++)
+        if (!seen[k] && like->name[k]) return true;
+    return false;
+}
+
 void civic__csv_missing_what(char *what, size_t size, const bool *seen,
                              const civic_csv_like *like, const char *hint, size_t said)
 {
@@ -795,17 +811,87 @@ void civic__csv_missing_what(char *what, size_t size, const bool *seen,
         memcpy(what + at, rename, r + 1);
 }
 
+/* A name shown in the words of civic__csv_time_what at most this long (a
+ * time as a ts has it is shorter, "2025-03-04T09:30:00.250+08:00"). */
+#define TIME_NAME_SHOWN 40
+
+bool civic__csv_time_name(const char *name, size_t n)
+{
+    while (n && (*name == ' ' || *name == '\t')) name++, n--;
+    while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
+    size_t sign = n && name[0] == '-', d = sign;
+    while (d < n && name[d] >= '0' && name[d] <= '9') d++;
+    /* an integer of fewer than nine digits may well be a column's name (a
+     * year, a code): Unix seconds of nine digits and more are 1973 on */
+    if (n == 0 || (d == n && n - sign < 9)) return false;
+    int64_t t;
+    const char *why;
+    return civic__time_parse(name, n, 0, &t, &why) == CIVIC_OK;
+}
+
+void civic__csv_one_line_note(civic_error *e, const char *p, size_t n)
+{
+    if (strstr(e->message, "line breaks removed")) return; /* said already */
+    for (size_t at = 0; at < n;) { /* split on every comma: its quotes may be what failed */
+        const char *comma = memchr(p + at, ',', n - at);
+        size_t end = comma ? (size_t)(comma - p) : n;
+        const char *v = p + at;
+        size_t m = end - at;
+        if (m >= 2 && v[0] == '"' && v[m - 1] == '"') v++, m -= 2;
+        if (civic__csv_time_name(v, m)) {
+            civic__error_append(e, CIVIC__ONE_LINE_HINT);
+            return;
+        }
+        at = end + 1;
+    }
+}
+
+void civic__csv_time_what(char *what, size_t size, const char *name, size_t n)
+{
+    while (n && (*name == ' ' || *name == '\t')) name++, n--;
+    while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
+    /* a time is printable ASCII: shown as it is, a long fraction cut */
+    snprintf(what, size, "a column named like a time ('%.*s%s'), in a header that is the whole "
+             "input: were the log's line breaks removed? (curl -d removes them: send the file "
+             "with --data-binary)", n > TIME_NAME_SHOWN ? TIME_NAME_SHOWN : (int)n, name,
+             n > TIME_NAME_SHOWN ? "..." : "");
+}
+
 static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
 {
     csv_state *st = state_of(ld);
-    char what[128];
+    char what[CIVIC_ERROR_MESSAGE_SIZE];
     civic_error e = CIVIC_ERROR_INIT;
     bool seen[CIVIC_F_COUNT] = { false };
     civic_csv_like like;
     memset(&like, 0, sizeof(like));
+    /* The whole input, without a line break: a log whose line breaks were
+     * removed (curl -d) reads as one header.  A name that is a time is then
+     * an event's ts, said before what it makes wrong (a column missing or
+     * twice, too many); a name no field takes, as an event's values are,
+     * and where one the header needs is there (a line "2025-03-04" alone is
+     * no log's header run together). */
+    bool whole = line == 1 && st->raw_last && !memchr(st->raw, '\n', st->raw_n);
+    const char *one_line = whole ? CIVIC__ONE_LINE_HINT : "";
+    uint32_t time_at = UINT32_MAX;
+    bool needed = false;
+    for (uint32_t c = 0; whole && c < r->count; c++) {
+        int k = civic__field_of_name(r->field[c], r->len[c], ld->engine->rules->spec_version < 2);
+        needed = needed || (k >= 0 && k <= CIVIC_F_TS);
+        if (k < 0 && time_at == UINT32_MAX && civic__csv_time_name(r->field[c], r->len[c]))
+            time_at = c;
+    }
+    if (needed && time_at != UINT32_MAX) {
+        char words[CIVIC_ERROR_MESSAGE_SIZE];
+        civic__csv_time_what(words, sizeof(words), r->field[time_at], r->len[time_at]);
+        civic__error_set(&e, CIVIC_E_SYNTAX, line, r->column[time_at], 0,
+                         "line %llu, column %u: %s", (unsigned long long)line,
+                         r->column[time_at], words);
+        goto fatal;
+    }
     if (r->too_many) {
-        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns",
-                         (unsigned long long)line, CSV_COLUMNS_MAX);
+        civic__error_set(&e, CIVIC_E_LIMIT, line, 0, 0, "line %llu: more than %u columns%s",
+                         (unsigned long long)line, CSV_COLUMNS_MAX, one_line);
         goto fatal;
     }
     st->ncols = r->count;
@@ -816,8 +902,8 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
         if (k < 0) civic__csv_like_note(&like, r->field[c], r->len[c]);
         if (k >= 0) {
             if (seen[k]) {
-                snprintf(what, sizeof(what), "column '%s' appears twice in the header",
-                         civic__field_names[k]);
+                snprintf(what, sizeof(what), "column '%s' appears twice in the header%s",
+                         civic__field_names[k], one_line);
                 if (r->column[c]) /* 0: the name is on a later line of the header */
                     civic__error_set(&e, CIVIC_E_SYNTAX, line, r->column[c], 0,
                                      "line %llu, column %u: %s", (unsigned long long)line,
@@ -840,11 +926,15 @@ static int csv_header(civic_loader *ld, const csv_record *r, uint64_t line)
         int said = snprintf(at, sizeof(at), "line %llu: ", (unsigned long long)line);
         bool noted = r->broken_line ||
                      (st->raw && st->raw_n >= 3 && memcmp(st->raw, "\xEF\xBB\xBF", 3) == 0);
-        civic__csv_missing_what(words, sizeof(words), seen, noted ? NULL : &like,
-                                civic__csv_header_hint(st->raw ? st->raw : "",
-                                                       st->raw ? st->raw_n : 0, line,
-                                                       ld->engine->rules->spec_version < 2,
-                                                       hint, sizeof(hint)),
+        /* what the header most likely is first (';' between its names, a
+         * 'sep=' line), else what to rename, else that it is the whole
+         * input (its names then an event's values) */
+        const char *likely = civic__csv_header_hint(st->raw ? st->raw : "",
+                                                    st->raw ? st->raw_n : 0, line,
+                                                    ld->engine->rules->spec_version < 2, hint,
+                                                    sizeof(hint));
+        if (!*likely && (noted || !civic__csv_like_any(&like, seen))) likely = one_line;
+        civic__csv_missing_what(words, sizeof(words), seen, noted ? NULL : &like, likely,
                                 said > 0 ? (size_t)said : 0);
         civic__error_set(&e, CIVIC_E_SYNTAX, line, 0, 0, "%s%s", at, words);
         goto fatal;

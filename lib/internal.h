@@ -1384,6 +1384,34 @@ void civic__csv_like_note(civic_csv_like *like, const char *name, size_t n);
  * ID' to 'id' and 'Date' to 'ts'"), only when it fits the message whole. */
 void civic__csv_missing_what(char *what, size_t size, const bool *seen,
                              const civic_csv_like *like, const char *hint, size_t said);
+/* Whether like holds a name to rename for a required column not seen[]. */
+bool civic__csv_like_any(const civic_csv_like *like, const bool *seen);
+/* A log whose line breaks were removed (curl -d sends a file so, and so does
+ * tr -d '\r\n') is one line: its header names and every event's fields run
+ * together, the last name merged with the first id ("refe1").  Read as it
+ * is, a header that still names id, subject, type and ts loads no event
+ * and no error.  Where the header is the whole input (line 1, no line break
+ * in the input at all: a header-only log that has one is never refused), a
+ * name that reads as a time, as a ts does, is an event's ts, which no header
+ * names (civic__csv_time_name; not a short integer such as a year "2024"),
+ * where the header names id, subject, type or ts too: the header is
+ * refused, at that name's column, in civic__csv_time_what's words; and a
+ * header refused otherwise (a required column missing, more than 1024
+ * columns, a name twice) gets CIVIC__ONE_LINE_HINT; a header longer than
+ * 1 MiB, without a line break, CIVIC__LONG_LINE_HINT.  The load and the
+ * split say them alike. */
+#define CIVIC__BREAKS_GONE "were the log's line breaks removed? curl -d removes them: send " \
+                           "the file with --data-binary"
+#define CIVIC__ONE_LINE_HINT " (the header is the whole input, without a line break: " \
+                             CIVIC__BREAKS_GONE ")"
+#define CIVIC__LONG_LINE_HINT " (a header of more than 1 MiB without a line break: " \
+                              CIVIC__BREAKS_GONE ")"
+bool civic__csv_time_name(const char *name, size_t n);
+void civic__csv_time_what(char *what, size_t size, const char *name, size_t n);
+/* Of a header record p[0..n) that is the whole input and fails to be read
+ * (a quote: fields run together), CIVIC__ONE_LINE_HINT appended to e where
+ * a field of it, split at every comma, is such a time. */
+void civic__csv_one_line_note(civic_error *e, const char *p, size_t n);
 /* csv.c, for the load and the split alike: the error of a one-line record
  * p[0..n) (without its LF) that holds NUL bytes and has found (more: more
  * than found) fields, not the header's ncols, into what (size >= 160):

@@ -283,6 +283,8 @@ static int csv_extent(split_ctx *c, const char *p, size_t n, size_t at, uint64_t
                  "LF or CRLF)");
     } else if (body > CIVIC_LINE_BYTES_MAX) {
         civic__csv_too_long_what(what, sizeof(what), p + at, body, true, line ? line : 1);
+        if (header && line == 1 && !memchr(p + at, '\n', body)) /* as csv.c */
+            snprintf(what, sizeof(what), "record longer than 1 MiB" CIVIC__LONG_LINE_HINT);
         return csv_fail(c, CIVIC_E_LIMIT, line, 0, at, what);
     } else if (unterminated) {
         column = civic__csv_unterminated_what(what, sizeof(what), p + at, body, open, &where);
@@ -452,6 +454,11 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
     int twice = -1;
     csv_break brk = { 0, 0 };
     int more;
+    /* a name that is a time, in a header that is the whole input (as csv.c) */
+    const char *time_v = NULL;
+    size_t time_n = 0;
+    uint32_t time_column = 0;
+    bool needed = false;
     c->key_col = c->ts_col = -1;
     int rc = csv_extent(c, p, n, at, line, true);
     if (rc != CIVIC_OK) return rc;
@@ -477,6 +484,12 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
          * twice, as csv.c says; else the loading engine's, by its rules */
         int k = col < SPLIT_COLUMNS_MAX ? civic__field_of_name(f.v, f.n, !c->v2) : -1;
         if (k < 0 && col < SPLIT_COLUMNS_MAX) civic__csv_like_note(&like, f.v, f.n);
+        needed = needed || (k >= 0 && k <= CIVIC_F_TS);
+        if (k < 0 && col < SPLIT_COLUMNS_MAX && !time_v && civic__csv_time_name(f.v, f.n)) {
+            time_v = f.v;
+            time_n = f.n;
+            time_column = f.column;
+        }
         too_many = too_many || col == SPLIT_COLUMNS_MAX;
         if (col < SPLIT_COLUMNS_MAX) c->col_field[col] = (int16_t)(k >= 0 && !seen[k] ? k : -1);
         if (k >= 0 && seen[k] && twice < 0) {
@@ -494,15 +507,24 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
      * says them (not of one given apart, whose lines count from 0) */
     bool broken = brk.line != 0;
     if (!line) brk.line = 0;
+    /* data's own header on line 1, with no line break in all the input:
+     * a log whose line breaks were removed (curl -d), as csv.c says it */
+    bool whole = line == 1 && pos->i >= n && !memchr(p + at, '\n', n - at);
+    const char *one_line = whole ? CIVIC__ONE_LINE_HINT : "";
+    if (whole && needed && time_v) {
+        civic__csv_time_what(what, sizeof(what), time_v, time_n);
+        return csv_syntax(c, line, time_column, at, what);
+    }
     if (too_many)
         return break_hint(c, civic__error_set(c->err, CIVIC_E_LIMIT, line, 0, at,
-                                              "%s%llu: more than %u columns",
+                                              "%s%llu: more than %u columns%s",
                                               line ? "line " : "the given header, line ",
                                               (unsigned long long)(line ? line : 1),
-                                              SPLIT_COLUMNS_MAX), &brk, line, pos->line);
+                                              SPLIT_COLUMNS_MAX, one_line), &brk, line,
+                         pos->line);
     if (twice >= 0) {
-        snprintf(what, sizeof(what), "column '%s' appears twice in the header",
-                 civic__field_names[twice]);
+        snprintf(what, sizeof(what), "column '%s' appears twice in the header%s",
+                 civic__field_names[twice], one_line);
         return break_hint(c, csv_syntax(c, line, twice_column, at, what), &brk, line, pos->line);
     }
     if (!seen[CIVIC_F_ID] || !seen[CIVIC_F_SUBJECT] || !seen[CIVIC_F_TYPE] || !seen[CIVIC_F_TS]) {
@@ -515,9 +537,10 @@ static int csv_header(split_ctx *c, const char *p, size_t n, csv_pos *pos, size_
         int said = line ? snprintf(where, sizeof(where), "line %llu: ", (unsigned long long)line)
                         : (int)strlen("the given header: ");
         bool noted = broken || (pos->i - at >= 3 && memcmp(p + at, "\xEF\xBB\xBF", 3) == 0);
-        civic__csv_missing_what(what, sizeof(what), seen, noted ? NULL : &like,
-                                line ? civic__csv_header_hint(p + at, pos->i - at, line, !c->v2,
-                                                              hint, sizeof(hint)) : "",
+        const char *likely = line ? civic__csv_header_hint(p + at, pos->i - at, line, !c->v2,
+                                                           hint, sizeof(hint)) : "";
+        if (!*likely && (noted || !civic__csv_like_any(&like, seen))) likely = one_line;
+        civic__csv_missing_what(what, sizeof(what), seen, noted ? NULL : &like, likely,
                                 said > 0 ? (size_t)said : 0);
         return break_hint(c, csv_syntax(c, line, 0, at, what), &brk, line, pos->line);
     }
@@ -865,6 +888,8 @@ static int separated_hint(split_ctx *c, int rc, size_t at)
     if (len > 0 && c->data[at + len - 1] == '\n') len--;
     const char *hint = civic__csv_separators_hint(c->data + at, len, !c->v2);
     if (*hint) civic__error_append(c->err, hint);
+    if (c->line == 1 && !memchr(c->data, '\n', c->len)) /* the whole input: as csv.c */
+        civic__csv_one_line_note(c->err, c->data + at, len);
     return rc;
 }
 

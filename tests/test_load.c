@@ -3301,6 +3301,147 @@ static void a_cr_before_the_line_end_is_named_where_it_is(void **state)
 #undef BAD_QTY
 }
 
+/* The load of data[0..len), from memory and from a file named .csv, strict
+ * and lenient, fails alike: code, line 1, column and message (a header
+ * that cannot be read stops a lenient load too); nothing is loaded. */
+static void whole_input_says(const char *data, size_t len, int code, uint32_t column,
+                             const char *message)
+{
+    char dir[] = "/tmp/civic-test-oneline-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/one.csv", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    for (int lenient = 0; lenient < 2; lenient++) {
+        for (int from_file = 0; from_file < 2; from_file++) {
+            civic_engine *e = fresh();
+            civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+            civic_error err = CIVIC_ERROR_INIT;
+            opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+            int rc = from_file ? civic_engine_load_file(e, path, &opts, NULL, &err)
+                               : civic_engine_load(e, data, len, &opts, NULL, &err);
+            if (rc != code || err.column != column || strcmp(err.message, message) != 0)
+                fprintf(stderr, "lenient %d, file %d: got %d column %u: %s\n", lenient,
+                        from_file, rc, err.column, err.message);
+            assert_int_equal(rc, code);
+            assert_int_equal(err.line, 1);
+            assert_int_equal(err.column, column);
+            assert_string_equal(err.message, message);
+            assert_int_equal(civic_engine_event_count(e), 0);
+            civic_engine_free(e);
+        }
+    }
+    unlink(path);
+    rmdir(dir);
+}
+
+/* data loads, strict, with `events` events and no error. */
+static void loads_events(const char *data, uint64_t events)
+{
+    civic_engine *e = fresh();
+    civic_error err = CIVIC_ERROR_INIT;
+    civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+    int rc = civic_engine_load(e, data, strlen(data), NULL, &rep, &err);
+    if (rc != CIVIC_OK) fprintf(stderr, "%s: %s\n", data, err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(rep.accepted, events);
+    assert_int_equal(civic_engine_event_count(e), events);
+    civic_engine_free(e);
+}
+
+/* A log whose line breaks were removed (curl -d sends a file so, and tr -d
+ * '\r\n' writes one) is one line: read as the header, the header's names and
+ * every event's values, it named id, subject, type and ts and loaded no
+ * event, with no error ("refe1", "r1", "fine", "2025-03-04" ... were
+ * columns no field takes).  A name that is a time, an event's ts, refuses
+ * it where the header is the whole input; the refusals met before (a
+ * column missing or twice, too many columns, a quote, more than 1 MiB) say
+ * the same there.  A header-only log is still read as one, without events. */
+static void a_log_whose_line_breaks_were_removed_is_refused(void **state)
+{
+    (void)state;
+#define GONE "were the log's line breaks removed? (curl -d removes them: send the file with " \
+             "--data-binary)"
+#define WHOLE " (the header is the whole input, without a line break: were the log's line " \
+              "breaks removed? curl -d removes them: send the file with --data-binary)"
+#define REQUIRED " column (required: id, subject, type, ts)"
+    const char *one = "id,subject,type,ts,qty,group,refe1,r1,fine,2025-03-04,,d1/s1,"
+                      "e2,r1,hour,2025-03-05,2.5,,";
+    whole_input_says(one, strlen(one), CIVIC_E_SYNTAX, 44, "line 1, column 44: a column named "
+                     "like a time ('2025-03-04'), in a header that is the whole input: " GONE);
+    /* its ts merged with the next id: it said the header had no 'ts'
+     * column; the last event's ts stands alone */
+    const char *ts_last = "id,subject,type,tse1,s,fine,2024-01-01e2,s,fine,2024-01-02";
+    whole_input_says(ts_last, strlen(ts_last), CIVIC_E_SYNTAX, 49, "line 1, column 49: a "
+                     "column named like a time ('2024-01-02'), in a header that is the whole "
+                     "input: " GONE);
+    /* any form of a ts: quoted, with its offset; Unix seconds */
+    const char *quoted = "id,subject,type,ts,qtye1,s,fine,\"2024-01-01T09:00:00+08:00\",2";
+    whole_input_says(quoted, strlen(quoted), CIVIC_E_SYNTAX, 33, "line 1, column 33: a column "
+                     "named like a time ('2024-01-01T09:00:00+08:00'), in a header that is the "
+                     "whole input: " GONE);
+    const char *seconds = "id,subject,type,tse1,s,fine,1704067200";
+    whole_input_says(seconds, strlen(seconds), CIVIC_E_SYNTAX, 29, "line 1, column 29: a "
+                     "column named like a time ('1704067200'), in a header that is the whole "
+                     "input: " GONE);
+    /* a long one: it said "more than 1024 columns" (the first 1024 hold a ts) */
+    size_t cap = 300 * 32 + 64, n = (size_t)snprintf(NULL, 0, "id,subject,type,ts");
+    char *many = malloc(cap);
+    assert_non_null(many);
+    memcpy(many, "id,subject,type,ts", n + 1);
+    for (int k = 0; k < 300; k++)
+        n += (size_t)snprintf(many + n, cap - n, "e%03d,s,fine,2024-01-01,", k);
+    whole_input_says(many, n, CIVIC_E_SYNTAX, 31, "line 1, column 31: a column named like a "
+                     "time ('2024-01-01'), in a header that is the whole input: " GONE);
+    /* the refusals met before, where the header is the whole input */
+    whole_input_says("id,subject,type", 15, CIVIC_E_SYNTAX, 0,
+                     "line 1: the header has no 'ts'" REQUIRED WHOLE);
+    whole_input_says("id,subject,type,ts,id", 21, CIVIC_E_SYNTAX, 20, "line 1, column 20: column "
+                     "'id' appears twice in the header" WHOLE);
+    n = (size_t)snprintf(many, cap, "id,subject,type,ts");
+    for (int k = 0; k < 1100; k++) n += (size_t)snprintf(many + n, cap - n, ",c");
+    whole_input_says(many, n, CIVIC_E_LIMIT, 0, "line 1: more than 1024 columns" WHOLE);
+    /* a quote that fails, in a header that holds a time */
+    const char *quote = "id,subject,type,ts,groupe1,s,fine,2024-01-01,\"a, b\"e2,s,fine,"
+                        "2024-01-02,\"c\"";
+    whole_input_says(quote, strlen(quote), CIVIC_E_SYNTAX, 52, "line 1, column 52: unexpected "
+                     "character after a closing quote" WHOLE);
+    free(many);
+    /* more than 1 MiB: read from a file in pieces too, never whole */
+    size_t big_n = (size_t)3 << 20;
+    char *big = malloc(big_n);
+    assert_non_null(big);
+    memcpy(big, "id,subject,type,ts", 18);
+    for (size_t i = 18; i < big_n; i += 20)
+        memcpy(big + i, "e1,s,fine,2024-01-01", i + 20 <= big_n ? 20 : big_n - i);
+    whole_input_says(big, big_n, CIVIC_E_LIMIT, 0, "line 1: record longer than 1 MiB (a header "
+                     "of more than 1 MiB without a line break: were the log's line breaks "
+                     "removed? curl -d removes them: send the file with --data-binary)");
+    free(big);
+    /* what is said where the header has a line break, as it always was */
+    header_says("id,subject,type\n", "line 1: the header has no 'ts'" REQUIRED);
+    /* the words that were said first, still first: what to rename, a
+     * separator */
+    whole_input_says("id,subject,type,Date", 20, CIVIC_E_SYNTAX, 0,
+                     "line 1: the header has no 'ts'" REQUIRED "; rename 'Date' to 'ts'");
+    whole_input_says("id;subject;type;ts", 18, CIVIC_E_SYNTAX, 0, "line 1: the header has no "
+                     "'id', 'subject', 'type' or 'ts'" REQUIRED " (the fields are separated by "
+                     "';': save the export as CSV with commas)");
+    /* a header-only log, with a line break or without, and names that are
+     * no ts (a year), are read as before: no event, no error */
+    loads_events("id,subject,type,ts", 0);
+    loads_events("\xEF\xBB\xBFid,subject,type,ts\r\n", 0);
+    loads_events("id,subject,type,ts,2024,20240101", 0);
+    loads_events("id,subject,type,ts,2024-01-01\n", 0);
+    loads_events("id,subject,type,ts,2024-01-01\ne1,s,fine,2024-01-01,x\n", 1);
+    loads_events("id,subject,type,ts,2024-01-01\ne1,s,fine,2024-01-01,x", 1);
+#undef REQUIRED
+#undef WHOLE
+#undef GONE
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3347,6 +3488,7 @@ int main(void)
         cmocka_unit_test(a_stray_quote_names_the_lines_it_joined_in_every_error),
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),
         cmocka_unit_test(a_bad_load_option_is_named_with_its_value),
+        cmocka_unit_test(a_log_whose_line_breaks_were_removed_is_refused),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -1032,6 +1032,56 @@ static void a_line_with_several_bad_fields_may_be_named_by_its_ts(void **state)
     }
 }
 
+/* A log whose line breaks were removed (curl -d) is one line, its header and
+ * every event's values: the split refuses it as a load does, code, line,
+ * column and words (it split it into parts of the header alone). */
+static void a_log_run_into_one_line_is_refused_as_a_load_does(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "id,subject,type,ts,qty,group,refe1,s1,good,2025-03-04,,d1/s1,e2,s1,good,2025-03-05,,,",
+        "id,subject,type,tse1,s1,good,2024-01-01e2,s1,good,2024-01-02",
+        "id,subject,type",
+        "id,subject,type,ts,id",
+        "id,subject,type,ts,groupe1,s1,good,2024-01-01,\"a, b\"e2,s1,good,2024-01-02,\"c\"",
+    };
+    static const char *const words[] = {
+        "line 1, column 44: a column named like a time ('2025-03-04')",
+        "line 1, column 51: a column named like a time ('2024-01-02')",
+        "(the header is the whole input, without a line break: were the log's line breaks "
+        "removed? curl -d removes them: send the file with --data-binary)",
+        "line 1, column 20: column 'id' appears twice in the header (the header is the whole "
+        "input",
+        "line 1, column 53: unexpected character after a closing quote (the header is the "
+        "whole input",
+    };
+    for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+        civic_error err = split_as_load(texts[k], strlen(texts[k]));
+        if (!strstr(err.message, words[k])) fail_msg("case %zu: %s", k, err.message);
+    }
+    /* more than 1024 columns; a header of more than 1 MiB */
+    size_t n = (size_t)3 << 20;
+    char *big = malloc(n);
+    assert_non_null(big);
+    size_t at = (size_t)snprintf(big, n, "id,subject,type,ts");
+    for (int k = 0; k < 1100; k++) at += (size_t)snprintf(big + at, n - at, ",c");
+    civic_error err = split_as_load(big, at);
+    assert_int_equal(err.code, CIVIC_E_LIMIT);
+    assert_non_null(strstr(err.message, "more than 1024 columns (the header is the whole input"));
+    memset(big + at, 'x', n - at);
+    err = split_as_load(big, n);
+    assert_int_equal(err.code, CIVIC_E_LIMIT);
+    assert_string_equal(err.message, "line 1: record longer than 1 MiB (a header of more than 1 "
+                        "MiB without a line break: were the log's line breaks removed? curl -d "
+                        "removes them: send the file with --data-binary)");
+    free(big);
+    /* a header-only log is split as before: parts of the header alone */
+    split_out s = split_text("id,subject,type,ts,2024", 2);
+    assert_int_equal(s.rc, CIVIC_OK);
+    assert_int_equal(s.rep.events, 0);
+    split_free(&s);
+}
+
 /* The split's error for text and the load's: the same code and line, and
  * both end in `hint` (the field named may differ: the split reads the ts
  * where the load reads the type first). */
@@ -1765,6 +1815,7 @@ int main(void)
         cmocka_unit_test(a_bad_argument_is_named_with_its_value),
         cmocka_unit_test(records_and_columns_at_their_limits),
         cmocka_unit_test(a_failed_allocation_fails_cleanly),
+        cmocka_unit_test(a_log_run_into_one_line_is_refused_as_a_load_does),
     };
     return cmocka_run_group_tests_name("split", tests, NULL, NULL);
 }

@@ -224,6 +224,20 @@ printf 'id\tsubject\ttype\tts\n' >"$T/tabs.csv"
 status tabs 2 "tabs.csv: line 1: the header has no 'id', 'subject', 'type' or 'ts' column (required: id, subject, type, ts) (the fields are separated by tabs: save the export as CSV with commas)$" -- $R "$T/tabs.csv"
 printf '# x\nid,subject,type,ts\n' >"$T/hash.csv"
 status hash-before-header 2 "line 1" -- $R "$T/hash.csv"
+# a log whose line breaks were removed (curl -d, tr -d '\r\n') is one line:
+# it was read as a header and loaded nothing, exit 0
+printf 'id,subject,type,ts,qty,group,ref\ne1,r1,fine,2025-03-04,,d1/s1,\ne2,r1,donation,2025-03-05,2.5,,\n' | tr -d '\r\n' >"$T/oneline.csv"
+ONE_LINE="line 1, column 44: a column named like a time ('2025-03-04'), in a header that is the whole input: were the log's line breaks removed? (curl -d removes them: send the file with --data-binary)\$"
+status one-line-log 2 "oneline.csv: $ONE_LINE" -- $R -f csv "$T/oneline.csv"
+status one-line-log-lenient 2 "oneline.csv: $ONE_LINE" -- $R --lenient -f csv "$T/oneline.csv"
+"$CLI" $R -f csv - <"$T/oneline.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: $ONE_LINE" "$T/err" && [ ! -s "$T/out" ]; then ok; else
+    bad "one-line-log-stdin: $rc $(cat "$T/out" "$T/err")"; fi
+# a header-only log, without a line break too, is still no events and no error
+printf 'id,subject,type,ts' >"$T/header-only.csv"
+"$CLI" $R -t 2022-10-01 -f csv "$T/header-only.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$T/out")" = "subject,group,score,grade,balance,flags" ]; then ok; else
+    bad "header-only: $rc $(cat "$T/out" "$T/err")"; fi
 printf 'sep=;\nid;subject;type;ts\n' >"$T/excel.csv"
 status excel-sep 2 "excel.csv: line 1: the header has no 'id', 'subject', 'type' or 'ts' column (required: id, subject, type, ts) (a spreadsheet's 'sep=;' line: the fields are separated by ';'; save the export as CSV with commas)$" -- $R "$T/excel.csv"
 printf '"sep=,"\nid,subject,type,ts\n' >"$T/excel2.csv"

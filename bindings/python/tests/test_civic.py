@@ -1489,6 +1489,24 @@ class TestAdd(Base):
             self.engine.add(ts=other, **base)
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_a_log_whose_line_breaks_were_removed_is_refused(self):
+        # one line, as curl -d sends a file: read as a header that named
+        # id, subject, type and ts, it loaded no event and raised nothing
+        text = "id,subject,type,ts\ne1,s,fine,2022-03-01\ne2,s,fine,2022-03-02\n"
+        for data in (text.replace("\n", "").encode(), text.replace("\n", "")):
+            with self.assertRaises(civic.CivicError) as cm:
+                self.engine.load(data)
+            self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+            self.assertEqual((cm.exception.line, cm.exception.column), (1, 49))
+            self.assertEqual(cm.exception.message,
+                             "line 1, column 49: a column named like a time ('2022-03-02'), in a "
+                             "header that is the whole input: were the log's line breaks "
+                             "removed? (curl -d removes them: send the file with --data-binary)")
+        self.assertEqual(self.engine.event_count, 0)
+        # a header-only log is no events, and the log with its line breaks loads
+        self.assertEqual(self.engine.load(b"id,subject,type,ts").accepted, 0)
+        self.assertEqual(self.engine.load(text.encode()).accepted, 2)
+
     def test_pandas_na_is_named_an_empty_cell(self):
         # pandas.NA, the empty cell of a nullable dtype (convert_dtypes(),
         # "Int64", "string"), got "qty must be int, str or decimal.Decimal,
