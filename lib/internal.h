@@ -1915,8 +1915,11 @@ int civic__jsonl_code(const char *why);
 /* The words of a line's first error, why (at p[why_at]), for the line
  * p[0..n): why; for a line of NULs alone their count and why; for a
  * malformed number, or a number given for a text field, why with examples
- * of the value's own ("JSON writes 7, not 007"; "(write \"1\")"); the last
- * two in buf (size >= 192). */
+ * of the value's own ("JSON writes 7, not 007"; "(write \"1\")"); for a
+ * value JSON lacks (NaN, Infinity, as Python's json.dumps writes a float
+ * NaN or inf), why and what it is, with the advice the Python binding's
+ * add() gives a NaN ("an empty cell? write null or leave the key out");
+ * the last three in buf (size >= 192). */
 const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
                              size_t size);
 /* Whether the text p[0..n) (a load's first bytes; more follow unless final)

@@ -292,6 +292,31 @@ static size_t plain_decimal(const char *s, size_t n, char *out, size_t size, uin
     return o;
 }
 
+/* The length of the number JSON lacks at p[0..n): NaN, Infinity or
+ * -Infinity, as Python's json.dumps writes a float NaN (pandas' empty cell)
+ * or inf, in any letters, "inf" too, a whole word; 0 for anything else.
+ * Refused as before (a value of the wrong type, or in a key that is
+ * ignored an unexpected character), with what it is (number_why). */
+static size_t not_json_number(const char *p, size_t n)
+{
+    static const char *const words[] = { "nan", "infinity", "inf" };
+    size_t sign = n && (p[0] == '-' || p[0] == '+');
+    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+        size_t m = strlen(words[w]), i = 0;
+        while (i < m && sign + i < n && (p[sign + i] | 0x20) == words[w][i]) i++;
+        if (i < m) continue;
+        char after = sign + m < n ? p[sign + m] : ' ';
+        if ((after | 0x20) >= 'a' && (after | 0x20) <= 'z') continue; /* "nanny", "info" */
+        if ((after >= '0' && after <= '9') || after == '_') continue;
+        return sign + m;
+    }
+    return 0;
+}
+
+/* The "unexpected character" of such a value in a key that is ignored
+ * (found by address, as AFTER_OBJECT is). */
+static const char NOT_JSON_IGNORED[] = "unexpected character";
+
 static bool literal(jline *j, const char *word)
 {
     size_t m = strlen(word);
@@ -312,6 +337,7 @@ static bool skip_value(jline *j, int depth)
     if (j->i >= j->n) return fail(j, "missing value");
     char c = j->p[j->i];
     if (c == '"') return string(j, false, &s, &len);
+    if (not_json_number(j->p + j->i, j->n - j->i)) return fail(j, NOT_JSON_IGNORED);
     if (c == 't') return literal(j, "true");
     if (c == 'f') return literal(j, "false");
     if (c == 'n') return literal(j, "null");
@@ -486,6 +512,8 @@ static bool field_value(jline *j, int field, civic_fields *f)
     size_t len = 0;
     if (c == '"') {
         if (!string(j, true, &s, &len)) return false;
+    } else if (not_json_number(j->p + j->i, j->n - j->i)) {
+        return fail(j, WRONG_TYPE[field]); /* NaN, Infinity: named in number_why */
     } else if (c == 'n') {
         return literal(j, "null");
     } else if ((c == '-' || (c >= '0' && c <= '9')) &&
@@ -908,6 +936,24 @@ static const char *number_why(const char *p, size_t n, const char *why, size_t w
     }
     if (why_at >= n) return why;
     const char *v = p + why_at;
+    size_t nan = not_json_number(v, n - why_at);
+    if (nan && (why == NOT_JSON_IGNORED || kind < 0)) {
+        /* Python's json.dumps writes NaN for a float NaN, pandas' empty
+         * cell: the advice the binding's add() gives of one */
+        bool empty = (v[nan - 1] | 0x20) == 'n'; /* NaN, not Infinity */
+        int field = -1;
+        for (int f = 0; f < CIVIC_F_COUNT; f++)
+            if (why == WRONG_TYPE[f]) field = f;
+        const char *after = !empty ? (field == CIVIC_F_QTY ? ", and a qty is finite" : "")
+                            : field < 0 ? ": an empty cell? write null"
+                            : field <= CIVIC_F_TS ? ": an empty cell? every event has one"
+                                                  : ": an empty cell? write null or leave the "
+                                                    "key out";
+        if (why == NOT_JSON_IGNORED || field >= 0) {
+            snprintf(buf, size, "%s (%.*s is not JSON%s)", why, (int)nan, v, after);
+            return buf;
+        }
+    }
     size_t vn = bare_end(p, n, why_at) - why_at;
     if (!quotable(v, vn)) return why;
     if (kind < 0) { /* a text field given a number: {"id":1}, {"id":007} */

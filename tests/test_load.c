@@ -3442,6 +3442,47 @@ static void a_log_whose_line_breaks_were_removed_is_refused(void **state)
 #undef GONE
 }
 
+/* NaN, Infinity and -Infinity are no JSON, but Python's json.dumps writes
+ * them for a float NaN (pandas' empty cell) or inf: the field is named, as a
+ * value of the wrong type, with what the value is and, of a NaN, the advice
+ * the Python binding's add() gives (it said "must be a string or a number",
+ * "unexpected character" without the field, or "malformed number"). */
+static void jsonl_nan_and_infinity_are_named_as_python_writes_them(void **state)
+{
+    (void)state;
+#define LINE "{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":"
+#define EMPTY "an empty cell? write null or leave the key out)"
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":NaN}\n", 63, "line 1, column 63: field 'qty': must be "
+               "a string or a number (NaN is not JSON: " EMPTY);
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":nan}\n", 63, "line 1, column 63: field 'qty': must be "
+               "a string or a number (nan is not JSON: " EMPTY);
+    jsonl_says(LINE "\"2024-01-01\",\"group\":NaN}\n", 65, "line 1, column 65: field 'group': "
+               "must be a string (NaN is not JSON: " EMPTY);
+    jsonl_says(LINE "NaN}\n", 44, "line 1, column 44: field 'ts': must be a string or a number "
+               "(NaN is not JSON: an empty cell? every event has one)");
+    jsonl_says("{\"id\":NaN,\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", 7,
+               "line 1, column 7: field 'id': must be a string (NaN is not JSON: an empty cell? "
+               "every event has one)");
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":Infinity}\n", 63, "line 1, column 63: field 'qty': "
+               "must be a string or a number (Infinity is not JSON, and a qty is finite)");
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":-Infinity}\n", 63, "line 1, column 63: field 'qty': "
+               "must be a string or a number (-Infinity is not JSON, and a qty is finite)");
+    jsonl_says(LINE "-Infinity}\n", 44, "line 1, column 44: field 'ts': must be a string or a "
+               "number (-Infinity is not JSON)");
+    jsonl_says(LINE "\"2024-01-01\",\"group\":Infinity}\n", 65, "line 1, column 65: field "
+               "'group': must be a string (Infinity is not JSON)");
+    /* in a key that is ignored, at any depth: no field to name */
+    jsonl_says(LINE "\"2024-01-01\",\"note\":[1,NaN]}\n", 67, "line 1, column 67: unexpected "
+               "character (NaN is not JSON: an empty cell? write null)");
+    /* a word that only begins so is what it was */
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":nanny}\n", 63, "line 1, column 63: unexpected "
+               "character");
+    jsonl_says(LINE "\"2024-01-01\",\"qty\":Info}\n", 63, "line 1, column 63: field 'qty': must "
+               "be a string or a number");
+#undef EMPTY
+#undef LINE
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3489,6 +3530,7 @@ int main(void)
         cmocka_unit_test(a_byte_order_mark_inside_a_log_is_named),
         cmocka_unit_test(a_bad_load_option_is_named_with_its_value),
         cmocka_unit_test(a_log_whose_line_breaks_were_removed_is_refused),
+        cmocka_unit_test(jsonl_nan_and_infinity_are_named_as_python_writes_them),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -1489,6 +1489,32 @@ class TestAdd(Base):
             self.engine.add(ts=other, **base)
         self.assertEqual(self.engine.event_count, 0)
 
+    def test_a_nan_json_dumps_wrote_is_named_by_load_as_add_names_it(self):
+        # json.dumps writes a float NaN (pandas' empty cell) as NaN and inf
+        # as Infinity, which are no JSON: load() said "must be a string or a
+        # number" of qty, "must be a string" of a text field, "unexpected
+        # character" naming no field of nan and "malformed number" of
+        # -Infinity; now the field, what the value is and add()'s advice
+        base = dict(id="n1", subject="s", type="fine", ts="2022-03-01")
+        for key, value, said in (
+                ("qty", float("nan"), "field 'qty': must be a string or a number (NaN is not "
+                                      "JSON: an empty cell? write null or leave the key out)"),
+                ("group", float("nan"), "field 'group': must be a string (NaN is not JSON: an "
+                                        "empty cell? write null or leave the key out)"),
+                ("subject", float("nan"), "field 'subject': must be a string (NaN is not JSON: "
+                                          "an empty cell? every event has one)"),
+                ("qty", float("-inf"), "field 'qty': must be a string or a number (-Infinity "
+                                       "is not JSON, and a qty is finite)")):
+            line = json.dumps(dict(base, **{key: value}))
+            for data in (line.encode(), line.replace("NaN", "nan").encode()):
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load(data + b"\n")
+                self.assertEqual(cm.exception.code, civic.CIVIC_E_SYNTAX)
+                self.assertEqual(cm.exception.line, 1)
+                self.assertEqual(cm.exception.message.split(": ", 1)[1],
+                                 said.replace("NaN", "nan") if b"nan" in data else said)
+        self.assertEqual(self.engine.event_count, 0)
+
     def test_a_log_whose_line_breaks_were_removed_is_refused(self):
         # one line, as curl -d sends a file: read as a header that named
         # id, subject, type and ts, it loaded no event and raised nothing
