@@ -276,6 +276,18 @@ static int header_again(const civic_csv_header *h, const char *p, size_t n)
 
 #define HEADER_JOINED "were files joined? load them as separate files"
 
+/* The "(did you mean 'x'?)" an unknown type gets after its quoted value
+ * (event.c), dropped from e: the type column of a line that is a header
+ * holds a column's name, no misspelt rule code ("subject" is no 'object'),
+ * and the room goes to what the line is. */
+static void drop_meant(civic_error *e)
+{
+    static const char open[] = "\" (did you mean '";
+    char *at = NULL;
+    for (char *q = e->message; (q = strstr(q, open)) != NULL; q++) at = q;
+    char *end = at ? strstr(at + sizeof(open) - 1, "'?)") : NULL;
+    if (end) memmove(at + 1, end + 3, strlen(end + 3) + 1);
+}
 
 /* What the load and the split note of a line refused, p[0..n) (without its
  * LF), once the header h is read (NULL: not yet): a byte-order mark that
@@ -290,6 +302,7 @@ void civic__csv_line_note(civic_error *e, const char *p, size_t n, const civic_c
     const char *other = header == HEADER_ORDER ? "is a header of another column order: "
                         HEADER_JOINED : "is a header of other columns: " HEADER_JOINED;
     char hint[160];
+    if (header != HEADER_NOT) drop_meant(e);
     if (bom && header == HEADER_SAME)
         civic__error_append(e, " (the line starts with U+FEFF, a byte-order mark, and repeats "
                                "the header: were files joined? remove the line)");

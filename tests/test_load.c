@@ -3483,6 +3483,59 @@ static void jsonl_nan_and_infinity_are_named_as_python_writes_them(void **state)
 #undef LINE
 }
 
+/* A line that is a header of another column order or of other columns
+ * (files joined) has a column's name where the type goes: no misspelt rule
+ * code, so no "(did you mean ...?)" ("subject" was told 'object'), and its
+ * room goes to what the line is, which a byte-order mark before the line
+ * made longer than a message holds: the note is kept whole, the message
+ * cut before it at 256 bytes and not at 255. */
+static void a_header_in_the_type_column_is_no_misspelt_type(void **state)
+{
+    (void)state;
+#define UNKNOWN "field 'type': unknown type (not a rule code, revoke, repair, redeem, object, " \
+                "dismiss or correct) "
+#define ORDER "a header of another column order: were files joined? load them as separate " \
+              "files)"
+    both_modes_say("id,type,subject,ts\nm1,fine,s,2024-01-01\nid,subject,type,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 4: " UNKNOWN "\"subject\" (the line is "
+                   ORDER);
+    both_modes_say("id,type,subject,ts\nm1,fine,s,2024-01-01\n\xEF\xBB\xBFid,subject,type,ts\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 7: " UNKNOWN "\"subject\" (the line starts "
+                   "with U+FEFF and is " ORDER);
+    /* a line of data keeps it */
+    both_modes_say("id,type,subject,ts\nm1,fine,s,2024-01-01\nm2,subject,s,2024-01-01\n",
+                   CIVIC_E_EVENT, 3, "line 3, column 4: " UNKNOWN "\"subject\" (did you mean "
+                   "'object'?)");
+    /* 255 bytes: whole; 256: cut before the note, "..." marking the cut */
+    for (int len = 20; len <= 21; len++) {
+        char rules[1024], data[256], want[512];
+        const char *code = "remark_abcdefghijklmn";
+        snprintf(rules, sizeof(rules), TEST_SCHEME "[rule.%.*s]\npoints = -1\n", len, code);
+        snprintf(data, sizeof(data), "id,type,subject,ts,note\nm1,%.*s,s,2024-01-01,x\n"
+                 "\xEF\xBB\xBFid,%.*sx,subject,ts,type\n", len, code, len - 1, code);
+        int n = snprintf(want, sizeof(want), "line 3, column 7: " UNKNOWN "\"%.*sx\" (the line "
+                         "starts with U+FEFF and is " ORDER, len - 1, code);
+        assert_int_equal(n, 235 + len);
+        civic_engine *e = engine_from(rules);
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load(e, data, strlen(data), NULL, NULL, &err),
+                         CIVIC_E_EVENT);
+        civic_engine_free(e);
+        if (n < CIVIC_ERROR_MESSAGE_SIZE) {
+            assert_string_equal(err.message, want);
+        } else {
+            const char *note = " (the line starts with U+FEFF and is " ORDER;
+            size_t m = strlen(err.message), k = strlen(note);
+            assert_int_equal(m, CIVIC_ERROR_MESSAGE_SIZE - 1);
+            assert_string_equal(err.message + m - k, note);
+            assert_memory_equal(err.message + m - k - 3, "...", 3);
+            assert_null(strstr(err.message, "did you mean"));
+        }
+    }
+#undef ORDER
+#undef UNKNOWN
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3531,6 +3584,7 @@ int main(void)
         cmocka_unit_test(a_bad_load_option_is_named_with_its_value),
         cmocka_unit_test(a_log_whose_line_breaks_were_removed_is_refused),
         cmocka_unit_test(jsonl_nan_and_infinity_are_named_as_python_writes_them),
+        cmocka_unit_test(a_header_in_the_type_column_is_no_misspelt_type),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
