@@ -337,6 +337,53 @@ static bool names_the_columns(const char *text, size_t n)
     return found == 15;
 }
 
+void civic__error_comment_hint(civic_error *err, const char *text, size_t len)
+{
+    if (!err || err->version < 1 || err->line == 0) return;
+    /* the '#' lines that open the text, past empty lines, as the CSV
+     * reader skips them: the first is the header's line */
+    size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    uint64_t line = 1, first = 0, last = 0;
+    for (;;) {
+        while (i < len && (text[i] == '\n' || (text[i] == '\r' && i + 1 < len &&
+                                                text[i + 1] == '\n')))
+            line += text[i++] == '\n';
+        if (i >= len || text[i] != '#') break;
+        if (!first) first = line;
+        last = line;
+        const char *nl = memchr(text + i, '\n', len - i);
+        if (!nl) return;
+        i = (size_t)(nl - text) + 1;
+        line++;
+    }
+    if (!first || err->line != first) return;
+    /* the line after them that is not blank: a header naming the columns
+     * (not one a '#' opens, "#id,...", which deleting would lose), or a
+     * JSON object, which a JSON Lines load reads */
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        line += text[i++] == '\n';
+    if (i >= len) return;
+    const char *nl = memchr(text + i, '\n', len - i);
+    size_t eol = nl ? (size_t)(nl - text) : len, bol = i;
+    while (bol > 0 && text[bol - 1] != '\n') bol--;
+    bool json = text[i] == '{';
+    if (!json && !names_the_columns(text + bol, eol - bol)) return;
+    char lines[80], after[64], hint[200]; /* at most 196 bytes: civic__error_append takes it */
+    if (first == last)
+        snprintf(lines, sizeof(lines), "line %llu is a '#' comment", (unsigned long long)first);
+    else
+        snprintf(lines, sizeof(lines), "lines %llu to %llu are '#' comments",
+                 (unsigned long long)first, (unsigned long long)last);
+    if (json)
+        snprintf(after, sizeof(after), "the lines after %s are JSON objects",
+                 first == last ? "it" : "them");
+    else
+        snprintf(after, sizeof(after), "line %llu is the header", (unsigned long long)line);
+    snprintf(hint, sizeof(hint), " (%s, and %s: an event log has no comment lines; delete %s)",
+             lines, after, first == last ? "it" : "them");
+    civic__error_append(err, hint);
+}
+
 void civic__error_format_hint(civic_error *err, uint32_t format, const char *text, size_t len)
 {
     static const char jsonl[] = " (the text looks like JSON Lines: load it as JSON Lines)";

@@ -475,6 +475,12 @@ void civic__error_array_hint(civic_error *err, const char *text, size_t len);
  * hint that says so, for every front end (civic-score and civic-server
  * name such a text before they load it, in their own words). */
 void civic__error_rules_hint(civic_error *err, const char *text, size_t len);
+/* A failed CSV load or split of text[0..len) at its header's line, which
+ * is a '#' comment (past empty lines; several may follow one another),
+ * where the line after the comments that is not blank is a header naming
+ * id, subject, type and ts, or a JSON object: the hint that says so and
+ * that a log has no comment lines (docs/events.md). */
+void civic__error_comment_hint(civic_error *err, const char *text, size_t len);
 /* A failed load of text[0..len) read as `format` (CIVIC_FORMAT_CSV or
  * CIVIC_FORMAT_JSONL, as given, not guessed) at the line of its first byte
  * that is no BOM or blank, which looks like the other format (a '{' where a
@@ -1919,7 +1925,8 @@ int civic__jsonl_code(const char *why);
  * value JSON lacks (NaN, Infinity, as Python's json.dumps writes a float
  * NaN or inf), why and what it is, with the advice the Python binding's
  * add() gives a NaN ("an empty cell? write null or leave the key out");
- * the last three in buf (size >= 192). */
+ * the last three in buf (size >= 192); for a line that is a '#' comment,
+ * that it is one. */
 const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
                              size_t size);
 /* Whether the text p[0..n) (a load's first bytes; more follow unless final)

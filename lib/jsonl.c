@@ -46,6 +46,9 @@ typedef struct jline {
 static const char AFTER_OBJECT[] = "unexpected text after the object";
 /* A line of NULs alone (CR aside): civic__jsonl_why counts them. */
 static const char NULS_LINE[] = "NUL bytes (" NULS_WHY ")";
+/* What a line that does not start with '{' is told; of a '#' comment's
+ * that it is one (civic__jsonl_why). */
+static const char EXPECTED_OBJECT[] = "expected a JSON object '{'";
 /* A limit, not a syntax error: CIVIC_E_LIMIT (civic__jsonl_code). */
 static const char TOO_DEEP[] = "nesting deeper than 64";
 
@@ -589,7 +592,7 @@ static bool object(jline *j, civic_fields *f)
         /* a tail a crash zero-filled: its NULs, as csv.c names them */
         size_t k = 0, end = j->n - (j->p[j->n - 1] == '\r');
         while (k < end && j->p[k] == '\0') k++;
-        return fail(j, k == end && k ? NULS_LINE : "expected a JSON object '{'");
+        return fail(j, k == end && k ? NULS_LINE : EXPECTED_OBJECT);
     }
     j->i++;
     ws(j);
@@ -1021,6 +1024,10 @@ static const char *number_why(const char *p, size_t n, const char *why, size_t w
 const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
                              size_t size)
 {
+    /* a '#' comment, as a rules file or a script has them: no log's line */
+    if (why == EXPECTED_OBJECT && why_at < n && p[why_at] == '#')
+        return "expected a JSON object '{' (a '#' comment? an event log has no comment lines: "
+               "delete the line)";
     if (why != NULS_LINE) return number_why(p, n, why, why_at, buf, size);
     snprintf(buf, size, "%zu %s", n - (n && p[n - 1] == '\r'), NULS_LINE);
     return buf;

@@ -244,6 +244,7 @@ int civic_engine_load(civic_engine *e, const char *data, size_t len,
         civic__error_array_hint(err, data, len);
         civic__error_format_hint(err, given, data, len);
         if (format == CIVIC_FORMAT_CSV) civic__error_rules_hint(err, data, len);
+        if (format == CIVIC_FORMAT_CSV) civic__error_comment_hint(err, data, len);
     }
     return rc;
 }
@@ -376,8 +377,10 @@ int civic_engine_load_file(civic_engine *e, const char *path, const civic_load_o
     /* a format given, or said by the name (".csv" holding JSON Lines) */
     if (rc != CIVIC_OK && rc != CIVIC_E_NOMEM && rc != CIVIC_E_IO) {
         civic__error_format_hint(err, format, fl.head, fl.head_len);
-        if ((format ? format : detect_format(fl.head, fl.head_len)) == CIVIC_FORMAT_CSV)
+        if ((format ? format : detect_format(fl.head, fl.head_len)) == CIVIC_FORMAT_CSV) {
             civic__error_rules_hint(err, fl.head, fl.head_len);
+            civic__error_comment_hint(err, fl.head, fl.head_len);
+        }
     }
     civic__free(&e->alc, bufs[0], cap);
     civic__free(&e->alc, bufs[1], cap);

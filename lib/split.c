@@ -931,6 +931,7 @@ static int with_hints(civic_error *err, int rc, uint32_t given, bool csv, const 
         civic__error_array_hint(err, data, len);
         civic__error_format_hint(err, given, data, len);
         if (csv) civic__error_rules_hint(err, data, len);
+        if (csv) civic__error_comment_hint(err, data, len);
     }
     return rc;
 }

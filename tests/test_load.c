@@ -3536,6 +3536,82 @@ static void a_header_in_the_type_column_is_no_misspelt_type(void **state)
 #undef UNKNOWN
 }
 
+/* An event log has no comment lines: a '#' line opens no log, yet one
+ * that a rules file or a script put first was read as the CSV header (JSON
+ * Lines after it too, its format told by its first line) and refused
+ * without saying why.  Where the lines after the comments are a header
+ * naming the columns, or JSON objects, the error says so; a JSON Lines
+ * load says of a '#' line that it is one, in lenient mode too. */
+static void a_comment_line_before_the_log_is_named(void **state)
+{
+    (void)state;
+#define NONE "line 1: the header has no 'id', 'subject', 'type' or 'ts' column (required: id, " \
+             "subject, type, ts)"
+#define OBJECT "{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n"
+    header_says("# exported 2024-03-01\nid,subject,type,ts\ne1,s,fine,2024-01-01\n", NONE
+                " (line 1 is a '#' comment, and line 2 is the header: an event log has no "
+                "comment lines; delete it)");
+    header_says("# exported\n\n# by the office\r\n\nid,subject,type,ts\r\n", NONE " (lines 1 to "
+                "3 are '#' comments, and line 5 is the header: an event log has no comment "
+                "lines; delete them)");
+    header_says("# exported\n" OBJECT, NONE " (line 1 is a '#' comment, and the lines after it "
+                "are JSON objects: an event log has no comment lines; delete it)");
+    header_says("\xEF\xBB\xBF# a\n# b\n\n" OBJECT, NONE " (lines 1 to 2 are '#' comments, and "
+                "the lines after them are JSON objects: an event log has no comment lines; "
+                "delete them)");
+    /* any error of that line */
+    load_fails("# \"exported\"\nid,subject,type,ts\n", CIVIC_FORMAT_AUTO, CIVIC_E_SYNTAX, 1, 3,
+               "line 1, column 3: a quote inside an unquoted field (quote the whole field) (line "
+               "1 is a '#' comment, and line 2 is the header: an event log has no comment lines; "
+               "delete it)");
+    /* not a header that a '#' opens (deleting it would lose the header) */
+    header_says("#id,subject,type,ts\ne1,s,fine,2024-01-01\n",
+                "line 1: the header has no 'id' column (required: id, subject, type, ts)");
+    header_says("# notes\nx,y\n", "line 1: the header has no 'id', 'subject', 'type' or 'ts' "
+                "column (required: id, subject, type, ts)");
+    /* from a file, its format by its name or by its content */
+    char dir[] = "/tmp/civic-test-comment-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (size_t k = 0; k < 2; k++) {
+        char path[64];
+        snprintf(path, sizeof(path), "%s/events.%s", dir, k ? "log" : "csv");
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        const char *text = "# exported\n" OBJECT;
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        civic_engine *e = fresh();
+        civic_error err = CIVIC_ERROR_INIT;
+        assert_int_equal(civic_engine_load_file(e, path, NULL, NULL, &err), CIVIC_E_SYNTAX);
+        assert_string_equal(err.message, NONE " (line 1 is a '#' comment, and the lines after it "
+                            "are JSON objects: an event log has no comment lines; delete it)");
+        civic_engine_free(e);
+        unlink(path);
+    }
+    rmdir(dir);
+    /* read as JSON Lines: the line is one, skipped in lenient mode */
+    load_fails("# exported\n" OBJECT, CIVIC_FORMAT_JSONL, CIVIC_E_SYNTAX, 1, 1,
+               "line 1, column 1: expected a JSON object '{' (a '#' comment? an event log has no "
+               "comment lines: delete the line)");
+    reject_log rejects;
+    memset(&rejects, 0, sizeof(rejects));
+    civic_load_options o = CIVIC_LOAD_OPTIONS_INIT;
+    o.format = CIVIC_FORMAT_JSONL;
+    o.flags = CIVIC_LOAD_LENIENT;
+    o.on_reject = log_reject;
+    o.payload = &rejects;
+    civic_engine *e = fresh();
+    const char *text = "# exported\n" OBJECT;
+    assert_int_equal(civic_engine_load(e, text, strlen(text), &o, NULL, NULL), CIVIC_OK);
+    assert_int_equal(rejects.count, 1);
+    assert_string_equal(rejects.first, "line 1, column 1: expected a JSON object '{' (a '#' "
+                        "comment? an event log has no comment lines: delete the line)");
+    assert_int_equal(civic_engine_event_count(e), 1);
+    civic_engine_free(e);
+#undef OBJECT
+#undef NONE
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -3585,6 +3661,7 @@ int main(void)
         cmocka_unit_test(a_log_whose_line_breaks_were_removed_is_refused),
         cmocka_unit_test(jsonl_nan_and_infinity_are_named_as_python_writes_them),
         cmocka_unit_test(a_header_in_the_type_column_is_no_misspelt_type),
+        cmocka_unit_test(a_comment_line_before_the_log_is_named),
     };
     return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

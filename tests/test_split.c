@@ -1082,6 +1082,25 @@ static void a_log_run_into_one_line_is_refused_as_a_load_does(void **state)
     split_free(&s);
 }
 
+/* A '#' comment before a log is read as the header: the split says what
+ * the lines after it are, as a load does. */
+static void a_comment_before_a_log_is_named_as_a_load_does(void **state)
+{
+    (void)state;
+    const char *csv = "# exported\nid,subject,type,ts\ne1,s1,good,2024-01-01\n";
+    civic_error err = split_as_load(csv, strlen(csv));
+    assert_string_equal(err.message, "line 1: the header has no 'id', 'subject', 'type' or 'ts' "
+                        "column (required: id, subject, type, ts) (line 1 is a '#' comment, and "
+                        "line 2 is the header: an event log has no comment lines; delete it)");
+    const char *jsonl = "# exported\n{\"id\":\"j1\",\"subject\":\"s\",\"type\":\"good\","
+                        "\"ts\":\"2024-01-01\"}\n";
+    err = split_as_load(jsonl, strlen(jsonl));
+    assert_string_equal(err.message, "line 1: the header has no 'id', 'subject', 'type' or 'ts' "
+                        "column (required: id, subject, type, ts) (line 1 is a '#' comment, and "
+                        "the lines after it are JSON objects: an event log has no comment lines; "
+                        "delete it)");
+}
+
 /* The split's error for text and the load's: the same code and line, and
  * both end in `hint` (the field named may differ: the split reads the ts
  * where the load reads the type first). */
@@ -1816,6 +1835,7 @@ int main(void)
         cmocka_unit_test(records_and_columns_at_their_limits),
         cmocka_unit_test(a_failed_allocation_fails_cleanly),
         cmocka_unit_test(a_log_run_into_one_line_is_refused_as_a_load_does),
+        cmocka_unit_test(a_comment_before_a_log_is_named_as_a_load_does),
     };
     return cmocka_run_group_tests_name("split", tests, NULL, NULL);
 }

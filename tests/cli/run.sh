@@ -223,7 +223,12 @@ status semicolons-lenient 2 "semi.csv: line 1: .* (the fields are separated by '
 printf 'id\tsubject\ttype\tts\n' >"$T/tabs.csv"
 status tabs 2 "tabs.csv: line 1: the header has no 'id', 'subject', 'type' or 'ts' column (required: id, subject, type, ts) (the fields are separated by tabs: save the export as CSV with commas)$" -- $R "$T/tabs.csv"
 printf '# x\nid,subject,type,ts\n' >"$T/hash.csv"
-status hash-before-header 2 "line 1" -- $R "$T/hash.csv"
+status hash-before-header 2 "hash.csv: line 1: the header has no 'id', 'subject', 'type' or 'ts' column (required: id, subject, type, ts) (line 1 is a '#' comment, and line 2 is the header: an event log has no comment lines; delete it)$" -- $R "$T/hash.csv"
+# a '#' comment before JSON Lines, on standard input: read as CSV by its first line
+printf '# exported\n{"id":"j1","subject":"s","type":"donation","ts":"2022-03-01"}\n' >"$T/hash-jsonl"
+"$CLI" $R - <"$T/hash-jsonl" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: line 1: .* (line 1 is a '#' comment, and the lines after it are JSON objects: an event log has no comment lines; delete it)$" "$T/err"; then ok; else
+    bad "hash-before-jsonl: $rc $(cat "$T/err")"; fi
 # a log whose line breaks were removed (curl -d, tr -d '\r\n') is one line:
 # it was read as a header and loaded nothing, exit 0
 printf 'id,subject,type,ts,qty,group,ref\ne1,r1,fine,2025-03-04,,d1/s1,\ne2,r1,donation,2025-03-05,2.5,,\n' | tr -d '\r\n' >"$T/oneline.csv"

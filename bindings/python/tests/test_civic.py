@@ -1529,6 +1529,13 @@ class TestAdd(Base):
                              "header that is the whole input: were the log's line breaks "
                              "removed? (curl -d removes them: send the file with --data-binary)")
         self.assertEqual(self.engine.event_count, 0)
+        # a '#' comment first, JSON Lines after it: read as CSV by its first line
+        with self.assertRaises(civic.CivicError) as cm:
+            self.engine.load(b'# exported\n{"id":"j1","subject":"s","type":"fine",'
+                             b'"ts":"2022-03-01"}\n')
+        self.assertTrue(cm.exception.message.endswith(
+            "(line 1 is a '#' comment, and the lines after it are JSON objects: an event log "
+            "has no comment lines; delete it)"), cm.exception.message)
         # a header-only log is no events, and the log with its line breaks loads
         self.assertEqual(self.engine.load(b"id,subject,type,ts").accepted, 0)
         self.assertEqual(self.engine.load(text.encode()).accepted, 2)
