@@ -865,8 +865,7 @@ void civic__csv_time_what(char *what, size_t size, const char *name, size_t n)
     while (n && (name[n - 1] == ' ' || name[n - 1] == '\t')) n--;
     /* a time is printable ASCII: shown as it is, a long fraction cut */
     snprintf(what, size, "a column named like a time ('%.*s%s'), in a header that is the whole "
-             "input: were the log's line breaks removed? (curl -d removes them: send the file "
-             "with --data-binary)", n > TIME_NAME_SHOWN ? TIME_NAME_SHOWN : (int)n, name,
+             "input: " CIVIC__BREAKS_GONE, n > TIME_NAME_SHOWN ? TIME_NAME_SHOWN : (int)n, name,
              n > TIME_NAME_SHOWN ? "..." : "");
 }
 

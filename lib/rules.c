@@ -772,8 +772,9 @@ static size_t near_units(const char *s, size_t n, uint32_t *u)
  * below it, and only cells within limit of the diagonal can end at most
  * limit, so a name far from the key costs a few rows, not the whole table
  * (an event log's every unknown type is measured against every rule code).
- * Both are at most KEY_NEAR_MAX letters. */
-enum { KEY_NEAR_MAX = 32 };
+ * Both are at most KEY_NEAR_MAX letters (names of more are near none), of
+ * at most KEY_NEAR_BYTES bytes. */
+enum { KEY_NEAR_MAX = 32, KEY_NEAR_BYTES = 4 * KEY_NEAR_MAX };
 
 static unsigned key_distance(const uint32_t *a, size_t an, const uint32_t *b, size_t bn,
                              unsigned limit)
@@ -809,21 +810,22 @@ static unsigned key_distance(const uint32_t *a, size_t an, const uint32_t *b, si
  * one edit away ("pionts", "bsae"), or two for names of six letters or
  * more ("utc_ofset" -> "utc_offset"); the first of the nearest; NULL if
  * none is that near.  nearest_within: at most `best` edits away.  Names of
- * more than KEY_NEAR_MAX bytes are none. */
+ * more than KEY_NEAR_MAX letters are near none. */
 static const char *nearest_within(const void *ctx, const char *(*nth)(const void *, size_t),
                                   size_t n, const char *key, size_t len, unsigned best)
 {
     const char *found = NULL;
-    uint32_t a[KEY_NEAR_MAX], b[KEY_NEAR_MAX];
-    if (len == 0 || len > KEY_NEAR_MAX) return NULL;
+    uint32_t a[KEY_NEAR_BYTES], b[KEY_NEAR_BYTES];
+    if (len == 0 || len > KEY_NEAR_BYTES) return NULL;
     size_t an = near_units(key, len, a);
+    if (an > KEY_NEAR_MAX) return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *name = nth(ctx, i);
         if (!name) break;
         size_t m = strlen(name);
-        if (m > KEY_NEAR_MAX) continue;
+        if (m > KEY_NEAR_BYTES) continue;
         size_t bn = near_units(name, m, b);
-        if ((bn > an ? bn - an : an - bn) > best) continue;
+        if (bn > KEY_NEAR_MAX || (bn > an ? bn - an : an - bn) > best) continue;
         unsigned d = key_distance(a, an, b, bn, best);
         if (d < best || (d == best && !found)) {
             best = d;
@@ -836,8 +838,8 @@ static const char *nearest_within(const void *ctx, const char *(*nth)(const void
 static const char *nearest(const void *ctx, const char *(*nth)(const void *, size_t), size_t n,
                            const char *key, size_t len)
 {
-    uint32_t u[KEY_NEAR_MAX];
-    if (len == 0 || len > KEY_NEAR_MAX) return NULL;
+    uint32_t u[KEY_NEAR_BYTES];
+    if (len == 0 || len > KEY_NEAR_BYTES) return NULL;
     return nearest_within(ctx, nth, n, key, len, near_units(key, len, u) >= 6 ? 2 : 1);
 }
 

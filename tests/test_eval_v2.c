@@ -668,6 +668,20 @@ static void a_name_that_is_no_list_gets_the_list_it_meant(void **state)
     /* one letter changed and one added to four: too far */
     assert_null(civic_rules_list_meant(r, "\xe5\xa4\xb1\xe8\xa8\x80\xe4\xba\xba\xe5"
                                           "\x91\x98\xe5\x91\x98"));
+    /* the cap is 32 letters, not 32 bytes: an 11-letter name (33 bytes)
+     * with its last letter dropped is offered */
+    civic_rules_free(r);
+    r = rules_from(TEST_SCHEME "[rule.bad]\npoints = 0\nflag = \""
+                   "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe4\xba\x94\xe5\x85\xad"
+                   "\xe4\xb8\x83\xe5\x85\xab\xe4\xb9\x9d\xe5\x8d\x81\xe7\x94\xb2\"\n"
+                   "[rule.cross]\npoints = -1\nflag = \"\xc3\x84rger\"\n");
+    assert_string_equal(civic_rules_list_meant(r, "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89"
+                                                  "\xe5\x9b\x9b\xe4\xba\x94\xe5\x85\xad"
+                                                  "\xe4\xb8\x83\xe5\x85\xab\xe4\xb9\x9d"
+                                                  "\xe5\x8d\x81"),
+                        "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe4\xba\x94"
+                        "\xe5\x85\xad\xe4\xb8\x83\xe5\x85\xab\xe4\xb9\x9d\xe5\x8d\x81"
+                        "\xe7\x94\xb2");
     civic_rules_free(r);
 }
 

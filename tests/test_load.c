@@ -3362,8 +3362,8 @@ static void loads_events(const char *data, uint64_t events)
 static void a_log_whose_line_breaks_were_removed_is_refused(void **state)
 {
     (void)state;
-#define GONE "were the log's line breaks removed? (curl -d removes them: send the file with " \
-             "--data-binary)"
+#define GONE "were the log's line breaks removed? curl -d removes them: send the file with " \
+             "--data-binary"
 #define WHOLE " (the header is the whole input, without a line break: were the log's line " \
               "breaks removed? curl -d removes them: send the file with --data-binary)"
 #define REQUIRED " column (required: id, subject, type, ts)"

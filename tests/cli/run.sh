@@ -232,7 +232,7 @@ if [ $rc -eq 2 ] && grep -q "^civic-score: <stdin>: line 1: .* (line 1 is a '#' 
 # a log whose line breaks were removed (curl -d, tr -d '\r\n') is one line:
 # it was read as a header and loaded nothing, exit 0
 printf 'id,subject,type,ts,qty,group,ref\ne1,r1,fine,2025-03-04,,d1/s1,\ne2,r1,donation,2025-03-05,2.5,,\n' | tr -d '\r\n' >"$T/oneline.csv"
-ONE_LINE="line 1, column 44: a column named like a time ('2025-03-04'), in a header that is the whole input: were the log's line breaks removed? (curl -d removes them: send the file with --data-binary)\$"
+ONE_LINE="line 1, column 44: a column named like a time ('2025-03-04'), in a header that is the whole input: were the log's line breaks removed? curl -d removes them: send the file with --data-binary\$"
 status one-line-log 2 "oneline.csv: $ONE_LINE" -- $R -f csv "$T/oneline.csv"
 status one-line-log-lenient 2 "oneline.csv: $ONE_LINE" -- $R --lenient -f csv "$T/oneline.csv"
 "$CLI" $R -f csv - <"$T/oneline.csv" >"$T/out" 2>"$T/err"; rc=$?

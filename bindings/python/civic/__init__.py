@@ -2270,10 +2270,12 @@ def _no_list(rules, name, n):
             if v.flag and v.flag not in flags:
                 flags.append(v.flag)
         if flags:
-            return "%s: %s is a rule, the subjects it flags are on the list%s %s" % (
+            return "%s: %s is a rule, not a flag nor a measure: the subjects it flags are " \
+                "on the list%s %s" % (
                 said, _excerpt(name), "s" if len(flags) > 1 else "",
                 "; ".join(_excerpt(_str(f)) for f in flags))
-        return "%s: %s is a rule, and sets no flag" % (said, _excerpt(name))
+        return "%s: %s is a rule, not a flag nor a measure, and sets no flag" % (
+            said, _excerpt(name))
     return said + (" (did you mean %s?)" % _excerpt(_str(meant)) if meant else "")
 
 
@@ -2910,7 +2912,8 @@ class Engine(_Owner):
         CivicError CIVIC_E_NOTFOUND when the name is neither a flag nor a
         measure of the scheme (its message names the list the name most
         likely meant, "did you mean 'dishonest'?", or says that a tier is
-        listed through a measure on it); CIVIC_E_PURGED for an as_of before
+        listed through a measure on it, or which flags a rule of that code
+        sets); CIVIC_E_PURGED for an as_of before
         a purge's horizon."""
         if isinstance(name, str) and "\0" in name:
             # no flag or measure name holds a control character

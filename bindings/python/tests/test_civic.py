@@ -1527,7 +1527,7 @@ class TestAdd(Base):
             self.assertEqual(cm.exception.message,
                              "line 1, column 49: a column named like a time ('2022-03-02'), in a "
                              "header that is the whole input: were the log's line breaks "
-                             "removed? (curl -d removes them: send the file with --data-binary)")
+                             "removed? curl -d removes them: send the file with --data-binary")
         self.assertEqual(self.engine.event_count, 0)
         # a '#' comment first, JSON Lines after it: read as CSV by its first line
         with self.assertRaises(civic.CivicError) as cm:

@@ -684,8 +684,9 @@ class TestTiersMeasuresLists(V2):
                              "tier, listed through a measure on it (measures on it: "
                              "volunteer_rebate)" % asked)
         # a rule's code: the list of the flag it sets, or that it sets none
-        for asked, told in (("defaulter", "the subjects it flags are on the list 'dishonest'"),
-                            ("honour", "and sets no flag")):
+        for asked, told in (("defaulter", "not a flag nor a measure: the subjects it flags "
+                                          "are on the list 'dishonest'"),
+                            ("honour", "not a flag nor a measure, and sets no flag")):
             with self.assertRaises(civic.CivicError) as cm:
                 self.e.list(asked, "2022-06-15")
             self.assertEqual(cm.exception.message, "no flag or measure named %r in the "
