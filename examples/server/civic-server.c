@@ -1315,7 +1315,8 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
         charset_hint(&err, body, rq->len, charset);
     if (rc == CIVIC_E_SYNTAX && hints_rules_text(body, rq->len))
         snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
-    else if (rc != CIVIC_OK && rc != CIVIC_E_IO && joined)
+    else if (rc != CIVIC_OK && rc != CIVIC_E_IO && joined &&
+             !strstr(err.message, "--data-binary")) /* the library's own says it */
         add_hint(&err, CURL_DATA_HINT);
     char warning[BATCH_WARNING_BYTES];
     warning[0] = '\0';
