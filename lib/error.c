@@ -343,7 +343,7 @@ void civic__error_comment_hint(civic_error *err, const char *text, size_t len)
     /* the '#' lines that open the text, past empty lines, as the CSV
      * reader skips them: the first is the header's line */
     size_t i = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    uint64_t line = 1, first = 0, last = 0;
+    uint64_t line = 1, first = 0, last = 0, comments = 0;
     for (;;) {
         while (i < len && (text[i] == '\n' || (text[i] == '\r' && i + 1 < len &&
                                                 text[i + 1] == '\n')))
@@ -351,6 +351,7 @@ void civic__error_comment_hint(civic_error *err, const char *text, size_t len)
         if (i >= len || text[i] != '#') break;
         if (!first) first = line;
         last = line;
+        comments++;
         const char *nl = memchr(text + i, '\n', len - i);
         if (!nl) return;
         i = (size_t)(nl - text) + 1;
@@ -372,8 +373,9 @@ void civic__error_comment_hint(civic_error *err, const char *text, size_t len)
     if (first == last)
         snprintf(lines, sizeof(lines), "line %llu is a '#' comment", (unsigned long long)first);
     else
-        snprintf(lines, sizeof(lines), "lines %llu to %llu are '#' comments",
-                 (unsigned long long)first, (unsigned long long)last);
+        snprintf(lines, sizeof(lines), "lines %llu to %llu are '#' comments%s",
+                 (unsigned long long)first, (unsigned long long)last,
+                 comments < last - first + 1 ? " and blank lines" : "");
     if (json)
         snprintf(after, sizeof(after), "the lines after %s are JSON objects",
                  first == last ? "it" : "them");

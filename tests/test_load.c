@@ -3552,8 +3552,8 @@ static void a_comment_line_before_the_log_is_named(void **state)
                 " (line 1 is a '#' comment, and line 2 is the header: an event log has no "
                 "comment lines; delete it)");
     header_says("# exported\n\n# by the office\r\n\nid,subject,type,ts\r\n", NONE " (lines 1 to "
-                "3 are '#' comments, and line 5 is the header: an event log has no comment "
-                "lines; delete them)");
+                "3 are '#' comments and blank lines, and line 5 is the header: an event log "
+                "has no comment lines; delete them)");
     header_says("# exported\n" OBJECT, NONE " (line 1 is a '#' comment, and the lines after it "
                 "are JSON objects: an event log has no comment lines; delete it)");
     header_says("\xEF\xBB\xBF# a\n# b\n\n" OBJECT, NONE " (lines 1 to 2 are '#' comments, and "
