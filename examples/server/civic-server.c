@@ -221,9 +221,24 @@ typedef struct report_page {
     size_t len;
 } report_page;
 
+/* A caller without a token (--public-reports with --tokens) may ask for a
+ * stricter page than the service's (a min_group above --min-group), and
+ * each new min_group missed the cache: four anonymous loops asking 6, 7,
+ * 8, ... made page after page, and a one-event POST waited for them (0.3 to
+ * 1 s, not a few ms).  So a page of other parameters than the service's
+ * that is not kept is made for such callers at most once for each write
+ * (other_writes: page_writes when the last one was made) or each
+ * REPORT_OTHER_SECONDS (other_us: when), for all of them together; past
+ * that they are answered 429 (report_other_allowed).  A stream of
+ * anonymous requests then costs at most two pages a write (or a minute):
+ * the service's own and one other.  Token holders are not counted. */
+#define REPORT_OTHER_SECONDS 60
 typedef struct report_cache {
-    pthread_mutex_t mutex; /* the pages' keys and bytes */
+    pthread_mutex_t mutex; /* the pages' keys and bytes, and the three below */
     report_page pages[2]; /* [0] the service's own, [1] the last other */
+    bool other_made;      /* an anonymous caller had one other page made */
+    uint64_t other_writes;
+    int64_t other_us;
 } report_cache;
 
 typedef struct server {
@@ -2279,6 +2294,29 @@ static void report_cache_put(server *s, int64_t as_of, uint64_t depth, uint64_t 
     pthread_mutex_unlock(&rc->mutex);
 }
 
+/* Whether a caller without a token may have a page of other parameters
+ * than the service's made now (report_cache): true, counted, when none was
+ * made since the last write or within REPORT_OTHER_SECONDS; else false,
+ * with the seconds until one may be in *retry (a write may allow one
+ * sooner).  Called with page_lock held for reading. */
+static bool report_other_allowed(server *s, unsigned *retry)
+{
+    report_cache *rc = &s->report_cache;
+    int64_t now = now_us(), period = (int64_t)REPORT_OTHER_SECONDS * 1000000;
+    pthread_mutex_lock(&rc->mutex);
+    bool ok = !rc->other_made || rc->other_writes != s->page_writes ||
+              now - rc->other_us >= period;
+    if (ok) {
+        rc->other_made = true;
+        rc->other_writes = s->page_writes;
+        rc->other_us = now;
+    } else {
+        *retry = (unsigned)((rc->other_us + period - now + 999999) / 1000000);
+    }
+    pthread_mutex_unlock(&rc->mutex);
+    return ok;
+}
+
 /* SPEC 11.5: GET /report?as_of=&depth=&min_group= -- the page of
  * civic-score --format html --groups DEPTH --min-group K. */
 static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *rq)
@@ -2340,6 +2378,23 @@ static enum MHD_Result get_report(server *s, struct MHD_Connection *c, request *
     if (making) { /* one maker: the others wait, then are served its page */
         pthread_mutex_lock(making);
         hit = report_cache_get(s, as_of, depth, min_group, &b);
+    }
+    /* a page another anonymous caller's request is making was waited for
+     * above, and is served: only a page not kept nor being made counts */
+    unsigned retry = 0;
+    bool own = depth == s->opt.report_depth && min_group == s->opt.min_group;
+    if (!hit && s->auth && !reader && !own && !report_other_allowed(s, &retry)) {
+        if (making) pthread_mutex_unlock(making);
+        pthread_rwlock_unlock(&s->page_lock);
+        atomic_fetch_add(&s->metrics.report_refusals, 1);
+        char after[24], busy[320];
+        snprintf(after, sizeof(after), "%u", retry);
+        snprintf(busy, sizeof(busy), "a page at another min_group than the service's %u is made "
+                 "for callers without a token at most once a write or a minute, and one was "
+                 "made since: ask again in %u s or after a write, ask the service's page (no "
+                 "min_group), or send a token with the read role", s->opt.min_group, retry);
+        return send_error_h(c, rq, MHD_HTTP_TOO_MANY_REQUESTS, "too many requests", busy,
+                            (header){ "Retry-After", after });
     }
     if (hit) {
         atomic_fetch_add(&s->metrics.report_cache_hits, 1);

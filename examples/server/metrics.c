@@ -15,7 +15,7 @@ static const char *const ROUTE_LABELS[ROUTE_COUNT] = {
 };
 
 static const unsigned STATUSES[METRICS_STATUS_COUNT - 1] = {
-    200, 400, 401, 403, 404, 405, 409, 410, 411, 413, 415, 431, 500, 501, 503, 0,
+    200, 400, 401, 403, 404, 405, 409, 410, 411, 413, 415, 429, 431, 500, 501, 503, 0,
 };
 
 /* Upper bounds in microseconds (Prometheus le, in seconds, below). */
@@ -36,6 +36,7 @@ void metrics_init(metrics *m)
     atomic_init(&m->rejected_batches, 0);
     atomic_init(&m->events_accepted, 0);
     atomic_init(&m->report_cache_hits, 0);
+    atomic_init(&m->report_refusals, 0);
 }
 
 /* Index of a status in STATUSES; the last slot counts every other status. */
@@ -125,6 +126,10 @@ static void render_sample(const metrics *m, const metrics_sample *s, buf *out)
     metric(out, "civic_report_cache_hits_total", "counter",
            "GET /report pages at the default as_of served again, not made again: nothing "
            "they were made of had changed.", (double)atomic_load(&m->report_cache_hits));
+    metric(out, "civic_report_refusals_total", "counter",
+           "GET /report answered 429 to a caller without a token: a page at another min_group "
+           "than the service's, not kept, asked before a write or a minute had passed since "
+           "the last such page was made.", (double)atomic_load(&m->report_refusals));
     metric(out, "civic_durable", "gauge", "1 when the server keeps --data.", s->durable ? 1 : 0);
     metric(out, "civic_writes_failing", "gauge",
            "1 while the last write (a batch, a purge, a compaction) failed with an I/O error, "

@@ -25,7 +25,7 @@ typedef enum route_id {
 
 const char *route_label(route_id r);
 
-#define METRICS_STATUS_COUNT 17u
+#define METRICS_STATUS_COUNT 18u
 #define METRICS_BUCKET_COUNT 14u
 
 typedef struct metrics {
@@ -35,6 +35,7 @@ typedef struct metrics {
     atomic_uint_fast64_t rejected_batches;
     atomic_uint_fast64_t events_accepted;
     atomic_uint_fast64_t report_cache_hits; /* GET /report pages served again */
+    atomic_uint_fast64_t report_refusals;   /* GET /report answered 429 (get_report) */
 } metrics;
 
 /* Gauges and counters owned elsewhere, sampled at render time. */

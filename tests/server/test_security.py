@@ -285,7 +285,7 @@ def test_public_reports(tmp):
         # nor its depth: at depth 0 everyone is one group, big enough to name
         # the residents of the small ones (a review found them named)
         for q, want in (("depth=0", 403), ("depth=2", 403), ("depth=1", 200),
-                        ("depth=1&min_group=7", 200)):
+                        ("depth=1&min_group=50", 200)):
             status, _, body = srv.raw("GET", "/report?" + q)
             check(status == want, "/report?%s without a token: %d, want %d %s"
                   % (q, status, want, body[:200]))
@@ -576,9 +576,11 @@ def test_public_report_cache(tmp):
         status, _, again = srv.raw("GET", "/report?min_group=50")
         check(status == 200 and again == strict and report_cache_hits(srv) == 5,
               "the min_group=50 page is served again: hits %s" % report_cache_hits(srv))
-        # a third key puts the other page out, never the service's own
+        # a third key puts the other page out, never the service's own (asked
+        # by a reader: a caller without a token has one other page made a
+        # write, test_public_report_other_pages)
         for k in (51, 52, 50):
-            srv.raw("GET", "/report?min_group=%d" % k)
+            srv.raw("GET", "/report?min_group=%d" % k, token=tok("reader"))
         check(report_cache_hits(srv) == 5, "min_group 51, 52 and 50 again are made: hits %s"
               % report_cache_hits(srv))
         status, _, again = srv.raw("GET", "/report")
@@ -662,6 +664,116 @@ def test_public_report_one_maker(tmp):
                   "pages, %d distinct, fresh %s, served again %s"
                   % (burst, status, len(made), len(set(made)), made[:1] == [fresh],
                      report_cache_hits(srv) - before))
+    finally:
+        srv.stop()
+
+
+def report_metric(srv, name):
+    _, _, data = srv.raw("GET", "/metrics", token=tok("boss"))
+    m = re.search(rb"\n" + re.escape(name.encode()) + rb" ([0-9.e+]+)\n", data)
+    return float(m.group(1)) if m else None
+
+
+def test_public_report_other_pages(tmp):
+    """--public-reports with --tokens: a caller without a token may ask for a
+    stricter page (a min_group above the service's), and each new min_group
+    was a page made afresh while writes waited: four anonymous loops asking
+    6, 7, 8, ... held a one-event POST 0.3 to 1 s.  A page of other
+    parameters than the service's, not kept, is made for all callers
+    without a token together at most once a write (or a minute); past that
+    they are answered 429 with Retry-After, counted in /metrics.  The
+    service's own page, a page kept, and token holders are not limited;
+    nor is a service without --tokens (anyone may write to it)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import openapi_check
+    d = os.path.join(tmp, "other-pages")
+    os.mkdir(d)
+    srv = start(d, ["--public-reports"], data=False)
+    try:
+        load_sample(srv)
+        status, _, six = srv.raw("GET", "/report?min_group=6")
+        check(status == 200 and b"<html" in six.lower(),
+              "the first other page without a token is made: %d" % status)
+        status, h, body = srv.raw("GET", "/report?min_group=7")
+        retry = h.get("retry-after", "")
+        check(status == 429 and retry.isdigit() and 1 <= int(retry) <= 60,
+              "a second other page without a token and without a write: 429 with "
+              "Retry-After 1..60: %d %r %r" % (status, retry, body[:300]))
+        try:
+            e = json.loads(body)
+        except ValueError:
+            e = {}
+        check(e.get("error") == "too many requests"
+              and "the service's 5" in e.get("reason", "")
+              and "once a write or a minute" in e.get("reason", "")
+              and "in %s s" % retry in e.get("reason", "")
+              and "token with the read role" in e.get("reason", ""),
+              "the 429 says why and what to do: %r" % body[:400])
+        problems = openapi_check.check_response(openapi_check.load(), "GET", "/report", status,
+                                                h.get("content-type"), body, h)
+        check(not problems, "the 429 is as docs/openapi.json says: %s" % problems)
+        status, h, _ = srv.raw("HEAD", "/report?min_group=8")
+        check(status == 429 and "retry-after" in h, "HEAD of another page: 429 too: %d" % status)
+        # what is kept, or the service's own, is served whatever was refused
+        status, _, again = srv.raw("GET", "/report?min_group=6")
+        check(status == 200 and again == six, "the kept other page is served again: %d" % status)
+        for q in ("", "?min_group=5", "?depth=1"):
+            status, _, _ = srv.raw("GET", "/report" + q)
+            check(status == 200, "the service's own page is never refused (%r: %d)" % (q, status))
+        # token holders are not counted; a page a reader had made is kept,
+        # and served to anyone
+        status, _, seven = srv.raw("GET", "/report?min_group=7", token=tok("reader"))
+        check(status == 200, "a reader's other page is made: %d" % status)
+        status, _, again = srv.raw("GET", "/report?min_group=7")
+        check(status == 200 and again == seven,
+              "a page a reader had made is served without a token: %d" % status)
+        status, _, _ = srv.raw("GET", "/report?min_group=9")
+        check(status == 429, "the reader's page gave no other page to the public: %d" % status)
+        # a write: one more other page for callers without a token
+        status, rep = srv.request("POST", "/events", b"id,subject,type,ts\nother1,other-r,"
+                                  b"recycling,2025-01-01\n", "text/csv", token=tok("ingest"))
+        check(status == 200 and rep.get("accepted") == 1, "one event posted: %d" % status)
+        status, _, _ = srv.raw("GET", "/report?min_group=10")
+        check(status == 200, "after a write, an other page is made again: %d" % status)
+        status, _, _ = srv.raw("GET", "/report?min_group=11")
+        check(status == 429, "... one: %d" % status)
+        refused = report_metric(srv, "civic_report_refusals_total")
+        _, _, m = srv.raw("GET", "/metrics", token=tok("boss"))
+        check(refused == 4 and b'civic_http_requests_total{route="/report",status="429"} 4\n' in m,
+              "/metrics counts the four 429s: %s" % refused)
+        # the finding's loops: however many ask, at most one other page a write
+        made, stop, posts = [], threading.Event(), [0]
+
+        def loop(k):
+            n = 100 + k
+            while not stop.is_set():
+                st, _, _ = srv.raw("GET", "/report?min_group=%d" % n)
+                if st == 200:
+                    made.append(n)
+                n += 4
+        loops = [threading.Thread(target=loop, args=(k,)) for k in range(4)]
+        for t in loops:
+            t.start()
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            srv.request("POST", "/events", b"id,subject,type,ts\nloop%d,other-r,recycling,"
+                        b"2025-01-02\n" % posts[0], "text/csv", token=tok("ingest"))
+            posts[0] += 1
+            time.sleep(0.2)
+        stop.set()
+        for t in loops:
+            t.join()
+        check(1 <= len(made) <= posts[0] + 1,
+              "four anonymous loops: at most one other page a write (%d made, %d writes)"
+              % (len(made), posts[0]))
+    finally:
+        srv.stop()
+    # without --tokens anyone may write, and no page is refused
+    srv = harness.Server(ARGS.server, None, ["--public-reports"]).start()
+    try:
+        load_sample(srv)
+        statuses = [srv.raw("GET", "/report?min_group=%d" % k)[0] for k in (6, 7, 8)]
+        check(statuses == [200, 200, 200], "without --tokens: no 429: %s" % statuses)
     finally:
         srv.stop()
 
@@ -1944,6 +2056,7 @@ def main():
         test_public_report_is_the_present(tmp)
         test_public_report_cache(tmp)
         test_public_report_one_maker(tmp)
+        test_public_report_other_pages(tmp)
         srv = start(tmp, data=True)
         try:
             load_sample(srv)
