@@ -3780,16 +3780,60 @@ static void option_wants(const opt_def *d, char *out, size_t n)
     }
 }
 
+/* path as its text names it, into out (n bytes): made absolute against the
+ * working directory when relative, its "." components and repeated and
+ * trailing slashes dropped ("./data/" -> "/srv/data").  A ".." stays as it
+ * is: past a symbolic link it leads elsewhere than the text says.  False
+ * when the working directory is unknown or the result does not fit. */
+static bool lexical_path(const char *path, char *out, size_t n)
+{
+    size_t used = 0;
+    if (path[0] != '/') {
+        if (!getcwd(out, n)) return false;
+        used = strlen(out);
+        if (used == 1) used = 0; /* "/": its components follow */
+    }
+    for (const char *p = path; *p;) {
+        p += strspn(p, "/");
+        size_t k = strcspn(p, "/");
+        if (k == 0 || (k == 1 && p[0] == '.')) {
+            p += k;
+            continue;
+        }
+        if (used + 1 + k >= n) return false;
+        out[used++] = '/';
+        memcpy(out + used, p, k);
+        used += k;
+        p += k;
+    }
+    if (used == 0) out[used++] = '/';
+    out[used] = '\0';
+    return true;
+}
+
+/* Whether a and b are two names of one file or directory: both found and
+ * the same (a symbolic link and its target too), or, when either cannot be
+ * looked up (a data directory a first start makes), the same path once
+ * both are read as their text names them (lexical_path): "data", "data/",
+ * "./data" and /srv/data run from /srv. */
+static bool same_path(const char *a, const char *b)
+{
+    struct stat x, y;
+    if (stat(a, &x) == 0 && stat(b, &y) == 0)
+        return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+    char la[PATH_BYTES_MAX], lb[PATH_BYTES_MAX];
+    return lexical_path(a, la, sizeof(la)) && lexical_path(b, lb, sizeof(lb)) &&
+           strcmp(la, lb) == 0;
+}
+
 /* An option of OPT_ONCE given before (its value, NULL: not given) and now
  * with v: -1 (usage error) when the two differ, else 0.  The same value
  * twice is one directory, file or scheme: taken. */
 static int given_once(const opt_def *d, const char *was, const char *v)
 {
-    struct stat a, b;
     if (!d->once || !was || strcmp(was, v) == 0) return 0;
     /* two spellings of one file or directory ("data", "data/"): one value */
-    if (stat(was, &a) == 0 && stat(v, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        return 0;
+    if (same_path(was, v)) return 0;
     /* each value at most 200 bytes, cut before a character, never inside one */
     size_t n[2] = { strlen(was), strlen(v) };
     const char *t[2] = { was, v };

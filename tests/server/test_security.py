@@ -977,6 +977,25 @@ def test_command_line(tmp):
     rc, out, err = run("--bind", "localhost", "--data", tmp, "--data", tmp + "/")
     check(rc == 1 and "given twice" not in err and "not an IPv4 or IPv6 address" in err,
           "--data given as d and d/ is one value: %s %r" % (rc, err[:300]))
+    # ... also when it does not exist yet (a first start makes it): the
+    # names compared as their text reads, trailing slashes and ./ dropped,
+    # a relative one against the working directory (it was refused, "--data
+    # was given twice, 'nd1' and 'nd1/'"); ".." is not undone (past a
+    # symbolic link it leads elsewhere), and two other names stay refused
+    for opt in ("--data", "--rules", "--tokens"):
+        for a, b, one in (("nd1", "nd1/", True), ("nd1", "./nd1", True),
+                          ("./nd1//", os.path.join(tmp, "nd1"), True),
+                          (os.path.join(tmp, "nd1") + "/.", "nd1", True),
+                          ("nd1", "nd2", False), ("nd1", "x/../nd1", False),
+                          ("nd1", "/nd1", False)):
+            p = subprocess.run([os.path.abspath(ARGS.server), "--bind", "localhost", opt, a,
+                                opt, b], cwd=tmp, capture_output=True, text=True, timeout=30)
+            took = "given twice" not in p.stderr and "not an IPv4 or IPv6 address" in p.stderr
+            refused = "%s was given twice, '%s' and '%s'" % (opt, a, b) in p.stderr
+            check(not os.path.exists(os.path.join(tmp, "nd1")) and p.returncode == 1
+                  and (took if one else refused),
+                  "%s %s %s %s, not there yet: %s: %r"
+                  % (opt, a, opt, b, "one value" if one else "refused", p.stderr[:300]))
     long_name = "\u00e9" * 3000
     rc, out, err = run("--bind", "localhost", "--rules", long_name, "--rules", "x" + long_name)
     check(rc == 1 and "--rules was given twice, '" + "\u00e9" * 98 + "...' and 'x" +
