@@ -3192,6 +3192,24 @@ static verdict framing_check(struct MHD_Connection *c, const char *method, const
         return (verdict){ MHD_HTTP_BAD_REQUEST, "bad request framing",
                           "Transfer-Encoding in an HTTP/1.0 request (RFC 9112, 6.1): send "
                           "Content-Length, or HTTP/1.1", close };
+    /* "chunked " (a blank after it): RFC 9110, 5.5 does not count the
+     * blank, but libmicrohttpd 0.9 compares the value whole, reads no
+     * chunks, and waits for the connection's end as the body's; so it is
+     * refused, the blank named (the reason told the client to send the
+     * very header it had sent).  Letters in any case are chunked to both. */
+    size_t bare = f.codings == 1 ? strlen(f.coding) : 0;
+    while (bare && (f.coding[bare - 1] == ' ' || f.coding[bare - 1] == '\t')) bare--;
+    if (f.codings == 1 && bare == 7 && f.coding[bare] && strncasecmp(f.coding, "chunked", 7) == 0)
+        return (verdict){ MHD_HTTP_NOT_IMPLEMENTED, "transfer coding not implemented",
+                          f.coding[bare] == ' '
+                              ? "Transfer-Encoding: chunked is followed by a space, and the HTTP "
+                                "library under this service (libmicrohttpd) then reads no chunks "
+                                "(RFC 9110, 5.5 does not count the blank): send the value "
+                                "without it"
+                              : "Transfer-Encoding: chunked is followed by a tab, and the HTTP "
+                                "library under this service (libmicrohttpd) then reads no chunks "
+                                "(RFC 9110, 5.5 does not count the blank): send the value "
+                                "without it", close };
     if (f.codings > 1 || (f.codings && strcasecmp(f.coding, "chunked") != 0))
         return (verdict){ MHD_HTTP_NOT_IMPLEMENTED, "transfer coding not implemented",
                           "a body is read as sent or chunked (Transfer-Encoding: chunked)", close };

@@ -1220,12 +1220,28 @@ def test_framing(srv):
          b"transfer coding not implemented"),
         (head + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", b"501 Not Implemented",
          b"transfer coding not implemented"),
+        # a blank after "chunked" (RFC 9110, 5.5: not the value's): libmicrohttpd
+        # reads no chunks then, so it is refused, and the reason names the
+        # blank (it said to send "Transfer-Encoding: chunked", as sent)
+        (head + b"Transfer-Encoding: chunked \r\n\r\n0\r\n\r\n", b"501 Not Implemented",
+         b"Transfer-Encoding: chunked is followed by a space, and the HTTP library under this "
+         b"service (libmicrohttpd) then reads no chunks"),
+        (head + b"Transfer-Encoding: Chunked\t \r\n\r\n0\r\n\r\n", b"501 Not Implemented",
+         b"Transfer-Encoding: chunked is followed by a tab"),
     ]
     for data, status, reason in cases:
         out = raw_bytes(srv, data)
         check(out.startswith(b"HTTP/1.1 " + status) and reason in out and
               out.count(b"HTTP/1.1 ") == 1 and b"<timeout>" not in out,
               "framing: %r answers %r once and closes: %r" % (data[:90], status, out[:300]))
+    # the coding's name in any case is chunked (RFC 9112, 7: case-insensitive),
+    # to libmicrohttpd too: the body read as chunks, and the batch applied
+    csv = b"id,subject,type,ts\ntecase,s-tecase,recycling,2025-01-01\n"
+    out = raw_bytes(srv, head + b"Authorization: Bearer " + tok("ingest").encode() + b"\r\n"
+                    b"Transfer-Encoding: CHUNKED\r\nConnection: close\r\n\r\n%x\r\n" % len(csv)
+                    + csv + b"\r\n0\r\n\r\n")
+    check(out.startswith(b"HTTP/1.1 200 ") and b'"accepted":1' in out,
+          "Transfer-Encoding: CHUNKED is read as chunked: %r" % out[:300])
     # RFC 9112, 6.1: Transfer-Encoding in an HTTP/1.0 request is faulty
     # framing (a 1.0 proxy does not read chunks); it was applied and the
     # connection kept alive
