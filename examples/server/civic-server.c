@@ -4410,9 +4410,28 @@ static void drain(server *s, int sig, size_t begun)
         fprintf(stderr, SERVER_NAME ": signal %d, shutting down: no request to finish\n", sig);
     int64_t t0 = now_us(), until = t0 + (int64_t)wait_s * 1000000;
     size_t left, late;
+    /* A SIGINT or SIGTERM during the wait (an operator's second Ctrl-C, a
+     * supervisor's second TERM) stayed blocked, in silence: said once for
+     * each of the two, with what goes on and how to stop at once. */
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    bool told_int = false, told_term = false;
     while ((left = guard_requests_begun(&s->guard, &late)) > 0 && now_us() < until) {
         struct timespec nap = { 0, 20 * 1000000L };
-        nanosleep(&nap, NULL);
+        int again = sigtimedwait(&stops, NULL, &nap);
+        bool *told = again == SIGINT ? &told_int : again == SIGTERM ? &told_term : NULL;
+        if (!told || *told) continue;
+        *told = true;
+        int64_t rest = until - now_us();
+        unsigned more = rest > 0 ? (unsigned)((rest + 999999) / 1000000) : 0;
+        fprintf(stderr, SERVER_NAME ": signal %d during the stop: it goes on, finishing the "
+                "requests begun (at most %u s more)%s; SIGKILL stops at once and loses %s\n",
+                again, more, s->opt.data_dir ? ", then writing the snapshot" : "",
+                s->opt.data_dir ? "no acknowledged batch (the journal holds each one, and the "
+                                  "next start replays it)"
+                                : "nothing a clean stop keeps (without --data nothing is kept)");
     }
     left -= late;
     if (left)

@@ -938,6 +938,56 @@ def test_stop_said():
               "stop said: the request waited for, its answer, the snapshot, stopped "
               "(exit %s): %r" % (rc, lines))
 
+        # a second SIGTERM, or a SIGINT, during the drain was ignored in
+        # silence: each is said once (however many come), with how long the
+        # drain may still take and that SIGKILL stops at once, losing no
+        # acknowledged batch; the stop goes on as before
+        srv = harness.Server(ARGS.server, data=os.path.join(tmp, "again")).start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGTERM)
+        for sig in (signal.SIGTERM, signal.SIGTERM, signal.SIGINT, signal.SIGTERM, signal.SIGINT):
+            time.sleep(0.2)
+            srv.proc.send_signal(sig)
+        time.sleep(0.3)
+        s.sendall(body[50:])
+        reply = json_reply(s)
+        s.close()
+        rc = srv.proc.wait(timeout=30)
+        lines = said(srv)
+        again = [l for l in lines if " during the stop: " in l]
+        tail = ("; SIGKILL stops at once and loses no acknowledged batch (the journal holds "
+                "each one, and the next start replays it)")
+        shape = [re.fullmatch(r"civic-server: signal (\d+) during the stop: it goes on, "
+                              r"finishing the requests begun \(at most (\d+) s more\), then "
+                              r"writing the snapshot" + re.escape(tail), l) for l in again]
+        check(rc == 0 and reply.startswith(b"HTTP/1.1 200") and len(again) == 2
+              and all(shape) and sorted(m.group(1) for m in shape) == ["15", "2"]
+              and all(28 <= int(m.group(2)) <= 31 for m in shape)
+              and [l for l in lines if "shutting down" in l] == [
+                  "civic-server: signal 15, shutting down: finishing 1 request (at most 31 s)"]
+              and "civic-server: snapshot written: 100 events" in lines
+              and lines[-1:] == ["civic-server: stopped"],
+              "stop said: a second SIGTERM and a SIGINT during the drain are said once each "
+              "(exit %s): %r" % (rc, lines))
+        # without --data: SIGKILL loses nothing a clean stop keeps
+        srv = harness.Server(ARGS.server, extra=["--request-timeout", "3"]).start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(head + body[:50])
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        srv.proc.send_signal(signal.SIGINT)
+        rc = srv.proc.wait(timeout=30)
+        s.close()
+        again = [l for l in said(srv) if " during the stop: " in l]
+        check(rc == 0 and len(again) == 1 and re.fullmatch(
+                  r"civic-server: signal 2 during the stop: it goes on, finishing the requests "
+                  r"begun \(at most [34] s more\); SIGKILL stops at once and loses nothing a "
+                  r"clean stop keeps \(without --data nothing is kept\)", again[0]),
+              "stop said: a second SIGINT without --data (exit %s): %r" % (rc, again))
+
         # a body that never comes: cut at the drain deadline, said first
         srv = harness.Server(ARGS.server, extra=["--request-timeout", "2"]).start()
         s = socket.create_connection(("127.0.0.1", srv.port))
