@@ -3,6 +3,7 @@
 ** See auth.h for the file format.
 */
 #include "auth.h"
+#include "answers.h"
 #include "json.h"
 
 #include <errno.h>
@@ -54,6 +55,49 @@ static bool parse_hash(const char *hex, uint8_t out[SHA256_BYTES])
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return true;
+}
+
+/* The invisible format characters (Unicode's Cf) a paste or an editor
+ * leaves in a token or a line without a trace on the screen: a byte-order
+ * mark (an editor's, at a file's start, or a Windows tool's), zero-width
+ * spaces and joiners, direction marks, a soft hyphen, a word joiner.  A
+ * token holding one hashes to a line no client's token matches (every
+ * client 401), and a tokens-file line holding one is refused with words
+ * that show nothing wrong.  Code point ranges, first and last. */
+static const struct {
+    uint32_t first, last;
+    const char *name;
+} INVISIBLE[] = {
+    { 0x00AD, 0x00AD, "a soft hyphen" },
+    { 0x061C, 0x061C, "an Arabic letter mark" },
+    { 0x180E, 0x180E, "a Mongolian vowel separator" },
+    { 0x200B, 0x200B, "a zero-width space" },
+    { 0x200C, 0x200C, "a zero-width non-joiner" },
+    { 0x200D, 0x200D, "a zero-width joiner" },
+    { 0x200E, 0x200F, "a direction mark" },
+    { 0x202A, 0x202E, "a direction embedding or override" },
+    { 0x2060, 0x2060, "a word joiner" },
+    { 0x2061, 0x2064, "an invisible operator" },
+    { 0x2066, 0x2069, "a direction isolate" },
+    { 0x206A, 0x206F, "a deprecated format character" },
+    { 0xFEFF, 0xFEFF, "a byte-order mark, or zero-width no-break space" },
+    { 0xFFF9, 0xFFFB, "an interlinear annotation character" },
+    { 0xE0001, 0xE007F, "a tag character" },
+};
+
+size_t invisible_char(const char *text, size_t n, char *what, size_t what_bytes)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t k = n && u[0] >= 0x80 ? utf8_seq(u, n) : 0;
+    if (k < 2) return 0;
+    uint32_t cp = u[0] & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) cp = cp << 6 | (u[i] & 0x3F);
+    for (size_t i = 0; i < sizeof(INVISIBLE) / sizeof(INVISIBLE[0]); i++)
+        if (cp >= INVISIBLE[i].first && cp <= INVISIBLE[i].last) {
+            snprintf(what, what_bytes, "U+%04X (%s)", (unsigned)cp, INVISIBLE[i].name);
+            return k;
+        }
+    return 0;
 }
 
 /* One "name role hash" line into e; the reason in why when it is not one. */
@@ -146,6 +190,29 @@ static FILE *open_regular(const char *path, unsigned *mode, char *why, size_t wh
     return f;
 }
 
+/* Whether line (len bytes) holds an invisible format character (it is a
+ * token line: comments are let be): true with "PATH:N: line N holds ... at
+ * column C", C counted in characters from the line's start, as an editor
+ * counts them (after the file's own byte-order mark, skipped). */
+static bool invisible_in_line(const char *line, size_t len, char *why, size_t why_bytes,
+                              const char *path, unsigned long no)
+{
+    char what[96];
+    size_t column = 1;
+    for (size_t i = 0; i < len; column++) {
+        size_t k = invisible_char(line + i, len - i, what, sizeof(what));
+        if (k) {
+            snprintf(why, why_bytes, "%s:%lu: line %lu holds an invisible character at column "
+                     "%zu, %s: remove it (a token line is NAME ROLE SHA256-HEX, in ASCII)",
+                     path, no, no, column, what);
+            return true;
+        }
+        k = utf8_seq((const unsigned char *)line + i, len - i);
+        i += k ? k : 1;
+    }
+    return false;
+}
+
 /* Whole lines, whatever their length (getline): a line read in pieces had
  * each later piece parsed as a line of its own, so a long comment could end
  * in a live token line, and the line numbers after it were wrong.  A '#'
@@ -184,6 +251,8 @@ int tokens_load(tokens *t, const char *path, char *why, size_t why_bytes)
             rc = -1;
         } else if (lead == len) {
             continue;
+        } else if (invisible_in_line(line, len, why, why_bytes, path, no)) {
+            rc = -1;
         } else if (len - lead > TOKEN_LINE_BYTES_MAX) {
             snprintf(why, why_bytes, "%s:%lu: line %lu is longer than %u bytes (%zu): a token "
                      "line is NAME ROLE SHA256-HEX, a comment line begins with '#'", path, no,
@@ -275,6 +344,14 @@ int token_line(const char *name, const char *role, const char *token, size_t len
         }
         if (c <= 0x20 || c == 0x7f || c1) {
             snprintf(why, why_bytes, "a token has no spaces or control characters");
+            return -1;
+        }
+        char what[96];
+        if (invisible_char(token + i, len - i, what, sizeof(what))) {
+            snprintf(why, why_bytes, "the token holds an invisible character at byte %zu, %s: "
+                     "a token has no spaces, control characters or invisible characters (a "
+                     "client would send it without, and get 401): give it without", i + 1,
+                     what);
             return -1;
         }
     }

@@ -60,6 +60,12 @@ const char *role_name(unsigned role);
 unsigned role_parse(const char *s);
 bool token_name_valid(const char *name);
 
+/* The length of the invisible format character (a byte-order mark, a
+ * zero-width space, ...: auth.c) that text (n bytes) begins with, with its
+ * code point and name in what ("U+FEFF (a byte-order mark, ...)"); 0 when
+ * it begins with none. */
+size_t invisible_char(const char *text, size_t n, char *what, size_t what_bytes);
+
 /* The tokens-file line (with its newline) for the token's `len` bytes, a
  * trailing newline dropped.  Returns 0, or -1 with the reason in why. */
 int token_line(const char *name, const char *role, const char *token, size_t len,

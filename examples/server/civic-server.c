@@ -3771,7 +3771,7 @@ static int hash_token_main(const char *name, const char *role)
 {
     char token[TOKEN_BYTES_MAX + 3];
     size_t len = fread(token, 1, sizeof(token), stdin);
-    char line[TOKEN_NAME_BYTES_MAX + SHA256_HEX_BYTES + 16], why[160];
+    char line[TOKEN_NAME_BYTES_MAX + SHA256_HEX_BYTES + 16], why[320];
     if (token_line(name, role, token, len, line, sizeof(line), why, sizeof(why)) != 0) {
         fprintf(stderr, SERVER_NAME ": --hash-token: %s\n", why);
         return 1;

@@ -820,6 +820,15 @@ def test_tokens_file(tmp):
         check(srv.raw("GET", "/rank")[0] == 200, "a tokens file with a byte-order mark")
     finally:
         srv.stop()
+    # elsewhere, an invisible character is named with its line and column
+    # (a second file's mark after `cat a b > tokens` said "name '\ufeffb' is
+    # not 1..64 bytes of [A-Za-z0-9_.@-]", the mark unseen)
+    line = text.decode().split()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\ufeff%s %s %s\n\ufeffb read %s\n" % (line[0], line[1], line[2], "0" * 64))
+    rc, out, err = run("--port", "0", "--tokens", path)
+    check(rc == 2 and "%s:2: line 2 holds an invisible character at column 1, U+FEFF" % path
+          in err, "a byte-order mark on line 2 is named: %s %r" % (rc, err))
 
 
 def test_tokens_long_lines(tmp):
@@ -1090,6 +1099,17 @@ def test_command_line(tmp):
     check(rc == 1 and out == "" and "control" in err, "a token with U+0085: %s %r" % (rc, err))
     rc, out, err = run("--hash-token", "ops", "admin", stdin="s3cret-\u00a0-s3cret-s3cret\n")
     check(rc == 0, "U+00A0 is no control character: %s %r" % (rc, err))
+    # an invisible format character (a byte-order mark a Windows tool or an
+    # editor wrote first, a zero-width space or word joiner from a paste) was
+    # hashed into the line, and every client then got 401: refused, named
+    for stdin, where, cp in (("\ufeff0123456789abcdef", "byte 1", "U+FEFF (a byte-order mark"),
+                             ("0123456789\u200babcdef\n", "byte 11", "U+200B (a zero-width space)"),
+                             ("0123456789abcdef\u2060\n", "byte 17", "U+2060 (a word joiner)"),
+                             ("01234567\ufeff89abcdef", "byte 9", "U+FEFF")):
+        rc, out, err = run("--hash-token", "n", "read", stdin=stdin)
+        check(rc == 1 and out == "" and "the token holds an invisible character at %s, %s"
+              % (where, cp) in err and "give it without" in err,
+              "--hash-token refuses %r: %s %r" % (stdin, rc, err))
     # the token is one line: a second one (a pasted file) is named as such
     for stdin in ("s3cret-s3cret-s3cret\nsecond\n", "s3cret-s3cret-s3cret\r\n\n"):
         rc, out, err = run("--hash-token", "ops", "admin", stdin=stdin)

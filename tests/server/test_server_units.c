@@ -118,6 +118,25 @@ static void token_line_hashes_and_checks_its_input(void **state)
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(token_line("ok", "read", fine[i], strlen(fine[i]), line, sizeof(line),
                                     why, sizeof(why)), 0);
+    /* invisible format characters (a leading byte-order mark, a zero-width
+     * space, a word joiner, a soft hyphen, a direction mark, a tag) were
+     * hashed in, and every client got 401: refused, named, at their byte */
+    static const struct {
+        const char *token, *said;
+    } invisible[] = {
+        { "\xef\xbb\xbf" "0123456789abcdef\n", "at byte 1, U+FEFF (a byte-order mark" },
+        { "0123456789\xe2\x80\x8b" "abcdef", "at byte 11, U+200B (a zero-width space)" },
+        { "0123456789abcdef\xe2\x81\xa0", "at byte 17, U+2060 (a word joiner)" },
+        { "0123\xc2\xad" "456789abcdef", "at byte 5, U+00AD (a soft hyphen)" },
+        { "0123456789abcdef\xe2\x80\x8f", "at byte 17, U+200F (a direction mark)" },
+        { "0123456789abcdef\xf3\xa0\x80\x81", "at byte 17, U+E0001 (a tag character)" },
+    };
+    for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+        assert_int_equal(token_line("ok", "read", invisible[i].token, strlen(invisible[i].token),
+                                    line, sizeof(line), why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "the token holds an invisible character"));
+        assert_non_null(strstr(why, invisible[i].said));
+    }
 }
 
 static void tokens_file_loads_and_finds_by_token(void **state)
@@ -177,10 +196,28 @@ static void tokens_file_skips_a_byte_order_mark(void **state)
     assert_int_equal(t.count, 1);
     assert_string_equal(t.entries[0].name, "a");
     tokens_free(&t);
-    /* only at the start of the file */
+    /* only at the start of the file: elsewhere it is named, with its line
+     * and column, as any invisible format character (a zero-width space
+     * after a role said "role 'read\u200b' is not read, write or admin") */
     snprintf(text, sizeof(text), "a read %s\n\xEF\xBB\xBF" "b read %s\n", h, h);
     assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
-    assert_non_null(strstr(why, ":2: "));
+    assert_non_null(strstr(why, ":2: line 2 holds an invisible character at column 1, U+FEFF "
+                                "(a byte-order mark"));
+    snprintf(text, sizeof(text), "a r\xc3\xa9" "ad\xe2\x80\x8b %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 7, U+200B "
+                                "(a zero-width space): remove it"));
+    /* columns after the file's own mark, which an editor does not show */
+    snprintf(text, sizeof(text), "\xEF\xBB\xBF  a\xe2\x81\xa0 read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":1: line 1 holds an invisible character at column 4, U+2060"));
+    /* a comment may hold one */
+    snprintf(text, sizeof(text), "# \xe2\x80\x8b\n\xEF\xBB\xBF\na read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, ":2: line 2 holds an invisible character at column 1, U+FEFF"));
+    snprintf(text, sizeof(text), "# \xe2\x80\x8b\na read %s\n", h);
+    assert_int_equal(load_text(&t, text, why, sizeof(why)), 0);
+    tokens_free(&t);
 }
 
 /* Only a regular file: a directory was "read error", a FIFO blocked the
