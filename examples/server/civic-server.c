@@ -3449,8 +3449,33 @@ static bool secret_param(const char *name, size_t n)
     return false;
 }
 
+/* The parameters of p[0..n), each ended by one of seps (kept as sent):
+ * name=value with the value REDACTED when the name is a credential's
+ * (secret_param), the others as sent. */
+static void logged_params(buf *out, const char *p, size_t n, const char *seps)
+{
+    for (size_t i = 0; i <= n;) {
+        size_t len = 0;
+        while (i + len < n && !strchr(seps, p[i + len])) len++;
+        const char *eq = memchr(p + i, '=', len);
+        if (eq && secret_param(p + i, (size_t)(eq - (p + i)))) {
+            buf_put(out, p + i, (size_t)(eq + 1 - (p + i)));
+            buf_puts(out, "REDACTED");
+        } else {
+            buf_put(out, p + i, len);
+        }
+        if (i + len < n) buf_put(out, p + i + len, 1);
+        i += len + 1;
+    }
+}
+
 /* The target as logged: a userinfo ("user:password@", refused) and the
- * values of credential parameters made REDACTED; the rest as sent. */
+ * values of credential parameters made REDACTED; the rest as sent.  Some
+ * clients end a query's parameters with ';' where most send '&'
+ * ("?a=1;password=x" was logged whole), a path's too (";jsessionid=..."),
+ * and a fragment, which no client should send but a link pasted whole
+ * does, may hold them ("#access_token=..."): each is taken as a separator
+ * of parameters, so that the credentials among them are redacted. */
 static void logged_target(buf *out, const char *uri)
 {
     const char *at = userinfo_at(uri);
@@ -3460,24 +3485,12 @@ static void logged_target(buf *out, const char *uri)
         buf_puts(out, "REDACTED");
         uri = at;
     }
-    const char *q = strchr(uri, '?');
-    if (!q) {
-        buf_puts(out, uri);
-        return;
-    }
-    buf_put(out, uri, (size_t)(q + 1 - uri));
-    for (const char *p = q + 1;;) {
-        size_t len = strcspn(p, "&");
-        const char *eq = memchr(p, '=', len);
-        if (eq && secret_param(p, (size_t)(eq - p))) {
-            buf_put(out, p, (size_t)(eq + 1 - p));
-            buf_puts(out, "REDACTED");
-        } else {
-            buf_put(out, p, len);
-        }
-        if (!p[len]) break;
-        buf_put(out, "&", 1);
-        p += len + 1;
+    size_t path = strcspn(uri, "?#"), bare = strcspn(uri, ";?#");
+    buf_put(out, uri, bare);
+    if (bare < path) logged_params(out, uri + bare, path - bare, ";/");
+    if (uri[path]) {
+        buf_put(out, uri + path, 1);
+        logged_params(out, uri + path + 1, strlen(uri + path + 1), "&;#");
     }
 }
 

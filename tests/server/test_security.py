@@ -1957,12 +1957,23 @@ def test_access_log_credentials(tmp, log):
                   "token%3D=pw-secret", "x%00secret=pw-secret"):
             srv.raw("GET", "/healthz?x=1&" + q)
         check(srv.raw("GET", "/rank?top=1", token=tok("reader"))[0] == 200, "/rank?top=1")
+        # ';' ends a parameter as '&' does for some clients, in a query or a
+        # path (";jsessionid="), and a fragment holds them too: each was
+        # logged whole ("/rank?a=1;password=sekrit19")
+        for target in (b"/healthz?x=1;password=pw-secret", b"/healthz?x=1&y=2;key=pw-secret;z=3",
+                       b"/healthz?x=1#access_token=pw-secret", b"/healthz#password=pw-secret",
+                       b"/healthz;jsessionid=pw-secret", b"/healthz?a=1#b=2&token=pw-secret;c"):
+            raw_bytes(srv, b"GET " + target + b" HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
     finally:
         srv.stop()
     with open(log, "rb") as f:
         text = f.read()
     paths = [strict_json(l)["path"] for l in text.splitlines()]
-    check(b"pw-secret" not in text and len([p for p in paths if p != "/healthz"]) == 15, "no credential logged: %r" % paths)
+    check(b"pw-secret" not in text and len([p for p in paths if p != "/healthz"]) == 21, "no credential logged: %r" % paths)
+    for want in ("/healthz?x=1;password=REDACTED", "/healthz?x=1&y=2;key=REDACTED;z=3",
+                 "/healthz?x=1#access_token=REDACTED", "/healthz#password=REDACTED",
+                 "/healthz;jsessionid=REDACTED", "/healthz?a=1#b=2&token=REDACTED;c"):
+        check(want in paths, "logged as %s: %r" % (want, paths[-8:]))
     check("http://REDACTED@h/rank?top=1" in paths and "HTTPS://REDACTED@h:80/healthz" in paths
           and "/healthz?x=1&access_token=REDACTED" in paths and "/healthz?x=1&Token=REDACTED" in paths
           and "/healthz?x=1&pass%77ord=REDACTED" in paths and "/rank?top=1" in paths
