@@ -193,6 +193,18 @@ static const refused_words WRITE_WORDS = {
 static const refused_words COMPACT_WORDS = {
     "failed", "compactions succeed again", "failed compaction"
 };
+/* The warnings of a batch that moves the earliest ts held before 1973 or
+ * the latest past the clock (early_warning, future_warning), said on
+ * standard error as failed compactions are: at most one a minute of each
+ * kind, the others counted and the count said with the next one shown, or
+ * at the stop.  The answer's `warning` says it every time.  (A client
+ * posting batches of Unix seconds 20251205, 20251206, ... wrote a line a
+ * batch.) */
+enum { WARNED_EARLY, WARNED_FUTURE, WARNED_KINDS };
+_Static_assert((int)WARNED_KINDS <= (int)REFUSED_ROUTES, "a refused_log holds a count per kind");
+static const refused_words DATE_WORDS = {
+    "of this kind", NULL, "date warning"
+};
 
 /* The last pages GET /report made at its default as_of (the public page of
  * --public-reports), served again while nothing they were made of changed:
@@ -246,6 +258,7 @@ typedef struct server {
     mhd_log mhd_log;
     refused_log refused_log;
     refused_log compact_log;   /* failed compactions (route 0): see refused_log */
+    refused_log dates_log;     /* early and far-future dates (WARNED_*): see DATE_WORDS */
     civic_rules *rules;
     civic_engine *engine;
     char snapshot_path[PATH_BYTES_MAX];
@@ -1134,7 +1147,8 @@ static void say_content_type(civic_error *err, bool array)
 /* After a batch was applied: the warning of an event dated past the clock
  * that moved the default as_of (before, after: default_as_of, read under
  * the lock around the load), or "" when the batch did not (SPEC 3 bounds no
- * ts; the answer and standard error say it).  A batch whose events lie
+ * ts; the answer says it, and standard error at most once a minute:
+ * DATE_WORDS).  A batch whose events lie
  * before a date already held, or before a purge horizon, moves no default
  * and is not warned of, nor is one sent again (its events are duplicates). */
 static void future_warning(server *s, int64_t before, int64_t after, char *w, size_t n)
@@ -1162,7 +1176,7 @@ static void future_warning(server *s, int64_t before, int64_t after, char *w, si
              "clock (%s): answers without as_of%s are now of that date, and a revoke does not "
              "undo it; %s", t, clock,
              s->opt.report_now ? " (but GET /report's, under --report-now)" : "", gone);
-    fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", w);
+    say_limited(&s->dates_log, &DATE_WORDS, WARNED_FUTURE, "warning: POST /events", w, false);
 }
 
 /* After a batch was applied: the warning of an event dated before
@@ -1181,7 +1195,7 @@ static void early_warning(server *s, bool had, int64_t before, int64_t after, ch
         return;
     size_t used = strlen(w);
     snprintf(w + used, n - used, "%s%s", used ? "; " : "", text);
-    fprintf(stderr, SERVER_NAME ": warning: POST /events: %s\n", text);
+    say_limited(&s->dates_log, &DATE_WORDS, WARNED_EARLY, "warning: POST /events", text, false);
 }
 
 /* The `warning` of a batch being made (w, n bytes) and the service. */
@@ -4583,6 +4597,7 @@ static int serve(server *s, const char *cert, const char *key)
     MHD_stop_daemon(d);
     mhd_log_flush(&s->mhd_log);
     refused_flush(&s->refused_log, &WRITE_WORDS);
+    refused_flush(&s->dates_log, &DATE_WORDS);
     guard_destroy(&s->guard);
     stop_compactor(s, compacting);
     return last_snapshot(s);
@@ -4626,6 +4641,7 @@ int main(int argc, char **argv)
     mhd_log_init(&s.mhd_log);
     pthread_mutex_init(&s.refused_log.mutex, NULL);
     pthread_mutex_init(&s.compact_log.mutex, NULL);
+    pthread_mutex_init(&s.dates_log.mutex, NULL);
     pthread_cond_init(&s.stop_cond, NULL);
     char *cert = NULL, *key = NULL;
     /* a file an option names that cannot be read is a bad option (1) */
