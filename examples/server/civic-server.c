@@ -1242,7 +1242,8 @@ static void add_hint(civic_error *err, const char *hint)
 }
 
 /* The error of a body sent as charset=X (declared_charset) that is not
- * UTF-8 (not its NUL or other control bytes: UTF-8 all the same): the
+ * UTF-8 (not its NUL or other control bytes: UTF-8 all the same), when the
+ * error is of bytes that are not UTF-8: the
  * charset named instead of the library's guess of Latin-1, or after the
  * reason. */
 static void charset_hint(civic_error *err, const char *body, size_t len, const char *charset)
@@ -1253,6 +1254,9 @@ static void charset_hint(civic_error *err, const char *body, size_t len, const c
     size_t k = 1;
     for (size_t i = 0; i < len && k; i += k) k = u[i] < 0x80 ? 1 : utf8_seq(u + i, len - i);
     if (k) return; /* UTF-8: the error is another's */
+    /* bytes that are not UTF-8 elsewhere in the body (an ignored column's),
+     * the error being of another fault (an unknown type): not named */
+    if (!strstr(err->message, "UTF-8")) return;
     char hint[sizeof(err->message)];
     snprintf(hint, sizeof(hint), " (the Content-Type says charset=%s: the service reads UTF-8 "
              "only; convert the body with iconv -f %s -t UTF-8)", charset, charset);

@@ -1118,6 +1118,12 @@ def test_declared_charset(tmp):
                              "text/csv; charset=windows-1252")
         check(status == 400 and "charset" not in e.get("reason", ""),
               "UTF-8 with an error of its own: not named: %s %s" % (status, e))
+        # nor where bytes that are not UTF-8 are in a column no field takes
+        # and the error is another's (an unknown type on the next line)
+        status, e = srv.post(b"id,subject,type,ts,note\ncs6,s,recycling,2025-03-04,Jos\xe9\n"
+                             b"cs7,s,nope,2025-03-04,\n", "text/csv; charset=windows-1252")
+        check(status == 400 and e.get("line") == 3 and "charset" not in e.get("reason", ""),
+              "another fault, Latin-1 in an ignored column: not named: %s %s" % (status, e))
         for i, body in enumerate(("id,subject,type,ts\ncs4,s,recycling,2025-03-04\n",
                                   "id,subject,type,ts\ncs5,Jos\u00e9,recycling,2025-03-04\n")):
             status, e = srv.post(body.encode(), "text/csv; charset=windows-1252")
