@@ -1585,6 +1585,18 @@ static void an_unreadable_header_stops_a_lenient_load(void **state)
 /* Compressed data, archives, programs, UTF-16 and UTF-32 are said to be what they
  * are, strict or lenient, from a buffer or a file; a header that merely
  * begins like one (BZh, PK) still loads. */
+/* The load of data[0..len) into a fresh engine, *e: from memory, or from
+ * the file path holding the same bytes; strict or lenient. */
+static int load_either(civic_engine **e, const char *path, const char *data, size_t len,
+                       int lenient, int from_file, civic_error *err)
+{
+    civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+    opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
+    *e = fresh();
+    return from_file ? civic_engine_load_file(*e, path, &opts, NULL, err)
+                     : civic_engine_load(*e, data, len, &opts, NULL, err);
+}
+
 static void what_is_not_a_log_is_named(void **state)
 {
     (void)state;
@@ -1621,12 +1633,9 @@ static void what_is_not_a_log_is_named(void **state)
         fclose(f);
         for (int lenient = 0; lenient < 2; lenient++) {
             for (int from_file = 0; from_file < 2; from_file++) {
-                civic_engine *e = fresh();
-                civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+                civic_engine *e;
                 civic_error err = CIVIC_ERROR_INIT;
-                opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
-                int rc = from_file ? civic_engine_load_file(e, path, &opts, NULL, &err)
-                                   : civic_engine_load(e, bad[k].data, bad[k].len, &opts, NULL, &err);
+                int rc = load_either(&e, path, bad[k].data, bad[k].len, lenient, from_file, &err);
                 if (rc != CIVIC_E_SYNTAX || !strstr(err.message, bad[k].words))
                     fprintf(stderr, "case %zu: %d %s\n", k, rc, err.message);
                 assert_int_equal(rc, CIVIC_E_SYNTAX);
@@ -3316,12 +3325,9 @@ static void whole_input_says(const char *data, size_t len, int code, uint32_t co
     close(fd);
     for (int lenient = 0; lenient < 2; lenient++) {
         for (int from_file = 0; from_file < 2; from_file++) {
-            civic_engine *e = fresh();
-            civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+            civic_engine *e;
             civic_error err = CIVIC_ERROR_INIT;
-            opts.flags = lenient ? CIVIC_LOAD_LENIENT : 0;
-            int rc = from_file ? civic_engine_load_file(e, path, &opts, NULL, &err)
-                               : civic_engine_load(e, data, len, &opts, NULL, &err);
+            int rc = load_either(&e, path, data, len, lenient, from_file, &err);
             if (rc != code || err.column != column || strcmp(err.message, message) != 0)
                 fprintf(stderr, "lenient %d, file %d: got %d column %u: %s\n", lenient,
                         from_file, rc, err.column, err.message);
