@@ -303,11 +303,16 @@ status nul-jsonl-first-line 0 "1 bad line skipped" -- $R --lenient -f csv "$T/nu
 { sleep 4; } | timeout 3 "$CLI" -r $D/rules.toml --list no_such_list - >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q "'no_such_list' is neither a flag nor a measure of the scheme (lists: dishonest)$" "$T/err"; then ok; else
     bad "--list of an unknown name, before the input, naming the scheme's lists: $rc $(cat "$T/err")"; fi
+# --list NAME under RULES refused (exit 1) with exactly MESSAGE on standard
+# error: list_refused RULES NAME MESSAGE WHAT
+list_refused() {
+    "$CLI" -r "$1" --list "$2" "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
+    if [ $rc -eq 1 ] && grep -qxF "$3" "$T/err"; then ok; else
+        bad "$4: $rc $(cat "$T/err")"; fi
+}
 # a name a list's in other letters, or misspelt: the list it most likely
 # meant, as the rules reader offers one
-"$CLI" -r $D/rules.toml --list Dishonest "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'Dishonest' is neither a flag nor a measure of the scheme (did you mean 'dishonest'? lists: dishonest)" "$T/err"; then ok; else
-    bad "--list of a list's name in capitals: did you mean: $rc $(cat "$T/err")"; fi
+list_refused $D/rules.toml Dishonest "civic-score: --list: 'Dishonest' is neither a flag nor a measure of the scheme (did you mean 'dishonest'? lists: dishonest)" "--list of a list's name in capitals: did you mean"
 "$CLI" -r $D/rules.toml --list dishonset "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
 if [ $rc -eq 1 ] && grep -qF "'dishonset' is neither a flag nor a measure of the scheme (did you mean 'dishonest'? lists: dishonest)" "$T/err"; then ok; else
     bad "--list of a misspelt list: did you mean: $rc $(cat "$T/err")"; fi
@@ -322,32 +327,20 @@ if [ $rc -eq 1 ] && grep -qF "'dishonset' is neither a flag nor a measure of the
   printf '[measure.no_subsidy]\nkind = "restriction"\nflag = "dishonest"\n'
   printf '[measure.bus_pass]\nkind = "incentive"\ntier = "volunteer_star"\nmin_level = "1 star"\n'
 } >"$T/tier-measures.toml"
-"$CLI" -r "$T/tier-measures.toml" --list volunteer_star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (measures on it: rebate; bus_pass)" "$T/err"; then ok; else
-    bad "--list of a tier, its measures named: $rc $(cat "$T/err")"; fi
-"$CLI" -r "$T/tier-lists.toml" --list volunteer_star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (a [measure.CODE] with tier = \"volunteer_star\" and a min_level), and the scheme has none (lists: dishonest)" "$T/err"; then ok; else
-    bad "--list of a tier without measures: $rc $(cat "$T/err")"; fi
+list_refused "$T/tier-measures.toml" volunteer_star "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (measures on it: rebate; bus_pass)" "--list of a tier, its measures named"
+list_refused "$T/tier-lists.toml" volunteer_star "civic-score: --list: 'volunteer_star' is a tier, not a flag nor a measure: a tier is listed through a measure on it (a [measure.CODE] with tier = \"volunteer_star\" and a min_level), and the scheme has none (lists: dishonest)" "--list of a tier without measures"
 # a tier's name in other letters: that tier, as the scheme writes it
-"$CLI" -r "$T/tier-measures.toml" --list Volunteer_Star "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: measures on it: rebate; bus_pass)" "$T/err"; then ok; else
-    bad "--list of a tier in capitals: $rc $(cat "$T/err")"; fi
+list_refused "$T/tier-measures.toml" Volunteer_Star "civic-score: --list: 'Volunteer_Star' is neither a flag nor a measure of the scheme (the tier 'volunteer_star', in those letters, is listed through a measure on it: measures on it: rebate; bus_pass)" "--list of a tier in capitals"
 # a rule's code is no list: the list of the flag it sets, or that it sets none
 # (tier-measures.toml: bad sets dishonest, help no flag)
-"$CLI" -r "$T/tier-measures.toml" --list bad "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'bad' is a rule, not a flag nor a measure: the subjects it flags are on the list 'dishonest'" "$T/err"; then ok; else
-    bad "--list of a rule that sets a flag: $rc $(cat "$T/err")"; fi
-"$CLI" -r "$T/tier-measures.toml" --list help "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'help' is a rule, not a flag nor a measure, and sets no flag (lists: dishonest; rebate; no_subsidy; bus_pass)" "$T/err"; then ok; else
-    bad "--list of a rule that sets no flag: $rc $(cat "$T/err")"; fi
+list_refused "$T/tier-measures.toml" bad "civic-score: --list: 'bad' is a rule, not a flag nor a measure: the subjects it flags are on the list 'dishonest'" "--list of a rule that sets a flag"
+list_refused "$T/tier-measures.toml" help "civic-score: --list: 'help' is a rule, not a flag nor a measure, and sets no flag (lists: dishonest; rebate; no_subsidy; bus_pass)" "--list of a rule that sets no flag"
 # a rule that sets two flags over its changes names both, once each
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n[rule.fraud]\npoints = -50\nflag = "dishonest"\n'
   printf '[[rule.fraud.change]]\nfrom = "2025-01-01"\nflag = "fraudster"\n'
   printf '[[rule.fraud.change]]\nfrom = "2026-01-01"\nflag = "dishonest"\n'
 } >"$T/rule-flags.toml"
-"$CLI" -r "$T/rule-flags.toml" --list fraud "$D/events.csv" >"$T/out" 2>"$T/err"; rc=$?
-if [ $rc -eq 1 ] && grep -qxF "civic-score: --list: 'fraud' is a rule, not a flag nor a measure: the subjects it flags are on the lists 'dishonest'; 'fraudster'" "$T/err"; then ok; else
-    bad "--list of a rule whose changes set two flags: $rc $(cat "$T/err")"; fi
+list_refused "$T/rule-flags.toml" fraud "civic-score: --list: 'fraud' is a rule, not a flag nor a measure: the subjects it flags are on the lists 'dishonest'; 'fraudster'" "--list of a rule whose changes set two flags"
 # the names of a scheme with more lists than a line holds end with "; ...", and
 # one with none says so
 { printf '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\n'
