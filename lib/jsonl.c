@@ -1028,6 +1028,11 @@ const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t wh
     if (why == EXPECTED_OBJECT && why_at < n && p[why_at] == '#')
         return "expected a JSON object '{' (a '#' comment? an event log has no comment lines: "
                "delete the line)";
+    /* "}{": objects run together, as a log whose line breaks were removed
+     * reads (a lone CR between them is civic__jsonl_lone_cr's) */
+    if (why == AFTER_OBJECT && why_at < n && p[why_at] == '{')
+        return "unexpected text after the object: another object on the same line (JSON Lines "
+               "is one object a line: " CIVIC__BREAKS_GONE ")";
     if (why != NULS_LINE) return number_why(p, n, why, why_at, buf, size);
     snprintf(buf, size, "%zu %s", n - (n && p[n - 1] == '\r'), NULS_LINE);
     return buf;

@@ -1297,7 +1297,14 @@ static void jsonl_bad_lines_are_named(void **state)
     /* an empty object is checked for what follows it too (it was refused
      * for its missing id, so {}{...} of two lines run together said so) */
     load_fails("{}{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
-               CIVIC_E_SYNTAX, 1, 3, "line 1, column 3: unexpected text after the object");
+               CIVIC_E_SYNTAX, 1, 3, "line 1, column 3: unexpected text after the object: "
+               "another object on the same line (JSON Lines is one object a line: were the "
+               "log's line breaks removed? curl -d removes them: send the file with "
+               "--data-binary)");
+    /* other text after an object is no sign of a line break gone */
+    assert_string_equal(load_message("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1} "
+                                     "[1]\n"),
+                        "line 1, column 47: unexpected text after the object");
     load_fails("{ } \n", jl, CIVIC_E_EVENT, 1, 0, "line 1: field 'id': missing");
     load_fails("[1,2]\n", jl, CIVIC_E_SYNTAX, 1, 1, "JSON object");
     load_fails("{\"id\":\"x\\ud800\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":\"2024-01-01\"}\n", jl,
