@@ -2325,7 +2325,7 @@ static int check_combinations(const options *o, bool format_given)
     if (o->objections && (o->explain || o->groups >= 0 || o->top || o->list || o->compare ||
                           o->changed || html))
         return usage_error("%s", "--objections goes with none of --explain, --groups, --top, "
-                                 "--list, --compare, --changed, --format html");
+                                 "--list, --compare, --changed or -f html");
     if (o->explain && o->groups >= 0)
         return usage_error("%s", "--explain and --groups do not go together");
     if (o->explain && o->top)

@@ -32,7 +32,7 @@ def anchors(path):
             m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
             if not m:
                 continue
-            text = re.sub(r"`|\*|_(?=\w)|(?<=\w)_", "", m.group(1))
+            text = re.sub(r"`|\*|(?<!\w)_|_(?!\w)", "", m.group(1))
             slug = re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
             n = seen.get(slug, 0)
             seen[slug] = n + 1

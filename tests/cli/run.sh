@@ -1474,7 +1474,7 @@ printf '{"as_of":"2022-10-01T00:00:00+08:00","objections":[\n]}\n' >"$T/want"
 if cmp -s "$T/out" "$T/want"; then ok; else bad "--objections json, version 1: $(cat "$T/out" "$T/err")"; fi
 # what it does not go with: usage errors, as --list's
 for other in "--explain s1" "--groups 1" "--top 1" "--list dishonest" "--compare $D/rules.toml" "--changed" "-f html"; do
-    status "objections with $other" 1 "^civic-score: --objections goes with none of --explain, --groups, --top, --list, --compare, --changed, --format html$" -- \
+    status "objections with $other" 1 "^civic-score: --objections goes with none of --explain, --groups, --top, --list, --compare, --changed or -f html$" -- \
         $R --objections $other $D/events.csv
 done
 status objections-print-rules 1 "--print-rules prints the scheme and takes no other option" -- --print-rules --objections
