@@ -3273,7 +3273,16 @@ int main(int argc, char **argv)
     /* a skipped line whose report was lost: no answer, as if it had failed */
     if (status == 0 && lost_report_errno) status = lost_report();
     if (status == 0) warn_print(); /* after the load, before the answer */
+    /* The answer: a reader that left (| head) ends it by SIGPIPE at once,
+     * as any filter, not after the whole answer is made (the load's own pipe
+     * is closed by now) */
+    if (status == 0) signal(SIGPIPE, SIG_DFL);
     if (status == 0) status = run(&o, e, next, stdout);
+    signal(SIGPIPE, SIG_IGN); /* a lost skipped-line count below must not end the run */
+    /* A write that failed where the answer crossed stdout's buffer lost
+     * that buffer's bytes, and a final fflush of nothing succeeds: the
+     * error flag tells it, and errno, which nothing since has set, why */
+    int out_errno = errno;
     /* After the answer, a count of lines each of which was reported before
      * it (or the run failed there): losing it loses no record of input, and
      * must not fail a run whose answer is printed, part of it perhaps
@@ -3289,12 +3298,15 @@ int main(int argc, char **argv)
         fflush(stderr);
         _exit(status);
     }
-    if (fflush(stdout) != 0) {
-        if (errno == EPIPE) { /* the reader left (| head): end as any filter does, quietly */
+    bool lost = ferror(stdout) != 0;
+    if (fflush(stdout) != 0 || lost) {
+        int why = lost ? out_errno : errno;
+        if (why == EPIPE) { /* the reader left (| head): end as any filter does, quietly */
             signal(SIGPIPE, SIG_DFL);
             raise(SIGPIPE);
         }
-        complain("cannot write output: %s", strerror(errno));
+        if (lost && fcntl(STDOUT_FILENO, F_GETFL) == -1) why = errno; /* closed: EBADF */
+        complain("cannot write output: %s", why ? strerror(why) : "a write failed");
         status = EXIT_INPUT;
     }
     return status == 100 ? 0 : status;

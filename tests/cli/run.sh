@@ -93,6 +93,29 @@ rc=$(cat "$T/rc")
 if [ "$rc" -eq 141 ] && [ ! -s "$T/err" ] && [ "$(cat "$T/out")" = "subject,group,score,grade,balance,flags" ]
 then ok; else bad "| head: exit $rc: $(cat "$T/err")"; fi
 
+# an answer whose last write crosses stdout's 64 KiB buffer: that write's
+# failure lost the buffer, and the final flush of nothing succeeded (exit 0,
+# no word); 2,620 subjects of 8 and 5 characters make 65,537 bytes of CSV
+awk 'BEGIN { print "id,subject,type,ts"; for (i = 1; i <= 2619; i++)
+             printf "e%d,%08d,illegal_parking,2024-01-01\n", i, i
+             print "e0,zzzzz,illegal_parking,2024-01-01" }' >"$T/exact.csv"
+"$CLI" -f csv "$T/exact.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 0 ] && [ "$(wc -c <"$T/out")" -eq 65537 ]; then ok; else bad "65,537 bytes: $rc $(wc -c <"$T/out")"; fi
+"$CLI" -f csv "$T/exact.csv" >&- 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot write output: Bad file descriptor" "$T/err"; then ok; else
+    bad "65,537 bytes, closed stdout: $rc $(cat "$T/err")"; fi
+if [ -w /dev/full ]; then
+    "$CLI" -f csv "$T/exact.csv" >/dev/full 2>"$T/err"; rc=$?
+    if [ $rc -eq 2 ] && grep -q "cannot write output: No space left on device" "$T/err"; then ok; else
+        bad "65,537 bytes to /dev/full: $rc $(cat "$T/err")"; fi
+fi
+("$CLI" -f csv "$T/exact.csv" 2>"$T/err"; echo $? >"$T/rc") | true
+rc=$(cat "$T/rc")
+if [ "$rc" -eq 141 ] && [ ! -s "$T/err" ]; then ok; else bad "65,537 bytes | true: exit $rc: $(cat "$T/err")"; fi
+sh -c 'ulimit -f 32 && exec "$@"' sh "$CLI" -f csv "$T/exact.csv" >"$T/out" 2>"$T/err"; rc=$?
+if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
+    bad "65,537 bytes past ulimit -f 32: $rc $(cat "$T/err")"; fi
+
 # past ulimit -f the write fails and is reported (SIGXFSZ killed it, exit 153)
 sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R -t 2022-10-01 -f json $D/events.csv >"$T/big.json" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
