@@ -845,6 +845,7 @@ bool civic__csv_time_name(const char *name, size_t n)
 void civic__csv_one_line_note(civic_error *e, const char *p, size_t n)
 {
     if (strstr(e->message, "line breaks removed")) return; /* said already */
+    if (memchr(p, '\r', n)) return; /* lines ended by a lone CR: the breaks are there */
     for (size_t at = 0; at < n;) { /* split on every comma: its quotes may be what failed */
         const char *comma = memchr(p + at, ',', n - at);
         size_t end = comma ? (size_t)(comma - p) : n;

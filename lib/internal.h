@@ -1416,7 +1416,9 @@ bool civic__csv_time_name(const char *name, size_t n);
 void civic__csv_time_what(char *what, size_t size, const char *name, size_t n);
 /* Of a header record p[0..n) that is the whole input and fails to be read
  * (a quote: fields run together), CIVIC__ONE_LINE_HINT appended to e where
- * a field of it, split at every comma, is such a time. */
+ * a field of it, split at every comma, is such a time, and the record holds
+ * no CR (lines ended by a lone CR have their breaks: "lines must end in LF
+ * or CRLF" says it). */
 void civic__csv_one_line_note(civic_error *e, const char *p, size_t n);
 /* csv.c, for the load and the split alike: the error of a one-line record
  * p[0..n) (without its LF) that holds NUL bytes and has found (more: more

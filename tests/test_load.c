@@ -699,6 +699,10 @@ static void csv_bad_lines_are_named(void **state)
     /* lines ended by a lone CR: one long header, refused rather than read as no events */
     load_fails("id,subject,type,ts,qty\ra,s,fine,2024-01-01,2\r", csv, CIVIC_E_SYNTAX, 1, 23,
                "carriage return inside the header");
+    /* ... and not told that its line breaks were removed: they are CRs */
+    assert_string_equal(load_message("id,subject,type,ts\re1,s1,fine,2024-01-01\r"),
+                        "line 1, column 19: a carriage return inside the header (lines must end "
+                        "in LF or CRLF)");
     /* the CR's own column, in a quoted name too, and before a stray quote
      * that the joined line holds */
     load_fails("id,subject,type,\"ts\r\"\n", csv, CIVIC_E_SYNTAX, 1, 20,
