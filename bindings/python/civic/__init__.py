@@ -235,17 +235,34 @@ def _names_a_file(text):
     return _os.path.isfile(text) or not _os.path.lexists(text)
 
 
-_READ_AS_TEXT = ("the str was read as events text, not as the path of the file it names: "
-                 "pass a pathlib.Path or an open file, or call load_file(), to read the file")
+_READ_AS_TEXT = (_capi.READ_AS_TEXT + ", not as the path of the file it names: pass a "
+                 "pathlib.Path or an open file, or call load_file(), to read the file")
+_READ_AS_TEXT_NOT_A_NAME = (_capi.READ_AS_TEXT + ", not as a file name: pass a pathlib.Path "
+                            "or an open file, or call load_file(), to read a file")
+# What looks like a file's name, not events: a '/' or '\\' (a directory), or
+# an extension of letters and digits, a letter among them (".csv2", ".txt";
+# not "2.5").
+_PATH_LIKE = _re.compile(r"[/\\]|\.(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,10}\Z")
+# The library's advice when a CSV header is the whole input (lib/internal.h,
+# CIVIC__ONE_LINE_HINT): that a log's line breaks were removed, as curl -d
+# removes them; of a str that names a file it is no help (its last
+# parenthesis).
+_BREAKS_GONE = _re.compile(r" \((?:the header is the whole input|a header of more than 1 MiB), "
+                           r"without a line break: were the log's line breaks removed\? "
+                           r"[^()]*\)\Z")
 
 
 def _say_read_as_text(e, text):
-    """A failed load(text) of a one-line str that names a regular file (a
-    path without .csv, .jsonl or .ndjson, which 1.0 read as the file), a
-    directory, a FIFO or a device (never opened from a str): the error's
-    message says how the str was read, or the CSV or JSON error about the
-    path's own characters leaves the caller to guess.  Nothing is opened:
-    only what the path names is looked up."""
+    """A failed load(text) of a one-line str that looks like a path: one
+    that names a regular file (a path without .csv, .jsonl or .ndjson,
+    which 1.0 read as the file), a directory, a FIFO or a device (never
+    opened from a str), or that names nothing but has a '/' or an
+    extension ("/data/events.csv2").  The error's message says first how
+    the str was read and what reads a file, then the library's words about
+    the text (without the advice about a log whose line breaks curl -d
+    removed, which the str's one line would get), or the CSV or JSON error
+    about the path's own characters leaves the caller to guess.  Nothing
+    is opened: only what the path names is looked up."""
     # a path read with readline() keeps its line break: one at the end
     # only, and the path before it, is named too
     path = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith("\n") else text
@@ -254,22 +271,27 @@ def _say_read_as_text(e, text):
     try:
         mode = _os.stat(path).st_mode
     except (OSError, ValueError):
-        return
+        mode = None
     if path != text:
-        if not _stat.S_ISREG(mode):
+        if mode is None or not _stat.S_ISREG(mode):
             return
-        hint = ("the str was read as events text: it ends in a line break, and without it "
-                "names a file (a line read with readline() keeps its line break): strip it, "
-                "then pass a pathlib.Path or an open file, or call load_file(), to read the "
-                "file")
+        hint = (_capi.READ_AS_TEXT + ": it ends in a line break, and without it names a file "
+                "(a line read with readline() keeps its line break): strip it, then pass a "
+                "pathlib.Path or an open file, or call load_file(), to read the file")
+    elif mode is None:
+        # names nothing: a path all the same when it has a directory or an
+        # extension, and nothing of events (a CSV header's comma, a brace)
+        if any(c in path for c in ",{") or not _PATH_LIKE.search(path):
+            return
+        hint = _READ_AS_TEXT_NOT_A_NAME
     elif _stat.S_ISREG(mode):
         hint = _READ_AS_TEXT
     else:
         kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)
                 else "not a regular file")
-        hint = ("the str was read as events text: the path it names is %s, which load() "
-                "does not open from a str" % kind)
-    e.message = "%s; %s" % (e.message, hint)
+        hint = (_capi.READ_AS_TEXT + ": the path it names is %s, which load() does not open "
+                "from a str" % kind)
+    e.message = "%s; as events: %s" % (hint, _BREAKS_GONE.sub("", e.message))
     e.args = (e.code, e.message, e.line, e.column, e.offset)
 
 
@@ -2441,9 +2463,12 @@ class Engine(_Owner):
         in .csv, .jsonl or .ndjson is, as in libcivic 1.0, the path of a
         regular file (or a missing one: FileNotFoundError), with a
         FutureWarning: use load_file() for a path in a str.  When any
-        other one-line str that names a regular file, a directory or a
-        FIFO fails to load, the error's message ends by saying it was read
-        as events text, not as that path.
+        other one-line str that looks like a path fails to load (it names
+        a regular file, a directory or a FIFO, or names nothing but has a
+        '/' or an extension, and has no comma or brace), the error's
+        message begins by saying it was read as events text, not as a file
+        name, and what reads a file, then gives the library's words about
+        the text.
         format: None or "auto" (by extension, else by content), "csv", or
         "jsonl" (also "ndjson"), in any case.
         Strict (default): a bad line raises CivicError naming it and nothing

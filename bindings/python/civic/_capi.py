@@ -158,6 +158,11 @@ INT64_MAX = 2 ** 63 - 1
 # --------------------------------------------------------------------------
 
 
+# How the message of a failed load of a str that looks like a path begins
+# (civic.Engine.load): the library's words, which name the line, follow it.
+READ_AS_TEXT = "the str was read as events text"
+
+
 class CivicError(Exception):
     """A libcivic call failed.
 
@@ -187,7 +192,8 @@ class CivicError(Exception):
     def __str__(self):
         where = ""
         if self.line and not self.message.startswith(("line %d" % self.line,
-                                                      "event %d:" % self.line)):
+                                                      "event %d:" % self.line,
+                                                      READ_AS_TEXT)):
             where = "line %d" % self.line
             if self.column:
                 where += ", column %d" % self.column

@@ -2009,9 +2009,13 @@ class TestLoad(Base):
     def test_a_str_naming_a_file_is_text_and_the_error_says_so(self):
         # load("/path/events.txt") reads the str as events (1.0 read the
         # file): the CSV or JSON error alone ("the header has no 'id',
-        # 'subject', 'type' or 'ts' column") leaves the caller to guess why,
-        # so when a one-line str that fails names a regular file, the
-        # message says how it was read
+        # 'subject', 'type' or 'ts' column", with the library's advice for a
+        # log whose line breaks curl -d removed) leaves the caller to guess
+        # why, so when a one-line str that looks like a path fails, the
+        # message says first how it was read and what reads a file, then the
+        # library's words without that advice
+        header = ("line 1: the header has no 'id', 'subject', 'type' or 'ts' column "
+                  "(required: id, subject, type, ts)")
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "events.txt")
             with open(path, "w") as f:
@@ -2021,39 +2025,72 @@ class TestLoad(Base):
             cwd = os.getcwd()
             os.chdir(d)
             try:
-                for text, kw in ((path, {}), ("events.txt", {}), (path, {"lenient": True}),
-                                 (path, {"format": "jsonl"})):
+                for text, kw, said in ((path, {}, header), ("events.txt", {}, header),
+                                       (path, {"lenient": True}, header),
+                                       (path, {"format": "jsonl"},
+                                        "line 1, column 1: expected a JSON object '{'")):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text, **kw)
                     e = cm.exception
                     self.assertEqual((e.code, e.line), (civic.CIVIC_E_SYNTAX, 1))
-                    self.assertTrue(e.message.endswith("; " + hint), e.message)
+                    self.assertEqual(e.message, hint + "; as events: " + said)
                     self.assertEqual(e.args, (e.code, e.message, e.line, e.column, e.offset))
                     self.assertEqual(e.report.accepted, 0)
-                    self.assertIn(hint, str(e))
+                    # the message names the line: str() puts none before it
+                    self.assertEqual(str(e), "CIVIC_E_SYNTAX: " + e.message)
                 # a lenient JSON Lines load skips the one line, and says so
                 rep = self.engine.load(path, format="jsonl", lenient=True)
                 self.assertEqual((rep.lines, rep.accepted, rep.rejected), (1, 0, 1))
                 r = rep.rejections[0]
                 self.assertEqual((r.line, r.column, r.code), (1, 1, civic.CIVIC_E_SYNTAX))
-                self.assertTrue(r.message.endswith("'{'; " + hint), r.message)
+                self.assertEqual(r.message, hint + "; as events: line 1, column 1: expected "
+                                 "a JSON object '{'")
                 rep = self.engine.load('{"id":"x"}', format="jsonl", lenient=True)
                 self.assertNotIn("read as events text", rep.rejections[0].message)
+                # a path that names nothing, but has a directory or an
+                # extension no log has (/data/events.csv2: a file name all
+                # the same), is not opened either, and the error says so
+                # first, without the advice about curl -d
+                gone = ("the str was read as events text, not as a file name: pass a "
+                        "pathlib.Path or an open file, or call load_file(), to read a file")
+                for text in (os.path.join(d, "missing.txt"), "events.csv2", "/data/events.csv2",
+                             "data/events", "C:\\data\\events", "events.TSV"):
+                    with self.assertRaises(civic.CivicError) as cm:
+                        self.engine.load(text)
+                    self.assertEqual(cm.exception.message, gone + "; as events: " + header,
+                                     text)
+                    self.assertNotIn("curl", str(cm.exception))
+                    with self.assertRaises(civic.CivicError) as cm:
+                        civic.compare(text, self.engine.rules, self.engine.rules)
+                    self.assertEqual(cm.exception.message, gone + "; as events: " + header)
+                rep = self.engine.load("/data/events.csv2", format="jsonl", lenient=True)
+                self.assertEqual(rep.rejections[0].message, gone + "; as events: line 1, "
+                                 "column 1: expected a JSON object '{'")
                 # a path read with readline(): its line break is named
                 for text in (path + "\n", path + "\r\n"):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text)
-                    self.assertTrue(cm.exception.message.endswith(
-                        "; the str was read as events text: it ends in a line break, and "
+                    self.assertEqual(
+                        cm.exception.message,
+                        "the str was read as events text: it ends in a line break, and "
                         "without it names a file (a line read with readline() keeps its line "
                         "break): strip it, then pass a pathlib.Path or an open file, or call "
-                        "load_file(), to read the file"), cm.exception.message)
-                # no hint where the str names nothing, or is not one line
-                for text in (os.path.join(d, "missing.txt"), path + "\nx", path + "\n\n",
-                             os.path.join(d, "missing.txt") + "\n", d + "\n"):
+                        "load_file(), to read the file; as events: " + header)
+                # no hint where the str is not one line, could be events (a
+                # comma, a brace), or names nothing and has no directory nor
+                # extension: the library's words as they are
+                for text in (path + "\nx", path + "\n\n",
+                             os.path.join(d, "missing.txt") + "\n", d + "\n", "nothing",
+                             "2.5", "a,b.txt", "{x}.txt", "/a,b"):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text)
                     self.assertNotIn("read as events text", cm.exception.message, text)
+                with self.assertRaises(civic.CivicError) as cm:
+                    self.engine.load("nothing")
+                self.assertEqual(cm.exception.message, header + " (the header is the whole "
+                                 "input, without a line break: were the log's line breaks "
+                                 "removed? curl -d removes them: send the file with "
+                                 "--data-binary)")
                 # a directory or a FIFO, even named .csv, is not opened from a
                 # str: the error says so, not only that the header has no 'id',
                 # 'subject', 'type' or 'ts' column
@@ -2063,9 +2100,10 @@ class TestLoad(Base):
                                    ("pipe.csv", "a FIFO")):
                     with self.assertRaises(civic.CivicError) as cm:
                         self.engine.load(text)
-                    self.assertTrue(cm.exception.message.endswith(
-                        "; the str was read as events text: the path it names is %s, which "
-                        "load() does not open from a str" % kind), cm.exception.message)
+                    self.assertEqual(
+                        cm.exception.message,
+                        "the str was read as events text: the path it names is %s, which "
+                        "load() does not open from a str; as events: %s" % (kind, header))
                 self.assertEqual(self.engine.event_count, 0)
                 # read as a file when given as one
                 self.assertEqual(self.engine.load(pathlib.Path(path)).accepted, 3)
