@@ -2455,8 +2455,9 @@ class Engine(_Owner):
         memoryview (read where it is, without a copy: a read-only view too,
         such as civic.split's parts); an mmap (read whole, where it is, not
         from its position); a file object opened for reading (text
-        or binary: read to its end; text as Python decodes it, with its
-        newline translation: open in binary mode for the bytes as they are);
+        or binary: read from its current position to its end; text as
+        Python decodes it, with its newline translation: open in binary
+        mode for the bytes as they are);
         or a path as
         pathlib.Path (any os.PathLike), read by the library.  A str is text;
         one that cannot be events (one line, no comma, no brace) and ends
