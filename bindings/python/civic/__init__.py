@@ -3291,8 +3291,9 @@ def compare(events: _Any, rules_now: "Rules", rules_new: "Rules", as_of: _Any = 
     in the log, as civic-score names it, even when the other scheme stops
     later at a conflict or a limit error: a line one scheme refuses can make
     a later line a conflict under the other).  Of event dicts, an error names the
-    event by its 1-based number: CivicError.line, and "event N: " before
-    the message of every error (TypeError and ValueError too).
+    event by its 1-based number: .line, and "event N: " before the message
+    of every error (a TypeError or ValueError of a dict's arguments, or of
+    an item that is no dict, too).
     lenient=True (keyword only), as civic-score --compare NEW --lenient:
     a line either scheme refuses is skipped, and one that only one scheme
     refuses is left out under both, so both columns score the same events
@@ -3417,9 +3418,9 @@ def _compare_load(engine, scheme, events, path, lenient, drop=(), data=None, fmt
                 if i in drop:
                     continue
                 if not isinstance(ev, _Mapping):
-                    raise TypeError("event %d: events must be text, bytes, a path, a "
+                    raise _numbered(TypeError, i, "events must be text, bytes, a path, a "
                                     "file object or an iterable of event dicts, not an "
-                                    "iterable of %s" % (i, type(ev).__name__))
+                                    "iterable of %s" % type(ev).__name__)
                 try:
                     _add_item(engine, i, ev)
                 except CivicError as e:
@@ -3613,11 +3614,20 @@ def _offset_before_blanking(offset, spans):
     return offset
 
 
+def _numbered(kind, i, message):
+    """Python's own error (TypeError, ValueError) of compare's i-th (1-based)
+    event dict: "event N: " before its message and .line the number, as a
+    CivicError of the same event has them."""
+    e = kind("event %d: %s" % (i, message))
+    e.line = i
+    return e
+
+
 def _add_item(engine, i, ev):
     """compare's Engine.add of the i-th (1-based) event dict.  A log's error
     names its line; of 500 dicts, the one at fault is named by its number:
-    CivicError.line and "event N: " before the message, for Python's own
-    errors too (a missing ts is a TypeError of add's arguments)."""
+    .line and "event N: " before the message, for Python's own errors too
+    (a missing ts is a TypeError of add's arguments)."""
     try:
         engine.add(**ev)
     except CivicError as e:
@@ -3628,7 +3638,7 @@ def _add_item(engine, i, ev):
     except (TypeError, ValueError) as e:
         if type(e) not in (TypeError, ValueError):
             raise
-        raise type(e)("event %d: %s" % (i, e)) from None
+        raise _numbered(type(e), i, e) from None
 
 
 # --------------------------------------------------------------------------

@@ -1661,9 +1661,21 @@ class TestCompare(V2):
             civic.compare(bad, now, new)
         self.assertEqual((cm.exception.code, cm.exception.line), (civic.CIVIC_E_CONFLICT, 13))
         self.assertIn('event 13: event id "e5" was seen before', str(cm.exception))
+        # Python's own errors carry the number in .line too, as the README
+        # says (they had it in the message only), under lenient too
         bad[12] = dict(id="e12", subject="s5", type="fine")
-        with self.assertRaisesRegex(TypeError, r"^event 13: .*'ts'"):
+        for lenient in (False, True):
+            with self.assertRaisesRegex(TypeError, r"^event 13: .*'ts'") as cm:
+                civic.compare(bad, now, new, lenient=lenient)
+            self.assertIs(type(cm.exception), TypeError)
+            self.assertEqual(cm.exception.line, 13)
+        bad[12] = dict(id="e12", subject="s5", type="fine", ts="2022-01-01",
+                       qty=Decimal("NaN"))
+        with self.assertRaises(ValueError) as cm:
             civic.compare(bad, now, new)
+        self.assertIs(type(cm.exception), ValueError)
+        self.assertEqual((str(cm.exception), cm.exception.line),
+                         ("event 13: qty must be finite, not NaN", 13))
         bad[12] = dict(id="e12", subject="s\0", type="fine", ts="2022-01-01")
         with self.assertRaisesRegex(ValueError, "^CIVIC_E_EVENT: event 13: field 'subject': "):
             civic.compare(bad, now, new)
@@ -1677,8 +1689,9 @@ class TestCompare(V2):
             self.assertEqual([(r.line, r.column, r.code) for r in c.rejections],
                              [(13, 2, civic.CIVIC_E_EVENT)])
         bad[12] = 5     # not a dict at all
-        with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int"):
+        with self.assertRaisesRegex(TypeError, "^event 13: .* not an iterable of int") as cm:
             civic.compare(bad, now, new)
+        self.assertEqual(cm.exception.line, 13)
 
     # strict, a conflict or a limit error on a later line under one scheme
     # does not hide an earlier line the other refused: the log's first bad
