@@ -3885,10 +3885,29 @@ def split_part(key: _Union[str, bytes], parts: int) -> int:
     """The part (0..parts-1) that civic.split gives the events of subject
     (or id) `key`: frozen, the same in every process, machine and 1.x
     release.  parts: 1..CIVIC_SPLIT_PARTS_MAX, what split takes.  A str
-    key holding a NUL (no event's subject or id can) raises CivicError
-    CIVIC_E_EVENT, also a ValueError; one holding a lone surrogate,
-    CIVIC_E_EVENT, also a UnicodeEncodeError."""
-    raw = _cstr(key, "key") if isinstance(key, str) else _as_bytes(key, "key")
+    key no event's subject or id can be raises CivicError, also a
+    ValueError, naming it as add() and a log's line name such a field: a
+    NUL, a control character (C0, DEL or C1) or none at all, CIVIC_E_EVENT;
+    more than 128 bytes, CIVIC_E_LIMIT.  One holding a lone surrogate
+    raises CIVIC_E_EVENT, also a UnicodeEncodeError.  A bytes key is
+    hashed as it is, unchecked, as the C function takes it."""
+    if isinstance(key, str):
+        raw = _cstr(key, "key")
+        control = _CONTROL.search(key)
+        # in the library's order of a field's checks (lib/event.c)
+        if not raw:
+            raise _capi.CivicValueError(_capi.CIVIC_E_EVENT, "key: empty, which no event's "
+                                        "subject or id can be")
+        if len(raw) > _capi.CIVIC_ID_BYTES_MAX:
+            raise _capi.CivicValueError(
+                _capi.CIVIC_E_LIMIT, "key: longer than %d bytes (%d), which no event's "
+                "subject or id can be" % (_capi.CIVIC_ID_BYTES_MAX, len(raw)))
+        if control:
+            raise _capi.CivicValueError(
+                _capi.CIVIC_E_EVENT, "key: a control character (%r) at index %d, which no "
+                "event's subject or id can hold" % (control.group(), control.start()))
+    else:
+        raw = _as_bytes(key, "key")
     parts = _index(parts)
     if parts is None:
         raise TypeError("parts must be int")

@@ -139,6 +139,7 @@ def CIVIC_SYNC_INTERVAL_MS(ms):
     return (ms & 0xFFFF) << 16
 
 
+CIVIC_ID_BYTES_MAX = 128          # event id, subject id, ref
 CIVIC_GROUP_BYTES_MAX = 255
 CIVIC_GROUP_DEPTH_MAX = 64
 CIVIC_TIME_MIN = -62135596800

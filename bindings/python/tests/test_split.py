@@ -408,6 +408,48 @@ class TestSplit(unittest.TestCase):
         # bytes are the key's bytes, as before
         self.assertEqual(civic.split_part(b"r1", 4), civic.split_part("r1", 4))
 
+    def test_split_part_refuses_an_empty_long_or_control_key_as_add_does(self):
+        # '', 'a\x01' and a 200-byte key were hashed silently, though no
+        # event's subject or id can be one (add() and a log refuse them:
+        # missing, a control character, longer than 128 bytes): refused as
+        # the NUL is, a CivicError and a ValueError naming the key, with the
+        # code the library gives such a field (checked in its order: a long
+        # key with a control character is too long first)
+        for key, code, message in (
+                ("", civic.CIVIC_E_EVENT, "key: empty, which no event's subject or id can be"),
+                ("a\x01", civic.CIVIC_E_EVENT, "key: a control character ('\\x01') at index "
+                 "1, which no event's subject or id can hold"),
+                ("ab\x7f", civic.CIVIC_E_EVENT, "key: a control character ('\\x7f') at index "
+                 "2, which no event's subject or id can hold"),
+                ("\x85r", civic.CIVIC_E_EVENT, "key: a control character ('\\x85') at index "
+                 "0, which no event's subject or id can hold"),
+                ("a" * 200, civic.CIVIC_E_LIMIT, "key: longer than 128 bytes (200), which no "
+                 "event's subject or id can be"),
+                ("\u00e9" * 65, civic.CIVIC_E_LIMIT, "key: longer than 128 bytes (130), which "
+                 "no event's subject or id can be"),
+                ("\x01" * 129, civic.CIVIC_E_LIMIT, "key: longer than 128 bytes (129), which "
+                 "no event's subject or id can be")):
+            with self.assertRaises(ValueError) as cm:
+                civic.split_part(key, 8)
+            self.assertIsInstance(cm.exception, civic.CivicError)
+            self.assertEqual((cm.exception.code, cm.exception.message), (code, message))
+        # as add() refuses the same subject
+        with civic.Engine() as e:
+            for key, code in (("", civic.CIVIC_E_EVENT), ("a\x01", civic.CIVIC_E_EVENT),
+                              ("a" * 200, civic.CIVIC_E_LIMIT)):
+                with self.assertRaises(civic.CivicError) as cm:
+                    e.add(id="e1", subject=key, type="illegal_parking", ts="2022-01-01")
+                self.assertEqual(cm.exception.code, code)
+        # what an event can have is hashed: 128 bytes, a blank, not ASCII
+        for key in ("a" * 128, "\u00e9" * 64, "r 1", "\u4e00"):
+            self.assertEqual(civic.split_part(key, 8),
+                             civic._capi.lib.civic_split_part(key.encode(), len(key.encode()), 8))
+        # bytes are hashed as they are, unchecked, as the C function takes them
+        for key in (b"", b"a\x01", b"a" * 200, b"\xff", b"r\x00"):
+            self.assertEqual(civic.split_part(key, 8),
+                             civic._capi.lib.civic_split_part(key, len(key), 8), key)
+            self.assertEqual(civic.split_part(bytearray(key), 8), civic.split_part(key, 8))
+
 
 if __name__ == "__main__":
     unittest.main()
