@@ -2472,6 +2472,10 @@ static int parse_options(int argc, char **argv, options *o)
         }
     }
     for (int i = optind; i < argc; i++) o->files[o->file_count++] = argv[i];
+    for (int i = 0; i < o->file_count; i++) /* said ": cannot open", its name unseen */
+        if (!o->files[i][0])
+            return usage_error("%s", "an empty file name (an unset shell variable?): name a "
+                                     "log, or - for standard input");
     int rc = check_combinations(o, format_given);
     if (rc) return rc;
     if (o->print_rules && !o->rules_path) {

@@ -721,6 +721,7 @@ status empty-rules 1 "option -r needs a rules file" -- -r '' $D/events.csv
 status empty-compare 1 "option --compare needs a rules file" -- --compare= $D/events.csv
 # the form typed is named (--rules= said "option -r"), abbreviated or not
 status empty-rules-long 1 "^civic-score: option --rules needs a rules file$" -- --rules= $D/events.csv
+status empty-file 1 "^civic-score: an empty file name (an unset shell variable?): name a log, or - for standard input$" -- $R $D/events.csv ''
 status empty-rules-long-apart 1 "^civic-score: option --rules needs a rules file$" -- --rules '' $D/events.csv
 status empty-rules-prefix 1 "^civic-score: option --rules needs a rules file$" -- --rul= $D/events.csv
 # the page's options, all of them (it named --groups and --min-group only,
