@@ -738,6 +738,8 @@ typedef struct civic_toml_value {
     size_t plain;            /* strings: text's bytes before its first escape, each the
                               * file's byte as far after the opening quote */
     bool boolean;
+    bool letter_escape;      /* strings: a \t, \n, \r, \b or \f escape is written in it
+                              * ("C:\temp": most often a backslash meant as itself) */
     size_t bare;             /* numbers: the bytes from text a string left unquoted would
                               * be ("2 stars": the rest of the line up to a comment), len
                               * when no more; else 0 */

@@ -719,16 +719,26 @@ static int want_bool(const civic_toml_value *v, civic_error *err, const char *ke
 int civic__rb_label(const civic_toml_value *v, civic_error *err, const char *key,
                       size_t max, bool no_semicolon)
 {
-    char msg[160];
-    size_t bad;
+    char msg[232], shown[48];
+    size_t bad = 0;
     int rc = civic__rb_string(v, err, key);
     if (rc != CIVIC_OK) return rc;
-    if (v->len == 0 || v->len > max || !civic__text_valid(v->text, v->len, &bad) ||
+    bool control = !civic__text_valid(v->text, v->len, &bad);
+    if (v->len == 0 || v->len > max || control ||
         (no_semicolon && memchr(v->text, ';', v->len))) {
-        snprintf(msg, sizeof(msg), "'%s' must be 1..%zu bytes of text without control "
-                 "characters%s", key, max, no_semicolon ? " or ';'" : "");
-        return civic__rb_error(err, v->len > max ? CIVIC_E_LIMIT : CIVIC_E_RULES, v->line, v->column,
-                           v->offset, msg);
+        int n = snprintf(msg, sizeof(msg), "'%s' must be 1..%zu bytes of text without control "
+                         "characters%s", key, max, no_semicolon ? " or ';'" : "");
+        /* "C:\temp": the value as the file writes it, its tab "\t"; an
+         * escape such as \t is most often a backslash meant as itself */
+        pos p = { v->line, v->column, v->offset };
+        if (control && n > 0 && (size_t)n < sizeof(msg)) {
+            civic__excerpt_toml(shown, sizeof(shown), v->text, v->len);
+            snprintf(msg + n, sizeof(msg) - (size_t)n, " \"%s\"%s", shown,
+                     v->letter_escape ? " (write \\\\ for a backslash)" : "");
+            p = civic__rb_text_pos(v, bad); /* a control character's own column, before an escape */
+        }
+        return civic__rb_error(err, v->len > max ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
+                               p.column, p.offset, msg);
     }
     return CIVIC_OK;
 }

@@ -588,11 +588,11 @@ static int parse_string(toml_state *s, civic_toml_value *v)
         switch (e) {
         case '"': s->buf[n++] = '"'; break;
         case '\\': s->buf[n++] = '\\'; break;
-        case 'n': s->buf[n++] = '\n'; break;
-        case 't': s->buf[n++] = '\t'; break;
-        case 'r': s->buf[n++] = '\r'; break;
-        case 'b': s->buf[n++] = '\b'; break;
-        case 'f': s->buf[n++] = '\f'; break;
+        case 'n': s->buf[n++] = '\n'; v->letter_escape = true; break;
+        case 't': s->buf[n++] = '\t'; v->letter_escape = true; break;
+        case 'r': s->buf[n++] = '\r'; v->letter_escape = true; break;
+        case 'b': s->buf[n++] = '\b'; v->letter_escape = true; break;
+        case 'f': s->buf[n++] = '\f'; v->letter_escape = true; break;
         case 'u':
         case 'U':
             rc = hex_value(s, s->pos, e == 'u' ? 4 : 8, &cp);

@@ -1443,6 +1443,43 @@ static void a_word_near_a_choice_is_offered_it(void **state)
 #undef G
 }
 
+/* A dimension, flag or grade name refused for a control character quotes
+ * the value as the file writes it; one from a \t, \n, \r, \b or \f escape
+ * (a Windows path: "C:\temp" is a tab) is told to write \\ for a
+ * backslash, and so written the file loads.  A tab written as itself is
+ * named at its own column, with nothing to write. */
+static void a_control_character_in_a_label_is_quoted_as_written(void **state)
+{
+    (void)state;
+#define RA TEST_GRADES "[rule.a]\npoints = 1\n"
+#define WITHOUT "bytes of text without control characters"
+    static const struct { const char *text, *what, *applied; } cases[] = {
+        { RA "dimension = \"C:\\temp\"\n", "line 20, column 13: 'dimension' must be 1..64 "
+          WITHOUT " \"C:\\temp\" (write \\\\ for a backslash)", RA "dimension = \"C:\\\\temp\"\n" },
+        { RA "flag = \"C:\\new\"\n", "line 20, column 8: 'flag' must be 1..64 " WITHOUT " or ';' "
+          "\"C:\\new\" (write \\\\ for a backslash)", RA "flag = \"C:\\\\new\"\n" },
+        { "[[grade]]\nname = \"A\\bB\\f\\r\"\n", "line 2, column 8: 'name' must be 1..256 "
+          WITHOUT " \"A\\bB\\f\\r\" (write \\\\ for a backslash)",
+          "[[grade]]\nname = \"A\\\\bB\\\\f\\\\r\"\n" },
+        /* a tab as itself: its own column; \u0001: the escape meant */
+        { RA "flag = \"ab\tc\"\n", "line 20, column 11: 'flag' must be 1..64 " WITHOUT
+          " or ';' \"ab\\tc\"", RA "flag = \"abc\"\n" },
+        { RA "dimension = \"a\\u0001\"\n", "line 20, column 13: 'dimension' must be 1..64 "
+          WITHOUT " \"a\\u0001\"", RA "dimension = \"a\"\n" },
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        civic_error e = rules_error(cases[k].text, CIVIC_E_RULES);
+        if (strcmp(e.message, cases[k].what) != 0) fprintf(stderr, "got %s\n", e.message);
+        assert_string_equal(e.message, cases[k].what);
+        civic_rules_free(rules_from(cases[k].applied));
+    }
+    /* refused for its length or a ';' alone: no value quoted */
+    assert_string_equal(rules_error(RA "flag = \"a;b\"\n", CIVIC_E_RULES).message,
+                        "line 20, column 8: 'flag' must be 1..64 " WITHOUT " or ';'");
+#undef WITHOUT
+#undef RA
+}
+
 /* A duration in words ("3 months", "2 weeks", "3M"), or near a named form
  * ("end of month"), is offered the form to write, on every key that takes
  * a duration; working days, which no form counts, are told as calendar
@@ -2514,6 +2551,7 @@ int main(void)
         cmocka_unit_test(an_idiom_hint_is_given_only_where_taken),
         cmocka_unit_test(a_stray_blank_in_a_word_value_is_named),
         cmocka_unit_test(a_word_near_a_choice_is_offered_it),
+        cmocka_unit_test(a_control_character_in_a_label_is_quoted_as_written),
         cmocka_unit_test(a_duration_in_words_is_offered_its_form),
         cmocka_unit_test(a_lookalike_inside_a_word_value_is_named),
         cmocka_unit_test(a_lone_backslash_in_a_string_is_told_how_to_write_it),

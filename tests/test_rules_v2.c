@@ -1459,6 +1459,20 @@ static void a_blank_around_a_name_a_measure_or_tier_names_is_told(void **state)
                                 "flag = \"dishonest\"\n"));
 }
 
+/* A level's name or a measure's text with a control character from an
+ * escape ("C:\reports" is a carriage return) is quoted as written and told
+ * to write \\ for a backslash, as a flag is. */
+static void a_control_escape_in_a_level_or_measure_text_is_told(void **state)
+{
+    (void)state;
+    fails_at(G3 R2 "[tier.t]\nrules = \"a\"\n[[tier.t.level]]\nname = \"gold\\tstar\"\nmin = 1\n",
+             17, 8, "'name' must be 1..256 bytes of text without control characters or ';' "
+             "\"gold\\tstar\" (write \\\\ for a backslash)");
+    fails_at(G3 R2 M2 "text = \"see C:\\reports\"\n", 16, 8, "'text' must be 1..4096 bytes of "
+             "text without control characters \"see C:\\reports\" (write \\\\ for a backslash)");
+    civic_rules_free(rules_from(G3 R2 M2 "grades = \"AAA\"\ntext = \"see C:\\\\reports\"\n"));
+}
+
 /* A level's min in quotes, or a level's name, a measure's text or a list
  * left unquoted: what to write, as a grade's min and a scheme's name are
  * told. */
@@ -1520,6 +1534,7 @@ int main(void)
         cmocka_unit_test(a_measure_naming_no_grade_is_told_the_grades),
         cmocka_unit_test(a_blank_around_a_name_a_measure_or_tier_names_is_told),
         cmocka_unit_test(a_level_or_measure_value_quoted_wrong_is_told_what_to_write),
+        cmocka_unit_test(a_control_escape_in_a_level_or_measure_text_is_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
