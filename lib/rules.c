@@ -1677,8 +1677,32 @@ static bool code_for_name(const char *name, size_t n, bool lower, const char *no
     return true;
 }
 
-const char *civic__rb_name_why(const char *word, const char *name, size_t n, bool lower,
-                               char *buf, size_t size)
+/* The line of the [word.NAME] header of code, a name already defined
+ * (a rule, cap, tier or measure), or 0. */
+static uint64_t defined_at(const builder *b, const char *word, const char *code)
+{
+    const civic_rules *r = b->r;
+    size_t n = strlen(code);
+    uint32_t i = UINT32_MAX;
+    if (strcmp(word, "rule") == 0) {
+        i = civic__rb_set_find(r, &b->rule_set, civic__rb_rule_name, code, n);
+        return i == UINT32_MAX ? 0 : b->rx[i].header.line;
+    }
+    if (strcmp(word, "cap") == 0) {
+        i = civic__rb_set_find(r, &b->cap_set, cap_name, code, n);
+        return i == UINT32_MAX ? 0 : b->cx[i].header.line;
+    }
+    if (strcmp(word, "measure") == 0) {
+        i = civic__rb_set_find(r, &b->measure_set, measure_code, code, n);
+        return i == UINT32_MAX ? 0 : b->mx[i].header.line;
+    }
+    for (uint32_t t = 0; strcmp(word, "tier") == 0 && t < r->tier_count; t++)
+        if (strcmp(tier_name(r, t), code) == 0) return b->tx[t].header.line;
+    return 0;
+}
+
+const char *civic__rb_name_why(const builder *b, const char *word, const char *name, size_t n,
+                               bool lower, char *buf, size_t size)
 {
     bool rule = strcmp(word, "rule") == 0, measure = strcmp(word, "measure") == 0, like;
     if (civic__toml_lookalike_in(name, n)) return civic__toml_char_why(name, n, buf, size);
@@ -1699,8 +1723,13 @@ const char *civic__rb_name_why(const char *word, const char *name, size_t n, boo
     if (!code_for_name(name, n, lower, rule ? "codes" : "names", code, what, sizeof(what)))
         return NULL;
     /* [rule.REVOKE]: [rule.revoke] would be refused as reserved */
+    uint64_t first;
     if (rule && civic__builtin_type(code, strlen(code), NULL))
         snprintf(buf, size, "%s; " RESERVED_CODES_WHY, what);
+    else if ((first = defined_at(b, word, code)) != 0)
+        /* [rule.parK] after [rule.park]: writing it so would be a duplicate */
+        snprintf(buf, size, "%s; %s '%s' is already defined at line %llu", what, word, code,
+                 (unsigned long long)first);
     else
         snprintf(buf, size, "%s: write [%s.%s]", what, word, code);
     return buf;
@@ -1711,7 +1740,7 @@ static int new_rule(builder *b, const char *name, size_t n, pos p, civic_error *
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n)) {
         char msg[320], hint[200]; /* [rule.Illegal_parking], [rule."a "] */
-        const char *why = civic__rb_name_why("rule", name, n, true, hint, sizeof(hint));
+        const char *why = civic__rb_name_why(b, "rule", name, n, true, hint, sizeof(hint));
         snprintf(msg, sizeof(msg), "rule codes are 1..64 characters of [a-z0-9_.-]%s%s%s",
                  why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
@@ -1769,7 +1798,7 @@ static int new_cap(builder *b, const char *name, size_t n, pos p, civic_error *e
     civic_rules *r = b->r;
     if (!civic__code_valid(name, n)) {
         char msg[320], hint[200]; /* [cap.Day], [cap."c "]: as a rule code is told */
-        const char *why = civic__rb_name_why("cap", name, n, true, hint, sizeof(hint));
+        const char *why = civic__rb_name_why(b, "cap", name, n, true, hint, sizeof(hint));
         snprintf(msg, sizeof(msg), "cap names are 1..64 characters of [a-z0-9_.-]%s%s%s",
                  why ? " (" : "", why ? why : "", why ? ")" : "");
         return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,

@@ -225,9 +225,11 @@ int civic__rb_check_version(builder *b, uint32_t rule, civic_rule *v, rule_extra
  * with where a name for people goes: a rule has none); else the header to
  * write when capitals (lower: names of [a-z0-9_.-]) or blanks, inside or
  * at an end, are its only slips ("codes are lower case: write
- * [rule.illegal_parking]"), or for a rule code that is reserved so. */
-const char *civic__rb_name_why(const char *word, const char *name, size_t n, bool lower,
-                               char *buf, size_t size);
+ * [rule.illegal_parking]"), or, when b already has that name, where it is
+ * ("codes are lower case; rule 'park' is already defined at line 3"), or
+ * for a rule code that is reserved so. */
+const char *civic__rb_name_why(const builder *b, const char *word, const char *name, size_t n,
+                               bool lower, char *buf, size_t size);
 /* The name part of [rule.NAME] / [cap.NAME]: bare (dots allowed) or "quoted". */
 bool civic__rb_header_name(const char *s, size_t n, const char **name, size_t *name_len);
 

@@ -112,10 +112,11 @@ static bool name_valid(const char *s, size_t n)
     return true;
 }
 
-static int code_error(civic_error *err, pos p, const char *what, const char *name, size_t n)
+static int code_error(const builder *b, civic_error *err, pos p, const char *what,
+                      const char *name, size_t n)
 {
     char msg[320], hint[200]; /* [tier."gold star"], [measure."m "]: the name to write */
-    const char *why = civic__rb_name_why(what, name, n, false, hint, sizeof(hint));
+    const char *why = civic__rb_name_why(b, what, name, n, false, hint, sizeof(hint));
     snprintf(msg, sizeof(msg), "%s names are 1..64 characters of [A-Za-z0-9_.-]%s%s%s", what,
              why ? " (" : "", why ? why : "", why ? ")" : "");
     return civic__rb_error(err, n > CIVIC_CODE_BYTES_MAX ? CIVIC_E_LIMIT : CIVIC_E_RULES, p.line,
@@ -137,7 +138,7 @@ static uint32_t tier_find(const civic_rules *r, const char *name, size_t n)
 int civic__rb_new_tier(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!name_valid(name, n)) return code_error(err, p, "tier", name, n);
+    if (!name_valid(name, n)) return code_error(b, err, p, "tier", name, n);
     uint32_t first = tier_find(r, name, n);
     if (first != CIVIC_NONE)
         return civic__rb_duplicate(err, p, "tier", name, n, b->tx[first].header.line);
@@ -311,7 +312,7 @@ static const char *measure_code(const civic_rules *r, uint32_t i) { return r->me
 int civic__rb_new_measure(builder *b, const char *name, size_t n, pos p, civic_error *err)
 {
     civic_rules *r = b->r;
-    if (!name_valid(name, n)) return code_error(err, p, "measure", name, n);
+    if (!name_valid(name, n)) return code_error(b, err, p, "measure", name, n);
     uint32_t first = civic__rb_set_find(r, &b->measure_set, measure_code, name, n);
     if (first != UINT32_MAX)
         return civic__rb_duplicate(err, p, "measure", name, n, b->mx[first].header.line);

@@ -214,6 +214,36 @@ static void syntax_errors_name_line_and_column(void **state)
             civic_rules_free(rules_from(text));
         }
     }
+    /* the name that advice would write already defined: where it is, not
+     * a header that would be a duplicate; a name of another kind is none */
+    {
+        static const struct { const char *text, *what; } taken[] = {
+            { G "[rule.park]\npoints = 1\n[rule.parK]\npoints = 1\n", "line 5, column 2: rule "
+              "codes are 1..64 characters of [a-z0-9_.-] (codes are lower case; rule 'park' is "
+              "already defined at line 3)" },
+            { G "[rule.a]\npoints = 1\n[rule.\"a \"]\n", "line 5, column 2: rule codes are "
+              "1..64 characters of [a-z0-9_.-] (a blank at its end; rule 'a' is already defined "
+              "at line 3)" },
+            { G "[cap.day]\nlimit = 1\nperiod = \"day\"\n[cap.Day]\n", "line 6, column 2: cap "
+              "names are 1..64 characters of [a-z0-9_.-] (names are lower case; cap 'day' is "
+              "already defined at line 3)" },
+            { G "[rule.z]\npoints = 1\n[tier.Gold_star]\nrules = \"z\"\n[[tier.Gold_star.level]]"
+              "\nname = \"x\"\nmin = 1\n[tier.\"Gold star\"]\n", "line 10, column 2: tier names "
+              "are 1..64 characters of [A-Za-z0-9_.-] (names have '_' for a blank; tier "
+              "'Gold_star' is already defined at line 5)" },
+            { G "[measure.m_m]\nkind = \"incentive\"\nmin_score = 1\n[measure.\"m m\"]\n",
+              "line 6, column 2: measure names are 1..64 characters of [A-Za-z0-9_.-] (names "
+              "have '_' for a blank; measure 'm_m' is already defined at line 3)" },
+            { G "[cap.park]\nlimit = 1\nperiod = \"day\"\n[rule.Park]\n", "line 6, column 2: "
+              "rule codes are 1..64 characters of [a-z0-9_.-] (codes are lower case: write "
+              "[rule.park])" },
+        };
+        for (size_t k = 0; k < sizeof(taken) / sizeof(taken[0]); k++) {
+            civic_error e2 = rules_error(taken[k].text, CIVIC_E_RULES);
+            if (strcmp(e2.message, taken[k].what) != 0) fprintf(stderr, "got %s\n", e2.message);
+            assert_string_equal(e2.message, taken[k].what);
+        }
+    }
     /* a blank at an end of a code that is reserved: said so, no header */
     assert_string_equal(rules_error("[rule.\"revoke \"]\npoints = 1\n", CIVIC_E_RULES).message,
                         "line 1, column 2: rule codes are 1..64 characters of [a-z0-9_.-] (a "
