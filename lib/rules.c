@@ -335,6 +335,21 @@ int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const ch
     if (!hint || (edge && !edges) || v->type != CIVIC_TOML_STRING ||
         civic__toml_lookalike_in(v->text, v->len))
         return civic__rb_word_error(v, err, what, ok, ctx);
+    if (edge && lead < v->len && hint[0] == '(') {
+        /* " 1w", "1 y ": the blanks named as in "1y " alone, at the first
+         * one's column, and the form to write for the whole value; the
+         * value unquoted if the message would be cut */
+        char shown[48];
+        civic__excerpt_toml(shown, sizeof(shown), v->text, v->len);
+        const char *blanks = lead + trail == 1 ? "a blank" : "blanks";
+        const char *where = lead && trail ? "start and end" : lead ? "start" : "end";
+        int n = snprintf(msg, sizeof(msg), "%s (\"%s\" has %s at its %s; %s", what, shown,
+                         blanks, where, hint + 1);
+        if (n < 0 || (size_t)n >= sizeof(msg))
+            snprintf(msg, sizeof(msg), "%s (%s at its %s; %s", what, blanks, where, hint + 1);
+        pos p = civic__rb_text_pos(v, lead ? 0 : v->len - trail);
+        return civic__rb_error(err, CIVIC_E_RULES, p.line, p.column, p.offset, msg);
+    }
     snprintf(msg, sizeof(msg), "%s %s", what, hint);
     return civic__rb_error(err, CIVIC_E_RULES, v->line, v->column, v->offset, msg);
 }

@@ -157,7 +157,10 @@ int civic__rb_unknown_in(const char *table, const char *header, const char *cons
 const char *civic__rb_word_meant(const char *const *words, const char *t, size_t n);
 /* civic__rb_word_error, or, when hint is not NULL and the value holds no
  * look-alike (and no blank at an end, unless edges: the hint is the whole
- * value to write), `what` and the hint ("(did you mean \"score\"?)"). */
+ * value to write), `what` and the hint ("(did you mean \"score\"?)"); with
+ * edges, blanks at the value's start or end are named before the hint, at
+ * the first one's column ("(\" 1w\" has a blank at its start; did you mean
+ * \"7d\"?)"). */
 int civic__rb_word_refused(const civic_toml_value *v, civic_error *err, const char *what,
                            const char *hint, bool edges, civic__rb_word_ok ok, const void *ctx);
 /* What a refused duration t[0..n) is to be written as, into buf: near one

@@ -1540,7 +1540,17 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         { RULE, "valid", "1 quarter", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
         { RULE, "valid", "30 days", "", V2, "(did you mean \"30d\"?)", "30d", 5, 9 },
         { RULE, "valid", "48 hours", "", V2, "(did you mean \"2d\"?)", "2d", 5, 9 },
-        { RULE, "valid", " 2-year ", "", V2, "(did you mean \"2y\"?)", "2y", 5, 9 },
+        /* blanks at its start or end: named, as alone, at the first one's column */
+        { RULE, "valid", " 2-year ", "", V2, "(\" 2-year \" has blanks at its start and end; did "
+          "you mean \"2y\"?)", "2y", 5, 10 },
+        { RULE, "valid", " 1w", "", V2, "(\" 1w\" has a blank at its start; did you mean "
+          "\"7d\"?)", "7d", 5, 10 },
+        { RULE, "valid", "1 y ", "", V2, "(\"1 y \" has a blank at its end; did you mean "
+          "\"1y\"?)", "1y", 5, 13 },
+        { RULE, "repair_after", "3 months ", "", V1, "(\"3 months \" has a blank at its end; "
+          "did you mean \"3m\"?)", "3m", 5, 25 },
+        { RULE, "publicity", "2 weeks  ", "", PUB, "(\"2 weeks  \" has blanks at its end; did "
+          "you mean \"14d\"?)", "14d", 5, 21 },
         { RULE, "valid", "End of Month", "", V2, "(did you mean \"end-of-month\"?)",
           "end-of-month", 5, 9 },
         { RULE, "valid", "by severity", "[[validity]]\nvalid = \"1y\"\n", V2,
@@ -1565,6 +1575,8 @@ static void a_duration_in_words_is_offered_its_form(void **state)
           "working days span at most 11 calendar days, \"11d\")", "11d", 5, 13 },
         { TIER, "window", "12 months", LEVEL, WIN, "(did you mean \"12m\"?)", "12m", 7, 10 },
         { TIER, "window", "Monthly", LEVEL, WIN, "(did you mean \"month\"?)", "month", 7, 10 },
+        { TIER, "window", " Monthly", LEVEL, WIN, "(\" Monthly\" has a blank at its start; did "
+          "you mean \"month\"?)", "month", 7, 11 },
         /* a count in words, an ISO 8601 period, a form with a word before it */
         { RULE, "valid", "three months", "", V2, "(did you mean \"3m\"?)", "3m", 5, 9 },
         { RULE, "valid", "Twelve Months", "", V2, "(did you mean \"12m\"?)", "12m", 5, 9 },
@@ -1644,6 +1656,11 @@ static void a_duration_in_words_is_offered_its_form(void **state)
     assert_string_equal(e.message, "line 6, column 14: 'cap_period' must be one of \"day\", "
                                    "\"week\", \"month\", \"quarter\", \"year\", \"lifetime\" "
                                    "(did you mean \"month\"?)");
+    /* blanks and working days: the value left out, the hint whole */
+    e = rules_error(RULE "repair_after = \" 5 working days \"\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 5, column 17: 'repair_after' must be " V1 " (blanks at "
+                                   "its start and end; working days cannot be written: 5 working "
+                                   "days span at most 7 calendar days, \"7d\")");
     /* a value right but for a blank at an end keeps that advice */
     e = rules_error(RULE "valid = \"1y \"\n", CIVIC_E_RULES);
     assert_non_null(strstr(e.message, "(\"1y \" has a blank at its end: delete it)"));
