@@ -414,14 +414,39 @@ static const char *named_after_word(const char *const *named, const char *w, siz
     return NULL;
 }
 
+/* A word for all time (w, as words_of makes it) as the form the key has
+ * for it: "lifetime" where the key takes it (a tier's window, a cap's
+ * period) for "forever", "never", "always", "all" ...; "forever" where the
+ * key takes that (a validity, repair_after, retain) for "lifetime",
+ * "permanent" or "always" ("never" and "all" could mean no time there);
+ * or NULL. */
+static const char *all_time_meant(const char *const *named, const char *w, size_t m)
+{
+    static const char *const for_lifetime[] = { "forever", "for ever", "never", "always", "all",
+                                                "all time", "permanent", "permanently", NULL };
+    static const char *const for_forever[] = { "lifetime", "life time", "permanent",
+                                               "permanently", "always", NULL };
+    for (size_t i = 0; named && named[i]; i++) {
+        bool lifetime = strcmp(named[i], "lifetime") == 0;
+        if (!lifetime && strcmp(named[i], "forever") != 0) continue;
+        for (const char *const *s = lifetime ? for_lifetime : for_forever; *s; s++)
+            if (civic__rb_key_is(w, m, *s)) return named[i];
+    }
+    return NULL;
+}
+
 /* The named form t[0..n) was meant to be: one near it as a word value is
- * (civic__rb_word_meant), or one said with a word before it; or NULL. */
+ * (civic__rb_word_meant), one said with a word before it, or the key's
+ * word for all time for another ("forever" for "lifetime"); or NULL. */
 static const char *form_meant(const char *const *named, const char *t, size_t n)
 {
     char w[48];
     size_t m;
     const char *near = civic__rb_word_meant(named, t, n);
-    if (!near && words_of(t, n, w, sizeof(w), &m)) near = named_after_word(named, w, m);
+    if (!near && words_of(t, n, w, sizeof(w), &m)) {
+        near = named_after_word(named, w, m);
+        if (!near) near = all_time_meant(named, w, m);
+    }
     return near;
 }
 

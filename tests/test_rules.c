@@ -1597,6 +1597,21 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         { TIER, "window", "calendar year", LEVEL, WIN, "(did you mean \"year\"?)", "year", 7,
           10 },
         { TIER, "window", "P90D", LEVEL, WIN, "(did you mean \"90d\"?)", "90d", 7, 10 },
+        /* all time in another word: the key's own, "lifetime" or "forever" */
+        { TIER, "window", "forever", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7,
+          10 },
+        { TIER, "window", "Never", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7,
+          10 },
+        { TIER, "window", "always", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7,
+          10 },
+        { TIER, "window", "all", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7, 10 },
+        { TIER, "window", "permanent", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7,
+          10 },
+        { TIER, "window", "for ever", LEVEL, WIN, "(did you mean \"lifetime\"?)", "lifetime", 7,
+          10 },
+        { RULE, "valid", "lifetime", "", V2, "(did you mean \"forever\"?)", "forever", 5, 9 },
+        { RULE, "repair_after", "Permanent", "", V1, "(did you mean \"forever\"?)", "forever", 5,
+          16 },
         /* a fraction of a year in months, an ISO period's hours in whole days */
         { RULE, "valid", "1.5y", "", V2, "(did you mean \"18m\"?)", "18m", 5, 9 },
         { RULE, "valid", "0.5y", "", V2, "(did you mean \"6m\"?)", "6m", 5, 9 },
@@ -1634,6 +1649,8 @@ static void a_duration_in_words_is_offered_its_form(void **state)
         RULE "valid = \"0 days\"\n", RULE "valid = \"4000000 days\"\n",
         RULE "valid = \"3 fortnights\"\n", RULE "affects = \"score\"\nretain = \"by severity\"\n",
         RULE "publicity = \"for ever\"\n",
+        /* "never" and "all" could mean no time for a validity: none offered */
+        RULE "valid = \"never\"\n", RULE "valid = \"all\"\n", RULE "publicity = \"lifetime\"\n",
     };
     for (size_t k = 0; k < sizeof(none) / sizeof(none[0]); k++) {
         civic_error e = rules_error(none[k], CIVIC_E_RULES);
@@ -1656,6 +1673,11 @@ static void a_duration_in_words_is_offered_its_form(void **state)
     assert_string_equal(e.message, "line 6, column 14: 'cap_period' must be one of \"day\", "
                                    "\"week\", \"month\", \"quarter\", \"year\", \"lifetime\" "
                                    "(did you mean \"month\"?)");
+    e = rules_error(RULE "cap = 5\ncap_period = \"forever\"\n", CIVIC_E_RULES);
+    assert_string_equal(e.message, "line 6, column 14: 'cap_period' must be one of \"day\", "
+                                   "\"week\", \"month\", \"quarter\", \"year\", \"lifetime\" "
+                                   "(did you mean \"lifetime\"?)");
+    civic_rules_free(rules_from(RULE "cap = 5\ncap_period = \"lifetime\"\n"));
     /* blanks and working days: the value left out, the hint whole */
     e = rules_error(RULE "repair_after = \" 5 working days \"\n", CIVIC_E_RULES);
     assert_string_equal(e.message, "line 5, column 17: 'repair_after' must be " V1 " (blanks at "
