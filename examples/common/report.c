@@ -1039,17 +1039,14 @@ static void groups_section(const answers_sink *out, const civic_groups *g, uint6
 /* ------------------------------------------------------------ lists */
 
 /* A named resident's row up to its third cell: the resident, the group of
- * its cell, and the opening of the next cell.  entry: the entry's id for a
- * posted entry, else NULL. */
+ * its cell, and the opening of the next cell.  A posted entry's row names
+ * no event id (an office's case or ticket number): the page says nothing
+ * of an entry but what its cells show. */
 static void resident_row(const answers_sink *out, const cells *c, const char *subject,
-                         const char *group, const char *entry)
+                         const char *group)
 {
     put(out, "<tr data-subject=\"");
     attr(out, subject);
-    if (entry) {
-        put(out, "\" data-entry=\"");
-        attr(out, entry);
-    }
     put(out, "\"><td class=\"id\">"); /* ids without spaces wrap, not widen the table */
     shown_name(out, subject);
     put(out, "</td><td class=\"id\">");
@@ -1103,7 +1100,7 @@ static void list_table(const answers_sink *out, const civic_rules *r, const list
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         view_get(list, i, &x);
         if (cell_size(c, x.group) < min_group) continue;
-        resident_row(out, c, x.subject, x.group, NULL);
+        resident_row(out, c, x.subject, x.group);
         shown(out, x.grade);
         if (flag) {
             put(out, "</td><td class=\"d\">");
@@ -1815,7 +1812,7 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             static const char *const cols[] = { "Resident", "Group", "Rule", "Points", "Dated",
                                                 "Counts from", NULL };
             if (rows++ == 0) table_open(out, "posted", NULL, "data-table", "posted", cols);
-            resident_row(out, c, s.subject, s.group, x.id);
+            resident_row(out, c, s.subject, s.group);
             shown(out, x.type);
             /* a direct grade (0 points, say) does what its points do not
              * tell: said under its rule as the rules table says it, of its

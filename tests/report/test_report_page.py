@@ -45,6 +45,7 @@ usage: test_report_page.py --cli build/civic-score --library build/libcivic.so.1
            [--chromium /usr/bin/chromium] [--keep DIR]
 """
 import argparse
+import csv
 import html
 import html.parser
 import json
@@ -1182,7 +1183,15 @@ def posted_page(tmp):
     def posted(*extra):
         raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2025-06-30"] + list(extra) + [log],
                              check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
-        return raw, set(re.findall(r'data-entry="([^"]*)"', raw))
+        # an event's id (a case or ticket number) is on no public page, not
+        # even in an attribute (it was, as data-entry, on every posted row)
+        events = {"h1", "h2", "h3", "h4", "v4", "r5", "r6", "r7", "hs"}
+        check(not events & set(re.findall(r'="([^"]*)"', raw)) and "data-entry" not in raw,
+              "posted: no event id in the page's attributes: %s"
+              % sorted(events & set(re.findall(r'="([^"]*)"', raw))))
+        check(not events & set(re.findall(r">([^<]*)<", raw)),
+              "posted: no event id in the page's text")
+        return raw, set(posted_rows(raw, log))
 
     raw, got = posted()
     check(got == {"h1", "h3"}, "posted: the entries in their publicity period, named: %s" % got)
@@ -1220,6 +1229,46 @@ def undated(row):
     return re.sub(r'<span class="d">([^<]*)</span>', r"\1", row)
 
 
+def page_time(ts):
+    """A log's ts (local: no offset, as the logs here write it) as the page
+    shows it: its date, and its time of day when it is not midnight (to the
+    minute when the seconds are 0)."""
+    date, _, time_of_day = ts.partition("T")
+    time_of_day = time_of_day[:8]
+    if not time_of_day or time_of_day == "00:00:00":
+        return date
+    return date + " " + (time_of_day[:5] if time_of_day.endswith(":00") else time_of_day)
+
+
+def posted_rows(raw, log):
+    """The rows of a page's posted table by the id of the entry each shows.
+    The page names no event id: a row is found by its resident, rule and
+    date, looked up in the log (whose entries here differ in one of them).
+    Each row: {"html": the row, "cells": each cell's text by its column}."""
+    ids = {}
+    with open(log, newline="", encoding="utf-8") as f:
+        for e in csv.DictReader(f):
+            key = (e["subject"], e["type"], page_time(e["ts"]))
+            check(key not in ids, "posted rows: one entry of the log is %s" % (key,))
+            ids[key] = e["id"]
+    table = re.search(r'<table data-table="posted".*?</table>', raw, re.S)
+    if not table:
+        return {}
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', table.group(0))
+    rows = {}
+    for row in re.findall(r"<tr data-subject=.*?</tr>", table.group(0), re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        texts = [html.unescape(re.sub(r"<[^>]*>", "", undated(c))) for c in cells]
+        by = dict(zip(heads, texts))
+        rule = html.unescape(re.sub(r"<[^>]*>", "", cells[2].split("<br>")[0]))
+        key = (by.get("Resident"), rule, by.get("Dated"))
+        entry = ids.get(key)
+        check(entry is not None and entry not in rows,
+              "posted rows: the row of %s is one entry of the log" % (key,))
+        rows[entry] = {"html": row, "cells": by}
+    return rows
+
+
 def page_html(rules, log, as_of):
     """civic-score's notice page at as_of, every group named (--min-group 1)."""
     return subprocess.run([ARGS.cli, "-f", "html", "-t", as_of, "--min-group", "1", "-r", rules,
@@ -1241,10 +1290,10 @@ def posted_repaired_at_its_balance_effect(tmp):
         "d1,r1,dog,2022-03-01,\nd2,r1,dog,2022-03-05,\nq1,r1,repair,2022-03-05T12:00:00,d2\n"
         "h1,r2,help,2022-03-02,\nh2,r2,help,2022-03-03,\nq2,r2,repair,2022-03-05,h2\n")
     raw = page_html(rules, log, "2022-03-06")
+    rows = posted_rows(raw, log)
 
     def cells(entry):
-        row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
-        return [c for c in re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|") if c] if row else []
+        return list(rows[entry]["cells"].values()) if entry in rows else []
 
     check("-20.00" in cells("d2") and "2022-03-12, on the balance only (repaired)" in cells("d2"),
           "posted: a repaired repeat offence at its escalated balance effect: %r" % cells("d2"))
@@ -1261,8 +1310,8 @@ def posted_repaired_at_its_balance_effect(tmp):
         "id,subject,type,ts,ref\nf1,s1,fine,2024-03-01,\nr1,s1,repair,2024-03-02,f1\n"
         "h1,s1,honour,2024-03-01,\n")
     raw2 = page_html(rules2, log2, "2024-03-03")
-    row = re.search(r'data-entry="f1".*?</tr>', raw2, re.S)
-    cells2 = [c for c in re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|") if c] if row else []
+    row = posted_rows(raw2, log2).get("f1")
+    cells2 = list(row["cells"].values()) if row else []
     check("-10.00" in cells2, "posted: a repaired entry's balance effect is of its own eff, "
           "not of a later balance period: %r" % cells2)
     # what the page foretold is what the engine does once they count
@@ -1319,13 +1368,12 @@ def posted_contested(tmp):
     for mode in ("mark", "suspend"):
         rules_path, log_path = write_case(tmp, "posted-contested-" + mode, rules % mode, log)
         raw = page_html(rules_path, log_path, "2025-06-30")
-        rows[mode] = (raw, dict(re.findall(r'<tr data-subject="[^"]*" data-entry="([^"]*)">(.*?)'
-                                           r'</tr>', raw)))
+        rows[mode] = (raw, {k: v["html"] for k, v in posted_rows(raw, log_path).items()})
     raw, got = rows["mark"]
     check(sorted(got) == ["f1", "f2", "f3", "f4"],
           "posted contested: every entry pending under \"mark\" is posted: %s" % sorted(got))
     check(got.get("f1", "").endswith('<td><span class="d">2025-07-10</span>, '
-                                     '<span data-mark="contested">contested</span></td>'),
+                                     '<span data-mark="contested">contested</span></td></tr>'),
           "posted contested: f1, its objection standing, is marked contested after the date it "
           "counts from: %r" % got.get("f1", "")[-120:])
     check(all("contested" not in got.get(k, "-contested") for k in ("f2", "f3", "f4")),
@@ -1375,13 +1423,13 @@ def posted_repaired_or_frozen(tmp):
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", "2022-03-05", "--min-group", "1",
                           "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode("utf-8")
-    got = set(re.findall(r'data-entry="([^"]*)"', raw))
+    rows = posted_rows(raw, log)
+    got = set(rows)
     check(got == {"f2", "a3", "a4", "a5", "f6", "d7", "a7", "a8"},
           "posted: an entry repaired before it counts is not posted: %s" % got)
 
     def note(entry):
-        row = re.search(r'data-entry="%s".*?</tr>' % entry, raw, re.S)
-        return re.sub(r"<[^>]*>", "|", undated(row.group(0))).split("|")[-3] if row else None
+        return rows[entry]["cells"]["Counts from"] if entry in rows else None
 
     check(note("a3") == "2022-03-08, on the balance only (repaired)" and note("f2") == "2022-03-08",
           "posted: a repaired entry that feeds the balance says it counts there only: %r %r"
@@ -1462,10 +1510,7 @@ def posted_points_as_they_will_count(tmp):
     def points(at):
         raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules,
                               log], check=True, capture_output=True, timeout=60).stdout.decode()
-        rows = {}
-        for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-            rows[m.group(1)] = re.sub(r"<[^>]*>", "|", undated(m.group(0))).split("|")[-7]
-        return raw, rows
+        return raw, {k: v["cells"]["Points"] for k, v in posted_rows(raw, log).items()}
 
     raw, got = points("2024-01-05")
     check(got == {"a9": "-20.00", "v1": "2.00", "v2": "0.00", "x1": "2.00"},
@@ -1501,11 +1546,11 @@ def posted_direct_grades(tmp):
         "g0,r6,grave,2022-03-01,\ng1,r5,grave,2022-03-04,\n")
     raw = page_html(rules, log, "2022-03-05")
     got = {}
-    for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
+    for entry, row in posted_rows(raw, log).items():
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row["html"], re.S)
         note = re.search(r"<small>(.*?)</small>", cells[2], re.S)
-        got[m.group(1)] = (re.sub(r"<[^>]*>", "", cells[3]),
-                           re.sub(r"<[^>]*>", "", note.group(1)) if note else None)
+        got[entry] = (re.sub(r"<[^>]*>", "", cells[3]),
+                      re.sub(r"<[^>]*>", "", note.group(1)) if note else None)
     want = {"d1": ("0.00", "score at most 599.00; stops additions; flag dishonest"),
             "f1": ("-10.00", "flag red"), "a1": ("20.00", None),
             "d2": ("0.00", "flag dishonest"), "g0": ("-50.00", "score at most 700.00"),
@@ -1527,8 +1572,7 @@ def posted_points(rules, log, at):
     """The Points cell of every posted entry of the page at `at`, by entry id."""
     raw = subprocess.run([ARGS.cli, "-f", "html", "-t", at, "--min-group", "1", "-r", rules, log],
                          check=True, capture_output=True, timeout=60).stdout.decode()
-    return {m.group(1): re.sub(r"<[^>]*>", "|", undated(m.group(0))).split("|")[-7]
-            for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S)}
+    return {k: v["cells"]["Points"] for k, v in posted_rows(raw, log).items()}
 
 
 def posted_acts_as_they_will_count(tmp):
@@ -1622,10 +1666,9 @@ def posted_as_they_will_be(tmp):
                                   rules, log], check=True, capture_output=True,
                                  timeout=60).stdout.decode()
             got = {}
-            for m in re.finditer(r'data-entry="([^"]*)".*?</tr>', raw, re.S):
-                cells = re.sub(r"<[^>]*>", "|", re.sub(r"</?bdi>", "", undated(m.group(0)))).split("|")
-                if cells[1] == subject:
-                    got[m.group(1)] = cells[-7] + (" held" if held in m.group(0) else "")
+            for entry, row in posted_rows(raw, log).items():
+                if row["cells"]["Resident"] == subject:
+                    got[entry] = row["cells"]["Points"] + (" held" if held in row["html"] else "")
             check(got == rows, "posted: %s at %s: %s, not %s" % (subject, at, got, rows))
 
 
