@@ -342,6 +342,45 @@ static span span_of(const char *d)
     return x;
 }
 
+/* Days from 1970-01-01 to y-m-d, and back (proleptic Gregorian; H. Hinnant's
+ * algorithms, as the library's): a page works out when an entry's objections
+ * close as the library does. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = floor_div(y, 400);
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = floor_div(z, 146097);
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* The first day of the k-th month after January of year y (k = 0: that
+ * January), as days from 1970-01-01. */
+static int64_t month_start(int64_t y, int64_t k)
+{
+    int64_t total = y * 12 + k, year = floor_div(total, 12);
+    return days_from_civil(year, (unsigned)(total - year * 12) + 1, 1);
+}
+
 /* "30 days", "1 month", "the end of the quarter"; anything else as written. */
 static void span_put(const answers_sink *out, const char *d)
 {
@@ -351,6 +390,33 @@ static void span_put(const answers_sink *out, const char *d)
         put(out, "the end of the ");
         text(out, x.unit);
     } else text(out, d);
+}
+
+/* When the objections to an entry dated ts close: ts plus the scheme's
+ * objection_window w, worked out as the library works out every "ts plus a
+ * duration": N days are N times 24 hours; N months or years end at the same
+ * local time of day on the same day of the month, or on the month's last day
+ * when it is shorter; the end of a month, quarter or year is the local
+ * midnight that starts the next one.  An objection at that instant or later
+ * is late.  CIVIC_FOREVER for a window that never closes (or one this page
+ * cannot read). */
+static int64_t objections_close(const span *w, int64_t ts, int32_t offset)
+{
+    if (w->kind == 'n' && w->unit[0] == 'd') return ts + (int64_t)w->n * 86400;
+    int64_t days = floor_div(ts + offset, 86400), y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (w->kind == 'n') {
+        int64_t k = m - 1 + (int64_t)w->n * (w->unit[0] == 'y' ? 12 : 1);
+        int64_t first = month_start(y, k), length = month_start(y, k + 1) - first;
+        int64_t time_of_day = ts + offset - days * 86400;
+        return (first + ((int64_t)d < length ? d : length) - 1) * 86400 + time_of_day - offset;
+    }
+    int per = w->kind != 'e' ? 0 : strcmp(w->unit, "month") == 0 ? 1
+            : strcmp(w->unit, "quarter") == 0 ? 3 : strcmp(w->unit, "year") == 0 ? 12 : 0;
+    if (!per) return CIVIC_FOREVER;
+    int64_t k = floor_div(m - 1, per) * per + per;
+    return month_start(y, k) * 86400 - offset;
 }
 
 /* How long an entry counts: "2 years", "to the end of the year", "forever". */
@@ -494,11 +560,20 @@ static void scheme_overview(const answers_sink *out, const civic_rules *r)
     {
         span w = span_of(x.objection_window);
         if (w.kind == 'f') put(out, "An entry may be contested at any time");
-        else {
-            put(out, w.kind == 'e' ? "An entry may be contested until " :
-                                     "An entry may be contested within ");
+        else if (w.kind == 'e') {
+            put(out, "An entry may be contested until ");
             span_put(out, x.objection_window);
-            put(out, w.kind == 'e' ? " it is dated in" : " of its date");
+            put(out, " it is dated in");
+        } else if (w.kind == 'n') {
+            /* not "within 15 days of its date": read as the 15th day after it included */
+            put(out, "An entry may be contested until ");
+            span_put(out, x.objection_window);
+            put(out, w.n == 1 ? " has passed since its date and time" :
+                                " have passed since its date and time");
+        } else { /* a window this page cannot read: as written */
+            put(out, "An entry may be contested within ");
+            text(out, x.objection_window);
+            put(out, " of its date");
         }
         put(out, x.suspend ? "; while contested it has no effect." :
                              "; while contested it keeps its effect and is marked.");
@@ -1771,13 +1846,35 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
     civic_scheme_info info = CIVIC_SCHEME_INFO_INIT;
     span w = civic_rules_scheme_info(r, &info) == CIVIC_OK ? span_of(info.objection_window)
                                                            : (span){ 'f', 0, NULL };
-    if (w.kind != 'f') { /* the window may close before the entry counts */
-        put(out, w.kind == 'e' ? ", until the end of the " : ", within ");
-        if (w.kind == 'e') text(out, w.unit);
-        else span_put(out, info.objection_window);
-        put(out, " of its date in the Dated column (an objection after that has no effect)");
+    int32_t offset = civic_rules_utc_offset(r);
+    /* Each row says when its objections close, as an instant the library
+     * counts to: "within 15 days of its date" was read as the 15th day
+     * after it included, and an objection on that day was late.  The
+     * instant may come after the entry counts and leaves the table. */
+    bool closes = objections_close(&w, 0, 0) != CIVIC_FOREVER;
+    if (closes) {
+        put(out, " before the moment in its Object before column: ");
+        if (w.kind == 'e') {
+            put(out, "the start of the ");
+            text(out, w.unit);
+            put(out, " after the one it is dated in");
+        } else {
+            span_put(out, info.objection_window);
+            put(out, " after its date and time in the Dated column");
+        }
+        put(out, ". A date there without a time of day means midnight at the start of that day, "
+                 "so the last day to object is the day before. Objections stay open until that "
+                 "moment even if the entry has started to count and left this table by then; "
+                 "the column says closed once it has passed, and an objection made later has no "
+                 "effect.</p>\n");
+    } else if (w.kind == 'f') {
+        put(out, " at any time, before or after it starts to count: the scheme sets no time "
+                 "limit for objections.</p>\n");
+    } else { /* a window this page cannot read: as written */
+        put(out, ", within ");
+        text(out, info.objection_window);
+        put(out, " of its date in the Dated column.</p>\n");
     }
-    put(out, ".</p>\n");
     size_t rows = 0, ncontested = 0;
     projection proj;
     memset(&proj, 0, sizeof(proj));
@@ -1810,8 +1907,11 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
              * (escalated, capped); a held one at what it would count on its own */
             int64_t points = gone ? pr.balance : held ? pr.raw : pr.points;
             static const char *const cols[] = { "Resident", "Group", "Rule", "Points", "Dated",
-                                                "Counts from", NULL };
-            if (rows++ == 0) table_open(out, "posted", NULL, "data-table", "posted", cols);
+                                                "Object before", "Counts from", NULL };
+            static const char *const cols_open[] = { "Resident", "Group", "Rule", "Points",
+                                                     "Dated", "Counts from", NULL };
+            if (rows++ == 0)
+                table_open(out, "posted", NULL, "data-table", "posted", closes ? cols : cols_open);
             resident_row(out, c, s.subject, s.group);
             shown(out, x.type);
             /* a direct grade (0 points, say) does what its points do not
@@ -1831,6 +1931,19 @@ static int posted_section(const answers_sink *out, const civic_engine *e, int64_
             fixed(out, points, 2);
             put(out, "</td><td class=\"d\">");
             when(out, r, x.ts);
+            if (closes) {
+                int64_t until = objections_close(&w, x.ts, offset);
+                if (until <= as_of) { /* posted still, no longer open to objections */
+                    put(out, "</td><td>");
+                    when_unsplit(out, r, until);
+                    put(out, ", closed");
+                } else {
+                    put(out, "</td><td class=\"d\">");
+                    /* past the last instant an objection can bear: none is late */
+                    if (until > CIVIC_TIME_MAX) put(out, "no end");
+                    else when(out, r, until);
+                }
+            }
             /* an objection to it stands (contested = "mark": suspended, it
              * would not be pending): marked, in the record's word, so that it
              * does not read as one still open to a first objection */

@@ -46,6 +46,7 @@ usage: test_report_page.py --cli build/civic-score --library build/libcivic.so.1
 """
 import argparse
 import csv
+import datetime
 import html
 import html.parser
 import json
@@ -521,7 +522,9 @@ def check_published_scheme(label, dom):
                  "Scores stay at or above 0.00 and at or below 2000.00.",
                  "take the balance down to 0.00, not below.",
                  "The balance starts again every year.",
-                 "contested within 15 days of its date; while contested it keeps its effect",
+                 # not "within 15 days of its date": read as the 15th day after it included
+                 "contested until 15 days have passed since its date and time; while contested "
+                 "it keeps its effect",
                  "court_defaulter legal 0.00 score only, not to spend 5 years",
                  "repairable 1 year after it takes effect; deleted 5 years after its date",
                  "counts as a repeat in traffic",   # drunk_driving: no factor of its own
@@ -1324,28 +1327,111 @@ def posted_repaired_at_its_balance_effect(tmp):
               "posted: %s takes %s from the balance once it counts: %s" % (entry, want, e))
 
 
+def objections_late_from(shown):
+    """The log's local ts of the instant an Object before cell shows (a date
+    alone is its midnight), as a datetime."""
+    for form in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.datetime.strptime(shown, form)
+        except ValueError:
+            pass
+    return None
+
+
 def posted_says_when_objections_close(tmp):
-    """The posted table invites objections; with an objection_window it says
-    until when (an objection after it is late and does nothing: f1, dated
-    03-01, counts from 03-08, and on 03-07 the 5 days have passed)."""
-    rules, log = write_case(
-        tmp, "posted-window",
-        '[scheme]\nbase = 1000\nobjection_window = "5d"\n[[grade]]\nname = "A"\nmin = 960\n'
-        '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
-        "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
-    raw = page_html(rules, log, "2022-03-07")
-    check("A resident may object to one at the community office, within 5 days of its date in "
-          "the Dated column (an objection after that has no effect)." in raw,
-          "posted: the objection window is said under the posted table")
-    # without a window, objections never close: no deadline is said
+    """Each posted row says when objections to it close, as the instant the
+    engine counts to (an objection at it is late): "within 15 days of its
+    date in the Dated column" was read as the 15th day after it included,
+    and an objection on that day had no effect.  Worked by hand, then each
+    instant checked against the engine (an objection a second before it
+    applied, one at it late).  15 days (at +08:00): f1 of 06-26 closes at
+    07-11 (midnight: the last day is 07-10); f2 of 06-26 15:30 at 07-11
+    15:30; f3 of 06-10 at 06-25, closed at the page's time (still posted:
+    it counts from 07-10); w4, posted 7 days, counts from 07-03 and stays
+    open to objections until 07-11, after it has left the table."""
+    head = ('[scheme]\nbase = 1000\nutc_offset = "+08:00"\nobjection_window = "%s"\n'
+            '[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+            '[rule.fine]\npoints = -10\npublicity = "30d"\n'
+            '[rule.warn]\npoints = -1\npublicity = "7d"\n')
+    cases = [
+        ("15d", "2025-07-01",
+         "id,subject,type,ts\nf1,s1,fine,2025-06-26\nf2,s2,fine,2025-06-26T15:30:00\n"
+         "f3,s3,fine,2025-06-10\nw4,s4,warn,2025-06-26\n",
+         {"f1": "2025-07-11", "f2": "2025-07-11 15:30", "f3": "2025-06-25, closed",
+          "w4": "2025-07-11"},
+         "15 days after its date and time in the Dated column"),
+        # a month to the same time of day, on the month's last day when it
+        # is shorter (01-31 + 1 month: 02-29 of a leap year); seconds shown
+        ("1m", "2024-02-01",
+         "id,subject,type,ts\nf1,s1,fine,2024-01-31T09:30:00\nf2,s2,fine,2024-01-15T23:59:30\n",
+         {"f1": "2024-02-29 09:30", "f2": "2024-02-15 23:59:30"},
+         "1 month after its date and time in the Dated column"),
+        ("1y", "2024-03-01",
+         "id,subject,type,ts\nf1,s1,fine,2024-02-29T08:00:00\n",
+         {"f1": "2025-02-28 08:00"}, "1 year after its date and time in the Dated column"),
+        # the end of a quarter: the local midnight that starts the next one
+        ("end-of-quarter", "2024-03-20",
+         "id,subject,type,ts\nf1,s1,fine,2024-03-10T10:00:00\nf2,s2,fine,2024-02-28\n",
+         {"f1": "2024-04-01", "f2": "2024-04-01"},
+         "the start of the quarter after the one it is dated in"),
+    ]
+    for window, at, log_text, want, said in cases:
+        rules, log = write_case(tmp, "posted-window-" + window, head % window, log_text)
+        raw = page_html(rules, log, at)
+        rows = posted_rows(raw, log)
+        got = {k: v["cells"].get("Object before") for k, v in rows.items()}
+        check(got == want, "posted %s: each row says when objections close: %s, not %s"
+              % (window, got, want))
+        check('<th scope="col">Dated</th><th scope="col">Object before</th>'
+              '<th scope="col">Counts from</th>' in raw,
+              "posted %s: an Object before column after the Dated one" % window)
+        words = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", "", raw)))
+        check("A resident may object to one at the community office before the moment in its "
+              "Object before column: %s. A date there without a time of day means midnight at "
+              "the start of that day, so the last day to object is the day before. Objections "
+              "stay open until that moment even if the entry has started to count and left "
+              "this table by then; the column says closed once it has passed, and an "
+              "objection made later has no effect." % said in words,
+              "posted %s: the sentence says objections close at the column's moment, and "
+              "stay open after the entry leaves the table" % window)
+        check("within" not in words.split("Posted before they count")[-1],
+              "posted %s: no \"within\" to read as the last day included" % window)
+        # the engine agrees: an objection a second before the moment stands,
+        # one at the moment is late
+        objections = ""
+        for entry, shown in got.items():
+            close = objections_late_from((shown or "").replace(", closed", ""))
+            if close is None:
+                check(False, "posted %s: %s's moment %r reads as a time" % (window, entry, shown))
+                continue
+            subject = rows[entry]["cells"]["Resident"]
+            for tag, t in (("in", close - datetime.timedelta(seconds=1)), ("late", close)):
+                objections += "%s-%s,%s,object,%s,%s\n" % (tag, entry, subject,
+                                                           t.strftime("%Y-%m-%dT%H:%M:%S"), entry)
+        body = "".join(line + ",\n" for line in log_text.splitlines()[1:])
+        rules2, log2 = write_case(tmp, "posted-window-%s-objected" % window, head % window,
+                                  "id,subject,type,ts,ref\n" + body + objections)
+        for entry in got:
+            subject = rows[entry]["cells"]["Resident"]
+            rec = json.loads(subprocess.run(
+                [ARGS.cli, "-f", "json", "-t", "2030-01-01", "--explain", subject, "-r", rules2,
+                 log2], check=True, capture_output=True, timeout=60).stdout)
+            states = {x["id"]: x["state"] for x in rec["entries"]}
+            check((states.get("in-" + entry), states.get("late-" + entry)) == ("applied", "late"),
+                  "posted %s: an objection to %s a second before %s is applied, one at it late: "
+                  "%s" % (window, entry, got[entry], states))
+    # without a window, objections never close: said once, no column of "never"
     rules, log = write_case(
         tmp, "posted-nowindow",
         '[scheme]\nbase = 1000\n[[grade]]\nname = "A"\nmin = 960\n'
         '[[grade]]\nname = "B"\n[rule.fine]\npoints = -10\npublicity = "7d"\n',
         "id,subject,type,ts\nf1,s,fine,2022-03-01\n")
     raw = page_html(rules, log, "2022-03-07")
-    check("A resident may object to one at the community office.</p>" in raw,
-          "posted: no deadline without an objection window")
+    check("A resident may object to one at the community office at any time, before or after "
+          "it starts to count: the scheme sets no time limit for objections.</p>" in raw,
+          "posted: without an objection window the page says objections never close")
+    check("Object before" not in raw and list(posted_rows(raw, log)) == ["f1"],
+          "posted: no Object before column without an objection window")
 
 
 def posted_contested(tmp):
