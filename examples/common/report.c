@@ -1161,39 +1161,91 @@ static void view_get(const list_view *v, size_t i, civic_list_entry *x)
     x->score = s.score;
 }
 
-/* The rows of a list a page may name: members of cells of min_group or more.
- * heading: the id of the list's heading. */
-static void list_table(const answers_sink *out, const civic_rules *r, const list_view *list,
-                       const char *name, const char *heading, bool flag, const cells *c,
-                       uint64_t min_group)
+/* What stands under a resident's place on a flag's list at as_of, read from
+ * its record: whether every entry that puts it there (one of the flag that
+ * counts then) has an objection to it still to be decided -- contested, as
+ * the record and the posted table mark it: the listing rests on contested
+ * entries alone -- and whether a correction has put right every one of them
+ * (their ceiling and freeze are lifted; the flag stays).  A listing held
+ * also by an entry that is neither is not marked: upholding the objection,
+ * or the correction, leaves it as it is. */
+typedef struct listing {
+    bool contested, corrected;
+} listing;
+
+static int listing_of(const civic_engine *e, const char *subject, const char *flag,
+                      int64_t as_of, listing *out)
 {
+    civic_record *rec = NULL;
+    *out = (listing){ false, false };
+    int rc = civic_engine_record(e, subject, as_of, &rec);
+    if (rc != CIVIC_OK) return rc;
+    size_t holding = 0, contested = 0, corrected = 0;
+    for (size_t k = 0; k < civic_record_count(rec); k++) {
+        civic_entry x = CIVIC_ENTRY_INIT;
+        civic_record_entry(rec, k, &x);
+        if (x.kind != CIVIC_KIND_RULE || x.state != CIVIC_STATE_ACTIVE || strcmp(x.flag, flag) != 0)
+            continue;
+        holding++;
+        contested += (x.marks & CIVIC_MARK_CONTESTED) != 0;
+        corrected += x.corrected != CIVIC_FOREVER;
+    }
+    out->contested = holding && contested == holding;
+    out->corrected = holding && corrected == holding;
+    civic_record_free(rec);
+    return CIVIC_OK;
+}
+
+/* The rows of a list a page may name: members of cells of min_group or more.
+ * heading: the id of the list's heading.  A flag's row is marked as its
+ * listing stands (listing_of), the marks counted in marked[0] (contested)
+ * and marked[1] (corrected). */
+static int list_table(const answers_sink *out, const civic_engine *e, int64_t as_of,
+                      const list_view *list, const char *name, const char *heading, bool flag,
+                      const cells *c, uint64_t min_group, size_t marked[2])
+{
+    const civic_rules *r = civic_engine_rules(e);
     static const char *const flag_cols[] = { "Resident", "Group", "Grade", "Since", "Until",
                                              NULL };
     static const char *const measure_cols[] = { "Resident", "Group", "Grade", NULL };
+    int rc = CIVIC_OK;
     table_open(out, heading, NULL, "data-list", name, flag ? flag_cols : measure_cols);
-    for (size_t i = 0; i < view_count(list); i++) {
+    for (size_t i = 0; rc == CIVIC_OK && i < view_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         view_get(list, i, &x);
         if (cell_size(c, x.group) < min_group) continue;
+        listing marks = { false, false };
+        if (flag && (rc = listing_of(e, x.subject, name, as_of, &marks)) != CIVIC_OK) break;
         resident_row(out, c, x.subject, x.group);
         shown(out, x.grade);
         if (flag) {
             put(out, "</td><td class=\"d\">");
             when(out, r, x.since);
-            put(out, "</td><td class=\"d\">");
-            when(out, r, x.until);
+            if (marks.contested || marks.corrected) { /* the note wraps, its date does not */
+                put(out, "</td><td>");
+                when_unsplit(out, r, x.until);
+            } else {
+                put(out, "</td><td class=\"d\">");
+                when(out, r, x.until);
+            }
+            if (marks.contested) put(out, ", <span data-mark=\"contested\">contested</span>");
+            if (marks.corrected) put(out, ", <span data-mark=\"corrected\">corrected</span>");
+            marked[0] += marks.contested;
+            marked[1] += marks.corrected;
         }
         put(out, "</td></tr>\n");
     }
     put(out, "</table></div>\n");
+    return rc;
 }
 
 /* The page's k-th list (from 1: its heading's id, "list-k"). */
-static void one_list(const answers_sink *out, const civic_rules *r, const list_view *list,
-                     size_t k, bool flag, const char *name, const char *lead, const char *caption,
-                     const cells *c, uint64_t min_group)
+static int one_list(const answers_sink *out, const civic_engine *e, int64_t as_of,
+                    const list_view *list, size_t k, bool flag, const char *name,
+                    const char *lead, const char *caption, const cells *c, uint64_t min_group)
 {
     char heading[32];
+    int rc = CIVIC_OK;
     snprintf(heading, sizeof(heading), "list-%zu", k);
     putf(out, "<h3 id=\"%s\">", heading);
     put(out, lead);
@@ -1202,7 +1254,7 @@ static void one_list(const answers_sink *out, const civic_rules *r, const list_v
     /* Only who may be named decides between a table and a sentence: an
      * empty list and one whose members are all in small cells look alike. */
     bool small = any_small_cell(c, min_group);
-    size_t named = 0;
+    size_t named = 0, marked[2] = { 0, 0 };
     for (size_t i = 0; i < view_count(list); i++) {
         civic_list_entry x = CIVIC_LIST_ENTRY_INIT;
         view_get(list, i, &x);
@@ -1213,11 +1265,20 @@ static void one_list(const answers_sink *out, const civic_rules *r, const list_v
         attr(out, name);
         put(out, small ? "\">Nobody is named.</p>\n" : "\">Nobody.</p>\n");
     } else {
-        list_table(out, r, list, name, heading, flag, c, min_group);
+        rc = list_table(out, e, as_of, list, name, heading, flag, c, min_group, marked);
     }
+    if (marked[0]) /* as the posted table says of its contested entries */
+        put(out, "<p data-contested=\"1\">A listing marked contested rests on entries with an "
+                 "objection to them still to be decided: it stands all the same, unless the "
+                 "objection is upheld.</p>\n");
+    if (marked[1])
+        put(out, "<p data-corrected=\"1\">A listing marked corrected rests on entries whose "
+                 "wrong has been put right: a score ceiling or a freeze of theirs no longer "
+                 "applies, but the flag stays as the Until column says.</p>\n");
     if (small)
         putf(out, "<p class=\"small\" data-hidden=\"1\">Residents of groups with fewer than %"
                   PRIu64 " members are not named here.</p>\n", min_group);
+    return rc;
 }
 
 /* Names (measure codes, flags) sorted, to find the one a ';'-joined answer
@@ -1375,7 +1436,7 @@ static int lists_section(const answers_sink *out, const civic_engine *e, const c
         civic_list *list = NULL;
         if (carried[f] && (rc = civic_engine_list(e, name, as_of, &list)) != CIVIC_OK) break;
         v.list = list;
-        one_list(out, r, &v, f + 1, true, name, "Flag: ", name, c, min_group);
+        rc = one_list(out, e, as_of, &v, f + 1, true, name, "Flag: ", name, c, min_group);
         civic_list_free(list);
     }
     free(carried);
@@ -1385,7 +1446,8 @@ static int lists_section(const answers_sink *out, const civic_engine *e, const c
     for (size_t m = 0; rc == CIVIC_OK && m < civic_rules_measure_count(r); m++) {
         const char *t = civic_rules_measure_text(r, m), *code = civic_rules_measure_code(r, m);
         list_view v = { NULL, mr.all, mr.rows + mr.start[m], mr.start[m + 1] - mr.start[m] };
-        one_list(out, r, &v, nf + m + 1, false, code, "", t[0] ? t : code, c, min_group);
+        rc = one_list(out, e, as_of, &v, nf + m + 1, false, code, "", t[0] ? t : code, c,
+                      min_group);
     }
     measure_rows_free(&mr);
     if (nf + civic_rules_measure_count(r) == 0)

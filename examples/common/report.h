@@ -25,9 +25,9 @@
 **
 ** Elements carry data- attributes for checks that read the DOM: every chart
 ** bar has data-group, data-grade and data-count; every list table has
-** data-list and every named row data-subject (the id its first cell shows).
-** No event id is on the page, in an attribute or not: an office's ids are
-** often case or ticket numbers.
+** data-list and every named row data-subject (the id its first cell shows); a
+** mark (contested, corrected) has data-mark.  No event id is on the page, in
+** an attribute or not: an office's ids are often case or ticket numbers.
 */
 #ifndef CIVIC_REPORT_H
 #define CIVIC_REPORT_H

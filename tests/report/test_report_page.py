@@ -1163,6 +1163,85 @@ def list_times_page(tmp):
     check("As of 2025-06-30." in raw, "list times: the as-of of midnight is a date")
 
 
+def list_marks_page(tmp):
+    """A row of a flag's list is marked as the entries that put the resident
+    there stand at the page's time, in the words of the record and the
+    posted table: contested when every one of them has an objection still
+    to be decided, corrected when a correction has put every one of them
+    right (a row of the black list showed neither).  Worked by hand (page
+    of 2025-07-01, window 15 days): s1's d1 is objected to in time:
+    contested; s2's objection is dismissed, s5's late: no mark; s3 is
+    listed also by an entry nobody objected to (f3): no mark, upholding the
+    objection would not take s3 off; s4's d4 is corrected; s6's d6 both.
+    Each mark is explained under its list.  Under contested = "suspend" d1
+    and d6 have no effect: s1 and s6 are not listed, s3 is by f3 alone
+    (until 2026-05-02), and nothing is marked contested.  The
+    CLI's --list CSV keeps its columns."""
+    rules = ('[scheme]\nbase = 1000\nobjection_window = "15d"\ncontested = "%s"\n'
+             '[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+             '[rule.defaulter]\npoints = 0\nceiling = 599\nfreeze = true\nflag = "dishonest"\n'
+             'valid = "5y"\n[rule.fine]\npoints = -10\nflag = "dishonest"\nvalid = "1y"\n'
+             '[measure.no_subsidy]\nkind = "restriction"\nflag = "dishonest"\n')
+    log = ("id,subject,type,ts,ref\n"
+           "d1,s1,defaulter,2025-05-01,\no1,s1,object,2025-05-05,d1\n"
+           "d2,s2,defaulter,2025-05-01,\no2,s2,object,2025-05-05,d2\nx2,s2,dismiss,2025-05-10,o2\n"
+           "d3,s3,defaulter,2025-05-01,\no3,s3,object,2025-05-05,d3\nf3,s3,fine,2025-05-02,\n"
+           "d4,s4,defaulter,2025-05-01,\nc4,s4,correct,2025-06-01,d4\n"
+           "d5,s5,defaulter,2025-05-01,\no5,s5,object,2025-06-01,d5\n"
+           "d6,s6,defaulter,2025-05-01,\no6,s6,object,2025-05-03,d6\nc6,s6,correct,2025-06-01,d6\n")
+    until = "2030-05-01"
+    for mode, want in (("mark", {"s1": until + ", contested", "s2": until, "s3": until,
+                                 "s4": until + ", corrected", "s5": until,
+                                 "s6": until + ", contested, corrected"}),
+                       # d1 and d6 suspended: s1 and s6 unlisted, s3 by f3 alone (1 year)
+                       ("suspend", {"s2": until, "s3": "2026-05-02",
+                                    "s4": until + ", corrected", "s5": until})):
+        rules_path, log_path = write_case(tmp, "list-marks-" + mode, rules % mode, log)
+        raw = page_html(rules_path, log_path, "2025-07-01")
+        page = Page()
+        page.feed(raw)
+        got = {subject: row[-1] for (name, subject), row in page.cells.items()
+               if name == "dishonest"}
+        check(got == want, "list marks (%s): each listing as its entries stand: %s, not %s"
+              % (mode, got, want))
+        table = re.search(r'<table data-list="dishonest".*?</table>', raw, re.S)
+        table = table.group(0) if table else ""
+        check(table.count('<span data-mark="contested">contested</span>')
+              == sum("contested" in v for v in want.values())
+              and table.count('<span data-mark="corrected">corrected</span>')
+              == sum("corrected" in v for v in want.values()),
+              "list marks (%s): a mark in the posted table's markup" % mode)
+        measure = re.search(r'<table data-list="no_subsidy".*?</table>', raw, re.S)
+        check(measure and "data-mark" not in measure.group(0),
+              "list marks (%s): a measure's list carries no mark" % mode)
+        lists = raw.split('<h2 id="lists">')[-1]
+        contested = ('<p data-contested="1">A listing marked contested rests on entries with an '
+                     'objection to them still to be decided: it stands all the same, unless the '
+                     'objection is upheld.</p>')
+        corrected = ('<p data-corrected="1">A listing marked corrected rests on entries whose '
+                     'wrong has been put right: a score ceiling or a freeze of theirs no longer '
+                     'applies, but the flag stays as the Until column says.</p>')
+        check((contested in lists) == (mode == "mark") and lists.count(corrected) == 1,
+              "list marks (%s): each mark is explained once under its list" % mode)
+        # the record marks what the list marks
+        for subject, cell in want.items():
+            rec = json.loads(subprocess.run(
+                [ARGS.cli, "-f", "json", "-t", "2025-07-01", "--explain", subject, "-r",
+                 rules_path, log_path], check=True, capture_output=True, timeout=60).stdout)
+            held = [x for x in rec["entries"] if x["state"] == "active"
+                    and x["type"] in ("defaulter", "fine")]
+            check(held and all(x["contested"] for x in held) == ("contested" in cell)
+                  and all(x["corrected"] for x in held) == ("corrected" in cell),
+                  "list marks (%s): %s's record agrees: %s" % (mode, subject, held))
+        # the CSV of --list is a contract: no column added
+        listed = subprocess.run([ARGS.cli, "-f", "csv", "-t", "2025-07-01", "--list",
+                                 "dishonest", "-r", rules_path, log_path], check=True,
+                                capture_output=True, timeout=60).stdout.decode()
+        check(listed.splitlines()[0] == "subject,group,score,grade,since,until"
+              and "contested" not in listed and "corrected" not in listed,
+              "list marks (%s): --list's CSV keeps its columns: %r" % (mode, listed[:80]))
+
+
 def posted_page(tmp):
     """Entries in their publicity period are posted (honour_* are posted for
     7 days in the built-in scheme): at 2025-06-30 h1 (06-25) and h3 (dated
@@ -2242,6 +2321,7 @@ def main():
         small_groups_counted(tmp)
         shallow_path_page(tmp)
         list_times_page(tmp)
+        list_marks_page(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
         lookalike_page(tmp)
