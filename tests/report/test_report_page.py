@@ -1242,6 +1242,44 @@ def list_marks_page(tmp):
               "list marks (%s): --list's CSV keeps its columns: %r" % (mode, listed[:80]))
 
 
+def objection_texts_documented(tmp):
+    """What the page says of objections is in the manual word for word (the
+    notice page's section of docs/evaluation.md): the sentence under its
+    heading, the scheme's, the one above the posted table (with a window of
+    15 days and without one) and the notes under the posted table and a
+    flag's list.  "Residents may object to an entry at the community
+    office." was in no part of the manual."""
+    with open(os.path.join(REPO, "docs", "evaluation.md"), encoding="utf-8") as f:
+        manual = f.read()
+    manual = manual.split("### The public notice page")[-1].split("\n### ")[0]
+    manual = re.sub(r"\s+", " ", manual)
+    rules = ('[scheme]\nbase = 1000\n%s[[grade]]\nname = "A"\nmin = 960\n[[grade]]\nname = "B"\n'
+             '[rule.defaulter]\npoints = 0\nceiling = 599\nfreeze = true\nflag = "dishonest"\n'
+             'valid = "5y"\npublicity = "7d"\n')
+    log = ("id,subject,type,ts,ref\n"
+           "d1,s1,defaulter,2025-05-01,\no1,s1,object,2025-05-05,d1\n"
+           "d2,s2,defaulter,2025-05-01,\nc2,s2,correct,2025-06-01,d2\n"
+           "d3,s3,defaulter,2025-06-28,\no3,s3,object,2025-06-29,d3\n")
+    texts = []
+    for window in ('objection_window = "15d"\n', ""):
+        rules_path, log_path = write_case(tmp, "objection-texts-%d" % len(window),
+                                          rules % window, log)
+        raw = page_html(rules_path, log_path, "2025-07-01")
+        words = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", "", raw)))
+        texts.append("Residents may object to an entry at the community office.")
+        scheme = re.search(r"(An entry may be contested [^;]*); (while contested [^.]*\.)", words)
+        posted = re.search(r"A resident may object to one at the community office[^<]*?\.(?= *$|"
+                           r"\s*Resident)", words)
+        check(scheme and posted, "objection texts: the page says them: %s %s" % (scheme, posted))
+        texts += [scheme.group(1), scheme.group(2), posted.group(0)] if scheme and posted else []
+        for key in ("contested", "corrected"):
+            texts += [re.sub(r"<[^>]*>", "", t)
+                      for t in re.findall(r'<p data-%s="1">(.*?)</p>' % key, raw)]
+    check(len(texts) >= 13, "objection texts: every kind was met: %d" % len(texts))
+    for t in texts:
+        check(t in manual, "objection texts: the manual says %r" % t)
+
+
 def posted_page(tmp):
     """Entries in their publicity period are posted (honour_* are posted for
     7 days in the built-in scheme): at 2025-06-30 h1 (06-25) and h3 (dated
@@ -2322,6 +2360,7 @@ def main():
         shallow_path_page(tmp)
         list_times_page(tmp)
         list_marks_page(tmp)
+        objection_texts_documented(tmp)
         hidden_cell_pages(tmp)
         wording_page(tmp)
         lookalike_page(tmp)
