@@ -833,7 +833,9 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 **                      civic_engine_journal_sync.
 ** Under every policy a batch survives whole or not at all (a batch is
 ** committed by its last record), and the journal holds a prefix of the
-** batches in order.  A journal whose file is removed while open (rm, its
+** batches in order.  (A write past a file-size limit, ulimit -f, sends
+** SIGXFSZ, which ends the process unless it is ignored: ignore it to get
+** CIVIC_E_IO from the append or the snapshot instead.)  A journal whose file is removed while open (rm, its
 ** directory deleted, another file moved over it), or moved or renamed out
 ** of its directory's name for it (mv, a log rotation that creates a new
 ** file there, a hard link made and the name removed) is found at the next
@@ -865,7 +867,12 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** intact follows the first unusable record (a record cut short, or never
 ** written whole, by a crash), or only more records of the batch it is in
 ** (a batch of several records may reach the disk in any order), the tail
-** is truncated and counted in bytes_truncated.  In the second case the
+** is truncated and counted in bytes_truncated.  (The unusable record is
+** the first of that batch when its header says so, or when its header is
+** zero bytes, a page a power cut never wrote: a batch acknowledged under
+** CIVIC_SYNC_ALWAYS was synced before the next was written.  One whose
+** header is damaged otherwise may have been a whole batch of its own,
+** acknowledged: the open fails with CIVIC_E_CORRUPT.)  In the second case the
 ** batch may as well have been written whole and damaged later (one bit
 ** flipped in its first record): a copy of the whole file is kept first,
 ** named as for CIVIC_JOURNAL_RECOVER below (since 1.1), when it can be

@@ -923,6 +923,17 @@ static bool whole_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
     return len <= JNL_PAYLOAD_BYTES_MAX && len <= file_size - stop - sizeof(h);
 }
 
+/* The record at stop is a header of zero bytes: pages a power cut never
+ * wrote (the page it begins on held only older records then).  False on a
+ * read error too. */
+static bool zero_header_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
+{
+    unsigned char h[JNL_RECORD_HEADER_BYTES];
+    static const unsigned char zero[JNL_RECORD_HEADER_BYTES];
+    return stop + sizeof(h) <= file_size && civic__read_all(j->fd, h, sizeof(h), stop) &&
+           memcmp(h, zero, sizeof(h)) == 0;
+}
+
 /* Replay stopped at `stop`, before the end of the file: a torn tail
  * (CIVIC_OK: truncate; a copy kept first when it holds an intact record
  * after the damage, or when the record at stop is whole in the file),
@@ -933,10 +944,13 @@ static bool whole_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
  * more of that batch (no record starts another), the batch was torn, and it
  * is cut as a torn tail.  So too when the damaged record is the first of a
  * batch of several (its header sound and saying so, its payload bad, an
- * intact record where it ends): what is intact after it, no record starting
- * a batch and at most one ending one, last, is the rest of that one batch.
- * (A damaged record whose header does not say so may have been a whole
- * batch, acknowledged: that is damage.)  rep gets copy_kept and cut_whole. */
+ * intact record where it ends), or its header is zero bytes (a power cut
+ * never wrote the page it begins on, which cannot be so of a batch
+ * acknowledged under CIVIC_SYNC_ALWAYS: it was synced before the next was
+ * written): what is intact after it, no record starting a batch and at
+ * most one ending one, last, is the rest of that one batch.  (A damaged
+ * record whose header is bad otherwise may have been a whole batch,
+ * acknowledged: that is damage.)  rep gets copy_kept and cut_whole. */
 static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bool in_batch,
                         uint64_t file_size, civic_journal_report *rep, civic_error *err)
 {
@@ -947,7 +961,8 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
     if (rc != CIVIC_OK) return io_error(err, "read", j->path);
     bool rest_of_one = !framing && !in_batch && firsts == 0 &&
                        (commits == 0 || (commits == 1 && last_commits)) &&
-                       first_of_several(j, stop, file_size);
+                       (first_of_several(j, stop, file_size) ||
+                        zero_header_at(j, stop, file_size));
     char copy[COPY_NAME_SIZE];
     bool unwritable;
     /* Torn, and cut.  But an intact record after the damage may as well say
@@ -996,8 +1011,13 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
                                 (unsigned long long)(file_size - stop));
     char follow[FOLLOW_WORDS_SIZE], fit[CIVIC_PATH_BRIEF_SIZE];
     follow_words(follow, false, false, batches, whole, records);
-    const char *tail = ": not truncating acknowledged data; open with CIVIC_JOURNAL_RECOVER to "
-                       "keep a copy and cut the journal there";
+    /* with no whole batch after it, the acknowledged data is what the
+     * damaged record may have held */
+    const char *tail = batches ? ": not truncating acknowledged data; open with "
+                                 "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there"
+                               : ": the damaged record may have held an acknowledged batch: not "
+                                 "truncating; open with CIVIC_JOURNAL_RECOVER to keep a copy and "
+                                 "cut the journal there";
     char at[24];
     snprintf(at, sizeof(at), "%llu", (unsigned long long)stop);
     size_t said = strlen("journal  is damaged at byte , and ") + strlen(at) + strlen(follow) +
