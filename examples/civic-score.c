@@ -3277,12 +3277,10 @@ int main(int argc, char **argv)
     /* a skipped line whose report was lost: no answer, as if it had failed */
     if (status == 0 && lost_report_errno) status = lost_report();
     if (status == 0) warn_print(); /* after the load, before the answer */
-    /* The answer: a reader that left (| head) ends it by SIGPIPE at once,
-     * as any filter, not after the whole answer is made (the load's own pipe
-     * is closed by now) */
-    if (status == 0) signal(SIGPIPE, SIG_DFL);
+    /* SIGPIPE stays ignored while the answer is made: a warning to a
+     * standard error whose reader left must not end the run before its
+     * answer is written; a reader of the answer that left is found below */
     if (status == 0) status = run(&o, e, next, stdout);
-    signal(SIGPIPE, SIG_IGN); /* a lost skipped-line count below must not end the run */
     /* A write that failed where the answer crossed stdout's buffer lost
      * that buffer's bytes, and a final fflush of nothing succeeds: the
      * error flag tells it, and errno, which nothing since has set, why */

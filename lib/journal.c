@@ -1012,12 +1012,12 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
     char follow[FOLLOW_WORDS_SIZE], fit[CIVIC_PATH_BRIEF_SIZE];
     follow_words(follow, false, false, batches, whole, records);
     /* with no whole batch after it, the acknowledged data is what the
-     * damaged record may have held */
+     * damaged record may have held (as short as the other: a long path
+     * must still leave the message whole) */
     const char *tail = batches ? ": not truncating acknowledged data; open with "
                                  "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there"
-                               : ": the damaged record may have held an acknowledged batch: not "
-                                 "truncating; open with CIVIC_JOURNAL_RECOVER to keep a copy and "
-                                 "cut the journal there";
+                               : ": it may have been an acknowledged batch; open with "
+                                 "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there";
     char at[24];
     snprintf(at, sizeof(at), "%llu", (unsigned long long)stop);
     size_t said = strlen("journal  is damaged at byte , and ") + strlen(at) + strlen(follow) +

@@ -116,6 +116,17 @@ sh -c 'ulimit -f 32 && exec "$@"' sh "$CLI" -f csv "$T/exact.csv" >"$T/out" 2>"$
 if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
     bad "65,537 bytes past ulimit -f 32: $rc $(cat "$T/err")"; fi
 
+# a warning written to a standard error whose reader left does not end the
+# run before its answer is written (SIGPIPE is ignored while it is made)
+printf 'id,subject,type,ts\ne1,"a ",illegal_parking,2024-01-01\ne2,b,illegal_parking,2024-01-02\n' >"$T/blank.csv"
+python3 -c 'import os, subprocess, sys
+r, w = os.pipe(); os.close(r)
+with open(sys.argv[2], "w") as out:
+    rc = subprocess.run([sys.argv[1], "-f", "csv", sys.argv[3]], stdout=out, stderr=w).returncode
+print(rc)' "$CLI" "$T/out" "$T/blank.csv" >"$T/rc"
+if [ "$(cat "$T/rc")" = 0 ] && [ "$(sed -n 1p "$T/out")" = "subject,group,score,grade,balance,flags" ] &&
+   [ "$(wc -l <"$T/out")" -eq 3 ]; then ok; else bad "stderr's reader gone: exit $(cat "$T/rc"), $(wc -l <"$T/out") lines"; fi
+
 # past ulimit -f the write fails and is reported (SIGXFSZ killed it, exit 153)
 sh -c 'ulimit -f 1 && exec "$@"' sh "$CLI" $R -t 2022-10-01 -f json $D/events.csv >"$T/big.json" 2>"$T/err"; rc=$?
 if [ $rc -eq 2 ] && grep -q "cannot write output: File too large" "$T/err"; then ok; else
