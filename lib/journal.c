@@ -739,6 +739,12 @@ static void follow_words(char out[FOLLOW_WORDS_SIZE], bool commas, bool unsure,
         snprintf(out, FOLLOW_WORDS_SIZE, "nothing follows it");
         return;
     }
+    if (batches == 0 && records > whole && !unsure) { /* the rest of a batch alone */
+        snprintf(out, FOLLOW_WORDS_SIZE, "no intact batch follows it, only %llu record%s of "
+                 "incomplete batches", (unsigned long long)(records - whole),
+                 records - whole == 1 ? "" : "s");
+        return;
+    }
     char count[64]; /* "3 intact batches" */
     snprintf(count, sizeof(count), "%s%llu intact batch%s", unsure ? "at least " : "",
              (unsigned long long)batches, batches == 1 ? "" : "es");
@@ -923,15 +929,20 @@ static bool whole_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
     return len <= JNL_PAYLOAD_BYTES_MAX && len <= file_size - stop - sizeof(h);
 }
 
-/* The record at stop is a header of zero bytes: pages a power cut never
- * wrote (the page it begins on held only older records then).  False on a
- * read error too. */
+/* The record at stop has a header of zero bytes: a page a power cut never
+ * wrote (the page it begins on held only older records then).  Where the
+ * header runs over a sector's end (512 bytes, which every page size is a
+ * multiple of), its bytes up to that end: the next page may have been
+ * written.  False on a read error too. */
+#define JNL_SECTOR_BYTES 512u
 static bool zero_header_at(struct civic_journal *j, uint64_t stop, uint64_t file_size)
 {
     unsigned char h[JNL_RECORD_HEADER_BYTES];
     static const unsigned char zero[JNL_RECORD_HEADER_BYTES];
+    uint64_t sector_end = (stop / JNL_SECTOR_BYTES + 1) * JNL_SECTOR_BYTES;
+    size_t n = sector_end - stop < sizeof(h) ? (size_t)(sector_end - stop) : sizeof(h);
     return stop + sizeof(h) <= file_size && civic__read_all(j->fd, h, sizeof(h), stop) &&
-           memcmp(h, zero, sizeof(h)) == 0;
+           memcmp(h, zero, n) == 0;
 }
 
 /* Replay stopped at `stop`, before the end of the file: a torn tail
@@ -1016,7 +1027,7 @@ static int judge_damage(struct civic_journal *j, uint64_t stop, bool framing, bo
      * must still leave the message whole) */
     const char *tail = batches ? ": not truncating acknowledged data; open with "
                                  "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there"
-                               : ": it may have been an acknowledged batch; open with "
+                               : ": the record may have been an acknowledged batch; open with "
                                  "CIVIC_JOURNAL_RECOVER to keep a copy and cut the journal there";
     char at[24];
     snprintf(at, sizeof(at), "%llu", (unsigned long long)stop);

@@ -3118,11 +3118,10 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
             assert_int_equal(file_size(path_in("first2.jnl")), good);
         } else {
             assert_int_equal(rc, CIVIC_E_CORRUPT);
-            assert_non_null(strstr(err.message, "and 0 intact batches (0 records) follow it, "
-                                   "plus "));
-            assert_non_null(strstr(err.message, ": the damaged record may have held an "
-                                   "acknowledged batch: not truncating; open with "
-                                   "CIVIC_JOURNAL_RECOVER"));
+            assert_non_null(strstr(err.message, ", and no intact batch follows it, only "));
+            assert_non_null(strstr(err.message, " of incomplete batches: the record may have "
+                                   "been an acknowledged batch; open with CIVIC_JOURNAL_RECOVER "
+                                   "to keep a copy and cut the journal there"));
             assert_int_equal(file_size(path_in("first2.jnl")), n);
         }
         /* each cut's; the refusal keeps none */
@@ -3130,6 +3129,46 @@ static void journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail(
         free(bad);
     }
     free(whole);
+}
+
+/* The same where the first record's header runs over a sector's end: a
+ * power cut that never wrote the page it begins on zeroes it only up to
+ * there, the rest of it on the next page, which was written.  A torn tail
+ * still (it was refused as damage: only a header all zeros was taken for
+ * unwritten pages). */
+static void a_first_header_zero_up_to_a_sector_end_is_a_torn_tail(void **state)
+{
+    (void)state;
+    civic_engine *a = journaled("sector.jnl", CIVIC_SYNC_NONE, NULL);
+    uint64_t held = 0;
+    for (; held < 2000 && file_size(path_in("sector.jnl")) % 512 < 490; held++) {
+        char id[24];
+        snprintf(id, sizeof(id), "p%llu", (unsigned long long)held);
+        add_one(a, id, "fine", "2024-01-01");
+    }
+    uint64_t good = file_size(path_in("sector.jnl"));
+    assert_true(good % 512 >= 490); /* the header's last bytes past the sector's end */
+    char *log = make_log(30000, "b");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    size_t n;
+    unsigned char *bytes = read_all(path_in("sector.jnl"), &n);
+    assert_true(n - good > (1u << 20)); /* a batch of several records */
+    size_t upto = (size_t)(good / 512 + 1) * 512;
+    memset(bytes + good, 0, upto - (size_t)good);
+    assert_true(bytes[good + 23] != 0 || bytes[good + 22] != 0); /* not all of the header */
+    write_all(path_in("sector2.jnl"), bytes, n);
+    civic_journal_report rep = CIVIC_JOURNAL_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    uint64_t events;
+    int rc = open_damaged("sector2.jnl", 0, &rep, &err, &events);
+    if (rc != CIVIC_OK) fprintf(stderr, "%s\n", err.message);
+    assert_int_equal(rc, CIVIC_OK);
+    assert_int_equal(events, held);
+    assert_int_equal(file_size(path_in("sector2.jnl")), good);
+    assert_int_equal(copies_of("sector2.jnl"), 1);
+    free(bytes);
 }
 
 /* A big batch damaged in its first record, then a whole batch: refused as
@@ -4378,6 +4417,7 @@ int main(void)
         cmocka_unit_test(snapshot_with_a_horizon_but_no_purge_count_loads),
         cmocka_unit_test(journal_big_batch_with_a_page_missing_is_a_torn_tail),
         cmocka_unit_test(journal_big_batch_missing_a_page_of_its_first_record_is_a_torn_tail),
+        cmocka_unit_test(a_first_header_zero_up_to_a_sector_end_is_a_torn_tail),
         cmocka_unit_test(a_torn_tail_holding_an_intact_record_is_cut_only_after_a_copy),
         cmocka_unit_test(a_torn_batch_whose_copy_cannot_be_written_is_cut_without_one),
         cmocka_unit_test(a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy),

@@ -1969,7 +1969,7 @@ static int open_data(server *s)
         else if (rc == CIVIC_E_CORRUPT && !s->opt.recover && flag)
             recovery_hint("the journal is damaged in the middle",
                           "to go on from what precedes the damage: the journal is cut there, "
-                          "and the intact batches after it are left out (the whole file is "
+                          "and what is intact after it is left out (the whole file is "
                           "kept as journal.civic.damaged.<time>)");
         return -1;
     }

@@ -3913,7 +3913,7 @@ def test_journal_damage(tmp):
         f.write(raw)
     code, out = start_fails(data)
     check(code != 0 and "damaged at byte" in out and "1 intact batch (1 record) follows it" in out
-          and "--recover" in out and "intact batches after it are left out" in out
+          and "--recover" in out and "what is intact after it is left out" in out
           and "CIVIC_JOURNAL_RECOVER" not in out,
           "a damaged journal stops the start-up, saying what --recover costs: %d %r"
           % (code, out))
