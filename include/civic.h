@@ -869,7 +869,8 @@ CIVIC_API void civic_groups_free(civic_groups *groups);
 ** (a batch of several records may reach the disk in any order), the tail
 ** is truncated and counted in bytes_truncated.  (The unusable record is
 ** the first of that batch when its header says so, or when its header is
-** zero bytes, a page a power cut never wrote: a batch acknowledged under
+** zero bytes (up to the end of its 512-byte sector, where it runs over
+** one), a page a power cut never wrote: a batch acknowledged under
 ** CIVIC_SYNC_ALWAYS was synced before the next was written.  One whose
 ** header is damaged otherwise may have been a whole batch of its own,
 ** acknowledged: the open fails with CIVIC_E_CORRUPT.)  In the second case the
