@@ -1930,10 +1930,11 @@ int civic__jsonl_code(const char *why);
  * NaN or inf), why and what it is, with the advice the Python binding's
  * add() gives a NaN ("an empty cell? write null or leave the key out");
  * the last three in buf (size >= 192); for a line that is a '#' comment,
- * that it is one; for objects run together on a line ("}{"), that the
- * line breaks may have been removed (CIVIC__BREAKS_GONE). */
-const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
-                             size_t size);
+ * that it is one; for objects run together on a line ("}{"), that it is
+ * so, and on line 1 that the line breaks may have been removed
+ * (CIVIC__BREAKS_GONE). */
+const char *civic__jsonl_why(const char *p, size_t n, uint64_t line, const char *why,
+                             size_t why_at, char *buf, size_t size);
 /* Whether the text p[0..n) (a load's first bytes; more follow unless final)
  * is pretty-printed JSON, objects spread over lines (json.dumps(indent=2),
  * jq .): its first line that is not blank a '{' alone, and from it a whole

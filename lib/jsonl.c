@@ -750,7 +750,7 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
         char why[192];
         civic__error_set(&e, civic__jsonl_code(j.why), line, column, 0,
                          "line %llu, column %u: %s", (unsigned long long)line, column,
-                         civic__jsonl_why(p, n, j.why, j.why_at, why, sizeof(why)));
+                         civic__jsonl_why(p, n, line, j.why, j.why_at, why, sizeof(why)));
         civic__jsonl_detail(p, n, j.why, j.why_at, &e);
         return civic__loader_reject(ld, &e);
     }
@@ -1021,18 +1021,21 @@ static const char *number_why(const char *p, size_t n, const char *why, size_t w
     }
 }
 
-const char *civic__jsonl_why(const char *p, size_t n, const char *why, size_t why_at, char *buf,
-                             size_t size)
+const char *civic__jsonl_why(const char *p, size_t n, uint64_t line, const char *why,
+                             size_t why_at, char *buf, size_t size)
 {
     /* a '#' comment, as a rules file or a script has them: no log's line */
     if (why == EXPECTED_OBJECT && why_at < n && p[why_at] == '#')
         return "expected a JSON object '{' (a '#' comment? an event log has no comment lines: "
                "delete the line)";
     /* "}{": objects run together, as a log whose line breaks were removed
-     * reads (a lone CR between them is civic__jsonl_lone_cr's) */
+     * reads on its first line (a lone CR between them is
+     * civic__jsonl_lone_cr's); on a later one the log has line breaks */
     if (why == AFTER_OBJECT && why_at < n && p[why_at] == '{')
-        return "unexpected text after the object: another object on the same line (JSON Lines "
-               "is one object a line: " CIVIC__BREAKS_GONE ")";
+        return line == 1 ? "unexpected text after the object: another object on the same line "
+                           "(JSON Lines is one object a line: " CIVIC__BREAKS_GONE ")"
+                         : "unexpected text after the object: another object on the same line "
+                           "(JSON Lines is one object a line)";
     if (why != NULS_LINE) return number_why(p, n, why, why_at, buf, size);
     snprintf(buf, size, "%zu %s", n - (n && p[n - 1] == '\r'), NULS_LINE);
     return buf;

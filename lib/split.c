@@ -844,10 +844,11 @@ static int jsonl_read(split_ctx *c, size_t pos)
                 why = "an object after a carriage return on the same line (lines must end in "
                       "LF or CRLF)"; /* as jsonl.c says it */
             char text[192];
+            const char *words = civic__jsonl_why(p + pos, n, line, why, why_at, text,
+                                                 sizeof(text));
             int rc = civic__error_set(c->err, civic__jsonl_code(why), line, column, pos,
                                       "line %llu, column %u: %s", (unsigned long long)line,
-                                      column, civic__jsonl_why(p + pos, n, why, why_at, text,
-                                                               sizeof(text)));
+                                      column, words);
             civic__jsonl_detail(p + pos, n, why, why_at, c->err);
             return joined_hint(c, rc, pos, pos + n, false);
         }

@@ -1305,6 +1305,13 @@ static void jsonl_bad_lines_are_named(void **state)
                "another object on the same line (JSON Lines is one object a line: were the "
                "log's line breaks removed? curl -d removes them: send the file with "
                "--data-binary)");
+    /* on a later line the log has line breaks: the objects are told, not
+     * the advice */
+    assert_string_equal(load_message("{\"id\":\"a\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}\n"
+                                     "{\"id\":\"b\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1}"
+                                     "{\n"),
+                        "line 2, column 46: unexpected text after the object: another object on "
+                        "the same line (JSON Lines is one object a line)");
     /* other text after an object is no sign of a line break gone */
     assert_string_equal(load_message("{\"id\":\"x\",\"subject\":\"s\",\"type\":\"fine\",\"ts\":1} "
                                      "[1]\n"),
