@@ -52,6 +52,16 @@ static inline civic_error rules_error(const char *text, int expected_code)
     return err;
 }
 
+/* Rules that must be refused (CIVIC_E_RULES) with exactly this message;
+ * returns the error for its line and column. */
+static inline civic_error rules_refused_saying(const char *text, const char *what)
+{
+    civic_error err = rules_error(text, CIVIC_E_RULES);
+    if (strcmp(err.message, what) != 0) fprintf(stderr, "got %s\n", err.message);
+    assert_string_equal(err.message, what);
+    return err;
+}
+
 static inline civic_engine *engine_from(const char *rules_text)
 {
     civic_rules *r = rules_from(rules_text);

@@ -3011,6 +3011,18 @@ static void journal_with_a_damaged_header_recovers_to_a_fresh_journal(void **sta
  * of make_log(n, prefix); *good gets its size after x1.  The engine stays
  * open when more is to be added (out), else it is freed.  Returns the size
  * after the batch. */
+/* Load a batch of n events (make_log) into a, journaled at name, and free
+ * a: the journal's size before the batch. */
+static uint64_t then_batch(civic_engine *a, const char *name, size_t n)
+{
+    uint64_t good = file_size(path_in(name));
+    char *log = make_log(n, "b");
+    load_ok(a, log);
+    free(log);
+    civic_engine_free(a);
+    return good;
+}
+
 static uint64_t x1_then_batch(const char *name, size_t n, const char *prefix, uint64_t *good,
                               civic_engine **out)
 {
@@ -3146,12 +3158,8 @@ static void a_first_header_zero_up_to_a_sector_end_is_a_torn_tail(void **state)
         snprintf(id, sizeof(id), "p%llu", (unsigned long long)held);
         add_one(a, id, "fine", "2024-01-01");
     }
-    uint64_t good = file_size(path_in("sector.jnl"));
+    uint64_t good = then_batch(a, "sector.jnl", 30000);
     assert_true(good % 512 >= 490); /* the header's last bytes past the sector's end */
-    char *log = make_log(30000, "b");
-    load_ok(a, log);
-    free(log);
-    civic_engine_free(a);
     size_t n;
     unsigned char *bytes = read_all(path_in("sector.jnl"), &n);
     assert_true(n - good > (1u << 20)); /* a batch of several records */
@@ -3390,11 +3398,7 @@ static void a_whole_last_record_that_fails_its_checksum_is_cut_after_a_copy(void
     civic_engine *a = journaled("whole/f.jnl", CIVIC_SYNC_ALWAYS, NULL);
     load_ok(a, "id,subject,type,ts\nx1,solo,fine,2024-01-01\nx2,solo,dog,2024-01-02\n"
                "x3,other,fine,2024-01-03\n");
-    uint64_t good = file_size(path_in("whole/f.jnl"));
-    char *log = make_log(3000, "b");
-    load_ok(a, log);
-    free(log);
-    civic_engine_free(a);
+    uint64_t good = then_batch(a, "whole/f.jnl", 3000);
     size_t n;
     unsigned char *bad = read_all(path_in("whole/f.jnl"), &n);
     assert_int_equal(get_le32(bad + good + 4), 3); /* one record, FIRST | COMMIT, ends it */
