@@ -1036,6 +1036,7 @@ static int csv_data(civic_loader *ld, const csv_record *r, uint64_t line, bool p
                                          sizeof(hint)));
     }
     memset(&f, 0, sizeof(f));
+    f.meant = &ld->meant;
     for (uint32_t c = 0; c < r->count; c++) {
         int k = st->col_field[c];
         if (k < 0) continue;

@@ -111,6 +111,7 @@ void civic__fields_of(civic_fields *f, const char *const v[CIVIC_F_COUNT],
                    civic__ascii_printable(f->v[CIVIC_F_SOURCE], f->n[CIVIC_F_SOURCE]);
     f->ts_cache = NULL;
     f->type_cache = NULL;
+    f->meant = NULL;
     f->hashed = false;
     f->ts_number = f->qty_number = CIVIC_NUM_TEXT;
     f->variants = 0;
@@ -736,6 +737,23 @@ static int check_group(const civic_fields *f, uint64_t line, civic_error *err)
     return CIVIC_OK;
 }
 
+/* civic__rules_type_meant, remembered in memo (NULL: none) for the next
+ * line of the same unknown type. */
+static const char *type_meant(const civic_rules *r, civic_meant_memo *memo, const char *t,
+                              size_t n)
+{
+    if (!memo || n > CIVIC_MEANT_BYTES) return civic__rules_type_meant(r, t, n);
+    for (uint32_t k = 0; k < CIVIC_MEANT_SLOTS; k++)
+        if (memo->slot[k].len == n && memcmp(memo->slot[k].text, t, n) == 0)
+            return memo->slot[k].near;
+    const char *near = civic__rules_type_meant(r, t, n);
+    uint32_t k = memo->next++ % CIVIC_MEANT_SLOTS;
+    memcpy(memo->slot[k].text, t, n);
+    memo->slot[k].len = (uint32_t)n;
+    memo->slot[k].near = near;
+    return near;
+}
+
 static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t line,
                       uint16_t *out, civic_error *err)
 {
@@ -762,7 +780,7 @@ static int parse_type(const civic_engine *e, const civic_fields *f, uint64_t lin
         /* Not for a caller that keeps no message (a parallel part, which
          * reads a refused line again serially): the search is a distance to
          * every rule code. */
-        const char *near = err ? civic__rules_type_meant(e->rules, t, n) : NULL;
+        const char *near = err ? type_meant(e->rules, f->meant, t, n) : NULL;
         if (near) snprintf(meant, sizeof(meant), " (did you mean '%s'?)", near);
         return field_error_after(err, CIVIC_E_EVENT, line, f, CIVIC_F_TYPE,
                                  "unknown type (not a rule code, revoke, repair, redeem, object, "

@@ -367,6 +367,23 @@ typedef struct civic_type_cache {
     civic_type_slot slot[CIVIC_TYPE_CACHE_SLOTS];
 } civic_type_cache;
 
+/* The did-you-mean of the last few unknown types a load met, and of what
+ * they were: a lenient load of a log whose type was renamed refuses every
+ * line of it, and each search measures the type against every rule code
+ * (a millisecond a line under the largest schemes).  near points into the
+ * load's rules, which outlive it.  Types of more than CIVIC_MEANT_BYTES
+ * bytes are searched each time. */
+#define CIVIC_MEANT_SLOTS 4
+#define CIVIC_MEANT_BYTES 64
+typedef struct civic_meant_memo {
+    struct {
+        char text[CIVIC_MEANT_BYTES];
+        uint32_t len;           /* 0: empty slot */
+        const char *near;       /* NULL: near none */
+    } slot[CIVIC_MEANT_SLOTS];
+    uint32_t next;              /* the slot the next miss takes */
+} civic_meant_memo;
+
 /* The slot of code (s, n) and its words, or CIVIC_TYPE_CACHE_SLOTS when
  * its length is not cached. */
 static inline size_t civic__type_cache_key(const char *s, size_t n, uint64_t w[3])
@@ -1263,6 +1280,7 @@ typedef struct civic_fields {
                                 * and source (check_text's fields), at least */
     civic_ts_cache *ts_cache;  /* the reader's date cache, or NULL */
     civic_type_cache *type_cache; /* the reader's rule codes, or NULL */
+    civic_meant_memo *meant;   /* the load's did-you-means of unknown types, or NULL */
     bool hashed;               /* id_hash and subject_hash are the fields' hashes */
     uint8_t ts_number, qty_number; /* CIVIC_NUM_*: text, or a JSON number and
                                 * whether it was written out (a number kept as

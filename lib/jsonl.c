@@ -733,6 +733,7 @@ static int jsonl_line(civic_loader *ld, const char *p, size_t n, uint64_t line, 
     jline j = { p, n, 0, line, buf, 0, NULL, 0, ld->engine->rules->spec_version < 2, NULL };
     civic_fields f;
     memset(&f, 0, sizeof(f));
+    f.meant = &ld->meant;
     ws(&j);
     if (j.i == n) return CIVIC_OK; /* blank line */
     if (!object(&j, &f)) {

@@ -86,6 +86,7 @@ struct civic_loader {
     const char *text;
     size_t text_len;
     bool nul_checked, nul_only_last;
+    civic_meant_memo meant;    /* the serial reader's civic_fields.meant */
 };
 
 /* ------------------------------------------------------------ the sink (sink.c) */

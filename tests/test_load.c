@@ -528,6 +528,80 @@ static void log_errors_say_what_was_meant(void **state)
 #undef NO_COLUMN_4
 }
 
+/* What on_reject got for each refused line of a lenient load (up to 64). */
+typedef struct meant_seen {
+    unsigned count;
+    char says[64][64];
+} meant_seen;
+
+static int keep_meant(void *payload, const civic_error *err)
+{
+    meant_seen *m = payload;
+    const char *at = strstr(err->message, "(did you mean '");
+    if (m->count < 64)
+        snprintf(m->says[m->count], sizeof(m->says[0]), "%llu %s",
+                 (unsigned long long)err->line, at ? at : "-");
+    m->count++;
+    return 0;
+}
+
+/* A lenient load remembers the did-you-mean of the last few unknown types
+ * it met (a log whose type was renamed refuses every line of it, and each
+ * search measures every rule code): each line still gets its own type's,
+ * or none, when more types than it remembers come in turn, each several
+ * times running, in CSV and JSON Lines, serially and in parallel parts. */
+static void each_unknown_type_of_a_lenient_load_gets_its_own_did_you_mean(void **state)
+{
+    (void)state;
+    static const struct { const char *type, *says; } bad[] = {
+        { "fien", "(did you mean 'fine'?)" },     { "huor", "(did you mean 'hour'?)" },
+        { "revok", "(did you mean 'revoke'?)" },  { "zzzzzz", "-" },
+        { "objet", "(did you mean 'object'?)" },  { "dismis", "(did you mean 'dismiss'?)" },
+        { "corect", "(did you mean 'correct'?)" }, { "Fine", "(did you mean 'fine'?)" },
+    };
+    const unsigned kinds = sizeof(bad) / sizeof(bad[0]);
+    for (int jsonl = 0; jsonl < 2; jsonl++) {
+        /* 40 refused lines among 400 good ones: past 4 KiB, read in parts */
+        size_t cap = 64 * 1024, len = 0;
+        char *log = malloc(cap), want[40][64];
+        assert_non_null(log);
+        if (!jsonl) len += (size_t)snprintf(log + len, cap - len, "id,subject,type,ts\n");
+        unsigned line = jsonl ? 0 : 1, refused = 0;
+        for (unsigned i = 0; i < 440; i++) {
+            bool good = i % 11 != 5;
+            const char *type = good ? "fine" : bad[(refused / 3) % kinds].type;
+            line++;
+            len += (size_t)snprintf(log + len, cap - len,
+                                    jsonl ? "{\"id\":\"e%u\",\"subject\":\"s%u\",\"type\":\"%s\","
+                                            "\"ts\":\"2024-01-01\"}\n"
+                                          : "e%u,s%u,%s,2024-01-01\n",
+                                    i, i % 7, type);
+            if (good) continue;
+            snprintf(want[refused], sizeof(want[0]), "%u %s", line,
+                     bad[(refused / 3) % kinds].says);
+            refused++;
+        }
+        assert_int_equal(refused, 40);
+        for (int serial = 0; serial < 2; serial++) {
+            civic_engine *e = engine_from_threads(RULES, serial ? SERIAL_READER : 2);
+            civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
+            civic_load_report rep = CIVIC_LOAD_REPORT_INIT;
+            civic_error err = CIVIC_ERROR_INIT;
+            meant_seen seen = { 0 };
+            opts.flags = CIVIC_LOAD_LENIENT;
+            opts.on_reject = keep_meant;
+            opts.payload = &seen;
+            assert_int_equal(civic_engine_load(e, log, len, &opts, &rep, &err), CIVIC_OK);
+            assert_int_equal(rep.accepted, 400);
+            assert_int_equal(rep.rejected, 40);
+            assert_int_equal(seen.count, 40);
+            for (unsigned k = 0; k < 40; k++) assert_string_equal(seen.says[k], want[k]);
+            civic_engine_free(e);
+        }
+        free(log);
+    }
+}
+
 /* The message of a header that lacks required columns, whole (and the
  * same in a lenient load: no line can be read without them). */
 static void header_says(const char *data, const char *message)
@@ -3659,6 +3733,7 @@ int main(void)
         cmocka_unit_test(what_is_not_a_log_is_named),
         cmocka_unit_test(unmarked_utf16_and_utf32_are_named),
         cmocka_unit_test(log_errors_say_what_was_meant),
+        cmocka_unit_test(each_unknown_type_of_a_lenient_load_gets_its_own_did_you_mean),
         cmocka_unit_test(a_header_names_every_required_column_it_lacks),
         cmocka_unit_test(a_reject_callback_can_stop_the_load_and_undo_it),
         cmocka_unit_test(a_reject_callback_may_query_the_engine_but_not_write_it),
