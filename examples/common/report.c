@@ -286,6 +286,8 @@ static void when(const answers_sink *out, const civic_rules *r, int64_t t)
 {
     char buf[40];
     if (t == CIVIC_FOREVER) snprintf(buf, sizeof(buf), "open");
+    else if (t > CIVIC_TIME_MAX) /* a stretch added past the last time the engine keeps: */
+        snprintf(buf, sizeof(buf), "after year 9999"); /* no as-of reaches it */
     else if (civic_rules_format_time(r, t, buf, sizeof(buf)) != CIVIC_OK)
         snprintf(buf, sizeof(buf), "%" PRId64, t);
     else {

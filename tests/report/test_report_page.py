@@ -1549,6 +1549,15 @@ def posted_says_when_objections_close(tmp):
           "posted: without an objection window the page says objections never close")
     check("Object before" not in raw and list(posted_rows(raw, log)) == ["f1"],
           "posted: no Object before column without an objection window")
+    # posted in the last days the engine keeps: its publicity and its
+    # objections end past year 9999, which no as-of reaches (both columns
+    # said so in words, not in raw seconds)
+    rules, log = write_case(
+        tmp, "posted-year-9999", head % "30d", "id,subject,type,ts\nf1,s,fine,9999-12-20\n")
+    cells = posted_rows(page_html(rules, log, "9999-12-25"), log).get("f1", {}).get("cells", {})
+    check((cells.get("Object before"), cells.get("Counts from")) == ("no end", "after year 9999"),
+          "posted: an entry posted in 9999-12 objects and counts past year 9999, in words: %s"
+          % cells)
 
 
 def posted_contested(tmp):
