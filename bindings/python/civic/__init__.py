@@ -235,10 +235,14 @@ def _names_a_file(text):
     return _os.path.isfile(text) or not _os.path.lexists(text)
 
 
-_READ_AS_TEXT = (_capi.READ_AS_TEXT + ", not as the path of the file it names: pass a "
-                 "pathlib.Path or an open file, or call load_file(), to read the file")
-_READ_AS_TEXT_NOT_A_NAME = (_capi.READ_AS_TEXT + ", not as a file name: pass a pathlib.Path "
-                            "or an open file, or call load_file(), to read a file")
+# What reads a file instead, by the call that read the str: for the file
+# it names, and for a file.
+_READS_A_FILE = {
+    "load": ("pass a pathlib.Path or an open file, or call load_file(), to read the file",
+             "pass a pathlib.Path or an open file, or call load_file(), to read a file"),
+    "split": ("pass its bytes (open(path, 'rb').read()) to split the file",
+              "pass a file's bytes (open(path, 'rb').read()) to split a file"),
+}
 # What looks like a file's name, not events: a '/' or '\\' (a directory), or
 # an extension of letters and digits, a letter among them (".csv2", ".txt";
 # not "2.5").
@@ -252,8 +256,9 @@ _BREAKS_GONE = _re.compile(r" \((?:the header is the whole input|a header of mor
                            r"[^()]*\)\Z")
 
 
-def _say_read_as_text(e, text):
-    """A failed load(text) of a one-line str that looks like a path: one
+def _say_read_as_text(e, text, call="load"):
+    """A failed load(text) (or split(text): call) of a one-line str that
+    looks like a path: one
     that names a regular file (a path without .csv, .jsonl or .ndjson,
     which 1.0 read as the file), a directory, a FIFO or a device (never
     opened from a str), or that names nothing but has a '/' or an
@@ -276,21 +281,22 @@ def _say_read_as_text(e, text):
         if mode is None or not _stat.S_ISREG(mode):
             return
         hint = (_capi.READ_AS_TEXT + ": it ends in a line break, and without it names a file "
-                "(a line read with readline() keeps its line break): strip it, then pass a "
-                "pathlib.Path or an open file, or call load_file(), to read the file")
+                "(a line read with readline() keeps its line break): strip it, then " +
+                _READS_A_FILE[call][0])
     elif mode is None:
         # names nothing: a path all the same when it has a directory or an
         # extension, and nothing of events (a CSV header's comma, a brace)
         if any(c in path for c in ",{") or not _PATH_LIKE.search(path):
             return
-        hint = _READ_AS_TEXT_NOT_A_NAME
+        hint = _capi.READ_AS_TEXT + ", not as a file name: " + _READS_A_FILE[call][1]
     elif _stat.S_ISREG(mode):
-        hint = _READ_AS_TEXT
+        hint = (_capi.READ_AS_TEXT + ", not as the path of the file it names: " +
+                _READS_A_FILE[call][0])
     else:
         kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)
                 else "not a regular file")
-        hint = (_capi.READ_AS_TEXT + ": the path it names is %s, which load() does not open "
-                "from a str" % kind)
+        hint = (_capi.READ_AS_TEXT + ": the path it names is %s, which %s() does not open "
+                "from a str" % (kind, call))
     e.message = "%s; as events: %s" % (hint, _BREAKS_GONE.sub("", e.message))
     e.args = (e.code, e.message, e.line, e.column, e.offset)
 
@@ -3847,6 +3853,7 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     # a log given as str is log text, as for Engine.load: text decoded with
     # surrogateescape gets its bytes back, so a bad line is named by line
     # and column, not refused as a UnicodeEncodeError
+    text = data if isinstance(data, str) and header is None else None
     if isinstance(data, str):
         data = _log_bytes(data)
     head = None if header is None else \
@@ -3861,8 +3868,13 @@ def split(data: _Union[bytes, bytearray, memoryview, str], parts: int,
     ends = (_capi.c_uint64 * parts)()
     counts = (_capi.c_uint64 * parts)()
     with _Borrowed(data, "data") as src:
-        _lib.civic_split(src.arg, src.size, _byref(opts), None, 0, None, None, _byref(report),
-                         err)
+        try:
+            _lib.civic_split(src.arg, src.size, _byref(opts), None, 0, None, None,
+                             _byref(report), err)
+        except CivicError as e:
+            if text is not None:    # a path given as the text: said first, as by load()
+                _say_read_as_text(e, text, "split")
+            raise
         out = _output_buffer(report.bytes_max)
         with _Borrowed(out, "out") as dst:
             _lib.civic_split(src.arg, src.size, _byref(opts), dst.arg, dst.size, ends, counts,

@@ -240,6 +240,52 @@ class TestSplit(unittest.TestCase):
             civic.split(b"e1,s1,x,1\n", 2, header=b"id,subject,type,ts\nextra\n")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_INVALID)
 
+    def test_a_str_that_looks_like_a_path_is_said_to_be_read_as_text(self):
+        # split("events.txt", 2) splits the str, as load() reads it: the
+        # header error alone (with the advice for a log whose line breaks
+        # curl -d removed) left the caller to guess why; the message says
+        # first how the str was read and how to split the file, as load()
+        # says it, in split()'s words
+        import tempfile
+        header = ("line 1: the header has no 'id', 'subject', 'type' or 'ts' column "
+                  "(required: id, subject, type, ts)")
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "events.txt")
+            with open(path, "wb") as f:
+                f.write(sample_bytes())
+            said = {
+                path: "the str was read as events text, not as the path of the file it "
+                      "names: pass its bytes (open(path, 'rb').read()) to split the file",
+                path + "\n": "the str was read as events text: it ends in a line break, and "
+                              "without it names a file (a line read with readline() keeps its "
+                              "line break): strip it, then pass its bytes (open(path, "
+                              "'rb').read()) to split the file",
+                os.path.join(d, "gone.csv"): "the str was read as events text, not as a file "
+                                             "name: pass a file's bytes (open(path, "
+                                             "'rb').read()) to split a file",
+                d: "the str was read as events text: the path it names is a directory, which "
+                   "split() does not open from a str",
+            }
+            for text, hint in said.items():
+                with self.assertRaises(civic.CivicError) as cm:
+                    civic.split(text, 2)
+                e = cm.exception
+                self.assertEqual((e.code, e.line), (civic.CIVIC_E_SYNTAX, 1), text)
+                self.assertEqual(e.message, hint + "; as events: " + header)
+                self.assertEqual(str(e), "CIVIC_E_SYNTAX: " + e.message)
+            # the bytes of the file split; text that is no path keeps the
+            # library's words; a str after a given header is a block of
+            # events, no file's name
+            with open(path, "rb") as f:
+                self.assertGreater(civic.split(f.read(), 2).events, 0)
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split("nothing", 2)
+            self.assertTrue(cm.exception.message.startswith(header + " (the header is the "
+                                                            "whole input"))
+            with self.assertRaises(civic.CivicError) as cm:
+                civic.split(path, 2, header="id,subject,type,ts\n")
+            self.assertNotIn("read as events text", cm.exception.message)
+
     def test_a_subject_key_in_other_letters_gets_the_engines_words(self):
         # the built-in rules are version 2: the split refuses the key as a
         # load under them does (CIVIC_SPLIT_V2), in the same words; under
