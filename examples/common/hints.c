@@ -373,6 +373,21 @@ static bool toml_name_char(unsigned char c)
            c == '_' || c == '-' || c == '.';
 }
 
+void hints_rules_text_at(const char *p, size_t n, uint64_t *line, uint32_t *column)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0, start = i;
+    uint64_t at = 1;
+    for (;;) { /* as hints_rules_text skips, counting the lines */
+        while (i < n && (blank(u[i]) || u[i] == '\r' || u[i] == '\n'))
+            if (u[i++] == '\n') at++, start = i;
+        if (i >= n || u[i] != '#') break;
+        while (i < n && u[i] != '\n') i++;
+    }
+    *line = at;
+    *column = (uint32_t)(i - start + 1);
+}
+
 bool hints_rules_text(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;

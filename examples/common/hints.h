@@ -102,6 +102,11 @@ void hints_log_head(const char *p, size_t n, bool ended, uint32_t format, bool k
  * CSV loads judge a text alike (lib/error.c, rules_text), to add their
  * hint: change both. */
 bool hints_rules_text(const char *p, size_t n);
+/* Where the line hints_rules_text looks at begins: the first line that is
+ * not blank nor a '#' comment, its 1-based number and the column of its
+ * first character that is not a blank, for the position of the error that
+ * says the text is a rules file. */
+void hints_rules_text_at(const char *p, size_t n, uint64_t *line, uint32_t *column);
 
 /* The name of field k ("qty") and what its absence does ("every event
  * counts as one unit"). */

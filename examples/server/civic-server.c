@@ -1288,6 +1288,21 @@ static void server_words(civic_error *err);
                        "line): a scheme is given to civic-server with --rules FILE at " \
                        "start-up, not posted"
 
+/* The error of a body that is a rules file: RULES_BODY_WHY, at the line
+ * that shows it (its first that is not blank nor a comment), not where the
+ * log's reader happened to stop in it. */
+static void rules_body_error(const char *body, size_t len, civic_error *err)
+{
+    uint64_t line;
+    uint32_t column;
+    hints_rules_text_at(body, len, &line, &column);
+    err->code = CIVIC_E_SYNTAX;
+    err->line = line;
+    err->column = column;
+    err->offset = 0;
+    snprintf(err->message, sizeof(err->message), "%s", RULES_BODY_WHY);
+}
+
 static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request *rq)
 {
     civic_load_options opts = CIVIC_LOAD_OPTIONS_INIT;
@@ -1307,8 +1322,19 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     if (prep < 0) {
         atomic_fetch_add(&s->metrics.rejected_batches, 1);
         if (hints_rules_text(body, rq->len) || /* "[scheme]": no array */
-            (sent_as_form(c) && rules_joined(body, rq->len)))
-            return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "syntax error", RULES_BODY_WHY);
+            (sent_as_form(c) && rules_joined(body, rq->len))) {
+            /* answered as the load answers one (below): one shape whatever
+             * the body's first line */
+            civic_load_report none = CIVIC_LOAD_REPORT_INIT;
+            civic_error rules_err = CIVIC_ERROR_INIT;
+            rules_body_error(body, rq->len, &rules_err);
+            none.rejected = 1;
+            none.lines = rules_err.line;
+            buf b = { 0 };
+            view_load_report(&b, CIVIC_E_SYNTAX, &none, &rules_err,
+                             civic_engine_event_count(s->engine), NULL);
+            return send_json(c, rq, MHD_HTTP_BAD_REQUEST, &b);
+        }
         return send_error(c, rq, MHD_HTTP_BAD_REQUEST, "invalid JSON array", why);
     }
     if (text.oom) {
@@ -1346,8 +1372,10 @@ static enum MHD_Result post_events(server *s, struct MHD_Connection *c, request 
     char charset[48];
     if (rc != CIVIC_OK && rc != CIVIC_E_IO && declared_charset(c, charset, sizeof(charset)))
         charset_hint(&err, body, rq->len, charset);
-    if (rc == CIVIC_E_SYNTAX && hints_rules_text(body, rq->len))
-        snprintf(err.message, sizeof(err.message), "%s", RULES_BODY_WHY);
+    if (rc == CIVIC_E_SYNTAX && hints_rules_text(body, rq->len)) {
+        rules_body_error(body, rq->len, &err);
+        rep.lines = err.line; /* the lines read to tell it: through that one */
+    }
     else if (rc != CIVIC_OK && rc != CIVIC_E_IO && joined &&
              !strstr(err.message, "--data-binary")) /* the library's own says it */
         add_hint(&err, CURL_DATA_HINT);

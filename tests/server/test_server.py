@@ -396,9 +396,14 @@ def test_bad_requests(srv):
     # a rules file posted as events (curl -d @rules.toml): named as one, as
     # civic-score names it, whatever the Content-Type (it said "invalid JSON
     # array": text after the closing ']' of [scheme])
-    for body in ("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\n",
-                 "[rule.litter]\npoints = -20\n",
-                 "# the scheme\n\n[[grade]]\nname = \"A\"\n", "base = 1000\n"):
+    # At the line that shows it, its first that is not blank nor a comment
+    # (not where the log's reader stopped: a '"' in a comment), with the
+    # counts of every other refused batch, whatever its first line.
+    for body, line, column in (("[scheme]\nbase = 1000\n[[grade]]\nname = \"A\"\n", 1, 1),
+                               ("[rule.litter]\npoints = -20\n", 1, 1),
+                               ("# the scheme\n\n[[grade]]\nname = \"A\"\n", 3, 1),
+                               ("base = 1000\n", 1, 1),
+                               ("# a \"quoted\" note\n  [scheme]\nbase = 1\n", 2, 3)):
         for ctype in (None, "application/x-www-form-urlencoded", "text/csv",
                       "application/x-ndjson", "application/json"):
             status, e = srv.post(body, ctype)
@@ -407,6 +412,11 @@ def test_bad_requests(srv):
                                                  "[table] or a key = value line): ") and
                   "--rules FILE" in e["reason"],
                   "a rules file posted (%s) says so: %s %s" % (ctype, status, e))
+            check((e.get("line"), e.get("column"), e.get("lines"), e.get("accepted"),
+                   e.get("rejected")) == (line, column, line, 0, 1) and
+                  e.get("events") is not None,
+                  "a rules file posted (%s) is refused at its line %d, column %d: %s"
+                  % (ctype, line, column, e))
     status, e = srv.post("[1, 2]\n", "application/json")   # an array, not a table header
     check(status == 400 and "rules file" not in e.get("reason", ""), "[1, 2]: %s" % e)
     # a spreadsheet's "sep=," line and a form body are no key = value of TOML:
