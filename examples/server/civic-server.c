@@ -4339,13 +4339,11 @@ static struct MHD_Daemon *start_daemon(server *s, const char *cert, const char *
     return d;
 }
 
-/* MHD_start_daemon failed (err: errno just after): the address is blamed
- * only when it cannot be bound, which a probe socket bound to it tells
- * (libmicrohttpd sets SO_REUSEADDR, and so does the probe).  Otherwise it
- * is memory or threads (exit 2, as out of memory anywhere in the start-up),
- * or what libmicrohttpd printed above it: a certificate or key GnuTLS
- * cannot read (exit 1, a bad option).  Returns the exit status. */
-static int daemon_failed(const server *s, int err)
+/* Whether the address can be bound, by a probe socket bound to it and
+ * closed (libmicrohttpd sets SO_REUSEADDR, and so does the probe): 0, or
+ * the errno of bind; *err gets the errno of a socket that cannot be made
+ * (no descriptor, no memory: not the address). */
+static int bind_probe(const server *s, int *err)
 {
     struct sockaddr_storage ss;
     unsigned flags = 0;
@@ -4353,7 +4351,7 @@ static int daemon_failed(const server *s, int err)
     if (fill_address(s->opt.bind, s->opt.port, &ss, &flags)) {
         int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            err = errno; /* no descriptor, no memory: not the address */
+            *err = errno;
         } else {
             int one = 1;
             (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -4365,18 +4363,37 @@ static int daemon_failed(const server *s, int err)
             close(fd);
         }
     }
-    if (bind_err) {
-        /* ::ffff:a.b.c.d under IPV6_V6ONLY: EINVAL, which says nothing */
-        char v4[INET_ADDRSTRLEN] = "";
+    return bind_err;
+}
+
+/* The address cannot be bound (bind_err): said, exit status 1. */
+static int cannot_listen(const server *s, int bind_err)
+{
+    struct sockaddr_storage ss;
+    unsigned flags = 0;
+    /* ::ffff:a.b.c.d under IPV6_V6ONLY: EINVAL, which says nothing */
+    char v4[INET_ADDRSTRLEN] = "";
+    if (fill_address(s->opt.bind, s->opt.port, &ss, &flags)) {
         const struct in6_addr *a6 = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
         if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
             (void)inet_ntop(AF_INET, a6->s6_addr + 12, v4, sizeof(v4));
-        fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u: %s%s%s%s\n", s->opt.bind,
-                s->opt.port, strerror(bind_err),
-                v4[0] ? " (an IPv4-mapped IPv6 address: give the IPv4 address itself, --bind "
-                      : "", v4, v4[0] ? ")" : "");
-        return 1;
     }
+    fprintf(stderr, SERVER_NAME ": cannot listen on %s port %u: %s%s%s%s\n", s->opt.bind,
+            s->opt.port, strerror(bind_err),
+            v4[0] ? " (an IPv4-mapped IPv6 address: give the IPv4 address itself, --bind "
+                  : "", v4, v4[0] ? ")" : "");
+    return 1;
+}
+
+/* MHD_start_daemon failed (err: errno just after): the address is blamed
+ * only when it cannot be bound, which bind_probe tells.  Otherwise it is
+ * memory or threads (exit 2, as out of memory anywhere in the start-up),
+ * or what libmicrohttpd printed above it: a certificate or key GnuTLS
+ * cannot read (exit 1, a bad option).  Returns the exit status. */
+static int daemon_failed(const server *s, int err)
+{
+    int bind_err = bind_probe(s, &err);
+    if (bind_err) return cannot_listen(s, bind_err);
     if (err == ENOMEM || err == EAGAIN || err == ENOBUFS || err == EMFILE || err == ENFILE) {
         fprintf(stderr, SERVER_NAME ": cannot start the HTTP service on %s port %u: %s\n",
                 s->opt.bind, s->opt.port,
@@ -4688,7 +4705,13 @@ int main(int argc, char **argv)
         status = 1;
     } else {
         if (cert) warn_cert_dates(s.opt.tls_cert, cert);
-        if ((status = open_resources(&s)) == 0)
+        /* an address another process holds (a second start of the
+         * quick start) is said before the data directory is made or read,
+         * and before "recovered ..." says a start that does not happen */
+        int probe_err = 0, bind_err = s.opt.data_dir ? bind_probe(&s, &probe_err) : 0;
+        if (bind_err == EADDRINUSE || bind_err == EACCES || bind_err == EADDRNOTAVAIL)
+            status = cannot_listen(&s, bind_err);
+        else if ((status = open_resources(&s)) == 0)
             status = open_engine(&s) != 0 ? 2 : serve(&s, cert, key);
     }
     civic_engine_free(s.engine);

@@ -2288,6 +2288,18 @@ def test_port_in_use(srv):
         # said once, by civic-server (libmicrohttpd's line without the prefix came first)
         check(second.stderr.count(b"\n") == 1 and second.stderr.startswith(b"civic-server: "),
               "a port in use: one line: %r" % second.stderr)
+        # with --data: said before the directory is made or read, so a
+        # retried quick start leaves no empty directory, and no "recovered
+        # 0 events" line says a start that does not happen
+        with tempfile.TemporaryDirectory() as tmp:
+            data = os.path.join(tmp, "data")
+            second = subprocess.run([ARGS.server, "--port", str(srv.port), "--data", data],
+                                    capture_output=True, timeout=15)
+            check(second.returncode == 1 and second.stderr.count(b"\n") == 1 and
+                  b"cannot listen" in second.stderr and not os.path.exists(data),
+                  "a second server on a port in use with --data exits 1 before making the "
+                  "directory: %s %r %s" % (second.returncode, second.stderr[-300:],
+                                           os.path.exists(data)))
     except subprocess.TimeoutExpired:
         check(False, "a second server on a port in use exits 1: it was still running after 15 s")
     status, h = srv.request("GET", "/healthz")
