@@ -182,7 +182,15 @@ int civic__time_parse(const char *s, size_t n, int32_t local_offset, int64_t *ou
     if (rc != CIVIC_OK) return rc;
     t += cycles * INT64_C(146097) * 86400;
     if (t < CIVIC_TIME_MIN || t > CIVIC_TIME_MAX) {
-        *why = "timestamp out of range (years 0001..9999 in UTC)";
+        /* a date written in years 0001..9999 (0001-01-01 under +08:00) is
+         * out by its offset alone: said, or the reason reads as wrong */
+        bool written_in = !cycles && n >= 5 && s[4] == '-' && memcmp(s, "0000", 4) != 0;
+        for (size_t i = 0; written_in && i < 4; i++) written_in = s[i] >= '0' && s[i] <= '9';
+        *why = !written_in ? "timestamp out of range (years 0001..9999 in UTC)"
+               : t < CIVIC_TIME_MIN ? "timestamp out of range (years 0001..9999 in UTC): its UTC "
+                                      "offset takes it before 0001-01-01T00:00:00Z"
+                                    : "timestamp out of range (years 0001..9999 in UTC): its UTC "
+                                      "offset takes it past 9999-12-31T23:59:59Z";
         return CIVIC_E_LIMIT;
     }
     *out = t;

@@ -299,8 +299,15 @@ static void a_refused_time_says_why(void **state)
         { "2024-05-01T10:00:00,5Z", 0, CIVIC_E_EVENT, BAD_TS },
         { "2024-05-01T10:00:00+0800 ", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
         { "2024-05-01T10:00:00,", 0, CIVIC_E_EVENT, "bad UTC offset (expected Z or +HH:MM)" },
-        { "0001-01-01", 8 * 3600, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
-        { "0001-01-01T07:59:59+08:00", 0, CIVIC_E_LIMIT,
+        /* a date written in years 0001..9999 that its offset alone takes out */
+        { "0001-01-01", 8 * 3600, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC): its UTC offset takes it before 0001-01-01T00:00:00Z" },
+        { "0001-01-01T07:59:59+08:00", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC): its UTC offset takes it before 0001-01-01T00:00:00Z" },
+        { "9999-12-31T23:00:00-05:00", 0, CIVIC_E_LIMIT,
+          "timestamp out of range (years 0001..9999 in UTC): its UTC offset takes it past "
+          "9999-12-31T23:59:59Z" },
+        { "10000-01-01T08:00:00", 8 * 3600, CIVIC_E_LIMIT,
+          "timestamp out of range (years 0001..9999 in UTC)" },
+        { "0000-12-31T23:59:59Z", 0, CIVIC_E_LIMIT,
           "timestamp out of range (years 0001..9999 in UTC)" },
         { "99999999999999999999", 0, CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
         /* 13 digits, Unix milliseconds (2026-01-05, 2001-09-09), leading
@@ -351,7 +358,7 @@ static void the_public_parse_says_why_as_a_log_does(void **state)
         { "2025-13-01", CIVIC_E_EVENT, "month out of range" },
         { "2025-01-01T24:00:00", CIVIC_E_EVENT, "time of day out of range" },
         { "2024-05-01T10:00:00+24:00", CIVIC_E_EVENT, "UTC offset out of range (-23:59..+23:59)" },
-        { "0001-01-01", CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC)" },
+        { "0001-01-01", CIVIC_E_LIMIT, "timestamp out of range (years 0001..9999 in UTC): its UTC offset takes it before 0001-01-01T00:00:00Z" },
         { "yesterday", CIVIC_E_EVENT, NULL },
         { "2024-02-29", CIVIC_OK, NULL },
         { "2024-05-01T10:00:00Z", CIVIC_OK, NULL },

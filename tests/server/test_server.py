@@ -461,8 +461,9 @@ def test_bad_requests(srv):
     # Well formed, but before the calendar once the scheme's offset is applied
     # (as civic-score -t 0001-01-01 says).
     status, e = srv.get("/rank", as_of="0001-01-01")
-    check(status == 400 and "out of range (years 0001..9999 in UTC)" in e["reason"],
-          "an as_of outside the calendar says so %s" % e)
+    check(status == 400 and "out of range (years 0001..9999 in UTC): its UTC offset takes it "
+          "before 0001-01-01T00:00:00Z" in e["reason"],
+          "an as_of outside the calendar by its offset alone says so %s" % e)
     status, e = srv.get("/groups", depth="x")
     check(status == 400, "bad depth")
     status, e = srv.get("/rank", top="-1")

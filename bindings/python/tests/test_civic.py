@@ -1053,7 +1053,8 @@ class TestRules(Base):
         with self.assertRaises(civic.CivicError) as cm:
             r.parse_time("0001-01-01")
         self.assertEqual(cm.exception.code, civic.CIVIC_E_LIMIT)
-        self.assertIn("outside the years 0001 to 9999 in UTC", str(cm.exception))
+        self.assertIn("outside the years 0001 to 9999 in UTC: its UTC offset takes it before "
+                      "0001-01-01T00:00:00Z", str(cm.exception))
         with civic.Engine(r) as e:     # a query's as_of is named as such
             with self.assertRaises(civic.CivicError) as cm:
                 e.score("s", as_of="garbage")
