@@ -482,7 +482,7 @@ int civic_engine_purge(civic_engine *e, int64_t before, civic_purge_report *repo
     civic__error_clear(err);
     if (!e) return civic__error_set(err, CIVIC_E_INVALID, 0, 0, 0, "invalid argument");
     if (report && (report->version < 1 || report->version > CIVIC_PURGE_REPORT_VERSION))
-        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported report version");
+        return civic__error_set(err, CIVIC_E_VERSION, 0, 0, 0, "unsupported purge report version");
     if (report) {
         report->events = report->acts = 0;
         report->horizon = civic_engine_purge_horizon(e);

@@ -263,6 +263,22 @@ static void a_later_purge_changes_no_answer_at_or_after_its_horizon(void **state
  * Purging at H again, or at 2021-12-31, removes nothing.  A purge at
  * 2022-06-01 removes nothing either: rp2 points at a tombstone of the first
  * purge and is dated after that purge's H. */
+/* A purge report of another version is refused, naming the struct (the
+ * load's and the split's say which of theirs), and nothing is purged. */
+static void a_purge_report_of_another_version_is_named(void **state)
+{
+    (void)state;
+    civic_engine *e = engine_from(RULES);
+    load_ok(e, "id,subject,type,ts\nx1,s,fine,2020-01-01\n");
+    civic_purge_report rep = CIVIC_PURGE_REPORT_INIT;
+    civic_error err = CIVIC_ERROR_INIT;
+    rep.version = 0;
+    assert_int_equal(civic_engine_purge(e, INT64_C(1893456000), &rep, &err), CIVIC_E_VERSION);
+    assert_string_equal(err.message, "unsupported purge report version");
+    assert_int_equal(civic_engine_event_count(e), 1);
+    civic_engine_free(e);
+}
+
 static void a_pointer_dated_after_its_purge_stays_dangling(void **state)
 {
     (void)state;
@@ -835,6 +851,7 @@ int main(void)
         cmocka_unit_test(long_chains_of_pointers_in_any_order),
         cmocka_unit_test(every_answer_at_or_after_h_is_unchanged_on_random_logs),
         cmocka_unit_test(a_later_purge_changes_no_answer_at_or_after_its_horizon),
+        cmocka_unit_test(a_purge_report_of_another_version_is_named),
         cmocka_unit_test(a_pointer_dated_after_its_purge_stays_dangling),
         cmocka_unit_test(a_purge_below_the_horizon_gives_its_tombstones_the_horizon),
         cmocka_unit_test(members_archived_on_arrival_leave_the_generations_to_the_others),
